@@ -1,0 +1,117 @@
+/* Per-layer counters, kept in the stack handle (no global state).
+ * Every dropped packet is counted under exactly one drop reason of the layer
+ * that dropped it. Names follow the Linux MIB where one exists.
+ * All counters are monotonically increasing except the gauges marked so.
+ */
+#ifndef OASIS_COUNTERS_H
+#define OASIS_COUNTERS_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct oasis_link_counters {
+    uint64_t rx_frames, rx_bytes;
+    uint64_t tx_frames, tx_bytes;
+    uint64_t tx_errors;          /* link send failed */
+    uint64_t rx_malformed;       /* shorter than an Ethernet header */
+    uint64_t rx_not_for_us;      /* unicast to another MAC */
+    uint64_t rx_unknown_type;    /* ethertype we do not handle */
+} oasis_link_counters;
+
+typedef struct oasis_arp_counters {
+    uint64_t rx_requests, rx_replies;
+    uint64_t tx_requests, tx_replies, tx_gratuitous;
+    uint64_t rx_malformed;
+    uint64_t rx_not_for_us;      /* valid ARP whose target is not our address */
+    uint64_t resolve_failed;     /* request retries ran out */
+    uint64_t queue_drops;        /* packet waiting for resolution dropped (queue full or failure) */
+    uint64_t cache_evictions;    /* entry pushed out by the size bound */
+    uint64_t cache_expired;      /* entry aged out */
+    uint64_t cache_entries;      /* gauge */
+} oasis_arp_counters;
+
+typedef struct oasis_ip_counters {
+    uint64_t in_receives;        /* InReceives */
+    uint64_t in_delivers;        /* InDelivers */
+    uint64_t in_hdr_errors;      /* InHdrErrors: bad version, IHL, TTL... */
+    uint64_t in_csum_errors;     /* header checksum */
+    uint64_t in_truncated;       /* total length beyond the frame */
+    uint64_t in_addr_errors;     /* InAddrErrors: not our address */
+    uint64_t in_unknown_protos;  /* InUnknownProtos */
+    uint64_t out_requests;       /* OutRequests */
+    uint64_t out_no_routes;      /* OutNoRoutes */
+    uint64_t out_discards;       /* OutDiscards (allocation, ARP queue...) */
+    uint64_t reasm_reqds;        /* ReasmReqds: fragments received */
+    uint64_t reasm_oks;          /* ReasmOKs */
+    uint64_t reasm_fails;        /* ReasmFails: timeouts, bounds, bad fragments */
+    uint64_t reasm_timeouts;     /* ReasmTimeout */
+    uint64_t reasm_overflows;    /* dropped because the reassembly memory bound was hit */
+    uint64_t reasm_bytes;        /* gauge: bytes held in reassembly */
+    uint64_t frag_oks;           /* FragOKs */
+    uint64_t frag_fails;         /* FragFails (DF set and too big) */
+    uint64_t frag_creates;       /* FragCreates */
+} oasis_ip_counters;
+
+typedef struct oasis_icmp_counters {
+    uint64_t in_msgs, in_errors, in_csum_errors;
+    uint64_t in_echos, in_echo_reps, in_dest_unreachs;
+    uint64_t out_msgs, out_echos, out_echo_reps, out_dest_unreachs;
+    uint64_t out_rate_limited;   /* errors not sent because of the rate limit */
+} oasis_icmp_counters;
+
+typedef struct oasis_udp_counters {
+    uint64_t in_datagrams;       /* InDatagrams */
+    uint64_t no_ports;           /* NoPorts */
+    uint64_t in_errors;          /* InErrors (malformed, truncated) */
+    uint64_t in_csum_errors;     /* InCsumErrors */
+    uint64_t out_datagrams;      /* OutDatagrams */
+} oasis_udp_counters;
+
+typedef struct oasis_tcp_counters {
+    uint64_t active_opens;       /* ActiveOpens */
+    uint64_t passive_opens;      /* PassiveOpens */
+    uint64_t attempt_fails;      /* AttemptFails */
+    uint64_t estab_resets;       /* EstabResets */
+    uint64_t curr_estab;         /* CurrEstab (gauge) */
+    uint64_t in_segs;            /* InSegs */
+    uint64_t out_segs;           /* OutSegs */
+    uint64_t retrans_segs;       /* RetransSegs */
+    uint64_t in_errs;            /* InErrs: malformed, truncated */
+    uint64_t in_csum_errors;     /* InCsumErrors */
+    uint64_t out_rsts;           /* OutRsts */
+    uint64_t in_rsts;
+    uint64_t no_listener;        /* segment to a port with no flow or listener */
+    uint64_t listen_overflows;   /* ListenOverflows: backlog full */
+    uint64_t challenge_acks;     /* RFC 5961 challenge ACKs sent */
+    uint64_t challenge_acks_limited; /* challenge ACKs suppressed by the rate limit */
+    uint64_t paws_drops;         /* PAWSEstab */
+    uint64_t out_of_window;      /* segments outside the receive window */
+    uint64_t ofo_queued;         /* out-of-order segments kept */
+    uint64_t ofo_drops;          /* out-of-order segments dropped (bound) */
+    uint64_t timeouts;           /* RTO expirations */
+    uint64_t fast_retrans;       /* fast retransmits */
+    uint64_t keepalive_probes;
+    uint64_t keepalive_drops;    /* flows killed by keepalive */
+    uint64_t zero_window_probes;
+    uint64_t delayed_acks;
+    uint64_t syn_cookies_sent, syn_cookies_ok, syn_cookies_failed;
+    uint64_t time_wait;          /* gauge: flows in TIME_WAIT */
+    uint64_t flows;              /* gauge: flow objects alive */
+} oasis_tcp_counters;
+
+typedef struct oasis_counters {
+    oasis_link_counters link;
+    oasis_arp_counters arp;
+    oasis_ip_counters ip;
+    oasis_icmp_counters icmp;
+    oasis_udp_counters udp;
+    oasis_tcp_counters tcp;
+} oasis_counters;
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,30 @@
+/* ICMP: the stack answers echo requests and sends errors by itself; this is
+ * the ping API for applications. */
+#ifndef OASIS_ICMP_H
+#define OASIS_ICMP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct oasis_stack oasis_stack;
+
+/* Completion of one echo request: err is 0 with the round-trip time, or
+ * OASIS_ETIMEDOUT (no reply within the timeout), OASIS_EUNREACH (ARP
+ * resolution failed or an ICMP unreachable came back), OASIS_ECANCELED
+ * (the stack was destroyed). */
+typedef void (*oasis_ping_cb)(oasis_stack *s, int err, uint16_t seq, uint64_t rtt_ns, void *ud);
+
+/* Sends one ICMP echo request to dst with `payload_len` bytes of pattern data
+ * and the given identifier and sequence number. The callback runs exactly
+ * once. Returns 0, or an oasis_err (then the callback never runs). */
+int oasis_ping(oasis_stack *s, uint32_t dst, uint16_t id, uint16_t seq, size_t payload_len,
+               uint64_t timeout_ns, oasis_ping_cb cb, void *ud);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,64 @@
+/* An event loop for a stack on a TAP device (Linux).
+ *
+ * The loop sleeps until a frame arrives on the TAP device, a watched file
+ * descriptor is ready, or the stack's next timer is due; then it hands the
+ * waiting frames to the stack (in batches), runs due timers, and calls the
+ * watchers. Callbacks of the stack (TCP completions, ping replies...) run
+ * from inside oasis_loop_run().
+ *
+ * The loop is a convenience: a program with its own event loop drives the
+ * stack itself (see tap.h), waiting on oasis_tap_fd() with a timeout of
+ * oasis_stack_next_deadline() minus oasis_stack_now(), then calling
+ * oasis_tap_input() and oasis_stack_poll().
+ *
+ * Stopping: oasis_loop_stop() from any callback, a signal flag that a signal
+ * handler sets (oasis_loop_set_stop_flag), a `done` predicate, or a timeout.
+ */
+#ifndef OASIS_LOOP_H
+#define OASIS_LOOP_H
+
+#include <signal.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct oasis_stack oasis_stack;
+typedef struct oasis_tap oasis_tap;
+typedef struct oasis_loop oasis_loop;
+
+/* Called when a watched fd is ready; `revents` holds poll(2) bits. */
+typedef void (*oasis_fd_cb)(oasis_loop *l, int fd, short revents, void *ud);
+
+/* Creates a loop for stack s on TAP device tap (both borrowed; the stack's
+ * clock must be a real one). Returns 0, OASIS_EINVAL or OASIS_ENOMEM. */
+int oasis_loop_create(oasis_stack *s, oasis_tap *tap, oasis_loop **out);
+void oasis_loop_destroy(oasis_loop *l);
+
+/* Frames read from the TAP per batch before timers run again (64). */
+void oasis_loop_set_batch(oasis_loop *l, unsigned frames);
+
+/* Watches fd for `events` (POLLIN, POLLOUT); events 0 removes the watch.
+ * At most 8 watches. Returns 0, OASIS_EINVAL or OASIS_ENOMEM (full). */
+int oasis_loop_watch(oasis_loop *l, int fd, short events, oasis_fd_cb cb, void *ud);
+
+/* The loop returns when *flag becomes nonzero (set it from a signal
+ * handler: the loop's wait is interrupted by the signal). NULL: no flag. */
+void oasis_loop_set_stop_flag(oasis_loop *l, volatile sig_atomic_t *flag);
+
+/* Makes oasis_loop_run() return after the current step. */
+void oasis_loop_stop(oasis_loop *l);
+
+/* Runs until done(ud) returns nonzero (checked after each step; done may be
+ * NULL), oasis_loop_stop(), the stop flag, or timeout_ns has passed
+ * (UINT64_MAX: no timeout). Returns 0 (done, stop or flag), OASIS_ETIMEDOUT,
+ * or OASIS_EIO when the TAP device or the wait failed. */
+int oasis_loop_run(oasis_loop *l, int (*done)(void *ud), void *ud, uint64_t timeout_ns);
+
+oasis_stack *oasis_loop_stack(const oasis_loop *l);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

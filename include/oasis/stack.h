@@ -1,0 +1,106 @@
+/* The stack handle: one Ethernet interface with one IPv4 address and every
+ * layer above it (ARP, IPv4, ICMP, UDP, TCP). All state hangs off this
+ * handle; there is no global state, so any number of stacks may live in one
+ * process. A stack is single-threaded: call it from one thread at a time.
+ *
+ * Driving a stack: hand received frames to oasis_stack_input(), and call
+ * oasis_stack_poll() at or after oasis_stack_next_deadline() to run timers.
+ * The in-memory wire (wire.h) and the TAP loop (tap.h) do this for you.
+ */
+#ifndef OASIS_STACK_H
+#define OASIS_STACK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "oasis/clock.h"
+#include "oasis/counters.h"
+#include "oasis/link.h"
+#include "oasis/tcp.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct oasis_stack oasis_stack;
+
+/* Allocator in the style of Lua's: (ud, NULL, n) allocates, (ud, p, n)
+ * resizes, (ud, p, 0) frees and returns NULL. Must return NULL on failure. */
+typedef void *(*oasis_alloc_fn)(void *ud, void *ptr, size_t size);
+
+typedef struct oasis_stack_config {
+    uint8_t mac[6];
+    uint32_t addr;        /* host order */
+    uint8_t prefix_len;   /* subnet: addr/prefix_len is on-link */
+    uint32_t gateway;     /* 0: no default route */
+    uint32_t mtu;         /* 0: take the link's MTU when the link is set */
+    oasis_clock *clock;   /* required; borrowed, must outlive the stack */
+    uint64_t seed;        /* seeds the stack's PRNG (ISNs, IP ids, jitter) */
+    oasis_alloc_fn alloc; /* NULL: libc */
+    void *alloc_ud;
+    uint8_t ttl;          /* default TTL of datagrams we send (64) */
+
+    /* ARP */
+    uint32_t arp_cache_size;     /* entries (256) */
+    uint64_t arp_cache_ttl_ns;   /* a resolved entry ages out after this (60 s) */
+    uint32_t arp_retries;        /* requests before giving up (3) */
+    uint64_t arp_retry_ns;       /* first retry interval, doubled each try (1 s) */
+    uint32_t arp_queue_len;      /* packets waiting for resolution, whole stack (64) */
+    int arp_gratuitous;          /* send a gratuitous ARP when the link is set (1) */
+
+    /* IPv4 reassembly */
+    uint64_t reasm_timeout_ns;   /* (30 s) */
+    uint32_t reasm_max_bytes;    /* memory bound over all datagrams (256 KiB) */
+    uint32_t reasm_max_datagrams;/* datagrams in progress at once (64) */
+
+    /* ICMP errors: token bucket */
+    uint32_t icmp_rate_per_sec;  /* (100) */
+    uint32_t icmp_burst;         /* (50) */
+
+    oasis_tcp_config tcp;        /* defaults for every flow; see tcp.h */
+} oasis_stack_config;
+
+/* Fills cfg with the defaults above (mac, addr and clock still to be set). */
+void oasis_stack_config_init(oasis_stack_config *cfg);
+
+/* Creates a stack. Returns 0, OASIS_EINVAL (no clock, bad prefix, MTU under
+ * 576...) or OASIS_ENOMEM. */
+int oasis_stack_create(const oasis_stack_config *cfg, oasis_stack **out);
+
+/* Shuts the TCP layer down (pending requests complete with OASIS_ECANCELED)
+ * and frees everything. NULL is accepted. */
+void oasis_stack_destroy(oasis_stack *s);
+
+/* Attaches the link the stack sends on (borrowed). Sends a gratuitous ARP if
+ * configured. If cfg.mtu was 0 the link's MTU becomes the stack's MTU. */
+void oasis_stack_set_link(oasis_stack *s, oasis_link *link);
+oasis_link *oasis_stack_link(oasis_stack *s);
+
+/* Hands one received Ethernet frame to the stack (borrowed: the stack copies
+ * what it keeps). Malformed frames are counted and dropped. */
+void oasis_stack_input(oasis_stack *s, const uint8_t *frame, size_t len);
+
+/* Runs every timer that is due at the clock's current time. Returns how many
+ * timers fired. */
+int oasis_stack_poll(oasis_stack *s);
+
+/* The earliest timer deadline (clock time, ns), or UINT64_MAX if none. */
+uint64_t oasis_stack_next_deadline(const oasis_stack *s);
+
+uint64_t oasis_stack_now(const oasis_stack *s);
+oasis_clock *oasis_stack_clock(const oasis_stack *s);
+uint32_t oasis_stack_addr(const oasis_stack *s);
+const uint8_t *oasis_stack_mac(const oasis_stack *s);
+uint32_t oasis_stack_mtu(const oasis_stack *s);
+
+/* The stack's counters (live; read at any time). */
+const oasis_counters *oasis_stack_counters(const oasis_stack *s);
+
+/* An opaque pointer for the application. */
+void oasis_stack_set_user_data(oasis_stack *s, void *ud);
+void *oasis_stack_user_data(const oasis_stack *s);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,94 @@
+/* TAP link (Linux): puts a stack on a TAP device, so it talks Ethernet to
+ * the kernel (and, through it, to anything the kernel routes to).
+ *
+ * The kernel side of the device is an ordinary interface: give it an
+ * address and bring it up with `ip`, and Linux programs reach the stack as a
+ * host on that subnet. A device made with
+ *     ip tuntap add dev oasis0 mode tap user $USER
+ * can be opened by that user without any privilege; creating a device or
+ * changing its MTU needs CAP_NET_ADMIN.
+ *
+ * The TAP file descriptor is non-blocking. oasis_tap_input() reads the
+ * frames that are ready (a batch, up to a limit) and hands each to the
+ * stack; the link's send writes one frame per call. To drive a stack, either
+ * use the event loop in loop.h, or wait on oasis_tap_fd() in your own loop:
+ *
+ *     for (;;) {
+ *         wait until oasis_tap_fd(tap) is readable or
+ *             oasis_stack_next_deadline(s) has come (clock time);
+ *         oasis_tap_input(tap, s, 64);
+ *         oasis_stack_poll(s);
+ *     }
+ *
+ * A TAP handle has no stack of its own, so it uses libc's allocator.
+ */
+#ifndef OASIS_TAP_H
+#define OASIS_TAP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "oasis/link.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct oasis_stack oasis_stack;
+typedef struct oasis_tap oasis_tap;
+
+/* The largest MTU a Linux TAP device takes: 65535 minus the Ethernet
+ * header. An MTU above it (e.g. 65535) is lowered to it. */
+#define OASIS_TAP_MAX_MTU 65521u
+
+typedef struct oasis_tap_config {
+    const char *name; /* device name, e.g. "oasis0" (required, < 16 bytes) */
+    uint32_t mtu;     /* 0: keep the device's MTU; else set it (576..65535) */
+    int create;       /* 1: create the device if it does not exist (0) */
+    int up;           /* 1: bring the kernel side up (IFF_UP) after opening (0) */
+} oasis_tap_config;
+
+void oasis_tap_config_init(oasis_tap_config *cfg);
+
+/* Opens the TAP device. Returns 0, or:
+ *   OASIS_ENOENT  no such device (and cfg.create is 0), or no /dev/net/tun
+ *   OASIS_EPERM   not allowed to open /dev/net/tun, attach to the device,
+ *                 create it or change its MTU
+ *   OASIS_EBUSY   another process has the device open
+ *   OASIS_EINVAL  bad config, or the name belongs to a device that is not TAP
+ *   OASIS_EIO     any other failure of the operating system
+ *   OASIS_ENOMEM
+ * On failure, when errbuf is not NULL, a sentence saying what went wrong and
+ * how to fix it is written there (errlen bytes at most, NUL-terminated). */
+int oasis_tap_open(const oasis_tap_config *cfg, oasis_tap **out, char *errbuf, size_t errlen);
+
+/* Closes the device (a device this call created goes away with it). The
+ * stack must not send on the link afterwards. NULL is accepted. */
+void oasis_tap_close(oasis_tap *t);
+
+/* The link to hand to oasis_stack_set_link(). Its MTU is the device's. */
+oasis_link *oasis_tap_link(oasis_tap *t);
+
+/* The non-blocking file descriptor (readable when frames wait). */
+int oasis_tap_fd(const oasis_tap *t);
+
+const char *oasis_tap_name(const oasis_tap *t);
+
+/* The device's MTU after opening (what cfg.mtu asked for, lowered to
+ * OASIS_TAP_MAX_MTU; or the device's own when cfg.mtu was 0). */
+uint32_t oasis_tap_mtu(const oasis_tap *t);
+
+/* Reads up to max_frames frames that are ready (0: a default batch of 64)
+ * and hands each to s with oasis_stack_input(). Returns the number of
+ * frames read (0 when none was waiting) or OASIS_EIO when the device failed
+ * (e.g. it was deleted). */
+int oasis_tap_input(oasis_tap *t, oasis_stack *s, unsigned max_frames);
+
+/* Frames the kernel refused on send (its queue was full) and other send
+ * failures; these are also counted in the stack's tx_errors. */
+uint64_t oasis_tap_send_drops(const oasis_tap *t);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,218 @@
+/* TCP flows: the contract of MirageOS's Tcpip.Tcp.S (IPv4) in C.
+ *
+ * Model. A stack's TCP layer holds flows (connections) and listeners. Every
+ * operation that waits is a request: it takes a completion callback and a
+ * user-data pointer, returns 0 when the request was accepted (the callback
+ * will run exactly once, never from inside the call that started it) or a
+ * negative oasis_err when it was refused (the callback never runs).
+ * Callbacks run from oasis_stack_input() / oasis_stack_poll(). The callback
+ * of write, writev, write_nodelay and close may be NULL (fire and forget).
+ *
+ * Flow lifetime. A flow handle (oasis_flow) is valid from the moment it is
+ * handed to the application (connect or accept callback) until the
+ * application's close callback has run, or oasis_tcp_abort() returned, or the
+ * stack is destroyed. The stack keeps TIME_WAIT state on its own after that.
+ *
+ * Addresses are host-order uint32_t (see ip.h); ports host order.
+ */
+#ifndef OASIS_TCP_H
+#define OASIS_TCP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct oasis_stack oasis_stack;
+typedef struct oasis_flow oasis_flow;
+
+/* Keepalive (contract's Keepalive.t): after `after_ns` of idleness a probe is
+ * sent, then one every `interval_ns`; after `probes` unanswered probes the
+ * flow is dead: pending and later reads report OASIS_EOF, writes
+ * OASIS_ECLOSED, and oasis_tcp_flow_error() says OASIS_ETIMEDOUT. */
+typedef struct oasis_keepalive {
+    uint64_t after_ns;
+    uint64_t interval_ns;
+    uint32_t probes;
+} oasis_keepalive;
+
+/* Congestion control algorithms (more arrive with later work). */
+typedef enum oasis_cc_algo { OASIS_CC_NEWRENO = 0, OASIS_CC_CUBIC = 1 } oasis_cc_algo;
+
+/* Per-stack TCP defaults (oasis_stack_config.tcp); flows may override some. */
+typedef struct oasis_tcp_config {
+    uint32_t sndbuf;            /* send buffer bytes per flow (4 MiB) */
+    uint32_t rcvbuf;            /* receive buffer bytes per flow (4 MiB) */
+    uint64_t msl_ns;            /* TIME_WAIT lasts 2*MSL (MSL 30 s) */
+    uint64_t rto_min_ns;        /* (200 ms) */
+    uint64_t rto_max_ns;        /* (60 s) */
+    uint64_t rto_initial_ns;    /* (1 s) */
+    uint32_t syn_retries;       /* SYN retransmissions before Timeout (6) */
+    uint32_t synack_retries;    /* (5) */
+    uint32_t data_retries;      /* retransmissions of one segment before Timeout (15) */
+    uint64_t delack_ns;         /* delayed ACK timer (40 ms) */
+    uint32_t backlog;           /* default listen backlog (128) */
+    uint32_t max_ofo_segments;  /* out-of-order segments kept per flow (256) */
+    uint32_t challenge_ack_limit; /* RFC 5961 challenge ACKs per second, stack-wide (100) */
+    int window_scaling, timestamps, sack; /* negotiate these options (1) */
+    int nodelay;                /* default per-flow no-delay (0: Nagle on) */
+    oasis_cc_algo cc;           /* (NEWRENO) */
+    uint64_t fin_wait2_ns;      /* 0: wait forever for the peer's FIN after close */
+} oasis_tcp_config;
+
+/* Scatter/gather element for writev. */
+typedef struct oasis_iovec {
+    const void *base;
+    size_t len;
+} oasis_iovec;
+
+/* ---- callbacks --------------------------------------------------------- */
+
+/* Connect completion: flow is set when err == 0; err is OASIS_EREFUSED (the
+ * peer reset), OASIS_ETIMEDOUT (SYN retries ran out), OASIS_EUNREACH,
+ * OASIS_ECANCELED (stack shut down) otherwise, and flow is NULL. */
+typedef void (*oasis_connect_cb)(oasis_stack *s, oasis_flow *flow, int err, void *ud);
+
+/* A listener's callback: one call per established flow, keepalive already
+ * applied. The application owns the flow from here on. */
+typedef void (*oasis_accept_cb)(oasis_stack *s, oasis_flow *flow, void *ud);
+
+/* Read completion. err == 0: `data`/`len` hold at least one byte; the bytes
+ * are borrowed and valid only until the callback returns (copy what you keep).
+ * err == OASIS_EOF: end of stream (see oasis_tcp_read). Other err values:
+ * OASIS_ECANCELED (stack shut down) or OASIS_EINVAL (flow closed by abort). */
+typedef void (*oasis_read_cb)(oasis_flow *flow, int err, const uint8_t *data, size_t len,
+                              void *ud);
+
+/* Write/close completion: 0, OASIS_ECLOSED, OASIS_ETIMEDOUT, OASIS_ERESET,
+ * OASIS_ECANCELED. */
+typedef void (*oasis_flow_cb)(oasis_flow *flow, int err, void *ud);
+
+/* ---- operations -------------------------------------------------------- */
+
+/* Active open to (dst, port). keepalive may be NULL. */
+int oasis_tcp_connect(oasis_stack *s, uint32_t dst, uint16_t port, const oasis_keepalive *keepalive,
+                      oasis_connect_cb cb, void *ud);
+
+typedef struct oasis_listen_opts {
+    const oasis_keepalive *keepalive; /* NULL: none */
+    uint32_t backlog;                 /* 0: the stack default */
+} oasis_listen_opts;
+
+/* Accepts connections on port; opts may be NULL. Returns OASIS_EADDRINUSE if
+ * the port is already listened on. */
+int oasis_tcp_listen(oasis_stack *s, uint16_t port, const oasis_listen_opts *opts, oasis_accept_cb cb,
+                     void *ud);
+
+/* Stops accepting on port (half-open handshakes on it are reset); flows
+ * already established live on. OASIS_ENOENT if not listening. */
+int oasis_tcp_unlisten(oasis_stack *s, uint16_t port);
+
+/* Waits for data. One read may be pending per flow (else OASIS_EBUSY).
+ * After the peer's FIN, reads return the remaining data, then OASIS_EOF;
+ * OASIS_EOF is sticky (later reads complete with it at once, on the next
+ * poll). A reset or a keepalive/retransmission death also ends the stream
+ * with OASIS_EOF; oasis_tcp_flow_error() then tells why (OASIS_ERESET or
+ * OASIS_ETIMEDOUT). */
+int oasis_tcp_read(oasis_flow *flow, oasis_read_cb cb, void *ud);
+
+/* Queues bytes for sending. The stack COPIES the bytes into the flow's send
+ * buffer as room becomes available; the caller's buffer must stay valid until
+ * the callback runs and may be reused from then on. Completes with 0 when
+ * every byte was taken (not when the peer read them), OASIS_ECLOSED when the
+ * flow was closed (by close, reset or death) before all bytes were taken.
+ * When the send buffer is full the completion waits: writes are flow
+ * controlled. Several writes may be pending; they are sent in order. */
+int oasis_tcp_write(oasis_flow *flow, const void *data, size_t len, oasis_flow_cb cb, void *ud);
+
+/* Like oasis_tcp_write for several buffers (the iov array itself is copied;
+ * the buffers it points to must stay valid until the callback). */
+int oasis_tcp_writev(oasis_flow *flow, const oasis_iovec *iov, size_t iovcnt, oasis_flow_cb cb,
+                     void *ud);
+
+/* Like write, but sent at once without Nagle delay, and the callback runs
+ * only when the peer has acknowledged every byte. */
+int oasis_tcp_write_nodelay(oasis_flow *flow, const void *data, size_t len, oasis_flow_cb cb,
+                            void *ud);
+int oasis_tcp_writev_nodelay(oasis_flow *flow, const oasis_iovec *iov, size_t iovcnt,
+                             oasis_flow_cb cb, void *ud);
+
+/* Half-close: flushes pending writes, sends FIN. Reading goes on until
+ * OASIS_EOF. The callback runs when the peer has closed too (or with an error
+ * if the flow dies); after it the flow handle is freed and must not be used.
+ * Pending reads complete (with remaining data or OASIS_EOF) before it. */
+int oasis_tcp_close(oasis_flow *flow, oasis_flow_cb cb, void *ud);
+
+/* Sends RST and frees the flow at once. Pending requests complete with
+ * OASIS_ECANCELED before this returns. */
+void oasis_tcp_abort(oasis_flow *flow);
+
+/* Remote address and port. */
+void oasis_tcp_dst(const oasis_flow *flow, uint32_t *addr, uint16_t *port);
+/* Local address and port. */
+void oasis_tcp_src(const oasis_flow *flow, uint32_t *addr, uint16_t *port);
+
+/* Why the flow ended: 0 while alive or after an orderly close, else
+ * OASIS_ERESET, OASIS_ETIMEDOUT. */
+int oasis_tcp_flow_error(const oasis_flow *flow);
+
+/* Per-flow no-delay attribute: when on, every write behaves as write with
+ * Nagle off (completion semantics of write are unchanged). */
+int oasis_tcp_set_nodelay(oasis_flow *flow, int on);
+/* Per-flow buffer sizes (before data flows; shrinking below what is
+ * buffered is refused with OASIS_EINVAL). */
+int oasis_tcp_set_bufsizes(oasis_flow *flow, uint32_t sndbuf, uint32_t rcvbuf);
+int oasis_tcp_set_keepalive(oasis_flow *flow, const oasis_keepalive *keepalive);
+
+void oasis_flow_set_user_data(oasis_flow *flow, void *ud);
+void *oasis_flow_user_data(const oasis_flow *flow);
+oasis_stack *oasis_flow_stack(const oasis_flow *flow);
+
+/* The IP layer's entry point: one TCP segment (IP payload) from src to dst.
+ * The stack's IPv4 layer calls this itself; it is public for users who run
+ * their own IP layer. The segment is borrowed. */
+void oasis_tcp_input(oasis_stack *s, uint32_t src, uint32_t dst, const uint8_t *seg, size_t len);
+
+/* Shuts the whole TCP layer down: every listener goes, every flow is reset,
+ * every pending request completes with OASIS_ECANCELED, flow handles are
+ * freed. Never fails; the stack stays usable for other layers and new TCP
+ * work. */
+void oasis_tcp_disconnect(oasis_stack *s);
+
+/* RFC 9293 states. */
+typedef enum oasis_tcp_state {
+    OASIS_TCP_CLOSED, OASIS_TCP_LISTEN, OASIS_TCP_SYN_SENT, OASIS_TCP_SYN_RECEIVED,
+    OASIS_TCP_ESTABLISHED, OASIS_TCP_FIN_WAIT_1, OASIS_TCP_FIN_WAIT_2, OASIS_TCP_CLOSE_WAIT,
+    OASIS_TCP_CLOSING, OASIS_TCP_LAST_ACK, OASIS_TCP_TIME_WAIT
+} oasis_tcp_state;
+
+const char *oasis_tcp_state_name(oasis_tcp_state st);
+
+/* Per-flow figures in the spirit of Linux tcp_info. */
+typedef struct oasis_tcp_info {
+    oasis_tcp_state state;
+    uint32_t local_addr, remote_addr;
+    uint16_t local_port, remote_port;
+    uint64_t srtt_ns, rttvar_ns, rto_ns;
+    uint32_t mss_send, mss_recv;
+    uint32_t cwnd, ssthresh;    /* bytes */
+    uint32_t bytes_in_flight;
+    uint32_t snd_wnd, rcv_wnd;  /* bytes */
+    uint64_t retransmits;       /* segments retransmitted */
+    uint64_t bytes_acked, bytes_received;
+    uint64_t segs_in, segs_out;
+    uint8_t snd_wscale, rcv_wscale;
+    int timestamps, sack;
+} oasis_tcp_info;
+
+int oasis_tcp_get_info(const oasis_flow *flow, oasis_tcp_info *info);
+
+/* Calls fn for every live flow of the stack (metrics); fn must not close. */
+void oasis_tcp_foreach_flow(oasis_stack *s, void (*fn)(oasis_flow *flow, void *ud), void *ud);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

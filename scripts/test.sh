@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# The whole test run: installs dependencies, builds Oasis twice (plain, and
+# with AddressSanitizer + UndefinedBehaviorSanitizer), and runs every test in
+# both builds with ctest. Exits non-zero if anything fails.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+./scripts/deps.sh
+jobs=$(nproc 2>/dev/null || echo 2)
+
+run() { # build-dir, extra cmake args...
+  local dir=$1; shift
+  cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >/dev/null
+  cmake --build "$dir" -j"$jobs"
+  (cd "$dir" && ctest --output-on-failure -j"$jobs")
+}
+
+echo "== plain build =="
+run build
+echo "== ASan + UBSan build =="
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+  run build-asan -DOASIS_SANITIZE=ON

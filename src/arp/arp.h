@@ -1,0 +1,50 @@
+/* ARP: neighbour resolution for IPv4 over Ethernet. */
+#ifndef OASIS_ARP_H
+#define OASIS_ARP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/pbuf.h"
+#include "core/timer.h"
+
+typedef struct oasis_stack oasis_stack;
+typedef struct oasis_arp_entry oasis_arp_entry;
+
+/* Packets one unresolved neighbour may hold: enough for a maximum-size UDP
+ * datagram fragmented for a 1500-byte MTU (45 fragments), so the first
+ * datagram to a new neighbour is not lost. cfg.arp_queue_len bounds the
+ * whole stack on top of this. */
+#define OASIS_ARP_ENTRY_QUEUE 48
+
+/* Layer state, embedded in the stack. Each entry carries its own timer
+ * (retry while incomplete, expiry once resolved), so an idle stack has no
+ * periodic wakeups. */
+typedef struct oasis_arp {
+    oasis_arp_entry **buckets; /* hash table of entries */
+    uint32_t nbuckets;
+    uint32_t count;
+    uint32_t queued;           /* packets waiting for resolution, all entries */
+    oasis_arp_entry *lru_head; /* least recently used; evicted first */
+    oasis_arp_entry *lru_tail; /* most recently used */
+} oasis_arp;
+
+int oasis_arp_init(oasis_stack *s);
+void oasis_arp_fini(oasis_stack *s);
+
+/* One ARP packet (the Ethernet payload). */
+void oasis_arp_input(oasis_stack *s, const uint8_t *pkt, size_t len);
+
+/* Sends the IPv4 datagram in p to the neighbour next_hop: at once when its
+ * address is cached, else queued (bounded) while a request goes out.
+ * Takes ownership of p. Returns 0 (sent or queued) or an oasis_err
+ * (OASIS_EAGAIN queue full, OASIS_ENOMEM). */
+int oasis_arp_output(oasis_stack *s, uint32_t next_hop, oasis_pbuf *p);
+
+/* Broadcasts a gratuitous ARP for our address. */
+void oasis_arp_announce(oasis_stack *s);
+
+/* Looks a neighbour up in the cache: 0 and its MAC, or OASIS_ENOENT. */
+int oasis_arp_lookup(oasis_stack *s, uint32_t ip, uint8_t mac[6]);
+
+#endif

@@ -1,0 +1,62 @@
+/* Packet buffers: one contiguous allocation with headroom in front, so each
+ * layer on the way down prepends its header in place (no copies). A pbuf has
+ * one owner at a time; output functions take ownership of the pbuf they are
+ * given (they send, queue or free it). */
+#ifndef OASIS_CORE_PBUF_H
+#define OASIS_CORE_PBUF_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct oasis_stack oasis_stack;
+
+/* Room for Ethernet (14) + IPv4 with options (60) + TCP with options (60),
+ * rounded up. */
+#define OASIS_PBUF_HEADROOM 160
+
+typedef struct oasis_pbuf {
+    struct oasis_pbuf *next; /* for whoever queues it */
+    uint8_t *data;           /* first byte of the packet */
+    size_t len;              /* bytes from data */
+    size_t cap;              /* bytes in mem */
+    uint64_t meta;           /* queue owner's use (e.g. enqueue time) */
+    uint32_t meta2;          /* queue owner's use (e.g. next hop) */
+    uint8_t mem[];
+} oasis_pbuf;
+
+/* A pbuf with `headroom` free bytes in front of `len` bytes of (uninitialised)
+ * data. NULL on allocation failure. */
+oasis_pbuf *oasis_pbuf_alloc(oasis_stack *s, size_t headroom, size_t len);
+void oasis_pbuf_free(oasis_stack *s, oasis_pbuf *p);
+
+static inline size_t oasis_pbuf_headroom(const oasis_pbuf *p) { return (size_t)(p->data - p->mem); }
+
+/* Grows the packet at the front by n bytes (for a header); NULL if there is
+ * not enough headroom. */
+static inline uint8_t *oasis_pbuf_push(oasis_pbuf *p, size_t n)
+{
+    if (oasis_pbuf_headroom(p) < n)
+        return NULL;
+    p->data -= n;
+    p->len += n;
+    return p->data;
+}
+
+/* Removes n bytes from the front; NULL if the packet is shorter. */
+static inline uint8_t *oasis_pbuf_pull(oasis_pbuf *p, size_t n)
+{
+    if (p->len < n)
+        return NULL;
+    p->data += n;
+    p->len -= n;
+    return p->data;
+}
+
+/* Shortens the packet to len bytes (no-op if already shorter). */
+static inline void oasis_pbuf_trim(oasis_pbuf *p, size_t len)
+{
+    if (len < p->len)
+        p->len = len;
+}
+
+#endif

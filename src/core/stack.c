@@ -1,0 +1,153 @@
+#include "core/stack_impl.h"
+
+#include "core/mem.h"
+#include "link/eth.h"
+#include "oasis/error.h"
+#include "oasis/ip.h"
+
+#include <string.h>
+
+void oasis_stack_config_init(oasis_stack_config *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    cfg->prefix_len = 24;
+    cfg->ttl = 64;
+    cfg->seed = 1;
+    cfg->arp_cache_size = 256;
+    cfg->arp_cache_ttl_ns = 60 * OASIS_NS_PER_SEC;
+    cfg->arp_retries = 3;
+    cfg->arp_retry_ns = OASIS_NS_PER_SEC;
+    cfg->arp_queue_len = 64;
+    cfg->arp_gratuitous = 1;
+    cfg->reasm_timeout_ns = 30 * OASIS_NS_PER_SEC;
+    cfg->reasm_max_bytes = 256 * 1024;
+    cfg->reasm_max_datagrams = 64;
+    cfg->icmp_rate_per_sec = 100;
+    cfg->icmp_burst = 50;
+
+    oasis_tcp_config *t = &cfg->tcp;
+    t->sndbuf = 4u << 20;
+    t->rcvbuf = 4u << 20;
+    t->msl_ns = 30 * OASIS_NS_PER_SEC;
+    t->rto_min_ns = 200 * OASIS_NS_PER_MS;
+    t->rto_max_ns = 60 * OASIS_NS_PER_SEC;
+    t->rto_initial_ns = OASIS_NS_PER_SEC;
+    t->syn_retries = 6;
+    t->synack_retries = 5;
+    t->data_retries = 15;
+    t->delack_ns = 40 * OASIS_NS_PER_MS;
+    t->backlog = 128;
+    t->max_ofo_segments = 256;
+    t->challenge_ack_limit = 100;
+    t->window_scaling = 1;
+    t->timestamps = 1;
+    t->sack = 1;
+    t->nodelay = 0;
+    t->cc = OASIS_CC_NEWRENO;
+    t->fin_wait2_ns = 0;
+}
+
+static int config_valid(const oasis_stack_config *cfg)
+{
+    if (!cfg->clock || cfg->prefix_len > 32)
+        return 0;
+    if (cfg->mtu != 0 && (cfg->mtu < 576 || cfg->mtu > 65535))
+        return 0;
+    if (cfg->arp_cache_size == 0 || cfg->reasm_max_datagrams == 0)
+        return 0;
+    if (cfg->tcp.sndbuf < 1024 || cfg->tcp.rcvbuf < 1024 || cfg->tcp.sndbuf > (1u << 30) ||
+        cfg->tcp.rcvbuf > (1u << 30))
+        return 0;
+    if (cfg->tcp.rto_min_ns == 0 || cfg->tcp.rto_min_ns > cfg->tcp.rto_max_ns)
+        return 0;
+    return 1;
+}
+
+/* Layers in bottom-up order; torn down in reverse. */
+static const struct {
+    int (*init)(oasis_stack *);
+    void (*fini)(oasis_stack *);
+} layers[] = {
+    {oasis_arp_init, oasis_arp_fini},   {oasis_ipv4_init, oasis_ipv4_fini},
+    {oasis_icmp_init, oasis_icmp_fini}, {oasis_udp_init, oasis_udp_fini},
+    {oasis_tcp_init, oasis_tcp_fini},
+};
+#define NLAYERS (sizeof layers / sizeof layers[0])
+
+int oasis_stack_create(const oasis_stack_config *cfg, oasis_stack **out)
+{
+    if (!cfg || !out)
+        return OASIS_EINVAL;
+    *out = NULL;
+    if (!config_valid(cfg))
+        return OASIS_EINVAL;
+
+    oasis_alloc_fn alloc = cfg->alloc ? cfg->alloc : oasis_default_alloc;
+    oasis_stack *s = alloc(cfg->alloc_ud, NULL, sizeof *s);
+    if (!s)
+        return OASIS_ENOMEM;
+    memset(s, 0, sizeof *s);
+    s->cfg = *cfg;
+    s->alloc = alloc;
+    s->alloc_ud = cfg->alloc_ud;
+    s->clock = cfg->clock;
+    memcpy(s->mac, cfg->mac, 6);
+    s->addr = cfg->addr;
+    s->netmask = oasis_netmask(cfg->prefix_len);
+    s->mtu = cfg->mtu ? cfg->mtu : 1500;
+    oasis_prng_seed(&s->prng, cfg->seed);
+
+    for (size_t i = 0; i < NLAYERS; i++) {
+        int err = layers[i].init(s);
+        if (err) {
+            while (i-- > 0)
+                layers[i].fini(s);
+            oasis_free(s, s);
+            return err;
+        }
+    }
+    *out = s;
+    return OASIS_OK;
+}
+
+void oasis_stack_destroy(oasis_stack *s)
+{
+    if (!s)
+        return;
+    for (size_t i = NLAYERS; i-- > 0;)
+        layers[i].fini(s);
+    oasis_free(s, s);
+}
+
+void oasis_stack_set_link(oasis_stack *s, oasis_link *link)
+{
+    s->link = link;
+    if (link && s->cfg.mtu == 0 && link->mtu >= 576)
+        s->mtu = link->mtu;
+    if (link && s->cfg.arp_gratuitous && s->addr)
+        oasis_arp_announce(s);
+}
+
+oasis_link *oasis_stack_link(oasis_stack *s) { return s->link; }
+
+void oasis_stack_input(oasis_stack *s, const uint8_t *frame, size_t len)
+{
+    if (!frame)
+        return;
+    if (s->link && s->link->pcap)
+        oasis_pcap_write(s->link->pcap, oasis_now(s), frame, len);
+    oasis_eth_input(s, frame, len);
+}
+
+int oasis_stack_poll(oasis_stack *s) { return oasis_timers_run(s, oasis_now(s)); }
+
+uint64_t oasis_stack_next_deadline(const oasis_stack *s) { return oasis_timers_next(s); }
+
+uint64_t oasis_stack_now(const oasis_stack *s) { return oasis_now(s); }
+oasis_clock *oasis_stack_clock(const oasis_stack *s) { return s->clock; }
+uint32_t oasis_stack_addr(const oasis_stack *s) { return s->addr; }
+const uint8_t *oasis_stack_mac(const oasis_stack *s) { return s->mac; }
+uint32_t oasis_stack_mtu(const oasis_stack *s) { return s->mtu; }
+const oasis_counters *oasis_stack_counters(const oasis_stack *s) { return &s->ctr; }
+void oasis_stack_set_user_data(oasis_stack *s, void *ud) { s->user_data = ud; }
+void *oasis_stack_user_data(const oasis_stack *s) { return s->user_data; }

@@ -1,0 +1,49 @@
+/* Timers: embedded in the structure that owns them, kept in an intrusive
+ * pairing heap on the stack, so starting or stopping one never allocates and
+ * cannot fail. Timers with equal deadlines fire in the order they were
+ * started, which keeps runs deterministic. */
+#ifndef OASIS_CORE_TIMER_H
+#define OASIS_CORE_TIMER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct oasis_stack oasis_stack;
+typedef struct oasis_timer oasis_timer;
+typedef void (*oasis_timer_fn)(oasis_stack *s, oasis_timer *t);
+
+struct oasis_timer {
+    uint64_t deadline;
+    uint64_t seq;
+    oasis_timer_fn fn;
+    oasis_timer *child, *sibling, *prev; /* heap links; prev == NULL and not root: idle */
+    int active;
+};
+
+/* The heap root lives in the stack. */
+typedef struct oasis_timer_heap {
+    oasis_timer *root;
+    uint64_t next_seq;
+    size_t count;
+} oasis_timer_heap;
+
+#define oasis_container_of(ptr, type, member) ((type *)(void *)((char *)(ptr)-offsetof(type, member)))
+
+void oasis_timer_init(oasis_timer *t, oasis_timer_fn fn);
+
+/* (Re)arms t to fire at the absolute clock time `deadline`. */
+void oasis_timer_start(oasis_stack *s, oasis_timer *t, uint64_t deadline);
+
+/* Disarms t; harmless if idle. */
+void oasis_timer_stop(oasis_stack *s, oasis_timer *t);
+
+static inline int oasis_timer_active(const oasis_timer *t) { return t->active; }
+
+/* Runs every timer whose deadline is <= now; returns how many ran. A timer
+ * callback may start or stop any timer, including its own. */
+int oasis_timers_run(oasis_stack *s, uint64_t now);
+
+/* Earliest deadline or UINT64_MAX. */
+uint64_t oasis_timers_next(const oasis_stack *s);
+
+#endif

@@ -1,0 +1,225 @@
+/* IPv4 (RFC 791, host requirements of RFC 1122 3.2.1): input validation and
+ * dispatch, routing over one interface, fragmentation on output. Reassembly
+ * lives in reasm.c. */
+#include "ip/ipv4.h"
+
+#include "arp/arp.h"
+#include "core/mem.h"
+#include "core/prng.h"
+#include "core/stack_impl.h"
+#include "icmp/icmp.h"
+#include "icmp/icmp_wire.h"
+#include "link/eth.h"
+#include "link/eth_wire.h"
+#include "oasis/error.h"
+#include "oasis/tcp.h"
+#include "udp/udp.h"
+
+#include <string.h>
+
+int oasis_ipv4_init(oasis_stack *s)
+{
+    memset(&s->ip, 0, sizeof s->ip);
+    /* A random start keeps ids of successive stack runs apart (RFC 6864). */
+    s->ip.next_id = (uint16_t)oasis_prng_next(&s->prng);
+    oasis_reasm_init(s);
+    return OASIS_OK;
+}
+
+void oasis_ipv4_fini(oasis_stack *s) { oasis_reasm_fini(s); }
+
+static int is_multicast(uint32_t a) { return (a >> 28) == 0xe; }
+
+int oasis_ipv4_is_broadcast(const oasis_stack *s, uint32_t addr)
+{
+    if (addr == 0xffffffffu)
+        return 1;
+    /* /31 and /32 have no directed broadcast (RFC 3021). */
+    return s->addr != 0 && s->netmask < 0xfffffffeu && addr == (s->addr | ~s->netmask);
+}
+
+int oasis_ipv4_is_local(const oasis_stack *s, uint32_t addr)
+{
+    return (s->addr != 0 && addr == s->addr) || oasis_ipv4_is_broadcast(s, addr);
+}
+
+uint32_t oasis_ipv4_route(const oasis_stack *s, uint32_t dst)
+{
+    if (dst == 0)
+        return 0;
+    if (oasis_ipv4_is_broadcast(s, dst) || is_multicast(dst))
+        return dst;
+    if (s->addr != 0 && (dst & s->netmask) == (s->addr & s->netmask))
+        return dst;
+    return s->cfg.gateway;
+}
+
+/* Hands one complete datagram (header in front of the payload) to the link:
+ * broadcasts and multicasts go out without ARP. */
+static int send_datagram(oasis_stack *s, oasis_pbuf *p, uint32_t dst, uint32_t next_hop)
+{
+    if (oasis_ipv4_is_broadcast(s, dst)) {
+        static const uint8_t bcast[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+        return oasis_eth_output(s, p, bcast, OASIS_ETHERTYPE_IPV4);
+    }
+    if (is_multicast(dst)) {
+        /* RFC 1112 6.4: 01:00:5e and the low 23 bits of the group. */
+        uint8_t mac[6] = {0x01, 0x00, 0x5e, (uint8_t)((dst >> 16) & 0x7f), (uint8_t)(dst >> 8),
+                          (uint8_t)dst};
+        return oasis_eth_output(s, p, mac, OASIS_ETHERTYPE_IPV4);
+    }
+    return oasis_arp_output(s, next_hop, p);
+}
+
+static void fill_header(const oasis_stack *s, oasis_ipv4_hdr *h, uint32_t dst, uint8_t proto,
+                        uint16_t id)
+{
+    memset(h, 0, sizeof *h);
+    h->hdr_len = OASIS_IPV4_HLEN;
+    h->id = id;
+    h->ttl = s->cfg.ttl ? s->cfg.ttl : 64;
+    h->proto = proto;
+    h->src = s->addr;
+    h->dst = dst;
+}
+
+/* Copies one piece of p's payload into a fragment of its own and sends it. */
+static int send_fragment(oasis_stack *s, const oasis_ipv4_hdr *tmpl, const uint8_t *data,
+                         size_t off, size_t len, int more, uint32_t next_hop)
+{
+    oasis_pbuf *f = oasis_pbuf_alloc(s, OASIS_ETH_HLEN + OASIS_IPV4_HLEN, len);
+    if (!f) {
+        s->ctr.ip.out_discards++;
+        return OASIS_ENOMEM;
+    }
+    memcpy(f->data, data + off, len);
+    oasis_ipv4_hdr h = *tmpl;
+    h.total_len = (uint16_t)(OASIS_IPV4_HLEN + len);
+    h.frag_off = (uint16_t)off;
+    h.mf = (uint8_t)more;
+    oasis_ipv4_emit(oasis_pbuf_push(f, OASIS_IPV4_HLEN), &h);
+    s->ctr.ip.frag_creates++;
+    return send_datagram(s, f, tmpl->dst, next_hop);
+}
+
+/* RFC 791: every fragment but the last carries a multiple of 8 bytes. We
+ * send no options, so none need copying. Returns the first error. */
+static int fragment(oasis_stack *s, oasis_pbuf *p, const oasis_ipv4_hdr *tmpl, uint32_t next_hop)
+{
+    size_t chunk = ((size_t)s->mtu - OASIS_IPV4_HLEN) & ~(size_t)7;
+    int first_err = OASIS_OK;
+
+    for (size_t off = 0; off < p->len; off += chunk) {
+        size_t n = p->len - off < chunk ? p->len - off : chunk;
+        int err = send_fragment(s, tmpl, p->data, off, n, off + n < p->len, next_hop);
+        if (err && !first_err)
+            first_err = err;
+    }
+    oasis_pbuf_free(s, p);
+    if (!first_err)
+        s->ctr.ip.frag_oks++;
+    return first_err;
+}
+
+int oasis_ipv4_output(oasis_stack *s, oasis_pbuf *p, uint32_t dst, uint8_t proto, int df)
+{
+    oasis_ip_counters *c = &s->ctr.ip;
+    oasis_ipv4_hdr h;
+
+    if (!p)
+        return OASIS_EINVAL;
+    c->out_requests++;
+    uint32_t next_hop = oasis_ipv4_route(s, dst);
+    if (next_hop == 0 || s->addr == 0) {
+        c->out_no_routes++;
+        oasis_pbuf_free(s, p);
+        return OASIS_ENOROUTE;
+    }
+    if (p->len > 65535 - OASIS_IPV4_HLEN) {
+        c->out_discards++;
+        oasis_pbuf_free(s, p);
+        return OASIS_EMSGSIZE;
+    }
+    fill_header(s, &h, dst, proto, s->ip.next_id++);
+    if (p->len + OASIS_IPV4_HLEN > s->mtu) {
+        if (df) {
+            c->frag_fails++;
+            oasis_pbuf_free(s, p);
+            return OASIS_EMSGSIZE;
+        }
+        return fragment(s, p, &h, next_hop);
+    }
+    h.df = (uint8_t)(df != 0);
+    h.total_len = (uint16_t)(p->len + OASIS_IPV4_HLEN);
+    uint8_t *hdr = oasis_pbuf_push(p, OASIS_IPV4_HLEN);
+    if (!hdr) {
+        c->out_discards++;
+        oasis_pbuf_free(s, p);
+        return OASIS_EINVAL; /* caller left no headroom */
+    }
+    oasis_ipv4_emit(hdr, &h);
+    return send_datagram(s, p, dst, next_hop);
+}
+
+void oasis_ipv4_deliver(oasis_stack *s, const oasis_ipv4_hdr *h)
+{
+    oasis_ip_counters *c = &s->ctr.ip;
+
+    switch (h->proto) {
+    case OASIS_IPPROTO_ICMP:
+        c->in_delivers++;
+        oasis_icmp_input(s, h);
+        break;
+    case OASIS_IPPROTO_UDP:
+        c->in_delivers++;
+        oasis_udp_input(s, h);
+        break;
+    case OASIS_IPPROTO_TCP:
+        c->in_delivers++;
+        oasis_tcp_input(s, h->src, h->dst, h->payload, h->payload_len);
+        break;
+    default:
+        c->in_unknown_protos++;
+        oasis_icmp_send_error(s, OASIS_ICMP_DEST_UNREACH, OASIS_ICMP_PROTO_UNREACH, 0, h);
+        break;
+    }
+}
+
+static int bad_source(const oasis_stack *s, uint32_t src)
+{
+    return oasis_ipv4_is_broadcast(s, src) || is_multicast(src);
+}
+
+void oasis_ipv4_input(oasis_stack *s, const uint8_t *pkt, size_t len)
+{
+    oasis_ip_counters *c = &s->ctr.ip;
+    oasis_ipv4_hdr h;
+
+    c->in_receives++;
+    switch (oasis_ipv4_parse(pkt, len, &h)) {
+    case OASIS_OK:
+        break;
+    case OASIS_ETRUNCATED:
+        c->in_truncated++;
+        return;
+    case OASIS_ECHECKSUM:
+        c->in_csum_errors++;
+        return;
+    default:
+        c->in_hdr_errors++;
+        return;
+    }
+    if (h.ttl == 0) {
+        c->in_hdr_errors++;
+        return;
+    }
+    if (!oasis_ipv4_is_local(s, h.dst) || bad_source(s, h.src)) {
+        c->in_addr_errors++;
+        return;
+    }
+    if (h.mf || h.frag_off) {
+        oasis_reasm_input(s, &h);
+        return;
+    }
+    oasis_ipv4_deliver(s, &h);
+}

@@ -1,0 +1,56 @@
+/* IPv4: input validation and dispatch, routing, fragmentation on output,
+ * reassembly on input. */
+#ifndef OASIS_IPV4_H
+#define OASIS_IPV4_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/pbuf.h"
+#include "core/timer.h"
+#include "ip/ipv4_wire.h"
+
+typedef struct oasis_stack oasis_stack;
+typedef struct oasis_reasm oasis_reasm;
+
+/* Layer state, embedded in the stack. */
+typedef struct oasis_ipv4 {
+    uint16_t next_id;
+    oasis_reasm *reasm;       /* datagrams being reassembled (list) */
+    uint32_t reasm_count;
+    uint32_t reasm_bytes;
+    oasis_timer reasm_timer;
+} oasis_ipv4;
+
+int oasis_ipv4_init(oasis_stack *s);
+void oasis_ipv4_fini(oasis_stack *s);
+
+/* One IPv4 datagram (the Ethernet payload, link padding allowed). */
+void oasis_ipv4_input(oasis_stack *s, const uint8_t *pkt, size_t len);
+
+/* Sends the transport segment in p (with headroom) from our address to dst.
+ * Fragments when it exceeds the MTU and df is 0; with df set and too big:
+ * OASIS_EMSGSIZE. Takes ownership of p. Returns 0 (sent or queued for ARP)
+ * or an oasis_err. */
+int oasis_ipv4_output(oasis_stack *s, oasis_pbuf *p, uint32_t dst, uint8_t proto, int df);
+
+/* Next hop for dst (dst itself if on-link, else the gateway); 0 when there
+ * is no route. */
+uint32_t oasis_ipv4_route(const oasis_stack *s, uint32_t dst);
+
+/* Is addr ours, or a broadcast we accept (limited or subnet-directed)? */
+int oasis_ipv4_is_local(const oasis_stack *s, uint32_t addr);
+int oasis_ipv4_is_broadcast(const oasis_stack *s, uint32_t addr);
+
+/* Hands a complete, validated datagram to its transport (ipv4.c); h->payload
+ * must be preceded in memory by the h->hdr_len header bytes, because ICMP
+ * errors quote them. */
+void oasis_ipv4_deliver(oasis_stack *s, const oasis_ipv4_hdr *h);
+
+/* Reassembly (reasm.c). oasis_reasm_input takes one validated fragment
+ * (copied) and delivers the datagram once it is complete. */
+void oasis_reasm_init(oasis_stack *s);
+void oasis_reasm_fini(oasis_stack *s);
+void oasis_reasm_input(oasis_stack *s, const oasis_ipv4_hdr *h);
+
+#endif

@@ -1,0 +1,100 @@
+#include "ip/ipv4_wire.h"
+#include "core/bytes.h"
+#include "core/checksum.h"
+#include "oasis/error.h"
+
+#include <string.h>
+
+#define IP_FLAG_RESERVED 0x8000
+#define IP_FLAG_DF 0x4000
+#define IP_FLAG_MF 0x2000
+#define IP_FRAG_MASK 0x1fff
+
+#define IPOPT_EOL 0
+#define IPOPT_NOP 1
+
+/* Walks the option list only to prove it is well formed, so a later reader
+ * of out->options may trust each length byte. */
+static int check_options(const uint8_t *opt, size_t len)
+{
+    size_t i = 0;
+    while (i < len) {
+        if (opt[i] == IPOPT_EOL)
+            break;
+        if (opt[i] == IPOPT_NOP) {
+            i++;
+            continue;
+        }
+        if (len - i < 2)
+            return OASIS_EMALFORMED; /* no room for the length byte */
+        size_t olen = opt[i + 1];
+        if (olen < 2 || olen > len - i)
+            return OASIS_EMALFORMED;
+        i += olen;
+    }
+    return OASIS_OK;
+}
+
+/* Checks follow Linux's ip_rcv order: header shape, checksum, then the total
+ * length (a corrupted length field shows up as a checksum error). */
+int oasis_ipv4_parse(const uint8_t *buf, size_t len, oasis_ipv4_hdr *out)
+{
+    if (len < OASIS_IPV4_HLEN)
+        return OASIS_ETRUNCATED;
+    size_t hlen = (size_t)(buf[0] & 0x0f) * 4;
+    if ((buf[0] >> 4) != 4 || hlen < OASIS_IPV4_HLEN)
+        return OASIS_EMALFORMED;
+    if (hlen > len)
+        return OASIS_ETRUNCATED;
+    if (oasis_csum(buf, hlen) != 0)
+        return OASIS_ECHECKSUM;
+    uint16_t total = oasis_get16(buf + 2);
+    if (total < hlen)
+        return OASIS_EMALFORMED;
+    if (total > len)
+        return OASIS_ETRUNCATED;
+    uint16_t frag = oasis_get16(buf + 6);
+    if (frag & IP_FLAG_RESERVED)
+        return OASIS_EMALFORMED;
+    int err = check_options(buf + OASIS_IPV4_HLEN, hlen - OASIS_IPV4_HLEN);
+    if (err)
+        return err;
+
+    out->hdr_len = (uint8_t)hlen;
+    out->tos = buf[1];
+    out->total_len = total;
+    out->id = oasis_get16(buf + 4);
+    out->df = (frag & IP_FLAG_DF) != 0;
+    out->mf = (frag & IP_FLAG_MF) != 0;
+    out->frag_off = (uint16_t)((frag & IP_FRAG_MASK) * 8);
+    out->ttl = buf[8];
+    out->proto = buf[9];
+    out->src = oasis_get32(buf + 12);
+    out->dst = oasis_get32(buf + 16);
+    out->options = buf + OASIS_IPV4_HLEN;
+    out->options_len = hlen - OASIS_IPV4_HLEN;
+    out->payload = buf + hlen;
+    out->payload_len = total - hlen;
+    return OASIS_OK;
+}
+
+void oasis_ipv4_emit(uint8_t *buf, const oasis_ipv4_hdr *h)
+{
+    uint16_t frag = (uint16_t)((h->frag_off / 8) & IP_FRAG_MASK);
+    if (h->df)
+        frag |= IP_FLAG_DF;
+    if (h->mf)
+        frag |= IP_FLAG_MF;
+    buf[0] = 0x45;
+    buf[1] = h->tos;
+    oasis_put16(buf + 2, h->total_len);
+    oasis_put16(buf + 4, h->id);
+    oasis_put16(buf + 6, frag);
+    buf[8] = h->ttl;
+    buf[9] = h->proto;
+    buf[10] = buf[11] = 0;
+    oasis_put32(buf + 12, h->src);
+    oasis_put32(buf + 16, h->dst);
+    uint16_t c = oasis_csum(buf, OASIS_IPV4_HLEN);
+    memcpy(buf + 10, &c, 2);
+}

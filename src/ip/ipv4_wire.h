@@ -1,0 +1,48 @@
+/* IPv4 header wire format (RFC 791). */
+#ifndef OASIS_IPV4_WIRE_H
+#define OASIS_IPV4_WIRE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define OASIS_IPV4_HLEN 20
+#define OASIS_IPV4_MAX_HLEN 60
+#define OASIS_IPPROTO_ICMP 1
+#define OASIS_IPPROTO_TCP 6
+#define OASIS_IPPROTO_UDP 17
+
+typedef struct oasis_ipv4_hdr {
+    uint8_t hdr_len;      /* bytes, 20..60 */
+    uint8_t tos;
+    uint16_t total_len;
+    uint16_t id;
+    uint8_t df, mf;
+    uint16_t frag_off;    /* bytes (field * 8) */
+    uint8_t ttl;
+    uint8_t proto;
+    uint32_t src, dst;    /* host order */
+    const uint8_t *options;
+    size_t options_len;
+    const uint8_t *payload; /* total_len - hdr_len bytes; link padding excluded */
+    size_t payload_len;
+} oasis_ipv4_hdr;
+
+/* Checks, in this order (the first failure is returned):
+ *   buffer < 20 bytes                         OASIS_ETRUNCATED
+ *   version != 4 or IHL < 5                   OASIS_EMALFORMED
+ *   IHL * 4 > buffer                          OASIS_ETRUNCATED
+ *   header checksum                           OASIS_ECHECKSUM
+ *   total length < IHL * 4                    OASIS_EMALFORMED
+ *   total length > buffer                     OASIS_ETRUNCATED
+ *   reserved flag bit set                     OASIS_EMALFORMED
+ *   options' structure: each option's length  OASIS_EMALFORMED
+ *   >= 2 and inside the header (EOL ends the list, NOP is 1 byte; option
+ *   contents are skipped, not interpreted).
+ * Bytes past the total length (link padding) are ignored. */
+int oasis_ipv4_parse(const uint8_t *buf, size_t len, oasis_ipv4_hdr *out);
+
+/* Writes a 20-byte header (options are not emitted; hdr_len is ignored)
+ * with its checksum. */
+void oasis_ipv4_emit(uint8_t *buf, const oasis_ipv4_hdr *h);
+
+#endif

@@ -1,0 +1,20 @@
+/* Ethernet layer: frames in from the link, frames out to it. */
+#ifndef OASIS_ETH_H
+#define OASIS_ETH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/pbuf.h"
+
+typedef struct oasis_stack oasis_stack;
+
+/* Parses a received frame and dispatches to ARP or IPv4; counts and drops the
+ * rest. */
+void oasis_eth_input(oasis_stack *s, const uint8_t *frame, size_t len);
+
+/* Prepends the Ethernet header to p and sends it on the stack's link
+ * (writing the pcap if any). Takes ownership of p. Returns 0 or an oasis_err. */
+int oasis_eth_output(oasis_stack *s, oasis_pbuf *p, const uint8_t dst[6], uint16_t type);
+
+#endif

@@ -1,0 +1,34 @@
+/* Ethernet II wire format. */
+#ifndef OASIS_ETH_WIRE_H
+#define OASIS_ETH_WIRE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define OASIS_ETH_HLEN 14
+#define OASIS_ETH_ALEN 6
+#define OASIS_ETHERTYPE_IPV4 0x0800
+#define OASIS_ETHERTYPE_ARP 0x0806
+
+typedef struct oasis_eth_hdr {
+    uint8_t dst[OASIS_ETH_ALEN];
+    uint8_t src[OASIS_ETH_ALEN];
+    uint16_t type;
+    const uint8_t *payload;
+    size_t payload_len;
+} oasis_eth_hdr;
+
+/* Returns 0, or OASIS_ETRUNCATED (shorter than 14 bytes) or OASIS_EMALFORMED
+ * (an 802.3 length field, type < 0x0600, which we do not speak). */
+int oasis_eth_parse(const uint8_t *buf, size_t len, oasis_eth_hdr *out);
+
+/* Writes the 14-byte header at buf. */
+void oasis_eth_emit(uint8_t *buf, const uint8_t dst[6], const uint8_t src[6], uint16_t type);
+
+static inline int oasis_mac_is_broadcast(const uint8_t m[6])
+{
+    return (m[0] & m[1] & m[2] & m[3] & m[4] & m[5]) == 0xff;
+}
+static inline int oasis_mac_is_multicast(const uint8_t m[6]) { return m[0] & 1; }
+
+#endif

@@ -1,0 +1,260 @@
+/* TAP link: frames go through /dev/net/tun to the kernel's side of a TAP
+ * device. IFF_NO_PI: every read or write is exactly one Ethernet frame, with
+ * no packet-information prefix. */
+#include "oasis/tap.h"
+
+#include "oasis/error.h"
+#include "oasis/stack.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/if_tun.h>
+#include <net/if.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define TAP_ETH_HLEN 14
+/* Largest frame the kernel may hand us: the largest IP datagram plus the
+ * Ethernet header, whatever the device MTU says. */
+#define TAP_BUF_SIZE (65535 + TAP_ETH_HLEN)
+#define TAP_DEFAULT_BATCH 64
+
+struct oasis_tap {
+    oasis_link link; /* link.data points back here */
+    int fd;
+    uint32_t mtu;
+    char name[IFNAMSIZ];
+    uint64_t send_drops;
+    uint8_t buf[TAP_BUF_SIZE];
+};
+
+void oasis_tap_config_init(oasis_tap_config *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    cfg->name = "oasis0";
+}
+
+static int fail(char *errbuf, size_t errlen, int err, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static int fail(char *errbuf, size_t errlen, int err, const char *fmt, ...)
+{
+    if (errbuf && errlen) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(errbuf, errlen, fmt, ap);
+        va_end(ap);
+    }
+    return err;
+}
+
+static int tap_send(oasis_link *link, const uint8_t *frame, size_t len)
+{
+    oasis_tap *t = link->data;
+
+    if (len > (size_t)t->mtu + TAP_ETH_HLEN) {
+        t->send_drops++;
+        return OASIS_EMSGSIZE;
+    }
+    for (;;) {
+        ssize_t n = write(t->fd, frame, len);
+        if (n == (ssize_t)len)
+            return OASIS_OK;
+        if (n < 0 && errno == EINTR)
+            continue;
+        t->send_drops++;
+        /* The kernel's backlog is full: the frame is lost, like on a wire. */
+        if (n < 0 && (errno == EAGAIN || errno == ENOBUFS))
+            return OASIS_EAGAIN;
+        return OASIS_EIO;
+    }
+}
+
+/* ioctls on interfaces go through any socket; no traffic is sent. */
+static int ifreq_ioctl(unsigned long req, struct ifreq *ifr)
+{
+    int sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (sock < 0)
+        return -1;
+    int rc = ioctl(sock, req, ifr);
+    int saved = errno;
+    close(sock);
+    errno = saved;
+    return rc;
+}
+
+static int set_mtu(oasis_tap *t, uint32_t mtu, char *errbuf, size_t errlen)
+{
+    struct ifreq ifr;
+
+    memset(&ifr, 0, sizeof ifr);
+    memcpy(ifr.ifr_name, t->name, sizeof t->name);
+    if (ifreq_ioctl(SIOCGIFMTU, &ifr) < 0)
+        return fail(errbuf, errlen, OASIS_EIO, "cannot read the MTU of %s: %s", t->name,
+                    strerror(errno));
+    if (mtu == 0 || (uint32_t)ifr.ifr_mtu == mtu) {
+        t->mtu = (uint32_t)ifr.ifr_mtu;
+        return OASIS_OK;
+    }
+    ifr.ifr_mtu = (int)mtu;
+    if (ifreq_ioctl(SIOCSIFMTU, &ifr) < 0) {
+        if (errno == EPERM || errno == EACCES)
+            return fail(errbuf, errlen, OASIS_EPERM,
+                        "not allowed to set the MTU of %s to %u (needs CAP_NET_ADMIN): "
+                        "run `ip link set %s mtu %u` as root first",
+                        t->name, mtu, t->name, mtu);
+        return fail(errbuf, errlen, OASIS_EIO, "cannot set the MTU of %s to %u: %s", t->name, mtu,
+                    strerror(errno));
+    }
+    t->mtu = mtu;
+    return OASIS_OK;
+}
+
+static int bring_up(oasis_tap *t, char *errbuf, size_t errlen)
+{
+    struct ifreq ifr;
+
+    memset(&ifr, 0, sizeof ifr);
+    memcpy(ifr.ifr_name, t->name, sizeof t->name);
+    if (ifreq_ioctl(SIOCGIFFLAGS, &ifr) == 0 && (ifr.ifr_flags & IFF_UP))
+        return OASIS_OK;
+    ifr.ifr_flags |= IFF_UP;
+    if (ifreq_ioctl(SIOCSIFFLAGS, &ifr) < 0)
+        return fail(errbuf, errlen, errno == EPERM ? OASIS_EPERM : OASIS_EIO,
+                    "cannot bring %s up: %s (run `ip link set %s up` as root)", t->name,
+                    strerror(errno), t->name);
+    return OASIS_OK;
+}
+
+static int open_tun(const char *name, char *errbuf, size_t errlen, int *fd_out)
+{
+    int fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
+    if (fd >= 0) {
+        *fd_out = fd;
+        return OASIS_OK;
+    }
+    if (errno == ENOENT || errno == ENODEV || errno == ENXIO)
+        return fail(errbuf, errlen, OASIS_ENOENT,
+                    "cannot open /dev/net/tun: %s (is the tun module loaded? try `modprobe tun`)",
+                    strerror(errno));
+    if (errno == EACCES || errno == EPERM)
+        return fail(errbuf, errlen, OASIS_EPERM,
+                    "not allowed to open /dev/net/tun for %s: %s (run as root, or make the "
+                    "device readable by your user)",
+                    name, strerror(errno));
+    return fail(errbuf, errlen, OASIS_EIO, "cannot open /dev/net/tun: %s", strerror(errno));
+}
+
+static int attach(oasis_tap *t, int create, char *errbuf, size_t errlen)
+{
+    struct ifreq ifr;
+
+    if (!create && if_nametoindex(t->name) == 0)
+        return fail(errbuf, errlen, OASIS_ENOENT,
+                    "no network device %s here: create it with "
+                    "`ip tuntap add dev %s mode tap user $USER` (as root), or ask for creation",
+                    t->name, t->name);
+    memset(&ifr, 0, sizeof ifr);
+    memcpy(ifr.ifr_name, t->name, sizeof t->name);
+    ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
+    if (ioctl(t->fd, TUNSETIFF, &ifr) == 0)
+        return OASIS_OK;
+    switch (errno) {
+    case EPERM:
+    case EACCES:
+        return fail(errbuf, errlen, OASIS_EPERM,
+                    "not allowed to attach to TAP device %s: create it for your user with "
+                    "`ip tuntap add dev %s mode tap user $USER`, or run with CAP_NET_ADMIN",
+                    t->name, t->name);
+    case EBUSY:
+        return fail(errbuf, errlen, OASIS_EBUSY, "TAP device %s is in use by another process",
+                    t->name);
+    case EINVAL:
+        return fail(errbuf, errlen, OASIS_EINVAL,
+                    "%s exists but is not a TAP device (a TUN device or another kind of link?)",
+                    t->name);
+    default:
+        return fail(errbuf, errlen, OASIS_EIO, "cannot attach to TAP device %s: %s", t->name,
+                    strerror(errno));
+    }
+}
+
+int oasis_tap_open(const oasis_tap_config *cfg, oasis_tap **out, char *errbuf, size_t errlen)
+{
+    if (errbuf && errlen)
+        errbuf[0] = '\0';
+    if (!cfg || !out || !cfg->name || !cfg->name[0] || strlen(cfg->name) >= IFNAMSIZ)
+        return fail(errbuf, errlen, OASIS_EINVAL, "a TAP device name of 1 to %d characters is needed",
+                    IFNAMSIZ - 1);
+    if (cfg->mtu != 0 && (cfg->mtu < 576 || cfg->mtu > 65535))
+        return fail(errbuf, errlen, OASIS_EINVAL, "MTU %u is out of range (576..65535)", cfg->mtu);
+    *out = NULL;
+
+    oasis_tap *t = calloc(1, sizeof *t);
+    if (!t)
+        return fail(errbuf, errlen, OASIS_ENOMEM, "out of memory");
+    memcpy(t->name, cfg->name, strlen(cfg->name) + 1);
+    t->fd = -1;
+
+    uint32_t mtu = cfg->mtu > OASIS_TAP_MAX_MTU ? OASIS_TAP_MAX_MTU : cfg->mtu;
+    int err = open_tun(t->name, errbuf, errlen, &t->fd);
+    if (!err)
+        err = attach(t, cfg->create, errbuf, errlen);
+    if (!err)
+        err = set_mtu(t, mtu, errbuf, errlen);
+    if (!err && cfg->up)
+        err = bring_up(t, errbuf, errlen);
+    if (err) {
+        oasis_tap_close(t);
+        return err;
+    }
+    t->link.send = tap_send;
+    t->link.mtu = t->mtu;
+    t->link.data = t;
+    *out = t;
+    return OASIS_OK;
+}
+
+void oasis_tap_close(oasis_tap *t)
+{
+    if (!t)
+        return;
+    if (t->fd >= 0)
+        close(t->fd);
+    free(t);
+}
+
+oasis_link *oasis_tap_link(oasis_tap *t) { return &t->link; }
+int oasis_tap_fd(const oasis_tap *t) { return t->fd; }
+const char *oasis_tap_name(const oasis_tap *t) { return t->name; }
+uint32_t oasis_tap_mtu(const oasis_tap *t) { return t->mtu; }
+uint64_t oasis_tap_send_drops(const oasis_tap *t) { return t->send_drops; }
+
+int oasis_tap_input(oasis_tap *t, oasis_stack *s, unsigned max_frames)
+{
+    if (!t || !s)
+        return OASIS_EINVAL;
+    if (max_frames == 0)
+        max_frames = TAP_DEFAULT_BATCH;
+    int got = 0;
+    while ((unsigned)got < max_frames) {
+        ssize_t n = read(t->fd, t->buf, sizeof t->buf);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            if (errno == EAGAIN || errno == EWOULDBLOCK)
+                break;
+            return OASIS_EIO; /* e.g. EBADFD: the device was deleted */
+        }
+        if (n == 0)
+            break;
+        got++;
+        oasis_stack_input(s, t->buf, (size_t)n);
+    }
+    return got;
+}

@@ -1,0 +1,65 @@
+/* Byte ring for a flow's send or receive buffer. Storage is allocated on
+ * first use and released when the ring drains, so an idle flow costs no
+ * buffer memory. Capacity is fixed per ring (may be changed while empty).
+ *
+ * Offsets are relative to the first stored byte (head). Bytes placed beyond
+ * the end with write_at (out-of-order data) keep the storage alive even when
+ * len is 0: `ahead` remembers how far past the end such bytes reach. */
+#ifndef OASIS_TCP_BUF_H
+#define OASIS_TCP_BUF_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct oasis_stack oasis_stack;
+
+typedef struct oasis_ring {
+    uint8_t *mem;   /* NULL until needed */
+    uint32_t cap;   /* capacity in bytes */
+    uint32_t head;  /* offset of the first byte */
+    uint32_t len;   /* bytes stored */
+    uint32_t ahead; /* bytes past the end reached by write_at (not yet committed) */
+} oasis_ring;
+
+void oasis_ring_init(oasis_ring *r, uint32_t cap);
+/* Frees the storage; the ring is empty afterwards (and reusable). */
+void oasis_ring_fini(oasis_stack *s, oasis_ring *r);
+/* Changes capacity; only while empty, with nothing placed ahead (else
+ * OASIS_EINVAL). */
+int oasis_ring_set_cap(oasis_stack *s, oasis_ring *r, uint32_t cap);
+
+static inline uint32_t oasis_ring_free(const oasis_ring *r) { return r->cap - r->len; }
+
+/* Appends up to n bytes; returns how many were taken (0 on allocation
+ * failure or when full). Bytes placed ahead with write_at are overwritten by
+ * (TCP: the same) in-order bytes and `ahead` shrinks accordingly. */
+uint32_t oasis_ring_write(oasis_stack *s, oasis_ring *r, const void *data, uint32_t n);
+
+/* Writes n bytes at offset off beyond the current end (off + n <= free space),
+ * without changing len: for out-of-order data placed before it is in order.
+ * Returns 0, OASIS_EINVAL (out of range) or OASIS_ENOMEM. */
+int oasis_ring_write_at(oasis_stack *s, oasis_ring *r, uint32_t off, const void *data, uint32_t n);
+/* Extends len by n bytes that were placed with write_at. Clamped to `ahead`
+ * so that bytes never placed are never exposed; the ring does not track holes
+ * inside [0, ahead): committing only what the ofo list says is contiguous is
+ * the caller's job. */
+void oasis_ring_commit(oasis_ring *r, uint32_t n);
+/* Forgets bytes placed with write_at and not committed (e.g. out-of-order
+ * data given up); frees the storage if the ring is then empty. */
+void oasis_ring_drop_ahead(oasis_stack *s, oasis_ring *r);
+
+/* Copies n bytes starting at offset off (off + n <= len) out to dst. A range
+ * beyond len is clamped: only the stored bytes are copied. */
+void oasis_ring_peek(const oasis_ring *r, uint32_t off, void *dst, uint32_t n);
+
+/* The longest contiguous run starting at offset off: sets *p, returns its
+ * length (0 and *p = NULL if off >= len). At most two calls cover any range:
+ * the run ends at len or at the wrap. For zero-copy reads and
+ * checksum-while-copy. The pointer is valid until the next write/consume. */
+uint32_t oasis_ring_span(const oasis_ring *r, uint32_t off, const uint8_t **p);
+
+/* Drops n bytes from the front (clamped to len); frees storage when it
+ * becomes empty and nothing is placed ahead. */
+void oasis_ring_consume(oasis_stack *s, oasis_ring *r, uint32_t n);
+
+#endif

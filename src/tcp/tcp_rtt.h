@@ -1,0 +1,32 @@
+/* Retransmission timer computation (RFC 6298) with Karn's rule left to the
+ * caller (only feed samples from segments that were not retransmitted, or
+ * from timestamps). */
+#ifndef OASIS_TCP_RTT_H
+#define OASIS_TCP_RTT_H
+
+#include <stdint.h>
+
+typedef struct oasis_rtt {
+    uint64_t srtt_ns, rttvar_ns;
+    uint64_t rto_ns;          /* current RTO, before backoff */
+    uint64_t min_ns, max_ns;  /* RTO bounds */
+    uint32_t backoff;         /* exponent: consecutive timeouts */
+    int have_sample;
+} oasis_rtt;
+
+/* initial_ns: RTO before any sample (1 s per RFC 6298), clamped to
+ * [min_ns, max_ns] (max below min is raised to min). */
+void oasis_rtt_init(oasis_rtt *r, uint64_t initial_ns, uint64_t min_ns, uint64_t max_ns);
+/* A new RTT measurement; resets backoff. First sample: srtt = R, rttvar =
+ * R/2; then rttvar = 3/4 rttvar + 1/4 |srtt - R|, srtt = 7/8 srtt + 1/8 R.
+ * rto = srtt + max(G = 1 ms, 4 * rttvar), clamped to [min, max]. */
+void oasis_rtt_sample(oasis_rtt *r, uint64_t rtt_ns);
+/* A timeout happened: doubles the armed RTO (backoff++, but not past the
+ * point where oasis_rtt_rto() reaches max, so the exponent stays small). */
+void oasis_rtt_backoff(oasis_rtt *r);
+/* The RTO to arm now: rto << backoff, clamped to [min, max]. Use
+ * r->backoff as the count of consecutive timeouts for retry limits only if
+ * max is large: it stops growing at max. */
+uint64_t oasis_rtt_rto(const oasis_rtt *r);
+
+#endif

@@ -1,0 +1,90 @@
+/* TCP header and options wire format (RFC 9293, RFC 7323, RFC 2018). */
+#ifndef OASIS_TCP_WIRE_H
+#define OASIS_TCP_WIRE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define OASIS_TCP_HLEN 20
+#define OASIS_TCP_MAX_HLEN 60
+
+#define OASIS_TCP_FIN 0x01
+#define OASIS_TCP_SYN 0x02
+#define OASIS_TCP_RST 0x04
+#define OASIS_TCP_PSH 0x08
+#define OASIS_TCP_ACK 0x10
+#define OASIS_TCP_URG 0x20
+#define OASIS_TCP_ECE 0x40
+#define OASIS_TCP_CWR 0x80
+
+#define OASIS_TCPOPT_EOL 0
+#define OASIS_TCPOPT_NOP 1
+#define OASIS_TCPOPT_MSS 2
+#define OASIS_TCPOPT_WSCALE 3
+#define OASIS_TCPOPT_SACK_PERM 4
+#define OASIS_TCPOPT_SACK 5
+#define OASIS_TCPOPT_TS 8
+
+#define OASIS_TCP_MAX_SACK 4
+
+typedef struct oasis_sack_block {
+    uint32_t left, right; /* [left, right) */
+} oasis_sack_block;
+
+typedef struct oasis_tcp_hdr {
+    uint16_t src_port, dst_port;
+    uint32_t seq, ack;
+    uint8_t hdr_len;      /* bytes; set by parse, computed by emit */
+    uint8_t flags;
+    uint16_t window;      /* raw field, unscaled */
+    uint16_t urg;
+    /* options */
+    uint8_t has_mss, has_wscale, sack_permitted, has_ts;
+    uint16_t mss;
+    uint8_t wscale;       /* as sent (the receiver clamps to 14) */
+    uint32_t ts_val, ts_ecr;
+    uint8_t sack_count;
+    oasis_sack_block sack[OASIS_TCP_MAX_SACK];
+    const uint8_t *payload;
+    size_t payload_len;
+} oasis_tcp_hdr;
+
+/* Parses a segment. Validates data offset (>= 5, within len), option
+ * structure (length byte present, >= 2, within the header; known options
+ * with their exact lengths: MSS 4, WS 3, SACK-perm 2, TS 10, SACK 2+8n with
+ * 1 <= n <= 4) and, when verify_csum, the checksum with the pseudo-header
+ * (addresses host order). Unknown options are skipped by their length; EOL
+ * ends the list; a repeated option overrides the earlier one.
+ * *out is always zeroed first; on success payload points into buf (borrowed).
+ * Options are reported whatever the flags (the caller decides, e.g. MSS/WS
+ * only count on a SYN). Values are not judged (MSS 0, wscale > 14 pass).
+ * Checks run in this order: len < 20 -> OASIS_ETRUNCATED, data offset < 5 ->
+ * OASIS_EMALFORMED, data offset past len -> OASIS_ETRUNCATED, checksum ->
+ * OASIS_ECHECKSUM (a segment over 65535 bytes -> OASIS_EMALFORMED), options
+ * -> OASIS_EMALFORMED. Returns 0 or one of those. The caller counts. */
+int oasis_tcp_parse(const uint8_t *buf, size_t len, uint32_t src, uint32_t dst, int verify_csum,
+                    oasis_tcp_hdr *out);
+
+/* Bytes the options of h take on the wire (a multiple of 4, at most 40).
+ * Layout, like Linux: MSS; NOP,NOP,TS (or SACK-perm,TS when both);
+ * NOP,NOP,SACK-perm (without TS); NOP,WS; NOP,NOP,SACK with as many of
+ * h->sack[0..sack_count) as fit in what is left of 40 bytes (3 next to TS,
+ * 4 alone); the blocks that don't fit are dropped from the end, so put the
+ * most important first. hdr_len and payload fields of h are ignored. */
+size_t oasis_tcp_options_len(const oasis_tcp_hdr *h);
+
+/* Writes the header with its options at buf (hdr_len = 20 +
+ * oasis_tcp_options_len(h); buf must have room for it), and the checksum
+ * over the header and the payload_len bytes of payload that already sit
+ * right after it. Returns the header length. */
+size_t oasis_tcp_emit(uint8_t *buf, const oasis_tcp_hdr *h, size_t payload_len, uint32_t src,
+                      uint32_t dst);
+
+/* Same, for a payload that is not (yet) behind the header or was summed
+ * while copied: payload_sum = oasis_csum_add(0, payload, payload_len) (or a
+ * running sum over pieces of even length but the last). The payload itself
+ * is not read. */
+size_t oasis_tcp_emit_with_sum(uint8_t *buf, const oasis_tcp_hdr *h, size_t payload_len,
+                               uint64_t payload_sum, uint32_t src, uint32_t dst);
+
+#endif

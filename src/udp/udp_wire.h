@@ -1,0 +1,28 @@
+/* UDP wire format (RFC 768). */
+#ifndef OASIS_UDP_WIRE_H
+#define OASIS_UDP_WIRE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define OASIS_UDP_HLEN 8
+
+typedef struct oasis_udp_hdr {
+    uint16_t src_port, dst_port;
+    uint16_t len;         /* the header's length field */
+    uint16_t csum;        /* as on the wire (0: none) */
+    const uint8_t *payload;
+    size_t payload_len;   /* len - 8 */
+} oasis_udp_hdr;
+
+/* Validates the length field (>= 8 and <= len: OASIS_ETRUNCATED if larger,
+ * OASIS_EMALFORMED if under 8) and, when the checksum field is not zero, the
+ * checksum with the pseudo-header (OASIS_ECHECKSUM). Addresses host order. */
+int oasis_udp_parse(const uint8_t *buf, size_t len, uint32_t src, uint32_t dst, oasis_udp_hdr *out);
+
+/* Writes the header at buf for a datagram of `len` bytes (header included,
+ * payload already at buf + 8) and its checksum (0 is sent as 0xffff). */
+void oasis_udp_emit(uint8_t *buf, size_t len, uint16_t src_port, uint16_t dst_port, uint32_t src,
+                    uint32_t dst);
+
+#endif

@@ -1,0 +1,53 @@
+#include "testutil.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+void test_stack_config(oasis_stack_config *cfg, oasis_clock *clock, int n)
+{
+    oasis_stack_config_init(cfg);
+    uint8_t mac[6] = {0x02, 0, 0, 0, 0, (uint8_t)n};
+    memcpy(cfg->mac, mac, 6);
+    cfg->addr = OASIS_IPV4(10, 0, 0, n);
+    cfg->prefix_len = 24;
+    cfg->clock = clock;
+    cfg->seed = (uint64_t)n * 7919u;
+}
+
+void test_net_init(test_net *n, const oasis_wire_config *wcfg, const oasis_tcp_config *tcfg)
+{
+    memset(n, 0, sizeof *n);
+    n->clock = oasis_clock_new_virtual(1000 * OASIS_NS_PER_SEC);
+    assert_non_null(n->clock);
+    assert_int_equal(oasis_wire_create(n->clock, wcfg, &n->wire), 0);
+    oasis_stack_config cfg;
+    test_stack_config(&cfg, n->clock, 1);
+    if (tcfg)
+        cfg.tcp = *tcfg;
+    assert_int_equal(oasis_stack_create(&cfg, &n->a), 0);
+    test_stack_config(&cfg, n->clock, 2);
+    if (tcfg)
+        cfg.tcp = *tcfg;
+    assert_int_equal(oasis_stack_create(&cfg, &n->b), 0);
+    assert_non_null(oasis_wire_attach(n->wire, n->a));
+    assert_non_null(oasis_wire_attach(n->wire, n->b));
+}
+
+void test_net_fini(test_net *n)
+{
+    oasis_stack_destroy(n->a);
+    oasis_stack_destroy(n->b);
+    oasis_wire_destroy(n->wire);
+    oasis_clock_free(n->clock);
+}
+
+static int flag_set(void *ud) { return *(const int *)ud != 0; }
+
+int test_net_run_until(test_net *n, const int *flag, uint64_t timeout_ns)
+{
+    return oasis_wire_run(n->wire, flag_set, (void *)(uintptr_t)flag, timeout_ns);
+}

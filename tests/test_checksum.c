@@ -1,0 +1,192 @@
+/* The Internet checksum: the fast summer against the byte-by-byte reference
+ * (every length, every alignment), RFC 1071's worked example, incremental
+ * sums and the pseudo-header. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/checksum.h"
+#include "core/prng.h"
+
+/* A checksum field (memory order) as the two bytes it puts on the wire. */
+static void field_bytes(uint16_t c, uint8_t out[2]) { memcpy(out, &c, 2); }
+
+/* RFC 1071 section 3: the bytes 00 01 f2 03 f4 f5 f6 f7 sum to ddf2, so the
+ * checksum is 220d. */
+static void test_rfc1071_example(void **state)
+{
+    (void)state;
+    static const uint8_t b[] = {0x00, 0x01, 0xf2, 0x03, 0xf4, 0xf5, 0xf6, 0xf7};
+    uint8_t out[2];
+
+    field_bytes(oasis_csum(b, sizeof b), out);
+    assert_int_equal(out[0], 0x22);
+    assert_int_equal(out[1], 0x0d);
+
+    /* The folded sum before the complement is ddf2. */
+    field_bytes((uint16_t)~oasis_csum_fold(oasis_csum_add(0, b, sizeof b)), out);
+    assert_int_equal(out[0], 0xdd);
+    assert_int_equal(out[1], 0xf2);
+
+    field_bytes(oasis_csum_ref(b, sizeof b), out);
+    assert_int_equal(out[0], 0x22);
+    assert_int_equal(out[1], 0x0d);
+}
+
+static void test_small_cases(void **state)
+{
+    (void)state;
+    uint8_t out[2];
+    /* Nothing sums to 0, whose complement is ffff. */
+    assert_int_equal(oasis_csum(NULL, 0), 0xffff);
+    assert_int_equal(oasis_csum_ref(NULL, 0), 0xffff);
+    /* An odd trailing byte is the high byte of a zero-padded word. */
+    static const uint8_t one[] = {0x12};
+    field_bytes(oasis_csum(one, 1), out);
+    assert_int_equal(out[0], 0xed);
+    assert_int_equal(out[1], 0xff);
+    /* ffff + ffff folds back to ffff: the end-around carry. */
+    static const uint8_t ff[] = {0xff, 0xff, 0xff, 0xff};
+    assert_int_equal(oasis_csum(ff, 4), 0);
+}
+
+static void fill_random(oasis_prng *r, uint8_t *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        p[i] = (uint8_t)oasis_prng_next(r);
+}
+
+/* Every length 0..2048 at offsets 0..7 from a malloc'd (16-aligned) start,
+ * in a buffer that ends exactly where the data does, so ASan flags any read
+ * past the end. */
+static void test_fast_matches_reference(void **state)
+{
+    (void)state;
+    oasis_prng r;
+    oasis_prng_seed(&r, 1071);
+    for (size_t len = 0; len <= 2048; len++) {
+        for (size_t off = 0; off < 8; off++) {
+            uint8_t *buf = malloc(off + len ? off + len : 1);
+            assert_non_null(buf);
+            uint8_t *p = buf + off;
+            fill_random(&r, p, len);
+            uint16_t fast = oasis_csum(p, len);
+            uint16_t ref = oasis_csum_ref(p, len);
+            if (fast != ref)
+                fail_msg("len %zu off %zu: fast %04x ref %04x", len, off, fast, ref);
+            free(buf);
+        }
+    }
+}
+
+/* All-ones data maximises carries. */
+static void test_all_ones(void **state)
+{
+    (void)state;
+    size_t n = 65535;
+    uint8_t *p = malloc(n);
+    assert_non_null(p);
+    memset(p, 0xff, n);
+    for (size_t len = n - 9; len <= n; len++)
+        assert_int_equal(oasis_csum(p, len), oasis_csum_ref(p, len));
+
+    /* Many calls on one running sum must not overflow it. */
+    uint64_t sum = 0;
+    for (int i = 0; i < 4096; i++)
+        sum = oasis_csum_add(sum, p, 65534);
+    assert_int_equal(oasis_csum_fold(sum), 0);
+    free(p);
+}
+
+/* Summing in pieces of even length (the last of any length) gives the
+ * one-shot result. */
+static void test_incremental(void **state)
+{
+    (void)state;
+    oasis_prng r;
+    oasis_prng_seed(&r, 42);
+    uint8_t buf[3000];
+    for (int round = 0; round < 2000; round++) {
+        size_t len = (size_t)oasis_prng_below(&r, sizeof buf + 1);
+        fill_random(&r, buf, len);
+        uint64_t sum = 0;
+        size_t pos = 0;
+        while (pos < len) {
+            size_t piece = (size_t)oasis_prng_below(&r, 200) & ~(size_t)1;
+            if (piece > len - pos)
+                piece = len - pos; /* the last piece may be odd */
+            sum = oasis_csum_add(sum, buf + pos, piece);
+            pos += piece;
+        }
+        assert_int_equal(oasis_csum_fold(sum), oasis_csum(buf, len));
+        assert_int_equal(oasis_csum(buf, len), oasis_csum_ref(buf, len));
+    }
+}
+
+/* The pseudo-header sum equals the sum of the 12 bytes RFC 768/793 lay out. */
+static void test_pseudo_header(void **state)
+{
+    (void)state;
+    oasis_prng r;
+    oasis_prng_seed(&r, 7);
+    for (int i = 0; i < 1000; i++) {
+        uint32_t src = (uint32_t)oasis_prng_next(&r), dst = (uint32_t)oasis_prng_next(&r);
+        uint8_t proto = (uint8_t)oasis_prng_next(&r);
+        uint16_t len = (uint16_t)oasis_prng_next(&r);
+        uint8_t ph[12] = {
+            (uint8_t)(src >> 24), (uint8_t)(src >> 16), (uint8_t)(src >> 8), (uint8_t)src,
+            (uint8_t)(dst >> 24), (uint8_t)(dst >> 16), (uint8_t)(dst >> 8), (uint8_t)dst,
+            0, proto, (uint8_t)(len >> 8), (uint8_t)len,
+        };
+        assert_int_equal(oasis_csum_fold(oasis_csum_pseudo(src, dst, proto, len)), oasis_csum_ref(ph, 12));
+    }
+    /* A fixed case worked by hand: 10.0.0.1 -> 10.0.0.2, UDP, 12 bytes:
+     * 0a00 + 0001 + 0a00 + 0002 + 0011 + 000c = 1420, checksum ebdf. */
+    uint8_t out[2];
+    field_bytes(oasis_csum_fold(oasis_csum_pseudo(0x0a000001, 0x0a000002, 17, 12)), out);
+    assert_int_equal(out[0], 0xeb);
+    assert_int_equal(out[1], 0xdf);
+}
+
+/* Storing the checksum into its field with memcpy makes the whole buffer
+ * verify: its checksum is then 0. Odd lengths and odd field offsets too. */
+static void test_filled_field_verifies(void **state)
+{
+    (void)state;
+    oasis_prng r;
+    oasis_prng_seed(&r, 99);
+    uint8_t buf[1500];
+    for (int i = 0; i < 2000; i++) {
+        size_t len = 2 + (size_t)oasis_prng_below(&r, sizeof buf - 1);
+        size_t at = (size_t)oasis_prng_below(&r, len - 1) & ~(size_t)1; /* fields are word-aligned */
+        fill_random(&r, buf, len);
+        buf[at] = buf[at + 1] = 0;
+        uint16_t c = oasis_csum(buf, len);
+        memcpy(buf + at, &c, 2);
+        assert_int_equal(oasis_csum(buf, len), 0);
+        assert_int_equal(oasis_csum_ref(buf, len), 0);
+        /* Any single bit flipped is detected. */
+        size_t bit = (size_t)oasis_prng_below(&r, len * 8);
+        buf[bit / 8] ^= (uint8_t)(1u << (bit % 8));
+        assert_int_not_equal(oasis_csum(buf, len), 0);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_rfc1071_example),
+        cmocka_unit_test(test_small_cases),
+        cmocka_unit_test(test_fast_matches_reference),
+        cmocka_unit_test(test_all_ones),
+        cmocka_unit_test(test_incremental),
+        cmocka_unit_test(test_pseudo_header),
+        cmocka_unit_test(test_filled_field_verifies),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
