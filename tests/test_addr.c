@@ -10,7 +10,7 @@
 #include "oasis/error.h"
 #include "oasis/ip.h"
 
-static void test_ipv4_parse_good(void **state)
+static void test_addr_parse_good(void **state)
 {
     (void)state;
     static const struct {
@@ -31,7 +31,7 @@ static void test_ipv4_parse_good(void **state)
     }
 }
 
-static void test_ipv4_parse_bad(void **state)
+static void test_addr_parse_bad(void **state)
 {
     (void)state;
     static const char *bad[] = {
@@ -50,7 +50,7 @@ static void test_ipv4_parse_bad(void **state)
     }
 }
 
-static void test_ipv4_format(void **state)
+static void test_addr_format(void **state)
 {
     (void)state;
     char buf[OASIS_IPV4_STRLEN];
@@ -145,8 +145,8 @@ static void test_mac(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_ipv4_parse_good), cmocka_unit_test(test_ipv4_parse_bad),
-        cmocka_unit_test(test_ipv4_format),     cmocka_unit_test(test_cidr),
+        cmocka_unit_test(test_addr_parse_good), cmocka_unit_test(test_addr_parse_bad),
+        cmocka_unit_test(test_addr_format),     cmocka_unit_test(test_cidr),
         cmocka_unit_test(test_netmask),         cmocka_unit_test(test_mac),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

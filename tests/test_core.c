@@ -15,6 +15,8 @@
 #include "core/timer.h"
 #include "oasis/clock.h"
 #include "oasis/error.h"
+#include "oasis/ip.h"
+#include "oasis/stack.h"
 
 /* ---- clock ---- */
 
@@ -69,9 +71,10 @@ static void test_custom_clock(void **state)
 }
 
 /* ---- timers ----
- * The timer heap only needs the stack's heap root, so these tests use a
- * bare zeroed stack: a full oasis_stack_create would pull in every layer
- * (and their own timers) and test more than the heap. */
+ * The timer heap only needs the stack's heap root, so most of these tests
+ * use a bare zeroed stack: that way the heap's count and next deadline are
+ * exactly ours, with no layer's timers mixed in. test_timer_real_stack runs
+ * the same heap inside oasis_stack_create's stack. */
 
 #define MAX_FIRED 8192
 
@@ -340,6 +343,52 @@ static void test_timer_random(void **state)
     free(v);
 }
 
+/* The same heap behind a real stack on a virtual clock, driven the way an
+ * embedder does: jump to oasis_stack_next_deadline(), oasis_stack_poll().
+ * The stack's own layers may keep timers of their own; only ours are
+ * logged. */
+static void test_timer_real_stack(void **state)
+{
+    (void)state;
+    oasis_clock *c = oasis_clock_new_virtual(OASIS_NS_PER_SEC);
+    assert_non_null(c);
+    oasis_stack_config cfg;
+    oasis_stack_config_init(&cfg);
+    cfg.clock = c;
+    cfg.addr = OASIS_IPV4(10, 0, 0, 1);
+    cfg.mac[0] = 2;
+    cfg.mac[5] = 1;
+    oasis_stack *s;
+    assert_int_equal(oasis_stack_create(&cfg, &s), OASIS_OK);
+    fire_log *log = calloc(1, sizeof *log);
+    assert_non_null(log);
+    oasis_stack_set_user_data(s, log);
+
+    enum { N = 300 };
+    tt *v = tts_new(N);
+    oasis_prng r;
+    oasis_prng_seed(&r, 5);
+    uint64_t t0 = oasis_stack_now(s);
+    for (int i = 0; i < N; i++)
+        oasis_timer_start(s, &v[i].t, t0 + oasis_prng_below(&r, 100) * OASIS_NS_PER_MS);
+    assert_true(oasis_stack_next_deadline(s) <= t0 + 100 * OASIS_NS_PER_MS);
+
+    for (int steps = 0; log->n < N && steps < 100000; steps++) {
+        uint64_t next = oasis_stack_next_deadline(s);
+        assert_true(next != UINT64_MAX);
+        oasis_clock_set(c, next);
+        oasis_stack_poll(s);
+    }
+    assert_int_equal(log->n, N);
+    for (int i = 1; i < N; i++)
+        assert_true(log->deadlines[i - 1] < log->deadlines[i] ||
+                    (log->deadlines[i - 1] == log->deadlines[i] && log->seqs[i - 1] < log->seqs[i]));
+    oasis_stack_destroy(s);
+    oasis_clock_free(c);
+    free(log);
+    free(v);
+}
+
 /* ---- PRNG ---- */
 
 static void test_prng_determinism(void **state)
@@ -506,6 +555,7 @@ int main(void)
         TIMER_TEST(test_timer_stop_restart),
         TIMER_TEST(test_timer_callbacks),
         TIMER_TEST(test_timer_random),
+        cmocka_unit_test(test_timer_real_stack),
         cmocka_unit_test(test_prng_determinism),
         cmocka_unit_test(test_prng_bounds),
         cmocka_unit_test(test_pbuf),

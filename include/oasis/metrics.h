@@ -183,7 +183,7 @@ int oasis_metrics_collect(oasis_metrics *m, uint64_t timestamp_ns, oasis_metrics
  * AttemptFails, EstabResets, CurrEstab, InSegs, OutSegs, RetransSegs, InErrs,
  * InCsumErrors, OutRsts; TcpExt: ListenOverflows, PAWSEstab, TCPTimeouts...;
  * Ip, Icmp, Udp likewise) and CamelCase drop reasons for the rest; values are
- * OASIS_METRIC_UINT. oasis_metrics_layer_fields() lists them. tags are added
+ * OASIS_METRIC_UINT. oasis_metrics_layer_field() lists them. tags are added
  * to every point. The sources' ud is s (see oasis_metrics_remove_by_ud).
  * Returns 0, OASIS_EINVAL or OASIS_ENOMEM (then none was added). */
 int oasis_metrics_add_stack(oasis_metrics *m, oasis_stack *s, const oasis_metric_tag *tags,
@@ -201,15 +201,18 @@ int oasis_metrics_add_counters(oasis_metrics *m, const oasis_counters *c,
  * srtt_ns, rttvar_ns, rto_ns, mss_send, mss_recv, cwnd, ssthresh,
  * bytes_in_flight, snd_wnd, rcv_wnd, retransmits, bytes_acked,
  * bytes_received, segs_in, segs_out (uint). At most max_flows flows are
- * reported per snapshot (0: 256); the rest are left out. Flows make one
- * series each in a time-series database: add this source knowingly. ud is s. */
+ * reported per snapshot (0: 256); the rest are left out (keep it under the
+ * registry's max_points: a source that hits that bound loses all its points
+ * for the snapshot). Flows make one series each in a time-series database:
+ * add this source knowingly. ud is s. Links against the TCP layer (the other
+ * built-ins and the encoder do not). */
 int oasis_metrics_add_tcp_flows(oasis_metrics *m, oasis_stack *s, const oasis_metric_tag *tags,
                                 size_t ntags, uint32_t max_flows);
 
-/* The field names of a built-in layer measurement ("link", "arp", "ipv4",
- * "icmp", "udp", "tcp"), in emit order; *count gets their number. NULL for
- * an unknown measurement. */
-const char *const *oasis_metrics_layer_fields(const char *measurement, size_t *count);
+/* The i-th field name of a built-in layer measurement ("link", "arp",
+ * "ipv4", "icmp", "udp", "tcp"), in emit order; NULL past the last one or
+ * for an unknown measurement. */
+const char *oasis_metrics_layer_field(const char *measurement, size_t i);
 
 /* ---- InfluxDB line protocol ------------------------------------------------ */
 
@@ -222,7 +225,9 @@ typedef struct oasis_lp_buf {
     void *alloc_ud;
 } oasis_lp_buf;
 
-/* max: the most bytes the buffer may ever hold (> 0). alloc NULL: libc. */
+/* max: the most bytes the buffer may ever hold (a line longer than max can
+ * never be encoded). alloc NULL: libc. Memory is allocated on first use and
+ * grows by doubling up to max. */
 void oasis_lp_buf_init(oasis_lp_buf *b, size_t max, oasis_alloc_fn alloc, void *alloc_ud);
 /* Forgets the content, keeps the memory (after the reporter sent it). */
 void oasis_lp_buf_reset(oasis_lp_buf *b);
@@ -256,8 +261,8 @@ int oasis_lp_encode_point(oasis_lp_buf *b, const oasis_metric_point *p, unsigned
 /* Appends points[0..n) in order, for a reporter that sends in batches.
  * Stops when the next point does not fit (OASIS_EMSGSIZE, the buffer holds
  * whole lines only: send it, reset, and call again from *next). A point that
- * is invalid, or too big for even an empty buffer, is skipped and counted in
- * *rejected (may be NULL). Returns 0 when all n were handled (*next == n),
+ * is invalid, or too big for even an empty buffer, is skipped; *rejected
+ * (may be NULL) gets how many were skipped in this call. Returns 0 when all n were handled (*next == n),
  * OASIS_EMSGSIZE, OASIS_ENOMEM or OASIS_EINVAL (NULL arguments). */
 int oasis_lp_encode_points(oasis_lp_buf *b, const oasis_metric_point *points, size_t n,
                            unsigned flags, size_t *next, size_t *rejected);

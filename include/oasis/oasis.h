@@ -8,6 +8,7 @@
 #include "oasis/icmp.h"
 #include "oasis/ip.h"
 #include "oasis/link.h"
+#include "oasis/metrics.h"
 #include "oasis/stack.h"
 #include "oasis/tcp.h"
 #include "oasis/udp.h"

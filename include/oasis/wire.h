@@ -1,9 +1,16 @@
 /* The in-memory wire: an Ethernet segment inside one process that connects
- * two or more stacks. Frames are copied onto the wire and delivered to every
- * other attached stack (a hub; stacks filter by destination MAC), in order,
- * after the wire's delay. The wire also drives its stacks: oasis_wire_run()
- * delivers frames and runs timers, and on a virtual clock jumps time forward
- * to the next event, so simulated minutes take milliseconds.
+ * two or more stacks. Frames are copied onto the wire and delivered by a
+ * switch (unicast to the port that owns the destination MAC, broadcast and
+ * unknown unicast to every other port) after the wire's delay. The wire also
+ * drives its stacks: oasis_wire_run() delivers frames and runs timers, and on
+ * a virtual clock jumps time forward to the next event, so simulated minutes
+ * take milliseconds.
+ *
+ * Impairments. Every direction (sending port -> receiving port) is a channel
+ * that can be made lossy, bursty, reordering, duplicating, corrupting, slow
+ * and jittery, or narrow (a bottleneck with a bounded queue); see
+ * oasis_impair. All randomness comes from the wire's seed (one PRNG stream
+ * per channel), so a seed replays the same run exactly.
  */
 #ifndef OASIS_WIRE_H
 #define OASIS_WIRE_H
@@ -25,6 +32,7 @@ typedef struct oasis_wire_config {
     uint32_t mtu;          /* MTU of every port (1500) */
     uint64_t delay_ns;     /* one-way delay (0) */
     uint32_t queue_frames; /* frames in flight on the wire before new ones are dropped (65536) */
+    uint64_t seed;         /* seeds the impairments' randomness (1) */
 } oasis_wire_config;
 
 void oasis_wire_config_init(oasis_wire_config *cfg);
@@ -58,6 +66,94 @@ int oasis_wire_run(oasis_wire *w, int (*done)(void *ud), void *ud, uint64_t time
 
 /* Frames the wire dropped because its queue was full. */
 uint64_t oasis_wire_drops(const oasis_wire *w);
+
+/* ---- endpoints without a stack ---------------------------------------- */
+
+/* Receives one frame (borrowed: copy what you keep) at the clock's time. */
+typedef void (*oasis_wire_rx_fn)(void *ud, const uint8_t *frame, size_t len);
+
+/* Adds a port owned by the caller instead of a stack (a capture device, a
+ * fuzzer, a hand-written peer): frames for `mac` (and broadcasts) go to rx;
+ * the caller sends with the returned link's send(). */
+oasis_link *oasis_wire_attach_endpoint(oasis_wire *w, const uint8_t mac[6], oasis_wire_rx_fn rx,
+                                       void *ud);
+
+/* ---- impairments ------------------------------------------------------ */
+
+/* What one direction does to the frames it carries. Zero everywhere (see
+ * oasis_impair_init) is a perfect channel. Probabilities are in [0, 1].
+ *
+ * A frame goes through these stages in order:
+ *  1. bottleneck: with rate_bps set, frames queue behind each other and leave
+ *     one after another, each taking len*8/rate_bps seconds (len: the whole
+ *     Ethernet frame as sent, without FCS or preamble). A frame that finds
+ *     the queue full (queue_frames frames or queue_bytes bytes waiting or in
+ *     transmission) is dropped (tail drop). queue_frames 0 and queue_bytes 0:
+ *     bounded by the wire's queue_frames only.
+ *  2. random loss with probability `loss`, independent per frame.
+ *  3. burst loss (Gilbert-Elliott, on when ge_p_good_bad > 0): a two-state
+ *     chain stepped once per frame (good->bad with ge_p_good_bad, bad->good
+ *     with ge_p_bad_good), then the frame is lost with ge_loss_good or
+ *     ge_loss_bad depending on the new state. With ge_loss_good 0 and
+ *     ge_loss_bad 1 bursts last 1/ge_p_bad_good frames on average.
+ *  4. corruption with probability `corrupt`: ONE bit is flipped somewhere
+ *     after the 14-byte Ethernet header, so the frame still reaches the
+ *     stack and the IPv4/TCP/UDP/ICMP checksums must catch it (a single bit
+ *     flip always changes a ones'-complement sum).
+ *  5. delay: the wire's delay_ns + delay_ns + uniform [0, jitter_ns]. Jitter
+ *     never reorders: a frame is never due before the one sent before it.
+ *  6. reordering with probability `reorder`: the frame is held back another
+ *     reorder_delay_ns (0: 1 ms), so frames sent after it overtake it.
+ *  7. duplication with probability `duplicate`: a second copy is delivered
+ *     right after the first.
+ */
+typedef struct oasis_impair {
+    double loss;
+    double ge_p_good_bad, ge_p_bad_good;
+    double ge_loss_good, ge_loss_bad;
+    double corrupt;
+    uint64_t delay_ns, jitter_ns;
+    double reorder;
+    uint64_t reorder_delay_ns;
+    double duplicate;
+    uint64_t rate_bps;
+    uint32_t queue_frames, queue_bytes;
+} oasis_impair;
+
+/* Zeroes cfg: no impairment. */
+void oasis_impair_init(oasis_impair *cfg);
+
+/* Sets the impairments of the direction from port `from` to port `to` (links
+ * returned by attach). to == NULL: every direction out of `from`, including
+ * to ports attached later. cfg == NULL clears them. May be called at any
+ * time (e.g. cut a link with loss = 1 and heal it later); the channel's
+ * random stream, burst state and queue carry on. OASIS_EINVAL for a foreign
+ * link or a probability outside [0, 1]. */
+int oasis_wire_impair(oasis_wire *w, const oasis_link *from, const oasis_link *to,
+                      const oasis_impair *cfg);
+
+/* Per-direction counters, in frames. Every frame sent is eventually
+ * delivered, dropped for exactly one reason, or still in flight:
+ * sent + duplicated = delivered + dropped_* + in flight. */
+typedef struct oasis_wire_stats {
+    uint64_t sent;            /* frames the sender put on this direction */
+    uint64_t bytes_sent;
+    uint64_t delivered;       /* handed to the receiver (duplicates included) */
+    uint64_t bytes_delivered;
+    uint64_t dropped_loss;    /* random loss */
+    uint64_t dropped_burst;   /* Gilbert-Elliott loss */
+    uint64_t dropped_queue;   /* bottleneck tail drop */
+    uint64_t dropped_full;    /* the wire's own queue_frames limit */
+    uint64_t corrupted;       /* delivered with a flipped bit */
+    uint64_t reordered;       /* held back by reorder_delay_ns */
+    uint64_t duplicated;      /* extra copies made */
+} oasis_wire_stats;
+
+/* Counters of the direction from -> to, or summed over every direction out
+ * of `from` when to == NULL, or over the whole wire when both are NULL.
+ * OASIS_EINVAL for a foreign link. */
+int oasis_wire_stats_get(const oasis_wire *w, const oasis_link *from, const oasis_link *to,
+                         oasis_wire_stats *out);
 
 #ifdef __cplusplus
 }

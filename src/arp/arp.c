@@ -160,8 +160,8 @@ static void entry_timer(oasis_stack *s, oasis_timer *t)
     if (e->tries < s->cfg.arp_retries) {
         e->tries++;
         e->retry_ns *= 2;
-        send_request(s, ip);
         oasis_timer_start(s, &e->timer, oasis_now(s) + e->retry_ns);
+        send_request(s, ip);
         return;
     }
     s->ctr.arp.resolve_failed++;
@@ -296,8 +296,9 @@ int oasis_arp_output(oasis_stack *s, uint32_t next_hop, oasis_pbuf *p)
         int err = enqueue(s, e, p);
         e->tries = 1;
         e->retry_ns = s->cfg.arp_retry_ns ? s->cfg.arp_retry_ns : 1;
-        send_request(s, next_hop);
+        /* Armed before sending: a link that answers at once re-arms it. */
         oasis_timer_start(s, &e->timer, oasis_now(s) + e->retry_ns);
+        send_request(s, next_hop);
         return err;
     }
     return enqueue(s, e, p);

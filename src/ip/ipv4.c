@@ -43,9 +43,13 @@ int oasis_ipv4_is_local(const oasis_stack *s, uint32_t addr)
     return (s->addr != 0 && addr == s->addr) || oasis_ipv4_is_broadcast(s, addr);
 }
 
+static int is_loopback(uint32_t a) { return (a >> 24) == 127; }
+
+/* There is no loopback interface: datagrams to ourselves or to 127/8 have no
+ * route (rather than ARPing for our own address). */
 uint32_t oasis_ipv4_route(const oasis_stack *s, uint32_t dst)
 {
-    if (dst == 0)
+    if (dst == 0 || dst == s->addr || is_loopback(dst))
         return 0;
     if (oasis_ipv4_is_broadcast(s, dst) || is_multicast(dst))
         return dst;
@@ -185,9 +189,12 @@ void oasis_ipv4_deliver(oasis_stack *s, const oasis_ipv4_hdr *h)
     }
 }
 
+/* Martian sources: no single host sends from these on the wire (a copy of
+ * our own address means a loop or a spoof). */
 static int bad_source(const oasis_stack *s, uint32_t src)
 {
-    return oasis_ipv4_is_broadcast(s, src) || is_multicast(src);
+    return oasis_ipv4_is_broadcast(s, src) || is_multicast(src) || is_loopback(src) ||
+           (s->addr != 0 && src == s->addr);
 }
 
 void oasis_ipv4_input(oasis_stack *s, const uint8_t *pkt, size_t len)

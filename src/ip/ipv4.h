@@ -34,8 +34,9 @@ void oasis_ipv4_input(oasis_stack *s, const uint8_t *pkt, size_t len);
  * or an oasis_err. */
 int oasis_ipv4_output(oasis_stack *s, oasis_pbuf *p, uint32_t dst, uint8_t proto, int df);
 
-/* Next hop for dst (dst itself if on-link, else the gateway); 0 when there
- * is no route. */
+/* Next hop for dst (dst itself if on-link, broadcast or multicast, else the
+ * gateway); 0 when there is no route: no gateway, dst 0, our own address or
+ * 127/8 (there is no loopback). */
 uint32_t oasis_ipv4_route(const oasis_stack *s, uint32_t dst);
 
 /* Is addr ours, or a broadcast we accept (limited or subnet-directed)? */

@@ -24,9 +24,6 @@
 
 #include <string.h>
 
-/* Largest payload a 65535-byte datagram can carry behind a bare header. */
-#define REASM_MAX_PAYLOAD (65535u - OASIS_IPV4_HLEN)
-
 typedef struct reasm_piece {
     struct reasm_piece *next;
     uint32_t off, len;
@@ -205,7 +202,8 @@ static int consistent(const oasis_reasm *dg, int last, uint32_t end)
 static void complete(oasis_stack *s, oasis_reasm *dg)
 {
     uint32_t hlen = dg->first.hdr_len;
-    uint8_t *buf = oasis_malloc(s, hlen + dg->total);
+    /* Fragment 0's options may make the whole exceed 65535 bytes. */
+    uint8_t *buf = hlen + dg->total <= 65535 ? oasis_malloc(s, hlen + dg->total) : NULL;
 
     if (!buf) {
         fail(s, dg);
@@ -236,7 +234,7 @@ void oasis_reasm_input(oasis_stack *s, const oasis_ipv4_hdr *h)
     c->reasm_reqds++;
     /* Every fragment but the last holds a multiple of 8 bytes (RFC 791), and
      * no datagram outgrows 65535 bytes ("ping of death"). */
-    if ((!last && (len == 0 || len % 8 != 0)) || end > REASM_MAX_PAYLOAD) {
+    if ((!last && (len == 0 || len % 8 != 0)) || end > 65535u - h->hdr_len) {
         c->reasm_fails++;
         return;
     }

@@ -15,8 +15,13 @@ void oasis_eth_input(oasis_stack *s, const uint8_t *frame, size_t len)
 
     c->rx_frames++;
     c->rx_bytes += len;
-    if (oasis_eth_parse(frame, len, &eh) != OASIS_OK) {
+    int err = oasis_eth_parse(frame, len, &eh);
+    if (err == OASIS_ETRUNCATED) {
         c->rx_malformed++;
+        return;
+    }
+    if (err) { /* an 802.3 length field (e.g. spanning tree): not ours to read */
+        c->rx_unknown_type++;
         return;
     }
     /* A hub (or a TAP in promiscuous mode) shows us other hosts' unicast. */

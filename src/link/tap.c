@@ -156,8 +156,8 @@ static int attach(oasis_tap *t, int create, char *errbuf, size_t errlen)
 
     if (!create && if_nametoindex(t->name) == 0)
         return fail(errbuf, errlen, OASIS_ENOENT,
-                    "no network device %s here: create it with "
-                    "`ip tuntap add dev %s mode tap user $USER` (as root), or ask for creation",
+                    "no network device %s in this network namespace: create it with "
+                    "`ip tuntap add dev %s mode tap user $USER` (as root)",
                     t->name, t->name);
     memset(&ifr, 0, sizeof ifr);
     memcpy(ifr.ifr_name, t->name, sizeof t->name);

@@ -1,10 +1,15 @@
-/* The in-memory wire: a switch inside one process. Frames are copied into a
- * FIFO with their delivery time and handed to the destination stack by
- * oasis_wire_step(), never from inside the sender's call, so a stack is never
- * re-entered while it is sending. */
+/* The in-memory wire: a switch inside one process. Each sent frame is copied
+ * once per destination port into a channel (sender -> receiver) that may
+ * impair it, then into a time-ordered queue (a binary heap keyed by delivery
+ * time, ties broken by send order) and handed to the destination by
+ * oasis_wire_step(), never from inside the sender's call, so a stack is
+ * never re-entered while it is sending.
+ *
+ * The wire has no stack, so it allocates with libc. */
 #define _POSIX_C_SOURCE 200809L
 #include "oasis/wire.h"
 
+#include "core/prng.h"
 #include "oasis/error.h"
 #include "oasis/stack.h"
 
@@ -12,23 +17,51 @@
 #include <string.h>
 #include <time.h>
 
+#define ETH_HDR 14
+#define REORDER_DELAY_DEFAULT_NS (1000u * 1000u)
+
 typedef struct wire_frame {
-    struct wire_frame *next;
-    uint64_t due;
-    uint32_t src_port;
+    struct wire_frame *next; /* freelist link */
+    uint64_t due, seq;
+    uint32_t src, dst;
     uint32_t len, cap;
     uint8_t data[];
 } wire_frame;
 
+/* A frame inside a bottleneck: when its transmission ends, and its size. */
+typedef struct bq_slot {
+    uint64_t fin;
+    uint32_t len;
+} bq_slot;
+
+typedef struct wire_chan {
+    oasis_impair cfg;
+    oasis_prng prng;
+    int ge_bad;        /* Gilbert-Elliott state */
+    uint64_t last_due; /* delivery time of the last in-order frame */
+    /* Bottleneck: frames not yet fully transmitted, oldest first. */
+    bq_slot *q;
+    uint32_t qcap, qhead, qlen;
+    uint64_t qbytes;
+    uint64_t busy_until; /* when the last queued frame finishes */
+    uint64_t carry;      /* remainder of len*8e9/rate, so the rate is exact */
+    oasis_wire_stats st;
+} wire_chan;
+
 typedef struct wire_port {
     oasis_link link; /* first: the link handed to the stack */
     oasis_wire *wire;
-    oasis_stack *stack;
+    oasis_stack *stack;   /* NULL for an endpoint */
+    oasis_wire_rx_fn rx;  /* endpoint receiver */
+    void *rx_ud;
+    uint8_t mac[6];       /* endpoint MAC */
     uint32_t index;
+    oasis_impair out_default; /* for channels to ports attached later */
+    wire_chan *out;           /* one channel per destination port */
 } wire_port;
 
 /* Frames of up to this size are recycled instead of freed. */
-#define WIRE_FRAME_CAP (65535 + 14)
+#define WIRE_FRAME_CAP (65535 + ETH_HDR)
 #define WIRE_FREELIST_MAX 256
 
 struct oasis_wire {
@@ -36,8 +69,9 @@ struct oasis_wire {
     oasis_wire_config cfg;
     wire_port **ports;
     uint32_t nports;
-    wire_frame *head, *tail;
-    uint32_t queued;
+    wire_frame **heap; /* min-heap on (due, seq) */
+    uint32_t hlen, hcap;
+    uint64_t next_seq;
     wire_frame *freelist;
     uint32_t nfree;
     uint64_t drops;
@@ -48,7 +82,10 @@ void oasis_wire_config_init(oasis_wire_config *cfg)
     cfg->mtu = 1500;
     cfg->delay_ns = 0;
     cfg->queue_frames = 65536;
+    cfg->seed = 1;
 }
+
+void oasis_impair_init(oasis_impair *cfg) { memset(cfg, 0, sizeof *cfg); }
 
 int oasis_wire_create(oasis_clock *clock, const oasis_wire_config *cfg, oasis_wire **out)
 {
@@ -69,6 +106,8 @@ int oasis_wire_create(oasis_clock *clock, const oasis_wire_config *cfg, oasis_wi
     *out = w;
     return OASIS_OK;
 }
+
+/* ---- frames and the time-ordered queue -------------------------------- */
 
 static void frame_release(oasis_wire *w, wire_frame *f)
 {
@@ -96,91 +135,447 @@ static wire_frame *frame_get(oasis_wire *w, size_t len)
     return f;
 }
 
+static int frame_before(const wire_frame *a, const wire_frame *b)
+{
+    return a->due < b->due || (a->due == b->due && a->seq < b->seq);
+}
+
+static int heap_push(oasis_wire *w, wire_frame *f)
+{
+    if (w->hlen == w->hcap) {
+        uint32_t cap = w->hcap ? w->hcap * 2 : 64;
+        wire_frame **h = realloc(w->heap, cap * sizeof *h);
+        if (!h)
+            return OASIS_ENOMEM;
+        w->heap = h;
+        w->hcap = cap;
+    }
+    f->seq = w->next_seq++;
+    uint32_t i = w->hlen++;
+    while (i > 0) {
+        uint32_t parent = (i - 1) / 2;
+        if (!frame_before(f, w->heap[parent]))
+            break;
+        w->heap[i] = w->heap[parent];
+        i = parent;
+    }
+    w->heap[i] = f;
+    return OASIS_OK;
+}
+
+static wire_frame *heap_pop(oasis_wire *w)
+{
+    wire_frame *top = w->heap[0];
+    wire_frame *last = w->heap[--w->hlen];
+    uint32_t i = 0, n = w->hlen;
+    for (;;) {
+        uint32_t c = 2 * i + 1;
+        if (c >= n)
+            break;
+        if (c + 1 < n && frame_before(w->heap[c + 1], w->heap[c]))
+            c++;
+        if (!frame_before(w->heap[c], last))
+            break;
+        w->heap[i] = w->heap[c];
+        i = c;
+    }
+    if (n > 0)
+        w->heap[i] = last;
+    return top;
+}
+
+static void chan_free(wire_chan *c) { free(c->q); }
+
 void oasis_wire_destroy(oasis_wire *w)
 {
     if (!w)
         return;
-    while (w->head) {
-        wire_frame *f = w->head;
-        w->head = f->next;
-        free(f);
-    }
+    for (uint32_t i = 0; i < w->hlen; i++)
+        free(w->heap[i]);
+    free(w->heap);
     while (w->freelist) {
         wire_frame *f = w->freelist;
         w->freelist = f->next;
         free(f);
     }
-    for (uint32_t i = 0; i < w->nports; i++)
+    for (uint32_t i = 0; i < w->nports; i++) {
+        for (uint32_t j = 0; j < w->nports; j++)
+            chan_free(&w->ports[i]->out[j]);
+        free(w->ports[i]->out);
         free(w->ports[i]);
+    }
     free(w->ports);
     free(w);
 }
 
+/* ---- channels ---------------------------------------------------------- */
+
+static void chan_init(oasis_wire *w, wire_chan *c, uint32_t from, uint32_t to,
+                      const oasis_impair *cfg)
+{
+    memset(c, 0, sizeof *c);
+    c->cfg = *cfg;
+    /* One stream per direction: what one direction carries never shifts the
+     * other's random choices. */
+    uint64_t mix = ((uint64_t)(from + 1) << 32 | (to + 1)) * 0x9e3779b97f4a7c15ull;
+    oasis_prng_seed(&c->prng, w->cfg.seed ^ mix);
+}
+
+static int chance(wire_chan *c, double p)
+{
+    return p > 0 && oasis_prng_double(&c->prng) < p;
+}
+
+/* Nanoseconds to transmit len bytes at the channel's rate; the remainder is
+ * carried to the next frame so the long-run rate is exact. */
+static uint64_t serialize_ns(wire_chan *c, uint32_t len)
+{
+    uint64_t bits_ns = (uint64_t)len * 8u * OASIS_NS_PER_SEC + c->carry;
+    c->carry = bits_ns % c->cfg.rate_bps;
+    return bits_ns / c->cfg.rate_bps;
+}
+
+static int bq_push(wire_chan *c, uint64_t fin, uint32_t len)
+{
+    if (c->qlen == c->qcap) {
+        uint32_t cap = c->qcap ? c->qcap * 2 : 16;
+        bq_slot *q = malloc(cap * sizeof *q);
+        if (!q)
+            return OASIS_ENOMEM;
+        for (uint32_t i = 0; i < c->qlen; i++)
+            q[i] = c->q[(c->qhead + i) % c->qcap];
+        free(c->q);
+        c->q = q;
+        c->qcap = cap;
+        c->qhead = 0;
+    }
+    c->q[(c->qhead + c->qlen) % c->qcap] = (bq_slot){fin, len};
+    c->qlen++;
+    c->qbytes += len;
+    return OASIS_OK;
+}
+
+/* Puts a frame of len bytes into the bottleneck at time now. Returns 1 and
+ * the time its last bit leaves in *fin, or 0 when the queue is full. */
+static int bottleneck_admit(oasis_wire *w, wire_chan *c, uint64_t now, uint32_t len,
+                            uint64_t *fin)
+{
+    while (c->qlen && c->q[c->qhead].fin <= now) {
+        c->qbytes -= c->q[c->qhead].len;
+        c->qhead = (c->qhead + 1) % c->qcap;
+        c->qlen--;
+    }
+    uint32_t max_frames = c->cfg.queue_frames;
+    if (max_frames == 0 && c->cfg.queue_bytes == 0)
+        max_frames = w->cfg.queue_frames;
+    if (max_frames && c->qlen >= max_frames)
+        return 0;
+    if (c->cfg.queue_bytes && c->qbytes + len > c->cfg.queue_bytes)
+        return 0;
+    uint64_t start = c->busy_until > now ? c->busy_until : now;
+    uint64_t end = start + serialize_ns(c, len);
+    if (bq_push(c, end, len) != OASIS_OK)
+        return 0;
+    c->busy_until = end;
+    *fin = end;
+    return 1;
+}
+
+/* Loss stages (random, then burst). Returns 1 when the frame is lost. */
+static int chan_loses(wire_chan *c)
+{
+    const oasis_impair *g = &c->cfg;
+    if (chance(c, g->loss)) {
+        c->st.dropped_loss++;
+        return 1;
+    }
+    if (g->ge_p_good_bad > 0) {
+        if (c->ge_bad ? chance(c, g->ge_p_bad_good) : chance(c, g->ge_p_good_bad))
+            c->ge_bad = !c->ge_bad;
+        if (chance(c, c->ge_bad ? g->ge_loss_bad : g->ge_loss_good)) {
+            c->st.dropped_burst++;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static wire_frame *frame_copy(oasis_wire *w, wire_chan *c, const uint8_t *data, uint32_t len)
+{
+    if (w->hlen >= w->cfg.queue_frames) {
+        c->st.dropped_full++;
+        w->drops++;
+        return NULL;
+    }
+    wire_frame *f = frame_get(w, len);
+    if (!f) {
+        c->st.dropped_full++;
+        w->drops++;
+        return NULL;
+    }
+    f->len = len;
+    memcpy(f->data, data, len);
+    return f;
+}
+
+/* Queues f for delivery; an allocation failure counts as a full wire. */
+static int chan_push(oasis_wire *w, wire_chan *c, wire_frame *f)
+{
+    if (heap_push(w, f) == OASIS_OK)
+        return 1;
+    free(f);
+    c->st.dropped_full++;
+    w->drops++;
+    return 0;
+}
+
+/* Delivery time after delay and jitter, never before the previous frame. */
+static uint64_t chan_due(oasis_wire *w, wire_chan *c, uint64_t t)
+{
+    uint64_t due = t + w->cfg.delay_ns + c->cfg.delay_ns;
+    if (c->cfg.jitter_ns)
+        due += oasis_prng_below(&c->prng, c->cfg.jitter_ns + 1);
+    if (due < c->last_due)
+        due = c->last_due;
+    c->last_due = due;
+    return due;
+}
+
+static void chan_send(oasis_wire *w, uint32_t src, uint32_t dst, const uint8_t *data,
+                      uint32_t len)
+{
+    wire_chan *c = &w->ports[src]->out[dst];
+    uint64_t t = oasis_clock_now(w->clock);
+    c->st.sent++;
+    c->st.bytes_sent += len;
+
+    if (c->cfg.rate_bps && !bottleneck_admit(w, c, t, len, &t)) {
+        c->st.dropped_queue++;
+        return;
+    }
+    if (chan_loses(c))
+        return;
+    wire_frame *f = frame_copy(w, c, data, len);
+    if (!f)
+        return;
+    f->src = src;
+    f->dst = dst;
+    if (chance(c, c->cfg.corrupt) && len > ETH_HDR) {
+        uint64_t bit = oasis_prng_below(&c->prng, (uint64_t)(len - ETH_HDR) * 8);
+        f->data[ETH_HDR + bit / 8] ^= (uint8_t)(1u << (bit % 8));
+        c->st.corrupted++;
+    }
+    f->due = chan_due(w, c, t);
+    if (chance(c, c->cfg.reorder)) {
+        uint64_t hold = c->cfg.reorder_delay_ns ? c->cfg.reorder_delay_ns
+                                                : REORDER_DELAY_DEFAULT_NS;
+        f->due += hold;
+        c->st.reordered++;
+    }
+    int dup = chance(c, c->cfg.duplicate);
+    if (!chan_push(w, c, f) || !dup)
+        return;
+    c->st.duplicated++;
+    wire_frame *d = frame_copy(w, c, f->data, len);
+    if (!d)
+        return;
+    d->src = src;
+    d->dst = dst;
+    d->due = f->due;
+    chan_push(w, c, d);
+}
+
+/* ---- ports --------------------------------------------------------------- */
+
+static const uint8_t *port_mac(const wire_port *p)
+{
+    return p->stack ? oasis_stack_mac(p->stack) : p->mac;
+}
+
+/* Switch semantics: unicast goes to the port that owns the MAC, broadcast,
+ * multicast and unknown unicast to every other port. */
 static int port_send(oasis_link *link, const uint8_t *frame, size_t len)
 {
     wire_port *p = (wire_port *)link;
     oasis_wire *w = p->wire;
 
-    if (len < 14 || len > (size_t)w->cfg.mtu + 14)
+    if (len < ETH_HDR || len > (size_t)w->cfg.mtu + ETH_HDR)
         return OASIS_EMSGSIZE;
-    if (w->queued >= w->cfg.queue_frames) {
-        w->drops++;
-        return OASIS_OK; /* a full wire loses frames; it is not the sender's error */
-    }
-    wire_frame *f = frame_get(w, len);
-    if (!f)
-        return OASIS_ENOMEM;
-    f->next = NULL;
-    f->due = oasis_clock_now(w->clock) + w->cfg.delay_ns;
-    f->src_port = p->index;
-    f->len = (uint32_t)len;
-    memcpy(f->data, frame, len);
-    if (w->tail)
-        w->tail->next = f;
-    else
-        w->head = f;
-    w->tail = f;
-    w->queued++;
-    return OASIS_OK;
-}
-
-oasis_link *oasis_wire_attach(oasis_wire *w, oasis_stack *s)
-{
-    wire_port **ports = realloc(w->ports, (w->nports + 1) * sizeof *ports);
-    if (!ports)
-        return NULL;
-    w->ports = ports;
-    wire_port *p = calloc(1, sizeof *p);
-    if (!p)
-        return NULL;
-    p->link.send = port_send;
-    p->link.mtu = w->cfg.mtu;
-    p->link.data = p;
-    p->wire = w;
-    p->stack = s;
-    p->index = w->nports;
-    w->ports[w->nports++] = p;
-    oasis_stack_set_link(s, &p->link);
-    return &p->link;
-}
-
-/* Switch semantics: unicast goes to the port whose stack owns the MAC,
- * broadcast/multicast and unknown unicast go to every other port. */
-static void deliver(oasis_wire *w, const wire_frame *f)
-{
-    const uint8_t *dst = f->data;
-    if (!(dst[0] & 1)) {
+    if (!(frame[0] & 1)) {
         for (uint32_t i = 0; i < w->nports; i++) {
-            wire_port *p = w->ports[i];
-            if (i != f->src_port && memcmp(oasis_stack_mac(p->stack), dst, 6) == 0) {
-                oasis_stack_input(p->stack, f->data, f->len);
-                return;
+            if (i != p->index && memcmp(port_mac(w->ports[i]), frame, 6) == 0) {
+                chan_send(w, p->index, i, frame, (uint32_t)len);
+                return OASIS_OK;
             }
         }
     }
     for (uint32_t i = 0; i < w->nports; i++)
-        if (i != f->src_port)
-            oasis_stack_input(w->ports[i]->stack, f->data, f->len);
+        if (i != p->index)
+            chan_send(w, p->index, i, frame, (uint32_t)len);
+    return OASIS_OK; /* a lossy or full wire loses frames; not the sender's error */
+}
+
+/* Grows every port's channel array by one (for the new port at index n) and
+ * creates the new port with n+1 channels. All or nothing. */
+static wire_port *port_add(oasis_wire *w)
+{
+    uint32_t n = w->nports;
+    wire_port **ports = realloc(w->ports, (n + 1) * sizeof *ports);
+    if (!ports)
+        return NULL;
+    w->ports = ports;
+    wire_port *p = calloc(1, sizeof *p);
+    wire_chan *out = calloc(n + 1, sizeof *out);
+    if (!p || !out) {
+        free(p);
+        free(out);
+        return NULL;
+    }
+    for (uint32_t i = 0; i < n; i++) {
+        wire_chan *o = realloc(w->ports[i]->out, (n + 1) * sizeof *o);
+        if (!o) {
+            free(p);
+            free(out);
+            return NULL; /* arrays already grown stay usable: only sizes differ */
+        }
+        w->ports[i]->out = o;
+    }
+    oasis_impair none;
+    oasis_impair_init(&none);
+    for (uint32_t i = 0; i < n; i++) {
+        chan_init(w, &w->ports[i]->out[n], i, n, &w->ports[i]->out_default);
+        chan_init(w, &out[i], n, i, &none);
+    }
+    chan_init(w, &out[n], n, n, &none); /* never used: no port sends to itself */
+    p->out = out;
+    p->link.send = port_send;
+    p->link.mtu = w->cfg.mtu;
+    p->link.data = p;
+    p->wire = w;
+    p->index = n;
+    w->ports[w->nports++] = p;
+    return p;
+}
+
+oasis_link *oasis_wire_attach(oasis_wire *w, oasis_stack *s)
+{
+    if (!w || !s)
+        return NULL;
+    wire_port *p = port_add(w);
+    if (!p)
+        return NULL;
+    p->stack = s;
+    oasis_stack_set_link(s, &p->link);
+    return &p->link;
+}
+
+oasis_link *oasis_wire_attach_endpoint(oasis_wire *w, const uint8_t mac[6], oasis_wire_rx_fn rx,
+                                       void *ud)
+{
+    if (!w || !mac || !rx)
+        return NULL;
+    wire_port *p = port_add(w);
+    if (!p)
+        return NULL;
+    memcpy(p->mac, mac, 6);
+    p->rx = rx;
+    p->rx_ud = ud;
+    return &p->link;
+}
+
+/* ---- impairment config and stats --------------------------------------- */
+
+static wire_port *port_of(const oasis_wire *w, const oasis_link *l)
+{
+    for (uint32_t i = 0; i < w->nports; i++)
+        if (&w->ports[i]->link == l)
+            return w->ports[i];
+    return NULL;
+}
+
+static int prob_ok(double p) { return p >= 0 && p <= 1; } /* false for NaN */
+
+static int impair_valid(const oasis_impair *g)
+{
+    return prob_ok(g->loss) && prob_ok(g->ge_p_good_bad) && prob_ok(g->ge_p_bad_good) &&
+           prob_ok(g->ge_loss_good) && prob_ok(g->ge_loss_bad) && prob_ok(g->corrupt) &&
+           prob_ok(g->reorder) && prob_ok(g->duplicate);
+}
+
+int oasis_wire_impair(oasis_wire *w, const oasis_link *from, const oasis_link *to,
+                      const oasis_impair *cfg)
+{
+    oasis_impair none;
+    oasis_impair_init(&none);
+    if (!cfg)
+        cfg = &none;
+    if (!w || !impair_valid(cfg))
+        return OASIS_EINVAL;
+    wire_port *src = port_of(w, from);
+    if (!src)
+        return OASIS_EINVAL;
+    if (to) {
+        wire_port *dst = port_of(w, to);
+        if (!dst || dst == src)
+            return OASIS_EINVAL;
+        src->out[dst->index].cfg = *cfg;
+        return OASIS_OK;
+    }
+    src->out_default = *cfg;
+    for (uint32_t i = 0; i < w->nports; i++)
+        src->out[i].cfg = *cfg;
+    return OASIS_OK;
+}
+
+static void stats_add(oasis_wire_stats *a, const oasis_wire_stats *b)
+{
+    a->sent += b->sent;
+    a->bytes_sent += b->bytes_sent;
+    a->delivered += b->delivered;
+    a->bytes_delivered += b->bytes_delivered;
+    a->dropped_loss += b->dropped_loss;
+    a->dropped_burst += b->dropped_burst;
+    a->dropped_queue += b->dropped_queue;
+    a->dropped_full += b->dropped_full;
+    a->corrupted += b->corrupted;
+    a->reordered += b->reordered;
+    a->duplicated += b->duplicated;
+}
+
+int oasis_wire_stats_get(const oasis_wire *w, const oasis_link *from, const oasis_link *to,
+                         oasis_wire_stats *out)
+{
+    if (!w || !out)
+        return OASIS_EINVAL;
+    const wire_port *src = from ? port_of(w, from) : NULL;
+    const wire_port *dst = to ? port_of(w, to) : NULL;
+    if ((from && !src) || (to && !dst))
+        return OASIS_EINVAL;
+    memset(out, 0, sizeof *out);
+    for (uint32_t i = 0; i < w->nports; i++) {
+        if (src && src->index != i)
+            continue;
+        for (uint32_t j = 0; j < w->nports; j++)
+            if (!dst || dst->index == j)
+                stats_add(out, &w->ports[i]->out[j].st);
+    }
+    return OASIS_OK;
+}
+
+uint64_t oasis_wire_drops(const oasis_wire *w) { return w->drops; }
+
+/* ---- running ------------------------------------------------------------- */
+
+static void deliver(oasis_wire *w, const wire_frame *f)
+{
+    wire_port *p = w->ports[f->dst];
+    wire_chan *c = &w->ports[f->src]->out[f->dst];
+    c->st.delivered++;
+    c->st.bytes_delivered += f->len;
+    if (p->stack)
+        oasis_stack_input(p->stack, f->data, f->len);
+    else
+        p->rx(p->rx_ud, f->data, f->len);
 }
 
 size_t oasis_wire_step(oasis_wire *w)
@@ -189,18 +584,15 @@ size_t oasis_wire_step(oasis_wire *w)
     do {
         n = 0;
         uint64_t now = oasis_clock_now(w->clock);
-        while (w->head && w->head->due <= now) {
-            wire_frame *f = w->head;
-            w->head = f->next;
-            if (!w->head)
-                w->tail = NULL;
-            w->queued--;
+        while (w->hlen && w->heap[0]->due <= now) {
+            wire_frame *f = heap_pop(w);
             deliver(w, f);
             frame_release(w, f);
             n++;
         }
         for (uint32_t i = 0; i < w->nports; i++)
-            n += (size_t)oasis_stack_poll(w->ports[i]->stack);
+            if (w->ports[i]->stack)
+                n += (size_t)oasis_stack_poll(w->ports[i]->stack);
         total += n;
     } while (n);
     return total;
@@ -208,8 +600,10 @@ size_t oasis_wire_step(oasis_wire *w)
 
 uint64_t oasis_wire_next_deadline(const oasis_wire *w)
 {
-    uint64_t next = w->head ? w->head->due : UINT64_MAX;
+    uint64_t next = w->hlen ? w->heap[0]->due : UINT64_MAX;
     for (uint32_t i = 0; i < w->nports; i++) {
+        if (!w->ports[i]->stack)
+            continue;
         uint64_t d = oasis_stack_next_deadline(w->ports[i]->stack);
         if (d < next)
             next = d;
@@ -249,5 +643,3 @@ int oasis_wire_run(oasis_wire *w, int (*done)(void *ud), void *ud, uint64_t time
             sleep_until(w->clock, next);
     }
 }
-
-uint64_t oasis_wire_drops(const oasis_wire *w) { return w->drops; }

@@ -360,7 +360,8 @@ static int open_point(oasis_metrics_emit *e)
     p->ntags = src->ntags;
     m->pix[m->npoints].tag0 = m->ntags;
     m->pix[m->npoints].field0 = m->nfields;
-    memcpy(m->tags + m->ntags, src->tags, src->ntags * sizeof *src->tags);
+    if (src->ntags)
+        memcpy(m->tags + m->ntags, src->tags, src->ntags * sizeof *src->tags);
     m->ntags += src->ntags;
     m->npoints++;
     e->open = 1;
@@ -381,7 +382,8 @@ static void close_point(oasis_metrics_emit *e)
         m->npoints--;
         return;
     }
-    sort_tags(m->tags + m->pix[i].tag0, m->points[i].ntags);
+    if (m->points[i].ntags)
+        sort_tags(m->tags + m->pix[i].tag0, m->points[i].ntags);
 }
 
 int oasis_metrics_next_point(oasis_metrics_emit *e)
@@ -403,9 +405,9 @@ static int add_field(oasis_metrics_emit *e, const char *key, oasis_metric_field 
     if (rc)
         return rc;
     oasis_metric_point *p = &m->points[m->npoints - 1];
-    oasis_metric_field *f0 = m->fields + m->pix[m->npoints - 1].field0;
+    size_t f0 = m->pix[m->npoints - 1].field0;
     for (size_t i = 0; i < p->nfields; i++)
-        if (strcmp(f0[i].key, key) == 0)
+        if (strcmp(m->fields[f0 + i].key, key) == 0)
             return OASIS_EINVAL;
     if (p->nfields >= m->cfg.max_fields)
         return OASIS_ENOMEM;
@@ -497,9 +499,9 @@ int oasis_metrics_tag(oasis_metrics_emit *e, const char *key, const char *value)
     if (rc)
         return rc;
     oasis_metric_point *p = &m->points[m->npoints - 1];
-    oasis_metric_tag *t0 = m->tags + m->pix[m->npoints - 1].tag0;
+    size_t t0 = m->pix[m->npoints - 1].tag0;
     for (size_t i = 0; i < p->ntags; i++)
-        if (strcmp(t0[i].key, key) == 0)
+        if (strcmp(m->tags[t0 + i].key, key) == 0)
             return OASIS_EINVAL;
     if (p->ntags >= m->cfg.max_tags)
         return OASIS_ENOMEM;

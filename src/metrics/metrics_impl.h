@@ -78,6 +78,12 @@ typedef struct metrics_flow_ops {
 int metrics_add_flows_with(oasis_metrics *m, oasis_stack *s, const metrics_flow_ops *ops,
                            const oasis_metric_tag *tags, size_t ntags, uint32_t max_flows);
 
+/* The six layer sources of a stack, reading counters through get (so that
+ * this file's callers, not metrics_layers.c, depend on the stack). */
+int metrics_add_stack_layers(oasis_metrics *m, oasis_stack *s,
+                             const oasis_counters *(*get)(const oasis_stack *),
+                             const oasis_metric_tag *tags, size_t ntags);
+
 /* Validation shared by the registry and the encoder: non-empty, at most
  * OASIS_METRICS_MAX_STRING bytes, no '\n' or '\r'. */
 int metrics_name_ok(const char *s);

@@ -44,7 +44,7 @@ static int ofo_reserve(oasis_stack *s, oasis_ofo *o)
     return 0;
 }
 
-/* Puts seq at the front of the recency list, dropping entries that now lie
+/* Puts left at the front of the recency list, dropping entries that now lie
  * in the same range [left, right) so that each range appears once. */
 static void ofo_touch(oasis_ofo *o, uint32_t left, uint32_t right)
 {
@@ -103,8 +103,10 @@ uint32_t oasis_ofo_advance(oasis_ofo *o, uint32_t nxt)
         nxt = o->r[drop].right;
         drop++;
     }
-    memmove(o->r, o->r + drop, (o->n - drop) * sizeof *o->r);
-    o->n -= drop;
+    if (drop) {
+        memmove(o->r, o->r + drop, (o->n - drop) * sizeof *o->r);
+        o->n -= drop;
+    }
     return nxt;
 }
 

@@ -6,7 +6,8 @@
 /* Samples are capped so that K*rttvar and the smoothing sums cannot
  * overflow 64 bits (2^56 ns is over two years). */
 #define RTT_SAMPLE_MAX (1ull << 56)
-#define RTT_BACKOFF_MAX 32
+/* Doubling more than this many times overflows any RTO anyway. */
+#define RTT_SHIFT_MAX 64
 
 static uint64_t clamp(const oasis_rtt *r, uint64_t v)
 {
@@ -48,16 +49,16 @@ void oasis_rtt_sample(oasis_rtt *r, uint64_t rtt_ns)
 
 void oasis_rtt_backoff(oasis_rtt *r)
 {
-    /* Stop counting once the timer is pinned at max: keeps the exponent
-     * (and the shift in oasis_rtt_rto) bounded. */
-    if (r->backoff < RTT_BACKOFF_MAX && oasis_rtt_rto(r) < r->max_ns)
+    /* backoff keeps counting past max (callers use it as the retry count);
+     * it saturates instead of wrapping. */
+    if (r->backoff < UINT32_MAX)
         r->backoff++;
 }
 
 uint64_t oasis_rtt_rto(const oasis_rtt *r)
 {
     uint64_t v = r->rto_ns;
-    for (uint32_t i = 0; i < r->backoff && v < r->max_ns; i++)
+    for (uint32_t i = 0; i < r->backoff && i < RTT_SHIFT_MAX && v < r->max_ns; i++)
         v = v > UINT64_MAX / 2 ? UINT64_MAX : v * 2;
     return clamp(r, v);
 }

@@ -21,12 +21,11 @@ void oasis_rtt_init(oasis_rtt *r, uint64_t initial_ns, uint64_t min_ns, uint64_t
  * R/2; then rttvar = 3/4 rttvar + 1/4 |srtt - R|, srtt = 7/8 srtt + 1/8 R.
  * rto = srtt + max(G = 1 ms, 4 * rttvar), clamped to [min, max]. */
 void oasis_rtt_sample(oasis_rtt *r, uint64_t rtt_ns);
-/* A timeout happened: doubles the armed RTO (backoff++, but not past the
- * point where oasis_rtt_rto() reaches max, so the exponent stays small). */
+/* A timeout happened: backoff++ (saturating), which doubles the RTO that
+ * oasis_rtt_rto() returns until it reaches max. backoff is therefore the
+ * count of consecutive timeouts, usable for retry limits. */
 void oasis_rtt_backoff(oasis_rtt *r);
-/* The RTO to arm now: rto << backoff, clamped to [min, max]. Use
- * r->backoff as the count of consecutive timeouts for retry limits only if
- * max is large: it stops growing at max. */
+/* The RTO to arm now: rto << backoff, clamped to [min, max]. */
 uint64_t oasis_rtt_rto(const oasis_rtt *r);
 
 #endif

@@ -8,10 +8,10 @@
 #include "ip/ipv4_wire.h"
 
 typedef struct oasis_stack oasis_stack;
-typedef struct oasis_udp_bind oasis_udp_bind;
+typedef struct oasis_udp_port oasis_udp_port;
 
 typedef struct oasis_udp {
-    oasis_udp_bind *binds;    /* bound ports (list; few per stack) */
+    oasis_udp_port *binds;    /* bound ports (list; few per stack) */
 } oasis_udp;
 
 int oasis_udp_init(oasis_stack *s);

@@ -1,0 +1,285 @@
+/* ICMP (RFC 792, RFC 1122 3.2.2): echo replies, errors under the RFC 1122
+ * rules and a token bucket, and the ping API. */
+#include "icmp/icmp.h"
+
+#include "core/bytes.h"
+#include "core/mem.h"
+#include "core/stack_impl.h"
+#include "icmp/icmp_wire.h"
+#include "ip/ipv4.h"
+#include "oasis/error.h"
+#include "oasis/icmp.h"
+
+#include <string.h>
+
+/* Largest ICMP payload that fits in a 65535-byte datagram. */
+#define ICMP_MAX_PAYLOAD (65535u - OASIS_IPV4_HLEN - OASIS_ICMP_HLEN)
+
+struct oasis_ping_req {
+    oasis_ping_req *next;
+    uint32_t dst;
+    uint16_t id, seq;
+    uint64_t sent_at;
+    oasis_ping_cb cb;
+    void *ud;
+    int doomed;           /* marked by oasis_icmp_neighbour_failed */
+    oasis_timer timer;
+};
+
+int oasis_icmp_init(oasis_stack *s)
+{
+    memset(&s->icmp, 0, sizeof s->icmp);
+    s->icmp.tokens = s->cfg.icmp_burst;
+    s->icmp.tokens_at = oasis_now(s);
+    return OASIS_OK;
+}
+
+static void unlink_ping(oasis_stack *s, oasis_ping_req *r)
+{
+    oasis_ping_req **pp = &s->icmp.pings;
+    while (*pp && *pp != r)
+        pp = &(*pp)->next;
+    if (*pp)
+        *pp = r->next;
+    oasis_timer_stop(s, &r->timer);
+}
+
+/* Runs the callback exactly once: the request is gone before it runs, so the
+ * callback may start new pings. */
+static void finish(oasis_stack *s, oasis_ping_req *r, int err)
+{
+    oasis_ping_cb cb = r->cb;
+    void *ud = r->ud;
+    uint16_t seq = r->seq;
+    uint64_t rtt = err ? 0 : oasis_now(s) - r->sent_at;
+
+    unlink_ping(s, r);
+    oasis_free(s, r);
+    cb(s, err, seq, rtt, ud);
+}
+
+void oasis_icmp_fini(oasis_stack *s)
+{
+    s->icmp.closed = 1;
+    while (s->icmp.pings)
+        finish(s, s->icmp.pings, OASIS_ECANCELED);
+}
+
+static oasis_ping_req *find_ping(oasis_stack *s, uint32_t peer, uint16_t id, uint16_t seq)
+{
+    oasis_ping_req *r = s->icmp.pings;
+    while (r && !(r->dst == peer && r->id == id && r->seq == seq))
+        r = r->next;
+    return r;
+}
+
+/* ---- errors ---- */
+
+static int is_error_type(uint8_t type)
+{
+    return type == OASIS_ICMP_DEST_UNREACH || type == 4 /* source quench */ ||
+           type == 5 /* redirect */ || type == OASIS_ICMP_TIME_EXCEEDED ||
+           type == OASIS_ICMP_PARAM_PROBLEM;
+}
+
+/* RFC 1122 3.2.2: never an error about an ICMP error, a datagram to a
+ * broadcast or multicast address, a datagram whose source is not one host,
+ * or a fragment other than the first. */
+static int error_allowed(const oasis_stack *s, const oasis_ipv4_hdr *o)
+{
+    if (o->frag_off != 0)
+        return 0;
+    if (!oasis_ipv4_is_local(s, o->dst) || oasis_ipv4_is_broadcast(s, o->dst))
+        return 0;
+    if (o->src == 0 || oasis_ipv4_is_broadcast(s, o->src) || (o->src >> 28) == 0xe)
+        return 0;
+    if (o->proto == OASIS_IPPROTO_ICMP && (o->payload_len < 1 || is_error_type(o->payload[0])))
+        return 0;
+    return 1;
+}
+
+/* Token bucket: icmp_rate_per_sec tokens a second, at most icmp_burst saved.
+ * A rate of 0 means no limit. */
+static int take_token(oasis_stack *s)
+{
+    oasis_icmp *ic = &s->icmp;
+    uint64_t now = oasis_now(s);
+
+    if (s->cfg.icmp_rate_per_sec == 0)
+        return 1;
+    ic->tokens += (double)(now - ic->tokens_at) * s->cfg.icmp_rate_per_sec / 1e9;
+    ic->tokens_at = now;
+    if (ic->tokens > s->cfg.icmp_burst)
+        ic->tokens = s->cfg.icmp_burst;
+    if (ic->tokens < 1.0)
+        return 0;
+    ic->tokens -= 1.0;
+    return 1;
+}
+
+void oasis_icmp_send_error(oasis_stack *s, uint8_t type, uint8_t code, uint32_t rest,
+                           const oasis_ipv4_hdr *orig)
+{
+    if (!error_allowed(s, orig))
+        return;
+    if (!take_token(s)) {
+        s->ctr.icmp.out_rate_limited++;
+        return;
+    }
+    size_t quote = orig->payload_len < 8 ? orig->payload_len : 8;
+    size_t len = OASIS_ICMP_HLEN + orig->hdr_len + quote;
+    oasis_pbuf *p = oasis_pbuf_alloc(s, OASIS_PBUF_HEADROOM, len);
+    if (!p)
+        return;
+    memcpy(p->data + OASIS_ICMP_HLEN, orig->payload - orig->hdr_len, orig->hdr_len + quote);
+    oasis_icmp_emit(p->data, len, type, code, rest);
+    if (oasis_ipv4_output(s, p, orig->src, OASIS_IPPROTO_ICMP, 0) != OASIS_OK)
+        return;
+    s->ctr.icmp.out_msgs++;
+    if (type == OASIS_ICMP_DEST_UNREACH)
+        s->ctr.icmp.out_dest_unreachs++;
+}
+
+/* ---- input ---- */
+
+static void answer_echo(oasis_stack *s, const oasis_ipv4_hdr *ip, const oasis_icmp_hdr *m)
+{
+    /* No replies to broadcasts (no smurf amplifier; RFC 1122 allows this). */
+    if (oasis_ipv4_is_broadcast(s, ip->dst))
+        return;
+    size_t len = OASIS_ICMP_HLEN + m->payload_len;
+    oasis_pbuf *p = oasis_pbuf_alloc(s, OASIS_PBUF_HEADROOM, len);
+    if (!p)
+        return;
+    memcpy(p->data + OASIS_ICMP_HLEN, m->payload, m->payload_len);
+    oasis_icmp_emit(p->data, len, OASIS_ICMP_ECHO_REPLY, 0, m->rest);
+    if (oasis_ipv4_output(s, p, ip->src, OASIS_IPPROTO_ICMP, 0) == OASIS_OK) {
+        s->ctr.icmp.out_msgs++;
+        s->ctr.icmp.out_echo_reps++;
+    }
+}
+
+/* An unreachable that quotes one of our echo requests fails that ping. */
+static void unreachable(oasis_stack *s, const oasis_icmp_hdr *m)
+{
+    if (m->payload_len < OASIS_IPV4_HLEN)
+        return;
+    size_t hlen = (size_t)(m->payload[0] & 0x0f) * 4;
+    if (hlen < OASIS_IPV4_HLEN || m->payload_len < hlen + 8 || m->payload[9] != OASIS_IPPROTO_ICMP)
+        return;
+    const uint8_t *inner = m->payload + hlen;
+    if (inner[0] != OASIS_ICMP_ECHO)
+        return;
+    oasis_ping_req *r =
+        find_ping(s, oasis_get32(m->payload + 16), oasis_get16(inner + 4), oasis_get16(inner + 6));
+    if (r)
+        finish(s, r, OASIS_EUNREACH);
+}
+
+void oasis_icmp_input(oasis_stack *s, const oasis_ipv4_hdr *ip)
+{
+    oasis_icmp_counters *c = &s->ctr.icmp;
+    oasis_icmp_hdr m;
+
+    c->in_msgs++;
+    switch (oasis_icmp_parse(ip->payload, ip->payload_len, &m)) {
+    case OASIS_OK:
+        break;
+    case OASIS_ECHECKSUM:
+        c->in_csum_errors++;
+        return;
+    default:
+        c->in_errors++;
+        return;
+    }
+    switch (m.type) {
+    case OASIS_ICMP_ECHO:
+        c->in_echos++;
+        answer_echo(s, ip, &m);
+        break;
+    case OASIS_ICMP_ECHO_REPLY: {
+        c->in_echo_reps++;
+        oasis_ping_req *r = find_ping(s, ip->src, (uint16_t)(m.rest >> 16), (uint16_t)m.rest);
+        if (r)
+            finish(s, r, OASIS_OK);
+        break;
+    }
+    case OASIS_ICMP_DEST_UNREACH:
+        c->in_dest_unreachs++;
+        unreachable(s, &m);
+        break;
+    default:
+        break;
+    }
+}
+
+/* ---- ping ---- */
+
+static void ping_timeout(oasis_stack *s, oasis_timer *t)
+{
+    finish(s, oasis_container_of(t, oasis_ping_req, timer), OASIS_ETIMEDOUT);
+}
+
+void oasis_icmp_neighbour_failed(oasis_stack *s, uint32_t next_hop)
+{
+    /* Mark first: a callback may start pings, which must not fail here. */
+    for (oasis_ping_req *r = s->icmp.pings; r; r = r->next)
+        r->doomed = oasis_ipv4_route(s, r->dst) == next_hop;
+    for (;;) {
+        oasis_ping_req *r = s->icmp.pings;
+        while (r && !r->doomed)
+            r = r->next;
+        if (!r)
+            break;
+        finish(s, r, OASIS_EUNREACH);
+    }
+}
+
+int oasis_ping(oasis_stack *s, uint32_t dst, uint16_t id, uint16_t seq, size_t payload_len,
+               uint64_t timeout_ns, oasis_ping_cb cb, void *ud)
+{
+    if (!s || !cb || dst == 0 || timeout_ns == 0 || s->icmp.closed)
+        return OASIS_EINVAL;
+    if (payload_len > ICMP_MAX_PAYLOAD)
+        return OASIS_EMSGSIZE;
+    if (find_ping(s, dst, id, seq))
+        return OASIS_EBUSY;
+    if (oasis_ipv4_route(s, dst) == 0) {
+        s->ctr.ip.out_no_routes++;
+        return OASIS_ENOROUTE;
+    }
+    size_t len = OASIS_ICMP_HLEN + payload_len;
+    oasis_pbuf *p = oasis_pbuf_alloc(s, OASIS_PBUF_HEADROOM, len);
+    oasis_ping_req *r = oasis_calloc(s, 1, sizeof *r);
+    if (!p || !r) {
+        if (p)
+            oasis_pbuf_free(s, p);
+        oasis_free(s, r);
+        return OASIS_ENOMEM;
+    }
+    for (size_t i = 0; i < payload_len; i++)
+        p->data[OASIS_ICMP_HLEN + i] = (uint8_t)i;
+    oasis_icmp_emit(p->data, len, OASIS_ICMP_ECHO, 0, (uint32_t)id << 16 | seq);
+
+    r->dst = dst;
+    r->id = id;
+    r->seq = seq;
+    r->cb = cb;
+    r->ud = ud;
+    r->sent_at = oasis_now(s);
+    oasis_timer_init(&r->timer, ping_timeout);
+    /* Registered before sending, in case a link answers synchronously. */
+    r->next = s->icmp.pings;
+    s->icmp.pings = r;
+    oasis_timer_start(s, &r->timer, r->sent_at + timeout_ns);
+
+    int err = oasis_ipv4_output(s, p, dst, OASIS_IPPROTO_ICMP, 0);
+    if (err && find_ping(s, dst, id, seq)) {
+        unlink_ping(s, r);
+        oasis_free(s, r);
+        return err;
+    }
+    s->ctr.icmp.out_msgs++;
+    s->ctr.icmp.out_echos++;
+    return OASIS_OK;
+}

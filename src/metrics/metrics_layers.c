@@ -1,0 +1,184 @@
+/* Built-in sources: one measurement per layer, read from oasis_counters.
+ * Each layer is a table of (field name, offset); names follow the Linux MIB
+ * (Ip, Icmp, Udp, Tcp and TcpExt in /proc/net/snmp and netstat) where one
+ * exists, so dashboards made for Linux hosts read Oasis the same way. */
+#include "metrics/metrics_impl.h"
+
+#include "oasis/error.h"
+
+#include <stddef.h>
+#include <string.h>
+
+typedef struct layer_field {
+    const char *name;
+    size_t off;
+} layer_field;
+
+#define F(s, member, name) {name, offsetof(s, member)}
+
+#define L(m, n) F(oasis_link_counters, m, n)
+static const layer_field link_fields[] = {
+    L(rx_frames, "RxFrames"), L(rx_bytes, "RxBytes"), L(tx_frames, "TxFrames"),
+    L(tx_bytes, "TxBytes"), L(tx_errors, "TxErrors"), L(rx_malformed, "RxMalformed"),
+    L(rx_not_for_us, "RxNotForUs"), L(rx_unknown_type, "RxUnknownType"),
+};
+#undef L
+
+#define A(m, n) F(oasis_arp_counters, m, n)
+static const layer_field arp_fields[] = {
+    A(rx_requests, "RxRequests"), A(rx_replies, "RxReplies"), A(tx_requests, "TxRequests"),
+    A(tx_replies, "TxReplies"), A(tx_gratuitous, "TxGratuitous"), A(rx_malformed, "RxMalformed"),
+    A(rx_not_for_us, "RxNotForUs"), A(resolve_failed, "ResolveFailed"),
+    A(queue_drops, "QueueDrops"), A(cache_evictions, "CacheEvictions"),
+    A(cache_expired, "CacheExpired"), A(cache_entries, "CacheEntries"),
+};
+#undef A
+
+#define I(m, n) F(oasis_ip_counters, m, n)
+static const layer_field ip_fields[] = {
+    I(in_receives, "InReceives"), I(in_delivers, "InDelivers"),
+    I(in_hdr_errors, "InHdrErrors"), I(in_csum_errors, "InCsumErrors"),
+    I(in_truncated, "InTruncatedPkts"), I(in_addr_errors, "InAddrErrors"),
+    I(in_unknown_protos, "InUnknownProtos"), I(out_requests, "OutRequests"),
+    I(out_no_routes, "OutNoRoutes"), I(out_discards, "OutDiscards"),
+    I(reasm_reqds, "ReasmReqds"), I(reasm_oks, "ReasmOKs"), I(reasm_fails, "ReasmFails"),
+    I(reasm_timeouts, "ReasmTimeout"), I(reasm_overflows, "ReasmOverflows"),
+    I(reasm_bytes, "ReasmBytes"), I(frag_oks, "FragOKs"), I(frag_fails, "FragFails"),
+    I(frag_creates, "FragCreates"),
+};
+#undef I
+
+#define C(m, n) F(oasis_icmp_counters, m, n)
+static const layer_field icmp_fields[] = {
+    C(in_msgs, "InMsgs"), C(in_errors, "InErrors"), C(in_csum_errors, "InCsumErrors"),
+    C(in_echos, "InEchos"), C(in_echo_reps, "InEchoReps"),
+    C(in_dest_unreachs, "InDestUnreachs"), C(out_msgs, "OutMsgs"), C(out_echos, "OutEchos"),
+    C(out_echo_reps, "OutEchoReps"), C(out_dest_unreachs, "OutDestUnreachs"),
+    C(out_rate_limited, "OutRateLimited"),
+};
+#undef C
+
+#define U(m, n) F(oasis_udp_counters, m, n)
+static const layer_field udp_fields[] = {
+    U(in_datagrams, "InDatagrams"), U(no_ports, "NoPorts"), U(in_errors, "InErrors"),
+    U(in_csum_errors, "InCsumErrors"), U(out_datagrams, "OutDatagrams"),
+};
+#undef U
+
+#define T(m, n) F(oasis_tcp_counters, m, n)
+static const layer_field tcp_fields[] = {
+    T(active_opens, "ActiveOpens"), T(passive_opens, "PassiveOpens"),
+    T(attempt_fails, "AttemptFails"), T(estab_resets, "EstabResets"),
+    T(curr_estab, "CurrEstab"), T(in_segs, "InSegs"), T(out_segs, "OutSegs"),
+    T(retrans_segs, "RetransSegs"), T(in_errs, "InErrs"), T(in_csum_errors, "InCsumErrors"),
+    T(out_rsts, "OutRsts"), T(in_rsts, "InRsts"), T(no_listener, "NoListener"),
+    T(listen_overflows, "ListenOverflows"), T(challenge_acks, "TCPChallengeACK"),
+    T(challenge_acks_limited, "TCPChallengeACKLimited"), T(paws_drops, "PAWSEstab"),
+    T(out_of_window, "OutOfWindowDrops"), T(ofo_queued, "TCPOFOQueue"),
+    T(ofo_drops, "TCPOFODrop"), T(timeouts, "TCPTimeouts"), T(fast_retrans, "TCPFastRetrans"),
+    T(keepalive_probes, "TCPKeepAlive"), T(keepalive_drops, "KeepaliveDrops"),
+    T(zero_window_probes, "TCPWinProbe"), T(delayed_acks, "DelayedACKs"),
+    T(syn_cookies_sent, "SyncookiesSent"), T(syn_cookies_ok, "SyncookiesRecv"),
+    T(syn_cookies_failed, "SyncookiesFailed"), T(time_wait, "CurrTimeWait"),
+    T(flows, "CurrFlows"),
+};
+#undef T
+#undef F
+
+#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
+
+typedef struct layer_desc {
+    const char *measurement;
+    size_t off;                 /* of the layer's struct in oasis_counters */
+    const layer_field *fields;
+    size_t nfields;
+} layer_desc;
+
+static const layer_desc layers[] = {
+    {"link", offsetof(oasis_counters, link), link_fields, COUNT(link_fields)},
+    {"arp", offsetof(oasis_counters, arp), arp_fields, COUNT(arp_fields)},
+    {"ipv4", offsetof(oasis_counters, ip), ip_fields, COUNT(ip_fields)},
+    {"icmp", offsetof(oasis_counters, icmp), icmp_fields, COUNT(icmp_fields)},
+    {"udp", offsetof(oasis_counters, udp), udp_fields, COUNT(udp_fields)},
+    {"tcp", offsetof(oasis_counters, tcp), tcp_fields, COUNT(tcp_fields)},
+};
+
+/* What a layer source reads: where the counters are, found afresh on every
+ * read for a stack (the getter) or fixed for a bare counters struct. */
+typedef struct layer_priv {
+    const layer_desc *desc;
+    const oasis_counters *fixed;
+    oasis_stack *stack;
+    const oasis_counters *(*get)(const oasis_stack *s);
+} layer_priv;
+
+static int read_layer(oasis_metrics_emit *e, void *ud)
+{
+    const layer_priv *lp = ud;
+    const oasis_counters *c = lp->fixed ? lp->fixed : lp->get(lp->stack);
+    if (!c)
+        return OASIS_EINVAL;
+    const unsigned char *base = (const unsigned char *)c + lp->desc->off;
+    for (size_t i = 0; i < lp->desc->nfields; i++) {
+        uint64_t v;
+        memcpy(&v, base + lp->desc->fields[i].off, sizeof v);
+        int rc = oasis_metrics_field_uint(e, lp->desc->fields[i].name, v);
+        if (rc)
+            return rc;
+    }
+    return OASIS_OK;
+}
+
+/* Adds the six layer sources; on failure the ones added are removed. */
+static int add_layers(oasis_metrics *m, const oasis_counters *fixed, oasis_stack *s,
+                      const oasis_counters *(*get)(const oasis_stack *), const void *key,
+                      const oasis_metric_tag *tags, size_t ntags)
+{
+    if (!m || !key)
+        return OASIS_EINVAL;
+    size_t before = oasis_metrics_source_count(m);
+    for (size_t i = 0; i < COUNT(layers); i++) {
+        layer_priv *lp = metrics_alloc(m, NULL, sizeof *lp);
+        int rc = OASIS_ENOMEM;
+        if (lp) {
+            *lp = (layer_priv){&layers[i], fixed, s, get};
+            rc = metrics_add_source_ex(m, layers[i].measurement, tags, ntags, read_layer, lp, key,
+                                       lp, NULL);
+        }
+        if (rc) {
+            /* Only this call's sources carry key at the tail; drop them. */
+            while (oasis_metrics_source_count(m) > before)
+                oasis_metrics_remove(m->tail);
+            return rc;
+        }
+    }
+    return OASIS_OK;
+}
+
+int oasis_metrics_add_counters(oasis_metrics *m, const oasis_counters *c,
+                               const oasis_metric_tag *tags, size_t ntags)
+{
+    if (!c)
+        return OASIS_EINVAL;
+    return add_layers(m, c, NULL, NULL, c, tags, ntags);
+}
+
+int metrics_add_stack_layers(oasis_metrics *m, oasis_stack *s,
+                             const oasis_counters *(*get)(const oasis_stack *),
+                             const oasis_metric_tag *tags, size_t ntags)
+{
+    if (!s || !get)
+        return OASIS_EINVAL;
+    return add_layers(m, NULL, s, get, s, tags, ntags);
+}
+
+const char *oasis_metrics_layer_field(const char *measurement, size_t i)
+{
+    if (!measurement)
+        return NULL;
+    for (size_t l = 0; l < COUNT(layers); l++) {
+        if (strcmp(layers[l].measurement, measurement) == 0)
+            return i < layers[l].nfields ? layers[l].fields[i].name : NULL;
+    }
+    return NULL;
+}

@@ -1,0 +1,769 @@
+/* TCP layer: init/fini, the flow table (hash of 4-tuples), listeners,
+ * demultiplexing of incoming segments, TIME_WAIT entries, flow lifetime and
+ * the dispatcher that runs completions from oasis_stack_poll(). */
+#include <string.h>
+
+#include "core/mem.h"
+#include "core/stack_impl.h"
+#include "ip/ipv4.h"
+#include "oasis/error.h"
+#include "tcp/tcp_flow.h"
+#include "tcp/tcp_isn.h"
+#include "tcp/tcp_seq.h"
+
+#define INITIAL_BUCKETS 64u
+#define EPHEMERAL_LO 49152u
+#define EPHEMERAL_N 16384u
+
+static void dispatch_fn(oasis_stack *s, oasis_timer *t);
+static void tw_timer_fn(oasis_stack *s, oasis_timer *t);
+
+/* ---- flow table ---------------------------------------------------------- */
+
+static uint32_t conn_hash(const oasis_tcp_layer *L, uint32_t laddr, uint16_t lport, uint32_t raddr,
+                          uint16_t rport)
+{
+    /* Salted so that a peer cannot aim its tuples at one bucket. */
+    uint64_t x = ((uint64_t)raddr << 32 | (uint32_t)rport << 16 | lport) ^ L->salt;
+    x ^= (uint64_t)laddr * 0x9E3779B97F4A7C15ull;
+    x *= 0xff51afd7ed558ccdull;
+    x ^= x >> 33;
+    x *= 0xc4ceb9fe1a85ec53ull;
+    x ^= x >> 33;
+    return (uint32_t)x & (L->nbuckets - 1);
+}
+
+oasis_tcp_conn *oasis_tcp_lookup(oasis_stack *s, uint32_t laddr, uint16_t lport, uint32_t raddr,
+                                 uint16_t rport)
+{
+    oasis_tcp_layer *L = s->tcp;
+    oasis_tcp_conn *c = L->buckets[conn_hash(L, laddr, lport, raddr, rport)];
+    for (; c; c = c->hnext)
+        if (c->raddr == raddr && c->rport == rport && c->lport == lport && c->laddr == laddr)
+            return c;
+    return NULL;
+}
+
+/* Doubles the table when it is full on average (load factor 1). */
+static void table_grow(oasis_stack *s)
+{
+    oasis_tcp_layer *L = s->tcp;
+    uint32_t n = L->nbuckets * 2;
+    oasis_tcp_conn **nb = oasis_calloc(s, n, sizeof *nb);
+    if (!nb)
+        return; /* keep the old table: longer chains, still correct */
+    oasis_tcp_conn **old = L->buckets;
+    uint32_t oldn = L->nbuckets;
+    L->buckets = nb;
+    L->nbuckets = n;
+    for (uint32_t i = 0; i < oldn; i++) {
+        oasis_tcp_conn *c = old[i];
+        while (c) {
+            oasis_tcp_conn *next = c->hnext;
+            uint32_t h = conn_hash(L, c->laddr, c->lport, c->raddr, c->rport);
+            c->hnext = nb[h];
+            nb[h] = c;
+            c = next;
+        }
+    }
+    oasis_free(s, old);
+}
+
+int oasis_tcp_table_insert(oasis_stack *s, oasis_tcp_conn *c)
+{
+    oasis_tcp_layer *L = s->tcp;
+    if (L->count >= L->nbuckets)
+        table_grow(s);
+    uint32_t h = conn_hash(L, c->laddr, c->lport, c->raddr, c->rport);
+    c->hnext = L->buckets[h];
+    L->buckets[h] = c;
+    L->count++;
+    if (c->kind == OASIS_TCP_KIND_FLOW)
+        ((oasis_flow *)c)->in_table = 1;
+    return 0;
+}
+
+void oasis_tcp_table_remove(oasis_stack *s, oasis_tcp_conn *c)
+{
+    oasis_tcp_layer *L = s->tcp;
+    oasis_tcp_conn **pp = &L->buckets[conn_hash(L, c->laddr, c->lport, c->raddr, c->rport)];
+    for (; *pp; pp = &(*pp)->hnext) {
+        if (*pp == c) {
+            *pp = c->hnext;
+            c->hnext = NULL;
+            L->count--;
+            break;
+        }
+    }
+    if (c->kind == OASIS_TCP_KIND_FLOW)
+        ((oasis_flow *)c)->in_table = 0;
+}
+
+oasis_tcp_listener *oasis_tcp_find_listener(oasis_stack *s, uint16_t port)
+{
+    for (oasis_tcp_listener *l = s->tcp->listeners; l; l = l->next)
+        if (l->port == port)
+            return l;
+    return NULL;
+}
+
+/* ---- ISN and ports ------------------------------------------------------- */
+
+void oasis_tcp_set_next_isn(oasis_stack *s, uint32_t isn)
+{
+    s->tcp->have_next_isn = 1;
+    s->tcp->next_isn = isn;
+}
+
+uint32_t oasis_tcp_new_isn(oasis_stack *s, const oasis_tcp_conn *c)
+{
+    oasis_tcp_layer *L = s->tcp;
+    if (L->have_next_isn) {
+        L->have_next_isn = 0;
+        return L->next_isn;
+    }
+    return oasis_tcp_isn(L->isn_key, c->laddr, c->lport, c->raddr, c->rport, oasis_now(s));
+}
+
+/* An ephemeral port not in use towards (raddr, rport); 0 if none is free. */
+uint16_t oasis_tcp_pick_port(oasis_stack *s, uint32_t raddr, uint16_t rport)
+{
+    oasis_tcp_layer *L = s->tcp;
+    for (uint32_t i = 0; i < EPHEMERAL_N; i++) {
+        uint16_t port = (uint16_t)(EPHEMERAL_LO + (L->next_port++ % EPHEMERAL_N));
+        if (!oasis_tcp_lookup(s, s->addr, port, raddr, rport) && !oasis_tcp_find_listener(s, port))
+            return port;
+    }
+    return 0;
+}
+
+/* ---- flow lifetime ------------------------------------------------------- */
+
+oasis_flow *oasis_tcp_flow_new(oasis_stack *s, uint32_t raddr, uint16_t lport, uint16_t rport)
+{
+    oasis_flow *f = oasis_calloc(s, 1, sizeof *f);
+    if (!f)
+        return NULL;
+    const oasis_tcp_config *cfg = &s->cfg.tcp;
+    f->c.kind = OASIS_TCP_KIND_FLOW;
+    f->c.laddr = s->addr;
+    f->c.raddr = raddr;
+    f->c.lport = lport;
+    f->c.rport = rport;
+    f->s = s;
+    f->state = OASIS_TCP_CLOSED;
+    f->nodelay = cfg->nodelay ? 1 : 0;
+    f->mss_recv = (uint16_t)(s->mtu - 40);
+    f->mss_send = 536;
+    f->rcv_mss = f->mss_recv;
+    /* What we offer in our SYN (or answer with); the peer's SYN narrows it. */
+    f->ws_ok = cfg->window_scaling ? 1 : 0;
+    f->ts_ok = cfg->timestamps ? 1 : 0;
+    f->sack_ok = cfg->sack ? 1 : 0;
+    while (f->ws_ok && f->rcv_wscale < 14 && (cfg->rcvbuf >> f->rcv_wscale) > 0xffff)
+        f->rcv_wscale++;
+    oasis_timer_init(&f->timer, oasis_tcp_timer_fn);
+    f->rto_at = f->delack_at = OASIS_TCP_NEVER;
+    f->last_rx = oasis_now(s);
+    oasis_ring_init(&f->snd, cfg->sndbuf);
+    oasis_ring_init(&f->rcv, cfg->rcvbuf);
+    oasis_ofo_init(&f->ofo, cfg->max_ofo_segments ? cfg->max_ofo_segments : 1);
+    oasis_rtt_init(&f->rtt, cfg->rto_initial_ns, cfg->rto_min_ns, cfg->rto_max_ns);
+    f->ccops = oasis_cc_get(cfg->cc);
+    if (!f->ccops)
+        f->ccops = &oasis_cc_newreno;
+    f->iss = oasis_tcp_new_isn(s, &f->c);
+    f->snd_una = f->snd_nxt = f->snd_max = f->iss;
+    f->ts_offset = (uint32_t)oasis_prng_next(&s->prng);
+
+    oasis_tcp_layer *L = s->tcp;
+    f->all_next = L->all;
+    if (L->all)
+        L->all->all_prev = f;
+    L->all = f;
+    s->ctr.tcp.flows++;
+    return f;
+}
+
+static void flow_free(oasis_flow *f)
+{
+    oasis_stack *s = f->s;
+    oasis_tcp_layer *L = s->tcp;
+    oasis_timer_stop(s, &f->timer);
+    oasis_ring_fini(s, &f->snd);
+    oasis_ring_fini(s, &f->rcv);
+    oasis_ofo_fini(s, &f->ofo);
+    oasis_tcp_wreq *r;
+    while ((r = oasis_tcp_wq_pop(&f->doneq)))
+        oasis_free(s, r);
+    if (f->all_prev)
+        f->all_prev->all_next = f->all_next;
+    else
+        L->all = f->all_next;
+    if (f->all_next)
+        f->all_next->all_prev = f->all_prev;
+    s->ctr.tcp.flows--;
+    oasis_free(s, f);
+}
+
+void oasis_tcp_maybe_free(oasis_flow *f)
+{
+    if (!f->app_owned && !f->in_table && !f->ready && !f->busy && !f->connect_pending)
+        flow_free(f);
+}
+
+void oasis_tcp_set_state(oasis_flow *f, oasis_tcp_state st)
+{
+    oasis_tcp_counters *c = &f->s->ctr.tcp;
+    int estab = st == OASIS_TCP_ESTABLISHED || st == OASIS_TCP_CLOSE_WAIT;
+    if (estab && !f->estab_counted) {
+        f->estab_counted = 1;
+        c->curr_estab++;
+    } else if (!estab && f->estab_counted) {
+        f->estab_counted = 0;
+        c->curr_estab--;
+    }
+    f->state = (uint8_t)st;
+}
+
+/* ---- requests ------------------------------------------------------------ */
+
+void oasis_tcp_wq_push(oasis_tcp_wq *q, oasis_tcp_wreq *r)
+{
+    r->next = NULL;
+    if (q->tail)
+        q->tail->next = r;
+    else
+        q->head = r;
+    q->tail = r;
+}
+
+oasis_tcp_wreq *oasis_tcp_wq_pop(oasis_tcp_wq *q)
+{
+    oasis_tcp_wreq *r = q->head;
+    if (r) {
+        q->head = r->next;
+        if (!q->head)
+            q->tail = NULL;
+        r->next = NULL;
+    }
+    return r;
+}
+
+void oasis_tcp_req_done(oasis_flow *f, oasis_tcp_wreq *r, int err)
+{
+    r->err = err;
+    oasis_tcp_wq_push(&f->doneq, r);
+    oasis_tcp_wake(f);
+}
+
+/* ---- ending a connection ------------------------------------------------- */
+
+static void fail_requests(oasis_flow *f)
+{
+    oasis_tcp_wreq *r;
+    while ((r = oasis_tcp_wq_pop(&f->wq)))
+        oasis_tcp_req_done(f, r, OASIS_ECLOSED);
+    while ((r = oasis_tcp_wq_pop(&f->ackq)))
+        oasis_tcp_req_done(f, r, OASIS_ECLOSED);
+}
+
+void oasis_tcp_flow_end(oasis_flow *f, int err)
+{
+    oasis_stack *s = f->s;
+    if (f->state == OASIS_TCP_CLOSED && !f->in_table)
+        return;
+    if (err)
+        f->err = (int8_t)err;
+    if (f->state == OASIS_TCP_SYN_SENT || f->state == OASIS_TCP_SYN_RECEIVED)
+        s->ctr.tcp.attempt_fails++;
+    oasis_tcp_set_state(f, OASIS_TCP_CLOSED);
+    if (f->in_table)
+        oasis_tcp_table_remove(s, &f->c);
+    f->rto_at = f->delack_at = OASIS_TCP_NEVER;
+    oasis_timer_stop(s, &f->timer);
+    fail_requests(f);
+    oasis_ring_fini(s, &f->snd);
+    if (err) {
+        /* A dead flow's unread bytes go: reads report EOF at once. */
+        oasis_ring_fini(s, &f->rcv);
+    } else if (f->rcv.ahead) {
+        oasis_ring_drop_ahead(s, &f->rcv);
+    }
+    oasis_ofo_fini(s, &f->ofo);
+    if (f->lst) {
+        f->lst->pending--;
+        f->lst = NULL;
+    }
+    f->accept_pending = 0;
+    if (f->close_req)
+        f->close_done = 1;
+    oasis_tcp_wake(f);
+}
+
+/* ---- TIME_WAIT ----------------------------------------------------------- */
+
+static void tw_unlink(oasis_tcp_layer *L, oasis_tcp_tw *tw)
+{
+    if (tw->prev)
+        tw->prev->next = tw->next;
+    else
+        L->tw_head = tw->next;
+    if (tw->next)
+        tw->next->prev = tw->prev;
+    else
+        L->tw_tail = tw->prev;
+    tw->next = tw->prev = NULL;
+}
+
+/* Entries all live 2*MSL from their last restart, so appending keeps the
+ * FIFO sorted by expiry and one timer on the head suffices. */
+static void tw_append(oasis_stack *s, oasis_tcp_tw *tw)
+{
+    oasis_tcp_layer *L = s->tcp;
+    tw->expire = oasis_now(s) + 2 * s->cfg.tcp.msl_ns;
+    tw->prev = L->tw_tail;
+    tw->next = NULL;
+    if (L->tw_tail)
+        L->tw_tail->next = tw;
+    else
+        L->tw_head = tw;
+    L->tw_tail = tw;
+    if (!oasis_timer_active(&L->tw_timer))
+        oasis_timer_start(s, &L->tw_timer, L->tw_head->expire);
+}
+
+static void tw_free(oasis_stack *s, oasis_tcp_tw *tw)
+{
+    oasis_tcp_table_remove(s, &tw->c);
+    tw_unlink(s->tcp, tw);
+    s->ctr.tcp.time_wait--;
+    oasis_free(s, tw);
+}
+
+static void tw_timer_fn(oasis_stack *s, oasis_timer *t)
+{
+    oasis_tcp_layer *L = s->tcp;
+    uint64_t now = oasis_now(s);
+    while (L->tw_head && L->tw_head->expire <= now)
+        tw_free(s, L->tw_head);
+    if (L->tw_head)
+        oasis_timer_start(s, t, L->tw_head->expire);
+}
+
+void oasis_tcp_enter_time_wait(oasis_flow *f)
+{
+    oasis_stack *s = f->s;
+    oasis_tcp_tw *tw = oasis_calloc(s, 1, sizeof *tw);
+    oasis_tcp_conn c = f->c;
+    if (tw) {
+        tw->c = c;
+        tw->c.kind = OASIS_TCP_KIND_TW;
+        tw->c.hnext = NULL;
+        tw->snd_nxt = f->snd_nxt;
+        tw->rcv_nxt = f->rcv_nxt;
+        tw->ts_ok = f->ts_ok;
+        tw->ts_recent = f->ts_recent;
+        tw->ts_offset = f->ts_offset;
+        uint32_t w = f->rcv.cap >> f->rcv_wscale;
+        tw->win = (uint16_t)(w > 0xffff ? 0xffff : w);
+    }
+    oasis_tcp_flow_end(f, 0);
+    f->state = OASIS_TCP_TIME_WAIT; /* for get_info until the handle goes */
+    if (!tw)
+        return; /* no memory: skip TIME_WAIT rather than fail */
+    oasis_tcp_table_insert(s, &tw->c);
+    s->ctr.tcp.time_wait++;
+    tw_append(s, tw);
+}
+
+/* RFC 9293 3.10.7.4 for a TIME_WAIT entry, RFC 6191 for a new SYN. */
+void oasis_tcp_tw_input(oasis_stack *s, oasis_tcp_tw *tw, const oasis_tcp_hdr *h)
+{
+    if (h->flags & OASIS_TCP_RST) {
+        if (h->seq == tw->rcv_nxt)
+            tw_free(s, tw);
+        return;
+    }
+    if ((h->flags & (OASIS_TCP_SYN | OASIS_TCP_ACK)) == OASIS_TCP_SYN) {
+        oasis_tcp_listener *l = oasis_tcp_find_listener(s, tw->c.lport);
+        int newer = oasis_seq_gt(h->seq, tw->rcv_nxt) ||
+                    (tw->ts_ok && h->has_ts && oasis_seq_gt(h->ts_val, tw->ts_recent));
+        if (l && newer) {
+            uint32_t src = tw->c.raddr, dst = tw->c.laddr;
+            tw_free(s, tw);
+            oasis_tcp_listen_input(s, l, src, dst, h);
+            return;
+        }
+    }
+    if (h->flags & OASIS_TCP_FIN) {
+        tw_unlink(s->tcp, tw); /* restart 2*MSL */
+        tw_append(s, tw);
+    } else if (h->seq == tw->rcv_nxt && h->payload_len == 0 && (h->flags & OASIS_TCP_ACK)) {
+        return; /* an in-window bare ACK: nothing to say */
+    }
+    oasis_tcp_tw_send_ack(s, tw);
+}
+
+/* ---- RFC 5961 challenge ACK rate limit ----------------------------------- */
+
+int oasis_tcp_challenge_allowed(oasis_stack *s)
+{
+    oasis_tcp_layer *L = s->tcp;
+    uint64_t now = oasis_now(s);
+    if (now - L->chack_window >= OASIS_NS_PER_SEC) {
+        L->chack_window = now;
+        L->chack_count = 0;
+    }
+    if (L->chack_count >= s->cfg.tcp.challenge_ack_limit) {
+        s->ctr.tcp.challenge_acks_limited++;
+        return 0;
+    }
+    L->chack_count++;
+    s->ctr.tcp.challenge_acks++;
+    return 1;
+}
+
+/* ---- dispatcher ---------------------------------------------------------- */
+
+void oasis_tcp_wake(oasis_flow *f)
+{
+    oasis_tcp_layer *L = f->s->tcp;
+    if (f->ready)
+        return;
+    f->ready = 1;
+    f->ready_next = NULL;
+    if (L->ready_tail)
+        L->ready_tail->ready_next = f;
+    else
+        L->ready_head = f;
+    L->ready_tail = f;
+    if (!oasis_timer_active(&L->dispatch_timer))
+        oasis_timer_start(f->s, &L->dispatch_timer, oasis_now(f->s));
+}
+
+static void run_open(oasis_flow *f)
+{
+    oasis_stack *s = f->s;
+    int opened = oasis_seq_gt(f->snd_una, f->iss);
+    if (f->connect_pending && (opened || f->state == OASIS_TCP_CLOSED)) {
+        f->connect_pending = 0;
+        if (opened) {
+            f->app_owned = 1;
+            f->open_cb.connect(s, f, 0, f->open_ud);
+        } else {
+            int e = f->err == OASIS_ERESET ? OASIS_EREFUSED : f->err;
+            f->open_cb.connect(s, NULL, e ? e : OASIS_ETIMEDOUT, f->open_ud);
+        }
+    }
+    if (f->accept_pending) {
+        f->accept_pending = 0;
+        if (f->lst) {
+            f->lst->pending--;
+            f->lst = NULL;
+        }
+        f->app_owned = 1;
+        f->open_cb.accept(s, f, f->open_ud);
+    }
+}
+
+static int read_eof(const oasis_flow *f)
+{
+    return f->rcv.len == 0 && (f->fin_rcvd || f->state == OASIS_TCP_CLOSED ||
+                               f->state == OASIS_TCP_TIME_WAIT);
+}
+
+static void run_reads(oasis_flow *f)
+{
+    while (f->read_cb && f->app_owned && !f->aborting) {
+        oasis_read_cb cb = f->read_cb;
+        void *ud = f->read_ud;
+        if (f->rcv.len > 0) {
+            const uint8_t *p;
+            uint32_t n = oasis_ring_span(&f->rcv, 0, &p);
+            f->read_cb = NULL;
+            cb(f, 0, p, n, ud);
+            if (f->aborting || !f->rcv.mem)
+                break;
+            oasis_ring_consume(f->s, &f->rcv, n);
+            oasis_tcp_window_update(f);
+        } else if (read_eof(f)) {
+            f->read_cb = NULL;
+            cb(f, OASIS_EOF, NULL, 0, ud);
+            break; /* a new read gets EOF on the next round */
+        } else {
+            break;
+        }
+    }
+}
+
+static void run_done(oasis_flow *f)
+{
+    oasis_tcp_wreq *r;
+    while (!f->aborting && (r = oasis_tcp_wq_pop(&f->doneq))) {
+        oasis_flow_cb cb = r->cb;
+        void *ud = r->ud;
+        int err = r->err;
+        oasis_free(f->s, r);
+        if (cb)
+            cb(f, err, ud);
+    }
+}
+
+static void run_close(oasis_flow *f)
+{
+    if (!f->close_done || !f->close_cb || !f->app_owned || f->aborting)
+        return;
+    if (f->read_cb && !read_eof(f))
+        return; /* a pending read still gets its data first */
+    if (f->read_cb) {
+        oasis_read_cb rcb = f->read_cb;
+        f->read_cb = NULL;
+        rcb(f, OASIS_EOF, NULL, 0, f->read_ud);
+        if (f->aborting || !f->app_owned)
+            return;
+    }
+    oasis_flow_cb cb = f->close_cb;
+    f->close_cb = NULL;
+    f->app_owned = 0;
+    cb(f, f->err, f->close_ud);
+}
+
+static void dispatch_flow(oasis_flow *f)
+{
+    f->busy++;
+    run_open(f);
+    run_reads(f);
+    run_done(f);
+    run_close(f);
+    f->busy--;
+    oasis_tcp_maybe_free(f);
+}
+
+#define DISPATCH_ROUNDS 64
+
+static void dispatch_fn(oasis_stack *s, oasis_timer *t)
+{
+    oasis_tcp_layer *L = s->tcp;
+    /* Each round takes the flows woken so far; wakes from their callbacks
+     * form the next round. After DISPATCH_ROUNDS the rest waits a
+     * nanosecond, so callbacks that keep re-arming themselves cannot hold
+     * oasis_stack_poll() forever. The round lives in the layer so that
+     * disconnect/abort from a callback can unlink flows from it. */
+    for (int round = 0; round < DISPATCH_ROUNDS && L->ready_head; round++) {
+        L->round = L->ready_head;
+        L->ready_head = L->ready_tail = NULL;
+        oasis_flow *f;
+        while ((f = L->round)) {
+            L->round = f->ready_next;
+            f->ready = 0;
+            f->ready_next = NULL;
+            dispatch_flow(f);
+        }
+    }
+    if (L->ready_head)
+        oasis_timer_start(s, t, oasis_now(s) + 1);
+    else
+        oasis_timer_stop(s, t);
+}
+
+/* Unlinks f from the ready list or the round (O(n), abort/disconnect only). */
+static void ready_unlink(oasis_flow *f)
+{
+    oasis_tcp_layer *L = f->s->tcp;
+    if (!f->ready)
+        return;
+    oasis_flow **pp, *prev = NULL;
+    for (pp = &L->ready_head; *pp; prev = *pp, pp = &(*pp)->ready_next) {
+        if (*pp == f) {
+            *pp = f->ready_next;
+            if (L->ready_tail == f)
+                L->ready_tail = prev;
+            goto out;
+        }
+    }
+    for (pp = &L->round; *pp; pp = &(*pp)->ready_next) {
+        if (*pp == f) {
+            *pp = f->ready_next;
+            break;
+        }
+    }
+out:
+    f->ready = 0;
+    f->ready_next = NULL;
+}
+
+void oasis_tcp_cancel_requests(oasis_flow *f)
+{
+    oasis_stack *s = f->s;
+    f->aborting = 1;
+    f->busy++;
+    oasis_tcp_wreq *r;
+    while ((r = oasis_tcp_wq_pop(&f->wq)))
+        oasis_tcp_wq_push(&f->doneq, r), r->err = OASIS_ECANCELED;
+    while ((r = oasis_tcp_wq_pop(&f->ackq)))
+        oasis_tcp_wq_push(&f->doneq, r), r->err = OASIS_ECANCELED;
+    if (f->connect_pending) {
+        f->connect_pending = 0;
+        f->open_cb.connect(s, NULL, OASIS_ECANCELED, f->open_ud);
+    }
+    f->accept_pending = 0;
+    if (f->read_cb) {
+        oasis_read_cb cb = f->read_cb;
+        f->read_cb = NULL;
+        cb(f, OASIS_ECANCELED, NULL, 0, f->read_ud);
+    }
+    while ((r = oasis_tcp_wq_pop(&f->doneq))) {
+        oasis_flow_cb cb = r->cb;
+        void *ud = r->ud;
+        int err = r->err;
+        oasis_free(s, r);
+        if (cb)
+            cb(f, err, ud);
+    }
+    if (f->close_cb) {
+        oasis_flow_cb cb = f->close_cb;
+        f->close_cb = NULL;
+        cb(f, OASIS_ECANCELED, f->close_ud);
+    }
+    f->busy--;
+}
+
+void oasis_tcp_cancel_flow(oasis_flow *f)
+{
+    oasis_stack *s = f->s;
+    if (f->in_table && f->state != OASIS_TCP_SYN_SENT)
+        oasis_tcp_send_rst_flow(f);
+    if (f->state == OASIS_TCP_SYN_SENT || f->state == OASIS_TCP_SYN_RECEIVED)
+        s->ctr.tcp.attempt_fails++;
+    oasis_tcp_set_state(f, OASIS_TCP_CLOSED);
+    if (f->in_table)
+        oasis_tcp_table_remove(s, &f->c);
+    oasis_timer_stop(s, &f->timer);
+    if (f->lst) {
+        f->lst->pending--;
+        f->lst = NULL;
+    }
+    ready_unlink(f);
+    oasis_tcp_cancel_requests(f);
+    f->app_owned = 0;
+    oasis_tcp_maybe_free(f);
+}
+
+/* ---- input demux --------------------------------------------------------- */
+
+static int bad_address(oasis_stack *s, uint32_t src, uint32_t dst)
+{
+    /* RFC 9293 3.9.1: no connections with broadcast or multicast ends. */
+    return src == 0 || src == 0xffffffffu || (src >> 28) == 0xe || (dst >> 28) == 0xe ||
+           oasis_ipv4_is_broadcast(s, dst) || oasis_ipv4_is_broadcast(s, src);
+}
+
+void oasis_tcp_input(oasis_stack *s, uint32_t src, uint32_t dst, const uint8_t *seg, size_t len)
+{
+    if (!s || !s->tcp || !seg)
+        return;
+    oasis_tcp_counters *ctr = &s->ctr.tcp;
+    oasis_tcp_hdr h;
+    int err = oasis_tcp_parse(seg, len, src, dst, 1, &h);
+    ctr->in_segs++;
+    if (err) {
+        if (err == OASIS_ECHECKSUM)
+            ctr->in_csum_errors++;
+        else
+            ctr->in_errs++;
+        return;
+    }
+    if (bad_address(s, src, dst) || h.src_port == 0 || h.dst_port == 0) {
+        ctr->in_errs++;
+        return;
+    }
+    oasis_tcp_conn *c = oasis_tcp_lookup(s, dst, h.dst_port, src, h.src_port);
+    if (c && c->kind == OASIS_TCP_KIND_TW) {
+        oasis_tcp_tw_input(s, (oasis_tcp_tw *)c, &h);
+        return;
+    }
+    if (c) {
+        oasis_flow *f = (oasis_flow *)c;
+        f->busy++;
+        oasis_tcp_flow_input(f, &h);
+        f->busy--;
+        oasis_tcp_maybe_free(f);
+        return;
+    }
+    oasis_tcp_listener *l = oasis_tcp_find_listener(s, h.dst_port);
+    if (l && dst == s->addr) {
+        oasis_tcp_listen_input(s, l, src, dst, &h);
+        return;
+    }
+    ctr->no_listener++;
+    oasis_tcp_send_rst_reply(s, dst, src, &h);
+}
+
+/* ---- layer --------------------------------------------------------------- */
+
+int oasis_tcp_init(oasis_stack *s)
+{
+    oasis_tcp_layer *L = oasis_calloc(s, 1, sizeof *L);
+    if (!L)
+        return OASIS_ENOMEM;
+    L->buckets = oasis_calloc(s, INITIAL_BUCKETS, sizeof *L->buckets);
+    if (!L->buckets) {
+        oasis_free(s, L);
+        return OASIS_ENOMEM;
+    }
+    L->nbuckets = INITIAL_BUCKETS;
+    L->salt = oasis_prng_next(&s->prng);
+    for (int i = 0; i < 16; i += 8) {
+        uint64_t k = oasis_prng_next(&s->prng);
+        memcpy(L->isn_key + i, &k, 8);
+    }
+    L->next_port = (uint16_t)oasis_prng_below(&s->prng, EPHEMERAL_N);
+    oasis_timer_init(&L->dispatch_timer, dispatch_fn);
+    oasis_timer_init(&L->tw_timer, tw_timer_fn);
+    s->tcp = L;
+    return OASIS_OK;
+}
+
+void oasis_tcp_fini(oasis_stack *s)
+{
+    oasis_tcp_layer *L = s->tcp;
+    if (!L)
+        return;
+    oasis_tcp_disconnect(s);
+    oasis_timer_stop(s, &L->dispatch_timer);
+    oasis_timer_stop(s, &L->tw_timer);
+    oasis_free(s, L->buckets);
+    oasis_free(s, L);
+    s->tcp = NULL;
+}
+
+/* Shuts everything down: listeners, flows (reset, requests canceled, handles
+ * freed), TIME_WAIT entries. */
+void oasis_tcp_disconnect(oasis_stack *s)
+{
+    if (!s || !s->tcp)
+        return;
+    oasis_tcp_layer *L = s->tcp;
+    while (L->listeners) {
+        oasis_tcp_listener *l = L->listeners;
+        L->listeners = l->next;
+        oasis_free(s, l);
+    }
+    for (oasis_flow *f = L->all; f; f = f->all_next)
+        f->lst = NULL;
+    /* From the head each time: callbacks may free or create flows. Flows
+     * left with `aborting` set are busy in a callback up the stack; they are
+     * freed when it returns. */
+    for (;;) {
+        oasis_flow *f = L->all;
+        while (f && f->aborting)
+            f = f->all_next;
+        if (!f)
+            break;
+        oasis_tcp_cancel_flow(f);
+    }
+    while (L->tw_head)
+        tw_free(s, L->tw_head);
+    oasis_timer_stop(s, &L->tw_timer);
+}

@@ -1,0 +1,371 @@
+/* The public TCP API (include/oasis/tcp.h): requests are checked, queued and
+ * started here; their callbacks run later from the dispatcher (tcp.c). */
+#include <string.h>
+
+#include "core/mem.h"
+#include "core/stack_impl.h"
+#include "oasis/error.h"
+#include "tcp/tcp_flow.h"
+#include "tcp/tcp_seq.h"
+
+/* ---- opening --------------------------------------------------------------- */
+
+static void set_keepalive(oasis_flow *f, const oasis_keepalive *ka)
+{
+    f->has_ka = ka != NULL;
+    if (ka)
+        f->ka = *ka;
+    f->ka_sent = 0;
+}
+
+int oasis_tcp_connect(oasis_stack *s, uint32_t dst, uint16_t port, const oasis_keepalive *keepalive,
+                      oasis_connect_cb cb, void *ud)
+{
+    if (!s || !s->tcp || !cb || dst == 0 || port == 0)
+        return OASIS_EINVAL;
+    uint16_t lport = oasis_tcp_pick_port(s, dst, port);
+    if (!lport)
+        return OASIS_EADDRINUSE;
+    oasis_flow *f = oasis_tcp_flow_new(s, dst, lport, port);
+    if (!f)
+        return OASIS_ENOMEM;
+    f->open_cb.connect = cb;
+    f->open_ud = ud;
+    f->connect_pending = 1;
+    set_keepalive(f, keepalive);
+    oasis_tcp_set_state(f, OASIS_TCP_SYN_SENT);
+    oasis_tcp_table_insert(s, &f->c);
+    s->ctr.tcp.active_opens++;
+    f->rtt_start = oasis_now(s);
+    oasis_tcp_send_syn(f);
+    oasis_tcp_arm_rto(f);
+    return OASIS_OK;
+}
+
+int oasis_tcp_listen(oasis_stack *s, uint16_t port, const oasis_listen_opts *opts, oasis_accept_cb cb,
+                     void *ud)
+{
+    if (!s || !s->tcp || !cb || port == 0)
+        return OASIS_EINVAL;
+    if (oasis_tcp_find_listener(s, port))
+        return OASIS_EADDRINUSE;
+    oasis_tcp_listener *l = oasis_calloc(s, 1, sizeof *l);
+    if (!l)
+        return OASIS_ENOMEM;
+    l->port = port;
+    l->cb = cb;
+    l->ud = ud;
+    l->backlog = opts && opts->backlog ? opts->backlog : s->cfg.tcp.backlog;
+    if (opts && opts->keepalive) {
+        l->has_ka = 1;
+        l->ka = *opts->keepalive;
+    }
+    l->next = s->tcp->listeners;
+    s->tcp->listeners = l;
+    return OASIS_OK;
+}
+
+int oasis_tcp_unlisten(oasis_stack *s, uint16_t port)
+{
+    if (!s || !s->tcp)
+        return OASIS_EINVAL;
+    oasis_tcp_listener **pp = &s->tcp->listeners;
+    while (*pp && (*pp)->port != port)
+        pp = &(*pp)->next;
+    oasis_tcp_listener *l = *pp;
+    if (!l)
+        return OASIS_ENOENT;
+    *pp = l->next;
+    /* Half-open handshakes are reset; established flows not yet accepted
+     * still reach the application (their callback was copied). */
+    for (oasis_flow *f = s->tcp->all, *next; f; f = next) {
+        next = f->all_next;
+        if (f->lst != l)
+            continue;
+        if (f->state == OASIS_TCP_SYN_RECEIVED) {
+            oasis_tcp_send_rst_flow(f);
+            oasis_tcp_flow_end(f, OASIS_ECANCELED);
+        }
+        f->lst = NULL;
+    }
+    oasis_free(s, l);
+    return OASIS_OK;
+}
+
+/* ---- reading --------------------------------------------------------------- */
+
+static int usable(const oasis_flow *f) { return f && f->app_owned && !f->aborting; }
+
+int oasis_tcp_read(oasis_flow *f, oasis_read_cb cb, void *ud)
+{
+    if (!usable(f) || !cb)
+        return OASIS_EINVAL;
+    if (f->read_cb)
+        return OASIS_EBUSY;
+    f->read_cb = cb;
+    f->read_ud = ud;
+    if (f->rcv.len || f->fin_rcvd || !f->in_table)
+        oasis_tcp_wake(f);
+    return OASIS_OK;
+}
+
+/* ---- writing --------------------------------------------------------------- */
+
+static void queue_fin(oasis_flow *f)
+{
+    f->fin_queued = 1;
+    f->fin_seq = f->snd_una + f->snd.len;
+    if (f->state == OASIS_TCP_ESTABLISHED)
+        oasis_tcp_set_state(f, OASIS_TCP_FIN_WAIT_1);
+    else if (f->state == OASIS_TCP_CLOSE_WAIT)
+        oasis_tcp_set_state(f, OASIS_TCP_LAST_ACK);
+}
+
+/* Takes bytes of one request into the send ring; 1 when all were taken. */
+static int take_bytes(oasis_flow *f, oasis_tcp_wreq *r)
+{
+    while (r->idx < r->iovcnt) {
+        const oasis_iovec *v = &r->iov[r->idx];
+        size_t left = v->len - r->off;
+        if (left == 0) {
+            r->idx++;
+            r->off = 0;
+            continue;
+        }
+        uint32_t chunk = left > (1u << 30) ? (1u << 30) : (uint32_t)left;
+        uint32_t n = oasis_ring_write(f->s, &f->snd, (const uint8_t *)v->base + r->off, chunk);
+        r->off += n;
+        f->snd_written += n;
+        if (r->nodelay)
+            f->push_seq = f->snd_una + f->snd.len;
+        if (n < chunk)
+            return 0;
+    }
+    return 1;
+}
+
+void oasis_tcp_fill_sndbuf(oasis_flow *f)
+{
+    oasis_tcp_wreq *r;
+    while ((r = f->wq.head) && take_bytes(f, r)) {
+        oasis_tcp_wq_pop(&f->wq);
+        r->end = f->snd_written;
+        if (r->nodelay && r->end > f->snd_acked)
+            oasis_tcp_wq_push(&f->ackq, r);
+        else
+            oasis_tcp_req_done(f, r, 0);
+    }
+    if (f->close_req && !f->fin_queued && !f->wq.head)
+        queue_fin(f);
+}
+
+static int can_write(const oasis_flow *f)
+{
+    return f->in_table && !f->close_req &&
+           (f->state == OASIS_TCP_ESTABLISHED || f->state == OASIS_TCP_CLOSE_WAIT);
+}
+
+static int submit_write(oasis_flow *f, const oasis_iovec *iov, size_t iovcnt, int nodelay,
+                        oasis_flow_cb cb, void *ud)
+{
+    if (!usable(f) || (iovcnt && !iov) || iovcnt > (1u << 20))
+        return OASIS_EINVAL;
+    for (size_t i = 0; i < iovcnt; i++)
+        if (!iov[i].base && iov[i].len)
+            return OASIS_EINVAL;
+    oasis_tcp_wreq *r = oasis_malloc(f->s, sizeof *r + iovcnt * sizeof *iov);
+    if (!r)
+        return OASIS_ENOMEM;
+    memset(r, 0, sizeof *r);
+    r->cb = cb;
+    r->ud = ud;
+    r->nodelay = nodelay ? 1 : 0;
+    r->iovcnt = iovcnt;
+    if (iovcnt)
+        memcpy(r->iov, iov, iovcnt * sizeof *iov);
+    if (!can_write(f)) {
+        oasis_tcp_req_done(f, r, OASIS_ECLOSED);
+        return OASIS_OK;
+    }
+    oasis_tcp_wq_push(&f->wq, r);
+    oasis_tcp_fill_sndbuf(f);
+    oasis_tcp_output(f);
+    oasis_tcp_timer_update(f);
+    return OASIS_OK;
+}
+
+int oasis_tcp_write(oasis_flow *f, const void *data, size_t len, oasis_flow_cb cb, void *ud)
+{
+    oasis_iovec v = {data, len};
+    return submit_write(f, &v, 1, 0, cb, ud);
+}
+
+int oasis_tcp_writev(oasis_flow *f, const oasis_iovec *iov, size_t iovcnt, oasis_flow_cb cb,
+                     void *ud)
+{
+    return submit_write(f, iov, iovcnt, 0, cb, ud);
+}
+
+int oasis_tcp_write_nodelay(oasis_flow *f, const void *data, size_t len, oasis_flow_cb cb,
+                            void *ud)
+{
+    oasis_iovec v = {data, len};
+    return submit_write(f, &v, 1, 1, cb, ud);
+}
+
+int oasis_tcp_writev_nodelay(oasis_flow *f, const oasis_iovec *iov, size_t iovcnt,
+                             oasis_flow_cb cb, void *ud)
+{
+    return submit_write(f, iov, iovcnt, 1, cb, ud);
+}
+
+/* ---- closing --------------------------------------------------------------- */
+
+int oasis_tcp_close(oasis_flow *f, oasis_flow_cb cb, void *ud)
+{
+    if (!usable(f))
+        return OASIS_EINVAL;
+    if (f->close_req)
+        return OASIS_EBUSY;
+    f->close_req = 1;
+    f->close_cb = cb;
+    f->close_ud = ud;
+    if (!f->in_table) {
+        f->close_done = 1; /* already over (reset, death) */
+        oasis_tcp_wake(f);
+        return OASIS_OK;
+    }
+    oasis_tcp_fill_sndbuf(f);
+    oasis_tcp_output(f);
+    oasis_tcp_timer_update(f);
+    return OASIS_OK;
+}
+
+void oasis_tcp_abort(oasis_flow *f)
+{
+    if (!usable(f))
+        return;
+    oasis_tcp_cancel_flow(f);
+}
+
+/* ---- attributes ------------------------------------------------------------ */
+
+void oasis_tcp_dst(const oasis_flow *f, uint32_t *addr, uint16_t *port)
+{
+    if (addr)
+        *addr = f ? f->c.raddr : 0;
+    if (port)
+        *port = f ? f->c.rport : 0;
+}
+
+void oasis_tcp_src(const oasis_flow *f, uint32_t *addr, uint16_t *port)
+{
+    if (addr)
+        *addr = f ? f->c.laddr : 0;
+    if (port)
+        *port = f ? f->c.lport : 0;
+}
+
+int oasis_tcp_flow_error(const oasis_flow *f) { return f ? f->err : OASIS_EINVAL; }
+
+int oasis_tcp_set_nodelay(oasis_flow *f, int on)
+{
+    if (!usable(f))
+        return OASIS_EINVAL;
+    f->nodelay = on ? 1 : 0;
+    if (on && f->in_table)
+        oasis_tcp_output(f);
+    return OASIS_OK;
+}
+
+static int resize_ring(oasis_stack *s, oasis_ring *r, uint32_t cap)
+{
+    if (cap == r->cap)
+        return OASIS_OK;
+    return oasis_ring_set_cap(s, r, cap);
+}
+
+int oasis_tcp_set_bufsizes(oasis_flow *f, uint32_t sndbuf, uint32_t rcvbuf)
+{
+    if (!usable(f) || sndbuf < 1024 || rcvbuf < 1024 || sndbuf > (1u << 30) || rcvbuf > (1u << 30))
+        return OASIS_EINVAL;
+    uint32_t adv = oasis_seq_gt(f->rcv_adv, f->rcv_nxt) ? f->rcv_adv - f->rcv_nxt : 0;
+    if (rcvbuf < adv || (f->snd.len && sndbuf != f->snd.cap) || (f->rcv.len && rcvbuf != f->rcv.cap))
+        return OASIS_EINVAL; /* would shrink what is promised or buffered */
+    if (resize_ring(f->s, &f->snd, sndbuf) || resize_ring(f->s, &f->rcv, rcvbuf))
+        return OASIS_EINVAL;
+    return OASIS_OK;
+}
+
+int oasis_tcp_set_keepalive(oasis_flow *f, const oasis_keepalive *keepalive)
+{
+    if (!usable(f))
+        return OASIS_EINVAL;
+    set_keepalive(f, keepalive);
+    f->last_rx = oasis_now(f->s);
+    oasis_tcp_timer_update(f);
+    return OASIS_OK;
+}
+
+void oasis_flow_set_user_data(oasis_flow *f, void *ud)
+{
+    if (f)
+        f->user_data = ud;
+}
+
+void *oasis_flow_user_data(const oasis_flow *f) { return f ? f->user_data : NULL; }
+
+oasis_stack *oasis_flow_stack(const oasis_flow *f) { return f ? f->s : NULL; }
+
+/* ---- introspection --------------------------------------------------------- */
+
+const char *oasis_tcp_state_name(oasis_tcp_state st)
+{
+    static const char *const names[] = {"CLOSED",      "LISTEN",     "SYN_SENT",   "SYN_RECEIVED",
+                                        "ESTABLISHED", "FIN_WAIT_1", "FIN_WAIT_2", "CLOSE_WAIT",
+                                        "CLOSING",     "LAST_ACK",   "TIME_WAIT"};
+    if ((unsigned)st >= sizeof names / sizeof names[0])
+        return "UNKNOWN";
+    return names[st];
+}
+
+int oasis_tcp_get_info(const oasis_flow *f, oasis_tcp_info *info)
+{
+    if (!f || !info)
+        return OASIS_EINVAL;
+    memset(info, 0, sizeof *info);
+    info->state = (oasis_tcp_state)f->state;
+    info->local_addr = f->c.laddr;
+    info->remote_addr = f->c.raddr;
+    info->local_port = f->c.lport;
+    info->remote_port = f->c.rport;
+    info->srtt_ns = f->rtt.srtt_ns;
+    info->rttvar_ns = f->rtt.rttvar_ns;
+    info->rto_ns = oasis_rtt_rto(&f->rtt);
+    info->mss_send = f->mss_send;
+    info->mss_recv = f->mss_recv;
+    info->cwnd = f->cc.cwnd;
+    info->ssthresh = f->cc.ssthresh;
+    info->bytes_in_flight = f->snd_max - f->snd_una;
+    info->snd_wnd = f->snd_wnd;
+    info->rcv_wnd = oasis_ring_free(&f->rcv);
+    info->retransmits = f->retransmits;
+    info->bytes_acked = f->snd_acked;
+    info->bytes_received = f->bytes_received;
+    info->segs_in = f->segs_in;
+    info->segs_out = f->segs_out;
+    info->snd_wscale = f->snd_wscale;
+    info->rcv_wscale = f->rcv_wscale;
+    info->timestamps = f->ts_ok;
+    info->sack = f->sack_ok;
+    return OASIS_OK;
+}
+
+void oasis_tcp_foreach_flow(oasis_stack *s, void (*fn)(oasis_flow *flow, void *ud), void *ud)
+{
+    if (!s || !s->tcp || !fn)
+        return;
+    for (oasis_flow *f = s->tcp->all; f; f = f->all_next)
+        if (f->app_owned && !f->aborting)
+            fn(f, ud);
+}

@@ -1,0 +1,220 @@
+/* TCP internals shared by tcp.c (layer, table, dispatch), tcp_input.c,
+ * tcp_output.c, tcp_timer.c and tcp_api.c.
+ *
+ * Memory: a flow (TCB) is one allocation; its rings and out-of-order ranges
+ * allocate lazily, so an idle established flow costs sizeof(oasis_flow).
+ * TIME_WAIT keeps only a small oasis_tcp_tw in the table; all TIME_WAIT
+ * entries last 2*MSL, so they sit in one FIFO behind one layer timer.
+ *
+ * Completions: API calls never run callbacks themselves. Whatever becomes
+ * due marks the flow "ready" and links it on the layer's ready list; a
+ * zero-delay layer timer (so: oasis_stack_poll) runs the callbacks. */
+#ifndef OASIS_TCP_FLOW_H
+#define OASIS_TCP_FLOW_H
+
+#include <stdint.h>
+
+#include "core/timer.h"
+#include "oasis/tcp.h"
+#include "tcp/tcp_buf.h"
+#include "tcp/tcp_cc.h"
+#include "tcp/tcp_ofo.h"
+#include "tcp/tcp_rtt.h"
+#include "tcp/tcp_wire.h"
+
+#define OASIS_TCP_NEVER UINT64_MAX
+
+enum { OASIS_TCP_KIND_FLOW = 1, OASIS_TCP_KIND_TW = 2 };
+
+/* What the flow table holds: a TCB or a TIME_WAIT entry, both start so. */
+typedef struct oasis_tcp_conn {
+    struct oasis_tcp_conn *hnext;
+    uint32_t laddr, raddr;
+    uint16_t lport, rport;
+    uint8_t kind;
+} oasis_tcp_conn;
+
+typedef struct oasis_tcp_tw {
+    oasis_tcp_conn c;
+    struct oasis_tcp_tw *next, *prev; /* FIFO by expiry */
+    uint64_t expire;
+    uint32_t snd_nxt, rcv_nxt;
+    uint32_t ts_recent, ts_offset;
+    uint16_t win;                     /* window field we advertise */
+    uint8_t ts_ok;
+} oasis_tcp_tw;
+
+/* A queued write (write/writev, with or without no-delay). */
+typedef struct oasis_tcp_wreq {
+    struct oasis_tcp_wreq *next;
+    oasis_flow_cb cb;
+    void *ud;
+    uint64_t end;      /* stream offset after its last byte (no-delay: wait for this ACK) */
+    int err;
+    uint8_t nodelay;
+    uint32_t idx;      /* iov being copied */
+    size_t off;        /* bytes of iov[idx] taken */
+    size_t iovcnt;
+    oasis_iovec iov[];
+} oasis_tcp_wreq;
+
+typedef struct oasis_tcp_wq {
+    oasis_tcp_wreq *head, *tail;
+} oasis_tcp_wq;
+
+typedef struct oasis_tcp_listener {
+    struct oasis_tcp_listener *next;
+    uint16_t port;
+    uint8_t has_ka;
+    uint32_t backlog, pending; /* pending: half-open + not yet accepted */
+    oasis_keepalive ka;
+    oasis_accept_cb cb;
+    void *ud;
+} oasis_tcp_listener;
+
+struct oasis_flow {
+    oasis_tcp_conn c;
+    uint8_t state;                 /* oasis_tcp_state */
+    uint8_t snd_wscale, rcv_wscale;
+    int8_t err;                    /* why it ended (oasis_tcp_flow_error) */
+    /* lifetime and events */
+    unsigned app_owned : 1, in_table : 1, ready : 1, passive : 1, aborting : 1;
+    unsigned connect_pending : 1, accept_pending : 1, close_req : 1, close_done : 1;
+    unsigned fin_queued : 1, fin_rcvd : 1, rfin_pending : 1, persist : 1, ack_now : 1;
+    unsigned ts_ok : 1, sack_ok : 1, ws_ok : 1, nodelay : 1, rtt_timing : 1, has_ka : 1;
+    unsigned estab_counted : 1;
+    uint8_t busy;                  /* callbacks of this flow running (defers free) */
+    uint8_t dupacks, sack_n;
+    uint16_t mss_send, mss_recv;   /* MSS from the peer's option / ours */
+    uint16_t rcv_mss;              /* largest payload received (delayed ACK) */
+    oasis_stack *s;
+    struct oasis_flow *all_next, *all_prev, *ready_next;
+    oasis_tcp_listener *lst;       /* passive flow not yet accepted */
+
+    /* send side (RFC 9293 names) */
+    uint32_t iss, snd_una, snd_nxt, snd_max, snd_wnd, snd_wl1, snd_wl2, max_snd_wnd;
+    uint32_t fin_seq, push_seq, rtt_seq;
+    uint16_t retries, ka_sent;
+    /* receive side */
+    uint32_t irs, rcv_nxt, rcv_adv, rfin_seq, last_ack_sent, unacked;
+    uint32_t ts_recent, ts_offset;
+
+    oasis_timer timer;             /* one timer; the deadlines below say why */
+    uint64_t rto_at, delack_at, last_rx, rtt_start;
+    uint64_t snd_written, snd_acked, bytes_received;
+    uint32_t segs_in, segs_out, retransmits;
+
+    oasis_ring snd, rcv;
+    oasis_ofo ofo;
+    oasis_rtt rtt;
+    oasis_cc_state cc;
+    const oasis_cc_ops *ccops;
+    oasis_sack_block sacks[OASIS_TCP_MAX_SACK]; /* last SACK blocks the peer sent */
+
+    oasis_keepalive ka;
+    oasis_tcp_wq wq, ackq, doneq;  /* taking bytes / waiting for ACK / completed */
+    oasis_read_cb read_cb;
+    void *read_ud;
+    oasis_flow_cb close_cb;
+    void *close_ud;
+    union {
+        oasis_connect_cb connect;
+        oasis_accept_cb accept;
+    } open_cb;
+    void *open_ud;
+    void *user_data;
+};
+
+struct oasis_tcp_layer {
+    oasis_tcp_conn **buckets;
+    uint32_t nbuckets, count;
+    uint64_t salt;
+    uint8_t isn_key[16];
+    oasis_tcp_listener *listeners;
+    oasis_flow *all;               /* every TCB, for disconnect and foreach */
+    oasis_flow *ready_head, *ready_tail; /* woken: next dispatch round */
+    oasis_flow *round;                   /* the round being dispatched */
+    oasis_timer dispatch_timer;
+    oasis_tcp_tw *tw_head, *tw_tail;
+    oasis_timer tw_timer;
+    uint64_t chack_window;         /* RFC 5961 rate limit: start of this second */
+    uint32_t chack_count;
+    uint16_t next_port;            /* ephemeral port cursor */
+    uint8_t have_next_isn;         /* test hook */
+    uint32_t next_isn;
+};
+
+/* ---- tcp.c: layer, table, lifetime, dispatch ---- */
+oasis_tcp_conn *oasis_tcp_lookup(oasis_stack *s, uint32_t laddr, uint16_t lport, uint32_t raddr,
+                                 uint16_t rport);
+int oasis_tcp_table_insert(oasis_stack *s, oasis_tcp_conn *c);
+void oasis_tcp_table_remove(oasis_stack *s, oasis_tcp_conn *c);
+oasis_tcp_listener *oasis_tcp_find_listener(oasis_stack *s, uint16_t port);
+oasis_flow *oasis_tcp_flow_new(oasis_stack *s, uint32_t raddr, uint16_t lport, uint16_t rport);
+uint32_t oasis_tcp_new_isn(oasis_stack *s, const oasis_tcp_conn *c);
+void oasis_tcp_set_state(oasis_flow *f, oasis_tcp_state st);
+/* Queues the flow for the dispatcher (its callbacks run at the next poll). */
+void oasis_tcp_wake(oasis_flow *f);
+/* Frees the TCB if nothing refers to it any more. */
+void oasis_tcp_maybe_free(oasis_flow *f);
+/* The connection ends with err (0: orderly, OASIS_ERESET, OASIS_ETIMEDOUT,
+ * OASIS_ECANCELED): out of the table, buffers freed, requests failed. */
+void oasis_tcp_flow_end(oasis_flow *f, int err);
+void oasis_tcp_enter_time_wait(oasis_flow *f);
+/* Completes every pending request now with OASIS_ECANCELED (abort,
+ * disconnect); API calls on the flow are refused from then on. */
+void oasis_tcp_cancel_requests(oasis_flow *f);
+/* Resets f if needed, cancels its requests and frees it (abort, disconnect). */
+void oasis_tcp_cancel_flow(oasis_flow *f);
+uint16_t oasis_tcp_pick_port(oasis_stack *s, uint32_t raddr, uint16_t rport);
+void oasis_tcp_tw_input(oasis_stack *s, oasis_tcp_tw *tw, const oasis_tcp_hdr *h);
+/* RFC 5961 rate limit: 1 if a challenge ACK may go out now (counts both ways). */
+int oasis_tcp_challenge_allowed(oasis_stack *s);
+/* Moves a request to the done list with err and wakes the flow. */
+void oasis_tcp_req_done(oasis_flow *f, oasis_tcp_wreq *r, int err);
+void oasis_tcp_wq_push(oasis_tcp_wq *q, oasis_tcp_wreq *r);
+oasis_tcp_wreq *oasis_tcp_wq_pop(oasis_tcp_wq *q);
+/* Test hook: the next ISN the layer picks. */
+void oasis_tcp_set_next_isn(oasis_stack *s, uint32_t isn);
+
+/* ---- tcp_input.c ---- */
+void oasis_tcp_listen_input(oasis_stack *s, oasis_tcp_listener *l, uint32_t src, uint32_t dst,
+                            const oasis_tcp_hdr *h);
+void oasis_tcp_flow_input(oasis_flow *f, const oasis_tcp_hdr *h);
+/* Applies the options of a received SYN (MSS, window scale, TS, SACK). */
+void oasis_tcp_syn_options(oasis_flow *f, const oasis_tcp_hdr *h);
+/* Copies queued writes into the send buffer as room allows. */
+void oasis_tcp_fill_sndbuf(oasis_flow *f);
+
+/* ---- tcp_output.c ---- */
+void oasis_tcp_output(oasis_flow *f);             /* sends what may be sent now */
+void oasis_tcp_send_ack(oasis_flow *f);
+void oasis_tcp_send_syn(oasis_flow *f);           /* SYN or SYN-ACK by state */
+void oasis_tcp_send_probe(oasis_flow *f);         /* keepalive / zero-window probe */
+void oasis_tcp_send_rst_flow(oasis_flow *f);
+void oasis_tcp_send_challenge_ack(oasis_flow *f);
+/* Retransmits one segment from snd_una (fast retransmit, partial ACK). */
+void oasis_tcp_retransmit_head(oasis_flow *f);
+/* RST in reply to h (RFC 9293 3.10.7.1). */
+void oasis_tcp_send_rst_reply(oasis_stack *s, uint32_t laddr, uint32_t raddr,
+                              const oasis_tcp_hdr *h);
+void oasis_tcp_tw_send_ack(oasis_stack *s, const oasis_tcp_tw *tw);
+/* Largest payload of a data segment (MSS less the timestamp option). */
+uint32_t oasis_tcp_eff_mss(const oasis_flow *f);
+/* Sends a window update if reading opened the window enough. */
+void oasis_tcp_window_update(oasis_flow *f);
+uint32_t oasis_tcp_ts_now(const oasis_flow *f);
+
+/* ---- tcp_timer.c ---- */
+void oasis_tcp_timer_fn(oasis_stack *s, oasis_timer *t);
+/* Re-arms the flow timer after a deadline changed. */
+void oasis_tcp_timer_update(oasis_flow *f);
+void oasis_tcp_arm_rto(oasis_flow *f);
+void oasis_tcp_arm_delack(oasis_flow *f);
+
+static inline int oasis_tcp_synchronized(const oasis_flow *f)
+{
+    return f->state >= OASIS_TCP_ESTABLISHED;
+}
+
+#endif

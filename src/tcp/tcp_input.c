@@ -1,0 +1,551 @@
+/* TCP input: RFC 9293 3.10.7 "segment arrives", one function per state or
+ * per step, with RFC 5961 (blind RST/SYN/data injection), RFC 7323 (PAWS,
+ * timestamps) and RFC 5681/6582 (dupacks, fast retransmit, NewReno). */
+#include <string.h>
+
+#include "core/stack_impl.h"
+#include "oasis/error.h"
+#include "tcp/tcp_flow.h"
+#include "tcp/tcp_seq.h"
+
+static uint32_t min_u32(uint32_t a, uint32_t b) { return a < b ? a : b; }
+
+/* Segment length in sequence space (SEG.LEN). */
+static uint32_t seg_len(const oasis_tcp_hdr *h)
+{
+    return (uint32_t)h->payload_len + ((h->flags & OASIS_TCP_SYN) ? 1u : 0u) +
+           ((h->flags & OASIS_TCP_FIN) ? 1u : 0u);
+}
+
+void oasis_tcp_syn_options(oasis_flow *f, const oasis_tcp_hdr *h)
+{
+    uint32_t peer = h->has_mss ? h->mss : 536u;
+    if (peer < 64)
+        peer = 64; /* a tiny MSS would only make us send confetti */
+    f->mss_send = (uint16_t)min_u32(peer, f->s->mtu - 40);
+    f->ws_ok = f->ws_ok && h->has_wscale;
+    if (f->ws_ok) {
+        f->snd_wscale = h->wscale > 14 ? 14 : h->wscale;
+    } else {
+        f->snd_wscale = 0;
+        f->rcv_wscale = 0;
+    }
+    f->ts_ok = f->ts_ok && h->has_ts;
+    if (f->ts_ok)
+        f->ts_recent = h->ts_val;
+    f->sack_ok = f->sack_ok && h->sack_permitted;
+    f->rcv_mss = (uint16_t)(f->mss_recv - (f->ts_ok ? 12 : 0));
+}
+
+/* The handshake completed (SYN_SENT or SYN_RECEIVED -> ESTABLISHED). */
+static void establish(oasis_flow *f, const oasis_tcp_hdr *h, int syn_window)
+{
+    oasis_stack *s = f->s;
+    f->snd_una = h->ack;
+    f->snd_wnd = syn_window ? h->window : (uint32_t)h->window << f->snd_wscale;
+    f->max_snd_wnd = f->snd_wnd;
+    f->snd_wl1 = h->seq;
+    f->snd_wl2 = h->ack;
+    f->push_seq = f->snd_nxt;
+    if (!f->retries && f->rtt_start)
+        oasis_rtt_sample(&f->rtt, oasis_now(s) - f->rtt_start); /* Karn: SYN never resent */
+    f->rtt_start = 0;
+    f->retries = 0;
+    f->rtt.backoff = 0;
+    f->rto_at = OASIS_TCP_NEVER;
+    f->ccops->init(&f->cc, oasis_tcp_eff_mss(f), oasis_now(s));
+    oasis_tcp_set_state(f, OASIS_TCP_ESTABLISHED);
+    if (f->passive)
+        f->accept_pending = 1;
+    oasis_tcp_wake(f);
+}
+
+/* ---- LISTEN ---------------------------------------------------------------- */
+
+void oasis_tcp_listen_input(oasis_stack *s, oasis_tcp_listener *l, uint32_t src, uint32_t dst,
+                            const oasis_tcp_hdr *h)
+{
+    if (h->flags & OASIS_TCP_RST)
+        return;
+    if (h->flags & OASIS_TCP_ACK) {
+        oasis_tcp_send_rst_reply(s, dst, src, h);
+        return;
+    }
+    if (!(h->flags & OASIS_TCP_SYN))
+        return;
+    if (l->pending >= l->backlog) {
+        s->ctr.tcp.listen_overflows++;
+        return;
+    }
+    oasis_flow *f = oasis_tcp_flow_new(s, src, l->port, h->src_port);
+    if (!f)
+        return;
+    f->passive = 1;
+    f->lst = l;
+    l->pending++;
+    f->open_cb.accept = l->cb;
+    f->open_ud = l->ud;
+    if (l->has_ka) {
+        f->ka = l->ka;
+        f->has_ka = 1;
+    }
+    f->irs = h->seq;
+    f->rcv_nxt = h->seq + 1;
+    f->snd_wnd = h->window;
+    oasis_tcp_syn_options(f, h);
+    oasis_tcp_set_state(f, OASIS_TCP_SYN_RECEIVED);
+    oasis_tcp_table_insert(s, &f->c);
+    s->ctr.tcp.passive_opens++;
+    f->rtt_start = oasis_now(s);
+    oasis_tcp_send_syn(f);
+    oasis_tcp_arm_rto(f);
+}
+
+/* ---- SYN_SENT (3.10.7.3) ------------------------------------------------- */
+
+static void syn_sent_input(oasis_flow *f, const oasis_tcp_hdr *h)
+{
+    oasis_stack *s = f->s;
+    if (h->flags & OASIS_TCP_ACK) {
+        if (oasis_seq_le(h->ack, f->iss) || oasis_seq_gt(h->ack, f->snd_max)) {
+            oasis_tcp_send_rst_reply(s, f->c.laddr, f->c.raddr, h);
+            return;
+        }
+    }
+    if (h->flags & OASIS_TCP_RST) {
+        /* Only an RST that acknowledges our SYN counts (RFC 5961 3.2). */
+        if (h->flags & OASIS_TCP_ACK) {
+            s->ctr.tcp.in_rsts++;
+            oasis_tcp_flow_end(f, OASIS_ERESET);
+        }
+        return;
+    }
+    if (!(h->flags & OASIS_TCP_SYN))
+        return;
+    f->irs = h->seq;
+    f->rcv_nxt = h->seq + 1;
+    f->rcv_adv = f->rcv_nxt; /* our SYN's window had no base yet */
+    oasis_tcp_syn_options(f, h);
+    if (h->flags & OASIS_TCP_ACK) {
+        establish(f, h, 1);
+        f->ack_now = 1;
+        return;
+    }
+    /* Simultaneous open: answer with SYN-ACK, same ISS. */
+    f->snd_wnd = h->window;
+    oasis_tcp_set_state(f, OASIS_TCP_SYN_RECEIVED);
+    oasis_tcp_send_syn(f);
+}
+
+/* ---- synchronized states: step 1, sequence number check ------------------ */
+
+/* RFC 7323 5.3: PAWS. 1 if the segment is to be dropped. */
+static int paws_reject(oasis_flow *f, const oasis_tcp_hdr *h)
+{
+    if (!f->ts_ok || !h->has_ts || (h->flags & OASIS_TCP_RST))
+        return 0;
+    if (oasis_seq_ge(h->ts_val, f->ts_recent))
+        return 0;
+    f->s->ctr.tcp.paws_drops++;
+    f->ack_now = 1;
+    return 1;
+}
+
+static int seq_acceptable(const oasis_flow *f, const oasis_tcp_hdr *h)
+{
+    uint32_t adv = oasis_seq_gt(f->rcv_adv, f->rcv_nxt) ? f->rcv_adv - f->rcv_nxt : 0;
+    uint32_t wnd = oasis_ring_free(&f->rcv);
+    if (adv > wnd)
+        wnd = adv;
+    uint32_t len = seg_len(h);
+    if (wnd == 0)
+        return len == 0 && h->seq == f->rcv_nxt;
+    uint32_t end = f->rcv_nxt + wnd;
+    if (oasis_seq_in(h->seq, f->rcv_nxt, end))
+        return 1;
+    return len > 0 && oasis_seq_in(h->seq + len - 1, f->rcv_nxt, end);
+}
+
+/* Updates TS.Recent (RFC 7323 4.3: the segment covers Last.ACK.sent). */
+static void update_ts_recent(oasis_flow *f, const oasis_tcp_hdr *h)
+{
+    if (f->ts_ok && h->has_ts && oasis_seq_le(h->seq, f->last_ack_sent) &&
+        oasis_seq_ge(h->ts_val, f->ts_recent))
+        f->ts_recent = h->ts_val;
+}
+
+/* ---- step 2: RST (RFC 5961 3.2) ------------------------------------------ */
+
+static void rst_input(oasis_flow *f, const oasis_tcp_hdr *h)
+{
+    oasis_stack *s = f->s;
+    s->ctr.tcp.in_rsts++;
+    if (h->seq != f->rcv_nxt) {
+        oasis_tcp_send_challenge_ack(f);
+        return;
+    }
+    if (f->state == OASIS_TCP_ESTABLISHED || f->state == OASIS_TCP_CLOSE_WAIT)
+        s->ctr.tcp.estab_resets++;
+    /* A passive SYN_RECEIVED flow "returns to LISTEN": the listener never
+     * went away, so ending the half-open flow is all there is to do. */
+    oasis_tcp_flow_end(f, OASIS_ERESET);
+}
+
+/* ---- step 5: ACK ---------------------------------------------------------- */
+
+static void complete_acked_writes(oasis_flow *f)
+{
+    while (f->ackq.head && f->ackq.head->end <= f->snd_acked)
+        oasis_tcp_req_done(f, oasis_tcp_wq_pop(&f->ackq), 0);
+}
+
+static uint64_t rtt_from_ack(oasis_flow *f, const oasis_tcp_hdr *h)
+{
+    uint64_t now = oasis_now(f->s);
+    if (f->ts_ok && h->has_ts && h->ts_ecr) {
+        int32_t ms = oasis_seq_diff(oasis_tcp_ts_now(f), h->ts_ecr);
+        return ms >= 0 ? (uint64_t)ms * OASIS_NS_PER_MS + 1 : 0;
+    }
+    if (f->rtt_timing && oasis_seq_ge(h->ack, f->rtt_seq)) {
+        f->rtt_timing = 0;
+        return now - f->rtt_start + 1;
+    }
+    return 0;
+}
+
+static void cc_new_ack(oasis_flow *f, const oasis_tcp_hdr *h, uint32_t acked, uint32_t flight,
+                       uint64_t rtt)
+{
+    uint64_t now = oasis_now(f->s);
+    if (f->cc.in_recovery) {
+        int full = oasis_seq_ge(h->ack, f->cc.recover);
+        f->ccops->on_recovery_ack(&f->cc, acked, full, flight, now);
+        if (!full)
+            oasis_tcp_retransmit_head(f); /* RFC 6582: partial ACK */
+    } else {
+        f->ccops->on_ack(&f->cc, acked, flight, rtt, now);
+    }
+}
+
+static void new_ack(oasis_flow *f, const oasis_tcp_hdr *h)
+{
+    oasis_stack *s = f->s;
+    uint32_t acked = h->ack - f->snd_una;
+    uint32_t flight = f->snd_max - f->snd_una;
+    uint32_t data = acked;
+    if (f->fin_queued && oasis_seq_gt(h->ack, f->fin_seq))
+        data--; /* our FIN */
+    oasis_ring_consume(s, &f->snd, data);
+    f->snd_acked += data;
+    f->snd_una = h->ack;
+    if (oasis_seq_lt(f->snd_nxt, f->snd_una))
+        f->snd_nxt = f->snd_una;
+    uint64_t rtt = rtt_from_ack(f, h);
+    if (rtt)
+        oasis_rtt_sample(&f->rtt, rtt - 1);
+    f->retries = 0;
+    f->rtt.backoff = 0;
+    f->dupacks = 0;
+    cc_new_ack(f, h, data, flight, rtt);
+    if (f->snd_una == f->snd_max)
+        f->rto_at = OASIS_TCP_NEVER;
+    else
+        oasis_tcp_arm_rto(f);
+    complete_acked_writes(f);
+    oasis_tcp_fill_sndbuf(f);
+}
+
+static void dup_ack(oasis_flow *f)
+{
+    oasis_stack *s = f->s;
+    if (f->cc.in_recovery) {
+        f->ccops->on_dupack(&f->cc);
+        return;
+    }
+    if (++f->dupacks != 3)
+        return;
+    f->ccops->on_enter_recovery(&f->cc, f->snd_max - f->snd_una, f->snd_max, oasis_now(s));
+    s->ctr.tcp.fast_retrans++;
+    oasis_tcp_retransmit_head(f);
+    oasis_tcp_arm_rto(f);
+}
+
+static int is_dup_ack(const oasis_flow *f, const oasis_tcp_hdr *h)
+{
+    return h->ack == f->snd_una && f->snd_una != f->snd_max && h->payload_len == 0 &&
+           !(h->flags & (OASIS_TCP_SYN | OASIS_TCP_FIN)) &&
+           ((uint32_t)h->window << f->snd_wscale) == f->snd_wnd;
+}
+
+static void window_input(oasis_flow *f, const oasis_tcp_hdr *h)
+{
+    if (!(oasis_seq_lt(f->snd_wl1, h->seq) ||
+          (f->snd_wl1 == h->seq && oasis_seq_le(f->snd_wl2, h->ack))))
+        return;
+    f->snd_wnd = (uint32_t)h->window << f->snd_wscale;
+    f->snd_wl1 = h->seq;
+    f->snd_wl2 = h->ack;
+    if (f->snd_wnd > f->max_snd_wnd)
+        f->max_snd_wnd = f->snd_wnd;
+    if (f->snd_wnd > 0 && f->persist) {
+        f->persist = 0;
+        f->rto_at = OASIS_TCP_NEVER;
+    }
+}
+
+static int fin_acked(const oasis_flow *f)
+{
+    return f->fin_queued && oasis_seq_gt(f->snd_una, f->fin_seq);
+}
+
+/* Returns 0 to go on with the segment, 1 when it was consumed or the flow
+ * ended. */
+static int ack_input(oasis_flow *f, const oasis_tcp_hdr *h)
+{
+    if (oasis_seq_gt(h->ack, f->snd_max)) {
+        f->ack_now = 1; /* acks something not yet sent */
+        return 1;
+    }
+    if (oasis_seq_lt(h->ack, f->snd_una - f->max_snd_wnd)) {
+        oasis_tcp_send_challenge_ack(f); /* RFC 5961 5.2 */
+        return 1;
+    }
+    if (f->sack_ok && h->sack_count) {
+        f->sack_n = h->sack_count;
+        memcpy(f->sacks, h->sack, h->sack_count * sizeof h->sack[0]);
+    }
+    if (oasis_seq_gt(h->ack, f->snd_una))
+        new_ack(f, h);
+    else if (is_dup_ack(f, h))
+        dup_ack(f);
+    window_input(f, h);
+
+    switch (f->state) {
+    case OASIS_TCP_FIN_WAIT_1:
+        if (fin_acked(f)) {
+            oasis_tcp_set_state(f, OASIS_TCP_FIN_WAIT_2);
+            if (f->s->cfg.tcp.fin_wait2_ns)
+                f->rto_at = oasis_now(f->s) + f->s->cfg.tcp.fin_wait2_ns;
+        }
+        return 0;
+    case OASIS_TCP_CLOSING:
+        if (fin_acked(f)) {
+            oasis_tcp_enter_time_wait(f);
+            return 1;
+        }
+        return 0;
+    case OASIS_TCP_LAST_ACK:
+        if (fin_acked(f)) {
+            oasis_tcp_flow_end(f, 0);
+            return 1;
+        }
+        return 0;
+    default:
+        return 0;
+    }
+}
+
+static int syn_received_ack(oasis_flow *f, const oasis_tcp_hdr *h)
+{
+    if (!oasis_seq_gt(h->ack, f->snd_una) || oasis_seq_gt(h->ack, f->snd_max)) {
+        oasis_tcp_send_rst_reply(f->s, f->c.laddr, f->c.raddr, h);
+        return 1;
+    }
+    establish(f, h, 0);
+    return 0;
+}
+
+/* ---- step 7: segment text ------------------------------------------------- */
+
+static void deliver_in_order(oasis_flow *f, const uint8_t *p, uint32_t n)
+{
+    oasis_stack *s = f->s;
+    int had_ofo = !oasis_ofo_empty(&f->ofo);
+    n = oasis_ring_write(s, &f->rcv, p, n);
+    f->rcv_nxt += n;
+    f->bytes_received += n;
+    if (had_ofo) {
+        uint32_t nxt = oasis_ofo_advance(&f->ofo, f->rcv_nxt);
+        if (nxt != f->rcv_nxt) {
+            oasis_ring_commit(&f->rcv, nxt - f->rcv_nxt);
+            f->bytes_received += nxt - f->rcv_nxt;
+            f->rcv_nxt = nxt;
+        }
+        f->ack_now = 1; /* a hole was filled: tell the sender at once */
+    }
+    if (n > f->rcv_mss)
+        f->rcv_mss = (uint16_t)min_u32(n, 0xffff);
+    f->unacked += n;
+    if (f->unacked >= 2u * f->rcv_mss)
+        f->ack_now = 1; /* RFC 9293 3.8.6.3: every second full segment */
+    else
+        oasis_tcp_arm_delack(f);
+    if (n)
+        oasis_tcp_wake(f);
+}
+
+static void store_out_of_order(oasis_flow *f, uint32_t seq, uint32_t off, const uint8_t *p,
+                               uint32_t n)
+{
+    oasis_stack *s = f->s;
+    f->ack_now = 1; /* a duplicate ACK (with SACK) at once */
+    if (oasis_ring_write_at(s, &f->rcv, off, p, n) ||
+        oasis_ofo_add(s, &f->ofo, seq, seq + n)) {
+        s->ctr.tcp.ofo_drops++;
+        return;
+    }
+    s->ctr.tcp.ofo_queued++;
+}
+
+/* Returns 1 if the whole segment (so also its FIN) fit in the window. */
+static int data_input(oasis_flow *f, const oasis_tcp_hdr *h)
+{
+    uint32_t seq = h->seq, n = (uint32_t)h->payload_len;
+    const uint8_t *p = h->payload;
+    if (oasis_seq_lt(seq, f->rcv_nxt)) {
+        uint32_t d = f->rcv_nxt - seq;
+        if (d >= n) {
+            f->ack_now = 1; /* all old: the sender missed our ACK */
+            return 1;
+        }
+        p += d;
+        n -= d;
+        seq = f->rcv_nxt;
+    }
+    uint32_t off = seq - f->rcv_nxt, room = oasis_ring_free(&f->rcv);
+    int whole = 1;
+    if (off >= room) {
+        f->ack_now = 1;
+        return 0;
+    }
+    if (n > room - off) {
+        n = room - off;
+        whole = 0;
+    }
+    if (off == 0)
+        deliver_in_order(f, p, n);
+    else
+        store_out_of_order(f, seq, off, p, n);
+    return whole;
+}
+
+/* ---- step 8: FIN ----------------------------------------------------------- */
+
+static void fin_input(oasis_flow *f)
+{
+    f->rfin_pending = 0;
+    f->ack_now = 1;
+    if (f->fin_rcvd)
+        return;
+    f->fin_rcvd = 1;
+    f->rcv_nxt++;
+    oasis_tcp_wake(f); /* the reader gets EOF after the data */
+    switch (f->state) {
+    case OASIS_TCP_SYN_RECEIVED:
+    case OASIS_TCP_ESTABLISHED:
+        oasis_tcp_set_state(f, OASIS_TCP_CLOSE_WAIT);
+        break;
+    case OASIS_TCP_FIN_WAIT_1:
+        if (!fin_acked(f)) {
+            oasis_tcp_set_state(f, OASIS_TCP_CLOSING);
+            break;
+        }
+        oasis_tcp_send_ack(f); /* FIN and the ACK of ours together */
+        oasis_tcp_enter_time_wait(f);
+        break;
+    case OASIS_TCP_FIN_WAIT_2:
+        oasis_tcp_send_ack(f);
+        oasis_tcp_enter_time_wait(f);
+        break;
+    default:
+        break;
+    }
+}
+
+static int receives_text(const oasis_flow *f)
+{
+    return f->state == OASIS_TCP_ESTABLISHED || f->state == OASIS_TCP_FIN_WAIT_1 ||
+           f->state == OASIS_TCP_FIN_WAIT_2;
+}
+
+static void text_and_fin(oasis_flow *f, const oasis_tcp_hdr *h)
+{
+    int whole = 1;
+    if (h->payload_len && receives_text(f))
+        whole = data_input(f, h);
+    if ((h->flags & OASIS_TCP_FIN) && whole && !f->fin_rcvd) {
+        uint32_t fseq = h->seq + (uint32_t)h->payload_len;
+        if (fseq == f->rcv_nxt) {
+            fin_input(f);
+            return;
+        }
+        if (oasis_seq_gt(fseq, f->rcv_nxt)) {
+            f->rfin_pending = 1; /* FIN beyond a hole: remember it */
+            f->rfin_seq = fseq;
+        }
+        f->ack_now = 1;
+    } else if ((h->flags & OASIS_TCP_FIN) && f->fin_rcvd) {
+        f->ack_now = 1; /* retransmitted FIN */
+    }
+    if (f->rfin_pending && f->rfin_seq == f->rcv_nxt && f->in_table)
+        fin_input(f);
+}
+
+/* ---- the synchronized states and SYN_RECEIVED ------------------------------ */
+
+static void synced_input(oasis_flow *f, const oasis_tcp_hdr *h)
+{
+    if (f->state == OASIS_TCP_SYN_RECEIVED &&
+        (h->flags & (OASIS_TCP_SYN | OASIS_TCP_ACK | OASIS_TCP_RST)) == OASIS_TCP_SYN &&
+        h->seq == f->irs) {
+        oasis_tcp_send_syn(f); /* our SYN-ACK was lost */
+        return;
+    }
+    if (paws_reject(f, h))
+        return;
+    if (!seq_acceptable(f, h)) {
+        f->s->ctr.tcp.out_of_window++;
+        if (!(h->flags & OASIS_TCP_RST))
+            f->ack_now = 1;
+        return;
+    }
+    if (h->flags & OASIS_TCP_RST) {
+        rst_input(f, h);
+        return;
+    }
+    update_ts_recent(f, h);
+    f->last_rx = oasis_now(f->s);
+    f->ka_sent = 0;
+    if (h->flags & OASIS_TCP_SYN) {
+        oasis_tcp_send_challenge_ack(f); /* RFC 5961 4.2 */
+        return;
+    }
+    if (!(h->flags & OASIS_TCP_ACK))
+        return;
+    if (f->state == OASIS_TCP_SYN_RECEIVED && syn_received_ack(f, h))
+        return;
+    if (ack_input(f, h))
+        return;
+    text_and_fin(f, h);
+}
+
+void oasis_tcp_flow_input(oasis_flow *f, const oasis_tcp_hdr *h)
+{
+    f->segs_in++;
+    switch (f->state) {
+    case OASIS_TCP_SYN_SENT:
+        syn_sent_input(f, h);
+        break;
+    case OASIS_TCP_CLOSED:
+    case OASIS_TCP_LISTEN:
+    case OASIS_TCP_TIME_WAIT:
+        return;
+    default:
+        synced_input(f, h);
+        break;
+    }
+    if (f->in_table) {
+        oasis_tcp_output(f);
+        oasis_tcp_timer_update(f);
+    }
+}

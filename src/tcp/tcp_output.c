@@ -1,0 +1,363 @@
+/* TCP output: building segments straight into pbufs, the send loop (Nagle,
+ * sender-side silly window avoidance, congestion and flow control), ACKs,
+ * window updates (receiver-side silly window avoidance), probes and RSTs. */
+#include <string.h>
+
+#include "core/pbuf.h"
+#include "core/stack_impl.h"
+#include "ip/ipv4.h"
+#include "oasis/error.h"
+#include "tcp/tcp_flow.h"
+#include "tcp/tcp_seq.h"
+
+static uint32_t min_u32(uint32_t a, uint32_t b) { return a < b ? a : b; }
+
+uint32_t oasis_tcp_ts_now(const oasis_flow *f)
+{
+    return (uint32_t)(oasis_now(f->s) / OASIS_NS_PER_MS) + f->ts_offset;
+}
+
+uint32_t oasis_tcp_eff_mss(const oasis_flow *f)
+{
+    uint32_t m = f->mss_send - (f->ts_ok ? 12u : 0u);
+    return m ? m : 1;
+}
+
+/* Free receive space we can advertise (the field is 16 bits, scaled). */
+static uint32_t rcv_space(const oasis_flow *f)
+{
+    return min_u32(oasis_ring_free(&f->rcv), 0xffffu << f->rcv_wscale);
+}
+
+static int receiving(const oasis_flow *f)
+{
+    return f->state == OASIS_TCP_ESTABLISHED || f->state == OASIS_TCP_FIN_WAIT_1 ||
+           f->state == OASIS_TCP_FIN_WAIT_2;
+}
+
+/* The window field for the next segment. Never moves the right edge back
+ * (RFC 9293 3.8.6) and only moves it forward by at least min(rcvbuf/2, MSS)
+ * (receiver-side SWS avoidance, 3.8.6.2.2). */
+static uint16_t window_field(oasis_flow *f, int syn)
+{
+    uint32_t free = rcv_space(f);
+    if (syn) {
+        f->rcv_adv = f->rcv_nxt + min_u32(free, 0xffff);
+        return (uint16_t)min_u32(free, 0xffff);
+    }
+    uint32_t adv = oasis_seq_gt(f->rcv_adv, f->rcv_nxt) ? f->rcv_adv - f->rcv_nxt : 0;
+    uint32_t win = free;
+    if (win <= adv || win - adv < min_u32(f->rcv.cap / 2, f->mss_recv))
+        win = adv;
+    uint32_t shift = f->rcv_wscale, field;
+    if (win == adv)
+        field = (uint32_t)(((uint64_t)win + (1u << shift) - 1) >> shift); /* keep the edge */
+    else
+        field = win >> shift;
+    if (field > 0xffff)
+        field = 0xffff;
+    uint32_t edge = f->rcv_nxt + (field << shift);
+    if (oasis_seq_gt(edge, f->rcv_adv))
+        f->rcv_adv = edge;
+    return (uint16_t)field;
+}
+
+static void fill_options(oasis_flow *f, oasis_tcp_hdr *h)
+{
+    if (h->flags & OASIS_TCP_SYN) {
+        h->has_mss = 1;
+        h->mss = f->mss_recv;
+        h->has_wscale = f->ws_ok;
+        h->wscale = f->rcv_wscale;
+        h->sack_permitted = f->sack_ok;
+    }
+    if (f->ts_ok && !(h->flags & OASIS_TCP_RST)) {
+        h->has_ts = 1;
+        h->ts_val = oasis_tcp_ts_now(f);
+        h->ts_ecr = (h->flags & OASIS_TCP_ACK) ? f->ts_recent : 0;
+    }
+    if (f->sack_ok && !(h->flags & OASIS_TCP_SYN) && !oasis_ofo_empty(&f->ofo))
+        h->sack_count = (uint8_t)oasis_ofo_sack(&f->ofo, h->sack, f->ts_ok ? 3 : 4);
+}
+
+/* Builds and sends one segment of the flow: up to len bytes of the send
+ * ring from seq (copied once, ring to pbuf), with flags. Options beyond the
+ * timestamp (SACK blocks) take room from the payload so the datagram stays
+ * within the MTU; returns the bytes sent (a clipped segment loses its FIN). */
+static uint32_t xmit(oasis_flow *f, uint32_t seq, uint32_t len, uint8_t flags)
+{
+    oasis_stack *s = f->s;
+    oasis_tcp_hdr h;
+    memset(&h, 0, sizeof h);
+    h.src_port = f->c.lport;
+    h.dst_port = f->c.rport;
+    h.seq = seq;
+    h.flags = flags;
+    if (flags & OASIS_TCP_ACK)
+        h.ack = f->rcv_nxt;
+    if (!(flags & OASIS_TCP_RST))
+        h.window = window_field(f, (flags & OASIS_TCP_SYN) != 0);
+    fill_options(f, &h);
+    size_t hlen = OASIS_TCP_HLEN + oasis_tcp_options_len(&h);
+    uint32_t room = f->mss_send + OASIS_TCP_HLEN - (uint32_t)hlen;
+    if (len > room) {
+        len = room;
+        h.flags &= (uint8_t)~OASIS_TCP_FIN;
+        flags = h.flags;
+    }
+    oasis_pbuf *p = oasis_pbuf_alloc(s, OASIS_PBUF_HEADROOM, len);
+    if (!p)
+        return len; /* the retransmission timer recovers */
+    if (len)
+        oasis_ring_peek(&f->snd, seq - f->snd_una, p->data, len);
+    oasis_tcp_emit(oasis_pbuf_push(p, hlen), &h, len, f->c.laddr, f->c.raddr);
+
+    if (flags & OASIS_TCP_ACK) {
+        f->last_ack_sent = f->rcv_nxt;
+        f->delack_at = OASIS_TCP_NEVER;
+        f->unacked = 0;
+        f->ack_now = 0;
+    }
+    s->ctr.tcp.out_segs++;
+    f->segs_out++;
+    if (flags & OASIS_TCP_RST)
+        s->ctr.tcp.out_rsts++;
+    if ((len || (flags & (OASIS_TCP_SYN | OASIS_TCP_FIN))) && oasis_seq_lt(seq, f->snd_max)) {
+        s->ctr.tcp.retrans_segs++;
+        f->retransmits++;
+    }
+    oasis_ipv4_output(s, p, f->c.raddr, OASIS_IPPROTO_TCP, 1);
+    return len;
+}
+
+void oasis_tcp_send_ack(oasis_flow *f) { xmit(f, f->snd_nxt, 0, OASIS_TCP_ACK); }
+
+void oasis_tcp_send_syn(oasis_flow *f)
+{
+    uint8_t flags = OASIS_TCP_SYN;
+    if (f->state == OASIS_TCP_SYN_RECEIVED)
+        flags |= OASIS_TCP_ACK;
+    xmit(f, f->iss, 0, flags);
+    f->snd_nxt = f->iss + 1;
+    if (oasis_seq_gt(f->snd_nxt, f->snd_max))
+        f->snd_max = f->snd_nxt;
+}
+
+/* A segment the peer must answer with an ACK: one below snd_una, no data
+ * (Linux's zero-window and keepalive probe). */
+void oasis_tcp_send_probe(oasis_flow *f) { xmit(f, f->snd_una - 1, 0, OASIS_TCP_ACK); }
+
+void oasis_tcp_send_rst_flow(oasis_flow *f)
+{
+    xmit(f, f->snd_nxt, 0, OASIS_TCP_RST | OASIS_TCP_ACK);
+}
+
+void oasis_tcp_send_challenge_ack(oasis_flow *f)
+{
+    if (oasis_tcp_challenge_allowed(f->s))
+        oasis_tcp_send_ack(f);
+}
+
+/* Bytes of the send ring already sent (snd_nxt may also cover our FIN). */
+static uint32_t sent_off(const oasis_flow *f)
+{
+    uint32_t off = f->snd_nxt - f->snd_una;
+    if (f->fin_queued && oasis_seq_gt(f->snd_nxt, f->fin_seq))
+        off--;
+    return off;
+}
+
+static int fin_unsent(const oasis_flow *f)
+{
+    return f->fin_queued && oasis_seq_le(f->snd_nxt, f->fin_seq);
+}
+
+static int can_send_data(const oasis_flow *f)
+{
+    switch (f->state) {
+    case OASIS_TCP_ESTABLISHED:
+    case OASIS_TCP_CLOSE_WAIT:
+    case OASIS_TCP_FIN_WAIT_1:
+    case OASIS_TCP_CLOSING:
+    case OASIS_TCP_LAST_ACK:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+static void send_seg(oasis_flow *f, uint32_t len, uint8_t flags)
+{
+    uint32_t seq = f->snd_nxt;
+    uint32_t sent = xmit(f, seq, len, flags);
+    if (sent < len)
+        flags &= (uint8_t)~OASIS_TCP_FIN;
+    len = sent;
+    f->snd_nxt = seq + len + ((flags & OASIS_TCP_FIN) ? 1 : 0);
+    if (oasis_seq_gt(f->snd_nxt, f->snd_max)) {
+        /* Karn: time only segments sent for the first time; with
+         * timestamps every ACK carries its own sample instead. */
+        if (!f->rtt_timing && !f->ts_ok && seq == f->snd_max) {
+            f->rtt_timing = 1;
+            f->rtt_seq = f->snd_nxt;
+            f->rtt_start = oasis_now(f->s);
+        }
+        f->snd_max = f->snd_nxt;
+    }
+    if (f->persist) {
+        f->persist = 0;
+        f->rto_at = OASIS_TCP_NEVER;
+    }
+    if (f->rto_at == OASIS_TCP_NEVER)
+        oasis_tcp_arm_rto(f);
+}
+
+/* Nagle (RFC 896 as in RFC 9293 3.7.4) and sender-side SWS avoidance
+ * (3.8.6.2.1) for a segment of len < MSS bytes. */
+static int small_segment_ok(const oasis_flow *f, uint32_t len, uint32_t avail, uint32_t inflight)
+{
+    int push = f->nodelay || oasis_seq_gt(f->push_seq, f->snd_nxt) || f->fin_queued;
+    int idle = inflight == 0 || push;
+    if (len == avail && idle)
+        return 1;
+    return idle && len >= f->max_snd_wnd / 2 && f->max_snd_wnd > 0;
+}
+
+static void arm_persist(oasis_flow *f)
+{
+    if (f->persist || f->rto_at != OASIS_TCP_NEVER)
+        return;
+    f->persist = 1;
+    f->retries = 0;
+    f->rto_at = oasis_now(f->s) + oasis_rtt_rto(&f->rtt);
+    oasis_tcp_timer_update(f);
+}
+
+void oasis_tcp_output(oasis_flow *f)
+{
+    if (!can_send_data(f)) {
+        if (f->ack_now && oasis_tcp_synchronized(f))
+            oasis_tcp_send_ack(f);
+        return;
+    }
+    uint32_t mss = oasis_tcp_eff_mss(f);
+    for (;;) {
+        uint32_t avail = f->snd.len - sent_off(f);
+        uint32_t inflight = f->snd_nxt - f->snd_una;
+        uint32_t wnd = min_u32(f->snd_wnd, f->cc.cwnd);
+        uint32_t usable = wnd > inflight ? wnd - inflight : 0;
+        if (avail == 0) {
+            if (fin_unsent(f))
+                send_seg(f, 0, OASIS_TCP_ACK | OASIS_TCP_FIN);
+            break;
+        }
+        uint32_t len = min_u32(min_u32(avail, usable), mss);
+        if (len == 0 || (len < mss && !small_segment_ok(f, len, avail, inflight))) {
+            if (inflight == 0)
+                arm_persist(f);
+            break;
+        }
+        uint8_t flags = OASIS_TCP_ACK;
+        if (len == avail) {
+            flags |= OASIS_TCP_PSH;
+            if (fin_unsent(f))
+                flags |= OASIS_TCP_FIN;
+        }
+        send_seg(f, len, flags);
+    }
+    if (f->ack_now)
+        oasis_tcp_send_ack(f);
+}
+
+/* Persist timer with an open window: send what fits, SWS rules aside. */
+void oasis_tcp_force_output(oasis_flow *f);
+void oasis_tcp_force_output(oasis_flow *f)
+{
+    uint32_t avail = f->snd.len - sent_off(f);
+    uint32_t len = min_u32(min_u32(avail, f->snd_wnd), oasis_tcp_eff_mss(f));
+    if (len)
+        send_seg(f, len, OASIS_TCP_ACK | OASIS_TCP_PSH);
+}
+
+void oasis_tcp_retransmit_head(oasis_flow *f)
+{
+    uint32_t sent = f->snd_max - f->snd_una;
+    int fin_sent = f->fin_queued && oasis_seq_gt(f->snd_max, f->fin_seq);
+    uint32_t data = sent - (fin_sent ? 1u : 0u);
+    uint32_t len = min_u32(data, oasis_tcp_eff_mss(f));
+    uint8_t flags = OASIS_TCP_ACK;
+    if (len == data && fin_sent)
+        flags |= OASIS_TCP_FIN;
+    if (len == 0 && !(flags & OASIS_TCP_FIN))
+        return;
+    xmit(f, f->snd_una, len, flags);
+    f->rtt_timing = 0; /* Karn */
+}
+
+void oasis_tcp_window_update(oasis_flow *f)
+{
+    if (!receiving(f))
+        return;
+    uint32_t adv = oasis_seq_gt(f->rcv_adv, f->rcv_nxt) ? f->rcv_adv - f->rcv_nxt : 0;
+    uint32_t free = rcv_space(f);
+    uint32_t thresh = min_u32(f->rcv.cap / 2, 2u * f->mss_recv);
+    /* Tell the sender only when its view of the window got small compared
+     * with what we could offer now. */
+    if (free > adv && free - adv >= thresh && adv < free / 2)
+        oasis_tcp_send_ack(f);
+}
+
+/* ---- segments without a flow --------------------------------------------- */
+
+static void raw_send(oasis_stack *s, uint32_t laddr, uint32_t raddr, const oasis_tcp_hdr *h)
+{
+    oasis_pbuf *p = oasis_pbuf_alloc(s, OASIS_PBUF_HEADROOM, 0);
+    if (!p)
+        return;
+    size_t hlen = OASIS_TCP_HLEN + oasis_tcp_options_len(h);
+    oasis_tcp_emit(oasis_pbuf_push(p, hlen), h, 0, laddr, raddr);
+    s->ctr.tcp.out_segs++;
+    if (h->flags & OASIS_TCP_RST)
+        s->ctr.tcp.out_rsts++;
+    oasis_ipv4_output(s, p, raddr, OASIS_IPPROTO_TCP, 1);
+}
+
+void oasis_tcp_send_rst_reply(oasis_stack *s, uint32_t laddr, uint32_t raddr,
+                              const oasis_tcp_hdr *in)
+{
+    if (in->flags & OASIS_TCP_RST)
+        return;
+    oasis_tcp_hdr h;
+    memset(&h, 0, sizeof h);
+    h.src_port = in->dst_port;
+    h.dst_port = in->src_port;
+    if (in->flags & OASIS_TCP_ACK) {
+        h.seq = in->ack;
+        h.flags = OASIS_TCP_RST;
+    } else {
+        uint32_t n = (uint32_t)in->payload_len;
+        n += (in->flags & OASIS_TCP_SYN) ? 1u : 0u;
+        n += (in->flags & OASIS_TCP_FIN) ? 1u : 0u;
+        h.ack = in->seq + n;
+        h.flags = OASIS_TCP_RST | OASIS_TCP_ACK;
+    }
+    raw_send(s, laddr, raddr, &h);
+}
+
+void oasis_tcp_tw_send_ack(oasis_stack *s, const oasis_tcp_tw *tw)
+{
+    oasis_tcp_hdr h;
+    memset(&h, 0, sizeof h);
+    h.src_port = tw->c.lport;
+    h.dst_port = tw->c.rport;
+    h.seq = tw->snd_nxt;
+    h.ack = tw->rcv_nxt;
+    h.flags = OASIS_TCP_ACK;
+    h.window = tw->win;
+    if (tw->ts_ok) {
+        h.has_ts = 1;
+        h.ts_val = (uint32_t)(oasis_now(s) / OASIS_NS_PER_MS) + tw->ts_offset;
+        h.ts_ecr = tw->ts_recent;
+    }
+    raw_send(s, tw->c.laddr, tw->c.raddr, &h);
+}

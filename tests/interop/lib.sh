@@ -1,0 +1,168 @@
+# Shared harness of the interop tests (sourced, not run).
+#
+# Each test gets its own network namespace (unique name) holding one TAP
+# device: the kernel side has 10.77.0.1/24, Oasis runs on the device as
+# 10.77.0.2/24. Traffic never leaves the namespace. Everything the test
+# starts is stopped and the namespace deleted on exit, pass or fail.
+#
+# Usage: source lib.sh; the test script is called as
+#   bash test.sh /path/to/oasis [more args]
+# Exit status: 0 pass, 1 fail, 77 skip (only: not root, or no /dev/net/tun).
+
+set -euo pipefail
+
+OASIS=${1:?usage: $0 /path/to/oasis}
+OASIS=$(readlink -f "$OASIS")
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+TAP=oasis0
+LINUX_IP=10.77.0.1
+OASIS_IP=10.77.0.2
+NS=""
+TMP=""
+PIDS=()
+CHECKS=0
+
+log() { printf '%s: %s\n' "${TEST_NAME:-interop}" "$*"; }
+skip() { log "SKIP: $*"; exit 77; }
+
+fail() {
+    log "FAIL: $*"
+    dump_logs
+    exit 1
+}
+
+pass() {
+    CHECKS=$((CHECKS + 1))
+    log "ok: $*"
+}
+
+dump_logs() {
+    [ -n "$TMP" ] && [ -d "$TMP" ] || return 0
+    local f
+    for f in "$TMP"/*.log; do
+        [ -s "$f" ] || continue
+        echo "----- $(basename "$f") (last 40 lines) -----"
+        tail -n 40 "$f"
+    done
+}
+
+need() { # tool... : a missing peer tool is a broken CI image, not a skip
+    local t
+    for t in "$@"; do
+        command -v "$t" >/dev/null 2>&1 || fail "missing tool '$t' (scripts/deps.sh installs it)"
+    done
+}
+
+# Preconditions: the only reasons to skip.
+[ "$(id -u)" -eq 0 ] || skip "needs root (network namespaces and TAP devices)"
+[ -c /dev/net/tun ] || skip "no /dev/net/tun"
+need ip python3 sha256sum timeout
+[ -x "$OASIS" ] || fail "no oasis binary at $OASIS"
+
+cleanup() {
+    local rc=$?
+    local p
+    set +e
+    for p in "${PIDS[@]}"; do
+        kill -TERM "$p" 2>/dev/null
+    done
+    for p in "${PIDS[@]}"; do
+        for _ in $(seq 20); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+        kill -KILL "$p" 2>/dev/null
+        wait "$p" 2>/dev/null
+    done
+    # Whatever is left in the namespace was started by this test (e.g. the
+    # children of a `bash -c` pipeline).
+    if [ -n "$NS" ]; then
+        for p in $(ip netns pids "$NS" 2>/dev/null); do kill -KILL "$p" 2>/dev/null; done
+        ip netns del "$NS" 2>/dev/null
+    fi
+    [ -n "$TMP" ] && rm -rf "$TMP"
+    if [ "$rc" -eq 0 ]; then log "PASS ($CHECKS checks)"; fi
+    exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+ns() { ip netns exec "$NS" "$@"; }
+
+# setup_ns MTU: the namespace, its TAP device, the kernel side's address.
+setup_ns() {
+    local mtu=${1:-1500}
+    TMP=$(mktemp -d "${TMPDIR:-/tmp}/oasis-interop.XXXXXX")
+    NS="oasis-it-$$-$RANDOM"
+    ip netns add "$NS" || fail "cannot create network namespace $NS"
+    ns ip link set lo up
+    # IPv6 chatter (router solicitations, MLD) is noise here.
+    ns sysctl -qw net.ipv6.conf.all.disable_ipv6=1 >/dev/null 2>&1 || true
+    ns sysctl -qw net.ipv6.conf.default.disable_ipv6=1 >/dev/null 2>&1 || true
+    ns ip tuntap add dev "$TAP" mode tap || fail "cannot create TAP device"
+    ns ip link set "$TAP" mtu "$mtu" 2>/dev/null || ns ip link set "$TAP" mtu 65521
+    ns ip addr add "$LINUX_IP/24" dev "$TAP"
+    ns ip link set "$TAP" up
+}
+
+# bg NAME CMD...: runs CMD in the namespace in the background, output to
+# $TMP/NAME.log; the pid is remembered for cleanup and left in BG_PID.
+bg() {
+    local name=$1
+    shift
+    ip netns exec "$NS" "$@" >"$TMP/$name.log" 2>&1 &
+    BG_PID=$!
+    PIDS+=("$BG_PID")
+}
+
+# wait_for FILE REGEX [SECONDS]: until a line matches (or fail).
+wait_for() {
+    local file=$1 re=$2 secs=${3:-10} i
+    for ((i = 0; i < secs * 10; i++)); do
+        grep -Eq "$re" "$file" 2>/dev/null && return 0
+        sleep 0.1
+    done
+    fail "timed out waiting for /$re/ in $(basename "$file")"
+}
+
+# wait_port PORT: until a Linux listener is up on PORT in the namespace.
+wait_port() {
+    local i
+    for ((i = 0; i < 100; i++)); do
+        ns ss -Htln "sport = :$1" 2>/dev/null | grep -q . && return 0
+        sleep 0.1
+    done
+    fail "no listener on port $1"
+}
+
+# start_serve [oasis serve options]: Oasis's servers on the TAP device.
+start_serve() {
+    bg serve "$OASIS" serve --tap "$TAP" --addr "$OASIS_IP/24" "$@"
+    SERVE_PID=$BG_PID
+    wait_for "$TMP/serve.log" "ready on" 10
+}
+
+# stop_pid PID WHAT: stops a process and insists it exits cleanly (under
+# ASan, a leak or a fault at shutdown fails the test here).
+stop_pid() {
+    local pid=$1 what=$2 rc=0 i
+    kill -TERM "$pid" 2>/dev/null || true
+    for ((i = 0; i < 50; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    wait "$pid" || rc=$?
+    [ "$rc" -eq 0 ] || fail "$what exited with status $rc"
+    pass "$what shut down cleanly"
+}
+
+# oasis_run NAME SECONDS CMD...: runs an oasis client in the namespace in the
+# foreground; output in $TMP/NAME.log, status in RC.
+oasis_run() {
+    local name=$1 secs=$2
+    shift 2
+    RC=0
+    timeout -k 5 "$secs" ip netns exec "$NS" "$OASIS" "$@" --tap "$TAP" --addr "$OASIS_IP/24" \
+        >"$TMP/$name.log" 2>&1 || RC=$?
+}
+
+pattern_sha() { python3 "$HERE/pattern_sha256.py" "$1"; }
+
+expect_eq() { # got want what
+    [ "$1" = "$2" ] || fail "$3: got '$1', want '$2'"
+    pass "$3"
+}

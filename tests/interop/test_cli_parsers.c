@@ -1,0 +1,191 @@
+/* The CLI's parsers without a network: HTTP heads, chunked bodies, URLs,
+ * sizes, keepalive triples and the test pattern. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "cli.h"
+#include "http.h"
+
+#define HEAD(s) (s), strlen(s)
+
+static void head_end(void **state)
+{
+    (void)state;
+    assert_int_equal(http_head_end(HEAD("GET / HTTP/1.1\r\nHost: x\r\n")), 0);
+    assert_int_equal(http_head_end(HEAD("GET / HTTP/1.1\r\n\r\nrest")), 18);
+    assert_int_equal(http_head_end(HEAD("GET / HTTP/1.1\n\nrest")), 16);
+    static char big[HTTP_MAX_HEAD + 10];
+    memset(big, 'a', sizeof big);
+    assert_int_equal(http_head_end(big, sizeof big), -1);
+}
+
+static void request(void **state)
+{
+    http_request r;
+    (void)state;
+    assert_int_equal(http_parse_request(HEAD("GET /bytes/10?x=1 HTTP/1.1\r\nHost: a\r\n\r\n"), &r), 0);
+    assert_string_equal(r.method, "GET");
+    assert_string_equal(r.path, "/bytes/10");
+    assert_int_equal(r.keep_alive, 1);
+    assert_int_equal(http_parse_request(HEAD("GET /a%20b HTTP/1.1\r\nConnection: close\r\n\r\n"), &r), 0);
+    assert_string_equal(r.path, "/a b");
+    assert_int_equal(r.keep_alive, 0);
+    assert_int_equal(http_parse_request(HEAD("GET / HTTP/1.0\r\n\r\n"), &r), 0);
+    assert_int_equal(r.keep_alive, 0);
+    assert_int_equal(http_parse_request(HEAD("GET / HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n"), &r), 0);
+    assert_int_equal(r.keep_alive, 1);
+    assert_int_equal(http_parse_request(HEAD("POST / HTTP/1.1\r\nContent-Length: 5\r\n\r\n"), &r), 0);
+    assert_int_equal(r.content_length, 5);
+}
+
+static void request_errors(void **state)
+{
+    http_request r;
+    (void)state;
+    assert_int_equal(http_parse_request(HEAD("GET /\r\n\r\n"), &r), 400);
+    assert_int_equal(http_parse_request(HEAD("GET x HTTP/1.1\r\n\r\n"), &r), 400);
+    assert_int_equal(http_parse_request(HEAD("GET / HTTP/2.0\r\n\r\n"), &r), 505);
+    assert_int_equal(http_parse_request(HEAD("GET /%00 HTTP/1.1\r\n\r\n"), &r), 400);
+    assert_int_equal(http_parse_request(HEAD("GET /%zz HTTP/1.1\r\n\r\n"), &r), 400);
+    assert_int_equal(http_parse_request(HEAD("GET / HTTP/1.1\r\nbad header\r\n\r\n"), &r), 400);
+    assert_int_equal(http_parse_request(HEAD("GET / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n"), &r), 400);
+    assert_int_equal(http_parse_request(HEAD("GET / HTTP/1.1\r\nContent-Length: -1\r\n\r\n"), &r), 400);
+    assert_int_equal(http_parse_request(HEAD("GET / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"), &r), 501);
+    assert_int_equal(http_parse_request(HEAD("GETTOOLONGMETHODNAME / HTTP/1.1\r\n\r\n"), &r), 400);
+}
+
+static void response(void **state)
+{
+    http_response r;
+    (void)state;
+    assert_int_equal(http_parse_response(HEAD("HTTP/1.0 200 OK\r\nContent-Length: 12\r\n\r\n"), &r), 0);
+    assert_int_equal(r.status, 200);
+    assert_int_equal(r.content_length, 12);
+    assert_int_equal(r.keep_alive, 0);
+    assert_int_equal(http_parse_response(HEAD("HTTP/1.1 404 Not Found\r\ntransfer-encoding: chunked\r\n\r\n"), &r), 0);
+    assert_int_equal(r.status, 404);
+    assert_int_equal(r.chunked, 1);
+    assert_int_equal(r.content_length, -1);
+    assert_int_equal(http_parse_response(HEAD("HTTP/1.1 2x0 OK\r\n\r\n"), &r), -1);
+    assert_int_equal(http_parse_response(HEAD("HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n"), &r), -1);
+}
+
+typedef struct sink {
+    char buf[256];
+    size_t len;
+} sink;
+
+static void collect(void *ud, const uint8_t *data, size_t len)
+{
+    sink *s = ud;
+    memcpy(s->buf + s->len, data, len);
+    s->len += len;
+}
+
+static void chunked(void **state)
+{
+    static const char body[] = "5\r\nhello\r\n7;ext=1\r\n, world\r\n0\r\nTrailer: x\r\n\r\nNEXT";
+    (void)state;
+    /* Whole, then one byte at a time: the same result. */
+    for (int bytewise = 0; bytewise < 2; bytewise++) {
+        http_chunked d;
+        sink s = {{0}, 0};
+        size_t used = 0, n = strlen(body);
+        http_chunked_init(&d);
+        while (used < n && !http_chunked_done(&d)) {
+            size_t step = bytewise ? 1 : n - used;
+            long r = http_chunked_feed(&d, (const uint8_t *)body + used, step, collect, &s);
+            assert_true(r >= 0);
+            used += (size_t)r;
+        }
+        assert_true(http_chunked_done(&d));
+        assert_int_equal(s.len, 12);
+        assert_memory_equal(s.buf, "hello, world", 12);
+        assert_string_equal(body + used, "NEXT");
+    }
+    http_chunked d;
+    sink s = {{0}, 0};
+    http_chunked_init(&d);
+    assert_int_equal(http_chunked_feed(&d, (const uint8_t *)"zz\r\n", 4, collect, &s), -1);
+    http_chunked_init(&d);
+    assert_int_equal(http_chunked_feed(&d, (const uint8_t *)"1\r\nab", 5, collect, &s), -1);
+    http_chunked_init(&d);
+    assert_int_equal(http_chunked_feed(&d, (const uint8_t *)"ffffffffffffffff\r\n", 18, collect, &s), -1);
+}
+
+static void urls(void **state)
+{
+    uint32_t a;
+    uint16_t p;
+    const char *path;
+    (void)state;
+    assert_int_equal(http_parse_url("http://10.77.0.1:8000/big.bin", &a, &p, &path), 0);
+    assert_int_equal(a, OASIS_IPV4(10, 77, 0, 1));
+    assert_int_equal(p, 8000);
+    assert_string_equal(path, "/big.bin");
+    assert_int_equal(http_parse_url("http://10.77.0.1", &a, &p, &path), 0);
+    assert_int_equal(p, 80);
+    assert_string_equal(path, "/");
+    assert_int_equal(http_parse_url("https://10.77.0.1/", &a, &p, &path), -1);
+    assert_int_equal(http_parse_url("http://example.com/", &a, &p, &path), -1);
+    assert_int_equal(http_parse_url("http://10.77.0.1:0/", &a, &p, &path), -1);
+    assert_int_equal(http_parse_url("http://10.77.0.1:65536/", &a, &p, &path), -1);
+    assert_int_equal(http_parse_url("http://10.77.0.1:/", &a, &p, &path), -1);
+}
+
+static void arguments(void **state)
+{
+    uint64_t v;
+    oasis_keepalive ka;
+    (void)state;
+    assert_int_equal(parse_size("1G", &v), 0);
+    assert_int_equal(v, 1ull << 30);
+    assert_int_equal(parse_size("64k", &v), 0);
+    assert_int_equal(v, 65536);
+    assert_int_equal(parse_size("", &v), -1);
+    assert_int_equal(parse_size("1X", &v), -1);
+    assert_int_equal(parse_size("99999999999999999999", &v), -1);
+    assert_int_equal(parse_size("9999999999T", &v), -1);
+    assert_int_equal(parse_u64("18446744073709551615", UINT64_MAX, &v), 0);
+    assert_int_equal(parse_u64("18446744073709551616", UINT64_MAX, &v), -1);
+    assert_int_equal(parse_keepalive("1,0.5,3", &ka), 0);
+    assert_int_equal(ka.after_ns, OASIS_NS_PER_SEC);
+    assert_int_equal(ka.interval_ns, OASIS_NS_PER_SEC / 2);
+    assert_int_equal(ka.probes, 3);
+    assert_int_equal(parse_keepalive("1,1", &ka), -1);
+    assert_int_equal(parse_keepalive("1,1,0", &ka), -1);
+    assert_int_equal(parse_keepalive("1,0,3", &ka), -1);
+    assert_int_equal(parse_keepalive("-1,1,3", &ka), -1);
+}
+
+static void pattern_bytes(void **state)
+{
+    static pattern p;
+    uint8_t buf[300];
+    (void)state;
+    pattern_init(&p);
+    /* Any window equals the formula, across a 64 KiB block boundary too. */
+    uint64_t offs[] = {0, 250, 65536 - 100, 3u << 20, (1ull << 30) - 7};
+    for (size_t k = 0; k < sizeof offs / sizeof offs[0]; k++) {
+        pattern_fill(&p, offs[k], buf, sizeof buf);
+        for (size_t i = 0; i < sizeof buf; i++) {
+            uint64_t x = offs[k] + i;
+            assert_int_equal(buf[i], (uint8_t)(x % 251 + x / 65536));
+        }
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(head_end),  cmocka_unit_test(request), cmocka_unit_test(request_errors),
+        cmocka_unit_test(response),  cmocka_unit_test(chunked), cmocka_unit_test(urls),
+        cmocka_unit_test(arguments), cmocka_unit_test(pattern_bytes),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

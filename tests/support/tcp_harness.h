@@ -1,0 +1,91 @@
+/* One-stack TCP test harness (smoltcp style): the stack under test sits on a
+ * capturing link; the test plays the peer by injecting hand-built segments
+ * and popping (parsed, checksum-verified) the segments the stack sent. The
+ * link answers ARP for the peer by itself. Virtual clock. */
+#ifndef OASIS_TCP_HARNESS_H
+#define OASIS_TCP_HARNESS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "oasis/oasis.h"
+#include "tcp/tcp_wire.h"
+
+#define TH_LOCAL OASIS_IPV4(10, 0, 0, 1)  /* the stack under test */
+#define TH_PEER OASIS_IPV4(10, 0, 0, 2)   /* the fake peer */
+#define TH_START_NS (1000 * OASIS_NS_PER_SEC)
+
+typedef struct th_frame {
+    uint8_t *data; /* TCP segment (IP payload) */
+    size_t len;
+    uint32_t src, dst;
+} th_frame;
+
+typedef struct tcp_harness {
+    oasis_clock *clock;
+    oasis_stack *s;
+    oasis_link link;
+    th_frame *q;                 /* captured TCP segments, FIFO */
+    size_t qhead, qlen, qcap;
+    uint8_t arp_reply[64];       /* queued ARP answer for the stack */
+    int arp_pending;
+    uint8_t last[2048];          /* payload of the last popped segment */
+    uint64_t other_frames;       /* non-TCP, non-ARP frames seen */
+} tcp_harness;
+
+/* tcfg NULL: stack defaults. */
+void th_init(tcp_harness *h, const oasis_tcp_config *tcfg);
+void th_fini(tcp_harness *h);
+
+/* A peer segment skeleton: ports, flags, seq/ack, window 65535, no options. */
+oasis_tcp_hdr th_seg(uint16_t sport, uint16_t dport, uint8_t flags, uint32_t seq, uint32_t ack);
+/* Sends seg (options and payload/payload_len as set) from the peer. */
+void th_inject(tcp_harness *h, const oasis_tcp_hdr *seg);
+
+/* Pops the oldest captured segment into out (payload valid until the next
+ * pop). Returns 1, or 0 if none. Fails the test on a bad checksum. */
+int th_pop(tcp_harness *h, oasis_tcp_hdr *out);
+size_t th_pending(const tcp_harness *h);
+void th_clear(tcp_harness *h);
+
+/* Runs due timers (delivers any ARP answer first). */
+void th_poll(tcp_harness *h);
+/* Moves the clock to `t`, firing every timer at its own deadline on the way. */
+void th_run_until(tcp_harness *h, uint64_t t);
+void th_advance(tcp_harness *h, uint64_t delta_ns);
+uint64_t th_now(const tcp_harness *h);
+
+const oasis_tcp_counters *th_ctr(const tcp_harness *h);
+
+/* ---- an application that records what its callbacks saw ---- */
+typedef struct th_app {
+    oasis_flow *flow;
+    int accepted, connected, connect_err;
+    uint8_t *rx;                 /* bytes read, in order */
+    size_t rx_len, rx_cap;
+    int reads, eof, read_err, auto_read;
+    int writes_done, write_err;
+    int closed, close_err;
+} th_app;
+
+void th_app_init(th_app *a);
+void th_app_fini(th_app *a);
+void th_accept_cb(oasis_stack *s, oasis_flow *flow, void *ud);
+void th_connect_cb(oasis_stack *s, oasis_flow *flow, int err, void *ud);
+/* Appends data; reads again while auto_read is set and the stream goes on. */
+void th_read_cb(oasis_flow *flow, int err, const uint8_t *data, size_t len, void *ud);
+void th_write_cb(oasis_flow *flow, int err, void *ud);
+void th_close_cb(oasis_flow *flow, int err, void *ud);
+
+#define TH_PPORT 40000 /* the peer's port */
+#define TH_PISN 1000u  /* the peer's ISN */
+
+/* Listens on port and completes a handshake from the peer (no options
+ * unless syn is given: its options are used). Returns our ISS; the app has
+ * the accepted flow. */
+uint32_t th_open_passive(tcp_harness *h, th_app *a, uint16_t port, const oasis_tcp_hdr *syn);
+/* Connects to the peer's port and completes the handshake as the peer
+ * (no options). Returns our ISS; *lport gets our port. */
+uint32_t th_open_active(tcp_harness *h, th_app *a, uint16_t port, uint16_t *lport);
+
+#endif

@@ -1,0 +1,406 @@
+/* ARP: answers, learning, resolution with queued packets, retries and
+ * failure, aging, the size bound, gratuitous ARP. One stack whose frames are
+ * captured; the peer's frames are built by hand. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <string.h>
+
+#include "arp/arp.h"
+#include "arp/arp_wire.h"
+#include "core/stack_impl.h"
+#include "ip/ipv4_wire.h"
+#include "link/eth_wire.h"
+#include "oasis/error.h"
+#include "oasis/ip.h"
+#include "oasis/udp.h"
+#include "testutil.h"
+#include "udp/udp_wire.h"
+
+#define MAXF 128
+
+typedef struct cap {
+    oasis_link link;
+    uint8_t frame[MAXF][1600];
+    size_t len[MAXF];
+    size_t n;
+} cap;
+
+static int cap_send(oasis_link *l, const uint8_t *f, size_t len)
+{
+    cap *c = l->data;
+    if (c->n < MAXF && len <= sizeof c->frame[0]) {
+        memcpy(c->frame[c->n], f, len);
+        c->len[c->n++] = len;
+    }
+    return 0;
+}
+
+typedef struct fx {
+    oasis_clock *clock;
+    oasis_stack *s;
+    cap cap;
+} fx;
+
+static const uint8_t MAC_US[6] = {2, 0, 0, 0, 0, 1};
+static const uint8_t MAC_PEER[6] = {2, 0, 0, 0, 0, 2};
+static const uint8_t BCAST[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+#define US OASIS_IPV4(10, 0, 0, 1)
+#define PEER OASIS_IPV4(10, 0, 0, 2)
+
+static fx *fx_new(void (*tweak)(oasis_stack_config *))
+{
+    fx *f = test_calloc(1, sizeof *f);
+    oasis_stack_config cfg;
+    f->clock = oasis_clock_new_virtual(1000 * OASIS_NS_PER_SEC);
+    test_stack_config(&cfg, f->clock, 1);
+    if (tweak)
+        tweak(&cfg);
+    assert_int_equal(oasis_stack_create(&cfg, &f->s), 0);
+    f->cap.link.send = cap_send;
+    f->cap.link.mtu = 1500;
+    f->cap.link.data = &f->cap;
+    oasis_stack_set_link(f->s, &f->cap.link);
+    return f;
+}
+
+static void fx_free(fx *f)
+{
+    oasis_stack_destroy(f->s);
+    oasis_clock_free(f->clock);
+    test_free(f);
+}
+
+static void advance_to(fx *f, uint64_t t)
+{
+    oasis_clock_set(f->clock, t);
+    oasis_stack_poll(f->s);
+}
+
+static void inject_arp(fx *f, uint16_t op, const uint8_t sha[6], uint32_t spa, const uint8_t tha[6],
+                       uint32_t tpa, const uint8_t eth_dst[6])
+{
+    uint8_t buf[OASIS_ETH_HLEN + OASIS_ARP_LEN];
+    oasis_arp_pkt p;
+    memset(&p, 0, sizeof p);
+    p.op = op;
+    memcpy(p.sha, sha, 6);
+    p.spa = spa;
+    memcpy(p.tha, tha, 6);
+    p.tpa = tpa;
+    oasis_eth_emit(buf, eth_dst, sha, OASIS_ETHERTYPE_ARP);
+    oasis_arp_emit(buf + OASIS_ETH_HLEN, &p);
+    oasis_stack_input(f->s, buf, sizeof buf);
+}
+
+/* Parses captured frame i as ARP; fails the test if it is not. */
+static oasis_arp_pkt cap_arp(const fx *f, size_t i, oasis_eth_hdr *eh)
+{
+    oasis_arp_pkt p;
+    assert_true(i < f->cap.n);
+    assert_int_equal(oasis_eth_parse(f->cap.frame[i], f->cap.len[i], eh), 0);
+    assert_int_equal(eh->type, OASIS_ETHERTYPE_ARP);
+    assert_int_equal(oasis_arp_parse(eh->payload, eh->payload_len, &p), 0);
+    return p;
+}
+
+static const oasis_arp_counters *arpc(const fx *f) { return &oasis_stack_counters(f->s)->arp; }
+
+/* ---- tests ---- */
+
+static void test_gratuitous_on_start(void **state)
+{
+    (void)state;
+    fx *f = fx_new(NULL);
+    oasis_eth_hdr eh;
+    assert_int_equal(f->cap.n, 1);
+    oasis_arp_pkt p = cap_arp(f, 0, &eh);
+    assert_memory_equal(eh.dst, BCAST, 6);
+    assert_int_equal(p.op, OASIS_ARP_REQUEST);
+    assert_int_equal(p.spa, US);
+    assert_int_equal(p.tpa, US);
+    assert_memory_equal(p.sha, MAC_US, 6);
+    assert_int_equal(arpc(f)->tx_gratuitous, 1);
+    fx_free(f);
+}
+
+static void no_gratuitous(oasis_stack_config *c) { c->arp_gratuitous = 0; }
+
+static void test_gratuitous_disabled(void **state)
+{
+    (void)state;
+    fx *f = fx_new(no_gratuitous);
+    assert_int_equal(f->cap.n, 0);
+    assert_int_equal(arpc(f)->tx_gratuitous, 0);
+    fx_free(f);
+}
+
+static void test_answers_request_and_learns(void **state)
+{
+    (void)state;
+    static const uint8_t zero[6] = {0};
+    fx *f = fx_new(no_gratuitous);
+    uint8_t mac[6];
+    oasis_eth_hdr eh;
+
+    inject_arp(f, OASIS_ARP_REQUEST, MAC_PEER, PEER, zero, US, BCAST);
+    assert_int_equal(f->cap.n, 1);
+    oasis_arp_pkt p = cap_arp(f, 0, &eh);
+    assert_memory_equal(eh.dst, MAC_PEER, 6);
+    assert_int_equal(p.op, OASIS_ARP_REPLY);
+    assert_memory_equal(p.sha, MAC_US, 6);
+    assert_int_equal(p.spa, US);
+    assert_memory_equal(p.tha, MAC_PEER, 6);
+    assert_int_equal(p.tpa, PEER);
+    assert_int_equal(arpc(f)->rx_requests, 1);
+    assert_int_equal(arpc(f)->tx_replies, 1);
+    /* The requester was learned (RFC 826: we are its target). */
+    assert_int_equal(oasis_arp_lookup(f->s, PEER, mac), 0);
+    assert_memory_equal(mac, MAC_PEER, 6);
+
+    /* A request for someone else: no answer, not learned. */
+    static const uint8_t mac3[6] = {2, 0, 0, 0, 0, 3};
+    inject_arp(f, OASIS_ARP_REQUEST, mac3, OASIS_IPV4(10, 0, 0, 3), zero, OASIS_IPV4(10, 0, 0, 4),
+               BCAST);
+    assert_int_equal(f->cap.n, 1);
+    assert_int_equal(arpc(f)->rx_not_for_us, 1);
+    assert_int_equal(oasis_arp_lookup(f->s, OASIS_IPV4(10, 0, 0, 3), mac), OASIS_ENOENT);
+
+    /* ...but a known sender is refreshed by it (merge): PEER moves. */
+    inject_arp(f, OASIS_ARP_REQUEST, mac3, PEER, zero, OASIS_IPV4(10, 0, 0, 4), BCAST);
+    assert_int_equal(oasis_arp_lookup(f->s, PEER, mac), 0);
+    assert_memory_equal(mac, mac3, 6);
+
+    /* Malformed: too short. */
+    uint8_t junk[OASIS_ETH_HLEN + 10];
+    memset(junk, 0, sizeof junk);
+    oasis_eth_emit(junk, BCAST, MAC_PEER, OASIS_ETHERTYPE_ARP);
+    oasis_stack_input(f->s, junk, sizeof junk);
+    assert_int_equal(arpc(f)->rx_malformed, 1);
+    fx_free(f);
+}
+
+static void inject_reply_from_peer(fx *f)
+{
+    inject_arp(f, OASIS_ARP_REPLY, MAC_PEER, PEER, MAC_US, US, MAC_US);
+}
+
+static void test_resolution_delivers_queue_in_order(void **state)
+{
+    (void)state;
+    fx *f = fx_new(no_gratuitous);
+    oasis_eth_hdr eh;
+
+    for (uint8_t i = 0; i < 5; i++)
+        assert_int_equal(oasis_udp_send(f->s, 1000, PEER, 2000, &i, 1), 0);
+    /* One request only; the datagrams wait. */
+    assert_int_equal(f->cap.n, 1);
+    oasis_arp_pkt p = cap_arp(f, 0, &eh);
+    assert_int_equal(p.op, OASIS_ARP_REQUEST);
+    assert_int_equal(p.tpa, PEER);
+    assert_memory_equal(eh.dst, BCAST, 6);
+    assert_int_equal(f->s->arp.queued, 5);
+
+    inject_reply_from_peer(f);
+    assert_int_equal(f->cap.n, 6);
+    for (size_t i = 0; i < 5; i++) {
+        oasis_ipv4_hdr ip;
+        oasis_udp_hdr u;
+        assert_int_equal(oasis_eth_parse(f->cap.frame[1 + i], f->cap.len[1 + i], &eh), 0);
+        assert_memory_equal(eh.dst, MAC_PEER, 6);
+        assert_int_equal(eh.type, OASIS_ETHERTYPE_IPV4);
+        assert_int_equal(oasis_ipv4_parse(eh.payload, eh.payload_len, &ip), 0);
+        assert_int_equal(oasis_udp_parse(ip.payload, ip.payload_len, ip.src, ip.dst, &u), 0);
+        assert_int_equal(u.payload_len, 1);
+        assert_int_equal(u.payload[0], i);
+    }
+    assert_int_equal(f->s->arp.queued, 0);
+    assert_int_equal(arpc(f)->queue_drops, 0);
+
+    /* Resolved now: the next datagram goes out at once. */
+    uint8_t x = 9;
+    assert_int_equal(oasis_udp_send(f->s, 1000, PEER, 2000, &x, 1), 0);
+    assert_int_equal(f->cap.n, 7);
+    fx_free(f);
+}
+
+static void test_retries_backoff_then_failure(void **state)
+{
+    (void)state;
+    fx *f = fx_new(no_gratuitous);
+    uint64_t t0 = oasis_stack_now(f->s), s1 = OASIS_NS_PER_SEC;
+    uint8_t mac[6], x = 1;
+
+    assert_int_equal(oasis_udp_send(f->s, 1000, PEER, 2000, &x, 1), 0);
+    assert_int_equal(oasis_udp_send(f->s, 1000, PEER, 2000, &x, 1), 0);
+    assert_int_equal(f->cap.n, 1);
+    advance_to(f, t0 + s1 - 1);
+    assert_int_equal(f->cap.n, 1);
+    advance_to(f, t0 + s1); /* second request after 1 s */
+    assert_int_equal(f->cap.n, 2);
+    advance_to(f, t0 + 3 * s1 - 1);
+    assert_int_equal(f->cap.n, 2);
+    advance_to(f, t0 + 3 * s1); /* third after 2 s more */
+    assert_int_equal(f->cap.n, 3);
+    assert_int_equal(arpc(f)->tx_requests, 3);
+    advance_to(f, t0 + 7 * s1 - 1);
+    assert_int_equal(arpc(f)->resolve_failed, 0);
+    advance_to(f, t0 + 7 * s1); /* waited 4 s for the last: give up */
+    assert_int_equal(arpc(f)->resolve_failed, 1);
+    assert_int_equal(arpc(f)->queue_drops, 2);
+    assert_int_equal(f->s->arp.queued, 0);
+    assert_int_equal(arpc(f)->cache_entries, 0);
+    assert_int_equal(oasis_arp_lookup(f->s, PEER, mac), OASIS_ENOENT);
+    advance_to(f, t0 + 100 * s1);
+    assert_int_equal(f->cap.n, 3);
+    /* A late reply does not resurrect the entry (we were not asked). */
+    fx_free(f);
+}
+
+static void test_cache_expires(void **state)
+{
+    (void)state;
+    static const uint8_t zero[6] = {0};
+    fx *f = fx_new(no_gratuitous);
+    uint64_t t0 = oasis_stack_now(f->s), ttl = 60 * OASIS_NS_PER_SEC;
+    uint8_t mac[6];
+
+    inject_arp(f, OASIS_ARP_REQUEST, MAC_PEER, PEER, zero, US, BCAST);
+    advance_to(f, t0 + ttl - 1);
+    assert_int_equal(oasis_arp_lookup(f->s, PEER, mac), 0);
+    advance_to(f, t0 + ttl);
+    assert_int_equal(oasis_arp_lookup(f->s, PEER, mac), OASIS_ENOENT);
+    assert_int_equal(arpc(f)->cache_expired, 1);
+    assert_int_equal(arpc(f)->cache_entries, 0);
+
+    /* A refresh halfway restarts the lifetime. */
+    uint64_t t1 = oasis_stack_now(f->s);
+    inject_arp(f, OASIS_ARP_REQUEST, MAC_PEER, PEER, zero, US, BCAST);
+    advance_to(f, t1 + ttl / 2);
+    inject_arp(f, OASIS_ARP_REPLY, MAC_PEER, PEER, MAC_US, US, MAC_US);
+    advance_to(f, t1 + ttl);
+    assert_int_equal(oasis_arp_lookup(f->s, PEER, mac), 0);
+    advance_to(f, t1 + ttl / 2 + ttl);
+    assert_int_equal(oasis_arp_lookup(f->s, PEER, mac), OASIS_ENOENT);
+    fx_free(f);
+}
+
+static void small_cache(oasis_stack_config *c)
+{
+    c->arp_gratuitous = 0;
+    c->arp_cache_size = 8;
+    c->prefix_len = 16;
+}
+
+static void test_cache_size_bound(void **state)
+{
+    (void)state;
+    static const uint8_t zero[6] = {0};
+    fx *f = fx_new(small_cache);
+    uint8_t mac[6];
+
+    for (int i = 0; i < 1000; i++) {
+        uint8_t m[6] = {2, 1, 0, 0, (uint8_t)(i >> 8), (uint8_t)i};
+        inject_arp(f, OASIS_ARP_REQUEST, m, OASIS_IPV4(10, 0, 10 + i / 250, 1 + i % 250), zero, US,
+                   BCAST);
+        assert_true(arpc(f)->cache_entries <= 8);
+    }
+    assert_int_equal(arpc(f)->cache_entries, 8);
+    assert_int_equal(arpc(f)->cache_evictions, 992);
+    assert_int_equal(arpc(f)->tx_replies, 1000);
+    /* The most recent senders stay; the oldest went. */
+    assert_int_equal(oasis_arp_lookup(f->s, OASIS_IPV4(10, 0, 13, 250), mac), 0);
+    assert_int_equal(oasis_arp_lookup(f->s, OASIS_IPV4(10, 0, 10, 1), mac), OASIS_ENOENT);
+    fx_free(f);
+}
+
+static void short_queue(oasis_stack_config *c)
+{
+    c->arp_gratuitous = 0;
+    c->arp_queue_len = 4;
+}
+
+static void test_queue_bound(void **state)
+{
+    (void)state;
+    fx *f = fx_new(short_queue);
+    uint8_t x = 0;
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(oasis_udp_send(f->s, 1000, PEER, 2000, &x, 1), 0);
+    assert_int_equal(oasis_udp_send(f->s, 1000, PEER, 2000, &x, 1), OASIS_EAGAIN);
+    assert_int_equal(oasis_udp_send(f->s, 1000, OASIS_IPV4(10, 0, 0, 3), 2000, &x, 1),
+                     OASIS_EAGAIN);
+    assert_int_equal(arpc(f)->queue_drops, 2);
+    assert_int_equal(f->s->arp.queued, 4);
+    inject_reply_from_peer(f);
+    assert_int_equal(f->s->arp.queued, 0);
+    assert_int_equal(oasis_stack_counters(f->s)->link.tx_frames, 2 + 4); /* 2 requests, 4 datagrams */
+    fx_free(f);
+}
+
+static void test_broadcast_without_arp(void **state)
+{
+    (void)state;
+    fx *f = fx_new(no_gratuitous);
+    oasis_eth_hdr eh;
+    oasis_ipv4_hdr ip;
+    uint8_t x = 0;
+
+    assert_int_equal(oasis_udp_send(f->s, 1000, 0xffffffffu, 2000, &x, 1), 0);
+    assert_int_equal(oasis_udp_send(f->s, 1000, OASIS_IPV4(10, 0, 0, 255), 2000, &x, 1), 0);
+    assert_int_equal(f->cap.n, 2);
+    for (size_t i = 0; i < 2; i++) {
+        assert_int_equal(oasis_eth_parse(f->cap.frame[i], f->cap.len[i], &eh), 0);
+        assert_int_equal(eh.type, OASIS_ETHERTYPE_IPV4);
+        assert_memory_equal(eh.dst, BCAST, 6);
+        assert_int_equal(oasis_ipv4_parse(eh.payload, eh.payload_len, &ip), 0);
+    }
+    assert_int_equal(arpc(f)->tx_requests, 0);
+    fx_free(f);
+}
+
+/* Two stacks on the wire resolve each other and exchange datagrams. */
+static int got;
+static void on_recv(oasis_stack *s, uint32_t src, uint16_t sp, uint32_t dst, uint16_t dp,
+                    const uint8_t *d, size_t n, void *ud)
+{
+    (void)s, (void)src, (void)sp, (void)dst, (void)dp, (void)d, (void)n, (void)ud;
+    got++;
+}
+
+static void test_two_stacks_resolve(void **state)
+{
+    (void)state;
+    test_net n;
+    uint8_t mac[6];
+    test_net_init(&n, NULL, NULL);
+    got = 0;
+    assert_int_equal(oasis_udp_bind(n.b, 7, on_recv, NULL), 0);
+    assert_int_equal(oasis_udp_send(n.a, 1000, TEST_ADDR_B, 7, "x", 1), 0);
+    assert_int_equal(test_net_run_until(&n, &got, OASIS_NS_PER_SEC), 0);
+    assert_int_equal(oasis_arp_lookup(n.a, TEST_ADDR_B, mac), 0);
+    assert_memory_equal(mac, MAC_PEER, 6);
+    assert_int_equal(oasis_arp_lookup(n.b, TEST_ADDR_A, mac), 0);
+    assert_memory_equal(mac, MAC_US, 6);
+    test_net_fini(&n);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_gratuitous_on_start),
+        cmocka_unit_test(test_gratuitous_disabled),
+        cmocka_unit_test(test_answers_request_and_learns),
+        cmocka_unit_test(test_resolution_delivers_queue_in_order),
+        cmocka_unit_test(test_retries_backoff_then_failure),
+        cmocka_unit_test(test_cache_expires),
+        cmocka_unit_test(test_cache_size_bound),
+        cmocka_unit_test(test_queue_bound),
+        cmocka_unit_test(test_broadcast_without_arp),
+        cmocka_unit_test(test_two_stacks_resolve),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,414 @@
+/* ICMP: echo replies, errors and their RFC 1122 limits, the rate limit, and
+ * the ping API (on a wire with a virtual clock, and by hand). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <string.h>
+
+#include "arp/arp_wire.h"
+#include "core/checksum.h"
+#include "core/stack_impl.h"
+#include "icmp/icmp.h"
+#include "icmp/icmp_wire.h"
+#include "ip/ipv4_wire.h"
+#include "link/eth_wire.h"
+#include "oasis/error.h"
+#include "oasis/icmp.h"
+#include "oasis/ip.h"
+#include "oasis/wire.h"
+#include "testutil.h"
+
+#define MAXF 64
+
+typedef struct cap {
+    oasis_link link;
+    uint8_t frame[MAXF][1600];
+    size_t len[MAXF];
+    size_t n;
+} cap;
+
+static int cap_send(oasis_link *l, const uint8_t *f, size_t len)
+{
+    cap *c = l->data;
+    if (c->n < MAXF && len <= sizeof c->frame[0]) {
+        memcpy(c->frame[c->n], f, len);
+        c->len[c->n++] = len;
+    }
+    return 0;
+}
+
+typedef struct fx {
+    oasis_clock *clock;
+    oasis_stack *s;
+    cap cap;
+} fx;
+
+static const uint8_t MAC_US[6] = {2, 0, 0, 0, 0, 1};
+static const uint8_t MAC_PEER[6] = {2, 0, 0, 0, 0, 2};
+#define US OASIS_IPV4(10, 0, 0, 1)
+#define PEER OASIS_IPV4(10, 0, 0, 2)
+
+static fx *fx_new(void (*tweak)(oasis_stack_config *))
+{
+    fx *f = test_calloc(1, sizeof *f);
+    oasis_stack_config cfg;
+    f->clock = oasis_clock_new_virtual(1000 * OASIS_NS_PER_SEC);
+    test_stack_config(&cfg, f->clock, 1);
+    cfg.arp_gratuitous = 0;
+    if (tweak)
+        tweak(&cfg);
+    assert_int_equal(oasis_stack_create(&cfg, &f->s), 0);
+    f->cap.link.send = cap_send;
+    f->cap.link.mtu = 1500;
+    f->cap.link.data = &f->cap;
+    oasis_stack_set_link(f->s, &f->cap.link);
+    /* Learn PEER so answers go out at once. */
+    uint8_t buf[OASIS_ETH_HLEN + OASIS_ARP_LEN];
+    oasis_arp_pkt p;
+    memset(&p, 0, sizeof p);
+    p.op = OASIS_ARP_REQUEST;
+    memcpy(p.sha, MAC_PEER, 6);
+    p.spa = PEER;
+    p.tpa = US;
+    oasis_eth_emit(buf, MAC_US, MAC_PEER, OASIS_ETHERTYPE_ARP);
+    oasis_arp_emit(buf + OASIS_ETH_HLEN, &p);
+    oasis_stack_input(f->s, buf, sizeof buf);
+    f->cap.n = 0;
+    return f;
+}
+
+static void fx_free(fx *f)
+{
+    oasis_stack_destroy(f->s);
+    oasis_clock_free(f->clock);
+    test_free(f);
+}
+
+static const oasis_icmp_counters *icc(const fx *f) { return &oasis_stack_counters(f->s)->icmp; }
+
+/* Sends an IPv4 datagram from PEER to dst with the given payload. */
+static void inject_ip(fx *f, uint32_t dst, uint8_t proto, const uint8_t *pl, size_t n)
+{
+    uint8_t frame[1600];
+    oasis_ipv4_hdr h;
+    memset(&h, 0, sizeof h);
+    h.total_len = (uint16_t)(OASIS_IPV4_HLEN + n);
+    h.id = 99;
+    h.ttl = 64;
+    h.proto = proto;
+    h.src = PEER;
+    h.dst = dst;
+    oasis_eth_emit(frame, MAC_US, MAC_PEER, OASIS_ETHERTYPE_IPV4);
+    oasis_ipv4_emit(frame + OASIS_ETH_HLEN, &h);
+    memcpy(frame + OASIS_ETH_HLEN + OASIS_IPV4_HLEN, pl, n);
+    oasis_stack_input(f->s, frame, OASIS_ETH_HLEN + OASIS_IPV4_HLEN + n);
+}
+
+/* Parses captured frame i down to its ICMP message. */
+static void cap_icmp(const fx *f, size_t i, oasis_ipv4_hdr *ip, oasis_icmp_hdr *m)
+{
+    oasis_eth_hdr eh;
+    assert_true(i < f->cap.n);
+    assert_int_equal(oasis_eth_parse(f->cap.frame[i], f->cap.len[i], &eh), 0);
+    assert_int_equal(oasis_ipv4_parse(eh.payload, eh.payload_len, ip), 0);
+    assert_int_equal(ip->proto, OASIS_IPPROTO_ICMP);
+    assert_int_equal(oasis_icmp_parse(ip->payload, ip->payload_len, m), 0);
+}
+
+typedef struct ping_result {
+    int calls;
+    int err;
+    uint16_t seq;
+    uint64_t rtt;
+} ping_result;
+
+static void on_ping(oasis_stack *s, int err, uint16_t seq, uint64_t rtt, void *ud)
+{
+    (void)s;
+    ping_result *r = ud;
+    r->calls++;
+    r->err = err;
+    r->seq = seq;
+    r->rtt = rtt;
+}
+
+/* ---- echo ---- */
+
+static void test_echo_reply_to_hand_built_request(void **state)
+{
+    (void)state;
+    fx *f = fx_new(NULL);
+    uint8_t msg[8 + 100];
+    for (size_t i = 0; i < 100; i++)
+        msg[8 + i] = (uint8_t)(i ^ 0x5a);
+    oasis_icmp_emit(msg, sizeof msg, OASIS_ICMP_ECHO, 0, 0x12340007);
+    inject_ip(f, US, OASIS_IPPROTO_ICMP, msg, sizeof msg);
+
+    assert_int_equal(f->cap.n, 1);
+    oasis_ipv4_hdr ip;
+    oasis_icmp_hdr m;
+    cap_icmp(f, 0, &ip, &m); /* parse checks the checksum */
+    assert_int_equal(ip.src, US);
+    assert_int_equal(ip.dst, PEER);
+    assert_int_equal(m.type, OASIS_ICMP_ECHO_REPLY);
+    assert_int_equal(m.code, 0);
+    assert_int_equal(m.rest, 0x12340007);
+    assert_int_equal(m.payload_len, 100);
+    assert_memory_equal(m.payload, msg + 8, 100);
+    assert_int_equal(icc(f)->in_echos, 1);
+    assert_int_equal(icc(f)->out_echo_reps, 1);
+
+    /* To the broadcast address: no answer. */
+    inject_ip(f, OASIS_IPV4(10, 0, 0, 255), OASIS_IPPROTO_ICMP, msg, sizeof msg);
+    assert_int_equal(f->cap.n, 1);
+    assert_int_equal(icc(f)->in_echos, 2);
+
+    /* Bad checksum, then a truncated message. */
+    msg[20] ^= 1;
+    inject_ip(f, US, OASIS_IPPROTO_ICMP, msg, sizeof msg);
+    assert_int_equal(icc(f)->in_csum_errors, 1);
+    inject_ip(f, US, OASIS_IPPROTO_ICMP, msg, 5);
+    assert_int_equal(icc(f)->in_errors, 1);
+    assert_int_equal(f->cap.n, 1);
+    fx_free(f);
+}
+
+/* ---- errors ---- */
+
+static void test_protocol_unreachable(void **state)
+{
+    (void)state;
+    fx *f = fx_new(NULL);
+    uint8_t pl[20];
+    for (size_t i = 0; i < sizeof pl; i++)
+        pl[i] = (uint8_t)i;
+    inject_ip(f, US, 99, pl, sizeof pl);
+    assert_int_equal(oasis_stack_counters(f->s)->ip.in_unknown_protos, 1);
+    assert_int_equal(f->cap.n, 1);
+    oasis_ipv4_hdr ip, q;
+    oasis_icmp_hdr m;
+    cap_icmp(f, 0, &ip, &m);
+    assert_int_equal(ip.dst, PEER);
+    assert_int_equal(m.type, OASIS_ICMP_DEST_UNREACH);
+    assert_int_equal(m.code, OASIS_ICMP_PROTO_UNREACH);
+    /* Quotes the whole header and the first 8 payload bytes. */
+    assert_int_equal(m.payload_len, 28);
+    assert_int_equal(oasis_ipv4_parse(m.payload, 20, &q), OASIS_ETRUNCATED); /* total says 40 */
+    assert_int_equal(m.payload[9], 99);
+    assert_memory_equal(m.payload + 20, pl, 8);
+    assert_int_equal(icc(f)->out_dest_unreachs, 1);
+
+    /* Not about a datagram sent to a broadcast address. */
+    inject_ip(f, OASIS_IPV4(10, 0, 0, 255), 99, pl, sizeof pl);
+    inject_ip(f, 0xffffffffu, 99, pl, sizeof pl);
+    assert_int_equal(f->cap.n, 1);
+    fx_free(f);
+}
+
+/* oasis_icmp_send_error on hand-made "original" datagrams. */
+static void error_about(fx *f, uint8_t proto, uint16_t frag_off, const uint8_t *pl, size_t n)
+{
+    uint8_t buf[128];
+    oasis_ipv4_hdr h;
+    memset(&h, 0, sizeof h);
+    h.total_len = (uint16_t)(20 + n);
+    h.frag_off = frag_off;
+    h.ttl = 1;
+    h.proto = proto;
+    h.src = PEER;
+    h.dst = US;
+    oasis_ipv4_emit(buf, &h);
+    memcpy(buf + 20, pl, n);
+    assert_int_equal(oasis_ipv4_parse(buf, 20 + n, &h), 0);
+    oasis_icmp_send_error(f->s, OASIS_ICMP_DEST_UNREACH, OASIS_ICMP_PORT_UNREACH, 0, &h);
+}
+
+static void test_no_error_about_errors_or_fragments(void **state)
+{
+    (void)state;
+    fx *f = fx_new(NULL);
+    uint8_t unreach[8] = {OASIS_ICMP_DEST_UNREACH, 1, 0, 0, 0, 0, 0, 0};
+    uint8_t echo[8] = {OASIS_ICMP_ECHO, 0, 0, 0, 0, 0, 0, 0};
+    uint8_t udp[8] = {0};
+
+    error_about(f, OASIS_IPPROTO_ICMP, 0, unreach, 8);
+    assert_int_equal(f->cap.n, 0);
+    error_about(f, OASIS_IPPROTO_UDP, 8, udp, 8); /* not the first fragment */
+    assert_int_equal(f->cap.n, 0);
+    error_about(f, OASIS_IPPROTO_ICMP, 0, echo, 8); /* an echo is not an error */
+    assert_int_equal(f->cap.n, 1);
+    error_about(f, OASIS_IPPROTO_UDP, 0, udp, 8);
+    assert_int_equal(f->cap.n, 2);
+    fx_free(f);
+}
+
+static void limited(oasis_stack_config *c)
+{
+    c->icmp_rate_per_sec = 10;
+    c->icmp_burst = 5;
+}
+
+static void test_rate_limit(void **state)
+{
+    (void)state;
+    fx *f = fx_new(limited);
+    uint8_t pl[8] = {0};
+
+    for (int i = 0; i < 20; i++)
+        inject_ip(f, US, 99, pl, sizeof pl);
+    assert_int_equal(f->cap.n, 5);
+    assert_int_equal(icc(f)->out_rate_limited, 15);
+
+    oasis_clock_advance(f->clock, 100 * OASIS_NS_PER_MS); /* one token */
+    for (int i = 0; i < 3; i++)
+        inject_ip(f, US, 99, pl, sizeof pl);
+    assert_int_equal(f->cap.n, 6);
+    assert_int_equal(icc(f)->out_rate_limited, 17);
+
+    oasis_clock_advance(f->clock, 10 * OASIS_NS_PER_SEC); /* refills only to the burst */
+    for (int i = 0; i < 10; i++)
+        inject_ip(f, US, 99, pl, sizeof pl);
+    assert_int_equal(f->cap.n, 11);
+    assert_int_equal(icc(f)->out_rate_limited, 22);
+
+    /* Echo replies are not errors: never limited. */
+    uint8_t msg[8];
+    oasis_icmp_emit(msg, sizeof msg, OASIS_ICMP_ECHO, 0, 1);
+    for (int i = 0; i < 10; i++)
+        inject_ip(f, US, OASIS_IPPROTO_ICMP, msg, sizeof msg);
+    assert_int_equal(f->cap.n, 21);
+    fx_free(f);
+}
+
+/* ---- ping ---- */
+
+static int ping_done(void *ud) { return ((ping_result *)ud)->calls != 0; }
+
+static void test_ping_between_stacks(void **state)
+{
+    (void)state;
+    test_net n;
+    oasis_wire_config wc;
+    ping_result r;
+    uint64_t d = OASIS_NS_PER_MS;
+
+    oasis_wire_config_init(&wc);
+    wc.delay_ns = d;
+    test_net_init(&n, &wc, NULL);
+    /* Let the gratuitous ARPs land first. */
+    oasis_clock_advance(n.clock, 10 * d);
+    oasis_wire_step(n.wire);
+
+    memset(&r, 0, sizeof r);
+    assert_int_equal(oasis_ping(n.a, TEST_ADDR_B, 7, 1, 56, OASIS_NS_PER_SEC, on_ping, &r), 0);
+    assert_int_equal(oasis_wire_run(n.wire, ping_done, &r, 10 * OASIS_NS_PER_SEC), 0);
+    assert_int_equal(r.calls, 1);
+    assert_int_equal(r.err, 0);
+    assert_int_equal(r.seq, 1);
+    assert_int_equal(r.rtt, 4 * d); /* ARP request and reply, then the echo */
+
+    memset(&r, 0, sizeof r);
+    assert_int_equal(oasis_ping(n.a, TEST_ADDR_B, 7, 2, 1000, OASIS_NS_PER_SEC, on_ping, &r), 0);
+    assert_int_equal(oasis_wire_run(n.wire, ping_done, &r, 10 * OASIS_NS_PER_SEC), 0);
+    assert_int_equal(r.err, 0);
+    assert_int_equal(r.seq, 2);
+    assert_int_equal(r.rtt, 2 * d); /* resolved: one round trip */
+
+    /* A big ping is fragmented both ways and still matches. */
+    memset(&r, 0, sizeof r);
+    assert_int_equal(oasis_ping(n.a, TEST_ADDR_B, 7, 3, 5000, OASIS_NS_PER_SEC, on_ping, &r), 0);
+    assert_int_equal(oasis_wire_run(n.wire, ping_done, &r, 10 * OASIS_NS_PER_SEC), 0);
+    assert_int_equal(r.err, 0);
+    assert_int_equal(r.rtt, 2 * d);
+
+    const oasis_icmp_counters *a = &oasis_stack_counters(n.a)->icmp;
+    const oasis_icmp_counters *b = &oasis_stack_counters(n.b)->icmp;
+    assert_int_equal(a->out_echos, 3);
+    assert_int_equal(a->in_echo_reps, 3);
+    assert_int_equal(b->in_echos, 3);
+    assert_int_equal(b->out_echo_reps, 3);
+    test_net_fini(&n);
+}
+
+static void test_ping_timeout_and_unreachable(void **state)
+{
+    (void)state;
+    test_net n;
+    ping_result r1, r2;
+    test_net_init(&n, NULL, NULL);
+    memset(&r1, 0, sizeof r1);
+    memset(&r2, 0, sizeof r2);
+    uint64_t t0 = oasis_clock_now(n.clock);
+    uint32_t nobody = OASIS_IPV4(10, 0, 0, 9);
+
+    assert_int_equal(oasis_ping(n.a, nobody, 1, 1, 8, 500 * OASIS_NS_PER_MS, on_ping, &r1), 0);
+    assert_int_equal(oasis_ping(n.a, nobody, 1, 2, 8, 60 * OASIS_NS_PER_SEC, on_ping, &r2), 0);
+    assert_int_equal(oasis_wire_run(n.wire, ping_done, &r1, 10 * OASIS_NS_PER_SEC), 0);
+    assert_int_equal(r1.err, OASIS_ETIMEDOUT);
+    assert_int_equal(oasis_clock_now(n.clock) - t0, 500 * OASIS_NS_PER_MS);
+    /* The other one fails when ARP gives up (1 + 2 + 4 s). */
+    assert_int_equal(oasis_wire_run(n.wire, ping_done, &r2, 60 * OASIS_NS_PER_SEC), 0);
+    assert_int_equal(r2.err, OASIS_EUNREACH);
+    assert_int_equal(oasis_clock_now(n.clock) - t0, 7 * OASIS_NS_PER_SEC);
+    oasis_wire_run(n.wire, NULL, NULL, 100 * OASIS_NS_PER_SEC);
+    assert_int_equal(r1.calls, 1);
+    assert_int_equal(r2.calls, 1);
+    test_net_fini(&n);
+}
+
+static void test_ping_unreachable_reply_and_cancel(void **state)
+{
+    (void)state;
+    fx *f = fx_new(NULL);
+    ping_result r1, r2;
+    memset(&r1, 0, sizeof r1);
+    memset(&r2, 0, sizeof r2);
+
+    assert_int_equal(oasis_ping(f->s, PEER, 9, 1, 16, OASIS_NS_PER_SEC, on_ping, &r1), 0);
+    assert_int_equal(oasis_ping(f->s, PEER, 9, 2, 16, OASIS_NS_PER_SEC, on_ping, &r2), 0);
+    assert_int_equal(f->cap.n, 2);
+    /* A router says host unreachable, quoting the first request. */
+    oasis_eth_hdr eh;
+    assert_int_equal(oasis_eth_parse(f->cap.frame[0], f->cap.len[0], &eh), 0);
+    uint8_t msg[8 + 28];
+    memcpy(msg + 8, eh.payload, 28);
+    oasis_icmp_emit(msg, sizeof msg, OASIS_ICMP_DEST_UNREACH, OASIS_ICMP_HOST_UNREACH, 0);
+    inject_ip(f, US, OASIS_IPPROTO_ICMP, msg, sizeof msg);
+    assert_int_equal(r1.calls, 1);
+    assert_int_equal(r1.err, OASIS_EUNREACH);
+    assert_int_equal(r2.calls, 0);
+    assert_int_equal(icc(f)->in_dest_unreachs, 1);
+
+    /* Misuse. */
+    assert_int_equal(oasis_ping(f->s, PEER, 9, 2, 16, OASIS_NS_PER_SEC, on_ping, &r1), OASIS_EBUSY);
+    assert_int_equal(oasis_ping(f->s, PEER, 9, 3, 16, OASIS_NS_PER_SEC, NULL, NULL), OASIS_EINVAL);
+    assert_int_equal(oasis_ping(f->s, PEER, 9, 3, 16, 0, on_ping, &r1), OASIS_EINVAL);
+    assert_int_equal(oasis_ping(f->s, PEER, 9, 3, 70000, OASIS_NS_PER_SEC, on_ping, &r1),
+                     OASIS_EMSGSIZE);
+    assert_int_equal(oasis_ping(f->s, OASIS_IPV4(8, 8, 8, 8), 9, 3, 16, OASIS_NS_PER_SEC, on_ping,
+                                &r1),
+                     OASIS_ENOROUTE);
+    assert_int_equal(r1.calls, 1);
+
+    /* Destroying the stack cancels what is left, once. */
+    fx_free(f);
+    assert_int_equal(r2.calls, 1);
+    assert_int_equal(r2.err, OASIS_ECANCELED);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_echo_reply_to_hand_built_request),
+        cmocka_unit_test(test_protocol_unreachable),
+        cmocka_unit_test(test_no_error_about_errors_or_fragments),
+        cmocka_unit_test(test_rate_limit),
+        cmocka_unit_test(test_ping_between_stacks),
+        cmocka_unit_test(test_ping_timeout_and_unreachable),
+        cmocka_unit_test(test_ping_unreachable_reply_and_cancel),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,352 @@
+/* The byte ring: lazy storage, wraparound, out-of-order placement. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/mem.h"
+#include "core/stack_impl.h"
+#include "oasis/error.h"
+#include "tcp/tcp_buf.h"
+
+/* An allocator that counts live blocks and can be told to fail. */
+typedef struct fixture {
+    struct oasis_stack stack;
+    int live, allocs, fail;
+} fixture;
+
+static void *count_alloc(void *ud, void *p, size_t n)
+{
+    fixture *f = ud;
+    if (n == 0) {
+        if (p)
+            f->live--;
+        free(p);
+        return NULL;
+    }
+    if (f->fail)
+        return NULL;
+    void *q = realloc(p, n);
+    if (q && !p) {
+        f->live++;
+        f->allocs++;
+    }
+    return q;
+}
+
+static int setup(void **state)
+{
+    fixture *f = calloc(1, sizeof *f);
+    if (!f)
+        return -1;
+    f->stack.alloc = count_alloc;
+    f->stack.alloc_ud = f;
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture *f = *state;
+    int live = f->live;
+    free(f);
+    return live == 0 ? 0 : -1; /* every test must leave nothing allocated */
+}
+
+static void test_lazy_alloc_and_free(void **state)
+{
+    fixture *f = *state;
+    oasis_stack *s = &f->stack;
+    oasis_ring r;
+    oasis_ring_init(&r, 64);
+    assert_null(r.mem);
+    assert_int_equal(oasis_ring_free(&r), 64);
+    assert_int_equal(oasis_ring_write(s, &r, "x", 0), 0);
+    assert_null(r.mem);
+    assert_int_equal(f->allocs, 0);
+
+    assert_int_equal(oasis_ring_write(s, &r, "hello", 5), 5);
+    assert_non_null(r.mem);
+    assert_int_equal(f->live, 1);
+    oasis_ring_consume(s, &r, 2);
+    assert_non_null(r.mem);
+    assert_int_equal(r.len, 3);
+    oasis_ring_consume(s, &r, 3);
+    assert_null(r.mem);
+    assert_int_equal(f->live, 0);
+    assert_int_equal(r.head, 0);
+
+    /* Consuming more than stored is clamped; consuming nothing is harmless. */
+    oasis_ring_consume(s, &r, 10);
+    assert_int_equal(oasis_ring_write(s, &r, "abc", 3), 3);
+    oasis_ring_consume(s, &r, 100);
+    assert_int_equal(r.len, 0);
+    assert_null(r.mem);
+
+    oasis_ring_write(s, &r, "abc", 3);
+    oasis_ring_fini(s, &r);
+    assert_null(r.mem);
+    assert_int_equal(r.len, 0);
+    assert_int_equal(f->live, 0);
+    oasis_ring_fini(s, &r); /* twice is fine */
+}
+
+static void test_full_and_partial_write(void **state)
+{
+    fixture *f = *state;
+    oasis_stack *s = &f->stack;
+    oasis_ring r;
+    uint8_t out[8];
+    oasis_ring_init(&r, 8);
+    assert_int_equal(oasis_ring_write(s, &r, "0123456789", 10), 8);
+    assert_int_equal(oasis_ring_free(&r), 0);
+    assert_int_equal(oasis_ring_write(s, &r, "z", 1), 0);
+    oasis_ring_peek(&r, 0, out, 8);
+    assert_memory_equal(out, "01234567", 8);
+    oasis_ring_fini(s, &r);
+
+    /* A zero-capacity ring takes nothing and never allocates. */
+    oasis_ring_init(&r, 0);
+    assert_int_equal(oasis_ring_write(s, &r, "a", 1), 0);
+    assert_int_equal(f->allocs, 1);
+    oasis_ring_fini(s, &r);
+}
+
+static void test_wraparound_and_span(void **state)
+{
+    fixture *f = *state;
+    oasis_stack *s = &f->stack;
+    oasis_ring r;
+    const uint8_t *p;
+    uint8_t out[16];
+    oasis_ring_init(&r, 16);
+    assert_int_equal(oasis_ring_write(s, &r, "ABCDEFGHIJ", 10), 10);
+    oasis_ring_consume(s, &r, 8); /* head 8, "IJ" left */
+    assert_int_equal(oasis_ring_write(s, &r, "klmnopqrstuvwxyz", 16), 14);
+    assert_int_equal(r.len, 16);
+    oasis_ring_peek(&r, 0, out, 16);
+    assert_memory_equal(out, "IJklmnopqrstuvwx", 16);
+
+    /* The first span runs to the end of storage, the second from its start. */
+    assert_int_equal(oasis_ring_span(&r, 0, &p), 8);
+    assert_memory_equal(p, "IJklmnop", 8);
+    assert_int_equal(oasis_ring_span(&r, 8, &p), 8);
+    assert_memory_equal(p, "qrstuvwx", 8);
+    assert_int_equal(oasis_ring_span(&r, 5, &p), 3);
+    assert_memory_equal(p, "nop", 3);
+    assert_int_equal(oasis_ring_span(&r, 15, &p), 1);
+    assert_int_equal(*p, 'x');
+    assert_int_equal(oasis_ring_span(&r, 16, &p), 0);
+    assert_null(p);
+    assert_int_equal(oasis_ring_span(&r, 1000, &p), 0);
+
+    /* Peek across the wrap at an offset, and a clamped peek. */
+    oasis_ring_peek(&r, 6, out, 4);
+    assert_memory_equal(out, "opqr", 4);
+    memset(out, '.', sizeof out);
+    oasis_ring_peek(&r, 14, out, 5);
+    assert_memory_equal(out, "wx...", 5);
+
+    oasis_ring_consume(s, &r, 12);
+    assert_int_equal(oasis_ring_span(&r, 0, &p), 4);
+    assert_memory_equal(p, "uvwx", 4);
+    oasis_ring_consume(s, &r, 4);
+    assert_null(r.mem);
+
+    /* An empty ring's span. */
+    assert_int_equal(oasis_ring_span(&r, 0, &p), 0);
+    assert_null(p);
+}
+
+/* Out-of-order bytes placed ahead, then the hole filled in order. */
+static void test_write_at_commit(void **state)
+{
+    fixture *f = *state;
+    oasis_stack *s = &f->stack;
+    oasis_ring r;
+    uint8_t out[32];
+    oasis_ring_init(&r, 32);
+    assert_int_equal(oasis_ring_write(s, &r, "abcd", 4), 4);
+    assert_int_equal(oasis_ring_write_at(s, &r, 2, "ghij", 4), 0);
+    assert_int_equal(r.len, 4);
+    assert_int_equal(r.ahead, 6);
+    /* The hole [4, 6) arrives in order: the placed bytes come 2 closer. */
+    assert_int_equal(oasis_ring_write(s, &r, "ef", 2), 2);
+    assert_int_equal(r.ahead, 4);
+    oasis_ring_commit(&r, 4);
+    assert_int_equal(r.len, 10);
+    assert_int_equal(r.ahead, 0);
+    oasis_ring_peek(&r, 0, out, 10);
+    assert_memory_equal(out, "abcdefghij", 10);
+
+    /* Commit never exposes bytes that were not placed. */
+    oasis_ring_commit(&r, 5);
+    assert_int_equal(r.len, 10);
+
+    /* Out of range: off + n beyond the free space. */
+    assert_int_equal(oasis_ring_write_at(s, &r, 20, "xyz", 3), OASIS_EINVAL);
+    assert_int_equal(oasis_ring_write_at(s, &r, UINT32_MAX, "x", 2), OASIS_EINVAL);
+    assert_int_equal(oasis_ring_write_at(s, &r, 19, "xyz", 3), 0); /* exactly to the end */
+    assert_int_equal(r.ahead, 22);
+    assert_int_equal(oasis_ring_write_at(s, &r, 5, "", 0), 0);
+    assert_int_equal(r.ahead, 22);
+    oasis_ring_fini(s, &r);
+    assert_int_equal(r.ahead, 0);
+}
+
+/* Placed bytes keep the storage alive when the in-order part drains. */
+static void test_write_at_survives_drain(void **state)
+{
+    fixture *f = *state;
+    oasis_stack *s = &f->stack;
+    oasis_ring r;
+    uint8_t out[16];
+    oasis_ring_init(&r, 16);
+    /* Nothing stored yet: placing ahead allocates. */
+    assert_int_equal(oasis_ring_write_at(s, &r, 3, "DEF", 3), 0);
+    assert_non_null(r.mem);
+    assert_int_equal(r.len, 0);
+    assert_int_equal(oasis_ring_set_cap(s, &r, 64), OASIS_EINVAL);
+
+    assert_int_equal(oasis_ring_write(s, &r, "A", 1), 1);
+    oasis_ring_consume(s, &r, 1); /* len 0 again, but DEF is 2 ahead */
+    assert_non_null(r.mem);
+    assert_int_equal(r.ahead, 5);
+    assert_int_equal(oasis_ring_write(s, &r, "BC", 2), 2);
+    oasis_ring_commit(&r, 3);
+    oasis_ring_peek(&r, 0, out, 5);
+    assert_memory_equal(out, "BCDEF", 5);
+    oasis_ring_consume(s, &r, 5);
+    assert_null(r.mem);
+
+    /* drop_ahead forgets placed bytes and frees an empty ring. */
+    assert_int_equal(oasis_ring_write_at(s, &r, 4, "zz", 2), 0);
+    assert_int_equal(f->live, 1);
+    oasis_ring_drop_ahead(s, &r);
+    assert_null(r.mem);
+    assert_int_equal(r.ahead, 0);
+    assert_int_equal(f->live, 0);
+    /* ...and keeps the storage of a ring that holds bytes. */
+    oasis_ring_write(s, &r, "q", 1);
+    oasis_ring_write_at(s, &r, 4, "zz", 2);
+    oasis_ring_drop_ahead(s, &r);
+    assert_non_null(r.mem);
+    assert_int_equal(r.len, 1);
+    oasis_ring_commit(&r, 6);
+    assert_int_equal(r.len, 1);
+    oasis_ring_fini(s, &r);
+}
+
+static void test_write_at_across_wrap(void **state)
+{
+    fixture *f = *state;
+    oasis_stack *s = &f->stack;
+    oasis_ring r;
+    uint8_t out[10];
+    oasis_ring_init(&r, 10);
+    oasis_ring_write(s, &r, "0123456", 7);
+    oasis_ring_consume(s, &r, 6); /* head 6, "6" stored */
+    assert_int_equal(oasis_ring_write_at(s, &r, 2, "9abcde", 6), 0); /* storage 9..4 */
+    assert_int_equal(oasis_ring_write(s, &r, "78", 2), 2);
+    oasis_ring_commit(&r, 6);
+    assert_int_equal(r.len, 9);
+    oasis_ring_peek(&r, 0, out, 9);
+    assert_memory_equal(out, "6789abcde", 9);
+    oasis_ring_fini(s, &r);
+}
+
+static void test_set_cap_only_when_empty(void **state)
+{
+    fixture *f = *state;
+    oasis_stack *s = &f->stack;
+    oasis_ring r;
+    oasis_ring_init(&r, 4);
+    assert_int_equal(oasis_ring_set_cap(s, &r, 8), 0);
+    assert_int_equal(r.cap, 8);
+    assert_int_equal(oasis_ring_write(s, &r, "12345678", 8), 8);
+    assert_int_equal(oasis_ring_set_cap(s, &r, 16), OASIS_EINVAL);
+    assert_int_equal(r.cap, 8);
+    oasis_ring_consume(s, &r, 8);
+    assert_int_equal(oasis_ring_set_cap(s, &r, 16), 0);
+    assert_int_equal(oasis_ring_write(s, &r, "0123456789abcdefXYZ", 19), 16);
+    oasis_ring_fini(s, &r);
+}
+
+static void test_alloc_failure(void **state)
+{
+    fixture *f = *state;
+    oasis_stack *s = &f->stack;
+    oasis_ring r;
+    oasis_ring_init(&r, 16);
+    f->fail = 1;
+    assert_int_equal(oasis_ring_write(s, &r, "abc", 3), 0);
+    assert_int_equal(r.len, 0);
+    assert_int_equal(oasis_ring_write_at(s, &r, 1, "abc", 3), OASIS_ENOMEM);
+    assert_int_equal(r.ahead, 0);
+    f->fail = 0;
+    assert_int_equal(oasis_ring_write(s, &r, "abc", 3), 3);
+    f->fail = 1; /* no further allocation is needed while storage exists */
+    assert_int_equal(oasis_ring_write(s, &r, "def", 3), 3);
+    f->fail = 0;
+    oasis_ring_fini(s, &r);
+}
+
+/* A long random run against a flat model, with an odd capacity. */
+static void test_random_against_model(void **state)
+{
+    fixture *f = *state;
+    oasis_stack *s = &f->stack;
+    enum { CAP = 37 };
+    uint8_t model[CAP], tmp[CAP], data[CAP];
+    uint32_t mlen = 0, x = 1;
+    oasis_ring r;
+    oasis_ring_init(&r, CAP);
+    for (int it = 0; it < 100000; it++) {
+        x = x * 1664525u + 1013904223u;
+        uint32_t n = (x >> 8) % (CAP + 3);
+        if ((x >> 28) & 1) {
+            for (uint32_t i = 0; i < n && i < CAP; i++)
+                data[i] = (uint8_t)(x + i);
+            uint32_t want = n > CAP ? CAP : n;
+            uint32_t took = oasis_ring_write(s, &r, data, want);
+            assert_int_equal(took, want < CAP - mlen ? want : CAP - mlen);
+            memcpy(model + mlen, data, took);
+            mlen += took;
+        } else {
+            uint32_t c = n < mlen ? n : mlen;
+            oasis_ring_consume(s, &r, n);
+            memmove(model, model + c, mlen - c);
+            mlen -= c;
+        }
+        assert_int_equal(r.len, mlen);
+        assert_true((r.mem == NULL) == (mlen == 0));
+        oasis_ring_peek(&r, 0, tmp, mlen);
+        assert_memory_equal(tmp, model, mlen);
+        /* Two spans cover everything. */
+        const uint8_t *p;
+        uint32_t a = oasis_ring_span(&r, 0, &p);
+        uint32_t b = oasis_ring_span(&r, a, &p);
+        assert_int_equal(a + b, mlen);
+    }
+    oasis_ring_fini(s, &r);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_lazy_alloc_and_free, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_full_and_partial_write, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_wraparound_and_span, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_write_at_commit, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_write_at_survives_drain, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_write_at_across_wrap, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_set_cap_only_when_empty, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_alloc_failure, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_random_against_model, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,222 @@
+/* UDP: exchange between two stacks, port unreachable, checksums, the bind
+ * API and its errors. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <string.h>
+
+#include "core/stack_impl.h"
+#include "ip/ipv4_wire.h"
+#include "link/eth_wire.h"
+#include "oasis/error.h"
+#include "oasis/ip.h"
+#include "oasis/udp.h"
+#include "oasis/wire.h"
+#include "testutil.h"
+#include "udp/udp_wire.h"
+
+typedef struct rx {
+    int count;
+    uint32_t src, dst;
+    uint16_t sport, dport;
+    size_t len;
+    uint8_t data[2048];
+    int echo;    /* send the datagram back */
+    int unbind;  /* unbind from inside the callback */
+} rx;
+
+static void on_recv(oasis_stack *s, uint32_t src, uint16_t sp, uint32_t dst, uint16_t dp,
+                    const uint8_t *d, size_t n, void *ud)
+{
+    rx *r = ud;
+    r->count++;
+    r->src = src;
+    r->dst = dst;
+    r->sport = sp;
+    r->dport = dp;
+    r->len = n;
+    if (n <= sizeof r->data)
+        memcpy(r->data, d, n);
+    if (r->echo)
+        assert_int_equal(oasis_udp_send(s, dp, src, sp, d, n), 0);
+    if (r->unbind)
+        assert_int_equal(oasis_udp_unbind(s, dp), 0);
+}
+
+static const oasis_udp_counters *udpc(oasis_stack *s) { return &oasis_stack_counters(s)->udp; }
+
+static void test_exchange_between_stacks(void **state)
+{
+    (void)state;
+    test_net n;
+    rx ra, rb;
+    memset(&ra, 0, sizeof ra);
+    memset(&rb, 0, sizeof rb);
+    rb.echo = 1;
+    test_net_init(&n, NULL, NULL);
+    assert_int_equal(oasis_udp_bind(n.a, 4000, on_recv, &ra), 0);
+    assert_int_equal(oasis_udp_bind(n.b, 7, on_recv, &rb), 0);
+
+    assert_int_equal(oasis_udp_send(n.a, 4000, TEST_ADDR_B, 7, "hello", 5), 0);
+    assert_int_equal(test_net_run_until(&n, &ra.count, OASIS_NS_PER_SEC), 0);
+    assert_int_equal(rb.count, 1);
+    assert_int_equal(rb.src, TEST_ADDR_A);
+    assert_int_equal(rb.sport, 4000);
+    assert_int_equal(rb.dst, TEST_ADDR_B);
+    assert_int_equal(rb.dport, 7);
+    assert_int_equal(ra.count, 1);
+    assert_int_equal(ra.src, TEST_ADDR_B);
+    assert_int_equal(ra.sport, 7);
+    assert_int_equal(ra.len, 5);
+    assert_memory_equal(ra.data, "hello", 5);
+
+    /* An empty datagram is a datagram. */
+    ra.count = 0;
+    assert_int_equal(oasis_udp_send(n.a, 4000, TEST_ADDR_B, 7, NULL, 0), 0);
+    assert_int_equal(test_net_run_until(&n, &ra.count, OASIS_NS_PER_SEC), 0);
+    assert_int_equal(ra.len, 0);
+
+    assert_int_equal(udpc(n.a)->out_datagrams, 2);
+    assert_int_equal(udpc(n.b)->in_datagrams, 2);
+    assert_int_equal(udpc(n.b)->out_datagrams, 2);
+    assert_int_equal(udpc(n.a)->in_datagrams, 2);
+    test_net_fini(&n);
+}
+
+static int unreach_seen(void *ud)
+{
+    return oasis_stack_counters((oasis_stack *)ud)->icmp.in_dest_unreachs != 0;
+}
+
+static void test_port_unreachable(void **state)
+{
+    (void)state;
+    test_net n;
+    test_net_init(&n, NULL, NULL);
+    assert_int_equal(oasis_udp_send(n.a, 4000, TEST_ADDR_B, 9, "x", 1), 0);
+    assert_int_equal(oasis_wire_run(n.wire, unreach_seen, n.a, OASIS_NS_PER_SEC), 0);
+    assert_int_equal(udpc(n.b)->no_ports, 1);
+    assert_int_equal(oasis_stack_counters(n.b)->icmp.out_dest_unreachs, 1);
+    assert_int_equal(oasis_stack_counters(n.a)->icmp.in_dest_unreachs, 1);
+
+    /* Not for broadcasts: nobody answers a datagram to the subnet. */
+    assert_int_equal(oasis_udp_send(n.a, 4000, OASIS_IPV4(10, 0, 0, 255), 9, "x", 1), 0);
+    oasis_wire_run(n.wire, NULL, NULL, OASIS_NS_PER_SEC);
+    assert_int_equal(udpc(n.b)->no_ports, 2);
+    assert_int_equal(oasis_stack_counters(n.b)->icmp.out_dest_unreachs, 1);
+    test_net_fini(&n);
+}
+
+/* One stack, datagrams built by hand. */
+static void inject_udp(oasis_stack *s, const uint8_t *udp, size_t n)
+{
+    uint8_t frame[256];
+    static const uint8_t us[6] = {2, 0, 0, 0, 0, 1}, peer[6] = {2, 0, 0, 0, 0, 2};
+    oasis_ipv4_hdr h;
+    memset(&h, 0, sizeof h);
+    h.total_len = (uint16_t)(OASIS_IPV4_HLEN + n);
+    h.ttl = 64;
+    h.proto = OASIS_IPPROTO_UDP;
+    h.src = TEST_ADDR_B;
+    h.dst = TEST_ADDR_A;
+    oasis_eth_emit(frame, us, peer, OASIS_ETHERTYPE_IPV4);
+    oasis_ipv4_emit(frame + OASIS_ETH_HLEN, &h);
+    memcpy(frame + OASIS_ETH_HLEN + OASIS_IPV4_HLEN, udp, n);
+    oasis_stack_input(s, frame, OASIS_ETH_HLEN + OASIS_IPV4_HLEN + n);
+}
+
+static int null_send(oasis_link *l, const uint8_t *f, size_t n)
+{
+    (void)l, (void)f, (void)n;
+    return 0;
+}
+
+static void test_checksums(void **state)
+{
+    (void)state;
+    oasis_clock *c = oasis_clock_new_virtual(0);
+    oasis_stack_config cfg;
+    oasis_stack *s;
+    oasis_link link = {null_send, 1500, NULL, NULL};
+    rx r;
+    uint8_t udp[8 + 12];
+
+    memset(&r, 0, sizeof r);
+    test_stack_config(&cfg, c, 1);
+    assert_int_equal(oasis_stack_create(&cfg, &s), 0);
+    oasis_stack_set_link(s, &link);
+    assert_int_equal(oasis_udp_bind(s, 53, on_recv, &r), 0);
+
+    memcpy(udp + 8, "hello, world", 12);
+    oasis_udp_emit(udp, sizeof udp, 1111, 53, TEST_ADDR_B, TEST_ADDR_A);
+    inject_udp(s, udp, sizeof udp);
+    assert_int_equal(r.count, 1);
+
+    udp[10] ^= 0x20; /* corrupt the payload */
+    inject_udp(s, udp, sizeof udp);
+    assert_int_equal(r.count, 1);
+    assert_int_equal(udpc(s)->in_csum_errors, 1);
+
+    udp[6] = udp[7] = 0; /* no checksum: accepted as is */
+    inject_udp(s, udp, sizeof udp);
+    assert_int_equal(r.count, 2);
+    assert_memory_equal(r.data, "heLlo, world", 12);
+
+    /* Length field beyond the datagram; and under 8. */
+    oasis_udp_emit(udp, sizeof udp, 1111, 53, TEST_ADDR_B, TEST_ADDR_A);
+    udp[5] = 40;
+    inject_udp(s, udp, sizeof udp);
+    udp[5] = 4;
+    inject_udp(s, udp, sizeof udp);
+    inject_udp(s, udp, 6);
+    assert_int_equal(udpc(s)->in_errors, 3);
+    assert_int_equal(r.count, 2);
+    assert_int_equal(udpc(s)->in_datagrams, 2);
+
+    oasis_stack_destroy(s);
+    oasis_clock_free(c);
+}
+
+static void test_bind_api(void **state)
+{
+    (void)state;
+    test_net n;
+    rx r;
+    static uint8_t big[65508];
+    memset(&r, 0, sizeof r);
+    test_net_init(&n, NULL, NULL);
+
+    assert_int_equal(oasis_udp_bind(n.a, 0, on_recv, &r), OASIS_EINVAL);
+    assert_int_equal(oasis_udp_bind(n.a, 1, NULL, &r), OASIS_EINVAL);
+    assert_int_equal(oasis_udp_bind(n.a, 1, on_recv, &r), 0);
+    assert_int_equal(oasis_udp_bind(n.a, 1, on_recv, &r), OASIS_EADDRINUSE);
+    assert_int_equal(oasis_udp_unbind(n.a, 1), 0);
+    assert_int_equal(oasis_udp_unbind(n.a, 1), OASIS_ENOENT);
+
+    assert_int_equal(oasis_udp_send(n.a, 1, TEST_ADDR_B, 2, big, sizeof big), OASIS_EMSGSIZE);
+    assert_int_equal(oasis_udp_send(n.a, 1, OASIS_IPV4(1, 2, 3, 4), 2, big, 1), OASIS_ENOROUTE);
+    assert_int_equal(oasis_udp_send(n.a, 1, TEST_ADDR_B, 2, NULL, 1), OASIS_EINVAL);
+
+    /* The largest datagram crosses, fragmented; the callback may unbind. */
+    r.unbind = 1;
+    assert_int_equal(oasis_udp_bind(n.b, 2, on_recv, &r), 0);
+    assert_int_equal(oasis_udp_send(n.a, 1, TEST_ADDR_B, 2, big, sizeof big - 1), 0);
+    assert_int_equal(test_net_run_until(&n, &r.count, OASIS_NS_PER_SEC), 0);
+    assert_int_equal(r.len, 65507);
+    assert_int_equal(oasis_udp_unbind(n.b, 2), OASIS_ENOENT);
+    test_net_fini(&n);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_exchange_between_stacks),
+        cmocka_unit_test(test_port_unreachable),
+        cmocka_unit_test(test_checksums),
+        cmocka_unit_test(test_bind_api),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,597 @@
+/* The impaired wire: every impairment on its own between two endpoints (no
+ * stacks), with fixed seeds. Counts are asserted exactly for the seed (they
+ * are what this PRNG gives, so any change to the order of random draws shows
+ * up here) and checked against the configured probability with a wide
+ * margin, so the numbers are also plausible. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "core/sha256.h"
+#include "oasis/oasis.h"
+
+#define MAX_RX 200000
+
+typedef struct rx_rec {
+    uint64_t t;
+    uint32_t seq, len;
+} rx_rec;
+
+typedef struct endpoint {
+    oasis_clock *clock;
+    oasis_link *link;
+    uint8_t mac[6];
+    rx_rec *rx;
+    size_t nrx;
+    uint8_t last[2048];   /* copy of the last frame received */
+    uint32_t last_len;
+    oasis_sha256 trace;   /* hash of every (time, frame) received */
+} endpoint;
+
+typedef struct rig {
+    oasis_clock *clock;
+    oasis_wire *wire;
+    endpoint a, b;
+} rig;
+
+static void on_rx(void *ud, const uint8_t *frame, size_t len)
+{
+    endpoint *e = ud;
+    assert_true(e->nrx < MAX_RX);
+    uint32_t seq = 0;
+    if (len >= 18)
+        seq = (uint32_t)frame[14] << 24 | (uint32_t)frame[15] << 16 | (uint32_t)frame[16] << 8 |
+              frame[17];
+    uint64_t now = oasis_clock_now(e->clock);
+    e->rx[e->nrx++] = (rx_rec){now, seq, (uint32_t)len};
+    e->last_len = (uint32_t)(len < sizeof e->last ? len : sizeof e->last);
+    memcpy(e->last, frame, e->last_len);
+    oasis_sha256_update(&e->trace, &now, sizeof now);
+    oasis_sha256_update(&e->trace, frame, len);
+}
+
+static void endpoint_init(rig *r, endpoint *e, uint8_t n)
+{
+    e->clock = r->clock;
+    uint8_t mac[6] = {0x02, 0, 0, 0, 0, n};
+    memcpy(e->mac, mac, 6);
+    e->rx = calloc(MAX_RX, sizeof *e->rx);
+    assert_non_null(e->rx);
+    oasis_sha256_init(&e->trace);
+    e->link = oasis_wire_attach_endpoint(r->wire, mac, on_rx, e);
+    assert_non_null(e->link);
+}
+
+static void rig_init(rig *r, uint64_t seed, uint32_t queue_frames)
+{
+    memset(r, 0, sizeof *r);
+    r->clock = oasis_clock_new_virtual(1000 * OASIS_NS_PER_SEC);
+    assert_non_null(r->clock);
+    oasis_wire_config wc;
+    oasis_wire_config_init(&wc);
+    wc.seed = seed;
+    if (queue_frames)
+        wc.queue_frames = queue_frames;
+    assert_int_equal(oasis_wire_create(r->clock, &wc, &r->wire), 0);
+    endpoint_init(r, &r->a, 1);
+    endpoint_init(r, &r->b, 2);
+}
+
+static void rig_fini(rig *r)
+{
+    oasis_wire_destroy(r->wire);
+    oasis_clock_free(r->clock);
+    free(r->a.rx);
+    free(r->b.rx);
+}
+
+/* Frame from e to its peer: Ethernet header, 32-bit sequence number, then a
+ * byte pattern; len bytes in all (>= 18). */
+static void send_frame(endpoint *from, const endpoint *to, uint32_t seq, size_t len)
+{
+    uint8_t f[2048];
+    assert_true(len >= 18 && len <= sizeof f);
+    memcpy(f, to->mac, 6);
+    memcpy(f + 6, from->mac, 6);
+    f[12] = 0x88;
+    f[13] = 0xb5; /* local experimental ethertype */
+    f[14] = (uint8_t)(seq >> 24);
+    f[15] = (uint8_t)(seq >> 16);
+    f[16] = (uint8_t)(seq >> 8);
+    f[17] = (uint8_t)seq;
+    for (size_t i = 18; i < len; i++)
+        f[i] = (uint8_t)(i * 7 + seq);
+    assert_int_equal(from->link->send(from->link, f, len), 0);
+}
+
+/* Sends n frames a->b, one every gap_ns, running the wire in between, then
+ * drains the wire. */
+static void pump(rig *r, uint32_t n, size_t len, uint64_t gap_ns)
+{
+    for (uint32_t i = 0; i < n; i++) {
+        uint64_t next = oasis_clock_now(r->clock) + gap_ns;
+        send_frame(&r->a, &r->b, i, len);
+        oasis_wire_run(r->wire, NULL, NULL, gap_ns);
+        oasis_clock_set(r->clock, next); /* run returns early when idle */
+    }
+    oasis_wire_run(r->wire, NULL, NULL, 3600 * OASIS_NS_PER_SEC);
+}
+
+static oasis_wire_stats stats_ab(const rig *r)
+{
+    oasis_wire_stats st;
+    assert_int_equal(oasis_wire_stats_get(r->wire, r->a.link, r->b.link, &st), 0);
+    return st;
+}
+
+static void assert_balanced(const oasis_wire_stats *st)
+{
+    assert_int_equal(st->sent + st->duplicated, st->delivered + st->dropped_loss +
+                                                    st->dropped_burst + st->dropped_queue +
+                                                    st->dropped_full);
+}
+
+static void test_perfect_wire(void **state)
+{
+    rig r;
+    rig_init(&r, 1, 0);
+    pump(&r, 1000, 100, 0);
+    assert_int_equal(r.b.nrx, 1000);
+    for (uint32_t i = 0; i < 1000; i++)
+        assert_int_equal(r.b.rx[i].seq, i);
+    assert_int_equal(r.a.nrx, 0);
+    oasis_wire_stats st = stats_ab(&r);
+    assert_int_equal(st.sent, 1000);
+    assert_int_equal(st.delivered, 1000);
+    assert_int_equal(st.bytes_delivered, 100000);
+    rig_fini(&r);
+}
+
+static void test_random_loss(void **state)
+{
+    rig r;
+    rig_init(&r, 42, 0);
+    oasis_impair g;
+    oasis_impair_init(&g);
+    g.loss = 0.1;
+    assert_int_equal(oasis_wire_impair(r.wire, r.a.link, NULL, &g), 0);
+    pump(&r, 20000, 64, 0);
+    oasis_wire_stats st = stats_ab(&r);
+    assert_balanced(&st);
+    assert_int_equal(st.sent, 20000);
+    assert_true(st.dropped_loss > 1800 && st.dropped_loss < 2200);
+    assert_int_equal(st.dropped_loss, 1980);
+    assert_int_equal(r.b.nrx, 20000 - st.dropped_loss);
+    /* Survivors arrive in order, each once. */
+    for (size_t i = 1; i < r.b.nrx; i++)
+        assert_true(r.b.rx[i].seq > r.b.rx[i - 1].seq);
+    rig_fini(&r);
+}
+
+/* The reverse direction is untouched by the forward one's impairments. */
+static void test_per_direction(void **state)
+{
+    rig r;
+    rig_init(&r, 7, 0);
+    oasis_impair g;
+    oasis_impair_init(&g);
+    g.loss = 1.0;
+    assert_int_equal(oasis_wire_impair(r.wire, r.a.link, r.b.link, &g), 0);
+    for (uint32_t i = 0; i < 100; i++) {
+        send_frame(&r.a, &r.b, i, 60);
+        send_frame(&r.b, &r.a, i, 60);
+    }
+    oasis_wire_run(r.wire, NULL, NULL, OASIS_NS_PER_SEC);
+    assert_int_equal(r.b.nrx, 0);
+    assert_int_equal(r.a.nrx, 100);
+    oasis_wire_stats st;
+    assert_int_equal(oasis_wire_stats_get(r.wire, r.b.link, NULL, &st), 0);
+    assert_int_equal(st.delivered, 100);
+    assert_int_equal(oasis_wire_stats_get(r.wire, NULL, NULL, &st), 0);
+    assert_int_equal(st.sent, 200);
+    assert_int_equal(st.dropped_loss, 100);
+    /* Healing the link: frames flow again. */
+    assert_int_equal(oasis_wire_impair(r.wire, r.a.link, r.b.link, NULL), 0);
+    send_frame(&r.a, &r.b, 1000, 60);
+    oasis_wire_run(r.wire, NULL, NULL, OASIS_NS_PER_SEC);
+    assert_int_equal(r.b.nrx, 1);
+    rig_fini(&r);
+}
+
+/* Gilbert-Elliott with a lossless good state and a lossy bad state: losses
+ * come in runs whose mean length is 1/p(bad->good). */
+static void test_burst_loss(void **state)
+{
+    rig r;
+    rig_init(&r, 3, 0);
+    oasis_impair g;
+    oasis_impair_init(&g);
+    g.ge_p_good_bad = 0.01;
+    g.ge_p_bad_good = 0.25;
+    g.ge_loss_good = 0;
+    g.ge_loss_bad = 1;
+    assert_int_equal(oasis_wire_impair(r.wire, r.a.link, NULL, &g), 0);
+    const uint32_t n = 100000;
+    pump(&r, n, 64, OASIS_NS_PER_US);
+    oasis_wire_stats st = stats_ab(&r);
+    assert_balanced(&st);
+    assert_int_equal(st.dropped_loss, 0);
+
+    /* Runs of missing sequence numbers. */
+    uint32_t bursts = 0, lost = 0, expect = 0;
+    for (size_t i = 0; i < r.b.nrx; i++) {
+        uint32_t s = r.b.rx[i].seq;
+        if (s > expect) {
+            bursts++;
+            lost += s - expect;
+        }
+        expect = s + 1;
+    }
+    if (expect < n) {
+        bursts++;
+        lost += n - expect;
+    }
+    assert_int_equal(lost, st.dropped_burst);
+    double mean = (double)lost / bursts;
+    assert_true(mean > 3.4 && mean < 4.6);
+    /* Stationary loss rate: p_gb / (p_gb + p_bg) = 1/26. */
+    assert_true(lost > n / 26 * 8 / 10 && lost < n / 26 * 12 / 10);
+    assert_int_equal(lost, 3920);
+    assert_int_equal(bursts, 971);
+    rig_fini(&r);
+}
+
+static void test_duplication(void **state)
+{
+    rig r;
+    rig_init(&r, 5, 0);
+    oasis_impair g;
+    oasis_impair_init(&g);
+    g.duplicate = 0.2;
+    g.delay_ns = 5 * OASIS_NS_PER_MS;
+    assert_int_equal(oasis_wire_impair(r.wire, r.a.link, NULL, &g), 0);
+    pump(&r, 5000, 64, 100 * OASIS_NS_PER_US);
+    oasis_wire_stats st = stats_ab(&r);
+    assert_balanced(&st);
+    assert_int_equal(r.b.nrx, 5000 + st.duplicated);
+    assert_true(st.duplicated > 900 && st.duplicated < 1100);
+    assert_int_equal(st.duplicated, 946);
+    /* A copy comes right after its original; otherwise the order holds. */
+    uint32_t dups = 0;
+    for (size_t i = 1; i < r.b.nrx; i++) {
+        if (r.b.rx[i].seq == r.b.rx[i - 1].seq) {
+            dups++;
+            assert_true(r.b.rx[i].t == r.b.rx[i - 1].t);
+        } else {
+            assert_int_equal(r.b.rx[i].seq, r.b.rx[i - 1].seq + 1);
+        }
+    }
+    assert_int_equal(dups, st.duplicated);
+    rig_fini(&r);
+}
+
+/* Every corrupted frame differs from what was sent in exactly one bit, and
+ * never inside the Ethernet header. */
+static void test_corruption(void **state)
+{
+    rig r;
+    rig_init(&r, 11, 0);
+    oasis_impair g;
+    oasis_impair_init(&g);
+    g.corrupt = 1.0;
+    assert_int_equal(oasis_wire_impair(r.wire, r.a.link, NULL, &g), 0);
+    uint8_t sent[200];
+    for (uint32_t i = 0; i < 2000; i++) {
+        size_t len = 18 + i % 150;
+        send_frame(&r.a, &r.b, i, len);
+        /* Rebuild what was sent to compare. */
+        memcpy(sent, r.b.mac, 6);
+        memcpy(sent + 6, r.a.mac, 6);
+        sent[12] = 0x88;
+        sent[13] = 0xb5;
+        sent[14] = (uint8_t)(i >> 24);
+        sent[15] = (uint8_t)(i >> 16);
+        sent[16] = (uint8_t)(i >> 8);
+        sent[17] = (uint8_t)i;
+        for (size_t k = 18; k < len; k++)
+            sent[k] = (uint8_t)(k * 7 + i);
+        oasis_wire_run(r.wire, NULL, NULL, OASIS_NS_PER_MS);
+        assert_int_equal(r.b.nrx, i + 1);
+        assert_int_equal(r.b.last_len, len);
+        assert_memory_equal(r.b.last, sent, 14);
+        int bits = 0;
+        for (size_t k = 14; k < len; k++)
+            bits += __builtin_popcount((unsigned)(r.b.last[k] ^ sent[k]));
+        assert_int_equal(bits, 1);
+    }
+    oasis_wire_stats st = stats_ab(&r);
+    assert_int_equal(st.corrupted, 2000);
+    assert_int_equal(st.delivered, 2000);
+    rig_fini(&r);
+}
+
+/* Jitter spreads delivery times but never reorders. */
+static void test_jitter_keeps_order(void **state)
+{
+    rig r;
+    rig_init(&r, 13, 0);
+    oasis_impair g;
+    oasis_impair_init(&g);
+    g.delay_ns = 10 * OASIS_NS_PER_MS;
+    g.jitter_ns = 20 * OASIS_NS_PER_MS;
+    assert_int_equal(oasis_wire_impair(r.wire, r.a.link, NULL, &g), 0);
+    uint64_t t0 = oasis_clock_now(r.clock);
+    pump(&r, 2000, 64, OASIS_NS_PER_MS);
+    assert_int_equal(r.b.nrx, 2000);
+    uint64_t min_lat = UINT64_MAX, max_lat = 0;
+    for (uint32_t i = 0; i < 2000; i++) {
+        assert_int_equal(r.b.rx[i].seq, i);
+        if (i)
+            assert_true(r.b.rx[i].t >= r.b.rx[i - 1].t);
+        uint64_t lat = r.b.rx[i].t - (t0 + i * OASIS_NS_PER_MS);
+        if (lat < min_lat)
+            min_lat = lat;
+        if (lat > max_lat)
+            max_lat = lat;
+    }
+    assert_true(min_lat >= g.delay_ns);
+    assert_true(min_lat < g.delay_ns + g.jitter_ns / 2);
+    assert_true(max_lat <= g.delay_ns + g.jitter_ns);
+    assert_true(max_lat > g.delay_ns + g.jitter_ns - 2 * OASIS_NS_PER_MS);
+    rig_fini(&r);
+}
+
+/* Held-back frames arrive reorder_delay later, overtaken by later frames. */
+static void test_reordering(void **state)
+{
+    rig r;
+    rig_init(&r, 17, 0);
+    oasis_impair g;
+    oasis_impair_init(&g);
+    g.reorder = 0.05;
+    g.reorder_delay_ns = 3 * OASIS_NS_PER_MS;
+    assert_int_equal(oasis_wire_impair(r.wire, r.a.link, NULL, &g), 0);
+    uint64_t t0 = oasis_clock_now(r.clock);
+    pump(&r, 10000, 64, OASIS_NS_PER_MS / 2);
+    oasis_wire_stats st = stats_ab(&r);
+    assert_int_equal(r.b.nrx, 10000);
+    assert_true(st.reordered > 400 && st.reordered < 600);
+    assert_int_equal(st.reordered, 548);
+    /* Each frame once; late ones exactly 3 ms late. */
+    uint8_t *seen = calloc(10000, 1);
+    assert_non_null(seen);
+    uint32_t late = 0, out_of_order = 0;
+    for (size_t i = 0; i < r.b.nrx; i++) {
+        uint32_t s = r.b.rx[i].seq;
+        assert_true(s < 10000 && !seen[s]);
+        seen[s] = 1;
+        uint64_t lat = r.b.rx[i].t - (t0 + s * (OASIS_NS_PER_MS / 2));
+        assert_true(lat == 0 || lat == g.reorder_delay_ns);
+        late += lat != 0;
+        if (i && s < r.b.rx[i - 1].seq)
+            out_of_order++;
+    }
+    free(seen);
+    assert_int_equal(late, st.reordered);
+    assert_true(out_of_order > 0);
+    rig_fini(&r);
+}
+
+/* A burst through a bottleneck leaves one frame every len*8/rate. */
+static void test_bottleneck_spacing(void **state)
+{
+    rig r;
+    rig_init(&r, 19, 0);
+    oasis_impair g;
+    oasis_impair_init(&g);
+    g.rate_bps = 12000000; /* 1500 bytes take exactly 1 ms */
+    g.delay_ns = 7 * OASIS_NS_PER_MS;
+    assert_int_equal(oasis_wire_impair(r.wire, r.a.link, NULL, &g), 0);
+    uint64_t t0 = oasis_clock_now(r.clock);
+    for (uint32_t i = 0; i < 50; i++)
+        send_frame(&r.a, &r.b, i, 1500);
+    oasis_wire_run(r.wire, NULL, NULL, OASIS_NS_PER_SEC);
+    assert_int_equal(r.b.nrx, 50);
+    for (uint32_t i = 0; i < 50; i++)
+        assert_int_equal(r.b.rx[i].t, t0 + (i + 1) * OASIS_NS_PER_MS + g.delay_ns);
+
+    /* 100-byte frames at 3 Mbit/s: 266666.67 ns each; the remainder is
+     * carried, so 3 frames take exactly 800 us. */
+    g.rate_bps = 3000000;
+    g.delay_ns = 0;
+    assert_int_equal(oasis_wire_impair(r.wire, r.a.link, NULL, &g), 0);
+    t0 = oasis_clock_now(r.clock);
+    size_t base = r.b.nrx;
+    for (uint32_t i = 0; i < 30; i++)
+        send_frame(&r.a, &r.b, i, 100);
+    oasis_wire_run(r.wire, NULL, NULL, OASIS_NS_PER_SEC);
+    assert_int_equal(r.b.nrx, base + 30);
+    for (uint32_t k = 1; k <= 10; k++)
+        assert_int_equal(r.b.rx[base + 3 * k - 1].t, t0 + k * 800 * OASIS_NS_PER_US);
+    rig_fini(&r);
+}
+
+/* Tail drop: a burst into a queue of 10 frames keeps 10; once the queue
+ * drains there is room again. The byte bound works the same way. */
+static void test_bottleneck_queue(void **state)
+{
+    rig r;
+    rig_init(&r, 23, 0);
+    oasis_impair g;
+    oasis_impair_init(&g);
+    g.rate_bps = 12000000;
+    g.queue_frames = 10;
+    assert_int_equal(oasis_wire_impair(r.wire, r.a.link, NULL, &g), 0);
+    for (uint32_t i = 0; i < 50; i++)
+        send_frame(&r.a, &r.b, i, 1500);
+    oasis_wire_stats st = stats_ab(&r);
+    assert_int_equal(st.dropped_queue, 40);
+    oasis_wire_run(r.wire, NULL, NULL, 5500 * OASIS_NS_PER_US); /* 5 frames left */
+    for (uint32_t i = 50; i < 60; i++)
+        send_frame(&r.a, &r.b, i, 1500);
+    oasis_wire_run(r.wire, NULL, NULL, OASIS_NS_PER_SEC);
+    st = stats_ab(&r);
+    assert_int_equal(st.dropped_queue, 45);
+    assert_int_equal(r.b.nrx, 15);
+    assert_int_equal(r.b.rx[9].seq, 9);
+    assert_int_equal(r.b.rx[10].seq, 50);
+    assert_int_equal(r.b.rx[14].seq, 54);
+    assert_balanced(&st);
+
+    g.queue_frames = 0;
+    g.queue_bytes = 4000; /* two 1500-byte frames fit, a third does not */
+    assert_int_equal(oasis_wire_impair(r.wire, r.a.link, NULL, &g), 0);
+    for (uint32_t i = 0; i < 5; i++)
+        send_frame(&r.a, &r.b, i, 1500);
+    st = stats_ab(&r);
+    assert_int_equal(st.dropped_queue, 48);
+    rig_fini(&r);
+}
+
+/* The wire's own frame limit counts as oasis_wire_drops. */
+static void test_wire_full(void **state)
+{
+    rig r;
+    rig_init(&r, 29, 5);
+    for (uint32_t i = 0; i < 8; i++)
+        send_frame(&r.a, &r.b, i, 60);
+    assert_int_equal(oasis_wire_drops(r.wire), 3);
+    oasis_wire_stats st = stats_ab(&r);
+    assert_int_equal(st.dropped_full, 3);
+    oasis_wire_run(r.wire, NULL, NULL, OASIS_NS_PER_SEC);
+    assert_int_equal(r.b.nrx, 5);
+    rig_fini(&r);
+}
+
+static void all_impairments(oasis_impair *g)
+{
+    oasis_impair_init(g);
+    g->loss = 0.02;
+    g->ge_p_good_bad = 0.01;
+    g->ge_p_bad_good = 0.3;
+    g->ge_loss_bad = 0.8;
+    g->corrupt = 0.01;
+    g->delay_ns = 20 * OASIS_NS_PER_MS;
+    g->jitter_ns = 5 * OASIS_NS_PER_MS;
+    g->reorder = 0.02;
+    g->duplicate = 0.01;
+    g->rate_bps = 10000000;
+    g->queue_frames = 30;
+}
+
+/* Both directions busy at once, every impairment on: the trace (delivery
+ * times and bytes) is a function of the seed alone. */
+static void trace_run(uint64_t seed, uint8_t digest_a[32], uint8_t digest_b[32])
+{
+    rig r;
+    rig_init(&r, seed, 0);
+    oasis_impair g;
+    all_impairments(&g);
+    assert_int_equal(oasis_wire_impair(r.wire, r.a.link, NULL, &g), 0);
+    g.rate_bps = 2000000;
+    assert_int_equal(oasis_wire_impair(r.wire, r.b.link, NULL, &g), 0);
+    for (uint32_t i = 0; i < 3000; i++) {
+        send_frame(&r.a, &r.b, i, 18 + (i * 37) % 1400);
+        if (i % 3 == 0)
+            send_frame(&r.b, &r.a, i, 60);
+        oasis_wire_run(r.wire, NULL, NULL, (i % 5) * 100 * OASIS_NS_PER_US);
+    }
+    oasis_wire_run(r.wire, NULL, NULL, 10 * OASIS_NS_PER_SEC);
+    oasis_wire_stats st;
+    assert_int_equal(oasis_wire_stats_get(r.wire, NULL, NULL, &st), 0);
+    assert_balanced(&st);
+    assert_true(st.dropped_loss && st.dropped_burst && st.dropped_queue && st.corrupted &&
+                st.reordered && st.duplicated);
+    oasis_sha256_final(&r.a.trace, digest_a);
+    oasis_sha256_final(&r.b.trace, digest_b);
+    rig_fini(&r);
+}
+
+static void test_same_seed_same_trace(void **state)
+{
+    uint8_t a1[32], b1[32], a2[32], b2[32], a3[32], b3[32];
+    trace_run(1234, a1, b1);
+    trace_run(1234, a2, b2);
+    trace_run(1235, a3, b3);
+    assert_memory_equal(a1, a2, 32);
+    assert_memory_equal(b1, b2, 32);
+    assert_memory_not_equal(a1, a3, 32);
+    assert_memory_not_equal(b1, b3, 32);
+}
+
+static void test_invalid_config(void **state)
+{
+    rig r;
+    rig_init(&r, 31, 0);
+    oasis_impair g;
+    oasis_impair_init(&g);
+    g.loss = 1.5;
+    assert_int_equal(oasis_wire_impair(r.wire, r.a.link, NULL, &g), OASIS_EINVAL);
+    g.loss = 0.0 / 0.0;
+    assert_int_equal(oasis_wire_impair(r.wire, r.a.link, NULL, &g), OASIS_EINVAL);
+    g.loss = 0;
+    g.duplicate = -0.1;
+    assert_int_equal(oasis_wire_impair(r.wire, r.a.link, NULL, &g), OASIS_EINVAL);
+    g.duplicate = 0;
+    oasis_link foreign = {0};
+    assert_int_equal(oasis_wire_impair(r.wire, &foreign, NULL, &g), OASIS_EINVAL);
+    assert_int_equal(oasis_wire_impair(r.wire, r.a.link, r.a.link, &g), OASIS_EINVAL);
+    assert_int_equal(oasis_wire_impair(r.wire, r.a.link, &foreign, &g), OASIS_EINVAL);
+    oasis_wire_stats st;
+    assert_int_equal(oasis_wire_stats_get(r.wire, &foreign, NULL, &st), OASIS_EINVAL);
+    uint8_t tiny[10] = {0};
+    assert_int_equal(r.a.link->send(r.a.link, tiny, sizeof tiny), OASIS_EMSGSIZE);
+    rig_fini(&r);
+}
+
+/* A third port attached after impair(from, NULL) inherits the sender's
+ * impairments; broadcasts are impaired per direction. */
+static void test_late_port_and_broadcast(void **state)
+{
+    rig r;
+    rig_init(&r, 37, 0);
+    oasis_impair g;
+    oasis_impair_init(&g);
+    g.loss = 1.0;
+    assert_int_equal(oasis_wire_impair(r.wire, r.a.link, NULL, &g), 0);
+    endpoint c;
+    memset(&c, 0, sizeof c);
+    endpoint_init(&r, &c, 3);
+    assert_int_equal(oasis_wire_impair(r.wire, r.a.link, r.b.link, NULL), 0);
+    endpoint bcast = {0};
+    memset(bcast.mac, 0xff, 6);
+    send_frame(&r.a, &bcast, 1, 60); /* to b (healed) and c (lossy) */
+    send_frame(&c, &bcast, 2, 60);   /* to a and b, perfect */
+    oasis_wire_run(r.wire, NULL, NULL, OASIS_NS_PER_SEC);
+    assert_int_equal(r.b.nrx, 2);
+    assert_int_equal(c.nrx, 0);
+    assert_int_equal(r.a.nrx, 1);
+    free(c.rx);
+    rig_fini(&r);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_perfect_wire),
+        cmocka_unit_test(test_random_loss),
+        cmocka_unit_test(test_per_direction),
+        cmocka_unit_test(test_burst_loss),
+        cmocka_unit_test(test_duplication),
+        cmocka_unit_test(test_corruption),
+        cmocka_unit_test(test_jitter_keeps_order),
+        cmocka_unit_test(test_reordering),
+        cmocka_unit_test(test_bottleneck_spacing),
+        cmocka_unit_test(test_bottleneck_queue),
+        cmocka_unit_test(test_wire_full),
+        cmocka_unit_test(test_same_seed_same_trace),
+        cmocka_unit_test(test_invalid_config),
+        cmocka_unit_test(test_late_port_and_broadcast),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,99 @@
+/* The `oasis` command: shared pieces of its subcommands. */
+#ifndef OASIS_TOOL_CLI_H
+#define OASIS_TOOL_CLI_H
+
+#include <getopt.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "oasis/oasis.h"
+#include "oasis/loop.h"
+#include "oasis/tap.h"
+
+/* Exit codes shared by the subcommands. */
+enum {
+    EXIT_OK = 0,
+    EXIT_FAIL = 1,     /* operation failed (no reply, bad HTTP status, short body) */
+    EXIT_USAGE = 2,    /* bad arguments */
+    EXIT_SETUP = 3,    /* the TAP device or the stack could not be set up */
+    EXIT_REFUSED = 4,  /* connection refused */
+    EXIT_TIMEDOUT = 5, /* connection timed out or died (keepalive) */
+};
+
+/* Options every subcommand takes (the network side). */
+typedef struct net_opts {
+    const char *tap;
+    uint32_t addr;
+    uint8_t prefix;
+    uint32_t gw;     /* 0: none */
+    int gw_given;
+    uint8_t mac[6];
+    int mac_given;
+    uint32_t mtu;
+    int create;
+    const char *pcap;
+    uint64_t seed;
+    int seed_given;
+    int verbose;
+} net_opts;
+
+/* The live network: clock, stack, TAP device and loop. */
+typedef struct net {
+    net_opts opt;
+    oasis_clock *clock;
+    oasis_stack *stack;
+    oasis_tap *tap;
+    oasis_loop *loop;
+    oasis_pcap *pcap;
+} net;
+
+/* getopt_long codes of the common options start here. */
+#define NET_OPT_BASE 1000
+/* The common long options; append them to a subcommand's table. */
+extern const struct option net_long_options[];
+extern const char net_options_help[];
+
+void net_opts_init(net_opts *o);
+/* Handles a common option; returns 1 if it was one, 0 if not, -1 on a bad
+ * value (message printed). */
+int net_opts_handle(net_opts *o, int code, const char *arg);
+/* Builds "common + own" option tables; returns a malloc'd array. */
+struct option *net_merge_options(const struct option *own);
+
+/* Opens the TAP, creates the stack and the loop. Prints why on failure and
+ * returns EXIT_SETUP. */
+int net_up(net *n, const net_opts *o);
+void net_down(net *n);
+/* Prints the stack's main counters to stderr (verbose runs). */
+void net_print_counters(const net *n);
+
+/* SIGINT/SIGTERM set this; the loop watches it. */
+volatile sig_atomic_t *cli_stop_flag(void);
+void cli_install_signals(void);
+
+/* Parsers for arguments: 0 or -1. */
+int parse_u64(const char *s, uint64_t max, uint64_t *out);
+/* "10", "64K", "1M", "1G" (binary units) */
+int parse_size(const char *s, uint64_t *out);
+/* Seconds with a fraction, e.g. "0.5"; into nanoseconds. */
+int parse_seconds(const char *s, uint64_t *ns);
+/* "AFTER,INTERVAL,PROBES" in seconds, e.g. "1,1,3". */
+int parse_keepalive(const char *s, oasis_keepalive *ka);
+
+/* The deterministic byte pattern of /bytes/N and `oasis pattern`: byte i is
+ * (i mod 251 + floor(i / 65536)) mod 256. Fills buf with bytes
+ * [off, off + len). */
+typedef struct pattern {
+    uint8_t table[251 + 65536]; /* table[j] = j mod 251 */
+} pattern;
+void pattern_init(pattern *p);
+void pattern_fill(const pattern *p, uint64_t off, uint8_t *buf, size_t len);
+
+int cmd_serve(int argc, char **argv);
+int cmd_get(int argc, char **argv);
+int cmd_ping(int argc, char **argv);
+int cmd_nc(int argc, char **argv);
+int cmd_pattern(int argc, char **argv);
+
+#endif

@@ -1,0 +1,321 @@
+/* HTTP/1.1 message heads and chunked bodies (RFC 9112). Lenient where
+ * RFC 9112 allows (bare LF line ends, any header case), strict where a
+ * mistake would change the framing of the body (Content-Length). */
+#include "http.h"
+
+#include "oasis/ip.h"
+
+#include <ctype.h>
+#include <string.h>
+#include <strings.h>
+
+long http_head_end(const char *buf, size_t len)
+{
+    for (size_t i = 0; i < len; i++) {
+        if (buf[i] != '\n')
+            continue;
+        if (i + 1 < len && buf[i + 1] == '\n')
+            return (long)(i + 2);
+        if (i + 2 < len && buf[i + 1] == '\r' && buf[i + 2] == '\n')
+            return (long)(i + 3);
+    }
+    return len >= HTTP_MAX_HEAD ? -1 : 0;
+}
+
+/* Next line of the head: [*p, end of line) without CR; advances *p. */
+static int next_line(const char **p, const char *end, const char **line, size_t *n)
+{
+    const char *s = *p;
+    const char *nl = memchr(s, '\n', (size_t)(end - s));
+    if (!nl)
+        return 0;
+    *line = s;
+    *n = (size_t)(nl - s);
+    if (*n && s[*n - 1] == '\r')
+        (*n)--;
+    *p = nl + 1;
+    return 1;
+}
+
+static int parse_len(const char *v, size_t n, uint64_t *out)
+{
+    uint64_t x = 0;
+    if (n == 0 || n > 18)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        if (!isdigit((unsigned char)v[i]))
+            return -1;
+        x = x * 10 + (uint64_t)(v[i] - '0');
+    }
+    *out = x;
+    return 0;
+}
+
+/* Does the comma-separated header value contain token tok? */
+static int has_token(const char *v, size_t n, const char *tok)
+{
+    size_t tl = strlen(tok);
+    for (size_t i = 0; i + tl <= n; i++) {
+        int start = i == 0 || v[i - 1] == ',' || v[i - 1] == ' ';
+        int stop = i + tl == n || v[i + tl] == ',' || v[i + tl] == ' ';
+        if (start && stop && strncasecmp(v + i, tok, tl) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+typedef struct head_fields {
+    int conn_close, conn_keep_alive, chunked, other_coding;
+    int have_len, bad_len;
+    uint64_t len;
+} head_fields;
+
+/* One "Name: value" line; unknown names are ignored. */
+static int parse_field(const char *line, size_t n, head_fields *f)
+{
+    const char *colon = memchr(line, ':', n);
+    if (!colon || colon == line || line[0] == ' ' || line[0] == '\t')
+        return -1;
+    size_t nl = (size_t)(colon - line);
+    const char *v = colon + 1, *ve = line + n;
+    while (v < ve && (*v == ' ' || *v == '\t'))
+        v++;
+    while (ve > v && (ve[-1] == ' ' || ve[-1] == '\t'))
+        ve--;
+    size_t vn = (size_t)(ve - v);
+
+    if (nl == 10 && strncasecmp(line, "connection", nl) == 0) {
+        f->conn_close |= has_token(v, vn, "close");
+        f->conn_keep_alive |= has_token(v, vn, "keep-alive");
+    } else if (nl == 14 && strncasecmp(line, "content-length", nl) == 0) {
+        uint64_t x = 0;
+        /* Two different lengths make the framing ambiguous: refuse. */
+        if (parse_len(v, vn, &x) != 0 || (f->have_len && x != f->len))
+            f->bad_len = 1;
+        f->have_len = 1;
+        f->len = x;
+    } else if (nl == 17 && strncasecmp(line, "transfer-encoding", nl) == 0) {
+        if (vn == 7 && strncasecmp(v, "chunked", 7) == 0)
+            f->chunked = 1;
+        else
+            f->other_coding = 1;
+    }
+    return 0;
+}
+
+static int parse_fields(const char **p, const char *end, head_fields *f)
+{
+    const char *line;
+    size_t n;
+    memset(f, 0, sizeof *f);
+    while (next_line(p, end, &line, &n)) {
+        if (n == 0)
+            return 0;
+        if (parse_field(line, n, f) != 0)
+            return -1;
+    }
+    return -1; /* no empty line */
+}
+
+static int parse_version(const char *v, size_t n, int *minor)
+{
+    if (n != 8 || memcmp(v, "HTTP/1.", 7) != 0 || !isdigit((unsigned char)v[7]))
+        return -1;
+    *minor = v[7] - '0';
+    return 0;
+}
+
+static int hexval(int c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    c = tolower(c);
+    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* Copies the target's path (before '?') percent-decoded; refuses NULs. */
+static int decode_path(const char *t, size_t n, char *out, size_t cap)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < n && t[i] != '?' && t[i] != '#'; i++) {
+        int c = (unsigned char)t[i];
+        if (c == '%') {
+            if (i + 2 >= n || hexval(t[i + 1]) < 0 || hexval(t[i + 2]) < 0)
+                return 400;
+            c = hexval(t[i + 1]) * 16 + hexval(t[i + 2]);
+            i += 2;
+        }
+        if (c == 0)
+            return 400;
+        if (o + 1 >= cap)
+            return 414;
+        out[o++] = (char)c;
+    }
+    out[o] = '\0';
+    return 0;
+}
+
+int http_parse_request(const char *head, size_t len, http_request *r)
+{
+    const char *p = head, *end = head + len, *line;
+    size_t n;
+    head_fields f;
+
+    memset(r, 0, sizeof *r);
+    if (!next_line(&p, end, &line, &n))
+        return 400;
+    const char *sp1 = memchr(line, ' ', n);
+    const char *sp2 = sp1 ? memchr(sp1 + 1, ' ', (size_t)(line + n - sp1 - 1)) : NULL;
+    if (!sp1 || !sp2 || sp1 == line || (size_t)(sp1 - line) >= sizeof r->method)
+        return 400;
+    memcpy(r->method, line, (size_t)(sp1 - line));
+    const char *target = sp1 + 1;
+    size_t tlen = (size_t)(sp2 - target);
+    if (tlen == 0 || target[0] != '/')
+        return 400;
+    if (parse_version(sp2 + 1, (size_t)(line + n - sp2 - 1), &r->minor) != 0)
+        return 505;
+    int rc = decode_path(target, tlen, r->path, sizeof r->path);
+    if (rc)
+        return rc;
+    if (parse_fields(&p, end, &f) != 0 || f.bad_len)
+        return 400;
+    if (f.chunked || f.other_coding)
+        return 501;
+    r->content_length = f.have_len ? f.len : 0;
+    r->keep_alive = r->minor >= 1 ? !f.conn_close : f.conn_keep_alive;
+    return 0;
+}
+
+int http_parse_response(const char *head, size_t len, http_response *r)
+{
+    const char *p = head, *end = head + len, *line;
+    size_t n;
+    head_fields f;
+
+    memset(r, 0, sizeof *r);
+    if (!next_line(&p, end, &line, &n) || n < 12 || parse_version(line, 8, &r->minor) != 0 ||
+        line[8] != ' ')
+        return -1;
+    for (int i = 9; i < 12; i++) {
+        if (!isdigit((unsigned char)line[i]))
+            return -1;
+        r->status = r->status * 10 + (line[i] - '0');
+    }
+    if (parse_fields(&p, end, &f) != 0 || f.bad_len || f.other_coding)
+        return -1;
+    r->chunked = f.chunked;
+    r->content_length = f.have_len && !f.chunked ? (int64_t)f.len : -1;
+    r->keep_alive = r->minor >= 1 ? !f.conn_close : f.conn_keep_alive;
+    return 0;
+}
+
+/* ---- chunked bodies ----------------------------------------------------- */
+
+enum { CH_SIZE, CH_EXT, CH_DATA, CH_DATA_CR, CH_DATA_LF, CH_TRAILER_START, CH_TRAILER_LINE, CH_DONE };
+
+void http_chunked_init(http_chunked *d) { memset(d, 0, sizeof *d); }
+int http_chunked_done(const http_chunked *d) { return d->state == CH_DONE; }
+
+/* One byte of the framing (everything but chunk data). 0 or -1. */
+static int chunk_byte(http_chunked *d, int c)
+{
+    switch (d->state) {
+    case CH_SIZE:
+        if (hexval(c) >= 0) {
+            if (++d->digits > 15)
+                return -1;
+            d->remaining = d->remaining * 16 + (uint64_t)hexval(c);
+            return 0;
+        }
+        if (d->digits == 0)
+            return -1;
+        d->state = CH_EXT;
+        /* FALLTHROUGH - the byte starts an extension or ends the line */
+    case CH_EXT:
+        if (c != '\n')
+            return 0;
+        d->digits = 0;
+        d->state = d->remaining ? CH_DATA : CH_TRAILER_START;
+        return 0;
+    case CH_DATA_CR:
+        d->state = CH_DATA_LF;
+        if (c == '\r')
+            return 0;
+        /* FALLTHROUGH - a bare LF */
+    case CH_DATA_LF:
+        if (c != '\n')
+            return -1;
+        d->state = CH_SIZE;
+        return 0;
+    case CH_TRAILER_START:
+        if (c == '\r')
+            return 0;
+        d->state = c == '\n' ? CH_DONE : CH_TRAILER_LINE;
+        return 0;
+    case CH_TRAILER_LINE:
+        if (c == '\n')
+            d->state = CH_TRAILER_START;
+        return 0;
+    default:
+        return -1;
+    }
+}
+
+long http_chunked_feed(http_chunked *d, const uint8_t *in, size_t len, http_emit_fn emit, void *ud)
+{
+    size_t i = 0;
+    while (i < len && d->state != CH_DONE) {
+        if (d->state == CH_DATA) {
+            size_t n = len - i < d->remaining ? len - i : (size_t)d->remaining;
+            emit(ud, in + i, n);
+            i += n;
+            d->remaining -= n;
+            if (d->remaining == 0)
+                d->state = CH_DATA_CR;
+            continue;
+        }
+        if (chunk_byte(d, in[i++]) != 0)
+            return -1;
+    }
+    return (long)i;
+}
+
+/* ---- URLs --------------------------------------------------------------- */
+
+int http_parse_url(const char *url, uint32_t *addr, uint16_t *port, const char **path)
+{
+    char host[32];
+    const char *h = url, *slash, *colon;
+    unsigned long p = 80;
+
+    if (strncmp(h, "http://", 7) != 0)
+        return -1;
+    h += 7;
+    slash = strchr(h, '/');
+    if (!slash)
+        slash = h + strlen(h);
+    colon = memchr(h, ':', (size_t)(slash - h));
+    const char *hend = colon ? colon : slash;
+    if ((size_t)(hend - h) >= sizeof host)
+        return -1;
+    memcpy(host, h, (size_t)(hend - h));
+    host[hend - h] = '\0';
+    if (oasis_addr_parse(host, addr) != 0)
+        return -1;
+    if (colon) {
+        p = 0;
+        if (colon + 1 == slash || slash - colon > 6)
+            return -1;
+        for (const char *c = colon + 1; c < slash; c++) {
+            if (!isdigit((unsigned char)*c))
+                return -1;
+            p = p * 10 + (unsigned long)(*c - '0');
+        }
+        if (p == 0 || p > 65535)
+            return -1;
+    }
+    *port = (uint16_t)p;
+    *path = *slash ? slash : "/";
+    return 0;
+}

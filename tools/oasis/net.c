@@ -1,0 +1,381 @@
+/* Common options of the subcommands and the setup of TAP, stack and loop. */
+#include "cli.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+enum {
+    OPT_TAP = NET_OPT_BASE,
+    OPT_ADDR,
+    OPT_GW,
+    OPT_MAC,
+    OPT_MTU,
+    OPT_CREATE,
+    OPT_PCAP,
+    OPT_SEED,
+    OPT_VERBOSE,
+};
+
+const struct option net_long_options[] = {
+    {"tap", required_argument, NULL, OPT_TAP},
+    {"addr", required_argument, NULL, OPT_ADDR},
+    {"gw", required_argument, NULL, OPT_GW},
+    {"mac", required_argument, NULL, OPT_MAC},
+    {"mtu", required_argument, NULL, OPT_MTU},
+    {"create", no_argument, NULL, OPT_CREATE},
+    {"pcap", required_argument, NULL, OPT_PCAP},
+    {"seed", required_argument, NULL, OPT_SEED},
+    {"verbose", no_argument, NULL, OPT_VERBOSE},
+    {NULL, 0, NULL, 0},
+};
+
+const char net_options_help[] =
+    "Network options (every subcommand):\n"
+    "  --tap NAME        TAP device to use (oasis0)\n"
+    "  --addr A.B.C.D/N  Oasis's address and prefix (10.77.0.2/24)\n"
+    "  --gw A.B.C.D|none default gateway (the subnet's first address, e.g. 10.77.0.1)\n"
+    "  --mac MAC         Oasis's MAC (02:4f:xx:xx:xx:xx made from the address)\n"
+    "  --mtu N           set the device's MTU to N (576..65535; TAP devices take at\n"
+    "                    most 65521); default: keep the device's MTU\n"
+    "  --create          create the TAP device if it does not exist (needs root)\n"
+    "  --pcap FILE       write every frame sent and received to FILE\n"
+    "  --seed N          seed of the stack's PRNG (ISNs...); default: random\n"
+    "  --verbose         print the stack's counters at exit\n";
+
+void net_opts_init(net_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->tap = "oasis0";
+    o->addr = OASIS_IPV4(10, 77, 0, 2);
+    o->prefix = 24;
+}
+
+static int bad(const char *what, const char *arg)
+{
+    fprintf(stderr, "oasis: invalid %s '%s'\n", what, arg);
+    return -1;
+}
+
+int net_opts_handle(net_opts *o, int code, const char *arg)
+{
+    uint64_t v;
+
+    switch (code) {
+    case OPT_TAP:
+        if (!arg[0] || strlen(arg) > 15)
+            return bad("--tap name (1 to 15 characters)", arg);
+        o->tap = arg;
+        return 1;
+    case OPT_ADDR:
+        if (oasis_cidr_parse(arg, &o->addr, &o->prefix) != 0 || o->prefix == 0 ||
+            o->prefix > 30)
+            return bad("--addr (want A.B.C.D/N with N in 1..30)", arg);
+        return 1;
+    case OPT_GW:
+        o->gw_given = 1;
+        if (strcmp(arg, "none") == 0) {
+            o->gw = 0;
+            return 1;
+        }
+        if (oasis_addr_parse(arg, &o->gw) != 0)
+            return bad("--gw address", arg);
+        return 1;
+    case OPT_MAC:
+        if (oasis_mac_parse(arg, o->mac) != 0 || (o->mac[0] & 1))
+            return bad("--mac (want a unicast xx:xx:xx:xx:xx:xx)", arg);
+        o->mac_given = 1;
+        return 1;
+    case OPT_MTU:
+        if (parse_u64(arg, 65535, &v) != 0 || v < 576)
+            return bad("--mtu (576..65535)", arg);
+        o->mtu = (uint32_t)v;
+        return 1;
+    case OPT_CREATE:
+        o->create = 1;
+        return 1;
+    case OPT_PCAP:
+        o->pcap = arg;
+        return 1;
+    case OPT_SEED:
+        if (parse_u64(arg, UINT64_MAX, &o->seed) != 0)
+            return bad("--seed", arg);
+        o->seed_given = 1;
+        return 1;
+    case OPT_VERBOSE:
+        o->verbose = 1;
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+struct option *net_merge_options(const struct option *own)
+{
+    size_t a = 0, b = 0;
+    while (own[a].name)
+        a++;
+    while (net_long_options[b].name)
+        b++;
+    struct option *all = calloc(a + b + 1, sizeof *all);
+    if (!all) {
+        perror("oasis");
+        exit(EXIT_SETUP);
+    }
+    memcpy(all, own, a * sizeof *all);
+    memcpy(all + a, net_long_options, (b + 1) * sizeof *all);
+    return all;
+}
+
+/* Defaults that depend on the address: the gateway is the subnet's first
+ * address (the kernel side in the documented setup), the MAC is locally
+ * administered and carries the address, so two stacks never share one. */
+static void fill_derived(net_opts *o)
+{
+    uint32_t mask = oasis_netmask(o->prefix);
+    if (!o->gw_given) {
+        o->gw = (o->addr & mask) + 1;
+        if (o->gw == o->addr)
+            o->gw = 0;
+    }
+    if (!o->mac_given) {
+        uint8_t mac[6] = {0x02, 0x4f, (uint8_t)(o->addr >> 24), (uint8_t)(o->addr >> 16),
+                          (uint8_t)(o->addr >> 8), (uint8_t)o->addr};
+        memcpy(o->mac, mac, 6);
+    }
+    if (!o->seed_given) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        o->seed = (uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 20) ^ ((uint64_t)getpid() << 40);
+    }
+}
+
+static int open_tap(net *n)
+{
+    oasis_tap_config tc;
+    char err[512];
+
+    oasis_tap_config_init(&tc);
+    tc.name = n->opt.tap;
+    tc.mtu = n->opt.mtu;
+    tc.create = n->opt.create;
+    tc.up = n->opt.create;
+    int rc = oasis_tap_open(&tc, &n->tap, err, sizeof err);
+    if (rc != 0) {
+        fprintf(stderr, "oasis: %s [%s]\n", err, oasis_err_name(rc));
+        return EXIT_SETUP;
+    }
+    if (n->opt.mtu && oasis_tap_mtu(n->tap) != n->opt.mtu)
+        fprintf(stderr,
+                "oasis: note: MTU %u of %s instead of %u: the kernel's maximum for TAP "
+                "devices (65535 minus the Ethernet header)\n",
+                oasis_tap_mtu(n->tap), n->opt.tap, n->opt.mtu);
+    return EXIT_OK;
+}
+
+int net_up(net *n, const net_opts *o)
+{
+    memset(n, 0, sizeof *n);
+    n->opt = *o;
+    fill_derived(&n->opt);
+    int rc = open_tap(n);
+    if (rc)
+        return rc;
+
+    n->clock = oasis_clock_new_monotonic();
+    oasis_stack_config cfg;
+    oasis_stack_config_init(&cfg);
+    memcpy(cfg.mac, n->opt.mac, 6);
+    cfg.addr = n->opt.addr;
+    cfg.prefix_len = n->opt.prefix;
+    cfg.gateway = n->opt.gw;
+    cfg.mtu = oasis_tap_mtu(n->tap);
+    cfg.clock = n->clock;
+    cfg.seed = n->opt.seed;
+    int err = n->clock ? oasis_stack_create(&cfg, &n->stack) : OASIS_ENOMEM;
+    if (err) {
+        fprintf(stderr, "oasis: cannot create the stack: %s\n", oasis_strerror(err));
+        net_down(n);
+        return EXIT_SETUP;
+    }
+    if (n->opt.pcap && (err = oasis_pcap_open(n->opt.pcap, &n->pcap)) != 0) {
+        fprintf(stderr, "oasis: cannot write %s: %s\n", n->opt.pcap, oasis_strerror(err));
+        net_down(n);
+        return EXIT_SETUP;
+    }
+    oasis_tap_link(n->tap)->pcap = n->pcap;
+    if (oasis_loop_create(n->stack, n->tap, &n->loop) != 0) {
+        fprintf(stderr, "oasis: out of memory\n");
+        net_down(n);
+        return EXIT_SETUP;
+    }
+    oasis_loop_set_stop_flag(n->loop, cli_stop_flag());
+    oasis_stack_set_link(n->stack, oasis_tap_link(n->tap));
+    return EXIT_OK;
+}
+
+void net_down(net *n)
+{
+    if (n->opt.verbose && n->stack)
+        net_print_counters(n);
+    oasis_loop_destroy(n->loop);
+    oasis_stack_destroy(n->stack);
+    oasis_tap_close(n->tap);
+    oasis_pcap_close(n->pcap);
+    oasis_clock_free(n->clock);
+    memset(n, 0, sizeof *n);
+}
+
+void net_print_counters(const net *n)
+{
+    const oasis_counters *c = oasis_stack_counters(n->stack);
+    fprintf(stderr,
+            "counters: link rx %llu frames tx %llu frames (tx errors %llu, tap drops %llu); "
+            "tcp in %llu out %llu segs, retrans %llu, timeouts %llu, fast retrans %llu, "
+            "ofo queued %llu\n",
+            (unsigned long long)c->link.rx_frames, (unsigned long long)c->link.tx_frames,
+            (unsigned long long)c->link.tx_errors,
+            (unsigned long long)oasis_tap_send_drops(n->tap), (unsigned long long)c->tcp.in_segs,
+            (unsigned long long)c->tcp.out_segs, (unsigned long long)c->tcp.retrans_segs,
+            (unsigned long long)c->tcp.timeouts, (unsigned long long)c->tcp.fast_retrans,
+            (unsigned long long)c->tcp.ofo_queued);
+}
+
+/* ---- signals ------------------------------------------------------------ */
+
+/* The one piece of static mutable state in the tool: a signal handler has no
+ * other way to reach the loop. */
+static volatile sig_atomic_t stop_requested;
+
+volatile sig_atomic_t *cli_stop_flag(void) { return &stop_requested; }
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
+}
+
+void cli_install_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+}
+
+/* ---- argument parsers --------------------------------------------------- */
+
+int parse_u64(const char *s, uint64_t max, uint64_t *out)
+{
+    uint64_t v = 0;
+    if (!s || !*s)
+        return -1;
+    for (; *s; s++) {
+        if (*s < '0' || *s > '9')
+            return -1;
+        unsigned d = (unsigned)(*s - '0');
+        if (v > (max - d) / 10)
+            return -1;
+        v = v * 10 + d;
+    }
+    *out = v;
+    return 0;
+}
+
+int parse_size(const char *s, uint64_t *out)
+{
+    char num[32];
+    size_t n = strlen(s);
+    unsigned shift = 0;
+
+    if (n == 0 || n >= sizeof num)
+        return -1;
+    memcpy(num, s, n + 1);
+    switch (num[n - 1]) {
+    case 'k': case 'K': shift = 10; break;
+    case 'm': case 'M': shift = 20; break;
+    case 'g': case 'G': shift = 30; break;
+    case 't': case 'T': shift = 40; break;
+    default: break;
+    }
+    if (shift)
+        num[n - 1] = '\0';
+    uint64_t v;
+    if (parse_u64(num, (UINT64_MAX >> 1) >> shift, &v) != 0)
+        return -1;
+    *out = v << shift;
+    return 0;
+}
+
+int parse_seconds(const char *s, uint64_t *ns)
+{
+    char *end;
+    errno = 0;
+    double d = strtod(s, &end);
+    if (errno || end == s || *end || !(d >= 0) || d > 1e9)
+        return -1;
+    *ns = (uint64_t)(d * 1e9);
+    return 0;
+}
+
+int parse_keepalive(const char *s, oasis_keepalive *ka)
+{
+    char buf[64], *parts[3], *save = NULL;
+    uint64_t probes;
+
+    if (strlen(s) >= sizeof buf)
+        return -1;
+    strcpy(buf, s);
+    parts[0] = strtok_r(buf, ",", &save);
+    parts[1] = strtok_r(NULL, ",", &save);
+    parts[2] = strtok_r(NULL, ",", &save);
+    if (!parts[2] || strtok_r(NULL, ",", &save))
+        return -1;
+    if (parse_seconds(parts[0], &ka->after_ns) || parse_seconds(parts[1], &ka->interval_ns) ||
+        parse_u64(parts[2], 1000, &probes) || probes == 0 || ka->interval_ns == 0)
+        return -1;
+    ka->probes = (uint32_t)probes;
+    return 0;
+}
+
+/* ---- the pattern -------------------------------------------------------- */
+
+void pattern_init(pattern *p)
+{
+    for (size_t j = 0; j < sizeof p->table; j++)
+        p->table[j] = (uint8_t)(j % 251);
+}
+
+void pattern_fill(const pattern *p, uint64_t off, uint8_t *buf, size_t len)
+{
+    while (len > 0) {
+        uint64_t block = off >> 16;
+        size_t in_block = (size_t)(65536 - (off & 65535));
+        size_t n = len < in_block ? len : in_block;
+        const uint8_t *src = p->table + off % 251;
+        uint8_t add = (uint8_t)block;
+        /* Eight bytewise additions at once (no carry between bytes): a
+         * 1 GiB download must not spend its time here. */
+        const uint64_t lo7 = 0x7f7f7f7f7f7f7f7full, hi = ~lo7;
+        const uint64_t a = add * 0x0101010101010101ull;
+        size_t i = 0;
+        for (; i + 8 <= n; i += 8) {
+            uint64_t x;
+            memcpy(&x, src + i, 8);
+            x = ((x & lo7) + (a & lo7)) ^ ((x ^ a) & hi);
+            memcpy(buf + i, &x, 8);
+        }
+        for (; i < n; i++)
+            buf[i] = (uint8_t)(src[i] + add);
+        buf += n;
+        off += n;
+        len -= n;
+    }
+}
