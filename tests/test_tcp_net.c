@@ -144,6 +144,11 @@ static void dump_flow(oasis_flow *f, void *ud)
 static void dump_ctr(const char *name, oasis_stack *s)
 {
     const oasis_tcp_counters *c = &oasis_stack_counters(s)->tcp;
+    const oasis_counters *all = oasis_stack_counters(s);
+    printf("  %s: ip out_discards %llu no_routes %llu in_hdr %llu csum %llu arp queue_drops %llu link tx_err %llu\n",
+           name, (unsigned long long)all->ip.out_discards, (unsigned long long)all->ip.out_no_routes,
+           (unsigned long long)all->ip.in_hdr_errors, (unsigned long long)all->ip.in_csum_errors,
+           (unsigned long long)all->arp.queue_drops, (unsigned long long)all->link.tx_errors);
     printf("  %s: in %llu out %llu retrans %llu oow %llu paws %llu csum %llu errs %llu ofo %llu/%llu "
            "timeouts %llu fast %llu\n",
            name, (unsigned long long)c->in_segs, (unsigned long long)c->out_segs,
@@ -156,6 +161,7 @@ static void dump_ctr(const char *name, oasis_stack *s)
 
 static void dump(test_net *n)
 {
+    printf("  wire drops %llu\n", (unsigned long long)oasis_wire_drops(n->wire));
     dump_ctr("a", n->a);
     dump_ctr("b", n->b);
     oasis_tcp_foreach_flow(n->a, dump_flow, "a");
@@ -173,7 +179,7 @@ static void run_bulk(test_net *n, uint64_t total_a, uint64_t total_b, uint64_t t
     double t0 = now_s();
     int rc = oasis_wire_run(n->wire, both_closed, both, timeout_ns);
     double dt = now_s() - t0;
-    if (rc)
+    if (rc || getenv("TCP_DUMP"))
         dump(n);
     assert_int_equal(rc, 0);
     assert_false(a->bad);
@@ -451,7 +457,13 @@ static void test_many_connections(void **state)
     assert_int_equal(oasis_tcp_listen(n.b, PORT, NULL, many_accept, NULL), 0);
     many_start(&m);
     double t0 = now_s();
-    assert_int_equal(oasis_wire_run(n.wire, many_done, &m, 3600 * OASIS_NS_PER_SEC), 0);
+    int rc = oasis_wire_run(n.wire, many_done, &m, 3600 * OASIS_NS_PER_SEC);
+    if (rc) {
+        printf("  opened %d done %d active %d bytes %llu\n", m.opened, m.done, m.active,
+               (unsigned long long)m.bytes);
+        dump(&n);
+    }
+    assert_int_equal(rc, 0);
     printf("  %d connections in %.2f s wall\n", m.target, now_s() - t0);
     assert_int_equal(m.bytes, 4ull * m.target);
     assert_int_equal(oasis_tcp_unlisten(n.b, PORT), 0);

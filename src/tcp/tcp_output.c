@@ -46,19 +46,20 @@ static uint16_t window_field(oasis_flow *f, int syn)
         return (uint16_t)min_u32(free, 0xffff);
     }
     uint32_t adv = oasis_seq_gt(f->rcv_adv, f->rcv_nxt) ? f->rcv_adv - f->rcv_nxt : 0;
-    uint32_t win = free;
-    if (win <= adv || win - adv < min_u32(f->rcv.cap / 2, f->mss_recv))
-        win = adv;
     uint32_t shift = f->rcv_wscale, field;
-    if (win == adv)
-        field = (uint32_t)(((uint64_t)win + (1u << shift) - 1) >> shift); /* keep the edge */
-    else
-        field = win >> shift;
+    if (free <= adv || free - adv < min_u32(f->rcv.cap / 2, f->mss_recv)) {
+        /* Keep the edge where it is. Rounding down may show the sender an
+         * edge up to 2^shift-1 bytes short (RFC 7323 2.4); rounding up would
+         * creep past the free space a little with every segment. */
+        field = adv >> shift;
+    } else {
+        field = free >> shift;
+        uint32_t edge = f->rcv_nxt + (field << shift);
+        if (oasis_seq_gt(edge, f->rcv_adv))
+            f->rcv_adv = edge;
+    }
     if (field > 0xffff)
         field = 0xffff;
-    uint32_t edge = f->rcv_nxt + (field << shift);
-    if (oasis_seq_gt(edge, f->rcv_adv))
-        f->rcv_adv = edge;
     return (uint16_t)field;
 }
 
@@ -130,7 +131,10 @@ static uint32_t xmit(oasis_flow *f, uint32_t seq, uint32_t len, uint8_t flags)
     return len;
 }
 
-void oasis_tcp_send_ack(oasis_flow *f) { xmit(f, f->snd_nxt, 0, OASIS_TCP_ACK); }
+/* Bare ACKs carry snd_max, not snd_nxt: after a timeout snd_nxt goes back
+ * to snd_una, and an ACK from below what the peer already has would be
+ * "unacceptable" to it and draw an ACK back, and so on for ever. */
+void oasis_tcp_send_ack(oasis_flow *f) { xmit(f, f->snd_max, 0, OASIS_TCP_ACK); }
 
 void oasis_tcp_send_syn(oasis_flow *f)
 {
@@ -149,7 +153,7 @@ void oasis_tcp_send_probe(oasis_flow *f) { xmit(f, f->snd_una - 1, 0, OASIS_TCP_
 
 void oasis_tcp_send_rst_flow(oasis_flow *f)
 {
-    xmit(f, f->snd_nxt, 0, OASIS_TCP_RST | OASIS_TCP_ACK);
+    xmit(f, f->snd_max, 0, OASIS_TCP_RST | OASIS_TCP_ACK);
 }
 
 void oasis_tcp_send_challenge_ack(oasis_flow *f)
