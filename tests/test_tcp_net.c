@@ -385,15 +385,16 @@ typedef struct many {
     oasis_stack *a;
 } many;
 
+static void many_start(many *m);
+
 static void many_close_cb(oasis_flow *f, int err, void *ud)
 {
     many *m = ud;
     assert_int_equal(err, 0);
     m->done++;
     m->active--;
+    many_start(m);
 }
-
-static void many_start(many *m);
 
 static void many_read_cb(oasis_flow *f, int err, const uint8_t *data, size_t len, void *ud)
 {
@@ -451,8 +452,11 @@ static void test_many_connections(void **state)
     test_net n;
     oasis_stack_config c;
     oasis_stack_config_init(&c);
-    c.tcp.msl_ns = 50 * OASIS_NS_PER_MS; /* so 16k ephemeral ports are enough */
-    test_net_init(&n, NULL, &c.tcp);
+    c.tcp.msl_ns = 10 * OASIS_NS_PER_MS; /* so 16k ephemeral ports are enough */
+    oasis_wire_config w;
+    oasis_wire_config_init(&w);
+    w.delay_ns = 100 * OASIS_NS_PER_US; /* time must pass for TIME_WAIT to end */
+    test_net_init(&n, &w, &c.tcp);
     many m = {.target = 100000, .a = n.a};
     assert_int_equal(oasis_tcp_listen(n.b, PORT, NULL, many_accept, NULL), 0);
     many_start(&m);

@@ -512,7 +512,7 @@ static void run_done(oasis_flow *f)
 
 static void run_close(oasis_flow *f)
 {
-    if (!f->close_done || !f->close_cb || !f->app_owned || f->aborting)
+    if (!f->close_done || !f->app_owned || f->aborting)
         return;
     if (f->read_cb && !read_eof(f))
         return; /* a pending read still gets its data first */
@@ -526,7 +526,8 @@ static void run_close(oasis_flow *f)
     oasis_flow_cb cb = f->close_cb;
     f->close_cb = NULL;
     f->app_owned = 0;
-    cb(f, f->err, f->close_ud);
+    if (cb)
+        cb(f, f->err, f->close_ud);
 }
 
 static void dispatch_flow(oasis_flow *f)

@@ -2,10 +2,13 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <net/if.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -154,6 +157,21 @@ static void fill_derived(net_opts *o)
     }
 }
 
+/* A TAP whose kernel side is down drops every frame: say so up front. */
+static void warn_if_down(const char *name)
+{
+    struct ifreq ifr;
+    memset(&ifr, 0, sizeof ifr);
+    snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "%s", name);
+    int sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (sock < 0)
+        return;
+    if (ioctl(sock, SIOCGIFFLAGS, &ifr) == 0 && !(ifr.ifr_flags & IFF_UP))
+        fprintf(stderr, "oasis: warning: %s is down on the kernel's side; run `ip link set %s up`\n",
+                name, name);
+    close(sock);
+}
+
 static int open_tap(net *n)
 {
     oasis_tap_config tc;
@@ -166,9 +184,11 @@ static int open_tap(net *n)
     tc.up = n->opt.create;
     int rc = oasis_tap_open(&tc, &n->tap, err, sizeof err);
     if (rc != 0) {
-        fprintf(stderr, "oasis: %s [%s]\n", err, oasis_err_name(rc));
+        fprintf(stderr, "oasis: %s%s [%s]\n", err,
+                rc == OASIS_ENOENT && !n->opt.create ? ", or pass --create" : "", oasis_err_name(rc));
         return EXIT_SETUP;
     }
+    warn_if_down(n->opt.tap);
     if (n->opt.mtu && oasis_tap_mtu(n->tap) != n->opt.mtu)
         fprintf(stderr,
                 "oasis: note: MTU %u of %s instead of %u: the kernel's maximum for TAP "
