@@ -488,5 +488,7 @@ int main(void)
         cmocka_unit_test(test_bulk_lossy),
         cmocka_unit_test(test_many_connections),
     };
+    if (getenv("TCP_TEST"))
+        cmocka_set_test_filter(getenv("TCP_TEST"));
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -529,5 +529,7 @@ int main(void)
         T(test_rst_in_time_wait),
         T(test_rst_in_syn_sent_without_ack_ignored),
     };
+    if (getenv("TCP_TEST"))
+        cmocka_set_test_filter(getenv("TCP_TEST"));
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

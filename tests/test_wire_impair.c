@@ -312,6 +312,20 @@ static void test_corruption(void **state)
     oasis_wire_stats st = stats_ab(&r);
     assert_int_equal(st.corrupted, 2000);
     assert_int_equal(st.delivered, 2000);
+
+    /* ARP has no checksum to catch a flip: it passes untouched. */
+    uint8_t arp[60] = {0};
+    memcpy(arp, r.b.mac, 6);
+    memcpy(arp + 6, r.a.mac, 6);
+    arp[12] = 0x08;
+    arp[13] = 0x06;
+    for (size_t k = 14; k < sizeof arp; k++)
+        arp[k] = (uint8_t)k;
+    assert_int_equal(r.a.link->send(r.a.link, arp, sizeof arp), 0);
+    oasis_wire_run(r.wire, NULL, NULL, OASIS_NS_PER_MS);
+    assert_int_equal(r.b.last_len, sizeof arp);
+    assert_memory_equal(r.b.last, arp, sizeof arp);
+    assert_int_equal(stats_ab(&r).corrupted, 2000);
     rig_fini(&r);
 }
 

@@ -99,7 +99,8 @@ oasis_link *oasis_wire_attach_endpoint(oasis_wire *w, const uint8_t mac[6], oasi
  *  4. corruption with probability `corrupt`: ONE bit is flipped somewhere
  *     after the 14-byte Ethernet header, so the frame still reaches the
  *     stack and the IPv4/TCP/UDP/ICMP checksums must catch it (a single bit
- *     flip always changes a ones'-complement sum).
+ *     flip always changes a ones'-complement sum). ARP frames are never
+ *     corrupted: ARP has no checksum, a real link's FCS would catch it.
  *  5. delay: the wire's delay_ns + delay_ns + uniform [0, jitter_ns]. Jitter
  *     never reorders: a frame is never due before the one sent before it.
  *  6. reordering with probability `reorder`: the frame is held back another

@@ -318,6 +318,13 @@ static wire_frame *frame_copy(oasis_wire *w, wire_chan *c, const uint8_t *data, 
     return f;
 }
 
+/* Corruption models what only the end-to-end checksums catch (a real link's
+ * FCS catches the rest), so ARP, which has no checksum, is spared. */
+static int corruptible(const uint8_t *data, uint32_t len)
+{
+    return len > ETH_HDR && !(data[12] == 0x08 && data[13] == 0x06);
+}
+
 /* Queues f for delivery; an allocation failure counts as a full wire. */
 static int chan_push(oasis_wire *w, wire_chan *c, wire_frame *f)
 {
@@ -360,7 +367,7 @@ static void chan_send(oasis_wire *w, uint32_t src, uint32_t dst, const uint8_t *
         return;
     f->src = src;
     f->dst = dst;
-    if (chance(c, c->cfg.corrupt) && len > ETH_HDR) {
+    if (chance(c, c->cfg.corrupt) && corruptible(data, len)) {
         uint64_t bit = oasis_prng_below(&c->prng, (uint64_t)(len - ETH_HDR) * 8);
         f->data[ETH_HDR + bit / 8] ^= (uint8_t)(1u << (bit % 8));
         c->st.corrupted++;

@@ -6,6 +6,7 @@
  * conn is being torn down do nothing. */
 #include "cli.h"
 #include "http.h"
+#include "report.h"
 
 #include "core/sha256.h"
 
@@ -66,6 +67,7 @@ typedef struct serve_opts {
     int ka_given;
     unsigned max_conns;
     int quiet, no_hash;
+    report_opts rep; /* --influx and friends (report.c) */
 } serve_opts;
 
 struct server {
@@ -625,6 +627,7 @@ static const struct option serve_own[] = {
     {"max-conns", required_argument, NULL, S_MAX},
     {"quiet", no_argument, NULL, S_QUIET},
     {"no-hash", no_argument, NULL, S_NOHASH},
+    REPORT_LONG_OPTIONS,
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -672,7 +675,7 @@ static int serve_option(serve_opts *so, int c, const char *arg)
         return 0;
     case S_QUIET: so->quiet = 1; return 0;
     case S_NOHASH: so->no_hash = 1; return 0;
-    default: return -1;
+    default: return report_option(&so->rep, c, arg) == 1 ? 0 : -1;
     }
 }
 
@@ -683,6 +686,7 @@ static int parse_args(int argc, char **argv, serve_opts *so, net_opts *no)
     while (rc == 0 && (c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         if (c == 'h') {
             fputs(serve_usage, stdout);
+            fputs(report_options_help, stdout);
             fputs(net_options_help, stdout);
             rc = 1;
         } else if (c == '?') {
@@ -712,7 +716,8 @@ static void free_all(server *srv)
 
 int cmd_serve(int argc, char **argv)
 {
-    static const serve_opts defaults = {7, 9, 5001, 80, NULL, {0, 0, 0}, 0, 256, 0, 0};
+    static const serve_opts defaults = {7, 9, 5001, 80, NULL, {0, 0, 0}, 0, 256, 0, 0,
+                                        {NULL, 0, NULL, 0, 0, 0, NULL}};
     server *srv = calloc(1, sizeof *srv);
     net n;
     net_opts no;
@@ -746,10 +751,18 @@ int cmd_serve(int argc, char **argv)
            n.opt.tap, oasis_addr_format(n.opt.addr, ip), n.opt.prefix, oasis_tap_mtu(n.tap),
            srv->o.echo_port, srv->o.discard_port, srv->o.hash_port, srv->o.http_port);
     fflush(stdout);
+    report *rep = NULL;
+    if (report_start(&rep, &srv->o.rep, &n) != EXIT_OK) {
+        net_down(&n);
+        free(srv);
+        return EXIT_SETUP;
+    }
 
     rc = oasis_loop_run(n.loop, NULL, NULL, UINT64_MAX);
     if (rc)
         fprintf(stderr, "oasis serve: the TAP device failed: %s\n", oasis_strerror(rc));
+    if (report_finish(rep, &n) != EXIT_OK && !rc)
+        rc = OASIS_EIO; /* the dump a test waits for is missing */
     /* Pending requests complete with OASIS_ECANCELED during destroy; the
      * flag makes their callbacks leave the conns alone. */
     srv->shutting_down = 1;

@@ -1,0 +1,260 @@
+/* linux-bench: the Linux kernel's request/response, connection-rate and
+ * memory rows (bulk comes from iperf3). One process, one thread, blocking
+ * sockets: the kernel moves loopback and veth packets in softirq context on
+ * the sending CPU, so server and client calls can simply alternate, like
+ * Oasis's two stacks in one thread. run_all.sh pins it to one core.
+ *
+ *   linux-bench [-s SERVER_NETNS] [-c CLIENT_NETNS] -a SERVER_ADDR MODE ARGS
+ *   MODE: rr SIZE SECONDS | crr SECONDS | mem FLOWS
+ *
+ * With -s/-c the server and client sockets are made in those network
+ * namespaces (names under /run/netns), e.g. the two ends of a veth pair.
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "bench_util.h"
+
+#define PORT 5001
+#define CRR_MSG 64
+
+static const char *g_server_ns, *g_client_ns, *g_setup = "loopback";
+static struct in_addr g_addr;
+
+static void die(const char *what)
+{
+    fprintf(stderr, "linux-bench: %s: %s\n", what, strerror(errno));
+    exit(1);
+}
+
+static void enter_ns(const char *name)
+{
+    if (!name)
+        return;
+    char path[256];
+    snprintf(path, sizeof path, "/run/netns/%s", name);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || setns(fd, CLONE_NEWNET) < 0)
+        die(path);
+    close(fd);
+}
+
+static int tcp_socket(const char *ns)
+{
+    enter_ns(ns);
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0)
+        die("socket");
+    return fd;
+}
+
+static int listen_on(uint16_t port, int backlog)
+{
+    int fd = tcp_socket(g_server_ns), one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(port), .sin_addr = g_addr};
+    if (bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0 || listen(fd, backlog) < 0)
+        die("bind/listen");
+    return fd;
+}
+
+static int connect_to(uint16_t port)
+{
+    int fd = tcp_socket(g_client_ns);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(port), .sin_addr = g_addr};
+    if (connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0)
+        die("connect");
+    return fd;
+}
+
+static void nodelay(int fd)
+{
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+}
+
+static void read_full(int fd, char *buf, size_t n)
+{
+    while (n) {
+        ssize_t r = read(fd, buf, n);
+        if (r <= 0)
+            die("read");
+        buf += r;
+        n -= (size_t)r;
+    }
+}
+
+static void write_full(int fd, const char *buf, size_t n)
+{
+    while (n) {
+        ssize_t r = write(fd, buf, n);
+        if (r <= 0)
+            die("write");
+        buf += r;
+        n -= (size_t)r;
+    }
+}
+
+static char g_buf[65536], g_rx[65536];
+
+static int run_rr(size_t size, double seconds)
+{
+    int l = listen_on(PORT, 16);
+    int c = connect_to(PORT);
+    int s = accept(l, NULL, NULL);
+    if (s < 0)
+        die("accept");
+    nodelay(c);
+    nodelay(s);
+    uint64_t n = 0, t0 = bench_now_ns(), cpu0 = bench_cpu_ns(), stop = t0 + (uint64_t)(seconds * 1e9);
+    uint64_t t = t0;
+    while (t < stop) {
+        write_full(c, g_buf, size);
+        read_full(s, g_rx, size);
+        write_full(s, g_buf, size);
+        read_full(c, g_rx, size);
+        n++;
+        if ((n & 63) == 0)
+            t = bench_now_ns();
+    }
+    t = bench_now_ns();
+    double wall = (double)(t - t0) / 1e9, rate = (double)n / wall;
+    char row[32], note[64];
+    snprintf(row, sizeof row, "rr_%zuB", size);
+    snprintf(note, sizeof note, "busy %.0f%% (user+sys)",
+             100.0 * (double)(bench_cpu_ns() - cpu0) / 1e9 / wall);
+    bench_result(row, "linux", g_setup, rate, "trans/s", note);
+    fprintf(stderr, "linux %s rr %zu B: %.0f/s (%s)\n", g_setup, size, rate, note);
+    close(c);
+    close(s);
+    close(l);
+    return 0;
+}
+
+static int run_crr(double seconds)
+{
+    int l = listen_on(PORT, 1024);
+    uint64_t n = 0, t0 = bench_now_ns(), cpu0 = bench_cpu_ns(), stop = t0 + (uint64_t)(seconds * 1e9);
+    while (bench_now_ns() < stop) {
+        int c = connect_to(PORT);
+        int s = accept(l, NULL, NULL);
+        if (s < 0)
+            die("accept");
+        nodelay(c);
+        nodelay(s);
+        write_full(c, g_buf, CRR_MSG);
+        read_full(s, g_rx, CRR_MSG);
+        write_full(s, g_buf, CRR_MSG);
+        read_full(c, g_rx, CRR_MSG);
+        close(c);
+        if (read(s, g_rx, 1) != 0) /* the client's FIN */
+            die("expected EOF");
+        close(s);
+        n++;
+    }
+    double wall = (double)(bench_now_ns() - t0) / 1e9, rate = (double)n / wall;
+    char note[96];
+    snprintf(note, sizeof note, "busy %.0f%% (user+sys); tcp_tw_reuse=1",
+             100.0 * (double)(bench_cpu_ns() - cpu0) / 1e9 / wall);
+    bench_result("crr", "linux", g_setup, rate, "conn/s", note);
+    fprintf(stderr, "linux %s crr: %.0f/s (%s)\n", g_setup, rate, note);
+    close(l);
+    return 0;
+}
+
+/* Kernel slab memory in bytes (/proc/meminfo Slab:). */
+static long slab_bytes(void)
+{
+    FILE *f = fopen("/proc/meminfo", "r");
+    char line[256];
+    long kb = -1;
+    while (f && fgets(line, sizeof line, f))
+        if (sscanf(line, "Slab: %ld kB", &kb) == 1)
+            break;
+    if (f)
+        fclose(f);
+    return kb * 1024;
+}
+
+#define MEM_PORTS_PER 50000
+#define MEM_BATCH 1000
+
+static int run_mem(uint32_t flows)
+{
+    struct rlimit rl = {.rlim_cur = 2 * flows + 1024, .rlim_max = 2 * flows + 1024};
+    if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+        die("setrlimit NOFILE");
+    uint32_t nports = (flows + MEM_PORTS_PER - 1) / MEM_PORTS_PER;
+    int *lfd = calloc(nports, sizeof *lfd), *fds = calloc(2 * (size_t)flows, sizeof *fds);
+    if (!lfd || !fds)
+        die("calloc");
+    for (uint32_t p = 0; p < nports; p++)
+        lfd[p] = listen_on((uint16_t)(PORT + p), 4096);
+    sleep(1);
+    long before = slab_bytes();
+    for (uint32_t i = 0; i < flows; i += MEM_BATCH) {
+        uint32_t n = flows - i < MEM_BATCH ? flows - i : MEM_BATCH;
+        for (uint32_t k = i; k < i + n; k++)
+            fds[2 * k] = connect_to((uint16_t)(PORT + k / MEM_PORTS_PER));
+        for (uint32_t k = i; k < i + n; k++)
+            if ((fds[2 * k + 1] = accept(lfd[k / MEM_PORTS_PER], NULL, NULL)) < 0)
+                die("accept");
+    }
+    sleep(1); /* let delayed ACKs and RCU frees settle */
+    long after = slab_bytes();
+    double per_end = (double)(after - before) / (2.0 * flows);
+    char row[32];
+    snprintf(row, sizeof row, "mem_%uk", flows / 1000);
+    bench_result(row, "linux", g_setup, per_end, "bytes",
+                 "per endpoint (socket); /proc/meminfo Slab delta incl. file+inode+dentry; "
+                 "system-wide so other processes add noise");
+    fprintf(stderr, "linux mem %u flows: slab %+ld B -> %.0f B per endpoint\n", flows,
+            after - before, per_end);
+    for (uint32_t k = 0; k < 2 * flows; k++)
+        close(fds[k]);
+    for (uint32_t p = 0; p < nports; p++)
+        close(lfd[p]);
+    free(fds);
+    free(lfd);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    int opt;
+    inet_pton(AF_INET, "127.0.0.1", &g_addr);
+    while ((opt = getopt(argc, argv, "s:c:a:n:")) != -1) {
+        if (opt == 's')
+            g_server_ns = optarg;
+        else if (opt == 'c')
+            g_client_ns = optarg;
+        else if (opt == 'a' && inet_pton(AF_INET, optarg, &g_addr) != 1)
+            return 2;
+        else if (opt == 'n')
+            g_setup = optarg;
+    }
+    memset(g_buf, 'x', sizeof g_buf);
+    char **a = argv + optind;
+    int n = argc - optind;
+    if (n >= 1 && !strcmp(a[0], "rr"))
+        return run_rr((size_t)bench_arg_double(n, a, 1, 1), bench_arg_double(n, a, 2, 3));
+    if (n >= 1 && !strcmp(a[0], "crr"))
+        return run_crr(bench_arg_double(n, a, 1, 3));
+    if (n >= 1 && !strcmp(a[0], "mem"))
+        return run_mem((uint32_t)bench_arg_double(n, a, 1, 10000));
+    fprintf(stderr, "usage: linux-bench [-s NETNS] [-c NETNS] [-a ADDR] [-n LABEL] "
+                    "rr SIZE SECONDS | crr SECONDS | mem FLOWS\n");
+    return 2;
+}

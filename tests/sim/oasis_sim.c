@@ -1,0 +1,120 @@
+/* oasis_sim: runs seeds of the fault simulator (see sim.h).
+ *
+ *   oasis_sim                      200 seeds from 1 (OASIS_SIM_SEEDS and
+ *                                  OASIS_SIM_FIRST override)
+ *   oasis_sim --seeds 10000        the long mode
+ *   oasis_sim --seed 4242 [-v]     one seed, with its case and what happened
+ *   oasis_sim --seed 4242 --pcap /tmp/s   ... and a capture of each side
+ *   oasis_sim --determinism        run every seed twice, compare the runs
+ *   oasis_sim --max-size N         largest transfer per direction (2 MiB)
+ *
+ * Exit status 0 when every seed passed. A failing seed prints the command
+ * that replays it. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "sim.h"
+
+static uint64_t env_u64(const char *name, uint64_t dflt)
+{
+    const char *v = getenv(name);
+    return v && *v ? strtoull(v, NULL, 0) : dflt;
+}
+
+static void usage(const char *argv0)
+{
+    fprintf(stderr,
+            "usage: %s [--seed N | --seeds COUNT [--first N]] [--determinism] [--max-size BYTES]\n"
+            "          [--pcap PREFIX] [-v]\n",
+            argv0);
+}
+
+static double wall_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+int main(int argc, char **argv)
+{
+    sim_opts o = {.max_size = 2u << 20};
+    uint64_t first = env_u64("OASIS_SIM_FIRST", 1), count = env_u64("OASIS_SIM_SEEDS", 200);
+    int one = 0, determinism = 0;
+
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        int more = i + 1 < argc;
+        if (!strcmp(a, "--seed") && more) {
+            first = strtoull(argv[++i], NULL, 0);
+            count = 1;
+            one = 1;
+        } else if (!strcmp(a, "--seeds") && more) {
+            count = strtoull(argv[++i], NULL, 0);
+        } else if (!strcmp(a, "--first") && more) {
+            first = strtoull(argv[++i], NULL, 0);
+        } else if (!strcmp(a, "--max-size") && more) {
+            o.max_size = strtoull(argv[++i], NULL, 0);
+        } else if (!strcmp(a, "--pcap") && more) {
+            o.pcap = argv[++i];
+        } else if (!strcmp(a, "--determinism")) {
+            determinism = 1;
+        } else if (!strcmp(a, "-v")) {
+            o.verbose = 1;
+        } else {
+            usage(argv[0]);
+            return 2;
+        }
+    }
+    if (one)
+        o.verbose = 1;
+
+    uint64_t failed = 0, noted = 0, bytes = 0, frames = 0, retrans = 0;
+    double virt = 0, t0 = wall_seconds();
+    for (uint64_t seed = first; seed < first + count; seed++) {
+        sim_case c;
+        sim_result r;
+        sim_case_from_seed(seed, &o, &c);
+        if (o.verbose)
+            sim_case_print(&c);
+        sim_run(&c, &o, &r);
+        if (r.ok && determinism) {
+            sim_result again;
+            sim_opts quiet = o;
+            quiet.verbose = 0;
+            quiet.pcap = NULL;
+            sim_run(&c, &quiet, &again);
+            if (!again.ok || memcmp(r.fingerprint, again.fingerprint, 32) != 0) {
+                r.ok = 0;
+                snprintf(r.why, sizeof r.why, "a second run of the seed went differently%s%.400s",
+                         again.ok ? "" : ": ", again.ok ? "" : again.why);
+            }
+        }
+        bytes += c.app[0].size + c.app[1].size;
+        frames += r.frames;
+        retrans += r.retransmits;
+        virt += r.virt_ns / 1e9;
+        if (r.ok && r.note[0]) {
+            noted++;
+            printf("note seed %" PRIu64 ": %s\n", seed, r.note);
+        }
+        if (r.ok) {
+            if (o.verbose)
+                printf("seed %" PRIu64 ": ok (%.3fs virtual)\n", seed, r.virt_ns / 1e9);
+            continue;
+        }
+        failed++;
+        printf("FAIL seed %" PRIu64 ": %s\n  replay: %s --seed %" PRIu64 "\n", seed, r.why,
+               argv[0], seed);
+        fflush(stdout);
+    }
+    printf("oasis_sim: %" PRIu64 " seeds from %" PRIu64 ", %" PRIu64 " failed, %" PRIu64
+           " with notes; %.1f MiB moved, %" PRIu64 " frames, %" PRIu64
+           " retransmissions, %.0fs virtual in %.1fs\n",
+           count, first, failed, noted, bytes / 1048576.0, frames, retrans, virt,
+           wall_seconds() - t0);
+    return failed ? 1 : 0;
+}
