@@ -30,6 +30,49 @@ static inline uint64_t bench_cpu_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+/* A measured span on a shared machine. The scheduler's run delay (time
+ * spent runnable but waiting for a CPU, /proc/self/schedstat) is taken out
+ * of the wall time: `eff` is what the span would take on a core of its own,
+ * sleeps (e.g. waiting for a timer) included. */
+typedef struct bench_span {
+    uint64_t wall0, delay0, cpu0;
+    double wall, eff, cpu; /* seconds */
+} bench_span;
+
+static inline uint64_t bench_run_delay_ns(void)
+{
+    unsigned long long run = 0, delay = 0;
+    FILE *f = fopen("/proc/self/schedstat", "r");
+    if (f) {
+        if (fscanf(f, "%llu %llu", &run, &delay) != 2)
+            delay = 0;
+        fclose(f);
+    }
+    return delay;
+}
+
+static inline void bench_span_start(bench_span *sp)
+{
+    sp->wall0 = bench_now_ns();
+    sp->delay0 = bench_run_delay_ns();
+    sp->cpu0 = bench_cpu_ns();
+}
+
+static inline void bench_span_stop(bench_span *sp)
+{
+    uint64_t wall = bench_now_ns() - sp->wall0, delay = bench_run_delay_ns() - sp->delay0;
+    sp->wall = (double)wall / 1e9;
+    sp->eff = (double)(delay < wall ? wall - delay : 0) / 1e9;
+    sp->cpu = (double)(bench_cpu_ns() - sp->cpu0) / 1e9;
+}
+
+/* "busy": CPU time over effective time; below 100 % the program slept. */
+static inline void bench_span_note(const bench_span *sp, char *note, size_t n)
+{
+    snprintf(note, n, "busy %.0f%% of %.2f s (wall %.2f s on a shared machine)",
+             sp->eff > 0 ? 100.0 * sp->cpu / sp->eff : 0.0, sp->eff, sp->wall);
+}
+
 static inline void bench_result(const char *row, const char *stack, const char *setup,
                                 double value, const char *unit, const char *note)
 {

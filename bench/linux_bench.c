@@ -118,8 +118,9 @@ static int run_rr(size_t size, double seconds)
         die("accept");
     nodelay(c);
     nodelay(s);
-    uint64_t n = 0, t0 = bench_now_ns(), cpu0 = bench_cpu_ns(), stop = t0 + (uint64_t)(seconds * 1e9);
-    uint64_t t = t0;
+    bench_span sp;
+    bench_span_start(&sp);
+    uint64_t n = 0, t = sp.wall0, stop = t + (uint64_t)(seconds * 1e9);
     while (t < stop) {
         write_full(c, g_buf, size);
         read_full(s, g_rx, size);
@@ -129,12 +130,11 @@ static int run_rr(size_t size, double seconds)
         if ((n & 63) == 0)
             t = bench_now_ns();
     }
-    t = bench_now_ns();
-    double wall = (double)(t - t0) / 1e9, rate = (double)n / wall;
-    char row[32], note[64];
+    bench_span_stop(&sp);
+    double rate = (double)n / sp.eff;
+    char row[32], note[128];
     snprintf(row, sizeof row, "rr_%zuB", size);
-    snprintf(note, sizeof note, "busy %.0f%% (user+sys)",
-             100.0 * (double)(bench_cpu_ns() - cpu0) / 1e9 / wall);
+    bench_span_note(&sp, note, sizeof note);
     bench_result(row, "linux", g_setup, rate, "trans/s", note);
     fprintf(stderr, "linux %s rr %zu B: %.0f/s (%s)\n", g_setup, size, rate, note);
     close(c);
@@ -146,7 +146,9 @@ static int run_rr(size_t size, double seconds)
 static int run_crr(double seconds)
 {
     int l = listen_on(PORT, 1024);
-    uint64_t n = 0, t0 = bench_now_ns(), cpu0 = bench_cpu_ns(), stop = t0 + (uint64_t)(seconds * 1e9);
+    bench_span sp;
+    bench_span_start(&sp);
+    uint64_t n = 0, stop = sp.wall0 + (uint64_t)(seconds * 1e9);
     while (bench_now_ns() < stop) {
         int c = connect_to(PORT);
         int s = accept(l, NULL, NULL);
@@ -164,10 +166,11 @@ static int run_crr(double seconds)
         close(s);
         n++;
     }
-    double wall = (double)(bench_now_ns() - t0) / 1e9, rate = (double)n / wall;
-    char note[96];
-    snprintf(note, sizeof note, "busy %.0f%% (user+sys); tcp_tw_reuse=1",
-             100.0 * (double)(bench_cpu_ns() - cpu0) / 1e9 / wall);
+    bench_span_stop(&sp);
+    double rate = (double)n / sp.eff;
+    char note[160];
+    bench_span_note(&sp, note, sizeof note);
+    strncat(note, "; tcp_tw_reuse=1", sizeof note - strlen(note) - 1);
     bench_result("crr", "linux", g_setup, rate, "conn/s", note);
     fprintf(stderr, "linux %s crr: %.0f/s (%s)\n", g_setup, rate, note);
     close(l);

@@ -51,7 +51,7 @@ struct fake_srv {
     fconn *conns;
     fake_req reqs[256];
     size_t nreqs;
-    int script[256]; /* status for request i; 0: 204; -1: never answer */
+    int script[256]; /* status for request i; 0: 204; 1: garbage; -1: never answer */
     size_t accepts;
     char *raw;       /* line sink: everything received */
     size_t raw_len;
@@ -79,6 +79,7 @@ static const char *answer(int status)
 {
     switch (status) {
     case 0: return "HTTP/1.1 204 No Content\r\nX-Influxdb-Version: 1.6.7\r\n\r\n";
+    case 1: return "SSH-2.0-OpenSSH_9.2\r\n\r\n"; /* not HTTP at all */
     case 400:
         return "HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\n"
                "Content-Length: 27\r\n\r\n{\"error\":\"unable to parse\"}";
@@ -478,6 +479,31 @@ static void test_http_request_timeout(void **state)
     env_fini(&e);
 }
 
+/* An answer that is not HTTP: the connection is dropped, the batch kept and
+ * sent again on a new connection after a backoff. */
+static void test_http_garbage_answer(void **state)
+{
+    (void)state;
+    env e;
+    env_init(&e, 1);
+    e.srv.script[0] = 1;
+    srv_listen(&e.srv);
+    env_start(&e);
+    run_for(&e, 3 * SEC + 500 * MS);
+
+    oasis_reporter_stats st = stats(&e);
+    assert_int_equal(st.send_failures, 1);
+    assert_int_equal(st.connects, 2);
+    assert_int_equal(st.points_dropped, 0);
+    assert_int_equal(st.points_collected, 3 * PPS);
+    assert_int_equal(st.points_sent, 3 * PPS);
+    assert_memory_equal(e.srv.reqs[1].body, e.srv.reqs[0].body, e.srv.reqs[0].len);
+    /* The retry waited out the first backoff step, [250, 500) ms. */
+    assert_true(e.srv.reqs[1].at >= e.srv.reqs[0].at + 250 * MS);
+    assert_true(e.srv.reqs[1].at < e.srv.reqs[0].at + 500 * MS + 10 * MS);
+    env_fini(&e);
+}
+
 typedef struct watch {
     env *e;
     uint64_t failures;
@@ -757,6 +783,7 @@ int main(void)
         cmocka_unit_test(test_http_5xx_retries),
         cmocka_unit_test(test_http_4xx_drops_batch),
         cmocka_unit_test(test_http_request_timeout),
+        cmocka_unit_test(test_http_garbage_answer),
         cmocka_unit_test(test_http_reconnect_backoff_and_queue_bound),
         cmocka_unit_test(test_tcp_sink_lines),
         cmocka_unit_test(test_destroy_while_connecting),

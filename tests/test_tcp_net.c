@@ -261,6 +261,71 @@ static void test_bulk_lossy(void **state)
     test_net_fini(&n);
 }
 
+/* ---- raw speed (no checking): a figure for the log ---- */
+
+typedef struct sink {
+    uint64_t got, total;
+    int done;
+} sink;
+
+static uint8_t speed_buf[256 * 1024];
+
+static void speed_write_cb(oasis_flow *f, int err, void *ud)
+{
+    sink *k = ud;
+    if (!err && k->total) {
+        size_t n = k->total > sizeof speed_buf ? sizeof speed_buf : (size_t)k->total;
+        k->total -= n;
+        assert_int_equal(oasis_tcp_write(f, speed_buf, n, speed_write_cb, k), 0);
+    }
+}
+
+static void speed_read_cb(oasis_flow *f, int err, const uint8_t *d, size_t len, void *ud)
+{
+    sink *k = ud;
+    if (err) {
+        k->done = 1;
+        return;
+    }
+    k->got += len;
+    oasis_tcp_read(f, speed_read_cb, k);
+}
+
+static void speed_accept(oasis_stack *s, oasis_flow *f, void *ud)
+{
+    oasis_tcp_read(f, speed_read_cb, ud);
+}
+
+static void speed_connected(oasis_stack *s, oasis_flow *f, int err, void *ud)
+{
+    sink *k = ud;
+    assert_int_equal(err, 0);
+    speed_write_cb(f, 0, k);
+    speed_write_cb(f, 0, k);
+}
+
+static int sink_full(void *ud)
+{
+    sink **k = ud;
+    return k[1]->got == k[0]->got + 1 || k[1]->got >= (256ull << 20);
+}
+
+static void test_speed(void **state)
+{
+    test_net n;
+    test_net_init(&n, NULL, NULL);
+    sink tx = {.total = 256ull << 20}, rx = {0};
+    assert_int_equal(oasis_tcp_listen(n.b, PORT, NULL, speed_accept, &rx), 0);
+    assert_int_equal(oasis_tcp_connect(n.a, TEST_ADDR_B, PORT, NULL, speed_connected, &tx), 0);
+    sink *both[2] = {&tx, &rx};
+    double t0 = now_s();
+    assert_int_equal(oasis_wire_run(n.wire, sink_full, both, 600 * OASIS_NS_PER_SEC), 0);
+    double dt = now_s() - t0;
+    printf("  one way, no checks: %llu bytes in %.2f s wall (%.2f Gbit/s)\n",
+           (unsigned long long)rx.got, dt, (double)rx.got * 8 / dt / 1e9);
+    test_net_fini(&n);
+}
+
 /* ---- echo and half-close ---- */
 
 typedef struct echo {
@@ -487,6 +552,7 @@ int main(void)
         cmocka_unit_test(test_bulk_both_ways),
         cmocka_unit_test(test_bulk_lossy),
         cmocka_unit_test(test_many_connections),
+        cmocka_unit_test(test_speed),
     };
     if (getenv("TCP_TEST"))
         cmocka_set_test_filter(getenv("TCP_TEST"));

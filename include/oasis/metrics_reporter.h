@@ -20,7 +20,10 @@
  * of the queue, and if it fails they return to the front (so they are the
  * first to be dropped when the queue overflows). Every point collected ends
  * in exactly one counter: points_collected = points_sent + points_dropped +
- * points_rejected + queue_points + inflight_points.
+ * points_rejected + queue_points + inflight_points. Delivery is at least
+ * once: a request whose outcome is unknown (the connection died or timed
+ * out before the answer) is sent again, and the sink may have stored it;
+ * InfluxDB then overwrites the same points (same series, same timestamp).
  *
  * Reconnects wait an exponential backoff (backoff_min_ns doubling up to
  * backoff_max_ns per consecutive failure) with jitter from a PRNG seeded by

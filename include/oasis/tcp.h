@@ -71,8 +71,9 @@ typedef struct oasis_iovec {
 /* ---- callbacks --------------------------------------------------------- */
 
 /* Connect completion: flow is set when err == 0; err is OASIS_EREFUSED (the
- * peer reset), OASIS_ETIMEDOUT (SYN retries ran out), OASIS_EUNREACH,
- * OASIS_ECANCELED (stack shut down) otherwise, and flow is NULL. */
+ * peer reset), OASIS_ETIMEDOUT (SYN retries ran out; an unreachable host,
+ * e.g. no ARP answer, looks the same) or OASIS_ECANCELED (disconnect or
+ * stack shut down) otherwise, and flow is NULL. */
 typedef void (*oasis_connect_cb)(oasis_stack *s, oasis_flow *flow, int err, void *ud);
 
 /* A listener's callback: one call per established flow, keepalive already
@@ -80,19 +81,24 @@ typedef void (*oasis_connect_cb)(oasis_stack *s, oasis_flow *flow, int err, void
 typedef void (*oasis_accept_cb)(oasis_stack *s, oasis_flow *flow, void *ud);
 
 /* Read completion. err == 0: `data`/`len` hold at least one byte; the bytes
- * are borrowed and valid only until the callback returns (copy what you keep).
- * err == OASIS_EOF: end of stream (see oasis_tcp_read). Other err values:
- * OASIS_ECANCELED (stack shut down) or OASIS_EINVAL (flow closed by abort). */
+ * are borrowed (zero copy, straight from the receive buffer) and valid only
+ * until the callback returns (copy what you keep). err == OASIS_EOF: end of
+ * stream (see oasis_tcp_read). OASIS_ECANCELED: oasis_tcp_abort(),
+ * oasis_tcp_disconnect() or stack shut down. */
 typedef void (*oasis_read_cb)(oasis_flow *flow, int err, const uint8_t *data, size_t len,
                               void *ud);
 
 /* Write/close completion: 0, OASIS_ECLOSED, OASIS_ETIMEDOUT, OASIS_ERESET,
- * OASIS_ECANCELED. */
+ * OASIS_ECANCELED. Write and close callbacks may be NULL (fire and forget). */
 typedef void (*oasis_flow_cb)(oasis_flow *flow, int err, void *ud);
 
 /* ---- operations -------------------------------------------------------- */
 
-/* Active open to (dst, port). keepalive may be NULL. */
+/* Active open to (dst, port) from an ephemeral port (49152..65535).
+ * keepalive may be NULL (none); it is copied. OASIS_EADDRINUSE when no
+ * ephemeral port is free towards (dst, port) (TIME_WAIT holds them for
+ * 2*MSL). The SYN is retransmitted cfg.syn_retries times with exponential
+ * backoff from cfg.rto_initial_ns (1, 2, 4... s) before OASIS_ETIMEDOUT. */
 int oasis_tcp_connect(oasis_stack *s, uint32_t dst, uint16_t port, const oasis_keepalive *keepalive,
                       oasis_connect_cb cb, void *ud);
 
@@ -102,7 +108,9 @@ typedef struct oasis_listen_opts {
 } oasis_listen_opts;
 
 /* Accepts connections on port; opts may be NULL. Returns OASIS_EADDRINUSE if
- * the port is already listened on. */
+ * the port is already listened on. SYNs beyond the backlog (half-open plus
+ * established but not yet handed to cb) are dropped and counted as
+ * listen_overflows. cb runs from the dispatcher after the handshake. */
 int oasis_tcp_listen(oasis_stack *s, uint16_t port, const oasis_listen_opts *opts, oasis_accept_cb cb,
                      void *ud);
 
@@ -124,7 +132,11 @@ int oasis_tcp_read(oasis_flow *flow, oasis_read_cb cb, void *ud);
  * every byte was taken (not when the peer read them), OASIS_ECLOSED when the
  * flow was closed (by close, reset or death) before all bytes were taken.
  * When the send buffer is full the completion waits: writes are flow
- * controlled. Several writes may be pending; they are sent in order. */
+ * controlled. Several writes may be pending; they are sent in order.
+ * A write on a flow that is already closed (close called, reset, dead) is
+ * accepted (returns 0) and its callback gets OASIS_ECLOSED on the next poll:
+ * the contract's "write returns Closed". Nagle applies unless the flow's
+ * no-delay attribute is on. */
 int oasis_tcp_write(oasis_flow *flow, const void *data, size_t len, oasis_flow_cb cb, void *ud);
 
 /* Like oasis_tcp_write for several buffers (the iov array itself is copied;
@@ -142,11 +154,16 @@ int oasis_tcp_writev_nodelay(oasis_flow *flow, const oasis_iovec *iov, size_t io
 /* Half-close: flushes pending writes, sends FIN. Reading goes on until
  * OASIS_EOF. The callback runs when the peer has closed too (or with an error
  * if the flow dies); after it the flow handle is freed and must not be used.
- * Pending reads complete (with remaining data or OASIS_EOF) before it. */
+ * Pending reads complete (with remaining data or OASIS_EOF) before it.
+ * On a flow that already ended (reset, death) it completes at the next poll
+ * with oasis_tcp_flow_error(). With cfg.fin_wait2_ns set, a peer that acks
+ * our FIN but never sends its own is given up after that long (callback:
+ * OASIS_ETIMEDOUT). Closing twice: OASIS_EBUSY. */
 int oasis_tcp_close(oasis_flow *flow, oasis_flow_cb cb, void *ud);
 
 /* Sends RST and frees the flow at once. Pending requests complete with
- * OASIS_ECANCELED before this returns. */
+ * OASIS_ECANCELED before this returns (writes already completed keep their
+ * status). Safe from inside any of the flow's callbacks. */
 void oasis_tcp_abort(oasis_flow *flow);
 
 /* Remote address and port. */
@@ -161,9 +178,14 @@ int oasis_tcp_flow_error(const oasis_flow *flow);
 /* Per-flow no-delay attribute: when on, every write behaves as write with
  * Nagle off (completion semantics of write are unchanged). */
 int oasis_tcp_set_nodelay(oasis_flow *flow, int on);
-/* Per-flow buffer sizes (before data flows; shrinking below what is
- * buffered is refused with OASIS_EINVAL). */
+/* Per-flow buffer sizes, 1 KiB..1 GiB (before data flows; resizing a buffer
+ * that holds data, or shrinking the receive buffer below the window already
+ * advertised, is refused with OASIS_EINVAL). The window scale was fixed by
+ * the stack's rcvbuf at the handshake, so a receive buffer larger than
+ * 65535 << scale is only partly advertised. */
 int oasis_tcp_set_bufsizes(oasis_flow *flow, uint32_t sndbuf, uint32_t rcvbuf);
+/* Keepalive for one flow (NULL: off); the idle clock restarts now. Probes
+ * are sent in ESTABLISHED and CLOSE_WAIT. */
 int oasis_tcp_set_keepalive(oasis_flow *flow, const oasis_keepalive *keepalive);
 
 void oasis_flow_set_user_data(oasis_flow *flow, void *ud);

@@ -60,8 +60,10 @@ typedef struct wire_port {
     wire_chan *out;           /* one channel per destination port */
 } wire_port;
 
-/* Frames of up to this size are recycled instead of freed. */
-#define WIRE_FRAME_CAP (65535 + ETH_HDR)
+/* Buffers of this size (an MTU-1500 frame fits) are recycled instead of
+ * freed; larger frames get a buffer of their own size. Thousands of frames
+ * may be in flight behind a slow bottleneck, so none reserves 64 KiB. */
+#define WIRE_FRAME_CAP 2048u
 #define WIRE_FREELIST_MAX 256
 
 struct oasis_wire {
@@ -509,6 +511,13 @@ static int impair_valid(const oasis_impair *g)
            prob_ok(g->reorder) && prob_ok(g->duplicate);
 }
 
+/* New settings; the random stream, burst state and queue carry on. */
+static void chan_configure(wire_chan *c, const oasis_impair *cfg)
+{
+    c->cfg = *cfg;
+    c->carry = 0; /* a remainder of the old rate means nothing at the new one */
+}
+
 int oasis_wire_impair(oasis_wire *w, const oasis_link *from, const oasis_link *to,
                       const oasis_impair *cfg)
 {
@@ -525,12 +534,12 @@ int oasis_wire_impair(oasis_wire *w, const oasis_link *from, const oasis_link *t
         wire_port *dst = port_of(w, to);
         if (!dst || dst == src)
             return OASIS_EINVAL;
-        src->out[dst->index].cfg = *cfg;
+        chan_configure(&src->out[dst->index], cfg);
         return OASIS_OK;
     }
     src->out_default = *cfg;
     for (uint32_t i = 0; i < w->nports; i++)
-        src->out[i].cfg = *cfg;
+        chan_configure(&src->out[i], cfg);
     return OASIS_OK;
 }
 

@@ -68,6 +68,8 @@ struct sim {
     int teardown;
 };
 
+static void fail(sim *m, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 static void fail(sim *m, const char *fmt, ...)
 {
     if (!m->r->ok)

@@ -1,0 +1,582 @@
+/* The contract's edges and the hardening RFCs, one stack and hand-built
+ * segments: sticky EOF, write after close, unlisten, abort and disconnect,
+ * RFC 5961 challenge ACKs and their rate limit, PAWS, options, out-of-order
+ * data with SACK, sequence wraparound. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "tcp/tcp_flow.h"
+#include "tcp/tcp_seq.h"
+#include "tcp_harness.h"
+
+#define PORT 80
+#define A OASIS_TCP_ACK
+#define F OASIS_TCP_FIN
+#define S OASIS_TCP_SYN
+#define R OASIS_TCP_RST
+#define MS OASIS_NS_PER_MS
+
+typedef struct fx {
+    tcp_harness h;
+    th_app a;
+    uint32_t iss, pnxt;
+} fx;
+
+static int setup(void **state)
+{
+    fx *x = calloc(1, sizeof *x);
+    th_init(&x->h, NULL);
+    th_app_init(&x->a);
+    *state = x;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fx *x = *state;
+    th_fini(&x->h);
+    th_app_fini(&x->a);
+    free(x);
+    return 0;
+}
+
+static void estab(fx *x)
+{
+    x->iss = th_open_passive(&x->h, &x->a, PORT, NULL);
+    x->pnxt = TH_PISN + 1;
+}
+
+static void inject(fx *x, uint8_t flags, uint32_t seq, uint32_t ack, const char *data)
+{
+    oasis_tcp_hdr s = th_seg(TH_PPORT, PORT, flags, seq, ack);
+    if (data) {
+        s.payload = (const uint8_t *)data;
+        s.payload_len = strlen(data);
+    }
+    th_inject(&x->h, &s);
+}
+
+/* ---- the contract ---------------------------------------------------------- */
+
+static void test_read_rest_then_sticky_eof(void **state)
+{
+    fx *x = *state;
+    estab(x);
+    inject(x, A, x->pnxt, x->iss + 1, "one");
+    inject(x, A | F, x->pnxt + 3, x->iss + 1, "two");
+    th_clear(&x->h);
+    assert_int_equal(oasis_tcp_read(x->a.flow, th_read_cb, &x->a), 0);
+    assert_int_equal(x->a.reads, 0); /* never inside the call */
+    th_poll(&x->h);
+    assert_int_equal(x->a.rx_len, 6);
+    assert_memory_equal(x->a.rx, "onetwo", 6);
+    assert_int_equal(x->a.eof, 0);
+    for (int i = 1; i <= 3; i++) {
+        assert_int_equal(oasis_tcp_read(x->a.flow, th_read_cb, &x->a), 0);
+        th_poll(&x->h);
+        assert_int_equal(x->a.eof, i);
+    }
+    assert_int_equal(oasis_tcp_flow_error(x->a.flow), 0);
+}
+
+static void test_one_read_at_a_time(void **state)
+{
+    fx *x = *state;
+    estab(x);
+    assert_int_equal(oasis_tcp_read(x->a.flow, th_read_cb, &x->a), 0);
+    assert_int_equal(oasis_tcp_read(x->a.flow, th_read_cb, &x->a), OASIS_EBUSY);
+    assert_int_equal(oasis_tcp_read(NULL, th_read_cb, &x->a), OASIS_EINVAL);
+}
+
+static void test_write_after_close_closed(void **state)
+{
+    fx *x = *state;
+    estab(x);
+    assert_int_equal(oasis_tcp_close(x->a.flow, th_close_cb, &x->a), 0);
+    assert_int_equal(oasis_tcp_write(x->a.flow, "late", 4, th_write_cb, &x->a), 0);
+    th_poll(&x->h);
+    assert_int_equal(x->a.writes_done, 1);
+    assert_int_equal(x->a.write_err, OASIS_ECLOSED);
+    assert_int_equal(x->a.closed, 0);
+}
+
+static void test_close_flushes_pending_writes_first(void **state)
+{
+    fx *x = *state;
+    oasis_stack_config c;
+    oasis_stack_config_init(&c);
+    c.tcp.sndbuf = 1024;
+    th_fini(&x->h);
+    th_init(&x->h, &c.tcp);
+    estab(x);
+    static uint8_t big[3000];
+    memset(big, 'z', sizeof big);
+    assert_int_equal(oasis_tcp_write(x->a.flow, big, sizeof big, th_write_cb, &x->a), 0);
+    assert_int_equal(oasis_tcp_close(x->a.flow, th_close_cb, &x->a), 0);
+    uint32_t got = 0;
+    int fin = 0;
+    for (int round = 0; round < 20 && !fin; round++) {
+        oasis_tcp_hdr r;
+        while (th_pop(&x->h, &r)) {
+            assert_false(fin);
+            got += (uint32_t)r.payload_len;
+            if (r.flags & F) {
+                fin = 1;
+                assert_int_equal(r.seq + r.payload_len, x->iss + 1 + sizeof big);
+            }
+        }
+        inject(x, A, x->pnxt, x->iss + 1 + got, NULL);
+        th_poll(&x->h);
+    }
+    assert_true(fin);
+    assert_int_equal(got, sizeof big);
+    assert_int_equal(x->a.writes_done, 1);
+    assert_int_equal(x->a.write_err, 0);
+}
+
+static void test_unlisten_keeps_established(void **state)
+{
+    fx *x = *state;
+    estab(x);
+    /* a half-open handshake on the same port */
+    oasis_tcp_hdr s = th_seg(TH_PPORT + 1, PORT, S, 777, 0);
+    th_inject(&x->h, &s);
+    th_clear(&x->h);
+    assert_int_equal(oasis_tcp_unlisten(x->h.s, PORT), 0);
+    assert_int_equal(oasis_tcp_unlisten(x->h.s, PORT), OASIS_ENOENT);
+    oasis_tcp_hdr r;
+    assert_true(th_pop(&x->h, &r)); /* the half-open one is reset */
+    assert_true(r.flags & R);
+    assert_int_equal(r.dst_port, TH_PPORT + 1);
+    /* the established flow still works */
+    x->a.auto_read = 1;
+    assert_int_equal(oasis_tcp_read(x->a.flow, th_read_cb, &x->a), 0);
+    inject(x, A, x->pnxt, x->iss + 1, "still here");
+    th_poll(&x->h);
+    assert_int_equal(x->a.rx_len, 10);
+    /* and new SYNs get RST */
+    th_clear(&x->h);
+    s = th_seg(TH_PPORT + 2, PORT, S, 1, 0);
+    th_inject(&x->h, &s);
+    assert_true(th_pop(&x->h, &r));
+    assert_int_equal(r.flags, R | A);
+}
+
+static void test_listen_twice(void **state)
+{
+    fx *x = *state;
+    assert_int_equal(oasis_tcp_listen(x->h.s, PORT, NULL, th_accept_cb, &x->a), 0);
+    assert_int_equal(oasis_tcp_listen(x->h.s, PORT, NULL, th_accept_cb, &x->a), OASIS_EADDRINUSE);
+    assert_int_equal(oasis_tcp_listen(x->h.s, 0, NULL, th_accept_cb, &x->a), OASIS_EINVAL);
+}
+
+static void test_backlog_overflow(void **state)
+{
+    fx *x = *state;
+    oasis_listen_opts o = {.backlog = 2};
+    assert_int_equal(oasis_tcp_listen(x->h.s, PORT, &o, th_accept_cb, &x->a), 0);
+    for (int i = 0; i < 4; i++) {
+        oasis_tcp_hdr s = th_seg((uint16_t)(TH_PPORT + i), PORT, S, 100, 0);
+        th_inject(&x->h, &s);
+    }
+    assert_int_equal(th_pending(&x->h), 2);
+    assert_int_equal(th_ctr(&x->h)->listen_overflows, 2);
+}
+
+static void abort_in_read(oasis_flow *f, int err, const uint8_t *d, size_t n, void *ud)
+{
+    th_app *a = ud;
+    a->reads++;
+    oasis_tcp_abort(f);
+}
+
+static void test_abort_from_callback(void **state)
+{
+    fx *x = *state;
+    estab(x);
+    assert_int_equal(oasis_tcp_write(x->a.flow, "pending", 7, th_write_cb, &x->a), 0);
+    assert_int_equal(oasis_tcp_read(x->a.flow, abort_in_read, &x->a), 0);
+    inject(x, A, x->pnxt, x->iss + 1, "data");
+    th_clear(&x->h);
+    th_poll(&x->h);
+    assert_int_equal(x->a.reads, 1);
+    assert_int_equal(x->a.writes_done, 1);
+    oasis_tcp_hdr r;
+    assert_true(th_pop(&x->h, &r));
+    assert_true(r.flags & R);
+    assert_int_equal(th_ctr(&x->h)->flows, 0);
+}
+
+static void test_abort_cancels_pending(void **state)
+{
+    fx *x = *state;
+    estab(x);
+    assert_int_equal(oasis_tcp_read(x->a.flow, th_read_cb, &x->a), 0);
+    assert_int_equal(oasis_tcp_write_nodelay(x->a.flow, "x", 1, th_write_cb, &x->a), 0);
+    oasis_tcp_abort(x->a.flow);
+    assert_int_equal(x->a.read_err, OASIS_ECANCELED);
+    assert_int_equal(x->a.write_err, OASIS_ECANCELED);
+    assert_int_equal(th_ctr(&x->h)->flows, 0);
+    th_poll(&x->h);
+}
+
+static void test_disconnect_cancels_everything(void **state)
+{
+    fx *x = *state;
+    estab(x);
+    th_app b;
+    th_app_init(&b);
+    assert_int_equal(oasis_tcp_connect(x->h.s, TH_PEER, 9999, NULL, th_connect_cb, &b), 0);
+    assert_int_equal(oasis_tcp_read(x->a.flow, th_read_cb, &x->a), 0);
+    assert_int_equal(oasis_tcp_close(x->a.flow, th_close_cb, &x->a), 0);
+    th_clear(&x->h);
+    oasis_tcp_disconnect(x->h.s);
+    assert_int_equal(x->a.read_err, OASIS_ECANCELED);
+    assert_int_equal(x->a.closed, 1);
+    assert_int_equal(x->a.close_err, OASIS_ECANCELED);
+    assert_int_equal(b.connected, 1);
+    assert_int_equal(b.connect_err, OASIS_ECANCELED);
+    assert_int_equal(th_ctr(&x->h)->flows, 0);
+    assert_int_equal(th_ctr(&x->h)->curr_estab, 0);
+    oasis_tcp_hdr r;
+    assert_true(th_pop(&x->h, &r));
+    assert_true(r.flags & R);
+    /* usable again */
+    th_app c;
+    th_app_init(&c);
+    th_clear(&x->h);
+    x->iss = th_open_passive(&x->h, &c, PORT, NULL);
+    th_app_fini(&b);
+    th_app_fini(&c);
+}
+
+/* ---- RFC 5961 -------------------------------------------------------------- */
+
+static void test_rst_not_exact_challenge_ack(void **state)
+{
+    fx *x = *state;
+    estab(x);
+    inject(x, R, x->pnxt + 100, 0, NULL);
+    oasis_tcp_hdr r;
+    assert_true(th_pop(&x->h, &r));
+    assert_int_equal(r.flags, A);
+    assert_int_equal(r.ack, x->pnxt);
+    assert_int_equal(th_ctr(&x->h)->challenge_acks, 1);
+    assert_int_equal(oasis_tcp_flow_error(x->a.flow), 0);
+    /* out of the window entirely: dropped silently */
+    inject(x, R, x->pnxt + 10000000, 0, NULL);
+    assert_false(th_pop(&x->h, &r));
+    /* exact: reset */
+    inject(x, R, x->pnxt, 0, NULL);
+    assert_int_equal(oasis_tcp_flow_error(x->a.flow), OASIS_ERESET);
+}
+
+static void test_syn_in_established_challenge_ack(void **state)
+{
+    fx *x = *state;
+    estab(x);
+    inject(x, S, x->pnxt + 5, 0, NULL);
+    oasis_tcp_hdr r;
+    assert_true(th_pop(&x->h, &r));
+    assert_int_equal(r.flags, A);
+    assert_int_equal(r.ack, x->pnxt);
+    assert_int_equal(th_ctr(&x->h)->challenge_acks, 1);
+    assert_int_equal(oasis_tcp_flow_error(x->a.flow), 0);
+    oasis_tcp_info i;
+    oasis_tcp_get_info(x->a.flow, &i);
+    assert_int_equal(i.state, OASIS_TCP_ESTABLISHED);
+}
+
+static void test_challenge_ack_rate_limit(void **state)
+{
+    fx *x = *state;
+    oasis_stack_config c;
+    oasis_stack_config_init(&c);
+    c.tcp.challenge_ack_limit = 3;
+    th_fini(&x->h);
+    th_init(&x->h, &c.tcp);
+    estab(x);
+    for (int i = 0; i < 10; i++)
+        inject(x, R, x->pnxt + 1 + (uint32_t)i, 0, NULL);
+    assert_int_equal(th_pending(&x->h), 3);
+    assert_int_equal(th_ctr(&x->h)->challenge_acks, 3);
+    assert_int_equal(th_ctr(&x->h)->challenge_acks_limited, 7);
+    th_clear(&x->h);
+    th_advance(&x->h, 1000 * MS);
+    inject(x, R, x->pnxt + 1, 0, NULL);
+    assert_int_equal(th_pending(&x->h), 1); /* a new second */
+}
+
+static void test_ack_of_unsent_data(void **state)
+{
+    fx *x = *state;
+    estab(x);
+    inject(x, A, x->pnxt, x->iss + 1000, NULL);
+    oasis_tcp_hdr r;
+    assert_true(th_pop(&x->h, &r));
+    assert_int_equal(r.flags, A);
+    assert_int_equal(r.seq, x->iss + 1);
+}
+
+/* ---- options, PAWS --------------------------------------------------------- */
+
+static oasis_tcp_hdr full_syn(void)
+{
+    oasis_tcp_hdr s = th_seg(TH_PPORT, PORT, S, TH_PISN, 0);
+    s.has_mss = 1;
+    s.mss = 1400;
+    s.has_wscale = 1;
+    s.wscale = 2;
+    s.sack_permitted = 1;
+    s.has_ts = 1;
+    s.ts_val = 5000;
+    return s;
+}
+
+static void test_options_negotiated(void **state)
+{
+    fx *x = *state;
+    assert_int_equal(oasis_tcp_listen(x->h.s, PORT, NULL, th_accept_cb, &x->a), 0);
+    oasis_tcp_hdr s = full_syn();
+    th_inject(&x->h, &s);
+    oasis_tcp_hdr r;
+    assert_true(th_pop(&x->h, &r));
+    assert_true(r.has_mss && r.mss == 1460);
+    assert_true(r.has_wscale);
+    assert_int_equal(r.wscale, 7); /* 4 MiB receive buffer */
+    assert_true(r.sack_permitted);
+    assert_true(r.has_ts);
+    assert_int_equal(r.ts_ecr, 5000);
+    oasis_tcp_hdr ack = th_seg(TH_PPORT, PORT, A, TH_PISN + 1, r.seq + 1);
+    ack.has_ts = 1;
+    ack.ts_val = 5001;
+    ack.ts_ecr = r.ts_val;
+    th_inject(&x->h, &ack);
+    th_poll(&x->h);
+    oasis_tcp_info i;
+    assert_int_equal(oasis_tcp_get_info(x->a.flow, &i), 0);
+    assert_int_equal(i.mss_send, 1400);
+    assert_int_equal(i.snd_wscale, 2);
+    assert_int_equal(i.rcv_wscale, 7);
+    assert_true(i.timestamps && i.sack);
+    assert_int_equal(i.snd_wnd, 65535u << 2);
+    /* our data segments: MSS less the timestamp option */
+    static uint8_t big[4000];
+    assert_int_equal(oasis_tcp_write(x->a.flow, big, sizeof big, NULL, NULL), 0);
+    assert_true(th_pop(&x->h, &r));
+    assert_int_equal(r.payload_len, 1400 - 12);
+    assert_true(r.has_ts);
+    assert_int_equal(r.ts_ecr, 5001);
+}
+
+static void test_paws_drops_old_timestamp(void **state)
+{
+    fx *x = *state;
+    oasis_tcp_hdr syn = full_syn();
+    x->iss = th_open_passive(&x->h, &x->a, PORT, &syn);
+    x->pnxt = TH_PISN + 1;
+    x->a.auto_read = 1;
+    assert_int_equal(oasis_tcp_read(x->a.flow, th_read_cb, &x->a), 0);
+    oasis_tcp_hdr d = th_seg(TH_PPORT, PORT, A, x->pnxt, x->iss + 1);
+    d.has_ts = 1;
+    d.ts_val = 4000; /* older than 5001 */
+    d.payload = (const uint8_t *)"old";
+    d.payload_len = 3;
+    th_inject(&x->h, &d);
+    th_poll(&x->h);
+    assert_int_equal(x->a.rx_len, 0);
+    assert_int_equal(th_ctr(&x->h)->paws_drops, 1);
+    oasis_tcp_hdr r;
+    assert_true(th_pop(&x->h, &r)); /* dropped with an ACK */
+    assert_int_equal(r.ack, x->pnxt);
+    d.ts_val = 6000;
+    th_inject(&x->h, &d);
+    th_poll(&x->h);
+    assert_int_equal(x->a.rx_len, 3);
+}
+
+/* ---- out of order, SACK ---------------------------------------------------- */
+
+static void test_out_of_order_in_order_delivery_with_sack(void **state)
+{
+    fx *x = *state;
+    oasis_tcp_hdr syn = full_syn();
+    x->iss = th_open_passive(&x->h, &x->a, PORT, &syn);
+    x->pnxt = TH_PISN + 1;
+    x->a.auto_read = 1;
+    assert_int_equal(oasis_tcp_read(x->a.flow, th_read_cb, &x->a), 0);
+    const char *parts[] = {"aaaa", "bbbb", "cccc", "dddd"};
+    uint32_t ts = 6000;
+    int order[] = {1, 3, 2, 0};
+    for (int k = 0; k < 4; k++) {
+        int i = order[k];
+        oasis_tcp_hdr d = th_seg(TH_PPORT, PORT, A, x->pnxt + 4u * (uint32_t)i, x->iss + 1);
+        d.has_ts = 1;
+        d.ts_val = ts++;
+        d.payload = (const uint8_t *)parts[i];
+        d.payload_len = 4;
+        th_inject(&x->h, &d);
+        oasis_tcp_hdr r;
+        assert_true(th_pop(&x->h, &r)); /* immediate ACK: out of order / hole filled */
+        if (k == 0) {
+            assert_int_equal(r.ack, x->pnxt);
+            assert_int_equal(r.sack_count, 1);
+            assert_int_equal(r.sack[0].left, x->pnxt + 4);
+            assert_int_equal(r.sack[0].right, x->pnxt + 8);
+        } else if (k == 1) {
+            assert_int_equal(r.sack_count, 2);
+            assert_int_equal(r.sack[0].left, x->pnxt + 12); /* most recent first */
+        } else if (k == 2) {
+            assert_int_equal(r.sack_count, 1);
+            assert_int_equal(r.sack[0].left, x->pnxt + 4);
+            assert_int_equal(r.sack[0].right, x->pnxt + 16);
+        } else {
+            assert_int_equal(r.ack, x->pnxt + 16);
+            assert_int_equal(r.sack_count, 0);
+        }
+    }
+    th_poll(&x->h);
+    assert_int_equal(x->a.rx_len, 16);
+    assert_memory_equal(x->a.rx, "aaaabbbbccccdddd", 16);
+    assert_int_equal(th_ctr(&x->h)->ofo_queued, 3);
+}
+
+static void test_fin_after_hole(void **state)
+{
+    fx *x = *state;
+    estab(x);
+    x->a.auto_read = 1;
+    assert_int_equal(oasis_tcp_read(x->a.flow, th_read_cb, &x->a), 0);
+    inject(x, A | F, x->pnxt + 3, x->iss + 1, "def");
+    th_poll(&x->h);
+    assert_int_equal(x->a.eof, 0);
+    inject(x, A, x->pnxt, x->iss + 1, "abc");
+    th_clear(&x->h);
+    th_poll(&x->h);
+    assert_int_equal(x->a.rx_len, 6);
+    assert_int_equal(x->a.eof, 1);
+    oasis_tcp_info i;
+    oasis_tcp_get_info(x->a.flow, &i);
+    assert_int_equal(i.state, OASIS_TCP_CLOSE_WAIT);
+}
+
+/* ---- fast retransmit -------------------------------------------------------- */
+
+static void test_fast_retransmit_on_three_dupacks(void **state)
+{
+    fx *x = *state;
+    estab(x);
+    static uint8_t big[536 * 6];
+    assert_int_equal(oasis_tcp_write(x->a.flow, big, sizeof big, NULL, NULL), 0);
+    oasis_tcp_hdr r;
+    int n = 0;
+    while (th_pop(&x->h, &r))
+        n++;
+    assert_int_equal(n, 6); /* peer MSS 536 (no option), IW 10 */
+    for (int i = 0; i < 3; i++) {
+        inject(x, A, x->pnxt, x->iss + 1, NULL);
+        if (i < 2)
+            assert_false(th_pop(&x->h, &r));
+    }
+    assert_true(th_pop(&x->h, &r));
+    assert_int_equal(r.seq, x->iss + 1);
+    assert_int_equal(r.payload_len, 536);
+    assert_int_equal(th_ctr(&x->h)->fast_retrans, 1);
+    /* a partial ACK retransmits the next hole at once (RFC 6582) */
+    inject(x, A, x->pnxt, x->iss + 1 + 536 * 2, NULL);
+    assert_true(th_pop(&x->h, &r));
+    assert_int_equal(r.seq, x->iss + 1 + 536 * 2);
+}
+
+/* ---- sequence numbers wrap ----------------------------------------------- */
+
+static void test_sequence_wraparound(void **state)
+{
+    fx *x = *state;
+    oasis_tcp_set_next_isn(x->h.s, 0xFFFFFFF0u);
+    assert_int_equal(oasis_tcp_listen(x->h.s, PORT, NULL, th_accept_cb, &x->a), 0);
+    uint32_t pisn = 0xFFFFFF00u;
+    oasis_tcp_hdr s = th_seg(TH_PPORT, PORT, S, pisn, 0);
+    s.has_mss = 1;
+    s.mss = 1000;
+    th_inject(&x->h, &s);
+    oasis_tcp_hdr r;
+    assert_true(th_pop(&x->h, &r));
+    assert_int_equal(r.seq, 0xFFFFFFF0u);
+    oasis_tcp_hdr ack = th_seg(TH_PPORT, PORT, A, pisn + 1, r.seq + 1);
+    th_inject(&x->h, &ack);
+    th_poll(&x->h);
+    x->a.auto_read = 1;
+    assert_int_equal(oasis_tcp_read(x->a.flow, th_read_cb, &x->a), 0);
+    /* 4 MB each way across the wrap, in 1000-byte segments */
+    enum { TOTAL = 4 << 20, SEG = 1000 };
+    static uint8_t tx[TOTAL];
+    for (size_t i = 0; i < TOTAL; i++)
+        tx[i] = (uint8_t)(i * 7 + (i >> 10));
+    assert_int_equal(oasis_tcp_write(x->a.flow, tx, TOTAL, NULL, NULL), 0);
+    uint32_t pseq = pisn + 1, our_acked = r.seq + 1;
+    uint64_t sent = 0, got = 0;
+    uint8_t *rx = malloc(TOTAL);
+    while (sent < TOTAL || got < TOTAL) {
+        if (sent < TOTAL) {
+            oasis_tcp_hdr d = th_seg(TH_PPORT, PORT, A, pseq, our_acked);
+            d.payload = tx + sent;
+            d.payload_len = SEG < TOTAL - sent ? SEG : TOTAL - sent;
+            th_inject(&x->h, &d);
+            pseq += (uint32_t)d.payload_len;
+            sent += d.payload_len;
+        }
+        while (th_pop(&x->h, &r)) {
+            assert_true(got + r.payload_len <= TOTAL);
+            if (r.payload_len && r.seq == our_acked) {
+                memcpy(rx + got, r.payload, r.payload_len);
+                got += r.payload_len;
+                our_acked += (uint32_t)r.payload_len;
+            }
+        }
+        oasis_tcp_hdr a2 = th_seg(TH_PPORT, PORT, A, pseq, our_acked);
+        th_inject(&x->h, &a2);
+        th_poll(&x->h);
+    }
+    assert_memory_equal(rx, tx, TOTAL);
+    assert_int_equal(x->a.rx_len, TOTAL);
+    assert_memory_equal(x->a.rx, tx, TOTAL);
+    assert_true(oasis_seq_lt(0xFFFFFFF0u, our_acked)); /* it did wrap */
+    assert_true(our_acked < 0xFFFFFFF0u);
+    free(rx);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+        T(test_read_rest_then_sticky_eof),
+        T(test_one_read_at_a_time),
+        T(test_write_after_close_closed),
+        T(test_close_flushes_pending_writes_first),
+        T(test_unlisten_keeps_established),
+        T(test_listen_twice),
+        T(test_backlog_overflow),
+        T(test_abort_from_callback),
+        T(test_abort_cancels_pending),
+        T(test_disconnect_cancels_everything),
+        T(test_rst_not_exact_challenge_ack),
+        T(test_syn_in_established_challenge_ack),
+        T(test_challenge_ack_rate_limit),
+        T(test_ack_of_unsent_data),
+        T(test_options_negotiated),
+        T(test_paws_drops_old_timestamp),
+        T(test_out_of_order_in_order_delivery_with_sack),
+        T(test_fin_after_hole),
+        T(test_fast_retransmit_on_three_dupacks),
+        T(test_sequence_wraparound),
+    };
+    if (getenv("TCP_TEST"))
+        cmocka_set_test_filter(getenv("TCP_TEST"));
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
