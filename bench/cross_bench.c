@@ -65,8 +65,8 @@ int main(int argc, char **argv)
         a[i] = (uint8_t)(i * 7 + 1), b[i] = 0;
     double m = memcpy_gbps(b, a, secs);
     double c = csum_gbps(a, secs);
-    bench_result("xcheck_memcpy", "machine", "memcpy 1460 B pieces, 4 MiB ring", m, "Gbit/s", "");
-    bench_result("xcheck_csum", "oasis", "oasis_csum_add 1460 B pieces, 4 MiB", c, "Gbit/s", "");
+    bench_result("xcheck_memcpy", "machine", "memcpy of 1460 B pieces over a 4 MiB ring", m, "Gbit/s", "");
+    bench_result("xcheck_csum", "oasis", "oasis_csum_add of 1460 B pieces over 4 MiB", c, "Gbit/s", "");
     fprintf(stderr, "memcpy %.1f Gbit/s (%.2f GB/s), csum %.1f Gbit/s (%.2f GB/s)\n", m, m / 8, c,
             c / 8);
     free(a);

@@ -41,8 +41,10 @@ static void die(const char *what)
 
 static void enter_ns(const char *name)
 {
-    if (!name)
+    static const char *current; /* setns is not free: skip it when already there */
+    if (!name || name == current)
         return;
+    current = name;
     char path[256];
     snprintf(path, sizeof path, "/run/netns/%s", name);
     int fd = open(path, O_RDONLY | O_CLOEXEC);

@@ -486,7 +486,9 @@ static int run_crr(double seconds)
 
 /* ---- memory per idle flow ----------------------------------------------------------- */
 
-#define MEM_BATCH 1000
+/* Under the listen backlog (u8_t, at most 255): more SYNs at once would be
+ * dropped and wait for lwIP's 3 s SYN retransmission. */
+#define MEM_BATCH 200
 #define MEM_PORTS_PER 60000
 
 static err_t mem_connected(void *arg, struct tcp_pcb *pcb, err_t err)

@@ -2,7 +2,7 @@
 # Installs what building and testing Oasis needs (Debian packages). Idempotent:
 # does nothing when every package is already there.
 set -euo pipefail
-pkgs=(build-essential cmake pkg-config clang libcmocka-dev tshark valgrind
+pkgs=(build-essential cmake pkg-config clang libclang-rt-14-dev libcmocka-dev tshark valgrind
       iproute2 iputils-ping curl wget socat python3 iperf3 influxdb)
 missing=()
 for p in "${pkgs[@]}"; do

@@ -18,4 +18,8 @@ echo "== plain build =="
 run build
 echo "== ASan + UBSan build =="
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-  run build-asan -DOASIS_SANITIZE=ON
+  run build-asan -DOASIS_SANITIZE=ON -DOASIS_ALLOC_FAIL=ON
+echo "== clang build: libFuzzer targets, bounded time, ASan+UBSan =="
+CC=clang cmake -S . -B build-clang -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build build-clang -j"$jobs"
+(cd build-clang && ctest --output-on-failure -j"$jobs" -R '^fuzz_')

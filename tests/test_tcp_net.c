@@ -442,6 +442,24 @@ static void half_close(int client_first)
 static void test_half_close_client_first(void **state) { half_close(1); }
 static void test_half_close_server_first(void **state) { half_close(0); }
 
+static void refused_cb(oasis_stack *s, oasis_flow *f, int err, void *ud)
+{
+    *(int *)ud = err;
+    assert_null(f);
+}
+
+static void test_connect_refused(void **state)
+{
+    test_net n;
+    test_net_init(&n, NULL, NULL);
+    int err = 1;
+    assert_int_equal(oasis_tcp_connect(n.a, TEST_ADDR_B, 4242, NULL, refused_cb, &err), 0);
+    oasis_wire_run(n.wire, NULL, NULL, OASIS_NS_PER_SEC);
+    assert_int_equal(err, OASIS_EREFUSED);
+    assert_int_equal(oasis_stack_counters(n.a)->tcp.flows, 0);
+    test_net_fini(&n);
+}
+
 /* ---- many connections ---- */
 
 typedef struct many {
@@ -546,6 +564,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_echo),
+        cmocka_unit_test(test_connect_refused),
         cmocka_unit_test(test_half_close_client_first),
         cmocka_unit_test(test_half_close_server_first),
         cmocka_unit_test(test_bulk_one_way_small_buffers),

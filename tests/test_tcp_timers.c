@@ -344,6 +344,40 @@ static void test_keepalive_answered_stays_alive(void **state)
     assert_int_equal(th_ctr(&x->h)->keepalive_probes, 5);
 }
 
+static void test_fin_wait_2_timeout(void **state)
+{
+    oasis_stack_config c;
+    oasis_stack_config_init(&c);
+    c.tcp.fin_wait2_ns = 30 * SEC;
+    fx *x = *state;
+    th_fini(&x->h);
+    th_init(&x->h, &c.tcp);
+    estab(x);
+    assert_int_equal(oasis_tcp_close(x->a.flow, th_close_cb, &x->a), 0);
+    inject(x, A, x->pnxt, x->iss + 2, NULL, 0, 65535);
+    th_advance(&x->h, 29 * SEC);
+    assert_int_equal(x->a.closed, 0);
+    th_advance(&x->h, 1 * SEC + MS);
+    assert_int_equal(x->a.closed, 1);
+    assert_int_equal(x->a.close_err, OASIS_ETIMEDOUT);
+    assert_int_equal(th_ctr(&x->h)->flows, 0);
+}
+
+static void test_time_wait_lasts_2msl(void **state)
+{
+    fx *x = *state;
+    estab(x);
+    assert_int_equal(oasis_tcp_close(x->a.flow, th_close_cb, &x->a), 0);
+    inject(x, A | OASIS_TCP_FIN, x->pnxt, x->iss + 2, NULL, 0, 65535);
+    th_poll(&x->h);
+    assert_int_equal(x->a.closed, 1);
+    assert_int_equal(th_ctr(&x->h)->time_wait, 1);
+    th_advance(&x->h, 60 * SEC - MS);
+    assert_int_equal(th_ctr(&x->h)->time_wait, 1);
+    th_advance(&x->h, 2 * MS);
+    assert_int_equal(th_ctr(&x->h)->time_wait, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -359,6 +393,8 @@ int main(void)
         T(test_receive_window_shrinks_and_reopens),
         T(test_keepalive_declares_dead),
         T(test_keepalive_answered_stays_alive),
+        T(test_fin_wait_2_timeout),
+        T(test_time_wait_lasts_2msl),
     };
     if (getenv("TCP_TEST"))
         cmocka_set_test_filter(getenv("TCP_TEST"));

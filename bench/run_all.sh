@@ -1,0 +1,168 @@
+#!/usr/bin/env bash
+# Runs every benchmark and writes results.md, results.csv and PNG plots.
+#
+#   bench/run_all.sh [--quick] [--out DIR] [--build DIR] [--no-linux] [--no-100k]
+#
+#   --quick     1 s runs instead of 5 s, memory rows at 10,000 flows only
+#   --out DIR   results directory (default: BUILD/bench-results)
+#   --build DIR build directory (default: build-bench next to the source tree)
+#   --no-linux  skip the kernel rows (they need root, ip(8), iperf3)
+#   --no-100k   skip the 100,000-flow memory rows
+#
+# Needs: cmake, a C compiler, python3, gnuplot; lwIP's rows need lwIP's
+# source (`apt-get source lwip`, which needs a deb-src line in APT's
+# sources); Linux's rows need root, iproute2 and iperf3. Missing pieces skip
+# their rows with a message instead of failing the run.
+#
+# Every program runs pinned to one core (taskset). Times are "effective":
+# the scheduler's run delay is subtracted (see bench_util.h), so a shared
+# machine slows the run down but barely changes the figures; iperf3's figure
+# is normalised by its own CPU time the same way.
+set -euo pipefail
+
+SRC=$(cd "$(dirname "$0")/.." && pwd)
+BUILD=$SRC/../build-bench
+OUT=
+SECS=5
+QUICK=0
+LINUX=1
+BIG=1
+CPU=${BENCH_CPU:-1}
+while [ $# -gt 0 ]; do
+    case $1 in
+    --quick) QUICK=1; SECS=1; BIG=0 ;;
+    --out) OUT=$2; shift ;;
+    --build) BUILD=$2; shift ;;
+    --no-linux) LINUX=0 ;;
+    --no-100k) BIG=0 ;;
+    -h | --help) sed -n '2,22p' "$0"; exit 0 ;;
+    *) echo "run_all.sh: unknown argument $1" >&2; exit 2 ;;
+    esac
+    shift
+done
+OUT=${OUT:-$BUILD/bench-results}
+mkdir -p "$BUILD" "$OUT"
+BUILD=$(cd "$BUILD" && pwd)
+OUT=$(cd "$OUT" && pwd)
+RAW=$OUT/raw.txt
+: >"$RAW"
+log() { echo "== $*" >&2; }
+pin() { if command -v taskset >/dev/null; then taskset -c "$CPU" "$@"; else "$@"; fi; }
+# Keeps the RESULT lines, shows everything.
+record() { "$@" 2>&1 | tee -a "$RAW.log" | grep '^RESULT,' >>"$RAW" || log "failed: $*"; }
+
+# ---- lwIP source ---------------------------------------------------------
+LWIP_SRC=$(ls -d "$BUILD"/lwip-src/lwip-2.1*/ 2>/dev/null | head -n1 || true)
+if [ -z "$LWIP_SRC" ]; then
+    log "fetching lwIP's Debian source package"
+    mkdir -p "$BUILD/lwip-src"
+    if (cd "$BUILD/lwip-src" && apt-get source lwip >/dev/null 2>&1); then
+        LWIP_SRC=$(ls -d "$BUILD"/lwip-src/lwip-2.1*/ | head -n1)
+    else
+        log "apt-get source lwip failed (no deb-src in APT's sources?): lwIP rows skipped"
+    fi
+fi
+
+# ---- build -----------------------------------------------------------------
+log "building in $BUILD"
+cmake -S "$SRC" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DOASIS_BUILD_TESTS=OFF \
+    -DOASIS_BENCH_LWIP_SRC="${LWIP_SRC%/}" >/dev/null
+TARGETS="oasis-bench cross-bench linux-bench"
+[ -n "$LWIP_SRC" ] && TARGETS="$TARGETS lwip-bench"
+cmake --build "$BUILD" -j"$(nproc)" --target $TARGETS >/dev/null
+B=$BUILD/bench
+[ -x "$B/lwip-bench" ] || LWIP_SRC=
+
+FLOWS="10000"
+[ "$BIG" = 1 ] && FLOWS="10000 100000"
+
+# ---- Oasis and lwIP ------------------------------------------------------------
+log "cross check: memcpy and checksum"
+record pin "$B/cross-bench" "$SECS"
+for prog in oasis ${LWIP_SRC:+lwip}; do
+    log "$prog"
+    for mtu in 1500 9000 65535; do record pin "$B/$prog-bench" bulk $mtu "$SECS"; done
+    record pin "$B/$prog-bench" rr 1 "$SECS"
+    record pin "$B/$prog-bench" rr 1024 "$SECS"
+    record pin "$B/$prog-bench" crr "$SECS"
+    for n in $FLOWS; do record pin "$B/$prog-bench" mem "$n"; done
+done
+
+# ---- Linux ---------------------------------------------------------------------
+linux_rows() {
+    local tag=$$ lo=h10b-lo-$$ a=h10b-a-$$ b=h10b-b-$$
+    # Namespaces are ours alone and always go, whatever happens.
+    trap "ip netns del $lo 2>/dev/null; ip netns del $a 2>/dev/null; ip netns del $b 2>/dev/null" EXIT
+    trap 'exit 1' INT TERM
+    ip netns add "$lo"
+    ip netns add "$a"
+    ip netns add "$b"
+    ip link add "h10va$tag" netns "$a" type veth peer name "h10vb$tag" netns "$b"
+    ip -n "$a" addr add 10.77.0.1/24 dev "h10va$tag"
+    ip -n "$b" addr add 10.77.0.2/24 dev "h10vb$tag"
+    for n in "$lo" "$a" "$b"; do
+        ip -n "$n" link set lo up
+        ip netns exec "$n" sysctl -q -w net.ipv4.tcp_tw_reuse=1 \
+            net.ipv4.ip_local_port_range="1024 65535" net.core.somaxconn=4096
+    done
+    ip -n "$a" link set "h10va$tag" up
+    ip -n "$b" link set "h10vb$tag" up
+
+    for mtu in 1500 9000 65535; do
+        ip -n "$lo" link set lo mtu $mtu
+        ip -n "$a" link set "h10va$tag" mtu $mtu
+        ip -n "$b" link set "h10vb$tag" mtu $mtu
+        iperf_row "$lo" "$lo" 127.0.0.1 loopback $mtu
+        iperf_row "$a" "$b" 10.77.0.1 veth $mtu
+    done
+    ip -n "$lo" link set lo mtu 65536
+    for setup in loopback veth; do
+        if [ $setup = loopback ]; then args=(-s "$lo" -c "$lo" -a 127.0.0.1 -n loopback)
+        else args=(-s "$a" -c "$b" -a 10.77.0.1 -n veth); fi
+        ip -n "$a" link set "h10va$tag" mtu 1500
+        ip -n "$b" link set "h10vb$tag" mtu 1500
+        record pin "$B/linux-bench" "${args[@]}" rr 1 "$SECS"
+        record pin "$B/linux-bench" "${args[@]}" rr 1024 "$SECS"
+        record pin "$B/linux-bench" "${args[@]}" crr "$SECS"
+    done
+    for n in $FLOWS; do
+        record pin "$B/linux-bench" -s "$lo" -c "$lo" -a 127.0.0.1 -n loopback mem "$n"
+    done
+}
+
+# iperf3, both ends on one core; the figure is normalised by their CPU time.
+iperf_row() {
+    local sns=$1 cns=$2 addr=$3 setup=$4 mtu=$5 json=$OUT/iperf-$4-$5.json
+    ip netns exec "$sns" taskset -c "$CPU" iperf3 -s -1 -p 5201 >/dev/null 2>&1 &
+    local srv=$!
+    sleep 0.5
+    if ip netns exec "$cns" taskset -c "$CPU" iperf3 -c "$addr" -p 5201 -t "$SECS" -J >"$json"; then
+        python3 - "$json" "$setup" "$mtu" >>"$RAW" <<'EOF'
+import json, sys
+j = json.load(open(sys.argv[1]))
+e = j["end"]
+bps = e["sum_received"]["bits_per_second"]
+cpu = e["cpu_utilization_percent"]
+share = (cpu["host_total"] + cpu["remote_total"]) / 100.0
+print("RESULT,bulk_mtu%s,linux,%s,%.6g,Gbit/s,iperf3 %.2f Gbit/s wall x 1/(client+server CPU %.0f%%)"
+      % (sys.argv[3], sys.argv[2], bps / share / 1e9 if share > 0 else 0, bps / 1e9, share * 100))
+EOF
+    else
+        log "iperf3 $setup $mtu failed"
+    fi
+    wait "$srv" 2>/dev/null || true
+}
+
+if [ "$LINUX" = 1 ]; then
+    if [ "$(id -u)" != 0 ] || ! command -v ip >/dev/null || ! command -v iperf3 >/dev/null; then
+        log "Linux rows skipped: they need root, ip(8) and iperf3"
+    else
+        log "Linux (network namespaces: loopback, veth)"
+        (linux_rows)
+    fi
+fi
+
+# ---- report ----------------------------------------------------------------------
+log "report"
+python3 "$SRC/bench/report.py" "$RAW" "$OUT"
+log "done: $OUT/results.md $OUT/results.csv $OUT/*.png"
