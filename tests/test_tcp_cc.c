@@ -21,7 +21,8 @@ static void test_registry(void **state)
     (void)state;
     assert_ptr_equal(oasis_cc_get(OASIS_CC_NEWRENO), &oasis_cc_newreno);
     assert_string_equal(oasis_cc_newreno.name, "newreno");
-    assert_null(oasis_cc_get(OASIS_CC_CUBIC));
+    assert_non_null(oasis_cc_get(OASIS_CC_CUBIC));
+    assert_string_equal(oasis_cc_get(OASIS_CC_CUBIC)->name, "cubic");
     assert_null(oasis_cc_get((oasis_cc_algo)99));
     /* Every mandatory hook is there. */
     const oasis_cc_ops *o = nr();

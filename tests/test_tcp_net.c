@@ -313,7 +313,11 @@ static int sink_full(void *ud)
 static void test_speed(void **state)
 {
     test_net n;
-    test_net_init(&n, NULL, NULL);
+    oasis_stack_config c;
+    oasis_stack_config_init(&c);
+    if (getenv("TCP_SPEED_BUF"))
+        c.tcp.sndbuf = c.tcp.rcvbuf = (uint32_t)atoi(getenv("TCP_SPEED_BUF"));
+    test_net_init(&n, NULL, &c.tcp);
     sink tx = {.total = 256ull << 20}, rx = {0};
     assert_int_equal(oasis_tcp_listen(n.b, PORT, NULL, speed_accept, &rx), 0);
     assert_int_equal(oasis_tcp_connect(n.a, TEST_ADDR_B, PORT, NULL, speed_connected, &tx), 0);

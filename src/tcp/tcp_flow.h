@@ -183,11 +183,15 @@ void oasis_tcp_listen_input(oasis_stack *s, oasis_tcp_listener *l, uint32_t src,
 void oasis_tcp_flow_input(oasis_flow *f, const oasis_tcp_hdr *h);
 /* Applies the options of a received SYN (MSS, window scale, TS, SACK). */
 void oasis_tcp_syn_options(oasis_flow *f, const oasis_tcp_hdr *h);
-/* Copies queued writes into the send buffer as room allows. */
+
+/* ---- tcp_api.c ---- */
+/* Copies queued writes into the send buffer as room allows; queues the FIN
+ * once close was asked for and every write was taken. */
 void oasis_tcp_fill_sndbuf(oasis_flow *f);
 
 /* ---- tcp_output.c ---- */
 void oasis_tcp_output(oasis_flow *f);             /* sends what may be sent now */
+void oasis_tcp_force_output(oasis_flow *f);       /* persist timer, window open: SWS aside */
 void oasis_tcp_send_ack(oasis_flow *f);
 void oasis_tcp_send_syn(oasis_flow *f);           /* SYN or SYN-ACK by state */
 void oasis_tcp_send_probe(oasis_flow *f);         /* keepalive / zero-window probe */

@@ -274,7 +274,6 @@ void oasis_tcp_output(oasis_flow *f)
 }
 
 /* Persist timer with an open window: send what fits, SWS rules aside. */
-void oasis_tcp_force_output(oasis_flow *f);
 void oasis_tcp_force_output(oasis_flow *f)
 {
     uint32_t avail = f->snd.len - sent_off(f);

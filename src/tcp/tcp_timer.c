@@ -9,11 +9,10 @@
 #include "tcp/tcp_flow.h"
 #include "tcp/tcp_seq.h"
 
-void oasis_tcp_force_output(oasis_flow *f);
-
 static uint64_t ka_deadline(const oasis_flow *f)
 {
-    if (!f->has_ka || (f->state != OASIS_TCP_ESTABLISHED && f->state != OASIS_TCP_CLOSE_WAIT))
+    if (!f->has_ka || (f->state != OASIS_TCP_ESTABLISHED && f->state != OASIS_TCP_CLOSE_WAIT &&
+                       f->state != OASIS_TCP_FIN_WAIT_2))
         return OASIS_TCP_NEVER;
     return f->last_rx + f->ka.after_ns + (uint64_t)f->ka_sent * f->ka.interval_ns;
 }
