@@ -54,6 +54,7 @@ static void establish(oasis_flow *f, const oasis_tcp_hdr *h, int syn_window)
     f->rtt.backoff = 0;
     f->rto_at = OASIS_TCP_NEVER;
     f->ccops->init(&f->cc, oasis_tcp_eff_mss(f), oasis_now(s));
+    f->cc.recover = f->iss;
     oasis_tcp_set_state(f, OASIS_TCP_ESTABLISHED);
     if (f->passive)
         f->accept_pending = 1;
@@ -219,7 +220,8 @@ static void cc_new_ack(oasis_flow *f, const oasis_tcp_hdr *h, uint32_t acked, ui
     uint64_t now = oasis_now(f->s);
     if (f->cc.in_recovery) {
         int full = oasis_seq_ge(h->ack, f->cc.recover);
-        f->ccops->on_recovery_ack(&f->cc, acked, full, flight, now);
+        /* RFC 6582: the exit rule wants the flight after this ACK. */
+        f->ccops->on_recovery_ack(&f->cc, acked, full, f->snd_max - h->ack, now);
         if (!full)
             oasis_tcp_retransmit_head(f); /* RFC 6582: partial ACK */
     } else {
@@ -263,6 +265,10 @@ static void dup_ack(oasis_flow *f)
         return;
     }
     if (++f->dupacks != 3)
+        return;
+    /* RFC 6582 3.2 step 2: duplicates of data sent before the last
+     * recovery or timeout ended do not start another one. */
+    if (!oasis_seq_gt(f->snd_una, f->cc.recover))
         return;
     f->ccops->on_enter_recovery(&f->cc, f->snd_max - f->snd_una, f->snd_max, oasis_now(s));
     s->ctr.tcp.fast_retrans++;
