@@ -409,6 +409,7 @@ int main(int argc, char **argv)
     oasis_sha256_init(&d->sha_tx);
     oasis_sha256_init(&d->sha_rx);
     printf("oasis-demo: server 10.0.0.1, client 10.0.0.2, in-memory wire, MTU %u\n", mtu);
+    fflush(stdout);
 
     d->phase = "echo";
     oasis_tcp_listen(d->server, ECHO_PORT, NULL, echo_accept, d);
@@ -452,6 +453,8 @@ int main(int argc, char **argv)
     print_counters("client", d->client);
     printf("%s\n", rc ? "oasis-demo: FAILED" : "oasis-demo: OK");
 
+    oasis_wire_detach(d->wire, d->client);
+    oasis_wire_detach(d->wire, d->server);
     oasis_stack_destroy(d->client);
     oasis_stack_destroy(d->server);
     oasis_wire_destroy(d->wire);

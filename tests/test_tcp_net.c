@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "core/sha256.h"
+#include "tcp/tcp_flow.h"
 #include "testutil.h"
 
 #define PORT 5001
@@ -235,6 +236,18 @@ static void test_bulk_one_way_small_buffers(void **state)
     c.tcp.rcvbuf = 8 * 1024;
     test_net_init(&n, NULL, &c.tcp);
     run_bulk(&n, 4u << 20, 0, 600 * OASIS_NS_PER_SEC);
+    expect_clean(&n);
+    test_net_fini(&n);
+}
+
+/* Both ISNs just below 2^32: every sequence space wraps early on. */
+static void test_bulk_across_wrap(void **state)
+{
+    test_net n;
+    test_net_init(&n, NULL, NULL);
+    oasis_tcp_set_next_isn(n.a, 0xFFFFFFFFu - 1000);
+    oasis_tcp_set_next_isn(n.b, 0xFFFF0000u);
+    run_bulk(&n, 8u << 20, 8u << 20, 600 * OASIS_NS_PER_SEC);
     expect_clean(&n);
     test_net_fini(&n);
 }
@@ -573,6 +586,7 @@ int main(void)
         cmocka_unit_test(test_half_close_server_first),
         cmocka_unit_test(test_bulk_one_way_small_buffers),
         cmocka_unit_test(test_bulk_both_ways),
+        cmocka_unit_test(test_bulk_across_wrap),
         cmocka_unit_test(test_bulk_lossy),
         cmocka_unit_test(test_many_connections),
         cmocka_unit_test(test_speed),

@@ -48,6 +48,13 @@ void oasis_wire_destroy(oasis_wire *w);
  * Returns the port's link (owned by the wire), e.g. to attach a pcap. */
 oasis_link *oasis_wire_attach(oasis_wire *w, oasis_stack *s);
 
+/* Takes stack s off the wire (its link becomes NULL; frames still on the
+ * wire for it are dropped). Call it before destroying a stack while other
+ * stacks on the wire live on: destroying a stack resets its TCP flows, and
+ * those last segments must not reach freed stacks. Returns 0 or
+ * OASIS_ENOENT. */
+int oasis_wire_detach(oasis_wire *w, oasis_stack *s);
+
 /* Delivers every frame whose time has come and runs every due timer of every
  * attached stack, repeating until nothing more is due now. Returns the number
  * of frames delivered plus timers fired. */

@@ -478,6 +478,26 @@ oasis_link *oasis_wire_attach(oasis_wire *w, oasis_stack *s)
     return &p->link;
 }
 
+int oasis_wire_detach(oasis_wire *w, oasis_stack *s)
+{
+    if (!w || !s)
+        return OASIS_EINVAL;
+    for (uint32_t i = 0; i < w->nports; i++) {
+        wire_port *p = w->ports[i];
+        if (p->stack != s)
+            continue;
+        /* The port stays (indices name channels) but is dead: no MAC
+         * matches it and nothing is delivered to it. */
+        p->stack = NULL;
+        p->rx = NULL;
+        memset(p->mac, 0, sizeof p->mac);
+        if (oasis_stack_link(s) == &p->link)
+            oasis_stack_set_link(s, NULL);
+        return OASIS_OK;
+    }
+    return OASIS_ENOENT;
+}
+
 oasis_link *oasis_wire_attach_endpoint(oasis_wire *w, const uint8_t mac[6], oasis_wire_rx_fn rx,
                                        void *ud)
 {
@@ -590,8 +610,9 @@ static void deliver(oasis_wire *w, const wire_frame *f)
     c->st.bytes_delivered += f->len;
     if (p->stack)
         oasis_stack_input(p->stack, f->data, f->len);
-    else
+    else if (p->rx)
         p->rx(p->rx_ud, f->data, f->len);
+    /* else: a detached port; the frame falls on the floor */
 }
 
 size_t oasis_wire_step(oasis_wire *w)

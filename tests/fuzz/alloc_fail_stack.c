@@ -341,6 +341,10 @@ static int scenario(run *r, int own_alloc)
         printf("fail_at=%lu%s: ping %d udp %d tcp %zu/%d eof %d/%d closed %d/%d\n", r->fail_at,
                r->persistent ? " persistent" : "", r->pinged, r->udp_echoed, r->tcp_got,
                TCP_BYTES, r->client_eof, r->server_eof, r->client_closed, r->server_closed);
+    if (r->a)
+        oasis_wire_detach(r->wire, r->a);
+    if (r->b)
+        oasis_wire_detach(r->wire, r->b);
     oasis_stack_destroy(r->a);
     oasis_stack_destroy(r->b);
     oasis_wire_destroy(r->wire);

@@ -156,6 +156,8 @@ int main(int argc, char **argv)
 
     la->pcap = NULL;
     oasis_pcap_close(pc);
+    oasis_wire_detach(w, a);
+    oasis_wire_detach(w, b);
     oasis_stack_destroy(a);
     oasis_stack_destroy(b);
     oasis_wire_destroy(w);

@@ -679,6 +679,8 @@ void sim_run(const sim_case *c, const sim_opts *o, sim_result *r)
             print_summary(m);
     }
     m->teardown = 1;
+    for (int i = 0; i < 2; i++)
+        oasis_wire_detach(m->wire, m->s[i].stack);
     for (int i = 0; i < 2; i++) {
         oasis_stack_destroy(m->s[i].stack);
         m->s[i].flow = NULL;

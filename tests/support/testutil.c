@@ -39,6 +39,8 @@ void test_net_init(test_net *n, const oasis_wire_config *wcfg, const oasis_tcp_c
 
 void test_net_fini(test_net *n)
 {
+    oasis_wire_detach(n->wire, n->a);
+    oasis_wire_detach(n->wire, n->b);
     oasis_stack_destroy(n->a);
     oasis_stack_destroy(n->b);
     oasis_wire_destroy(n->wire);
