@@ -100,6 +100,8 @@ static void setup(bench *b, int virtual_clock, uint32_t mtu, uint64_t msl_ns)
 
 static void teardown(bench *b)
 {
+    oasis_wire_detach(b->wire, b->client);
+    oasis_wire_detach(b->wire, b->server);
     oasis_stack_destroy(b->client);
     oasis_stack_destroy(b->server);
     oasis_wire_destroy(b->wire);

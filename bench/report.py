@@ -169,7 +169,8 @@ def main():
                       "Bulk throughput, one flow, one core"))
     paths.append(plot(res, out, "rr", ["rr_1B", "rr_1024B", "crr"],
                       ["req/resp 1 B", "req/resp 1 KiB", "connections (CRR)"],
-                      "per second", "Round trips and connections per second, one core"))
+                      "per second (log scale)", "Round trips and connections per second, one core",
+                      logscale=True))
     paths.append(plot(res, out, "memory", ["mem_10k", "mem_100k"],
                       ["10,000 flows", "100,000 flows"], "bytes per endpoint",
                       "Memory per idle established flow (lower is better)"))

@@ -103,7 +103,8 @@ linux_rows() {
     for n in "$lo" "$a" "$b"; do
         ip -n "$n" link set lo up
         ip netns exec "$n" sysctl -q -w net.ipv4.tcp_tw_reuse=1 \
-            net.ipv4.ip_local_port_range="1024 65535" net.core.somaxconn=4096
+            net.ipv4.ip_local_port_range="1024 65535" net.core.somaxconn=4096 \
+            net.ipv4.ip_local_reserved_ports=5001-5010
     done
     ip -n "$a" link set "h10va$tag" up
     ip -n "$b" link set "h10vb$tag" up

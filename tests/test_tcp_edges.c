@@ -255,6 +255,47 @@ static void test_disconnect_cancels_everything(void **state)
     th_app_fini(&c);
 }
 
+static void disconnect_in_read(oasis_flow *f, int err, const uint8_t *d, size_t n, void *ud)
+{
+    th_app *a = ud;
+    a->reads++;
+    oasis_tcp_disconnect(oasis_flow_stack(f));
+}
+
+/* Two flows ready in the same dispatch round; the first one's callback
+ * tears the layer down (ASan checks the second is not touched after). */
+static void test_disconnect_from_callback(void **state)
+{
+    fx *x = *state;
+    estab(x);
+    th_app b;
+    th_app_init(&b);
+    oasis_flow *first = x->a.flow;
+    oasis_tcp_hdr s = th_seg(TH_PPORT + 1, PORT, S, 50, 0);
+    th_inject(&x->h, &s);
+    oasis_tcp_hdr r;
+    while (th_pop(&x->h, &r))
+        if (r.flags == (S | A))
+            break;
+    oasis_tcp_hdr ack = th_seg(TH_PPORT + 1, PORT, A, 51, r.seq + 1);
+    th_inject(&x->h, &ack);
+    th_poll(&x->h);
+    oasis_flow *second = x->a.flow;
+    assert_ptr_not_equal(first, second);
+    assert_int_equal(oasis_tcp_read(first, disconnect_in_read, &b), 0);
+    assert_int_equal(oasis_tcp_read(second, th_read_cb, &x->a), 0);
+    inject(x, A, x->pnxt, x->iss + 1, "1");
+    oasis_tcp_hdr d = th_seg(TH_PPORT + 1, PORT, A, 51, r.seq + 1);
+    d.payload = (const uint8_t *)"2";
+    d.payload_len = 1;
+    th_inject(&x->h, &d);
+    th_poll(&x->h);
+    assert_int_equal(b.reads, 1);
+    assert_int_equal(x->a.read_err, OASIS_ECANCELED);
+    assert_int_equal(th_ctr(&x->h)->flows, 0);
+    th_app_fini(&b);
+}
+
 /* ---- RFC 5961 -------------------------------------------------------------- */
 
 static void test_rst_not_exact_challenge_ack(void **state)
@@ -565,6 +606,7 @@ int main(void)
         T(test_abort_from_callback),
         T(test_abort_cancels_pending),
         T(test_disconnect_cancels_everything),
+        T(test_disconnect_from_callback),
         T(test_rst_not_exact_challenge_ack),
         T(test_syn_in_established_challenge_ack),
         T(test_challenge_ack_rate_limit),

@@ -320,7 +320,7 @@ static void speed_connected(oasis_stack *s, oasis_flow *f, int err, void *ud)
 static int sink_full(void *ud)
 {
     sink **k = ud;
-    return k[1]->got == k[0]->got + 1 || k[1]->got >= (256ull << 20);
+    return k[1]->got >= (256ull << 20);
 }
 
 static void test_speed(void **state)
@@ -479,6 +479,12 @@ static void test_connect_refused(void **state)
 
 /* ---- many connections ---- */
 
+#ifdef OASIS_SANITIZE
+#define MANY_CONNECTIONS 10000 /* the sanitizers make each one ~100x dearer */
+#else
+#define MANY_CONNECTIONS 100000
+#endif
+
 typedef struct many {
     int opened, done, target, active;
     uint64_t bytes;
@@ -557,7 +563,9 @@ static void test_many_connections(void **state)
     oasis_wire_config_init(&w);
     w.delay_ns = 100 * OASIS_NS_PER_US; /* time must pass for TIME_WAIT to end */
     test_net_init(&n, &w, &c.tcp);
-    many m = {.target = 100000, .a = n.a};
+    many m = {.target = MANY_CONNECTIONS, .a = n.a};
+    if (getenv("TCP_MANY"))
+        m.target = atoi(getenv("TCP_MANY"));
     assert_int_equal(oasis_tcp_listen(n.b, PORT, NULL, many_accept, NULL), 0);
     many_start(&m);
     double t0 = now_s();
@@ -573,7 +581,7 @@ static void test_many_connections(void **state)
     assert_int_equal(oasis_tcp_unlisten(n.b, PORT), 0);
     expect_clean(&n);
     const oasis_tcp_counters *ca = &oasis_stack_counters(n.a)->tcp;
-    assert_int_equal(ca->active_opens, 100000);
+    assert_int_equal(ca->active_opens, (uint64_t)m.target);
     test_net_fini(&n);
 }
 

@@ -56,7 +56,8 @@ oasis_link *oasis_wire_attach(oasis_wire *w, oasis_stack *s);
 int oasis_wire_detach(oasis_wire *w, oasis_stack *s);
 
 /* Delivers every frame whose time has come and runs every due timer of every
- * attached stack, repeating until nothing more is due now. Returns the number
+ * attached stack, repeating until nothing more is due now (or for a bounded
+ * number of rounds under a steady stream, so callers regain control). Returns the number
  * of frames delivered plus timers fired. */
 size_t oasis_wire_step(oasis_wire *w);
 

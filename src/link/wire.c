@@ -615,9 +615,15 @@ static void deliver(oasis_wire *w, const wire_frame *f)
     /* else: a detached port; the frame falls on the floor */
 }
 
+/* Rounds of (deliver due frames, poll stacks) per step. Bounded so that a
+ * steady stream (always something due on a real clock) still returns to
+ * oasis_wire_run's done() check. */
+#define WIRE_STEP_ROUNDS 64
+
 size_t oasis_wire_step(oasis_wire *w)
 {
     size_t total = 0, n;
+    int rounds = 0;
     do {
         n = 0;
         uint64_t now = oasis_clock_now(w->clock);
@@ -631,7 +637,7 @@ size_t oasis_wire_step(oasis_wire *w)
             if (w->ports[i]->stack)
                 n += (size_t)oasis_stack_poll(w->ports[i]->stack);
         total += n;
-    } while (n);
+    } while (n && ++rounds < WIRE_STEP_ROUNDS);
     return total;
 }
 

@@ -421,6 +421,7 @@ static int data_input(oasis_flow *f, const oasis_tcp_hdr *h)
     uint32_t off = seq - f->rcv_nxt, room = oasis_ring_free(&f->rcv);
     int whole = 1;
     if (off >= room) {
+        f->s->ctr.tcp.out_of_window++; /* beyond the buffer: the peer retransmits */
         f->ack_now = 1;
         return 0;
     }

@@ -245,6 +245,12 @@ void oasis_tcp_output(oasis_flow *f)
         return;
     }
     uint32_t mss = oasis_tcp_eff_mss(f);
+    if (f->snd_nxt == f->snd_una && f->ccops->on_idle) {
+        /* RFC 5681 4.1: the ACK clock stopped; the controller may shrink
+         * cwnd. Idle is measured from the last segment received. */
+        uint64_t idle = oasis_now(f->s) - f->last_rx;
+        f->ccops->on_idle(&f->cc, idle, oasis_rtt_rto(&f->rtt));
+    }
     for (;;) {
         uint32_t avail = f->snd.len - sent_off(f);
         uint32_t inflight = f->snd_nxt - f->snd_una;
