@@ -59,7 +59,11 @@ typedef struct oasis_tcp_config {
     int window_scaling, timestamps, sack; /* negotiate these options (1) */
     int nodelay;                /* default per-flow no-delay (0: Nagle on) */
     oasis_cc_algo cc;           /* (NEWRENO) */
-    uint64_t fin_wait2_ns;      /* 0: wait forever for the peer's FIN after close */
+    uint64_t fin_wait2_ns;      /* after our FIN is acked, a peer silent this long is dead
+                                 * (close completes with OASIS_ETIMEDOUT); any segment
+                                 * from the peer restarts it (0, the default: wait for
+                                 * the peer's FIN as the contract says; keepalive still
+                                 * detects a vanished peer) */
 } oasis_tcp_config;
 
 /* Scatter/gather element for writev. */

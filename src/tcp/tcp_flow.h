@@ -67,6 +67,7 @@ typedef struct oasis_tcp_listener {
     uint16_t port;
     uint8_t has_ka;
     uint32_t backlog, pending; /* pending: half-open + not yet accepted */
+    uint64_t cookie_at;        /* last SYN cookie sent (0: never), tcp_syncookie.c */
     oasis_keepalive ka;
     oasis_accept_cb cb;
     void *ud;
@@ -144,7 +145,7 @@ struct oasis_tcp_layer {
     uint32_t next_isn;
 };
 
-/* ---- tcp.c: layer, table, lifetime, dispatch ---- */
+/* ---- tcp.c: layer, table, TIME_WAIT, flow lifetime ---- */
 oasis_tcp_conn *oasis_tcp_lookup(oasis_stack *s, uint32_t laddr, uint16_t lport, uint32_t raddr,
                                  uint16_t rport);
 int oasis_tcp_table_insert(oasis_stack *s, oasis_tcp_conn *c);
@@ -152,21 +153,16 @@ void oasis_tcp_table_remove(oasis_stack *s, oasis_tcp_conn *c);
 oasis_tcp_listener *oasis_tcp_find_listener(oasis_stack *s, uint16_t port);
 oasis_flow *oasis_tcp_flow_new(oasis_stack *s, uint32_t raddr, uint16_t lport, uint16_t rport);
 uint32_t oasis_tcp_new_isn(oasis_stack *s, const oasis_tcp_conn *c);
+/* Test hook: the next ISN the layer picks. */
+void oasis_tcp_set_next_isn(oasis_stack *s, uint32_t isn);
+uint16_t oasis_tcp_pick_port(oasis_stack *s, uint32_t raddr, uint16_t rport);
 void oasis_tcp_set_state(oasis_flow *f, oasis_tcp_state st);
-/* Queues the flow for the dispatcher (its callbacks run at the next poll). */
-void oasis_tcp_wake(oasis_flow *f);
 /* Frees the TCB if nothing refers to it any more. */
 void oasis_tcp_maybe_free(oasis_flow *f);
 /* The connection ends with err (0: orderly, OASIS_ERESET, OASIS_ETIMEDOUT,
  * OASIS_ECANCELED): out of the table, buffers freed, requests failed. */
 void oasis_tcp_flow_end(oasis_flow *f, int err);
 void oasis_tcp_enter_time_wait(oasis_flow *f);
-/* Completes every pending request now with OASIS_ECANCELED (abort,
- * disconnect); API calls on the flow are refused from then on. */
-void oasis_tcp_cancel_requests(oasis_flow *f);
-/* Resets f if needed, cancels its requests and frees it (abort, disconnect). */
-void oasis_tcp_cancel_flow(oasis_flow *f);
-uint16_t oasis_tcp_pick_port(oasis_stack *s, uint32_t raddr, uint16_t rport);
 void oasis_tcp_tw_input(oasis_stack *s, oasis_tcp_tw *tw, const oasis_tcp_hdr *h);
 /* RFC 5961 rate limit: 1 if a challenge ACK may go out now (counts both ways). */
 int oasis_tcp_challenge_allowed(oasis_stack *s);
@@ -174,8 +170,16 @@ int oasis_tcp_challenge_allowed(oasis_stack *s);
 void oasis_tcp_req_done(oasis_flow *f, oasis_tcp_wreq *r, int err);
 void oasis_tcp_wq_push(oasis_tcp_wq *q, oasis_tcp_wreq *r);
 oasis_tcp_wreq *oasis_tcp_wq_pop(oasis_tcp_wq *q);
-/* Test hook: the next ISN the layer picks. */
-void oasis_tcp_set_next_isn(oasis_stack *s, uint32_t isn);
+
+/* ---- tcp_dispatch.c ---- */
+/* Queues the flow for the dispatcher (its callbacks run at the next poll). */
+void oasis_tcp_wake(oasis_flow *f);
+void oasis_tcp_dispatch_fn(oasis_stack *s, oasis_timer *t);
+/* Completes every pending request now with OASIS_ECANCELED (abort,
+ * disconnect); API calls on the flow are refused from then on. */
+void oasis_tcp_cancel_requests(oasis_flow *f);
+/* Resets f if needed, cancels its requests and frees it (abort, disconnect). */
+void oasis_tcp_cancel_flow(oasis_flow *f);
 
 /* ---- tcp_input.c ---- */
 void oasis_tcp_listen_input(oasis_stack *s, oasis_tcp_listener *l, uint32_t src, uint32_t dst,

@@ -7,6 +7,7 @@
 #include "oasis/error.h"
 #include "tcp/tcp_flow.h"
 #include "tcp/tcp_seq.h"
+#include "tcp/tcp_syncookie.h"
 
 static uint32_t min_u32(uint32_t a, uint32_t b) { return a < b ? a : b; }
 
@@ -69,6 +70,8 @@ void oasis_tcp_listen_input(oasis_stack *s, oasis_tcp_listener *l, uint32_t src,
     if (h->flags & OASIS_TCP_RST)
         return;
     if (h->flags & OASIS_TCP_ACK) {
+        if (oasis_tcp_cookie_ack(s, l, src, h))
+            return;
         oasis_tcp_send_rst_reply(s, dst, src, h);
         return;
     }
@@ -76,6 +79,7 @@ void oasis_tcp_listen_input(oasis_stack *s, oasis_tcp_listener *l, uint32_t src,
         return;
     if (l->pending >= l->backlog) {
         s->ctr.tcp.listen_overflows++;
+        oasis_tcp_cookie_synack(s, l, src, h); /* RFC 4987 3.6: no state kept */
         return;
     }
     oasis_flow *f = oasis_tcp_flow_new(s, src, l->port, h->src_port);
@@ -523,6 +527,10 @@ static void synced_input(oasis_flow *f, const oasis_tcp_hdr *h)
     update_ts_recent(f, h);
     f->last_rx = oasis_now(f->s);
     f->ka_sent = 0;
+    /* FIN_WAIT_2 is bounded by the peer's silence, not by how long it
+     * keeps sending after our FIN (half-close). */
+    if (f->state == OASIS_TCP_FIN_WAIT_2 && f->s->cfg.tcp.fin_wait2_ns)
+        f->rto_at = f->last_rx + f->s->cfg.tcp.fin_wait2_ns;
     if (h->flags & OASIS_TCP_SYN) {
         oasis_tcp_send_challenge_ack(f); /* RFC 5961 4.2 */
         return;

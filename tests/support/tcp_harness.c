@@ -315,3 +315,25 @@ uint32_t th_open_active(tcp_harness *h, th_app *a, uint16_t port, uint16_t *lpor
     *lport = r.src_port;
     return r.seq;
 }
+
+void th_init_alloc(tcp_harness *h, const oasis_tcp_config *tcfg, oasis_alloc_fn alloc, void *ud)
+{
+    memset(h, 0, sizeof *h);
+    h->clock = oasis_clock_new_virtual(TH_START_NS);
+    assert_non_null(h->clock);
+    oasis_stack_config cfg;
+    test_stack_config(&cfg, h->clock, 1);
+    cfg.arp_gratuitous = 0;
+    cfg.alloc = alloc;
+    cfg.alloc_ud = ud;
+    if (tcfg)
+        cfg.tcp = *tcfg;
+    assert_int_equal(oasis_stack_create(&cfg, &h->s), 0);
+    h->link.send = link_send;
+    h->link.mtu = 1500;
+    h->link.data = h;
+    oasis_stack_set_link(h->s, &h->link);
+    peer_announce(h);
+    th_poll(h);
+    th_clear(h);
+}

@@ -88,4 +88,7 @@ uint32_t th_open_passive(tcp_harness *h, th_app *a, uint16_t port, const oasis_t
  * (no options). Returns our ISS; *lport gets our port. */
 uint32_t th_open_active(tcp_harness *h, th_app *a, uint16_t port, uint16_t *lport);
 
+/* th_init with the stack's allocator set (e.g. a counting one). */
+void th_init_alloc(tcp_harness *h, const oasis_tcp_config *tcfg, oasis_alloc_fn alloc, void *ud);
+
 #endif

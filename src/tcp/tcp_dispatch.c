@@ -1,0 +1,236 @@
+/* The dispatcher: completions (connect, accept, read, write, close) never
+ * run inside the API call that caused them. Whatever becomes due wakes the
+ * flow onto the layer's ready list, and a zero-delay layer timer runs the
+ * callbacks from oasis_stack_poll(). Also cancel (abort, disconnect), which
+ * runs the callbacks at once because the application asked for it. */
+#include "core/mem.h"
+#include "core/stack_impl.h"
+#include "oasis/error.h"
+#include "tcp/tcp_flow.h"
+#include "tcp/tcp_seq.h"
+
+void oasis_tcp_wake(oasis_flow *f)
+{
+    oasis_tcp_layer *L = f->s->tcp;
+    if (f->ready)
+        return;
+    f->ready = 1;
+    f->ready_next = NULL;
+    if (L->ready_tail)
+        L->ready_tail->ready_next = f;
+    else
+        L->ready_head = f;
+    L->ready_tail = f;
+    if (!oasis_timer_active(&L->dispatch_timer))
+        oasis_timer_start(f->s, &L->dispatch_timer, oasis_now(f->s));
+}
+
+static void run_open(oasis_flow *f)
+{
+    oasis_stack *s = f->s;
+    int opened = oasis_seq_gt(f->snd_una, f->iss);
+    if (f->connect_pending && (opened || f->state == OASIS_TCP_CLOSED)) {
+        f->connect_pending = 0;
+        if (opened) {
+            f->app_owned = 1;
+            f->open_cb.connect(s, f, 0, f->open_ud);
+        } else {
+            int e = f->err == OASIS_ERESET ? OASIS_EREFUSED : f->err;
+            f->open_cb.connect(s, NULL, e ? e : OASIS_ETIMEDOUT, f->open_ud);
+        }
+    }
+    if (f->accept_pending) {
+        f->accept_pending = 0;
+        if (f->lst) {
+            f->lst->pending--;
+            f->lst = NULL;
+        }
+        f->app_owned = 1;
+        f->open_cb.accept(s, f, f->open_ud);
+    }
+}
+
+static int read_eof(const oasis_flow *f)
+{
+    return f->rcv.len == 0 && (f->fin_rcvd || f->state == OASIS_TCP_CLOSED ||
+                               f->state == OASIS_TCP_TIME_WAIT);
+}
+
+static void run_reads(oasis_flow *f)
+{
+    while (f->read_cb && f->app_owned && !f->aborting) {
+        oasis_read_cb cb = f->read_cb;
+        void *ud = f->read_ud;
+        if (f->rcv.len > 0) {
+            const uint8_t *p;
+            uint32_t n = oasis_ring_span(&f->rcv, 0, &p);
+            f->read_cb = NULL;
+            cb(f, 0, p, n, ud);
+            if (f->aborting || !f->rcv.mem)
+                break;
+            oasis_ring_consume(f->s, &f->rcv, n);
+            oasis_tcp_window_update(f);
+        } else if (read_eof(f)) {
+            f->read_cb = NULL;
+            cb(f, OASIS_EOF, NULL, 0, ud);
+            break; /* a new read gets EOF on the next round */
+        } else {
+            break;
+        }
+    }
+}
+
+static void run_done(oasis_flow *f)
+{
+    oasis_tcp_wreq *r;
+    while (!f->aborting && (r = oasis_tcp_wq_pop(&f->doneq))) {
+        oasis_flow_cb cb = r->cb;
+        void *ud = r->ud;
+        int err = r->err;
+        oasis_free(f->s, r);
+        if (cb)
+            cb(f, err, ud);
+    }
+}
+
+static void run_close(oasis_flow *f)
+{
+    if (!f->close_done || !f->app_owned || f->aborting)
+        return;
+    if (f->read_cb && !read_eof(f))
+        return; /* a pending read still gets its data first */
+    if (f->read_cb) {
+        oasis_read_cb rcb = f->read_cb;
+        f->read_cb = NULL;
+        rcb(f, OASIS_EOF, NULL, 0, f->read_ud);
+        if (f->aborting || !f->app_owned)
+            return;
+    }
+    oasis_flow_cb cb = f->close_cb;
+    f->close_cb = NULL;
+    f->app_owned = 0;
+    if (cb)
+        cb(f, f->err, f->close_ud);
+}
+
+static void dispatch_flow(oasis_flow *f)
+{
+    f->busy++;
+    run_open(f);
+    run_reads(f);
+    run_done(f);
+    run_close(f);
+    f->busy--;
+    oasis_tcp_maybe_free(f);
+}
+
+#define DISPATCH_ROUNDS 64
+
+void oasis_tcp_dispatch_fn(oasis_stack *s, oasis_timer *t)
+{
+    oasis_tcp_layer *L = s->tcp;
+    /* Each round takes the flows woken so far; wakes from their callbacks
+     * form the next round. After DISPATCH_ROUNDS the rest waits a
+     * nanosecond, so callbacks that keep re-arming themselves cannot hold
+     * oasis_stack_poll() forever. The round lives in the layer so that
+     * disconnect/abort from a callback can unlink flows from it. */
+    for (int round = 0; round < DISPATCH_ROUNDS && L->ready_head; round++) {
+        L->round = L->ready_head;
+        L->ready_head = L->ready_tail = NULL;
+        oasis_flow *f;
+        while ((f = L->round)) {
+            L->round = f->ready_next;
+            f->ready = 0;
+            f->ready_next = NULL;
+            dispatch_flow(f);
+        }
+    }
+    if (L->ready_head)
+        oasis_timer_start(s, t, oasis_now(s) + 1);
+    else
+        oasis_timer_stop(s, t);
+}
+
+/* Unlinks f from the ready list or the round (O(n), abort/disconnect only). */
+static void ready_unlink(oasis_flow *f)
+{
+    oasis_tcp_layer *L = f->s->tcp;
+    if (!f->ready)
+        return;
+    oasis_flow **pp, *prev = NULL;
+    for (pp = &L->ready_head; *pp; prev = *pp, pp = &(*pp)->ready_next) {
+        if (*pp == f) {
+            *pp = f->ready_next;
+            if (L->ready_tail == f)
+                L->ready_tail = prev;
+            goto out;
+        }
+    }
+    for (pp = &L->round; *pp; pp = &(*pp)->ready_next) {
+        if (*pp == f) {
+            *pp = f->ready_next;
+            break;
+        }
+    }
+out:
+    f->ready = 0;
+    f->ready_next = NULL;
+}
+
+void oasis_tcp_cancel_requests(oasis_flow *f)
+{
+    oasis_stack *s = f->s;
+    f->aborting = 1;
+    f->busy++;
+    oasis_tcp_wreq *r;
+    while ((r = oasis_tcp_wq_pop(&f->wq)))
+        oasis_tcp_wq_push(&f->doneq, r), r->err = OASIS_ECANCELED;
+    while ((r = oasis_tcp_wq_pop(&f->ackq)))
+        oasis_tcp_wq_push(&f->doneq, r), r->err = OASIS_ECANCELED;
+    if (f->connect_pending) {
+        f->connect_pending = 0;
+        f->open_cb.connect(s, NULL, OASIS_ECANCELED, f->open_ud);
+    }
+    f->accept_pending = 0;
+    if (f->read_cb) {
+        oasis_read_cb cb = f->read_cb;
+        f->read_cb = NULL;
+        cb(f, OASIS_ECANCELED, NULL, 0, f->read_ud);
+    }
+    while ((r = oasis_tcp_wq_pop(&f->doneq))) {
+        oasis_flow_cb cb = r->cb;
+        void *ud = r->ud;
+        int err = r->err;
+        oasis_free(s, r);
+        if (cb)
+            cb(f, err, ud);
+    }
+    if (f->close_cb) {
+        oasis_flow_cb cb = f->close_cb;
+        f->close_cb = NULL;
+        cb(f, OASIS_ECANCELED, f->close_ud);
+    }
+    f->busy--;
+}
+
+void oasis_tcp_cancel_flow(oasis_flow *f)
+{
+    oasis_stack *s = f->s;
+    if (f->in_table && f->state != OASIS_TCP_SYN_SENT)
+        oasis_tcp_send_rst_flow(f);
+    if (f->state == OASIS_TCP_SYN_SENT || f->state == OASIS_TCP_SYN_RECEIVED)
+        s->ctr.tcp.attempt_fails++;
+    oasis_tcp_set_state(f, OASIS_TCP_CLOSED);
+    if (f->in_table)
+        oasis_tcp_table_remove(s, &f->c);
+    oasis_timer_stop(s, &f->timer);
+    if (f->lst) {
+        f->lst->pending--;
+        f->lst = NULL;
+    }
+    ready_unlink(f);
+    oasis_tcp_cancel_requests(f);
+    f->app_owned = 0;
+    oasis_tcp_maybe_free(f);
+}
+

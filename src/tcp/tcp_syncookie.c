@@ -1,0 +1,148 @@
+/* SYN cookies: see tcp_syncookie.h for the layout and its trade-offs. */
+#include "tcp/tcp_syncookie.h"
+
+#include <string.h>
+
+#include "core/pbuf.h"
+#include "core/stack_impl.h"
+#include "ip/ipv4.h"
+#include "tcp/tcp_isn.h"
+#include "tcp/tcp_seq.h"
+
+/* Common MSS values; the peer gets the largest not above what it offered. */
+static const uint16_t MSS_TABLE[8] = {64, 256, 536, 1024, 1220, 1360, 1440, 1460};
+
+static uint32_t cookie_mac(const uint8_t key[16], uint32_t laddr, uint16_t lport, uint32_t raddr,
+                           uint16_t rport, uint32_t irs, uint64_t t, uint32_t idx)
+{
+    /* 29 bytes: never the 12-byte message of the ISN, so the same key
+     * gives independent values. */
+    uint8_t m[29];
+    uint32_t w[4] = {laddr, raddr, (uint32_t)lport << 16 | rport, irs};
+    for (int i = 0; i < 4; i++)
+        for (int b = 0; b < 4; b++)
+            m[i * 4 + b] = (uint8_t)(w[i] >> (24 - 8 * b));
+    for (int b = 0; b < 8; b++)
+        m[16 + b] = (uint8_t)(t >> (56 - 8 * b));
+    m[24] = (uint8_t)idx;
+    memcpy(m + 25, "cook", 4);
+    return (uint32_t)oasis_siphash24(key, m, sizeof m) & 0xffffffu;
+}
+
+uint32_t oasis_syncookie_make(const uint8_t key[16], uint32_t laddr, uint16_t lport,
+                              uint32_t raddr, uint16_t rport, uint32_t irs, uint16_t peer_mss,
+                              uint64_t now_ns)
+{
+    uint32_t idx = 0;
+    while (idx < 7 && MSS_TABLE[idx + 1] <= peer_mss)
+        idx++;
+    uint64_t t = now_ns / OASIS_SYNCOOKIE_PERIOD_NS;
+    return (uint32_t)(t & 0x1f) << 27 | idx << 24 |
+           cookie_mac(key, laddr, lport, raddr, rport, irs, t, idx);
+}
+
+uint16_t oasis_syncookie_check(const uint8_t key[16], uint32_t laddr, uint16_t lport,
+                               uint32_t raddr, uint16_t rport, uint32_t irs, uint32_t cookie,
+                               uint64_t now_ns)
+{
+    uint64_t now_t = now_ns / OASIS_SYNCOOKIE_PERIOD_NS;
+    uint32_t idx = (cookie >> 24) & 7;
+    for (uint64_t age = 0; age < 2 && age <= now_t; age++) {
+        uint64_t t = now_t - age;
+        if ((t & 0x1f) == cookie >> 27 &&
+            cookie_mac(key, laddr, lport, raddr, rport, irs, t, idx) == (cookie & 0xffffff))
+            return MSS_TABLE[idx];
+    }
+    return 0;
+}
+
+void oasis_tcp_cookie_synack(oasis_stack *s, oasis_tcp_listener *l, uint32_t src,
+                             const oasis_tcp_hdr *in)
+{
+    uint16_t peer_mss = in->has_mss ? in->mss : 536;
+    oasis_tcp_hdr h;
+    memset(&h, 0, sizeof h);
+    h.src_port = in->dst_port;
+    h.dst_port = in->src_port;
+    h.seq = oasis_syncookie_make(s->tcp->isn_key, s->addr, l->port, src, in->src_port, in->seq,
+                                 peer_mss, oasis_now(s));
+    h.ack = in->seq + 1;
+    h.flags = OASIS_TCP_SYN | OASIS_TCP_ACK;
+    h.window = (uint16_t)(s->cfg.tcp.rcvbuf > 0xffff ? 0xffff : s->cfg.tcp.rcvbuf);
+    h.has_mss = 1;
+    h.mss = (uint16_t)(s->mtu - 40);
+    oasis_pbuf *p = oasis_pbuf_alloc(s, OASIS_PBUF_HEADROOM, 0);
+    if (!p)
+        return;
+    oasis_tcp_emit(oasis_pbuf_push(p, OASIS_TCP_HLEN + oasis_tcp_options_len(&h)), &h, 0,
+                   s->addr, src);
+    l->cookie_at = oasis_now(s) | 1; /* never 0: 0 means "no cookie sent" */
+    s->ctr.tcp.syn_cookies_sent++;
+    s->ctr.tcp.out_segs++;
+    oasis_ipv4_output(s, p, src, OASIS_IPPROTO_TCP, 1);
+}
+
+/* The flow a valid cookie stands for, in SYN_RECEIVED as if its SYN-ACK had
+ * just gone out (no options but MSS, see the header). */
+static oasis_flow *cookie_flow(oasis_stack *s, oasis_tcp_listener *l, uint32_t src,
+                               const oasis_tcp_hdr *h, uint16_t mss)
+{
+    oasis_flow *f = oasis_tcp_flow_new(s, src, l->port, h->src_port);
+    if (!f)
+        return NULL;
+    f->passive = 1;
+    f->lst = l;
+    l->pending++;
+    f->open_cb.accept = l->cb;
+    f->open_ud = l->ud;
+    if (l->has_ka) {
+        f->ka = l->ka;
+        f->has_ka = 1;
+    }
+    f->ws_ok = f->ts_ok = f->sack_ok = 0;
+    f->snd_wscale = f->rcv_wscale = 0;
+    f->mss_send = (uint16_t)(mss < s->mtu - 40 ? mss : s->mtu - 40);
+    f->rcv_mss = f->mss_recv;
+    f->iss = h->ack - 1;
+    f->snd_una = f->iss;
+    f->snd_nxt = f->snd_max = f->iss + 1;
+    f->irs = h->seq - 1;
+    f->rcv_nxt = h->seq;
+    uint32_t w = s->cfg.tcp.rcvbuf > 0xffff ? 0xffff : s->cfg.tcp.rcvbuf;
+    f->rcv_adv = f->rcv_nxt + w;
+    f->last_ack_sent = f->rcv_nxt;
+    oasis_tcp_set_state(f, OASIS_TCP_SYN_RECEIVED);
+    oasis_tcp_table_insert(s, &f->c);
+    s->ctr.tcp.passive_opens++;
+    return f;
+}
+
+int oasis_tcp_cookie_ack(oasis_stack *s, oasis_tcp_listener *l, uint32_t src,
+                         const oasis_tcp_hdr *h)
+{
+    uint64_t now = oasis_now(s);
+    if ((h->flags & (OASIS_TCP_SYN | OASIS_TCP_RST | OASIS_TCP_ACK)) != OASIS_TCP_ACK ||
+        !l->cookie_at || now - l->cookie_at > 2 * OASIS_SYNCOOKIE_PERIOD_NS)
+        return 0; /* no cookie of ours can be live: a plain stray ACK */
+    uint16_t mss = oasis_syncookie_check(s->tcp->isn_key, s->addr, l->port, src, h->src_port,
+                                         h->seq - 1, h->ack - 1, now);
+    if (!mss) {
+        s->ctr.tcp.syn_cookies_failed++;
+        return 0;
+    }
+    /* The peer proved it got our SYN-ACK, so this is no blind flood; still,
+     * accepted-but-not-yet-taken flows stay bounded. */
+    if (l->pending >= 2 * l->backlog) {
+        s->ctr.tcp.listen_overflows++;
+        return 1;
+    }
+    oasis_flow *f = cookie_flow(s, l, src, h, mss);
+    if (!f)
+        return 1;
+    s->ctr.tcp.syn_cookies_ok++;
+    f->busy++;
+    oasis_tcp_flow_input(f, h);
+    f->busy--;
+    oasis_tcp_maybe_free(f);
+    return 1;
+}
