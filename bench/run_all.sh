@@ -47,6 +47,22 @@ OUT=$(cd "$OUT" && pwd)
 RAW=$OUT/raw.txt
 : >"$RAW"
 log() { echo "== $*" >&2; }
+
+# What the benchmarks need, from Debian's packages (as root; else say so).
+BENCH_PKGS="gnuplot-nox iperf3 dpkg-dev python3 iproute2 util-linux"
+missing=
+for p in $BENCH_PKGS; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+    if [ "$(id -u)" -eq 0 ]; then
+        log "installing$missing"
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null ||
+            { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null; }
+    else
+        log "missing packages:$missing (run as root to install them)"
+    fi
+fi
 pin() { if command -v taskset >/dev/null; then taskset -c "$CPU" "$@"; else "$@"; fi; }
 # Keeps the RESULT lines, shows everything.
 record() { "$@" 2>&1 | tee -a "$RAW.log" | grep '^RESULT,' >>"$RAW" || log "failed: $*"; }
@@ -56,7 +72,19 @@ LWIP_SRC=$(ls -d "$BUILD"/lwip-src/lwip-2.1*/ 2>/dev/null | head -n1 || true)
 if [ -z "$LWIP_SRC" ]; then
     log "fetching lwIP's Debian source package"
     mkdir -p "$BUILD/lwip-src"
-    if (cd "$BUILD/lwip-src" && apt-get source lwip >/dev/null 2>&1); then
+    # Without deb-src lines, add them for a moment (as root), derived from
+    # the machine's own deb822 sources, and take them away afterwards.
+    TMP_SRC=/etc/apt/sources.list.d/oasis-bench-debsrc.sources
+    if ! (cd "$BUILD/lwip-src" && apt-get source lwip >/dev/null 2>&1) &&
+        [ "$(id -u)" -eq 0 ] && ls /etc/apt/sources.list.d/*.sources >/dev/null 2>&1; then
+        log "adding temporary deb-src entries to fetch lwIP's source"
+        cat /etc/apt/sources.list.d/*.sources | sed 's/^Types: deb$/Types: deb-src/' >"$TMP_SRC"
+        apt-get update -qq >/dev/null 2>&1 || true
+        (cd "$BUILD/lwip-src" && apt-get source lwip >/dev/null 2>&1) || true
+        rm -f "$TMP_SRC"
+        apt-get update -qq >/dev/null 2>&1 || true
+    fi
+    if ls -d "$BUILD"/lwip-src/lwip-2.1*/ >/dev/null 2>&1; then
         LWIP_SRC=$(ls -d "$BUILD"/lwip-src/lwip-2.1*/ | head -n1)
     else
         log "apt-get source lwip failed (no deb-src in APT's sources?): lwIP rows skipped"

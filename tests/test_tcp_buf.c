@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/checksum.h"
 #include "core/mem.h"
 #include "core/stack_impl.h"
 #include "oasis/error.h"
@@ -76,8 +77,9 @@ static void test_lazy_alloc_and_free(void **state)
     assert_non_null(r.mem);
     assert_int_equal(r.len, 3);
     oasis_ring_consume(s, &r, 3);
-    assert_null(r.mem);
-    assert_int_equal(f->live, 0);
+    /* Small storage is kept when the ring drains (no malloc per message). */
+    assert_non_null(r.mem);
+    assert_int_equal(f->live, 1);
     assert_int_equal(r.head, 0);
 
     /* Consuming more than stored is clamped; consuming nothing is harmless. */
@@ -85,7 +87,7 @@ static void test_lazy_alloc_and_free(void **state)
     assert_int_equal(oasis_ring_write(s, &r, "abc", 3), 3);
     oasis_ring_consume(s, &r, 100);
     assert_int_equal(r.len, 0);
-    assert_null(r.mem);
+    assert_int_equal(f->allocs, 1);
 
     oasis_ring_write(s, &r, "abc", 3);
     oasis_ring_fini(s, &r);
@@ -155,11 +157,12 @@ static void test_wraparound_and_span(void **state)
     assert_int_equal(oasis_ring_span(&r, 0, &p), 4);
     assert_memory_equal(p, "uvwx", 4);
     oasis_ring_consume(s, &r, 4);
-    assert_null(r.mem);
+    assert_int_equal(r.len, 0);
 
     /* An empty ring's span. */
     assert_int_equal(oasis_ring_span(&r, 0, &p), 0);
     assert_null(p);
+    oasis_ring_fini(s, &r);
 }
 
 /* Out-of-order bytes placed ahead, then the hole filled in order. */
@@ -221,15 +224,15 @@ static void test_write_at_survives_drain(void **state)
     oasis_ring_peek(&r, 0, out, 5);
     assert_memory_equal(out, "BCDEF", 5);
     oasis_ring_consume(s, &r, 5);
-    assert_null(r.mem);
+    assert_int_equal(r.len, 0);
+    assert_int_equal(r.ahead, 0);
 
-    /* drop_ahead forgets placed bytes and frees an empty ring. */
+    /* drop_ahead forgets placed bytes (small storage stays). */
     assert_int_equal(oasis_ring_write_at(s, &r, 4, "zz", 2), 0);
     assert_int_equal(f->live, 1);
     oasis_ring_drop_ahead(s, &r);
-    assert_null(r.mem);
     assert_int_equal(r.ahead, 0);
-    assert_int_equal(f->live, 0);
+    assert_int_equal(f->live, 1);
     /* ...and keeps the storage of a ring that holds bytes. */
     oasis_ring_write(s, &r, "q", 1);
     oasis_ring_write_at(s, &r, 4, "zz", 2);
@@ -323,7 +326,7 @@ static void test_random_against_model(void **state)
             mlen -= c;
         }
         assert_int_equal(r.len, mlen);
-        assert_true((r.mem == NULL) == (mlen == 0));
+        assert_true(mlen == 0 || r.mem != NULL);
         oasis_ring_peek(&r, 0, tmp, mlen);
         assert_memory_equal(tmp, model, mlen);
         /* Two spans cover everything. */
@@ -331,6 +334,140 @@ static void test_random_against_model(void **state)
         uint32_t a = oasis_ring_span(&r, 0, &p);
         uint32_t b = oasis_ring_span(&r, a, &p);
         assert_int_equal(a + b, mlen);
+    }
+    oasis_ring_fini(s, &r);
+}
+
+/* Storage starts small, doubles up to cap as bytes are held (unwrapping a
+ * wrapped ring), and big storage is freed when the ring drains. */
+static void test_growth(void **state)
+{
+    fixture *f = *state;
+    oasis_stack *s = &f->stack;
+    enum { CAP = 100000 };
+    static uint8_t in[CAP], out[CAP];
+    for (uint32_t i = 0; i < CAP; i++)
+        in[i] = (uint8_t)(i * 7 + (i >> 8));
+    oasis_ring r;
+    oasis_ring_init(&r, CAP);
+    assert_int_equal(oasis_ring_write(s, &r, in, 100), 100);
+    assert_int_equal(r.size, OASIS_RING_SMALL);
+    /* Wrap the small storage, then grow it: bytes come out in order. */
+    oasis_ring_consume(s, &r, 90);
+    assert_int_equal(oasis_ring_write(s, &r, in + 100, OASIS_RING_SMALL - 20), OASIS_RING_SMALL - 20);
+    assert_int_equal(r.size, OASIS_RING_SMALL); /* 4086 bytes fit, wrapped */
+    assert_int_equal(oasis_ring_write(s, &r, in + OASIS_RING_SMALL + 80, 1000), 1000);
+    assert_int_equal(r.size, 2 * OASIS_RING_SMALL);
+    oasis_ring_peek(&r, 0, out, r.len);
+    assert_memory_equal(out, in + 90, r.len);
+    /* Fill to cap: storage never exceeds it. */
+    uint32_t have = r.len, next = 90 + have;
+    while (oasis_ring_free(&r)) {
+        uint32_t n = oasis_ring_free(&r) < 3000 ? oasis_ring_free(&r) : 3000;
+        assert_int_equal(oasis_ring_write(s, &r, in + (next % CAP), n < CAP - next % CAP ? n : CAP - next % CAP) > 0, 1);
+        next = 90 + r.len;
+    }
+    assert_int_equal(r.size, CAP);
+    assert_int_equal(r.len, CAP);
+    /* Big storage is freed on drain; the next storage is made at the
+     * drained peak at once (no regrowth through every power of two). */
+    oasis_ring_consume(s, &r, CAP);
+    assert_null(r.mem);
+    assert_int_equal(f->live, 0);
+    assert_int_equal(oasis_ring_write(s, &r, in, 10), 10);
+    assert_int_equal(r.size, CAP);
+    oasis_ring_consume(s, &r, 10);
+    /* ...and a drain after a small fill forgets the old peak. */
+    assert_null(r.mem);
+    assert_int_equal(oasis_ring_write(s, &r, in, 10), 10);
+    assert_int_equal(r.size, OASIS_RING_SMALL);
+    oasis_ring_consume(s, &r, 10);
+    assert_non_null(r.mem); /* small: kept */
+    oasis_ring_fini(s, &r);
+    /* Placing ahead grows too: out-of-order bytes far out. */
+    oasis_ring_init(&r, CAP);
+    assert_int_equal(oasis_ring_write_at(s, &r, 50000, in, 1000), 0);
+    assert_true(r.size >= 51000);
+    assert_int_equal(oasis_ring_write(s, &r, in + 5, 10), 10);
+    oasis_ring_peek(&r, 0, out, 10);
+    assert_memory_equal(out, in + 5, 10);
+    oasis_ring_fini(s, &r);
+    assert_null(r.mem);
+    assert_int_equal(r.size, 0);
+}
+
+/* A random run with out-of-order placement and a capacity above the small
+ * size, so storage grows and shrinks many times; checked against a model. */
+static void test_growth_random(void **state)
+{
+    fixture *f = *state;
+    oasis_stack *s = &f->stack;
+    enum { CAP = OASIS_RING_KEEP + 3 * OASIS_RING_SMALL + 123 };
+    static uint8_t model[CAP], tmp[CAP], data[CAP];
+    uint32_t mlen = 0, x = 7;
+    oasis_ring r;
+    oasis_ring_init(&r, CAP);
+    for (int it = 0; it < 20000; it++) {
+        x = x * 1664525u + 1013904223u;
+        uint32_t n = (x >> 4) % (CAP / 2);
+        if ((x >> 28) & 1) {
+            for (uint32_t i = 0; i < n; i++)
+                data[i] = (uint8_t)(x + i * 3);
+            uint32_t took = oasis_ring_write(s, &r, data, n);
+            assert_int_equal(took, n < CAP - mlen ? n : CAP - mlen);
+            memcpy(model + mlen, data, took);
+            mlen += took;
+        } else if ((x >> 27) & 1 && CAP - mlen > 8) {
+            /* place ahead then fill the gap in order and commit */
+            uint32_t gap = (x >> 9) % ((CAP - mlen) / 2), m = (CAP - mlen) - gap;
+            m = m > 500 ? 500 : m;
+            for (uint32_t i = 0; i < gap + m; i++)
+                data[i] = (uint8_t)(x ^ i);
+            assert_int_equal(oasis_ring_write_at(s, &r, gap, data + gap, m), 0);
+            assert_int_equal(oasis_ring_write(s, &r, data, gap), gap);
+            oasis_ring_commit(&r, m);
+            memcpy(model + mlen, data, gap + m);
+            mlen += gap + m;
+        } else {
+            uint32_t c = n < mlen ? n : mlen;
+            oasis_ring_consume(s, &r, n);
+            memmove(model, model + c, mlen - c);
+            mlen -= c;
+        }
+        assert_int_equal(r.len, mlen);
+        assert_true(r.size <= CAP);
+        assert_true(mlen > 0 || r.size <= OASIS_RING_KEEP);
+        assert_true(r.size == 0 || r.size >= r.len + r.ahead);
+        oasis_ring_peek(&r, 0, tmp, mlen);
+        assert_memory_equal(tmp, model, mlen);
+    }
+    oasis_ring_fini(s, &r);
+}
+
+/* peek_csum copies like peek and sums like oasis_csum_add, also when the
+ * range wraps at an odd index (the second piece changes byte lanes). */
+static void test_peek_csum(void **state)
+{
+    fixture *f = *state;
+    oasis_stack *s = &f->stack;
+    enum { CAP = 101 };
+    uint8_t in[CAP], out[CAP];
+    oasis_ring r;
+    oasis_ring_init(&r, CAP);
+    for (uint32_t head = 0; head < CAP; head += 7) {
+        for (uint32_t i = 0; i < CAP; i++)
+            in[i] = (uint8_t)(i * 31 + head);
+        oasis_ring_write(s, &r, in, head);
+        oasis_ring_consume(s, &r, head);
+        assert_int_equal(oasis_ring_write(s, &r, in, CAP), CAP);
+        for (uint32_t off = 0; off < 5; off++) {
+            for (uint32_t n = 0; n + off <= CAP; n += 13) {
+                uint64_t sum = oasis_ring_peek_csum(&r, off, out, n);
+                assert_memory_equal(out, in + off, n);
+                assert_int_equal(oasis_csum_fold(sum), oasis_csum(in + off, n));
+            }
+        }
+        oasis_ring_consume(s, &r, CAP);
     }
     oasis_ring_fini(s, &r);
 }
@@ -346,6 +483,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_write_at_across_wrap, setup, teardown),
         cmocka_unit_test_setup_teardown(test_set_cap_only_when_empty, setup, teardown),
         cmocka_unit_test_setup_teardown(test_alloc_failure, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_growth, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_peek_csum, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_growth_random, setup, teardown),
         cmocka_unit_test_setup_teardown(test_random_against_model, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -182,6 +182,10 @@ int oasis_tcp_flow_error(const oasis_flow *flow);
 /* Per-flow no-delay attribute: when on, every write behaves as write with
  * Nagle off (completion semantics of write are unchanged). */
 int oasis_tcp_set_nodelay(oasis_flow *flow, int on);
+/* Per-flow congestion control (the stack default is oasis_tcp_config.cc).
+ * Allowed until the flow has sent data: OASIS_EINVAL afterwards, for an
+ * unknown algorithm, or on a flow that is closing or gone. */
+int oasis_tcp_set_cc(oasis_flow *flow, oasis_cc_algo algo);
 /* Per-flow buffer sizes, 1 KiB..1 GiB (before data flows; resizing a buffer
  * that holds data, or shrinking the receive buffer below the window already
  * advertised, is refused with OASIS_EINVAL). The window scale was fixed by

@@ -8,21 +8,142 @@
 #define OASIS_BIG_ENDIAN 0
 #endif
 
-/* Sums 32-bit halves of 64-bit loads into a 64-bit accumulator: 2^32 loads
- * before it could overflow, far beyond any packet, so the carries are folded
- * once at the end instead of on every add. */
+/* Folds a 64-bit partial sum to 32 bits (mod 2^16-1 it is the same sum). */
+static uint64_t fold64(uint64_t t)
+{
+    t = (t & 0xffffffffu) + (t >> 32);
+    return (t & 0xffffffffu) + (t >> 32);
+}
+
+/* Adds the 0..7 bytes after the last whole 8-byte word. p is at an even
+ * offset from the start, so the 16-bit words keep their lanes. */
+static uint64_t sum_tail(const uint8_t *p, size_t len)
+{
+    uint64_t t = 0;
+    if (len >= 4) {
+        uint32_t w;
+        memcpy(&w, p, 4);
+        t += w;
+        p += 4;
+        len -= 4;
+    }
+    if (len >= 2) {
+        uint16_t w;
+        memcpy(&w, p, 2);
+        t += w;
+        p += 2;
+        len -= 2;
+    }
+    if (len)
+        t += OASIS_BIG_ENDIAN ? (uint64_t)p[0] << 8 : p[0];
+    return t;
+}
+
+/* Adds a 64-bit partial sum of the caller's running sum, keeping it below
+ * 2^33 so that it cannot overflow across many calls. */
+static uint64_t add_partial(uint64_t sum, uint64_t t)
+{
+    sum += fold64(t);
+    return (sum & 0xffffffffu) + (sum >> 32);
+}
+
+#if defined(__GNUC__) || defined(__clang__)
+/* 64-bit words added with carry (the one's complement sum of 64-bit words
+ * folds to that of 16-bit words, as 2^16 = 1 mod 2^16-1). Carries are
+ * counted apart (add + adc $0) and added back at the end; four independent
+ * chains hide the latency. */
+typedef struct acc {
+    uint64_t s[4], c[4];
+} acc;
+
+static inline uint64_t load64(const uint8_t *p)
+{
+    uint64_t w;
+    memcpy(&w, p, 8);
+    return w;
+}
+
+#define ACC_ADD(A, i, w) ((A).c[i] += __builtin_add_overflow((A).s[i], (w), &(A).s[i]))
+
+static uint64_t acc_fold(const acc *a)
+{
+    uint64_t t = 0, c = a->c[0] + a->c[1] + a->c[2] + a->c[3];
+    for (int i = 0; i < 4; i++)
+        c += __builtin_add_overflow(t, a->s[i], &t);
+    /* The carries are worth 2^64 = 1 each; one more end-around carry at
+     * most (t wrapped, so it is below c and t + 1 cannot wrap again). */
+    return t + c + (t + c < c);
+}
+
+uint64_t oasis_csum_add(uint64_t sum, const void *buf, size_t len)
+{
+    const uint8_t *p = buf;
+    acc a = {{0}, {0}};
+    while (len >= 32) {
+        ACC_ADD(a, 0, load64(p));
+        ACC_ADD(a, 1, load64(p + 8));
+        ACC_ADD(a, 2, load64(p + 16));
+        ACC_ADD(a, 3, load64(p + 24));
+        p += 32;
+        len -= 32;
+    }
+    while (len >= 8) {
+        uint64_t w;
+        memcpy(&w, p, 8);
+        ACC_ADD(a, 0, w);
+        p += 8;
+        len -= 8;
+    }
+    ACC_ADD(a, 1, sum_tail(p, len));
+    return add_partial(sum, acc_fold(&a));
+}
+
+uint64_t oasis_csum_copy(void *dst, const void *src, size_t len, uint64_t sum)
+{
+    uint8_t *d = dst;
+    const uint8_t *p = src;
+    acc a = {{0}, {0}};
+    while (len >= 32) {
+        uint64_t w0 = load64(p), w1 = load64(p + 8), w2 = load64(p + 16), w3 = load64(p + 24);
+        memcpy(d, &w0, 8);
+        memcpy(d + 8, &w1, 8);
+        memcpy(d + 16, &w2, 8);
+        memcpy(d + 24, &w3, 8);
+        ACC_ADD(a, 0, w0);
+        ACC_ADD(a, 1, w1);
+        ACC_ADD(a, 2, w2);
+        ACC_ADD(a, 3, w3);
+        p += 32;
+        d += 32;
+        len -= 32;
+    }
+    while (len >= 8) {
+        uint64_t w;
+        memcpy(&w, p, 8);
+        memcpy(d, &w, 8);
+        ACC_ADD(a, 0, w);
+        p += 8;
+        d += 8;
+        len -= 8;
+    }
+    memcpy(d, p, len);
+    ACC_ADD(a, 1, sum_tail(p, len));
+    return add_partial(sum, acc_fold(&a));
+}
+#else
+/* Portable: 32-bit halves of 64-bit loads into 64-bit accumulators; 2^32
+ * loads before one could overflow, far beyond any packet. */
 uint64_t oasis_csum_add(uint64_t sum, const void *buf, size_t len)
 {
     const uint8_t *p = buf;
     uint64_t a = 0, b = 0;
-
-    while (len >= 32) {
-        uint64_t w[4];
-        memcpy(w, p, 32);
-        a += (w[0] & 0xffffffffu) + (w[0] >> 32) + (w[1] & 0xffffffffu) + (w[1] >> 32);
-        b += (w[2] & 0xffffffffu) + (w[2] >> 32) + (w[3] & 0xffffffffu) + (w[3] >> 32);
-        p += 32;
-        len -= 32;
+    while (len >= 16) {
+        uint64_t w[2];
+        memcpy(w, p, 16);
+        a += (w[0] & 0xffffffffu) + (w[0] >> 32);
+        b += (w[1] & 0xffffffffu) + (w[1] >> 32);
+        p += 16;
+        len -= 16;
     }
     while (len >= 8) {
         uint64_t w;
@@ -31,32 +152,15 @@ uint64_t oasis_csum_add(uint64_t sum, const void *buf, size_t len)
         p += 8;
         len -= 8;
     }
-    if (len >= 4) {
-        uint32_t w;
-        memcpy(&w, p, 4);
-        b += w;
-        p += 4;
-        len -= 4;
-    }
-    if (len >= 2) {
-        uint16_t w;
-        memcpy(&w, p, 2);
-        a += w;
-        p += 2;
-        len -= 2;
-    }
-    if (len)
-        b += OASIS_BIG_ENDIAN ? (uint64_t)p[0] << 8 : p[0];
-
-    /* Fold the partial sums to 32 bits before adding to the caller's sum so
-     * the running total cannot overflow across many calls. */
-    uint64_t t = a + b;
-    t = (t & 0xffffffffu) + (t >> 32);
-    t = (t & 0xffffffffu) + (t >> 32);
-    sum += t;
-    sum = (sum & 0xffffffffu) + (sum >> 32);
-    return sum;
+    return add_partial(sum, fold64(a) + fold64(b) + sum_tail(p, len));
 }
+
+uint64_t oasis_csum_copy(void *dst, const void *src, size_t len, uint64_t sum)
+{
+    memcpy(dst, src, len);
+    return oasis_csum_add(sum, dst, len);
+}
+#endif
 
 uint16_t oasis_csum_fold(uint64_t sum)
 {
@@ -65,14 +169,21 @@ uint16_t oasis_csum_fold(uint64_t sum)
     return (uint16_t)~sum;
 }
 
+/* A host-order 32-bit value as the native word its big-endian bytes make. */
+static uint32_t be32_word(uint32_t v)
+{
+#if OASIS_BIG_ENDIAN
+    return v;
+#else
+    return (v >> 24) | ((v >> 8) & 0xff00u) | ((v << 8) & 0xff0000u) | (v << 24);
+#endif
+}
+
+/* The 12 pseudo-header bytes as three 32-bit words (each two 16-bit lanes),
+ * summed without building the header. */
 uint64_t oasis_csum_pseudo(uint32_t src, uint32_t dst, uint8_t proto, uint16_t len)
 {
-    uint8_t ph[12] = {
-        (uint8_t)(src >> 24), (uint8_t)(src >> 16), (uint8_t)(src >> 8), (uint8_t)src,
-        (uint8_t)(dst >> 24), (uint8_t)(dst >> 16), (uint8_t)(dst >> 8), (uint8_t)dst,
-        0, proto, (uint8_t)(len >> 8), (uint8_t)len,
-    };
-    return oasis_csum_add(0, ph, sizeof ph);
+    return (uint64_t)be32_word(src) + be32_word(dst) + be32_word((uint32_t)proto << 16 | len);
 }
 
 uint16_t oasis_csum_ref(const void *buf, size_t len)

@@ -15,6 +15,11 @@
 /* Adds the bytes of buf to the running sum (start with 0). */
 uint64_t oasis_csum_add(uint64_t sum, const void *buf, size_t len);
 
+/* Copies len bytes from src to dst (not overlapping) and adds them to the
+ * running sum, as oasis_csum_add(sum, src, len) would: one pass over the
+ * payload instead of two when building a segment. */
+uint64_t oasis_csum_copy(void *dst, const void *src, size_t len, uint64_t sum);
+
 /* Folds a running sum and returns its one's complement: the checksum field. */
 uint16_t oasis_csum_fold(uint64_t sum);
 

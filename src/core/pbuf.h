@@ -24,8 +24,19 @@ typedef struct oasis_pbuf {
     uint8_t mem[];
 } oasis_pbuf;
 
+/* Freed pbufs kept for reuse, per stack (see pbuf.c). */
+typedef struct oasis_pbuf_cache {
+    oasis_pbuf *small, *big;
+    uint32_t nsmall, nbig;
+    int on; /* set by oasis_stack_create, whose destroy drains the cache */
+} oasis_pbuf_cache;
+
+/* Frees the cached pbufs (stack teardown). */
+void oasis_pbuf_cache_drain(oasis_stack *s);
+
 /* A pbuf with `headroom` free bytes in front of `len` bytes of (uninitialised)
- * data. NULL on allocation failure. */
+ * data; cap may be larger (buffers are recycled by size class). NULL on
+ * allocation failure. oasis_pbuf_free(s, NULL) is a no-op. */
 oasis_pbuf *oasis_pbuf_alloc(oasis_stack *s, size_t headroom, size_t len);
 void oasis_pbuf_free(oasis_stack *s, oasis_pbuf *p);
 

@@ -106,6 +106,7 @@ int oasis_stack_create(const oasis_stack_config *cfg, oasis_stack **out)
             return err;
         }
     }
+    s->pbufs.on = 1;
     *out = s;
     return OASIS_OK;
 }
@@ -116,6 +117,7 @@ void oasis_stack_destroy(oasis_stack *s)
         return;
     for (size_t i = NLAYERS; i-- > 0;)
         layers[i].fini(s);
+    oasis_pbuf_cache_drain(s);
     oasis_free(s, s);
 }
 
@@ -130,16 +132,44 @@ void oasis_stack_set_link(oasis_stack *s, oasis_link *link)
 
 oasis_link *oasis_stack_link(oasis_stack *s) { return s->link; }
 
+/* Enters the cached-time section at `now` (outermost level only: a nested
+ * call keeps its caller's instant). */
+static void now_enter_at(oasis_stack *s, uint64_t now)
+{
+    if (s->now_depth++ == 0)
+        s->now_cache = now;
+}
+
+void oasis_stack_input_at(oasis_stack *s, const uint8_t *frame, size_t len, uint64_t now)
+{
+    if (!frame)
+        return;
+    now_enter_at(s, now);
+    if (s->link && s->link->pcap)
+        oasis_pcap_write(s->link->pcap, s->now_cache, frame, len);
+    oasis_eth_input(s, frame, len);
+    oasis_now_leave(s);
+}
+
+int oasis_stack_poll_at(oasis_stack *s, uint64_t now)
+{
+    now_enter_at(s, now);
+    int n = oasis_timers_run(s, s->now_cache);
+    oasis_now_leave(s);
+    return n;
+}
+
 void oasis_stack_input(oasis_stack *s, const uint8_t *frame, size_t len)
 {
     if (!frame)
         return;
-    if (s->link && s->link->pcap)
-        oasis_pcap_write(s->link->pcap, oasis_now(s), frame, len);
-    oasis_eth_input(s, frame, len);
+    oasis_stack_input_at(s, frame, len, s->now_depth ? s->now_cache : oasis_clock_now(s->clock));
 }
 
-int oasis_stack_poll(oasis_stack *s) { return oasis_timers_run(s, oasis_now(s)); }
+int oasis_stack_poll(oasis_stack *s)
+{
+    return oasis_stack_poll_at(s, s->now_depth ? s->now_cache : oasis_clock_now(s->clock));
+}
 
 uint64_t oasis_stack_next_deadline(const oasis_stack *s) { return oasis_timers_next(s); }
 

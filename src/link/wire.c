@@ -10,6 +10,7 @@
 #include "oasis/wire.h"
 
 #include "core/prng.h"
+#include "core/stack_impl.h"
 #include "oasis/error.h"
 #include "oasis/stack.h"
 
@@ -65,6 +66,9 @@ typedef struct wire_port {
  * may be in flight behind a slow bottleneck, so none reserves 64 KiB. */
 #define WIRE_FRAME_CAP 2048u
 #define WIRE_FREELIST_MAX 256
+/* Full-size frames of a jumbo wire (MTU above 2048) are recycled too, on a
+ * list bounded in bytes. */
+#define WIRE_BIGLIST_BYTES (1024u * 1024u)
 
 struct oasis_wire {
     oasis_clock *clock;
@@ -73,10 +77,25 @@ struct oasis_wire {
     uint32_t nports;
     wire_frame **heap; /* min-heap on (due, seq) */
     uint32_t hlen, hcap;
+    /* Fast path: frames due no earlier than the FIFO's last one (every
+     * frame of an unimpaired, fixed-delay wire) are appended here in O(1);
+     * the FIFO is sorted on (due, seq) by construction, so the next frame is
+     * the earlier of its head and the heap's top. */
+    wire_frame **fifo;
+    uint32_t fhead, flen, fcap;
     uint64_t next_seq;
     wire_frame *freelist;
     uint32_t nfree;
+    wire_frame *biglist; /* frames of big_cap bytes */
+    uint32_t nbig;
     uint64_t drops;
+    /* Real clocks only: the time read once per step round, used as the send
+     * time of frames sent during it and handed to the stacks (on the same
+     * clock) for their input and timers: one clock read per round instead of
+     * several per frame. A virtual clock is read as before: it is cheap, and
+     * tests may move it from inside a callback. */
+    int now_cached;
+    uint64_t now;
 };
 
 void oasis_wire_config_init(oasis_wire_config *cfg)
@@ -111,12 +130,20 @@ int oasis_wire_create(oasis_clock *clock, const oasis_wire_config *cfg, oasis_wi
 
 /* ---- frames and the time-ordered queue -------------------------------- */
 
+/* The largest frame the wire carries: the size of a recycled big frame. */
+static uint32_t big_cap(const oasis_wire *w) { return w->cfg.mtu + ETH_HDR; }
+
 static void frame_release(oasis_wire *w, wire_frame *f)
 {
     if (f->cap == WIRE_FRAME_CAP && w->nfree < WIRE_FREELIST_MAX) {
         f->next = w->freelist;
         w->freelist = f;
         w->nfree++;
+    } else if (f->cap == big_cap(w) && f->cap > WIRE_FRAME_CAP &&
+               (uint64_t)(w->nbig + 1) * f->cap <= WIRE_BIGLIST_BYTES) {
+        f->next = w->biglist;
+        w->biglist = f;
+        w->nbig++;
     } else {
         free(f);
     }
@@ -130,7 +157,13 @@ static wire_frame *frame_get(oasis_wire *w, size_t len)
         w->nfree--;
         return f;
     }
-    size_t cap = len <= WIRE_FRAME_CAP ? WIRE_FRAME_CAP : len;
+    if (len > WIRE_FRAME_CAP && w->biglist) {
+        wire_frame *f = w->biglist; /* len <= big_cap: port_send checks */
+        w->biglist = f->next;
+        w->nbig--;
+        return f;
+    }
+    size_t cap = len <= WIRE_FRAME_CAP ? WIRE_FRAME_CAP : big_cap(w);
     wire_frame *f = malloc(sizeof *f + cap);
     if (f)
         f->cap = (uint32_t)cap;
@@ -165,6 +198,64 @@ static int heap_push(oasis_wire *w, wire_frame *f)
     return OASIS_OK;
 }
 
+static int fifo_push(oasis_wire *w, wire_frame *f)
+{
+    if (w->flen == w->fcap) {
+        uint32_t cap = w->fcap ? w->fcap * 2 : 64;
+        wire_frame **q = malloc(cap * sizeof *q);
+        if (!q)
+            return OASIS_ENOMEM;
+        for (uint32_t i = 0; i < w->flen; i++)
+            q[i] = w->fifo[(w->fhead + i) % w->fcap];
+        free(w->fifo);
+        w->fifo = q;
+        w->fcap = cap;
+        w->fhead = 0;
+    }
+    f->seq = w->next_seq++;
+    w->fifo[(w->fhead + w->flen) % w->fcap] = f;
+    w->flen++;
+    return OASIS_OK;
+}
+
+static wire_frame *fifo_tail(const oasis_wire *w)
+{
+    return w->flen ? w->fifo[(w->fhead + w->flen - 1) % w->fcap] : NULL;
+}
+
+/* Queues a frame: on the FIFO when that keeps it sorted, else the heap. */
+static int queue_push(oasis_wire *w, wire_frame *f)
+{
+    wire_frame *t = fifo_tail(w);
+    if (!t || f->due >= t->due)
+        return fifo_push(w, f);
+    return heap_push(w, f);
+}
+
+static uint32_t queued(const oasis_wire *w) { return w->hlen + w->flen; }
+
+/* The next frame to deliver, or NULL. */
+static wire_frame *queue_first(const oasis_wire *w)
+{
+    wire_frame *a = w->flen ? w->fifo[w->fhead] : NULL;
+    wire_frame *b = w->hlen ? w->heap[0] : NULL;
+    if (!a || (b && frame_before(b, a)))
+        return b;
+    return a;
+}
+
+static wire_frame *heap_pop(oasis_wire *w);
+
+static void queue_pop(oasis_wire *w, wire_frame *first)
+{
+    if (w->flen && first == w->fifo[w->fhead]) {
+        w->fhead = (w->fhead + 1) % w->fcap;
+        w->flen--;
+    } else {
+        heap_pop(w);
+    }
+}
+
 static wire_frame *heap_pop(oasis_wire *w)
 {
     wire_frame *top = w->heap[0];
@@ -195,9 +286,17 @@ void oasis_wire_destroy(oasis_wire *w)
     for (uint32_t i = 0; i < w->hlen; i++)
         free(w->heap[i]);
     free(w->heap);
+    for (uint32_t i = 0; i < w->flen; i++)
+        free(w->fifo[(w->fhead + i) % w->fcap]);
+    free(w->fifo);
     while (w->freelist) {
         wire_frame *f = w->freelist;
         w->freelist = f->next;
+        free(f);
+    }
+    while (w->biglist) {
+        wire_frame *f = w->biglist;
+        w->biglist = f->next;
         free(f);
     }
     for (uint32_t i = 0; i < w->nports; i++) {
@@ -304,7 +403,7 @@ static int chan_loses(wire_chan *c)
 
 static wire_frame *frame_copy(oasis_wire *w, wire_chan *c, const uint8_t *data, uint32_t len)
 {
-    if (w->hlen >= w->cfg.queue_frames) {
+    if (queued(w) >= w->cfg.queue_frames) {
         c->st.dropped_full++;
         w->drops++;
         return NULL;
@@ -330,7 +429,7 @@ static int corruptible(const uint8_t *data, uint32_t len)
 /* Queues f for delivery; an allocation failure counts as a full wire. */
 static int chan_push(oasis_wire *w, wire_chan *c, wire_frame *f)
 {
-    if (heap_push(w, f) == OASIS_OK)
+    if (queue_push(w, f) == OASIS_OK)
         return 1;
     free(f);
     c->st.dropped_full++;
@@ -354,7 +453,7 @@ static void chan_send(oasis_wire *w, uint32_t src, uint32_t dst, const uint8_t *
                       uint32_t len)
 {
     wire_chan *c = &w->ports[src]->out[dst];
-    uint64_t t = oasis_clock_now(w->clock);
+    uint64_t t = w->now_cached ? w->now : oasis_clock_now(w->clock);
     c->st.sent++;
     c->st.bytes_sent += len;
 
@@ -608,7 +707,9 @@ static void deliver(oasis_wire *w, const wire_frame *f)
     wire_chan *c = &w->ports[f->src]->out[f->dst];
     c->st.delivered++;
     c->st.bytes_delivered += f->len;
-    if (p->stack)
+    if (p->stack && w->now_cached && p->stack->clock == w->clock)
+        oasis_stack_input_at(p->stack, f->data, f->len, w->now);
+    else if (p->stack)
         oasis_stack_input(p->stack, f->data, f->len);
     else if (p->rx)
         p->rx(p->rx_ud, f->data, f->len);
@@ -620,30 +721,50 @@ static void deliver(oasis_wire *w, const wire_frame *f)
  * oasis_wire_run's done() check. */
 #define WIRE_STEP_ROUNDS 64
 
+/* Delivers the frames due at now. With a cached send time, frames sent
+ * during this round are due at `now` too: they wait for the next round
+ * (seq >= limit), as they did when each send read a later clock. */
+static size_t deliver_due(oasis_wire *w, uint64_t now)
+{
+    size_t n = 0;
+    uint64_t limit = w->now_cached ? w->next_seq : UINT64_MAX;
+    wire_frame *f;
+    while ((f = queue_first(w)) != NULL && f->due <= now && f->seq < limit) {
+        queue_pop(w, f);
+        deliver(w, f);
+        frame_release(w, f);
+        n++;
+    }
+    return n;
+}
+
 size_t oasis_wire_step(oasis_wire *w)
 {
     size_t total = 0, n;
     int rounds = 0;
+    int cache = !oasis_clock_is_virtual(w->clock);
     do {
-        n = 0;
         uint64_t now = oasis_clock_now(w->clock);
-        while (w->hlen && w->heap[0]->due <= now) {
-            wire_frame *f = heap_pop(w);
-            deliver(w, f);
-            frame_release(w, f);
-            n++;
+        w->now = now;
+        w->now_cached = cache;
+        n = deliver_due(w, now);
+        for (uint32_t i = 0; i < w->nports; i++) {
+            oasis_stack *s = w->ports[i]->stack;
+            if (s && cache && s->clock == w->clock)
+                n += (size_t)oasis_stack_poll_at(s, now);
+            else if (s)
+                n += (size_t)oasis_stack_poll(s);
         }
-        for (uint32_t i = 0; i < w->nports; i++)
-            if (w->ports[i]->stack)
-                n += (size_t)oasis_stack_poll(w->ports[i]->stack);
         total += n;
     } while (n && ++rounds < WIRE_STEP_ROUNDS);
+    w->now_cached = 0;
     return total;
 }
 
 uint64_t oasis_wire_next_deadline(const oasis_wire *w)
 {
-    uint64_t next = w->hlen ? w->heap[0]->due : UINT64_MAX;
+    const wire_frame *first = queue_first(w);
+    uint64_t next = first ? first->due : UINT64_MAX;
     for (uint32_t i = 0; i < w->nports; i++) {
         if (!w->ports[i]->stack)
             continue;

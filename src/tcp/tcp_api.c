@@ -278,6 +278,23 @@ int oasis_tcp_set_nodelay(oasis_flow *f, int on)
     return OASIS_OK;
 }
 
+int oasis_tcp_set_cc(oasis_flow *f, oasis_cc_algo algo)
+{
+    const oasis_cc_ops *ops = oasis_cc_get(algo);
+    if (!usable(f) || !ops || f->close_req || f->snd_written ||
+        oasis_seq_gt(f->snd_max, f->iss + 1))
+        return OASIS_EINVAL;
+    f->ccops = ops;
+    if (oasis_tcp_synchronized(f)) {
+        /* Nothing sent yet: start the new algorithm from its initial
+         * window; the NewReno recovery guard stays. */
+        uint32_t recover = f->cc.recover;
+        ops->init(&f->cc, oasis_tcp_eff_mss(f), oasis_now(f->s));
+        f->cc.recover = recover;
+    }
+    return OASIS_OK;
+}
+
 static int resize_ring(oasis_stack *s, oasis_ring *r, uint32_t cap)
 {
     if (cap == r->cap)

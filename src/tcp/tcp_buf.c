@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "core/checksum.h"
 #include "core/mem.h"
 #include "oasis/error.h"
 
@@ -10,30 +11,84 @@
  * cannot overflow. */
 static uint32_t ring_pos(const oasis_ring *r, uint64_t off)
 {
-    return (uint32_t)(((uint64_t)r->head + off) % r->cap);
-}
-
-static int ring_alloc(oasis_stack *s, oasis_ring *r)
-{
-    if (r->mem)
-        return 0;
-    r->mem = oasis_malloc(s, r->cap);
-    return r->mem ? 0 : OASIS_ENOMEM;
+    uint64_t pos = (uint64_t)r->head + off;
+    return (uint32_t)(pos < r->size ? pos : pos % r->size);
 }
 
 static void ring_release(oasis_stack *s, oasis_ring *r)
 {
     oasis_free(s, r->mem);
     r->mem = NULL;
+    r->size = 0;
+    r->head = 0;
+    r->len = 0;
+    r->ahead = 0;
+    r->peak = 0;
+}
+
+/* The ring drained: big storage goes back (an idle flow must stay cheap),
+ * small storage stays for the next message. */
+static void ring_drained(oasis_stack *s, oasis_ring *r)
+{
+    if (r->size > OASIS_RING_KEEP) {
+        uint32_t peak = r->peak;
+        ring_release(s, r);
+        r->hint = peak;
+        return;
+    }
     r->head = 0;
     r->len = 0;
     r->ahead = 0;
 }
 
+/* Storage size for `need` bytes: a power of two from OASIS_RING_SMALL,
+ * at least double the current size, at most cap. */
+static uint32_t grown_size(const oasis_ring *r, uint64_t need)
+{
+    uint64_t n = r->size ? (uint64_t)r->size * 2 : OASIS_RING_SMALL;
+    while (n < need)
+        n *= 2;
+    return n < r->cap ? (uint32_t)n : r->cap;
+}
+
+/* Makes storage hold at least `need` bytes from head (need <= cap). Grown
+ * storage is unwrapped: the stored bytes start at index 0. */
+static int ring_reserve(oasis_stack *s, oasis_ring *r, uint64_t need)
+{
+    if (need > r->peak)
+        r->peak = (uint32_t)need;
+    if (need <= r->size)
+        return 0;
+    if (!r->mem && need < r->hint)
+        need = r->hint < r->cap ? r->hint : r->cap;
+    uint32_t size = grown_size(r, need);
+    uint64_t used = (uint64_t)r->len + r->ahead; /* bytes to keep, from head */
+    if (r->head + used <= r->size) {
+        /* Not wrapped: realloc keeps every byte at its index. */
+        uint8_t *m = oasis_realloc(s, r->mem, size);
+        if (!m)
+            return OASIS_ENOMEM;
+        r->mem = m;
+        r->size = size;
+        return 0;
+    }
+    uint8_t *m = oasis_malloc(s, size);
+    if (!m)
+        return OASIS_ENOMEM;
+    uint32_t first = r->size - r->head;
+    memcpy(m, r->mem + r->head, first);
+    memcpy(m + first, r->mem, (size_t)(used - first));
+    oasis_free(s, r->mem);
+    r->mem = m;
+    r->size = size;
+    r->head = 0;
+    return 0;
+}
+
 /* Copies n bytes in at storage index pos, wrapping once. */
 static void copy_in(oasis_ring *r, uint32_t pos, const uint8_t *src, uint32_t n)
 {
-    uint32_t first = r->cap - pos < n ? r->cap - pos : n;
+    uint32_t first = r->size - pos < n ? r->size - pos : n;
     memcpy(r->mem + pos, src, first);
     memcpy(r->mem, src + first, n - first);
 }
@@ -69,7 +124,7 @@ uint32_t oasis_ring_write(oasis_stack *s, oasis_ring *r, const void *data, uint3
     uint32_t room = oasis_ring_free(r);
     if (n > room)
         n = room;
-    if (n == 0 || ring_alloc(s, r))
+    if (n == 0 || ring_reserve(s, r, (uint64_t)r->len + n))
         return 0;
     copy_in(r, ring_pos(r, r->len), data, n);
     r->len += n;
@@ -83,7 +138,7 @@ int oasis_ring_write_at(oasis_stack *s, oasis_ring *r, uint32_t off, const void 
         return OASIS_EINVAL;
     if (n == 0)
         return 0;
-    if (ring_alloc(s, r))
+    if (ring_reserve(s, r, (uint64_t)r->len + off + n))
         return OASIS_ENOMEM;
     copy_in(r, ring_pos(r, (uint64_t)r->len + off), data, n);
     if (off + n > r->ahead)
@@ -103,7 +158,7 @@ void oasis_ring_drop_ahead(oasis_stack *s, oasis_ring *r)
 {
     r->ahead = 0;
     if (r->len == 0)
-        ring_release(s, r);
+        ring_drained(s, r);
 }
 
 void oasis_ring_peek(const oasis_ring *r, uint32_t off, void *dst, uint32_t n)
@@ -121,6 +176,34 @@ void oasis_ring_peek(const oasis_ring *r, uint32_t off, void *dst, uint32_t n)
     }
 }
 
+/* A partial sum of bytes that sit at an odd offset in the whole: folded to
+ * 16 bits and byte-swapped, it moves each byte to its lane (RFC 1071 2(B)). */
+static uint64_t sum_swapped(uint64_t x)
+{
+    while (x >> 16)
+        x = (x & 0xffff) + (x >> 16);
+    return ((x & 0xff) << 8) | (x >> 8);
+}
+
+uint64_t oasis_ring_peek_csum(const oasis_ring *r, uint32_t off, void *dst, uint32_t n)
+{
+    uint8_t *d = dst;
+    const uint8_t *p;
+    uint32_t got, done = 0;
+    uint64_t sum = 0;
+    while (n && (got = oasis_ring_span(r, off, &p)) != 0) {
+        if (got > n)
+            got = n;
+        uint64_t part = oasis_csum_copy(d + done, p, got, 0);
+        sum += (done & 1) ? sum_swapped(part) : part;
+        sum = (sum & 0xffffffffu) + (sum >> 32);
+        done += got;
+        off += got;
+        n -= got;
+    }
+    return sum;
+}
+
 uint32_t oasis_ring_span(const oasis_ring *r, uint32_t off, const uint8_t **p)
 {
     if (off >= r->len || !r->mem) {
@@ -129,8 +212,8 @@ uint32_t oasis_ring_span(const oasis_ring *r, uint32_t off, const uint8_t **p)
     }
     uint32_t pos = ring_pos(r, off);
     uint32_t run = r->len - off;
-    if (run > r->cap - pos)
-        run = r->cap - pos;
+    if (run > r->size - pos)
+        run = r->size - pos;
     *p = r->mem + pos;
     return run;
 }
@@ -144,5 +227,5 @@ void oasis_ring_consume(oasis_stack *s, oasis_ring *r, uint32_t n)
     r->head = ring_pos(r, n);
     r->len -= n;
     if (r->len == 0 && r->ahead == 0)
-        ring_release(s, r);
+        ring_drained(s, r);
 }

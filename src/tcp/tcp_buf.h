@@ -1,6 +1,11 @@
-/* Byte ring for a flow's send or receive buffer. Storage is allocated on
- * first use and released when the ring drains, so an idle flow costs no
- * buffer memory. Capacity is fixed per ring (may be changed while empty).
+/* Byte ring for a flow's send or receive buffer. `cap` is the logical
+ * capacity (the buffer size TCP advertises and limits writes by); the
+ * storage behind it starts small on first use (OASIS_RING_SMALL, or the
+ * first write rounded up to a power of two) and doubles as more bytes are
+ * held, up to cap. When the ring drains, storage larger than
+ * OASIS_RING_SMALL is freed; small storage is kept, so a chatty flow with
+ * small messages does not allocate per message while an idle flow holds at
+ * most OASIS_RING_SMALL per ring. Capacity may be changed while empty.
  *
  * Offsets are relative to the first stored byte (head). Bytes placed beyond
  * the end with write_at (out-of-order data) keep the storage alive even when
@@ -13,12 +18,23 @@
 
 typedef struct oasis_stack oasis_stack;
 
+#define OASIS_RING_SMALL 4096u
+/* Drained storage up to this size is kept: freeing and re-allocating it per
+ * segment (a jumbo segment is read as soon as it lands) made glibc trim and
+ * re-fault its heap on every segment. */
+#define OASIS_RING_KEEP (16u * 1024u)
+
 typedef struct oasis_ring {
     uint8_t *mem;   /* NULL until needed */
     uint32_t cap;   /* capacity in bytes */
+    uint32_t size;  /* bytes of storage at mem (<= cap; 0 when mem is NULL) */
     uint32_t head;  /* offset of the first byte */
     uint32_t len;   /* bytes stored */
     uint32_t ahead; /* bytes past the end reached by write_at (not yet committed) */
+    uint32_t peak;  /* most bytes held (len + ahead) since storage was made */
+    uint32_t hint;  /* peak when big storage was last freed: the next
+                       allocation's size, so a bursty flow does not regrow
+                       through every power of two after each drain */
 } oasis_ring;
 
 void oasis_ring_init(oasis_ring *r, uint32_t cap);
@@ -45,12 +61,16 @@ int oasis_ring_write_at(oasis_stack *s, oasis_ring *r, uint32_t off, const void 
  * the caller's job. */
 void oasis_ring_commit(oasis_ring *r, uint32_t n);
 /* Forgets bytes placed with write_at and not committed (e.g. out-of-order
- * data given up); frees the storage if the ring is then empty. */
+ * data given up); frees large storage if the ring is then empty. */
 void oasis_ring_drop_ahead(oasis_stack *s, oasis_ring *r);
 
 /* Copies n bytes starting at offset off (off + n <= len) out to dst. A range
  * beyond len is clamped: only the stored bytes are copied. */
 void oasis_ring_peek(const oasis_ring *r, uint32_t off, void *dst, uint32_t n);
+
+/* Same as peek, and returns the running checksum (oasis_csum_add's) of the
+ * bytes copied: a segment's payload is summed while it is copied out. */
+uint64_t oasis_ring_peek_csum(const oasis_ring *r, uint32_t off, void *dst, uint32_t n);
 
 /* The longest contiguous run starting at offset off: sets *p, returns its
  * length (0 and *p = NULL if off >= len). At most two calls cover any range:
@@ -58,8 +78,8 @@ void oasis_ring_peek(const oasis_ring *r, uint32_t off, void *dst, uint32_t n);
  * checksum-while-copy. The pointer is valid until the next write/consume. */
 uint32_t oasis_ring_span(const oasis_ring *r, uint32_t off, const uint8_t **p);
 
-/* Drops n bytes from the front (clamped to len); frees storage when it
- * becomes empty and nothing is placed ahead. */
+/* Drops n bytes from the front (clamped to len); frees storage larger than
+ * OASIS_RING_SMALL when it becomes empty and nothing is placed ahead. */
 void oasis_ring_consume(oasis_stack *s, oasis_ring *r, uint32_t n);
 
 #endif

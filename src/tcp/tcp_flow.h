@@ -20,6 +20,7 @@
 #include "tcp/tcp_cc.h"
 #include "tcp/tcp_ofo.h"
 #include "tcp/tcp_rtt.h"
+#include "tcp/tcp_sack.h"
 #include "tcp/tcp_wire.h"
 
 #define OASIS_TCP_NEVER UINT64_MAX
@@ -111,6 +112,7 @@ struct oasis_flow {
     oasis_cc_state cc;
     const oasis_cc_ops *ccops;
     oasis_sack_block sacks[OASIS_TCP_MAX_SACK]; /* last SACK blocks the peer sent */
+    oasis_sack_sb sb;              /* SACK scoreboard, recovery, D-SACK (tcp_sack.c) */
 
     oasis_keepalive ka;
     oasis_tcp_wq wq, ackq, doneq;  /* taking bytes / waiting for ACK / completed */
@@ -203,6 +205,8 @@ void oasis_tcp_send_rst_flow(oasis_flow *f);
 void oasis_tcp_send_challenge_ack(oasis_flow *f);
 /* Retransmits one segment from snd_una (fast retransmit, partial ACK). */
 void oasis_tcp_retransmit_head(oasis_flow *f);
+/* Resends len bytes of the send ring from seq (SACK recovery, TLP). */
+void oasis_tcp_xmit_data(oasis_flow *f, uint32_t seq, uint32_t len);
 /* RST in reply to h (RFC 9293 3.10.7.1). */
 void oasis_tcp_send_rst_reply(oasis_stack *s, uint32_t laddr, uint32_t raddr,
                               const oasis_tcp_hdr *h);

@@ -222,6 +222,8 @@ static void cc_new_ack(oasis_flow *f, const oasis_tcp_hdr *h, uint32_t acked, ui
                        uint64_t rtt)
 {
     uint64_t now = oasis_now(f->s);
+    if (oasis_sack_recovering(f))
+        return; /* RFC 6675 + PRR: oasis_sack_ack_done */
     if (f->cc.in_recovery) {
         int full = oasis_seq_ge(h->ack, f->cc.recover);
         /* RFC 6582: the exit rule wants the flight after this ACK. */
@@ -264,6 +266,11 @@ static void new_ack(oasis_flow *f, const oasis_tcp_hdr *h)
 static void dup_ack(oasis_flow *f)
 {
     oasis_stack *s = f->s;
+    if (f->sack_ok) {
+        if (f->dupacks < 255)
+            f->dupacks++; /* RFC 6675: oasis_sack_ack_done decides */
+        return;
+    }
     if (f->cc.in_recovery) {
         f->ccops->on_dupack(&f->cc);
         return;
@@ -324,10 +331,12 @@ static int ack_input(oasis_flow *f, const oasis_tcp_hdr *h)
         f->sack_n = h->sack_count;
         memcpy(f->sacks, h->sack, h->sack_count * sizeof h->sack[0]);
     }
+    uint32_t una = f->snd_una, sacked = oasis_sack_input(f, h);
     if (oasis_seq_gt(h->ack, f->snd_una))
         new_ack(f, h);
     else if (is_dup_ack(f, h))
         dup_ack(f);
+    oasis_sack_ack_done(f, f->snd_una - una, sacked);
     window_input(f, h);
 
     switch (f->state) {
@@ -399,6 +408,7 @@ static void store_out_of_order(oasis_flow *f, uint32_t seq, uint32_t off, const 
 {
     oasis_stack *s = f->s;
     f->ack_now = 1; /* a duplicate ACK (with SACK) at once */
+    oasis_sack_note_ofo(f, seq, seq + n);
     if (oasis_ring_write_at(s, &f->rcv, off, p, n) ||
         oasis_ofo_add(s, &f->ofo, seq, seq + n)) {
         s->ctr.tcp.ofo_drops++;
@@ -415,6 +425,7 @@ static int data_input(oasis_flow *f, const oasis_tcp_hdr *h)
     if (oasis_seq_lt(seq, f->rcv_nxt)) {
         uint32_t d = f->rcv_nxt - seq;
         if (d >= n) {
+            oasis_sack_note_dup(f, seq, seq + n); /* RFC 2883 D-SACK */
             f->ack_now = 1; /* all old: the sender missed our ACK */
             return 1;
         }
@@ -518,6 +529,9 @@ static void synced_input(oasis_flow *f, const oasis_tcp_hdr *h)
         f->s->ctr.tcp.out_of_window++;
         if (!(h->flags & OASIS_TCP_RST))
             f->ack_now = 1;
+        if (h->payload_len && !(h->flags & OASIS_TCP_RST) &&
+            oasis_seq_le(h->seq + (uint32_t)h->payload_len, f->rcv_nxt))
+            oasis_sack_note_dup(f, h->seq, h->seq + (uint32_t)h->payload_len); /* D-SACK */
         return;
     }
     if (h->flags & OASIS_TCP_RST) {

@@ -77,8 +77,8 @@ static void fill_options(oasis_flow *f, oasis_tcp_hdr *h)
         h->ts_val = oasis_tcp_ts_now(f);
         h->ts_ecr = (h->flags & OASIS_TCP_ACK) ? f->ts_recent : 0;
     }
-    if (f->sack_ok && !(h->flags & OASIS_TCP_SYN) && !oasis_ofo_empty(&f->ofo))
-        h->sack_count = (uint8_t)oasis_ofo_sack(&f->ofo, h->sack, f->ts_ok ? 3 : 4);
+    if (f->sack_ok && !(h->flags & OASIS_TCP_SYN))
+        h->sack_count = (uint8_t)oasis_sack_fill(f, h->sack, f->ts_ok ? 3 : 4); /* D-SACK first */
 }
 
 /* Builds and sends one segment of the flow: up to len bytes of the send
@@ -109,9 +109,9 @@ static uint32_t xmit(oasis_flow *f, uint32_t seq, uint32_t len, uint8_t flags)
     oasis_pbuf *p = oasis_pbuf_alloc(s, OASIS_PBUF_HEADROOM, len);
     if (!p)
         return len; /* the retransmission timer recovers */
-    if (len)
-        oasis_ring_peek(&f->snd, seq - f->snd_una, p->data, len);
-    oasis_tcp_emit(oasis_pbuf_push(p, hlen), &h, len, f->c.laddr, f->c.raddr);
+    /* The payload is summed while it is copied: one pass over it. */
+    uint64_t psum = len ? oasis_ring_peek_csum(&f->snd, seq - f->snd_una, p->data, len) : 0;
+    oasis_tcp_emit_with_sum(oasis_pbuf_push(p, hlen), &h, len, psum, f->c.laddr, f->c.raddr);
 
     if (flags & OASIS_TCP_ACK) {
         f->last_ack_sent = f->rcv_nxt;
@@ -251,6 +251,7 @@ void oasis_tcp_output(oasis_flow *f)
         uint64_t idle = oasis_now(f->s) - f->last_rx;
         f->ccops->on_idle(&f->cc, idle, oasis_rtt_rto(&f->rtt));
     }
+    oasis_sack_output(f); /* SACK recovery: holes first, PRR sets cwnd */
     for (;;) {
         uint32_t avail = f->snd.len - sent_off(f);
         uint32_t inflight = f->snd_nxt - f->snd_una;
@@ -277,6 +278,7 @@ void oasis_tcp_output(oasis_flow *f)
     }
     if (f->ack_now)
         oasis_tcp_send_ack(f);
+    oasis_tlp_arm(f);
 }
 
 /* Persist timer with an open window: send what fits, SWS rules aside. */
@@ -300,6 +302,12 @@ void oasis_tcp_retransmit_head(oasis_flow *f)
     if (len == 0 && !(flags & OASIS_TCP_FIN))
         return;
     xmit(f, f->snd_una, len, flags);
+    f->rtt_timing = 0; /* Karn */
+}
+
+void oasis_tcp_xmit_data(oasis_flow *f, uint32_t seq, uint32_t len)
+{
+    xmit(f, seq, len, OASIS_TCP_ACK);
     f->rtt_timing = 0; /* Karn */
 }
 

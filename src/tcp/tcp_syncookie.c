@@ -76,7 +76,7 @@ void oasis_tcp_cookie_synack(oasis_stack *s, oasis_tcp_listener *l, uint32_t src
         return;
     oasis_tcp_emit(oasis_pbuf_push(p, OASIS_TCP_HLEN + oasis_tcp_options_len(&h)), &h, 0,
                    s->addr, src);
-    l->cookie_at = oasis_now(s) | 1; /* never 0: 0 means "no cookie sent" */
+    l->cookie_at = oasis_now(s) + 1; /* +1: 0 means "no cookie sent" */
     s->ctr.tcp.syn_cookies_sent++;
     s->ctr.tcp.out_segs++;
     oasis_ipv4_output(s, p, src, OASIS_IPPROTO_TCP, 1);
@@ -122,7 +122,7 @@ int oasis_tcp_cookie_ack(oasis_stack *s, oasis_tcp_listener *l, uint32_t src,
 {
     uint64_t now = oasis_now(s);
     if ((h->flags & (OASIS_TCP_SYN | OASIS_TCP_RST | OASIS_TCP_ACK)) != OASIS_TCP_ACK ||
-        !l->cookie_at || now - l->cookie_at > 2 * OASIS_SYNCOOKIE_PERIOD_NS)
+        !l->cookie_at || now + 1 - l->cookie_at > 2 * OASIS_SYNCOOKIE_PERIOD_NS)
         return 0; /* no cookie of ours can be live: a plain stray ACK */
     uint16_t mss = oasis_syncookie_check(s->tcp->isn_key, s->addr, l->port, src, h->src_port,
                                          h->seq - 1, h->ack - 1, now);

@@ -37,6 +37,7 @@ void oasis_tcp_timer_update(oasis_flow *f)
 
 void oasis_tcp_arm_rto(oasis_flow *f)
 {
+    f->sb.rack.pto_armed = 0; /* rto_at holds the RTO again */
     f->rto_at = oasis_now(f->s) + oasis_rtt_rto(&f->rtt);
     oasis_tcp_timer_update(f);
 }
@@ -100,6 +101,7 @@ static void data_timeout(oasis_flow *f)
     s->ctr.tcp.timeouts++;
     f->ccops->on_rto(&f->cc, f->snd_max - f->snd_una, oasis_now(s));
     f->cc.recover = f->snd_max; /* RFC 6582: no fast retransmit for older dupacks */
+    oasis_sack_on_rto(f);
     oasis_rtt_backoff(&f->rtt);
     f->snd_nxt = f->snd_una;
     f->rtt_timing = 0;
@@ -123,7 +125,7 @@ static void rto_fire(oasis_flow *f)
     default:
         if (f->persist)
             persist_timeout(f);
-        else
+        else if (!oasis_tlp_fire(f)) /* RFC 8985 tail loss probe first */
             data_timeout(f);
     }
 }

@@ -1,0 +1,120 @@
+/* RACK reordering window and the tail loss probe (RFC 8985). See
+ * tcp_rack.h. The PTO shares the flow's rto_at: while pto_armed, rto_at
+ * holds the probe deadline; any re-arm of the RTO clears pto_armed. */
+#include "core/stack_impl.h"
+#include "tcp/tcp_flow.h"
+#include "tcp/tcp_rack.h"
+#include "tcp/tcp_seq.h"
+
+void oasis_rack_rtt_sample(oasis_rack *r, uint64_t rtt_ns)
+{
+    if (rtt_ns && (r->min_rtt_ns == 0 || rtt_ns < r->min_rtt_ns))
+        r->min_rtt_ns = rtt_ns;
+}
+
+uint64_t oasis_rack_reo_wnd(const oasis_rack *r, uint64_t srtt_ns)
+{
+    uint64_t mult = r->reo_wnd_mult ? r->reo_wnd_mult : 1;
+    uint64_t w = mult * (r->min_rtt_ns / 4);
+    return srtt_ns && w > srtt_ns ? srtt_ns : w;
+}
+
+void oasis_rack_dsack(oasis_rack *r, uint32_t una, uint32_t max)
+{
+    /* One step per round trip: a burst of D-SACKs from one reordering
+     * event must not blow the window up. */
+    if (r->dsack_seen && oasis_seq_lt(una, r->dsack_una))
+        return;
+    r->dsack_seen = 1;
+    r->dsack_una = max;
+    if (r->reo_wnd_mult == 0)
+        r->reo_wnd_mult = 1;
+    if (r->reo_wnd_mult < 64)
+        r->reo_wnd_mult++; /* bounded: the window is capped by SRTT anyway */
+    r->reo_wnd_persist = OASIS_RACK_PERSIST;
+}
+
+void oasis_rack_recovery_done(oasis_rack *r)
+{
+    if (r->reo_wnd_persist && --r->reo_wnd_persist == 0)
+        r->reo_wnd_mult = 1;
+}
+
+uint64_t oasis_tlp_pto(uint64_t srtt_ns, int have_sample, uint32_t flight, uint32_t mss,
+                       uint64_t rto_ns)
+{
+    uint64_t pto = OASIS_NS_PER_SEC;
+    if (have_sample) {
+        pto = 2 * srtt_ns;
+        if (flight <= mss)
+            pto += OASIS_RACK_WCDELACK_NS; /* a lone segment may wait for a delayed ACK */
+        else
+            pto += OASIS_NS_PER_MS;        /* timer granularity */
+    }
+    return pto < rto_ns ? pto : rto_ns;
+}
+
+/* ---- on the flow ----------------------------------------------------------- */
+
+static int tlp_allowed(const oasis_flow *f)
+{
+    const oasis_rack *r = &f->sb.rack;
+    return f->sack_ok && !f->persist && !f->sb.active && !f->cc.in_recovery && !r->tlp_out &&
+           !f->retries && f->snd_una != f->snd_max && f->rto_at != OASIS_TCP_NEVER &&
+           (f->state == OASIS_TCP_ESTABLISHED || f->state == OASIS_TCP_CLOSE_WAIT);
+}
+
+void oasis_tlp_arm(oasis_flow *f)
+{
+    oasis_rack *r = &f->sb.rack;
+    if (!tlp_allowed(f))
+        return;
+    uint64_t now = oasis_now(f->s);
+    uint64_t pto = oasis_tlp_pto(f->rtt.srtt_ns, f->rtt.have_sample, f->snd_max - f->snd_una,
+                                 oasis_tcp_eff_mss(f), oasis_rtt_rto(&f->rtt));
+    if (!r->pto_armed && now + pto >= f->rto_at)
+        return; /* the RTO comes first anyway */
+    f->rto_at = now + pto;
+    r->pto_armed = 1;
+    oasis_tcp_timer_update(f);
+}
+
+/* Data bytes sent and not yet acked (the FIN aside). */
+static uint32_t data_out(const oasis_flow *f)
+{
+    uint32_t n = f->snd_max - f->snd_una;
+    if (f->fin_queued && oasis_seq_gt(f->snd_max, f->fin_seq))
+        n--;
+    return n;
+}
+
+int oasis_tlp_fire(oasis_flow *f)
+{
+    oasis_rack *r = &f->sb.rack;
+    if (!r->pto_armed)
+        return 0;
+    r->pto_armed = 0;
+    if (f->snd_una == f->snd_max || f->snd_nxt != f->snd_max)
+        return 0;
+    uint32_t mss = oasis_tcp_eff_mss(f), out = data_out(f);
+    uint32_t avail = f->snd.len > out ? f->snd.len - out : 0;
+    uint32_t room = f->snd_wnd > f->snd_max - f->snd_una ? f->snd_wnd - (f->snd_max - f->snd_una) : 0;
+    if (avail && room >= (avail < mss ? avail : mss) && !f->fin_queued) {
+        oasis_tcp_force_output(f); /* new data: one segment, cwnd aside (7.3) */
+    } else if (out) {
+        uint32_t len = out < mss ? out : mss; /* else the last segment again */
+        oasis_tcp_xmit_data(f, f->snd_una + out - len, len);
+    } else {
+        return 0; /* only our FIN is out: the RTO resends it */
+    }
+    r->tlp_out = 1;
+    r->tlp_high = f->snd_max;
+    r->probes++;
+    oasis_tcp_arm_rto(f);
+    return 1;
+}
+
+void oasis_tlp_reset(oasis_flow *f)
+{
+    f->sb.rack.tlp_out = 0;
+}

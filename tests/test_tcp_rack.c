@@ -1,0 +1,188 @@
+/* RACK-TLP (RFC 8985): the reordering window (min_RTT/4, widened by
+ * D-SACKs once per round trip, decaying after 16 recoveries), the PTO
+ * figure, and the tail loss probe on a flow whose last segments are lost. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "tcp/tcp_flow.h"
+#include "tcp/tcp_rack.h"
+#include "tcp_harness.h"
+
+#define PORT 80
+#define A OASIS_TCP_ACK
+#define S OASIS_TCP_SYN
+#define MSS 1000u
+#define MS OASIS_NS_PER_MS
+
+static void test_reo_wnd_quarter_min_rtt(void **state)
+{
+    (void)state;
+    oasis_rack r;
+    memset(&r, 0, sizeof r);
+    assert_int_equal(oasis_rack_reo_wnd(&r, 50 * MS), 0); /* no sample yet */
+    oasis_rack_rtt_sample(&r, 40 * MS);
+    oasis_rack_rtt_sample(&r, 60 * MS); /* min stays 40 */
+    assert_int_equal(oasis_rack_reo_wnd(&r, 50 * MS), 10 * MS);
+    oasis_rack_rtt_sample(&r, 20 * MS);
+    assert_int_equal(oasis_rack_reo_wnd(&r, 50 * MS), 5 * MS);
+}
+
+static void test_reo_wnd_grows_with_dsack(void **state)
+{
+    (void)state;
+    oasis_rack r;
+    memset(&r, 0, sizeof r);
+    oasis_rack_rtt_sample(&r, 40 * MS);
+    oasis_rack_dsack(&r, 1000, 9000);
+    assert_int_equal(oasis_rack_reo_wnd(&r, 100 * MS), 20 * MS);
+    /* a second D-SACK in the same round trip changes nothing */
+    oasis_rack_dsack(&r, 2000, 9500);
+    assert_int_equal(oasis_rack_reo_wnd(&r, 100 * MS), 20 * MS);
+    /* next round trip: one more step */
+    oasis_rack_dsack(&r, 9000, 15000);
+    assert_int_equal(oasis_rack_reo_wnd(&r, 100 * MS), 30 * MS);
+    /* never above SRTT */
+    assert_int_equal(oasis_rack_reo_wnd(&r, 25 * MS), 25 * MS);
+    /* decays back after 16 recoveries */
+    for (int i = 0; i < 15; i++)
+        oasis_rack_recovery_done(&r);
+    assert_int_equal(oasis_rack_reo_wnd(&r, 100 * MS), 30 * MS);
+    oasis_rack_recovery_done(&r);
+    assert_int_equal(oasis_rack_reo_wnd(&r, 100 * MS), 10 * MS);
+}
+
+static void test_pto_figure(void **state)
+{
+    (void)state;
+    uint64_t rto = 1000 * MS;
+    assert_int_equal(oasis_tlp_pto(0, 0, 5000, MSS, 3000 * MS), OASIS_NS_PER_SEC);
+    assert_int_equal(oasis_tlp_pto(30 * MS, 1, 5000, MSS, rto), 61 * MS);
+    /* one segment in flight: room for the peer's delayed ACK */
+    assert_int_equal(oasis_tlp_pto(30 * MS, 1, MSS, MSS, rto), 260 * MS);
+    /* never after the RTO */
+    assert_int_equal(oasis_tlp_pto(300 * MS, 1, 5000, MSS, 400 * MS), 400 * MS);
+}
+
+/* ---- the probe on a flow ------------------------------------------------------ */
+
+typedef struct fx {
+    tcp_harness h;
+    th_app a;
+    uint32_t iss, pnxt;
+} fx;
+
+static int setup(void **state)
+{
+    fx *x = calloc(1, sizeof *x);
+    th_init(&x->h, NULL);
+    th_app_init(&x->a);
+    *state = x;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fx *x = *state;
+    th_fini(&x->h);
+    th_app_fini(&x->a);
+    free(x);
+    return 0;
+}
+
+static void estab(fx *x, int sack)
+{
+    oasis_tcp_hdr syn = th_seg(TH_PPORT, PORT, S, TH_PISN, 0);
+    syn.has_mss = 1;
+    syn.mss = MSS;
+    syn.sack_permitted = (uint8_t)sack;
+    assert_int_equal(oasis_tcp_listen(x->h.s, PORT, NULL, th_accept_cb, &x->a), 0);
+    th_inject(&x->h, &syn);
+    oasis_tcp_hdr r;
+    assert_true(th_pop(&x->h, &r));
+    x->iss = r.seq;
+    x->pnxt = TH_PISN + 1;
+    th_advance(&x->h, 40 * MS); /* an RTT sample of 40 ms from the handshake */
+    oasis_tcp_hdr ack = th_seg(TH_PPORT, PORT, A, x->pnxt, x->iss + 1);
+    th_inject(&x->h, &ack);
+    th_poll(&x->h);
+    assert_non_null(x->a.flow);
+}
+
+static uint32_t sg(const fx *x, uint32_t i) { return x->iss + 1 + i * MSS; }
+
+/* Ten segments out; the peer acks the first eight, the last two are lost
+ * and nothing more comes back: a probe (the last segment again) goes out
+ * after 2*SRTT, long before the RTO. */
+static void test_tlp_fires_on_lost_tail(void **state)
+{
+    fx *x = *state;
+    estab(x, 1);
+    oasis_flow *f = x->a.flow;
+    static uint8_t big[10 * MSS];
+    assert_int_equal(oasis_tcp_write(f, big, sizeof big, NULL, NULL), 0);
+    th_clear(&x->h);
+    th_advance(&x->h, 40 * MS);
+    oasis_tcp_hdr ack = th_seg(TH_PPORT, PORT, A, x->pnxt, sg(x, 8));
+    th_inject(&x->h, &ack);
+    th_clear(&x->h);
+    uint64_t t0 = th_now(&x->h);
+    uint64_t pto = 2 * f->rtt.srtt_ns;
+    assert_true(pto < oasis_rtt_rto(&f->rtt));
+    th_advance(&x->h, pto - MS);
+    oasis_tcp_hdr r;
+    assert_false(th_pop(&x->h, &r));
+    th_advance(&x->h, 2 * MS);
+    assert_true(th_pop(&x->h, &r));
+    assert_int_equal(r.seq, sg(x, 9));
+    assert_int_equal(r.payload_len, MSS);
+    assert_true(th_now(&x->h) - t0 <= pto + MS);
+    assert_int_equal(f->sb.rack.probes, 1);
+    assert_int_equal(th_ctr(&x->h)->timeouts, 0);
+    /* its ACK (with a SACK of the probed segment) starts recovery of the
+     * rest: segment 8 is resent without waiting for the RTO */
+    ack.sack_count = 1;
+    ack.sack[0].left = sg(x, 9);
+    ack.sack[0].right = sg(x, 10);
+    th_inject(&x->h, &ack);
+    th_inject(&x->h, &ack);
+    th_inject(&x->h, &ack);
+    int saw8 = 0;
+    while (th_pop(&x->h, &r))
+        if (r.seq == sg(x, 8) && r.payload_len)
+            saw8 = 1;
+    assert_true(saw8);
+    assert_int_equal(th_ctr(&x->h)->timeouts, 0);
+}
+
+/* No SACK: no probe, the RTO does the work as before. */
+static void test_no_tlp_without_sack(void **state)
+{
+    fx *x = *state;
+    estab(x, 0);
+    oasis_flow *f = x->a.flow;
+    static uint8_t big[4 * MSS];
+    assert_int_equal(oasis_tcp_write(f, big, sizeof big, NULL, NULL), 0);
+    th_clear(&x->h);
+    th_advance(&x->h, 150 * MS);
+    oasis_tcp_hdr r;
+    assert_false(th_pop(&x->h, &r));
+    assert_int_equal(f->sb.rack.probes, 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_reo_wnd_quarter_min_rtt),
+        cmocka_unit_test(test_reo_wnd_grows_with_dsack),
+        cmocka_unit_test(test_pto_figure),
+        cmocka_unit_test_setup_teardown(test_tlp_fires_on_lost_tail, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_no_tlp_without_sack, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

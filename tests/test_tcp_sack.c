@@ -1,0 +1,398 @@
+/* SACK: the RFC 6675 scoreboard (merging, bounds, blocks to ignore,
+ * IsLost, pipe, NextSeg), SACK-based recovery on the flow (PRR's budget:
+ * test_tcp_prr.c), reneging safety, and D-SACK generation (RFC 2883). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "tcp/tcp_flow.h"
+#include "tcp/tcp_sack.h"
+#include "tcp_harness.h"
+
+#define PORT 80
+#define A OASIS_TCP_ACK
+#define S OASIS_TCP_SYN
+#define MSS 1000u
+
+/* ---- scoreboard, hand-built blocks ---------------------------------------- */
+
+static uint32_t upd(oasis_sack_sb *sb, uint32_t una, uint32_t max, uint32_t l, uint32_t r)
+{
+    oasis_sack_block b = {l, r};
+    return oasis_sb_update(sb, una, max, &b, 1);
+}
+
+static void test_sb_merges_overlapping_blocks(void **state)
+{
+    (void)state;
+    oasis_sack_sb sb;
+    memset(&sb, 0, sizeof sb);
+    assert_int_equal(upd(&sb, 100, 10000, 1000, 2000), 1000);
+    assert_int_equal(upd(&sb, 100, 10000, 3000, 4000), 1000);
+    assert_int_equal(sb.n, 2);
+    /* overlaps the first, bridges to the second */
+    assert_int_equal(upd(&sb, 100, 10000, 1500, 3000), 1000);
+    assert_int_equal(sb.n, 1);
+    assert_int_equal(sb.r[0].left, 1000);
+    assert_int_equal(sb.r[0].right, 4000);
+    /* nothing new */
+    assert_int_equal(upd(&sb, 100, 10000, 1200, 3900), 0);
+    /* adjacent merges */
+    assert_int_equal(upd(&sb, 100, 10000, 4000, 4500), 500);
+    assert_int_equal(sb.n, 1);
+    assert_int_equal(sb.r[0].right, 4500);
+    assert_int_equal(oasis_sb_sacked_bytes(&sb), 3500);
+    assert_true(oasis_sb_is_sacked(&sb, 1000));
+    assert_false(oasis_sb_is_sacked(&sb, 4500));
+}
+
+static void test_sb_ignores_bad_blocks(void **state)
+{
+    (void)state;
+    oasis_sack_sb sb;
+    memset(&sb, 0, sizeof sb);
+    assert_int_equal(upd(&sb, 5000, 10000, 1000, 2000), 0);   /* below snd_una */
+    assert_int_equal(upd(&sb, 5000, 10000, 9000, 11000), 0);  /* beyond snd_max */
+    assert_int_equal(upd(&sb, 5000, 10000, 7000, 7000), 0);   /* empty */
+    assert_int_equal(upd(&sb, 5000, 10000, 8000, 7000), 0);   /* reversed */
+    assert_int_equal(sb.n, 0);
+    /* straddling snd_una: only the part above counts */
+    assert_int_equal(upd(&sb, 5000, 10000, 4000, 6000), 1000);
+    assert_int_equal(sb.r[0].left, 5000);
+    /* D-SACK: first block inside the second is a duplicate report */
+    oasis_sack_block d[2] = {{7000, 7500}, {6500, 8000}};
+    memset(&sb, 0, sizeof sb);
+    assert_int_equal(oasis_sb_update(&sb, 5000, 10000, d, 2), 1500);
+    assert_int_equal(sb.n, 1);
+    assert_int_equal(sb.r[0].left, 6500);
+}
+
+static void test_sb_is_bounded_and_wraps(void **state)
+{
+    (void)state;
+    oasis_sack_sb sb;
+    memset(&sb, 0, sizeof sb);
+    uint32_t base = 0xFFFFF000u; /* crosses 2^32 */
+    for (uint32_t i = 0; i < 40; i++)
+        upd(&sb, base, base + 100000, base + 1000 * (i + 1), base + 1000 * (i + 1) + 500);
+    assert_int_equal(sb.n, OASIS_SACK_SB_MAX);
+    for (uint32_t i = 1; i < sb.n; i++)
+        assert_true((int32_t)(sb.r[i].left - sb.r[i - 1].right) > 0);
+    /* the cumulative ACK swallows ranges */
+    oasis_sb_advance(&sb, base + 3200);
+    assert_int_equal(sb.n, OASIS_SACK_SB_MAX - 2);
+    assert_int_equal(sb.r[0].left, base + 3200);
+    oasis_sb_advance(&sb, base + 4200);
+    assert_int_equal(sb.n, OASIS_SACK_SB_MAX - 3);
+    assert_int_equal(sb.r[0].left, base + 4200);
+}
+
+/* Ten segments [0, 10000) sent; the given ones SACKed. */
+static void sb_ten(oasis_sack_sb *sb, const int *sacked, int n)
+{
+    memset(sb, 0, sizeof *sb);
+    for (int i = 0; i < n; i++)
+        upd(sb, 0, 10000, (uint32_t)sacked[i] * MSS, (uint32_t)(sacked[i] + 1) * MSS);
+}
+
+static void test_sb_is_lost_and_pipe(void **state)
+{
+    (void)state;
+    oasis_sack_sb sb;
+    int two[] = {1, 2};
+    sb_ten(&sb, two, 2);
+    assert_false(oasis_sb_is_lost(&sb, 0, MSS)); /* 2 MSS above: not yet */
+    /* 0 not lost, 1-2 SACKed, 3..9 outstanding: 8 segments in the pipe */
+    assert_int_equal(oasis_sb_pipe(&sb, 0, 10000, MSS), 8 * MSS);
+    int three[] = {1, 2, 3};
+    sb_ten(&sb, three, 3);
+    assert_true(oasis_sb_is_lost(&sb, 0, MSS));
+    assert_false(oasis_sb_is_lost(&sb, 4000, MSS));
+    assert_int_equal(oasis_sb_pipe(&sb, 0, 10000, MSS), 6 * MSS);
+    /* once the lost segment is resent it is in the pipe again */
+    sb.high_rxt = 1000;
+    assert_int_equal(oasis_sb_pipe(&sb, 0, 10000, MSS), 7 * MSS);
+    /* three discontiguous SACKed ranges also mean lost */
+    int spread[] = {2, 5, 8};
+    sb_ten(&sb, spread, 3);
+    assert_true(oasis_sb_is_lost(&sb, 0, 4 * MSS));
+    assert_false(oasis_sb_is_lost(&sb, 3000, 4 * MSS));
+}
+
+static void test_sb_next_seg(void **state)
+{
+    (void)state;
+    oasis_sack_sb sb;
+    int s[] = {1, 3, 4, 5};
+    sb_ten(&sb, s, 4);
+    uint32_t seq, len;
+    sb.high_rxt = 0;
+    assert_true(oasis_sb_next_seg(&sb, 0, 10000, MSS, 0, &seq, &len));
+    assert_int_equal(seq, 0);
+    assert_int_equal(len, MSS);
+    sb.high_rxt = 1000;
+    assert_true(oasis_sb_next_seg(&sb, 0, 10000, MSS, 0, &seq, &len));
+    assert_int_equal(seq, 2000); /* 3 SACKed above segment 2 */
+    sb.high_rxt = 3000;
+    /* nothing else is lost; rule 3 would only resend below the highest SACK */
+    assert_false(oasis_sb_next_seg(&sb, 0, 10000, MSS, 0, &seq, &len));
+    assert_false(oasis_sb_next_seg(&sb, 0, 10000, MSS, 1, &seq, &len));
+    sb.high_rxt = 1000;
+    assert_true(oasis_sb_next_seg(&sb, 0, 10000, 500, 0, &seq, &len));
+    assert_int_equal(seq, 2000);
+    assert_int_equal(len, 500);
+}
+
+/* ---- on the flow (harness) ------------------------------------------------- */
+
+typedef struct fx {
+    tcp_harness h;
+    th_app a;
+    uint32_t iss, pnxt;
+} fx;
+
+static int setup(void **state)
+{
+    fx *x = calloc(1, sizeof *x);
+    th_init(&x->h, NULL);
+    th_app_init(&x->a);
+    *state = x;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fx *x = *state;
+    th_fini(&x->h);
+    th_app_fini(&x->a);
+    free(x);
+    return 0;
+}
+
+/* Handshake with MSS 1000 and SACK, no timestamps: data segments carry
+ * exactly MSS bytes. */
+static void estab_sack(fx *x)
+{
+    oasis_tcp_hdr syn = th_seg(TH_PPORT, PORT, S, TH_PISN, 0);
+    syn.has_mss = 1;
+    syn.mss = MSS;
+    syn.sack_permitted = 1;
+    x->iss = th_open_passive(&x->h, &x->a, PORT, &syn);
+    x->pnxt = TH_PISN + 1;
+}
+
+static void ack_with(fx *x, uint32_t ack, const oasis_sack_block *b, uint8_t nb)
+{
+    oasis_tcp_hdr s = th_seg(TH_PPORT, PORT, A, x->pnxt, ack);
+    s.sack_count = nb;
+    if (nb)
+        memcpy(s.sack, b, nb * sizeof *b);
+    th_inject(&x->h, &s);
+}
+
+static void data(fx *x, uint32_t seq, const char *p)
+{
+    oasis_tcp_hdr s = th_seg(TH_PPORT, PORT, A, seq, x->iss + 1);
+    s.payload = (const uint8_t *)p;
+    s.payload_len = strlen(p);
+    th_inject(&x->h, &s);
+}
+
+/* Segment i of our stream. */
+static uint32_t sg(const fx *x, uint32_t i) { return x->iss + 1 + i * MSS; }
+
+static void send_ten(fx *x)
+{
+    static uint8_t big[10 * MSS];
+    assert_int_equal(oasis_tcp_write(x->a.flow, big, sizeof big, NULL, NULL), 0);
+    oasis_tcp_hdr r;
+    int n = 0;
+    while (th_pop(&x->h, &r))
+        n++;
+    assert_int_equal(n, 10); /* IW10 */
+}
+
+static void test_sack_recovery_resends_holes(void **state)
+{
+    fx *x = *state;
+    estab_sack(x);
+    send_ten(x);
+    oasis_tcp_hdr r;
+    /* segments 0 and 4 lost: SACKs for 1, 2 */
+    oasis_sack_block b = {sg(x, 1), sg(x, 2)};
+    ack_with(x, sg(x, 0), &b, 1);
+    b.right = sg(x, 3);
+    ack_with(x, sg(x, 0), &b, 1);
+    assert_false(th_pop(&x->h, &r));
+    /* third SACK: 3 MSS above segment 0, it is lost (IsLost) */
+    b.right = sg(x, 4);
+    ack_with(x, sg(x, 0), &b, 1);
+    assert_true(th_pop(&x->h, &r));
+    assert_int_equal(r.seq, sg(x, 0));
+    assert_int_equal(r.payload_len, MSS);
+    assert_int_equal(th_ctr(&x->h)->fast_retrans, 1);
+    assert_true(oasis_sack_recovering(x->a.flow));
+    /* more SACKs above the second hole: segment 4 becomes lost and goes
+     * before any new data */
+    oasis_sack_block two[2] = {{sg(x, 5), sg(x, 8)}, {sg(x, 1), sg(x, 4)}};
+    ack_with(x, sg(x, 0), two, 2);
+    int saw4 = 0;
+    while (th_pop(&x->h, &r))
+        if (r.seq == sg(x, 4))
+            saw4 = 1;
+    assert_true(saw4);
+    /* reneging-safe: the send buffer still holds every unacked byte */
+    assert_int_equal(x->a.flow->snd.len, 10 * MSS);
+    /* cumulative ACK beyond RecoveryPoint ends recovery */
+    ack_with(x, sg(x, 10), NULL, 0);
+    assert_false(oasis_sack_recovering(x->a.flow));
+    assert_int_equal(x->a.flow->snd.len, 0);
+    assert_true(x->a.flow->cc.cwnd <= x->a.flow->cc.ssthresh);
+}
+
+/* The peer reneges: it stops reporting what it SACKed. Nothing breaks;
+ * the RTO resends from snd_una, including once-SACKed bytes. */
+static void test_sack_reneging_then_rto(void **state)
+{
+    fx *x = *state;
+    estab_sack(x);
+    send_ten(x);
+    oasis_sack_block b = {sg(x, 1), sg(x, 3)};
+    ack_with(x, sg(x, 0), &b, 1);
+    ack_with(x, sg(x, 0), NULL, 0);
+    assert_int_equal(x->a.flow->snd.len, 10 * MSS);
+    th_clear(&x->h);
+    th_advance(&x->h, 5 * OASIS_NS_PER_SEC);
+    oasis_tcp_hdr r;
+    assert_true(th_pop(&x->h, &r));
+    assert_int_equal(r.seq, sg(x, 9)); /* the tail loss probe comes first */
+    assert_true(th_pop(&x->h, &r));
+    assert_int_equal(r.seq, sg(x, 0)); /* then the RTO, from snd_una */
+    assert_int_equal(x->a.flow->sb.n, 0);
+    /* the once-SACKed segment 1 is resent too, as the window opens */
+    ack_with(x, sg(x, 1), NULL, 0);
+    int saw1 = 0;
+    while (th_pop(&x->h, &r))
+        if (r.seq == sg(x, 1))
+            saw1 = 1;
+    assert_true(saw1);
+}
+
+/* Garbage SACK blocks (wild, reversed, beyond snd_max, below snd_una,
+ * wrapping): the scoreboard stays sorted, inside (snd_una, snd_max] and
+ * bounded, and no byte leaves the send buffer without a cumulative ACK. */
+static void test_sack_hostile_blocks(void **state)
+{
+    fx *x = *state;
+    estab_sack(x);
+    send_ten(x);
+    oasis_flow *f = x->a.flow;
+    uint64_t rng = 0x1234567;
+    for (int i = 0; i < 3000; i++) {
+        oasis_sack_block b[4];
+        uint8_t nb = (uint8_t)(1 + i % 4);
+        for (int k = 0; k < nb; k++) {
+            rng = rng * 6364136223846793005ull + 1442695040888963407ull;
+            uint32_t base = (i & 1) ? sg(x, 0) : (uint32_t)(rng >> 32);
+            b[k].left = base + (uint32_t)(rng >> 20) % (12 * MSS) - MSS;
+            b[k].right = b[k].left + (uint32_t)(rng >> 8) % (3 * MSS) - 200;
+        }
+        ack_with(x, sg(x, 0), b, nb);
+        th_clear(&x->h);
+        assert_true(f->sb.n <= OASIS_SACK_SB_MAX);
+        for (uint32_t k = 0; k < f->sb.n; k++) {
+            assert_true((int32_t)(f->sb.r[k].left - f->snd_una) >= 0);
+            assert_true((int32_t)(f->sb.r[k].right - f->snd_max) <= 0);
+            assert_true((int32_t)(f->sb.r[k].right - f->sb.r[k].left) > 0);
+            if (k)
+                assert_true((int32_t)(f->sb.r[k].left - f->sb.r[k - 1].right) > 0);
+        }
+        assert_int_equal(f->snd_una, sg(x, 0));
+        assert_int_equal(f->snd_acked, 0);
+    }
+    /* the real cumulative ACK still completes the transfer */
+    ack_with(x, sg(x, 10), NULL, 0);
+    assert_int_equal(f->snd_acked, 10 * MSS);
+}
+
+/* ---- D-SACK (receive side) -------------------------------------------------- */
+
+static void test_dsack_below_rcv_nxt(void **state)
+{
+    fx *x = *state;
+    estab_sack(x);
+    data(x, x->pnxt, "hello");
+    th_poll(&x->h);
+    th_clear(&x->h);
+    data(x, x->pnxt, "hello"); /* again: the peer missed our ACK */
+    oasis_tcp_hdr r;
+    assert_true(th_pop(&x->h, &r));
+    assert_int_equal(r.ack, x->pnxt + 5);
+    assert_int_equal(r.sack_count, 1);
+    assert_int_equal(r.sack[0].left, x->pnxt);
+    assert_int_equal(r.sack[0].right, x->pnxt + 5);
+    /* reported once */
+    data(x, x->pnxt + 5, "w");
+    th_advance(&x->h, OASIS_NS_PER_SEC);
+    while (th_pop(&x->h, &r))
+        assert_int_equal(r.sack_count, 0);
+}
+
+static void test_dsack_inside_ofo_range(void **state)
+{
+    fx *x = *state;
+    estab_sack(x);
+    data(x, x->pnxt + 10, "0123456789"); /* a hole of 10 first */
+    oasis_tcp_hdr r;
+    assert_true(th_pop(&x->h, &r));
+    assert_int_equal(r.sack_count, 1);
+    data(x, x->pnxt + 12, "2345");
+    assert_true(th_pop(&x->h, &r));
+    assert_int_equal(r.ack, x->pnxt);
+    assert_int_equal(r.sack_count, 2);
+    assert_int_equal(r.sack[0].left, x->pnxt + 12);
+    assert_int_equal(r.sack[0].right, x->pnxt + 16);
+    assert_int_equal(r.sack[1].left, x->pnxt + 10);
+    assert_int_equal(r.sack[1].right, x->pnxt + 20);
+}
+
+/* ---- per-flow congestion control ------------------------------------------- */
+
+static void test_set_cc_before_data_only(void **state)
+{
+    fx *x = *state;
+    estab_sack(x);
+    oasis_flow *f = x->a.flow;
+    assert_ptr_equal(f->ccops, &oasis_cc_newreno);
+    assert_int_equal(oasis_tcp_set_cc(f, OASIS_CC_CUBIC), 0);
+    assert_ptr_equal(f->ccops, oasis_cc_get(OASIS_CC_CUBIC));
+    assert_int_equal(f->cc.cwnd, 10 * MSS); /* its initial window */
+    assert_int_equal(oasis_tcp_set_cc(f, (oasis_cc_algo)42), OASIS_EINVAL);
+    assert_int_equal(oasis_tcp_set_cc(NULL, OASIS_CC_CUBIC), OASIS_EINVAL);
+    assert_int_equal(oasis_tcp_write(f, "x", 1, NULL, NULL), 0);
+    assert_int_equal(oasis_tcp_set_cc(f, OASIS_CC_NEWRENO), OASIS_EINVAL);
+    assert_ptr_equal(f->ccops, oasis_cc_get(OASIS_CC_CUBIC));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_sb_merges_overlapping_blocks),
+        cmocka_unit_test(test_sb_ignores_bad_blocks),
+        cmocka_unit_test(test_sb_is_bounded_and_wraps),
+        cmocka_unit_test(test_sb_is_lost_and_pipe),
+        cmocka_unit_test(test_sb_next_seg),
+        cmocka_unit_test_setup_teardown(test_sack_recovery_resends_holes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sack_reneging_then_rto, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sack_hostile_blocks, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_dsack_below_rcv_nxt, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_dsack_inside_ofo_range, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_set_cc_before_data_only, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
