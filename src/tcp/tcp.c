@@ -192,6 +192,7 @@ static void flow_free(oasis_flow *f)
     oasis_ring_fini(s, &f->snd);
     oasis_ring_fini(s, &f->rcv);
     oasis_ofo_fini(s, &f->ofo);
+    oasis_rack_segs_free(f);
     oasis_tcp_wreq *r;
     while ((r = oasis_tcp_wq_pop(&f->doneq)))
         oasis_free(s, r);

@@ -127,6 +127,8 @@ static uint32_t xmit(oasis_flow *f, uint32_t seq, uint32_t len, uint8_t flags)
         s->ctr.tcp.retrans_segs++;
         f->retransmits++;
     }
+    if (len && f->sack_ok)
+        oasis_rack_sent(f, seq, len); /* RACK: per-segment send times */
     oasis_ipv4_output(s, p, f->c.raddr, OASIS_IPPROTO_TCP, 1);
     return len;
 }

@@ -1,16 +1,31 @@
-/* RACK-TLP (RFC 8985), the parts in place: the reordering window that
- * adapts with D-SACK (section 6.2 step 4) and the tail loss probe
- * (section 7). Time-based loss marking over per-segment transmit times is
- * not wired yet: SACK recovery marks losses by RFC 6675's IsLost. */
+/* RACK-TLP (RFC 8985): the reordering window that adapts with D-SACK
+ * (section 6.2 step 4), time-based loss marking over per-segment transmit
+ * times (6.2 steps 1-5, the reorder timer of 7.2; tcp_rack_segs.c) and the
+ * tail loss probe (section 7). RACK's losses feed the SACK scoreboard
+ * (oasis_sb_is_lost), so recovery starts without waiting for 3 dupacks. */
 #ifndef OASIS_TCP_RACK_H
 #define OASIS_TCP_RACK_H
 
 #include <stdint.h>
 
 #include "oasis/tcp.h"
+#include "tcp/tcp_wire.h"
 
 #define OASIS_RACK_WCDELACK_NS (200ull * 1000 * 1000) /* WCDelAckT */
 #define OASIS_RACK_PERSIST 16                        /* recoveries a widened window lasts */
+
+#define OASIS_RACK_SEGS_MAX 1024 /* sent-segment records per flow; beyond, RFC 6675 only */
+#define OASIS_RACK_SEGS_MIN 64
+
+enum { OASIS_RACK_RETRANS = 1, OASIS_RACK_SACKED = 2, OASIS_RACK_LOST = 4 };
+
+/* One transmission of [seq, end): the ring is kept in sequence order (new
+ * data is appended at the top; a retransmission updates its records). */
+typedef struct oasis_rack_seg {
+    uint64_t xmit_ns;
+    uint32_t seq, end;
+    uint8_t flags;
+} oasis_rack_seg;
 
 typedef struct oasis_rack {
     uint64_t min_rtt_ns;     /* 0: no sample yet */
@@ -23,6 +38,18 @@ typedef struct oasis_rack {
     uint8_t tlp_out;         /* a probe is outstanding */
     uint32_t tlp_high;       /* snd_max when it was sent */
     uint32_t probes;         /* probes sent (for tests and stats) */
+    /* time-based loss detection (tcp_rack_segs.c) */
+    oasis_rack_seg *segs;    /* ring, power-of-two cap; NULL while nothing is in flight */
+    uint32_t head, n, cap;
+    uint8_t overflow;        /* ring was full: detection off until it drains */
+    uint8_t have_xmit;       /* xmit_ns/end_seq hold a delivered segment */
+    uint8_t lost_valid;      /* lost_below is meaningful */
+    uint64_t xmit_ns;        /* RACK.xmit_ts of the most recently sent delivered segment */
+    uint32_t end_seq;        /* RACK.end_seq */
+    uint64_t rtt_ns;         /* RACK.rtt */
+    uint32_t lost_below;     /* every unSACKed byte below is deemed lost */
+    uint64_t reo_at;         /* reorder timer deadline (0: off) */
+    uint32_t marked;         /* segments RACK marked lost (tests and stats) */
 } oasis_rack;
 
 void oasis_rack_rtt_sample(oasis_rack *r, uint64_t rtt_ns);
@@ -46,5 +73,20 @@ void oasis_tlp_arm(oasis_flow *f);
 int oasis_tlp_fire(oasis_flow *f);
 /* New data was cumulatively acknowledged, or an RTO happened. */
 void oasis_tlp_reset(oasis_flow *f);
+
+/* ---- time-based loss marking (tcp_rack_segs.c) ---- */
+/* Pure, on the records: RFC 8985 RACK_detect_loss. Marks lost every
+ * unSACKed segment sent before RACK.xmit_ts whose RACK.rtt + reo_wnd
+ * elapsed; returns how many, *wait the longest time still to go (0: none). */
+uint32_t oasis_rack_detect(oasis_rack *r, uint64_t now, uint64_t reo_wnd, uint64_t *wait);
+/* xmit() sent len data bytes from seq (new or again). */
+void oasis_rack_sent(oasis_flow *f, uint32_t seq, uint32_t len);
+/* An ACK with cumulative point una (after it) and h's SACK blocks arrived:
+ * updates RACK.xmit_ts/rtt, marks losses, (re)arms the reorder timer. */
+void oasis_rack_ack(oasis_flow *f, const oasis_tcp_hdr *h, uint32_t una);
+/* The reorder timer (reo_at) fired. */
+void oasis_rack_timeout(oasis_flow *f);
+void oasis_rack_on_rto(oasis_rack *r);
+void oasis_rack_segs_free(oasis_flow *f);
 
 #endif

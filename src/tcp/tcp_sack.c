@@ -103,6 +103,8 @@ int oasis_sb_is_sacked(const oasis_sack_sb *sb, uint32_t seq)
 int oasis_sb_is_lost(const oasis_sack_sb *sb, uint32_t seq, uint32_t mss)
 {
     uint32_t ranges = 0, bytes = 0;
+    if (sb->rack.lost_valid && oasis_seq_lt(seq, sb->rack.lost_below))
+        return 1; /* RACK (RFC 8985): sent long enough before a delivered segment */
     for (uint32_t k = 0; k < sb->n; k++) {
         if (oasis_seq_gt(sb->r[k].left, seq))
             ranges++;
@@ -219,7 +221,9 @@ uint32_t oasis_sack_input(oasis_flow *f, const oasis_tcp_hdr *h)
     if (oasis_seq_gt(h->ack, una) && oasis_seq_le(h->ack, f->snd_max))
         una = h->ack;
     rack_input(f, h, una);
-    return oasis_sb_update(&f->sb, una, f->snd_max, h->sack, h->sack_count);
+    uint32_t added = oasis_sb_update(&f->sb, una, f->snd_max, h->sack, h->sack_count);
+    oasis_rack_ack(f, h, una); /* RACK losses, before recovery is decided */
+    return added;
 }
 
 static void prr_step(oasis_flow *f, uint32_t delivered)
@@ -330,6 +334,7 @@ void oasis_sack_on_rto(oasis_flow *f)
      * snd_una without trusting the scoreboard. cc.recover = snd_max
      * (set by the caller) keeps a new recovery out until it is acked. */
     oasis_sb_clear(&f->sb);
+    oasis_rack_on_rto(&f->sb.rack);
     f->sb.rack.pto_armed = 0;
     oasis_tlp_reset(f);
 }

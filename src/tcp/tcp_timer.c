@@ -22,6 +22,8 @@ static uint64_t next_deadline(const oasis_flow *f)
     uint64_t d = f->rto_at;
     if (f->delack_at < d)
         d = f->delack_at;
+    if (f->sb.rack.reo_at && f->sb.rack.reo_at < d)
+        d = f->sb.rack.reo_at; /* RACK reorder timer */
     uint64_t k = ka_deadline(f);
     return k < d ? k : d;
 }
@@ -157,6 +159,8 @@ void oasis_tcp_timer_fn(oasis_stack *s, oasis_timer *t)
         f->rto_at = OASIS_TCP_NEVER;
         rto_fire(f);
     }
+    if (f->in_table && f->sb.rack.reo_at && f->sb.rack.reo_at <= now)
+        oasis_rack_timeout(f);
     if (f->in_table && ka_deadline(f) <= now)
         ka_fire(f);
     oasis_tcp_timer_update(f);

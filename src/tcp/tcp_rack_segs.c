@@ -1,0 +1,239 @@
+/* RACK time-based loss detection (RFC 8985 6.2 steps 1-5, 7.2 reorder
+ * timer) over a small per-flow ring of sent-segment records. See
+ * tcp_rack.h.
+ *
+ * The ring is in sequence order: first transmissions go out in sequence
+ * order, so among records never retransmitted, sequence order is send
+ * order; a retransmission only moves a record's time later. Hence the loss
+ * scan can stop at the first original record sent after RACK.xmit_ts.
+ * Losses are summarised as lost_below: every unSACKed byte under it is
+ * lost (what lies below a lost original was sent earlier, so is lost too;
+ * what was retransmitted lies below HighRxt and NextSeg skips it). */
+#include <string.h>
+
+#include "core/mem.h"
+#include "core/stack_impl.h"
+#include "tcp/tcp_flow.h"
+#include "tcp/tcp_rack.h"
+#include "tcp/tcp_seq.h"
+
+static oasis_rack_seg *rec(const oasis_rack *r, uint32_t i)
+{
+    return &r->segs[(r->head + i) & (r->cap - 1)];
+}
+
+/* RFC 8985 RACK_sent_after: t1/seq1 sent after t2/seq2 (ties: by end). */
+static int sent_after(uint64_t t1, uint32_t seq1, uint64_t t2, uint32_t seq2)
+{
+    return t1 > t2 || (t1 == t2 && oasis_seq_gt(seq1, seq2));
+}
+
+/* First record whose end is above seq (binary search: records are sorted). */
+static uint32_t find(const oasis_rack *r, uint32_t seq)
+{
+    uint32_t lo = 0, hi = r->n;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (oasis_seq_le(rec(r, mid)->end, seq))
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+static int grow(oasis_stack *s, oasis_rack *r)
+{
+    uint32_t cap = r->cap ? r->cap * 2 : OASIS_RACK_SEGS_MIN;
+    if (cap > OASIS_RACK_SEGS_MAX)
+        return -1;
+    oasis_rack_seg *ns = oasis_malloc(s, cap * sizeof *ns);
+    if (!ns)
+        return -1;
+    for (uint32_t i = 0; i < r->n; i++)
+        ns[i] = *rec(r, i);
+    oasis_free(s, r->segs);
+    r->segs = ns;
+    r->cap = cap;
+    r->head = 0;
+    return 0;
+}
+
+void oasis_rack_segs_free(oasis_flow *f)
+{
+    oasis_rack *r = &f->sb.rack;
+    oasis_free(f->s, r->segs);
+    r->segs = NULL;
+    r->head = r->n = r->cap = 0;
+    r->overflow = 0;
+}
+
+static void append(oasis_flow *f, uint32_t seq, uint32_t end, uint64_t now, uint8_t flags)
+{
+    oasis_rack *r = &f->sb.rack;
+    if (r->overflow)
+        return;
+    if (r->n == r->cap && grow(f->s, r) < 0) {
+        r->overflow = 1; /* full (or no memory): RFC 6675 IsLost alone */
+        return;
+    }
+    oasis_rack_seg *g = rec(r, r->n++);
+    g->seq = seq;
+    g->end = end;
+    g->xmit_ns = now;
+    g->flags = flags;
+}
+
+void oasis_rack_sent(oasis_flow *f, uint32_t seq, uint32_t len)
+{
+    oasis_rack *r = &f->sb.rack;
+    if (!f->sack_ok || !len)
+        return;
+    uint64_t now = oasis_now(f->s);
+    uint32_t end = seq + len;
+    if (r->n) {
+        /* Records this segment covers were sent again: their clock restarts. */
+        for (uint32_t i = find(r, seq); i < r->n && oasis_seq_lt(rec(r, i)->seq, end); i++) {
+            oasis_rack_seg *g = rec(r, i);
+            g->xmit_ns = now;
+            g->flags = (uint8_t)((g->flags & OASIS_RACK_SACKED) | OASIS_RACK_RETRANS);
+        }
+        uint32_t top = rec(r, r->n - 1)->end;
+        if (oasis_seq_le(end, top))
+            return;
+        seq = oasis_seq_max(seq, top);
+    }
+    append(f, seq, end, now, oasis_seq_lt(seq, f->snd_max) ? OASIS_RACK_RETRANS : 0);
+}
+
+/* RFC 8985 6.2 step 2: seg was delivered; remember it if it is the most
+ * recently sent delivered one. A retransmitted segment acked sooner than
+ * min_RTT was most likely acked by its original: no information. */
+static void delivered(oasis_rack *r, const oasis_rack_seg *g, uint64_t now)
+{
+    uint64_t rtt = now - g->xmit_ns;
+    if (g->flags & OASIS_RACK_RETRANS) {
+        if (rtt < r->min_rtt_ns)
+            return;
+    } else {
+        oasis_rack_rtt_sample(r, rtt);
+    }
+    if (r->have_xmit && !sent_after(g->xmit_ns, g->end, r->xmit_ns, r->end_seq))
+        return;
+    r->have_xmit = 1;
+    r->xmit_ns = g->xmit_ns;
+    r->end_seq = g->end;
+    r->rtt_ns = rtt;
+}
+
+static void sack_range(oasis_rack *r, uint32_t left, uint32_t right, uint64_t now)
+{
+    for (uint32_t i = find(r, left); i < r->n; i++) {
+        oasis_rack_seg *g = rec(r, i);
+        if (oasis_seq_gt(g->end, right))
+            break;
+        if (oasis_seq_lt(g->seq, left) || (g->flags & OASIS_RACK_SACKED))
+            continue; /* only whole records count as delivered */
+        g->flags |= OASIS_RACK_SACKED;
+        g->flags &= (uint8_t)~OASIS_RACK_LOST;
+        delivered(r, g, now);
+    }
+}
+
+uint32_t oasis_rack_detect(oasis_rack *r, uint64_t now, uint64_t reo_wnd, uint64_t *wait)
+{
+    uint32_t lost = 0;
+    *wait = 0;
+    if (!r->have_xmit || r->overflow)
+        return 0;
+    for (uint32_t i = 0; i < r->n; i++) {
+        oasis_rack_seg *g = rec(r, i);
+        if (!sent_after(r->xmit_ns, r->end_seq, g->xmit_ns, g->end)) {
+            if (!(g->flags & OASIS_RACK_RETRANS))
+                break; /* every record above was sent later still */
+            continue;
+        }
+        if (g->flags & (OASIS_RACK_SACKED | OASIS_RACK_LOST))
+            continue;
+        uint64_t deadline = g->xmit_ns + r->rtt_ns + reo_wnd;
+        if (deadline <= now) {
+            g->flags |= OASIS_RACK_LOST;
+            if (!r->lost_valid || oasis_seq_gt(g->end, r->lost_below))
+                r->lost_below = g->end;
+            r->lost_valid = 1;
+            r->marked++;
+            lost++;
+        } else if (deadline - now > *wait) {
+            *wait = deadline - now;
+        }
+    }
+    return lost;
+}
+
+/* Marks losses and (re)arms the reorder timer; returns segments newly lost. */
+static uint32_t check(oasis_flow *f, uint64_t now)
+{
+    oasis_rack *r = &f->sb.rack;
+    uint64_t wait;
+    uint32_t lost = oasis_rack_detect(r, now, oasis_rack_reo_wnd(r, f->rtt.srtt_ns), &wait);
+    r->reo_at = wait ? now + wait : 0;
+    if (wait)
+        oasis_tcp_timer_update(f);
+    return lost;
+}
+
+/* The first SACK block is a D-SACK (RFC 2883) when it lies below the
+ * cumulative ACK or inside the second block. */
+static int is_dsack(const oasis_tcp_hdr *h, uint32_t una)
+{
+    if (!h->sack_count)
+        return 0;
+    if (oasis_seq_le(h->sack[0].right, una))
+        return 1;
+    return h->sack_count > 1 && oasis_seq_ge(h->sack[0].left, h->sack[1].left) &&
+           oasis_seq_le(h->sack[0].right, h->sack[1].right);
+}
+
+void oasis_rack_ack(oasis_flow *f, const oasis_tcp_hdr *h, uint32_t una)
+{
+    oasis_rack *r = &f->sb.rack;
+    uint64_t now = oasis_now(f->s);
+    while (r->n && oasis_seq_le(rec(r, 0)->end, una)) {
+        if (!(rec(r, 0)->flags & OASIS_RACK_SACKED))
+            delivered(r, rec(r, 0), now);
+        r->head = (r->head + 1) & (r->cap - 1);
+        r->n--;
+    }
+    for (uint32_t k = is_dsack(h, una) ? 1 : 0; k < h->sack_count && r->n; k++)
+        if (oasis_seq_lt(h->sack[k].left, h->sack[k].right))
+            sack_range(r, h->sack[k].left, h->sack[k].right, now);
+    if (r->lost_valid && oasis_seq_le(r->lost_below, una))
+        r->lost_valid = 0;
+    if (r->n == 0 && una == f->snd_max) {
+        oasis_rack_segs_free(f); /* nothing in flight: give the memory back */
+        r->reo_at = 0;
+        return;
+    }
+    check(f, now);
+}
+
+void oasis_rack_timeout(oasis_flow *f)
+{
+    oasis_rack *r = &f->sb.rack;
+    r->reo_at = 0;
+    if (!f->sack_ok || !r->n || f->snd_una == f->snd_max || !oasis_tcp_synchronized(f))
+        return;
+    if (!check(f, oasis_now(f->s)))
+        return;
+    oasis_sack_ack_done(f, 0, 0); /* enters recovery if snd_una is now lost */
+    oasis_tcp_output(f);
+}
+
+void oasis_rack_on_rto(oasis_rack *r)
+{
+    /* Everything goes out again from snd_una; old marks mean nothing. */
+    r->lost_valid = 0;
+    r->reo_at = 0;
+    for (uint32_t i = 0; i < r->n; i++)
+        rec(r, i)->flags &= (uint8_t)~OASIS_RACK_LOST;
+}
