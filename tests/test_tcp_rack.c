@@ -12,6 +12,8 @@
 
 #include "tcp/tcp_flow.h"
 #include "tcp/tcp_rack.h"
+#include "tcp/tcp_sack.h"
+#include "tcp/tcp_seq.h"
 #include "tcp_harness.h"
 
 #define PORT 80
@@ -175,6 +177,171 @@ static void test_no_tlp_without_sack(void **state)
     assert_int_equal(f->sb.rack.probes, 0);
 }
 
+/* ---- time-based loss marking (RFC 8985 6.2) --------------------------------- */
+
+static void test_detect_pure(void **state)
+{
+    (void)state;
+    oasis_rack_seg segs[4] = {
+        {.xmit_ns = 100, .seq = 0, .end = 10},
+        {.xmit_ns = 100, .seq = 10, .end = 20, .flags = OASIS_RACK_SACKED},
+        {.xmit_ns = 300, .seq = 20, .end = 30, .flags = OASIS_RACK_RETRANS},
+        {.xmit_ns = 110, .seq = 30, .end = 40},
+    };
+    oasis_rack r;
+    memset(&r, 0, sizeof r);
+    r.segs = segs;
+    r.cap = 4;
+    r.n = 4;
+    uint64_t wait;
+    assert_int_equal(oasis_rack_detect(&r, 1000, 0, &wait), 0); /* nothing delivered yet */
+    /* the record 10..20 was delivered with an RTT of 50 */
+    r.have_xmit = 1;
+    r.xmit_ns = 100;
+    r.end_seq = 20;
+    r.rtt_ns = 50;
+    /* at 160 with reo_wnd 20: 0..10 (sent at 100, before the delivered
+     * one) has 10 to go; the rest was sent after it */
+    assert_int_equal(oasis_rack_detect(&r, 160, 20, &wait), 0);
+    assert_int_equal(wait, 10);
+    assert_int_equal(oasis_rack_detect(&r, 170, 20, &wait), 1);
+    assert_int_equal(wait, 0);
+    assert_true(segs[0].flags & OASIS_RACK_LOST);
+    assert_true(r.lost_valid);
+    assert_int_equal(r.lost_below, 10);
+    assert_false(segs[2].flags & OASIS_RACK_LOST);
+    assert_false(segs[3].flags & OASIS_RACK_LOST);
+    /* the scoreboard sees it: below lost_below is lost, above is not */
+    oasis_sack_sb sb;
+    memset(&sb, 0, sizeof sb);
+    sb.rack = r;
+    assert_true(oasis_sb_is_lost(&sb, 0, MSS));
+    assert_false(oasis_sb_is_lost(&sb, 10, MSS));
+    /* a later delivery (the retransmission at 300): 30..40, sent at 110, goes too */
+    r.xmit_ns = 300;
+    r.end_seq = 30;
+    assert_int_equal(oasis_rack_detect(&r, 400, 20, &wait), 1);
+    assert_int_equal(r.lost_below, 40);
+    r.segs = NULL;
+}
+
+/* Ten segments out at t0; 40 ms later the peer SACKs segment 1 only: a
+ * single duplicate ACK. */
+static uint64_t one_sack(fx *x)
+{
+    static uint8_t big[10 * MSS];
+    assert_int_equal(oasis_tcp_write(x->a.flow, big, sizeof big, NULL, NULL), 0);
+    uint64_t t0 = th_now(&x->h);
+    th_clear(&x->h);
+    th_advance(&x->h, 40 * MS);
+    oasis_tcp_hdr ack = th_seg(TH_PPORT, PORT, A, x->pnxt, sg(x, 0));
+    ack.sack_count = 1;
+    ack.sack[0].left = sg(x, 1);
+    ack.sack[0].right = sg(x, 2);
+    th_inject(&x->h, &ack);
+    return t0;
+}
+
+/* Segment 0 is only late: its ACK comes within RACK.rtt + reo_wnd. Nothing
+ * is resent. */
+static void test_rack_reordering_not_resent(void **state)
+{
+    fx *x = *state;
+    estab(x, 1);
+    oasis_flow *f = x->a.flow;
+    one_sack(x);
+    assert_non_null(f->sb.rack.segs);
+    assert_true(f->sb.rack.reo_at != 0);
+    th_advance(&x->h, 5 * MS);
+    oasis_tcp_hdr ack = th_seg(TH_PPORT, PORT, A, x->pnxt, sg(x, 2));
+    th_inject(&x->h, &ack);
+    th_advance(&x->h, 30 * MS);
+    oasis_tcp_hdr r;
+    while (th_pop(&x->h, &r))
+        assert_false(r.payload_len && oasis_seq_lt(r.seq, sg(x, 2)));
+    assert_int_equal(f->sb.rack.marked, 0);
+    assert_int_equal(th_ctr(&x->h)->fast_retrans, 0);
+    assert_false(oasis_sack_recovering(f));
+    /* all acked: the records go */
+    ack.ack = sg(x, 10);
+    th_inject(&x->h, &ack);
+    assert_null(f->sb.rack.segs);
+    assert_int_equal(f->sb.rack.reo_at, 0);
+}
+
+/* Segment 0 is lost and only one SACK comes after it (RFC 6675 would wait
+ * for three): the reorder timer fires at t0 + RACK.rtt + reo_wnd (40 ms +
+ * min_rtt/4 = 10 ms), marks it lost and recovery resends it. */
+static void test_rack_marks_loss_on_timer(void **state)
+{
+    fx *x = *state;
+    estab(x, 1);
+    oasis_flow *f = x->a.flow;
+    uint64_t t0 = one_sack(x);
+    oasis_tcp_hdr r;
+    assert_false(th_pop(&x->h, &r));
+    assert_int_equal(f->sb.rack.rtt_ns, 40 * MS);
+    assert_int_equal(oasis_rack_reo_wnd(&f->sb.rack, f->rtt.srtt_ns), 10 * MS);
+    assert_int_equal(f->sb.rack.reo_at, t0 + 50 * MS);
+    th_run_until(&x->h, t0 + 50 * MS - 1);
+    assert_false(th_pop(&x->h, &r));
+    assert_int_equal(f->sb.rack.marked, 0);
+    th_run_until(&x->h, t0 + 50 * MS);
+    assert_true(th_pop(&x->h, &r));
+    assert_int_equal(r.seq, sg(x, 0));
+    assert_int_equal(r.payload_len, MSS);
+    assert_int_equal(f->sb.rack.marked, 1);
+    assert_int_equal(th_ctr(&x->h)->fast_retrans, 1);
+    assert_int_equal(th_ctr(&x->h)->timeouts, 0);
+    assert_true(oasis_sack_recovering(f));
+    /* segment 1 was SACKed, 2.. were sent after it: none is lost */
+    while (th_pop(&x->h, &r))
+        assert_false(r.payload_len && oasis_seq_lt(r.seq, sg(x, 10)));
+}
+
+/* The ACK itself decides when what it SACKs was sent long enough after
+ * the hole: segments 0..4 go at t0, 5..9 at t0 + 20 ms; 60 ms after t0
+ * the peer SACKs segment 5 alone (RACK.rtt 40 ms). 0..4 were sent before
+ * it and 60 > 40 + 10 ms ago: all five are lost at once, no timer. */
+static void test_rack_marks_loss_on_ack(void **state)
+{
+    fx *x = *state;
+    estab(x, 1);
+    oasis_flow *f = x->a.flow;
+    static uint8_t half[5 * MSS];
+    assert_int_equal(oasis_tcp_write(f, half, sizeof half, NULL, NULL), 0);
+    th_advance(&x->h, 20 * MS);
+    assert_int_equal(oasis_tcp_write(f, half, sizeof half, NULL, NULL), 0);
+    th_clear(&x->h);
+    assert_int_equal(f->snd_max, sg(x, 10));
+    th_advance(&x->h, 40 * MS);
+    oasis_tcp_hdr r;
+    assert_false(th_pop(&x->h, &r));
+    oasis_tcp_hdr ack = th_seg(TH_PPORT, PORT, A, x->pnxt, sg(x, 0));
+    ack.sack_count = 1;
+    ack.sack[0].left = sg(x, 5);
+    ack.sack[0].right = sg(x, 6);
+    th_inject(&x->h, &ack);
+    assert_int_equal(f->sb.rack.marked, 5);
+    assert_true(oasis_sack_recovering(f));
+    assert_true(th_pop(&x->h, &r));
+    assert_int_equal(r.seq, sg(x, 0));
+    /* 6..9 were sent with 5: not lost, and no timer waits for them */
+    assert_false(oasis_sb_is_lost(&f->sb, sg(x, 6), MSS));
+    assert_int_equal(f->sb.rack.reo_at, 0);
+    assert_int_equal(th_ctr(&x->h)->timeouts, 0);
+}
+
+/* Without SACK no records are kept. */
+static void test_rack_no_records_without_sack(void **state)
+{
+    fx *x = *state;
+    estab(x, 0);
+    static uint8_t big[4 * MSS];
+    assert_int_equal(oasis_tcp_write(x->a.flow, big, sizeof big, NULL, NULL), 0);
+    assert_null(x->a.flow->sb.rack.segs);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -183,6 +350,11 @@ int main(void)
         cmocka_unit_test(test_pto_figure),
         cmocka_unit_test_setup_teardown(test_tlp_fires_on_lost_tail, setup, teardown),
         cmocka_unit_test_setup_teardown(test_no_tlp_without_sack, setup, teardown),
+        cmocka_unit_test(test_detect_pure),
+        cmocka_unit_test_setup_teardown(test_rack_reordering_not_resent, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rack_marks_loss_on_timer, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rack_marks_loss_on_ack, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rack_no_records_without_sack, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -113,8 +113,10 @@ typedef struct oasis_listen_opts {
 
 /* Accepts connections on port; opts may be NULL. Returns OASIS_EADDRINUSE if
  * the port is already listened on. SYNs beyond the backlog (half-open plus
- * established but not yet handed to cb) are dropped and counted as
- * listen_overflows. cb runs from the dispatcher after the handshake. */
+ * established but not yet handed to cb) are counted as listen_overflows and
+ * answered with a SYN cookie (RFC 4987): no state is kept, and a flow opened
+ * from a cookie has an MSS but no window scaling, SACK or timestamps. cb runs
+ * from the dispatcher after the handshake. */
 int oasis_tcp_listen(oasis_stack *s, uint16_t port, const oasis_listen_opts *opts, oasis_accept_cb cb,
                      void *ud);
 

@@ -16,6 +16,10 @@
 
 #define OASIS_RACK_SEGS_MAX 1024 /* sent-segment records per flow; beyond, RFC 6675 only */
 #define OASIS_RACK_SEGS_MIN 64
+/* Floor of the reordering window in loss marking: ACK timing jitters by
+ * about a clock tick (timestamps are in ms), so a window of 0 would call
+ * a mere same-instant reordering a loss. */
+#define OASIS_RACK_MIN_REO_NS (1000ull * 1000)
 
 enum { OASIS_RACK_RETRANS = 1, OASIS_RACK_SACKED = 2, OASIS_RACK_LOST = 4 };
 

@@ -174,8 +174,10 @@ uint32_t oasis_rack_detect(oasis_rack *r, uint64_t now, uint64_t reo_wnd, uint64
 static uint32_t check(oasis_flow *f, uint64_t now)
 {
     oasis_rack *r = &f->sb.rack;
-    uint64_t wait;
-    uint32_t lost = oasis_rack_detect(r, now, oasis_rack_reo_wnd(r, f->rtt.srtt_ns), &wait);
+    uint64_t wait, reo = oasis_rack_reo_wnd(r, f->rtt.srtt_ns);
+    if (reo < OASIS_RACK_MIN_REO_NS)
+        reo = OASIS_RACK_MIN_REO_NS; /* without an RTT sample, or one of ~0 */
+    uint32_t lost = oasis_rack_detect(r, now, reo, &wait);
     r->reo_at = wait ? now + wait : 0;
     if (wait)
         oasis_tcp_timer_update(f);
