@@ -222,6 +222,11 @@ static void test_detect_pure(void **state)
     r.end_seq = 30;
     assert_int_equal(oasis_rack_detect(&r, 400, 20, &wait), 1);
     assert_int_equal(r.lost_below, 40);
+    /* a ring that overflowed no longer covers what was sent: RFC 6675 only */
+    segs[2].flags = 0;
+    r.overflow = 1;
+    r.xmit_ns = 1000;
+    assert_int_equal(oasis_rack_detect(&r, 5000, 20, &wait), 0);
     r.segs = NULL;
 }
 
