@@ -23,6 +23,7 @@
 #include "link/eth_wire.h"
 #include "oasis/oasis.h"
 #include "tcp/tcp_wire.h"
+#include "countalloc.h"
 #include "testutil.h"
 #include "udp/udp_wire.h"
 
@@ -30,39 +31,12 @@
 #define PEER OASIS_IPV4(10, 0, 0, 2)
 static const uint8_t PEER_MAC[6] = {0x02, 0, 0, 0, 0, 0x02};
 
-/* ---- counting allocator: live bytes of the stack ---- */
-typedef struct counting {
-    size_t live, peak;
-} counting;
-
-static void *count_alloc(void *ud, void *ptr, size_t size)
-{
-    counting *c = ud;
-    size_t old = 0;
-    if (ptr) {
-        ptr = (char *)ptr - 16;
-        memcpy(&old, ptr, sizeof old);
-    }
-    if (size == 0) {
-        free(ptr);
-        c->live -= old;
-        return NULL;
-    }
-    char *p = realloc(ptr, size + 16);
-    if (!p)
-        return NULL;
-    memcpy(p, &size, sizeof size);
-    c->live = c->live - old + size;
-    if (c->live > c->peak)
-        c->peak = c->live;
-    return p + 16;
-}
 
 typedef struct fx {
     oasis_clock *clock;
     oasis_stack *s;
     oasis_link link;
-    counting mem;
+    test_counting mem;
     uint64_t tx;      /* frames the stack sent */
     int udp_rx;       /* datagrams delivered to the bound port */
 } fx;
@@ -96,7 +70,7 @@ static int setup(void **state)
     oasis_stack_config cfg;
     test_stack_config(&cfg, x->clock, 1);
     cfg.arp_gratuitous = 0;
-    cfg.alloc = count_alloc;
+    cfg.alloc = test_count_alloc;
     cfg.alloc_ud = &x->mem;
     assert_int_equal(oasis_stack_create(&cfg, &x->s), 0);
     x->link.send = link_send;

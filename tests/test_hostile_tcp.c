@@ -15,6 +15,7 @@
 #include "ip/ipv4_wire.h"
 #include "tcp/tcp_flow.h"
 #include "tcp/tcp_syncookie.h"
+#include "countalloc.h"
 #include "tcp_harness.h"
 
 #define PORT 80
@@ -22,38 +23,11 @@
 #define S OASIS_TCP_SYN
 #define R OASIS_TCP_RST
 
-/* ---- counting allocator ---- */
-typedef struct counting {
-    size_t live, peak;
-} counting;
-
-static void *count_alloc(void *ud, void *ptr, size_t size)
-{
-    counting *c = ud;
-    size_t old = 0;
-    if (ptr) {
-        ptr = (char *)ptr - 16;
-        memcpy(&old, ptr, sizeof old);
-    }
-    if (size == 0) {
-        free(ptr);
-        c->live -= old;
-        return NULL;
-    }
-    char *p = realloc(ptr, size + 16);
-    if (!p)
-        return NULL;
-    memcpy(p, &size, sizeof size);
-    c->live = c->live - old + size;
-    if (c->live > c->peak)
-        c->peak = c->live;
-    return p + 16;
-}
 
 typedef struct fx {
     tcp_harness h;
     th_app a;
-    counting mem;
+    test_counting mem;
     uint32_t iss;
 } fx;
 
@@ -61,7 +35,7 @@ static fx *fx_new(const oasis_tcp_config *tcfg)
 {
     fx *x = calloc(1, sizeof *x);
     assert_non_null(x);
-    th_init_alloc(&x->h, tcfg, count_alloc, &x->mem);
+    th_init_alloc(&x->h, tcfg, test_count_alloc, &x->mem);
     th_app_init(&x->a);
     return x;
 }
