@@ -61,6 +61,15 @@ int net_opts_handle(net_opts *o, int code, const char *arg);
 /* Builds "common + own" option tables; returns a malloc'd array. */
 struct option *net_merge_options(const struct option *own);
 
+/* The option loop every subcommand shares: -h prints usage, extra_help (may
+ * be NULL) and the network options' help; network options go to no, the
+ * subcommand's own to own_fn(ctx, code, arg), which returns 0 or -1 (after
+ * saying why). Returns 0, 1 (help shown) or -1 (bad option). optind is left
+ * at the first operand. */
+int net_getopt(int argc, char **argv, const char *shortopts, const struct option *own,
+               const char *usage, const char *extra_help, net_opts *no,
+               int (*own_fn)(void *ctx, int code, const char *arg), void *ctx);
+
 /* Opens the TAP, creates the stack and the loop. Prints why on failure and
  * returns EXIT_SETUP. */
 int net_up(net *n, const net_opts *o);

@@ -255,8 +255,9 @@ static const struct option get_own[] = {
     {NULL, 0, NULL, 0},
 };
 
-static int get_option(getter *g, int c, const char *arg)
+static int get_option(void *ctx, int c, const char *arg)
 {
+    getter *g = ctx;
     switch (c) {
     case 'o': g->out_path = arg; return 0;
     case 'q': g->quiet = 1; return 0;
@@ -279,22 +280,7 @@ static int get_option(getter *g, int c, const char *arg)
 
 static int parse_args(int argc, char **argv, getter *g, net_opts *no)
 {
-    struct option *opts = net_merge_options(get_own);
-    int c, rc = 0;
-    while (rc == 0 && (c = getopt_long(argc, argv, "ho:q", opts, NULL)) != -1) {
-        if (c == 'h') {
-            fputs(get_usage, stdout);
-            fputs(net_options_help, stdout);
-            rc = 1;
-        } else if (c == '?') {
-            rc = -1;
-        } else {
-            int r = net_opts_handle(no, c, optarg);
-            if (r < 0 || (r == 0 && get_option(g, c, optarg) != 0))
-                rc = -1;
-        }
-    }
-    free(opts);
+    int rc = net_getopt(argc, argv, "ho:q", get_own, get_usage, NULL, no, get_option, g);
     if (rc == 0 && optind + 1 != argc) {
         fprintf(stderr, "oasis get: %s\n", optind < argc ? "one URL only" : "a URL is needed");
         rc = -1;

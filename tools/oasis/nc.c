@@ -197,8 +197,9 @@ static const struct option nc_own[] = {
     {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
 };
 
-static int nc_option(ncat *c, int code, const char *arg)
+static int nc_option(void *ctx, int code, const char *arg)
 {
+    ncat *c = ctx;
     switch (code) {
     case 'd': c->no_stdin = 1; return 0;
     case N_INFO: c->verbose_info = 1; return 0;
@@ -220,23 +221,8 @@ static int nc_option(ncat *c, int code, const char *arg)
 
 static int parse_args(int argc, char **argv, ncat *c, net_opts *no)
 {
-    struct option *opts = net_merge_options(nc_own);
     uint64_t port;
-    int code, rc = 0;
-    while (rc == 0 && (code = getopt_long(argc, argv, "hd", opts, NULL)) != -1) {
-        if (code == 'h') {
-            fputs(nc_usage, stdout);
-            fputs(net_options_help, stdout);
-            rc = 1;
-        } else if (code == '?') {
-            rc = -1;
-        } else {
-            int r = net_opts_handle(no, code, optarg);
-            if (r < 0 || (r == 0 && nc_option(c, code, optarg) != 0))
-                rc = -1;
-        }
-    }
-    free(opts);
+    int rc = net_getopt(argc, argv, "hd", nc_own, nc_usage, NULL, no, nc_option, c);
     if (rc == 0 && optind + 2 != argc) {
         fprintf(stderr, "oasis nc: want an address and a port\n");
         rc = -1;

@@ -134,6 +134,31 @@ struct option *net_merge_options(const struct option *own)
     return all;
 }
 
+int net_getopt(int argc, char **argv, const char *shortopts, const struct option *own,
+               const char *usage, const char *extra_help, net_opts *no,
+               int (*own_fn)(void *ctx, int code, const char *arg), void *ctx)
+{
+    struct option *opts = net_merge_options(own);
+    int code, rc = 0;
+    while (rc == 0 && (code = getopt_long(argc, argv, shortopts, opts, NULL)) != -1) {
+        if (code == 'h') {
+            fputs(usage, stdout);
+            if (extra_help)
+                fputs(extra_help, stdout);
+            fputs(net_options_help, stdout);
+            rc = 1;
+        } else if (code == '?') {
+            rc = -1;
+        } else {
+            int r = net_opts_handle(no, code, optarg);
+            if (r < 0 || (r == 0 && own_fn(ctx, code, optarg) != 0))
+                rc = -1;
+        }
+    }
+    free(opts);
+    return rc;
+}
+
 /* Defaults that depend on the address: the gateway is the subnet's first
  * address (the kernel side in the documented setup), the MAC is locally
  * administered and carries the address, so two stacks never share one. */

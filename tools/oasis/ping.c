@@ -96,8 +96,9 @@ static const struct option ping_own[] = {
     {NULL, 0, NULL, 0},
 };
 
-static int ping_option(pinger *p, int c, const char *arg)
+static int ping_option(void *ctx, int c, const char *arg)
 {
+    pinger *p = ctx;
     int ok = 0;
     switch (c) {
     case 'c': ok = parse_u64(arg, UINT32_MAX, &p->count) == 0; break;
@@ -114,22 +115,7 @@ static int ping_option(pinger *p, int c, const char *arg)
 
 static int parse_args(int argc, char **argv, pinger *p, net_opts *no)
 {
-    struct option *opts = net_merge_options(ping_own);
-    int c, rc = 0;
-    while (rc == 0 && (c = getopt_long(argc, argv, "hc:i:s:W:q", opts, NULL)) != -1) {
-        if (c == 'h') {
-            fputs(ping_usage, stdout);
-            fputs(net_options_help, stdout);
-            rc = 1;
-        } else if (c == '?') {
-            rc = -1;
-        } else {
-            int r = net_opts_handle(no, c, optarg);
-            if (r < 0 || (r == 0 && ping_option(p, c, optarg) != 0))
-                rc = -1;
-        }
-    }
-    free(opts);
+    int rc = net_getopt(argc, argv, "hc:i:s:W:q", ping_own, ping_usage, NULL, no, ping_option, p);
     if (rc == 0 && optind + 1 != argc) {
         fprintf(stderr, "oasis ping: %s\n", optind < argc ? "one destination only" : "a destination is needed");
         rc = -1;

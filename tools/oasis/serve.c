@@ -643,8 +643,9 @@ static int port_arg(const char *arg, uint16_t *port)
     return 0;
 }
 
-static int serve_option(serve_opts *so, int c, const char *arg)
+static int serve_option(void *ctx, int c, const char *arg)
 {
+    serve_opts *so = ctx;
     uint64_t v;
     struct stat st;
     switch (c) {
@@ -681,27 +682,12 @@ static int serve_option(serve_opts *so, int c, const char *arg)
 
 static int parse_args(int argc, char **argv, serve_opts *so, net_opts *no)
 {
-    struct option *opts = net_merge_options(serve_own);
-    int c, rc = 0;
-    while (rc == 0 && (c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        if (c == 'h') {
-            fputs(serve_usage, stdout);
-            fputs(report_options_help, stdout);
-            fputs(net_options_help, stdout);
-            rc = 1;
-        } else if (c == '?') {
-            rc = -1;
-        } else {
-            int r = net_opts_handle(no, c, optarg);
-            if (r < 0 || (r == 0 && serve_option(so, c, optarg) != 0))
-                rc = -1;
-        }
-    }
+    int rc = net_getopt(argc, argv, "h", serve_own, serve_usage, report_options_help, no,
+                        serve_option, so);
     if (rc == 0 && optind < argc) {
         fprintf(stderr, "oasis serve: unexpected argument '%s'\n", argv[optind]);
         rc = -1;
     }
-    free(opts);
     if (rc < 0)
         fprintf(stderr, "Try 'oasis serve --help'.\n");
     return rc;
