@@ -109,6 +109,7 @@ int oasis_tcp_connect(oasis_stack *s, uint32_t dst, uint16_t port, const oasis_k
 typedef struct oasis_listen_opts {
     const oasis_keepalive *keepalive; /* NULL: none */
     uint32_t backlog;                 /* 0: the stack default */
+    int paused;                       /* 1: start paused (oasis_tcp_accept_pause) */
 } oasis_listen_opts;
 
 /* Accepts connections on port; opts may be NULL. Returns OASIS_EADDRINUSE if
@@ -121,8 +122,37 @@ int oasis_tcp_listen(oasis_stack *s, uint16_t port, const oasis_listen_opts *opt
                      void *ud);
 
 /* Stops accepting on port (half-open handshakes on it are reset); flows
- * already established live on. OASIS_ENOENT if not listening. */
+ * already established live on. Flows still waiting in a paused backlog
+ * (below) were never taken: they are reset too. OASIS_ENOENT if not
+ * listening. */
 int oasis_tcp_unlisten(oasis_stack *s, uint16_t port);
+
+/* Accept control, in the spirit of libuv's uv_listen + uv_accept: an
+ * application that cannot take another connection right now (it is at its
+ * own limit) pauses the listener instead of accepting and resetting.
+ *
+ * While a listener is paused its callback is not called. Handshakes still
+ * complete, and established flows wait in the backlog, oldest first (a flow
+ * joins the queue at the poll after its handshake); the peer may send data,
+ * which is buffered and acknowledged as usual, and a waiting flow that the
+ * peer resets or that dies is dropped from the queue. The backlog counts
+ * half-open and waiting flows: once it is full, SYNs are answered with SYN
+ * cookies (no state kept, see oasis_tcp_listen), and cookie ACKs open flows
+ * that wait too, up to twice the backlog; beyond that a cookie ACK is
+ * dropped and the peer's retransmission tries again later (for as long as
+ * the cookie is valid, 2 counter periods, see tcp_syncookie.h).
+ *
+ * oasis_tcp_accept_pause: stop calling back. oasis_tcp_accept_resume: the
+ * waiting flows go to the callback in arrival order from the next poll on,
+ * one at a time, so a callback that pauses again leaves the rest waiting in
+ * order. oasis_tcp_accept: takes the oldest waiting flow now (paused or
+ * not; the callback is not called for it) and returns it, NULL when none
+ * waits. oasis_tcp_accept_waiting: how many established flows wait.
+ * Pause and resume return 0 or OASIS_ENOENT (not listening on port). */
+int oasis_tcp_accept_pause(oasis_stack *s, uint16_t port);
+int oasis_tcp_accept_resume(oasis_stack *s, uint16_t port);
+oasis_flow *oasis_tcp_accept(oasis_stack *s, uint16_t port);
+uint32_t oasis_tcp_accept_waiting(oasis_stack *s, uint16_t port);
 
 /* Waits for data. One read may be pending per flow (else OASIS_EBUSY).
  * After the peer's FIN, reads return the remaining data, then OASIS_EOF;

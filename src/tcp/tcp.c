@@ -291,10 +291,7 @@ void oasis_tcp_flow_end(oasis_flow *f, int err)
         oasis_ring_drop_ahead(s, &f->rcv);
     }
     oasis_ofo_fini(s, &f->ofo);
-    if (f->lst) {
-        f->lst->pending--;
-        f->lst = NULL;
-    }
+    oasis_tcp_listener_detach(f);
     f->accept_pending = 0;
     if (f->close_req)
         f->close_done = 1;

@@ -60,6 +60,7 @@ int oasis_tcp_listen(oasis_stack *s, uint16_t port, const oasis_listen_opts *opt
         l->has_ka = 1;
         l->ka = *opts->keepalive;
     }
+    l->paused = opts && opts->paused;
     l->next = s->tcp->listeners;
     s->tcp->listeners = l;
     return OASIS_OK;
@@ -82,7 +83,9 @@ int oasis_tcp_unlisten(oasis_stack *s, uint16_t port)
         next = f->all_next;
         if (f->lst != l)
             continue;
-        if (f->state == OASIS_TCP_SYN_RECEIVED) {
+        /* Flows left waiting in a paused backlog were never taken: they
+         * go like half-open ones (a closed Linux listener resets them too). */
+        if (f->state == OASIS_TCP_SYN_RECEIVED || f->acc_queued) {
             oasis_tcp_send_rst_flow(f);
             oasis_tcp_flow_end(f, OASIS_ECANCELED);
         }
@@ -90,6 +93,107 @@ int oasis_tcp_unlisten(oasis_stack *s, uint16_t port)
     }
     oasis_free(s, l);
     return OASIS_OK;
+}
+
+/* ---- accept control --------------------------------------------------------- */
+
+static void acc_unqueue(oasis_tcp_listener *l, oasis_flow *f)
+{
+    if (!f->acc_queued)
+        return;
+    if (f->acc_prev)
+        f->acc_prev->acc_next = f->acc_next;
+    else
+        l->acc_head = f->acc_next;
+    if (f->acc_next)
+        f->acc_next->acc_prev = f->acc_prev;
+    else
+        l->acc_tail = f->acc_prev;
+    f->acc_next = f->acc_prev = NULL;
+    f->acc_queued = 0;
+    l->waiting--;
+}
+
+void oasis_tcp_listener_detach(oasis_flow *f)
+{
+    oasis_tcp_listener *l = f->lst;
+    f->lst = NULL;
+    if (!l) {
+        f->acc_queued = 0; /* the listener went away (disconnect) */
+        return;
+    }
+    acc_unqueue(l, f);
+    l->pending--;
+}
+
+/* Takes f from its listener: the application owns it from here. The next
+ * waiting flow is woken first (unless paused), so that the callback may
+ * pause or even unlisten without the queue being touched afterwards. */
+static void acc_take(oasis_flow *f)
+{
+    oasis_tcp_listener *l = f->lst;
+    f->accept_pending = 0;
+    oasis_tcp_listener_detach(f);
+    if (l && !l->paused && l->acc_head)
+        oasis_tcp_wake(l->acc_head);
+    f->app_owned = 1;
+}
+
+void oasis_tcp_run_accept(oasis_flow *f)
+{
+    oasis_tcp_listener *l = f->lst;
+    if (l && (l->paused || (l->acc_head && l->acc_head != f))) {
+        /* Wait in arrival order; the head is woken when its turn comes. */
+        if (!f->acc_queued) {
+            f->acc_prev = l->acc_tail;
+            f->acc_next = NULL;
+            if (l->acc_tail)
+                l->acc_tail->acc_next = f;
+            else
+                l->acc_head = f;
+            l->acc_tail = f;
+            f->acc_queued = 1;
+            l->waiting++;
+        }
+        return;
+    }
+    acc_take(f);
+    f->open_cb.accept(f->s, f, f->open_ud);
+}
+
+int oasis_tcp_accept_pause(oasis_stack *s, uint16_t port)
+{
+    oasis_tcp_listener *l = s && s->tcp ? oasis_tcp_find_listener(s, port) : NULL;
+    if (!l)
+        return OASIS_ENOENT;
+    l->paused = 1;
+    return OASIS_OK;
+}
+
+int oasis_tcp_accept_resume(oasis_stack *s, uint16_t port)
+{
+    oasis_tcp_listener *l = s && s->tcp ? oasis_tcp_find_listener(s, port) : NULL;
+    if (!l)
+        return OASIS_ENOENT;
+    l->paused = 0;
+    if (l->acc_head)
+        oasis_tcp_wake(l->acc_head);
+    return OASIS_OK;
+}
+
+oasis_flow *oasis_tcp_accept(oasis_stack *s, uint16_t port)
+{
+    oasis_tcp_listener *l = s && s->tcp ? oasis_tcp_find_listener(s, port) : NULL;
+    oasis_flow *f = l ? l->acc_head : NULL;
+    if (f)
+        acc_take(f);
+    return f;
+}
+
+uint32_t oasis_tcp_accept_waiting(oasis_stack *s, uint16_t port)
+{
+    oasis_tcp_listener *l = s && s->tcp ? oasis_tcp_find_listener(s, port) : NULL;
+    return l ? l->waiting : 0;
 }
 
 /* ---- reading --------------------------------------------------------------- */

@@ -39,15 +39,8 @@ static void run_open(oasis_flow *f)
             f->open_cb.connect(s, NULL, e ? e : OASIS_ETIMEDOUT, f->open_ud);
         }
     }
-    if (f->accept_pending) {
-        f->accept_pending = 0;
-        if (f->lst) {
-            f->lst->pending--;
-            f->lst = NULL;
-        }
-        f->app_owned = 1;
-        f->open_cb.accept(s, f, f->open_ud);
-    }
+    if (f->accept_pending)
+        oasis_tcp_run_accept(f); /* tcp_api.c: accept control */
 }
 
 static int read_eof(const oasis_flow *f)
@@ -224,10 +217,7 @@ void oasis_tcp_cancel_flow(oasis_flow *f)
     if (f->in_table)
         oasis_tcp_table_remove(s, &f->c);
     oasis_timer_stop(s, &f->timer);
-    if (f->lst) {
-        f->lst->pending--;
-        f->lst = NULL;
-    }
+    oasis_tcp_listener_detach(f);
     ready_unlink(f);
     oasis_tcp_cancel_requests(f);
     f->app_owned = 0;

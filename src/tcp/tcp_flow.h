@@ -72,6 +72,11 @@ typedef struct oasis_tcp_listener {
     oasis_keepalive ka;
     oasis_accept_cb cb;
     void *ud;
+    /* Accept control (tcp_api.c): established flows waiting to be taken,
+     * oldest first, while paused or until their turn comes. */
+    uint8_t paused;
+    uint32_t waiting;
+    oasis_flow *acc_head, *acc_tail;
 } oasis_tcp_listener;
 
 struct oasis_flow {
@@ -84,7 +89,7 @@ struct oasis_flow {
     unsigned connect_pending : 1, accept_pending : 1, close_req : 1, close_done : 1;
     unsigned fin_queued : 1, fin_rcvd : 1, rfin_pending : 1, persist : 1, ack_now : 1;
     unsigned ts_ok : 1, sack_ok : 1, ws_ok : 1, nodelay : 1, rtt_timing : 1, has_ka : 1;
-    unsigned estab_counted : 1;
+    unsigned estab_counted : 1, acc_queued : 1;
     uint8_t busy;                  /* callbacks of this flow running (defers free) */
     uint8_t dupacks, sack_n;
     uint16_t mss_send, mss_recv;   /* MSS from the peer's option / ours */
@@ -92,6 +97,7 @@ struct oasis_flow {
     oasis_stack *s;
     struct oasis_flow *all_next, *all_prev, *ready_next;
     oasis_tcp_listener *lst;       /* passive flow not yet accepted */
+    struct oasis_flow *acc_next, *acc_prev; /* lst's waiting queue */
 
     /* send side (RFC 9293 names) */
     uint32_t iss, snd_una, snd_nxt, snd_max, snd_wnd, snd_wl1, snd_wl2, max_snd_wnd;
@@ -191,6 +197,12 @@ void oasis_tcp_flow_input(oasis_flow *f, const oasis_tcp_hdr *h);
 void oasis_tcp_syn_options(oasis_flow *f, const oasis_tcp_hdr *h);
 
 /* ---- tcp_api.c ---- */
+/* A passive flow leaves its listener (taken, ended, canceled): the backlog
+ * slot is freed and the flow leaves the waiting queue. */
+void oasis_tcp_listener_detach(oasis_flow *f);
+/* The dispatcher found f established and not yet taken: hands it to the
+ * listener's callback, or leaves it waiting (paused, or older flows first). */
+void oasis_tcp_run_accept(oasis_flow *f);
 /* Copies queued writes into the send buffer as room allows; queues the FIN
  * once close was asked for and every write was taken. */
 void oasis_tcp_fill_sndbuf(oasis_flow *f);

@@ -620,7 +620,7 @@ static void start_transfer(sim *m)
     side *cl = &m->s[c->client], *sv = &m->s[!c->client];
     static const oasis_keepalive ka = {20 * OASIS_NS_PER_SEC, 5 * OASIS_NS_PER_SEC, 3};
     const oasis_keepalive *kap = c->cut == CUT_FOREVER ? &ka : NULL;
-    oasis_listen_opts lo = {kap, 0};
+    oasis_listen_opts lo = {.keepalive = kap};
     int rc = oasis_tcp_listen(sv->stack, PORT, &lo, accept_cb, sv);
     if (rc != 0) {
         fail(m, "listen failed with %s", oasis_err_name(rc));

@@ -586,7 +586,7 @@ static void accept_http(oasis_stack *s, oasis_flow *f, void *ud) { on_accept(s, 
 
 static int listen_on(server *srv, uint16_t port, oasis_accept_cb cb, const char *what)
 {
-    oasis_listen_opts lo = {srv->o.ka_given ? &srv->o.ka : NULL, 0};
+    oasis_listen_opts lo = {.keepalive = srv->o.ka_given ? &srv->o.ka : NULL};
     if (port == 0)
         return 0;
     int err = oasis_tcp_listen(srv->n->stack, port, &lo, cb, srv);

@@ -1,0 +1,308 @@
+/* Accept control (issue 12): a paused listener leaves established flows
+ * waiting in its backlog, SYN cookies take over when the backlog is full,
+ * and taking (resume or oasis_tcp_accept) hands them over in arrival order.
+ * One-stack harness: the test plays many peers (one port each). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "tcp/tcp_flow.h"
+#include "countalloc.h"
+#include "tcp_harness.h"
+
+#define PORT 80
+#define A OASIS_TCP_ACK
+#define S OASIS_TCP_SYN
+#define R OASIS_TCP_RST
+#define P0 20000 /* the first peer's port; peer i uses P0 + i */
+
+/* An application that records the order in which flows reach it. */
+typedef struct app {
+    oasis_flow *flows[64];
+    uint16_t ports[64];
+    int n;
+    int pause_after; /* > 0: pause the listener once this many arrived */
+} app;
+
+static void accept_cb(oasis_stack *s, oasis_flow *f, void *ud)
+{
+    app *a = ud;
+    assert_true(a->n < 64);
+    a->flows[a->n] = f;
+    oasis_tcp_dst(f, NULL, &a->ports[a->n]);
+    a->n++;
+    if (a->pause_after && a->n == a->pause_after)
+        assert_int_equal(oasis_tcp_accept_pause(s, PORT), 0);
+}
+
+typedef struct fx {
+    tcp_harness h;
+    test_counting mem;
+    app a;
+} fx;
+
+static fx *fx_new(uint32_t backlog, int paused)
+{
+    fx *x = calloc(1, sizeof *x);
+    assert_non_null(x);
+    th_init_alloc(&x->h, NULL, test_count_alloc, &x->mem);
+    oasis_listen_opts o = {.backlog = backlog, .paused = paused};
+    assert_int_equal(oasis_tcp_listen(x->h.s, PORT, &o, accept_cb, &x->a), 0);
+    return x;
+}
+
+static void fx_free(fx *x)
+{
+    for (int i = 0; i < x->a.n; i++)
+        oasis_tcp_abort(x->a.flows[i]);
+    th_fini(&x->h);
+    assert_int_equal(x->mem.live, 0);
+    free(x);
+}
+
+static uint32_t peer_isn(int i) { return 1000u + (uint32_t)i * 100000u; }
+
+/* Peer i sends its SYN; returns the SYN-ACK's sequence number (our ISS or a
+ * cookie). */
+static uint32_t syn(fx *x, int i)
+{
+    th_clear(&x->h);
+    oasis_tcp_hdr s = th_seg((uint16_t)(P0 + i), PORT, S, peer_isn(i), 0);
+    s.has_mss = 1;
+    s.mss = 1460;
+    th_inject(&x->h, &s);
+    oasis_tcp_hdr r;
+    assert_true(th_pop(&x->h, &r));
+    assert_int_equal(r.flags, S | A);
+    assert_int_equal(r.ack, peer_isn(i) + 1);
+    return r.seq;
+}
+
+/* Peer i completes the handshake with an ACK carrying `data` (may be NULL). */
+static void ack(fx *x, int i, uint32_t iss, const char *data)
+{
+    oasis_tcp_hdr a = th_seg((uint16_t)(P0 + i), PORT, A, peer_isn(i) + 1, iss + 1);
+    if (data) {
+        a.flags |= OASIS_TCP_PSH;
+        a.payload = (const uint8_t *)data;
+        a.payload_len = strlen(data);
+    }
+    th_inject(&x->h, &a);
+}
+
+static void connect_peer(fx *x, int i, const char *data) { ack(x, i, syn(x, i), data); }
+
+/* Paused: handshakes complete, nothing reaches the callback; resume hands the
+ * flows over in the order their handshakes completed (not their SYNs'). */
+static void test_paused_flows_wait_then_resume_in_order(void **state)
+{
+    (void)state;
+    fx *x = fx_new(8, 1);
+    uint32_t iss[5];
+    for (int i = 0; i < 5; i++)
+        iss[i] = syn(x, i);
+    static const int order[5] = {3, 0, 4, 1, 2};
+    for (int k = 0; k < 5; k++) {
+        ack(x, order[k], iss[order[k]], NULL);
+        th_poll(&x->h);
+    }
+    th_poll(&x->h);
+    assert_int_equal(x->a.n, 0);
+    assert_int_equal(oasis_tcp_accept_waiting(x->h.s, PORT), 5);
+    assert_int_equal(th_ctr(&x->h)->curr_estab, 5);
+    assert_int_equal(th_ctr(&x->h)->in_rsts + th_ctr(&x->h)->out_rsts, 0);
+    th_advance(&x->h, 5 * OASIS_NS_PER_SEC); /* waiting is not a timeout */
+    assert_int_equal(oasis_tcp_accept_waiting(x->h.s, PORT), 5);
+    assert_int_equal(x->a.n, 0);
+
+    assert_int_equal(oasis_tcp_accept_resume(x->h.s, PORT), 0);
+    assert_int_equal(x->a.n, 0); /* callbacks never run inside the call */
+    th_poll(&x->h);
+    assert_int_equal(x->a.n, 5);
+    for (int k = 0; k < 5; k++)
+        assert_int_equal(x->a.ports[k], P0 + order[k]);
+    assert_int_equal(oasis_tcp_accept_waiting(x->h.s, PORT), 0);
+    /* Resumed: a new flow goes straight to the callback. */
+    connect_peer(x, 9, NULL);
+    th_poll(&x->h);
+    assert_int_equal(x->a.n, 6);
+    assert_int_equal(x->a.ports[5], P0 + 9);
+    fx_free(x);
+}
+
+/* Data sent by a waiting peer is acknowledged, kept, and read after taking. */
+static void test_waiting_flow_keeps_data(void **state)
+{
+    (void)state;
+    fx *x = fx_new(4, 1);
+    uint32_t iss = syn(x, 0);
+    ack(x, 0, iss, "GET / HTTP/1.0\r\n\r\n");
+    th_poll(&x->h);
+    th_advance(&x->h, OASIS_NS_PER_SEC);
+    oasis_tcp_hdr r;
+    int acked = 0;
+    while (th_pop(&x->h, &r))
+        if ((r.flags & A) && r.ack == peer_isn(0) + 1 + 18)
+            acked = 1;
+    assert_true(acked);
+    assert_int_equal(x->a.n, 0);
+    oasis_flow *f = oasis_tcp_accept(x->h.s, PORT);
+    assert_non_null(f);
+    assert_null(oasis_tcp_accept(x->h.s, PORT));
+    th_app rd;
+    th_app_init(&rd);
+    assert_int_equal(oasis_tcp_read(f, th_read_cb, &rd), 0);
+    th_poll(&x->h);
+    assert_int_equal(rd.rx_len, 18);
+    assert_memory_equal(rd.rx, "GET / HTTP/1.0\r\n\r\n", 18);
+    assert_int_equal(x->a.n, 0); /* taken by oasis_tcp_accept: no callback */
+    th_app_fini(&rd);
+    oasis_tcp_abort(f);
+    fx_free(x);
+}
+
+/* The backlog full of waiting flows: SYNs get cookies, cookie ACKs open flows
+ * that wait behind the others (up to twice the backlog), and a cookie ACK
+ * beyond that is dropped without an answer, to succeed on a retransmission
+ * once room was made. Taking hands everything over in arrival order. */
+static void test_cookies_take_over_when_full(void **state)
+{
+    (void)state;
+    enum { BL = 3 };
+    fx *x = fx_new(BL, 1);
+    for (int i = 0; i < BL; i++)
+        connect_peer(x, i, NULL);
+    th_poll(&x->h);
+    assert_int_equal(oasis_tcp_accept_waiting(x->h.s, PORT), BL);
+    const oasis_tcp_counters *k = th_ctr(&x->h);
+    assert_int_equal(k->syn_cookies_sent, 0);
+
+    /* BL more: cookies, and their flows wait too. */
+    for (int i = BL; i < 2 * BL; i++) {
+        uint64_t flows0 = k->flows;
+        uint32_t cookie = syn(x, i);
+        assert_int_equal(k->flows, flows0); /* no state for the SYN */
+        ack(x, i, cookie, "x");
+        th_poll(&x->h);
+    }
+    assert_int_equal(k->syn_cookies_sent, BL);
+    assert_int_equal(k->syn_cookies_ok, BL);
+    assert_int_equal(oasis_tcp_accept_waiting(x->h.s, PORT), 2 * BL);
+
+    /* One more: its cookie ACK finds no room and is dropped, silently. */
+    int late = 2 * BL;
+    uint32_t cookie = syn(x, late);
+    uint64_t over0 = k->listen_overflows;
+    th_clear(&x->h);
+    ack(x, late, cookie, "late");
+    th_poll(&x->h);
+    assert_int_equal(k->listen_overflows, over0 + 1);
+    assert_int_equal(th_pending(&x->h), 0); /* no RST: the peer will retry */
+    assert_int_equal(oasis_tcp_accept_waiting(x->h.s, PORT), 2 * BL);
+
+    /* Taking the oldest makes room; the retransmitted ACK gets in last. */
+    oasis_flow *f = oasis_tcp_accept(x->h.s, PORT);
+    assert_non_null(f);
+    uint16_t p;
+    oasis_tcp_dst(f, NULL, &p);
+    assert_int_equal(p, P0);
+    oasis_tcp_abort(f);
+    ack(x, late, cookie, "late");
+    th_poll(&x->h);
+    assert_int_equal(k->syn_cookies_ok, BL + 1);
+    assert_int_equal(oasis_tcp_accept_waiting(x->h.s, PORT), 2 * BL);
+    assert_int_equal(oasis_tcp_accept_resume(x->h.s, PORT), 0);
+    th_poll(&x->h);
+    assert_int_equal(x->a.n, 2 * BL);
+    for (int k2 = 0; k2 < 2 * BL; k2++)
+        assert_int_equal(x->a.ports[k2], P0 + 1 + k2);
+    fx_free(x);
+}
+
+/* A callback that pauses again leaves the rest waiting, still in order. */
+static void test_pause_from_callback(void **state)
+{
+    (void)state;
+    fx *x = fx_new(8, 1);
+    for (int i = 0; i < 6; i++)
+        connect_peer(x, i, NULL);
+    th_poll(&x->h);
+    x->a.pause_after = 2;
+    oasis_tcp_accept_resume(x->h.s, PORT);
+    th_poll(&x->h);
+    assert_int_equal(x->a.n, 2);
+    assert_int_equal(oasis_tcp_accept_waiting(x->h.s, PORT), 4);
+    x->a.pause_after = 0;
+    oasis_tcp_accept_resume(x->h.s, PORT);
+    th_poll(&x->h);
+    assert_int_equal(x->a.n, 6);
+    for (int i = 0; i < 6; i++)
+        assert_int_equal(x->a.ports[i], P0 + i);
+    fx_free(x);
+}
+
+/* A waiting flow that the peer resets leaves the queue; unlisten resets the
+ * ones still waiting. No memory is left behind. */
+static void test_reset_and_unlisten_while_waiting(void **state)
+{
+    (void)state;
+    fx *x = fx_new(8, 1);
+    uint32_t iss1 = 0;
+    for (int i = 0; i < 3; i++) {
+        uint32_t iss = syn(x, i);
+        if (i == 1)
+            iss1 = iss;
+        ack(x, i, iss, NULL);
+    }
+    th_poll(&x->h);
+    oasis_tcp_hdr rst = th_seg(P0 + 1, PORT, R, peer_isn(1) + 1, 0);
+    th_inject(&x->h, &rst);
+    th_poll(&x->h);
+    (void)iss1;
+    assert_int_equal(oasis_tcp_accept_waiting(x->h.s, PORT), 2);
+    th_clear(&x->h);
+    assert_int_equal(oasis_tcp_unlisten(x->h.s, PORT), 0);
+    th_poll(&x->h);
+    oasis_tcp_hdr r;
+    int rsts = 0;
+    while (th_pop(&x->h, &r))
+        rsts += (r.flags & R) != 0;
+    assert_int_equal(rsts, 2);
+    assert_int_equal(x->a.n, 0);
+    assert_int_equal(th_ctr(&x->h)->flows, 0);
+    fx_free(x);
+}
+
+/* Pause and resume on a port nobody listens on. */
+static void test_errors(void **state)
+{
+    (void)state;
+    fx *x = fx_new(0, 0);
+    assert_int_equal(oasis_tcp_accept_pause(x->h.s, PORT + 1), OASIS_ENOENT);
+    assert_int_equal(oasis_tcp_accept_resume(x->h.s, PORT + 1), OASIS_ENOENT);
+    assert_null(oasis_tcp_accept(x->h.s, PORT + 1));
+    assert_int_equal(oasis_tcp_accept_waiting(x->h.s, PORT + 1), 0);
+    /* Not paused: flows go to the callback, nothing waits. */
+    connect_peer(x, 0, NULL);
+    th_poll(&x->h);
+    assert_int_equal(x->a.n, 1);
+    assert_null(oasis_tcp_accept(x->h.s, PORT));
+    fx_free(x);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_paused_flows_wait_then_resume_in_order),
+        cmocka_unit_test(test_waiting_flow_keeps_data),
+        cmocka_unit_test(test_cookies_take_over_when_full),
+        cmocka_unit_test(test_pause_from_callback),
+        cmocka_unit_test(test_reset_and_unlisten_while_waiting),
+        cmocka_unit_test(test_errors),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
