@@ -35,7 +35,12 @@ typedef struct oasis_stack_config {
     uint32_t gateway;     /* 0: no default route */
     uint32_t mtu;         /* 0: take the link's MTU when the link is set */
     oasis_clock *clock;   /* required; borrowed, must outlive the stack */
-    uint64_t seed;        /* seeds the stack's PRNG (ISNs, IP ids, jitter) */
+    /* 0 (the default): the ISN key (RFC 6528), the SYN-cookie key (RFC 4987),
+     * the hash salts and the PRNG come from the OS (getrandom). Non-zero:
+     * all of them derive from this seed alone. INSECURE: anyone who knows
+     * or guesses the seed predicts ISNs and forges SYN cookies; only for
+     * tests and simulations that must replay bit for bit. */
+    uint64_t seed;
     oasis_alloc_fn alloc; /* NULL: libc */
     void *alloc_ud;
     uint8_t ttl;          /* default TTL of datagrams we send (64) */
@@ -64,7 +69,7 @@ typedef struct oasis_stack_config {
 void oasis_stack_config_init(oasis_stack_config *cfg);
 
 /* Creates a stack. Returns 0, OASIS_EINVAL (no clock, bad prefix, MTU under
- * 576...) or OASIS_ENOMEM. */
+ * 576...), OASIS_ENOMEM or OASIS_EIO (the OS gave no random bytes). */
 int oasis_stack_create(const oasis_stack_config *cfg, oasis_stack **out);
 
 /* Shuts the TCP layer down (pending requests complete with OASIS_ECANCELED)

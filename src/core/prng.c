@@ -16,6 +16,14 @@ void oasis_prng_seed(oasis_prng *r, uint64_t seed)
         r->s[i] = splitmix64(&seed);
 }
 
+void oasis_prng_seed_state(oasis_prng *r, const uint64_t state[4])
+{
+    for (int i = 0; i < 4; i++)
+        r->s[i] = state[i];
+    if (!(r->s[0] | r->s[1] | r->s[2] | r->s[3]))
+        r->s[0] = 1; /* the one state xoshiro cannot leave */
+}
+
 uint64_t oasis_prng_next(oasis_prng *r)
 {
     uint64_t *s = r->s;

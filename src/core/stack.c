@@ -12,7 +12,6 @@ void oasis_stack_config_init(oasis_stack_config *cfg)
     memset(cfg, 0, sizeof *cfg);
     cfg->prefix_len = 24;
     cfg->ttl = 64;
-    cfg->seed = 1;
     cfg->arp_cache_size = 256;
     cfg->arp_cache_ttl_ns = 60 * OASIS_NS_PER_SEC;
     cfg->arp_retries = 3;
@@ -95,7 +94,15 @@ int oasis_stack_create(const oasis_stack_config *cfg, oasis_stack **out)
     s->addr = cfg->addr;
     s->netmask = oasis_netmask(cfg->prefix_len);
     s->mtu = cfg->mtu ? cfg->mtu : 1500;
-    oasis_prng_seed(&s->prng, cfg->seed);
+    int serr = oasis_secrets_init(&s->secrets, cfg->seed);
+    if (serr) {
+        oasis_free(s, s);
+        return serr;
+    }
+    if (cfg->seed)
+        oasis_prng_seed(&s->prng, cfg->seed);
+    else
+        oasis_prng_seed_state(&s->prng, s->secrets.prng_seed);
 
     for (size_t i = 0; i < NLAYERS; i++) {
         int err = layers[i].init(s);

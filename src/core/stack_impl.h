@@ -8,6 +8,7 @@
 #include "arp/arp.h"
 #include "core/pbuf.h"
 #include "core/prng.h"
+#include "core/secrets.h"
 #include "core/timer.h"
 #include "icmp/icmp.h"
 #include "ip/ipv4.h"
@@ -29,6 +30,7 @@ struct oasis_stack {
     oasis_counters ctr;
     oasis_timer_heap timers;
     oasis_prng prng;
+    oasis_secrets secrets; /* keys: from the OS unless cfg.seed fixes them */
 
     oasis_arp arp;
     oasis_ipv4 ip;

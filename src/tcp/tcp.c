@@ -484,11 +484,8 @@ int oasis_tcp_init(oasis_stack *s)
         return OASIS_ENOMEM;
     }
     L->nbuckets = INITIAL_BUCKETS;
-    L->salt = oasis_prng_next(&s->prng);
-    for (int i = 0; i < 16; i += 8) {
-        uint64_t k = oasis_prng_next(&s->prng);
-        memcpy(L->isn_key + i, &k, 8);
-    }
+    L->salt = s->secrets.hash_salt;
+    memcpy(L->isn_key, s->secrets.isn_key, sizeof L->isn_key);
     L->next_port = (uint16_t)oasis_prng_below(&s->prng, EPHEMERAL_N);
     oasis_timer_init(&L->dispatch_timer, oasis_tcp_dispatch_fn);
     oasis_timer_init(&L->tw_timer, tw_timer_fn);

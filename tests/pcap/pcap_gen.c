@@ -87,6 +87,7 @@ static oasis_stack *mk(oasis_clock *clk, int n)
 {
     oasis_stack_config cfg;
     oasis_stack_config_init(&cfg);
+    cfg.seed = (uint64_t)n; /* fixed: the same capture every run */
     uint8_t mac[6] = {2, 0, 0, 0, 0, (uint8_t)n};
     memcpy(cfg.mac, mac, 6);
     cfg.addr = OASIS_IPV4(10, 0, 0, n);

