@@ -53,7 +53,6 @@ static void test_initial_window(void **state)
         nr()->init(&cc, cases[i].mss, 0);
         assert_int_equal(cc.cwnd, cases[i].iw);
         assert_int_equal(cc.ssthresh, UINT32_MAX);
-        assert_int_equal(cc.in_recovery, 0);
         assert_int_equal(cc.bytes_acked, 0);
         assert_int_equal(cc.priv[3], 0);
     }
@@ -145,17 +144,20 @@ static void test_fast_recovery_entry(void **state)
     oasis_cc_state cc;
     nr()->init(&cc, MSS, 0);
     cc.cwnd = 20000;
-    nr()->on_enter_recovery(&cc, 20000, 0x12345678u, 0);
+    nr()->on_enter_recovery(&cc, 20000, 0, 0);
     assert_int_equal(cc.ssthresh, 10000);
     assert_int_equal(cc.cwnd, 13000);
-    assert_int_equal(cc.recover, 0x12345678u);
-    assert_true(cc.in_recovery);
     /* Uses FlightSize, not cwnd; and never below 2 MSS. */
     nr()->init(&cc, MSS, 0);
     cc.cwnd = 50000;
-    nr()->on_enter_recovery(&cc, 3000, 1, 0);
+    nr()->on_enter_recovery(&cc, 3000, 0, 0);
     assert_int_equal(cc.ssthresh, 2000);
     assert_int_equal(cc.cwnd, 5000);
+    /* SACK recovery (RFC 6675 4.2): cwnd = ssthresh, PRR paces. */
+    nr()->init(&cc, MSS, 0);
+    nr()->on_enter_recovery(&cc, 20000, 1, 0);
+    assert_int_equal(cc.ssthresh, 10000);
+    assert_int_equal(cc.cwnd, 10000);
 }
 
 static void test_recovery_dupacks_and_partial_acks(void **state)
@@ -163,30 +165,26 @@ static void test_recovery_dupacks_and_partial_acks(void **state)
     (void)state;
     oasis_cc_state cc;
     nr()->init(&cc, MSS, 0);
-    nr()->on_enter_recovery(&cc, 20000, 50000, 0);
+    nr()->on_enter_recovery(&cc, 20000, 0, 0);
     assert_int_equal(cc.cwnd, 13000);
     nr()->on_dupack(&cc);
     nr()->on_dupack(&cc);
-    assert_int_equal(cc.cwnd, 15000);
-    /* on_ack is not for recovery: ignored. */
-    nr()->on_ack(&cc, 1000, 20000, 0, 0);
     assert_int_equal(cc.cwnd, 15000);
     /* Partial ACK of 3 MSS: deflate by 3000, add back 1 MSS. */
-    nr()->on_recovery_ack(&cc, 3000, 0, 17000, 0);
+    nr()->on_recovery_ack(&cc, 3000, 0, 0, 17000, 0);
     assert_int_equal(cc.cwnd, 13000);
-    assert_true(cc.in_recovery);
     /* Less than one MSS acked: no add-back. */
-    nr()->on_recovery_ack(&cc, 500, 0, 16500, 0);
+    nr()->on_recovery_ack(&cc, 500, 0, 0, 16500, 0);
     assert_int_equal(cc.cwnd, 12500);
     /* Acked more than cwnd: floor at 1 MSS. */
-    nr()->on_recovery_ack(&cc, 100000, 0, 1000, 0);
+    nr()->on_recovery_ack(&cc, 100000, 0, 0, 1000, 0);
     assert_int_equal(cc.cwnd, MSS); /* 0 + MSS add-back */
     cc.cwnd = 1500;
-    nr()->on_recovery_ack(&cc, 900, 0, 1000, 0);
+    nr()->on_recovery_ack(&cc, 900, 0, 0, 1000, 0);
     assert_int_equal(cc.cwnd, MSS);
-    /* Dupacks outside recovery change nothing. */
-    nr()->init(&cc, MSS, 0);
-    nr()->on_dupack(&cc);
+    /* SACK recovery: a partial ACK leaves cwnd to PRR. */
+    nr()->on_enter_recovery(&cc, 20000, 1, 0);
+    nr()->on_recovery_ack(&cc, 3000, 0, 1, 17000, 0);
     assert_int_equal(cc.cwnd, 10000);
 }
 
@@ -195,19 +193,22 @@ static void test_full_ack_exit(void **state)
     (void)state;
     oasis_cc_state cc;
     nr()->init(&cc, MSS, 0);
-    nr()->on_enter_recovery(&cc, 20000, 50000, 0);
+    nr()->on_enter_recovery(&cc, 20000, 0, 0);
     /* Little left in flight: no burst, cwnd = flight + MSS. */
-    nr()->on_recovery_ack(&cc, 8000, 1, 4000, 0);
+    nr()->on_recovery_ack(&cc, 8000, 1, 0, 4000, 0);
     assert_int_equal(cc.cwnd, 5000);
-    assert_false(cc.in_recovery);
     assert_int_equal(cc.bytes_acked, 0);
     /* Plenty in flight: ssthresh. */
-    nr()->on_enter_recovery(&cc, 20000, 90000, 0);
-    nr()->on_recovery_ack(&cc, 8000, 1, 30000, 0);
+    nr()->on_enter_recovery(&cc, 20000, 0, 0);
+    nr()->on_recovery_ack(&cc, 8000, 1, 0, 30000, 0);
+    assert_int_equal(cc.cwnd, cc.ssthresh);
+    /* After SACK recovery (RFC 6675, 6937): ssthresh whatever the flight. */
+    nr()->on_enter_recovery(&cc, 20000, 1, 0);
+    nr()->on_recovery_ack(&cc, 8000, 1, 1, 0, 0);
     assert_int_equal(cc.cwnd, cc.ssthresh);
     /* Nothing in flight: max(flight, MSS) + MSS. */
-    nr()->on_enter_recovery(&cc, 20000, 90000, 0);
-    nr()->on_recovery_ack(&cc, 8000, 1, 0, 0);
+    nr()->on_enter_recovery(&cc, 20000, 0, 0);
+    nr()->on_recovery_ack(&cc, 8000, 1, 0, 0, 0);
     assert_int_equal(cc.cwnd, 2 * MSS);
     /* Back to congestion avoidance (cwnd < ssthresh: slow start to it). */
     nr()->on_ack(&cc, 1000, 2000, 0, 0);
@@ -220,24 +221,23 @@ static void test_rto(void **state)
     oasis_cc_state cc;
     nr()->init(&cc, MSS, 0);
     cc.cwnd = 40000;
-    nr()->on_rto(&cc, 20000, 0);
+    nr()->on_rto(&cc, 20000, 0, 0);
     assert_int_equal(cc.cwnd, MSS);
     assert_int_equal(cc.ssthresh, 10000);
     /* The same segment times out again: ssthresh holds. */
-    nr()->on_rto(&cc, 4000, 0);
+    nr()->on_rto(&cc, 4000, 0, 0);
     assert_int_equal(cc.ssthresh, 10000);
     assert_int_equal(cc.cwnd, MSS);
     /* New data acked in between: the next timeout recomputes. */
     nr()->on_ack(&cc, 1000, 1000, 0, 0);
     assert_int_equal(cc.cwnd, 2 * MSS); /* slow start again */
-    nr()->on_rto(&cc, 4000, 0);
+    nr()->on_rto(&cc, 4000, 0, 0);
     assert_int_equal(cc.ssthresh, 2 * MSS);
     assert_int_equal(cc.cwnd, MSS);
     /* A timeout during recovery abandons it. */
     nr()->init(&cc, MSS, 0);
-    nr()->on_enter_recovery(&cc, 20000, 1, 0);
-    nr()->on_rto(&cc, 20000, 0);
-    assert_false(cc.in_recovery);
+    nr()->on_enter_recovery(&cc, 20000, 0, 0);
+    nr()->on_rto(&cc, 20000, 1, 0);
     assert_int_equal(cc.cwnd, MSS);
     assert_int_equal(cc.ssthresh, 10000);
 }
@@ -277,6 +277,7 @@ static void test_bounds(void **state)
     assert_int_equal(cc.cwnd, UINT32_MAX);
 
     uint32_t x = 99;
+    int rec = 0;
     nr()->init(&cc, MSS, 0);
     for (int i = 0; i < 100000; i++) {
         x = x * 1664525u + 1013904223u;
@@ -287,19 +288,23 @@ static void test_bounds(void **state)
             nr()->on_ack(&cc, a, fl, 0, 0);
             break;
         case 2:
-            if (!cc.in_recovery)
-                nr()->on_enter_recovery(&cc, fl, x, 0);
+            if (!rec)
+                nr()->on_enter_recovery(&cc, fl, (int)(x & 1), 0);
+            rec = 1;
             break;
         case 3:
             nr()->on_dupack(&cc);
             break;
         case 4:
         case 5:
-            if (cc.in_recovery)
-                nr()->on_recovery_ack(&cc, a, (x >> 3) & 1, fl, 0);
+            if (rec)
+                nr()->on_recovery_ack(&cc, a, (x >> 3) & 1, (int)(x & 1), fl, 0);
+            if ((x >> 3) & 1)
+                rec = 0;
             break;
         case 6:
-            nr()->on_rto(&cc, fl, 0);
+            nr()->on_rto(&cc, fl, rec, 0);
+            rec = 0;
             break;
         default:
             nr()->on_idle(&cc, a, 10000);

@@ -266,7 +266,7 @@ static void test_rack_reordering_not_resent(void **state)
         assert_false(r.payload_len && oasis_seq_lt(r.seq, sg(x, 2)));
     assert_int_equal(f->sb.rack.marked, 0);
     assert_int_equal(th_ctr(&x->h)->fast_retrans, 0);
-    assert_false(oasis_sack_recovering(f));
+    assert_false(oasis_recovery_fast(f));
     /* all acked: the records go */
     ack.ack = sg(x, 10);
     th_inject(&x->h, &ack);
@@ -298,7 +298,7 @@ static void test_rack_marks_loss_on_timer(void **state)
     assert_int_equal(f->sb.rack.marked, 1);
     assert_int_equal(th_ctr(&x->h)->fast_retrans, 1);
     assert_int_equal(th_ctr(&x->h)->timeouts, 0);
-    assert_true(oasis_sack_recovering(f));
+    assert_true(oasis_recovery_fast(f));
     /* segment 1 was SACKed, 2.. were sent after it: none is lost */
     while (th_pop(&x->h, &r))
         assert_false(r.payload_len && oasis_seq_lt(r.seq, sg(x, 10)));
@@ -328,7 +328,7 @@ static void test_rack_marks_loss_on_ack(void **state)
     ack.sack[0].right = sg(x, 6);
     th_inject(&x->h, &ack);
     assert_int_equal(f->sb.rack.marked, 5);
-    assert_true(oasis_sack_recovering(f));
+    assert_true(oasis_recovery_fast(f));
     assert_true(th_pop(&x->h, &r));
     assert_int_equal(r.seq, sg(x, 0));
     /* 6..9 were sent with 5: not lost, and no timer waits for them */

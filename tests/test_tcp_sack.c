@@ -108,15 +108,14 @@ static void test_sb_is_lost_and_pipe(void **state)
     sb_ten(&sb, two, 2);
     assert_false(oasis_sb_is_lost(&sb, 0, MSS)); /* 2 MSS above: not yet */
     /* 0 not lost, 1-2 SACKed, 3..9 outstanding: 8 segments in the pipe */
-    assert_int_equal(oasis_sb_pipe(&sb, 0, 10000, MSS), 8 * MSS);
+    assert_int_equal(oasis_sb_pipe(&sb, 0, 10000, 0, MSS), 8 * MSS);
     int three[] = {1, 2, 3};
     sb_ten(&sb, three, 3);
     assert_true(oasis_sb_is_lost(&sb, 0, MSS));
     assert_false(oasis_sb_is_lost(&sb, 4000, MSS));
-    assert_int_equal(oasis_sb_pipe(&sb, 0, 10000, MSS), 6 * MSS);
+    assert_int_equal(oasis_sb_pipe(&sb, 0, 10000, 0, MSS), 6 * MSS);
     /* once the lost segment is resent it is in the pipe again */
-    sb.high_rxt = 1000;
-    assert_int_equal(oasis_sb_pipe(&sb, 0, 10000, MSS), 7 * MSS);
+    assert_int_equal(oasis_sb_pipe(&sb, 0, 10000, 1000, MSS), 7 * MSS);
     /* three discontiguous SACKed ranges also mean lost */
     int spread[] = {2, 5, 8};
     sb_ten(&sb, spread, 3);
@@ -131,19 +130,15 @@ static void test_sb_next_seg(void **state)
     int s[] = {1, 3, 4, 5};
     sb_ten(&sb, s, 4);
     uint32_t seq, len;
-    sb.high_rxt = 0;
-    assert_true(oasis_sb_next_seg(&sb, 0, 10000, MSS, 0, &seq, &len));
+    assert_true(oasis_sb_next_seg(&sb, 0, 10000, 0, MSS, 0, &seq, &len));
     assert_int_equal(seq, 0);
     assert_int_equal(len, MSS);
-    sb.high_rxt = 1000;
-    assert_true(oasis_sb_next_seg(&sb, 0, 10000, MSS, 0, &seq, &len));
+    assert_true(oasis_sb_next_seg(&sb, 0, 10000, 1000, MSS, 0, &seq, &len));
     assert_int_equal(seq, 2000); /* 3 SACKed above segment 2 */
-    sb.high_rxt = 3000;
     /* nothing else is lost; rule 3 would only resend below the highest SACK */
-    assert_false(oasis_sb_next_seg(&sb, 0, 10000, MSS, 0, &seq, &len));
-    assert_false(oasis_sb_next_seg(&sb, 0, 10000, MSS, 1, &seq, &len));
-    sb.high_rxt = 1000;
-    assert_true(oasis_sb_next_seg(&sb, 0, 10000, 500, 0, &seq, &len));
+    assert_false(oasis_sb_next_seg(&sb, 0, 10000, 3000, MSS, 0, &seq, &len));
+    assert_false(oasis_sb_next_seg(&sb, 0, 10000, 3000, MSS, 1, &seq, &len));
+    assert_true(oasis_sb_next_seg(&sb, 0, 10000, 1000, 500, 0, &seq, &len));
     assert_int_equal(seq, 2000);
     assert_int_equal(len, 500);
 }
@@ -236,7 +231,7 @@ static void test_sack_recovery_resends_holes(void **state)
     assert_int_equal(r.seq, sg(x, 0));
     assert_int_equal(r.payload_len, MSS);
     assert_int_equal(th_ctr(&x->h)->fast_retrans, 1);
-    assert_true(oasis_sack_recovering(x->a.flow));
+    assert_true(oasis_recovery_fast(x->a.flow));
     /* more SACKs above the second hole: segment 4 becomes lost and goes
      * before any new data */
     oasis_sack_block two[2] = {{sg(x, 5), sg(x, 8)}, {sg(x, 1), sg(x, 4)}};
@@ -250,7 +245,7 @@ static void test_sack_recovery_resends_holes(void **state)
     assert_int_equal(x->a.flow->snd.len, 10 * MSS);
     /* cumulative ACK beyond RecoveryPoint ends recovery */
     ack_with(x, sg(x, 10), NULL, 0);
-    assert_false(oasis_sack_recovering(x->a.flow));
+    assert_false(oasis_recovery_fast(x->a.flow));
     assert_int_equal(x->a.flow->snd.len, 0);
     assert_true(x->a.flow->cc.cwnd <= x->a.flow->cc.ssthresh);
 }

@@ -389,13 +389,8 @@ int oasis_tcp_set_cc(oasis_flow *f, oasis_cc_algo algo)
         oasis_seq_gt(f->snd_max, f->iss + 1))
         return OASIS_EINVAL;
     f->ccops = ops;
-    if (oasis_tcp_synchronized(f)) {
-        /* Nothing sent yet: start the new algorithm from its initial
-         * window; the NewReno recovery guard stays. */
-        uint32_t recover = f->cc.recover;
+    if (oasis_tcp_synchronized(f)) /* nothing sent yet: its initial window */
         ops->init(&f->cc, oasis_tcp_eff_mss(f), oasis_now(f->s));
-        f->cc.recover = recover;
-    }
     return OASIS_OK;
 }
 

@@ -246,7 +246,7 @@ static void cubic_on_ack(oasis_cc_state *cc, uint32_t acked, uint32_t flight, ui
     int hystart = c.hs != HS_DONE && cc->ssthresh == UINT32_MAX;
     if (rtt_ns && !hystart)
         rtt_sample(&c, rtt_ns); /* HyStart++ samples per round, in slow_start() */
-    if (!cc->in_recovery && acked) {
+    if (acked) {
         if (cc->cwnd < cc->ssthresh) {
             slow_start(cc, &c, acked, flight, rtt_ns);
         } else {
@@ -275,56 +275,54 @@ static void loss_event(oasis_cc_state *cc, cubic *c)
     cc->bytes_acked = 0;
 }
 
-static void cubic_on_enter_recovery(oasis_cc_state *cc, uint32_t flight, uint32_t snd_nxt,
+static void cubic_on_enter_recovery(oasis_cc_state *cc, uint32_t flight, int sack,
                                     uint64_t now_ns)
 {
     cubic c = load(cc);
     loss_event(cc, &c);
-    cc->cwnd = sat_add(cc->ssthresh, 3 * cc->mss); /* the three dupacks left the network */
-    cc->in_recovery = 1;
-    cc->recover = snd_nxt;
+    /* RFC 5681: the three dupacks left the network; with SACK, PRR paces
+     * the sending instead (RFC 6675 4.2). */
+    cc->cwnd = sack ? cc->ssthresh : sat_add(cc->ssthresh, 3 * cc->mss);
     store(cc, &c);
 }
 
-static void cubic_on_recovery_ack(oasis_cc_state *cc, uint32_t acked, int full, uint32_t flight,
-                                  uint64_t now_ns)
+static void cubic_on_recovery_ack(oasis_cc_state *cc, uint32_t acked, int full, int sack,
+                                  uint32_t flight, uint64_t now_ns)
 {
     cubic c = load(cc);
     c.flags &= (uint8_t)~F_RTO_STREAK;
     store(cc, &c);
     if (full) {
-        /* RFC 6582 3.2 step 3, option 1: no burst beyond what is in flight. */
-        cc->cwnd = min_u32(cc->ssthresh, sat_add(max_u32(flight, cc->mss), cc->mss));
-        cc->in_recovery = 0;
+        /* RFC 6675 / 6937: cwnd = ssthresh; RFC 6582 3.2 step 3, option 1:
+         * no burst beyond what is in flight. */
+        cc->cwnd = sack ? cc->ssthresh
+                        : min_u32(cc->ssthresh, sat_add(max_u32(flight, cc->mss), cc->mss));
         return;
     }
+    if (sack)
+        return;
     uint32_t w = cc->cwnd > acked ? cc->cwnd - acked : 0;
     if (acked >= cc->mss)
         w = sat_add(w, cc->mss);
     cc->cwnd = max_u32(w, cc->mss);
 }
 
-static void cubic_on_dupack(oasis_cc_state *cc)
-{
-    if (cc->in_recovery)
-        cc->cwnd = sat_add(cc->cwnd, cc->mss);
-}
+static void cubic_on_dupack(oasis_cc_state *cc) { cc->cwnd = sat_add(cc->cwnd, cc->mss); }
 
 /* Timeout (RFC 9438 4.8): ssthresh as for a loss (kept on a repeated
  * timeout, RFC 5681 3.1), one segment, and the next congestion avoidance
  * starts a fresh curve at its own window. */
-static void cubic_on_rto(oasis_cc_state *cc, uint32_t flight, uint64_t now_ns)
+static void cubic_on_rto(oasis_cc_state *cc, uint32_t flight, int in_recovery, uint64_t now_ns)
 {
     cubic c = load(cc);
     /* A timeout inside fast recovery is the same congestion episode: the
      * window was already reduced for it. */
-    if (!(c.flags & F_RTO_STREAK) && !cc->in_recovery)
+    if (!(c.flags & F_RTO_STREAK) && !in_recovery)
         loss_event(cc, &c);
     c.hs = HS_DONE;
     c.flags |= F_RTO_STREAK | F_FRESH_CA;
     c.flags &= (uint8_t)~F_EPOCH;
     cc->cwnd = cc->mss;
-    cc->in_recovery = 0;
     store(cc, &c);
 }
 

@@ -1,7 +1,7 @@
 /* NewReno: RFC 5681 slow start, congestion avoidance and fast recovery, with
  * the RFC 6582 partial-ACK rules, RFC 3465 byte counting and the RFC 6928
- * initial window. The state machine decides when each event happens (dupack
- * counting, the `recover` check, retransmissions); this file only moves
+ * initial window. tcp_recovery.c decides when each event happens (dupack
+ * counting, the recovery point, retransmissions); this file only moves
  * cwnd and ssthresh. */
 #include "tcp/tcp_cc.h"
 
@@ -59,7 +59,7 @@ static void nr_on_ack(oasis_cc_state *cc, uint32_t acked, uint32_t flight, uint6
                       uint64_t now_ns)
 {
     RTO_STREAK(cc) = 0;
-    if (cc->in_recovery || acked == 0 || !cwnd_limited(cc, flight))
+    if (acked == 0 || !cwnd_limited(cc, flight))
         return;
     if (cc->cwnd < cc->ssthresh) {
         /* Slow start with ABC; what overshoots ssthresh is left for
@@ -81,27 +81,29 @@ static void nr_on_ack(oasis_cc_state *cc, uint32_t acked, uint32_t flight, uint6
     }
 }
 
-static void nr_on_enter_recovery(oasis_cc_state *cc, uint32_t flight, uint32_t snd_nxt,
-                                 uint64_t now_ns)
+static void nr_on_enter_recovery(oasis_cc_state *cc, uint32_t flight, int sack, uint64_t now_ns)
 {
     cc->ssthresh = loss_ssthresh(cc, flight);
-    cc->cwnd = sat_add(cc->ssthresh, 3 * cc->mss); /* the three dupacks left the network */
-    cc->in_recovery = 1;
-    cc->recover = snd_nxt;
+    /* RFC 5681: the three dupacks left the network; with SACK, pipe counts
+     * what left and PRR paces the sending instead (RFC 6675 4.2). */
+    cc->cwnd = sack ? cc->ssthresh : sat_add(cc->ssthresh, 3 * cc->mss);
     cc->bytes_acked = 0;
 }
 
-static void nr_on_recovery_ack(oasis_cc_state *cc, uint32_t acked, int full, uint32_t flight,
-                               uint64_t now_ns)
+static void nr_on_recovery_ack(oasis_cc_state *cc, uint32_t acked, int full, int sack,
+                               uint32_t flight, uint64_t now_ns)
 {
     RTO_STREAK(cc) = 0;
     if (full) {
-        /* RFC 6582 3.2 step 3, option 1: no burst beyond what is in flight. */
-        cc->cwnd = min_u32(cc->ssthresh, sat_add(max_u32(flight, cc->mss), cc->mss));
-        cc->in_recovery = 0;
+        /* RFC 6675 / 6937: PRR brought the flight down to ssthresh; RFC
+         * 6582 3.2 step 3, option 1: no burst beyond what is in flight. */
+        cc->cwnd = sack ? cc->ssthresh
+                        : min_u32(cc->ssthresh, sat_add(max_u32(flight, cc->mss), cc->mss));
         cc->bytes_acked = 0;
         return;
     }
+    if (sack)
+        return;
     /* Partial ACK: deflate by what was acked, add back one SMSS if at least
      * that much was acked, so about ssthresh stays in flight. */
     uint32_t c = cc->cwnd > acked ? cc->cwnd - acked : 0;
@@ -112,17 +114,15 @@ static void nr_on_recovery_ack(oasis_cc_state *cc, uint32_t acked, int full, uin
 
 static void nr_on_dupack(oasis_cc_state *cc)
 {
-    if (cc->in_recovery)
-        cc->cwnd = sat_add(cc->cwnd, cc->mss); /* one more segment left the network */
+    cc->cwnd = sat_add(cc->cwnd, cc->mss); /* one more segment left the network */
 }
 
-static void nr_on_rto(oasis_cc_state *cc, uint32_t flight, uint64_t now_ns)
+static void nr_on_rto(oasis_cc_state *cc, uint32_t flight, int in_recovery, uint64_t now_ns)
 {
     if (RTO_STREAK(cc) == 0)
         cc->ssthresh = loss_ssthresh(cc, flight);
     RTO_STREAK(cc)++;
     cc->cwnd = cc->mss; /* loss window: one segment */
-    cc->in_recovery = 0;
     cc->bytes_acked = 0;
 }
 

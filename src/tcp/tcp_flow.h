@@ -19,6 +19,7 @@
 #include "tcp/tcp_buf.h"
 #include "tcp/tcp_cc.h"
 #include "tcp/tcp_ofo.h"
+#include "tcp/tcp_recovery.h"
 #include "tcp/tcp_rtt.h"
 #include "tcp/tcp_sack.h"
 #include "tcp/tcp_wire.h"
@@ -91,7 +92,7 @@ struct oasis_flow {
     unsigned ts_ok : 1, sack_ok : 1, ws_ok : 1, nodelay : 1, rtt_timing : 1, has_ka : 1;
     unsigned estab_counted : 1, acc_queued : 1;
     uint8_t busy;                  /* callbacks of this flow running (defers free) */
-    uint8_t dupacks, sack_n;
+    uint8_t sack_n;
     uint16_t mss_send, mss_recv;   /* MSS from the peer's option / ours */
     uint16_t rcv_mss;              /* largest payload received (delayed ACK) */
     oasis_stack *s;
@@ -118,7 +119,8 @@ struct oasis_flow {
     oasis_cc_state cc;
     const oasis_cc_ops *ccops;
     oasis_sack_block sacks[OASIS_TCP_MAX_SACK]; /* last SACK blocks the peer sent */
-    oasis_sack_sb sb;              /* SACK scoreboard, recovery, D-SACK (tcp_sack.c) */
+    oasis_sack_sb sb;              /* SACK scoreboard, RACK, D-SACK (tcp_sack.c) */
+    oasis_recovery rec;            /* loss recovery (tcp_recovery.c) */
 
     oasis_keepalive ka;
     oasis_tcp_wq wq, ackq, doneq;  /* taking bytes / waiting for ACK / completed */
@@ -217,8 +219,10 @@ void oasis_tcp_send_rst_flow(oasis_flow *f);
 void oasis_tcp_send_challenge_ack(oasis_flow *f);
 /* Retransmits one segment from snd_una (fast retransmit, partial ACK). */
 void oasis_tcp_retransmit_head(oasis_flow *f);
-/* Resends len bytes of the send ring from seq (SACK recovery, TLP). */
-void oasis_tcp_xmit_data(oasis_flow *f, uint32_t seq, uint32_t len);
+/* Resends len bytes of the send ring from seq (SACK recovery, TLP), with
+ * our FIN if fin and they end where it sits; returns the data bytes that
+ * went out (option room may clip the segment, and then the FIN stays). */
+uint32_t oasis_tcp_xmit_data(oasis_flow *f, uint32_t seq, uint32_t len, int fin);
 /* RST in reply to h (RFC 9293 3.10.7.1). */
 void oasis_tcp_send_rst_reply(oasis_stack *s, uint32_t laddr, uint32_t raddr,
                               const oasis_tcp_hdr *h);

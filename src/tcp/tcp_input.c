@@ -1,6 +1,6 @@
 /* TCP input: RFC 9293 3.10.7 "segment arrives", one function per state or
  * per step, with RFC 5961 (blind RST/SYN/data injection), RFC 7323 (PAWS,
- * timestamps) and RFC 5681/6582 (dupacks, fast retransmit, NewReno). */
+ * timestamps); what ACKs mean for loss recovery is tcp_recovery.c's. */
 #include <string.h>
 
 #include "core/stack_impl.h"
@@ -55,7 +55,7 @@ static void establish(oasis_flow *f, const oasis_tcp_hdr *h, int syn_window)
     f->rtt.backoff = 0;
     f->rto_at = OASIS_TCP_NEVER;
     f->ccops->init(&f->cc, oasis_tcp_eff_mss(f), oasis_now(s));
-    f->cc.recover = f->iss;
+    oasis_recovery_init(f);
     oasis_tcp_set_state(f, OASIS_TCP_ESTABLISHED);
     if (f->passive)
         f->accept_pending = 1;
@@ -218,29 +218,11 @@ static uint64_t rtt_from_ack(oasis_flow *f, const oasis_tcp_hdr *h)
     return 0;
 }
 
-static void cc_new_ack(oasis_flow *f, const oasis_tcp_hdr *h, uint32_t acked, uint32_t flight,
-                       uint64_t rtt)
-{
-    uint64_t now = oasis_now(f->s);
-    if (oasis_sack_recovering(f))
-        return; /* RFC 6675 + PRR: oasis_sack_ack_done */
-    if (f->cc.in_recovery) {
-        int full = oasis_seq_ge(h->ack, f->cc.recover);
-        /* RFC 6582: the exit rule wants the flight after this ACK. */
-        f->ccops->on_recovery_ack(&f->cc, acked, full, f->snd_max - h->ack, now);
-        if (!full)
-            oasis_tcp_retransmit_head(f); /* RFC 6582: partial ACK */
-    } else {
-        f->ccops->on_ack(&f->cc, acked, flight, rtt, now);
-    }
-}
-
-static void new_ack(oasis_flow *f, const oasis_tcp_hdr *h)
+/* Returns the ACK's RTT sample (0: none) for congestion control. */
+static uint64_t new_ack(oasis_flow *f, const oasis_tcp_hdr *h)
 {
     oasis_stack *s = f->s;
-    uint32_t acked = h->ack - f->snd_una;
-    uint32_t flight = f->snd_max - f->snd_una;
-    uint32_t data = acked;
+    uint32_t data = h->ack - f->snd_una;
     if (f->fin_queued && oasis_seq_gt(h->ack, f->fin_seq))
         data--; /* our FIN */
     oasis_ring_consume(s, &f->snd, data);
@@ -253,45 +235,13 @@ static void new_ack(oasis_flow *f, const oasis_tcp_hdr *h)
         oasis_rtt_sample(&f->rtt, rtt - 1);
     f->retries = 0;
     f->rtt.backoff = 0;
-    f->dupacks = 0;
-    cc_new_ack(f, h, data, flight, rtt);
     if (f->snd_una == f->snd_max)
         f->rto_at = OASIS_TCP_NEVER;
     else
         oasis_tcp_arm_rto(f);
     complete_acked_writes(f);
     oasis_tcp_fill_sndbuf(f);
-}
-
-static void dup_ack(oasis_flow *f)
-{
-    oasis_stack *s = f->s;
-    if (f->sack_ok) {
-        if (f->dupacks < 255)
-            f->dupacks++; /* RFC 6675: oasis_sack_ack_done decides */
-        return;
-    }
-    if (f->cc.in_recovery) {
-        f->ccops->on_dupack(&f->cc);
-        return;
-    }
-    if (++f->dupacks != 3)
-        return;
-    /* RFC 6582 3.2 step 2: duplicates of data sent before the last
-     * recovery or timeout ended do not start another one. */
-    if (!oasis_seq_gt(f->snd_una, f->cc.recover))
-        return;
-    f->ccops->on_enter_recovery(&f->cc, f->snd_max - f->snd_una, f->snd_max, oasis_now(s));
-    s->ctr.tcp.fast_retrans++;
-    oasis_tcp_retransmit_head(f);
-    oasis_tcp_arm_rto(f);
-}
-
-static int is_dup_ack(const oasis_flow *f, const oasis_tcp_hdr *h)
-{
-    return h->ack == f->snd_una && f->snd_una != f->snd_max && h->payload_len == 0 &&
-           !(h->flags & (OASIS_TCP_SYN | OASIS_TCP_FIN)) &&
-           ((uint32_t)h->window << f->snd_wscale) == f->snd_wnd;
+    return rtt;
 }
 
 static void window_input(oasis_flow *f, const oasis_tcp_hdr *h)
@@ -331,12 +281,11 @@ static int ack_input(oasis_flow *f, const oasis_tcp_hdr *h)
         f->sack_n = h->sack_count;
         memcpy(f->sacks, h->sack, h->sack_count * sizeof h->sack[0]);
     }
-    uint32_t una = f->snd_una, sacked = oasis_sack_input(f, h);
+    oasis_recovery_ack_begin(f, h);
+    uint64_t rtt = 0;
     if (oasis_seq_gt(h->ack, f->snd_una))
-        new_ack(f, h);
-    else if (is_dup_ack(f, h))
-        dup_ack(f);
-    oasis_sack_ack_done(f, f->snd_una - una, sacked);
+        rtt = new_ack(f, h);
+    oasis_recovery_ack_end(f, h, rtt); /* dupacks, cc, fast recovery */
     window_input(f, h);
 
     switch (f->state) {

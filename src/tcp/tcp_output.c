@@ -253,11 +253,11 @@ void oasis_tcp_output(oasis_flow *f)
         uint64_t idle = oasis_now(f->s) - f->last_rx;
         f->ccops->on_idle(&f->cc, idle, oasis_rtt_rto(&f->rtt));
     }
-    oasis_sack_output(f); /* SACK recovery: holes first, PRR sets cwnd */
+    oasis_recovery_output(f); /* retransmissions first (tcp_recovery.c) */
     for (;;) {
         uint32_t avail = f->snd.len - sent_off(f);
         uint32_t inflight = f->snd_nxt - f->snd_una;
-        uint32_t wnd = min_u32(f->snd_wnd, f->cc.cwnd);
+        uint32_t wnd = min_u32(f->snd_wnd, oasis_recovery_cwnd(f));
         uint32_t usable = wnd > inflight ? wnd - inflight : 0;
         if (avail == 0) {
             if (fin_unsent(f))
@@ -283,13 +283,18 @@ void oasis_tcp_output(oasis_flow *f)
     oasis_tlp_arm(f);
 }
 
-/* Persist timer with an open window: send what fits, SWS rules aside. */
+/* Persist timer with an open window, or a tail loss probe: send what
+ * fits, SWS rules and cwnd aside; the FIN rides along when this is the
+ * last of the data. */
 void oasis_tcp_force_output(oasis_flow *f)
 {
     uint32_t avail = f->snd.len - sent_off(f);
     uint32_t len = min_u32(min_u32(avail, f->snd_wnd), oasis_tcp_eff_mss(f));
+    uint8_t flags = OASIS_TCP_ACK | OASIS_TCP_PSH;
+    if (len && len == avail && fin_unsent(f))
+        flags |= OASIS_TCP_FIN;
     if (len)
-        send_seg(f, len, OASIS_TCP_ACK | OASIS_TCP_PSH);
+        send_seg(f, len, flags);
 }
 
 void oasis_tcp_retransmit_head(oasis_flow *f)
@@ -307,10 +312,13 @@ void oasis_tcp_retransmit_head(oasis_flow *f)
     f->rtt_timing = 0; /* Karn */
 }
 
-void oasis_tcp_xmit_data(oasis_flow *f, uint32_t seq, uint32_t len)
+uint32_t oasis_tcp_xmit_data(oasis_flow *f, uint32_t seq, uint32_t len, int fin)
 {
-    xmit(f, seq, len, OASIS_TCP_ACK);
+    uint8_t flags = OASIS_TCP_ACK;
+    if (fin && f->fin_queued && oasis_seq_gt(f->snd_max, f->fin_seq) && seq + len == f->fin_seq)
+        flags |= OASIS_TCP_FIN;
     f->rtt_timing = 0; /* Karn */
+    return xmit(f, seq, len, flags);
 }
 
 void oasis_tcp_window_update(oasis_flow *f)

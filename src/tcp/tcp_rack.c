@@ -59,9 +59,11 @@ uint64_t oasis_tlp_pto(uint64_t srtt_ns, int have_sample, uint32_t flight, uint3
 static int tlp_allowed(const oasis_flow *f)
 {
     const oasis_rack *r = &f->sb.rack;
-    return f->sack_ok && !f->persist && !f->sb.active && !f->cc.in_recovery && !r->tlp_out &&
+    return f->sack_ok && !f->persist && !oasis_recovery_fast(f) && !r->tlp_out &&
            !f->retries && f->snd_una != f->snd_max && f->rto_at != OASIS_TCP_NEVER &&
-           (f->state == OASIS_TCP_ESTABLISHED || f->state == OASIS_TCP_CLOSE_WAIT);
+           (f->state == OASIS_TCP_ESTABLISHED || f->state == OASIS_TCP_CLOSE_WAIT ||
+            f->state == OASIS_TCP_FIN_WAIT_1 || f->state == OASIS_TCP_CLOSING ||
+            f->state == OASIS_TCP_LAST_ACK); /* our FIN may be the lost tail */
 }
 
 void oasis_tlp_arm(oasis_flow *f)
@@ -88,6 +90,10 @@ static uint32_t data_out(const oasis_flow *f)
     return n;
 }
 
+/* RFC 8985 7.3: new data if there is some and the peer's window takes
+ * it, else the last segment again; our FIN is part of the tail whenever it
+ * is queued behind the data (it rides with the new segment, or is resent
+ * with the last one, or alone when only the FIN is outstanding). */
 int oasis_tlp_fire(oasis_flow *f)
 {
     oasis_rack *r = &f->sb.rack;
@@ -99,13 +105,14 @@ int oasis_tlp_fire(oasis_flow *f)
     uint32_t mss = oasis_tcp_eff_mss(f), out = data_out(f);
     uint32_t avail = f->snd.len > out ? f->snd.len - out : 0;
     uint32_t room = f->snd_wnd > f->snd_max - f->snd_una ? f->snd_wnd - (f->snd_max - f->snd_una) : 0;
-    if (avail && room >= (avail < mss ? avail : mss) && !f->fin_queued) {
-        oasis_tcp_force_output(f); /* new data: one segment, cwnd aside (7.3) */
-    } else if (out) {
-        uint32_t len = out < mss ? out : mss; /* else the last segment again */
-        oasis_tcp_xmit_data(f, f->snd_una + out - len, len);
+    int fin_out = f->fin_queued && oasis_seq_gt(f->snd_max, f->fin_seq);
+    if (avail && room >= (avail < mss ? avail : mss)) {
+        oasis_tcp_force_output(f); /* new data: one segment, cwnd aside */
+    } else if (out || fin_out) {
+        uint32_t len = out < mss ? out : mss;
+        oasis_tcp_xmit_data(f, f->snd_una + out - len, len, 1);
     } else {
-        return 0; /* only our FIN is out: the RTO resends it */
+        return 0;
     }
     r->tlp_out = 1;
     r->tlp_high = f->snd_max;

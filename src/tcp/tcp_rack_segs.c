@@ -227,8 +227,7 @@ void oasis_rack_timeout(oasis_flow *f)
         return;
     if (!check(f, oasis_now(f->s)))
         return;
-    oasis_sack_ack_done(f, 0, 0); /* enters recovery if snd_una is now lost */
-    oasis_tcp_output(f);
+    oasis_recovery_losses(f); /* recovery may start; output */
 }
 
 void oasis_rack_on_rto(oasis_rack *r)

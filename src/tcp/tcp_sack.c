@@ -1,5 +1,5 @@
-/* SACK scoreboard and SACK-based loss recovery (RFC 6675) paced by PRR
- * (RFC 6937, PRR-SSRB); D-SACK generation (RFC 2883). See tcp_sack.h. */
+/* SACK scoreboard (RFC 6675 IsLost, SetPipe, NextSeg) and D-SACK
+ * generation (RFC 2883). See tcp_sack.h; recovery is tcp_recovery.c. */
 #include <string.h>
 
 #include "core/stack_impl.h"
@@ -8,7 +8,6 @@
 #include "tcp/tcp_seq.h"
 
 static uint32_t min_u32(uint32_t a, uint32_t b) { return a < b ? a : b; }
-static uint32_t max_u32(uint32_t a, uint32_t b) { return a > b ? a : b; }
 
 /* Bytes of [a.left, a.right) inside [l, r). */
 static uint32_t overlap(oasis_sack_block a, uint32_t l, uint32_t r)
@@ -19,11 +18,7 @@ static uint32_t overlap(oasis_sack_block a, uint32_t l, uint32_t r)
 
 /* ---- the scoreboard ------------------------------------------------------ */
 
-void oasis_sb_clear(oasis_sack_sb *sb)
-{
-    sb->n = 0;
-    sb->active = 0;
-}
+void oasis_sb_clear(oasis_sack_sb *sb) { sb->n = 0; }
 
 /* Merges [l, r) in; returns the bytes it added. When the list is full a
  * new range evicts the highest one (forgetting a SACK is always safe). */
@@ -100,11 +95,10 @@ int oasis_sb_is_sacked(const oasis_sack_sb *sb, uint32_t seq)
     return 0;
 }
 
-int oasis_sb_is_lost(const oasis_sack_sb *sb, uint32_t seq, uint32_t mss)
+/* RFC 6675 IsLost by SACKs alone. */
+static int dupthresh_lost(const oasis_sack_sb *sb, uint32_t seq, uint32_t mss)
 {
     uint32_t ranges = 0, bytes = 0;
-    if (sb->rack.lost_valid && oasis_seq_lt(seq, sb->rack.lost_below))
-        return 1; /* RACK (RFC 8985): sent long enough before a delivered segment */
     for (uint32_t k = 0; k < sb->n; k++) {
         if (oasis_seq_gt(sb->r[k].left, seq))
             ranges++;
@@ -112,6 +106,13 @@ int oasis_sb_is_lost(const oasis_sack_sb *sb, uint32_t seq, uint32_t mss)
     }
     return ranges >= OASIS_SACK_DUPTHRESH ||
            bytes > (uint32_t)(OASIS_SACK_DUPTHRESH - 1) * mss;
+}
+
+int oasis_sb_is_lost(const oasis_sack_sb *sb, uint32_t seq, uint32_t mss)
+{
+    if (sb->rack.lost_valid && oasis_seq_lt(seq, sb->rack.lost_below))
+        return 1; /* RACK (RFC 8985): sent long enough before a delivered segment */
+    return dupthresh_lost(sb, seq, mss);
 }
 
 uint32_t oasis_sb_sacked_bytes(const oasis_sack_sb *sb)
@@ -130,7 +131,21 @@ static void hole(const oasis_sack_sb *sb, uint32_t k, uint32_t una, uint32_t snd
     *end = k < sb->n ? sb->r[k].left : snd_max;
 }
 
-uint32_t oasis_sb_pipe(const oasis_sack_sb *sb, uint32_t una, uint32_t snd_max, uint32_t mss)
+/* End of the lost prefix of [s, e), a part of hole k: all of it when
+ * DupThresh SACKs lie above (only holes below a SACK block), else up to
+ * RACK's lost_below (any hole, the one above the last block included). */
+static uint32_t lost_end(const oasis_sack_sb *sb, uint32_t k, uint32_t s, uint32_t e,
+                         uint32_t mss)
+{
+    if (k < sb->n && dupthresh_lost(sb, s, mss))
+        return e;
+    if (sb->rack.lost_valid && oasis_seq_gt(sb->rack.lost_below, s))
+        return oasis_seq_min(e, sb->rack.lost_below);
+    return s;
+}
+
+uint32_t oasis_sb_pipe(const oasis_sack_sb *sb, uint32_t una, uint32_t snd_max, uint32_t high_rxt,
+                       uint32_t mss)
 {
     uint32_t pipe = 0;
     for (uint32_t k = 0; k <= sb->n; k++) {
@@ -141,60 +156,56 @@ uint32_t oasis_sb_pipe(const oasis_sack_sb *sb, uint32_t una, uint32_t snd_max, 
         oasis_sack_block h = {s, e};
         /* Lost bytes count only once retransmitted; the rest once, plus
          * once more if they were retransmitted too. */
-        if (k == sb->n || !oasis_sb_is_lost(sb, s, mss))
-            pipe += e - s;
-        pipe += overlap(h, una, sb->high_rxt);
+        pipe += e - lost_end(sb, k, s, e, mss);
+        pipe += overlap(h, una, high_rxt);
     }
     return pipe;
 }
 
-int oasis_sb_next_seg(const oasis_sack_sb *sb, uint32_t una, uint32_t snd_max, uint32_t mss,
-                      int rule3, uint32_t *seq, uint32_t *len)
+int oasis_sb_next_seg(const oasis_sack_sb *sb, uint32_t una, uint32_t snd_max, uint32_t high_rxt,
+                      uint32_t mss, int rule3, uint32_t *seq, uint32_t *len)
 {
-    for (uint32_t k = 0; k < sb->n; k++) {
-        uint32_t s, e;
-        hole(sb, k, una, snd_max, &s, &e);
-        if (oasis_seq_gt(sb->high_rxt, s))
-            s = sb->high_rxt;
-        if (!oasis_seq_lt(s, e))
-            continue;
-        if (rule3 || oasis_sb_is_lost(sb, s, mss)) {
-            *seq = s;
-            *len = min_u32(e - s, mss);
-            return 1;
+    /* Rule 1 over every hole first, then rule 3 (rule 2, new data, is the
+     * caller's: it comes between them). */
+    for (int rule = 1; rule <= 3; rule += 2) {
+        if (rule == 3 && !rule3)
+            break;
+        for (uint32_t k = 0; k <= sb->n; k++) {
+            uint32_t s, e;
+            hole(sb, k, una, snd_max, &s, &e);
+            if (oasis_seq_gt(high_rxt, s))
+                s = high_rxt;
+            if (!oasis_seq_lt(s, e))
+                continue;
+            uint32_t end = rule == 1 ? lost_end(sb, k, s, e, mss) : (k < sb->n ? e : s);
+            if (oasis_seq_lt(s, end)) {
+                *seq = s;
+                *len = min_u32(end - s, mss);
+                return 1;
+            }
         }
     }
     return 0;
 }
 
-/* ---- PRR ------------------------------------------------------------------ */
-
-uint32_t oasis_prr_sndcnt(uint32_t prr_delivered, uint32_t prr_out, uint32_t recover_fs,
-                          uint32_t ssthresh, uint32_t pipe, uint32_t delivered, uint32_t mss)
+int oasis_sb_rescue(const oasis_sack_sb *sb, uint32_t una, uint32_t data_end, uint32_t mss,
+                    uint32_t *seq, uint32_t *len)
 {
-    if (pipe > ssthresh) {
-        /* Proportional: spread the reduction over one round trip. */
-        uint64_t fs = recover_fs ? recover_fs : 1;
-        uint64_t t = ((uint64_t)prr_delivered * ssthresh + fs - 1) / fs;
-        return t > prr_out ? (uint32_t)(t - prr_out) : 0;
+    for (uint32_t k = sb->n + 1; k-- > 0;) {
+        uint32_t s, e;
+        hole(sb, k, una, data_end, &s, &e);
+        if (oasis_seq_gt(e, data_end))
+            e = data_end;
+        if (!oasis_seq_lt(s, e))
+            continue;
+        *len = min_u32(e - s, mss);
+        *seq = e - *len;
+        return 1;
     }
-    /* Slow-start reduction bound: grow back to ssthresh, at most one MSS
-     * more than what was delivered. */
-    uint32_t limit = max_u32(prr_delivered > prr_out ? prr_delivered - prr_out : 0, delivered);
-    return min_u32(ssthresh - pipe, limit + mss);
+    return 0;
 }
 
-/* ---- recovery on the flow -------------------------------------------------- */
-
-static uint32_t prr_out(const oasis_flow *f)
-{
-    return f->sb.rtx_bytes + (f->snd_max - f->sb.max_at_entry);
-}
-
-static uint32_t pipe_of(const oasis_flow *f)
-{
-    return oasis_sb_pipe(&f->sb, f->snd_una, f->snd_max, oasis_tcp_eff_mss(f));
-}
+/* ---- on the flow ----------------------------------------------------------- */
 
 /* RACK's inputs from an ACK: an RTT sample for min_rtt (the timestamp
  * echo, else the smoothed RTT) and D-SACKs widening the reordering window. */
@@ -213,126 +224,22 @@ static void rack_input(oasis_flow *f, const oasis_tcp_hdr *h, uint32_t una)
         oasis_rack_dsack(r, f->snd_una, f->snd_max);
 }
 
-uint32_t oasis_sack_input(oasis_flow *f, const oasis_tcp_hdr *h)
+void oasis_sack_input(oasis_flow *f, const oasis_tcp_hdr *h)
 {
     if (!f->sack_ok)
-        return 0;
+        return;
     uint32_t una = f->snd_una;
     if (oasis_seq_gt(h->ack, una) && oasis_seq_le(h->ack, f->snd_max))
         una = h->ack;
     rack_input(f, h, una);
-    uint32_t added = oasis_sb_update(&f->sb, una, f->snd_max, h->sack, h->sack_count);
+    oasis_sb_update(&f->sb, una, f->snd_max, h->sack, h->sack_count);
     oasis_rack_ack(f, h, una); /* RACK losses, before recovery is decided */
-    return added;
-}
-
-static void prr_step(oasis_flow *f, uint32_t delivered)
-{
-    oasis_sack_sb *sb = &f->sb;
-    uint32_t mss = oasis_tcp_eff_mss(f);
-    sb->prr_delivered += delivered;
-    uint32_t out = prr_out(f);
-    uint32_t snd = oasis_prr_sndcnt(sb->prr_delivered, out, sb->recover_fs, f->cc.ssthresh,
-                                    pipe_of(f), delivered, mss);
-    if (sb->rtx_bytes == 0 && snd < mss)
-        snd = mss; /* the fast retransmit goes out whatever PRR says */
-    sb->sndcnt = snd;
-    sb->out_at_ack = out;
-}
-
-static void enter_recovery(oasis_flow *f)
-{
-    oasis_sack_sb *sb = &f->sb;
-    sb->active = 1;
-    sb->recovery_point = f->snd_max;
-    sb->high_rxt = f->snd_una;
-    sb->prr_delivered = 0;
-    sb->rtx_bytes = 0;
-    sb->recover_fs = f->snd_max - f->snd_una;
-    sb->max_at_entry = f->snd_max;
-    f->ccops->on_enter_recovery(&f->cc, f->snd_max - f->snd_una, f->snd_max, oasis_now(f->s));
-    f->s->ctr.tcp.fast_retrans++;
-}
-
-void oasis_sack_ack_done(oasis_flow *f, uint32_t acked, uint32_t sacked)
-{
-    oasis_sack_sb *sb = &f->sb;
-    if (!f->sack_ok)
-        return;
-    if (acked)
-        oasis_tlp_reset(f);
-    if (sb->active) {
-        if (oasis_seq_ge(f->snd_una, sb->recovery_point)) {
-            sb->active = 0;
-            oasis_rack_recovery_done(&sb->rack);
-            f->ccops->on_recovery_ack(&f->cc, acked, 1, f->snd_max - f->snd_una,
-                                      oasis_now(f->s));
-            return;
-        }
-        if (oasis_seq_lt(sb->high_rxt, f->snd_una))
-            sb->high_rxt = f->snd_una;
-        prr_step(f, acked + sacked);
-        return;
-    }
-    if (f->snd_una == f->snd_max || oasis_seq_lt(f->snd_una, f->cc.recover))
-        return; /* RFC 6675 5.1: not before the last recovery point is acked */
-    if (f->dupacks < OASIS_SACK_DUPTHRESH &&
-        !oasis_sb_is_lost(sb, f->snd_una, oasis_tcp_eff_mss(f)))
-        return;
-    enter_recovery(f);
-    prr_step(f, acked + sacked);
-}
-
-int oasis_sack_recovering(const oasis_flow *f) { return f->sack_ok && f->sb.active; }
-
-/* Data bytes in the send ring from seq on (the FIN is never resent here). */
-static uint32_t ring_left(const oasis_flow *f, uint32_t seq)
-{
-    uint32_t off = seq - f->snd_una;
-    return off < f->snd.len ? f->snd.len - off : 0;
-}
-
-static uint32_t budget(const oasis_flow *f)
-{
-    uint32_t used = prr_out(f) - f->sb.out_at_ack;
-    return f->sb.sndcnt > used ? f->sb.sndcnt - used : 0;
-}
-
-void oasis_sack_output(oasis_flow *f)
-{
-    oasis_sack_sb *sb = &f->sb;
-    if (!oasis_sack_recovering(f))
-        return;
-    uint32_t mss = oasis_tcp_eff_mss(f);
-    for (;;) {
-        uint32_t seq, len;
-        if (sb->rtx_bytes == 0 && !oasis_sb_is_sacked(sb, f->snd_una)) {
-            /* RFC 6675 step 4.3: the first segment goes first. */
-            seq = f->snd_una;
-            len = min_u32(mss, sb->n ? sb->r[0].left - seq : f->snd_max - seq);
-        } else {
-            int no_new = ring_left(f, f->snd_max) == 0 ||
-                         f->snd_max - f->snd_una >= f->snd_wnd;
-            if (!oasis_sb_next_seg(sb, f->snd_una, f->snd_max, mss, no_new, &seq, &len))
-                break;
-        }
-        len = min_u32(len, ring_left(f, seq));
-        if (len == 0 || len > budget(f))
-            break;
-        oasis_tcp_xmit_data(f, seq, len);
-        sb->high_rxt = seq + len;
-        sb->rtx_bytes += len;
-    }
-    /* The send loop counts snd_nxt - snd_una against cwnd; what PRR still
-     * allows for new data is expressed that way. */
-    f->cc.cwnd = (f->snd_nxt - f->snd_una) + budget(f);
 }
 
 void oasis_sack_on_rto(oasis_flow *f)
 {
     /* RFC 2018 / 6675 5.1: the receiver may have reneged; go back to
-     * snd_una without trusting the scoreboard. cc.recover = snd_max
-     * (set by the caller) keeps a new recovery out until it is acked. */
+     * snd_una without trusting the scoreboard. */
     oasis_sb_clear(&f->sb);
     oasis_rack_on_rto(&f->sb.rack);
     f->sb.rack.pto_armed = 0;

@@ -1,12 +1,15 @@
-/* SACK on the send side (RFC 6675 scoreboard, loss recovery with PRR,
- * RFC 6937) and D-SACK on the receive side (RFC 2883).
+/* SACK on the send side (the RFC 6675 scoreboard: IsLost, SetPipe,
+ * NextSeg) and D-SACK on the receive side (RFC 2883). What recovery does
+ * with the scoreboard is decided in tcp_recovery.c.
  *
  * The scoreboard is a small, fixed, sorted list of disjoint SACKed ranges
  * inside (snd_una, snd_max]. It is advisory only: send-buffer bytes are freed
  * by the cumulative ACK alone, so a receiver that reneges (stops reporting a
  * range) costs at most a retransmission timeout, never data. Lost/pipe are
- * computed per hole (the gap before a SACKed range): every byte of a hole
- * has the same SACKed bytes above it, so IsLost is constant over a hole. */
+ * computed per hole (the gap before a SACKed range, or above the last one):
+ * every byte of a hole has the same SACKed bytes above it, so RFC 6675's
+ * IsLost is constant over a hole; RACK (RFC 8985) adds a lost prefix
+ * (every unSACKed byte below rack.lost_below), which may end inside one. */
 #ifndef OASIS_TCP_SACK_H
 #define OASIS_TCP_SACK_H
 
@@ -22,15 +25,6 @@
 typedef struct oasis_sack_sb {
     oasis_sack_block r[OASIS_SACK_SB_MAX]; /* sorted, disjoint, non-adjacent */
     uint32_t n;
-    uint32_t high_rxt;       /* HighRxt: highest byte retransmitted in recovery, +1 */
-    uint32_t recovery_point; /* RecoveryPoint (HighData when recovery began) */
-    /* PRR (RFC 6937) */
-    uint32_t prr_delivered, prr_out, recover_fs;
-    uint32_t rtx_bytes;      /* retransmitted in this recovery (part of prr_out) */
-    uint32_t max_at_entry;   /* snd_max when recovery began (new data = growth) */
-    uint32_t sndcnt;         /* PRR allowance granted by the last ACK */
-    uint32_t out_at_ack;     /* prr_out when it was granted */
-    uint8_t active;          /* SACK recovery in progress */
     /* D-SACK to report in the next segment we send (RFC 2883) */
     uint8_t dsack_pending;
     oasis_sack_block dsack;
@@ -50,32 +44,27 @@ int oasis_sb_is_sacked(const oasis_sack_sb *sb, uint32_t seq);
 /* RFC 6675 IsLost: DupThresh SACKed ranges, or more than
  * (DupThresh-1)*mss SACKed bytes, above seq. */
 int oasis_sb_is_lost(const oasis_sack_sb *sb, uint32_t seq, uint32_t mss);
-/* RFC 6675 SetPipe over [una, snd_max). */
-uint32_t oasis_sb_pipe(const oasis_sack_sb *sb, uint32_t una, uint32_t snd_max, uint32_t mss);
-/* RFC 6675 NextSeg rules 1 (lost hole) and, if rule3, 3 (any hole below
- * the highest SACKed byte), limited to bytes above HighRxt: sets *seq and
- * *len (<= mss) and returns 1, or 0 when there is nothing to resend. */
-int oasis_sb_next_seg(const oasis_sack_sb *sb, uint32_t una, uint32_t snd_max, uint32_t mss,
-                      int rule3, uint32_t *seq, uint32_t *len);
+/* RFC 6675 SetPipe over [una, snd_max): unSACKed bytes not deemed lost,
+ * plus those retransmitted (below high_rxt) once more. */
+uint32_t oasis_sb_pipe(const oasis_sack_sb *sb, uint32_t una, uint32_t snd_max, uint32_t high_rxt,
+                       uint32_t mss);
+/* RFC 6675 NextSeg rule 1 (the first lost byte above high_rxt; with RACK
+ * that may lie above the highest SACK block too) and, if rule3, rule 3
+ * (the first unSACKed byte above high_rxt below the highest SACKed byte):
+ * sets *seq and *len (<= mss, within the hole) and returns 1, or 0. */
+int oasis_sb_next_seg(const oasis_sack_sb *sb, uint32_t una, uint32_t snd_max, uint32_t high_rxt,
+                      uint32_t mss, int rule3, uint32_t *seq, uint32_t *len);
+/* RFC 6675 NextSeg rule 4 (rescue): the segment of up to mss bytes that
+ * ends at the highest unSACKed byte below data_end; 0 if all is SACKed. */
+int oasis_sb_rescue(const oasis_sack_sb *sb, uint32_t una, uint32_t data_end, uint32_t mss,
+                    uint32_t *seq, uint32_t *len);
 uint32_t oasis_sb_sacked_bytes(const oasis_sack_sb *sb);
 
-/* RFC 6937 PRR-SSRB: bytes that may be sent on this ACK. */
-uint32_t oasis_prr_sndcnt(uint32_t prr_delivered, uint32_t prr_out, uint32_t recover_fs,
-                          uint32_t ssthresh, uint32_t pipe, uint32_t delivered, uint32_t mss);
-
-/* ---- hooks called by tcp_input.c / tcp_output.c / tcp_timer.c ---- */
-/* Scoreboard update from an ACK segment (before the cumulative ACK is
- * applied); returns newly SACKed bytes (0 without SACK). */
-uint32_t oasis_sack_input(oasis_flow *f, const oasis_tcp_hdr *h);
-/* After the ACK was applied (acked: bytes the cumulative ACK advanced):
- * enters, drives (PRR) or ends SACK recovery. */
-void oasis_sack_ack_done(oasis_flow *f, uint32_t acked, uint32_t sacked);
-/* 1 if SACK recovery owns the ACK (NewReno rules must stand aside). */
-int oasis_sack_recovering(const oasis_flow *f);
-/* Bytes the send loop should count in flight (pipe in recovery). */
-uint32_t oasis_sack_inflight(const oasis_flow *f);
-/* In recovery: retransmits holes while cwnd - pipe allows. */
-void oasis_sack_output(oasis_flow *f);
+/* ---- hooks on the flow ---- */
+/* Scoreboard and RACK update from an ACK segment (before the cumulative
+ * ACK is applied; no-op without SACK). */
+void oasis_sack_input(oasis_flow *f, const oasis_tcp_hdr *h);
+/* Timeout: the receiver may have reneged; forget SACKs and RACK marks. */
 void oasis_sack_on_rto(oasis_flow *f);
 /* Receive side: a duplicate [left, right) arrived (D-SACK). */
 void oasis_sack_note_dup(oasis_flow *f, uint32_t left, uint32_t right);

@@ -101,13 +101,10 @@ static void data_timeout(oasis_flow *f)
     }
     f->retries++;
     s->ctr.tcp.timeouts++;
-    f->ccops->on_rto(&f->cc, f->snd_max - f->snd_una, oasis_now(s));
-    f->cc.recover = f->snd_max; /* RFC 6582: no fast retransmit for older dupacks */
-    oasis_sack_on_rto(f);
+    oasis_recovery_on_rto(f); /* cwnd, RTO recovery, SACK and RACK marks */
     oasis_rtt_backoff(&f->rtt);
     f->snd_nxt = f->snd_una;
     f->rtt_timing = 0;
-    f->dupacks = 0;
     oasis_tcp_output(f);
     oasis_tcp_arm_rto(f);
 }

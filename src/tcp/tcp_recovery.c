@@ -1,0 +1,389 @@
+/* Loss recovery: every decision between noticing a loss and having it
+ * repaired, in one place. See tcp_recovery.h for who calls what.
+ *
+ * RFC clauses implemented here:
+ * - RFC 5681 3.2 / RFC 6582 (no SACK): the third duplicate ACK starts fast
+ *   retransmit and NewReno fast recovery (cwnd inflation per dupack, a
+ *   partial ACK retransmits the next segment and deflates, a full ACK ends
+ *   it); recovery starts only when snd_una covers the last recovery point.
+ * - RFC 3042 (RFC 5681 3.2 step 1): limited transmit. The first and second
+ *   duplicate ACKs each let one segment of new data go out, FlightSize at
+ *   most cwnd + 2*SMSS; cwnd itself does not change and that data is left
+ *   out of the ssthresh computation. With SACK, only a dupack that brings
+ *   new SACK information counts.
+ * - RFC 6675 (SACK): recovery starts on DupThresh dupacks or when IsLost
+ *   (snd_una) holds (RACK losses count, RFC 8985); RecoveryPoint = HighData;
+ *   step 4.3 sends the first segment first; then NextSeg: rule 1 lost
+ *   holes, rule 2 new data (the send loop), rule 3 other holes below the
+ *   highest SACK, rule 4 one rescue retransmission per recovery of the
+ *   highest unSACKed segment (RescueRxt; HighRxt does not move). A
+ *   cumulative ACK of RecoveryPoint ends recovery with cwnd = ssthresh.
+ * - RFC 6937 PRR-SSRB paces every byte sent during SACK recovery:
+ *   DeliveredData = (change in snd.una) + (change in SACKed bytes), the
+ *   latter signed; prr_out counts retransmissions and new data alike.
+ * - RFC 8985: RACK marks (tcp_rack_segs.c) feed IsLost and NextSeg; its
+ *   reorder timer can start recovery without an ACK (oasis_recovery_losses).
+ * - RFC 6298 5.4-5.7 / RFC 5681 3.1: a timeout abandons fast recovery and
+ *   enters RTO recovery until all data sent before it is acknowledged.
+ *
+ * Invariants:
+ * - rec.state is the only recovery flag. Fast recovery (NEWRENO, SACK) is
+ *   entered only from OPEN; RTO is entered from any state; everything goes
+ *   back to OPEN when snd_una reaches rec.recover.
+ * - cwnd and ssthresh change only through f->ccops (tcp_cc.h). During SACK
+ *   recovery the send loop does not look at cwnd: it gets snd_nxt - snd_una
+ *   plus PRR's remaining budget from oasis_recovery_cwnd.
+ * - high_rxt only advances by bytes that xmit really put on the wire. */
+#include "tcp/tcp_recovery.h"
+
+#include "core/stack_impl.h"
+#include "tcp/tcp_flow.h"
+#include "tcp/tcp_seq.h"
+
+static uint32_t min_u32(uint32_t a, uint32_t b) { return a < b ? a : b; }
+static uint32_t max_u32(uint32_t a, uint32_t b) { return a > b ? a : b; }
+
+#define DUPTHRESH OASIS_SACK_DUPTHRESH
+
+void oasis_recovery_init(oasis_flow *f)
+{
+    oasis_recovery *rc = &f->rec;
+    rc->state = OASIS_REC_OPEN;
+    rc->dupacks = 0;
+    rc->lt_segs = 0;
+    rc->recover = f->snd_una;
+}
+
+int oasis_recovery_fast(const oasis_flow *f)
+{
+    return f->rec.state == OASIS_REC_NEWRENO || f->rec.state == OASIS_REC_SACK;
+}
+
+int oasis_recovery_any(const oasis_flow *f) { return f->rec.state != OASIS_REC_OPEN; }
+
+/* ---- PRR (RFC 6937) --------------------------------------------------------- */
+
+uint32_t oasis_prr_sndcnt(uint32_t prr_delivered, uint32_t prr_out, uint32_t recover_fs,
+                          uint32_t ssthresh, uint32_t pipe, uint32_t delivered, uint32_t mss)
+{
+    if (pipe > ssthresh) {
+        /* Proportional: spread the reduction over one round trip. */
+        uint64_t fs = recover_fs ? recover_fs : 1;
+        uint64_t t = ((uint64_t)prr_delivered * ssthresh + fs - 1) / fs;
+        return t > prr_out ? (uint32_t)(t - prr_out) : 0;
+    }
+    /* Slow-start reduction bound: grow back to ssthresh, at most one MSS
+     * more than what was delivered. */
+    uint32_t limit = max_u32(prr_delivered > prr_out ? prr_delivered - prr_out : 0, delivered);
+    return min_u32(ssthresh - pipe, limit + mss);
+}
+
+static uint32_t prr_out(const oasis_flow *f)
+{
+    return f->rec.rtx_bytes + (f->snd_max - f->rec.max_at_entry);
+}
+
+static uint32_t pipe_of(const oasis_flow *f)
+{
+    return oasis_sb_pipe(&f->sb, f->snd_una, f->snd_max, f->rec.high_rxt, oasis_tcp_eff_mss(f));
+}
+
+/* What PRR still allows since the last ACK. */
+static uint32_t budget(const oasis_flow *f)
+{
+    uint32_t used = prr_out(f) - f->rec.out_at_ack;
+    return f->rec.sndcnt > used ? f->rec.sndcnt - used : 0;
+}
+
+static void prr_step(oasis_flow *f, uint32_t delivered)
+{
+    oasis_recovery *rc = &f->rec;
+    uint32_t mss = oasis_tcp_eff_mss(f);
+    rc->prr_delivered += delivered;
+    uint32_t out = prr_out(f);
+    uint32_t snd = oasis_prr_sndcnt(rc->prr_delivered, out, rc->recover_fs, f->cc.ssthresh,
+                                    pipe_of(f), delivered, mss);
+    if (rc->rtx_bytes == 0 && snd < mss)
+        snd = mss; /* the fast retransmit goes out whatever PRR says */
+    rc->sndcnt = snd;
+    rc->out_at_ack = out;
+}
+
+/* ---- entering and leaving ------------------------------------------------------ */
+
+/* FlightSize for ssthresh: what limited transmit sent is left out (RFC
+ * 5681 3.2 step 2). */
+static uint32_t loss_flight(const oasis_flow *f)
+{
+    const oasis_recovery *rc = &f->rec;
+    if (rc->lt_segs && oasis_seq_gt(rc->lt_start, f->snd_una) &&
+        oasis_seq_lt(rc->lt_start, f->snd_max))
+        return rc->lt_start - f->snd_una;
+    return f->snd_max - f->snd_una;
+}
+
+static void enter(oasis_flow *f, oasis_rec_state st)
+{
+    oasis_recovery *rc = &f->rec;
+    int sack = st == OASIS_REC_SACK;
+    f->ccops->on_enter_recovery(&f->cc, loss_flight(f), sack, oasis_now(f->s));
+    rc->state = (uint8_t)st;
+    rc->recover = f->snd_max;
+    rc->high_rxt = f->snd_una;
+    rc->rescue_used = 0;
+    rc->lt_segs = 0;
+    rc->prr_delivered = 0;
+    rc->rtx_bytes = 0;
+    rc->recover_fs = f->snd_max - f->snd_una;
+    rc->max_at_entry = f->snd_max;
+    rc->sndcnt = 0;
+    rc->out_at_ack = 0;
+    f->s->ctr.tcp.fast_retrans++;
+}
+
+static void leave(oasis_flow *f, uint32_t data_acked)
+{
+    oasis_recovery *rc = &f->rec;
+    if (oasis_recovery_fast(f)) {
+        f->ccops->on_recovery_ack(&f->cc, data_acked, 1, rc->state == OASIS_REC_SACK,
+                                  f->snd_max - f->snd_una, oasis_now(f->s));
+        oasis_rack_recovery_done(&f->sb.rack);
+    }
+    rc->state = OASIS_REC_OPEN;
+}
+
+/* RFC 6675 5 / RFC 8985: should SACK recovery start now? */
+static int sack_should_enter(const oasis_flow *f)
+{
+    if (f->rec.state != OASIS_REC_OPEN || f->snd_una == f->snd_max)
+        return 0;
+    return f->rec.dupacks >= DUPTHRESH ||
+           oasis_sb_is_lost(&f->sb, f->snd_una, oasis_tcp_eff_mss(f));
+}
+
+/* ---- ACKs ------------------------------------------------------------------------ */
+
+void oasis_recovery_ack_begin(oasis_flow *f, const oasis_tcp_hdr *h)
+{
+    oasis_recovery *rc = &f->rec;
+    rc->ack_una = f->snd_una;
+    rc->ack_flight = f->snd_max - f->snd_una;
+    rc->ack_sacked = oasis_sb_sacked_bytes(&f->sb);
+    oasis_sack_input(f, h);
+}
+
+/* RFC 5681's duplicate ACK (section 2), judged before the window update. */
+static int is_dup_ack(const oasis_flow *f, const oasis_tcp_hdr *h)
+{
+    return h->ack == f->snd_una && f->snd_una != f->snd_max && h->payload_len == 0 &&
+           !(h->flags & (OASIS_TCP_SYN | OASIS_TCP_FIN)) &&
+           ((uint32_t)h->window << f->snd_wscale) == f->snd_wnd;
+}
+
+/* Data bytes (our FIN aside) the cumulative ACK just covered. */
+static uint32_t data_acked(const oasis_flow *f)
+{
+    uint32_t acked = f->snd_una - f->rec.ack_una;
+    if (acked && f->fin_queued && oasis_seq_gt(f->snd_una, f->fin_seq) &&
+        oasis_seq_le(f->rec.ack_una, f->fin_seq))
+        acked--;
+    return acked;
+}
+
+static void newreno_ack(oasis_flow *f, uint32_t acked, uint32_t data, int dup)
+{
+    if (acked) {
+        if (oasis_seq_ge(f->snd_una, f->rec.recover)) {
+            leave(f, data);
+            return;
+        }
+        /* RFC 6582 3.2 step 5: partial ACK, resend the next hole. */
+        f->ccops->on_recovery_ack(&f->cc, data, 0, 0, f->snd_max - f->snd_una,
+                                  oasis_now(f->s));
+        oasis_tcp_retransmit_head(f);
+    } else if (dup) {
+        f->ccops->on_dupack(&f->cc);
+    }
+}
+
+static void sack_ack(oasis_flow *f, uint32_t acked, uint32_t data)
+{
+    oasis_recovery *rc = &f->rec;
+    if (oasis_seq_ge(f->snd_una, rc->recover)) {
+        leave(f, data);
+        return;
+    }
+    if (acked)
+        f->ccops->on_recovery_ack(&f->cc, data, 0, 1, f->snd_max - f->snd_una,
+                                  oasis_now(f->s));
+    if (oasis_seq_lt(rc->high_rxt, f->snd_una))
+        rc->high_rxt = f->snd_una;
+    /* RFC 6937: DeliveredData = change in snd.una + change in SACKed bytes
+     * (signed: a cumulative ACK over SACKed ranges delivers them once). */
+    int64_t d = (int64_t)acked + (int64_t)oasis_sb_sacked_bytes(&f->sb) - (int64_t)rc->ack_sacked;
+    prr_step(f, d > 0 ? (uint32_t)d : 0);
+}
+
+/* Outside fast recovery: congestion control grows, dupacks count, limited
+ * transmit, and the decision to start fast recovery. */
+static void open_ack(oasis_flow *f, const oasis_tcp_hdr *h, uint32_t acked, uint32_t data,
+                     int dup, uint64_t rtt_ns)
+{
+    oasis_recovery *rc = &f->rec;
+    if (acked)
+        f->ccops->on_ack(&f->cc, data, rc->ack_flight, rtt_ns, oasis_now(f->s));
+    if (rc->state == OASIS_REC_RTO) {
+        if (oasis_seq_ge(f->snd_una, rc->recover))
+            rc->state = OASIS_REC_OPEN; /* all data sent before the timeout arrived */
+        return; /* RFC 6582 3.2 step 2: old dupacks start nothing */
+    }
+    if (f->sack_ok) {
+        if (sack_should_enter(f)) {
+            enter(f, OASIS_REC_SACK);
+            int64_t d = (int64_t)acked + (int64_t)oasis_sb_sacked_bytes(&f->sb) -
+                        (int64_t)rc->ack_sacked;
+            prr_step(f, d > 0 ? (uint32_t)d : 0);
+            return;
+        }
+    } else if (dup && rc->dupacks == DUPTHRESH) {
+        enter(f, OASIS_REC_NEWRENO);
+        oasis_tcp_retransmit_head(f);
+        oasis_tcp_arm_rto(f);
+        return;
+    }
+    /* RFC 3042: the 1st and 2nd dupack each grant one new segment (with
+     * SACK, only when they report something new, RFC 5681 3.2 step 1). */
+    int news = !f->sack_ok || oasis_sb_sacked_bytes(&f->sb) != rc->ack_sacked;
+    if (dup && rc->dupacks < DUPTHRESH && rc->lt_segs < 2 && news) {
+        if (rc->lt_segs == 0)
+            rc->lt_start = f->snd_max;
+        rc->lt_segs++;
+    }
+    (void)h;
+}
+
+void oasis_recovery_ack_end(oasis_flow *f, const oasis_tcp_hdr *h, uint64_t rtt_ns)
+{
+    oasis_recovery *rc = &f->rec;
+    uint32_t acked = f->snd_una - rc->ack_una, data = data_acked(f);
+    int dup = 0;
+    if (acked) {
+        rc->dupacks = 0;
+        rc->lt_segs = 0;
+        oasis_tlp_reset(f);
+    } else if (is_dup_ack(f, h)) {
+        dup = 1;
+        if (rc->dupacks < 255)
+            rc->dupacks++;
+    }
+    switch (rc->state) {
+    case OASIS_REC_NEWRENO:
+        newreno_ack(f, acked, data, dup);
+        break;
+    case OASIS_REC_SACK:
+        sack_ack(f, acked, data);
+        break;
+    default:
+        open_ack(f, h, acked, data, dup, rtt_ns);
+        break;
+    }
+}
+
+void oasis_recovery_losses(oasis_flow *f)
+{
+    if (!f->sack_ok)
+        return;
+    if (sack_should_enter(f)) {
+        enter(f, OASIS_REC_SACK);
+        prr_step(f, 0);
+    }
+    oasis_tcp_output(f);
+}
+
+void oasis_recovery_on_rto(oasis_flow *f)
+{
+    oasis_recovery *rc = &f->rec;
+    f->ccops->on_rto(&f->cc, f->snd_max - f->snd_una, oasis_recovery_fast(f), oasis_now(f->s));
+    rc->state = OASIS_REC_RTO;
+    rc->recover = f->snd_max; /* RFC 6582: no fast retransmit for older dupacks */
+    rc->dupacks = 0;
+    rc->lt_segs = 0;
+    oasis_sack_on_rto(f);
+}
+
+/* ---- sending ---------------------------------------------------------------------- */
+
+/* Data bytes in the send ring from seq on (the FIN is not data). */
+static uint32_t ring_left(const oasis_flow *f, uint32_t seq)
+{
+    uint32_t off = seq - f->snd_una;
+    return off < f->snd.len ? f->snd.len - off : 0;
+}
+
+/* RFC 6675 NextSeg rule 2's condition: new data exists and the peer's
+ * window has room for it. */
+static int new_data_ok(const oasis_flow *f)
+{
+    return ring_left(f, f->snd_max) > 0 && f->snd_max - f->snd_una < f->snd_wnd;
+}
+
+static void sack_output(oasis_flow *f)
+{
+    oasis_recovery *rc = &f->rec;
+    uint32_t mss = oasis_tcp_eff_mss(f);
+    for (;;) {
+        uint32_t seq, len;
+        int rescue = 0;
+        if (rc->rtx_bytes == 0 && !oasis_sb_is_sacked(&f->sb, f->snd_una)) {
+            /* RFC 6675 step 4.3: the first segment goes first. */
+            seq = f->snd_una;
+            len = min_u32(mss, f->sb.n ? f->sb.r[0].left - seq : f->snd_max - seq);
+        } else if (oasis_sb_next_seg(&f->sb, f->snd_una, f->snd_max, rc->high_rxt, mss, 0, &seq,
+                                     &len)) {
+            /* rule 1 */
+        } else if (new_data_ok(f)) {
+            break; /* rule 2: the send loop sends new data within the budget */
+        } else if (oasis_sb_next_seg(&f->sb, f->snd_una, f->snd_max, rc->high_rxt, mss, 1, &seq,
+                                     &len)) {
+            /* rule 3 */
+        } else if (!rc->rescue_used &&
+                   oasis_sb_rescue(&f->sb, f->snd_una, f->snd_una + f->snd.len, mss, &seq, &len)) {
+            rescue = 1; /* rule 4 */
+        } else {
+            break;
+        }
+        len = min_u32(len, ring_left(f, seq));
+        if (len == 0 || len > budget(f))
+            break;
+        uint32_t sent = oasis_tcp_xmit_data(f, seq, len, 0);
+        rc->rtx_bytes += sent;
+        if (rescue) {
+            rc->rescue_used = 1; /* RescueRxt = RecoveryPoint; HighRxt stays */
+            continue;
+        }
+        if (oasis_seq_gt(seq + sent, rc->high_rxt))
+            rc->high_rxt = seq + sent;
+        if (sent == 0)
+            break;
+    }
+}
+
+void oasis_recovery_output(oasis_flow *f)
+{
+    if (f->rec.state == OASIS_REC_SACK)
+        sack_output(f);
+}
+
+uint32_t oasis_recovery_cwnd(const oasis_flow *f)
+{
+    const oasis_recovery *rc = &f->rec;
+    if (rc->state == OASIS_REC_SACK)
+        return (f->snd_nxt - f->snd_una) + budget(f); /* PRR, not cwnd */
+    uint32_t cwnd = f->cc.cwnd;
+    if (rc->state == OASIS_REC_OPEN && rc->lt_segs) {
+        /* RFC 3042: FlightSize up to cwnd + 2*SMSS, one segment per dupack. */
+        uint64_t w = (uint64_t)cwnd + (uint64_t)rc->lt_segs * oasis_tcp_eff_mss(f);
+        cwnd = w > UINT32_MAX ? UINT32_MAX : (uint32_t)w;
+    }
+    return cwnd;
+}

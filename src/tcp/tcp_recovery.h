@@ -1,0 +1,70 @@
+/* Loss recovery: what the sender does between noticing a loss and having
+ * it repaired. One state per flow (oasis_recovery.state) and one place
+ * that decides: tcp_recovery.c. See the top of that file for the RFC
+ * clauses and the invariants.
+ *
+ * Callers: tcp_input.c brackets the cumulative-ACK update of every
+ * acceptable ACK with oasis_recovery_ack_begin/_end; tcp_output.c asks
+ * for retransmissions first (oasis_recovery_output) and then for the
+ * window the send loop may fill (oasis_recovery_cwnd); tcp_timer.c reports
+ * a retransmission timeout (oasis_recovery_on_rto); RACK's reorder timer
+ * reports new losses (oasis_recovery_losses). */
+#ifndef OASIS_TCP_RECOVERY_H
+#define OASIS_TCP_RECOVERY_H
+
+#include <stdint.h>
+
+#include "oasis/tcp.h"
+#include "tcp/tcp_wire.h"
+
+typedef enum oasis_rec_state {
+    OASIS_REC_OPEN = 0, /* nothing being repaired */
+    OASIS_REC_NEWRENO,  /* RFC 6582 fast recovery (no SACK) */
+    OASIS_REC_SACK,     /* RFC 6675 recovery paced by PRR (RFC 6937) */
+    OASIS_REC_RTO,      /* after a timeout, until all data sent before it is acked */
+} oasis_rec_state;
+
+typedef struct oasis_recovery {
+    uint8_t state;          /* oasis_rec_state */
+    uint8_t dupacks;        /* RFC 5681 duplicate ACKs in a row */
+    uint8_t lt_segs;        /* RFC 3042 segments granted by the 1st and 2nd dupack */
+    uint8_t rescue_used;    /* RFC 6675 RescueRxt is defined for this recovery */
+    uint32_t recover;       /* RFC 6582 recover = RFC 6675 RecoveryPoint: snd_max at entry */
+    uint32_t lt_start;      /* snd_max at the first dupack (limited transmit) */
+    uint32_t high_rxt;      /* RFC 6675 HighRxt: end of the highest retransmission */
+    /* PRR (RFC 6937): prr_out = rtx_bytes + (snd_max - max_at_entry) */
+    uint32_t prr_delivered, recover_fs;
+    uint32_t rtx_bytes;     /* retransmitted in this recovery */
+    uint32_t max_at_entry;  /* snd_max when recovery began (its growth is new data) */
+    uint32_t sndcnt;        /* PRR allowance granted by the last ACK */
+    uint32_t out_at_ack;    /* prr_out when it was granted */
+    /* the ACK being processed, saved by oasis_recovery_ack_begin */
+    uint32_t ack_una, ack_flight, ack_sacked;
+} oasis_recovery;
+
+/* RFC 6937 PRR-SSRB: bytes that may be sent on this ACK (pure). */
+uint32_t oasis_prr_sndcnt(uint32_t prr_delivered, uint32_t prr_out, uint32_t recover_fs,
+                          uint32_t ssthresh, uint32_t pipe, uint32_t delivered, uint32_t mss);
+
+/* ---- hooks on the flow ---- */
+/* Connection established: OPEN, nothing to repair. */
+void oasis_recovery_init(oasis_flow *f);
+/* Before an acceptable ACK moves snd_una: SACK scoreboard and RACK. */
+void oasis_recovery_ack_begin(oasis_flow *f, const oasis_tcp_hdr *h);
+/* After snd_una moved (or not): dupacks, congestion control, entering,
+ * driving and leaving recovery. rtt_ns: the ACK's RTT sample (0: none). */
+void oasis_recovery_ack_end(oasis_flow *f, const oasis_tcp_hdr *h, uint64_t rtt_ns);
+/* RACK marked losses outside an ACK (its reorder timer). */
+void oasis_recovery_losses(oasis_flow *f);
+/* Retransmission timeout: collapse cwnd, forget SACK and RACK marks. */
+void oasis_recovery_on_rto(oasis_flow *f);
+/* Start of every output call: retransmissions the state allows. */
+void oasis_recovery_output(oasis_flow *f);
+/* The window the send loop fills with new data (bytes from snd_una). */
+uint32_t oasis_recovery_cwnd(const oasis_flow *f);
+/* 1 in fast (NewReno or SACK) recovery. */
+int oasis_recovery_fast(const oasis_flow *f);
+/* 1 in fast or RTO recovery (RFC 8985 6.2 step 4). */
+int oasis_recovery_any(const oasis_flow *f);
+
+#endif
