@@ -66,7 +66,7 @@ static void fail(demo *d, const char *what, int err)
 
 static void echo_server_read(oasis_flow *f, int err, const uint8_t *data, size_t len, void *ud);
 
-static void echo_server_closed(oasis_flow *f, int err, void *ud) {}
+static void echo_server_closed(oasis_flow *f, int err, void *ud) { oasis_tcp_release(f); }
 
 static void echo_server_read(oasis_flow *f, int err, const uint8_t *data, size_t len, void *ud)
 {
@@ -90,6 +90,7 @@ static void echo_client_closed(oasis_flow *f, int err, void *ud)
 {
     demo *d = ud;
     d->echo_done = 1;
+    oasis_tcp_release(f); /* the handle is ours until we give it back */
 }
 
 static void echo_client_read(oasis_flow *f, int err, const uint8_t *data, size_t len, void *ud)
@@ -165,6 +166,7 @@ static void bulk_client_closed(oasis_flow *f, int err, void *ud)
     if (err)
         fail(d, "bulk close", err);
     d->client_closed = 1;
+    oasis_tcp_release(f);
 }
 
 static void bulk_write_done(oasis_flow *f, int err, void *ud);
@@ -244,6 +246,7 @@ static void bulk_server_closed(oasis_flow *f, int err, void *ud)
     if (err)
         fail(d, "server close", err);
     d->server_closed = 1;
+    oasis_tcp_release(f);
 }
 
 static void bulk_server_read(oasis_flow *f, int err, const uint8_t *data, size_t len, void *ud)

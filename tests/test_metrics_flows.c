@@ -156,7 +156,7 @@ static void test_flows_on_a_connection(void **state)
     oasis_lp_buf_free(&b);
 
     /* abort: the flow is gone from the next snapshot */
-    oasis_tcp_abort(c.client);
+    oasis_tcp_release(c.client);
     oasis_wire_run(net.wire, NULL, NULL, OASIS_NS_PER_SEC);
     assert_int_equal(oasis_metrics_collect(m, 3, &snap), 0);
     assert_null(find(&snap, "tcp_flow", "a"));

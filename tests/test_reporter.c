@@ -70,9 +70,9 @@ static void fc_unlink(fconn *c)
 
 static void fc_closed(oasis_flow *flow, int err, void *ud)
 {
-    (void)flow;
     (void)err;
     fc_unlink(ud);
+    oasis_tcp_release(flow);
 }
 
 static const char *answer(int status)
@@ -150,7 +150,7 @@ static void fc_read(oasis_flow *flow, int err, const uint8_t *data, size_t len, 
         return;
     if (err) {
         if (oasis_tcp_close(flow, fc_closed, c) != 0) {
-            oasis_tcp_abort(flow);
+            oasis_tcp_release(flow);
             fc_unlink(c);
         }
         return;
@@ -198,7 +198,7 @@ static void srv_vanish(fake_srv *srv)
     while (srv->conns) {
         fconn *c = srv->conns;
         c->dead = 1;
-        oasis_tcp_abort(c->flow);
+        oasis_tcp_release(c->flow);
         fc_unlink(c);
     }
 }

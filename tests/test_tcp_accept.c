@@ -58,7 +58,7 @@ static fx *fx_new(uint32_t backlog, int paused)
 static void fx_free(fx *x)
 {
     for (int i = 0; i < x->a.n; i++)
-        oasis_tcp_abort(x->a.flows[i]);
+        oasis_tcp_release(x->a.flows[i]);
     th_fini(&x->h);
     assert_int_equal(x->mem.live, 0);
     free(x);
@@ -161,7 +161,7 @@ static void test_waiting_flow_keeps_data(void **state)
     assert_memory_equal(rd.rx, "GET / HTTP/1.0\r\n\r\n", 18);
     assert_int_equal(x->a.n, 0); /* taken by oasis_tcp_accept: no callback */
     th_app_fini(&rd);
-    oasis_tcp_abort(f);
+    oasis_tcp_release(f);
     fx_free(x);
 }
 
@@ -210,7 +210,7 @@ static void test_cookies_take_over_when_full(void **state)
     uint16_t p;
     oasis_tcp_dst(f, NULL, &p);
     assert_int_equal(p, P0);
-    oasis_tcp_abort(f);
+    oasis_tcp_release(f);
     ack(x, late, cookie, "late");
     th_poll(&x->h);
     assert_int_equal(k->syn_cookies_ok, BL + 1);

@@ -195,7 +195,7 @@ static void abort_in_read(oasis_flow *f, int err, const uint8_t *d, size_t n, vo
 {
     th_app *a = ud;
     a->reads++;
-    oasis_tcp_abort(f);
+    oasis_tcp_release(f);
 }
 
 static void test_abort_from_callback(void **state)
@@ -221,7 +221,7 @@ static void test_abort_cancels_pending(void **state)
     estab(x);
     assert_int_equal(oasis_tcp_read(x->a.flow, th_read_cb, &x->a), 0);
     assert_int_equal(oasis_tcp_write_nodelay(x->a.flow, "x", 1, th_write_cb, &x->a), 0);
-    oasis_tcp_abort(x->a.flow);
+    oasis_tcp_release(x->a.flow);
     assert_int_equal(x->a.read_err, OASIS_ECANCELED);
     assert_int_equal(x->a.write_err, OASIS_ECANCELED);
     assert_int_equal(th_ctr(&x->h)->flows, 0);
@@ -295,6 +295,11 @@ static void test_disconnect_from_callback(void **state)
     th_poll(&x->h);
     assert_int_equal(b.reads, 1);
     assert_int_equal(x->a.read_err, OASIS_ECANCELED);
+    /* finished, not freed: the handles are the application's to release */
+    assert_int_equal(th_ctr(&x->h)->flows, 2);
+    assert_int_equal(oasis_tcp_read(second, th_read_cb, &x->a), OASIS_ECLOSED);
+    oasis_tcp_release(first);
+    oasis_tcp_release(second);
     assert_int_equal(th_ctr(&x->h)->flows, 0);
     th_app_fini(&b);
 }

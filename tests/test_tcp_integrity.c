@@ -50,6 +50,7 @@ static void closed_cb(oasis_flow *f, int err, void *ud)
     s->closed = 1;
     if (err)
         s->err = err;
+    oasis_tcp_release(f);
 }
 
 static void write_done(oasis_flow *f, int err, void *ud);

@@ -55,6 +55,7 @@ static void bulk_close_cb(oasis_flow *f, int err, void *ud)
     b->closed = 1;
     b->close_err = err;
     b->flow = NULL;
+    oasis_tcp_release(f);
 }
 
 static void bulk_pump(bulk *b)
@@ -358,6 +359,7 @@ static void echo_close_cb(oasis_flow *f, int err, void *ud)
     echo *e = ud;
     e->closed = 1;
     e->close_err = err;
+    oasis_tcp_release(f);
 }
 
 static void echo_read_cb(oasis_flow *f, int err, const uint8_t *data, size_t len, void *ud)
@@ -496,6 +498,7 @@ static void many_close_cb(oasis_flow *f, int err, void *ud)
     assert_int_equal(err, 0);
     m->done++;
     m->active--;
+    oasis_tcp_release(f);
     many_start(m);
 }
 

@@ -142,7 +142,7 @@ static void test_rto_backoff_and_give_up(void **state)
     assert_int_equal(oasis_tcp_write(x->a.flow, "x", 1, th_write_cb, &x->a), 0);
     th_poll(&x->h);
     assert_int_equal(x->a.write_err, OASIS_ECLOSED);
-    oasis_tcp_abort(x->a.flow);
+    oasis_tcp_release(x->a.flow);
     assert_int_equal(th_ctr(&x->h)->flows, 0);
 }
 

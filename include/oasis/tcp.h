@@ -8,10 +8,26 @@
  * Callbacks run from oasis_stack_input() / oasis_stack_poll(). The callback
  * of write, writev, write_nodelay and close may be NULL (fire and forget).
  *
- * Flow lifetime. A flow handle (oasis_flow) is valid from the moment it is
- * handed to the application (connect or accept callback) until the
- * application's close callback has run, or oasis_tcp_abort() returned, or the
- * stack is destroyed. The stack keeps TIME_WAIT state on its own after that.
+ * Flow handles. The application holds a flow handle (oasis_flow *) from
+ * the moment it is handed over (connect or accept callback, or
+ * oasis_tcp_connect_flow) until it gives it back with oasis_tcp_release(),
+ * or closes it with no close callback (see oasis_tcp_close), or destroys
+ * the stack. Until then the handle stays valid whatever happens to the
+ * connection: once the flow is finished (its close callback ran, or it was
+ * aborted or canceled by oasis_tcp_disconnect) every request on it is
+ * refused with OASIS_ECLOSED, while oasis_tcp_flow_error(), _src, _dst,
+ * _get_info and user data still answer. So use after close is an error the
+ * application sees, never undefined behaviour; only use after release is
+ * (as with free()). The usual shape: release the handle in the close
+ * callback. The stack keeps TIME_WAIT state on its own, apart from the
+ * handle.
+ *
+ * Re-entrancy. oasis_stack_poll() may be called from a callback: it runs the
+ * timers that are due; TCP callbacks woken meanwhile run when the outer
+ * dispatch goes on, never nested inside another callback. While
+ * oasis_tcp_disconnect() (or oasis_stack_destroy()) runs, connect and listen
+ * called from the callbacks it triggers are refused with OASIS_ECANCELED.
+ * oasis_stack_destroy() must not be called from a callback.
  *
  * Addresses are host-order uint32_t (see ip.h); ports host order.
  */
@@ -30,8 +46,10 @@ typedef struct oasis_flow oasis_flow;
 
 /* Keepalive (contract's Keepalive.t): after `after_ns` of idleness a probe is
  * sent, then one every `interval_ns`; after `probes` unanswered probes the
- * flow is dead: pending and later reads report OASIS_EOF, writes
- * OASIS_ECLOSED, and oasis_tcp_flow_error() says OASIS_ETIMEDOUT. */
+ * flow is dead: reads return the data already received, then OASIS_EOF,
+ * writes OASIS_ECLOSED, and oasis_tcp_flow_error() says OASIS_ETIMEDOUT.
+ * All three must be non-zero (else OASIS_EINVAL from connect, listen and
+ * set_keepalive). */
 typedef struct oasis_keepalive {
     uint64_t after_ns;
     uint64_t interval_ns;
@@ -64,7 +82,11 @@ typedef struct oasis_tcp_config {
                                  * from the peer restarts it (0, the default: wait for
                                  * the peer's FIN as the contract says; keepalive still
                                  * detects a vanished peer) */
+    uint32_t max_write_reqs;    /* write requests pending per flow before write answers
+                                 * OASIS_EAGAIN (0: OASIS_TCP_MAX_WRITE_REQS) */
 } oasis_tcp_config;
+
+#define OASIS_TCP_MAX_WRITE_REQS 4096u
 
 /* Scatter/gather element for writev. */
 typedef struct oasis_iovec {
@@ -76,8 +98,10 @@ typedef struct oasis_iovec {
 
 /* Connect completion: flow is set when err == 0; err is OASIS_EREFUSED (the
  * peer reset), OASIS_ETIMEDOUT (SYN retries ran out; an unreachable host,
- * e.g. no ARP answer, looks the same) or OASIS_ECANCELED (disconnect or
- * stack shut down) otherwise, and flow is NULL. */
+ * e.g. no ARP answer, looks the same) or OASIS_ECANCELED (closed or aborted
+ * before it completed, disconnect, stack shut down) otherwise, and flow is
+ * NULL (oasis_tcp_connect) or the handle oasis_tcp_connect_flow gave,
+ * now finished (still to be released). */
 typedef void (*oasis_connect_cb)(oasis_stack *s, oasis_flow *flow, int err, void *ud);
 
 /* A listener's callback: one call per established flow, keepalive already
@@ -105,6 +129,16 @@ typedef void (*oasis_flow_cb)(oasis_flow *flow, int err, void *ud);
  * backoff from cfg.rto_initial_ns (1, 2, 4... s) before OASIS_ETIMEDOUT. */
 int oasis_tcp_connect(oasis_stack *s, uint32_t dst, uint16_t port, const oasis_keepalive *keepalive,
                       oasis_connect_cb cb, void *ud);
+
+/* Like oasis_tcp_connect, but the application holds the flow at once
+ * (*flow) and must release it, also when the attempt fails. Before the
+ * handshake completes it may write (queued until ESTABLISHED, RFC 9293
+ * 3.10.2), read, shut down, close or abort it: close (or abort) in SYN-SENT
+ * deletes the TCB (RFC 9293 3.10.4), the connect callback gets
+ * OASIS_ECANCELED, queued writes OASIS_ECLOSED, then close completes with 0. */
+int oasis_tcp_connect_flow(oasis_stack *s, uint32_t dst, uint16_t port,
+                           const oasis_keepalive *keepalive, oasis_connect_cb cb, void *ud,
+                           oasis_flow **flow);
 
 typedef struct oasis_listen_opts {
     const oasis_keepalive *keepalive; /* NULL: none */
@@ -157,9 +191,10 @@ uint32_t oasis_tcp_accept_waiting(oasis_stack *s, uint16_t port);
 /* Waits for data. One read may be pending per flow (else OASIS_EBUSY).
  * After the peer's FIN, reads return the remaining data, then OASIS_EOF;
  * OASIS_EOF is sticky (later reads complete with it at once, on the next
- * poll). A reset or a keepalive/retransmission death also ends the stream
- * with OASIS_EOF; oasis_tcp_flow_error() then tells why (OASIS_ERESET or
- * OASIS_ETIMEDOUT). */
+ * poll). A reset or a keepalive/retransmission death also ends the stream:
+ * the bytes received in order before it are still read, then OASIS_EOF;
+ * oasis_tcp_flow_error() tells why (OASIS_ERESET or OASIS_ETIMEDOUT).
+ * On a finished handle: OASIS_ECLOSED (refused; the callback never runs). */
 int oasis_tcp_read(oasis_flow *flow, oasis_read_cb cb, void *ud);
 
 /* Queues bytes for sending. The stack COPIES the bytes into the flow's send
@@ -172,7 +207,10 @@ int oasis_tcp_read(oasis_flow *flow, oasis_read_cb cb, void *ud);
  * A write on a flow that is already closed (close called, reset, dead) is
  * accepted (returns 0) and its callback gets OASIS_ECLOSED on the next poll:
  * the contract's "write returns Closed". Nagle applies unless the flow's
- * no-delay attribute is on. */
+ * no-delay attribute is on. Pending requests are bounded per flow
+ * (cfg.max_write_reqs): beyond, write is refused with OASIS_EAGAIN (wait
+ * for a completion; oasis_tcp_get_sndbuf tells how full things are). On a
+ * finished handle: OASIS_ECLOSED (refused). */
 int oasis_tcp_write(oasis_flow *flow, const void *data, size_t len, oasis_flow_cb cb, void *ud);
 
 /* Like oasis_tcp_write for several buffers (the iov array itself is copied;
@@ -189,18 +227,42 @@ int oasis_tcp_writev_nodelay(oasis_flow *flow, const oasis_iovec *iov, size_t io
 
 /* Half-close: flushes pending writes, sends FIN. Reading goes on until
  * OASIS_EOF. The callback runs when the peer has closed too (or with an error
- * if the flow dies); after it the flow handle is freed and must not be used.
- * Pending reads complete (with remaining data or OASIS_EOF) before it.
- * On a flow that already ended (reset, death) it completes at the next poll
- * with oasis_tcp_flow_error(). With cfg.fin_wait2_ns set, a peer that acks
- * our FIN but never sends its own is given up after that long (callback:
- * OASIS_ETIMEDOUT). Closing twice: OASIS_EBUSY. */
+ * if the flow dies); every read and write issued before it (also from the
+ * callbacks that precede it) completes before it, and none after: the
+ * handle is finished when it runs (release it there). On a flow that
+ * already ended (reset, death) it completes at the next poll with
+ * oasis_tcp_flow_error(). With cfg.fin_wait2_ns set, a peer that acks our
+ * FIN but never sends its own is given up after that long (callback:
+ * OASIS_ETIMEDOUT). Closing twice: OASIS_EBUSY; a finished handle:
+ * OASIS_ECLOSED. With cb NULL (close and forget) the application gives the
+ * handle back now: the stack finishes the close and frees the flow itself. */
 int oasis_tcp_close(oasis_flow *flow, oasis_flow_cb cb, void *ud);
 
-/* Sends RST and frees the flow at once. Pending requests complete with
- * OASIS_ECANCELED before this returns (writes already completed keep their
- * status). Safe from inside any of the flow's callbacks. */
+/* shutdown (mirage-tcpip 8): READ: reads report OASIS_EOF from now on (a
+ * pending read at once, on the next poll), data that arrives is
+ * acknowledged and dropped. WRITE: pending writes are flushed, then a FIN;
+ * later writes complete with OASIS_ECLOSED; unlike close, nothing waits for
+ * the peer's FIN and the handle stays the application's (close or release
+ * it later). READ_WRITE: both. OASIS_EINVAL for another value. */
+typedef enum oasis_tcp_shutdown_how {
+    OASIS_TCP_SHUT_READ = 1,
+    OASIS_TCP_SHUT_WRITE = 2,
+    OASIS_TCP_SHUT_READ_WRITE = 3
+} oasis_tcp_shutdown_how;
+int oasis_tcp_shutdown(oasis_flow *flow, oasis_tcp_shutdown_how how);
+
+/* Sends RST (nothing in SYN-SENT) and ends the flow at once. Pending
+ * requests complete with OASIS_ECANCELED before this returns (writes
+ * already completed keep their status); the handle is finished, still to be
+ * released. Safe from inside any of the flow's callbacks; no-op on a
+ * finished handle. */
 void oasis_tcp_abort(oasis_flow *flow);
+
+/* Gives the handle back: the pointer must not be used afterwards. A flow
+ * still open is aborted first (as oasis_tcp_abort, callbacks included).
+ * Safe from inside the flow's callbacks (the memory goes when they
+ * return). NULL is accepted. */
+void oasis_tcp_release(oasis_flow *flow);
 
 /* Remote address and port. */
 void oasis_tcp_dst(const oasis_flow *flow, uint32_t *addr, uint16_t *port);
@@ -208,8 +270,24 @@ void oasis_tcp_dst(const oasis_flow *flow, uint32_t *addr, uint16_t *port);
 void oasis_tcp_src(const oasis_flow *flow, uint32_t *addr, uint16_t *port);
 
 /* Why the flow ended: 0 while alive or after an orderly close, else
- * OASIS_ERESET, OASIS_ETIMEDOUT. */
+ * OASIS_ERESET, OASIS_ETIMEDOUT, OASIS_ECANCELED (abort, disconnect). */
 int oasis_tcp_flow_error(const oasis_flow *flow);
+/* The same in words that say what happened ("connection timed out:
+ * keepalive probes went unanswered", "connection reset by peer", ...);
+ * static string, never NULL. */
+const char *oasis_tcp_flow_strerror(const oasis_flow *flow);
+
+/* Send-side figures a sockets layer needs (SIOCOUTQ, SO_SNDBUF...). */
+typedef struct oasis_tcp_sndbuf {
+    uint32_t size;         /* send buffer capacity, bytes */
+    uint32_t unsent;       /* in the buffer, not yet sent */
+    uint32_t unacked;      /* sent, not yet acknowledged */
+    uint32_t room;         /* the buffer can still take (0 once writing is over) */
+    uint64_t pending;      /* bytes of write requests not yet taken into the buffer */
+    uint32_t requests;     /* write requests not yet completed */
+    uint32_t max_requests; /* the bound on those (cfg.max_write_reqs) */
+} oasis_tcp_sndbuf;
+int oasis_tcp_get_sndbuf(const oasis_flow *flow, oasis_tcp_sndbuf *out);
 
 /* Per-flow no-delay attribute: when on, every write behaves as write with
  * Nagle off (completion semantics of write are unchanged). */
@@ -238,9 +316,10 @@ oasis_stack *oasis_flow_stack(const oasis_flow *flow);
 void oasis_tcp_input(oasis_stack *s, uint32_t src, uint32_t dst, const uint8_t *seg, size_t len);
 
 /* Shuts the whole TCP layer down: every listener goes, every flow is reset,
- * every pending request completes with OASIS_ECANCELED, flow handles are
- * freed. Never fails; the stack stays usable for other layers and new TCP
- * work. */
+ * every pending request completes with OASIS_ECANCELED (connect and listen
+ * from those callbacks: OASIS_ECANCELED); handles the application holds
+ * are finished, still to be released. Never fails; the stack stays usable
+ * for other layers and new TCP work. */
 void oasis_tcp_disconnect(oasis_stack *s);
 
 /* RFC 9293 states. */
@@ -271,7 +350,8 @@ typedef struct oasis_tcp_info {
 
 int oasis_tcp_get_info(const oasis_flow *flow, oasis_tcp_info *info);
 
-/* Calls fn for every live flow of the stack (metrics); fn must not close. */
+/* Calls fn for every flow the application holds and has not finished
+ * (metrics); fn must not close, abort or release. */
 void oasis_tcp_foreach_flow(oasis_stack *s, void (*fn)(oasis_flow *flow, void *ud), void *ud);
 
 #ifdef __cplusplus

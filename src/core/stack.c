@@ -44,6 +44,7 @@ void oasis_stack_config_init(oasis_stack_config *cfg)
     t->nodelay = 0;
     t->cc = OASIS_CC_NEWRENO;
     t->fin_wait2_ns = 0;
+    t->max_write_reqs = OASIS_TCP_MAX_WRITE_REQS;
 }
 
 static int config_valid(const oasis_stack_config *cfg)

@@ -392,7 +392,7 @@ static void drop_conn(oasis_reporter *r, int failed)
     r->rx_len = 0;
     r->skip = 0;
     if (f)
-        oasis_tcp_abort(f);
+        oasis_tcp_release(f);
     if (r->inflight) {
         r->st.send_failures++;
         return_batch(r);
@@ -416,7 +416,7 @@ static void release_conn(oasis_reporter *r)
     r->rx_len = 0;
     r->skip = 0;
     if (oasis_tcp_close(f, NULL, NULL) != 0)
-        oasis_tcp_abort(f);
+        oasis_tcp_release(f);
 }
 
 static void batch_done(oasis_reporter *r, int accepted)
@@ -547,7 +547,7 @@ static void on_connect(oasis_stack *s, oasis_flow *flow, int err, void *ud)
     oasis_free(t->s, t);
     if (!r) {
         if (flow)
-            oasis_tcp_abort(flow);
+            oasis_tcp_release(flow);
         return;
     }
     r->token = NULL;
@@ -720,7 +720,7 @@ void oasis_reporter_destroy(oasis_reporter *r)
     oasis_flow *f = r->flow;
     r->flow = NULL;
     if (f)
-        oasis_tcp_abort(f);
+        oasis_tcp_release(f);
     oasis_timer_stop(s, &r->tick);
     oasis_timer_stop(s, &r->wake);
     if (r->src)

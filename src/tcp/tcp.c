@@ -1,6 +1,7 @@
 /* TCP layer: init/fini, the flow table (hash of 4-tuples), listeners,
  * demultiplexing of incoming segments, TIME_WAIT entries and flow lifetime.
  * The dispatcher that runs completions is in tcp_dispatch.c. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/mem.h"
@@ -208,8 +209,21 @@ static void flow_free(oasis_flow *f)
 
 void oasis_tcp_maybe_free(oasis_flow *f)
 {
-    if (!f->app_owned && !f->in_table && !f->ready && !f->busy && !f->connect_pending)
+    if (f->life == OASIS_TCP_LIFE_RELEASED && !f->in_table && !f->ready && !f->busy)
         flow_free(f);
+}
+
+void oasis_tcp_set_life(oasis_flow *f, oasis_tcp_life to)
+{
+    static const uint8_t allowed[4] = {
+        [OASIS_TCP_LIFE_EMBRYO] = 1u << OASIS_TCP_LIFE_APP | 1u << OASIS_TCP_LIFE_RELEASED,
+        [OASIS_TCP_LIFE_APP] = 1u << OASIS_TCP_LIFE_FINISHED | 1u << OASIS_TCP_LIFE_RELEASED,
+        [OASIS_TCP_LIFE_FINISHED] = 1u << OASIS_TCP_LIFE_RELEASED,
+        [OASIS_TCP_LIFE_RELEASED] = 0,
+    };
+    if (!(allowed[f->life] & (1u << to)))
+        abort(); /* a bug in the stack, not in the application */
+    f->life = (uint8_t)to;
 }
 
 void oasis_tcp_set_state(oasis_flow *f, oasis_tcp_state st)
@@ -268,13 +282,36 @@ static void fail_requests(oasis_flow *f)
         oasis_tcp_req_done(f, r, OASIS_ECLOSED);
 }
 
+/* What ended a flow, for oasis_tcp_flow_strerror(): the error alone cannot
+ * tell a failed connection attempt from a dead established connection. */
+static uint8_t end_cause(const oasis_flow *f, int err)
+{
+    int opening = f->state == OASIS_TCP_SYN_SENT || f->state == OASIS_TCP_SYN_RECEIVED;
+    if (err == OASIS_ETIMEDOUT) {
+        if (opening)
+            return OASIS_TCP_END_SYN_TIMEOUT;
+        if (f->has_ka && f->ka.probes && f->ka_sent >= f->ka.probes)
+            return OASIS_TCP_END_KEEPALIVE;
+        if (f->state == OASIS_TCP_FIN_WAIT_2)
+            return OASIS_TCP_END_FIN_WAIT2;
+        return OASIS_TCP_END_RETRIES;
+    }
+    if (err == OASIS_ERESET)
+        return opening ? OASIS_TCP_END_REFUSED : OASIS_TCP_END_RESET;
+    if (err == OASIS_ECANCELED)
+        return OASIS_TCP_END_CANCELED;
+    return OASIS_TCP_END_NONE;
+}
+
 void oasis_tcp_flow_end(oasis_flow *f, int err)
 {
     oasis_stack *s = f->s;
     if (f->state == OASIS_TCP_CLOSED && !f->in_table)
         return;
-    if (err)
+    if (err) {
         f->err = (int8_t)err;
+        f->end_why = end_cause(f, err);
+    }
     if (f->state == OASIS_TCP_SYN_SENT || f->state == OASIS_TCP_SYN_RECEIVED)
         s->ctr.tcp.attempt_fails++;
     oasis_tcp_set_state(f, OASIS_TCP_CLOSED);
@@ -284,15 +321,17 @@ void oasis_tcp_flow_end(oasis_flow *f, int err)
     oasis_timer_stop(s, &f->timer);
     fail_requests(f);
     oasis_ring_fini(s, &f->snd);
-    if (err) {
-        /* A dead flow's unread bytes go: reads report EOF at once. */
-        oasis_ring_fini(s, &f->rcv);
-    } else if (f->rcv.ahead) {
+    /* Bytes received in order and acknowledged stay readable, also after a
+     * reset or a death (the contract, as mirage-tcpip queues the end marker
+     * behind them); only what sat beyond a hole goes. */
+    if (f->rcv.ahead)
         oasis_ring_drop_ahead(s, &f->rcv);
-    }
     oasis_ofo_fini(s, &f->ofo);
     oasis_tcp_listener_detach(f);
     f->accept_pending = 0;
+    /* A passive flow nobody was handed yet has no one to tell. */
+    if (f->life == OASIS_TCP_LIFE_EMBRYO && !f->connect_pending)
+        oasis_tcp_set_life(f, OASIS_TCP_LIFE_RELEASED);
     if (f->close_req)
         f->close_done = 1;
     oasis_tcp_wake(f);
@@ -499,6 +538,14 @@ void oasis_tcp_fini(oasis_stack *s)
     if (!L)
         return;
     oasis_tcp_disconnect(s);
+    /* Handles the application never released die with the stack. */
+    while (L->all) {
+        oasis_flow *f = L->all;
+        f->life = OASIS_TCP_LIFE_RELEASED;
+        f->in_table = f->ready = 0;
+        f->busy = 0;
+        flow_free(f);
+    }
     oasis_timer_stop(s, &L->dispatch_timer);
     oasis_timer_stop(s, &L->tw_timer);
     oasis_free(s, L->buckets);
@@ -506,13 +553,16 @@ void oasis_tcp_fini(oasis_stack *s)
     s->tcp = NULL;
 }
 
-/* Shuts everything down: listeners, flows (reset, requests canceled, handles
- * freed), TIME_WAIT entries. */
+/* Shuts everything down: listeners, flows (reset, requests canceled),
+ * TIME_WAIT entries. Handles the application holds stay valid, finished. */
 void oasis_tcp_disconnect(oasis_stack *s)
 {
-    if (!s || !s->tcp)
+    if (!s || !s->tcp || s->tcp->closing)
         return;
     oasis_tcp_layer *L = s->tcp;
+    /* Callbacks run from here may try to connect or listen again: refused
+     * while this runs (OASIS_ECANCELED), or it would never end. */
+    L->closing = 1;
     while (L->listeners) {
         oasis_tcp_listener *l = L->listeners;
         L->listeners = l->next;
@@ -520,12 +570,12 @@ void oasis_tcp_disconnect(oasis_stack *s)
     }
     for (oasis_flow *f = L->all; f; f = f->all_next)
         f->lst = NULL;
-    /* From the head each time: callbacks may free or create flows. Flows
-     * left with `aborting` set are busy in a callback up the stack; they are
-     * freed when it returns. */
+    /* From the head each time: callbacks may release flows. Canceling moves
+     * a flow out of EMBRYO/APP for good, and no flow can be created, so
+     * this ends. */
     for (;;) {
         oasis_flow *f = L->all;
-        while (f && f->aborting)
+        while (f && f->life != OASIS_TCP_LIFE_EMBRYO && f->life != OASIS_TCP_LIFE_APP)
             f = f->all_next;
         if (!f)
             break;
@@ -534,4 +584,5 @@ void oasis_tcp_disconnect(oasis_stack *s)
     while (L->tw_head)
         tw_free(s, L->tw_head);
     oasis_timer_stop(s, &L->tw_timer);
+    L->closing = 0;
 }

@@ -10,6 +10,14 @@
 
 /* ---- opening --------------------------------------------------------------- */
 
+/* Keepalive parameters that make sense (NULL: off). A zero idle time, a
+ * zero interval or zero probes would declare a live flow dead at once or
+ * flood the peer with probes. */
+static int keepalive_valid(const oasis_keepalive *ka)
+{
+    return !ka || (ka->after_ns > 0 && ka->interval_ns > 0 && ka->probes > 0);
+}
+
 static void set_keepalive(oasis_flow *f, const oasis_keepalive *ka)
 {
     f->has_ka = ka != NULL;
@@ -18,11 +26,13 @@ static void set_keepalive(oasis_flow *f, const oasis_keepalive *ka)
     f->ka_sent = 0;
 }
 
-int oasis_tcp_connect(oasis_stack *s, uint32_t dst, uint16_t port, const oasis_keepalive *keepalive,
-                      oasis_connect_cb cb, void *ud)
+static int start_connect(oasis_stack *s, uint32_t dst, uint16_t port, const oasis_keepalive *keepalive,
+                         oasis_connect_cb cb, void *ud, oasis_flow **flowp)
 {
-    if (!s || !s->tcp || !cb || dst == 0 || port == 0)
+    if (!s || !s->tcp || !cb || dst == 0 || port == 0 || !keepalive_valid(keepalive))
         return OASIS_EINVAL;
+    if (s->tcp->closing)
+        return OASIS_ECANCELED; /* from a callback of disconnect: it would never end */
     uint16_t lport = oasis_tcp_pick_port(s, dst, port);
     if (!lport)
         return OASIS_EADDRINUSE;
@@ -39,14 +49,36 @@ int oasis_tcp_connect(oasis_stack *s, uint32_t dst, uint16_t port, const oasis_k
     f->rtt_start = oasis_now(s);
     oasis_tcp_send_syn(f);
     oasis_tcp_arm_rto(f);
+    if (flowp) {
+        oasis_tcp_set_life(f, OASIS_TCP_LIFE_APP);
+        *flowp = f;
+    }
     return OASIS_OK;
+}
+
+int oasis_tcp_connect(oasis_stack *s, uint32_t dst, uint16_t port, const oasis_keepalive *keepalive,
+                      oasis_connect_cb cb, void *ud)
+{
+    return start_connect(s, dst, port, keepalive, cb, ud, NULL);
+}
+
+int oasis_tcp_connect_flow(oasis_stack *s, uint32_t dst, uint16_t port,
+                           const oasis_keepalive *keepalive, oasis_connect_cb cb, void *ud,
+                           oasis_flow **flow)
+{
+    if (!flow)
+        return OASIS_EINVAL;
+    *flow = NULL;
+    return start_connect(s, dst, port, keepalive, cb, ud, flow);
 }
 
 int oasis_tcp_listen(oasis_stack *s, uint16_t port, const oasis_listen_opts *opts, oasis_accept_cb cb,
                      void *ud)
 {
-    if (!s || !s->tcp || !cb || port == 0)
+    if (!s || !s->tcp || !cb || port == 0 || (opts && !keepalive_valid(opts->keepalive)))
         return OASIS_EINVAL;
+    if (s->tcp->closing)
+        return OASIS_ECANCELED;
     if (oasis_tcp_find_listener(s, port))
         return OASIS_EADDRINUSE;
     oasis_tcp_listener *l = oasis_calloc(s, 1, sizeof *l);
@@ -136,7 +168,7 @@ static void acc_take(oasis_flow *f)
     oasis_tcp_listener_detach(f);
     if (l && !l->paused && l->acc_head)
         oasis_tcp_wake(l->acc_head);
-    f->app_owned = 1;
+    oasis_tcp_set_life(f, OASIS_TCP_LIFE_APP);
 }
 
 void oasis_tcp_run_accept(oasis_flow *f)
@@ -198,17 +230,25 @@ uint32_t oasis_tcp_accept_waiting(oasis_stack *s, uint16_t port)
 
 /* ---- reading --------------------------------------------------------------- */
 
-static int usable(const oasis_flow *f) { return f && f->app_owned && !f->aborting; }
+/* Requests are taken only while the application holds a live handle; a
+ * finished one answers OASIS_ECLOSED, a NULL one OASIS_EINVAL. */
+static int check_flow(const oasis_flow *f)
+{
+    if (!f)
+        return OASIS_EINVAL;
+    return f->life == OASIS_TCP_LIFE_APP ? OASIS_OK : OASIS_ECLOSED;
+}
 
 int oasis_tcp_read(oasis_flow *f, oasis_read_cb cb, void *ud)
 {
-    if (!usable(f) || !cb)
-        return OASIS_EINVAL;
+    int err = check_flow(f);
+    if (err || !cb)
+        return err ? err : OASIS_EINVAL;
     if (f->read_cb)
         return OASIS_EBUSY;
     f->read_cb = cb;
     f->read_ud = ud;
-    if (f->rcv.len || f->fin_rcvd || !f->in_table)
+    if (f->rcv.len || f->fin_rcvd || f->rd_shut || !f->in_table)
         oasis_tcp_wake(f);
     return OASIS_OK;
 }
@@ -251,6 +291,8 @@ static int take_bytes(oasis_flow *f, oasis_tcp_wreq *r)
 void oasis_tcp_fill_sndbuf(oasis_flow *f)
 {
     oasis_tcp_wreq *r;
+    if (f->state == OASIS_TCP_SYN_SENT)
+        return; /* RFC 9293 3.10.2: queued until ESTABLISHED */
     while ((r = f->wq.head) && take_bytes(f, r)) {
         oasis_tcp_wq_pop(&f->wq);
         r->end = f->snd_written;
@@ -259,21 +301,34 @@ void oasis_tcp_fill_sndbuf(oasis_flow *f)
         else
             oasis_tcp_req_done(f, r, 0);
     }
-    if (f->close_req && !f->fin_queued && !f->wq.head)
+    if ((f->close_req || f->wr_shut) && !f->fin_queued && !f->wq.head)
         queue_fin(f);
 }
 
 static int can_write(const oasis_flow *f)
 {
-    return f->in_table && !f->close_req &&
-           (f->state == OASIS_TCP_ESTABLISHED || f->state == OASIS_TCP_CLOSE_WAIT);
+    return f->in_table && !f->close_req && !f->wr_shut &&
+           (f->state == OASIS_TCP_ESTABLISHED || f->state == OASIS_TCP_CLOSE_WAIT ||
+            f->state == OASIS_TCP_SYN_SENT);
+}
+
+static uint32_t max_write_reqs(const oasis_stack *s)
+{
+    return s->cfg.tcp.max_write_reqs ? s->cfg.tcp.max_write_reqs : OASIS_TCP_MAX_WRITE_REQS;
 }
 
 static int submit_write(oasis_flow *f, const oasis_iovec *iov, size_t iovcnt, int nodelay,
                         oasis_flow_cb cb, void *ud)
 {
-    if (!usable(f) || (iovcnt && !iov) || iovcnt > (1u << 20))
+    int err = check_flow(f);
+    if (err)
+        return err;
+    if ((iovcnt && !iov) || iovcnt > (1u << 20))
         return OASIS_EINVAL;
+    /* Each pending request costs memory beyond the send buffer: bounded,
+     * so that a writer that never waits for completions is told to. */
+    if (f->nreqs >= max_write_reqs(f->s))
+        return OASIS_EAGAIN;
     for (size_t i = 0; i < iovcnt; i++)
         if (!iov[i].base && iov[i].len)
             return OASIS_EINVAL;
@@ -287,6 +342,7 @@ static int submit_write(oasis_flow *f, const oasis_iovec *iov, size_t iovcnt, in
     r->iovcnt = iovcnt;
     if (iovcnt)
         memcpy(r->iov, iov, iovcnt * sizeof *iov);
+    f->nreqs++;
     if (!can_write(f)) {
         oasis_tcp_req_done(f, r, OASIS_ECLOSED);
         return OASIS_OK;
@@ -327,13 +383,21 @@ int oasis_tcp_writev_nodelay(oasis_flow *f, const oasis_iovec *iov, size_t iovcn
 
 int oasis_tcp_close(oasis_flow *f, oasis_flow_cb cb, void *ud)
 {
-    if (!usable(f))
-        return OASIS_EINVAL;
+    int err = check_flow(f);
+    if (err)
+        return err;
     if (f->close_req)
         return OASIS_EBUSY;
     f->close_req = 1;
     f->close_cb = cb;
     f->close_ud = ud;
+    f->auto_release = cb == NULL; /* close and forget: the stack lets go */
+    if (f->state == OASIS_TCP_SYN_SENT) {
+        /* RFC 9293 3.10.4: delete the TCB; the connect callback hears
+         * OASIS_ECANCELED, queued writes OASIS_ECLOSED, then close completes. */
+        oasis_tcp_flow_end(f, OASIS_ECANCELED);
+        return OASIS_OK;
+    }
     if (!f->in_table) {
         f->close_done = 1; /* already over (reset, death) */
         oasis_tcp_wake(f);
@@ -345,11 +409,47 @@ int oasis_tcp_close(oasis_flow *f, oasis_flow_cb cb, void *ud)
     return OASIS_OK;
 }
 
+int oasis_tcp_shutdown(oasis_flow *f, oasis_tcp_shutdown_how how)
+{
+    int err = check_flow(f);
+    if (err)
+        return err;
+    if (how != OASIS_TCP_SHUT_READ && how != OASIS_TCP_SHUT_WRITE && how != OASIS_TCP_SHUT_READ_WRITE)
+        return OASIS_EINVAL;
+    if (how & OASIS_TCP_SHUT_READ) {
+        /* Reads report OASIS_EOF from now on; what arrives is dropped as
+         * it comes (still acknowledged, so the peer is not stalled). */
+        f->rd_shut = 1;
+        oasis_tcp_wake(f);
+    }
+    if ((how & OASIS_TCP_SHUT_WRITE) && !f->wr_shut) {
+        f->wr_shut = 1;
+        if (f->state == OASIS_TCP_SYN_SENT)
+            return OASIS_OK; /* the FIN follows the queued writes once established */
+        if (f->in_table) {
+            oasis_tcp_fill_sndbuf(f);
+            oasis_tcp_output(f);
+            oasis_tcp_timer_update(f);
+        }
+    }
+    return OASIS_OK;
+}
+
 void oasis_tcp_abort(oasis_flow *f)
 {
-    if (!usable(f))
+    if (f && f->life == OASIS_TCP_LIFE_APP)
+        oasis_tcp_cancel_flow(f);
+}
+
+void oasis_tcp_release(oasis_flow *f)
+{
+    if (!f)
         return;
-    oasis_tcp_cancel_flow(f);
+    if (f->life == OASIS_TCP_LIFE_APP)
+        oasis_tcp_cancel_flow(f); /* still open: as oasis_tcp_abort */
+    if (f->life == OASIS_TCP_LIFE_FINISHED)
+        oasis_tcp_set_life(f, OASIS_TCP_LIFE_RELEASED);
+    oasis_tcp_maybe_free(f);
 }
 
 /* ---- attributes ------------------------------------------------------------ */
@@ -372,10 +472,30 @@ void oasis_tcp_src(const oasis_flow *f, uint32_t *addr, uint16_t *port)
 
 int oasis_tcp_flow_error(const oasis_flow *f) { return f ? f->err : OASIS_EINVAL; }
 
+const char *oasis_tcp_flow_strerror(const oasis_flow *f)
+{
+    static const char *const why[] = {
+        [OASIS_TCP_END_NONE] = "no error",
+        [OASIS_TCP_END_SYN_TIMEOUT] = "connection attempt timed out",
+        [OASIS_TCP_END_RETRIES] = "connection timed out: the peer stopped acknowledging data",
+        [OASIS_TCP_END_KEEPALIVE] = "connection timed out: keepalive probes went unanswered",
+        [OASIS_TCP_END_FIN_WAIT2] = "connection timed out: the peer never closed its side",
+        [OASIS_TCP_END_REFUSED] = "connection attempt was refused",
+        [OASIS_TCP_END_RESET] = "connection reset by peer",
+        [OASIS_TCP_END_CANCELED] = "connection canceled by the application",
+    };
+    if (!f)
+        return oasis_strerror(OASIS_EINVAL);
+    if (f->end_why < sizeof why / sizeof why[0] && f->end_why != OASIS_TCP_END_NONE)
+        return why[f->end_why];
+    return f->err ? oasis_strerror(f->err) : why[OASIS_TCP_END_NONE];
+}
+
 int oasis_tcp_set_nodelay(oasis_flow *f, int on)
 {
-    if (!usable(f))
-        return OASIS_EINVAL;
+    int err = check_flow(f);
+    if (err)
+        return err;
     f->nodelay = on ? 1 : 0;
     if (on && f->in_table)
         oasis_tcp_output(f);
@@ -385,7 +505,9 @@ int oasis_tcp_set_nodelay(oasis_flow *f, int on)
 int oasis_tcp_set_cc(oasis_flow *f, oasis_cc_algo algo)
 {
     const oasis_cc_ops *ops = oasis_cc_get(algo);
-    if (!usable(f) || !ops || f->close_req || f->snd_written ||
+    if (check_flow(f))
+        return check_flow(f);
+    if (!ops || f->close_req || f->snd_written ||
         oasis_seq_gt(f->snd_max, f->iss + 1))
         return OASIS_EINVAL;
     f->ccops = ops;
@@ -403,7 +525,9 @@ static int resize_ring(oasis_stack *s, oasis_ring *r, uint32_t cap)
 
 int oasis_tcp_set_bufsizes(oasis_flow *f, uint32_t sndbuf, uint32_t rcvbuf)
 {
-    if (!usable(f) || sndbuf < 1024 || rcvbuf < 1024 || sndbuf > (1u << 30) || rcvbuf > (1u << 30))
+    if (check_flow(f))
+        return check_flow(f);
+    if (sndbuf < 1024 || rcvbuf < 1024 || sndbuf > (1u << 30) || rcvbuf > (1u << 30))
         return OASIS_EINVAL;
     uint32_t adv = oasis_seq_gt(f->rcv_adv, f->rcv_nxt) ? f->rcv_adv - f->rcv_nxt : 0;
     if (rcvbuf < adv || (f->snd.len && sndbuf != f->snd.cap) || (f->rcv.len && rcvbuf != f->rcv.cap))
@@ -415,7 +539,10 @@ int oasis_tcp_set_bufsizes(oasis_flow *f, uint32_t sndbuf, uint32_t rcvbuf)
 
 int oasis_tcp_set_keepalive(oasis_flow *f, const oasis_keepalive *keepalive)
 {
-    if (!usable(f))
+    int err = check_flow(f);
+    if (err)
+        return err;
+    if (!keepalive_valid(keepalive))
         return OASIS_EINVAL;
     set_keepalive(f, keepalive);
     f->last_rx = oasis_now(f->s);
@@ -477,11 +604,31 @@ int oasis_tcp_get_info(const oasis_flow *f, oasis_tcp_info *info)
     return OASIS_OK;
 }
 
+int oasis_tcp_get_sndbuf(const oasis_flow *f, oasis_tcp_sndbuf *out)
+{
+    if (!f || !out)
+        return OASIS_EINVAL;
+    memset(out, 0, sizeof *out);
+    out->size = f->snd.cap;
+    /* snd_max - snd_una counts the FIN too once it is sent; the buffer
+     * holds data only. */
+    uint32_t sent = f->snd_max - f->snd_una;
+    out->unacked = sent < f->snd.len ? sent : f->snd.len;
+    out->unsent = f->snd.len - out->unacked;
+    out->room = f->in_table && f->life == OASIS_TCP_LIFE_APP ? oasis_ring_free(&f->snd) : 0;
+    for (const oasis_tcp_wreq *r = f->wq.head; r; r = r->next)
+        for (size_t i = r->idx; i < r->iovcnt; i++)
+            out->pending += r->iov[i].len - (i == r->idx ? r->off : 0);
+    out->requests = f->nreqs;
+    out->max_requests = max_write_reqs(f->s);
+    return OASIS_OK;
+}
+
 void oasis_tcp_foreach_flow(oasis_stack *s, void (*fn)(oasis_flow *flow, void *ud), void *ud)
 {
     if (!s || !s->tcp || !fn)
         return;
     for (oasis_flow *f = s->tcp->all; f; f = f->all_next)
-        if (f->app_owned && !f->aborting)
+        if (f->life == OASIS_TCP_LIFE_APP)
             fn(f, ud);
 }

@@ -25,18 +25,37 @@ void oasis_tcp_wake(oasis_flow *f)
         oasis_timer_start(f->s, &L->dispatch_timer, oasis_now(f->s));
 }
 
+#define LIFE_APP OASIS_TCP_LIFE_APP
+
+/* The connect callback's error for a failed attempt. */
+static int connect_error(const oasis_flow *f)
+{
+    if (f->err == OASIS_ERESET)
+        return OASIS_EREFUSED;
+    return f->err ? f->err : OASIS_ETIMEDOUT;
+}
+
 static void run_open(oasis_flow *f)
 {
     oasis_stack *s = f->s;
     int opened = oasis_seq_gt(f->snd_una, f->iss);
     if (f->connect_pending && (opened || f->state == OASIS_TCP_CLOSED)) {
         f->connect_pending = 0;
-        if (opened) {
-            f->app_owned = 1;
+        int held = f->life != OASIS_TCP_LIFE_EMBRYO; /* oasis_tcp_connect_flow */
+        if (opened && f->err == 0) {
+            if (!held)
+                oasis_tcp_set_life(f, LIFE_APP);
+            if (f->in_table && (f->wq.head || f->wr_shut)) {
+                /* written or shut before the handshake completed */
+                oasis_tcp_fill_sndbuf(f);
+                oasis_tcp_output(f);
+                oasis_tcp_timer_update(f);
+            }
             f->open_cb.connect(s, f, 0, f->open_ud);
         } else {
-            int e = f->err == OASIS_ERESET ? OASIS_EREFUSED : f->err;
-            f->open_cb.connect(s, NULL, e ? e : OASIS_ETIMEDOUT, f->open_ud);
+            if (!held)
+                oasis_tcp_set_life(f, OASIS_TCP_LIFE_RELEASED);
+            f->open_cb.connect(s, held ? f : NULL, connect_error(f), f->open_ud);
         }
     }
     if (f->accept_pending)
@@ -45,24 +64,31 @@ static void run_open(oasis_flow *f)
 
 static int read_eof(const oasis_flow *f)
 {
-    return f->rcv.len == 0 && (f->fin_rcvd || f->state == OASIS_TCP_CLOSED ||
-                               f->state == OASIS_TCP_TIME_WAIT);
+    return f->rd_shut || (f->rcv.len == 0 && (f->fin_rcvd || f->state == OASIS_TCP_CLOSED ||
+                                              f->state == OASIS_TCP_TIME_WAIT));
 }
 
 static void run_reads(oasis_flow *f)
 {
-    while (f->read_cb && f->app_owned && !f->aborting) {
+    if (f->rd_shut && f->rcv.len) {
+        /* shut for reading: what arrives is acknowledged and dropped */
+        oasis_ring_consume(f->s, &f->rcv, f->rcv.len);
+        if (f->in_table)
+            oasis_tcp_window_update(f);
+    }
+    while (f->read_cb && f->life == LIFE_APP) {
         oasis_read_cb cb = f->read_cb;
         void *ud = f->read_ud;
-        if (f->rcv.len > 0) {
+        if (f->rcv.len > 0 && !f->rd_shut) {
             const uint8_t *p;
             uint32_t n = oasis_ring_span(&f->rcv, 0, &p);
             f->read_cb = NULL;
             cb(f, 0, p, n, ud);
-            if (f->aborting || !f->rcv.mem)
+            if (!f->rcv.mem)
                 break;
             oasis_ring_consume(f->s, &f->rcv, n);
-            oasis_tcp_window_update(f);
+            if (f->in_table)
+                oasis_tcp_window_update(f);
         } else if (read_eof(f)) {
             f->read_cb = NULL;
             cb(f, OASIS_EOF, NULL, 0, ud);
@@ -76,19 +102,24 @@ static void run_reads(oasis_flow *f)
 static void run_done(oasis_flow *f)
 {
     oasis_tcp_wreq *r;
-    while (!f->aborting && (r = oasis_tcp_wq_pop(&f->doneq))) {
+    while (f->life == LIFE_APP && (r = oasis_tcp_wq_pop(&f->doneq))) {
         oasis_flow_cb cb = r->cb;
         void *ud = r->ud;
         int err = r->err;
         oasis_free(f->s, r);
+        f->nreqs--;
         if (cb)
             cb(f, err, ud);
     }
 }
 
+/* The close completion comes last: every read and write issued before it,
+ * also from the callbacks of this very round, completes first, and the
+ * handle is FINISHED before the close callback runs, so nothing issued from
+ * it is accepted (exactly once, none after close). */
 static void run_close(oasis_flow *f)
 {
-    if (!f->close_done || !f->app_owned || f->aborting)
+    if (!f->close_done || f->life != LIFE_APP)
         return;
     if (f->read_cb && !read_eof(f))
         return; /* a pending read still gets its data first */
@@ -96,14 +127,22 @@ static void run_close(oasis_flow *f)
         oasis_read_cb rcb = f->read_cb;
         f->read_cb = NULL;
         rcb(f, OASIS_EOF, NULL, 0, f->read_ud);
-        if (f->aborting || !f->app_owned)
+        if (f->life != LIFE_APP)
             return;
+    }
+    run_done(f);
+    if (f->life != LIFE_APP)
+        return;
+    if (f->read_cb || f->doneq.head) {
+        oasis_tcp_wake(f); /* issued from those callbacks: next round */
+        return;
     }
     oasis_flow_cb cb = f->close_cb;
     f->close_cb = NULL;
-    f->app_owned = 0;
+    int err = f->err == OASIS_ECANCELED ? 0 : f->err; /* closed in SYN-SENT: as asked */
+    oasis_tcp_set_life(f, f->auto_release ? OASIS_TCP_LIFE_RELEASED : OASIS_TCP_LIFE_FINISHED);
     if (cb)
-        cb(f, f->err, f->close_ud);
+        cb(f, err, f->close_ud);
 }
 
 static void dispatch_flow(oasis_flow *f)
@@ -122,6 +161,12 @@ static void dispatch_flow(oasis_flow *f)
 void oasis_tcp_dispatch_fn(oasis_stack *s, oasis_timer *t)
 {
     oasis_tcp_layer *L = s->tcp;
+    /* oasis_stack_poll() called from one of our callbacks lands here again:
+     * the outer dispatch owns the round and takes whatever was woken meanwhile
+     * once the current round is done. */
+    if (L->dispatching)
+        return;
+    L->dispatching = 1;
     /* Each round takes the flows woken so far; wakes from their callbacks
      * form the next round. After DISPATCH_ROUNDS the rest waits a
      * nanosecond, so callbacks that keep re-arming themselves cannot hold
@@ -138,6 +183,7 @@ void oasis_tcp_dispatch_fn(oasis_stack *s, oasis_timer *t)
             dispatch_flow(f);
         }
     }
+    L->dispatching = 0;
     if (L->ready_head)
         oasis_timer_start(s, t, oasis_now(s) + 1);
     else
@@ -170,10 +216,21 @@ out:
     f->ready_next = NULL;
 }
 
+/* Moves the handle on from APP (or EMBRYO) for good: requests issued from
+ * the callbacks that follow are refused. */
+static void finish_life(oasis_flow *f)
+{
+    if (f->life == OASIS_TCP_LIFE_EMBRYO && !f->connect_pending)
+        oasis_tcp_set_life(f, OASIS_TCP_LIFE_RELEASED);
+    else if (f->life == LIFE_APP)
+        oasis_tcp_set_life(f, f->auto_release ? OASIS_TCP_LIFE_RELEASED : OASIS_TCP_LIFE_FINISHED);
+}
+
 void oasis_tcp_cancel_requests(oasis_flow *f)
 {
     oasis_stack *s = f->s;
-    f->aborting = 1;
+    int held = f->life != OASIS_TCP_LIFE_EMBRYO;
+    finish_life(f);
     f->busy++;
     oasis_tcp_wreq *r;
     while ((r = oasis_tcp_wq_pop(&f->wq)))
@@ -182,7 +239,9 @@ void oasis_tcp_cancel_requests(oasis_flow *f)
         oasis_tcp_wq_push(&f->doneq, r), r->err = OASIS_ECANCELED;
     if (f->connect_pending) {
         f->connect_pending = 0;
-        f->open_cb.connect(s, NULL, OASIS_ECANCELED, f->open_ud);
+        if (f->life == OASIS_TCP_LIFE_EMBRYO)
+            oasis_tcp_set_life(f, OASIS_TCP_LIFE_RELEASED);
+        f->open_cb.connect(s, held ? f : NULL, OASIS_ECANCELED, f->open_ud);
     }
     f->accept_pending = 0;
     if (f->read_cb) {
@@ -195,6 +254,7 @@ void oasis_tcp_cancel_requests(oasis_flow *f)
         void *ud = r->ud;
         int err = r->err;
         oasis_free(s, r);
+        f->nreqs--;
         if (cb)
             cb(f, err, ud);
     }
@@ -211,8 +271,12 @@ void oasis_tcp_cancel_flow(oasis_flow *f)
     oasis_stack *s = f->s;
     if (f->in_table && f->state != OASIS_TCP_SYN_SENT)
         oasis_tcp_send_rst_flow(f);
-    if (f->state == OASIS_TCP_SYN_SENT || f->state == OASIS_TCP_SYN_RECEIVED)
+    if (f->in_table && (f->state == OASIS_TCP_SYN_SENT || f->state == OASIS_TCP_SYN_RECEIVED))
         s->ctr.tcp.attempt_fails++;
+    if (f->in_table && !f->err) {
+        f->err = OASIS_ECANCELED;
+        f->end_why = OASIS_TCP_END_CANCELED;
+    }
     oasis_tcp_set_state(f, OASIS_TCP_CLOSED);
     if (f->in_table)
         oasis_tcp_table_remove(s, &f->c);
@@ -220,7 +284,5 @@ void oasis_tcp_cancel_flow(oasis_flow *f)
     oasis_tcp_listener_detach(f);
     ready_unlink(f);
     oasis_tcp_cancel_requests(f);
-    f->app_owned = 0;
     oasis_tcp_maybe_free(f);
 }
-

@@ -8,7 +8,24 @@
  *
  * Completions: API calls never run callbacks themselves. Whatever becomes
  * due marks the flow "ready" and links it on the layer's ready list; a
- * zero-delay layer timer (so: oasis_stack_poll) runs the callbacks. */
+ * zero-delay layer timer (so: oasis_stack_poll) runs the callbacks.
+ *
+ * Lifetime: who holds the handle is one field, `life`, changed only by
+ * oasis_tcp_set_life() (tcp.c), which refuses any other transition:
+ *
+ *   EMBRYO   -> APP       the connect/accept callback hands the flow over
+ *                         (oasis_tcp_connect_flow: at once)
+ *   EMBRYO   -> RELEASED  the attempt failed or was canceled before anyone
+ *                         saw the handle
+ *   APP      -> FINISHED  the close callback runs, abort, disconnect
+ *   APP      -> RELEASED  a close with no callback completes
+ *   FINISHED -> RELEASED  oasis_tcp_release()
+ *
+ * Requests are accepted only in APP. The TCB's memory goes when it is
+ * RELEASED and nothing refers to it any more: out of the table (in_table),
+ * off the dispatcher's list (ready), none of its callbacks running (busy).
+ * The connection's own end (flow_end: out of the table) is independent of
+ * the handle's: a finished connection's handle lives until it is released. */
 #ifndef OASIS_TCP_FLOW_H
 #define OASIS_TCP_FLOW_H
 
@@ -64,6 +81,20 @@ typedef struct oasis_tcp_wq {
     oasis_tcp_wreq *head, *tail;
 } oasis_tcp_wq;
 
+typedef enum oasis_tcp_life {
+    OASIS_TCP_LIFE_EMBRYO = 0, /* the stack's: opening, or passive and not yet accepted */
+    OASIS_TCP_LIFE_APP,        /* the application's: requests accepted */
+    OASIS_TCP_LIFE_FINISHED,   /* over: handle still valid, requests refused (OASIS_ECLOSED) */
+    OASIS_TCP_LIFE_RELEASED    /* nobody outside holds it: freed once unreferenced */
+} oasis_tcp_life;
+
+/* What ended a flow (f->end_why), for oasis_tcp_flow_strerror(). */
+enum {
+    OASIS_TCP_END_NONE = 0, OASIS_TCP_END_SYN_TIMEOUT, OASIS_TCP_END_RETRIES,
+    OASIS_TCP_END_KEEPALIVE, OASIS_TCP_END_FIN_WAIT2, OASIS_TCP_END_REFUSED,
+    OASIS_TCP_END_RESET, OASIS_TCP_END_CANCELED
+};
+
 typedef struct oasis_tcp_listener {
     struct oasis_tcp_listener *next;
     uint16_t port;
@@ -85,9 +116,12 @@ struct oasis_flow {
     uint8_t state;                 /* oasis_tcp_state */
     uint8_t snd_wscale, rcv_wscale;
     int8_t err;                    /* why it ended (oasis_tcp_flow_error) */
-    /* lifetime and events */
-    unsigned app_owned : 1, in_table : 1, ready : 1, passive : 1, aborting : 1;
+    uint8_t life;                  /* oasis_tcp_life: see the top of this file */
+    uint8_t end_why;               /* what ended it (oasis_tcp_flow_strerror), tcp.c */
+    /* references (deferring the free) and pending events */
+    unsigned in_table : 1, ready : 1, passive : 1, auto_release : 1;
     unsigned connect_pending : 1, accept_pending : 1, close_req : 1, close_done : 1;
+    unsigned rd_shut : 1, wr_shut : 1;
     unsigned fin_queued : 1, fin_rcvd : 1, rfin_pending : 1, persist : 1, ack_now : 1;
     unsigned ts_ok : 1, sack_ok : 1, ws_ok : 1, nodelay : 1, rtt_timing : 1, has_ka : 1;
     unsigned estab_counted : 1, acc_queued : 1;
@@ -103,7 +137,8 @@ struct oasis_flow {
     /* send side (RFC 9293 names) */
     uint32_t iss, snd_una, snd_nxt, snd_max, snd_wnd, snd_wl1, snd_wl2, max_snd_wnd;
     uint32_t fin_seq, push_seq, rtt_seq;
-    uint16_t retries, ka_sent;
+    uint16_t retries;
+    uint32_t ka_sent;              /* as wide as oasis_keepalive.probes */
     /* receive side */
     uint32_t irs, rcv_nxt, rcv_adv, rfin_seq, last_ack_sent, unacked;
     uint32_t ts_recent, ts_offset;
@@ -124,6 +159,7 @@ struct oasis_flow {
 
     oasis_keepalive ka;
     oasis_tcp_wq wq, ackq, doneq;  /* taking bytes / waiting for ACK / completed */
+    uint32_t nreqs;                /* write requests in wq + ackq + doneq */
     oasis_read_cb read_cb;
     void *read_ud;
     oasis_flow_cb close_cb;
@@ -145,6 +181,8 @@ struct oasis_tcp_layer {
     oasis_flow *all;               /* every TCB, for disconnect and foreach */
     oasis_flow *ready_head, *ready_tail; /* woken: next dispatch round */
     oasis_flow *round;                   /* the round being dispatched */
+    uint8_t dispatching;                 /* a round is running (nested poll) */
+    uint8_t closing;                     /* disconnect/fini running: no new flows */
     oasis_timer dispatch_timer;
     oasis_tcp_tw *tw_head, *tw_tail;
     oasis_timer tw_timer;
@@ -167,6 +205,8 @@ uint32_t oasis_tcp_new_isn(oasis_stack *s, const oasis_tcp_conn *c);
 void oasis_tcp_set_next_isn(oasis_stack *s, uint32_t isn);
 uint16_t oasis_tcp_pick_port(oasis_stack *s, uint32_t raddr, uint16_t rport);
 void oasis_tcp_set_state(oasis_flow *f, oasis_tcp_state st);
+/* The only writer of f->life; aborts on a transition the table above lacks. */
+void oasis_tcp_set_life(oasis_flow *f, oasis_tcp_life to);
 /* Frees the TCB if nothing refers to it any more. */
 void oasis_tcp_maybe_free(oasis_flow *f);
 /* The connection ends with err (0: orderly, OASIS_ERESET, OASIS_ETIMEDOUT,

@@ -194,6 +194,7 @@ static void on_close(oasis_flow *f, int err, void *ud)
         r->server = NULL;
         r->server_closed = 1;
     }
+    oasis_tcp_release(f);
 }
 
 static void close_flow(run *r, oasis_flow *f)

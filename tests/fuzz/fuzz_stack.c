@@ -224,7 +224,8 @@ static void on_close(oasis_flow *f, int err, void *ud)
     (void)err;
     flow_slot *fs = &flow_fz(f)->flows[r->flow];
     FUZZ_CHECK(fs->f == f && !fs->dead);
-    fs->dead = 1; /* the handle is freed once we return */
+    fs->dead = 1;
+    oasis_tcp_release(f); /* the handle is freed once we return */
 }
 
 static void on_ping(oasis_stack *s, int err, uint16_t seq, uint64_t rtt, void *ud)
@@ -476,7 +477,7 @@ static void app_flow_action(fz *z, int idx, uint8_t what, uint8_t arg)
     case 1: app_write(z, idx, (size_t)arg * 16 + 1, 1); break;
     case 2: app_close(z, idx); break;
     case 3:
-        oasis_tcp_abort(f);
+        oasis_tcp_release(f);
         z->flows[idx].dead = 1;
         break;
     case 4: arm_read(z, idx); break;

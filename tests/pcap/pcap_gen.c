@@ -29,7 +29,11 @@ static void on_udp(oasis_stack *s, uint32_t src, uint16_t sport, uint32_t dst, u
 
 static void on_server_read(oasis_flow *f, int err, const uint8_t *data, size_t len, void *ud);
 
-static void on_server_closed(oasis_flow *f, int err, void *ud) { ((struct ctx *)ud)->server_closed = 1; }
+static void on_server_closed(oasis_flow *f, int err, void *ud)
+{
+    ((struct ctx *)ud)->server_closed = 1;
+    oasis_tcp_release(f);
+}
 
 static void on_server_read(oasis_flow *f, int err, const uint8_t *data, size_t len, void *ud)
 {
@@ -53,7 +57,11 @@ static void on_accept(oasis_stack *s, oasis_flow *f, void *ud)
     oasis_tcp_read(f, on_server_read, c);
 }
 
-static void on_client_closed(oasis_flow *f, int err, void *ud) { ((struct ctx *)ud)->client_closed = 1; }
+static void on_client_closed(oasis_flow *f, int err, void *ud)
+{
+    ((struct ctx *)ud)->client_closed = 1;
+    oasis_tcp_release(f);
+}
 
 static void on_client_read(oasis_flow *f, int err, const uint8_t *data, size_t len, void *ud)
 {

@@ -206,7 +206,8 @@ static void close_cb(oasis_flow *f, int err, void *ud)
         fail(m, "%c: close completed with %d writes pending", 'A' + s->id,
              s->writes_issued - s->writes_done);
     s->close_err = err;
-    s->flow = NULL; /* freed by the stack from here on */
+    s->flow = NULL;
+    oasis_tcp_release(f); /* the handle goes back to the stack */
 }
 
 /* ---- the application --------------------------------------------------- */
@@ -258,7 +259,7 @@ static void request_close(side *s)
     s->in_call = 0;
     if (rc != 0) {
         fail(s->sim, "%c: close refused with %s", 'A' + s->id, oasis_err_name(rc));
-        oasis_tcp_abort(s->flow);
+        oasis_tcp_release(s->flow);
         s->flow = NULL;
     }
 }
@@ -322,7 +323,7 @@ static void accept_cb(oasis_stack *st, oasis_flow *f, void *ud)
     side *s = ud;
     if (++s->accepts > 1) {
         fail(s->sim, "%c: a second flow was accepted", 'A' + s->id);
-        oasis_tcp_abort(f);
+        oasis_tcp_release(f);
         return;
     }
     start_side(s, f);

@@ -271,6 +271,7 @@ void th_close_cb(oasis_flow *flow, int err, void *ud)
     a->closed++;
     a->close_err = err;
     a->flow = NULL;
+    oasis_tcp_release(flow);
 }
 
 uint32_t th_open_passive(tcp_harness *h, th_app *a, uint16_t port, const oasis_tcp_hdr *syn)

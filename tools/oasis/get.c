@@ -39,9 +39,10 @@ typedef struct getter {
 static void on_closed(oasis_flow *flow, int err, void *ud)
 {
     getter *g = ud;
-    (void)flow;
     (void)err;
     g->closed = 1;
+    g->flow = NULL;
+    oasis_tcp_release(flow);
 }
 
 static void finish(getter *g, int code)
@@ -52,7 +53,8 @@ static void finish(getter *g, int code)
     g->exit_code = code;
     g->done_at = oasis_stack_now(g->n->stack);
     if (oasis_tcp_close(g->flow, on_closed, g) != 0) {
-        oasis_tcp_abort(g->flow);
+        oasis_tcp_release(g->flow);
+        g->flow = NULL;
         g->closed = 1;
     }
 }
@@ -150,8 +152,8 @@ static void on_eof(getter *g)
     int ferr = oasis_tcp_flow_error(g->flow);
     char msg[160];
     if (ferr) {
-        snprintf(msg, sizeof msg, "the connection died: %s (%s)", oasis_strerror(ferr),
-                 oasis_err_name(ferr));
+        snprintf(msg, sizeof msg, "the connection died: %s (%s)",
+                 oasis_tcp_flow_strerror(g->flow), oasis_err_name(ferr));
         fail(g, ferr == OASIS_ETIMEDOUT ? EXIT_TIMEDOUT : EXIT_FAIL, msg);
     } else if (!g->have_head) {
         fail(g, EXIT_FAIL, "the server closed the connection before answering");

@@ -39,8 +39,8 @@ static void end(ncat *c, int code)
 static void on_closed(oasis_flow *flow, int err, void *ud)
 {
     ncat *c = ud;
-    (void)flow;
     c->flow = NULL;
+    oasis_tcp_release(flow);
     if (err && err != OASIS_ECANCELED)
         fprintf(stderr, "oasis nc: close: %s (%s)\n", oasis_strerror(err), oasis_err_name(err));
     end(c, err ? EXIT_FAIL : EXIT_OK);
@@ -53,7 +53,7 @@ static void half_close(ncat *c)
     c->closing = 1;
     oasis_loop_watch(c->n->loop, 0, 0, NULL, NULL);
     if (oasis_tcp_close(c->flow, on_closed, c) != 0) {
-        oasis_tcp_abort(c->flow);
+        oasis_tcp_release(c->flow);
         c->flow = NULL;
         end(c, EXIT_FAIL);
     }
@@ -62,12 +62,12 @@ static void half_close(ncat *c)
 /* The flow ended by reset or death: say why, release the handle. */
 static void flow_died(ncat *c, int ferr)
 {
-    fprintf(stderr, "oasis nc: flow died: %s (%s); read reported OASIS_EOF\n", oasis_strerror(ferr),
-            oasis_err_name(ferr));
+    fprintf(stderr, "oasis nc: flow died: %s (%s); read reported OASIS_EOF\n",
+            oasis_tcp_flow_strerror(c->flow), oasis_err_name(ferr));
     oasis_loop_watch(c->n->loop, 0, 0, NULL, NULL);
     if (!c->closing) {
         c->closing = 1;
-        oasis_tcp_abort(c->flow);
+        oasis_tcp_release(c->flow);
         c->flow = NULL;
     }
     end(c, ferr == OASIS_ETIMEDOUT ? EXIT_TIMEDOUT : EXIT_FAIL);
@@ -129,7 +129,7 @@ static void on_read(oasis_flow *flow, int err, const uint8_t *data, size_t len, 
     c->bytes_in += len;
     if (fwrite(data, 1, len, stdout) != len) {
         fprintf(stderr, "oasis nc: cannot write to stdout\n");
-        oasis_tcp_abort(flow);
+        oasis_tcp_release(flow);
         c->flow = NULL;
         c->closing = 1;
         end(c, EXIT_FAIL);

@@ -1,8 +1,8 @@
 /* `oasis serve`: echo, discard, hash and HTTP servers on a TAP device.
  *
- * Every connection is a `conn`. Its flow is released exactly once: through
- * oasis_tcp_close() (conn_free runs in the close callback) or
- * oasis_tcp_abort() (conn_free right after). Callbacks that arrive while a
+ * Every connection is a `conn`. Its flow is released exactly once: in the
+ * close callback of oasis_tcp_close() (conn_free runs there too) or by
+ * oasis_tcp_release() (conn_free right after). Callbacks that arrive while a
  * conn is being torn down do nothing. */
 #include "cli.h"
 #include "http.h"
@@ -109,15 +109,15 @@ static int conn_gone(const conn *c) { return c->aborting || c->srv->shutting_dow
 static void conn_abort(conn *c)
 {
     c->aborting = 1;
-    oasis_tcp_abort(c->flow); /* pending callbacks run now and see `aborting` */
+    oasis_tcp_release(c->flow); /* pending callbacks run now and see `aborting` */
     conn_free(c);
 }
 
 static void on_closed(oasis_flow *flow, int err, void *ud)
 {
     conn *c = ud;
-    (void)flow;
     (void)err;
+    oasis_tcp_release(flow);
     if (!c->srv->shutting_down)
         conn_free(c);
 }
@@ -552,7 +552,7 @@ static void on_accept(oasis_stack *s, oasis_flow *flow, svc_kind kind, server *s
     (void)s;
     conn *c = srv->nconns < srv->o.max_conns ? calloc(1, sizeof *c) : NULL;
     if (!c) {
-        oasis_tcp_abort(flow);
+        oasis_tcp_release(flow);
         return;
     }
     uint32_t a;
