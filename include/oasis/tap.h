@@ -46,6 +46,12 @@ typedef struct oasis_tap_config {
     uint32_t mtu;     /* 0: keep the device's MTU; else set it (576..65535) */
     int create;       /* 1: create the device if it does not exist (0) */
     int up;           /* 1: bring the kernel side up (IFF_UP) after opening (0) */
+    uint32_t txqueuelen; /* 0: keep; else set the kernel side's transmit queue
+                          * (frames waiting for us to read; Linux's default
+                          * for TAP is 1000, and a burst beyond it is dropped
+                          * and counted in the kernel's tx_dropped). Bursts of
+                          * many connections want 10000 or more. Needs
+                          * CAP_NET_ADMIN (`ip link set DEV txqueuelen N`). */
 } oasis_tap_config;
 
 void oasis_tap_config_init(oasis_tap_config *cfg);
@@ -78,7 +84,7 @@ const char *oasis_tap_name(const oasis_tap *t);
  * OASIS_TAP_MAX_MTU; or the device's own when cfg.mtu was 0). */
 uint32_t oasis_tap_mtu(const oasis_tap *t);
 
-/* Reads up to max_frames frames that are ready (0: a default batch of 64)
+/* Reads up to max_frames frames that are ready (0: a default batch of 1024)
  * and hands each to s with oasis_stack_input(). Returns the number of
  * frames read (0 when none was waiting) or OASIS_EIO when the device failed
  * (e.g. it was deleted). */

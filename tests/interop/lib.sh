@@ -90,7 +90,7 @@ ns() { ip netns exec "$NS" "$@"; }
 setup_ns() {
     local mtu=${1:-1500}
     TMP=$(mktemp -d "${TMPDIR:-/tmp}/oasis-interop.XXXXXX")
-    NS="oasis-it-$$-$RANDOM"
+    NS="oasis-${NS_TAG:-it}-$$-$RANDOM" # NS_TAG: the owner's name, when a test sets one
     ip netns add "$NS" || fail "cannot create network namespace $NS"
     ns ip link set lo up
     # IPv6 chatter (router solicitations, MLD) is noise here.

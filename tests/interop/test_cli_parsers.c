@@ -180,12 +180,92 @@ static void pattern_bytes(void **state)
     }
 }
 
+/* Issue 12: the request line has exactly three fields; a version that is
+ * not one is 400, another major version 505. */
+static void request_line_fields(void **state)
+{
+    http_request r;
+    (void)state;
+    assert_int_equal(http_parse_request(HEAD("GET / HTTP/1.1 extra\r\n\r\n"), &r), 400);
+    assert_int_equal(http_parse_request(HEAD("GET / HTTP/1.1 \r\n\r\n"), &r), 400);
+    assert_int_equal(http_parse_request(HEAD("GET / FOO\r\n\r\n"), &r), 400);
+    assert_int_equal(http_parse_request(HEAD("GET / HTTP/3.0\r\n\r\n"), &r), 505);
+    assert_int_equal(http_parse_request(HEAD("GET / HTTP/1.1\r\n\r\n"), &r), 0);
+}
+
+/* Issue 12: one byte range (RFC 9110 14.1.2) and how it resolves. */
+static void ranges(void **state)
+{
+    http_request r;
+    uint64_t off = 0, n = 0;
+    (void)state;
+    assert_int_equal(http_parse_request(HEAD("GET /f HTTP/1.1\r\nRange: bytes=10-19\r\n\r\n"), &r), 0);
+    assert_int_equal(r.has_range, 1);
+    assert_int_equal(http_resolve_range(&r, 100, &off, &n), 0);
+    assert_int_equal(off, 10);
+    assert_int_equal(n, 10);
+    assert_int_equal(http_resolve_range(&r, 15, &off, &n), 0); /* clipped to the end */
+    assert_int_equal(off, 10);
+    assert_int_equal(n, 5);
+    assert_int_equal(http_resolve_range(&r, 10, &off, &n), -1); /* 416 */
+    assert_int_equal(http_parse_request(HEAD("GET /f HTTP/1.1\r\nrange: bytes=90-\r\n\r\n"), &r), 0);
+    assert_int_equal(http_resolve_range(&r, 100, &off, &n), 0);
+    assert_int_equal(off, 90);
+    assert_int_equal(n, 10);
+    assert_int_equal(http_parse_request(HEAD("GET /f HTTP/1.1\r\nRange: bytes=-30\r\n\r\n"), &r), 0);
+    assert_int_equal(http_resolve_range(&r, 100, &off, &n), 0);
+    assert_int_equal(off, 70);
+    assert_int_equal(n, 30);
+    assert_int_equal(http_resolve_range(&r, 20, &off, &n), 0); /* longer than the body */
+    assert_int_equal(off, 0);
+    assert_int_equal(n, 20);
+    assert_int_equal(http_parse_request(HEAD("GET /f HTTP/1.1\r\nRange: bytes=-0\r\n\r\n"), &r), 0);
+    assert_int_equal(http_resolve_range(&r, 100, &off, &n), -1);
+    /* Ignored (whole body): several ranges, bad syntax, other units, If-Range. */
+    static const char *const ignored[] = {
+        "GET /f HTTP/1.1\r\nRange: bytes=0-1,5-6\r\n\r\n",
+        "GET /f HTTP/1.1\r\nRange: bytes=5-1\r\n\r\n",
+        "GET /f HTTP/1.1\r\nRange: bytes=x-\r\n\r\n",
+        "GET /f HTTP/1.1\r\nRange: items=0-1\r\n\r\n",
+        "GET /f HTTP/1.1\r\nRange: bytes=0-1\r\nIf-Range: \"x\"\r\n\r\n",
+    };
+    for (size_t i = 0; i < sizeof ignored / sizeof ignored[0]; i++) {
+        assert_int_equal(http_parse_request(HEAD(ignored[i]), &r), 0);
+        assert_int_equal(http_resolve_range(&r, 100, &off, &n), 1);
+    }
+}
+
+/* Issue 12: redirects for `oasis get`. */
+static void redirects(void **state)
+{
+    http_response r;
+    char out[256];
+    (void)state;
+    assert_int_equal(http_parse_response(HEAD("HTTP/1.1 301 Moved\r\nLocation: /d/\r\n\r\n"), &r), 0);
+    assert_int_equal(r.status, 301);
+    assert_string_equal(r.location, "/d/");
+    assert_int_equal(http_resolve_location("http://10.0.0.1:8080/d?q", "/d/", out, sizeof out), 0);
+    assert_string_equal(out, "http://10.0.0.1:8080/d/");
+    assert_int_equal(http_resolve_location("http://10.0.0.1/a/b", "c/d", out, sizeof out), 0);
+    assert_string_equal(out, "http://10.0.0.1/a/c/d");
+    assert_int_equal(http_resolve_location("http://10.0.0.1", "x", out, sizeof out), 0);
+    assert_string_equal(out, "http://10.0.0.1/x");
+    assert_int_equal(http_resolve_location("http://10.0.0.1/a", "http://10.0.0.2/z", out, sizeof out), 0);
+    assert_string_equal(out, "http://10.0.0.2/z");
+    assert_int_equal(http_resolve_location("http://10.0.0.1/a", "//10.0.0.3/y", out, sizeof out), 0);
+    assert_string_equal(out, "http://10.0.0.3/y");
+    assert_int_equal(http_resolve_location("http://10.0.0.1/a", "https://x/", out, sizeof out), -1);
+    assert_int_equal(http_resolve_location("http://10.0.0.1/a", "/x", out, 10), -1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(head_end),  cmocka_unit_test(request), cmocka_unit_test(request_errors),
         cmocka_unit_test(response),  cmocka_unit_test(chunked), cmocka_unit_test(urls),
         cmocka_unit_test(arguments), cmocka_unit_test(pattern_bytes),
+        cmocka_unit_test(request_line_fields), cmocka_unit_test(ranges),
+        cmocka_unit_test(redirects),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -36,6 +36,8 @@ typedef struct net_opts {
     uint64_t seed;
     int seed_given;
     int verbose;
+    uint32_t txqueuelen; /* kernel side's TAP queue (0: keep) */
+    unsigned batch;      /* frames read per batch (0: the loop's default) */
 } net_opts;
 
 /* The live network: clock, stack, TAP device and loop. */

@@ -19,6 +19,9 @@ typedef struct getter {
     oasis_keepalive ka;
     int ka_given, quiet, progress;
     uint64_t timeout_ns;
+    unsigned max_redirs, redirs;
+    char url_buf[2100];
+    char redirect[2100]; /* set when the answer was a redirect to follow */
 
     oasis_flow *flow;
     int done, closed, exit_code;
@@ -135,6 +138,27 @@ static void take_head(getter *g, const uint8_t *data, size_t len)
         return;
     }
     g->have_head = 1;
+    int st = g->resp.status;
+    if ((st == 301 || st == 302 || st == 303 || st == 307 || st == 308) && g->resp.location[0]) {
+        /* Follow (RFC 9110 15.4): a new GET to the Location, resolved
+         * against the URL that answered; bounded against loops. */
+        char msg[2200];
+        if (g->redirs >= g->max_redirs) {
+            snprintf(msg, sizeof msg, "status %d to %s: %s", st, g->resp.location,
+                     g->max_redirs ? "too many redirects" : "not following (--max-redirs 0)");
+            fail(g, EXIT_FAIL, msg);
+            return;
+        }
+        if (http_resolve_location(g->url, g->resp.location, g->redirect, sizeof g->redirect) != 0) {
+            snprintf(msg, sizeof msg, "cannot follow the redirect to '%s'", g->resp.location);
+            fail(g, EXIT_FAIL, msg);
+            return;
+        }
+        if (!g->quiet)
+            fprintf(stderr, "oasis get: %d, following %s\n", st, g->redirect);
+        finish(g, EXIT_OK);
+        return;
+    }
     if (g->resp.status < 200 || g->resp.status > 299) {
         char msg[64];
         snprintf(msg, sizeof msg, "server answered with status %d", g->resp.status);
@@ -239,19 +263,21 @@ static const char get_usage[] =
     "  -o, --output FILE  write the body to FILE ('-': stdout); default: discard\n"
     "  --keepalive A,I,P  probe the idle flow after A s, every I s, P probes\n"
     "  --timeout S        give up after S seconds (default: never)\n"
+    "  --max-redirs N     follow at most N redirects (10; 0: none)\n"
     "  --progress         progress line on stderr even when it is not a terminal\n"
     "  -q, --quiet        no progress line\n"
     "  -h, --help         this text\n\n"
     "Exit status: 0 done, 1 failed (HTTP error, short body), 2 usage, 3 setup,\n"
     "4 connection refused, 5 timed out.\n\n";
 
-enum { G_KA = 1, G_TIMEOUT, G_PROGRESS };
+enum { G_KA = 1, G_TIMEOUT, G_PROGRESS, G_REDIRS };
 
 static const struct option get_own[] = {
     {"output", required_argument, NULL, 'o'},
     {"keepalive", required_argument, NULL, G_KA},
     {"timeout", required_argument, NULL, G_TIMEOUT},
     {"progress", no_argument, NULL, G_PROGRESS},
+    {"max-redirs", required_argument, NULL, G_REDIRS},
     {"quiet", no_argument, NULL, 'q'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
@@ -264,6 +290,15 @@ static int get_option(void *ctx, int c, const char *arg)
     case 'o': g->out_path = arg; return 0;
     case 'q': g->quiet = 1; return 0;
     case G_PROGRESS: g->progress = 1; return 0;
+    case G_REDIRS: {
+        uint64_t v;
+        if (parse_u64(arg, 1000, &v) == 0) {
+            g->max_redirs = (unsigned)v;
+            return 0;
+        }
+        fprintf(stderr, "oasis get: invalid --max-redirs '%s'\n", arg);
+        return -1;
+    }
     case G_KA:
         if (parse_keepalive(arg, &g->ka) == 0) {
             g->ka_given = 1;
@@ -312,7 +347,41 @@ static int open_output(getter *g)
     return 0;
 }
 
+/* Forgets the last exchange before following a redirect. */
+static int next_hop(getter *g)
+{
+    g->redirs++;
+    snprintf(g->url_buf, sizeof g->url_buf, "%s", g->redirect);
+    g->url = g->url_buf;
+    g->redirect[0] = '\0';
+    if (http_parse_url(g->url, &g->addr, &g->port, &g->path) != 0 || strlen(g->path) > 2048) {
+        fprintf(stderr, "oasis get: cannot follow the redirect to %s (want http://A.B.C.D[:PORT]/PATH;"
+                        " host names need a resolver)\n", g->url);
+        return -1;
+    }
+    g->flow = NULL;
+    g->done = g->closed = g->exit_code = 0;
+    g->head_len = 0;
+    g->have_head = 0;
+    memset(&g->resp, 0, sizeof g->resp);
+    http_chunked_init(&g->ch);
+    return 0;
+}
+
+static int run_one(getter *g);
+
 static int run(getter *g)
+{
+    for (;;) {
+        int rc = run_one(g);
+        if (rc != EXIT_OK || !g->redirect[0])
+            return rc;
+        if (next_hop(g) != 0)
+            return EXIT_FAIL;
+    }
+}
+
+static int run_one(getter *g)
 {
     char ip[OASIS_IPV4_STRLEN];
     snprintf(g->req, sizeof g->req,
@@ -350,6 +419,7 @@ int cmd_get(int argc, char **argv)
     if (!g)
         return EXIT_SETUP;
     net_opts_init(&no);
+    g->max_redirs = 10;
     int rc = parse_args(argc, argv, g, &no);
     if (rc) {
         free(g);

@@ -6,6 +6,7 @@
 #include "oasis/ip.h"
 
 #include <ctype.h>
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
@@ -37,7 +38,7 @@ static int next_line(const char **p, const char *end, const char **line, size_t 
     return 1;
 }
 
-static int parse_len(const char *v, size_t n, uint64_t *out)
+static int parse_num(const char *v, size_t n, uint64_t *out)
 {
     uint64_t x = 0;
     if (n == 0 || n > 18)
@@ -68,7 +69,41 @@ typedef struct head_fields {
     int conn_close, conn_keep_alive, chunked, other_coding;
     int have_len, bad_len;
     uint64_t len;
+    int have_range, if_range;
+    uint64_t range_first, range_last;
+    char *location;         /* where to copy a Location value (NULL: ignore) */
+    size_t location_cap;
 } head_fields;
+
+/* Digits only, no sign, at most 18 of them. */
+static int parse_num(const char *v, size_t n, uint64_t *out);
+
+/* "bytes=F-L", "bytes=F-", "bytes=-N" (one range; whitespace around the
+ * unit's '=' and the range is not allowed by the grammar). */
+static void parse_range(const char *v, size_t n, head_fields *f)
+{
+    if (n < 7 || strncasecmp(v, "bytes=", 6) != 0 || memchr(v, ',', n))
+        return;
+    v += 6;
+    n -= 6;
+    const char *dash = memchr(v, '-', n);
+    if (!dash)
+        return;
+    size_t a = (size_t)(dash - v), b = n - a - 1;
+    uint64_t first = 0, last = UINT64_MAX;
+    if (a == 0) { /* suffix */
+        if (parse_num(dash + 1, b, &last) != 0)
+            return;
+        first = UINT64_MAX;
+    } else {
+        if (parse_num(v, a, &first) != 0 || (b && parse_num(dash + 1, b, &last) != 0) ||
+            last < first)
+            return; /* invalid: ignored (RFC 9110 14.2) */
+    }
+    f->have_range = 1;
+    f->range_first = first;
+    f->range_last = last;
+}
 
 /* One "Name: value" line; unknown names are ignored. */
 static int parse_field(const char *line, size_t n, head_fields *f)
@@ -90,10 +125,19 @@ static int parse_field(const char *line, size_t n, head_fields *f)
     } else if (nl == 14 && strncasecmp(line, "content-length", nl) == 0) {
         uint64_t x = 0;
         /* Two different lengths make the framing ambiguous: refuse. */
-        if (parse_len(v, vn, &x) != 0 || (f->have_len && x != f->len))
+        if (parse_num(v, vn, &x) != 0 || (f->have_len && x != f->len))
             f->bad_len = 1;
         f->have_len = 1;
         f->len = x;
+    } else if (nl == 5 && strncasecmp(line, "range", nl) == 0) {
+        parse_range(v, vn, f);
+    } else if (nl == 8 && strncasecmp(line, "if-range", nl) == 0) {
+        f->if_range = 1;
+    } else if (nl == 8 && strncasecmp(line, "location", nl) == 0) {
+        if (f->location && vn < f->location_cap) {
+            memcpy(f->location, v, vn);
+            f->location[vn] = '\0';
+        }
     } else if (nl == 17 && strncasecmp(line, "transfer-encoding", nl) == 0) {
         if (vn == 7 && strncasecmp(v, "chunked", 7) == 0)
             f->chunked = 1;
@@ -107,7 +151,11 @@ static int parse_fields(const char **p, const char *end, head_fields *f)
 {
     const char *line;
     size_t n;
+    char *loc = f->location;
+    size_t loc_cap = f->location_cap;
     memset(f, 0, sizeof *f);
+    f->location = loc;
+    f->location_cap = loc_cap;
     while (next_line(p, end, &line, &n)) {
         if (n == 0)
             return 0;
@@ -117,12 +165,15 @@ static int parse_fields(const char **p, const char *end, head_fields *f)
     return -1; /* no empty line */
 }
 
+/* HTTP-version = "HTTP/" DIGIT "." DIGIT (RFC 9112 2.3): 0 for 1.x, 1 for
+ * another major version, -1 when it is not a version at all. */
 static int parse_version(const char *v, size_t n, int *minor)
 {
-    if (n != 8 || memcmp(v, "HTTP/1.", 7) != 0 || !isdigit((unsigned char)v[7]))
+    if (n != 8 || memcmp(v, "HTTP/", 5) != 0 || !isdigit((unsigned char)v[5]) || v[6] != '.' ||
+        !isdigit((unsigned char)v[7]))
         return -1;
     *minor = v[7] - '0';
-    return 0;
+    return v[5] == '1' ? 0 : 1;
 }
 
 static int hexval(int c)
@@ -161,6 +212,7 @@ int http_parse_request(const char *head, size_t len, http_request *r)
     size_t n;
     head_fields f;
 
+    memset(&f, 0, sizeof f);
     memset(r, 0, sizeof *r);
     if (!next_line(&p, end, &line, &n))
         return 400;
@@ -173,7 +225,14 @@ int http_parse_request(const char *head, size_t len, http_request *r)
     size_t tlen = (size_t)(sp2 - target);
     if (tlen == 0 || target[0] != '/')
         return 400;
-    if (parse_version(sp2 + 1, (size_t)(line + n - sp2 - 1), &r->minor) != 0)
+    /* Exactly three fields (RFC 9112 3): a fourth is a malformed line. */
+    size_t vlen = (size_t)(line + n - sp2 - 1);
+    if (memchr(sp2 + 1, ' ', vlen))
+        return 400;
+    int vr = parse_version(sp2 + 1, vlen, &r->minor);
+    if (vr < 0)
+        return 400;
+    if (vr > 0)
         return 505;
     int rc = decode_path(target, tlen, r->path, sizeof r->path);
     if (rc)
@@ -184,6 +243,30 @@ int http_parse_request(const char *head, size_t len, http_request *r)
         return 501;
     r->content_length = f.have_len ? f.len : 0;
     r->keep_alive = r->minor >= 1 ? !f.conn_close : f.conn_keep_alive;
+    r->has_range = f.have_range && !f.if_range;
+    r->range_first = f.range_first;
+    r->range_last = f.range_last;
+    return 0;
+}
+
+int http_resolve_range(const http_request *r, uint64_t len, uint64_t *off, uint64_t *n)
+{
+    if (!r->has_range)
+        return 1;
+    uint64_t first = r->range_first, last = r->range_last;
+    if (first == UINT64_MAX) { /* the last `last` bytes */
+        if (last == 0 || len == 0)
+            return -1;
+        first = last >= len ? 0 : len - last;
+        last = len - 1;
+    } else {
+        if (first >= len)
+            return -1;
+        if (last >= len)
+            last = len - 1;
+    }
+    *off = first;
+    *n = last - first + 1;
     return 0;
 }
 
@@ -193,7 +276,10 @@ int http_parse_response(const char *head, size_t len, http_response *r)
     size_t n;
     head_fields f;
 
+    memset(&f, 0, sizeof f);
     memset(r, 0, sizeof *r);
+    f.location = r->location;
+    f.location_cap = sizeof r->location;
     if (!next_line(&p, end, &line, &n) || n < 12 || parse_version(line, 8, &r->minor) != 0 ||
         line[8] != ' ')
         return -1;
@@ -318,4 +404,32 @@ int http_parse_url(const char *url, uint32_t *addr, uint16_t *port, const char *
     *port = (uint16_t)p;
     *path = *slash ? slash : "/";
     return 0;
+}
+
+int http_resolve_location(const char *base, const char *loc, char *out, size_t cap)
+{
+    if (strncmp(base, "http://", 7) != 0 || !loc[0])
+        return -1;
+    const char *auth_end = base + 7 + strcspn(base + 7, "/?#");
+    int n;
+    if (strncmp(loc, "http://", 7) == 0) {
+        n = snprintf(out, cap, "%s", loc);
+    } else if (loc[0] == '/' && loc[1] == '/') {
+        n = snprintf(out, cap, "http:%s", loc);
+    } else if (loc[0] == '/') {
+        n = snprintf(out, cap, "%.*s%s", (int)(auth_end - base), base, loc);
+    } else if (strchr(loc, ':') && strcspn(loc, ":") < strcspn(loc, "/?#")) {
+        return -1; /* another scheme (https: ...) */
+    } else {
+        /* Relative path: replaces the last segment of base's path. */
+        const char *path_end = auth_end + strcspn(auth_end, "?#");
+        const char *slash = path_end;
+        while (slash > auth_end && slash[-1] != '/')
+            slash--;
+        if (slash == auth_end) /* no path at all: "http://a" is "http://a/" */
+            n = snprintf(out, cap, "%.*s/%s", (int)(auth_end - base), base, loc);
+        else
+            n = snprintf(out, cap, "%.*s%s", (int)(slash - base), base, loc);
+    }
+    return n < 0 || (size_t)n >= cap ? -1 : 0;
 }

@@ -19,7 +19,20 @@ typedef struct http_request {
     int minor;              /* HTTP/1.x */
     int keep_alive;         /* what the client asked, after version defaults */
     uint64_t content_length;
+    /* One byte range (RFC 9110 14.2), when the request has a Range header of
+     * that form and no If-Range (we have no validators to compare with):
+     * "bytes=F-L" (first, last), "bytes=F-" (last = UINT64_MAX) or
+     * "bytes=-N" (suffix: the last N bytes; first = UINT64_MAX, last = N).
+     * Other forms (several ranges, other units, bad syntax) are ignored, as
+     * the RFC allows: the whole representation is sent. */
+    int has_range;
+    uint64_t range_first, range_last;
 } http_request;
+
+/* Resolves the request's range against a representation of len bytes:
+ * 0 and [*off, *off + *n) when it is satisfiable (206), -1 when it is not
+ * (416); 1 when there is no usable range (200, the whole body). */
+int http_resolve_range(const http_request *r, uint64_t len, uint64_t *off, uint64_t *n);
 
 /* Parses a request head. Returns 0, or the status to answer with:
  * 400 (malformed), 414 (target too long), 501 (transfer coding we do not
@@ -32,6 +45,7 @@ typedef struct http_response {
     int64_t content_length; /* -1: not given */
     int chunked;
     int keep_alive;
+    char location[2048];    /* Location header ("" if none or too long) */
 } http_response;
 
 /* Parses a response head; 0 or -1 (malformed). */
@@ -55,5 +69,11 @@ int http_chunked_done(const http_chunked *d);
 
 /* Parses "http://A.B.C.D[:port][/path]". Returns 0 or -1. */
 int http_parse_url(const char *url, uint32_t *addr, uint16_t *port, const char **path);
+
+/* Where a redirect goes: `location` is an absolute http:// URL or a
+ * reference relative to `base` (an absolute URL): "/path", or a relative
+ * path resolved against base's directory (RFC 3986 5.2, without dot
+ * segments). Writes the absolute URL to out; 0, or -1 (not HTTP, too long). */
+int http_resolve_location(const char *base, const char *location, char *out, size_t cap);
 
 #endif

@@ -12,6 +12,10 @@
 #include <time.h>
 #include <unistd.h>
 
+/* Frames read per batch: the loop drains the device until it is empty, and
+ * runs timers between batches. */
+#define NET_DEFAULT_BATCH 1024
+
 enum {
     OPT_TAP = NET_OPT_BASE,
     OPT_ADDR,
@@ -22,6 +26,8 @@ enum {
     OPT_PCAP,
     OPT_SEED,
     OPT_VERBOSE,
+    OPT_TXQ,
+    OPT_BATCH,
 };
 
 const struct option net_long_options[] = {
@@ -34,6 +40,8 @@ const struct option net_long_options[] = {
     {"pcap", required_argument, NULL, OPT_PCAP},
     {"seed", required_argument, NULL, OPT_SEED},
     {"verbose", no_argument, NULL, OPT_VERBOSE},
+    {"txqueuelen", required_argument, NULL, OPT_TXQ},
+    {"batch", required_argument, NULL, OPT_BATCH},
     {NULL, 0, NULL, 0},
 };
 
@@ -49,7 +57,12 @@ const char net_options_help[] =
     "  --pcap FILE       write every frame sent and received to FILE\n"
     "  --seed N          fixed seed for ISNs, cookies, PRNG: INSECURE, for\n"
     "                    replaying tests; default: secrets from the OS\n"
-    "  --verbose         print the stack's counters at exit\n";
+    "  --verbose         print the stack's counters at exit\n"
+    "  --txqueuelen N    set the kernel side's TAP queue to N frames (needs\n"
+    "                    CAP_NET_ADMIN); bursts of thousands of connections\n"
+    "                    want 10000 or more (default: keep the device's, 1000)\n"
+    "  --batch N         frames read from the TAP per batch between timer runs\n"
+    "                    (1024)\n";
 
 void net_opts_init(net_opts *o)
 {
@@ -112,6 +125,16 @@ int net_opts_handle(net_opts *o, int code, const char *arg)
         return 1;
     case OPT_VERBOSE:
         o->verbose = 1;
+        return 1;
+    case OPT_TXQ:
+        if (parse_u64(arg, 1u << 24, &v) != 0 || v == 0)
+            return bad("--txqueuelen (1..16777216)", arg);
+        o->txqueuelen = (uint32_t)v;
+        return 1;
+    case OPT_BATCH:
+        if (parse_u64(arg, 1u << 16, &v) != 0 || v == 0)
+            return bad("--batch (1..65536)", arg);
+        o->batch = (unsigned)v;
         return 1;
     default:
         return 0;
@@ -205,6 +228,7 @@ static int open_tap(net *n)
     tc.mtu = n->opt.mtu;
     tc.create = n->opt.create;
     tc.up = n->opt.create;
+    tc.txqueuelen = n->opt.txqueuelen;
     int rc = oasis_tap_open(&tc, &n->tap, err, sizeof err);
     if (rc != 0) {
         fprintf(stderr, "oasis: %s%s [%s]\n", err,
@@ -257,6 +281,7 @@ int net_up(net *n, const net_opts *o)
         return EXIT_SETUP;
     }
     oasis_loop_set_stop_flag(n->loop, cli_stop_flag());
+    oasis_loop_set_batch(n->loop, n->opt.batch ? n->opt.batch : NET_DEFAULT_BATCH);
     oasis_stack_set_link(n->stack, oasis_tap_link(n->tap));
     return EXIT_OK;
 }
@@ -286,6 +311,12 @@ void net_print_counters(const net *n)
             (unsigned long long)c->tcp.out_segs, (unsigned long long)c->tcp.retrans_segs,
             (unsigned long long)c->tcp.timeouts, (unsigned long long)c->tcp.fast_retrans,
             (unsigned long long)c->tcp.ofo_queued);
+    fprintf(stderr,
+            "counters: tcp rst in %llu out %llu, listen overflows %llu, syn cookies sent %llu "
+            "ok %llu failed %llu\n",
+            (unsigned long long)c->tcp.in_rsts, (unsigned long long)c->tcp.out_rsts,
+            (unsigned long long)c->tcp.listen_overflows, (unsigned long long)c->tcp.syn_cookies_sent,
+            (unsigned long long)c->tcp.syn_cookies_ok, (unsigned long long)c->tcp.syn_cookies_failed);
 }
 
 /* ---- signals ------------------------------------------------------------ */

@@ -3,7 +3,16 @@
  * Every connection is a `conn`. Its flow is released exactly once: in the
  * close callback of oasis_tcp_close() (conn_free runs there too) or by
  * oasis_tcp_release() (conn_free right after). Callbacks that arrive while a
- * conn is being torn down do nothing. */
+ * conn is being torn down do nothing.
+ *
+ * Limits. --max-conns is shared by every service. At the limit the
+ * listeners are paused (oasis_tcp_accept_pause): new connections wait in
+ * the backlog (then SYN cookies) instead of being accepted and reset, and
+ * while some wait, HTTP responses say "Connection: close" so that slots
+ * turn over in arrival order. A sweep (timerfd, a few times per timeout)
+ * closes connections idle longer than their service's idle timeout and
+ * HTTP requests whose head is not complete by its deadline (slowloris),
+ * and, when others wait, the longest-idle connections first. */
 #include "cli.h"
 #include "http.h"
 #include "report.h"
@@ -12,14 +21,24 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/timerfd.h>
 #include <unistd.h>
 
 #define CHUNK (256 * 1024)
+/* A connection whose close has not completed this long after we sent our
+ * FIN (the peer never closes) gives its slot back with a reset. */
+#define CLOSE_LINGER_NS (5 * OASIS_NS_PER_SEC)
+/* When others wait for a slot, connections idle at least this long (between
+ * requests, or silent) are closed to make room, longest-idle first. */
+#define EVICT_MIN_IDLE_NS (2 * OASIS_NS_PER_SEC)
+#define NSVC 4
 
 typedef enum { SVC_ECHO, SVC_DISCARD, SVC_HASH, SVC_HTTP } svc_kind;
 static const char *const svc_names[] = {"echo", "discard", "hash", "http"};
@@ -40,6 +59,10 @@ struct conn {
     conn *prev, *next;
     char peer[32];
     int closing, aborting;
+    uint64_t last_active; /* last byte read or write completed (ns) */
+    uint64_t close_at;    /* when closing started */
+    uint64_t head_deadline; /* http: complete request head due (0: none) */
+    int in_response;      /* http: a response (or its 408) is being sent */
 
     uint8_t *buf; /* echo: the chunk being echoed */
     size_t cap;
@@ -51,7 +74,7 @@ struct conn {
     char *req; /* http: request bytes not handled yet */
     size_t req_len;
     uint64_t skip;      /* request body bytes still to drop */
-    int keep_alive;
+    int keep_alive, minor;
     int body_fd;        /* -1: the pattern */
     uint64_t body_off, body_left;
     char head[1024];    /* response head (and small bodies), sent first */
@@ -65,7 +88,9 @@ typedef struct serve_opts {
     const char *root;
     oasis_keepalive ka;
     int ka_given;
-    unsigned max_conns;
+    unsigned max_conns, backlog;
+    uint64_t idle_ns[NSVC]; /* per service; 0: never */
+    uint64_t header_ns;     /* complete request head within this (0: never) */
     int quiet, no_hash;
     report_opts rep; /* --influx and friends (report.c) */
 } serve_opts;
@@ -75,18 +100,58 @@ struct server {
     serve_opts o;
     pattern pat;
     conn *conns;
-    unsigned nconns;
-    int shutting_down;
+    unsigned nconns, peak; /* peak: most conns since the heap was last trimmed */
+    unsigned nclosing;     /* conns closing: they no longer count towards the limit */
+    int shutting_down, paused;
+    int tfd;               /* sweep timer */
 };
 
 static void http_start(conn *c);
 static void http_try_request(conn *c);
+static void http_read(conn *c);
 
 /* ---- connection lifetime ------------------------------------------------ */
+
+static uint64_t now_ns(const server *srv) { return oasis_stack_now(srv->n->stack); }
+
+static uint16_t svc_port(const server *srv, int k)
+{
+    const uint16_t ports[NSVC] = {srv->o.echo_port, srv->o.discard_port, srv->o.hash_port,
+                                  srv->o.http_port};
+    return ports[k];
+}
+
+/* At the limit every listener pauses: new connections wait in the backlog. */
+static void set_paused(server *srv, int on)
+{
+    if (srv->paused == on || srv->shutting_down)
+        return;
+    srv->paused = on;
+    for (int k = 0; k < NSVC; k++)
+        if (svc_port(srv, k))
+            on ? oasis_tcp_accept_pause(srv->n->stack, svc_port(srv, k))
+               : oasis_tcp_accept_resume(srv->n->stack, svc_port(srv, k));
+}
+
+/* Established connections waiting in the listeners' backlogs. */
+static unsigned waiting(const server *srv)
+{
+    unsigned n = 0;
+    for (int k = 0; k < NSVC; k++)
+        if (svc_port(srv, k))
+            n += oasis_tcp_accept_waiting(srv->n->stack, svc_port(srv, k));
+    return n;
+}
+
+/* Conns that count towards --max-conns: a closing one has done its work
+ * (and is reset after CLOSE_LINGER_NS if the peer never closes). */
+static unsigned active(const server *srv) { return srv->nconns - srv->nclosing; }
 
 static void conn_free(conn *c)
 {
     server *srv = c->srv;
+    if (c->closing)
+        srv->nclosing--;
     if (c->prev)
         c->prev->next = c->next;
     else
@@ -101,6 +166,8 @@ static void conn_free(conn *c)
     free(c->buf);
     free(c->req);
     free(c);
+    if (active(srv) < srv->o.max_conns)
+        set_paused(srv, 0);
 }
 
 /* Callbacks return at once when this says the conn is going away. */
@@ -127,6 +194,10 @@ static void conn_close(conn *c)
     if (c->closing)
         return;
     c->closing = 1;
+    c->close_at = now_ns(c->srv);
+    c->srv->nclosing++;
+    if (active(c->srv) < c->srv->o.max_conns)
+        set_paused(c->srv, 0);
     if (oasis_tcp_close(c->flow, on_closed, c) != 0)
         conn_abort(c);
 }
@@ -156,6 +227,7 @@ static void on_echo_written(oasis_flow *flow, int err, void *ud)
     (void)flow;
     if (conn_gone(c))
         return;
+    c->last_active = now_ns(c->srv);
     if (err)
         conn_close(c);
     else
@@ -182,6 +254,7 @@ static void on_echo_read(oasis_flow *flow, int err, const uint8_t *data, size_t 
     }
     memcpy(c->buf, data, len);
     c->bytes += len;
+    c->last_active = now_ns(c->srv);
     if (oasis_tcp_write(flow, c->buf, len, on_echo_written, c) != 0)
         conn_close(c);
 }
@@ -237,6 +310,7 @@ static void on_sink_read(oasis_flow *flow, int err, const uint8_t *data, size_t 
     if (!(c->srv->o.no_hash && c->kind == SVC_DISCARD))
         oasis_sha256_update(&c->sha, data, len);
     c->bytes += len;
+    c->last_active = now_ns(c->srv);
     sink_read(c);
 }
 
@@ -252,16 +326,34 @@ static const char *status_text(int st)
 {
     switch (st) {
     case 200: return "OK";
+    case 206: return "Partial Content";
+    case 301: return "Moved Permanently";
     case 400: return "Bad Request";
     case 403: return "Forbidden";
     case 404: return "Not Found";
     case 405: return "Method Not Allowed";
+    case 408: return "Request Timeout";
     case 414: return "URI Too Long";
+    case 416: return "Range Not Satisfiable";
     case 431: return "Request Header Fields Too Large";
     case 500: return "Internal Server Error";
     case 501: return "Not Implemented";
     case 505: return "HTTP Version Not Supported";
     default: return "Error";
+    }
+}
+
+/* Buffers of a connection between requests go back to the allocator: an
+ * idle keep-alive connection holds only its conn. */
+static void release_buffers(conn *c)
+{
+    free(c->slot[0].data);
+    free(c->slot[1].data);
+    c->slot[0].data = c->slot[1].data = NULL;
+    c->next_fill = 0;
+    if (c->req_len == 0) {
+        free(c->req);
+        c->req = NULL;
     }
 }
 
@@ -271,10 +363,14 @@ static void response_done(conn *c)
         close(c->body_fd);
         c->body_fd = -1;
     }
-    if (c->keep_alive)
+    c->in_response = 0;
+    if (c->keep_alive) {
+        release_buffers(c);
+        c->head_deadline = 0; /* the next request's clock starts with its first byte */
         http_try_request(c);
-    else
+    } else {
         conn_close(c);
+    }
 }
 
 static void http_pump(conn *c);
@@ -287,6 +383,7 @@ static void on_body_written(oasis_flow *flow, int err, void *ud)
     if (conn_gone(c))
         return;
     c->inflight--;
+    c->last_active = now_ns(c->srv);
     if (err) {
         conn_close(c);
         return;
@@ -318,7 +415,9 @@ static long fill_chunk(conn *c, uint8_t *buf, size_t cap)
     return (long)(n + body);
 }
 
-/* Keeps two chunks queued: while the stack sends one we fill the other. */
+/* Keeps two chunks queued: while the stack sends one we fill the other.
+ * A chunk is no larger than what is left to send, so small responses cost
+ * small allocations. */
 static void http_pump(conn *c)
 {
     while (c->inflight < 2 && (c->body_left > 0 || c->head_len > 0)) {
@@ -343,32 +442,48 @@ static void http_pump(conn *c)
     }
 }
 
-static void set_head(conn *c, int status, const char *ctype, uint64_t len)
+/* Response head. `extra` holds more header lines (each ending in CRLF). */
+static void set_head(conn *c, int status, const char *ctype, uint64_t len, const char *extra)
 {
-    if (status >= 400 && status != 404 && status != 405)
+    server *srv = c->srv;
+    if (status >= 400 && status != 404 && status != 405 && status != 416)
         c->keep_alive = 0;
+    /* Others wait for a slot: this connection makes room after its answer
+     * (the client learns it before sending another request, so nothing is
+     * lost to a race). */
+    if (c->keep_alive && active(srv) >= srv->o.max_conns && waiting(srv) > 0)
+        c->keep_alive = 0;
+    /* HTTP/1.0 keep-alive is opt-in and must be confirmed (RFC 9112 9.3 and
+     * appendix C.2.2); HTTP/1.1 persists unless told otherwise. */
+    const char *conn_hdr = !c->keep_alive ? "Connection: close\r\n"
+                           : c->minor == 0 ? "Connection: keep-alive\r\n"
+                                           : "";
     c->head_len = (size_t)snprintf(c->head, sizeof c->head,
                                    "HTTP/1.1 %d %s\r\nServer: oasis/0.1\r\nContent-Type: %s\r\n"
-                                   "Content-Length: %llu\r\n%s%s\r\n",
+                                   "Content-Length: %llu\r\n%s%s%s\r\n",
                                    status, status_text(status), ctype, (unsigned long long)len,
                                    status == 405 ? "Allow: GET, HEAD\r\n" : "",
-                                   c->keep_alive ? "" : "Connection: close\r\n");
+                                   extra ? extra : "", conn_hdr);
     c->body_off = 0;
     c->body_left = 0;
+    c->in_response = 1;
 }
 
-static void respond(conn *c, int status, const char *ctype, uint64_t len, int head_only)
+/* Sends [off, off + len) of the body source (file or pattern). */
+static void respond(conn *c, int status, const char *ctype, uint64_t off, uint64_t len,
+                    const char *extra, int head_only)
 {
-    set_head(c, status, ctype, len);
+    set_head(c, status, ctype, len, extra);
+    c->body_off = off;
     c->body_left = head_only ? 0 : len;
     http_pump(c);
 }
 
 /* Small bodies (errors, the index page) travel in the head's buffer. */
-static void respond_text(conn *c, int status, const char *text, int head_only)
+static void respond_text_x(conn *c, int status, const char *text, const char *extra, int head_only)
 {
     size_t tl = strlen(text);
-    set_head(c, status, "text/plain; charset=utf-8", tl);
+    set_head(c, status, "text/plain; charset=utf-8", tl, extra);
     if (!head_only && c->head_len + tl <= sizeof c->head) {
         memcpy(c->head + c->head_len, text, tl);
         c->head_len += tl;
@@ -376,11 +491,49 @@ static void respond_text(conn *c, int status, const char *text, int head_only)
     http_pump(c);
 }
 
+static void respond_text(conn *c, int status, const char *text, int head_only)
+{
+    respond_text_x(c, status, text, NULL, head_only);
+}
+
+/* A body of `size` bytes, or the part the Range header asks for (RFC 9110
+ * 14: 206 with Content-Range, 416 when no byte of it exists). */
+static void respond_body(conn *c, const http_request *r, const char *ctype, uint64_t size,
+                         int head_only)
+{
+    char extra[128];
+    uint64_t off = 0, n = size;
+    int rr = strcmp(r->method, "GET") == 0 ? http_resolve_range(r, size, &off, &n) : 1;
+    if (rr < 0) {
+        snprintf(extra, sizeof extra, "Accept-Ranges: bytes\r\nContent-Range: bytes */%llu\r\n",
+                 (unsigned long long)size);
+        log_line(c, "%s %s 416", r->method, r->path);
+        if (c->body_fd >= 0) {
+            close(c->body_fd);
+            c->body_fd = -1;
+        }
+        respond_text_x(c, 416, "range not satisfiable\n", extra, head_only);
+        return;
+    }
+    if (rr == 0) {
+        snprintf(extra, sizeof extra, "Accept-Ranges: bytes\r\nContent-Range: bytes %llu-%llu/%llu\r\n",
+                 (unsigned long long)off, (unsigned long long)(off + n - 1),
+                 (unsigned long long)size);
+        log_line(c, "%s %s 206 %llu-%llu/%llu", r->method, r->path, (unsigned long long)off,
+                 (unsigned long long)(off + n - 1), (unsigned long long)size);
+        respond(c, 206, ctype, off, n, extra, head_only);
+        return;
+    }
+    log_line(c, "%s %s 200 %llu", r->method, r->path, (unsigned long long)size);
+    respond(c, 200, ctype, 0, size, "Accept-Ranges: bytes\r\n", head_only);
+}
+
 static const char index_text[] =
     "Oasis HTTP server\n"
     "  /bytes/N   N bytes of the test pattern (N may end in K, M, G: binary units);\n"
     "             byte i is (i mod 251 + i div 65536) mod 256\n"
-    "  /PATH      a file under the served directory (--root)\n";
+    "  /PATH      a file under the served directory (--root); a directory's\n"
+    "             index.html\n";
 
 /* ---- HTTP: routing ------------------------------------------------------ */
 
@@ -403,8 +556,10 @@ static int path_safe(const char *p)
     return 1;
 }
 
-/* Opens a regular file under the root (index.html for a directory).
- * Returns an fd, or -status. */
+/* Opens a regular file under the root: a directory's index.html when the
+ * path ends in '/'. Returns an fd, -status, or -301 for a directory named
+ * without its final '/' (relative links in its index resolve against the
+ * directory only with it). */
 static int open_file(const server *srv, const char *path, struct stat *st)
 {
     char full[4096];
@@ -418,16 +573,41 @@ static int open_file(const server *srv, const char *path, struct stat *st)
         return errno == EACCES ? -403 : -404;
     if (fstat(fd, st) == 0 && S_ISDIR(st->st_mode)) {
         close(fd);
+        if (path[strlen(path) - 1] != '/')
+            return -301;
         strcat(full, "/index.html");
         fd = open(full, O_RDONLY | O_CLOEXEC);
         if (fd < 0)
-            return -404;
+            return errno == EACCES ? -403 : -404;
     }
     if (fstat(fd, st) != 0 || !S_ISREG(st->st_mode)) {
         close(fd);
         return -404;
     }
     return fd;
+}
+
+/* 301 to path + "/": the Location is absolute-path, resolved by the
+ * client against the request's URI (RFC 9110 10.2.2). The path goes out
+ * percent-encoded where it must be. */
+static void redirect_dir(conn *c, const http_request *r, int head_only)
+{
+    char extra[sizeof r->path * 3 + 32];
+    size_t o = (size_t)snprintf(extra, sizeof extra, "Location: ");
+    static const char hex[] = "0123456789ABCDEF";
+    for (const char *p = r->path; *p; p++) {
+        unsigned char ch = (unsigned char)*p;
+        if (ch <= 0x20 || ch >= 0x7f || ch == '%' || ch == '?' || ch == '#') {
+            extra[o++] = '%';
+            extra[o++] = hex[ch >> 4];
+            extra[o++] = hex[ch & 15];
+        } else {
+            extra[o++] = (char)ch;
+        }
+    }
+    snprintf(extra + o, sizeof extra - o, "/\r\n");
+    log_line(c, "%s %s 301", r->method, r->path);
+    respond_text_x(c, 301, "moved: add a final /\n", extra, head_only);
 }
 
 static void route(conn *c, const http_request *r)
@@ -440,28 +620,31 @@ static void route(conn *c, const http_request *r)
         respond_text(c, 405, "method not allowed\n", 0);
         return;
     }
-    if (strcmp(r->path, "/") == 0) {
-        respond_text(c, 200, index_text, head_only);
-        return;
-    }
     if (strncmp(r->path, "/bytes/", 7) == 0) {
         if (parse_size(r->path + 7, &n) != 0 || n > (1ull << 50)) {
             respond_text(c, 400, "bad size\n", head_only);
             return;
         }
-        log_line(c, "%s %s 200 %llu", r->method, r->path, (unsigned long long)n);
-        respond(c, 200, "application/octet-stream", n, head_only);
+        respond_body(c, r, "application/octet-stream", n, head_only);
         return;
     }
     int fd = open_file(c->srv, r->path, &st);
+    if (fd == -301) {
+        redirect_dir(c, r, head_only);
+        return;
+    }
+    if (fd < 0 && strcmp(r->path, "/") == 0) {
+        respond_text(c, 200, index_text, head_only); /* no root, or no index.html in it */
+        return;
+    }
     if (fd < 0) {
         log_line(c, "%s %s %d", r->method, r->path, -fd);
         respond_text(c, -fd, -fd == 404 ? "not found\n" : "refused\n", head_only);
         return;
     }
     c->body_fd = fd;
-    log_line(c, "%s %s 200 %llu", r->method, r->path, (unsigned long long)st.st_size);
-    respond(c, 200, content_type(r->path), (uint64_t)st.st_size, head_only);
+    respond_body(c, r, content_type(r->path[strlen(r->path) - 1] == '/' ? "index.html" : r->path),
+                 (uint64_t)st.st_size, head_only);
 }
 
 /* ---- HTTP: requests ----------------------------------------------------- */
@@ -476,18 +659,32 @@ static void on_http_read(oasis_flow *flow, int err, const uint8_t *data, size_t 
 {
     conn *c = ud;
     (void)flow;
-    if (conn_gone(c) || c->closing)
-        return;
+    if (conn_gone(c) || c->closing || c->in_response)
+        return; /* in_response: the 408 of a late head is on its way */
     if (err) {
         conn_close(c); /* the client is done (EOF) or gone */
         return;
     }
+    uint64_t now = now_ns(c->srv);
+    c->last_active = now;
     if (c->skip) {
         size_t d = c->skip < len ? (size_t)c->skip : len;
         c->skip -= d;
         data += d;
         len -= d;
+        if (len == 0) {
+            http_read(c);
+            return;
+        }
     }
+    if (!c->req && !(c->req = malloc(HTTP_MAX_HEAD))) {
+        conn_abort(c);
+        return;
+    }
+    /* A head's clock starts with its first byte (for the first request:
+     * with the connection). Trickling bytes do not restart it. */
+    if (c->req_len == 0 && c->head_deadline == 0 && c->srv->o.header_ns)
+        c->head_deadline = now + c->srv->o.header_ns;
     size_t room = HTTP_MAX_HEAD - c->req_len;
     if (len > room) {
         /* More than a head's worth without an end: answer and hang up. */
@@ -509,7 +706,7 @@ static void http_read(conn *c)
 static void http_try_request(conn *c)
 {
     http_request r;
-    long end = http_head_end(c->req, c->req_len);
+    long end = c->req ? http_head_end(c->req, c->req_len) : 0;
 
     if (end == 0) {
         http_read(c);
@@ -520,10 +717,12 @@ static void http_try_request(conn *c)
         respond_text(c, 431, "request head too large\n", 0);
         return;
     }
+    c->head_deadline = 0;
     int st = http_parse_request(c->req, (size_t)end, &r);
     drop_front(c, (size_t)end);
     if (st) {
         c->keep_alive = 0;
+        c->minor = 1;
         respond_text(c, st, status_text(st), 0);
         return;
     }
@@ -532,17 +731,129 @@ static void http_try_request(conn *c)
     drop_front(c, d);
     c->skip = r.content_length - d;
     c->keep_alive = r.keep_alive;
+    c->minor = r.minor;
     route(c, &r);
 }
 
 static void http_start(conn *c)
 {
-    c->req = malloc(HTTP_MAX_HEAD);
-    if (!c->req) {
-        conn_abort(c);
+    if (c->srv->o.header_ns)
+        c->head_deadline = c->last_active + c->srv->o.header_ns;
+    http_read(c);
+}
+
+/* ---- sweeping: timeouts and making room --------------------------------- */
+
+/* A request head that missed its deadline gets 408 and the connection
+ * closes (RFC 9110 15.5.9); a connection that sent nothing is just closed. */
+static void head_timeout(conn *c)
+{
+    log_line(c, "request head timeout");
+    c->head_deadline = 0;
+    c->keep_alive = 0;
+    c->minor = 1;
+    if (c->req_len == 0) {
+        conn_close(c);
         return;
     }
-    http_try_request(c);
+    respond_text(c, 408, "request head timeout\n", 0);
+}
+
+/* May this conn be closed to make room? HTTP: only between requests or in
+ * a request head, never during a response. */
+static int evictable(const conn *c)
+{
+    return !c->closing && !(c->kind == SVC_HTTP && (c->in_response || c->skip));
+}
+
+static int by_last_active(const void *a, const void *b)
+{
+    const conn *x = *(conn *const *)a, *y = *(conn *const *)b;
+    return x->last_active < y->last_active ? -1 : x->last_active > y->last_active;
+}
+
+/* Frees slots for connections waiting in the backlog: closes the
+ * longest-idle connections first (idle for EVICT_MIN_IDLE_NS at least),
+ * and resets connections whose close never completes. */
+static void make_room(server *srv, uint64_t now, unsigned want)
+{
+    conn **v = malloc(srv->nconns * sizeof *v);
+    unsigned n = 0;
+    if (!v)
+        return;
+    for (conn *c = srv->conns; c; c = c->next)
+        if (evictable(c) && now - c->last_active >= EVICT_MIN_IDLE_NS)
+            v[n++] = c;
+    qsort(v, n, sizeof *v, by_last_active);
+    for (unsigned i = 0; i < n && i < want; i++) {
+        log_line(v[i], "closed to make room (idle %.1f s)",
+                 (double)(now - v[i]->last_active) / 1e9);
+        if (v[i]->kind == SVC_HTTP && v[i]->req_len > 0)
+            head_timeout(v[i]);
+        else
+            conn_close(v[i]);
+    }
+    free(v);
+}
+
+static void sweep(server *srv)
+{
+    uint64_t now = now_ns(srv);
+    conn *next;
+    for (conn *c = srv->conns; c; c = next) {
+        next = c->next; /* c may be freed (abort) */
+        uint64_t idle = srv->o.idle_ns[c->kind];
+        if (c->closing) {
+            if (now - c->close_at >= CLOSE_LINGER_NS)
+                conn_abort(c);
+        } else if (c->kind == SVC_HTTP && !c->in_response && c->head_deadline &&
+                   now >= c->head_deadline) {
+            head_timeout(c);
+        } else if (idle && now - c->last_active >= idle && evictable(c)) {
+            log_line(c, "idle timeout");
+            conn_close(c);
+        }
+    }
+    unsigned w = waiting(srv);
+    if (w && active(srv) >= srv->o.max_conns)
+        make_room(srv, now, w);
+    /* After a burst, give the heap's free memory back to the system. */
+    if (srv->peak >= 64 && srv->nconns <= srv->peak / 4) {
+        malloc_trim(0);
+        srv->peak = srv->nconns;
+    }
+}
+
+static void on_tick(oasis_loop *l, int fd, short revents, void *ud)
+{
+    uint64_t expirations;
+    (void)l;
+    (void)revents;
+    if (read(fd, &expirations, sizeof expirations) < 0 && errno != EAGAIN)
+        return;
+    sweep(ud);
+}
+
+/* The sweep runs a few times per shortest timeout (10 ms .. 250 ms). */
+static int start_sweeper(server *srv)
+{
+    uint64_t t = 250 * OASIS_NS_PER_MS;
+    for (int k = 0; k < NSVC; k++)
+        if (srv->o.idle_ns[k] && srv->o.idle_ns[k] / 8 < t)
+            t = srv->o.idle_ns[k] / 8;
+    if (srv->o.header_ns && srv->o.header_ns / 8 < t)
+        t = srv->o.header_ns / 8;
+    if (t < 10 * OASIS_NS_PER_MS)
+        t = 10 * OASIS_NS_PER_MS;
+    srv->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+    if (srv->tfd < 0)
+        return -1;
+    struct itimerspec its = {{(time_t)(t / OASIS_NS_PER_SEC), (long)(t % OASIS_NS_PER_SEC)},
+                             {(time_t)(t / OASIS_NS_PER_SEC), (long)(t % OASIS_NS_PER_SEC)}};
+    if (timerfd_settime(srv->tfd, 0, &its, NULL) != 0 ||
+        oasis_loop_watch(srv->n->loop, srv->tfd, POLLIN, on_tick, srv) != 0)
+        return -1;
+    return 0;
 }
 
 /* ---- accepting ---------------------------------------------------------- */
@@ -550,7 +861,9 @@ static void http_start(conn *c)
 static void on_accept(oasis_stack *s, oasis_flow *flow, svc_kind kind, server *srv)
 {
     (void)s;
-    conn *c = srv->nconns < srv->o.max_conns ? calloc(1, sizeof *c) : NULL;
+    /* Paused at the limit, the stack keeps new connections waiting, so
+     * this is the out-of-memory case. */
+    conn *c = active(srv) < srv->o.max_conns ? calloc(1, sizeof *c) : NULL;
     if (!c) {
         oasis_tcp_release(flow);
         return;
@@ -569,6 +882,11 @@ static void on_accept(oasis_stack *s, oasis_flow *flow, svc_kind kind, server *s
         srv->conns->prev = c;
     srv->conns = c;
     srv->nconns++;
+    if (srv->nconns > srv->peak)
+        srv->peak = srv->nconns;
+    if (active(srv) >= srv->o.max_conns)
+        set_paused(srv, 1);
+    c->last_active = now_ns(srv);
     oasis_flow_set_user_data(flow, c);
     oasis_sha256_init(&c->sha);
     switch (kind) {
@@ -586,7 +904,8 @@ static void accept_http(oasis_stack *s, oasis_flow *f, void *ud) { on_accept(s, 
 
 static int listen_on(server *srv, uint16_t port, oasis_accept_cb cb, const char *what)
 {
-    oasis_listen_opts lo = {.keepalive = srv->o.ka_given ? &srv->o.ka : NULL};
+    oasis_listen_opts lo = {.keepalive = srv->o.ka_given ? &srv->o.ka : NULL,
+                            .backlog = srv->o.backlog};
     if (port == 0)
         return 0;
     int err = oasis_tcp_listen(srv->n->stack, port, &lo, cb, srv);
@@ -610,12 +929,25 @@ static const char serve_usage[] =
     "                    bytes of a test pattern, other paths come from --root\n"
     "  --root DIR        serve files from DIR (default: none)\n"
     "  --keepalive A,I,P probe idle flows after A s, every I s, P probes\n"
-    "  --max-conns N     connections at once (256; each HTTP one may hold 0.5 MiB)\n"
+    "  --max-conns N     connections at once, all services together (256; an HTTP\n"
+    "                    one holds up to 0.5 MiB while it sends). At the limit new\n"
+    "                    connections wait in the backlog; while some wait, HTTP\n"
+    "                    answers close their connection and the longest-idle\n"
+    "                    connections are closed to make room\n"
+    "  --backlog N       established or half-open connections waiting per port\n"
+    "                    (1024); beyond it, SYN cookies\n"
+    "  --idle-timeout [SVC=]S  close a connection of service SVC (echo, discard,\n"
+    "                    hash, http; none: all) after S s without traffic (http\n"
+    "                    60, others 300; 0: never)\n"
+    "  --header-timeout S  an HTTP request head must be complete S s after its\n"
+    "                    first byte (the first request: after the connection\n"
+    "                    opened), else 408 and close (20; 0: never)\n"
     "  --no-hash         discard does not hash (for speed tests)\n"
     "  --quiet           no line per connection\n"
     "  -h, --help        this text\n\n";
 
-enum { S_ECHO = 1, S_DISCARD, S_HASH, S_HTTP, S_ROOT, S_KA, S_MAX, S_QUIET, S_NOHASH };
+enum { S_ECHO = 1, S_DISCARD, S_HASH, S_HTTP, S_ROOT, S_KA, S_MAX, S_QUIET, S_NOHASH,
+       S_BACKLOG, S_IDLE, S_HEADER };
 
 static const struct option serve_own[] = {
     {"echo-port", required_argument, NULL, S_ECHO},
@@ -625,6 +957,9 @@ static const struct option serve_own[] = {
     {"root", required_argument, NULL, S_ROOT},
     {"keepalive", required_argument, NULL, S_KA},
     {"max-conns", required_argument, NULL, S_MAX},
+    {"backlog", required_argument, NULL, S_BACKLOG},
+    {"idle-timeout", required_argument, NULL, S_IDLE},
+    {"header-timeout", required_argument, NULL, S_HEADER},
     {"quiet", no_argument, NULL, S_QUIET},
     {"no-hash", no_argument, NULL, S_NOHASH},
     REPORT_LONG_OPTIONS,
@@ -674,6 +1009,34 @@ static int serve_option(void *ctx, int c, const char *arg)
         }
         so->max_conns = (unsigned)v;
         return 0;
+    case S_BACKLOG:
+        if (parse_u64(arg, 1u << 20, &v) != 0 || v == 0) {
+            fprintf(stderr, "oasis serve: invalid --backlog '%s'\n", arg);
+            return -1;
+        }
+        so->backlog = (unsigned)v;
+        return 0;
+    case S_IDLE: {
+        const char *eq = strchr(arg, '=');
+        int k = -1;
+        for (int i = 0; eq && i < NSVC; i++)
+            if (strlen(svc_names[i]) == (size_t)(eq - arg) && strncmp(arg, svc_names[i], (size_t)(eq - arg)) == 0)
+                k = i;
+        if ((eq && k < 0) || parse_seconds(eq ? eq + 1 : arg, &v) != 0) {
+            fprintf(stderr, "oasis serve: invalid --idle-timeout '%s' (want [SERVICE=]SECONDS)\n", arg);
+            return -1;
+        }
+        for (int i = 0; i < NSVC; i++)
+            if (k < 0 || i == k)
+                so->idle_ns[i] = v;
+        return 0;
+    }
+    case S_HEADER:
+        if (parse_seconds(arg, &so->header_ns) != 0) {
+            fprintf(stderr, "oasis serve: invalid --header-timeout '%s'\n", arg);
+            return -1;
+        }
+        return 0;
     case S_QUIET: so->quiet = 1; return 0;
     case S_NOHASH: so->no_hash = 1; return 0;
     default: return report_option(&so->rep, c, arg) == 1 ? 0 : -1;
@@ -702,8 +1065,12 @@ static void free_all(server *srv)
 
 int cmd_serve(int argc, char **argv)
 {
-    static const serve_opts defaults = {7, 9, 5001, 80, NULL, {0, 0, 0}, 0, 256, 0, 0,
-                                        {NULL, 0, NULL, 0, 0, 0, NULL}};
+    static const serve_opts defaults = {
+        .echo_port = 7, .discard_port = 9, .hash_port = 5001, .http_port = 80,
+        .max_conns = 256, .backlog = 1024,
+        .idle_ns = {300 * OASIS_NS_PER_SEC, 300 * OASIS_NS_PER_SEC, 300 * OASIS_NS_PER_SEC,
+                    60 * OASIS_NS_PER_SEC},
+        .header_ns = 20 * OASIS_NS_PER_SEC};
     server *srv = calloc(1, sizeof *srv);
     net n;
     net_opts no;
@@ -711,6 +1078,7 @@ int cmd_serve(int argc, char **argv)
     if (!srv)
         return EXIT_SETUP;
     srv->o = defaults;
+    srv->tfd = -1;
     net_opts_init(&no);
     int rc = parse_args(argc, argv, &srv->o, &no);
     if (rc) {
@@ -732,6 +1100,14 @@ int cmd_serve(int argc, char **argv)
         free(srv);
         return EXIT_SETUP;
     }
+    if (start_sweeper(srv) != 0) {
+        fprintf(stderr, "oasis serve: cannot start the timeout sweep: %s\n", strerror(errno));
+        net_down(&n);
+        if (srv->tfd >= 0)
+            close(srv->tfd);
+        free(srv);
+        return EXIT_SETUP;
+    }
     char ip[OASIS_IPV4_STRLEN];
     printf("oasis serve: ready on %s, %s/%u, mtu %u (echo %u, discard %u, hash %u, http %u)\n",
            n.opt.tap, oasis_addr_format(n.opt.addr, ip), n.opt.prefix, oasis_tap_mtu(n.tap),
@@ -740,6 +1116,7 @@ int cmd_serve(int argc, char **argv)
     report *rep = NULL;
     if (report_start(&rep, &srv->o.rep, &n) != EXIT_OK) {
         net_down(&n);
+        close(srv->tfd);
         free(srv);
         return EXIT_SETUP;
     }
@@ -754,6 +1131,7 @@ int cmd_serve(int argc, char **argv)
     srv->shutting_down = 1;
     net_down(&n);
     free_all(srv);
+    close(srv->tfd);
     free(srv);
     return rc ? EXIT_FAIL : EXIT_OK;
 }
