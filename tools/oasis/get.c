@@ -43,8 +43,10 @@ static void on_closed(oasis_flow *flow, int err, void *ud)
 {
     getter *g = ud;
     (void)err;
-    g->closed = 1;
-    g->flow = NULL;
+    if (flow == g->flow) { /* else: the flow of a redirect we already left */
+        g->closed = 1;
+        g->flow = NULL;
+    }
     oasis_tcp_release(flow);
 }
 
@@ -359,7 +361,7 @@ static int next_hop(getter *g)
                         " host names need a resolver)\n", g->url);
         return -1;
     }
-    g->flow = NULL;
+    g->flow = NULL; /* still closing if the server was slow: on_closed releases it */
     g->done = g->closed = g->exit_code = 0;
     g->head_len = 0;
     g->have_head = 0;
