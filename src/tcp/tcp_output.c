@@ -265,7 +265,12 @@ void oasis_tcp_output(oasis_flow *f)
             break;
         }
         uint32_t len = min_u32(min_u32(avail, usable), mss);
-        if (len == 0 || (len < mss && !small_segment_ok(f, len, avail, inflight))) {
+        /* After an RTO (snd_nxt below snd_max) this resends bytes already
+         * sent: SWS avoidance and Nagle are about new data, and holding
+         * the retransmission back would leave the retry limit uncounted
+         * (RFC 6298 5.4; issue 11 item 44). */
+        int resend = oasis_seq_lt(f->snd_nxt, f->snd_max);
+        if (len == 0 || (len < mss && !resend && !small_segment_ok(f, len, avail, inflight))) {
             if (inflight == 0)
                 arm_persist(f);
             break;
