@@ -203,6 +203,25 @@ static void test_per_direction(void **state)
     rig_fini(&r);
 }
 
+/* Runs of missing sequence numbers among n frames sent 0..n-1: how many
+ * runs, how many frames in all, the longest. */
+static void loss_runs(const endpoint *e, uint32_t n, uint32_t *runs, uint32_t *lost,
+                      uint32_t *longest)
+{
+    uint32_t expect = 0;
+    *runs = *lost = *longest = 0;
+    for (size_t i = 0; i <= e->nrx; i++) {
+        uint32_t s = i < e->nrx ? e->rx[i].seq : n;
+        if (s > expect) {
+            (*runs)++;
+            *lost += s - expect;
+            if (s - expect > *longest)
+                *longest = s - expect;
+        }
+        expect = s + 1;
+    }
+}
+
 /* Gilbert-Elliott with a lossless good state and a lossy bad state: losses
  * come in runs whose mean length is 1/p(bad->good). */
 static void test_burst_loss(void **state)
@@ -222,20 +241,8 @@ static void test_burst_loss(void **state)
     assert_balanced(&st);
     assert_int_equal(st.dropped_loss, 0);
 
-    /* Runs of missing sequence numbers. */
-    uint32_t bursts = 0, lost = 0, expect = 0;
-    for (size_t i = 0; i < r.b.nrx; i++) {
-        uint32_t s = r.b.rx[i].seq;
-        if (s > expect) {
-            bursts++;
-            lost += s - expect;
-        }
-        expect = s + 1;
-    }
-    if (expect < n) {
-        bursts++;
-        lost += n - expect;
-    }
+    uint32_t bursts, lost, longest;
+    loss_runs(&r.b, n, &bursts, &lost, &longest);
     assert_int_equal(lost, st.dropped_burst);
     double mean = (double)lost / bursts;
     assert_true(mean > 3.4 && mean < 4.6);
@@ -243,6 +250,68 @@ static void test_burst_loss(void **state)
     assert_true(lost > n / 26 * 8 / 10 && lost < n / 26 * 12 / 10);
     assert_int_equal(lost, 3920);
     assert_int_equal(bursts, 971);
+    rig_fini(&r);
+}
+
+/* The chain on the clock (ge_step_ns): bad periods of 4 ms on average
+ * (1 ms / 0.25), good ones of 100 ms, so 1/26 of the time is bad. Frames
+ * 100 us apart see bursts of about 40 frames; frames 1 s apart (a sender
+ * in RTO backoff) see a state drawn afresh each time, so they are lost
+ * one at a time with probability 1/26. The per-frame chain would give the
+ * sparse frames the same 4-frame bursts as the dense ones, i.e. a burst
+ * lasting four seconds (issue 11 item 45). */
+static void ge_on_clock(oasis_impair *g)
+{
+    oasis_impair_init(g);
+    g->ge_p_good_bad = 0.01;
+    g->ge_p_bad_good = 0.25;
+    g->ge_loss_bad = 1;
+    g->ge_step_ns = OASIS_NS_PER_MS;
+}
+
+static void test_burst_loss_on_the_clock_dense(void **state)
+{
+    rig r;
+    rig_init(&r, 3, 0);
+    oasis_impair g;
+    ge_on_clock(&g);
+    assert_int_equal(oasis_wire_impair(r.wire, r.a.link, NULL, &g), 0);
+    const uint32_t n = 100000;
+    pump(&r, n, 64, 100 * OASIS_NS_PER_US);
+    oasis_wire_stats st = stats_ab(&r);
+    assert_balanced(&st);
+    uint32_t bursts, lost, longest;
+    loss_runs(&r.b, n, &bursts, &lost, &longest);
+    assert_int_equal(lost, st.dropped_burst);
+    double mean = (double)lost / bursts;
+    assert_true(mean > 25 && mean < 60);
+    assert_true(lost > n / 26 * 6 / 10 && lost < n / 26 * 14 / 10);
+    assert_int_equal(lost, 4230);
+    assert_int_equal(bursts, 95);
+    rig_fini(&r);
+}
+
+static void test_burst_loss_on_the_clock_sparse(void **state)
+{
+    rig r;
+    rig_init(&r, 3, 0);
+    oasis_impair g;
+    ge_on_clock(&g);
+    assert_int_equal(oasis_wire_impair(r.wire, r.a.link, NULL, &g), 0);
+    const uint32_t n = 4000;
+    pump(&r, n, 64, OASIS_NS_PER_SEC);
+    oasis_wire_stats st = stats_ab(&r);
+    assert_balanced(&st);
+    uint32_t bursts, lost, longest;
+    loss_runs(&r.b, n, &bursts, &lost, &longest);
+    assert_int_equal(lost, st.dropped_burst);
+    /* Independent losses: runs of 1 + 1/25 frames on average; four in a
+     * row has odds of about 4000/26^4 = 0.009. */
+    assert_true((double)lost / bursts < 1.2);
+    assert_true(longest <= 3);
+    assert_true(lost > n / 26 * 6 / 10 && lost < n / 26 * 14 / 10);
+    assert_int_equal(lost, 164);
+    assert_int_equal(bursts, 154);
     rig_fini(&r);
 }
 
@@ -526,6 +595,71 @@ static void trace_run(uint64_t seed, uint8_t digest_a[32], uint8_t digest_b[32])
     rig_fini(&r);
 }
 
+/* The observer hears of every frame once, with its fate: intact frames
+ * arrive at the time it was told (duplicates too), the rest never arrive
+ * unaltered. */
+typedef struct obs {
+    const oasis_link *from, *to;
+    uint32_t n, intact;
+    uint64_t due[4000];
+    uint8_t ok[4000];
+} obs;
+
+static void on_observe(void *ud, const oasis_link *from, const oasis_link *to,
+                       const uint8_t *frame, size_t len, int intact, uint64_t sent, uint64_t due)
+{
+    obs *o = ud;
+    assert_ptr_equal(from, o->from);
+    assert_ptr_equal(to, o->to);
+    assert_true(len >= 18);
+    uint32_t seq = (uint32_t)frame[14] << 24 | (uint32_t)frame[15] << 16 |
+                   (uint32_t)frame[16] << 8 | frame[17];
+    assert_int_equal(seq, o->n);
+    assert_true(intact ? due >= sent : due == 0);
+    o->due[o->n] = due;
+    o->ok[o->n] = (uint8_t)intact;
+    o->intact += (uint32_t)intact;
+    o->n++;
+}
+
+static void test_observer(void **state)
+{
+    rig r;
+    rig_init(&r, 17, 0);
+    oasis_impair g;
+    all_impairments(&g);
+    assert_int_equal(oasis_wire_impair(r.wire, r.a.link, NULL, &g), 0);
+    static obs o;
+    memset(&o, 0, sizeof o);
+    o.from = r.a.link;
+    o.to = r.b.link;
+    oasis_wire_observe(r.wire, on_observe, &o);
+    const uint32_t n = 4000;
+    pump(&r, n, 200, 100 * OASIS_NS_PER_US);
+    oasis_wire_stats st = stats_ab(&r);
+    assert_balanced(&st);
+    assert_int_equal(o.n, n);
+    assert_int_equal(o.intact, st.delivered - st.duplicated - st.corrupted);
+    assert_true(o.intact < n && o.intact > n / 2);
+    /* Every frame that arrived unaltered was announced intact, at that time. */
+    static uint8_t arrived[4000];
+    memset(arrived, 0, sizeof arrived);
+    uint32_t seen = 0;
+    for (size_t i = 0; i < r.b.nrx; i++) {
+        uint32_t seq = r.b.rx[i].seq;
+        /* A corrupted frame may show another frame's number: skip it. */
+        if (seq >= n || !o.ok[seq] || r.b.rx[i].t != o.due[seq])
+            continue;
+        seen += !arrived[seq];
+        arrived[seq] = 1;
+    }
+    assert_int_equal(seen, o.intact); /* each intact frame arrived when announced */
+    oasis_wire_observe(r.wire, NULL, NULL);
+    send_frame(&r.a, &r.b, n, 60);
+    assert_int_equal(o.n, n);
+    rig_fini(&r);
+}
+
 static void test_same_seed_same_trace(void **state)
 {
     uint8_t a1[32], b1[32], a2[32], b2[32], a3[32], b3[32];
@@ -596,6 +730,9 @@ int main(void)
         cmocka_unit_test(test_random_loss),
         cmocka_unit_test(test_per_direction),
         cmocka_unit_test(test_burst_loss),
+        cmocka_unit_test(test_burst_loss_on_the_clock_dense),
+        cmocka_unit_test(test_burst_loss_on_the_clock_sparse),
+        cmocka_unit_test(test_observer),
         cmocka_unit_test(test_duplication),
         cmocka_unit_test(test_corruption),
         cmocka_unit_test(test_jitter_keeps_order),

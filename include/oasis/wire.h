@@ -100,10 +100,16 @@ oasis_link *oasis_wire_attach_endpoint(oasis_wire *w, const uint8_t mac[6], oasi
  *     bounded by the wire's queue_frames only.
  *  2. random loss with probability `loss`, independent per frame.
  *  3. burst loss (Gilbert-Elliott, on when ge_p_good_bad > 0): a two-state
- *     chain stepped once per frame (good->bad with ge_p_good_bad, bad->good
- *     with ge_p_bad_good), then the frame is lost with ge_loss_good or
- *     ge_loss_bad depending on the new state. With ge_loss_good 0 and
- *     ge_loss_bad 1 bursts last 1/ge_p_bad_good frames on average.
+ *     chain (good->bad with ge_p_good_bad, bad->good with ge_p_bad_good),
+ *     then the frame is lost with ge_loss_good or ge_loss_bad depending on
+ *     the new state. With ge_step_ns 0 the chain steps once per frame, so
+ *     with ge_loss_good 0 and ge_loss_bad 1 bursts last 1/ge_p_bad_good
+ *     FRAMES on average, however far apart the frames are. With ge_step_ns
+ *     set the chain runs on the clock: the probabilities are per ge_step_ns
+ *     (as rates of a continuous-time chain), a bad period lasts
+ *     ge_step_ns/ge_p_bad_good and a good one ge_step_ns/ge_p_good_bad on
+ *     average, and a frame sees the state at the time it leaves the
+ *     bottleneck: a link's fades last a time, not a number of frames.
  *  4. corruption with probability `corrupt`: ONE bit is flipped somewhere
  *     after the 14-byte Ethernet header, so the frame still reaches the
  *     stack and the IPv4/TCP/UDP/ICMP checksums must catch it (a single bit
@@ -120,6 +126,7 @@ typedef struct oasis_impair {
     double loss;
     double ge_p_good_bad, ge_p_bad_good;
     double ge_loss_good, ge_loss_bad;
+    uint64_t ge_step_ns;   /* 0: the chain steps per frame; else per this much time */
     double corrupt;
     uint64_t delay_ns, jitter_ns;
     double reorder;
@@ -163,6 +170,22 @@ typedef struct oasis_wire_stats {
  * OASIS_EINVAL for a foreign link. */
 int oasis_wire_stats_get(const oasis_wire *w, const oasis_link *from, const oasis_link *to,
                          oasis_wire_stats *out);
+
+/* ---- observing ---------------------------------------------------------- */
+
+/* Called once per frame a port sends, per destination, when the wire has
+ * decided its fate (from inside the sender's send call): intact is 1 when
+ * the frame will reach `to` unaltered at due_ns (a duplicate arrives at the
+ * same time), 0 when it is dropped (any reason) or will arrive corrupted,
+ * i.e. the receiver never gets it; due_ns is then 0. sent_ns is the send
+ * time. A checker uses it to know what the link really did (e.g. whether a
+ * Timeout was the link's doing). */
+typedef void (*oasis_wire_observer)(void *ud, const oasis_link *from, const oasis_link *to,
+                                    const uint8_t *frame, size_t len, int intact,
+                                    uint64_t sent_ns, uint64_t due_ns);
+
+/* Sets (fn NULL: clears) the wire's one observer. */
+void oasis_wire_observe(oasis_wire *w, oasis_wire_observer fn, void *ud);
 
 #ifdef __cplusplus
 }

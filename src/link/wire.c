@@ -14,6 +14,7 @@
 #include "oasis/error.h"
 #include "oasis/stack.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -39,6 +40,7 @@ typedef struct wire_chan {
     oasis_impair cfg;
     oasis_prng prng;
     int ge_bad;        /* Gilbert-Elliott state */
+    uint64_t ge_t;     /* time of that state (ge_step_ns set) */
     uint64_t last_due; /* delivery time of the last in-order frame */
     /* Bottleneck: frames not yet fully transmitted, oldest first. */
     bq_slot *q;
@@ -96,6 +98,8 @@ struct oasis_wire {
      * tests may move it from inside a callback. */
     int now_cached;
     uint64_t now;
+    oasis_wire_observer observer;
+    void *observer_ud;
 };
 
 void oasis_wire_config_init(oasis_wire_config *cfg)
@@ -382,8 +386,34 @@ static int bottleneck_admit(oasis_wire *w, wire_chan *c, uint64_t now, uint32_t 
     return 1;
 }
 
-/* Loss stages (random, then burst). Returns 1 when the frame is lost. */
-static int chan_loses(wire_chan *c)
+/* Moves the Gilbert-Elliott chain to a frame leaving at time t. Per frame
+ * (ge_step_ns 0) it takes one step. On the clock it is a continuous-time
+ * chain leaving good at rate p_gb/step and bad at rate p_bg/step, so a
+ * burst lasts step/p_bg on average however few frames cross it (a sender
+ * in RTO backoff sees independent states, not one burst stretched over
+ * minutes); the state at t is drawn from its exact distribution given the
+ * state at the previous frame. */
+static void ge_advance(wire_chan *c, uint64_t t)
+{
+    const oasis_impair *g = &c->cfg;
+    if (!g->ge_step_ns) {
+        if (c->ge_bad ? chance(c, g->ge_p_bad_good) : chance(c, g->ge_p_good_bad))
+            c->ge_bad = !c->ge_bad;
+        return;
+    }
+    double dt = t > c->ge_t ? (double)(t - c->ge_t) : 0;
+    if (t > c->ge_t)
+        c->ge_t = t;
+    double a = g->ge_p_good_bad, b = g->ge_p_bad_good; /* a > 0 */
+    double stationary = a / (a + b);
+    double decay = exp(-(a + b) * dt / (double)g->ge_step_ns);
+    double p_bad = stationary + ((c->ge_bad ? 1.0 : 0.0) - stationary) * decay;
+    c->ge_bad = oasis_prng_double(&c->prng) < p_bad;
+}
+
+/* Loss stages (random, then burst) for a frame leaving at t. Returns 1
+ * when the frame is lost. */
+static int chan_loses(wire_chan *c, uint64_t t)
 {
     const oasis_impair *g = &c->cfg;
     if (chance(c, g->loss)) {
@@ -391,8 +421,7 @@ static int chan_loses(wire_chan *c)
         return 1;
     }
     if (g->ge_p_good_bad > 0) {
-        if (c->ge_bad ? chance(c, g->ge_p_bad_good) : chance(c, g->ge_p_good_bad))
-            c->ge_bad = !c->ge_bad;
+        ge_advance(c, t);
         if (chance(c, c->ge_bad ? g->ge_loss_bad : g->ge_loss_good)) {
             c->st.dropped_burst++;
             return 1;
@@ -449,29 +478,41 @@ static uint64_t chan_due(oasis_wire *w, wire_chan *c, uint64_t t)
     return due;
 }
 
+static void observe(oasis_wire *w, uint32_t src, uint32_t dst, const uint8_t *data,
+                    uint32_t len, int intact, uint64_t sent, uint64_t due)
+{
+    if (w->observer)
+        w->observer(w->observer_ud, &w->ports[src]->link, &w->ports[dst]->link, data, len,
+                    intact, sent, intact ? due : 0);
+}
+
 static void chan_send(oasis_wire *w, uint32_t src, uint32_t dst, const uint8_t *data,
                       uint32_t len)
 {
     wire_chan *c = &w->ports[src]->out[dst];
     uint64_t t = w->now_cached ? w->now : oasis_clock_now(w->clock);
+    const uint64_t sent = t;
     c->st.sent++;
     c->st.bytes_sent += len;
 
     if (c->cfg.rate_bps && !bottleneck_admit(w, c, t, len, &t)) {
         c->st.dropped_queue++;
+        observe(w, src, dst, data, len, 0, sent, 0);
         return;
     }
-    if (chan_loses(c))
+    wire_frame *f = chan_loses(c, t) ? NULL : frame_copy(w, c, data, len);
+    if (!f) {
+        observe(w, src, dst, data, len, 0, sent, 0);
         return;
-    wire_frame *f = frame_copy(w, c, data, len);
-    if (!f)
-        return;
+    }
     f->src = src;
     f->dst = dst;
+    int intact = 1;
     if (chance(c, c->cfg.corrupt) && corruptible(data, len)) {
         uint64_t bit = oasis_prng_below(&c->prng, (uint64_t)(len - ETH_HDR) * 8);
         f->data[ETH_HDR + bit / 8] ^= (uint8_t)(1u << (bit % 8));
         c->st.corrupted++;
+        intact = 0;
     }
     f->due = chan_due(w, c, t);
     if (chance(c, c->cfg.reorder)) {
@@ -481,7 +522,10 @@ static void chan_send(oasis_wire *w, uint32_t src, uint32_t dst, const uint8_t *
         c->st.reordered++;
     }
     int dup = chance(c, c->cfg.duplicate);
-    if (!chan_push(w, c, f) || !dup)
+    uint64_t due = f->due;
+    int pushed = chan_push(w, c, f);
+    observe(w, src, dst, data, len, pushed && intact, sent, due);
+    if (!pushed || !dup)
         return;
     c->st.duplicated++;
     wire_frame *d = frame_copy(w, c, f->data, len);
@@ -698,6 +742,12 @@ int oasis_wire_stats_get(const oasis_wire *w, const oasis_link *from, const oasi
 }
 
 uint64_t oasis_wire_drops(const oasis_wire *w) { return w->drops; }
+
+void oasis_wire_observe(oasis_wire *w, oasis_wire_observer fn, void *ud)
+{
+    w->observer = fn;
+    w->observer_ud = fn ? ud : NULL;
+}
 
 /* ---- running ------------------------------------------------------------- */
 

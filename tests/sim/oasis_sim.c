@@ -7,6 +7,9 @@
  *   oasis_sim --seed 4242 --pcap /tmp/s   ... and a capture of each side
  *   oasis_sim --determinism        run every seed twice, compare the runs
  *   oasis_sim --max-size N         largest transfer per direction (2 MiB)
+ *   oasis_sim --ge-per-frame ...   bursts step per frame, as before issue 11
+ *                                  item 45 (replays old runs; a Timeout the
+ *                                  link caused is then accepted, with a note)
  *
  * Exit status 0 when every seed passed. A failing seed prints the command
  * that replays it. */
@@ -28,7 +31,7 @@ static void usage(const char *argv0)
 {
     fprintf(stderr,
             "usage: %s [--seed N | --seeds COUNT [--first N]] [--determinism] [--max-size BYTES]\n"
-            "          [--pcap PREFIX] [-v]\n",
+            "          [--pcap PREFIX] [--ge-per-frame] [-v]\n",
             argv0);
 }
 
@@ -43,7 +46,7 @@ int main(int argc, char **argv)
 {
     sim_opts o = {.max_size = 2u << 20};
     uint64_t first = env_u64("OASIS_SIM_FIRST", 1), count = env_u64("OASIS_SIM_SEEDS", 200);
-    int one = 0, determinism = 0;
+    int one = 0, determinism = 0, per_frame = 0;
 
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -60,6 +63,8 @@ int main(int argc, char **argv)
             o.max_size = strtoull(argv[++i], NULL, 0);
         } else if (!strcmp(a, "--pcap") && more) {
             o.pcap = argv[++i];
+        } else if (!strcmp(a, "--ge-per-frame")) {
+            per_frame = 1;
         } else if (!strcmp(a, "--determinism")) {
             determinism = 1;
         } else if (!strcmp(a, "-v")) {
@@ -78,6 +83,8 @@ int main(int argc, char **argv)
         sim_case c;
         sim_result r;
         sim_case_from_seed(seed, &o, &c);
+        if (per_frame)
+            c.imp[0].ge_step_ns = c.imp[1].ge_step_ns = 0;
         if (o.verbose)
             sim_case_print(&c);
         sim_run(&c, &o, &r);

@@ -46,7 +46,7 @@ typedef struct sim_opts {
 typedef struct sim_result {
     int ok;
     char why[512];           /* first failure, empty when ok */
-    char note[256];          /* a legitimate but unusual ending, empty if none */
+    char note[512];          /* a legitimate but unusual ending, empty if none */
     uint64_t virt_ns;        /* virtual time the case took */
     uint64_t frames;         /* frames the wire carried */
     uint64_t retransmits;

@@ -7,7 +7,10 @@
  *  - every request's callback runs exactly once, never from inside the call
  *    that started it, and never after the flow's close callback;
  *  - both sides close cleanly; nothing is left in the stacks after 2*MSL;
- *  - every allocation is given back once the stacks are destroyed.
+ *  - every allocation is given back once the stacks are destroyed;
+ *  - no side ever retracts a window it advertised (on every segment);
+ *  - a Timeout is accepted only when the link's history, as the wire's
+ *    observer saw it, accounts for it (see timeout_justified).
  * The first failure is recorded in the result; the run goes on to teardown
  * so ASan and the allocator count see everything. */
 #include "sim.h"
@@ -19,12 +22,23 @@
 
 #include "core/prng.h"
 #include "core/sha256.h"
+#include "ip/ipv4_wire.h"
+#include "link/eth_wire.h"
+#include "tcp/tcp_seq.h"
+#include "tcp/tcp_wire.h"
 
 #define PORT 5000
 #define NO_TIME UINT64_MAX
 #define DRAIN_NS (10 * 60 * OASIS_NS_PER_SEC)
 
 typedef struct sim sim;
+
+/* One TCP segment a side sent and what the wire did with it. */
+typedef struct seg_rec {
+    uint64_t sent, due;      /* due: when it arrived intact; 0: lost or corrupted */
+    uint32_t seq, ack, len;  /* len counts SYN and FIN */
+    uint8_t flags;
+} seg_rec;
 
 typedef struct side {
     sim *sim;
@@ -53,6 +67,13 @@ typedef struct side {
     int eof, eof_why;
 
     int close_req, close_cbs, close_err;
+    uint64_t timeout_at;     /* first Timeout the application was told of (0: none) */
+
+    seg_rec *segs;           /* every TCP segment this side sent, in order */
+    size_t nsegs, capsegs;
+    int wscale;              /* window scale offered in our SYN, -1: none */
+    int edge_valid;
+    uint32_t edge;           /* rightmost window edge advertised so far */
 } side;
 
 struct sim {
@@ -120,6 +141,12 @@ static int callback_ok(side *s, oasis_flow *f, const char *what, int err)
     return 1;
 }
 
+static void note_timeout(side *s, int err)
+{
+    if (err == OASIS_ETIMEDOUT && !s->timeout_at)
+        s->timeout_at = now(s->sim);
+}
+
 static void check_bytes(side *s, const uint8_t *data, size_t len)
 {
     sim *m = s->sim;
@@ -149,6 +176,7 @@ static void read_cb(oasis_flow *f, int err, const uint8_t *data, size_t len, voi
     if (err == OASIS_EOF) {
         s->eof = 1;
         s->eof_why = oasis_tcp_flow_error(f);
+        note_timeout(s, s->eof_why);
         return;
     }
     if (err != 0) {
@@ -176,6 +204,7 @@ static void write_cb(oasis_flow *f, int err, void *ud)
 {
     side *s = ud;
     s->writes_done++;
+    note_timeout(s, err);
     if (!callback_ok(s, f, "write", err) || s->sim->teardown)
         return;
     if (err == 0) {
@@ -195,6 +224,7 @@ static void close_cb(oasis_flow *f, int err, void *ud)
     side *s = ud;
     sim *m = s->sim;
     s->close_cbs++;
+    note_timeout(s, err);
     if (!callback_ok(s, f, "close", err))
         return;
     if (err != 0 && err != OASIS_ECLOSED && err != OASIS_ETIMEDOUT && err != OASIS_ERESET &&
@@ -309,6 +339,7 @@ static void connect_cb(oasis_stack *st, oasis_flow *f, int err, void *ud)
         return;
     }
     s->connect_err = err;
+    note_timeout(s, err);
     if (err == 0 && !f)
         fail(m, "%c: connect succeeded without a flow", 'A' + s->id);
     if (err == 0 && f)
@@ -327,6 +358,185 @@ static void accept_cb(oasis_stack *st, oasis_flow *f, void *ud)
         return;
     }
     start_side(s, f);
+}
+
+/* ---- what the link did -------------------------------------------------- */
+
+/* RFC 9293 3.8.6 (SHLD-14) and RFC 7323 2.4: the right edge of the window
+ * a side offers (ACK + window, scaled) never moves left. With scaling, the
+ * edge may come out up to 2^shift - 1 bytes short by rounding the field
+ * down; a larger step back is a retraction. Checked on every segment sent,
+ * lost or not. */
+static void check_window(side *s, const oasis_tcp_hdr *h, uint64_t t)
+{
+    const side *peer = &s->sim->s[!s->id];
+    if (h->flags & OASIS_TCP_SYN)
+        s->wscale = h->has_wscale ? (h->wscale > 14 ? 14 : h->wscale) : -1;
+    if (!(h->flags & OASIS_TCP_ACK) || (h->flags & OASIS_TCP_RST))
+        return;
+    /* The window of a SYN-ACK is never scaled (RFC 7323 2.2). */
+    int shift = 0;
+    if (!(h->flags & OASIS_TCP_SYN) && s->wscale >= 0 && peer->wscale >= 0)
+        shift = s->wscale;
+    uint32_t edge = h->ack + ((uint32_t)h->window << shift);
+    int32_t slack = (int32_t)(1u << shift) - 1;
+    if (s->edge_valid && (int32_t)(edge - s->edge) < -slack)
+        fail(s->sim,
+             "%c: retracted its window at %.6fs: right edge %u (ack %u, window %u<<%d) after "
+             "%u had been offered",
+             'A' + s->id, (t - s->sim->t0) / 1e9, edge, h->ack, h->window, shift, s->edge);
+    if (!s->edge_valid || oasis_seq_gt(edge, s->edge)) {
+        s->edge = edge;
+        s->edge_valid = 1;
+    }
+}
+
+/* The wire's observer: records each TCP segment a side sends with its fate
+ * and checks its window. Runs inside the sender's send call: it only looks. */
+static void on_frame(void *ud, const oasis_link *from, const oasis_link *to, const uint8_t *frame,
+                     size_t len, int intact, uint64_t sent, uint64_t due)
+{
+    sim *m = ud;
+    side *s = from == m->s[0].link ? &m->s[0] : from == m->s[1].link ? &m->s[1] : NULL;
+    oasis_eth_hdr eth;
+    oasis_ipv4_hdr ip;
+    oasis_tcp_hdr h;
+    if (!s || oasis_eth_parse(frame, len, &eth) != 0 || eth.type != 0x0800 ||
+        oasis_ipv4_parse(eth.payload, eth.payload_len, &ip) != 0 ||
+        ip.proto != OASIS_IPPROTO_TCP || ip.frag_off != 0 || ip.mf ||
+        oasis_tcp_parse(ip.payload, ip.payload_len, ip.src, ip.dst, 0, &h) != 0)
+        return;
+    if (s->nsegs == s->capsegs) {
+        size_t cap = s->capsegs ? s->capsegs * 2 : 256;
+        seg_rec *v = realloc(s->segs, cap * sizeof *v);
+        if (!v) {
+            fail(m, "out of memory for the segment history");
+            return;
+        }
+        s->segs = v;
+        s->capsegs = cap;
+    }
+    seg_rec *r = &s->segs[s->nsegs++];
+    r->sent = sent;
+    r->due = intact ? due : 0;
+    r->seq = h.seq;
+    r->ack = h.ack;
+    r->len = (uint32_t)h.payload_len + ((h.flags & OASIS_TCP_SYN) ? 1u : 0u) +
+             ((h.flags & OASIS_TCP_FIN) ? 1u : 0u);
+    r->flags = h.flags;
+    check_window(s, &h, sent);
+}
+
+/* Was side x's Timeout the link's doing? x gave up at x->timeout_at. U is
+ * the highest ACK of the peer that reached x intact (x's ISS if none did):
+ * x gave up on the segment that holds sequence number U. Every copy of that
+ * segment x sent (an "attempt") was either lost, or reached the peer, which
+ * then owed an answer that acknowledges it (an ACK past U, or an RST), and
+ * by the definition of U that answer never reached x: it must have been
+ * lost on the wire. So the Timeout is justified when every attempt was lost
+ * or can be paired with its own lost answer sent after the attempt
+ * arrived. An attempt that arrived and drew no answer at all means a stack
+ * dropped a segment it should have taken or answered: not justified. With
+ * nothing outstanding (a FIN_WAIT_2 bound, keepalive, persist) it is
+ * justified when nothing from the peer arrived intact for the last
+ * minute (or the FIN_WAIT_2 bound, if shorter). Returns 1 when justified;
+ * `why` says what the history showed either way. */
+static int timeout_justified(const sim *m, const side *x, char *why, size_t n)
+{
+    const side *y = &m->s[!x->id];
+    uint64_t end = x->timeout_at;
+    char c = (char)('A' + x->id);
+    int have_u = 0;
+    uint32_t u = 0;
+    uint64_t last_in = 0;
+    for (size_t j = 0; j < y->nsegs; j++) {
+        const seg_rec *r = &y->segs[j];
+        if (!r->due || r->due > end)
+            continue;
+        if (r->due > last_in)
+            last_in = r->due;
+        if ((r->flags & OASIS_TCP_ACK) && !(r->flags & OASIS_TCP_RST) &&
+            (!have_u || oasis_seq_gt(r->ack, u))) {
+            u = r->ack;
+            have_u = 1;
+        }
+    }
+    for (size_t i = 0; i < x->nsegs && !have_u; i++)
+        if (x->segs[i].flags & OASIS_TCP_SYN) {
+            u = x->segs[i].seq;
+            have_u = 1;
+        }
+    unsigned attempts = 0, lost = 0, answered = 0;
+    size_t j = 0;
+    for (size_t i = 0; i < x->nsegs && x->segs[i].sent <= end; i++) {
+        const seg_rec *a = &x->segs[i];
+        if (!have_u || !a->len || !oasis_seq_le(a->seq, u) || !oasis_seq_lt(u, a->seq + a->len))
+            continue;
+        attempts++;
+        if (!a->due) {
+            lost++;
+            continue;
+        }
+        /* Its own lost answer: the next one sent after it arrived. */
+        for (; j < y->nsegs && y->segs[j].sent <= end; j++) {
+            const seg_rec *b = &y->segs[j];
+            int answers = (b->flags & OASIS_TCP_RST) ||
+                          ((b->flags & OASIS_TCP_ACK) && oasis_seq_gt(b->ack, u));
+            if (b->sent >= a->due && answers && !b->due)
+                break;
+        }
+        if (j < y->nsegs && y->segs[j].sent <= end) {
+            answered++;
+            j++;
+            continue;
+        }
+        snprintf(why, n,
+                 "%c: Timeout at %.3fs not justified by the link: of %u sends of seq %u, %u were "
+                 "lost, %u lost their answer, and the one that arrived at %.3fs drew no answer "
+                 "the link lost",
+                 c, (end - m->t0) / 1e9, attempts, u, lost, answered, (a->due - m->t0) / 1e9);
+        return 0;
+    }
+    if (attempts) {
+        snprintf(why, n,
+                 "%c: Timeout at %.3fs justified by the link: %u sends of seq %u, %u lost on the "
+                 "way, %u answers lost",
+                 c, (end - m->t0) / 1e9, attempts, u, lost, answered);
+        return 1;
+    }
+    uint64_t quiet = 60 * OASIS_NS_PER_SEC;
+    if (m->c->tcp.fin_wait2_ns && m->c->tcp.fin_wait2_ns < quiet)
+        quiet = m->c->tcp.fin_wait2_ns;
+    int ok = last_in + quiet <= end;
+    snprintf(why, n, "%c: Timeout at %.3fs with nothing outstanding; the peer's last segment "
+             "arrived %.3fs before%s",
+             c, (end - m->t0) / 1e9, (end - last_in) / 1e9,
+             ok ? " (justified)" : ": not justified by the link");
+    return ok;
+}
+
+/* Cases without a cut for good: a Timeout needs the link's history behind
+ * it. Returns 1 when some side timed out and every Timeout was justified
+ * (the outcome is then judged as for a cut link), 0 when none timed out;
+ * fails the case for an unjustified one. */
+static int timeouts_justified(sim *m)
+{
+    int any = 0;
+    char why[2][240] = {"", ""};
+    for (int i = 0; i < 2; i++) {
+        const side *s = &m->s[i];
+        if (!s->timeout_at)
+            continue;
+        any = 1;
+        if (!timeout_justified(m, s, why[i], sizeof why[i])) {
+            fail(m, "%s", why[i]);
+            return 0;
+        }
+    }
+    if (any)
+        snprintf(m->r->note, sizeof m->r->note, "%s%s%s", why[0], why[0][0] && why[1][0] ? "; " : "",
+                 why[1]);
+    return any;
 }
 
 /* ---- events and the run loop ------------------------------------------- */
@@ -451,6 +661,7 @@ static int make_side(sim *m, int id)
     s->id = id;
     s->app = &m->c->app[id];
     s->connect_err = 0;
+    s->wscale = -1;
     oasis_sha256_init(&s->rx_hash);
     s->tx = malloc(s->app->size ? s->app->size : 1);
     if (!s->tx)
@@ -658,14 +869,16 @@ void sim_run(const sim_case *c, const sim_opts *o, sim_result *r)
         fail(m, "setup failed");
     } else {
         set_cut(m, 0);
+        oasis_wire_observe(m->wire, on_frame, m);
         m->t0 = now(m);
         start_transfer(m);
         if (r->ok)
             run_loop(m);
         r->virt_ns = now(m) - m->t0;
         if (r->ok) {
-            for (int i = 0; i < 2; i++) {
-                if (c->cut == CUT_FOREVER)
+            int cut = c->cut == CUT_FOREVER || timeouts_justified(m);
+            for (int i = 0; i < 2 && r->ok; i++) {
+                if (cut)
                     check_side_cut(m, &m->s[i]);
                 else
                     check_side_clean(m, &m->s[i]);
@@ -691,6 +904,7 @@ void sim_run(const sim_case *c, const sim_opts *o, sim_result *r)
             check_accounting(m, &m->s[i]);
         oasis_pcap_close(m->s[i].pcap);
         free(m->s[i].tx);
+        free(m->s[i].segs);
     }
     oasis_wire_destroy(m->wire);
     oasis_clock_free(m->clock);
