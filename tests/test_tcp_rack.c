@@ -146,13 +146,13 @@ static void test_tlp_fires_on_lost_tail(void **state)
     assert_true(th_now(&x->h) - t0 <= pto + MS);
     assert_int_equal(f->sb.rack.probes, 1);
     assert_int_equal(th_ctr(&x->h)->timeouts, 0);
-    /* its ACK (with a SACK of the probed segment) starts recovery of the
-     * rest: segment 8 is resent without waiting for the RTO */
+    /* its ACK (with a SACK of the probed segment), one RTT later, starts
+     * recovery of the rest: RACK sees segment 8 was sent long before the
+     * delivered probe, and it is resent without waiting for the RTO */
+    th_advance(&x->h, 40 * MS);
     ack.sack_count = 1;
     ack.sack[0].left = sg(x, 9);
     ack.sack[0].right = sg(x, 10);
-    th_inject(&x->h, &ack);
-    th_inject(&x->h, &ack);
     th_inject(&x->h, &ack);
     int saw8 = 0;
     while (th_pop(&x->h, &r))
@@ -222,11 +222,6 @@ static void test_detect_pure(void **state)
     r.end_seq = 30;
     assert_int_equal(oasis_rack_detect(&r, 400, 20, &wait), 1);
     assert_int_equal(r.lost_below, 40);
-    /* a ring that overflowed no longer covers what was sent: RFC 6675 only */
-    segs[2].flags = 0;
-    r.overflow = 1;
-    r.xmit_ns = 1000;
-    assert_int_equal(oasis_rack_detect(&r, 5000, 20, &wait), 0);
     r.segs = NULL;
 }
 

@@ -19,6 +19,15 @@ uint64_t oasis_rack_reo_wnd(const oasis_rack *r, uint64_t srtt_ns)
     return srtt_ns && w > srtt_ns ? srtt_ns : w;
 }
 
+uint64_t oasis_rack_reo_wnd_now(const oasis_rack *r, uint64_t srtt_ns, int in_recovery)
+{
+    /* No reordering seen: be as quick as DupThresh would be once recovery
+     * runs or three segments are SACKed. */
+    if (!r->reordering_seen && (in_recovery || r->segs_sacked >= OASIS_RACK_DUPTHRESH))
+        return 0;
+    return oasis_rack_reo_wnd(r, srtt_ns);
+}
+
 void oasis_rack_dsack(oasis_rack *r, uint32_t una, uint32_t max)
 {
     /* One step per round trip: a burst of D-SACKs from one reordering

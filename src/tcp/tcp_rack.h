@@ -1,8 +1,11 @@
-/* RACK-TLP (RFC 8985): the reordering window that adapts with D-SACK
- * (section 6.2 step 4), time-based loss marking over per-segment transmit
- * times (6.2 steps 1-5, the reorder timer of 7.2; tcp_rack_segs.c) and the
- * tail loss probe (section 7). RACK's losses feed the SACK scoreboard
- * (oasis_sb_is_lost), so recovery starts without waiting for 3 dupacks. */
+/* RACK-TLP (RFC 8985): the reordering window (section 6.2 step 4: zero
+ * while no reordering was seen and either fast/RTO recovery is on or
+ * DupThresh segments are SACKed; else min_RTT/4 times a multiplier that
+ * D-SACKs grow), reordering detection (step 3), time-based loss marking
+ * over per-segment transmit times (steps 1-5, the reorder timer of 7.2;
+ * tcp_rack_segs.c) and the tail loss probe (section 7). RACK's losses feed
+ * the SACK scoreboard (oasis_sb_is_lost), so recovery starts without
+ * waiting for 3 dupacks. */
 #ifndef OASIS_TCP_RACK_H
 #define OASIS_TCP_RACK_H
 
@@ -14,8 +17,9 @@
 #define OASIS_RACK_WCDELACK_NS (200ull * 1000 * 1000) /* WCDelAckT */
 #define OASIS_RACK_PERSIST 16                        /* recoveries a widened window lasts */
 
-#define OASIS_RACK_SEGS_MAX 1024 /* sent-segment records per flow; beyond, RFC 6675 only */
+#define OASIS_RACK_SEGS_MAX 1024 /* sent-segment records per flow; beyond, the newest grows */
 #define OASIS_RACK_SEGS_MIN 64
+#define OASIS_RACK_DUPTHRESH 3   /* RFC 8985 DupThresh (= RFC 6675's) */
 /* Floor of the reordering window in loss marking: ACK timing jitters by
  * about a clock tick (timestamps are in ms), so a window of 0 would call
  * a mere same-instant reordering a loss. */
@@ -45,7 +49,11 @@ typedef struct oasis_rack {
     /* time-based loss detection (tcp_rack_segs.c) */
     oasis_rack_seg *segs;    /* ring, power-of-two cap; NULL while nothing is in flight */
     uint32_t head, n, cap;
-    uint8_t overflow;        /* ring was full: detection off until it drains */
+    uint32_t merged;         /* segments folded into the newest record (ring full) */
+    uint32_t segs_sacked;    /* records SACKed (RACK.segs_sacked) */
+    uint32_t fack;           /* RACK.fack: highest end delivered (step 3) */
+    uint8_t have_fack;
+    uint8_t reordering_seen; /* RACK.reordering_seen */
     uint8_t have_xmit;       /* xmit_ns/end_seq hold a delivered segment */
     uint8_t lost_valid;      /* lost_below is meaningful */
     uint64_t xmit_ns;        /* RACK.xmit_ts of the most recently sent delivered segment */
@@ -57,8 +65,12 @@ typedef struct oasis_rack {
 } oasis_rack;
 
 void oasis_rack_rtt_sample(oasis_rack *r, uint64_t rtt_ns);
-/* RACK.reo_wnd = min(reo_wnd_mult * min_rtt / 4, srtt). */
+/* min(reo_wnd_mult * min_rtt / 4, srtt): RACK.reo_wnd once reordering was
+ * seen or outside recovery with fewer than DupThresh segments SACKed. */
 uint64_t oasis_rack_reo_wnd(const oasis_rack *r, uint64_t srtt_ns);
+/* RFC 8985 6.2 step 4 in full: 0 when !reordering_seen and (in_recovery
+ * or segs_sacked >= DupThresh), else the above. */
+uint64_t oasis_rack_reo_wnd_now(const oasis_rack *r, uint64_t srtt_ns, int in_recovery);
 /* A D-SACK arrived while snd_una was una and snd_max was max: widen the
  * window by one step, at most once per round trip (RFC 8985 6.2). */
 void oasis_rack_dsack(oasis_rack *r, uint32_t una, uint32_t max);

@@ -65,16 +65,27 @@ void oasis_rack_segs_free(oasis_flow *f)
     oasis_free(f->s, r->segs);
     r->segs = NULL;
     r->head = r->n = r->cap = 0;
-    r->overflow = 0;
+    r->segs_sacked = 0;
+    r->have_fack = 0; /* all delivered: no stale RACK.fack across a wrap */
 }
 
 static void append(oasis_flow *f, uint32_t seq, uint32_t end, uint64_t now, uint8_t flags)
 {
     oasis_rack *r = &f->sb.rack;
-    if (r->overflow)
-        return;
     if (r->n == r->cap && grow(f->s, r) < 0) {
-        r->overflow = 1; /* full (or no memory): RFC 6675 IsLost alone */
+        /* Full (or no memory): the newest record grows to cover this
+         * segment and takes its (later) send time. Loss marking stays on,
+         * only coarser: the merged bytes count as sent last and as
+         * delivered once all are SACKed, both the cautious direction. */
+        oasis_rack_seg *top = r->n ? rec(r, r->n - 1) : NULL;
+        if (top && top->end == seq && !(top->flags & (OASIS_RACK_SACKED | OASIS_RACK_LOST))) {
+            top->end = end;
+            top->xmit_ns = now;
+            top->flags |= flags;
+            r->merged++;
+        }
+        /* else left unrecorded: RFC 6675 IsLost covers it; what lies above
+         * it is still in send order. */
         return;
     }
     oasis_rack_seg *g = rec(r, r->n++);
@@ -111,6 +122,14 @@ void oasis_rack_sent(oasis_flow *f, uint32_t seq, uint32_t len)
  * min_RTT was most likely acked by its original: no information. */
 static void delivered(oasis_rack *r, const oasis_rack_seg *g, uint64_t now)
 {
+    /* Step 3: an original delivered below the highest delivered end
+     * arrived out of order (callers go in ascending sequence order). */
+    if (!r->have_fack || oasis_seq_gt(g->end, r->fack)) {
+        r->fack = g->end;
+        r->have_fack = 1;
+    } else if (oasis_seq_lt(g->end, r->fack) && !(g->flags & OASIS_RACK_RETRANS)) {
+        r->reordering_seen = 1;
+    }
     uint64_t rtt = now - g->xmit_ns;
     if (g->flags & OASIS_RACK_RETRANS) {
         if (rtt < r->min_rtt_ns)
@@ -136,6 +155,7 @@ static void sack_range(oasis_rack *r, uint32_t left, uint32_t right, uint64_t no
             continue; /* only whole records count as delivered */
         g->flags |= OASIS_RACK_SACKED;
         g->flags &= (uint8_t)~OASIS_RACK_LOST;
+        r->segs_sacked++;
         delivered(r, g, now);
     }
 }
@@ -144,7 +164,7 @@ uint32_t oasis_rack_detect(oasis_rack *r, uint64_t now, uint64_t reo_wnd, uint64
 {
     uint32_t lost = 0;
     *wait = 0;
-    if (!r->have_xmit || r->overflow)
+    if (!r->have_xmit)
         return 0;
     for (uint32_t i = 0; i < r->n; i++) {
         oasis_rack_seg *g = rec(r, i);
@@ -174,9 +194,11 @@ uint32_t oasis_rack_detect(oasis_rack *r, uint64_t now, uint64_t reo_wnd, uint64
 static uint32_t check(oasis_flow *f, uint64_t now)
 {
     oasis_rack *r = &f->sb.rack;
-    uint64_t wait, reo = oasis_rack_reo_wnd(r, f->rtt.srtt_ns);
-    if (reo < OASIS_RACK_MIN_REO_NS)
-        reo = OASIS_RACK_MIN_REO_NS; /* without an RTT sample, or one of ~0 */
+    int rec = oasis_recovery_any(f);
+    uint64_t wait, reo = oasis_rack_reo_wnd_now(r, f->rtt.srtt_ns, rec);
+    int zero = !r->reordering_seen && (rec || r->segs_sacked >= OASIS_RACK_DUPTHRESH);
+    if (!zero && reo < OASIS_RACK_MIN_REO_NS)
+        reo = OASIS_RACK_MIN_REO_NS; /* no RTT sample yet, or one of ~0 */
     uint32_t lost = oasis_rack_detect(r, now, reo, &wait);
     r->reo_at = wait ? now + wait : 0;
     if (wait)
@@ -203,12 +225,24 @@ void oasis_rack_ack(oasis_flow *f, const oasis_tcp_hdr *h, uint32_t una)
     while (r->n && oasis_seq_le(rec(r, 0)->end, una)) {
         if (!(rec(r, 0)->flags & OASIS_RACK_SACKED))
             delivered(r, rec(r, 0), now);
+        else
+            r->segs_sacked--;
         r->head = (r->head + 1) & (r->cap - 1);
         r->n--;
     }
-    for (uint32_t k = is_dsack(h, una) ? 1 : 0; k < h->sack_count && r->n; k++)
-        if (oasis_seq_lt(h->sack[k].left, h->sack[k].right))
-            sack_range(r, h->sack[k].left, h->sack[k].right, now);
+    /* SACK blocks in ascending order (step 3 compares with RACK.fack). */
+    oasis_sack_block b[OASIS_TCP_MAX_SACK];
+    uint32_t nb = 0;
+    for (uint32_t k = is_dsack(h, una) ? 1 : 0; k < h->sack_count; k++) {
+        if (!oasis_seq_lt(h->sack[k].left, h->sack[k].right))
+            continue;
+        uint32_t j = nb++;
+        for (; j > 0 && oasis_seq_gt(b[j - 1].left, h->sack[k].left); j--)
+            b[j] = b[j - 1];
+        b[j] = h->sack[k];
+    }
+    for (uint32_t k = 0; k < nb && r->n; k++)
+        sack_range(r, b[k].left, b[k].right, now);
     if (r->lost_valid && oasis_seq_le(r->lost_below, una))
         r->lost_valid = 0;
     if (r->n == 0 && una == f->snd_max) {

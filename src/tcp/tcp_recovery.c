@@ -252,9 +252,8 @@ static void open_ack(oasis_flow *f, const oasis_tcp_hdr *h, uint32_t acked, uint
         return;
     }
     /* RFC 3042: the 1st and 2nd dupack each grant one new segment (with
-     * SACK, only when they report something new, RFC 5681 3.2 step 1). */
-    int news = !f->sack_ok || oasis_sb_sacked_bytes(&f->sb) != rc->ack_sacked;
-    if (dup && rc->dupacks < DUPTHRESH && rc->lt_segs < 2 && news) {
+     * SACK a dupack reports something new, RFC 5681 3.2 step 1). */
+    if (dup && rc->dupacks < DUPTHRESH && rc->lt_segs < 2) {
         if (rc->lt_segs == 0)
             rc->lt_start = f->snd_max;
         rc->lt_segs++;
@@ -271,7 +270,9 @@ void oasis_recovery_ack_end(oasis_flow *f, const oasis_tcp_hdr *h, uint64_t rtt_
         rc->dupacks = 0;
         rc->lt_segs = 0;
         oasis_tlp_reset(f);
-    } else if (is_dup_ack(f, h)) {
+    } else if (f->sack_ok ? oasis_sb_sacked_bytes(&f->sb) != rc->ack_sacked : is_dup_ack(f, h)) {
+        /* RFC 6675 2: with SACK a duplicate ACK is one that SACKs
+         * something not SACKed before; RFC 5681 2 otherwise. */
         dup = 1;
         if (rc->dupacks < 255)
             rc->dupacks++;
