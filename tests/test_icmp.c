@@ -89,22 +89,29 @@ static void fx_free(fx *f)
 
 static const oasis_icmp_counters *icc(const fx *f) { return &oasis_stack_counters(f->s)->icmp; }
 
-/* Sends an IPv4 datagram from PEER to dst with the given payload. */
-static void inject_ip(fx *f, uint32_t dst, uint8_t proto, const uint8_t *pl, size_t n)
+/* Sends an IPv4 datagram from PEER to dst in a frame to eth_dst. */
+static void inject_ip_to(fx *f, const uint8_t eth_dst[6], uint32_t dst, uint8_t proto,
+                         const uint8_t *pl, size_t n, uint8_t ttl)
 {
     uint8_t frame[1600];
     oasis_ipv4_hdr h;
     memset(&h, 0, sizeof h);
     h.total_len = (uint16_t)(OASIS_IPV4_HLEN + n);
     h.id = 99;
-    h.ttl = 64;
+    h.ttl = ttl;
     h.proto = proto;
     h.src = PEER;
     h.dst = dst;
-    oasis_eth_emit(frame, MAC_US, MAC_PEER, OASIS_ETHERTYPE_IPV4);
+    oasis_eth_emit(frame, eth_dst, MAC_PEER, OASIS_ETHERTYPE_IPV4);
     oasis_ipv4_emit(frame + OASIS_ETH_HLEN, &h);
     memcpy(frame + OASIS_ETH_HLEN + OASIS_IPV4_HLEN, pl, n);
     oasis_stack_input(f->s, frame, OASIS_ETH_HLEN + OASIS_IPV4_HLEN + n);
+}
+
+/* Sends an IPv4 datagram from PEER to dst with the given payload. */
+static void inject_ip(fx *f, uint32_t dst, uint8_t proto, const uint8_t *pl, size_t n)
+{
+    inject_ip_to(f, MAC_US, dst, proto, pl, n, 64);
 }
 
 /* Parses captured frame i down to its ICMP message. */
@@ -205,6 +212,29 @@ static void test_protocol_unreachable(void **state)
     inject_ip(f, OASIS_IPV4(10, 0, 0, 255), 99, pl, sizeof pl);
     inject_ip(f, 0xffffffffu, 99, pl, sizeof pl);
     assert_int_equal(f->cap.n, 1);
+    fx_free(f);
+}
+
+/* RFC 1122 3.2.2: no ICMP error about a datagram that came as a link-layer
+ * broadcast or multicast, even when its IP destination is our unicast
+ * address; and RFC 1122 3.2.1.7: a TTL of 0 or 1 does not stop delivery. */
+static void test_no_error_about_link_broadcast(void **state)
+{
+    (void)state;
+    fx *f = fx_new(NULL);
+    static const uint8_t bcast[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+    static const uint8_t mcast[6] = {0x01, 0x00, 0x5e, 0x00, 0x00, 0x01};
+    uint8_t pl[20] = {0};
+    inject_ip_to(f, bcast, US, 99, pl, sizeof pl, 64);
+    inject_ip_to(f, mcast, US, 99, pl, sizeof pl, 64);
+    assert_int_equal(oasis_stack_counters(f->s)->ip.in_unknown_protos, 2);
+    assert_int_equal(f->cap.n, 0);
+    assert_int_equal(icc(f)->out_dest_unreachs, 0);
+    /* The same datagram by unicast is answered, TTL 1 or even 0. */
+    inject_ip_to(f, MAC_US, US, 99, pl, sizeof pl, 1);
+    inject_ip_to(f, MAC_US, US, 99, pl, sizeof pl, 0);
+    assert_int_equal(f->cap.n, 2);
+    assert_int_equal(icc(f)->out_dest_unreachs, 2);
     fx_free(f);
 }
 
@@ -404,6 +434,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_echo_reply_to_hand_built_request),
         cmocka_unit_test(test_protocol_unreachable),
+        cmocka_unit_test(test_no_error_about_link_broadcast),
         cmocka_unit_test(test_no_error_about_errors_or_fragments),
         cmocka_unit_test(test_rate_limit),
         cmocka_unit_test(test_ping_between_stacks),

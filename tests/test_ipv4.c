@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "arp/arp_wire.h"
+#include "core/bytes.h"
 #include "core/checksum.h"
 #include "core/pbuf.h"
 #include "core/stack_impl.h"
@@ -213,40 +214,48 @@ static void test_validation_drops_counted(void **state)
     oasis_stack_input(f->s, bad, len);
     assert_int_equal(ipc(f)->in_csum_errors, 1);
 
+    /* A host never drops a datagram for its TTL (RFC 1122 3.2.1.7). */
     MUTATE(ip[8] = 0; fix_csum(ip)); /* TTL 0 */
     oasis_stack_input(f->s, bad, len);
-    assert_int_equal(ipc(f)->in_hdr_errors, 3);
+    assert_int_equal(f->rx.count, 3);
+    MUTATE(ip[8] = 1; fix_csum(ip)); /* TTL 1 */
+    oasis_stack_input(f->s, bad, len);
+    assert_int_equal(f->rx.count, 4);
+    assert_int_equal(ipc(f)->in_hdr_errors, 2);
 
     MUTATE(ip[19] = 77; fix_csum(ip)); /* not our address */
     oasis_stack_input(f->s, bad, len);
     assert_int_equal(ipc(f)->in_addr_errors, 1);
 
-    MUTATE(memset(ip + 12, 0xff, 4); fix_csum(ip)); /* broadcast source */
-    oasis_stack_input(f->s, bad, len);
-    assert_int_equal(ipc(f)->in_addr_errors, 2);
+    /* Martian sources (RFC 1122 3.2.1.3), each dropped and counted. */
+    static const uint32_t martians[] = {
+        0xffffffffu,              /* limited broadcast */
+        OASIS_IPV4(224, 0, 0, 1), /* multicast */
+        OASIS_IPV4(127, 0, 0, 1), /* loopback */
+        US,                       /* our own address */
+        OASIS_IPV4(0, 0, 0, 0),   /* "this host" */
+        OASIS_IPV4(0, 1, 2, 3),   /* "this network" */
+        OASIS_IPV4(240, 0, 0, 1), /* reserved, class E */
+        OASIS_IPV4(10, 0, 0, 0),  /* our subnet's network address */
+        OASIS_IPV4(10, 0, 0, 255),/* our subnet's broadcast */
+    };
+    for (size_t i = 0; i < sizeof martians / sizeof martians[0]; i++) {
+        MUTATE(oasis_put32(ip + 12, martians[i]); fix_csum(ip));
+        oasis_stack_input(f->s, bad, len);
+        assert_int_equal(ipc(f)->in_martians, i + 1);
+    }
+    assert_int_equal(ipc(f)->in_addr_errors, 1);
 
-    MUTATE(ip[12] = 224; fix_csum(ip)); /* multicast source */
-    oasis_stack_input(f->s, bad, len);
-    assert_int_equal(ipc(f)->in_addr_errors, 3);
-
-    MUTATE(ip[12] = 127; fix_csum(ip)); /* loopback source */
-    oasis_stack_input(f->s, bad, len);
-    assert_int_equal(ipc(f)->in_addr_errors, 4);
-
-    MUTATE(ip[15] = 1; fix_csum(ip)); /* our own address as source */
-    oasis_stack_input(f->s, bad, len);
-    assert_int_equal(ipc(f)->in_addr_errors, 5);
-
-    assert_int_equal(f->rx.count, 2);
-    assert_int_equal(ipc(f)->in_receives, 13);
-    assert_int_equal(ipc(f)->in_delivers, 2);
+    assert_int_equal(f->rx.count, 4);
+    assert_int_equal(ipc(f)->in_receives, 19);
+    assert_int_equal(ipc(f)->in_delivers, 4);
 
     /* A datagram to the subnet broadcast is ours. */
     MUTATE(ip[19] = 255; fix_csum(ip));
     /* the UDP checksum covers dst: send it without one */
     bad[OASIS_ETH_HLEN + OASIS_IPV4_HLEN + 6] = bad[OASIS_ETH_HLEN + OASIS_IPV4_HLEN + 7] = 0;
     oasis_stack_input(f->s, bad, len);
-    assert_int_equal(f->rx.count, 3);
+    assert_int_equal(f->rx.count, 5);
 #undef MUTATE
     fx_free(f);
 }

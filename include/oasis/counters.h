@@ -53,6 +53,7 @@ typedef struct oasis_ip_counters {
     uint64_t frag_oks;           /* FragOKs */
     uint64_t frag_fails;         /* FragFails (DF set and too big) */
     uint64_t frag_creates;       /* FragCreates */
+    uint64_t in_martians;        /* source no host may use (RFC 1122 3.2.1.3) */
 } oasis_ip_counters;
 
 typedef struct oasis_icmp_counters {

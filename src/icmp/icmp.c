@@ -87,7 +87,7 @@ static int is_error_type(uint8_t type)
  * or a fragment other than the first. */
 static int error_allowed(const oasis_stack *s, const oasis_ipv4_hdr *o)
 {
-    if (o->frag_off != 0)
+    if (o->frag_off != 0 || o->link_bcast)
         return 0;
     if (!oasis_ipv4_is_local(s, o->dst) || oasis_ipv4_is_broadcast(s, o->dst))
         return 0;

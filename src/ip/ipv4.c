@@ -189,15 +189,26 @@ void oasis_ipv4_deliver(oasis_stack *s, const oasis_ipv4_hdr *h)
     }
 }
 
-/* Martian sources: no single host sends from these on the wire (a copy of
- * our own address means a loop or a spoof). */
-static int bad_source(const oasis_stack *s, uint32_t src)
+/* Martian sources (RFC 1122 3.2.1.3): 0/8 ("this network", only while
+ * booting), 127/8, multicast and 240/4 (which holds 255.255.255.255),
+ * our subnet's network and broadcast addresses, and our own address (a
+ * loop or a spoof). Answering them would make us reflect or ARP for an
+ * address no host owns. */
+int oasis_ipv4_is_martian(const oasis_stack *s, uint32_t src)
 {
-    return oasis_ipv4_is_broadcast(s, src) || is_multicast(src) || is_loopback(src) ||
-           (s->addr != 0 && src == s->addr);
+    uint32_t top = src >> 24;
+    if (top == 0 || top == 127 || top >= 224)
+        return 1;
+    if (s->addr == 0)
+        return 0;
+    if (src == s->addr)
+        return 1;
+    /* /31 and /32 have neither (RFC 3021). */
+    return s->netmask < 0xfffffffeu &&
+           (src == (s->addr & s->netmask) || src == (s->addr | ~s->netmask));
 }
 
-void oasis_ipv4_input(oasis_stack *s, const uint8_t *pkt, size_t len)
+void oasis_ipv4_input(oasis_stack *s, const uint8_t *pkt, size_t len, int link_bcast)
 {
     oasis_ip_counters *c = &s->ctr.ip;
     oasis_ipv4_hdr h;
@@ -216,12 +227,15 @@ void oasis_ipv4_input(oasis_stack *s, const uint8_t *pkt, size_t len)
         c->in_hdr_errors++;
         return;
     }
-    if (h.ttl == 0) {
-        c->in_hdr_errors++;
+    /* No TTL check: a host must not drop a datagram for a TTL under 2
+     * (RFC 1122 3.2.1.7); TTL only bounds forwarding, which we never do. */
+    h.link_bcast = (uint8_t)(link_bcast != 0);
+    if (!oasis_ipv4_is_local(s, h.dst)) {
+        c->in_addr_errors++;
         return;
     }
-    if (!oasis_ipv4_is_local(s, h.dst) || bad_source(s, h.src)) {
-        c->in_addr_errors++;
+    if (oasis_ipv4_is_martian(s, h.src)) {
+        c->in_martians++;
         return;
     }
     if (h.mf || h.frag_off) {

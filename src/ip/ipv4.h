@@ -25,8 +25,15 @@ typedef struct oasis_ipv4 {
 int oasis_ipv4_init(oasis_stack *s);
 void oasis_ipv4_fini(oasis_stack *s);
 
-/* One IPv4 datagram (the Ethernet payload, link padding allowed). */
-void oasis_ipv4_input(oasis_stack *s, const uint8_t *pkt, size_t len);
+/* One IPv4 datagram (the Ethernet payload, link padding allowed).
+ * link_bcast: the frame was sent to a link broadcast or multicast address,
+ * so nothing may answer it with an ICMP error (RFC 1122 3.2.2). */
+void oasis_ipv4_input(oasis_stack *s, const uint8_t *pkt, size_t len, int link_bcast);
+
+/* RFC 1122 3.2.1.3: a source address no single host may use (0/8, 127/8,
+ * multicast, 240/4, broadcast, our subnet's network and broadcast
+ * addresses, our own address). */
+int oasis_ipv4_is_martian(const oasis_stack *s, uint32_t src);
 
 /* Sends the transport segment in p (with headroom) from our address to dst.
  * Fragments when it exceeds the MTU and df is 0; with df set and too big:

@@ -25,6 +25,8 @@ typedef struct oasis_ipv4_hdr {
     size_t options_len;
     const uint8_t *payload; /* total_len - hdr_len bytes; link padding excluded */
     size_t payload_len;
+    uint8_t link_bcast;     /* arrived as a link-layer broadcast/multicast
+                               (set by the receive path, not by parse) */
 } oasis_ipv4_hdr;
 
 /* Checks, in this order (the first failure is returned):

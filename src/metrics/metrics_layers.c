@@ -44,7 +44,7 @@ static const layer_field ip_fields[] = {
     I(reasm_reqds, "ReasmReqds"), I(reasm_oks, "ReasmOKs"), I(reasm_fails, "ReasmFails"),
     I(reasm_timeouts, "ReasmTimeout"), I(reasm_overflows, "ReasmOverflows"),
     I(reasm_bytes, "ReasmBytes"), I(frag_oks, "FragOKs"), I(frag_fails, "FragFails"),
-    I(frag_creates, "FragCreates"),
+    I(frag_creates, "FragCreates"), I(in_martians, "InMartians"),
 };
 #undef I
 
