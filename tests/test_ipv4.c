@@ -115,6 +115,32 @@ static void learn_peer(fx *f)
     oasis_stack_input(f->s, buf, sizeof buf);
 }
 
+/* Teaches the stack any neighbour's MAC with a request aimed at us. */
+static void learn(fx *f, uint32_t ip, const uint8_t mac[6])
+{
+    uint8_t buf[OASIS_ETH_HLEN + OASIS_ARP_LEN];
+    oasis_arp_pkt p;
+    memset(&p, 0, sizeof p);
+    p.op = OASIS_ARP_REQUEST;
+    memcpy(p.sha, mac, 6);
+    p.spa = ip;
+    p.tpa = US;
+    oasis_eth_emit(buf, MAC_US, mac, OASIS_ETHERTYPE_ARP);
+    oasis_arp_emit(buf + OASIS_ETH_HLEN, &p);
+    oasis_stack_input(f->s, buf, sizeof buf);
+}
+
+/* The IP ID of the last captured frame. */
+static uint16_t last_id(const fx *f)
+{
+    oasis_eth_hdr eh;
+    oasis_ipv4_hdr h;
+    assert_true(f->cap.n > 0);
+    assert_int_equal(oasis_eth_parse(f->cap.frame[f->cap.n - 1], f->cap.len[f->cap.n - 1], &eh), 0);
+    assert_int_equal(oasis_ipv4_parse(eh.payload, eh.payload_len, &h), 0);
+    return h.id;
+}
+
 /* Writes an Ethernet + IPv4 frame from PEER to us; returns its length. */
 static size_t mk_frame(uint8_t *frame, uint8_t proto, uint16_t id, int mf, uint16_t off,
                        const uint8_t *pl, size_t n)
@@ -257,6 +283,42 @@ static void test_validation_drops_counted(void **state)
     oasis_stack_input(f->s, bad, len);
     assert_int_equal(f->rx.count, 5);
 #undef MUTATE
+    fx_free(f);
+}
+
+/* ---- IP IDs (RFC 6864) ---- */
+
+/* Item 9 of issue 11: with one global counter, the IDs a prober sees jump
+ * by exactly the number of datagrams sent to anyone else (idle scan). Per
+ * bucket counters: the prober's IDs move by one per datagram to it, however
+ * much goes elsewhere at the same instant. */
+static void test_ip_id_reveals_no_other_traffic(void **state)
+{
+    (void)state;
+    fx *f = fx_new(NULL);
+    static const uint8_t mac_other[6] = {2, 0, 0, 0, 0, 3};
+    const uint32_t other = OASIS_IPV4(10, 0, 0, 3);
+    learn(f, PEER, MAC_PEER);
+    learn(f, other, mac_other);
+    uint8_t b = 0;
+    assert_int_equal(oasis_udp_send(f->s, PORT, PEER, 9, &b, 1), 0);
+    uint16_t id1 = last_id(f);
+    for (int i = 0; i < 50; i++)
+        assert_int_equal(oasis_udp_send(f->s, PORT, other, 9, &b, 1), 0);
+    uint16_t o1 = last_id(f);
+    assert_int_equal(oasis_udp_send(f->s, PORT, PEER, 9, &b, 1), 0);
+    uint16_t id2 = last_id(f);
+    assert_int_equal((uint16_t)(id2 - id1), 1);
+    assert_int_not_equal((uint16_t)(o1 - id1), 50);
+    /* After a pause a bucket jumps by a random amount, not by one. */
+    int jumped = 0;
+    for (int i = 0; i < 20; i++) {
+        oasis_clock_advance(f->clock, 100 * OASIS_NS_PER_MS);
+        uint16_t before = last_id(f);
+        assert_int_equal(oasis_udp_send(f->s, PORT, PEER, 9, &b, 1), 0);
+        jumped += (uint16_t)(last_id(f) - before) != 1;
+    }
+    assert_true(jumped > 0);
     fx_free(f);
 }
 
@@ -629,6 +691,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_validation_drops_counted),
+        cmocka_unit_test(test_ip_id_reveals_no_other_traffic),
         cmocka_unit_test(test_no_route_and_gateway),
         cmocka_unit_test(test_gateway_is_next_hop),
         cmocka_unit_test(test_fragmentation_on_send),

@@ -4,7 +4,9 @@
 #include "ip/ipv4.h"
 
 #include "arp/arp.h"
+#include "core/bytes.h"
 #include "core/mem.h"
+#include "core/siphash.h"
 #include "core/prng.h"
 #include "core/stack_impl.h"
 #include "icmp/icmp.h"
@@ -20,8 +22,6 @@
 int oasis_ipv4_init(oasis_stack *s)
 {
     memset(&s->ip, 0, sizeof s->ip);
-    /* A random start keeps ids of successive stack runs apart (RFC 6864). */
-    s->ip.next_id = (uint16_t)oasis_prng_next(&s->prng);
     oasis_reasm_init(s);
     return OASIS_OK;
 }
@@ -73,6 +73,29 @@ static int send_datagram(oasis_stack *s, oasis_pbuf *p, uint32_t dst, uint32_t n
         return oasis_eth_output(s, p, mac, OASIS_ETHERTYPE_IPV4);
     }
     return oasis_arp_output(s, next_hop, p);
+}
+
+/* The ID for a datagram to dst: its bucket is a keyed hash, so an
+ * outsider can neither find nor aim at another host's bucket. Like Linux,
+ * a bucket left alone for t ms jumps by a random amount below t, so even
+ * a peer sharing it cannot count what was sent between its probes. */
+static uint16_t next_ident(oasis_stack *s, uint32_t dst, uint8_t proto)
+{
+    uint8_t m[9];
+    oasis_put32(m, s->addr);
+    oasis_put32(m + 4, dst);
+    m[8] = proto;
+    uint32_t b = (uint32_t)oasis_siphash24(s->secrets.ipid_key, m, sizeof m) &
+                 (OASIS_IP_IDENTS - 1);
+    uint32_t now_ms = (uint32_t)(oasis_now(s) / OASIS_NS_PER_MS);
+    uint32_t idle = now_ms - s->ip.ident_ms[b];
+    uint16_t delta = 1;
+    if (idle != 0) {
+        s->ip.ident_ms[b] = now_ms;
+        delta = (uint16_t)(delta + oasis_prng_below(&s->prng, idle < 65536 ? idle : 65536));
+    }
+    s->ip.ident[b] = (uint16_t)(s->ip.ident[b] + delta);
+    return s->ip.ident[b];
 }
 
 static void fill_header(const oasis_stack *s, oasis_ipv4_hdr *h, uint32_t dst, uint8_t proto,
@@ -144,7 +167,7 @@ int oasis_ipv4_output(oasis_stack *s, oasis_pbuf *p, uint32_t dst, uint8_t proto
         oasis_pbuf_free(s, p);
         return OASIS_EMSGSIZE;
     }
-    fill_header(s, &h, dst, proto, s->ip.next_id++);
+    fill_header(s, &h, dst, proto, next_ident(s, dst, proto));
     if (p->len + OASIS_IPV4_HLEN > s->mtu) {
         if (df) {
             c->frag_fails++;

@@ -13,9 +13,15 @@
 typedef struct oasis_stack oasis_stack;
 typedef struct oasis_reasm oasis_reasm;
 
+/* IP ID counters, one per hash bucket of (source, destination, protocol)
+ * as Linux's ip_idents: a peer sees only its own bucket move, so our IDs
+ * reveal nothing about traffic to others (RFC 6864 5.1, idle scans). */
+#define OASIS_IP_IDENTS 2048
+
 /* Layer state, embedded in the stack. */
 typedef struct oasis_ipv4 {
-    uint16_t next_id;
+    uint16_t ident[OASIS_IP_IDENTS];
+    uint32_t ident_ms[OASIS_IP_IDENTS]; /* last use of each bucket (ms) */
     oasis_reasm *reasm;       /* datagrams being reassembled (list) */
     uint32_t reasm_count;
     uint32_t reasm_bytes;

@@ -7,8 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* SipHash-2-4 of len bytes (key and words little endian, as in the paper). */
-uint64_t oasis_siphash24(const uint8_t key[16], const void *data, size_t len);
+#include "core/siphash.h"
+
 
 /* M + F: M = now_ns / 4000 (mod 2^32), F = low 32 bits of SipHash-2-4 over
  * laddr, lport, raddr, rport (big endian, 12 bytes). Addresses and ports
