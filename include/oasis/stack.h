@@ -73,7 +73,8 @@ void oasis_stack_config_init(oasis_stack_config *cfg);
 int oasis_stack_create(const oasis_stack_config *cfg, oasis_stack **out);
 
 /* Shuts the TCP layer down (pending requests complete with OASIS_ECANCELED)
- * and frees everything. NULL is accepted. */
+ * and frees everything, flow handles not yet released included. NULL is
+ * accepted. Not from inside one of the stack's callbacks. */
 void oasis_stack_destroy(oasis_stack *s);
 
 /* Attaches the link the stack sends on (borrowed). Sends a gratuitous ARP if
@@ -86,7 +87,7 @@ oasis_link *oasis_stack_link(oasis_stack *s);
 void oasis_stack_input(oasis_stack *s, const uint8_t *frame, size_t len);
 
 /* Runs every timer that is due at the clock's current time. Returns how many
- * timers fired. */
+ * timers fired. May be called from a callback (see tcp.h, Re-entrancy). */
 int oasis_stack_poll(oasis_stack *s);
 
 /* The earliest timer deadline (clock time, ns), or UINT64_MAX if none. */
