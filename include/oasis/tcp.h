@@ -100,8 +100,9 @@ typedef struct oasis_iovec {
  * peer reset), OASIS_ETIMEDOUT (SYN retries ran out; an unreachable host,
  * e.g. no ARP answer, looks the same) or OASIS_ECANCELED (closed or aborted
  * before it completed, disconnect, stack shut down) otherwise, and flow is
- * NULL (oasis_tcp_connect) or the handle oasis_tcp_connect_flow gave,
- * now finished (still to be released). */
+ * NULL (oasis_tcp_connect) or the handle oasis_tcp_connect_flow gave: that
+ * flow is over (reads report OASIS_EOF, writes OASIS_ECLOSED, a close
+ * completes at once); close or release it. */
 typedef void (*oasis_connect_cb)(oasis_stack *s, oasis_flow *flow, int err, void *ud);
 
 /* A listener's callback: one call per established flow, keepalive already

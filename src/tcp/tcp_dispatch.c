@@ -42,7 +42,7 @@ static void run_open(oasis_flow *f)
     if (f->connect_pending && (opened || f->state == OASIS_TCP_CLOSED)) {
         f->connect_pending = 0;
         int held = f->life != OASIS_TCP_LIFE_EMBRYO; /* oasis_tcp_connect_flow */
-        if (opened && f->err == 0) {
+        if (opened) {
             if (!held)
                 oasis_tcp_set_life(f, LIFE_APP);
             if (f->in_table && (f->wq.head || f->wr_shut)) {

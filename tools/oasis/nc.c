@@ -40,9 +40,12 @@ static void on_closed(oasis_flow *flow, int err, void *ud)
 {
     ncat *c = ud;
     c->flow = NULL;
+    if (err && err != OASIS_ECANCELED) /* the flow's own words: what ended it */
+        fprintf(stderr, "oasis nc: close: %s (%s)\n",
+                err == oasis_tcp_flow_error(flow) ? oasis_tcp_flow_strerror(flow)
+                                                  : oasis_strerror(err),
+                oasis_err_name(err));
     oasis_tcp_release(flow);
-    if (err && err != OASIS_ECANCELED)
-        fprintf(stderr, "oasis nc: close: %s (%s)\n", oasis_strerror(err), oasis_err_name(err));
     end(c, err ? EXIT_FAIL : EXIT_OK);
 }
 
