@@ -321,6 +321,15 @@ static uint32_t ring_left(const oasis_flow *f, uint32_t seq)
     return off < f->snd.len ? f->snd.len - off : 0;
 }
 
+/* End of the data sent so far (snd_max less our FIN): rule 4 resends
+ * outstanding data only, never the unsent rest of the ring (the peer would
+ * take it and acknowledge past snd_max). */
+static uint32_t sent_data_end(const oasis_flow *f)
+{
+    int fin_sent = f->fin_queued && oasis_seq_gt(f->snd_max, f->fin_seq);
+    return f->snd_max - (fin_sent ? 1u : 0u);
+}
+
 /* RFC 6675 NextSeg rule 2's condition: new data exists and the peer's
  * window has room for it. */
 static int new_data_ok(const oasis_flow *f)
@@ -348,7 +357,7 @@ static void sack_output(oasis_flow *f)
                                      &len)) {
             /* rule 3 */
         } else if (!rc->rescue_used &&
-                   oasis_sb_rescue(&f->sb, f->snd_una, f->snd_una + f->snd.len, mss, &seq, &len)) {
+                   oasis_sb_rescue(&f->sb, f->snd_una, sent_data_end(f), mss, &seq, &len)) {
             rescue = 1; /* rule 4 */
         } else {
             break;
