@@ -249,12 +249,12 @@ static void test_idle_restart(void **state)
     nr()->init(&cc, MSS, 0);
     assert_non_null(nr()->on_idle);
     cc.cwnd = 50000;
-    nr()->on_idle(&cc, 100, 200);
+    nr()->on_idle(&cc, 100, 200, 1000);
     assert_int_equal(cc.cwnd, 50000);
-    nr()->on_idle(&cc, 300, 200);
+    nr()->on_idle(&cc, 300, 200, 1000);
     assert_int_equal(cc.cwnd, 10000);
     cc.cwnd = 3000;
-    nr()->on_idle(&cc, 300, 200);
+    nr()->on_idle(&cc, 300, 200, 1000);
     assert_int_equal(cc.cwnd, 3000);
 }
 
@@ -307,7 +307,7 @@ static void test_bounds(void **state)
             rec = 0;
             break;
         default:
-            nr()->on_idle(&cc, a, 10000);
+            nr()->on_idle(&cc, a, 10000, a);
         }
         assert_true(cc.cwnd >= MSS);
         assert_true(cc.ssthresh >= 2 * MSS);

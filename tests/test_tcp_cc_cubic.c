@@ -260,12 +260,36 @@ static void test_idle_shifts_epoch(void **state)
     b = a;
     uint64_t now = round_trip(&a, 0, 100 * MS);
     round_trip(&b, 0, 100 * MS);
-    ops->on_idle(&b, 500 * MS, 1000 * MS); /* shorter than the RTO */
+    ops->on_idle(&b, 500 * MS, 1000 * MS, now + 500 * MS); /* shorter than the RTO */
     round_trip(&a, now, 100 * MS);
     round_trip(&b, now + 500 * MS, 100 * MS);
     assert_int_equal(a.cwnd, b.cwnd);
-    ops->on_idle(&b, 5000 * MS, 1000 * MS); /* longer: back to the IW */
+    ops->on_idle(&b, 5000 * MS, 1000 * MS, now + 6000 * MS); /* longer: back to the IW */
     assert_int_equal(b.cwnd, 10 * MSS);
+}
+
+/* The epoch can begin after the last send (an ACK starts it), so idle
+ * time counted from that send may exceed now - t_epoch: the shifted epoch
+ * stops at now instead of passing it (then now - t_epoch would wrap and
+ * the window grow 1.5x per RTT). It then grows exactly as after an idle
+ * period that ended at the epoch's start. */
+static void test_idle_epoch_never_past_now(void **state)
+{
+    oasis_cc_state a, b;
+    ops->init(&a, MSS, 0);
+    lose_at(&a, 100, 1000 * MS);
+    round_trip(&a, 1000 * MS, 100 * MS); /* the epoch starts at 1 s */
+    b = a;
+    /* the last data left at 0.95 s; data goes again at 3 s */
+    ops->on_idle(&a, 2050 * MS, 10000 * MS, 3000 * MS);
+    ops->on_idle(&b, 2000 * MS, 10000 * MS, 3000 * MS); /* epoch moved to 3 s */
+    uint64_t now = 3000 * MS;
+    for (int i = 0; i < 5; i++) {
+        round_trip(&a, now, 100 * MS);
+        now = round_trip(&b, now, 100 * MS);
+    }
+    assert_int_equal(a.cwnd, b.cwnd);
+    assert_true(a.cwnd < 2 * 70 * MSS);
 }
 
 /* HyStart++: exponential growth while the RTT is flat; a rise of at least
@@ -410,6 +434,7 @@ int main(void)
         cmocka_unit_test(test_app_limited),
         cmocka_unit_test(test_rto),
         cmocka_unit_test(test_idle_shifts_epoch),
+        cmocka_unit_test(test_idle_epoch_never_past_now),
         cmocka_unit_test(test_hystart_exit_on_rtt_increase),
         cmocka_unit_test(test_hystart_min_threshold),
         cmocka_unit_test(test_hystart_css_rounds),

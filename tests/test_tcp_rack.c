@@ -251,7 +251,7 @@ static void test_rack_reordering_not_resent(void **state)
     oasis_flow *f = x->a.flow;
     one_sack(x);
     assert_non_null(f->sb.rack.segs);
-    assert_true(f->sb.rack.reo_at != 0);
+    assert_true(f->tm.reorder != OASIS_TCP_NEVER);
     th_advance(&x->h, 5 * MS);
     oasis_tcp_hdr ack = th_seg(TH_PPORT, PORT, A, x->pnxt, sg(x, 2));
     th_inject(&x->h, &ack);
@@ -266,7 +266,7 @@ static void test_rack_reordering_not_resent(void **state)
     ack.ack = sg(x, 10);
     th_inject(&x->h, &ack);
     assert_null(f->sb.rack.segs);
-    assert_int_equal(f->sb.rack.reo_at, 0);
+    assert_true(f->tm.reorder == OASIS_TCP_NEVER);
 }
 
 /* Segment 0 is lost and only one SACK comes after it (RFC 6675 would wait
@@ -282,7 +282,7 @@ static void test_rack_marks_loss_on_timer(void **state)
     assert_false(th_pop(&x->h, &r));
     assert_int_equal(f->sb.rack.rtt_ns, 40 * MS);
     assert_int_equal(oasis_rack_reo_wnd(&f->sb.rack, f->rtt.srtt_ns), 10 * MS);
-    assert_int_equal(f->sb.rack.reo_at, t0 + 50 * MS);
+    assert_int_equal(f->tm.reorder, t0 + 50 * MS);
     th_run_until(&x->h, t0 + 50 * MS - 1);
     assert_false(th_pop(&x->h, &r));
     assert_int_equal(f->sb.rack.marked, 0);
@@ -328,7 +328,7 @@ static void test_rack_marks_loss_on_ack(void **state)
     assert_int_equal(r.seq, sg(x, 0));
     /* 6..9 were sent with 5: not lost, and no timer waits for them */
     assert_false(oasis_sb_is_lost(&f->sb, sg(x, 6), MSS));
-    assert_int_equal(f->sb.rack.reo_at, 0);
+    assert_true(f->tm.reorder == OASIS_TCP_NEVER);
     assert_int_equal(th_ctr(&x->h)->timeouts, 0);
 }
 

@@ -79,9 +79,11 @@ typedef struct oasis_tcp_config {
     oasis_cc_algo cc;           /* (NEWRENO) */
     uint64_t fin_wait2_ns;      /* after our FIN is acked, a peer silent this long is dead
                                  * (close completes with OASIS_ETIMEDOUT); any segment
-                                 * from the peer restarts it (0, the default: wait for
-                                 * the peer's FIN as the contract says; keepalive still
-                                 * detects a vanished peer) */
+                                 * from the peer restarts it (120 s: twice rto_max, so a
+                                 * live peer in backoff is heard first; keep it above
+                                 * rto_max_ns. 0: wait for the peer's FIN for ever, as
+                                 * RFC 9293 does; only keepalive then finds a vanished
+                                 * peer) */
     uint32_t max_write_reqs;    /* write requests pending per flow before write answers
                                  * OASIS_EAGAIN (0: OASIS_TCP_MAX_WRITE_REQS) */
 } oasis_tcp_config;
@@ -232,9 +234,9 @@ int oasis_tcp_writev_nodelay(oasis_flow *flow, const oasis_iovec *iov, size_t io
  * callbacks that precede it) completes before it, and none after: the
  * handle is finished when it runs (release it there). On a flow that
  * already ended (reset, death) it completes at the next poll with
- * oasis_tcp_flow_error(). With cfg.fin_wait2_ns set, a peer that acks our
- * FIN but never sends its own is given up after that long (callback:
- * OASIS_ETIMEDOUT). Closing twice: OASIS_EBUSY; a finished handle:
+ * oasis_tcp_flow_error(). A peer that acks our FIN but then falls silent
+ * without sending its own is given up after cfg.fin_wait2_ns (120 s by
+ * default; callback: OASIS_ETIMEDOUT); 0 waits for ever. Closing twice: OASIS_EBUSY; a finished handle:
  * OASIS_ECLOSED. With cb NULL (close and forget) the application gives the
  * handle back now: the stack finishes the close and frees the flow itself. */
 int oasis_tcp_close(oasis_flow *flow, oasis_flow_cb cb, void *ud);

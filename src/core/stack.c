@@ -43,7 +43,9 @@ void oasis_stack_config_init(oasis_stack_config *cfg)
     t->sack = 1;
     t->nodelay = 0;
     t->cc = OASIS_CC_NEWRENO;
-    t->fin_wait2_ns = 0;
+    /* Twice the largest RTO: a live peer backing off at rto_max is heard
+     * (and the bound restarted) before it runs out. */
+    t->fin_wait2_ns = 2 * t->rto_max_ns;
     t->max_write_reqs = OASIS_TCP_MAX_WRITE_REQS;
 }
 

@@ -163,8 +163,8 @@ oasis_flow *oasis_tcp_flow_new(oasis_stack *s, uint32_t raddr, uint16_t lport, u
     while (f->ws_ok && f->rcv_wscale < 14 && (cfg->rcvbuf >> f->rcv_wscale) > 0xffff)
         f->rcv_wscale++;
     oasis_timer_init(&f->timer, oasis_tcp_timer_fn);
-    f->rto_at = f->delack_at = OASIS_TCP_NEVER;
-    f->last_rx = oasis_now(s);
+    oasis_tcp_timers_clear(f);
+    f->last_rx = f->last_tx = oasis_now(s);
     oasis_ring_init(&f->snd, cfg->sndbuf);
     oasis_ring_init(&f->rcv, cfg->rcvbuf);
     oasis_ofo_init(&f->ofo, cfg->max_ofo_segments ? cfg->max_ofo_segments : 1);
@@ -317,7 +317,7 @@ void oasis_tcp_flow_end(oasis_flow *f, int err)
     oasis_tcp_set_state(f, OASIS_TCP_CLOSED);
     if (f->in_table)
         oasis_tcp_table_remove(s, &f->c);
-    f->rto_at = f->delack_at = OASIS_TCP_NEVER;
+    oasis_tcp_timers_clear(f);
     oasis_timer_stop(s, &f->timer);
     fail_requests(f);
     oasis_ring_fini(s, &f->snd);

@@ -546,6 +546,7 @@ int oasis_tcp_set_keepalive(oasis_flow *f, const oasis_keepalive *keepalive)
         return OASIS_EINVAL;
     set_keepalive(f, keepalive);
     f->last_rx = oasis_now(f->s);
+    f->tm.keep = keepalive ? f->last_rx + keepalive->after_ns : OASIS_TCP_NEVER;
     oasis_tcp_timer_update(f);
     return OASIS_OK;
 }

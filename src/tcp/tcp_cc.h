@@ -57,10 +57,11 @@ typedef struct oasis_cc_ops {
      * section 3.1), cwnd = 1 MSS. in_recovery: it interrupted a fast
      * recovery (the same congestion episode). */
     void (*on_rto)(oasis_cc_state *cc, uint32_t flight, int in_recovery, uint64_t now_ns);
-    /* Idle restart (RFC 5681 4.1), optional (may be NULL): call before
-     * sending after idle_ns without sending; if idle_ns > rto_ns, cwnd =
+    /* Idle restart (RFC 5681 4.1), optional (may be NULL): called once
+     * per idle period, before data goes out with nothing unacknowledged,
+     * idle_ns since the last data sent; if idle_ns > rto_ns, cwnd =
      * min(cwnd, initial window). */
-    void (*on_idle)(oasis_cc_state *cc, uint64_t idle_ns, uint64_t rto_ns);
+    void (*on_idle)(oasis_cc_state *cc, uint64_t idle_ns, uint64_t rto_ns, uint64_t now_ns);
 } oasis_cc_ops;
 
 extern const oasis_cc_ops oasis_cc_newreno;

@@ -329,11 +329,16 @@ static void cubic_on_rto(oasis_cc_state *cc, uint32_t flight, int in_recovery, u
 /* Idle time is not growth time: the curve resumes where it paused. After
  * more than an RTO the ACK clock is gone: restart from the initial window
  * (RFC 5681 4.1). */
-static void cubic_on_idle(oasis_cc_state *cc, uint64_t idle_ns, uint64_t rto_ns)
+static void cubic_on_idle(oasis_cc_state *cc, uint64_t idle_ns, uint64_t rto_ns, uint64_t now_ns)
 {
     cubic c = load(cc);
-    if (c.flags & F_EPOCH)
+    if (c.flags & F_EPOCH) {
+        /* The epoch may have begun after the last send (an ACK starts
+         * it): never past now, or now - t_epoch would wrap. */
         c.t_epoch_ns += idle_ns;
+        if (c.t_epoch_ns > now_ns)
+            c.t_epoch_ns = now_ns;
+    }
     if (idle_ns > rto_ns)
         cc->cwnd = min_u32(cc->cwnd, initial_window(cc->mss));
     store(cc, &c);

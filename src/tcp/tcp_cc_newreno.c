@@ -128,8 +128,9 @@ static void nr_on_rto(oasis_cc_state *cc, uint32_t flight, int in_recovery, uint
 
 /* RFC 5681 4.1: after an idle period longer than the RTO, restart from
  * min(IW, cwnd) since the ACK clock is gone. */
-static void nr_on_idle(oasis_cc_state *cc, uint64_t idle_ns, uint64_t rto_ns)
+static void nr_on_idle(oasis_cc_state *cc, uint64_t idle_ns, uint64_t rto_ns, uint64_t now_ns)
 {
+    (void)now_ns;
     if (idle_ns > rto_ns)
         cc->cwnd = min_u32(cc->cwnd, initial_window(cc->mss));
 }

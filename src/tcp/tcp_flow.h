@@ -95,6 +95,18 @@ enum {
     OASIS_TCP_END_RESET, OASIS_TCP_END_CANCELED
 };
 
+/* A flow's deadlines, one per purpose (OASIS_TCP_NEVER: not armed). The
+ * flow's one oasis_timer runs at the earliest of them (tcp_timer.c). */
+typedef struct oasis_tcp_deadlines {
+    uint64_t rexmt;     /* retransmission timeout: data, FIN, SYN, SYN-ACK (RFC 6298) */
+    uint64_t tlp;       /* tail loss probe timeout, PTO (RFC 8985 7.2) */
+    uint64_t persist;   /* zero-window probe (RFC 9293 3.8.6.1, RFC 1122 4.2.2.17) */
+    uint64_t keep;      /* keepalive probe, or its death (RFC 1122 4.2.3.6) */
+    uint64_t fin_wait2; /* our FIN acked, the peer silent this long: give up */
+    uint64_t delack;    /* delayed ACK (RFC 9293 3.8.6.3) */
+    uint64_t reorder;   /* RACK reorder timer (RFC 8985 6.2 step 5) */
+} oasis_tcp_deadlines;
+
 typedef struct oasis_tcp_listener {
     struct oasis_tcp_listener *next;
     uint16_t port;
@@ -122,7 +134,7 @@ struct oasis_flow {
     unsigned in_table : 1, ready : 1, passive : 1, auto_release : 1;
     unsigned connect_pending : 1, accept_pending : 1, close_req : 1, close_done : 1;
     unsigned rd_shut : 1, wr_shut : 1;
-    unsigned fin_queued : 1, fin_rcvd : 1, rfin_pending : 1, persist : 1, ack_now : 1;
+    unsigned fin_queued : 1, fin_rcvd : 1, rfin_pending : 1, tlp_rearm : 1, ack_now : 1;
     unsigned ts_ok : 1, sack_ok : 1, ws_ok : 1, nodelay : 1, rtt_timing : 1, has_ka : 1;
     unsigned estab_counted : 1, acc_queued : 1;
     uint8_t busy;                  /* callbacks of this flow running (defers free) */
@@ -137,14 +149,18 @@ struct oasis_flow {
     /* send side (RFC 9293 names) */
     uint32_t iss, snd_una, snd_nxt, snd_max, snd_wnd, snd_wl1, snd_wl2, max_snd_wnd;
     uint32_t fin_seq, push_seq, rtt_seq;
-    uint16_t retries;
-    uint32_t ka_sent;              /* as wide as oasis_keepalive.probes */
+    uint16_t retries;              /* RTOs of the head segment */
+    uint32_t ka_sent;              /* keepalives unanswered, as wide as oasis_keepalive.probes */
+    uint16_t probes_out;           /* zero-window probes unanswered */
+    uint8_t persist_shift;         /* zero-window probe backoff exponent */
     /* receive side */
     uint32_t irs, rcv_nxt, rcv_adv, rfin_seq, last_ack_sent, unacked;
     uint32_t ts_recent, ts_offset;
 
-    oasis_timer timer;             /* one timer; the deadlines below say why */
-    uint64_t rto_at, delack_at, last_rx, rtt_start;
+    oasis_timer timer;             /* one timer, at the earliest of tm */
+    oasis_tcp_deadlines tm;
+    uint64_t last_rx, last_tx;     /* last segment accepted / data segment sent */
+    uint64_t rtt_start;
     uint64_t snd_written, snd_acked, bytes_received;
     uint32_t segs_in, segs_out, retransmits;
 
@@ -273,12 +289,29 @@ uint32_t oasis_tcp_eff_mss(const oasis_flow *f);
 void oasis_tcp_window_update(oasis_flow *f);
 uint32_t oasis_tcp_ts_now(const oasis_flow *f);
 
-/* ---- tcp_timer.c ---- */
+/* ---- tcp_timer.c: when each deadline is armed and what its expiry does ---- */
 void oasis_tcp_timer_fn(oasis_stack *s, oasis_timer *t);
 /* Re-arms the flow timer after a deadline changed. */
 void oasis_tcp_timer_update(oasis_flow *f);
+/* Every deadline off (the flow ended). */
+void oasis_tcp_timers_clear(oasis_flow *f);
+/* RTO = now + backed-off RTO (RFC 6298 5.1, 5.3, 5.6). */
 void oasis_tcp_arm_rto(oasis_flow *f);
 void oasis_tcp_arm_delack(oasis_flow *f);
+/* Nothing in flight and the window too small to send: zero-window probing. */
+void oasis_tcp_arm_persist(oasis_flow *f);
+void oasis_tcp_stop_persist(oasis_flow *f);
+/* RFC 8985 7.2: after new data was sent or new data was acknowledged,
+ * (re)arms the PTO if a probe is allowed, else cancels it. */
+void oasis_tcp_arm_tlp(oasis_flow *f);
+/* The flow entered FIN_WAIT_2 (cfg.fin_wait2_ns bounds it). */
+void oasis_tcp_arm_fin_wait2(oasis_flow *f);
+/* The handshake completed: handshake RTO state gives way to data's (RFC
+ * 6298 5.7), keepalive starts. */
+void oasis_tcp_timers_established(oasis_flow *f);
+/* An acceptable segment arrived from the peer: keepalive, FIN_WAIT_2 and
+ * the unanswered-probe count restart. */
+void oasis_tcp_heard(oasis_flow *f);
 
 static inline int oasis_tcp_synchronized(const oasis_flow *f)
 {

@@ -51,9 +51,7 @@ static void establish(oasis_flow *f, const oasis_tcp_hdr *h, int syn_window)
     if (!f->retries && f->rtt_start)
         oasis_rtt_sample(&f->rtt, oasis_now(s) - f->rtt_start); /* Karn: SYN never resent */
     f->rtt_start = 0;
-    f->retries = 0;
-    f->rtt.backoff = 0;
-    f->rto_at = OASIS_TCP_NEVER;
+    oasis_tcp_timers_established(f);
     f->ccops->init(&f->cc, oasis_tcp_eff_mss(f), oasis_now(s));
     oasis_recovery_init(f);
     oasis_tcp_set_state(f, OASIS_TCP_ESTABLISHED);
@@ -232,13 +230,15 @@ static uint64_t new_ack(oasis_flow *f, const oasis_tcp_hdr *h)
         f->snd_nxt = f->snd_una;
     uint64_t rtt = rtt_from_ack(f, h);
     if (rtt)
-        oasis_rtt_sample(&f->rtt, rtt - 1);
+        oasis_rtt_sample(&f->rtt, rtt - 1); /* Karn: only this collapses the backoff */
     f->retries = 0;
-    f->rtt.backoff = 0;
-    if (f->snd_una == f->snd_max)
-        f->rto_at = OASIS_TCP_NEVER;
-    else
+    /* RFC 6298 5.2, 5.3; RFC 8985 7.2: the PTO is re-armed after output. */
+    if (f->snd_una == f->snd_max) {
+        f->tm.rexmt = f->tm.tlp = OASIS_TCP_NEVER;
+    } else {
         oasis_tcp_arm_rto(f);
+        f->tlp_rearm = 1;
+    }
     complete_acked_writes(f);
     oasis_tcp_fill_sndbuf(f);
     return rtt;
@@ -254,10 +254,8 @@ static void window_input(oasis_flow *f, const oasis_tcp_hdr *h)
     f->snd_wl2 = h->ack;
     if (f->snd_wnd > f->max_snd_wnd)
         f->max_snd_wnd = f->snd_wnd;
-    if (f->snd_wnd > 0 && f->persist) {
-        f->persist = 0;
-        f->rto_at = OASIS_TCP_NEVER;
-    }
+    if (f->snd_wnd > 0)
+        oasis_tcp_stop_persist(f);
 }
 
 static int fin_acked(const oasis_flow *f)
@@ -292,8 +290,7 @@ static int ack_input(oasis_flow *f, const oasis_tcp_hdr *h)
     case OASIS_TCP_FIN_WAIT_1:
         if (fin_acked(f)) {
             oasis_tcp_set_state(f, OASIS_TCP_FIN_WAIT_2);
-            if (f->s->cfg.tcp.fin_wait2_ns)
-                f->rto_at = oasis_now(f->s) + f->s->cfg.tcp.fin_wait2_ns;
+            oasis_tcp_arm_fin_wait2(f);
         }
         return 0;
     case OASIS_TCP_CLOSING:
@@ -470,6 +467,7 @@ static void synced_input(oasis_flow *f, const oasis_tcp_hdr *h)
         (h->flags & (OASIS_TCP_SYN | OASIS_TCP_ACK | OASIS_TCP_RST)) == OASIS_TCP_SYN &&
         h->seq == f->irs) {
         oasis_tcp_send_syn(f); /* our SYN-ACK was lost */
+        f->rtt_start = 0;      /* Karn: which SYN-ACK an ACK answers is unknown */
         return;
     }
     if (paws_reject(f, h))
@@ -488,12 +486,7 @@ static void synced_input(oasis_flow *f, const oasis_tcp_hdr *h)
         return;
     }
     update_ts_recent(f, h);
-    f->last_rx = oasis_now(f->s);
-    f->ka_sent = 0;
-    /* FIN_WAIT_2 is bounded by the peer's silence, not by how long it
-     * keeps sending after our FIN (half-close). */
-    if (f->state == OASIS_TCP_FIN_WAIT_2 && f->s->cfg.tcp.fin_wait2_ns)
-        f->rto_at = f->last_rx + f->s->cfg.tcp.fin_wait2_ns;
+    oasis_tcp_heard(f);
     if (h->flags & OASIS_TCP_SYN) {
         oasis_tcp_send_challenge_ack(f); /* RFC 5961 4.2 */
         return;

@@ -115,12 +115,14 @@ static uint32_t xmit(oasis_flow *f, uint32_t seq, uint32_t len, uint8_t flags)
 
     if (flags & OASIS_TCP_ACK) {
         f->last_ack_sent = f->rcv_nxt;
-        f->delack_at = OASIS_TCP_NEVER;
+        f->tm.delack = OASIS_TCP_NEVER;
         f->unacked = 0;
         f->ack_now = 0;
     }
     s->ctr.tcp.out_segs++;
     f->segs_out++;
+    if (len)
+        f->last_tx = oasis_now(s);
     if (flags & OASIS_TCP_RST)
         s->ctr.tcp.out_rsts++;
     if ((len || (flags & (OASIS_TCP_SYN | OASIS_TCP_FIN))) && oasis_seq_lt(seq, f->snd_max)) {
@@ -192,9 +194,22 @@ static int can_send_data(const oasis_flow *f)
     }
 }
 
+/* RFC 5681 4.1: data after a silence longer than the RTO restarts from
+ * the initial window; the controller also learns how long it paused. Once
+ * per idle period: nothing unacknowledged, data about to go, idle counted
+ * from the last data sent. */
+static void idle_restart(oasis_flow *f, uint32_t len)
+{
+    if (!len || f->snd_una != f->snd_max || !f->ccops->on_idle)
+        return;
+    uint64_t now = oasis_now(f->s);
+    f->ccops->on_idle(&f->cc, now - f->last_tx, oasis_rtt_rto(&f->rtt), now);
+}
+
 static void send_seg(oasis_flow *f, uint32_t len, uint8_t flags)
 {
     uint32_t seq = f->snd_nxt;
+    idle_restart(f, len);
     uint32_t sent = xmit(f, seq, len, flags);
     if (sent < len)
         flags &= (uint8_t)~OASIS_TCP_FIN;
@@ -209,13 +224,11 @@ static void send_seg(oasis_flow *f, uint32_t len, uint8_t flags)
             f->rtt_start = oasis_now(f->s);
         }
         f->snd_max = f->snd_nxt;
+        f->tlp_rearm = 1; /* RFC 8985 7.2: new data sent */
     }
-    if (f->persist) {
-        f->persist = 0;
-        f->rto_at = OASIS_TCP_NEVER;
-    }
-    if (f->rto_at == OASIS_TCP_NEVER)
-        oasis_tcp_arm_rto(f);
+    oasis_tcp_stop_persist(f);
+    if (f->tm.rexmt == OASIS_TCP_NEVER)
+        oasis_tcp_arm_rto(f); /* RFC 6298 5.1 */
 }
 
 /* Nagle (RFC 896 as in RFC 9293 3.7.4) and sender-side SWS avoidance
@@ -229,16 +242,6 @@ static int small_segment_ok(const oasis_flow *f, uint32_t len, uint32_t avail, u
     return idle && len >= f->max_snd_wnd / 2 && f->max_snd_wnd > 0;
 }
 
-static void arm_persist(oasis_flow *f)
-{
-    if (f->persist || f->rto_at != OASIS_TCP_NEVER)
-        return;
-    f->persist = 1;
-    f->retries = 0;
-    f->rto_at = oasis_now(f->s) + oasis_rtt_rto(&f->rtt);
-    oasis_tcp_timer_update(f);
-}
-
 void oasis_tcp_output(oasis_flow *f)
 {
     if (!can_send_data(f)) {
@@ -247,12 +250,6 @@ void oasis_tcp_output(oasis_flow *f)
         return;
     }
     uint32_t mss = oasis_tcp_eff_mss(f);
-    if (f->snd_nxt == f->snd_una && f->ccops->on_idle) {
-        /* RFC 5681 4.1: the ACK clock stopped; the controller may shrink
-         * cwnd. Idle is measured from the last segment received. */
-        uint64_t idle = oasis_now(f->s) - f->last_rx;
-        f->ccops->on_idle(&f->cc, idle, oasis_rtt_rto(&f->rtt));
-    }
     oasis_recovery_output(f); /* retransmissions first (tcp_recovery.c) */
     for (;;) {
         uint32_t avail = f->snd.len - sent_off(f);
@@ -272,7 +269,7 @@ void oasis_tcp_output(oasis_flow *f)
         int resend = oasis_seq_lt(f->snd_nxt, f->snd_max);
         if (len == 0 || (len < mss && !resend && !small_segment_ok(f, len, avail, inflight))) {
             if (inflight == 0)
-                arm_persist(f);
+                oasis_tcp_arm_persist(f);
             break;
         }
         uint8_t flags = OASIS_TCP_ACK;
@@ -285,7 +282,12 @@ void oasis_tcp_output(oasis_flow *f)
     }
     if (f->ack_now)
         oasis_tcp_send_ack(f);
-    oasis_tlp_arm(f);
+    if (f->tlp_rearm) {
+        /* Only new data sent or acknowledged moves the PTO (RFC 8985
+         * 7.2): a segment that changes neither leaves it alone. */
+        f->tlp_rearm = 0;
+        oasis_tcp_arm_tlp(f);
+    }
 }
 
 /* Persist timer with an open window, or a tail loss probe: send what

@@ -1,6 +1,6 @@
 /* RACK reordering window and the tail loss probe (RFC 8985). See
- * tcp_rack.h. The PTO shares the flow's rto_at: while pto_armed, rto_at
- * holds the probe deadline; any re-arm of the RTO clears pto_armed. */
+ * tcp_rack.h. When the PTO is armed is tcp_timer.c's (f->tm.tlp); what a
+ * probe sends is here. */
 #include "core/stack_impl.h"
 #include "tcp/tcp_flow.h"
 #include "tcp/tcp_rack.h"
@@ -65,31 +65,6 @@ uint64_t oasis_tlp_pto(uint64_t srtt_ns, int have_sample, uint32_t flight, uint3
 
 /* ---- on the flow ----------------------------------------------------------- */
 
-static int tlp_allowed(const oasis_flow *f)
-{
-    const oasis_rack *r = &f->sb.rack;
-    return f->sack_ok && !f->persist && !oasis_recovery_fast(f) && !r->tlp_out &&
-           !f->retries && f->snd_una != f->snd_max && f->rto_at != OASIS_TCP_NEVER &&
-           (f->state == OASIS_TCP_ESTABLISHED || f->state == OASIS_TCP_CLOSE_WAIT ||
-            f->state == OASIS_TCP_FIN_WAIT_1 || f->state == OASIS_TCP_CLOSING ||
-            f->state == OASIS_TCP_LAST_ACK); /* our FIN may be the lost tail */
-}
-
-void oasis_tlp_arm(oasis_flow *f)
-{
-    oasis_rack *r = &f->sb.rack;
-    if (!tlp_allowed(f))
-        return;
-    uint64_t now = oasis_now(f->s);
-    uint64_t pto = oasis_tlp_pto(f->rtt.srtt_ns, f->rtt.have_sample, f->snd_max - f->snd_una,
-                                 oasis_tcp_eff_mss(f), oasis_rtt_rto(&f->rtt));
-    if (!r->pto_armed && now + pto >= f->rto_at)
-        return; /* the RTO comes first anyway */
-    f->rto_at = now + pto;
-    r->pto_armed = 1;
-    oasis_tcp_timer_update(f);
-}
-
 /* Data bytes sent and not yet acked (the FIN aside). */
 static uint32_t data_out(const oasis_flow *f)
 {
@@ -103,12 +78,9 @@ static uint32_t data_out(const oasis_flow *f)
  * it, else the last segment again; our FIN is part of the tail whenever it
  * is queued behind the data (it rides with the new segment, or is resent
  * with the last one, or alone when only the FIN is outstanding). */
-int oasis_tlp_fire(oasis_flow *f)
+int oasis_tlp_send_probe(oasis_flow *f)
 {
     oasis_rack *r = &f->sb.rack;
-    if (!r->pto_armed)
-        return 0;
-    r->pto_armed = 0;
     if (f->snd_una == f->snd_max || f->snd_nxt != f->snd_max)
         return 0;
     uint32_t mss = oasis_tcp_eff_mss(f), out = data_out(f);
@@ -126,7 +98,6 @@ int oasis_tlp_fire(oasis_flow *f)
     r->tlp_out = 1;
     r->tlp_high = f->snd_max;
     r->probes++;
-    oasis_tcp_arm_rto(f);
     return 1;
 }
 

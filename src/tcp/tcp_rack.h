@@ -42,7 +42,6 @@ typedef struct oasis_rack {
     uint32_t dsack_una;      /* snd_max when the window last grew: one step per round */
     uint8_t dsack_seen;
     /* TLP */
-    uint8_t pto_armed;       /* rto_at currently holds the PTO */
     uint8_t tlp_out;         /* a probe is outstanding */
     uint32_t tlp_high;       /* snd_max when it was sent */
     uint32_t probes;         /* probes sent (for tests and stats) */
@@ -60,7 +59,6 @@ typedef struct oasis_rack {
     uint32_t end_seq;        /* RACK.end_seq */
     uint64_t rtt_ns;         /* RACK.rtt */
     uint32_t lost_below;     /* every unSACKed byte below is deemed lost */
-    uint64_t reo_at;         /* reorder timer deadline (0: off) */
     uint32_t marked;         /* segments RACK marked lost (tests and stats) */
 } oasis_rack;
 
@@ -82,11 +80,10 @@ uint64_t oasis_tlp_pto(uint64_t srtt_ns, int have_sample, uint32_t flight, uint3
                        uint64_t rto_ns);
 
 /* ---- hooks on the flow ---- */
-/* After output or an ACK: (re)arms the probe timeout in place of the RTO
- * when a tail probe is allowed. */
-void oasis_tlp_arm(oasis_flow *f);
-/* The flow's rto_at fired: 1 if it was the PTO and a probe went out. */
-int oasis_tlp_fire(oasis_flow *f);
+/* The PTO (f->tm.tlp, armed by tcp_timer.c) expired: sends the probe
+ * (RFC 8985 7.3: new data if the window allows, else the last segment
+ * again); 1 if one went out. The caller arms the RTO after it. */
+int oasis_tlp_send_probe(oasis_flow *f);
 /* New data was cumulatively acknowledged, or an RTO happened. */
 void oasis_tlp_reset(oasis_flow *f);
 
@@ -100,7 +97,7 @@ void oasis_rack_sent(oasis_flow *f, uint32_t seq, uint32_t len);
 /* An ACK with cumulative point una (after it) and h's SACK blocks arrived:
  * updates RACK.xmit_ts/rtt, marks losses, (re)arms the reorder timer. */
 void oasis_rack_ack(oasis_flow *f, const oasis_tcp_hdr *h, uint32_t una);
-/* The reorder timer (reo_at) fired. */
+/* The reorder timer (f->tm.reorder) fired. */
 void oasis_rack_timeout(oasis_flow *f);
 void oasis_rack_on_rto(oasis_rack *r);
 void oasis_rack_segs_free(oasis_flow *f);

@@ -200,7 +200,7 @@ static uint32_t check(oasis_flow *f, uint64_t now)
     if (!zero && reo < OASIS_RACK_MIN_REO_NS)
         reo = OASIS_RACK_MIN_REO_NS; /* no RTT sample yet, or one of ~0 */
     uint32_t lost = oasis_rack_detect(r, now, reo, &wait);
-    r->reo_at = wait ? now + wait : 0;
+    f->tm.reorder = wait ? now + wait : OASIS_TCP_NEVER;
     if (wait)
         oasis_tcp_timer_update(f);
     return lost;
@@ -247,7 +247,7 @@ void oasis_rack_ack(oasis_flow *f, const oasis_tcp_hdr *h, uint32_t una)
         r->lost_valid = 0;
     if (r->n == 0 && una == f->snd_max) {
         oasis_rack_segs_free(f); /* nothing in flight: give the memory back */
-        r->reo_at = 0;
+        f->tm.reorder = OASIS_TCP_NEVER;
         return;
     }
     check(f, now);
@@ -256,7 +256,7 @@ void oasis_rack_ack(oasis_flow *f, const oasis_tcp_hdr *h, uint32_t una)
 void oasis_rack_timeout(oasis_flow *f)
 {
     oasis_rack *r = &f->sb.rack;
-    r->reo_at = 0;
+    f->tm.reorder = OASIS_TCP_NEVER;
     if (!f->sack_ok || !r->n || f->snd_una == f->snd_max || !oasis_tcp_synchronized(f))
         return;
     if (!check(f, oasis_now(f->s)))
@@ -268,7 +268,6 @@ void oasis_rack_on_rto(oasis_rack *r)
 {
     /* Everything goes out again from snd_una; old marks mean nothing. */
     r->lost_valid = 0;
-    r->reo_at = 0;
     for (uint32_t i = 0; i < r->n; i++)
         rec(r, i)->flags &= (uint8_t)~OASIS_RACK_LOST;
 }

@@ -172,10 +172,13 @@ void oasis_recovery_ack_begin(oasis_flow *f, const oasis_tcp_hdr *h)
     oasis_sack_input(f, h);
 }
 
-/* RFC 5681's duplicate ACK (section 2), judged before the window update. */
+/* RFC 5681's duplicate ACK (section 2), judged before the window update.
+ * A zero window is flow control, no loss signal: those ACKs answer window
+ * probes (tcp_timer.c zero_window_rto). */
 static int is_dup_ack(const oasis_flow *f, const oasis_tcp_hdr *h)
 {
     return h->ack == f->snd_una && f->snd_una != f->snd_max && h->payload_len == 0 &&
+           h->window != 0 &&
            !(h->flags & (OASIS_TCP_SYN | OASIS_TCP_FIN)) &&
            ((uint32_t)h->window << f->snd_wscale) == f->snd_wnd;
 }

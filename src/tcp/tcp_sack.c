@@ -242,7 +242,6 @@ void oasis_sack_on_rto(oasis_flow *f)
      * snd_una without trusting the scoreboard. */
     oasis_sb_clear(&f->sb);
     oasis_rack_on_rto(&f->sb.rack);
-    f->sb.rack.pto_armed = 0;
     oasis_tlp_reset(f);
 }
 

@@ -1,31 +1,28 @@
-/* TCP timers. Each flow has ONE oasis_timer armed at the earliest of its
- * deadlines (retransmission / SYN retry / persist / FIN_WAIT_2 in rto_at,
- * delayed ACK in delack_at, keepalive derived from last_rx). Deadlines that
- * move later (the RTO restarted on every ACK, keepalive on every segment)
- * leave the heap alone: the timer fires early, finds nothing due and
- * re-arms. So the hot path costs no heap operation. */
+/* TCP timers: WHEN each of a flow's deadlines (oasis_tcp_deadlines, one per
+ * purpose) is armed and what its expiry does. Each flow has ONE oasis_timer
+ * armed at the earliest deadline. Deadlines that move later (the RTO
+ * restarted by an ACK, keepalive by every segment) leave the heap alone:
+ * the timer fires early, finds nothing due and re-arms. So the hot path
+ * costs no heap operation.
+ *
+ * What a tail loss probe sends is loss recovery's (oasis_tlp_send_probe);
+ * when it is armed and what follows its expiry is here. */
 #include "core/stack_impl.h"
 #include "oasis/error.h"
 #include "tcp/tcp_flow.h"
 #include "tcp/tcp_seq.h"
 
-static uint64_t ka_deadline(const oasis_flow *f)
-{
-    if (!f->has_ka || (f->state != OASIS_TCP_ESTABLISHED && f->state != OASIS_TCP_CLOSE_WAIT &&
-                       f->state != OASIS_TCP_FIN_WAIT_2))
-        return OASIS_TCP_NEVER;
-    return f->last_rx + f->ka.after_ns + (uint64_t)f->ka_sent * f->ka.interval_ns;
-}
+#define SYN_LOST_RTO_NS (3ull * OASIS_NS_PER_SEC) /* RFC 6298 5.7 */
 
 static uint64_t next_deadline(const oasis_flow *f)
 {
-    uint64_t d = f->rto_at;
-    if (f->delack_at < d)
-        d = f->delack_at;
-    if (f->sb.rack.reo_at && f->sb.rack.reo_at < d)
-        d = f->sb.rack.reo_at; /* RACK reorder timer */
-    uint64_t k = ka_deadline(f);
-    return k < d ? k : d;
+    const oasis_tcp_deadlines *t = &f->tm;
+    uint64_t d = t->rexmt;
+    const uint64_t more[] = {t->tlp, t->persist, t->keep, t->fin_wait2, t->delack, t->reorder};
+    for (size_t i = 0; i < sizeof more / sizeof more[0]; i++)
+        if (more[i] < d)
+            d = more[i];
+    return d;
 }
 
 void oasis_tcp_timer_update(oasis_flow *f)
@@ -37,19 +34,128 @@ void oasis_tcp_timer_update(oasis_flow *f)
         oasis_timer_start(f->s, &f->timer, d);
 }
 
+void oasis_tcp_timers_clear(oasis_flow *f)
+{
+    oasis_tcp_deadlines *t = &f->tm;
+    t->rexmt = t->tlp = t->persist = t->keep = t->fin_wait2 = t->delack = t->reorder =
+        OASIS_TCP_NEVER;
+}
+
 void oasis_tcp_arm_rto(oasis_flow *f)
 {
-    f->sb.rack.pto_armed = 0; /* rto_at holds the RTO again */
-    f->rto_at = oasis_now(f->s) + oasis_rtt_rto(&f->rtt);
+    f->tm.rexmt = oasis_now(f->s) + oasis_rtt_rto(&f->rtt);
     oasis_tcp_timer_update(f);
 }
 
 void oasis_tcp_arm_delack(oasis_flow *f)
 {
-    if (f->delack_at != OASIS_TCP_NEVER)
+    if (f->tm.delack != OASIS_TCP_NEVER)
         return;
-    f->delack_at = oasis_now(f->s) + f->s->cfg.tcp.delack_ns;
+    f->tm.delack = oasis_now(f->s) + f->s->cfg.tcp.delack_ns;
     oasis_tcp_timer_update(f);
+}
+
+/* Zero-window probe interval: the RTO doubled per probe, at most rto_max. */
+static uint64_t persist_interval(const oasis_flow *f)
+{
+    uint64_t max = f->s->cfg.tcp.rto_max_ns, rto = oasis_rtt_rto(&f->rtt);
+    for (uint8_t i = 0; i < f->persist_shift && rto < max; i++)
+        rto *= 2;
+    return rto > max ? max : rto;
+}
+
+void oasis_tcp_arm_persist(oasis_flow *f)
+{
+    /* With data outstanding the RTO watches the window (zero_window_rto). */
+    if (f->tm.persist != OASIS_TCP_NEVER || f->tm.rexmt != OASIS_TCP_NEVER ||
+        f->snd_una != f->snd_max)
+        return;
+    f->persist_shift = 0;
+    f->probes_out = 0;
+    f->tm.persist = oasis_now(f->s) + persist_interval(f);
+    oasis_tcp_timer_update(f);
+}
+
+void oasis_tcp_stop_persist(oasis_flow *f) { f->tm.persist = OASIS_TCP_NEVER; }
+
+/* A probe may go: SACK on, no loss recovery (fast or RTO: snd_nxt back
+ * below snd_max is RTO recovery's go-back-N), no probe already out (RFC
+ * 8985 7.2, 7.3). Our FIN may be the lost tail, so the closing states
+ * count too. */
+static int tlp_may_probe(const oasis_flow *f)
+{
+    return f->sack_ok && !oasis_recovery_any(f) && !f->sb.rack.tlp_out && !f->retries &&
+           f->tm.persist == OASIS_TCP_NEVER && f->snd_una != f->snd_max &&
+           f->snd_nxt == f->snd_max &&
+           (f->state == OASIS_TCP_ESTABLISHED || f->state == OASIS_TCP_CLOSE_WAIT ||
+            f->state == OASIS_TCP_FIN_WAIT_1 || f->state == OASIS_TCP_CLOSING ||
+            f->state == OASIS_TCP_LAST_ACK);
+}
+
+/* RFC 8985 7.2: scheduling also wants nothing SACKed (RACK's reorder timer
+ * covers that case) and the RTO running (the PTO is never later). */
+static int tlp_allowed(const oasis_flow *f)
+{
+    return tlp_may_probe(f) && oasis_sb_sacked_bytes(&f->sb) == 0 &&
+           f->tm.rexmt != OASIS_TCP_NEVER;
+}
+
+void oasis_tcp_arm_tlp(oasis_flow *f)
+{
+    if (!tlp_allowed(f)) {
+        f->tm.tlp = OASIS_TCP_NEVER;
+        return;
+    }
+    uint64_t now = oasis_now(f->s);
+    uint64_t pto = oasis_tlp_pto(f->rtt.srtt_ns, f->rtt.have_sample, f->snd_max - f->snd_una,
+                                 oasis_tcp_eff_mss(f), oasis_rtt_rto(&f->rtt));
+    /* Never later than the RTO would fire: then the probe goes at that time. */
+    f->tm.tlp = now + pto < f->tm.rexmt ? now + pto : f->tm.rexmt;
+    oasis_tcp_timer_update(f);
+}
+
+void oasis_tcp_arm_fin_wait2(oasis_flow *f)
+{
+    uint64_t d = f->s->cfg.tcp.fin_wait2_ns;
+    f->tm.fin_wait2 = d ? oasis_now(f->s) + d : OASIS_TCP_NEVER;
+    oasis_tcp_timer_update(f);
+}
+
+static int ka_state(const oasis_flow *f)
+{
+    return f->state == OASIS_TCP_ESTABLISHED || f->state == OASIS_TCP_CLOSE_WAIT ||
+           f->state == OASIS_TCP_FIN_WAIT_2;
+}
+
+void oasis_tcp_heard(oasis_flow *f)
+{
+    uint64_t now = oasis_now(f->s);
+    f->last_rx = now;
+    f->ka_sent = 0;
+    f->probes_out = 0; /* RFC 1122 4.2.2.17: the peer answers */
+    if (f->has_ka)
+        f->tm.keep = now + f->ka.after_ns; /* RFC 1122 4.2.3.6: idle since the last segment */
+    /* FIN_WAIT_2 is bounded by the peer's silence, not by how long it
+     * keeps sending after our FIN (half-close). */
+    if (f->state == OASIS_TCP_FIN_WAIT_2)
+        oasis_tcp_arm_fin_wait2(f);
+}
+
+void oasis_tcp_timers_established(oasis_flow *f)
+{
+    /* RFC 6298 5.7: a SYN (or SYN-ACK) timed out: the 1 s initial RTO may
+     * be too short for this path; restart data from 3 s (a sample, when
+     * one comes, replaces it). */
+    if (f->retries && f->rtt.rto_ns < SYN_LOST_RTO_NS) {
+        f->rtt.rto_ns = SYN_LOST_RTO_NS > f->rtt.max_ns ? f->rtt.max_ns : SYN_LOST_RTO_NS;
+        if (f->rtt.rto_ns < f->rtt.min_ns)
+            f->rtt.rto_ns = f->rtt.min_ns;
+    }
+    f->retries = 0;
+    f->rtt.backoff = 0;     /* handshake backoff: the RTO above replaces it */
+    f->tm.rexmt = OASIS_TCP_NEVER;
+    f->last_tx = oasis_now(f->s);
+    oasis_tcp_heard(f);
 }
 
 /* SYN or SYN-ACK lost: resend with backoff, or give up (Timeout). */
@@ -66,25 +172,50 @@ static void handshake_timeout(oasis_flow *f, uint32_t max_retries)
     oasis_tcp_arm_rto(f);
 }
 
-/* Zero window: probe with backoff (never gives up while the peer answers;
- * keepalive or the application decide about silent peers). */
+/* Zero window: probe with backoff. RFC 1122 4.2.2.17 keeps the flow open
+ * while the peer answers; data_retries probes in a row unanswered and it
+ * is gone (Timeout), as for retransmissions. */
 static void persist_timeout(oasis_flow *f)
 {
     oasis_stack *s = f->s;
     if (f->snd_wnd > 0) {
-        f->persist = 0;
         oasis_tcp_force_output(f);
         oasis_tcp_output(f);
         return;
     }
+    if (f->probes_out >= s->cfg.tcp.data_retries) {
+        oasis_tcp_flow_end(f, OASIS_ETIMEDOUT);
+        return;
+    }
     oasis_tcp_send_probe(f);
     s->ctr.tcp.zero_window_probes++;
-    if (f->retries < 30)
-        f->retries++;
-    uint64_t rto = oasis_rtt_rto(&f->rtt) << f->retries;
-    if (rto > s->cfg.tcp.rto_max_ns || rto == 0)
-        rto = s->cfg.tcp.rto_max_ns;
-    f->rto_at = oasis_now(s) + rto;
+    f->probes_out++;
+    if (f->persist_shift < 30)
+        f->persist_shift++;
+    f->tm.persist = oasis_now(s) + persist_interval(f);
+}
+
+/* The peer closed its window with data of ours outstanding (what lay
+ * beyond it may have been dropped): nothing can be retransmitted, so the
+ * RTO probes the window as the persist timer would (RFC 1122 4.2.2.17).
+ * The flow lives while the peer answers; data_retries probes in a row
+ * unanswered and it is gone. Sending resumes from snd_una once the window
+ * opens. Not a congestion signal: cwnd stays. */
+static void zero_window_rto(oasis_flow *f)
+{
+    oasis_stack *s = f->s;
+    if (f->probes_out >= s->cfg.tcp.data_retries) {
+        oasis_tcp_flow_end(f, OASIS_ETIMEDOUT);
+        return;
+    }
+    f->probes_out++;
+    s->ctr.tcp.zero_window_probes++;
+    f->tm.tlp = OASIS_TCP_NEVER;
+    f->snd_nxt = f->snd_una;
+    f->rtt_timing = 0;
+    oasis_rtt_backoff(&f->rtt);
+    oasis_tcp_send_probe(f);
+    oasis_tcp_arm_rto(f);
 }
 
 /* RFC 6298 5.4-5.7: retransmit the earliest unacknowledged segment, back
@@ -95,12 +226,17 @@ static void data_timeout(oasis_flow *f)
     oasis_stack *s = f->s;
     if (f->snd_una == f->snd_max)
         return;
+    if (f->snd_wnd == 0) {
+        zero_window_rto(f);
+        return;
+    }
     if (f->retries >= s->cfg.tcp.data_retries) {
         oasis_tcp_flow_end(f, OASIS_ETIMEDOUT);
         return;
     }
     f->retries++;
     s->ctr.tcp.timeouts++;
+    f->tm.tlp = f->tm.reorder = OASIS_TCP_NEVER;
     oasis_recovery_on_rto(f); /* cwnd, RTO recovery, SACK and RACK marks */
     oasis_rtt_backoff(&f->rtt);
     f->snd_nxt = f->snd_una;
@@ -118,20 +254,29 @@ static void rto_fire(oasis_flow *f)
     case OASIS_TCP_SYN_RECEIVED:
         handshake_timeout(f, f->s->cfg.tcp.synack_retries);
         return;
-    case OASIS_TCP_FIN_WAIT_2:
-        oasis_tcp_flow_end(f, OASIS_ETIMEDOUT); /* cfg.fin_wait2_ns ran out */
-        return;
     default:
-        if (f->persist)
-            persist_timeout(f);
-        else if (!oasis_tlp_fire(f)) /* RFC 8985 tail loss probe first */
-            data_timeout(f);
+        data_timeout(f);
     }
+}
+
+/* RFC 8985 7.3: the PTO expired. A probe goes out if one may; either way
+ * the RTO, not another PTO, is armed next: RTO recovery stays the last
+ * resort, and a probe that could not be sent is no timeout. */
+static void tlp_fire(oasis_flow *f)
+{
+    if (!tlp_may_probe(f))
+        return; /* recovery began meanwhile: the RTO stands as it is */
+    oasis_tlp_send_probe(f);
+    f->tlp_rearm = 0; /* the probe is no new data of the kind that re-arms */
+    if (f->in_table && f->snd_una != f->snd_max)
+        oasis_tcp_arm_rto(f);
 }
 
 static void ka_fire(oasis_flow *f)
 {
     oasis_stack *s = f->s;
+    if (!f->has_ka || !ka_state(f))
+        return; /* FIN_WAIT_1 and the like: the RTO watches the peer */
     if (f->ka_sent >= f->ka.probes) {
         s->ctr.tcp.keepalive_drops++;
         oasis_tcp_flow_end(f, OASIS_ETIMEDOUT);
@@ -140,25 +285,39 @@ static void ka_fire(oasis_flow *f)
     f->ka_sent++;
     s->ctr.tcp.keepalive_probes++;
     oasis_tcp_send_probe(f);
+    f->tm.keep = oasis_now(s) + f->ka.interval_ns;
+}
+
+/* 1 if deadline *d is due: it is cleared (the handler may set it again). */
+static int due(oasis_flow *f, uint64_t *d, uint64_t now)
+{
+    if (!f->in_table || *d > now)
+        return 0;
+    *d = OASIS_TCP_NEVER;
+    return 1;
 }
 
 void oasis_tcp_timer_fn(oasis_stack *s, oasis_timer *t)
 {
     oasis_flow *f = oasis_container_of(t, oasis_flow, timer);
     uint64_t now = oasis_now(s);
+    oasis_tcp_deadlines *tm = &f->tm;
     f->busy++;
-    if (f->in_table && f->delack_at <= now) {
-        f->delack_at = OASIS_TCP_NEVER;
+    if (due(f, &tm->delack, now)) {
         s->ctr.tcp.delayed_acks++;
         oasis_tcp_send_ack(f);
     }
-    if (f->in_table && f->rto_at <= now) {
-        f->rto_at = OASIS_TCP_NEVER;
+    if (due(f, &tm->tlp, now)) /* first: a PTO due with the RTO goes in its place */
+        tlp_fire(f);
+    if (due(f, &tm->rexmt, now))
         rto_fire(f);
-    }
-    if (f->in_table && f->sb.rack.reo_at && f->sb.rack.reo_at <= now)
+    if (due(f, &tm->persist, now))
+        persist_timeout(f);
+    if (due(f, &tm->reorder, now))
         oasis_rack_timeout(f);
-    if (f->in_table && ka_deadline(f) <= now)
+    if (due(f, &tm->fin_wait2, now) && f->state == OASIS_TCP_FIN_WAIT_2)
+        oasis_tcp_flow_end(f, OASIS_ETIMEDOUT); /* cfg.fin_wait2_ns of silence */
+    if (due(f, &tm->keep, now))
         ka_fire(f);
     oasis_tcp_timer_update(f);
     f->busy--;
