@@ -362,8 +362,7 @@ static void test_tlp_probes_lone_fin(void **state)
     ack_sack(x, sg(x, 5), 0, NULL); /* the data, not the FIN */
     th_clear(&x->h);
     assert_int_equal(f->snd_max - f->snd_una, 1);
-    f->sb.rack.pto_armed = 1; /* the probe timeout fired */
-    assert_true(oasis_tlp_fire(f));
+    assert_true(oasis_tlp_send_probe(f)); /* what the expired PTO sends */
     oasis_tcp_hdr r;
     assert_true(th_pop(&x->h, &r));
     assert_int_equal(r.seq, sg(x, 5));
