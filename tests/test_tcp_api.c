@@ -236,7 +236,11 @@ static void redial_cb(oasis_stack *s, oasis_flow *f, int err, void *ud)
 static void test_disconnect_with_reconnecting_app(void **state)
 {
     fx *x = *state;
-    redial r = {.s = x->h.s};
+    /* static: the last attempt outlives this function (teardown's destroy
+     * calls it back) */
+    static redial r;
+    memset(&r, 0, sizeof r);
+    r.s = x->h.s;
     assert_int_equal(oasis_tcp_connect(x->h.s, TH_PEER, 9, NULL, redial_cb, &r), 0);
     th_poll(&x->h);
     oasis_tcp_disconnect(x->h.s); /* used to loop forever */
