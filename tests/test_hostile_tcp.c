@@ -668,6 +668,39 @@ static void test_huge_mss(void **state)
     check_segments(65535, 1460); /* our MTU 1500 less 40 */
 }
 
+/* Issue 11 item 10: 1,000 out-of-window segments drew 1,000 ACKs. ACKs to
+ * unacceptable segments are now limited per flow to one per 500 ms (Linux
+ * tcp_invalid_ratelimit) and the rest counted; old data (a retransmission
+ * whose sender missed our ACK) is still answered every time. */
+static void test_out_of_window_acks_limited(void **state)
+{
+    (void)state;
+    fx *x = fx_estab(NULL);
+    const oasis_tcp_counters *k = th_ctr(&x->h);
+    uint32_t rn = TH_PISN + 1;
+    for (int i = 0; i < 1000; i++)
+        inject(x, A, rn + 0x40000000u + (uint32_t)i, x->iss + 1, NULL, 0);
+    assert_int_equal(th_pending(&x->h), 1);
+    assert_int_equal(k->oow_acks_limited, 999);
+    assert_int_equal(k->out_of_window, 1000);
+    th_clear(&x->h);
+    /* old data: always answered (with the ACK it lacks) */
+    inject(x, A, rn, x->iss + 1, "abcd", 4);
+    th_advance(&x->h, 100 * OASIS_NS_PER_MS);
+    th_clear(&x->h);
+    for (int i = 0; i < 5; i++)
+        inject(x, A, rn, x->iss + 1, "abcd", 4);
+    assert_int_equal(th_pending(&x->h), 5);
+    th_clear(&x->h);
+    /* the limit is per 500 ms */
+    th_advance(&x->h, 500 * OASIS_NS_PER_MS);
+    inject(x, A, rn + 0x40000000u, x->iss + 1, NULL, 0);
+    inject(x, A, rn + 0x40000000u, x->iss + 1, NULL, 0);
+    assert_int_equal(th_pending(&x->h), 1);
+    assert_int_equal(state_of(x->a.flow), OASIS_TCP_ESTABLISHED);
+    fx_free(x);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -680,6 +713,7 @@ int main(void)
         cmocka_unit_test(test_blind_syn_established),
         cmocka_unit_test(test_ack_of_unsent_data),
         cmocka_unit_test(test_data_beyond_window),
+        cmocka_unit_test(test_out_of_window_acks_limited),
         cmocka_unit_test(test_zero_window_forever),
         cmocka_unit_test(test_peer_never_reads),
         cmocka_unit_test(test_sequence_wraparound),

@@ -600,6 +600,153 @@ static void test_sequence_wraparound(void **state)
     free(rx);
 }
 
+/* ---- issue 11: what a dropped segment may change ----------------------------- */
+
+/* Established with timestamps (TS.Recent 5001), reading. */
+static void estab_ts(fx *x)
+{
+    oasis_tcp_hdr syn = full_syn();
+    x->iss = th_open_passive(&x->h, &x->a, PORT, &syn);
+    x->pnxt = TH_PISN + 1;
+    x->a.auto_read = 1;
+    assert_int_equal(oasis_tcp_read(x->a.flow, th_read_cb, &x->a), 0);
+    th_clear(&x->h);
+}
+
+static void inject_ts(fx *x, uint8_t flags, uint32_t seq, uint32_t ack, uint32_t tsval,
+                      const char *data)
+{
+    oasis_tcp_hdr d = th_seg(TH_PPORT, PORT, flags, seq, ack);
+    d.has_ts = 1;
+    d.ts_val = tsval;
+    if (data) {
+        d.payload = (const uint8_t *)data;
+        d.payload_len = strlen(data);
+    }
+    th_inject(&x->h, &d);
+}
+
+/* RFC 5961 4.2 + RFC 7323 R3: an in-window SYN draws a challenge ACK and
+ * nothing else. Before the fix its TSval became TS.Recent, and every later
+ * legitimate segment failed PAWS: a blind kill. */
+static void test_inwindow_syn_keeps_ts_recent(void **state)
+{
+    fx *x = *state;
+    estab_ts(x);
+    inject_ts(x, S, x->pnxt, 0, 5001u + (1u << 30), NULL); /* at RCV.NXT: R3 would take it */
+    oasis_tcp_hdr r;
+    assert_true(th_pop(&x->h, &r));
+    assert_int_equal(r.flags, A);
+    assert_int_equal(r.ts_ecr, 5001);
+    assert_int_equal(th_ctr(&x->h)->challenge_acks, 1);
+    inject_ts(x, A, x->pnxt, x->iss + 1, 5002, "legit");
+    th_poll(&x->h);
+    assert_int_equal(x->a.rx_len, 5);
+    assert_int_equal(th_ctr(&x->h)->paws_drops, 0);
+}
+
+/* RFC 9293 3.10.7.4: an ACK of unsent data is ACKed and dropped; it must
+ * not move TS.Recent either. */
+static void test_ack_of_unsent_keeps_ts_recent(void **state)
+{
+    fx *x = *state;
+    estab_ts(x);
+    inject_ts(x, A, x->pnxt, x->iss + 1 + 5000, 5001u + (1u << 30), NULL);
+    oasis_tcp_hdr r;
+    assert_true(th_pop(&x->h, &r));
+    assert_int_equal(r.flags, A);
+    assert_int_equal(r.ack, x->pnxt);
+    assert_int_equal(r.ts_ecr, 5001);
+    inject_ts(x, A, x->pnxt, x->iss + 1, 5002, "legit");
+    th_poll(&x->h);
+    assert_int_equal(x->a.rx_len, 5);
+    assert_int_equal(th_ctr(&x->h)->paws_drops, 0);
+}
+
+/* The FIN_WAIT_2 bound and keepalive count only segments that were
+ * accepted: forged in-window SYNs must not keep a dead peer's flow alive. */
+static void test_dropped_syns_do_not_extend_fin_wait_2(void **state)
+{
+    fx *x = *state;
+    oasis_stack_config c;
+    oasis_stack_config_init(&c);
+    c.tcp.fin_wait2_ns = 10 * OASIS_NS_PER_SEC;
+    th_fini(&x->h);
+    th_init(&x->h, &c.tcp);
+    estab(x);
+    assert_int_equal(oasis_tcp_close(x->a.flow, th_close_cb, &x->a), 0);
+    inject(x, A, x->pnxt, x->iss + 2, NULL);
+    oasis_tcp_info i;
+    oasis_tcp_get_info(x->a.flow, &i);
+    assert_int_equal(i.state, OASIS_TCP_FIN_WAIT_2);
+    uint64_t t0 = th_now(&x->h);
+    for (int k = 0; k < 12; k++) {
+        th_advance(&x->h, OASIS_NS_PER_SEC);
+        inject(x, S, x->pnxt + 100, 0, NULL);
+    }
+    th_poll(&x->h);
+    assert_true(th_now(&x->h) - t0 > c.tcp.fin_wait2_ns);
+    assert_int_equal(x->a.closed, 1);
+    assert_int_equal(x->a.close_err, OASIS_ETIMEDOUT);
+}
+
+/* RFC 7323 3.2: an RST of a flow that negotiated timestamps carries TSopt. */
+static void test_rst_carries_timestamp(void **state)
+{
+    fx *x = *state;
+    estab_ts(x);
+    inject_ts(x, A, x->pnxt, x->iss + 1, 5100, "abc");
+    th_poll(&x->h);
+    th_clear(&x->h);
+    oasis_tcp_abort(x->a.flow);
+    x->a.flow = NULL;
+    oasis_tcp_hdr r;
+    assert_true(th_pop(&x->h, &r));
+    assert_true(r.flags & R);
+    assert_true(r.has_ts);
+    assert_int_equal(r.ts_ecr, 5100);
+}
+
+/* RFC 9293 3.10.7.4: with our window at zero a segment at RCV.NXT is still
+ * processed for its ACK (a window probe acknowledges our data) and a bare
+ * FIN there is taken; only its text is dropped. */
+static void test_zero_window_still_takes_ack_and_fin(void **state)
+{
+    fx *x = *state;
+    oasis_stack_config c;
+    oasis_stack_config_init(&c);
+    c.tcp.rcvbuf = 4096;
+    th_fini(&x->h);
+    th_init(&x->h, &c.tcp);
+    estab(x); /* not reading: the window fills */
+    assert_int_equal(oasis_tcp_write(x->a.flow, "hello", 5, th_write_cb, &x->a), 0);
+    static char fill[4097];
+    memset(fill, 'z', 4096);
+    inject(x, A, x->pnxt, x->iss + 1, fill);
+    th_clear(&x->h);
+    oasis_tcp_info i;
+    oasis_tcp_get_info(x->a.flow, &i);
+    assert_int_equal(i.rcv_wnd, 0);
+    assert_int_equal(i.bytes_acked, 0);
+    /* the peer's window probe also acknowledges our 5 bytes */
+    inject(x, A, x->pnxt + 4096, x->iss + 6, "p");
+    oasis_tcp_hdr r;
+    assert_true(th_pop(&x->h, &r));
+    assert_int_equal(r.ack, x->pnxt + 4096);
+    assert_int_equal(r.window, 0);
+    oasis_tcp_get_info(x->a.flow, &i);
+    assert_int_equal(i.bytes_acked, 5);
+    assert_int_equal(i.bytes_received, 4096);
+    th_poll(&x->h);
+    assert_int_equal(x->a.writes_done, 1);
+    /* a bare FIN at RCV.NXT */
+    inject(x, A | F, x->pnxt + 4096, x->iss + 6, NULL);
+    assert_true(th_pop(&x->h, &r));
+    assert_int_equal(r.ack, x->pnxt + 4097);
+    oasis_tcp_get_info(x->a.flow, &i);
+    assert_int_equal(i.state, OASIS_TCP_CLOSE_WAIT);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -625,6 +772,11 @@ int main(void)
         T(test_fin_after_hole),
         T(test_fast_retransmit_on_three_dupacks),
         T(test_sequence_wraparound),
+        T(test_inwindow_syn_keeps_ts_recent),
+        T(test_ack_of_unsent_keeps_ts_recent),
+        T(test_dropped_syns_do_not_extend_fin_wait_2),
+        T(test_rst_carries_timestamp),
+        T(test_zero_window_still_takes_ack_and_fin),
     };
     if (getenv("TCP_TEST"))
         cmocka_set_test_filter(getenv("TCP_TEST"));

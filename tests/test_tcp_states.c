@@ -500,6 +500,37 @@ static void test_rst_in_syn_sent_without_ack_ignored(void **state)
     assert_int_equal(th_ctr(&x->h)->attempt_fails, 1);
 }
 
+/* RFC 9293 3.10.7.4: SYN_RECEIVED is a synchronized state; an unacceptable
+ * segment there is answered <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK> and dropped. */
+static void test_syn_received_unacceptable_gets_ack(void **state)
+{
+    fx *x = *state;
+    assert_int_equal(oasis_tcp_listen(x->h.s, PORT, NULL, th_accept_cb, &x->a), 0);
+    inject(x, S, 5000, 0, NULL);
+    oasis_tcp_hdr r;
+    assert_true(th_pop(&x->h, &r));
+    inject(x, A, 5001 + 100000000u, r.seq + 1, "junk");
+    expect(x, A, r.seq + 1, 5001, 0);
+    assert_int_equal(th_ctr(&x->h)->out_of_window, 1);
+    /* still half-open: the real ACK completes it */
+    inject(x, A, 5001, r.seq + 1, NULL);
+    th_poll(&x->h);
+    assert_int_equal(x->a.accepted, 1);
+}
+
+/* SYN+FIN to a listener: no stack sends it; dropped and counted, no state. */
+static void test_listen_syn_fin_dropped(void **state)
+{
+    fx *x = *state;
+    assert_int_equal(oasis_tcp_listen(x->h.s, PORT, NULL, th_accept_cb, &x->a), 0);
+    for (int i = 0; i < 10; i++)
+        inject(x, S | F, 5000 + (uint32_t)i, 0, NULL);
+    expect_none(x);
+    assert_int_equal(th_ctr(&x->h)->syn_fin_drops, 10);
+    assert_int_equal(th_ctr(&x->h)->flows, 0);
+    assert_int_equal(th_ctr(&x->h)->passive_opens, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -528,6 +559,8 @@ int main(void)
         T(test_rst_in_last_ack),
         T(test_rst_in_time_wait),
         T(test_rst_in_syn_sent_without_ack_ignored),
+        T(test_syn_received_unacceptable_gets_ack),
+        T(test_listen_syn_fin_dropped),
     };
     if (getenv("TCP_TEST"))
         cmocka_set_test_filter(getenv("TCP_TEST"));

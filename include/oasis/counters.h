@@ -90,6 +90,8 @@ typedef struct oasis_tcp_counters {
     uint64_t challenge_acks_limited; /* challenge ACKs suppressed by the rate limit */
     uint64_t paws_drops;         /* PAWSEstab */
     uint64_t out_of_window;      /* segments outside the receive window */
+    uint64_t oow_acks_limited;   /* ACKs to unacceptable segments suppressed (rate limit) */
+    uint64_t syn_fin_drops;      /* SYN+FIN to a listener, dropped */
     uint64_t ofo_queued;         /* out-of-order segments kept */
     uint64_t ofo_drops;          /* out-of-order segments dropped (bound) */
     uint64_t timeouts;           /* RTO expirations */

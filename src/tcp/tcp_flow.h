@@ -59,6 +59,7 @@ typedef struct oasis_tcp_tw {
     uint64_t expire;
     uint32_t snd_nxt, rcv_nxt;
     uint32_t ts_recent, ts_offset;
+    uint64_t oow_ack_at;              /* last ACK sent (rate limit, tcp_input.c) */
     uint16_t win;                     /* window field we advertise */
     uint8_t ts_ok;
 } oasis_tcp_tw;
@@ -161,6 +162,7 @@ struct oasis_flow {
     oasis_tcp_deadlines tm;
     uint64_t last_rx, last_tx;     /* last segment accepted / data segment sent */
     uint64_t rtt_start;
+    uint64_t oow_ack_at;           /* last ACK to an unacceptable segment (rate limit) */
     uint64_t snd_written, snd_acked, bytes_received;
     uint32_t segs_in, segs_out, retransmits;
 
@@ -253,6 +255,11 @@ void oasis_tcp_listen_input(oasis_stack *s, oasis_tcp_listener *l, uint32_t src,
 void oasis_tcp_flow_input(oasis_flow *f, const oasis_tcp_hdr *h);
 /* Applies the options of a received SYN (MSS, window scale, TS, SACK). */
 void oasis_tcp_syn_options(oasis_flow *f, const oasis_tcp_hdr *h);
+/* ACKs that answer unacceptable segments (and TIME_WAIT's): at most one per
+ * OASIS_TCP_OOW_ACK_GAP_NS per flow (Linux tcp_invalid_ratelimit, 500 ms).
+ * 1 if one may go now (*last updated), else counts oow_acks_limited. */
+#define OASIS_TCP_OOW_ACK_GAP_NS (500 * OASIS_NS_PER_MS)
+int oasis_tcp_oow_ack_allowed(oasis_stack *s, uint64_t *last);
 
 /* ---- tcp_api.c ---- */
 /* A passive flow leaves its listener (taken, ended, canceled): the backlog
@@ -313,9 +320,10 @@ void oasis_tcp_timers_established(oasis_flow *f);
  * the unanswered-probe count restart. */
 void oasis_tcp_heard(oasis_flow *f);
 
+/* RFC 9293's "synchronized states": SYN_RECEIVED onwards (both ISNs known). */
 static inline int oasis_tcp_synchronized(const oasis_flow *f)
 {
-    return f->state >= OASIS_TCP_ESTABLISHED;
+    return f->state >= OASIS_TCP_SYN_RECEIVED;
 }
 
 #endif

@@ -75,6 +75,10 @@ void oasis_tcp_listen_input(oasis_stack *s, oasis_tcp_listener *l, uint32_t src,
     }
     if (!(h->flags & OASIS_TCP_SYN))
         return;
+    if (h->flags & OASIS_TCP_FIN) {
+        s->ctr.tcp.syn_fin_drops++; /* no stack sends SYN+FIN: a scan (Linux drops it too) */
+        return;
+    }
     if (l->pending >= l->backlog) {
         s->ctr.tcp.listen_overflows++;
         oasis_tcp_cookie_synack(s, l, src, h); /* RFC 4987 3.6: no state kept */
@@ -142,7 +146,8 @@ static void syn_sent_input(oasis_flow *f, const oasis_tcp_hdr *h)
 
 /* ---- synchronized states: step 1, sequence number check ------------------ */
 
-/* RFC 7323 5.3: PAWS. 1 if the segment is to be dropped. */
+/* RFC 7323 5.3: PAWS. 1 if the segment is to be dropped (the caller
+ * answers it). */
 static int paws_reject(oasis_flow *f, const oasis_tcp_hdr *h)
 {
     if (!f->ts_ok || !h->has_ts || (h->flags & OASIS_TCP_RST))
@@ -150,10 +155,38 @@ static int paws_reject(oasis_flow *f, const oasis_tcp_hdr *h)
     if (oasis_seq_ge(h->ts_val, f->ts_recent))
         return 0;
     f->s->ctr.tcp.paws_drops++;
-    f->ack_now = 1;
     return 1;
 }
 
+int oasis_tcp_oow_ack_allowed(oasis_stack *s, uint64_t *last)
+{
+    uint64_t now = oasis_now(s);
+    if (*last && now - *last < OASIS_TCP_OOW_ACK_GAP_NS) {
+        s->ctr.tcp.oow_acks_limited++;
+        return 0;
+    }
+    *last = now ? now : 1;
+    return 1;
+}
+
+/* The ACK RFC 9293 3.10.7.4 sends for an unacceptable segment, rate-limited
+ * per flow as Linux's tcp_invalid_ratelimit does so that a flood of forged
+ * or looping segments does not draw one ACK each. Old data is exempt: its
+ * sender missed our ACK and needs it (and its D-SACK) to stop resending. */
+static void oow_ack(oasis_flow *f, const oasis_tcp_hdr *h)
+{
+    if (h->payload_len && !(h->flags & OASIS_TCP_SYN) &&
+        oasis_seq_le(h->seq + (uint32_t)h->payload_len, f->rcv_nxt)) {
+        f->ack_now = 1;
+        return;
+    }
+    if (oasis_tcp_oow_ack_allowed(f->s, &f->oow_ack_at))
+        f->ack_now = 1;
+}
+
+/* RFC 9293 3.10.7.4 step 1. With a zero window a segment at RCV.NXT is let
+ * through too (valid ACKs, URGs and RSTs must still be processed): its text
+ * is then dropped by data_input, a bare FIN is taken as Linux does. */
 static int seq_acceptable(const oasis_flow *f, const oasis_tcp_hdr *h)
 {
     uint32_t adv = oasis_seq_gt(f->rcv_adv, f->rcv_nxt) ? f->rcv_adv - f->rcv_nxt : 0;
@@ -162,7 +195,7 @@ static int seq_acceptable(const oasis_flow *f, const oasis_tcp_hdr *h)
         wnd = adv;
     uint32_t len = seg_len(h);
     if (wnd == 0)
-        return len == 0 && h->seq == f->rcv_nxt;
+        return h->seq == f->rcv_nxt;
     uint32_t end = f->rcv_nxt + wnd;
     if (oasis_seq_in(h->seq, f->rcv_nxt, end))
         return 1;
@@ -263,18 +296,25 @@ static int fin_acked(const oasis_flow *f)
     return f->fin_queued && oasis_seq_gt(f->snd_una, f->fin_seq);
 }
 
-/* Returns 0 to go on with the segment, 1 when it was consumed or the flow
- * ended. */
-static int ack_input(oasis_flow *f, const oasis_tcp_hdr *h)
+/* RFC 9293 3.10.7.4 step 5 / RFC 5961 5.2: 0 when the ACK field makes the
+ * segment unacceptable (it was answered and is dropped). */
+static int ack_acceptable(oasis_flow *f, const oasis_tcp_hdr *h)
 {
     if (oasis_seq_gt(h->ack, f->snd_max)) {
-        f->ack_now = 1; /* acks something not yet sent */
-        return 1;
+        oow_ack(f, h); /* acks something not yet sent */
+        return 0;
     }
     if (oasis_seq_lt(h->ack, f->snd_una - f->max_snd_wnd)) {
-        oasis_tcp_send_challenge_ack(f); /* RFC 5961 5.2 */
-        return 1;
+        oasis_tcp_send_challenge_ack(f);
+        return 0;
     }
+    return 1;
+}
+
+/* Returns 0 to go on with the segment, 1 when it was consumed or the flow
+ * ended. The ACK field was found acceptable. */
+static int ack_input(oasis_flow *f, const oasis_tcp_hdr *h)
+{
     if (f->sack_ok && h->sack_count) {
         f->sack_n = h->sack_count;
         memcpy(f->sacks, h->sack, h->sack_count * sizeof h->sack[0]);
@@ -461,6 +501,15 @@ static void text_and_fin(oasis_flow *f, const oasis_tcp_hdr *h)
 
 /* ---- the synchronized states and SYN_RECEIVED ------------------------------ */
 
+/* The segment passed every check: only now may it change what later
+ * segments are judged by (RFC 7323 5.3 R3 as Linux orders it: TS.Recent
+ * after the ACK was found acceptable) or the flow's liveness. */
+static void segment_accepted(oasis_flow *f, const oasis_tcp_hdr *h)
+{
+    update_ts_recent(f, h);
+    oasis_tcp_heard(f); /* keepalive, FIN_WAIT_2, unanswered probes */
+}
+
 static void synced_input(oasis_flow *f, const oasis_tcp_hdr *h)
 {
     if (f->state == OASIS_TCP_SYN_RECEIVED &&
@@ -470,31 +519,44 @@ static void synced_input(oasis_flow *f, const oasis_tcp_hdr *h)
         f->rtt_start = 0;      /* Karn: which SYN-ACK an ACK answers is unknown */
         return;
     }
-    if (paws_reject(f, h))
+    int syn = (h->flags & (OASIS_TCP_SYN | OASIS_TCP_RST)) == OASIS_TCP_SYN;
+    if (paws_reject(f, h)) {
+        if (syn)
+            oasis_tcp_send_challenge_ack(f); /* RFC 5961 4.2 */
+        else
+            oow_ack(f, h);
         return;
+    }
     if (!seq_acceptable(f, h)) {
         f->s->ctr.tcp.out_of_window++;
-        if (!(h->flags & OASIS_TCP_RST))
-            f->ack_now = 1;
-        if (h->payload_len && !(h->flags & OASIS_TCP_RST) &&
-            oasis_seq_le(h->seq + (uint32_t)h->payload_len, f->rcv_nxt))
+        if (h->flags & OASIS_TCP_RST)
+            return;
+        if (syn) {
+            oasis_tcp_send_challenge_ack(f); /* RFC 5961 4.2: any SYN */
+            return;
+        }
+        if (h->payload_len && oasis_seq_le(h->seq + (uint32_t)h->payload_len, f->rcv_nxt))
             oasis_sack_note_dup(f, h->seq, h->seq + (uint32_t)h->payload_len); /* D-SACK */
+        oow_ack(f, h);
         return;
     }
     if (h->flags & OASIS_TCP_RST) {
         rst_input(f, h);
         return;
     }
-    update_ts_recent(f, h);
-    oasis_tcp_heard(f);
     if (h->flags & OASIS_TCP_SYN) {
-        oasis_tcp_send_challenge_ack(f); /* RFC 5961 4.2 */
+        oasis_tcp_send_challenge_ack(f); /* RFC 5961 4.2: and nothing else */
         return;
     }
     if (!(h->flags & OASIS_TCP_ACK))
         return;
-    if (f->state == OASIS_TCP_SYN_RECEIVED && syn_received_ack(f, h))
+    if (f->state == OASIS_TCP_SYN_RECEIVED) {
+        if (syn_received_ack(f, h))
+            return;
+    } else if (!ack_acceptable(f, h)) {
         return;
+    }
+    segment_accepted(f, h);
     if (ack_input(f, h))
         return;
     text_and_fin(f, h);

@@ -72,7 +72,9 @@ static void fill_options(oasis_flow *f, oasis_tcp_hdr *h)
         h->wscale = f->rcv_wscale;
         h->sack_permitted = f->sack_ok;
     }
-    if (f->ts_ok && !(h->flags & OASIS_TCP_RST)) {
+    /* RFC 7323 3.2: every segment, and (SHOULD) an RST, carries TSopt once
+     * negotiated; TSecr only when the ACK bit is on. */
+    if (f->ts_ok) {
         h->has_ts = 1;
         h->ts_val = oasis_tcp_ts_now(f);
         h->ts_ecr = (h->flags & OASIS_TCP_ACK) ? f->ts_recent : 0;
