@@ -701,6 +701,36 @@ static void test_out_of_window_acks_limited(void **state)
     fx_free(x);
 }
 
+/* Issue 11 item 5: a 1-byte segment 4 MiB ahead, when 64 KiB was
+ * advertised, added 4 MiB. Out-of-order data is now taken only within the
+ * window we advertised and costs what it holds, not its distance. */
+static void test_ofo_far_ahead_costs_what_it_holds(void **state)
+{
+    (void)state;
+    fx *x = fx_estab(NULL); /* 4 MiB buffer, no window scaling: 65535 advertised */
+    const oasis_tcp_counters *k = th_ctr(&x->h);
+    uint32_t rn = TH_PISN + 1;
+    x->a.auto_read = 1;
+    assert_int_equal(oasis_tcp_read(x->a.flow, th_read_cb, &x->a), 0);
+    size_t live0 = x->mem.live;
+    x->mem.peak = live0;
+    inject(x, A, rn + (4u << 20) - 1, x->iss + 1, "x", 1); /* in the buffer, not the window */
+    assert_int_equal(k->out_of_window, 1);
+    assert_int_equal(k->ofo_queued, 0);
+    inject(x, A, rn + 60000, x->iss + 1, "y", 1); /* in the window: kept */
+    assert_int_equal(k->ofo_queued, 1);
+    assert_true(x->mem.peak - live0 < 2048);
+    /* the hole fills: everything arrives, in order */
+    static uint8_t fill[60000];
+    memset(fill, 'f', sizeof fill);
+    for (uint32_t off = 0; off < sizeof fill; off += 1000)
+        inject(x, A, rn + off, x->iss + 1, fill + off, 1000);
+    th_poll(&x->h);
+    assert_int_equal(x->a.rx_len, 60001);
+    assert_int_equal(x->a.rx[60000], 'y');
+    fx_free(x);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -714,6 +744,7 @@ int main(void)
         cmocka_unit_test(test_ack_of_unsent_data),
         cmocka_unit_test(test_data_beyond_window),
         cmocka_unit_test(test_out_of_window_acks_limited),
+        cmocka_unit_test(test_ofo_far_ahead_costs_what_it_holds),
         cmocka_unit_test(test_zero_window_forever),
         cmocka_unit_test(test_peer_never_reads),
         cmocka_unit_test(test_sequence_wraparound),

@@ -165,103 +165,6 @@ static void test_wraparound_and_span(void **state)
     oasis_ring_fini(s, &r);
 }
 
-/* Out-of-order bytes placed ahead, then the hole filled in order. */
-static void test_write_at_commit(void **state)
-{
-    fixture *f = *state;
-    oasis_stack *s = &f->stack;
-    oasis_ring r;
-    uint8_t out[32];
-    oasis_ring_init(&r, 32);
-    assert_int_equal(oasis_ring_write(s, &r, "abcd", 4), 4);
-    assert_int_equal(oasis_ring_write_at(s, &r, 2, "ghij", 4), 0);
-    assert_int_equal(r.len, 4);
-    assert_int_equal(r.ahead, 6);
-    /* The hole [4, 6) arrives in order: the placed bytes come 2 closer. */
-    assert_int_equal(oasis_ring_write(s, &r, "ef", 2), 2);
-    assert_int_equal(r.ahead, 4);
-    oasis_ring_commit(&r, 4);
-    assert_int_equal(r.len, 10);
-    assert_int_equal(r.ahead, 0);
-    oasis_ring_peek(&r, 0, out, 10);
-    assert_memory_equal(out, "abcdefghij", 10);
-
-    /* Commit never exposes bytes that were not placed. */
-    oasis_ring_commit(&r, 5);
-    assert_int_equal(r.len, 10);
-
-    /* Out of range: off + n beyond the free space. */
-    assert_int_equal(oasis_ring_write_at(s, &r, 20, "xyz", 3), OASIS_EINVAL);
-    assert_int_equal(oasis_ring_write_at(s, &r, UINT32_MAX, "x", 2), OASIS_EINVAL);
-    assert_int_equal(oasis_ring_write_at(s, &r, 19, "xyz", 3), 0); /* exactly to the end */
-    assert_int_equal(r.ahead, 22);
-    assert_int_equal(oasis_ring_write_at(s, &r, 5, "", 0), 0);
-    assert_int_equal(r.ahead, 22);
-    oasis_ring_fini(s, &r);
-    assert_int_equal(r.ahead, 0);
-}
-
-/* Placed bytes keep the storage alive when the in-order part drains. */
-static void test_write_at_survives_drain(void **state)
-{
-    fixture *f = *state;
-    oasis_stack *s = &f->stack;
-    oasis_ring r;
-    uint8_t out[16];
-    oasis_ring_init(&r, 16);
-    /* Nothing stored yet: placing ahead allocates. */
-    assert_int_equal(oasis_ring_write_at(s, &r, 3, "DEF", 3), 0);
-    assert_non_null(r.mem);
-    assert_int_equal(r.len, 0);
-    assert_int_equal(oasis_ring_set_cap(s, &r, 64), OASIS_EINVAL);
-
-    assert_int_equal(oasis_ring_write(s, &r, "A", 1), 1);
-    oasis_ring_consume(s, &r, 1); /* len 0 again, but DEF is 2 ahead */
-    assert_non_null(r.mem);
-    assert_int_equal(r.ahead, 5);
-    assert_int_equal(oasis_ring_write(s, &r, "BC", 2), 2);
-    oasis_ring_commit(&r, 3);
-    oasis_ring_peek(&r, 0, out, 5);
-    assert_memory_equal(out, "BCDEF", 5);
-    oasis_ring_consume(s, &r, 5);
-    assert_int_equal(r.len, 0);
-    assert_int_equal(r.ahead, 0);
-
-    /* drop_ahead forgets placed bytes (small storage stays). */
-    assert_int_equal(oasis_ring_write_at(s, &r, 4, "zz", 2), 0);
-    assert_int_equal(f->live, 1);
-    oasis_ring_drop_ahead(s, &r);
-    assert_int_equal(r.ahead, 0);
-    assert_int_equal(f->live, 1);
-    /* ...and keeps the storage of a ring that holds bytes. */
-    oasis_ring_write(s, &r, "q", 1);
-    oasis_ring_write_at(s, &r, 4, "zz", 2);
-    oasis_ring_drop_ahead(s, &r);
-    assert_non_null(r.mem);
-    assert_int_equal(r.len, 1);
-    oasis_ring_commit(&r, 6);
-    assert_int_equal(r.len, 1);
-    oasis_ring_fini(s, &r);
-}
-
-static void test_write_at_across_wrap(void **state)
-{
-    fixture *f = *state;
-    oasis_stack *s = &f->stack;
-    oasis_ring r;
-    uint8_t out[10];
-    oasis_ring_init(&r, 10);
-    oasis_ring_write(s, &r, "0123456", 7);
-    oasis_ring_consume(s, &r, 6); /* head 6, "6" stored */
-    assert_int_equal(oasis_ring_write_at(s, &r, 2, "9abcde", 6), 0); /* storage 9..4 */
-    assert_int_equal(oasis_ring_write(s, &r, "78", 2), 2);
-    oasis_ring_commit(&r, 6);
-    assert_int_equal(r.len, 9);
-    oasis_ring_peek(&r, 0, out, 9);
-    assert_memory_equal(out, "6789abcde", 9);
-    oasis_ring_fini(s, &r);
-}
-
 static void test_set_cap_only_when_empty(void **state)
 {
     fixture *f = *state;
@@ -288,8 +191,6 @@ static void test_alloc_failure(void **state)
     f->fail = 1;
     assert_int_equal(oasis_ring_write(s, &r, "abc", 3), 0);
     assert_int_equal(r.len, 0);
-    assert_int_equal(oasis_ring_write_at(s, &r, 1, "abc", 3), OASIS_ENOMEM);
-    assert_int_equal(r.ahead, 0);
     f->fail = 0;
     assert_int_equal(oasis_ring_write(s, &r, "abc", 3), 3);
     f->fail = 1; /* no further allocation is needed while storage exists */
@@ -384,20 +285,18 @@ static void test_growth(void **state)
     oasis_ring_consume(s, &r, 10);
     assert_non_null(r.mem); /* small: kept */
     oasis_ring_fini(s, &r);
-    /* Placing ahead grows too: out-of-order bytes far out. */
+    /* Storage follows what is held: ten bytes never take more than the
+     * small size (out-of-order data lives in tcp_ofo, not here). */
     oasis_ring_init(&r, CAP);
-    assert_int_equal(oasis_ring_write_at(s, &r, 50000, in, 1000), 0);
-    assert_true(r.size >= 51000);
     assert_int_equal(oasis_ring_write(s, &r, in + 5, 10), 10);
-    oasis_ring_peek(&r, 0, out, 10);
-    assert_memory_equal(out, in + 5, 10);
+    assert_int_equal(r.size, OASIS_RING_SMALL);
     oasis_ring_fini(s, &r);
     assert_null(r.mem);
     assert_int_equal(r.size, 0);
 }
 
-/* A random run with out-of-order placement and a capacity above the small
- * size, so storage grows and shrinks many times; checked against a model. */
+/* A random run with a capacity above the small size, so storage grows and
+ * shrinks many times; checked against a model. */
 static void test_growth_random(void **state)
 {
     fixture *f = *state;
@@ -417,17 +316,6 @@ static void test_growth_random(void **state)
             assert_int_equal(took, n < CAP - mlen ? n : CAP - mlen);
             memcpy(model + mlen, data, took);
             mlen += took;
-        } else if ((x >> 27) & 1 && CAP - mlen > 8) {
-            /* place ahead then fill the gap in order and commit */
-            uint32_t gap = (x >> 9) % ((CAP - mlen) / 2), m = (CAP - mlen) - gap;
-            m = m > 500 ? 500 : m;
-            for (uint32_t i = 0; i < gap + m; i++)
-                data[i] = (uint8_t)(x ^ i);
-            assert_int_equal(oasis_ring_write_at(s, &r, gap, data + gap, m), 0);
-            assert_int_equal(oasis_ring_write(s, &r, data, gap), gap);
-            oasis_ring_commit(&r, m);
-            memcpy(model + mlen, data, gap + m);
-            mlen += gap + m;
         } else {
             uint32_t c = n < mlen ? n : mlen;
             oasis_ring_consume(s, &r, n);
@@ -437,7 +325,7 @@ static void test_growth_random(void **state)
         assert_int_equal(r.len, mlen);
         assert_true(r.size <= CAP);
         assert_true(mlen > 0 || r.size <= OASIS_RING_KEEP);
-        assert_true(r.size == 0 || r.size >= r.len + r.ahead);
+        assert_true(r.size == 0 || r.size >= r.len);
         oasis_ring_peek(&r, 0, tmp, mlen);
         assert_memory_equal(tmp, model, mlen);
     }
@@ -478,9 +366,6 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_lazy_alloc_and_free, setup, teardown),
         cmocka_unit_test_setup_teardown(test_full_and_partial_write, setup, teardown),
         cmocka_unit_test_setup_teardown(test_wraparound_and_span, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_write_at_commit, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_write_at_survives_drain, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_write_at_across_wrap, setup, teardown),
         cmocka_unit_test_setup_teardown(test_set_cap_only_when_empty, setup, teardown),
         cmocka_unit_test_setup_teardown(test_alloc_failure, setup, teardown),
         cmocka_unit_test_setup_teardown(test_growth, setup, teardown),

@@ -747,6 +747,22 @@ static void test_zero_window_still_takes_ack_and_fin(void **state)
     assert_int_equal(i.state, OASIS_TCP_CLOSE_WAIT);
 }
 
+/* Issue 11 item 37: overlapping data, the first copy of each byte wins, in
+ * TCP as in IP reassembly (src/ip/reasm.c); later copies only fill gaps. */
+static void test_overlap_first_copy_wins(void **state)
+{
+    fx *x = *state;
+    estab(x);
+    x->a.auto_read = 1;
+    assert_int_equal(oasis_tcp_read(x->a.flow, th_read_cb, &x->a), 0);
+    inject(x, A, x->pnxt + 4, x->iss + 1, "AAAA");     /* held: [4, 8) */
+    inject(x, A, x->pnxt + 2, x->iss + 1, "BBBBBBBB"); /* fills [2, 4) and [8, 10) */
+    inject(x, A, x->pnxt, x->iss + 1, "ccccCCCC");     /* in order: only [0, 2) is new */
+    th_poll(&x->h);
+    assert_int_equal(x->a.rx_len, 10);
+    assert_memory_equal(x->a.rx, "ccBBAAAABB", 10);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -777,6 +793,7 @@ int main(void)
         T(test_dropped_syns_do_not_extend_fin_wait_2),
         T(test_rst_carries_timestamp),
         T(test_zero_window_still_takes_ack_and_fin),
+        T(test_overlap_first_copy_wins),
     };
     if (getenv("TCP_TEST"))
         cmocka_set_test_filter(getenv("TCP_TEST"));

@@ -8,6 +8,8 @@
 
 #include <cmocka.h>
 
+#include "tcp/tcp_flow.h"
+#include "tcp/tcp_seq.h"
 #include "tcp_harness.h"
 
 #define PORT 80
@@ -483,8 +485,10 @@ static void test_rst_in_time_wait(void **state)
     assert_int_equal(th_ctr(&x->h)->time_wait, 1);
     inject(x, R, x->pnxt + 5, 0, NULL); /* not exact: ignored */
     assert_int_equal(th_ctr(&x->h)->time_wait, 1);
+    /* RFC 1337: not even an exact RST ends TIME_WAIT (assassination) */
     inject(x, R, x->pnxt + 1, 0, NULL);
-    assert_int_equal(th_ctr(&x->h)->time_wait, 0);
+    assert_int_equal(th_ctr(&x->h)->time_wait, 1);
+    expect_none(x);
 }
 
 static void test_rst_in_syn_sent_without_ack_ignored(void **state)
@@ -531,6 +535,155 @@ static void test_listen_syn_fin_dropped(void **state)
     assert_int_equal(th_ctr(&x->h)->passive_opens, 0);
 }
 
+/* ---- TIME_WAIT (issue 11 items 4 and 11) ------------------------------------- */
+
+/* Established passive flow (syn: its options), then we close first and the
+ * peer answers FIN: TIME_WAIT. Returns our snd_nxt there. */
+static uint32_t to_time_wait(fx *x, const oasis_tcp_hdr *syn)
+{
+    x->iss = th_open_passive(&x->h, &x->a, PORT, syn);
+    x->pnxt = TH_PISN + 1;
+    oasis_tcp_close(x->a.flow, th_close_cb, &x->a);
+    th_clear(&x->h);
+    oasis_tcp_hdr fa = th_seg(TH_PPORT, PORT, F | A, x->pnxt, x->iss + 2);
+    if (syn && syn->has_ts) {
+        fa.has_ts = 1;
+        fa.ts_val = syn->ts_val + 10;
+    }
+    th_inject(&x->h, &fa);
+    expect(x, A, x->iss + 2, x->pnxt + 1, 0);
+    assert_int_equal(th_ctr(&x->h)->time_wait, 1);
+    th_poll(&x->h);
+    return x->iss + 2;
+}
+
+/* RFC 1122 4.2.2.13: a SYN that reopens from TIME_WAIT gets an ISS above
+ * the old incarnation's SND.NXT, whatever the ISN generator says. */
+static void test_time_wait_reopen_iss_above_old(void **state)
+{
+    fx *x = *state;
+    uint32_t old_nxt = to_time_wait(x, NULL);
+    oasis_tcp_set_next_isn(x->h.s, old_nxt - 10); /* a generator that went back */
+    inject(x, S, x->pnxt + 100000, 0, NULL);
+    oasis_tcp_hdr r;
+    assert_true(th_pop(&x->h, &r));
+    assert_int_equal(r.flags, S | A);
+    assert_int_equal(r.ack, x->pnxt + 100001);
+    assert_true(oasis_seq_gt(r.seq, old_nxt));
+    assert_int_equal(th_ctr(&x->h)->time_wait, 0);
+}
+
+/* RFC 6191: with timestamps on both incarnations the TSval decides. */
+static void test_time_wait_reopen_by_timestamp(void **state)
+{
+    fx *x = *state;
+    oasis_tcp_hdr syn = th_seg(TH_PPORT, PORT, S, TH_PISN, 0);
+    syn.has_ts = 1;
+    syn.ts_val = 5000;
+    to_time_wait(x, &syn); /* TS.Recent 5010 */
+    /* higher sequence number but an older timestamp: an old SYN, dropped */
+    oasis_tcp_hdr s2 = th_seg(TH_PPORT, PORT, S, x->pnxt + 100000, 0);
+    s2.has_ts = 1;
+    s2.ts_val = 4000;
+    th_inject(&x->h, &s2);
+    expect_none(x);
+    assert_int_equal(th_ctr(&x->h)->time_wait, 1);
+    /* lower sequence number, newer timestamp: a new incarnation */
+    s2.seq = TH_PISN - 100000;
+    s2.ts_val = 6000;
+    th_inject(&x->h, &s2);
+    oasis_tcp_hdr r;
+    assert_true(th_pop(&x->h, &r));
+    assert_int_equal(r.flags, S | A);
+    assert_int_equal(r.ack, TH_PISN - 100000 + 1);
+    assert_int_equal(th_ctr(&x->h)->time_wait, 0);
+}
+
+/* RFC 9293: the peer's FIN again is ACKed and restarts 2*MSL (ACKs rate
+ * limited); a FIN out of sequence neither restarts it nor is answered. */
+static void test_time_wait_fin_restart(void **state)
+{
+    fx *x = *state;
+    to_time_wait(x, NULL);
+    uint64_t msl2 = 60 * OASIS_NS_PER_SEC;
+    th_advance(&x->h, 50 * OASIS_NS_PER_SEC);
+    inject(x, F | A, x->pnxt + 500, x->iss + 2, NULL); /* not ours */
+    expect_none(x);
+    inject(x, F | A, x->pnxt, x->iss + 2, NULL); /* the retransmitted FIN */
+    expect(x, A, x->iss + 2, x->pnxt + 1, 0);
+    inject(x, F | A, x->pnxt, x->iss + 2, NULL); /* again at once: rate-limited */
+    expect_none(x);
+    assert_true(th_ctr(&x->h)->oow_acks_limited >= 1);
+    th_advance(&x->h, msl2 - 1000);
+    assert_int_equal(th_ctr(&x->h)->time_wait, 1); /* restarted at 50 s */
+    th_advance(&x->h, 1001);
+    assert_int_equal(th_ctr(&x->h)->time_wait, 0);
+}
+
+/* A FIN out of sequence must not keep TIME_WAIT alive. */
+static void test_time_wait_stray_fin_no_restart(void **state)
+{
+    fx *x = *state;
+    to_time_wait(x, NULL);
+    th_advance(&x->h, 50 * OASIS_NS_PER_SEC);
+    inject(x, F | A, x->pnxt + 500, x->iss + 2, NULL);
+    expect_none(x);
+    th_advance(&x->h, 10 * OASIS_NS_PER_SEC + 1);
+    assert_int_equal(th_ctr(&x->h)->time_wait, 0);
+}
+
+/* Closes a flow from peer port pport into TIME_WAIT (listener on PORT). */
+static void tw_entry(fx *x, uint16_t pport)
+{
+    oasis_tcp_hdr s = th_seg(pport, PORT, S, TH_PISN, 0), r;
+    th_inject(&x->h, &s);
+    assert_true(th_pop(&x->h, &r));
+    uint32_t iss = r.seq;
+    oasis_tcp_hdr a = th_seg(pport, PORT, A, TH_PISN + 1, iss + 1);
+    th_inject(&x->h, &a);
+    th_poll(&x->h);
+    oasis_tcp_close(x->a.flow, NULL, NULL);
+    th_clear(&x->h);
+    oasis_tcp_hdr fa = th_seg(pport, PORT, F | A, TH_PISN + 1, iss + 2);
+    th_inject(&x->h, &fa);
+    th_clear(&x->h);
+    th_poll(&x->h);
+}
+
+/* cfg.max_time_wait bounds the entries: the oldest makes way, counted. */
+static void test_time_wait_bounded(void **state)
+{
+    fx *x = *state;
+    oasis_stack_config c;
+    oasis_stack_config_init(&c);
+    c.tcp.max_time_wait = 3;
+    th_fini(&x->h);
+    th_init(&x->h, &c.tcp);
+    assert_int_equal(oasis_tcp_listen(x->h.s, PORT, NULL, th_accept_cb, &x->a), 0);
+    for (uint16_t i = 0; i < 5; i++)
+        tw_entry(x, (uint16_t)(41000 + i));
+    assert_int_equal(th_ctr(&x->h)->time_wait, 3);
+    assert_int_equal(th_ctr(&x->h)->time_wait_overflows, 2);
+    /* the oldest are gone (a stray ACK draws an RST), the newest stay */
+    oasis_tcp_hdr a = th_seg(41000, PORT, A, TH_PISN + 5, 77), r;
+    th_inject(&x->h, &a);
+    assert_true(th_pop(&x->h, &r));
+    assert_int_equal(r.flags, R);
+    a = th_seg(41004, PORT, A, TH_PISN + 5, 77);
+    th_inject(&x->h, &a);
+    assert_true(th_pop(&x->h, &r));
+    assert_int_equal(r.flags, A); /* TIME_WAIT's ACK */
+    /* 0: no TIME_WAIT kept at all */
+    th_fini(&x->h);
+    c.tcp.max_time_wait = 0;
+    th_init(&x->h, &c.tcp);
+    x->a.accepted = 0;
+    assert_int_equal(oasis_tcp_listen(x->h.s, PORT, NULL, th_accept_cb, &x->a), 0);
+    tw_entry(x, 41000);
+    assert_int_equal(th_ctr(&x->h)->time_wait, 0);
+    assert_int_equal(th_ctr(&x->h)->time_wait_overflows, 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -561,6 +714,11 @@ int main(void)
         T(test_rst_in_syn_sent_without_ack_ignored),
         T(test_syn_received_unacceptable_gets_ack),
         T(test_listen_syn_fin_dropped),
+        T(test_time_wait_reopen_iss_above_old),
+        T(test_time_wait_reopen_by_timestamp),
+        T(test_time_wait_fin_restart),
+        T(test_time_wait_stray_fin_no_restart),
+        T(test_time_wait_bounded),
     };
     if (getenv("TCP_TEST"))
         cmocka_set_test_filter(getenv("TCP_TEST"));

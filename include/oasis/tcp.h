@@ -74,6 +74,8 @@ typedef struct oasis_tcp_config {
     uint32_t backlog;           /* default listen backlog (128) */
     uint32_t max_ofo_segments;  /* out-of-order segments kept per flow (256) */
     uint32_t challenge_ack_limit; /* RFC 5961 challenge ACKs per second, stack-wide (100) */
+    uint32_t max_time_wait;     /* TIME_WAIT entries kept; beyond it the oldest goes (4096;
+                                 * 0: none kept) */
     int window_scaling, timestamps, sack; /* negotiate these options (1) */
     int nodelay;                /* default per-flow no-delay (0: Nagle on) */
     oasis_cc_algo cc;           /* (NEWRENO) */

@@ -38,6 +38,7 @@ void oasis_stack_config_init(oasis_stack_config *cfg)
     t->backlog = 128;
     t->max_ofo_segments = 256;
     t->challenge_ack_limit = 100;
+    t->max_time_wait = 4096;
     t->window_scaling = 1;
     t->timestamps = 1;
     t->sack = 1;

@@ -81,6 +81,7 @@ static const layer_field tcp_fields[] = {
     T(zero_window_probes, "TCPWinProbe"), T(delayed_acks, "DelayedACKs"),
     T(syn_cookies_sent, "SyncookiesSent"), T(syn_cookies_ok, "SyncookiesRecv"),
     T(syn_cookies_failed, "SyncookiesFailed"), T(time_wait, "CurrTimeWait"),
+    T(time_wait_overflows, "TCPTimeWaitOverflow"),
     T(flows, "CurrFlows"),
 };
 #undef T

@@ -323,9 +323,7 @@ void oasis_tcp_flow_end(oasis_flow *f, int err)
     oasis_ring_fini(s, &f->snd);
     /* Bytes received in order and acknowledged stay readable, also after a
      * reset or a death (the contract, as mirage-tcpip queues the end marker
-     * behind them); only what sat beyond a hole goes. */
-    if (f->rcv.ahead)
-        oasis_ring_drop_ahead(s, &f->rcv);
+     * behind them); only what sat beyond a hole (the ofo store) goes. */
     oasis_ofo_fini(s, &f->ofo);
     oasis_tcp_listener_detach(f);
     f->accept_pending = 0;
@@ -387,10 +385,27 @@ static void tw_timer_fn(oasis_stack *s, oasis_timer *t)
         oasis_timer_start(s, t, L->tw_head->expire);
 }
 
+/* Room for one more TIME_WAIT entry under cfg.tcp.max_time_wait: the
+ * oldest entry (the first to expire) makes way. 0 when none may be kept. */
+static int tw_make_room(oasis_stack *s)
+{
+    oasis_tcp_layer *L = s->tcp;
+    uint32_t cap = s->cfg.tcp.max_time_wait;
+    if (cap == 0) {
+        s->ctr.tcp.time_wait_overflows++;
+        return 0;
+    }
+    while (s->ctr.tcp.time_wait >= cap && L->tw_head) {
+        s->ctr.tcp.time_wait_overflows++;
+        tw_free(s, L->tw_head);
+    }
+    return 1;
+}
+
 void oasis_tcp_enter_time_wait(oasis_flow *f)
 {
     oasis_stack *s = f->s;
-    oasis_tcp_tw *tw = oasis_calloc(s, 1, sizeof *tw);
+    oasis_tcp_tw *tw = tw_make_room(s) ? oasis_calloc(s, 1, sizeof *tw) : NULL;
     oasis_tcp_conn c = f->c;
     if (tw) {
         tw->c = c;
@@ -407,38 +422,70 @@ void oasis_tcp_enter_time_wait(oasis_flow *f)
     oasis_tcp_flow_end(f, 0);
     f->state = OASIS_TCP_TIME_WAIT; /* for get_info until the handle goes */
     if (!tw)
-        return; /* no memory: skip TIME_WAIT rather than fail */
+        return; /* no memory or no room: skip TIME_WAIT rather than fail */
     oasis_tcp_table_insert(s, &tw->c);
     s->ctr.tcp.time_wait++;
     tw_append(s, tw);
 }
 
-/* RFC 9293 3.10.7.4 for a TIME_WAIT entry, RFC 6191 for a new SYN. */
+/* RFC 6191: may this SYN open a new incarnation over the TIME_WAIT entry?
+ * With timestamps on both incarnations the TSval decides (an equal one
+ * falls back to the sequence number); without, the sequence number must
+ * be beyond the old incarnation's (RFC 1122 4.2.2.13). */
+static int tw_syn_newer(const oasis_stack *s, const oasis_tcp_tw *tw, const oasis_tcp_hdr *h)
+{
+    int seq_newer = oasis_seq_gt(h->seq, tw->rcv_nxt);
+    if (tw->ts_ok && h->has_ts && s->cfg.tcp.timestamps)
+        return oasis_seq_gt(h->ts_val, tw->ts_recent) ||
+               (h->ts_val == tw->ts_recent && seq_newer);
+    return seq_newer;
+}
+
+static void tw_ack(oasis_stack *s, oasis_tcp_tw *tw)
+{
+    if (oasis_tcp_oow_ack_allowed(s, &tw->oow_ack_at))
+        oasis_tcp_tw_send_ack(s, tw);
+}
+
+/* RFC 9293 3.10.7.4 for a TIME_WAIT entry, with RFC 1337 (no RST ends it),
+ * RFC 6191 for a new SYN and rate-limited ACKs. */
 void oasis_tcp_tw_input(oasis_stack *s, oasis_tcp_tw *tw, const oasis_tcp_hdr *h)
 {
-    if (h->flags & OASIS_TCP_RST) {
-        if (h->seq == tw->rcv_nxt)
+    if (h->flags & OASIS_TCP_RST)
+        return; /* RFC 1337: TIME-WAIT assassination */
+    if ((h->flags & (OASIS_TCP_SYN | OASIS_TCP_ACK | OASIS_TCP_FIN)) == OASIS_TCP_SYN) {
+        oasis_tcp_listener *l = oasis_tcp_find_listener(s, tw->c.lport);
+        if (l && tw_syn_newer(s, tw, h)) {
+            uint32_t src = tw->c.raddr, dst = tw->c.laddr;
+            /* RFC 1122 4.2.2.13: the new ISS lies above anything the old
+             * incarnation sent (Linux: snd_nxt + 64 KiB + 2), so its old
+             * duplicates cannot be taken for new data. */
+            uint32_t iss = tw->snd_nxt + 65535u + 2u;
             tw_free(s, tw);
+            oasis_tcp_listen_reopen(s, l, src, dst, h, iss);
+        }
+        return; /* RFC 6191: any other SYN is dropped silently */
+    }
+    if (tw->ts_ok && h->has_ts && oasis_seq_lt(h->ts_val, tw->ts_recent)) {
+        s->ctr.tcp.paws_drops++; /* RFC 7323 5.3 */
+        tw_ack(s, tw);
         return;
     }
-    if ((h->flags & (OASIS_TCP_SYN | OASIS_TCP_ACK)) == OASIS_TCP_SYN) {
-        oasis_tcp_listener *l = oasis_tcp_find_listener(s, tw->c.lport);
-        int newer = oasis_seq_gt(h->seq, tw->rcv_nxt) ||
-                    (tw->ts_ok && h->has_ts && oasis_seq_gt(h->ts_val, tw->ts_recent));
-        if (l && newer) {
-            uint32_t src = tw->c.raddr, dst = tw->c.laddr;
-            tw_free(s, tw);
-            oasis_tcp_listen_input(s, l, src, dst, h);
-            return;
-        }
-    }
     if (h->flags & OASIS_TCP_FIN) {
-        tw_unlink(s->tcp, tw); /* restart 2*MSL */
+        /* Only the peer's FIN again (it lacks our ACK) restarts 2*MSL and is
+         * answered; a FIN anywhere else is not from this connection. */
+        if (h->seq + (uint32_t)h->payload_len + 1u != tw->rcv_nxt)
+            return;
+        if (tw->ts_ok && h->has_ts)
+            tw->ts_recent = h->ts_val;
+        tw_unlink(s->tcp, tw);
         tw_append(s, tw);
-    } else if (h->seq == tw->rcv_nxt && h->payload_len == 0 && (h->flags & OASIS_TCP_ACK)) {
-        return; /* an in-window bare ACK: nothing to say */
+        tw_ack(s, tw);
+        return;
     }
-    oasis_tcp_tw_send_ack(s, tw);
+    if (h->seq == tw->rcv_nxt && h->payload_len == 0 && (h->flags & OASIS_TCP_ACK))
+        return; /* an in-window bare ACK: nothing to say */
+    tw_ack(s, tw); /* unacceptable: RFC 9293 answers with an ACK */
 }
 
 /* ---- RFC 5961 challenge ACK rate limit ----------------------------------- */

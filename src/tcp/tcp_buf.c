@@ -22,7 +22,6 @@ static void ring_release(oasis_stack *s, oasis_ring *r)
     r->size = 0;
     r->head = 0;
     r->len = 0;
-    r->ahead = 0;
     r->peak = 0;
 }
 
@@ -38,7 +37,6 @@ static void ring_drained(oasis_stack *s, oasis_ring *r)
     }
     r->head = 0;
     r->len = 0;
-    r->ahead = 0;
 }
 
 /* Storage size for `need` bytes: a power of two from OASIS_RING_SMALL,
@@ -62,7 +60,7 @@ static int ring_reserve(oasis_stack *s, oasis_ring *r, uint64_t need)
     if (!r->mem && need < r->hint)
         need = r->hint < r->cap ? r->hint : r->cap;
     uint32_t size = grown_size(r, need);
-    uint64_t used = (uint64_t)r->len + r->ahead; /* bytes to keep, from head */
+    uint64_t used = r->len; /* bytes to keep, from head */
     if (r->head + used <= r->size) {
         /* Not wrapped: realloc keeps every byte at its index. */
         uint8_t *m = oasis_realloc(s, r->mem, size);
@@ -93,12 +91,6 @@ static void copy_in(oasis_ring *r, uint32_t pos, const uint8_t *src, uint32_t n)
     memcpy(r->mem, src + first, n - first);
 }
 
-/* The end moved forward by n: bytes placed ahead are now n closer. */
-static void end_moved(oasis_ring *r, uint32_t n)
-{
-    r->ahead = r->ahead > n ? r->ahead - n : 0;
-}
-
 void oasis_ring_init(oasis_ring *r, uint32_t cap)
 {
     memset(r, 0, sizeof *r);
@@ -112,7 +104,7 @@ void oasis_ring_fini(oasis_stack *s, oasis_ring *r)
 
 int oasis_ring_set_cap(oasis_stack *s, oasis_ring *r, uint32_t cap)
 {
-    if (r->len || r->ahead)
+    if (r->len)
         return OASIS_EINVAL;
     ring_release(s, r);
     r->cap = cap;
@@ -128,37 +120,7 @@ uint32_t oasis_ring_write(oasis_stack *s, oasis_ring *r, const void *data, uint3
         return 0;
     copy_in(r, ring_pos(r, r->len), data, n);
     r->len += n;
-    end_moved(r, n);
     return n;
-}
-
-int oasis_ring_write_at(oasis_stack *s, oasis_ring *r, uint32_t off, const void *data, uint32_t n)
-{
-    if ((uint64_t)off + n > oasis_ring_free(r))
-        return OASIS_EINVAL;
-    if (n == 0)
-        return 0;
-    if (ring_reserve(s, r, (uint64_t)r->len + off + n))
-        return OASIS_ENOMEM;
-    copy_in(r, ring_pos(r, (uint64_t)r->len + off), data, n);
-    if (off + n > r->ahead)
-        r->ahead = off + n;
-    return 0;
-}
-
-void oasis_ring_commit(oasis_ring *r, uint32_t n)
-{
-    if (n > r->ahead)
-        n = r->ahead; /* never expose bytes that were not placed */
-    r->len += n;
-    end_moved(r, n);
-}
-
-void oasis_ring_drop_ahead(oasis_stack *s, oasis_ring *r)
-{
-    r->ahead = 0;
-    if (r->len == 0)
-        ring_drained(s, r);
 }
 
 void oasis_ring_peek(const oasis_ring *r, uint32_t off, void *dst, uint32_t n)
@@ -226,6 +188,6 @@ void oasis_ring_consume(oasis_stack *s, oasis_ring *r, uint32_t n)
         return;
     r->head = ring_pos(r, n);
     r->len -= n;
-    if (r->len == 0 && r->ahead == 0)
+    if (r->len == 0)
         ring_drained(s, r);
 }

@@ -7,9 +7,11 @@
  * small messages does not allocate per message while an idle flow holds at
  * most OASIS_RING_SMALL per ring. Capacity may be changed while empty.
  *
- * Offsets are relative to the first stored byte (head). Bytes placed beyond
- * the end with write_at (out-of-order data) keep the storage alive even when
- * len is 0: `ahead` remembers how far past the end such bytes reach. */
+ * Bytes are only appended at the end and taken from the front, and storage
+ * grows only when more bytes are held than it has room for, so it stays
+ * under twice the most bytes held since it was made. Out-of-order receive
+ * data does not live here: tcp_ofo holds it (in its own storage) until it
+ * is in order. Offsets are relative to the first stored byte (head). */
 #ifndef OASIS_TCP_BUF_H
 #define OASIS_TCP_BUF_H
 
@@ -30,8 +32,7 @@ typedef struct oasis_ring {
     uint32_t size;  /* bytes of storage at mem (<= cap; 0 when mem is NULL) */
     uint32_t head;  /* offset of the first byte */
     uint32_t len;   /* bytes stored */
-    uint32_t ahead; /* bytes past the end reached by write_at (not yet committed) */
-    uint32_t peak;  /* most bytes held (len + ahead) since storage was made */
+    uint32_t peak;  /* most bytes held since storage was made */
     uint32_t hint;  /* peak when big storage was last freed: the next
                        allocation's size, so a bursty flow does not regrow
                        through every power of two after each drain */
@@ -40,29 +41,14 @@ typedef struct oasis_ring {
 void oasis_ring_init(oasis_ring *r, uint32_t cap);
 /* Frees the storage; the ring is empty afterwards (and reusable). */
 void oasis_ring_fini(oasis_stack *s, oasis_ring *r);
-/* Changes capacity; only while empty, with nothing placed ahead (else
- * OASIS_EINVAL). */
+/* Changes capacity; only while empty (else OASIS_EINVAL). */
 int oasis_ring_set_cap(oasis_stack *s, oasis_ring *r, uint32_t cap);
 
 static inline uint32_t oasis_ring_free(const oasis_ring *r) { return r->cap - r->len; }
 
 /* Appends up to n bytes; returns how many were taken (0 on allocation
- * failure or when full). Bytes placed ahead with write_at are overwritten by
- * (TCP: the same) in-order bytes and `ahead` shrinks accordingly. */
+ * failure or when full). */
 uint32_t oasis_ring_write(oasis_stack *s, oasis_ring *r, const void *data, uint32_t n);
-
-/* Writes n bytes at offset off beyond the current end (off + n <= free space),
- * without changing len: for out-of-order data placed before it is in order.
- * Returns 0, OASIS_EINVAL (out of range) or OASIS_ENOMEM. */
-int oasis_ring_write_at(oasis_stack *s, oasis_ring *r, uint32_t off, const void *data, uint32_t n);
-/* Extends len by n bytes that were placed with write_at. Clamped to `ahead`
- * so that bytes never placed are never exposed; the ring does not track holes
- * inside [0, ahead): committing only what the ofo list says is contiguous is
- * the caller's job. */
-void oasis_ring_commit(oasis_ring *r, uint32_t n);
-/* Forgets bytes placed with write_at and not committed (e.g. out-of-order
- * data given up); frees large storage if the ring is then empty. */
-void oasis_ring_drop_ahead(oasis_stack *s, oasis_ring *r);
 
 /* Copies n bytes starting at offset off (off + n <= len) out to dst. A range
  * beyond len is clamped: only the stored bytes are copied. */
@@ -79,7 +65,7 @@ uint64_t oasis_ring_peek_csum(const oasis_ring *r, uint32_t off, void *dst, uint
 uint32_t oasis_ring_span(const oasis_ring *r, uint32_t off, const uint8_t **p);
 
 /* Drops n bytes from the front (clamped to len); frees storage larger than
- * OASIS_RING_SMALL when it becomes empty and nothing is placed ahead. */
+ * OASIS_RING_KEEP when it becomes empty. */
 void oasis_ring_consume(oasis_stack *s, oasis_ring *r, uint32_t n);
 
 #endif

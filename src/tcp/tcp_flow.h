@@ -253,6 +253,9 @@ void oasis_tcp_cancel_flow(oasis_flow *f);
 void oasis_tcp_listen_input(oasis_stack *s, oasis_tcp_listener *l, uint32_t src, uint32_t dst,
                             const oasis_tcp_hdr *h);
 void oasis_tcp_flow_input(oasis_flow *f, const oasis_tcp_hdr *h);
+/* A SYN that ended a TIME_WAIT entry: as listen_input, with our ISS given. */
+void oasis_tcp_listen_reopen(oasis_stack *s, oasis_tcp_listener *l, uint32_t src, uint32_t dst,
+                             const oasis_tcp_hdr *h, uint32_t iss);
 /* Applies the options of a received SYN (MSS, window scale, TS, SACK). */
 void oasis_tcp_syn_options(oasis_flow *f, const oasis_tcp_hdr *h);
 /* ACKs that answer unacceptable segments (and TIME_WAIT's): at most one per

@@ -62,19 +62,10 @@ static void establish(oasis_flow *f, const oasis_tcp_hdr *h, int syn_window)
 
 /* ---- LISTEN ---------------------------------------------------------------- */
 
-void oasis_tcp_listen_input(oasis_stack *s, oasis_tcp_listener *l, uint32_t src, uint32_t dst,
-                            const oasis_tcp_hdr *h)
+/* A SYN to a listener; iss set: a new incarnation over TIME_WAIT. */
+static void listen_syn(oasis_stack *s, oasis_tcp_listener *l, uint32_t src, const oasis_tcp_hdr *h,
+                       const uint32_t *iss)
 {
-    if (h->flags & OASIS_TCP_RST)
-        return;
-    if (h->flags & OASIS_TCP_ACK) {
-        if (oasis_tcp_cookie_ack(s, l, src, h))
-            return;
-        oasis_tcp_send_rst_reply(s, dst, src, h);
-        return;
-    }
-    if (!(h->flags & OASIS_TCP_SYN))
-        return;
     if (h->flags & OASIS_TCP_FIN) {
         s->ctr.tcp.syn_fin_drops++; /* no stack sends SYN+FIN: a scan (Linux drops it too) */
         return;
@@ -87,6 +78,8 @@ void oasis_tcp_listen_input(oasis_stack *s, oasis_tcp_listener *l, uint32_t src,
     oasis_flow *f = oasis_tcp_flow_new(s, src, l->port, h->src_port);
     if (!f)
         return;
+    if (iss)
+        f->iss = f->snd_una = f->snd_nxt = f->snd_max = *iss;
     f->passive = 1;
     f->lst = l;
     l->pending++;
@@ -106,6 +99,29 @@ void oasis_tcp_listen_input(oasis_stack *s, oasis_tcp_listener *l, uint32_t src,
     f->rtt_start = oasis_now(s);
     oasis_tcp_send_syn(f);
     oasis_tcp_arm_rto(f);
+}
+
+void oasis_tcp_listen_reopen(oasis_stack *s, oasis_tcp_listener *l, uint32_t src, uint32_t dst,
+                             const oasis_tcp_hdr *h, uint32_t iss)
+{
+    (void)dst;
+    listen_syn(s, l, src, h, &iss);
+}
+
+void oasis_tcp_listen_input(oasis_stack *s, oasis_tcp_listener *l, uint32_t src, uint32_t dst,
+                            const oasis_tcp_hdr *h)
+{
+    if (h->flags & OASIS_TCP_RST)
+        return;
+    if (h->flags & OASIS_TCP_ACK) {
+        if (oasis_tcp_cookie_ack(s, l, src, h))
+            return;
+        oasis_tcp_send_rst_reply(s, dst, src, h);
+        return;
+    }
+    if (!(h->flags & OASIS_TCP_SYN))
+        return;
+    listen_syn(s, l, src, h, NULL);
 }
 
 /* ---- SYN_SENT (3.10.7.3) ------------------------------------------------- */
@@ -365,38 +381,43 @@ static int syn_received_ack(oasis_flow *f, const oasis_tcp_hdr *h)
 static void deliver_in_order(oasis_flow *f, const uint8_t *p, uint32_t n)
 {
     oasis_stack *s = f->s;
+    uint32_t nxt0 = f->rcv_nxt, k = n;
     int had_ofo = !oasis_ofo_empty(&f->ofo);
-    n = oasis_ring_write(s, &f->rcv, p, n);
-    f->rcv_nxt += n;
-    f->bytes_received += n;
     if (had_ofo) {
-        uint32_t nxt = oasis_ofo_advance(&f->ofo, f->rcv_nxt);
-        if (nxt != f->rcv_nxt) {
-            oasis_ring_commit(&f->rcv, nxt - f->rcv_nxt);
-            f->bytes_received += nxt - f->rcv_nxt;
-            f->rcv_nxt = nxt;
+        /* First copy wins (tcp_ofo.h): from the first held range on, the
+         * segment is merged into the store like out-of-order data, so
+         * bytes held there keep their value. */
+        uint32_t gap = f->ofo.r[0].left - f->rcv_nxt;
+        if (gap < n) {
+            if (oasis_ofo_add(s, &f->ofo, f->rcv_nxt + gap, f->rcv_nxt + n, p + gap))
+                s->ctr.tcp.ofo_drops++;
+            k = gap;
         }
+    }
+    f->rcv_nxt += oasis_ring_write(s, &f->rcv, p, k);
+    if (had_ofo) {
+        f->rcv_nxt = oasis_ofo_advance(s, &f->ofo, f->rcv_nxt, &f->rcv);
         f->ack_now = 1; /* a hole was filled: tell the sender at once */
     }
+    uint32_t got = f->rcv_nxt - nxt0;
+    f->bytes_received += got;
     if (n > f->rcv_mss)
         f->rcv_mss = (uint16_t)min_u32(n, 0xffff);
-    f->unacked += n;
+    f->unacked += got;
     if (f->unacked >= 2u * f->rcv_mss)
         f->ack_now = 1; /* RFC 9293 3.8.6.3: every second full segment */
     else
         oasis_tcp_arm_delack(f);
-    if (n)
+    if (got)
         oasis_tcp_wake(f);
 }
 
-static void store_out_of_order(oasis_flow *f, uint32_t seq, uint32_t off, const uint8_t *p,
-                               uint32_t n)
+static void store_out_of_order(oasis_flow *f, uint32_t seq, const uint8_t *p, uint32_t n)
 {
     oasis_stack *s = f->s;
     f->ack_now = 1; /* a duplicate ACK (with SACK) at once */
     oasis_sack_note_ofo(f, seq, seq + n);
-    if (oasis_ring_write_at(s, &f->rcv, off, p, n) ||
-        oasis_ofo_add(s, &f->ofo, seq, seq + n)) {
+    if (oasis_ofo_add(s, &f->ofo, seq, seq + n, p)) {
         s->ctr.tcp.ofo_drops++;
         return;
     }
@@ -419,21 +440,28 @@ static int data_input(oasis_flow *f, const oasis_tcp_hdr *h)
         n -= d;
         seq = f->rcv_nxt;
     }
-    uint32_t off = seq - f->rcv_nxt, room = oasis_ring_free(&f->rcv);
+    /* In-order bytes may use all the free buffer; out-of-order ones only
+     * the window we advertised (a 1-byte segment far ahead must not make
+     * us hold, or allocate for, more than we offered). */
+    uint32_t off = seq - f->rcv_nxt, lim = oasis_ring_free(&f->rcv);
+    if (off) {
+        uint32_t adv = oasis_seq_gt(f->rcv_adv, f->rcv_nxt) ? f->rcv_adv - f->rcv_nxt : 0;
+        lim = min_u32(lim, adv);
+    }
     int whole = 1;
-    if (off >= room) {
-        f->s->ctr.tcp.out_of_window++; /* beyond the buffer: the peer retransmits */
+    if (off >= lim) {
+        f->s->ctr.tcp.out_of_window++; /* beyond the window: the peer retransmits */
         f->ack_now = 1;
         return 0;
     }
-    if (n > room - off) {
-        n = room - off;
+    if (n > lim - off) {
+        n = lim - off;
         whole = 0;
     }
     if (off == 0)
         deliver_in_order(f, p, n);
     else
-        store_out_of_order(f, seq, off, p, n);
+        store_out_of_order(f, seq, p, n);
     return whole;
 }
 

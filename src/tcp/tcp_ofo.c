@@ -1,4 +1,5 @@
-/* Out-of-order range list: sorted array, merged on insert, bounded. */
+/* Out-of-order store: sorted array of ranges with their bytes, merged on
+ * insert (first copy wins), bounded. */
 #include "tcp/tcp_ofo.h"
 
 #include <string.h>
@@ -15,16 +16,25 @@ void oasis_ofo_init(oasis_ofo *o, uint32_t max_ranges)
     o->max = max_ranges;
 }
 
+static void free_data(oasis_stack *s, oasis_ofo *o)
+{
+    for (uint32_t i = 0; i < o->n; i++)
+        oasis_free(s, o->r[i].data);
+}
+
 void oasis_ofo_fini(oasis_stack *s, oasis_ofo *o)
 {
+    free_data(s, o);
     oasis_free(s, o->r);
     uint32_t max = o->max;
     oasis_ofo_init(o, max);
 }
 
-void oasis_ofo_clear(oasis_ofo *o)
+void oasis_ofo_clear(oasis_stack *s, oasis_ofo *o)
 {
+    free_data(s, o);
     o->n = 0;
+    o->bytes = 0;
     o->nrecent = 0;
 }
 
@@ -59,7 +69,35 @@ static void ofo_touch(oasis_ofo *o, uint32_t left, uint32_t right)
     o->last = left;
 }
 
-int oasis_ofo_add(oasis_stack *s, oasis_ofo *o, uint32_t left, uint32_t right)
+/* Copies the new bytes [from, to) of a segment that starts at `left` into
+ * buf, which starts at sequence number base. */
+static void copy_new(uint8_t *buf, uint32_t base, const uint8_t *data, uint32_t left, uint32_t from,
+                     uint32_t to)
+{
+    if (oasis_seq_lt(from, to))
+        memcpy(buf + (from - base), data + (from - left), to - from);
+}
+
+/* A new range at index i (the bound was checked). */
+static int insert_new(oasis_stack *s, oasis_ofo *o, uint32_t i, uint32_t left, uint32_t right,
+                      const uint8_t *data)
+{
+    int err = ofo_reserve(s, o);
+    if (err)
+        return err;
+    uint8_t *buf = oasis_malloc(s, right - left);
+    if (!buf)
+        return OASIS_ENOMEM;
+    memcpy(buf, data, right - left);
+    memmove(o->r + i + 1, o->r + i, (o->n - i) * sizeof *o->r);
+    o->n++;
+    o->r[i] = (oasis_ofo_range){left, right, buf, right - left};
+    o->bytes += right - left;
+    return 0;
+}
+
+int oasis_ofo_add(oasis_stack *s, oasis_ofo *o, uint32_t left, uint32_t right,
+                  const uint8_t *data)
 {
     if (left == right)
         return 0;
@@ -70,43 +108,101 @@ int oasis_ofo_add(oasis_stack *s, oasis_ofo *o, uint32_t left, uint32_t right)
     while (i < o->n && oasis_seq_lt(o->r[i].right, left))
         i++;
     /* [i, j): ranges that overlap or abut [left, right). */
-    uint32_t j = i;
+    uint32_t j = i, nl = left, nr = right;
     while (j < o->n && oasis_seq_le(o->r[j].left, right)) {
-        left = oasis_seq_min(left, o->r[j].left);
-        right = oasis_seq_max(right, o->r[j].right);
+        nl = oasis_seq_min(nl, o->r[j].left);
+        nr = oasis_seq_max(nr, o->r[j].right);
         j++;
     }
     if (j == i) {
         if (o->n >= o->max)
             return OASIS_EAGAIN;
-        int err = ofo_reserve(s, o);
+        int err = insert_new(s, o, i, left, right, data);
         if (err)
             return err;
-        memmove(o->r + i + 1, o->r + i, (o->n - i) * sizeof *o->r);
-        o->n++;
-    } else {
-        memmove(o->r + i + 1, o->r + j, (o->n - j) * sizeof *o->r);
-        o->n -= j - i - 1;
+        ofo_touch(o, left, right);
+        return 0;
     }
-    o->r[i].left = left;
-    o->r[i].right = right;
-    ofo_touch(o, left, right);
+    /* Merge into one buffer holding [nl, nr), range i's bytes first: grown
+     * in place when i starts the merged range (a range extended to the
+     * right, the usual case), else copied into new storage. */
+    oasis_ofo_range *ri = &o->r[i];
+    uint32_t need = nr - nl, ilen = ri->right - ri->left;
+    if (ri->left == nl) {
+        if (need > ri->size) {
+            uint32_t size = ri->size * 2 > need ? ri->size * 2 : need;
+            uint8_t *m = oasis_realloc(s, ri->data, size);
+            if (!m)
+                return OASIS_ENOMEM;
+            ri->data = m;
+            ri->size = size;
+        }
+    } else {
+        uint8_t *m = oasis_malloc(s, need);
+        if (!m)
+            return OASIS_ENOMEM;
+        memcpy(m + (ri->left - nl), ri->data, ilen);
+        oasis_free(s, ri->data);
+        ri->data = m;
+        ri->size = need;
+    }
+    /* The old ranges' bytes stay; the new bytes fill only the gaps. */
+    uint8_t *buf = ri->data;
+    uint32_t pos = left;
+    uint32_t added = 0;
+    for (uint32_t k = i; k < j; k++) {
+        oasis_ofo_range *rk = &o->r[k];
+        uint32_t end = oasis_seq_min(rk->left, right);
+        if (oasis_seq_lt(pos, end)) {
+            copy_new(buf, nl, data, left, pos, end);
+            added += end - pos;
+        }
+        if (k > i) {
+            memcpy(buf + (rk->left - nl), rk->data, rk->right - rk->left);
+            oasis_free(s, rk->data);
+        }
+        pos = oasis_seq_max(pos, rk->right);
+    }
+    if (oasis_seq_lt(pos, right)) {
+        copy_new(buf, nl, data, left, pos, right);
+        added += right - pos;
+    }
+    o->bytes += added;
+    ri->left = nl;
+    ri->right = nr;
+    memmove(o->r + i + 1, o->r + j, (o->n - j) * sizeof *o->r);
+    o->n -= j - i - 1;
+    ofo_touch(o, nl, nr);
     return 0;
 }
 
-uint32_t oasis_ofo_advance(oasis_ofo *o, uint32_t nxt)
+/* Drops the first `drop` ranges. */
+static void drop_front(oasis_stack *s, oasis_ofo *o, uint32_t drop)
+{
+    if (!drop)
+        return;
+    for (uint32_t k = 0; k < drop; k++) {
+        o->bytes -= o->r[k].right - o->r[k].left;
+        oasis_free(s, o->r[k].data);
+    }
+    memmove(o->r, o->r + drop, (o->n - drop) * sizeof *o->r);
+    o->n -= drop;
+}
+
+uint32_t oasis_ofo_advance(oasis_stack *s, oasis_ofo *o, uint32_t nxt, oasis_ring *dst)
 {
     uint32_t drop = 0;
     while (drop < o->n && oasis_seq_le(o->r[drop].right, nxt))
         drop++;
-    if (drop < o->n && oasis_seq_le(o->r[drop].left, nxt)) {
-        nxt = o->r[drop].right;
-        drop++;
-    }
-    if (drop) {
-        memmove(o->r, o->r + drop, (o->n - drop) * sizeof *o->r);
-        o->n -= drop;
-    }
+    drop_front(s, o, drop);
+    if (o->n == 0 || oasis_seq_gt(o->r[0].left, nxt))
+        return nxt;
+    oasis_ofo_range *r = &o->r[0];
+    uint32_t off = nxt - r->left, want = r->right - nxt;
+    uint32_t took = dst ? oasis_ring_write(s, dst, r->data + off, want) : want;
+    nxt += took;
+    if (took == want)
+        drop_front(s, o, 1);
     return nxt;
 }
 
@@ -119,10 +215,10 @@ static uint32_t ofo_find(const oasis_ofo *o, uint32_t seq)
     return o->n;
 }
 
-static int already_out(const oasis_sack_block *out, uint32_t k, const oasis_sack_block *b)
+static int already_out(const oasis_sack_block *out, uint32_t k, uint32_t left)
 {
     for (uint32_t i = 0; i < k; i++)
-        if (out[i].left == b->left)
+        if (out[i].left == left)
             return 1;
     return 0;
 }
@@ -132,11 +228,11 @@ uint32_t oasis_ofo_sack(const oasis_ofo *o, oasis_sack_block *out, uint32_t max)
     uint32_t k = 0;
     for (uint32_t i = 0; i < o->nrecent && k < max; i++) {
         uint32_t at = ofo_find(o, o->recent[i]);
-        if (at < o->n && !already_out(out, k, &o->r[at]))
-            out[k++] = o->r[at];
+        if (at < o->n && !already_out(out, k, o->r[at].left))
+            out[k++] = (oasis_sack_block){o->r[at].left, o->r[at].right};
     }
     for (uint32_t i = 0; i < o->n && k < max; i++)
-        if (!already_out(out, k, &o->r[i]))
-            out[k++] = o->r[i];
+        if (!already_out(out, k, o->r[i].left))
+            out[k++] = (oasis_sack_block){o->r[i].left, o->r[i].right};
     return k;
 }

@@ -261,7 +261,7 @@ void oasis_sack_note_ofo(oasis_flow *f, uint32_t left, uint32_t right)
 {
     oasis_sack_block in = {left, right};
     for (uint32_t k = 0; k < f->ofo.n; k++)
-        if (contains(f->ofo.r[k], in))
+        if (contains((oasis_sack_block){f->ofo.r[k].left, f->ofo.r[k].right}, in))
             oasis_sack_note_dup(f, left, right);
 }
 
