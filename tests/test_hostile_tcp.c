@@ -697,6 +697,14 @@ static void test_out_of_window_acks_limited(void **state)
     inject(x, A, rn + 0x40000000u, x->iss + 1, NULL, 0);
     inject(x, A, rn + 0x40000000u, x->iss + 1, NULL, 0);
     assert_int_equal(th_pending(&x->h), 1);
+    th_clear(&x->h);
+    /* data beyond the 64 KiB we advertised (though inside the 4 MiB
+     * buffer) is limited the same way */
+    th_advance(&x->h, 500 * OASIS_NS_PER_MS);
+    for (int i = 0; i < 100; i++)
+        inject(x, A, rn + 100000 + (uint32_t)i * 10, x->iss + 1, "0123456789", 10);
+    assert_int_equal(th_pending(&x->h), 1);
+    assert_int_equal(k->ofo_queued, 0);
     assert_int_equal(state_of(x->a.flow), OASIS_TCP_ESTABLISHED);
     fx_free(x);
 }

@@ -387,7 +387,8 @@ static void deliver_in_order(oasis_flow *f, const uint8_t *p, uint32_t n)
         /* First copy wins (tcp_ofo.h): from the first held range on, the
          * segment is merged into the store like out-of-order data, so
          * bytes held there keep their value. */
-        uint32_t gap = f->ofo.r[0].left - f->rcv_nxt;
+        uint32_t left = f->ofo.r[0].left;
+        uint32_t gap = oasis_seq_gt(left, f->rcv_nxt) ? left - f->rcv_nxt : 0;
         if (gap < n) {
             if (oasis_ofo_add(s, &f->ofo, f->rcv_nxt + gap, f->rcv_nxt + n, p + gap))
                 s->ctr.tcp.ofo_drops++;
@@ -451,7 +452,10 @@ static int data_input(oasis_flow *f, const oasis_tcp_hdr *h)
     int whole = 1;
     if (off >= lim) {
         f->s->ctr.tcp.out_of_window++; /* beyond the window: the peer retransmits */
-        f->ack_now = 1;
+        if (off == 0)
+            f->ack_now = 1; /* a zero-window probe: always answered */
+        else
+            oow_ack(f, h);
         return 0;
     }
     if (n > lim - off) {
