@@ -17,6 +17,7 @@
 #include "oasis/error.h"
 #include "oasis/ip.h"
 #include "oasis/stack.h"
+#include "oasis/tcp.h"
 #include "tcp/tcp_flow.h"
 #include "tcp/tcp_isn.h"
 #include "tcp/tcp_syncookie.h"
@@ -91,11 +92,54 @@ static void test_fixed_seed_repeats(void **state)
     oasis_clock_free(clk);
 }
 
+/* ---- item 6: connect only to a unicast host with a route ---- */
+
+static int connect_calls;
+
+static void on_connect(oasis_stack *s, oasis_flow *f, int err, void *ud)
+{
+    (void)s, (void)f, (void)err, (void)ud;
+    connect_calls++;
+}
+
+static void test_connect_bad_destinations_fail_at_once(void **state)
+{
+    (void)state;
+    oasis_clock *clk = oasis_clock_new_virtual(0);
+    oasis_stack *s = mk(clk, 1); /* 10.0.0.1/24, no gateway */
+    static const uint32_t bad[] = {
+        0,                          OASIS_IPV4(0, 0, 0, 7),   0xffffffffu,
+        OASIS_IPV4(10, 0, 0, 255),  OASIS_IPV4(10, 0, 0, 0),  OASIS_IPV4(224, 0, 0, 1),
+        OASIS_IPV4(239, 1, 2, 3),   OASIS_IPV4(240, 0, 0, 1),
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        assert_int_equal(oasis_tcp_connect(s, bad[i], 80, NULL, on_connect, NULL), OASIS_EBADDEST);
+    /* Nothing routes these: no gateway, our own address, no loopback. */
+    assert_int_equal(oasis_tcp_connect(s, OASIS_IPV4(8, 8, 8, 8), 80, NULL, on_connect, NULL),
+                     OASIS_ENOROUTE);
+    assert_int_equal(oasis_tcp_connect(s, OASIS_IPV4(10, 0, 0, 1), 80, NULL, on_connect, NULL),
+                     OASIS_ENOROUTE);
+    assert_int_equal(oasis_tcp_connect(s, OASIS_IPV4(127, 0, 0, 1), 80, NULL, on_connect, NULL),
+                     OASIS_ENOROUTE);
+    const oasis_counters *c = oasis_stack_counters(s);
+    assert_int_equal(c->tcp.active_opens, 0);
+    assert_int_equal(c->ip.out_requests, 0);
+    assert_int_equal(connect_calls, 0);
+    assert_int_equal(oasis_stack_next_deadline(s), UINT64_MAX); /* no SYN timer */
+    /* An on-link host is fine. */
+    assert_int_equal(oasis_tcp_connect(s, OASIS_IPV4(10, 0, 0, 2), 80, NULL, on_connect, NULL), 0);
+    assert_int_equal(c->tcp.active_opens, 1);
+    assert_string_equal(oasis_err_name(OASIS_EBADDEST), "OASIS_EBADDEST");
+    oasis_stack_destroy(s);
+    oasis_clock_free(clk);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_default_secrets_differ),
         cmocka_unit_test(test_fixed_seed_repeats),
+        cmocka_unit_test(test_connect_bad_destinations_fail_at_once),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -34,7 +34,8 @@ typedef enum oasis_err {
     OASIS_ERESET = -19,     /* the connection was reset by the peer after it was established */
     OASIS_EAGAIN = -20,     /* would block / queue full, try again later */
     OASIS_EPERM = -21,      /* permission denied (e.g. opening a TAP device) */
-    OASIS_ERR_COUNT_ = 22
+    OASIS_EBADDEST = -22,   /* not a unicast host address (broadcast, multicast, 0.0.0.0...) */
+    OASIS_ERR_COUNT_ = 23
 } oasis_err;
 
 /* Human-readable text for an error code; never NULL (unknown codes get a

@@ -130,7 +130,10 @@ typedef void (*oasis_flow_cb)(oasis_flow *flow, int err, void *ud);
 /* Active open to (dst, port) from an ephemeral port (49152..65535).
  * keepalive may be NULL (none); it is copied. OASIS_EADDRINUSE when no
  * ephemeral port is free towards (dst, port) (TIME_WAIT holds them for
- * 2*MSL). The SYN is retransmitted cfg.syn_retries times with exponential
+ * 2*MSL). OASIS_EBADDEST at once for an address that is no single host's
+ * (0.0.0.0, broadcast, multicast, 240/4, our subnet's network address;
+ * RFC 1122 4.2.3.10), OASIS_ENOROUTE at once when nothing routes dst.
+ * The SYN is retransmitted cfg.syn_retries times with exponential
  * backoff from cfg.rto_initial_ns (1, 2, 4... s) before OASIS_ETIMEDOUT. */
 int oasis_tcp_connect(oasis_stack *s, uint32_t dst, uint16_t port, const oasis_keepalive *keepalive,
                       oasis_connect_cb cb, void *ud);

@@ -26,6 +26,7 @@ static const struct {
     {"OASIS_ERESET", "connection reset by peer"},
     {"OASIS_EAGAIN", "resource temporarily unavailable"},
     {"OASIS_EPERM", "permission denied"},
+    {"OASIS_EBADDEST", "destination is not a unicast host address"},
 };
 
 const char *oasis_strerror(int err)

@@ -231,6 +231,18 @@ int oasis_ipv4_is_martian(const oasis_stack *s, uint32_t src)
            (src == (s->addr & s->netmask) || src == (s->addr | ~s->netmask));
 }
 
+int oasis_ipv4_unicast_dest(const oasis_stack *s, uint32_t dst)
+{
+    uint32_t top = dst >> 24;
+    if (top == 0 || top >= 224 || oasis_ipv4_is_broadcast(s, dst))
+        return OASIS_EBADDEST;
+    if (s->addr != 0 && s->netmask < 0xfffffffeu && dst == (s->addr & s->netmask))
+        return OASIS_EBADDEST;
+    if (s->addr == 0 || oasis_ipv4_route(s, dst) == 0)
+        return OASIS_ENOROUTE;
+    return OASIS_OK;
+}
+
 void oasis_ipv4_input(oasis_stack *s, const uint8_t *pkt, size_t len, int link_bcast)
 {
     oasis_ip_counters *c = &s->ctr.ip;

@@ -52,6 +52,13 @@ int oasis_ipv4_output(oasis_stack *s, oasis_pbuf *p, uint32_t dst, uint8_t proto
  * 127/8 (there is no loopback). */
 uint32_t oasis_ipv4_route(const oasis_stack *s, uint32_t dst);
 
+/* Can a connection (TCP) go to dst? OASIS_EBADDEST for an address that is
+ * no single host's (0.0.0.0, broadcast, multicast, 240/4, our subnet's
+ * network or broadcast address: RFC 1122 4.2.3.10), OASIS_ENOROUTE when
+ * nothing routes it (our own address, 127/8, off-link with no gateway),
+ * else 0. */
+int oasis_ipv4_unicast_dest(const oasis_stack *s, uint32_t dst);
+
 /* Is addr ours, or a broadcast we accept (limited or subnet-directed)? */
 int oasis_ipv4_is_local(const oasis_stack *s, uint32_t addr);
 int oasis_ipv4_is_broadcast(const oasis_stack *s, uint32_t addr);

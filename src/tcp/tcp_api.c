@@ -29,8 +29,11 @@ static void set_keepalive(oasis_flow *f, const oasis_keepalive *ka)
 static int start_connect(oasis_stack *s, uint32_t dst, uint16_t port, const oasis_keepalive *keepalive,
                          oasis_connect_cb cb, void *ud, oasis_flow **flowp)
 {
-    if (!s || !s->tcp || !cb || dst == 0 || port == 0 || !keepalive_valid(keepalive))
+    if (!s || !s->tcp || !cb || port == 0 || !keepalive_valid(keepalive))
         return OASIS_EINVAL;
+    int derr = oasis_ipv4_unicast_dest(s, dst); /* RFC 1122 4.2.3.10: fail now, not in 2 min */
+    if (derr)
+        return derr;
     if (s->tcp->closing)
         return OASIS_ECANCELED; /* from a callback of disconnect: it would never end */
     uint16_t lport = oasis_tcp_pick_port(s, dst, port);
