@@ -302,7 +302,8 @@ int oasis_tcp_get_sndbuf(const oasis_flow *flow, oasis_tcp_sndbuf *out);
 int oasis_tcp_set_nodelay(oasis_flow *flow, int on);
 /* Per-flow congestion control (the stack default is oasis_tcp_config.cc).
  * Allowed until the flow has sent data: OASIS_EINVAL afterwards, for an
- * unknown algorithm, or on a flow that is closing or gone. */
+ * unknown algorithm, or on a flow that is closing; OASIS_ECLOSED on a
+ * finished handle (as every setter). */
 int oasis_tcp_set_cc(oasis_flow *flow, oasis_cc_algo algo);
 /* Per-flow buffer sizes, 1 KiB..1 GiB (before data flows; resizing a buffer
  * that holds data, or shrinking the receive buffer below the window already
