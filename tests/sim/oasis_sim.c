@@ -108,6 +108,12 @@ int main(int argc, char **argv)
             noted++;
             printf("note seed %" PRIu64 ": %s\n", seed, r.note);
         }
+        if ((seed - first + 1) % 10000 == 0 && seed + 1 < first + count) {
+            /* Long runs: a sign of life, and where a stopped run got to. */
+            printf("progress: %" PRIu64 " seeds done, %" PRIu64 " failed, %.1fs\n",
+                   seed - first + 1, failed + !r.ok, wall_seconds() - t0);
+            fflush(stdout);
+        }
         if (r.ok) {
             if (o.verbose)
                 printf("seed %" PRIu64 ": ok (%.3fs virtual)\n", seed, r.virt_ns / 1e9);
