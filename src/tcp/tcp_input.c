@@ -567,8 +567,14 @@ static void synced_input(oasis_flow *f, const oasis_tcp_hdr *h)
             oasis_tcp_send_challenge_ack(f); /* RFC 5961 4.2: any SYN */
             return;
         }
-        if (h->payload_len && oasis_seq_le(h->seq + (uint32_t)h->payload_len, f->rcv_nxt))
+        if (h->payload_len && oasis_seq_le(h->seq + (uint32_t)h->payload_len, f->rcv_nxt)) {
             oasis_sack_note_dup(f, h->seq, h->seq + (uint32_t)h->payload_len); /* D-SACK */
+            /* The peer resending what we have (our ACK was lost) is not
+             * silent: with an ACK of exactly what we sent (no blind guess)
+             * it restarts the FIN_WAIT_2 bound too (item 43, seed 350138). */
+            if ((h->flags & OASIS_TCP_ACK) && h->ack == f->snd_max)
+                oasis_tcp_heard(f);
+        }
         oow_ack(f, h);
         return;
     }
