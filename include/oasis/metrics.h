@@ -58,6 +58,9 @@ typedef struct oasis_metric_field {
         int b;
         const char *s;
     } v;
+    /* 1: a monotonic counter (Prometheus TYPE counter); 0: a current value
+     * (gauge). Only the Prometheus encoder looks at it. */
+    int counter;
 } oasis_metric_field;
 
 typedef struct oasis_metric_point {
@@ -148,6 +151,8 @@ size_t oasis_metrics_source_count(const oasis_metrics *m);
  * first tag or field; it gets the source's measurement and tags. */
 int oasis_metrics_field_int(oasis_metrics_emit *e, const char *key, int64_t v);
 int oasis_metrics_field_uint(oasis_metrics_emit *e, const char *key, uint64_t v);
+/* A uint field that only grows (a counter); field_uint is a gauge. */
+int oasis_metrics_field_counter(oasis_metrics_emit *e, const char *key, uint64_t v);
 int oasis_metrics_field_float(oasis_metrics_emit *e, const char *key, double v);
 int oasis_metrics_field_bool(oasis_metrics_emit *e, const char *key, int v);
 int oasis_metrics_field_string(oasis_metrics_emit *e, const char *key, const char *v);
@@ -183,7 +188,8 @@ int oasis_metrics_collect(oasis_metrics *m, uint64_t timestamp_ns, oasis_metrics
  * AttemptFails, EstabResets, CurrEstab, InSegs, OutSegs, RetransSegs, InErrs,
  * InCsumErrors, OutRsts; TcpExt: ListenOverflows, PAWSEstab, TCPTimeouts...;
  * Ip, Icmp, Udp likewise) and CamelCase drop reasons for the rest; values are
- * OASIS_METRIC_UINT. oasis_metrics_layer_field() lists them. tags are added
+ * OASIS_METRIC_UINT, counters except the current values CurrEstab,
+ * CurrTimeWait, CurrFlows, CacheEntries and ReasmBytes (gauges). oasis_metrics_layer_field() lists them. tags are added
  * to every point. The sources' ud is s (see oasis_metrics_remove_by_ud).
  * Returns 0, OASIS_EINVAL or OASIS_ENOMEM (then none was added). */
 int oasis_metrics_add_stack(oasis_metrics *m, oasis_stack *s, const oasis_metric_tag *tags,

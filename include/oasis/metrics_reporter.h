@@ -4,6 +4,9 @@
  *     HTTP/1.1 keep-alive connection; 2xx is success, 4xx means the batch
  *     is bad (dropped and counted), 5xx or a lost connection means try
  *     again later (the batch stays queued); or
+ *   - an InfluxDB 2.x HTTP endpoint (or one that speaks its write API, like
+ *     InfluxDB 3 or VictoriaMetrics): POST /api/v2/write?org=..&bucket=..
+ *     &precision=ns with Authorization: Token ..., same rules; or
  *   - a raw line-protocol TCP listener (Telegraf's socket_listener): just
  *     lines; a batch counts as sent when the peer has acknowledged it.
  *
@@ -55,14 +58,30 @@ typedef struct oasis_reporter oasis_reporter;
 
 typedef enum oasis_reporter_proto {
     OASIS_REPORTER_HTTP = 0, /* InfluxDB 1.x HTTP API */
-    OASIS_REPORTER_TCP = 1   /* raw line protocol over TCP */
+    OASIS_REPORTER_TCP = 1,  /* raw line protocol over TCP */
+    OASIS_REPORTER_HTTP_V2 = 2 /* InfluxDB 2.x/3.x (and VictoriaMetrics) /api/v2/write */
 } oasis_reporter_proto;
+
+/* Compresses in[0..len) as gzip (RFC 1952) into out[0..cap); returns the
+ * compressed length, or 0 to send the body as it is. */
+typedef size_t (*oasis_reporter_gzip_fn)(void *ud, const void *in, size_t len, void *out,
+                                         size_t cap);
 
 typedef struct oasis_reporter_config {
     oasis_reporter_proto proto;
     uint32_t addr;               /* the sink, host order */
     uint16_t port;
     const char *db;              /* HTTP: database, [A-Za-z0-9_.-]+ (copied) */
+    const char *v2_query;        /* HTTP_V2: "org=O&bucket=B[&precision=ns]", each
+                                  * value [A-Za-z0-9_.~-] or %XX (copied); the
+                                  * precision is ns (added when absent) */
+    const char *token;           /* HTTP_V2: Authorization: Token TOKEN (copied) */
+    const char *username;        /* HTTP (1.x): with password, Authorization: Basic */
+    const char *password;        /* (both copied; printable ASCII, no ':' in the name) */
+    oasis_reporter_gzip_fn gzip; /* HTTP, HTTP_V2: NULL: bodies go uncompressed; else
+                                  * each body is offered to it and sent with
+                                  * Content-Encoding: gzip when that is shorter */
+    void *gzip_ud;
     const char *host_tag;        /* NULL: none; else tag host=NAME on every point
                                   * that has no host tag of its own (copied) */
     uint64_t interval_ns;        /* collect and send this often (10 s) */
@@ -82,10 +101,12 @@ typedef struct oasis_reporter_config {
 /* Fills cfg with the defaults above (proto HTTP; addr, port and db unset). */
 void oasis_reporter_config_init(oasis_reporter_config *cfg);
 
-/* Parses a sink URL into cfg->proto, addr, port and db:
+/* Parses a sink URL into cfg->proto, addr, port and db or v2_query:
  *   http://A.B.C.D[:PORT]/DB   InfluxDB 1.x (port 8086)
+ *   http://A.B.C.D[:PORT]/api/v2/write?org=O&bucket=B[&precision=ns]
+ *                              InfluxDB 2.x API (port 8086)
  *   tcp://A.B.C.D[:PORT]       raw line protocol (port 8094)
- * cfg->db points into url (keep url alive). Returns 0, or OASIS_EINVAL with
+ * cfg->db / v2_query point into url (keep url alive). Returns 0, or OASIS_EINVAL with
  * a sentence saying what is wrong in errbuf (may be NULL). */
 int oasis_reporter_parse_url(const char *url, oasis_reporter_config *cfg, char *errbuf,
                              size_t errlen);
@@ -107,6 +128,11 @@ void oasis_reporter_destroy(oasis_reporter *r);
  * then drive the stack until oasis_reporter_idle. Returns 0. */
 int oasis_reporter_flush(oasis_reporter *r);
 
+/* Collects every ns from now on (the next one ns from now). Returns 0 or
+ * OASIS_EINVAL (0). */
+int oasis_reporter_set_interval(oasis_reporter *r, uint64_t ns);
+uint64_t oasis_reporter_interval(const oasis_reporter *r);
+
 /* Stops periodic collection; what is queued is still sent. */
 void oasis_reporter_stop(oasis_reporter *r);
 
@@ -121,7 +147,8 @@ typedef struct oasis_reporter_stats {
     uint64_t encode_errors;    /* points the encoder refused (never queued) */
     uint64_t batches_sent;
     uint64_t batches_rejected;
-    uint64_t bytes_sent;       /* request bodies accepted */
+    uint64_t bytes_sent;       /* request bodies accepted (before compression) */
+    uint64_t batches_gzip;     /* requests sent with a gzip body */
     uint64_t connects;         /* connections established */
     uint64_t connect_failures; /* refused, timed out, unreachable */
     uint64_t send_failures;    /* requests lost with the connection or timed out */

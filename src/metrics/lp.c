@@ -174,7 +174,7 @@ static void fix_decimal_point(char *buf)
 
 /* Shortest of 15..17 significant digits that reads back as the same double
  * (17 always does for IEEE 754 binary64). */
-static void format_double(char *buf, size_t cap, double v)
+void metrics_format_double(char *buf, size_t cap, double v)
 {
     for (int prec = 15; prec <= 17; prec++) {
         snprintf(buf, cap, "%.*g", prec, v);
@@ -202,7 +202,7 @@ static int put_field_value(oasis_lp_buf *b, const oasis_metric_field *f, unsigne
         snprintf(num, sizeof num, "%" PRIu64 "%c", f->v.u, (flags & OASIS_LP_UNSIGNED) ? 'u' : 'i');
         break;
     case OASIS_METRIC_FLOAT:
-        format_double(num, sizeof num, f->v.f);
+        metrics_format_double(num, sizeof num, f->v.f);
         break;
     case OASIS_METRIC_BOOL:
         snprintf(num, sizeof num, "%s", f->v.b ? "true" : "false");

@@ -447,6 +447,18 @@ int oasis_metrics_field_uint(oasis_metrics_emit *e, const char *key, uint64_t v)
     return OASIS_OK;
 }
 
+int oasis_metrics_field_counter(oasis_metrics_emit *e, const char *key, uint64_t v)
+{
+    oasis_metric_field *f;
+    int rc = add_field(e, key, &f);
+    if (rc)
+        return rc;
+    f->type = OASIS_METRIC_UINT;
+    f->v.u = v;
+    f->counter = 1;
+    return OASIS_OK;
+}
+
 int oasis_metrics_field_float(oasis_metrics_emit *e, const char *key, double v)
 {
     oasis_metric_field *f;

@@ -69,8 +69,10 @@ static int emit_flow(oasis_metrics_emit *e, const oasis_tcp_info *ti)
         {"bytes_acked", ti->bytes_acked}, {"bytes_received", ti->bytes_received},
         {"segs_in", ti->segs_in}, {"segs_out", ti->segs_out},
     };
+    /* From retransmits on, the fields only grow. */
     for (size_t i = 0; !rc && i < sizeof u / sizeof u[0]; i++)
-        rc = oasis_metrics_field_uint(e, u[i].name, u[i].v);
+        rc = i >= 10 ? oasis_metrics_field_counter(e, u[i].name, u[i].v)
+                     : oasis_metrics_field_uint(e, u[i].name, u[i].v);
     return rc;
 }
 

@@ -87,6 +87,9 @@ int metrics_add_stack_layers(oasis_metrics *m, oasis_stack *s,
 /* Validation shared by the registry and the encoder: non-empty, at most
  * OASIS_METRICS_MAX_STRING bytes, no '\n' or '\r'. */
 int metrics_name_ok(const char *s);
+/* Shortest decimal form of a finite double that reads back the same, with
+ * '.' whatever the locale (lp.c). */
+void metrics_format_double(char *buf, size_t cap, double v);
 /* The state names the per-flow source reports. */
 const char *metrics_tcp_state_name(int st);
 

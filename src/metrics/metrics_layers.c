@@ -114,6 +114,17 @@ typedef struct layer_priv {
     const oasis_counters *(*get)(const oasis_stack *s);
 } layer_priv;
 
+/* The current values among the counters (counters.h marks them "gauge"). */
+static int is_gauge(const char *name)
+{
+    static const char *const gauges[] = {"CurrEstab", "CurrTimeWait", "CurrFlows",
+                                         "CacheEntries", "ReasmBytes"};
+    for (size_t i = 0; i < sizeof gauges / sizeof gauges[0]; i++)
+        if (strcmp(name, gauges[i]) == 0)
+            return 1;
+    return 0;
+}
+
 static int read_layer(oasis_metrics_emit *e, void *ud)
 {
     const layer_priv *lp = ud;
@@ -124,7 +135,9 @@ static int read_layer(oasis_metrics_emit *e, void *ud)
     for (size_t i = 0; i < lp->desc->nfields; i++) {
         uint64_t v;
         memcpy(&v, base + lp->desc->fields[i].off, sizeof v);
-        int rc = oasis_metrics_field_uint(e, lp->desc->fields[i].name, v);
+        const char *name = lp->desc->fields[i].name;
+        int rc = is_gauge(name) ? oasis_metrics_field_uint(e, name, v)
+                                : oasis_metrics_field_counter(e, name, v);
         if (rc)
             return rc;
     }

@@ -25,6 +25,7 @@
 #include "metrics/http_min.h"
 #include "metrics/metrics_impl.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -51,6 +52,9 @@ struct oasis_reporter {
     oasis_metrics_source *src;
     oasis_reporter_config cfg;
     char *db, *host;
+    char *req_prefix;   /* HTTP: the request head up to Content-Length */
+    size_t req_prefix_len;
+    char *zbody;        /* the gzip'd body, when shorter */
     oasis_prng prng;
 
     oasis_timer tick, wake;
@@ -67,7 +71,7 @@ struct oasis_reporter {
 
     uint32_t inflight;  /* lines in the request whose outcome is pending */
     int wpending;       /* its write has not completed (buffers in use) */
-    char head[DB_MAX + 256];
+    char *head;         /* req_prefix + framing headers */
     char *body;
     size_t body_len;
     char *rx;           /* answer bytes not yet parsed */
@@ -109,6 +113,44 @@ static int db_ok(const char *db, size_t n)
             return 0;
     }
     return 1;
+}
+
+/* org=..&bucket=..[&precision=ns]: both names once, values unreserved
+ * characters or percent-encoded (they go into the request line as they are). */
+static int v2_query_ok(const char *q)
+{
+    int org = 0, bucket = 0, prec = 0;
+    if (strlen(q) > DB_MAX * 2)
+        return 0;
+    while (*q) {
+        size_t n = strcspn(q, "&"), k = strcspn(q, "=");
+        if (k >= n)
+            return 0;
+        int *seen = strncmp(q, "org=", 4) == 0      ? &org
+                    : strncmp(q, "bucket=", 7) == 0 ? &bucket
+                    : strncmp(q, "precision=", 10) == 0 ? &prec
+                                                        : NULL;
+        if (!seen || (*seen)++)
+            return 0;
+        const char *v = q + k + 1;
+        size_t vn = n - k - 1;
+        if (vn == 0 || (seen == &prec && (vn != 2 || memcmp(v, "ns", 2) != 0)))
+            return 0;
+        for (size_t i = 0; i < vn; i++) {
+            char c = v[i];
+            if (c == '%') {
+                if (i + 2 >= vn)
+                    return 0;
+                if (!isxdigit((unsigned char)v[i + 1]) || !isxdigit((unsigned char)v[i + 2]))
+                    return 0;
+                i += 2;
+            } else if (!isalnum((unsigned char)c) && !strchr("_.~-", c)) {
+                return 0;
+            }
+        }
+        q += n + (q[n] == '&');
+    }
+    return org && bucket;
 }
 
 static int url_err(char *errbuf, size_t errlen, const char *url, const char *why)
@@ -168,8 +210,15 @@ int oasis_reporter_parse_url(const char *url, oasis_reporter_config *cfg, char *
             return url_err(errbuf, errlen, url, "the port must be 1..65535");
         p += pn;
     }
-    const char *db = NULL;
-    if (proto == OASIS_REPORTER_HTTP) {
+    const char *db = NULL, *v2 = NULL;
+    if (proto == OASIS_REPORTER_HTTP && strncmp(p, "/api/v2/write", 13) == 0) {
+        if (p[13] != '?' || !v2_query_ok(p + 14))
+            return url_err(errbuf, errlen, url,
+                           "want /api/v2/write?org=ORG&bucket=BUCKET[&precision=ns], values "
+                           "[A-Za-z0-9_.~-] or %XX");
+        proto = OASIS_REPORTER_HTTP_V2;
+        v2 = p + 14;
+    } else if (proto == OASIS_REPORTER_HTTP) {
         if (*p != '/' || !db_ok(p + 1, strlen(p + 1)))
             return url_err(errbuf, errlen, url,
                            "want a database name after the address, e.g. "
@@ -182,16 +231,37 @@ int oasis_reporter_parse_url(const char *url, oasis_reporter_config *cfg, char *
     cfg->addr = addr;
     cfg->port = port;
     cfg->db = db;
+    cfg->v2_query = v2;
     return 0;
+}
+
+/* NULL, or 1..1024 printable ASCII characters (no CR/LF in a header). */
+static int header_value_ok(const char *v)
+{
+    if (!v)
+        return 1;
+    size_t n = strlen(v);
+    if (n == 0 || n > 1024)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)v[i] < 0x20 || (unsigned char)v[i] > 0x7e)
+            return 0;
+    return 1;
 }
 
 static int config_ok(const oasis_reporter_config *c)
 {
     if (c->addr == 0 || c->port == 0 || c->interval_ns == 0 || c->max_queue_points == 0 ||
         c->max_batch_bytes < 64 || c->backoff_min_ns == 0 || c->backoff_min_ns > c->backoff_max_ns ||
-        c->timeout_ns == 0 || c->proto > OASIS_REPORTER_TCP)
+        c->timeout_ns == 0 || c->proto > OASIS_REPORTER_HTTP_V2)
         return 0;
     if (c->proto == OASIS_REPORTER_HTTP && (!c->db || !db_ok(c->db, strlen(c->db))))
+        return 0;
+    if (c->proto == OASIS_REPORTER_HTTP_V2 && (!c->v2_query || !v2_query_ok(c->v2_query)))
+        return 0;
+    if (!header_value_ok(c->token) || !header_value_ok(c->username) ||
+        !header_value_ok(c->password) || (c->username && strchr(c->username, ':')) ||
+        !c->username != !c->password)
         return 0;
     if (c->host_tag && !metrics_name_ok(c->host_tag))
         return 0;
@@ -343,8 +413,10 @@ static int read_self(oasis_metrics_emit *e, void *ud)
         {"send_failures", st->send_failures},       {"http_errors", st->http_errors},
         {"queue_points", r->qlen},                  {"inflight_points", r->inflight},
     };
+    /* The last two are current values, the rest only grow. */
     for (size_t i = 0; i < sizeof f / sizeof f[0]; i++) {
-        int err = oasis_metrics_field_uint(e, f[i].key, f[i].v);
+        int err = i >= 12 ? oasis_metrics_field_uint(e, f[i].key, f[i].v)
+                          : oasis_metrics_field_counter(e, f[i].key, f[i].v);
         if (err)
             return err;
     }
@@ -633,14 +705,77 @@ static int send_batch(oasis_reporter *r)
     fill_body(r);
     if (r->cfg.proto == OASIS_REPORTER_TCP)
         return oasis_tcp_write_nodelay(r->flow, r->body, r->body_len, on_written, r);
-    char ip[OASIS_IPV4_STRLEN];
-    int n = snprintf(r->head, sizeof r->head,
-                     "POST /write?db=%s&precision=ns HTTP/1.1\r\nHost: %s:%u\r\n"
-                     "User-Agent: oasis-reporter\r\nContent-Type: text/plain; charset=utf-8\r\n"
-                     "Content-Length: %zu\r\n\r\n",
-                     r->db, oasis_addr_format(r->cfg.addr, ip), r->cfg.port, r->body_len);
-    oasis_iovec iov[2] = {{r->head, (size_t)n}, {r->body, r->body_len}};
+    const char *body = r->body;
+    size_t len = r->body_len, z = 0;
+    if (r->cfg.gzip && r->zbody) {
+        z = r->cfg.gzip(r->cfg.gzip_ud, r->body, r->body_len, r->zbody, r->cfg.max_batch_bytes);
+        if (z > 0 && z < len) {
+            body = r->zbody;
+            len = z;
+            r->st.batches_gzip++;
+        } else {
+            z = 0;
+        }
+    }
+    memcpy(r->head, r->req_prefix, r->req_prefix_len);
+    int n = snprintf(r->head + r->req_prefix_len, 96, "%sContent-Length: %zu\r\n\r\n",
+                     z ? "Content-Encoding: gzip\r\n" : "", len);
+    oasis_iovec iov[2] = {{r->head, r->req_prefix_len + (size_t)n}, {body, len}};
     return oasis_tcp_writev(r->flow, iov, 2, on_written, r);
+}
+
+static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+/* RFC 4648 base64 of in[0..n) into out (4 * ceil(n / 3) + 1 bytes). */
+static void base64(const unsigned char *in, size_t n, char *out)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < n; i += 3) {
+        uint32_t v = (uint32_t)in[i] << 16;
+        if (i + 1 < n)
+            v |= (uint32_t)in[i + 1] << 8;
+        if (i + 2 < n)
+            v |= in[i + 2];
+        out[o++] = b64[(v >> 18) & 63];
+        out[o++] = b64[(v >> 12) & 63];
+        out[o++] = i + 1 < n ? b64[(v >> 6) & 63] : '=';
+        out[o++] = i + 2 < n ? b64[v & 63] : '=';
+    }
+    out[o] = '\0';
+}
+
+/* The part of every request head that does not change. */
+static int build_prefix(oasis_reporter *r, const oasis_reporter_config *c)
+{
+    char ip[OASIS_IPV4_STRLEN], auth[1600] = "";
+    if (c->proto == OASIS_REPORTER_TCP)
+        return 0;
+    if (c->token) {
+        snprintf(auth, sizeof auth, "Authorization: Token %s\r\n", c->token);
+    } else if (c->username) {
+        char up[2100], enc[2900];
+        int n = snprintf(up, sizeof up, "%s:%s", c->username, c->password);
+        base64((const unsigned char *)up, (size_t)n, enc);
+        snprintf(auth, sizeof auth, "Authorization: Basic %.1500s\r\n", enc);
+    }
+    const char *q = c->proto == OASIS_REPORTER_HTTP_V2 ? c->v2_query : NULL;
+    size_t cap = strlen(auth) + (q ? strlen(q) : strlen(r->db)) + 300;
+    r->req_prefix = oasis_malloc(r->s, cap);
+    r->head = oasis_malloc(r->s, cap + 96);
+    if (!r->req_prefix || !r->head)
+        return OASIS_ENOMEM;
+    int n;
+    if (q)
+        n = snprintf(r->req_prefix, cap, "POST /api/v2/write?%s%s HTTP/1.1\r\n", q,
+                     strstr(q, "precision=") ? "" : "&precision=ns");
+    else
+        n = snprintf(r->req_prefix, cap, "POST /write?db=%s&precision=ns HTTP/1.1\r\n", r->db);
+    n += snprintf(r->req_prefix + n, cap - (size_t)n,
+                  "Host: %s:%u\r\nUser-Agent: oasis-reporter\r\n"
+                  "Content-Type: text/plain; charset=utf-8\r\n%s",
+                  oasis_addr_format(c->addr, ip), c->port, auth);
+    r->req_prefix_len = (size_t)n;
+    return 0;
 }
 
 /* Does whatever comes next: connect, or send the next batch. */
@@ -693,12 +828,19 @@ int oasis_reporter_create(oasis_stack *s, oasis_metrics *m, const oasis_reporter
     r->q = oasis_calloc(s, cfg->max_queue_points, sizeof *r->q);
     r->body = oasis_malloc(s, cfg->max_batch_bytes);
     r->rx = oasis_malloc(s, RX_MAX);
+    /* Borrowed strings of cfg are not kept: the request prefix has them. */
+    r->cfg.v2_query = r->cfg.token = r->cfg.username = r->cfg.password = NULL;
+    if (cfg->gzip && cfg->proto != OASIS_REPORTER_TCP)
+        r->zbody = oasis_malloc(s, cfg->max_batch_bytes);
     if (cfg->db)
         r->db = dup_str(s, cfg->db);
     if (cfg->host_tag)
         r->host = dup_str(s, cfg->host_tag);
     int err = OASIS_ENOMEM;
-    if (r->q && r->body && r->rx && (r->db || !cfg->db) && (r->host || !cfg->host_tag))
+    if (r->q && r->body && r->rx && (r->db || !cfg->db) && (r->host || !cfg->host_tag) &&
+        (r->zbody || !cfg->gzip || cfg->proto == OASIS_REPORTER_TCP))
+        err = build_prefix(r, cfg);
+    if (!err && r->q)
         err = oasis_metrics_add_source(m, "oasis_reporter", NULL, 0, read_self, r, &r->src);
     if (err) {
         oasis_reporter_destroy(r);
@@ -732,6 +874,9 @@ void oasis_reporter_destroy(oasis_reporter *r)
     oasis_free(s, r->rx);
     oasis_free(s, r->db);
     oasis_free(s, r->host);
+    oasis_free(s, r->req_prefix);
+    oasis_free(s, r->head);
+    oasis_free(s, r->zbody);
     oasis_free(s, r->tags);
     oasis_lp_buf_free(&r->lp);
     oasis_free(s, r);
@@ -744,6 +889,21 @@ int oasis_reporter_flush(oasis_reporter *r)
     collect(r);
     pump(r);
     return 0;
+}
+
+int oasis_reporter_set_interval(oasis_reporter *r, uint64_t ns)
+{
+    if (!r || ns == 0)
+        return OASIS_EINVAL;
+    r->cfg.interval_ns = ns;
+    r->tick_at = oasis_stack_now(r->s) + ns;
+    oasis_timer_start(r->s, &r->tick, r->tick_at);
+    return 0;
+}
+
+uint64_t oasis_reporter_interval(const oasis_reporter *r)
+{
+    return r ? r->cfg.interval_ns : 0;
 }
 
 void oasis_reporter_stop(oasis_reporter *r)

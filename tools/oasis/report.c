@@ -8,6 +8,8 @@
  * not from the reporter's queue. */
 #include "report.h"
 
+#include "oasis/metrics_control.h"
+#include "oasis/metrics_prom.h"
 #include "oasis/metrics_reporter.h"
 
 #include <stdio.h>
@@ -17,25 +19,52 @@
 #include <unistd.h>
 
 #define DRAIN_NS (3 * OASIS_NS_PER_SEC)
+#define SCRAPE_RING 64
+#define SECRET_MAX 1024
+
+/* The stack's counters as they were when a scrape read the registry. */
+typedef struct scrape_copy {
+    uint64_t n; /* the scrape's number; 0: unused */
+    oasis_counters c;
+} scrape_copy;
 
 struct report {
     report_opts o;
+    net *n;
     oasis_metrics *m;
     oasis_reporter *r;
+    oasis_prom_server *prom;
+    oasis_metrics_control *ctl;
     char host[256];
+    char token[SECRET_MAX + 1], password[SECRET_MAX + 1];
     oasis_reporter_config cfg;
+    scrape_copy ring[SCRAPE_RING];
 };
 
 const char report_options_help[] =
     "Metrics options (serve):\n"
-    "  --influx URL      stream the stack's metrics while serving, to InfluxDB 1.x\n"
-    "                    (http://A.B.C.D[:PORT]/DB, port 8086) or to a line-protocol\n"
-    "                    TCP listener such as Telegraf's (tcp://A.B.C.D[:PORT], 8094)\n"
+    "  --prometheus PORT serve GET /metrics on PORT of the stack: Prometheus text\n"
+    "                    format 0.0.4, or OpenMetrics 1.0.0 when the Accept header\n"
+    "                    asks for it (e.g. oasis_tcp_InSegs_total)\n"
+    "  --metrics-flows N also one series per TCP flow (4-tuple labels), at most N\n"
+    "                    flows (1..4096), for --prometheus and --influx alike\n"
+    "  --control ADDR:PORT  a control port on the stack (off unless given; ADDR must\n"
+    "                    be the stack's --addr). One command a line: help, list,\n"
+    "                    enable NAME, disable NAME, interval [MS], dump, flush, quit;\n"
+    "                    e.g. 'disable udp' -> 'ok udp off (1)'\n"
+    "  --influx URL      stream the stack's metrics while serving, to\n"
+    "                    InfluxDB 1.x:  http://A.B.C.D[:PORT]/DB (port 8086)\n"
+    "                    InfluxDB 2.x:  http://A.B.C.D[:PORT]/api/v2/write?org=O&bucket=B\n"
+    "                    (also InfluxDB 3, VictoriaMetrics), or a line-protocol TCP\n"
+    "                    listener such as Telegraf's: tcp://A.B.C.D[:PORT] (8094)\n"
+    "  --influx-token-file F  2.x: send 'Authorization: Token <first line of F>'\n"
+    "  --influx-user U --influx-password-file F  1.x: basic authentication\n"
+    "  --influx-gzip     gzip request bodies when that makes them shorter (zlib)\n"
     "  --influx-interval MS  report every MS milliseconds (10000)\n"
     "  --host-tag NAME   tag host=NAME on every point (the system's host name)\n"
     "  --influx-queue N  points kept while the sink is away; the oldest go first (10000)\n"
     "  --influx-backoff-max MS  longest wait between reconnects (30000)\n"
-    "  --influx-flows    also report one point per TCP flow (measurement tcp_flow)\n"
+    "  --influx-flows    --metrics-flows 256\n"
     "  --metrics-dump FILE  at exit, write the final counters (the same snapshot as\n"
     "                    the last report) and the reporter's totals in line protocol\n";
 
@@ -75,17 +104,83 @@ int report_option(report_opts *o, int code, const char *arg)
         if (parse_u64(arg, 3600000, &o->backoff_max_ms) != 0 || o->backoff_max_ms < 10)
             return bad("--influx-backoff-max (milliseconds, 10..3600000)", arg);
         return 1;
-    case REPORT_OPT_FLOWS: o->flows = 1; return 1;
+    case REPORT_OPT_FLOWS: o->flows = 256; return 1;
     case REPORT_OPT_DUMP: o->dump = arg; return 1;
+    case REPORT_OPT_METRICS_FLOWS: {
+        uint64_t v;
+        if (parse_u64(arg, 4096, &v) != 0 || v == 0)
+            return bad("--metrics-flows (flows, 1..4096)", arg);
+        o->flows = (uint32_t)v;
+        return 1;
+    }
+    case REPORT_OPT_PROM: {
+        uint64_t v;
+        if (parse_u64(arg, 65535, &v) != 0 || v == 0)
+            return bad("--prometheus (port, 1..65535)", arg);
+        o->prom_port = (uint16_t)v;
+        return 1;
+    }
+    case REPORT_OPT_CONTROL: {
+        char a[OASIS_IPV4_STRLEN];
+        const char *colon = strrchr(arg, ':');
+        uint64_t v;
+        if (!colon || (size_t)(colon - arg) >= sizeof a)
+            return bad("--control (ADDR:PORT, e.g. 10.77.0.2:7070)", arg);
+        memcpy(a, arg, (size_t)(colon - arg));
+        a[colon - arg] = '\0';
+        if (oasis_addr_parse(a, &o->ctl_addr) != 0 || o->ctl_addr == 0 ||
+            parse_u64(colon + 1, 65535, &v) != 0 || v == 0)
+            return bad("--control (ADDR:PORT, e.g. 10.77.0.2:7070)", arg);
+        o->ctl_port = (uint16_t)v;
+        return 1;
+    }
+    case REPORT_OPT_TOKEN_FILE: o->token_file = arg; return 1;
+    case REPORT_OPT_USER:
+        if (!arg[0] || strlen(arg) > 255 || strpbrk(arg, ":\r\n"))
+            return bad("--influx-user (1..255 characters, no ':')", arg);
+        o->user = arg;
+        return 1;
+    case REPORT_OPT_PASSWORD_FILE: o->password_file = arg; return 1;
+    case REPORT_OPT_GZIP:
+        if (!report_gzip_available()) {
+            fprintf(stderr, "oasis serve: --influx-gzip: this oasis was built without zlib\n");
+            return -1;
+        }
+        o->gzip = 1;
+        return 1;
     default: return 0;
     }
 }
 
 static void report_free(report *rp)
 {
+    oasis_metrics_control_destroy(rp->ctl);
+    oasis_prom_server_destroy(rp->prom);
     oasis_reporter_destroy(rp->r);
     oasis_metrics_destroy(rp->m);
     free(rp);
+}
+
+/* The first line of a file holding a secret, without its line end. */
+static int read_secret(const char *path, const char *what, char *out)
+{
+    FILE *f = fopen(path, "r");
+    size_t n = f ? fread(out, 1, SECRET_MAX, f) : 0;
+    if (f)
+        fclose(f);
+    out[n] = '\0';
+    out[strcspn(out, "\r\n")] = '\0';
+    if (!f || !out[0]) {
+        fprintf(stderr, "oasis serve: cannot read the %s from %s\n", what, path);
+        return -1;
+    }
+    for (const char *p = out; *p; p++) {
+        if ((unsigned char)*p < 0x20 || (unsigned char)*p > 0x7e) {
+            fprintf(stderr, "oasis serve: the %s in %s must be printable ASCII\n", what, path);
+            return -1;
+        }
+    }
+    return 0;
 }
 
 static int setup_reporter(report *rp, net *n)
@@ -104,11 +199,25 @@ static int setup_reporter(report *rp, net *n)
             c->backoff_min_ns = c->backoff_max_ns;
     }
     c->seed = n->opt.seed ^ 0x5245504f52544552ull; /* its own stream, from --seed */
-    int err = oasis_metrics_add_stack(rp->m, n->stack, NULL, 0);
-    if (!err && rp->o.flows)
-        err = oasis_metrics_add_tcp_flows(rp->m, n->stack, NULL, 0, 256);
-    if (!err)
-        err = oasis_reporter_create(n->stack, rp->m, c, &rp->r);
+    int v2 = c->proto == OASIS_REPORTER_HTTP_V2;
+    if ((rp->o.token_file && !v2) || ((rp->o.user || rp->o.password_file) && c->proto != OASIS_REPORTER_HTTP) ||
+        !rp->o.user != !rp->o.password_file) {
+        fprintf(stderr, "oasis serve: --influx-token-file goes with an /api/v2/write URL, "
+                        "--influx-user and --influx-password-file (both) with an InfluxDB 1.x URL\n");
+        return -1;
+    }
+    if (rp->o.token_file && read_secret(rp->o.token_file, "token", rp->token) != 0)
+        return -1;
+    if (rp->o.password_file && read_secret(rp->o.password_file, "password", rp->password) != 0)
+        return -1;
+    c->token = rp->o.token_file ? rp->token : NULL;
+    c->username = rp->o.user;
+    c->password = rp->o.password_file ? rp->password : NULL;
+    if (rp->o.gzip) {
+        c->gzip = report_gzip;
+        c->gzip_ud = NULL;
+    }
+    int err = oasis_reporter_create(n->stack, rp->m, c, &rp->r);
     if (err) {
         fprintf(stderr, "oasis serve: cannot start the metrics reporter: %s\n", oasis_strerror(err));
         return -1;
@@ -116,10 +225,69 @@ static int setup_reporter(report *rp, net *n)
     return 0;
 }
 
+static void on_scrape(void *ud, uint64_t scrape)
+{
+    report *rp = ud;
+    scrape_copy *sc = &rp->ring[scrape % SCRAPE_RING];
+    sc->n = scrape;
+    memcpy(&sc->c, oasis_stack_counters(rp->n->stack), sizeof sc->c);
+}
+
+static int setup_rest(report *rp, net *n)
+{
+    char ip[OASIS_IPV4_STRLEN];
+    int err = oasis_metrics_add_stack(rp->m, n->stack, NULL, 0);
+    if (!err && rp->o.flows)
+        err = oasis_metrics_add_tcp_flows(rp->m, n->stack, NULL, 0, rp->o.flows);
+    if (err) {
+        fprintf(stderr, "oasis serve: cannot set up metrics: %s\n", oasis_strerror(err));
+        return -1;
+    }
+    if (rp->o.prom_port) {
+        oasis_prom_config pc;
+        oasis_prom_config_init(&pc);
+        pc.port = rp->o.prom_port;
+        pc.on_scrape = on_scrape;
+        pc.on_scrape_ud = rp;
+        if ((err = oasis_prom_server_create(n->stack, rp->m, &pc, &rp->prom)) != 0) {
+            fprintf(stderr, "oasis serve: cannot serve --prometheus on port %u: %s\n",
+                    rp->o.prom_port, oasis_strerror(err));
+            return -1;
+        }
+        printf("oasis serve: Prometheus metrics at http://%s:%u/metrics\n",
+               oasis_addr_format(n->opt.addr, ip), rp->o.prom_port);
+    }
+    return 0;
+}
+
+static int setup_control(report *rp, net *n)
+{
+    char ip[OASIS_IPV4_STRLEN], want[OASIS_IPV4_STRLEN];
+    oasis_control_config cc;
+    oasis_control_config_init(&cc);
+    cc.addr = rp->o.ctl_addr;
+    cc.port = rp->o.ctl_port;
+    if (cc.addr != oasis_stack_addr(n->stack)) {
+        fprintf(stderr, "oasis serve: --control %s:%u: the stack's only address is %s\n",
+                oasis_addr_format(cc.addr, ip), cc.port,
+                oasis_addr_format(oasis_stack_addr(n->stack), want));
+        return -1;
+    }
+    int err = oasis_metrics_control_create(n->stack, rp->m, rp->r, &cc, &rp->ctl);
+    if (err) {
+        fprintf(stderr, "oasis serve: cannot open --control on port %u: %s\n", cc.port,
+                oasis_strerror(err));
+        return -1;
+    }
+    printf("oasis serve: metrics control port on %s:%u\n", oasis_addr_format(cc.addr, ip),
+           cc.port);
+    return 0;
+}
+
 int report_start(report **out, const report_opts *o, net *n)
 {
     *out = NULL;
-    if (!o->url && !o->dump)
+    if (!o->url && !o->dump && !o->prom_port && !o->ctl_port)
         return EXIT_OK;
     report *rp = calloc(1, sizeof *rp);
     if (!rp || oasis_metrics_create(NULL, &rp->m) != 0) {
@@ -128,11 +296,13 @@ int report_start(report **out, const report_opts *o, net *n)
         return EXIT_SETUP;
     }
     rp->o = *o;
+    rp->n = n;
     if (o->host_tag)
         snprintf(rp->host, sizeof rp->host, "%s", o->host_tag);
     else if (gethostname(rp->host, sizeof rp->host - 1) != 0 || !rp->host[0])
         snprintf(rp->host, sizeof rp->host, "oasis");
-    if (o->url && setup_reporter(rp, n) != 0) {
+    if (setup_rest(rp, n) != 0 || (o->url && setup_reporter(rp, n) != 0) ||
+        (o->ctl_port && setup_control(rp, n) != 0)) {
         report_free(rp);
         return EXIT_SETUP;
     }
@@ -173,6 +343,33 @@ static void dump_totals(FILE *f, const report *rp, const oasis_reporter_stats *s
             (unsigned long long)st->inflight_points, (unsigned long long)ts);
 }
 
+/* The counters as each of the last scrapes saw them: the six layers with a
+ * tag scrape=N, then the number of scrapes. */
+static void dump_scrapes(FILE *f, const report *rp, uint64_t ts)
+{
+    uint64_t last = oasis_prom_server_scrapes(rp->prom);
+    for (uint64_t k = last > SCRAPE_RING ? last - SCRAPE_RING + 1 : 1; k <= last; k++) {
+        const scrape_copy *sc = &rp->ring[k % SCRAPE_RING];
+        char num[24];
+        snprintf(num, sizeof num, "%llu", (unsigned long long)sc->n);
+        oasis_metric_tag tags[2] = {{"host", rp->host}, {"scrape", num}};
+        oasis_metrics *m = NULL;
+        oasis_metrics_snapshot snap;
+        oasis_lp_buf b;
+        size_t next;
+        oasis_lp_buf_init(&b, 1u << 20, NULL, NULL);
+        if (sc->n == k && oasis_metrics_create(NULL, &m) == 0 &&
+            oasis_metrics_add_counters(m, &sc->c, tags, 2) == 0 &&
+            oasis_metrics_collect(m, ts, &snap) == 0 &&
+            oasis_lp_encode_points(&b, snap.points, snap.count, 0, &next, NULL) == 0)
+            fwrite(b.data, 1, b.len, f);
+        oasis_lp_buf_free(&b);
+        oasis_metrics_destroy(m);
+    }
+    fprintf(f, "oasis_prometheus_final,host=%s scrapes=%llui %llu\n", rp->host,
+            (unsigned long long)last, (unsigned long long)ts);
+}
+
 /* The six layer measurements of the counters copy, stamped ts. */
 static int write_dump(const report *rp, const oasis_counters *c, const oasis_reporter_stats *st,
                       uint64_t ts)
@@ -195,6 +392,8 @@ static int write_dump(const report *rp, const oasis_counters *c, const oasis_rep
         fwrite(b.data, 1, b.len, f);
         if (rp->r)
             dump_totals(f, rp, st, ts);
+        if (rp->prom)
+            dump_scrapes(f, rp, ts);
         err = fclose(f) == 0 ? 0 : OASIS_EIO;
     } else if (!err) {
         err = OASIS_EIO;
