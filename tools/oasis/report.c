@@ -256,6 +256,7 @@ static int setup_rest(report *rp, net *n)
         }
         printf("oasis serve: Prometheus metrics at http://%s:%u/metrics\n",
                oasis_addr_format(n->opt.addr, ip), rp->o.prom_port);
+        fflush(stdout);
     }
     return 0;
 }
@@ -281,6 +282,7 @@ static int setup_control(report *rp, net *n)
     }
     printf("oasis serve: metrics control port on %s:%u\n", oasis_addr_format(cc.addr, ip),
            cc.port);
+    fflush(stdout);
     return 0;
 }
 

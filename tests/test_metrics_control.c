@@ -1,0 +1,235 @@
+/* The metrics control port on the in-memory wire: stack A has the registry,
+ * a reporter and the control port; stack B is the operator's client. Every
+ * command answered in order, unknown ones refused, sources switched off for
+ * the next collection, the reporter's interval changed, bounded lines. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "oasis/metrics_control.h"
+#include "oasis/oasis.h"
+#include "testutil.h"
+
+#define SEC OASIS_NS_PER_SEC
+
+typedef struct ctl_env {
+    test_net net;
+    oasis_metrics *m;
+    oasis_reporter *r;
+    oasis_metrics_control *ctl;
+    oasis_flow *flow;
+    int connected, eof;
+    char rx[1 << 16];
+    size_t rx_len;
+} ctl_env;
+
+static void cl_read(oasis_flow *flow, int err, const uint8_t *data, size_t len, void *ud)
+{
+    ctl_env *e = ud;
+    if (err) {
+        e->eof = 1;
+        return;
+    }
+    assert_true(e->rx_len + len < sizeof e->rx);
+    memcpy(e->rx + e->rx_len, data, len);
+    e->rx_len += len;
+    e->rx[e->rx_len] = '\0';
+    assert_int_equal(oasis_tcp_read(flow, cl_read, e), 0);
+}
+
+static void cl_connected(oasis_stack *s, oasis_flow *flow, int err, void *ud)
+{
+    ctl_env *e = ud;
+    (void)s;
+    assert_int_equal(err, 0);
+    e->flow = flow;
+    e->connected = 1;
+    assert_int_equal(oasis_tcp_read(flow, cl_read, e), 0);
+}
+
+static void run(ctl_env *e, uint64_t ns)
+{
+    int rc = oasis_wire_run(e->net.wire, NULL, NULL, ns);
+    assert_true(rc == OASIS_ETIMEDOUT || rc == OASIS_EAGAIN);
+}
+
+static void env_init(ctl_env *e, int with_reporter)
+{
+    memset(e, 0, sizeof *e);
+    test_net_init(&e->net, NULL, NULL);
+    assert_int_equal(oasis_metrics_create(NULL, &e->m), 0);
+    assert_int_equal(oasis_metrics_add_stack(e->m, e->net.a, NULL, 0), 0);
+    if (with_reporter) {
+        oasis_reporter_config rc;
+        oasis_reporter_config_init(&rc);
+        assert_int_equal(oasis_reporter_parse_url("tcp://10.0.0.2:8094", &rc, NULL, 0), 0);
+        rc.interval_ns = 3600 * SEC; /* nothing is sent during the test */
+        assert_int_equal(oasis_reporter_create(e->net.a, e->m, &rc, &e->r), 0);
+    }
+    oasis_control_config cc;
+    oasis_control_config_init(&cc);
+    cc.addr = TEST_ADDR_A;
+    cc.port = 7070;
+    assert_int_equal(oasis_metrics_control_create(e->net.a, e->m, e->r, &cc, &e->ctl), 0);
+    assert_int_equal(oasis_tcp_connect(e->net.b, TEST_ADDR_A, 7070, NULL, cl_connected, e), 0);
+    run(e, SEC);
+    assert_true(e->connected);
+}
+
+/* Sends text, returns everything answered (reset before). */
+static const char *say(ctl_env *e, const char *text)
+{
+    e->rx_len = 0;
+    e->rx[0] = '\0';
+    assert_int_equal(oasis_tcp_write(e->flow, text, strlen(text), NULL, NULL), 0);
+    run(e, SEC);
+    return e->rx;
+}
+
+static void env_fini(ctl_env *e)
+{
+    if (e->eof)
+        oasis_tcp_close(e->flow, NULL, NULL);
+    else
+        oasis_tcp_abort(e->flow);
+    run(e, SEC);
+    oasis_metrics_control_destroy(e->ctl);
+    oasis_reporter_destroy(e->r);
+    oasis_metrics_destroy(e->m);
+    test_net_fini(&e->net);
+}
+
+static int has_point(oasis_metrics *m, const char *meas)
+{
+    oasis_metrics_snapshot snap;
+    assert_int_equal(oasis_metrics_collect(m, 1, &snap), 0);
+    for (size_t i = 0; i < snap.count; i++)
+        if (strcmp(snap.points[i].measurement, meas) == 0)
+            return 1;
+    return 0;
+}
+
+static void test_list_enable_disable(void **state)
+{
+    (void)state;
+    ctl_env e;
+    env_init(&e, 1);
+    assert_string_equal(say(&e, "list\n"), "source link on\nsource arp on\nsource ipv4 on\n"
+                                           "source icmp on\nsource udp on\nsource tcp on\n"
+                                           "source oasis_reporter on\nok 7 sources\n");
+    assert_true(has_point(e.m, "udp"));
+    assert_string_equal(say(&e, "disable udp\r\n"), "ok udp off (1)\n");
+    assert_false(has_point(e.m, "udp")); /* the next collection lacks it */
+    assert_true(has_point(e.m, "tcp"));
+    assert_non_null(strstr(say(&e, "list\n"), "source udp off\n"));
+    assert_string_equal(say(&e, "enable udp\n"), "ok udp on (1)\n");
+    assert_true(has_point(e.m, "udp"));
+    assert_string_equal(say(&e, "disable nosuch\n"), "error no source named 'nosuch'\n");
+    assert_string_equal(say(&e, "disable\n"), "error usage: disable NAME\n");
+    assert_false(e.eof);
+    env_fini(&e);
+}
+
+/* Unknown commands refused, every command answered, in order, even when
+ * they come in one segment. */
+static void test_refused_and_ordered(void **state)
+{
+    (void)state;
+    ctl_env e;
+    env_init(&e, 0);
+    assert_string_equal(say(&e, "frob\n"), "error unknown command 'frob' (try help)\n");
+    assert_string_equal(say(&e, "\n"), "error empty command (try help)\n");
+    assert_string_equal(say(&e, "list extra\n"), "error unknown command 'list' (try help)\n");
+    assert_string_equal(say(&e, "interval\nflush\ndisable tcp\nfrob\n"),
+                        "error no reporter is running\nerror no reporter is running\n"
+                        "ok tcp off (1)\nerror unknown command 'frob' (try help)\n");
+    const char *h = say(&e, "help\n");
+    assert_non_null(strstr(h, "disable NAME"));
+    assert_true(strlen(h) > 3 && strcmp(h + strlen(h) - 3, "ok\n") == 0);
+    assert_false(e.eof);
+    env_fini(&e);
+}
+
+static void test_interval_and_dump(void **state)
+{
+    (void)state;
+    ctl_env e;
+    env_init(&e, 1);
+    assert_string_equal(say(&e, "interval\n"), "ok interval 3600000 ms\n");
+    assert_string_equal(say(&e, "interval 250\n"), "ok interval 250 ms\n");
+    assert_int_equal(oasis_reporter_interval(e.r), 250 * OASIS_NS_PER_MS);
+    assert_string_equal(say(&e, "interval 5\n"), "error usage: interval [MS] (10..86400000)\n");
+    assert_string_equal(say(&e, "interval 1x\n"), "error usage: interval [MS] (10..86400000)\n");
+    assert_int_equal(oasis_reporter_interval(e.r), 250 * OASIS_NS_PER_MS);
+    /* dump: line protocol of every enabled source, then the count. */
+    say(&e, "disable arp\n");
+    const char *d = say(&e, "dump\n");
+    assert_true(strncmp(d, "link RxFrames=", 14) == 0);
+    assert_non_null(strstr(d, "\ntcp ActiveOpens="));
+    assert_null(strstr(d, "\narp "));
+    assert_true(strlen(d) > 13 && strcmp(d + strlen(d) - 13, "\nok 6 points\n") == 0);
+    env_fini(&e);
+}
+
+/* quit closes; an over-long line is refused and closes. */
+static void test_quit_and_long_line(void **state)
+{
+    (void)state;
+    ctl_env e;
+    env_init(&e, 0);
+    assert_string_equal(say(&e, "quit\n"), "ok bye\n");
+    assert_true(e.eof);
+    env_fini(&e);
+
+    env_init(&e, 0);
+    char line[400];
+    memset(line, 'x', sizeof line);
+    line[sizeof line - 1] = '\0';
+    assert_string_equal(say(&e, line), "error line too long\n");
+    assert_true(e.eof);
+    env_fini(&e);
+}
+
+static void test_create_checks(void **state)
+{
+    (void)state;
+    test_net net;
+    oasis_metrics *m;
+    oasis_metrics_control *c;
+    oasis_control_config cc;
+    test_net_init(&net, NULL, NULL);
+    assert_int_equal(oasis_metrics_create(NULL, &m), 0);
+    oasis_control_config_init(&cc);
+    cc.port = 7070;
+    assert_int_equal(oasis_metrics_control_create(net.a, m, NULL, &cc, &c), OASIS_EINVAL);
+    cc.addr = TEST_ADDR_B; /* not this stack's */
+    assert_int_equal(oasis_metrics_control_create(net.a, m, NULL, &cc, &c), OASIS_EINVAL);
+    cc.addr = TEST_ADDR_A;
+    cc.port = 0;
+    assert_int_equal(oasis_metrics_control_create(net.a, m, NULL, &cc, &c), OASIS_EINVAL);
+    cc.port = 7070;
+    assert_int_equal(oasis_metrics_control_create(net.a, m, NULL, &cc, &c), 0);
+    oasis_metrics_control *c2;
+    assert_int_equal(oasis_metrics_control_create(net.a, m, NULL, &cc, &c2), OASIS_EADDRINUSE);
+    oasis_metrics_control_destroy(c);
+    oasis_metrics_destroy(m);
+    test_net_fini(&net);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_list_enable_disable),
+        cmocka_unit_test(test_refused_and_ordered),
+        cmocka_unit_test(test_interval_and_dump),
+        cmocka_unit_test(test_quit_and_long_line),
+        cmocka_unit_test(test_create_checks),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
