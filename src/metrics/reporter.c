@@ -591,7 +591,7 @@ static void on_read(oasis_flow *flow, int err, const uint8_t *data, size_t len, 
         pump(r);
         return;
     }
-    if (r->cfg.proto == OASIS_REPORTER_HTTP)
+    if (r->cfg.proto != OASIS_REPORTER_TCP)
         feed_http(r, data, len); /* a line-protocol sink says nothing we need */
     if (r->flow == flow && oasis_tcp_read(flow, on_read, r) != 0)
         drop_conn(r, 1);
