@@ -173,6 +173,12 @@ static void test_sanitising(void **state)
     assert_int_equal(oasis_prom_encode(&b, &snap, "x-y.", 0), 0);
     assert_non_null(memmem(b.data, b.len, "\nx_y_my_app_rx_bytes{a_b=\"1\",_name__=\"x\",_0=\"z\"} 5\n",
                            strlen("\nx_y_my_app_rx_bytes{a_b=\"1\",_name__=\"x\",_0=\"z\"} 5\n")));
+    /* A measurement that starts with the prefix does not get it twice. */
+    oasis_metric_point rp = {"oasis_reporter", NULL, 0, f, 1, 1};
+    snap.points = &rp;
+    oasis_lp_buf_reset(&b);
+    assert_int_equal(oasis_prom_encode(&b, &snap, NULL, 0), 0);
+    assert_non_null(memmem(b.data, b.len, "\noasis_reporter_rx_bytes 5\n", 27));
     oasis_lp_buf_free(&b);
 }
 
@@ -373,6 +379,8 @@ static void test_server_get_keepalive(void **state)
     assert_true(strncmp(c.rx, "HTTP/1.1 200 OK\r\n", 17) == 0);
     assert_non_null(strstr(c.rx, "\r\nContent-Type: text/plain; version=0.0.4; charset=utf-8\r\n"));
     assert_null(strstr(c.rx, "Connection: close"));
+    assert_non_null(strstr(c.rx, "\r\nDate: ")); /* RFC 9110 6.6.1 */
+    assert_non_null(strstr(c.rx, " GMT\r\n"));
     const char *body = strstr(c.rx, "\r\n\r\n") + 4;
     size_t cl = strtoul(strstr(c.rx, "Content-Length: ") + 16, NULL, 10);
     assert_int_equal(cl, c.rx_len - (size_t)(body - c.rx));
@@ -412,6 +420,13 @@ static void test_server_404_405(void **state)
     cl_send(&c, "GET http://10.0.0.1:9100/metrics HTTP/1.1\r\nHost: a\r\n\r\n");
     assert_true(strncmp(c.rx, "HTTP/1.1 200 OK\r\n", 17) == 0);
     assert_int_equal(c.hook_calls, 1);
+    /* HEAD of a missing path: the 404 head without its body, so that the
+     * next answer on the connection starts right after it. */
+    cl_send(&c, "HEAD /nope HTTP/1.1\r\nHost: a\r\n\r\nGET /metrics HTTP/1.1\r\nHost: a\r\n\r\n");
+    assert_true(strncmp(c.rx, "HTTP/1.1 404 Not Found\r\n", 24) == 0);
+    assert_true(strtoul(strstr(c.rx, "Content-Length: ") + 16, NULL, 10) > 0);
+    assert_true(strncmp(strstr(c.rx, "\r\n\r\n") + 4, "HTTP/1.1 200 OK\r\n", 17) == 0);
+    assert_false(c.eof);
     cl_fini(&c);
 }
 

@@ -3,7 +3,8 @@
  *
  * Names. Each field of each point is one sample of the metric family
  *   PREFIX + measurement + "_" + field key      e.g. oasis_tcp_InSegs
- * with every character outside [a-zA-Z0-9_:] made '_' (and a '_' in front
+ * (no PREFIX when the measurement starts with it: oasis_reporter_...) with
+ * every character outside [a-zA-Z0-9_:] made '_' (and a '_' in front
  * of a leading digit). Tags become labels: keys outside [a-zA-Z0-9_] made
  * '_', a leading digit gets a '_' in front, a leading "__" (reserved by
  * Prometheus) loses one '_'; a label whose sanitised key repeats an earlier
@@ -80,7 +81,8 @@ void oasis_prom_config_init(oasis_prom_config *cfg);
  *   a request body (Content-Length > 0, Transfer-Encoding): 413 / 501
  *   a head over max_request_bytes: 431;  HTTP/2 or 0.9: 505
  * HTTP/1.1 keep-alive (and pipelining: answers in order); errors other than
- * 404/405 close the connection after the answer. Adds a source
+ * 404/405 close the connection after the answer (every answer has a Date,
+ * RFC 9110 6.6.1; to HEAD, none has a body). Adds a source
  * "prometheus" to m (counters scrapes, requests, bad_requests; gauge
  * connections: oasis_prometheus_scrapes_total...). Returns 0, OASIS_EINVAL, OASIS_EADDRINUSE,
  * OASIS_ENOMEM. Destroy it before s and m. */

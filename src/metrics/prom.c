@@ -264,7 +264,10 @@ int oasis_prom_encode(oasis_lp_buf *b, const oasis_metrics_snapshot *snap, const
     for (size_t i = 0; i < snap->count; i++) {
         const oasis_metric_point *p = &snap->points[i];
         for (size_t j = 0; j < p->nfields; j++) {
-            int n = snprintf(tmp, arena, "%s%s_%s", prefix, p->measurement, p->fields[j].key);
+            /* "oasis_reporter" under the prefix "oasis_" stays oasis_reporter_... */
+            size_t pl = strlen(prefix);
+            const char *pre = strncmp(p->measurement, prefix, pl) == 0 ? "" : prefix;
+            int n = snprintf(tmp, arena, "%s%s_%s", pre, p->measurement, p->fields[j].key);
             size_t len = oasis_prom_sanitize(names + used, arena - used, tmp, 0);
             (void)n;
             ents[k++] = (prom_ent){names + used, (uint32_t)i, (uint32_t)j};

@@ -120,15 +120,30 @@ static void on_written(oasis_flow *flow, int err, void *ud)
         conn_process(c);
 }
 
+/* IMF-fixdate (RFC 9110 5.6.7), whatever the C locale says. */
+static void http_date(char *out, size_t n)
+{
+    static const char days[7][4] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+    static const char months[12][4] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                       "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+    struct tm tm;
+    time_t now = time(NULL);
+    gmtime_r(&now, &tm);
+    snprintf(out, n, "%s, %02d %s %04d %02d:%02d:%02d GMT", days[tm.tm_wday % 7], tm.tm_mday,
+             months[tm.tm_mon % 12], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
+}
+
 /* Sends head (+ body unless head_only). */
 static void send_answer(pconn *c, int st, const char *ctype, int head_only)
 {
+    char date[64];
     if (st >= 400 && st != 404 && st != 405)
         c->keep = 0; /* after a malformed request the framing is not to be trusted */
+    http_date(date, sizeof date);
     c->head_len = (size_t)snprintf(c->head, sizeof c->head,
-                                   "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
-                                   "%s%s\r\n",
-                                   st, reason(st), ctype, c->body.len,
+                                   "HTTP/1.1 %d %s\r\nDate: %s\r\nContent-Type: %s\r\n"
+                                   "Content-Length: %zu\r\n%s%s\r\n",
+                                   st, reason(st), date, ctype, c->body.len,
                                    st == 405 ? "Allow: GET, HEAD\r\n" : "",
                                    c->keep ? "" : "Connection: close\r\n");
     oasis_iovec iov[2] = {{c->head, c->head_len}, {c->body.data, c->body.len}};
@@ -139,7 +154,7 @@ static void send_answer(pconn *c, int st, const char *ctype, int head_only)
     }
 }
 
-static void send_error(pconn *c, int st, const char *text)
+static void send_error(pconn *c, int st, const char *text, int head_only)
 {
     c->p->bad_requests++;
     oasis_lp_buf_reset(&c->body);
@@ -158,7 +173,7 @@ static void send_error(pconn *c, int st, const char *text)
             c->body.len = n;
         }
     }
-    send_answer(c, st, "text/plain; charset=utf-8", 0);
+    send_answer(c, st, "text/plain; charset=utf-8", head_only);
 }
 
 static uint64_t unix_ns(void)
@@ -179,7 +194,8 @@ static void send_metrics(pconn *c, const char *accept, int head_only)
     oasis_lp_buf_reset(&c->body);
     if (oasis_metrics_collect(p->m, unix_ns(), &snap) != 0 ||
         oasis_prom_encode(&c->body, &snap, p->prefix, fmt) != 0) {
-        send_error(c, 500, "the exposition does not fit (max_body_bytes) or memory ran out\n");
+        send_error(c, 500, "the exposition does not fit (max_body_bytes) or memory ran out\n",
+                   head_only);
         return;
     }
     send_answer(c, 200, fmt ? OASIS_PROM_CTYPE_OPENMETRICS : OASIS_PROM_CTYPE_TEXT, head_only);
@@ -360,19 +376,21 @@ static void handle(pconn *c, const char *h, size_t len)
     int st = parse_request(h, len, &r);
     c->keep = st ? 0 : r.keep;
     if (st) {
-        send_error(c, st, st == 413 ? "requests to this server carry no body\n"
-                          : st == 505 ? "HTTP/1.x only\n"
-                                      : "malformed request\n");
+        send_error(c, st,
+                   st == 413   ? "requests to this server carry no body\n"
+                   : st == 505 ? "HTTP/1.x only\n"
+                               : "malformed request\n",
+                   0);
         return;
     }
     int get = r.method_len == 3 && memcmp(r.method, "GET", 3) == 0;
     int head = r.method_len == 4 && memcmp(r.method, "HEAD", 4) == 0;
     if (!get && !head) {
-        send_error(c, 405, "only GET and HEAD\n");
+        send_error(c, 405, "only GET and HEAD\n", 0);
         return;
     }
     if (!target_is_metrics(r.target, r.target_len)) {
-        send_error(c, 404, "not found: the metrics are at /metrics\n");
+        send_error(c, 404, "not found: the metrics are at /metrics\n", head);
         return;
     }
     send_metrics(c, r.accept, head);
@@ -393,7 +411,7 @@ static void on_read(oasis_flow *flow, int err, const uint8_t *data, size_t len, 
     if (len > room) {
         c->req_len = 0;
         c->keep = 0;
-        send_error(c, 431, "request too large\n");
+        send_error(c, 431, "request too large\n", 0);
         if (c->failed)
             conn_abort(c);
         return;
@@ -413,7 +431,7 @@ static void conn_process(pconn *c)
         if (c->req_len == c->p->cfg.max_request_bytes) {
             c->req_len = 0;
             c->keep = 0;
-            send_error(c, 431, "request too large\n");
+            send_error(c, 431, "request too large\n", 0);
             if (c->failed)
                 conn_abort(c);
             return;

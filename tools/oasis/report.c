@@ -66,7 +66,9 @@ const char report_options_help[] =
     "  --influx-backoff-max MS  longest wait between reconnects (30000)\n"
     "  --influx-flows    --metrics-flows 256\n"
     "  --metrics-dump FILE  at exit, write the final counters (the same snapshot as\n"
-    "                    the last report) and the reporter's totals in line protocol\n";
+    "                    the last report) and the reporter's totals in line protocol;\n"
+    "                    with --prometheus also the counters as each of the last 64\n"
+    "                    scrapes saw them (tag scrape=N, N = oasis_prometheus_scrapes_total)\n";
 
 static int bad(const char *what, const char *arg)
 {
