@@ -347,9 +347,11 @@ static void test_blind_syn_established(void **state)
     const oasis_tcp_counters *k = th_ctr(&x->h);
     for (int i = 0; i < 20; i++)
         inject(x, S, TH_PISN + 1 + (uint32_t)i * 100, 0, NULL, 0);
-    assert_int_equal(k->challenge_acks, 5);
-    assert_int_equal(k->challenge_acks_limited, 15);
-    assert_int_equal(th_pending(&x->h), 5);
+    /* The budget of a second is random in [3, 8) for a limit of 5. */
+    uint64_t sent = k->challenge_acks;
+    assert_true(sent >= 3 && sent <= 7);
+    assert_int_equal(k->challenge_acks_limited, 20 - sent);
+    assert_int_equal(th_pending(&x->h), sent);
     oasis_tcp_hdr r;
     while (th_pop(&x->h, &r)) {
         assert_int_equal(r.flags, A);
@@ -362,7 +364,7 @@ static void test_blind_syn_established(void **state)
     th_clear(&x->h);
     inject(x, S, TH_PISN + 1, 0, NULL, 0);
     assert_int_equal(th_pending(&x->h), 1);
-    assert_int_equal(k->challenge_acks, 6);
+    assert_int_equal(k->challenge_acks, sent + 1);
     fx_free(x);
 }
 

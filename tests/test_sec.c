@@ -92,6 +92,39 @@ static void test_fixed_seed_repeats(void **state)
     oasis_clock_free(clk);
 }
 
+/* ---- item 3: challenge-ACK budget, random per second ---- */
+
+/* Each second's budget lies in [limit/2, limit/2 + limit) and differs from
+ * second to second, so an attacker cannot learn how many challenge ACKs a
+ * flow of ours used (CVE-2016-5696). */
+static void test_challenge_ack_budget_random_per_second(void **state)
+{
+    (void)state;
+    oasis_clock *clk = oasis_clock_new_virtual(0);
+    oasis_stack *s = mk(clk, 7);
+    uint32_t limit = s->cfg.tcp.challenge_ack_limit, seen[40];
+    assert_int_equal(limit, 100);
+    int distinct = 0;
+    for (int sec = 0; sec < 40; sec++) {
+        oasis_clock_set(clk, (uint64_t)sec * OASIS_NS_PER_SEC + 123);
+        uint32_t n = 0;
+        while (oasis_tcp_challenge_allowed(s) && n < 10 * limit)
+            n++;
+        /* Spent: the rest of this second gets nothing. */
+        oasis_clock_set(clk, (uint64_t)sec * OASIS_NS_PER_SEC + OASIS_NS_PER_SEC - 1);
+        assert_false(oasis_tcp_challenge_allowed(s));
+        assert_true(n >= limit / 2 && n < limit / 2 + limit);
+        seen[sec] = n;
+        int dup = 0;
+        for (int j = 0; j < sec; j++)
+            dup |= seen[j] == n;
+        distinct += !dup;
+    }
+    assert_true(distinct >= 20);
+    oasis_stack_destroy(s);
+    oasis_clock_free(clk);
+}
+
 /* ---- item 6: connect only to a unicast host with a route ---- */
 
 static int connect_calls;
@@ -140,6 +173,7 @@ int main(void)
         cmocka_unit_test(test_default_secrets_differ),
         cmocka_unit_test(test_fixed_seed_repeats),
         cmocka_unit_test(test_connect_bad_destinations_fail_at_once),
+        cmocka_unit_test(test_challenge_ack_budget_random_per_second),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -352,9 +352,11 @@ static void test_challenge_ack_rate_limit(void **state)
     estab(x);
     for (int i = 0; i < 10; i++)
         inject(x, R, x->pnxt + 1 + (uint32_t)i, 0, NULL);
-    assert_int_equal(th_pending(&x->h), 3);
-    assert_int_equal(th_ctr(&x->h)->challenge_acks, 3);
-    assert_int_equal(th_ctr(&x->h)->challenge_acks_limited, 7);
+    /* The budget of a second is random in [2, 5) for a limit of 3. */
+    uint64_t sent = th_ctr(&x->h)->challenge_acks;
+    assert_true(sent >= 2 && sent <= 4);
+    assert_int_equal(th_pending(&x->h), sent);
+    assert_int_equal(th_ctr(&x->h)->challenge_acks_limited, 10 - sent);
     th_clear(&x->h);
     th_advance(&x->h, 1000 * MS);
     inject(x, R, x->pnxt + 1, 0, NULL);

@@ -73,7 +73,9 @@ typedef struct oasis_tcp_config {
     uint64_t delack_ns;         /* delayed ACK timer (40 ms) */
     uint32_t backlog;           /* default listen backlog (128) */
     uint32_t max_ofo_segments;  /* out-of-order segments kept per flow (256) */
-    uint32_t challenge_ack_limit; /* RFC 5961 challenge ACKs per second, stack-wide (100) */
+    uint32_t challenge_ack_limit; /* RFC 5961 challenge ACKs per second, stack-wide, on
+                                     average (100): each second's budget is random in
+                                     [limit/2, limit/2 + limit), as in Linux */
     uint32_t max_time_wait;     /* TIME_WAIT entries kept; beyond it the oldest goes (4096;
                                  * 0: none kept) */
     int window_scaling, timestamps, sack; /* negotiate these options (1) */

@@ -492,17 +492,22 @@ void oasis_tcp_tw_input(oasis_stack *s, oasis_tcp_tw *tw, const oasis_tcp_hdr *h
 
 int oasis_tcp_challenge_allowed(oasis_stack *s)
 {
+    /* A fixed budget is a side channel: an off-path attacker who spends it
+     * and counts the challenge ACKs he still gets learns whether his guess
+     * hit a live flow (CVE-2016-5696). As Linux's tcp_send_challenge_ack,
+     * each second gets a fresh random budget in [limit/2, limit/2 + limit). */
     oasis_tcp_layer *L = s->tcp;
-    uint64_t now = oasis_now(s);
-    if (now - L->chack_window >= OASIS_NS_PER_SEC) {
-        L->chack_window = now;
-        L->chack_count = 0;
+    uint64_t sec = oasis_now(s) / OASIS_NS_PER_SEC + 1; /* 0: never started */
+    if (sec != L->chack_window) {
+        uint32_t limit = s->cfg.tcp.challenge_ack_limit;
+        L->chack_window = sec;
+        L->chack_count = (limit + 1) / 2 + (uint32_t)oasis_prng_below(&s->prng, limit);
     }
-    if (L->chack_count >= s->cfg.tcp.challenge_ack_limit) {
+    if (L->chack_count == 0) {
         s->ctr.tcp.challenge_acks_limited++;
         return 0;
     }
-    L->chack_count++;
+    L->chack_count--;
     s->ctr.tcp.challenge_acks++;
     return 1;
 }

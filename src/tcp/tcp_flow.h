@@ -204,8 +204,8 @@ struct oasis_tcp_layer {
     oasis_timer dispatch_timer;
     oasis_tcp_tw *tw_head, *tw_tail;
     oasis_timer tw_timer;
-    uint64_t chack_window;         /* RFC 5961 rate limit: start of this second */
-    uint32_t chack_count;
+    uint64_t chack_window;         /* RFC 5961 rate limit: this second + 1 */
+    uint32_t chack_count;          /* challenge ACKs left in this second */
     uint16_t next_port;            /* ephemeral port cursor */
     uint8_t have_next_isn;         /* test hook */
     uint32_t next_isn;
