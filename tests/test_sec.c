@@ -12,10 +12,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "core/stack_impl.h"
 #include "oasis/error.h"
 #include "oasis/ip.h"
+#include "oasis/link.h"
 #include "oasis/stack.h"
 #include "oasis/tcp.h"
 #include "tcp/tcp_flow.h"
@@ -167,6 +169,47 @@ static void test_connect_bad_destinations_fail_at_once(void **state)
     oasis_clock_free(clk);
 }
 
+/* ---- item 36: pcap timestamps are wall-clock time ---- */
+
+static uint32_t rd32(const uint8_t *p)
+{
+    uint32_t v;
+    memcpy(&v, p, 4);
+    return v;
+}
+
+static void test_pcap_wall_clock(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/oasis-sec-pcap-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    oasis_pcap *pc;
+    assert_int_equal(oasis_pcap_open(path, &pc), 0);
+    uint8_t frame[60] = {0};
+    time_t before = time(NULL);
+    /* The stack's clock: 5 ns after its origin, then 1.5 s later. */
+    assert_int_equal(oasis_pcap_write(pc, 5, frame, sizeof frame), 0);
+    assert_int_equal(oasis_pcap_write(pc, 5 + 1500 * OASIS_NS_PER_MS, frame, sizeof frame), 0);
+    time_t after = time(NULL);
+    oasis_pcap_close(pc);
+
+    uint8_t buf[24 + 2 * (16 + 60)];
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    assert_int_equal(fread(buf, 1, sizeof buf, f), sizeof buf);
+    fclose(f);
+    unlink(path);
+    const uint8_t *r1 = buf + 24, *r2 = r1 + 16 + 60;
+    uint64_t t1 = (uint64_t)rd32(r1) * OASIS_NS_PER_SEC + rd32(r1 + 4);
+    uint64_t t2 = (uint64_t)rd32(r2) * OASIS_NS_PER_SEC + rd32(r2 + 4);
+    /* Stamped with today's date, not 1970... */
+    assert_true(rd32(r1) >= (uint64_t)before && rd32(r1) <= (uint64_t)after);
+    /* ...and the stack's intervals kept exactly. */
+    assert_int_equal(t2 - t1, 1500 * OASIS_NS_PER_MS);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -174,6 +217,7 @@ int main(void)
         cmocka_unit_test(test_fixed_seed_repeats),
         cmocka_unit_test(test_connect_bad_destinations_fail_at_once),
         cmocka_unit_test(test_challenge_ack_budget_random_per_second),
+        cmocka_unit_test(test_pcap_wall_clock),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

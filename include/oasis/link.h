@@ -36,7 +36,9 @@ struct oasis_link {
 /* pcap writer (classic libpcap format, LINKTYPE_ETHERNET, nanosecond
  * timestamps). Opens path for writing; returns 0 or an oasis_err. */
 int oasis_pcap_open(const char *path, oasis_pcap **out);
-/* Appends one frame with the given timestamp. */
+/* Appends one frame stamped ts_ns of the stack's clock. The capture shows
+ * wall-clock time: the first frame is stamped with the current
+ * CLOCK_REALTIME and later ones keep their distance from it on ts_ns. */
 int oasis_pcap_write(oasis_pcap *p, uint64_t ts_ns, const uint8_t *frame, size_t len);
 /* Flushes and closes; NULL is accepted. */
 void oasis_pcap_close(oasis_pcap *p);
