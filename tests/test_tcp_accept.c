@@ -294,6 +294,51 @@ static void test_errors(void **state)
     fx_free(x);
 }
 
+/* oasis_tcp_trim (issue 12, memory of idle connections): after an echo the
+ * flow's empty buffers go back to the allocator, and the flow still works. */
+static void test_trim_idle_flow(void **state)
+{
+    (void)state;
+    tcp_harness h;
+    test_counting mem;
+    th_app a;
+    memset(&mem, 0, sizeof mem);
+    th_init_alloc(&h, NULL, test_count_alloc, &mem);
+    th_app_init(&a);
+    uint32_t iss = th_open_passive(&h, &a, PORT, NULL);
+    th_clear(&h);
+    size_t idle = mem.live;
+    for (int round = 0; round < 2; round++) {
+        uint32_t off = (uint32_t)round * 8;
+        oasis_tcp_hdr d = th_seg(TH_PPORT, PORT, A | OASIS_TCP_PSH, TH_PISN + 1 + off, iss + 1 + off);
+        d.payload = (const uint8_t *)"12345678";
+        d.payload_len = 8;
+        th_inject(&h, &d);
+        assert_int_equal(oasis_tcp_read(a.flow, th_read_cb, &a), 0);
+        th_poll(&h);
+        assert_int_equal(a.rx_len, 8 + off);
+        assert_int_equal(oasis_tcp_write(a.flow, "abcdefgh", 8, th_write_cb, &a), 0);
+        th_poll(&h);
+        oasis_tcp_hdr r;
+        int sent = 0;
+        while (th_pop(&h, &r))
+            sent |= r.payload_len == 8 && r.seq == iss + 1 + off;
+        assert_true(sent);
+        oasis_tcp_hdr ack = th_seg(TH_PPORT, PORT, A, TH_PISN + 9 + off, iss + 9 + off);
+        th_inject(&h, &ack);
+        th_poll(&h);
+        size_t used = mem.live;
+        assert_true(used > idle); /* the rings kept their storage */
+        assert_int_equal(oasis_tcp_trim(a.flow), 0);
+        assert_int_equal(mem.live, idle);
+    }
+    assert_int_equal(oasis_tcp_trim(NULL), OASIS_EINVAL);
+    oasis_tcp_release(a.flow);
+    th_fini(&h);
+    assert_int_equal(mem.live, 0);
+    th_app_fini(&a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -303,6 +348,7 @@ int main(void)
         cmocka_unit_test(test_pause_from_callback),
         cmocka_unit_test(test_reset_and_unlisten_while_waiting),
         cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_trim_idle_flow),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -316,6 +316,11 @@ int oasis_tcp_set_bufsizes(oasis_flow *flow, uint32_t sndbuf, uint32_t rcvbuf);
 /* Keepalive for one flow (NULL: off); the idle clock restarts now. Probes
  * are sent in ESTABLISHED and CLOSE_WAIT. */
 int oasis_tcp_set_keepalive(oasis_flow *flow, const oasis_keepalive *keepalive);
+/* Gives back the storage of the flow's empty buffers (receive and send
+ * rings, out-of-order and sent-segment records; each grows again when used).
+ * For servers that hold many idle connections: an idle flow then costs its
+ * TCB only. 0, OASIS_ECLOSED (finished handle) or OASIS_EINVAL (NULL). */
+int oasis_tcp_trim(oasis_flow *flow);
 
 void oasis_flow_set_user_data(oasis_flow *flow, void *ud);
 void *oasis_flow_user_data(const oasis_flow *flow);

@@ -6,6 +6,7 @@
 #include "core/stack_impl.h"
 #include "oasis/error.h"
 #include "tcp/tcp_flow.h"
+#include "tcp/tcp_rack.h"
 #include "tcp/tcp_seq.h"
 
 /* ---- opening --------------------------------------------------------------- */
@@ -537,6 +538,23 @@ int oasis_tcp_set_bufsizes(oasis_flow *f, uint32_t sndbuf, uint32_t rcvbuf)
         return OASIS_EINVAL; /* would shrink what is promised or buffered */
     if (resize_ring(f->s, &f->snd, sndbuf) || resize_ring(f->s, &f->rcv, rcvbuf))
         return OASIS_EINVAL;
+    return OASIS_OK;
+}
+
+/* Storage of empty buffers goes back; rings and lists grow again on use. */
+int oasis_tcp_trim(oasis_flow *f)
+{
+    int err = check_flow(f);
+    if (err)
+        return err;
+    if (f->rcv.mem && f->rcv.len == 0)
+        oasis_ring_fini(f->s, &f->rcv);
+    if (f->ofo.r && f->ofo.n == 0)
+        oasis_ofo_fini(f->s, &f->ofo);
+    if (f->snd.mem && f->snd.len == 0) /* nothing unsent or unacknowledged */
+        oasis_ring_fini(f->s, &f->snd);
+    if (f->sb.rack.segs && f->sb.rack.n == 0 && f->snd_una == f->snd_max)
+        oasis_rack_segs_free(f);
     return OASIS_OK;
 }
 

@@ -39,6 +39,8 @@
  * requests, or silent) are closed to make room, longest-idle first. */
 #define EVICT_MIN_IDLE_NS (2 * OASIS_NS_PER_SEC)
 #define NSVC 4
+/* Connections idle this long give their (empty) stack buffers back. */
+#define TRIM_IDLE_NS (OASIS_NS_PER_SEC)
 
 typedef enum { SVC_ECHO, SVC_DISCARD, SVC_HASH, SVC_HTTP } svc_kind;
 static const char *const svc_names[] = {"echo", "discard", "hash", "http"};
@@ -63,6 +65,7 @@ struct conn {
     uint64_t close_at;    /* when closing started */
     uint64_t head_deadline; /* http: complete request head due (0: none) */
     int in_response;      /* http: a response (or its 408) is being sent */
+    uint64_t trimmed_at;  /* last_active when the flow's buffers were given back */
 
     uint8_t *buf; /* echo: the chunk being echoed */
     size_t cap;
@@ -228,6 +231,11 @@ static void on_echo_written(oasis_flow *flow, int err, void *ud)
     if (conn_gone(c))
         return;
     c->last_active = now_ns(c->srv);
+    /* The copy is not needed between messages: idle echo connections hold
+     * no buffer. */
+    free(c->buf);
+    c->buf = NULL;
+    c->cap = 0;
     if (err)
         conn_close(c);
     else
@@ -812,6 +820,11 @@ static void sweep(server *srv)
         } else if (idle && now - c->last_active >= idle && evictable(c)) {
             log_line(c, "idle timeout");
             conn_close(c);
+        } else if (now - c->last_active >= TRIM_IDLE_NS && c->trimmed_at != c->last_active &&
+                   !c->in_response) {
+            /* Idle a while: the stack gives back the flow's empty buffers. */
+            oasis_tcp_trim(c->flow);
+            c->trimmed_at = c->last_active;
         }
     }
     unsigned w = waiting(srv);
