@@ -371,6 +371,44 @@ static void on_recv(oasis_stack *s, uint32_t src, uint16_t sp, uint32_t dst, uin
     got++;
 }
 
+static void on_connect(oasis_stack *s, oasis_flow *fl, int err, void *ud)
+{
+    (void)s, (void)fl, (void)err, (void)ud;
+}
+
+/* How many captured frames are TCP SYNs. */
+static int count_syns(const fx *f)
+{
+    int n = 0;
+    for (size_t i = 0; i < f->cap.n; i++) {
+        oasis_eth_hdr eh;
+        oasis_ipv4_hdr ip;
+        if (oasis_eth_parse(f->cap.frame[i], f->cap.len[i], &eh) == 0 &&
+            eh.type == OASIS_ETHERTYPE_IPV4 && oasis_ipv4_parse(eh.payload, eh.payload_len, &ip) == 0 &&
+            ip.proto == OASIS_IPPROTO_TCP && ip.payload_len >= 20 && (ip.payload[13] & 0x02))
+            n++;
+    }
+    return n;
+}
+
+/* Issue 11 item 27: a SYN and its retransmission both waiting for ARP go
+ * out as one SYN once the neighbour answers. */
+static void test_queue_keeps_latest_copy_of_segment(void **state)
+{
+    (void)state;
+    fx *f = fx_new(NULL);
+    f->cap.n = 0;
+    uint64_t t0 = oasis_clock_now(f->clock);
+    assert_int_equal(oasis_tcp_connect(f->s, PEER, 80, NULL, on_connect, NULL), 0);
+    advance_to(f, t0 + 1500 * OASIS_NS_PER_MS); /* SYN RTO (1 s) fired */
+    assert_true(oasis_stack_counters(f->s)->tcp.retrans_segs >= 1);
+    assert_int_equal(count_syns(f), 0);
+    assert_int_equal(arpc(f)->queue_superseded, 1);
+    inject_arp(f, OASIS_ARP_REPLY, MAC_PEER, PEER, MAC_US, US, MAC_US);
+    assert_int_equal(count_syns(f), 1);
+    fx_free(f);
+}
+
 static void test_two_stacks_resolve(void **state)
 {
     (void)state;
@@ -400,6 +438,7 @@ int main(void)
         cmocka_unit_test(test_cache_size_bound),
         cmocka_unit_test(test_queue_bound),
         cmocka_unit_test(test_broadcast_without_arp),
+        cmocka_unit_test(test_queue_keeps_latest_copy_of_segment),
         cmocka_unit_test(test_two_stacks_resolve),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

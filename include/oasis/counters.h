@@ -31,6 +31,7 @@ typedef struct oasis_arp_counters {
     uint64_t cache_evictions;    /* entry pushed out by the size bound */
     uint64_t cache_expired;      /* entry aged out */
     uint64_t cache_entries;      /* gauge */
+    uint64_t queue_superseded;   /* waiting TCP segment replaced by its newer copy */
 } oasis_arp_counters;
 
 typedef struct oasis_ip_counters {

@@ -4,7 +4,9 @@
 #include "arp/arp.h"
 
 #include "arp/arp_wire.h"
+#include "core/bytes.h"
 #include "core/mem.h"
+#include "ip/ipv4_wire.h"
 #include "core/stack_impl.h"
 #include "icmp/icmp.h"
 #include "link/eth.h"
@@ -260,8 +262,57 @@ void oasis_arp_input(oasis_stack *s, const uint8_t *buf, size_t len)
         c->tx_replies++;
 }
 
+/* The TCP segment a queued IPv4 datagram holds: 1 and its ports, sequence
+ * number and sequence length (data + SYN + FIN), or 0 (not TCP, a
+ * fragment, too short). */
+static int tcp_key(const oasis_pbuf *p, uint32_t *ports, uint32_t *seq, uint32_t *seqlen)
+{
+    const uint8_t *ip = p->data;
+    if (p->len < 20 || (ip[0] >> 4) != 4 || ip[9] != OASIS_IPPROTO_TCP)
+        return 0;
+    size_t hl = (size_t)(ip[0] & 0x0f) * 4;
+    if ((oasis_get16(ip + 6) & 0x3fff) != 0 || p->len < hl + 20)
+        return 0;
+    const uint8_t *t = ip + hl;
+    size_t thl = (size_t)(t[12] >> 4) * 4;
+    if (thl < 20 || p->len < hl + thl)
+        return 0;
+    *ports = oasis_get32(t);
+    *seq = oasis_get32(t + 4);
+    *seqlen = (uint32_t)(p->len - hl - thl) + ((t[13] & 0x02) != 0) + ((t[13] & 0x01) != 0);
+    return 1;
+}
+
+/* A TCP segment and its retransmission, both waiting for the neighbour,
+ * must not both go out once it answers (two identical SYNs): the newer copy
+ * (fresher ACK and window) takes the older one's place in the queue, unless
+ * it covers less sequence space. Returns 1 when p took a place. */
+static int supersede(oasis_stack *s, oasis_arp_entry *e, oasis_pbuf *p)
+{
+    uint32_t ports, seq, len;
+    if (!tcp_key(p, &ports, &seq, &len))
+        return 0;
+    for (oasis_pbuf **pp = &e->q_head; *pp; pp = &(*pp)->next) {
+        oasis_pbuf *q = *pp;
+        uint32_t qports, qseq, qlen;
+        if (!tcp_key(q, &qports, &qseq, &qlen) || qports != ports || qseq != seq || len < qlen ||
+            memcmp(q->data + 12, p->data + 12, 8) != 0) /* same addresses */
+            continue;
+        p->next = q->next;
+        *pp = p;
+        if (e->q_tail == q)
+            e->q_tail = p;
+        oasis_pbuf_free(s, q);
+        s->ctr.arp.queue_superseded++;
+        return 1;
+    }
+    return 0;
+}
+
 static int enqueue(oasis_stack *s, oasis_arp_entry *e, oasis_pbuf *p)
 {
+    if (supersede(s, e, p))
+        return OASIS_OK;
     if (e->qlen >= OASIS_ARP_ENTRY_QUEUE || s->arp.queued >= s->cfg.arp_queue_len) {
         s->ctr.arp.queue_drops++;
         oasis_pbuf_free(s, p);

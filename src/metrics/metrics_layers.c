@@ -31,6 +31,7 @@ static const layer_field arp_fields[] = {
     A(rx_not_for_us, "RxNotForUs"), A(resolve_failed, "ResolveFailed"),
     A(queue_drops, "QueueDrops"), A(cache_evictions, "CacheEvictions"),
     A(cache_expired, "CacheExpired"), A(cache_entries, "CacheEntries"),
+    A(queue_superseded, "QueueSuperseded"),
 };
 #undef A
 
