@@ -449,6 +449,35 @@ static void test_aborted_handle_refuses_requests(void **state)
     th_app_fini(&b);
 }
 
+/* The usual application pattern "release the handle in its last callback"
+ * must hold when the release itself started those callbacks: releasing an
+ * open flow aborts it, the pending read completes with ECANCELED, and its
+ * callback releases the handle again (found by fuzz_stack: the outer
+ * release read the freed flow). ASan and valgrind_test_tcp_api see a
+ * regression; the counters see a double free or a leak. */
+static int released_in_cb;
+
+static void release_in_read_cb(oasis_flow *f, int err, const uint8_t *d, size_t n, void *ud)
+{
+    (void)d, (void)n, (void)ud;
+    assert_int_equal(err, OASIS_ECANCELED);
+    released_in_cb++;
+    oasis_tcp_release(f);
+}
+
+static void test_release_from_callback_of_release(void **state)
+{
+    fx *x = *state;
+    estab(x);
+    oasis_flow *f = x->a.flow;
+    released_in_cb = 0;
+    assert_int_equal(oasis_tcp_read(f, release_in_read_cb, NULL), 0);
+    oasis_tcp_release(f);
+    assert_int_equal(released_in_cb, 1);
+    assert_int_equal(th_ctr(&x->h)->flows, 0);
+    x->a.flow = NULL;
+}
+
 /* ---- item 34: bounded write requests, send-buffer figures ------------------- */
 
 static int setup_small(void **state)
@@ -649,6 +678,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_connect_timeout_words, setup, teardown),
         cmocka_unit_test_setup_teardown(test_finished_handle_refuses_requests, setup, teardown),
         cmocka_unit_test_setup_teardown(test_aborted_handle_refuses_requests, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_release_from_callback_of_release, setup, teardown),
         cmocka_unit_test_setup_teardown(test_write_requests_bounded, setup_small, teardown),
         cmocka_unit_test_setup_teardown(test_sndbuf_figures, setup_small, teardown),
         cmocka_unit_test_setup_teardown(test_shutdown_write, setup, teardown),

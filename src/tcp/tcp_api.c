@@ -449,8 +449,13 @@ void oasis_tcp_release(oasis_flow *f)
 {
     if (!f)
         return;
-    if (f->life == OASIS_TCP_LIFE_APP)
-        oasis_tcp_cancel_flow(f); /* still open: as oasis_tcp_abort */
+    if (f->life == OASIS_TCP_LIFE_APP) {
+        /* Still open: as oasis_tcp_abort. Held meanwhile, since the
+         * callbacks the abort runs may release the handle themselves. */
+        f->busy++;
+        oasis_tcp_cancel_flow(f);
+        f->busy--;
+    }
     if (f->life == OASIS_TCP_LIFE_FINISHED)
         oasis_tcp_set_life(f, OASIS_TCP_LIFE_RELEASED);
     oasis_tcp_maybe_free(f);
