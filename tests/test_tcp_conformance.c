@@ -1,0 +1,240 @@
+/* Tests for rows of docs/conformance.md that no other test asserts: each
+ * names its requirement (RFC 9293 Appendix B ReqID or RFC section). Hand-
+ * built segments against one stack, virtual clock. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "tcp/tcp_flow.h"
+#include "tcp/tcp_seq.h"
+#include "tcp_harness.h"
+
+#define PORT 80
+#define A OASIS_TCP_ACK
+#define S OASIS_TCP_SYN
+#define R OASIS_TCP_RST
+#define P OASIS_TCP_PSH
+#define MS (1000u * 1000u)
+
+typedef struct fx {
+    tcp_harness h;
+    th_app a;
+    uint32_t iss;  /* our ISS */
+    uint32_t pnxt; /* the peer's next sequence number */
+} fx;
+
+static int setup(void **state)
+{
+    fx *x = calloc(1, sizeof *x);
+    th_init(&x->h, NULL);
+    th_app_init(&x->a);
+    *state = x;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fx *x = *state;
+    th_fini(&x->h);
+    th_app_fini(&x->a);
+    free(x);
+    return 0;
+}
+
+/* Passive open from a SYN built by the caller (NULL: no options). */
+static void open_with(fx *x, const oasis_tcp_hdr *syn)
+{
+    x->iss = th_open_passive(&x->h, &x->a, PORT, syn);
+    x->pnxt = TH_PISN + 1;
+    th_clear(&x->h);
+}
+
+static oasis_tcp_hdr syn_mss(uint16_t mss)
+{
+    oasis_tcp_hdr s = th_seg(TH_PPORT, PORT, S, TH_PISN, 0);
+    s.has_mss = 1;
+    s.mss = mss;
+    return s;
+}
+
+static void write_bytes(fx *x, size_t n, int nodelay)
+{
+    uint8_t *buf = malloc(n);
+    assert_non_null(buf);
+    memset(buf, 'c', n);
+    if (nodelay)
+        assert_int_equal(oasis_tcp_write_nodelay(x->a.flow, buf, n, NULL, NULL), 0);
+    else
+        assert_int_equal(oasis_tcp_write(x->a.flow, buf, n, NULL, NULL), 0);
+    free(buf);
+    th_poll(&x->h);
+}
+
+/* MUST-15: a peer that sends no MSS option gets segments of at most 536. */
+static void test_mss_default_536(void **state)
+{
+    fx *x = *state;
+    open_with(x, NULL);
+    write_bytes(x, 2000, 0);
+    oasis_tcp_hdr r;
+    assert_true(th_pop(&x->h, &r));
+    assert_int_equal(r.payload_len, 536);
+}
+
+/* MUST-65: the MSS option only on SYNs. MUST-61/SHLD-27/MAY-15: a pushed
+ * write cut into several segments carries PSH on its last segment only
+ * and its short tail is not held back. */
+static void test_mss_only_on_syn_and_psh_on_last(void **state)
+{
+    fx *x = *state;
+    oasis_tcp_hdr syn = syn_mss(1000);
+    open_with(x, &syn);
+    write_bytes(x, 2500, 1);
+    oasis_tcp_hdr r;
+    size_t total = 0;
+    int segs = 0;
+    while (th_pop(&x->h, &r)) {
+        assert_false(r.has_mss);
+        if (r.payload_len == 0)
+            continue;
+        segs++;
+        total += r.payload_len;
+        if (total < 2500)
+            assert_false(r.flags & P);
+        else
+            assert_true(r.flags & P);
+    }
+    assert_int_equal(segs, 3);
+    assert_int_equal(total, 2500);
+}
+
+/* MUST-57 / RFC 1122 4.2.3.10: segments (SYNs included) to a multicast
+ * address or from a broadcast address are dropped silently. */
+static void test_syn_to_multicast_or_from_broadcast_dropped(void **state)
+{
+    fx *x = *state;
+    assert_int_equal(oasis_tcp_listen(x->h.s, PORT, NULL, th_accept_cb, &x->a), 0);
+    static const uint32_t pairs[][2] = {
+        {TH_PEER, OASIS_IPV4(224, 0, 0, 1)},
+        {0xffffffffu, TH_LOCAL},
+        {TH_PEER, 0xffffffffu},
+    };
+    for (size_t i = 0; i < sizeof pairs / sizeof pairs[0]; i++) {
+        oasis_tcp_hdr s = th_seg(TH_PPORT, PORT, S, TH_PISN, 0);
+        uint8_t buf[64];
+        size_t n = oasis_tcp_emit(buf, &s, 0, pairs[i][0], pairs[i][1]);
+        oasis_tcp_input(x->h.s, pairs[i][0], pairs[i][1], buf, n);
+        th_poll(&x->h);
+    }
+    assert_int_equal(th_pending(&x->h), 0);
+    assert_int_equal(x->a.accepted, 0);
+    /* the same SYN from a unicast peer is answered: the listener works */
+    oasis_tcp_hdr s = th_seg(TH_PPORT, PORT, S, TH_PISN, 0);
+    th_inject(&x->h, &s);
+    oasis_tcp_hdr r;
+    assert_true(th_pop(&x->h, &r));
+    assert_int_equal(r.flags, S | A);
+}
+
+/* SHLD-2: an acceptable RST carrying data still resets the connection. */
+static void test_rst_with_data_resets(void **state)
+{
+    fx *x = *state;
+    open_with(x, NULL);
+    oasis_tcp_hdr rst = th_seg(TH_PPORT, PORT, R, x->pnxt, 0);
+    rst.payload = (const uint8_t *)"reason";
+    rst.payload_len = 6;
+    th_inject(&x->h, &rst);
+    th_poll(&x->h);
+    assert_int_equal(oasis_tcp_flow_error(x->a.flow), OASIS_ERESET);
+}
+
+/* MUST-25: keep-alive is off unless asked for: three idle hours send
+ * nothing and the flow stays established. */
+static void test_keepalive_default_off(void **state)
+{
+    fx *x = *state;
+    open_with(x, NULL);
+    th_run_until(&x->h, th_now(&x->h) + 3ull * 3600 * OASIS_NS_PER_SEC);
+    assert_int_equal(th_pending(&x->h), 0);
+    oasis_tcp_info i;
+    assert_int_equal(oasis_tcp_get_info(x->a.flow, &i), 0);
+    assert_int_equal(i.state, OASIS_TCP_ESTABLISHED);
+}
+
+/* RFC 7323 2.3: a shift count above 14 is used as 14. */
+static void test_wscale_above_14_is_14(void **state)
+{
+    fx *x = *state;
+    oasis_tcp_hdr syn = th_seg(TH_PPORT, PORT, S, TH_PISN, 0);
+    syn.has_wscale = 1;
+    syn.wscale = 20;
+    open_with(x, &syn);
+    assert_int_equal(x->a.flow->snd_wscale, 14);
+    oasis_tcp_info i;
+    /* the handshake's ACK had window 65535: scaled by 2^14 */
+    assert_int_equal(oasis_tcp_get_info(x->a.flow, &i), 0);
+    assert_int_equal(i.snd_wnd, 65535u << 14);
+}
+
+/* RFC 7323 3.2 / 5.3: with timestamps negotiated, an in-sequence RST
+ * without TSopt is still accepted (RSTs are not PAWS-checked). */
+static void test_rst_without_timestamp_accepted(void **state)
+{
+    fx *x = *state;
+    oasis_tcp_hdr syn = th_seg(TH_PPORT, PORT, S, TH_PISN, 0);
+    syn.has_ts = 1;
+    syn.ts_val = 5000;
+    open_with(x, &syn);
+    assert_true(x->a.flow->ts_ok);
+    oasis_tcp_hdr rst = th_seg(TH_PPORT, PORT, R, x->pnxt, 0);
+    th_inject(&x->h, &rst);
+    th_poll(&x->h);
+    assert_int_equal(oasis_tcp_flow_error(x->a.flow), OASIS_ERESET);
+}
+
+/* RFC 6298 5.3 and 5.2: an ACK of new data restarts the retransmission
+ * timer at now + RTO; the ACK of everything stops it. */
+static void test_rto_restarted_by_ack_stopped_when_all_acked(void **state)
+{
+    fx *x = *state;
+    oasis_tcp_hdr syn = syn_mss(1000);
+    open_with(x, &syn);
+    assert_int_equal(oasis_tcp_set_nodelay(x->a.flow, 1), 0);
+    write_bytes(x, 2000, 0);
+    th_clear(&x->h);
+    uint64_t first = x->a.flow->tm.rexmt;
+    assert_true(first != OASIS_TCP_NEVER);
+    th_advance(&x->h, 50 * MS);
+    oasis_tcp_hdr ack = th_seg(TH_PPORT, PORT, A, x->pnxt, x->iss + 1 + 1000);
+    th_inject(&x->h, &ack);
+    th_poll(&x->h);
+    uint64_t rto = x->a.flow->rtt.rto_ns << x->a.flow->rtt.backoff;
+    assert_int_equal(x->a.flow->tm.rexmt, th_now(&x->h) + rto);
+    ack.ack = x->iss + 1 + 2000;
+    th_inject(&x->h, &ack);
+    th_poll(&x->h);
+    assert_int_equal(x->a.flow->tm.rexmt, OASIS_TCP_NEVER);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+        T(test_mss_default_536),
+        T(test_mss_only_on_syn_and_psh_on_last),
+        T(test_syn_to_multicast_or_from_broadcast_dropped),
+        T(test_rst_with_data_resets),
+        T(test_keepalive_default_off),
+        T(test_wscale_above_14_is_14),
+        T(test_rst_without_timestamp_accepted),
+        T(test_rto_restarted_by_ack_stopped_when_all_acked),
+    };
+    if (getenv("TCP_TEST"))
+        cmocka_set_test_filter(getenv("TCP_TEST"));
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
