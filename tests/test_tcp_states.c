@@ -102,6 +102,44 @@ static void test_closed_port_rst(void **state)
     assert_int_equal(th_ctr(&x->h)->no_listener, 3);
 }
 
+/* Item 10: a SYN flood at a closed port must not make us a reflector. All
+ * 10,000 arrive at one instant: at most the bucket (rst_burst) is answered,
+ * the rest are counted; time refills the bucket at rst_rate_per_sec. */
+static void test_closed_port_rst_rate_limited(void **state)
+{
+    fx *x = *state;
+    const oasis_tcp_counters *c = th_ctr(&x->h);
+    oasis_stack_config dflt;
+    oasis_stack_config_init(&dflt); /* the harness uses the default limits */
+    uint32_t burst = dflt.tcp.rst_burst;
+    uint32_t rate = dflt.tcp.rst_rate_per_sec;
+    assert_true(burst > 0 && rate > 0);
+    unsigned rsts = 0;
+    for (uint32_t i = 0; i < 10000; i++) {
+        oasis_tcp_hdr s = th_seg((uint16_t)(1024 + i % 50000), PORT, S, 100 + i, 0);
+        th_inject(&x->h, &s);
+        oasis_tcp_hdr r;
+        while (th_pop(&x->h, &r)) {
+            assert_int_equal(r.flags, R | A);
+            rsts++;
+        }
+    }
+    assert_int_equal(rsts, burst);
+    assert_int_equal(c->no_listener, 10000);
+    assert_int_equal(c->closed_rsts_limited, 10000 - burst);
+    /* one second later: rate more tokens (capped at the burst) */
+    th_advance(&x->h, OASIS_NS_PER_SEC);
+    th_clear(&x->h);
+    rsts = 0;
+    for (uint32_t i = 0; i < 1000; i++) {
+        inject(x, S, 100, 0, NULL);
+        oasis_tcp_hdr r;
+        while (th_pop(&x->h, &r))
+            rsts++;
+    }
+    assert_int_equal(rsts, rate < burst ? rate : burst);
+}
+
 static void test_listen_syn_synack(void **state)
 {
     fx *x = *state;
@@ -689,6 +727,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
         T(test_closed_port_rst),
+        T(test_closed_port_rst_rate_limited),
         T(test_listen_syn_synack),
         T(test_listen_ack_rst),
         T(test_listen_syn_received_established),

@@ -76,6 +76,11 @@ typedef struct oasis_tcp_config {
     uint32_t challenge_ack_limit; /* RFC 5961 challenge ACKs per second, stack-wide, on
                                      average (100): each second's budget is random in
                                      [limit/2, limit/2 + limit), as in Linux */
+    uint32_t rst_rate_per_sec;  /* RSTs a second answering segments for closed ports (no
+                                 * flow, no listener): a token bucket, so a flood of SYNs
+                                 * cannot turn the stack into a reflector (200, FreeBSD's
+                                 * icmplim; 0: no limit) */
+    uint32_t rst_burst;         /* at most this many such RSTs saved up (50) */
     uint32_t max_time_wait;     /* TIME_WAIT entries kept; beyond it the oldest goes (4096;
                                  * 0: none kept) */
     int window_scaling, timestamps, sack; /* negotiate these options (1) */

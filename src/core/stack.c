@@ -38,6 +38,8 @@ void oasis_stack_config_init(oasis_stack_config *cfg)
     t->backlog = 128;
     t->max_ofo_segments = 256;
     t->challenge_ack_limit = 100;
+    t->rst_rate_per_sec = 200;
+    t->rst_burst = 50;
     t->max_time_wait = 4096;
     t->window_scaling = 1;
     t->timestamps = 1;

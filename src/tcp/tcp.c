@@ -512,6 +512,28 @@ int oasis_tcp_challenge_allowed(oasis_stack *s)
     return 1;
 }
 
+/* Token bucket for RSTs to closed ports, the shape of the ICMP error
+ * limiter: rst_rate_per_sec tokens a second, at most rst_burst saved. Without
+ * it every spoofed SYN draws an RST, a free reflector. A rate of 0: no limit. */
+static int closed_rst_allowed(oasis_stack *s)
+{
+    oasis_tcp_layer *L = s->tcp;
+    uint64_t now = oasis_now(s);
+
+    if (s->cfg.tcp.rst_rate_per_sec == 0)
+        return 1;
+    L->rst_tokens += (double)(now - L->rst_tokens_at) * s->cfg.tcp.rst_rate_per_sec / 1e9;
+    L->rst_tokens_at = now;
+    if (L->rst_tokens > s->cfg.tcp.rst_burst)
+        L->rst_tokens = s->cfg.tcp.rst_burst;
+    if (L->rst_tokens < 1.0) {
+        s->ctr.tcp.closed_rsts_limited++;
+        return 0;
+    }
+    L->rst_tokens -= 1.0;
+    return 1;
+}
+
 /* ---- input demux --------------------------------------------------------- */
 
 static int bad_address(oasis_stack *s, uint32_t src, uint32_t dst)
@@ -559,7 +581,10 @@ void oasis_tcp_input(oasis_stack *s, uint32_t src, uint32_t dst, const uint8_t *
         return;
     }
     ctr->no_listener++;
-    oasis_tcp_send_rst_reply(s, dst, src, &h);
+    if (h.flags & OASIS_TCP_RST)
+        return; /* never answered: spends no token */
+    if (closed_rst_allowed(s))
+        oasis_tcp_send_rst_reply(s, dst, src, &h);
 }
 
 /* ---- layer --------------------------------------------------------------- */
@@ -575,6 +600,8 @@ int oasis_tcp_init(oasis_stack *s)
         return OASIS_ENOMEM;
     }
     L->nbuckets = INITIAL_BUCKETS;
+    L->rst_tokens = s->cfg.tcp.rst_burst;
+    L->rst_tokens_at = oasis_now(s);
     L->salt = s->secrets.hash_salt;
     memcpy(L->isn_key, s->secrets.isn_key, sizeof L->isn_key);
     L->next_port = (uint16_t)oasis_prng_below(&s->prng, EPHEMERAL_N);

@@ -206,6 +206,8 @@ struct oasis_tcp_layer {
     oasis_timer tw_timer;
     uint64_t chack_window;         /* RFC 5961 rate limit: this second + 1 */
     uint32_t chack_count;          /* challenge ACKs left in this second */
+    double rst_tokens;             /* closed-port RST bucket (tcp.c) */
+    uint64_t rst_tokens_at;
     uint16_t next_port;            /* ephemeral port cursor */
     uint8_t have_next_isn;         /* test hook */
     uint32_t next_isn;
