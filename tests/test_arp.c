@@ -169,10 +169,11 @@ static void test_answers_request_and_learns(void **state)
     assert_int_equal(arpc(f)->rx_not_for_us, 1);
     assert_int_equal(oasis_arp_lookup(f->s, OASIS_IPV4(10, 0, 0, 3), mac), OASIS_ENOENT);
 
-    /* ...but a known sender is refreshed by it (merge): PEER moves. */
+    /* ...and a known sender claiming a new MAC is suspect: PEER stays. */
     inject_arp(f, OASIS_ARP_REQUEST, mac3, PEER, zero, OASIS_IPV4(10, 0, 0, 4), BCAST);
     assert_int_equal(oasis_arp_lookup(f->s, PEER, mac), 0);
-    assert_memory_equal(mac, mac3, 6);
+    assert_memory_equal(mac, MAC_PEER, 6);
+    assert_int_equal(arpc(f)->mac_change_suspect, 1);
 
     /* Malformed: too short. */
     uint8_t junk[OASIS_ETH_HLEN + 10];
@@ -409,6 +410,162 @@ static void test_queue_keeps_latest_copy_of_segment(void **state)
     fx_free(f);
 }
 
+
+/* Like inject_arp, with an Ethernet source that may differ from sha. */
+static void inject_arp_from(fx *f, const uint8_t eth_src[6], uint16_t op, const uint8_t sha[6],
+                            uint32_t spa, const uint8_t tha[6], uint32_t tpa,
+                            const uint8_t eth_dst[6])
+{
+    uint8_t buf[OASIS_ETH_HLEN + OASIS_ARP_LEN];
+    oasis_arp_pkt p;
+    memset(&p, 0, sizeof p);
+    p.op = op;
+    memcpy(p.sha, sha, 6);
+    p.spa = spa;
+    memcpy(p.tha, tha, 6);
+    p.tpa = tpa;
+    oasis_eth_emit(buf, eth_dst, eth_src, OASIS_ETHERTYPE_ARP);
+    oasis_arp_emit(buf + OASIS_ETH_HLEN, &p);
+    oasis_stack_input(f->s, buf, sizeof buf);
+}
+
+static const uint8_t MAC_EVIL[6] = {2, 0, 0, 0, 0, 0x66};
+
+/* Item 7 (a): sha must be the frame's source. */
+static void test_sha_must_match_eth_source(void **state)
+{
+    (void)state;
+    static const uint8_t zero[6] = {0};
+    fx *f = fx_new(no_gratuitous);
+    uint8_t mac[6];
+    inject_arp_from(f, MAC_EVIL, OASIS_ARP_REQUEST, MAC_PEER, PEER, zero, US, BCAST);
+    assert_int_equal(f->cap.n, 0); /* not answered */
+    assert_int_equal(arpc(f)->rx_sha_mismatch, 1);
+    assert_int_equal(oasis_arp_lookup(f->s, PEER, mac), OASIS_ENOENT);
+    fx_free(f);
+}
+
+/* Item 7 (b): no entry from an unsolicited reply, a gratuitous request or a
+ * martian sender; a request aimed at us and a reply to our request do. */
+static void test_entries_only_when_solicited(void **state)
+{
+    (void)state;
+    static const uint8_t zero[6] = {0};
+    fx *f = fx_new(no_gratuitous);
+    uint8_t mac[6], x = 1;
+    inject_reply_from_peer(f); /* nobody asked */
+    assert_int_equal(oasis_arp_lookup(f->s, PEER, mac), OASIS_ENOENT);
+    assert_int_equal(arpc(f)->rx_unsolicited, 1);
+    inject_arp(f, OASIS_ARP_REQUEST, MAC_PEER, PEER, zero, PEER, BCAST); /* gratuitous */
+    assert_int_equal(oasis_arp_lookup(f->s, PEER, mac), OASIS_ENOENT);
+    /* martian senders aimed at us: answered, never cached */
+    inject_arp(f, OASIS_ARP_REQUEST, MAC_PEER, OASIS_IPV4(10, 0, 0, 0), zero, US, BCAST);
+    inject_arp(f, OASIS_ARP_REQUEST, MAC_PEER, OASIS_IPV4(127, 0, 0, 1), zero, US, BCAST);
+    assert_int_equal(oasis_arp_lookup(f->s, OASIS_IPV4(10, 0, 0, 0), mac), OASIS_ENOENT);
+    assert_int_equal(oasis_arp_lookup(f->s, OASIS_IPV4(127, 0, 0, 1), mac), OASIS_ENOENT);
+    assert_int_equal(arpc(f)->rx_bad_sender, 2);
+    assert_int_equal(arpc(f)->cache_entries, 0);
+    /* our request answered: learned */
+    assert_int_equal(oasis_udp_send(f->s, 1000, PEER, 2000, &x, 1), 0);
+    inject_reply_from_peer(f);
+    assert_int_equal(oasis_arp_lookup(f->s, PEER, mac), 0);
+    assert_memory_equal(mac, MAC_PEER, 6);
+    fx_free(f);
+}
+
+/* Item 7 (c): a table full of forged senders does not push out the
+ * neighbour we are sending through. */
+static void test_flood_keeps_entry_in_use(void **state)
+{
+    (void)state;
+    static const uint8_t zero[6] = {0};
+    fx *f = fx_new(small_cache);
+    uint8_t mac[6], x = 1;
+    assert_int_equal(oasis_udp_send(f->s, 1000, PEER, 2000, &x, 1), 0);
+    inject_reply_from_peer(f);
+    assert_int_equal(oasis_udp_send(f->s, 1000, PEER, 2000, &x, 1), 0); /* in use */
+    for (int i = 0; i < 50000; i++) {
+        uint8_t m[6] = {2, 1, 0, (uint8_t)(i >> 16), (uint8_t)(i >> 8), (uint8_t)i};
+        inject_arp(f, OASIS_ARP_REQUEST, m, OASIS_IPV4(10, 0, 10 + i / 250 % 200, 1 + i % 250),
+                   zero, US, BCAST);
+        f->cap.n = 0;
+    }
+    assert_int_equal(oasis_arp_lookup(f->s, PEER, mac), 0);
+    assert_memory_equal(mac, MAC_PEER, 6);
+    assert_true(arpc(f)->cache_entries <= 8);
+    fx_free(f);
+}
+
+/* Item 7 (d): a live neighbour's MAC changes only once the old MAC stops
+ * answering our unicast probes. */
+static void test_mac_change_needs_confirmation(void **state)
+{
+    (void)state;
+    fx *f = fx_new(no_gratuitous);
+    uint64_t t0 = oasis_stack_now(f->s), s1 = OASIS_NS_PER_SEC;
+    uint8_t mac[6], x = 1;
+    oasis_eth_hdr eh;
+    assert_int_equal(oasis_udp_send(f->s, 1000, PEER, 2000, &x, 1), 0);
+    inject_reply_from_peer(f);
+    f->cap.n = 0;
+    /* forged reply claiming PEER */
+    inject_arp(f, OASIS_ARP_REPLY, MAC_EVIL, PEER, MAC_US, US, MAC_US);
+    assert_int_equal(arpc(f)->mac_change_suspect, 1);
+    assert_int_equal(oasis_arp_lookup(f->s, PEER, mac), 0);
+    assert_memory_equal(mac, MAC_PEER, 6);
+    oasis_arp_pkt p = cap_arp(f, 0, &eh); /* unicast probe to the old MAC */
+    assert_memory_equal(eh.dst, MAC_PEER, 6);
+    assert_int_equal(p.op, OASIS_ARP_REQUEST);
+    assert_int_equal(p.tpa, PEER);
+    /* traffic keeps going to the old MAC */
+    assert_int_equal(oasis_udp_send(f->s, 1000, PEER, 2000, &x, 1), 0);
+    assert_int_equal(oasis_eth_parse(f->cap.frame[1], f->cap.len[1], &eh), 0);
+    assert_memory_equal(eh.dst, MAC_PEER, 6);
+    /* the old MAC answers: the claim is dropped for good */
+    inject_reply_from_peer(f);
+    advance_to(f, t0 + 30 * s1);
+    assert_int_equal(oasis_arp_lookup(f->s, PEER, mac), 0);
+    assert_memory_equal(mac, MAC_PEER, 6);
+    assert_int_equal(arpc(f)->mac_changes, 0);
+    /* again, and this time the old MAC is gone: switch after the probes */
+    uint64_t t1 = oasis_stack_now(f->s);
+    inject_arp(f, OASIS_ARP_REPLY, MAC_EVIL, PEER, MAC_US, US, MAC_US);
+    for (uint64_t k = 1; k <= 20; k++)
+        advance_to(f, t1 + k * s1);
+    assert_int_equal(arpc(f)->mac_changes, 1);
+    assert_int_equal(oasis_arp_lookup(f->s, PEER, mac), 0);
+    assert_memory_equal(mac, MAC_EVIL, 6);
+    fx_free(f);
+}
+
+/* Item 7 (e): RFC 5227 2.4 (c): a conflict is counted and defended once
+ * per DEFEND_INTERVAL (10 s). */
+static void test_defends_own_address(void **state)
+{
+    (void)state;
+    static const uint8_t zero[6] = {0};
+    fx *f = fx_new(no_gratuitous);
+    uint64_t t0 = oasis_stack_now(f->s), s1 = OASIS_NS_PER_SEC;
+    oasis_eth_hdr eh;
+    inject_arp(f, OASIS_ARP_REQUEST, MAC_EVIL, US, zero, US, BCAST);
+    assert_int_equal(arpc(f)->addr_conflicts, 1);
+    assert_int_equal(f->cap.n, 1);
+    oasis_arp_pkt p = cap_arp(f, 0, &eh);
+    assert_memory_equal(eh.dst, BCAST, 6);
+    assert_memory_equal(p.sha, MAC_US, 6);
+    assert_int_equal(p.spa, US);
+    assert_int_equal(p.tpa, US);
+    advance_to(f, t0 + 10 * s1 - 1);
+    inject_arp(f, OASIS_ARP_REPLY, MAC_EVIL, US, MAC_US, US, MAC_US);
+    assert_int_equal(arpc(f)->addr_conflicts, 2);
+    assert_int_equal(f->cap.n, 1); /* within the interval: not defended */
+    advance_to(f, t0 + 10 * s1);
+    inject_arp(f, OASIS_ARP_REPLY, MAC_EVIL, US, MAC_US, US, MAC_US);
+    assert_int_equal(f->cap.n, 2);
+    assert_int_equal(arpc(f)->tx_defends, 2);
+    fx_free(f);
+}
+
 static void test_two_stacks_resolve(void **state)
 {
     (void)state;
@@ -440,6 +597,11 @@ int main(void)
         cmocka_unit_test(test_broadcast_without_arp),
         cmocka_unit_test(test_queue_keeps_latest_copy_of_segment),
         cmocka_unit_test(test_two_stacks_resolve),
+        cmocka_unit_test(test_sha_must_match_eth_source),
+        cmocka_unit_test(test_entries_only_when_solicited),
+        cmocka_unit_test(test_flood_keeps_entry_in_use),
+        cmocka_unit_test(test_mac_change_needs_confirmation),
+        cmocka_unit_test(test_defends_own_address),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

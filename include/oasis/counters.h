@@ -32,6 +32,14 @@ typedef struct oasis_arp_counters {
     uint64_t cache_expired;      /* entry aged out */
     uint64_t cache_entries;      /* gauge */
     uint64_t queue_superseded;   /* waiting TCP segment replaced by its newer copy */
+    uint64_t rx_sha_mismatch;    /* sender MAC differs from the Ethernet source: dropped */
+    uint64_t rx_bad_sender;      /* martian/broadcast/multicast sender: no entry */
+    uint64_t rx_unsolicited;     /* reply nobody asked for: no entry */
+    uint64_t cache_no_room;      /* stranger not cached: every candidate in active use */
+    uint64_t mac_change_suspect; /* a live neighbour claimed a new MAC: old one kept */
+    uint64_t mac_changes;        /* ... and the old MAC stopped answering: switched */
+    uint64_t addr_conflicts;     /* another MAC claimed our address (RFC 5227) */
+    uint64_t tx_defends;         /* announcements defending our address */
 } oasis_arp_counters;
 
 typedef struct oasis_ip_counters {

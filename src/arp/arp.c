@@ -15,7 +15,12 @@
 
 #include <string.h>
 
-enum { ARP_INCOMPLETE, ARP_RESOLVED };
+/* PROBE: resolved, but another MAC claimed the address; we keep the old
+ * MAC and ask it (unicast) whether it is still there. */
+enum { ARP_INCOMPLETE, ARP_RESOLVED, ARP_PROBE };
+
+/* RFC 5227 2.4 (c): at most one defence of our address per 10 s. */
+#define DEFEND_INTERVAL_NS (10 * OASIS_NS_PER_SEC)
 
 struct oasis_arp_entry {
     oasis_arp_entry *next;               /* hash chain */
@@ -23,6 +28,8 @@ struct oasis_arp_entry {
     uint32_t ip;
     uint8_t mac[6];
     uint8_t state;
+    uint8_t cand_mac[6];                 /* PROBE: the MAC that claimed the address */
+    uint64_t used_at;                    /* last datagram sent through it */
     uint32_t tries;                      /* requests sent while incomplete */
     uint64_t retry_ns;                   /* current retry interval */
     oasis_pbuf *q_head, *q_tail;         /* datagrams waiting, in order */
@@ -147,6 +154,15 @@ static void send_request(oasis_stack *s, uint32_t ip)
         s->ctr.arp.tx_requests++;
 }
 
+/* Asks the MAC we use for e (unicast) whether it still holds e->ip. */
+static void send_probe(oasis_stack *s, oasis_arp_entry *e)
+{
+    if (send_arp(s, OASIS_ARP_REQUEST, e->mac, e->mac, e->ip) == OASIS_OK)
+        s->ctr.arp.tx_requests++;
+}
+
+static void resolve(oasis_stack *s, oasis_arp_entry *e, const uint8_t mac[6]);
+
 /* Incomplete: retry with a doubled interval, or give up after
  * cfg.arp_retries requests. Resolved: the entry has aged out. */
 static void entry_timer(oasis_stack *s, oasis_timer *t)
@@ -157,6 +173,18 @@ static void entry_timer(oasis_stack *s, oasis_timer *t)
     if (e->state == ARP_RESOLVED) {
         s->ctr.arp.cache_expired++;
         remove_entry(s, e);
+        return;
+    }
+    if (e->state == ARP_PROBE) {
+        if (e->tries < s->cfg.arp_retries) {
+            e->tries++;
+            oasis_timer_start(s, &e->timer, oasis_now(s) + e->retry_ns);
+            send_probe(s, e);
+            return;
+        }
+        /* The old MAC stopped answering: the change was real. */
+        s->ctr.arp.mac_changes++;
+        resolve(s, e, e->cand_mac);
         return;
     }
     if (e->tries < s->cfg.arp_retries) {
@@ -171,15 +199,37 @@ static void entry_timer(oasis_stack *s, oasis_timer *t)
     oasis_icmp_neighbour_failed(s, ip);
 }
 
-/* A new entry, evicting the least recently used one at the size bound. */
-static oasis_arp_entry *create_entry(oasis_stack *s, uint32_t ip)
+/* In active use: packets wait on it, or a datagram went through it within
+ * the cache lifetime. */
+static int in_use(const oasis_stack *s, const oasis_arp_entry *e)
+{
+    if (e->qlen)
+        return 1;
+    return e->used_at && oasis_now(s) - e->used_at < s->cfg.arp_cache_ttl_ns;
+}
+
+/* A new entry, evicting the least recently used one at the size bound.
+ * For an entry nobody asked for (a request from a stranger), only an entry
+ * not in active use may go, so a flood of forged senders cannot push out
+ * the gateway we are talking through: then no entry (NULL). */
+static oasis_arp_entry *create_entry(oasis_stack *s, uint32_t ip, int unsolicited)
 {
     oasis_arp *a = &s->arp;
     oasis_arp_entry *e;
 
     if (a->count >= s->cfg.arp_cache_size && a->lru_head) {
+        oasis_arp_entry *victim = a->lru_head;
+        if (unsolicited) {
+            int n = 0; /* look at a few: bounded work per packet */
+            while (victim && in_use(s, victim) && ++n < 8)
+                victim = victim->lru_next;
+            if (!victim || in_use(s, victim)) {
+                s->ctr.arp.cache_no_room++;
+                return NULL;
+            }
+        }
         s->ctr.arp.cache_evictions++;
-        remove_entry(s, a->lru_head);
+        remove_entry(s, victim);
     }
     e = oasis_calloc(s, 1, sizeof *e);
     if (!e)
@@ -217,13 +267,60 @@ static void resolve(oasis_stack *s, oasis_arp_entry *e, const uint8_t mac[6])
     }
 }
 
+/* A sender that may have a cache entry: a unicast host address that could
+ * be a neighbour (RFC 1122 3.2.1.3: no martians, no broadcast). */
 static int usable_sender(const oasis_stack *s, const oasis_arp_pkt *pkt)
 {
     return pkt->spa != 0 && pkt->spa != s->addr && !oasis_mac_is_multicast(pkt->sha) &&
-           !oasis_ipv4_is_broadcast(s, pkt->spa);
+           !oasis_ipv4_is_broadcast(s, pkt->spa) && !oasis_ipv4_is_martian(s, pkt->spa);
 }
 
-void oasis_arp_input(oasis_stack *s, const uint8_t *buf, size_t len)
+/* RFC 5227 2.4 (c): another host claims our address; we keep it and defend
+ * with one announcement, at most once per DEFEND_INTERVAL. */
+static void defend(oasis_stack *s)
+{
+    oasis_arp *a = &s->arp;
+    uint64_t now = oasis_now(s);
+
+    s->ctr.arp.addr_conflicts++;
+    if (a->defended && now - a->defend_at < DEFEND_INTERVAL_NS)
+        return;
+    a->defended = 1;
+    a->defend_at = now;
+    oasis_arp_announce(s);
+    s->ctr.arp.tx_defends++;
+}
+
+/* A known sender speaks. Its MAC is the same: refresh. A different MAC for
+ * a live neighbour is suspect (ARP spoofing): keep using the old MAC and ask
+ * it, unicast, whether it is still there; switch only when it stops
+ * answering (entry_timer). */
+static void known_sender(oasis_stack *s, oasis_arp_entry *e, const oasis_arp_pkt *pkt, int for_us)
+{
+    if (e->state == ARP_INCOMPLETE) {
+        /* The answer to our request, or the neighbour asking us. */
+        if (for_us)
+            resolve(s, e, pkt->sha);
+        else
+            s->ctr.arp.rx_unsolicited++;
+        return;
+    }
+    if (memcmp(e->mac, pkt->sha, 6) == 0) {
+        resolve(s, e, pkt->sha); /* also ends a PROBE: the old MAC answered */
+        return;
+    }
+    s->ctr.arp.mac_change_suspect++;
+    memcpy(e->cand_mac, pkt->sha, 6);
+    if (e->state == ARP_PROBE)
+        return;
+    e->state = ARP_PROBE;
+    e->tries = 1;
+    e->retry_ns = s->cfg.arp_retry_ns ? s->cfg.arp_retry_ns : 1;
+    oasis_timer_start(s, &e->timer, oasis_now(s) + e->retry_ns);
+    send_probe(s, e);
+}
+
+void oasis_arp_input(oasis_stack *s, const uint8_t *buf, size_t len, const uint8_t eth_src[6])
 {
     oasis_arp_counters *c = &s->ctr.arp;
     oasis_arp_pkt pkt;
@@ -236,26 +333,37 @@ void oasis_arp_input(oasis_stack *s, const uint8_t *buf, size_t len)
         c->rx_requests++;
     else
         c->rx_replies++;
-
-    /* RFC 826 merge: refresh a sender we already know, whoever the target. */
-    int merged = 0;
+    /* A sender hardware address that is not the frame's source is a forgery
+     * (or a proxy we do not trust): nothing in it is believed. */
+    if (memcmp(pkt.sha, eth_src, 6) != 0) {
+        c->rx_sha_mismatch++;
+        return;
+    }
+    if (s->addr != 0 && pkt.spa == s->addr) {
+        if (memcmp(pkt.sha, s->mac, 6) != 0)
+            defend(s);
+        return;
+    }
+    int for_us = s->addr != 0 && pkt.tpa == s->addr;
     int usable = usable_sender(s, &pkt);
+    if (!usable && pkt.spa != 0) /* spa 0: an RFC 5227 probe, answered below */
+        c->rx_bad_sender++;
     if (usable) {
         oasis_arp_entry *e = find(s, pkt.spa);
         if (e) {
-            resolve(s, e, pkt.sha);
-            merged = 1;
+            known_sender(s, e, &pkt, for_us);
+        } else if (for_us && pkt.op == OASIS_ARP_REQUEST) {
+            /* RFC 826: the asker will talk to us; it may take a slot. */
+            e = create_entry(s, pkt.spa, 1);
+            if (e)
+                resolve(s, e, pkt.sha);
+        } else if (pkt.op == OASIS_ARP_REPLY) {
+            c->rx_unsolicited++; /* a reply nobody asked for */
         }
     }
-    if (s->addr == 0 || pkt.tpa != s->addr) {
+    if (!for_us) {
         c->rx_not_for_us++;
         return;
-    }
-    /* Only senders that talk to us may take a cache slot. */
-    if (usable && !merged) {
-        oasis_arp_entry *e = create_entry(s, pkt.spa);
-        if (e)
-            resolve(s, e, pkt.sha);
     }
     if (pkt.op == OASIS_ARP_REQUEST &&
         send_arp(s, OASIS_ARP_REPLY, pkt.sha, pkt.sha, pkt.spa) == OASIS_OK)
@@ -333,12 +441,13 @@ int oasis_arp_output(oasis_stack *s, uint32_t next_hop, oasis_pbuf *p)
 {
     oasis_arp_entry *e = find(s, next_hop);
 
-    if (e && e->state == ARP_RESOLVED) {
+    if (e && e->state != ARP_INCOMPLETE) {
         touch(&s->arp, e);
+        e->used_at = oasis_now(s);
         return oasis_eth_output(s, p, e->mac, OASIS_ETHERTYPE_IPV4);
     }
     if (!e) {
-        e = create_entry(s, next_hop);
+        e = create_entry(s, next_hop, 0);
         if (!e) {
             s->ctr.arp.queue_drops++;
             oasis_pbuf_free(s, p);
@@ -365,7 +474,7 @@ void oasis_arp_announce(oasis_stack *s)
 int oasis_arp_lookup(oasis_stack *s, uint32_t ip, uint8_t mac[6])
 {
     oasis_arp_entry *e = find(s, ip);
-    if (!e || e->state != ARP_RESOLVED)
+    if (!e || e->state == ARP_INCOMPLETE)
         return OASIS_ENOENT;
     memcpy(mac, e->mac, 6);
     return OASIS_OK;

@@ -27,13 +27,15 @@ typedef struct oasis_arp {
     uint32_t queued;           /* packets waiting for resolution, all entries */
     oasis_arp_entry *lru_head; /* least recently used; evicted first */
     oasis_arp_entry *lru_tail; /* most recently used */
+    uint64_t defend_at;        /* last defence of our address (RFC 5227) */
+    uint8_t defended;
 } oasis_arp;
 
 int oasis_arp_init(oasis_stack *s);
 void oasis_arp_fini(oasis_stack *s);
 
-/* One ARP packet (the Ethernet payload). */
-void oasis_arp_input(oasis_stack *s, const uint8_t *pkt, size_t len);
+/* One ARP packet (the Ethernet payload) and the frame's source MAC. */
+void oasis_arp_input(oasis_stack *s, const uint8_t *pkt, size_t len, const uint8_t eth_src[6]);
 
 /* Sends the IPv4 datagram in p to the neighbour next_hop: at once when its
  * address is cached, else queued (bounded) while a request goes out.

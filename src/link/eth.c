@@ -34,7 +34,7 @@ void oasis_eth_input(oasis_stack *s, const uint8_t *frame, size_t len)
         oasis_ipv4_input(s, eh.payload, eh.payload_len, oasis_mac_is_multicast(eh.dst));
         break;
     case OASIS_ETHERTYPE_ARP:
-        oasis_arp_input(s, eh.payload, eh.payload_len);
+        oasis_arp_input(s, eh.payload, eh.payload_len, eh.src);
         break;
     default:
         c->rx_unknown_type++;

@@ -31,7 +31,11 @@ static const layer_field arp_fields[] = {
     A(rx_not_for_us, "RxNotForUs"), A(resolve_failed, "ResolveFailed"),
     A(queue_drops, "QueueDrops"), A(cache_evictions, "CacheEvictions"),
     A(cache_expired, "CacheExpired"), A(cache_entries, "CacheEntries"),
-    A(queue_superseded, "QueueSuperseded"),
+    A(queue_superseded, "QueueSuperseded"), A(rx_sha_mismatch, "RxShaMismatch"),
+    A(rx_bad_sender, "RxBadSender"), A(rx_unsolicited, "RxUnsolicited"),
+    A(cache_no_room, "CacheNoRoom"), A(mac_change_suspect, "MacChangeSuspect"),
+    A(mac_changes, "MacChanges"), A(addr_conflicts, "AddrConflicts"),
+    A(tx_defends, "TxDefends"),
 };
 #undef A
 
