@@ -14,7 +14,7 @@ size_t http_min_head_end(const char *buf, size_t len)
 static int lower(int c) { return c >= 'A' && c <= 'Z' ? c + 32 : c; }
 
 /* Case-insensitive: does [s, s+n) equal the lower-case word w? */
-static int eq_ci(const char *s, size_t n, const char *w)
+int http_min_eq_ci(const char *s, size_t n, const char *w)
 {
     if (strlen(w) != n)
         return 0;
@@ -25,7 +25,7 @@ static int eq_ci(const char *s, size_t n, const char *w)
 }
 
 /* Does the comma-separated list [v, v+n) contain token w? */
-static int has_token(const char *v, size_t n, const char *w)
+int http_min_has_token(const char *v, size_t n, const char *w)
 {
     size_t i = 0;
     while (i < n) {
@@ -37,7 +37,7 @@ static int has_token(const char *v, size_t n, const char *w)
             a++;
         while (b > a && (v[b - 1] == ' ' || v[b - 1] == '\t'))
             b--;
-        if (eq_ci(v + a, b - a, w))
+        if (http_min_eq_ci(v + a, b - a, w))
             return 1;
     }
     return 0;
@@ -90,14 +90,14 @@ static int parse_header(const char *p, size_t n, http_min_resp *r)
         v++, vn--;
     while (vn && (v[vn - 1] == ' ' || v[vn - 1] == '\t'))
         vn--;
-    if (eq_ci(p, kn, "content-length"))
+    if (http_min_eq_ci(p, kn, "content-length"))
         return parse_length(v, vn, &r->content_length);
-    if (eq_ci(p, kn, "transfer-encoding"))
-        r->chunked = has_token(v, vn, "chunked");
-    else if (eq_ci(p, kn, "connection")) {
-        if (has_token(v, vn, "close"))
+    if (http_min_eq_ci(p, kn, "transfer-encoding"))
+        r->chunked = http_min_has_token(v, vn, "chunked");
+    else if (http_min_eq_ci(p, kn, "connection")) {
+        if (http_min_has_token(v, vn, "close"))
             r->keep_alive = 0;
-        else if (has_token(v, vn, "keep-alive"))
+        else if (http_min_has_token(v, vn, "keep-alive"))
             r->keep_alive = 1;
     }
     return 0;

@@ -26,4 +26,10 @@ int http_min_parse(const char *head, size_t len, http_min_resp *r);
  * a length (chunked or read-until-close). */
 int64_t http_min_body_len(const http_min_resp *r);
 
+/* Case-insensitive: does [s, s+n) equal the lower-case word w? (Header
+ * names, also for the /metrics server.) */
+int http_min_eq_ci(const char *s, size_t n, const char *w);
+/* Does the comma-separated header value [v, v+n) hold the token w? */
+int http_min_has_token(const char *v, size_t n, const char *w);
+
 #endif

@@ -13,6 +13,7 @@
 
 #include "core/mem.h"
 #include "core/stack_impl.h"
+#include "metrics/http_min.h"
 #include "metrics/metrics_impl.h"
 
 #include <stdio.h>
@@ -213,36 +214,6 @@ typedef struct preq {
     char accept[512];
 } preq;
 
-static int lower(int c) { return c >= 'A' && c <= 'Z' ? c + 32 : c; }
-
-static int eq_ci(const char *s, size_t n, const char *w)
-{
-    if (strlen(w) != n)
-        return 0;
-    for (size_t i = 0; i < n; i++)
-        if (lower((unsigned char)s[i]) != w[i])
-            return 0;
-    return 1;
-}
-
-static int has_token(const char *v, size_t n, const char *w)
-{
-    size_t i = 0;
-    while (i < n) {
-        size_t a = i, b;
-        while (i < n && v[i] != ',')
-            i++;
-        b = i++;
-        while (a < b && (v[a] == ' ' || v[a] == '\t'))
-            a++;
-        while (b > a && (v[b - 1] == ' ' || v[b - 1] == '\t'))
-            b--;
-        if (eq_ci(v + a, b - a, w))
-            return 1;
-    }
-    return 0;
-}
-
 /* The end of the head (after its empty line; a bare LF ends a line too,
  * RFC 9112 2.2), 0 if it is not complete. */
 static size_t head_end(const char *b, size_t n)
@@ -318,21 +289,21 @@ static int parse_request(const char *h, size_t len, preq *r)
             v++, vn--;
         while (vn && (v[vn - 1] == ' ' || v[vn - 1] == '\t'))
             vn--;
-        if (eq_ci(l, kn, "host")) {
+        if (http_min_eq_ci(l, kn, "host")) {
             r->hosts++;
-        } else if (eq_ci(l, kn, "content-length")) {
+        } else if (http_min_eq_ci(l, kn, "content-length")) {
             if (vn == 0 || strspn(v, "0123456789") < vn)
                 return 400;
             if (strspn(v, "0") < vn)
                 r->has_body = 1;
-        } else if (eq_ci(l, kn, "transfer-encoding")) {
+        } else if (http_min_eq_ci(l, kn, "transfer-encoding")) {
             r->has_body = 1;
-        } else if (eq_ci(l, kn, "connection")) {
-            if (has_token(v, vn, "close"))
+        } else if (http_min_eq_ci(l, kn, "connection")) {
+            if (http_min_has_token(v, vn, "close"))
                 r->keep = 0;
-            else if (has_token(v, vn, "keep-alive"))
+            else if (http_min_has_token(v, vn, "keep-alive"))
                 r->keep = 1;
-        } else if (eq_ci(l, kn, "accept")) {
+        } else if (http_min_eq_ci(l, kn, "accept")) {
             size_t have = strlen(r->accept);
             if (have + vn + 2 < sizeof r->accept) { /* repeated: one list */
                 if (have)
@@ -356,7 +327,7 @@ static int parse_request(const char *h, size_t len, preq *r)
 /* The path of the target, without query: origin-form or absolute-form. */
 static int target_is_metrics(const char *t, size_t n)
 {
-    if (n >= 7 && eq_ci(t, 7, "http://")) {
+    if (n >= 7 && http_min_eq_ci(t, 7, "http://")) {
         const char *slash = memchr(t + 7, '/', n - 7);
         if (!slash)
             return 0;
