@@ -1,0 +1,164 @@
+/* DNS stub resolver (RFC 1035, AAAA records of RFC 3596), in the style of
+ * libuv's uv_getaddrinfo: oasis_dns_resolve() starts a request and returns
+ * its handle; the callback runs exactly once, later, from
+ * oasis_stack_input() / oasis_stack_poll() (never from inside the call that
+ * started it), unless the request is cancelled first.
+ *
+ * A resolver sits on one stack (borrowed; destroy the resolver before the
+ * stack) and asks the configured servers (oasis_dns_set_servers) over UDP
+ * from a random source port with a random ID (RFC 5452), both from the
+ * stack's PRNG. A reply counts only when its source address and port, ID
+ * and question all match; anything else is counted and ignored. Each server
+ * is tried in turn with a timeout on the stack's clock, for cfg.attempts
+ * rounds (the timeout doubles each round). A truncated reply (TC=1) is asked
+ * again over TCP (the stack's own TCP) from the same server. CNAME chains are
+ * followed up to cfg.max_cname links. Answers are cached for their TTL
+ * (RFC 2181 section 8: at most 2^31-1 s, capped at cfg.max_ttl_s), negative
+ * answers (NXDOMAIN, no data) for the SOA's TTL/MINIMUM (RFC 2308), at most
+ * cfg.max_neg_ttl_s; the cache holds at most cfg.cache_entries names.
+ *
+ * Names are text ("files.test" or "files.test."); no search list is applied.
+ * A name that is a dotted quad resolves to itself at once (on the next poll).
+ */
+#ifndef OASIS_DNS_H
+#define OASIS_DNS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct oasis_stack oasis_stack;
+typedef struct oasis_dns oasis_dns;         /* a resolver */
+typedef struct oasis_dns_req oasis_dns_req; /* one pending resolution */
+
+/* What a callback's status says. 0 is success; the errors are distinct from
+ * the stack's oasis_err values (oasis_dns_strerror knows both). */
+typedef enum oasis_dns_err {
+    OASIS_DNS_OK = 0,
+    OASIS_DNS_ENXDOMAIN = -100, /* the name does not exist (RCODE 3) */
+    OASIS_DNS_ENODATA = -101,   /* the name exists but has no record of that type */
+    OASIS_DNS_ESERVFAIL = -102, /* every server failed (RCODE 2, or another error RCODE) */
+    OASIS_DNS_EREFUSED = -103,  /* every server refused (RCODE 5) */
+    OASIS_DNS_ETIMEDOUT = -104, /* no server answered in time */
+    OASIS_DNS_EMALFORMED = -105,/* the answer could not be parsed */
+    OASIS_DNS_ECNAME = -106,    /* CNAME chain longer than cfg.max_cname (or a loop) */
+    OASIS_DNS_ENOSERVERS = -107,/* no server configured */
+    OASIS_DNS_EBADNAME = -108,  /* the name is not a valid domain name */
+    OASIS_DNS_ECANCELED = -109, /* the resolver was destroyed first */
+    OASIS_DNS_ENOMEM = -110,    /* out of memory */
+    OASIS_DNS_ENETWORK = -111   /* no server could be reached (no route, ...) */
+} oasis_dns_err;
+
+/* Text for an OASIS_DNS_E* value (or any oasis_err); static, never NULL. */
+const char *oasis_dns_strerror(int err);
+
+/* Address families a resolution asks for. */
+typedef enum oasis_dns_family {
+    OASIS_DNS_INET = 4, /* A records */
+    OASIS_DNS_INET6 = 6 /* AAAA records (RFC 3596) */
+} oasis_dns_family;
+
+#define OASIS_DNS_MAX_ADDRS 16     /* addresses handed to a callback */
+#define OASIS_DNS_MAX_SERVERS 8
+#define OASIS_DNS_NAME_STRLEN 1025 /* a name as text, \DDD escapes and NUL included */
+
+typedef struct oasis_dns_result {
+    const char *name;      /* the name asked for, as given */
+    const char *canonical; /* the end of the CNAME chain (the name itself without one) */
+    oasis_dns_family family;
+    size_t count;          /* 1..OASIS_DNS_MAX_ADDRS */
+    uint32_t addr[OASIS_DNS_MAX_ADDRS];     /* INET: host order (10.0.0.1 == 0x0a000001) */
+    uint8_t addr6[OASIS_DNS_MAX_ADDRS][16]; /* INET6: network order */
+    uint32_t ttl_s;        /* seconds the answer stays valid (remaining, if cached) */
+    int from_cache;
+} oasis_dns_result;
+
+/* status 0: res holds at least one address. Otherwise res is NULL. res and
+ * everything it points to are valid only during the callback. The handle is
+ * gone once the callback returns. */
+typedef void (*oasis_dns_cb)(oasis_dns_req *req, int status, const oasis_dns_result *res,
+                             void *ud);
+
+typedef struct oasis_dns_config {
+    uint16_t port;           /* servers' port (53) */
+    uint64_t timeout_ns;     /* first try's wait per server (1 s), doubled each round */
+    uint32_t attempts;       /* rounds over the server list (2) */
+    uint64_t tcp_timeout_ns; /* whole TCP exchange after TC=1 (5 s) */
+    uint32_t max_cname;      /* CNAME links followed (8) */
+    uint32_t cache_entries;  /* names cached, positive and negative (64; 0: no cache) */
+    uint32_t max_ttl_s;      /* cap on cached TTLs (86400) */
+    uint32_t max_neg_ttl_s;  /* cap on negative answers' TTL (300) */
+} oasis_dns_config;
+
+void oasis_dns_config_init(oasis_dns_config *cfg);
+
+/* Counters (metrics source "dns", see oasis_dns_add_metrics). */
+typedef struct oasis_dns_counters {
+    uint64_t requests;       /* oasis_dns_resolve calls accepted */
+    uint64_t completed_ok;   /* callbacks with addresses */
+    uint64_t failed;         /* callbacks with an error */
+    uint64_t canceled;       /* requests cancelled by the application */
+    uint64_t cache_hits;     /* answered from the cache (negative hits included) */
+    uint64_t cache_misses;
+    uint64_t cache_evictions;/* entries pushed out by the size bound */
+    uint64_t cache_entries;  /* gauge */
+    uint64_t udp_queries;    /* queries sent over UDP (retries included) */
+    uint64_t tcp_queries;    /* queries sent over TCP (after TC=1) */
+    uint64_t responses;      /* replies that matched a query */
+    uint64_t mismatched;     /* replies ignored: wrong source, ID or question */
+    uint64_t malformed;      /* replies that did not parse */
+    uint64_t timeouts;       /* tries that got no answer in time */
+    uint64_t truncated;      /* UDP replies with TC=1 */
+    uint64_t nxdomain, nodata, servfail, refused;
+    uint64_t cname_followed; /* CNAME links followed */
+    uint64_t send_errors;    /* a query could not be sent (no route, no memory) */
+} oasis_dns_counters;
+
+/* Creates a resolver on s; cfg NULL means the defaults. Returns 0,
+ * OASIS_EINVAL or OASIS_ENOMEM. */
+int oasis_dns_create(oasis_stack *s, const oasis_dns_config *cfg, oasis_dns **out);
+
+/* Ends every pending request (callbacks with OASIS_DNS_ECANCELED, from
+ * inside this call) and frees the resolver. NULL is accepted. Not from
+ * inside one of its callbacks. */
+void oasis_dns_destroy(oasis_dns *r);
+
+/* Replaces the server list (host-order IPv4 addresses, at most
+ * OASIS_DNS_MAX_SERVERS; copied). Requests in flight keep their list.
+ * Returns 0 or OASIS_EINVAL. n == 0 clears it. */
+int oasis_dns_set_servers(oasis_dns *r, const uint32_t *addrs, size_t n);
+size_t oasis_dns_servers(const oasis_dns *r, uint32_t *addrs, size_t max);
+
+/* Starts resolving name. Returns 0 and sets *req (may be NULL) to the
+ * handle, or refuses (the callback never runs) with OASIS_EINVAL (NULL
+ * name or callback, bad family), OASIS_DNS_EBADNAME, OASIS_DNS_ENOSERVERS,
+ * OASIS_ENOMEM. */
+int oasis_dns_resolve(oasis_dns *r, const char *name, oasis_dns_family family, oasis_dns_cb cb,
+                      void *ud, oasis_dns_req **req);
+
+/* Cancels a pending request: its callback will not run, the handle is freed
+ * now. Safe from any callback, but not for a request whose callback has
+ * started (the handle is gone then). */
+void oasis_dns_cancel(oasis_dns_req *req);
+
+/* Drops every cached answer. */
+void oasis_dns_cache_flush(oasis_dns *r);
+
+const oasis_dns_counters *oasis_dns_get_counters(const oasis_dns *r);
+oasis_stack *oasis_dns_stack(const oasis_dns *r);
+
+/* A metrics source "dns" reading r's counters (field names: Requests,
+ * CompletedOk, Failed, ..., see dns_metrics.c); its ud is r. Returns 0,
+ * OASIS_EINVAL or OASIS_ENOMEM. */
+struct oasis_metrics;
+struct oasis_metric_tag;
+int oasis_dns_add_metrics(struct oasis_metrics *m, oasis_dns *r,
+                          const struct oasis_metric_tag *tags, size_t ntags);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
