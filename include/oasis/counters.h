@@ -70,6 +70,9 @@ typedef struct oasis_icmp_counters {
     uint64_t in_echos, in_echo_reps, in_dest_unreachs;
     uint64_t out_msgs, out_echos, out_echo_reps, out_dest_unreachs;
     uint64_t out_rate_limited;   /* errors not sent because of the rate limit */
+    uint64_t in_time_excds, in_parm_probs, in_src_quenchs;
+    uint64_t in_errors_unowned;  /* errors quoting no datagram of ours (bad quote,
+                                    another source, no protocol to tell): dropped */
 } oasis_icmp_counters;
 
 typedef struct oasis_udp_counters {

@@ -40,6 +40,70 @@ uint32_t oasis_netmask(uint8_t prefix_len);
  * (either case) separated by ':'. Returns 0 or OASIS_EINVAL. */
 int oasis_mac_parse(const char *s, uint8_t mac[6]);
 
+
+/* ---- Protocol handlers -------------------------------------------------
+ *
+ * IP hands each datagram to the handler registered for its protocol number
+ * (one table per stack; TCP 6, UDP 17 and ICMP 1 are registered by the
+ * stack itself). ICMP errors (destination unreachable, time exceeded,
+ * parameter problem, source quench) that quote a datagram we sent go to
+ * the error hook of the protocol the quoted datagram carried, as Linux's
+ * err_handler. A protocol number nobody registered draws an ICMP protocol
+ * unreachable. */
+
+typedef struct oasis_stack oasis_stack;
+
+#define OASIS_IP_FAMILY_V4 4
+#define OASIS_IP_FAMILY_V6 6
+
+/* One datagram for a protocol handler, valid only during the call. */
+typedef struct oasis_ip_packet {
+    uint8_t family;             /* OASIS_IP_FAMILY_V4 or _V6 */
+    uint8_t proto;              /* IP protocol number (IPv6: next header) */
+    uint8_t link_bcast;         /* came to a link broadcast/multicast address */
+    uint32_t src, dst;          /* IPv4 addresses, host order (family V4) */
+    const uint8_t *src6, *dst6; /* IPv6 addresses, 16 bytes each (family V6) */
+    const uint8_t *payload;     /* the transport header and its data */
+    size_t len;
+    const void *net;            /* the stack's own parse of the IP header */
+} oasis_ip_packet;
+
+/* An ICMP error about a datagram we sent, valid only during the call. */
+typedef struct oasis_ip_error {
+    uint8_t family;             /* of the ICMP message and the quoted datagram */
+    uint8_t type, code;         /* ICMP type and code as received */
+    uint8_t proto;              /* protocol of the quoted datagram */
+    uint32_t info;              /* ICMP bytes 4..7 (parameter problem: pointer << 24) */
+    uint32_t mtu;               /* fragmentation needed: next-hop MTU (RFC 1191), 0 if not given */
+    uint32_t reporter;          /* who sent the ICMP message (family V4) */
+    uint32_t src, dst;          /* the quoted datagram's source (us) and destination (V4) */
+    const uint8_t *src6, *dst6, *reporter6; /* the same for family V6 */
+    const uint8_t *quote;       /* the quoted transport header onwards */
+    size_t quote_len;           /* at least 8 */
+} oasis_ip_error;
+
+typedef void (*oasis_ip_input_fn)(oasis_stack *s, const oasis_ip_packet *pkt, void *ud);
+typedef void (*oasis_ip_error_fn)(oasis_stack *s, const oasis_ip_error *err, void *ud);
+
+/* Registers the handler of protocol number proto on stack s: input gets
+ * every complete (reassembled) datagram for it addressed to us, error
+ * (may be NULL) every ICMP error quoting one of its datagrams. Returns 0,
+ * OASIS_EINVAL (no stack or no input), OASIS_EADDRINUSE (proto already has
+ * a handler) or OASIS_ENOMEM (the table is full: OASIS_IP_MAX_PROTOS). */
+#define OASIS_IP_MAX_PROTOS 12
+int oasis_ip_register(oasis_stack *s, uint8_t proto, oasis_ip_input_fn input,
+                      oasis_ip_error_fn error, void *ud);
+
+/* Removes proto's handler: its datagrams draw protocol unreachables again.
+ * Returns 0 or OASIS_ENOENT. */
+int oasis_ip_unregister(oasis_stack *s, uint8_t proto);
+
+/* Sends len bytes as the payload of one IPv4 datagram of protocol proto
+ * from our address to dst (fragmented if larger than the MTU, unless df).
+ * Returns 0, OASIS_ENOROUTE, OASIS_EMSGSIZE, OASIS_ENOMEM or OASIS_EINVAL. */
+int oasis_ip_send(oasis_stack *s, uint32_t dst, uint8_t proto, const void *data, size_t len,
+                  int df);
+
 #ifdef __cplusplus
 }
 #endif

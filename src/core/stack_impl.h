@@ -12,6 +12,7 @@
 #include "core/timer.h"
 #include "icmp/icmp.h"
 #include "ip/ipv4.h"
+#include "ip/proto.h"
 #include "udp/udp.h"
 #include "tcp/tcp.h"
 
@@ -34,6 +35,7 @@ struct oasis_stack {
 
     oasis_arp arp;
     oasis_ipv4 ip;
+    oasis_ip_protos protos; /* protocol handlers by number (ip/proto.c) */
     oasis_icmp icmp;
     oasis_udp udp;
     oasis_tcp_layer *tcp;

@@ -7,6 +7,7 @@
 #include "core/stack_impl.h"
 #include "icmp/icmp_wire.h"
 #include "ip/ipv4.h"
+#include "ip/proto.h"
 #include "oasis/error.h"
 #include "oasis/icmp.h"
 
@@ -77,7 +78,7 @@ static oasis_ping_req *find_ping(oasis_stack *s, uint32_t peer, uint16_t id, uin
 
 static int is_error_type(uint8_t type)
 {
-    return type == OASIS_ICMP_DEST_UNREACH || type == 4 /* source quench */ ||
+    return type == OASIS_ICMP_DEST_UNREACH || type == OASIS_ICMP_SOURCE_QUENCH ||
            type == 5 /* redirect */ || type == OASIS_ICMP_TIME_EXCEEDED ||
            type == OASIS_ICMP_PARAM_PROBLEM;
 }
@@ -159,21 +160,51 @@ static void answer_echo(oasis_stack *s, const oasis_ipv4_hdr *ip, const oasis_ic
     }
 }
 
-/* An unreachable that quotes one of our echo requests fails that ping. */
-static void unreachable(oasis_stack *s, const oasis_icmp_hdr *m)
+/* ICMP's own error hook: an unreachable that quotes one of our echo
+ * requests fails that ping. */
+void oasis_icmp_echo_error(oasis_stack *s, const oasis_ip_error *e)
 {
-    if (m->payload_len < OASIS_IPV4_HLEN)
-        return;
-    size_t hlen = (size_t)(m->payload[0] & 0x0f) * 4;
-    if (hlen < OASIS_IPV4_HLEN || m->payload_len < hlen + 8 || m->payload[9] != OASIS_IPPROTO_ICMP)
-        return;
-    const uint8_t *inner = m->payload + hlen;
-    if (inner[0] != OASIS_ICMP_ECHO)
+    if (e->family != OASIS_IP_FAMILY_V4 || e->type != OASIS_ICMP_DEST_UNREACH ||
+        e->quote[0] != OASIS_ICMP_ECHO)
         return;
     oasis_ping_req *r =
-        find_ping(s, oasis_get32(m->payload + 16), oasis_get16(inner + 4), oasis_get16(inner + 6));
+        find_ping(s, e->dst, oasis_get16(e->quote + 4), oasis_get16(e->quote + 6));
     if (r)
         finish(s, r, OASIS_EUNREACH);
+}
+
+/* An error message (RFC 792): it quotes the IP header and at least 8
+ * bytes of a datagram we sent; the protocol that sent it hears of it
+ * (RFC 1122 3.2.2: "MUST be passed to the transport layer"). Anything that
+ * cannot be one of ours is counted and dropped (RFC 5927 4.1: the quoted
+ * source must be our address; the transport checks the rest). */
+static void error_input(oasis_stack *s, const oasis_ipv4_hdr *ip, const oasis_icmp_hdr *m)
+{
+    oasis_icmp_counters *c = &s->ctr.icmp;
+    const uint8_t *q = m->payload;
+    size_t hlen = m->payload_len ? (size_t)(q[0] & 0x0f) * 4 : 0;
+    if (ip->dst != s->addr || m->payload_len < OASIS_IPV4_HLEN || (q[0] >> 4) != 4 ||
+        hlen < OASIS_IPV4_HLEN || m->payload_len < hlen + 8 ||
+        oasis_get32(q + 12) != s->addr) {
+        c->in_errors_unowned++;
+        return;
+    }
+    oasis_ip_error e = {
+        .family = OASIS_IP_FAMILY_V4,
+        .type = m->type,
+        .code = m->code,
+        .proto = q[9],
+        .info = m->rest,
+        .reporter = ip->src,
+        .src = oasis_get32(q + 12),
+        .dst = oasis_get32(q + 16),
+        .quote = q + hlen,
+        .quote_len = m->payload_len - hlen,
+    };
+    if (m->type == OASIS_ICMP_DEST_UNREACH && m->code == OASIS_ICMP_FRAG_NEEDED)
+        e.mtu = m->rest & 0xffff; /* RFC 1191 4: low 16 bits; 0 from old routers */
+    if (!oasis_ip_error_deliver(s, &e))
+        c->in_errors_unowned++;
 }
 
 void oasis_icmp_input(oasis_stack *s, const oasis_ipv4_hdr *ip)
@@ -206,7 +237,19 @@ void oasis_icmp_input(oasis_stack *s, const oasis_ipv4_hdr *ip)
     }
     case OASIS_ICMP_DEST_UNREACH:
         c->in_dest_unreachs++;
-        unreachable(s, &m);
+        error_input(s, ip, &m);
+        break;
+    case OASIS_ICMP_SOURCE_QUENCH:
+        c->in_src_quenchs++;
+        error_input(s, ip, &m);
+        break;
+    case OASIS_ICMP_TIME_EXCEEDED:
+        c->in_time_excds++;
+        error_input(s, ip, &m);
+        break;
+    case OASIS_ICMP_PARAM_PROBLEM:
+        c->in_parm_probs++;
+        error_input(s, ip, &m);
         break;
     default:
         break;

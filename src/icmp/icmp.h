@@ -7,6 +7,7 @@
 
 #include "core/timer.h"
 #include "ip/ipv4_wire.h"
+#include "oasis/ip.h"
 
 typedef struct oasis_stack oasis_stack;
 typedef struct oasis_ping_req oasis_ping_req;
@@ -32,6 +33,10 @@ void oasis_icmp_input(oasis_stack *s, const oasis_ipv4_hdr *ip);
  * limit says no (counted). */
 void oasis_icmp_send_error(oasis_stack *s, uint8_t type, uint8_t code, uint32_t rest,
                            const oasis_ipv4_hdr *orig);
+
+/* ICMP's error hook in the protocol table: an unreachable quoting one of
+ * our echo requests fails that ping. */
+void oasis_icmp_echo_error(oasis_stack *s, const oasis_ip_error *e);
 
 /* ARP gave up on next_hop: pings routed through it fail with OASIS_EUNREACH. */
 void oasis_icmp_neighbour_failed(oasis_stack *s, uint32_t next_hop);

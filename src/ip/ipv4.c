@@ -14,8 +14,7 @@
 #include "link/eth.h"
 #include "link/eth_wire.h"
 #include "oasis/error.h"
-#include "oasis/tcp.h"
-#include "udp/udp.h"
+#include "ip/proto.h"
 
 #include <string.h>
 
@@ -190,26 +189,24 @@ int oasis_ipv4_output(oasis_stack *s, oasis_pbuf *p, uint32_t dst, uint8_t proto
 
 void oasis_ipv4_deliver(oasis_stack *s, const oasis_ipv4_hdr *h)
 {
-    oasis_ip_counters *c = &s->ctr.ip;
-
-    switch (h->proto) {
-    case OASIS_IPPROTO_ICMP:
-        c->in_delivers++;
-        oasis_icmp_input(s, h);
-        break;
-    case OASIS_IPPROTO_UDP:
-        c->in_delivers++;
-        oasis_udp_input(s, h);
-        break;
-    case OASIS_IPPROTO_TCP:
-        c->in_delivers++;
-        oasis_tcp_input(s, h->src, h->dst, h->payload, h->payload_len);
-        break;
-    default:
-        c->in_unknown_protos++;
+    const oasis_ip_handler *hd = oasis_ip_handler_of(s, h->proto);
+    if (!hd) {
+        s->ctr.ip.in_unknown_protos++;
         oasis_icmp_send_error(s, OASIS_ICMP_DEST_UNREACH, OASIS_ICMP_PROTO_UNREACH, 0, h);
-        break;
+        return;
     }
+    s->ctr.ip.in_delivers++;
+    oasis_ip_packet pkt = {
+        .family = OASIS_IP_FAMILY_V4,
+        .proto = h->proto,
+        .link_bcast = h->link_bcast,
+        .src = h->src,
+        .dst = h->dst,
+        .payload = h->payload,
+        .len = h->payload_len,
+        .net = h,
+    };
+    hd->input(s, &pkt, hd->ud);
 }
 
 /* Martian sources (RFC 1122 3.2.1.3): 0/8 ("this network", only while

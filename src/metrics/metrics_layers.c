@@ -59,7 +59,9 @@ static const layer_field icmp_fields[] = {
     C(in_echos, "InEchos"), C(in_echo_reps, "InEchoReps"),
     C(in_dest_unreachs, "InDestUnreachs"), C(out_msgs, "OutMsgs"), C(out_echos, "OutEchos"),
     C(out_echo_reps, "OutEchoReps"), C(out_dest_unreachs, "OutDestUnreachs"),
-    C(out_rate_limited, "OutRateLimited"),
+    C(out_rate_limited, "OutRateLimited"), C(in_time_excds, "InTimeExcds"),
+    C(in_parm_probs, "InParmProbs"), C(in_src_quenchs, "InSrcQuenchs"),
+    C(in_errors_unowned, "InErrorsUnowned"),
 };
 #undef C
 

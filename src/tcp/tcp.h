@@ -5,7 +5,13 @@
 typedef struct oasis_stack oasis_stack;
 typedef struct oasis_tcp_layer oasis_tcp_layer;
 
+typedef struct oasis_ip_error oasis_ip_error;
+
 int oasis_tcp_init(oasis_stack *s);
 void oasis_tcp_fini(oasis_stack *s);
+
+/* TCP's error hook in the protocol table (tcp_icmp.c): an ICMP error
+ * quoting one of our segments. */
+void oasis_tcp_icmp_error(oasis_stack *s, const oasis_ip_error *e);
 
 #endif
