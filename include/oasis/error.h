@@ -35,7 +35,8 @@ typedef enum oasis_err {
     OASIS_EAGAIN = -20,     /* would block / queue full, try again later */
     OASIS_EPERM = -21,      /* permission denied (e.g. opening a TAP device) */
     OASIS_EBADDEST = -22,   /* not a unicast host address (broadcast, multicast, 0.0.0.0...) */
-    OASIS_ERR_COUNT_ = 23
+    OASIS_EADDRNOTAVAIL = -23, /* our local address was removed (e.g. the DHCP lease ended) */
+    OASIS_ERR_COUNT_ = 24
 } oasis_err;
 
 /* Human-readable text for an error code; never NULL (unknown codes get a

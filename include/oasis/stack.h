@@ -99,6 +99,21 @@ uint32_t oasis_stack_addr(const oasis_stack *s);
 const uint8_t *oasis_stack_mac(const oasis_stack *s);
 uint32_t oasis_stack_mtu(const oasis_stack *s);
 
+/* Changes the stack's IPv4 configuration (the DHCP client does this on
+ * bind and expiry). addr 0 removes the address: the stack then sends only
+ * to 255.255.255.255 (from 0.0.0.0) and takes UDP to its MAC whatever its
+ * IP destination (RFC 2131 4.1). When the address changes or goes, every
+ * TCP flow on the old one ends with OASIS_EADDRNOTAVAIL. A new address is
+ * announced with a gratuitous ARP (cfg.arp_gratuitous). Returns 0 or
+ * OASIS_EINVAL (prefix_len over 32). */
+int oasis_stack_set_ipv4(oasis_stack *s, uint32_t addr, uint8_t prefix_len, uint32_t gateway);
+uint32_t oasis_stack_gateway(const oasis_stack *s);
+uint8_t oasis_stack_prefix_len(const oasis_stack *s);
+
+/* Sets the MTU (576..65535, no larger than the link's when one is set);
+ * flows opened afterwards use it. Returns 0 or OASIS_EINVAL. */
+int oasis_stack_set_mtu(oasis_stack *s, uint32_t mtu);
+
 /* The stack's counters (live; read at any time). */
 const oasis_counters *oasis_stack_counters(const oasis_stack *s);
 

@@ -129,8 +129,17 @@ static void remove_entry(oasis_stack *s, oasis_arp_entry *e)
     oasis_free(s, e);
 }
 
+static int send_arp_from(oasis_stack *s, uint16_t op, const uint8_t dst_mac[6], uint32_t spa,
+                         const uint8_t tha[6], uint32_t tpa);
+
 static int send_arp(oasis_stack *s, uint16_t op, const uint8_t dst_mac[6], const uint8_t tha[6],
                     uint32_t tpa)
+{
+    return send_arp_from(s, op, dst_mac, s->addr, tha, tpa);
+}
+
+static int send_arp_from(oasis_stack *s, uint16_t op, const uint8_t dst_mac[6], uint32_t spa,
+                         const uint8_t tha[6], uint32_t tpa)
 {
     oasis_pbuf *p = oasis_pbuf_alloc(s, OASIS_ETH_HLEN, OASIS_ARP_LEN);
     oasis_arp_pkt pkt;
@@ -140,7 +149,7 @@ static int send_arp(oasis_stack *s, uint16_t op, const uint8_t dst_mac[6], const
     memset(&pkt, 0, sizeof pkt);
     pkt.op = op;
     memcpy(pkt.sha, s->mac, 6);
-    pkt.spa = s->addr;
+    pkt.spa = spa;
     memcpy(pkt.tha, tha, 6);
     pkt.tpa = tpa;
     oasis_arp_emit(p->data, &pkt);
@@ -320,6 +329,8 @@ static void known_sender(oasis_stack *s, oasis_arp_entry *e, const oasis_arp_pkt
     send_probe(s, e);
 }
 
+static int a_watch(const oasis_stack *s) { return s->arp.watch != NULL; }
+
 void oasis_arp_input(oasis_stack *s, const uint8_t *buf, size_t len, const uint8_t eth_src[6])
 {
     oasis_arp_counters *c = &s->ctr.arp;
@@ -339,6 +350,8 @@ void oasis_arp_input(oasis_stack *s, const uint8_t *buf, size_t len, const uint8
         c->rx_sha_mismatch++;
         return;
     }
+    if (a_watch(s))
+        s->arp.watch(s, s->arp.watch_ud, pkt.op, pkt.spa, pkt.tpa, pkt.sha);
     if (s->addr != 0 && pkt.spa == s->addr) {
         if (memcmp(pkt.sha, s->mac, 6) != 0)
             defend(s);
@@ -469,6 +482,15 @@ void oasis_arp_announce(oasis_stack *s)
     static const uint8_t zero[6] = {0};
     if (s->addr && send_arp(s, OASIS_ARP_REQUEST, mac_broadcast, zero, s->addr) == OASIS_OK)
         s->ctr.arp.tx_gratuitous++;
+}
+
+int oasis_arp_probe(oasis_stack *s, uint32_t ip)
+{
+    static const uint8_t zero[6] = {0};
+    int err = send_arp_from(s, OASIS_ARP_REQUEST, mac_broadcast, 0, zero, ip);
+    if (err == OASIS_OK)
+        s->ctr.arp.tx_requests++;
+    return err;
 }
 
 int oasis_arp_lookup(oasis_stack *s, uint32_t ip, uint8_t mac[6])

@@ -29,6 +29,11 @@ typedef struct oasis_arp {
     oasis_arp_entry *lru_tail; /* most recently used */
     uint64_t defend_at;        /* last defence of our address (RFC 5227) */
     uint8_t defended;
+    /* Address conflict detection (RFC 5227 2.1) of an address not yet
+     * ours: every valid ARP packet is shown to watch (the DHCP client). */
+    void (*watch)(oasis_stack *s, void *ud, uint16_t op, uint32_t spa, uint32_t tpa,
+                  const uint8_t sha[6]);
+    void *watch_ud;
 } oasis_arp;
 
 int oasis_arp_init(oasis_stack *s);
@@ -45,6 +50,10 @@ int oasis_arp_output(oasis_stack *s, uint32_t next_hop, oasis_pbuf *p);
 
 /* Broadcasts a gratuitous ARP for our address. */
 void oasis_arp_announce(oasis_stack *s);
+
+/* Broadcasts an RFC 5227 probe for ip: a request with sender address
+ * 0.0.0.0 and target ip. Returns 0 or an oasis_err. */
+int oasis_arp_probe(oasis_stack *s, uint32_t ip);
 
 /* Looks a neighbour up in the cache: 0 and its MAC, or OASIS_ENOENT. */
 int oasis_arp_lookup(oasis_stack *s, uint32_t ip, uint8_t mac[6]);

@@ -27,6 +27,7 @@ static const struct {
     {"OASIS_EAGAIN", "resource temporarily unavailable"},
     {"OASIS_EPERM", "permission denied"},
     {"OASIS_EBADDEST", "destination is not a unicast host address"},
+    {"OASIS_EADDRNOTAVAIL", "local address was removed"},
 };
 
 const char *oasis_strerror(int err)

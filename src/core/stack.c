@@ -146,6 +146,33 @@ void oasis_stack_set_link(oasis_stack *s, oasis_link *link)
 
 oasis_link *oasis_stack_link(oasis_stack *s) { return s->link; }
 
+int oasis_stack_set_ipv4(oasis_stack *s, uint32_t addr, uint8_t prefix_len, uint32_t gateway)
+{
+    if (!s || prefix_len > 32)
+        return OASIS_EINVAL;
+    uint32_t old = s->addr;
+    s->addr = s->cfg.addr = addr;
+    s->cfg.prefix_len = prefix_len;
+    s->netmask = oasis_netmask(prefix_len);
+    s->cfg.gateway = gateway;
+    if (old && old != addr)
+        oasis_tcp_addr_lost(s, old);
+    if (addr && addr != old && s->link && s->cfg.arp_gratuitous)
+        oasis_arp_announce(s);
+    return OASIS_OK;
+}
+
+uint32_t oasis_stack_gateway(const oasis_stack *s) { return s->cfg.gateway; }
+uint8_t oasis_stack_prefix_len(const oasis_stack *s) { return s->cfg.prefix_len; }
+
+int oasis_stack_set_mtu(oasis_stack *s, uint32_t mtu)
+{
+    if (!s || mtu < 576 || mtu > 65535 || (s->link && s->link->mtu && mtu > s->link->mtu))
+        return OASIS_EINVAL;
+    s->mtu = mtu;
+    return OASIS_OK;
+}
+
 /* Enters the cached-time section at `now` (outermost level only: a nested
  * call keeps its caller's instant). */
 static void now_enter_at(oasis_stack *s, uint64_t now)

@@ -156,7 +156,9 @@ int oasis_ipv4_output(oasis_stack *s, oasis_pbuf *p, uint32_t dst, uint8_t proto
         return OASIS_EINVAL;
     c->out_requests++;
     uint32_t next_hop = oasis_ipv4_route(s, dst);
-    if (next_hop == 0 || s->addr == 0) {
+    /* Without an address only the limited broadcast may go out, from
+     * 0.0.0.0 (RFC 1122 3.2.1.3, RFC 2131 4.1: a DHCP client). */
+    if (next_hop == 0 || (s->addr == 0 && dst != 0xffffffffu)) {
         c->out_no_routes++;
         oasis_pbuf_free(s, p);
         return OASIS_ENOROUTE;
@@ -262,7 +264,10 @@ void oasis_ipv4_input(oasis_stack *s, const uint8_t *pkt, size_t len, int link_b
     /* No TTL check: a host must not drop a datagram for a TTL under 2
      * (RFC 1122 3.2.1.7); TTL only bounds forwarding, which we never do. */
     h.link_bcast = (uint8_t)(link_bcast != 0);
-    if (!oasis_ipv4_is_local(s, h.dst)) {
+    /* Without an address, UDP to our MAC is ours whatever its destination:
+     * a DHCP server may unicast its offer to the address it offers
+     * (RFC 2131 4.1). */
+    if (!oasis_ipv4_is_local(s, h.dst) && !(s->addr == 0 && h.proto == OASIS_IPPROTO_UDP)) {
         c->in_addr_errors++;
         return;
     }

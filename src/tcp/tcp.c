@@ -632,6 +632,18 @@ void oasis_tcp_fini(oasis_stack *s)
     s->tcp = NULL;
 }
 
+/* Our address `addr` was removed (a DHCP lease ended): every flow bound
+ * to it ends with OASIS_EADDRNOTAVAIL. Nothing is sent (we no longer own
+ * the address); the callbacks run later, from the dispatch timer. */
+void oasis_tcp_addr_lost(oasis_stack *s, uint32_t addr)
+{
+    if (!s || !s->tcp)
+        return;
+    for (oasis_flow *f = s->tcp->all; f; f = f->all_next)
+        if (f->c.laddr == addr && f->state != OASIS_TCP_CLOSED)
+            oasis_tcp_flow_end(f, OASIS_EADDRNOTAVAIL);
+}
+
 /* Shuts everything down: listeners, flows (reset, requests canceled),
  * TIME_WAIT entries. Handles the application holds stay valid, finished. */
 void oasis_tcp_disconnect(oasis_stack *s)

@@ -14,4 +14,8 @@ void oasis_tcp_fini(oasis_stack *s);
  * quoting one of our segments. */
 void oasis_tcp_icmp_error(oasis_stack *s, const oasis_ip_error *e);
 
+#include <stdint.h>
+/* Our address addr went away: flows on it end with OASIS_EADDRNOTAVAIL. */
+void oasis_tcp_addr_lost(oasis_stack *s, uint32_t addr);
+
 #endif
