@@ -95,6 +95,11 @@ typedef struct oasis_tcp_config {
                                  * peer) */
     uint32_t max_write_reqs;    /* write requests pending per flow before write answers
                                  * OASIS_EAGAIN (0: OASIS_TCP_MAX_WRITE_REQS) */
+    uint32_t r1_retries;        /* R1 (RFC 9293 3.8.3): after this many retransmissions of
+                                 * one segment (SYN included) the neighbour is re-checked
+                                 * (ARP) and OASIS_TCP_EV_RETRANSMIT reported (3) */
+    uint8_t dscp;               /* Diffserv codepoint of every flow's segments, SYNs
+                                 * included (0; per flow: oasis_tcp_set_dscp) */
 } oasis_tcp_config;
 
 #define OASIS_TCP_MAX_WRITE_REQS 4096u
@@ -240,6 +245,48 @@ int oasis_tcp_write_nodelay(oasis_flow *flow, const void *data, size_t len, oasi
 int oasis_tcp_writev_nodelay(oasis_flow *flow, const oasis_iovec *iov, size_t iovcnt,
                              oasis_flow_cb cb, void *ud);
 
+/* Urgent data (RFC 9293 3.8.5; RFC 6093): like oasis_tcp_write, and the
+ * bytes are marked urgent: from now until the peer acknowledges them, every
+ * segment we send whose sequence number is below the end of this write
+ * carries URG with the urgent pointer at the byte after the last urgent
+ * one (RFC 9293 MUST-62; clipped to 65535 ahead of a segment, as Linux).
+ * The bytes stay in the normal stream, in order (no out-of-band byte, the
+ * RFC 6093 way) and are pushed (no Nagle delay). RFC 9293 SHLD-13: new
+ * applications should not use it; it is here for old protocols (telnet,
+ * FTP's ABOR). len 0: OASIS_EINVAL. */
+int oasis_tcp_write_urgent(oasis_flow *flow, const void *data, size_t len, oasis_flow_cb cb,
+                           void *ud);
+
+/* Urgent bytes the application has yet to read: from the next byte a read
+ * returns up to the peer's urgent pointer (bytes not yet arrived
+ * included), 0 when nothing urgent is pending (RFC 9293 MUST-33). Reads
+ * are not split at the pointer; an application that must know where the
+ * urgent data ends reads on and counts this figure down. */
+uint32_t oasis_tcp_urgent_pending(const oasis_flow *flow);
+
+/* Asynchronous reports (RFC 9293 3.9.1.8, libuv style): events about a
+ * flow that no request waits for. The callback runs from the dispatcher
+ * (oasis_stack_poll / oasis_stack_input, never inside an API call), before
+ * the read callback of the same round; several occurrences of one kind
+ * between two rounds are reported once. Kinds may be added: ignore the
+ * unknown ones. */
+typedef enum oasis_tcp_event {
+    /* The peer's urgent pointer arrived while nothing urgent was pending,
+     * or advanced (RFC 9293 MUST-32); oasis_tcp_urgent_pending() says how
+     * much. Reported also while our receive window is zero. */
+    OASIS_TCP_EV_URGENT = 1,
+    /* Delivery problem (RFC 9293 SHLD-9): a segment (or our SYN) was
+     * retransmitted cfg.r1_retries times without an acknowledgment. The
+     * flow goes on trying until data_retries/syn_retries run out (R2);
+     * once per episode: an ACK of new data starts a new one. */
+    OASIS_TCP_EV_RETRANSMIT = 2
+} oasis_tcp_event;
+typedef void (*oasis_tcp_event_cb)(oasis_flow *flow, oasis_tcp_event ev, void *ud);
+
+/* Sets the flow's report routine (NULL: no reports, the default; RFC 9293
+ * SHLD-20 lets the application turn them off). 0 or OASIS_ECLOSED. */
+int oasis_tcp_set_event_cb(oasis_flow *flow, oasis_tcp_event_cb cb, void *ud);
+
 /* Half-close: flushes pending writes, sends FIN. Reading goes on until
  * OASIS_EOF. The callback runs when the peer has closed too (or with an error
  * if the flow dies); every read and write issued before it (also from the
@@ -318,6 +365,17 @@ int oasis_tcp_set_cc(oasis_flow *flow, oasis_cc_algo algo);
  * the stack's rcvbuf at the handshake, so a receive buffer larger than
  * 65535 << scale is only partly advertised. */
 int oasis_tcp_set_bufsizes(oasis_flow *flow, uint32_t sndbuf, uint32_t rcvbuf);
+/* IP header fields of the flow's segments (RFC 9293 3.9.1.9, 3.9.2):
+ * the Diffserv codepoint (0..63, RFC 2474; the two ECN bits below it are
+ * the stack's) and the TTL (1..255; 0: back to the stack's cfg.ttl). They
+ * apply to every segment sent from then on, retransmissions included, and
+ * may change during the connection (SHLD-21; SHLD-23: better not). A flow
+ * starts with cfg.tcp.dscp; set them on an oasis_tcp_connect_flow handle
+ * at once and the SYN's retransmissions carry them. OASIS_EINVAL for a
+ * value out of range. */
+int oasis_tcp_set_dscp(oasis_flow *flow, uint8_t dscp);
+int oasis_tcp_set_ttl(oasis_flow *flow, uint8_t ttl);
+
 /* Keepalive for one flow (NULL: off); the idle clock restarts now. Probes
  * are sent in ESTABLISHED and CLOSE_WAIT. */
 int oasis_tcp_set_keepalive(oasis_flow *flow, const oasis_keepalive *keepalive);

@@ -98,12 +98,13 @@ static uint16_t next_ident(oasis_stack *s, uint32_t dst, uint8_t proto)
 }
 
 static void fill_header(const oasis_stack *s, oasis_ipv4_hdr *h, uint32_t dst, uint8_t proto,
-                        uint16_t id)
+                        uint16_t id, uint8_t tos, uint8_t ttl)
 {
     memset(h, 0, sizeof *h);
     h->hdr_len = OASIS_IPV4_HLEN;
     h->id = id;
-    h->ttl = s->cfg.ttl ? s->cfg.ttl : 64;
+    h->tos = tos;
+    h->ttl = ttl ? ttl : s->cfg.ttl ? s->cfg.ttl : 64;
     h->proto = proto;
     h->src = s->addr;
     h->dst = dst;
@@ -149,6 +150,12 @@ static int fragment(oasis_stack *s, oasis_pbuf *p, const oasis_ipv4_hdr *tmpl, u
 
 int oasis_ipv4_output(oasis_stack *s, oasis_pbuf *p, uint32_t dst, uint8_t proto, int df)
 {
+    return oasis_ipv4_output_tt(s, p, dst, proto, df, 0, 0);
+}
+
+int oasis_ipv4_output_tt(oasis_stack *s, oasis_pbuf *p, uint32_t dst, uint8_t proto, int df,
+                         uint8_t tos, uint8_t ttl)
+{
     oasis_ip_counters *c = &s->ctr.ip;
     oasis_ipv4_hdr h;
 
@@ -168,7 +175,7 @@ int oasis_ipv4_output(oasis_stack *s, oasis_pbuf *p, uint32_t dst, uint8_t proto
         oasis_pbuf_free(s, p);
         return OASIS_EMSGSIZE;
     }
-    fill_header(s, &h, dst, proto, next_ident(s, dst, proto));
+    fill_header(s, &h, dst, proto, next_ident(s, dst, proto), tos, ttl);
     if (p->len + OASIS_IPV4_HLEN > s->mtu) {
         if (df) {
             c->frag_fails++;

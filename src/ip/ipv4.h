@@ -46,6 +46,10 @@ int oasis_ipv4_is_martian(const oasis_stack *s, uint32_t src);
  * OASIS_EMSGSIZE. Takes ownership of p. Returns 0 (sent or queued for ARP)
  * or an oasis_err. */
 int oasis_ipv4_output(oasis_stack *s, oasis_pbuf *p, uint32_t dst, uint8_t proto, int df);
+/* The same with the header's TOS byte (Diffserv and ECN) and TTL given by
+ * the transport (a flow's own, RFC 9293 3.9.2); ttl 0: cfg.ttl. */
+int oasis_ipv4_output_tt(oasis_stack *s, oasis_pbuf *p, uint32_t dst, uint8_t proto, int df,
+                         uint8_t tos, uint8_t ttl);
 
 /* Next hop for dst (dst itself if on-link, broadcast or multicast, else the
  * gateway); 0 when there is no route: no gateway, dst 0, our own address or

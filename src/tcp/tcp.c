@@ -153,6 +153,7 @@ oasis_flow *oasis_tcp_flow_new(oasis_stack *s, uint32_t raddr, uint16_t lport, u
     f->s = s;
     f->state = OASIS_TCP_CLOSED;
     f->nodelay = cfg->nodelay ? 1 : 0;
+    f->x.tos = (uint8_t)((cfg->dscp & 0x3f) << 2);
     f->mss_recv = (uint16_t)(s->mtu - 40);
     f->mss_send = 536;
     f->rcv_mss = f->mss_recv;

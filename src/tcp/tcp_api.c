@@ -284,7 +284,7 @@ static int take_bytes(oasis_flow *f, oasis_tcp_wreq *r)
         uint32_t n = oasis_ring_write(f->s, &f->snd, (const uint8_t *)v->base + r->off, chunk);
         r->off += n;
         f->snd_written += n;
-        if (r->nodelay)
+        if (r->nodelay || r->urgent)
             f->push_seq = f->snd_una + f->snd.len;
         if (n < chunk)
             return 0;
@@ -321,7 +321,19 @@ static uint32_t max_write_reqs(const oasis_stack *s)
     return s->cfg.tcp.max_write_reqs ? s->cfg.tcp.max_write_reqs : OASIS_TCP_MAX_WRITE_REQS;
 }
 
-static int submit_write(oasis_flow *f, const oasis_iovec *iov, size_t iovcnt, int nodelay,
+enum { WR_NODELAY = 1, WR_URGENT = 2 };
+
+/* Stream offset after the last byte of the requests already queued. */
+static uint64_t queued_end(const oasis_flow *f)
+{
+    uint64_t end = f->snd_written;
+    for (const oasis_tcp_wreq *r = f->wq.head; r; r = r->next)
+        for (size_t i = r->idx; i < r->iovcnt; i++)
+            end += r->iov[i].len - (i == r->idx ? r->off : 0);
+    return end;
+}
+
+static int submit_write(oasis_flow *f, const oasis_iovec *iov, size_t iovcnt, int how,
                         oasis_flow_cb cb, void *ud)
 {
     int err = check_flow(f);
@@ -342,7 +354,8 @@ static int submit_write(oasis_flow *f, const oasis_iovec *iov, size_t iovcnt, in
     memset(r, 0, sizeof *r);
     r->cb = cb;
     r->ud = ud;
-    r->nodelay = nodelay ? 1 : 0;
+    r->nodelay = (how & WR_NODELAY) ? 1 : 0;
+    r->urgent = (how & WR_URGENT) ? 1 : 0;
     r->iovcnt = iovcnt;
     if (iovcnt)
         memcpy(r->iov, iov, iovcnt * sizeof *iov);
@@ -350,6 +363,15 @@ static int submit_write(oasis_flow *f, const oasis_iovec *iov, size_t iovcnt, in
     if (!can_write(f)) {
         oasis_tcp_req_done(f, r, OASIS_ECLOSED);
         return OASIS_OK;
+    }
+    if (r->urgent) {
+        /* SND.UP: after the last byte of this write, wherever it will sit
+         * (RFC 9293 3.10.2); announced at once, even while the bytes wait
+         * for room in the send buffer. */
+        uint64_t end = queued_end(f);
+        for (size_t i = 0; i < iovcnt; i++)
+            end += iov[i].len;
+        oasis_tcp_urg_mark(f, end);
     }
     oasis_tcp_wq_push(&f->wq, r);
     oasis_tcp_fill_sndbuf(f);
@@ -374,13 +396,22 @@ int oasis_tcp_write_nodelay(oasis_flow *f, const void *data, size_t len, oasis_f
                             void *ud)
 {
     oasis_iovec v = {data, len};
-    return submit_write(f, &v, 1, 1, cb, ud);
+    return submit_write(f, &v, 1, WR_NODELAY, cb, ud);
 }
 
 int oasis_tcp_writev_nodelay(oasis_flow *f, const oasis_iovec *iov, size_t iovcnt,
                              oasis_flow_cb cb, void *ud)
 {
-    return submit_write(f, iov, iovcnt, 1, cb, ud);
+    return submit_write(f, iov, iovcnt, WR_NODELAY, cb, ud);
+}
+
+int oasis_tcp_write_urgent(oasis_flow *f, const void *data, size_t len, oasis_flow_cb cb,
+                           void *ud)
+{
+    if (f && len == 0)
+        return OASIS_EINVAL; /* RFC 9293 3.8.5: at least one data octet */
+    oasis_iovec v = {data, len};
+    return submit_write(f, &v, 1, WR_URGENT, cb, ud);
 }
 
 /* ---- closing --------------------------------------------------------------- */
@@ -508,6 +539,26 @@ int oasis_tcp_set_nodelay(oasis_flow *f, int on)
     f->nodelay = on ? 1 : 0;
     if (on && f->in_table)
         oasis_tcp_output(f);
+    return OASIS_OK;
+}
+
+int oasis_tcp_set_dscp(oasis_flow *f, uint8_t dscp)
+{
+    int err = check_flow(f);
+    if (err)
+        return err;
+    if (dscp > 63)
+        return OASIS_EINVAL;
+    f->x.tos = (uint8_t)((dscp << 2) | (f->x.tos & 3)); /* the ECN bits stay */
+    return OASIS_OK;
+}
+
+int oasis_tcp_set_ttl(oasis_flow *f, uint8_t ttl)
+{
+    int err = check_flow(f);
+    if (err)
+        return err;
+    f->x.ttl = ttl;
     return OASIS_OK;
 }
 

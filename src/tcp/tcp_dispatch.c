@@ -87,6 +87,7 @@ static void run_reads(oasis_flow *f)
             if (!f->rcv.mem)
                 break;
             oasis_ring_consume(f->s, &f->rcv, n);
+            oasis_tcp_urg_consumed(f);
             if (f->in_table)
                 oasis_tcp_window_update(f);
         } else if (read_eof(f)) {
@@ -149,6 +150,7 @@ static void dispatch_flow(oasis_flow *f)
 {
     f->busy++;
     run_open(f);
+    oasis_tcp_run_events(f); /* tcp_urgent.c: urgent before the bytes are read */
     run_reads(f);
     run_done(f);
     run_close(f);

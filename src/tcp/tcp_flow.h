@@ -72,6 +72,7 @@ typedef struct oasis_tcp_wreq {
     uint64_t end;      /* stream offset after its last byte (no-delay: wait for this ACK) */
     int err;
     uint8_t nodelay;
+    uint8_t urgent;    /* oasis_tcp_write_urgent: pushed */
     uint32_t idx;      /* iov being copied */
     size_t off;        /* bytes of iov[idx] taken */
     size_t iovcnt;
@@ -107,6 +108,19 @@ typedef struct oasis_tcp_deadlines {
     uint64_t delack;    /* delayed ACK (RFC 9293 3.8.6.3) */
     uint64_t reorder;   /* RACK reorder timer (RFC 8985 6.2 step 5) */
 } oasis_tcp_deadlines;
+
+/* Urgent data (tcp_urgent.c), asynchronous reports (tcp_urgent.c) and
+ * the flow's own IP header fields: rarely used, kept together. */
+typedef struct oasis_tcp_extra {
+    uint32_t snd_up;           /* SND.UP: after the last urgent byte (valid: snd_urg) */
+    uint32_t rcv_up;           /* RCV.UP (valid: rcv_urg) */
+    uint8_t snd_urg, rcv_urg;  /* urgent mode, each way */
+    uint8_t ev_pending;        /* OASIS_TCP_EV_* bits (1 << ev) not yet reported */
+    uint8_t tos;               /* IPv4 TOS byte: DSCP << 2 (ECN bits the stack's) */
+    uint8_t ttl;               /* 0: the stack's cfg.ttl */
+    oasis_tcp_event_cb ev_cb;
+    void *ev_ud;
+} oasis_tcp_extra;
 
 typedef struct oasis_tcp_listener {
     struct oasis_tcp_listener *next;
@@ -176,6 +190,7 @@ struct oasis_flow {
     oasis_recovery rec;            /* loss recovery (tcp_recovery.c) */
 
     oasis_keepalive ka;
+    oasis_tcp_extra x;             /* urgent, reports, TOS/TTL */
     oasis_tcp_wq wq, ackq, doneq;  /* taking bytes / waiting for ACK / completed */
     uint32_t nreqs;                /* write requests in wq + ackq + doneq */
     oasis_read_cb read_cb;
@@ -324,6 +339,22 @@ void oasis_tcp_timers_established(oasis_flow *f);
 /* An acceptable segment arrived from the peer: keepalive, FIN_WAIT_2 and
  * the unanswered-probe count restart. */
 void oasis_tcp_heard(oasis_flow *f);
+
+/* ---- tcp_urgent.c: urgent data, asynchronous reports ---- */
+/* URG and the urgent pointer for a segment starting at seq (send side). */
+void oasis_tcp_urg_fill(const oasis_flow *f, oasis_tcp_hdr *h);
+/* snd_una moved: urgent mode ends once everything urgent is acknowledged. */
+void oasis_tcp_urg_acked(oasis_flow *f);
+/* RFC 9293 3.10.7.4 sixth step: a segment with URG was accepted. */
+void oasis_tcp_urg_input(oasis_flow *f, const oasis_tcp_hdr *h);
+/* The application read up to the urgent pointer: urgent mode ends. */
+void oasis_tcp_urg_consumed(oasis_flow *f);
+/* Queues report ev for the flow's event callback (dispatcher). */
+void oasis_tcp_post_event(oasis_flow *f, oasis_tcp_event ev);
+/* The dispatcher's part: runs the pending reports. */
+void oasis_tcp_run_events(oasis_flow *f);
+/* Marks the bytes of a queued write urgent (tcp_api.c's submit_write). */
+void oasis_tcp_urg_mark(oasis_flow *f, uint64_t stream_end);
 
 /* RFC 9293's "synchronized states": SYN_RECEIVED onwards (both ISNs known). */
 static inline int oasis_tcp_synchronized(const oasis_flow *f)

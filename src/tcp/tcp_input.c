@@ -277,6 +277,7 @@ static uint64_t new_ack(oasis_flow *f, const oasis_tcp_hdr *h)
     f->snd_una = h->ack;
     if (oasis_seq_lt(f->snd_nxt, f->snd_una))
         f->snd_nxt = f->snd_una;
+    oasis_tcp_urg_acked(f);
     uint64_t rtt = rtt_from_ack(f, h);
     if (rtt)
         oasis_rtt_sample(&f->rtt, rtt - 1); /* Karn: only this collapses the backoff */
@@ -597,6 +598,8 @@ static void synced_input(oasis_flow *f, const oasis_tcp_hdr *h)
     segment_accepted(f, h);
     if (ack_input(f, h))
         return;
+    if (h->flags & OASIS_TCP_URG)
+        oasis_tcp_urg_input(f, h); /* sixth step, zero window or not */
     text_and_fin(f, h);
 }
 

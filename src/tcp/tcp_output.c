@@ -100,6 +100,7 @@ static uint32_t xmit(oasis_flow *f, uint32_t seq, uint32_t len, uint8_t flags)
         h.ack = f->rcv_nxt;
     if (!(flags & OASIS_TCP_RST))
         h.window = window_field(f, (flags & OASIS_TCP_SYN) != 0);
+    oasis_tcp_urg_fill(f, &h); /* URG while urgent data is unacknowledged */
     fill_options(f, &h);
     size_t hlen = OASIS_TCP_HLEN + oasis_tcp_options_len(&h);
     uint32_t room = f->mss_send + OASIS_TCP_HLEN - (uint32_t)hlen;
@@ -133,7 +134,7 @@ static uint32_t xmit(oasis_flow *f, uint32_t seq, uint32_t len, uint8_t flags)
     }
     if (len && f->sack_ok)
         oasis_rack_sent(f, seq, len); /* RACK: per-segment send times */
-    oasis_ipv4_output(s, p, f->c.raddr, OASIS_IPPROTO_TCP, 1);
+    oasis_ipv4_output_tt(s, p, f->c.raddr, OASIS_IPPROTO_TCP, 1, f->x.tos, f->x.ttl);
     return len;
 }
 

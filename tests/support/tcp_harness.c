@@ -35,6 +35,8 @@ static void capture_tcp(tcp_harness *h, const oasis_ipv4_hdr *ip)
     f->len = ip->payload_len;
     f->src = ip->src;
     f->dst = ip->dst;
+    f->tos = ip->tos;
+    f->ttl = ip->ttl;
     h->qlen++;
 }
 
@@ -44,6 +46,9 @@ static void answer_arp(tcp_harness *h, const oasis_eth_hdr *eth)
     if (oasis_arp_parse(eth->payload, eth->payload_len, &req) || req.op != OASIS_ARP_REQUEST ||
         req.tpa != TH_PEER)
         return;
+    h->arp_requests++;
+    if (memcmp(eth->dst, PEER_MAC, 6) == 0)
+        h->arp_unicast++;
     memset(&rep, 0, sizeof rep);
     rep.op = OASIS_ARP_REPLY;
     memcpy(rep.sha, PEER_MAC, 6);
@@ -159,6 +164,8 @@ int th_pop(tcp_harness *h, oasis_tcp_hdr *out)
     h->qlen--;
     assert_true(f->len <= sizeof h->last);
     memcpy(h->last, f->data, f->len);
+    h->last_tos = f->tos;
+    h->last_ttl = f->ttl;
     assert_int_equal(f->src, TH_LOCAL);
     assert_int_equal(f->dst, TH_PEER);
     int err = oasis_tcp_parse(h->last, f->len, f->src, f->dst, 1, out);
