@@ -2,6 +2,7 @@
 #ifndef OASIS_OASIS_H
 #define OASIS_OASIS_H
 
+#include "oasis/addr.h"
 #include "oasis/clock.h"
 #include "oasis/counters.h"
 #include "oasis/error.h"

@@ -1,0 +1,160 @@
+/* IPv6 wire format (RFC 8200): the fixed header, the extension header chain
+ * (walked with bounds), the fragment header, the pseudo-header checksum. */
+#ifndef OASIS_IPV6_WIRE_H
+#define OASIS_IPV6_WIRE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#define OASIS_IPV6_HLEN 40
+#define OASIS_IPV6_FRAG_HLEN 8
+#define OASIS_IPV6_MIN_MTU 1280
+#define OASIS_ETHERTYPE_IPV6 0x86DD
+
+/* Next Header values (IANA). */
+enum {
+    OASIS_NH_HOPOPTS = 0,
+    OASIS_NH_TCP = 6,
+    OASIS_NH_UDP = 17,
+    OASIS_NH_ROUTING = 43,
+    OASIS_NH_FRAGMENT = 44,
+    OASIS_NH_ESP = 50,
+    OASIS_NH_AH = 51,
+    OASIS_NH_ICMPV6 = 58,
+    OASIS_NH_NONE = 59,
+    OASIS_NH_DSTOPTS = 60,
+};
+
+/* An IPv6 address on the wire: 16 bytes, network order. */
+typedef struct oasis_in6 {
+    uint8_t b[16];
+} oasis_in6;
+
+typedef struct oasis_ipv6_hdr {
+    uint8_t tclass;
+    uint32_t flow;          /* 20 bits */
+    uint16_t payload_len;   /* as on the wire */
+    uint8_t next;           /* Next Header */
+    uint8_t hop_limit;
+    oasis_in6 src, dst;
+    const uint8_t *pkt;     /* the header itself (parse only) */
+    const uint8_t *payload; /* first byte after the fixed header */
+} oasis_ipv6_hdr;
+
+/* Parses the fixed header. len may exceed 40 + payload_len (link padding);
+ * the payload is cut to payload_len. Returns 0, OASIS_ETRUNCATED (shorter
+ * than 40 bytes, or payload_len beyond len) or OASIS_EMALFORMED (version not
+ * 6, or payload_len 0 which only a jumbogram has: RFC 2675, not supported). */
+int oasis_ipv6_parse(const uint8_t *buf, size_t len, oasis_ipv6_hdr *out);
+
+/* Writes the 40-byte fixed header at buf. */
+void oasis_ipv6_emit(uint8_t *buf, const oasis_ipv6_hdr *h);
+
+/* Running checksum sum of the RFC 8200 8.1 pseudo-header. */
+uint64_t oasis_ipv6_pseudo_sum(const oasis_in6 *src, const oasis_in6 *dst, uint32_t len,
+                               uint8_t next);
+
+/* ---- the extension header chain ---- */
+
+/* Bounds on what one packet may make us walk (RFC 8504 5.3 lets a host cap
+ * these; Linux's defaults are 8 options): beyond them the packet is dropped
+ * and counted, never answered. */
+#define OASIS_IPV6_MAX_EXT_HDRS 8    /* extension headers in one packet */
+#define OASIS_IPV6_MAX_OPTS 8        /* non-padding options in one header */
+#define OASIS_IPV6_MAX_PAD 7         /* consecutive padding bytes (RFC 8504 5.3) */
+#define OASIS_IPV6_MAX_EXT_BYTES 2048 /* bytes of extension headers in all */
+
+/* Why the walk stopped short of an upper layer. */
+typedef enum oasis_ipv6_walk_err {
+    OASIS_W6_OK = 0,
+    OASIS_W6_TRUNCATED,     /* a header runs past the packet */
+    OASIS_W6_LIMIT,         /* too many headers, options, padding or bytes */
+    OASIS_W6_HBH_NOT_FIRST, /* Hop-by-Hop anywhere but right after the fixed header */
+    OASIS_W6_BAD_OPTION,    /* an option we do not know, action bits say discard */
+    OASIS_W6_BAD_OPTLEN,    /* an option running past its header */
+    OASIS_W6_ROUTING,       /* a routing header with Segments Left > 0 */
+    OASIS_W6_RH0,           /* ... of type 0 (RFC 5095) */
+    OASIS_W6_FRAG_LEN,      /* fragment: not a multiple of 8 bytes, or past 65535 */
+    OASIS_W6_FRAG_NESTED,   /* a second fragment header */
+} oasis_ipv6_walk_err;
+
+/* The result of a walk. On an error, icmp_code/pointer say which Parameter
+ * Problem (RFC 4443 3.4) may answer it (icmp_code < 0: none, drop
+ * silently); icmp_mcast_ok: the answer is allowed even to a multicast
+ * destination (option action bits 10, RFC 8200 4.2). pointer counts from the
+ * start of the fixed header. */
+typedef struct oasis_ipv6_walk {
+    oasis_ipv6_walk_err err;
+    int icmp_code;
+    uint32_t pointer;
+    int icmp_mcast_ok;
+    /* OK: the upper layer (or 59, No Next Header) and where its data is. */
+    uint8_t proto;
+    uint32_t off;           /* of the upper-layer header, from the fixed header */
+    uint32_t nh_off;        /* offset of the Next Header field that named proto */
+    int nhdrs;              /* extension headers walked */
+    /* A fragment header was met (walk stops there): */
+    int frag;
+    uint32_t frag_hdr_off;  /* where the fragment header starts */
+    uint16_t frag_offset;   /* bytes (the field times 8) */
+    int frag_more;
+    uint32_t frag_id;
+    uint8_t frag_next;      /* the Next Header inside the fragment header */
+} oasis_ipv6_walk;
+
+/* Walks the chain of the datagram pkt[0..len) (fixed header included; len =
+ * 40 + payload_len) from the fixed header's Next Header. Hop-by-Hop and
+ * Destination Options are checked option by option (Pad1, PadN and Router
+ * Alert known; unknown ones by their action bits); a Routing header with
+ * Segments Left 0 is skipped, any other is refused (we route nothing, and
+ * RH0 is deprecated by RFC 5095); the walk stops at a Fragment header and
+ * reports it (after a fragment header the rest belongs to the reassembled
+ * datagram). Returns w->err. */
+oasis_ipv6_walk_err oasis_ipv6_walk_chain(const uint8_t *pkt, size_t len, oasis_ipv6_walk *w);
+
+/* Fragment header (RFC 8200 4.5). */
+typedef struct oasis_ipv6_frag {
+    uint8_t next;
+    uint16_t offset;        /* bytes, multiple of 8 */
+    int more;
+    uint32_t id;
+} oasis_ipv6_frag;
+
+int oasis_ipv6_frag_parse(const uint8_t *buf, size_t len, oasis_ipv6_frag *out);
+void oasis_ipv6_frag_emit(uint8_t *buf, const oasis_ipv6_frag *f);
+
+/* ---- addresses ---- */
+
+static inline int oasis_in6_eq(const oasis_in6 *a, const oasis_in6 *b)
+{
+    return memcmp(a->b, b->b, 16) == 0;
+}
+static inline int oasis_in6_is_unspecified(const oasis_in6 *a)
+{
+    static const uint8_t z[16];
+    return memcmp(a->b, z, 16) == 0;
+}
+static inline int oasis_in6_is_multicast(const oasis_in6 *a) { return a->b[0] == 0xff; }
+static inline int oasis_in6_is_link_local(const oasis_in6 *a)
+{
+    return a->b[0] == 0xfe && (a->b[1] & 0xc0) == 0x80;
+}
+static inline int oasis_in6_is_loopback(const oasis_in6 *a)
+{
+    static const uint8_t one[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+    return memcmp(a->b, one, 16) == 0;
+}
+/* ff02::1 (all nodes), ff02::2 (all routers), ff02::16 (MLDv2 routers). */
+extern const oasis_in6 oasis_in6_all_nodes, oasis_in6_all_routers, oasis_in6_mldv2_routers;
+
+/* The solicited-node multicast address of a (ff02::1:ffXX:XXXX, RFC 4291
+ * 2.7.1). */
+oasis_in6 oasis_in6_solicited_node(const oasis_in6 *a);
+/* The Ethernet address of an IPv6 multicast group: 33:33 and the group's
+ * last 32 bits (RFC 2464 7). */
+void oasis_in6_multicast_mac(const oasis_in6 *group, uint8_t mac[6]);
+/* Do a and b share their first plen bits (0..128)? */
+int oasis_in6_prefix_eq(const oasis_in6 *a, const oasis_in6 *b, unsigned plen);
+
+#endif
