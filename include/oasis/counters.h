@@ -119,6 +119,74 @@ typedef struct oasis_tcp_counters {
     uint64_t flows;              /* gauge: flow objects alive */
 } oasis_tcp_counters;
 
+/* IPv6 (issue 14): names in metrics.c are Linux's /proc/net/snmp6 ones
+ * where one exists (Ip6..., Icmp6...). */
+typedef struct oasis_ipv6_counters {
+    uint64_t in_receives;        /* Ip6InReceives */
+    uint64_t in_hdr_errors;      /* Ip6InHdrErrors: version, payload length 0, bad source,
+                                    HBH not first, option running past its header,
+                                    fragment length */
+    uint64_t in_truncated;       /* Ip6InTruncatedPkts: payload or a header past the frame */
+    uint64_t in_addr_errors;     /* Ip6InAddrErrors: not for us (or a tentative address) */
+    uint64_t in_unknown_protos;  /* Ip6InUnknownProtos */
+    uint64_t in_discards;        /* Ip6InDiscards: No Next Header, allocation */
+    uint64_t in_delivers;        /* Ip6InDelivers */
+    uint64_t in_mcast_pkts;      /* Ip6InMcastPkts */
+    uint64_t in_ext_limit;       /* extension header bombs: headers, options, padding, bytes */
+    uint64_t in_bad_options;     /* unknown option whose action bits say discard */
+    uint64_t in_rh0;             /* RH0 with segments left (RFC 5095) */
+    uint64_t in_routing;         /* other routing headers with segments left */
+    uint64_t out_requests;       /* Ip6OutRequests */
+    uint64_t out_discards;       /* Ip6OutDiscards */
+    uint64_t out_no_routes;      /* Ip6OutNoRoutes */
+    uint64_t out_mcast_pkts;     /* Ip6OutMcastPkts */
+    uint64_t reasm_reqds;        /* Ip6ReasmReqds */
+    uint64_t reasm_oks;          /* Ip6ReasmOKs */
+    uint64_t reasm_fails;        /* Ip6ReasmFails */
+    uint64_t reasm_timeouts;     /* Ip6ReasmTimeout */
+    uint64_t reasm_overlaps;     /* overlapping fragments: datagram dropped (RFC 5722) */
+    uint64_t reasm_overflows;    /* dropped for the reassembly memory bound */
+    uint64_t reasm_bytes;        /* gauge */
+    uint64_t atomic_frags;       /* offset 0, M 0: handled alone (RFC 6946) */
+    uint64_t frag_oks;           /* Ip6FragOKs */
+    uint64_t frag_fails;         /* Ip6FragFails */
+    uint64_t frag_creates;       /* Ip6FragCreates */
+} oasis_ipv6_counters;
+
+typedef struct oasis_icmp6_counters {
+    uint64_t in_msgs, in_errors, in_csum_errors;           /* Icmp6InMsgs, InErrors, InCsumErrors */
+    uint64_t in_dest_unreachs, in_pkt_too_bigs, in_time_excds, in_parm_problems;
+    uint64_t in_echos, in_echo_replies;
+    uint64_t in_mld_queries, in_mld_reports;
+    uint64_t in_router_solicits, in_router_adverts, in_neigh_solicits, in_neigh_adverts,
+        in_redirects;
+    uint64_t out_msgs, out_errors;
+    uint64_t out_dest_unreachs, out_time_excds, out_parm_problems;
+    uint64_t out_echos, out_echo_replies;
+    uint64_t out_router_solicits, out_neigh_solicits, out_neigh_adverts, out_mld_reports;
+    uint64_t out_rate_limited;   /* errors not sent: rate limit */
+    uint64_t in_errors_unowned;  /* errors quoting nothing of ours */
+} oasis_icmp6_counters;
+
+/* Neighbour Discovery and address configuration. */
+typedef struct oasis_nd_counters {
+    uint64_t bad_hop_limit;      /* ND message with hop limit != 255: dropped */
+    uint64_t bad_messages;       /* malformed or against RFC 4861 validity rules */
+    uint64_t not_for_us;         /* NS whose target is not ours */
+    uint64_t resolve_failed;     /* address resolution gave up */
+    uint64_t queue_drops;        /* packet waiting for resolution dropped */
+    uint64_t cache_entries;      /* gauge */
+    uint64_t cache_evictions;
+    uint64_t cache_no_room;
+    uint64_t dad_ok;             /* addresses that passed DAD */
+    uint64_t dad_conflicts;      /* addresses found duplicate: not used */
+    uint64_t addr_claimed;       /* someone advertised an address of ours (after DAD) */
+    uint64_t slaac_addrs;        /* addresses formed from advertised prefixes */
+    uint64_t ra_ignored;         /* RAs failing validation */
+    uint64_t routers;            /* gauge: default routers */
+    uint64_t prefixes;           /* gauge: on-link prefixes */
+} oasis_nd_counters;
+
 typedef struct oasis_counters {
     oasis_link_counters link;
     oasis_arp_counters arp;
@@ -126,6 +194,9 @@ typedef struct oasis_counters {
     oasis_icmp_counters icmp;
     oasis_udp_counters udp;
     oasis_tcp_counters tcp;
+    oasis_ipv6_counters ipv6;
+    oasis_icmp6_counters icmp6;
+    oasis_nd_counters nd;
 } oasis_counters;
 
 #ifdef __cplusplus

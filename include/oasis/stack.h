@@ -63,6 +63,19 @@ typedef struct oasis_stack_config {
     uint32_t icmp_burst;         /* (50) */
 
     oasis_tcp_config tcp;        /* defaults for every flow; see tcp.h */
+
+    /* IPv6 (ipv6.h) */
+    int ipv6;                    /* 1: IPv6 on the link: link-local address, DAD, router
+                                    solicitation, SLAAC. 0 (the default): IPv4 only */
+    int ipv6_slaac;              /* form addresses from advertised prefixes (1) */
+    uint32_t nd_cache_size;      /* neighbour entries (256) */
+    uint32_t nd_queue_len;       /* packets waiting for resolution, whole stack (64) */
+    uint32_t dad_transmits;      /* DupAddrDetectTransmits (1); 0: no DAD */
+    uint8_t hop_limit;           /* of the IPv6 packets we send (64) */
+    /* RFC 7217 secret_key of stable interface identifiers. All zero: the
+     * stack's own secret (random per run unless cfg.seed is set; give a
+     * saved key for addresses that survive restarts). */
+    uint8_t ipv6_iid_key[16];
 } oasis_stack_config;
 
 /* Fills cfg with the defaults above (mac, addr and clock still to be set). */

@@ -67,5 +67,6 @@ int oasis_secrets_init(oasis_secrets *sec, uint64_t seed)
     derive(seed, "oasis ipid", sec->ipid_key, sizeof sec->ipid_key);
     derive(seed, "oasis salt", &sec->hash_salt, sizeof sec->hash_salt);
     derive(seed, "oasis prng", sec->prng_seed, sizeof sec->prng_seed);
+    derive(seed, "oasis iid", sec->iid_key, sizeof sec->iid_key);
     return OASIS_OK;
 }

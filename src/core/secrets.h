@@ -13,6 +13,7 @@ typedef struct oasis_secrets {
     uint8_t ipid_key[16];   /* RFC 6864 / Linux ip_idents: IP ID bucket hash */
     uint64_t hash_salt;     /* flow-table hash, so buckets cannot be aimed at */
     uint64_t prng_seed[4];  /* the PRNG's state (jitter, ports, offsets) */
+    uint8_t iid_key[16];    /* RFC 7217 secret_key: stable IPv6 interface identifiers */
 } oasis_secrets;
 
 /* Fills sec: from getrandom() when seed is 0, else derived from seed alone

@@ -1,6 +1,7 @@
 #include "core/stack_impl.h"
 
 #include "core/mem.h"
+#include "ipv6/ipv6.h"
 #include "link/eth.h"
 #include "oasis/error.h"
 #include "oasis/ip.h"
@@ -50,6 +51,12 @@ void oasis_stack_config_init(oasis_stack_config *cfg)
      * (and the bound restarted) before it runs out. */
     t->fin_wait2_ns = 2 * t->rto_max_ns;
     t->max_write_reqs = OASIS_TCP_MAX_WRITE_REQS;
+
+    cfg->ipv6_slaac = 1;
+    cfg->nd_cache_size = 256;
+    cfg->nd_queue_len = 64;
+    cfg->dad_transmits = 1;
+    cfg->hop_limit = 64;
 }
 
 static int config_valid(const oasis_stack_config *cfg)
@@ -76,7 +83,7 @@ static const struct {
     {oasis_arp_init, oasis_arp_fini},   {oasis_ipv4_init, oasis_ipv4_fini},
     {oasis_ip_protos_init, oasis_ip_protos_fini},
     {oasis_icmp_init, oasis_icmp_fini}, {oasis_udp_init, oasis_udp_fini},
-    {oasis_tcp_init, oasis_tcp_fini},
+    {oasis_tcp_init, oasis_tcp_fini},   {oasis_ipv6_init, oasis_ipv6_fini},
 };
 #define NLAYERS (sizeof layers / sizeof layers[0])
 
@@ -142,6 +149,8 @@ void oasis_stack_set_link(oasis_stack *s, oasis_link *link)
         s->mtu = link->mtu;
     if (link && s->cfg.arp_gratuitous && s->addr)
         oasis_arp_announce(s);
+    if (link)
+        oasis_ipv6_link_up(s);
 }
 
 oasis_link *oasis_stack_link(oasis_stack *s) { return s->link; }

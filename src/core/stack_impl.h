@@ -39,6 +39,7 @@ struct oasis_stack {
     oasis_icmp icmp;
     oasis_udp udp;
     oasis_tcp_layer *tcp;
+    struct oasis_ipv6 *ip6; /* IPv6, ICMPv6, ND, addresses (src/ipv6) */
     oasis_pbuf_cache pbufs;
 
     /* Time cached while the stack is inside oasis_stack_input/poll: one

@@ -71,21 +71,29 @@ int oasis_ip_send(oasis_stack *s, uint32_t dst, uint8_t proto, const void *data,
 
 /* ---- the built-in transports (IPv4 today) ---- */
 
+/* TCP and UDP take IPv4 only until they learn IPv6 (issue 14); an IPv6
+ * segment for them is dropped here. */
 static void tcp_in(oasis_stack *s, const oasis_ip_packet *pkt, void *ud)
 {
     (void)ud;
+    if (pkt->family != OASIS_IP_FAMILY_V4)
+        return;
     oasis_tcp_input(s, pkt->src, pkt->dst, pkt->payload, pkt->len);
 }
 
 static void udp_in(oasis_stack *s, const oasis_ip_packet *pkt, void *ud)
 {
     (void)ud;
+    if (pkt->family != OASIS_IP_FAMILY_V4)
+        return;
     oasis_udp_input(s, pkt->net);
 }
 
 static void icmp_in(oasis_stack *s, const oasis_ip_packet *pkt, void *ud)
 {
     (void)ud;
+    if (pkt->family != OASIS_IP_FAMILY_V4)
+        return;
     oasis_icmp_input(s, pkt->net);
 }
 

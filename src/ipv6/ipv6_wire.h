@@ -10,7 +10,6 @@
 #define OASIS_IPV6_HLEN 40
 #define OASIS_IPV6_FRAG_HLEN 8
 #define OASIS_IPV6_MIN_MTU 1280
-#define OASIS_ETHERTYPE_IPV6 0x86DD
 
 /* Next Header values (IANA). */
 enum {

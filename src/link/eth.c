@@ -3,6 +3,7 @@
 #include "arp/arp.h"
 #include "core/stack_impl.h"
 #include "ip/ipv4.h"
+#include "ipv6/ipv6.h"
 #include "link/eth_wire.h"
 #include "oasis/error.h"
 
@@ -32,6 +33,9 @@ void oasis_eth_input(oasis_stack *s, const uint8_t *frame, size_t len)
     switch (eh.type) {
     case OASIS_ETHERTYPE_IPV4:
         oasis_ipv4_input(s, eh.payload, eh.payload_len, oasis_mac_is_multicast(eh.dst));
+        break;
+    case OASIS_ETHERTYPE_IPV6:
+        oasis_ipv6_input(s, eh.payload, eh.payload_len, oasis_mac_is_multicast(eh.dst));
         break;
     case OASIS_ETHERTYPE_ARP:
         oasis_arp_input(s, eh.payload, eh.payload_len, eh.src);

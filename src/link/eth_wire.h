@@ -9,6 +9,7 @@
 #define OASIS_ETH_ALEN 6
 #define OASIS_ETHERTYPE_IPV4 0x0800
 #define OASIS_ETHERTYPE_ARP 0x0806
+#define OASIS_ETHERTYPE_IPV6 0x86DD
 
 typedef struct oasis_eth_hdr {
     uint8_t dst[OASIS_ETH_ALEN];

@@ -1,0 +1,78 @@
+/* IPv6 (issue 14): addresses of the interface and their configuration,
+ * ping over IPv6. Turn IPv6 on with cfg.ipv6 = 1 (stack.h); when the link
+ * is attached the stack forms its link-local address (RFC 7217 stable
+ * interface identifier), runs Duplicate Address Detection (RFC 4862) on
+ * every address, solicits routers and forms addresses from advertised
+ * prefixes (SLAAC), answers Neighbour Discovery (RFC 4861), echo requests
+ * (RFC 4443) and MLD queries (RFC 3810).
+ */
+#ifndef OASIS_IPV6_H
+#define OASIS_IPV6_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "oasis/addr.h"
+#include "oasis/icmp.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct oasis_stack oasis_stack;
+
+typedef enum oasis_ipv6_addr_state {
+    OASIS_IPV6_TENTATIVE = 1, /* DAD running: not used yet */
+    OASIS_IPV6_PREFERRED,     /* in use */
+    OASIS_IPV6_DEPRECATED,    /* preferred lifetime over: kept for existing traffic */
+    OASIS_IPV6_DUPLICATE,     /* DAD found another node using it: never used */
+    OASIS_IPV6_REMOVED,       /* (callback only) valid lifetime over, or given up */
+} oasis_ipv6_addr_state;
+
+typedef enum oasis_ipv6_addr_origin {
+    OASIS_IPV6_LINK_LOCAL = 1, /* fe80::/64, formed by the stack */
+    OASIS_IPV6_STATIC,         /* oasis_ipv6_add_addr */
+    OASIS_IPV6_SLAAC,          /* from a router's prefix (RFC 4862 5.5.3) */
+} oasis_ipv6_addr_origin;
+
+typedef struct oasis_ipv6_addr_info {
+    oasis_ipaddr addr;
+    uint8_t prefix_len;
+    uint8_t state;               /* oasis_ipv6_addr_state */
+    uint8_t origin;              /* oasis_ipv6_addr_origin */
+    uint64_t valid_until_ns;     /* stack clock; UINT64_MAX: forever */
+    uint64_t preferred_until_ns;
+} oasis_ipv6_addr_info;
+
+/* Adds a static address (DAD runs on it once the link is attached, or at
+ * once if it is). Returns 0, OASIS_EINVAL (IPv6 off, not an IPv6 unicast
+ * address, prefix over 128), OASIS_EADDRINUSE (already there) or
+ * OASIS_ENOMEM (no free slot). */
+int oasis_ipv6_add_addr(oasis_stack *s, const oasis_ipaddr *addr, uint8_t prefix_len);
+
+/* Copies up to max of the interface's addresses into out; returns how many
+ * there are in all. */
+size_t oasis_ipv6_addrs(const oasis_stack *s, oasis_ipv6_addr_info *out, size_t max);
+
+/* Called when an address changes state (tentative -> preferred after DAD,
+ * -> duplicate, -> deprecated, -> removed). The info is valid during the
+ * call only. NULL turns it off. */
+typedef void (*oasis_ipv6_addr_cb)(oasis_stack *s, const oasis_ipv6_addr_info *info, void *ud);
+void oasis_ipv6_set_addr_cb(oasis_stack *s, oasis_ipv6_addr_cb cb, void *ud);
+
+/* oasis_ping for either family: an IPv6 destination sends an ICMPv6 echo
+ * request (RFC 4443 4.1), an IPv4 one calls oasis_ping. OASIS_EUNREACH also
+ * when Neighbour Discovery cannot resolve the next hop. */
+int oasis_ping_addr(oasis_stack *s, const oasis_ipaddr *dst, uint16_t id, uint16_t seq,
+                    size_t payload_len, uint64_t timeout_ns, oasis_ping_cb cb, void *ud);
+
+/* Sends len bytes as one IPv6 packet of next header proto to dst from the
+ * address the stack selects (fragmented when larger than the MTU). Returns
+ * 0, OASIS_EINVAL, OASIS_ENOROUTE, OASIS_EMSGSIZE or OASIS_ENOMEM. */
+int oasis_ipv6_send(oasis_stack *s, const oasis_ipaddr *dst, uint8_t proto, const void *data,
+                    size_t len);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,452 @@
+/* Address configuration (RFC 4862): the link-local address, static
+ * addresses, SLAAC from advertised prefixes with lifetimes, Duplicate
+ * Address Detection on every address; stable interface identifiers (RFC
+ * 7217); MLDv2 reports for our solicited-node groups (RFC 3810).
+ *
+ * Each address has one timer: while TENTATIVE it paces DAD, afterwards it
+ * fires at the next lifetime event (preferred -> deprecated -> removed).
+ * A duplicate address is never used; one we formed ourselves (link-local,
+ * SLAAC) is formed again with the next DAD_Counter, up to IDGEN_RETRIES
+ * times (RFC 7217 6); a static one stays DUPLICATE for the application to
+ * see (oasis_ipv6_addrs, the address callback, nd.dad_conflicts).
+ */
+#include "ipv6/ipv6.h"
+
+#include "core/bytes.h"
+#include "core/prng.h"
+#include "core/siphash.h"
+#include "core/stack_impl.h"
+#include "ipv6/nd_wire.h"
+#include "oasis/error.h"
+
+#include <string.h>
+
+static void addr_timer(oasis_stack *s, oasis_timer *t);
+static void mld_timer(oasis_stack *s, oasis_timer *t);
+static void mld_changed(oasis_stack *s);
+static void mld_leave(oasis_stack *s, const oasis_in6 *a);
+
+static const oasis_in6 LL_PREFIX = {{0xfe, 0x80}};
+
+/* RFC 5453 reserved interface identifiers, which RFC 7217 5 skips. */
+static int reserved_iid(const uint8_t *iid)
+{
+    static const uint8_t zero[8];
+    if (memcmp(iid, zero, 8) == 0)
+        return 1; /* Subnet-Router anycast */
+    static const uint8_t sa[7] = {0xfd, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+    if (memcmp(iid, sa, 7) == 0 && iid[7] >= 0x80)
+        return 1; /* reserved subnet anycast */
+    static const uint8_t pm[5] = {0x02, 0x00, 0x5e, 0xff, 0xfe};
+    return memcmp(iid, pm, 5) == 0; /* proxy mobile IPv6 and IANA's range */
+}
+
+void oasis_addrconf_stable_iid(const oasis_stack *s, const oasis_in6 *prefix, uint8_t counter,
+                               oasis_in6 *out)
+{
+    /* RFC 7217 5: F(Prefix, Net_Iface, Network_ID, DAD_Counter, secret_key)
+     * with SipHash-2-4 as F; Net_Iface is the MAC; no Network_ID. */
+    uint8_t m[8 + 6 + 1];
+    memcpy(m, prefix->b, 8);
+    memcpy(m + 8, s->mac, 6);
+    for (;; counter++) {
+        m[14] = counter;
+        uint64_t h = oasis_siphash24(s->ip6->iid_key, m, sizeof m);
+        memcpy(out->b, prefix->b, 8);
+        for (int i = 0; i < 8; i++)
+            out->b[8 + i] = (uint8_t)(h >> (56 - 8 * i));
+        if (!reserved_iid(out->b + 8))
+            return;
+    }
+}
+
+static void info_of(const ip6_addr *a, oasis_ipv6_addr_info *i)
+{
+    i->addr = oasis_ipaddr_v6(a->a.b);
+    i->prefix_len = a->plen;
+    i->state = a->state;
+    i->origin = a->origin;
+    i->valid_until_ns = a->valid_until;
+    i->preferred_until_ns = a->preferred_until;
+}
+
+static void report(oasis_stack *s, const ip6_addr *a, uint8_t state)
+{
+    oasis_ipv6 *v = s->ip6;
+    if (!v->addr_cb)
+        return;
+    oasis_ipv6_addr_info i;
+    info_of(a, &i);
+    i.state = state;
+    v->addr_cb(s, &i, v->addr_cb_ud);
+}
+
+static ip6_addr *free_slot(oasis_stack *s)
+{
+    for (int i = 0; i < OASIS_IPV6_MAX_ADDRS; i++)
+        if (!s->ip6->addrs[i].state)
+            return &s->ip6->addrs[i];
+    return NULL;
+}
+
+static void start_dad(oasis_stack *s, ip6_addr *a)
+{
+    a->state = OASIS_IPV6_TENTATIVE;
+    a->dad_sent = 0;
+    mld_changed(s); /* RFC 4862 5.4.2: join the solicited-node group first */
+    /* 5.4.2: a random delay before the first solicitation. */
+    oasis_timer_start(s, &a->timer,
+                      oasis_now(s) + oasis_prng_below(&s->prng, ND_MAX_RTR_SOLICITATION_DELAY_NS));
+}
+
+static void arm_lifetime(oasis_stack *s, ip6_addr *a)
+{
+    uint64_t next = a->state == OASIS_IPV6_PREFERRED ? a->preferred_until : a->valid_until;
+    if (a->valid_until < next)
+        next = a->valid_until;
+    if (next == UINT64_MAX)
+        oasis_timer_stop(s, &a->timer);
+    else
+        oasis_timer_start(s, &a->timer, next);
+}
+
+static void remove_addr(oasis_stack *s, ip6_addr *a)
+{
+    oasis_in6 old = a->a;
+    oasis_timer_stop(s, &a->timer);
+    report(s, a, OASIS_IPV6_REMOVED);
+    a->state = 0;
+    mld_leave(s, &old);
+}
+
+static void dad_done(oasis_stack *s, ip6_addr *a)
+{
+    s->ctr.nd.dad_ok++;
+    a->state = oasis_now(s) >= a->preferred_until ? OASIS_IPV6_DEPRECATED : OASIS_IPV6_PREFERRED;
+    report(s, a, a->state);
+    if (a->origin == OASIS_IPV6_LINK_LOCAL) {
+        oasis_nd_start_rs(s);
+        mld_changed(s); /* reports can now come from the link-local address */
+    }
+    arm_lifetime(s, a);
+}
+
+static void addr_timer(oasis_stack *s, oasis_timer *t)
+{
+    ip6_addr *a = oasis_container_of(t, ip6_addr, timer);
+    uint64_t now = oasis_now(s);
+    if (a->state == OASIS_IPV6_TENTATIVE) {
+        if (a->dad_sent < s->cfg.dad_transmits) {
+            /* RFC 4862 5.4.2: from ::, to the solicited-node group. */
+            static const oasis_in6 unspec;
+            uint8_t msg[24];
+            oasis_in6 sn = oasis_in6_solicited_node(&a->a);
+            size_t n = oasis_nd_emit_ns(msg, &a->a, NULL);
+            if (oasis_icmp6_send(s, &unspec, &sn, 255, msg, n) == OASIS_OK)
+                s->ctr.icmp6.out_neigh_solicits++;
+            a->dad_sent++;
+            oasis_timer_start(s, &a->timer, now + s->ip6->retrans_ns);
+            return;
+        }
+        dad_done(s, a);
+        return;
+    }
+    if (now >= a->valid_until) {
+        remove_addr(s, a);
+        return;
+    }
+    if (a->state == OASIS_IPV6_PREFERRED && now >= a->preferred_until) {
+        a->state = OASIS_IPV6_DEPRECATED;
+        report(s, a, a->state);
+    }
+    arm_lifetime(s, a);
+}
+
+void oasis_addrconf_dad_conflict(oasis_stack *s, ip6_addr *a)
+{
+    oasis_in6 old = a->a;
+    s->ctr.nd.dad_conflicts++;
+    oasis_timer_stop(s, &a->timer);
+    a->state = OASIS_IPV6_DUPLICATE;
+    report(s, a, OASIS_IPV6_DUPLICATE);
+    mld_leave(s, &old);
+    /* RFC 7217 6: our own identifiers are formed again with the next
+     * DAD_Counter; a static address is the user's to fix. */
+    if (a->origin != OASIS_IPV6_STATIC && a->dad_counter < IDGEN_RETRIES) {
+        oasis_in6 prefix = a->a;
+        a->dad_counter++;
+        oasis_addrconf_stable_iid(s, &prefix, a->dad_counter, &a->a);
+        start_dad(s, a);
+        report(s, a, OASIS_IPV6_TENTATIVE);
+    }
+}
+
+void oasis_addrconf_init(oasis_stack *s)
+{
+    oasis_ipv6 *v = s->ip6;
+    for (int i = 0; i < OASIS_IPV6_MAX_ADDRS; i++)
+        oasis_timer_init(&v->addrs[i].timer, addr_timer);
+    oasis_timer_init(&v->mld_timer, mld_timer);
+}
+
+void oasis_addrconf_start(oasis_stack *s)
+{
+    oasis_ipv6 *v = s->ip6;
+    /* RFC 4862 5.3: the link-local address, fe80::/64 and the interface
+     * identifier (RFC 7217 rather than EUI-64: no MAC in the address). */
+    ip6_addr *ll = free_slot(s);
+    if (ll) {
+        memset(ll, 0, offsetof(ip6_addr, timer));
+        oasis_addrconf_stable_iid(s, &LL_PREFIX, 0, &ll->a);
+        ll->plen = 64;
+        ll->origin = OASIS_IPV6_LINK_LOCAL;
+        ll->valid_until = ll->preferred_until = UINT64_MAX;
+        ll->state = OASIS_IPV6_TENTATIVE;
+    }
+    for (int i = 0; i < OASIS_IPV6_MAX_ADDRS; i++) {
+        ip6_addr *a = &v->addrs[i];
+        if (a->state != OASIS_IPV6_TENTATIVE)
+            continue;
+        if (s->cfg.dad_transmits == 0) {
+            dad_done(s, a);
+            continue;
+        }
+        start_dad(s, a);
+    }
+    mld_changed(s);
+}
+
+void oasis_addrconf_fini(oasis_stack *s)
+{
+    oasis_ipv6 *v = s->ip6;
+    for (int i = 0; i < OASIS_IPV6_MAX_ADDRS; i++)
+        oasis_timer_stop(s, &v->addrs[i].timer);
+    oasis_timer_stop(s, &v->mld_timer);
+}
+
+const oasis_in6 *oasis_addrconf_link_local(const oasis_stack *s)
+{
+    for (int i = 0; i < OASIS_IPV6_MAX_ADDRS; i++) {
+        const ip6_addr *a = &s->ip6->addrs[i];
+        if (a->origin == OASIS_IPV6_LINK_LOCAL &&
+            (a->state == OASIS_IPV6_PREFERRED || a->state == OASIS_IPV6_DEPRECATED))
+            return &a->a;
+    }
+    return NULL;
+}
+
+/* RFC 4862 5.5.3 (d), (e). */
+void oasis_addrconf_prefix(oasis_stack *s, const oasis_nd_prefix *p)
+{
+    oasis_ipv6 *v = s->ip6;
+    uint64_t now = oasis_now(s);
+    /* (b), (c); and the prefix plus our 64-bit identifier must make 128. */
+    if (oasis_in6_is_link_local(&p->prefix) || p->preferred_s > p->valid_s || p->plen != 64)
+        return;
+    ip6_addr *a = NULL;
+    for (int i = 0; i < OASIS_IPV6_MAX_ADDRS; i++) {
+        ip6_addr *x = &v->addrs[i];
+        if (x->state && x->origin == OASIS_IPV6_SLAAC && oasis_in6_prefix_eq(&x->a, &p->prefix, 64))
+            a = x;
+    }
+    uint64_t valid = p->valid_s == 0xffffffffu ? UINT64_MAX : now + (uint64_t)p->valid_s * 1000000000ull;
+    uint64_t pref = p->preferred_s == 0xffffffffu ? UINT64_MAX
+                                                  : now + (uint64_t)p->preferred_s * 1000000000ull;
+    if (!a) {
+        if (p->valid_s == 0 || !v->started)
+            return;
+        a = free_slot(s);
+        if (!a)
+            return;
+        memset(a, 0, offsetof(ip6_addr, timer));
+        oasis_addrconf_stable_iid(s, &p->prefix, 0, &a->a);
+        a->plen = 64;
+        a->origin = OASIS_IPV6_SLAAC;
+        a->valid_until = valid;
+        a->preferred_until = pref;
+        s->ctr.nd.slaac_addrs++;
+        if (s->cfg.dad_transmits == 0) {
+            a->state = OASIS_IPV6_TENTATIVE;
+            dad_done(s, a);
+        } else {
+            start_dad(s, a);
+            report(s, a, OASIS_IPV6_TENTATIVE);
+        }
+        return;
+    }
+    if (a->state == OASIS_IPV6_DUPLICATE)
+        return;
+    /* (e): the preferred lifetime as advertised; the valid lifetime only
+     * when longer than two hours or the time left (so a forged RA cannot
+     * make an address die at once), else two hours unless less is left. */
+    a->preferred_until = pref;
+    uint64_t left = a->valid_until == UINT64_MAX ? UINT64_MAX : a->valid_until - now;
+    if (valid == UINT64_MAX || (uint64_t)p->valid_s * 1000000000ull > ND_TWO_HOURS_NS ||
+        valid > a->valid_until)
+        a->valid_until = valid;
+    else if (left > ND_TWO_HOURS_NS)
+        a->valid_until = now + ND_TWO_HOURS_NS;
+    if (a->state == OASIS_IPV6_DEPRECATED && now < a->preferred_until) {
+        a->state = OASIS_IPV6_PREFERRED;
+        report(s, a, a->state);
+    } else if (a->state == OASIS_IPV6_PREFERRED && now >= a->preferred_until) {
+        a->state = OASIS_IPV6_DEPRECATED;
+        report(s, a, a->state);
+    }
+    if (a->state != OASIS_IPV6_TENTATIVE)
+        arm_lifetime(s, a);
+}
+
+/* ---- MLDv2 ---- */
+
+/* Our solicited-node groups, each once (all-nodes is never reported,
+ * RFC 3810 6). */
+static int groups(const oasis_stack *s, oasis_in6 *out)
+{
+    int n = 0;
+    for (int i = 0; i < OASIS_IPV6_MAX_ADDRS; i++) {
+        const ip6_addr *a = &s->ip6->addrs[i];
+        if (!a->state || a->state == OASIS_IPV6_DUPLICATE)
+            continue;
+        oasis_in6 g = oasis_in6_solicited_node(&a->a);
+        int dup = 0;
+        for (int j = 0; j < n; j++)
+            dup |= oasis_in6_eq(&out[j], &g);
+        if (!dup)
+            out[n++] = g;
+    }
+    return n;
+}
+
+/* RFC 3810 5.2.13 / 5.2.14: from the link-local address (:: while there is
+ * none), hop limit 1, a Router Alert in a Hop-by-Hop header, to ff02::16. */
+static void send_report(oasis_stack *s, const oasis_in6 *g, int n, uint8_t rec_type)
+{
+    static const uint8_t router_alert[8] = {0, 0, 5, 2, 0, 0, 1, 0};
+    static const oasis_in6 unspec;
+    if (n == 0 || !s->link)
+        return;
+    const oasis_in6 *ll = oasis_addrconf_link_local(s);
+    const oasis_in6 *src = ll ? ll : &unspec;
+    size_t len = 8 + 20 * (size_t)n;
+    oasis_pbuf *p = oasis_pbuf_alloc(s, OASIS_PBUF_HEADROOM, len);
+    if (!p)
+        return;
+    oasis_mld_emit_report(p->data, g, n, rec_type);
+    oasis_icmp6_finish(p->data, len, OASIS_ICMP6_MLD2_REPORT, 0, (uint32_t)n, src,
+                       &oasis_in6_mldv2_routers);
+    if (oasis_ipv6_output_hbh(s, p, src, &oasis_in6_mldv2_routers, OASIS_NH_ICMPV6, 1,
+                              router_alert, sizeof router_alert) == OASIS_OK) {
+        s->ctr.icmp6.out_msgs++;
+        s->ctr.icmp6.out_mld_reports++;
+    }
+}
+
+static void mld_timer(oasis_stack *s, oasis_timer *t)
+{
+    oasis_ipv6 *v = s->ip6;
+    oasis_in6 g[OASIS_IPV6_MAX_GROUPS];
+    (void)t;
+    int n = groups(s, g);
+    if (v->mld_repeats > 0) { /* the state-change report again (robustness 2) */
+        v->mld_repeats--;
+        send_report(s, g, n, OASIS_MLD2_TO_EXCLUDE);
+    } else {
+        send_report(s, g, n, OASIS_MLD2_IS_EXCLUDE);
+    }
+    if (v->mld_repeats > 0)
+        oasis_timer_start(s, &v->mld_timer,
+                          oasis_now(s) + oasis_prng_below(&s->prng, 1000000000ull) + 1);
+}
+
+/* Joined a group: a state-change report now and once more within the
+ * Unsolicited Report Interval (1 s). */
+static void mld_changed(oasis_stack *s)
+{
+    oasis_ipv6 *v = s->ip6;
+    oasis_in6 g[OASIS_IPV6_MAX_GROUPS];
+    if (!v->started)
+        return;
+    send_report(s, g, groups(s, g), OASIS_MLD2_TO_EXCLUDE);
+    v->mld_repeats = 1;
+    oasis_timer_start(s, &v->mld_timer,
+                      oasis_now(s) + oasis_prng_below(&s->prng, 1000000000ull) + 1);
+}
+
+/* Left a group (unless another address still has it): TO_INCLUDE {}. */
+static void mld_leave(oasis_stack *s, const oasis_in6 *a)
+{
+    oasis_in6 g[OASIS_IPV6_MAX_GROUPS], gone = oasis_in6_solicited_node(a);
+    int n = groups(s, g);
+    for (int i = 0; i < n; i++)
+        if (oasis_in6_eq(&g[i], &gone))
+            return;
+    send_report(s, &gone, 1, OASIS_MLD2_TO_INCLUDE);
+}
+
+void oasis_mld_query_received(oasis_stack *s, uint64_t max_resp_ns)
+{
+    oasis_ipv6 *v = s->ip6;
+    if (!v->started)
+        return;
+    /* RFC 3810 6.2: a random delay within the Maximum Response Delay;
+     * an earlier pending report stands. */
+    uint64_t at = oasis_now(s) + (max_resp_ns ? oasis_prng_below(&s->prng, max_resp_ns) : 0);
+    if (!oasis_timer_active(&v->mld_timer) || v->mld_timer.deadline > at)
+        oasis_timer_start(s, &v->mld_timer, at);
+}
+
+/* ---- public API ---- */
+
+int oasis_ipv6_add_addr(oasis_stack *s, const oasis_ipaddr *addr, uint8_t prefix_len)
+{
+    if (!s || !addr || !s->ip6 || !s->ip6->on || addr->family != OASIS_AF_INET6 ||
+        prefix_len > 128)
+        return OASIS_EINVAL;
+    oasis_in6 a;
+    memcpy(a.b, addr->b, 16);
+    if (oasis_in6_is_unspecified(&a) || oasis_in6_is_multicast(&a) || oasis_in6_is_loopback(&a))
+        return OASIS_EINVAL;
+    if (oasis_ipv6_find_addr(s, &a))
+        return OASIS_EADDRINUSE;
+    ip6_addr *x = free_slot(s);
+    if (!x)
+        return OASIS_ENOMEM;
+    memset(x, 0, offsetof(ip6_addr, timer));
+    x->a = a;
+    x->plen = prefix_len;
+    x->origin = OASIS_IPV6_STATIC;
+    x->valid_until = x->preferred_until = UINT64_MAX;
+    x->state = OASIS_IPV6_TENTATIVE;
+    if (s->ip6->started) {
+        if (s->cfg.dad_transmits == 0)
+            dad_done(s, x);
+        else
+            start_dad(s, x);
+    }
+    return OASIS_OK;
+}
+
+size_t oasis_ipv6_addrs(const oasis_stack *s, oasis_ipv6_addr_info *out, size_t max)
+{
+    size_t n = 0;
+    if (!s || !s->ip6)
+        return 0;
+    for (int i = 0; i < OASIS_IPV6_MAX_ADDRS; i++) {
+        const ip6_addr *a = &s->ip6->addrs[i];
+        if (!a->state)
+            continue;
+        if (out && n < max)
+            info_of(a, &out[n]);
+        n++;
+    }
+    return n;
+}
+
+void oasis_ipv6_set_addr_cb(oasis_stack *s, oasis_ipv6_addr_cb cb, void *ud)
+{
+    if (!s || !s->ip6)
+        return;
+    s->ip6->addr_cb = cb;
+    s->ip6->addr_cb_ud = ud;
+}

@@ -1,0 +1,446 @@
+/* IPv6 (RFC 8200) for a host: input validation with a counter per reason,
+ * the extension header chain (ipv6_wire.c walks it), delivery through the
+ * stack's protocol table, output with source selection, next hop from
+ * Neighbour Discovery, fragmentation. */
+#include "ipv6/ipv6.h"
+
+#include "core/bytes.h"
+#include "core/mem.h"
+#include "core/prng.h"
+#include "core/stack_impl.h"
+#include "ip/proto.h"
+#include "ipv6/icmp6_wire.h"
+#include "link/eth.h"
+#include "link/eth_wire.h"
+#include "oasis/error.h"
+
+#include <string.h>
+
+int oasis_ipv6_init(oasis_stack *s)
+{
+    oasis_ipv6 *v = oasis_calloc(s, 1, sizeof *v);
+    if (!v)
+        return OASIS_ENOMEM;
+    s->ip6 = v;
+    v->on = s->cfg.ipv6 != 0;
+    v->cur_hop_limit = s->cfg.hop_limit ? s->cfg.hop_limit : 64;
+    v->base_reachable_ns = ND_REACHABLE_TIME_NS;
+    v->retrans_ns = ND_RETRANS_TIMER_NS;
+    static const uint8_t zero[16];
+    if (memcmp(s->cfg.ipv6_iid_key, zero, 16) != 0)
+        memcpy(v->iid_key, s->cfg.ipv6_iid_key, 16);
+    else
+        memcpy(v->iid_key, s->secrets.iid_key, 16);
+    oasis_reasm6_init(s);
+    oasis_addrconf_init(s);
+    int err = oasis_nd_init(s);
+    if (!err)
+        err = oasis_icmp6_init(s);
+    if (err) {
+        oasis_nd_fini(s);
+        oasis_free(s, v);
+        s->ip6 = NULL;
+    }
+    return err;
+}
+
+void oasis_ipv6_fini(oasis_stack *s)
+{
+    if (!s->ip6)
+        return;
+    oasis_icmp6_fini(s);
+    oasis_addrconf_fini(s);
+    oasis_nd_fini(s);
+    oasis_reasm6_fini(s);
+    oasis_free(s, s->ip6);
+    s->ip6 = NULL;
+}
+
+void oasis_ipv6_link_up(oasis_stack *s)
+{
+    oasis_ipv6 *v = s->ip6;
+    if (!v || !v->on || v->started)
+        return;
+    v->started = 1;
+    v->link_mtu = s->mtu;
+    oasis_addrconf_start(s);
+}
+
+ip6_addr *oasis_ipv6_find_addr(oasis_stack *s, const oasis_in6 *a)
+{
+    for (int i = 0; i < OASIS_IPV6_MAX_ADDRS; i++) {
+        ip6_addr *x = &s->ip6->addrs[i];
+        if (x->state && oasis_in6_eq(&x->a, a))
+            return x;
+    }
+    return NULL;
+}
+
+/* All-nodes and the solicited-node groups of our addresses (tentative ones
+ * included: RFC 4862 5.4.2 joins before DAD). */
+int oasis_ipv6_is_our_group(const oasis_stack *s, const oasis_in6 *g)
+{
+    if (oasis_in6_eq(g, &oasis_in6_all_nodes))
+        return 1;
+    for (int i = 0; i < OASIS_IPV6_MAX_ADDRS; i++) {
+        const ip6_addr *x = &s->ip6->addrs[i];
+        if (x->state && x->state != OASIS_IPV6_DUPLICATE) {
+            oasis_in6 sn = oasis_in6_solicited_node(&x->a);
+            if (oasis_in6_eq(&sn, g))
+                return 1;
+        }
+    }
+    return 0;
+}
+
+static int usable(const ip6_addr *x)
+{
+    return x->state == OASIS_IPV6_PREFERRED || x->state == OASIS_IPV6_DEPRECATED;
+}
+
+static unsigned common_prefix(const oasis_in6 *a, const oasis_in6 *b)
+{
+    unsigned n = 0;
+    for (int i = 0; i < 16; i++) {
+        uint8_t x = a->b[i] ^ b->b[i];
+        if (x == 0) {
+            n += 8;
+            continue;
+        }
+        while (!(x & 0x80)) {
+            n++;
+            x = (uint8_t)(x << 1);
+        }
+        break;
+    }
+    return n;
+}
+
+int oasis_ipv6_select_src(const oasis_stack *s, const oasis_in6 *dst, oasis_in6 *out)
+{
+    /* Link-scope destinations (fe80::/10, ff02::/16, ff01::/16) take the
+     * link-local address (RFC 6724 5 rule 2, scope). */
+    int link_scope = oasis_in6_is_link_local(dst) ||
+                     (oasis_in6_is_multicast(dst) && (dst->b[1] & 0x0f) <= 2);
+    const ip6_addr *best = NULL;
+    unsigned best_len = 0;
+    for (int i = 0; i < OASIS_IPV6_MAX_ADDRS; i++) {
+        const ip6_addr *x = &s->ip6->addrs[i];
+        if (!usable(x))
+            continue;
+        int ll = oasis_in6_is_link_local(&x->a);
+        if (link_scope != ll)
+            continue;
+        unsigned cp = common_prefix(&x->a, dst);
+        /* Rule 3: preferred over deprecated; rule 8: longest match. */
+        if (!best || (best->state != OASIS_IPV6_PREFERRED && x->state == OASIS_IPV6_PREFERRED) ||
+            (best->state == x->state && cp > best_len)) {
+            best = x;
+            best_len = cp;
+        }
+    }
+    if (!best && !link_scope) /* a global destination and no global address */
+        for (int i = 0; i < OASIS_IPV6_MAX_ADDRS && !best; i++)
+            if (usable(&s->ip6->addrs[i]))
+                best = &s->ip6->addrs[i];
+    if (!best)
+        return OASIS_ENOROUTE;
+    *out = best->a;
+    return OASIS_OK;
+}
+
+/* ---- output ---- */
+
+static int send_packet(oasis_stack *s, oasis_pbuf *p, const oasis_in6 *dst, const oasis_in6 *next_hop)
+{
+    if (oasis_in6_is_multicast(dst)) {
+        uint8_t mac[6];
+        oasis_in6_multicast_mac(dst, mac);
+        s->ctr.ipv6.out_mcast_pkts++;
+        return oasis_eth_output(s, p, mac, OASIS_ETHERTYPE_IPV6);
+    }
+    return oasis_nd_output(s, p, next_hop);
+}
+
+/* RFC 8200 4.5: the unfragmentable part (fixed header and Hop-by-Hop) in
+ * every fragment, then a fragment header, then 8-byte multiples of the
+ * rest. p holds [fixed][hbh][payload]; hdr_len = 40 + hbh. */
+static int fragment(oasis_stack *s, oasis_pbuf *p, size_t hdr_len, uint8_t proto,
+                    const oasis_in6 *dst, const oasis_in6 *next_hop, uint32_t mtu)
+{
+    oasis_ipv6_counters *c = &s->ctr.ipv6;
+    size_t chunk = (mtu - hdr_len - OASIS_IPV6_FRAG_HLEN) & ~(size_t)7;
+    size_t total = p->len - hdr_len;
+    /* RFC 7739: identifications nobody can predict. */
+    uint32_t id = (uint32_t)oasis_prng_next(&s->prng);
+    int first_err = OASIS_OK;
+
+    for (size_t off = 0; off < total; off += chunk) {
+        size_t n = total - off < chunk ? total - off : chunk;
+        oasis_pbuf *f = oasis_pbuf_alloc(s, OASIS_ETH_HLEN, hdr_len + OASIS_IPV6_FRAG_HLEN + n);
+        if (!f) {
+            c->out_discards++;
+            first_err = first_err ? first_err : OASIS_ENOMEM;
+            continue;
+        }
+        memcpy(f->data, p->data, hdr_len);
+        /* The last unfragmentable header now names the fragment header. */
+        f->data[hdr_len == OASIS_IPV6_HLEN ? 6 : OASIS_IPV6_HLEN] = OASIS_NH_FRAGMENT;
+        oasis_put16(f->data + 4, (uint16_t)(hdr_len - OASIS_IPV6_HLEN + OASIS_IPV6_FRAG_HLEN + n));
+        oasis_ipv6_frag fh = {proto, (uint16_t)off, off + n < total, id};
+        oasis_ipv6_frag_emit(f->data + hdr_len, &fh);
+        memcpy(f->data + hdr_len + OASIS_IPV6_FRAG_HLEN, p->data + hdr_len + off, n);
+        c->frag_creates++;
+        int err = send_packet(s, f, dst, next_hop);
+        if (err && !first_err)
+            first_err = err;
+    }
+    oasis_pbuf_free(s, p);
+    if (first_err)
+        c->frag_fails++;
+    else
+        c->frag_oks++;
+    return first_err;
+}
+
+int oasis_ipv6_output_hbh(oasis_stack *s, oasis_pbuf *p, const oasis_in6 *src,
+                          const oasis_in6 *dst, uint8_t proto, uint8_t hop_limit,
+                          const uint8_t *hbh, size_t hbh_len)
+{
+    oasis_ipv6_counters *c = &s->ctr.ipv6;
+    oasis_ipv6 *v = s->ip6;
+    oasis_in6 from, next_hop = *dst;
+
+    if (!p)
+        return OASIS_EINVAL;
+    c->out_requests++;
+    if (!v || !v->on) {
+        c->out_no_routes++;
+        oasis_pbuf_free(s, p);
+        return OASIS_ENOROUTE;
+    }
+    if (src) {
+        from = *src;
+    } else if (oasis_ipv6_select_src(s, dst, &from) != 0) {
+        c->out_no_routes++;
+        oasis_pbuf_free(s, p);
+        return OASIS_ENOROUTE;
+    }
+    if (!oasis_in6_is_multicast(dst) && oasis_nd_next_hop(s, dst, &next_hop) != 0) {
+        c->out_no_routes++;
+        oasis_pbuf_free(s, p);
+        return OASIS_ENOROUTE;
+    }
+    size_t plen = p->len + hbh_len;
+    if (plen > 65535) {
+        c->out_discards++;
+        oasis_pbuf_free(s, p);
+        return OASIS_EMSGSIZE;
+    }
+    uint8_t *x = hbh_len ? oasis_pbuf_push(p, hbh_len) : p->data;
+    uint8_t *h = x ? oasis_pbuf_push(p, OASIS_IPV6_HLEN) : NULL;
+    if (!h) {
+        c->out_discards++;
+        oasis_pbuf_free(s, p);
+        return OASIS_EINVAL;
+    }
+    if (hbh_len) {
+        memcpy(x, hbh, hbh_len);
+        x[0] = proto;
+    }
+    oasis_ipv6_hdr ih;
+    memset(&ih, 0, sizeof ih);
+    ih.payload_len = (uint16_t)plen;
+    ih.next = hbh_len ? OASIS_NH_HOPOPTS : proto;
+    ih.hop_limit = hop_limit ? hop_limit : v->cur_hop_limit;
+    ih.src = from;
+    ih.dst = *dst;
+    oasis_ipv6_emit(h, &ih);
+    uint32_t mtu = v->link_mtu ? v->link_mtu : s->mtu;
+    if (p->len > mtu)
+        return fragment(s, p, OASIS_IPV6_HLEN + hbh_len, proto, dst, &next_hop, mtu);
+    return send_packet(s, p, dst, &next_hop);
+}
+
+int oasis_ipv6_output(oasis_stack *s, oasis_pbuf *p, const oasis_in6 *src, const oasis_in6 *dst,
+                      uint8_t proto, uint8_t hop_limit)
+{
+    return oasis_ipv6_output_hbh(s, p, src, dst, proto, hop_limit, NULL, 0);
+}
+
+int oasis_ipv6_send(oasis_stack *s, const oasis_ipaddr *dst, uint8_t proto, const void *data,
+                    size_t len)
+{
+    if (!s || !dst || dst->family != OASIS_AF_INET6 || (len && !data))
+        return OASIS_EINVAL;
+    if (len > 65535)
+        return OASIS_EMSGSIZE;
+    oasis_pbuf *p = oasis_pbuf_alloc(s, OASIS_PBUF_HEADROOM, len);
+    if (!p)
+        return OASIS_ENOMEM;
+    if (len)
+        memcpy(p->data, data, len);
+    oasis_in6 d;
+    memcpy(d.b, dst->b, 16);
+    return oasis_ipv6_output(s, p, NULL, &d, proto, 0);
+}
+
+/* ---- input ---- */
+
+/* Maps a failed walk to its counter and, where RFC 8200 asks for one, a
+ * Parameter Problem. */
+static void walk_failed(oasis_stack *s, const uint8_t *pkt, size_t len, const oasis_ipv6_walk *w,
+                        int link_mcast)
+{
+    oasis_ipv6_counters *c = &s->ctr.ipv6;
+    switch (w->err) {
+    case OASIS_W6_TRUNCATED: c->in_truncated++; break;
+    case OASIS_W6_LIMIT: c->in_ext_limit++; break;
+    case OASIS_W6_BAD_OPTION: c->in_bad_options++; break;
+    case OASIS_W6_RH0: c->in_rh0++; break;
+    case OASIS_W6_ROUTING: c->in_routing++; break;
+    default: c->in_hdr_errors++; break;
+    }
+    if (w->icmp_code >= 0)
+        oasis_icmp6_send_error(s, OASIS_ICMP6_PARAM_PROBLEM, (uint8_t)w->icmp_code, w->pointer,
+                               pkt, len, link_mcast, w->icmp_mcast_ok);
+}
+
+/* Hands the upper-layer data to its protocol. */
+static void deliver(oasis_stack *s, const oasis_ipv6_hdr *h, const oasis_ipv6_walk *w,
+                    const uint8_t *pkt, size_t len, int link_mcast)
+{
+    oasis_ipv6_counters *c = &s->ctr.ipv6;
+    if (w->proto == OASIS_NH_NONE) { /* RFC 8200 4.7: nothing follows */
+        c->in_discards++;
+        return;
+    }
+    const oasis_ip_handler *hd = oasis_ip_handler_of(s, w->proto);
+    if (!hd) {
+        c->in_unknown_protos++;
+        /* RFC 8200 4: Parameter Problem code 1 at the unknown value. */
+        oasis_icmp6_send_error(s, OASIS_ICMP6_PARAM_PROBLEM, OASIS_ICMP6_PP_NEXTHDR, w->nh_off,
+                               pkt, len, link_mcast, 0);
+        return;
+    }
+    c->in_delivers++;
+    oasis_ip_packet ip = {
+        .family = OASIS_IP_FAMILY_V6,
+        .proto = w->proto,
+        .link_bcast = (uint8_t)(link_mcast || oasis_in6_is_multicast(&h->dst)),
+        .src6 = h->src.b,
+        .dst6 = h->dst.b,
+        .payload = pkt + w->off,
+        .len = len - w->off,
+        .net = h,
+    };
+    hd->input(s, &ip, hd->ud);
+}
+
+/* Header checks common to every packet; 0 when it is for us. */
+static int accept_header(oasis_stack *s, const uint8_t *pkt, size_t len, oasis_ipv6_hdr *h)
+{
+    oasis_ipv6_counters *c = &s->ctr.ipv6;
+    switch (oasis_ipv6_parse(pkt, len, h)) {
+    case OASIS_OK:
+        break;
+    case OASIS_ETRUNCATED:
+        c->in_truncated++;
+        return -1;
+    default:
+        c->in_hdr_errors++;
+        return -1;
+    }
+    /* RFC 4291 2.7 (multicast is no source), 2.5.3 (loopback never on a
+     * link): as Linux, header errors. */
+    if (oasis_in6_is_multicast(&h->src) || oasis_in6_is_loopback(&h->src) ||
+        oasis_in6_is_loopback(&h->dst)) {
+        c->in_hdr_errors++;
+        return -1;
+    }
+    if (oasis_in6_is_multicast(&h->dst)) {
+        if (!oasis_ipv6_is_our_group(s, &h->dst)) {
+            c->in_addr_errors++;
+            return -1;
+        }
+        c->in_mcast_pkts++;
+        return 0;
+    }
+    /* RFC 4862 5.4: a tentative address receives nothing but DAD's NS/NA,
+     * which go to multicast groups. */
+    const ip6_addr *a = oasis_ipv6_find_addr(s, &h->dst);
+    if (!a || !usable(a)) {
+        c->in_addr_errors++;
+        return -1;
+    }
+    return 0;
+}
+
+void oasis_ipv6_input_whole(oasis_stack *s, const uint8_t *pkt, size_t len, int link_mcast)
+{
+    oasis_ipv6_hdr h;
+    oasis_ipv6_walk w;
+    if (oasis_ipv6_parse(pkt, len, &h) != OASIS_OK) {
+        s->ctr.ipv6.in_hdr_errors++;
+        return;
+    }
+    len = OASIS_IPV6_HLEN + h.payload_len;
+    if (oasis_ipv6_walk_chain(pkt, len, &w) != OASIS_W6_OK) {
+        walk_failed(s, pkt, len, &w, link_mcast);
+        return;
+    }
+    if (w.frag) { /* a fragment inside a reassembled datagram */
+        s->ctr.ipv6.in_hdr_errors++;
+        return;
+    }
+    deliver(s, &h, &w, pkt, len, link_mcast);
+}
+
+/* RFC 6946: a fragment with offset 0 and M 0 is the whole datagram; it is
+ * processed alone, never mixed with fragments of the same ID. The copy
+ * drops the fragment header. */
+static void atomic_fragment(oasis_stack *s, const uint8_t *pkt, size_t len,
+                            const oasis_ipv6_walk *w, int link_mcast)
+{
+    size_t unfrag = w->frag_hdr_off, rest = len - unfrag - OASIS_IPV6_FRAG_HLEN;
+    uint8_t *buf = oasis_malloc(s, unfrag + rest);
+    s->ctr.ipv6.atomic_frags++;
+    if (!buf) {
+        s->ctr.ipv6.in_discards++;
+        return;
+    }
+    memcpy(buf, pkt, unfrag);
+    memcpy(buf + unfrag, pkt + unfrag + OASIS_IPV6_FRAG_HLEN, rest);
+    buf[w->nh_off] = w->frag_next;
+    oasis_put16(buf + 4, (uint16_t)(unfrag + rest - OASIS_IPV6_HLEN));
+    oasis_ipv6_input_whole(s, buf, unfrag + rest, link_mcast);
+    oasis_free(s, buf);
+}
+
+void oasis_ipv6_input(oasis_stack *s, const uint8_t *pkt, size_t len, int link_mcast)
+{
+    oasis_ipv6_counters *c = &s->ctr.ipv6;
+    oasis_ipv6_hdr h;
+    oasis_ipv6_walk w;
+
+    c->in_receives++;
+    if (!s->ip6 || !s->ip6->on) {
+        c->in_discards++;
+        return;
+    }
+    if (accept_header(s, pkt, len, &h) != 0)
+        return;
+    len = OASIS_IPV6_HLEN + h.payload_len; /* link padding off */
+    if (oasis_ipv6_walk_chain(pkt, len, &w) != OASIS_W6_OK) {
+        walk_failed(s, pkt, len, &w, link_mcast);
+        return;
+    }
+    if (w.frag) {
+        if (w.frag_offset == 0 && !w.frag_more)
+            atomic_fragment(s, pkt, len, &w, link_mcast);
+        else
+            oasis_reasm6_input(s, pkt, len, &w, link_mcast);
+        return;
+    }
+    deliver(s, &h, &w, pkt, len, link_mcast);
+}

@@ -1,0 +1,208 @@
+/* IPv6 layer state and internal API: input/output (ipv6.c), reassembly
+ * (reasm6.c), ICMPv6 (icmp6.c), Neighbour Discovery (nd.c), addresses, DAD,
+ * SLAAC and MLD (addrconf.c). One oasis_ipv6 per stack, allocated when the
+ * stack is created; it owns every piece of IPv6 state. */
+#ifndef OASIS_IPV6_LAYER_H
+#define OASIS_IPV6_LAYER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/pbuf.h"
+#include "core/timer.h"
+#include "ipv6/ipv6_wire.h"
+#include "oasis/ip.h"
+#include "oasis/ipv6.h"
+
+typedef struct oasis_stack oasis_stack;
+typedef struct oasis_reasm6 oasis_reasm6;
+typedef struct oasis_ping6_req oasis_ping6_req;
+
+#define OASIS_IPV6_MAX_ADDRS 8
+#define OASIS_IPV6_MAX_ROUTERS 4
+#define OASIS_IPV6_MAX_PREFIXES 8
+#define OASIS_IPV6_MAX_GROUPS (OASIS_IPV6_MAX_ADDRS + 1)
+
+/* RFC 4861 10 and RFC 4862 5.5.3 constants. */
+#define ND_MAX_MULTICAST_SOLICIT 3
+#define ND_MAX_UNICAST_SOLICIT 3
+#define ND_REACHABLE_TIME_NS (30ull * 1000000000ull)
+#define ND_RETRANS_TIMER_NS (1ull * 1000000000ull)
+#define ND_DELAY_FIRST_PROBE_NS (5ull * 1000000000ull)
+#define ND_MAX_RTR_SOLICITATION_DELAY_NS (1ull * 1000000000ull)
+#define ND_RTR_SOLICITATION_INTERVAL_NS (4ull * 1000000000ull)
+#define ND_MAX_RTR_SOLICITATIONS 3
+#define ND_TWO_HOURS_NS (7200ull * 1000000000ull)
+#define IDGEN_RETRIES 3 /* RFC 7217 6 */
+
+typedef struct ip6_addr {
+    oasis_in6 a;
+    uint8_t plen;
+    uint8_t state;        /* oasis_ipv6_addr_state; 0: slot free */
+    uint8_t origin;       /* oasis_ipv6_addr_origin */
+    uint8_t dad_sent;     /* DAD solicitations sent so far */
+    uint8_t dad_counter;  /* RFC 7217 DAD_Counter */
+    uint64_t valid_until, preferred_until; /* UINT64_MAX: infinite */
+    oasis_timer timer;    /* DAD, then the lifetimes */
+} ip6_addr;
+
+typedef enum { NEIGH_INCOMPLETE = 1, NEIGH_REACHABLE, NEIGH_STALE, NEIGH_DELAY, NEIGH_PROBE } neigh_state;
+
+typedef struct ip6_neigh {
+    oasis_in6 ip;
+    uint8_t mac[6];
+    uint8_t state;        /* neigh_state; 0: slot free */
+    uint8_t is_router;
+    uint8_t probes;
+    uint64_t used;        /* last use (for eviction) */
+    oasis_timer timer;
+    oasis_pbuf *q_head, *q_tail; /* waiting for resolution */
+    uint32_t qlen;
+} ip6_neigh;
+
+typedef struct ip6_router {
+    oasis_in6 ip;
+    uint64_t expires;     /* 0: slot free */
+} ip6_router;
+
+typedef struct ip6_prefix {
+    oasis_in6 prefix;
+    uint8_t plen;
+    uint64_t expires;     /* 0: slot free; UINT64_MAX infinite */
+} ip6_prefix;
+
+typedef struct oasis_ipv6 {
+    int on;               /* cfg.ipv6 */
+    int started;          /* the link came up: addresses configured */
+    uint32_t link_mtu;    /* link MTU, lowered by an RA's MTU option */
+    uint8_t cur_hop_limit;
+    uint64_t base_reachable_ns, reachable_ns, retrans_ns;
+    uint8_t iid_key[16];
+
+    ip6_addr addrs[OASIS_IPV6_MAX_ADDRS];
+    oasis_ipv6_addr_cb addr_cb;
+    void *addr_cb_ud;
+
+    ip6_neigh *neigh;     /* cfg.nd_cache_size slots */
+    uint32_t nneigh;
+    uint32_t queued;      /* packets waiting, all entries */
+
+    ip6_router routers[OASIS_IPV6_MAX_ROUTERS];
+    ip6_prefix prefixes[OASIS_IPV6_MAX_PREFIXES];
+    oasis_timer lists_timer; /* router and prefix expiry */
+
+    int rs_sent;          /* router solicitations sent */
+    int ra_seen;
+    oasis_timer rs_timer;
+
+    oasis_timer mld_timer;   /* the pending MLD report */
+    int mld_repeats;         /* state-change retransmissions left */
+
+    /* reassembly */
+    oasis_reasm6 *reasm;
+    uint32_t reasm_count, reasm_bytes;
+    oasis_timer reasm_timer;
+
+    /* ICMPv6 */
+    double tokens;
+    uint64_t tokens_at;
+    oasis_ping6_req *pings;
+    int closed;
+} oasis_ipv6;
+
+int oasis_ipv6_init(oasis_stack *s);
+void oasis_ipv6_fini(oasis_stack *s);
+/* The link is attached: form the link-local address, start DAD for every
+ * address, solicit routers. */
+void oasis_ipv6_link_up(oasis_stack *s);
+
+/* One IPv6 packet (Ethernet payload); link_mcast: the frame went to a
+ * link-layer multicast or broadcast address. */
+void oasis_ipv6_input(oasis_stack *s, const uint8_t *pkt, size_t len, int link_mcast);
+
+/* A datagram with no fragment header left (reassembled, or atomic): the
+ * whole chain is walked again; another fragment header is an error. */
+void oasis_ipv6_input_whole(oasis_stack *s, const uint8_t *pkt, size_t len, int link_mcast);
+
+/* Sends the upper-layer data in p (headroom for 40 + 8 + 14 bytes) from src
+ * (NULL: chosen for dst) to dst. hop_limit 0: the default. Fragments when
+ * larger than the MTU. Takes p. Returns 0 or an oasis_err. */
+int oasis_ipv6_output(oasis_stack *s, oasis_pbuf *p, const oasis_in6 *src, const oasis_in6 *dst,
+                      uint8_t proto, uint8_t hop_limit);
+/* The same with a pre-built Hop-by-Hop header (MLD's Router Alert). */
+int oasis_ipv6_output_hbh(oasis_stack *s, oasis_pbuf *p, const oasis_in6 *src,
+                          const oasis_in6 *dst, uint8_t proto, uint8_t hop_limit,
+                          const uint8_t *hbh, size_t hbh_len);
+
+/* Source address for dst (RFC 6724 in short: link-local for link-local and
+ * link-scope multicast destinations, else the preferred global address
+ * sharing the longest prefix, else any usable one). 0 or OASIS_ENOROUTE. */
+int oasis_ipv6_select_src(const oasis_stack *s, const oasis_in6 *dst, oasis_in6 *out);
+
+/* Is a one of our unicast addresses (tentative: those count only when
+ * tentative_ok), or a multicast group we listen to? */
+ip6_addr *oasis_ipv6_find_addr(oasis_stack *s, const oasis_in6 *a);
+int oasis_ipv6_is_our_group(const oasis_stack *s, const oasis_in6 *g);
+
+/* reasm6.c */
+void oasis_reasm6_init(oasis_stack *s);
+void oasis_reasm6_fini(oasis_stack *s);
+/* One fragment (pkt: the whole packet; w: its walk, which stopped at the
+ * fragment header). */
+void oasis_reasm6_input(oasis_stack *s, const uint8_t *pkt, size_t len, const oasis_ipv6_walk *w,
+                        int link_mcast);
+
+/* icmp6.c */
+int oasis_icmp6_init(oasis_stack *s);
+void oasis_icmp6_fini(oasis_stack *s);
+/* Sends an ICMPv6 error about the packet pkt[0..len) (fixed header first)
+ * unless RFC 4443 2.4 (e) forbids it or the rate limit says no. mcast_ok:
+ * allowed even if pkt went to a multicast address (Packet Too Big,
+ * Parameter Problem code 2 with option action 10). */
+void oasis_icmp6_send_error(oasis_stack *s, uint8_t type, uint8_t code, uint32_t word,
+                            const uint8_t *pkt, size_t len, int link_mcast, int mcast_ok);
+/* Sends an ICMPv6 message msg[0..len) (type, code and body in place; the
+ * checksum is filled in). */
+int oasis_icmp6_send(oasis_stack *s, const oasis_in6 *src, const oasis_in6 *dst, uint8_t hop_limit,
+                     const uint8_t *msg, size_t len);
+/* Address resolution for next_hop failed: pings through it fail. */
+void oasis_icmp6_neighbour_failed(oasis_stack *s, const oasis_in6 *next_hop);
+
+/* nd.c */
+int oasis_nd_init(oasis_stack *s);
+void oasis_nd_fini(oasis_stack *s);
+/* Hands the finished packet p to the link for next_hop: at once when its
+ * MAC is known, else queued while resolution runs. Takes p. */
+int oasis_nd_output(oasis_stack *s, oasis_pbuf *p, const oasis_in6 *next_hop);
+/* An ND message (type 133..137) with its IPv6 header. */
+void oasis_nd_input(oasis_stack *s, const oasis_ipv6_hdr *ip, const uint8_t *msg, size_t len);
+/* Next hop for dst: dst when on-link (link-local, an on-link prefix, a
+ * prefix of our static addresses), else the default router. 0 or
+ * OASIS_ENOROUTE. */
+int oasis_nd_next_hop(oasis_stack *s, const oasis_in6 *dst, oasis_in6 *out);
+/* Upper-layer reachability confirmation (RFC 4861 7.3.1): TCP progress. */
+void oasis_nd_confirm(oasis_stack *s, const oasis_in6 *ip);
+/* Router solicitations (RFC 4861 6.3.7): started once the link-local
+ * address passed DAD. */
+void oasis_nd_start_rs(oasis_stack *s);
+/* The entry for ip, or NULL (tests). */
+const ip6_neigh *oasis_nd_lookup(const oasis_stack *s, const oasis_in6 *ip);
+
+/* addrconf.c */
+void oasis_addrconf_init(oasis_stack *s);
+void oasis_addrconf_start(oasis_stack *s);
+void oasis_addrconf_fini(oasis_stack *s);
+/* DAD: an NS (from ::) or an NA for target arrived from someone else. */
+void oasis_addrconf_dad_conflict(oasis_stack *s, ip6_addr *a);
+/* An RA's prefix information option (RFC 4862 5.5.3). */
+struct oasis_nd_prefix;
+void oasis_addrconf_prefix(oasis_stack *s, const struct oasis_nd_prefix *p);
+/* An MLD query arrived (RFC 3810 6.2): report our groups within max_resp. */
+void oasis_mld_query_received(oasis_stack *s, uint64_t max_resp_ns);
+/* The first address that is preferred (or deprecated) and link-local. */
+const oasis_in6 *oasis_addrconf_link_local(const oasis_stack *s);
+/* RFC 7217 interface identifier (low 64 bits) for prefix and counter. */
+void oasis_addrconf_stable_iid(const oasis_stack *s, const oasis_in6 *prefix, uint8_t counter,
+                               oasis_in6 *out);
+
+#endif

@@ -1,0 +1,671 @@
+/* Neighbour Discovery for a host (RFC 4861): the neighbour cache with its
+ * five states on the stack's clock, address resolution with a bounded
+ * queue of waiting packets, NS/NA, router solicitation and advertisement
+ * processing (default routers, on-link prefixes, MTU, hop limit, timers).
+ *
+ * The cache is an array of cfg.nd_cache_size entries searched linearly:
+ * a host talks to few neighbours (its routers and its link). When it is
+ * full, the least recently used entry that is not INCOMPLETE and holds no
+ * packets is reused; with none, the new neighbour is not cached (counted).
+ * Each entry has its own timer: INCOMPLETE and PROBE retransmit, REACHABLE
+ * ages to STALE, DELAY turns into PROBE. Redirects are validated and
+ * counted but not acted on (no destination cache yet).
+ */
+#include "ipv6/ipv6.h"
+
+#include "core/mem.h"
+#include "core/prng.h"
+#include "core/stack_impl.h"
+#include "ipv6/nd_wire.h"
+#include "link/eth.h"
+#include "link/eth_wire.h"
+#include "oasis/error.h"
+
+#include <string.h>
+
+static void neigh_timer(oasis_stack *s, oasis_timer *t);
+static void lists_timer(oasis_stack *s, oasis_timer *t);
+static void rs_timer(oasis_stack *s, oasis_timer *t);
+
+static void new_reachable_time(oasis_ipv6 *v, oasis_stack *s)
+{
+    /* RFC 4861 6.3.2: uniformly random in [0.5, 1.5] x BaseReachableTime. */
+    v->reachable_ns = v->base_reachable_ns / 2 + oasis_prng_below(&s->prng, v->base_reachable_ns + 1);
+}
+
+int oasis_nd_init(oasis_stack *s)
+{
+    oasis_ipv6 *v = s->ip6;
+    uint32_t n = s->cfg.nd_cache_size ? s->cfg.nd_cache_size : 256;
+    v->neigh = oasis_calloc(s, n, sizeof *v->neigh);
+    if (!v->neigh)
+        return OASIS_ENOMEM;
+    v->nneigh = n;
+    for (uint32_t i = 0; i < n; i++)
+        oasis_timer_init(&v->neigh[i].timer, neigh_timer);
+    oasis_timer_init(&v->lists_timer, lists_timer);
+    oasis_timer_init(&v->rs_timer, rs_timer);
+    new_reachable_time(v, s);
+    return OASIS_OK;
+}
+
+static void drop_queue(oasis_stack *s, ip6_neigh *e)
+{
+    while (e->q_head) {
+        oasis_pbuf *p = e->q_head;
+        e->q_head = p->next;
+        oasis_pbuf_free(s, p);
+        s->ip6->queued--;
+    }
+    e->q_tail = NULL;
+    e->qlen = 0;
+}
+
+static void neigh_free(oasis_stack *s, ip6_neigh *e)
+{
+    oasis_timer_stop(s, &e->timer);
+    drop_queue(s, e);
+    e->state = 0;
+    s->ctr.nd.cache_entries--;
+}
+
+void oasis_nd_fini(oasis_stack *s)
+{
+    oasis_ipv6 *v = s->ip6;
+    if (!v || !v->neigh)
+        return;
+    for (uint32_t i = 0; i < v->nneigh; i++)
+        if (v->neigh[i].state)
+            neigh_free(s, &v->neigh[i]);
+    oasis_timer_stop(s, &v->lists_timer);
+    oasis_timer_stop(s, &v->rs_timer);
+    oasis_free(s, v->neigh);
+    v->neigh = NULL;
+}
+
+static ip6_neigh *find(const oasis_stack *s, const oasis_in6 *ip)
+{
+    oasis_ipv6 *v = s->ip6;
+    for (uint32_t i = 0; i < v->nneigh; i++)
+        if (v->neigh[i].state && oasis_in6_eq(&v->neigh[i].ip, ip))
+            return &v->neigh[i];
+    return NULL;
+}
+
+const ip6_neigh *oasis_nd_lookup(const oasis_stack *s, const oasis_in6 *ip) { return find(s, ip); }
+
+/* A slot for a new entry: a free one, else the least recently used entry
+ * that resolution does not depend on. */
+static ip6_neigh *alloc_entry(oasis_stack *s, const oasis_in6 *ip)
+{
+    oasis_ipv6 *v = s->ip6;
+    ip6_neigh *victim = NULL;
+    for (uint32_t i = 0; i < v->nneigh; i++) {
+        ip6_neigh *e = &v->neigh[i];
+        if (!e->state) {
+            victim = e;
+            break;
+        }
+        if (e->state != NEIGH_INCOMPLETE && !e->q_head && !e->is_router &&
+            (!victim || e->used < victim->used))
+            victim = e;
+    }
+    if (!victim) {
+        s->ctr.nd.cache_no_room++;
+        return NULL;
+    }
+    if (victim->state) {
+        s->ctr.nd.cache_evictions++;
+        neigh_free(s, victim);
+    }
+    memset(victim, 0, offsetof(ip6_neigh, timer));
+    victim->q_head = victim->q_tail = NULL;
+    victim->qlen = 0;
+    victim->ip = *ip;
+    victim->used = oasis_now(s);
+    s->ctr.nd.cache_entries++;
+    return victim;
+}
+
+/* ---- sending ND messages ---- */
+
+static void send_ns(oasis_stack *s, const oasis_in6 *target, const oasis_in6 *dst,
+                    const oasis_in6 *src)
+{
+    uint8_t msg[32];
+    /* From :: (DAD) there is no source link-layer option (RFC 4861 4.3). */
+    size_t n = oasis_nd_emit_ns(msg, target, oasis_in6_is_unspecified(src) ? NULL : s->mac);
+    if (oasis_icmp6_send(s, src, dst, 255, msg, n) == OASIS_OK)
+        s->ctr.icmp6.out_neigh_solicits++;
+}
+
+/* Solicits ip's link-layer address: multicast to its solicited-node group
+ * while INCOMPLETE, unicast when probing (RFC 4861 7.2.2, 7.3.3). src: the
+ * waiting packet's source when it is ours (7.2.2), else a usable one. */
+static void solicit(oasis_stack *s, ip6_neigh *e, int unicast)
+{
+    oasis_in6 src;
+    int have_src = 0;
+    if (e->q_head && e->q_head->len >= OASIS_IPV6_HLEN) {
+        memcpy(src.b, e->q_head->data + 8, 16); /* the IPv6 source */
+        const ip6_addr *a = oasis_ipv6_find_addr(s, &src);
+        have_src = a && (a->state == OASIS_IPV6_PREFERRED || a->state == OASIS_IPV6_DEPRECATED);
+    }
+    if (!have_src && oasis_ipv6_select_src(s, &e->ip, &src) != 0)
+        return;
+    if (unicast) {
+        send_ns(s, &e->ip, &e->ip, &src);
+    } else {
+        oasis_in6 sn = oasis_in6_solicited_node(&e->ip);
+        send_ns(s, &e->ip, &sn, &src);
+    }
+}
+
+static void send_na(oasis_stack *s, const oasis_in6 *target, const oasis_in6 *dst, int solicited)
+{
+    uint8_t msg[32];
+    /* Override set: the target is our own address, never an anycast one. */
+    uint8_t flags = (uint8_t)(OASIS_ND_NA_OVERRIDE | (solicited ? OASIS_ND_NA_SOLICITED : 0));
+    size_t n = oasis_nd_emit_na(msg, target, flags, s->mac);
+    if (oasis_icmp6_send(s, target, dst, 255, msg, n) == OASIS_OK)
+        s->ctr.icmp6.out_neigh_adverts++;
+}
+
+/* ---- the state machine ---- */
+
+static void set_state(oasis_stack *s, ip6_neigh *e, neigh_state st)
+{
+    oasis_ipv6 *v = s->ip6;
+    uint64_t now = oasis_now(s);
+    e->state = (uint8_t)st;
+    switch (st) {
+    case NEIGH_INCOMPLETE:
+    case NEIGH_PROBE:
+        e->probes = 0;
+        oasis_timer_start(s, &e->timer, now); /* first solicitation now */
+        break;
+    case NEIGH_REACHABLE:
+        oasis_timer_start(s, &e->timer, now + v->reachable_ns);
+        break;
+    case NEIGH_DELAY:
+        oasis_timer_start(s, &e->timer, now + ND_DELAY_FIRST_PROBE_NS);
+        break;
+    case NEIGH_STALE:
+        oasis_timer_stop(s, &e->timer);
+        break;
+    }
+}
+
+/* Sends the packets that waited for e's address. */
+static void flush_queue(oasis_stack *s, ip6_neigh *e)
+{
+    while (e->q_head) {
+        oasis_pbuf *p = e->q_head;
+        e->q_head = p->next;
+        p->next = NULL;
+        e->qlen--;
+        s->ip6->queued--;
+        oasis_eth_output(s, p, e->mac, OASIS_ETHERTYPE_IPV6);
+    }
+    e->q_tail = NULL;
+}
+
+static void resolve_failed(oasis_stack *s, ip6_neigh *e)
+{
+    oasis_in6 ip = e->ip;
+    s->ctr.nd.resolve_failed++;
+    s->ctr.nd.queue_drops += e->qlen;
+    neigh_free(s, e);
+    /* RFC 4861 7.2.2 would answer each queued packet with an address
+     * unreachable; they are all ours, so their senders are told directly. */
+    oasis_icmp6_neighbour_failed(s, &ip);
+}
+
+static void neigh_timer(oasis_stack *s, oasis_timer *t)
+{
+    ip6_neigh *e = oasis_container_of(t, ip6_neigh, timer);
+    oasis_ipv6 *v = s->ip6;
+    uint64_t now = oasis_now(s);
+    switch (e->state) {
+    case NEIGH_INCOMPLETE:
+        if (e->probes >= ND_MAX_MULTICAST_SOLICIT) {
+            resolve_failed(s, e);
+            return;
+        }
+        e->probes++;
+        solicit(s, e, 0);
+        oasis_timer_start(s, &e->timer, now + v->retrans_ns);
+        break;
+    case NEIGH_REACHABLE:
+        set_state(s, e, NEIGH_STALE);
+        break;
+    case NEIGH_DELAY:
+        set_state(s, e, NEIGH_PROBE);
+        break;
+    case NEIGH_PROBE:
+        if (e->probes >= ND_MAX_UNICAST_SOLICIT) {
+            /* 7.3.3: the entry is deleted; the next packet starts over. */
+            s->ctr.nd.resolve_failed++;
+            neigh_free(s, e);
+            return;
+        }
+        e->probes++;
+        solicit(s, e, 1);
+        oasis_timer_start(s, &e->timer, now + v->retrans_ns);
+        break;
+    default:
+        break;
+    }
+}
+
+int oasis_nd_output(oasis_stack *s, oasis_pbuf *p, const oasis_in6 *next_hop)
+{
+    oasis_ipv6 *v = s->ip6;
+    ip6_neigh *e = find(s, next_hop);
+    if (!e) {
+        e = alloc_entry(s, next_hop);
+        if (!e) {
+            s->ctr.nd.queue_drops++;
+            oasis_pbuf_free(s, p);
+            return OASIS_ENOMEM;
+        }
+        e->state = NEIGH_INCOMPLETE;
+    } else {
+        e->used = oasis_now(s);
+    }
+    if (e->state == NEIGH_INCOMPLETE) {
+        if (v->queued >= s->cfg.nd_queue_len) {
+            s->ctr.nd.queue_drops++;
+            oasis_pbuf_free(s, p);
+            return OASIS_OK; /* as a lost packet: the sender retransmits */
+        }
+        p->next = NULL;
+        if (e->q_tail)
+            e->q_tail->next = p;
+        else
+            e->q_head = p;
+        e->q_tail = p;
+        e->qlen++;
+        v->queued++;
+        if (!oasis_timer_active(&e->timer))
+            set_state(s, e, NEIGH_INCOMPLETE);
+        return OASIS_OK;
+    }
+    /* 7.3.3: sending to a STALE neighbour starts the DELAY timer. */
+    if (e->state == NEIGH_STALE)
+        set_state(s, e, NEIGH_DELAY);
+    return oasis_eth_output(s, p, e->mac, OASIS_ETHERTYPE_IPV6);
+}
+
+void oasis_nd_confirm(oasis_stack *s, const oasis_in6 *ip)
+{
+    ip6_neigh *e = s->ip6 ? find(s, ip) : NULL;
+    if (e && e->state != NEIGH_INCOMPLETE)
+        set_state(s, e, NEIGH_REACHABLE);
+}
+
+/* RFC 4861 7.2.3 / 6.3.4 / 7.2.4: a link-layer address heard in an NS,
+ * RS, RA or redirect from ip: create the entry STALE, or move it to STALE
+ * when the address changed. */
+static ip6_neigh *learn(oasis_stack *s, const oasis_in6 *ip, const uint8_t *mac)
+{
+    ip6_neigh *e = find(s, ip);
+    if (!e) {
+        e = alloc_entry(s, ip);
+        if (!e)
+            return NULL;
+        memcpy(e->mac, mac, 6);
+        set_state(s, e, NEIGH_STALE);
+        return e;
+    }
+    if (e->state == NEIGH_INCOMPLETE) {
+        memcpy(e->mac, mac, 6);
+        set_state(s, e, NEIGH_STALE);
+        flush_queue(s, e);
+    } else if (memcmp(e->mac, mac, 6) != 0) {
+        memcpy(e->mac, mac, 6);
+        set_state(s, e, NEIGH_STALE);
+    }
+    return e;
+}
+
+/* ---- routers and prefixes ---- */
+
+static void arm_lists(oasis_stack *s)
+{
+    oasis_ipv6 *v = s->ip6;
+    uint64_t next = UINT64_MAX;
+    for (int i = 0; i < OASIS_IPV6_MAX_ROUTERS; i++)
+        if (v->routers[i].expires && v->routers[i].expires < next)
+            next = v->routers[i].expires;
+    for (int i = 0; i < OASIS_IPV6_MAX_PREFIXES; i++)
+        if (v->prefixes[i].expires && v->prefixes[i].expires < next)
+            next = v->prefixes[i].expires;
+    if (next == UINT64_MAX)
+        oasis_timer_stop(s, &v->lists_timer);
+    else
+        oasis_timer_start(s, &v->lists_timer, next);
+}
+
+static void count_lists(oasis_stack *s)
+{
+    oasis_ipv6 *v = s->ip6;
+    uint64_t r = 0, p = 0;
+    for (int i = 0; i < OASIS_IPV6_MAX_ROUTERS; i++)
+        r += v->routers[i].expires != 0;
+    for (int i = 0; i < OASIS_IPV6_MAX_PREFIXES; i++)
+        p += v->prefixes[i].expires != 0;
+    s->ctr.nd.routers = r;
+    s->ctr.nd.prefixes = p;
+}
+
+static void lists_timer(oasis_stack *s, oasis_timer *t)
+{
+    oasis_ipv6 *v = s->ip6;
+    uint64_t now = oasis_now(s);
+    (void)t;
+    for (int i = 0; i < OASIS_IPV6_MAX_ROUTERS; i++)
+        if (v->routers[i].expires && v->routers[i].expires <= now)
+            v->routers[i].expires = 0;
+    for (int i = 0; i < OASIS_IPV6_MAX_PREFIXES; i++)
+        if (v->prefixes[i].expires && v->prefixes[i].expires <= now)
+            v->prefixes[i].expires = 0;
+    count_lists(s);
+    arm_lists(s);
+}
+
+static uint64_t deadline_s(oasis_stack *s, uint32_t secs)
+{
+    if (secs == 0xffffffffu)
+        return UINT64_MAX;
+    return oasis_now(s) + (uint64_t)secs * 1000000000ull;
+}
+
+static void router_update(oasis_stack *s, const oasis_in6 *ip, uint16_t lifetime_s)
+{
+    oasis_ipv6 *v = s->ip6;
+    ip6_router *slot = NULL;
+    for (int i = 0; i < OASIS_IPV6_MAX_ROUTERS; i++)
+        if (v->routers[i].expires && oasis_in6_eq(&v->routers[i].ip, ip))
+            slot = &v->routers[i];
+    if (lifetime_s == 0) { /* 6.3.4: lifetime 0 removes it */
+        if (slot)
+            slot->expires = 0;
+    } else {
+        for (int i = 0; i < OASIS_IPV6_MAX_ROUTERS && !slot; i++)
+            if (!v->routers[i].expires)
+                slot = &v->routers[i];
+        if (slot) { /* a full list ignores new routers */
+            slot->ip = *ip;
+            slot->expires = oasis_now(s) + (uint64_t)lifetime_s * 1000000000ull;
+        }
+    }
+    count_lists(s);
+    arm_lists(s);
+}
+
+/* 6.3.4: on-link prefixes (L flag). */
+static void prefix_update(oasis_stack *s, const oasis_nd_prefix *pf)
+{
+    oasis_ipv6 *v = s->ip6;
+    if (!pf->onlink || oasis_in6_is_link_local(&pf->prefix) || pf->plen > 128)
+        return;
+    ip6_prefix *slot = NULL;
+    for (int i = 0; i < OASIS_IPV6_MAX_PREFIXES; i++)
+        if (v->prefixes[i].expires && v->prefixes[i].plen == pf->plen &&
+            oasis_in6_prefix_eq(&v->prefixes[i].prefix, &pf->prefix, pf->plen))
+            slot = &v->prefixes[i];
+    if (pf->valid_s == 0) {
+        if (slot)
+            slot->expires = 0;
+    } else {
+        for (int i = 0; i < OASIS_IPV6_MAX_PREFIXES && !slot; i++)
+            if (!v->prefixes[i].expires)
+                slot = &v->prefixes[i];
+        if (slot) {
+            slot->prefix = pf->prefix;
+            slot->plen = pf->plen;
+            slot->expires = deadline_s(s, pf->valid_s);
+        }
+    }
+    count_lists(s);
+    arm_lists(s);
+}
+
+int oasis_nd_next_hop(oasis_stack *s, const oasis_in6 *dst, oasis_in6 *out)
+{
+    oasis_ipv6 *v = s->ip6;
+    if (oasis_in6_is_link_local(dst) || oasis_in6_is_multicast(dst)) {
+        *out = *dst;
+        return OASIS_OK;
+    }
+    for (int i = 0; i < OASIS_IPV6_MAX_PREFIXES; i++)
+        if (v->prefixes[i].expires &&
+            oasis_in6_prefix_eq(&v->prefixes[i].prefix, dst, v->prefixes[i].plen)) {
+            *out = *dst;
+            return OASIS_OK;
+        }
+    /* A static address's prefix is on-link by configuration. */
+    for (int i = 0; i < OASIS_IPV6_MAX_ADDRS; i++) {
+        const ip6_addr *a = &v->addrs[i];
+        if (a->state && a->state != OASIS_IPV6_DUPLICATE && a->origin == OASIS_IPV6_STATIC &&
+            oasis_in6_prefix_eq(&a->a, dst, a->plen)) {
+            *out = *dst;
+            return OASIS_OK;
+        }
+    }
+    /* 6.3.6: a router known reachable (any state but INCOMPLETE) first,
+     * else the first one (round-robin is allowed, not required). */
+    const ip6_router *pick = NULL;
+    for (int i = 0; i < OASIS_IPV6_MAX_ROUTERS; i++) {
+        const ip6_router *r = &v->routers[i];
+        if (!r->expires)
+            continue;
+        const ip6_neigh *e = find(s, &r->ip);
+        if (e && e->state != NEIGH_INCOMPLETE) {
+            pick = r;
+            break;
+        }
+        if (!pick)
+            pick = r;
+    }
+    if (!pick)
+        return OASIS_ENOROUTE; /* RFC 4943: no router, no "assume on-link" */
+    *out = pick->ip;
+    return OASIS_OK;
+}
+
+/* ---- input ---- */
+
+static void ns_input(oasis_stack *s, const oasis_ipv6_hdr *ip, const oasis_nd_msg *m)
+{
+    oasis_nd_counters *c = &s->ctr.nd;
+    int from_dad = oasis_in6_is_unspecified(&ip->src);
+    /* 7.1.1: from ::, only to a solicited-node group and with no SLLA. */
+    if (from_dad) {
+        oasis_in6 sn = oasis_in6_solicited_node(&m->target);
+        if (!oasis_in6_eq(&ip->dst, &sn) || m->opts.slla) {
+            c->bad_messages++;
+            return;
+        }
+    }
+    ip6_addr *a = oasis_ipv6_find_addr(s, &m->target);
+    if (!a || a->state == OASIS_IPV6_DUPLICATE) {
+        c->not_for_us++;
+        return;
+    }
+    if (a->state == OASIS_IPV6_TENTATIVE) {
+        /* RFC 4862 5.4.3: another node runs DAD on our tentative address. */
+        if (from_dad)
+            oasis_addrconf_dad_conflict(s, a);
+        return;
+    }
+    if (from_dad) { /* 7.2.4: answer to all-nodes, not solicited */
+        send_na(s, &m->target, &oasis_in6_all_nodes, 0);
+        return;
+    }
+    if (m->opts.slla)
+        learn(s, &ip->src, m->opts.slla);
+    send_na(s, &m->target, &ip->src, 1);
+}
+
+static void na_input(oasis_stack *s, const oasis_ipv6_hdr *ip, const oasis_nd_msg *m)
+{
+    oasis_nd_counters *c = &s->ctr.nd;
+    int solicited = (m->na_flags & OASIS_ND_NA_SOLICITED) != 0;
+    int override = (m->na_flags & OASIS_ND_NA_OVERRIDE) != 0;
+    /* 7.1.2: to a multicast address, Solicited must be 0. */
+    if (oasis_in6_is_multicast(&ip->dst) && solicited) {
+        c->bad_messages++;
+        return;
+    }
+    ip6_addr *a = oasis_ipv6_find_addr(s, &m->target);
+    if (a) {
+        if (a->state == OASIS_IPV6_TENTATIVE)
+            oasis_addrconf_dad_conflict(s, a); /* RFC 4862 5.4.4 */
+        else
+            c->addr_claimed++; /* 5.4.4: logged, nothing else */
+        return;
+    }
+    ip6_neigh *e = find(s, &m->target);
+    if (!e)
+        return; /* 7.2.5: no entry, no interest */
+    const uint8_t *ll = m->opts.tlla;
+    if (e->state == NEIGH_INCOMPLETE) {
+        if (!ll)
+            return;
+        memcpy(e->mac, ll, 6);
+        e->is_router = (m->na_flags & OASIS_ND_NA_ROUTER) != 0;
+        set_state(s, e, solicited ? NEIGH_REACHABLE : NEIGH_STALE);
+        flush_queue(s, e);
+        return;
+    }
+    int differs = ll && memcmp(ll, e->mac, 6) != 0;
+    if (!override && differs) {
+        /* 7.2.5: keep the address; a REACHABLE entry becomes STALE. */
+        if (e->state == NEIGH_REACHABLE)
+            set_state(s, e, NEIGH_STALE);
+        return;
+    }
+    if (ll)
+        memcpy(e->mac, ll, 6);
+    if (solicited)
+        set_state(s, e, NEIGH_REACHABLE);
+    else if (differs)
+        set_state(s, e, NEIGH_STALE);
+    int was_router = e->is_router;
+    e->is_router = (m->na_flags & OASIS_ND_NA_ROUTER) != 0;
+    if (was_router && !e->is_router) /* 7.2.5: no longer a router */
+        router_update(s, &e->ip, 0);
+}
+
+static void ra_input(oasis_stack *s, const oasis_ipv6_hdr *ip, const oasis_nd_msg *m)
+{
+    oasis_ipv6 *v = s->ip6;
+    /* 6.1.2: from a link-local address. */
+    if (!oasis_in6_is_link_local(&ip->src)) {
+        s->ctr.nd.ra_ignored++;
+        return;
+    }
+    v->ra_seen = 1;
+    oasis_timer_stop(s, &v->rs_timer); /* 6.3.7: no more solicitations */
+    if (m->cur_hop_limit)
+        v->cur_hop_limit = m->cur_hop_limit;
+    if (m->reachable_ms && (uint64_t)m->reachable_ms * 1000000ull != v->base_reachable_ns) {
+        v->base_reachable_ns = (uint64_t)m->reachable_ms * 1000000ull;
+        new_reachable_time(v, s);
+    }
+    if (m->retrans_ms)
+        v->retrans_ns = (uint64_t)m->retrans_ms * 1000000ull;
+    if (m->opts.slla) {
+        ip6_neigh *e = learn(s, &ip->src, m->opts.slla);
+        if (e)
+            e->is_router = 1;
+    }
+    router_update(s, &ip->src, m->router_lifetime_s);
+    /* 6.3.4: an MTU within [1280, the link's] becomes the link MTU. */
+    if (m->opts.has_mtu && m->opts.mtu >= OASIS_IPV6_MIN_MTU && m->opts.mtu <= s->mtu)
+        v->link_mtu = m->opts.mtu;
+    for (int i = 0; i < m->opts.nprefix; i++) {
+        prefix_update(s, &m->opts.prefix[i]);
+        if (m->opts.prefix[i].autonomous && s->cfg.ipv6_slaac)
+            oasis_addrconf_prefix(s, &m->opts.prefix[i]);
+    }
+}
+
+void oasis_nd_input(oasis_stack *s, const oasis_ipv6_hdr *ip, const uint8_t *msg, size_t len)
+{
+    oasis_icmp6_counters *ic = &s->ctr.icmp6;
+    oasis_nd_counters *c = &s->ctr.nd;
+    oasis_nd_msg m;
+
+    switch (msg[0]) {
+    case OASIS_ICMP6_RS: ic->in_router_solicits++; break;
+    case OASIS_ICMP6_RA: ic->in_router_adverts++; break;
+    case OASIS_ICMP6_NS: ic->in_neigh_solicits++; break;
+    case OASIS_ICMP6_NA: ic->in_neigh_adverts++; break;
+    default: ic->in_redirects++; break;
+    }
+    /* RFC 4861 6.1, 7.1, 8.1: hop limit 255, so the sender is on the link. */
+    if (ip->hop_limit != 255) {
+        c->bad_hop_limit++;
+        return;
+    }
+    if (oasis_nd_parse(msg, len, &m) != OASIS_OK) {
+        c->bad_messages++;
+        return;
+    }
+    /* 7.1.2 / 6.1.1: from ::, no link-layer option may come with it. */
+    if (oasis_in6_is_unspecified(&ip->src) && msg[0] != OASIS_ICMP6_NS) {
+        c->bad_messages++;
+        return;
+    }
+    switch (m.type) {
+    case OASIS_ICMP6_NS:
+        ns_input(s, ip, &m);
+        break;
+    case OASIS_ICMP6_NA:
+        na_input(s, ip, &m);
+        break;
+    case OASIS_ICMP6_RA:
+        ra_input(s, ip, &m);
+        break;
+    case OASIS_ICMP6_REDIRECT:
+        /* 8.1: from a link-local source; acting on it needs a destination
+         * cache, which comes with TCP over IPv6. */
+        if (!oasis_in6_is_link_local(&ip->src))
+            c->bad_messages++;
+        break;
+    default: /* RS: for routers */
+        break;
+    }
+}
+
+/* Router solicitation (6.3.7). */
+static void rs_timer(oasis_stack *s, oasis_timer *t)
+{
+    oasis_ipv6 *v = s->ip6;
+    (void)t;
+    if (v->ra_seen || v->rs_sent >= ND_MAX_RTR_SOLICITATIONS)
+        return;
+    const oasis_in6 *ll = oasis_addrconf_link_local(s);
+    static const oasis_in6 unspec;
+    uint8_t msg[16];
+    /* From :: there is no source link-layer option. */
+    size_t n = oasis_nd_emit_rs(msg, ll ? s->mac : NULL);
+    if (oasis_icmp6_send(s, ll ? ll : &unspec, &oasis_in6_all_routers, 255, msg, n) == OASIS_OK)
+        s->ctr.icmp6.out_router_solicits++;
+    v->rs_sent++;
+    if (v->rs_sent < ND_MAX_RTR_SOLICITATIONS)
+        oasis_timer_start(s, &v->rs_timer, oasis_now(s) + ND_RTR_SOLICITATION_INTERVAL_NS);
+}
+
+void oasis_nd_start_rs(oasis_stack *s)
+{
+    oasis_ipv6 *v = s->ip6;
+    if (v->ra_seen || oasis_timer_active(&v->rs_timer) || v->rs_sent)
+        return;
+    /* A random delay first, so hosts powered up together do not collide. */
+    oasis_timer_start(s, &v->rs_timer,
+                      oasis_now(s) + oasis_prng_below(&s->prng, ND_MAX_RTR_SOLICITATION_DELAY_NS));
+}
