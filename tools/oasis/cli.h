@@ -106,5 +106,6 @@ int cmd_get(int argc, char **argv);
 int cmd_ping(int argc, char **argv);
 int cmd_nc(int argc, char **argv);
 int cmd_pattern(int argc, char **argv);
+int cmd_iperf(int argc, char **argv);
 
 #endif

@@ -13,7 +13,8 @@ static const char usage[] =
     "  get       download a URL over HTTP and print its SHA-256\n"
     "  ping      send ICMP echo requests\n"
     "  nc        connect to a TCP port; stdin to it, it to stdout\n"
-    "  pattern   write the test pattern of /bytes/N to stdout\n\n"
+    "  pattern   write the test pattern of /bytes/N to stdout\n"
+    "  iperf     iperf3-compatible throughput test, server or client\n\n"
     "'oasis COMMAND --help' tells more. Set-up (as root, once):\n"
     "  ip tuntap add dev oasis0 mode tap user $USER\n"
     "  ip addr add 10.77.0.1/24 dev oasis0 && ip link set oasis0 up\n";
@@ -52,7 +53,7 @@ int main(int argc, char **argv)
         int (*fn)(int, char **);
     } cmds[] = {
         {"serve", cmd_serve}, {"get", cmd_get}, {"ping", cmd_ping},
-        {"nc", cmd_nc},       {"pattern", cmd_pattern},
+        {"nc", cmd_nc},       {"pattern", cmd_pattern}, {"iperf", cmd_iperf},
     };
 
     if (argc < 2 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0 ||

@@ -1,0 +1,112 @@
+#!/usr/bin/env bash
+# `oasis iperf` against Debian's iperf3, both ways, on a TAP device in a
+# private namespace. Byte counts are exact (-n), checked from both ends'
+# JSON results: forward, reverse (-R) and two streams (-P 2).
+#   server: iperf3 -c (Linux) -> oasis iperf -s; also a hostile client
+#   client: oasis iperf -c -> iperf3 -s (Linux)
+# Args: OASIS_BIN server|client [BYTES]
+NS_TAG=iperf13
+MODE=${2:-server}
+TEST_NAME="interop_iperf_$MODE"
+source "$(dirname "$0")/lib.sh"
+SIZE=${3:-67108864}
+need iperf3
+
+setup_ns 1500
+
+# check_json FILE WHAT WANT_SENT_MIN STREAMS: sum_sent == sum_received,
+# sum_sent >= WANT (== WANT when EXACT=1), STREAMS stream entries whose
+# sender and receiver bytes agree.
+check_json() {
+    local file=$1 what=$2 want=$3 streams=$4 exact=${5:-1} out
+    out=$(python3 - "$file" "$want" "$streams" "$exact" <<'PY'
+import json, sys
+j = json.load(open(sys.argv[1]))
+want, streams, exact = int(sys.argv[2]), int(sys.argv[3]), sys.argv[4] == "1"
+e = j["end"]
+sent, recv = int(e["sum_sent"]["bytes"]), int(e["sum_received"]["bytes"])
+errs = []
+if sent != recv: errs.append(f"sent {sent} != received {recv}")
+if exact and sent != want: errs.append(f"sent {sent} != {want}")
+if sent < want: errs.append(f"sent {sent} < {want}")
+if len(e["streams"]) != streams: errs.append(f"{len(e['streams'])} streams, want {streams}")
+for s in e["streams"]:
+    if s["sender"]["bytes"] != s["receiver"]["bytes"]:
+        errs.append(f"stream bytes differ: {s['sender']['bytes']} vs {s['receiver']['bytes']}")
+print("; ".join(errs) if errs else f"ok {sent} bytes {e['sum_received']['bits_per_second']/1e9:.2f} Gbit/s")
+PY
+    ) || fail "$what: unreadable JSON in $(basename "$file")"
+    case $out in ok*) pass "$what: $out" ;; *) fail "$what: $out" ;; esac
+}
+
+# received_bytes FILE: the receiving side's total in an iperf3 -J document.
+received_bytes() {
+    python3 -c "import json,sys; print(int(json.load(open(sys.argv[1]))['end']['sum_received']['bytes']))" "$1"
+}
+sent_bytes() {
+    python3 -c "import json,sys; print(int(json.load(open(sys.argv[1]))['end']['sum_sent']['bytes']))" "$1"
+}
+
+if [ "$MODE" = server ]; then
+    bg iperfs "$OASIS" iperf -s --tap "$TAP" --addr "$OASIS_IP/24"
+    SRV=$BG_PID
+    wait_for "$TMP/iperfs.log" "ready on port 5201" 10
+
+    # iperf3 sends whole blocks, so its -n is a floor; the Oasis server
+    # waits for every byte the sender's results claim.
+    ns timeout 60 iperf3 -c "$OASIS_IP" -n "$SIZE" -J >"$TMP/fwd.json" || fail "iperf3 -c failed"
+    check_json "$TMP/fwd.json" "iperf3 -c -> oasis iperf -s" "$SIZE" 1 0
+    # Reverse: Oasis sends exactly -n; iperf3 ends once it has read them.
+    ns timeout 60 iperf3 -c "$OASIS_IP" -n "$SIZE" -R -J >"$TMP/rev.json" || fail "iperf3 -c -R failed"
+    check_json "$TMP/rev.json" "iperf3 -c -R <- oasis iperf -s" "$SIZE" 1 1
+    ns timeout 60 iperf3 -c "$OASIS_IP" -n "$SIZE" -P 2 -J >"$TMP/p2.json" || fail "iperf3 -c -P 2 failed"
+    check_json "$TMP/p2.json" "iperf3 -c -P 2 -> oasis iperf -s" "$SIZE" 2 0
+
+    # A hostile client: a JSON length of 2 GiB is refused with
+    # SERVER_ERROR, not allocated; the server then serves the next test.
+    got=$(ns python3 - "$OASIS_IP" <<'PY'
+import socket, struct, sys
+s = socket.create_connection((sys.argv[1], 5201), timeout=10)
+s.sendall(b"a" * 36 + b"\0")
+state = s.recv(1)
+s.sendall(struct.pack("!I", 0x7fffffff) + b"{")
+reply = b""
+while True:
+    d = s.recv(64)
+    if not d: break
+    reply += d
+print(struct.unpack("b", state)[0], struct.unpack("b", reply[:1])[0] if reply else "none",
+      struct.unpack("!i", reply[1:5])[0] if len(reply) >= 5 else "none")
+PY
+    ) || fail "the hostile client's connection failed"
+    expect_eq "$got" "9 -2 114" "a 2 GiB parameter length: PARAM_EXCHANGE, then SERVER_ERROR IERECVPARAMS"
+    ns timeout 60 iperf3 -c "$OASIS_IP" -n 1M -J >"$TMP/after.json" || fail "iperf3 -c after the hostile client failed"
+    check_json "$TMP/after.json" "a normal test after the hostile one" 1048576 1 0
+    stop_pid "$SRV" "oasis iperf -s"
+else
+    # iperf3 -s -1 -J per test: its own view of the bytes.
+    run_client() { # NAME ARGS...
+        local name=$1
+        shift
+        bg "srv-$name" iperf3 -s -1 -J -B "$LINUX_IP"
+        local srv=$BG_PID
+        wait_port 5201
+        oasis_run "$name" 60 iperf -c "$LINUX_IP" -J "$@"
+        [ "$RC" -eq 0 ] || fail "oasis iperf -c $* exited with $RC"
+        # The JSON document is stdout; log lines go to stderr (same file):
+        # keep from the first '{' line on.
+        sed -n '/^{/,$p' "$TMP/$name.log" >"$TMP/$name.json"
+        wait "$srv" || fail "iperf3 -s exited with an error"
+        sed -n '/^{/,$p' "$TMP/srv-$name.log" >"$TMP/srv-$name.json"
+    }
+    run_client fwd -n "$SIZE"
+    check_json "$TMP/fwd.json" "oasis iperf -c -> iperf3 -s" "$SIZE" 1 1
+    expect_eq "$(received_bytes "$TMP/srv-fwd.json")" "$SIZE" "iperf3 -s's own count of received bytes"
+    run_client rev -n "$SIZE" -R
+    check_json "$TMP/rev.json" "oasis iperf -c -R <- iperf3 -s" "$SIZE" 1 0
+    expect_eq "$(sent_bytes "$TMP/srv-rev.json")" "$(received_bytes "$TMP/rev.json")" \
+        "iperf3 -s's count of sent bytes = oasis's received"
+    run_client p2 -n "$SIZE" -P 2
+    check_json "$TMP/p2.json" "oasis iperf -c -P 2 -> iperf3 -s" "$SIZE" 2 1
+    expect_eq "$(received_bytes "$TMP/srv-p2.json")" "$SIZE" "iperf3 -s's own count, two streams"
+fi
