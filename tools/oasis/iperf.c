@@ -269,6 +269,12 @@ static void test_finish(ipf *t)
     for (int i = 0; i < t->nstreams; i++)
         conn_close(t->streams[i]);
     conn_close(t->ctrl);
+    /* Connections that never finished their cookie go with the test. */
+    for (conn *c = t->conns, *next; c; c = next) {
+        next = c->next;
+        if (c->kind == K_PENDING && c->gen == t->gen)
+            conn_close(c);
+    }
     if (!t->server || t->one_off) {
         t->done = 1;
         t->exit_code = t->error ? EXIT_FAIL : EXIT_OK;
@@ -1253,8 +1259,11 @@ static void run(ipf *t)
         t->exit_code = t->server ? EXIT_OK : EXIT_FAIL;
     }
     /* Let the last closes and the IPERF_DONE byte go out (bounded). */
-    for (conn *c = t->conns; c; c = c->next)
+    t->gen++; /* every conn is now of a finished test: freed when closed */
+    for (conn *c = t->conns, *next; c; c = next) {
+        next = c->next;
         conn_close(c);
+    }
     uint64_t until = now_ns(t) + 2 * OASIS_NS_PER_SEC;
     while (t->conns && now_ns(t) < until) {
         t->kick = 0;
