@@ -167,7 +167,7 @@ static void test_custom_protocol_gets_icmp_errors(void **state)
 {
     fx *x = *state;
     assert_int_equal(oasis_ip_register(x->s, MYPROTO, my_input, my_error, x), 0);
-    const uint8_t data[12] = {0xde, 0xad, 0xbe, 0xef, 1, 2, 3, 4, 5, 6, 7, 8};
+    uint8_t data[1400] = {0xde, 0xad, 0xbe, 0xef, 1, 2, 3, 4, 5, 6, 7, 8};
     assert_int_equal(oasis_ip_send(x->s, PEER, MYPROTO, data, sizeof data, 1), 0);
     assert_int_equal(x->n, 1);
     const uint8_t *ip = x->frame[0] + OASIS_ETH_HLEN;
@@ -189,6 +189,16 @@ static void test_custom_protocol_gets_icmp_errors(void **state)
     assert_int_equal(x->err.dst, PEER);
     assert_int_equal(x->err.quote_len, 8);
     assert_memory_equal(x->err_quote, data, 8);
+
+    /* A router that gives no next-hop MTU (or one the datagram fitted):
+     * the RFC 1191 7 plateau below the refused datagram's 1420 bytes. */
+    oasis_icmp_emit(icmp, sizeof icmp, OASIS_ICMP_DEST_UNREACH, OASIS_ICMP_FRAG_NEEDED, 0);
+    inject(x, ROUTER, OASIS_IPPROTO_ICMP, icmp, sizeof icmp);
+    assert_int_equal(x->err.mtu, 1006);
+    oasis_icmp_emit(icmp, sizeof icmp, OASIS_ICMP_DEST_UNREACH, OASIS_ICMP_FRAG_NEEDED, 1500);
+    inject(x, ROUTER, OASIS_IPPROTO_ICMP, icmp, sizeof icmp);
+    assert_int_equal(x->err.mtu, 1006);
+    x->errors = 1;
 
     /* Time exceeded reaches it too. */
     oasis_icmp_emit(icmp, sizeof icmp, OASIS_ICMP_TIME_EXCEEDED, 0, 0);

@@ -63,6 +63,9 @@ typedef struct oasis_ip_counters {
     uint64_t frag_fails;         /* FragFails (DF set and too big) */
     uint64_t frag_creates;       /* FragCreates */
     uint64_t in_martians;        /* source no host may use (RFC 1122 3.2.1.3) */
+    uint64_t pmtu_lowered;       /* a destination's path MTU lowered (RFC 1191) */
+    uint64_t pmtu_expired;       /* a lowered path MTU aged out (raise attempt) */
+    uint64_t pmtu_evictions;     /* path MTU entry pushed out by the size bound */
 } oasis_ip_counters;
 
 typedef struct oasis_icmp_counters {
@@ -117,6 +120,14 @@ typedef struct oasis_tcp_counters {
     uint64_t time_wait;          /* gauge: flows in TIME_WAIT */
     uint64_t time_wait_overflows; /* TIME_WAIT entries dropped or not kept (max_time_wait) */
     uint64_t flows;              /* gauge: flow objects alive */
+    uint64_t icmp_no_flow;       /* ICMP error quoting no flow of ours: ignored (RFC 5927) */
+    uint64_t icmp_out_of_window; /* ICMP error quoting a sequence not in flight: ignored */
+    uint64_t icmp_hard_errors;   /* connection attempts ended by a hard ICMP error */
+    uint64_t icmp_soft_errors;   /* soft ICMP errors remembered (reported on timeout) */
+    uint64_t pmtu_mss_lowered;   /* flows whose MSS a fragmentation-needed lowered */
+    uint64_t plpmtud_blackholes; /* full-size segments lost: MSS lowered (RFC 4821) */
+    uint64_t plpmtud_probes;     /* probes of a larger MSS sent */
+    uint64_t plpmtud_raised;     /* probes acknowledged: MSS raised */
 } oasis_tcp_counters;
 
 /* IPv6 (issue 14): names in metrics.c are Linux's /proc/net/snmp6 ones

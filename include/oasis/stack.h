@@ -61,6 +61,8 @@ typedef struct oasis_stack_config {
     /* ICMP errors: token bucket */
     uint32_t icmp_rate_per_sec;  /* (100) */
     uint32_t icmp_burst;         /* (50) */
+    uint64_t pmtu_expire_ns;     /* a lowered path MTU is forgotten after this (600 s,
+                                    RFC 1191 6.3); 0: never */
 
     oasis_tcp_config tcp;        /* defaults for every flow; see tcp.h */
 

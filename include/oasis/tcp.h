@@ -425,6 +425,9 @@ typedef struct oasis_tcp_info {
     uint64_t segs_in, segs_out;
     uint8_t snd_wscale, rcv_wscale;
     int timestamps, sack;
+    uint32_t path_mtu;          /* datagram size segments are cut to now: the link's,
+                                   or lower by path MTU discovery (ICMP, RFC 1191;
+                                   black-hole detection, RFC 4821) */
 } oasis_tcp_info;
 
 int oasis_tcp_get_info(const oasis_flow *flow, oasis_tcp_info *info);

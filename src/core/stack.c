@@ -24,6 +24,7 @@ void oasis_stack_config_init(oasis_stack_config *cfg)
     cfg->reasm_max_datagrams = 64;
     cfg->icmp_rate_per_sec = 100;
     cfg->icmp_burst = 50;
+    cfg->pmtu_expire_ns = 600 * OASIS_NS_PER_SEC;
 
     oasis_tcp_config *t = &cfg->tcp;
     t->sndbuf = 4u << 20;

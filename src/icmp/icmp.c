@@ -201,8 +201,16 @@ static void error_input(oasis_stack *s, const oasis_ipv4_hdr *ip, const oasis_ic
         .quote = q + hlen,
         .quote_len = m->payload_len - hlen,
     };
-    if (m->type == OASIS_ICMP_DEST_UNREACH && m->code == OASIS_ICMP_FRAG_NEEDED)
-        e.mtu = m->rest & 0xffff; /* RFC 1191 4: low 16 bits; 0 from old routers */
+    if (m->type == OASIS_ICMP_DEST_UNREACH && m->code == OASIS_ICMP_FRAG_NEEDED) {
+        /* RFC 1191 4: the next-hop MTU in the low 16 bits. An old router
+         * says 0 (and a next-hop MTU no smaller than the datagram it
+         * refused is no answer either): the plateau below the datagram's
+         * size (RFC 1191 7). */
+        uint32_t total = oasis_get16(q + 2);
+        e.mtu = m->rest & 0xffff;
+        if (e.mtu == 0 || e.mtu >= total)
+            e.mtu = oasis_pmtu_plateau(total);
+    }
     if (!oasis_ip_error_deliver(s, &e))
         c->in_errors_unowned++;
 }

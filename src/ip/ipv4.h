@@ -18,6 +18,16 @@ typedef struct oasis_reasm oasis_reasm;
  * reveal nothing about traffic to others (RFC 6864 5.1, idle scans). */
 #define OASIS_IP_IDENTS 2048
 
+/* Path MTU cache (pmtu.c, RFC 1191): destinations whose path MTU an ICMP
+ * fragmentation-needed lowered below the link's, each until it ages out.
+ * Bounded: the oldest entry makes way for a new one. */
+#define OASIS_PMTU_ENTRIES 32
+typedef struct oasis_pmtu_entry {
+    uint32_t dst;      /* 0: free */
+    uint32_t mtu;
+    uint64_t expires;  /* stack clock; OASIS_TIMER_NEVER-like UINT64_MAX: never */
+} oasis_pmtu_entry;
+
 /* Layer state, embedded in the stack. */
 typedef struct oasis_ipv4 {
     uint16_t ident[OASIS_IP_IDENTS];
@@ -26,6 +36,7 @@ typedef struct oasis_ipv4 {
     uint32_t reasm_count;
     uint32_t reasm_bytes;
     oasis_timer reasm_timer;
+    oasis_pmtu_entry pmtu[OASIS_PMTU_ENTRIES];
 } oasis_ipv4;
 
 int oasis_ipv4_init(oasis_stack *s);
@@ -71,6 +82,21 @@ int oasis_ipv4_is_broadcast(const oasis_stack *s, uint32_t addr);
  * must be preceded in memory by the h->hdr_len header bytes, because ICMP
  * errors quote them. */
 void oasis_ipv4_deliver(oasis_stack *s, const oasis_ipv4_hdr *h);
+
+/* Path MTU (pmtu.c). The MTU of the path to dst: the cached value while it
+ * is fresh, else the link's. */
+uint32_t oasis_pmtu_get(oasis_stack *s, uint32_t dst);
+/* When the cached lowered MTU of dst ages out (UINT64_MAX: no entry or
+ * never). */
+uint64_t oasis_pmtu_expires(oasis_stack *s, uint32_t dst);
+/* A fragmentation-needed the transport vouched for (RFC 5927): lowers the
+ * path MTU of dst to mtu (not below 68, RFC 1191 3). Returns the new path
+ * MTU, or 0 when this is no decrease (RFC 1191 6.3: increases are
+ * ignored). */
+uint32_t oasis_pmtu_lower(oasis_stack *s, uint32_t dst, uint32_t mtu);
+/* RFC 1191 7: the MTU to assume when a router reports none (mtu 0): the
+ * next plateau below the size of the datagram it refused. */
+uint32_t oasis_pmtu_plateau(uint32_t total_len);
 
 /* Reassembly (reasm.c). oasis_reasm_input takes one validated fragment
  * (copied) and delivers the datagram once it is complete. */

@@ -50,6 +50,8 @@ static const layer_field ip_fields[] = {
     I(reasm_timeouts, "ReasmTimeout"), I(reasm_overflows, "ReasmOverflows"),
     I(reasm_bytes, "ReasmBytes"), I(frag_oks, "FragOKs"), I(frag_fails, "FragFails"),
     I(frag_creates, "FragCreates"), I(in_martians, "InMartians"),
+    I(pmtu_lowered, "PMTULowered"), I(pmtu_expired, "PMTUExpired"),
+    I(pmtu_evictions, "PMTUEvictions"),
 };
 #undef I
 
@@ -91,6 +93,10 @@ static const layer_field tcp_fields[] = {
     T(syn_cookies_failed, "SyncookiesFailed"), T(time_wait, "CurrTimeWait"),
     T(time_wait_overflows, "TCPTimeWaitOverflow"),
     T(flows, "CurrFlows"),
+    T(icmp_no_flow, "TCPICMPNoFlow"), T(icmp_out_of_window, "OutOfWindowIcmps"),
+    T(icmp_hard_errors, "TCPICMPHardErrors"), T(icmp_soft_errors, "TCPICMPSoftErrors"),
+    T(pmtu_mss_lowered, "TCPPMTUMSSLowered"), T(plpmtud_blackholes, "TCPMTUPFail"),
+    T(plpmtud_probes, "TCPMTUPProbes"), T(plpmtud_raised, "TCPMTUPSuccess"),
 };
 #undef T
 #undef F

@@ -301,6 +301,9 @@ static uint8_t end_cause(const oasis_flow *f, int err)
         return opening ? OASIS_TCP_END_REFUSED : OASIS_TCP_END_RESET;
     if (err == OASIS_ECANCELED)
         return OASIS_TCP_END_CANCELED;
+    if (err == OASIS_EREFUSED || err == OASIS_EHOSTUNREACH || err == OASIS_ENETUNREACH ||
+        err == OASIS_EPROTOUNREACH || err == OASIS_EMALFORMED)
+        return OASIS_TCP_END_ICMP; /* tcp_icmp.c */
     return OASIS_TCP_END_NONE;
 }
 
@@ -309,6 +312,8 @@ void oasis_tcp_flow_end(oasis_flow *f, int err)
     oasis_stack *s = f->s;
     if (f->state == OASIS_TCP_CLOSED && !f->in_table)
         return;
+    if (err == OASIS_ETIMEDOUT && f->soft_err)
+        err = f->soft_err; /* RFC 1122 4.2.3.9: say why it timed out (tcp_icmp.c) */
     if (err) {
         f->err = (int8_t)err;
         f->end_why = end_cause(f, err);

@@ -526,6 +526,20 @@ const char *oasis_tcp_flow_strerror(const oasis_flow *f)
     };
     if (!f)
         return oasis_strerror(OASIS_EINVAL);
+    if (f->end_why == OASIS_TCP_END_ICMP) {
+        switch (f->err) {
+        case OASIS_EREFUSED:
+            return "connection attempt refused: port unreachable (ICMP)";
+        case OASIS_EPROTOUNREACH:
+            return "connection attempt failed: protocol unreachable (ICMP)";
+        case OASIS_ENETUNREACH:
+            return "connection timed out: network unreachable (ICMP)";
+        case OASIS_EMALFORMED:
+            return "connection timed out: parameter problem (ICMP)";
+        default:
+            return "connection timed out: host unreachable (ICMP)";
+        }
+    }
     if (f->end_why < sizeof why / sizeof why[0] && f->end_why != OASIS_TCP_END_NONE)
         return why[f->end_why];
     return f->err ? oasis_strerror(f->err) : why[OASIS_TCP_END_NONE];
@@ -665,6 +679,7 @@ int oasis_tcp_get_info(const oasis_flow *f, oasis_tcp_info *info)
     info->rto_ns = oasis_rtt_rto(&f->rtt);
     info->mss_send = f->mss_send;
     info->mss_recv = f->mss_recv;
+    info->path_mtu = oasis_tcp_seg_mss(f) + 40;
     info->cwnd = f->cc.cwnd;
     info->ssthresh = f->cc.ssthresh;
     info->bytes_in_flight = f->snd_max - f->snd_una;

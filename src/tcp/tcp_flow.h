@@ -36,6 +36,7 @@
 #include "tcp/tcp_buf.h"
 #include "tcp/tcp_cc.h"
 #include "tcp/tcp_ofo.h"
+#include "tcp/tcp_plpmtud.h"
 #include "tcp/tcp_recovery.h"
 #include "tcp/tcp_rtt.h"
 #include "tcp/tcp_sack.h"
@@ -94,7 +95,7 @@ typedef enum oasis_tcp_life {
 enum {
     OASIS_TCP_END_NONE = 0, OASIS_TCP_END_SYN_TIMEOUT, OASIS_TCP_END_RETRIES,
     OASIS_TCP_END_KEEPALIVE, OASIS_TCP_END_FIN_WAIT2, OASIS_TCP_END_REFUSED,
-    OASIS_TCP_END_RESET, OASIS_TCP_END_CANCELED
+    OASIS_TCP_END_RESET, OASIS_TCP_END_CANCELED, OASIS_TCP_END_ICMP
 };
 
 /* A flow's deadlines, one per purpose (OASIS_TCP_NEVER: not armed). The
@@ -155,6 +156,10 @@ struct oasis_flow {
     uint8_t busy;                  /* callbacks of this flow running (defers free) */
     uint8_t sack_n;
     uint16_t mss_send, mss_recv;   /* MSS from the peer's option / ours */
+    uint16_t mss_icmp;             /* path MTU - 40 from ICMP (RFC 1191), 0: the link's */
+    int8_t soft_err;               /* last soft ICMP error, told on timeout (tcp_icmp.c) */
+    uint64_t pmtu_until;           /* when mss_icmp ages out (raise attempt) */
+    oasis_plpmtud plp;             /* packetization-layer PMTUD (tcp_plpmtud.c) */
     uint16_t rcv_mss;              /* largest payload received (delayed ACK) */
     oasis_stack *s;
     struct oasis_flow *all_next, *all_prev, *ready_next;
@@ -300,6 +305,10 @@ void oasis_tcp_send_syn(oasis_flow *f);           /* SYN or SYN-ACK by state */
 void oasis_tcp_send_probe(oasis_flow *f);         /* keepalive / zero-window probe */
 void oasis_tcp_send_rst_flow(oasis_flow *f);
 void oasis_tcp_send_challenge_ack(oasis_flow *f);
+/* PLPMTUD: sends len bytes of new data as one segment even if larger than
+ * the current segment size (tcp_plpmtud.c); returns the bytes sent, 0 when
+ * data or window are short. */
+uint32_t oasis_tcp_send_mtu_probe(oasis_flow *f, uint32_t len);
 /* Retransmits one segment from snd_una (fast retransmit, partial ACK). */
 void oasis_tcp_retransmit_head(oasis_flow *f);
 /* Resends len bytes of the send ring from seq (SACK recovery, TLP), with
@@ -312,6 +321,29 @@ void oasis_tcp_send_rst_reply(oasis_stack *s, uint32_t laddr, uint32_t raddr,
 void oasis_tcp_tw_send_ack(oasis_stack *s, const oasis_tcp_tw *tw);
 /* Largest payload of a data segment (MSS less the timestamp option). */
 uint32_t oasis_tcp_eff_mss(const oasis_flow *f);
+/* The MSS segments are cut to: the peer's, lowered by the path MTU (ICMP)
+ * and by packetization-layer discovery. */
+static inline uint32_t oasis_tcp_seg_mss(const oasis_flow *f)
+{
+    uint32_t m = f->mss_send;
+    if (f->mss_icmp && f->mss_icmp < m)
+        m = f->mss_icmp;
+    if (f->plp.mss && f->plp.mss < m)
+        m = f->plp.mss;
+    return m;
+}
+
+/* ---- tcp_icmp.c ---- */
+/* The segment size changed (path MTU, PLPMTUD): congestion control counts
+ * in the new size, and what is in flight at the old size goes again at the
+ * new one, without a congestion response (RFC 1191 6.5: "not ... an
+ * indication of congestion"). */
+void oasis_tcp_mss_changed(oasis_flow *f, int resend);
+/* Before sending: a lowered path MTU whose cache entry aged out is raised
+ * again (RFC 1191 6.3). */
+void oasis_tcp_pmtu_check(oasis_flow *f);
+/* The peer's MSS is known: a lowered path MTU cached for it applies. */
+void oasis_tcp_pmtu_init(oasis_flow *f);
 /* Sends a window update if reading opened the window enough. */
 void oasis_tcp_window_update(oasis_flow *f);
 uint32_t oasis_tcp_ts_now(const oasis_flow *f);

@@ -1,10 +1,183 @@
-/* ICMP errors into TCP (RFC 1122 4.2.3.9, RFC 5461, RFC 5927). */
+/* ICMP errors into TCP, and TCP's half of RFC 1191 path MTU discovery.
+ *
+ * RFC 1122 4.2.3.9 / RFC 9293 3.9.2.2: TCP MUST act on ICMP errors
+ * (MUST-54), found through the quoted header.
+ *  - Source quench: silently ignored (RFC 6633 / MUST-55).
+ *  - Soft errors (destination unreachable 0, 1, 5 and the other codes that
+ *    name a network or host, time exceeded, parameter problem): the
+ *    connection MUST NOT be aborted (MUST-56); the error is remembered and
+ *    reported if the connection then times out (RFC 1122 4.2.3.9
+ *    DISCUSSION, SHLD-25): oasis_tcp_flow_error says OASIS_EHOSTUNREACH
+ *    rather than OASIS_ETIMEDOUT. Any segment from the peer forgets it.
+ *  - Hard errors (protocol unreachable, port unreachable): SHOULD abort
+ *    (SHLD-26). A connection attempt (SYN_SENT) ends at once with
+ *    OASIS_EPROTOUNREACH / OASIS_EREFUSED. In the synchronized states they
+ *    count as soft, as RFC 5927 7.2 recommends (and Linux and the BSDs do):
+ *    a blind attacker who can guess a 4-tuple must not be able to kill an
+ *    established connection with one datagram.
+ *  - Fragmentation needed (code 4): path MTU discovery (RFC 1191 6.4),
+ *    below.
+ * RFC 5927 4.1/4.3 checks come first: the quoted 4-tuple must be one of our
+ * connections and the quoted sequence number must lie in
+ * [SND.UNA, SND.MAX] (SND.MAX: what was ever sent; SND.NXT may have gone
+ * back for a retransmission). Anything else is ignored and counted
+ * (TCPICMPNoFlow, OutOfWindowIcmps). */
+#include "core/bytes.h"
 #include "core/stack_impl.h"
+#include "icmp/icmp_wire.h"
+#include "oasis/error.h"
 #include "oasis/ip.h"
 #include "tcp/tcp_flow.h"
+#include "tcp/tcp_sack.h"
+#include "tcp/tcp_seq.h"
+
+/* RFC 5927 7.2 / Linux's min_pmtu: a forged tiny MTU must not make us send
+ * confetti; 576 is what every IPv4 path carries (RFC 791, RFC 1122 3.3.3). */
+#define TCP_PMTU_FLOOR 576u
+
+enum { ERR_IGNORE, ERR_SOFT, ERR_HARD, ERR_PMTU };
+
+static int classify(const oasis_ip_error *e, int *err)
+{
+    *err = OASIS_EHOSTUNREACH;
+    switch (e->type) {
+    case OASIS_ICMP_DEST_UNREACH:
+        switch (e->code) {
+        case OASIS_ICMP_PROTO_UNREACH:
+            *err = OASIS_EPROTOUNREACH;
+            return ERR_HARD;
+        case OASIS_ICMP_PORT_UNREACH:
+            *err = OASIS_EREFUSED;
+            return ERR_HARD;
+        case OASIS_ICMP_FRAG_NEEDED:
+            return ERR_PMTU;
+        case 0:  /* net unreachable */
+        case 6:  /* destination network unknown */
+        case 11: /* network unreachable for the type of service */
+            *err = OASIS_ENETUNREACH;
+            return ERR_SOFT;
+        default: /* host unreachable, source route failed, prohibited... */
+            return ERR_SOFT;
+        }
+    case OASIS_ICMP_TIME_EXCEEDED:
+        return ERR_SOFT;
+    case OASIS_ICMP_PARAM_PROBLEM:
+        *err = OASIS_EMALFORMED;
+        return ERR_SOFT;
+    default: /* source quench (RFC 6633) and anything else */
+        return ERR_IGNORE;
+    }
+}
+
+void oasis_tcp_mss_changed(oasis_flow *f, int resend)
+{
+    f->cc.mss = oasis_tcp_eff_mss(f);
+    if (!resend || f->snd_una == f->snd_max || f->state < OASIS_TCP_ESTABLISHED)
+        return;
+    /* As Linux's tcp_simple_retransmit: everything in flight was sent at
+     * the old size and is presumed lost; send it again from SND.UNA at the
+     * new size, RTO-recovery style (old duplicate ACKs start no fast
+     * retransmit) but with the congestion window untouched. */
+    oasis_recovery *rc = &f->rec;
+    rc->state = OASIS_REC_RTO;
+    rc->recover = f->snd_max;
+    rc->dupacks = 0;
+    rc->lt_segs = 0;
+    oasis_sack_on_rto(f);
+    f->tm.tlp = f->tm.reorder = OASIS_TCP_NEVER;
+    f->snd_nxt = f->snd_una;
+    f->rtt_timing = 0;
+    oasis_tcp_output(f);
+    oasis_tcp_arm_rto(f);
+}
+
+/* f's segments shrink to fit a path MTU of mtu (never grow here). */
+static void pmtu_apply(oasis_flow *f, uint32_t mtu, int resend)
+{
+    uint32_t mss = (mtu < TCP_PMTU_FLOOR ? TCP_PMTU_FLOOR : mtu) - 40;
+    if (mss >= oasis_tcp_seg_mss(f) && (!f->mss_icmp || mss >= f->mss_icmp))
+        return;
+    f->mss_icmp = (uint16_t)mss;
+    f->pmtu_until = oasis_pmtu_expires(f->s, f->c.raddr);
+    f->s->ctr.tcp.pmtu_mss_lowered++;
+    oasis_tcp_mss_changed(f, resend);
+}
+
+void oasis_tcp_pmtu_init(oasis_flow *f)
+{
+    uint32_t mtu = oasis_pmtu_get(f->s, f->c.raddr);
+    if (mtu < f->s->mtu)
+        pmtu_apply(f, mtu, 0);
+}
+
+void oasis_tcp_pmtu_check(oasis_flow *f)
+{
+    if (!f->mss_icmp || oasis_now(f->s) < f->pmtu_until)
+        return;
+    /* RFC 1191 6.3: the lowered estimate aged out; try the link's size
+     * again (a router still too small will say so again). */
+    f->mss_icmp = 0;
+    oasis_tcp_mss_changed(f, 0);
+    oasis_tcp_pmtu_init(f); /* another flow may have refreshed the entry */
+}
+
+/* RFC 1191 6.4: lower the destination's path MTU; every flow to it shrinks
+ * its segments, and this one resends what was in flight at the new size. */
+static void frag_needed(oasis_flow *f, uint32_t mtu)
+{
+    oasis_stack *s = f->s;
+    uint32_t dst = f->c.raddr;
+    oasis_pmtu_lower(s, dst, mtu); /* 0: no decrease (RFC 1191 6.3 ignores increases) */
+    uint32_t path = oasis_pmtu_get(s, dst);
+    if (path >= s->mtu)
+        return;
+    for (oasis_flow *g = s->tcp->all; g; g = g->all_next)
+        if (g != f && g->c.raddr == dst && g->in_table)
+            pmtu_apply(g, path, 0);
+    pmtu_apply(f, path, 1);
+}
+
+static int seq_in_flight(const oasis_flow *f, uint32_t seq)
+{
+    return oasis_seq_ge(seq, f->snd_una) && oasis_seq_le(seq, f->snd_max);
+}
 
 void oasis_tcp_icmp_error(oasis_stack *s, const oasis_ip_error *e)
 {
-    (void)s;
-    (void)e;
+    if (!s->tcp || e->family != OASIS_IP_FAMILY_V4 || e->quote_len < 8)
+        return;
+    uint16_t sport = oasis_get16(e->quote), dport = oasis_get16(e->quote + 2);
+    uint32_t seq = oasis_get32(e->quote + 4);
+    oasis_tcp_conn *c = oasis_tcp_lookup(s, e->src, sport, e->dst, dport);
+    if (!c || c->kind != OASIS_TCP_KIND_FLOW) {
+        s->ctr.tcp.icmp_no_flow++; /* no connection (TIME_WAIT has nothing in flight) */
+        return;
+    }
+    oasis_flow *f = (oasis_flow *)c;
+    if (!seq_in_flight(f, seq)) {
+        s->ctr.tcp.icmp_out_of_window++;
+        return;
+    }
+    int err;
+    int kind = classify(e, &err);
+    if (kind == ERR_HARD && f->state != OASIS_TCP_SYN_SENT)
+        kind = ERR_SOFT; /* RFC 5927 7.2 */
+    f->busy++;
+    switch (kind) {
+    case ERR_PMTU:
+        frag_needed(f, e->mtu);
+        break;
+    case ERR_HARD:
+        s->ctr.tcp.icmp_hard_errors++;
+        oasis_tcp_flow_end(f, err);
+        break;
+    case ERR_SOFT:
+        s->ctr.tcp.icmp_soft_errors++;
+        f->soft_err = (int8_t)err;
+        break;
+    default:
+        break;
+    }
+    f->busy--;
+    oasis_tcp_maybe_free(f);
 }

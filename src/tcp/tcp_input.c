@@ -36,6 +36,7 @@ void oasis_tcp_syn_options(oasis_flow *f, const oasis_tcp_hdr *h)
         f->ts_recent = h->ts_val;
     f->sack_ok = f->sack_ok && h->sack_permitted;
     f->rcv_mss = (uint16_t)(f->mss_recv - (f->ts_ok ? 12 : 0));
+    oasis_tcp_pmtu_init(f); /* a path MTU already learned for this peer */
 }
 
 /* The handshake completed (SYN_SENT or SYN_RECEIVED -> ESTABLISHED). */
@@ -282,6 +283,7 @@ static uint64_t new_ack(oasis_flow *f, const oasis_tcp_hdr *h)
     if (rtt)
         oasis_rtt_sample(&f->rtt, rtt - 1); /* Karn: only this collapses the backoff */
     f->retries = 0;
+    oasis_plpmtud_acked(f);
     /* RFC 6298 5.2, 5.3; RFC 8985 7.2: the PTO is re-armed after output. */
     if (f->snd_una == f->snd_max) {
         f->tm.rexmt = f->tm.tlp = OASIS_TCP_NEVER;

@@ -19,7 +19,7 @@ uint32_t oasis_tcp_ts_now(const oasis_flow *f)
 
 uint32_t oasis_tcp_eff_mss(const oasis_flow *f)
 {
-    uint32_t m = f->mss_send - (f->ts_ok ? 12u : 0u);
+    uint32_t m = oasis_tcp_seg_mss(f) - (f->ts_ok ? 12u : 0u);
     return m ? m : 1;
 }
 
@@ -103,7 +103,8 @@ static uint32_t xmit(oasis_flow *f, uint32_t seq, uint32_t len, uint8_t flags)
     oasis_tcp_urg_fill(f, &h); /* URG while urgent data is unacknowledged */
     fill_options(f, &h);
     size_t hlen = OASIS_TCP_HLEN + oasis_tcp_options_len(&h);
-    uint32_t room = f->mss_send + OASIS_TCP_HLEN - (uint32_t)hlen;
+    uint32_t cap = f->plp.sending ? f->plp.probe_mss : oasis_tcp_seg_mss(f);
+    uint32_t room = cap + OASIS_TCP_HLEN - (uint32_t)hlen;
     if (len > room) {
         len = room;
         h.flags &= (uint8_t)~OASIS_TCP_FIN;
@@ -131,6 +132,7 @@ static uint32_t xmit(oasis_flow *f, uint32_t seq, uint32_t len, uint8_t flags)
     if ((len || (flags & (OASIS_TCP_SYN | OASIS_TCP_FIN))) && oasis_seq_lt(seq, f->snd_max)) {
         s->ctr.tcp.retrans_segs++;
         f->retransmits++;
+        oasis_plpmtud_resent(f, seq, len);
     }
     if (len && f->sack_ok)
         oasis_rack_sent(f, seq, len); /* RACK: per-segment send times */
@@ -252,6 +254,8 @@ void oasis_tcp_output(oasis_flow *f)
             oasis_tcp_send_ack(f);
         return;
     }
+    oasis_tcp_pmtu_check(f);
+    oasis_plpmtud_output(f);
     uint32_t mss = oasis_tcp_eff_mss(f);
     oasis_recovery_output(f); /* retransmissions first (tcp_recovery.c) */
     for (;;) {
@@ -305,6 +309,25 @@ void oasis_tcp_force_output(oasis_flow *f)
         flags |= OASIS_TCP_FIN;
     if (len)
         send_seg(f, len, flags);
+}
+
+uint32_t oasis_tcp_send_mtu_probe(oasis_flow *f, uint32_t len)
+{
+    if (!can_send_data(f) || f->snd_nxt != f->snd_max)
+        return 0;
+    uint32_t avail = f->snd.len - sent_off(f);
+    uint32_t inflight = f->snd_nxt - f->snd_una;
+    uint32_t wnd = min_u32(f->snd_wnd, oasis_recovery_cwnd(f));
+    /* Only a full probe of new data, within both windows. */
+    if (avail < len || wnd < inflight || wnd - inflight < len)
+        return 0;
+    uint32_t before = f->snd_max;
+    f->plp.sending = 1;
+    f->plp.probe_mss = (uint16_t)(len + (f->ts_ok ? 12u : 0u));
+    send_seg(f, len, OASIS_TCP_ACK | (len == avail ? OASIS_TCP_PSH : 0));
+    f->plp.sending = 0;
+    f->plp.probe_mss = 0;
+    return f->snd_max - before;
 }
 
 void oasis_tcp_retransmit_head(oasis_flow *f)

@@ -133,6 +133,7 @@ void oasis_tcp_heard(oasis_flow *f)
     f->last_rx = now;
     f->ka_sent = 0;
     f->probes_out = 0; /* RFC 1122 4.2.2.17: the peer answers */
+    f->soft_err = 0;   /* the path works again: an old ICMP error no longer explains anything */
     if (f->has_ka)
         f->tm.keep = now + f->ka.after_ns; /* RFC 1122 4.2.3.6: idle since the last segment */
     /* FIN_WAIT_2 is bounded by the peer's silence, not by how long it
@@ -238,6 +239,7 @@ static void data_timeout(oasis_flow *f)
     s->ctr.tcp.timeouts++;
     f->tm.tlp = f->tm.reorder = OASIS_TCP_NEVER;
     oasis_recovery_on_rto(f); /* cwnd, RTO recovery, SACK and RACK marks */
+    oasis_plpmtud_on_rto(f);  /* black hole: the retransmission goes smaller */
     oasis_rtt_backoff(&f->rtt);
     f->snd_nxt = f->snd_una;
     f->rtt_timing = 0;

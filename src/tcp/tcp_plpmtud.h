@@ -1,0 +1,36 @@
+/* Packetization-layer path MTU discovery for TCP (tcp_plpmtud.c). */
+#ifndef OASIS_TCP_PLPMTUD_H
+#define OASIS_TCP_PLPMTUD_H
+
+#include <stdint.h>
+
+typedef struct oasis_flow oasis_flow;
+
+/* Below ~600 s (RFC 8899 5.1.1 PMTU_RAISE_TIMER) a lowered flow tries a
+ * full-size probe again. */
+#define OASIS_PLPMTUD_RAISE_NS (600ull * 1000000000ull)
+/* Fallback sizes (MSS terms, IPv4): a 1280-byte path (the IPv6 minimum,
+ * what tunnels commonly leave), then RFC 1122's 576-byte datagram. */
+#define OASIS_PLPMTUD_MSS_1280 1240u
+#define OASIS_PLPMTUD_MSS_BASE 536u
+
+typedef struct oasis_plpmtud {
+    uint16_t mss;          /* segment cap found by black-hole detection, 0: none */
+    uint16_t probe_mss;    /* size of the probe in flight, 0: none */
+    uint8_t sending;       /* the probe is being built (xmit may exceed mss) */
+    uint8_t probe_lost;    /* the probe's bytes had to be sent again */
+    uint32_t probe_seq, probe_end;
+    uint64_t raise_at;     /* when a probe of a larger size may go */
+} oasis_plpmtud;
+
+/* Retransmission timeout of a flow (after the retry count went up, before
+ * the retransmission): the black-hole check. */
+void oasis_plpmtud_on_rto(oasis_flow *f);
+/* Start of an output round: a probe, if one is due. */
+void oasis_plpmtud_output(oasis_flow *f);
+/* The cumulative ACK moved: the probe's fate. */
+void oasis_plpmtud_acked(oasis_flow *f);
+/* xmit is (re)sending [seq, seq+len) that was sent before. */
+void oasis_plpmtud_resent(oasis_flow *f, uint32_t seq, uint32_t len);
+
+#endif

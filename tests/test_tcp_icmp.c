@@ -1,0 +1,381 @@
+/* ICMP errors into TCP (RFC 1122 4.2.3.9, RFC 9293 3.9.2.2, RFC 5461),
+ * the RFC 5927 checks, RFC 1191 path MTU discovery and packetization-layer
+ * black-hole detection (RFC 4821), on the virtual clock. The test plays
+ * both the peer and the router that reports errors. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/bytes.h"
+#include "icmp/icmp_wire.h"
+#include "ip/ipv4_wire.h"
+#include "link/eth_wire.h"
+#include "oasis/error.h"
+#include "oasis/oasis.h"
+#include "tcp_harness.h"
+
+#define PORT 80
+#define ROUTER OASIS_IPV4(10, 0, 0, 254)
+static const uint8_t ROUTER_MAC[6] = {0x02, 0, 0, 0, 0, 0xfe};
+
+/* A router's ICMP error quoting the IP header of a datagram that carried
+ * the TCP segment seg (of seg_len bytes) from us to the peer, and its
+ * first 8 bytes. */
+static void icmp_about(tcp_harness *h, uint8_t type, uint8_t code, uint32_t rest,
+                       const oasis_tcp_hdr *seg, size_t seg_len)
+{
+    uint8_t frame[OASIS_ETH_HLEN + OASIS_IPV4_HLEN + 8 + 28];
+    uint8_t *ip = frame + OASIS_ETH_HLEN, *icmp = ip + OASIS_IPV4_HLEN, *q = icmp + 8;
+    memset(frame, 0, sizeof frame);
+    oasis_eth_emit(frame, oasis_stack_mac(h->s), ROUTER_MAC, OASIS_ETHERTYPE_IPV4);
+    /* the quote */
+    q[0] = 0x45;
+    oasis_put16(q + 2, (uint16_t)(20 + seg_len));
+    q[6] = 0x40; /* DF */
+    q[8] = 64;
+    q[9] = OASIS_IPPROTO_TCP;
+    oasis_put32(q + 12, TH_LOCAL);
+    oasis_put32(q + 16, TH_PEER);
+    oasis_put16(q + 20, seg->src_port);
+    oasis_put16(q + 22, seg->dst_port);
+    oasis_put32(q + 24, seg->seq);
+    oasis_icmp_emit(icmp, 8 + 28, type, code, rest);
+    oasis_ipv4_hdr ih;
+    memset(&ih, 0, sizeof ih);
+    ih.total_len = (uint16_t)(OASIS_IPV4_HLEN + 8 + 28);
+    ih.ttl = 64;
+    ih.proto = OASIS_IPPROTO_ICMP;
+    ih.src = ROUTER;
+    ih.dst = TH_LOCAL;
+    oasis_ipv4_emit(ip, &ih);
+    oasis_stack_input(h->s, frame, sizeof frame);
+}
+
+static const oasis_ip_counters *ipc(const tcp_harness *h)
+{
+    return &oasis_stack_counters(h->s)->ip;
+}
+
+/* No timestamps, SACK or window scaling: segment sizes are plain. */
+static void setup(tcp_harness *h, th_app *a)
+{
+    oasis_stack_config d;
+    oasis_stack_config_init(&d);
+    oasis_tcp_config t = d.tcp;
+    t.timestamps = 0;
+    t.sack = 0;
+    t.window_scaling = 0;
+    th_init(h, &t);
+    th_app_init(a);
+}
+
+static void teardown(tcp_harness *h, th_app *a)
+{
+    th_app_fini(a);
+    th_fini(h);
+}
+
+/* A passive flow whose peer offered MSS 1460; returns our ISS + 1. */
+static uint32_t open_1460(tcp_harness *h, th_app *a)
+{
+    oasis_tcp_hdr syn = th_seg(TH_PPORT, PORT, OASIS_TCP_SYN, TH_PISN, 0);
+    syn.has_mss = 1;
+    syn.mss = 1460;
+    return th_open_passive(h, a, PORT, &syn) + 1;
+}
+
+static uint8_t *pattern(size_t n)
+{
+    uint8_t *p = malloc(n);
+    assert_non_null(p);
+    for (size_t i = 0; i < n; i++)
+        p[i] = (uint8_t)(i * 7);
+    return p;
+}
+
+static uint32_t path_mtu(const th_app *a)
+{
+    oasis_tcp_info info;
+    assert_int_equal(oasis_tcp_get_info(a->flow, &info), 0);
+    return info.path_mtu;
+}
+
+static void ack(tcp_harness *h, uint32_t seq_ack)
+{
+    oasis_tcp_hdr x = th_seg(TH_PPORT, PORT, OASIS_TCP_ACK, TH_PISN + 1, seq_ack);
+    th_inject(h, &x);
+}
+
+/* RFC 1191: a fragmentation-needed quoting a segment in flight lowers the
+ * path MTU; what was sent at the old size goes again at the new one, new
+ * data too; the estimate ages out after 10 minutes (RFC 1191 6.3). */
+static void test_frag_needed_lowers_mss(void **state)
+{
+    (void)state;
+    tcp_harness h;
+    th_app a;
+    setup(&h, &a);
+    uint32_t una = open_1460(&h, &a);
+    assert_int_equal(path_mtu(&a), 1500);
+    uint8_t *data = pattern(6000);
+    assert_int_equal(oasis_tcp_write(a.flow, data, 6000, th_write_cb, &a), 0);
+    th_poll(&h);
+    oasis_tcp_hdr first, r;
+    assert_true(th_pop(&h, &first));
+    assert_int_equal(first.seq, una);
+    assert_int_equal(first.payload_len, 1460);
+    th_clear(&h);
+
+    icmp_about(&h, OASIS_ICMP_DEST_UNREACH, OASIS_ICMP_FRAG_NEEDED, 1280, &first, 1480);
+    assert_int_equal(th_ctr(&h)->pmtu_mss_lowered, 1);
+    assert_int_equal(ipc(&h)->pmtu_lowered, 1);
+    assert_int_equal(path_mtu(&a), 1280);
+    /* The too-big segment goes again at once, at the new size, and so
+     * does the rest. */
+    assert_true(th_pop(&h, &r));
+    assert_int_equal(r.seq, una);
+    assert_int_equal(r.payload_len, 1240);
+    assert_memory_equal(r.payload, data, 1240);
+    while (th_pop(&h, &r))
+        assert_true(r.payload_len <= 1240);
+    /* The same report again (one per dropped segment) changes nothing. */
+    icmp_about(&h, OASIS_ICMP_DEST_UNREACH, OASIS_ICMP_FRAG_NEEDED, 1280, &first, 1480);
+    assert_int_equal(th_ctr(&h)->pmtu_mss_lowered, 1);
+    assert_int_equal(th_pending(&h), 0);
+    /* An increase is ignored (RFC 1191 6.3). */
+    icmp_about(&h, OASIS_ICMP_DEST_UNREACH, OASIS_ICMP_FRAG_NEEDED, 1400, &first, 1480);
+    assert_int_equal(path_mtu(&a), 1280);
+    /* A forged tiny MTU does not go below 576 for TCP (RFC 5927 7.2). */
+    icmp_about(&h, OASIS_ICMP_DEST_UNREACH, OASIS_ICMP_FRAG_NEEDED, 100, &first, 1280);
+    assert_int_equal(path_mtu(&a), 576);
+
+    /* Everything acknowledged; ten minutes later the link's size again. */
+    ack(&h, una + 6000);
+    th_poll(&h);
+    th_clear(&h);
+    th_advance(&h, 601 * OASIS_NS_PER_SEC);
+    assert_int_equal(oasis_tcp_write(a.flow, data, 3000, th_write_cb, &a), 0);
+    th_poll(&h);
+    assert_true(th_pop(&h, &r));
+    assert_int_equal(r.payload_len, 1460);
+    assert_int_equal(path_mtu(&a), 1500);
+    assert_int_equal(ipc(&h)->pmtu_expired, 1);
+    free(data);
+    teardown(&h, &a);
+}
+
+/* RFC 5927 4.1/4.3: an error quoting no flow of ours, or a sequence
+ * number not in flight, is ignored and counted. */
+static void test_forged_icmp_ignored_and_counted(void **state)
+{
+    (void)state;
+    tcp_harness h;
+    th_app a;
+    setup(&h, &a);
+    uint32_t una = open_1460(&h, &a);
+    uint8_t *data = pattern(3000);
+    assert_int_equal(oasis_tcp_write(a.flow, data, 3000, th_write_cb, &a), 0);
+    th_poll(&h);
+    oasis_tcp_hdr first, r;
+    assert_true(th_pop(&h, &first));
+    th_clear(&h);
+
+    oasis_tcp_hdr forged = first;
+    forged.dst_port = (uint16_t)(first.dst_port + 1); /* no such connection */
+    icmp_about(&h, OASIS_ICMP_DEST_UNREACH, OASIS_ICMP_FRAG_NEEDED, 576, &forged, 1480);
+    assert_int_equal(th_ctr(&h)->icmp_no_flow, 1);
+
+    forged = first;
+    forged.seq = una + 3000 + 100000; /* never sent */
+    icmp_about(&h, OASIS_ICMP_DEST_UNREACH, OASIS_ICMP_FRAG_NEEDED, 576, &forged, 1480);
+    forged.seq = una - 1; /* already acknowledged */
+    icmp_about(&h, OASIS_ICMP_DEST_UNREACH, OASIS_ICMP_FRAG_NEEDED, 576, &forged, 1480);
+    icmp_about(&h, OASIS_ICMP_DEST_UNREACH, OASIS_ICMP_HOST_UNREACH, 0, &forged, 1480);
+    assert_int_equal(th_ctr(&h)->icmp_out_of_window, 3);
+
+    assert_int_equal(th_ctr(&h)->pmtu_mss_lowered, 0);
+    assert_int_equal(th_ctr(&h)->icmp_soft_errors, 0);
+    assert_int_equal(ipc(&h)->pmtu_lowered, 0);
+    assert_int_equal(path_mtu(&a), 1500);
+    assert_int_equal(th_pending(&h), 0); /* nothing resent */
+    ack(&h, una + 1460);
+    th_poll(&h);
+    while (th_pop(&h, &r))
+        if (r.payload_len)
+            assert_int_equal(r.payload_len, 1460 < 3000 - 2920 ? 1460 : r.payload_len);
+    free(data);
+    teardown(&h, &a);
+}
+
+/* RFC 4821: a path that drops full-size segments and sends no ICMP. The
+ * second timeout in a row of a full-size segment lowers the segment size
+ * and the retransmission goes small; the transfer then completes. After
+ * the raise interval one full-size probe goes; acknowledged, the cap goes. */
+static void test_black_hole_detected_without_icmp(void **state)
+{
+    (void)state;
+    tcp_harness h;
+    th_app a;
+    setup(&h, &a);
+    uint32_t una = open_1460(&h, &a);
+    const size_t n = 20000;
+    uint8_t *data = pattern(n);
+    assert_int_equal(oasis_tcp_write(a.flow, data, n, th_write_cb, &a), 0);
+    th_poll(&h);
+    oasis_tcp_hdr r;
+    /* The black hole: everything above 1280 bytes vanishes. */
+    uint32_t got = 0;
+    for (int round = 0; round < 200 && got < n; round++) {
+        int acked = 0;
+        while (th_pop(&h, &r)) {
+            if (r.payload_len + 40 > 1280)
+                continue; /* dropped by the path */
+            if (r.seq == una + got && r.payload_len) {
+                assert_memory_equal(r.payload, data + got, r.payload_len);
+                got += (uint32_t)r.payload_len;
+                acked = 1;
+            }
+        }
+        if (acked) {
+            ack(&h, una + got);
+            th_poll(&h);
+        } else {
+            uint64_t next = oasis_stack_next_deadline(h.s);
+            if (next > th_now(&h) + 3600 * OASIS_NS_PER_SEC)
+                break; /* nothing left to wait for: the flow gave up */
+            th_run_until(&h, next); /* the next timer */
+        }
+    }
+    assert_int_equal(got, n);
+    assert_int_equal(th_ctr(&h)->plpmtud_blackholes, 1);
+    assert_int_equal(path_mtu(&a), 1280);
+    assert_int_equal(ipc(&h)->pmtu_lowered, 0); /* no ICMP came */
+
+    /* Ten minutes on, with data to send: one probe at the full size. */
+    th_clear(&h);
+    th_advance(&h, 601 * OASIS_NS_PER_SEC);
+    assert_int_equal(oasis_tcp_write(a.flow, data, n, th_write_cb, &a), 0);
+    th_poll(&h);
+    assert_true(th_pop(&h, &r));
+    assert_int_equal(r.payload_len, 1460);
+    assert_int_equal(th_ctr(&h)->plpmtud_probes, 1);
+    uint32_t end = r.seq + (uint32_t)r.payload_len;
+    th_clear(&h);
+    ack(&h, end); /* the path grew back: the probe arrived */
+    th_poll(&h);
+    assert_int_equal(th_ctr(&h)->plpmtud_raised, 1);
+    assert_int_equal(path_mtu(&a), 1500);
+    free(data);
+    teardown(&h, &a);
+}
+
+/* RFC 1122 4.2.3.9 / RFC 5461: a hard error while the SYN is out ends the
+ * attempt at once with a specific error. */
+static void test_hard_error_in_syn_sent_ends_connect(void **state)
+{
+    (void)state;
+    static const struct {
+        uint8_t code;
+        int err;
+    } cases[] = {
+        {OASIS_ICMP_PORT_UNREACH, OASIS_EREFUSED},
+        {OASIS_ICMP_PROTO_UNREACH, OASIS_EPROTOUNREACH},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        tcp_harness h;
+        th_app a;
+        setup(&h, &a);
+        oasis_flow *f = NULL;
+        assert_int_equal(
+            oasis_tcp_connect_flow(h.s, TH_PEER, PORT, NULL, th_connect_cb, &a, &f), 0);
+        th_poll(&h);
+        oasis_tcp_hdr syn;
+        assert_true(th_pop(&h, &syn));
+        assert_int_equal(syn.flags, OASIS_TCP_SYN);
+        icmp_about(&h, OASIS_ICMP_DEST_UNREACH, cases[i].code, 0, &syn, 44);
+        th_poll(&h);
+        assert_int_equal(a.connected, 1);
+        assert_int_equal(a.connect_err, cases[i].err);
+        assert_int_equal(oasis_tcp_flow_error(f), cases[i].err);
+        assert_non_null(strstr(oasis_tcp_flow_strerror(f), "(ICMP)"));
+        assert_int_equal(th_ctr(&h)->icmp_hard_errors, 1);
+        assert_int_equal(th_ctr(&h)->attempt_fails, 1);
+        oasis_tcp_release(f);
+        teardown(&h, &a);
+    }
+}
+
+/* Soft errors (host unreachable, time exceeded) do not end the attempt
+ * (MUST-56); when it then times out the error says why (SHLD-25). A source
+ * quench is ignored (RFC 6633). */
+static void test_soft_error_then_timeout_says_unreachable(void **state)
+{
+    (void)state;
+    tcp_harness h;
+    th_app a;
+    setup(&h, &a);
+    oasis_flow *f = NULL;
+    assert_int_equal(oasis_tcp_connect_flow(h.s, TH_PEER, PORT, NULL, th_connect_cb, &a, &f), 0);
+    th_poll(&h);
+    oasis_tcp_hdr syn;
+    assert_true(th_pop(&h, &syn));
+    icmp_about(&h, OASIS_ICMP_SOURCE_QUENCH, 0, 0, &syn, 44);
+    assert_int_equal(th_ctr(&h)->icmp_soft_errors, 0);
+    icmp_about(&h, OASIS_ICMP_DEST_UNREACH, OASIS_ICMP_HOST_UNREACH, 0, &syn, 44);
+    th_poll(&h);
+    assert_int_equal(a.connected, 0);
+    assert_int_equal(th_ctr(&h)->icmp_soft_errors, 1);
+    th_advance(&h, 300 * OASIS_NS_PER_SEC); /* every SYN retry runs out */
+    assert_int_equal(a.connected, 1);
+    assert_int_equal(a.connect_err, OASIS_EHOSTUNREACH);
+    assert_int_equal(oasis_tcp_flow_error(f), OASIS_EHOSTUNREACH);
+    assert_non_null(strstr(oasis_tcp_flow_strerror(f), "host unreachable"));
+    oasis_tcp_release(f);
+    teardown(&h, &a);
+}
+
+/* In a synchronized state a hard error is only soft (RFC 5927 7.2): the
+ * connection lives; a segment from the peer forgets the error. */
+static void test_hard_error_established_is_soft(void **state)
+{
+    (void)state;
+    tcp_harness h;
+    th_app a;
+    setup(&h, &a);
+    uint32_t una = open_1460(&h, &a);
+    uint8_t *data = pattern(1000);
+    assert_int_equal(oasis_tcp_write(a.flow, data, 1000, th_write_cb, &a), 0);
+    th_poll(&h);
+    oasis_tcp_hdr seg;
+    assert_true(th_pop(&h, &seg));
+    icmp_about(&h, OASIS_ICMP_DEST_UNREACH, OASIS_ICMP_PORT_UNREACH, 0, &seg, 1020);
+    th_poll(&h);
+    oasis_tcp_info info;
+    assert_int_equal(oasis_tcp_get_info(a.flow, &info), 0);
+    assert_int_equal(info.state, OASIS_TCP_ESTABLISHED);
+    assert_int_equal(th_ctr(&h)->icmp_hard_errors, 0);
+    assert_int_equal(th_ctr(&h)->icmp_soft_errors, 1);
+    ack(&h, una + 1000);
+    th_poll(&h);
+    assert_int_equal(a.writes_done, 1);
+    free(data);
+    teardown(&h, &a);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_frag_needed_lowers_mss),
+        cmocka_unit_test(test_forged_icmp_ignored_and_counted),
+        cmocka_unit_test(test_black_hole_detected_without_icmp),
+        cmocka_unit_test(test_hard_error_in_syn_sent_ends_connect),
+        cmocka_unit_test(test_soft_error_then_timeout_says_unreachable),
+        cmocka_unit_test(test_hard_error_established_is_soft),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
