@@ -66,6 +66,11 @@ typedef struct oasis_ip_counters {
     uint64_t pmtu_lowered;       /* a destination's path MTU lowered (RFC 1191) */
     uint64_t pmtu_expired;       /* a lowered path MTU aged out (raise attempt) */
     uint64_t pmtu_evictions;     /* path MTU entry pushed out by the size bound */
+    /* Loopback: datagrams to our own address or 127/8 never reach the link
+     * (Linux's lo: tx_packets, rx_packets, rx_dropped). */
+    uint64_t loop_tx_packets;    /* queued for delivery inside the stack */
+    uint64_t loop_rx_packets;    /* taken from that queue into IP input */
+    uint64_t loop_drops;         /* queue full (1000, netdev_max_backlog) */
 } oasis_ip_counters;
 
 typedef struct oasis_icmp_counters {

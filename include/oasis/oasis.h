@@ -5,6 +5,7 @@
 #include "oasis/addr.h"
 #include "oasis/clock.h"
 #include "oasis/counters.h"
+#include "oasis/dns.h"
 #include "oasis/error.h"
 #include "oasis/icmp.h"
 #include "oasis/ip.h"

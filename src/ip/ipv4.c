@@ -22,10 +22,15 @@ int oasis_ipv4_init(oasis_stack *s)
 {
     memset(&s->ip, 0, sizeof s->ip);
     oasis_reasm_init(s);
+    oasis_loop_init(s);
     return OASIS_OK;
 }
 
-void oasis_ipv4_fini(oasis_stack *s) { oasis_reasm_fini(s); }
+void oasis_ipv4_fini(oasis_stack *s)
+{
+    oasis_loop_fini(s);
+    oasis_reasm_fini(s);
+}
 
 static int is_multicast(uint32_t a) { return (a >> 28) == 0xe; }
 
@@ -42,13 +47,11 @@ int oasis_ipv4_is_local(const oasis_stack *s, uint32_t addr)
     return (s->addr != 0 && addr == s->addr) || oasis_ipv4_is_broadcast(s, addr);
 }
 
-static int is_loopback(uint32_t a) { return (a >> 24) == 127; }
-
-/* There is no loopback interface: datagrams to ourselves or to 127/8 have no
- * route (rather than ARPing for our own address). */
 uint32_t oasis_ipv4_route(const oasis_stack *s, uint32_t dst)
 {
-    if (dst == 0 || dst == s->addr || is_loopback(dst))
+    if (oasis_ipv4_is_loopback_dest(s, dst))
+        return dst; /* loopback: never ARPed for, see oasis_ipv4_output */
+    if (dst == 0)
         return 0;
     if (oasis_ipv4_is_broadcast(s, dst) || is_multicast(dst))
         return dst;
@@ -106,7 +109,7 @@ static void fill_header(const oasis_stack *s, oasis_ipv4_hdr *h, uint32_t dst, u
     h->tos = tos;
     h->ttl = ttl ? ttl : s->cfg.ttl ? s->cfg.ttl : 64;
     h->proto = proto;
-    h->src = s->addr;
+    h->src = oasis_ipv4_source(s, dst);
     h->dst = dst;
 }
 
@@ -162,6 +165,19 @@ int oasis_ipv4_output_tt(oasis_stack *s, oasis_pbuf *p, uint32_t dst, uint8_t pr
     if (!p)
         return OASIS_EINVAL;
     c->out_requests++;
+    if (oasis_ipv4_is_loopback_dest(s, dst)) {
+        /* Never fragmented: the queue carries whole datagrams. */
+        if (p->len > 65535 - OASIS_IPV4_HLEN || !oasis_pbuf_push(p, OASIS_IPV4_HLEN)) {
+            c->out_discards++;
+            oasis_pbuf_free(s, p);
+            return OASIS_EMSGSIZE;
+        }
+        fill_header(s, &h, dst, proto, next_ident(s, dst, proto), tos, ttl);
+        h.df = (uint8_t)(df != 0);
+        h.total_len = (uint16_t)p->len;
+        oasis_ipv4_emit(p->data, &h);
+        return oasis_loop_output(s, p);
+    }
     uint32_t next_hop = oasis_ipv4_route(s, dst);
     /* Without an address only the limited broadcast may go out, from
      * 0.0.0.0 (RFC 1122 3.2.1.3, RFC 2131 4.1: a DHCP client). */
@@ -249,7 +265,19 @@ int oasis_ipv4_unicast_dest(const oasis_stack *s, uint32_t dst)
     return OASIS_OK;
 }
 
+static void ipv4_input(oasis_stack *s, const uint8_t *pkt, size_t len, int link_bcast, int loop);
+
 void oasis_ipv4_input(oasis_stack *s, const uint8_t *pkt, size_t len, int link_bcast)
+{
+    ipv4_input(s, pkt, len, link_bcast, 0);
+}
+
+void oasis_ipv4_input_loop(oasis_stack *s, const uint8_t *pkt, size_t len)
+{
+    ipv4_input(s, pkt, len, 0, 1);
+}
+
+static void ipv4_input(oasis_stack *s, const uint8_t *pkt, size_t len, int link_bcast, int loop)
 {
     oasis_ip_counters *c = &s->ctr.ip;
     oasis_ipv4_hdr h;
@@ -274,11 +302,12 @@ void oasis_ipv4_input(oasis_stack *s, const uint8_t *pkt, size_t len, int link_b
     /* Without an address, UDP to our MAC is ours whatever its destination:
      * a DHCP server may unicast its offer to the address it offers
      * (RFC 2131 4.1). */
-    if (!oasis_ipv4_is_local(s, h.dst) && !(s->addr == 0 && h.proto == OASIS_IPPROTO_UDP)) {
+    if (!loop && !oasis_ipv4_is_local(s, h.dst) &&
+        !(s->addr == 0 && h.proto == OASIS_IPPROTO_UDP)) {
         c->in_addr_errors++;
         return;
     }
-    if (oasis_ipv4_is_martian(s, h.src)) {
+    if (!loop && oasis_ipv4_is_martian(s, h.src)) {
         c->in_martians++;
         return;
     }

@@ -37,6 +37,11 @@ typedef struct oasis_ipv4 {
     uint32_t reasm_bytes;
     oasis_timer reasm_timer;
     oasis_pmtu_entry pmtu[OASIS_PMTU_ENTRIES];
+    /* Loopback (loopback.c): datagrams to ourselves, delivered from poll. */
+    oasis_pbuf *loop_head, *loop_tail;
+    uint32_t loop_len;
+    int loop_draining;
+    oasis_timer loop_timer;
 } oasis_ipv4;
 
 int oasis_ipv4_init(oasis_stack *s);
@@ -62,16 +67,33 @@ int oasis_ipv4_output(oasis_stack *s, oasis_pbuf *p, uint32_t dst, uint8_t proto
 int oasis_ipv4_output_tt(oasis_stack *s, oasis_pbuf *p, uint32_t dst, uint8_t proto, int df,
                          uint8_t tos, uint8_t ttl);
 
-/* Next hop for dst (dst itself if on-link, broadcast or multicast, else the
- * gateway); 0 when there is no route: no gateway, dst 0, our own address or
- * 127/8 (there is no loopback). */
+/* Next hop for dst (dst itself if on-link, broadcast or multicast, or
+ * delivered by loopback: our own address and 127/8; else the gateway); 0
+ * when there is no route: no gateway, dst 0. */
 uint32_t oasis_ipv4_route(const oasis_stack *s, uint32_t dst);
+
+/* Loopback (loopback.c). A datagram to our own address or to 127/8 never
+ * reaches the link: it is queued and fed to IP input from the next poll
+ * (never from inside the output call, so no callback nests in the call
+ * that sent). The source of such a datagram is the destination itself for
+ * 127/8 (a flow to 127.0.0.5 is 127.0.0.5 <-> 127.0.0.5, ports apart), our
+ * address otherwise. */
+int oasis_ipv4_is_loopback_dest(const oasis_stack *s, uint32_t dst);
+uint32_t oasis_ipv4_source(const oasis_stack *s, uint32_t dst);
+/* Takes a whole datagram (header included). Returns 0 or OASIS_EAGAIN
+ * (queue full, dropped). */
+int oasis_loop_output(oasis_stack *s, oasis_pbuf *p);
+void oasis_loop_init(oasis_stack *s);
+void oasis_loop_fini(oasis_stack *s);
+/* IP input for a datagram that came back through loopback: the checks that
+ * keep our own and 127/8 addresses off the wire do not apply. */
+void oasis_ipv4_input_loop(oasis_stack *s, const uint8_t *pkt, size_t len);
 
 /* Can a connection (TCP) go to dst? OASIS_EBADDEST for an address that is
  * no single host's (0.0.0.0, broadcast, multicast, 240/4, our subnet's
  * network or broadcast address: RFC 1122 4.2.3.10), OASIS_ENOROUTE when
- * nothing routes it (our own address, 127/8, off-link with no gateway),
- * else 0. */
+ * nothing routes it (no address yet, off-link with no gateway), else 0
+ * (our own address and 127/8 go through loopback). */
 int oasis_ipv4_unicast_dest(const oasis_stack *s, uint32_t dst);
 
 /* Is addr ours, or a broadcast we accept (limited or subnet-directed)? */

@@ -52,6 +52,8 @@ static const layer_field ip_fields[] = {
     I(frag_creates, "FragCreates"), I(in_martians, "InMartians"),
     I(pmtu_lowered, "PMTULowered"), I(pmtu_expired, "PMTUExpired"),
     I(pmtu_evictions, "PMTUEvictions"),
+    I(loop_tx_packets, "LoopTxPackets"), I(loop_rx_packets, "LoopRxPackets"),
+    I(loop_drops, "LoopDrops"),
 };
 #undef I
 

@@ -131,7 +131,7 @@ uint16_t oasis_tcp_pick_port(oasis_stack *s, uint32_t raddr, uint16_t rport)
     oasis_tcp_layer *L = s->tcp;
     for (uint32_t i = 0; i < EPHEMERAL_N; i++) {
         uint16_t port = (uint16_t)(EPHEMERAL_LO + (L->next_port++ % EPHEMERAL_N));
-        if (!oasis_tcp_lookup(s, s->addr, port, raddr, rport) && !oasis_tcp_find_listener(s, port))
+        if (!oasis_tcp_lookup(s, oasis_ipv4_source(s, raddr), port, raddr, rport) && !oasis_tcp_find_listener(s, port))
             return port;
     }
     return 0;
@@ -146,7 +146,7 @@ oasis_flow *oasis_tcp_flow_new(oasis_stack *s, uint32_t raddr, uint16_t lport, u
         return NULL;
     const oasis_tcp_config *cfg = &s->cfg.tcp;
     f->c.kind = OASIS_TCP_KIND_FLOW;
-    f->c.laddr = s->addr;
+    f->c.laddr = oasis_ipv4_source(s, raddr); /* ours, or 127/8 on loopback */
     f->c.raddr = raddr;
     f->c.lport = lport;
     f->c.rport = rport;
@@ -582,7 +582,7 @@ void oasis_tcp_input(oasis_stack *s, uint32_t src, uint32_t dst, const uint8_t *
         return;
     }
     oasis_tcp_listener *l = oasis_tcp_find_listener(s, h.dst_port);
-    if (l && dst == s->addr) {
+    if (l && dst == oasis_ipv4_source(s, src)) {
         oasis_tcp_listen_input(s, l, src, dst, &h);
         return;
     }

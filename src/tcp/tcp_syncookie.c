@@ -64,7 +64,7 @@ void oasis_tcp_cookie_synack(oasis_stack *s, oasis_tcp_listener *l, uint32_t src
     memset(&h, 0, sizeof h);
     h.src_port = in->dst_port;
     h.dst_port = in->src_port;
-    h.seq = oasis_syncookie_make(s->secrets.cookie_key, s->addr, l->port, src, in->src_port, in->seq,
+    h.seq = oasis_syncookie_make(s->secrets.cookie_key, oasis_ipv4_source(s, src), l->port, src, in->src_port, in->seq,
                                  peer_mss, oasis_now(s));
     h.ack = in->seq + 1;
     h.flags = OASIS_TCP_SYN | OASIS_TCP_ACK;
@@ -75,7 +75,7 @@ void oasis_tcp_cookie_synack(oasis_stack *s, oasis_tcp_listener *l, uint32_t src
     if (!p)
         return;
     oasis_tcp_emit(oasis_pbuf_push(p, OASIS_TCP_HLEN + oasis_tcp_options_len(&h)), &h, 0,
-                   s->addr, src);
+                   oasis_ipv4_source(s, src), src);
     l->cookie_at = oasis_now(s) + 1; /* +1: 0 means "no cookie sent" */
     s->ctr.tcp.syn_cookies_sent++;
     s->ctr.tcp.out_segs++;
@@ -124,7 +124,7 @@ int oasis_tcp_cookie_ack(oasis_stack *s, oasis_tcp_listener *l, uint32_t src,
     if ((h->flags & (OASIS_TCP_SYN | OASIS_TCP_RST | OASIS_TCP_ACK)) != OASIS_TCP_ACK ||
         !l->cookie_at || now + 1 - l->cookie_at > 2 * OASIS_SYNCOOKIE_PERIOD_NS)
         return 0; /* no cookie of ours can be live: a plain stray ACK */
-    uint16_t mss = oasis_syncookie_check(s->secrets.cookie_key, s->addr, l->port, src, h->src_port,
+    uint16_t mss = oasis_syncookie_check(s->secrets.cookie_key, oasis_ipv4_source(s, src), l->port, src, h->src_port,
                                          h->seq - 1, h->ack - 1, now);
     if (!mss) {
         s->ctr.tcp.syn_cookies_failed++;

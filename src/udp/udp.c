@@ -90,7 +90,7 @@ int oasis_udp_send(oasis_stack *s, uint16_t src_port, uint32_t dst, uint16_t dst
         return OASIS_ENOMEM;
     if (len)
         memcpy(p->data + OASIS_UDP_HLEN, data, len);
-    oasis_udp_emit(p->data, ulen, src_port, dst_port, s->addr, dst);
+    oasis_udp_emit(p->data, ulen, src_port, dst_port, oasis_ipv4_source(s, dst), dst);
     int err = oasis_ipv4_output(s, p, dst, OASIS_IPPROTO_UDP, 0);
     if (err == OASIS_OK)
         s->ctr.udp.out_datagrams++;

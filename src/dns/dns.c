@@ -1,0 +1,734 @@
+/* The stub resolver: requests, UDP tries with failover, TCP after TC=1,
+ * CNAME chains, the answer cache. The wire format is in dns_wire.c. */
+#include "oasis/dns.h"
+
+#include "core/bytes.h"
+#include "core/mem.h"
+#include "core/prng.h"
+#include "core/stack_impl.h"
+#include "core/timer.h"
+#include "dns/dns_wire.h"
+#include "oasis/error.h"
+#include "oasis/ip.h"
+#include "oasis/tcp.h"
+#include "oasis/udp.h"
+
+#include <string.h>
+
+#define DNS_TCP_MAX (2 + 65535)
+
+typedef struct dns_cache_entry {
+    int used;
+    oasis_dns_name key; /* lowercased question name */
+    uint16_t qtype;
+    int status;         /* 0, OASIS_DNS_ENXDOMAIN or OASIS_DNS_ENODATA */
+    uint64_t expires, last_used;
+    oasis_dns_name canonical;
+    size_t naddr;
+    uint8_t addrs[OASIS_DNS_MAX_ADDRS][16];
+} dns_cache_entry;
+
+struct oasis_dns_req {
+    oasis_dns *r;
+    oasis_dns_req *prev, *next; /* the resolver's pending list */
+    oasis_dns_cb cb;
+    void *ud;
+    char *name;                 /* as the application gave it */
+    oasis_dns_name qname;       /* the question asked by the application */
+    oasis_dns_name cur;         /* the name asked now (a CNAME target after a re-query) */
+    uint16_t qtype;
+    oasis_dns_family family;
+    unsigned cnames;            /* CNAME links followed so far */
+    uint32_t chain_ttl;         /* least TTL of those links */
+    uint32_t servers[OASIS_DNS_MAX_SERVERS];
+    size_t nservers;
+    unsigned try_idx;           /* tries made: server try_idx % nservers, round / nservers */
+    int last_err;               /* the most telling failure so far (0: only timeouts) */
+    uint32_t server;            /* server of the current try */
+    uint16_t id, port;          /* query ID and bound UDP port (0: none) */
+    oasis_timer tmo;            /* the current try's deadline */
+    oasis_timer defer;          /* start, or a completion known at once */
+    int started;
+    int defer_status;
+    oasis_dns_result res;       /* a completion made ready in advance */
+    char canon_text[OASIS_DNS_NAME_STRLEN];
+    /* TCP after TC=1 */
+    oasis_flow *flow;
+    uint8_t tq[2 + OASIS_DNS_HLEN + OASIS_DNS_MAX_NAME + 4];
+    uint8_t *tbuf;
+    size_t tlen;
+};
+
+struct oasis_dns {
+    oasis_stack *s;
+    oasis_dns_config cfg;
+    uint32_t servers[OASIS_DNS_MAX_SERVERS];
+    size_t nservers;
+    oasis_dns_req *pending;
+    dns_cache_entry *cache;
+    oasis_dns_counters ctr;
+};
+
+static const char *const dns_errs[] = {
+    "name does not exist (NXDOMAIN)",
+    "the name has no address of that family",
+    "the DNS server failed (SERVFAIL)",
+    "the DNS server refused the query",
+    "no DNS server answered in time",
+    "malformed DNS answer",
+    "CNAME chain too long or looping",
+    "no DNS server configured",
+    "not a valid domain name",
+    "resolution canceled",
+    "out of memory",
+    "no DNS server could be reached",
+};
+
+const char *oasis_dns_strerror(int err)
+{
+    if (err == 0)
+        return "success";
+    if (err <= OASIS_DNS_ENXDOMAIN && err >= OASIS_DNS_ENETWORK)
+        return dns_errs[OASIS_DNS_ENXDOMAIN - err];
+    return oasis_strerror(err);
+}
+
+void oasis_dns_config_init(oasis_dns_config *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    cfg->port = 53;
+    cfg->timeout_ns = OASIS_NS_PER_SEC;
+    cfg->attempts = 2;
+    cfg->tcp_timeout_ns = 5 * OASIS_NS_PER_SEC;
+    cfg->max_cname = 8;
+    cfg->cache_entries = 64;
+    cfg->max_ttl_s = 86400;
+    cfg->max_neg_ttl_s = 300;
+}
+
+int oasis_dns_create(oasis_stack *s, const oasis_dns_config *cfg, oasis_dns **out)
+{
+    if (!s || !out)
+        return OASIS_EINVAL;
+    *out = NULL;
+    oasis_dns_config c;
+    if (cfg)
+        c = *cfg;
+    else
+        oasis_dns_config_init(&c);
+    if (c.port == 0 || c.timeout_ns == 0 || c.attempts == 0 || c.tcp_timeout_ns == 0 ||
+        c.timeout_ns > 3600 * OASIS_NS_PER_SEC || c.attempts > 16 || c.cache_entries > 65536)
+        return OASIS_EINVAL;
+    oasis_dns *r = oasis_calloc(s, 1, sizeof *r);
+    if (!r)
+        return OASIS_ENOMEM;
+    r->s = s;
+    r->cfg = c;
+    if (c.cache_entries) {
+        r->cache = oasis_calloc(s, c.cache_entries, sizeof *r->cache);
+        if (!r->cache) {
+            oasis_free(s, r);
+            return OASIS_ENOMEM;
+        }
+    }
+    *out = r;
+    return OASIS_OK;
+}
+
+int oasis_dns_set_servers(oasis_dns *r, const uint32_t *addrs, size_t n)
+{
+    if (!r || n > OASIS_DNS_MAX_SERVERS || (n && !addrs))
+        return OASIS_EINVAL;
+    for (size_t i = 0; i < n; i++)
+        if (addrs[i] == 0)
+            return OASIS_EINVAL;
+    if (n)
+        memcpy(r->servers, addrs, n * sizeof *addrs);
+    r->nservers = n;
+    return OASIS_OK;
+}
+
+size_t oasis_dns_servers(const oasis_dns *r, uint32_t *addrs, size_t max)
+{
+    size_t n = r->nservers < max ? r->nservers : max;
+    if (n)
+        memcpy(addrs, r->servers, n * sizeof *addrs);
+    return r->nservers;
+}
+
+const oasis_dns_counters *oasis_dns_get_counters(const oasis_dns *r) { return &r->ctr; }
+oasis_stack *oasis_dns_stack(const oasis_dns *r) { return r->s; }
+
+/* ---- cache ---------------------------------------------------------------- */
+
+static uint64_t now_ns(const oasis_dns *r) { return oasis_now(r->s); }
+
+static void count_entries(oasis_dns *r)
+{
+    uint64_t n = 0;
+    for (uint32_t i = 0; i < r->cfg.cache_entries; i++)
+        n += r->cache[i].used != 0;
+    r->ctr.cache_entries = n;
+}
+
+static dns_cache_entry *cache_find(oasis_dns *r, const oasis_dns_name *key, uint16_t qtype)
+{
+    uint64_t now = now_ns(r);
+    for (uint32_t i = 0; i < r->cfg.cache_entries; i++) {
+        dns_cache_entry *e = &r->cache[i];
+        if (!e->used || e->qtype != qtype || !oasis_dns_name_equal(&e->key, key))
+            continue;
+        if (now >= e->expires) {
+            e->used = 0; /* expired: the TTL is over (RFC 1035 3.2.1) */
+            count_entries(r);
+            return NULL;
+        }
+        return e;
+    }
+    return NULL;
+}
+
+/* A slot for a new entry: the same key, else a free or expired one, else
+ * the least recently used goes (the size bound). */
+static dns_cache_entry *cache_slot(oasis_dns *r, const oasis_dns_name *key, uint16_t qtype)
+{
+    uint64_t now = now_ns(r);
+    dns_cache_entry *victim = NULL;
+    for (uint32_t i = 0; i < r->cfg.cache_entries; i++) {
+        dns_cache_entry *e = &r->cache[i];
+        if (e->used && e->qtype == qtype && oasis_dns_name_equal(&e->key, key))
+            return e;
+    }
+    for (uint32_t i = 0; i < r->cfg.cache_entries; i++) {
+        dns_cache_entry *e = &r->cache[i];
+        if (!e->used || now >= e->expires)
+            return e;
+        if (!victim || e->last_used < victim->last_used)
+            victim = e;
+    }
+    if (victim)
+        r->ctr.cache_evictions++;
+    return victim;
+}
+
+static void cache_put(oasis_dns *r, const oasis_dns_name *qname, uint16_t qtype, int status,
+                      uint32_t ttl_s, const oasis_dns_name *canonical, const uint8_t *addrs,
+                      size_t naddr, size_t alen)
+{
+    if (!r->cache || ttl_s == 0)
+        return; /* TTL 0: use once, never cache (RFC 1035 3.2.1) */
+    oasis_dns_name key = *qname;
+    oasis_dns_name_lower(&key);
+    dns_cache_entry *e = cache_slot(r, &key, qtype);
+    if (!e)
+        return;
+    memset(e, 0, sizeof *e);
+    e->used = 1;
+    e->key = key;
+    e->qtype = qtype;
+    e->status = status;
+    e->expires = now_ns(r) + (uint64_t)ttl_s * OASIS_NS_PER_SEC;
+    e->last_used = now_ns(r);
+    if (canonical)
+        e->canonical = *canonical;
+    e->naddr = naddr;
+    for (size_t i = 0; i < naddr; i++)
+        memcpy(e->addrs[i], addrs + i * alen, alen);
+    count_entries(r);
+}
+
+void oasis_dns_cache_flush(oasis_dns *r)
+{
+    if (!r || !r->cache)
+        return;
+    memset(r->cache, 0, r->cfg.cache_entries * sizeof *r->cache);
+    count_entries(r);
+}
+
+/* ---- request life --------------------------------------------------------- */
+
+static void udp_release(oasis_dns_req *q)
+{
+    if (q->port) {
+        oasis_udp_unbind(q->r->s, q->port);
+        q->port = 0;
+    }
+}
+
+/* Ends the TCP exchange. graceful: the answer is in, close and forget;
+ * else abort (its callbacks see q->flow cleared and do nothing). */
+static void tcp_release(oasis_dns_req *q, int graceful)
+{
+    oasis_flow *f = q->flow;
+    if (!f)
+        return;
+    q->flow = NULL;
+    if (graceful) {
+        oasis_tcp_close(f, NULL, NULL);
+    } else {
+        oasis_tcp_abort(f);
+        oasis_tcp_release(f);
+    }
+}
+
+static void unlink_req(oasis_dns_req *q)
+{
+    oasis_dns *r = q->r;
+    if (q->prev)
+        q->prev->next = q->next;
+    else
+        r->pending = q->next;
+    if (q->next)
+        q->next->prev = q->prev;
+    q->prev = q->next = NULL;
+}
+
+static void free_req(oasis_dns_req *q)
+{
+    oasis_stack *s = q->r->s;
+    oasis_timer_stop(s, &q->tmo);
+    oasis_timer_stop(s, &q->defer);
+    udp_release(q);
+    tcp_release(q, 0);
+    oasis_free(s, q->tbuf);
+    oasis_free(s, q->name);
+    oasis_free(s, q);
+}
+
+/* Runs the application's callback once and frees the request. */
+static void finish(oasis_dns_req *q, int status, const oasis_dns_result *res)
+{
+    oasis_dns *r = q->r;
+    unlink_req(q);
+    oasis_timer_stop(r->s, &q->tmo);
+    oasis_timer_stop(r->s, &q->defer);
+    udp_release(q);
+    tcp_release(q, status == 0 || status == OASIS_DNS_ENXDOMAIN || status == OASIS_DNS_ENODATA);
+    if (status == 0)
+        r->ctr.completed_ok++;
+    else
+        r->ctr.failed++;
+    q->cb(q, status, status == 0 ? res : NULL, q->ud);
+    free_req(q);
+}
+
+static void fill_result(oasis_dns_req *q, const oasis_dns_name *canonical, const uint8_t *addrs,
+                        size_t naddr, size_t alen, uint32_t ttl, int from_cache)
+{
+    oasis_dns_result *res = &q->res;
+    memset(res, 0, sizeof *res);
+    res->name = q->name;
+    oasis_dns_name_to_text(canonical, q->canon_text, sizeof q->canon_text);
+    res->canonical = q->canon_text;
+    res->family = q->family;
+    res->count = naddr < OASIS_DNS_MAX_ADDRS ? naddr : OASIS_DNS_MAX_ADDRS;
+    for (size_t i = 0; i < res->count; i++) {
+        if (alen == 4)
+            res->addr[i] = oasis_get32(addrs + i * alen);
+        else
+            memcpy(res->addr6[i], addrs + i * alen, 16);
+    }
+    res->ttl_s = ttl;
+    res->from_cache = from_cache;
+}
+
+static void start_try(oasis_dns_req *q);
+
+/* The try in progress failed at once (SERVFAIL, REFUSED, TCP trouble...):
+ * the next server gets its turn without waiting out the timeout. */
+static void next_try(oasis_dns_req *q)
+{
+    oasis_timer_stop(q->r->s, &q->tmo);
+    udp_release(q);
+    tcp_release(q, 0);
+    q->try_idx++;
+    start_try(q);
+}
+
+static uint32_t min32(uint32_t a, uint32_t b) { return a < b ? a : b; }
+
+static uint32_t cap_ttl(const oasis_dns *r, uint32_t ttl, uint32_t cap)
+{
+    return min32(ttl, cap);
+}
+
+/* A reply that matched our question (over UDP without TC, or over TCP). */
+static void handle_response(oasis_dns_req *q, const uint8_t *msg, size_t len,
+                            const oasis_dns_msg *m)
+{
+    oasis_dns *r = q->r;
+    size_t alen = q->family == OASIS_DNS_INET6 ? 16 : 4;
+    uint8_t addrs[OASIS_DNS_MAX_ADDRS * 16];
+    oasis_dns_answer a;
+
+    r->ctr.responses++;
+    if (m->rcode != OASIS_DNS_RCODE_NOERROR && m->rcode != OASIS_DNS_RCODE_NXDOMAIN) {
+        if (m->rcode == OASIS_DNS_RCODE_REFUSED) {
+            r->ctr.refused++;
+            q->last_err = OASIS_DNS_EREFUSED;
+        } else {
+            r->ctr.servfail++;
+            q->last_err = OASIS_DNS_ESERVFAIL;
+        }
+        next_try(q);
+        return;
+    }
+    int rc = oasis_dns_answer_extract(msg, len, m, q->qtype, r->cfg.max_cname - q->cnames, addrs,
+                                      OASIS_DNS_MAX_ADDRS, &a);
+    if (rc < 0) {
+        r->ctr.malformed++;
+        q->last_err = OASIS_DNS_EMALFORMED;
+        next_try(q);
+        return;
+    }
+    r->ctr.cname_followed += a.cnames;
+    if (rc == 1) {
+        finish(q, OASIS_DNS_ECNAME, NULL);
+        return;
+    }
+    q->cnames += a.cnames;
+    if (a.cnames)
+        q->chain_ttl = min32(q->chain_ttl, a.ttl);
+    if (a.naddr > 0) {
+        uint32_t ttl = cap_ttl(r, min32(q->chain_ttl, a.ttl), r->cfg.max_ttl_s);
+        cache_put(r, &q->qname, q->qtype, 0, ttl, &a.canonical, addrs, a.naddr, alen);
+        fill_result(q, &a.canonical, addrs, a.naddr, alen, ttl, 0);
+        finish(q, 0, &q->res);
+        return;
+    }
+    int status = m->rcode == OASIS_DNS_RCODE_NXDOMAIN ? OASIS_DNS_ENXDOMAIN : OASIS_DNS_ENODATA;
+    if (status == OASIS_DNS_ENODATA && a.cnames > 0 && !a.neg_ttl_known) {
+        /* The chain leaves this answer without the target's records and
+         * without saying there are none: ask for the target itself. */
+        q->cur = a.canonical;
+        q->try_idx = 0;
+        q->last_err = 0;
+        oasis_timer_stop(r->s, &q->tmo);
+        udp_release(q);
+        tcp_release(q, 1);
+        start_try(q);
+        return;
+    }
+    if (status == OASIS_DNS_ENXDOMAIN)
+        r->ctr.nxdomain++;
+    else
+        r->ctr.nodata++;
+    /* RFC 2308 5: cache a negative answer only with the SOA that says for
+     * how long; kept short (max_neg_ttl_s). */
+    if (a.neg_ttl_known) {
+        uint32_t ttl = cap_ttl(r, a.neg_ttl, r->cfg.max_neg_ttl_s);
+        if (q->cnames)
+            ttl = min32(ttl, q->chain_ttl);
+        cache_put(r, &q->qname, q->qtype, status, ttl, NULL, NULL, 0, alen);
+    }
+    finish(q, status, NULL);
+}
+
+/* Does this parsed reply answer the query in flight (RFC 5452 9.1: ID,
+ * question; the caller checked the source)? */
+static int matches(const oasis_dns_req *q, const oasis_dns_msg *m)
+{
+    return m->id == q->id && m->qtype == q->qtype && m->qclass == OASIS_DNS_CLASS_IN &&
+           oasis_dns_name_equal(&m->qname, &q->cur);
+}
+
+static void start_tcp(oasis_dns_req *q);
+
+static void on_udp(oasis_stack *s, uint32_t src, uint16_t sport, uint32_t dst, uint16_t dport,
+                   const uint8_t *data, size_t len, void *ud)
+{
+    oasis_dns_req *q = ud;
+    oasis_dns *r = q->r;
+    oasis_dns_msg m;
+
+    if (src != q->server || sport != r->cfg.port) {
+        r->ctr.mismatched++;
+        return;
+    }
+    int err = oasis_dns_msg_parse(data, len, &m);
+    if (err) {
+        /* Garbage with our ID counts as this server's answer being bad;
+         * either way keep waiting: a forger must not end the request. */
+        if (len >= 2 && oasis_get16(data) == q->id) {
+            r->ctr.malformed++;
+            q->last_err = OASIS_DNS_EMALFORMED;
+        } else {
+            r->ctr.mismatched++;
+        }
+        return;
+    }
+    if (!matches(q, &m)) {
+        r->ctr.mismatched++;
+        return;
+    }
+    if (m.flags & OASIS_DNS_F_TC) {
+        r->ctr.truncated++;
+        start_tcp(q);
+        return;
+    }
+    handle_response(q, data, len, &m);
+}
+
+/* Binds a random port (RFC 5452 10: from 1024 up, as wide as possible). */
+static int bind_random_port(oasis_dns_req *q)
+{
+    oasis_stack *s = q->r->s;
+    for (int i = 0; i < 64; i++) {
+        uint16_t port = (uint16_t)(1024 + oasis_prng_below(&s->prng, 65536 - 1024));
+        int err = oasis_udp_bind(s, port, on_udp, q);
+        if (err == OASIS_OK) {
+            q->port = port;
+            return OASIS_OK;
+        }
+        if (err != OASIS_EADDRINUSE)
+            return err;
+    }
+    return OASIS_EADDRINUSE;
+}
+
+static int send_udp(oasis_dns_req *q)
+{
+    oasis_dns *r = q->r;
+    uint8_t buf[OASIS_DNS_HLEN + OASIS_DNS_MAX_NAME + 4];
+    size_t n;
+
+    int err = bind_random_port(q);
+    if (err)
+        return err;
+    q->id = (uint16_t)oasis_prng_next(&r->s->prng);
+    oasis_dns_query_build(buf, sizeof buf, q->id, &q->cur, q->qtype, &n);
+    err = oasis_udp_send(r->s, q->port, q->server, r->cfg.port, buf, n);
+    if (err) {
+        udp_release(q);
+        return err;
+    }
+    r->ctr.udp_queries++;
+    return OASIS_OK;
+}
+
+static void start_try(oasis_dns_req *q)
+{
+    oasis_dns *r = q->r;
+    unsigned total = (unsigned)(r->cfg.attempts * q->nservers);
+    while (q->try_idx < total) {
+        unsigned round = q->try_idx / (unsigned)q->nservers;
+        q->server = q->servers[q->try_idx % q->nservers];
+        int err = send_udp(q);
+        if (err == OASIS_OK) {
+            oasis_timer_start(r->s, &q->tmo, now_ns(r) + (r->cfg.timeout_ns << round));
+            return;
+        }
+        r->ctr.send_errors++;
+        if (!q->last_err)
+            q->last_err = err == OASIS_ENOMEM ? OASIS_DNS_ENOMEM : OASIS_DNS_ENETWORK;
+        q->try_idx++;
+    }
+    finish(q, q->last_err ? q->last_err : OASIS_DNS_ETIMEDOUT, NULL);
+}
+
+static void on_timeout(oasis_stack *s, oasis_timer *t)
+{
+    oasis_dns_req *q = oasis_container_of(t, oasis_dns_req, tmo);
+    q->r->ctr.timeouts++;
+    next_try(q);
+}
+
+/* ---- TCP after truncation (RFC 1035 4.2.2: two-octet length prefix) ------- */
+
+static void on_tcp_read(oasis_flow *flow, int err, const uint8_t *data, size_t len, void *ud)
+{
+    oasis_dns_req *q = ud;
+    oasis_dns *r = q->r;
+    if (q->flow != flow)
+        return; /* torn down */
+    if (err) {
+        next_try(q); /* the server closed or reset before a whole answer */
+        return;
+    }
+    size_t room = DNS_TCP_MAX - q->tlen;
+    if (len > room)
+        len = room;
+    memcpy(q->tbuf + q->tlen, data, len);
+    q->tlen += len;
+    if (q->tlen < 2 || q->tlen < 2 + (size_t)oasis_get16(q->tbuf)) {
+        if (oasis_tcp_read(flow, on_tcp_read, q) != OASIS_OK)
+            next_try(q);
+        return;
+    }
+    size_t mlen = oasis_get16(q->tbuf);
+    oasis_dns_msg m;
+    if (oasis_dns_msg_parse(q->tbuf + 2, mlen, &m) != OASIS_OK) {
+        r->ctr.malformed++;
+        q->last_err = OASIS_DNS_EMALFORMED;
+        next_try(q);
+        return;
+    }
+    if (!matches(q, &m)) {
+        r->ctr.mismatched++;
+        next_try(q);
+        return;
+    }
+    m.flags &= (uint16_t)~OASIS_DNS_F_TC; /* over TCP there is nothing more to get */
+    handle_response(q, q->tbuf + 2, mlen, &m);
+}
+
+static void on_tcp_connect(oasis_stack *s, oasis_flow *flow, int err, void *ud)
+{
+    oasis_dns_req *q = ud;
+    if (q->flow != flow || !err)
+        return;
+    next_try(q);
+}
+
+static void start_tcp(oasis_dns_req *q)
+{
+    oasis_dns *r = q->r;
+    oasis_stack *s = r->s;
+    size_t n;
+
+    oasis_timer_stop(s, &q->tmo);
+    udp_release(q);
+    if (!q->tbuf) {
+        q->tbuf = oasis_malloc(s, DNS_TCP_MAX);
+        if (!q->tbuf) {
+            q->last_err = OASIS_DNS_ENOMEM;
+            q->try_idx++;
+            start_try(q);
+            return;
+        }
+    }
+    q->tlen = 0;
+    q->id = (uint16_t)oasis_prng_next(&s->prng);
+    oasis_dns_query_build(q->tq + 2, sizeof q->tq - 2, q->id, &q->cur, q->qtype, &n);
+    oasis_put16(q->tq, (uint16_t)n);
+    oasis_flow *f = NULL;
+    int err = oasis_tcp_connect_flow(s, q->server, r->cfg.port, NULL, on_tcp_connect, q, &f);
+    if (err == OASIS_OK) {
+        q->flow = f;
+        err = oasis_tcp_write(f, q->tq, n + 2, NULL, NULL);
+        if (err == OASIS_OK)
+            err = oasis_tcp_read(f, on_tcp_read, q);
+    }
+    if (err) {
+        r->ctr.send_errors++;
+        next_try(q);
+        return;
+    }
+    r->ctr.tcp_queries++;
+    oasis_timer_start(s, &q->tmo, now_ns(r) + r->cfg.tcp_timeout_ns);
+}
+
+/* ---- the API -------------------------------------------------------------- */
+
+static void on_defer(oasis_stack *s, oasis_timer *t)
+{
+    oasis_dns_req *q = oasis_container_of(t, oasis_dns_req, defer);
+    if (q->started) {
+        finish(q, q->defer_status, &q->res);
+        return;
+    }
+    q->started = 1;
+    start_try(q);
+}
+
+int oasis_dns_resolve(oasis_dns *r, const char *name, oasis_dns_family family, oasis_dns_cb cb,
+                      void *ud, oasis_dns_req **req)
+{
+    oasis_dns_name qname;
+    uint32_t lit;
+
+    if (req)
+        *req = NULL;
+    if (!r || !name || !cb || (family != OASIS_DNS_INET && family != OASIS_DNS_INET6))
+        return OASIS_EINVAL;
+    int literal = family == OASIS_DNS_INET && oasis_addr_parse(name, &lit) == OASIS_OK;
+    if (!literal && oasis_dns_name_from_text(name, &qname) != OASIS_OK)
+        return OASIS_DNS_EBADNAME;
+    if (literal && oasis_dns_name_from_text("invalid.", &qname) != OASIS_OK)
+        return OASIS_EINVAL;
+    uint16_t qtype = family == OASIS_DNS_INET6 ? OASIS_DNS_TYPE_AAAA : OASIS_DNS_TYPE_A;
+
+    oasis_dns_name key = qname;
+    oasis_dns_name_lower(&key);
+    dns_cache_entry *hit = literal || !r->cache ? NULL : cache_find(r, &key, qtype);
+    if (!literal && !hit && r->nservers == 0)
+        return OASIS_DNS_ENOSERVERS;
+
+    oasis_dns_req *q = oasis_calloc(r->s, 1, sizeof *q);
+    if (!q)
+        return OASIS_ENOMEM;
+    size_t nl = strlen(name);
+    q->name = oasis_malloc(r->s, nl + 1);
+    if (!q->name) {
+        oasis_free(r->s, q);
+        return OASIS_ENOMEM;
+    }
+    memcpy(q->name, name, nl + 1);
+    q->r = r;
+    q->cb = cb;
+    q->ud = ud;
+    q->qname = qname;
+    q->cur = qname;
+    q->qtype = qtype;
+    q->family = family;
+    q->chain_ttl = UINT32_MAX;
+    q->nservers = r->nservers;
+    memcpy(q->servers, r->servers, sizeof q->servers);
+    oasis_timer_init(&q->tmo, on_timeout);
+    oasis_timer_init(&q->defer, on_defer);
+
+    r->ctr.requests++;
+    if (literal) {
+        uint8_t b[4];
+        oasis_put32(b, lit);
+        oasis_dns_name self;
+        oasis_dns_name_from_text(name, &self);
+        fill_result(q, &self, b, 1, 4, 0, 0);
+        q->started = 1;
+    } else if (hit) {
+        uint64_t left = (hit->expires - now_ns(r)) / OASIS_NS_PER_SEC;
+        r->ctr.cache_hits++;
+        hit->last_used = now_ns(r);
+        q->started = 1;
+        q->defer_status = hit->status;
+        if (hit->status == 0) {
+            uint8_t flat[OASIS_DNS_MAX_ADDRS * 16];
+            size_t alen = qtype == OASIS_DNS_TYPE_AAAA ? 16 : 4;
+            for (size_t i = 0; i < hit->naddr; i++)
+                memcpy(flat + i * alen, hit->addrs[i], alen);
+            fill_result(q, &hit->canonical, flat, hit->naddr, alen, (uint32_t)left, 1);
+        }
+    } else if (r->cache) {
+        r->ctr.cache_misses++;
+    }
+    /* Everything, even a cache hit, goes on from the next poll: the callback
+     * never runs inside this call. */
+    q->next = r->pending;
+    if (q->next)
+        q->next->prev = q;
+    r->pending = q;
+    oasis_timer_start(r->s, &q->defer, now_ns(r));
+    if (req)
+        *req = q;
+    return OASIS_OK;
+}
+
+void oasis_dns_cancel(oasis_dns_req *q)
+{
+    if (!q)
+        return;
+    q->r->ctr.canceled++;
+    unlink_req(q);
+    free_req(q);
+}
+
+void oasis_dns_destroy(oasis_dns *r)
+{
+    if (!r)
+        return;
+    while (r->pending)
+        finish(r->pending, OASIS_DNS_ECANCELED, NULL);
+    oasis_stack *s = r->s;
+    oasis_free(s, r->cache);
+    oasis_free(s, r);
+}

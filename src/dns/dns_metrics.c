@@ -1,0 +1,41 @@
+/* The "dns" metrics source: a resolver's counters. */
+#include "oasis/dns.h"
+#include "oasis/error.h"
+#include "oasis/metrics.h"
+
+static int read_dns(oasis_metrics_emit *e, void *ud)
+{
+    const oasis_dns_counters *c = oasis_dns_get_counters(ud);
+    const struct {
+        const char *key;
+        uint64_t v;
+        int gauge;
+    } f[] = {
+        {"Requests", c->requests, 0},         {"CompletedOk", c->completed_ok, 0},
+        {"Failed", c->failed, 0},             {"Canceled", c->canceled, 0},
+        {"CacheHits", c->cache_hits, 0},      {"CacheMisses", c->cache_misses, 0},
+        {"CacheEvictions", c->cache_evictions, 0}, {"CacheEntries", c->cache_entries, 1},
+        {"UdpQueries", c->udp_queries, 0},    {"TcpQueries", c->tcp_queries, 0},
+        {"Responses", c->responses, 0},       {"Mismatched", c->mismatched, 0},
+        {"Malformed", c->malformed, 0},       {"Timeouts", c->timeouts, 0},
+        {"Truncated", c->truncated, 0},       {"NxDomain", c->nxdomain, 0},
+        {"NoData", c->nodata, 0},             {"ServFail", c->servfail, 0},
+        {"Refused", c->refused, 0},           {"CnameFollowed", c->cname_followed, 0},
+        {"SendErrors", c->send_errors, 0},
+    };
+    for (size_t i = 0; i < sizeof f / sizeof f[0]; i++) {
+        int err = f[i].gauge ? oasis_metrics_field_uint(e, f[i].key, f[i].v)
+                             : oasis_metrics_field_counter(e, f[i].key, f[i].v);
+        if (err)
+            return err;
+    }
+    return OASIS_OK;
+}
+
+int oasis_dns_add_metrics(struct oasis_metrics *m, oasis_dns *r,
+                          const struct oasis_metric_tag *tags, size_t ntags)
+{
+    if (!m || !r)
+        return OASIS_EINVAL;
+    return oasis_metrics_add_source(m, "dns", tags, ntags, read_dns, r, NULL);
+}

@@ -1,0 +1,334 @@
+/* DNS wire format (RFC 1035 section 4, RFC 3596 for AAAA). */
+#include "dns/dns_wire.h"
+
+#include "core/bytes.h"
+#include "oasis/error.h"
+
+#include <stdio.h>
+#include <string.h>
+
+int oasis_dns_name_from_text(const char *text, oasis_dns_name *out)
+{
+    if (!text || !out || !*text)
+        return OASIS_EINVAL;
+    out->len = 0;
+    if (strcmp(text, ".") == 0) {
+        out->b[0] = 0;
+        out->len = 1;
+        return OASIS_OK;
+    }
+    const char *p = text;
+    while (*p) {
+        const char *dot = strchr(p, '.');
+        size_t n = dot ? (size_t)(dot - p) : strlen(p);
+        if (n == 0 || n > OASIS_DNS_MAX_LABEL)
+            return OASIS_EINVAL;
+        /* Room for this label and the root's zero octet. */
+        if (out->len + 1 + n + 1 > OASIS_DNS_MAX_NAME)
+            return OASIS_EINVAL;
+        out->b[out->len++] = (uint8_t)n;
+        memcpy(out->b + out->len, p, n);
+        out->len += n;
+        if (!dot)
+            break;
+        p = dot + 1; /* a trailing dot ends the loop with *p == 0 */
+    }
+    out->b[out->len++] = 0;
+    return OASIS_OK;
+}
+
+static int plain_char(uint8_t c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           c == '-' || c == '_';
+}
+
+void oasis_dns_name_to_text(const oasis_dns_name *n, char *buf, size_t cap)
+{
+    size_t o = 0, i = 0;
+    if (cap == 0)
+        return;
+    buf[0] = 0;
+    while (i < n->len && n->b[i] != 0) {
+        size_t l = n->b[i++];
+        if (o != 0 && o + 1 < cap)
+            buf[o++] = '.';
+        for (size_t k = 0; k < l && i < n->len; k++, i++) {
+            uint8_t c = n->b[i];
+            if (plain_char(c)) {
+                if (o + 1 < cap)
+                    buf[o++] = (char)c;
+            } else if (o + 4 < cap) {
+                snprintf(buf + o, cap - o, "\\%03u", c);
+                o += 4;
+            }
+        }
+    }
+    buf[o < cap ? o : cap - 1] = 0;
+}
+
+static uint8_t lower(uint8_t c) { return (c >= 'A' && c <= 'Z') ? (uint8_t)(c + 32) : c; }
+
+int oasis_dns_name_equal(const oasis_dns_name *a, const oasis_dns_name *b)
+{
+    if (a->len != b->len)
+        return 0;
+    /* Length octets are below 64, so lowercasing them changes nothing. */
+    for (size_t i = 0; i < a->len; i++)
+        if (lower(a->b[i]) != lower(b->b[i]))
+            return 0;
+    return 1;
+}
+
+void oasis_dns_name_lower(oasis_dns_name *n)
+{
+    for (size_t i = 0; i < n->len; i++)
+        n->b[i] = lower(n->b[i]);
+}
+
+int oasis_dns_name_read(const uint8_t *msg, size_t len, size_t off, oasis_dns_name *out,
+                        size_t *next)
+{
+    size_t pos = off, o = 0, after = 0;
+    /* Every pointer must land below the lowest place read so far: targets
+     * strictly decrease, so no loop can form however labels overlap
+     * pointers, and the walk ends within len/2 jumps. */
+    size_t lowest = off;
+    int jumped = 0;
+
+    for (;;) {
+        if (pos >= len)
+            return OASIS_ETRUNCATED;
+        uint8_t c = msg[pos];
+        if ((c & 0xc0) == 0xc0) {
+            if (pos + 1 >= len)
+                return OASIS_ETRUNCATED;
+            size_t target = (size_t)(c & 0x3f) << 8 | msg[pos + 1];
+            if (target >= lowest || target < OASIS_DNS_HLEN)
+                return OASIS_EMALFORMED; /* forward, self, loop, or into the header */
+            if (!jumped)
+                after = pos + 2;
+            jumped = 1;
+            lowest = target;
+            pos = target;
+            continue;
+        }
+        if (c & 0xc0)
+            return OASIS_EMALFORMED; /* 01 and 10: no label is longer than 63 */
+        if (o + 1 + c > OASIS_DNS_MAX_NAME)
+            return OASIS_EMALFORMED; /* over 255 octets with the root's zero */
+        if (c == 0) {
+            out->b[o++] = 0;
+            pos++;
+            break;
+        }
+        if (pos + 1 + c > len)
+            return OASIS_ETRUNCATED;
+        /* This label plus at least the final zero must still fit. */
+        if (o + 1 + c + 1 > OASIS_DNS_MAX_NAME)
+            return OASIS_EMALFORMED;
+        memcpy(out->b + o, msg + pos, 1 + (size_t)c);
+        o += 1 + (size_t)c;
+        pos += 1 + (size_t)c;
+    }
+    out->len = o;
+    if (next)
+        *next = jumped ? after : pos;
+    return OASIS_OK;
+}
+
+int oasis_dns_query_build(uint8_t *buf, size_t cap, uint16_t id, const oasis_dns_name *qname,
+                          uint16_t qtype, size_t *out_len)
+{
+    size_t n = OASIS_DNS_HLEN + qname->len + 4;
+    if (n > cap)
+        return OASIS_EMSGSIZE;
+    memset(buf, 0, OASIS_DNS_HLEN);
+    oasis_put16(buf, id);
+    oasis_put16(buf + 2, OASIS_DNS_F_RD);
+    oasis_put16(buf + 4, 1); /* QDCOUNT */
+    memcpy(buf + OASIS_DNS_HLEN, qname->b, qname->len);
+    oasis_put16(buf + OASIS_DNS_HLEN + qname->len, qtype);
+    oasis_put16(buf + OASIS_DNS_HLEN + qname->len + 2, OASIS_DNS_CLASS_IN);
+    *out_len = n;
+    return OASIS_OK;
+}
+
+/* One resource record at *off: checks its owner name, fixed fields and
+ * rdata bounds, and the rdata of the types we read. */
+static int read_rr(const uint8_t *msg, size_t len, size_t *off, oasis_dns_rr *rr)
+{
+    oasis_dns_name scratch;
+    size_t p;
+    int err = oasis_dns_name_read(msg, len, *off, &scratch, &p);
+    if (err)
+        return err;
+    if (len - p < 10)
+        return OASIS_ETRUNCATED;
+    rr->name_off = *off;
+    rr->type = oasis_get16(msg + p);
+    rr->rclass = oasis_get16(msg + p + 2);
+    uint32_t ttl = oasis_get32(msg + p + 4);
+    rr->ttl = (ttl & 0x80000000u) ? 0 : ttl; /* RFC 2181 8 */
+    rr->rdlen = oasis_get16(msg + p + 8);
+    rr->rdata_off = p + 10;
+    if (len - rr->rdata_off < rr->rdlen)
+        return OASIS_ETRUNCATED;
+    size_t end = rr->rdata_off + rr->rdlen;
+
+    if (rr->rclass == OASIS_DNS_CLASS_IN) {
+        switch (rr->type) {
+        case OASIS_DNS_TYPE_A:
+            if (rr->rdlen != 4)
+                return OASIS_EMALFORMED;
+            break;
+        case OASIS_DNS_TYPE_AAAA:
+            if (rr->rdlen != 16)
+                return OASIS_EMALFORMED;
+            break;
+        case OASIS_DNS_TYPE_CNAME: {
+            size_t q;
+            /* The name must be read within the rdata (pointers may leave it). */
+            err = oasis_dns_name_read(msg, end, rr->rdata_off, &scratch, &q);
+            if (err)
+                return OASIS_EMALFORMED;
+            if (q != end)
+                return OASIS_EMALFORMED;
+            break;
+        }
+        case OASIS_DNS_TYPE_SOA: {
+            uint32_t min;
+            if (oasis_dns_soa_minimum(msg, len, rr, &min))
+                return OASIS_EMALFORMED;
+            break;
+        }
+        default:
+            break;
+        }
+    }
+    *off = end;
+    return OASIS_OK;
+}
+
+int oasis_dns_soa_minimum(const uint8_t *msg, size_t len, const oasis_dns_rr *rr,
+                          uint32_t *minimum)
+{
+    oasis_dns_name scratch;
+    size_t end = rr->rdata_off + rr->rdlen, p;
+    if (end > len)
+        return OASIS_EMALFORMED;
+    /* MNAME, RNAME, then SERIAL REFRESH RETRY EXPIRE MINIMUM. */
+    if (oasis_dns_name_read(msg, end, rr->rdata_off, &scratch, &p) ||
+        oasis_dns_name_read(msg, end, p, &scratch, &p) || end - p != 20)
+        return OASIS_EMALFORMED;
+    uint32_t v = oasis_get32(msg + p + 16);
+    *minimum = (v & 0x80000000u) ? 0 : v;
+    return OASIS_OK;
+}
+
+int oasis_dns_msg_parse(const uint8_t *msg, size_t len, oasis_dns_msg *out)
+{
+    if (len < OASIS_DNS_HLEN)
+        return OASIS_ETRUNCATED;
+    out->id = oasis_get16(msg);
+    out->flags = oasis_get16(msg + 2);
+    out->rcode = (uint8_t)(out->flags & 0xf);
+    out->qdcount = oasis_get16(msg + 4);
+    out->ancount = oasis_get16(msg + 6);
+    out->nscount = oasis_get16(msg + 8);
+    out->arcount = oasis_get16(msg + 10);
+    out->nan = out->nns = 0;
+    /* A response (QR) to a standard query (opcode 0) with our one question. */
+    if (!(out->flags & OASIS_DNS_F_QR) || ((out->flags >> 11) & 0xf) != 0 || out->qdcount != 1)
+        return OASIS_EMALFORMED;
+
+    size_t off;
+    int err = oasis_dns_name_read(msg, len, OASIS_DNS_HLEN, &out->qname, &off);
+    if (err)
+        return err;
+    if (len - off < 4)
+        return OASIS_ETRUNCATED;
+    out->qtype = oasis_get16(msg + off);
+    out->qclass = oasis_get16(msg + off + 2);
+    off += 4;
+    if (out->flags & OASIS_DNS_F_TC)
+        return OASIS_OK; /* the rest is asked again over TCP */
+
+    for (unsigned i = 0; i < out->ancount; i++) {
+        oasis_dns_rr rr;
+        if ((err = read_rr(msg, len, &off, &rr)) != 0)
+            return err;
+        if (out->nan < OASIS_DNS_MAX_RR)
+            out->an[out->nan++] = rr;
+    }
+    for (unsigned i = 0; i < out->nscount; i++) {
+        oasis_dns_rr rr;
+        if ((err = read_rr(msg, len, &off, &rr)) != 0)
+            return err;
+        if (out->nns < OASIS_DNS_MAX_RR)
+            out->ns[out->nns++] = rr;
+    }
+    return OASIS_OK;
+}
+
+static uint32_t min32(uint32_t a, uint32_t b) { return a < b ? a : b; }
+
+int oasis_dns_answer_extract(const uint8_t *msg, size_t len, const oasis_dns_msg *m,
+                             uint16_t qtype, unsigned max_cname, uint8_t *addrs, size_t max_addr,
+                             oasis_dns_answer *out)
+{
+    size_t alen = qtype == OASIS_DNS_TYPE_AAAA ? 16 : 4;
+    oasis_dns_name owner;
+
+    memset(out, 0, sizeof *out);
+    out->canonical = m->qname;
+    out->ttl = UINT32_MAX;
+    for (;;) {
+        uint32_t ttl = UINT32_MAX;
+        for (size_t i = 0; i < m->nan; i++) {
+            const oasis_dns_rr *rr = &m->an[i];
+            if (rr->type != qtype || rr->rclass != OASIS_DNS_CLASS_IN || rr->rdlen != alen)
+                continue;
+            if (oasis_dns_name_read(msg, len, rr->name_off, &owner, NULL))
+                return OASIS_EMALFORMED;
+            if (!oasis_dns_name_equal(&owner, &out->canonical))
+                continue;
+            ttl = min32(ttl, rr->ttl); /* RFC 2181 5.2: differing TTLs, use the least */
+            if (out->naddr < max_addr)
+                memcpy(addrs + alen * out->naddr++, msg + rr->rdata_off, alen);
+        }
+        if (out->naddr > 0) {
+            out->ttl = min32(out->ttl, ttl);
+            break;
+        }
+        const oasis_dns_rr *cn = NULL;
+        for (size_t i = 0; i < m->nan && !cn; i++) {
+            const oasis_dns_rr *rr = &m->an[i];
+            if (rr->type != OASIS_DNS_TYPE_CNAME || rr->rclass != OASIS_DNS_CLASS_IN)
+                continue;
+            if (oasis_dns_name_read(msg, len, rr->name_off, &owner, NULL))
+                return OASIS_EMALFORMED;
+            if (oasis_dns_name_equal(&owner, &out->canonical))
+                cn = rr;
+        }
+        if (!cn)
+            break; /* the chain ends without an address here */
+        if (++out->cnames > max_cname)
+            return 1;
+        if (oasis_dns_name_read(msg, cn->rdata_off + cn->rdlen, cn->rdata_off, &out->canonical,
+                                NULL))
+            return OASIS_EMALFORMED;
+        out->ttl = min32(out->ttl, cn->ttl);
+    }
+    for (size_t i = 0; i < m->nns; i++) {
+        uint32_t min;
+        const oasis_dns_rr *rr = &m->ns[i];
+        if (rr->type == OASIS_DNS_TYPE_SOA && rr->rclass == OASIS_DNS_CLASS_IN &&
+            oasis_dns_soa_minimum(msg, len, rr, &min) == 0) {
+            out->neg_ttl_known = 1;
+            out->neg_ttl = min32(rr->ttl, min); /* RFC 2308 5 */
+            break;
+        }
+    }
+    return OASIS_OK;
+}

@@ -1,0 +1,131 @@
+/* DNS messages on the wire (RFC 1035 section 4): building a query, parsing
+ * a response (header, question, resource records), reading compressed names.
+ * No I/O, no allocation; every function is safe on hostile input. */
+#ifndef OASIS_DNS_WIRE_H
+#define OASIS_DNS_WIRE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define OASIS_DNS_HLEN 12
+#define OASIS_DNS_MAX_NAME 255  /* wire length, length octets included (RFC 1035 2.3.4) */
+#define OASIS_DNS_MAX_LABEL 63
+#define OASIS_DNS_MAX_UDP 512   /* no EDNS: a UDP answer is at most this long */
+#define OASIS_DNS_MAX_RR 64     /* records of a section kept by the parser */
+
+#define OASIS_DNS_TYPE_A 1
+#define OASIS_DNS_TYPE_NS 2
+#define OASIS_DNS_TYPE_CNAME 5
+#define OASIS_DNS_TYPE_SOA 6
+#define OASIS_DNS_TYPE_AAAA 28
+#define OASIS_DNS_CLASS_IN 1
+
+#define OASIS_DNS_RCODE_NOERROR 0
+#define OASIS_DNS_RCODE_FORMERR 1
+#define OASIS_DNS_RCODE_SERVFAIL 2
+#define OASIS_DNS_RCODE_NXDOMAIN 3
+#define OASIS_DNS_RCODE_NOTIMP 4
+#define OASIS_DNS_RCODE_REFUSED 5
+
+/* Flag bits of the header's second 16-bit word. */
+#define OASIS_DNS_F_QR 0x8000u
+#define OASIS_DNS_F_AA 0x0400u
+#define OASIS_DNS_F_TC 0x0200u
+#define OASIS_DNS_F_RD 0x0100u
+#define OASIS_DNS_F_RA 0x0080u
+
+/* A name in uncompressed wire form: length-prefixed labels ending in the
+ * root's zero octet; len counts every octet (1..255). */
+typedef struct oasis_dns_name {
+    uint8_t b[OASIS_DNS_MAX_NAME];
+    size_t len;
+} oasis_dns_name;
+
+typedef struct oasis_dns_rr {
+    size_t name_off;   /* where the owner name starts in the message */
+    uint16_t type, rclass;
+    uint32_t ttl;      /* RFC 2181 8: a value with the top bit set reads as 0 */
+    size_t rdata_off;  /* rdata: msg[rdata_off .. rdata_off + rdlen) */
+    uint16_t rdlen;
+} oasis_dns_rr;
+
+typedef struct oasis_dns_msg {
+    uint16_t id, flags;
+    uint8_t rcode;     /* low 4 bits of flags */
+    uint16_t qdcount, ancount, nscount, arcount;
+    /* The first question (qdcount >= 1). */
+    oasis_dns_name qname;
+    uint16_t qtype, qclass;
+    /* Answer and authority records, at most OASIS_DNS_MAX_RR of each kept
+     * (the rest are still checked). */
+    oasis_dns_rr an[OASIS_DNS_MAX_RR];
+    size_t nan;
+    oasis_dns_rr ns[OASIS_DNS_MAX_RR];
+    size_t nns;
+} oasis_dns_msg;
+
+/* Text ("a.b.c" or "a.b.c.") to wire form. Refuses (OASIS_EINVAL) an empty
+ * label, a label over 63 octets, a name over 255 octets, an empty string.
+ * "." alone is the root. */
+int oasis_dns_name_from_text(const char *text, oasis_dns_name *out);
+
+/* Wire form to text without the final dot ("" for the root); octets other
+ * than letters, digits, '-' and '_' become \DDD, so a label holding a dot
+ * cannot pass for two. buf needs OASIS_DNS_NAME_STRLEN (dns.h) bytes. */
+void oasis_dns_name_to_text(const oasis_dns_name *n, char *buf, size_t cap);
+
+/* Case-insensitive equality (RFC 1035 2.3.3: ASCII letters only). */
+int oasis_dns_name_equal(const oasis_dns_name *a, const oasis_dns_name *b);
+/* Lowercases ASCII letters in place (for cache keys). */
+void oasis_dns_name_lower(oasis_dns_name *n);
+
+/* Reads the (possibly compressed) name at msg[off]. *next (may be NULL)
+ * gets the offset just past the name as it sits at off (past the first
+ * pointer when there is one). Hardened (RFC 1035 4.1.4): a pointer must
+ * point strictly backwards from where it sits and past the header, which
+ * rules out loops and forward references; length octets with the top bits
+ * 01 or 10 (labels over 63, obsolete extended labels) are refused; the
+ * expanded name must fit in 255 octets; nothing may run past len.
+ * Returns 0, OASIS_ETRUNCATED or OASIS_EMALFORMED. */
+int oasis_dns_name_read(const uint8_t *msg, size_t len, size_t off, oasis_dns_name *out,
+                        size_t *next);
+
+/* Builds a standard query (RD set, one question, class IN) into buf.
+ * Returns 0 with *out_len set, or OASIS_EMSGSIZE. */
+int oasis_dns_query_build(uint8_t *buf, size_t cap, uint16_t id, const oasis_dns_name *qname,
+                          uint16_t qtype, size_t *out_len);
+
+/* Parses a whole message. With TC set only the header and the question need
+ * to be there (the rest may be cut off and is not read). Every name in the
+ * question, answer and authority sections is checked with name_read; the
+ * additional section is not read. Returns 0, OASIS_ETRUNCATED or
+ * OASIS_EMALFORMED (not a response, no question, a bad name, a record's
+ * rdata running past the message, an A not 4 or AAAA not 16 octets, a
+ * CNAME whose rdata is not exactly one name). */
+int oasis_dns_msg_parse(const uint8_t *msg, size_t len, oasis_dns_msg *out);
+
+/* SOA rdata: the MINIMUM field (the last 32 bits). Returns 0 or
+ * OASIS_EMALFORMED. */
+int oasis_dns_soa_minimum(const uint8_t *msg, size_t len, const oasis_dns_rr *rr,
+                          uint32_t *minimum);
+
+/* What an answer says about (qname, qtype), following CNAMEs inside it. */
+typedef struct oasis_dns_answer {
+    oasis_dns_name canonical;  /* end of the chain followed */
+    size_t naddr;              /* addresses found for canonical (bounded by max_addr) */
+    uint32_t ttl;              /* min TTL over the chain and the addresses used */
+    unsigned cnames;           /* links followed */
+    int neg_ttl_known;         /* negative answer with an SOA in authority */
+    uint32_t neg_ttl;          /* min(SOA TTL, SOA MINIMUM) (RFC 2308 5) */
+} oasis_dns_answer;
+
+/* Follows the CNAME chain in the answer section from m->qname (class IN
+ * only) and collects the addresses of type qtype owned by the chain's end
+ * into addrs (4 or 16 octets each, up to max_addr). Returns 0, 1 when the
+ * chain has more than max_cname links (a loop ends here too), or
+ * OASIS_EMALFORMED. */
+int oasis_dns_answer_extract(const uint8_t *msg, size_t len, const oasis_dns_msg *m,
+                             uint16_t qtype, unsigned max_cname, uint8_t *addrs, size_t max_addr,
+                             oasis_dns_answer *out);
+
+#endif

@@ -1,0 +1,1191 @@
+/* DNS stub resolver: the wire format on hand-built messages (every
+ * malformed-name case), and the resolver on the virtual clock against
+ * scripted servers on other stacks of an in-memory wire: retries and
+ * failover, TC=1 then TCP, CNAME chains and their bound, the cache's TTL and
+ * size bound, negative answers, replies with the wrong ID, source or
+ * question. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <string.h>
+
+#include "core/bytes.h"
+#include "dns/dns_wire.h"
+#include "oasis/dns.h"
+#include "oasis/error.h"
+#include "oasis/ip.h"
+#include "oasis/metrics.h"
+#include "oasis/oasis.h"
+#include "testutil.h"
+
+/* ---- building messages ------------------------------------------------------ */
+
+typedef struct pkt {
+    uint8_t b[2048];
+    size_t n;
+} pkt;
+
+static void p8(pkt *p, uint8_t v) { p->b[p->n++] = v; }
+static void p16(pkt *p, uint16_t v)
+{
+    oasis_put16(p->b + p->n, v);
+    p->n += 2;
+}
+static void p32(pkt *p, uint32_t v)
+{
+    oasis_put32(p->b + p->n, v);
+    p->n += 4;
+}
+static void pbytes(pkt *p, const void *d, size_t n)
+{
+    memcpy(p->b + p->n, d, n);
+    p->n += n;
+}
+/* An uncompressed name from dotted text. */
+static void pname(pkt *p, const char *text)
+{
+    oasis_dns_name n;
+    assert_int_equal(oasis_dns_name_from_text(text, &n), 0);
+    pbytes(p, n.b, n.len);
+}
+static void pptr(pkt *p, uint16_t off) { p16(p, (uint16_t)(0xc000 | off)); }
+
+static void hdr(pkt *p, uint16_t id, uint16_t flags, uint16_t qd, uint16_t an, uint16_t ns,
+                uint16_t ar)
+{
+    p->n = 0;
+    p16(p, id);
+    p16(p, flags);
+    p16(p, qd);
+    p16(p, an);
+    p16(p, ns);
+    p16(p, ar);
+}
+
+/* A resource record header after its owner name. */
+static void rrh(pkt *p, uint16_t type, uint32_t ttl, uint16_t rdlen)
+{
+    p16(p, type);
+    p16(p, OASIS_DNS_CLASS_IN);
+    p32(p, ttl);
+    p16(p, rdlen);
+}
+
+static void a_rr_ptr(pkt *p, uint16_t owner, uint32_t ttl, uint32_t addr)
+{
+    pptr(p, owner);
+    rrh(p, OASIS_DNS_TYPE_A, ttl, 4);
+    p32(p, addr);
+}
+
+#define RESP (OASIS_DNS_F_QR | OASIS_DNS_F_RD | OASIS_DNS_F_RA)
+
+/* ---- the wire format ---------------------------------------------------------- */
+
+static int read_name_at(const pkt *p, size_t off, oasis_dns_name *n, size_t *next)
+{
+    return oasis_dns_name_read(p->b, p->n, off, n, next);
+}
+
+static void test_name_text_roundtrip(void **state)
+{
+    (void)state;
+    oasis_dns_name n;
+    char buf[OASIS_DNS_NAME_STRLEN];
+    assert_int_equal(oasis_dns_name_from_text("files.test", &n), 0);
+    assert_int_equal(n.len, 12);
+    oasis_dns_name_to_text(&n, buf, sizeof buf);
+    assert_string_equal(buf, "files.test");
+    assert_int_equal(oasis_dns_name_from_text("files.test.", &n), 0);
+    assert_int_equal(n.len, 12);
+    /* A dot inside a label cannot pass for two labels in the text. */
+    const uint8_t odd[] = {3, 'a', '.', 'b', 0};
+    memcpy(n.b, odd, sizeof odd);
+    n.len = sizeof odd;
+    oasis_dns_name_to_text(&n, buf, sizeof buf);
+    assert_string_equal(buf, "a\\046b");
+
+    char label[70];
+    memset(label, 'x', 64);
+    label[64] = 0;
+    assert_int_equal(oasis_dns_name_from_text(label, &n), OASIS_EINVAL); /* label of 64 */
+    label[63] = 0;
+    assert_int_equal(oasis_dns_name_from_text(label, &n), 0);
+    assert_int_equal(oasis_dns_name_from_text("a..b", &n), OASIS_EINVAL);
+    assert_int_equal(oasis_dns_name_from_text("", &n), OASIS_EINVAL);
+    /* 255 octets fit, 256 do not: 4 labels of 62 (252) + "a" (2) + root = 255. */
+    char big[300];
+    size_t o = 0;
+    for (int i = 0; i < 4; i++) {
+        memset(big + o, 'y', 62);
+        o += 62;
+        big[o++] = '.';
+    }
+    big[o++] = 'a';
+    big[o] = 0;
+    assert_int_equal(oasis_dns_name_from_text(big, &n), 0);
+    assert_int_equal(n.len, 255);
+    big[o++] = 'b';
+    big[o] = 0;
+    assert_int_equal(oasis_dns_name_from_text(big, &n), OASIS_EINVAL);
+}
+
+static void test_name_compression_valid(void **state)
+{
+    (void)state;
+    pkt p;
+    oasis_dns_name n;
+    size_t next;
+    hdr(&p, 1, RESP, 1, 1, 0, 0);
+    pname(&p, "www.example.com"); /* at 12 */
+    p16(&p, 1);
+    p16(&p, 1);
+    size_t at = p.n;
+    p8(&p, 3);
+    pbytes(&p, "ftp", 3);
+    pptr(&p, 16); /* -> "example.com" inside the question */
+    assert_int_equal(read_name_at(&p, at, &n, &next), 0);
+    assert_int_equal(next, at + 6);
+    oasis_dns_name want;
+    oasis_dns_name_from_text("ftp.example.com", &want);
+    assert_true(oasis_dns_name_equal(&n, &want));
+    /* Case-insensitive equality. */
+    oasis_dns_name_from_text("FTP.Example.COM", &want);
+    assert_true(oasis_dns_name_equal(&n, &want));
+    /* A pointer to a name that itself ends in a pointer further back. */
+    size_t at2 = p.n;
+    p8(&p, 1);
+    p8(&p, 'x');
+    pptr(&p, (uint16_t)at);
+    assert_int_equal(read_name_at(&p, at2, &n, &next), 0);
+    oasis_dns_name_from_text("x.ftp.example.com", &want);
+    assert_true(oasis_dns_name_equal(&n, &want));
+    assert_int_equal(next, at2 + 4);
+}
+
+static void test_name_pointer_loops(void **state)
+{
+    (void)state;
+    pkt p;
+    oasis_dns_name n;
+    hdr(&p, 1, RESP, 1, 0, 0, 0);
+    /* A pointer to itself. */
+    pptr(&p, 12);
+    assert_int_equal(read_name_at(&p, 12, &n, NULL), OASIS_EMALFORMED);
+    /* Two pointers pointing at each other: at 14 -> 16, at 16 -> 14. */
+    hdr(&p, 1, RESP, 1, 0, 0, 0);
+    p8(&p, 1);
+    p8(&p, 'a'); /* 12: "a" then pointer */
+    pptr(&p, 16);
+    pptr(&p, 14);
+    assert_int_equal(read_name_at(&p, 12, &n, NULL), OASIS_EMALFORMED);
+    assert_int_equal(read_name_at(&p, 16, &n, NULL), OASIS_EMALFORMED);
+    /* A label that swallows the pointer before it: 12: c0 0e? no, 12 -> 16
+     * is forward. Backwards each time yet a loop: 20: label of 3 covering
+     * 21..23, 24: pointer -> 20 (backwards from 24 but not below 20's
+     * region): read from 26 -> 20 -> label -> 24 -> 20 ... */
+    hdr(&p, 1, RESP, 1, 0, 0, 0);
+    while (p.n < 20)
+        p8(&p, 0);
+    p8(&p, 3);
+    pbytes(&p, "abc", 3); /* 20..23 */
+    pptr(&p, 20);         /* 24 */
+    pptr(&p, 24);         /* 26: -> 24 -> 20 -> "abc" -> 24 (not below 20): loop */
+    assert_int_equal(read_name_at(&p, 26, &n, NULL), OASIS_EMALFORMED);
+    assert_int_equal(read_name_at(&p, 24, &n, NULL), OASIS_EMALFORMED);
+}
+
+static void test_name_pointer_bounds(void **state)
+{
+    (void)state;
+    pkt p;
+    oasis_dns_name n;
+    /* Forward pointer (to a valid name further on). */
+    hdr(&p, 1, RESP, 1, 0, 0, 0);
+    pptr(&p, 14);
+    pname(&p, "a");
+    assert_int_equal(read_name_at(&p, 12, &n, NULL), OASIS_EMALFORMED);
+    /* Pointer past the end of the message. */
+    hdr(&p, 1, RESP, 1, 0, 0, 0);
+    pname(&p, "abc");
+    size_t at = p.n;
+    pptr(&p, 0x3fff);
+    assert_int_equal(read_name_at(&p, at, &n, NULL), OASIS_EMALFORMED);
+    /* Pointer into the header (backwards, in bounds, but no name lives there). */
+    hdr(&p, 0x0161, RESP, 1, 0, 0, 0); /* ID bytes 01 'a' would read as a name */
+    pptr(&p, 0);
+    assert_int_equal(read_name_at(&p, 12, &n, NULL), OASIS_EMALFORMED);
+    /* A pointer cut in half at the end. */
+    hdr(&p, 1, RESP, 1, 0, 0, 0);
+    pname(&p, "abc");
+    at = p.n;
+    p8(&p, 0xc0);
+    assert_int_equal(read_name_at(&p, at, &n, NULL), OASIS_ETRUNCATED);
+}
+
+static void test_name_label_limits(void **state)
+{
+    (void)state;
+    pkt p;
+    oasis_dns_name n;
+    /* Length octets 0x40..0xbf: labels over 63 / obsolete extended labels. */
+    hdr(&p, 1, RESP, 1, 0, 0, 0);
+    p8(&p, 64);
+    for (int i = 0; i < 64; i++)
+        p8(&p, 'a');
+    p8(&p, 0);
+    assert_int_equal(read_name_at(&p, 12, &n, NULL), OASIS_EMALFORMED);
+    hdr(&p, 1, RESP, 1, 0, 0, 0);
+    p8(&p, 0x80);
+    p8(&p, 0);
+    assert_int_equal(read_name_at(&p, 12, &n, NULL), OASIS_EMALFORMED);
+    /* 63 is fine. */
+    hdr(&p, 1, RESP, 1, 0, 0, 0);
+    p8(&p, 63);
+    for (int i = 0; i < 63; i++)
+        p8(&p, 'a');
+    p8(&p, 0);
+    assert_int_equal(read_name_at(&p, 12, &n, NULL), 0);
+    assert_int_equal(n.len, 65);
+}
+
+static void test_name_too_long(void **state)
+{
+    (void)state;
+    pkt p;
+    oasis_dns_name n;
+    /* 4 labels of 63 (256 octets) + root: 257 > 255, uncompressed. */
+    hdr(&p, 1, RESP, 1, 0, 0, 0);
+    for (int l = 0; l < 4; l++) {
+        p8(&p, 63);
+        for (int i = 0; i < 63; i++)
+            p8(&p, 'a');
+    }
+    p8(&p, 0);
+    assert_int_equal(read_name_at(&p, 12, &n, NULL), OASIS_EMALFORMED);
+    /* Exactly 255: 3 x 63 + 61 + root = 192 + 62 + 1 = 255. */
+    hdr(&p, 1, RESP, 1, 0, 0, 0);
+    for (int l = 0; l < 3; l++) {
+        p8(&p, 63);
+        for (int i = 0; i < 63; i++)
+            p8(&p, 'a');
+    }
+    p8(&p, 61);
+    for (int i = 0; i < 61; i++)
+        p8(&p, 'b');
+    p8(&p, 0);
+    assert_int_equal(read_name_at(&p, 12, &n, NULL), 0);
+    assert_int_equal(n.len, 255);
+    /* Over 255 only through compression: a 200-octet name and 2 labels of
+     * 40 in front of a pointer to it (each part is short, the whole not). */
+    hdr(&p, 1, RESP, 1, 0, 0, 0);
+    for (int l = 0; l < 3; l++) {
+        p8(&p, 65 - 2); /* 64 each: 192 */
+        for (int i = 0; i < 63; i++)
+            p8(&p, 'c');
+    }
+    p8(&p, 0); /* 193 octets at 12 */
+    size_t at = p.n;
+    for (int l = 0; l < 2; l++) {
+        p8(&p, 40);
+        for (int i = 0; i < 40; i++)
+            p8(&p, 'd');
+    }
+    pptr(&p, 12);
+    assert_int_equal(read_name_at(&p, at, &n, NULL), OASIS_EMALFORMED);
+}
+
+static void test_name_truncated(void **state)
+{
+    (void)state;
+    pkt p;
+    oasis_dns_name n;
+    hdr(&p, 1, RESP, 1, 0, 0, 0);
+    p8(&p, 5);
+    pbytes(&p, "abc", 3); /* label runs past the end */
+    assert_int_equal(read_name_at(&p, 12, &n, NULL), OASIS_ETRUNCATED);
+    hdr(&p, 1, RESP, 1, 0, 0, 0);
+    p8(&p, 3);
+    pbytes(&p, "abc", 3); /* no terminating zero */
+    assert_int_equal(read_name_at(&p, 12, &n, NULL), OASIS_ETRUNCATED);
+    hdr(&p, 1, RESP, 1, 0, 0, 0);
+    assert_int_equal(read_name_at(&p, 12, &n, NULL), OASIS_ETRUNCATED); /* nothing at all */
+}
+
+/* A complete answer for "a.test" A with one record 10.0.0.9 TTL 60. */
+static void simple_answer(pkt *p, uint16_t id)
+{
+    hdr(p, id, RESP, 1, 1, 0, 0);
+    pname(p, "a.test");
+    p16(p, OASIS_DNS_TYPE_A);
+    p16(p, OASIS_DNS_CLASS_IN);
+    a_rr_ptr(p, 12, 60, OASIS_IPV4(10, 0, 0, 9));
+}
+
+static void test_msg_parse(void **state)
+{
+    (void)state;
+    pkt p;
+    oasis_dns_msg m;
+    simple_answer(&p, 0x1234);
+    assert_int_equal(oasis_dns_msg_parse(p.b, p.n, &m), 0);
+    assert_int_equal(m.id, 0x1234);
+    assert_int_equal(m.nan, 1);
+    assert_int_equal(m.an[0].ttl, 60);
+    assert_int_equal(m.an[0].rdlen, 4);
+    /* Every truncation of it fails, none crashes. */
+    for (size_t cut = 0; cut < p.n; cut++)
+        assert_int_not_equal(oasis_dns_msg_parse(p.b, cut, &m), 0);
+    /* RFC 2181 8: a TTL with the top bit set reads as 0. */
+    oasis_put32(p.b + p.n - 10, 0x80000005u);
+    assert_int_equal(oasis_dns_msg_parse(p.b, p.n, &m), 0);
+    assert_int_equal(m.an[0].ttl, 0);
+    /* An A record of 5 octets. */
+    hdr(&p, 1, RESP, 1, 1, 0, 0);
+    pname(&p, "a.test");
+    p16(&p, 1);
+    p16(&p, 1);
+    pptr(&p, 12);
+    rrh(&p, OASIS_DNS_TYPE_A, 5, 5);
+    p32(&p, 1);
+    p8(&p, 0);
+    assert_int_equal(oasis_dns_msg_parse(p.b, p.n, &m), OASIS_EMALFORMED);
+    /* Not a response; no question; two questions. */
+    simple_answer(&p, 1);
+    p.b[2] &= 0x7f;
+    assert_int_equal(oasis_dns_msg_parse(p.b, p.n, &m), OASIS_EMALFORMED);
+    simple_answer(&p, 1);
+    oasis_put16(p.b + 4, 0);
+    assert_int_equal(oasis_dns_msg_parse(p.b, p.n, &m), OASIS_EMALFORMED);
+    /* rdlength past the end. */
+    simple_answer(&p, 1);
+    oasis_put16(p.b + p.n - 6, 40);
+    assert_int_equal(oasis_dns_msg_parse(p.b, p.n, &m), OASIS_ETRUNCATED);
+    /* AAAA: 16 octets (RFC 3596 2.2). */
+    hdr(&p, 1, RESP, 1, 1, 0, 0);
+    pname(&p, "a.test");
+    p16(&p, OASIS_DNS_TYPE_AAAA);
+    p16(&p, 1);
+    pptr(&p, 12);
+    rrh(&p, OASIS_DNS_TYPE_AAAA, 5, 16);
+    static const uint8_t v6[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+    pbytes(&p, v6, 16);
+    assert_int_equal(oasis_dns_msg_parse(p.b, p.n, &m), 0);
+    uint8_t addrs[16 * 4];
+    oasis_dns_answer a;
+    assert_int_equal(oasis_dns_answer_extract(p.b, p.n, &m, OASIS_DNS_TYPE_AAAA, 8, addrs, 4, &a),
+                     0);
+    assert_int_equal(a.naddr, 1);
+    assert_memory_equal(addrs, v6, 16);
+    oasis_put16(p.b + p.n - 18, 4); /* AAAA of 4 octets */
+    assert_int_equal(oasis_dns_msg_parse(p.b, p.n - 12, &m), OASIS_EMALFORMED);
+    /* A CNAME whose rdata holds more than its name. */
+    hdr(&p, 1, RESP, 1, 1, 0, 0);
+    pname(&p, "a.test");
+    p16(&p, 1);
+    p16(&p, 1);
+    pptr(&p, 12);
+    rrh(&p, OASIS_DNS_TYPE_CNAME, 5, 4);
+    pptr(&p, 12);
+    p16(&p, 0);
+    assert_int_equal(oasis_dns_msg_parse(p.b, p.n, &m), OASIS_EMALFORMED);
+    /* A malformed name in the answer's owner. */
+    hdr(&p, 1, RESP, 1, 1, 0, 0);
+    pname(&p, "a.test");
+    p16(&p, 1);
+    p16(&p, 1);
+    pptr(&p, (uint16_t)p.n);
+    rrh(&p, OASIS_DNS_TYPE_A, 5, 4);
+    p32(&p, 1);
+    assert_int_equal(oasis_dns_msg_parse(p.b, p.n, &m), OASIS_EMALFORMED);
+    /* TC=1: only the question need be there. */
+    hdr(&p, 1, RESP | OASIS_DNS_F_TC, 1, 3, 0, 0);
+    pname(&p, "a.test");
+    p16(&p, 1);
+    p16(&p, 1);
+    assert_int_equal(oasis_dns_msg_parse(p.b, p.n, &m), 0);
+    assert_true(m.flags & OASIS_DNS_F_TC);
+}
+
+/* "a.test" CNAME chain of `links` links (a.test -> c1.test -> ... ->
+ * cN.test), then the A record of the last name. Names compressed. */
+static void chain_answer(pkt *p, uint16_t id, int links, int with_a)
+{
+    hdr(p, id, RESP, 1, (uint16_t)(links + (with_a ? 1 : 0)), 0, 0);
+    pname(p, "a.test");
+    p16(p, OASIS_DNS_TYPE_A);
+    p16(p, OASIS_DNS_CLASS_IN);
+    uint16_t owner = 12;
+    for (int i = 1; i <= links; i++) {
+        pptr(p, owner);
+        rrh(p, OASIS_DNS_TYPE_CNAME, 100, 5);
+        uint16_t target = (uint16_t)p->n;
+        p8(p, 2);
+        p8(p, 'c');
+        p8(p, (uint8_t)('0' + i));
+        pptr(p, 14); /* "test" */
+        owner = target;
+    }
+    if (with_a)
+        a_rr_ptr(p, owner, 50, OASIS_IPV4(10, 0, 0, 77));
+}
+
+static void test_cname_extract(void **state)
+{
+    (void)state;
+    pkt p;
+    oasis_dns_msg m;
+    uint8_t addrs[4 * 16];
+    oasis_dns_answer a;
+    char text[OASIS_DNS_NAME_STRLEN];
+    chain_answer(&p, 1, 3, 1);
+    assert_int_equal(oasis_dns_msg_parse(p.b, p.n, &m), 0);
+    assert_int_equal(oasis_dns_answer_extract(p.b, p.n, &m, OASIS_DNS_TYPE_A, 8, addrs, 16, &a), 0);
+    assert_int_equal(a.cnames, 3);
+    assert_int_equal(a.naddr, 1);
+    assert_int_equal(oasis_get32(addrs), OASIS_IPV4(10, 0, 0, 77));
+    assert_int_equal(a.ttl, 50);
+    oasis_dns_name_to_text(&a.canonical, text, sizeof text);
+    assert_string_equal(text, "c3.test");
+    /* The bound. */
+    assert_int_equal(oasis_dns_answer_extract(p.b, p.n, &m, OASIS_DNS_TYPE_A, 2, addrs, 16, &a), 1);
+    assert_int_equal(oasis_dns_answer_extract(p.b, p.n, &m, OASIS_DNS_TYPE_A, 3, addrs, 16, &a), 0);
+    /* A loop: a.test -> c1.test -> a.test. */
+    hdr(&p, 1, RESP, 1, 2, 0, 0);
+    pname(&p, "a.test");
+    p16(&p, 1);
+    p16(&p, 1);
+    pptr(&p, 12);
+    rrh(&p, OASIS_DNS_TYPE_CNAME, 100, 5);
+    uint16_t c1 = (uint16_t)p.n;
+    p8(&p, 2);
+    p8(&p, 'c');
+    p8(&p, '1');
+    pptr(&p, 14);
+    pptr(&p, c1);
+    rrh(&p, OASIS_DNS_TYPE_CNAME, 100, 2);
+    pptr(&p, 12);
+    assert_int_equal(oasis_dns_msg_parse(p.b, p.n, &m), 0);
+    assert_int_equal(oasis_dns_answer_extract(p.b, p.n, &m, OASIS_DNS_TYPE_A, 8, addrs, 16, &a), 1);
+}
+
+/* ---- the resolver against scripted servers --------------------------------- */
+
+#define SRV1 OASIS_IPV4(10, 0, 0, 2)
+#define SRV2 OASIS_IPV4(10, 0, 0, 3)
+#define START_NS (1000 * OASIS_NS_PER_SEC)
+
+typedef struct net3 net3;
+/* Builds the answer to one query; returns 0 to stay silent. */
+typedef int (*answer_fn)(net3 *n, int server, const uint8_t *q, size_t qlen, pkt *out);
+
+struct net3 {
+    oasis_clock *clock;
+    oasis_wire *wire;
+    oasis_stack *a, *srv[2];
+    oasis_dns *r;
+    answer_fn answer;
+    answer_fn tcp_answer;
+    int queries[2];        /* UDP queries each server saw */
+    int tcp_queries;
+    char last_qname[2][OASIS_DNS_NAME_STRLEN];
+    uint32_t last_src;
+    uint16_t last_sport, last_id;
+    uint16_t sports[16];
+    int nsports;
+    uint64_t query_at[16];
+    int step;              /* free for the scripts */
+    /* the callback's view */
+    int done, calls, status;
+    oasis_dns_result res;
+    char canonical[OASIS_DNS_NAME_STRLEN];
+    uint64_t done_at;
+    int in_resolve;        /* set while oasis_dns_resolve runs */
+    /* TCP server */
+    uint8_t tin[1024];
+    size_t tin_len;
+};
+
+static void on_srv_udp(oasis_stack *s, uint32_t src, uint16_t sport, uint32_t dst, uint16_t dport,
+                       const uint8_t *d, size_t len, void *ud)
+{
+    net3 *n = ud;
+    int i = s == n->srv[0] ? 0 : 1;
+    n->queries[i]++;
+    n->last_src = src;
+    n->last_sport = sport;
+    n->last_id = oasis_get16(d);
+    if (n->nsports < 16) {
+        n->query_at[n->nsports] = oasis_stack_now(s);
+        n->sports[n->nsports++] = sport;
+    }
+    oasis_dns_name qn;
+    if (oasis_dns_name_read(d, len, 12, &qn, NULL) == 0)
+        oasis_dns_name_to_text(&qn, n->last_qname[i], sizeof n->last_qname[i]);
+    pkt out;
+    out.n = 0;
+    if (n->answer && n->answer(n, i, d, len, &out))
+        assert_int_equal(oasis_udp_send(s, 53, src, sport, out.b, out.n), 0);
+}
+
+static void on_tcp_srv_read(oasis_flow *f, int err, const uint8_t *d, size_t len, void *ud)
+{
+    net3 *n = ud;
+    if (err) {
+        oasis_tcp_close(f, NULL, NULL);
+        return;
+    }
+    memcpy(n->tin + n->tin_len, d, len);
+    n->tin_len += len;
+    if (n->tin_len < 2 || n->tin_len < 2u + oasis_get16(n->tin)) {
+        assert_int_equal(oasis_tcp_read(f, on_tcp_srv_read, n), 0);
+        return;
+    }
+    n->tcp_queries++;
+    static pkt out; /* must outlive the write: one exchange at a time */
+    pkt body;
+    body.n = 0;
+    if (n->tcp_answer(n, 0, n->tin + 2, oasis_get16(n->tin), &body)) {
+        out.n = 0;
+        p16(&out, (uint16_t)body.n);
+        pbytes(&out, body.b, body.n);
+        assert_int_equal(oasis_tcp_write(f, out.b, out.n, NULL, NULL), 0);
+    }
+    n->tin_len = 0;
+    assert_int_equal(oasis_tcp_read(f, on_tcp_srv_read, n), 0);
+}
+
+static void on_tcp_srv_accept(oasis_stack *s, oasis_flow *f, void *ud)
+{
+    net3 *n = ud;
+    n->tin_len = 0;
+    assert_int_equal(oasis_tcp_read(f, on_tcp_srv_read, n), 0);
+}
+
+static void net3_init(net3 *n, const oasis_dns_config *dcfg, int nservers)
+{
+    memset(n, 0, sizeof *n);
+    n->clock = oasis_clock_new_virtual(START_NS);
+    assert_int_equal(oasis_wire_create(n->clock, NULL, &n->wire), 0);
+    oasis_stack_config cfg;
+    test_stack_config(&cfg, n->clock, 1);
+    assert_int_equal(oasis_stack_create(&cfg, &n->a), 0);
+    assert_non_null(oasis_wire_attach(n->wire, n->a));
+    for (int i = 0; i < 2; i++) {
+        test_stack_config(&cfg, n->clock, 2 + i);
+        assert_int_equal(oasis_stack_create(&cfg, &n->srv[i]), 0);
+        assert_non_null(oasis_wire_attach(n->wire, n->srv[i]));
+        assert_int_equal(oasis_udp_bind(n->srv[i], 53, on_srv_udp, n), 0);
+    }
+    assert_int_equal(oasis_tcp_listen(n->srv[0], 53, NULL, on_tcp_srv_accept, n), 0);
+    assert_int_equal(oasis_dns_create(n->a, dcfg, &n->r), 0);
+    uint32_t servers[2] = {SRV1, SRV2};
+    assert_int_equal(oasis_dns_set_servers(n->r, servers, (size_t)nservers), 0);
+}
+
+static void net3_fini(net3 *n)
+{
+    oasis_dns_destroy(n->r);
+    oasis_wire_detach(n->wire, n->a);
+    for (int i = 0; i < 2; i++)
+        oasis_wire_detach(n->wire, n->srv[i]);
+    oasis_stack_destroy(n->a);
+    for (int i = 0; i < 2; i++)
+        oasis_stack_destroy(n->srv[i]);
+    oasis_wire_destroy(n->wire);
+    oasis_clock_free(n->clock);
+}
+
+static void on_resolved(oasis_dns_req *req, int status, const oasis_dns_result *res, void *ud)
+{
+    net3 *n = ud;
+    assert_false(n->in_resolve); /* never inside the call that started it */
+    n->calls++;
+    n->done = 1;
+    n->status = status;
+    n->done_at = oasis_clock_now(n->clock);
+    memset(&n->res, 0, sizeof n->res);
+    n->canonical[0] = 0;
+    if (status == 0) {
+        assert_non_null(res);
+        n->res = *res;
+        snprintf(n->canonical, sizeof n->canonical, "%s", res->canonical);
+    } else {
+        assert_null(res);
+    }
+}
+
+static int flag(void *ud) { return *(const int *)ud != 0; }
+
+/* Resolves name and runs the wire until the callback ran (asserts it did). */
+static void resolve(net3 *n, const char *name)
+{
+    n->done = 0;
+    n->in_resolve = 1;
+    assert_int_equal(oasis_dns_resolve(n->r, name, OASIS_DNS_INET, on_resolved, n, NULL), 0);
+    n->in_resolve = 0;
+    assert_int_equal(n->done, 0);
+    assert_int_equal(oasis_wire_run(n->wire, flag, &n->done, 600 * OASIS_NS_PER_SEC), 0);
+    assert_int_equal(n->done, 1);
+}
+
+static const oasis_dns_counters *ctr(net3 *n) { return oasis_dns_get_counters(n->r); }
+
+/* Copies the question of q into out's header + question, flags and counts given. */
+static void reply_head(pkt *out, const uint8_t *q, size_t qlen, uint16_t flags, uint16_t an,
+                       uint16_t ns)
+{
+    hdr(out, oasis_get16(q), flags, 1, an, ns, 0);
+    pbytes(out, q + 12, qlen - 12);
+}
+
+static uint32_t answer_addr = OASIS_IPV4(10, 0, 0, 9);
+static uint32_t answer_ttl = 60;
+
+static int ans_a(net3 *n, int server, const uint8_t *q, size_t qlen, pkt *out)
+{
+    reply_head(out, q, qlen, RESP, 1, 0);
+    a_rr_ptr(out, 12, answer_ttl, answer_addr + (uint32_t)server);
+    return 1;
+}
+
+static void test_resolve_basic(void **state)
+{
+    (void)state;
+    net3 n;
+    net3_init(&n, NULL, 1);
+    n.answer = ans_a;
+    resolve(&n, "files.test");
+    assert_int_equal(n.status, 0);
+    assert_int_equal(n.res.count, 1);
+    assert_int_equal(n.res.addr[0], answer_addr);
+    assert_string_equal(n.canonical, "files.test");
+    assert_int_equal(n.res.ttl_s, 60);
+    assert_int_equal(n.res.from_cache, 0);
+    assert_string_equal(n.last_qname[0], "files.test");
+    assert_int_equal(ctr(&n)->udp_queries, 1);
+    assert_int_equal(ctr(&n)->responses, 1);
+    assert_int_equal(ctr(&n)->completed_ok, 1);
+    /* A dotted quad needs no server and still calls back later. */
+    resolve(&n, "192.0.2.7");
+    assert_int_equal(n.status, 0);
+    assert_int_equal(n.res.addr[0], OASIS_IPV4(192, 0, 2, 7));
+    assert_int_equal(ctr(&n)->udp_queries, 1);
+    /* Bad names are refused at once. */
+    assert_int_equal(oasis_dns_resolve(n.r, "a..b", OASIS_DNS_INET, on_resolved, &n, NULL),
+                     OASIS_DNS_EBADNAME);
+    assert_string_equal(oasis_dns_strerror(OASIS_DNS_ENXDOMAIN), "name does not exist (NXDOMAIN)");
+    net3_fini(&n);
+}
+
+/* RFC 5452: IDs and ports differ from query to query. */
+static void test_random_ids_and_ports(void **state)
+{
+    (void)state;
+    oasis_dns_config cfg;
+    oasis_dns_config_init(&cfg);
+    cfg.cache_entries = 0;
+    net3 n;
+    net3_init(&n, &cfg, 1);
+    n.answer = ans_a;
+    uint16_t ids[8];
+    for (int i = 0; i < 8; i++) {
+        resolve(&n, "files.test");
+        assert_int_equal(n.status, 0);
+        ids[i] = n.last_id;
+    }
+    assert_int_equal(n.nsports, 8);
+    int same_port = 0, same_id = 0;
+    for (int i = 0; i < 8; i++)
+        for (int j = i + 1; j < 8; j++) {
+            same_port += n.sports[i] == n.sports[j];
+            same_id += ids[i] == ids[j];
+        }
+    assert_true(same_port <= 1 && same_id <= 1);
+    for (int i = 0; i < 8; i++)
+        assert_true(n.sports[i] >= 1024);
+    net3_fini(&n);
+}
+
+static int ans_drop_first(net3 *n, int server, const uint8_t *q, size_t qlen, pkt *out)
+{
+    if (server == 0)
+        return 0; /* server 1 is dead */
+    return ans_a(n, server, q, qlen, out);
+}
+
+static void test_retry_failover(void **state)
+{
+    (void)state;
+    net3 n;
+    net3_init(&n, NULL, 2);
+    n.answer = ans_drop_first;
+    uint64_t t0 = oasis_clock_now(n.clock);
+    resolve(&n, "files.test");
+    assert_int_equal(n.status, 0);
+    assert_int_equal(n.res.addr[0], answer_addr + 1); /* from server 2 */
+    assert_int_equal(n.queries[0], 1);
+    assert_int_equal(n.queries[1], 1);
+    assert_int_equal(ctr(&n)->timeouts, 1);
+    /* Server 2 was asked only after server 1's timeout (1 s). */
+    assert_true(n.query_at[1] >= t0 + OASIS_NS_PER_SEC);
+    assert_true(n.query_at[1] < t0 + 2 * OASIS_NS_PER_SEC);
+    /* A new port for the new try. */
+    assert_int_not_equal(n.sports[0], n.sports[1]);
+    net3_fini(&n);
+}
+
+static int ans_none(net3 *n, int server, const uint8_t *q, size_t qlen, pkt *out) { return 0; }
+
+static void test_all_servers_silent(void **state)
+{
+    (void)state;
+    net3 n;
+    net3_init(&n, NULL, 2);
+    n.answer = ans_none;
+    uint64_t t0 = oasis_clock_now(n.clock);
+    resolve(&n, "files.test");
+    assert_int_equal(n.status, OASIS_DNS_ETIMEDOUT);
+    /* 2 rounds over 2 servers; the wait doubles in the second round. */
+    assert_int_equal(n.queries[0], 2);
+    assert_int_equal(n.queries[1], 2);
+    assert_int_equal(ctr(&n)->timeouts, 4);
+    assert_true(n.done_at >= t0 + 6 * OASIS_NS_PER_SEC);
+    assert_true(n.done_at < t0 + 7 * OASIS_NS_PER_SEC);
+    assert_true(n.query_at[2] >= t0 + 2 * OASIS_NS_PER_SEC);
+    assert_true(n.query_at[3] >= t0 + 4 * OASIS_NS_PER_SEC);
+    net3_fini(&n);
+}
+
+static int ans_servfail_first(net3 *n, int server, const uint8_t *q, size_t qlen, pkt *out)
+{
+    if (server == 0) {
+        reply_head(out, q, qlen, RESP | OASIS_DNS_RCODE_SERVFAIL, 0, 0);
+        return 1;
+    }
+    return ans_a(n, server, q, qlen, out);
+}
+
+static void test_servfail_fails_over_at_once(void **state)
+{
+    (void)state;
+    net3 n;
+    net3_init(&n, NULL, 2);
+    n.answer = ans_servfail_first;
+    uint64_t t0 = oasis_clock_now(n.clock);
+    resolve(&n, "files.test");
+    assert_int_equal(n.status, 0);
+    assert_int_equal(n.res.addr[0], answer_addr + 1);
+    assert_int_equal(ctr(&n)->timeouts, 0);
+    assert_int_equal(ctr(&n)->servfail, 1);
+    assert_true(n.done_at < t0 + OASIS_NS_PER_SEC / 2);
+    /* Only one server, which fails: SERVFAIL after every try. */
+    net3_fini(&n);
+    net3_init(&n, NULL, 1);
+    n.answer = ans_servfail_first;
+    resolve(&n, "files.test");
+    assert_int_equal(n.status, OASIS_DNS_ESERVFAIL);
+    assert_int_equal(n.queries[0], 2);
+    net3_fini(&n);
+}
+
+/* UDP says TC=1 with no records; TCP gives the whole answer. */
+static int ans_truncated(net3 *n, int server, const uint8_t *q, size_t qlen, pkt *out)
+{
+    reply_head(out, q, qlen, RESP | OASIS_DNS_F_TC, 0, 0);
+    return 1;
+}
+
+static int ans_tcp_many(net3 *n, int server, const uint8_t *q, size_t qlen, pkt *out)
+{
+    reply_head(out, q, qlen, RESP, 40, 0);
+    for (uint32_t i = 0; i < 40; i++)
+        a_rr_ptr(out, 12, 120, OASIS_IPV4(10, 1, 0, 1) + i);
+    return 1;
+}
+
+static void test_truncation_then_tcp(void **state)
+{
+    (void)state;
+    net3 n;
+    net3_init(&n, NULL, 1);
+    n.answer = ans_truncated;
+    n.tcp_answer = ans_tcp_many;
+    resolve(&n, "big.test");
+    assert_int_equal(n.status, 0);
+    assert_int_equal(n.tcp_queries, 1);
+    assert_int_equal(ctr(&n)->truncated, 1);
+    assert_int_equal(ctr(&n)->tcp_queries, 1);
+    assert_int_equal(n.res.count, OASIS_DNS_MAX_ADDRS);
+    assert_int_equal(n.res.addr[0], OASIS_IPV4(10, 1, 0, 1));
+    assert_int_equal(n.res.ttl_s, 120);
+    /* The connection is closed afterwards. */
+    oasis_wire_run(n.wire, NULL, NULL, 10 * OASIS_NS_PER_SEC);
+    assert_int_equal(oasis_stack_counters(n.a)->tcp.curr_estab, 0);
+    net3_fini(&n);
+}
+
+static int ans_chain3(net3 *n, int server, const uint8_t *q, size_t qlen, pkt *out)
+{
+    chain_answer(out, oasis_get16(q), 3, 1);
+    return 1;
+}
+
+static void test_cname_chain_and_bound(void **state)
+{
+    (void)state;
+    net3 n;
+    net3_init(&n, NULL, 1);
+    n.answer = ans_chain3;
+    resolve(&n, "a.test");
+    assert_int_equal(n.status, 0);
+    assert_string_equal(n.canonical, "c3.test");
+    assert_int_equal(n.res.addr[0], OASIS_IPV4(10, 0, 0, 77));
+    assert_int_equal(n.res.ttl_s, 50);
+    assert_int_equal(ctr(&n)->cname_followed, 3);
+    net3_fini(&n);
+
+    oasis_dns_config cfg;
+    oasis_dns_config_init(&cfg);
+    cfg.max_cname = 2;
+    net3_init(&n, &cfg, 1);
+    n.answer = ans_chain3;
+    resolve(&n, "a.test");
+    assert_int_equal(n.status, OASIS_DNS_ECNAME);
+    assert_int_equal(n.queries[0], 1);
+    net3_fini(&n);
+}
+
+/* The answer stops at a CNAME: the target is asked next, and the links
+ * of both answers count against the bound together. */
+static int ans_cname_split(net3 *n, int server, const uint8_t *q, size_t qlen, pkt *out)
+{
+    oasis_dns_name qn;
+    char text[OASIS_DNS_NAME_STRLEN];
+    oasis_dns_name_read(q, qlen, 12, &qn, NULL);
+    oasis_dns_name_to_text(&qn, text, sizeof text);
+    if (strcmp(text, "a.test") == 0) {
+        chain_answer(out, oasis_get16(q), 2, 0); /* a -> c1 -> c2, no A */
+        return 1;
+    }
+    if (strcmp(text, "c2.test") == 0) {
+        /* c2.test CNAME c9.x, c9.x A 10.0.0.99 */
+        reply_head(out, q, qlen, RESP, 2, 0);
+        pptr(out, 12);
+        rrh(out, OASIS_DNS_TYPE_CNAME, 100, 6);
+        uint16_t target = (uint16_t)out->n;
+        pname(out, "c9.x");
+        a_rr_ptr(out, target, 40, OASIS_IPV4(10, 0, 0, 99));
+        return 1;
+    }
+    return 0;
+}
+
+static void test_cname_requery(void **state)
+{
+    (void)state;
+    net3 n;
+    net3_init(&n, NULL, 1);
+    n.answer = ans_cname_split;
+    resolve(&n, "a.test");
+    assert_int_equal(n.status, 0);
+    assert_int_equal(n.queries[0], 2);
+    assert_string_equal(n.last_qname[0], "c2.test");
+    assert_string_equal(n.canonical, "c9.x");
+    assert_int_equal(n.res.addr[0], OASIS_IPV4(10, 0, 0, 99));
+    assert_int_equal(ctr(&n)->cname_followed, 3);
+    net3_fini(&n);
+    /* With a bound of 2 the third link (in the second answer) is too many. */
+    oasis_dns_config cfg;
+    oasis_dns_config_init(&cfg);
+    cfg.max_cname = 2;
+    net3_init(&n, &cfg, 1);
+    n.answer = ans_cname_split;
+    resolve(&n, "a.test");
+    assert_int_equal(n.status, OASIS_DNS_ECNAME);
+    net3_fini(&n);
+}
+
+static void test_cache_ttl(void **state)
+{
+    (void)state;
+    net3 n;
+    net3_init(&n, NULL, 1);
+    n.answer = ans_a;
+    answer_ttl = 30;
+    resolve(&n, "files.test");
+    assert_int_equal(n.status, 0);
+    assert_int_equal(n.queries[0], 1);
+    oasis_clock_advance(n.clock, 10 * OASIS_NS_PER_SEC);
+    resolve(&n, "FILES.test."); /* the same name */
+    assert_int_equal(n.status, 0);
+    assert_int_equal(n.queries[0], 1);
+    assert_int_equal(n.res.from_cache, 1);
+    assert_int_equal(n.res.ttl_s, 20);
+    assert_int_equal(n.res.addr[0], answer_addr);
+    assert_int_equal(ctr(&n)->cache_hits, 1);
+    /* Past the TTL: asked again. */
+    oasis_clock_advance(n.clock, 21 * OASIS_NS_PER_SEC);
+    resolve(&n, "files.test");
+    assert_int_equal(n.status, 0);
+    assert_int_equal(n.queries[0], 2);
+    assert_int_equal(n.res.from_cache, 0);
+    /* TTL 0 is never cached. */
+    answer_ttl = 0;
+    oasis_dns_cache_flush(n.r);
+    resolve(&n, "zero.test");
+    resolve(&n, "zero.test");
+    assert_int_equal(n.queries[0], 4);
+    answer_ttl = 60;
+    net3_fini(&n);
+}
+
+static void test_cache_bound(void **state)
+{
+    (void)state;
+    oasis_dns_config cfg;
+    oasis_dns_config_init(&cfg);
+    cfg.cache_entries = 2;
+    net3 n;
+    net3_init(&n, &cfg, 1);
+    n.answer = ans_a;
+    resolve(&n, "one.test");
+    oasis_clock_advance(n.clock, OASIS_NS_PER_SEC);
+    resolve(&n, "two.test");
+    oasis_clock_advance(n.clock, OASIS_NS_PER_SEC);
+    resolve(&n, "one.test"); /* hit: one is now the most recently used */
+    assert_int_equal(n.queries[0], 2);
+    oasis_clock_advance(n.clock, OASIS_NS_PER_SEC);
+    resolve(&n, "three.test"); /* evicts two */
+    assert_int_equal(ctr(&n)->cache_evictions, 1);
+    assert_int_equal(ctr(&n)->cache_entries, 2);
+    resolve(&n, "one.test");
+    assert_int_equal(n.queries[0], 3);
+    resolve(&n, "two.test");
+    assert_int_equal(n.queries[0], 4);
+    net3_fini(&n);
+}
+
+/* NXDOMAIN with an SOA in authority (TTL 60, MINIMUM 10). */
+static int ans_nxdomain(net3 *n, int server, const uint8_t *q, size_t qlen, pkt *out)
+{
+    reply_head(out, q, qlen, RESP | OASIS_DNS_RCODE_NXDOMAIN, 0, 1);
+    pname(out, "test");
+    size_t rdlen_at = out->n + 8;
+    rrh(out, OASIS_DNS_TYPE_SOA, 60, 0);
+    size_t start = out->n;
+    pname(out, "ns.test");
+    pname(out, "admin.test");
+    p32(out, 1);
+    p32(out, 7200);
+    p32(out, 3600);
+    p32(out, 86400);
+    p32(out, 10);
+    oasis_put16(out->b + rdlen_at, (uint16_t)(out->n - start));
+    return 1;
+}
+
+static void test_negative_cache(void **state)
+{
+    (void)state;
+    net3 n;
+    net3_init(&n, NULL, 1);
+    n.answer = ans_nxdomain;
+    resolve(&n, "nope.test");
+    assert_int_equal(n.status, OASIS_DNS_ENXDOMAIN);
+    assert_int_equal(ctr(&n)->nxdomain, 1);
+    oasis_clock_advance(n.clock, 9 * OASIS_NS_PER_SEC);
+    resolve(&n, "nope.test");
+    assert_int_equal(n.status, OASIS_DNS_ENXDOMAIN);
+    assert_int_equal(n.queries[0], 1); /* from the cache */
+    oasis_clock_advance(n.clock, 2 * OASIS_NS_PER_SEC);
+    resolve(&n, "nope.test");
+    assert_int_equal(n.queries[0], 2); /* min(60, 10) = 10 s is over */
+    net3_fini(&n);
+}
+
+/* Before the real answer: one with the wrong ID, one from the wrong port,
+ * one for another question, one from another host. Each carries a
+ * different address; only the real one may be taken. */
+static int ans_forged_first(net3 *n, int server, const uint8_t *q, size_t qlen, pkt *out)
+{
+    pkt f;
+    uint16_t id = oasis_get16(q);
+    oasis_stack *s = n->srv[0];
+    /* wrong ID */
+    reply_head(&f, q, qlen, RESP, 1, 0);
+    oasis_put16(f.b, (uint16_t)(id ^ 0x5555));
+    a_rr_ptr(&f, 12, 60, OASIS_IPV4(6, 6, 6, 1));
+    assert_int_equal(oasis_udp_send(s, 53, n->last_src, n->last_sport, f.b, f.n), 0);
+    /* wrong source port */
+    reply_head(&f, q, qlen, RESP, 1, 0);
+    a_rr_ptr(&f, 12, 60, OASIS_IPV4(6, 6, 6, 2));
+    assert_int_equal(oasis_udp_send(s, 5353, n->last_src, n->last_sport, f.b, f.n), 0);
+    /* wrong question (another name, right ID) */
+    hdr(&f, id, RESP, 1, 1, 0, 0);
+    pname(&f, "evil.test");
+    p16(&f, 1);
+    p16(&f, 1);
+    a_rr_ptr(&f, 12, 60, OASIS_IPV4(6, 6, 6, 3));
+    assert_int_equal(oasis_udp_send(s, 53, n->last_src, n->last_sport, f.b, f.n), 0);
+    /* wrong question type (AAAA) */
+    reply_head(&f, q, qlen, RESP, 0, 0);
+    oasis_put16(f.b + f.n - 4, OASIS_DNS_TYPE_AAAA);
+    assert_int_equal(oasis_udp_send(s, 53, n->last_src, n->last_sport, f.b, f.n), 0);
+    /* wrong source address: the other server sends it */
+    reply_head(&f, q, qlen, RESP, 1, 0);
+    a_rr_ptr(&f, 12, 60, OASIS_IPV4(6, 6, 6, 4));
+    assert_int_equal(oasis_udp_send(n->srv[1], 53, n->last_src, n->last_sport, f.b, f.n), 0);
+    /* garbage with the right ID: ignored too (counted malformed) */
+    hdr(&f, id, RESP, 1, 0, 0, 0);
+    p8(&f, 0xc0);
+    assert_int_equal(oasis_udp_send(s, 53, n->last_src, n->last_sport, f.b, f.n), 0);
+    return ans_a(n, server, q, qlen, out);
+}
+
+static void test_forged_replies_ignored(void **state)
+{
+    (void)state;
+    net3 n;
+    net3_init(&n, NULL, 1);
+    n.answer = ans_forged_first;
+    /* Let server 2 learn our MAC first, so its forgery is not held by ARP. */
+    assert_int_equal(oasis_udp_send(n.srv[1], 53, TEST_ADDR_A, 9, "x", 1), 0);
+    oasis_wire_run(n.wire, NULL, NULL, 5 * OASIS_NS_PER_SEC);
+    resolve(&n, "files.test");
+    assert_int_equal(n.status, 0);
+    assert_int_equal(n.res.count, 1);
+    assert_int_equal(n.res.addr[0], answer_addr);
+    assert_int_equal(ctr(&n)->mismatched, 5);
+    assert_int_equal(ctr(&n)->malformed, 1);
+    assert_int_equal(ctr(&n)->responses, 1);
+    net3_fini(&n);
+}
+
+/* Malformed answers with the right ID: never taken, the request ends
+ * as malformed once the tries are over. */
+static int malformed_kind;
+static int ans_malformed(net3 *n, int server, const uint8_t *q, size_t qlen, pkt *out)
+{
+    reply_head(out, q, qlen, RESP, 1, 0);
+    switch (malformed_kind) {
+    case 0: pptr(out, (uint16_t)out->n); break;     /* owner: pointer to itself */
+    case 1: pptr(out, 0x3ff0); break;               /* out of bounds */
+    case 2: pptr(out, (uint16_t)(out->n + 2)); break; /* forward */
+    case 3: p8(out, 0x41); break;                   /* label of 65 */
+    case 4: pptr(out, 4); break;                    /* into the header */
+    default: p8(out, 5); pbytes(out, "ab", 2); return 1; /* truncated label */
+    }
+    rrh(out, OASIS_DNS_TYPE_A, 60, 4);
+    p32(out, OASIS_IPV4(6, 6, 6, 6));
+    return 1;
+}
+
+static void test_malformed_answers(void **state)
+{
+    (void)state;
+    for (malformed_kind = 0; malformed_kind <= 5; malformed_kind++) {
+        net3 n;
+        net3_init(&n, NULL, 1);
+        n.answer = ans_malformed;
+        resolve(&n, "files.test");
+        assert_int_equal(n.status, OASIS_DNS_EMALFORMED);
+        assert_int_equal(ctr(&n)->malformed, 2);
+        assert_int_equal(ctr(&n)->completed_ok, 0);
+        net3_fini(&n);
+    }
+}
+
+static void on_never(oasis_dns_req *req, int status, const oasis_dns_result *res, void *ud)
+{
+    fail_msg("a canceled request called back");
+}
+
+static void test_cancel(void **state)
+{
+    (void)state;
+    net3 n;
+    net3_init(&n, NULL, 1);
+    n.answer = ans_none;
+    oasis_dns_req *req;
+    assert_int_equal(oasis_dns_resolve(n.r, "files.test", OASIS_DNS_INET, on_never, &n, &req), 0);
+    /* Sent on the first poll; cancel while it waits. */
+    assert_int_equal(oasis_wire_run(n.wire, NULL, NULL, 500 * OASIS_NS_PER_MS), OASIS_ETIMEDOUT);
+    assert_int_equal(n.queries[0], 1);
+    oasis_dns_cancel(req);
+    oasis_wire_run(n.wire, NULL, NULL, 30 * OASIS_NS_PER_SEC);
+    assert_int_equal(n.queries[0], 1);
+    assert_int_equal(ctr(&n)->canceled, 1);
+    /* Its port is free again: binding every port above 1023 works. */
+    int bound = 0;
+    for (uint32_t p = 1024; p < 65536; p++)
+        bound += oasis_udp_unbind(n.a, (uint16_t)p) == OASIS_OK;
+    assert_int_equal(bound, 0);
+    /* Destroy with a request pending: ECANCELED. */
+    n.done = 0;
+    assert_int_equal(oasis_dns_resolve(n.r, "x.test", OASIS_DNS_INET, on_resolved, &n, NULL), 0);
+    oasis_dns_destroy(n.r);
+    n.r = NULL;
+    assert_int_equal(n.status, OASIS_DNS_ECANCELED);
+    net3_fini(&n);
+}
+
+static void test_metrics_source(void **state)
+{
+    (void)state;
+    net3 n;
+    net3_init(&n, NULL, 1);
+    n.answer = ans_a;
+    resolve(&n, "files.test");
+    oasis_metrics *m;
+    assert_int_equal(oasis_metrics_create(NULL, &m), 0);
+    assert_int_equal(oasis_dns_add_metrics(m, n.r, NULL, 0), 0);
+    oasis_metrics_snapshot snap;
+    assert_int_equal(oasis_metrics_collect(m, 1, &snap), 0);
+    assert_int_equal(snap.count, 1);
+    assert_string_equal(snap.points[0].measurement, "dns");
+    int seen = 0;
+    for (size_t i = 0; i < snap.points[0].nfields; i++)
+        if (strcmp(snap.points[0].fields[i].key, "UdpQueries") == 0) {
+            assert_int_equal(snap.points[0].fields[i].v.u, 1);
+            seen = 1;
+        }
+    assert_true(seen);
+    oasis_metrics_destroy(m);
+    net3_fini(&n);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_name_text_roundtrip),
+        cmocka_unit_test(test_name_compression_valid),
+        cmocka_unit_test(test_name_pointer_loops),
+        cmocka_unit_test(test_name_pointer_bounds),
+        cmocka_unit_test(test_name_label_limits),
+        cmocka_unit_test(test_name_too_long),
+        cmocka_unit_test(test_name_truncated),
+        cmocka_unit_test(test_msg_parse),
+        cmocka_unit_test(test_cname_extract),
+        cmocka_unit_test(test_resolve_basic),
+        cmocka_unit_test(test_random_ids_and_ports),
+        cmocka_unit_test(test_retry_failover),
+        cmocka_unit_test(test_all_servers_silent),
+        cmocka_unit_test(test_servfail_fails_over_at_once),
+        cmocka_unit_test(test_truncation_then_tcp),
+        cmocka_unit_test(test_cname_chain_and_bound),
+        cmocka_unit_test(test_cname_requery),
+        cmocka_unit_test(test_cache_ttl),
+        cmocka_unit_test(test_cache_bound),
+        cmocka_unit_test(test_negative_cache),
+        cmocka_unit_test(test_forged_replies_ignored),
+        cmocka_unit_test(test_malformed_answers),
+        cmocka_unit_test(test_cancel),
+        cmocka_unit_test(test_metrics_source),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
