@@ -37,13 +37,22 @@ typedef struct getter {
     FILE *out;
     oasis_sha256 sha;
     uint64_t t_start, t_last;
+    uint32_t path_mtu;   /* what path MTU discovery left the flow at (summary) */
 } getter;
+
+static void note_path_mtu(getter *g, const oasis_flow *flow)
+{
+    oasis_tcp_info ti;
+    if (flow && oasis_tcp_get_info(flow, &ti) == 0)
+        g->path_mtu = ti.path_mtu;
+}
 
 static void on_closed(oasis_flow *flow, int err, void *ud)
 {
     getter *g = ud;
     (void)err;
     if (flow == g->flow) { /* else: the flow of a redirect we already left */
+        note_path_mtu(g, flow);
         g->closed = 1;
         g->flow = NULL;
     }
@@ -52,6 +61,7 @@ static void on_closed(oasis_flow *flow, int err, void *ud)
 
 static void finish(getter *g, int code)
 {
+    note_path_mtu(g, g->flow);
     if (g->done)
         return;
     g->done = 1;
@@ -450,6 +460,8 @@ int cmd_get(int argc, char **argv)
             oasis_sha256_hex(d, hex);
             fprintf(g->out == stdout ? stderr : stdout, "sha256 %s bytes %llu seconds %.3f\n", hex,
                     (unsigned long long)g->body, (double)dt / 1e9);
+            if (g->path_mtu)
+                fprintf(g->out == stdout ? stderr : stdout, "path_mtu %u\n", g->path_mtu);
         }
         net_down(&n);
     }

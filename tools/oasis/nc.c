@@ -40,6 +40,10 @@ static void on_closed(oasis_flow *flow, int err, void *ud)
 {
     ncat *c = ud;
     c->flow = NULL;
+    oasis_tcp_info ti;
+    if (c->verbose_info && oasis_tcp_get_info(flow, &ti) == 0)
+        fprintf(stderr, "oasis nc: path_mtu %u retransmits %llu\n", ti.path_mtu,
+                (unsigned long long)ti.retransmits);
     if (err && err != OASIS_ECANCELED) /* the flow's own words: what ended it */
         fprintf(stderr, "oasis nc: close: %s (%s)\n",
                 err == oasis_tcp_flow_error(flow) ? oasis_tcp_flow_strerror(flow)
@@ -187,7 +191,7 @@ static const char nc_usage[] =
     "  -d, --no-stdin     send nothing; stay connected until the peer closes\n"
     "  --keepalive A,I,P  probe the idle flow after A s, every I s, P probes\n"
     "  --timeout S        give up after S seconds (default: never)\n"
-    "  --info             print the negotiated options once connected\n"
+    "  --info             print the negotiated options once connected, the path MTU at the end\n"
     "  -h, --help         this text\n\n"
     "Exit status: 0 orderly close, 1 failed, 2 usage, 3 setup, 4 refused,\n"
     "5 timed out (connect, or keepalive declared the flow dead).\n\n";
