@@ -140,7 +140,7 @@ static void test_checksums(void **state)
     oasis_clock *c = oasis_clock_new_virtual(0);
     oasis_stack_config cfg;
     oasis_stack *s;
-    oasis_link link = {null_send, 1500, NULL, NULL};
+    oasis_link link = {.send = null_send, .mtu = 1500};
     rx r;
     uint8_t udp[8 + 12];
 

@@ -18,6 +18,69 @@ extern "C" {
 
 typedef struct oasis_pcap oasis_pcap;
 typedef struct oasis_link oasis_link;
+typedef struct oasis_stack oasis_stack;
+
+/* ---- offloads ------------------------------------------------------------
+ *
+ * A link may do some of the per-packet work itself (a virtio-net device, a
+ * TAP with IFF_VNET_HDR, a NIC, the in-memory wire when asked). What it can
+ * do is a set of OASIS_LINK_* bits in oasis_link.caps; a frame that uses an
+ * offload travels with an oasis_offload that says how (the virtio-net
+ * header's fields, in host byte order, offsets from the Ethernet header).
+ *
+ * Sending. With TSO4 the stack hands send_offload() IPv4 TCP
+ * "super-segments" of up to gso_max bytes of IP datagram (64 KiB at most):
+ * one IP and TCP header in front of many MSS of payload. The link cuts them
+ * into gso_size pieces exactly as RFC 9293 segments would be: sequence
+ * numbers advance, the IP ID increases by one per piece (the stack reserved
+ * them), options (timestamps) are copied to every piece, PSH and FIN stay
+ * on the last piece only, CWR on the first only (OASIS_GSO_ECN), and every
+ * piece gets its own IP and TCP checksums. With CSUM_TX the stack may leave
+ * the TCP or UDP checksum partial: the field holds the folded pseudo-header
+ * sum (not complemented), and the link sums from csum_start to the end and
+ * stores the result at csum_start + csum_offset. TSO4 needs CSUM_TX:
+ * super-segments are always sent partial. Without these bits, or without
+ * send_offload, the stack sends plain frames no longer than the MTU with
+ * complete checksums (it cuts super-segments itself at the link boundary,
+ * so TCP has one code path).
+ *
+ * Receiving. Any link may hand oasis_stack_input_offload() a frame with
+ * CSUM_VALID (the link verified the TCP/UDP checksum, virtio's DATA_VALID)
+ * or CSUM_PARTIAL (the frame comes from a trusted local sender that left the
+ * checksum partial, virtio's NEEDS_CSUM: the stack does not verify it), and
+ * TCP segments larger than the MTU (coalesced by GRO/LRO, or a local
+ * sender's TSO, gso_size giving the piece size). RX_GRO and RX_CSUM only say
+ * that the link may do so (e.g. for a tool to report); the stack accepts
+ * such frames from any link. Delayed ACKs and segment counters count a
+ * large segment as the pieces it stands for. */
+#define OASIS_LINK_TSO4 (1u << 0)   /* takes IPv4 TCP super-segments (needs CSUM_TX) */
+#define OASIS_LINK_TSO6 (1u << 1)   /* same for IPv6 TCP (reserved: no IPv6 yet) */
+#define OASIS_LINK_CSUM_TX (1u << 2) /* completes partial TCP/UDP checksums */
+#define OASIS_LINK_RX_GRO (1u << 3)  /* may hand up coalesced TCP segments */
+#define OASIS_LINK_RX_CSUM (1u << 4) /* may mark frames checksum-valid or partial */
+
+/* oasis_offload.flags */
+#define OASIS_OFFLOAD_CSUM_PARTIAL 0x01 /* checksum left partial (virtio NEEDS_CSUM) */
+#define OASIS_OFFLOAD_CSUM_VALID 0x02   /* checksum already verified (virtio DATA_VALID) */
+
+/* oasis_offload.gso_type (virtio-net's values) */
+#define OASIS_GSO_NONE 0
+#define OASIS_GSO_TCPV4 1
+#define OASIS_GSO_UDP 3 /* UFO: one UDP datagram larger than the MTU */
+#define OASIS_GSO_TCPV6 4
+#define OASIS_GSO_ECN 0x80 /* with TCP: the first piece keeps CWR, the others lose it */
+
+/* Largest IP datagram of a super-segment (the IPv4 total length field). */
+#define OASIS_GSO_MAX 65535u
+
+typedef struct oasis_offload {
+    uint8_t flags;        /* OASIS_OFFLOAD_* */
+    uint8_t gso_type;     /* OASIS_GSO_*; NONE: an ordinary frame */
+    uint16_t gso_size;    /* payload bytes per piece (GSO frames) */
+    uint16_t hdr_len;     /* Ethernet + IP + TCP header bytes (GSO frames; 0: unknown) */
+    uint16_t csum_start;  /* CSUM_PARTIAL: offset of the TCP/UDP header in the frame */
+    uint16_t csum_offset; /* CSUM_PARTIAL: checksum field's offset from csum_start */
+} oasis_offload;
 
 struct oasis_link {
     /* Send one frame (Ethernet header included, no FCS). The frame is only
@@ -31,7 +94,21 @@ struct oasis_link {
     oasis_pcap *pcap;
     /* Owner's data. */
     void *data;
+    /* Offloads (see above). caps 0 and send_offload NULL: a plain link. */
+    uint32_t caps;
+    /* TSO4: largest super-segment, as IP datagram bytes (0: OASIS_GSO_MAX). */
+    uint32_t gso_max;
+    /* Sends one frame that uses offloads (off never NULL; a frame without
+     * any goes through send). Same contract as send. */
+    int (*send_offload)(oasis_link *link, const uint8_t *frame, size_t len,
+                        const oasis_offload *off);
 };
+
+/* oasis_stack_input() for a frame that comes with offload information
+ * (off NULL: a plain frame). A partial checksum region outside the frame
+ * makes the frame malformed (counted in rx_malformed and dropped). */
+void oasis_stack_input_offload(oasis_stack *s, const uint8_t *frame, size_t len,
+                               const oasis_offload *off);
 
 /* pcap writer (classic libpcap format, LINKTYPE_ETHERNET, nanosecond
  * timestamps). Opens path for writing; returns 0 or an oasis_err. */

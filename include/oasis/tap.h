@@ -52,7 +52,19 @@ typedef struct oasis_tap_config {
                           * and counted in the kernel's tx_dropped). Bursts of
                           * many connections want 10000 or more. Needs
                           * CAP_NET_ADMIN (`ip link set DEV txqueuelen N`). */
+    int offload;      /* OASIS_TAP_OFFLOAD_AUTO (0), _ON or _OFF: see below */
 } oasis_tap_config;
+
+/* Offloads through the virtio-net header (IFF_VNET_HDR, TUNSETOFFLOAD with
+ * TUN_F_CSUM | TUN_F_TSO4): the kernel hands us TCP segments of up to
+ * 64 KiB with checksums left partial, and takes super-segments from us
+ * (oasis/link.h), so a bulk transfer costs a few syscalls per 64 KiB
+ * instead of one per 1500-byte frame.
+ *   AUTO: on when the kernel supports it, else plain frames (see
+ *         oasis_tap_offload_status() for why);
+ *   ON:   on, or oasis_tap_open fails (OASIS_ENOTSUP) when it cannot be;
+ *   OFF:  plain frames, one per read or write. */
+enum { OASIS_TAP_OFFLOAD_AUTO = 0, OASIS_TAP_OFFLOAD_ON = 1, OASIS_TAP_OFFLOAD_OFF = 2 };
 
 void oasis_tap_config_init(oasis_tap_config *cfg);
 
@@ -67,6 +79,7 @@ void oasis_tap_config_init(oasis_tap_config *cfg);
  * On failure, when errbuf is not NULL, a sentence saying what went wrong and
  * how to fix it is written there (errlen bytes at most, NUL-terminated). */
 int oasis_tap_open(const oasis_tap_config *cfg, oasis_tap **out, char *errbuf, size_t errlen);
+/* (OASIS_ENOTSUP too: offload ON asked and the kernel refused it.) */
 
 /* Closes the device (a device this call created goes away with it). The
  * stack must not send on the link afterwards. NULL is accepted. */
@@ -89,6 +102,18 @@ uint32_t oasis_tap_mtu(const oasis_tap *t);
  * frames read (0 when none was waiting) or OASIS_EIO when the device failed
  * (e.g. it was deleted). */
 int oasis_tap_input(oasis_tap *t, oasis_stack *s, unsigned max_frames);
+
+/* 1 when offloads are on (see oasis_tap_config.offload). */
+int oasis_tap_offload(const oasis_tap *t);
+
+/* One sentence on the offloads: on, off as asked, or off because the
+ * kernel refused them (and what it said). For a log line. */
+const char *oasis_tap_offload_status(const oasis_tap *t);
+
+/* Frames read with a virtio-net header the stack must not act on (unknown
+ * flags or GSO type, a checksum field outside the frame, ...): counted
+ * and dropped. */
+uint64_t oasis_tap_bad_headers(const oasis_tap *t);
 
 /* Frames the kernel refused on send (its queue was full) and other send
  * failures; these are also counted in the stack's tx_errors. */

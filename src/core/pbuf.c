@@ -72,6 +72,9 @@ oasis_pbuf *oasis_pbuf_alloc(oasis_stack *s, size_t headroom, size_t len)
     p->len = len;
     p->meta = 0;
     p->meta2 = 0;
+    p->gso_size = 0;
+    p->gso_segs = 0;
+    p->csum_partial = 0;
     return p;
 }
 

@@ -21,6 +21,11 @@ typedef struct oasis_pbuf {
     size_t cap;              /* bytes in mem */
     uint64_t meta;           /* queue owner's use (e.g. enqueue time) */
     uint32_t meta2;          /* queue owner's use (e.g. next hop) */
+    /* A TCP super-segment or a partial checksum (set by TCP, read at the
+     * link boundary, link/eth.c): payload bytes per piece (0: an ordinary
+     * packet), the pieces (IP IDs reserved), the checksum left partial. */
+    uint16_t gso_size, gso_segs;
+    uint8_t csum_partial;
     uint8_t mem[];
 } oasis_pbuf;
 

@@ -49,7 +49,49 @@ struct oasis_stack {
      * callback may feed the stack again); outside, reads are exact. */
     uint64_t now_cache;
     uint32_t now_depth;
+
+    /* Offloads of the frame being input (oasis_stack_input_offload, the
+     * only writer; cleared when it returns): the frame, and whether its
+     * link vouched for its TCP/UDP checksum (rx_csum_start: the L4 header
+     * a partial checksum belongs to, 0 for DATA_VALID). */
+    const uint8_t *rx_frame;
+    size_t rx_len;
+    uint8_t rx_csum_ok;
+    uint16_t rx_csum_start;
+    uint16_t rx_gso_size;
+    /* Lazily allocated frame for writing cut super-segments to a pcap
+     * (link/eth.c, stack.c). */
+    uint8_t *gso_scratch;
 };
+
+/* 1 when the TCP or UDP header at l4 belongs to the frame being input and
+ * its link verified (or, trusted, left partial) its checksum. Datagrams
+ * from reassembly live elsewhere, so they are always verified. */
+static inline int oasis_rx_csum_trusted(const oasis_stack *s, const uint8_t *l4)
+{
+    if (!s->rx_csum_ok || l4 < s->rx_frame || l4 >= s->rx_frame + s->rx_len)
+        return 0;
+    return s->rx_csum_start == 0 || l4 == s->rx_frame + s->rx_csum_start;
+}
+
+/* Segments a received TCP payload stands for: its pieces when it belongs
+ * to the frame being input and that frame is a GSO/GRO one, else 1. */
+static inline uint32_t oasis_rx_pieces(const oasis_stack *s, const uint8_t *payload, size_t len)
+{
+    if (!s->rx_gso_size || len <= s->rx_gso_size || payload < s->rx_frame ||
+        payload >= s->rx_frame + s->rx_len)
+        return 1;
+    return (uint32_t)((len + s->rx_gso_size - 1) / s->rx_gso_size);
+}
+
+/* The scratch frame (NULL when out of memory). */
+uint8_t *oasis_stack_gso_scratch(oasis_stack *s);
+/* Writes a frame with offloads to pcap in its plain form (see stack.c). */
+void oasis_stack_pcap_offload(oasis_stack *s, oasis_pcap *pcap, const uint8_t *frame, size_t len,
+                              const oasis_offload *off);
+
+/* Size of the scratch frame (the largest piece of any super-segment). */
+#define OASIS_GSO_SCRATCH (65535u + 14u)
 
 static inline uint64_t oasis_now(const oasis_stack *s)
 {

@@ -81,7 +81,7 @@ static int send_datagram(oasis_stack *s, oasis_pbuf *p, uint32_t dst, uint32_t n
  * outsider can neither find nor aim at another host's bucket. Like Linux,
  * a bucket left alone for t ms jumps by a random amount below t, so even
  * a peer sharing it cannot count what was sent between its probes. */
-static uint16_t next_ident(oasis_stack *s, uint32_t dst, uint8_t proto)
+static uint16_t next_ident(oasis_stack *s, uint32_t dst, uint8_t proto, uint16_t count)
 {
     uint8_t m[9];
     oasis_put32(m, s->addr);
@@ -97,7 +97,11 @@ static uint16_t next_ident(oasis_stack *s, uint32_t dst, uint8_t proto)
         delta = (uint16_t)(delta + oasis_prng_below(&s->prng, idle < 65536 ? idle : 65536));
     }
     s->ip.ident[b] = (uint16_t)(s->ip.ident[b] + delta);
-    return s->ip.ident[b];
+    uint16_t id = s->ip.ident[b];
+    /* A super-segment's pieces take the IDs after the first (link.h). */
+    if (count > 1)
+        s->ip.ident[b] = (uint16_t)(s->ip.ident[b] + count - 1);
+    return id;
 }
 
 static void fill_header(const oasis_stack *s, oasis_ipv4_hdr *h, uint32_t dst, uint8_t proto,
@@ -191,8 +195,10 @@ int oasis_ipv4_output_tt(oasis_stack *s, oasis_pbuf *p, uint32_t dst, uint8_t pr
         oasis_pbuf_free(s, p);
         return OASIS_EMSGSIZE;
     }
-    fill_header(s, &h, dst, proto, next_ident(s, dst, proto), tos, ttl);
-    if (p->len + OASIS_IPV4_HLEN > s->mtu) {
+    fill_header(s, &h, dst, proto, next_ident(s, dst, proto, p->gso_segs), tos, ttl);
+    /* A super-segment is cut at the link boundary into pieces TCP sized
+     * for the MTU (tcp_output.c). */
+    if (!p->gso_size && p->len + OASIS_IPV4_HLEN > s->mtu) {
         if (df) {
             c->frag_fails++;
             oasis_pbuf_free(s, p);

@@ -5,6 +5,7 @@
 #include "ip/ipv4.h"
 #include "ipv6/ipv6.h"
 #include "link/eth_wire.h"
+#include "link/gso.h"
 #include "oasis/error.h"
 
 #include <string.h>
@@ -46,6 +47,75 @@ void oasis_eth_input(oasis_stack *s, const uint8_t *frame, size_t len)
     }
 }
 
+/* One plain frame to the link (and the capture). */
+static int plain_send(oasis_stack *s, const uint8_t *frame, size_t len)
+{
+    oasis_link_counters *c = &s->ctr.link;
+    if (s->link->pcap)
+        oasis_pcap_write(s->link->pcap, oasis_now(s), frame, len);
+    int err = s->link->send(s->link, frame, len);
+    if (err) {
+        c->tx_errors++;
+    } else {
+        c->tx_frames++;
+        c->tx_bytes += len;
+    }
+    return err;
+}
+
+static int piece_send(void *ud, uint8_t *frame, size_t len)
+{
+    return plain_send(ud, frame, len);
+}
+
+/* The offloads of an IPv4 packet TCP built as a super-segment or with a
+ * partial checksum (p->data: the Ethernet frame). */
+static void offload_of(const oasis_pbuf *p, oasis_offload *off)
+{
+    const uint8_t *ip = p->data + OASIS_ETH_HLEN;
+    uint16_t l4 = (uint16_t)(OASIS_ETH_HLEN + (ip[0] & 15) * 4);
+    memset(off, 0, sizeof *off);
+    off->flags = OASIS_OFFLOAD_CSUM_PARTIAL;
+    off->csum_start = l4;
+    off->csum_offset = ip[9] == OASIS_IPPROTO_TCP ? 16 : 6;
+    if (p->gso_size) {
+        off->gso_type = OASIS_GSO_TCPV4;
+        off->gso_size = p->gso_size;
+        off->hdr_len = (uint16_t)(l4 + (p->data[l4 + 12] >> 4) * 4);
+    }
+}
+
+/* The link boundary (oasis/link.h): a link that can take the frame as it
+ * is gets it with its offloads; for any other the frame is cut into plain
+ * frames here, in place, with complete checksums. */
+static int link_boundary(oasis_stack *s, oasis_pbuf *p)
+{
+    oasis_link *l = s->link;
+    oasis_offload off;
+    offload_of(p, &off);
+    uint32_t max = l->gso_max ? l->gso_max : OASIS_GSO_MAX;
+    int ok = l->send_offload && (l->caps & OASIS_LINK_CSUM_TX) &&
+             (!p->gso_size || ((l->caps & OASIS_LINK_TSO4) && p->len - OASIS_ETH_HLEN <= max));
+    if (ok) {
+        if (l->pcap)
+            oasis_stack_pcap_offload(s, l->pcap, p->data, p->len, &off);
+        int err = l->send_offload(l, p->data, p->len, &off);
+        if (err) {
+            s->ctr.link.tx_errors++;
+        } else {
+            s->ctr.link.tx_frames++;
+            s->ctr.link.tx_bytes += p->len;
+        }
+        return err;
+    }
+    int err = OASIS_OK;
+    if (oasis_gso_segment(p->data, p->len, &off, NULL, 0, piece_send, s, &err) < 0) {
+        s->ctr.link.tx_errors++;
+        return OASIS_EMSGSIZE;
+    }
+    return err;
+}
+
 int oasis_eth_output(oasis_stack *s, oasis_pbuf *p, const uint8_t dst[6], uint16_t type)
 {
     oasis_link_counters *c = &s->ctr.link;
@@ -58,15 +128,10 @@ int oasis_eth_output(oasis_stack *s, oasis_pbuf *p, const uint8_t dst[6], uint16
         return h ? OASIS_ENOROUTE : OASIS_EINVAL;
     }
     oasis_eth_emit(h, dst, s->mac, type);
-    if (s->link->pcap)
-        oasis_pcap_write(s->link->pcap, oasis_now(s), p->data, p->len);
-    err = s->link->send(s->link, p->data, p->len);
-    if (err) {
-        c->tx_errors++;
-    } else {
-        c->tx_frames++;
-        c->tx_bytes += p->len;
-    }
+    if (p->gso_size || p->csum_partial)
+        err = link_boundary(s, p);
+    else
+        err = plain_send(s, p->data, p->len);
     oasis_pbuf_free(s, p);
     return err;
 }

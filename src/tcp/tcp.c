@@ -555,8 +555,13 @@ void oasis_tcp_input(oasis_stack *s, uint32_t src, uint32_t dst, const uint8_t *
         return;
     oasis_tcp_counters *ctr = &s->ctr.tcp;
     oasis_tcp_hdr h;
-    int err = oasis_tcp_parse(seg, len, src, dst, 1, &h);
+    /* A checksum the link verified, or left partial (a trusted local
+     * sender), is not summed again (oasis/link.h). */
+    int trusted = oasis_rx_csum_trusted(s, seg);
+    int err = oasis_tcp_parse(seg, len, src, dst, !trusted, &h);
     ctr->in_segs++;
+    if (!err)
+        ctr->in_segs += oasis_rx_pieces(s, h.payload, h.payload_len) - 1; /* one per piece */
     if (err) {
         if (err == OASIS_ECHECKSUM)
             ctr->in_csum_errors++;

@@ -405,8 +405,12 @@ static void deliver_in_order(oasis_flow *f, const uint8_t *p, uint32_t n)
     }
     uint32_t got = f->rcv_nxt - nxt0;
     f->bytes_received += got;
+    /* The largest segment the peer sends, but never above the MSS we
+     * offered: a segment coalesced by the link (GRO) or a local sender's
+     * TSO stands for several, and "every second full-sized segment" still
+     * counts MSS-sized ones (Linux's tcp_measure_rcv_mss caps at advmss). */
     if (n > f->rcv_mss)
-        f->rcv_mss = (uint16_t)min_u32(n, 0xffff);
+        f->rcv_mss = (uint16_t)min_u32(n, f->mss_recv - (f->ts_ok ? 12u : 0u));
     f->unacked += got;
     if (f->unacked >= 2u * f->rcv_mss)
         f->ack_now = 1; /* RFC 9293 3.8.6.3: every second full segment */
@@ -607,7 +611,7 @@ static void synced_input(oasis_flow *f, const oasis_tcp_hdr *h)
 
 void oasis_tcp_flow_input(oasis_flow *f, const oasis_tcp_hdr *h)
 {
-    f->segs_in++;
+    f->segs_in += oasis_rx_pieces(f->s, h->payload, h->payload_len);
     switch (f->state) {
     case OASIS_TCP_SYN_SENT:
         syn_sent_input(f, h);

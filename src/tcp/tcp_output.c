@@ -5,7 +5,9 @@
 
 #include "core/pbuf.h"
 #include "core/stack_impl.h"
+#include "core/checksum.h"
 #include "ip/ipv4.h"
+#include "ip/ipv4_wire.h"
 #include "oasis/error.h"
 #include "tcp/tcp_flow.h"
 #include "tcp/tcp_seq.h"
@@ -83,11 +85,30 @@ static void fill_options(oasis_flow *f, oasis_tcp_hdr *h)
         h->sack_count = (uint8_t)oasis_sack_fill(f, h->sack, f->ts_ok ? 3 : 4); /* D-SACK first */
 }
 
+/* The largest payload one send of new data may carry: a super-segment of
+ * whole MSS (oasis/link.h) that fits one IPv4 datagram, and the link's
+ * gso_max when it cuts them itself; links without TSO get it cut at the
+ * link boundary (link/eth.c), so TCP always works the same way. 60 bytes
+ * leave room for the longest TCP header. */
+static uint32_t super_max(const oasis_flow *f, uint32_t mss)
+{
+    const oasis_link *l = f->s->link;
+    uint32_t d = OASIS_GSO_MAX;
+    if (l && (l->caps & OASIS_LINK_TSO4) && l->send_offload && l->gso_max && l->gso_max < d)
+        d = l->gso_max;
+    uint32_t room = d > OASIS_IPV4_HLEN + OASIS_TCP_MAX_HLEN ? d - OASIS_IPV4_HLEN - OASIS_TCP_MAX_HLEN : 0;
+    uint32_t max = room - room % mss;
+    return max > mss ? max : mss;
+}
+
 /* Builds and sends one segment of the flow: up to len bytes of the send
  * ring from seq (copied once, ring to pbuf), with flags. Options beyond the
  * timestamp (SACK blocks) take room from the payload so the datagram stays
- * within the MTU; returns the bytes sent (a clipped segment loses its FIN). */
-static uint32_t xmit(oasis_flow *f, uint32_t seq, uint32_t len, uint8_t flags)
+ * within the MTU; returns the bytes sent (a clipped segment loses its FIN).
+ * With super set, len may span many MSS: one super-segment whose pieces
+ * each hold what one segment could (link.h), counted, timed for RACK and
+ * checksummed per piece. */
+static uint32_t xmit_ex(oasis_flow *f, uint32_t seq, uint32_t len, uint8_t flags, int super)
 {
     oasis_stack *s = f->s;
     oasis_tcp_hdr h;
@@ -103,19 +124,44 @@ static uint32_t xmit(oasis_flow *f, uint32_t seq, uint32_t len, uint8_t flags)
     oasis_tcp_urg_fill(f, &h); /* URG while urgent data is unacknowledged */
     fill_options(f, &h);
     size_t hlen = OASIS_TCP_HLEN + oasis_tcp_options_len(&h);
-    uint32_t cap = f->plp.sending ? f->plp.probe_mss : oasis_tcp_seg_mss(f);
-    uint32_t room = cap + OASIS_TCP_HLEN - (uint32_t)hlen;
-    if (len > room) {
-        len = room;
+    uint32_t seg = f->plp.sending ? f->plp.probe_mss : oasis_tcp_seg_mss(f);
+    uint32_t room = seg + OASIS_TCP_HLEN - (uint32_t)hlen;
+    /* The urgent pointer counts from each segment's own sequence number:
+     * while it is sent, segments go one by one; so do PLPMTUD probes. */
+    uint32_t cap = super && !f->plp.sending && !(h.flags & OASIS_TCP_URG) ? super_max(f, room)
+                                                                            : room;
+    if (len > cap) {
+        len = cap;
         h.flags &= (uint8_t)~OASIS_TCP_FIN;
         flags = h.flags;
     }
+    uint32_t pieces = len > room ? (len + room - 1) / room : 1;
     oasis_pbuf *p = oasis_pbuf_alloc(s, OASIS_PBUF_HEADROOM, len);
     if (!p)
         return len; /* the retransmission timer recovers */
-    /* The payload is summed while it is copied: one pass over it. */
-    uint64_t psum = len ? oasis_ring_peek_csum(&f->snd, seq - f->snd_una, p->data, len) : 0;
-    oasis_tcp_emit_with_sum(oasis_pbuf_push(p, hlen), &h, len, psum, f->c.laddr, f->c.raddr);
+    const oasis_link *l = s->link;
+    uint8_t *th;
+    if (pieces > 1 || (l && (l->caps & OASIS_LINK_CSUM_TX) && l->send_offload)) {
+        /* Partial checksum: the pseudo-header sum, folded, in the field;
+         * the link (or the link boundary, per piece) completes it. */
+        if (len)
+            oasis_ring_peek(&f->snd, seq - f->snd_una, p->data, len);
+        th = oasis_pbuf_push(p, hlen);
+        oasis_tcp_emit_with_sum(th, &h, len, 0, f->c.laddr, f->c.raddr);
+        uint16_t ps = (uint16_t)~oasis_csum_fold(
+            oasis_csum_pseudo(f->c.laddr, f->c.raddr, OASIS_IPPROTO_TCP, (uint16_t)(hlen + len)));
+        memcpy(th + 16, &ps, 2);
+        p->csum_partial = 1;
+        if (pieces > 1) {
+            p->gso_size = (uint16_t)room;
+            p->gso_segs = (uint16_t)pieces;
+        }
+    } else {
+        /* The payload is summed while it is copied: one pass over it. */
+        uint64_t psum = len ? oasis_ring_peek_csum(&f->snd, seq - f->snd_una, p->data, len) : 0;
+        th = oasis_pbuf_push(p, hlen);
+        oasis_tcp_emit_with_sum(th, &h, len, psum, f->c.laddr, f->c.raddr);
+    }
 
     if (flags & OASIS_TCP_ACK) {
         f->last_ack_sent = f->rcv_nxt;
@@ -123,21 +169,30 @@ static uint32_t xmit(oasis_flow *f, uint32_t seq, uint32_t len, uint8_t flags)
         f->unacked = 0;
         f->ack_now = 0;
     }
-    s->ctr.tcp.out_segs++;
-    f->segs_out++;
+    s->ctr.tcp.out_segs += pieces;
+    f->segs_out += pieces;
     if (len)
         f->last_tx = oasis_now(s);
     if (flags & OASIS_TCP_RST)
         s->ctr.tcp.out_rsts++;
     if ((len || (flags & (OASIS_TCP_SYN | OASIS_TCP_FIN))) && oasis_seq_lt(seq, f->snd_max)) {
-        s->ctr.tcp.retrans_segs++;
-        f->retransmits++;
+        s->ctr.tcp.retrans_segs += pieces;
+        f->retransmits += pieces;
         oasis_plpmtud_resent(f, seq, len);
     }
-    if (len && f->sack_ok)
-        oasis_rack_sent(f, seq, len); /* RACK: per-segment send times */
+    if (len && f->sack_ok) {
+        /* RACK: per-segment send times, one record per piece, so a lost
+         * piece is found and resent alone. */
+        for (uint32_t off = 0; off < len; off += room)
+            oasis_rack_sent(f, seq + off, min_u32(room, len - off));
+    }
     oasis_ipv4_output_tt(s, p, f->c.raddr, OASIS_IPPROTO_TCP, 1, f->x.tos, f->x.ttl);
     return len;
+}
+
+static uint32_t xmit(oasis_flow *f, uint32_t seq, uint32_t len, uint8_t flags)
+{
+    return xmit_ex(f, seq, len, flags, 0);
 }
 
 /* Bare ACKs carry snd_max, not snd_nxt: after a timeout snd_nxt goes back
@@ -215,7 +270,19 @@ static void send_seg(oasis_flow *f, uint32_t len, uint8_t flags)
 {
     uint32_t seq = f->snd_nxt;
     idle_restart(f, len);
-    uint32_t sent = xmit(f, seq, len, flags);
+    uint32_t mss = oasis_tcp_eff_mss(f);
+    if (len > mss) {
+        /* The restart may have shrunk cwnd under the super-segment sized
+         * before it: send what the new window holds, in whole MSS. */
+        uint32_t wnd = min_u32(f->snd_wnd, oasis_recovery_cwnd(f));
+        uint32_t inflight = f->snd_nxt - f->snd_una;
+        uint32_t usable = wnd > inflight ? wnd - inflight : 0;
+        if (len > usable) {
+            len = usable > mss ? usable - usable % mss : mss;
+            flags &= (uint8_t)~(OASIS_TCP_FIN | OASIS_TCP_PSH);
+        }
+    }
+    uint32_t sent = xmit_ex(f, seq, len, flags, 1);
     if (sent < len)
         flags &= (uint8_t)~OASIS_TCP_FIN;
     len = sent;
@@ -268,12 +335,20 @@ void oasis_tcp_output(oasis_flow *f)
                 send_seg(f, 0, OASIS_TCP_ACK | OASIS_TCP_FIN);
             break;
         }
-        uint32_t len = min_u32(min_u32(avail, usable), mss);
         /* After an RTO (snd_nxt below snd_max) this resends bytes already
          * sent: SWS avoidance and Nagle are about new data, and holding
          * the retransmission back would leave the retry limit uncounted
-         * (RFC 6298 5.4; issue 11 item 44). */
+         * (RFC 6298 5.4; issue 11 item 44). Resends go one MSS at a time;
+         * new data in super-segments of whole MSS (oasis/link.h), whose
+         * sub-MSS tail passes the same Nagle and SWS test it would pass
+         * as a segment of its own. */
         int resend = oasis_seq_lt(f->snd_nxt, f->snd_max);
+        uint32_t len = min_u32(min_u32(avail, usable), resend ? mss : super_max(f, mss));
+        if (len > mss) {
+            uint32_t tail = len % mss;
+            if (tail && (len < avail || !small_segment_ok(f, tail, tail, inflight + len - tail)))
+                len -= tail;
+        }
         if (len == 0 || (len < mss && !resend && !small_segment_ok(f, len, avail, inflight))) {
             if (inflight == 0)
                 oasis_tcp_arm_persist(f);

@@ -102,7 +102,8 @@ void oasis_udp_input(oasis_stack *s, const oasis_ipv4_hdr *ip)
     oasis_udp_counters *c = &s->ctr.udp;
     oasis_udp_hdr u;
 
-    switch (oasis_udp_parse(ip->payload, ip->payload_len, ip->src, ip->dst, &u)) {
+    switch (oasis_udp_parse_ex(ip->payload, ip->payload_len, ip->src, ip->dst,
+                               !oasis_rx_csum_trusted(s, ip->payload), &u)) {
     case OASIS_OK:
         break;
     case OASIS_ECHECKSUM:

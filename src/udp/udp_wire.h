@@ -19,6 +19,9 @@ typedef struct oasis_udp_hdr {
  * OASIS_EMALFORMED if under 8) and, when the checksum field is not zero, the
  * checksum with the pseudo-header (OASIS_ECHECKSUM). Addresses host order. */
 int oasis_udp_parse(const uint8_t *buf, size_t len, uint32_t src, uint32_t dst, oasis_udp_hdr *out);
+/* The same; verify_csum 0 skips the checksum (the link verified it). */
+int oasis_udp_parse_ex(const uint8_t *buf, size_t len, uint32_t src, uint32_t dst,
+                       int verify_csum, oasis_udp_hdr *out);
 
 /* Writes the header at buf for a datagram of `len` bytes (header included,
  * payload already at buf + 8) and its checksum (0 is sent as 0xffff). */

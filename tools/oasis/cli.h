@@ -38,6 +38,7 @@ typedef struct net_opts {
     int verbose;
     uint32_t txqueuelen; /* kernel side's TAP queue (0: keep) */
     unsigned batch;      /* frames read per batch (0: the loop's default) */
+    int offload;         /* OASIS_TAP_OFFLOAD_* (0: auto) */
 } net_opts;
 
 /* The live network: clock, stack, TAP device and loop. */

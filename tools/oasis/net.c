@@ -28,6 +28,7 @@ enum {
     OPT_VERBOSE,
     OPT_TXQ,
     OPT_BATCH,
+    OPT_OFFLOAD,
 };
 
 const struct option net_long_options[] = {
@@ -42,6 +43,7 @@ const struct option net_long_options[] = {
     {"verbose", no_argument, NULL, OPT_VERBOSE},
     {"txqueuelen", required_argument, NULL, OPT_TXQ},
     {"batch", required_argument, NULL, OPT_BATCH},
+    {"offload", required_argument, NULL, OPT_OFFLOAD},
     {NULL, 0, NULL, 0},
 };
 
@@ -62,7 +64,10 @@ const char net_options_help[] =
     "                    CAP_NET_ADMIN); bursts of thousands of connections\n"
     "                    want 10000 or more (default: keep the device's, 1000)\n"
     "  --batch N         frames read from the TAP per batch between timer runs\n"
-    "                    (1024)\n";
+    "                    (1024)\n"
+    "  --offload on|off|auto  virtio-net offloads on the TAP (TSO and partial\n"
+    "                    checksums both ways); auto: on when the kernel has them\n"
+    "                    (default), on: fail without them\n";
 
 void net_opts_init(net_opts *o)
 {
@@ -130,6 +135,16 @@ int net_opts_handle(net_opts *o, int code, const char *arg)
         if (parse_u64(arg, 1u << 24, &v) != 0 || v == 0)
             return bad("--txqueuelen (1..16777216)", arg);
         o->txqueuelen = (uint32_t)v;
+        return 1;
+    case OPT_OFFLOAD:
+        if (strcmp(arg, "on") == 0)
+            o->offload = OASIS_TAP_OFFLOAD_ON;
+        else if (strcmp(arg, "off") == 0)
+            o->offload = OASIS_TAP_OFFLOAD_OFF;
+        else if (strcmp(arg, "auto") == 0)
+            o->offload = OASIS_TAP_OFFLOAD_AUTO;
+        else
+            return bad("--offload (on, off or auto)", arg);
         return 1;
     case OPT_BATCH:
         if (parse_u64(arg, 1u << 16, &v) != 0 || v == 0)
@@ -229,6 +244,7 @@ static int open_tap(net *n)
     tc.create = n->opt.create;
     tc.up = n->opt.create;
     tc.txqueuelen = n->opt.txqueuelen;
+    tc.offload = n->opt.offload;
     int rc = oasis_tap_open(&tc, &n->tap, err, sizeof err);
     if (rc != 0) {
         fprintf(stderr, "oasis: %s%s [%s]\n", err,
@@ -236,6 +252,9 @@ static int open_tap(net *n)
         return EXIT_SETUP;
     }
     warn_if_down(n->opt.tap);
+    /* One line when offloads fell back (or always, verbose). */
+    if (n->opt.verbose || (n->opt.offload == OASIS_TAP_OFFLOAD_AUTO && !oasis_tap_offload(n->tap)))
+        fprintf(stderr, "oasis: %s\n", oasis_tap_offload_status(n->tap));
     if (n->opt.mtu && oasis_tap_mtu(n->tap) != n->opt.mtu)
         fprintf(stderr,
                 "oasis: note: MTU %u of %s instead of %u: the kernel's maximum for TAP "
@@ -302,12 +321,14 @@ void net_print_counters(const net *n)
 {
     const oasis_counters *c = oasis_stack_counters(n->stack);
     fprintf(stderr,
-            "counters: link rx %llu frames tx %llu frames (tx errors %llu, tap drops %llu); "
+            "counters: link rx %llu frames tx %llu frames (tx errors %llu, tap drops %llu, "
+            "bad vnet headers %llu); "
             "tcp in %llu out %llu segs, retrans %llu, timeouts %llu, fast retrans %llu, "
             "ofo queued %llu\n",
             (unsigned long long)c->link.rx_frames, (unsigned long long)c->link.tx_frames,
             (unsigned long long)c->link.tx_errors,
-            (unsigned long long)oasis_tap_send_drops(n->tap), (unsigned long long)c->tcp.in_segs,
+            (unsigned long long)oasis_tap_send_drops(n->tap),
+            (unsigned long long)oasis_tap_bad_headers(n->tap), (unsigned long long)c->tcp.in_segs,
             (unsigned long long)c->tcp.out_segs, (unsigned long long)c->tcp.retrans_segs,
             (unsigned long long)c->tcp.timeouts, (unsigned long long)c->tcp.fast_retrans,
             (unsigned long long)c->tcp.ofo_queued);
