@@ -5,6 +5,7 @@
 
 #include "arp/arp.h"
 #include "core/bytes.h"
+#include "core/checksum.h"
 #include "core/mem.h"
 #include "core/siphash.h"
 #include "core/prng.h"
@@ -176,10 +177,20 @@ int oasis_ipv4_output_tt(oasis_stack *s, oasis_pbuf *p, uint32_t dst, uint8_t pr
             oasis_pbuf_free(s, p);
             return OASIS_EMSGSIZE;
         }
-        fill_header(s, &h, dst, proto, next_ident(s, dst, proto), tos, ttl);
+        fill_header(s, &h, dst, proto, next_ident(s, dst, proto, 1), tos, ttl);
         h.df = (uint8_t)(df != 0);
         h.total_len = (uint16_t)p->len;
         oasis_ipv4_emit(p->data, &h);
+        if (p->csum_partial) {
+            /* Loopback completes what TCP left partial; a super-segment
+             * stays whole (no MTU here), like Linux's lo. */
+            uint8_t *l4 = p->data + OASIS_IPV4_HLEN;
+            size_t l4len = p->len - OASIS_IPV4_HLEN;
+            uint16_t sum = oasis_csum_fold(oasis_csum_add(0, l4, l4len));
+            memcpy(l4 + (proto == OASIS_IPPROTO_TCP ? 16 : 6), &sum, 2);
+            p->csum_partial = 0;
+            p->gso_size = 0;
+        }
         return oasis_loop_output(s, p);
     }
     uint32_t next_hop = oasis_ipv4_route(s, dst);
