@@ -67,7 +67,8 @@ typedef struct oasis_tcp_config {
     uint64_t rto_min_ns;        /* (200 ms) */
     uint64_t rto_max_ns;        /* (60 s) */
     uint64_t rto_initial_ns;    /* (1 s) */
-    uint32_t syn_retries;       /* SYN retransmissions before Timeout (6) */
+    uint32_t syn_retries;       /* SYN retransmissions before Timeout (7: the attempt
+                                 * gives up 183 s after the first SYN, RFC 9293 MUST-23) */
     uint32_t synack_retries;    /* (5) */
     uint32_t data_retries;      /* retransmissions of one segment before Timeout (15) */
     uint64_t delack_ns;         /* delayed ACK timer (40 ms) */
@@ -146,7 +147,8 @@ typedef void (*oasis_flow_cb)(oasis_flow *flow, int err, void *ud);
  * (0.0.0.0, broadcast, multicast, 240/4, our subnet's network address;
  * RFC 1122 4.2.3.10), OASIS_ENOROUTE at once when nothing routes dst.
  * The SYN is retransmitted cfg.syn_retries times with exponential
- * backoff from cfg.rto_initial_ns (1, 2, 4... s) before OASIS_ETIMEDOUT. */
+ * backoff from cfg.rto_initial_ns (1, 2, 4... s, at most cfg.rto_max_ns)
+ * before OASIS_ETIMEDOUT: 183 s by default. */
 int oasis_tcp_connect(oasis_stack *s, uint32_t dst, uint16_t port, const oasis_keepalive *keepalive,
                       oasis_connect_cb cb, void *ud);
 

@@ -17,7 +17,7 @@
 
 /* PROBE: resolved, but another MAC claimed the address; we keep the old
  * MAC and ask it (unicast) whether it is still there. */
-enum { ARP_INCOMPLETE, ARP_RESOLVED, ARP_PROBE };
+enum { ARP_INCOMPLETE, ARP_RESOLVED, ARP_PROBE, ARP_REVERIFY };
 
 /* RFC 5227 2.4 (c): at most one defence of our address per 10 s. */
 #define DEFEND_INTERVAL_NS (10 * OASIS_NS_PER_SEC)
@@ -181,6 +181,17 @@ static void entry_timer(oasis_stack *s, oasis_timer *t)
 
     if (e->state == ARP_RESOLVED) {
         s->ctr.arp.cache_expired++;
+        remove_entry(s, e);
+        return;
+    }
+    if (e->state == ARP_REVERIFY) {
+        if (e->tries < s->cfg.arp_retries) {
+            e->tries++;
+            oasis_timer_start(s, &e->timer, oasis_now(s) + e->retry_ns);
+            send_probe(s, e);
+            return;
+        }
+        s->ctr.arp.resolve_failed++; /* gone: resolve afresh when needed */
         remove_entry(s, e);
         return;
     }
@@ -491,6 +502,18 @@ int oasis_arp_probe(oasis_stack *s, uint32_t ip)
     if (err == OASIS_OK)
         s->ctr.arp.tx_requests++;
     return err;
+}
+
+void oasis_arp_reverify(oasis_stack *s, uint32_t ip)
+{
+    oasis_arp_entry *e = find(s, ip);
+    if (!e || e->state != ARP_RESOLVED)
+        return;
+    e->state = ARP_REVERIFY;
+    e->tries = 1;
+    e->retry_ns = s->cfg.arp_retry_ns ? s->cfg.arp_retry_ns : 1;
+    oasis_timer_start(s, &e->timer, oasis_now(s) + e->retry_ns);
+    send_probe(s, e);
 }
 
 int oasis_arp_lookup(oasis_stack *s, uint32_t ip, uint8_t mac[6])

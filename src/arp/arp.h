@@ -55,6 +55,13 @@ void oasis_arp_announce(oasis_stack *s);
  * 0.0.0.0 and target ip. Returns 0 or an oasis_err. */
 int oasis_arp_probe(oasis_stack *s, uint32_t ip);
 
+/* Negative advice from above (RFC 1122 2.3.2.1, 3.3.1.4): a resolved
+ * neighbour is asked, unicast, whether it still holds ip; traffic keeps
+ * its MAC meanwhile. An answer keeps the entry; cfg.arp_retries requests
+ * unanswered and the entry goes (the next datagram broadcasts a request).
+ * No-op for an unknown, incomplete or already re-checked neighbour. */
+void oasis_arp_reverify(oasis_stack *s, uint32_t ip);
+
 /* Looks a neighbour up in the cache: 0 and its MAC, or OASIS_ENOENT. */
 int oasis_arp_lookup(oasis_stack *s, uint32_t ip, uint8_t mac[6]);
 

@@ -35,7 +35,10 @@ void oasis_stack_config_init(oasis_stack_config *cfg)
     t->rto_min_ns = 200 * OASIS_NS_PER_MS;
     t->rto_max_ns = 60 * OASIS_NS_PER_SEC;
     t->rto_initial_ns = OASIS_NS_PER_SEC;
-    t->syn_retries = 6;
+    /* RFC 9293 MUST-23: SYNs for at least 3 minutes. 7 retransmissions
+     * (1, 2, 4 ... s, capped by rto_max_ns) give up 183 s after the first
+     * (Linux's 6 give up at 127 s). */
+    t->syn_retries = 7;
     t->synack_retries = 5;
     t->data_retries = 15;
     t->delack_ns = 40 * OASIS_NS_PER_MS;
@@ -54,6 +57,7 @@ void oasis_stack_config_init(oasis_stack_config *cfg)
      * (and the bound restarted) before it runs out. */
     t->fin_wait2_ns = 2 * t->rto_max_ns;
     t->max_write_reqs = OASIS_TCP_MAX_WRITE_REQS;
+    t->r1_retries = 3; /* RFC 9293 SHLD-10 */
 
     cfg->ipv6_slaac = 1;
     cfg->nd_cache_size = 256;

@@ -229,6 +229,13 @@ int oasis_ipv4_output_tt(oasis_stack *s, oasis_pbuf *p, uint32_t dst, uint8_t pr
     return send_datagram(s, p, dst, next_hop);
 }
 
+void oasis_ipv4_negative_advice(oasis_stack *s, uint32_t dst)
+{
+    uint32_t next_hop = oasis_ipv4_route(s, dst);
+    if (next_hop)
+        oasis_arp_reverify(s, next_hop);
+}
+
 void oasis_ipv4_deliver(oasis_stack *s, const oasis_ipv4_hdr *h)
 {
     const oasis_ip_handler *hd = oasis_ip_handler_of(s, h->proto);

@@ -89,6 +89,12 @@ void oasis_loop_fini(oasis_stack *s);
  * keep our own and 127/8 addresses off the wire do not apply. */
 void oasis_ipv4_input_loop(oasis_stack *s, const uint8_t *pkt, size_t len);
 
+/* Negative advice (RFC 1122 3.3.1.4): a transport sees no answers from
+ * dst (TCP's R1). The neighbour that routes dst is asked again, unicast,
+ * whether it is still there (ARP); if it is not, its entry goes and the
+ * next datagram resolves it afresh. */
+void oasis_ipv4_negative_advice(oasis_stack *s, uint32_t dst);
+
 /* Can a connection (TCP) go to dst? OASIS_EBADDEST for an address that is
  * no single host's (0.0.0.0, broadcast, multicast, 240/4, our subnet's
  * network or broadcast address: RFC 1122 4.2.3.10), OASIS_ENOROUTE when

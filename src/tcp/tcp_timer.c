@@ -8,6 +8,7 @@
  * What a tail loss probe sends is loss recovery's (oasis_tlp_send_probe);
  * when it is armed and what follows its expiry is here. */
 #include "core/stack_impl.h"
+#include "ip/ipv4.h"
 #include "oasis/error.h"
 #include "tcp/tcp_flow.h"
 #include "tcp/tcp_seq.h"
@@ -159,6 +160,20 @@ void oasis_tcp_timers_established(oasis_flow *f)
     oasis_tcp_heard(f);
 }
 
+/* RFC 9293 3.8.3 (b), (e): the same segment retransmitted R1 times or
+ * more: negative advice to IP (the neighbour we send through is checked
+ * again, RFC 1122 3.3.1.4) and, once per episode, a report to the
+ * application (SHLD-9). Called after f->retries was counted. */
+static void r1_check(oasis_flow *f)
+{
+    uint32_t r1 = f->s->cfg.tcp.r1_retries;
+    if (!r1 || f->retries < r1)
+        return;
+    oasis_ipv4_negative_advice(f->s, f->c.raddr);
+    if (f->retries == r1)
+        oasis_tcp_post_event(f, OASIS_TCP_EV_RETRANSMIT);
+}
+
 /* SYN or SYN-ACK lost: resend with backoff, or give up (Timeout). */
 static void handshake_timeout(oasis_flow *f, uint32_t max_retries)
 {
@@ -168,6 +183,7 @@ static void handshake_timeout(oasis_flow *f, uint32_t max_retries)
     }
     f->retries++;
     f->s->ctr.tcp.timeouts++;
+    r1_check(f); /* SYNs too (RFC 9293 3.8.3) */
     oasis_rtt_backoff(&f->rtt);
     oasis_tcp_send_syn(f);
     oasis_tcp_arm_rto(f);
@@ -237,6 +253,7 @@ static void data_timeout(oasis_flow *f)
     }
     f->retries++;
     s->ctr.tcp.timeouts++;
+    r1_check(f);
     f->tm.tlp = f->tm.reorder = OASIS_TCP_NEVER;
     oasis_recovery_on_rto(f); /* cwnd, RTO recovery, SACK and RACK marks */
     oasis_plpmtud_on_rto(f);  /* black hole: the retransmission goes smaller */

@@ -49,6 +49,8 @@ static void answer_arp(tcp_harness *h, const oasis_eth_hdr *eth)
     h->arp_requests++;
     if (memcmp(eth->dst, PEER_MAC, 6) == 0)
         h->arp_unicast++;
+    if (h->arp_mute)
+        return;
     memset(&rep, 0, sizeof rep);
     rep.op = OASIS_ARP_REPLY;
     memcpy(rep.sha, PEER_MAC, 6);

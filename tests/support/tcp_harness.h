@@ -35,6 +35,7 @@ typedef struct tcp_harness {
     uint8_t last_tos, last_ttl;  /* IPv4 TOS and TTL of the last popped segment */
     uint64_t arp_requests;       /* ARP requests the stack sent for the peer */
     uint64_t arp_unicast;        /* of which unicast (to the peer's MAC: a re-check) */
+    int arp_mute;                /* 1: the peer stops answering ARP */
 } tcp_harness;
 
 /* tcfg NULL: stack defaults. */
