@@ -251,6 +251,23 @@ static void test_rto(void **state)
     assert_int_equal(cc.ssthresh, (uint32_t)(w * 0.7));
 }
 
+/* RFC 9438 4.10 / RFC 5681 3.1: slow start only while cwnd < ssthresh.
+ * After a timeout (ssthresh 35 segments) an ACK that would carry cwnd
+ * past ssthresh stops there; the rest is congestion avoidance's, which
+ * grows far less than a slow-start step. */
+static void test_slow_start_stops_at_ssthresh(void **state)
+{
+    oasis_cc_state cc;
+    ops->init(&cc, MSS, 0);
+    cc.cwnd = 50 * MSS;
+    ops->on_rto(&cc, 50 * MSS, 0, 0);
+    assert_int_equal(cc.ssthresh, 35 * MSS);
+    cc.cwnd = 34 * MSS;
+    ops->on_ack(&cc, 2 * MSS, cc.cwnd, 50 * MS, MS);
+    assert_true(cc.cwnd >= 35 * MSS);
+    assert_true(cc.cwnd < 35 * MSS + MSS / 2); /* not 36: CA adds a fraction */
+}
+
 /* Idle time does not count as growth time. */
 static void test_idle_shifts_epoch(void **state)
 {
@@ -433,6 +450,7 @@ int main(void)
         cmocka_unit_test(test_reno_friendly),
         cmocka_unit_test(test_app_limited),
         cmocka_unit_test(test_rto),
+        cmocka_unit_test(test_slow_start_stops_at_ssthresh),
         cmocka_unit_test(test_idle_shifts_epoch),
         cmocka_unit_test(test_idle_epoch_never_past_now),
         cmocka_unit_test(test_hystart_exit_on_rtt_increase),

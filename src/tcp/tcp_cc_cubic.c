@@ -164,8 +164,11 @@ static void hs_check(cubic *c)
     }
 }
 
-static void slow_start(oasis_cc_state *cc, cubic *c, uint32_t acked, uint32_t flight,
-                       uint64_t rtt_ns)
+/* Returns the acknowledged bytes slow start did not use: growth past
+ * ssthresh is congestion avoidance's (RFC 9438 4.10, RFC 5681 3.1: slow
+ * start only while cwnd < ssthresh). */
+static uint32_t slow_start(oasis_cc_state *cc, cubic *c, uint32_t acked, uint32_t flight,
+                           uint64_t rtt_ns)
 {
     /* HyStart++ runs in the initial slow start only (RFC 9406 4.3). */
     int hystart = c->hs != HS_DONE && cc->ssthresh == UINT32_MAX;
@@ -174,19 +177,26 @@ static void slow_start(oasis_cc_state *cc, cubic *c, uint32_t acked, uint32_t fl
             ++c->css_rounds >= HS_CSS_ROUNDS) {
             cc->ssthresh = cc->cwnd; /* enough: congestion avoidance from here */
             c->hs = HS_DONE;
-            return;
+            return 0;
         }
         if (rtt_ns)
             rtt_sample(c, rtt_ns);
     }
+    uint32_t left = 0;
     if (cwnd_limited(cc, flight)) {
         uint32_t inc = min_u32(acked, (hystart ? HS_L : ABC_L) * cc->mss);
         if (hystart && c->hs == HS_CSS)
             inc /= HS_CSS_GROWTH_DIVISOR;
+        uint32_t room = cc->ssthresh - cc->cwnd; /* > 0: we are in slow start */
+        if (inc > room) {
+            left = inc - room;
+            inc = room;
+        }
         cc->cwnd = sat_add(cc->cwnd, inc);
     }
     if (hystart)
         hs_check(c);
+    return left;
 }
 
 static void epoch_start(oasis_cc_state *cc, cubic *c, uint64_t now_ns)
@@ -247,9 +257,9 @@ static void cubic_on_ack(oasis_cc_state *cc, uint32_t acked, uint32_t flight, ui
     if (rtt_ns && !hystart)
         rtt_sample(&c, rtt_ns); /* HyStart++ samples per round, in slow_start() */
     if (acked) {
-        if (cc->cwnd < cc->ssthresh) {
-            slow_start(cc, &c, acked, flight, rtt_ns);
-        } else {
+        if (cc->cwnd < cc->ssthresh)
+            acked = slow_start(cc, &c, acked, flight, rtt_ns);
+        if (acked && cc->cwnd >= cc->ssthresh) {
             if (!(c.flags & F_EPOCH))
                 epoch_start(cc, &c, now_ns);
             if (cwnd_limited(cc, flight))
