@@ -11,6 +11,9 @@
 #include <cmocka.h>
 
 #include "arp/arp.h"
+#include "core/bytes.h"
+#include "core/checksum.h"
+#include "link/eth_wire.h"
 #include "tcp/tcp_flow.h"
 #include "tcp/tcp_seq.h"
 #include "tcp_harness.h"
@@ -290,6 +293,213 @@ static void test_ttl_on_the_wire(void **state)
     oasis_tcp_release(f);
 }
 
+/* A SYN from the peer in a whole Ethernet frame, with IP options opt
+ * (a multiple of 4 bytes, at most 40). */
+static void inject_syn_with_ip_options(fx *x, const uint8_t *opt, size_t optlen)
+{
+    uint8_t f[14 + 60 + 20];
+    memset(f, 0, sizeof f);
+    static const uint8_t peer_mac[6] = {0x02, 0, 0, 0, 0, 0x02};
+    oasis_eth_emit(f, oasis_stack_mac(x->h.s), peer_mac, OASIS_ETHERTYPE_IPV4);
+    uint8_t *ip = f + 14;
+    size_t ihl = 20 + optlen;
+    ip[0] = (uint8_t)(0x40 | (ihl / 4));
+    oasis_put16(ip + 2, (uint16_t)(ihl + 20));
+    ip[8] = 64;
+    ip[9] = 6;
+    oasis_put32(ip + 12, TH_PEER);
+    oasis_put32(ip + 16, TH_LOCAL);
+    memcpy(ip + 20, opt, optlen);
+    uint16_t sum = oasis_csum(ip, ihl);
+    memcpy(ip + 10, &sum, 2); /* the sum is in network order already */
+    oasis_tcp_hdr syn = th_seg(TH_PPORT, PORT, S, TH_PISN, 0);
+    oasis_tcp_emit(ip + ihl, &syn, 0, TH_PEER, TH_LOCAL);
+    oasis_stack_input(x->h.s, f, 14 + ihl + 20);
+    th_poll(&x->h);
+}
+
+/* MUST-51..53, SHLD-24 are not taken up: Oasis never sends a source
+ * route and, as RFC 7126 advises and a Linux host does, drops datagrams
+ * that carry one (LSRR 131, SSRR 137), counted; a SYN with another option
+ * (Record Route, 7) or none is answered. */
+static void test_source_routed_dropped(void **state)
+{
+    fx *x = *state;
+    assert_int_equal(oasis_tcp_listen(x->h.s, PORT, NULL, th_accept_cb, &x->a), 0);
+    const oasis_ip_counters *ipc = &oasis_stack_counters(x->h.s)->ip;
+    /* LSRR with one hop (10.0.0.9) already used, then EOL */
+    const uint8_t lsrr[8] = {131, 7, 8, 10, 0, 0, 9, 0};
+    const uint8_t ssrr[8] = {137, 7, 8, 10, 0, 0, 9, 0};
+    const uint8_t nop_lsrr[12] = {1, 1, 1, 1, 131, 7, 8, 10, 0, 0, 9, 0};
+    inject_syn_with_ip_options(x, lsrr, sizeof lsrr);
+    inject_syn_with_ip_options(x, ssrr, sizeof ssrr);
+    inject_syn_with_ip_options(x, nop_lsrr, sizeof nop_lsrr);
+    assert_int_equal(ipc->in_source_routed, 3);
+    assert_int_equal(th_pending(&x->h), 0);
+    assert_int_equal(th_ctr(&x->h)->passive_opens, 0);
+    const uint8_t rr[8] = {7, 7, 4, 0, 0, 0, 0, 0};
+    inject_syn_with_ip_options(x, rr, sizeof rr);
+    oasis_tcp_hdr r;
+    assert_true(th_pop(&x->h, &r));
+    assert_int_equal(r.flags, S | A);
+    assert_int_equal(ipc->in_source_routed, 3);
+}
+
+/* Passive open with timestamps: the peer's SYN says TSval 5000. */
+static void open_ts(fx *x)
+{
+    oasis_tcp_hdr syn = th_seg(TH_PPORT, PORT, S, TH_PISN, 0);
+    syn.has_ts = 1;
+    syn.ts_val = 5000;
+    x->iss = th_open_passive(&x->h, &x->a, PORT, &syn);
+    x->pnxt = TH_PISN + 1;
+    th_clear(&x->h);
+    assert_true(x->a.flow->ts_ok);
+}
+
+static void send_ts_data(fx *x, uint32_t tsval)
+{
+    oasis_tcp_hdr d = th_seg(TH_PPORT, PORT, A, x->pnxt, x->iss + 1);
+    d.has_ts = 1;
+    d.ts_val = tsval;
+    d.payload = (const uint8_t *)"data";
+    d.payload_len = 4;
+    th_inject(&x->h, &d);
+    th_poll(&x->h);
+}
+
+/* RFC 7323 5.5: TS.Recent older than 24 days (no segment accepted since)
+ * is invalid: a segment whose TSval looks older is accepted then, and its
+ * TSval becomes TS.Recent; before 24 days PAWS drops it. */
+static void test_ts_recent_invalid_after_24_days(void **state)
+{
+    fx *x = *state;
+    open_ts(x);
+    uint64_t t0 = th_now(&x->h);
+    th_run_until(&x->h, t0 + 23ull * 24 * 3600 * SEC);
+    send_ts_data(x, 4000); /* "older" than 5001 */
+    assert_int_equal(th_ctr(&x->h)->paws_drops, 1);
+    assert_int_equal(x->a.flow->rcv_nxt, x->pnxt);
+    th_run_until(&x->h, t0 + 25ull * 24 * 3600 * SEC);
+    send_ts_data(x, 4000);
+    assert_int_equal(th_ctr(&x->h)->paws_drops, 1);
+    assert_int_equal(x->a.flow->rcv_nxt, x->pnxt + 4);
+    assert_int_equal(x->a.flow->ts_recent, 4000);
+}
+
+/* RFC 7323 5.4: the timestamp clock ticks once a millisecond (between
+ * 1 ms and 1 s per tick). */
+static void test_timestamp_clock_1ms(void **state)
+{
+    fx *x = *state;
+    open_ts(x);
+    assert_int_equal(oasis_tcp_write(x->a.flow, "a", 1, NULL, NULL), 0);
+    th_poll(&x->h);
+    oasis_tcp_hdr r;
+    assert_true(th_pop(&x->h, &r));
+    assert_true(r.has_ts);
+    uint32_t t1 = r.ts_val;
+    th_advance(&x->h, 1500 * MS);
+    th_clear(&x->h);
+    oasis_tcp_hdr ack = th_seg(TH_PPORT, PORT, A, x->pnxt, x->iss + 2);
+    ack.has_ts = 1;
+    ack.ts_val = 6000;
+    th_inject(&x->h, &ack);
+    assert_int_equal(oasis_tcp_write(x->a.flow, "b", 1, NULL, NULL), 0);
+    th_poll(&x->h);
+    assert_true(th_pop(&x->h, &r));
+    assert_int_equal(r.ts_val - t1, 1500);
+}
+
+static int setup_rto_min_1s(void **state)
+{
+    oasis_stack_config c;
+    oasis_stack_config_init(&c);
+    c.tcp.rto_min_ns = 1 * SEC;
+    return setup_cfg(state, &c.tcp);
+}
+
+/* RFC 6298 2.4: the minimum RTO is configurable per stack; configured to
+ * the RFC's 1 s it holds however short the measured RTT (the default is
+ * 200 ms, as Linux's TCP_RTO_MIN). */
+static void test_rto_min_configured_1s(void **state)
+{
+    fx *x = *state;
+    open_flow(x);
+    for (int i = 0; i < 5; i++) {
+        assert_int_equal(oasis_tcp_write(x->a.flow, "a", 1, NULL, NULL), 0);
+        th_poll(&x->h);
+        th_clear(&x->h);
+        th_advance(&x->h, 1 * MS); /* a 1 ms path */
+        oasis_tcp_hdr ack = th_seg(TH_PPORT, PORT, A, x->pnxt, x->iss + 2 + (uint32_t)i);
+        th_inject(&x->h, &ack);
+        th_poll(&x->h);
+    }
+    assert_true(x->a.flow->rtt.have_sample);
+    assert_true(x->a.flow->rtt.srtt_ns < 5 * MS);
+    assert_int_equal(oasis_rtt_rto(&x->a.flow->rtt), 1 * SEC);
+    assert_int_equal(oasis_tcp_write(x->a.flow, "z", 1, NULL, NULL), 0);
+    th_poll(&x->h);
+    uint64_t sent = th_now(&x->h);
+    th_clear(&x->h);
+    th_run_until(&x->h, sent + 999 * MS);
+    assert_int_equal(th_pending(&x->h), 0); /* no retransmission before 1 s */
+    th_run_until(&x->h, sent + 1 * SEC);
+    assert_int_equal(th_pending(&x->h), 1);
+}
+
+/* SHLD-15, SHLD-16: when the peer shrinks its window (moves the right edge
+ * left), no new data goes beyond the new edge; data already sent inside it
+ * is retransmitted normally; new data flows again once it opens. */
+static void test_no_new_data_into_shrunk_window(void **state)
+{
+    fx *x = *state;
+    open_flow(x);
+    oasis_tcp_hdr w = th_seg(TH_PPORT, PORT, A, x->pnxt, x->iss + 1);
+    w.window = 5 * 536; /* the peer sent no MSS: 536-byte segments */
+    th_inject(&x->h, &w);
+    th_poll(&x->h);
+    assert_int_equal(oasis_tcp_set_nodelay(x->a.flow, 1), 0);
+    uint8_t buf[10000];
+    memset(buf, 'w', sizeof buf);
+    assert_int_equal(oasis_tcp_write(x->a.flow, buf, sizeof buf, NULL, NULL), 0);
+    th_poll(&x->h);
+    uint32_t edge = x->iss + 1 + 5 * 536, maxseq = 0;
+    oasis_tcp_hdr r;
+    while (th_pop(&x->h, &r))
+        maxseq = r.seq + (uint32_t)r.payload_len;
+    assert_int_equal(maxseq, edge); /* the window's worth went out */
+    /* ACK of two segments with a window of one: the right edge moves
+     * from +2680 back to +1608 */
+    w.ack = x->iss + 1 + 2 * 536;
+    w.window = 536;
+    th_inject(&x->h, &w);
+    th_poll(&x->h);
+    while (th_pop(&x->h, &r))
+        assert_true(r.payload_len == 0 || oasis_seq_le(r.seq + (uint32_t)r.payload_len, edge));
+    /* the RTO resends from snd_una, within the new edge */
+    th_run_until(&x->h, x->a.flow->tm.rexmt);
+    int resent = 0;
+    while (th_pop(&x->h, &r)) {
+        if (!r.payload_len)
+            continue;
+        resent++;
+        assert_int_equal(r.seq, x->iss + 1 + 2 * 536);
+        assert_true(oasis_seq_le(r.seq + (uint32_t)r.payload_len, x->iss + 1 + 3 * 536));
+    }
+    assert_true(resent >= 1);
+    /* everything acked, window open: new data again */
+    w.ack = edge;
+    w.window = 65535;
+    th_inject(&x->h, &w);
+    th_poll(&x->h);
+    int fresh = 0;
+    while (th_pop(&x->h, &r))
+        if (r.payload_len && oasis_seq_ge(r.seq, edge))
+            fresh++;
+    assert_true(fresh > 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -300,6 +510,11 @@ int main(void)
         T(test_data_r2_over_100s),
         cmocka_unit_test_setup_teardown(test_dscp_on_the_wire, setup_dscp10, teardown),
         T(test_ttl_on_the_wire),
+        T(test_source_routed_dropped),
+        T(test_ts_recent_invalid_after_24_days),
+        T(test_timestamp_clock_1ms),
+        cmocka_unit_test_setup_teardown(test_rto_min_configured_1s, setup_rto_min_1s, teardown),
+        T(test_no_new_data_into_shrunk_window),
     };
     if (getenv("TCP_TEST"))
         cmocka_set_test_filter(getenv("TCP_TEST"));

@@ -63,6 +63,7 @@ typedef struct oasis_ip_counters {
     uint64_t frag_fails;         /* FragFails (DF set and too big) */
     uint64_t frag_creates;       /* FragCreates */
     uint64_t in_martians;        /* source no host may use (RFC 1122 3.2.1.3) */
+    uint64_t in_source_routed;   /* LSRR/SSRR datagrams dropped (RFC 7126, as a Linux host) */
     uint64_t pmtu_lowered;       /* a destination's path MTU lowered (RFC 1191) */
     uint64_t pmtu_expired;       /* a lowered path MTU aged out (raise attempt) */
     uint64_t pmtu_evictions;     /* path MTU entry pushed out by the size bound */

@@ -289,6 +289,24 @@ int oasis_ipv4_unicast_dest(const oasis_stack *s, uint32_t dst)
     return OASIS_OK;
 }
 
+/* A Loose or Strict Source and Record Route option (RFC 791 types 131,
+ * 137). The options were found well formed by the parser. */
+static int source_routed(const oasis_ipv4_hdr *h)
+{
+    const uint8_t *o = h->options;
+    size_t i = 0, n = h->options_len;
+    while (i < n && o[i] != 0) {
+        if (o[i] == 1) {
+            i++;
+            continue;
+        }
+        if (o[i] == 131 || o[i] == 137)
+            return 1;
+        i += o[i + 1];
+    }
+    return 0;
+}
+
 static void ipv4_input(oasis_stack *s, const uint8_t *pkt, size_t len, int link_bcast, int loop);
 
 void oasis_ipv4_input(oasis_stack *s, const uint8_t *pkt, size_t len, int link_bcast)
@@ -333,6 +351,14 @@ static void ipv4_input(oasis_stack *s, const uint8_t *pkt, size_t len, int link_
     }
     if (!loop && oasis_ipv4_is_martian(s, h.src)) {
         c->in_martians++;
+        return;
+    }
+    /* Source routing lets a sender pick the path, and our replies' if we
+     * honoured the return route (RFC 9293 MUST-53): a spoofing tool, so
+     * RFC 7126 advises dropping it and a Linux host does
+     * (accept_source_route 0). We neither send nor accept it. */
+    if (h.options_len && source_routed(&h)) {
+        c->in_source_routed++;
         return;
     }
     if (h.mf || h.frag_off) {

@@ -50,6 +50,7 @@ static const layer_field ip_fields[] = {
     I(reasm_timeouts, "ReasmTimeout"), I(reasm_overflows, "ReasmOverflows"),
     I(reasm_bytes, "ReasmBytes"), I(frag_oks, "FragOKs"), I(frag_fails, "FragFails"),
     I(frag_creates, "FragCreates"), I(in_martians, "InMartians"),
+    I(in_source_routed, "InSrcRouted"),
     I(pmtu_lowered, "PMTULowered"), I(pmtu_expired, "PMTUExpired"),
     I(pmtu_evictions, "PMTUEvictions"),
     I(loop_tx_packets, "LoopTxPackets"), I(loop_rx_packets, "LoopRxPackets"),

@@ -163,11 +163,23 @@ static void syn_sent_input(oasis_flow *f, const oasis_tcp_hdr *h)
 
 /* ---- synchronized states: step 1, sequence number check ------------------ */
 
+/* RFC 7323 5.5: after 24 days with no segment accepted, TS.Recent may
+ * be more than half the 1 ms timestamp space (2^31 ms, 24.8 days) behind
+ * the peer's clock and so look newer than it is: it is invalid, the next
+ * segment is not PAWS-checked and sets it again (Linux TCP_PAWS_24DAYS;
+ * last_rx moves with every accepted segment, as TS.Recent does). */
+#define PAWS_IDLE_NS (24ull * 24 * 3600 * OASIS_NS_PER_SEC)
+
+static int ts_recent_stale(const oasis_flow *f)
+{
+    return oasis_now(f->s) - f->last_rx > PAWS_IDLE_NS;
+}
+
 /* RFC 7323 5.3: PAWS. 1 if the segment is to be dropped (the caller
  * answers it). */
 static int paws_reject(oasis_flow *f, const oasis_tcp_hdr *h)
 {
-    if (!f->ts_ok || !h->has_ts || (h->flags & OASIS_TCP_RST))
+    if (!f->ts_ok || !h->has_ts || (h->flags & OASIS_TCP_RST) || ts_recent_stale(f))
         return 0;
     if (oasis_seq_ge(h->ts_val, f->ts_recent))
         return 0;
@@ -223,7 +235,7 @@ static int seq_acceptable(const oasis_flow *f, const oasis_tcp_hdr *h)
 static void update_ts_recent(oasis_flow *f, const oasis_tcp_hdr *h)
 {
     if (f->ts_ok && h->has_ts && oasis_seq_le(h->seq, f->last_ack_sent) &&
-        oasis_seq_ge(h->ts_val, f->ts_recent))
+        (oasis_seq_ge(h->ts_val, f->ts_recent) || ts_recent_stale(f)))
         f->ts_recent = h->ts_val;
 }
 
