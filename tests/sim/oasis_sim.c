@@ -83,8 +83,12 @@ int main(int argc, char **argv)
         sim_case c;
         sim_result r;
         sim_case_from_seed(seed, &o, &c);
-        if (per_frame)
+        if (per_frame) {
             c.imp[0].ge_step_ns = c.imp[1].ge_step_ns = 0;
+            /* The old model replays runs recorded before TCP's R1 existed:
+             * R1's ARP re-checks are frames too and would move the chain. */
+            c.tcp.r1_retries = 0;
+        }
         if (o.verbose)
             sim_case_print(&c);
         sim_run(&c, &o, &r);
