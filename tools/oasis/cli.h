@@ -39,6 +39,8 @@ typedef struct net_opts {
     uint32_t txqueuelen; /* kernel side's TAP queue (0: keep) */
     unsigned batch;      /* frames read per batch (0: the loop's default) */
     int offload;         /* OASIS_TAP_OFFLOAD_* (0: auto) */
+    uint32_t dns[OASIS_DNS_MAX_SERVERS]; /* --dns servers (resolve.c) */
+    size_t ndns;
 } net_opts;
 
 /* The live network: clock, stack, TAP device and loop. */
@@ -49,6 +51,7 @@ typedef struct net {
     oasis_tap *tap;
     oasis_loop *loop;
     oasis_pcap *pcap;
+    oasis_dns *dns;  /* made on first use (resolve.c) */
 } net;
 
 /* getopt_long codes of the common options start here. */
@@ -79,6 +82,25 @@ int net_up(net *n, const net_opts *o);
 void net_down(net *n);
 /* Prints the stack's main counters to stderr (verbose runs). */
 void net_print_counters(const net *n);
+
+/* ---- host names (resolve.c) ---- */
+/* --dns A.B.C.D (repeatable): returns 1, or -1 after saying why. */
+int cli_dns_option(net_opts *o, const char *arg);
+/* Servers learnt elsewhere (a DHCP lease); --dns, when given, wins. */
+int cli_dns_servers(net *n, const uint32_t *addrs, size_t count);
+/* name (or a dotted quad) to an address, running the loop meanwhile.
+ * Returns 0, or -1 after printing why. */
+int cli_resolve(net *n, const char *name, uint32_t *addr);
+/* 1 if h may be looked up: letters, digits, '-', '_', dots, some letter. */
+int cli_valid_hostname(const char *h);
+/* The host of "scheme://HOST[:PORT]...": 0 or -1. */
+int cli_url_host(const char *url, char *host, size_t cap);
+/* url with its host replaced by addr, into out: 0 or -1. */
+int cli_url_with_addr(const char *url, uint32_t addr, char *out, size_t cap);
+/* http_parse_url that also takes a host name: then *addr is 0 and name
+ * (cap bytes) holds it; else name is "". 0 or -1. */
+int cli_parse_http_url(const char *url, uint32_t *addr, uint16_t *port, const char **path,
+                       char *name, size_t cap);
 
 /* SIGINT/SIGTERM set this; the loop watches it. */
 volatile sig_atomic_t *cli_stop_flag(void);

@@ -16,6 +16,7 @@ typedef struct getter {
     uint32_t addr;
     uint16_t port;
     const char *path;
+    char host[256]; /* the URL's host name ("" for a dotted quad): resolved, and sent in Host */
     oasis_keepalive ka;
     int ka_given, quiet, progress;
     uint64_t timeout_ns;
@@ -270,7 +271,8 @@ static int get_done(void *ud)
 
 static const char get_usage[] =
     "Usage: oasis get [options] URL\n"
-    "Downloads URL (http://A.B.C.D[:PORT]/PATH) over Oasis on a TAP device and\n"
+    "Downloads URL (http://HOST[:PORT]/PATH; HOST a dotted quad or a name looked\n"
+    "up with --dns) over Oasis on a TAP device and\n"
     "prints \"sha256 HEX bytes N seconds S\" for the body on stdout.\n\n"
     "  -o, --output FILE  write the body to FILE ('-': stdout); default: discard\n"
     "  --keepalive A,I,P  probe the idle flow after A s, every I s, P probes\n"
@@ -334,8 +336,9 @@ static int parse_args(int argc, char **argv, getter *g, net_opts *no)
         fprintf(stderr, "oasis get: %s\n", optind < argc ? "one URL only" : "a URL is needed");
         rc = -1;
     } else if (rc == 0 && (g->url = argv[optind],
-                           http_parse_url(g->url, &g->addr, &g->port, &g->path) != 0)) {
-        fprintf(stderr, "oasis get: invalid URL '%s' (want http://A.B.C.D[:PORT]/PATH)\n", g->url);
+                           cli_parse_http_url(g->url, &g->addr, &g->port, &g->path, g->host,
+                                              sizeof g->host) != 0)) {
+        fprintf(stderr, "oasis get: invalid URL '%s' (want http://HOST[:PORT]/PATH)\n", g->url);
         rc = -1;
     } else if (rc == 0 && strlen(g->path) > 2048) {
         fprintf(stderr, "oasis get: the path is too long\n");
@@ -366,9 +369,10 @@ static int next_hop(getter *g)
     snprintf(g->url_buf, sizeof g->url_buf, "%s", g->redirect);
     g->url = g->url_buf;
     g->redirect[0] = '\0';
-    if (http_parse_url(g->url, &g->addr, &g->port, &g->path) != 0 || strlen(g->path) > 2048) {
-        fprintf(stderr, "oasis get: cannot follow the redirect to %s (want http://A.B.C.D[:PORT]/PATH;"
-                        " host names need a resolver)\n", g->url);
+    if (cli_parse_http_url(g->url, &g->addr, &g->port, &g->path, g->host, sizeof g->host) != 0 ||
+        strlen(g->path) > 2048) {
+        fprintf(stderr, "oasis get: cannot follow the redirect to %s (want http://HOST[:PORT]/PATH)\n",
+                g->url);
         return -1;
     }
     g->flow = NULL; /* still closing if the server was slow: on_closed releases it */
@@ -396,10 +400,12 @@ static int run(getter *g)
 static int run_one(getter *g)
 {
     char ip[OASIS_IPV4_STRLEN];
+    if (g->host[0] && cli_resolve(g->n, g->host, &g->addr) != 0)
+        return EXIT_FAIL;
     snprintf(g->req, sizeof g->req,
              "GET %s HTTP/1.1\r\nHost: %s:%u\r\nUser-Agent: oasis/0.1\r\nAccept: */*\r\n"
              "Connection: close\r\n\r\n",
-             g->path, oasis_addr_format(g->addr, ip), g->port);
+             g->path, g->host[0] ? g->host : oasis_addr_format(g->addr, ip), g->port);
     int err = oasis_tcp_connect(g->n->stack, g->addr, g->port, g->ka_given ? &g->ka : NULL,
                                 on_connect, g);
     if (err) {

@@ -29,6 +29,7 @@ enum {
     OPT_TXQ,
     OPT_BATCH,
     OPT_OFFLOAD,
+    OPT_DNS,
 };
 
 const struct option net_long_options[] = {
@@ -44,6 +45,7 @@ const struct option net_long_options[] = {
     {"txqueuelen", required_argument, NULL, OPT_TXQ},
     {"batch", required_argument, NULL, OPT_BATCH},
     {"offload", required_argument, NULL, OPT_OFFLOAD},
+    {"dns", required_argument, NULL, OPT_DNS},
     {NULL, 0, NULL, 0},
 };
 
@@ -67,7 +69,8 @@ const char net_options_help[] =
     "                    (1024)\n"
     "  --offload on|off|auto  virtio-net offloads on the TAP (TSO and partial\n"
     "                    checksums both ways); auto: on when the kernel has them\n"
-    "                    (default), on: fail without them\n";
+    "                    (default), on: fail without them\n"
+    "  --dns A.B.C.D     DNS server for host names (repeatable; overrides DHCP's)\n";
 
 void net_opts_init(net_opts *o)
 {
@@ -151,6 +154,8 @@ int net_opts_handle(net_opts *o, int code, const char *arg)
             return bad("--batch (1..65536)", arg);
         o->batch = (unsigned)v;
         return 1;
+    case OPT_DNS:
+        return cli_dns_option(o, arg);
     default:
         return 0;
     }
@@ -309,6 +314,7 @@ void net_down(net *n)
 {
     if (n->opt.verbose && n->stack)
         net_print_counters(n);
+    oasis_dns_destroy(n->dns);
     oasis_loop_destroy(n->loop);
     oasis_stack_destroy(n->stack);
     oasis_tap_close(n->tap);

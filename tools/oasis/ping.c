@@ -9,6 +9,7 @@
 typedef struct pinger {
     net *n;
     uint32_t dst;
+    const char *name; /* a host name to resolve first (NULL: dst is set) */
     uint64_t count, size, interval_ns, timeout_ns;
     int quiet;
     uint64_t sent, received, pending;
@@ -79,7 +80,7 @@ static int run(pinger *p)
 }
 
 static const char ping_usage[] =
-    "Usage: oasis ping [options] A.B.C.D\n"
+    "Usage: oasis ping [options] A.B.C.D|NAME\n"
     "Sends ICMP echo requests from Oasis on a TAP device.\n\n"
     "  -c, --count N      stop after N requests (4; 0: until interrupted)\n"
     "  -i, --interval S   seconds between requests (1)\n"
@@ -120,8 +121,12 @@ static int parse_args(int argc, char **argv, pinger *p, net_opts *no)
         fprintf(stderr, "oasis ping: %s\n", optind < argc ? "one destination only" : "a destination is needed");
         rc = -1;
     } else if (rc == 0 && oasis_addr_parse(argv[optind], &p->dst) != 0) {
-        fprintf(stderr, "oasis ping: invalid address '%s'\n", argv[optind]);
-        rc = -1;
+        if (cli_valid_hostname(argv[optind])) {
+            p->name = argv[optind]; /* resolved once the stack is up */
+        } else {
+            fprintf(stderr, "oasis ping: invalid address '%s'\n", argv[optind]);
+            rc = -1;
+        }
     }
     if (rc < 0)
         fprintf(stderr, "Try 'oasis ping --help'.\n");
@@ -147,6 +152,10 @@ int cmd_ping(int argc, char **argv)
     if ((rc = net_up(&n, &no)) != 0)
         return rc;
     p.n = &n;
+    if (p.name && cli_resolve(&n, p.name, &p.dst) != 0) {
+        net_down(&n);
+        return EXIT_FAIL;
+    }
     rc = run(&p);
     net_down(&n); /* replies still pending complete with OASIS_ECANCELED */
     return rc;

@@ -36,6 +36,7 @@ struct report {
     oasis_prom_server *prom;
     oasis_metrics_control *ctl;
     char host[256];
+    char url_resolved[2300]; /* --influx with the name's address (the config points into it) */
     char token[SECRET_MAX + 1], password[SECRET_MAX + 1];
     oasis_reporter_config cfg;
     scrape_copy ring[SCRAPE_RING];
@@ -56,7 +57,8 @@ const char report_options_help[] =
     "                    InfluxDB 1.x:  http://A.B.C.D[:PORT]/DB (port 8086)\n"
     "                    InfluxDB 2.x:  http://A.B.C.D[:PORT]/api/v2/write?org=O&bucket=B\n"
     "                    (also InfluxDB 3, VictoriaMetrics), or a line-protocol TCP\n"
-    "                    listener such as Telegraf's: tcp://A.B.C.D[:PORT] (8094)\n"
+    "                    listener such as Telegraf's: tcp://A.B.C.D[:PORT] (8094);\n"
+    "                    a host name instead of A.B.C.D is looked up at start (--dns)\n"
     "  --influx-token-file F  2.x: send 'Authorization: Token <first line of F>'\n"
     "  --influx-user U --influx-password-file F  1.x: basic authentication\n"
     "  --influx-gzip     gzip request bodies when that makes them shorter (zlib)\n"
@@ -81,14 +83,24 @@ int report_option(report_opts *o, int code, const char *arg)
     oasis_reporter_config c;
     char err[256];
     switch (code) {
-    case REPORT_OPT_URL:
+    case REPORT_OPT_URL: {
+        char host[256], tmp[2300];
         oasis_reporter_config_init(&c);
+        o->url_name[0] = '\0';
         if (oasis_reporter_parse_url(arg, &c, err, sizeof err) != 0) {
-            fprintf(stderr, "oasis serve: --influx: %s\n", err);
-            return -1;
+            /* A host name: the rest is checked with a stand-in address, the
+             * name is looked up once the stack runs (resolve.c). */
+            if (cli_url_host(arg, host, sizeof host) != 0 || !cli_valid_hostname(host) ||
+                cli_url_with_addr(arg, OASIS_IPV4(192, 0, 2, 1), tmp, sizeof tmp) != 0 ||
+                oasis_reporter_parse_url(tmp, &c, NULL, 0) != 0) {
+                fprintf(stderr, "oasis serve: --influx: %s\n", err);
+                return -1;
+            }
+            snprintf(o->url_name, sizeof o->url_name, "%s", host);
         }
         o->url = arg;
         return 1;
+    }
     case REPORT_OPT_INTERVAL:
         if (parse_u64(arg, 86400000, &o->interval_ms) != 0 || o->interval_ms < 10)
             return bad("--influx-interval (milliseconds, 10..86400000)", arg);
@@ -188,8 +200,16 @@ static int read_secret(const char *path, const char *what, char *out)
 static int setup_reporter(report *rp, net *n)
 {
     oasis_reporter_config *c = &rp->cfg;
+    const char *url = rp->o.url;
+    if (rp->o.url_name[0]) {
+        uint32_t a;
+        if (cli_resolve(n, rp->o.url_name, &a) != 0 ||
+            cli_url_with_addr(url, a, rp->url_resolved, sizeof rp->url_resolved) != 0)
+            return -1;
+        url = rp->url_resolved;
+    }
     oasis_reporter_config_init(c);
-    oasis_reporter_parse_url(rp->o.url, c, NULL, 0); /* checked when parsing options */
+    oasis_reporter_parse_url(url, c, NULL, 0); /* checked when parsing options */
     c->host_tag = rp->host;
     if (rp->o.interval_ms)
         c->interval_ns = rp->o.interval_ms * OASIS_NS_PER_MS;

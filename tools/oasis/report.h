@@ -9,6 +9,7 @@
 
 typedef struct report_opts {
     const char *url;
+    char url_name[256];      /* the URL's host when it is a name, looked up at start */
     uint64_t interval_ms;    /* 0: 10000 */
     const char *host_tag;    /* NULL: the system's host name */
     uint64_t queue_points;   /* 0: the library default */

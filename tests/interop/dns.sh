@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# Names (issue 15): dnsmasq in the namespace answers DNS for files.test
+# (--no-resolv: nothing leaves the namespace), Python's http.server serves a
+# file, and `oasis get http://files.test:8000/...` downloads it by name,
+# SHA-256 checked. big.test has 60 addresses, too many for a 512-byte UDP
+# answer: dnsmasq truncates it (TC=1) and Oasis asks again over TCP.
+# nope.test does not exist (NXDOMAIN); `oasis ping NAME` works too.
+TEST_NAME=interop_dns
+NS_TAG=dns15
+source "$(dirname "$0")/lib.sh"
+need dnsmasq
+
+setup_ns 1500
+# The extra addresses big.test points to, all on the Linux side.
+for i in $(seq 100 159); do ns ip addr add "10.77.0.$i/24" dev "$TAP"; done
+{
+    echo "10.77.0.1 files.test"
+    echo "10.77.0.1 influx.test"
+    for i in $(seq 100 159); do echo "10.77.0.$i big.test"; done
+} >"$TMP/hosts"
+bg dnsmasq dnsmasq --keep-in-foreground --log-facility=- --log-queries --no-resolv --no-hosts \
+    --conf-file=/dev/null --pid-file= --user=root --bind-interfaces --listen-address="$LINUX_IP" \
+    --port=53 --addn-hosts="$TMP/hosts" --local=/test/
+wait_port 53
+
+mkdir -p "$TMP/www"
+head -c 4194304 /dev/urandom >"$TMP/www/file.bin"
+want=$(sha256sum <"$TMP/www/file.bin" | cut -d' ' -f1)
+bg httpd python3 -m http.server 8000 --bind 0.0.0.0 --directory "$TMP/www"
+wait_port 8000
+
+oasis_run get-name 60 get --verbose --dns "$LINUX_IP" -o "$TMP/out.bin" "http://files.test:8000/file.bin"
+[ "$RC" -eq 0 ] || fail "oasis get by name exited $RC"
+grep -q "files.test is 10.77.0.1" "$TMP/get-name.log" || fail "no word of the lookup"
+expect_eq "$(awk '$1 == "sha256" {print $2}' "$TMP/get-name.log")" "$want" "download by name, SHA-256"
+expect_eq "$(sha256sum <"$TMP/out.bin" | cut -d' ' -f1)" "$want" "the written file"
+grep -q "query\[A\] files.test from $OASIS_IP" "$TMP/dnsmasq.log" || fail "dnsmasq saw no query from Oasis"
+pass "dnsmasq answered Oasis's query"
+
+oasis_run get-big 60 get --verbose --dns "$LINUX_IP" -q "http://big.test:8000/file.bin"
+[ "$RC" -eq 0 ] || fail "oasis get of big.test exited $RC"
+grep -Eq "big.test is 10\.77\.0\.1[0-5][0-9] .*truncated 1, tcp queries 1" "$TMP/get-big.log" ||
+    fail "big.test was not resolved over TCP after truncation"
+expect_eq "$(awk '$1 == "sha256" {print $2}' "$TMP/get-big.log")" "$want" "TC=1 then TCP, download"
+
+oasis_run get-nx 60 get --dns "$LINUX_IP" -q "http://nope.test:8000/file.bin"
+expect_eq "$RC" "1" "exit status for a name that does not exist"
+grep -q "NXDOMAIN" "$TMP/get-nx.log" || fail "no word about NXDOMAIN"
+pass "NXDOMAIN reported"
+
+oasis_run ping-name 30 ping --dns "$LINUX_IP" -c 1 -W 2 files.test
+[ "$RC" -eq 0 ] || fail "oasis ping files.test exited $RC"
+pass "ping by name"
+
+oasis_run get-nodns 30 get -q "http://files.test:8000/file.bin"
+expect_eq "$RC" "1" "exit status without a DNS server"
+grep -q "no DNS server" "$TMP/get-nodns.log" || fail "no word about the missing server"
+pass "no server: said so"
+
+# --influx with a host name: a stand-in InfluxDB 1.x that logs what it gets.
+cat >"$TMP/sink.py" <<'PY'
+import http.server, sys
+class H(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        print("POST", self.path, len(body), flush=True)
+        self.send_response(204)
+        self.end_headers()
+    def log_message(self, *a):
+        pass
+http.server.HTTPServer(("0.0.0.0", 8086), H).serve_forever()
+PY
+bg sink python3 "$TMP/sink.py"
+wait_port 8086
+start_serve --dns "$LINUX_IP" --influx http://influx.test:8086/oasis --influx-interval 200
+wait_for "$TMP/sink.log" "^POST /write\?db=oasis" 20
+pass "--influx http://influx.test:8086/oasis reports by name"
+stop_pid "$SERVE_PID" "oasis serve"
