@@ -1,7 +1,10 @@
 #!/usr/bin/env python3
 """Writes tests/fuzz/corpus/dns/: DNS answers laid out byte for byte as
 real servers send them (BIND/dnsmasq style compression: owner names as
-pointers to the question, shared suffixes), plus a few hostile ones."""
+pointers to the question, shared suffixes), plus a few hostile ones.
+The real_dnsmasq_* seeds are not made here: they are dnsmasq 2.90's own
+answers (A, AAAA, a two-CNAME chain, NXDOMAIN, a TC=1 UDP answer and the
+same over TCP), captured once in a private namespace."""
 import os
 import struct
 
