@@ -12,6 +12,7 @@
 #include "tcp/tcp_flow.h"
 #include "tcp/tcp_seq.h"
 #include "tcp_harness.h"
+#include "testutil.h"
 
 #define PORT 80
 #define A OASIS_TCP_ACK
@@ -287,6 +288,88 @@ static void test_urgent_api_errors(void **state)
     assert_int_equal(oasis_tcp_set_event_cb(x->a.flow, on_event, x), OASIS_ECLOSED);
 }
 
+/* End to end, two Oasis stacks on the wire: A writes 1000 plain bytes
+ * and one urgent byte; B, which reads nothing until told, hears of urgent
+ * data with all 1001 bytes pending (the pointer after the urgent byte),
+ * then reads them in order, in line, and nothing is pending after. */
+typedef struct e2e {
+    oasis_flow *fa, *fb;
+    int connected, events;
+    uint32_t pending_at_ev;
+    uint8_t rx[2048];
+    size_t rx_len;
+    int done;
+} e2e;
+
+static void e2e_read(oasis_flow *f, int err, const uint8_t *d, size_t n, void *ud)
+{
+    e2e *e = ud;
+    if (err)
+        return;
+    assert_true(e->rx_len + n <= sizeof e->rx);
+    memcpy(e->rx + e->rx_len, d, n);
+    e->rx_len += n;
+    if (e->rx_len == 1001)
+        e->done = 1;
+    else
+        assert_int_equal(oasis_tcp_read(f, e2e_read, e), 0);
+}
+
+static void e2e_event(oasis_flow *f, oasis_tcp_event ev, void *ud)
+{
+    e2e *e = ud;
+    if (ev != OASIS_TCP_EV_URGENT)
+        return;
+    if (e->events++ == 0) {
+        e->pending_at_ev = oasis_tcp_urgent_pending(f);
+        assert_int_equal(oasis_tcp_read(f, e2e_read, e), 0);
+    }
+}
+
+static void e2e_accept(oasis_stack *s, oasis_flow *f, void *ud)
+{
+    (void)s;
+    e2e *e = ud;
+    e->fb = f;
+    assert_int_equal(oasis_tcp_set_event_cb(f, e2e_event, e), 0);
+}
+
+static void e2e_connect(oasis_stack *s, oasis_flow *f, int err, void *ud)
+{
+    (void)s;
+    e2e *e = ud;
+    assert_int_equal(err, 0);
+    e->fa = f;
+    e->connected = 1;
+}
+
+static void test_urgent_between_two_stacks(void **state)
+{
+    (void)state;
+    test_net n;
+    test_net_init(&n, NULL, NULL);
+    e2e e;
+    memset(&e, 0, sizeof e);
+    assert_int_equal(oasis_tcp_listen(n.b, 7000, NULL, e2e_accept, &e), 0);
+    assert_int_equal(oasis_tcp_connect(n.a, TEST_ADDR_B, 7000, NULL, e2e_connect, &e), 0);
+    test_net_run_until(&n, &e.connected, 5 * OASIS_NS_PER_SEC);
+    assert_true(e.connected);
+    static uint8_t plain[1000];
+    memset(plain, 'p', sizeof plain);
+    assert_int_equal(oasis_tcp_write(e.fa, plain, sizeof plain, NULL, NULL), 0);
+    assert_int_equal(oasis_tcp_write_urgent(e.fa, "!", 1, NULL, NULL), 0);
+    test_net_run_until(&n, &e.done, 5 * OASIS_NS_PER_SEC);
+    assert_true(e.done);
+    assert_int_equal(e.events, 1);
+    assert_int_equal(e.pending_at_ev, 1001);
+    assert_memory_equal(e.rx, plain, 1000);
+    assert_int_equal(e.rx[1000], '!');
+    assert_int_equal(oasis_tcp_urgent_pending(e.fb), 0);
+    oasis_tcp_release(e.fa);
+    oasis_tcp_release(e.fb);
+    test_net_fini(&n);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -298,6 +381,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_urgent_at_zero_window, setup_small_rcvbuf, teardown),
         T(test_reports_can_be_off),
         T(test_urgent_api_errors),
+        cmocka_unit_test(test_urgent_between_two_stacks),
     };
     if (getenv("TCP_TEST"))
         cmocka_set_test_filter(getenv("TCP_TEST"));
