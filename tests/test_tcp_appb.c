@@ -71,7 +71,7 @@ static void open_flow(fx *x)
  * something was sent. */
 static int next_rto(fx *x)
 {
-    uint64_t t = x->a.flow->tm.rexmt;
+    uint64_t t = x->a.flow->ext->tm.rexmt;
     if (t == OASIS_TCP_NEVER)
         return 0;
     th_run_until(&x->h, t);
@@ -99,13 +99,13 @@ static void test_r1_negative_advice_and_report(void **state)
     for (int i = 1; i <= 2; i++) {
         assert_true(next_rto(x));
         th_poll(&x->h);
-        assert_int_equal(x->a.flow->retries, i);
+        assert_int_equal(x->a.flow->ext->retries, i);
         assert_int_equal(x->h.arp_unicast, arp0);
         assert_int_equal(x->events[OASIS_TCP_EV_RETRANSMIT], 0);
     }
     assert_true(next_rto(x)); /* the third retransmission: R1 */
     th_poll(&x->h);
-    assert_int_equal(x->a.flow->retries, 3);
+    assert_int_equal(x->a.flow->ext->retries, 3);
     assert_int_equal(x->h.arp_unicast, arp0 + 1);
     assert_int_equal(x->events[OASIS_TCP_EV_RETRANSMIT], 1);
     assert_true(next_rto(x)); /* beyond R1: reported once only */
@@ -143,7 +143,7 @@ static void test_r1_silent_neighbour_is_forgotten(void **state)
     x->h.arp_mute = 1; /* the neighbour has gone */
     uint64_t req0 = x->h.arp_unicast;
     for (int k = 0; k < 3; k++)
-        th_run_until(&x->h, x->a.flow->tm.rexmt);
+        th_run_until(&x->h, x->a.flow->ext->tm.rexmt);
     th_clear(&x->h);
     assert_int_equal(x->h.arp_unicast, req0 + 1);
     assert_int_equal(oasis_arp_lookup(x->h.s, TH_PEER, mac), 0); /* kept while asked */
@@ -152,7 +152,7 @@ static void test_r1_silent_neighbour_is_forgotten(void **state)
     assert_int_equal(oasis_arp_lookup(x->h.s, TH_PEER, mac), OASIS_ENOENT);
     /* the next datagram (the next retransmission) asks by broadcast */
     uint64_t bcast = x->h.arp_requests - x->h.arp_unicast;
-    th_run_until(&x->h, x->a.flow->tm.rexmt);
+    th_run_until(&x->h, x->a.flow->ext->tm.rexmt);
     assert_int_equal(x->h.arp_requests - x->h.arp_unicast, bcast + 1);
 }
 
@@ -200,7 +200,7 @@ static void test_data_r2_over_100s(void **state)
     assert_int_equal(oasis_tcp_write(x->a.flow, "hello", 5, NULL, NULL), 0);
     th_poll(&x->h);
     uint64_t t0 = th_now(&x->h);
-    assert_true(x->a.flow->tm.rexmt - t0 <= 1 * SEC);
+    assert_true(x->a.flow->ext->tm.rexmt - t0 <= 1 * SEC);
     th_run_until(&x->h, t0 + 100 * SEC);
     th_clear(&x->h);
     assert_int_equal(oasis_tcp_flow_error(x->a.flow), 0);
@@ -257,7 +257,7 @@ static void test_dscp_on_the_wire(void **state)
 
     assert_int_equal(oasis_tcp_set_dscp(x->a.flow, 64), OASIS_EINVAL);
     assert_int_equal(oasis_tcp_set_dscp(x->a.flow, 46), 0);
-    th_run_until(&x->h, x->a.flow->tm.rexmt); /* the retransmission of "a" */
+    th_run_until(&x->h, x->a.flow->ext->tm.rexmt); /* the retransmission of "a" */
     assert_int_equal(expect_ip_fields(x, 0xb8, 64), 1);
     ack.ack = x->iss + 2;
     th_inject(&x->h, &ack);
@@ -285,10 +285,10 @@ static void test_ttl_on_the_wire(void **state)
     assert_int_equal(expect_ip_fields(x, 0, 64), 1); /* the first SYN: the stack's */
     assert_int_equal(oasis_tcp_set_ttl(f, 7), 0);
     assert_int_equal(oasis_tcp_set_dscp(f, 8), 0);
-    th_run_until(&x->h, f->tm.rexmt);
+    th_run_until(&x->h, f->ext->tm.rexmt);
     assert_int_equal(expect_ip_fields(x, 8 << 2, 7), 1); /* the retransmitted SYN */
     assert_int_equal(oasis_tcp_set_ttl(f, 0), 0);
-    th_run_until(&x->h, f->tm.rexmt);
+    th_run_until(&x->h, f->ext->tm.rexmt);
     assert_int_equal(expect_ip_fields(x, 8 << 2, 64), 1);
     oasis_tcp_release(f);
 }
@@ -435,9 +435,10 @@ static void test_rto_min_configured_1s(void **state)
         th_inject(&x->h, &ack);
         th_poll(&x->h);
     }
-    assert_true(x->a.flow->rtt.have_sample);
-    assert_true(x->a.flow->rtt.srtt_ns < 5 * MS);
-    assert_int_equal(oasis_rtt_rto(&x->a.flow->rtt), 1 * SEC);
+    oasis_tcp_info info; /* the flow is idle: its RTT state as it kept it */
+    assert_int_equal(oasis_tcp_get_info(x->a.flow, &info), 0);
+    assert_true(info.srtt_ns > 0 && info.srtt_ns < 5 * MS);
+    assert_int_equal(info.rto_ns, 1 * SEC);
     assert_int_equal(oasis_tcp_write(x->a.flow, "z", 1, NULL, NULL), 0);
     th_poll(&x->h);
     uint64_t sent = th_now(&x->h);
@@ -478,7 +479,7 @@ static void test_no_new_data_into_shrunk_window(void **state)
     while (th_pop(&x->h, &r))
         assert_true(r.payload_len == 0 || oasis_seq_le(r.seq + (uint32_t)r.payload_len, edge));
     /* the RTO resends from snd_una, within the new edge */
-    th_run_until(&x->h, x->a.flow->tm.rexmt);
+    th_run_until(&x->h, x->a.flow->ext->tm.rexmt);
     int resent = 0;
     while (th_pop(&x->h, &r)) {
         if (!r.payload_len)

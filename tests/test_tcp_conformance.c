@@ -205,20 +205,21 @@ static void test_rto_restarted_by_ack_stopped_when_all_acked(void **state)
     oasis_tcp_hdr syn = syn_mss(1000);
     open_with(x, &syn);
     assert_int_equal(oasis_tcp_set_nodelay(x->a.flow, 1), 0);
+    assert_int_equal(oasis_tcp_ext_get(x->a.flow), 0); /* pinned: the test reads its internals */
     write_bytes(x, 2000, 0);
     th_clear(&x->h);
-    uint64_t first = x->a.flow->tm.rexmt;
+    uint64_t first = x->a.flow->ext->tm.rexmt;
     assert_true(first != OASIS_TCP_NEVER);
     th_advance(&x->h, 50 * MS);
     oasis_tcp_hdr ack = th_seg(TH_PPORT, PORT, A, x->pnxt, x->iss + 1 + 1000);
     th_inject(&x->h, &ack);
     th_poll(&x->h);
-    uint64_t rto = x->a.flow->rtt.rto_ns << x->a.flow->rtt.backoff;
-    assert_int_equal(x->a.flow->tm.rexmt, th_now(&x->h) + rto);
+    uint64_t rto = x->a.flow->ext->rtt.rto_ns << x->a.flow->ext->rtt.backoff;
+    assert_int_equal(x->a.flow->ext->tm.rexmt, th_now(&x->h) + rto);
     ack.ack = x->iss + 1 + 2000;
     th_inject(&x->h, &ack);
     th_poll(&x->h);
-    assert_int_equal(x->a.flow->tm.rexmt, OASIS_TCP_NEVER);
+    assert_int_equal(x->a.flow->ext->tm.rexmt, OASIS_TCP_NEVER);
 }
 
 int main(void)

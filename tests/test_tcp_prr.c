@@ -97,7 +97,7 @@ static void test_prr_paces_recovery_on_flow(void **state)
         }
         assert_int_equal(n, expect[k]);
     }
-    assert_int_equal(a.flow->cc.ssthresh, 5 * MSS);
+    assert_int_equal(a.flow->ext->cc.ssthresh, 5 * MSS);
     assert_true(oasis_recovery_fast(a.flow));
     th_fini(&h);
     th_app_fini(&a);

@@ -134,8 +134,8 @@ static void test_tlp_fires_on_lost_tail(void **state)
     th_inject(&x->h, &ack);
     th_clear(&x->h);
     uint64_t t0 = th_now(&x->h);
-    uint64_t pto = 2 * f->rtt.srtt_ns;
-    assert_true(pto < oasis_rtt_rto(&f->rtt));
+    uint64_t pto = 2 * f->ext->rtt.srtt_ns;
+    assert_true(pto < oasis_rtt_rto(&f->ext->rtt));
     th_advance(&x->h, pto - MS);
     oasis_tcp_hdr r;
     assert_false(th_pop(&x->h, &r));
@@ -144,7 +144,7 @@ static void test_tlp_fires_on_lost_tail(void **state)
     assert_int_equal(r.seq, sg(x, 9));
     assert_int_equal(r.payload_len, MSS);
     assert_true(th_now(&x->h) - t0 <= pto + MS);
-    assert_int_equal(f->sb.rack.probes, 1);
+    assert_int_equal(f->ext->sb.rack.probes, 1);
     assert_int_equal(th_ctr(&x->h)->timeouts, 0);
     /* its ACK (with a SACK of the probed segment), one RTT later, starts
      * recovery of the rest: RACK sees segment 8 was sent long before the
@@ -174,7 +174,7 @@ static void test_no_tlp_without_sack(void **state)
     th_advance(&x->h, 150 * MS);
     oasis_tcp_hdr r;
     assert_false(th_pop(&x->h, &r));
-    assert_int_equal(f->sb.rack.probes, 0);
+    assert_int_equal(f->ext->sb.rack.probes, 0);
 }
 
 /* ---- time-based loss marking (RFC 8985 6.2) --------------------------------- */
@@ -250,8 +250,8 @@ static void test_rack_reordering_not_resent(void **state)
     estab(x, 1);
     oasis_flow *f = x->a.flow;
     one_sack(x);
-    assert_non_null(f->sb.rack.segs);
-    assert_true(f->tm.reorder != OASIS_TCP_NEVER);
+    assert_non_null(f->ext->sb.rack.segs);
+    assert_true(f->ext->tm.reorder != OASIS_TCP_NEVER);
     th_advance(&x->h, 5 * MS);
     oasis_tcp_hdr ack = th_seg(TH_PPORT, PORT, A, x->pnxt, sg(x, 2));
     th_inject(&x->h, &ack);
@@ -259,14 +259,13 @@ static void test_rack_reordering_not_resent(void **state)
     oasis_tcp_hdr r;
     while (th_pop(&x->h, &r))
         assert_false(r.payload_len && oasis_seq_lt(r.seq, sg(x, 2)));
-    assert_int_equal(f->sb.rack.marked, 0);
+    assert_int_equal(f->ext->sb.rack.marked, 0);
     assert_int_equal(th_ctr(&x->h)->fast_retrans, 0);
     assert_false(oasis_recovery_fast(f));
-    /* all acked: the records go */
+    /* all acked: the records go (with the whole extension: the flow is idle) */
     ack.ack = sg(x, 10);
     th_inject(&x->h, &ack);
-    assert_null(f->sb.rack.segs);
-    assert_true(f->tm.reorder == OASIS_TCP_NEVER);
+    assert_null(f->ext);
 }
 
 /* Segment 0 is lost and only one SACK comes after it (RFC 6675 would wait
@@ -280,17 +279,17 @@ static void test_rack_marks_loss_on_timer(void **state)
     uint64_t t0 = one_sack(x);
     oasis_tcp_hdr r;
     assert_false(th_pop(&x->h, &r));
-    assert_int_equal(f->sb.rack.rtt_ns, 40 * MS);
-    assert_int_equal(oasis_rack_reo_wnd(&f->sb.rack, f->rtt.srtt_ns), 10 * MS);
-    assert_int_equal(f->tm.reorder, t0 + 50 * MS);
+    assert_int_equal(f->ext->sb.rack.rtt_ns, 40 * MS);
+    assert_int_equal(oasis_rack_reo_wnd(&f->ext->sb.rack, f->ext->rtt.srtt_ns), 10 * MS);
+    assert_int_equal(f->ext->tm.reorder, t0 + 50 * MS);
     th_run_until(&x->h, t0 + 50 * MS - 1);
     assert_false(th_pop(&x->h, &r));
-    assert_int_equal(f->sb.rack.marked, 0);
+    assert_int_equal(f->ext->sb.rack.marked, 0);
     th_run_until(&x->h, t0 + 50 * MS);
     assert_true(th_pop(&x->h, &r));
     assert_int_equal(r.seq, sg(x, 0));
     assert_int_equal(r.payload_len, MSS);
-    assert_int_equal(f->sb.rack.marked, 1);
+    assert_int_equal(f->ext->sb.rack.marked, 1);
     assert_int_equal(th_ctr(&x->h)->fast_retrans, 1);
     assert_int_equal(th_ctr(&x->h)->timeouts, 0);
     assert_true(oasis_recovery_fast(f));
@@ -322,13 +321,13 @@ static void test_rack_marks_loss_on_ack(void **state)
     ack.sack[0].left = sg(x, 5);
     ack.sack[0].right = sg(x, 6);
     th_inject(&x->h, &ack);
-    assert_int_equal(f->sb.rack.marked, 5);
+    assert_int_equal(f->ext->sb.rack.marked, 5);
     assert_true(oasis_recovery_fast(f));
     assert_true(th_pop(&x->h, &r));
     assert_int_equal(r.seq, sg(x, 0));
     /* 6..9 were sent with 5: not lost, and no timer waits for them */
-    assert_false(oasis_sb_is_lost(&f->sb, sg(x, 6), MSS));
-    assert_true(f->tm.reorder == OASIS_TCP_NEVER);
+    assert_false(oasis_sb_is_lost(&f->ext->sb, sg(x, 6), MSS));
+    assert_true(f->ext->tm.reorder == OASIS_TCP_NEVER);
     assert_int_equal(th_ctr(&x->h)->timeouts, 0);
 }
 
@@ -339,7 +338,7 @@ static void test_rack_no_records_without_sack(void **state)
     estab(x, 0);
     static uint8_t big[4 * MSS];
     assert_int_equal(oasis_tcp_write(x->a.flow, big, sizeof big, NULL, NULL), 0);
-    assert_null(x->a.flow->sb.rack.segs);
+    assert_null(x->a.flow->ext->sb.rack.segs);
 }
 
 int main(void)

@@ -133,22 +133,22 @@ static void test_limited_transmit(void **state)
     estab(x, 0);
     oasis_flow *f = x->a.flow;
     send_segs(x, 20);
-    uint32_t cwnd = f->cc.cwnd;
+    uint32_t cwnd = f->ext->cc.cwnd;
     oasis_tcp_hdr r;
     ack_sack(x, sg(x, 0), 0, NULL);
     assert_int_equal(drain(x, &r), 1);
     assert_int_equal(r.seq, sg(x, 10));
     assert_int_equal(r.payload_len, MSS);
-    assert_int_equal(f->cc.cwnd, cwnd); /* RFC 3042: cwnd unchanged */
+    assert_int_equal(f->ext->cc.cwnd, cwnd); /* RFC 3042: cwnd unchanged */
     ack_sack(x, sg(x, 0), 0, NULL);
     assert_int_equal(drain(x, &r), 1);
     assert_int_equal(r.seq, sg(x, 11));
-    assert_int_equal(f->cc.cwnd, cwnd);
+    assert_int_equal(f->ext->cc.cwnd, cwnd);
     ack_sack(x, sg(x, 0), 0, NULL);
     assert_true(drain(x, &r) >= 1);
     assert_int_equal(r.seq, sg(x, 0)); /* fast retransmit */
-    assert_int_equal(f->cc.ssthresh, 5 * MSS);
-    assert_int_equal(f->rec.state, OASIS_REC_NEWRENO);
+    assert_int_equal(f->ext->cc.ssthresh, 5 * MSS);
+    assert_int_equal(f->ext->rec.state, OASIS_REC_NEWRENO);
 }
 
 /* With SACK a duplicate ACK grants a segment only when it brings new SACK
@@ -164,7 +164,7 @@ static void test_limited_transmit_sack_needs_news(void **state)
     assert_int_equal(r.seq, sg(x, 10));
     ack_sack1(x, sg(x, 0), 1, 2); /* same block again: nothing new */
     assert_int_equal(drain(x, NULL), 0);
-    assert_int_equal(x->a.flow->rec.dupacks, 1); /* RFC 6675 2: not a dupack */
+    assert_int_equal(x->a.flow->ext->rec.dupacks, 1); /* RFC 6675 2: not a dupack */
     ack_sack1(x, sg(x, 0), 1, 3);
     assert_int_equal(drain(x, &r), 1);
     assert_int_equal(r.seq, sg(x, 11));
@@ -187,11 +187,11 @@ static void test_cwnd_is_ssthresh_after_sack_recovery(void **state)
     oasis_tcp_hdr r;
     assert_true(drain(x, &r) >= 1);
     assert_int_equal(r.seq, sg(x, 0));
-    assert_int_equal(f->rec.state, OASIS_REC_SACK);
-    assert_int_equal(f->cc.ssthresh, 5 * MSS);
+    assert_int_equal(f->ext->rec.state, OASIS_REC_SACK);
+    assert_int_equal(f->ext->cc.ssthresh, 5 * MSS);
     ack_sack(x, sg(x, 10), 0, NULL);
-    assert_int_equal(f->rec.state, OASIS_REC_OPEN);
-    assert_int_equal(f->cc.cwnd, 5 * MSS);
+    assert_int_equal(f->ext->rec.state, OASIS_REC_OPEN);
+    assert_int_equal(f->ext->cc.cwnd, 5 * MSS);
     /* five segments go at once on the next write */
     send_segs(x, 0);
     static uint8_t more[8 * MSS];
@@ -215,17 +215,17 @@ static void test_prr_delivered_data_counts_sacked_once(void **state)
     send_segs(x, 30);
     for (uint32_t k = 2; k <= 4; k++)
         ack_sack1(x, sg(x, 0), 1, k);
-    assert_int_equal(f->rec.state, OASIS_REC_SACK);
-    assert_int_equal(f->rec.prr_delivered, MSS);
-    assert_int_equal(f->rec.recover_fs, 12 * MSS);
+    assert_int_equal(f->ext->rec.state, OASIS_REC_SACK);
+    assert_int_equal(f->ext->rec.prr_delivered, MSS);
+    assert_int_equal(f->ext->rec.recover_fs, 12 * MSS);
     th_clear(&x->h);
     ack_sack(x, sg(x, 4), 0, NULL); /* partial ACK over SACKed 1..3 */
-    assert_int_equal(f->rec.state, OASIS_REC_SACK);
-    assert_int_equal(f->rec.prr_delivered, 2 * MSS);
+    assert_int_equal(f->ext->rec.state, OASIS_REC_SACK);
+    assert_int_equal(f->ext->rec.prr_delivered, 2 * MSS);
     assert_int_equal(drain(x, NULL), 0);
     /* PRR's budget is the recovery module's; cwnd stays what the
      * congestion controller set (ssthresh, RFC 6675 4.2) */
-    assert_int_equal(f->cc.cwnd, 5 * MSS);
+    assert_int_equal(f->ext->cc.cwnd, 5 * MSS);
 }
 
 /* ---- item 15: HighRxt after a clipped retransmission ------------------------ */
@@ -255,7 +255,7 @@ static void test_high_rxt_counts_what_was_sent(void **state)
     assert_true(th_pop(&x->h, &r));
     assert_int_equal(r.seq, sg(x, 0) + 988);
     assert_int_equal(r.payload_len, 12);
-    assert_int_equal(f->rec.high_rxt, sg(x, 1));
+    assert_int_equal(f->ext->rec.high_rxt, sg(x, 1));
 }
 
 /* ---- item 14: losses above the highest SACK block --------------------------- */
@@ -285,8 +285,8 @@ static void test_rescue_retransmission_of_the_tail(void **state)
     }
     assert_true(saw2);
     assert_true(saw9);
-    assert_true(f->rec.rescue_used);
-    assert_int_equal(f->rec.high_rxt, sg(x, 3)); /* the rescue leaves HighRxt */
+    assert_true(f->ext->rec.rescue_used);
+    assert_int_equal(f->ext->rec.high_rxt, sg(x, 3)); /* the rescue leaves HighRxt */
     assert_int_equal(th_ctr(&x->h)->timeouts, 0);
 }
 
@@ -319,8 +319,8 @@ static void test_rack_loss_above_highest_sack(void **state)
 
 static uint64_t pto_of(const oasis_flow *f)
 {
-    return oasis_tlp_pto(f->rtt.srtt_ns, f->rtt.have_sample, f->snd_max - f->snd_una,
-                         oasis_tcp_eff_mss(f), oasis_rtt_rto(&f->rtt));
+    return oasis_tlp_pto(f->ext->rtt.srtt_ns, f->ext->rtt.have_sample, f->snd_max - f->snd_una,
+                         oasis_tcp_eff_mss(f), oasis_rtt_rto(&f->ext->rtt));
 }
 
 /* Ten segments and the FIN (on segment 9) out; the peer acks 0..7. The
@@ -333,7 +333,7 @@ static void test_tlp_probes_with_fin(void **state)
     send_segs(x, 10);
     assert_int_equal(oasis_tcp_close(f, th_close_cb, &x->a), 0);
     th_clear(&x->h);
-    assert_true(f->fin_queued && oasis_seq_gt(f->snd_max, f->fin_seq));
+    assert_true(f->fin_queued && oasis_seq_gt(f->snd_max, f->ext->fin_seq));
     th_advance(&x->h, 40 * MS);
     ack_sack(x, sg(x, 8), 0, NULL);
     th_clear(&x->h);
@@ -343,7 +343,7 @@ static void test_tlp_probes_with_fin(void **state)
     assert_int_equal(r.seq, sg(x, 9));
     assert_int_equal(r.payload_len, MSS);
     assert_true(r.flags & OASIS_TCP_FIN);
-    assert_int_equal(f->sb.rack.probes, 1);
+    assert_int_equal(f->ext->sb.rack.probes, 1);
     assert_int_equal(th_ctr(&x->h)->timeouts, 0);
 }
 
@@ -368,7 +368,7 @@ static void test_tlp_probes_lone_fin(void **state)
     assert_int_equal(r.seq, sg(x, 5));
     assert_int_equal(r.payload_len, 0);
     assert_true(r.flags & OASIS_TCP_FIN);
-    assert_int_equal(f->sb.rack.probes, 1);
+    assert_int_equal(f->ext->sb.rack.probes, 1);
 }
 
 /* Close asked with data still unsent (cwnd full) and nothing acked: the
@@ -388,7 +388,7 @@ static void test_tlp_sends_new_data_with_fin_queued(void **state)
     assert_int_equal(r.seq, sg(x, 10));
     assert_int_equal(r.payload_len, MSS);
     assert_true(r.flags & OASIS_TCP_FIN); /* the last data: the FIN rides along */
-    assert_int_equal(f->sb.rack.probes, 1);
+    assert_int_equal(f->ext->sb.rack.probes, 1);
     assert_int_equal(th_ctr(&x->h)->timeouts, 0);
 }
 
@@ -403,11 +403,12 @@ static void test_rack_survives_full_ring(void **state)
     fx *x = *state;
     estab_mss(x, 1, 64);
     oasis_flow *f = x->a.flow;
-    f->cc.cwnd = 1u << 20; /* a window that took many round trips to grow */
+    assert_int_equal(oasis_tcp_ext_get(f), 0); /* pinned: the test reads its internals */
+    f->ext->cc.cwnd = 1u << 20; /* a window that took many round trips to grow */
     uint64_t t0 = th_now(&x->h);
     send_segs(x, 1100);
     assert_int_equal(f->snd_max, sg(x, 1100));
-    oasis_rack *rk = &f->sb.rack;
+    oasis_rack *rk = &f->ext->sb.rack;
     assert_true(rk->cap <= OASIS_RACK_SEGS_MAX);
     assert_true(rk->merged > 0);
     th_advance(&x->h, 40 * MS);
@@ -456,15 +457,15 @@ static void test_rack_zero_window_in_recovery(void **state)
     th_advance(&x->h, 40 * MS);
     for (uint32_t k = 2; k <= 4; k++)
         ack_sack1(x, sg(x, 0), 1, k);
-    assert_int_equal(f->rec.state, OASIS_REC_SACK);
+    assert_int_equal(f->ext->rec.state, OASIS_REC_SACK);
     ack_sack1(x, sg(x, 0), 1, 6);
-    uint32_t marked = f->sb.rack.marked;
+    uint32_t marked = f->ext->sb.rack.marked;
     th_advance(&x->h, 2 * MS);
     uint32_t lr[4] = {7, 8, 1, 6};
     ack_sack(x, sg(x, 0), 2, lr);
-    assert_int_equal(f->sb.rack.marked, marked + 1);
-    assert_true(oasis_sb_is_lost(&f->sb, sg(x, 6), MSS));
-    assert_false(f->sb.rack.reordering_seen);
+    assert_int_equal(f->ext->sb.rack.marked, marked + 1);
+    assert_true(oasis_sb_is_lost(&f->ext->sb, sg(x, 6), MSS));
+    assert_false(f->ext->sb.rack.reordering_seen);
 }
 
 /* An original delivered below the highest delivered segment is
@@ -477,9 +478,9 @@ static void test_reordering_seen_keeps_window(void **state)
     send_segs(x, 10);
     th_advance(&x->h, 40 * MS);
     ack_sack1(x, sg(x, 0), 2, 3);
-    assert_false(f->sb.rack.reordering_seen);
+    assert_false(f->ext->sb.rack.reordering_seen);
     ack_sack1(x, sg(x, 0), 1, 3); /* segment 1 after segment 2 */
-    assert_true(f->sb.rack.reordering_seen);
+    assert_true(f->ext->sb.rack.reordering_seen);
 }
 
 int main(void)

@@ -242,12 +242,12 @@ static void test_sack_recovery_resends_holes(void **state)
             saw4 = 1;
     assert_true(saw4);
     /* reneging-safe: the send buffer still holds every unacked byte */
-    assert_int_equal(x->a.flow->snd.len, 10 * MSS);
+    assert_int_equal(x->a.flow->ext->snd.len, 10 * MSS);
     /* cumulative ACK beyond RecoveryPoint ends recovery */
     ack_with(x, sg(x, 10), NULL, 0);
     assert_false(oasis_recovery_fast(x->a.flow));
-    assert_int_equal(x->a.flow->snd.len, 0);
-    assert_true(x->a.flow->cc.cwnd <= x->a.flow->cc.ssthresh);
+    assert_int_equal(x->a.flow->ext->snd.len, 0);
+    assert_true(x->a.flow->ext->cc.cwnd <= x->a.flow->ext->cc.ssthresh);
 }
 
 /* The peer reneges: it stops reporting what it SACKed. Nothing breaks;
@@ -260,7 +260,7 @@ static void test_sack_reneging_then_rto(void **state)
     oasis_sack_block b = {sg(x, 1), sg(x, 3)};
     ack_with(x, sg(x, 0), &b, 1);
     ack_with(x, sg(x, 0), NULL, 0);
-    assert_int_equal(x->a.flow->snd.len, 10 * MSS);
+    assert_int_equal(x->a.flow->ext->snd.len, 10 * MSS);
     th_clear(&x->h);
     th_advance(&x->h, 5 * OASIS_NS_PER_SEC);
     oasis_tcp_hdr r;
@@ -268,7 +268,7 @@ static void test_sack_reneging_then_rto(void **state)
     assert_int_equal(r.seq, sg(x, 9)); /* the tail loss probe comes first */
     assert_true(th_pop(&x->h, &r));
     assert_int_equal(r.seq, sg(x, 0)); /* then the RTO, from snd_una */
-    assert_int_equal(x->a.flow->sb.n, 0);
+    assert_int_equal(x->a.flow->ext->sb.n, 0);
     /* the once-SACKed segment 1 is resent too, as the window opens */
     ack_with(x, sg(x, 1), NULL, 0);
     int saw1 = 0;
@@ -299,13 +299,13 @@ static void test_sack_hostile_blocks(void **state)
         }
         ack_with(x, sg(x, 0), b, nb);
         th_clear(&x->h);
-        assert_true(f->sb.n <= OASIS_SACK_SB_MAX);
-        for (uint32_t k = 0; k < f->sb.n; k++) {
-            assert_true((int32_t)(f->sb.r[k].left - f->snd_una) >= 0);
-            assert_true((int32_t)(f->sb.r[k].right - f->snd_max) <= 0);
-            assert_true((int32_t)(f->sb.r[k].right - f->sb.r[k].left) > 0);
+        assert_true(f->ext->sb.n <= OASIS_SACK_SB_MAX);
+        for (uint32_t k = 0; k < f->ext->sb.n; k++) {
+            assert_true((int32_t)(f->ext->sb.r[k].left - f->snd_una) >= 0);
+            assert_true((int32_t)(f->ext->sb.r[k].right - f->snd_max) <= 0);
+            assert_true((int32_t)(f->ext->sb.r[k].right - f->ext->sb.r[k].left) > 0);
             if (k)
-                assert_true((int32_t)(f->sb.r[k].left - f->sb.r[k - 1].right) > 0);
+                assert_true((int32_t)(f->ext->sb.r[k].left - f->ext->sb.r[k - 1].right) > 0);
         }
         assert_int_equal(f->snd_una, sg(x, 0));
         assert_int_equal(f->snd_acked, 0);
@@ -363,15 +363,16 @@ static void test_set_cc_before_data_only(void **state)
     fx *x = *state;
     estab_sack(x);
     oasis_flow *f = x->a.flow;
-    assert_ptr_equal(f->ccops, &oasis_cc_newreno);
+    assert_int_equal(oasis_tcp_ext_get(f), 0); /* pinned: the test reads its internals */
+    assert_ptr_equal(f->ext->ccops, &oasis_cc_newreno);
     assert_int_equal(oasis_tcp_set_cc(f, OASIS_CC_CUBIC), 0);
-    assert_ptr_equal(f->ccops, oasis_cc_get(OASIS_CC_CUBIC));
-    assert_int_equal(f->cc.cwnd, 10 * MSS); /* its initial window */
+    assert_ptr_equal(f->ext->ccops, oasis_cc_get(OASIS_CC_CUBIC));
+    assert_int_equal(f->ext->cc.cwnd, 10 * MSS); /* its initial window */
     assert_int_equal(oasis_tcp_set_cc(f, (oasis_cc_algo)42), OASIS_EINVAL);
     assert_int_equal(oasis_tcp_set_cc(NULL, OASIS_CC_CUBIC), OASIS_EINVAL);
     assert_int_equal(oasis_tcp_write(f, "x", 1, NULL, NULL), 0);
     assert_int_equal(oasis_tcp_set_cc(f, OASIS_CC_NEWRENO), OASIS_EINVAL);
-    assert_ptr_equal(f->ccops, oasis_cc_get(OASIS_CC_CUBIC));
+    assert_ptr_equal(f->ext->ccops, oasis_cc_get(OASIS_CC_CUBIC));
 }
 
 int main(void)

@@ -119,7 +119,7 @@ static void test_urgent_send_pointer(void **state)
      * segment (RTO) still carries the pointer. */
     oasis_tcp_hdr ack = th_seg(TH_PPORT, PORT, A, x->pnxt, x->iss + 101);
     th_inject(&x->h, &ack);
-    th_run_until(&x->h, x->a.flow->tm.rexmt);
+    th_run_until(&x->h, x->a.flow->ext->tm.rexmt);
     assert_true(th_pop(&x->h, &r));
     assert_int_equal(r.seq, x->iss + 101);
     assert_true(r.flags & U);

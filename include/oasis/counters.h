@@ -134,6 +134,10 @@ typedef struct oasis_tcp_counters {
     uint64_t plpmtud_blackholes; /* full-size segments lost: MSS lowered (RFC 4821) */
     uint64_t plpmtud_probes;     /* probes of a larger MSS sent */
     uint64_t plpmtud_raised;     /* probes acknowledged: MSS raised */
+    /* A flow's extension (timer, buffers, SACK, recovery): allocated when
+     * the flow gets busy, given back when it goes idle. */
+    uint64_t ext_allocs, ext_frees;
+    uint64_t ext_drops;          /* segments dropped: no memory for the extension */
 } oasis_tcp_counters;
 
 /* IPv6 (issue 14): names in metrics.c are Linux's /proc/net/snmp6 ones

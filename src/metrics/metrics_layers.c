@@ -100,6 +100,8 @@ static const layer_field tcp_fields[] = {
     T(icmp_hard_errors, "TCPICMPHardErrors"), T(icmp_soft_errors, "TCPICMPSoftErrors"),
     T(pmtu_mss_lowered, "TCPPMTUMSSLowered"), T(plpmtud_blackholes, "TCPMTUPFail"),
     T(plpmtud_probes, "TCPMTUPProbes"), T(plpmtud_raised, "TCPMTUPSuccess"),
+    T(ext_allocs, "FlowExtAllocs"), T(ext_frees, "FlowExtFrees"),
+    T(ext_drops, "FlowExtDrops"),
 };
 #undef T
 #undef F

@@ -139,6 +139,203 @@ uint16_t oasis_tcp_pick_port(oasis_stack *s, uint32_t raddr, uint16_t rport)
 
 /* ---- flow lifetime ------------------------------------------------------- */
 
+/* ---- the extension (tcp_flow.h): what only a busy flow needs ------------ */
+
+/* Extensions kept for reuse: a request/response flow goes idle after every
+ * exchange, and taking one from here costs no allocator call. Few, so
+ * what they hold stays small beside the flows. */
+#define EXT_CACHE_MAX 8
+
+void oasis_tcp_idle_rtt(const oasis_flow *f, oasis_rtt *r)
+{
+    const oasis_tcp_config *cfg = &f->s->cfg.tcp;
+    oasis_rtt_init(r, f->idle_srtt_ns && !f->idle_rtt_ok ? f->idle_srtt_ns : cfg->rto_initial_ns,
+                   cfg->rto_min_ns, cfg->rto_max_ns);
+    if (f->idle_rtt_ok)
+        oasis_rtt_restore(r, f->idle_srtt_ns, f->idle_rttvar_ns);
+    r->backoff = f->idle_backoff;
+}
+
+/* Fills a fresh extension for f. The rings may hold small storage from
+ * the cache (mem/size); everything else is zero. */
+static void ext_setup(oasis_flow *f, oasis_tcp_ext *x)
+{
+    oasis_stack *s = f->s;
+    const oasis_tcp_config *cfg = &s->cfg.tcp;
+    x->f = f;
+    f->ext = x;
+    oasis_timer_init(&x->timer, oasis_tcp_timer_fn);
+    oasis_tcp_timers_clear(f);
+    uint64_t now = oasis_now(s);
+    x->last_rx = now;
+    x->rcv_mss = f->mss_recv;
+    x->snd.cap = f->sndbuf;
+    x->rcv.cap = f->rcvbuf;
+    oasis_ofo_init(&x->ofo, cfg->max_ofo_segments ? cfg->max_ofo_segments : 1);
+    oasis_tcp_idle_rtt(f, &x->rtt);
+    x->ccops = oasis_cc_get((oasis_cc_algo)f->cc_algo);
+    if (!x->ccops)
+        x->ccops = &oasis_cc_newreno;
+    if (oasis_tcp_synchronized(f) && f->idle_cwnd) {
+        oasis_tcp_pmtu_restore(f);
+        /* Back from idle: the algorithm starts afresh from the window it
+         * had (its private state, e.g. CUBIC's epoch, would restart after
+         * an idle period anyway). */
+        x->ccops->init(&x->cc, oasis_tcp_eff_mss(f), now);
+        x->cc.cwnd = f->idle_cwnd;
+        x->cc.ssthresh = f->idle_ssthresh;
+        oasis_recovery_init(f);
+    }
+}
+
+/* Storage a cached ring may keep: the small first allocation. */
+static void ring_trim(oasis_stack *s, oasis_ring *r)
+{
+    if (r->size > OASIS_RING_SMALL)
+        oasis_ring_fini(s, r);
+}
+
+int oasis_tcp_ext_get(oasis_flow *f)
+{
+    if (!f->ext) {
+        oasis_stack *s = f->s;
+        oasis_tcp_layer *L = s->tcp;
+        oasis_tcp_ext *x = L->ext_free;
+        if (x) {
+            L->ext_free = x->next_free;
+            L->ext_nfree--;
+            oasis_ring snd = x->snd, rcv = x->rcv;
+            memset(x, 0, sizeof *x);
+            x->snd.mem = snd.mem;
+            x->snd.size = snd.size;
+            x->rcv.mem = rcv.mem;
+            x->rcv.size = rcv.size;
+            /* Storage bigger than this flow's capacity does not fit it. */
+            if (x->snd.size > f->sndbuf)
+                oasis_ring_fini(s, &x->snd);
+            if (x->rcv.size > f->rcvbuf)
+                oasis_ring_fini(s, &x->rcv);
+        } else {
+            x = oasis_calloc(s, 1, sizeof *x);
+            if (!x)
+                return OASIS_ENOMEM;
+        }
+        ext_setup(f, x);
+        s->ctr.tcp.ext_allocs++;
+    }
+    f->hold++;
+    return OASIS_OK;
+}
+
+/* Idle: nothing in flight, buffered, queued, armed or pending, and the
+ * handle the application's. Then the extension holds nothing that the
+ * flow cannot rebuild (ext_setup) when something happens again. */
+static int flow_idle(const oasis_flow *f)
+{
+    const oasis_tcp_ext *x = f->ext;
+    if (f->state != OASIS_TCP_ESTABLISHED) /* past a FIN: fin_seq, rfin_seq are ext's */
+        return 0;
+    if (f->life != OASIS_TCP_LIFE_APP || f->ready || f->connect_pending || f->accept_pending ||
+        f->close_req || f->fin_queued || f->ack_now || f->tlp_rearm || f->rtt_timing ||
+        f->acc_queued || f->has_ka)
+        return 0;
+    if (f->snd_una != f->snd_max || f->snd_nxt != f->snd_max)
+        return 0;
+    if (x->snd.len || x->rcv.len || !oasis_ofo_empty(&x->ofo) || x->nreqs || x->wq.head ||
+        x->ackq.head || x->doneq.head || x->close_cb || x->lst)
+        return 0;
+    const oasis_tcp_deadlines *t = &x->tm;
+    if ((t->rexmt & t->tlp & t->persist & t->keep & t->fin_wait2 & t->delack & t->reorder) !=
+        OASIS_TCP_NEVER)
+        return 0;
+    if (x->x.ev_cb || x->x.ev_pending || x->x.snd_urg || x->x.rcv_urg || x->plp.mss ||
+        x->plp.probe_mss)
+        return 0; /* urgent data, reports, a black-hole MSS: rare, kept */
+    if (x->rec.state != OASIS_REC_OPEN || x->sb.n || x->sb.dsack_pending || x->sb.rack.tlp_out)
+        return 0;
+    return !x->unacked && !x->retries && !x->probes_out && !x->ka_sent;
+}
+
+static void ext_free(oasis_flow *f, int cache)
+{
+    oasis_stack *s = f->s;
+    oasis_tcp_layer *L = s->tcp;
+    oasis_tcp_ext *x = f->ext;
+    oasis_timer_stop(s, &x->timer);
+    oasis_ofo_fini(s, &x->ofo);
+    oasis_rack_segs_free(f);
+    oasis_tcp_wreq *r;
+    while ((r = oasis_tcp_wq_pop(&x->doneq)))
+        oasis_free(s, r);
+    f->ext = NULL;
+    if (cache && L->ext_nfree < EXT_CACHE_MAX) {
+        ring_trim(s, &x->snd);
+        ring_trim(s, &x->rcv);
+        x->next_free = L->ext_free;
+        L->ext_free = x;
+        L->ext_nfree++;
+    } else {
+        oasis_ring_fini(s, &x->snd);
+        oasis_ring_fini(s, &x->rcv);
+        oasis_free(s, x);
+    }
+}
+
+/* Gives the extension back when the flow is idle and nobody is using it. */
+static void ext_maybe_release(oasis_flow *f)
+{
+    if (!f->ext || f->hold || f->busy || !flow_idle(f))
+        return;
+    const oasis_tcp_ext *x = f->ext;
+    f->idle_cwnd = x->cc.cwnd;
+    f->idle_ssthresh = x->cc.ssthresh;
+    const oasis_rtt *rt = &x->rtt;
+    uint64_t first = rt->have_sample ? rt->srtt_ns : rt->rto_ns;
+    f->idle_rtt_ok = rt->have_sample ? 1 : 0;
+    f->idle_srtt_ns = first > UINT32_MAX ? UINT32_MAX : (uint32_t)first;
+    f->idle_rttvar_ns = rt->rttvar_ns > UINT32_MAX ? UINT32_MAX : (uint32_t)rt->rttvar_ns;
+    f->idle_backoff = rt->backoff > 31 ? 31 : rt->backoff; /* 2^31 x any RTO: past max */
+    f->sndbuf = x->snd.cap;
+    f->rcvbuf = x->rcv.cap;
+    f->s->ctr.tcp.ext_frees++;
+    ext_free(f, 1);
+}
+
+void oasis_tcp_ext_put(oasis_flow *f)
+{
+    if (f->hold)
+        f->hold--;
+    ext_maybe_release(f);
+}
+
+void oasis_tcp_ext_idle(oasis_flow *f)
+{
+    ext_maybe_release(f);
+}
+
+void oasis_tcp_ext_cache_trim(oasis_stack *s)
+{
+    for (oasis_tcp_ext *x = s->tcp->ext_free; x; x = x->next_free) {
+        oasis_ring_fini(s, &x->snd);
+        oasis_ring_fini(s, &x->rcv);
+    }
+}
+
+static void ext_cache_drain(oasis_stack *s)
+{
+    oasis_tcp_layer *L = s->tcp;
+    while (L->ext_free) {
+        oasis_tcp_ext *x = L->ext_free;
+        L->ext_free = x->next_free;
+        oasis_ring_fini(s, &x->snd);
+        oasis_ring_fini(s, &x->rcv);
+        oasis_free(s, x);
+    }
+    L->ext_nfree = 0;
+}
+
+/* ---- flow lifetime ------------------------------------------------------- */
+
 oasis_flow *oasis_tcp_flow_new(oasis_stack *s, uint32_t raddr, uint16_t lport, uint16_t rport)
 {
     oasis_flow *f = oasis_calloc(s, 1, sizeof *f);
@@ -153,29 +350,28 @@ oasis_flow *oasis_tcp_flow_new(oasis_stack *s, uint32_t raddr, uint16_t lport, u
     f->s = s;
     f->state = OASIS_TCP_CLOSED;
     f->nodelay = cfg->nodelay ? 1 : 0;
-    f->x.tos = (uint8_t)((cfg->dscp & 0x3f) << 2);
+    f->tos = (uint8_t)((cfg->dscp & 0x3f) << 2);
     f->mss_recv = (uint16_t)(s->mtu - 40);
     f->mss_send = 536;
-    f->rcv_mss = f->mss_recv;
+    f->sndbuf = cfg->sndbuf;
+    f->rcvbuf = cfg->rcvbuf;
+    f->cc_algo = oasis_cc_get(cfg->cc) ? cfg->cc : OASIS_CC_NEWRENO;
     /* What we offer in our SYN (or answer with); the peer's SYN narrows it. */
     f->ws_ok = cfg->window_scaling ? 1 : 0;
     f->ts_ok = cfg->timestamps ? 1 : 0;
     f->sack_ok = cfg->sack ? 1 : 0;
     while (f->ws_ok && f->rcv_wscale < 14 && (cfg->rcvbuf >> f->rcv_wscale) > 0xffff)
         f->rcv_wscale++;
-    oasis_timer_init(&f->timer, oasis_tcp_timer_fn);
-    oasis_tcp_timers_clear(f);
-    f->last_rx = f->last_tx = oasis_now(s);
-    oasis_ring_init(&f->snd, cfg->sndbuf);
-    oasis_ring_init(&f->rcv, cfg->rcvbuf);
-    oasis_ofo_init(&f->ofo, cfg->max_ofo_segments ? cfg->max_ofo_segments : 1);
-    oasis_rtt_init(&f->rtt, cfg->rto_initial_ns, cfg->rto_min_ns, cfg->rto_max_ns);
-    f->ccops = oasis_cc_get(cfg->cc);
-    if (!f->ccops)
-        f->ccops = &oasis_cc_newreno;
+    f->last_tx = oasis_now(s);
+    f->last_rx_s = (uint32_t)(f->last_tx / OASIS_NS_PER_SEC);
     f->iss = oasis_tcp_new_isn(s, &f->c);
     f->snd_una = f->snd_nxt = f->snd_max = f->iss;
     f->ts_offset = (uint32_t)oasis_prng_next(&s->prng);
+    if (oasis_tcp_ext_get(f)) { /* the handshake needs it */
+        oasis_free(s, f);
+        return NULL;
+    }
+    f->hold = 0; /* not an entry point's: the flow keeps it until idle */
 
     oasis_tcp_layer *L = s->tcp;
     f->all_next = L->all;
@@ -190,14 +386,8 @@ static void flow_free(oasis_flow *f)
 {
     oasis_stack *s = f->s;
     oasis_tcp_layer *L = s->tcp;
-    oasis_timer_stop(s, &f->timer);
-    oasis_ring_fini(s, &f->snd);
-    oasis_ring_fini(s, &f->rcv);
-    oasis_ofo_fini(s, &f->ofo);
-    oasis_rack_segs_free(f);
-    oasis_tcp_wreq *r;
-    while ((r = oasis_tcp_wq_pop(&f->doneq)))
-        oasis_free(s, r);
+    if (f->ext)
+        ext_free(f, 0);
     if (f->all_prev)
         f->all_prev->all_next = f->all_next;
     else
@@ -268,7 +458,7 @@ oasis_tcp_wreq *oasis_tcp_wq_pop(oasis_tcp_wq *q)
 void oasis_tcp_req_done(oasis_flow *f, oasis_tcp_wreq *r, int err)
 {
     r->err = err;
-    oasis_tcp_wq_push(&f->doneq, r);
+    oasis_tcp_wq_push(&f->ext->doneq, r);
     oasis_tcp_wake(f);
 }
 
@@ -277,9 +467,11 @@ void oasis_tcp_req_done(oasis_flow *f, oasis_tcp_wreq *r, int err)
 static void fail_requests(oasis_flow *f)
 {
     oasis_tcp_wreq *r;
-    while ((r = oasis_tcp_wq_pop(&f->wq)))
+    if (!f->ext)
+        return; /* idle: no requests */
+    while ((r = oasis_tcp_wq_pop(&f->ext->wq)))
         oasis_tcp_req_done(f, r, OASIS_ECLOSED);
-    while ((r = oasis_tcp_wq_pop(&f->ackq)))
+    while ((r = oasis_tcp_wq_pop(&f->ext->ackq)))
         oasis_tcp_req_done(f, r, OASIS_ECLOSED);
 }
 
@@ -291,7 +483,7 @@ static uint8_t end_cause(const oasis_flow *f, int err)
     if (err == OASIS_ETIMEDOUT) {
         if (opening)
             return OASIS_TCP_END_SYN_TIMEOUT;
-        if (f->has_ka && f->ka.probes && f->ka_sent >= f->ka.probes)
+        if (f->has_ka && f->ext && f->ext->ka.probes && f->ext->ka_sent >= f->ext->ka.probes)
             return OASIS_TCP_END_KEEPALIVE;
         if (f->state == OASIS_TCP_FIN_WAIT_2)
             return OASIS_TCP_END_FIN_WAIT2;
@@ -312,8 +504,8 @@ void oasis_tcp_flow_end(oasis_flow *f, int err)
     oasis_stack *s = f->s;
     if (f->state == OASIS_TCP_CLOSED && !f->in_table)
         return;
-    if (err == OASIS_ETIMEDOUT && f->soft_err)
-        err = f->soft_err; /* RFC 1122 4.2.3.9: say why it timed out (tcp_icmp.c) */
+    if (err == OASIS_ETIMEDOUT && f->ext->soft_err)
+        err = f->ext->soft_err; /* RFC 1122 4.2.3.9: say why it timed out (tcp_icmp.c) */
     if (err) {
         f->err = (int8_t)err;
         f->end_why = end_cause(f, err);
@@ -323,14 +515,17 @@ void oasis_tcp_flow_end(oasis_flow *f, int err)
     oasis_tcp_set_state(f, OASIS_TCP_CLOSED);
     if (f->in_table)
         oasis_tcp_table_remove(s, &f->c);
-    oasis_tcp_timers_clear(f);
-    oasis_timer_stop(s, &f->timer);
-    fail_requests(f);
-    oasis_ring_fini(s, &f->snd);
-    /* Bytes received in order and acknowledged stay readable, also after a
-     * reset or a death (the contract, as mirage-tcpip queues the end marker
-     * behind them); only what sat beyond a hole (the ofo store) goes. */
-    oasis_ofo_fini(s, &f->ofo);
+    if (f->ext) {
+        oasis_tcp_timers_clear(f);
+        oasis_timer_stop(s, &f->ext->timer);
+        fail_requests(f);
+        oasis_ring_fini(s, &f->ext->snd);
+        /* Bytes received in order and acknowledged stay readable, also
+         * after a reset or a death (the contract, as mirage-tcpip queues
+         * the end marker behind them); only what sat beyond a hole (the
+         * ofo store) goes. */
+        oasis_ofo_fini(s, &f->ext->ofo);
+    }
     oasis_tcp_listener_detach(f);
     f->accept_pending = 0;
     /* A passive flow nobody was handed yet has no one to tell. */
@@ -422,7 +617,7 @@ void oasis_tcp_enter_time_wait(oasis_flow *f)
         tw->ts_ok = f->ts_ok;
         tw->ts_recent = f->ts_recent;
         tw->ts_offset = f->ts_offset;
-        uint32_t w = f->rcv.cap >> f->rcv_wscale;
+        uint32_t w = f->ext->rcv.cap >> f->rcv_wscale;
         tw->win = (uint16_t)(w > 0xffff ? 0xffff : w);
     }
     oasis_tcp_flow_end(f, 0);
@@ -580,9 +775,14 @@ void oasis_tcp_input(oasis_stack *s, uint32_t src, uint32_t dst, const uint8_t *
     }
     if (c) {
         oasis_flow *f = (oasis_flow *)c;
+        if (oasis_tcp_ext_get(f)) {
+            ctr->ext_drops++; /* no memory to take it in: as if lost */
+            return;
+        }
         f->busy++;
         oasis_tcp_flow_input(f, &h);
         f->busy--;
+        oasis_tcp_ext_put(f);
         oasis_tcp_maybe_free(f);
         return;
     }
@@ -638,6 +838,7 @@ void oasis_tcp_fini(oasis_stack *s)
     }
     oasis_timer_stop(s, &L->dispatch_timer);
     oasis_timer_stop(s, &L->tw_timer);
+    ext_cache_drain(s);
     oasis_free(s, L->buckets);
     oasis_free(s, L);
     s->tcp = NULL;
@@ -671,7 +872,8 @@ void oasis_tcp_disconnect(oasis_stack *s)
         oasis_free(s, l);
     }
     for (oasis_flow *f = L->all; f; f = f->all_next)
-        f->lst = NULL;
+        if (f->ext)
+            f->ext->lst = NULL;
     /* From the head each time: callbacks may release flows. Canceling moves
      * a flow out of EMBRYO/APP for good, and no flow can be created, so
      * this ends. */

@@ -23,8 +23,8 @@ static void set_keepalive(oasis_flow *f, const oasis_keepalive *ka)
 {
     f->has_ka = ka != NULL;
     if (ka)
-        f->ka = *ka;
-    f->ka_sent = 0;
+        f->ext->ka = *ka;
+    f->ext->ka_sent = 0;
 }
 
 static int start_connect(oasis_stack *s, uint32_t dst, uint16_t port, const oasis_keepalive *keepalive,
@@ -43,14 +43,14 @@ static int start_connect(oasis_stack *s, uint32_t dst, uint16_t port, const oasi
     oasis_flow *f = oasis_tcp_flow_new(s, dst, lport, port);
     if (!f)
         return OASIS_ENOMEM;
-    f->open_cb.connect = cb;
-    f->open_ud = ud;
+    f->ext->open_cb.connect = cb;
+    f->ext->open_ud = ud;
     f->connect_pending = 1;
     set_keepalive(f, keepalive);
     oasis_tcp_set_state(f, OASIS_TCP_SYN_SENT);
     oasis_tcp_table_insert(s, &f->c);
     s->ctr.tcp.active_opens++;
-    f->rtt_start = oasis_now(s);
+    f->ext->rtt_start = oasis_now(s);
     oasis_tcp_send_syn(f);
     oasis_tcp_arm_rto(f);
     if (flowp) {
@@ -117,7 +117,7 @@ int oasis_tcp_unlisten(oasis_stack *s, uint16_t port)
      * still reach the application (their callback was copied). */
     for (oasis_flow *f = s->tcp->all, *next; f; f = next) {
         next = f->all_next;
-        if (f->lst != l)
+        if (!f->ext || f->ext->lst != l) /* idle flows were accepted long ago */
             continue;
         /* Flows left waiting in a paused backlog were never taken: they
          * go like half-open ones (a closed Linux listener resets them too). */
@@ -125,7 +125,7 @@ int oasis_tcp_unlisten(oasis_stack *s, uint16_t port)
             oasis_tcp_send_rst_flow(f);
             oasis_tcp_flow_end(f, OASIS_ECANCELED);
         }
-        f->lst = NULL;
+        f->ext->lst = NULL;
     }
     oasis_free(s, l);
     return OASIS_OK;
@@ -137,23 +137,25 @@ static void acc_unqueue(oasis_tcp_listener *l, oasis_flow *f)
 {
     if (!f->acc_queued)
         return;
-    if (f->acc_prev)
-        f->acc_prev->acc_next = f->acc_next;
+    if (f->ext->acc_prev)
+        f->ext->acc_prev->ext->acc_next = f->ext->acc_next;
     else
-        l->acc_head = f->acc_next;
-    if (f->acc_next)
-        f->acc_next->acc_prev = f->acc_prev;
+        l->acc_head = f->ext->acc_next;
+    if (f->ext->acc_next)
+        f->ext->acc_next->ext->acc_prev = f->ext->acc_prev;
     else
-        l->acc_tail = f->acc_prev;
-    f->acc_next = f->acc_prev = NULL;
+        l->acc_tail = f->ext->acc_prev;
+    f->ext->acc_next = f->ext->acc_prev = NULL;
     f->acc_queued = 0;
     l->waiting--;
 }
 
 void oasis_tcp_listener_detach(oasis_flow *f)
 {
-    oasis_tcp_listener *l = f->lst;
-    f->lst = NULL;
+    if (!f->ext) /* idle: accepted long ago */
+        return;
+    oasis_tcp_listener *l = f->ext->lst;
+    f->ext->lst = NULL;
     if (!l) {
         f->acc_queued = 0; /* the listener went away (disconnect) */
         return;
@@ -167,7 +169,7 @@ void oasis_tcp_listener_detach(oasis_flow *f)
  * pause or even unlisten without the queue being touched afterwards. */
 static void acc_take(oasis_flow *f)
 {
-    oasis_tcp_listener *l = f->lst;
+    oasis_tcp_listener *l = f->ext->lst;
     f->accept_pending = 0;
     oasis_tcp_listener_detach(f);
     if (l && !l->paused && l->acc_head)
@@ -177,14 +179,14 @@ static void acc_take(oasis_flow *f)
 
 void oasis_tcp_run_accept(oasis_flow *f)
 {
-    oasis_tcp_listener *l = f->lst;
+    oasis_tcp_listener *l = f->ext->lst;
     if (l && (l->paused || (l->acc_head && l->acc_head != f))) {
         /* Wait in arrival order; the head is woken when its turn comes. */
         if (!f->acc_queued) {
-            f->acc_prev = l->acc_tail;
-            f->acc_next = NULL;
+            f->ext->acc_prev = l->acc_tail;
+            f->ext->acc_next = NULL;
             if (l->acc_tail)
-                l->acc_tail->acc_next = f;
+                l->acc_tail->ext->acc_next = f;
             else
                 l->acc_head = f;
             l->acc_tail = f;
@@ -194,7 +196,7 @@ void oasis_tcp_run_accept(oasis_flow *f)
         return;
     }
     acc_take(f);
-    f->open_cb.accept(f->s, f, f->open_ud);
+    f->ext->open_cb.accept(f->s, f, f->ext->open_ud);
 }
 
 int oasis_tcp_accept_pause(oasis_stack *s, uint16_t port)
@@ -252,7 +254,7 @@ int oasis_tcp_read(oasis_flow *f, oasis_read_cb cb, void *ud)
         return OASIS_EBUSY;
     f->read_cb = cb;
     f->read_ud = ud;
-    if (f->rcv.len || f->fin_rcvd || f->rd_shut || !f->in_table)
+    if ((f->ext && f->ext->rcv.len) || f->fin_rcvd || f->rd_shut || !f->in_table)
         oasis_tcp_wake(f);
     return OASIS_OK;
 }
@@ -262,7 +264,7 @@ int oasis_tcp_read(oasis_flow *f, oasis_read_cb cb, void *ud)
 static void queue_fin(oasis_flow *f)
 {
     f->fin_queued = 1;
-    f->fin_seq = f->snd_una + f->snd.len;
+    f->ext->fin_seq = f->snd_una + f->ext->snd.len;
     if (f->state == OASIS_TCP_ESTABLISHED)
         oasis_tcp_set_state(f, OASIS_TCP_FIN_WAIT_1);
     else if (f->state == OASIS_TCP_CLOSE_WAIT)
@@ -281,11 +283,11 @@ static int take_bytes(oasis_flow *f, oasis_tcp_wreq *r)
             continue;
         }
         uint32_t chunk = left > (1u << 30) ? (1u << 30) : (uint32_t)left;
-        uint32_t n = oasis_ring_write(f->s, &f->snd, (const uint8_t *)v->base + r->off, chunk);
+        uint32_t n = oasis_ring_write(f->s, &f->ext->snd, (const uint8_t *)v->base + r->off, chunk);
         r->off += n;
         f->snd_written += n;
         if (r->nodelay || r->urgent)
-            f->push_seq = f->snd_una + f->snd.len;
+            f->ext->push_seq = f->snd_una + f->ext->snd.len;
         if (n < chunk)
             return 0;
     }
@@ -297,15 +299,15 @@ void oasis_tcp_fill_sndbuf(oasis_flow *f)
     oasis_tcp_wreq *r;
     if (f->state == OASIS_TCP_SYN_SENT)
         return; /* RFC 9293 3.10.2: queued until ESTABLISHED */
-    while ((r = f->wq.head) && take_bytes(f, r)) {
-        oasis_tcp_wq_pop(&f->wq);
+    while ((r = f->ext->wq.head) && take_bytes(f, r)) {
+        oasis_tcp_wq_pop(&f->ext->wq);
         r->end = f->snd_written;
         if (r->nodelay && r->end > f->snd_acked)
-            oasis_tcp_wq_push(&f->ackq, r);
+            oasis_tcp_wq_push(&f->ext->ackq, r);
         else
             oasis_tcp_req_done(f, r, 0);
     }
-    if ((f->close_req || f->wr_shut) && !f->fin_queued && !f->wq.head)
+    if ((f->close_req || f->wr_shut) && !f->fin_queued && !f->ext->wq.head)
         queue_fin(f);
 }
 
@@ -327,23 +329,20 @@ enum { WR_NODELAY = 1, WR_URGENT = 2 };
 static uint64_t queued_end(const oasis_flow *f)
 {
     uint64_t end = f->snd_written;
-    for (const oasis_tcp_wreq *r = f->wq.head; r; r = r->next)
+    for (const oasis_tcp_wreq *r = f->ext->wq.head; r; r = r->next)
         for (size_t i = r->idx; i < r->iovcnt; i++)
             end += r->iov[i].len - (i == r->idx ? r->off : 0);
     return end;
 }
 
-static int submit_write(oasis_flow *f, const oasis_iovec *iov, size_t iovcnt, int how,
-                        oasis_flow_cb cb, void *ud)
+static int submit_write_held(oasis_flow *f, const oasis_iovec *iov, size_t iovcnt, int how,
+                             oasis_flow_cb cb, void *ud)
 {
-    int err = check_flow(f);
-    if (err)
-        return err;
     if ((iovcnt && !iov) || iovcnt > (1u << 20))
         return OASIS_EINVAL;
     /* Each pending request costs memory beyond the send buffer: bounded,
      * so that a writer that never waits for completions is told to. */
-    if (f->nreqs >= max_write_reqs(f->s))
+    if (f->ext->nreqs >= max_write_reqs(f->s))
         return OASIS_EAGAIN;
     for (size_t i = 0; i < iovcnt; i++)
         if (!iov[i].base && iov[i].len)
@@ -359,7 +358,7 @@ static int submit_write(oasis_flow *f, const oasis_iovec *iov, size_t iovcnt, in
     r->iovcnt = iovcnt;
     if (iovcnt)
         memcpy(r->iov, iov, iovcnt * sizeof *iov);
-    f->nreqs++;
+    f->ext->nreqs++;
     if (!can_write(f)) {
         oasis_tcp_req_done(f, r, OASIS_ECLOSED);
         return OASIS_OK;
@@ -373,11 +372,22 @@ static int submit_write(oasis_flow *f, const oasis_iovec *iov, size_t iovcnt, in
             end += iov[i].len;
         oasis_tcp_urg_mark(f, end);
     }
-    oasis_tcp_wq_push(&f->wq, r);
+    oasis_tcp_wq_push(&f->ext->wq, r);
     oasis_tcp_fill_sndbuf(f);
     oasis_tcp_output(f);
     oasis_tcp_timer_update(f);
     return OASIS_OK;
+}
+
+static int submit_write(oasis_flow *f, const oasis_iovec *iov, size_t iovcnt, int how,
+                        oasis_flow_cb cb, void *ud)
+{
+    int err = check_flow(f);
+    if (err || (err = oasis_tcp_ext_get(f)))
+        return err;
+    err = submit_write_held(f, iov, iovcnt, how, cb, ud);
+    oasis_tcp_ext_put(f);
+    return err;
 }
 
 int oasis_tcp_write(oasis_flow *f, const void *data, size_t len, oasis_flow_cb cb, void *ud)
@@ -416,7 +426,7 @@ int oasis_tcp_write_urgent(oasis_flow *f, const void *data, size_t len, oasis_fl
 
 /* ---- closing --------------------------------------------------------------- */
 
-int oasis_tcp_close(oasis_flow *f, oasis_flow_cb cb, void *ud)
+static int oasis_tcp_close_held(oasis_flow *f, oasis_flow_cb cb, void *ud)
 {
     int err = check_flow(f);
     if (err)
@@ -424,8 +434,8 @@ int oasis_tcp_close(oasis_flow *f, oasis_flow_cb cb, void *ud)
     if (f->close_req)
         return OASIS_EBUSY;
     f->close_req = 1;
-    f->close_cb = cb;
-    f->close_ud = ud;
+    f->ext->close_cb = cb;
+    f->ext->close_ud = ud;
     f->auto_release = cb == NULL; /* close and forget: the stack lets go */
     if (f->state == OASIS_TCP_SYN_SENT) {
         /* RFC 9293 3.10.4: delete the TCB; the connect callback hears
@@ -444,7 +454,17 @@ int oasis_tcp_close(oasis_flow *f, oasis_flow_cb cb, void *ud)
     return OASIS_OK;
 }
 
-int oasis_tcp_shutdown(oasis_flow *f, oasis_tcp_shutdown_how how)
+int oasis_tcp_close(oasis_flow *f, oasis_flow_cb cb, void *ud)
+{
+    int err = check_flow(f);
+    if (err || (err = oasis_tcp_ext_get(f)))
+        return err;
+    err = oasis_tcp_close_held(f, cb, ud);
+    oasis_tcp_ext_put(f);
+    return err;
+}
+
+static int oasis_tcp_shutdown_held(oasis_flow *f, oasis_tcp_shutdown_how how)
 {
     int err = check_flow(f);
     if (err)
@@ -468,6 +488,16 @@ int oasis_tcp_shutdown(oasis_flow *f, oasis_tcp_shutdown_how how)
         }
     }
     return OASIS_OK;
+}
+
+int oasis_tcp_shutdown(oasis_flow *f, oasis_tcp_shutdown_how how)
+{
+    int err = check_flow(f);
+    if (err || (err = oasis_tcp_ext_get(f)))
+        return err;
+    err = oasis_tcp_shutdown_held(f, how);
+    oasis_tcp_ext_put(f);
+    return err;
 }
 
 void oasis_tcp_abort(oasis_flow *f)
@@ -545,7 +575,7 @@ const char *oasis_tcp_flow_strerror(const oasis_flow *f)
     return f->err ? oasis_strerror(f->err) : why[OASIS_TCP_END_NONE];
 }
 
-int oasis_tcp_set_nodelay(oasis_flow *f, int on)
+static int oasis_tcp_set_nodelay_held(oasis_flow *f, int on)
 {
     int err = check_flow(f);
     if (err)
@@ -556,6 +586,16 @@ int oasis_tcp_set_nodelay(oasis_flow *f, int on)
     return OASIS_OK;
 }
 
+int oasis_tcp_set_nodelay(oasis_flow *f, int on)
+{
+    int err = check_flow(f);
+    if (err || (err = oasis_tcp_ext_get(f)))
+        return err;
+    err = oasis_tcp_set_nodelay_held(f, on);
+    oasis_tcp_ext_put(f);
+    return err;
+}
+
 int oasis_tcp_set_dscp(oasis_flow *f, uint8_t dscp)
 {
     int err = check_flow(f);
@@ -563,7 +603,7 @@ int oasis_tcp_set_dscp(oasis_flow *f, uint8_t dscp)
         return err;
     if (dscp > 63)
         return OASIS_EINVAL;
-    f->x.tos = (uint8_t)((dscp << 2) | (f->x.tos & 3)); /* the ECN bits stay */
+    f->tos = (uint8_t)((dscp << 2) | (f->tos & 3)); /* the ECN bits stay */
     return OASIS_OK;
 }
 
@@ -572,11 +612,11 @@ int oasis_tcp_set_ttl(oasis_flow *f, uint8_t ttl)
     int err = check_flow(f);
     if (err)
         return err;
-    f->x.ttl = ttl;
+    f->ttl = ttl;
     return OASIS_OK;
 }
 
-int oasis_tcp_set_cc(oasis_flow *f, oasis_cc_algo algo)
+static int oasis_tcp_set_cc_held(oasis_flow *f, oasis_cc_algo algo)
 {
     const oasis_cc_ops *ops = oasis_cc_get(algo);
     if (check_flow(f))
@@ -584,10 +624,21 @@ int oasis_tcp_set_cc(oasis_flow *f, oasis_cc_algo algo)
     if (!ops || f->close_req || f->snd_written ||
         oasis_seq_gt(f->snd_max, f->iss + 1))
         return OASIS_EINVAL;
-    f->ccops = ops;
+    f->ext->ccops = ops;
+    f->cc_algo = algo;
     if (oasis_tcp_synchronized(f)) /* nothing sent yet: its initial window */
-        ops->init(&f->cc, oasis_tcp_eff_mss(f), oasis_now(f->s));
+        ops->init(&f->ext->cc, oasis_tcp_eff_mss(f), oasis_now(f->s));
     return OASIS_OK;
+}
+
+int oasis_tcp_set_cc(oasis_flow *f, oasis_cc_algo algo)
+{
+    int err = check_flow(f);
+    if (err || (err = oasis_tcp_ext_get(f)))
+        return err;
+    err = oasis_tcp_set_cc_held(f, algo);
+    oasis_tcp_ext_put(f);
+    return err;
 }
 
 static int resize_ring(oasis_stack *s, oasis_ring *r, uint32_t cap)
@@ -597,18 +648,30 @@ static int resize_ring(oasis_stack *s, oasis_ring *r, uint32_t cap)
     return oasis_ring_set_cap(s, r, cap);
 }
 
-int oasis_tcp_set_bufsizes(oasis_flow *f, uint32_t sndbuf, uint32_t rcvbuf)
+static int oasis_tcp_set_bufsizes_held(oasis_flow *f, uint32_t sndbuf, uint32_t rcvbuf)
 {
     if (check_flow(f))
         return check_flow(f);
     if (sndbuf < 1024 || rcvbuf < 1024 || sndbuf > (1u << 30) || rcvbuf > (1u << 30))
         return OASIS_EINVAL;
     uint32_t adv = oasis_seq_gt(f->rcv_adv, f->rcv_nxt) ? f->rcv_adv - f->rcv_nxt : 0;
-    if (rcvbuf < adv || (f->snd.len && sndbuf != f->snd.cap) || (f->rcv.len && rcvbuf != f->rcv.cap))
+    if (rcvbuf < adv || (f->ext->snd.len && sndbuf != f->ext->snd.cap) || (f->ext->rcv.len && rcvbuf != f->ext->rcv.cap))
         return OASIS_EINVAL; /* would shrink what is promised or buffered */
-    if (resize_ring(f->s, &f->snd, sndbuf) || resize_ring(f->s, &f->rcv, rcvbuf))
+    if (resize_ring(f->s, &f->ext->snd, sndbuf) || resize_ring(f->s, &f->ext->rcv, rcvbuf))
         return OASIS_EINVAL;
+    f->sndbuf = sndbuf;
+    f->rcvbuf = rcvbuf;
     return OASIS_OK;
+}
+
+int oasis_tcp_set_bufsizes(oasis_flow *f, uint32_t sndbuf, uint32_t rcvbuf)
+{
+    int err = check_flow(f);
+    if (err || (err = oasis_tcp_ext_get(f)))
+        return err;
+    err = oasis_tcp_set_bufsizes_held(f, sndbuf, rcvbuf);
+    oasis_tcp_ext_put(f);
+    return err;
 }
 
 /* Storage of empty buffers goes back; rings and lists grow again on use. */
@@ -617,18 +680,21 @@ int oasis_tcp_trim(oasis_flow *f)
     int err = check_flow(f);
     if (err)
         return err;
-    if (f->rcv.mem && f->rcv.len == 0)
-        oasis_ring_fini(f->s, &f->rcv);
-    if (f->ofo.r && f->ofo.n == 0)
-        oasis_ofo_fini(f->s, &f->ofo);
-    if (f->snd.mem && f->snd.len == 0) /* nothing unsent or unacknowledged */
-        oasis_ring_fini(f->s, &f->snd);
-    if (f->sb.rack.segs && f->sb.rack.n == 0 && f->snd_una == f->snd_max)
+    oasis_tcp_ext_cache_trim(f->s); /* the stack's spares too */
+    if (!f->ext) /* idle: nothing else held */
+        return OASIS_OK;
+    if (f->ext->rcv.mem && f->ext->rcv.len == 0)
+        oasis_ring_fini(f->s, &f->ext->rcv);
+    if (f->ext->ofo.r && f->ext->ofo.n == 0)
+        oasis_ofo_fini(f->s, &f->ext->ofo);
+    if (f->ext->snd.mem && f->ext->snd.len == 0) /* nothing unsent or unacknowledged */
+        oasis_ring_fini(f->s, &f->ext->snd);
+    if (f->ext->sb.rack.segs && f->ext->sb.rack.n == 0 && f->snd_una == f->snd_max)
         oasis_rack_segs_free(f);
     return OASIS_OK;
 }
 
-int oasis_tcp_set_keepalive(oasis_flow *f, const oasis_keepalive *keepalive)
+static int oasis_tcp_set_keepalive_held(oasis_flow *f, const oasis_keepalive *keepalive)
 {
     int err = check_flow(f);
     if (err)
@@ -636,10 +702,20 @@ int oasis_tcp_set_keepalive(oasis_flow *f, const oasis_keepalive *keepalive)
     if (!keepalive_valid(keepalive))
         return OASIS_EINVAL;
     set_keepalive(f, keepalive);
-    f->last_rx = oasis_now(f->s);
-    f->tm.keep = keepalive ? f->last_rx + keepalive->after_ns : OASIS_TCP_NEVER;
+    f->ext->last_rx = oasis_now(f->s);
+    f->ext->tm.keep = keepalive ? f->ext->last_rx + keepalive->after_ns : OASIS_TCP_NEVER;
     oasis_tcp_timer_update(f);
     return OASIS_OK;
+}
+
+int oasis_tcp_set_keepalive(oasis_flow *f, const oasis_keepalive *keepalive)
+{
+    int err = check_flow(f);
+    if (err || (err = oasis_tcp_ext_get(f)))
+        return err;
+    err = oasis_tcp_set_keepalive_held(f, keepalive);
+    oasis_tcp_ext_put(f);
+    return err;
 }
 
 void oasis_flow_set_user_data(oasis_flow *f, void *ud)
@@ -674,17 +750,28 @@ int oasis_tcp_get_info(const oasis_flow *f, oasis_tcp_info *info)
     info->remote_addr = f->c.raddr;
     info->local_port = f->c.lport;
     info->remote_port = f->c.rport;
-    info->srtt_ns = f->rtt.srtt_ns;
-    info->rttvar_ns = f->rtt.rttvar_ns;
-    info->rto_ns = oasis_rtt_rto(&f->rtt);
+    if (f->ext) {
+        info->srtt_ns = f->ext->rtt.srtt_ns;
+        info->rttvar_ns = f->ext->rtt.rttvar_ns;
+        info->rto_ns = oasis_rtt_rto(&f->ext->rtt);
+        info->cwnd = f->ext->cc.cwnd;
+        info->ssthresh = f->ext->cc.ssthresh;
+        info->rcv_wnd = oasis_ring_free(&f->ext->rcv);
+    } else { /* idle: what the flow kept */
+        oasis_rtt r;
+        oasis_tcp_idle_rtt(f, &r);
+        info->srtt_ns = r.srtt_ns;
+        info->rttvar_ns = r.rttvar_ns;
+        info->rto_ns = oasis_rtt_rto(&r);
+        info->cwnd = f->idle_cwnd;
+        info->ssthresh = f->idle_ssthresh;
+        info->rcv_wnd = f->rcvbuf;
+    }
     info->mss_send = f->mss_send;
     info->mss_recv = f->mss_recv;
-    info->path_mtu = oasis_tcp_seg_mss(f) + 40;
-    info->cwnd = f->cc.cwnd;
-    info->ssthresh = f->cc.ssthresh;
+    info->path_mtu = (f->ext ? oasis_tcp_seg_mss(f) : f->mss_send) + 40;
     info->bytes_in_flight = f->snd_max - f->snd_una;
     info->snd_wnd = f->snd_wnd;
-    info->rcv_wnd = oasis_ring_free(&f->rcv);
     info->retransmits = f->retransmits;
     info->bytes_acked = f->snd_acked;
     info->bytes_received = f->bytes_received;
@@ -702,17 +789,23 @@ int oasis_tcp_get_sndbuf(const oasis_flow *f, oasis_tcp_sndbuf *out)
     if (!f || !out)
         return OASIS_EINVAL;
     memset(out, 0, sizeof *out);
-    out->size = f->snd.cap;
+    out->max_requests = max_write_reqs(f->s);
+    if (!f->ext) { /* idle: empty */
+        out->size = f->sndbuf;
+        out->room = f->in_table && f->life == OASIS_TCP_LIFE_APP ? f->sndbuf : 0;
+        return OASIS_OK;
+    }
+    out->size = f->ext->snd.cap;
     /* snd_max - snd_una counts the FIN too once it is sent; the buffer
      * holds data only. */
     uint32_t sent = f->snd_max - f->snd_una;
-    out->unacked = sent < f->snd.len ? sent : f->snd.len;
-    out->unsent = f->snd.len - out->unacked;
-    out->room = f->in_table && f->life == OASIS_TCP_LIFE_APP ? oasis_ring_free(&f->snd) : 0;
-    for (const oasis_tcp_wreq *r = f->wq.head; r; r = r->next)
+    out->unacked = sent < f->ext->snd.len ? sent : f->ext->snd.len;
+    out->unsent = f->ext->snd.len - out->unacked;
+    out->room = f->in_table && f->life == OASIS_TCP_LIFE_APP ? oasis_ring_free(&f->ext->snd) : 0;
+    for (const oasis_tcp_wreq *r = f->ext->wq.head; r; r = r->next)
         for (size_t i = r->idx; i < r->iovcnt; i++)
             out->pending += r->iov[i].len - (i == r->idx ? r->off : 0);
-    out->requests = f->nreqs;
+    out->requests = f->ext->nreqs;
     out->max_requests = max_write_reqs(f->s);
     return OASIS_OK;
 }

@@ -45,48 +45,51 @@ static void run_open(oasis_flow *f)
         if (opened) {
             if (!held)
                 oasis_tcp_set_life(f, LIFE_APP);
-            if (f->in_table && (f->wq.head || f->wr_shut)) {
+            if (f->in_table && (f->ext->wq.head || f->wr_shut)) {
                 /* written or shut before the handshake completed */
                 oasis_tcp_fill_sndbuf(f);
                 oasis_tcp_output(f);
                 oasis_tcp_timer_update(f);
             }
-            f->open_cb.connect(s, f, 0, f->open_ud);
+            f->ext->open_cb.connect(s, f, 0, f->ext->open_ud);
         } else {
             if (!held)
                 oasis_tcp_set_life(f, OASIS_TCP_LIFE_RELEASED);
-            f->open_cb.connect(s, held ? f : NULL, connect_error(f), f->open_ud);
+            f->ext->open_cb.connect(s, held ? f : NULL, connect_error(f), f->ext->open_ud);
         }
     }
     if (f->accept_pending)
         oasis_tcp_run_accept(f); /* tcp_api.c: accept control */
 }
 
+/* Bytes waiting to be read (an idle flow has no extension: none). */
+static uint32_t rcv_len(const oasis_flow *f) { return f->ext ? f->ext->rcv.len : 0; }
+
 static int read_eof(const oasis_flow *f)
 {
-    return f->rd_shut || (f->rcv.len == 0 && (f->fin_rcvd || f->state == OASIS_TCP_CLOSED ||
+    return f->rd_shut || (rcv_len(f) == 0 && (f->fin_rcvd || f->state == OASIS_TCP_CLOSED ||
                                               f->state == OASIS_TCP_TIME_WAIT));
 }
 
 static void run_reads(oasis_flow *f)
 {
-    if (f->rd_shut && f->rcv.len) {
+    if (f->rd_shut && rcv_len(f)) {
         /* shut for reading: what arrives is acknowledged and dropped */
-        oasis_ring_consume(f->s, &f->rcv, f->rcv.len);
+        oasis_ring_consume(f->s, &f->ext->rcv, f->ext->rcv.len);
         if (f->in_table)
             oasis_tcp_window_update(f);
     }
     while (f->read_cb && f->life == LIFE_APP) {
         oasis_read_cb cb = f->read_cb;
         void *ud = f->read_ud;
-        if (f->rcv.len > 0 && !f->rd_shut) {
+        if (rcv_len(f) > 0 && !f->rd_shut) {
             const uint8_t *p;
-            uint32_t n = oasis_ring_span(&f->rcv, 0, &p);
+            uint32_t n = oasis_ring_span(&f->ext->rcv, 0, &p);
             f->read_cb = NULL;
             cb(f, 0, p, n, ud);
-            if (!f->rcv.mem)
+            if (!f->ext->rcv.mem)
                 break;
-            oasis_ring_consume(f->s, &f->rcv, n);
+            oasis_ring_consume(f->s, &f->ext->rcv, n);
             oasis_tcp_urg_consumed(f);
             if (f->in_table)
                 oasis_tcp_window_update(f);
@@ -103,12 +106,12 @@ static void run_reads(oasis_flow *f)
 static void run_done(oasis_flow *f)
 {
     oasis_tcp_wreq *r;
-    while (f->life == LIFE_APP && (r = oasis_tcp_wq_pop(&f->doneq))) {
+    while (f->life == LIFE_APP && f->ext && (r = oasis_tcp_wq_pop(&f->ext->doneq))) {
         oasis_flow_cb cb = r->cb;
         void *ud = r->ud;
         int err = r->err;
         oasis_free(f->s, r);
-        f->nreqs--;
+        f->ext->nreqs--;
         if (cb)
             cb(f, err, ud);
     }
@@ -134,16 +137,16 @@ static void run_close(oasis_flow *f)
     run_done(f);
     if (f->life != LIFE_APP)
         return;
-    if (f->read_cb || f->doneq.head) {
+    if (f->read_cb || f->ext->doneq.head) {
         oasis_tcp_wake(f); /* issued from those callbacks: next round */
         return;
     }
-    oasis_flow_cb cb = f->close_cb;
-    f->close_cb = NULL;
+    oasis_flow_cb cb = f->ext->close_cb;
+    f->ext->close_cb = NULL;
     int err = f->err == OASIS_ECANCELED ? 0 : f->err; /* closed in SYN-SENT: as asked */
     oasis_tcp_set_life(f, f->auto_release ? OASIS_TCP_LIFE_RELEASED : OASIS_TCP_LIFE_FINISHED);
     if (cb)
-        cb(f, err, f->close_ud);
+        cb(f, err, f->ext->close_ud);
 }
 
 static void dispatch_flow(oasis_flow *f)
@@ -155,6 +158,7 @@ static void dispatch_flow(oasis_flow *f)
     run_done(f);
     run_close(f);
     f->busy--;
+    oasis_tcp_ext_idle(f);
     oasis_tcp_maybe_free(f);
 }
 
@@ -235,15 +239,17 @@ void oasis_tcp_cancel_requests(oasis_flow *f)
     finish_life(f);
     f->busy++;
     oasis_tcp_wreq *r;
-    while ((r = oasis_tcp_wq_pop(&f->wq)))
-        oasis_tcp_wq_push(&f->doneq, r), r->err = OASIS_ECANCELED;
-    while ((r = oasis_tcp_wq_pop(&f->ackq)))
-        oasis_tcp_wq_push(&f->doneq, r), r->err = OASIS_ECANCELED;
+    /* An idle flow (no extension) has no requests, no pending open or close. */
+    oasis_tcp_ext *x = f->ext;
+    while (x && (r = oasis_tcp_wq_pop(&x->wq)))
+        oasis_tcp_wq_push(&x->doneq, r), r->err = OASIS_ECANCELED;
+    while (x && (r = oasis_tcp_wq_pop(&x->ackq)))
+        oasis_tcp_wq_push(&x->doneq, r), r->err = OASIS_ECANCELED;
     if (f->connect_pending) {
         f->connect_pending = 0;
         if (f->life == OASIS_TCP_LIFE_EMBRYO)
             oasis_tcp_set_life(f, OASIS_TCP_LIFE_RELEASED);
-        f->open_cb.connect(s, held ? f : NULL, OASIS_ECANCELED, f->open_ud);
+        f->ext->open_cb.connect(s, held ? f : NULL, OASIS_ECANCELED, f->ext->open_ud);
     }
     f->accept_pending = 0;
     if (f->read_cb) {
@@ -251,19 +257,19 @@ void oasis_tcp_cancel_requests(oasis_flow *f)
         f->read_cb = NULL;
         cb(f, OASIS_ECANCELED, NULL, 0, f->read_ud);
     }
-    while ((r = oasis_tcp_wq_pop(&f->doneq))) {
+    while (x && (r = oasis_tcp_wq_pop(&x->doneq))) {
         oasis_flow_cb cb = r->cb;
         void *ud = r->ud;
         int err = r->err;
         oasis_free(s, r);
-        f->nreqs--;
+        f->ext->nreqs--;
         if (cb)
             cb(f, err, ud);
     }
-    if (f->close_cb) {
-        oasis_flow_cb cb = f->close_cb;
-        f->close_cb = NULL;
-        cb(f, OASIS_ECANCELED, f->close_ud);
+    if (x && x->close_cb) {
+        oasis_flow_cb cb = f->ext->close_cb;
+        f->ext->close_cb = NULL;
+        cb(f, OASIS_ECANCELED, f->ext->close_ud);
     }
     f->busy--;
 }
@@ -271,7 +277,11 @@ void oasis_tcp_cancel_requests(oasis_flow *f)
 void oasis_tcp_cancel_flow(oasis_flow *f)
 {
     oasis_stack *s = f->s;
-    if (f->in_table && f->state != OASIS_TCP_SYN_SENT)
+    /* The RST goes out through the flow's output path, which needs the
+     * extension; without memory for it the peer learns from its own
+     * retransmissions (as if the RST were lost). */
+    int held = oasis_tcp_ext_get(f) == OASIS_OK;
+    if (held && f->in_table && f->state != OASIS_TCP_SYN_SENT)
         oasis_tcp_send_rst_flow(f);
     if (f->in_table && (f->state == OASIS_TCP_SYN_SENT || f->state == OASIS_TCP_SYN_RECEIVED))
         s->ctr.tcp.attempt_fails++;
@@ -282,9 +292,12 @@ void oasis_tcp_cancel_flow(oasis_flow *f)
     oasis_tcp_set_state(f, OASIS_TCP_CLOSED);
     if (f->in_table)
         oasis_tcp_table_remove(s, &f->c);
-    oasis_timer_stop(s, &f->timer);
+    if (f->ext)
+        oasis_timer_stop(s, &f->ext->timer);
     oasis_tcp_listener_detach(f);
     ready_unlink(f);
     oasis_tcp_cancel_requests(f);
+    if (held)
+        oasis_tcp_ext_put(f);
     oasis_tcp_maybe_free(f);
 }

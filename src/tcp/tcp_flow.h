@@ -1,8 +1,10 @@
 /* TCP internals shared by tcp.c (layer, table, dispatch), tcp_input.c,
  * tcp_output.c, tcp_timer.c and tcp_api.c.
  *
- * Memory: a flow (TCB) is one allocation; its rings and out-of-order ranges
- * allocate lazily, so an idle established flow costs sizeof(oasis_flow).
+ * Memory: a flow (TCB) is a small core (oasis_flow) plus, while anything is
+ * going on, an extension (oasis_tcp_ext: timer, rings, SACK, recovery,
+ * requests); rings and out-of-order ranges allocate lazily inside it. An
+ * idle established flow costs sizeof(oasis_flow) and its table slot.
  * TIME_WAIT keeps only a small oasis_tcp_tw in the table; all TIME_WAIT
  * entries last 2*MSL, so they sit in one FIFO behind one layer timer.
  *
@@ -110,15 +112,14 @@ typedef struct oasis_tcp_deadlines {
     uint64_t reorder;   /* RACK reorder timer (RFC 8985 6.2 step 5) */
 } oasis_tcp_deadlines;
 
-/* Urgent data (tcp_urgent.c), asynchronous reports (tcp_urgent.c) and
- * the flow's own IP header fields: rarely used, kept together. */
+/* Urgent data (tcp_urgent.c) and asynchronous reports (tcp_urgent.c):
+ * rarely used, kept together (in the extension; the flow's own IP header
+ * fields, tos and ttl, are in the flow). */
 typedef struct oasis_tcp_extra {
     uint32_t snd_up;           /* SND.UP: after the last urgent byte (valid: snd_urg) */
     uint32_t rcv_up;           /* RCV.UP (valid: rcv_urg) */
     uint8_t snd_urg, rcv_urg;  /* urgent mode, each way */
     uint8_t ev_pending;        /* OASIS_TCP_EV_* bits (1 << ev) not yet reported */
-    uint8_t tos;               /* IPv4 TOS byte: DSCP << 2 (ECN bits the stack's) */
-    uint8_t ttl;               /* 0: the stack's cfg.ttl */
     oasis_tcp_event_cb ev_cb;
     void *ev_ud;
 } oasis_tcp_extra;
@@ -139,51 +140,34 @@ typedef struct oasis_tcp_listener {
     oasis_flow *acc_head, *acc_tail;
 } oasis_tcp_listener;
 
-struct oasis_flow {
-    oasis_tcp_conn c;
-    uint8_t state;                 /* oasis_tcp_state */
-    uint8_t snd_wscale, rcv_wscale;
-    int8_t err;                    /* why it ended (oasis_tcp_flow_error) */
-    uint8_t life;                  /* oasis_tcp_life: see the top of this file */
-    uint8_t end_why;               /* what ended it (oasis_tcp_flow_strerror), tcp.c */
-    /* references (deferring the free) and pending events */
-    unsigned in_table : 1, ready : 1, passive : 1, auto_release : 1;
-    unsigned connect_pending : 1, accept_pending : 1, close_req : 1, close_done : 1;
-    unsigned rd_shut : 1, wr_shut : 1;
-    unsigned fin_queued : 1, fin_rcvd : 1, rfin_pending : 1, tlp_rearm : 1, ack_now : 1;
-    unsigned ts_ok : 1, sack_ok : 1, ws_ok : 1, nodelay : 1, rtt_timing : 1, has_ka : 1;
-    unsigned estab_counted : 1, acc_queued : 1;
-    uint8_t busy;                  /* callbacks of this flow running (defers free) */
-    uint8_t sack_n;
-    uint16_t mss_send, mss_recv;   /* MSS from the peer's option / ours */
-    uint16_t mss_icmp;             /* path MTU - 40 from ICMP (RFC 1191), 0: the link's */
-    int8_t soft_err;               /* last soft ICMP error, told on timeout (tcp_icmp.c) */
-    uint64_t pmtu_until;           /* when mss_icmp ages out (raise attempt) */
-    oasis_plpmtud plp;             /* packetization-layer PMTUD (tcp_plpmtud.c) */
-    uint16_t rcv_mss;              /* largest payload received (delayed ACK) */
-    oasis_stack *s;
-    struct oasis_flow *all_next, *all_prev, *ready_next;
-    oasis_tcp_listener *lst;       /* passive flow not yet accepted */
-    struct oasis_flow *acc_next, *acc_prev; /* lst's waiting queue */
-
-    /* send side (RFC 9293 names) */
-    uint32_t iss, snd_una, snd_nxt, snd_max, snd_wnd, snd_wl1, snd_wl2, max_snd_wnd;
-    uint32_t fin_seq, push_seq, rtt_seq;
-    uint16_t retries;              /* RTOs of the head segment */
-    uint32_t ka_sent;              /* keepalives unanswered, as wide as oasis_keepalive.probes */
-    uint16_t probes_out;           /* zero-window probes unanswered */
-    uint8_t persist_shift;         /* zero-window probe backoff exponent */
-    /* receive side */
-    uint32_t irs, rcv_nxt, rcv_adv, rfin_seq, last_ack_sent, unacked;
-    uint32_t ts_recent, ts_offset;
-
+/* What only a flow with something going on needs: data in flight or
+ * buffered, a deadline armed, a request or callback pending, the handshake.
+ * Allocated when the flow needs it (oasis_tcp_ext_get) and given back once
+ * the flow is idle again (oasis_tcp_ext_put), so an idle established flow
+ * costs sizeof(oasis_flow) and a table slot. While it exists it owns the
+ * congestion and RTT state; while it does not, the flow keeps the little
+ * worth remembering across idle periods (idle_cwnd, idle_srtt_us, ...). */
+typedef struct oasis_tcp_ext {
+    struct oasis_flow *f;          /* back from the timer (and the cache link) */
+    struct oasis_tcp_ext *next_free;
     oasis_timer timer;             /* one timer, at the earliest of tm */
     oasis_tcp_deadlines tm;
-    uint64_t last_rx, last_tx;     /* last segment accepted / data segment sent */
+    uint64_t last_rx;              /* last segment accepted (keepalive) */
     uint64_t rtt_start;
-    uint64_t oow_ack_at;           /* last ACK to an unacceptable segment (rate limit) */
-    uint64_t snd_written, snd_acked, bytes_received;
-    uint32_t segs_in, segs_out, retransmits;
+    uint32_t push_seq, rtt_seq;
+    uint32_t unacked;              /* segments received and not yet acked */
+    uint32_t ka_sent;              /* keepalives unanswered, as wide as oasis_keepalive.probes */
+    uint16_t retries;              /* RTOs of the head segment */
+    uint16_t probes_out;           /* zero-window probes unanswered */
+    uint16_t rcv_mss;              /* largest payload received (delayed ACK) */
+    uint8_t persist_shift;         /* zero-window probe backoff exponent */
+    uint8_t sack_n;
+    int8_t soft_err;               /* last soft ICMP error, told on timeout (tcp_icmp.c) */
+    uint16_t mss_icmp;             /* path MTU - 40 from ICMP (RFC 1191), 0: the link's;
+                                    * from the per-destination cache again after idle */
+    uint32_t fin_seq, rfin_seq;    /* our FIN / the peer's (no flow is idle past them) */
+    uint64_t pmtu_until;           /* when mss_icmp ages out (raise attempt) */
+    oasis_plpmtud plp;             /* packetization-layer PMTUD (tcp_plpmtud.c) */
 
     oasis_ring snd, rcv;
     oasis_ofo ofo;
@@ -195,11 +179,9 @@ struct oasis_flow {
     oasis_recovery rec;            /* loss recovery (tcp_recovery.c) */
 
     oasis_keepalive ka;
-    oasis_tcp_extra x;             /* urgent, reports, TOS/TTL */
+    oasis_tcp_extra x;             /* urgent, reports (a flow using them is never idle) */
     oasis_tcp_wq wq, ackq, doneq;  /* taking bytes / waiting for ACK / completed */
     uint32_t nreqs;                /* write requests in wq + ackq + doneq */
-    oasis_read_cb read_cb;
-    void *read_ud;
     oasis_flow_cb close_cb;
     void *close_ud;
     union {
@@ -207,6 +189,58 @@ struct oasis_flow {
         oasis_accept_cb accept;
     } open_cb;
     void *open_ud;
+    oasis_tcp_listener *lst;       /* passive flow not yet accepted */
+    struct oasis_flow *acc_next, *acc_prev; /* lst's waiting queue */
+} oasis_tcp_ext;
+
+struct oasis_flow {
+    oasis_tcp_conn c;
+    uint8_t state;                 /* oasis_tcp_state */
+    uint8_t snd_wscale, rcv_wscale;
+    int8_t err;                    /* why it ended (oasis_tcp_flow_error) */
+    uint8_t life;                  /* oasis_tcp_life: see the top of this file */
+    uint8_t end_why;               /* what ended it (oasis_tcp_flow_strerror), tcp.c */
+    uint8_t busy;                  /* callbacks of this flow running (defers free) */
+    uint8_t hold;                  /* entry points using ext (defers giving it back) */
+    /* references (deferring the free) and pending events */
+    unsigned in_table : 1, ready : 1, passive : 1, auto_release : 1;
+    unsigned connect_pending : 1, accept_pending : 1, close_req : 1, close_done : 1;
+    unsigned rd_shut : 1, wr_shut : 1;
+    unsigned fin_queued : 1, fin_rcvd : 1, rfin_pending : 1, tlp_rearm : 1, ack_now : 1;
+    unsigned ts_ok : 1, sack_ok : 1, ws_ok : 1, nodelay : 1, rtt_timing : 1, has_ka : 1;
+    unsigned estab_counted : 1, acc_queued : 1;
+    unsigned idle_rtt_ok : 1;
+    unsigned cc_algo : 3;          /* oasis_cc_algo: ext->ccops when ext comes back */
+    unsigned idle_backoff : 5;     /* RTO backoff, saturated (Karn: only a sample resets it) */
+    uint16_t mss_send, mss_recv;   /* MSS from the peer's option / ours */
+    oasis_stack *s;
+    struct oasis_flow *all_next, *all_prev, *ready_next;
+    oasis_tcp_ext *ext;            /* NULL while idle */
+
+    /* send side (RFC 9293 names) */
+    uint32_t iss, snd_una, snd_nxt, snd_max, snd_wnd, snd_wl1, snd_wl2, max_snd_wnd;
+    /* receive side */
+    uint32_t irs, rcv_nxt, rcv_adv, last_ack_sent;
+    uint32_t ts_recent, ts_offset;
+    uint32_t sndbuf, rcvbuf;       /* ring capacities (ext->snd.cap, ext->rcv.cap) */
+    /* kept while ext is NULL (ext->cc and ext->rtt own them otherwise) */
+    uint32_t idle_cwnd, idle_ssthresh;
+    /* srtt, rttvar (idle_rtt_ok), else the RTO without a sample (in srtt's
+     * place; RFC 6298 5.7 may have raised it); saturated at 4.29 s */
+    uint32_t idle_srtt_ns, idle_rttvar_ns;
+
+    uint64_t last_tx;              /* last data segment sent */
+    uint64_t snd_written, snd_acked, bytes_received;
+    uint32_t segs_in, segs_out, retransmits;
+    uint32_t oow_ack_ms;           /* last ACK to an unacceptable segment, ms clock | 1
+                                    * (0: none); kept while idle, or a flood of them would
+                                    * each find the rate limit fresh */
+    uint8_t tos;                   /* IPv4 TOS byte: DSCP << 2 (ECN bits the stack's) */
+    uint8_t ttl;                   /* 0: the stack's cfg.ttl */
+    uint32_t last_rx_s;            /* last segment accepted, clock seconds (PAWS idle, RFC
+                                    * 7323 5.5; ext->last_rx has it to the ns for keepalive) */
+    oasis_read_cb read_cb;
+    void *read_ud;
     void *user_data;
 };
 
@@ -222,6 +256,8 @@ struct oasis_tcp_layer {
     uint8_t dispatching;                 /* a round is running (nested poll) */
     uint8_t closing;                     /* disconnect/fini running: no new flows */
     oasis_timer dispatch_timer;
+    oasis_tcp_ext *ext_free;       /* extensions kept for reuse (tcp.c) */
+    uint32_t ext_nfree;
     oasis_tcp_tw *tw_head, *tw_tail;
     oasis_timer tw_timer;
     uint64_t chack_window;         /* RFC 5961 rate limit: this second + 1 */
@@ -247,6 +283,18 @@ uint16_t oasis_tcp_pick_port(oasis_stack *s, uint32_t raddr, uint16_t rport);
 void oasis_tcp_set_state(oasis_flow *f, oasis_tcp_state st);
 /* The only writer of f->life; aborts on a transition the table above lacks. */
 void oasis_tcp_set_life(oasis_flow *f, oasis_tcp_life to);
+/* The flow's extension exists (allocated and set up if it did not; the
+ * flow's hold count goes up): 0, or OASIS_ENOMEM. Pair with ext_put. */
+int oasis_tcp_ext_get(oasis_flow *f);
+/* Drops the hold; gives the extension back if the flow is idle (nothing in
+ * flight, buffered, pending or armed) and nothing else holds it. */
+void oasis_tcp_ext_put(oasis_flow *f);
+/* The RTT state an idle flow kept (ext == NULL), as ext->rtt would have it. */
+void oasis_tcp_idle_rtt(const oasis_flow *f, oasis_rtt *r);
+/* The spare extensions give their ring storage back (oasis_tcp_trim). */
+void oasis_tcp_ext_cache_trim(oasis_stack *s);
+/* As ext_put without a hold of one's own (the timer, the dispatcher). */
+void oasis_tcp_ext_idle(oasis_flow *f);
 /* Frees the TCB if nothing refers to it any more. */
 void oasis_tcp_maybe_free(oasis_flow *f);
 /* The connection ends with err (0: orderly, OASIS_ERESET, OASIS_ETIMEDOUT,
@@ -326,10 +374,12 @@ uint32_t oasis_tcp_eff_mss(const oasis_flow *f);
 static inline uint32_t oasis_tcp_seg_mss(const oasis_flow *f)
 {
     uint32_t m = f->mss_send;
-    if (f->mss_icmp && f->mss_icmp < m)
-        m = f->mss_icmp;
-    if (f->plp.mss && f->plp.mss < m)
-        m = f->plp.mss;
+    if (!f->ext)
+        return m; /* idle: the cached path MTU applies when it comes back */
+    if (f->ext->mss_icmp && f->ext->mss_icmp < m)
+        m = f->ext->mss_icmp;
+    if (f->ext->plp.mss && f->ext->plp.mss < m)
+        m = f->ext->plp.mss;
     return m;
 }
 
@@ -339,6 +389,9 @@ static inline uint32_t oasis_tcp_seg_mss(const oasis_flow *f)
  * new one, without a congestion response (RFC 1191 6.5: "not ... an
  * indication of congestion"). */
 void oasis_tcp_mss_changed(oasis_flow *f, int resend);
+/* The flow's extension is back after idle: the destination's cached path
+ * MTU applies again, quietly (nothing was in flight, nothing to count). */
+void oasis_tcp_pmtu_restore(oasis_flow *f);
 /* Before sending: a lowered path MTU whose cache entry aged out is raised
  * again (RFC 1191 6.3). */
 void oasis_tcp_pmtu_check(oasis_flow *f);

@@ -71,20 +71,20 @@ static int classify(const oasis_ip_error *e, int *err)
 
 void oasis_tcp_mss_changed(oasis_flow *f, int resend)
 {
-    f->cc.mss = oasis_tcp_eff_mss(f);
+    f->ext->cc.mss = oasis_tcp_eff_mss(f);
     if (!resend || f->snd_una == f->snd_max || f->state < OASIS_TCP_ESTABLISHED)
         return;
     /* As Linux's tcp_simple_retransmit: everything in flight was sent at
      * the old size and is presumed lost; send it again from SND.UNA at the
      * new size, RTO-recovery style (old duplicate ACKs start no fast
      * retransmit) but with the congestion window untouched. */
-    oasis_recovery *rc = &f->rec;
+    oasis_recovery *rc = &f->ext->rec;
     rc->state = OASIS_REC_RTO;
     rc->recover = f->snd_max;
     rc->dupacks = 0;
     rc->lt_segs = 0;
     oasis_sack_on_rto(f);
-    f->tm.tlp = f->tm.reorder = OASIS_TCP_NEVER;
+    f->ext->tm.tlp = f->ext->tm.reorder = OASIS_TCP_NEVER;
     f->snd_nxt = f->snd_una;
     f->rtt_timing = 0;
     oasis_tcp_output(f);
@@ -95,10 +95,10 @@ void oasis_tcp_mss_changed(oasis_flow *f, int resend)
 static void pmtu_apply(oasis_flow *f, uint32_t mtu, int resend)
 {
     uint32_t mss = (mtu < TCP_PMTU_FLOOR ? TCP_PMTU_FLOOR : mtu) - 40;
-    if (mss >= oasis_tcp_seg_mss(f) && (!f->mss_icmp || mss >= f->mss_icmp))
+    if (mss >= oasis_tcp_seg_mss(f) && (!f->ext->mss_icmp || mss >= f->ext->mss_icmp))
         return;
-    f->mss_icmp = (uint16_t)mss;
-    f->pmtu_until = oasis_pmtu_expires(f->s, f->c.raddr);
+    f->ext->mss_icmp = (uint16_t)mss;
+    f->ext->pmtu_until = oasis_pmtu_expires(f->s, f->c.raddr);
     f->s->ctr.tcp.pmtu_mss_lowered++;
     oasis_tcp_mss_changed(f, resend);
 }
@@ -110,13 +110,23 @@ void oasis_tcp_pmtu_init(oasis_flow *f)
         pmtu_apply(f, mtu, 0);
 }
 
+void oasis_tcp_pmtu_restore(oasis_flow *f)
+{
+    uint32_t mtu = oasis_pmtu_get(f->s, f->c.raddr);
+    if (mtu >= f->s->mtu)
+        return;
+    uint32_t mss = (mtu < TCP_PMTU_FLOOR ? TCP_PMTU_FLOOR : mtu) - 40;
+    f->ext->mss_icmp = (uint16_t)mss;
+    f->ext->pmtu_until = oasis_pmtu_expires(f->s, f->c.raddr);
+}
+
 void oasis_tcp_pmtu_check(oasis_flow *f)
 {
-    if (!f->mss_icmp || oasis_now(f->s) < f->pmtu_until)
+    if (!f->ext->mss_icmp || oasis_now(f->s) < f->ext->pmtu_until)
         return;
     /* RFC 1191 6.3: the lowered estimate aged out; try the link's size
      * again (a router still too small will say so again). */
-    f->mss_icmp = 0;
+    f->ext->mss_icmp = 0;
     oasis_tcp_mss_changed(f, 0);
     oasis_tcp_pmtu_init(f); /* another flow may have refreshed the entry */
 }
@@ -162,6 +172,10 @@ void oasis_tcp_icmp_error(oasis_stack *s, const oasis_ip_error *e)
     int kind = classify(e, &err);
     if (kind == ERR_HARD && f->state != OASIS_TCP_SYN_SENT)
         kind = ERR_SOFT; /* RFC 5927 7.2 */
+    if (oasis_tcp_ext_get(f)) {
+        s->ctr.tcp.ext_drops++; /* no memory to act on it: as if lost */
+        return;
+    }
     f->busy++;
     switch (kind) {
     case ERR_PMTU:
@@ -173,11 +187,12 @@ void oasis_tcp_icmp_error(oasis_stack *s, const oasis_ip_error *e)
         break;
     case ERR_SOFT:
         s->ctr.tcp.icmp_soft_errors++;
-        f->soft_err = (int8_t)err;
+        f->ext->soft_err = (int8_t)err;
         break;
     default:
         break;
     }
     f->busy--;
+    oasis_tcp_ext_put(f);
     oasis_tcp_maybe_free(f);
 }

@@ -35,7 +35,7 @@ void oasis_tcp_syn_options(oasis_flow *f, const oasis_tcp_hdr *h)
     if (f->ts_ok)
         f->ts_recent = h->ts_val;
     f->sack_ok = f->sack_ok && h->sack_permitted;
-    f->rcv_mss = (uint16_t)(f->mss_recv - (f->ts_ok ? 12 : 0));
+    f->ext->rcv_mss = (uint16_t)(f->mss_recv - (f->ts_ok ? 12 : 0));
     oasis_tcp_pmtu_init(f); /* a path MTU already learned for this peer */
 }
 
@@ -48,12 +48,12 @@ static void establish(oasis_flow *f, const oasis_tcp_hdr *h, int syn_window)
     f->max_snd_wnd = f->snd_wnd;
     f->snd_wl1 = h->seq;
     f->snd_wl2 = h->ack;
-    f->push_seq = f->snd_nxt;
-    if (!f->retries && f->rtt_start)
-        oasis_rtt_sample(&f->rtt, oasis_now(s) - f->rtt_start); /* Karn: SYN never resent */
-    f->rtt_start = 0;
+    f->ext->push_seq = f->snd_nxt;
+    if (!f->ext->retries && f->ext->rtt_start)
+        oasis_rtt_sample(&f->ext->rtt, oasis_now(s) - f->ext->rtt_start); /* Karn: SYN never resent */
+    f->ext->rtt_start = 0;
     oasis_tcp_timers_established(f);
-    f->ccops->init(&f->cc, oasis_tcp_eff_mss(f), oasis_now(s));
+    f->ext->ccops->init(&f->ext->cc, oasis_tcp_eff_mss(f), oasis_now(s));
     oasis_recovery_init(f);
     oasis_tcp_set_state(f, OASIS_TCP_ESTABLISHED);
     if (f->passive)
@@ -82,12 +82,12 @@ static void listen_syn(oasis_stack *s, oasis_tcp_listener *l, uint32_t src, cons
     if (iss)
         f->iss = f->snd_una = f->snd_nxt = f->snd_max = *iss;
     f->passive = 1;
-    f->lst = l;
+    f->ext->lst = l;
     l->pending++;
-    f->open_cb.accept = l->cb;
-    f->open_ud = l->ud;
+    f->ext->open_cb.accept = l->cb;
+    f->ext->open_ud = l->ud;
     if (l->has_ka) {
-        f->ka = l->ka;
+        f->ext->ka = l->ka;
         f->has_ka = 1;
     }
     f->irs = h->seq;
@@ -97,7 +97,7 @@ static void listen_syn(oasis_stack *s, oasis_tcp_listener *l, uint32_t src, cons
     oasis_tcp_set_state(f, OASIS_TCP_SYN_RECEIVED);
     oasis_tcp_table_insert(s, &f->c);
     s->ctr.tcp.passive_opens++;
-    f->rtt_start = oasis_now(s);
+    f->ext->rtt_start = oasis_now(s);
     oasis_tcp_send_syn(f);
     oasis_tcp_arm_rto(f);
 }
@@ -172,7 +172,8 @@ static void syn_sent_input(oasis_flow *f, const oasis_tcp_hdr *h)
 
 static int ts_recent_stale(const oasis_flow *f)
 {
-    return oasis_now(f->s) - f->last_rx > PAWS_IDLE_NS;
+    uint32_t now_s = (uint32_t)(oasis_now(f->s) / OASIS_NS_PER_SEC);
+    return now_s - f->last_rx_s > PAWS_IDLE_NS / OASIS_NS_PER_SEC; /* wraps after 136 years */
 }
 
 /* RFC 7323 5.3: PAWS. 1 if the segment is to be dropped (the caller
@@ -209,8 +210,14 @@ static void oow_ack(oasis_flow *f, const oasis_tcp_hdr *h)
         f->ack_now = 1;
         return;
     }
-    if (oasis_tcp_oow_ack_allowed(f->s, &f->oow_ack_at))
-        f->ack_now = 1;
+    /* The flow's own limit in 32 bits of milliseconds (wrapping) */
+    uint32_t now_ms = (uint32_t)(oasis_now(f->s) / OASIS_NS_PER_MS) | 1u;
+    if (f->oow_ack_ms && now_ms - f->oow_ack_ms < OASIS_TCP_OOW_ACK_GAP_NS / OASIS_NS_PER_MS) {
+        f->s->ctr.tcp.oow_acks_limited++;
+        return;
+    }
+    f->oow_ack_ms = now_ms;
+    f->ack_now = 1;
 }
 
 /* RFC 9293 3.10.7.4 step 1. With a zero window a segment at RCV.NXT is let
@@ -219,7 +226,7 @@ static void oow_ack(oasis_flow *f, const oasis_tcp_hdr *h)
 static int seq_acceptable(const oasis_flow *f, const oasis_tcp_hdr *h)
 {
     uint32_t adv = oasis_seq_gt(f->rcv_adv, f->rcv_nxt) ? f->rcv_adv - f->rcv_nxt : 0;
-    uint32_t wnd = oasis_ring_free(&f->rcv);
+    uint32_t wnd = oasis_ring_free(&f->ext->rcv);
     if (adv > wnd)
         wnd = adv;
     uint32_t len = seg_len(h);
@@ -260,8 +267,8 @@ static void rst_input(oasis_flow *f, const oasis_tcp_hdr *h)
 
 static void complete_acked_writes(oasis_flow *f)
 {
-    while (f->ackq.head && f->ackq.head->end <= f->snd_acked)
-        oasis_tcp_req_done(f, oasis_tcp_wq_pop(&f->ackq), 0);
+    while (f->ext->ackq.head && f->ext->ackq.head->end <= f->snd_acked)
+        oasis_tcp_req_done(f, oasis_tcp_wq_pop(&f->ext->ackq), 0);
 }
 
 static uint64_t rtt_from_ack(oasis_flow *f, const oasis_tcp_hdr *h)
@@ -271,9 +278,9 @@ static uint64_t rtt_from_ack(oasis_flow *f, const oasis_tcp_hdr *h)
         int32_t ms = oasis_seq_diff(oasis_tcp_ts_now(f), h->ts_ecr);
         return ms >= 0 ? (uint64_t)ms * OASIS_NS_PER_MS + 1 : 0;
     }
-    if (f->rtt_timing && oasis_seq_ge(h->ack, f->rtt_seq)) {
+    if (f->rtt_timing && oasis_seq_ge(h->ack, f->ext->rtt_seq)) {
         f->rtt_timing = 0;
-        return now - f->rtt_start + 1;
+        return now - f->ext->rtt_start + 1;
     }
     return 0;
 }
@@ -283,9 +290,9 @@ static uint64_t new_ack(oasis_flow *f, const oasis_tcp_hdr *h)
 {
     oasis_stack *s = f->s;
     uint32_t data = h->ack - f->snd_una;
-    if (f->fin_queued && oasis_seq_gt(h->ack, f->fin_seq))
+    if (f->fin_queued && oasis_seq_gt(h->ack, f->ext->fin_seq))
         data--; /* our FIN */
-    oasis_ring_consume(s, &f->snd, data);
+    oasis_ring_consume(s, &f->ext->snd, data);
     f->snd_acked += data;
     f->snd_una = h->ack;
     if (oasis_seq_lt(f->snd_nxt, f->snd_una))
@@ -293,12 +300,12 @@ static uint64_t new_ack(oasis_flow *f, const oasis_tcp_hdr *h)
     oasis_tcp_urg_acked(f);
     uint64_t rtt = rtt_from_ack(f, h);
     if (rtt)
-        oasis_rtt_sample(&f->rtt, rtt - 1); /* Karn: only this collapses the backoff */
-    f->retries = 0;
+        oasis_rtt_sample(&f->ext->rtt, rtt - 1); /* Karn: only this collapses the backoff */
+    f->ext->retries = 0;
     oasis_plpmtud_acked(f);
     /* RFC 6298 5.2, 5.3; RFC 8985 7.2: the PTO is re-armed after output. */
     if (f->snd_una == f->snd_max) {
-        f->tm.rexmt = f->tm.tlp = OASIS_TCP_NEVER;
+        f->ext->tm.rexmt = f->ext->tm.tlp = OASIS_TCP_NEVER;
     } else {
         oasis_tcp_arm_rto(f);
         f->tlp_rearm = 1;
@@ -324,7 +331,7 @@ static void window_input(oasis_flow *f, const oasis_tcp_hdr *h)
 
 static int fin_acked(const oasis_flow *f)
 {
-    return f->fin_queued && oasis_seq_gt(f->snd_una, f->fin_seq);
+    return f->fin_queued && oasis_seq_gt(f->snd_una, f->ext->fin_seq);
 }
 
 /* RFC 9293 3.10.7.4 step 5 / RFC 5961 5.2: 0 when the ACK field makes the
@@ -347,8 +354,8 @@ static int ack_acceptable(oasis_flow *f, const oasis_tcp_hdr *h)
 static int ack_input(oasis_flow *f, const oasis_tcp_hdr *h)
 {
     if (f->sack_ok && h->sack_count) {
-        f->sack_n = h->sack_count;
-        memcpy(f->sacks, h->sack, h->sack_count * sizeof h->sack[0]);
+        f->ext->sack_n = h->sack_count;
+        memcpy(f->ext->sacks, h->sack, h->sack_count * sizeof h->sack[0]);
     }
     oasis_recovery_ack_begin(f, h);
     uint64_t rtt = 0;
@@ -397,22 +404,22 @@ static void deliver_in_order(oasis_flow *f, const uint8_t *p, uint32_t n)
 {
     oasis_stack *s = f->s;
     uint32_t nxt0 = f->rcv_nxt, k = n;
-    int had_ofo = !oasis_ofo_empty(&f->ofo);
+    int had_ofo = !oasis_ofo_empty(&f->ext->ofo);
     if (had_ofo) {
         /* First copy wins (tcp_ofo.h): from the first held range on, the
          * segment is merged into the store like out-of-order data, so
          * bytes held there keep their value. */
-        uint32_t left = f->ofo.r[0].left;
+        uint32_t left = f->ext->ofo.r[0].left;
         uint32_t gap = oasis_seq_gt(left, f->rcv_nxt) ? left - f->rcv_nxt : 0;
         if (gap < n) {
-            if (oasis_ofo_add(s, &f->ofo, f->rcv_nxt + gap, f->rcv_nxt + n, p + gap))
+            if (oasis_ofo_add(s, &f->ext->ofo, f->rcv_nxt + gap, f->rcv_nxt + n, p + gap))
                 s->ctr.tcp.ofo_drops++;
             k = gap;
         }
     }
-    f->rcv_nxt += oasis_ring_write(s, &f->rcv, p, k);
+    f->rcv_nxt += oasis_ring_write(s, &f->ext->rcv, p, k);
     if (had_ofo) {
-        f->rcv_nxt = oasis_ofo_advance(s, &f->ofo, f->rcv_nxt, &f->rcv);
+        f->rcv_nxt = oasis_ofo_advance(s, &f->ext->ofo, f->rcv_nxt, &f->ext->rcv);
         f->ack_now = 1; /* a hole was filled: tell the sender at once */
     }
     uint32_t got = f->rcv_nxt - nxt0;
@@ -421,10 +428,10 @@ static void deliver_in_order(oasis_flow *f, const uint8_t *p, uint32_t n)
      * offered: a segment coalesced by the link (GRO) or a local sender's
      * TSO stands for several, and "every second full-sized segment" still
      * counts MSS-sized ones (Linux's tcp_measure_rcv_mss caps at advmss). */
-    if (n > f->rcv_mss)
-        f->rcv_mss = (uint16_t)min_u32(n, f->mss_recv - (f->ts_ok ? 12u : 0u));
-    f->unacked += got;
-    if (f->unacked >= 2u * f->rcv_mss)
+    if (n > f->ext->rcv_mss)
+        f->ext->rcv_mss = (uint16_t)min_u32(n, f->mss_recv - (f->ts_ok ? 12u : 0u));
+    f->ext->unacked += got;
+    if (f->ext->unacked >= 2u * f->ext->rcv_mss)
         f->ack_now = 1; /* RFC 9293 3.8.6.3: every second full segment */
     else
         oasis_tcp_arm_delack(f);
@@ -437,7 +444,7 @@ static void store_out_of_order(oasis_flow *f, uint32_t seq, const uint8_t *p, ui
     oasis_stack *s = f->s;
     f->ack_now = 1; /* a duplicate ACK (with SACK) at once */
     oasis_sack_note_ofo(f, seq, seq + n);
-    if (oasis_ofo_add(s, &f->ofo, seq, seq + n, p)) {
+    if (oasis_ofo_add(s, &f->ext->ofo, seq, seq + n, p)) {
         s->ctr.tcp.ofo_drops++;
         return;
     }
@@ -463,7 +470,7 @@ static int data_input(oasis_flow *f, const oasis_tcp_hdr *h)
     /* In-order bytes may use all the free buffer; out-of-order ones only
      * the window we advertised (a 1-byte segment far ahead must not make
      * us hold, or allocate for, more than we offered). */
-    uint32_t off = seq - f->rcv_nxt, lim = oasis_ring_free(&f->rcv);
+    uint32_t off = seq - f->rcv_nxt, lim = oasis_ring_free(&f->ext->rcv);
     if (off) {
         uint32_t adv = oasis_seq_gt(f->rcv_adv, f->rcv_nxt) ? f->rcv_adv - f->rcv_nxt : 0;
         lim = min_u32(lim, adv);
@@ -540,13 +547,13 @@ static void text_and_fin(oasis_flow *f, const oasis_tcp_hdr *h)
         }
         if (oasis_seq_gt(fseq, f->rcv_nxt)) {
             f->rfin_pending = 1; /* FIN beyond a hole: remember it */
-            f->rfin_seq = fseq;
+            f->ext->rfin_seq = fseq;
         }
         f->ack_now = 1;
     } else if ((h->flags & OASIS_TCP_FIN) && f->fin_rcvd) {
         f->ack_now = 1; /* retransmitted FIN */
     }
-    if (f->rfin_pending && f->rfin_seq == f->rcv_nxt && f->in_table)
+    if (f->rfin_pending && f->ext->rfin_seq == f->rcv_nxt && f->in_table)
         fin_input(f);
 }
 
@@ -567,7 +574,7 @@ static void synced_input(oasis_flow *f, const oasis_tcp_hdr *h)
         (h->flags & (OASIS_TCP_SYN | OASIS_TCP_ACK | OASIS_TCP_RST)) == OASIS_TCP_SYN &&
         h->seq == f->irs) {
         oasis_tcp_send_syn(f); /* our SYN-ACK was lost */
-        f->rtt_start = 0;      /* Karn: which SYN-ACK an ACK answers is unknown */
+        f->ext->rtt_start = 0;      /* Karn: which SYN-ACK an ACK answers is unknown */
         return;
     }
     int syn = (h->flags & (OASIS_TCP_SYN | OASIS_TCP_RST)) == OASIS_TCP_SYN;

@@ -28,7 +28,7 @@ uint32_t oasis_tcp_eff_mss(const oasis_flow *f)
 /* Free receive space we can advertise (the field is 16 bits, scaled). */
 static uint32_t rcv_space(const oasis_flow *f)
 {
-    return min_u32(oasis_ring_free(&f->rcv), 0xffffu << f->rcv_wscale);
+    return min_u32(oasis_ring_free(&f->ext->rcv), 0xffffu << f->rcv_wscale);
 }
 
 static int receiving(const oasis_flow *f)
@@ -49,7 +49,7 @@ static uint16_t window_field(oasis_flow *f, int syn)
     }
     uint32_t adv = oasis_seq_gt(f->rcv_adv, f->rcv_nxt) ? f->rcv_adv - f->rcv_nxt : 0;
     uint32_t shift = f->rcv_wscale, field;
-    if (free <= adv || free - adv < min_u32(f->rcv.cap / 2, f->mss_recv)) {
+    if (free <= adv || free - adv < min_u32(f->ext->rcv.cap / 2, f->mss_recv)) {
         /* Keep the edge where it is. Rounding down may show the sender an
          * edge up to 2^shift-1 bytes short (RFC 7323 2.4); rounding up would
          * creep past the free space a little with every segment. */
@@ -124,11 +124,11 @@ static uint32_t xmit_ex(oasis_flow *f, uint32_t seq, uint32_t len, uint8_t flags
     oasis_tcp_urg_fill(f, &h); /* URG while urgent data is unacknowledged */
     fill_options(f, &h);
     size_t hlen = OASIS_TCP_HLEN + oasis_tcp_options_len(&h);
-    uint32_t seg = f->plp.sending ? f->plp.probe_mss : oasis_tcp_seg_mss(f);
+    uint32_t seg = f->ext->plp.sending ? f->ext->plp.probe_mss : oasis_tcp_seg_mss(f);
     uint32_t room = seg + OASIS_TCP_HLEN - (uint32_t)hlen;
     /* The urgent pointer counts from each segment's own sequence number:
      * while it is sent, segments go one by one; so do PLPMTUD probes. */
-    uint32_t cap = super && !f->plp.sending && !(h.flags & OASIS_TCP_URG) ? super_max(f, room)
+    uint32_t cap = super && !f->ext->plp.sending && !(h.flags & OASIS_TCP_URG) ? super_max(f, room)
                                                                             : room;
     if (len > cap) {
         len = cap;
@@ -145,7 +145,7 @@ static uint32_t xmit_ex(oasis_flow *f, uint32_t seq, uint32_t len, uint8_t flags
         /* Partial checksum: the pseudo-header sum, folded, in the field;
          * the link (or the link boundary, per piece) completes it. */
         if (len)
-            oasis_ring_peek(&f->snd, seq - f->snd_una, p->data, len);
+            oasis_ring_peek(&f->ext->snd, seq - f->snd_una, p->data, len);
         th = oasis_pbuf_push(p, hlen);
         oasis_tcp_emit_with_sum(th, &h, len, 0, f->c.laddr, f->c.raddr);
         uint16_t ps = (uint16_t)~oasis_csum_fold(
@@ -158,15 +158,15 @@ static uint32_t xmit_ex(oasis_flow *f, uint32_t seq, uint32_t len, uint8_t flags
         }
     } else {
         /* The payload is summed while it is copied: one pass over it. */
-        uint64_t psum = len ? oasis_ring_peek_csum(&f->snd, seq - f->snd_una, p->data, len) : 0;
+        uint64_t psum = len ? oasis_ring_peek_csum(&f->ext->snd, seq - f->snd_una, p->data, len) : 0;
         th = oasis_pbuf_push(p, hlen);
         oasis_tcp_emit_with_sum(th, &h, len, psum, f->c.laddr, f->c.raddr);
     }
 
     if (flags & OASIS_TCP_ACK) {
         f->last_ack_sent = f->rcv_nxt;
-        f->tm.delack = OASIS_TCP_NEVER;
-        f->unacked = 0;
+        f->ext->tm.delack = OASIS_TCP_NEVER;
+        f->ext->unacked = 0;
         f->ack_now = 0;
     }
     s->ctr.tcp.out_segs += pieces;
@@ -186,7 +186,7 @@ static uint32_t xmit_ex(oasis_flow *f, uint32_t seq, uint32_t len, uint8_t flags
         for (uint32_t off = 0; off < len; off += room)
             oasis_rack_sent(f, seq + off, min_u32(room, len - off));
     }
-    oasis_ipv4_output_tt(s, p, f->c.raddr, OASIS_IPPROTO_TCP, 1, f->x.tos, f->x.ttl);
+    oasis_ipv4_output_tt(s, p, f->c.raddr, OASIS_IPPROTO_TCP, 1, f->tos, f->ttl);
     return len;
 }
 
@@ -230,14 +230,14 @@ void oasis_tcp_send_challenge_ack(oasis_flow *f)
 static uint32_t sent_off(const oasis_flow *f)
 {
     uint32_t off = f->snd_nxt - f->snd_una;
-    if (f->fin_queued && oasis_seq_gt(f->snd_nxt, f->fin_seq))
+    if (f->fin_queued && oasis_seq_gt(f->snd_nxt, f->ext->fin_seq))
         off--;
     return off;
 }
 
 static int fin_unsent(const oasis_flow *f)
 {
-    return f->fin_queued && oasis_seq_le(f->snd_nxt, f->fin_seq);
+    return f->fin_queued && oasis_seq_le(f->snd_nxt, f->ext->fin_seq);
 }
 
 static int can_send_data(const oasis_flow *f)
@@ -260,10 +260,10 @@ static int can_send_data(const oasis_flow *f)
  * from the last data sent. */
 static void idle_restart(oasis_flow *f, uint32_t len)
 {
-    if (!len || f->snd_una != f->snd_max || !f->ccops->on_idle)
+    if (!len || f->snd_una != f->snd_max || !f->ext->ccops->on_idle)
         return;
     uint64_t now = oasis_now(f->s);
-    f->ccops->on_idle(&f->cc, now - f->last_tx, oasis_rtt_rto(&f->rtt), now);
+    f->ext->ccops->on_idle(&f->ext->cc, now - f->last_tx, oasis_rtt_rto(&f->ext->rtt), now);
 }
 
 static void send_seg(oasis_flow *f, uint32_t len, uint8_t flags)
@@ -292,14 +292,14 @@ static void send_seg(oasis_flow *f, uint32_t len, uint8_t flags)
          * timestamps every ACK carries its own sample instead. */
         if (!f->rtt_timing && !f->ts_ok && seq == f->snd_max) {
             f->rtt_timing = 1;
-            f->rtt_seq = f->snd_nxt;
-            f->rtt_start = oasis_now(f->s);
+            f->ext->rtt_seq = f->snd_nxt;
+            f->ext->rtt_start = oasis_now(f->s);
         }
         f->snd_max = f->snd_nxt;
         f->tlp_rearm = 1; /* RFC 8985 7.2: new data sent */
     }
     oasis_tcp_stop_persist(f);
-    if (f->tm.rexmt == OASIS_TCP_NEVER)
+    if (f->ext->tm.rexmt == OASIS_TCP_NEVER)
         oasis_tcp_arm_rto(f); /* RFC 6298 5.1 */
 }
 
@@ -307,7 +307,7 @@ static void send_seg(oasis_flow *f, uint32_t len, uint8_t flags)
  * (3.8.6.2.1) for a segment of len < MSS bytes. */
 static int small_segment_ok(const oasis_flow *f, uint32_t len, uint32_t avail, uint32_t inflight)
 {
-    int push = f->nodelay || oasis_seq_gt(f->push_seq, f->snd_nxt) || f->fin_queued;
+    int push = f->nodelay || oasis_seq_gt(f->ext->push_seq, f->snd_nxt) || f->fin_queued;
     int idle = inflight == 0 || push;
     if (len == avail && idle)
         return 1;
@@ -326,7 +326,7 @@ void oasis_tcp_output(oasis_flow *f)
     uint32_t mss = oasis_tcp_eff_mss(f);
     oasis_recovery_output(f); /* retransmissions first (tcp_recovery.c) */
     for (;;) {
-        uint32_t avail = f->snd.len - sent_off(f);
+        uint32_t avail = f->ext->snd.len - sent_off(f);
         uint32_t inflight = f->snd_nxt - f->snd_una;
         uint32_t wnd = min_u32(f->snd_wnd, oasis_recovery_cwnd(f));
         uint32_t usable = wnd > inflight ? wnd - inflight : 0;
@@ -377,7 +377,7 @@ void oasis_tcp_output(oasis_flow *f)
  * last of the data. */
 void oasis_tcp_force_output(oasis_flow *f)
 {
-    uint32_t avail = f->snd.len - sent_off(f);
+    uint32_t avail = f->ext->snd.len - sent_off(f);
     uint32_t len = min_u32(min_u32(avail, f->snd_wnd), oasis_tcp_eff_mss(f));
     uint8_t flags = OASIS_TCP_ACK | OASIS_TCP_PSH;
     if (len && len == avail && fin_unsent(f))
@@ -390,25 +390,25 @@ uint32_t oasis_tcp_send_mtu_probe(oasis_flow *f, uint32_t len)
 {
     if (!can_send_data(f) || f->snd_nxt != f->snd_max)
         return 0;
-    uint32_t avail = f->snd.len - sent_off(f);
+    uint32_t avail = f->ext->snd.len - sent_off(f);
     uint32_t inflight = f->snd_nxt - f->snd_una;
     uint32_t wnd = min_u32(f->snd_wnd, oasis_recovery_cwnd(f));
     /* Only a full probe of new data, within both windows. */
     if (avail < len || wnd < inflight || wnd - inflight < len)
         return 0;
     uint32_t before = f->snd_max;
-    f->plp.sending = 1;
-    f->plp.probe_mss = (uint16_t)(len + (f->ts_ok ? 12u : 0u));
+    f->ext->plp.sending = 1;
+    f->ext->plp.probe_mss = (uint16_t)(len + (f->ts_ok ? 12u : 0u));
     send_seg(f, len, OASIS_TCP_ACK | (len == avail ? OASIS_TCP_PSH : 0));
-    f->plp.sending = 0;
-    f->plp.probe_mss = 0;
+    f->ext->plp.sending = 0;
+    f->ext->plp.probe_mss = 0;
     return f->snd_max - before;
 }
 
 void oasis_tcp_retransmit_head(oasis_flow *f)
 {
     uint32_t sent = f->snd_max - f->snd_una;
-    int fin_sent = f->fin_queued && oasis_seq_gt(f->snd_max, f->fin_seq);
+    int fin_sent = f->fin_queued && oasis_seq_gt(f->snd_max, f->ext->fin_seq);
     uint32_t data = sent - (fin_sent ? 1u : 0u);
     uint32_t len = min_u32(data, oasis_tcp_eff_mss(f));
     uint8_t flags = OASIS_TCP_ACK;
@@ -423,7 +423,7 @@ void oasis_tcp_retransmit_head(oasis_flow *f)
 uint32_t oasis_tcp_xmit_data(oasis_flow *f, uint32_t seq, uint32_t len, int fin)
 {
     uint8_t flags = OASIS_TCP_ACK;
-    if (fin && f->fin_queued && oasis_seq_gt(f->snd_max, f->fin_seq) && seq + len == f->fin_seq)
+    if (fin && f->fin_queued && oasis_seq_gt(f->snd_max, f->ext->fin_seq) && seq + len == f->ext->fin_seq)
         flags |= OASIS_TCP_FIN;
     f->rtt_timing = 0; /* Karn */
     return xmit(f, seq, len, flags);
@@ -435,7 +435,7 @@ void oasis_tcp_window_update(oasis_flow *f)
         return;
     uint32_t adv = oasis_seq_gt(f->rcv_adv, f->rcv_nxt) ? f->rcv_adv - f->rcv_nxt : 0;
     uint32_t free = rcv_space(f);
-    uint32_t thresh = min_u32(f->rcv.cap / 2, 2u * f->mss_recv);
+    uint32_t thresh = min_u32(f->ext->rcv.cap / 2, 2u * f->mss_recv);
     /* Tell the sender only when its view of the window got small compared
      * with what we could offer now. */
     if (free > adv && free - adv >= thresh && adv < free / 2)

@@ -31,17 +31,17 @@
 static uint32_t ceiling(const oasis_flow *f)
 {
     uint32_t m = f->mss_send;
-    if (f->mss_icmp && f->mss_icmp < m)
-        m = f->mss_icmp;
+    if (f->ext->mss_icmp && f->ext->mss_icmp < m)
+        m = f->ext->mss_icmp;
     return m;
 }
 
 void oasis_plpmtud_on_rto(oasis_flow *f)
 {
-    oasis_plpmtud *p = &f->plp;
+    oasis_plpmtud *p = &f->ext->plp;
     uint32_t cur = oasis_tcp_seg_mss(f);
     uint32_t head = f->snd_max - f->snd_una;
-    if (f->retries < 2 || cur <= OASIS_PLPMTUD_MSS_BASE)
+    if (f->ext->retries < 2 || cur <= OASIS_PLPMTUD_MSS_BASE)
         return;
     /* Only a full-size head segment can be a victim of the MTU. */
     if (head + (f->ts_ok ? 12u : 0u) < cur)
@@ -51,15 +51,15 @@ void oasis_plpmtud_on_rto(oasis_flow *f)
     p->probe_mss = 0;
     p->raise_at = oasis_now(f->s) + OASIS_PLPMTUD_RAISE_NS;
     f->s->ctr.tcp.plpmtud_blackholes++;
-    f->retries = 1; /* the smaller size starts its own count */
+    f->ext->retries = 1; /* the smaller size starts its own count */
     oasis_tcp_mss_changed(f, 0); /* the timeout resends from snd_una itself */
-    if (f->cc.cwnd > f->cc.mss)
-        f->cc.cwnd = f->cc.mss; /* the RTO's loss window: one segment, at the new size */
+    if (f->ext->cc.cwnd > f->ext->cc.mss)
+        f->ext->cc.cwnd = f->ext->cc.mss; /* the RTO's loss window: one segment, at the new size */
 }
 
 void oasis_plpmtud_output(oasis_flow *f)
 {
-    oasis_plpmtud *p = &f->plp;
+    oasis_plpmtud *p = &f->ext->plp;
     if (!p->mss || p->probe_mss || oasis_now(f->s) < p->raise_at)
         return;
     uint32_t target = ceiling(f);
@@ -83,7 +83,7 @@ void oasis_plpmtud_output(oasis_flow *f)
 
 void oasis_plpmtud_resent(oasis_flow *f, uint32_t seq, uint32_t len)
 {
-    oasis_plpmtud *p = &f->plp;
+    oasis_plpmtud *p = &f->ext->plp;
     if (p->probe_mss && !p->sending && oasis_seq_lt(seq, p->probe_end) &&
         oasis_seq_gt(seq + len, p->probe_seq))
         p->probe_lost = 1;
@@ -91,7 +91,7 @@ void oasis_plpmtud_resent(oasis_flow *f, uint32_t seq, uint32_t len)
 
 void oasis_plpmtud_acked(oasis_flow *f)
 {
-    oasis_plpmtud *p = &f->plp;
+    oasis_plpmtud *p = &f->ext->plp;
     if (!p->probe_mss || oasis_seq_lt(f->snd_una, p->probe_end))
         return;
     if (p->probe_lost) {

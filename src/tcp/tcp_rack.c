@@ -1,5 +1,5 @@
 /* RACK reordering window and the tail loss probe (RFC 8985). See
- * tcp_rack.h. When the PTO is armed is tcp_timer.c's (f->tm.tlp); what a
+ * tcp_rack.h. When the PTO is armed is tcp_timer.c's (f->ext->tm.tlp); what a
  * probe sends is here. */
 #include "core/stack_impl.h"
 #include "tcp/tcp_flow.h"
@@ -69,7 +69,7 @@ uint64_t oasis_tlp_pto(uint64_t srtt_ns, int have_sample, uint32_t flight, uint3
 static uint32_t data_out(const oasis_flow *f)
 {
     uint32_t n = f->snd_max - f->snd_una;
-    if (f->fin_queued && oasis_seq_gt(f->snd_max, f->fin_seq))
+    if (f->fin_queued && oasis_seq_gt(f->snd_max, f->ext->fin_seq))
         n--;
     return n;
 }
@@ -80,13 +80,13 @@ static uint32_t data_out(const oasis_flow *f)
  * with the last one, or alone when only the FIN is outstanding). */
 int oasis_tlp_send_probe(oasis_flow *f)
 {
-    oasis_rack *r = &f->sb.rack;
+    oasis_rack *r = &f->ext->sb.rack;
     if (f->snd_una == f->snd_max || f->snd_nxt != f->snd_max)
         return 0;
     uint32_t mss = oasis_tcp_eff_mss(f), out = data_out(f);
-    uint32_t avail = f->snd.len > out ? f->snd.len - out : 0;
+    uint32_t avail = f->ext->snd.len > out ? f->ext->snd.len - out : 0;
     uint32_t room = f->snd_wnd > f->snd_max - f->snd_una ? f->snd_wnd - (f->snd_max - f->snd_una) : 0;
-    int fin_out = f->fin_queued && oasis_seq_gt(f->snd_max, f->fin_seq);
+    int fin_out = f->fin_queued && oasis_seq_gt(f->snd_max, f->ext->fin_seq);
     if (avail && room >= (avail < mss ? avail : mss)) {
         oasis_tcp_force_output(f); /* new data: one segment, cwnd aside */
     } else if (out || fin_out) {
@@ -103,5 +103,5 @@ int oasis_tlp_send_probe(oasis_flow *f)
 
 void oasis_tlp_reset(oasis_flow *f)
 {
-    f->sb.rack.tlp_out = 0;
+    f->ext->sb.rack.tlp_out = 0;
 }

@@ -80,7 +80,7 @@ uint64_t oasis_tlp_pto(uint64_t srtt_ns, int have_sample, uint32_t flight, uint3
                        uint64_t rto_ns);
 
 /* ---- hooks on the flow ---- */
-/* The PTO (f->tm.tlp, armed by tcp_timer.c) expired: sends the probe
+/* The PTO (f->ext->tm.tlp, armed by tcp_timer.c) expired: sends the probe
  * (RFC 8985 7.3: new data if the window allows, else the last segment
  * again); 1 if one went out. The caller arms the RTO after it. */
 int oasis_tlp_send_probe(oasis_flow *f);
@@ -97,7 +97,7 @@ void oasis_rack_sent(oasis_flow *f, uint32_t seq, uint32_t len);
 /* An ACK with cumulative point una (after it) and h's SACK blocks arrived:
  * updates RACK.xmit_ts/rtt, marks losses, (re)arms the reorder timer. */
 void oasis_rack_ack(oasis_flow *f, const oasis_tcp_hdr *h, uint32_t una);
-/* The reorder timer (f->tm.reorder) fired. */
+/* The reorder timer (f->ext->tm.reorder) fired. */
 void oasis_rack_timeout(oasis_flow *f);
 void oasis_rack_on_rto(oasis_rack *r);
 void oasis_rack_segs_free(oasis_flow *f);

@@ -61,7 +61,7 @@ static int grow(oasis_stack *s, oasis_rack *r)
 
 void oasis_rack_segs_free(oasis_flow *f)
 {
-    oasis_rack *r = &f->sb.rack;
+    oasis_rack *r = &f->ext->sb.rack;
     oasis_free(f->s, r->segs);
     r->segs = NULL;
     r->head = r->n = r->cap = 0;
@@ -71,7 +71,7 @@ void oasis_rack_segs_free(oasis_flow *f)
 
 static void append(oasis_flow *f, uint32_t seq, uint32_t end, uint64_t now, uint8_t flags)
 {
-    oasis_rack *r = &f->sb.rack;
+    oasis_rack *r = &f->ext->sb.rack;
     if (r->n == r->cap && grow(f->s, r) < 0) {
         /* Full (or no memory): the newest record grows to cover this
          * segment and takes its (later) send time. Loss marking stays on,
@@ -97,7 +97,7 @@ static void append(oasis_flow *f, uint32_t seq, uint32_t end, uint64_t now, uint
 
 void oasis_rack_sent(oasis_flow *f, uint32_t seq, uint32_t len)
 {
-    oasis_rack *r = &f->sb.rack;
+    oasis_rack *r = &f->ext->sb.rack;
     if (!f->sack_ok || !len)
         return;
     uint64_t now = oasis_now(f->s);
@@ -193,14 +193,14 @@ uint32_t oasis_rack_detect(oasis_rack *r, uint64_t now, uint64_t reo_wnd, uint64
 /* Marks losses and (re)arms the reorder timer; returns segments newly lost. */
 static uint32_t check(oasis_flow *f, uint64_t now)
 {
-    oasis_rack *r = &f->sb.rack;
+    oasis_rack *r = &f->ext->sb.rack;
     int rec = oasis_recovery_any(f);
-    uint64_t wait, reo = oasis_rack_reo_wnd_now(r, f->rtt.srtt_ns, rec);
+    uint64_t wait, reo = oasis_rack_reo_wnd_now(r, f->ext->rtt.srtt_ns, rec);
     int zero = !r->reordering_seen && (rec || r->segs_sacked >= OASIS_RACK_DUPTHRESH);
     if (!zero && reo < OASIS_RACK_MIN_REO_NS)
         reo = OASIS_RACK_MIN_REO_NS; /* no RTT sample yet, or one of ~0 */
     uint32_t lost = oasis_rack_detect(r, now, reo, &wait);
-    f->tm.reorder = wait ? now + wait : OASIS_TCP_NEVER;
+    f->ext->tm.reorder = wait ? now + wait : OASIS_TCP_NEVER;
     if (wait)
         oasis_tcp_timer_update(f);
     return lost;
@@ -220,7 +220,7 @@ static int is_dsack(const oasis_tcp_hdr *h, uint32_t una)
 
 void oasis_rack_ack(oasis_flow *f, const oasis_tcp_hdr *h, uint32_t una)
 {
-    oasis_rack *r = &f->sb.rack;
+    oasis_rack *r = &f->ext->sb.rack;
     uint64_t now = oasis_now(f->s);
     while (r->n && oasis_seq_le(rec(r, 0)->end, una)) {
         if (!(rec(r, 0)->flags & OASIS_RACK_SACKED))
@@ -247,7 +247,7 @@ void oasis_rack_ack(oasis_flow *f, const oasis_tcp_hdr *h, uint32_t una)
         r->lost_valid = 0;
     if (r->n == 0 && una == f->snd_max) {
         oasis_rack_segs_free(f); /* nothing in flight: give the memory back */
-        f->tm.reorder = OASIS_TCP_NEVER;
+        f->ext->tm.reorder = OASIS_TCP_NEVER;
         return;
     }
     check(f, now);
@@ -255,8 +255,8 @@ void oasis_rack_ack(oasis_flow *f, const oasis_tcp_hdr *h, uint32_t una)
 
 void oasis_rack_timeout(oasis_flow *f)
 {
-    oasis_rack *r = &f->sb.rack;
-    f->tm.reorder = OASIS_TCP_NEVER;
+    oasis_rack *r = &f->ext->sb.rack;
+    f->ext->tm.reorder = OASIS_TCP_NEVER;
     if (!f->sack_ok || !r->n || f->snd_una == f->snd_max || !oasis_tcp_synchronized(f))
         return;
     if (!check(f, oasis_now(f->s)))

@@ -30,7 +30,7 @@
  * - rec.state is the only recovery flag. Fast recovery (NEWRENO, SACK) is
  *   entered only from OPEN; RTO is entered from any state; everything goes
  *   back to OPEN when snd_una reaches rec.recover.
- * - cwnd and ssthresh change only through f->ccops (tcp_cc.h). During SACK
+ * - cwnd and ssthresh change only through f->ext->ccops (tcp_cc.h). During SACK
  *   recovery the send loop does not look at cwnd: it gets snd_nxt - snd_una
  *   plus PRR's remaining budget from oasis_recovery_cwnd.
  * - high_rxt only advances by bytes that xmit really put on the wire. */
@@ -47,7 +47,7 @@ static uint32_t max_u32(uint32_t a, uint32_t b) { return a > b ? a : b; }
 
 void oasis_recovery_init(oasis_flow *f)
 {
-    oasis_recovery *rc = &f->rec;
+    oasis_recovery *rc = &f->ext->rec;
     rc->state = OASIS_REC_OPEN;
     rc->dupacks = 0;
     rc->lt_segs = 0;
@@ -56,10 +56,10 @@ void oasis_recovery_init(oasis_flow *f)
 
 int oasis_recovery_fast(const oasis_flow *f)
 {
-    return f->rec.state == OASIS_REC_NEWRENO || f->rec.state == OASIS_REC_SACK;
+    return f->ext->rec.state == OASIS_REC_NEWRENO || f->ext->rec.state == OASIS_REC_SACK;
 }
 
-int oasis_recovery_any(const oasis_flow *f) { return f->rec.state != OASIS_REC_OPEN; }
+int oasis_recovery_any(const oasis_flow *f) { return f->ext->rec.state != OASIS_REC_OPEN; }
 
 /* ---- PRR (RFC 6937) --------------------------------------------------------- */
 
@@ -80,28 +80,28 @@ uint32_t oasis_prr_sndcnt(uint32_t prr_delivered, uint32_t prr_out, uint32_t rec
 
 static uint32_t prr_out(const oasis_flow *f)
 {
-    return f->rec.rtx_bytes + (f->snd_max - f->rec.max_at_entry);
+    return f->ext->rec.rtx_bytes + (f->snd_max - f->ext->rec.max_at_entry);
 }
 
 static uint32_t pipe_of(const oasis_flow *f)
 {
-    return oasis_sb_pipe(&f->sb, f->snd_una, f->snd_max, f->rec.high_rxt, oasis_tcp_eff_mss(f));
+    return oasis_sb_pipe(&f->ext->sb, f->snd_una, f->snd_max, f->ext->rec.high_rxt, oasis_tcp_eff_mss(f));
 }
 
 /* What PRR still allows since the last ACK. */
 static uint32_t budget(const oasis_flow *f)
 {
-    uint32_t used = prr_out(f) - f->rec.out_at_ack;
-    return f->rec.sndcnt > used ? f->rec.sndcnt - used : 0;
+    uint32_t used = prr_out(f) - f->ext->rec.out_at_ack;
+    return f->ext->rec.sndcnt > used ? f->ext->rec.sndcnt - used : 0;
 }
 
 static void prr_step(oasis_flow *f, uint32_t delivered)
 {
-    oasis_recovery *rc = &f->rec;
+    oasis_recovery *rc = &f->ext->rec;
     uint32_t mss = oasis_tcp_eff_mss(f);
     rc->prr_delivered += delivered;
     uint32_t out = prr_out(f);
-    uint32_t snd = oasis_prr_sndcnt(rc->prr_delivered, out, rc->recover_fs, f->cc.ssthresh,
+    uint32_t snd = oasis_prr_sndcnt(rc->prr_delivered, out, rc->recover_fs, f->ext->cc.ssthresh,
                                     pipe_of(f), delivered, mss);
     if (rc->rtx_bytes == 0 && snd < mss)
         snd = mss; /* the fast retransmit goes out whatever PRR says */
@@ -115,7 +115,7 @@ static void prr_step(oasis_flow *f, uint32_t delivered)
  * 5681 3.2 step 2). */
 static uint32_t loss_flight(const oasis_flow *f)
 {
-    const oasis_recovery *rc = &f->rec;
+    const oasis_recovery *rc = &f->ext->rec;
     if (rc->lt_segs && oasis_seq_gt(rc->lt_start, f->snd_una) &&
         oasis_seq_lt(rc->lt_start, f->snd_max))
         return rc->lt_start - f->snd_una;
@@ -124,9 +124,9 @@ static uint32_t loss_flight(const oasis_flow *f)
 
 static void enter(oasis_flow *f, oasis_rec_state st)
 {
-    oasis_recovery *rc = &f->rec;
+    oasis_recovery *rc = &f->ext->rec;
     int sack = st == OASIS_REC_SACK;
-    f->ccops->on_enter_recovery(&f->cc, loss_flight(f), sack, oasis_now(f->s));
+    f->ext->ccops->on_enter_recovery(&f->ext->cc, loss_flight(f), sack, oasis_now(f->s));
     rc->state = (uint8_t)st;
     rc->recover = f->snd_max;
     rc->high_rxt = f->snd_una;
@@ -143,11 +143,11 @@ static void enter(oasis_flow *f, oasis_rec_state st)
 
 static void leave(oasis_flow *f, uint32_t data_acked)
 {
-    oasis_recovery *rc = &f->rec;
+    oasis_recovery *rc = &f->ext->rec;
     if (oasis_recovery_fast(f)) {
-        f->ccops->on_recovery_ack(&f->cc, data_acked, 1, rc->state == OASIS_REC_SACK,
+        f->ext->ccops->on_recovery_ack(&f->ext->cc, data_acked, 1, rc->state == OASIS_REC_SACK,
                                   f->snd_max - f->snd_una, oasis_now(f->s));
-        oasis_rack_recovery_done(&f->sb.rack);
+        oasis_rack_recovery_done(&f->ext->sb.rack);
     }
     rc->state = OASIS_REC_OPEN;
 }
@@ -155,20 +155,20 @@ static void leave(oasis_flow *f, uint32_t data_acked)
 /* RFC 6675 5 / RFC 8985: should SACK recovery start now? */
 static int sack_should_enter(const oasis_flow *f)
 {
-    if (f->rec.state != OASIS_REC_OPEN || f->snd_una == f->snd_max)
+    if (f->ext->rec.state != OASIS_REC_OPEN || f->snd_una == f->snd_max)
         return 0;
-    return f->rec.dupacks >= DUPTHRESH ||
-           oasis_sb_is_lost(&f->sb, f->snd_una, oasis_tcp_eff_mss(f));
+    return f->ext->rec.dupacks >= DUPTHRESH ||
+           oasis_sb_is_lost(&f->ext->sb, f->snd_una, oasis_tcp_eff_mss(f));
 }
 
 /* ---- ACKs ------------------------------------------------------------------------ */
 
 void oasis_recovery_ack_begin(oasis_flow *f, const oasis_tcp_hdr *h)
 {
-    oasis_recovery *rc = &f->rec;
+    oasis_recovery *rc = &f->ext->rec;
     rc->ack_una = f->snd_una;
     rc->ack_flight = f->snd_max - f->snd_una;
-    rc->ack_sacked = oasis_sb_sacked_bytes(&f->sb);
+    rc->ack_sacked = oasis_sb_sacked_bytes(&f->ext->sb);
     oasis_sack_input(f, h);
 }
 
@@ -186,9 +186,9 @@ static int is_dup_ack(const oasis_flow *f, const oasis_tcp_hdr *h)
 /* Data bytes (our FIN aside) the cumulative ACK just covered. */
 static uint32_t data_acked(const oasis_flow *f)
 {
-    uint32_t acked = f->snd_una - f->rec.ack_una;
-    if (acked && f->fin_queued && oasis_seq_gt(f->snd_una, f->fin_seq) &&
-        oasis_seq_le(f->rec.ack_una, f->fin_seq))
+    uint32_t acked = f->snd_una - f->ext->rec.ack_una;
+    if (acked && f->fin_queued && oasis_seq_gt(f->snd_una, f->ext->fin_seq) &&
+        oasis_seq_le(f->ext->rec.ack_una, f->ext->fin_seq))
         acked--;
     return acked;
 }
@@ -196,34 +196,34 @@ static uint32_t data_acked(const oasis_flow *f)
 static void newreno_ack(oasis_flow *f, uint32_t acked, uint32_t data, int dup)
 {
     if (acked) {
-        if (oasis_seq_ge(f->snd_una, f->rec.recover)) {
+        if (oasis_seq_ge(f->snd_una, f->ext->rec.recover)) {
             leave(f, data);
             return;
         }
         /* RFC 6582 3.2 step 5: partial ACK, resend the next hole. */
-        f->ccops->on_recovery_ack(&f->cc, data, 0, 0, f->snd_max - f->snd_una,
+        f->ext->ccops->on_recovery_ack(&f->ext->cc, data, 0, 0, f->snd_max - f->snd_una,
                                   oasis_now(f->s));
         oasis_tcp_retransmit_head(f);
     } else if (dup) {
-        f->ccops->on_dupack(&f->cc);
+        f->ext->ccops->on_dupack(&f->ext->cc);
     }
 }
 
 static void sack_ack(oasis_flow *f, uint32_t acked, uint32_t data)
 {
-    oasis_recovery *rc = &f->rec;
+    oasis_recovery *rc = &f->ext->rec;
     if (oasis_seq_ge(f->snd_una, rc->recover)) {
         leave(f, data);
         return;
     }
     if (acked)
-        f->ccops->on_recovery_ack(&f->cc, data, 0, 1, f->snd_max - f->snd_una,
+        f->ext->ccops->on_recovery_ack(&f->ext->cc, data, 0, 1, f->snd_max - f->snd_una,
                                   oasis_now(f->s));
     if (oasis_seq_lt(rc->high_rxt, f->snd_una))
         rc->high_rxt = f->snd_una;
     /* RFC 6937: DeliveredData = change in snd.una + change in SACKed bytes
      * (signed: a cumulative ACK over SACKed ranges delivers them once). */
-    int64_t d = (int64_t)acked + (int64_t)oasis_sb_sacked_bytes(&f->sb) - (int64_t)rc->ack_sacked;
+    int64_t d = (int64_t)acked + (int64_t)oasis_sb_sacked_bytes(&f->ext->sb) - (int64_t)rc->ack_sacked;
     prr_step(f, d > 0 ? (uint32_t)d : 0);
 }
 
@@ -232,9 +232,9 @@ static void sack_ack(oasis_flow *f, uint32_t acked, uint32_t data)
 static void open_ack(oasis_flow *f, const oasis_tcp_hdr *h, uint32_t acked, uint32_t data,
                      int dup, uint64_t rtt_ns)
 {
-    oasis_recovery *rc = &f->rec;
+    oasis_recovery *rc = &f->ext->rec;
     if (acked)
-        f->ccops->on_ack(&f->cc, data, rc->ack_flight, rtt_ns, oasis_now(f->s));
+        f->ext->ccops->on_ack(&f->ext->cc, data, rc->ack_flight, rtt_ns, oasis_now(f->s));
     if (rc->state == OASIS_REC_RTO) {
         if (oasis_seq_ge(f->snd_una, rc->recover))
             rc->state = OASIS_REC_OPEN; /* all data sent before the timeout arrived */
@@ -243,7 +243,7 @@ static void open_ack(oasis_flow *f, const oasis_tcp_hdr *h, uint32_t acked, uint
     if (f->sack_ok) {
         if (sack_should_enter(f)) {
             enter(f, OASIS_REC_SACK);
-            int64_t d = (int64_t)acked + (int64_t)oasis_sb_sacked_bytes(&f->sb) -
+            int64_t d = (int64_t)acked + (int64_t)oasis_sb_sacked_bytes(&f->ext->sb) -
                         (int64_t)rc->ack_sacked;
             prr_step(f, d > 0 ? (uint32_t)d : 0);
             return;
@@ -266,14 +266,14 @@ static void open_ack(oasis_flow *f, const oasis_tcp_hdr *h, uint32_t acked, uint
 
 void oasis_recovery_ack_end(oasis_flow *f, const oasis_tcp_hdr *h, uint64_t rtt_ns)
 {
-    oasis_recovery *rc = &f->rec;
+    oasis_recovery *rc = &f->ext->rec;
     uint32_t acked = f->snd_una - rc->ack_una, data = data_acked(f);
     int dup = 0;
     if (acked) {
         rc->dupacks = 0;
         rc->lt_segs = 0;
         oasis_tlp_reset(f);
-    } else if (f->sack_ok ? oasis_sb_sacked_bytes(&f->sb) != rc->ack_sacked : is_dup_ack(f, h)) {
+    } else if (f->sack_ok ? oasis_sb_sacked_bytes(&f->ext->sb) != rc->ack_sacked : is_dup_ack(f, h)) {
         /* RFC 6675 2: with SACK a duplicate ACK is one that SACKs
          * something not SACKed before; RFC 5681 2 otherwise. */
         dup = 1;
@@ -306,8 +306,8 @@ void oasis_recovery_losses(oasis_flow *f)
 
 void oasis_recovery_on_rto(oasis_flow *f)
 {
-    oasis_recovery *rc = &f->rec;
-    f->ccops->on_rto(&f->cc, f->snd_max - f->snd_una, oasis_recovery_fast(f), oasis_now(f->s));
+    oasis_recovery *rc = &f->ext->rec;
+    f->ext->ccops->on_rto(&f->ext->cc, f->snd_max - f->snd_una, oasis_recovery_fast(f), oasis_now(f->s));
     rc->state = OASIS_REC_RTO;
     rc->recover = f->snd_max; /* RFC 6582: no fast retransmit for older dupacks */
     rc->dupacks = 0;
@@ -321,7 +321,7 @@ void oasis_recovery_on_rto(oasis_flow *f)
 static uint32_t ring_left(const oasis_flow *f, uint32_t seq)
 {
     uint32_t off = seq - f->snd_una;
-    return off < f->snd.len ? f->snd.len - off : 0;
+    return off < f->ext->snd.len ? f->ext->snd.len - off : 0;
 }
 
 /* End of the data sent so far (snd_max less our FIN): rule 4 resends
@@ -329,7 +329,7 @@ static uint32_t ring_left(const oasis_flow *f, uint32_t seq)
  * take it and acknowledge past snd_max). */
 static uint32_t sent_data_end(const oasis_flow *f)
 {
-    int fin_sent = f->fin_queued && oasis_seq_gt(f->snd_max, f->fin_seq);
+    int fin_sent = f->fin_queued && oasis_seq_gt(f->snd_max, f->ext->fin_seq);
     return f->snd_max - (fin_sent ? 1u : 0u);
 }
 
@@ -342,25 +342,25 @@ static int new_data_ok(const oasis_flow *f)
 
 static void sack_output(oasis_flow *f)
 {
-    oasis_recovery *rc = &f->rec;
+    oasis_recovery *rc = &f->ext->rec;
     uint32_t mss = oasis_tcp_eff_mss(f);
     for (;;) {
         uint32_t seq, len;
         int rescue = 0;
-        if (rc->rtx_bytes == 0 && !oasis_sb_is_sacked(&f->sb, f->snd_una)) {
+        if (rc->rtx_bytes == 0 && !oasis_sb_is_sacked(&f->ext->sb, f->snd_una)) {
             /* RFC 6675 step 4.3: the first segment goes first. */
             seq = f->snd_una;
-            len = min_u32(mss, f->sb.n ? f->sb.r[0].left - seq : f->snd_max - seq);
-        } else if (oasis_sb_next_seg(&f->sb, f->snd_una, f->snd_max, rc->high_rxt, mss, 0, &seq,
+            len = min_u32(mss, f->ext->sb.n ? f->ext->sb.r[0].left - seq : f->snd_max - seq);
+        } else if (oasis_sb_next_seg(&f->ext->sb, f->snd_una, f->snd_max, rc->high_rxt, mss, 0, &seq,
                                      &len)) {
             /* rule 1 */
         } else if (new_data_ok(f)) {
             break; /* rule 2: the send loop sends new data within the budget */
-        } else if (oasis_sb_next_seg(&f->sb, f->snd_una, f->snd_max, rc->high_rxt, mss, 1, &seq,
+        } else if (oasis_sb_next_seg(&f->ext->sb, f->snd_una, f->snd_max, rc->high_rxt, mss, 1, &seq,
                                      &len)) {
             /* rule 3 */
         } else if (!rc->rescue_used &&
-                   oasis_sb_rescue(&f->sb, f->snd_una, sent_data_end(f), mss, &seq, &len)) {
+                   oasis_sb_rescue(&f->ext->sb, f->snd_una, sent_data_end(f), mss, &seq, &len)) {
             rescue = 1; /* rule 4 */
         } else {
             break;
@@ -383,16 +383,16 @@ static void sack_output(oasis_flow *f)
 
 void oasis_recovery_output(oasis_flow *f)
 {
-    if (f->rec.state == OASIS_REC_SACK)
+    if (f->ext->rec.state == OASIS_REC_SACK)
         sack_output(f);
 }
 
 uint32_t oasis_recovery_cwnd(const oasis_flow *f)
 {
-    const oasis_recovery *rc = &f->rec;
+    const oasis_recovery *rc = &f->ext->rec;
     if (rc->state == OASIS_REC_SACK)
         return (f->snd_nxt - f->snd_una) + budget(f); /* PRR, not cwnd */
-    uint32_t cwnd = f->cc.cwnd;
+    uint32_t cwnd = f->ext->cc.cwnd;
     if (rc->state == OASIS_REC_OPEN && rc->lt_segs) {
         /* RFC 3042: FlightSize up to cwnd + 2*SMSS, one segment per dupack. */
         uint64_t w = (uint64_t)cwnd + (uint64_t)rc->lt_segs * oasis_tcp_eff_mss(f);

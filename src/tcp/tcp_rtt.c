@@ -47,6 +47,16 @@ void oasis_rtt_sample(oasis_rtt *r, uint64_t rtt_ns)
     r->backoff = 0;
 }
 
+void oasis_rtt_restore(oasis_rtt *r, uint64_t srtt_ns, uint64_t rttvar_ns)
+{
+    r->srtt_ns = srtt_ns;
+    r->rttvar_ns = rttvar_ns;
+    r->have_sample = 1;
+    uint64_t var = RTT_K * rttvar_ns;
+    r->rto_ns = clamp(r, srtt_ns + (var > RTT_G_NS ? var : RTT_G_NS));
+    r->backoff = 0;
+}
+
 void oasis_rtt_backoff(oasis_rtt *r)
 {
     /* backoff keeps counting past max (callers use it as the retry count);

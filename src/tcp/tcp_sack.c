@@ -211,13 +211,13 @@ int oasis_sb_rescue(const oasis_sack_sb *sb, uint32_t una, uint32_t data_end, ui
  * echo, else the smoothed RTT) and D-SACKs widening the reordering window. */
 static void rack_input(oasis_flow *f, const oasis_tcp_hdr *h, uint32_t una)
 {
-    oasis_rack *r = &f->sb.rack;
+    oasis_rack *r = &f->ext->sb.rack;
     if (f->ts_ok && h->has_ts && h->ts_ecr) {
         int32_t ms = oasis_seq_diff(oasis_tcp_ts_now(f), h->ts_ecr);
         if (ms >= 0)
             oasis_rack_rtt_sample(r, (uint64_t)ms * OASIS_NS_PER_MS + OASIS_NS_PER_MS / 2);
-    } else if (f->rtt.have_sample) {
-        oasis_rack_rtt_sample(r, f->rtt.srtt_ns);
+    } else if (f->ext->rtt.have_sample) {
+        oasis_rack_rtt_sample(r, f->ext->rtt.srtt_ns);
     }
     if (h->sack_count && (oasis_seq_le(h->sack[0].right, una) ||
                           (h->sack_count > 1 && contains(h->sack[1], h->sack[0]))))
@@ -232,7 +232,7 @@ void oasis_sack_input(oasis_flow *f, const oasis_tcp_hdr *h)
     if (oasis_seq_gt(h->ack, una) && oasis_seq_le(h->ack, f->snd_max))
         una = h->ack;
     rack_input(f, h, una);
-    oasis_sb_update(&f->sb, una, f->snd_max, h->sack, h->sack_count);
+    oasis_sb_update(&f->ext->sb, una, f->snd_max, h->sack, h->sack_count);
     oasis_rack_ack(f, h, una); /* RACK losses, before recovery is decided */
 }
 
@@ -240,8 +240,8 @@ void oasis_sack_on_rto(oasis_flow *f)
 {
     /* RFC 2018 / 6675 5.1: the receiver may have reneged; go back to
      * snd_una without trusting the scoreboard. */
-    oasis_sb_clear(&f->sb);
-    oasis_rack_on_rto(&f->sb.rack);
+    oasis_sb_clear(&f->ext->sb);
+    oasis_rack_on_rto(&f->ext->sb.rack);
     oasis_tlp_reset(f);
 }
 
@@ -251,28 +251,28 @@ void oasis_sack_note_dup(oasis_flow *f, uint32_t left, uint32_t right)
 {
     if (!f->sack_ok || !oasis_seq_lt(left, right))
         return;
-    f->sb.dsack.left = left;
-    f->sb.dsack.right = right;
-    f->sb.dsack_pending = 1;
+    f->ext->sb.dsack.left = left;
+    f->ext->sb.dsack.right = right;
+    f->ext->sb.dsack_pending = 1;
     f->ack_now = 1;
 }
 
 void oasis_sack_note_ofo(oasis_flow *f, uint32_t left, uint32_t right)
 {
     oasis_sack_block in = {left, right};
-    for (uint32_t k = 0; k < f->ofo.n; k++)
-        if (contains((oasis_sack_block){f->ofo.r[k].left, f->ofo.r[k].right}, in))
+    for (uint32_t k = 0; k < f->ext->ofo.n; k++)
+        if (contains((oasis_sack_block){f->ext->ofo.r[k].left, f->ext->ofo.r[k].right}, in))
             oasis_sack_note_dup(f, left, right);
 }
 
 uint32_t oasis_sack_fill(oasis_flow *f, oasis_sack_block *out, uint32_t max)
 {
     uint32_t n = 0;
-    if (f->sb.dsack_pending && max) {
-        out[n++] = f->sb.dsack;
-        f->sb.dsack_pending = 0;
+    if (f->ext->sb.dsack_pending && max) {
+        out[n++] = f->ext->sb.dsack;
+        f->ext->sb.dsack_pending = 0;
     }
-    if (!oasis_ofo_empty(&f->ofo))
-        n += oasis_ofo_sack(&f->ofo, out + n, max - n);
+    if (!oasis_ofo_empty(&f->ext->ofo))
+        n += oasis_ofo_sack(&f->ext->ofo, out + n, max - n);
     return n;
 }

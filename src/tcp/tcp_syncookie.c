@@ -91,18 +91,18 @@ static oasis_flow *cookie_flow(oasis_stack *s, oasis_tcp_listener *l, uint32_t s
     if (!f)
         return NULL;
     f->passive = 1;
-    f->lst = l;
+    f->ext->lst = l;
     l->pending++;
-    f->open_cb.accept = l->cb;
-    f->open_ud = l->ud;
+    f->ext->open_cb.accept = l->cb;
+    f->ext->open_ud = l->ud;
     if (l->has_ka) {
-        f->ka = l->ka;
+        f->ext->ka = l->ka;
         f->has_ka = 1;
     }
     f->ws_ok = f->ts_ok = f->sack_ok = 0;
     f->snd_wscale = f->rcv_wscale = 0;
     f->mss_send = (uint16_t)(mss < s->mtu - 40 ? mss : s->mtu - 40);
-    f->rcv_mss = f->mss_recv;
+    f->ext->rcv_mss = f->mss_recv;
     f->iss = h->ack - 1;
     f->snd_una = f->iss;
     f->snd_nxt = f->snd_max = f->iss + 1;

@@ -17,7 +17,7 @@
 
 static uint64_t next_deadline(const oasis_flow *f)
 {
-    const oasis_tcp_deadlines *t = &f->tm;
+    const oasis_tcp_deadlines *t = &f->ext->tm;
     uint64_t d = t->rexmt;
     const uint64_t more[] = {t->tlp, t->persist, t->keep, t->fin_wait2, t->delack, t->reorder};
     for (size_t i = 0; i < sizeof more / sizeof more[0]; i++)
@@ -31,36 +31,36 @@ void oasis_tcp_timer_update(oasis_flow *f)
     uint64_t d = next_deadline(f);
     if (d == OASIS_TCP_NEVER || !f->in_table)
         return;
-    if (!oasis_timer_active(&f->timer) || d < f->timer.deadline)
-        oasis_timer_start(f->s, &f->timer, d);
+    if (!oasis_timer_active(&f->ext->timer) || d < f->ext->timer.deadline)
+        oasis_timer_start(f->s, &f->ext->timer, d);
 }
 
 void oasis_tcp_timers_clear(oasis_flow *f)
 {
-    oasis_tcp_deadlines *t = &f->tm;
+    oasis_tcp_deadlines *t = &f->ext->tm;
     t->rexmt = t->tlp = t->persist = t->keep = t->fin_wait2 = t->delack = t->reorder =
         OASIS_TCP_NEVER;
 }
 
 void oasis_tcp_arm_rto(oasis_flow *f)
 {
-    f->tm.rexmt = oasis_now(f->s) + oasis_rtt_rto(&f->rtt);
+    f->ext->tm.rexmt = oasis_now(f->s) + oasis_rtt_rto(&f->ext->rtt);
     oasis_tcp_timer_update(f);
 }
 
 void oasis_tcp_arm_delack(oasis_flow *f)
 {
-    if (f->tm.delack != OASIS_TCP_NEVER)
+    if (f->ext->tm.delack != OASIS_TCP_NEVER)
         return;
-    f->tm.delack = oasis_now(f->s) + f->s->cfg.tcp.delack_ns;
+    f->ext->tm.delack = oasis_now(f->s) + f->s->cfg.tcp.delack_ns;
     oasis_tcp_timer_update(f);
 }
 
 /* Zero-window probe interval: the RTO doubled per probe, at most rto_max. */
 static uint64_t persist_interval(const oasis_flow *f)
 {
-    uint64_t max = f->s->cfg.tcp.rto_max_ns, rto = oasis_rtt_rto(&f->rtt);
-    for (uint8_t i = 0; i < f->persist_shift && rto < max; i++)
+    uint64_t max = f->s->cfg.tcp.rto_max_ns, rto = oasis_rtt_rto(&f->ext->rtt);
+    for (uint8_t i = 0; i < f->ext->persist_shift && rto < max; i++)
         rto *= 2;
     return rto > max ? max : rto;
 }
@@ -68,16 +68,16 @@ static uint64_t persist_interval(const oasis_flow *f)
 void oasis_tcp_arm_persist(oasis_flow *f)
 {
     /* With data outstanding the RTO watches the window (zero_window_rto). */
-    if (f->tm.persist != OASIS_TCP_NEVER || f->tm.rexmt != OASIS_TCP_NEVER ||
+    if (f->ext->tm.persist != OASIS_TCP_NEVER || f->ext->tm.rexmt != OASIS_TCP_NEVER ||
         f->snd_una != f->snd_max)
         return;
-    f->persist_shift = 0;
-    f->probes_out = 0;
-    f->tm.persist = oasis_now(f->s) + persist_interval(f);
+    f->ext->persist_shift = 0;
+    f->ext->probes_out = 0;
+    f->ext->tm.persist = oasis_now(f->s) + persist_interval(f);
     oasis_tcp_timer_update(f);
 }
 
-void oasis_tcp_stop_persist(oasis_flow *f) { f->tm.persist = OASIS_TCP_NEVER; }
+void oasis_tcp_stop_persist(oasis_flow *f) { f->ext->tm.persist = OASIS_TCP_NEVER; }
 
 /* A probe may go: SACK on, no loss recovery (fast or RTO: snd_nxt back
  * below snd_max is RTO recovery's go-back-N), no probe already out (RFC
@@ -85,8 +85,8 @@ void oasis_tcp_stop_persist(oasis_flow *f) { f->tm.persist = OASIS_TCP_NEVER; }
  * count too. */
 static int tlp_may_probe(const oasis_flow *f)
 {
-    return f->sack_ok && !oasis_recovery_any(f) && !f->sb.rack.tlp_out && !f->retries &&
-           f->tm.persist == OASIS_TCP_NEVER && f->snd_una != f->snd_max &&
+    return f->sack_ok && !oasis_recovery_any(f) && !f->ext->sb.rack.tlp_out && !f->ext->retries &&
+           f->ext->tm.persist == OASIS_TCP_NEVER && f->snd_una != f->snd_max &&
            f->snd_nxt == f->snd_max &&
            (f->state == OASIS_TCP_ESTABLISHED || f->state == OASIS_TCP_CLOSE_WAIT ||
             f->state == OASIS_TCP_FIN_WAIT_1 || f->state == OASIS_TCP_CLOSING ||
@@ -97,28 +97,28 @@ static int tlp_may_probe(const oasis_flow *f)
  * covers that case) and the RTO running (the PTO is never later). */
 static int tlp_allowed(const oasis_flow *f)
 {
-    return tlp_may_probe(f) && oasis_sb_sacked_bytes(&f->sb) == 0 &&
-           f->tm.rexmt != OASIS_TCP_NEVER;
+    return tlp_may_probe(f) && oasis_sb_sacked_bytes(&f->ext->sb) == 0 &&
+           f->ext->tm.rexmt != OASIS_TCP_NEVER;
 }
 
 void oasis_tcp_arm_tlp(oasis_flow *f)
 {
     if (!tlp_allowed(f)) {
-        f->tm.tlp = OASIS_TCP_NEVER;
+        f->ext->tm.tlp = OASIS_TCP_NEVER;
         return;
     }
     uint64_t now = oasis_now(f->s);
-    uint64_t pto = oasis_tlp_pto(f->rtt.srtt_ns, f->rtt.have_sample, f->snd_max - f->snd_una,
-                                 oasis_tcp_eff_mss(f), oasis_rtt_rto(&f->rtt));
+    uint64_t pto = oasis_tlp_pto(f->ext->rtt.srtt_ns, f->ext->rtt.have_sample, f->snd_max - f->snd_una,
+                                 oasis_tcp_eff_mss(f), oasis_rtt_rto(&f->ext->rtt));
     /* Never later than the RTO would fire: then the probe goes at that time. */
-    f->tm.tlp = now + pto < f->tm.rexmt ? now + pto : f->tm.rexmt;
+    f->ext->tm.tlp = now + pto < f->ext->tm.rexmt ? now + pto : f->ext->tm.rexmt;
     oasis_tcp_timer_update(f);
 }
 
 void oasis_tcp_arm_fin_wait2(oasis_flow *f)
 {
     uint64_t d = f->s->cfg.tcp.fin_wait2_ns;
-    f->tm.fin_wait2 = d ? oasis_now(f->s) + d : OASIS_TCP_NEVER;
+    f->ext->tm.fin_wait2 = d ? oasis_now(f->s) + d : OASIS_TCP_NEVER;
     oasis_tcp_timer_update(f);
 }
 
@@ -131,12 +131,13 @@ static int ka_state(const oasis_flow *f)
 void oasis_tcp_heard(oasis_flow *f)
 {
     uint64_t now = oasis_now(f->s);
-    f->last_rx = now;
-    f->ka_sent = 0;
-    f->probes_out = 0; /* RFC 1122 4.2.2.17: the peer answers */
-    f->soft_err = 0;   /* the path works again: an old ICMP error no longer explains anything */
+    f->ext->last_rx = now;
+    f->last_rx_s = (uint32_t)(now / OASIS_NS_PER_SEC);
+    f->ext->ka_sent = 0;
+    f->ext->probes_out = 0; /* RFC 1122 4.2.2.17: the peer answers */
+    f->ext->soft_err = 0;   /* the path works again: an old ICMP error no longer explains anything */
     if (f->has_ka)
-        f->tm.keep = now + f->ka.after_ns; /* RFC 1122 4.2.3.6: idle since the last segment */
+        f->ext->tm.keep = now + f->ext->ka.after_ns; /* RFC 1122 4.2.3.6: idle since the last segment */
     /* FIN_WAIT_2 is bounded by the peer's silence, not by how long it
      * keeps sending after our FIN (half-close). */
     if (f->state == OASIS_TCP_FIN_WAIT_2)
@@ -148,14 +149,14 @@ void oasis_tcp_timers_established(oasis_flow *f)
     /* RFC 6298 5.7: a SYN (or SYN-ACK) timed out: the 1 s initial RTO may
      * be too short for this path; restart data from 3 s (a sample, when
      * one comes, replaces it). */
-    if (f->retries && f->rtt.rto_ns < SYN_LOST_RTO_NS) {
-        f->rtt.rto_ns = SYN_LOST_RTO_NS > f->rtt.max_ns ? f->rtt.max_ns : SYN_LOST_RTO_NS;
-        if (f->rtt.rto_ns < f->rtt.min_ns)
-            f->rtt.rto_ns = f->rtt.min_ns;
+    if (f->ext->retries && f->ext->rtt.rto_ns < SYN_LOST_RTO_NS) {
+        f->ext->rtt.rto_ns = SYN_LOST_RTO_NS > f->ext->rtt.max_ns ? f->ext->rtt.max_ns : SYN_LOST_RTO_NS;
+        if (f->ext->rtt.rto_ns < f->ext->rtt.min_ns)
+            f->ext->rtt.rto_ns = f->ext->rtt.min_ns;
     }
-    f->retries = 0;
-    f->rtt.backoff = 0;     /* handshake backoff: the RTO above replaces it */
-    f->tm.rexmt = OASIS_TCP_NEVER;
+    f->ext->retries = 0;
+    f->ext->rtt.backoff = 0;     /* handshake backoff: the RTO above replaces it */
+    f->ext->tm.rexmt = OASIS_TCP_NEVER;
     f->last_tx = oasis_now(f->s);
     oasis_tcp_heard(f);
 }
@@ -163,28 +164,28 @@ void oasis_tcp_timers_established(oasis_flow *f)
 /* RFC 9293 3.8.3 (b), (e): the same segment retransmitted R1 times or
  * more: negative advice to IP (the neighbour we send through is checked
  * again, RFC 1122 3.3.1.4) and, once per episode, a report to the
- * application (SHLD-9). Called after f->retries was counted. */
+ * application (SHLD-9). Called after f->ext->retries was counted. */
 static void r1_check(oasis_flow *f)
 {
     uint32_t r1 = f->s->cfg.tcp.r1_retries;
-    if (!r1 || f->retries < r1)
+    if (!r1 || f->ext->retries < r1)
         return;
     oasis_ipv4_negative_advice(f->s, f->c.raddr);
-    if (f->retries == r1)
+    if (f->ext->retries == r1)
         oasis_tcp_post_event(f, OASIS_TCP_EV_RETRANSMIT);
 }
 
 /* SYN or SYN-ACK lost: resend with backoff, or give up (Timeout). */
 static void handshake_timeout(oasis_flow *f, uint32_t max_retries)
 {
-    if (f->retries >= max_retries) {
+    if (f->ext->retries >= max_retries) {
         oasis_tcp_flow_end(f, OASIS_ETIMEDOUT);
         return;
     }
-    f->retries++;
+    f->ext->retries++;
     f->s->ctr.tcp.timeouts++;
     r1_check(f); /* SYNs too (RFC 9293 3.8.3) */
-    oasis_rtt_backoff(&f->rtt);
+    oasis_rtt_backoff(&f->ext->rtt);
     oasis_tcp_send_syn(f);
     oasis_tcp_arm_rto(f);
 }
@@ -200,16 +201,16 @@ static void persist_timeout(oasis_flow *f)
         oasis_tcp_output(f);
         return;
     }
-    if (f->probes_out >= s->cfg.tcp.data_retries) {
+    if (f->ext->probes_out >= s->cfg.tcp.data_retries) {
         oasis_tcp_flow_end(f, OASIS_ETIMEDOUT);
         return;
     }
     oasis_tcp_send_probe(f);
     s->ctr.tcp.zero_window_probes++;
-    f->probes_out++;
-    if (f->persist_shift < 30)
-        f->persist_shift++;
-    f->tm.persist = oasis_now(s) + persist_interval(f);
+    f->ext->probes_out++;
+    if (f->ext->persist_shift < 30)
+        f->ext->persist_shift++;
+    f->ext->tm.persist = oasis_now(s) + persist_interval(f);
 }
 
 /* The peer closed its window with data of ours outstanding (what lay
@@ -221,16 +222,16 @@ static void persist_timeout(oasis_flow *f)
 static void zero_window_rto(oasis_flow *f)
 {
     oasis_stack *s = f->s;
-    if (f->probes_out >= s->cfg.tcp.data_retries) {
+    if (f->ext->probes_out >= s->cfg.tcp.data_retries) {
         oasis_tcp_flow_end(f, OASIS_ETIMEDOUT);
         return;
     }
-    f->probes_out++;
+    f->ext->probes_out++;
     s->ctr.tcp.zero_window_probes++;
-    f->tm.tlp = OASIS_TCP_NEVER;
+    f->ext->tm.tlp = OASIS_TCP_NEVER;
     f->snd_nxt = f->snd_una;
     f->rtt_timing = 0;
-    oasis_rtt_backoff(&f->rtt);
+    oasis_rtt_backoff(&f->ext->rtt);
     oasis_tcp_send_probe(f);
     oasis_tcp_arm_rto(f);
 }
@@ -247,17 +248,17 @@ static void data_timeout(oasis_flow *f)
         zero_window_rto(f);
         return;
     }
-    if (f->retries >= s->cfg.tcp.data_retries) {
+    if (f->ext->retries >= s->cfg.tcp.data_retries) {
         oasis_tcp_flow_end(f, OASIS_ETIMEDOUT);
         return;
     }
-    f->retries++;
+    f->ext->retries++;
     s->ctr.tcp.timeouts++;
     r1_check(f);
-    f->tm.tlp = f->tm.reorder = OASIS_TCP_NEVER;
+    f->ext->tm.tlp = f->ext->tm.reorder = OASIS_TCP_NEVER;
     oasis_recovery_on_rto(f); /* cwnd, RTO recovery, SACK and RACK marks */
     oasis_plpmtud_on_rto(f);  /* black hole: the retransmission goes smaller */
-    oasis_rtt_backoff(&f->rtt);
+    oasis_rtt_backoff(&f->ext->rtt);
     f->snd_nxt = f->snd_una;
     f->rtt_timing = 0;
     oasis_tcp_output(f);
@@ -296,15 +297,15 @@ static void ka_fire(oasis_flow *f)
     oasis_stack *s = f->s;
     if (!f->has_ka || !ka_state(f))
         return; /* FIN_WAIT_1 and the like: the RTO watches the peer */
-    if (f->ka_sent >= f->ka.probes) {
+    if (f->ext->ka_sent >= f->ext->ka.probes) {
         s->ctr.tcp.keepalive_drops++;
         oasis_tcp_flow_end(f, OASIS_ETIMEDOUT);
         return;
     }
-    f->ka_sent++;
+    f->ext->ka_sent++;
     s->ctr.tcp.keepalive_probes++;
     oasis_tcp_send_probe(f);
-    f->tm.keep = oasis_now(s) + f->ka.interval_ns;
+    f->ext->tm.keep = oasis_now(s) + f->ext->ka.interval_ns;
 }
 
 /* 1 if deadline *d is due: it is cleared (the handler may set it again). */
@@ -318,9 +319,9 @@ static int due(oasis_flow *f, uint64_t *d, uint64_t now)
 
 void oasis_tcp_timer_fn(oasis_stack *s, oasis_timer *t)
 {
-    oasis_flow *f = oasis_container_of(t, oasis_flow, timer);
+    oasis_flow *f = oasis_container_of(t, oasis_tcp_ext, timer)->f;
     uint64_t now = oasis_now(s);
-    oasis_tcp_deadlines *tm = &f->tm;
+    oasis_tcp_deadlines *tm = &f->ext->tm;
     f->busy++;
     if (due(f, &tm->delack, now)) {
         s->ctr.tcp.delayed_acks++;
@@ -340,5 +341,6 @@ void oasis_tcp_timer_fn(oasis_stack *s, oasis_timer *t)
         ka_fire(f);
     oasis_tcp_timer_update(f);
     f->busy--;
+    oasis_tcp_ext_idle(f);
     oasis_tcp_maybe_free(f);
 }

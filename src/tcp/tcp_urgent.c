@@ -19,17 +19,17 @@ void oasis_tcp_urg_mark(oasis_flow *f, uint64_t stream_end)
 {
     /* Stream offset o is sequence number ISS + 1 + o (the SYN takes ISS). */
     uint32_t up = f->iss + 1 + (uint32_t)stream_end;
-    if (!f->x.snd_urg || oasis_seq_gt(up, f->x.snd_up))
-        f->x.snd_up = up; /* the pointer never recedes */
-    f->x.snd_urg = 1;
+    if (!f->ext->x.snd_urg || oasis_seq_gt(up, f->ext->x.snd_up))
+        f->ext->x.snd_up = up; /* the pointer never recedes */
+    f->ext->x.snd_urg = 1;
 }
 
 void oasis_tcp_urg_fill(const oasis_flow *f, oasis_tcp_hdr *h)
 {
-    if (!f->x.snd_urg || (h->flags & (OASIS_TCP_SYN | OASIS_TCP_RST)) ||
-        !(h->flags & OASIS_TCP_ACK) || !oasis_seq_lt(h->seq, f->x.snd_up))
+    if (!f->ext->x.snd_urg || (h->flags & (OASIS_TCP_SYN | OASIS_TCP_RST)) ||
+        !(h->flags & OASIS_TCP_ACK) || !oasis_seq_lt(h->seq, f->ext->x.snd_up))
         return;
-    uint32_t d = f->x.snd_up - h->seq;
+    uint32_t d = f->ext->x.snd_up - h->seq;
     /* The field is 16 bits: a pointer further ahead is sent as 65535 and
      * moves on with later segments (Linux does the same). */
     h->flags |= OASIS_TCP_URG;
@@ -38,14 +38,14 @@ void oasis_tcp_urg_fill(const oasis_flow *f, oasis_tcp_hdr *h)
 
 void oasis_tcp_urg_acked(oasis_flow *f)
 {
-    if (f->x.snd_urg && oasis_seq_ge(f->snd_una, f->x.snd_up))
-        f->x.snd_urg = 0;
+    if (f->ext->x.snd_urg && oasis_seq_ge(f->snd_una, f->ext->x.snd_up))
+        f->ext->x.snd_urg = 0;
 }
 
 /* Sequence number of the next byte a read returns. */
 static uint32_t read_seq(const oasis_flow *f)
 {
-    return f->rcv_nxt - (f->fin_rcvd ? 1u : 0u) - f->rcv.len;
+    return f->rcv_nxt - (f->fin_rcvd ? 1u : 0u) - f->ext->rcv.len;
 }
 
 void oasis_tcp_urg_input(oasis_flow *f, const oasis_tcp_hdr *h)
@@ -58,49 +58,49 @@ void oasis_tcp_urg_input(oasis_flow *f, const oasis_tcp_hdr *h)
      * (a zero field, a stale segment): robust to invalid values. */
     if (!oasis_seq_gt(up, read_seq(f)))
         return;
-    if (f->x.rcv_urg && !oasis_seq_gt(up, f->x.rcv_up))
+    if (f->ext->x.rcv_urg && !oasis_seq_gt(up, f->ext->x.rcv_up))
         return; /* RCV.UP <- max(RCV.UP, SEG.UP): no advance, no report */
-    f->x.rcv_up = up;
-    f->x.rcv_urg = 1;
+    f->ext->x.rcv_up = up;
+    f->ext->x.rcv_urg = 1;
     oasis_tcp_post_event(f, OASIS_TCP_EV_URGENT);
 }
 
 void oasis_tcp_urg_consumed(oasis_flow *f)
 {
-    if (f->x.rcv_urg && !oasis_seq_gt(f->x.rcv_up, read_seq(f)))
-        f->x.rcv_urg = 0; /* back to "normal mode" */
+    if (f->ext->x.rcv_urg && !oasis_seq_gt(f->ext->x.rcv_up, read_seq(f)))
+        f->ext->x.rcv_urg = 0; /* back to "normal mode" */
 }
 
 uint32_t oasis_tcp_urgent_pending(const oasis_flow *f)
 {
-    if (!f || !f->x.rcv_urg)
+    if (!f || !f->ext || !f->ext->x.rcv_urg) /* idle: never in urgent mode */
         return 0;
     uint32_t rd = read_seq(f);
-    return oasis_seq_gt(f->x.rcv_up, rd) ? f->x.rcv_up - rd : 0;
+    return oasis_seq_gt(f->ext->x.rcv_up, rd) ? f->ext->x.rcv_up - rd : 0;
 }
 
 /* ---- asynchronous reports --------------------------------------------------- */
 
 void oasis_tcp_post_event(oasis_flow *f, oasis_tcp_event ev)
 {
-    if (!f->x.ev_cb)
-        return; /* reports turned off (SHLD-20) */
-    f->x.ev_pending |= (uint8_t)(1u << ev);
+    if (!f->ext || !f->ext->x.ev_cb)
+        return; /* reports turned off (SHLD-20); a flow with them on is never idle */
+    f->ext->x.ev_pending |= (uint8_t)(1u << ev);
     oasis_tcp_wake(f);
 }
 
 void oasis_tcp_run_events(oasis_flow *f)
 {
-    while (f->x.ev_pending && f->life == OASIS_TCP_LIFE_APP) {
-        if (!f->x.ev_cb) {
-            f->x.ev_pending = 0;
+    while (f->ext && f->ext->x.ev_pending && f->life == OASIS_TCP_LIFE_APP) {
+        if (!f->ext->x.ev_cb) {
+            f->ext->x.ev_pending = 0;
             return;
         }
         unsigned ev = 0;
-        while (!(f->x.ev_pending & (1u << ev)))
+        while (!(f->ext->x.ev_pending & (1u << ev)))
             ev++;
-        f->x.ev_pending &= (uint8_t)~(1u << ev);
-        f->x.ev_cb(f, (oasis_tcp_event)ev, f->x.ev_ud);
+        f->ext->x.ev_pending &= (uint8_t)~(1u << ev);
+        f->ext->x.ev_cb(f, (oasis_tcp_event)ev, f->ext->x.ev_ud);
     }
 }
 
@@ -110,9 +110,15 @@ int oasis_tcp_set_event_cb(oasis_flow *f, oasis_tcp_event_cb cb, void *ud)
         return OASIS_EINVAL;
     if (f->life != OASIS_TCP_LIFE_APP)
         return OASIS_ECLOSED;
-    f->x.ev_cb = cb;
-    f->x.ev_ud = ud;
+    if (!cb && !f->ext)
+        return OASIS_OK; /* idle: none set */
+    int err = oasis_tcp_ext_get(f); /* a flow with reports on keeps it */
+    if (err)
+        return err;
+    f->ext->x.ev_cb = cb;
+    f->ext->x.ev_ud = ud;
     if (!cb)
-        f->x.ev_pending = 0;
+        f->ext->x.ev_pending = 0;
+    oasis_tcp_ext_put(f);
     return OASIS_OK;
 }
