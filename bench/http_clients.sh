@@ -13,6 +13,22 @@
 # nghttp2-client, nginx-light, python3.
 set -euo pipefail
 OASIS=$(readlink -f "${1:?usage: $0 /path/to/oasis [seconds]}")
+# The peers come from Debian packages that scripts/deps.sh does not install
+# (benchmarks only): install what is missing when root, else say what.
+missing=()
+for tp in ab:apache2-utils wrk:wrk h2load:nghttp2-client nginx:nginx-light python3:python3; do
+    command -v "${tp%%:*}" >/dev/null 2>&1 || missing+=("${tp#*:}")
+done
+if ((${#missing[@]})); then
+    if [ "$(id -u)" -eq 0 ]; then
+        echo "http_clients.sh: installing ${missing[*]}" >&2
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null ||
+            { echo "http_clients.sh: could not install ${missing[*]}" >&2; exit 1; }
+    else
+        echo "http_clients.sh: missing Debian packages: ${missing[*]} (apt-get install them, or run as root)" >&2
+        exit 1
+    fi
+fi
 SECS=${2:-10}
 NS="oasis-http-bench-$$"
 TMP=$(mktemp -d)

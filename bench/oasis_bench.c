@@ -73,6 +73,10 @@ static oasis_stack *make_stack(bench *b, int host, bench_counter *ctr, uint64_t 
     cfg.alloc_ud = ctr;
     if (msl_ns)
         cfg.tcp.msl_ns = msl_ns;
+    /* run_all.sh's buffer sweep: send and receive buffer bytes per flow. */
+    const char *buf = getenv("OASIS_BENCH_BUF");
+    if (buf && atol(buf) >= 1024)
+        cfg.tcp.sndbuf = cfg.tcp.rcvbuf = (uint32_t)atol(buf);
     oasis_stack *s = NULL;
     int err = oasis_stack_create(&cfg, &s);
     if (err) {

@@ -1,18 +1,25 @@
 #!/usr/bin/env bash
 # Runs every benchmark and writes results.md, results.csv and PNG plots.
 #
-#   bench/run_all.sh [--quick] [--out DIR] [--build DIR] [--no-linux] [--no-100k]
+#   bench/run_all.sh [--quick] [--out DIR] [--build DIR] [--no-linux] [--no-100k] [--no-paths]
 #
 #   --quick     1 s runs instead of 5 s, memory rows at 10,000 flows only
 #   --out DIR   results directory (default: BUILD/bench-results)
 #   --build DIR build directory (default: build-bench next to the source tree)
 #   --no-linux  skip the kernel rows (they need root, ip(8), iperf3)
 #   --no-100k   skip the 100,000-flow memory rows
+#   --no-paths  skip the TAP/veth/slirp4netns/pasta rows (bench/paths.sh)
+#
+# Every peer at its best: lwIP is built at TCP_WND = TCP_SND_BUF of 64 KiB,
+# 256 KiB, 1 MiB and 4 MiB and its best figure is reported with the
+# setting; Oasis runs at its defaults (4 MiB buffers) and with 256 KiB,
+# 1 MiB and 16 MiB buffers (OASIS_BENCH_BUF), both shown.
 #
 # Needs: cmake, a C compiler, python3, gnuplot; lwIP's rows need lwIP's
 # source (`apt-get source lwip`, which needs a deb-src line in APT's
-# sources); Linux's rows need root, iproute2 and iperf3. Missing pieces skip
-# their rows with a message instead of failing the run.
+# sources); Linux's rows need root, iproute2 and iperf3; the path rows also
+# slirp4netns, passt (pasta) and libcjson-dev (`oasis iperf`). Missing
+# pieces skip their rows with a message instead of failing the run.
 #
 # Every program runs pinned to one core (taskset). Times are "effective":
 # the scheduler's run delay is subtracted (see bench_util.h), so a shared
@@ -27,6 +34,7 @@ SECS=5
 QUICK=0
 LINUX=1
 BIG=1
+PATHS=1
 CPU=${BENCH_CPU:-1}
 while [ $# -gt 0 ]; do
     case $1 in
@@ -35,7 +43,8 @@ while [ $# -gt 0 ]; do
     --build) BUILD=$2; shift ;;
     --no-linux) LINUX=0 ;;
     --no-100k) BIG=0 ;;
-    -h | --help) sed -n '2,22p' "$0"; exit 0 ;;
+    --no-paths) PATHS=0 ;;
+    -h | --help) sed -n '2,30p' "$0"; exit 0 ;;
     *) echo "run_all.sh: unknown argument $1" >&2; exit 2 ;;
     esac
     shift
@@ -46,10 +55,11 @@ BUILD=$(cd "$BUILD" && pwd)
 OUT=$(cd "$OUT" && pwd)
 RAW=$OUT/raw.txt
 : >"$RAW"
+echo "LOAD,start,$(cut -d' ' -f1-3 /proc/loadavg),$(nproc)" >>"$RAW"
 log() { echo "== $*" >&2; }
 
 # What the benchmarks need, from Debian's packages (as root; else say so).
-BENCH_PKGS="gnuplot-nox iperf3 dpkg-dev python3 iproute2 util-linux"
+BENCH_PKGS="gnuplot-nox iperf3 dpkg-dev python3 iproute2 util-linux slirp4netns passt libcjson-dev pkg-config"
 missing=
 for p in $BENCH_PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"
@@ -66,6 +76,13 @@ fi
 pin() { if command -v taskset >/dev/null; then taskset -c "$CPU" "$@"; else "$@"; fi; }
 # Keeps the RESULT lines, shows everything.
 record() { "$@" 2>&1 | tee -a "$RAW.log" | grep '^RESULT,' >>"$RAW" || log "failed: $*"; }
+# record_as STACK CMD...: the same, the stack column renamed (variants).
+record_as() {
+    local stack=$1
+    shift
+    "$@" 2>&1 | tee -a "$RAW.log" | grep '^RESULT,' |
+        awk -F, -v OFS=, -v s="$stack" '{ $3 = s; print }' >>"$RAW" || log "failed: $*"
+}
 
 # ---- lwIP source ---------------------------------------------------------
 LWIP_SRC=$(ls -d "$BUILD"/lwip-src/lwip-2.1*/ 2>/dev/null | head -n1 || true)
@@ -95,8 +112,8 @@ fi
 log "building in $BUILD"
 cmake -S "$SRC" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DOASIS_BUILD_TESTS=OFF \
     -DOASIS_BENCH_LWIP_SRC="${LWIP_SRC%/}" >/dev/null
-TARGETS="oasis-bench cross-bench linux-bench"
-[ -n "$LWIP_SRC" ] && TARGETS="$TARGETS lwip-bench"
+TARGETS="oasis-bench cross-bench linux-bench oasis"
+[ -n "$LWIP_SRC" ] && TARGETS="$TARGETS lwip-bench lwip-bench-64k lwip-bench-256k lwip-bench-1024k"
 cmake --build "$BUILD" -j"$(nproc)" --target $TARGETS >/dev/null
 B=$BUILD/bench
 [ -x "$B/lwip-bench" ] || LWIP_SRC=
@@ -114,6 +131,25 @@ for prog in oasis ${LWIP_SRC:+lwip}; do
     record pin "$B/$prog-bench" rr 1024 "$SECS"
     record pin "$B/$prog-bench" crr "$SECS"
     for n in $FLOWS; do record pin "$B/$prog-bench" mem "$n"; done
+done
+# Every peer at its best. lwIP's window and send buffer (the default build
+# above is 4 MiB): bulk and round trips at 64 KiB, 256 KiB and 1 MiB.
+if [ -n "$LWIP_SRC" ]; then
+    for w in 64k 256k 1024k; do
+        log "lwip, TCP_WND = TCP_SND_BUF = $w"
+        for mtu in 1500 9000 65535; do record_as "lwip@$w" pin "$B/lwip-bench-$w" bulk $mtu "$SECS"; done
+        record_as "lwip@$w" pin "$B/lwip-bench-$w" rr 1 "$SECS"
+        record_as "lwip@$w" pin "$B/lwip-bench-$w" rr 1024 "$SECS"
+        record_as "lwip@$w" pin "$B/lwip-bench-$w" crr "$SECS"
+    done
+fi
+# Oasis's per-flow buffers (default 4 MiB) for bulk.
+for buf in 262144 1048576 16777216; do
+    name=$((buf / 1024))k
+    log "oasis, sndbuf = rcvbuf = $name"
+    for mtu in 1500 9000 65535; do
+        OASIS_BENCH_BUF=$buf record_as "oasis@$name" pin "$B/oasis-bench" bulk $mtu "$SECS"
+    done
 done
 
 # ---- Linux ---------------------------------------------------------------------
@@ -191,7 +227,21 @@ if [ "$LINUX" = 1 ]; then
     fi
 fi
 
+# ---- the real paths: TAP, veth, slirp4netns, pasta ---------------------------------
+if [ "$PATHS" = 1 ]; then
+    if [ "$(id -u)" != 0 ] || [ ! -c /dev/net/tun ] || ! command -v iperf3 >/dev/null; then
+        log "path rows skipped: they need root, /dev/net/tun and iperf3"
+    elif ! "$BUILD/tools/oasis" iperf --help >/dev/null 2>&1; then
+        log "path rows skipped: this oasis has no iperf (libcjson-dev missing at build time)"
+    else
+        log "paths: Oasis on a TAP, Linux veth, slirp4netns, pasta (iperf3, $SECS s each way)"
+        record bash "$SRC/bench/paths.sh" "$BUILD/tools/oasis" "$SECS"
+    fi
+fi
+
 # ---- report ----------------------------------------------------------------------
+log "load during the run: $(uptime)"
+echo "LOAD,end,$(cut -d' ' -f1-3 /proc/loadavg),$(nproc)" >>"$RAW"
 log "report"
 python3 "$SRC/bench/report.py" "$RAW" "$OUT"
 log "done: $OUT/results.md $OUT/results.csv $OUT/*.png"

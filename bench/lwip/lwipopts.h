@@ -2,8 +2,10 @@
  * (liblwip-dev 2.1.3: libc malloc for everything, checksum on copy, window
  * scaling), changed where the Debian build would be unfair or unusable here:
  *  - NO_SYS=1, raw API only: one thread, like Oasis; no sockets/netconn.
- *  - 4 MiB windows and send buffers (Oasis's default), window scale 7:
- *    Debian's TCP_WND/TCP_SND_BUF of 64 KiB would throttle bulk.
+ *  - windows and send buffers of BENCH_LWIP_WND (default 4 MiB, Oasis's
+ *    default), window scale 7. run_all.sh builds variants at 64 KiB,
+ *    256 KiB, 1 MiB and 4 MiB and reports lwIP's best: its unsent-queue
+ *    walk is O(n) per write, so big windows can be slower, not faster.
  *  - TCP_MSS 65440: the largest segment whose Ethernet frame fits lwIP's
  *    16-bit pbuf length; lwIP picks min(TCP_MSS, MTU - 40) per netif, so
  *    MTU 1500 and 9000 get 1460 and 8960.
@@ -60,8 +62,11 @@ void bench_lwip_free(void *p);
 #define TCP_MSS 65440
 #define LWIP_WND_SCALE 1
 #define TCP_RCV_SCALE 7
-#define TCP_WND (4 * 1024 * 1024)
-#define TCP_SND_BUF (4 * 1024 * 1024)
+#ifndef BENCH_LWIP_WND
+#define BENCH_LWIP_WND (4 * 1024 * 1024)
+#endif
+#define TCP_WND BENCH_LWIP_WND
+#define TCP_SND_BUF BENCH_LWIP_WND
 #define TCP_SND_QUEUELEN 16384
 /* The raw API never reads TCP_SNDLOWAT; its check in init.c cannot hold
  * with a 64 KiB TCP_MSS, so the (advisory) sanity checks are off. */

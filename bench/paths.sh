@@ -1,0 +1,170 @@
+#!/usr/bin/env bash
+# The real paths: a stack in a network namespace talking to the Linux
+# kernel, measured with iperf3 (and `oasis iperf`), both directions, per MTU.
+# Prints RESULT lines (bench_util.h's format) on stdout.
+#
+#   bench/paths.sh OASIS_BIN SECONDS [MTU...]     (as root; default MTUs 1500 9000 65520)
+#
+# Rows: path_out_mtuN (the namespace side sends to Linux) and path_in_mtuN
+# (Linux sends to it). Peers:
+#   oasis        `oasis iperf -s` on a TAP device in a private namespace;
+#                Linux's iperf3 -c (and -c -R) from the kernel side of the TAP
+#   linux veth   iperf3 between two namespaces over a veth pair (TSO/GRO on)
+#   slirp4netns  iperf3 -c 10.0.2.2 from a namespace served by slirp4netns,
+#                to iperf3 -s on the host's loopback (rootlesskit's method)
+#   pasta        the same through pasta (passt): the namespace's gateway
+#                address is mapped to the host's loopback
+# Nothing is pinned: each path is two or three processes plus the kernel;
+# figures are iperf3's receiver-side wall-clock Gbit/s.
+#
+# OASIS_TAP_VARIANTS="name=extra oasis args;..." adds Oasis rows (e.g. with
+# and without offloads once the CLI has such an option); default "oasis=".
+set -uo pipefail
+OASIS=${1:?usage: paths.sh OASIS_BIN SECONDS [MTU...]}
+SECS=${2:?seconds}
+shift 2
+MTUS=${*:-1500 9000 65520}
+TAG=b13-$$
+NSS=()
+PIDS=()
+PORT=5217
+log() { echo "== paths: $*" >&2; }
+
+cleanup() {
+    local p n
+    for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
+    for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
+    for n in "${NSS[@]}"; do
+        for p in $(ip netns pids "$n" 2>/dev/null); do kill -KILL "$p" 2>/dev/null; done
+        ip netns del "$n" 2>/dev/null
+    done
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+newns() { ip netns add "$1" && NSS+=("$1") && ip -n "$1" link set lo up; }
+delns() {
+    local p
+    for p in $(ip netns pids "$1" 2>/dev/null); do kill "$p" 2>/dev/null; done
+    ip netns del "$1" 2>/dev/null
+}
+
+# result ROW PEER SETUP JSON: the receiver's Gbit/s from an iperf3 -J file.
+result() {
+    python3 - "$@" <<'EOF' || log "no figure for $1 $2 ($3)"
+import json, sys
+row, peer, setup, path = sys.argv[1:5]
+e = json.load(open(path))["end"]
+bps = e["sum_received"]["bits_per_second"]
+cpu = e.get("cpu_utilization_percent", {})
+print("RESULT,%s,%s,%s,%.6g,Gbit/s,iperf3 receiver %.2f GB in %.1f s; CPU host %.0f%% remote %.0f%%"
+      % (row, peer, setup, bps / 1e9, e["sum_received"]["bytes"] / 1e9,
+         e["sum_received"]["seconds"], cpu.get("host_total", 0), cpu.get("remote_total", 0)))
+EOF
+}
+
+# both NS_CLIENT ADDR PEER SETUP MTU [iperf3 client args]: out and in rows
+# for a client in NS_CLIENT (the namespace side) and a server at ADDR.
+both() {
+    local ns=$1 addr=$2 peer=$3 setup=$4 mtu=$5
+    shift 5
+    local f=/tmp/oasis-paths-$TAG.json
+    ip netns exec "$ns" timeout $((SECS + 30)) iperf3 -c "$addr" -p "$PORT" -t "$SECS" -J "$@" >"$f" &&
+        result "path_out_mtu$mtu" "$peer" "$setup" "$f"
+    ip netns exec "$ns" timeout $((SECS + 30)) iperf3 -c "$addr" -p "$PORT" -t "$SECS" -R -J "$@" >"$f" &&
+        result "path_in_mtu$mtu" "$peer" "$setup" "$f"
+    rm -f "$f"
+}
+
+# A host-loopback iperf3 server for slirp4netns and pasta (runs for good).
+host_server() {
+    iperf3 -s -B 127.0.0.1 -p "$PORT" >/dev/null 2>&1 &
+    PIDS+=($!)
+    sleep 0.5
+}
+
+oasis_rows() {
+    local mtu=$1 name=$2 extra=$3 ns=oasis-$TAG-t
+    newns "$ns" || return
+    ip netns exec "$ns" ip tuntap add dev oasis0 mode tap
+    ip -n "$ns" link set oasis0 mtu "$mtu"
+    ip -n "$ns" addr add 10.77.0.1/24 dev oasis0
+    ip -n "$ns" link set oasis0 up
+    # shellcheck disable=SC2086
+    ip netns exec "$ns" "$OASIS" iperf -s -p "$PORT" --tap oasis0 --addr 10.77.0.2/24 --mtu "$mtu" \
+        $extra >/tmp/oasis-paths-$TAG.log 2>&1 &
+    local srv=$!
+    local i
+    for ((i = 0; i < 50; i++)); do grep -q "ready on" /tmp/oasis-paths-$TAG.log && break; sleep 0.1; done
+    # The kernel side is the iperf3 client: "out" (Oasis sends) is its -R.
+    local f=/tmp/oasis-paths-$TAG.json setup="TAP; oasis iperf -s${extra:+ $extra}"
+    ip netns exec "$ns" timeout $((SECS + 30)) iperf3 -c 10.77.0.2 -p "$PORT" -t "$SECS" -R -J >"$f" &&
+        result "path_out_mtu$mtu" "$name" "$setup" "$f"
+    ip netns exec "$ns" timeout $((SECS + 30)) iperf3 -c 10.77.0.2 -p "$PORT" -t "$SECS" -J >"$f" &&
+        result "path_in_mtu$mtu" "$name" "$setup" "$f"
+    rm -f "$f"
+    kill "$srv" 2>/dev/null
+    wait "$srv" 2>/dev/null
+    delns "$ns"
+}
+
+veth_rows() {
+    local mtu=$1 a=oasis-$TAG-a b=oasis-$TAG-b
+    newns "$a" && newns "$b" || return
+    ip link add "b13a$$" netns "$a" type veth peer name "b13b$$" netns "$b"
+    ip -n "$a" addr add 10.78.0.1/24 dev "b13a$$"
+    ip -n "$b" addr add 10.78.0.2/24 dev "b13b$$"
+    ip -n "$a" link set "b13a$$" mtu "$mtu" up
+    ip -n "$b" link set "b13b$$" mtu "$mtu" up
+    ip netns exec "$a" iperf3 -s -p "$PORT" >/dev/null 2>&1 &
+    local srv=$!
+    sleep 0.5
+    both "$b" 10.78.0.1 linux "veth pair; TSO/GRO on" "$mtu"
+    kill "$srv" 2>/dev/null
+    wait "$srv" 2>/dev/null
+    delns "$a"
+    delns "$b"
+}
+
+slirp_rows() {
+    local mtu=$1 ns=oasis-$TAG-s
+    command -v slirp4netns >/dev/null || { log "no slirp4netns: its rows skipped"; return; }
+    newns "$ns" || return
+    slirp4netns --configure --mtu="$mtu" --netns-type=path "/run/netns/$ns" tap0 >/dev/null 2>&1 &
+    local sl=$!
+    local i
+    for ((i = 0; i < 50; i++)); do ip -n "$ns" route 2>/dev/null | grep -q default && break; sleep 0.1; done
+    both "$ns" 10.0.2.2 slirp4netns "slirp4netns $(slirp4netns --version | head -1 | awk '{print $3}'); host loopback" "$mtu"
+    kill "$sl" 2>/dev/null
+    wait "$sl" 2>/dev/null
+    delns "$ns"
+}
+
+pasta_rows() {
+    local mtu=$1 ns=oasis-$TAG-p pid=/tmp/oasis-paths-$TAG.pasta
+    command -v pasta >/dev/null || { log "no pasta: its rows skipped"; return; }
+    newns "$ns" || return
+    # As root pasta would drop to nobody and lose the namespace: --runas 0.
+    if ! pasta -q --runas 0:0 -P "$pid" --config-net --mtu "$mtu" -t none -u none -T none -U none \
+        --netns "/run/netns/$ns" >/dev/null 2>&1; then
+        log "pasta failed to start: its MTU $mtu rows skipped"
+        delns "$ns"
+        return
+    fi
+    local gw
+    gw=$(ip -n "$ns" route | awk '/^default/ {print $3; exit}')
+    [ -n "$gw" ] && both "$ns" "$gw" pasta "pasta (passt $(dpkg-query -W -f='${Version}' passt 2>/dev/null)); gateway mapped to host loopback" "$mtu"
+    [ -s "$pid" ] && kill "$(cat "$pid")" 2>/dev/null
+    rm -f "$pid"
+    delns "$ns"
+}
+
+host_server
+for mtu in $MTUS; do
+    log "MTU $mtu"
+    IFS=';' read -r -a variants <<<"${OASIS_TAP_VARIANTS:-oasis=}"
+    for v in "${variants[@]}"; do oasis_rows "$mtu" "${v%%=*}" "${v#*=}"; done
+    veth_rows "$mtu"
+    slirp_rows "$mtu"
+    pasta_rows "$mtu"
+done
