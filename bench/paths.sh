@@ -17,8 +17,9 @@
 # Nothing is pinned: each path is two or three processes plus the kernel;
 # figures are iperf3's receiver-side wall-clock Gbit/s.
 #
-# OASIS_TAP_VARIANTS="name=extra oasis args;..." adds Oasis rows (e.g. with
-# and without offloads once the CLI has such an option); default "oasis=".
+# OASIS_TAP_VARIANTS="name=extra oasis args;..." picks the Oasis rows; by
+# default "oasis=--offload off;oasis+offload=--offload on" when the CLI has
+# --offload (virtio-net TSO and partial checksums on the TAP), else "oasis=".
 set -uo pipefail
 OASIS=${1:?usage: paths.sh OASIS_BIN SECONDS [MTU...]}
 SECS=${2:?seconds}
@@ -159,10 +160,15 @@ pasta_rows() {
     delns "$ns"
 }
 
+if [ -z "${OASIS_TAP_VARIANTS:-}" ]; then
+    OASIS_TAP_VARIANTS="oasis="
+    "$OASIS" iperf --help 2>&1 | grep -q -- "--offload" &&
+        OASIS_TAP_VARIANTS="oasis=--offload off;oasis+offload=--offload on"
+fi
 host_server
 for mtu in $MTUS; do
     log "MTU $mtu"
-    IFS=';' read -r -a variants <<<"${OASIS_TAP_VARIANTS:-oasis=}"
+    IFS=';' read -r -a variants <<<"$OASIS_TAP_VARIANTS"
     for v in "${variants[@]}"; do oasis_rows "$mtu" "${v%%=*}" "${v#*=}"; done
     veth_rows "$mtu"
     slirp_rows "$mtu"

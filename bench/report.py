@@ -285,7 +285,8 @@ def main():
                       "per second (log scale)", "Round trips and connections per second, one core",
                       logscale=True))
     prow = [(m, d) for m in (1500, 9000, 65520) for d in ("out", "in")]
-    pser = [("Oasis TAP", "oasis", None), ("Linux veth", "linux", None),
+    pser = [("Oasis TAP", "oasis", None), ("Oasis TAP, offloads", "oasis+offload", None),
+            ("Linux veth", "linux", None),
             ("slirp4netns", "slirp4netns", None), ("pasta", "pasta", None)]
     paths.append(plot(res, out, "paths", ["path_%s_mtu%d" % (d, m) for m, d in prow],
                       ["%d %s" % (m, d) for m, d in prow], "Gbit/s",
