@@ -431,6 +431,20 @@ static void mem_accept(oasis_stack *s, oasis_flow *f, void *ud)
 
 static uint32_t g_target;
 
+/* Resident set of this process in KiB (Linux /proc), 0 if unknown. */
+static long rss_kib(void)
+{
+    FILE *fp = fopen("/proc/self/status", "r");
+    char line[256];
+    long kib = 0;
+    while (fp && fgets(line, sizeof line, fp))
+        if (sscanf(line, "VmRSS: %ld kB", &kib) == 1)
+            break;
+    if (fp)
+        fclose(fp);
+    return kib;
+}
+
 static int mem_batch_done(void *ud)
 {
     bench *b = ud;
@@ -465,14 +479,21 @@ static int run_mem(uint32_t flows)
     /* Let every delayed ACK and timer settle: the flows are idle now. */
     oasis_wire_run(b->wire, NULL, NULL, OASIS_NS_PER_SEC);
     double ds = (double)(b->mem_server.live - base_s), dc = (double)(b->mem_client.live - base_c);
+    double rss_mib = rss_kib() / 1024.0; /* the whole process: both ends, the wire, libc */
     double per_end = (ds + dc) / (2.0 * flows);
     char row[32], note[128];
     snprintf(row, sizeof row, "mem_%uk", flows / 1000);
     snprintf(note, sizeof note, "per endpoint; server %.0f B client %.0f B per flow",
              ds / flows, dc / flows);
-    if (!b->failed)
+    if (!b->failed) {
         bench_result(row, "oasis", "in-memory wire (virtual clock)", per_end, "bytes", note);
-    fprintf(stderr, "oasis mem %u flows: %.0f B per endpoint (%s)\n", flows, per_end, note);
+        char rrow[40];
+        snprintf(rrow, sizeof rrow, "mem_%uk_rss", flows / 1000);
+        bench_result(rrow, "oasis", "in-memory wire (virtual clock)", rss_mib, "MiB",
+                     "process RSS, both ends");
+    }
+    fprintf(stderr, "oasis mem %u flows: %.0f B per endpoint (%s), RSS %.0f MiB\n", flows, per_end,
+            note, rss_mib);
     teardown(b);
     return b->failed;
 }

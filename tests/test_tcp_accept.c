@@ -296,6 +296,55 @@ static void test_errors(void **state)
 
 /* oasis_tcp_trim (issue 12, memory of idle connections): after an echo the
  * flow's empty buffers go back to the allocator, and the flow still works. */
+/* Issue 16: an idle established flow costs at most 256 bytes, all
+ * included (its TCB and its share of the flow table, as the counting
+ * allocator sees them): what only a busy flow needs (timer, buffers, SACK,
+ * recovery) goes back when the flow goes idle, and comes again with data. */
+static void test_idle_flow_bytes(void **state)
+{
+    (void)state;
+    tcp_harness h;
+    test_counting mem;
+    th_app a;
+    memset(&mem, 0, sizeof mem);
+    th_init_alloc(&h, NULL, test_count_alloc, &mem);
+    th_app_init(&a);
+    uint32_t iss0 = th_open_passive(&h, &a, PORT, NULL); /* the listener, and a first flow */
+    oasis_flow *first = a.flow;
+    th_clear(&h);
+    size_t before = mem.live;
+    enum { N = 200 };
+    for (int i = 0; i < N; i++) {
+        uint16_t pp = (uint16_t)(P0 + 1 + i);
+        oasis_tcp_hdr syn = th_seg(pp, PORT, S, TH_PISN, 0);
+        th_inject(&h, &syn);
+        oasis_tcp_hdr r;
+        assert_true(th_pop(&h, &r));
+        oasis_tcp_hdr ack = th_seg(pp, PORT, A, TH_PISN + 1, r.seq + 1);
+        th_inject(&h, &ack);
+        th_poll(&h);
+        th_clear(&h);
+    }
+    assert_int_equal(a.accepted, N + 1);
+    size_t per_flow = (mem.live - before) / N;
+    assert_true(per_flow <= 256);
+    const oasis_tcp_counters *c = th_ctr(&h);
+    assert_int_equal(c->ext_allocs - c->ext_frees, 0); /* every flow idle, none holds one */
+    /* Data moves on the first flow: it takes an extension and gives it
+     * back once everything is acknowledged. */
+    size_t idle = mem.live;
+    assert_int_equal(oasis_tcp_write(first, "abcdefgh", 8, NULL, NULL), 0);
+    assert_int_equal(c->ext_allocs - c->ext_frees, 1);
+    oasis_tcp_hdr ack = th_seg(TH_PPORT, PORT, A, TH_PISN + 1, iss0 + 9);
+    th_inject(&h, &ack);
+    th_poll(&h);
+    assert_int_equal(c->ext_allocs - c->ext_frees, 0);
+    assert_int_equal(oasis_tcp_trim(first), 0); /* the spare's ring storage too */
+    assert_int_equal(mem.live, idle);
+    th_fini(&h);
+    th_app_fini(&a);
+}
+
 static void test_trim_idle_flow(void **state)
 {
     (void)state;
@@ -349,6 +398,7 @@ int main(void)
         cmocka_unit_test(test_reset_and_unlisten_while_waiting),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_trim_idle_flow),
+        cmocka_unit_test(test_idle_flow_bytes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
