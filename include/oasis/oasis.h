@@ -9,6 +9,7 @@
 #include "oasis/error.h"
 #include "oasis/icmp.h"
 #include "oasis/ip.h"
+#include "oasis/ipv6.h"
 #include "oasis/link.h"
 #include "oasis/metrics.h"
 #include "oasis/stack.h"

@@ -101,6 +101,7 @@ static oasis_stack *mk(oasis_clock *clk, int n)
     cfg.addr = OASIS_IPV4(10, 0, 0, n);
     cfg.clock = clk;
     cfg.seed = (uint64_t)n;
+    cfg.ipv6 = 1; /* a dual-stack capture: DAD, MLD, NS/NA, echo, fragments */
     oasis_stack *s = NULL;
     if (oasis_stack_create(&cfg, &s) != 0) {
         fprintf(stderr, "stack_create failed\n");
@@ -159,6 +160,24 @@ int main(int argc, char **argv)
         fprintf(stderr, "tcp: server got %zu of %zu, closed %d/%d\n", c.server_rx, sizeof c.buf,
                 c.client_closed, c.server_closed);
         rc = 1;
+    }
+    /* IPv6: once DAD is done, echo to b's link-local address, small and
+     * fragmented. */
+    oasis_wire_run(w, NULL, NULL, 3 * OASIS_NS_PER_SEC);
+    oasis_ipv6_addr_info ll;
+    if (oasis_ipv6_addrs(b, &ll, 1) < 1 || ll.state != OASIS_IPV6_PREFERRED) {
+        fprintf(stderr, "b has no IPv6 link-local address\n");
+        rc = 1;
+    }
+    for (int i = 0; i < 2; i++) {
+        c.pinged = 0;
+        oasis_ping_addr(a, &ll.addr, 8, (uint16_t)(i + 1), i ? 4000 : 56, OASIS_NS_PER_SEC, on_ping,
+                        &c);
+        oasis_wire_run(w, done_ping, &c, 5 * OASIS_NS_PER_SEC);
+        if (c.pinged != 1) {
+            fprintf(stderr, "ping6 %d failed\n", i);
+            rc = 1;
+        }
     }
     /* let TIME_WAIT and timers drain */
     oasis_wire_run(w, NULL, NULL, 300 * OASIS_NS_PER_SEC);

@@ -41,6 +41,9 @@ typedef struct net_opts {
     int offload;         /* OASIS_TAP_OFFLOAD_* (0: auto) */
     uint32_t dns[OASIS_DNS_MAX_SERVERS]; /* --dns servers (resolve.c) */
     size_t ndns;
+    int no_ipv6;         /* --no-ipv6 */
+    oasis_ipaddr addr6;  /* --addr6 (family 0: none) */
+    uint8_t prefix6;
 } net_opts;
 
 /* The live network: clock, stack, TAP device and loop. */
@@ -52,6 +55,7 @@ typedef struct net {
     oasis_loop *loop;
     oasis_pcap *pcap;
     oasis_dns *dns;  /* made on first use (resolve.c) */
+    oasis_ipaddr wait_dst; /* net_wait_ipv6's */
 } net;
 
 /* getopt_long codes of the common options start here. */
@@ -80,6 +84,9 @@ int net_getopt(int argc, char **argv, const char *shortopts, const struct option
  * returns EXIT_SETUP. */
 int net_up(net *n, const net_opts *o);
 void net_down(net *n);
+/* Runs the loop until an IPv6 address able to reach dst is preferred (DAD
+ * done) or timeout_ns passes; 0 when there is one. */
+int net_wait_ipv6(net *n, const oasis_ipaddr *dst, uint64_t timeout_ns);
 /* Prints the stack's main counters to stderr (verbose runs). */
 void net_print_counters(const net *n);
 

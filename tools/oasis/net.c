@@ -30,6 +30,8 @@ enum {
     OPT_BATCH,
     OPT_OFFLOAD,
     OPT_DNS,
+    OPT_NO_IPV6,
+    OPT_ADDR6,
 };
 
 const struct option net_long_options[] = {
@@ -46,6 +48,8 @@ const struct option net_long_options[] = {
     {"batch", required_argument, NULL, OPT_BATCH},
     {"offload", required_argument, NULL, OPT_OFFLOAD},
     {"dns", required_argument, NULL, OPT_DNS},
+    {"no-ipv6", no_argument, NULL, OPT_NO_IPV6},
+    {"addr6", required_argument, NULL, OPT_ADDR6},
     {NULL, 0, NULL, 0},
 };
 
@@ -70,7 +74,10 @@ const char net_options_help[] =
     "  --offload on|off|auto  virtio-net offloads on the TAP (TSO and partial\n"
     "                    checksums both ways); auto: on when the kernel has them\n"
     "                    (default), on: fail without them\n"
-    "  --dns A.B.C.D     DNS server for host names (repeatable; overrides DHCP's)\n";
+    "  --dns A.B.C.D     DNS server for host names (repeatable; overrides DHCP's)\n"
+    "  --no-ipv6         IPv4 only (default: IPv6 too, with a link-local address,\n"
+    "                    DAD and SLAAC from router advertisements)\n"
+    "  --addr6 A::B/N    a static IPv6 address besides (DAD runs on it)\n";
 
 void net_opts_init(net_opts *o)
 {
@@ -148,6 +155,14 @@ int net_opts_handle(net_opts *o, int code, const char *arg)
             o->offload = OASIS_TAP_OFFLOAD_AUTO;
         else
             return bad("--offload (on, off or auto)", arg);
+        return 1;
+    case OPT_NO_IPV6:
+        o->no_ipv6 = 1;
+        return 1;
+    case OPT_ADDR6:
+        if (oasis_ipaddr_cidr_parse(arg, &o->addr6, &o->prefix6) != 0 ||
+            o->addr6.family != OASIS_AF_INET6)
+            return bad("--addr6 (want an IPv6 address/N)", arg);
         return 1;
     case OPT_BATCH:
         if (parse_u64(arg, 1u << 16, &v) != 0 || v == 0)
@@ -268,6 +283,43 @@ static int open_tap(net *n)
     return EXIT_OK;
 }
 
+/* Address events on stderr: tests and users see DAD and SLAAC happen. */
+static void on_ipv6_addr(oasis_stack *s, const oasis_ipv6_addr_info *a, void *ud)
+{
+    static const char *const states[] = {"?", "tentative", "preferred", "deprecated", "duplicate",
+                                         "removed"};
+    static const char *const origins[] = {"?", "link-local", "static", "slaac"};
+    char buf[OASIS_IPADDR_STRLEN];
+    (void)s;
+    (void)ud;
+    fprintf(stderr, "oasis: ipv6 %s/%u %s (%s)\n", oasis_ipaddr_format(&a->addr, buf),
+            a->prefix_len, a->state <= 5 ? states[a->state] : "?",
+            a->origin <= 3 ? origins[a->origin] : "?");
+}
+
+static int has_src_for(void *ud)
+{
+    net *n = ud;
+    const oasis_ipaddr *dst = &n->wait_dst;
+    oasis_ipv6_addr_info a[8];
+    size_t k = oasis_ipv6_addrs(n->stack, a, 8);
+    for (size_t i = 0; i < k && i < 8; i++) {
+        if (a[i].state != OASIS_IPV6_PREFERRED)
+            continue;
+        if (oasis_ipaddr_is_link_local(dst) || oasis_ipaddr_is_multicast(dst) ||
+            !oasis_ipaddr_is_link_local(&a[i].addr))
+            return 1;
+    }
+    return 0;
+}
+
+int net_wait_ipv6(net *n, const oasis_ipaddr *dst, uint64_t timeout_ns)
+{
+    n->wait_dst = *dst;
+    oasis_loop_run(n->loop, has_src_for, n, timeout_ns);
+    return has_src_for(n) ? 0 : -1;
+}
+
 int net_up(net *n, const net_opts *o)
 {
     memset(n, 0, sizeof *n);
@@ -287,7 +339,13 @@ int net_up(net *n, const net_opts *o)
     cfg.mtu = oasis_tap_mtu(n->tap);
     cfg.clock = n->clock;
     cfg.seed = n->opt.seed;
+    cfg.ipv6 = !n->opt.no_ipv6;
     int err = n->clock ? oasis_stack_create(&cfg, &n->stack) : OASIS_ENOMEM;
+    if (!err && cfg.ipv6) {
+        oasis_ipv6_set_addr_cb(n->stack, on_ipv6_addr, NULL);
+        if (n->opt.addr6.family)
+            err = oasis_ipv6_add_addr(n->stack, &n->opt.addr6, n->opt.prefix6);
+    }
     if (err) {
         fprintf(stderr, "oasis: cannot create the stack: %s\n", oasis_strerror(err));
         net_down(n);

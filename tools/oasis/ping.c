@@ -8,7 +8,7 @@
 
 typedef struct pinger {
     net *n;
-    uint32_t dst;
+    oasis_ipaddr dst;
     const char *name; /* a host name to resolve first (NULL: dst is set) */
     uint64_t count, size, interval_ns, timeout_ns;
     int quiet;
@@ -20,13 +20,13 @@ typedef struct pinger {
 static void on_reply(oasis_stack *s, int err, uint16_t seq, uint64_t rtt_ns, void *ud)
 {
     pinger *p = ud;
-    char ip[OASIS_IPV4_STRLEN];
+    char ip[OASIS_IPADDR_STRLEN];
     (void)s;
     p->pending--;
     if (err) {
         p->last_err = err;
         if (err != OASIS_ECANCELED && !p->quiet)
-            printf("no reply from %s: icmp_seq=%u %s (%s)\n", oasis_addr_format(p->dst, ip), seq,
+            printf("no reply from %s: icmp_seq=%u %s (%s)\n", oasis_ipaddr_format(&p->dst, ip), seq,
                    err == OASIS_ETIMEDOUT ? "timed out" : oasis_strerror(err), oasis_err_name(err));
         fflush(stdout);
         return;
@@ -39,7 +39,7 @@ static void on_reply(oasis_stack *s, int err, uint16_t seq, uint64_t rtt_ns, voi
         p->rtt_max = rtt_ns;
     if (!p->quiet)
         printf("%llu bytes from %s: icmp_seq=%u time=%.3f ms\n", (unsigned long long)p->size + 8,
-               oasis_addr_format(p->dst, ip), seq, (double)rtt_ns / 1e6);
+               oasis_ipaddr_format(&p->dst, ip), seq, (double)rtt_ns / 1e6);
     fflush(stdout);
 }
 
@@ -49,11 +49,11 @@ static int never(void *ud) { (void)ud; return 0; }
 static int run(pinger *p)
 {
     uint16_t id = (uint16_t)getpid();
-    char ip[OASIS_IPV4_STRLEN];
+    char ip[OASIS_IPADDR_STRLEN];
 
-    printf("PING %s: %llu data bytes\n", oasis_addr_format(p->dst, ip), (unsigned long long)p->size);
+    printf("PING %s: %llu data bytes\n", oasis_ipaddr_format(&p->dst, ip), (unsigned long long)p->size);
     for (uint64_t i = 0; p->count == 0 || i < p->count; i++) {
-        int err = oasis_ping(p->n->stack, p->dst, id, (uint16_t)(i + 1), (size_t)p->size,
+        int err = oasis_ping_addr(p->n->stack, &p->dst, id, (uint16_t)(i + 1), (size_t)p->size,
                              p->timeout_ns, on_reply, p);
         if (err) {
             fprintf(stderr, "oasis ping: %s (%s)\n", oasis_strerror(err), oasis_err_name(err));
@@ -80,7 +80,7 @@ static int run(pinger *p)
 }
 
 static const char ping_usage[] =
-    "Usage: oasis ping [options] A.B.C.D|NAME\n"
+    "Usage: oasis ping [options] A.B.C.D|IPV6-ADDRESS|NAME\n"
     "Sends ICMP echo requests from Oasis on a TAP device.\n\n"
     "  -c, --count N      stop after N requests (4; 0: until interrupted)\n"
     "  -i, --interval S   seconds between requests (1)\n"
@@ -120,7 +120,7 @@ static int parse_args(int argc, char **argv, pinger *p, net_opts *no)
     if (rc == 0 && optind + 1 != argc) {
         fprintf(stderr, "oasis ping: %s\n", optind < argc ? "one destination only" : "a destination is needed");
         rc = -1;
-    } else if (rc == 0 && oasis_addr_parse(argv[optind], &p->dst) != 0) {
+    } else if (rc == 0 && oasis_ipaddr_parse(argv[optind], &p->dst) != 0) {
         if (cli_valid_hostname(argv[optind])) {
             p->name = argv[optind]; /* resolved once the stack is up */
         } else {
@@ -152,10 +152,17 @@ int cmd_ping(int argc, char **argv)
     if ((rc = net_up(&n, &no)) != 0)
         return rc;
     p.n = &n;
-    if (p.name && cli_resolve(&n, p.name, &p.dst) != 0) {
-        net_down(&n);
-        return EXIT_FAIL;
+    if (p.name) {
+        uint32_t v4;
+        if (cli_resolve(&n, p.name, &v4) != 0) {
+            net_down(&n);
+            return EXIT_FAIL;
+        }
+        p.dst = oasis_ipaddr_v4(v4);
     }
+    /* IPv6: the source address exists once DAD has passed. */
+    if (oasis_ipaddr_is_v6(&p.dst) && net_wait_ipv6(&n, &p.dst, 5 * OASIS_NS_PER_SEC) != 0)
+        fprintf(stderr, "oasis ping: no IPv6 address ready to reach the destination\n");
     rc = run(&p);
     net_down(&n); /* replies still pending complete with OASIS_ECANCELED */
     return rc;
