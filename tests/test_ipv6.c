@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <stdio.h>
 #include <string.h>
 
 #include "core/bytes.h"
@@ -109,10 +110,1002 @@ static void test_link_local_dad_and_ping(void **state)
     test_net_fini(&n);
 }
 
+
+/* ---- one stack on a capturing link ---- */
+
+#define MAXF 64
+typedef struct fx {
+    oasis_clock *clock;
+    oasis_stack *s;
+    oasis_link link;
+    uint8_t fr[MAXF][2048];
+    size_t len[MAXF];
+    size_t n;
+    int events[32]; /* address callback: state | origin << 8 */
+    oasis_ipaddr ev_addr[32];
+    int nev;
+} fx;
+
+static const uint8_t MAC_PEER[6] = {2, 0, 0, 0, 0, 0x22};
+static const oasis_in6 PEER = {{0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x22}};
+static const oasis_in6 ROUTER = {{0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x01}};
+static const oasis_in6 UNSPEC;
+
+static int cap_send(oasis_link *l, const uint8_t *f, size_t len)
+{
+    fx *x = l->data;
+    if (x->n < MAXF && len <= sizeof x->fr[0]) {
+        memcpy(x->fr[x->n], f, len);
+        x->len[x->n++] = len;
+    }
+    return 0;
+}
+
+static void on_addr(oasis_stack *s, const oasis_ipv6_addr_info *a, void *ud)
+{
+    fx *x = ud;
+    (void)s;
+    if (x->nev < 32) {
+        x->ev_addr[x->nev] = a->addr;
+        x->events[x->nev++] = a->state | a->origin << 8;
+    }
+}
+
+static const oasis_counters *ctr(const fx *x) { return oasis_stack_counters(x->s); }
+
+/* Moves the virtual clock to now + ns, running every timer on the way at
+ * its own deadline. */
+static void advance(fx *x, uint64_t ns)
+{
+    uint64_t end = oasis_clock_now(x->clock) + ns;
+    for (;;) {
+        uint64_t d = oasis_stack_next_deadline(x->s);
+        if (d > end)
+            break;
+        if (d > oasis_clock_now(x->clock))
+            oasis_clock_set(x->clock, d);
+        oasis_stack_poll(x->s);
+    }
+    oasis_clock_set(x->clock, end);
+    oasis_stack_poll(x->s);
+}
+
+static void fx_start(fx *x, uint32_t cache, uint32_t queue, int with_ll_ready)
+{
+    memset(x, 0, sizeof *x);
+    oasis_stack_config cfg;
+    x->clock = oasis_clock_new_virtual(1000 * SEC);
+    test_stack_config(&cfg, x->clock, 1);
+    cfg.arp_gratuitous = 0;
+    cfg.ipv6 = 1;
+    if (cache)
+        cfg.nd_cache_size = cache;
+    if (queue)
+        cfg.nd_queue_len = queue;
+    assert_int_equal(oasis_stack_create(&cfg, &x->s), 0);
+    oasis_ipv6_set_addr_cb(x->s, on_addr, x);
+    x->link.send = cap_send;
+    x->link.mtu = 1500;
+    x->link.data = x;
+    oasis_stack_set_link(x->s, &x->link);
+    if (with_ll_ready) {
+        advance(x, 3 * SEC);
+        x->n = 0;
+    }
+}
+
+static void fx_stop(fx *x)
+{
+    oasis_stack_destroy(x->s);
+    oasis_clock_free(x->clock);
+}
+
+static oasis_in6 ll_of(fx *x)
+{
+    oasis_ipv6_addr_info a = addr_of(x->s, OASIS_IPV6_LINK_LOCAL);
+    oasis_in6 r;
+    memcpy(r.b, a.addr.b, 16);
+    return r;
+}
+
+/* Injects an IPv6 packet: fixed header + body (the body's upper layer is
+ * `nh`); an ICMPv6 body gets its checksum. */
+static void inject(fx *x, const oasis_in6 *src, const oasis_in6 *dst, uint8_t hop, uint8_t nh,
+                   const uint8_t *body, size_t n)
+{
+    uint8_t f[2048];
+    uint8_t mac[6];
+    if (oasis_in6_is_multicast(dst))
+        oasis_in6_multicast_mac(dst, mac);
+    else
+        memcpy(mac, oasis_stack_mac(x->s), 6);
+    oasis_eth_emit(f, mac, MAC_PEER, OASIS_ETHERTYPE_IPV6);
+    oasis_ipv6_hdr h;
+    memset(&h, 0, sizeof h);
+    h.payload_len = (uint16_t)n;
+    h.next = nh;
+    h.hop_limit = hop;
+    h.src = *src;
+    h.dst = *dst;
+    oasis_ipv6_emit(f + 14, &h);
+    memcpy(f + 54, body, n);
+    if (nh == OASIS_NH_ICMPV6)
+        oasis_icmp6_finish(f + 54, n, body[0], body[1], oasis_get32(body + 4), src, dst);
+    oasis_stack_input(x->s, f, 54 + n);
+}
+
+/* Frame i as IPv6: its header and upper-layer message (ICMPv6 type). */
+static int frame_icmp_type(const fx *x, size_t i, oasis_ipv6_hdr *h)
+{
+    if (oasis_get16(x->fr[i] + 12) != OASIS_ETHERTYPE_IPV6)
+        return -1;
+    oasis_ipv6_hdr tmp;
+    if (!h)
+        h = &tmp;
+    if (oasis_ipv6_parse(x->fr[i] + 14, x->len[i] - 14, h) != 0)
+        return -1;
+    oasis_ipv6_walk w;
+    if (oasis_ipv6_walk_chain(x->fr[i] + 14, 40 + h->payload_len, &w) != 0 || w.proto != 58)
+        return -1;
+    return x->fr[i][14 + w.off];
+}
+
+static size_t count_type(const fx *x, int type)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < x->n; i++)
+        k += frame_icmp_type(x, i, NULL) == type;
+    return k;
+}
+
+static int last_of_type(const fx *x, int type)
+{
+    for (size_t i = x->n; i-- > 0;)
+        if (frame_icmp_type(x, i, NULL) == type)
+            return (int)i;
+    return -1;
+}
+
+static void inject_na(fx *x, const oasis_in6 *src, const oasis_in6 *dst, const oasis_in6 *target,
+                      uint8_t flags, const uint8_t *tlla, uint8_t hop)
+{
+    uint8_t m[32];
+    size_t n = oasis_nd_emit_na(m, target, flags, tlla);
+    inject(x, src, dst, hop, OASIS_NH_ICMPV6, m, n);
+}
+
+static void inject_ns(fx *x, const oasis_in6 *src, const oasis_in6 *dst, const oasis_in6 *target,
+                      const uint8_t *slla)
+{
+    uint8_t m[32];
+    size_t n = oasis_nd_emit_ns(m, target, slla);
+    inject(x, src, dst, 255, OASIS_NH_ICMPV6, m, n);
+}
+
+/* DAD (RFC 4862 5.4): an NS from :: for our tentative link-local address
+ * makes it duplicate; being formed by us, it is formed again with the next
+ * DAD_Counter (RFC 7217) and tested anew. */
+static void test_dad_conflict_link_local(void **state)
+{
+    (void)state;
+    fx x;
+    fx_start(&x, 0, 0, 0);
+    oasis_in6 ll = ll_of(&x);
+    oasis_in6 sn = oasis_in6_solicited_node(&ll);
+    inject_ns(&x, &UNSPEC, &sn, &ll, NULL);
+    assert_int_equal(ctr(&x)->nd.dad_conflicts, 1);
+    assert_int_equal(x.nev, 2);
+    assert_int_equal(x.events[0], OASIS_IPV6_DUPLICATE | OASIS_IPV6_LINK_LOCAL << 8);
+    assert_int_equal(x.events[1], OASIS_IPV6_TENTATIVE | OASIS_IPV6_LINK_LOCAL << 8);
+    oasis_in6 ll2 = ll_of(&x);
+    assert_false(oasis_in6_eq(&ll, &ll2));
+    assert_true(oasis_in6_prefix_eq(&ll, &ll2, 64));
+    advance(&x, 3 * SEC);
+    assert_int_equal(addr_of(x.s, OASIS_IPV6_LINK_LOCAL).state, OASIS_IPV6_PREFERRED);
+    assert_int_equal(ctr(&x)->nd.dad_ok, 1);
+    /* The old address is no longer ours: an NS for it draws nothing. */
+    x.n = 0;
+    inject_ns(&x, &PEER, &ll, &ll, MAC_PEER);
+    assert_int_equal(count_type(&x, OASIS_ICMP6_NA), 0);
+    fx_stop(&x);
+}
+
+/* A static address that another node holds (it answers our DAD probe with
+ * an NA) is DUPLICATE for good: never a source, never a destination. */
+static void test_dad_conflict_static(void **state)
+{
+    (void)state;
+    fx x;
+    fx_start(&x, 0, 0, 1);
+    oasis_ipaddr g;
+    assert_int_equal(oasis_ipaddr_parse("2001:db8::5", &g), 0);
+    assert_int_equal(oasis_ipv6_add_addr(x.s, &g, 64), 0);
+    assert_int_equal(oasis_ipv6_add_addr(x.s, &g, 64), OASIS_EADDRINUSE);
+    advance(&x, 1100 * OASIS_NS_PER_MS); /* the probe went out */
+    int i = last_of_type(&x, OASIS_ICMP6_NS);
+    assert_true(i >= 0);
+    oasis_ipv6_hdr h;
+    frame_icmp_type(&x, (size_t)i, &h);
+    assert_true(oasis_in6_is_unspecified(&h.src)); /* DAD probes come from :: */
+    assert_int_equal(h.hop_limit, 255);
+    oasis_in6 ga;
+    memcpy(ga.b, g.b, 16);
+    oasis_in6 sn = oasis_in6_solicited_node(&ga);
+    assert_true(oasis_in6_eq(&h.dst, &sn));
+    inject_na(&x, &PEER, &oasis_in6_all_nodes, &ga, OASIS_ND_NA_OVERRIDE, MAC_PEER, 255);
+    assert_int_equal(ctr(&x)->nd.dad_conflicts, 1);
+    advance(&x, 10 * SEC);
+    oasis_ipv6_addr_info st = addr_of(x.s, OASIS_IPV6_STATIC);
+    assert_int_equal(st.state, OASIS_IPV6_DUPLICATE);
+    assert_int_equal(x.events[x.nev - 1], OASIS_IPV6_DUPLICATE | OASIS_IPV6_STATIC << 8);
+    /* Not a destination: an echo to it is dropped. */
+    uint8_t echo[16] = {128, 0, 0, 0, 0, 1, 0, 1};
+    uint64_t before = ctr(&x)->ipv6.in_addr_errors;
+    x.n = 0;
+    inject(&x, &PEER, &ga, 64, OASIS_NH_ICMPV6, echo, sizeof echo);
+    assert_int_equal(ctr(&x)->ipv6.in_addr_errors, before + 1);
+    assert_int_equal(x.n, 0);
+    /* Not a source: a global destination has no usable source address. */
+    oasis_ipaddr far;
+    assert_int_equal(oasis_ipaddr_parse("2001:db8::9", &far), 0);
+    pingres r = {0};
+    int err = oasis_ping_addr(x.s, &far, 1, 1, 8, SEC, on_ping, &r);
+    if (err == 0) { /* went out from the link-local address, never from the duplicate */
+        int k = last_of_type(&x, OASIS_ICMP6_NS);
+        assert_true(k >= 0);
+        frame_icmp_type(&x, (size_t)k, &h);
+        assert_false(oasis_in6_eq(&h.src, &ga));
+    }
+    fx_stop(&x);
+}
+
+/* Packets to a tentative address are dropped (RFC 4862 5.4). */
+static void test_tentative_gets_nothing(void **state)
+{
+    (void)state;
+    fx x;
+    fx_start(&x, 0, 0, 0);
+    oasis_in6 ll = ll_of(&x);
+    uint8_t echo[16] = {128, 0, 0, 0, 0, 1, 0, 1};
+    inject(&x, &PEER, &ll, 64, OASIS_NH_ICMPV6, echo, sizeof echo);
+    assert_int_equal(ctr(&x)->ipv6.in_addr_errors, 1);
+    assert_int_equal(ctr(&x)->icmp6.in_echos, 0);
+    /* An NS with a source for a tentative target is ignored (5.4.3). */
+    x.n = 0;
+    inject_ns(&x, &PEER, &ll, &ll, MAC_PEER);
+    assert_int_equal(count_type(&x, OASIS_ICMP6_NA), 0);
+    assert_int_equal(ctr(&x)->nd.dad_conflicts, 0);
+    fx_stop(&x);
+}
+
+/* RFC 4861 7.3.2 on the virtual clock: INCOMPLETE (3 multicast NS a second
+ * apart, then failure), REACHABLE (NA solicited), STALE after ReachableTime,
+ * DELAY on use, PROBE after 5 s with unicast NS, REACHABLE again on a
+ * solicited NA; unanswered probes delete the entry. */
+static void test_nd_state_machine(void **state)
+{
+    (void)state;
+    fx x;
+    fx_start(&x, 0, 0, 1);
+    oasis_ipaddr peer = oasis_ipaddr_v6(PEER.b);
+    pingres r = {0};
+
+    /* Nobody answers: three solicitations, then the ping fails. */
+    assert_int_equal(oasis_ping_addr(x.s, &peer, 1, 1, 8, 60 * SEC, on_ping, &r), 0);
+    const ip6_neigh *e = oasis_nd_lookup(x.s, &PEER);
+    assert_non_null(e);
+    assert_int_equal(e->state, NEIGH_INCOMPLETE);
+    assert_int_equal(e->qlen, 1);
+    advance(&x, 0);
+    assert_int_equal(count_type(&x, OASIS_ICMP6_NS), 1);
+    int i = last_of_type(&x, OASIS_ICMP6_NS);
+    oasis_ipv6_hdr h;
+    frame_icmp_type(&x, (size_t)i, &h);
+    oasis_in6 sn = oasis_in6_solicited_node(&PEER);
+    assert_true(oasis_in6_eq(&h.dst, &sn));
+    assert_int_equal(h.hop_limit, 255);
+    assert_memory_equal(x.fr[i], ((uint8_t[]){0x33, 0x33, 0xff, 0, 0, 0x22}), 6);
+    advance(&x, 999 * OASIS_NS_PER_MS);
+    assert_int_equal(count_type(&x, OASIS_ICMP6_NS), 1);
+    advance(&x, OASIS_NS_PER_MS);
+    assert_int_equal(count_type(&x, OASIS_ICMP6_NS), 2);
+    advance(&x, SEC);
+    assert_int_equal(count_type(&x, OASIS_ICMP6_NS), 3);
+    assert_false(r.done);
+    advance(&x, SEC);
+    assert_true(r.done);
+    assert_int_equal(r.err, OASIS_EUNREACH);
+    assert_null(oasis_nd_lookup(x.s, &PEER));
+    assert_int_equal(ctr(&x)->nd.resolve_failed, 1);
+    assert_int_equal(ctr(&x)->nd.queue_drops, 1);
+
+    /* Answered: the queued echo goes out to the advertised MAC. */
+    x.n = 0;
+    memset(&r, 0, sizeof r);
+    assert_int_equal(oasis_ping_addr(x.s, &peer, 1, 2, 8, 60 * SEC, on_ping, &r), 0);
+    advance(&x, 0);
+    oasis_in6 ll = ll_of(&x);
+    /* A hop limit other than 255 is not from the link: ignored. */
+    inject_na(&x, &PEER, &ll, &PEER, OASIS_ND_NA_SOLICITED | OASIS_ND_NA_OVERRIDE, MAC_PEER, 254);
+    assert_int_equal(ctr(&x)->nd.bad_hop_limit, 1);
+    e = oasis_nd_lookup(x.s, &PEER);
+    assert_int_equal(e->state, NEIGH_INCOMPLETE);
+    inject_na(&x, &PEER, &ll, &PEER, OASIS_ND_NA_SOLICITED | OASIS_ND_NA_OVERRIDE, MAC_PEER, 255);
+    e = oasis_nd_lookup(x.s, &PEER);
+    assert_int_equal(e->state, NEIGH_REACHABLE);
+    assert_memory_equal(e->mac, MAC_PEER, 6);
+    i = last_of_type(&x, OASIS_ICMP6_ECHO_REQUEST);
+    assert_true(i >= 0);
+    assert_memory_equal(x.fr[i], MAC_PEER, 6);
+
+    /* ReachableTime is at most 1.5 x 30 s: then STALE, no solicitation. */
+    x.n = 0;
+    advance(&x, 45 * SEC + 1);
+    assert_int_equal(e->state, NEIGH_STALE);
+    assert_int_equal(count_type(&x, OASIS_ICMP6_NS), 0);
+    /* Use: DELAY, the packet goes out at once to the cached MAC. */
+    memset(&r, 0, sizeof r);
+    assert_int_equal(oasis_ping_addr(x.s, &peer, 1, 3, 8, 60 * SEC, on_ping, &r), 0);
+    assert_int_equal(e->state, NEIGH_DELAY);
+    assert_int_equal(count_type(&x, OASIS_ICMP6_ECHO_REQUEST), 1);
+    /* DELAY_FIRST_PROBE_TIME (5 s), then PROBE: a unicast NS to the peer. */
+    advance(&x, 5 * SEC - 1);
+    assert_int_equal(e->state, NEIGH_DELAY);
+    advance(&x, 1);
+    assert_int_equal(e->state, NEIGH_PROBE);
+    i = last_of_type(&x, OASIS_ICMP6_NS);
+    assert_true(i >= 0);
+    frame_icmp_type(&x, (size_t)i, &h);
+    assert_true(oasis_in6_eq(&h.dst, &PEER));
+    assert_memory_equal(x.fr[i], MAC_PEER, 6);
+    inject_na(&x, &PEER, &ll, &PEER, OASIS_ND_NA_SOLICITED, NULL, 255);
+    assert_int_equal(e->state, NEIGH_REACHABLE);
+
+    /* An unsolicited NA with another MAC and no Override: kept, STALE. */
+    static const uint8_t MAC_OTHER[6] = {2, 0, 0, 0, 0, 0x33};
+    inject_na(&x, &PEER, &oasis_in6_all_nodes, &PEER, 0, MAC_OTHER, 255);
+    assert_int_equal(e->state, NEIGH_STALE);
+    assert_memory_equal(e->mac, MAC_PEER, 6);
+    /* With Override: the new MAC is taken, still STALE (not solicited). */
+    inject_na(&x, &PEER, &oasis_in6_all_nodes, &PEER, OASIS_ND_NA_OVERRIDE, MAC_OTHER, 255);
+    assert_int_equal(e->state, NEIGH_STALE);
+    assert_memory_equal(e->mac, MAC_OTHER, 6);
+    /* A solicited NA to a multicast address is invalid (7.1.2). */
+    uint64_t bad = ctr(&x)->nd.bad_messages;
+    inject_na(&x, &PEER, &oasis_in6_all_nodes, &PEER, OASIS_ND_NA_SOLICITED, MAC_PEER, 255);
+    assert_int_equal(ctr(&x)->nd.bad_messages, bad + 1);
+
+    /* STALE -> DELAY -> PROBE and no answer: three probes, then gone. */
+    x.n = 0;
+    memset(&r, 0, sizeof r);
+    assert_int_equal(oasis_ping_addr(x.s, &peer, 1, 4, 8, 60 * SEC, on_ping, &r), 0);
+    advance(&x, 5 * SEC);
+    assert_int_equal(e->state, NEIGH_PROBE);
+    advance(&x, 3 * SEC - 1);
+    assert_int_equal(count_type(&x, OASIS_ICMP6_NS), 3);
+    assert_non_null(oasis_nd_lookup(x.s, &PEER));
+    advance(&x, 1);
+    assert_null(oasis_nd_lookup(x.s, &PEER));
+    fx_stop(&x);
+}
+
+/* The neighbour cache and the waiting queue are bounded. */
+static void test_nd_bounds(void **state)
+{
+    (void)state;
+    fx x;
+    fx_start(&x, 2, 3, 1);
+    pingres r[8];
+    memset(r, 0, sizeof r);
+    /* Five packets to one unresolved neighbour: three wait, two dropped. */
+    oasis_ipaddr peer = oasis_ipaddr_v6(PEER.b);
+    for (int k = 0; k < 5; k++)
+        assert_int_equal(oasis_ping_addr(x.s, &peer, 1, (uint16_t)k, 8, 60 * SEC, on_ping, &r[k]), 0);
+    const ip6_neigh *e = oasis_nd_lookup(x.s, &PEER);
+    assert_int_equal(e->qlen, 3);
+    assert_int_equal(ctr(&x)->nd.queue_drops, 2);
+    /* Two entries at most: INCOMPLETE ones holding packets are not evicted. */
+    oasis_in6 p2 = PEER, p3 = PEER;
+    p2.b[15] = 0x23;
+    p3.b[15] = 0x24;
+    oasis_ipaddr a2 = oasis_ipaddr_v6(p2.b), a3 = oasis_ipaddr_v6(p3.b);
+    assert_int_equal(oasis_ping_addr(x.s, &a2, 1, 1, 8, 60 * SEC, on_ping, &r[5]), 0);
+    assert_int_equal(ctr(&x)->nd.cache_entries, 2);
+    assert_int_equal(oasis_ping_addr(x.s, &a3, 1, 1, 8, 60 * SEC, on_ping, &r[6]), OASIS_ENOMEM);
+    assert_int_equal(ctr(&x)->nd.cache_no_room, 1);
+    assert_null(oasis_nd_lookup(x.s, &p3));
+    /* Resolved, a STALE entry is evicted for a newcomer. */
+    oasis_in6 ll = ll_of(&x);
+    inject_na(&x, &PEER, &ll, &PEER, OASIS_ND_NA_SOLICITED | OASIS_ND_NA_OVERRIDE, MAC_PEER, 255);
+    advance(&x, 46 * SEC); /* PEER STALE; p2 failed and freed */
+    assert_int_equal(oasis_ping_addr(x.s, &a3, 1, 2, 8, 60 * SEC, on_ping, &r[7]), 0);
+    assert_non_null(oasis_nd_lookup(x.s, &p3));
+    fx_stop(&x);
+}
+
+/* An NS from a neighbour for our address draws a solicited NA with our MAC,
+ * and the neighbour is cached STALE (RFC 4861 7.2.3, 7.2.4). */
+static void test_ns_answered(void **state)
+{
+    (void)state;
+    fx x;
+    fx_start(&x, 0, 0, 1);
+    oasis_in6 ll = ll_of(&x);
+    oasis_in6 sn = oasis_in6_solicited_node(&ll);
+    inject_ns(&x, &PEER, &sn, &ll, MAC_PEER);
+    int i = last_of_type(&x, OASIS_ICMP6_NA);
+    assert_true(i >= 0);
+    oasis_ipv6_hdr h;
+    frame_icmp_type(&x, (size_t)i, &h);
+    assert_true(oasis_in6_eq(&h.dst, &PEER));
+    assert_true(oasis_in6_eq(&h.src, &ll));
+    assert_int_equal(h.hop_limit, 255);
+    oasis_nd_msg m;
+    assert_int_equal(oasis_nd_parse(x.fr[i] + 54, h.payload_len, &m), 0);
+    assert_int_equal(m.na_flags, OASIS_ND_NA_SOLICITED | OASIS_ND_NA_OVERRIDE);
+    assert_memory_equal(m.opts.tlla, oasis_stack_mac(x.s), 6);
+    /* Cached STALE from the NS; the NA we sent to it made it DELAY. */
+    const ip6_neigh *e = oasis_nd_lookup(x.s, &PEER);
+    assert_non_null(e);
+    assert_int_equal(e->state, NEIGH_DELAY);
+    assert_memory_equal(e->mac, MAC_PEER, 6);
+    /* Hop limit 64: not from the link, no answer. */
+    x.n = 0;
+    uint8_t msg[32];
+    size_t n = oasis_nd_emit_ns(msg, &ll, MAC_PEER);
+    inject(&x, &PEER, &sn, 64, OASIS_NH_ICMPV6, msg, n);
+    assert_int_equal(x.n, 0);
+    assert_int_equal(ctr(&x)->nd.bad_hop_limit, 1);
+    /* NS from :: (someone's DAD for our preferred address): NA to all nodes. */
+    inject_ns(&x, &UNSPEC, &sn, &ll, NULL);
+    i = last_of_type(&x, OASIS_ICMP6_NA);
+    assert_true(i >= 0);
+    frame_icmp_type(&x, (size_t)i, &h);
+    assert_true(oasis_in6_eq(&h.dst, &oasis_in6_all_nodes));
+    fx_stop(&x);
+}
+
+/* An RA as radvd sends it, with one prefix. */
+static void inject_ra(fx *x, uint16_t router_lifetime, uint32_t valid, uint32_t preferred,
+                      uint32_t mtu)
+{
+    uint8_t b[16 + 8 + 8 + 32] = {134, 0, 0, 0, 64, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+    oasis_put16(b + 6, router_lifetime);
+    b[16] = 1;
+    b[17] = 1;
+    memcpy(b + 18, MAC_PEER, 6);
+    b[24] = 5;
+    b[25] = 1;
+    oasis_put32(b + 28, mtu);
+    uint8_t *p = b + 32;
+    p[0] = 3;
+    p[1] = 4;
+    p[2] = 64;
+    p[3] = 0xc0;
+    oasis_put32(p + 4, valid);
+    oasis_put32(p + 8, preferred);
+    static const uint8_t pfx[8] = {0x20, 0x01, 0x0d, 0xb8, 0, 1, 0, 0};
+    memcpy(p + 16, pfx, 8);
+    inject(x, &ROUTER, &oasis_in6_all_nodes, 255, OASIS_NH_ICMPV6, b, sizeof b);
+}
+
+/* RFC 4862 5.5.3: SLAAC address from an RA prefix, DAD, then deprecated at
+ * the preferred lifetime and removed at the valid one; the two-hour rule
+ * against short valid lifetimes; router, prefix and MTU from the RA. */
+static void test_slaac_lifetimes(void **state)
+{
+    (void)state;
+    fx x;
+    fx_start(&x, 0, 0, 0);
+    advance(&x, 2500 * OASIS_NS_PER_MS); /* link-local ready */
+    /* The stack solicits routers from its link-local address. */
+    advance(&x, SEC);
+    assert_true(count_type(&x, OASIS_ICMP6_RS) >= 1);
+    int i = last_of_type(&x, OASIS_ICMP6_RS);
+    oasis_ipv6_hdr h;
+    frame_icmp_type(&x, (size_t)i, &h);
+    assert_true(oasis_in6_eq(&h.dst, &oasis_in6_all_routers));
+    assert_true(oasis_in6_is_link_local(&h.src));
+
+    inject_ra(&x, 1800, 100, 50, 1400);
+    oasis_ipv6_addr_info a = addr_of(x.s, OASIS_IPV6_SLAAC);
+    assert_int_equal(a.state, OASIS_IPV6_TENTATIVE);
+    assert_int_equal(a.prefix_len, 64);
+    assert_int_equal(a.addr.b[5], 1);
+    /* RFC 7217: stable for the same prefix, secret and interface. */
+    oasis_in6 expect, pfx = {{0x20, 0x01, 0x0d, 0xb8, 0, 1}};
+    oasis_addrconf_stable_iid(x.s, &pfx, 0, &expect);
+    assert_memory_equal(a.addr.b, expect.b, 16);
+    assert_int_equal(ctr(&x)->nd.routers, 1);
+    assert_int_equal(ctr(&x)->nd.prefixes, 1);
+    assert_int_equal(x.s->ip6->link_mtu, 1400);
+    advance(&x, 3 * SEC);
+    assert_int_equal(addr_of(x.s, OASIS_IPV6_SLAAC).state, OASIS_IPV6_PREFERRED);
+    /* Global destinations: on-link in the prefix, else through the router. */
+    oasis_in6 nh, onlink = expect, far = {{0x20, 0x01, 0x0d, 0xb8, 0, 9, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1}};
+    onlink.b[15] ^= 1;
+    assert_int_equal(oasis_nd_next_hop(x.s, &onlink, &nh), 0);
+    assert_true(oasis_in6_eq(&nh, &onlink));
+    assert_int_equal(oasis_nd_next_hop(x.s, &far, &nh), 0);
+    assert_true(oasis_in6_eq(&nh, &ROUTER));
+    oasis_in6 src;
+    assert_int_equal(oasis_ipv6_select_src(x.s, &far, &src), 0);
+    assert_true(oasis_in6_eq(&src, &expect));
+
+    advance(&x, 47 * SEC); /* 50 s after the RA */
+    assert_int_equal(addr_of(x.s, OASIS_IPV6_SLAAC).state, OASIS_IPV6_DEPRECATED);
+    /* A short valid lifetime (10 s) cannot cut the remaining 50 s below
+     * two hours... but 50 s left is under two hours: ignored (e.3). */
+    inject_ra(&x, 1800, 10, 0, 1400);
+    assert_int_equal(addr_of(x.s, OASIS_IPV6_SLAAC).valid_until_ns,
+                     1000 * SEC + 3500 * OASIS_NS_PER_MS + 100 * SEC);
+    advance(&x, 50 * SEC);
+    assert_int_equal(oasis_ipv6_addrs(x.s, NULL, 0), 1); /* only link-local left */
+    assert_int_equal(x.events[x.nev - 1] & 0xff, OASIS_IPV6_REMOVED);
+    /* The prefix expired with its valid lifetime too: far -> router, and
+     * an on-link guess no more. */
+    assert_int_equal(ctr(&x)->nd.prefixes, 0);
+
+    /* Two-hour rule: 3 h valid, then an RA saying 10 s: valid becomes 2 h. */
+    inject_ra(&x, 1800, 3 * 3600, 3600, 1400);
+    advance(&x, 3 * SEC);
+    uint64_t t0 = oasis_clock_now(x.clock);
+    inject_ra(&x, 1800, 10, 10, 1400);
+    a = addr_of(x.s, OASIS_IPV6_SLAAC);
+    assert_int_equal(a.valid_until_ns, t0 + 7200 * SEC);
+    assert_int_equal(a.preferred_until_ns, t0 + 10 * SEC);
+    /* A longer one is taken as is. */
+    inject_ra(&x, 1800, 4 * 3600, 3600, 1400);
+    assert_int_equal(addr_of(x.s, OASIS_IPV6_SLAAC).valid_until_ns, t0 + 4 * 3600 * SEC);
+    /* Router lifetime 0 removes the default router. */
+    inject_ra(&x, 0, 4 * 3600, 3600, 1400);
+    assert_int_equal(ctr(&x)->nd.routers, 0);
+    assert_int_equal(oasis_nd_next_hop(x.s, &far, &nh), OASIS_ENOROUTE);
+    /* An RA from a global source or with hop limit 254 is ignored. */
+    uint64_t ign = ctr(&x)->nd.ra_ignored, hop = ctr(&x)->nd.bad_hop_limit;
+    uint8_t ra[16] = {134, 0, 0, 0, 64, 0, 0x07, 0x08};
+    inject(&x, &expect, &oasis_in6_all_nodes, 255, OASIS_NH_ICMPV6, ra, sizeof ra);
+    inject(&x, &ROUTER, &oasis_in6_all_nodes, 254, OASIS_NH_ICMPV6, ra, sizeof ra);
+    assert_int_equal(ctr(&x)->nd.ra_ignored, ign + 1);
+    assert_int_equal(ctr(&x)->nd.bad_hop_limit, hop + 1);
+    assert_int_equal(ctr(&x)->nd.routers, 0);
+    fx_stop(&x);
+}
+
+/* ---- reassembly ---- */
+
+static uint8_t echo_msg[3000];
+static size_t echo_len;
+
+/* An echo request of n bytes from PEER to dst, checksummed whole. */
+static void make_echo(const oasis_in6 *dst, size_t n)
+{
+    memset(echo_msg, 0, sizeof echo_msg);
+    for (size_t i = 8; i < n; i++)
+        echo_msg[i] = (uint8_t)(i * 7);
+    oasis_icmp6_finish(echo_msg, n, 128, 0, 0x00420001, &PEER, dst);
+    echo_len = n;
+}
+
+static void inject_frag(fx *x, const oasis_in6 *dst, uint32_t id, size_t off, size_t n, int more)
+{
+    uint8_t f[2048];
+    memcpy(f, oasis_stack_mac(x->s), 6);
+    memcpy(f + 6, MAC_PEER, 6);
+    oasis_put16(f + 12, OASIS_ETHERTYPE_IPV6);
+    oasis_ipv6_hdr h;
+    memset(&h, 0, sizeof h);
+    h.payload_len = (uint16_t)(8 + n);
+    h.next = OASIS_NH_FRAGMENT;
+    h.hop_limit = 64;
+    h.src = PEER;
+    h.dst = *dst;
+    oasis_ipv6_emit(f + 14, &h);
+    oasis_ipv6_frag fh = {OASIS_NH_ICMPV6, (uint16_t)off, more, id};
+    oasis_ipv6_frag_emit(f + 54, &fh);
+    memcpy(f + 62, echo_msg + off, n);
+    oasis_stack_input(x->s, f, 62 + n);
+}
+
+static void test_reasm_orders(void **state)
+{
+    (void)state;
+    fx x;
+    fx_start(&x, 0, 0, 1);
+    oasis_in6 ll = ll_of(&x);
+    make_echo(&ll, 2500);
+    /* In order: 1000 + 1000 + 500. */
+    inject_frag(&x, &ll, 1, 0, 1000, 1);
+    inject_frag(&x, &ll, 1, 1000, 1000, 1);
+    assert_int_equal(ctr(&x)->icmp6.in_echos, 0);
+    inject_frag(&x, &ll, 1, 2000, 500, 0);
+    assert_int_equal(ctr(&x)->ipv6.reasm_oks, 1);
+    assert_int_equal(ctr(&x)->icmp6.in_echos, 1);
+    /* Reversed. */
+    inject_frag(&x, &ll, 2, 2000, 500, 0);
+    inject_frag(&x, &ll, 2, 1000, 1000, 1);
+    inject_frag(&x, &ll, 2, 0, 1000, 1);
+    assert_int_equal(ctr(&x)->ipv6.reasm_oks, 2);
+    assert_int_equal(ctr(&x)->icmp6.in_echos, 2);
+    /* An exact duplicate is dropped alone (RFC 8200 4.5). */
+    inject_frag(&x, &ll, 3, 0, 1000, 1);
+    inject_frag(&x, &ll, 3, 0, 1000, 1);
+    inject_frag(&x, &ll, 3, 1000, 1000, 1);
+    inject_frag(&x, &ll, 3, 2000, 500, 0);
+    assert_int_equal(ctr(&x)->ipv6.reasm_oks, 3);
+    assert_int_equal(ctr(&x)->icmp6.in_echos, 3);
+    assert_int_equal(ctr(&x)->ipv6.reasm_reqds, 10);
+    assert_int_equal(ctr(&x)->ipv6.reasm_bytes, 0);
+    /* The replies went out fragmented (2500 + 48 > 1500). */
+    assert_true(ctr(&x)->ipv6.frag_creates >= 6);
+    assert_int_equal(ctr(&x)->ipv6.frag_oks, 3);
+    fx_stop(&x);
+}
+
+/* RFC 5722: an overlap drops the datagram and whatever still comes of it. */
+static void test_reasm_overlap(void **state)
+{
+    (void)state;
+    fx x;
+    fx_start(&x, 0, 0, 1);
+    oasis_in6 ll = ll_of(&x);
+    make_echo(&ll, 2500);
+    inject_frag(&x, &ll, 9, 0, 1000, 1);
+    inject_frag(&x, &ll, 9, 992, 1008, 1); /* overlaps 8 bytes */
+    assert_int_equal(ctr(&x)->ipv6.reasm_overlaps, 1);
+    assert_int_equal(ctr(&x)->ipv6.reasm_fails, 1);
+    /* The rest, even the pieces that would complete it, is dropped. */
+    inject_frag(&x, &ll, 9, 1000, 1000, 1);
+    inject_frag(&x, &ll, 9, 2000, 500, 0);
+    assert_int_equal(ctr(&x)->ipv6.reasm_oks, 0);
+    assert_int_equal(ctr(&x)->icmp6.in_echos, 0);
+    /* Its memory is given back at once; the key goes at the timeout, and
+     * no Time Exceeded is sent for it. */
+    assert_true(ctr(&x)->ipv6.reasm_bytes < 200);
+    x.n = 0;
+    advance(&x, 61 * SEC);
+    assert_int_equal(ctr(&x)->ipv6.reasm_bytes, 0);
+    assert_int_equal(ctr(&x)->icmp6.out_time_excds, 0);
+    /* Another ID is unaffected. */
+    inject_frag(&x, &ll, 10, 0, 1000, 1);
+    inject_frag(&x, &ll, 10, 1000, 1000, 1);
+    inject_frag(&x, &ll, 10, 2000, 500, 0);
+    assert_int_equal(ctr(&x)->icmp6.in_echos, 1);
+    /* Two last fragments that disagree kill it too. */
+    inject_frag(&x, &ll, 11, 2000, 500, 0);
+    inject_frag(&x, &ll, 11, 1000, 504, 0);
+    inject_frag(&x, &ll, 11, 0, 1000, 1);
+    assert_int_equal(ctr(&x)->icmp6.in_echos, 1);
+    fx_stop(&x);
+}
+
+/* RFC 8200 4.5: after 60 s, Time Exceeded code 1 quoting the first
+ * fragment, only if it came. */
+static void test_reasm_timeout(void **state)
+{
+    (void)state;
+    fx x;
+    fx_start(&x, 0, 0, 1);
+    oasis_in6 ll = ll_of(&x);
+    make_echo(&ll, 2500);
+    inject_frag(&x, &ll, 5, 1000, 1000, 1); /* no first fragment */
+    inject_frag(&x, &ll, 6, 0, 1000, 1);
+    x.n = 0;
+    advance(&x, 60 * SEC - 1);
+    assert_int_equal(ctr(&x)->ipv6.reasm_timeouts, 0);
+    advance(&x, 1);
+    assert_int_equal(ctr(&x)->ipv6.reasm_timeouts, 2);
+    assert_int_equal(ctr(&x)->icmp6.out_time_excds, 1);
+    /* PEER's entry aged out meanwhile: the error waits for its NA. */
+    inject_na(&x, &PEER, &ll, &PEER, OASIS_ND_NA_SOLICITED | OASIS_ND_NA_OVERRIDE, MAC_PEER, 255);
+    int i = last_of_type(&x, OASIS_ICMP6_TIME_EXCEEDED);
+    assert_true(i >= 0);
+    assert_int_equal(x.fr[i][55], 1); /* code 1 */
+    /* It quotes the first fragment, fragment header and ID 6 included. */
+    assert_int_equal(x.fr[i][62 + 6], OASIS_NH_FRAGMENT);
+    assert_int_equal(oasis_get32(x.fr[i] + 62 + 40 + 4), 6);
+    assert_int_equal(ctr(&x)->ipv6.reasm_bytes, 0);
+    fx_stop(&x);
+}
+
+/* The reassembly memory bound: the oldest datagram makes room. */
+static void test_reasm_memory_bound(void **state)
+{
+    (void)state;
+    fx x;
+    memset(&x, 0, sizeof x);
+    oasis_stack_config cfg;
+    x.clock = oasis_clock_new_virtual(1000 * SEC);
+    test_stack_config(&cfg, x.clock, 1);
+    cfg.ipv6 = 1;
+    cfg.reasm_max_bytes = 8 * 1024;
+    cfg.reasm_max_datagrams = 64; /* the byte bound is the one that bites */
+    assert_int_equal(oasis_stack_create(&cfg, &x.s), 0);
+    x.link.send = cap_send;
+    x.link.mtu = 1500;
+    x.link.data = &x;
+    oasis_stack_set_link(x.s, &x.link);
+    advance(&x, 3 * SEC);
+    oasis_in6 ll = ll_of(&x);
+    make_echo(&ll, 2500);
+    /* 20 datagrams of which one fragment each: memory never passes 8 KiB. */
+    for (uint32_t id = 100; id < 120; id++) {
+        inject_frag(&x, &ll, id, 1000, 1000, 1);
+        assert_true(ctr(&x)->ipv6.reasm_bytes <= 8 * 1024);
+    }
+    assert_true(ctr(&x)->ipv6.reasm_overflows >= 10);
+    assert_true(x.s->ip6->reasm_count <= 8);
+    /* The newest still completes. */
+    inject_frag(&x, &ll, 119, 0, 1000, 1);
+    inject_frag(&x, &ll, 119, 2000, 500, 0);
+    assert_int_equal(ctr(&x)->icmp6.in_echos, 1);
+    /* Atomic fragments (RFC 6946) go around reassembly, even with an ID
+     * that is being reassembled. */
+    make_echo(&ll, 100);
+    inject_frag(&x, &ll, 118, 0, 100, 0);
+    assert_int_equal(ctr(&x)->ipv6.atomic_frags, 1);
+    assert_int_equal(ctr(&x)->icmp6.in_echos, 2);
+    oasis_stack_destroy(x.s);
+    oasis_clock_free(x.clock);
+}
+
+/* ---- extension header attacks and ICMPv6 error rules ---- */
+
+static void test_rh0_and_bombs(void **state)
+{
+    (void)state;
+    fx x;
+    fx_start(&x, 0, 0, 1);
+    oasis_in6 ll = ll_of(&x);
+    inject_ns(&x, &PEER, &ll, &ll, MAC_PEER); /* PEER resolved */
+    uint8_t b[256];
+    /* RH0, 1 address, segments left 1, then an echo request. */
+    memset(b, 0, sizeof b);
+    b[0] = OASIS_NH_ICMPV6;
+    b[1] = 2;
+    b[2] = 0;
+    b[3] = 1;
+    memcpy(b + 8, PEER.b, 16);
+    memcpy(b + 24, (uint8_t[]){128, 0, 0, 0, 0, 1, 0, 1}, 8);
+    x.n = 0;
+    inject(&x, &PEER, &ll, 64, OASIS_NH_ROUTING, b, 32);
+    assert_int_equal(ctr(&x)->ipv6.in_rh0, 1);
+    assert_int_equal(ctr(&x)->icmp6.in_echos, 0);
+    int i = last_of_type(&x, OASIS_ICMP6_PARAM_PROBLEM);
+    assert_true(i >= 0);
+    assert_int_equal(x.fr[i][55], 0);                 /* erroneous header field */
+    assert_int_equal(oasis_get32(x.fr[i] + 58), 42);  /* at the Routing Type */
+    /* Segments left 0: the header is skipped (no checksum over it for the
+     * echo: ICMPv6 sums only its own message). */
+    b[3] = 0;
+    uint8_t f[128];
+    memcpy(f, b, 24);
+    memcpy(f + 24, (uint8_t[]){128, 0, 0, 0, 0, 1, 0, 1}, 8);
+    oasis_icmp6_finish(f + 24, 8, 128, 0, 0x00010001, &PEER, &ll);
+    {
+        uint8_t fr[200];
+        memcpy(fr, oasis_stack_mac(x.s), 6);
+        memcpy(fr + 6, MAC_PEER, 6);
+        oasis_put16(fr + 12, OASIS_ETHERTYPE_IPV6);
+        oasis_ipv6_hdr h;
+        memset(&h, 0, sizeof h);
+        h.payload_len = 32;
+        h.next = OASIS_NH_ROUTING;
+        h.hop_limit = 64;
+        h.src = PEER;
+        h.dst = ll;
+        oasis_ipv6_emit(fr + 14, &h);
+        memcpy(fr + 54, f, 32);
+        oasis_stack_input(x.s, fr, 86);
+    }
+    assert_int_equal(ctr(&x)->icmp6.in_echos, 1);
+
+    /* Nine destination-options headers: dropped, counted, never answered. */
+    memset(b, 0, sizeof b);
+    for (int k = 0; k < 9; k++)
+        b[8 * k] = k < 8 ? OASIS_NH_DSTOPTS : OASIS_NH_NONE;
+    x.n = 0;
+    inject(&x, &PEER, &ll, 64, OASIS_NH_DSTOPTS, b, 72);
+    assert_int_equal(ctr(&x)->ipv6.in_ext_limit, 1);
+    assert_int_equal(x.n, 0);
+    /* A header of padding (more than 7 bytes in a row): the same. */
+    memset(b, 0, sizeof b);
+    b[0] = OASIS_NH_NONE;
+    b[1] = 1;
+    inject(&x, &PEER, &ll, 64, OASIS_NH_DSTOPTS, b, 16);
+    assert_int_equal(ctr(&x)->ipv6.in_ext_limit, 2);
+    assert_int_equal(x.n, 0);
+    /* A lying header length: truncated. */
+    b[1] = 20;
+    inject(&x, &PEER, &ll, 64, OASIS_NH_DSTOPTS, b, 16);
+    assert_int_equal(ctr(&x)->ipv6.in_truncated, 1);
+    /* Hop-by-Hop after another header: Parameter Problem code 1. */
+    memset(b, 0, sizeof b);
+    b[0] = OASIS_NH_HOPOPTS;
+    b[8] = OASIS_NH_NONE;
+    inject(&x, &PEER, &ll, 64, OASIS_NH_DSTOPTS, b, 16);
+    i = last_of_type(&x, OASIS_ICMP6_PARAM_PROBLEM);
+    assert_true(i >= 0);
+    assert_int_equal(x.fr[i][55], 1);
+    assert_int_equal(oasis_get32(x.fr[i] + 58), 40);
+    fx_stop(&x);
+}
+
+/* RFC 4443 2.4 (e), (f): the error rules. */
+static void test_icmp6_error_rules(void **state)
+{
+    (void)state;
+    fx x;
+    memset(&x, 0, sizeof x);
+    oasis_stack_config cfg;
+    x.clock = oasis_clock_new_virtual(1000 * SEC);
+    test_stack_config(&cfg, x.clock, 1);
+    cfg.ipv6 = 1;
+    cfg.icmp_rate_per_sec = 1;
+    cfg.icmp_burst = 2;
+    assert_int_equal(oasis_stack_create(&cfg, &x.s), 0);
+    x.link.send = cap_send;
+    x.link.mtu = 1500;
+    x.link.data = &x;
+    oasis_stack_set_link(x.s, &x.link);
+    advance(&x, 3 * SEC);
+    oasis_in6 ll = ll_of(&x);
+    inject_ns(&x, &PEER, &ll, &ll, MAC_PEER);
+    uint8_t b[64] = {0};
+    /* Unknown next header to our address: code 1 pointing at it (offset 6). */
+    x.n = 0;
+    inject(&x, &PEER, &ll, 64, 253, b, 8);
+    assert_int_equal(ctr(&x)->ipv6.in_unknown_protos, 1);
+    int i = last_of_type(&x, OASIS_ICMP6_PARAM_PROBLEM);
+    assert_true(i >= 0);
+    assert_int_equal(x.fr[i][55], 1);
+    assert_int_equal(oasis_get32(x.fr[i] + 58), 6);
+    /* To a multicast group: no error. */
+    x.n = 0;
+    inject(&x, &PEER, &oasis_in6_all_nodes, 64, 253, b, 8);
+    assert_int_equal(ctr(&x)->ipv6.in_unknown_protos, 2);
+    assert_int_equal(count_type(&x, OASIS_ICMP6_PARAM_PROBLEM), 0);
+    /* ...except an option whose action bits are 10. */
+    uint8_t d[16] = {OASIS_NH_NONE, 0, 0x9e, 0, 1, 2, 0, 0};
+    inject(&x, &PEER, &oasis_in6_all_nodes, 64, OASIS_NH_DSTOPTS, d, 8);
+    assert_int_equal(count_type(&x, OASIS_ICMP6_PARAM_PROBLEM), 1);
+    d[2] = 0xde; /* 11: not to multicast */
+    inject(&x, &PEER, &oasis_in6_all_nodes, 64, OASIS_NH_DSTOPTS, d, 8);
+    assert_int_equal(count_type(&x, OASIS_ICMP6_PARAM_PROBLEM), 1);
+    assert_int_equal(ctr(&x)->ipv6.in_bad_options, 2);
+    /* Never about an ICMPv6 error: an unknown option before a Parameter
+     * Problem message. */
+    uint8_t e[40] = {OASIS_NH_ICMPV6, 0, 0xde, 0, 1, 2, 0, 0, 4, 0, 0, 0, 0, 0, 0, 0};
+    inject(&x, &PEER, &ll, 64, OASIS_NH_DSTOPTS, e, 16);
+    assert_int_equal(count_type(&x, OASIS_ICMP6_PARAM_PROBLEM), 1);
+    /* Rate limit: burst 2, then one a second. The first error above used
+     * one token and the multicast one another. */
+    uint64_t limited = ctr(&x)->icmp6.out_rate_limited;
+    inject(&x, &PEER, &ll, 64, 253, b, 8);
+    assert_int_equal(ctr(&x)->icmp6.out_rate_limited, limited + 1);
+    advance(&x, SEC);
+    inject(&x, &PEER, &ll, 64, 253, b, 8);
+    assert_int_equal(ctr(&x)->icmp6.out_rate_limited, limited + 1);
+    assert_int_equal(count_type(&x, OASIS_ICMP6_PARAM_PROBLEM), 2);
+    /* Echo to all-nodes: answered from our unicast link-local address. */
+    x.n = 0;
+    uint8_t echo[16] = {128, 0, 0, 0, 0, 1, 0, 1};
+    inject(&x, &PEER, &oasis_in6_all_nodes, 64, OASIS_NH_ICMPV6, echo, sizeof echo);
+    i = last_of_type(&x, OASIS_ICMP6_ECHO_REPLY);
+    assert_true(i >= 0);
+    oasis_ipv6_hdr h;
+    frame_icmp_type(&x, (size_t)i, &h);
+    assert_true(oasis_in6_eq(&h.src, &ll));
+    /* A bad checksum is counted and dropped. */
+    uint8_t fr[100];
+    memcpy(fr, oasis_stack_mac(x.s), 6);
+    memcpy(fr + 6, MAC_PEER, 6);
+    oasis_put16(fr + 12, OASIS_ETHERTYPE_IPV6);
+    memset(&h, 0, sizeof h);
+    h.payload_len = 16;
+    h.next = OASIS_NH_ICMPV6;
+    h.hop_limit = 64;
+    h.src = PEER;
+    h.dst = ll;
+    oasis_ipv6_emit(fr + 14, &h);
+    memcpy(fr + 54, echo, 16);
+    oasis_stack_input(x.s, fr, 70);
+    assert_int_equal(ctr(&x)->icmp6.in_csum_errors, 1);
+    oasis_stack_destroy(x.s);
+    oasis_clock_free(x.clock);
+}
+
+/* Header validation: each reason its counter. */
+static void test_input_validation(void **state)
+{
+    (void)state;
+    fx x;
+    fx_start(&x, 0, 0, 1);
+    oasis_in6 ll = ll_of(&x);
+    uint8_t f[100] = {0};
+    memcpy(f, oasis_stack_mac(x.s), 6);
+    memcpy(f + 6, MAC_PEER, 6);
+    oasis_put16(f + 12, OASIS_ETHERTYPE_IPV6);
+    oasis_ipv6_hdr h;
+    memset(&h, 0, sizeof h);
+    h.payload_len = 8;
+    h.next = OASIS_NH_NONE;
+    h.hop_limit = 64;
+    h.src = PEER;
+    h.dst = ll;
+    oasis_ipv6_emit(f + 14, &h);
+    oasis_stack_input(x.s, f, 62);
+    assert_int_equal(ctr(&x)->ipv6.in_discards, 1); /* No Next Header */
+    oasis_stack_input(x.s, f, 61);
+    assert_int_equal(ctr(&x)->ipv6.in_truncated, 1);
+    f[14] = 0x40;
+    oasis_stack_input(x.s, f, 62);
+    assert_int_equal(ctr(&x)->ipv6.in_hdr_errors, 1);
+    f[14] = 0x60;
+    f[14 + 8] = 0xff; /* multicast source */
+    oasis_stack_input(x.s, f, 62);
+    assert_int_equal(ctr(&x)->ipv6.in_hdr_errors, 2);
+    f[14 + 8] = 0xfe;
+    f[14 + 24 + 15] ^= 1; /* not our address */
+    oasis_stack_input(x.s, f, 62);
+    assert_int_equal(ctr(&x)->ipv6.in_addr_errors, 1);
+    oasis_in6 grp = {{0xff, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x99}};
+    memcpy(f + 14 + 24, grp.b, 16); /* a group we did not join */
+    oasis_stack_input(x.s, f, 62);
+    assert_int_equal(ctr(&x)->ipv6.in_addr_errors, 2);
+    assert_int_equal(ctr(&x)->ipv6.in_receives, 6);
+    fx_stop(&x);
+}
+
+/* IPv6 off (the default): frames are counted and dropped, nothing sent. */
+static void test_ipv6_off(void **state)
+{
+    (void)state;
+    fx x;
+    memset(&x, 0, sizeof x);
+    oasis_stack_config cfg;
+    x.clock = oasis_clock_new_virtual(1000 * SEC);
+    test_stack_config(&cfg, x.clock, 1);
+    cfg.arp_gratuitous = 0;
+    assert_int_equal(oasis_stack_create(&cfg, &x.s), 0);
+    x.link.send = cap_send;
+    x.link.mtu = 1500;
+    x.link.data = &x;
+    oasis_stack_set_link(x.s, &x.link);
+    advance(&x, 10 * SEC);
+    assert_int_equal(x.n, 0);
+    assert_int_equal(oasis_ipv6_addrs(x.s, NULL, 0), 0);
+    oasis_ipaddr g;
+    oasis_ipaddr_parse("2001:db8::1", &g);
+    assert_int_equal(oasis_ipv6_add_addr(x.s, &g, 64), OASIS_EINVAL);
+    oasis_in6 ll = {{0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1}};
+    uint8_t echo[16] = {128};
+    inject(&x, &PEER, &ll, 64, OASIS_NH_ICMPV6, echo, 16);
+    assert_int_equal(ctr(&x)->ipv6.in_discards, 1);
+    assert_int_equal(x.n, 0);
+    oasis_stack_destroy(x.s);
+    oasis_clock_free(x.clock);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_link_local_dad_and_ping),
+        cmocka_unit_test(test_dad_conflict_link_local),
+        cmocka_unit_test(test_dad_conflict_static),
+        cmocka_unit_test(test_tentative_gets_nothing),
+        cmocka_unit_test(test_nd_state_machine),
+        cmocka_unit_test(test_nd_bounds),
+        cmocka_unit_test(test_ns_answered),
+        cmocka_unit_test(test_slaac_lifetimes),
+        cmocka_unit_test(test_reasm_orders),
+        cmocka_unit_test(test_reasm_overlap),
+        cmocka_unit_test(test_reasm_timeout),
+        cmocka_unit_test(test_reasm_memory_bound),
+        cmocka_unit_test(test_rh0_and_bombs),
+        cmocka_unit_test(test_icmp6_error_rules),
+        cmocka_unit_test(test_input_validation),
+        cmocka_unit_test(test_ipv6_off),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -592,14 +592,18 @@ static void test_alloc_failures(void **state)
 
 /* ---- built-in layer sources on a counters struct ---------------------------- */
 
+#define NLAYERS 9    /* link arp ipv4 icmp udp tcp ipv6 icmp6 nd */
+#define NLAYERS_V4 6 /* a stack without IPv6: the first six */
+
 /* Each layer struct is all uint64_t: give every counter its own value. */
 static void fill_counters(oasis_counters *c)
 {
     uint64_t *layers[] = {(uint64_t *)&c->link, (uint64_t *)&c->arp, (uint64_t *)&c->ip,
-                          (uint64_t *)&c->icmp, (uint64_t *)&c->udp, (uint64_t *)&c->tcp};
-    size_t sizes[] = {sizeof c->link, sizeof c->arp, sizeof c->ip,
-                      sizeof c->icmp, sizeof c->udp, sizeof c->tcp};
-    for (size_t l = 0; l < 6; l++)
+                          (uint64_t *)&c->icmp, (uint64_t *)&c->udp, (uint64_t *)&c->tcp,
+                          (uint64_t *)&c->ipv6, (uint64_t *)&c->icmp6, (uint64_t *)&c->nd};
+    size_t sizes[] = {sizeof c->link, sizeof c->arp, sizeof c->ip,  sizeof c->icmp, sizeof c->udp,
+                      sizeof c->tcp,  sizeof c->ipv6, sizeof c->icmp6, sizeof c->nd};
+    for (size_t l = 0; l < NLAYERS; l++)
         for (size_t k = 0; k < sizes[l] / sizeof(uint64_t); k++)
             layers[l][k] = (l + 1) * 1000 + k;
 }
@@ -612,6 +616,8 @@ static const struct {
     {"link", sizeof(oasis_link_counters), 1000}, {"arp", sizeof(oasis_arp_counters), 2000},
     {"ipv4", sizeof(oasis_ip_counters), 3000},   {"icmp", sizeof(oasis_icmp_counters), 4000},
     {"udp", sizeof(oasis_udp_counters), 5000},   {"tcp", sizeof(oasis_tcp_counters), 6000},
+    {"ipv6", sizeof(oasis_ipv6_counters), 7000}, {"icmp6", sizeof(oasis_icmp6_counters), 8000},
+    {"nd", sizeof(oasis_nd_counters), 9000},
 };
 
 static void test_layer_sources_counters(void **state)
@@ -623,11 +629,11 @@ static void test_layer_sources_counters(void **state)
     oasis_metric_tag t = {"stack", "s1"};
     assert_int_equal(oasis_metrics_add_counters(m, &c, &t, 1), 0);
     assert_int_equal(oasis_metrics_add_counters(m, NULL, &t, 1), OASIS_EINVAL);
-    assert_int_equal(oasis_metrics_source_count(m), 6);
+    assert_int_equal(oasis_metrics_source_count(m), NLAYERS);
     oasis_metrics_snapshot snap;
     assert_int_equal(oasis_metrics_collect(m, 77, &snap), 0);
-    assert_int_equal(snap.count, 6);
-    for (size_t l = 0; l < 6; l++) {
+    assert_int_equal(snap.count, NLAYERS);
+    for (size_t l = 0; l < NLAYERS; l++) {
         const oasis_metric_point *p = &snap.points[l];
         assert_string_equal(p->measurement, layer_info[l].meas);
         assert_string_equal(tag(p, "stack"), "s1");
@@ -647,7 +653,7 @@ static void test_layer_sources_counters(void **state)
     c.tcp.active_opens = 999999;
     assert_int_equal(oasis_metrics_collect(m, 78, &snap), 0);
     assert_int_equal(ufield(find(&snap, "tcp", NULL, NULL), "ActiveOpens"), 999999);
-    assert_int_equal(oasis_metrics_remove_by_ud(m, &c), 6);
+    assert_int_equal(oasis_metrics_remove_by_ud(m, &c), NLAYERS);
     oasis_metrics_destroy(m);
 }
 
@@ -846,18 +852,26 @@ static void ping_done(oasis_stack *s, int err, uint16_t seq, uint64_t rtt, void 
 
 /* Every field of every layer point equals the stack's counter (same order
  * as the struct, checked by test_layer_sources_counters). */
-static void check_against_counters(const oasis_metrics_snapshot *snap, const char *name,
-                                   const oasis_counters *c)
+static void check_against_counters_n(const oasis_metrics_snapshot *snap, const char *name,
+                                     const oasis_counters *c, size_t n)
 {
     const uint64_t *layers[] = {(const uint64_t *)&c->link, (const uint64_t *)&c->arp,
                                 (const uint64_t *)&c->ip,   (const uint64_t *)&c->icmp,
-                                (const uint64_t *)&c->udp,  (const uint64_t *)&c->tcp};
-    for (size_t l = 0; l < 6; l++) {
-        const oasis_metric_point *p = find(snap, layer_info[l].meas, "stack", name);
+                                (const uint64_t *)&c->udp,  (const uint64_t *)&c->tcp,
+                                (const uint64_t *)&c->ipv6, (const uint64_t *)&c->icmp6,
+                                (const uint64_t *)&c->nd};
+    for (size_t l = 0; l < n; l++) {
+        const oasis_metric_point *p = find(snap, layer_info[l].meas, name ? "stack" : NULL, name);
         assert_non_null(p);
         for (size_t i = 0; i < p->nfields; i++)
             assert_int_equal(p->fields[i].v.u, layers[l][i]);
     }
+}
+
+static void check_against_counters(const oasis_metrics_snapshot *snap, const char *name,
+                                   const oasis_counters *c)
+{
+    check_against_counters_n(snap, name, c, NLAYERS_V4);
 }
 
 static void test_two_stacks(void **state)
@@ -886,7 +900,7 @@ static void test_two_stacks(void **state)
 
     oasis_metrics_snapshot snap;
     assert_int_equal(oasis_metrics_collect(m, 1, &snap), 0);
-    assert_int_equal(snap.count, 12);
+    assert_int_equal(snap.count, 2 * NLAYERS_V4); /* IPv4-only stacks */
     assert_int_equal(snap.failed_sources, 0);
     const oasis_metric_point *ua = find(&snap, "udp", "stack", "a");
     const oasis_metric_point *ub = find(&snap, "udp", "stack", "b");
@@ -912,12 +926,12 @@ static void test_two_stacks(void **state)
     oasis_lp_buf_init(&b, 1 << 16, NULL, NULL);
     size_t next, rejected;
     assert_int_equal(oasis_lp_encode_points(&b, snap.points, snap.count, 0, &next, &rejected), 0);
-    assert_int_equal(next, 12);
+    assert_int_equal(next, 2 * NLAYERS_V4);
     assert_int_equal(rejected, 0);
     size_t lines = 0;
     for (size_t i = 0; i < b.len; i++)
         lines += b.data[i] == '\n';
-    assert_int_equal(lines, 12);
+    assert_int_equal(lines, 2 * NLAYERS_V4);
     char *text = malloc(b.len + 1);
     assert_non_null(text);
     memcpy(text, b.data, b.len);
@@ -930,16 +944,42 @@ static void test_two_stacks(void **state)
     /* disabling a layer for every stack at once */
     assert_int_equal(oasis_metrics_enable(m, "arp", 0), 2);
     assert_int_equal(oasis_metrics_collect(m, 2, &snap), 0);
-    assert_int_equal(snap.count, 10);
+    assert_int_equal(snap.count, 2 * NLAYERS_V4 - 2);
     assert_null(find(&snap, "arp", NULL, NULL));
 
     /* a stack going away takes its sources with it */
-    assert_int_equal(oasis_metrics_remove_by_ud(m, net.a), 6);
+    assert_int_equal(oasis_metrics_remove_by_ud(m, net.a), NLAYERS_V4);
     assert_int_equal(oasis_metrics_collect(m, 3, &snap), 0);
-    assert_int_equal(snap.count, 5);
+    assert_int_equal(snap.count, NLAYERS_V4 - 1);
     assert_null(find(&snap, "udp", "stack", "a"));
     oasis_metrics_destroy(m);
     test_net_fini(&net);
+}
+
+/* A stack running IPv6 adds the ipv6, icmp6 and nd sources. */
+static void test_dual_stack_sources(void **state)
+{
+    (void)state;
+    oasis_clock *clk = oasis_clock_new_virtual(0);
+    oasis_stack_config cfg;
+    test_stack_config(&cfg, clk, 1);
+    cfg.ipv6 = 1;
+    oasis_stack *s;
+    assert_int_equal(oasis_stack_create(&cfg, &s), 0);
+    oasis_metrics *m = mk(NULL);
+    assert_int_equal(oasis_metrics_add_stack(m, s, NULL, 0), 0);
+    assert_int_equal(oasis_metrics_source_count(m), NLAYERS);
+    oasis_metrics_snapshot snap;
+    assert_int_equal(oasis_metrics_collect(m, 1, &snap), 0);
+    assert_non_null(find(&snap, "ipv6", NULL, NULL));
+    assert_non_null(find(&snap, "nd", NULL, NULL));
+    const oasis_metric_point *p = find(&snap, "icmp6", NULL, NULL);
+    assert_non_null(p);
+    assert_int_equal(ufield(p, "Icmp6InEchos"), 0);
+    check_against_counters_n(&snap, NULL, oasis_stack_counters(s), NLAYERS);
+    oasis_metrics_destroy(m);
+    oasis_stack_destroy(s);
+    oasis_clock_free(clk);
 }
 
 int main(void)
@@ -960,6 +1000,7 @@ int main(void)
         cmocka_unit_test(test_layer_mib_names),
         cmocka_unit_test(test_flow_source),
         cmocka_unit_test(test_two_stacks),
+        cmocka_unit_test(test_dual_stack_sources),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -44,6 +44,9 @@ typedef struct oasis_ipv6_addr_info {
     uint64_t preferred_until_ns;
 } oasis_ipv6_addr_info;
 
+/* 1 when the stack runs IPv6 (cfg.ipv6), else 0. */
+int oasis_ipv6_enabled(const oasis_stack *s);
+
 /* Adds a static address (DAD runs on it once the link is attached, or at
  * once if it is). Returns 0, OASIS_EINVAL (IPv6 off, not an IPv6 unicast
  * address, prefix over 128), OASIS_EADDRINUSE (already there) or

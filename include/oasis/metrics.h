@@ -183,19 +183,23 @@ int oasis_metrics_collect(oasis_metrics *m, uint64_t timestamp_ns, oasis_metrics
 /* ---- built-in sources ------------------------------------------------------ */
 
 /* Adds six sources reading the stack's counters (oasis_stack_counters()),
- * measurements "link", "arp", "ipv4", "icmp", "udp", "tcp". Field names are
+ * measurements "link", "arp", "ipv4", "icmp", "udp", "tcp", and when the
+ * stack runs IPv6 (cfg.ipv6) three more: "ipv6", "icmp6" and "nd"
+ * (Neighbour Discovery, DAD, SLAAC). Field names are
  * the Linux MIB names where one exists (Tcp: ActiveOpens, PassiveOpens,
  * AttemptFails, EstabResets, CurrEstab, InSegs, OutSegs, RetransSegs, InErrs,
  * InCsumErrors, OutRsts; TcpExt: ListenOverflows, PAWSEstab, TCPTimeouts...;
- * Ip, Icmp, Udp likewise) and CamelCase drop reasons for the rest; values are
+ * Ip, Icmp, Udp likewise; Ip6... and Icmp6... as Linux's /proc/net/snmp6)
+ * and CamelCase drop reasons for the rest; values are
  * OASIS_METRIC_UINT, counters except the current values CurrEstab,
- * CurrTimeWait, CurrFlows, CacheEntries and ReasmBytes (gauges). oasis_metrics_layer_field() lists them. tags are added
+ * CurrTimeWait, CurrFlows, CacheEntries, ReasmBytes, Ip6ReasmBytes,
+ * NdCacheEntries, Routers and Prefixes (gauges). oasis_metrics_layer_field() lists them. tags are added
  * to every point. The sources' ud is s (see oasis_metrics_remove_by_ud).
  * Returns 0, OASIS_EINVAL or OASIS_ENOMEM (then none was added). */
 int oasis_metrics_add_stack(oasis_metrics *m, oasis_stack *s, const oasis_metric_tag *tags,
                             size_t ntags);
 
-/* The same six sources reading a counters struct directly (e.g. a snapshot
+/* The same sources, all nine, reading a counters struct directly (e.g. a snapshot
  * the application keeps, or a stack in another process); ud is c. */
 int oasis_metrics_add_counters(oasis_metrics *m, const oasis_counters *c,
                                const oasis_metric_tag *tags, size_t ntags);

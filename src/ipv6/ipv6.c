@@ -56,6 +56,8 @@ void oasis_ipv6_fini(oasis_stack *s)
     s->ip6 = NULL;
 }
 
+int oasis_ipv6_enabled(const oasis_stack *s) { return s && s->ip6 && s->ip6->on; }
+
 void oasis_ipv6_link_up(oasis_stack *s)
 {
     oasis_ipv6 *v = s->ip6;

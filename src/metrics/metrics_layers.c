@@ -5,6 +5,7 @@
 #include "metrics/metrics_impl.h"
 
 #include "oasis/error.h"
+#include "oasis/ipv6.h"
 
 #include <stddef.h>
 #include <string.h>
@@ -104,6 +105,60 @@ static const layer_field tcp_fields[] = {
     T(ext_drops, "FlowExtDrops"),
 };
 #undef T
+
+#define V(m, n) F(oasis_ipv6_counters, m, n)
+static const layer_field ipv6_fields[] = {
+    V(in_receives, "Ip6InReceives"), V(in_hdr_errors, "Ip6InHdrErrors"),
+    V(in_truncated, "Ip6InTruncatedPkts"), V(in_addr_errors, "Ip6InAddrErrors"),
+    V(in_unknown_protos, "Ip6InUnknownProtos"), V(in_discards, "Ip6InDiscards"),
+    V(in_delivers, "Ip6InDelivers"), V(in_mcast_pkts, "Ip6InMcastPkts"),
+    V(in_ext_limit, "Ip6InExtHdrLimit"), V(in_bad_options, "Ip6InBadOptions"),
+    V(in_rh0, "Ip6InRH0"), V(in_routing, "Ip6InRoutingHdr"),
+    V(out_requests, "Ip6OutRequests"), V(out_discards, "Ip6OutDiscards"),
+    V(out_no_routes, "Ip6OutNoRoutes"), V(out_mcast_pkts, "Ip6OutMcastPkts"),
+    V(reasm_reqds, "Ip6ReasmReqds"), V(reasm_oks, "Ip6ReasmOKs"),
+    V(reasm_fails, "Ip6ReasmFails"), V(reasm_timeouts, "Ip6ReasmTimeout"),
+    V(reasm_overlaps, "Ip6ReasmOverlaps"), V(reasm_overflows, "Ip6ReasmOverflows"),
+    V(reasm_bytes, "Ip6ReasmBytes"), V(atomic_frags, "Ip6AtomicFrags"),
+    V(frag_oks, "Ip6FragOKs"), V(frag_fails, "Ip6FragFails"), V(frag_creates, "Ip6FragCreates"),
+};
+#undef V
+
+#define G(m, n) F(oasis_icmp6_counters, m, n)
+static const layer_field icmp6_fields[] = {
+    G(in_msgs, "Icmp6InMsgs"), G(in_errors, "Icmp6InErrors"),
+    G(in_csum_errors, "Icmp6InCsumErrors"), G(in_dest_unreachs, "Icmp6InDestUnreachs"),
+    G(in_pkt_too_bigs, "Icmp6InPktTooBigs"), G(in_time_excds, "Icmp6InTimeExcds"),
+    G(in_parm_problems, "Icmp6InParmProblems"), G(in_echos, "Icmp6InEchos"),
+    G(in_echo_replies, "Icmp6InEchoReplies"), G(in_mld_queries, "Icmp6InGroupMembQueries"),
+    G(in_mld_reports, "Icmp6InGroupMembResponses"),
+    G(in_router_solicits, "Icmp6InRouterSolicits"),
+    G(in_router_adverts, "Icmp6InRouterAdvertisements"),
+    G(in_neigh_solicits, "Icmp6InNeighborSolicits"),
+    G(in_neigh_adverts, "Icmp6InNeighborAdvertisements"), G(in_redirects, "Icmp6InRedirects"),
+    G(out_msgs, "Icmp6OutMsgs"), G(out_errors, "Icmp6OutErrors"),
+    G(out_dest_unreachs, "Icmp6OutDestUnreachs"), G(out_time_excds, "Icmp6OutTimeExcds"),
+    G(out_parm_problems, "Icmp6OutParmProblems"), G(out_echos, "Icmp6OutEchos"),
+    G(out_echo_replies, "Icmp6OutEchoReplies"),
+    G(out_router_solicits, "Icmp6OutRouterSolicits"),
+    G(out_neigh_solicits, "Icmp6OutNeighborSolicits"),
+    G(out_neigh_adverts, "Icmp6OutNeighborAdvertisements"),
+    G(out_mld_reports, "Icmp6OutMLDv2Reports"), G(out_rate_limited, "Icmp6OutRateLimited"),
+    G(in_errors_unowned, "Icmp6InErrorsUnowned"),
+};
+#undef G
+
+#define N(m, n) F(oasis_nd_counters, m, n)
+static const layer_field nd_fields[] = {
+    N(bad_hop_limit, "NdBadHopLimit"), N(bad_messages, "NdBadMessages"),
+    N(not_for_us, "NdNotForUs"), N(resolve_failed, "NdResolveFailed"),
+    N(queue_drops, "NdQueueDrops"), N(cache_entries, "NdCacheEntries"),
+    N(cache_evictions, "NdCacheEvictions"), N(cache_no_room, "NdCacheNoRoom"),
+    N(dad_ok, "DadOK"), N(dad_conflicts, "DadConflicts"), N(addr_claimed, "AddrClaimed"),
+    N(slaac_addrs, "SlaacAddrs"), N(ra_ignored, "RaIgnored"), N(routers, "Routers"),
+    N(prefixes, "Prefixes"),
+};
+#undef N
 #undef F
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
@@ -122,6 +177,9 @@ static const layer_desc layers[] = {
     {"icmp", offsetof(oasis_counters, icmp), icmp_fields, COUNT(icmp_fields)},
     {"udp", offsetof(oasis_counters, udp), udp_fields, COUNT(udp_fields)},
     {"tcp", offsetof(oasis_counters, tcp), tcp_fields, COUNT(tcp_fields)},
+    {"ipv6", offsetof(oasis_counters, ipv6), ipv6_fields, COUNT(ipv6_fields)},
+    {"icmp6", offsetof(oasis_counters, icmp6), icmp6_fields, COUNT(icmp6_fields)},
+    {"nd", offsetof(oasis_counters, nd), nd_fields, COUNT(nd_fields)},
 };
 
 /* What a layer source reads: where the counters are, found afresh on every
@@ -137,7 +195,8 @@ typedef struct layer_priv {
 static int is_gauge(const char *name)
 {
     static const char *const gauges[] = {"CurrEstab", "CurrTimeWait", "CurrFlows",
-                                         "CacheEntries", "ReasmBytes"};
+                                         "CacheEntries", "ReasmBytes", "Ip6ReasmBytes",
+                                         "NdCacheEntries", "Routers", "Prefixes"};
     for (size_t i = 0; i < sizeof gauges / sizeof gauges[0]; i++)
         if (strcmp(name, gauges[i]) == 0)
             return 1;
@@ -163,15 +222,19 @@ static int read_layer(oasis_metrics_emit *e, void *ud)
     return OASIS_OK;
 }
 
-/* Adds the six layer sources; on failure the ones added are removed. */
+/* The IPv4 layers come first in `layers`; the IPv6 ones (ipv6, icmp6,
+ * nd) after them. */
+#define NLAYERS_V4 6
+
+/* Adds the first n layer sources; on failure the ones added are removed. */
 static int add_layers(oasis_metrics *m, const oasis_counters *fixed, oasis_stack *s,
                       const oasis_counters *(*get)(const oasis_stack *), const void *key,
-                      const oasis_metric_tag *tags, size_t ntags)
+                      const oasis_metric_tag *tags, size_t ntags, size_t n)
 {
     if (!m || !key)
         return OASIS_EINVAL;
     size_t before = oasis_metrics_source_count(m);
-    for (size_t i = 0; i < COUNT(layers); i++) {
+    for (size_t i = 0; i < n; i++) {
         layer_priv *lp = metrics_alloc(m, NULL, sizeof *lp);
         int rc = OASIS_ENOMEM;
         if (lp) {
@@ -194,7 +257,7 @@ int oasis_metrics_add_counters(oasis_metrics *m, const oasis_counters *c,
 {
     if (!c)
         return OASIS_EINVAL;
-    return add_layers(m, c, NULL, NULL, c, tags, ntags);
+    return add_layers(m, c, NULL, NULL, c, tags, ntags, COUNT(layers));
 }
 
 int metrics_add_stack_layers(oasis_metrics *m, oasis_stack *s,
@@ -203,7 +266,9 @@ int metrics_add_stack_layers(oasis_metrics *m, oasis_stack *s,
 {
     if (!s || !get)
         return OASIS_EINVAL;
-    return add_layers(m, NULL, s, get, s, tags, ntags);
+    /* A stack without IPv6 has no IPv6 layers to report. */
+    return add_layers(m, NULL, s, get, s, tags, ntags,
+                      oasis_ipv6_enabled(s) ? COUNT(layers) : NLAYERS_V4);
 }
 
 const char *oasis_metrics_layer_field(const char *measurement, size_t i)

@@ -561,6 +561,10 @@ static int setup(fz *z)
     cfg.arp_queue_len = 8;
     cfg.reasm_max_bytes = 16384;
     cfg.reasm_max_datagrams = 4;
+    /* Dual stack: raw frames (mode 0) reach IPv6, ICMPv6 and ND too. */
+    cfg.ipv6 = 1;
+    cfg.nd_cache_size = 4;
+    cfg.nd_queue_len = 8;
     cfg.tcp.sndbuf = cfg.tcp.rcvbuf = 16384;
     cfg.tcp.max_ofo_segments = 8;
     cfg.tcp.backlog = 4;
@@ -593,6 +597,8 @@ static void check_bounds(const fz *z)
     const oasis_counters *c = oasis_stack_counters(z->s);
     FUZZ_CHECK(c->arp.cache_entries <= 4);
     FUZZ_CHECK(c->ip.reasm_bytes <= 16384);
+    FUZZ_CHECK(c->ipv6.reasm_bytes <= 16384);
+    FUZZ_CHECK(c->nd.cache_entries <= 4);
 }
 
 /* FUZZ_VERBOSE=1: what an input reached, to see whether seeds go deep. */
