@@ -1087,6 +1087,73 @@ static void test_ipv6_off(void **state)
     oasis_clock_free(x.clock);
 }
 
+/* RFC 4861 8: a redirect from the current first hop sends a destination
+ * elsewhere (a better router, or on-link); from anyone else it is ignored;
+ * the router's departure takes its redirects along. */
+static void inject_redirect(fx *x, const oasis_in6 *from, const oasis_in6 *target,
+                            const oasis_in6 *dest, const uint8_t *tlla, uint8_t hop)
+{
+    uint8_t b[48] = {137, 0};
+    memcpy(b + 8, target->b, 16);
+    memcpy(b + 24, dest->b, 16);
+    size_t n = 40;
+    if (tlla) {
+        b[40] = OASIS_ND_OPT_TLLA;
+        b[41] = 1;
+        memcpy(b + 42, tlla, 6);
+        n = 48;
+    }
+    oasis_in6 ll = ll_of(x);
+    inject(x, from, &ll, hop, OASIS_NH_ICMPV6, b, n);
+}
+
+static void test_redirect(void **state)
+{
+    (void)state;
+    fx x;
+    fx_start(&x, 0, 0, 1);
+    inject_ra(&x, 1800, 3600, 1800, 1500);
+    oasis_in6 far = {{0x20, 0x01, 0x0d, 0xb8, 0, 9, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1}};
+    oasis_in6 better = {{0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x77}};
+    static const uint8_t MAC_BETTER[6] = {2, 0, 0, 0, 0, 0x77};
+    oasis_in6 nh;
+    assert_int_equal(oasis_nd_next_hop(x.s, &far, &nh), 0);
+    assert_true(oasis_in6_eq(&nh, &ROUTER));
+    /* Not from the first hop, or not from the link: ignored. */
+    inject_redirect(&x, &PEER, &better, &far, MAC_BETTER, 255);
+    inject_redirect(&x, &ROUTER, &better, &far, MAC_BETTER, 254);
+    assert_int_equal(ctr(&x)->nd.bad_messages, 1);
+    assert_int_equal(ctr(&x)->nd.bad_hop_limit, 1);
+    assert_int_equal(oasis_nd_next_hop(x.s, &far, &nh), 0);
+    assert_true(oasis_in6_eq(&nh, &ROUTER));
+    /* A global target that is not the destination: invalid. */
+    oasis_in6 glob = far;
+    glob.b[15] = 2;
+    inject_redirect(&x, &ROUTER, &glob, &far, NULL, 255);
+    assert_int_equal(ctr(&x)->nd.bad_messages, 2);
+    /* From the router: taken, with the target's MAC. */
+    inject_redirect(&x, &ROUTER, &better, &far, MAC_BETTER, 255);
+    assert_int_equal(ctr(&x)->nd.redirects, 1);
+    assert_int_equal(oasis_nd_next_hop(x.s, &far, &nh), 0);
+    assert_true(oasis_in6_eq(&nh, &better));
+    const ip6_neigh *e = oasis_nd_lookup(x.s, &better);
+    assert_non_null(e);
+    assert_int_equal(e->state, NEIGH_STALE);
+    assert_memory_equal(e->mac, MAC_BETTER, 6);
+    /* Now only `better` may redirect far again: to far itself (on-link). */
+    inject_redirect(&x, &ROUTER, &far, &far, NULL, 255);
+    assert_int_equal(ctr(&x)->nd.bad_messages, 3);
+    inject_redirect(&x, &better, &far, &far, NULL, 255);
+    assert_int_equal(oasis_nd_next_hop(x.s, &far, &nh), 0);
+    assert_true(oasis_in6_eq(&nh, &far));
+    /* The router leaves: destinations it was first hop for forget it; the
+     * on-link redirect (hop = far) stays. */
+    inject_ra(&x, 0, 3600, 1800, 1500);
+    assert_int_equal(oasis_nd_next_hop(x.s, &far, &nh), 0);
+    assert_true(oasis_in6_eq(&nh, &far));
+    fx_stop(&x);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1106,6 +1173,7 @@ int main(void)
         cmocka_unit_test(test_icmp6_error_rules),
         cmocka_unit_test(test_input_validation),
         cmocka_unit_test(test_ipv6_off),
+        cmocka_unit_test(test_redirect),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

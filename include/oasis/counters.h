@@ -206,6 +206,7 @@ typedef struct oasis_nd_counters {
     uint64_t ra_ignored;         /* RAs failing validation */
     uint64_t routers;            /* gauge: default routers */
     uint64_t prefixes;           /* gauge: on-link prefixes */
+    uint64_t redirects;          /* redirects taken into the destination cache */
 } oasis_nd_counters;
 
 typedef struct oasis_counters {

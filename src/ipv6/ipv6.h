@@ -71,6 +71,13 @@ typedef struct ip6_prefix {
     uint64_t expires;     /* 0: slot free; UINT64_MAX infinite */
 } ip6_prefix;
 
+/* A redirect's word (RFC 4861 8.3): dst is better reached through hop. */
+#define OASIS_IPV6_MAX_REDIRECTS 16
+typedef struct ip6_redirect {
+    oasis_in6 dst, hop;
+    uint8_t used;
+} ip6_redirect;
+
 typedef struct oasis_ipv6 {
     int on;               /* cfg.ipv6 */
     int started;          /* the link came up: addresses configured */
@@ -89,6 +96,8 @@ typedef struct oasis_ipv6 {
 
     ip6_router routers[OASIS_IPV6_MAX_ROUTERS];
     ip6_prefix prefixes[OASIS_IPV6_MAX_PREFIXES];
+    ip6_redirect redirects[OASIS_IPV6_MAX_REDIRECTS]; /* destination cache */
+    uint32_t redirect_next;  /* slot replaced next when full */
     oasis_timer lists_timer; /* router and prefix expiry */
 
     int rs_sent;          /* router solicitations sent */

@@ -8,8 +8,10 @@
  * full, the least recently used entry that is not INCOMPLETE and holds no
  * packets is reused; with none, the new neighbour is not cached (counted).
  * Each entry has its own timer: INCOMPLETE and PROBE retransmit, REACHABLE
- * ages to STALE, DELAY turns into PROBE. Redirects are validated and
- * counted but not acted on (no destination cache yet).
+ * ages to STALE, DELAY turns into PROBE. Redirects (RFC 4861 8) fill a
+ * small destination cache consulted before the default router; it holds
+ * OASIS_IPV6_MAX_REDIRECTS entries, replaced round robin, and forgets a
+ * destination whose first hop stops being a router we use.
  */
 #include "ipv6/ipv6.h"
 
@@ -391,6 +393,9 @@ static void router_update(oasis_stack *s, const oasis_in6 *ip, uint16_t lifetime
     if (lifetime_s == 0) { /* 6.3.4: lifetime 0 removes it */
         if (slot)
             slot->expires = 0;
+        for (int i = 0; i < OASIS_IPV6_MAX_REDIRECTS; i++)
+            if (v->redirects[i].used && oasis_in6_eq(&v->redirects[i].hop, ip))
+                v->redirects[i].used = 0;
     } else {
         for (int i = 0; i < OASIS_IPV6_MAX_ROUTERS && !slot; i++)
             if (!v->routers[i].expires)
@@ -432,11 +437,44 @@ static void prefix_update(oasis_stack *s, const oasis_nd_prefix *pf)
     arm_lists(s);
 }
 
+static const ip6_redirect *find_redirect(const oasis_ipv6 *v, const oasis_in6 *dst)
+{
+    for (int i = 0; i < OASIS_IPV6_MAX_REDIRECTS; i++)
+        if (v->redirects[i].used && oasis_in6_eq(&v->redirects[i].dst, dst))
+            return &v->redirects[i];
+    return NULL;
+}
+
+/* The default router dst goes through (no redirect considered). */
+static const ip6_router *default_router(oasis_stack *s)
+{
+    oasis_ipv6 *v = s->ip6;
+    /* 6.3.6: a router known reachable (any state but INCOMPLETE) first,
+     * else the first one (round-robin is allowed, not required). */
+    const ip6_router *pick = NULL;
+    for (int i = 0; i < OASIS_IPV6_MAX_ROUTERS; i++) {
+        const ip6_router *r = &v->routers[i];
+        if (!r->expires)
+            continue;
+        const ip6_neigh *e = find(s, &r->ip);
+        if (e && e->state != NEIGH_INCOMPLETE)
+            return r;
+        if (!pick)
+            pick = r;
+    }
+    return pick;
+}
+
 int oasis_nd_next_hop(oasis_stack *s, const oasis_in6 *dst, oasis_in6 *out)
 {
     oasis_ipv6 *v = s->ip6;
     if (oasis_in6_is_link_local(dst) || oasis_in6_is_multicast(dst)) {
         *out = *dst;
+        return OASIS_OK;
+    }
+    const ip6_redirect *rd = find_redirect(v, dst);
+    if (rd) {
+        *out = rd->hop;
         return OASIS_OK;
     }
     for (int i = 0; i < OASIS_IPV6_MAX_PREFIXES; i++)
@@ -454,21 +492,7 @@ int oasis_nd_next_hop(oasis_stack *s, const oasis_in6 *dst, oasis_in6 *out)
             return OASIS_OK;
         }
     }
-    /* 6.3.6: a router known reachable (any state but INCOMPLETE) first,
-     * else the first one (round-robin is allowed, not required). */
-    const ip6_router *pick = NULL;
-    for (int i = 0; i < OASIS_IPV6_MAX_ROUTERS; i++) {
-        const ip6_router *r = &v->routers[i];
-        if (!r->expires)
-            continue;
-        const ip6_neigh *e = find(s, &r->ip);
-        if (e && e->state != NEIGH_INCOMPLETE) {
-            pick = r;
-            break;
-        }
-        if (!pick)
-            pick = r;
-    }
+    const ip6_router *pick = default_router(s);
     if (!pick)
         return OASIS_ENOROUTE; /* RFC 4943: no router, no "assume on-link" */
     *out = pick->ip;
@@ -593,6 +617,38 @@ static void ra_input(oasis_stack *s, const oasis_ipv6_hdr *ip, const oasis_nd_ms
     }
 }
 
+/* RFC 4861 8.1 validation, 8.3 processing. */
+static void redirect_input(oasis_stack *s, const oasis_ipv6_hdr *ip, const oasis_nd_msg *m)
+{
+    oasis_ipv6 *v = s->ip6;
+    oasis_nd_counters *c = &s->ctr.nd;
+    oasis_in6 cur;
+    /* From a link-local address, which is the current first hop for the
+     * destination; the target is a link-local router or the destination
+     * itself (on-link). */
+    if (!oasis_in6_is_link_local(&ip->src) || oasis_nd_next_hop(s, &m->dest, &cur) != 0 ||
+        !oasis_in6_eq(&cur, &ip->src) ||
+        !(oasis_in6_is_link_local(&m->target) || oasis_in6_eq(&m->target, &m->dest))) {
+        c->bad_messages++;
+        return;
+    }
+    ip6_redirect *rd = (ip6_redirect *)find_redirect(v, &m->dest);
+    if (!rd) {
+        rd = &v->redirects[v->redirect_next];
+        v->redirect_next = (v->redirect_next + 1) % OASIS_IPV6_MAX_REDIRECTS;
+    }
+    rd->dst = m->dest;
+    rd->hop = m->target;
+    rd->used = 1;
+    c->redirects++;
+    /* 8.3: a TLLA updates (or creates, STALE) the target's entry. */
+    if (m->opts.tlla) {
+        ip6_neigh *e = learn(s, &m->target, m->opts.tlla);
+        if (e && !oasis_in6_eq(&m->target, &m->dest))
+            e->is_router = 1;
+    }
+}
+
 void oasis_nd_input(oasis_stack *s, const oasis_ipv6_hdr *ip, const uint8_t *msg, size_t len)
 {
     oasis_icmp6_counters *ic = &s->ctr.icmp6;
@@ -631,10 +687,7 @@ void oasis_nd_input(oasis_stack *s, const oasis_ipv6_hdr *ip, const uint8_t *msg
         ra_input(s, ip, &m);
         break;
     case OASIS_ICMP6_REDIRECT:
-        /* 8.1: from a link-local source; acting on it needs a destination
-         * cache, which comes with TCP over IPv6. */
-        if (!oasis_in6_is_link_local(&ip->src))
-            c->bad_messages++;
+        redirect_input(s, ip, &m);
         break;
     default: /* RS: for routers */
         break;

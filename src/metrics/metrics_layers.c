@@ -156,7 +156,7 @@ static const layer_field nd_fields[] = {
     N(cache_evictions, "NdCacheEvictions"), N(cache_no_room, "NdCacheNoRoom"),
     N(dad_ok, "DadOK"), N(dad_conflicts, "DadConflicts"), N(addr_claimed, "AddrClaimed"),
     N(slaac_addrs, "SlaacAddrs"), N(ra_ignored, "RaIgnored"), N(routers, "Routers"),
-    N(prefixes, "Prefixes"),
+    N(prefixes, "Prefixes"), N(redirects, "Redirects"),
 };
 #undef N
 #undef F

@@ -44,6 +44,7 @@ typedef struct net_opts {
     int no_ipv6;         /* --no-ipv6 */
     oasis_ipaddr addr6;  /* --addr6 (family 0: none) */
     uint8_t prefix6;
+    int addr_events;     /* IPv6 address events on stderr (serve, --verbose) */
 } net_opts;
 
 /* The live network: clock, stack, TAP device and loop. */

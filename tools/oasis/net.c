@@ -342,7 +342,9 @@ int net_up(net *n, const net_opts *o)
     cfg.ipv6 = !n->opt.no_ipv6;
     int err = n->clock ? oasis_stack_create(&cfg, &n->stack) : OASIS_ENOMEM;
     if (!err && cfg.ipv6) {
-        oasis_ipv6_set_addr_cb(n->stack, on_ipv6_addr, NULL);
+        /* Clients keep stderr quiet (their output may be parsed). */
+        if (n->opt.addr_events || n->opt.verbose)
+            oasis_ipv6_set_addr_cb(n->stack, on_ipv6_addr, NULL);
         if (n->opt.addr6.family)
             err = oasis_ipv6_add_addr(n->stack, &n->opt.addr6, n->opt.prefix6);
     }

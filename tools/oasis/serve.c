@@ -1100,6 +1100,7 @@ int cmd_serve(int argc, char **argv)
     }
     pattern_init(&srv->pat);
     cli_install_signals();
+    no.addr_events = 1; /* "ready" is followed by the IPv6 addresses as they come */
     if ((rc = net_up(&n, &no)) != 0) {
         free(srv);
         return rc;
