@@ -33,6 +33,14 @@ typedef struct oasis_wire_config {
     uint64_t delay_ns;     /* one-way delay (0) */
     uint32_t queue_frames; /* frames in flight on the wire before new ones are dropped (65536) */
     uint64_t seed;         /* seeds the impairments' randomness (1) */
+    /* 1: every port offers offloads (oasis/link.h: TSO4, CSUM_TX, RX_GRO,
+     * RX_CSUM; gso_max 64 KiB), like a veth pair: a super-segment or a
+     * partial checksum reaches the other stack as it was sent. A direction
+     * with a bottleneck, loss, corruption, reordering or duplication set,
+     * and ports without a stack, get plain frames instead (cut and
+     * checksummed as a NIC would before the medium), so those hit single
+     * frames; delay and jitter carry it whole. (0) */
+    int offload;
 } oasis_wire_config;
 
 void oasis_wire_config_init(oasis_wire_config *cfg);

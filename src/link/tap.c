@@ -384,13 +384,8 @@ int oasis_tap_input(oasis_tap *t, oasis_stack *s, unsigned max_frames)
             oasis_stack_input(s, t->buf, (size_t)n);
             continue;
         }
-        oasis_offload off;
-        size_t flen = (size_t)n > OASIS_VNET_HDR_LEN ? (size_t)n - OASIS_VNET_HDR_LEN : 0;
-        if (oasis_vnet_parse(t->buf, flen, &off) != OASIS_OK) { /* flen 0 included */
+        if (oasis_vnet_input(s, t->buf, (size_t)n) != OASIS_OK)
             t->bad_headers++; /* not acted on: dropped */
-            continue;
-        }
-        oasis_stack_input_offload(s, t->buf + OASIS_VNET_HDR_LEN, flen, &off);
     }
     return got;
 }

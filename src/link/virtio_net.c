@@ -2,6 +2,7 @@
 #include "link/virtio_net.h"
 
 #include "oasis/error.h"
+#include "oasis/stack.h"
 
 #include <string.h>
 
@@ -80,4 +81,14 @@ void oasis_vnet_fill(uint8_t *hdr, const oasis_offload *off)
         put_le16(hdr + 2, off->hdr_len);
         put_le16(hdr + 4, off->gso_size);
     }
+}
+
+int oasis_vnet_input(oasis_stack *s, const uint8_t *buf, size_t n)
+{
+    oasis_offload off;
+    if (n < OASIS_VNET_HDR_LEN + ETH_HLEN ||
+        oasis_vnet_parse(buf, n - OASIS_VNET_HDR_LEN, &off) != OASIS_OK)
+        return OASIS_EMALFORMED;
+    oasis_stack_input_offload(s, buf + OASIS_VNET_HDR_LEN, n - OASIS_VNET_HDR_LEN, &off);
+    return OASIS_OK;
 }

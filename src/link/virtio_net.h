@@ -38,4 +38,10 @@ int oasis_vnet_parse(const uint8_t *hdr, size_t frame_len, oasis_offload *out);
  * a plain frame, all zero). */
 void oasis_vnet_fill(uint8_t *hdr, const oasis_offload *off);
 
+/* Hands one read of a TAP with the header (n bytes: header, then frame)
+ * to s. Returns 0, or OASIS_EMALFORMED for a bad header (or a read shorter
+ * than one): the frame is dropped and the caller counts it. */
+typedef struct oasis_stack oasis_stack;
+int oasis_vnet_input(oasis_stack *s, const uint8_t *buf, size_t n);
+
 #endif

@@ -11,6 +11,7 @@
 
 #include "core/prng.h"
 #include "core/stack_impl.h"
+#include "link/gso.h"
 #include "oasis/error.h"
 #include "oasis/stack.h"
 
@@ -27,6 +28,8 @@ typedef struct wire_frame {
     uint64_t due, seq;
     uint32_t src, dst;
     uint32_t len, cap;
+    int has_off;       /* offload wire: a super-segment or partial checksum */
+    oasis_offload off;
     uint8_t data[];
 } wire_frame;
 
@@ -100,6 +103,7 @@ struct oasis_wire {
     uint64_t now;
     oasis_wire_observer observer;
     void *observer_ud;
+    uint8_t *scratch; /* offload wire: plain frames cut from a super-segment */
 };
 
 void oasis_wire_config_init(oasis_wire_config *cfg)
@@ -161,13 +165,14 @@ static wire_frame *frame_get(oasis_wire *w, size_t len)
         w->nfree--;
         return f;
     }
-    if (len > WIRE_FRAME_CAP && w->biglist) {
+    if (len > WIRE_FRAME_CAP && len <= big_cap(w) && w->biglist) {
         wire_frame *f = w->biglist; /* len <= big_cap: port_send checks */
         w->biglist = f->next;
         w->nbig--;
         return f;
     }
-    size_t cap = len <= WIRE_FRAME_CAP ? WIRE_FRAME_CAP : big_cap(w);
+    /* A super-segment (offload wire) gets a buffer of its own size. */
+    size_t cap = len <= WIRE_FRAME_CAP ? WIRE_FRAME_CAP : len <= big_cap(w) ? big_cap(w) : len;
     wire_frame *f = malloc(sizeof *f + cap);
     if (f)
         f->cap = (uint32_t)cap;
@@ -310,6 +315,7 @@ void oasis_wire_destroy(oasis_wire *w)
         free(w->ports[i]);
     }
     free(w->ports);
+    free(w->scratch);
     free(w);
 }
 
@@ -444,6 +450,7 @@ static wire_frame *frame_copy(oasis_wire *w, wire_chan *c, const uint8_t *data, 
         return NULL;
     }
     f->len = len;
+    f->has_off = 0;
     memcpy(f->data, data, len);
     return f;
 }
@@ -486,8 +493,8 @@ static void observe(oasis_wire *w, uint32_t src, uint32_t dst, const uint8_t *da
                     intact, sent, intact ? due : 0);
 }
 
-static void chan_send(oasis_wire *w, uint32_t src, uint32_t dst, const uint8_t *data,
-                      uint32_t len)
+static void chan_send_off(oasis_wire *w, uint32_t src, uint32_t dst, const uint8_t *data,
+                          uint32_t len, const oasis_offload *off)
 {
     wire_chan *c = &w->ports[src]->out[dst];
     uint64_t t = w->now_cached ? w->now : oasis_clock_now(w->clock);
@@ -507,6 +514,10 @@ static void chan_send(oasis_wire *w, uint32_t src, uint32_t dst, const uint8_t *
     }
     f->src = src;
     f->dst = dst;
+    if (off) {
+        f->has_off = 1;
+        f->off = *off;
+    }
     int intact = 1;
     if (chance(c, c->cfg.corrupt) && corruptible(data, len)) {
         uint64_t bit = oasis_prng_below(&c->prng, (uint64_t)(len - ETH_HDR) * 8);
@@ -534,7 +545,52 @@ static void chan_send(oasis_wire *w, uint32_t src, uint32_t dst, const uint8_t *
     d->src = src;
     d->dst = dst;
     d->due = f->due;
+    d->has_off = f->has_off;
+    d->off = f->off;
     chan_push(w, c, d);
+}
+
+static void chan_send(oasis_wire *w, uint32_t src, uint32_t dst, const uint8_t *data,
+                      uint32_t len)
+{
+    chan_send_off(w, src, dst, data, len, NULL);
+}
+
+typedef struct piece_ctx {
+    oasis_wire *w;
+    uint32_t src, dst;
+} piece_ctx;
+
+static int piece_send(void *ud, uint8_t *frame, size_t len)
+{
+    piece_ctx *pc = ud;
+    chan_send(pc->w, pc->src, pc->dst, frame, (uint32_t)len);
+    return OASIS_OK;
+}
+
+/* Whatever acts on single frames: a bottleneck, loss, corruption,
+ * reordering, duplication (delay and jitter move a super-segment whole). */
+static int chan_impaired(const wire_chan *c)
+{
+    const oasis_impair *g = &c->cfg;
+    return g->rate_bps || g->loss > 0 || g->ge_p_good_bad > 0 || g->corrupt > 0 ||
+           g->reorder > 0 || g->duplicate > 0;
+}
+
+/* A frame with offloads for one destination: as it is to a stack over an
+ * unimpaired direction, else cut into plain frames first (wire.h). */
+static void chan_send_offload(oasis_wire *w, uint32_t src, uint32_t dst, const uint8_t *data,
+                              uint32_t len, const oasis_offload *off)
+{
+    if (w->ports[dst]->stack && !chan_impaired(&w->ports[src]->out[dst])) {
+        chan_send_off(w, src, dst, data, len, off);
+        return;
+    }
+    if (!w->scratch && !(w->scratch = malloc(OASIS_GSO_SCRATCH)))
+        return; /* lost, like a frame on a full wire */
+    piece_ctx pc = {w, src, dst};
+    oasis_gso_segment((uint8_t *)data, len, off, w->scratch, OASIS_GSO_SCRATCH, piece_send, &pc,
+                      NULL);
 }
 
 /* ---- ports --------------------------------------------------------------- */
@@ -565,6 +621,29 @@ static int port_send(oasis_link *link, const uint8_t *frame, size_t len)
         if (i != p->index)
             chan_send(w, p->index, i, frame, (uint32_t)len);
     return OASIS_OK; /* a lossy or full wire loses frames; not the sender's error */
+}
+
+static int port_send_offload(oasis_link *link, const uint8_t *frame, size_t len,
+                             const oasis_offload *off)
+{
+    wire_port *p = (wire_port *)link;
+    oasis_wire *w = p->wire;
+
+    if (len < ETH_HDR || len > OASIS_GSO_MAX + ETH_HDR ||
+        (!(off->gso_type & ~OASIS_GSO_ECN) && len > (size_t)w->cfg.mtu + ETH_HDR))
+        return OASIS_EMSGSIZE;
+    if (!(frame[0] & 1)) {
+        for (uint32_t i = 0; i < w->nports; i++) {
+            if (i != p->index && memcmp(port_mac(w->ports[i]), frame, 6) == 0) {
+                chan_send_offload(w, p->index, i, frame, (uint32_t)len, off);
+                return OASIS_OK;
+            }
+        }
+    }
+    for (uint32_t i = 0; i < w->nports; i++)
+        if (i != p->index)
+            chan_send_offload(w, p->index, i, frame, (uint32_t)len, off);
+    return OASIS_OK;
 }
 
 /* Grows every port's channel array by one (for the new port at index n) and
@@ -603,6 +682,12 @@ static wire_port *port_add(oasis_wire *w)
     p->link.send = port_send;
     p->link.mtu = w->cfg.mtu;
     p->link.data = p;
+    if (w->cfg.offload) {
+        p->link.send_offload = port_send_offload;
+        p->link.caps = OASIS_LINK_TSO4 | OASIS_LINK_CSUM_TX | OASIS_LINK_RX_GRO |
+                       OASIS_LINK_RX_CSUM;
+        p->link.gso_max = OASIS_GSO_MAX;
+    }
     p->wire = w;
     p->index = n;
     w->ports[w->nports++] = p;
@@ -757,7 +842,9 @@ static void deliver(oasis_wire *w, const wire_frame *f)
     wire_chan *c = &w->ports[f->src]->out[f->dst];
     c->st.delivered++;
     c->st.bytes_delivered += f->len;
-    if (p->stack && w->now_cached && p->stack->clock == w->clock)
+    if (p->stack && f->has_off)
+        oasis_stack_input_offload(p->stack, f->data, f->len, &f->off);
+    else if (p->stack && w->now_cached && p->stack->clock == w->clock)
         oasis_stack_input_at(p->stack, f->data, f->len, w->now);
     else if (p->stack)
         oasis_stack_input(p->stack, f->data, f->len);

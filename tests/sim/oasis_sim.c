@@ -7,6 +7,8 @@
  *   oasis_sim --seed 4242 --pcap /tmp/s   ... and a capture of each side
  *   oasis_sim --determinism        run every seed twice, compare the runs
  *   oasis_sim --max-size N         largest transfer per direction (2 MiB)
+ *   oasis_sim --offload ...        the wire offers offloads (TSO, partial
+ *                                  checksums, GRO: oasis/link.h) to both
  *   oasis_sim --ge-per-frame ...   bursts step per frame, as before issue 11
  *                                  item 45 (replays old runs; a Timeout the
  *                                  link caused is then accepted, with a note)
@@ -31,7 +33,7 @@ static void usage(const char *argv0)
 {
     fprintf(stderr,
             "usage: %s [--seed N | --seeds COUNT [--first N]] [--determinism] [--max-size BYTES]\n"
-            "          [--pcap PREFIX] [--ge-per-frame] [-v]\n",
+            "          [--pcap PREFIX] [--ge-per-frame] [--offload] [-v]\n",
             argv0);
 }
 
@@ -63,6 +65,8 @@ int main(int argc, char **argv)
             o.max_size = strtoull(argv[++i], NULL, 0);
         } else if (!strcmp(a, "--pcap") && more) {
             o.pcap = argv[++i];
+        } else if (!strcmp(a, "--offload")) {
+            o.offload = 1;
         } else if (!strcmp(a, "--ge-per-frame")) {
             per_frame = 1;
         } else if (!strcmp(a, "--determinism")) {

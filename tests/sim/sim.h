@@ -41,6 +41,7 @@ typedef struct sim_opts {
     uint64_t max_size;       /* largest transfer per direction */
     const char *pcap;        /* write <pcap>-a.pcap and -b.pcap */
     int verbose;
+    int offload;             /* the wire offers offloads (oasis_wire_config.offload) */
 } sim_opts;
 
 typedef struct sim_result {

@@ -863,6 +863,7 @@ void sim_run(const sim_case *c, const sim_opts *o, sim_result *r)
     oasis_wire_config wc;
     oasis_wire_config_init(&wc);
     wc.mtu = c->mtu;
+    wc.offload = o->offload;
     wc.seed = c->seed;
     if (!m->clock || oasis_wire_create(m->clock, &wc, &m->wire) != 0 || make_side(m, 0) ||
         make_side(m, 1)) {
