@@ -112,6 +112,7 @@ void oasis_wire_config_init(oasis_wire_config *cfg)
     cfg->delay_ns = 0;
     cfg->queue_frames = 65536;
     cfg->seed = 1;
+    cfg->offload = 0;
 }
 
 void oasis_impair_init(oasis_impair *cfg) { memset(cfg, 0, sizeof *cfg); }
