@@ -98,7 +98,7 @@ static void test_super_segment_on_tso_link(void **state)
     static uint8_t buf[100000];
     assert_int_equal(oasis_tcp_write(x.a.flow, buf, sizeof buf, NULL, NULL), 0);
     th_poll(&x.h);
-    uint32_t cwnd = x.a.flow->cc.cwnd;
+    uint32_t cwnd = x.a.flow->ext->cc.cwnd;
     assert_true(cwnd >= 2 * MSS);
     assert_int_equal(x.supers, 1);
     assert_int_equal(x.super_gso[0], MSS);
