@@ -173,6 +173,7 @@ typedef struct srv {
     uint32_t dns[2];
     uint16_t mtu;
     const uint8_t *chaddr;    /* NULL: the client's */
+    int lease_zero;           /* send option 51 with 0 */
 } srv;
 
 static srv srv_default(uint8_t type, uint32_t xid)
@@ -214,7 +215,7 @@ static size_t build_reply(const srv *r, uint8_t *m)
     } while (0)
     if (r->server)
         OPT32(OASIS_DHO_SERVER_ID, r->server);
-    if (r->lease)
+    if (r->lease || r->lease_zero)
         OPT32(OASIS_DHO_LEASE_TIME, r->lease);
     if (r->t1)
         OPT32(OASIS_DHO_T1, r->t1);
@@ -1152,7 +1153,11 @@ static void test_malformed_dropped(void **state)
     ack.lease = 100;
     ack.mask = 0xff00ff00u; /* not contiguous */
     reply_to(&h, &ack, OFFERED);
-    assert_int_equal(ctr(&h)->rx_invalid, 4);
+    ack.mask = 0xffffff00u;
+    ack.lease = 0; /* a zero lease would expire at once */
+    ack.lease_zero = 1;
+    reply_to(&h, &ack, OFFERED);
+    assert_int_equal(ctr(&h)->rx_invalid, 5);
     assert_int_equal(oasis_dhcp_get_state(h.d), OASIS_DHCP_REQUESTING);
     h_fini(&h);
 }

@@ -27,12 +27,20 @@
  * 576 or more and no larger than the link's) are set; the link MTU only
  * affects flows opened afterwards. On renew only the lease times change.
  * When the address goes (expiry, NAK, a new address, oasis_dhcp_stop with
- * release): every TCP flow on the old address ends at once with
- * OASIS_EADDRNOTAVAIL (pending connects, reads, writes and closes complete
- * with it; oasis_tcp_flow_error() returns it), nothing more is sent for
- * them, and until the next bind the stack has address 0.0.0.0: TCP
- * connects fail with OASIS_ENOROUTE, UDP sends other than to
- * 255.255.255.255 fail with OASIS_ENOROUTE.
+ * release): every TCP flow on the old address ends at once, nothing more
+ * is sent for it (no RST: the address is no longer ours), and
+ * oasis_tcp_flow_error() / oasis_tcp_flow_strerror() say
+ * OASIS_EADDRNOTAVAIL ("local address was removed"). A connect still in
+ * progress completes with OASIS_EADDRNOTAVAIL; reads deliver what was
+ * already received, then OASIS_EOF; pending and later writes complete
+ * with OASIS_ECLOSED (as after any end of a flow). Until the next bind the
+ * stack has address 0.0.0.0: TCP connects fail with OASIS_ENOROUTE, UDP
+ * sends other than to 255.255.255.255 fail with OASIS_ENOROUTE.
+ *
+ * Leases the client refuses (counted in rx_invalid): an ACK without lease
+ * time or with a zero one, a non-contiguous netmask, an address that is no
+ * host's (0/8, 127/8, multicast, 240/4, the subnet's network or broadcast
+ * address), an offer without server identifier.
  */
 #ifndef OASIS_DHCP_H
 #define OASIS_DHCP_H

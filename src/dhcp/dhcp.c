@@ -490,7 +490,9 @@ static int lease_from_ack(oasis_dhcp *d, const oasis_dhcp_msg *m, uint32_t src,
                           oasis_dhcp_lease *l)
 {
     memset(l, 0, sizeof *l);
-    if (!(m->have & OASIS_DHCP_HAVE_LEASE)) /* RFC 2131 4.3.1: MUST in an ACK to REQUEST */
+    /* RFC 2131 4.3.1: a lease time MUST be in an ACK to a REQUEST. A zero
+     * lease would expire at once and have us ask again at wire speed. */
+    if (!(m->have & OASIS_DHCP_HAVE_LEASE) || m->lease_time == 0)
         return OASIS_EMALFORMED;
     int prefix = classful_prefix(m->yiaddr);
     if (m->have & OASIS_DHCP_HAVE_MASK) {

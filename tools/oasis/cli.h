@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "oasis/oasis.h"
+#include "oasis/dhcp.h"
 #include "oasis/loop.h"
 #include "oasis/tap.h"
 
@@ -45,10 +46,15 @@ typedef struct net_opts {
     oasis_ipaddr addr6;  /* --addr6 (family 0: none) */
     uint8_t prefix6;
     int addr_events;     /* IPv6 address events on stderr (serve, --verbose) */
+    int addr_given;      /* --addr: a static address (else DHCP) */
+    int dhcp;            /* --dhcp, or no --addr: get the address by DHCP */
+    uint64_t dhcp_timeout_ns; /* how long to wait for the first lease */
+    uint32_t dhcp_request;    /* --dhcp with --addr: ask for that address first */
 } net_opts;
 
 /* The live network: clock, stack, TAP device and loop. */
-typedef struct net {
+typedef struct net net;
+struct net {
     net_opts opt;
     oasis_clock *clock;
     oasis_stack *stack;
@@ -57,7 +63,15 @@ typedef struct net {
     oasis_pcap *pcap;
     oasis_dns *dns;  /* made on first use (resolve.c) */
     oasis_ipaddr wait_dst; /* net_wait_ipv6's */
-} net;
+    oasis_dhcp *dhcp;    /* with --dhcp: runs (renews) for the whole command */
+    /* DNS servers of the current lease (none without DHCP); they go to
+     * the resolver (n->dns) unless --dns was given. dns_changed, when set,
+     * is called after a lease brings new ones. */
+    uint32_t lease_dns[OASIS_DHCP_MAX_DNS];
+    size_t lease_ndns;
+    void (*dns_changed)(struct net *n);
+    void *dns_ud;
+};
 
 /* getopt_long codes of the common options start here. */
 #define NET_OPT_BASE 1000
@@ -88,6 +102,17 @@ void net_down(net *n);
 /* Runs the loop until an IPv6 address able to reach dst is preferred (DAD
  * done) or timeout_ns passes; 0 when there is one. */
 int net_wait_ipv6(net *n, const oasis_ipaddr *dst, uint64_t timeout_ns);
+
+/* DHCP (dhcp_cli.c). net_dhcp_up starts the client on n's stack and runs
+ * the loop until the first lease is bound (prints it) or the timeout:
+ * EXIT_OK, EXIT_SETUP (no lease) or EXIT_FAIL (interrupted). It then keeps
+ * renewing while the command runs and prints every event to stderr. */
+int net_dhcp_up(net *n);
+void net_dhcp_down(net *n);
+/* The MAC a DHCP client without --mac uses: locally administered,
+ * 02:4f:d4 then three bytes hashed from the TAP name (stable across runs,
+ * so a server hands the same address back). */
+void net_dhcp_mac(const char *tap, uint8_t mac[6]);
 /* Prints the stack's main counters to stderr (verbose runs). */
 void net_print_counters(const net *n);
 

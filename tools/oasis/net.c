@@ -32,6 +32,8 @@ enum {
     OPT_DNS,
     OPT_NO_IPV6,
     OPT_ADDR6,
+    OPT_DHCP,
+    OPT_DHCP_TIMEOUT,
 };
 
 const struct option net_long_options[] = {
@@ -50,15 +52,24 @@ const struct option net_long_options[] = {
     {"dns", required_argument, NULL, OPT_DNS},
     {"no-ipv6", no_argument, NULL, OPT_NO_IPV6},
     {"addr6", required_argument, NULL, OPT_ADDR6},
+    {"dhcp", no_argument, NULL, OPT_DHCP},
+    {"dhcp-timeout", required_argument, NULL, OPT_DHCP_TIMEOUT},
     {NULL, 0, NULL, 0},
 };
 
 const char net_options_help[] =
     "Network options (every subcommand):\n"
     "  --tap NAME        TAP device to use (oasis0)\n"
-    "  --addr A.B.C.D/N  Oasis's address and prefix (10.77.0.2/24)\n"
+    "  --addr A.B.C.D/N  Oasis's static address and prefix, e.g. 10.77.0.2/24\n"
+    "                    (default: none, the address comes from DHCP)\n"
+    "  --dhcp            get address, prefix, gateway, MTU and DNS servers from a\n"
+    "                    DHCP server (the default without --addr); the lease is\n"
+    "                    printed and renewed while the command runs. With --addr:\n"
+    "                    ask for that address first (INIT-REBOOT)\n"
+    "  --dhcp-timeout S  seconds to wait for the first lease (30)\n"
     "  --gw A.B.C.D|none default gateway (the subnet's first address, e.g. 10.77.0.1)\n"
-    "  --mac MAC         Oasis's MAC (02:4f:xx:xx:xx:xx made from the address)\n"
+    "  --mac MAC         Oasis's MAC (02:4f:xx:xx:xx:xx made from the address, or\n"
+    "                    with DHCP from the TAP name)\n"
     "  --mtu N           set the device's MTU to N (576..65535; TAP devices take at\n"
     "                    most 65521); default: keep the device's MTU\n"
     "  --create          create the TAP device if it does not exist (needs root)\n"
@@ -85,6 +96,7 @@ void net_opts_init(net_opts *o)
     o->tap = "oasis0";
     o->addr = OASIS_IPV4(10, 77, 0, 2);
     o->prefix = 24;
+    o->dhcp_timeout_ns = 30 * OASIS_NS_PER_SEC;
 }
 
 static int bad(const char *what, const char *arg)
@@ -107,6 +119,14 @@ int net_opts_handle(net_opts *o, int code, const char *arg)
         if (oasis_cidr_parse(arg, &o->addr, &o->prefix) != 0 || o->prefix == 0 ||
             o->prefix > 30)
             return bad("--addr (want A.B.C.D/N with N in 1..30)", arg);
+        o->addr_given = 1;
+        return 1;
+    case OPT_DHCP:
+        o->dhcp = 1;
+        return 1;
+    case OPT_DHCP_TIMEOUT:
+        if (parse_seconds(arg, &o->dhcp_timeout_ns) != 0 || o->dhcp_timeout_ns == 0)
+            return bad("--dhcp-timeout (seconds)", arg);
         return 1;
     case OPT_GW:
         o->gw_given = 1;
@@ -223,6 +243,18 @@ int net_getopt(int argc, char **argv, const char *shortopts, const struct option
  * administered and carries the address, so two stacks never share one. */
 static void fill_derived(net_opts *o)
 {
+    if (!o->addr_given)
+        o->dhcp = 1;
+    if (o->dhcp) {
+        /* No address until the lease: gateway and MAC do not come from one. */
+        if (!o->mac_given)
+            net_dhcp_mac(o->tap, o->mac);
+        o->mac_given = 1;
+        o->dhcp_request = o->addr_given ? o->addr : 0;
+        o->addr = 0;
+        o->gw = 0;
+        o->gw_given = 1;
+    }
     uint32_t mask = oasis_netmask(o->prefix);
     if (!o->gw_given) {
         o->gw = (o->addr & mask) + 1;
@@ -367,6 +399,10 @@ int net_up(net *n, const net_opts *o)
     oasis_loop_set_stop_flag(n->loop, cli_stop_flag());
     oasis_loop_set_batch(n->loop, n->opt.batch ? n->opt.batch : NET_DEFAULT_BATCH);
     oasis_stack_set_link(n->stack, oasis_tap_link(n->tap));
+    if (n->opt.dhcp && (rc = net_dhcp_up(n)) != EXIT_OK) {
+        net_down(n);
+        return rc;
+    }
     return EXIT_OK;
 }
 
@@ -375,6 +411,7 @@ void net_down(net *n)
     if (n->opt.verbose && n->stack)
         net_print_counters(n);
     oasis_dns_destroy(n->dns);
+    net_dhcp_down(n);
     oasis_loop_destroy(n->loop);
     oasis_stack_destroy(n->stack);
     oasis_tap_close(n->tap);

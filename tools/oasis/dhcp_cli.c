@@ -1,0 +1,112 @@
+/* --dhcp for every subcommand: the stack starts without an address, a
+ * DHCP client gets one before the command runs and keeps renewing it. */
+#include "cli.h"
+
+#include <stdio.h>
+#include <string.h>
+
+void net_dhcp_mac(const char *tap, uint8_t mac[6])
+{
+    uint32_t h = 2166136261u; /* FNV-1a */
+    for (const char *p = tap; *p; p++)
+        h = (h ^ (uint8_t)*p) * 16777619u;
+    mac[0] = 0x02; /* locally administered, unicast */
+    mac[1] = 0x4f;
+    mac[2] = 0xd4;
+    mac[3] = (uint8_t)(h >> 16);
+    mac[4] = (uint8_t)(h >> 8);
+    mac[5] = (uint8_t)h;
+}
+
+static void print_lease(const char *what, const oasis_dhcp_lease *l)
+{
+    char a[OASIS_IPV4_STRLEN], g[OASIS_IPV4_STRLEN], sv[OASIS_IPV4_STRLEN];
+    fprintf(stderr, "dhcp: %s %s/%u gateway %s server %s lease %us (T1 %us, T2 %us)", what,
+            oasis_addr_format(l->addr, a), l->prefix_len,
+            l->gateway ? oasis_addr_format(l->gateway, g) : "none",
+            oasis_addr_format(l->server, sv), l->lease_s, l->t1_s, l->t2_s);
+    if (l->mtu)
+        fprintf(stderr, " mtu %u", l->mtu);
+    for (uint8_t i = 0; i < l->ndns; i++)
+        fprintf(stderr, "%s%s", i ? "," : " dns ", oasis_addr_format(l->dns[i], a));
+    fputc('\n', stderr);
+}
+
+static void on_dhcp(oasis_dhcp *d, oasis_dhcp_event ev, const oasis_dhcp_lease *l, void *ud)
+{
+    net *n = ud;
+    char a[OASIS_IPV4_STRLEN];
+    switch (ev) {
+    case OASIS_DHCP_EV_BOUND:
+    case OASIS_DHCP_EV_RENEWED:
+        print_lease(ev == OASIS_DHCP_EV_BOUND ? "bound" : "renewed", l);
+        n->opt.addr = l->addr;
+        n->opt.prefix = l->prefix_len;
+        n->opt.gw = l->gateway;
+        memcpy(n->lease_dns, l->dns, sizeof n->lease_dns);
+        n->lease_ndns = l->ndns;
+        /* The lease's DNS servers go to the resolver (--dns wins). */
+        if (l->ndns && cli_dns_servers(n, l->dns, l->ndns) != 0)
+            fprintf(stderr, "dhcp: cannot hand the DNS servers to the resolver\n");
+        if (n->dns_changed)
+            n->dns_changed(n);
+        break;
+    case OASIS_DHCP_EV_EXPIRED:
+        fprintf(stderr, "dhcp: lease of %s expired: address removed\n",
+                oasis_addr_format(l->addr, a));
+        n->opt.addr = 0;
+        break;
+    case OASIS_DHCP_EV_NAK:
+        fprintf(stderr, "dhcp: NAK from the server%s\n", l ? ": address removed" : "");
+        n->opt.addr = 0;
+        break;
+    case OASIS_DHCP_EV_CONFLICT:
+        fprintf(stderr, "dhcp: %s is in use by another host: declined\n",
+                oasis_addr_format(l->addr, a));
+        break;
+    }
+    fflush(stderr);
+    (void)d;
+}
+
+static int bound(void *ud)
+{
+    net *n = ud;
+    oasis_dhcp_lease l;
+    return oasis_dhcp_get_lease(n->dhcp, &l) == OASIS_OK;
+}
+
+int net_dhcp_up(net *n)
+{
+    oasis_dhcp_config c;
+    oasis_dhcp_config_init(&c);
+    c.requested_addr = n->opt.dhcp_request;
+    c.cb = on_dhcp;
+    c.ud = n;
+    int err = oasis_dhcp_create(n->stack, &c, &n->dhcp);
+    if (err == OASIS_OK)
+        err = oasis_dhcp_start(n->dhcp);
+    if (err) {
+        fprintf(stderr, "oasis: cannot start the DHCP client: %s\n", oasis_strerror(err));
+        return EXIT_SETUP;
+    }
+    fprintf(stderr, "dhcp: asking for a lease on %s\n", n->opt.tap);
+    err = oasis_loop_run(n->loop, bound, n, n->opt.dhcp_timeout_ns);
+    if (bound(n))
+        return EXIT_OK;
+    if (err == OASIS_ETIMEDOUT) {
+        fprintf(stderr, "oasis: no DHCP lease within %.0f s (state %s)\n",
+                (double)n->opt.dhcp_timeout_ns / 1e9,
+                oasis_dhcp_state_name(oasis_dhcp_get_state(n->dhcp)));
+        return EXIT_SETUP;
+    }
+    if (err)
+        fprintf(stderr, "oasis: the TAP device failed: %s\n", oasis_strerror(err));
+    return err ? EXIT_SETUP : EXIT_FAIL;
+}
+
+void net_dhcp_down(net *n)
+{
+    oasis_dhcp_destroy(n->dhcp);
+    n->dhcp = NULL;
+}
