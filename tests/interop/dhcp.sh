@@ -29,7 +29,7 @@ wait_for "$TMP/dnsmasq.log" "DHCP, IP range 10.77.0.50" 10
 pass "dnsmasq started (pid $DNSMASQ_PID)"
 
 bg sniff python3 "$HERE/dhcp_sniff.py" "$TAP"
-sleep 0.5
+wait_for "$TMP/sniff.log" "^listening on $TAP" 10
 
 bg serve "$OASIS" serve --tap "$TAP" --http-port 0
 SERVE_PID=$BG_PID

@@ -31,6 +31,7 @@ def msg_type(opts):
 def main():
     s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x0800))
     s.bind((sys.argv[1], 0))
+    print("listening on %s" % sys.argv[1], flush=True)
     t0 = time.monotonic()
     while True:
         f = s.recv(65535)
