@@ -98,7 +98,10 @@ static void run_client(uint8_t ctl, const uint8_t *p, size_t n)
         oasis_clock_free(clock);
         return;
     }
-    oasis_link link = {capture, 1500, NULL, NULL};
+    oasis_link link;
+    memset(&link, 0, sizeof link);
+    link.send = capture;
+    link.mtu = 1500;
     oasis_stack_set_link(s, &link);
     oasis_dhcp_config dc;
     oasis_dhcp_config_init(&dc);
