@@ -196,7 +196,7 @@ static void test_resolution_delivers_queue_in_order(void **state)
     oasis_eth_hdr eh;
 
     for (uint8_t i = 0; i < 5; i++)
-        assert_int_equal(oasis_udp_send(f->s, 1000, PEER, 2000, &i, 1), 0);
+        assert_int_equal(oasis_udp_send4(f->s, 1000, PEER, 2000, &i, 1), 0);
     /* One request only; the datagrams wait. */
     assert_int_equal(f->cap.n, 1);
     oasis_arp_pkt p = cap_arp(f, 0, &eh);
@@ -223,7 +223,7 @@ static void test_resolution_delivers_queue_in_order(void **state)
 
     /* Resolved now: the next datagram goes out at once. */
     uint8_t x = 9;
-    assert_int_equal(oasis_udp_send(f->s, 1000, PEER, 2000, &x, 1), 0);
+    assert_int_equal(oasis_udp_send4(f->s, 1000, PEER, 2000, &x, 1), 0);
     assert_int_equal(f->cap.n, 7);
     fx_free(f);
 }
@@ -235,8 +235,8 @@ static void test_retries_backoff_then_failure(void **state)
     uint64_t t0 = oasis_stack_now(f->s), s1 = OASIS_NS_PER_SEC;
     uint8_t mac[6], x = 1;
 
-    assert_int_equal(oasis_udp_send(f->s, 1000, PEER, 2000, &x, 1), 0);
-    assert_int_equal(oasis_udp_send(f->s, 1000, PEER, 2000, &x, 1), 0);
+    assert_int_equal(oasis_udp_send4(f->s, 1000, PEER, 2000, &x, 1), 0);
+    assert_int_equal(oasis_udp_send4(f->s, 1000, PEER, 2000, &x, 1), 0);
     assert_int_equal(f->cap.n, 1);
     advance_to(f, t0 + s1 - 1);
     assert_int_equal(f->cap.n, 1);
@@ -330,9 +330,9 @@ static void test_queue_bound(void **state)
     fx *f = fx_new(short_queue);
     uint8_t x = 0;
     for (int i = 0; i < 4; i++)
-        assert_int_equal(oasis_udp_send(f->s, 1000, PEER, 2000, &x, 1), 0);
-    assert_int_equal(oasis_udp_send(f->s, 1000, PEER, 2000, &x, 1), OASIS_EAGAIN);
-    assert_int_equal(oasis_udp_send(f->s, 1000, OASIS_IPV4(10, 0, 0, 3), 2000, &x, 1),
+        assert_int_equal(oasis_udp_send4(f->s, 1000, PEER, 2000, &x, 1), 0);
+    assert_int_equal(oasis_udp_send4(f->s, 1000, PEER, 2000, &x, 1), OASIS_EAGAIN);
+    assert_int_equal(oasis_udp_send4(f->s, 1000, OASIS_IPV4(10, 0, 0, 3), 2000, &x, 1),
                      OASIS_EAGAIN);
     assert_int_equal(arpc(f)->queue_drops, 2);
     assert_int_equal(f->s->arp.queued, 4);
@@ -350,8 +350,8 @@ static void test_broadcast_without_arp(void **state)
     oasis_ipv4_hdr ip;
     uint8_t x = 0;
 
-    assert_int_equal(oasis_udp_send(f->s, 1000, 0xffffffffu, 2000, &x, 1), 0);
-    assert_int_equal(oasis_udp_send(f->s, 1000, OASIS_IPV4(10, 0, 0, 255), 2000, &x, 1), 0);
+    assert_int_equal(oasis_udp_send4(f->s, 1000, 0xffffffffu, 2000, &x, 1), 0);
+    assert_int_equal(oasis_udp_send4(f->s, 1000, OASIS_IPV4(10, 0, 0, 255), 2000, &x, 1), 0);
     assert_int_equal(f->cap.n, 2);
     for (size_t i = 0; i < 2; i++) {
         assert_int_equal(oasis_eth_parse(f->cap.frame[i], f->cap.len[i], &eh), 0);
@@ -466,7 +466,7 @@ static void test_entries_only_when_solicited(void **state)
     assert_int_equal(arpc(f)->rx_bad_sender, 2);
     assert_int_equal(arpc(f)->cache_entries, 0);
     /* our request answered: learned */
-    assert_int_equal(oasis_udp_send(f->s, 1000, PEER, 2000, &x, 1), 0);
+    assert_int_equal(oasis_udp_send4(f->s, 1000, PEER, 2000, &x, 1), 0);
     inject_reply_from_peer(f);
     assert_int_equal(oasis_arp_lookup(f->s, PEER, mac), 0);
     assert_memory_equal(mac, MAC_PEER, 6);
@@ -481,9 +481,9 @@ static void test_flood_keeps_entry_in_use(void **state)
     static const uint8_t zero[6] = {0};
     fx *f = fx_new(small_cache);
     uint8_t mac[6], x = 1;
-    assert_int_equal(oasis_udp_send(f->s, 1000, PEER, 2000, &x, 1), 0);
+    assert_int_equal(oasis_udp_send4(f->s, 1000, PEER, 2000, &x, 1), 0);
     inject_reply_from_peer(f);
-    assert_int_equal(oasis_udp_send(f->s, 1000, PEER, 2000, &x, 1), 0); /* in use */
+    assert_int_equal(oasis_udp_send4(f->s, 1000, PEER, 2000, &x, 1), 0); /* in use */
     for (int i = 0; i < 50000; i++) {
         uint8_t m[6] = {2, 1, 0, (uint8_t)(i >> 16), (uint8_t)(i >> 8), (uint8_t)i};
         inject_arp(f, OASIS_ARP_REQUEST, m, OASIS_IPV4(10, 0, 10 + i / 250 % 200, 1 + i % 250),
@@ -505,7 +505,7 @@ static void test_mac_change_needs_confirmation(void **state)
     uint64_t t0 = oasis_stack_now(f->s), s1 = OASIS_NS_PER_SEC;
     uint8_t mac[6], x = 1;
     oasis_eth_hdr eh;
-    assert_int_equal(oasis_udp_send(f->s, 1000, PEER, 2000, &x, 1), 0);
+    assert_int_equal(oasis_udp_send4(f->s, 1000, PEER, 2000, &x, 1), 0);
     inject_reply_from_peer(f);
     f->cap.n = 0;
     /* forged reply claiming PEER */
@@ -518,7 +518,7 @@ static void test_mac_change_needs_confirmation(void **state)
     assert_int_equal(p.op, OASIS_ARP_REQUEST);
     assert_int_equal(p.tpa, PEER);
     /* traffic keeps going to the old MAC */
-    assert_int_equal(oasis_udp_send(f->s, 1000, PEER, 2000, &x, 1), 0);
+    assert_int_equal(oasis_udp_send4(f->s, 1000, PEER, 2000, &x, 1), 0);
     assert_int_equal(oasis_eth_parse(f->cap.frame[1], f->cap.len[1], &eh), 0);
     assert_memory_equal(eh.dst, MAC_PEER, 6);
     /* the old MAC answers: the claim is dropped for good */
@@ -573,8 +573,8 @@ static void test_two_stacks_resolve(void **state)
     uint8_t mac[6];
     test_net_init(&n, NULL, NULL);
     got = 0;
-    assert_int_equal(oasis_udp_bind(n.b, 7, on_recv, NULL), 0);
-    assert_int_equal(oasis_udp_send(n.a, 1000, TEST_ADDR_B, 7, "x", 1), 0);
+    assert_int_equal(oasis_udp_bind4(n.b, 7, on_recv, NULL), 0);
+    assert_int_equal(oasis_udp_send4(n.a, 1000, TEST_ADDR_B, 7, "x", 1), 0);
     assert_int_equal(test_net_run_until(&n, &got, OASIS_NS_PER_SEC), 0);
     assert_int_equal(oasis_arp_lookup(n.a, TEST_ADDR_B, mac), 0);
     assert_memory_equal(mac, MAC_PEER, 6);

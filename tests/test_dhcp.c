@@ -655,7 +655,7 @@ static void test_lease_obtained(void **state)
     assert_int_equal(oasis_dhcp_get_lease(h.d, &l), OASIS_OK);
     assert_int_equal(l.expires_ns - l.acquired_ns, 100 * SEC);
     /* Now a host: UDP goes out from the leased address. */
-    assert_int_equal(oasis_udp_send(h.s, 5000, PEER, 9, "x", 1), OASIS_OK);
+    assert_int_equal(oasis_udp_send4(h.s, 5000, PEER, 9, "x", 1), OASIS_OK);
     h_fini(&h);
 }
 
@@ -812,7 +812,7 @@ static void test_expiry_drops_address(void **state)
     assert_int_equal(oasis_dhcp_get_lease(h.d, &l), OASIS_ENOENT);
     assert_int_equal(c.done, 1);
     assert_int_equal(c.err, OASIS_EADDRNOTAVAIL);
-    assert_int_equal(oasis_udp_send(h.s, 5000, PEER, 9, "x", 1), OASIS_ENOROUTE);
+    assert_int_equal(oasis_udp_send4(h.s, 5000, PEER, 9, "x", 1), OASIS_ENOROUTE);
     assert_int_equal(oasis_tcp_connect(h.s, PEER, 80, NULL, on_connect, &c), OASIS_ENOROUTE);
     assert_true(run_to_dhcp(&h, 2 * SEC, &s));
     assert_int_equal(s.m.msg_type, OASIS_DHCPDISCOVER);

@@ -539,7 +539,7 @@ static void on_srv_udp(oasis_stack *s, uint32_t src, uint16_t sport, uint32_t ds
     pkt out;
     out.n = 0;
     if (n->answer && n->answer(n, i, d, len, &out))
-        assert_int_equal(oasis_udp_send(s, 53, src, sport, out.b, out.n), 0);
+        assert_int_equal(oasis_udp_send4(s, 53, src, sport, out.b, out.n), 0);
 }
 
 static void on_tcp_srv_read(oasis_flow *f, int err, const uint8_t *d, size_t len, void *ud)
@@ -589,7 +589,7 @@ static void net3_init(net3 *n, const oasis_dns_config *dcfg, int nservers)
         test_stack_config(&cfg, n->clock, 2 + i);
         assert_int_equal(oasis_stack_create(&cfg, &n->srv[i]), 0);
         assert_non_null(oasis_wire_attach(n->wire, n->srv[i]));
-        assert_int_equal(oasis_udp_bind(n->srv[i], 53, on_srv_udp, n), 0);
+        assert_int_equal(oasis_udp_bind4(n->srv[i], 53, on_srv_udp, n), 0);
     }
     assert_int_equal(oasis_tcp_listen(n->srv[0], 53, NULL, on_tcp_srv_accept, n), 0);
     assert_int_equal(oasis_dns_create(n->a, dcfg, &n->r), 0);
@@ -1030,30 +1030,30 @@ static int ans_forged_first(net3 *n, int server, const uint8_t *q, size_t qlen, 
     reply_head(&f, q, qlen, RESP, 1, 0);
     oasis_put16(f.b, (uint16_t)(id ^ 0x5555));
     a_rr_ptr(&f, 12, 60, OASIS_IPV4(6, 6, 6, 1));
-    assert_int_equal(oasis_udp_send(s, 53, n->last_src, n->last_sport, f.b, f.n), 0);
+    assert_int_equal(oasis_udp_send4(s, 53, n->last_src, n->last_sport, f.b, f.n), 0);
     /* wrong source port */
     reply_head(&f, q, qlen, RESP, 1, 0);
     a_rr_ptr(&f, 12, 60, OASIS_IPV4(6, 6, 6, 2));
-    assert_int_equal(oasis_udp_send(s, 5353, n->last_src, n->last_sport, f.b, f.n), 0);
+    assert_int_equal(oasis_udp_send4(s, 5353, n->last_src, n->last_sport, f.b, f.n), 0);
     /* wrong question (another name, right ID) */
     hdr(&f, id, RESP, 1, 1, 0, 0);
     pname(&f, "evil.test");
     p16(&f, 1);
     p16(&f, 1);
     a_rr_ptr(&f, 12, 60, OASIS_IPV4(6, 6, 6, 3));
-    assert_int_equal(oasis_udp_send(s, 53, n->last_src, n->last_sport, f.b, f.n), 0);
+    assert_int_equal(oasis_udp_send4(s, 53, n->last_src, n->last_sport, f.b, f.n), 0);
     /* wrong question type (AAAA) */
     reply_head(&f, q, qlen, RESP, 0, 0);
     oasis_put16(f.b + f.n - 4, OASIS_DNS_TYPE_AAAA);
-    assert_int_equal(oasis_udp_send(s, 53, n->last_src, n->last_sport, f.b, f.n), 0);
+    assert_int_equal(oasis_udp_send4(s, 53, n->last_src, n->last_sport, f.b, f.n), 0);
     /* wrong source address: the other server sends it */
     reply_head(&f, q, qlen, RESP, 1, 0);
     a_rr_ptr(&f, 12, 60, OASIS_IPV4(6, 6, 6, 4));
-    assert_int_equal(oasis_udp_send(n->srv[1], 53, n->last_src, n->last_sport, f.b, f.n), 0);
+    assert_int_equal(oasis_udp_send4(n->srv[1], 53, n->last_src, n->last_sport, f.b, f.n), 0);
     /* garbage with the right ID: ignored too (counted malformed) */
     hdr(&f, id, RESP, 1, 0, 0, 0);
     p8(&f, 0xc0);
-    assert_int_equal(oasis_udp_send(s, 53, n->last_src, n->last_sport, f.b, f.n), 0);
+    assert_int_equal(oasis_udp_send4(s, 53, n->last_src, n->last_sport, f.b, f.n), 0);
     return ans_a(n, server, q, qlen, out);
 }
 
@@ -1064,7 +1064,7 @@ static void test_forged_replies_ignored(void **state)
     net3_init(&n, NULL, 1);
     n.answer = ans_forged_first;
     /* Let server 2 learn our MAC first, so its forgery is not held by ARP. */
-    assert_int_equal(oasis_udp_send(n.srv[1], 53, TEST_ADDR_A, 9, "x", 1), 0);
+    assert_int_equal(oasis_udp_send4(n.srv[1], 53, TEST_ADDR_A, 9, "x", 1), 0);
     oasis_wire_run(n.wire, NULL, NULL, 5 * OASIS_NS_PER_SEC);
     resolve(&n, "files.test");
     assert_int_equal(n.status, 0);

@@ -77,7 +77,7 @@ static int setup(void **state)
     x->link.mtu = 1500;
     x->link.data = x;
     oasis_stack_set_link(x->s, &x->link);
-    assert_int_equal(oasis_udp_bind(x->s, 7, udp_cb, x), 0);
+    assert_int_equal(oasis_udp_bind4(x->s, 7, udp_cb, x), 0);
     assert_int_equal(oasis_tcp_listen(x->s, 80, NULL, accept_cb, NULL), 0);
     *state = x;
     return 0;

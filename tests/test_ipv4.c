@@ -87,7 +87,7 @@ static fx *fx_new(void (*tweak)(oasis_stack_config *))
     f->cap.link.mtu = 1500;
     f->cap.link.data = &f->cap;
     oasis_stack_set_link(f->s, &f->cap.link);
-    assert_int_equal(oasis_udp_bind(f->s, PORT, on_recv, &f->rx), 0);
+    assert_int_equal(oasis_udp_bind4(f->s, PORT, on_recv, &f->rx), 0);
     return f;
 }
 
@@ -301,12 +301,12 @@ static void test_ip_id_reveals_no_other_traffic(void **state)
     learn(f, PEER, MAC_PEER);
     learn(f, other, mac_other);
     uint8_t b = 0;
-    assert_int_equal(oasis_udp_send(f->s, PORT, PEER, 9, &b, 1), 0);
+    assert_int_equal(oasis_udp_send4(f->s, PORT, PEER, 9, &b, 1), 0);
     uint16_t id1 = last_id(f);
     for (int i = 0; i < 50; i++)
-        assert_int_equal(oasis_udp_send(f->s, PORT, other, 9, &b, 1), 0);
+        assert_int_equal(oasis_udp_send4(f->s, PORT, other, 9, &b, 1), 0);
     uint16_t o1 = last_id(f);
-    assert_int_equal(oasis_udp_send(f->s, PORT, PEER, 9, &b, 1), 0);
+    assert_int_equal(oasis_udp_send4(f->s, PORT, PEER, 9, &b, 1), 0);
     uint16_t id2 = last_id(f);
     assert_int_equal((uint16_t)(id2 - id1), 1);
     assert_int_not_equal((uint16_t)(o1 - id1), 50);
@@ -315,7 +315,7 @@ static void test_ip_id_reveals_no_other_traffic(void **state)
     for (int i = 0; i < 20; i++) {
         oasis_clock_advance(f->clock, 100 * OASIS_NS_PER_MS);
         uint16_t before = last_id(f);
-        assert_int_equal(oasis_udp_send(f->s, PORT, PEER, 9, &b, 1), 0);
+        assert_int_equal(oasis_udp_send4(f->s, PORT, PEER, 9, &b, 1), 0);
         jumped += (uint16_t)(last_id(f) - before) != 1;
     }
     assert_true(jumped > 0);
@@ -329,11 +329,11 @@ static void test_no_route_and_gateway(void **state)
     (void)state;
     fx *f = fx_new(NULL);
     uint8_t x = 0;
-    assert_int_equal(oasis_udp_send(f->s, 1, OASIS_IPV4(192, 168, 1, 1), 2, &x, 1), OASIS_ENOROUTE);
+    assert_int_equal(oasis_udp_send4(f->s, 1, OASIS_IPV4(192, 168, 1, 1), 2, &x, 1), OASIS_ENOROUTE);
     assert_int_equal(ipc(f)->out_no_routes, 1);
     /* Ourselves and 127/8 go through loopback, never onto the link. */
-    assert_int_equal(oasis_udp_send(f->s, 1, US, 2, &x, 1), 0);
-    assert_int_equal(oasis_udp_send(f->s, 1, OASIS_IPV4(127, 0, 0, 1), 2, &x, 1), 0);
+    assert_int_equal(oasis_udp_send4(f->s, 1, US, 2, &x, 1), 0);
+    assert_int_equal(oasis_udp_send4(f->s, 1, OASIS_IPV4(127, 0, 0, 1), 2, &x, 1), 0);
     assert_int_equal(ipc(f)->out_no_routes, 1);
     assert_int_equal(ipc(f)->loop_tx_packets, 2);
     assert_int_equal(f->cap.n, 0);
@@ -351,7 +351,7 @@ static void test_gateway_is_next_hop(void **state)
     oasis_arp_pkt p;
     assert_int_equal(oasis_ipv4_route(f->s, OASIS_IPV4(8, 8, 8, 8)), OASIS_IPV4(10, 0, 0, 254));
     assert_int_equal(oasis_ipv4_route(f->s, PEER), PEER);
-    assert_int_equal(oasis_udp_send(f->s, 1, OASIS_IPV4(8, 8, 8, 8), 2, &x, 1), 0);
+    assert_int_equal(oasis_udp_send4(f->s, 1, OASIS_IPV4(8, 8, 8, 8), 2, &x, 1), 0);
     assert_int_equal(f->cap.n, 1);
     assert_int_equal(oasis_eth_parse(f->cap.frame[0], f->cap.len[0], &eh), 0);
     assert_int_equal(oasis_arp_parse(eh.payload, eh.payload_len, &p), 0);
@@ -386,7 +386,7 @@ static void test_fragmentation_on_send(void **state)
     static uint8_t data[3000];
     learn_peer(f);
     size_t base = f->cap.n; /* the ARP reply */
-    assert_int_equal(oasis_udp_send(f->s, 1, PEER, 2, data, sizeof data), 0);
+    assert_int_equal(oasis_udp_send4(f->s, 1, PEER, 2, data, sizeof data), 0);
     /* 3008 bytes of UDP: 1480 + 1480 + 48 */
     check_fragments(f, base, 3, 3008, 1500);
     assert_int_equal(ipc(f)->frag_oks, 1);
@@ -403,7 +403,7 @@ static void test_fragmentation_small_mtu(void **state)
     static uint8_t data[2000];
     learn_peer(f);
     size_t base = f->cap.n;
-    assert_int_equal(oasis_udp_send(f->s, 1, PEER, 2, data, sizeof data), 0);
+    assert_int_equal(oasis_udp_send4(f->s, 1, PEER, 2, data, sizeof data), 0);
     /* 2008 bytes in 552-byte pieces: 552 * 3 + 352 */
     check_fragments(f, base, 4, 2008, 576);
     fx_free(f);
@@ -447,8 +447,8 @@ static void test_big_datagram_between_stacks(void **state)
         data[i] = (uint8_t)(i * 13);
     test_net_init(&n, NULL, NULL);
     memset(&r, 0, sizeof r);
-    assert_int_equal(oasis_udp_bind(n.b, PORT, on_recv, &r), 0);
-    assert_int_equal(oasis_udp_send(n.a, 1, TEST_ADDR_B, PORT, data, sizeof data), 0);
+    assert_int_equal(oasis_udp_bind4(n.b, PORT, on_recv, &r), 0);
+    assert_int_equal(oasis_udp_send4(n.a, 1, TEST_ADDR_B, PORT, data, sizeof data), 0);
     assert_int_equal(test_net_run_until(&n, &r.count, OASIS_NS_PER_SEC), 0);
     assert_int_equal(r.len, sizeof data);
     assert_memory_equal(r.data, data, sizeof data);

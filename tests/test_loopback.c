@@ -79,7 +79,7 @@ static void on_udp(oasis_stack *s, uint32_t src, uint16_t sport, uint32_t dst, u
     memcpy(r->data, d, len < sizeof r->data ? len : sizeof r->data - 1);
     if (r->count < r->pingpong) {
         r->sending = 1;
-        assert_int_equal(oasis_udp_send(s, dport, src, sport, d, len), 0);
+        assert_int_equal(oasis_udp_send4(s, dport, src, sport, d, len), 0);
         r->sending = 0;
     }
 }
@@ -91,9 +91,9 @@ static void test_udp_to_self(void **state)
     fx_init(&f);
     urx r;
     memset(&r, 0, sizeof r);
-    assert_int_equal(oasis_udp_bind(f.s, 7000, on_udp, &r), 0);
+    assert_int_equal(oasis_udp_bind4(f.s, 7000, on_udp, &r), 0);
     r.sending = 1;
-    assert_int_equal(oasis_udp_send(f.s, 7001, US, 7000, "hello", 5), 0);
+    assert_int_equal(oasis_udp_send4(f.s, 7001, US, 7000, "hello", 5), 0);
     r.sending = 0;
     assert_int_equal(r.count, 0); /* not yet: from the next poll */
     assert_int_equal(ipc(&f)->loop_tx_packets, 1);
@@ -119,8 +119,8 @@ static void test_udp_to_127(void **state)
     fx_init(&f);
     urx r;
     memset(&r, 0, sizeof r);
-    assert_int_equal(oasis_udp_bind(f.s, 53, on_udp, &r), 0);
-    assert_int_equal(oasis_udp_send(f.s, 4000, OASIS_IPV4(127, 0, 0, 53), 53, "q", 1), 0);
+    assert_int_equal(oasis_udp_bind4(f.s, 53, on_udp, &r), 0);
+    assert_int_equal(oasis_udp_send4(f.s, 4000, OASIS_IPV4(127, 0, 0, 53), 53, "q", 1), 0);
     oasis_stack_poll(f.s);
     assert_int_equal(r.count, 1);
     assert_int_equal(r.src, OASIS_IPV4(127, 0, 0, 53)); /* 127/8 talks to itself */
@@ -137,8 +137,8 @@ static void test_udp_pingpong_one_hop_per_poll(void **state)
     urx r;
     memset(&r, 0, sizeof r);
     r.pingpong = 1000000;
-    assert_int_equal(oasis_udp_bind(f.s, 7000, on_udp, &r), 0);
-    assert_int_equal(oasis_udp_send(f.s, 7000, LO, 7000, "x", 1), 0);
+    assert_int_equal(oasis_udp_bind4(f.s, 7000, on_udp, &r), 0);
+    assert_int_equal(oasis_udp_send4(f.s, 7000, LO, 7000, "x", 1), 0);
     oasis_stack_poll(f.s);
     assert_int_equal(r.count, 1);
     oasis_stack_poll(f.s); /* the clock has not moved: the echo waits */
@@ -156,15 +156,15 @@ static void test_queue_bound(void **state)
     fx_init(&f);
     urx r;
     memset(&r, 0, sizeof r);
-    assert_int_equal(oasis_udp_bind(f.s, 7000, on_udp, &r), 0);
+    assert_int_equal(oasis_udp_bind4(f.s, 7000, on_udp, &r), 0);
     for (int i = 0; i < 1000; i++)
-        assert_int_equal(oasis_udp_send(f.s, 7001, US, 7000, "x", 1), 0);
-    assert_int_equal(oasis_udp_send(f.s, 7001, US, 7000, "x", 1), OASIS_EAGAIN);
+        assert_int_equal(oasis_udp_send4(f.s, 7001, US, 7000, "x", 1), 0);
+    assert_int_equal(oasis_udp_send4(f.s, 7001, US, 7000, "x", 1), OASIS_EAGAIN);
     assert_int_equal(ipc(&f)->loop_drops, 1);
     oasis_stack_poll(f.s);
     assert_int_equal(r.count, 1000);
     /* Queued datagrams go with the stack (no leak under ASan/valgrind). */
-    assert_int_equal(oasis_udp_send(f.s, 7001, US, 7000, "x", 1), 0);
+    assert_int_equal(oasis_udp_send4(f.s, 7001, US, 7000, "x", 1), 0);
     fx_fini(&f);
 }
 
@@ -339,9 +339,9 @@ static void test_wire_127_dropped(void **state)
     test_net_init(&n, NULL, NULL);
     urx r;
     memset(&r, 0, sizeof r);
-    assert_int_equal(oasis_udp_bind(n.a, 7000, on_udp, &r), 0);
+    assert_int_equal(oasis_udp_bind4(n.a, 7000, on_udp, &r), 0);
     /* b sends to 127.0.0.1: it loops back inside b, a never sees it. */
-    assert_int_equal(oasis_udp_send(n.b, 7001, LO, 7000, "x", 1), 0);
+    assert_int_equal(oasis_udp_send4(n.b, 7001, LO, 7000, "x", 1), 0);
     int never = 0;
     test_net_run_until(&n, &never, OASIS_NS_PER_SEC);
     assert_int_equal(r.count, 0);

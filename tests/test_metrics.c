@@ -592,7 +592,7 @@ static void test_alloc_failures(void **state)
 
 /* ---- built-in layer sources on a counters struct ---------------------------- */
 
-#define NLAYERS 9    /* link arp ipv4 icmp udp tcp ipv6 icmp6 nd */
+#define NLAYERS 10   /* link arp ipv4 icmp udp tcp ipv6 icmp6 nd udp6 */
 #define NLAYERS_V4 6 /* a stack without IPv6: the first six */
 
 /* Each layer struct is all uint64_t: give every counter its own value. */
@@ -600,9 +600,11 @@ static void fill_counters(oasis_counters *c)
 {
     uint64_t *layers[] = {(uint64_t *)&c->link, (uint64_t *)&c->arp, (uint64_t *)&c->ip,
                           (uint64_t *)&c->icmp, (uint64_t *)&c->udp, (uint64_t *)&c->tcp,
-                          (uint64_t *)&c->ipv6, (uint64_t *)&c->icmp6, (uint64_t *)&c->nd};
+                          (uint64_t *)&c->ipv6, (uint64_t *)&c->icmp6, (uint64_t *)&c->nd,
+                          (uint64_t *)&c->udp6};
     size_t sizes[] = {sizeof c->link, sizeof c->arp, sizeof c->ip,  sizeof c->icmp, sizeof c->udp,
-                      sizeof c->tcp,  sizeof c->ipv6, sizeof c->icmp6, sizeof c->nd};
+                      sizeof c->tcp,  sizeof c->ipv6, sizeof c->icmp6, sizeof c->nd,
+                      sizeof c->udp6};
     for (size_t l = 0; l < NLAYERS; l++)
         for (size_t k = 0; k < sizes[l] / sizeof(uint64_t); k++)
             layers[l][k] = (l + 1) * 1000 + k;
@@ -617,7 +619,7 @@ static const struct {
     {"ipv4", sizeof(oasis_ip_counters), 3000},   {"icmp", sizeof(oasis_icmp_counters), 4000},
     {"udp", sizeof(oasis_udp_counters), 5000},   {"tcp", sizeof(oasis_tcp_counters), 6000},
     {"ipv6", sizeof(oasis_ipv6_counters), 7000}, {"icmp6", sizeof(oasis_icmp6_counters), 8000},
-    {"nd", sizeof(oasis_nd_counters), 9000},
+    {"nd", sizeof(oasis_nd_counters), 9000},     {"udp6", sizeof(oasis_udp_counters), 10000},
 };
 
 static void test_layer_sources_counters(void **state)
@@ -693,6 +695,15 @@ static void test_layer_mib_names(void **state)
         {"udp", "InDatagrams", &c.udp.in_datagrams}, {"udp", "NoPorts", &c.udp.no_ports},
         {"udp", "InErrors", &c.udp.in_errors}, {"udp", "InCsumErrors", &c.udp.in_csum_errors},
         {"udp", "OutDatagrams", &c.udp.out_datagrams},
+        {"udp6", "Udp6InDatagrams", &c.udp6.in_datagrams}, {"udp6", "Udp6NoPorts", &c.udp6.no_ports},
+        {"udp6", "Udp6InErrors", &c.udp6.in_errors},
+        {"udp6", "Udp6InCsumErrors", &c.udp6.in_csum_errors},
+        {"udp6", "Udp6OutDatagrams", &c.udp6.out_datagrams},
+        {"icmp6", "Icmp6InMsgs", &c.icmp6.in_msgs}, {"icmp6", "Icmp6OutMsgs", &c.icmp6.out_msgs},
+        {"icmp6", "Icmp6InDestUnreachs", &c.icmp6.in_dest_unreachs},
+        {"icmp6", "Icmp6OutDestUnreachs", &c.icmp6.out_dest_unreachs},
+        {"icmp6", "Icmp6InEchos", &c.icmp6.in_echos},
+        {"icmp6", "Icmp6OutEchoReplies", &c.icmp6.out_echo_replies},
         {"icmp", "InMsgs", &c.icmp.in_msgs}, {"icmp", "InErrors", &c.icmp.in_errors},
         {"icmp", "InCsumErrors", &c.icmp.in_csum_errors}, {"icmp", "InEchos", &c.icmp.in_echos},
         {"icmp", "InEchoReps", &c.icmp.in_echo_reps},
@@ -859,7 +870,7 @@ static void check_against_counters_n(const oasis_metrics_snapshot *snap, const c
                                 (const uint64_t *)&c->ip,   (const uint64_t *)&c->icmp,
                                 (const uint64_t *)&c->udp,  (const uint64_t *)&c->tcp,
                                 (const uint64_t *)&c->ipv6, (const uint64_t *)&c->icmp6,
-                                (const uint64_t *)&c->nd};
+                                (const uint64_t *)&c->nd, (const uint64_t *)&c->udp6};
     for (size_t l = 0; l < n; l++) {
         const oasis_metric_point *p = find(snap, layer_info[l].meas, name ? "stack" : NULL, name);
         assert_non_null(p);
@@ -886,11 +897,11 @@ static void test_two_stacks(void **state)
     assert_int_equal(oasis_metrics_add_stack(m, NULL, &tb, 1), OASIS_EINVAL);
 
     int got = 0, pinged = 0;
-    assert_int_equal(oasis_udp_bind(net.b, 7, udp_sink, &got), 0);
+    assert_int_equal(oasis_udp_bind4(net.b, 7, udp_sink, &got), 0);
     for (int i = 0; i < 3; i++)
-        assert_int_equal(oasis_udp_send(net.a, 1234, TEST_ADDR_B, 7, "hello", 5), 0);
+        assert_int_equal(oasis_udp_send4(net.a, 1234, TEST_ADDR_B, 7, "hello", 5), 0);
     oasis_wire_run(net.wire, NULL, NULL, 5 * OASIS_NS_PER_SEC);
-    assert_int_equal(oasis_udp_send(net.a, 1234, TEST_ADDR_B, 9, "nobody", 6), 0);
+    assert_int_equal(oasis_udp_send4(net.a, 1234, TEST_ADDR_B, 9, "nobody", 6), 0);
     assert_int_equal(oasis_ping(net.a, TEST_ADDR_B, 1, 1, 32, OASIS_NS_PER_SEC, ping_done, &pinged),
                      0);
     test_net_run_until(&net, &pinged, 5 * OASIS_NS_PER_SEC);
@@ -937,7 +948,8 @@ static void test_two_stacks(void **state)
     memcpy(text, b.data, b.len);
     text[b.len] = '\0';
     assert_non_null(strstr(text, "udp,stack=b InDatagrams=3i,NoPorts=1i,InErrors=0i,"
-                                 "InCsumErrors=0i,OutDatagrams=0i 1\n"));
+                                 "InCsumErrors=0i,OutDatagrams=0i,InZeroCsum=0i,IcmpErrors=0i,"
+                                 "IcmpNoPort=0i 1\n"));
     free(text);
     oasis_lp_buf_free(&b);
 
@@ -956,7 +968,7 @@ static void test_two_stacks(void **state)
     test_net_fini(&net);
 }
 
-/* A stack running IPv6 adds the ipv6, icmp6 and nd sources. */
+/* A stack running IPv6 adds the ipv6, icmp6, nd and udp6 sources. */
 static void test_dual_stack_sources(void **state)
 {
     (void)state;
@@ -973,6 +985,7 @@ static void test_dual_stack_sources(void **state)
     assert_int_equal(oasis_metrics_collect(m, 1, &snap), 0);
     assert_non_null(find(&snap, "ipv6", NULL, NULL));
     assert_non_null(find(&snap, "nd", NULL, NULL));
+    assert_non_null(find(&snap, "udp6", NULL, NULL));
     const oasis_metric_point *p = find(&snap, "icmp6", NULL, NULL);
     assert_non_null(p);
     assert_int_equal(ufield(p, "Icmp6InEchos"), 0);

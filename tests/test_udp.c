@@ -41,7 +41,7 @@ static void on_recv(oasis_stack *s, uint32_t src, uint16_t sp, uint32_t dst, uin
     if (n <= sizeof r->data)
         memcpy(r->data, d, n);
     if (r->echo)
-        assert_int_equal(oasis_udp_send(s, dp, src, sp, d, n), 0);
+        assert_int_equal(oasis_udp_send4(s, dp, src, sp, d, n), 0);
     if (r->unbind)
         assert_int_equal(oasis_udp_unbind(s, dp), 0);
 }
@@ -57,10 +57,10 @@ static void test_exchange_between_stacks(void **state)
     memset(&rb, 0, sizeof rb);
     rb.echo = 1;
     test_net_init(&n, NULL, NULL);
-    assert_int_equal(oasis_udp_bind(n.a, 4000, on_recv, &ra), 0);
-    assert_int_equal(oasis_udp_bind(n.b, 7, on_recv, &rb), 0);
+    assert_int_equal(oasis_udp_bind4(n.a, 4000, on_recv, &ra), 0);
+    assert_int_equal(oasis_udp_bind4(n.b, 7, on_recv, &rb), 0);
 
-    assert_int_equal(oasis_udp_send(n.a, 4000, TEST_ADDR_B, 7, "hello", 5), 0);
+    assert_int_equal(oasis_udp_send4(n.a, 4000, TEST_ADDR_B, 7, "hello", 5), 0);
     assert_int_equal(test_net_run_until(&n, &ra.count, OASIS_NS_PER_SEC), 0);
     assert_int_equal(rb.count, 1);
     assert_int_equal(rb.src, TEST_ADDR_A);
@@ -75,7 +75,7 @@ static void test_exchange_between_stacks(void **state)
 
     /* An empty datagram is a datagram. */
     ra.count = 0;
-    assert_int_equal(oasis_udp_send(n.a, 4000, TEST_ADDR_B, 7, NULL, 0), 0);
+    assert_int_equal(oasis_udp_send4(n.a, 4000, TEST_ADDR_B, 7, NULL, 0), 0);
     assert_int_equal(test_net_run_until(&n, &ra.count, OASIS_NS_PER_SEC), 0);
     assert_int_equal(ra.len, 0);
 
@@ -96,14 +96,14 @@ static void test_port_unreachable(void **state)
     (void)state;
     test_net n;
     test_net_init(&n, NULL, NULL);
-    assert_int_equal(oasis_udp_send(n.a, 4000, TEST_ADDR_B, 9, "x", 1), 0);
+    assert_int_equal(oasis_udp_send4(n.a, 4000, TEST_ADDR_B, 9, "x", 1), 0);
     assert_int_equal(oasis_wire_run(n.wire, unreach_seen, n.a, OASIS_NS_PER_SEC), 0);
     assert_int_equal(udpc(n.b)->no_ports, 1);
     assert_int_equal(oasis_stack_counters(n.b)->icmp.out_dest_unreachs, 1);
     assert_int_equal(oasis_stack_counters(n.a)->icmp.in_dest_unreachs, 1);
 
     /* Not for broadcasts: nobody answers a datagram to the subnet. */
-    assert_int_equal(oasis_udp_send(n.a, 4000, OASIS_IPV4(10, 0, 0, 255), 9, "x", 1), 0);
+    assert_int_equal(oasis_udp_send4(n.a, 4000, OASIS_IPV4(10, 0, 0, 255), 9, "x", 1), 0);
     oasis_wire_run(n.wire, NULL, NULL, OASIS_NS_PER_SEC);
     assert_int_equal(udpc(n.b)->no_ports, 2);
     assert_int_equal(oasis_stack_counters(n.b)->icmp.out_dest_unreachs, 1);
@@ -148,7 +148,7 @@ static void test_checksums(void **state)
     test_stack_config(&cfg, c, 1);
     assert_int_equal(oasis_stack_create(&cfg, &s), 0);
     oasis_stack_set_link(s, &link);
-    assert_int_equal(oasis_udp_bind(s, 53, on_recv, &r), 0);
+    assert_int_equal(oasis_udp_bind4(s, 53, on_recv, &r), 0);
 
     memcpy(udp + 8, "hello, world", 12);
     oasis_udp_emit(udp, sizeof udp, 1111, 53, TEST_ADDR_B, TEST_ADDR_A);
@@ -189,21 +189,21 @@ static void test_bind_api(void **state)
     memset(&r, 0, sizeof r);
     test_net_init(&n, NULL, NULL);
 
-    assert_int_equal(oasis_udp_bind(n.a, 0, on_recv, &r), OASIS_EINVAL);
-    assert_int_equal(oasis_udp_bind(n.a, 1, NULL, &r), OASIS_EINVAL);
-    assert_int_equal(oasis_udp_bind(n.a, 1, on_recv, &r), 0);
-    assert_int_equal(oasis_udp_bind(n.a, 1, on_recv, &r), OASIS_EADDRINUSE);
+    assert_int_equal(oasis_udp_bind4(n.a, 0, on_recv, &r), OASIS_EINVAL);
+    assert_int_equal(oasis_udp_bind4(n.a, 1, NULL, &r), OASIS_EINVAL);
+    assert_int_equal(oasis_udp_bind4(n.a, 1, on_recv, &r), 0);
+    assert_int_equal(oasis_udp_bind4(n.a, 1, on_recv, &r), OASIS_EADDRINUSE);
     assert_int_equal(oasis_udp_unbind(n.a, 1), 0);
     assert_int_equal(oasis_udp_unbind(n.a, 1), OASIS_ENOENT);
 
-    assert_int_equal(oasis_udp_send(n.a, 1, TEST_ADDR_B, 2, big, sizeof big), OASIS_EMSGSIZE);
-    assert_int_equal(oasis_udp_send(n.a, 1, OASIS_IPV4(1, 2, 3, 4), 2, big, 1), OASIS_ENOROUTE);
-    assert_int_equal(oasis_udp_send(n.a, 1, TEST_ADDR_B, 2, NULL, 1), OASIS_EINVAL);
+    assert_int_equal(oasis_udp_send4(n.a, 1, TEST_ADDR_B, 2, big, sizeof big), OASIS_EMSGSIZE);
+    assert_int_equal(oasis_udp_send4(n.a, 1, OASIS_IPV4(1, 2, 3, 4), 2, big, 1), OASIS_ENOROUTE);
+    assert_int_equal(oasis_udp_send4(n.a, 1, TEST_ADDR_B, 2, NULL, 1), OASIS_EINVAL);
 
     /* The largest datagram crosses, fragmented; the callback may unbind. */
     r.unbind = 1;
-    assert_int_equal(oasis_udp_bind(n.b, 2, on_recv, &r), 0);
-    assert_int_equal(oasis_udp_send(n.a, 1, TEST_ADDR_B, 2, big, sizeof big - 1), 0);
+    assert_int_equal(oasis_udp_bind4(n.b, 2, on_recv, &r), 0);
+    assert_int_equal(oasis_udp_send4(n.a, 1, TEST_ADDR_B, 2, big, sizeof big - 1), 0);
     assert_int_equal(test_net_run_until(&n, &r.count, OASIS_NS_PER_SEC), 0);
     assert_int_equal(r.len, 65507);
     assert_int_equal(oasis_udp_unbind(n.b, 2), OASIS_ENOENT);

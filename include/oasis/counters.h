@@ -90,6 +90,10 @@ typedef struct oasis_udp_counters {
     uint64_t in_errors;          /* InErrors (malformed, truncated) */
     uint64_t in_csum_errors;     /* InCsumErrors */
     uint64_t out_datagrams;      /* OutDatagrams */
+    uint64_t zero_csum;          /* IPv6 datagrams with checksum 0: dropped (RFC 8200 8.1),
+                                    also in InCsumErrors and InErrors as Linux counts them */
+    uint64_t icmp_errors;        /* ICMP errors about our datagrams taken by a bound port */
+    uint64_t icmp_no_port;       /* ... quoting a port no longer bound (or nothing to say) */
 } oasis_udp_counters;
 
 typedef struct oasis_tcp_counters {
@@ -219,6 +223,7 @@ typedef struct oasis_counters {
     oasis_ipv6_counters ipv6;
     oasis_icmp6_counters icmp6;
     oasis_nd_counters nd;
+    oasis_udp_counters udp6;     /* UDP over IPv6 (metrics "udp6": Udp6InDatagrams ...) */
 } oasis_counters;
 
 #ifdef __cplusplus

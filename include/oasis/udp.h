@@ -1,9 +1,13 @@
-/* UDP: bind a port with a receive callback, send datagrams. */
+/* UDP over IPv4 and IPv6: bind a port with a receive callback, send
+ * datagrams. Addresses are oasis_ipaddr (addr.h) of either family; the
+ * IPv4-only forms (suffix 4) take host-order uint32_t as ip.h does. */
 #ifndef OASIS_UDP_H
 #define OASIS_UDP_H
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include "oasis/addr.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -11,25 +15,66 @@ extern "C" {
 
 typedef struct oasis_stack oasis_stack;
 
-/* Called for each datagram that arrives on a bound port. `data` is borrowed:
- * it is valid only until the callback returns. */
-typedef void (*oasis_udp_recv_cb)(oasis_stack *s, uint32_t src, uint16_t src_port, uint32_t dst,
-                                  uint16_t dst_port, const uint8_t *data, size_t len, void *ud);
+/* Called for each datagram that arrives on a bound port; src and dst are of
+ * the datagram's family (dst may be a broadcast or multicast address).
+ * Everything passed is borrowed: valid only until the callback returns. */
+typedef void (*oasis_udp_recv_cb)(oasis_stack *s, const oasis_ipaddr *src, uint16_t src_port,
+                                  const oasis_ipaddr *dst, uint16_t dst_port, const uint8_t *data,
+                                  size_t len, void *ud);
 
-/* Binds a local port. Returns 0, OASIS_EADDRINUSE, OASIS_EINVAL (port 0 or
- * no callback) or OASIS_ENOMEM. Datagrams to unbound ports are answered with
- * ICMP port unreachable. */
+/* Binds a local port for both families. Returns 0, OASIS_EADDRINUSE,
+ * OASIS_EINVAL (port 0 or no callback) or OASIS_ENOMEM. Datagrams to
+ * unbound ports are answered with ICMP / ICMPv6 port unreachable. */
 int oasis_udp_bind(oasis_stack *s, uint16_t port, oasis_udp_recv_cb cb, void *ud);
 
 /* Unbinds; returns OASIS_ENOENT if the port was not bound. */
 int oasis_udp_unbind(oasis_stack *s, uint16_t port);
 
-/* Sends one datagram (copied: data may be reused on return). Datagrams larger
- * than the MTU are fragmented. Returns 0 when the datagram was handed to IP
- * (it may still wait for ARP resolution), or OASIS_EMSGSIZE (over 65507
- * bytes), OASIS_ENOROUTE, OASIS_ENOMEM, OASIS_EAGAIN (ARP queue full). */
-int oasis_udp_send(oasis_stack *s, uint16_t src_port, uint32_t dst, uint16_t dst_port,
+/* Sends one datagram to dst (either family; copied: data may be reused on
+ * return). Datagrams larger than the MTU are fragmented. Over IPv6 the
+ * checksum is always sent (RFC 8200 8.1). Returns 0 when the datagram was
+ * handed to IP (it may still wait for address resolution), or OASIS_EINVAL,
+ * OASIS_EMSGSIZE (over 65507 bytes for IPv4, 65527 for IPv6),
+ * OASIS_ENOROUTE (also: IPv6 off or no usable IPv6 source address yet),
+ * OASIS_ENOMEM, OASIS_EAGAIN (resolution queue full). */
+int oasis_udp_send(oasis_stack *s, uint16_t src_port, const oasis_ipaddr *dst, uint16_t dst_port,
                    const void *data, size_t len);
+
+/* An ICMP or ICMPv6 error quoting a datagram sent from a bound port
+ * (RFC 1122 4.1.3.3: UDP passes them up). err: OASIS_EREFUSED (port
+ * unreachable), OASIS_EPROTOUNREACH, OASIS_ENETUNREACH, OASIS_EHOSTUNREACH
+ * (other unreachables, time exceeded), OASIS_EMSGSIZE (fragmentation
+ * needed / Packet Too Big; mtu is the reported MTU), OASIS_EMALFORMED
+ * (parameter problem). Valid during the callback only. */
+typedef struct oasis_udp_error {
+    int err;
+    uint8_t family;             /* OASIS_AF_INET or OASIS_AF_INET6 */
+    uint8_t type, code;         /* the ICMP message's */
+    uint32_t mtu;
+    uint16_t src_port;          /* ours */
+    oasis_ipaddr dst;           /* where the quoted datagram went */
+    uint16_t dst_port;
+    oasis_ipaddr reporter;      /* who sent the error */
+} oasis_udp_error;
+typedef void (*oasis_udp_error_cb)(oasis_stack *s, const oasis_udp_error *e, void *ud);
+
+/* Sets the error callback of a bound port (it gets the bind's ud); NULL
+ * turns it off (the default: errors are counted and dropped). Returns 0,
+ * OASIS_EINVAL or OASIS_ENOENT (port not bound). */
+int oasis_udp_set_error_cb(oasis_stack *s, uint16_t port, oasis_udp_error_cb cb);
+
+/* ---- IPv4-only forms (host-order addresses) ---- */
+
+typedef void (*oasis_udp_recv4_cb)(oasis_stack *s, uint32_t src, uint16_t src_port, uint32_t dst,
+                                   uint16_t dst_port, const uint8_t *data, size_t len, void *ud);
+
+/* Binds a port for IPv4 only: IPv6 datagrams to it are treated as to an
+ * unbound port. Returns as oasis_udp_bind. */
+int oasis_udp_bind4(oasis_stack *s, uint16_t port, oasis_udp_recv4_cb cb, void *ud);
+
+/* oasis_udp_send to the IPv4 address dst. */
+int oasis_udp_send4(oasis_stack *s, uint16_t src_port, uint32_t dst, uint16_t dst_port,
+                    const void *data, size_t len);
 
 #ifdef __cplusplus
 }

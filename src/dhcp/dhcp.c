@@ -132,7 +132,7 @@ static void id_opts(oasis_dhcp *d, oasis_dhcp_builder *b)
 static void send_msg(oasis_dhcp *d, oasis_dhcp_builder *b, uint32_t dst)
 {
     size_t n = oasis_dhcp_build_end(b);
-    if (n == 0 || oasis_udp_send(d->s, OASIS_DHCP_CLIENT_PORT, dst, OASIS_DHCP_SERVER_PORT, b->buf,
+    if (n == 0 || oasis_udp_send4(d->s, OASIS_DHCP_CLIENT_PORT, dst, OASIS_DHCP_SERVER_PORT, b->buf,
                                  n) != OASIS_OK)
         d->ctr.tx_errors++;
 }
@@ -698,7 +698,7 @@ int oasis_dhcp_create(oasis_stack *s, const oasis_dhcp_config *cfg, oasis_dhcp *
     }
     oasis_timer_init(&d->rtx, rtx_fn);
     oasis_timer_init(&d->lease_timer, lease_timer_fn);
-    int err = oasis_udp_bind(s, OASIS_DHCP_CLIENT_PORT, udp_in, d);
+    int err = oasis_udp_bind4(s, OASIS_DHCP_CLIENT_PORT, udp_in, d);
     if (err) {
         oasis_free(s, d);
         return err;

@@ -475,7 +475,7 @@ static int bind_random_port(oasis_dns_req *q)
     oasis_stack *s = q->r->s;
     for (int i = 0; i < 64; i++) {
         uint16_t port = (uint16_t)(1024 + oasis_prng_below(&s->prng, 65536 - 1024));
-        int err = oasis_udp_bind(s, port, on_udp, q);
+        int err = oasis_udp_bind4(s, port, on_udp, q);
         if (err == OASIS_OK) {
             q->port = port;
             return OASIS_OK;
@@ -497,7 +497,7 @@ static int send_udp(oasis_dns_req *q)
         return err;
     q->id = (uint16_t)oasis_prng_next(&r->s->prng);
     oasis_dns_query_build(buf, sizeof buf, q->id, &q->cur, q->qtype, &n);
-    err = oasis_udp_send(r->s, q->port, q->server, r->cfg.port, buf, n);
+    err = oasis_udp_send4(r->s, q->port, q->server, r->cfg.port, buf, n);
     if (err) {
         udp_release(q);
         return err;

@@ -69,10 +69,10 @@ int oasis_ip_send(oasis_stack *s, uint32_t dst, uint8_t proto, const void *data,
     return oasis_ipv4_output(s, p, dst, proto, df);
 }
 
-/* ---- the built-in transports (IPv4 today) ---- */
+/* ---- the built-in transports ---- */
 
-/* TCP and UDP take IPv4 only until they learn IPv6 (issue 14); an IPv6
- * segment for them is dropped here. */
+/* TCP takes IPv4 only until it learns IPv6 (issue 14); an IPv6 segment
+ * for it is dropped here. UDP speaks both. */
 static void tcp_in(oasis_stack *s, const oasis_ip_packet *pkt, void *ud)
 {
     (void)ud;
@@ -84,9 +84,13 @@ static void tcp_in(oasis_stack *s, const oasis_ip_packet *pkt, void *ud)
 static void udp_in(oasis_stack *s, const oasis_ip_packet *pkt, void *ud)
 {
     (void)ud;
-    if (pkt->family != OASIS_IP_FAMILY_V4)
-        return;
-    oasis_udp_input(s, pkt->net);
+    oasis_udp_input(s, pkt);
+}
+
+static void udp_err(oasis_stack *s, const oasis_ip_error *e, void *ud)
+{
+    (void)ud;
+    oasis_udp_icmp_error(s, e);
 }
 
 static void icmp_in(oasis_stack *s, const oasis_ip_packet *pkt, void *ud)
@@ -114,7 +118,7 @@ int oasis_ip_protos_init(oasis_stack *s)
     memset(&s->protos, 0, sizeof s->protos);
     int err = oasis_ip_register(s, OASIS_IPPROTO_TCP, tcp_in, tcp_err, NULL);
     if (!err)
-        err = oasis_ip_register(s, OASIS_IPPROTO_UDP, udp_in, NULL, NULL);
+        err = oasis_ip_register(s, OASIS_IPPROTO_UDP, udp_in, udp_err, NULL);
     if (!err)
         err = oasis_ip_register(s, OASIS_IPPROTO_ICMP, icmp_in, icmp_err, NULL);
     return err;

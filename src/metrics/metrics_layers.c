@@ -75,6 +75,7 @@ static const layer_field icmp_fields[] = {
 static const layer_field udp_fields[] = {
     U(in_datagrams, "InDatagrams"), U(no_ports, "NoPorts"), U(in_errors, "InErrors"),
     U(in_csum_errors, "InCsumErrors"), U(out_datagrams, "OutDatagrams"),
+    U(zero_csum, "InZeroCsum"), U(icmp_errors, "IcmpErrors"), U(icmp_no_port, "IcmpNoPort"),
 };
 #undef U
 
@@ -148,6 +149,16 @@ static const layer_field icmp6_fields[] = {
 };
 #undef G
 
+/* UDP over IPv6 as Linux's /proc/net/snmp6 names it, then Oasis's own. */
+#define U6(m, n) F(oasis_udp_counters, m, n)
+static const layer_field udp6_fields[] = {
+    U6(in_datagrams, "Udp6InDatagrams"), U6(no_ports, "Udp6NoPorts"),
+    U6(in_errors, "Udp6InErrors"), U6(in_csum_errors, "Udp6InCsumErrors"),
+    U6(out_datagrams, "Udp6OutDatagrams"), U6(zero_csum, "Udp6InZeroCsum"),
+    U6(icmp_errors, "Udp6IcmpErrors"), U6(icmp_no_port, "Udp6IcmpNoPort"),
+};
+#undef U6
+
 #define N(m, n) F(oasis_nd_counters, m, n)
 static const layer_field nd_fields[] = {
     N(bad_hop_limit, "NdBadHopLimit"), N(bad_messages, "NdBadMessages"),
@@ -180,6 +191,7 @@ static const layer_desc layers[] = {
     {"ipv6", offsetof(oasis_counters, ipv6), ipv6_fields, COUNT(ipv6_fields)},
     {"icmp6", offsetof(oasis_counters, icmp6), icmp6_fields, COUNT(icmp6_fields)},
     {"nd", offsetof(oasis_counters, nd), nd_fields, COUNT(nd_fields)},
+    {"udp6", offsetof(oasis_counters, udp6), udp6_fields, COUNT(udp6_fields)},
 };
 
 /* What a layer source reads: where the counters are, found afresh on every
@@ -223,7 +235,7 @@ static int read_layer(oasis_metrics_emit *e, void *ud)
 }
 
 /* The IPv4 layers come first in `layers`; the IPv6 ones (ipv6, icmp6,
- * nd) after them. */
+ * nd, udp6) after them. */
 #define NLAYERS_V4 6
 
 /* Adds the first n layer sources; on failure the ones added are removed. */

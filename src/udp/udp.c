@@ -1,26 +1,38 @@
-/* UDP (RFC 768, RFC 1122 4.1): bound ports with receive callbacks; every
- * datagram we send carries a checksum, received ones are checked unless the
- * sender sent none. */
+/* UDP (RFC 768, RFC 1122 4.1) over IPv4 and IPv6: bound ports with receive
+ * callbacks; every datagram we send carries a checksum. Received IPv4
+ * datagrams are checked unless the sender sent none; over IPv6 the
+ * checksum is mandatory and a zero one is dropped (RFC 8200 8.1). Both
+ * families arrive through the protocol table (src/ip/proto.c), and so do
+ * the ICMP and ICMPv6 errors quoting our datagrams. */
 #include "udp/udp.h"
 
+#include "core/bytes.h"
+#include "core/checksum.h"
 #include "core/mem.h"
 #include "core/stack_impl.h"
 #include "icmp/icmp.h"
 #include "icmp/icmp_wire.h"
 #include "ip/ipv4.h"
+#include "ipv6/icmp6_wire.h"
+#include "ipv6/ipv6.h"
 #include "oasis/error.h"
 #include "oasis/udp.h"
 #include "udp/udp_wire.h"
 
 #include <string.h>
 
-/* Largest payload in a 65535-byte datagram behind bare IP and UDP headers. */
+/* Largest payload in a 65535-byte datagram behind bare IP and UDP headers;
+ * IPv6's payload length does not count its 40-byte header. */
 #define UDP_MAX_PAYLOAD (65535u - OASIS_IPV4_HLEN - OASIS_UDP_HLEN)
+#define UDP6_MAX_PAYLOAD (65535u - OASIS_UDP_HLEN)
 
 struct oasis_udp_port {
     oasis_udp_port *next;
     uint16_t port;
-    oasis_udp_recv_cb cb;
+    uint8_t v4_only;         /* bound with oasis_udp_bind4 */
+    oasis_udp_recv_cb cb;    /* exactly one of cb and cb4 */
+    oasis_udp_recv4_cb cb4;
+    oasis_udp_error_cb err_cb;
     void *ud;
 };
 
@@ -47,9 +59,10 @@ static oasis_udp_port **find(oasis_stack *s, uint16_t port)
     return pp;
 }
 
-int oasis_udp_bind(oasis_stack *s, uint16_t port, oasis_udp_recv_cb cb, void *ud)
+static int bind_port(oasis_stack *s, uint16_t port, oasis_udp_recv_cb cb, oasis_udp_recv4_cb cb4,
+                     void *ud)
 {
-    if (!s || port == 0 || !cb)
+    if (!s || port == 0 || (!cb && !cb4))
         return OASIS_EINVAL;
     if (*find(s, port))
         return OASIS_EADDRINUSE;
@@ -58,10 +71,22 @@ int oasis_udp_bind(oasis_stack *s, uint16_t port, oasis_udp_recv_cb cb, void *ud
         return OASIS_ENOMEM;
     b->port = port;
     b->cb = cb;
+    b->cb4 = cb4;
+    b->v4_only = cb4 != NULL;
     b->ud = ud;
     b->next = s->udp.binds;
     s->udp.binds = b;
     return OASIS_OK;
+}
+
+int oasis_udp_bind(oasis_stack *s, uint16_t port, oasis_udp_recv_cb cb, void *ud)
+{
+    return cb ? bind_port(s, port, cb, NULL, ud) : OASIS_EINVAL;
+}
+
+int oasis_udp_bind4(oasis_stack *s, uint16_t port, oasis_udp_recv4_cb cb, void *ud)
+{
+    return cb ? bind_port(s, port, NULL, cb, ud) : OASIS_EINVAL;
 }
 
 int oasis_udp_unbind(oasis_stack *s, uint16_t port)
@@ -77,11 +102,20 @@ int oasis_udp_unbind(oasis_stack *s, uint16_t port)
     return OASIS_OK;
 }
 
-int oasis_udp_send(oasis_stack *s, uint16_t src_port, uint32_t dst, uint16_t dst_port,
+int oasis_udp_set_error_cb(oasis_stack *s, uint16_t port, oasis_udp_error_cb cb)
+{
+    if (!s)
+        return OASIS_EINVAL;
+    oasis_udp_port *b = *find(s, port);
+    if (!b)
+        return OASIS_ENOENT;
+    b->err_cb = cb;
+    return OASIS_OK;
+}
+
+static int send_v4(oasis_stack *s, uint16_t src_port, uint32_t dst, uint16_t dst_port,
                    const void *data, size_t len)
 {
-    if (!s || src_port == 0 || dst_port == 0 || (!data && len))
-        return OASIS_EINVAL;
     if (len > UDP_MAX_PAYLOAD)
         return OASIS_EMSGSIZE;
     size_t ulen = OASIS_UDP_HLEN + len;
@@ -97,7 +131,72 @@ int oasis_udp_send(oasis_stack *s, uint16_t src_port, uint32_t dst, uint16_t dst
     return err;
 }
 
-void oasis_udp_input(oasis_stack *s, const oasis_ipv4_hdr *ip)
+static int send_v6(oasis_stack *s, uint16_t src_port, const oasis_ipaddr *dst, uint16_t dst_port,
+                   const void *data, size_t len)
+{
+    if (len > UDP6_MAX_PAYLOAD)
+        return OASIS_EMSGSIZE;
+    if (!oasis_ipv6_enabled(s))
+        return OASIS_ENOROUTE;
+    oasis_in6 d, src;
+    memcpy(d.b, dst->b, 16);
+    /* The checksum covers the source address, so it is chosen here. */
+    if (oasis_ipv6_select_src(s, &d, &src) != OASIS_OK) {
+        s->ctr.ipv6.out_no_routes++;
+        return OASIS_ENOROUTE;
+    }
+    size_t ulen = OASIS_UDP_HLEN + len;
+    oasis_pbuf *p = oasis_pbuf_alloc(s, OASIS_PBUF_HEADROOM, ulen);
+    if (!p)
+        return OASIS_ENOMEM;
+    if (len)
+        memcpy(p->data + OASIS_UDP_HLEN, data, len);
+    oasis_udp_emit6(p->data, ulen, src_port, dst_port, &src, &d);
+    int err = oasis_ipv6_output(s, p, &src, &d, OASIS_IPPROTO_UDP, 0);
+    if (err == OASIS_OK)
+        s->ctr.udp6.out_datagrams++;
+    return err;
+}
+
+int oasis_udp_send(oasis_stack *s, uint16_t src_port, const oasis_ipaddr *dst, uint16_t dst_port,
+                   const void *data, size_t len)
+{
+    if (!s || !dst || src_port == 0 || dst_port == 0 || (!data && len))
+        return OASIS_EINVAL;
+    if (dst->family == OASIS_AF_INET)
+        return send_v4(s, src_port, oasis_ipaddr_to_v4(dst), dst_port, data, len);
+    if (dst->family == OASIS_AF_INET6)
+        return send_v6(s, src_port, dst, dst_port, data, len);
+    return OASIS_EINVAL;
+}
+
+int oasis_udp_send4(oasis_stack *s, uint16_t src_port, uint32_t dst, uint16_t dst_port,
+                    const void *data, size_t len)
+{
+    if (!s || src_port == 0 || dst_port == 0 || (!data && len))
+        return OASIS_EINVAL;
+    return send_v4(s, src_port, dst, dst_port, data, len);
+}
+
+/* The bind that takes datagrams of dst's family on port, or NULL. */
+static oasis_udp_port *taker(oasis_stack *s, uint16_t port, const oasis_ipaddr *dst)
+{
+    oasis_udp_port *b = *find(s, port);
+    return b && (!b->v4_only || dst->family == OASIS_AF_INET) ? b : NULL;
+}
+
+static void deliver(oasis_stack *s, oasis_udp_port *b, const oasis_ipaddr *src,
+                    const oasis_ipaddr *dst, const oasis_udp_hdr *u)
+{
+    /* The callback may unbind (freeing b): nothing touches b afterwards. */
+    if (b->cb4)
+        b->cb4(s, oasis_ipaddr_to_v4(src), u->src_port, oasis_ipaddr_to_v4(dst), u->dst_port,
+               u->payload, u->payload_len, b->ud);
+    else
+        b->cb(s, src, u->src_port, dst, u->dst_port, u->payload, u->payload_len, b->ud);
+}
+
+static void input_v4(oasis_stack *s, const oasis_ipv4_hdr *ip)
 {
     oasis_udp_counters *c = &s->ctr.udp;
     oasis_udp_hdr u;
@@ -113,13 +212,127 @@ void oasis_udp_input(oasis_stack *s, const oasis_ipv4_hdr *ip)
         c->in_errors++;
         return;
     }
-    oasis_udp_port *b = *find(s, u.dst_port);
+    oasis_ipaddr src = oasis_ipaddr_v4(ip->src), dst = oasis_ipaddr_v4(ip->dst);
+    oasis_udp_port *b = taker(s, u.dst_port, &dst);
     if (!b) {
         c->no_ports++;
         oasis_icmp_send_error(s, OASIS_ICMP_DEST_UNREACH, OASIS_ICMP_PORT_UNREACH, 0, ip);
         return;
     }
     c->in_datagrams++;
-    /* The callback may unbind (freeing b): nothing touches b afterwards. */
-    b->cb(s, ip->src, u.src_port, ip->dst, u.dst_port, u.payload, u.payload_len, b->ud);
+    deliver(s, b, &src, &dst, &u);
+}
+
+static void input_v6(oasis_stack *s, const oasis_ip_packet *pkt)
+{
+    oasis_udp_counters *c = &s->ctr.udp6;
+    const oasis_ipv6_hdr *ip = pkt->net;
+    oasis_udp_hdr u;
+
+    switch (oasis_udp_parse6(pkt->payload, pkt->len, &ip->src, &ip->dst,
+                             !oasis_rx_csum_trusted(s, pkt->payload), &u)) {
+    case OASIS_OK:
+        break;
+    case OASIS_ECHECKSUM:
+        c->in_csum_errors++;
+        c->in_errors++;
+        return;
+    case OASIS_ENOTSUP: /* zero checksum: Linux counts it a checksum error */
+        c->zero_csum++;
+        c->in_csum_errors++;
+        c->in_errors++;
+        return;
+    default:
+        c->in_errors++;
+        return;
+    }
+    oasis_ipaddr src = oasis_ipaddr_v6(ip->src.b), dst = oasis_ipaddr_v6(ip->dst.b);
+    oasis_udp_port *b = taker(s, u.dst_port, &dst);
+    if (!b) {
+        c->no_ports++;
+        /* RFC 4443 3.1 code 4; icmp6 refuses it for multicast destinations. */
+        size_t whole = (size_t)(pkt->payload + pkt->len - ip->pkt);
+        oasis_icmp6_send_error(s, OASIS_ICMP6_DEST_UNREACH, OASIS_ICMP6_DU_PORT, 0, ip->pkt, whole,
+                               pkt->link_bcast, 0);
+        return;
+    }
+    c->in_datagrams++;
+    deliver(s, b, &src, &dst, &u);
+}
+
+void oasis_udp_input(oasis_stack *s, const oasis_ip_packet *pkt)
+{
+    if (pkt->family == OASIS_IP_FAMILY_V4)
+        input_v4(s, pkt->net);
+    else if (pkt->family == OASIS_IP_FAMILY_V6)
+        input_v6(s, pkt);
+}
+
+/* What an ICMP (v4 or v6) error means for a UDP sender. */
+static int error_code(const oasis_ip_error *e)
+{
+    if (e->family == OASIS_IP_FAMILY_V4) {
+        switch (e->type) {
+        case OASIS_ICMP_DEST_UNREACH:
+            switch (e->code) {
+            case OASIS_ICMP_PORT_UNREACH: return OASIS_EREFUSED;
+            case OASIS_ICMP_PROTO_UNREACH: return OASIS_EPROTOUNREACH;
+            case OASIS_ICMP_NET_UNREACH: return OASIS_ENETUNREACH;
+            case OASIS_ICMP_FRAG_NEEDED: return OASIS_EMSGSIZE;
+            default: return OASIS_EHOSTUNREACH;
+            }
+        case OASIS_ICMP_TIME_EXCEEDED: return OASIS_EHOSTUNREACH;
+        case OASIS_ICMP_PARAM_PROBLEM: return OASIS_EMALFORMED;
+        default: return 0; /* source quench: nothing to tell (RFC 6633) */
+        }
+    }
+    switch (e->type) {
+    case OASIS_ICMP6_DEST_UNREACH:
+        switch (e->code) {
+        case OASIS_ICMP6_DU_PORT: return OASIS_EREFUSED;
+        case OASIS_ICMP6_DU_NOROUTE: return OASIS_ENETUNREACH;
+        default: return OASIS_EHOSTUNREACH;
+        }
+    case OASIS_ICMP6_PKT_TOO_BIG: return OASIS_EMSGSIZE;
+    case OASIS_ICMP6_TIME_EXCEEDED: return OASIS_EHOSTUNREACH;
+    case OASIS_ICMP6_PARAM_PROBLEM:
+        return e->code == OASIS_ICMP6_PP_NEXTHDR ? OASIS_EPROTOUNREACH : OASIS_EMALFORMED;
+    default: return 0;
+    }
+}
+
+/* An ICMP error quoting one of our datagrams (IP checked that the quoted
+ * source is our address): the socket of the quoted source port hears of it. */
+void oasis_udp_icmp_error(oasis_stack *s, const oasis_ip_error *e)
+{
+    int v6 = e->family == OASIS_IP_FAMILY_V6;
+    oasis_udp_counters *c = v6 ? &s->ctr.udp6 : &s->ctr.udp;
+    if (e->quote_len < OASIS_UDP_HLEN)
+        return;
+    int err = error_code(e);
+    oasis_udp_port *b = *find(s, oasis_get16(e->quote));
+    if (!err || !b || (v6 && b->v4_only)) {
+        c->icmp_no_port++;
+        return;
+    }
+    c->icmp_errors++;
+    if (!b->err_cb)
+        return;
+    oasis_udp_error ue = {
+        .err = err,
+        .family = v6 ? OASIS_AF_INET6 : OASIS_AF_INET,
+        .type = e->type,
+        .code = e->code,
+        .mtu = e->mtu,
+        .src_port = b->port,
+        .dst_port = oasis_get16(e->quote + 2),
+    };
+    if (v6) {
+        ue.dst = oasis_ipaddr_v6(e->dst6);
+        ue.reporter = oasis_ipaddr_v6(e->reporter6);
+    } else {
+        ue.dst = oasis_ipaddr_v4(e->dst);
+        ue.reporter = oasis_ipaddr_v4(e->reporter);
+    }
+    b->err_cb(s, &ue, b->ud);
 }

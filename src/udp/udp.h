@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "ip/ipv4_wire.h"
+#include "oasis/ip.h"
 
 typedef struct oasis_stack oasis_stack;
 typedef struct oasis_udp_port oasis_udp_port;
@@ -17,7 +18,9 @@ typedef struct oasis_udp {
 int oasis_udp_init(oasis_stack *s);
 void oasis_udp_fini(oasis_stack *s);
 
-/* One UDP datagram; ip is the parsed IPv4 header (payload = the datagram). */
-void oasis_udp_input(oasis_stack *s, const oasis_ipv4_hdr *ip);
+/* One UDP datagram of either family from the protocol table. */
+void oasis_udp_input(oasis_stack *s, const oasis_ip_packet *pkt);
+/* An ICMP or ICMPv6 error quoting one of our datagrams (its error hook). */
+void oasis_udp_icmp_error(oasis_stack *s, const oasis_ip_error *e);
 
 #endif

@@ -7,6 +7,8 @@
 
 #define OASIS_UDP_HLEN 8
 
+struct oasis_in6;
+
 typedef struct oasis_udp_hdr {
     uint16_t src_port, dst_port;
     uint16_t len;         /* the header's length field */
@@ -27,5 +29,16 @@ int oasis_udp_parse_ex(const uint8_t *buf, size_t len, uint32_t src, uint32_t ds
  * payload already at buf + 8) and its checksum (0 is sent as 0xffff). */
 void oasis_udp_emit(uint8_t *buf, size_t len, uint16_t src_port, uint16_t dst_port, uint32_t src,
                     uint32_t dst);
+
+/* IPv6 (RFC 8200 8.1): the same checks with the IPv6 pseudo-header, and a
+ * zero checksum field is refused with OASIS_ENOTSUP (the checksum is not
+ * optional over IPv6), whether or not verify_csum asks for the sum. */
+int oasis_udp_parse6(const uint8_t *buf, size_t len, const struct oasis_in6 *src,
+                     const struct oasis_in6 *dst, int verify_csum, oasis_udp_hdr *out);
+
+/* oasis_udp_emit with the IPv6 pseudo-header (a computed 0 goes out as
+ * 0xffff, RFC 8200 8.1). */
+void oasis_udp_emit6(uint8_t *buf, size_t len, uint16_t src_port, uint16_t dst_port,
+                     const struct oasis_in6 *src, const struct oasis_in6 *dst);
 
 #endif

@@ -168,7 +168,7 @@ static void on_udp_b(oasis_stack *s, uint32_t src, uint16_t sport, uint32_t dst,
     run *r = stack_run(s);
     (void)dst, (void)dport, (void)ud;
     CHECK(r, len == UDP_BYTES && memcmp(data, pattern, len) == 0);
-    CHECK(r, rc_ok(oasis_udp_send(s, 7, src, sport, data, len)));
+    CHECK(r, rc_ok(oasis_udp_send4(s, 7, src, sport, data, len)));
 }
 
 static void on_udp_a(oasis_stack *s, uint32_t src, uint16_t sport, uint32_t dst, uint16_t dport,
@@ -305,11 +305,11 @@ static void start_traffic(run *r)
     req *q = req_begin(r);
     CHECK(r, rc_ok(req_end(r, q, oasis_ping(r->a, ADDR_B, 1, 1, 56, 5 * OASIS_NS_PER_SEC,
                                             on_ping, q))));
-    int rc = oasis_udp_bind(r->b, 7, on_udp_b, r);
+    int rc = oasis_udp_bind4(r->b, 7, on_udp_b, r);
     CHECK(r, rc == 0 || rc == OASIS_ENOMEM);
-    rc = oasis_udp_bind(r->a, 5000, on_udp_a, r);
+    rc = oasis_udp_bind4(r->a, 5000, on_udp_a, r);
     CHECK(r, rc == 0 || rc == OASIS_ENOMEM);
-    CHECK(r, rc_ok(oasis_udp_send(r->a, 5000, ADDR_B, 7, pattern, UDP_BYTES)));
+    CHECK(r, rc_ok(oasis_udp_send4(r->a, 5000, ADDR_B, 7, pattern, UDP_BYTES)));
     rc = oasis_tcp_listen(r->b, 80, NULL, on_accept, r);
     CHECK(r, rc == 0 || rc == OASIS_ENOMEM);
     q = req_begin(r);

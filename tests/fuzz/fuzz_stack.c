@@ -240,7 +240,7 @@ static void on_udp(oasis_stack *s, uint32_t src, uint16_t sport, uint32_t dst, u
     (void)dst, (void)dport, (void)ud;
     FUZZ_CHECK(len == 0 || data);
     /* Echo a little back: exercises the send path from inside input. */
-    oasis_udp_send(s, UDP_PORT, src, sport, data, len > 64 ? 64 : len);
+    oasis_udp_send4(s, UDP_PORT, src, sport, data, len > 64 ? 64 : len);
 }
 
 /* ---- the peer: what the stack sends ---------------------------------------- */
@@ -504,13 +504,13 @@ static void app_action(fz *z, const uint8_t *body, size_t len)
         return;
     }
     switch (what & 7) {
-    case 0: oasis_udp_send(z->s, UDP_PORT, PEER_IP, 9, pattern, (size_t)arg * 64); break;
+    case 0: oasis_udp_send4(z->s, UDP_PORT, PEER_IP, 9, pattern, (size_t)arg * 64); break;
     case 1: app_connect(z, (uint16_t)(9000 + (arg & 3))); break;
     case 2: app_ping(z, (size_t)arg * 8); break;
     case 3: oasis_tcp_unlisten(z->s, LISTEN_PORT); break;
     case 4: oasis_tcp_listen(z->s, LISTEN_PORT, NULL, on_accept, z); break;
     case 5: oasis_udp_unbind(z->s, UDP_PORT); break;
-    case 6: oasis_udp_bind(z->s, UDP_PORT, on_udp, z); break;
+    case 6: oasis_udp_bind4(z->s, UDP_PORT, on_udp, z); break;
     default:
         oasis_tcp_disconnect(z->s);
         for (int i = 0; i < z->nflows; i++)
@@ -574,7 +574,7 @@ static int setup(fz *z)
     z->link = (oasis_link){.send = fz_send, .mtu = 1500, .data = z};
     oasis_stack_set_link(z->s, &z->link);
     settle(z);
-    FUZZ_CHECK(oasis_udp_bind(z->s, UDP_PORT, on_udp, z) == 0);
+    FUZZ_CHECK(oasis_udp_bind4(z->s, UDP_PORT, on_udp, z) == 0);
     FUZZ_CHECK(oasis_tcp_listen(z->s, LISTEN_PORT, NULL, on_accept, z) == 0);
 
     z->convs[0] = (conv){LISTEN_PORT, 40000, 0, PEER_ISN + 1, 0};

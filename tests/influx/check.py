@@ -12,7 +12,7 @@ import sys
 import urllib.parse
 import urllib.request
 
-LAYERS = ["link", "arp", "ipv4", "icmp", "udp", "tcp", "ipv6", "icmp6", "nd", "oasis_reporter"]
+LAYERS = ["link", "arp", "ipv4", "icmp", "udp", "tcp", "ipv6", "icmp6", "nd", "udp6", "oasis_reporter"]
 
 
 def query(base, db, q):

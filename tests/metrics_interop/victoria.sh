@@ -86,7 +86,7 @@ EOF2
 }
 out=$(ctl list)
 grep -q '^source udp on$' <<<"$out" || fail "list: no udp source: $out"
-grep -q '^ok 10 sources$' <<<"$out" || fail "list: $out" # 6 IPv4 layers, ipv6, icmp6, nd, the reporter
+grep -q '^ok 11 sources$' <<<"$out" || fail "list: $out" # 6 IPv4 layers, ipv6, icmp6, nd, udp6, the reporter
 pass "control: list"
 expect_eq "$(ctl frob)" "error unknown command 'frob' (try help)" "control: an unknown command is refused"
 expect_eq "$(ctl 'interval 100')" "ok interval 100 ms" "control: interval 100"

@@ -143,10 +143,10 @@ int main(int argc, char **argv)
         rc = 1;
     }
 
-    oasis_udp_bind(b, 9000, on_udp, &c);
-    oasis_udp_send(a, 4000, OASIS_IPV4(10, 0, 0, 2), 9000, c.buf, 4000); /* fragmented */
-    oasis_udp_send(a, 4000, OASIS_IPV4(10, 0, 0, 2), 9000, c.buf, 1000);
-    oasis_udp_send(a, 4000, OASIS_IPV4(10, 0, 0, 2), 9001, c.buf, 10); /* port unreachable */
+    oasis_udp_bind4(b, 9000, on_udp, &c);
+    oasis_udp_send4(a, 4000, OASIS_IPV4(10, 0, 0, 2), 9000, c.buf, 4000); /* fragmented */
+    oasis_udp_send4(a, 4000, OASIS_IPV4(10, 0, 0, 2), 9000, c.buf, 1000);
+    oasis_udp_send4(a, 4000, OASIS_IPV4(10, 0, 0, 2), 9001, c.buf, 10); /* port unreachable */
     oasis_wire_run(w, done_udp, &c, 5 * OASIS_NS_PER_SEC);
     if (c.udp_got != 5000) {
         fprintf(stderr, "udp got %d bytes\n", c.udp_got);
