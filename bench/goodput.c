@@ -102,7 +102,7 @@ static double goodput(uint64_t rtt_ns, double loss, oasis_cc_algo cc, int sack, 
     im.loss = loss;
     oasis_wire_impair(r->wire, lc, ls, &im);
     oasis_tcp_listen(r->srv, PORT, NULL, accepted, r);
-    oasis_tcp_connect(r->cli, OASIS_IPV4(10, 0, 0, 1), PORT, NULL, connected, r);
+    oasis_tcp_connect4(r->cli, OASIS_IPV4(10, 0, 0, 1), PORT, NULL, connected, r);
     oasis_wire_run(r->wire, NULL, NULL, OASIS_NS_PER_SEC);
     r->rcvd_at_warm = r->rcvd;
     oasis_wire_run(r->wire, NULL, NULL, (uint64_t)(secs * 1e9));

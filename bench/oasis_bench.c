@@ -200,7 +200,7 @@ static int run_bulk(uint32_t mtu, double seconds)
     g_seconds = seconds;
     b->buf = g_msg;
     oasis_tcp_listen(b->server, PORT, NULL, bulk_accept, b);
-    oasis_tcp_connect(b->client, OASIS_IPV4(10, 0, 0, 1), PORT, NULL, bulk_connected, b);
+    oasis_tcp_connect4(b->client, OASIS_IPV4(10, 0, 0, 1), PORT, NULL, bulk_connected, b);
     oasis_wire_run(b->wire, bulk_done, b, (uint64_t)(seconds + 30) * OASIS_NS_PER_SEC);
     if (!b->measured) { /* the flow stalled before the deadline */
         bench_span_stop(&b->span);
@@ -297,7 +297,7 @@ static int run_rr(size_t size, double seconds)
     g_seconds = seconds;
     b->msg = size;
     oasis_tcp_listen(b->server, PORT, NULL, rr_accept, b);
-    oasis_tcp_connect(b->client, OASIS_IPV4(10, 0, 0, 1), PORT, NULL, rr_connected, b);
+    oasis_tcp_connect4(b->client, OASIS_IPV4(10, 0, 0, 1), PORT, NULL, rr_connected, b);
     oasis_wire_run(b->wire, rr_done, b, (uint64_t)(seconds + 30) * OASIS_NS_PER_SEC);
     bench_span_stop(&b->span);
     double wall = b->span.eff;
@@ -357,7 +357,7 @@ static void crr_connected(oasis_stack *s, oasis_flow *f, int err, void *ud)
 
 static void crr_open(bench *b)
 {
-    int err = oasis_tcp_connect(b->client, OASIS_IPV4(10, 0, 0, 1), PORT, NULL, crr_connected, b);
+    int err = oasis_tcp_connect4(b->client, OASIS_IPV4(10, 0, 0, 1), PORT, NULL, crr_connected, b);
     if (err)
         fail(b, "crr connect", err);
 }
@@ -467,7 +467,7 @@ static int run_mem(uint32_t flows)
     for (uint32_t i = 0; i < flows && !b->failed; i += MEM_BATCH) {
         uint32_t n = flows - i < MEM_BATCH ? flows - i : MEM_BATCH;
         for (uint32_t k = i; k < i + n; k++) {
-            int err = oasis_tcp_connect(b->client, OASIS_IPV4(10, 0, 0, 1),
+            int err = oasis_tcp_connect4(b->client, OASIS_IPV4(10, 0, 0, 1),
                                         (uint16_t)(PORT + k / MEM_PORTS_PER), NULL, mem_connected, b);
             if (err)
                 fail(b, "connect", err);

@@ -461,7 +461,7 @@ int main(int argc, char **argv)
 
     d->phase = "echo";
     oasis_tcp_listen(d->server, ECHO_PORT, NULL, echo_accept, d);
-    oasis_tcp_connect(d->client, OASIS_IPV4(10, 0, 0, 1), ECHO_PORT, NULL, echo_connected, d);
+    oasis_tcp_connect4(d->client, OASIS_IPV4(10, 0, 0, 1), ECHO_PORT, NULL, echo_connected, d);
     oasis_wire_run(d->wire, echo_finished, d, 30 * OASIS_NS_PER_SEC);
     if (!d->echo_done && !d->failed)
         fail(d, "echo", OASIS_ETIMEDOUT);
@@ -471,7 +471,7 @@ int main(int argc, char **argv)
     if (!d->failed) {
         d->phase = "bulk";
         oasis_tcp_listen(d->server, BULK_PORT, NULL, bulk_accept, d);
-        oasis_tcp_connect(d->client, OASIS_IPV4(10, 0, 0, 1), BULK_PORT, NULL, bulk_connected, d);
+        oasis_tcp_connect4(d->client, OASIS_IPV4(10, 0, 0, 1), BULK_PORT, NULL, bulk_connected, d);
         int r = oasis_wire_run(d->wire, bulk_finished, d, 3600 * OASIS_NS_PER_SEC);
         if (r && !d->failed)
             fail(d, "bulk", r == OASIS_EAGAIN ? OASIS_EIO : r);

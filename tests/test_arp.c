@@ -400,7 +400,7 @@ static void test_queue_keeps_latest_copy_of_segment(void **state)
     fx *f = fx_new(NULL);
     f->cap.n = 0;
     uint64_t t0 = oasis_clock_now(f->clock);
-    assert_int_equal(oasis_tcp_connect(f->s, PEER, 80, NULL, on_connect, NULL), 0);
+    assert_int_equal(oasis_tcp_connect4(f->s, PEER, 80, NULL, on_connect, NULL), 0);
     advance_to(f, t0 + 1500 * OASIS_NS_PER_MS); /* SYN RTO (1 s) fired */
     assert_true(oasis_stack_counters(f->s)->tcp.retrans_segs >= 1);
     assert_int_equal(count_syns(f), 0);

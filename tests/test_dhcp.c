@@ -796,7 +796,7 @@ static void test_expiry_drops_address(void **state)
     oasis_dhcp_get_lease(h.d, &l);
     conn_rec c = {0, 0};
     h.answer_arp = 0; /* the peer never answers: the connect stays pending */
-    assert_int_equal(oasis_tcp_connect(h.s, PEER, 80, NULL, on_connect, &c), OASIS_OK);
+    assert_int_equal(oasis_tcp_connect4(h.s, PEER, 80, NULL, on_connect, &c), OASIS_OK);
     sent s;
     run_until(&h, l.expires_ns - 1);
     while (pop_dhcp(&h, &s))
@@ -813,7 +813,7 @@ static void test_expiry_drops_address(void **state)
     assert_int_equal(c.done, 1);
     assert_int_equal(c.err, OASIS_EADDRNOTAVAIL);
     assert_int_equal(oasis_udp_send4(h.s, 5000, PEER, 9, "x", 1), OASIS_ENOROUTE);
-    assert_int_equal(oasis_tcp_connect(h.s, PEER, 80, NULL, on_connect, &c), OASIS_ENOROUTE);
+    assert_int_equal(oasis_tcp_connect4(h.s, PEER, 80, NULL, on_connect, &c), OASIS_ENOROUTE);
     assert_true(run_to_dhcp(&h, 2 * SEC, &s));
     assert_int_equal(s.m.msg_type, OASIS_DHCPDISCOVER);
     assert_int_equal(s.ip_src, 0);

@@ -93,7 +93,7 @@ static void inject_syn_opts(fx *x, const uint8_t opt[4])
     uint64_t sum = oasis_csum_pseudo(TH_PEER, TH_LOCAL, OASIS_IPPROTO_TCP, sizeof seg);
     uint16_t cs = oasis_csum_fold(oasis_csum_add(sum, seg, sizeof seg));
     memcpy(seg + 16, &cs, 2); /* native order, as oasis_csum gives it */
-    oasis_tcp_input(x->h.s, TH_PEER, TH_LOCAL, seg, sizeof seg);
+    oasis_tcp_input4(x->h.s, TH_PEER, TH_LOCAL, seg, sizeof seg);
 }
 
 static void test_option_lengths(void **state)

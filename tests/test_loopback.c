@@ -249,7 +249,7 @@ static void tcp_echo(uint32_t dst, size_t n)
         tx[i] = (uint8_t)(i * 7 + (i >> 8));
     assert_int_equal(oasis_tcp_listen(f.s, 7, NULL, on_accept, &a), 0);
     a.in_call = 1;
-    assert_int_equal(oasis_tcp_connect_flow(f.s, dst, 7, NULL, on_connect, &a, &a.client), 0);
+    assert_int_equal(oasis_tcp_connect_flow4(f.s, dst, 7, NULL, on_connect, &a, &a.client), 0);
     a.in_call = 0;
     assert_int_equal(oasis_tcp_write(a.client, tx, n, NULL, NULL), 0);
     assert_int_equal(oasis_tcp_read(a.client, cli_read, &a), 0);
@@ -260,12 +260,12 @@ static void tcp_echo(uint32_t dst, size_t n)
 
     uint32_t la, ra;
     uint16_t lp, rp;
-    oasis_tcp_src(a.client, &la, &lp);
-    oasis_tcp_dst(a.client, &ra, &rp);
+    oasis_tcp_src4(a.client, &la, &lp);
+    oasis_tcp_dst4(a.client, &ra, &rp);
     assert_int_equal(la, dst);
     assert_int_equal(ra, dst);
     assert_int_equal(rp, 7);
-    oasis_tcp_src(a.server, &la, &lp);
+    oasis_tcp_src4(a.server, &la, &lp);
     assert_int_equal(la, dst);
     assert_int_equal(lp, 7);
 
@@ -324,7 +324,7 @@ static void test_tcp_refused(void **state)
     fx_init(&f);
     app a;
     memset(&a, 0, sizeof a);
-    assert_int_equal(oasis_tcp_connect(f.s, LO, 9, NULL, on_connect, &a), 0);
+    assert_int_equal(oasis_tcp_connect4(f.s, LO, 9, NULL, on_connect, &a), 0);
     run_until(&f, &a.connected, 10 * OASIS_NS_PER_SEC);
     assert_int_equal(a.connect_err, OASIS_EREFUSED);
     fx_fini(&f);

@@ -77,7 +77,7 @@ static void env_init(ctl_env *e, int with_reporter)
     cc.addr = TEST_ADDR_A;
     cc.port = 7070;
     assert_int_equal(oasis_metrics_control_create(e->net.a, e->m, e->r, &cc, &e->ctl), 0);
-    assert_int_equal(oasis_tcp_connect(e->net.b, TEST_ADDR_A, 7070, NULL, cl_connected, e), 0);
+    assert_int_equal(oasis_tcp_connect4(e->net.b, TEST_ADDR_A, 7070, NULL, cl_connected, e), 0);
     run(e, SEC);
     assert_true(e->connected);
 }

@@ -107,7 +107,7 @@ static void test_flows_on_a_connection(void **state)
     static uint8_t data[100000];
     memset(data, 'x', sizeof data);
     assert_int_equal(oasis_tcp_listen(net.b, 80, NULL, on_accept, &c), 0);
-    assert_int_equal(oasis_tcp_connect(net.a, TEST_ADDR_B, 80, NULL, on_connect, &c), 0);
+    assert_int_equal(oasis_tcp_connect4(net.a, TEST_ADDR_B, 80, NULL, on_connect, &c), 0);
     test_net_run_until(&net, &c.connected, 10 * OASIS_NS_PER_SEC);
     assert_true(c.connected);
     assert_int_equal(oasis_tcp_write(c.client, data, sizeof data, on_written, &c), 0);

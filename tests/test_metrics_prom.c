@@ -332,7 +332,7 @@ static void cl_init(client *c, uint32_t max_req)
     pc.on_scrape = on_scrape;
     pc.on_scrape_ud = c;
     assert_int_equal(oasis_prom_server_create(c->net.a, c->m, &pc, &c->p), 0);
-    assert_int_equal(oasis_tcp_connect(c->net.b, TEST_ADDR_A, 9100, NULL, cl_connected, c), 0);
+    assert_int_equal(oasis_tcp_connect4(c->net.b, TEST_ADDR_A, 9100, NULL, cl_connected, c), 0);
     run(c, SEC);
     assert_true(c->connected);
 }

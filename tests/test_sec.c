@@ -148,10 +148,10 @@ static void test_connect_bad_destinations_fail_at_once(void **state)
         OASIS_IPV4(239, 1, 2, 3),   OASIS_IPV4(240, 0, 0, 1),
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
-        assert_int_equal(oasis_tcp_connect(s, bad[i], 80, NULL, on_connect, NULL), OASIS_EBADDEST);
+        assert_int_equal(oasis_tcp_connect4(s, bad[i], 80, NULL, on_connect, NULL), OASIS_EBADDEST);
     /* Nothing routes this: no gateway. (Our own address and 127/8 go
      * through loopback: test_loopback.c.) */
-    assert_int_equal(oasis_tcp_connect(s, OASIS_IPV4(8, 8, 8, 8), 80, NULL, on_connect, NULL),
+    assert_int_equal(oasis_tcp_connect4(s, OASIS_IPV4(8, 8, 8, 8), 80, NULL, on_connect, NULL),
                      OASIS_ENOROUTE);
     const oasis_counters *c = oasis_stack_counters(s);
     assert_int_equal(c->tcp.active_opens, 0);
@@ -159,7 +159,7 @@ static void test_connect_bad_destinations_fail_at_once(void **state)
     assert_int_equal(connect_calls, 0);
     assert_int_equal(oasis_stack_next_deadline(s), UINT64_MAX); /* no SYN timer */
     /* An on-link host is fine. */
-    assert_int_equal(oasis_tcp_connect(s, OASIS_IPV4(10, 0, 0, 2), 80, NULL, on_connect, NULL), 0);
+    assert_int_equal(oasis_tcp_connect4(s, OASIS_IPV4(10, 0, 0, 2), 80, NULL, on_connect, NULL), 0);
     assert_int_equal(c->tcp.active_opens, 1);
     assert_string_equal(oasis_err_name(OASIS_EBADDEST), "OASIS_EBADDEST");
     oasis_stack_destroy(s);

@@ -33,7 +33,7 @@ static void accept_cb(oasis_stack *s, oasis_flow *f, void *ud)
     app *a = ud;
     assert_true(a->n < 64);
     a->flows[a->n] = f;
-    oasis_tcp_dst(f, NULL, &a->ports[a->n]);
+    oasis_tcp_dst4(f, NULL, &a->ports[a->n]);
     a->n++;
     if (a->pause_after && a->n == a->pause_after)
         assert_int_equal(oasis_tcp_accept_pause(s, PORT), 0);
@@ -208,7 +208,7 @@ static void test_cookies_take_over_when_full(void **state)
     oasis_flow *f = oasis_tcp_accept(x->h.s, PORT);
     assert_non_null(f);
     uint16_t p;
-    oasis_tcp_dst(f, NULL, &p);
+    oasis_tcp_dst4(f, NULL, &p);
     assert_int_equal(p, P0);
     oasis_tcp_release(f);
     ack(x, late, cookie, "late");

@@ -115,7 +115,7 @@ static void test_keepalive_parameters_validated(void **state)
     estab(x);
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         oasis_listen_opts o = {.keepalive = &bad[i]};
-        assert_int_equal(oasis_tcp_connect(x->h.s, TH_PEER, 81, &bad[i], nop_connect, NULL),
+        assert_int_equal(oasis_tcp_connect4(x->h.s, TH_PEER, 81, &bad[i], nop_connect, NULL),
                          OASIS_EINVAL);
         assert_int_equal(oasis_tcp_listen(x->h.s, 81, &o, nop_accept, NULL), OASIS_EINVAL);
         assert_int_equal(oasis_tcp_set_keepalive(x->a.flow, &bad[i]), OASIS_EINVAL);
@@ -228,7 +228,7 @@ static void redial_cb(oasis_stack *s, oasis_flow *f, int err, void *ud)
     r->calls++;
     r->last_err = err;
     if (err)
-        r->retry_rc = oasis_tcp_connect(s, TH_PEER, 9, NULL, redial_cb, r);
+        r->retry_rc = oasis_tcp_connect4(s, TH_PEER, 9, NULL, redial_cb, r);
     else
         oasis_tcp_release(f);
 }
@@ -241,7 +241,7 @@ static void test_disconnect_with_reconnecting_app(void **state)
     static redial r;
     memset(&r, 0, sizeof r);
     r.s = x->h.s;
-    assert_int_equal(oasis_tcp_connect(x->h.s, TH_PEER, 9, NULL, redial_cb, &r), 0);
+    assert_int_equal(oasis_tcp_connect4(x->h.s, TH_PEER, 9, NULL, redial_cb, &r), 0);
     th_poll(&x->h);
     oasis_tcp_disconnect(x->h.s); /* used to loop forever */
     assert_int_equal(r.calls, 1);
@@ -249,7 +249,7 @@ static void test_disconnect_with_reconnecting_app(void **state)
     assert_int_equal(r.retry_rc, OASIS_ECANCELED);
     assert_int_equal(th_ctr(&x->h)->flows, 0);
     /* Afterwards the layer takes new work again. */
-    assert_int_equal(oasis_tcp_connect(x->h.s, TH_PEER, 9, NULL, redial_cb, &r), 0);
+    assert_int_equal(oasis_tcp_connect4(x->h.s, TH_PEER, 9, NULL, redial_cb, &r), 0);
     th_poll(&x->h);
     /* Destroying the stack (teardown) with that attempt pending ends too:
      * the callback's retry is refused again. */
@@ -377,7 +377,7 @@ static void test_connect_timeout_words(void **state)
 {
     fx *x = *state;
     oasis_flow *f = NULL;
-    assert_int_equal(oasis_tcp_connect_flow(x->h.s, TH_PEER, 9, NULL, th_connect_cb, &x->a, &f), 0);
+    assert_int_equal(oasis_tcp_connect_flow4(x->h.s, TH_PEER, 9, NULL, th_connect_cb, &x->a, &f), 0);
     th_advance(&x->h, 600 * SEC);
     assert_int_equal(x->a.connect_err, OASIS_ETIMEDOUT);
     assert_string_equal(oasis_tcp_flow_strerror(f), "connection attempt timed out");
@@ -611,7 +611,7 @@ static void test_close_in_syn_sent(void **state)
 {
     fx *x = *state;
     oasis_flow *f = NULL;
-    assert_int_equal(oasis_tcp_connect_flow(x->h.s, TH_PEER, 9, NULL, th_connect_cb, &x->a, &f), 0);
+    assert_int_equal(oasis_tcp_connect_flow4(x->h.s, TH_PEER, 9, NULL, th_connect_cb, &x->a, &f), 0);
     assert_non_null(f);
     oasis_tcp_hdr syn;
     assert_true(th_pop(&x->h, &syn));
@@ -643,7 +643,7 @@ static void test_write_in_syn_sent_goes_after_handshake(void **state)
 {
     fx *x = *state;
     oasis_flow *f = NULL;
-    assert_int_equal(oasis_tcp_connect_flow(x->h.s, TH_PEER, 9, NULL, th_connect_cb, &x->a, &f), 0);
+    assert_int_equal(oasis_tcp_connect_flow4(x->h.s, TH_PEER, 9, NULL, th_connect_cb, &x->a, &f), 0);
     oasis_tcp_hdr syn;
     assert_true(th_pop(&x->h, &syn));
     assert_int_equal(oasis_tcp_write(f, "early", 5, th_write_cb, &x->a), 0);

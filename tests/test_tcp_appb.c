@@ -165,7 +165,7 @@ static void test_syn_r2_three_minutes(void **state)
     fx *x = *state;
     oasis_flow *f = NULL;
     uint64_t t0 = th_now(&x->h);
-    assert_int_equal(oasis_tcp_connect_flow(x->h.s, TH_PEER, 8080, NULL, th_connect_cb, &x->a, &f),
+    assert_int_equal(oasis_tcp_connect_flow4(x->h.s, TH_PEER, 8080, NULL, th_connect_cb, &x->a, &f),
                      0);
     assert_int_equal(oasis_tcp_set_event_cb(f, on_event, x), 0);
     uint64_t arp0 = x->h.arp_unicast;
@@ -279,7 +279,7 @@ static void test_ttl_on_the_wire(void **state)
 {
     fx *x = *state;
     oasis_flow *f = NULL;
-    assert_int_equal(oasis_tcp_connect_flow(x->h.s, TH_PEER, 8080, NULL, th_connect_cb, &x->a, &f),
+    assert_int_equal(oasis_tcp_connect_flow4(x->h.s, TH_PEER, 8080, NULL, th_connect_cb, &x->a, &f),
                      0);
     th_poll(&x->h);
     assert_int_equal(expect_ip_fields(x, 0, 64), 1); /* the first SYN: the stack's */

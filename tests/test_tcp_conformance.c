@@ -127,7 +127,7 @@ static void test_syn_to_multicast_or_from_broadcast_dropped(void **state)
         oasis_tcp_hdr s = th_seg(TH_PPORT, PORT, S, TH_PISN, 0);
         uint8_t buf[64];
         size_t n = oasis_tcp_emit(buf, &s, 0, pairs[i][0], pairs[i][1]);
-        oasis_tcp_input(x->h.s, pairs[i][0], pairs[i][1], buf, n);
+        oasis_tcp_input4(x->h.s, pairs[i][0], pairs[i][1], buf, n);
         th_poll(&x->h);
     }
     assert_int_equal(th_pending(&x->h), 0);

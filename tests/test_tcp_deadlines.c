@@ -169,7 +169,7 @@ static void test_karn_only_a_sample_collapses_backoff(void **state)
 static void test_rto_3s_after_lost_syn(void **state)
 {
     fx *x = *state;
-    assert_int_equal(oasis_tcp_connect(x->h.s, TH_PEER, PORT, NULL, th_connect_cb, &x->a), 0);
+    assert_int_equal(oasis_tcp_connect4(x->h.s, TH_PEER, PORT, NULL, th_connect_cb, &x->a), 0);
     oasis_tcp_hdr r;
     assert_true(th_pop(&x->h, &r)); /* lost */
     th_advance(&x->h, 1 * SEC);
@@ -401,7 +401,7 @@ static void test_keepalive_idle_from_last_segment(void **state)
     fx *x = *state;
     oasis_keepalive ka = {.after_ns = 10 * SEC, .interval_ns = 1 * SEC, .probes = 3};
     uint64_t t0 = th_now(&x->h);
-    assert_int_equal(oasis_tcp_connect(x->h.s, TH_PEER, PORT, &ka, th_connect_cb, &x->a), 0);
+    assert_int_equal(oasis_tcp_connect4(x->h.s, TH_PEER, PORT, &ka, th_connect_cb, &x->a), 0);
     oasis_tcp_hdr r, last;
     memset(&last, 0, sizeof last);
     th_run_until(&x->h, t0 + 7 * SEC);

@@ -234,7 +234,7 @@ static void test_disconnect_cancels_everything(void **state)
     estab(x);
     th_app b;
     th_app_init(&b);
-    assert_int_equal(oasis_tcp_connect(x->h.s, TH_PEER, 9999, NULL, th_connect_cb, &b), 0);
+    assert_int_equal(oasis_tcp_connect4(x->h.s, TH_PEER, 9999, NULL, th_connect_cb, &b), 0);
     assert_int_equal(oasis_tcp_read(x->a.flow, th_read_cb, &x->a), 0);
     assert_int_equal(oasis_tcp_close(x->a.flow, th_close_cb, &x->a), 0);
     th_clear(&x->h);

@@ -292,7 +292,7 @@ static void test_hard_error_in_syn_sent_ends_connect(void **state)
         setup(&h, &a);
         oasis_flow *f = NULL;
         assert_int_equal(
-            oasis_tcp_connect_flow(h.s, TH_PEER, PORT, NULL, th_connect_cb, &a, &f), 0);
+            oasis_tcp_connect_flow4(h.s, TH_PEER, PORT, NULL, th_connect_cb, &a, &f), 0);
         th_poll(&h);
         oasis_tcp_hdr syn;
         assert_true(th_pop(&h, &syn));
@@ -320,7 +320,7 @@ static void test_soft_error_then_timeout_says_unreachable(void **state)
     th_app a;
     setup(&h, &a);
     oasis_flow *f = NULL;
-    assert_int_equal(oasis_tcp_connect_flow(h.s, TH_PEER, PORT, NULL, th_connect_cb, &a, &f), 0);
+    assert_int_equal(oasis_tcp_connect_flow4(h.s, TH_PEER, PORT, NULL, th_connect_cb, &a, &f), 0);
     th_poll(&h);
     oasis_tcp_hdr syn;
     assert_true(th_pop(&h, &syn));

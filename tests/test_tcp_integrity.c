@@ -151,7 +151,7 @@ static void run_integrity(uint32_t mtu, int offload)
     test_net n;
     test_net_init(&n, &wc, NULL);
     assert_int_equal(oasis_tcp_listen(n.b, 5001, NULL, accept_cb, &sides[1]), 0);
-    assert_int_equal(oasis_tcp_connect(n.a, TEST_ADDR_B, 5001, NULL, connect_cb, &sides[0]), 0);
+    assert_int_equal(oasis_tcp_connect4(n.a, TEST_ADDR_B, 5001, NULL, connect_cb, &sides[0]), 0);
     int r = oasis_wire_run(n.wire, both_done, sides, 3600 * OASIS_NS_PER_SEC);
     assert_int_equal(r, 0);
     assert_int_equal(sides[0].err, 0);

@@ -176,7 +176,7 @@ static void run_bulk(test_net *n, uint64_t total_a, uint64_t total_b, uint64_t t
     a->total = total_a;
     b->total = total_b;
     assert_int_equal(oasis_tcp_listen(n->b, PORT, NULL, bulk_accept, b), 0);
-    assert_int_equal(oasis_tcp_connect(n->a, TEST_ADDR_B, PORT, NULL, bulk_connected, a), 0);
+    assert_int_equal(oasis_tcp_connect4(n->a, TEST_ADDR_B, PORT, NULL, bulk_connected, a), 0);
     bulk *both[2] = {a, b};
     double t0 = now_s();
     int rc = oasis_wire_run(n->wire, both_closed, both, timeout_ns);
@@ -334,7 +334,7 @@ static void test_speed(void **state)
     test_net_init(&n, NULL, &c.tcp);
     sink tx = {.total = 256ull << 20}, rx = {0};
     assert_int_equal(oasis_tcp_listen(n.b, PORT, NULL, speed_accept, &rx), 0);
-    assert_int_equal(oasis_tcp_connect(n.a, TEST_ADDR_B, PORT, NULL, speed_connected, &tx), 0);
+    assert_int_equal(oasis_tcp_connect4(n.a, TEST_ADDR_B, PORT, NULL, speed_connected, &tx), 0);
     sink *both[2] = {&tx, &rx};
     double t0 = now_s();
     assert_int_equal(oasis_wire_run(n.wire, sink_full, both, 600 * OASIS_NS_PER_SEC), 0);
@@ -405,7 +405,7 @@ static void test_echo(void **state)
     test_net_init(&n, NULL, NULL);
     echo srv = {.echo = 1}, cli = {0};
     assert_int_equal(oasis_tcp_listen(n.b, 7, NULL, echo_accept, &srv), 0);
-    assert_int_equal(oasis_tcp_connect(n.a, TEST_ADDR_B, 7, NULL, echo_connected, &cli), 0);
+    assert_int_equal(oasis_tcp_connect4(n.a, TEST_ADDR_B, 7, NULL, echo_connected, &cli), 0);
     assert_int_equal(oasis_wire_run(n.wire, flag_of, &cli.connected, OASIS_NS_PER_SEC), 0);
     const char *msg = "hello, oasis";
     assert_int_equal(oasis_tcp_write(cli.flow, msg, strlen(msg), NULL, NULL), 0);
@@ -431,7 +431,7 @@ static void half_close(int client_first)
     test_net_init(&n, NULL, NULL);
     echo srv = {0}, cli = {0};
     assert_int_equal(oasis_tcp_listen(n.b, 9, NULL, echo_accept, &srv), 0);
-    assert_int_equal(oasis_tcp_connect(n.a, TEST_ADDR_B, 9, NULL, echo_connected, &cli), 0);
+    assert_int_equal(oasis_tcp_connect4(n.a, TEST_ADDR_B, 9, NULL, echo_connected, &cli), 0);
     assert_int_equal(oasis_wire_run(n.wire, flag_of, &cli.connected, OASIS_NS_PER_SEC), 0);
     oasis_wire_run(n.wire, NULL, NULL, OASIS_NS_PER_SEC);
     echo *first = client_first ? &cli : &srv, *second = client_first ? &srv : &cli;
@@ -472,7 +472,7 @@ static void test_connect_refused(void **state)
     test_net n;
     test_net_init(&n, NULL, NULL);
     int err = 1;
-    assert_int_equal(oasis_tcp_connect(n.a, TEST_ADDR_B, 4242, NULL, refused_cb, &err), 0);
+    assert_int_equal(oasis_tcp_connect4(n.a, TEST_ADDR_B, 4242, NULL, refused_cb, &err), 0);
     oasis_wire_run(n.wire, NULL, NULL, OASIS_NS_PER_SEC);
     assert_int_equal(err, OASIS_EREFUSED);
     assert_int_equal(oasis_stack_counters(n.a)->tcp.flows, 0);
@@ -541,7 +541,7 @@ static void many_connected(oasis_stack *s, oasis_flow *f, int err, void *ud)
 static void many_start(many *m)
 {
     while (m->opened < m->target && m->active < 64) {
-        assert_int_equal(oasis_tcp_connect(m->a, TEST_ADDR_B, PORT, NULL, many_connected, m), 0);
+        assert_int_equal(oasis_tcp_connect4(m->a, TEST_ADDR_B, PORT, NULL, many_connected, m), 0);
         m->opened++;
         m->active++;
     }

@@ -179,7 +179,7 @@ static void test_listen_syn_received_established(void **state)
     assert_int_equal(th_ctr(&x->h)->curr_estab, 1);
     uint32_t addr;
     uint16_t port;
-    oasis_tcp_dst(x->a.flow, &addr, &port);
+    oasis_tcp_dst4(x->a.flow, &addr, &port);
     assert_int_equal(addr, TH_PEER);
     assert_int_equal(port, TH_PPORT);
 }
@@ -244,7 +244,7 @@ static void test_syn_sent_established(void **state)
 static void test_syn_sent_rst_refused(void **state)
 {
     fx *x = *state;
-    assert_int_equal(oasis_tcp_connect(x->h.s, TH_PEER, 8080, NULL, th_connect_cb, &x->a), 0);
+    assert_int_equal(oasis_tcp_connect4(x->h.s, TH_PEER, 8080, NULL, th_connect_cb, &x->a), 0);
     oasis_tcp_hdr r;
     assert_true(th_pop(&x->h, &r));
     oasis_tcp_hdr rst = th_seg(8080, r.src_port, R | A, 0, r.seq + 1);
@@ -260,7 +260,7 @@ static void test_syn_sent_rst_refused(void **state)
 static void test_syn_sent_rst_bad_ack_ignored(void **state)
 {
     fx *x = *state;
-    assert_int_equal(oasis_tcp_connect(x->h.s, TH_PEER, 8080, NULL, th_connect_cb, &x->a), 0);
+    assert_int_equal(oasis_tcp_connect4(x->h.s, TH_PEER, 8080, NULL, th_connect_cb, &x->a), 0);
     oasis_tcp_hdr r;
     assert_true(th_pop(&x->h, &r));
     oasis_tcp_hdr rst = th_seg(8080, r.src_port, R, 0, 0); /* no ACK: ignored */
@@ -279,7 +279,7 @@ static void test_syn_sent_rst_bad_ack_ignored(void **state)
 static void test_syn_sent_simultaneous_open(void **state)
 {
     fx *x = *state;
-    assert_int_equal(oasis_tcp_connect(x->h.s, TH_PEER, 8080, NULL, th_connect_cb, &x->a), 0);
+    assert_int_equal(oasis_tcp_connect4(x->h.s, TH_PEER, 8080, NULL, th_connect_cb, &x->a), 0);
     oasis_tcp_hdr r, r2;
     assert_true(th_pop(&x->h, &r));
     /* the peer's own SYN crosses ours */
@@ -532,7 +532,7 @@ static void test_rst_in_time_wait(void **state)
 static void test_rst_in_syn_sent_without_ack_ignored(void **state)
 {
     fx *x = *state;
-    assert_int_equal(oasis_tcp_connect(x->h.s, TH_PEER, 8080, NULL, th_connect_cb, &x->a), 0);
+    assert_int_equal(oasis_tcp_connect4(x->h.s, TH_PEER, 8080, NULL, th_connect_cb, &x->a), 0);
     oasis_tcp_hdr r;
     assert_true(th_pop(&x->h, &r));
     oasis_tcp_hdr rst = th_seg(8080, r.src_port, R | A, 0, r.seq + 1);

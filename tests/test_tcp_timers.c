@@ -80,7 +80,7 @@ static void test_connect_timeout_backoff(void **state)
 {
     fx *x = *state;
     uint64_t t0 = th_now(&x->h);
-    assert_int_equal(oasis_tcp_connect(x->h.s, TH_PEER, 8080, NULL, th_connect_cb, &x->a), 0);
+    assert_int_equal(oasis_tcp_connect4(x->h.s, TH_PEER, 8080, NULL, th_connect_cb, &x->a), 0);
     oasis_tcp_hdr r;
     assert_true(th_pop(&x->h, &r));
     uint64_t when[16];

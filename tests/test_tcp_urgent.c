@@ -351,7 +351,7 @@ static void test_urgent_between_two_stacks(void **state)
     e2e e;
     memset(&e, 0, sizeof e);
     assert_int_equal(oasis_tcp_listen(n.b, 7000, NULL, e2e_accept, &e), 0);
-    assert_int_equal(oasis_tcp_connect(n.a, TEST_ADDR_B, 7000, NULL, e2e_connect, &e), 0);
+    assert_int_equal(oasis_tcp_connect4(n.a, TEST_ADDR_B, 7000, NULL, e2e_connect, &e), 0);
     test_net_run_until(&n, &e.connected, 5 * OASIS_NS_PER_SEC);
     assert_true(e.connected);
     static uint8_t plain[1000];

@@ -207,7 +207,7 @@ int oasis_metrics_add_counters(oasis_metrics *m, const oasis_counters *c,
 /* One point per live TCP flow of the stack (oasis_tcp_foreach_flow +
  * oasis_tcp_get_info), measurement "tcp_flow", in the spirit of Linux
  * tcp_info. Tags: local_addr, local_port, remote_addr, remote_port (dotted
- * quad / decimal) plus tags. Fields: state (string, e.g. "ESTABLISHED"),
+ * quad or RFC 5952 IPv6 text / decimal) plus tags. Fields: state (string, e.g. "ESTABLISHED"),
  * srtt_ns, rttvar_ns, rto_ns, mss_send, mss_recv, cwnd, ssthresh,
  * bytes_in_flight, snd_wnd, rcv_wnd, retransmits, bytes_acked,
  * bytes_received, segs_in, segs_out (uint). At most max_flows flows are

@@ -29,13 +29,17 @@
  * called from the callbacks it triggers are refused with OASIS_ECANCELED.
  * oasis_stack_destroy() must not be called from a callback.
  *
- * Addresses are host-order uint32_t (see ip.h); ports host order.
+ * Addresses are oasis_ipaddr (addr.h): IPv4 or IPv6, one TCP layer for
+ * both. The functions ending in 4 are thin IPv4 wrappers taking host-order
+ * uint32_t (ip.h). Ports are host order.
  */
 #ifndef OASIS_TCP_H
 #define OASIS_TCP_H
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include "oasis/addr.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -140,17 +144,23 @@ typedef void (*oasis_flow_cb)(oasis_flow *flow, int err, void *ud);
 
 /* ---- operations -------------------------------------------------------- */
 
-/* Active open to (dst, port) from an ephemeral port (49152..65535).
- * keepalive may be NULL (none); it is copied. OASIS_EADDRINUSE when no
+/* Active open to (dst, port) from an ephemeral port (49152..65535); dst
+ * is an IPv4 or an IPv6 address (the source is chosen by the family's
+ * layer: RFC 6724 for IPv6). keepalive may be NULL (none); it is copied.
+ * OASIS_EADDRINUSE when no
  * ephemeral port is free towards (dst, port) (TIME_WAIT holds them for
  * 2*MSL). OASIS_EBADDEST at once for an address that is no single host's
  * (0.0.0.0, broadcast, multicast, 240/4, our subnet's network address;
- * RFC 1122 4.2.3.10), OASIS_ENOROUTE at once when nothing routes dst.
+ * ::, multicast; RFC 1122 4.2.3.10), OASIS_ENOROUTE at once when nothing
+ * routes dst (IPv6 off or no usable source address: OASIS_ENOROUTE too).
  * The SYN is retransmitted cfg.syn_retries times with exponential
  * backoff from cfg.rto_initial_ns (1, 2, 4... s, at most cfg.rto_max_ns)
  * before OASIS_ETIMEDOUT: 183 s by default. */
-int oasis_tcp_connect(oasis_stack *s, uint32_t dst, uint16_t port, const oasis_keepalive *keepalive,
-                      oasis_connect_cb cb, void *ud);
+int oasis_tcp_connect(oasis_stack *s, const oasis_ipaddr *dst, uint16_t port,
+                      const oasis_keepalive *keepalive, oasis_connect_cb cb, void *ud);
+/* The same to an IPv4 address in host order. */
+int oasis_tcp_connect4(oasis_stack *s, uint32_t dst, uint16_t port,
+                       const oasis_keepalive *keepalive, oasis_connect_cb cb, void *ud);
 
 /* Like oasis_tcp_connect, but the application holds the flow at once
  * (*flow) and must release it, also when the attempt fails. Before the
@@ -158,18 +168,29 @@ int oasis_tcp_connect(oasis_stack *s, uint32_t dst, uint16_t port, const oasis_k
  * 3.10.2), read, shut down, close or abort it: close (or abort) in SYN-SENT
  * deletes the TCB (RFC 9293 3.10.4), the connect callback gets
  * OASIS_ECANCELED, queued writes OASIS_ECLOSED, then close completes with 0. */
-int oasis_tcp_connect_flow(oasis_stack *s, uint32_t dst, uint16_t port,
+int oasis_tcp_connect_flow(oasis_stack *s, const oasis_ipaddr *dst, uint16_t port,
                            const oasis_keepalive *keepalive, oasis_connect_cb cb, void *ud,
                            oasis_flow **flow);
+int oasis_tcp_connect_flow4(oasis_stack *s, uint32_t dst, uint16_t port,
+                            const oasis_keepalive *keepalive, oasis_connect_cb cb, void *ud,
+                            oasis_flow **flow);
+
+/* Address families a listener accepts (oasis_listen_opts.families). */
+#define OASIS_TCP_LISTEN_V4 1u
+#define OASIS_TCP_LISTEN_V6 2u
 
 typedef struct oasis_listen_opts {
     const oasis_keepalive *keepalive; /* NULL: none */
     uint32_t backlog;                 /* 0: the stack default */
     int paused;                       /* 1: start paused (oasis_tcp_accept_pause) */
+    unsigned families;                /* OASIS_TCP_LISTEN_V4 | _V6; 0: both (the default:
+                                       * a listener takes IPv4 and IPv6 SYNs alike) */
 } oasis_listen_opts;
 
-/* Accepts connections on port; opts may be NULL. Returns OASIS_EADDRINUSE if
- * the port is already listened on. SYNs beyond the backlog (half-open plus
+/* Accepts connections on port, on every address of ours, over IPv4 and
+ * IPv6 (opts->families narrows it); opts may be NULL. Returns
+ * OASIS_EADDRINUSE if the port is already listened on (one listener per
+ * port, whatever its families), OASIS_EINVAL for an unknown family bit. SYNs beyond the backlog (half-open plus
  * established but not yet handed to cb) are counted as listen_overflows and
  * answered with a SYN cookie (RFC 4987): no state is kept, and a flow opened
  * from a cookie has an MSS but no window scaling, SACK or timestamps. cb runs
@@ -328,10 +349,13 @@ void oasis_tcp_abort(oasis_flow *flow);
  * return). NULL is accepted. */
 void oasis_tcp_release(oasis_flow *flow);
 
-/* Remote address and port. */
-void oasis_tcp_dst(const oasis_flow *flow, uint32_t *addr, uint16_t *port);
+/* Remote address and port (either pointer may be NULL). */
+void oasis_tcp_dst(const oasis_flow *flow, oasis_ipaddr *addr, uint16_t *port);
 /* Local address and port. */
-void oasis_tcp_src(const oasis_flow *flow, uint32_t *addr, uint16_t *port);
+void oasis_tcp_src(const oasis_flow *flow, oasis_ipaddr *addr, uint16_t *port);
+/* The same as host-order IPv4 addresses (0 for an IPv6 flow). */
+void oasis_tcp_dst4(const oasis_flow *flow, uint32_t *addr, uint16_t *port);
+void oasis_tcp_src4(const oasis_flow *flow, uint32_t *addr, uint16_t *port);
 
 /* Why the flow ended: 0 while alive or after an orderly close, else
  * OASIS_ERESET, OASIS_ETIMEDOUT, OASIS_ECANCELED (abort, disconnect). */
@@ -391,10 +415,14 @@ void oasis_flow_set_user_data(oasis_flow *flow, void *ud);
 void *oasis_flow_user_data(const oasis_flow *flow);
 oasis_stack *oasis_flow_stack(const oasis_flow *flow);
 
-/* The IP layer's entry point: one TCP segment (IP payload) from src to dst.
- * The stack's IPv4 layer calls this itself; it is public for users who run
- * their own IP layer. The segment is borrowed. */
-void oasis_tcp_input(oasis_stack *s, uint32_t src, uint32_t dst, const uint8_t *seg, size_t len);
+/* The IP layer's entry point: one TCP segment (IP payload) from src to dst,
+ * both of one family (the pseudo-header checksum is the family's). The
+ * stack's IPv4 and IPv6 layers call this themselves; it is public for
+ * users who run their own IP layer. The segment is borrowed. */
+void oasis_tcp_input(oasis_stack *s, const oasis_ipaddr *src, const oasis_ipaddr *dst,
+                     const uint8_t *seg, size_t len);
+/* The same for IPv4 (host-order addresses). */
+void oasis_tcp_input4(oasis_stack *s, uint32_t src, uint32_t dst, const uint8_t *seg, size_t len);
 
 /* Shuts the whole TCP layer down: every listener goes, every flow is reset,
  * every pending request completes with OASIS_ECANCELED (connect and listen
@@ -415,8 +443,9 @@ const char *oasis_tcp_state_name(oasis_tcp_state st);
 /* Per-flow figures in the spirit of Linux tcp_info. */
 typedef struct oasis_tcp_info {
     oasis_tcp_state state;
-    uint32_t local_addr, remote_addr;
+    uint32_t local_addr, remote_addr; /* IPv4 flows (host order); 0 for IPv6 */
     uint16_t local_port, remote_port;
+    oasis_ipaddr local, remote;       /* either family */
     uint64_t srtt_ns, rttvar_ns, rto_ns;
     uint32_t mss_send, mss_recv;
     uint32_t cwnd, ssthresh;    /* bytes */

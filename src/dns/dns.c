@@ -602,7 +602,7 @@ static void start_tcp(oasis_dns_req *q)
     oasis_dns_query_build(q->tq + 2, sizeof q->tq - 2, q->id, &q->cur, q->qtype, &n);
     oasis_put16(q->tq, (uint16_t)n);
     oasis_flow *f = NULL;
-    int err = oasis_tcp_connect_flow(s, q->server, r->cfg.port, NULL, on_tcp_connect, q, &f);
+    int err = oasis_tcp_connect_flow4(s, q->server, r->cfg.port, NULL, on_tcp_connect, q, &f);
     if (err == OASIS_OK) {
         q->flow = f;
         err = oasis_tcp_write(f, q->tq, n + 2, NULL, NULL);

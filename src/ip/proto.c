@@ -78,7 +78,7 @@ static void tcp_in(oasis_stack *s, const oasis_ip_packet *pkt, void *ud)
     (void)ud;
     if (pkt->family != OASIS_IP_FAMILY_V4)
         return;
-    oasis_tcp_input(s, pkt->src, pkt->dst, pkt->payload, pkt->len);
+    oasis_tcp_input4(s, pkt->src, pkt->dst, pkt->payload, pkt->len);
 }
 
 static void udp_in(oasis_stack *s, const oasis_ip_packet *pkt, void *ud)

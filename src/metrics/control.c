@@ -329,7 +329,7 @@ static void on_accept(oasis_stack *s, oasis_flow *flow, void *ud)
     oasis_metrics_control *ctl = ud;
     uint32_t la;
     uint16_t lp;
-    oasis_tcp_src(flow, &la, &lp);
+    oasis_tcp_src4(flow, &la, &lp);
     cconn *c = ctl->nconns < ctl->cfg.max_conns && la == ctl->cfg.addr
                    ? oasis_calloc(s, 1, sizeof *c)
                    : NULL;

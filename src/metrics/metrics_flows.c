@@ -35,11 +35,13 @@ const char *metrics_tcp_state_name(int st)
     return names[st];
 }
 
-static int tag_addr(oasis_metrics_emit *e, const char *key, uint32_t a)
+/* An address of either family (RFC 5952 text for IPv6); an info filled
+ * with the IPv4 fields only (no family) is read from those. */
+static int tag_addr(oasis_metrics_emit *e, const char *key, const oasis_ipaddr *ip, uint32_t a)
 {
-    char buf[16];
-    snprintf(buf, sizeof buf, "%u.%u.%u.%u", (unsigned)(a >> 24), (unsigned)(a >> 16) & 255,
-             (unsigned)(a >> 8) & 255, (unsigned)a & 255);
+    char buf[OASIS_IPADDR_STRLEN];
+    oasis_ipaddr v4 = oasis_ipaddr_v4(a);
+    oasis_ipaddr_format(ip->family ? ip : &v4, buf);
     return oasis_metrics_tag(e, key, buf);
 }
 
@@ -53,9 +55,9 @@ static int tag_port(oasis_metrics_emit *e, const char *key, uint16_t port)
 static int emit_flow(oasis_metrics_emit *e, const oasis_tcp_info *ti)
 {
     int rc = oasis_metrics_next_point(e);
-    rc = rc ? rc : tag_addr(e, "local_addr", ti->local_addr);
+    rc = rc ? rc : tag_addr(e, "local_addr", &ti->local, ti->local_addr);
     rc = rc ? rc : tag_port(e, "local_port", ti->local_port);
-    rc = rc ? rc : tag_addr(e, "remote_addr", ti->remote_addr);
+    rc = rc ? rc : tag_addr(e, "remote_addr", &ti->remote, ti->remote_addr);
     rc = rc ? rc : tag_port(e, "remote_port", ti->remote_port);
     rc = rc ? rc : oasis_metrics_field_string(e, "state", metrics_tcp_state_name((int)ti->state));
     const struct {

@@ -648,7 +648,7 @@ static void start_connect(oasis_reporter *r)
     if (t) {
         t->r = r;
         t->s = r->s;
-        err = oasis_tcp_connect(r->s, r->cfg.addr, r->cfg.port, NULL, on_connect, t);
+        err = oasis_tcp_connect4(r->s, r->cfg.addr, r->cfg.port, NULL, on_connect, t);
     }
     if (err) {
         oasis_free(r->s, t);

@@ -744,7 +744,15 @@ static int bad_address(oasis_stack *s, uint32_t src, uint32_t dst)
            oasis_ipv4_is_broadcast(s, dst) || oasis_ipv4_is_broadcast(s, src);
 }
 
-void oasis_tcp_input(oasis_stack *s, uint32_t src, uint32_t dst, const uint8_t *seg, size_t len)
+void oasis_tcp_input(oasis_stack *s, const oasis_ipaddr *src, const oasis_ipaddr *dst,
+                     const uint8_t *seg, size_t len)
+{
+    if (!src || !dst || !oasis_ipaddr_is_v4(src) || !oasis_ipaddr_is_v4(dst))
+        return;
+    oasis_tcp_input4(s, oasis_ipaddr_to_v4(src), oasis_ipaddr_to_v4(dst), seg, len);
+}
+
+void oasis_tcp_input4(oasis_stack *s, uint32_t src, uint32_t dst, const uint8_t *seg, size_t len)
 {
     if (!s || !s->tcp || !seg)
         return;
@@ -787,7 +795,7 @@ void oasis_tcp_input(oasis_stack *s, uint32_t src, uint32_t dst, const uint8_t *
         return;
     }
     oasis_tcp_listener *l = oasis_tcp_find_listener(s, h.dst_port);
-    if (l && dst == oasis_ipv4_source(s, src)) {
+    if (l && (l->families & OASIS_TCP_LISTEN_V4) && dst == oasis_ipv4_source(s, src)) {
         oasis_tcp_listen_input(s, l, src, dst, &h);
         return;
     }

@@ -60,26 +60,55 @@ static int start_connect(oasis_stack *s, uint32_t dst, uint16_t port, const oasi
     return OASIS_OK;
 }
 
-int oasis_tcp_connect(oasis_stack *s, uint32_t dst, uint16_t port, const oasis_keepalive *keepalive,
-                      oasis_connect_cb cb, void *ud)
+static int connect_addr(oasis_stack *s, const oasis_ipaddr *dst, uint16_t port,
+                        const oasis_keepalive *keepalive, oasis_connect_cb cb, void *ud,
+                        oasis_flow **flowp)
 {
-    return start_connect(s, dst, port, keepalive, cb, ud, NULL);
+    if (!dst)
+        return OASIS_EINVAL;
+    if (!oasis_ipaddr_is_v4(dst))
+        return OASIS_ENOTSUP;
+    return start_connect(s, oasis_ipaddr_to_v4(dst), port, keepalive, cb, ud, flowp);
 }
 
-int oasis_tcp_connect_flow(oasis_stack *s, uint32_t dst, uint16_t port,
+int oasis_tcp_connect(oasis_stack *s, const oasis_ipaddr *dst, uint16_t port,
+                      const oasis_keepalive *keepalive, oasis_connect_cb cb, void *ud)
+{
+    return connect_addr(s, dst, port, keepalive, cb, ud, NULL);
+}
+
+int oasis_tcp_connect4(oasis_stack *s, uint32_t dst, uint16_t port,
+                       const oasis_keepalive *keepalive, oasis_connect_cb cb, void *ud)
+{
+    oasis_ipaddr a = oasis_ipaddr_v4(dst);
+    return oasis_tcp_connect(s, &a, port, keepalive, cb, ud);
+}
+
+int oasis_tcp_connect_flow(oasis_stack *s, const oasis_ipaddr *dst, uint16_t port,
                            const oasis_keepalive *keepalive, oasis_connect_cb cb, void *ud,
                            oasis_flow **flow)
 {
     if (!flow)
         return OASIS_EINVAL;
     *flow = NULL;
-    return start_connect(s, dst, port, keepalive, cb, ud, flow);
+    return connect_addr(s, dst, port, keepalive, cb, ud, flow);
+}
+
+int oasis_tcp_connect_flow4(oasis_stack *s, uint32_t dst, uint16_t port,
+                            const oasis_keepalive *keepalive, oasis_connect_cb cb, void *ud,
+                            oasis_flow **flow)
+{
+    oasis_ipaddr a = oasis_ipaddr_v4(dst);
+    return oasis_tcp_connect_flow(s, &a, port, keepalive, cb, ud, flow);
 }
 
 int oasis_tcp_listen(oasis_stack *s, uint16_t port, const oasis_listen_opts *opts, oasis_accept_cb cb,
                      void *ud)
 {
     if (!s || !s->tcp || !cb || port == 0 || (opts && !keepalive_valid(opts->keepalive)))
+        return OASIS_EINVAL;
+    unsigned fam = opts && opts->families ? opts->families : OASIS_TCP_LISTEN_V4 | OASIS_TCP_LISTEN_V6;
+    if (fam & ~(OASIS_TCP_LISTEN_V4 | OASIS_TCP_LISTEN_V6))
         return OASIS_EINVAL;
     if (s->tcp->closing)
         return OASIS_ECANCELED;
@@ -97,6 +126,7 @@ int oasis_tcp_listen(oasis_stack *s, uint16_t port, const oasis_listen_opts *opt
         l->ka = *opts->keepalive;
     }
     l->paused = opts && opts->paused;
+    l->families = (uint8_t)fam;
     l->next = s->tcp->listeners;
     s->tcp->listeners = l;
     return OASIS_OK;
@@ -524,20 +554,44 @@ void oasis_tcp_release(oasis_flow *f)
 
 /* ---- attributes ------------------------------------------------------------ */
 
-void oasis_tcp_dst(const oasis_flow *f, uint32_t *addr, uint16_t *port)
+void oasis_tcp_dst(const oasis_flow *f, oasis_ipaddr *addr, uint16_t *port)
 {
-    if (addr)
-        *addr = f ? f->c.raddr : 0;
+    if (addr) {
+        if (f)
+            *addr = oasis_ipaddr_v4(f->c.raddr);
+        else
+            memset(addr, 0, sizeof *addr);
+    }
     if (port)
         *port = f ? f->c.rport : 0;
 }
 
-void oasis_tcp_src(const oasis_flow *f, uint32_t *addr, uint16_t *port)
+void oasis_tcp_src(const oasis_flow *f, oasis_ipaddr *addr, uint16_t *port)
 {
-    if (addr)
-        *addr = f ? f->c.laddr : 0;
+    if (addr) {
+        if (f)
+            *addr = oasis_ipaddr_v4(f->c.laddr);
+        else
+            memset(addr, 0, sizeof *addr);
+    }
     if (port)
         *port = f ? f->c.lport : 0;
+}
+
+void oasis_tcp_dst4(const oasis_flow *f, uint32_t *addr, uint16_t *port)
+{
+    oasis_ipaddr a;
+    oasis_tcp_dst(f, &a, port);
+    if (addr)
+        *addr = oasis_ipaddr_to_v4(&a);
+}
+
+void oasis_tcp_src4(const oasis_flow *f, uint32_t *addr, uint16_t *port)
+{
+    oasis_ipaddr a;
+    oasis_tcp_src(f, &a, port);
+    if (addr)
+        *addr = oasis_ipaddr_to_v4(&a);
 }
 
 int oasis_tcp_flow_error(const oasis_flow *f) { return f ? f->err : OASIS_EINVAL; }
@@ -748,6 +802,8 @@ int oasis_tcp_get_info(const oasis_flow *f, oasis_tcp_info *info)
     info->state = (oasis_tcp_state)f->state;
     info->local_addr = f->c.laddr;
     info->remote_addr = f->c.raddr;
+    oasis_tcp_src(f, &info->local, NULL);
+    oasis_tcp_dst(f, &info->remote, NULL);
     info->local_port = f->c.lport;
     info->remote_port = f->c.rport;
     if (f->ext) {

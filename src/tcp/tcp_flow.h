@@ -136,6 +136,7 @@ typedef struct oasis_tcp_listener {
     /* Accept control (tcp_api.c): established flows waiting to be taken,
      * oldest first, while paused or until their turn comes. */
     uint8_t paused;
+    uint8_t families;          /* OASIS_TCP_LISTEN_V4 | _V6 */
     uint32_t waiting;
     oasis_flow *acc_head, *acc_tail;
 } oasis_tcp_listener;

@@ -313,7 +313,7 @@ static void start_traffic(run *r)
     rc = oasis_tcp_listen(r->b, 80, NULL, on_accept, r);
     CHECK(r, rc == 0 || rc == OASIS_ENOMEM);
     q = req_begin(r);
-    CHECK(r, rc_ok(req_end(r, q, oasis_tcp_connect(r->a, ADDR_B, 80, NULL, on_connect, q))));
+    CHECK(r, rc_ok(req_end(r, q, oasis_tcp_connect4(r->a, ADDR_B, 80, NULL, on_connect, q))));
 }
 
 static void check_requests(run *r)

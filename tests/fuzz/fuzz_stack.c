@@ -457,7 +457,7 @@ static void app_connect(fz *z, uint16_t port)
 {
     req *r = req_new(z, -1);
     if (r)
-        req_started(r, oasis_tcp_connect(z->s, PEER_IP, port, NULL, on_connect, r));
+        req_started(r, oasis_tcp_connect4(z->s, PEER_IP, port, NULL, on_connect, r));
 }
 
 static void app_ping(fz *z, size_t n)

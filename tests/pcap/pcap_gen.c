@@ -154,7 +154,7 @@ int main(int argc, char **argv)
     }
 
     oasis_tcp_listen(b, 80, NULL, on_accept, &c);
-    oasis_tcp_connect(a, OASIS_IPV4(10, 0, 0, 2), 80, NULL, on_connect, &c);
+    oasis_tcp_connect4(a, OASIS_IPV4(10, 0, 0, 2), 80, NULL, on_connect, &c);
     oasis_wire_run(w, done_tcp, &c, 120 * OASIS_NS_PER_SEC);
     if (c.server_rx != sizeof c.buf || !c.client_closed || !c.server_closed) {
         fprintf(stderr, "tcp: server got %zu of %zu, closed %d/%d\n", c.server_rx, sizeof c.buf,

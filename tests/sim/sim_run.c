@@ -839,7 +839,7 @@ static void start_transfer(sim *m)
         return;
     }
     cl->in_call = 1;
-    rc = oasis_tcp_connect(cl->stack, oasis_stack_addr(sv->stack), PORT, kap, connect_cb, cl);
+    rc = oasis_tcp_connect4(cl->stack, oasis_stack_addr(sv->stack), PORT, kap, connect_cb, cl);
     cl->in_call = 0;
     if (rc != 0)
         fail(m, "connect refused with %s", oasis_err_name(rc));

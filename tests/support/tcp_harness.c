@@ -149,7 +149,7 @@ void th_inject(tcp_harness *h, const oasis_tcp_hdr *seg)
     if (seg->payload_len)
         memcpy(buf + hl, seg->payload, seg->payload_len);
     oasis_tcp_emit(buf, seg, seg->payload_len, TH_PEER, TH_LOCAL);
-    oasis_tcp_input(h->s, TH_PEER, TH_LOCAL, buf, n);
+    oasis_tcp_input4(h->s, TH_PEER, TH_LOCAL, buf, n);
     free(buf);
 }
 
@@ -307,7 +307,7 @@ uint32_t th_open_passive(tcp_harness *h, th_app *a, uint16_t port, const oasis_t
 
 uint32_t th_open_active(tcp_harness *h, th_app *a, uint16_t port, uint16_t *lport)
 {
-    assert_int_equal(oasis_tcp_connect(h->s, TH_PEER, port, NULL, th_connect_cb, a), 0);
+    assert_int_equal(oasis_tcp_connect4(h->s, TH_PEER, port, NULL, th_connect_cb, a), 0);
     th_poll(h);
     oasis_tcp_hdr r;
     assert_true(th_pop(h, &r));

@@ -406,7 +406,7 @@ static int run_one(getter *g)
              "GET %s HTTP/1.1\r\nHost: %s:%u\r\nUser-Agent: oasis/0.1\r\nAccept: */*\r\n"
              "Connection: close\r\n\r\n",
              g->path, g->host[0] ? g->host : oasis_addr_format(g->addr, ip), g->port);
-    int err = oasis_tcp_connect(g->n->stack, g->addr, g->port, g->ka_given ? &g->ka : NULL,
+    int err = oasis_tcp_connect4(g->n->stack, g->addr, g->port, g->ka_given ? &g->ka : NULL,
                                 on_connect, g);
     if (err) {
         fprintf(stderr, "oasis get: cannot connect: %s\n", oasis_strerror(err));

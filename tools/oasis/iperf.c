@@ -407,8 +407,8 @@ static void stream_read(conn *c)
 
 static void stream_setup(ipf *t, conn *c)
 {
-    oasis_tcp_src(c->flow, &c->laddr, &c->lport);
-    oasis_tcp_dst(c->flow, &c->raddr, &c->rport);
+    oasis_tcp_src4(c->flow, &c->laddr, &c->lport);
+    oasis_tcp_dst4(c->flow, &c->raddr, &c->rport);
     if (t->p.window)
         oasis_tcp_set_bufsizes(c->flow, t->p.window, t->p.window);
     if (t->p.nodelay)
@@ -905,7 +905,7 @@ static void on_accept(oasis_stack *s, oasis_flow *flow, void *ud)
         uint32_t a;
         uint16_t p;
         char b[16];
-        oasis_tcp_dst(flow, &a, &p);
+        oasis_tcp_dst4(flow, &a, &p);
         fprintf(stderr, "oasis iperf: accepted connection from %s, port %u\n", oasis_addr_format(a, b), p);
         t->ctrl = c;
         oasis_tcp_set_nodelay(flow, 1); /* state bytes go out at once */
@@ -963,8 +963,8 @@ static void on_stream_connect(oasis_stack *s, oasis_flow *flow, int err, void *u
         uint32_t la, ra;
         uint16_t lp, rp;
         char lb[16], rb[16];
-        oasis_tcp_src(flow, &la, &lp);
-        oasis_tcp_dst(flow, &ra, &rp);
+        oasis_tcp_src4(flow, &la, &lp);
+        oasis_tcp_dst4(flow, &ra, &rp);
         printf("[%3d] local %s port %u connected to %s port %u\n", c->id, oasis_addr_format(la, lb),
                lp, oasis_addr_format(ra, rb), rp);
     }
@@ -975,7 +975,7 @@ static void on_stream_connect(oasis_stack *s, oasis_flow *flow, int err, void *u
 
 static void connect_stream(ipf *t)
 {
-    int rc = oasis_tcp_connect(t->n->stack, t->dst, t->port, NULL, on_stream_connect, t);
+    int rc = oasis_tcp_connect4(t->n->stack, t->dst, t->port, NULL, on_stream_connect, t);
     if (rc) {
         test_fail(t, "connect: ", oasis_strerror(rc));
         test_finish(t);
@@ -1456,7 +1456,7 @@ int cmd_iperf(int argc, char **argv)
         if (!t->json)
             printf("Connecting to host %s, port %u\n", oasis_addr_format(t->dst, b), t->port);
         set_phase(t, P_CONNECT, 0);
-        rc = oasis_tcp_connect(n.stack, t->dst, t->port, NULL, on_ctrl_connect, t);
+        rc = oasis_tcp_connect4(n.stack, t->dst, t->port, NULL, on_ctrl_connect, t);
         if (rc) {
             fprintf(stderr, "oasis iperf: connect: %s\n", oasis_strerror(rc));
             t->exit_code = EXIT_FAIL;

@@ -267,7 +267,7 @@ int cmd_nc(int argc, char **argv)
         return rc;
     }
     c->n = &n;
-    rc = oasis_tcp_connect(n.stack, c->dst, c->port, c->ka_given ? &c->ka : NULL, on_connect, c);
+    rc = oasis_tcp_connect4(n.stack, c->dst, c->port, c->ka_given ? &c->ka : NULL, on_connect, c);
     if (rc == 0)
         rc = oasis_loop_run(n.loop, nc_done, c, c->timeout_ns ? c->timeout_ns : UINT64_MAX);
     if (c->done)

@@ -884,7 +884,7 @@ static void on_accept(oasis_stack *s, oasis_flow *flow, svc_kind kind, server *s
     uint32_t a;
     uint16_t p;
     char ip[OASIS_IPV4_STRLEN];
-    oasis_tcp_dst(flow, &a, &p);
+    oasis_tcp_dst4(flow, &a, &p);
     snprintf(c->peer, sizeof c->peer, "%s:%u", oasis_addr_format(a, ip), p);
     c->srv = srv;
     c->flow = flow;
