@@ -223,6 +223,30 @@ static void input_v4(oasis_stack *s, const oasis_ipv4_hdr *ip)
     deliver(s, b, &src, &dst, &u);
 }
 
+/* RFC 4443 3.1 code 4 (icmp6 refuses it for multicast destinations). A
+ * link with checksum offload may have handed us the datagram with only the
+ * pseudo-header sum in its checksum field: the quote carries the real one,
+ * as the datagram was on the wire. */
+static void port_unreachable6(oasis_stack *s, const oasis_ip_packet *pkt, const oasis_udp_hdr *u)
+{
+    const oasis_ipv6_hdr *ip = pkt->net;
+    const uint8_t *q = ip->pkt;
+    size_t whole = (size_t)(pkt->payload + pkt->len - ip->pkt);
+    uint8_t fixed[OASIS_IPV6_MIN_MTU];
+    size_t off = (size_t)(pkt->payload - ip->pkt);
+    if (s->rx_csum_start != 0 && oasis_rx_csum_trusted(s, pkt->payload) &&
+        off + OASIS_UDP_HLEN <= sizeof fixed) {
+        size_t n = whole < sizeof fixed ? whole : sizeof fixed;
+        memcpy(fixed, q, n);
+        uint16_t c = oasis_udp_csum6(pkt->payload, u->len, &ip->src, &ip->dst);
+        memcpy(fixed + off + 6, &c, 2); /* as oasis_csum_fold gives it: wire order */
+        q = fixed;
+        whole = n;
+    }
+    oasis_icmp6_send_error(s, OASIS_ICMP6_DEST_UNREACH, OASIS_ICMP6_DU_PORT, 0, q, whole,
+                           pkt->link_bcast, 0);
+}
+
 static void input_v6(oasis_stack *s, const oasis_ip_packet *pkt)
 {
     oasis_udp_counters *c = &s->ctr.udp6;
@@ -250,10 +274,7 @@ static void input_v6(oasis_stack *s, const oasis_ip_packet *pkt)
     oasis_udp_port *b = taker(s, u.dst_port, &dst);
     if (!b) {
         c->no_ports++;
-        /* RFC 4443 3.1 code 4; icmp6 refuses it for multicast destinations. */
-        size_t whole = (size_t)(pkt->payload + pkt->len - ip->pkt);
-        oasis_icmp6_send_error(s, OASIS_ICMP6_DEST_UNREACH, OASIS_ICMP6_DU_PORT, 0, ip->pkt, whole,
-                               pkt->link_bcast, 0);
+        port_unreachable6(s, pkt, &u);
         return;
     }
     c->in_datagrams++;

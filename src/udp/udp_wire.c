@@ -79,6 +79,16 @@ int oasis_udp_parse6(const uint8_t *buf, size_t len, const oasis_in6 *src, const
     return OASIS_OK;
 }
 
+uint16_t oasis_udp_csum6(const uint8_t *buf, uint16_t ulen, const oasis_in6 *src,
+                         const oasis_in6 *dst)
+{
+    uint64_t sum = oasis_ipv6_pseudo_sum(src, dst, ulen, OASIS_IPPROTO_UDP);
+    sum = oasis_csum_add(sum, buf, 6); /* the field itself counts as zero */
+    sum = oasis_csum_add(sum, buf + OASIS_UDP_HLEN, (size_t)ulen - OASIS_UDP_HLEN);
+    uint16_t c = oasis_csum_fold(sum);
+    return c == 0 ? 0xffff : c;
+}
+
 static void put_csum(uint8_t *buf, uint64_t sum)
 {
     uint16_t c = oasis_csum_fold(sum);

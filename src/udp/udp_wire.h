@@ -41,4 +41,10 @@ int oasis_udp_parse6(const uint8_t *buf, size_t len, const struct oasis_in6 *src
 void oasis_udp_emit6(uint8_t *buf, size_t len, uint16_t src_port, uint16_t dst_port,
                      const struct oasis_in6 *src, const struct oasis_in6 *dst);
 
+/* The checksum field value (in wire byte order, to be memcpy'd) a complete datagram buf[0..ulen) should carry
+ * over IPv6, whatever its field holds now (a link with checksum offload
+ * hands us frames whose field holds only the pseudo-header sum). */
+uint16_t oasis_udp_csum6(const uint8_t *buf, uint16_t ulen, const struct oasis_in6 *src,
+                         const struct oasis_in6 *dst);
+
 #endif
