@@ -1,7 +1,7 @@
 /* Whole-stack fuzz target.
  *
  * Per input, a fresh stack (10.0.0.1) on a virtual clock with a capturing
- * link, a UDP echo port (7), a TCP listener (80), an ESTABLISHED flow
+ * link, a UDP echo port (7, both families), a TCP listener (80), an ESTABLISHED flow
  * (peer 10.0.0.2:40000 -> 80, made by injecting a hand-built handshake) with
  * data queued both ways, and an active open to the peer's port 9000 in
  * SYN_SENT. The harness plays the peer's ARP (it answers the stack's
@@ -234,13 +234,30 @@ static void on_ping(oasis_stack *s, int err, uint16_t seq, uint64_t rtt, void *u
     req_complete(ud);
 }
 
-static void on_udp(oasis_stack *s, uint32_t src, uint16_t sport, uint32_t dst, uint16_t dport,
-                   const uint8_t *data, size_t len, void *ud)
+/* The echo port takes both families (IPv6 datagrams arrive in raw frames). */
+static void on_udp(oasis_stack *s, const oasis_ipaddr *src, uint16_t sport,
+                   const oasis_ipaddr *dst, uint16_t dport, const uint8_t *data, size_t len,
+                   void *ud)
+{
+    (void)dport, (void)ud;
+    FUZZ_CHECK(len == 0 || data);
+    FUZZ_CHECK(src->family == dst->family);
+    /* Echo a little back: exercises the send path from inside input. */
+    oasis_udp_send(s, UDP_PORT, src, sport, data, len > 64 ? 64 : len);
+}
+
+static void on_udp4(oasis_stack *s, uint32_t src, uint16_t sport, uint32_t dst, uint16_t dport,
+                    const uint8_t *data, size_t len, void *ud)
 {
     (void)dst, (void)dport, (void)ud;
     FUZZ_CHECK(len == 0 || data);
-    /* Echo a little back: exercises the send path from inside input. */
     oasis_udp_send4(s, UDP_PORT, src, sport, data, len > 64 ? 64 : len);
+}
+
+static void on_udp_err(oasis_stack *s, const oasis_udp_error *e, void *ud)
+{
+    (void)s, (void)ud;
+    FUZZ_CHECK(e->err < 0 && e->src_port == UDP_PORT);
 }
 
 /* ---- the peer: what the stack sends ---------------------------------------- */
@@ -510,7 +527,14 @@ static void app_action(fz *z, const uint8_t *body, size_t len)
     case 3: oasis_tcp_unlisten(z->s, LISTEN_PORT); break;
     case 4: oasis_tcp_listen(z->s, LISTEN_PORT, NULL, on_accept, z); break;
     case 5: oasis_udp_unbind(z->s, UDP_PORT); break;
-    case 6: oasis_udp_bind4(z->s, UDP_PORT, on_udp, z); break;
+    case 6:
+        /* Odd sizes bind IPv4 only. */
+        if (arg & 1)
+            oasis_udp_bind4(z->s, UDP_PORT, on_udp4, z);
+        else
+            oasis_udp_bind(z->s, UDP_PORT, on_udp, z);
+        oasis_udp_set_error_cb(z->s, UDP_PORT, on_udp_err);
+        break;
     default:
         oasis_tcp_disconnect(z->s);
         for (int i = 0; i < z->nflows; i++)
@@ -574,7 +598,8 @@ static int setup(fz *z)
     z->link = (oasis_link){.send = fz_send, .mtu = 1500, .data = z};
     oasis_stack_set_link(z->s, &z->link);
     settle(z);
-    FUZZ_CHECK(oasis_udp_bind4(z->s, UDP_PORT, on_udp, z) == 0);
+    FUZZ_CHECK(oasis_udp_bind(z->s, UDP_PORT, on_udp, z) == 0);
+    FUZZ_CHECK(oasis_udp_set_error_cb(z->s, UDP_PORT, on_udp_err) == 0);
     FUZZ_CHECK(oasis_tcp_listen(z->s, LISTEN_PORT, NULL, on_accept, z) == 0);
 
     z->convs[0] = (conv){LISTEN_PORT, 40000, 0, PEER_ISN + 1, 0};
@@ -608,12 +633,14 @@ static void report(const fz *z)
     fprintf(stderr,
             "link rx %" PRIu64 " tx %" PRIu64 " | arp rx %" PRIu64 "/%" PRIu64 " | ip in %" PRIu64
             " deliv %" PRIu64 " reasm ok %" PRIu64 " | icmp in %" PRIu64 " out %" PRIu64
-            " | udp in %" PRIu64 " out %" PRIu64 " | tcp in %" PRIu64 " out %" PRIu64
+            " | udp in %" PRIu64 " out %" PRIu64 " | udp6 in %" PRIu64 " out %" PRIu64
+            " noport %" PRIu64 " zerocsum %" PRIu64 " | tcp in %" PRIu64 " out %" PRIu64
             " estab %" PRIu64 " passive %" PRIu64 " rst in %" PRIu64 " ofo %" PRIu64
             " retrans %" PRIu64 " | flows %d reqs %d\n",
             c->link.rx_frames, c->link.tx_frames, c->arp.rx_requests, c->arp.rx_replies,
             c->ip.in_receives, c->ip.in_delivers, c->ip.reasm_oks, c->icmp.in_msgs,
-            c->icmp.out_msgs, c->udp.in_datagrams, c->udp.out_datagrams, c->tcp.in_segs,
+            c->icmp.out_msgs, c->udp.in_datagrams, c->udp.out_datagrams, c->udp6.in_datagrams,
+            c->udp6.out_datagrams, c->udp6.no_ports, c->udp6.zero_csum, c->tcp.in_segs,
             c->tcp.out_segs, c->tcp.curr_estab, c->tcp.passive_opens, c->tcp.in_rsts,
             c->tcp.ofo_queued, c->tcp.retrans_segs, z->nflows, z->nreqs);
 }

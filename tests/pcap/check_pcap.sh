@@ -22,7 +22,10 @@ for f in 'arp.opcode == 1' 'arp.opcode == 2' 'icmp.type == 8' 'icmp.type == 0' \
          'tcp.flags.fin == 1' 'tcp.len > 1000' \
          'icmpv6.type == 135' 'icmpv6.type == 136' 'icmpv6.type == 143' \
          'icmpv6.type == 128' 'icmpv6.type == 129' 'ipv6.fraghdr.more == 1' \
-         'icmpv6.type == 135 && ipv6.src == ::'; do
+         'icmpv6.type == 135 && ipv6.src == ::' \
+         'ipv6 && udp.dstport == 9100 && udp.checksum.status == 1' \
+         'ipv6 && udp.length == 4008' \
+         'icmpv6.type == 1 && icmpv6.code == 4 && udp.dstport == 9101'; do
   n=$(count "$f")
   [ "$n" -gt 0 ] || { echo "FAIL: no frame matches: $f"; fail=1; }
 done

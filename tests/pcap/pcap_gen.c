@@ -84,6 +84,19 @@ static void on_connect(oasis_stack *s, oasis_flow *f, int err, void *ud)
 }
 
 static int done_ping(void *ud) { return ((struct ctx *)ud)->pinged != 0; }
+static void on_udp6(oasis_stack *s, const oasis_ipaddr *src, uint16_t sport,
+                    const oasis_ipaddr *dst, uint16_t dport, const uint8_t *data, size_t len,
+                    void *ud)
+{
+    (void)s;
+    (void)src;
+    (void)sport;
+    (void)dst;
+    (void)dport;
+    (void)data;
+    ((struct ctx *)ud)->udp_got += (int)len;
+}
+
 static int done_udp(void *ud) { return ((struct ctx *)ud)->udp_got >= 5000; }
 static int done_tcp(void *ud)
 {
@@ -178,6 +191,19 @@ int main(int argc, char **argv)
             fprintf(stderr, "ping6 %d failed\n", i);
             rc = 1;
         }
+    }
+    /* UDP over IPv6: small and fragmented datagrams to b's link-local
+     * address (mandatory checksums), and one to a closed port (ICMPv6
+     * port unreachable quoting it). */
+    oasis_udp_bind(b, 9100, on_udp6, &c);
+    c.udp_got = 0;
+    oasis_udp_send(a, 4100, &ll.addr, 9100, c.buf, 4000);
+    oasis_udp_send(a, 4100, &ll.addr, 9100, c.buf, 1000);
+    oasis_udp_send(a, 4100, &ll.addr, 9101, c.buf, 10);
+    oasis_wire_run(w, done_udp, &c, 5 * OASIS_NS_PER_SEC);
+    if (c.udp_got != 5000) {
+        fprintf(stderr, "udp6 got %d bytes\n", c.udp_got);
+        rc = 1;
     }
     /* let TIME_WAIT and timers drain */
     oasis_wire_run(w, NULL, NULL, 300 * OASIS_NS_PER_SEC);
