@@ -18,6 +18,8 @@
 #include "dns/dns_wire.h"
 #include "oasis/dns.h"
 #include "oasis/error.h"
+#include "oasis/ipv6.h"
+#include "oasis/udp.h"
 #include "oasis/ip.h"
 #include "oasis/metrics.h"
 #include "oasis/oasis.h"
@@ -1169,6 +1171,117 @@ static void test_metrics_source(void **state)
     net3_fini(&n);
 }
 
+
+/* ---- a server over IPv6 (issue 14) ------------------------------------------ */
+
+typedef struct srv6 {
+    int queries;
+    int forge;             /* answer the next query to the client's IPv4 address */
+    oasis_ipaddr last_src;
+    uint16_t last_sport;
+    uint8_t aaaa[16];
+} srv6;
+
+/* Answers every question with one AAAA record (and counts it). */
+static void on_srv6_udp(oasis_stack *s, const oasis_ipaddr *src, uint16_t sport,
+                        const oasis_ipaddr *dst, uint16_t dport, const uint8_t *d, size_t len,
+                        void *ud)
+{
+    srv6 *v = ud;
+    (void)dst;
+    v->queries++;
+    v->last_src = *src;
+    v->last_sport = sport;
+    pkt out;
+    out.n = 0;
+    reply_head(&out, d, len, RESP, 1, 0);
+    pptr(&out, 12);
+    rrh(&out, OASIS_DNS_TYPE_AAAA, 300, 16);
+    pbytes(&out, v->aaaa, 16);
+    oasis_ipaddr to = *src;
+    if (v->forge) {
+        v->forge = 0;
+        to = oasis_ipaddr_v4(TEST_ADDR_A);
+    }
+    assert_int_equal(oasis_udp_send(s, dport, &to, sport, out.b, out.n), 0);
+}
+
+static void test_ipv6_server(void **state)
+{
+    (void)state;
+    test_net n;
+    memset(&n, 0, sizeof n);
+    n.clock = oasis_clock_new_virtual(START_NS);
+    assert_int_equal(oasis_wire_create(n.clock, NULL, &n.wire), 0);
+    oasis_stack_config cfg;
+    test_stack_config(&cfg, n.clock, 1);
+    cfg.ipv6 = 1;
+    assert_int_equal(oasis_stack_create(&cfg, &n.a), 0);
+    test_stack_config(&cfg, n.clock, 2);
+    cfg.ipv6 = 1;
+    assert_int_equal(oasis_stack_create(&cfg, &n.b), 0);
+    assert_non_null(oasis_wire_attach(n.wire, n.a));
+    assert_non_null(oasis_wire_attach(n.wire, n.b));
+    oasis_wire_run(n.wire, NULL, NULL, 3 * OASIS_NS_PER_SEC); /* DAD */
+    oasis_ipv6_addr_info ai;
+    assert_int_equal(oasis_ipv6_addrs(n.b, &ai, 1), 1);
+    assert_int_equal(ai.state, OASIS_IPV6_PREFERRED);
+
+    srv6 v;
+    memset(&v, 0, sizeof v);
+    oasis_ipaddr want;
+    assert_int_equal(oasis_ipaddr_parse("2001:db8::99", &want), 0);
+    memcpy(v.aaaa, want.b, 16);
+    assert_int_equal(oasis_udp_bind(n.b, 53, on_srv6_udp, &v), 0);
+
+    oasis_dns *r;
+    assert_int_equal(oasis_dns_create(n.a, NULL, &r), 0);
+    oasis_ipaddr bad[2] = {ai.addr, {0}};
+    assert_int_equal(oasis_dns_set_servers_addr(r, bad, 2), OASIS_EINVAL); /* no family */
+    assert_int_equal(oasis_ipaddr_parse("::", &bad[1]), 0);
+    assert_int_equal(oasis_dns_set_servers_addr(r, bad, 2), OASIS_EINVAL); /* unspecified */
+    oasis_ipaddr servers[2] = {ai.addr, oasis_ipaddr_v4(TEST_ADDR_B)};
+    assert_int_equal(oasis_dns_set_servers_addr(r, servers, 2), 0);
+    oasis_ipaddr got[4];
+    assert_int_equal(oasis_dns_servers_addr(r, got, 4), 2);
+    assert_true(oasis_ipaddr_eq(&got[0], &ai.addr));
+    uint32_t v4[4];
+    assert_int_equal(oasis_dns_servers(r, v4, 4), 1); /* the IPv4 ones */
+    assert_int_equal(v4[0], TEST_ADDR_B);
+
+    /* AAAA asked of the IPv6 server, over IPv6. */
+    net3 res; /* only the callback's fields */
+    memset(&res, 0, sizeof res);
+    res.clock = n.clock;
+    assert_int_equal(oasis_dns_resolve(r, "v6.test", OASIS_DNS_INET6, on_resolved, &res, NULL), 0);
+    assert_int_equal(oasis_wire_run(n.wire, flag, &res.done, 30 * OASIS_NS_PER_SEC), 0);
+    assert_int_equal(res.status, 0);
+    assert_int_equal(res.res.family, OASIS_DNS_INET6);
+    assert_int_equal(res.res.count, 1);
+    assert_memory_equal(res.res.addr6[0], want.b, 16);
+    assert_int_equal(v.queries, 1);
+    assert_int_equal(v.last_src.family, OASIS_AF_INET6);
+    assert_true(oasis_ipaddr_is_link_local(&v.last_src));
+    assert_int_equal(oasis_stack_counters(n.a)->udp6.out_datagrams, 1);
+    assert_int_equal(oasis_stack_counters(n.a)->udp6.in_datagrams, 1);
+
+    /* A reply from the server's IPv4 address (right port, ID and question)
+     * is not the IPv6 server's: ignored. The try times out and the next
+     * server, that IPv4 address, is asked over IPv4 and answers. */
+    v.forge = 1;
+    res.done = 0;
+    assert_int_equal(oasis_dns_resolve(r, "other.test", OASIS_DNS_INET6, on_resolved, &res, NULL),
+                     0);
+    assert_int_equal(oasis_wire_run(n.wire, flag, &res.done, 30 * OASIS_NS_PER_SEC), 0);
+    assert_int_equal(res.status, 0);
+    assert_int_equal(oasis_dns_get_counters(r)->mismatched, 1);
+    assert_int_equal(oasis_dns_get_counters(r)->timeouts, 1);
+    assert_int_equal(v.queries, 3);
+    assert_int_equal(v.last_src.family, OASIS_AF_INET);
+    oasis_dns_destroy(r);
+    test_net_fini(&n);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1196,6 +1309,7 @@ int main(void)
         cmocka_unit_test(test_malformed_answers),
         cmocka_unit_test(test_cancel),
         cmocka_unit_test(test_metrics_source),
+        cmocka_unit_test(test_ipv6_server),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -7,7 +7,8 @@
  * A resolver sits on one stack (borrowed; destroy the resolver before the
  * stack) and asks the configured servers (oasis_dns_set_servers) over UDP
  * from a random source port with a random ID (RFC 5452), both from the
- * stack's PRNG. A reply counts only when its source address and port, ID
+ * stack's PRNG, over IPv4 or IPv6 as the server's address says. A reply
+ * counts only when its source address and port, ID
  * and question all match; anything else is counted and ignored. Each server
  * is tried in turn with a timeout on the stack's clock, for cfg.attempts
  * rounds (the timeout doubles each round). A truncated reply (TC=1) is asked
@@ -25,6 +26,8 @@
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include "oasis/addr.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -126,9 +129,17 @@ int oasis_dns_create(oasis_stack *s, const oasis_dns_config *cfg, oasis_dns **ou
  * inside one of its callbacks. */
 void oasis_dns_destroy(oasis_dns *r);
 
-/* Replaces the server list (host-order IPv4 addresses, at most
- * OASIS_DNS_MAX_SERVERS; copied). Requests in flight keep their list.
- * Returns 0 or OASIS_EINVAL. n == 0 clears it. */
+/* Replaces the server list (IPv4 or IPv6 addresses, mixed as wanted, at
+ * most OASIS_DNS_MAX_SERVERS; copied). A server is asked over its own
+ * family; the record type asked (A or AAAA) does not depend on it.
+ * Requests in flight keep their list. Returns 0 or OASIS_EINVAL
+ * (unspecified address, no family). n == 0 clears it. */
+int oasis_dns_set_servers_addr(oasis_dns *r, const oasis_ipaddr *addrs, size_t n);
+/* Copies up to max servers; returns how many there are. */
+size_t oasis_dns_servers_addr(const oasis_dns *r, oasis_ipaddr *addrs, size_t max);
+
+/* The same with host-order IPv4 addresses; oasis_dns_servers copies and
+ * counts the IPv4 servers only. */
 int oasis_dns_set_servers(oasis_dns *r, const uint32_t *addrs, size_t n);
 size_t oasis_dns_servers(const oasis_dns *r, uint32_t *addrs, size_t max);
 

@@ -40,11 +40,11 @@ struct oasis_dns_req {
     oasis_dns_family family;
     unsigned cnames;            /* CNAME links followed so far */
     uint32_t chain_ttl;         /* least TTL of those links */
-    uint32_t servers[OASIS_DNS_MAX_SERVERS];
+    oasis_ipaddr servers[OASIS_DNS_MAX_SERVERS];
     size_t nservers;
     unsigned try_idx;           /* tries made: server try_idx % nservers, round / nservers */
     int last_err;               /* the most telling failure so far (0: only timeouts) */
-    uint32_t server;            /* server of the current try */
+    oasis_ipaddr server;        /* server of the current try (either family) */
     uint16_t id, port;          /* query ID and bound UDP port (0: none) */
     oasis_timer tmo;            /* the current try's deadline */
     oasis_timer defer;          /* start, or a completion known at once */
@@ -62,7 +62,7 @@ struct oasis_dns_req {
 struct oasis_dns {
     oasis_stack *s;
     oasis_dns_config cfg;
-    uint32_t servers[OASIS_DNS_MAX_SERVERS];
+    oasis_ipaddr servers[OASIS_DNS_MAX_SERVERS];
     size_t nservers;
     oasis_dns_req *pending;
     dns_cache_entry *cache;
@@ -135,25 +135,48 @@ int oasis_dns_create(oasis_stack *s, const oasis_dns_config *cfg, oasis_dns **ou
     return OASIS_OK;
 }
 
-int oasis_dns_set_servers(oasis_dns *r, const uint32_t *addrs, size_t n)
+int oasis_dns_set_servers_addr(oasis_dns *r, const oasis_ipaddr *addrs, size_t n)
 {
     if (!r || n > OASIS_DNS_MAX_SERVERS || (n && !addrs))
         return OASIS_EINVAL;
     for (size_t i = 0; i < n; i++)
-        if (addrs[i] == 0)
+        if ((addrs[i].family != OASIS_AF_INET && addrs[i].family != OASIS_AF_INET6) ||
+            oasis_ipaddr_is_unspecified(&addrs[i]))
             return OASIS_EINVAL;
-    if (n)
-        memcpy(r->servers, addrs, n * sizeof *addrs);
+    for (size_t i = 0; i < n; i++)
+        r->servers[i] = addrs[i];
     r->nservers = n;
     return OASIS_OK;
 }
 
+size_t oasis_dns_servers_addr(const oasis_dns *r, oasis_ipaddr *addrs, size_t max)
+{
+    for (size_t i = 0; i < r->nservers && i < max; i++)
+        addrs[i] = r->servers[i];
+    return r->nservers;
+}
+
+int oasis_dns_set_servers(oasis_dns *r, const uint32_t *addrs, size_t n)
+{
+    if (!r || n > OASIS_DNS_MAX_SERVERS || (n && !addrs))
+        return OASIS_EINVAL;
+    oasis_ipaddr a[OASIS_DNS_MAX_SERVERS];
+    for (size_t i = 0; i < n; i++)
+        a[i] = oasis_ipaddr_v4(addrs[i]);
+    return oasis_dns_set_servers_addr(r, a, n);
+}
+
 size_t oasis_dns_servers(const oasis_dns *r, uint32_t *addrs, size_t max)
 {
-    size_t n = r->nservers < max ? r->nservers : max;
-    if (n)
-        memcpy(addrs, r->servers, n * sizeof *addrs);
-    return r->nservers;
+    size_t k = 0;
+    for (size_t i = 0; i < r->nservers; i++) {
+        if (r->servers[i].family != OASIS_AF_INET)
+            continue;
+        if (k < max)
+            addrs[k] = oasis_ipaddr_to_v4(&r->servers[i]);
+        k++;
+    }
+    return k;
 }
 
 const oasis_dns_counters *oasis_dns_get_counters(const oasis_dns *r) { return &r->ctr; }
@@ -434,14 +457,15 @@ static int matches(const oasis_dns_req *q, const oasis_dns_msg *m)
 
 static void start_tcp(oasis_dns_req *q);
 
-static void on_udp(oasis_stack *s, uint32_t src, uint16_t sport, uint32_t dst, uint16_t dport,
-                   const uint8_t *data, size_t len, void *ud)
+static void on_udp(oasis_stack *s, const oasis_ipaddr *src, uint16_t sport,
+                   const oasis_ipaddr *dst, uint16_t dport, const uint8_t *data, size_t len,
+                   void *ud)
 {
     oasis_dns_req *q = ud;
     oasis_dns *r = q->r;
     oasis_dns_msg m;
 
-    if (src != q->server || sport != r->cfg.port) {
+    if (!oasis_ipaddr_eq(src, &q->server) || sport != r->cfg.port) {
         r->ctr.mismatched++;
         return;
     }
@@ -475,7 +499,7 @@ static int bind_random_port(oasis_dns_req *q)
     oasis_stack *s = q->r->s;
     for (int i = 0; i < 64; i++) {
         uint16_t port = (uint16_t)(1024 + oasis_prng_below(&s->prng, 65536 - 1024));
-        int err = oasis_udp_bind4(s, port, on_udp, q);
+        int err = oasis_udp_bind(s, port, on_udp, q);
         if (err == OASIS_OK) {
             q->port = port;
             return OASIS_OK;
@@ -497,7 +521,7 @@ static int send_udp(oasis_dns_req *q)
         return err;
     q->id = (uint16_t)oasis_prng_next(&r->s->prng);
     oasis_dns_query_build(buf, sizeof buf, q->id, &q->cur, q->qtype, &n);
-    err = oasis_udp_send4(r->s, q->port, q->server, r->cfg.port, buf, n);
+    err = oasis_udp_send(r->s, q->port, &q->server, r->cfg.port, buf, n);
     if (err) {
         udp_release(q);
         return err;
@@ -602,7 +626,7 @@ static void start_tcp(oasis_dns_req *q)
     oasis_dns_query_build(q->tq + 2, sizeof q->tq - 2, q->id, &q->cur, q->qtype, &n);
     oasis_put16(q->tq, (uint16_t)n);
     oasis_flow *f = NULL;
-    int err = oasis_tcp_connect_flow4(s, q->server, r->cfg.port, NULL, on_tcp_connect, q, &f);
+    int err = oasis_tcp_connect_flow(s, &q->server, r->cfg.port, NULL, on_tcp_connect, q, &f);
     if (err == OASIS_OK) {
         q->flow = f;
         err = oasis_tcp_write(f, q->tq, n + 2, NULL, NULL);
