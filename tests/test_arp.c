@@ -127,6 +127,44 @@ static void test_gratuitous_on_start(void **state)
     fx_free(f);
 }
 
+/* RFC 5227 2.3: ANNOUNCE_NUM (2) announcements, ANNOUNCE_INTERVAL (2 s)
+ * apart; none more; a new address is claimed afresh and the old one's
+ * pending announcement is not sent. */
+static void test_gratuitous_announce_num(void **state)
+{
+    (void)state;
+    fx *f = fx_new(NULL);
+    oasis_eth_hdr eh;
+    uint64_t t0 = 1000 * OASIS_NS_PER_SEC, s1 = OASIS_NS_PER_SEC;
+    assert_int_equal(f->cap.n, 1);
+    advance_to(f, t0 + 2 * s1 - 1);
+    assert_int_equal(f->cap.n, 1);
+    advance_to(f, t0 + 2 * s1);
+    assert_int_equal(f->cap.n, 2);
+    oasis_arp_pkt p = cap_arp(f, 1, &eh);
+    assert_memory_equal(eh.dst, BCAST, 6);
+    assert_int_equal(p.op, OASIS_ARP_REQUEST);
+    assert_int_equal(p.spa, US);
+    assert_int_equal(p.tpa, US);
+    advance_to(f, t0 + 60 * s1);
+    assert_int_equal(f->cap.n, 2);
+    assert_int_equal(arpc(f)->tx_gratuitous, 2);
+
+    /* A new address: its own two, nothing more for the old one. */
+    uint32_t other = OASIS_IPV4(10, 0, 0, 9);
+    assert_int_equal(oasis_stack_set_ipv4(f->s, other, 24, 0), 0);
+    assert_int_equal(f->cap.n, 3);
+    assert_int_equal(cap_arp(f, 2, &eh).spa, other);
+    assert_int_equal(oasis_stack_set_ipv4(f->s, US, 24, 0), 0);
+    assert_int_equal(f->cap.n, 4);
+    advance_to(f, t0 + 62 * s1);
+    assert_int_equal(f->cap.n, 5);
+    assert_int_equal(cap_arp(f, 4, &eh).spa, US);
+    advance_to(f, t0 + 120 * s1);
+    assert_int_equal(f->cap.n, 5);
+    fx_free(f);
+}
+
 static void no_gratuitous(oasis_stack_config *c) { c->arp_gratuitous = 0; }
 
 static void test_gratuitous_disabled(void **state)
@@ -587,6 +625,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_gratuitous_on_start),
+        cmocka_unit_test(test_gratuitous_announce_num),
         cmocka_unit_test(test_gratuitous_disabled),
         cmocka_unit_test(test_answers_request_and_learns),
         cmocka_unit_test(test_resolution_delivers_queue_in_order),

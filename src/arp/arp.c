@@ -44,12 +44,15 @@ static uint32_t bucket_of(const oasis_arp *a, uint32_t ip)
     return (uint32_t)((ip * 2654435761u) >> 7) & (a->nbuckets - 1);
 }
 
+static void announce_fn(oasis_stack *s, oasis_timer *t);
+
 int oasis_arp_init(oasis_stack *s)
 {
     oasis_arp *a = &s->arp;
     uint32_t n = 16;
 
     memset(a, 0, sizeof *a);
+    oasis_timer_init(&a->announce_timer, announce_fn);
     while (n < s->cfg.arp_cache_size && n < 65536)
         n <<= 1;
     a->buckets = oasis_calloc(s, n, sizeof *a->buckets);
@@ -495,6 +498,34 @@ void oasis_arp_announce(oasis_stack *s)
         s->ctr.arp.tx_gratuitous++;
 }
 
+/* RFC 5227 2.3: ANNOUNCE_NUM 2, ANNOUNCE_INTERVAL 2 s. */
+#define ANNOUNCE_NUM 2
+#define ANNOUNCE_INTERVAL_NS (2 * OASIS_NS_PER_SEC)
+
+void oasis_arp_claim(oasis_stack *s)
+{
+    oasis_arp *a = &s->arp;
+    oasis_timer_stop(s, &a->announce_timer);
+    if (!s->addr || !s->link || !s->cfg.arp_gratuitous)
+        return;
+    a->announce_addr = s->addr;
+    a->announce_left = ANNOUNCE_NUM - 1;
+    oasis_arp_announce(s);
+    oasis_timer_start(s, &a->announce_timer, oasis_now(s) + ANNOUNCE_INTERVAL_NS);
+}
+
+static void announce_fn(oasis_stack *s, oasis_timer *t)
+{
+    oasis_arp *a = oasis_container_of(t, oasis_arp, announce_timer);
+    /* A changed or removed address was claimed anew (or not at all). */
+    if (!a->announce_left || s->addr != a->announce_addr || !s->link)
+        return;
+    a->announce_left--;
+    oasis_arp_announce(s);
+    if (a->announce_left)
+        oasis_timer_start(s, &a->announce_timer, oasis_now(s) + ANNOUNCE_INTERVAL_NS);
+}
+
 int oasis_arp_probe(oasis_stack *s, uint32_t ip)
 {
     static const uint8_t zero[6] = {0};
@@ -528,6 +559,7 @@ int oasis_arp_lookup(oasis_stack *s, uint32_t ip, uint8_t mac[6])
 void oasis_arp_fini(oasis_stack *s)
 {
     oasis_arp *a = &s->arp;
+    oasis_timer_stop(s, &a->announce_timer);
     while (a->lru_head)
         remove_entry(s, a->lru_head);
     oasis_free(s, a->buckets);

@@ -29,6 +29,12 @@ typedef struct oasis_arp {
     oasis_arp_entry *lru_tail; /* most recently used */
     uint64_t defend_at;        /* last defence of our address (RFC 5227) */
     uint8_t defended;
+    /* RFC 5227 2.3: a claimed address is announced ANNOUNCE_NUM times,
+     * ANNOUNCE_INTERVAL apart; announce_timer sends the ones after the first
+     * while the address is still announce_addr. */
+    oasis_timer announce_timer;
+    uint32_t announce_addr;
+    uint8_t announce_left;
     /* Address conflict detection (RFC 5227 2.1) of an address not yet
      * ours: every valid ARP packet is shown to watch (the DHCP client). */
     void (*watch)(oasis_stack *s, void *ud, uint16_t op, uint32_t spa, uint32_t tpa,
@@ -50,6 +56,12 @@ int oasis_arp_output(oasis_stack *s, uint32_t next_hop, oasis_pbuf *p);
 
 /* Broadcasts a gratuitous ARP for our address. */
 void oasis_arp_announce(oasis_stack *s);
+
+/* Our address changed (or the link came up): the RFC 5227 2.3
+ * announcements of the new one, the first now and the rest ANNOUNCE_INTERVAL
+ * apart on the stack's clock (when cfg.arp_gratuitous); none left pending
+ * for an address we no longer have. */
+void oasis_arp_claim(oasis_stack *s);
 
 /* Broadcasts an RFC 5227 probe for ip: a request with sender address
  * 0.0.0.0 and target ip. Returns 0 or an oasis_err. */

@@ -155,10 +155,10 @@ void oasis_stack_set_link(oasis_stack *s, oasis_link *link)
     s->link = link;
     if (link && s->cfg.mtu == 0 && link->mtu >= 576)
         s->mtu = link->mtu;
-    if (link && s->cfg.arp_gratuitous && s->addr)
-        oasis_arp_announce(s);
-    if (link)
+    if (link) {
+        oasis_arp_claim(s);
         oasis_ipv6_link_up(s);
+    }
 }
 
 oasis_link *oasis_stack_link(oasis_stack *s) { return s->link; }
@@ -174,8 +174,8 @@ int oasis_stack_set_ipv4(oasis_stack *s, uint32_t addr, uint8_t prefix_len, uint
     s->cfg.gateway = gateway;
     if (old && old != addr)
         oasis_tcp_addr_lost(s, old);
-    if (addr && addr != old && s->link && s->cfg.arp_gratuitous)
-        oasis_arp_announce(s);
+    if (addr != old)
+        oasis_arp_claim(s);
     return OASIS_OK;
 }
 
