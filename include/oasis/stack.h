@@ -51,7 +51,8 @@ typedef struct oasis_stack_config {
     uint32_t arp_retries;        /* requests before giving up (3) */
     uint64_t arp_retry_ns;       /* first retry interval, doubled each try (1 s) */
     uint32_t arp_queue_len;      /* packets waiting for resolution, whole stack (64) */
-    int arp_gratuitous;          /* send a gratuitous ARP when the link is set (1) */
+    int arp_gratuitous;          /* announce our address when it is set or the link comes up (1) */
+    uint32_t arp_announce_num;   /* announcements, 2 s apart (RFC 5227 ANNOUNCE_NUM: 2; 0 as 1) */
 
     /* IPv4 reassembly */
     uint64_t reasm_timeout_ns;   /* (30 s) */

@@ -498,8 +498,7 @@ void oasis_arp_announce(oasis_stack *s)
         s->ctr.arp.tx_gratuitous++;
 }
 
-/* RFC 5227 2.3: ANNOUNCE_NUM 2, ANNOUNCE_INTERVAL 2 s. */
-#define ANNOUNCE_NUM 2
+/* RFC 5227 2.3: ANNOUNCE_INTERVAL 2 s (ANNOUNCE_NUM is cfg.arp_announce_num). */
 #define ANNOUNCE_INTERVAL_NS (2 * OASIS_NS_PER_SEC)
 
 void oasis_arp_claim(oasis_stack *s)
@@ -509,7 +508,8 @@ void oasis_arp_claim(oasis_stack *s)
     if (!s->addr || !s->link || !s->cfg.arp_gratuitous)
         return;
     a->announce_addr = s->addr;
-    a->announce_left = ANNOUNCE_NUM - 1;
+    uint32_t n = s->cfg.arp_announce_num;
+    a->announce_left = (uint8_t)((n > 1 ? (n < 255 ? n : 255) : 1) - 1);
     oasis_arp_announce(s);
     oasis_timer_start(s, &a->announce_timer, oasis_now(s) + ANNOUNCE_INTERVAL_NS);
 }

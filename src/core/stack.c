@@ -21,6 +21,7 @@ void oasis_stack_config_init(oasis_stack_config *cfg)
     cfg->arp_retry_ns = OASIS_NS_PER_SEC;
     cfg->arp_queue_len = 64;
     cfg->arp_gratuitous = 1;
+    cfg->arp_announce_num = 2;
     cfg->reasm_timeout_ns = 30 * OASIS_NS_PER_SEC;
     cfg->reasm_max_bytes = 256 * 1024;
     cfg->reasm_max_datagrams = 64;

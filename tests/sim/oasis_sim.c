@@ -90,8 +90,10 @@ int main(int argc, char **argv)
         if (per_frame) {
             c.imp[0].ge_step_ns = c.imp[1].ge_step_ns = 0;
             /* The old model replays runs recorded before TCP's R1 existed:
-             * R1's ARP re-checks are frames too and would move the chain. */
+             * R1's ARP re-checks are frames too and would move the chain,
+             * and so would RFC 5227's second announcement. */
             c.tcp.r1_retries = 0;
+            c.arp_announce_num = 1;
         }
         if (o.verbose)
             sim_case_print(&c);

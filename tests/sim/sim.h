@@ -32,6 +32,7 @@ typedef struct sim_case {
     sim_app app[2];          /* [0]: A, [1]: B */
     int client;              /* 0: A connects to B; 1: B connects to A */
     oasis_tcp_config tcp;    /* both stacks */
+    uint32_t arp_announce_num; /* 0: the stack default */
     int cut;                 /* sim_cut */
     uint64_t cut_at_ns, cut_len_ns; /* after the connect call */
     uint64_t limit_ns;       /* virtual time allowed */

@@ -685,6 +685,8 @@ static int make_side(sim *m, int id)
     cfg.alloc = count_alloc;
     cfg.alloc_ud = s;
     cfg.tcp = m->c->tcp;
+    if (m->c->arp_announce_num)
+        cfg.arp_announce_num = m->c->arp_announce_num;
     if (s->app->sndbuf)
         cfg.tcp.sndbuf = s->app->sndbuf;
     if (s->app->rcvbuf)
