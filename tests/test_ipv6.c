@@ -1154,6 +1154,96 @@ static void test_redirect(void **state)
     fx_stop(&x);
 }
 
+
+/* RFC 3810 8.2.1: an MLDv1 query puts the host in MLDv1 compatibility
+ * mode for the Older Version Querier Present Timeout (260 s): it answers
+ * with one MLDv1 Report per group (to the group), a join reports in MLDv1,
+ * a leave sends a Done to all-routers; then MLDv2 again. */
+static size_t count_dst(const fx *x, int type, const oasis_in6 *dst)
+{
+    size_t k = 0;
+    oasis_ipv6_hdr h;
+    for (size_t i = 0; i < x->n; i++)
+        if (frame_icmp_type(x, i, &h) == type && oasis_in6_eq(&h.dst, dst))
+            k++;
+    return k;
+}
+
+static void inject_mld_query(fx *x, int v2, uint16_t max_resp_ms)
+{
+    uint8_t q[28];
+    memset(q, 0, sizeof q);
+    q[0] = OASIS_ICMP6_MLD_QUERY;
+    oasis_put16(q + 4, max_resp_ms);
+    inject(x, &ROUTER, &oasis_in6_all_nodes, 1, OASIS_NH_ICMPV6, q, v2 ? 28 : 24);
+}
+
+static void test_mldv1_compat(void **state)
+{
+    (void)state;
+    fx x;
+    fx_start(&x, 0, 0, 1);
+    oasis_in6 ll = ll_of(&x);
+    oasis_in6 sn = oasis_in6_solicited_node(&ll);
+    /* MLDv2 first: a v2 query draws a v2 report. */
+    inject_mld_query(&x, 1, 1000);
+    advance(&x, 2 * SEC);
+    assert_int_equal(count_type(&x, OASIS_ICMP6_MLD2_REPORT), 1);
+    assert_int_equal(count_type(&x, OASIS_ICMP6_MLD_REPORT), 0);
+    /* An MLDv1 general query: an MLDv1 Report for the group, sent to it,
+     * hop limit 1, from the link-local address. */
+    x.n = 0;
+    inject_mld_query(&x, 0, 1000);
+    advance(&x, 2 * SEC);
+    assert_int_equal(count_type(&x, OASIS_ICMP6_MLD2_REPORT), 0);
+    assert_int_equal(count_dst(&x, OASIS_ICMP6_MLD_REPORT, &sn), 1);
+    oasis_ipv6_hdr h;
+    int i = last_of_type(&x, OASIS_ICMP6_MLD_REPORT);
+    frame_icmp_type(&x, (size_t)i, &h);
+    assert_int_equal(h.hop_limit, 1);
+    assert_true(oasis_in6_eq(&h.src, &ll));
+    /* Joining (a new address's solicited-node group) reports in MLDv1. */
+    x.n = 0;
+    oasis_ipaddr g;
+    assert_int_equal(oasis_ipaddr_parse("2001:db8::7:5", &g), 0);
+    assert_int_equal(oasis_ipv6_add_addr(x.s, &g, 64), 0);
+    oasis_in6 g6;
+    memcpy(g6.b, g.b, 16);
+    oasis_in6 sn2 = oasis_in6_solicited_node(&g6);
+    advance(&x, 3 * SEC);
+    assert_true(count_dst(&x, OASIS_ICMP6_MLD_REPORT, &sn2) >= 1);
+    assert_int_equal(count_type(&x, OASIS_ICMP6_MLD2_REPORT), 0);
+    /* Still MLDv1 250 s after the query; the timer runs out at 260 s. */
+    advance(&x, 245 * SEC);
+    x.n = 0;
+    inject_mld_query(&x, 1, 1000);
+    advance(&x, 2 * SEC);
+    assert_int_equal(count_type(&x, OASIS_ICMP6_MLD2_REPORT), 0);
+    assert_int_equal(count_dst(&x, OASIS_ICMP6_MLD_REPORT, &sn), 1);
+    advance(&x, 15 * SEC);
+    x.n = 0;
+    inject_mld_query(&x, 1, 1000);
+    advance(&x, 2 * SEC);
+    assert_int_equal(count_type(&x, OASIS_ICMP6_MLD2_REPORT), 1);
+    assert_int_equal(count_type(&x, OASIS_ICMP6_MLD_REPORT), 0);
+    /* In MLDv1 mode again, a duplicate address's group is left with a Done
+     * to all-routers. */
+    inject_mld_query(&x, 0, 1000);
+    advance(&x, 2 * SEC);
+    x.n = 0;
+    oasis_ipaddr d;
+    assert_int_equal(oasis_ipaddr_parse("2001:db8::8:6", &d), 0);
+    assert_int_equal(oasis_ipv6_add_addr(x.s, &d, 64), 0);
+    oasis_in6 d6;
+    memcpy(d6.b, d.b, 16);
+    inject_na(&x, &PEER, &oasis_in6_all_nodes, &d6, OASIS_ND_NA_OVERRIDE, MAC_PEER, 255);
+    assert_int_equal(ctr(&x)->nd.dad_conflicts, 1);
+    advance(&x, SEC);
+    assert_int_equal(count_dst(&x, OASIS_ICMP6_MLD_DONE, &oasis_in6_all_routers), 1);
+    assert_int_equal(count_type(&x, OASIS_ICMP6_MLD2_REPORT), 0);
+    fx_stop(&x);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1174,6 +1264,7 @@ int main(void)
         cmocka_unit_test(test_input_validation),
         cmocka_unit_test(test_ipv6_off),
         cmocka_unit_test(test_redirect),
+        cmocka_unit_test(test_mldv1_compat),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,7 +1,8 @@
 /* Address configuration (RFC 4862): the link-local address, static
  * addresses, SLAAC from advertised prefixes with lifetimes, Duplicate
  * Address Detection on every address; stable interface identifiers (RFC
- * 7217); MLDv2 reports for our solicited-node groups (RFC 3810).
+ * 7217); MLDv2 reports for our solicited-node groups (RFC 3810), MLDv1 ones
+ * while an MLDv1 querier is present (RFC 3810 8.2.1).
  *
  * Each address has one timer: while TENTATIVE it paces DAD, afterwards it
  * fires at the next lifetime event (preferred -> deprecated -> removed).
@@ -342,13 +343,50 @@ static void send_report(oasis_stack *s, const oasis_in6 *g, int n, uint8_t rec_t
     }
 }
 
+/* RFC 3810 9.12: Robustness Variable (2) x Query Interval (125 s) + Query
+ * Response Interval (10 s). */
+#define MLD_OLDER_QUERIER_NS (260ull * 1000000000ull)
+
+static int mldv1_mode(oasis_stack *s)
+{
+    return s->ip6->mldv1_until && oasis_now(s) < s->ip6->mldv1_until;
+}
+
+/* MLDv1 (RFC 2710 3, 4): a Report goes to the group itself, a Done to
+ * all-routers; from the link-local address, hop limit 1, Router Alert. */
+static void send_v1(oasis_stack *s, uint8_t type, const oasis_in6 *g)
+{
+    static const uint8_t router_alert[8] = {0, 0, 5, 2, 0, 0, 1, 0};
+    static const oasis_in6 unspec;
+    if (!s->link)
+        return;
+    const oasis_in6 *ll = oasis_addrconf_link_local(s);
+    const oasis_in6 *src = ll ? ll : &unspec;
+    const oasis_in6 *dst = type == OASIS_ICMP6_MLD_DONE ? &oasis_in6_all_routers : g;
+    oasis_pbuf *p = oasis_pbuf_alloc(s, OASIS_PBUF_HEADROOM, 24);
+    if (!p)
+        return;
+    oasis_mld1_emit(p->data, type, g);
+    oasis_icmp6_finish(p->data, 24, type, 0, 0, src, dst);
+    if (oasis_ipv6_output_hbh(s, p, src, dst, OASIS_NH_ICMPV6, 1, router_alert,
+                              sizeof router_alert) == OASIS_OK) {
+        s->ctr.icmp6.out_msgs++;
+        s->ctr.icmp6.out_mld_reports++;
+    }
+}
+
 static void mld_timer(oasis_stack *s, oasis_timer *t)
 {
     oasis_ipv6 *v = s->ip6;
     oasis_in6 g[OASIS_IPV6_MAX_GROUPS];
     (void)t;
     int n = groups(s, g);
-    if (v->mld_repeats > 0) { /* the state-change report again (robustness 2) */
+    if (mldv1_mode(s)) { /* one MLDv1 Report per group */
+        if (v->mld_repeats > 0)
+            v->mld_repeats--;
+        for (int i = 0; i < n; i++)
+            send_v1(s, OASIS_ICMP6_MLD_REPORT, &g[i]);
+    } else if (v->mld_repeats > 0) { /* the state-change report again (robustness 2) */
         v->mld_repeats--;
         send_report(s, g, n, OASIS_MLD2_TO_EXCLUDE);
     } else {
@@ -367,7 +405,12 @@ static void mld_changed(oasis_stack *s)
     oasis_in6 g[OASIS_IPV6_MAX_GROUPS];
     if (!v->started)
         return;
-    send_report(s, g, groups(s, g), OASIS_MLD2_TO_EXCLUDE);
+    int n = groups(s, g);
+    if (mldv1_mode(s))
+        for (int i = 0; i < n; i++)
+            send_v1(s, OASIS_ICMP6_MLD_REPORT, &g[i]);
+    else
+        send_report(s, g, n, OASIS_MLD2_TO_EXCLUDE);
     v->mld_repeats = 1;
     oasis_timer_start(s, &v->mld_timer,
                       oasis_now(s) + oasis_prng_below(&s->prng, 1000000000ull) + 1);
@@ -381,14 +424,21 @@ static void mld_leave(oasis_stack *s, const oasis_in6 *a)
     for (int i = 0; i < n; i++)
         if (oasis_in6_eq(&g[i], &gone))
             return;
-    send_report(s, &gone, 1, OASIS_MLD2_TO_INCLUDE);
+    if (mldv1_mode(s))
+        send_v1(s, OASIS_ICMP6_MLD_DONE, &gone);
+    else
+        send_report(s, &gone, 1, OASIS_MLD2_TO_INCLUDE);
 }
 
-void oasis_mld_query_received(oasis_stack *s, uint64_t max_resp_ns)
+void oasis_mld_query_received(oasis_stack *s, uint64_t max_resp_ns, int v1)
 {
     oasis_ipv6 *v = s->ip6;
     if (!v->started)
         return;
+    /* RFC 3810 8.2.1: an MLDv1 query sets (or re-arms) the Older Version
+     * Querier Present timer; until it runs out we speak MLDv1. */
+    if (v1)
+        v->mldv1_until = oasis_now(s) + MLD_OLDER_QUERIER_NS;
     /* RFC 3810 6.2: a random delay within the Maximum Response Delay;
      * an earlier pending report stands. */
     uint64_t at = oasis_now(s) + (max_resp_ns ? oasis_prng_below(&s->prng, max_resp_ns) : 0);

@@ -310,7 +310,7 @@ static void icmp6_in(oasis_stack *s, const oasis_ip_packet *pkt, void *ud)
             break;
         }
         if (oasis_in6_is_unspecified(&q.group) || oasis_ipv6_is_our_group(s, &q.group))
-            oasis_mld_query_received(s, (uint64_t)q.max_resp_ms * 1000000ull);
+            oasis_mld_query_received(s, (uint64_t)q.max_resp_ms * 1000000ull, !q.v2);
         break;
     }
     case OASIS_ICMP6_MLD_REPORT:

@@ -106,6 +106,8 @@ typedef struct oasis_ipv6 {
 
     oasis_timer mld_timer;   /* the pending MLD report */
     int mld_repeats;         /* state-change retransmissions left */
+    uint64_t mldv1_until;    /* MLDv1 compatibility mode until then (RFC 3810 8.2.1: the
+                                Older Version Querier Present timer); 0: MLDv2 */
 
     /* reassembly */
     oasis_reasm6 *reasm;
@@ -206,8 +208,10 @@ void oasis_addrconf_dad_conflict(oasis_stack *s, ip6_addr *a);
 /* An RA's prefix information option (RFC 4862 5.5.3). */
 struct oasis_nd_prefix;
 void oasis_addrconf_prefix(oasis_stack *s, const struct oasis_nd_prefix *p);
-/* An MLD query arrived (RFC 3810 6.2): report our groups within max_resp. */
-void oasis_mld_query_received(oasis_stack *s, uint64_t max_resp_ns);
+/* An MLD query arrived (RFC 3810 6.2): report our groups within max_resp.
+ * v1: it was an MLDv1 query (RFC 3810 8.2.1: answer in MLDv1 for the Older
+ * Version Querier Present Timeout). */
+void oasis_mld_query_received(oasis_stack *s, uint64_t max_resp_ns, int v1);
 /* The first address that is preferred (or deprecated) and link-local. */
 const oasis_in6 *oasis_addrconf_link_local(const oasis_stack *s);
 /* RFC 7217 interface identifier (low 64 bits) for prefix and counter. */

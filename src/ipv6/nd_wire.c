@@ -194,6 +194,14 @@ int oasis_mld_parse_report(const uint8_t *msg, size_t len)
     return n;
 }
 
+size_t oasis_mld1_emit(uint8_t *buf, uint8_t type, const oasis_in6 *group)
+{
+    memset(buf, 0, 8); /* code, checksum, Maximum Response Delay 0, reserved */
+    buf[0] = type;
+    memcpy(buf + 8, group->b, 16);
+    return 24;
+}
+
 size_t oasis_mld_emit_report(uint8_t *buf, const oasis_in6 *groups, int n, uint8_t rec_type)
 {
     memset(buf, 0, 8);

@@ -102,4 +102,8 @@ int oasis_mld_parse_report(const uint8_t *msg, size_t len);
  * buf (room for 8 + 20 * n bytes), without checksum. Returns the length. */
 size_t oasis_mld_emit_report(uint8_t *buf, const oasis_in6 *groups, int n, uint8_t rec_type);
 
+/* An MLDv1 Report (131) or Done (132) for group (RFC 2710 3), at buf (24
+ * bytes), without checksum. Returns 24. */
+size_t oasis_mld1_emit(uint8_t *buf, uint8_t type, const oasis_in6 *group);
+
 #endif
