@@ -18,6 +18,21 @@
 #include "countalloc.h"
 #include "tcp_harness.h"
 
+/* The cookie functions take oasis_ipaddr; these tests speak IPv4. */
+static uint32_t cookie_make4(const uint8_t key[16], uint32_t la, uint16_t lp, uint32_t ra,
+                             uint16_t rp, uint32_t irs, uint16_t mss, uint64_t now)
+{
+    oasis_ipaddr l = oasis_ipaddr_v4(la), r = oasis_ipaddr_v4(ra);
+    return oasis_syncookie_make(key, &l, lp, &r, rp, irs, mss, now);
+}
+
+static uint16_t cookie_check4(const uint8_t key[16], uint32_t la, uint16_t lp, uint32_t ra,
+                              uint16_t rp, uint32_t irs, uint32_t c, uint64_t now)
+{
+    oasis_ipaddr l = oasis_ipaddr_v4(la), r = oasis_ipaddr_v4(ra);
+    return oasis_syncookie_check(key, &l, lp, &r, rp, irs, c, now);
+}
+
 #define PORT 80
 #define A OASIS_TCP_ACK
 #define S OASIS_TCP_SYN
@@ -280,30 +295,30 @@ static void test_syncookie_values(void **state)
     (void)state;
     const uint8_t key[16] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16};
     uint64_t t0 = 12345 * OASIS_NS_PER_SEC;
-    uint32_t c = oasis_syncookie_make(key, 1, 80, 2, 4000, 777, 1460, t0);
-    assert_int_equal(oasis_syncookie_check(key, 1, 80, 2, 4000, 777, c, t0), 1460);
+    uint32_t c = cookie_make4(key, 1, 80, 2, 4000, 777, 1460, t0);
+    assert_int_equal(cookie_check4(key, 1, 80, 2, 4000, 777, c, t0), 1460);
     /* Valid in its period and the next, not after. */
     uint64_t p = OASIS_SYNCOOKIE_PERIOD_NS;
-    assert_int_equal(oasis_syncookie_check(key, 1, 80, 2, 4000, 777, c, t0 + p), 1460);
-    assert_int_equal(oasis_syncookie_check(key, 1, 80, 2, 4000, 777, c, t0 + 2 * p), 0);
-    assert_int_equal(oasis_syncookie_check(key, 1, 80, 2, 4000, 777, c, t0 - p), 0);
+    assert_int_equal(cookie_check4(key, 1, 80, 2, 4000, 777, c, t0 + p), 1460);
+    assert_int_equal(cookie_check4(key, 1, 80, 2, 4000, 777, c, t0 + 2 * p), 0);
+    assert_int_equal(cookie_check4(key, 1, 80, 2, 4000, 777, c, t0 - p), 0);
     /* Bound to the tuple, the peer's ISN and the key. */
-    assert_int_equal(oasis_syncookie_check(key, 1, 80, 2, 4001, 777, c, t0), 0);
-    assert_int_equal(oasis_syncookie_check(key, 1, 80, 3, 4000, 777, c, t0), 0);
-    assert_int_equal(oasis_syncookie_check(key, 1, 80, 2, 4000, 778, c, t0), 0);
+    assert_int_equal(cookie_check4(key, 1, 80, 2, 4001, 777, c, t0), 0);
+    assert_int_equal(cookie_check4(key, 1, 80, 3, 4000, 777, c, t0), 0);
+    assert_int_equal(cookie_check4(key, 1, 80, 2, 4000, 778, c, t0), 0);
     uint8_t k2[16];
     memcpy(k2, key, 16);
     k2[0] ^= 1;
-    assert_int_equal(oasis_syncookie_check(k2, 1, 80, 2, 4000, 777, c, t0), 0);
+    assert_int_equal(cookie_check4(k2, 1, 80, 2, 4000, 777, c, t0), 0);
     /* MSS: the largest table entry not above the peer's; under 64: 64. */
     static const uint16_t in[] = {1, 64, 300, 536, 1459, 1460, 9000};
     static const uint16_t out[] = {64, 64, 256, 536, 1440, 1460, 1460};
     for (int i = 0; i < 7; i++) {
-        uint32_t ci = oasis_syncookie_make(key, 1, 80, 2, 4000, 9, in[i], t0);
-        assert_int_equal(oasis_syncookie_check(key, 1, 80, 2, 4000, 9, ci, t0), out[i]);
+        uint32_t ci = cookie_make4(key, 1, 80, 2, 4000, 9, in[i], t0);
+        assert_int_equal(cookie_check4(key, 1, 80, 2, 4000, 9, ci, t0), out[i]);
         /* Flipping any single bit breaks it (24-bit MAC). */
         for (int b = 0; b < 32; b++)
-            assert_int_equal(oasis_syncookie_check(key, 1, 80, 2, 4000, 9, ci ^ (1u << b), t0), 0);
+            assert_int_equal(cookie_check4(key, 1, 80, 2, 4000, 9, ci ^ (1u << b), t0), 0);
     }
 }
 

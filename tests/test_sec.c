@@ -25,6 +25,14 @@
 #include "tcp/tcp_syncookie.h"
 #include "testutil.h"
 
+/* The cookie functions take oasis_ipaddr; these tests speak IPv4. */
+static uint32_t cookie_make4(const uint8_t key[16], uint32_t la, uint16_t lp, uint32_t ra,
+                             uint16_t rp, uint32_t irs, uint16_t mss, uint64_t now)
+{
+    oasis_ipaddr l = oasis_ipaddr_v4(la), r = oasis_ipaddr_v4(ra);
+    return oasis_syncookie_make(key, &l, lp, &r, rp, irs, mss, now);
+}
+
 static oasis_stack *mk(oasis_clock *clk, uint64_t seed)
 {
     oasis_stack_config cfg;
@@ -42,13 +50,13 @@ static oasis_stack *mk(oasis_clock *clk, uint64_t seed)
 /* The ISN and cookie a stack would pick for one fixed 4-tuple and time. */
 static uint32_t isn_of(oasis_stack *s)
 {
-    return oasis_tcp_isn(s->tcp->isn_key, OASIS_IPV4(10, 0, 0, 1), 80, OASIS_IPV4(10, 0, 0, 9),
-                         40000, 5 * OASIS_NS_PER_SEC);
+    oasis_ipaddr l = oasis_ipaddr_v4(OASIS_IPV4(10, 0, 0, 1)), r = oasis_ipaddr_v4(OASIS_IPV4(10, 0, 0, 9));
+    return oasis_tcp_isn(s->tcp->isn_key, &l, 80, &r, 40000, 5 * OASIS_NS_PER_SEC);
 }
 
 static uint32_t cookie_of(oasis_stack *s)
 {
-    return oasis_syncookie_make(s->secrets.cookie_key, OASIS_IPV4(10, 0, 0, 1), 80,
+    return cookie_make4(s->secrets.cookie_key, OASIS_IPV4(10, 0, 0, 1), 80,
                                 OASIS_IPV4(10, 0, 0, 9), 40000, 12345, 1460,
                                 5 * OASIS_NS_PER_SEC);
 }

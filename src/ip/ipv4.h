@@ -3,6 +3,7 @@
 #ifndef OASIS_IPV4_H
 #define OASIS_IPV4_H
 
+#include "oasis/addr.h"
 #include <stddef.h>
 #include <stdint.h>
 
@@ -23,7 +24,7 @@ typedef struct oasis_reasm oasis_reasm;
  * Bounded: the oldest entry makes way for a new one. */
 #define OASIS_PMTU_ENTRIES 32
 typedef struct oasis_pmtu_entry {
-    uint32_t dst;      /* 0: free */
+    oasis_ipaddr dst;  /* either family (RFC 1191, RFC 8201); family 0: free */
     uint32_t mtu;
     uint64_t expires;  /* stack clock; OASIS_TIMER_NEVER-like UINT64_MAX: never */
 } oasis_pmtu_entry;
@@ -111,17 +112,19 @@ int oasis_ipv4_is_broadcast(const oasis_stack *s, uint32_t addr);
  * errors quote them. */
 void oasis_ipv4_deliver(oasis_stack *s, const oasis_ipv4_hdr *h);
 
-/* Path MTU (pmtu.c). The MTU of the path to dst: the cached value while it
- * is fresh, else the link's. */
-uint32_t oasis_pmtu_get(oasis_stack *s, uint32_t dst);
+/* Path MTU (pmtu.c), for destinations of both families. The MTU of the
+ * path to dst: the cached value while it is fresh, else the link's (IPv6:
+ * the RA's MTU when it set one). */
+uint32_t oasis_pmtu_get(oasis_stack *s, const oasis_ipaddr *dst);
 /* When the cached lowered MTU of dst ages out (UINT64_MAX: no entry or
  * never). */
-uint64_t oasis_pmtu_expires(oasis_stack *s, uint32_t dst);
-/* A fragmentation-needed the transport vouched for (RFC 5927): lowers the
- * path MTU of dst to mtu (not below 68, RFC 1191 3). Returns the new path
- * MTU, or 0 when this is no decrease (RFC 1191 6.3: increases are
- * ignored). */
-uint32_t oasis_pmtu_lower(oasis_stack *s, uint32_t dst, uint32_t mtu);
+uint64_t oasis_pmtu_expires(oasis_stack *s, const oasis_ipaddr *dst);
+/* A fragmentation-needed / Packet Too Big the transport vouched for (RFC
+ * 5927): lowers the path MTU of dst to mtu (IPv4: not below 68, RFC 1191
+ * 3; IPv6: an MTU below 1280 is discarded, RFC 8201 4). Returns the new
+ * path MTU, or 0 when this is no decrease (RFC 1191 6.3, RFC 8201 4:
+ * increases are ignored). */
+uint32_t oasis_pmtu_lower(oasis_stack *s, const oasis_ipaddr *dst, uint32_t mtu);
 /* RFC 1191 7: the MTU to assume when a router reports none (mtu 0): the
  * next plateau below the size of the datagram it refused. */
 uint32_t oasis_pmtu_plateau(uint32_t total_len);

@@ -5,20 +5,39 @@
  * clock. The transport decides whether a message is genuine (RFC 5927:
  * it quotes one of its connections and a sequence number in flight) before
  * asking for a decrease; increases are ignored (RFC 1191 6.3). */
+#include <string.h>
+
 #include "core/stack_impl.h"
 #include "ip/ipv4.h"
+#include "ipv6/ipv6.h"
 
-#define PMTU_FLOOR 68 /* RFC 1191 3: never below 68 (RFC 791) */
+#define PMTU_FLOOR 68     /* RFC 1191 3: never below 68 (RFC 791) */
+#define PMTU_FLOOR6 1280  /* RFC 8200 5: every IPv6 link carries 1280 */
 
-static oasis_pmtu_entry *find(oasis_stack *s, uint32_t dst)
+static int same(const oasis_ipaddr *a, const oasis_ipaddr *b)
+{
+    return a->family == b->family && memcmp(a->b, b->b, 16) == 0;
+}
+
+/* The family's link MTU (IPv6: lowered by an RA's MTU option). */
+static uint32_t link_mtu(const oasis_stack *s, const oasis_ipaddr *dst)
+{
+    if (dst->family == OASIS_AF_INET6 && s->ip6 && s->ip6->link_mtu && s->ip6->link_mtu < s->mtu)
+        return s->ip6->link_mtu;
+    return s->mtu;
+}
+
+static oasis_pmtu_entry *find(oasis_stack *s, const oasis_ipaddr *dst)
 {
     oasis_pmtu_entry *e = s->ip.pmtu;
     uint64_t now = oasis_now(s);
+    if (!dst->family)
+        return NULL;
     for (size_t i = 0; i < OASIS_PMTU_ENTRIES; i++) {
-        if (e[i].dst != dst || dst == 0)
+        if (!same(&e[i].dst, dst))
             continue;
         if (e[i].expires <= now) {
-            e[i].dst = 0; /* aged out: the link's MTU again (a raise attempt) */
+            e[i].dst.family = 0; /* aged out: the link's MTU again (a raise attempt) */
             s->ctr.ip.pmtu_expired++;
             return NULL;
         }
@@ -27,34 +46,42 @@ static oasis_pmtu_entry *find(oasis_stack *s, uint32_t dst)
     return NULL;
 }
 
-uint32_t oasis_pmtu_get(oasis_stack *s, uint32_t dst)
+uint32_t oasis_pmtu_get(oasis_stack *s, const oasis_ipaddr *dst)
 {
     const oasis_pmtu_entry *e = find(s, dst);
-    return e && e->mtu < s->mtu ? e->mtu : s->mtu;
+    uint32_t link = link_mtu(s, dst);
+    return e && e->mtu < link ? e->mtu : link;
 }
 
-uint64_t oasis_pmtu_expires(oasis_stack *s, uint32_t dst)
+uint64_t oasis_pmtu_expires(oasis_stack *s, const oasis_ipaddr *dst)
 {
     const oasis_pmtu_entry *e = find(s, dst);
     return e ? e->expires : UINT64_MAX;
 }
 
-uint32_t oasis_pmtu_lower(oasis_stack *s, uint32_t dst, uint32_t mtu)
+uint32_t oasis_pmtu_lower(oasis_stack *s, const oasis_ipaddr *dst, uint32_t mtu)
 {
-    if (mtu < PMTU_FLOOR)
+    if (dst->family == OASIS_AF_INET6) {
+        /* RFC 8201 4: "If a node receives a Packet Too Big message
+         * reporting a next-hop MTU that is less than the IPv6 minimum link
+         * MTU, it must discard it." */
+        if (mtu < PMTU_FLOOR6)
+            return 0;
+    } else if (mtu < PMTU_FLOOR) {
         mtu = PMTU_FLOOR;
-    if (dst == 0 || mtu >= oasis_pmtu_get(s, dst))
+    }
+    if (!dst->family || mtu >= oasis_pmtu_get(s, dst))
         return 0;
     oasis_pmtu_entry *e = find(s, dst);
     if (!e) {
         /* A free entry, else the one that ages out first makes way. */
         e = &s->ip.pmtu[0];
-        for (size_t i = 0; i < OASIS_PMTU_ENTRIES && e->dst; i++)
-            if (!s->ip.pmtu[i].dst || s->ip.pmtu[i].expires < e->expires)
+        for (size_t i = 0; i < OASIS_PMTU_ENTRIES && e->dst.family; i++)
+            if (!s->ip.pmtu[i].dst.family || s->ip.pmtu[i].expires < e->expires)
                 e = &s->ip.pmtu[i];
-        if (e->dst)
+        if (e->dst.family)
             s->ctr.ip.pmtu_evictions++;
-        e->dst = dst;
+        e->dst = *dst;
     }
     e->mtu = mtu;
     uint64_t life = s->cfg.pmtu_expire_ns;

@@ -76,6 +76,11 @@ int oasis_ip_send(oasis_stack *s, uint32_t dst, uint8_t proto, const void *data,
 static void tcp_in(oasis_stack *s, const oasis_ip_packet *pkt, void *ud)
 {
     (void)ud;
+    if (pkt->family == OASIS_IP_FAMILY_V6) {
+        oasis_ipaddr src = oasis_ipaddr_v6(pkt->src6), dst = oasis_ipaddr_v6(pkt->dst6);
+        oasis_tcp_input(s, &src, &dst, pkt->payload, pkt->len);
+        return;
+    }
     if (pkt->family != OASIS_IP_FAMILY_V4)
         return;
     oasis_tcp_input4(s, pkt->src, pkt->dst, pkt->payload, pkt->len);

@@ -6,7 +6,9 @@
 
 #include "core/mem.h"
 #include "core/stack_impl.h"
+#include "core/siphash.h"
 #include "ip/ipv4.h"
+#include "ipv6/ipv6.h"
 #include "oasis/error.h"
 #include "tcp/tcp_flow.h"
 #include "tcp/tcp_isn.h"
@@ -20,26 +22,35 @@ static void tw_timer_fn(oasis_stack *s, oasis_timer *t);
 
 /* ---- flow table ---------------------------------------------------------- */
 
-static uint32_t conn_hash(const oasis_tcp_layer *L, uint32_t laddr, uint16_t lport, uint32_t raddr,
-                          uint16_t rport)
+static uint32_t conn_hash(const oasis_tcp_layer *L, const oasis_ipaddr *laddr, uint16_t lport,
+                          const oasis_ipaddr *raddr, uint16_t rport)
 {
-    /* Salted so that a peer cannot aim its tuples at one bucket. */
-    uint64_t x = ((uint64_t)raddr << 32 | (uint32_t)rport << 16 | lport) ^ L->salt;
-    x ^= (uint64_t)laddr * 0x9E3779B97F4A7C15ull;
-    x *= 0xff51afd7ed558ccdull;
-    x ^= x >> 33;
-    x *= 0xc4ceb9fe1a85ec53ull;
-    x ^= x >> 33;
-    return (uint32_t)x & (L->nbuckets - 1);
+    /* SipHash keyed with the stack's secret salt, so that a peer cannot aim
+     * its tuples (of either family: IPv4 is kept IPv4-mapped) at one bucket. */
+    uint8_t msg[37];
+    msg[0] = raddr->family;
+    memcpy(msg + 1, laddr->b, 16);
+    memcpy(msg + 17, raddr->b, 16);
+    msg[33] = (uint8_t)(lport >> 8);
+    msg[34] = (uint8_t)lport;
+    msg[35] = (uint8_t)(rport >> 8);
+    msg[36] = (uint8_t)rport;
+    return (uint32_t)oasis_siphash24(L->hash_key, msg, sizeof msg) & (L->nbuckets - 1);
 }
 
-oasis_tcp_conn *oasis_tcp_lookup(oasis_stack *s, uint32_t laddr, uint16_t lport, uint32_t raddr,
-                                 uint16_t rport)
+static int addr_eq(const oasis_ipaddr *a, const oasis_ipaddr *b)
+{
+    return a->family == b->family && memcmp(a->b, b->b, 16) == 0;
+}
+
+oasis_tcp_conn *oasis_tcp_lookup(oasis_stack *s, const oasis_ipaddr *laddr, uint16_t lport,
+                                 const oasis_ipaddr *raddr, uint16_t rport)
 {
     oasis_tcp_layer *L = s->tcp;
     oasis_tcp_conn *c = L->buckets[conn_hash(L, laddr, lport, raddr, rport)];
     for (; c; c = c->hnext)
-        if (c->raddr == raddr && c->rport == rport && c->lport == lport && c->laddr == laddr)
+        if (c->rport == rport && c->lport == lport && addr_eq(&c->raddr, raddr) &&
+            addr_eq(&c->laddr, laddr))
             return c;
     return NULL;
 }
@@ -60,7 +71,7 @@ static void table_grow(oasis_stack *s)
         oasis_tcp_conn *c = old[i];
         while (c) {
             oasis_tcp_conn *next = c->hnext;
-            uint32_t h = conn_hash(L, c->laddr, c->lport, c->raddr, c->rport);
+            uint32_t h = conn_hash(L, &c->laddr, c->lport, &c->raddr, c->rport);
             c->hnext = nb[h];
             nb[h] = c;
             c = next;
@@ -74,7 +85,7 @@ int oasis_tcp_table_insert(oasis_stack *s, oasis_tcp_conn *c)
     oasis_tcp_layer *L = s->tcp;
     if (L->count >= L->nbuckets)
         table_grow(s);
-    uint32_t h = conn_hash(L, c->laddr, c->lport, c->raddr, c->rport);
+    uint32_t h = conn_hash(L, &c->laddr, c->lport, &c->raddr, c->rport);
     c->hnext = L->buckets[h];
     L->buckets[h] = c;
     L->count++;
@@ -86,7 +97,7 @@ int oasis_tcp_table_insert(oasis_stack *s, oasis_tcp_conn *c)
 void oasis_tcp_table_remove(oasis_stack *s, oasis_tcp_conn *c)
 {
     oasis_tcp_layer *L = s->tcp;
-    oasis_tcp_conn **pp = &L->buckets[conn_hash(L, c->laddr, c->lport, c->raddr, c->rport)];
+    oasis_tcp_conn **pp = &L->buckets[conn_hash(L, &c->laddr, c->lport, &c->raddr, c->rport)];
     for (; *pp; pp = &(*pp)->hnext) {
         if (*pp == c) {
             *pp = c->hnext;
@@ -122,19 +133,42 @@ uint32_t oasis_tcp_new_isn(oasis_stack *s, const oasis_tcp_conn *c)
         L->have_next_isn = 0;
         return L->next_isn;
     }
-    return oasis_tcp_isn(L->isn_key, c->laddr, c->lport, c->raddr, c->rport, oasis_now(s));
+    return oasis_tcp_isn(L->isn_key, &c->laddr, c->lport, &c->raddr, c->rport, oasis_now(s));
 }
 
-/* An ephemeral port not in use towards (raddr, rport); 0 if none is free. */
-uint16_t oasis_tcp_pick_port(oasis_stack *s, uint32_t raddr, uint16_t rport)
+/* An ephemeral port not in use from laddr towards (raddr, rport); 0 if
+ * none is free. */
+uint16_t oasis_tcp_pick_port(oasis_stack *s, const oasis_ipaddr *laddr, const oasis_ipaddr *raddr,
+                             uint16_t rport)
 {
     oasis_tcp_layer *L = s->tcp;
     for (uint32_t i = 0; i < EPHEMERAL_N; i++) {
         uint16_t port = (uint16_t)(EPHEMERAL_LO + (L->next_port++ % EPHEMERAL_N));
-        if (!oasis_tcp_lookup(s, oasis_ipv4_source(s, raddr), port, raddr, rport) && !oasis_tcp_find_listener(s, port))
+        if (!oasis_tcp_lookup(s, laddr, port, raddr, rport) && !oasis_tcp_find_listener(s, port))
             return port;
     }
     return 0;
+}
+
+int oasis_tcp_source(oasis_stack *s, const oasis_ipaddr *raddr, oasis_ipaddr *laddr)
+{
+    if (oasis_ipaddr_is_v4(raddr)) {
+        *laddr = oasis_ipaddr_v4(oasis_ipv4_source(s, oasis_ipaddr_to_v4(raddr)));
+        return OASIS_OK;
+    }
+    oasis_in6 src, dst;
+    memcpy(dst.b, raddr->b, 16);
+    if (!s->ip6 || !s->ip6->on || oasis_ipv6_select_src(s, &dst, &src) != 0)
+        return OASIS_ENOROUTE;
+    *laddr = oasis_ipaddr_v6(src.b);
+    return OASIS_OK;
+}
+
+uint32_t oasis_tcp_link_mtu(oasis_stack *s, const oasis_ipaddr *raddr)
+{
+    if (oasis_ipaddr_is_v6(raddr) && s->ip6 && s->ip6->link_mtu && s->ip6->link_mtu < s->mtu)
+        return s->ip6->link_mtu;
+    return s->mtu;
 }
 
 /* ---- flow lifetime ------------------------------------------------------- */
@@ -336,22 +370,23 @@ static void ext_cache_drain(oasis_stack *s)
 
 /* ---- flow lifetime ------------------------------------------------------- */
 
-oasis_flow *oasis_tcp_flow_new(oasis_stack *s, uint32_t raddr, uint16_t lport, uint16_t rport)
+oasis_flow *oasis_tcp_flow_new(oasis_stack *s, const oasis_ipaddr *laddr,
+                               const oasis_ipaddr *raddr, uint16_t lport, uint16_t rport)
 {
     oasis_flow *f = oasis_calloc(s, 1, sizeof *f);
     if (!f)
         return NULL;
     const oasis_tcp_config *cfg = &s->cfg.tcp;
     f->c.kind = OASIS_TCP_KIND_FLOW;
-    f->c.laddr = oasis_ipv4_source(s, raddr); /* ours, or 127/8 on loopback */
-    f->c.raddr = raddr;
+    f->c.laddr = *laddr;
+    f->c.raddr = *raddr;
     f->c.lport = lport;
     f->c.rport = rport;
     f->s = s;
     f->state = OASIS_TCP_CLOSED;
     f->nodelay = cfg->nodelay ? 1 : 0;
     f->tos = (uint8_t)((cfg->dscp & 0x3f) << 2);
-    f->mss_recv = (uint16_t)(s->mtu - 40);
+    f->mss_recv = (uint16_t)(oasis_tcp_link_mtu(s, raddr) - 20 - oasis_tcp_ip_hlen(&f->c));
     f->mss_send = 536;
     f->sndbuf = cfg->sndbuf;
     f->rcvbuf = cfg->rcvbuf;
@@ -362,8 +397,9 @@ oasis_flow *oasis_tcp_flow_new(oasis_stack *s, uint32_t raddr, uint16_t lport, u
     f->sack_ok = cfg->sack ? 1 : 0;
     while (f->ws_ok && f->rcv_wscale < 14 && (cfg->rcvbuf >> f->rcv_wscale) > 0xffff)
         f->rcv_wscale++;
-    f->last_tx = oasis_now(s);
-    f->last_rx_s = (uint32_t)(f->last_tx / OASIS_NS_PER_SEC);
+    uint64_t now = oasis_now(s);
+    f->last_tx_ms = (uint32_t)(now / OASIS_NS_PER_MS);
+    f->last_rx_s = (uint32_t)(now / OASIS_NS_PER_SEC);
     f->iss = oasis_tcp_new_isn(s, &f->c);
     f->snd_una = f->snd_nxt = f->snd_max = f->iss;
     f->ts_offset = (uint32_t)oasis_prng_next(&s->prng);
@@ -657,13 +693,13 @@ void oasis_tcp_tw_input(oasis_stack *s, oasis_tcp_tw *tw, const oasis_tcp_hdr *h
     if ((h->flags & (OASIS_TCP_SYN | OASIS_TCP_ACK | OASIS_TCP_FIN)) == OASIS_TCP_SYN) {
         oasis_tcp_listener *l = oasis_tcp_find_listener(s, tw->c.lport);
         if (l && tw_syn_newer(s, tw, h)) {
-            uint32_t src = tw->c.raddr, dst = tw->c.laddr;
+            oasis_ipaddr src = tw->c.raddr, dst = tw->c.laddr;
             /* RFC 1122 4.2.2.13: the new ISS lies above anything the old
              * incarnation sent (Linux: snd_nxt + 64 KiB + 2), so its old
              * duplicates cannot be taken for new data. */
             uint32_t iss = tw->snd_nxt + 65535u + 2u;
             tw_free(s, tw);
-            oasis_tcp_listen_reopen(s, l, src, dst, h, iss);
+            oasis_tcp_listen_reopen(s, l, &src, &dst, h, iss);
         }
         return; /* RFC 6191: any other SYN is dropped silently */
     }
@@ -737,31 +773,49 @@ static int closed_rst_allowed(oasis_stack *s)
 
 /* ---- input demux --------------------------------------------------------- */
 
-static int bad_address(oasis_stack *s, uint32_t src, uint32_t dst)
+static int bad_address(oasis_stack *s, const oasis_ipaddr *sa, const oasis_ipaddr *da)
 {
-    /* RFC 9293 3.9.1: no connections with broadcast or multicast ends. */
+    /* RFC 9293 3.9.1: no connections with broadcast or multicast ends
+     * (nor from an unspecified source). */
+    if (oasis_ipaddr_is_v6(sa))
+        return oasis_ipaddr_is_unspecified(sa) || oasis_ipaddr_is_multicast(sa) ||
+               oasis_ipaddr_is_multicast(da);
+    uint32_t src = oasis_ipaddr_to_v4(sa), dst = oasis_ipaddr_to_v4(da);
     return src == 0 || src == 0xffffffffu || (src >> 28) == 0xe || (dst >> 28) == 0xe ||
            oasis_ipv4_is_broadcast(s, dst) || oasis_ipv4_is_broadcast(s, src);
+}
+
+/* Is dst the address a listener answers on (IPv4: ours towards src, or
+ * 127/8 on loopback; IPv6: the IPv6 layer delivers only our unicast
+ * addresses and groups, and groups are refused above)? */
+static int listen_addr_ok(oasis_stack *s, const oasis_tcp_listener *l, const oasis_ipaddr *src,
+                          const oasis_ipaddr *dst)
+{
+    if (oasis_ipaddr_is_v6(dst))
+        return (l->families & OASIS_TCP_LISTEN_V6) != 0;
+    return (l->families & OASIS_TCP_LISTEN_V4) &&
+           oasis_ipaddr_to_v4(dst) == oasis_ipv4_source(s, oasis_ipaddr_to_v4(src));
+}
+
+void oasis_tcp_input4(oasis_stack *s, uint32_t src, uint32_t dst, const uint8_t *seg, size_t len)
+{
+    oasis_ipaddr a = oasis_ipaddr_v4(src), b = oasis_ipaddr_v4(dst);
+    oasis_tcp_input(s, &a, &b, seg, len);
 }
 
 void oasis_tcp_input(oasis_stack *s, const oasis_ipaddr *src, const oasis_ipaddr *dst,
                      const uint8_t *seg, size_t len)
 {
-    if (!src || !dst || !oasis_ipaddr_is_v4(src) || !oasis_ipaddr_is_v4(dst))
-        return;
-    oasis_tcp_input4(s, oasis_ipaddr_to_v4(src), oasis_ipaddr_to_v4(dst), seg, len);
-}
-
-void oasis_tcp_input4(oasis_stack *s, uint32_t src, uint32_t dst, const uint8_t *seg, size_t len)
-{
-    if (!s || !s->tcp || !seg)
+    if (!s || !s->tcp || !seg || !src || !dst || src->family != dst->family ||
+        (src->family != OASIS_AF_INET && src->family != OASIS_AF_INET6))
         return;
     oasis_tcp_counters *ctr = &s->ctr.tcp;
     oasis_tcp_hdr h;
     /* A checksum the link verified, or left partial (a trusted local
      * sender), is not summed again (oasis/link.h). */
     int trusted = oasis_rx_csum_trusted(s, seg);
-    int err = oasis_tcp_parse(seg, len, src, dst, !trusted, &h);
+    int err = oasis_tcp_parse_sum(seg, len, oasis_tcp_pseudo_sum(src, dst, (uint32_t)len),
+                                  !trusted, &h);
     ctr->in_segs++;
     if (!err)
         ctr->in_segs += oasis_rx_pieces(s, h.payload, h.payload_len) - 1; /* one per piece */
@@ -795,7 +849,7 @@ void oasis_tcp_input4(oasis_stack *s, uint32_t src, uint32_t dst, const uint8_t 
         return;
     }
     oasis_tcp_listener *l = oasis_tcp_find_listener(s, h.dst_port);
-    if (l && (l->families & OASIS_TCP_LISTEN_V4) && dst == oasis_ipv4_source(s, src)) {
+    if (l && listen_addr_ok(s, l, src, dst)) {
         oasis_tcp_listen_input(s, l, src, dst, &h);
         return;
     }
@@ -822,6 +876,15 @@ int oasis_tcp_init(oasis_stack *s)
     L->rst_tokens = s->cfg.tcp.rst_burst;
     L->rst_tokens_at = oasis_now(s);
     L->salt = s->secrets.hash_salt;
+    /* The flow hash's SipHash key, from the salt (its own PRF use of the
+     * ISN key: the two outputs say nothing about each other). */
+    for (int i = 0; i < 2; i++) {
+        uint8_t in[9];
+        memcpy(in, &L->salt, 8);
+        in[8] = (uint8_t)i;
+        uint64_t k = oasis_siphash24(s->secrets.isn_key, in, sizeof in);
+        memcpy(L->hash_key + 8 * i, &k, 8);
+    }
     memcpy(L->isn_key, s->secrets.isn_key, sizeof L->isn_key);
     L->next_port = (uint16_t)oasis_prng_below(&s->prng, EPHEMERAL_N);
     oasis_timer_init(&L->dispatch_timer, oasis_tcp_dispatch_fn);
@@ -860,7 +923,8 @@ void oasis_tcp_addr_lost(oasis_stack *s, uint32_t addr)
     if (!s || !s->tcp)
         return;
     for (oasis_flow *f = s->tcp->all; f; f = f->all_next)
-        if (f->c.laddr == addr && f->state != OASIS_TCP_CLOSED)
+        if (oasis_ipaddr_is_v4(&f->c.laddr) && oasis_ipaddr_to_v4(&f->c.laddr) == addr &&
+            f->state != OASIS_TCP_CLOSED)
             oasis_tcp_flow_end(f, OASIS_EADDRNOTAVAIL);
 }
 

@@ -27,20 +27,33 @@ static void set_keepalive(oasis_flow *f, const oasis_keepalive *ka)
     f->ext->ka_sent = 0;
 }
 
-static int start_connect(oasis_stack *s, uint32_t dst, uint16_t port, const oasis_keepalive *keepalive,
-                         oasis_connect_cb cb, void *ud, oasis_flow **flowp)
+static int start_connect(oasis_stack *s, const oasis_ipaddr *dst, uint16_t port,
+                         const oasis_keepalive *keepalive, oasis_connect_cb cb, void *ud,
+                         oasis_flow **flowp)
 {
     if (!s || !s->tcp || !cb || port == 0 || !keepalive_valid(keepalive))
         return OASIS_EINVAL;
-    int derr = oasis_ipv4_unicast_dest(s, dst); /* RFC 1122 4.2.3.10: fail now, not in 2 min */
+    /* RFC 1122 4.2.3.10: fail now, not in 2 min */
+    int derr;
+    if (oasis_ipaddr_is_v4(dst))
+        derr = oasis_ipv4_unicast_dest(s, oasis_ipaddr_to_v4(dst));
+    else if (oasis_ipaddr_is_v6(dst))
+        derr = oasis_ipaddr_is_unspecified(dst) || oasis_ipaddr_is_multicast(dst)
+                   ? OASIS_EBADDEST
+                   : OASIS_OK;
+    else
+        derr = OASIS_EINVAL;
     if (derr)
         return derr;
     if (s->tcp->closing)
         return OASIS_ECANCELED; /* from a callback of disconnect: it would never end */
-    uint16_t lport = oasis_tcp_pick_port(s, dst, port);
+    oasis_ipaddr src;
+    if (oasis_tcp_source(s, dst, &src))
+        return OASIS_ENOROUTE; /* IPv6 off, or no usable address of ours */
+    uint16_t lport = oasis_tcp_pick_port(s, &src, dst, port);
     if (!lport)
         return OASIS_EADDRINUSE;
-    oasis_flow *f = oasis_tcp_flow_new(s, dst, lport, port);
+    oasis_flow *f = oasis_tcp_flow_new(s, &src, dst, lport, port);
     if (!f)
         return OASIS_ENOMEM;
     f->ext->open_cb.connect = cb;
@@ -66,9 +79,7 @@ static int connect_addr(oasis_stack *s, const oasis_ipaddr *dst, uint16_t port,
 {
     if (!dst)
         return OASIS_EINVAL;
-    if (!oasis_ipaddr_is_v4(dst))
-        return OASIS_ENOTSUP;
-    return start_connect(s, oasis_ipaddr_to_v4(dst), port, keepalive, cb, ud, flowp);
+    return start_connect(s, dst, port, keepalive, cb, ud, flowp);
 }
 
 int oasis_tcp_connect(oasis_stack *s, const oasis_ipaddr *dst, uint16_t port,
@@ -315,7 +326,6 @@ static int take_bytes(oasis_flow *f, oasis_tcp_wreq *r)
         uint32_t chunk = left > (1u << 30) ? (1u << 30) : (uint32_t)left;
         uint32_t n = oasis_ring_write(f->s, &f->ext->snd, (const uint8_t *)v->base + r->off, chunk);
         r->off += n;
-        f->snd_written += n;
         if (r->nodelay || r->urgent)
             f->ext->push_seq = f->snd_una + f->ext->snd.len;
         if (n < chunk)
@@ -331,7 +341,7 @@ void oasis_tcp_fill_sndbuf(oasis_flow *f)
         return; /* RFC 9293 3.10.2: queued until ESTABLISHED */
     while ((r = f->ext->wq.head) && take_bytes(f, r)) {
         oasis_tcp_wq_pop(&f->ext->wq);
-        r->end = f->snd_written;
+        r->end = oasis_tcp_snd_written(f);
         if (r->nodelay && r->end > f->snd_acked)
             oasis_tcp_wq_push(&f->ext->ackq, r);
         else
@@ -358,7 +368,7 @@ enum { WR_NODELAY = 1, WR_URGENT = 2 };
 /* Stream offset after the last byte of the requests already queued. */
 static uint64_t queued_end(const oasis_flow *f)
 {
-    uint64_t end = f->snd_written;
+    uint64_t end = oasis_tcp_snd_written(f);
     for (const oasis_tcp_wreq *r = f->ext->wq.head; r; r = r->next)
         for (size_t i = r->idx; i < r->iovcnt; i++)
             end += r->iov[i].len - (i == r->idx ? r->off : 0);
@@ -558,7 +568,7 @@ void oasis_tcp_dst(const oasis_flow *f, oasis_ipaddr *addr, uint16_t *port)
 {
     if (addr) {
         if (f)
-            *addr = oasis_ipaddr_v4(f->c.raddr);
+            *addr = f->c.raddr;
         else
             memset(addr, 0, sizeof *addr);
     }
@@ -570,7 +580,7 @@ void oasis_tcp_src(const oasis_flow *f, oasis_ipaddr *addr, uint16_t *port)
 {
     if (addr) {
         if (f)
-            *addr = oasis_ipaddr_v4(f->c.laddr);
+            *addr = f->c.laddr;
         else
             memset(addr, 0, sizeof *addr);
     }
@@ -675,7 +685,7 @@ static int oasis_tcp_set_cc_held(oasis_flow *f, oasis_cc_algo algo)
     const oasis_cc_ops *ops = oasis_cc_get(algo);
     if (check_flow(f))
         return check_flow(f);
-    if (!ops || f->close_req || f->snd_written ||
+    if (!ops || f->close_req || oasis_tcp_snd_written(f) ||
         oasis_seq_gt(f->snd_max, f->iss + 1))
         return OASIS_EINVAL;
     f->ext->ccops = ops;
@@ -800,8 +810,8 @@ int oasis_tcp_get_info(const oasis_flow *f, oasis_tcp_info *info)
         return OASIS_EINVAL;
     memset(info, 0, sizeof *info);
     info->state = (oasis_tcp_state)f->state;
-    info->local_addr = f->c.laddr;
-    info->remote_addr = f->c.raddr;
+    info->local_addr = oasis_ipaddr_to_v4(&f->c.laddr); /* 0 for IPv6 */
+    info->remote_addr = oasis_ipaddr_to_v4(&f->c.raddr);
     oasis_tcp_src(f, &info->local, NULL);
     oasis_tcp_dst(f, &info->remote, NULL);
     info->local_port = f->c.lport;
@@ -825,7 +835,7 @@ int oasis_tcp_get_info(const oasis_flow *f, oasis_tcp_info *info)
     }
     info->mss_send = f->mss_send;
     info->mss_recv = f->mss_recv;
-    info->path_mtu = (f->ext ? oasis_tcp_seg_mss(f) : f->mss_send) + 40;
+    info->path_mtu = (f->ext ? oasis_tcp_seg_mss(f) : f->mss_send) + 20 + oasis_tcp_ip_hlen(&f->c);
     info->bytes_in_flight = f->snd_max - f->snd_una;
     info->snd_wnd = f->snd_wnd;
     info->retransmits = f->retransmits;

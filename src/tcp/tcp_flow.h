@@ -33,7 +33,9 @@
 
 #include <stdint.h>
 
+#include "core/pbuf.h"
 #include "core/timer.h"
+#include "oasis/addr.h"
 #include "oasis/tcp.h"
 #include "tcp/tcp_buf.h"
 #include "tcp/tcp_cc.h"
@@ -48,13 +50,24 @@
 
 enum { OASIS_TCP_KIND_FLOW = 1, OASIS_TCP_KIND_TW = 2 };
 
-/* What the flow table holds: a TCB or a TIME_WAIT entry, both start so. */
+/* What the flow table holds: a TCB or a TIME_WAIT entry, both start so.
+ * The two addresses are of one family (laddr.family == raddr.family). */
 typedef struct oasis_tcp_conn {
     struct oasis_tcp_conn *hnext;
-    uint32_t laddr, raddr;
+    oasis_ipaddr laddr, raddr;
     uint16_t lport, rport;
     uint8_t kind;
 } oasis_tcp_conn;
+
+static inline int oasis_tcp_conn_v6(const oasis_tcp_conn *c)
+{
+    return c->raddr.family == OASIS_AF_INET6;
+}
+/* IP header bytes in front of the flow's segments (MSS = MTU - this). */
+static inline uint32_t oasis_tcp_ip_hlen(const oasis_tcp_conn *c)
+{
+    return oasis_tcp_conn_v6(c) ? 40u : 20u;
+}
 
 typedef struct oasis_tcp_tw {
     oasis_tcp_conn c;
@@ -197,12 +210,17 @@ typedef struct oasis_tcp_ext {
 struct oasis_flow {
     oasis_tcp_conn c;
     uint8_t state;                 /* oasis_tcp_state */
-    uint8_t snd_wscale, rcv_wscale;
+    /* Small fields share bytes so that an IPv6 flow's core (two 16-byte
+     * addresses) stays within 256 bytes with its table slot. */
+    uint8_t snd_wscale : 4, rcv_wscale : 4; /* 0..14 */
     int8_t err;                    /* why it ended (oasis_tcp_flow_error) */
-    uint8_t life;                  /* oasis_tcp_life: see the top of this file */
-    uint8_t end_why;               /* what ended it (oasis_tcp_flow_strerror), tcp.c */
+    uint8_t life : 2;              /* oasis_tcp_life: see the top of this file */
+    uint8_t end_why : 4;           /* what ended it (oasis_tcp_flow_strerror), tcp.c */
     uint8_t busy;                  /* callbacks of this flow running (defers free) */
     uint8_t hold;                  /* entry points using ext (defers giving it back) */
+    uint8_t tos;                   /* IPv4 TOS byte / IPv6 traffic class: DSCP << 2 (ECN
+                                    * bits the stack's) */
+    uint8_t ttl;                   /* TTL / hop limit; 0: the stack's default */
     /* references (deferring the free) and pending events */
     unsigned in_table : 1, ready : 1, passive : 1, auto_release : 1;
     unsigned connect_pending : 1, accept_pending : 1, close_req : 1, close_done : 1;
@@ -230,16 +248,16 @@ struct oasis_flow {
      * place; RFC 6298 5.7 may have raised it); saturated at 4.29 s */
     uint32_t idle_srtt_ns, idle_rttvar_ns;
 
-    uint64_t last_tx;              /* last data segment sent */
-    uint64_t snd_written, snd_acked, bytes_received;
+    /* bytes taken into the send buffer: oasis_tcp_snd_written() */
+    uint64_t snd_acked, bytes_received;
     uint32_t segs_in, segs_out, retransmits;
     uint32_t oow_ack_ms;           /* last ACK to an unacceptable segment, ms clock | 1
                                     * (0: none); kept while idle, or a flood of them would
                                     * each find the rate limit fresh */
-    uint8_t tos;                   /* IPv4 TOS byte: DSCP << 2 (ECN bits the stack's) */
-    uint8_t ttl;                   /* 0: the stack's cfg.ttl */
     uint32_t last_rx_s;            /* last segment accepted, clock seconds (PAWS idle, RFC
                                     * 7323 5.5; ext->last_rx has it to the ns for keepalive) */
+    uint32_t last_tx_ms;           /* last data segment sent, ms clock (idle restart; 32
+                                    * bits keep an IPv6 flow's core within 256 bytes) */
     oasis_read_cb read_cb;
     void *read_ud;
     void *user_data;
@@ -249,6 +267,7 @@ struct oasis_tcp_layer {
     oasis_tcp_conn **buckets;
     uint32_t nbuckets, count;
     uint64_t salt;
+    uint8_t hash_key[16];          /* flow table SipHash key (from salt) */
     uint8_t isn_key[16];
     oasis_tcp_listener *listeners;
     oasis_flow *all;               /* every TCB, for disconnect and foreach */
@@ -271,16 +290,23 @@ struct oasis_tcp_layer {
 };
 
 /* ---- tcp.c: layer, table, TIME_WAIT, flow lifetime ---- */
-oasis_tcp_conn *oasis_tcp_lookup(oasis_stack *s, uint32_t laddr, uint16_t lport, uint32_t raddr,
-                                 uint16_t rport);
+oasis_tcp_conn *oasis_tcp_lookup(oasis_stack *s, const oasis_ipaddr *laddr, uint16_t lport,
+                                 const oasis_ipaddr *raddr, uint16_t rport);
 int oasis_tcp_table_insert(oasis_stack *s, oasis_tcp_conn *c);
 void oasis_tcp_table_remove(oasis_stack *s, oasis_tcp_conn *c);
 oasis_tcp_listener *oasis_tcp_find_listener(oasis_stack *s, uint16_t port);
-oasis_flow *oasis_tcp_flow_new(oasis_stack *s, uint32_t raddr, uint16_t lport, uint16_t rport);
+oasis_flow *oasis_tcp_flow_new(oasis_stack *s, const oasis_ipaddr *laddr,
+                               const oasis_ipaddr *raddr, uint16_t lport, uint16_t rport);
+/* Our source address towards raddr (IPv4: ours or 127/8; IPv6: RFC 6724):
+ * 0 or OASIS_ENOROUTE. */
+int oasis_tcp_source(oasis_stack *s, const oasis_ipaddr *raddr, oasis_ipaddr *laddr);
+/* The link MTU segments to raddr's family are cut to (IPv6: the RA's). */
+uint32_t oasis_tcp_link_mtu(oasis_stack *s, const oasis_ipaddr *raddr);
 uint32_t oasis_tcp_new_isn(oasis_stack *s, const oasis_tcp_conn *c);
 /* Test hook: the next ISN the layer picks. */
 void oasis_tcp_set_next_isn(oasis_stack *s, uint32_t isn);
-uint16_t oasis_tcp_pick_port(oasis_stack *s, uint32_t raddr, uint16_t rport);
+uint16_t oasis_tcp_pick_port(oasis_stack *s, const oasis_ipaddr *laddr, const oasis_ipaddr *raddr,
+                             uint16_t rport);
 void oasis_tcp_set_state(oasis_flow *f, oasis_tcp_state st);
 /* The only writer of f->life; aborts on a transition the table above lacks. */
 void oasis_tcp_set_life(oasis_flow *f, oasis_tcp_life to);
@@ -321,12 +347,12 @@ void oasis_tcp_cancel_requests(oasis_flow *f);
 void oasis_tcp_cancel_flow(oasis_flow *f);
 
 /* ---- tcp_input.c ---- */
-void oasis_tcp_listen_input(oasis_stack *s, oasis_tcp_listener *l, uint32_t src, uint32_t dst,
-                            const oasis_tcp_hdr *h);
+void oasis_tcp_listen_input(oasis_stack *s, oasis_tcp_listener *l, const oasis_ipaddr *src,
+                            const oasis_ipaddr *dst, const oasis_tcp_hdr *h);
 void oasis_tcp_flow_input(oasis_flow *f, const oasis_tcp_hdr *h);
 /* A SYN that ended a TIME_WAIT entry: as listen_input, with our ISS given. */
-void oasis_tcp_listen_reopen(oasis_stack *s, oasis_tcp_listener *l, uint32_t src, uint32_t dst,
-                             const oasis_tcp_hdr *h, uint32_t iss);
+void oasis_tcp_listen_reopen(oasis_stack *s, oasis_tcp_listener *l, const oasis_ipaddr *src,
+                             const oasis_ipaddr *dst, const oasis_tcp_hdr *h, uint32_t iss);
 /* Applies the options of a received SYN (MSS, window scale, TS, SACK). */
 void oasis_tcp_syn_options(oasis_flow *f, const oasis_tcp_hdr *h);
 /* ACKs that answer unacceptable segments (and TIME_WAIT's): at most one per
@@ -365,8 +391,14 @@ void oasis_tcp_retransmit_head(oasis_flow *f);
  * went out (option room may clip the segment, and then the FIN stays). */
 uint32_t oasis_tcp_xmit_data(oasis_flow *f, uint32_t seq, uint32_t len, int fin);
 /* RST in reply to h (RFC 9293 3.10.7.1). */
-void oasis_tcp_send_rst_reply(oasis_stack *s, uint32_t laddr, uint32_t raddr,
-                              const oasis_tcp_hdr *h);
+void oasis_tcp_send_rst_reply(oasis_stack *s, const oasis_ipaddr *laddr,
+                              const oasis_ipaddr *raddr, const oasis_tcp_hdr *h);
+/* Sends a segment built in p (TCP header pushed, checksum done) from laddr
+ * to raddr by their family's IP layer; takes p. tos/ttl: 0 for defaults. */
+int oasis_tcp_ip_output(oasis_stack *s, oasis_pbuf *p, const oasis_ipaddr *laddr,
+                        const oasis_ipaddr *raddr, uint8_t tos, uint8_t ttl);
+/* The running pseudo-header sum of a segment of len bytes (either family). */
+uint64_t oasis_tcp_pseudo_sum(const oasis_ipaddr *src, const oasis_ipaddr *dst, uint32_t len);
 void oasis_tcp_tw_send_ack(oasis_stack *s, const oasis_tcp_tw *tw);
 /* Largest payload of a data segment (MSS less the timestamp option). */
 uint32_t oasis_tcp_eff_mss(const oasis_flow *f);
@@ -441,6 +473,14 @@ void oasis_tcp_post_event(oasis_flow *f, oasis_tcp_event ev);
 void oasis_tcp_run_events(oasis_flow *f);
 /* Marks the bytes of a queued write urgent (tcp_api.c's submit_write). */
 void oasis_tcp_urg_mark(oasis_flow *f, uint64_t stream_end);
+
+/* Stream offset after the last byte taken into the send buffer: what was
+ * acknowledged plus what the ring still holds (one count fewer in the
+ * flow's core). */
+static inline uint64_t oasis_tcp_snd_written(const oasis_flow *f)
+{
+    return f->snd_acked + (f->ext ? f->ext->snd.len : 0);
+}
 
 /* RFC 9293's "synchronized states": SYN_RECEIVED onwards (both ISNs known). */
 static inline int oasis_tcp_synchronized(const oasis_flow *f)

@@ -17,6 +17,12 @@
  *    established connection with one datagram.
  *  - Fragmentation needed (code 4): path MTU discovery (RFC 1191 6.4),
  *    below.
+ * ICMPv6 (RFC 4443 3, RFC 4443 2.4, RFC 5927) maps the same way: destination
+ * unreachable "no route" is a soft network error, "port unreachable" and
+ * parameter problem "unrecognized next header" are the hard ones, the
+ * other unreachable codes, time exceeded and parameter problems soft;
+ * Packet Too Big is path MTU discovery (RFC 8201), with an MTU below 1280
+ * discarded. The same checks come first.
  * RFC 5927 4.1/4.3 checks come first: the quoted 4-tuple must be one of our
  * connections and the quoted sequence number must lie in
  * [SND.UNA, SND.MAX] (SND.MAX: what was ever sent; SND.NXT may have gone
@@ -25,6 +31,7 @@
 #include "core/bytes.h"
 #include "core/stack_impl.h"
 #include "icmp/icmp_wire.h"
+#include "ipv6/icmp6_wire.h"
 #include "oasis/error.h"
 #include "oasis/ip.h"
 #include "tcp/tcp_flow.h"
@@ -37,8 +44,38 @@
 
 enum { ERR_IGNORE, ERR_SOFT, ERR_HARD, ERR_PMTU };
 
+static int classify6(const oasis_ip_error *e, int *err)
+{
+    *err = OASIS_EHOSTUNREACH;
+    switch (e->type) {
+    case OASIS_ICMP6_DEST_UNREACH:
+        if (e->code == OASIS_ICMP6_DU_PORT) {
+            *err = OASIS_EREFUSED;
+            return ERR_HARD;
+        }
+        if (e->code == OASIS_ICMP6_DU_NOROUTE)
+            *err = OASIS_ENETUNREACH;
+        return ERR_SOFT;
+    case OASIS_ICMP6_PKT_TOO_BIG:
+        return ERR_PMTU;
+    case OASIS_ICMP6_TIME_EXCEEDED:
+        return ERR_SOFT;
+    case OASIS_ICMP6_PARAM_PROBLEM:
+        if (e->code == 1) { /* unrecognized next header: no TCP there */
+            *err = OASIS_EPROTOUNREACH;
+            return ERR_HARD;
+        }
+        *err = OASIS_EMALFORMED;
+        return ERR_SOFT;
+    default:
+        return ERR_IGNORE;
+    }
+}
+
 static int classify(const oasis_ip_error *e, int *err)
 {
+    if (e->family == OASIS_IP_FAMILY_V6)
+        return classify6(e, err);
     *err = OASIS_EHOSTUNREACH;
     switch (e->type) {
     case OASIS_ICMP_DEST_UNREACH:
@@ -91,33 +128,40 @@ void oasis_tcp_mss_changed(oasis_flow *f, int resend)
     oasis_tcp_arm_rto(f);
 }
 
+/* The MSS for a path MTU: less the IP (20 or 40 bytes) and TCP headers,
+ * the MTU first raised to the family's floor (576; IPv6: 1280). */
+static uint32_t mtu_to_mss(const oasis_flow *f, uint32_t mtu)
+{
+    uint32_t floor = oasis_tcp_conn_v6(&f->c) ? 1280u : TCP_PMTU_FLOOR;
+    return (mtu < floor ? floor : mtu) - 20 - oasis_tcp_ip_hlen(&f->c);
+}
+
 /* f's segments shrink to fit a path MTU of mtu (never grow here). */
 static void pmtu_apply(oasis_flow *f, uint32_t mtu, int resend)
 {
-    uint32_t mss = (mtu < TCP_PMTU_FLOOR ? TCP_PMTU_FLOOR : mtu) - 40;
+    uint32_t mss = mtu_to_mss(f, mtu);
     if (mss >= oasis_tcp_seg_mss(f) && (!f->ext->mss_icmp || mss >= f->ext->mss_icmp))
         return;
     f->ext->mss_icmp = (uint16_t)mss;
-    f->ext->pmtu_until = oasis_pmtu_expires(f->s, f->c.raddr);
+    f->ext->pmtu_until = oasis_pmtu_expires(f->s, &f->c.raddr);
     f->s->ctr.tcp.pmtu_mss_lowered++;
     oasis_tcp_mss_changed(f, resend);
 }
 
 void oasis_tcp_pmtu_init(oasis_flow *f)
 {
-    uint32_t mtu = oasis_pmtu_get(f->s, f->c.raddr);
-    if (mtu < f->s->mtu)
+    uint32_t mtu = oasis_pmtu_get(f->s, &f->c.raddr);
+    if (mtu < oasis_tcp_link_mtu(f->s, &f->c.raddr))
         pmtu_apply(f, mtu, 0);
 }
 
 void oasis_tcp_pmtu_restore(oasis_flow *f)
 {
-    uint32_t mtu = oasis_pmtu_get(f->s, f->c.raddr);
-    if (mtu >= f->s->mtu)
+    uint32_t mtu = oasis_pmtu_get(f->s, &f->c.raddr);
+    if (mtu >= oasis_tcp_link_mtu(f->s, &f->c.raddr))
         return;
-    uint32_t mss = (mtu < TCP_PMTU_FLOOR ? TCP_PMTU_FLOOR : mtu) - 40;
-    f->ext->mss_icmp = (uint16_t)mss;
-    f->ext->pmtu_until = oasis_pmtu_expires(f->s, f->c.raddr);
+    f->ext->mss_icmp = (uint16_t)mtu_to_mss(f, mtu);
+    f->ext->pmtu_until = oasis_pmtu_expires(f->s, &f->c.raddr);
 }
 
 void oasis_tcp_pmtu_check(oasis_flow *f)
@@ -136,13 +180,13 @@ void oasis_tcp_pmtu_check(oasis_flow *f)
 static void frag_needed(oasis_flow *f, uint32_t mtu)
 {
     oasis_stack *s = f->s;
-    uint32_t dst = f->c.raddr;
+    const oasis_ipaddr *dst = &f->c.raddr;
     oasis_pmtu_lower(s, dst, mtu); /* 0: no decrease (RFC 1191 6.3 ignores increases) */
     uint32_t path = oasis_pmtu_get(s, dst);
-    if (path >= s->mtu)
+    if (path >= oasis_tcp_link_mtu(s, dst))
         return;
     for (oasis_flow *g = s->tcp->all; g; g = g->all_next)
-        if (g != f && g->c.raddr == dst && g->in_table)
+        if (g != f && g->in_table && oasis_ipaddr_eq(&g->c.raddr, dst))
             pmtu_apply(g, path, 0);
     pmtu_apply(f, path, 1);
 }
@@ -154,11 +198,21 @@ static int seq_in_flight(const oasis_flow *f, uint32_t seq)
 
 void oasis_tcp_icmp_error(oasis_stack *s, const oasis_ip_error *e)
 {
-    if (!s->tcp || e->family != OASIS_IP_FAMILY_V4 || e->quote_len < 8)
+    if (!s->tcp || e->quote_len < 8)
         return;
+    oasis_ipaddr src, dst;
+    if (e->family == OASIS_IP_FAMILY_V4) {
+        src = oasis_ipaddr_v4(e->src);
+        dst = oasis_ipaddr_v4(e->dst);
+    } else if (e->family == OASIS_IP_FAMILY_V6 && e->src6 && e->dst6) {
+        src = oasis_ipaddr_v6(e->src6);
+        dst = oasis_ipaddr_v6(e->dst6);
+    } else {
+        return;
+    }
     uint16_t sport = oasis_get16(e->quote), dport = oasis_get16(e->quote + 2);
     uint32_t seq = oasis_get32(e->quote + 4);
-    oasis_tcp_conn *c = oasis_tcp_lookup(s, e->src, sport, e->dst, dport);
+    oasis_tcp_conn *c = oasis_tcp_lookup(s, &src, sport, &dst, dport);
     if (!c || c->kind != OASIS_TCP_KIND_FLOW) {
         s->ctr.tcp.icmp_no_flow++; /* no connection (TIME_WAIT has nothing in flight) */
         return;

@@ -23,7 +23,9 @@ void oasis_tcp_syn_options(oasis_flow *f, const oasis_tcp_hdr *h)
     uint32_t peer = h->has_mss ? h->mss : 536u;
     if (peer < 64)
         peer = 64; /* a tiny MSS would only make us send confetti */
-    f->mss_send = (uint16_t)min_u32(peer, f->s->mtu - 40);
+    /* MSS = MTU - 40 (IPv4) or - 60 (IPv6: its header is 40 bytes). */
+    f->mss_send = (uint16_t)min_u32(peer, oasis_tcp_link_mtu(f->s, &f->c.raddr) - 20 -
+                                              oasis_tcp_ip_hlen(&f->c));
     f->ws_ok = f->ws_ok && h->has_wscale;
     if (f->ws_ok) {
         f->snd_wscale = h->wscale > 14 ? 14 : h->wscale;
@@ -64,8 +66,8 @@ static void establish(oasis_flow *f, const oasis_tcp_hdr *h, int syn_window)
 /* ---- LISTEN ---------------------------------------------------------------- */
 
 /* A SYN to a listener; iss set: a new incarnation over TIME_WAIT. */
-static void listen_syn(oasis_stack *s, oasis_tcp_listener *l, uint32_t src, const oasis_tcp_hdr *h,
-                       const uint32_t *iss)
+static void listen_syn(oasis_stack *s, oasis_tcp_listener *l, const oasis_ipaddr *src,
+                       const oasis_ipaddr *dst, const oasis_tcp_hdr *h, const uint32_t *iss)
 {
     if (h->flags & OASIS_TCP_FIN) {
         s->ctr.tcp.syn_fin_drops++; /* no stack sends SYN+FIN: a scan (Linux drops it too) */
@@ -73,10 +75,10 @@ static void listen_syn(oasis_stack *s, oasis_tcp_listener *l, uint32_t src, cons
     }
     if (l->pending >= l->backlog) {
         s->ctr.tcp.listen_overflows++;
-        oasis_tcp_cookie_synack(s, l, src, h); /* RFC 4987 3.6: no state kept */
+        oasis_tcp_cookie_synack(s, l, src, dst, h); /* RFC 4987 3.6: no state kept */
         return;
     }
-    oasis_flow *f = oasis_tcp_flow_new(s, src, l->port, h->src_port);
+    oasis_flow *f = oasis_tcp_flow_new(s, dst, src, l->port, h->src_port);
     if (!f)
         return;
     if (iss)
@@ -102,27 +104,26 @@ static void listen_syn(oasis_stack *s, oasis_tcp_listener *l, uint32_t src, cons
     oasis_tcp_arm_rto(f);
 }
 
-void oasis_tcp_listen_reopen(oasis_stack *s, oasis_tcp_listener *l, uint32_t src, uint32_t dst,
-                             const oasis_tcp_hdr *h, uint32_t iss)
+void oasis_tcp_listen_reopen(oasis_stack *s, oasis_tcp_listener *l, const oasis_ipaddr *src,
+                             const oasis_ipaddr *dst, const oasis_tcp_hdr *h, uint32_t iss)
 {
-    (void)dst;
-    listen_syn(s, l, src, h, &iss);
+    listen_syn(s, l, src, dst, h, &iss);
 }
 
-void oasis_tcp_listen_input(oasis_stack *s, oasis_tcp_listener *l, uint32_t src, uint32_t dst,
-                            const oasis_tcp_hdr *h)
+void oasis_tcp_listen_input(oasis_stack *s, oasis_tcp_listener *l, const oasis_ipaddr *src,
+                            const oasis_ipaddr *dst, const oasis_tcp_hdr *h)
 {
     if (h->flags & OASIS_TCP_RST)
         return;
     if (h->flags & OASIS_TCP_ACK) {
-        if (oasis_tcp_cookie_ack(s, l, src, h))
+        if (oasis_tcp_cookie_ack(s, l, src, dst, h))
             return;
         oasis_tcp_send_rst_reply(s, dst, src, h);
         return;
     }
     if (!(h->flags & OASIS_TCP_SYN))
         return;
-    listen_syn(s, l, src, h, NULL);
+    listen_syn(s, l, src, dst, h, NULL);
 }
 
 /* ---- SYN_SENT (3.10.7.3) ------------------------------------------------- */
@@ -132,7 +133,7 @@ static void syn_sent_input(oasis_flow *f, const oasis_tcp_hdr *h)
     oasis_stack *s = f->s;
     if (h->flags & OASIS_TCP_ACK) {
         if (oasis_seq_le(h->ack, f->iss) || oasis_seq_gt(h->ack, f->snd_max)) {
-            oasis_tcp_send_rst_reply(s, f->c.laddr, f->c.raddr, h);
+            oasis_tcp_send_rst_reply(s, &f->c.laddr, &f->c.raddr, h);
             return;
         }
     }
@@ -391,7 +392,7 @@ static int ack_input(oasis_flow *f, const oasis_tcp_hdr *h)
 static int syn_received_ack(oasis_flow *f, const oasis_tcp_hdr *h)
 {
     if (!oasis_seq_gt(h->ack, f->snd_una) || oasis_seq_gt(h->ack, f->snd_max)) {
-        oasis_tcp_send_rst_reply(f->s, f->c.laddr, f->c.raddr, h);
+        oasis_tcp_send_rst_reply(f->s, &f->c.laddr, &f->c.raddr, h);
         return 1;
     }
     establish(f, h, 0);

@@ -8,12 +8,13 @@
 #include <stdint.h>
 
 #include "core/siphash.h"
+#include "oasis/addr.h"
 
 
 /* M + F: M = now_ns / 4000 (mod 2^32), F = low 32 bits of SipHash-2-4 over
- * laddr, lport, raddr, rport (big endian, 12 bytes). Addresses and ports
- * host order. Deterministic: same inputs, same ISN. */
-uint32_t oasis_tcp_isn(const uint8_t key[16], uint32_t laddr, uint16_t lport, uint32_t raddr,
-                       uint16_t rport, uint64_t now_ns);
+ * laddr, lport, raddr, rport: IPv4 as 4 bytes each (12 bytes, big endian),
+ * IPv6 as 16 bytes each (36 bytes). Deterministic: same inputs, same ISN. */
+uint32_t oasis_tcp_isn(const uint8_t key[16], const oasis_ipaddr *laddr, uint16_t lport,
+                       const oasis_ipaddr *raddr, uint16_t rport, uint64_t now_ns);
 
 #endif

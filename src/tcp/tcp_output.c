@@ -8,6 +8,8 @@
 #include "core/checksum.h"
 #include "ip/ipv4.h"
 #include "ip/ipv4_wire.h"
+#include "ipv6/ipv6.h"
+#include "ipv6/ipv6_wire.h"
 #include "oasis/error.h"
 #include "tcp/tcp_flow.h"
 #include "tcp/tcp_seq.h"
@@ -92,6 +94,8 @@ static void fill_options(oasis_flow *f, oasis_tcp_hdr *h)
  * leave room for the longest TCP header. */
 static uint32_t super_max(const oasis_flow *f, uint32_t mss)
 {
+    if (oasis_tcp_conn_v6(&f->c))
+        return mss; /* super-segments are cut as IPv4 datagrams only (link/gso.c) */
     const oasis_link *l = f->s->link;
     uint32_t d = OASIS_GSO_MAX;
     if (l && (l->caps & OASIS_LINK_TSO4) && l->send_offload && l->gso_max && l->gso_max < d)
@@ -136,20 +140,23 @@ static uint32_t xmit_ex(oasis_flow *f, uint32_t seq, uint32_t len, uint8_t flags
         flags = h.flags;
     }
     uint32_t pieces = len > room ? (len + room - 1) / room : 1;
+    int v6 = oasis_tcp_conn_v6(&f->c);
     oasis_pbuf *p = oasis_pbuf_alloc(s, OASIS_PBUF_HEADROOM, len);
     if (!p)
         return len; /* the retransmission timer recovers */
     const oasis_link *l = s->link;
     uint8_t *th;
-    if (pieces > 1 || (l && (l->caps & OASIS_LINK_CSUM_TX) && l->send_offload)) {
+    if (!v6 && (pieces > 1 || (l && (l->caps & OASIS_LINK_CSUM_TX) && l->send_offload))) {
+        /* (IPv4 only: the links' offloads, TSO4 and the checksum offsets,
+         * are IPv4's; an IPv6 segment is summed here, below.) */
         /* Partial checksum: the pseudo-header sum, folded, in the field;
          * the link (or the link boundary, per piece) completes it. */
         if (len)
             oasis_ring_peek(&f->ext->snd, seq - f->snd_una, p->data, len);
         th = oasis_pbuf_push(p, hlen);
-        oasis_tcp_emit_with_sum(th, &h, len, 0, f->c.laddr, f->c.raddr);
-        uint16_t ps = (uint16_t)~oasis_csum_fold(
-            oasis_csum_pseudo(f->c.laddr, f->c.raddr, OASIS_IPPROTO_TCP, (uint16_t)(hlen + len)));
+        uint64_t pseudo = oasis_tcp_pseudo_sum(&f->c.laddr, &f->c.raddr, (uint32_t)(hlen + len));
+        oasis_tcp_emit_ps(th, &h, 0, pseudo);
+        uint16_t ps = (uint16_t)~oasis_csum_fold(pseudo);
         memcpy(th + 16, &ps, 2);
         p->csum_partial = 1;
         if (pieces > 1) {
@@ -160,7 +167,8 @@ static uint32_t xmit_ex(oasis_flow *f, uint32_t seq, uint32_t len, uint8_t flags
         /* The payload is summed while it is copied: one pass over it. */
         uint64_t psum = len ? oasis_ring_peek_csum(&f->ext->snd, seq - f->snd_una, p->data, len) : 0;
         th = oasis_pbuf_push(p, hlen);
-        oasis_tcp_emit_with_sum(th, &h, len, psum, f->c.laddr, f->c.raddr);
+        oasis_tcp_emit_ps(th, &h, psum,
+                          oasis_tcp_pseudo_sum(&f->c.laddr, &f->c.raddr, (uint32_t)(hlen + len)));
     }
 
     if (flags & OASIS_TCP_ACK) {
@@ -172,7 +180,7 @@ static uint32_t xmit_ex(oasis_flow *f, uint32_t seq, uint32_t len, uint8_t flags
     s->ctr.tcp.out_segs += pieces;
     f->segs_out += pieces;
     if (len)
-        f->last_tx = oasis_now(s);
+        f->last_tx_ms = (uint32_t)(oasis_now(s) / OASIS_NS_PER_MS);
     if (flags & OASIS_TCP_RST)
         s->ctr.tcp.out_rsts++;
     if ((len || (flags & (OASIS_TCP_SYN | OASIS_TCP_FIN))) && oasis_seq_lt(seq, f->snd_max)) {
@@ -186,7 +194,7 @@ static uint32_t xmit_ex(oasis_flow *f, uint32_t seq, uint32_t len, uint8_t flags
         for (uint32_t off = 0; off < len; off += room)
             oasis_rack_sent(f, seq + off, min_u32(room, len - off));
     }
-    oasis_ipv4_output_tt(s, p, f->c.raddr, OASIS_IPPROTO_TCP, 1, f->tos, f->ttl);
+    oasis_tcp_ip_output(s, p, &f->c.laddr, &f->c.raddr, f->tos, f->ttl);
     return len;
 }
 
@@ -263,7 +271,9 @@ static void idle_restart(oasis_flow *f, uint32_t len)
     if (!len || f->snd_una != f->snd_max || !f->ext->ccops->on_idle)
         return;
     uint64_t now = oasis_now(f->s);
-    f->ext->ccops->on_idle(&f->ext->cc, now - f->last_tx, oasis_rtt_rto(&f->ext->rtt), now);
+    uint64_t idle = (uint64_t)(uint32_t)((uint32_t)(now / OASIS_NS_PER_MS) - f->last_tx_ms) *
+                    OASIS_NS_PER_MS; /* wraps after 49 days: an idle flow restarts anyway */
+    f->ext->ccops->on_idle(&f->ext->cc, idle, oasis_rtt_rto(&f->ext->rtt), now);
 }
 
 static void send_seg(oasis_flow *f, uint32_t len, uint8_t flags)
@@ -444,20 +454,49 @@ void oasis_tcp_window_update(oasis_flow *f)
 
 /* ---- segments without a flow --------------------------------------------- */
 
-static void raw_send(oasis_stack *s, uint32_t laddr, uint32_t raddr, const oasis_tcp_hdr *h)
+uint64_t oasis_tcp_pseudo_sum(const oasis_ipaddr *src, const oasis_ipaddr *dst, uint32_t len)
+{
+    if (oasis_ipaddr_is_v6(src)) {
+        oasis_in6 a, b;
+        memcpy(a.b, src->b, 16);
+        memcpy(b.b, dst->b, 16);
+        return oasis_ipv6_pseudo_sum(&a, &b, len, OASIS_IPPROTO_TCP); /* RFC 8200 8.1 */
+    }
+    return oasis_csum_pseudo(oasis_ipaddr_to_v4(src), oasis_ipaddr_to_v4(dst), OASIS_IPPROTO_TCP,
+                             (uint16_t)len);
+}
+
+int oasis_tcp_ip_output(oasis_stack *s, oasis_pbuf *p, const oasis_ipaddr *laddr,
+                        const oasis_ipaddr *raddr, uint8_t tos, uint8_t ttl)
+{
+    if (oasis_ipaddr_is_v6(raddr)) {
+        /* (The traffic class is not carried yet: oasis_ipv6_output sets 0.) */
+        (void)tos;
+        oasis_in6 a, b;
+        memcpy(a.b, laddr->b, 16);
+        memcpy(b.b, raddr->b, 16);
+        return oasis_ipv6_output(s, p, &a, &b, OASIS_IPPROTO_TCP, ttl);
+    }
+    if (tos || ttl)
+        return oasis_ipv4_output_tt(s, p, oasis_ipaddr_to_v4(raddr), OASIS_IPPROTO_TCP, 1, tos, ttl);
+    return oasis_ipv4_output(s, p, oasis_ipaddr_to_v4(raddr), OASIS_IPPROTO_TCP, 1);
+}
+
+static void raw_send(oasis_stack *s, const oasis_ipaddr *laddr, const oasis_ipaddr *raddr,
+                     const oasis_tcp_hdr *h)
 {
     oasis_pbuf *p = oasis_pbuf_alloc(s, OASIS_PBUF_HEADROOM, 0);
     if (!p)
         return;
     size_t hlen = OASIS_TCP_HLEN + oasis_tcp_options_len(h);
-    oasis_tcp_emit(oasis_pbuf_push(p, hlen), h, 0, laddr, raddr);
+    oasis_tcp_emit_ps(oasis_pbuf_push(p, hlen), h, 0, oasis_tcp_pseudo_sum(laddr, raddr, (uint32_t)hlen));
     s->ctr.tcp.out_segs++;
     if (h->flags & OASIS_TCP_RST)
         s->ctr.tcp.out_rsts++;
-    oasis_ipv4_output(s, p, raddr, OASIS_IPPROTO_TCP, 1);
+    oasis_tcp_ip_output(s, p, laddr, raddr, 0, 0);
 }
 
-void oasis_tcp_send_rst_reply(oasis_stack *s, uint32_t laddr, uint32_t raddr,
+void oasis_tcp_send_rst_reply(oasis_stack *s, const oasis_ipaddr *laddr, const oasis_ipaddr *raddr,
                               const oasis_tcp_hdr *in)
 {
     if (in->flags & OASIS_TCP_RST)
@@ -494,5 +533,5 @@ void oasis_tcp_tw_send_ack(oasis_stack *s, const oasis_tcp_tw *tw)
         h.ts_val = (uint32_t)(oasis_now(s) / OASIS_NS_PER_MS) + tw->ts_offset;
         h.ts_ecr = tw->ts_recent;
     }
-    raw_send(s, tw->c.laddr, tw->c.raddr, &h);
+    raw_send(s, &tw->c.laddr, &tw->c.raddr, &h);
 }

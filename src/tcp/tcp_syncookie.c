@@ -12,26 +12,40 @@
 /* Common MSS values; the peer gets the largest not above what it offered. */
 static const uint16_t MSS_TABLE[8] = {64, 256, 536, 1024, 1220, 1360, 1440, 1460};
 
-static uint32_t cookie_mac(const uint8_t key[16], uint32_t laddr, uint16_t lport, uint32_t raddr,
-                           uint16_t rport, uint32_t irs, uint64_t t, uint32_t idx)
+static uint32_t cookie_mac(const uint8_t key[16], const oasis_ipaddr *laddr, uint16_t lport,
+                           const oasis_ipaddr *raddr, uint16_t rport, uint32_t irs, uint64_t t,
+                           uint32_t idx)
 {
-    /* 29 bytes: never the 12-byte message of the ISN, so the same key
-     * gives independent values. */
-    uint8_t m[29];
-    uint32_t w[4] = {laddr, raddr, (uint32_t)lport << 16 | rport, irs};
-    for (int i = 0; i < 4; i++)
+    /* IPv4: 29 bytes, IPv6: 53 (the whole 16-byte addresses); never the
+     * 12- or 36-byte message of the ISN, so the same key gives independent
+     * values. */
+    uint8_t m[53];
+    size_t n = 0;
+    if (laddr->family == OASIS_AF_INET6) {
+        memcpy(m, laddr->b, 16);
+        memcpy(m + 16, raddr->b, 16);
+        n = 32;
+    } else {
+        uint32_t a[2] = {oasis_ipaddr_to_v4(laddr), oasis_ipaddr_to_v4(raddr)};
+        for (int i = 0; i < 2; i++)
+            for (int b = 0; b < 4; b++)
+                m[n++] = (uint8_t)(a[i] >> (24 - 8 * b));
+    }
+    uint32_t w[2] = {(uint32_t)lport << 16 | rport, irs};
+    for (int i = 0; i < 2; i++)
         for (int b = 0; b < 4; b++)
-            m[i * 4 + b] = (uint8_t)(w[i] >> (24 - 8 * b));
+            m[n++] = (uint8_t)(w[i] >> (24 - 8 * b));
     for (int b = 0; b < 8; b++)
-        m[16 + b] = (uint8_t)(t >> (56 - 8 * b));
-    m[24] = (uint8_t)idx;
-    memcpy(m + 25, "cook", 4);
-    return (uint32_t)oasis_siphash24(key, m, sizeof m) & 0xffffffu;
+        m[n++] = (uint8_t)(t >> (56 - 8 * b));
+    m[n++] = (uint8_t)idx;
+    memcpy(m + n, "cook", 4);
+    n += 4;
+    return (uint32_t)oasis_siphash24(key, m, n) & 0xffffffu;
 }
 
-uint32_t oasis_syncookie_make(const uint8_t key[16], uint32_t laddr, uint16_t lport,
-                              uint32_t raddr, uint16_t rport, uint32_t irs, uint16_t peer_mss,
-                              uint64_t now_ns)
+uint32_t oasis_syncookie_make(const uint8_t key[16], const oasis_ipaddr *laddr, uint16_t lport,
+                              const oasis_ipaddr *raddr, uint16_t rport, uint32_t irs,
+                              uint16_t peer_mss, uint64_t now_ns)
 {
     uint32_t idx = 0;
     while (idx < 7 && MSS_TABLE[idx + 1] <= peer_mss)
@@ -41,9 +55,9 @@ uint32_t oasis_syncookie_make(const uint8_t key[16], uint32_t laddr, uint16_t lp
            cookie_mac(key, laddr, lport, raddr, rport, irs, t, idx);
 }
 
-uint16_t oasis_syncookie_check(const uint8_t key[16], uint32_t laddr, uint16_t lport,
-                               uint32_t raddr, uint16_t rport, uint32_t irs, uint32_t cookie,
-                               uint64_t now_ns)
+uint16_t oasis_syncookie_check(const uint8_t key[16], const oasis_ipaddr *laddr, uint16_t lport,
+                               const oasis_ipaddr *raddr, uint16_t rport, uint32_t irs,
+                               uint32_t cookie, uint64_t now_ns)
 {
     uint64_t now_t = now_ns / OASIS_SYNCOOKIE_PERIOD_NS;
     uint32_t idx = (cookie >> 24) & 7;
@@ -56,38 +70,38 @@ uint16_t oasis_syncookie_check(const uint8_t key[16], uint32_t laddr, uint16_t l
     return 0;
 }
 
-void oasis_tcp_cookie_synack(oasis_stack *s, oasis_tcp_listener *l, uint32_t src,
-                             const oasis_tcp_hdr *in)
+void oasis_tcp_cookie_synack(oasis_stack *s, oasis_tcp_listener *l, const oasis_ipaddr *src,
+                             const oasis_ipaddr *dst, const oasis_tcp_hdr *in)
 {
     uint16_t peer_mss = in->has_mss ? in->mss : 536;
     oasis_tcp_hdr h;
     memset(&h, 0, sizeof h);
     h.src_port = in->dst_port;
     h.dst_port = in->src_port;
-    h.seq = oasis_syncookie_make(s->secrets.cookie_key, oasis_ipv4_source(s, src), l->port, src, in->src_port, in->seq,
+    h.seq = oasis_syncookie_make(s->secrets.cookie_key, dst, l->port, src, in->src_port, in->seq,
                                  peer_mss, oasis_now(s));
     h.ack = in->seq + 1;
     h.flags = OASIS_TCP_SYN | OASIS_TCP_ACK;
     h.window = (uint16_t)(s->cfg.tcp.rcvbuf > 0xffff ? 0xffff : s->cfg.tcp.rcvbuf);
     h.has_mss = 1;
-    h.mss = (uint16_t)(s->mtu - 40);
+    h.mss = (uint16_t)(oasis_tcp_link_mtu(s, src) - 20 - (oasis_ipaddr_is_v6(src) ? 40 : 20));
     oasis_pbuf *p = oasis_pbuf_alloc(s, OASIS_PBUF_HEADROOM, 0);
     if (!p)
         return;
-    oasis_tcp_emit(oasis_pbuf_push(p, OASIS_TCP_HLEN + oasis_tcp_options_len(&h)), &h, 0,
-                   oasis_ipv4_source(s, src), src);
+    size_t hlen = OASIS_TCP_HLEN + oasis_tcp_options_len(&h);
+    oasis_tcp_emit_ps(oasis_pbuf_push(p, hlen), &h, 0, oasis_tcp_pseudo_sum(dst, src, (uint32_t)hlen));
     l->cookie_at = oasis_now(s) + 1; /* +1: 0 means "no cookie sent" */
     s->ctr.tcp.syn_cookies_sent++;
     s->ctr.tcp.out_segs++;
-    oasis_ipv4_output(s, p, src, OASIS_IPPROTO_TCP, 1);
+    oasis_tcp_ip_output(s, p, dst, src, 0, 0);
 }
 
 /* The flow a valid cookie stands for, in SYN_RECEIVED as if its SYN-ACK had
  * just gone out (no options but MSS, see the header). */
-static oasis_flow *cookie_flow(oasis_stack *s, oasis_tcp_listener *l, uint32_t src,
-                               const oasis_tcp_hdr *h, uint16_t mss)
+static oasis_flow *cookie_flow(oasis_stack *s, oasis_tcp_listener *l, const oasis_ipaddr *src,
+                               const oasis_ipaddr *dst, const oasis_tcp_hdr *h, uint16_t mss)
 {
-    oasis_flow *f = oasis_tcp_flow_new(s, src, l->port, h->src_port);
+    oasis_flow *f = oasis_tcp_flow_new(s, dst, src, l->port, h->src_port);
     if (!f)
         return NULL;
     f->passive = 1;
@@ -101,7 +115,8 @@ static oasis_flow *cookie_flow(oasis_stack *s, oasis_tcp_listener *l, uint32_t s
     }
     f->ws_ok = f->ts_ok = f->sack_ok = 0;
     f->snd_wscale = f->rcv_wscale = 0;
-    f->mss_send = (uint16_t)(mss < s->mtu - 40 ? mss : s->mtu - 40);
+    uint32_t cap = oasis_tcp_link_mtu(s, src) - 20 - oasis_tcp_ip_hlen(&f->c);
+    f->mss_send = (uint16_t)(mss < cap ? mss : cap);
     f->ext->rcv_mss = f->mss_recv;
     f->iss = h->ack - 1;
     f->snd_una = f->iss;
@@ -117,14 +132,14 @@ static oasis_flow *cookie_flow(oasis_stack *s, oasis_tcp_listener *l, uint32_t s
     return f;
 }
 
-int oasis_tcp_cookie_ack(oasis_stack *s, oasis_tcp_listener *l, uint32_t src,
-                         const oasis_tcp_hdr *h)
+int oasis_tcp_cookie_ack(oasis_stack *s, oasis_tcp_listener *l, const oasis_ipaddr *src,
+                         const oasis_ipaddr *dst, const oasis_tcp_hdr *h)
 {
     uint64_t now = oasis_now(s);
     if ((h->flags & (OASIS_TCP_SYN | OASIS_TCP_RST | OASIS_TCP_ACK)) != OASIS_TCP_ACK ||
         !l->cookie_at || now + 1 - l->cookie_at > 2 * OASIS_SYNCOOKIE_PERIOD_NS)
         return 0; /* no cookie of ours can be live: a plain stray ACK */
-    uint16_t mss = oasis_syncookie_check(s->secrets.cookie_key, oasis_ipv4_source(s, src), l->port, src, h->src_port,
+    uint16_t mss = oasis_syncookie_check(s->secrets.cookie_key, dst, l->port, src, h->src_port,
                                          h->seq - 1, h->ack - 1, now);
     if (!mss) {
         s->ctr.tcp.syn_cookies_failed++;
@@ -136,7 +151,7 @@ int oasis_tcp_cookie_ack(oasis_stack *s, oasis_tcp_listener *l, uint32_t src,
         s->ctr.tcp.listen_overflows++;
         return 1;
     }
-    oasis_flow *f = cookie_flow(s, l, src, h, mss);
+    oasis_flow *f = cookie_flow(s, l, src, dst, h, mss);
     if (!f)
         return 1;
     s->ctr.tcp.syn_cookies_ok++;

@@ -22,23 +22,23 @@
 #define OASIS_SYNCOOKIE_PERIOD_NS (64ull * 1000000000ull)
 
 /* The cookie for a SYN (pure function; exposed for tests). */
-uint32_t oasis_syncookie_make(const uint8_t key[16], uint32_t laddr, uint16_t lport,
-                              uint32_t raddr, uint16_t rport, uint32_t irs, uint16_t peer_mss,
-                              uint64_t now_ns);
+uint32_t oasis_syncookie_make(const uint8_t key[16], const oasis_ipaddr *laddr, uint16_t lport,
+                              const oasis_ipaddr *raddr, uint16_t rport, uint32_t irs,
+                              uint16_t peer_mss, uint64_t now_ns);
 /* Checks cookie for the tuple and irs at now_ns: returns the MSS it encodes,
  * or 0 if it is not one we made in the last two periods. */
-uint16_t oasis_syncookie_check(const uint8_t key[16], uint32_t laddr, uint16_t lport,
-                               uint32_t raddr, uint16_t rport, uint32_t irs, uint32_t cookie,
-                               uint64_t now_ns);
+uint16_t oasis_syncookie_check(const uint8_t key[16], const oasis_ipaddr *laddr, uint16_t lport,
+                               const oasis_ipaddr *raddr, uint16_t rport, uint32_t irs,
+                               uint32_t cookie, uint64_t now_ns);
 
-/* Listener with a full backlog got SYN h from src: answers with a cookie
- * SYN-ACK and keeps nothing. */
-void oasis_tcp_cookie_synack(oasis_stack *s, oasis_tcp_listener *l, uint32_t src,
-                             const oasis_tcp_hdr *h);
+/* Listener with a full backlog got SYN h from src to our dst: answers
+ * with a cookie SYN-ACK and keeps nothing. */
+void oasis_tcp_cookie_synack(oasis_stack *s, oasis_tcp_listener *l, const oasis_ipaddr *src,
+                             const oasis_ipaddr *dst, const oasis_tcp_hdr *h);
 /* A bare ACK reached listener l: if cookies went out recently and the ACK
  * carries a valid one, creates the flow and feeds it the ACK (returns 1).
  * Returns 0 if the caller should treat it as before (RST). */
-int oasis_tcp_cookie_ack(oasis_stack *s, oasis_tcp_listener *l, uint32_t src,
-                         const oasis_tcp_hdr *h);
+int oasis_tcp_cookie_ack(oasis_stack *s, oasis_tcp_listener *l, const oasis_ipaddr *src,
+                         const oasis_ipaddr *dst, const oasis_tcp_hdr *h);
 
 #endif

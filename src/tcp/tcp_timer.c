@@ -157,7 +157,7 @@ void oasis_tcp_timers_established(oasis_flow *f)
     f->ext->retries = 0;
     f->ext->rtt.backoff = 0;     /* handshake backoff: the RTO above replaces it */
     f->ext->tm.rexmt = OASIS_TCP_NEVER;
-    f->last_tx = oasis_now(f->s);
+    f->last_tx_ms = (uint32_t)(oasis_now(f->s) / OASIS_NS_PER_MS);
     oasis_tcp_heard(f);
 }
 
@@ -170,7 +170,8 @@ static void r1_check(oasis_flow *f)
     uint32_t r1 = f->s->cfg.tcp.r1_retries;
     if (!r1 || f->ext->retries < r1)
         return;
-    oasis_ipv4_negative_advice(f->s, f->c.raddr);
+    if (!oasis_tcp_conn_v6(&f->c)) /* (IPv6: ND's own unreachability detection) */
+        oasis_ipv4_negative_advice(f->s, oasis_ipaddr_to_v4(&f->c.raddr));
     if (f->ext->retries == r1)
         oasis_tcp_post_event(f, OASIS_TCP_EV_RETRANSMIT);
 }

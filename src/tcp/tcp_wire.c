@@ -93,15 +93,21 @@ static int parse_options(const uint8_t *buf, size_t hlen, oasis_tcp_hdr *h)
     return 0;
 }
 
-static int csum_ok(const uint8_t *buf, size_t len, uint32_t src, uint32_t dst)
+static int csum_ok(const uint8_t *buf, size_t len, uint64_t pseudo)
 {
-    uint64_t sum = oasis_csum_pseudo(src, dst, TCP_PROTO, (uint16_t)len);
-    sum = oasis_csum_add(sum, buf, len);
+    uint64_t sum = oasis_csum_add(pseudo, buf, len);
     return oasis_csum_fold(sum) == 0;
 }
 
 int oasis_tcp_parse(const uint8_t *buf, size_t len, uint32_t src, uint32_t dst, int verify_csum,
                     oasis_tcp_hdr *out)
+{
+    uint64_t ps = len > 0xffff ? 0 : oasis_csum_pseudo(src, dst, TCP_PROTO, (uint16_t)len);
+    return oasis_tcp_parse_sum(buf, len, ps, verify_csum, out);
+}
+
+int oasis_tcp_parse_sum(const uint8_t *buf, size_t len, uint64_t pseudo, int verify_csum,
+                        oasis_tcp_hdr *out)
 {
     memset(out, 0, sizeof *out);
     if (!buf || len < OASIS_TCP_HLEN)
@@ -116,7 +122,7 @@ int oasis_tcp_parse(const uint8_t *buf, size_t len, uint32_t src, uint32_t dst, 
          * cannot have come out of one IPv4 datagram. */
         if (len > 0xffff)
             return OASIS_EMALFORMED;
-        if (!csum_ok(buf, len, src, dst))
+        if (!csum_ok(buf, len, pseudo))
             return OASIS_ECHECKSUM;
     }
 
@@ -214,6 +220,14 @@ static size_t write_options(uint8_t *p, const oasis_tcp_hdr *h)
 size_t oasis_tcp_emit_with_sum(uint8_t *buf, const oasis_tcp_hdr *h, size_t payload_len,
                                uint64_t payload_sum, uint32_t src, uint32_t dst)
 {
+    size_t hlen = OASIS_TCP_HLEN + oasis_tcp_options_len(h);
+    return oasis_tcp_emit_ps(buf, h, payload_sum,
+                             oasis_csum_pseudo(src, dst, TCP_PROTO, (uint16_t)(hlen + payload_len)));
+}
+
+size_t oasis_tcp_emit_ps(uint8_t *buf, const oasis_tcp_hdr *h, uint64_t payload_sum,
+                         uint64_t pseudo)
+{
     size_t hlen = OASIS_TCP_HLEN + write_options(buf + OASIS_TCP_HLEN, h);
     oasis_put16(buf, h->src_port);
     oasis_put16(buf + 2, h->dst_port);
@@ -225,8 +239,7 @@ size_t oasis_tcp_emit_with_sum(uint8_t *buf, const oasis_tcp_hdr *h, size_t payl
     memset(buf + 16, 0, 2);
     oasis_put16(buf + 18, h->urg);
 
-    uint64_t sum = oasis_csum_pseudo(src, dst, TCP_PROTO, (uint16_t)(hlen + payload_len));
-    sum = oasis_csum_add(sum, buf, hlen); /* hlen is even: pieces may follow */
+    uint64_t sum = oasis_csum_add(pseudo, buf, hlen); /* hlen is even: pieces may follow */
     sum += payload_sum;
     uint16_t c = oasis_csum_fold(sum);
     memcpy(buf + 16, &c, 2);

@@ -65,6 +65,11 @@ typedef struct oasis_tcp_hdr {
 int oasis_tcp_parse(const uint8_t *buf, size_t len, uint32_t src, uint32_t dst, int verify_csum,
                     oasis_tcp_hdr *out);
 
+/* The same with the pseudo-header's running sum given (either family's:
+ * oasis_csum_pseudo for IPv4, oasis_ipv6_pseudo_sum for IPv6, over len). */
+int oasis_tcp_parse_sum(const uint8_t *buf, size_t len, uint64_t pseudo, int verify_csum,
+                        oasis_tcp_hdr *out);
+
 /* Bytes the options of h take on the wire (a multiple of 4, at most 40).
  * Layout, like Linux: MSS; NOP,NOP,TS (or SACK-perm,TS when both);
  * NOP,NOP,SACK-perm (without TS); NOP,WS; NOP,NOP,SACK with as many of
@@ -86,5 +91,10 @@ size_t oasis_tcp_emit(uint8_t *buf, const oasis_tcp_hdr *h, size_t payload_len, 
  * is not read. */
 size_t oasis_tcp_emit_with_sum(uint8_t *buf, const oasis_tcp_hdr *h, size_t payload_len,
                                uint64_t payload_sum, uint32_t src, uint32_t dst);
+
+/* The same with the pseudo-header's running sum given, over the segment's
+ * whole length (20 + oasis_tcp_options_len(h) + payload). */
+size_t oasis_tcp_emit_ps(uint8_t *buf, const oasis_tcp_hdr *h, uint64_t payload_sum,
+                         uint64_t pseudo);
 
 #endif

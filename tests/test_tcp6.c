@@ -1,0 +1,581 @@
+/* TCP over IPv6 (issue 14): the one TCP layer between two dual-stack
+ * stacks on the in-memory wire. Handshake and options (MSS = MTU - 60),
+ * bulk data with a half-close, RST for a closed port, listeners of one or
+ * both families, SYN cookies, ICMPv6 Packet Too Big lowering the MSS after
+ * the RFC 5927 checks (forged ones ignored and counted, an MTU below 1280
+ * discarded, RFC 8201 4), and the 16-byte addresses in the ISN and the
+ * cookie MAC. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <string.h>
+
+#include "core/bytes.h"
+#include "core/stack_impl.h"
+#include "ipv6/icmp6_wire.h"
+#include "ipv6/ipv6_wire.h"
+#include "link/eth_wire.h"
+#include "oasis/error.h"
+#include "oasis/ipv6.h"
+#include "oasis/oasis.h"
+#include "tcp/tcp_flow.h"
+#include "tcp/tcp_isn.h"
+#include "tcp/tcp_syncookie.h"
+#include "testutil.h"
+
+#define SEC OASIS_NS_PER_SEC
+#define PORT 8080
+#define BULK (2u << 20)
+
+static void net6_init_delay(test_net *n, uint64_t delay_ns)
+{
+    memset(n, 0, sizeof *n);
+    n->clock = oasis_clock_new_virtual(1000 * SEC);
+    oasis_wire_config wc;
+    oasis_wire_config_init(&wc);
+    wc.delay_ns = delay_ns;
+    assert_int_equal(oasis_wire_create(n->clock, &wc, &n->wire), 0);
+    oasis_stack_config cfg;
+    test_stack_config(&cfg, n->clock, 1);
+    cfg.ipv6 = 1;
+    assert_int_equal(oasis_stack_create(&cfg, &n->a), 0);
+    test_stack_config(&cfg, n->clock, 2);
+    cfg.ipv6 = 1;
+    assert_int_equal(oasis_stack_create(&cfg, &n->b), 0);
+    assert_non_null(oasis_wire_attach(n->wire, n->a));
+    assert_non_null(oasis_wire_attach(n->wire, n->b));
+}
+
+static void net6_init(test_net *n) { net6_init_delay(n, 0); }
+
+static int never(void *ud)
+{
+    (void)ud;
+    return 0;
+}
+
+static oasis_ipaddr link_local(oasis_stack *s)
+{
+    oasis_ipv6_addr_info a[8];
+    size_t k = oasis_ipv6_addrs(s, a, 8);
+    for (size_t i = 0; i < k && i < 8; i++)
+        if (a[i].origin == OASIS_IPV6_LINK_LOCAL && a[i].state == OASIS_IPV6_PREFERRED)
+            return a[i].addr;
+    fail_msg("no preferred link-local address");
+    return a[0].addr;
+}
+
+static uint8_t pattern(uint64_t i) { return (uint8_t)(i * 7 + (i >> 11)); }
+
+/* ---- a server that counts what it reads, answers "ok" at EOF and closes;
+ * a client that writes BULK bytes, shuts its side and reads the answer ---- */
+
+typedef struct side {
+    oasis_flow *flow;
+    uint64_t got;
+    int bad;          /* a byte that is not the pattern's */
+    int eof, closed, conn_err, connected;
+    char reply[16];
+    size_t reply_len;
+    size_t to_send;
+    oasis_tcp_info ti; /* at the handshake */
+    oasis_ipaddr peer;
+    uint16_t peer_port, local_port;
+} side;
+
+static void note_info(side *x, oasis_flow *f)
+{
+    assert_int_equal(oasis_tcp_get_info(f, &x->ti), 0);
+    oasis_tcp_dst(f, &x->peer, &x->peer_port);
+    oasis_tcp_src(f, NULL, &x->local_port);
+    uint32_t v4 = 1;
+    oasis_tcp_dst4(f, &v4, NULL);
+    assert_int_equal(v4, 0);
+}
+
+static uint8_t bulk_buf[BULK];
+
+static void srv_closed(oasis_flow *f, int err, void *ud)
+{
+    side *x = ud;
+    assert_int_equal(err, 0);
+    x->closed = 1;
+    oasis_tcp_release(f);
+}
+
+static void srv_read(oasis_flow *f, int err, const uint8_t *d, size_t n, void *ud)
+{
+    side *x = ud;
+    if (err == OASIS_EOF) {
+        x->eof = 1;
+        assert_int_equal(oasis_tcp_write(f, "ok", 2, NULL, NULL), 0);
+        assert_int_equal(oasis_tcp_close(f, srv_closed, x), 0);
+        return;
+    }
+    assert_int_equal(err, 0);
+    for (size_t i = 0; i < n; i++)
+        if (d[i] != pattern(x->got + i))
+            x->bad = 1;
+    x->got += n;
+    assert_int_equal(oasis_tcp_read(f, srv_read, x), 0);
+}
+
+static void srv_accept(oasis_stack *s, oasis_flow *f, void *ud)
+{
+    (void)s;
+    side *x = ud;
+    x->flow = f;
+    x->connected++;
+    note_info(x, f);
+    assert_int_equal(oasis_tcp_read(f, srv_read, x), 0);
+}
+
+static void cli_closed(oasis_flow *f, int err, void *ud)
+{
+    side *x = ud;
+    assert_int_equal(err, 0);
+    x->closed = 1;
+    (void)f;
+}
+
+static void cli_read(oasis_flow *f, int err, const uint8_t *d, size_t n, void *ud)
+{
+    side *x = ud;
+    if (err == OASIS_EOF) {
+        x->eof = 1;
+        assert_int_equal(oasis_tcp_close(f, cli_closed, x), 0);
+        return;
+    }
+    assert_int_equal(err, 0);
+    if (x->reply_len + n <= sizeof x->reply) {
+        memcpy(x->reply + x->reply_len, d, n);
+        x->reply_len += n;
+    }
+    assert_int_equal(oasis_tcp_read(f, cli_read, x), 0);
+}
+
+static void cli_connected(oasis_stack *s, oasis_flow *f, int err, void *ud)
+{
+    (void)s;
+    side *x = ud;
+    x->conn_err = err;
+    if (err)
+        return;
+    x->flow = f;
+    x->connected = 1;
+    note_info(x, f);
+    if (x->to_send)
+        assert_int_equal(oasis_tcp_write(f, bulk_buf, x->to_send, NULL, NULL), 0);
+    /* Half-close: our FIN after the data; reading goes on. */
+    assert_int_equal(oasis_tcp_shutdown(f, OASIS_TCP_SHUT_WRITE), 0);
+    assert_int_equal(oasis_tcp_read(f, cli_read, x), 0);
+}
+
+static int both_closed(void *ud)
+{
+    side *x = ud;
+    return x[0].closed && x[1].closed;
+}
+
+/* Every TCP segment on the wire, checked from first principles: the RFC
+ * 8200 8.1 pseudo-header written out byte by byte, the sum over it and the
+ * segment must fold to zero; SYNs carry MSS 1440. */
+typedef struct wire_check {
+    uint64_t segs, bad_csum, syns, syn_mss_1440;
+} wire_check;
+
+static void check_frame(void *ud, const oasis_link *from, const oasis_link *to,
+                        const uint8_t *frame, size_t len, int intact, uint64_t sent_ns,
+                        uint64_t due_ns)
+{
+    (void)from, (void)to, (void)intact, (void)sent_ns, (void)due_ns;
+    wire_check *w = ud;
+    if (len < 14 + 40 + 20 || oasis_get16(frame + 12) != 0x86dd || frame[14 + 6] != 6)
+        return;
+    const uint8_t *ip = frame + 14;
+    size_t n = oasis_get16(ip + 4);
+    assert_true(14 + 40 + n <= len);
+    const uint8_t *seg = ip + 40;
+    uint64_t sum = 0;
+    for (int i = 0; i < 32; i += 2) /* source and destination addresses */
+        sum += (uint32_t)(ip[8 + i] << 8 | ip[9 + i]);
+    sum += (uint32_t)(n >> 16) + (uint32_t)(n & 0xffff); /* upper-layer length, 32 bits */
+    sum += 6;                                            /* zero, zero, zero, next header */
+    for (size_t i = 0; i + 1 < n; i += 2)
+        sum += (uint32_t)(seg[i] << 8 | seg[i + 1]);
+    if (n & 1)
+        sum += (uint32_t)seg[n - 1] << 8;
+    while (sum >> 16)
+        sum = (sum & 0xffff) + (sum >> 16);
+    w->segs++;
+    if (sum != 0xffff)
+        w->bad_csum++;
+    if (seg[13] & OASIS_TCP_SYN) {
+        w->syns++;
+        if (seg[20] == 2 && seg[21] == 4 && oasis_get16(seg + 22) == 1440)
+            w->syn_mss_1440++;
+    }
+}
+
+static void fill_bulk(void)
+{
+    for (uint64_t i = 0; i < BULK; i++)
+        bulk_buf[i] = pattern(i);
+}
+
+static void test_handshake_bulk_half_close(void **state)
+{
+    (void)state;
+    test_net n;
+    net6_init(&n);
+    oasis_wire_run(n.wire, never, NULL, 3 * SEC); /* DAD */
+    oasis_ipaddr la = link_local(n.a), lb = link_local(n.b);
+    fill_bulk();
+    side x[2]; /* client, server */
+    memset(x, 0, sizeof x);
+    x[0].to_send = BULK;
+    wire_check wc;
+    memset(&wc, 0, sizeof wc);
+    oasis_wire_observe(n.wire, check_frame, &wc);
+    assert_int_equal(oasis_tcp_listen(n.b, PORT, NULL, srv_accept, &x[1]), 0);
+    assert_int_equal(oasis_tcp_connect(n.a, &lb, PORT, NULL, cli_connected, &x[0]), 0);
+
+    assert_int_equal(oasis_wire_run(n.wire, both_closed, x, 60 * SEC), 0);
+    assert_true(wc.segs > BULK / 1440);
+    assert_int_equal(wc.bad_csum, 0);
+    assert_int_equal(wc.syns, 2); /* SYN, SYN-ACK: both offer MSS 1440 */
+    assert_int_equal(wc.syn_mss_1440, 2);
+    assert_int_equal(x[0].conn_err, 0);
+    /* At the handshake both ends had negotiated every option, MSS = 1500 - 60. */
+    for (int i = 0; i < 2; i++) {
+        const oasis_tcp_info *ti = &x[i].ti;
+        assert_int_equal(ti->mss_send, 1440);
+        assert_int_equal(ti->mss_recv, 1440);
+        assert_int_equal(ti->path_mtu, 1500);
+        assert_true(ti->timestamps);
+        assert_true(ti->sack);
+        assert_true(ti->snd_wscale > 0 && ti->rcv_wscale > 0);
+        assert_int_equal(ti->local_addr, 0); /* IPv4 fields: not an IPv4 flow */
+        assert_int_equal(ti->remote_addr, 0);
+        assert_true(oasis_ipaddr_eq(&ti->local, i ? &lb : &la));
+        assert_true(oasis_ipaddr_eq(&ti->remote, i ? &la : &lb));
+        assert_true(oasis_ipaddr_eq(&x[i].peer, i ? &la : &lb));
+    }
+    assert_int_equal(x[1].peer_port, x[0].local_port);
+    assert_int_equal(x[0].peer_port, PORT);
+    assert_int_equal(x[1].got, BULK);
+    assert_false(x[1].bad);
+    assert_true(x[1].eof);
+    assert_int_equal(x[0].reply_len, 2); /* the server wrote after our FIN */
+    assert_memory_equal(x[0].reply, "ok", 2);
+    assert_int_equal(n.a->ctr.tcp.in_csum_errors + n.b->ctr.tcp.in_csum_errors, 0);
+    assert_int_equal(n.a->ctr.tcp.in_errs + n.b->ctr.tcp.in_errs, 0);
+    assert_true(n.b->ctr.ipv6.in_delivers > BULK / 1440);
+    oasis_tcp_release(x[0].flow);
+    oasis_stack_destroy(n.a);
+    oasis_stack_destroy(n.b);
+    oasis_wire_destroy(n.wire);
+    oasis_clock_free(n.clock);
+}
+
+/* ---- refused, families ---- */
+
+static void on_conn(oasis_stack *s, oasis_flow *f, int err, void *ud)
+{
+    (void)s;
+    side *x = ud;
+    x->conn_err = err;
+    x->connected = err == 0;
+    x->flow = f;
+}
+
+static void count_accept(oasis_stack *s, oasis_flow *f, void *ud)
+{
+    (void)s;
+    side *x = ud;
+    x->connected++;
+    oasis_tcp_abort(f);
+    oasis_tcp_release(f);
+}
+
+static void test_refused_and_families(void **state)
+{
+    (void)state;
+    test_net n;
+    net6_init(&n);
+    oasis_wire_run(n.wire, never, NULL, 3 * SEC);
+    oasis_ipaddr lb = link_local(n.b);
+    oasis_ipaddr b4 = oasis_ipaddr_v4(TEST_ADDR_B);
+    side c, srv;
+    memset(&srv, 0, sizeof srv);
+
+    /* No listener: the IPv6 SYN draws an RST (checksummed over the IPv6
+     * pseudo-header, or the client would not take it). */
+    memset(&c, 0, sizeof c);
+    assert_int_equal(oasis_tcp_connect(n.a, &lb, 9, NULL, on_conn, &c), 0);
+    oasis_wire_run(n.wire, never, NULL, SEC);
+    assert_int_equal(c.conn_err, OASIS_EREFUSED);
+    assert_int_equal(n.b->ctr.tcp.no_listener, 1);
+
+    /* An IPv4-only listener refuses IPv6 and takes IPv4. */
+    oasis_listen_opts o;
+    memset(&o, 0, sizeof o);
+    o.families = OASIS_TCP_LISTEN_V4;
+    assert_int_equal(oasis_tcp_listen(n.b, 81, &o, count_accept, &srv), 0);
+    memset(&c, 0, sizeof c);
+    assert_int_equal(oasis_tcp_connect(n.a, &lb, 81, NULL, on_conn, &c), 0);
+    oasis_wire_run(n.wire, never, NULL, SEC);
+    assert_int_equal(c.conn_err, OASIS_EREFUSED);
+    memset(&c, 0, sizeof c);
+    assert_int_equal(oasis_tcp_connect(n.a, &b4, 81, NULL, on_conn, &c), 0);
+    oasis_wire_run(n.wire, never, NULL, SEC);
+    assert_int_equal(c.conn_err, 0);
+    assert_int_equal(srv.connected, 1);
+    oasis_tcp_abort(c.flow);
+
+    /* IPv6 only: the other way round. */
+    o.families = OASIS_TCP_LISTEN_V6;
+    assert_int_equal(oasis_tcp_listen(n.b, 82, &o, count_accept, &srv), 0);
+    memset(&c, 0, sizeof c);
+    assert_int_equal(oasis_tcp_connect(n.a, &b4, 82, NULL, on_conn, &c), 0);
+    oasis_wire_run(n.wire, never, NULL, SEC);
+    assert_int_equal(c.conn_err, OASIS_EREFUSED);
+    memset(&c, 0, sizeof c);
+    assert_int_equal(oasis_tcp_connect(n.a, &lb, 82, NULL, on_conn, &c), 0);
+    oasis_wire_run(n.wire, never, NULL, SEC);
+    assert_int_equal(c.conn_err, 0);
+    assert_int_equal(srv.connected, 2);
+    oasis_tcp_abort(c.flow);
+
+    /* The default takes both. */
+    assert_int_equal(oasis_tcp_listen(n.b, 83, NULL, count_accept, &srv), 0);
+    side c4, c6;
+    memset(&c4, 0, sizeof c4);
+    memset(&c6, 0, sizeof c6);
+    assert_int_equal(oasis_tcp_connect(n.a, &b4, 83, NULL, on_conn, &c4), 0);
+    assert_int_equal(oasis_tcp_connect(n.a, &lb, 83, NULL, on_conn, &c6), 0);
+    oasis_wire_run(n.wire, never, NULL, SEC);
+    assert_int_equal(c4.conn_err, 0);
+    assert_int_equal(c6.conn_err, 0);
+    assert_int_equal(srv.connected, 4);
+    oasis_tcp_abort(c4.flow);
+    oasis_tcp_abort(c6.flow);
+
+    /* Bad destinations fail at once. */
+    oasis_ipaddr bad;
+    assert_int_equal(oasis_ipaddr_parse("ff02::1", &bad), 0);
+    assert_int_equal(oasis_tcp_connect(n.a, &bad, 80, NULL, on_conn, &c), OASIS_EBADDEST);
+    assert_int_equal(oasis_ipaddr_parse("::", &bad), 0);
+    assert_int_equal(oasis_tcp_connect(n.a, &bad, 80, NULL, on_conn, &c), OASIS_EBADDEST);
+    assert_int_equal(oasis_tcp_listen(n.b, 84, &(oasis_listen_opts){.families = 4}, count_accept,
+                                      &srv),
+                     OASIS_EINVAL);
+    oasis_stack_destroy(n.a);
+    oasis_stack_destroy(n.b);
+    oasis_wire_destroy(n.wire);
+    oasis_clock_free(n.clock);
+}
+
+/* ---- SYN cookies over IPv6 ---- */
+
+static int all_connected(void *ud)
+{
+    side *x = ud;
+    for (int i = 0; i < 4; i++)
+        if (!x[i].connected)
+            return 0;
+    return 1;
+}
+
+static void test_syn_cookies(void **state)
+{
+    (void)state;
+    test_net n;
+    net6_init(&n);
+    oasis_wire_run(n.wire, never, NULL, 3 * SEC);
+    oasis_ipaddr lb = link_local(n.b);
+    side srv;
+    memset(&srv, 0, sizeof srv);
+    oasis_listen_opts o;
+    memset(&o, 0, sizeof o);
+    o.backlog = 2;
+    o.paused = 1; /* established flows wait: the backlog stays full */
+    assert_int_equal(oasis_tcp_listen(n.b, PORT, &o, srv_accept, &srv), 0);
+    side c[4];
+    memset(c, 0, sizeof c);
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(oasis_tcp_connect(n.a, &lb, PORT, NULL, on_conn, &c[i]), 0);
+    assert_int_equal(oasis_wire_run(n.wire, all_connected, c, 5 * SEC), 0);
+    oasis_wire_run(n.wire, never, NULL, SEC / 10); /* the last ACKs reach b */
+    const oasis_tcp_counters *t = &n.b->ctr.tcp;
+    /* Two half-open, two by cookie (up to twice the backlog may wait). */
+    assert_int_equal(t->syn_cookies_sent, 2);
+    assert_int_equal(t->syn_cookies_ok, 2);
+    assert_int_equal(t->syn_cookies_failed, 0);
+    assert_int_equal(oasis_tcp_accept_waiting(n.b, PORT), 4);
+    /* A cookie flow carries the MSS the cookie encodes (1440: MTU - 60). */
+    oasis_flow *f = oasis_tcp_accept(n.b, PORT);
+    int cookie_seen = 0;
+    while (f) {
+        oasis_tcp_info ti;
+        assert_int_equal(oasis_tcp_get_info(f, &ti), 0);
+        assert_int_equal(ti.mss_send, 1440);
+        cookie_seen += !ti.timestamps; /* cookies carry no options but MSS */
+        oasis_ipaddr peer;
+        oasis_tcp_dst(f, &peer, NULL);
+        assert_true(oasis_ipaddr_is_v6(&peer));
+        oasis_tcp_release(f);
+        f = oasis_tcp_accept(n.b, PORT);
+    }
+    assert_int_equal(cookie_seen, 2);
+    oasis_stack_destroy(n.a);
+    oasis_stack_destroy(n.b);
+    oasis_wire_destroy(n.wire);
+    oasis_clock_free(n.clock);
+}
+
+/* ---- Packet Too Big ---- */
+
+/* An ICMPv6 error from b's address to a, quoting a segment a sent on f
+ * (IPv6 header + TCP header) with ports and sequence given. */
+static void inject_ptb(test_net *n, const oasis_ipaddr *from, const oasis_ipaddr *to,
+                       uint16_t sport, uint16_t dport, uint32_t seq, uint32_t mtu)
+{
+    uint8_t q[40 + 20];
+    memset(q, 0, sizeof q);
+    oasis_ipv6_hdr ih;
+    memset(&ih, 0, sizeof ih);
+    ih.payload_len = 1400;
+    ih.next = 6;
+    ih.hop_limit = 64;
+    memcpy(ih.src.b, to->b, 16);
+    memcpy(ih.dst.b, from->b, 16);
+    oasis_ipv6_emit(q, &ih);
+    oasis_put16(q + 40, sport);
+    oasis_put16(q + 42, dport);
+    oasis_put32(q + 44, seq);
+    q[52] = 5 << 4;
+    q[53] = OASIS_TCP_ACK;
+
+    uint8_t f[14 + 40 + 8 + sizeof q];
+    oasis_eth_emit(f, oasis_stack_mac(n->a), oasis_stack_mac(n->b), OASIS_ETHERTYPE_IPV6);
+    oasis_ipv6_hdr h;
+    memset(&h, 0, sizeof h);
+    h.payload_len = (uint16_t)(8 + sizeof q);
+    h.next = 58;
+    h.hop_limit = 64;
+    memcpy(h.src.b, from->b, 16);
+    memcpy(h.dst.b, to->b, 16);
+    oasis_ipv6_emit(f + 14, &h);
+    memcpy(f + 62, q, sizeof q);
+    oasis_icmp6_finish(f + 54, 8 + sizeof q, OASIS_ICMP6_PKT_TOO_BIG, 0, mtu, &h.src, &h.dst);
+    oasis_stack_input(n->a, f, sizeof f);
+}
+
+static int in_flight(void *ud)
+{
+    const side *x = ud;
+    return x->connected && x->flow->snd_max - x->flow->snd_una > 1000;
+}
+
+static void test_packet_too_big(void **state)
+{
+    (void)state;
+    test_net n;
+    net6_init_delay(&n, OASIS_NS_PER_MS); /* a flight stays in flight a while */
+    oasis_wire_run(n.wire, never, NULL, 3 * SEC);
+    oasis_ipaddr la = link_local(n.a), lb = link_local(n.b);
+    fill_bulk();
+    side x[2];
+    memset(x, 0, sizeof x);
+    x[0].to_send = BULK;
+    assert_int_equal(oasis_tcp_listen(n.b, PORT, NULL, srv_accept, &x[1]), 0);
+    assert_int_equal(oasis_tcp_connect(n.a, &lb, PORT, NULL, cli_connected, &x[0]), 0);
+    assert_int_equal(oasis_wire_run(n.wire, in_flight, &x[0], SEC), 0);
+    oasis_flow *f = x[0].flow;
+    assert_non_null(f);
+    assert_true(f->snd_max != f->snd_una);
+    uint16_t lp, rp;
+    oasis_tcp_src(f, NULL, &lp);
+    oasis_tcp_dst(f, NULL, &rp);
+    const oasis_tcp_counters *t = &n.a->ctr.tcp;
+    oasis_tcp_info ti;
+
+    /* Forged: no such flow; a sequence not in flight; an MTU below 1280. */
+    inject_ptb(&n, &lb, &la, (uint16_t)(lp + 1), rp, f->snd_una, 1280);
+    assert_int_equal(t->icmp_no_flow, 1);
+    inject_ptb(&n, &lb, &la, lp, rp, f->snd_max + 100000, 1280);
+    assert_int_equal(t->icmp_out_of_window, 1);
+    inject_ptb(&n, &lb, &la, lp, rp, f->snd_una, 1000);
+    assert_int_equal(oasis_tcp_get_info(f, &ti), 0);
+    assert_int_equal(ti.path_mtu, 1500);
+    assert_int_equal(t->pmtu_mss_lowered, 0);
+
+    /* Genuine: the path MTU drops to 1280, segments to 1280 - 60. */
+    inject_ptb(&n, &lb, &la, lp, rp, f->snd_una, 1280);
+    assert_int_equal(t->pmtu_mss_lowered, 1);
+    assert_int_equal(oasis_tcp_get_info(f, &ti), 0);
+    assert_int_equal(ti.path_mtu, 1280);
+    assert_int_equal(oasis_tcp_seg_mss(f), 1220);
+    /* A larger one later is no decrease (RFC 8201 4: ignored). */
+    inject_ptb(&n, &lb, &la, lp, rp, f->snd_una, 1400);
+    assert_int_equal(oasis_tcp_get_info(f, &ti), 0);
+    assert_int_equal(ti.path_mtu, 1280);
+
+    assert_int_equal(oasis_wire_run(n.wire, both_closed, x, 60 * SEC), 0);
+    assert_int_equal(x[1].got, BULK);
+    assert_false(x[1].bad);
+    oasis_tcp_release(x[0].flow);
+    oasis_stack_destroy(n.a);
+    oasis_stack_destroy(n.b);
+    oasis_wire_destroy(n.wire);
+    oasis_clock_free(n.clock);
+}
+
+/* ---- the 16-byte addresses in the ISN and the cookie MAC ---- */
+
+static void test_isn_cookie_whole_address(void **state)
+{
+    (void)state;
+    uint8_t key[16];
+    for (int i = 0; i < 16; i++)
+        key[i] = (uint8_t)(i * 13 + 1);
+    oasis_ipaddr a, b, a2;
+    assert_int_equal(oasis_ipaddr_parse("2001:db8::1", &a), 0);
+    assert_int_equal(oasis_ipaddr_parse("2001:db8::2", &b), 0);
+    /* The same low 32 bits, another prefix: must count. */
+    assert_int_equal(oasis_ipaddr_parse("2001:db9::1", &a2), 0);
+    uint64_t t = 5 * SEC;
+    uint32_t i1 = oasis_tcp_isn(key, &a, 80, &b, 40000, t);
+    assert_int_equal(oasis_tcp_isn(key, &a, 80, &b, 40000, t), i1);
+    assert_int_not_equal(oasis_tcp_isn(key, &a2, 80, &b, 40000, t), i1);
+    /* IPv4 10.0.0.1 and the IPv6 address ::ffff:10.0.0.1 are different. */
+    oasis_ipaddr v4 = oasis_ipaddr_v4(OASIS_IPV4(10, 0, 0, 1)), m6;
+    assert_int_equal(oasis_ipaddr_parse("::ffff:10.0.0.1", &m6), 0);
+    oasis_ipaddr v4b = oasis_ipaddr_v4(OASIS_IPV4(10, 0, 0, 2)), m6b;
+    assert_int_equal(oasis_ipaddr_parse("::ffff:10.0.0.2", &m6b), 0);
+    assert_int_not_equal(oasis_tcp_isn(key, &v4, 80, &v4b, 1, t),
+                         oasis_tcp_isn(key, &m6, 80, &m6b, 1, t));
+
+    uint32_t c = oasis_syncookie_make(key, &a, 80, &b, 40000, 777, 1440, t);
+    assert_int_equal(oasis_syncookie_check(key, &a, 80, &b, 40000, 777, c, t), 1440);
+    assert_int_equal(oasis_syncookie_check(key, &a2, 80, &b, 40000, 777, c, t), 0);
+    oasis_ipaddr b2;
+    assert_int_equal(oasis_ipaddr_parse("3001:db8::2", &b2), 0);
+    assert_int_equal(oasis_syncookie_check(key, &a, 80, &b2, 40000, 777, c, t), 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_handshake_bulk_half_close),
+        cmocka_unit_test(test_refused_and_families),
+        cmocka_unit_test(test_syn_cookies),
+        cmocka_unit_test(test_packet_too_big),
+        cmocka_unit_test(test_isn_cookie_whole_address),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
