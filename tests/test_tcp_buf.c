@@ -360,6 +360,61 @@ static void test_peek_csum(void **state)
     oasis_ring_fini(s, &r);
 }
 
+/* Zero-copy receive: the pinned room is where the ring's next bytes go;
+ * their own write takes them without a copy, any other write is refused
+ * (it would land on them), and neither draining nor a change of capacity
+ * moves or frees the storage while a link may be reading into it. */
+static void test_pin(void **state)
+{
+    fixture *f = *state;
+    struct oasis_stack *s = &f->stack;
+    oasis_ring r;
+    uint8_t *p, out[64], got[8];
+    oasis_ring_init(&r, 64);
+    assert_int_equal(oasis_ring_write(s, &r, "abcdefgh", 8), 8);
+    oasis_ring_consume(s, &r, 2);
+    /* Room from the end of the bytes to the end of storage. */
+    uint32_t room = oasis_ring_pin(s, &r, 64, &p);
+    assert_non_null(p);
+    assert_true(room >= 8 && room <= 64 - 6);
+    const uint8_t *span;
+    assert_int_equal(oasis_ring_span(&r, 0, &span), 6);
+    assert_ptr_equal(span + 6, p); /* right behind the stored bytes */
+    uint8_t *q;
+    assert_int_equal(oasis_ring_pin(s, &r, 8, &q), 0); /* one pin at a time */
+    assert_null(q);
+    /* The application drains the ring meanwhile: the storage stays. */
+    oasis_ring_consume(s, &r, 6);
+    assert_int_equal(r.len, 0);
+    assert_non_null(r.mem);
+    assert_ptr_equal(r.pin, p);
+    assert_int_equal(oasis_ring_set_cap(s, &r, 128), OASIS_EINVAL);
+    /* A write of other bytes would overwrite the room: refused. */
+    assert_int_equal(oasis_ring_write(s, &r, "XY", 2), 0);
+    memcpy(p, "ijkl", 4); /* the link's read */
+    assert_int_equal(oasis_ring_write(s, &r, p, 4), 4);
+    assert_null(r.pin);
+    oasis_ring_peek(&r, 0, out, 4);
+    assert_memory_equal(out, "ijkl", 4);
+    /* Unpinned, writes go on as usual. */
+    assert_int_equal(oasis_ring_write(s, &r, "mn", 2), 2);
+    oasis_ring_peek(&r, 0, out, 6);
+    assert_memory_equal(out, "ijklmn", 6);
+    oasis_ring_consume(s, &r, 6);
+    /* Pinned and let go unused: an empty ring is drained then. */
+    assert_true(oasis_ring_pin(s, &r, 16, &p) >= 16);
+    oasis_ring_unpin(s, &r);
+    assert_null(r.pin);
+    assert_int_equal(oasis_ring_write(s, &r, "op", 2), 2);
+    oasis_ring_peek(&r, 0, got, 2);
+    assert_memory_equal(got, "op", 2);
+    /* A full ring has no room to offer. */
+    assert_int_equal(oasis_ring_write(s, &r, out, 62), 62);
+    assert_int_equal(oasis_ring_pin(s, &r, 16, &p), 0);
+    assert_null(p);
+    oasis_ring_fini(s, &r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -372,6 +427,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_peek_csum, setup, teardown),
         cmocka_unit_test_setup_teardown(test_growth_random, setup, teardown),
         cmocka_unit_test_setup_teardown(test_random_against_model, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pin, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -114,6 +114,9 @@ const char *oasis_tap_offload_status(const oasis_tap *t);
  * flags or GSO type, a checksum field outside the frame, ...): counted
  * and dropped. */
 uint64_t oasis_tap_bad_headers(const oasis_tap *t);
+/* Frames whose TCP payload was read straight into its flow's receive
+ * buffer (offloads on; no copy in the stack). */
+uint64_t oasis_tap_rx_placed(const oasis_tap *t);
 
 /* Frames the kernel refused on send (its queue was full) and other send
  * failures; these are also counted in the stack's tx_errors. */

@@ -59,6 +59,11 @@ struct oasis_stack {
     uint8_t rx_csum_ok;
     uint16_t rx_csum_start;
     uint16_t rx_gso_size;
+    /* Zero-copy receive (tcp/tcp_place.c, the only writer): the frame being
+     * input has its TCP payload at rx_place_dst, not where its headers end
+     * (rx_place_stub); oasis_tcp_input points the segment there. */
+    const uint8_t *rx_place_stub;
+    const uint8_t *rx_place_dst;
     /* Lazily allocated frame for writing cut super-segments to a pcap
      * (link/eth.c, stack.c). */
     uint8_t *gso_scratch;
@@ -78,8 +83,9 @@ static inline int oasis_rx_csum_trusted(const oasis_stack *s, const uint8_t *l4)
  * to the frame being input and that frame is a GSO/GRO one, else 1. */
 static inline uint32_t oasis_rx_pieces(const oasis_stack *s, const uint8_t *payload, size_t len)
 {
-    if (!s->rx_gso_size || len <= s->rx_gso_size || payload < s->rx_frame ||
-        payload >= s->rx_frame + s->rx_len)
+    if (!s->rx_gso_size || len <= s->rx_gso_size ||
+        ((payload < s->rx_frame || payload >= s->rx_frame + s->rx_len) &&
+         (!payload || payload != s->rx_place_dst)))
         return 1;
     return (uint32_t)((len + s->rx_gso_size - 1) / s->rx_gso_size);
 }

@@ -6,6 +6,7 @@
 #include "oasis/tap.h"
 
 #include "link/virtio_net.h"
+#include "tcp/tcp_place.h"
 #include "oasis/error.h"
 #include "oasis/stack.h"
 
@@ -41,6 +42,9 @@ struct oasis_tap {
     int vnet;        /* offloads on: a virtio-net header before every frame */
     uint64_t send_drops;
     uint64_t bad_headers;
+    uint64_t rx_placed;     /* frames whose payload was read into its ring */
+    uint32_t pred_len;      /* headers of the last bulk data frame (tcp_place.h) */
+    uint8_t pred[OASIS_PLACE_HDR_MAX];
     char status[200];
     uint8_t buf[OASIS_VNET_HDR_LEN + TAP_BUF_SIZE];
 };
@@ -360,6 +364,58 @@ uint64_t oasis_tap_send_drops(const oasis_tap *t) { return t->send_drops; }
 int oasis_tap_offload(const oasis_tap *t) { return t->vnet; }
 const char *oasis_tap_offload_status(const oasis_tap *t) { return t->status; }
 uint64_t oasis_tap_bad_headers(const oasis_tap *t) { return t->bad_headers; }
+uint64_t oasis_tap_rx_placed(const oasis_tap *t) { return t->rx_placed; }
+
+/* A frame read around a placement that is input the usual way: its
+ * payload comes back behind its headers (h bytes, vnet header included). */
+static void gather(oasis_tap *t, const oasis_tcp_place *pl, size_t n, size_t h, size_t room)
+{
+    size_t pay = n - h, in_ring = pay < room ? pay : room;
+    memmove(t->buf + h + in_ring, t->buf + h, pay - in_ring);
+    memcpy(t->buf + h, pl->dst, in_ring);
+}
+
+/* Reads one frame; with offloads, the payload of a frame that continues
+ * the last bulk data frame's flow goes straight into that flow's receive
+ * ring (tcp_place.h). */
+static ssize_t tap_read(oasis_tap *t, oasis_stack *s, oasis_tcp_place *pl, size_t *room)
+{
+    *room = 0;
+    memset(pl, 0, sizeof *pl);
+    if (!t->vnet || !t->pred_len || !oasis_tcp_place_begin(s, t->pred, t->pred_len, pl))
+        return read(t->fd, t->buf, sizeof t->buf);
+    size_t h = OASIS_VNET_HDR_LEN + pl->hdr_len, rest = sizeof t->buf - h;
+    *room = pl->room < rest ? pl->room : rest;
+    struct iovec iov[3] = {
+        {t->buf, h}, {pl->dst, *room}, {t->buf + h, rest - *room}};
+    return readv(t->fd, iov, 3);
+}
+
+/* Offloads on: parses the virtio-net header and inputs the frame. */
+static void vnet_frame(oasis_tap *t, oasis_stack *s, oasis_tcp_place *pl, size_t n, size_t room)
+{
+    oasis_offload off;
+    size_t h = OASIS_VNET_HDR_LEN + pl->hdr_len;
+    const uint8_t *frame = t->buf + OASIS_VNET_HDR_LEN;
+    size_t len = n - OASIS_VNET_HDR_LEN;
+    if (n < OASIS_VNET_HDR_LEN + 14 || oasis_vnet_parse(t->buf, len, &off) != OASIS_OK) {
+        t->bad_headers++; /* not acted on: dropped */
+        t->pred_len = 0;
+        return;
+    }
+    if (pl->dst && oasis_tcp_place_match(pl, frame, len, &off)) {
+        t->rx_placed++;
+        oasis_tcp_place_input(s, pl, frame, len, &off);
+    } else {
+        if (pl->dst && n > h)
+            gather(t, pl, n, h, room);
+        oasis_stack_input_offload(s, frame, len, &off);
+    }
+    /* The next frame is predicted from this one, if it carried bulk data. */
+    t->pred_len = oasis_tcp_place_learn(frame, len);
+    if (t->pred_len)
+        memcpy(t->pred, frame, t->pred_len);
+}
 
 int oasis_tap_input(oasis_tap *t, oasis_stack *s, unsigned max_frames)
 {
@@ -369,23 +425,24 @@ int oasis_tap_input(oasis_tap *t, oasis_stack *s, unsigned max_frames)
         max_frames = TAP_DEFAULT_BATCH;
     int got = 0;
     while ((unsigned)got < max_frames) {
-        ssize_t n = read(t->fd, t->buf, sizeof t->buf);
-        if (n < 0) {
-            if (errno == EINTR)
+        oasis_tcp_place pl;
+        size_t room;
+        ssize_t n = tap_read(t, s, &pl, &room);
+        if (n <= 0) {
+            int e = errno;
+            oasis_tcp_place_end(s, &pl);
+            if (n < 0 && e == EINTR)
                 continue;
-            if (errno == EAGAIN || errno == EWOULDBLOCK)
+            if (n == 0 || e == EAGAIN || e == EWOULDBLOCK)
                 break;
             return OASIS_EIO; /* e.g. EBADFD: the device was deleted */
         }
-        if (n == 0)
-            break;
         got++;
-        if (!t->vnet) {
+        if (!t->vnet)
             oasis_stack_input(s, t->buf, (size_t)n);
-            continue;
-        }
-        if (oasis_vnet_input(s, t->buf, (size_t)n) != OASIS_OK)
-            t->bad_headers++; /* not acted on: dropped */
+        else
+            vnet_frame(t, s, &pl, (size_t)n, room);
+        oasis_tcp_place_end(s, &pl);
     }
     return got;
 }

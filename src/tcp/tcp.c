@@ -819,6 +819,8 @@ void oasis_tcp_input(oasis_stack *s, const oasis_ipaddr *src, const oasis_ipaddr
     ctr->in_segs++;
     if (!err)
         ctr->in_segs += oasis_rx_pieces(s, h.payload, h.payload_len) - 1; /* one per piece */
+    if (!err && h.payload_len && h.payload == s->rx_place_stub)
+        h.payload = s->rx_place_dst; /* read into its ring already (tcp_place.h) */
     if (err) {
         if (err == OASIS_ECHECKSUM)
             ctr->in_csum_errors++;

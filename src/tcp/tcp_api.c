@@ -747,7 +747,7 @@ int oasis_tcp_trim(oasis_flow *f)
     oasis_tcp_ext_cache_trim(f->s); /* the stack's spares too */
     if (!f->ext) /* idle: nothing else held */
         return OASIS_OK;
-    if (f->ext->rcv.mem && f->ext->rcv.len == 0)
+    if (f->ext->rcv.mem && f->ext->rcv.len == 0 && !f->ext->rcv.pin) /* pinned: a read lands there */
         oasis_ring_fini(f->s, &f->ext->rcv);
     if (f->ext->ofo.r && f->ext->ofo.n == 0)
         oasis_ofo_fini(f->s, &f->ext->ofo);

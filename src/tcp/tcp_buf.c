@@ -23,6 +23,8 @@ static void ring_release(oasis_stack *s, oasis_ring *r)
     r->head = 0;
     r->len = 0;
     r->peak = 0;
+    r->pin = NULL;
+    r->pin_room = 0;
 }
 
 /* The ring drained: big storage goes back (an idle flow must stay cheap),
@@ -104,7 +106,7 @@ void oasis_ring_fini(oasis_stack *s, oasis_ring *r)
 
 int oasis_ring_set_cap(oasis_stack *s, oasis_ring *r, uint32_t cap)
 {
-    if (r->len)
+    if (r->len || r->pin)
         return OASIS_EINVAL;
     ring_release(s, r);
     r->cap = cap;
@@ -116,11 +118,61 @@ uint32_t oasis_ring_write(oasis_stack *s, oasis_ring *r, const void *data, uint3
     uint32_t room = oasis_ring_free(r);
     if (n > room)
         n = room;
+    if (r->pin) {
+        if (data != r->pin)
+            return 0;
+        /* The link read these bytes into place already. */
+        if (n > r->pin_room)
+            n = r->pin_room;
+        r->pin = NULL;
+        r->len += n;
+        if (r->len > r->peak)
+            r->peak = r->len;
+        return n;
+    }
     if (n == 0 || ring_reserve(s, r, (uint64_t)r->len + n))
         return 0;
     copy_in(r, ring_pos(r, r->len), data, n);
     r->len += n;
     return n;
+}
+
+uint32_t oasis_ring_pin(oasis_stack *s, oasis_ring *r, uint32_t want, uint8_t **p)
+{
+    *p = NULL;
+    if (r->pin || want > oasis_ring_free(r))
+        want = r->pin ? 0 : oasis_ring_free(r);
+    if (want == 0)
+        return 0;
+    if (r->len == 0)
+        r->head = 0; /* empty: the whole storage is one run */
+    uint32_t peak = r->peak;
+    int err = ring_reserve(s, r, (uint64_t)r->len + want);
+    r->peak = peak; /* room asked for is not bytes held */
+    if (err)
+        return 0;
+    /* From the end of the stored bytes to the end of storage, or to head
+     * when they wrap (or fill it: no room). */
+    uint32_t pos = ring_pos(r, r->len);
+    uint32_t run = pos >= r->head && r->len < r->size ? r->size - pos : r->head - pos;
+    if (run > want)
+        run = want;
+    if (run == 0)
+        return 0;
+    r->pin = r->mem + pos;
+    r->pin_room = run;
+    *p = r->pin;
+    return run;
+}
+
+void oasis_ring_unpin(oasis_stack *s, oasis_ring *r)
+{
+    if (!r->pin)
+        return;
+    r->pin = NULL;
+    r->pin_room = 0;
+    if (r->len == 0)
+        ring_drained(s, r);
 }
 
 void oasis_ring_peek(const oasis_ring *r, uint32_t off, void *dst, uint32_t n)
@@ -188,6 +240,6 @@ void oasis_ring_consume(oasis_stack *s, oasis_ring *r, uint32_t n)
         return;
     r->head = ring_pos(r, n);
     r->len -= n;
-    if (r->len == 0)
-        ring_drained(s, r);
+    if (r->len == 0 && !r->pin)
+        ring_drained(s, r); /* pinned: unpin does it (the room must stay) */
 }

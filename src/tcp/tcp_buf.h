@@ -36,6 +36,8 @@ typedef struct oasis_ring {
     uint32_t hint;  /* peak when big storage was last freed: the next
                        allocation's size, so a bursty flow does not regrow
                        through every power of two after each drain */
+    uint8_t *pin;   /* room a link reads a payload into (oasis_ring_pin) */
+    uint32_t pin_room;
 } oasis_ring;
 
 void oasis_ring_init(oasis_ring *r, uint32_t cap);
@@ -49,6 +51,16 @@ static inline uint32_t oasis_ring_free(const oasis_ring *r) { return r->cap - r-
 /* Appends up to n bytes; returns how many were taken (0 on allocation
  * failure or when full). */
 uint32_t oasis_ring_write(oasis_stack *s, oasis_ring *r, const void *data, uint32_t n);
+
+/* Zero-copy receive (tcp_place.c): storage for up to `want` more bytes
+ * (bounded by the free capacity) and the contiguous room at the end of the
+ * stored bytes, where a link then reads a payload itself. Returns the room
+ * (0: none, on allocation failure) and sets *p. While pinned the storage
+ * neither moves nor is freed, and the only write taken is the pinned
+ * bytes' own (data == *p, no copy); any other is refused (returns 0, as
+ * when full), since it would land on them. That write or unpin ends it. */
+uint32_t oasis_ring_pin(oasis_stack *s, oasis_ring *r, uint32_t want, uint8_t **p);
+void oasis_ring_unpin(oasis_stack *s, oasis_ring *r);
 
 /* Copies n bytes starting at offset off (off + n <= len) out to dst. A range
  * beyond len is clamped: only the stored bytes are copied. */

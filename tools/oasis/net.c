@@ -425,13 +425,14 @@ void net_print_counters(const net *n)
     const oasis_counters *c = oasis_stack_counters(n->stack);
     fprintf(stderr,
             "counters: link rx %llu frames tx %llu frames (tx errors %llu, tap drops %llu, "
-            "bad vnet headers %llu); "
+            "bad vnet headers %llu, rx placed %llu); "
             "tcp in %llu out %llu segs, retrans %llu, timeouts %llu, fast retrans %llu, "
             "ofo queued %llu\n",
             (unsigned long long)c->link.rx_frames, (unsigned long long)c->link.tx_frames,
             (unsigned long long)c->link.tx_errors,
             (unsigned long long)oasis_tap_send_drops(n->tap),
-            (unsigned long long)oasis_tap_bad_headers(n->tap), (unsigned long long)c->tcp.in_segs,
+            (unsigned long long)oasis_tap_bad_headers(n->tap),
+            (unsigned long long)oasis_tap_rx_placed(n->tap), (unsigned long long)c->tcp.in_segs,
             (unsigned long long)c->tcp.out_segs, (unsigned long long)c->tcp.retrans_segs,
             (unsigned long long)c->tcp.timeouts, (unsigned long long)c->tcp.fast_retrans,
             (unsigned long long)c->tcp.ofo_queued);

@@ -1,0 +1,66 @@
+/* Zero-copy receive for links that read frames themselves (TAP).
+ *
+ * A bulk receiver's frames mostly continue the last one's flow in order.
+ * Before a read the link asks where the payload of such a frame would go:
+ * the room at the end of that flow's receive ring (pinned, tcp_buf.h). It
+ * then reads the frame's headers into its own buffer and the payload
+ * straight into the ring (readv). A frame that is that flow's next segment
+ * (same headers' layout, sequence number rcv_nxt, a checksum the link
+ * vouched for) is input with its payload where it lies: TCP takes it
+ * without a copy (oasis_tcp_input points the segment's payload there). Any
+ * other frame is gathered back into the link's buffer and input as usual,
+ * so only the copy is saved, never a check. */
+#ifndef OASIS_TCP_PLACE_H
+#define OASIS_TCP_PLACE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "oasis/link.h"
+
+typedef struct oasis_stack oasis_stack;
+typedef struct oasis_flow oasis_flow;
+
+/* Payloads worth placing: a frame with fewer bytes is not learned from. */
+#define OASIS_PLACE_MIN 4096u
+/* Longest header of a placed frame: Ethernet, IPv4 without options, TCP
+ * with the most options. */
+#define OASIS_PLACE_HDR_MAX (14u + 20u + 60u)
+
+typedef struct oasis_tcp_place {
+    uint8_t *dst;     /* where the payload goes (NULL: no placement) */
+    uint32_t room;    /* contiguous bytes at dst */
+    uint32_t hdr_len; /* header bytes before the payload (Ethernet on) */
+    /* The stack's side: the flow (held until end) and what must match. */
+    oasis_flow *f;
+    uint32_t laddr, raddr, seq;
+    uint16_t lport, rport;
+} oasis_tcp_place;
+
+/* The header length (Ethernet, IPv4 without options, TCP) of a frame worth
+ * predicting the next one from: IPv4 TCP with at least OASIS_PLACE_MIN
+ * payload bytes. 0 when it is not one. */
+uint32_t oasis_tcp_place_learn(const uint8_t *frame, size_t len);
+
+/* Before a read: hdr is the first hdr_len bytes of a frame _learn took.
+ * Fills *pl with room in its flow's receive ring (pinned until _end) and
+ * returns 1; 0 (pl->dst NULL) when there is none to offer: no such flow,
+ * no receive buffer room, out-of-order data held, a pcap on the link. */
+int oasis_tcp_place_begin(oasis_stack *s, const uint8_t *hdr, uint32_t hdr_len,
+                          oasis_tcp_place *pl);
+
+/* After the read: 1 when frame (len bytes; the first pl->hdr_len in the
+ * link's buffer, the rest at pl->dst) is the predicted segment, whole at
+ * pl->dst, with a checksum off vouches for. */
+int oasis_tcp_place_match(const oasis_tcp_place *pl, const uint8_t *frame, size_t len,
+                          const oasis_offload *off);
+
+/* Inputs a frame _match accepted: as oasis_stack_input_offload, the
+ * payload taken from pl->dst. */
+void oasis_tcp_place_input(oasis_stack *s, oasis_tcp_place *pl, const uint8_t *frame,
+                           size_t len, const oasis_offload *off);
+
+/* Unpins the room and lets the flow go (every _begin that returned 1). */
+void oasis_tcp_place_end(oasis_stack *s, oasis_tcp_place *pl);
+
+#endif
