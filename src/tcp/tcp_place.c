@@ -47,7 +47,8 @@ int oasis_tcp_place_begin(oasis_stack *s, const uint8_t *hdr, uint32_t hdr_len,
     const uint8_t *ip = hdr + ETH_HLEN, *th = ip + IP_HLEN;
     uint32_t laddr = be32(ip + 16), raddr = be32(ip + 12);
     uint16_t lport = be16(th + 2), rport = be16(th);
-    oasis_tcp_conn *c = oasis_tcp_lookup(s, laddr, lport, raddr, rport);
+    oasis_ipaddr la = oasis_ipaddr_v4(laddr), ra = oasis_ipaddr_v4(raddr);
+    oasis_tcp_conn *c = oasis_tcp_lookup(s, &la, lport, &ra, rport);
     if (!c || c->kind != OASIS_TCP_KIND_FLOW)
         return 0;
     oasis_flow *f = (oasis_flow *)c;
