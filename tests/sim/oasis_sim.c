@@ -9,6 +9,7 @@
  *   oasis_sim --max-size N         largest transfer per direction (2 MiB)
  *   oasis_sim --offload ...        the wire offers offloads (TSO, partial
  *                                  checksums, GRO: oasis/link.h) to both
+ *   oasis_sim --ipv6 ...           the flow runs over IPv6 (link-local)
  *   oasis_sim --ge-per-frame ...   bursts step per frame, as before issue 11
  *                                  item 45 (replays old runs; a Timeout the
  *                                  link caused is then accepted, with a note)
@@ -33,7 +34,7 @@ static void usage(const char *argv0)
 {
     fprintf(stderr,
             "usage: %s [--seed N | --seeds COUNT [--first N]] [--determinism] [--max-size BYTES]\n"
-            "          [--pcap PREFIX] [--ge-per-frame] [--offload] [-v]\n",
+            "          [--pcap PREFIX] [--ge-per-frame] [--offload] [--ipv6] [-v]\n",
             argv0);
 }
 
@@ -67,6 +68,8 @@ int main(int argc, char **argv)
             o.pcap = argv[++i];
         } else if (!strcmp(a, "--offload")) {
             o.offload = 1;
+        } else if (!strcmp(a, "--ipv6")) {
+            o.ipv6 = 1;
         } else if (!strcmp(a, "--ge-per-frame")) {
             per_frame = 1;
         } else if (!strcmp(a, "--determinism")) {
@@ -130,8 +133,8 @@ int main(int argc, char **argv)
             continue;
         }
         failed++;
-        printf("FAIL seed %" PRIu64 ": %s\n  replay: %s --seed %" PRIu64 "\n", seed, r.why,
-               argv[0], seed);
+        printf("FAIL seed %" PRIu64 ": %s\n  replay: %s%s --seed %" PRIu64 "\n", seed, r.why,
+               argv[0], o.ipv6 ? " --ipv6" : "", seed);
         fflush(stdout);
     }
     printf("oasis_sim: %" PRIu64 " seeds from %" PRIu64 ", %" PRIu64 " failed, %" PRIu64

@@ -43,6 +43,7 @@ typedef struct sim_opts {
     const char *pcap;        /* write <pcap>-a.pcap and -b.pcap */
     int verbose;
     int offload;             /* the wire offers offloads (oasis_wire_config.offload) */
+    int ipv6;                /* the flow runs over IPv6 (link-local addresses; MTU >= 1280) */
 } sim_opts;
 
 typedef struct sim_result {

@@ -23,6 +23,8 @@
 #include "core/prng.h"
 #include "core/sha256.h"
 #include "ip/ipv4_wire.h"
+#include "ipv6/ipv6_wire.h"
+#include "oasis/ipv6.h"
 #include "link/eth_wire.h"
 #include "tcp/tcp_seq.h"
 #include "tcp/tcp_wire.h"
@@ -400,12 +402,20 @@ static void on_frame(void *ud, const oasis_link *from, const oasis_link *to, con
     side *s = from == m->s[0].link ? &m->s[0] : from == m->s[1].link ? &m->s[1] : NULL;
     oasis_eth_hdr eth;
     oasis_ipv4_hdr ip;
+    oasis_ipv6_hdr ip6;
     oasis_tcp_hdr h;
-    if (!s || oasis_eth_parse(frame, len, &eth) != 0 || eth.type != 0x0800 ||
-        oasis_ipv4_parse(eth.payload, eth.payload_len, &ip) != 0 ||
-        ip.proto != OASIS_IPPROTO_TCP || ip.frag_off != 0 || ip.mf ||
-        oasis_tcp_parse(ip.payload, ip.payload_len, ip.src, ip.dst, 0, &h) != 0)
+    if (!s || oasis_eth_parse(frame, len, &eth) != 0)
         return;
+    if (eth.type == 0x86dd) { /* --ipv6: TCP right after the fixed header */
+        if (oasis_ipv6_parse(eth.payload, eth.payload_len, &ip6) != 0 ||
+            ip6.next != OASIS_IPPROTO_TCP ||
+            oasis_tcp_parse_sum(ip6.payload, ip6.payload_len, 0, 0, &h) != 0)
+            return;
+    } else if (eth.type != 0x0800 || oasis_ipv4_parse(eth.payload, eth.payload_len, &ip) != 0 ||
+               ip.proto != OASIS_IPPROTO_TCP || ip.frag_off != 0 || ip.mf ||
+               oasis_tcp_parse(ip.payload, ip.payload_len, ip.src, ip.dst, 0, &h) != 0) {
+        return;
+    }
     if (s->nsegs == s->capsegs) {
         size_t cap = s->capsegs ? s->capsegs * 2 : 256;
         seg_rec *v = realloc(s->segs, cap * sizeof *v);
@@ -692,6 +702,10 @@ static int make_side(sim *m, int id)
     if (s->app->rcvbuf)
         cfg.tcp.rcvbuf = s->app->rcvbuf;
     cfg.tcp.nodelay = s->app->nodelay;
+    if (m->o->ipv6) {
+        cfg.ipv6 = 1;
+        cfg.dad_transmits = 0; /* the link-local address is usable at once */
+    }
     if (oasis_stack_create(&cfg, &s->stack) != 0)
         return -1;
     s->link = oasis_wire_attach(m->wire, s->stack);
@@ -840,8 +854,19 @@ static void start_transfer(sim *m)
         fail(m, "listen failed with %s", oasis_err_name(rc));
         return;
     }
+    oasis_ipaddr dst = oasis_ipaddr_v4(oasis_stack_addr(sv->stack));
+    if (m->o->ipv6) {
+        /* The server's link-local address (the only one: no router). */
+        oasis_ipv6_addr_info ai[8];
+        size_t k = oasis_ipv6_addrs(sv->stack, ai, 8);
+        if (k == 0 || ai[0].state != OASIS_IPV6_PREFERRED) {
+            fail(m, "no usable IPv6 address on the server");
+            return;
+        }
+        dst = ai[0].addr;
+    }
     cl->in_call = 1;
-    rc = oasis_tcp_connect4(cl->stack, oasis_stack_addr(sv->stack), PORT, kap, connect_cb, cl);
+    rc = oasis_tcp_connect(cl->stack, &dst, PORT, kap, connect_cb, cl);
     cl->in_call = 0;
     if (rc != 0)
         fail(m, "connect refused with %s", oasis_err_name(rc));
@@ -865,6 +890,8 @@ void sim_run(const sim_case *c, const sim_opts *o, sim_result *r)
     oasis_wire_config wc;
     oasis_wire_config_init(&wc);
     wc.mtu = c->mtu;
+    if (o->ipv6 && wc.mtu < 1280)
+        wc.mtu = 1280; /* RFC 8200 5: IPv6 needs 1280 */
     wc.offload = o->offload;
     wc.seed = c->seed;
     if (!m->clock || oasis_wire_create(m->clock, &wc, &m->wire) != 0 || make_side(m, 0) ||

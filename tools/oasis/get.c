@@ -14,6 +14,8 @@ typedef struct getter {
     net *n;
     const char *url, *out_path;
     uint32_t addr;
+    oasis_ipaddr addr6; /* http://[v6]:port/: an IPv6 literal (v6 set) */
+    int v6;
     uint16_t port;
     const char *path;
     char host[256]; /* the URL's host name ("" for a dotted quad): resolved, and sent in Host */
@@ -329,15 +331,49 @@ static int get_option(void *ctx, int c, const char *arg)
     }
 }
 
+/* http://[2001:db8::2]:8080/path: an IPv6 literal in brackets (RFC 3986
+ * 3.2.2), else the IPv4/name forms cli_parse_http_url knows. */
+static int parse_url(getter *g)
+{
+    const char *u = g->url;
+    g->v6 = 0;
+    if (strncmp(u, "http://[", 8) != 0)
+        return cli_parse_http_url(u, &g->addr, &g->port, &g->path, g->host, sizeof g->host);
+    const char *close = strchr(u + 8, ']');
+    char lit[OASIS_IPADDR_STRLEN + 2];
+    if (!close || (size_t)(close - (u + 7) + 1) >= sizeof lit)
+        return -1;
+    memcpy(lit, u + 7, (size_t)(close - (u + 7) + 1));
+    lit[close - (u + 7) + 1] = '\0';
+    if (oasis_ipaddr_parse_host(lit, &g->addr6) != 0 || !oasis_ipaddr_is_v6(&g->addr6))
+        return -1;
+    const char *p = close + 1;
+    unsigned long port = 80;
+    if (*p == ':') {
+        char *end;
+        if (p[1] < '0' || p[1] > '9')
+            return -1;
+        port = strtoul(p + 1, &end, 10);
+        if (port == 0 || port > 65535)
+            return -1;
+        p = end;
+    }
+    if (*p != '/' && *p != '\0')
+        return -1;
+    g->port = (uint16_t)port;
+    g->path = *p ? p : "/";
+    g->host[0] = '\0';
+    g->v6 = 1;
+    return 0;
+}
+
 static int parse_args(int argc, char **argv, getter *g, net_opts *no)
 {
     int rc = net_getopt(argc, argv, "ho:q", get_own, get_usage, NULL, no, get_option, g);
     if (rc == 0 && optind + 1 != argc) {
         fprintf(stderr, "oasis get: %s\n", optind < argc ? "one URL only" : "a URL is needed");
         rc = -1;
-    } else if (rc == 0 && (g->url = argv[optind],
-                           cli_parse_http_url(g->url, &g->addr, &g->port, &g->path, g->host,
-                                              sizeof g->host) != 0)) {
+    } else if (rc == 0 && (g->url = argv[optind], parse_url(g) != 0)) {
         fprintf(stderr, "oasis get: invalid URL '%s' (want http://HOST[:PORT]/PATH)\n", g->url);
         rc = -1;
     } else if (rc == 0 && strlen(g->path) > 2048) {
@@ -369,8 +405,7 @@ static int next_hop(getter *g)
     snprintf(g->url_buf, sizeof g->url_buf, "%s", g->redirect);
     g->url = g->url_buf;
     g->redirect[0] = '\0';
-    if (cli_parse_http_url(g->url, &g->addr, &g->port, &g->path, g->host, sizeof g->host) != 0 ||
-        strlen(g->path) > 2048) {
+    if (parse_url(g) != 0 || strlen(g->path) > 2048) {
         fprintf(stderr, "oasis get: cannot follow the redirect to %s (want http://HOST[:PORT]/PATH)\n",
                 g->url);
         return -1;
@@ -399,14 +434,24 @@ static int run(getter *g)
 
 static int run_one(getter *g)
 {
-    char ip[OASIS_IPV4_STRLEN];
+    char ip[OASIS_IPADDR_STRLEN + 2];
     if (g->host[0] && cli_resolve(g->n, g->host, &g->addr) != 0)
         return EXIT_FAIL;
+    oasis_ipaddr dst = g->v6 ? g->addr6 : oasis_ipaddr_v4(g->addr);
+    if (g->v6) {
+        char a[OASIS_IPADDR_STRLEN];
+        snprintf(ip, sizeof ip, "[%s]", oasis_ipaddr_format(&g->addr6, a)); /* RFC 7230 5.4 */
+        /* The source address exists once DAD has passed. */
+        if (net_wait_ipv6(g->n, &dst, 5 * OASIS_NS_PER_SEC) != 0)
+            fprintf(stderr, "oasis get: no IPv6 address ready to reach the server\n");
+    } else {
+        oasis_addr_format(g->addr, ip);
+    }
     snprintf(g->req, sizeof g->req,
              "GET %s HTTP/1.1\r\nHost: %s:%u\r\nUser-Agent: oasis/0.1\r\nAccept: */*\r\n"
              "Connection: close\r\n\r\n",
-             g->path, g->host[0] ? g->host : oasis_addr_format(g->addr, ip), g->port);
-    int err = oasis_tcp_connect4(g->n->stack, g->addr, g->port, g->ka_given ? &g->ka : NULL,
+             g->path, g->host[0] ? g->host : ip, g->port);
+    int err = oasis_tcp_connect(g->n->stack, &dst, g->port, g->ka_given ? &g->ka : NULL,
                                 on_connect, g);
     if (err) {
         fprintf(stderr, "oasis get: cannot connect: %s\n", oasis_strerror(err));

@@ -15,7 +15,7 @@
 
 typedef struct ncat {
     net *n;
-    uint32_t dst;
+    oasis_ipaddr dst; /* either family */
     uint16_t port;
     oasis_keepalive ka;
     int ka_given, no_stdin, verbose_info;
@@ -233,7 +233,7 @@ static int parse_args(int argc, char **argv, ncat *c, net_opts *no)
     if (rc == 0 && optind + 2 != argc) {
         fprintf(stderr, "oasis nc: want an address and a port\n");
         rc = -1;
-    } else if (rc == 0 && oasis_addr_parse(argv[optind], &c->dst) != 0) {
+    } else if (rc == 0 && oasis_ipaddr_parse_host(argv[optind], &c->dst) != 0) {
         fprintf(stderr, "oasis nc: invalid address '%s'\n", argv[optind]);
         rc = -1;
     } else if (rc == 0 && (parse_u64(argv[optind + 1], 65535, &port) != 0 || port == 0)) {
@@ -267,7 +267,10 @@ int cmd_nc(int argc, char **argv)
         return rc;
     }
     c->n = &n;
-    rc = oasis_tcp_connect4(n.stack, c->dst, c->port, c->ka_given ? &c->ka : NULL, on_connect, c);
+    /* IPv6: the source address exists once DAD has passed. */
+    if (oasis_ipaddr_is_v6(&c->dst) && net_wait_ipv6(&n, &c->dst, 5 * OASIS_NS_PER_SEC) != 0)
+        fprintf(stderr, "oasis nc: no IPv6 address ready to reach the destination\n");
+    rc = oasis_tcp_connect(n.stack, &c->dst, c->port, c->ka_given ? &c->ka : NULL, on_connect, c);
     if (rc == 0)
         rc = oasis_loop_run(n.loop, nc_done, c, c->timeout_ns ? c->timeout_ns : UINT64_MAX);
     if (c->done)

@@ -59,7 +59,7 @@ struct conn {
     oasis_flow *flow;
     svc_kind kind;
     conn *prev, *next;
-    char peer[32];
+    char peer[OASIS_IPADDR_STRLEN + 8]; /* [v6]:port */
     int closing, aborting;
     uint64_t last_active; /* last byte read or write completed (ns) */
     uint64_t close_at;    /* when closing started */
@@ -881,11 +881,14 @@ static void on_accept(oasis_stack *s, oasis_flow *flow, svc_kind kind, server *s
         oasis_tcp_release(flow);
         return;
     }
-    uint32_t a;
+    oasis_ipaddr a;
     uint16_t p;
-    char ip[OASIS_IPV4_STRLEN];
-    oasis_tcp_dst4(flow, &a, &p);
-    snprintf(c->peer, sizeof c->peer, "%s:%u", oasis_addr_format(a, ip), p);
+    char ip[OASIS_IPADDR_STRLEN];
+    oasis_tcp_dst(flow, &a, &p);
+    if (oasis_ipaddr_is_v6(&a)) /* [2001:db8::1]:port, as in URLs */
+        snprintf(c->peer, sizeof c->peer, "[%s]:%u", oasis_ipaddr_format(&a, ip), p);
+    else
+        snprintf(c->peer, sizeof c->peer, "%s:%u", oasis_ipaddr_format(&a, ip), p);
     c->srv = srv;
     c->flow = flow;
     c->kind = kind;

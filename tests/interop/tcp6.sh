@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# TCP over IPv6 against the Linux kernel (issue 14): curl -6 downloads from
+# `oasis serve` (SHA-256 checked), the options Linux sees on a connection
+# to Oasis (window scaling, timestamps, SACK, MSS = 1500 - 60 - 12), socat
+# uploads and Linux's half-close, `oasis get` from a Linux HTTP server and
+# Oasis's half-close with `oasis nc`, all over IPv6 global addresses.
+# Args: OASIS_BIN [BIG_SIZE_BYTES]
+TEST_NAME=interop_tcp6
+NS_TAG=tcp6
+source "$(dirname "$0")/lib.sh"
+BIG=${2:-1073741824}
+need curl socat ss
+
+setup_ns 1500
+# lib.sh turns IPv6 off in the namespace; this test wants it on the TAP.
+ns sysctl -qw net.ipv6.conf.$TAP.disable_ipv6=0
+ns sysctl -qw net.ipv6.conf.$TAP.accept_dad=0
+L6=2001:db8:66::1
+O6=2001:db8:66::2
+ns ip -6 addr add "$L6/64" dev "$TAP" nodad
+
+start_serve --addr6 "$O6/64"
+wait_for "$TMP/serve.log" "ipv6 $O6/64 preferred \(static\)" 10
+URL="http://[$O6]"
+
+# Oasis -> Linux: the pattern, hashed on both ends.
+want=$(pattern_sha "$BIG")
+got=$(ns curl -6 -sS --fail --max-time 120 -w '%{stderr}%{size_download} %{speed_download}\n' \
+    "$URL/bytes/$BIG" 2>"$TMP/curl-big.log" | sha256sum | cut -d' ' -f1) ||
+    fail "curl -6 of /bytes/$BIG failed"
+expect_eq "$got" "$want" "curl -6 /bytes/$BIG SHA-256"
+read -r size speed <"$TMP/curl-big.log"
+expect_eq "$size" "$BIG" "curl -6 received every byte"
+log "rate Oasis->Linux over IPv6: $(python3 -c "print(f'{$speed*8/1e6:.0f} Mbit/s')") ($BIG bytes)"
+grep -q "^http peer=\[$L6\]:[0-9]* " "$TMP/serve.log" || fail "serve's log does not name the IPv6 peer"
+pass "serve logs the peer as [$L6]:port"
+
+# The options of a connection Linux opened to Oasis (Oasis's SYN-ACK),
+# as the kernel sees them.
+bg client bash -c "sleep 5 | socat -u - 'TCP6:[$O6]:9'"
+for ((i = 0; i < 50; i++)); do
+    ns ss -6 -tnH state established "( dport = :9 )" | grep -q . && break
+    sleep 0.1
+done
+line=$(ns ss -6 -tinH state established "( dport = :9 )" | tr '\n\t' '  ')
+echo "ss: $line" >>"$TMP/ss.log"
+grep -q "wscale:[0-9]*,[1-9][0-9]*" <<<"$line" || fail "no window scaling from Oasis: $line"
+# 1500 - 40 (IPv6) - 20 (TCP) - 12 (timestamps)
+grep -q " mss:1428 " <<<"$line" || fail "Linux's MSS toward Oasis is not 1428: $line"
+pass "Oasis's SYN-ACK over IPv6 (ss): $(grep -o 'wscale:[0-9,]*' <<<"$line") mss:1428"
+# The kernel's TCP_INFO of a connection of its own to Oasis.
+info=$(ns python3 "$HERE/tcpinfo.py" client "$O6" 9) || fail "tcpinfo.py cannot connect over IPv6"
+echo "tcpinfo: $info" >>"$TMP/ss.log"
+grep -q "options=ts,sack,wscale " <<<"$info" || fail "not all of ts, sack, wscale: $info"
+expect_eq "$(grep -o 'snd_mss=[0-9]*' <<<"$info" | cut -d= -f2)" 1428 "TCP_INFO snd_mss toward Oasis"
+pass "Oasis's SYN-ACK over IPv6 (TCP_INFO): timestamps, SACK and window scaling negotiated"
+
+# Linux -> Oasis: uploads, then Linux's half-close with the answer after it.
+UP=$((BIG / 4))   # socat's upload is slower than curl's download
+want=$(pattern_sha "$UP")
+"$OASIS" pattern "$UP" | ns timeout 120 socat -u - "TCP6:[$O6]:9" || fail "socat -6 upload failed"
+wait_for "$TMP/serve.log" "^discard .* bytes=$UP " 30
+got=$(grep "^discard .* bytes=$UP " "$TMP/serve.log" | head -1 | sed 's/.*sha256=\([0-9a-f]*\).*/\1/')
+expect_eq "$got" "$want" "discard's SHA-256 of $UP bytes uploaded over IPv6"
+"$OASIS" pattern 8M >"$TMP/big"
+got=$(ns timeout 60 socat -t 30 - "TCP6:[$O6]:5001,shut-down" <"$TMP/big") ||
+    fail "socat -6 to the hash service failed"
+expect_eq "$got" "$(sha256sum <"$TMP/big" | cut -d' ' -f1) $(stat -c %s "$TMP/big")" \
+    "Linux half-closed first over IPv6, then got Oasis's answer"
+stop_pid "$SERVE_PID" "oasis serve"
+
+# Oasis -> Linux server: oasis get from python's http.server on [L6].
+mkdir -p "$TMP/www"
+head -c $((16 * 1024 * 1024 + 3)) /dev/urandom >"$TMP/www/file.bin"
+bg http python3 -m http.server 8000 --bind "$L6" --directory "$TMP/www"
+wait_port 8000
+oasis_run get6 60 get -q -o "$TMP/got.bin" "http://[$L6]:8000/file.bin" --addr6 "$O6/64"
+[ "$RC" -eq 0 ] || fail "oasis get over IPv6 exited $RC: $(tail -3 "$TMP/get6.log")"
+expect_eq "$(sha256sum <"$TMP/got.bin" | cut -d' ' -f1)" \
+    "$(sha256sum <"$TMP/www/file.bin" | cut -d' ' -f1)" "oasis get of 16 MiB from Linux over IPv6"
+
+# Oasis half-closes first (oasis nc), Linux answers after reading to EOF.
+bg server socat -t 30 "TCP6-LISTEN:6000,reuseaddr" "SYSTEM:sha256sum,shut-down"
+wait_port 6000
+oasis_run nc6 60 nc "$L6" 6000 --addr6 "$O6/64" <"$TMP/big"
+[ "$RC" -eq 0 ] || fail "oasis nc over IPv6 exited $RC"
+grep -q "^oasis nc: 8388608 bytes sent" "$TMP/nc6.log" || fail "oasis nc did not send every byte"
+expect_eq "$(grep -v '^oasis nc:' "$TMP/nc6.log" | head -1 | cut -d' ' -f1)" "$(sha256sum <"$TMP/big" | cut -d' ' -f1)" \
+    "Oasis half-closed first over IPv6, then got Linux's answer"
+wait "$BG_PID" || fail "the Linux server failed"
