@@ -1244,6 +1244,44 @@ static void test_mldv1_compat(void **state)
     fx_stop(&x);
 }
 
+
+/* RFC 4861 7.3.1: an upper layer's proof of progress makes the next hop's
+ * entry REACHABLE without a probe; an INCOMPLETE entry stays so. */
+static void test_confirm_reachable(void **state)
+{
+    (void)state;
+    fx x;
+    fx_start(&x, 0, 0, 1);
+    oasis_in6 ll = ll_of(&x);
+    /* PEER learnt STALE from its NS; our NA to it moved it to DELAY, where
+     * a probe would follow in 5 s. */
+    inject_ns(&x, &PEER, &ll, &ll, MAC_PEER);
+    const ip6_neigh *e = oasis_nd_lookup(x.s, &PEER);
+    assert_non_null(e);
+    assert_int_equal(e->state, NEIGH_DELAY);
+    oasis_ipaddr v4 = oasis_ipaddr_v4(OASIS_IPV4(10, 0, 0, 2));
+    oasis_ipv6_confirm_reachable(x.s, &v4); /* another family: nothing */
+    assert_int_equal(e->state, NEIGH_DELAY);
+    oasis_ipaddr peer = oasis_ipaddr_v6(PEER.b);
+    oasis_ipv6_confirm_reachable(x.s, &peer);
+    assert_int_equal(e->state, NEIGH_REACHABLE);
+    x.n = 0;
+    advance(&x, 60 * SEC); /* ReachableTime runs out: STALE, and no probe was sent */
+    assert_int_equal(e->state, NEIGH_STALE);
+    assert_int_equal(count_type(&x, OASIS_ICMP6_NS), 0);
+    /* An entry still resolving is left alone. */
+    oasis_in6 other = PEER;
+    other.b[15] = 0x44;
+    oasis_ipaddr o = oasis_ipaddr_v6(other.b);
+    assert_int_equal(oasis_ping_addr(x.s, &o, 1, 1, 8, SEC, on_ping, &(pingres){0}), 0);
+    const ip6_neigh *e2 = oasis_nd_lookup(x.s, &other);
+    assert_non_null(e2);
+    assert_int_equal(e2->state, NEIGH_INCOMPLETE);
+    oasis_ipv6_confirm_reachable(x.s, &o);
+    assert_int_equal(e2->state, NEIGH_INCOMPLETE);
+    fx_stop(&x);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1265,6 +1303,7 @@ int main(void)
         cmocka_unit_test(test_ipv6_off),
         cmocka_unit_test(test_redirect),
         cmocka_unit_test(test_mldv1_compat),
+        cmocka_unit_test(test_confirm_reachable),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

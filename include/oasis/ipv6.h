@@ -75,6 +75,14 @@ int oasis_ping_addr(oasis_stack *s, const oasis_ipaddr *dst, uint16_t id, uint16
 int oasis_ipv6_send(oasis_stack *s, const oasis_ipaddr *dst, uint8_t proto, const void *data,
                     size_t len);
 
+/* Upper-layer reachability confirmation (RFC 4861 7.3.1): the caller has
+ * proof that dst is reachable (TCP saw new data acknowledged, a reply came).
+ * The neighbour used as dst's next hop (the router for an off-link
+ * destination) becomes REACHABLE again without a probe. Nothing happens
+ * for an IPv4 address, with IPv6 off, or when there is no complete
+ * neighbour entry (resolution is never skipped). */
+void oasis_ipv6_confirm_reachable(oasis_stack *s, const oasis_ipaddr *dst);
+
 #ifdef __cplusplus
 }
 #endif

@@ -306,6 +306,18 @@ void oasis_nd_confirm(oasis_stack *s, const oasis_in6 *ip)
         set_state(s, e, NEIGH_REACHABLE);
 }
 
+void oasis_ipv6_confirm_reachable(oasis_stack *s, const oasis_ipaddr *dst)
+{
+    oasis_in6 d, hop;
+    if (!oasis_ipv6_enabled(s) || !dst || dst->family != OASIS_AF_INET6)
+        return;
+    memcpy(d.b, dst->b, 16);
+    /* The proof is about the neighbour the packets went through: the
+     * router for an off-link destination (RFC 4861 7.3.1). */
+    if (oasis_nd_next_hop(s, &d, &hop) == OASIS_OK)
+        oasis_nd_confirm(s, &hop);
+}
+
 /* RFC 4861 7.2.3 / 6.3.4 / 7.2.4: a link-layer address heard in an NS,
  * RS, RA or redirect from ip: create the entry STALE, or move it to STALE
  * when the address changed. */
