@@ -275,6 +275,8 @@ struct oasis_tcp_layer {
     oasis_flow *round;                   /* the round being dispatched */
     uint8_t dispatching;                 /* a round is running (nested poll) */
     uint8_t closing;                     /* disconnect/fini running: no new flows */
+    oasis_flow *disc_next;               /* disconnect's cursor in `all` (flow_free moves it) */
+    uint64_t disc_steps;                 /* flows disconnect looked at (a test counts them) */
     oasis_timer dispatch_timer;
     oasis_tcp_ext *ext_free;       /* extensions kept for reuse (tcp.c) */
     uint32_t ext_nfree;
