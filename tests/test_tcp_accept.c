@@ -313,8 +313,10 @@ static void test_idle_flow_bytes(void **state)
     uint32_t iss0 = th_open_passive(&h, &a, PORT, NULL); /* the listener, and a first flow */
     oasis_flow *first = a.flow;
     th_clear(&h);
-    size_t before = mem.live;
-    enum { N = 200 };
+    size_t before = mem.live, before_chunked = mem.chunked;
+    /* Enough flows that the slab's pages are a fair sample (a page holds
+     * 68 flows; the last one is partly used). */
+    enum { N = 2000 };
     for (int i = 0; i < N; i++) {
         uint16_t pp = (uint16_t)(P0 + 1 + i);
         oasis_tcp_hdr syn = th_seg(pp, PORT, S, TH_PISN, 0);
@@ -329,6 +331,19 @@ static void test_idle_flow_bytes(void **state)
     assert_int_equal(a.accepted, N + 1);
     size_t per_flow = (mem.live - before) / N;
     assert_true(per_flow <= 256);
+    /* What malloc would charge (a header per block): one block per flow
+     * would cost 256 B for the 240 B core alone. */
+    per_flow = (mem.chunked - before_chunked) / N;
+    assert_true(per_flow <= 256);
+    /* Everything the flows occupy, whole pages, the page and flow tables
+     * included, over every flow. */
+    const oasis_tcp_layer *L = h.s->tcp;
+    size_t all = (size_t)(L->flows.npages + (L->flows.spare != NULL)) * OASIS_SLAB_PAGE +
+                 (size_t)L->flows.cap * sizeof(void *) + (size_t)L->nbuckets * sizeof(void *);
+    assert_int_equal(L->flows.live, N + 1);
+    assert_true(all / (N + 1) <= 256);
+    /* The flow table's part: at most a bucket (8 B) per flow. */
+    assert_true(L->nbuckets <= L->count);
     const oasis_tcp_counters *c = th_ctr(&h);
     assert_int_equal(c->ext_allocs - c->ext_frees, 0); /* every flow idle, none holds one */
     /* Data moves on the first flow: it takes an extension and gives it
@@ -354,7 +369,9 @@ static void test_disconnect_linear(void **state)
     (void)state;
     tcp_harness h;
     th_app a;
-    th_init(&h, NULL);
+    test_counting mem;
+    memset(&mem, 0, sizeof mem);
+    th_init_alloc(&h, NULL, test_count_alloc, &mem);
     th_app_init(&a);
     th_open_passive(&h, &a, PORT, NULL);
     th_clear(&h);
@@ -373,7 +390,11 @@ static void test_disconnect_linear(void **state)
     assert_int_equal(a.accepted, N + 1);
     assert_int_equal(th_ctr(&h)->curr_estab, N + 1);
     uint64_t steps = h.s->tcp->disc_steps;
+    size_t live = mem.live;
     oasis_tcp_disconnect(h.s);
+    /* Each idle flow took an extension for its RST and gave it back: a
+     * finished flow costs no more than an idle one (the listener went). */
+    assert_true(mem.live <= live);
     assert_int_equal(th_ctr(&h)->curr_estab, 0);
     assert_int_equal(th_ctr(&h)->flows, N + 1); /* finished, not released */
     assert_true(h.s->tcp->disc_steps - steps <= N + 1);

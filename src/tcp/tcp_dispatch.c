@@ -280,6 +280,7 @@ void oasis_tcp_cancel_flow(oasis_flow *f)
     /* The RST goes out through the flow's output path, which needs the
      * extension; without memory for it the peer learns from its own
      * retransmissions (as if the RST were lost). */
+    int was_idle = !f->ext;
     int held = oasis_tcp_ext_get(f) == OASIS_OK;
     if (held && f->in_table && f->state != OASIS_TCP_SYN_SENT)
         oasis_tcp_send_rst_flow(f);
@@ -299,5 +300,7 @@ void oasis_tcp_cancel_flow(oasis_flow *f)
     oasis_tcp_cancel_requests(f);
     if (held)
         oasis_tcp_ext_put(f);
+    if (was_idle)
+        oasis_tcp_ext_drop_canceled(f); /* it had nothing pending: nothing lost */
     oasis_tcp_maybe_free(f);
 }

@@ -34,6 +34,7 @@
 #include <stdint.h>
 
 #include "core/pbuf.h"
+#include "core/slab.h"
 #include "core/timer.h"
 #include "oasis/addr.h"
 #include "oasis/tcp.h"
@@ -271,6 +272,7 @@ struct oasis_tcp_layer {
     uint8_t isn_key[16];
     oasis_tcp_listener *listeners;
     oasis_flow *all;               /* every TCB, for disconnect and foreach */
+    oasis_slab flows;              /* where the TCBs live (no per-flow allocation) */
     oasis_flow *ready_head, *ready_tail; /* woken: next dispatch round */
     oasis_flow *round;                   /* the round being dispatched */
     uint8_t dispatching;                 /* a round is running (nested poll) */
@@ -322,6 +324,10 @@ void oasis_tcp_ext_put(oasis_flow *f);
 void oasis_tcp_idle_rtt(const oasis_flow *f, oasis_rtt *r);
 /* The spare extensions give their ring storage back (oasis_tcp_trim). */
 void oasis_tcp_ext_cache_trim(oasis_stack *s);
+/* A flow that was idle got its extension only for cancel's RST: with the
+ * handle finished nothing needs it (disconnect of a million idle flows
+ * would otherwise leave each one holding one). */
+void oasis_tcp_ext_drop_canceled(oasis_flow *f);
 /* As ext_put without a hold of one's own (the timer, the dispatcher). */
 void oasis_tcp_ext_idle(oasis_flow *f);
 /* Frees the TCB if nothing refers to it any more. */

@@ -8,6 +8,10 @@
 
 typedef struct test_counting {
     size_t live, peak;
+    /* live as a malloc pays for it: each block rounded up to a glibc chunk
+     * (its size plus an 8-byte header, a multiple of 16, at least 32), so
+     * that many small allocations show what they really cost. */
+    size_t chunked;
 } test_counting;
 
 void *test_count_alloc(void *ud, void *ptr, size_t size);

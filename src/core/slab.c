@@ -1,0 +1,157 @@
+/* Slab of fixed-size objects (slab.h). */
+#include "core/slab.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/mem.h"
+
+struct oasis_slab_page {
+    oasis_slab_page *next, *prev; /* sl->avail */
+    void *free;                   /* objects given back, linked through their first word */
+    uint32_t used;                /* objects handed out */
+    uint32_t carved;              /* objects handed out at least once (from the front) */
+};
+
+/* Objects start here: the header rounded up to 16 (objects keep malloc's
+ * alignment, the page itself is an allocation). */
+#define HDR ((sizeof(oasis_slab_page) + 15u) & ~(size_t)15u)
+
+void oasis_slab_init(oasis_slab *sl, size_t size)
+{
+    memset(sl, 0, sizeof *sl);
+    if (size < sizeof(void *))
+        size = sizeof(void *);
+    sl->size = (uint32_t)((size + 15u) & ~(size_t)15u);
+    sl->per_page = (uint32_t)((OASIS_SLAB_PAGE - HDR) / sl->size);
+    if (sl->per_page == 0)
+        abort(); /* objects this big do not belong in a slab */
+}
+
+static void avail_push(oasis_slab *sl, oasis_slab_page *pg)
+{
+    pg->prev = NULL;
+    pg->next = sl->avail;
+    if (sl->avail)
+        sl->avail->prev = pg;
+    sl->avail = pg;
+}
+
+static void avail_remove(oasis_slab *sl, oasis_slab_page *pg)
+{
+    if (pg->prev)
+        pg->prev->next = pg->next;
+    else
+        sl->avail = pg->next;
+    if (pg->next)
+        pg->next->prev = pg->prev;
+    pg->next = pg->prev = NULL;
+}
+
+/* Index of the first page at or above address a. */
+static uint32_t lower_bound(const oasis_slab *sl, uintptr_t a)
+{
+    uint32_t lo = 0, hi = sl->npages;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if ((uintptr_t)sl->pages[mid] < a)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* Enters pg into the sorted table: 0, or -1 when the table cannot grow. */
+static int page_insert(oasis_stack *s, oasis_slab *sl, oasis_slab_page *pg)
+{
+    if (sl->npages == sl->cap) {
+        uint32_t cap = sl->cap ? sl->cap * 2 : 8;
+        oasis_slab_page **np = oasis_realloc(s, sl->pages, cap * sizeof *np);
+        if (!np)
+            return -1;
+        sl->pages = np;
+        sl->cap = cap;
+    }
+    uint32_t i = lower_bound(sl, (uintptr_t)pg);
+    memmove(&sl->pages[i + 1], &sl->pages[i], (sl->npages - i) * sizeof *sl->pages);
+    sl->pages[i] = pg;
+    sl->npages++;
+    return 0;
+}
+
+void *oasis_slab_alloc(oasis_stack *s, oasis_slab *sl)
+{
+    oasis_slab_page *pg = sl->avail;
+    if (!pg) {
+        pg = sl->spare;
+        sl->spare = NULL;
+        if (!pg && !(pg = oasis_malloc(s, OASIS_SLAB_PAGE)))
+            return NULL;
+        memset(pg, 0, sizeof *pg);
+        if (page_insert(s, sl, pg)) {
+            sl->spare = pg; /* kept for the next try */
+            return NULL;
+        }
+        avail_push(sl, pg);
+    }
+    void *obj = pg->free;
+    if (obj)
+        memcpy(&pg->free, obj, sizeof pg->free);
+    else
+        obj = (unsigned char *)pg + HDR + (size_t)pg->carved++ * sl->size;
+    if (++pg->used == sl->per_page)
+        avail_remove(sl, pg);
+    sl->live++;
+    memset(obj, 0, sl->size);
+    return obj;
+}
+
+void oasis_slab_free(oasis_stack *s, oasis_slab *sl, void *p)
+{
+    if (!p)
+        return;
+    uintptr_t a = (uintptr_t)p;
+    /* The page holding p: the last one that starts at or below it. */
+    uint32_t i = lower_bound(sl, a + 1);
+    if (i == 0)
+        abort(); /* not from this slab: a bug in the stack */
+    oasis_slab_page *pg = sl->pages[--i];
+    if (a >= (uintptr_t)pg + OASIS_SLAB_PAGE)
+        abort();
+    if (pg->used == sl->per_page)
+        avail_push(sl, pg);
+    memcpy(p, &pg->free, sizeof pg->free);
+    pg->free = p;
+    pg->used--;
+    sl->live--;
+    if (pg->used)
+        return;
+    /* Empty: out of the table; it becomes the spare (an older one goes). */
+    avail_remove(sl, pg);
+    memmove(&sl->pages[i], &sl->pages[i + 1], (sl->npages - i - 1) * sizeof *sl->pages);
+    sl->npages--;
+    oasis_free(s, sl->spare);
+    sl->spare = pg;
+}
+
+void oasis_slab_trim(oasis_stack *s, oasis_slab *sl)
+{
+    oasis_free(s, sl->spare);
+    sl->spare = NULL;
+    if (sl->npages == 0) {
+        oasis_free(s, sl->pages);
+        sl->pages = NULL;
+        sl->cap = 0;
+    }
+}
+
+void oasis_slab_fini(oasis_stack *s, oasis_slab *sl)
+{
+    for (uint32_t i = 0; i < sl->npages; i++)
+        oasis_free(s, sl->pages[i]);
+    sl->npages = 0;
+    sl->avail = NULL;
+    sl->live = 0;
+    oasis_slab_trim(s, sl);
+}
