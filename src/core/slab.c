@@ -11,6 +11,7 @@ struct oasis_slab_page {
     void *free;                   /* objects given back, linked through their first word */
     uint32_t used;                /* objects handed out */
     uint32_t carved;              /* objects handed out at least once (from the front) */
+    uint32_t cap;                 /* objects the page holds */
 };
 
 /* Objects start here: the header rounded up to 16 (objects keep malloc's
@@ -24,8 +25,29 @@ void oasis_slab_init(oasis_slab *sl, size_t size)
         size = sizeof(void *);
     sl->size = (uint32_t)((size + 15u) & ~(size_t)15u);
     sl->per_page = (uint32_t)((OASIS_SLAB_PAGE - HDR) / sl->size);
-    if (sl->per_page == 0)
+    if (sl->per_page < OASIS_SLAB_MIN_OBJS)
         abort(); /* objects this big do not belong in a slab */
+}
+
+static size_t page_bytes(const oasis_slab *sl, uint32_t cap) { return HDR + (size_t)cap * sl->size; }
+
+/* A new page holds half of what is in use (4 objects at least, a full
+ * page at most): a stack with a few flows does not pay for 16 KiB, and
+ * the slack stays under a third of what is in use on the way up. */
+static uint32_t next_cap(const oasis_slab *sl)
+{
+    size_t cap = sl->live / 2;
+    if (cap < OASIS_SLAB_MIN_OBJS)
+        cap = OASIS_SLAB_MIN_OBJS;
+    return cap > sl->per_page ? sl->per_page : (uint32_t)cap;
+}
+
+static void page_release(oasis_stack *s, oasis_slab *sl, oasis_slab_page *pg)
+{
+    if (!pg)
+        return;
+    sl->bytes -= page_bytes(sl, pg->cap);
+    oasis_free(s, pg);
 }
 
 static void avail_push(oasis_slab *sl, oasis_slab_page *pg)
@@ -86,9 +108,14 @@ void *oasis_slab_alloc(oasis_stack *s, oasis_slab *sl)
     if (!pg) {
         pg = sl->spare;
         sl->spare = NULL;
-        if (!pg && !(pg = oasis_malloc(s, OASIS_SLAB_PAGE)))
-            return NULL;
+        uint32_t cap = pg ? pg->cap : next_cap(sl);
+        if (!pg) {
+            if (!(pg = oasis_malloc(s, page_bytes(sl, cap))))
+                return NULL;
+            sl->bytes += page_bytes(sl, cap);
+        }
         memset(pg, 0, sizeof *pg);
+        pg->cap = cap;
         if (page_insert(s, sl, pg)) {
             sl->spare = pg; /* kept for the next try */
             return NULL;
@@ -100,7 +127,7 @@ void *oasis_slab_alloc(oasis_stack *s, oasis_slab *sl)
         memcpy(&pg->free, obj, sizeof pg->free);
     else
         obj = (unsigned char *)pg + HDR + (size_t)pg->carved++ * sl->size;
-    if (++pg->used == sl->per_page)
+    if (++pg->used == pg->cap)
         avail_remove(sl, pg);
     sl->live++;
     memset(obj, 0, sl->size);
@@ -117,9 +144,9 @@ void oasis_slab_free(oasis_stack *s, oasis_slab *sl, void *p)
     if (i == 0)
         abort(); /* not from this slab: a bug in the stack */
     oasis_slab_page *pg = sl->pages[--i];
-    if (a >= (uintptr_t)pg + OASIS_SLAB_PAGE)
+    if (a >= (uintptr_t)pg + page_bytes(sl, pg->cap))
         abort();
-    if (pg->used == sl->per_page)
+    if (pg->used == pg->cap)
         avail_push(sl, pg);
     memcpy(p, &pg->free, sizeof pg->free);
     pg->free = p;
@@ -131,13 +158,13 @@ void oasis_slab_free(oasis_stack *s, oasis_slab *sl, void *p)
     avail_remove(sl, pg);
     memmove(&sl->pages[i], &sl->pages[i + 1], (sl->npages - i - 1) * sizeof *sl->pages);
     sl->npages--;
-    oasis_free(s, sl->spare);
+    page_release(s, sl, sl->spare);
     sl->spare = pg;
 }
 
 void oasis_slab_trim(oasis_stack *s, oasis_slab *sl)
 {
-    oasis_free(s, sl->spare);
+    page_release(s, sl, sl->spare);
     sl->spare = NULL;
     if (sl->npages == 0) {
         oasis_free(s, sl->pages);
@@ -149,7 +176,7 @@ void oasis_slab_trim(oasis_stack *s, oasis_slab *sl)
 void oasis_slab_fini(oasis_stack *s, oasis_slab *sl)
 {
     for (uint32_t i = 0; i < sl->npages; i++)
-        oasis_free(s, sl->pages[i]);
+        page_release(s, sl, sl->pages[i]);
     sl->npages = 0;
     sl->avail = NULL;
     sl->live = 0;

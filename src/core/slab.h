@@ -24,16 +24,20 @@ typedef struct oasis_slab_page oasis_slab_page;
 
 typedef struct oasis_slab {
     uint32_t size;            /* object size, a multiple of 16 */
-    uint32_t per_page;        /* objects in a page */
+    uint32_t per_page;        /* objects in a full-size page */
     oasis_slab_page *avail;   /* pages with an object to give, doubly linked */
     oasis_slab_page *spare;   /* an empty page kept for the next allocation */
     oasis_slab_page **pages;  /* every page but the spare, sorted by address */
     uint32_t npages, cap;
     size_t live;              /* objects handed out */
+    size_t bytes;             /* held in pages, the spare's included */
 } oasis_slab;
 
-/* Bytes of a slab page (one allocation of the stack's allocator). */
+/* Bytes of a full-size slab page (one allocation of the stack's
+ * allocator); the first pages are smaller (half of what is in use, at
+ * least OASIS_SLAB_MIN_OBJS objects). */
 #define OASIS_SLAB_PAGE 16384u
+#define OASIS_SLAB_MIN_OBJS 4u
 
 void oasis_slab_init(oasis_slab *sl, size_t size);
 /* A zeroed object, or NULL when the allocator fails. */
