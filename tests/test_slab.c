@@ -157,7 +157,7 @@ static void test_fini_with_objects(void **state)
     oasis_stack *s = make_stack(&fl);
     oasis_slab sl;
     oasis_slab_init(&sl, 100);
-    assert_int_equal(sl.size, 112);
+    assert_int_equal(sl.size, 104);
     size_t base = fl.mem.live;
     for (int i = 0; i < 1000; i++)
         assert_non_null(oasis_slab_alloc(s, &sl));

@@ -23,7 +23,7 @@ typedef struct oasis_stack oasis_stack;
 typedef struct oasis_slab_page oasis_slab_page;
 
 typedef struct oasis_slab {
-    uint32_t size;            /* object size, a multiple of 16 */
+    uint32_t size;            /* object size, a multiple of 8 */
     uint32_t per_page;        /* objects in a full-size page */
     oasis_slab_page *avail;   /* pages with an object to give, doubly linked */
     oasis_slab_page *spare;   /* an empty page kept for the next allocation */
