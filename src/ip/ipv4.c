@@ -84,12 +84,20 @@ static int send_datagram(oasis_stack *s, oasis_pbuf *p, uint32_t dst, uint32_t n
  * a peer sharing it cannot count what was sent between its probes. */
 static uint16_t next_ident(oasis_stack *s, uint32_t dst, uint8_t proto, uint16_t count)
 {
-    uint8_t m[9];
-    oasis_put32(m, s->addr);
-    oasis_put32(m + 4, dst);
-    m[8] = proto;
-    uint32_t b = (uint32_t)oasis_siphash24(s->secrets.ipid_key, m, sizeof m) &
-                 (OASIS_IP_IDENTS - 1);
+    oasis_ipv4 *ip = &s->ip;
+    if (!ip->memo_ok || ip->memo_src != s->addr || ip->memo_dst != dst || ip->memo_proto != proto) {
+        uint8_t m[9];
+        oasis_put32(m, s->addr);
+        oasis_put32(m + 4, dst);
+        m[8] = proto;
+        ip->memo_bucket = (uint32_t)oasis_siphash24(s->secrets.ipid_key, m, sizeof m) &
+                          (OASIS_IP_IDENTS - 1);
+        ip->memo_src = s->addr;
+        ip->memo_dst = dst;
+        ip->memo_proto = proto;
+        ip->memo_ok = 1;
+    }
+    uint32_t b = ip->memo_bucket;
     uint32_t now_ms = (uint32_t)(oasis_now(s) / OASIS_NS_PER_MS);
     uint32_t idle = now_ms - s->ip.ident_ms[b];
     uint16_t delta = 1;

@@ -33,6 +33,10 @@ typedef struct oasis_pmtu_entry {
 typedef struct oasis_ipv4 {
     uint16_t ident[OASIS_IP_IDENTS];
     uint32_t ident_ms[OASIS_IP_IDENTS]; /* last use of each bucket (ms) */
+    /* The last (source, destination, protocol) hashed and its bucket: a
+     * flow sends to one peer, so the hash runs once, not per datagram. */
+    uint32_t memo_src, memo_dst, memo_bucket;
+    uint8_t memo_proto, memo_ok;
     oasis_reasm *reasm;       /* datagrams being reassembled (list) */
     uint32_t reasm_count;
     uint32_t reasm_bytes;
