@@ -59,14 +59,22 @@ static int grow(oasis_stack *s, oasis_rack *r)
     return 0;
 }
 
+/* Nothing in flight: no records. The ring itself stays (a busy flow sends
+ * again soon); it goes with the extension or oasis_tcp_trim. */
+static void segs_reset(oasis_rack *r)
+{
+    r->head = r->n = 0;
+    r->segs_sacked = 0;
+    r->have_fack = 0; /* all delivered: no stale RACK.fack across a wrap */
+}
+
 void oasis_rack_segs_free(oasis_flow *f)
 {
     oasis_rack *r = &f->ext->sb.rack;
     oasis_free(f->s, r->segs);
     r->segs = NULL;
-    r->head = r->n = r->cap = 0;
-    r->segs_sacked = 0;
-    r->have_fack = 0; /* all delivered: no stale RACK.fack across a wrap */
+    r->cap = 0;
+    segs_reset(r);
 }
 
 static void append(oasis_flow *f, uint32_t seq, uint32_t end, uint64_t now, uint8_t flags)
@@ -246,7 +254,7 @@ void oasis_rack_ack(oasis_flow *f, const oasis_tcp_hdr *h, uint32_t una)
     if (r->lost_valid && oasis_seq_le(r->lost_below, una))
         r->lost_valid = 0;
     if (r->n == 0 && una == f->snd_max) {
-        oasis_rack_segs_free(f); /* nothing in flight: give the memory back */
+        segs_reset(r); /* nothing in flight */
         f->ext->tm.reorder = OASIS_TCP_NEVER;
         return;
     }
