@@ -181,6 +181,7 @@ static void test_cwnd_is_ssthresh_after_sack_recovery(void **state)
     fx *x = *state;
     estab(x, 1);
     oasis_flow *f = x->a.flow;
+    assert_int_equal(oasis_tcp_ext_get(f), 0); /* pinned: the test reads its internals */
     send_segs(x, 10);
     for (uint32_t k = 2; k <= 4; k++)
         ack_sack1(x, sg(x, 0), 1, k);

@@ -216,6 +216,7 @@ static void test_sack_recovery_resends_holes(void **state)
 {
     fx *x = *state;
     estab_sack(x);
+    assert_int_equal(oasis_tcp_ext_get(x->a.flow), 0); /* pinned: the test reads its internals */
     send_ten(x);
     oasis_tcp_hdr r;
     /* segments 0 and 4 lost: SACKs for 1, 2 */

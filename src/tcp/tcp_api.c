@@ -295,6 +295,10 @@ int oasis_tcp_read(oasis_flow *f, oasis_read_cb cb, void *ud)
         return OASIS_EBUSY;
     f->read_cb = cb;
     f->read_ud = ud;
+    /* From inside this flow's read callback, the dispatcher's read loop
+     * (tcp_dispatch.c run_reads) goes on with it: no round needed. */
+    if (f->s->tcp->reading == f)
+        return OASIS_OK;
     if ((f->ext && f->ext->rcv.len) || f->fin_rcvd || f->rd_shut || !f->in_table)
         oasis_tcp_wake(f);
     return OASIS_OK;
@@ -387,6 +391,16 @@ static int submit_write_held(oasis_flow *f, const oasis_iovec *iov, size_t iovcn
     for (size_t i = 0; i < iovcnt; i++)
         if (!iov[i].base && iov[i].len)
             return OASIS_EINVAL;
+    /* No callback, nothing queued ahead and room for every byte: the
+     * completion would report nothing to anyone, so no request is made
+     * (no allocation, no dispatch round). The ring takes all or nothing. */
+    if (!cb && !how && iovcnt == 1 && !f->ext->wq.head && can_write(f) &&
+        f->state != OASIS_TCP_SYN_SENT && iov[0].len <= oasis_ring_free(&f->ext->snd) &&
+        oasis_ring_write(f->s, &f->ext->snd, iov[0].base, (uint32_t)iov[0].len) == iov[0].len) {
+        oasis_tcp_output(f);
+        oasis_tcp_timer_update(f);
+        return OASIS_OK;
+    }
     oasis_tcp_wreq *r = oasis_malloc(f->s, sizeof *r + iovcnt * sizeof *iov);
     if (!r)
         return OASIS_ENOMEM;

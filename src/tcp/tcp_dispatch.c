@@ -86,9 +86,18 @@ static void run_reads(oasis_flow *f)
             const uint8_t *p;
             uint32_t n = oasis_ring_span(&f->ext->rcv, 0, &p);
             f->read_cb = NULL;
+            /* A read issued from this callback is served by this loop:
+             * oasis_tcp_read need not wake the flow for another round. */
+            oasis_tcp_layer *L = f->s->tcp;
+            oasis_flow *outer = L->reading;
+            L->reading = f;
             cb(f, 0, p, n, ud);
-            if (!f->ext->rcv.mem)
+            L->reading = outer;
+            if (!f->ext->rcv.mem) {
+                if (f->read_cb)
+                    oasis_tcp_wake(f);
                 break;
+            }
             oasis_ring_consume(f->s, &f->ext->rcv, n);
             oasis_tcp_urg_consumed(f);
             if (f->in_table)

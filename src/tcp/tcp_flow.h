@@ -275,6 +275,7 @@ struct oasis_tcp_layer {
     oasis_slab flows;              /* where the TCBs live (no per-flow allocation) */
     oasis_flow *ready_head, *ready_tail; /* woken: next dispatch round */
     oasis_flow *round;                   /* the round being dispatched */
+    oasis_flow *reading;                 /* its read callback is running (run_reads) */
     uint8_t dispatching;                 /* a round is running (nested poll) */
     uint8_t closing;                     /* disconnect/fini running: no new flows */
     oasis_flow *disc_next;               /* disconnect's cursor in `all` (flow_free moves it) */
