@@ -15,25 +15,25 @@
 
 #define SYN_LOST_RTO_NS (3ull * OASIS_NS_PER_SEC) /* RFC 6298 5.7 */
 
+static uint64_t min_u64(uint64_t a, uint64_t b) { return a < b ? a : b; }
+
 static uint64_t next_deadline(const oasis_flow *f)
 {
     const oasis_tcp_deadlines *t = &f->ext->tm;
-    uint64_t d = t->rexmt;
-    const uint64_t more[] = {t->tlp, t->persist, t->keep, t->fin_wait2, t->delack, t->reorder};
-    for (size_t i = 0; i < sizeof more / sizeof more[0]; i++)
-        if (more[i] < d)
-            d = more[i];
-    return d;
+    /* A tree of minimums: branch-free, every hot path runs it. */
+    return min_u64(min_u64(min_u64(t->rexmt, t->tlp), min_u64(t->persist, t->keep)),
+                   min_u64(min_u64(t->fin_wait2, t->delack), t->reorder));
 }
 
-void oasis_tcp_timer_update(oasis_flow *f)
+/* The timer runs no later than d (one deadline just armed at d). */
+static void timer_by(oasis_flow *f, uint64_t d)
 {
-    uint64_t d = next_deadline(f);
-    if (d == OASIS_TCP_NEVER || !f->in_table)
-        return;
-    if (!oasis_timer_active(&f->ext->timer) || d < f->ext->timer.deadline)
+    if (d != OASIS_TCP_NEVER && f->in_table &&
+        (!oasis_timer_active(&f->ext->timer) || d < f->ext->timer.deadline))
         oasis_timer_start(f->s, &f->ext->timer, d);
 }
+
+void oasis_tcp_timer_update(oasis_flow *f) { timer_by(f, next_deadline(f)); }
 
 void oasis_tcp_timers_clear(oasis_flow *f)
 {
@@ -45,7 +45,7 @@ void oasis_tcp_timers_clear(oasis_flow *f)
 void oasis_tcp_arm_rto(oasis_flow *f)
 {
     f->ext->tm.rexmt = oasis_now(f->s) + oasis_rtt_rto(&f->ext->rtt);
-    oasis_tcp_timer_update(f);
+    timer_by(f, f->ext->tm.rexmt);
 }
 
 void oasis_tcp_arm_delack(oasis_flow *f)
@@ -53,7 +53,7 @@ void oasis_tcp_arm_delack(oasis_flow *f)
     if (f->ext->tm.delack != OASIS_TCP_NEVER)
         return;
     f->ext->tm.delack = oasis_now(f->s) + f->s->cfg.tcp.delack_ns;
-    oasis_tcp_timer_update(f);
+    timer_by(f, f->ext->tm.delack);
 }
 
 /* Zero-window probe interval: the RTO doubled per probe, at most rto_max. */
@@ -112,7 +112,7 @@ void oasis_tcp_arm_tlp(oasis_flow *f)
                                  oasis_tcp_eff_mss(f), oasis_rtt_rto(&f->ext->rtt));
     /* Never later than the RTO would fire: then the probe goes at that time. */
     f->ext->tm.tlp = now + pto < f->ext->tm.rexmt ? now + pto : f->ext->tm.rexmt;
-    oasis_tcp_timer_update(f);
+    timer_by(f, f->ext->tm.tlp);
 }
 
 void oasis_tcp_arm_fin_wait2(oasis_flow *f)
