@@ -227,6 +227,8 @@ static void rr_send(bench *b);
 static void rr_client_read(oasis_flow *f, int err, const uint8_t *data, size_t len, void *ud)
 {
     bench *b = ud;
+    if (b->stopping)
+        return; /* the teardown cancels the read pending at the deadline */
     if (err) {
         fail(b, "rr client read", err);
         return;
@@ -309,6 +311,7 @@ static int run_rr(size_t size, double seconds)
         bench_result(row, "oasis", "in-memory wire", rate, "trans/s", note);
     fprintf(stderr, "oasis rr %zu B: %" PRIu64 " in %.2f s = %.0f/s (%s)\n", size, b->transactions,
             wall, rate, note);
+    b->stopping = 1;
     teardown(b);
     return b->failed;
 }
@@ -320,6 +323,8 @@ static void crr_open(bench *b);
 static void crr_client_read(oasis_flow *f, int err, const uint8_t *data, size_t len, void *ud)
 {
     bench *b = ud;
+    if (b->stopping)
+        return; /* the teardown cancels the connection still open at the deadline */
     if (err) {
         fail(b, "crr client read", err);
         return;
@@ -342,6 +347,8 @@ static void crr_client_read(oasis_flow *f, int err, const uint8_t *data, size_t 
 static void crr_connected(oasis_stack *s, oasis_flow *f, int err, void *ud)
 {
     bench *b = ud;
+    if (b->stopping)
+        return; /* canceled by the teardown */
     if (err) {
         fail(b, "crr connect", err);
         return;
@@ -405,6 +412,7 @@ static int run_crr(double seconds)
         bench_result("crr", "oasis", "in-memory wire", rate, "conn/s", note);
     fprintf(stderr, "oasis crr: %" PRIu64 " in %.2f s = %.0f/s (%s)\n", b->transactions, wall, rate,
             note);
+    b->stopping = 1;
     teardown(b);
     return b->failed;
 }
