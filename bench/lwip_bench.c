@@ -289,8 +289,8 @@ static int run_bulk(u16_t mtu, double seconds)
     snprintf(row, sizeof row, "bulk_mtu%u", mtu);
     if (!g_b.failed)
         bench_result(row, "lwip", "two netifs back to back", gbps, "Gbit/s", note);
-    fprintf(stderr, "lwip bulk mtu %u: %.3f GB in %.2f s = %.3f Gbit/s (%s)\n", mtu,
-            (double)g_b.received / 1e9, wall, gbps, note);
+    fprintf(stderr, "lwip bulk mtu %u: %.3f GB in %.2f s = %.3f Gbit/s (%s); %" PRIu64
+                    " bytes in all\n", mtu, (double)g_b.received / 1e9, wall, gbps, note, g_b.received);
     return g_b.failed;
 }
 

@@ -214,8 +214,8 @@ static int run_bulk(uint32_t mtu, double seconds)
     b->stopping = 1;
     if (!b->failed)
         bench_result(row, "oasis", "in-memory wire", gbps, "Gbit/s", note);
-    fprintf(stderr, "oasis bulk mtu %u: %.3f GB in %.2f s = %.3f Gbit/s (%s)\n", mtu,
-            (double)b->rx_measured / 1e9, wall, gbps, note);
+    fprintf(stderr, "oasis bulk mtu %u: %.3f GB in %.2f s = %.3f Gbit/s (%s); %" PRIu64
+                    " bytes in all\n", mtu, (double)b->rx_measured / 1e9, wall, gbps, note, b->received);
     teardown(b);
     return b->failed;
 }
