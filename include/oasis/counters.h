@@ -72,6 +72,9 @@ typedef struct oasis_ip_counters {
     uint64_t loop_tx_packets;    /* queued for delivery inside the stack */
     uint64_t loop_rx_packets;    /* taken from that queue into IP input */
     uint64_t loop_drops;         /* queue full (1000, netdev_max_backlog) */
+    /* The ECN field of datagrams delivered to a protocol (RFC 3168; Linux's
+     * IpExt InNoECTPkts, InECT1Pkts, InECT0Pkts, InCEPkts) */
+    uint64_t in_noect_pkts, in_ect1_pkts, in_ect0_pkts, in_ce_pkts;
 } oasis_ip_counters;
 
 typedef struct oasis_icmp_counters {
@@ -142,6 +145,11 @@ typedef struct oasis_tcp_counters {
      * the flow gets busy, given back when it goes idle. */
     uint64_t ext_allocs, ext_frees;
     uint64_t ext_drops;          /* segments dropped: no memory for the extension */
+    /* ECN (RFC 3168) */
+    uint64_t ecn_flows;          /* connections that negotiated ECN */
+    uint64_t ecn_ce_segs;        /* CE-marked data segments accepted (echoed with ECE) */
+    uint64_t ecn_reductions;     /* cwnd reductions answering ECE (at most one per window) */
+    uint64_t delivered_ce;       /* TCPDeliveredCE: segments acknowledged by ACKs with ECE */
 } oasis_tcp_counters;
 
 /* IPv6 (issue 14): names in metrics.c are Linux's /proc/net/snmp6 ones

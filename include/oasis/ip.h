@@ -61,6 +61,8 @@ typedef struct oasis_ip_packet {
     uint8_t family;             /* OASIS_IP_FAMILY_V4 or _V6 */
     uint8_t proto;              /* IP protocol number (IPv6: next header) */
     uint8_t link_bcast;         /* came to a link broadcast/multicast address */
+    uint8_t tclass;             /* IPv4 TOS / IPv6 Traffic Class as received: DSCP << 2,
+                                 * the ECN field (RFC 3168) in the low 2 bits */
     uint32_t src, dst;          /* IPv4 addresses, host order (family V4) */
     const uint8_t *src6, *dst6; /* IPv6 addresses, 16 bytes each (family V6) */
     const uint8_t *payload;     /* the transport header and its data */

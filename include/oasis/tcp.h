@@ -105,6 +105,19 @@ typedef struct oasis_tcp_config {
                                  * (ARP) and OASIS_TCP_EV_RETRANSMIT reported (3) */
     uint8_t dscp;               /* Diffserv codepoint of every flow's segments, SYNs
                                  * included (0; per flow: oasis_tcp_set_dscp) */
+    uint8_t ecn;                /* Explicit Congestion Notification (RFC 3168), as Linux's
+                                 * net.ipv4.tcp_ecn: 0 off (SYNs neither ask nor accept);
+                                 * 1 active opens ask for it (SYN with ECE+CWR) and
+                                 * passive ones accept it; 2 (the default, Linux's)
+                                 * passive opens accept it when the SYN asks, active
+                                 * ones do not ask. A SYN retransmission asks no more
+                                 * and that flow then goes without (RFC 3168 6.1.1.1);
+                                 * a flow opened from a SYN cookie never has ECN. With
+                                 * ECN, new data goes out ECT(0) (never ACKs, window
+                                 * probes or retransmissions), an ACK with ECE halves
+                                 * cwnd at most once per window of data as a loss would,
+                                 * and CE-marked data is echoed with ECE until CWR
+                                 * (oasis_tcp_info.ecn says whether a flow has it) */
 } oasis_tcp_config;
 
 #define OASIS_TCP_MAX_WRITE_REQS 4096u
@@ -459,6 +472,7 @@ typedef struct oasis_tcp_info {
     uint32_t path_mtu;          /* datagram size segments are cut to now: the link's,
                                    or lower by path MTU discovery (ICMP, RFC 1191;
                                    black-hole detection, RFC 4821) */
+    int ecn;                    /* 1: ECN negotiated (RFC 3168; cfg.tcp.ecn) */
 } oasis_tcp_info;
 
 int oasis_tcp_get_info(const oasis_flow *flow, oasis_tcp_info *info);

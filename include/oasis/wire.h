@@ -129,6 +129,15 @@ oasis_link *oasis_wire_attach_endpoint(oasis_wire *w, const uint8_t mac[6], oasi
  *     reorder_delay_ns (0: 1 ms), so frames sent after it overtake it.
  *  7. duplication with probability `duplicate`: a second copy is delivered
  *     right after the first.
+ *
+ * Congestion marking, as an ECN-capable AQM router does it (RFC 3168 5),
+ * comes before all of these: a frame is "congested" with probability
+ * ce_mark, or when ce_queue_frames is set (with rate_bps) and at least that
+ * many frames are already waiting in the bottleneck as it arrives. A
+ * congested IPv4 or IPv6 frame whose ECN field says ECT(0) or ECT(1) is
+ * marked CE (the IPv4 header checksum is made right again) and goes on; a
+ * congested Not-ECT frame is dropped instead (dropped_mark); a CE frame
+ * stays CE; other frames (ARP) are never congested.
  */
 typedef struct oasis_impair {
     double loss;
@@ -142,6 +151,8 @@ typedef struct oasis_impair {
     double duplicate;
     uint64_t rate_bps;
     uint32_t queue_frames, queue_bytes;
+    double ce_mark;           /* probability a frame is congested (above) */
+    uint32_t ce_queue_frames; /* bottleneck depth from which every frame is (0: off) */
 } oasis_impair;
 
 /* Zeroes cfg: no impairment. */
@@ -171,6 +182,8 @@ typedef struct oasis_wire_stats {
     uint64_t corrupted;       /* delivered with a flipped bit */
     uint64_t reordered;       /* held back by reorder_delay_ns */
     uint64_t duplicated;      /* extra copies made */
+    uint64_t ce_marked;       /* ECT frames marked CE (delivered, counted there too) */
+    uint64_t dropped_mark;    /* congested Not-ECT frames dropped instead of marked */
 } oasis_wire_stats;
 
 /* Counters of the direction from -> to, or summed over every direction out
@@ -184,7 +197,8 @@ int oasis_wire_stats_get(const oasis_wire *w, const oasis_link *from, const oasi
 /* Called once per frame a port sends, per destination, when the wire has
  * decided its fate (from inside the sender's send call): intact is 1 when
  * the frame will reach `to` unaltered at due_ns (a duplicate arrives at the
- * same time), 0 when it is dropped (any reason) or will arrive corrupted,
+ * same time; a CE mark counts as unaltered: the receiver gets it), 0 when
+ * it is dropped (any reason) or will arrive corrupted,
  * i.e. the receiver never gets it; due_ns is then 0. sent_ns is the send
  * time. A checker uses it to know what the link really did (e.g. whether a
  * Timeout was the link's doing). */

@@ -59,6 +59,7 @@ void oasis_stack_config_init(oasis_stack_config *cfg)
     t->fin_wait2_ns = 2 * t->rto_max_ns;
     t->max_write_reqs = OASIS_TCP_MAX_WRITE_REQS;
     t->r1_retries = 3; /* RFC 9293 SHLD-10 */
+    t->ecn = 2;        /* accept ECN, do not ask (Linux's default) */
 
     cfg->ipv6_slaac = 1;
     cfg->nd_cache_size = 256;
@@ -80,6 +81,8 @@ static int config_valid(const oasis_stack_config *cfg)
         return 0;
     if (cfg->tcp.rto_min_ns == 0 || cfg->tcp.rto_min_ns > cfg->tcp.rto_max_ns)
         return 0;
+    if (cfg->tcp.ecn > 2)
+        return 0; /* Linux's 3..5 (AccECN) are not implemented */
     return 1;
 }
 

@@ -253,10 +253,17 @@ void oasis_ipv4_deliver(oasis_stack *s, const oasis_ipv4_hdr *h)
         return;
     }
     s->ctr.ip.in_delivers++;
+    switch (h->tos & 3) { /* RFC 3168 5: the ECN field */
+    case 0: s->ctr.ip.in_noect_pkts++; break;
+    case 1: s->ctr.ip.in_ect1_pkts++; break;
+    case 2: s->ctr.ip.in_ect0_pkts++; break;
+    default: s->ctr.ip.in_ce_pkts++; break;
+    }
     oasis_ip_packet pkt = {
         .family = OASIS_IP_FAMILY_V4,
         .proto = h->proto,
         .link_bcast = h->link_bcast,
+        .tclass = h->tos,
         .src = h->src,
         .dst = h->dst,
         .payload = h->payload,

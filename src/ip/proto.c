@@ -8,6 +8,7 @@
 #include "ip/ipv4.h"
 #include "oasis/error.h"
 #include "oasis/tcp.h"
+#include "tcp/tcp.h"
 #include "udp/udp.h"
 
 #include <string.h>
@@ -71,19 +72,21 @@ int oasis_ip_send(oasis_stack *s, uint32_t dst, uint8_t proto, const void *data,
 
 /* ---- the built-in transports ---- */
 
-/* TCP takes IPv4 only until it learns IPv6 (issue 14); an IPv6 segment
- * for it is dropped here. UDP speaks both. */
+/* TCP and UDP speak both families; TCP is told the ECN field (RFC 3168). */
 static void tcp_in(oasis_stack *s, const oasis_ip_packet *pkt, void *ud)
 {
     (void)ud;
+    oasis_ipaddr src, dst;
     if (pkt->family == OASIS_IP_FAMILY_V6) {
-        oasis_ipaddr src = oasis_ipaddr_v6(pkt->src6), dst = oasis_ipaddr_v6(pkt->dst6);
-        oasis_tcp_input(s, &src, &dst, pkt->payload, pkt->len);
+        src = oasis_ipaddr_v6(pkt->src6);
+        dst = oasis_ipaddr_v6(pkt->dst6);
+    } else if (pkt->family == OASIS_IP_FAMILY_V4) {
+        src = oasis_ipaddr_v4(pkt->src);
+        dst = oasis_ipaddr_v4(pkt->dst);
+    } else {
         return;
     }
-    if (pkt->family != OASIS_IP_FAMILY_V4)
-        return;
-    oasis_tcp_input4(s, pkt->src, pkt->dst, pkt->payload, pkt->len);
+    oasis_tcp_input_ecn(s, &src, &dst, pkt->payload, pkt->len, pkt->tclass & 3);
 }
 
 static void udp_in(oasis_stack *s, const oasis_ip_packet *pkt, void *ud)

@@ -37,6 +37,7 @@ struct oasis_reasm {
     uint8_t proto;
     uint8_t have_first;         /* fragment 0 arrived: hdr is valid */
     uint8_t have_last;          /* the MF=0 fragment arrived: total is known */
+    uint8_t ecn_seen;           /* 1 << ECN field of every fragment taken (RFC 3168 5.3) */
     uint32_t total;             /* payload length, once have_last */
     uint32_t have;              /* payload bytes held (pieces never overlap) */
     uint32_t bytes;             /* memory charged to the bound */
@@ -213,6 +214,17 @@ static void complete(oasis_stack *s, oasis_reasm *dg)
     for (const reasm_piece *pc = dg->pieces; pc; pc = pc->next)
         memcpy(buf + hlen + pc->off, pc->data, pc->len);
     oasis_ipv4_hdr h = dg->first;
+    /* RFC 3168 5.3: reassembly must not lose a CE mark: the whole is CE if
+     * any fragment was, but never when another was Not-ECT (then it is
+     * dropped, as Linux does); otherwise fragment 0's field stands. */
+    if (dg->ecn_seen & (1u << 3)) {
+        if (dg->ecn_seen & 1u) {
+            oasis_free(s, buf);
+            fail(s, dg);
+            return;
+        }
+        h.tos |= 3;
+    }
     h.options = buf + OASIS_IPV4_HLEN;
     h.payload = buf + hlen;
     h.payload_len = dg->total;
@@ -251,6 +263,7 @@ void oasis_reasm_input(oasis_stack *s, const oasis_ipv4_hdr *h)
         dg->have_last = 1;
         dg->total = end;
     }
+    dg->ecn_seen |= (uint8_t)(1u << (h->tos & 3));
     if (off == 0 && !dg->have_first) {
         dg->have_first = 1;
         dg->first = *h;

@@ -330,6 +330,7 @@ static void deliver(oasis_stack *s, const oasis_ipv6_hdr *h, const oasis_ipv6_wa
         .family = OASIS_IP_FAMILY_V6,
         .proto = w->proto,
         .link_bcast = (uint8_t)(link_mcast || oasis_in6_is_multicast(&h->dst)),
+        .tclass = h->tclass,
         .src6 = h->src.b,
         .dst6 = h->dst.b,
         .payload = pkt + w->off,

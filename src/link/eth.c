@@ -80,6 +80,10 @@ static void offload_of(const oasis_pbuf *p, oasis_offload *off)
     off->csum_offset = ip[9] == OASIS_IPPROTO_TCP ? 16 : 6;
     if (p->gso_size) {
         off->gso_type = OASIS_GSO_TCPV4;
+        /* CWR (RFC 3168) belongs to the first piece only: say so, as
+         * Linux's SKB_GSO_TCP_ECN / VIRTIO_NET_HDR_GSO_ECN do. */
+        if (ip[9] == OASIS_IPPROTO_TCP && (p->data[l4 + 13] & 0x80))
+            off->gso_type |= OASIS_GSO_ECN;
         off->gso_size = p->gso_size;
         off->hdr_len = (uint16_t)(l4 + (p->data[l4 + 12] >> 4) * 4);
     }

@@ -9,6 +9,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "oasis/wire.h"
 
+#include "core/checksum.h"
 #include "core/prng.h"
 #include "core/stack_impl.h"
 #include "link/gso.h"
@@ -367,16 +368,23 @@ static int bq_push(wire_chan *c, uint64_t fin, uint32_t len)
     return OASIS_OK;
 }
 
-/* Puts a frame of len bytes into the bottleneck at time now. Returns 1 and
- * the time its last bit leaves in *fin, or 0 when the queue is full. */
-static int bottleneck_admit(oasis_wire *w, wire_chan *c, uint64_t now, uint32_t len,
-                            uint64_t *fin)
+/* Frames in the bottleneck (waiting or in transmission) at time now. */
+static uint32_t bottleneck_depth(wire_chan *c, uint64_t now)
 {
     while (c->qlen && c->q[c->qhead].fin <= now) {
         c->qbytes -= c->q[c->qhead].len;
         c->qhead = (c->qhead + 1) % c->qcap;
         c->qlen--;
     }
+    return c->qlen;
+}
+
+/* Puts a frame of len bytes into the bottleneck at time now. Returns 1 and
+ * the time its last bit leaves in *fin, or 0 when the queue is full. */
+static int bottleneck_admit(oasis_wire *w, wire_chan *c, uint64_t now, uint32_t len,
+                            uint64_t *fin)
+{
+    bottleneck_depth(c, now);
     uint32_t max_frames = c->cfg.queue_frames;
     if (max_frames == 0 && c->cfg.queue_bytes == 0)
         max_frames = w->cfg.queue_frames;
@@ -416,6 +424,50 @@ static void ge_advance(wire_chan *c, uint64_t t)
     double decay = exp(-(a + b) * dt / (double)g->ge_step_ns);
     double p_bad = stationary + ((c->ge_bad ? 1.0 : 0.0) - stationary) * decay;
     c->ge_bad = oasis_prng_double(&c->prng) < p_bad;
+}
+
+/* ---- congestion marking (wire.h): an ECN-capable AQM ------------------------ */
+
+#define ETH_IPV4 0x0800
+#define ETH_IPV6 0x86dd
+
+/* The ECN field of an IP frame (RFC 3168 5), or -1 when it has none. */
+static int frame_ecn(const uint8_t *data, uint32_t len)
+{
+    if (len < ETH_HDR + 2)
+        return -1;
+    uint16_t type = (uint16_t)(data[12] << 8 | data[13]);
+    const uint8_t *ip = data + ETH_HDR;
+    if (type == ETH_IPV4 && (ip[0] >> 4) == 4 && len >= ETH_HDR + 20)
+        return ip[1] & 3;
+    if (type == ETH_IPV6 && (ip[0] >> 4) == 6 && len >= ETH_HDR + 40)
+        return (ip[1] >> 4) & 3;
+    return -1;
+}
+
+/* Sets CE in a frame frame_ecn() found ECN-capable. */
+static void frame_set_ce(uint8_t *data)
+{
+    uint8_t *ip = data + ETH_HDR;
+    if ((ip[0] >> 4) == 6) {
+        ip[1] |= 0x30; /* the traffic class straddles bytes 0 and 1 */
+        return;
+    }
+    ip[1] |= 3;
+    uint32_t ihl = (uint32_t)(ip[0] & 15) * 4;
+    memset(ip + 10, 0, 2);
+    uint16_t sum = oasis_csum_fold(oasis_csum_add(0, ip, ihl));
+    memcpy(ip + 10, &sum, 2);
+}
+
+/* Is the frame congested as it arrives at time now? (Random draws only
+ * when ce_mark is set: other configurations keep their streams.) */
+static int chan_congested(wire_chan *c, uint64_t now)
+{
+    if (c->cfg.ce_queue_frames && c->cfg.rate_bps &&
+        bottleneck_depth(c, now) >= c->cfg.ce_queue_frames)
+        return 1;
+    return chance(c, c->cfg.ce_mark);
 }
 
 /* Loss stages (random, then burst) for a frame leaving at t. Returns 1
@@ -503,6 +555,18 @@ static void chan_send_off(oasis_wire *w, uint32_t src, uint32_t dst, const uint8
     c->st.sent++;
     c->st.bytes_sent += len;
 
+    int mark = 0;
+    if (c->cfg.ce_mark > 0 || c->cfg.ce_queue_frames) {
+        int ecn = frame_ecn(data, len);
+        if (ecn >= 0 && chan_congested(c, t)) {
+            if (ecn == 0) {
+                c->st.dropped_mark++; /* Not-ECT: the router drops it */
+                observe(w, src, dst, data, len, 0, sent, 0);
+                return;
+            }
+            mark = ecn != 3;
+        }
+    }
     if (c->cfg.rate_bps && !bottleneck_admit(w, c, t, len, &t)) {
         c->st.dropped_queue++;
         observe(w, src, dst, data, len, 0, sent, 0);
@@ -518,6 +582,10 @@ static void chan_send_off(oasis_wire *w, uint32_t src, uint32_t dst, const uint8
     if (off) {
         f->has_off = 1;
         f->off = *off;
+    }
+    if (mark) {
+        frame_set_ce(f->data);
+        c->st.ce_marked++;
     }
     int intact = 1;
     if (chance(c, c->cfg.corrupt) && corruptible(data, len)) {
@@ -575,7 +643,7 @@ static int chan_impaired(const wire_chan *c)
 {
     const oasis_impair *g = &c->cfg;
     return g->rate_bps || g->loss > 0 || g->ge_p_good_bad > 0 || g->corrupt > 0 ||
-           g->reorder > 0 || g->duplicate > 0;
+           g->reorder > 0 || g->duplicate > 0 || g->ce_mark > 0;
 }
 
 /* A frame with offloads for one destination: as it is to a stack over an
@@ -757,7 +825,7 @@ static int impair_valid(const oasis_impair *g)
 {
     return prob_ok(g->loss) && prob_ok(g->ge_p_good_bad) && prob_ok(g->ge_p_bad_good) &&
            prob_ok(g->ge_loss_good) && prob_ok(g->ge_loss_bad) && prob_ok(g->corrupt) &&
-           prob_ok(g->reorder) && prob_ok(g->duplicate);
+           prob_ok(g->reorder) && prob_ok(g->duplicate) && prob_ok(g->ce_mark);
 }
 
 /* New settings; the random stream, burst state and queue carry on. */
@@ -805,6 +873,8 @@ static void stats_add(oasis_wire_stats *a, const oasis_wire_stats *b)
     a->corrupted += b->corrupted;
     a->reordered += b->reordered;
     a->duplicated += b->duplicated;
+    a->ce_marked += b->ce_marked;
+    a->dropped_mark += b->dropped_mark;
 }
 
 int oasis_wire_stats_get(const oasis_wire *w, const oasis_link *from, const oasis_link *to,

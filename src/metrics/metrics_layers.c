@@ -56,6 +56,8 @@ static const layer_field ip_fields[] = {
     I(pmtu_evictions, "PMTUEvictions"),
     I(loop_tx_packets, "LoopTxPackets"), I(loop_rx_packets, "LoopRxPackets"),
     I(loop_drops, "LoopDrops"),
+    I(in_noect_pkts, "InNoECTPkts"), I(in_ect1_pkts, "InECT1Pkts"),
+    I(in_ect0_pkts, "InECT0Pkts"), I(in_ce_pkts, "InCEPkts"),
 };
 #undef I
 
@@ -104,6 +106,8 @@ static const layer_field tcp_fields[] = {
     T(plpmtud_probes, "TCPMTUPProbes"), T(plpmtud_raised, "TCPMTUPSuccess"),
     T(ext_allocs, "FlowExtAllocs"), T(ext_frees, "FlowExtFrees"),
     T(ext_drops, "FlowExtDrops"),
+    T(ecn_flows, "TCPECNFlows"), T(ecn_ce_segs, "TCPECNCESegs"),
+    T(ecn_reductions, "TCPECNReductions"), T(delivered_ce, "TCPDeliveredCE"),
 };
 #undef T
 

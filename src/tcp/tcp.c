@@ -828,6 +828,12 @@ void oasis_tcp_input4(oasis_stack *s, uint32_t src, uint32_t dst, const uint8_t 
 void oasis_tcp_input(oasis_stack *s, const oasis_ipaddr *src, const oasis_ipaddr *dst,
                      const uint8_t *seg, size_t len)
 {
+    oasis_tcp_input_ecn(s, src, dst, seg, len, 0);
+}
+
+void oasis_tcp_input_ecn(oasis_stack *s, const oasis_ipaddr *src, const oasis_ipaddr *dst,
+                         const uint8_t *seg, size_t len, uint8_t ecn)
+{
     if (!s || !s->tcp || !seg || !src || !dst || src->family != dst->family ||
         (src->family != OASIS_AF_INET && src->family != OASIS_AF_INET6))
         return;
@@ -854,6 +860,7 @@ void oasis_tcp_input(oasis_stack *s, const oasis_ipaddr *src, const oasis_ipaddr
         ctr->in_errs++;
         return;
     }
+    h.ip_ecn = ecn & 3;
     oasis_tcp_conn *c = oasis_tcp_lookup(s, dst, h.dst_port, src, h.src_port);
     if (c && c->kind == OASIS_TCP_KIND_TW) {
         oasis_tcp_tw_input(s, (oasis_tcp_tw *)c, &h);

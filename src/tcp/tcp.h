@@ -14,7 +14,16 @@ void oasis_tcp_fini(oasis_stack *s);
  * quoting one of our segments. */
 void oasis_tcp_icmp_error(oasis_stack *s, const oasis_ip_error *e);
 
+#include <stddef.h>
 #include <stdint.h>
+
+#include "oasis/addr.h"
+
+/* oasis_tcp_input with the ECN field (RFC 3168) of the IP header that
+ * carried the segment (the protocol table's entry, ip/proto.c). */
+void oasis_tcp_input_ecn(oasis_stack *s, const oasis_ipaddr *src, const oasis_ipaddr *dst,
+                         const uint8_t *seg, size_t len, uint8_t ecn);
+
 /* Our address addr went away: flows on it end with OASIS_EADDRNOTAVAIL. */
 void oasis_tcp_addr_lost(oasis_stack *s, uint32_t addr);
 

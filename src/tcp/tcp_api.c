@@ -60,6 +60,7 @@ static int start_connect(oasis_stack *s, const oasis_ipaddr *dst, uint16_t port,
     f->ext->open_ud = ud;
     f->connect_pending = 1;
     set_keepalive(f, keepalive);
+    f->ecn_ok = s->cfg.tcp.ecn == 1; /* ask for ECN (RFC 3168) */
     oasis_tcp_set_state(f, OASIS_TCP_SYN_SENT);
     oasis_tcp_table_insert(s, &f->c);
     s->ctr.tcp.active_opens++;
@@ -861,6 +862,7 @@ int oasis_tcp_get_info(const oasis_flow *f, oasis_tcp_info *info)
     info->rcv_wscale = f->rcv_wscale;
     info->timestamps = f->ts_ok;
     info->sack = f->sack_ok;
+    info->ecn = f->ecn_ok && f->state != OASIS_TCP_SYN_SENT; /* SYN_SENT: only asked */
     return OASIS_OK;
 }
 

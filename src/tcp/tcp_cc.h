@@ -57,6 +57,13 @@ typedef struct oasis_cc_ops {
      * section 3.1), cwnd = 1 MSS. in_recovery: it interrupted a fast
      * recovery (the same congestion episode). */
     void (*on_rto)(oasis_cc_state *cc, uint32_t flight, int in_recovery, uint64_t now_ns);
+    /* ECN-Echo (RFC 3168 6.1.2), outside recovery, at most once per window
+     * of data: the congestion event a loss would be (ssthresh as
+     * on_enter_recovery sets it from `flight`, the bytes in flight before
+     * the ACK; CUBIC's W_max and epoch too, RFC 9438 4.6) and cwnd =
+     * ssthresh, but never raised by it: a window already at or below that
+     * is halved instead, down to one MSS. */
+    void (*on_ecn)(oasis_cc_state *cc, uint32_t flight, uint64_t now_ns);
     /* Idle restart (RFC 5681 4.1), optional (may be NULL): called once
      * per idle period, before data goes out with nothing unacknowledged,
      * idle_ns since the last data sent; if idle_ns > rto_ns, cwnd =

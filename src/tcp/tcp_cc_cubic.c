@@ -296,6 +296,19 @@ static void cubic_on_enter_recovery(oasis_cc_state *cc, uint32_t flight, int sac
     store(cc, &c);
 }
 
+/* ECN-Echo: a congestion event as a loss (RFC 9438 4.6, RFC 3168 6.1.2),
+ * cwnd to ssthresh, or halved (at least one MSS) if already below it. */
+static void cubic_on_ecn(oasis_cc_state *cc, uint32_t flight, uint64_t now_ns)
+{
+    (void)flight;
+    (void)now_ns;
+    cubic c = load(cc);
+    uint32_t before = cc->cwnd;
+    loss_event(cc, &c);
+    cc->cwnd = before > cc->ssthresh ? cc->ssthresh : max_u32(before / 2, cc->mss);
+    store(cc, &c);
+}
+
 static void cubic_on_recovery_ack(oasis_cc_state *cc, uint32_t acked, int full, int sack,
                                   uint32_t flight, uint64_t now_ns)
 {
@@ -378,5 +391,6 @@ const oasis_cc_ops oasis_cc_cubic = {
     .on_recovery_ack = cubic_on_recovery_ack,
     .on_dupack = cubic_on_dupack,
     .on_rto = cubic_on_rto,
+    .on_ecn = cubic_on_ecn,
     .on_idle = cubic_on_idle,
 };

@@ -126,6 +126,16 @@ static void nr_on_rto(oasis_cc_state *cc, uint32_t flight, int in_recovery, uint
     cc->bytes_acked = 0;
 }
 
+/* RFC 3168 6.1.2: "halves the congestion window and reduces the slow
+ * start threshold", cwnd bounded below by one MSS. */
+static void nr_on_ecn(oasis_cc_state *cc, uint32_t flight, uint64_t now_ns)
+{
+    (void)now_ns;
+    cc->ssthresh = loss_ssthresh(cc, flight);
+    cc->cwnd = cc->cwnd > cc->ssthresh ? cc->ssthresh : max_u32(cc->cwnd / 2, cc->mss);
+    cc->bytes_acked = 0;
+}
+
 /* RFC 5681 4.1: after an idle period longer than the RTO, restart from
  * min(IW, cwnd) since the ACK clock is gone. */
 static void nr_on_idle(oasis_cc_state *cc, uint64_t idle_ns, uint64_t rto_ns, uint64_t now_ns)
@@ -143,5 +153,6 @@ const oasis_cc_ops oasis_cc_newreno = {
     .on_recovery_ack = nr_on_recovery_ack,
     .on_dupack = nr_on_dupack,
     .on_rto = nr_on_rto,
+    .on_ecn = nr_on_ecn,
     .on_idle = nr_on_idle,
 };

@@ -217,6 +217,10 @@ struct oasis_flow {
     int8_t err;                    /* why it ended (oasis_tcp_flow_error) */
     uint8_t life : 2;              /* oasis_tcp_life: see the top of this file */
     uint8_t end_why : 4;           /* what ended it (oasis_tcp_flow_strerror), tcp.c */
+    /* ECN (RFC 3168): ecn_ok: negotiated (before ESTABLISHED: still
+     * offered); ecn_echo: CE seen, ECE on what we send until CWR comes;
+     * ecn_cwr (below): cwnd was reduced, CWR on the next new data segment */
+    uint8_t ecn_ok : 1, ecn_echo : 1;
     uint8_t busy;                  /* callbacks of this flow running (defers free) */
     uint8_t hold;                  /* entry points using ext (defers giving it back) */
     uint8_t tos;                   /* IPv4 TOS byte / IPv6 traffic class: DSCP << 2 (ECN
@@ -230,7 +234,8 @@ struct oasis_flow {
     unsigned ts_ok : 1, sack_ok : 1, ws_ok : 1, nodelay : 1, rtt_timing : 1, has_ka : 1;
     unsigned estab_counted : 1, acc_queued : 1;
     unsigned idle_rtt_ok : 1;
-    unsigned cc_algo : 3;          /* oasis_cc_algo: ext->ccops when ext comes back */
+    unsigned ecn_cwr : 1;
+    unsigned cc_algo : 2;          /* oasis_cc_algo: ext->ccops when ext comes back */
     unsigned idle_backoff : 5;     /* RTO backoff, saturated (Karn: only a sample resets it) */
     uint16_t mss_send, mss_recv;   /* MSS from the peer's option / ours */
     oasis_stack *s;

@@ -58,12 +58,20 @@ static void establish(oasis_flow *f, const oasis_tcp_hdr *h, int syn_window)
     f->ext->ccops->init(&f->ext->cc, oasis_tcp_eff_mss(f), oasis_now(s));
     oasis_recovery_init(f);
     oasis_tcp_set_state(f, OASIS_TCP_ESTABLISHED);
+    if (f->ecn_ok)
+        s->ctr.tcp.ecn_flows++;
     if (f->passive)
         f->accept_pending = 1;
     oasis_tcp_wake(f);
 }
 
 /* ---- LISTEN ---------------------------------------------------------------- */
+
+/* RFC 3168 6.1.1: an "ECN-setup SYN" has both ECE and CWR set. */
+static int ecn_setup_syn(const oasis_tcp_hdr *h)
+{
+    return (h->flags & (OASIS_TCP_ECE | OASIS_TCP_CWR)) == (OASIS_TCP_ECE | OASIS_TCP_CWR);
+}
 
 /* A SYN to a listener; iss set: a new incarnation over TIME_WAIT. */
 static void listen_syn(oasis_stack *s, oasis_tcp_listener *l, const oasis_ipaddr *src,
@@ -96,6 +104,7 @@ static void listen_syn(oasis_stack *s, oasis_tcp_listener *l, const oasis_ipaddr
     f->rcv_nxt = h->seq + 1;
     f->snd_wnd = h->window;
     oasis_tcp_syn_options(f, h);
+    f->ecn_ok = s->cfg.tcp.ecn && ecn_setup_syn(h); /* RFC 3168 6.1.1: only if asked */
     oasis_tcp_set_state(f, OASIS_TCP_SYN_RECEIVED);
     oasis_tcp_table_insert(s, &f->c);
     s->ctr.tcp.passive_opens++;
@@ -152,11 +161,17 @@ static void syn_sent_input(oasis_flow *f, const oasis_tcp_hdr *h)
     f->rcv_adv = f->rcv_nxt; /* our SYN's window had no base yet */
     oasis_tcp_syn_options(f, h);
     if (h->flags & OASIS_TCP_ACK) {
+        /* RFC 3168 6.1.1: an "ECN-setup SYN-ACK" has ECE without CWR (a
+         * peer reflecting our SYN's flags does not have ECN). */
+        if ((h->flags & (OASIS_TCP_ECE | OASIS_TCP_CWR)) != OASIS_TCP_ECE)
+            f->ecn_ok = 0;
         establish(f, h, 1);
         f->ack_now = 1;
         return;
     }
-    /* Simultaneous open: answer with SYN-ACK, same ISS. */
+    /* Simultaneous open: answer with SYN-ACK, same ISS; without ECN,
+     * which RFC 3168 negotiates for a SYN and its SYN-ACK only. */
+    f->ecn_ok = 0;
     f->snd_wnd = h->window;
     oasis_tcp_set_state(f, OASIS_TCP_SYN_RECEIVED);
     oasis_tcp_send_syn(f);
@@ -558,6 +573,31 @@ static void text_and_fin(oasis_flow *f, const oasis_tcp_hdr *h)
         fin_input(f);
 }
 
+/* ---- ECN receiver (RFC 3168 6.1.3) ----------------------------------------- */
+
+/* An acceptable segment: CE on data sets ECE on every ACK until a CWR
+ * arrives; CWR first, so a CWR segment that is itself CE keeps it on.
+ * Segments outside the window never get here, so their CE is ignored
+ * (6.1.5); a window probe's counts (6.1.6). As Linux, the ACK goes at
+ * once when the echo starts (the sender's window may be small) and for
+ * data with CWR (the sender just reduced it). */
+static void ecn_input(oasis_flow *f, const oasis_tcp_hdr *h)
+{
+    if (!f->ecn_ok)
+        return;
+    if (h->flags & OASIS_TCP_CWR) {
+        f->ecn_echo = 0;
+        if (h->payload_len)
+            f->ack_now = 1;
+    }
+    if (h->payload_len && h->ip_ecn == OASIS_ECN_CE) {
+        f->s->ctr.tcp.ecn_ce_segs++;
+        if (!f->ecn_echo)
+            f->ack_now = 1;
+        f->ecn_echo = 1;
+    }
+}
+
 /* ---- the synchronized states and SYN_RECEIVED ------------------------------ */
 
 /* The segment passed every check: only now may it change what later
@@ -574,6 +614,8 @@ static void synced_input(oasis_flow *f, const oasis_tcp_hdr *h)
     if (f->state == OASIS_TCP_SYN_RECEIVED &&
         (h->flags & (OASIS_TCP_SYN | OASIS_TCP_ACK | OASIS_TCP_RST)) == OASIS_TCP_SYN &&
         h->seq == f->irs) {
+        if (!ecn_setup_syn(h))
+            f->ecn_ok = 0; /* RFC 3168 6.1.1: a non-ECN-setup SYN came: no ECN */
         oasis_tcp_send_syn(f); /* our SYN-ACK was lost */
         f->ext->rtt_start = 0;      /* Karn: which SYN-ACK an ACK answers is unknown */
         return;
@@ -624,6 +666,7 @@ static void synced_input(oasis_flow *f, const oasis_tcp_hdr *h)
     segment_accepted(f, h);
     if (ack_input(f, h))
         return;
+    ecn_input(f, h);
     if (h->flags & OASIS_TCP_URG)
         oasis_tcp_urg_input(f, h); /* sixth step, zero window or not */
     text_and_fin(f, h);

@@ -105,6 +105,27 @@ static uint32_t super_max(const oasis_flow *f, uint32_t mss)
     return max > mss ? max : mss;
 }
 
+/* RFC 3168 6.1: the ECN field and flags of a segment; returns the TOS byte
+ * (the flow's DSCP, the ECN field below it). Only new data is ECN-capable,
+ * ECT(0): never a pure ACK (6.1.4), a retransmission (6.1.5), a window or
+ * keepalive probe (6.1.6: those carry no data here) or a SYN (6.1.1). CWR
+ * rides on the first new data segment after a cwnd reduction (6.1.2), ECE
+ * on every ACK while CE is being echoed (6.1.3). */
+static uint8_t ecn_mark(oasis_flow *f, uint32_t seq, uint32_t len, uint8_t *flags)
+{
+    if (!f->ecn_ok || (*flags & (OASIS_TCP_SYN | OASIS_TCP_RST)))
+        return f->tos;
+    if (f->ecn_echo && (*flags & OASIS_TCP_ACK))
+        *flags |= OASIS_TCP_ECE;
+    if (!len || oasis_seq_lt(seq, f->snd_max))
+        return f->tos;
+    if (f->ecn_cwr) {
+        *flags |= OASIS_TCP_CWR;
+        f->ecn_cwr = 0;
+    }
+    return (uint8_t)((f->tos & ~3u) | OASIS_ECN_ECT0);
+}
+
 /* Builds and sends one segment of the flow: up to len bytes of the send
  * ring from seq (copied once, ring to pbuf), with flags. Options beyond the
  * timestamp (SACK blocks) take room from the payload so the datagram stays
@@ -120,6 +141,7 @@ static uint32_t xmit_ex(oasis_flow *f, uint32_t seq, uint32_t len, uint8_t flags
     h.src_port = f->c.lport;
     h.dst_port = f->c.rport;
     h.seq = seq;
+    uint8_t tos = ecn_mark(f, seq, len, &flags);
     h.flags = flags;
     if (flags & OASIS_TCP_ACK)
         h.ack = f->rcv_nxt;
@@ -194,7 +216,7 @@ static uint32_t xmit_ex(oasis_flow *f, uint32_t seq, uint32_t len, uint8_t flags
         for (uint32_t off = 0; off < len; off += room)
             oasis_rack_sent(f, seq + off, min_u32(room, len - off));
     }
-    oasis_tcp_ip_output(s, p, &f->c.laddr, &f->c.raddr, f->tos, f->ttl);
+    oasis_tcp_ip_output(s, p, &f->c.laddr, &f->c.raddr, tos, f->ttl);
     return len;
 }
 
@@ -211,8 +233,19 @@ void oasis_tcp_send_ack(oasis_flow *f) { xmit(f, f->snd_max, 0, OASIS_TCP_ACK); 
 void oasis_tcp_send_syn(oasis_flow *f)
 {
     uint8_t flags = OASIS_TCP_SYN;
-    if (f->state == OASIS_TCP_SYN_RECEIVED)
+    if (f->state == OASIS_TCP_SYN_RECEIVED) {
         flags |= OASIS_TCP_ACK;
+        if (f->ecn_ok)
+            flags |= OASIS_TCP_ECE; /* ECN-setup SYN-ACK: ECE alone (RFC 3168 6.1.1) */
+    } else if (f->ecn_ok) {
+        /* ECN-setup SYN: ECE and CWR. A retransmission goes without
+         * (6.1.1.1: a middlebox may be dropping them), and a flow that
+         * sent a non-ECN-setup SYN must not use ECN (6.1.1). */
+        if (f->ext->retries)
+            f->ecn_ok = 0;
+        else
+            flags |= OASIS_TCP_ECE | OASIS_TCP_CWR;
+    }
     xmit(f, f->iss, 0, flags);
     f->snd_nxt = f->iss + 1;
     if (oasis_seq_gt(f->snd_nxt, f->snd_max))

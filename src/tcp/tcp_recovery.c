@@ -33,7 +33,15 @@
  * - cwnd and ssthresh change only through f->ext->ccops (tcp_cc.h). During SACK
  *   recovery the send loop does not look at cwnd: it gets snd_nxt - snd_una
  *   plus PRR's remaining budget from oasis_recovery_cwnd.
- * - high_rxt only advances by bytes that xmit really put on the wire. */
+ * - high_rxt only advances by bytes that xmit really put on the wire.
+ *
+ * ECN (RFC 3168 6.1.2), on flows that negotiated it: an ACK with ECE is a
+ * congestion signal like a loss: cwnd and ssthresh go down through the
+ * controller's on_ecn, at most once per window of data (rec.ecn_cut until
+ * an ACK goes beyond the snd_max of the reduction; a fast recovery or an
+ * RTO counts as that window's reduction too), cwnd does not grow on ECE
+ * ACKs nor until that window is acknowledged, and CWR goes out on the next
+ * new data segment after any reduction (f->ecn_cwr, tcp_output.c). */
 #include "tcp/tcp_recovery.h"
 
 #include "core/stack_impl.h"
@@ -52,6 +60,43 @@ void oasis_recovery_init(oasis_flow *f)
     rc->dupacks = 0;
     rc->lt_segs = 0;
     rc->recover = f->snd_una;
+    rc->ecn_cut = 0;
+}
+
+/* ---- ECN (RFC 3168 6.1.2) ------------------------------------------------------ */
+
+enum { ECN_CUT_NONE = 0, ECN_CUT_LOSS, ECN_CUT_ECE };
+
+/* cwnd was just reduced (why: ECN_CUT_*): this window of data is done
+ * reacting, and the next new data segment carries CWR. */
+static void ecn_window_cut(oasis_flow *f, uint8_t why)
+{
+    if (!f->ecn_ok)
+        return;
+    f->ext->rec.ecn_cut = why;
+    f->ext->rec.ecn_high = f->snd_max;
+    f->ecn_cwr = 1;
+}
+
+/* An acceptable ACK with ECE on an ECN flow (before the state switch may
+ * have changed anything: the caller passes what it needs). */
+static void ecn_echo_ack(oasis_flow *f, uint32_t data)
+{
+    oasis_recovery *rc = &f->ext->rec;
+    uint32_t mss = oasis_tcp_eff_mss(f);
+    f->s->ctr.tcp.delivered_ce += (data + mss - 1) / mss;
+    /* Only a window that had data in flight, once, and not while fast or
+     * RTO recovery is already the reduction for it. */
+    if (rc->state != OASIS_REC_OPEN || rc->ecn_cut || rc->ack_flight == 0)
+        return;
+    uint32_t before = f->ext->cc.cwnd;
+    f->ext->ccops->on_ecn(&f->ext->cc, rc->ack_flight, oasis_now(f->s));
+    f->s->ctr.tcp.ecn_reductions++;
+    ecn_window_cut(f, ECN_CUT_ECE);
+    /* 6.1.2: at one MSS cwnd can go no lower; the rate falls further by
+     * the retransmit timer, which MUST be reset. */
+    if (before <= mss && f->snd_una != f->snd_max)
+        oasis_tcp_arm_rto(f);
 }
 
 int oasis_recovery_fast(const oasis_flow *f)
@@ -139,6 +184,7 @@ static void enter(oasis_flow *f, oasis_rec_state st)
     rc->sndcnt = 0;
     rc->out_at_ack = 0;
     f->s->ctr.tcp.fast_retrans++;
+    ecn_window_cut(f, ECN_CUT_LOSS);
 }
 
 static void leave(oasis_flow *f, uint32_t data_acked)
@@ -230,10 +276,12 @@ static void sack_ack(oasis_flow *f, uint32_t acked, uint32_t data)
 /* Outside fast recovery: congestion control grows, dupacks count, limited
  * transmit, and the decision to start fast recovery. */
 static void open_ack(oasis_flow *f, const oasis_tcp_hdr *h, uint32_t acked, uint32_t data,
-                     int dup, uint64_t rtt_ns)
+                     int dup, uint64_t rtt_ns, int ece)
 {
     oasis_recovery *rc = &f->ext->rec;
-    if (acked)
+    /* RFC 3168 6.1.2: no growth on an ECE ACK, nor in the window an ECE
+     * just reduced (as Linux's CWR state). */
+    if (acked && !ece && rc->ecn_cut != ECN_CUT_ECE)
         f->ext->ccops->on_ack(&f->ext->cc, data, rc->ack_flight, rtt_ns, oasis_now(f->s));
     if (rc->state == OASIS_REC_RTO) {
         if (oasis_seq_ge(f->snd_una, rc->recover))
@@ -269,6 +317,9 @@ void oasis_recovery_ack_end(oasis_flow *f, const oasis_tcp_hdr *h, uint64_t rtt_
     oasis_recovery *rc = &f->ext->rec;
     uint32_t acked = f->snd_una - rc->ack_una, data = data_acked(f);
     int dup = 0;
+    int ece = f->ecn_ok && (h->flags & OASIS_TCP_ECE);
+    if (rc->ecn_cut && oasis_seq_gt(f->snd_una, rc->ecn_high))
+        rc->ecn_cut = ECN_CUT_NONE; /* an ACK of data sent after the reduction */
     if (acked) {
         rc->dupacks = 0;
         rc->lt_segs = 0;
@@ -288,9 +339,11 @@ void oasis_recovery_ack_end(oasis_flow *f, const oasis_tcp_hdr *h, uint64_t rtt_
         sack_ack(f, acked, data);
         break;
     default:
-        open_ack(f, h, acked, data, dup, rtt_ns);
+        open_ack(f, h, acked, data, dup, rtt_ns, ece);
         break;
     }
+    if (ece)
+        ecn_echo_ack(f, data);
 }
 
 void oasis_recovery_losses(oasis_flow *f)
@@ -313,6 +366,7 @@ void oasis_recovery_on_rto(oasis_flow *f)
     rc->dupacks = 0;
     rc->lt_segs = 0;
     oasis_sack_on_rto(f);
+    ecn_window_cut(f, ECN_CUT_LOSS);
 }
 
 /* ---- sending ---------------------------------------------------------------------- */

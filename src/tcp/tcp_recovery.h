@@ -38,6 +38,11 @@ typedef struct oasis_recovery {
     uint32_t max_at_entry;  /* snd_max when recovery began (its growth is new data) */
     uint32_t sndcnt;        /* PRR allowance granted by the last ACK */
     uint32_t out_at_ack;    /* prr_out when it was granted */
+    /* RFC 3168 6.1.2: one reduction per window of data. ecn_cut: cwnd was
+     * reduced (ECE, fast recovery or RTO) and no ACK beyond ecn_high (snd_max
+     * then) has come yet: ECE is not answered again, cwnd does not grow */
+    uint8_t ecn_cut;
+    uint32_t ecn_high;
     /* the ACK being processed, saved by oasis_recovery_ack_begin */
     uint32_t ack_una, ack_flight, ack_sacked;
 } oasis_recovery;

@@ -17,6 +17,12 @@
 #define OASIS_TCP_ECE 0x40
 #define OASIS_TCP_CWR 0x80
 
+/* The ECN field of the IP header (RFC 3168 5) */
+#define OASIS_ECN_NOT_ECT 0
+#define OASIS_ECN_ECT1 1
+#define OASIS_ECN_ECT0 2
+#define OASIS_ECN_CE 3
+
 #define OASIS_TCPOPT_EOL 0
 #define OASIS_TCPOPT_NOP 1
 #define OASIS_TCPOPT_MSS 2
@@ -47,6 +53,8 @@ typedef struct oasis_tcp_hdr {
     oasis_sack_block sack[OASIS_TCP_MAX_SACK];
     const uint8_t *payload;
     size_t payload_len;
+    uint8_t ip_ecn;       /* input: the ECN field of the IP header that carried it
+                           * (RFC 3168: 0 Not-ECT, 1 ECT(1), 2 ECT(0), 3 CE); not parsed */
 } oasis_tcp_hdr;
 
 /* Parses a segment. Validates data offset (>= 5, within len), option

@@ -50,6 +50,26 @@ static void pick_impair(oasis_prng *r, oasis_impair *g)
     }
 }
 
+/* ECN (RFC 3168): half the cases ask for it (both stacks ecn 1), the
+ * rest keep the default (accept only, so no flow has it); a bottleneck
+ * marks from half its queue on in half the cases that have one, and a
+ * direction marks at random now and then. Drawn from a stream of its own
+ * so that every other choice of a seed stays what it was. */
+static void pick_ecn(uint64_t seed, sim_case *c)
+{
+    oasis_prng r;
+    oasis_prng_seed(&r, seed ^ 0xec0ec0ec0ec0ec0ull);
+    if (coin(&r, 0.5))
+        c->tcp.ecn = 1;
+    for (int i = 0; i < 2; i++) {
+        oasis_impair *g = &c->imp[i];
+        if (g->rate_bps && coin(&r, 0.5))
+            g->ce_queue_frames = g->queue_frames / 2 ? g->queue_frames / 2 : 1;
+        if (coin(&r, 0.1))
+            g->ce_mark = uni(&r, 0, 0.05);
+    }
+}
+
 static void pick_app(oasis_prng *r, const sim_opts *o, sim_app *a)
 {
     memset(a, 0, sizeof *a);
@@ -129,15 +149,17 @@ void sim_case_from_seed(uint64_t seed, const sim_opts *o, sim_case *c)
     uint64_t step = (uint64_t)logu(&r, 1e5, 5e7);
     c->imp[0].ge_step_ns = step;
     c->imp[1].ge_step_ns = step;
+    pick_ecn(seed, c);
 }
 
 static void print_impair(const char *dir, const oasis_impair *g)
 {
     printf("  %s: loss %.4f ge(%.4f,%.3f,%.3f,%.3f per %.3fms) corrupt %.4f delay %.3fms jitter %.3fms "
-           "reorder %.4f/%.3fms dup %.4f rate %.3fMb/s q%u\n",
+           "reorder %.4f/%.3fms dup %.4f rate %.3fMb/s q%u ce %.4f/q%u\n",
            dir, g->loss, g->ge_p_good_bad, g->ge_p_bad_good, g->ge_loss_good, g->ge_loss_bad,
            g->ge_step_ns / 1e6, g->corrupt, g->delay_ns / 1e6, g->jitter_ns / 1e6, g->reorder,
-           g->reorder_delay_ns / 1e6, g->duplicate, g->rate_bps / 1e6, g->queue_frames);
+           g->reorder_delay_ns / 1e6, g->duplicate, g->rate_bps / 1e6, g->queue_frames,
+           g->ce_mark, g->ce_queue_frames);
 }
 
 static void print_app(const char *who, const sim_app *a)
@@ -152,11 +174,11 @@ static void print_app(const char *who, const sim_app *a)
 void sim_case_print(const sim_case *c)
 {
     static const char *cuts[] = {"none", "outage", "forever"};
-    printf("seed %llu: mtu %u, client %c, cc %s, wscale %d ts %d sack %d, cut %s at %.3fs "
+    printf("seed %llu: mtu %u, client %c, cc %s, wscale %d ts %d sack %d ecn %d, cut %s at %.3fs "
            "for %.3fs\n",
            (unsigned long long)c->seed, c->mtu, c->client ? 'B' : 'A',
            c->tcp.cc == OASIS_CC_CUBIC ? "cubic" : "newreno", c->tcp.window_scaling,
-           c->tcp.timestamps, c->tcp.sack, cuts[c->cut], c->cut_at_ns / 1e9,
+           c->tcp.timestamps, c->tcp.sack, c->tcp.ecn, cuts[c->cut], c->cut_at_ns / 1e9,
            c->cut == CUT_OUTAGE ? c->cut_len_ns / 1e9 : 0.0);
     print_impair("A->B", &c->imp[0]);
     print_impair("B->A", &c->imp[1]);

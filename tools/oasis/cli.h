@@ -50,6 +50,7 @@ typedef struct net_opts {
     int dhcp;            /* --dhcp, or no --addr: get the address by DHCP */
     uint64_t dhcp_timeout_ns; /* how long to wait for the first lease */
     uint32_t dhcp_request;    /* --dhcp with --addr: ask for that address first */
+    int ecn;                  /* --ecn N: N + 1 (0: the stack's default) */
 } net_opts;
 
 /* The live network: clock, stack, TAP device and loop. */

@@ -159,8 +159,9 @@ static void print_info(const ncat *c)
         return;
     fprintf(stderr,
             "oasis nc: connected: mss_send %u mss_recv %u snd_wscale %u rcv_wscale %u "
-            "timestamps %d sack %d\n",
-            ti.mss_send, ti.mss_recv, ti.snd_wscale, ti.rcv_wscale, ti.timestamps, ti.sack);
+            "timestamps %d sack %d ecn %d\n",
+            ti.mss_send, ti.mss_recv, ti.snd_wscale, ti.rcv_wscale, ti.timestamps, ti.sack,
+            ti.ecn);
 }
 
 static void on_connect(oasis_stack *s, oasis_flow *flow, int err, void *ud)

@@ -34,6 +34,7 @@ enum {
     OPT_ADDR6,
     OPT_DHCP,
     OPT_DHCP_TIMEOUT,
+    OPT_ECN,
 };
 
 const struct option net_long_options[] = {
@@ -54,6 +55,7 @@ const struct option net_long_options[] = {
     {"addr6", required_argument, NULL, OPT_ADDR6},
     {"dhcp", no_argument, NULL, OPT_DHCP},
     {"dhcp-timeout", required_argument, NULL, OPT_DHCP_TIMEOUT},
+    {"ecn", required_argument, NULL, OPT_ECN},
     {NULL, 0, NULL, 0},
 };
 
@@ -88,7 +90,9 @@ const char net_options_help[] =
     "  --dns A.B.C.D     DNS server for host names (repeatable; overrides DHCP's)\n"
     "  --no-ipv6         IPv4 only (default: IPv6 too, with a link-local address,\n"
     "                    DAD and SLAAC from router advertisements)\n"
-    "  --addr6 A::B/N    a static IPv6 address besides (DAD runs on it)\n";
+    "  --addr6 A::B/N    a static IPv6 address besides (DAD runs on it)\n"
+    "  --ecn 0|1|2       TCP ECN (RFC 3168), as Linux's tcp_ecn: 0 off, 1 ask for\n"
+    "                    it and accept it, 2 accept it when asked (default)\n";
 
 void net_opts_init(net_opts *o)
 {
@@ -191,6 +195,11 @@ int net_opts_handle(net_opts *o, int code, const char *arg)
         return 1;
     case OPT_DNS:
         return cli_dns_option(o, arg);
+    case OPT_ECN:
+        if (parse_u64(arg, 2, &v) != 0)
+            return bad("--ecn (0, 1 or 2)", arg);
+        o->ecn = (int)v + 1;
+        return 1;
     default:
         return 0;
     }
@@ -372,6 +381,8 @@ int net_up(net *n, const net_opts *o)
     cfg.clock = n->clock;
     cfg.seed = n->opt.seed;
     cfg.ipv6 = !n->opt.no_ipv6;
+    if (n->opt.ecn)
+        cfg.tcp.ecn = (uint8_t)(n->opt.ecn - 1);
     int err = n->clock ? oasis_stack_create(&cfg, &n->stack) : OASIS_ENOMEM;
     if (!err && cfg.ipv6) {
         /* Clients keep stderr quiet (their output may be parsed). */
@@ -442,6 +453,12 @@ void net_print_counters(const net *n)
             (unsigned long long)c->tcp.in_rsts, (unsigned long long)c->tcp.out_rsts,
             (unsigned long long)c->tcp.listen_overflows, (unsigned long long)c->tcp.syn_cookies_sent,
             (unsigned long long)c->tcp.syn_cookies_ok, (unsigned long long)c->tcp.syn_cookies_failed);
+    fprintf(stderr,
+            "counters: ecn flows %llu, ce segs %llu, reductions %llu, delivered ce %llu; "
+            "ip in ce %llu ect0 %llu\n",
+            (unsigned long long)c->tcp.ecn_flows, (unsigned long long)c->tcp.ecn_ce_segs,
+            (unsigned long long)c->tcp.ecn_reductions, (unsigned long long)c->tcp.delivered_ce,
+            (unsigned long long)c->ip.in_ce_pkts, (unsigned long long)c->ip.in_ect0_pkts);
 }
 
 /* ---- signals ------------------------------------------------------------ */
