@@ -367,6 +367,44 @@ static void test_hard_error_established_is_soft(void **state)
     teardown(&h, &a);
 }
 
+/* RFC 9293 MUST-56 and MUST-55 on an established flow: destination
+ * unreachable codes 0, 1 and 5, time exceeded and parameter problem
+ * quoting data in flight abort nothing (they are soft), a source quench
+ * is discarded silently (RFC 6633: not even remembered). */
+static void test_icmp_errors_never_abort_established(void **state)
+{
+    (void)state;
+    tcp_harness h;
+    th_app a;
+    setup(&h, &a);
+    uint32_t una = open_1460(&h, &a);
+    uint8_t *data = pattern(1000);
+    assert_int_equal(oasis_tcp_write(a.flow, data, 1000, th_write_cb, &a), 0);
+    th_poll(&h);
+    oasis_tcp_hdr seg;
+    assert_true(th_pop(&h, &seg));
+    icmp_about(&h, OASIS_ICMP_SOURCE_QUENCH, 0, 0, &seg, 1020);
+    assert_int_equal(th_ctr(&h)->icmp_soft_errors, 0);
+    static const uint8_t unreach[] = {0, 1, 5};
+    for (size_t i = 0; i < sizeof unreach; i++)
+        icmp_about(&h, OASIS_ICMP_DEST_UNREACH, unreach[i], 0, &seg, 1020);
+    icmp_about(&h, OASIS_ICMP_TIME_EXCEEDED, 0, 0, &seg, 1020);
+    icmp_about(&h, OASIS_ICMP_PARAM_PROBLEM, 0, 12u << 24, &seg, 1020);
+    th_poll(&h);
+    oasis_tcp_info info;
+    assert_int_equal(oasis_tcp_get_info(a.flow, &info), 0);
+    assert_int_equal(info.state, OASIS_TCP_ESTABLISHED);
+    assert_int_equal(th_ctr(&h)->icmp_hard_errors, 0);
+    assert_int_equal(th_ctr(&h)->icmp_soft_errors, 5);
+    assert_int_equal(a.closed, 0);
+    ack(&h, una + 1000);
+    th_poll(&h);
+    assert_int_equal(a.writes_done, 1);
+    assert_int_equal(a.write_err, 0);
+    free(data);
+    teardown(&h, &a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -376,6 +414,7 @@ int main(void)
         cmocka_unit_test(test_hard_error_in_syn_sent_ends_connect),
         cmocka_unit_test(test_soft_error_then_timeout_says_unreachable),
         cmocka_unit_test(test_hard_error_established_is_soft),
+        cmocka_unit_test(test_icmp_errors_never_abort_established),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
