@@ -78,8 +78,9 @@ static void ecn_window_cut(oasis_flow *f, uint8_t why)
     f->ecn_cwr = 1;
 }
 
-/* An acceptable ACK with ECE on an ECN flow (before the state switch may
- * have changed anything: the caller passes what it needs). */
+/* An acceptable ACK with ECE on an ECN flow, once the recovery state
+ * machine has taken it (so a fast recovery it started is seen); data: the
+ * bytes it acknowledged. */
 static void ecn_echo_ack(oasis_flow *f, uint32_t data)
 {
     oasis_recovery *rc = &f->ext->rec;
