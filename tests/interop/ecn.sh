@@ -50,16 +50,35 @@ pass "capture: Oasis's $ect data segments are ECT(0)"
     fail "an ECN-capable pure ACK from Oasis"
 pass "capture: Oasis's pure ACKs are Not-ECT"
 
+# nc_ecn NAME PORT [nc options]: oasis nc --ecn 1 sends $TMP/in to a Linux
+# sink on PORT, up to three attempts: a first SYN that does not make it
+# (here: the kernel now and then leaves Oasis's first ARP request
+# unanswered, so the SYN goes again after 1 s) falls back to a plain SYN
+# and that flow rightly goes without ECN (RFC 3168 6.1.1.1), which is no
+# failure of Oasis, but proves nothing either. SINK_LINE: the sink's report.
+nc_ecn() {
+    local name=$1 port=$2 try
+    shift 2
+    for try in 1 2 3; do
+        rm -f "$TMP/got"
+        bg "sink-$name" python3 "$HERE/ecn_peer.py" sink "$LINUX_IP" "$port" "$TMP/got"
+        SINK_PID=$BG_PID
+        wait_for "$TMP/sink-$name.log" "listening" 10
+        oasis_run "$name" 60 nc --ecn 1 --info --timeout 50 "$@" "$LINUX_IP" "$port" <"$TMP/in"
+        [ "$RC" -eq 0 ] || fail "oasis nc exited with $RC"
+        wait "$SINK_PID" || fail "the sink failed"
+        SINK_LINE=$(grep ecn= "$TMP/sink-$name.log")
+        grep -q "connected: .* ecn 1" "$TMP/$name.log" && return 0
+        log "attempt $try: the SYN went again, so no ECN (RFC 3168 fallback): once more"
+        port=$((port + 1))
+    done
+    fail "$name: nc --info says $(grep connected: "$TMP/$name.log") three times"
+}
+
 # 2. Oasis opens with --ecn 1 and sends to Linux.
-bg sink python3 "$HERE/ecn_peer.py" sink "$LINUX_IP" 6009 "$TMP/got"
-SINK_PID=$BG_PID
-wait_for "$TMP/sink.log" "listening" 10
-oasis_run nc 60 nc --ecn 1 --info --timeout 50 "$LINUX_IP" 6009 <"$TMP/in"
-[ "$RC" -eq 0 ] || fail "oasis nc exited with $RC"
-grep -q "connected: .* ecn 1" "$TMP/nc.log" || fail "Oasis -> Linux: nc --info says $(grep connected: "$TMP/nc.log")"
+nc_ecn nc 6009
 pass "Oasis -> Linux: Oasis's tcp_info says ECN"
-wait "$SINK_PID" || fail "the sink failed"
-linux_ecn "$(grep ecn= "$TMP/sink.log")" "Oasis -> Linux"
+linux_ecn "$SINK_LINE" "Oasis -> Linux"
 cmp -s "$TMP/in" "$TMP/got" || fail "Oasis -> Linux: the data differs"
 pass "Oasis -> Linux: $(stat -c %s "$TMP/got") bytes arrived intact"
 
@@ -96,13 +115,8 @@ pass "Linux's TcpExtTCPDeliveredCE: $dce"
 ns nft add chain ip ecn11 pre '{ type filter hook prerouting priority 0 ; }'
 ns nft add rule ip ecn11 pre ip saddr "$OASIS_IP" tcp sport != 7 ip ecn ect0 \
     numgen random mod 10 0 ip ecn set ce || fail "nft: cannot add the prerouting rule"
-rm -f "$TMP/got"
-bg sink2 python3 "$HERE/ecn_peer.py" sink "$LINUX_IP" 6010 "$TMP/got"
-SINK_PID=$BG_PID
-wait_for "$TMP/sink2.log" "listening" 10
-oasis_run nc2 60 nc --ecn 1 --verbose --pcap "$TMP/nc.pcap" --timeout 50 "$LINUX_IP" 6010 <"$TMP/in"
-[ "$RC" -eq 0 ] || fail "oasis nc exited with $RC"
-wait "$SINK_PID" || fail "the sink failed"
+rm -f "$TMP/nc.pcap"
+nc_ecn nc2 6020 --verbose --pcap "$TMP/nc.pcap"
 cmp -s "$TMP/in" "$TMP/got" || fail "CE on Oasis's data: the data differs"
 pass "CE on Oasis's data: $(stat -c %s "$TMP/got") bytes arrived intact"
 red=$(grep -o 'reductions [0-9]*' "$TMP/nc2.log" | grep -o '[0-9]*$')
