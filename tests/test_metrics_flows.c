@@ -89,7 +89,10 @@ static void test_flows_on_a_connection(void **state)
 {
     (void)state;
     test_net net;
-    test_net_init(&net, NULL, NULL);
+    oasis_wire_config wc;
+    oasis_wire_config_init(&wc);
+    wc.delay_ns = OASIS_NS_PER_MS; /* an RTT that is not 0 (srtt below) */
+    test_net_init(&net, &wc, NULL);
     oasis_metrics *m = NULL;
     assert_int_equal(oasis_metrics_create(NULL, &m), 0);
     oasis_metric_tag ta = {"stack", "a"}, tb = {"stack", "b"};

@@ -406,6 +406,7 @@ static void test_rack_survives_full_ring(void **state)
     oasis_flow *f = x->a.flow;
     assert_int_equal(oasis_tcp_ext_get(f), 0); /* pinned: the test reads its internals */
     f->ext->cc.cwnd = 1u << 20; /* a window that took many round trips to grow */
+    assert_int_equal(oasis_tcp_set_bufsizes(f, 1u << 20, f->rcvbuf), 0); /* and a buffer */
     uint64_t t0 = th_now(&x->h);
     send_segs(x, 1100);
     assert_int_equal(f->snd_max, sg(x, 1100));

@@ -150,6 +150,18 @@ typedef struct oasis_tcp_counters {
     uint64_t ecn_ce_segs;        /* CE-marked data segments accepted (echoed with ECE) */
     uint64_t ecn_reductions;     /* cwnd reductions answering ECE (at most one per window) */
     uint64_t delivered_ce;       /* TCPDeliveredCE: segments acknowledged by ACKs with ECE */
+    /* Buffer memory and the budget (cfg.tcp.mem_limit; tcp.h) */
+    uint64_t mem_bytes;          /* gauge: send, receive and out-of-order storage now */
+    uint64_t mem_peak;           /* the most mem_bytes ever was */
+    uint64_t mem_pressures;      /* times memory pressure began */
+    uint64_t mem_no_grow;        /* buffer growth refused under pressure */
+    uint64_t mem_min_buf;        /* flows opened under pressure with buf_min buffers */
+    uint64_t mem_win_clamp;      /* windows offered smaller under pressure */
+    uint64_t rcvq_drops;         /* in-order segments (or parts) dropped at the limit */
+    uint64_t ofo_mem_drops;      /* out-of-order segments dropped under pressure */
+    uint64_t ofo_pruned;         /* out-of-order stores emptied for in-order data */
+    uint64_t mem_snd_limited;    /* writes held back by the limit */
+    uint64_t rcvbuf_grows, sndbuf_grows; /* auto-tuning steps */
 } oasis_tcp_counters;
 
 /* IPv6 (issue 14): names in metrics.c are Linux's /proc/net/snmp6 ones

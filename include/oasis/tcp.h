@@ -65,8 +65,10 @@ typedef enum oasis_cc_algo { OASIS_CC_NEWRENO = 0, OASIS_CC_CUBIC = 1 } oasis_cc
 
 /* Per-stack TCP defaults (oasis_stack_config.tcp); flows may override some. */
 typedef struct oasis_tcp_config {
-    uint32_t sndbuf;            /* send buffer bytes per flow (4 MiB) */
-    uint32_t rcvbuf;            /* receive buffer bytes per flow (4 MiB) */
+    uint32_t sndbuf;            /* largest send buffer of a flow (4 MiB); with autotune
+                                 * off, every flow's size */
+    uint32_t rcvbuf;            /* largest receive buffer of a flow (4 MiB); the window
+                                 * scale is chosen for it (or the flow's own limit) */
     uint64_t msl_ns;            /* TIME_WAIT lasts 2*MSL (MSL 30 s) */
     uint64_t rto_min_ns;        /* (200 ms) */
     uint64_t rto_max_ns;        /* (60 s) */
@@ -118,6 +120,37 @@ typedef struct oasis_tcp_config {
                                  * cwnd at most once per window of data as a loss would,
                                  * and CE-marked data is echoed with ECE until CWR
                                  * (oasis_tcp_info.ecn says whether a flow has it) */
+    /* Buffer auto-tuning (issue 16). With autotune on (1, the default) a
+     * flow's buffers start at sndbuf_init/rcvbuf_init and grow while it
+     * runs, up to sndbuf/rcvbuf (and the flow's own limits): the receive
+     * buffer to about twice the bytes the application read in one round
+     * trip (dynamic right-sizing, as Linux's tcp_rcv_space_adjust), the
+     * send buffer to twice the congestion window (bounded by the largest
+     * window the peer offered). A flow given a size (listen/connect
+     * options, oasis_tcp_set_bufsizes) keeps it: no tuning on that side, as
+     * SO_RCVBUF/SO_SNDBUF in Linux. Buffers never shrink while the flow
+     * lives; the window's right edge never moves back. 0: every flow gets
+     * sndbuf/rcvbuf. */
+    int autotune;
+    uint32_t sndbuf_init, rcvbuf_init; /* (64 KiB each; at most sndbuf/rcvbuf) */
+    /* Stack-wide memory budget for TCP buffer memory: the storage of every
+     * flow's send and receive rings and out-of-order data, as allocated
+     * (oasis_counters tcp.mem_bytes; metric TCPMemBytes). 0: no limit (the
+     * default). Above mem_pressure (0: three quarters of mem_limit) the
+     * stack is under memory pressure until use falls below three quarters
+     * of that mark: no buffer grows, new flows get buf_min buffers, windows
+     * offer at most 4 segments of new room (an edge already advertised
+     * stays), out-of-order segments are dropped. At mem_limit received
+     * in-order data that needs more storage is dropped (the flow's
+     * out-of-order data goes first; the peer retransmits) and writes take
+     * only what fits in storage already held (a flow holding none tries
+     * again every rto_min_ns: writes are flow controlled by memory too).
+     * Every such event is counted (TCPMemoryPressures, TCPMemNoGrow,
+     * TCPMemMinBuf, TCPMemWinClamp, TCPRcvQDrop, TCPOFOMemDrop,
+     * TCPMemSndLimited). */
+    uint64_t mem_limit;
+    uint64_t mem_pressure;
+    uint32_t buf_min;           /* buffers of flows opened under pressure (4 KiB) */
 } oasis_tcp_config;
 
 #define OASIS_TCP_MAX_WRITE_REQS 4096u
@@ -192,12 +225,40 @@ int oasis_tcp_connect_flow4(oasis_stack *s, uint32_t dst, uint16_t port,
 #define OASIS_TCP_LISTEN_V4 1u
 #define OASIS_TCP_LISTEN_V6 2u
 
+/* Buffer sizes of one flow, chosen before the handshake (the window in the
+ * SYN or SYN-ACK and the window scale follow them). sndbuf/rcvbuf: a fixed
+ * size, 1 KiB..1 GiB; auto-tuning is then off for that side. 0: tuned,
+ * starting at cfg.sndbuf_init/rcvbuf_init and growing up to cfg.sndbuf /
+ * cfg.rcvbuf. rcvbuf_max: a tuned receive buffer grows no further than
+ * this either (0: the stack's limit); it sets the window scale, so it is
+ * kept as 65535 << scale, i.e. rounded up to less than twice its value. */
+typedef struct oasis_tcp_bufsizes {
+    uint32_t sndbuf, rcvbuf;
+    uint32_t rcvbuf_max;
+} oasis_tcp_bufsizes;
+
+/* Options of oasis_tcp_connect_opts; zero everywhere: as oasis_tcp_connect. */
+typedef struct oasis_connect_opts {
+    const oasis_keepalive *keepalive; /* NULL: none */
+    oasis_tcp_bufsizes bufs;          /* zero: the stack's */
+} oasis_connect_opts;
+
+/* oasis_tcp_connect (flow NULL) or oasis_tcp_connect_flow (flow set) with
+ * options; opts may be NULL. OASIS_EINVAL for a buffer size out of range. */
+int oasis_tcp_connect_opts(oasis_stack *s, const oasis_ipaddr *dst, uint16_t port,
+                           const oasis_connect_opts *opts, oasis_connect_cb cb, void *ud,
+                           oasis_flow **flow);
+int oasis_tcp_connect_opts4(oasis_stack *s, uint32_t dst, uint16_t port,
+                            const oasis_connect_opts *opts, oasis_connect_cb cb, void *ud,
+                            oasis_flow **flow);
+
 typedef struct oasis_listen_opts {
     const oasis_keepalive *keepalive; /* NULL: none */
     uint32_t backlog;                 /* 0: the stack default */
     int paused;                       /* 1: start paused (oasis_tcp_accept_pause) */
     unsigned families;                /* OASIS_TCP_LISTEN_V4 | _V6; 0: both (the default:
                                        * a listener takes IPv4 and IPv6 SYNs alike) */
+    oasis_tcp_bufsizes bufs;          /* every accepted flow's (zero: the stack's) */
 } oasis_listen_opts;
 
 /* Accepts connections on port, on every address of ours, over IPv4 and
@@ -400,9 +461,11 @@ int oasis_tcp_set_nodelay(oasis_flow *flow, int on);
 int oasis_tcp_set_cc(oasis_flow *flow, oasis_cc_algo algo);
 /* Per-flow buffer sizes, 1 KiB..1 GiB (before data flows; resizing a buffer
  * that holds data, or shrinking the receive buffer below the window already
- * advertised, is refused with OASIS_EINVAL). The window scale was fixed by
- * the stack's rcvbuf at the handshake, so a receive buffer larger than
- * 65535 << scale is only partly advertised. */
+ * advertised, is refused with OASIS_EINVAL). Both sizes are then fixed:
+ * auto-tuning is off for the flow. The window scale was fixed at the
+ * handshake by the flow's largest receive buffer (its options, else
+ * cfg.rcvbuf), so a receive buffer larger than 65535 << scale is only
+ * partly advertised; give sizes at listen or connect to avoid that. */
 int oasis_tcp_set_bufsizes(oasis_flow *flow, uint32_t sndbuf, uint32_t rcvbuf);
 /* IP header fields of the flow's segments (RFC 9293 3.9.1.9, 3.9.2):
  * the Diffserv codepoint (0..63, RFC 2474; the two ECN bits below it are

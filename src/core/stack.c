@@ -60,6 +60,12 @@ void oasis_stack_config_init(oasis_stack_config *cfg)
     t->max_write_reqs = OASIS_TCP_MAX_WRITE_REQS;
     t->r1_retries = 3; /* RFC 9293 SHLD-10 */
     t->ecn = 2;        /* accept ECN, do not ask (Linux's default) */
+    /* Auto-tuning from 64 KiB (Linux starts its receive window there too);
+     * sndbuf/rcvbuf above are the limits. No memory budget by default. */
+    t->autotune = 1;
+    t->sndbuf_init = 64u << 10;
+    t->rcvbuf_init = 64u << 10;
+    t->buf_min = 4u << 10;
 
     cfg->ipv6_slaac = 1;
     cfg->nd_cache_size = 256;
@@ -78,6 +84,11 @@ static int config_valid(const oasis_stack_config *cfg)
         return 0;
     if (cfg->tcp.sndbuf < 1024 || cfg->tcp.rcvbuf < 1024 || cfg->tcp.sndbuf > (1u << 30) ||
         cfg->tcp.rcvbuf > (1u << 30))
+        return 0;
+    if (cfg->tcp.autotune && (cfg->tcp.sndbuf_init < 1024 || cfg->tcp.rcvbuf_init < 1024 ||
+                              cfg->tcp.sndbuf_init > (1u << 30) || cfg->tcp.rcvbuf_init > (1u << 30)))
+        return 0;
+    if (cfg->tcp.mem_limit && cfg->tcp.mem_pressure > cfg->tcp.mem_limit)
         return 0;
     if (cfg->tcp.rto_min_ns == 0 || cfg->tcp.rto_min_ns > cfg->tcp.rto_max_ns)
         return 0;

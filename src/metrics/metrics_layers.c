@@ -108,6 +108,12 @@ static const layer_field tcp_fields[] = {
     T(ext_drops, "FlowExtDrops"),
     T(ecn_flows, "TCPECNFlows"), T(ecn_ce_segs, "TCPECNCESegs"),
     T(ecn_reductions, "TCPECNReductions"), T(delivered_ce, "TCPDeliveredCE"),
+    T(mem_bytes, "TCPMemBytes"), T(mem_peak, "TCPMemPeakBytes"),
+    T(mem_pressures, "TCPMemoryPressures"), T(mem_no_grow, "TCPMemNoGrow"),
+    T(mem_min_buf, "TCPMemMinBuf"), T(mem_win_clamp, "TCPMemWinClamp"),
+    T(rcvq_drops, "TCPRcvQDrop"), T(ofo_mem_drops, "TCPOFOMemDrop"),
+    T(ofo_pruned, "OfoPruned"), T(mem_snd_limited, "TCPMemSndLimited"),
+    T(rcvbuf_grows, "TCPRcvBufGrow"), T(sndbuf_grows, "TCPSndBufGrow"),
 };
 #undef T
 

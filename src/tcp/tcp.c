@@ -282,8 +282,8 @@ static int flow_idle(const oasis_flow *f)
         x->ackq.head || x->doneq.head || x->close_cb || x->lst)
         return 0;
     const oasis_tcp_deadlines *t = &x->tm;
-    if ((t->rexmt & t->tlp & t->persist & t->keep & t->fin_wait2 & t->delack & t->reorder) !=
-        OASIS_TCP_NEVER)
+    if ((t->rexmt & t->tlp & t->persist & t->keep & t->fin_wait2 & t->delack & t->reorder &
+         t->tune) != OASIS_TCP_NEVER)
         return 0;
     if (x->x.ev_cb || x->x.ev_pending || x->x.snd_urg || x->x.rcv_urg || x->plp.mss ||
         x->plp.probe_mss)

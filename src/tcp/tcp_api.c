@@ -8,6 +8,7 @@
 #include "tcp/tcp_flow.h"
 #include "tcp/tcp_rack.h"
 #include "tcp/tcp_seq.h"
+#include "tcp/tcp_tune.h"
 
 /* ---- opening --------------------------------------------------------------- */
 
@@ -29,9 +30,10 @@ static void set_keepalive(oasis_flow *f, const oasis_keepalive *ka)
 
 static int start_connect(oasis_stack *s, const oasis_ipaddr *dst, uint16_t port,
                          const oasis_keepalive *keepalive, oasis_connect_cb cb, void *ud,
-                         oasis_flow **flowp)
+                         oasis_flow **flowp, const oasis_tcp_bufsizes *bufs)
 {
-    if (!s || !s->tcp || !cb || port == 0 || !keepalive_valid(keepalive))
+    if (!s || !s->tcp || !cb || port == 0 || !keepalive_valid(keepalive) ||
+        !oasis_tcp_bufsizes_valid(bufs))
         return OASIS_EINVAL;
     /* RFC 1122 4.2.3.10: fail now, not in 2 min */
     int derr;
@@ -56,6 +58,7 @@ static int start_connect(oasis_stack *s, const oasis_ipaddr *dst, uint16_t port,
     oasis_flow *f = oasis_tcp_flow_new(s, &src, dst, lport, port);
     if (!f)
         return OASIS_ENOMEM;
+    oasis_tcp_tune_init(f, bufs); /* before the SYN: its window, the scale */
     f->ext->open_cb.connect = cb;
     f->ext->open_ud = ud;
     f->connect_pending = 1;
@@ -76,17 +79,17 @@ static int start_connect(oasis_stack *s, const oasis_ipaddr *dst, uint16_t port,
 
 static int connect_addr(oasis_stack *s, const oasis_ipaddr *dst, uint16_t port,
                         const oasis_keepalive *keepalive, oasis_connect_cb cb, void *ud,
-                        oasis_flow **flowp)
+                        oasis_flow **flowp, const oasis_tcp_bufsizes *bufs)
 {
     if (!dst)
         return OASIS_EINVAL;
-    return start_connect(s, dst, port, keepalive, cb, ud, flowp);
+    return start_connect(s, dst, port, keepalive, cb, ud, flowp, bufs);
 }
 
 int oasis_tcp_connect(oasis_stack *s, const oasis_ipaddr *dst, uint16_t port,
                       const oasis_keepalive *keepalive, oasis_connect_cb cb, void *ud)
 {
-    return connect_addr(s, dst, port, keepalive, cb, ud, NULL);
+    return connect_addr(s, dst, port, keepalive, cb, ud, NULL, NULL);
 }
 
 int oasis_tcp_connect4(oasis_stack *s, uint32_t dst, uint16_t port,
@@ -103,7 +106,7 @@ int oasis_tcp_connect_flow(oasis_stack *s, const oasis_ipaddr *dst, uint16_t por
     if (!flow)
         return OASIS_EINVAL;
     *flow = NULL;
-    return connect_addr(s, dst, port, keepalive, cb, ud, flow);
+    return connect_addr(s, dst, port, keepalive, cb, ud, flow, NULL);
 }
 
 int oasis_tcp_connect_flow4(oasis_stack *s, uint32_t dst, uint16_t port,
@@ -114,10 +117,29 @@ int oasis_tcp_connect_flow4(oasis_stack *s, uint32_t dst, uint16_t port,
     return oasis_tcp_connect_flow(s, &a, port, keepalive, cb, ud, flow);
 }
 
+int oasis_tcp_connect_opts(oasis_stack *s, const oasis_ipaddr *dst, uint16_t port,
+                           const oasis_connect_opts *opts, oasis_connect_cb cb, void *ud,
+                           oasis_flow **flow)
+{
+    if (flow)
+        *flow = NULL;
+    return connect_addr(s, dst, port, opts ? opts->keepalive : NULL, cb, ud, flow,
+                        opts ? &opts->bufs : NULL);
+}
+
+int oasis_tcp_connect_opts4(oasis_stack *s, uint32_t dst, uint16_t port,
+                            const oasis_connect_opts *opts, oasis_connect_cb cb, void *ud,
+                            oasis_flow **flow)
+{
+    oasis_ipaddr a = oasis_ipaddr_v4(dst);
+    return oasis_tcp_connect_opts(s, &a, port, opts, cb, ud, flow);
+}
+
 int oasis_tcp_listen(oasis_stack *s, uint16_t port, const oasis_listen_opts *opts, oasis_accept_cb cb,
                      void *ud)
 {
-    if (!s || !s->tcp || !cb || port == 0 || (opts && !keepalive_valid(opts->keepalive)))
+    if (!s || !s->tcp || !cb || port == 0 ||
+        (opts && (!keepalive_valid(opts->keepalive) || !oasis_tcp_bufsizes_valid(&opts->bufs))))
         return OASIS_EINVAL;
     unsigned fam = opts && opts->families ? opts->families : OASIS_TCP_LISTEN_V4 | OASIS_TCP_LISTEN_V6;
     if (fam & ~(OASIS_TCP_LISTEN_V4 | OASIS_TCP_LISTEN_V6))
@@ -139,6 +161,8 @@ int oasis_tcp_listen(oasis_stack *s, uint16_t port, const oasis_listen_opts *opt
     }
     l->paused = opts && opts->paused;
     l->families = (uint8_t)fam;
+    if (opts)
+        l->bufs = opts->bufs;
     l->next = s->tcp->listeners;
     s->tcp->listeners = l;
     return OASIS_OK;
@@ -329,6 +353,11 @@ static int take_bytes(oasis_flow *f, oasis_tcp_wreq *r)
             continue;
         }
         uint32_t chunk = left > (1u << 30) ? (1u << 30) : (uint32_t)left;
+        uint32_t room = oasis_tcp_snd_room(f); /* the memory budget */
+        if (chunk > room)
+            chunk = room;
+        if (chunk == 0)
+            return 0;
         uint32_t n = oasis_ring_write(f->s, &f->ext->snd, (const uint8_t *)v->base + r->off, chunk);
         r->off += n;
         if (r->nodelay || r->urgent)
@@ -740,6 +769,7 @@ static int oasis_tcp_set_bufsizes_held(oasis_flow *f, uint32_t sndbuf, uint32_t 
         return OASIS_EINVAL;
     f->sndbuf = sndbuf;
     f->rcvbuf = rcvbuf;
+    oasis_tcp_tune_lock(f); /* sizes the application chose: no auto-tuning */
     return OASIS_OK;
 }
 

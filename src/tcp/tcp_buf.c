@@ -6,6 +6,7 @@
 #include "core/checksum.h"
 #include "core/mem.h"
 #include "oasis/error.h"
+#include "tcp/tcp_tune.h"
 
 /* Storage index of offset off from head. 64-bit so a capacity above 2 GiB
  * cannot overflow. */
@@ -17,6 +18,8 @@ static uint32_t ring_pos(const oasis_ring *r, uint64_t off)
 
 static void ring_release(oasis_stack *s, oasis_ring *r)
 {
+    if (r->mem)
+        oasis_tcp_mem_charge(s, -(int64_t)r->size); /* the budget (tcp_tune.h) */
     oasis_free(s, r->mem);
     r->mem = NULL;
     r->size = 0;
@@ -68,6 +71,7 @@ static int ring_reserve(oasis_stack *s, oasis_ring *r, uint64_t need)
         uint8_t *m = oasis_realloc(s, r->mem, size);
         if (!m)
             return OASIS_ENOMEM;
+        oasis_tcp_mem_charge(s, (int64_t)size - (int64_t)(r->mem ? r->size : 0));
         r->mem = m;
         r->size = size;
         return 0;
@@ -78,6 +82,7 @@ static int ring_reserve(oasis_stack *s, oasis_ring *r, uint64_t need)
     uint32_t first = r->size - r->head;
     memcpy(m, r->mem + r->head, first);
     memcpy(m + first, r->mem, (size_t)(used - first));
+    oasis_tcp_mem_charge(s, (int64_t)size - (int64_t)r->size);
     oasis_free(s, r->mem);
     r->mem = m;
     r->size = size;
@@ -111,6 +116,27 @@ int oasis_ring_set_cap(oasis_stack *s, oasis_ring *r, uint32_t cap)
     ring_release(s, r);
     r->cap = cap;
     return 0;
+}
+
+uint32_t oasis_ring_fit(const oasis_ring *r, uint64_t extra)
+{
+    uint32_t free = oasis_ring_free(r);
+    uint64_t have = r->mem ? r->size : 0;
+    uint64_t fit = have > r->len ? have - r->len : 0;
+    /* The sizes ring_reserve would pick, smallest first: doubling the
+     * storage, or for none the hint's power of two. */
+    uint64_t sz = have * 2;
+    if (!r->mem)
+        for (sz = OASIS_RING_SMALL; sz < r->hint; sz *= 2)
+            ;
+    while (fit < free) {
+        uint64_t to = sz < r->cap ? sz : r->cap;
+        if (to <= have || to - have > extra)
+            break;
+        fit = to - r->len;
+        sz *= 2;
+    }
+    return fit < free ? (uint32_t)fit : free;
 }
 
 uint32_t oasis_ring_write(oasis_stack *s, oasis_ring *r, const void *data, uint32_t n)

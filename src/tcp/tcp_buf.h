@@ -48,6 +48,10 @@ int oasis_ring_set_cap(oasis_stack *s, oasis_ring *r, uint32_t cap);
 
 static inline uint32_t oasis_ring_free(const oasis_ring *r) { return r->cap - r->len; }
 
+/* Bytes that may be appended now (at most the free capacity) with the
+ * storage growing by no more than `extra` bytes (a memory budget). */
+uint32_t oasis_ring_fit(const oasis_ring *r, uint64_t extra);
+
 /* Appends up to n bytes; returns how many were taken (0 on allocation
  * failure or when full). */
 uint32_t oasis_ring_write(oasis_stack *s, oasis_ring *r, const void *data, uint32_t n);

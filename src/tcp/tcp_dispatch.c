@@ -8,6 +8,7 @@
 #include "oasis/error.h"
 #include "tcp/tcp_flow.h"
 #include "tcp/tcp_seq.h"
+#include "tcp/tcp_tune.h"
 
 void oasis_tcp_wake(oasis_flow *f)
 {
@@ -100,6 +101,7 @@ static void run_reads(oasis_flow *f)
             }
             oasis_ring_consume(f->s, &f->ext->rcv, n);
             oasis_tcp_urg_consumed(f);
+            oasis_tcp_rcv_adjust(f); /* right-sizing (tcp_tune.c) */
             if (f->in_table)
                 oasis_tcp_window_update(f);
         } else if (read_eof(f)) {

@@ -124,6 +124,8 @@ typedef struct oasis_tcp_deadlines {
     uint64_t fin_wait2; /* our FIN acked, the peer silent this long: give up */
     uint64_t delack;    /* delayed ACK (RFC 9293 3.8.6.3) */
     uint64_t reorder;   /* RACK reorder timer (RFC 8985 6.2 step 5) */
+    uint64_t tune;      /* receive buffer right-sizing measures: the flow stays
+                         * busy (keeps its extension) until this passes (tcp_tune.c) */
 } oasis_tcp_deadlines;
 
 /* Urgent data (tcp_urgent.c) and asynchronous reports (tcp_urgent.c):
@@ -145,6 +147,7 @@ typedef struct oasis_tcp_listener {
     uint32_t backlog, pending; /* pending: half-open + not yet accepted */
     uint64_t cookie_at;        /* last SYN cookie sent (0: never), tcp_syncookie.c */
     oasis_keepalive ka;
+    oasis_tcp_bufsizes bufs;   /* accepted flows' buffer sizes (tcp_tune.c) */
     oasis_accept_cb cb;
     void *ud;
     /* Accept control (tcp_api.c): established flows waiting to be taken,
@@ -183,6 +186,11 @@ typedef struct oasis_tcp_ext {
     uint32_t fin_seq, rfin_seq;    /* our FIN / the peer's (no flow is idle past them) */
     uint64_t pmtu_until;           /* when mss_icmp ages out (raise attempt) */
     oasis_plpmtud plp;             /* packetization-layer PMTUD (tcp_plpmtud.c) */
+    /* receive buffer right-sizing (tcp_tune.c): the last measure */
+    uint64_t rcvq_time;            /* when it started (0: not yet) */
+    uint64_t rcvq_copied;          /* bytes the application had consumed then */
+    uint32_t rcvq_space;           /* most bytes consumed in one RTT so far */
+    uint64_t rcvq_rtt;             /* smallest smoothed RTT seen (0: none) */
 
     oasis_ring snd, rcv;
     oasis_ofo ofo;
@@ -221,8 +229,10 @@ struct oasis_flow {
      * offered); ecn_echo: CE seen, ECE on what we send until CWR comes;
      * ecn_cwr (below): cwnd was reduced, CWR on the next new data segment */
     uint8_t ecn_ok : 1, ecn_echo : 1;
-    uint8_t busy;                  /* callbacks of this flow running (defers free) */
-    uint8_t hold;                  /* entry points using ext (defers giving it back) */
+    uint8_t busy : 7;              /* callbacks of this flow running (defers free) */
+    uint8_t rcv_fixed : 1;         /* receive buffer size not auto-tuned (tcp_tune.h) */
+    uint8_t hold : 7;              /* entry points using ext (defers giving it back) */
+    uint8_t snd_fixed : 1;         /* send buffer size not auto-tuned */
     uint8_t tos;                   /* IPv4 TOS byte / IPv6 traffic class: DSCP << 2 (ECN
                                     * bits the stack's) */
     uint8_t ttl;                   /* TTL / hop limit; 0: the stack's default */
@@ -283,6 +293,7 @@ struct oasis_tcp_layer {
     oasis_flow *reading;                 /* its read callback is running (run_reads) */
     uint8_t dispatching;                 /* a round is running (nested poll) */
     uint8_t closing;                     /* disconnect/fini running: no new flows */
+    uint8_t mem_pressure;                /* under memory pressure (tcp_tune.c) */
     oasis_flow *disc_next;               /* disconnect's cursor in `all` (flow_free moves it) */
     uint64_t disc_steps;                 /* flows disconnect looked at (a test counts them) */
     oasis_timer dispatch_timer;

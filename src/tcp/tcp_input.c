@@ -8,6 +8,7 @@
 #include "tcp/tcp_flow.h"
 #include "tcp/tcp_seq.h"
 #include "tcp/tcp_syncookie.h"
+#include "tcp/tcp_tune.h"
 
 static uint32_t min_u32(uint32_t a, uint32_t b) { return a < b ? a : b; }
 
@@ -89,6 +90,7 @@ static void listen_syn(oasis_stack *s, oasis_tcp_listener *l, const oasis_ipaddr
     oasis_flow *f = oasis_tcp_flow_new(s, dst, src, l->port, h->src_port);
     if (!f)
         return;
+    oasis_tcp_tune_init(f, &l->bufs); /* before the SYN-ACK: its window, the scale */
     if (iss)
         f->iss = f->snd_una = f->snd_nxt = f->snd_max = *iss;
     f->passive = 1;
@@ -379,6 +381,7 @@ static int ack_input(oasis_flow *f, const oasis_tcp_hdr *h)
         rtt = new_ack(f, h);
     oasis_recovery_ack_end(f, h, rtt); /* dupacks, cc, fast recovery */
     window_input(f, h);
+    oasis_tcp_snd_adjust(f); /* the send buffer follows cwnd (tcp_tune.c) */
 
     switch (f->state) {
     case OASIS_TCP_FIN_WAIT_1:
@@ -459,6 +462,8 @@ static void store_out_of_order(oasis_flow *f, uint32_t seq, const uint8_t *p, ui
 {
     oasis_stack *s = f->s;
     f->ack_now = 1; /* a duplicate ACK (with SACK) at once */
+    if (!oasis_tcp_ofo_allowed(f))
+        return; /* memory pressure: out-of-order data goes first */
     oasis_sack_note_ofo(f, seq, seq + n);
     if (oasis_ofo_add(s, &f->ext->ofo, seq, seq + n, p)) {
         s->ctr.tcp.ofo_drops++;
@@ -503,6 +508,16 @@ static int data_input(oasis_flow *f, const oasis_tcp_hdr *h)
     if (n > lim - off) {
         n = lim - off;
         whole = 0;
+    }
+    if (off == 0 && (lim = oasis_tcp_rcv_room(f, n)) < n) {
+        /* The memory limit: what storage cannot take is dropped (the peer
+         * retransmits it); the window we advertised stays. */
+        n = lim;
+        whole = 0;
+        if (n == 0) {
+            f->ack_now = 1;
+            return 0;
+        }
     }
     if (off == 0)
         deliver_in_order(f, p, n);

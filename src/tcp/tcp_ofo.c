@@ -7,6 +7,7 @@
 #include "core/mem.h"
 #include "oasis/error.h"
 #include "tcp/tcp_seq.h"
+#include "tcp/tcp_tune.h"
 
 #define OFO_FIRST_CAP 4
 
@@ -18,8 +19,10 @@ void oasis_ofo_init(oasis_ofo *o, uint32_t max_ranges)
 
 static void free_data(oasis_stack *s, oasis_ofo *o)
 {
-    for (uint32_t i = 0; i < o->n; i++)
+    for (uint32_t i = 0; i < o->n; i++) {
+        oasis_tcp_mem_charge(s, -(int64_t)o->r[i].size); /* the budget (tcp_tune.h) */
         oasis_free(s, o->r[i].data);
+    }
 }
 
 void oasis_ofo_fini(oasis_stack *s, oasis_ofo *o)
@@ -89,6 +92,7 @@ static int insert_new(oasis_stack *s, oasis_ofo *o, uint32_t i, uint32_t left, u
     if (!buf)
         return OASIS_ENOMEM;
     memcpy(buf, data, right - left);
+    oasis_tcp_mem_charge(s, right - left);
     memmove(o->r + i + 1, o->r + i, (o->n - i) * sizeof *o->r);
     o->n++;
     o->r[i] = (oasis_ofo_range){left, right, buf, right - left};
@@ -134,6 +138,7 @@ int oasis_ofo_add(oasis_stack *s, oasis_ofo *o, uint32_t left, uint32_t right,
             uint8_t *m = oasis_realloc(s, ri->data, size);
             if (!m)
                 return OASIS_ENOMEM;
+            oasis_tcp_mem_charge(s, (int64_t)size - (int64_t)ri->size);
             ri->data = m;
             ri->size = size;
         }
@@ -142,6 +147,7 @@ int oasis_ofo_add(oasis_stack *s, oasis_ofo *o, uint32_t left, uint32_t right,
         if (!m)
             return OASIS_ENOMEM;
         memcpy(m + (ri->left - nl), ri->data, ilen);
+        oasis_tcp_mem_charge(s, (int64_t)need - (int64_t)ri->size);
         oasis_free(s, ri->data);
         ri->data = m;
         ri->size = need;
@@ -159,6 +165,7 @@ int oasis_ofo_add(oasis_stack *s, oasis_ofo *o, uint32_t left, uint32_t right,
         }
         if (k > i) {
             memcpy(buf + (rk->left - nl), rk->data, rk->right - rk->left);
+            oasis_tcp_mem_charge(s, -(int64_t)rk->size);
             oasis_free(s, rk->data);
         }
         pos = oasis_seq_max(pos, rk->right);
@@ -183,6 +190,7 @@ static void drop_front(oasis_stack *s, oasis_ofo *o, uint32_t drop)
         return;
     for (uint32_t k = 0; k < drop; k++) {
         o->bytes -= o->r[k].right - o->r[k].left;
+        oasis_tcp_mem_charge(s, -(int64_t)o->r[k].size);
         oasis_free(s, o->r[k].data);
     }
     memmove(o->r, o->r + drop, (o->n - drop) * sizeof *o->r);

@@ -13,6 +13,7 @@
 #include "oasis/error.h"
 #include "tcp/tcp_flow.h"
 #include "tcp/tcp_seq.h"
+#include "tcp/tcp_tune.h"
 
 static uint32_t min_u32(uint32_t a, uint32_t b) { return a < b ? a : b; }
 
@@ -27,10 +28,22 @@ uint32_t oasis_tcp_eff_mss(const oasis_flow *f)
     return m ? m : 1;
 }
 
-/* Free receive space we can advertise (the field is 16 bits, scaled). */
+/* Free receive space we can advertise (the field is 16 bits, scaled).
+ * Under memory pressure less: what is already advertised stays offered
+ * (window_field keeps the edge), new room is cut (tcp_tune.c). */
 static uint32_t rcv_space(const oasis_flow *f)
 {
-    return min_u32(oasis_ring_free(&f->ext->rcv), 0xffffu << f->rcv_wscale);
+    uint32_t free = min_u32(oasis_ring_free(&f->ext->rcv), 0xffffu << f->rcv_wscale);
+    uint32_t cut = oasis_tcp_win_clamp(f);
+    if (cut != UINT32_MAX && f->state >= OASIS_TCP_ESTABLISHED) { /* SYNs: tune_init's */
+        uint32_t adv = oasis_seq_gt(f->rcv_adv, f->rcv_nxt) ? f->rcv_adv - f->rcv_nxt : 0;
+        uint32_t lim = adv > cut ? adv : cut;
+        if (free > lim) {
+            free = lim;
+            f->s->ctr.tcp.mem_win_clamp++;
+        }
+    }
+    return free;
 }
 
 static int receiving(const oasis_flow *f)

@@ -1,5 +1,6 @@
 /* SYN cookies: see tcp_syncookie.h for the layout and its trade-offs. */
 #include "tcp/tcp_syncookie.h"
+#include "tcp/tcp_tune.h"
 
 #include <string.h>
 
@@ -82,7 +83,7 @@ void oasis_tcp_cookie_synack(oasis_stack *s, oasis_tcp_listener *l, const oasis_
                                  peer_mss, oasis_now(s));
     h.ack = in->seq + 1;
     h.flags = OASIS_TCP_SYN | OASIS_TCP_ACK;
-    h.window = (uint16_t)(s->cfg.tcp.rcvbuf > 0xffff ? 0xffff : s->cfg.tcp.rcvbuf);
+    h.window = (uint16_t)oasis_tcp_tune_cookie_window(s, &l->bufs);
     h.has_mss = 1;
     h.mss = (uint16_t)(oasis_tcp_link_mtu(s, src) - 20 - (oasis_ipaddr_is_v6(src) ? 40 : 20));
     oasis_pbuf *p = oasis_pbuf_alloc(s, OASIS_PBUF_HEADROOM, 0);
@@ -123,7 +124,15 @@ static oasis_flow *cookie_flow(oasis_stack *s, oasis_tcp_listener *l, const oasi
     f->snd_nxt = f->snd_max = f->iss + 1;
     f->irs = h->seq - 1;
     f->rcv_nxt = h->seq;
-    uint32_t w = s->cfg.tcp.rcvbuf > 0xffff ? 0xffff : s->cfg.tcp.rcvbuf;
+    oasis_tcp_tune_init(f, &l->bufs);
+    f->rcv_wscale = 0;
+    /* The window the cookie's SYN-ACK offered is honoured whatever the
+     * buffers are now (memory pressure may have made them smaller). */
+    uint32_t w = oasis_tcp_tune_cookie_window(s, &l->bufs);
+    if (f->rcvbuf < w) {
+        f->rcvbuf = w;
+        f->ext->rcv.cap = w;
+    }
     f->rcv_adv = f->rcv_nxt + w;
     f->last_ack_sent = f->rcv_nxt;
     oasis_tcp_set_state(f, OASIS_TCP_SYN_RECEIVED);

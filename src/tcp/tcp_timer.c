@@ -22,7 +22,7 @@ static uint64_t next_deadline(const oasis_flow *f)
     const oasis_tcp_deadlines *t = &f->ext->tm;
     /* A tree of minimums: branch-free, every hot path runs it. */
     return min_u64(min_u64(min_u64(t->rexmt, t->tlp), min_u64(t->persist, t->keep)),
-                   min_u64(min_u64(t->fin_wait2, t->delack), t->reorder));
+                   min_u64(min_u64(t->fin_wait2, t->delack), min_u64(t->reorder, t->tune)));
 }
 
 /* The timer runs no later than d (one deadline just armed at d). */
@@ -39,7 +39,7 @@ void oasis_tcp_timers_clear(oasis_flow *f)
 {
     oasis_tcp_deadlines *t = &f->ext->tm;
     t->rexmt = t->tlp = t->persist = t->keep = t->fin_wait2 = t->delack = t->reorder =
-        OASIS_TCP_NEVER;
+        t->tune = OASIS_TCP_NEVER;
 }
 
 void oasis_tcp_arm_rto(oasis_flow *f)
@@ -340,6 +340,12 @@ void oasis_tcp_timer_fn(oasis_stack *s, oasis_timer *t)
         oasis_tcp_flow_end(f, OASIS_ETIMEDOUT); /* cfg.fin_wait2_ns of silence */
     if (due(f, &tm->keep, now))
         ka_fire(f);
+    if (due(f, &tm->tune, now) && f->ext->wq.head && f->in_table) {
+        /* A write held back by the memory limit tries again (tcp_tune.c);
+         * otherwise nothing to do: the flow may go idle now. */
+        oasis_tcp_fill_sndbuf(f);
+        oasis_tcp_output(f);
+    }
     oasis_tcp_timer_update(f);
     f->busy--;
     oasis_tcp_ext_idle(f);

@@ -1,0 +1,276 @@
+/* Buffer auto-tuning and the TCP memory budget (see tcp_tune.h). */
+#include "tcp/tcp_tune.h"
+
+#include "core/stack_impl.h"
+#include "tcp/tcp_flow.h"
+
+static uint32_t min_u32(uint32_t a, uint32_t b) { return a < b ? a : b; }
+
+/* Pressure ends below three quarters of the mark that started it, so a
+ * stack near the mark does not flap in and out with every segment. */
+static uint64_t pressure_mark(const oasis_stack *s)
+{
+    const oasis_tcp_config *c = &s->cfg.tcp;
+    return c->mem_pressure ? c->mem_pressure : c->mem_limit - c->mem_limit / 4;
+}
+
+void oasis_tcp_mem_charge(oasis_stack *s, int64_t delta)
+{
+    oasis_tcp_counters *t = &s->ctr.tcp;
+    t->mem_bytes += (uint64_t)delta;
+    if (t->mem_bytes > t->mem_peak)
+        t->mem_peak = t->mem_bytes;
+    if (!s->tcp || !s->cfg.tcp.mem_limit)
+        return;
+    uint64_t mark = pressure_mark(s);
+    if (!s->tcp->mem_pressure && t->mem_bytes >= mark) {
+        s->tcp->mem_pressure = 1;
+        t->mem_pressures++;
+    } else if (s->tcp->mem_pressure && t->mem_bytes < mark - mark / 4) {
+        s->tcp->mem_pressure = 0;
+    }
+}
+
+int oasis_tcp_mem_pressure(const oasis_stack *s)
+{
+    return s->tcp && s->tcp->mem_pressure;
+}
+
+uint64_t oasis_tcp_mem_avail(const oasis_stack *s)
+{
+    uint64_t lim = s->cfg.tcp.mem_limit, used = s->ctr.tcp.mem_bytes;
+    if (!lim)
+        return UINT64_MAX;
+    return used < lim ? lim - used : 0;
+}
+
+/* ---- sizes ----------------------------------------------------------------- */
+
+static int size_ok(uint32_t v) { return v == 0 || (v >= 1024 && v <= (1u << 30)); }
+
+int oasis_tcp_bufsizes_valid(const oasis_tcp_bufsizes *b)
+{
+    return !b || (size_ok(b->sndbuf) && size_ok(b->rcvbuf));
+}
+
+/* The largest receive buffer a tuned flow may reach: the stack's limit,
+ * and what its window scale can advertise (the scale was chosen at SYN
+ * time for the flow's own limit; without scaling 65535 is all a window
+ * can say, so a larger buffer would only hold data nobody may send). */
+static uint32_t rcv_max(const oasis_flow *f)
+{
+    if (f->rcv_fixed)
+        return f->rcvbuf;
+    uint64_t w = f->ws_ok ? (uint64_t)0xffff << f->rcv_wscale : 0xffff;
+    uint32_t c = f->s->cfg.tcp.rcvbuf;
+    return w < c ? (uint32_t)w : c;
+}
+
+static uint32_t snd_max(const oasis_flow *f)
+{
+    return f->snd_fixed ? f->sndbuf : f->s->cfg.tcp.sndbuf;
+}
+
+/* One side's start size; *fixed set when it is not tuned. */
+static uint32_t side_init(oasis_stack *s, uint32_t size, uint32_t lim, uint32_t init,
+                          uint32_t stack_max, unsigned *fixed, int *minbuf)
+{
+    const oasis_tcp_config *c = &s->cfg.tcp;
+    if (size || !c->autotune) {
+        *fixed = 1;
+        return size ? size : stack_max;
+    }
+    *fixed = 0;
+    uint32_t v = min_u32(init, lim && lim < stack_max ? lim : stack_max);
+    if (oasis_tcp_mem_pressure(s) && c->buf_min && v > c->buf_min) {
+        v = c->buf_min; /* new flows get minimum buffers under pressure */
+        *minbuf = 1;
+    }
+    return v;
+}
+
+static void ring_cap(oasis_stack *s, oasis_ring *r, uint32_t cap)
+{
+    if (r->size > cap)
+        oasis_ring_fini(s, r); /* cached storage larger than this flow's */
+    r->cap = cap;
+}
+
+void oasis_tcp_tune_init(oasis_flow *f, const oasis_tcp_bufsizes *b)
+{
+    static const oasis_tcp_bufsizes none = {0, 0, 0};
+    oasis_stack *s = f->s;
+    const oasis_tcp_config *c = &s->cfg.tcp;
+    if (!b)
+        b = &none;
+    int minbuf = 0;
+    unsigned fx;
+    f->sndbuf = side_init(s, b->sndbuf, 0, c->sndbuf_init, c->sndbuf, &fx, &minbuf);
+    f->snd_fixed = fx & 1;
+    f->rcvbuf = side_init(s, b->rcvbuf, b->rcvbuf_max, c->rcvbuf_init, c->rcvbuf, &fx, &minbuf);
+    f->rcv_fixed = fx & 1;
+    if (minbuf)
+        s->ctr.tcp.mem_min_buf++;
+    ring_cap(s, &f->ext->snd, f->sndbuf);
+    ring_cap(s, &f->ext->rcv, f->rcvbuf);
+    /* RFC 7323 2.3: the scale is fixed in the SYN, so it must cover the
+     * largest buffer the flow may grow to. */
+    uint32_t max = f->rcv_fixed ? f->rcvbuf
+                                : b->rcvbuf_max && b->rcvbuf_max < c->rcvbuf ? b->rcvbuf_max
+                                                                             : c->rcvbuf;
+    uint8_t ws = 0;
+    while (f->ws_ok && ws < 14 && (max >> ws) > 0xffff)
+        ws++;
+    f->rcv_wscale = ws & 0xf;
+}
+
+uint32_t oasis_tcp_tune_cookie_window(oasis_stack *s, const oasis_tcp_bufsizes *b)
+{
+    const oasis_tcp_config *c = &s->cfg.tcp;
+    uint32_t w = b->rcvbuf ? b->rcvbuf : c->autotune ? min_u32(c->rcvbuf_init, c->rcvbuf) : c->rcvbuf;
+    return min_u32(w, 0xffff);
+}
+
+void oasis_tcp_tune_lock(oasis_flow *f)
+{
+    f->rcv_fixed = f->snd_fixed = 1;
+}
+
+/* ---- growth ---------------------------------------------------------------- */
+
+/* Raises one side's capacity to want (bounded by its limit); 1 if it grew. */
+static int grow(oasis_flow *f, oasis_ring *r, uint32_t *size, uint32_t max, uint64_t want,
+                uint64_t *grows)
+{
+    uint32_t to = want < max ? (uint32_t)want : max;
+    if (to <= r->cap)
+        return 0;
+    if (oasis_tcp_mem_pressure(f->s)) {
+        f->s->ctr.tcp.mem_no_grow++; /* under pressure no buffer grows */
+        return 0;
+    }
+    r->cap = to; /* storage follows lazily (tcp_buf.h) */
+    *size = to;
+    (*grows)++;
+    return 1;
+}
+
+void oasis_tcp_rcv_adjust(oasis_flow *f)
+{
+    oasis_tcp_ext *x = f->ext;
+    if (!x || f->rcv_fixed)
+        return;
+    uint64_t now = oasis_now(f->s);
+    uint64_t copied = f->bytes_received - x->rcv.len; /* consumed by the application */
+    /* The smallest RTT seen: a window that grows fills the bottleneck's
+     * queue and the smoothed RTT with it, and measuring over that longer
+     * RTT would grow the window again (bufferbloat feeding itself). */
+    if (x->rtt.have_sample && (!x->rcvq_rtt || x->rtt.srtt_ns < x->rcvq_rtt))
+        x->rcvq_rtt = x->rtt.srtt_ns;
+    uint64_t rtt = x->rcvq_rtt;
+    if (!rtt)
+        return;
+    /* The measure spans round trips in which the flow may fall quiet (a
+     * window-limited transfer is silent most of each RTT): it keeps its
+     * extension, and so this state, for two RTTs after each read while the
+     * buffer may still grow. */
+    if (f->rcvbuf < rcv_max(f)) {
+        x->tm.tune = now + 2 * rtt;
+        oasis_tcp_timer_update(f);
+    }
+    if (!x->rcvq_time) {
+        x->rcvq_time = now;
+        x->rcvq_copied = copied;
+        x->rcvq_space = min_u32(x->rcv.cap, 10u * f->mss_recv); /* an initial window's worth */
+        return;
+    }
+    if (now - x->rcvq_time < rtt)
+        return;
+    uint64_t got = copied - x->rcvq_copied;
+    if (got > x->rcvq_space) {
+        /* Twice a round trip's worth (the window we offer now is used one
+         * RTT later), plus twice the growth over the last round for a
+         * sender still doubling its window. */
+        uint64_t space = x->rcvq_space ? x->rcvq_space : 1;
+        uint64_t win = 2 * got;
+        uint64_t more = win * (got - space) / space;
+        win += 2 * (more < win ? more : win);
+        if (grow(f, &x->rcv, &f->rcvbuf, rcv_max(f), win, &f->s->ctr.tcp.rcvbuf_grows) && f->in_table)
+            oasis_tcp_window_update(f);
+        x->rcvq_space = got > UINT32_MAX ? UINT32_MAX : (uint32_t)got;
+    }
+    x->rcvq_copied = copied;
+    x->rcvq_time = now;
+}
+
+void oasis_tcp_snd_adjust(oasis_flow *f)
+{
+    oasis_tcp_ext *x = f->ext;
+    if (!x || f->snd_fixed)
+        return;
+    uint64_t w = x->cc.cwnd < f->max_snd_wnd ? x->cc.cwnd : f->max_snd_wnd;
+    if (2 * w > x->snd.cap &&
+        grow(f, &x->snd, &f->sndbuf, snd_max(f), 2 * w, &f->s->ctr.tcp.sndbuf_grows) && x->wq.head)
+        oasis_tcp_fill_sndbuf(f); /* writes waiting for room take it now */
+}
+
+/* ---- the budget -------------------------------------------------------------- */
+
+uint32_t oasis_tcp_snd_room(oasis_flow *f)
+{
+    oasis_ring *r = &f->ext->snd;
+    uint64_t avail = oasis_tcp_mem_avail(f->s);
+    uint32_t free = oasis_ring_free(r);
+    if (avail == UINT64_MAX)
+        return free;
+    uint32_t fit = oasis_ring_fit(r, avail);
+    if (fit < free)
+        f->s->ctr.tcp.mem_snd_limited++;
+    if (fit == 0 && r->len == 0) {
+        /* Nothing in flight will bring an ACK to try again: retry after a
+         * minimum RTO (Linux's writers wait for memory the same way). */
+        uint64_t at = oasis_now(f->s) + f->s->cfg.tcp.rto_min_ns;
+        if (f->ext->tm.tune == OASIS_TCP_NEVER || f->ext->tm.tune > at) {
+            f->ext->tm.tune = at;
+            oasis_tcp_timer_update(f);
+        }
+    }
+    return fit;
+}
+
+uint32_t oasis_tcp_rcv_room(oasis_flow *f, uint32_t n)
+{
+    oasis_stack *s = f->s;
+    oasis_ring *r = &f->ext->rcv;
+    uint64_t avail = oasis_tcp_mem_avail(s);
+    if (avail == UINT64_MAX || oasis_ring_fit(r, avail) >= n)
+        return n;
+    if (!oasis_ofo_empty(&f->ext->ofo)) {
+        /* At the limit out-of-order data goes before in-order data. */
+        oasis_ofo_clear(s, &f->ext->ofo);
+        s->ctr.tcp.ofo_pruned++;
+        avail = oasis_tcp_mem_avail(s);
+    }
+    uint32_t fit = oasis_ring_fit(r, avail);
+    if (fit < n)
+        s->ctr.tcp.rcvq_drops++;
+    return fit < n ? fit : n;
+}
+
+int oasis_tcp_ofo_allowed(oasis_flow *f)
+{
+    if (!oasis_tcp_mem_pressure(f->s))
+        return 1;
+    f->s->ctr.tcp.ofo_mem_drops++;
+    return 0;
+}
+
+uint32_t oasis_tcp_win_clamp(const oasis_flow *f)
+{
+    const oasis_stack *s = f->s;
+    if (!oasis_tcp_mem_pressure(s))
+        return UINT32_MAX;
+    /* At the limit no new room at all; under pressure four segments (as
+     * Linux clamps rcv_ssthresh to 4 * advmss). */
+    return oasis_tcp_mem_avail(s) ? 4u * f->mss_recv : 0;
+}

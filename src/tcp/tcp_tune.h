@@ -1,0 +1,63 @@
+/* Buffer auto-tuning and the stack-wide TCP memory budget (issue 16).
+ *
+ * Sizes. Each side of a flow is either fixed (the application gave a size,
+ * or cfg.autotune is off: f->rcv_fixed / snd_fixed) or tuned: it starts at
+ * cfg.rcvbuf_init / sndbuf_init and only grows, up to the stack's limit
+ * (cfg.rcvbuf / sndbuf) and, for the receive side, what the window scale
+ * can advertise (the scale was chosen for the flow's rcvbuf_max). The window scale is chosen at SYN time for the
+ * largest receive buffer the flow may reach.
+ *
+ * Receive side: dynamic right-sizing (Linux's tcp_rcv_space_adjust). Once
+ * per RTT (the smallest smoothed RTT seen) the bytes the application consumed in that time are
+ * measured; when they exceed the last measure the buffer becomes twice
+ * that, plus twice the growth over the last measure (a sender in slow start
+ * doubles per RTT, and the window we offer now is used an RTT later). A
+ * flow with no RTT sample or an RTT of 0 (an in-memory path on the virtual
+ * clock) is not tuned: its start size is plenty there.
+ *
+ * Send side: twice the congestion window, bounded by the largest window the
+ * peer ever offered (more could never be in flight), so the application can
+ * queue the next window's worth while one is in flight.
+ *
+ * Budget: the storage of every ring and out-of-order range is charged to
+ * s->ctr.tcp.mem_bytes as it is allocated or freed (tcp_buf.c, tcp_ofo.c).
+ * What pressure and the limit do is in include/oasis/tcp.h (mem_limit). */
+#ifndef OASIS_TCP_TUNE_H
+#define OASIS_TCP_TUNE_H
+
+#include <stdint.h>
+
+#include "oasis/tcp.h"
+
+/* Sizes 1 KiB..1 GiB or 0 (limits: any, clamped). NULL is valid. */
+int oasis_tcp_bufsizes_valid(const oasis_tcp_bufsizes *b);
+/* A new flow's buffers and window scale from its options (b may be NULL),
+ * before its SYN or SYN-ACK goes out. */
+void oasis_tcp_tune_init(oasis_flow *f, const oasis_tcp_bufsizes *b);
+/* The window a SYN cookie offers for a listener's flows (no scaling). */
+uint32_t oasis_tcp_tune_cookie_window(oasis_stack *s, const oasis_tcp_bufsizes *b);
+/* The application consumed received bytes: right-sizing (tcp_dispatch.c). */
+void oasis_tcp_rcv_adjust(oasis_flow *f);
+/* An ACK moved the congestion window: the send buffer follows (tcp_input.c). */
+void oasis_tcp_snd_adjust(oasis_flow *f);
+/* The application fixed both sizes (oasis_tcp_set_bufsizes). */
+void oasis_tcp_tune_lock(oasis_flow *f);
+
+/* Buffer storage allocated (delta > 0) or freed (< 0). */
+void oasis_tcp_mem_charge(oasis_stack *s, int64_t delta);
+/* 1 while the stack is under memory pressure. */
+int oasis_tcp_mem_pressure(const oasis_stack *s);
+/* Bytes of storage that may still be allocated before the limit
+ * (UINT64_MAX: no limit). */
+uint64_t oasis_tcp_mem_avail(const oasis_stack *s);
+/* Bytes a flow's send ring may take now (the budget; at most its free room). */
+uint32_t oasis_tcp_snd_room(oasis_flow *f);
+/* Received in-order bytes the receive ring may take now, n at most: when
+ * the limit is near the flow's out-of-order data goes first. */
+uint32_t oasis_tcp_rcv_room(oasis_flow *f, uint32_t n);
+/* 1 if out-of-order data may be kept now (no pressure). */
+int oasis_tcp_ofo_allowed(oasis_flow *f);
+/* The new room a window may offer under pressure (UINT32_MAX: no cut). */
+uint32_t oasis_tcp_win_clamp(const oasis_flow *f);
+
+#endif

@@ -1,0 +1,397 @@
+/* Buffer sizes before the handshake, auto-tuning and the memory budget
+ * (issue 16). Virtual clock throughout: rates are bytes over clock time,
+ * never wall time.
+ *  - per-flow sizes given to listen and connect are what the SYN and
+ *    SYN-ACK advertise, window scale included;
+ *  - on a long fat path (50 ms RTT, 100 Mbit/s bottleneck) the buffers grow
+ *    and the flow reaches the bottleneck's rate; on a short one (1 ms) they
+ *    stay at their start size and the rate is reached too;
+ *  - 10,000 flows whose applications do not read stay within a 64 MiB
+ *    budget, and all complete, intact, once reading resumes. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "oasis/oasis.h"
+#include "tcp/tcp_flow.h"
+#include "tcp_harness.h"
+#include "testutil.h"
+
+#define A OASIS_TCP_ACK
+#define S OASIS_TCP_SYN
+
+/* ---- sizes in the SYN ------------------------------------------------------ */
+
+static void noop_accept(oasis_stack *s, oasis_flow *f, void *ud)
+{
+    (void)s;
+    (void)ud;
+    oasis_tcp_release(f);
+}
+
+static void noop_connect(oasis_stack *s, oasis_flow *f, int err, void *ud)
+{
+    (void)s;
+    (void)f;
+    (void)err;
+    (void)ud;
+}
+
+/* Listens on port with bufs, sends a SYN offering window scaling and
+ * returns the SYN-ACK. */
+static oasis_tcp_hdr synack_for(tcp_harness *h, uint16_t port, const oasis_tcp_bufsizes *bufs)
+{
+    oasis_listen_opts o = {.bufs = *bufs};
+    assert_int_equal(oasis_tcp_listen(h->s, port, &o, noop_accept, NULL), 0);
+    th_clear(h);
+    oasis_tcp_hdr syn = th_seg(TH_PPORT, port, S, TH_PISN, 0);
+    syn.has_mss = 1;
+    syn.mss = 1460;
+    syn.has_wscale = 1;
+    syn.wscale = 7;
+    th_inject(h, &syn);
+    oasis_tcp_hdr r;
+    assert_true(th_pop(h, &r));
+    assert_int_equal(r.flags, S | A);
+    assert_true(r.has_wscale);
+    return r;
+}
+
+static oasis_tcp_hdr syn_for(tcp_harness *h, const oasis_tcp_bufsizes *bufs, oasis_flow **f)
+{
+    th_clear(h);
+    oasis_connect_opts o = {.bufs = *bufs};
+    assert_int_equal(oasis_tcp_connect_opts4(h->s, TH_PEER, 80, &o, noop_connect, NULL, f), 0);
+    th_poll(h);
+    oasis_tcp_hdr r;
+    assert_true(th_pop(h, &r));
+    assert_int_equal(r.flags, S);
+    assert_true(r.has_wscale);
+    return r;
+}
+
+static void test_sizes_in_syn(void **state)
+{
+    (void)state;
+    tcp_harness h;
+    th_init(&h, NULL); /* defaults: tuned, 64 KiB start, 4 MiB limit */
+
+    /* A fixed receive buffer: its size, unscaled (it fits 16 bits). */
+    oasis_tcp_bufsizes b = {.rcvbuf = 12345};
+    oasis_tcp_hdr r = synack_for(&h, 81, &b);
+    assert_int_equal(r.window, 12345);
+    assert_int_equal(r.wscale, 0);
+    /* 1 MiB fixed: the SYN-ACK says 65535 (never scaled), scale 5. */
+    b = (oasis_tcp_bufsizes){.rcvbuf = 1u << 20};
+    r = synack_for(&h, 82, &b);
+    assert_int_equal(r.window, 65535);
+    assert_int_equal(r.wscale, 5);
+    /* Tuned with a flow limit of 256 KiB: the scale covers 256 KiB. */
+    b = (oasis_tcp_bufsizes){.rcvbuf_max = 256u << 10};
+    r = synack_for(&h, 83, &b);
+    assert_int_equal(r.wscale, 3);
+    /* Tuned, no limit of its own: the stack's 4 MiB. */
+    b = (oasis_tcp_bufsizes){0};
+    r = synack_for(&h, 84, &b);
+    assert_int_equal(r.window, 65535);
+    assert_int_equal(r.wscale, 7);
+
+    /* Active opens. */
+    oasis_flow *f1, *f2;
+    b = (oasis_tcp_bufsizes){.rcvbuf = 8000, .sndbuf = 3000};
+    r = syn_for(&h, &b, &f1);
+    assert_int_equal(r.window, 8000);
+    assert_int_equal(r.wscale, 0);
+    oasis_tcp_sndbuf sb;
+    assert_int_equal(oasis_tcp_get_sndbuf(f1, &sb), 0);
+    assert_int_equal(sb.size, 3000);
+    b = (oasis_tcp_bufsizes){.rcvbuf_max = 64u << 20}; /* above the stack's 4 MiB */
+    r = syn_for(&h, &b, &f2);
+    assert_int_equal(r.wscale, 7);
+    /* A size out of range is refused. */
+    oasis_connect_opts bad = {.bufs = {.rcvbuf = 10}};
+    assert_int_equal(oasis_tcp_connect_opts4(h.s, TH_PEER, 80, &bad, noop_connect, NULL, NULL),
+                     OASIS_EINVAL);
+    oasis_tcp_release(f1);
+    oasis_tcp_release(f2);
+    th_fini(&h);
+}
+
+/* ---- bulk over an impaired wire ---------------------------------------------- */
+
+#define CHUNK (64u * 1024u)
+
+typedef struct bulk {
+    oasis_stack *s;
+    oasis_flow *tx, *rx;
+    uint8_t buf[CHUNK];
+    uint64_t to_send, written, received;
+    uint64_t t_mark, mark;         /* clock and bytes when `mark` was passed */
+    uint64_t mark_at;              /* bytes at which to take the mark */
+    int done;
+} bulk;
+
+static void bulk_write_done(oasis_flow *f, int err, void *ud);
+
+static void bulk_write(bulk *b)
+{
+    uint64_t left = b->to_send - b->written;
+    if (!left) {
+        oasis_tcp_close(b->tx, NULL, NULL);
+        return;
+    }
+    uint32_t n = left < CHUNK ? (uint32_t)left : CHUNK;
+    b->written += n;
+    assert_int_equal(oasis_tcp_write(b->tx, b->buf, n, bulk_write_done, b), 0);
+}
+
+static void bulk_write_done(oasis_flow *f, int err, void *ud)
+{
+    (void)f;
+    assert_int_equal(err, 0);
+    bulk_write(ud);
+}
+
+static void bulk_connected(oasis_stack *s, oasis_flow *f, int err, void *ud)
+{
+    (void)s;
+    bulk *b = ud;
+    assert_int_equal(err, 0);
+    b->tx = f;
+    bulk_write(b);
+    bulk_write(b);
+}
+
+static void bulk_read(oasis_flow *f, int err, const uint8_t *data, size_t len, void *ud)
+{
+    (void)data;
+    bulk *b = ud;
+    if (err) {
+        b->done = 1;
+        return;
+    }
+    uint64_t before = b->received;
+    b->received += len;
+    if (before < b->mark_at && b->received >= b->mark_at) {
+        b->t_mark = oasis_stack_now(b->s);
+        b->mark = b->received;
+    }
+    oasis_tcp_read(f, bulk_read, b);
+}
+
+static void bulk_accept(oasis_stack *s, oasis_flow *f, void *ud)
+{
+    (void)s;
+    bulk *b = ud;
+    b->rx = f;
+    oasis_tcp_read(f, bulk_read, b);
+}
+
+/* 100 Mbit/s from a to b with the queue given, one_way_ns delay each way. */
+static void path(test_net *n, uint64_t one_way_ns, uint32_t queue_bytes)
+{
+    oasis_impair im;
+    oasis_impair_init(&im);
+    im.delay_ns = one_way_ns;
+    oasis_link *la = oasis_stack_link(n->a), *lb = oasis_stack_link(n->b);
+    assert_int_equal(oasis_wire_impair(n->wire, lb, la, &im), 0);
+    im.rate_bps = 100000000;
+    im.queue_bytes = queue_bytes;
+    assert_int_equal(oasis_wire_impair(n->wire, la, lb, &im), 0);
+}
+
+/* Sends total bytes a -> b; returns the goodput in bit/s from mark_at to
+ * the end (clock time). */
+static double run_bulk(test_net *n, bulk *b, uint64_t total, uint64_t mark_at)
+{
+    memset(b, 0, sizeof *b);
+    b->s = n->b;
+    b->to_send = total;
+    b->mark_at = mark_at;
+    assert_int_equal(oasis_tcp_listen(n->b, 5001, NULL, bulk_accept, b), 0);
+    assert_int_equal(oasis_tcp_connect4(n->a, TEST_ADDR_B, 5001, NULL, bulk_connected, b), 0);
+    assert_int_equal(test_net_run_until(n, &b->done, 600 * OASIS_NS_PER_SEC), 0);
+    assert_int_equal(b->received, total);
+    uint64_t t_end = oasis_stack_now(n->b);
+    return (double)(total - b->mark) * 8.0 / ((double)(t_end - b->t_mark) / 1e9);
+}
+
+static void test_grows_on_long_path(void **state)
+{
+    (void)state;
+    test_net n;
+    test_net_init(&n, NULL, NULL);
+    path(&n, 25 * OASIS_NS_PER_MS, 625000); /* BDP 625 kB, a BDP of queue */
+    bulk *b = calloc(1, sizeof *b);
+    assert_non_null(b);
+    double bps = run_bulk(&n, b, 80u << 20, 16u << 20);
+    const oasis_tcp_counters *c = &oasis_stack_counters(n.b)->tcp;
+    print_message("long path: %.1f Mbit/s, rcvbuf %u, sndbuf %u, grows %llu/%llu\n", bps / 1e6,
+                  b->rx->rcvbuf, b->tx->sndbuf, (unsigned long long)c->rcvbuf_grows,
+                  (unsigned long long)oasis_stack_counters(n.a)->tcp.sndbuf_grows);
+    /* 1448 of every 1514 bytes on the wire are payload: 95.6 Mbit/s at
+     * most. The window had to pass the BDP, 10 times the start size. */
+    assert_true(bps > 90e6);
+    assert_true(b->rx->rcvbuf >= 625000);
+    assert_true(b->tx->sndbuf >= 625000);
+    assert_true(c->rcvbuf_grows > 0);
+    oasis_tcp_release(b->rx);
+    oasis_tcp_release(b->tx);
+    free(b);
+    test_net_fini(&n);
+}
+
+static void test_small_on_short_path(void **state)
+{
+    (void)state;
+    test_net n;
+    test_net_init(&n, NULL, NULL);
+    path(&n, 500 * OASIS_NS_PER_US, 100000); /* 1 ms RTT: BDP 12.5 kB */
+    bulk *b = calloc(1, sizeof *b);
+    assert_non_null(b);
+    double bps = run_bulk(&n, b, 24u << 20, 4u << 20);
+    print_message("short path: %.1f Mbit/s, rcvbuf %u, sndbuf %u\n", bps / 1e6, b->rx->rcvbuf,
+                  b->tx->sndbuf);
+    assert_true(bps > 90e6);
+    /* The start size covers a BDP of 12.5 kB: nothing grew, even though the
+     * bottleneck's queue (100 kB) made the smoothed RTT 9 times longer. */
+    assert_int_equal(b->rx->rcvbuf, 64u << 10);
+    assert_int_equal(oasis_stack_counters(n.b)->tcp.rcvbuf_grows, 0);
+    oasis_tcp_release(b->rx);
+    oasis_tcp_release(b->tx);
+    free(b);
+    test_net_fini(&n);
+}
+
+/* ---- the memory budget: 10,000 flows that do not read -------------------------- */
+
+#define NFLOWS 10000
+#define PER_FLOW (24u * 1024u)
+#define BUDGET (64ull << 20)
+
+typedef struct many {
+    oasis_flow *rx[NFLOWS];
+    uint32_t got[NFLOWS];
+    int nrx, reading, eofs, closed, bad;
+    uint8_t data[PER_FLOW];
+} many;
+
+static void many_read(oasis_flow *f, int err, const uint8_t *d, size_t len, void *ud);
+
+static void many_start_read(many *m, int i)
+{
+    assert_int_equal(oasis_tcp_read(m->rx[i], many_read, m), 0);
+}
+
+static void many_read(oasis_flow *f, int err, const uint8_t *d, size_t len, void *ud)
+{
+    many *m = ud;
+    int i = (int)(intptr_t)oasis_flow_user_data(f);
+    if (err == OASIS_EOF) {
+        m->eofs++;
+        if (m->got[i] != PER_FLOW)
+            m->bad++;
+        oasis_tcp_close(f, NULL, NULL);
+        return;
+    }
+    assert_int_equal(err, 0);
+    if (m->got[i] + len > PER_FLOW || memcmp(d, m->data + m->got[i], len))
+        m->bad++;
+    m->got[i] += (uint32_t)len;
+    many_start_read(m, i);
+}
+
+static void many_accept(oasis_stack *s, oasis_flow *f, void *ud)
+{
+    (void)s;
+    many *m = ud;
+    assert_true(m->nrx < NFLOWS);
+    oasis_flow_set_user_data(f, (void *)(intptr_t)m->nrx);
+    m->rx[m->nrx++] = f; /* and no read: the application is busy */
+}
+
+static void many_write_done(oasis_flow *f, int err, void *ud)
+{
+    (void)ud;
+    assert_int_equal(err, 0);
+    oasis_tcp_close(f, NULL, NULL); /* close and forget: the stack frees it */
+}
+
+static void many_connected(oasis_stack *s, oasis_flow *f, int err, void *ud)
+{
+    (void)s;
+    many *m = ud;
+    assert_int_equal(err, 0);
+    assert_int_equal(oasis_tcp_write(f, m->data, PER_FLOW, many_write_done, m), 0);
+}
+
+static int all_eof(void *ud)
+{
+    const many *m = ud;
+    return m->eofs == NFLOWS;
+}
+
+static void test_budget_10000_flows(void **state)
+{
+    (void)state;
+    oasis_stack_config sc;
+    oasis_stack_config_init(&sc);
+    oasis_tcp_config tc = sc.tcp;
+    tc.mem_limit = BUDGET;
+    tc.backlog = NFLOWS;
+    test_net n;
+    test_net_init(&n, NULL, &tc);
+    oasis_impair im;
+    oasis_impair_init(&im);
+    im.delay_ns = OASIS_NS_PER_MS; /* 2 ms RTT */
+    assert_int_equal(oasis_wire_impair(n.wire, oasis_stack_link(n.a), NULL, &im), 0);
+    assert_int_equal(oasis_wire_impair(n.wire, oasis_stack_link(n.b), NULL, &im), 0);
+    many *m = calloc(1, sizeof *m);
+    assert_non_null(m);
+    for (uint32_t i = 0; i < PER_FLOW; i++)
+        m->data[i] = (uint8_t)(i * 7 + 3);
+    assert_int_equal(oasis_tcp_listen(n.b, 7000, NULL, many_accept, m), 0);
+    /* 10,000 flows of 24 KiB each: 234 MiB, far beyond the budget. */
+    for (int i = 0; i < NFLOWS; i++)
+        assert_int_equal(oasis_tcp_connect4(n.a, TEST_ADDR_B, 7000, NULL, many_connected, m), 0);
+    /* 10 s of clock time without reading. */
+    oasis_wire_run(n.wire, NULL, NULL, 10 * OASIS_NS_PER_SEC);
+    const oasis_tcp_counters *c = &oasis_stack_counters(n.b)->tcp;
+    print_message("stalled: flows %d, mem %llu peak %llu, pressures %llu, rcvq drops %llu, "
+                  "min bufs %llu, win clamps %llu, no-grow %llu, ofo %llu\n",
+                  m->nrx, (unsigned long long)c->mem_bytes, (unsigned long long)c->mem_peak,
+                  (unsigned long long)c->mem_pressures, (unsigned long long)c->rcvq_drops,
+                  (unsigned long long)c->mem_min_buf, (unsigned long long)c->mem_win_clamp,
+                  (unsigned long long)c->mem_no_grow, (unsigned long long)c->ofo_mem_drops);
+    assert_int_equal(m->nrx, NFLOWS);
+    assert_true(c->mem_peak <= BUDGET);
+    assert_true(c->mem_bytes > BUDGET / 2); /* it did fill up */
+    assert_true(c->mem_pressures >= 1);
+    assert_true(c->rcvq_drops > 0);
+    /* Reading resumes: everything arrives, intact. */
+    for (int i = 0; i < NFLOWS; i++)
+        many_start_read(m, i);
+    assert_int_equal(oasis_wire_run(n.wire, all_eof, m, 3600 * OASIS_NS_PER_SEC), 0);
+    assert_int_equal(m->bad, 0);
+    assert_true(c->mem_peak <= BUDGET);
+    print_message("done: peak %llu, sender peak %llu\n", (unsigned long long)c->mem_peak,
+                  (unsigned long long)oasis_stack_counters(n.a)->tcp.mem_peak);
+    oasis_wire_run(n.wire, NULL, NULL, 600 * OASIS_NS_PER_SEC); /* closes, TIME_WAIT */
+    free(m);
+    test_net_fini(&n);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_sizes_in_syn),
+        cmocka_unit_test(test_grows_on_long_path),
+        cmocka_unit_test(test_small_on_short_path),
+        cmocka_unit_test(test_budget_10000_flows),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
