@@ -4,7 +4,7 @@
  * both families, SYN cookies, ICMPv6 Packet Too Big lowering the MSS after
  * the RFC 5927 checks (forged ones ignored and counted, an MTU below 1280
  * discarded, RFC 8201 4), and the 16-byte addresses in the ISN and the
- * cookie MAC. */
+ * cookie MAC; the flow's DSCP and ECT(0) in the Traffic Class. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -30,6 +30,8 @@
 #define PORT 8080
 #define BULK (2u << 20)
 
+static uint8_t net6_ecn; /* cfg.tcp.ecn of both stacks (test_traffic_class) */
+
 static void net6_init_delay(test_net *n, uint64_t delay_ns)
 {
     memset(n, 0, sizeof *n);
@@ -41,9 +43,11 @@ static void net6_init_delay(test_net *n, uint64_t delay_ns)
     oasis_stack_config cfg;
     test_stack_config(&cfg, n->clock, 1);
     cfg.ipv6 = 1;
+    cfg.tcp.ecn = net6_ecn;
     assert_int_equal(oasis_stack_create(&cfg, &n->a), 0);
     test_stack_config(&cfg, n->clock, 2);
     cfg.ipv6 = 1;
+    cfg.tcp.ecn = net6_ecn;
     assert_int_equal(oasis_stack_create(&cfg, &n->b), 0);
     assert_non_null(oasis_wire_attach(n->wire, n->a));
     assert_non_null(oasis_wire_attach(n->wire, n->b));
@@ -81,6 +85,7 @@ typedef struct side {
     char reply[16];
     size_t reply_len;
     size_t to_send;
+    uint8_t dscp;      /* set on the flow before the client writes */
     oasis_tcp_info ti; /* at the handshake */
     oasis_ipaddr peer;
     uint16_t peer_port, local_port;
@@ -167,6 +172,8 @@ static void cli_connected(oasis_stack *s, oasis_flow *f, int err, void *ud)
     x->flow = f;
     x->connected = 1;
     note_info(x, f);
+    if (x->dscp)
+        assert_int_equal(oasis_tcp_set_dscp(f, x->dscp), 0);
     if (x->to_send)
         assert_int_equal(oasis_tcp_write(f, bulk_buf, x->to_send, NULL, NULL), 0);
     /* Half-close: our FIN after the data; reading goes on. */
@@ -274,6 +281,73 @@ static void test_handshake_bulk_half_close(void **state)
     assert_int_equal(n.a->ctr.tcp.in_csum_errors + n.b->ctr.tcp.in_csum_errors, 0);
     assert_int_equal(n.a->ctr.tcp.in_errs + n.b->ctr.tcp.in_errs, 0);
     assert_true(n.b->ctr.ipv6.in_delivers > BULK / 1440);
+    oasis_tcp_release(x[0].flow);
+    oasis_stack_destroy(n.a);
+    oasis_stack_destroy(n.b);
+    oasis_wire_destroy(n.wire);
+    oasis_clock_free(n.clock);
+}
+
+/* ---- the Traffic Class: per-flow DSCP and ECN over IPv6 ---- */
+
+typedef struct tc_check {
+    uint64_t data_marked, data_other, acks_ect;
+} tc_check;
+
+/* RFC 8200 7 / RFC 3168 5: the client's new data carries DSCP 46 and
+ * ECT(0) in the Traffic Class; pure ACKs are never ECN-capable. */
+static void check_tclass(void *ud, const oasis_link *from, const oasis_link *to,
+                         const uint8_t *frame, size_t len, int intact, uint64_t sent_ns,
+                         uint64_t due_ns)
+{
+    (void)from, (void)to, (void)intact, (void)sent_ns, (void)due_ns;
+    tc_check *w = ud;
+    if (len < 14 + 40 + 20 || oasis_get16(frame + 12) != 0x86dd || frame[14 + 6] != 6)
+        return;
+    const uint8_t *ip = frame + 14, *seg = ip + 40;
+    uint8_t tclass = (uint8_t)((ip[0] & 0x0f) << 4 | ip[1] >> 4);
+    size_t payload = oasis_get16(ip + 4) - (size_t)(seg[12] >> 4) * 4;
+    if (seg[13] & (OASIS_TCP_SYN | OASIS_TCP_RST))
+        return;
+    if (!payload) {
+        if (tclass & 3)
+            w->acks_ect++;
+        return;
+    }
+    if (oasis_get16(seg + 2) != PORT)
+        return; /* the server's "ok" */
+    if (tclass == (46 << 2 | 2))
+        w->data_marked++;
+    else
+        w->data_other++;
+}
+
+static void test_traffic_class(void **state)
+{
+    (void)state;
+    test_net n;
+    net6_ecn = 1;
+    net6_init(&n);
+    net6_ecn = 0;
+    oasis_wire_run(n.wire, never, NULL, 3 * SEC); /* DAD */
+    oasis_ipaddr lb = link_local(n.b);
+    fill_bulk();
+    side x[2];
+    memset(x, 0, sizeof x);
+    x[0].to_send = 256 * 1024;
+    x[0].dscp = 46; /* EF */
+    tc_check w;
+    memset(&w, 0, sizeof w);
+    oasis_wire_observe(n.wire, check_tclass, &w);
+    assert_int_equal(oasis_tcp_listen(n.b, PORT, NULL, srv_accept, &x[1]), 0);
+    assert_int_equal(oasis_tcp_connect(n.a, &lb, PORT, NULL, cli_connected, &x[0]), 0);
+    assert_int_equal(oasis_wire_run(n.wire, both_closed, x, 60 * SEC), 0);
+    assert_true(x[0].ti.ecn && x[1].ti.ecn);
+    assert_int_equal(x[1].got, 256 * 1024);
+    assert_false(x[1].bad);
+    assert_true(w.data_marked >= 256 * 1024 / 1440);
+    assert_int_equal(w.data_other, 0);
+    assert_int_equal(w.acks_ect, 0);
     oasis_tcp_release(x[0].flow);
     oasis_stack_destroy(n.a);
     oasis_stack_destroy(n.b);
@@ -572,6 +646,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_handshake_bulk_half_close),
+        cmocka_unit_test(test_traffic_class),
         cmocka_unit_test(test_refused_and_families),
         cmocka_unit_test(test_syn_cookies),
         cmocka_unit_test(test_packet_too_big),

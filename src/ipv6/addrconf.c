@@ -336,7 +336,7 @@ static void send_report(oasis_stack *s, const oasis_in6 *g, int n, uint8_t rec_t
     oasis_mld_emit_report(p->data, g, n, rec_type);
     oasis_icmp6_finish(p->data, len, OASIS_ICMP6_MLD2_REPORT, 0, (uint32_t)n, src,
                        &oasis_in6_mldv2_routers);
-    if (oasis_ipv6_output_hbh(s, p, src, &oasis_in6_mldv2_routers, OASIS_NH_ICMPV6, 1,
+    if (oasis_ipv6_output_hbh(s, p, src, &oasis_in6_mldv2_routers, OASIS_NH_ICMPV6, 1, 0,
                               router_alert, sizeof router_alert) == OASIS_OK) {
         s->ctr.icmp6.out_msgs++;
         s->ctr.icmp6.out_mld_reports++;
@@ -368,7 +368,7 @@ static void send_v1(oasis_stack *s, uint8_t type, const oasis_in6 *g)
         return;
     oasis_mld1_emit(p->data, type, g);
     oasis_icmp6_finish(p->data, 24, type, 0, 0, src, dst);
-    if (oasis_ipv6_output_hbh(s, p, src, dst, OASIS_NH_ICMPV6, 1, router_alert,
+    if (oasis_ipv6_output_hbh(s, p, src, dst, OASIS_NH_ICMPV6, 1, 0, router_alert,
                               sizeof router_alert) == OASIS_OK) {
         s->ctr.icmp6.out_msgs++;
         s->ctr.icmp6.out_mld_reports++;

@@ -207,7 +207,7 @@ static int fragment(oasis_stack *s, oasis_pbuf *p, size_t hdr_len, uint8_t proto
 
 int oasis_ipv6_output_hbh(oasis_stack *s, oasis_pbuf *p, const oasis_in6 *src,
                           const oasis_in6 *dst, uint8_t proto, uint8_t hop_limit,
-                          const uint8_t *hbh, size_t hbh_len)
+                          uint8_t tclass, const uint8_t *hbh, size_t hbh_len)
 {
     oasis_ipv6_counters *c = &s->ctr.ipv6;
     oasis_ipv6 *v = s->ip6;
@@ -252,6 +252,7 @@ int oasis_ipv6_output_hbh(oasis_stack *s, oasis_pbuf *p, const oasis_in6 *src,
     }
     oasis_ipv6_hdr ih;
     memset(&ih, 0, sizeof ih);
+    ih.tclass = tclass;
     ih.payload_len = (uint16_t)plen;
     ih.next = hbh_len ? OASIS_NH_HOPOPTS : proto;
     ih.hop_limit = hop_limit ? hop_limit : v->cur_hop_limit;
@@ -267,7 +268,13 @@ int oasis_ipv6_output_hbh(oasis_stack *s, oasis_pbuf *p, const oasis_in6 *src,
 int oasis_ipv6_output(oasis_stack *s, oasis_pbuf *p, const oasis_in6 *src, const oasis_in6 *dst,
                       uint8_t proto, uint8_t hop_limit)
 {
-    return oasis_ipv6_output_hbh(s, p, src, dst, proto, hop_limit, NULL, 0);
+    return oasis_ipv6_output_hbh(s, p, src, dst, proto, hop_limit, 0, NULL, 0);
+}
+
+int oasis_ipv6_output_tc(oasis_stack *s, oasis_pbuf *p, const oasis_in6 *src, const oasis_in6 *dst,
+                         uint8_t proto, uint8_t hop_limit, uint8_t tclass)
+{
+    return oasis_ipv6_output_hbh(s, p, src, dst, proto, hop_limit, tclass, NULL, 0);
 }
 
 int oasis_ipv6_send(oasis_stack *s, const oasis_ipaddr *dst, uint8_t proto, const void *data,

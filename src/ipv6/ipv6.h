@@ -140,10 +140,14 @@ void oasis_ipv6_input_whole(oasis_stack *s, const uint8_t *pkt, size_t len, int 
  * larger than the MTU. Takes p. Returns 0 or an oasis_err. */
 int oasis_ipv6_output(oasis_stack *s, oasis_pbuf *p, const oasis_in6 *src, const oasis_in6 *dst,
                       uint8_t proto, uint8_t hop_limit);
+/* The same with a Traffic Class (DSCP << 2 | ECN, RFC 8200 7; TCP's per-flow
+ * DSCP and ECT mark). */
+int oasis_ipv6_output_tc(oasis_stack *s, oasis_pbuf *p, const oasis_in6 *src, const oasis_in6 *dst,
+                         uint8_t proto, uint8_t hop_limit, uint8_t tclass);
 /* The same with a pre-built Hop-by-Hop header (MLD's Router Alert). */
 int oasis_ipv6_output_hbh(oasis_stack *s, oasis_pbuf *p, const oasis_in6 *src,
                           const oasis_in6 *dst, uint8_t proto, uint8_t hop_limit,
-                          const uint8_t *hbh, size_t hbh_len);
+                          uint8_t tclass, const uint8_t *hbh, size_t hbh_len);
 
 /* Source address for dst (RFC 6724 in short: link-local for link-local and
  * link-scope multicast destinations, else the preferred global address

@@ -516,12 +516,11 @@ int oasis_tcp_ip_output(oasis_stack *s, oasis_pbuf *p, const oasis_ipaddr *laddr
                         const oasis_ipaddr *raddr, uint8_t tos, uint8_t ttl)
 {
     if (oasis_ipaddr_is_v6(raddr)) {
-        /* (The traffic class is not carried yet: oasis_ipv6_output sets 0.) */
-        (void)tos;
+        /* tos: the Traffic Class, DSCP and ECN as in IPv4's TOS byte. */
         oasis_in6 a, b;
         memcpy(a.b, laddr->b, 16);
         memcpy(b.b, raddr->b, 16);
-        return oasis_ipv6_output(s, p, &a, &b, OASIS_IPPROTO_TCP, ttl);
+        return oasis_ipv6_output_tc(s, p, &a, &b, OASIS_IPPROTO_TCP, ttl, tos);
     }
     if (tos || ttl)
         return oasis_ipv4_output_tt(s, p, oasis_ipaddr_to_v4(raddr), OASIS_IPPROTO_TCP, 1, tos, ttl);
