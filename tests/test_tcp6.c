@@ -587,6 +587,7 @@ static void test_packet_too_big(void **state)
     assert_int_equal(oasis_tcp_get_info(f, &ti), 0);
     assert_int_equal(ti.path_mtu, 1500);
     assert_int_equal(t->pmtu_mss_lowered, 0);
+    assert_int_equal(n.a->ctr.ip.pmtu_below_min, 1);
 
     /* Genuine: the path MTU drops to 1280, segments to 1280 - 60. */
     inject_ptb(&n, &lb, &la, lp, rp, f->snd_una, 1280);

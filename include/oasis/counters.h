@@ -67,6 +67,7 @@ typedef struct oasis_ip_counters {
     uint64_t pmtu_lowered;       /* a destination's path MTU lowered (RFC 1191) */
     uint64_t pmtu_expired;       /* a lowered path MTU aged out (raise attempt) */
     uint64_t pmtu_evictions;     /* path MTU entry pushed out by the size bound */
+    uint64_t pmtu_below_min;     /* IPv6 Packet Too Big under 1280 discarded (RFC 8201 4) */
     /* Loopback: datagrams to our own address or 127/8 never reach the link
      * (Linux's lo: tx_packets, rx_packets, rx_dropped). */
     uint64_t loop_tx_packets;    /* queued for delivery inside the stack */

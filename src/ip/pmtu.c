@@ -65,8 +65,10 @@ uint32_t oasis_pmtu_lower(oasis_stack *s, const oasis_ipaddr *dst, uint32_t mtu)
         /* RFC 8201 4: "If a node receives a Packet Too Big message
          * reporting a next-hop MTU that is less than the IPv6 minimum link
          * MTU, it must discard it." */
-        if (mtu < PMTU_FLOOR6)
+        if (mtu < PMTU_FLOOR6) {
+            s->ctr.ip.pmtu_below_min++;
             return 0;
+        }
     } else if (mtu < PMTU_FLOOR) {
         mtu = PMTU_FLOOR;
     }

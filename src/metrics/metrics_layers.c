@@ -53,7 +53,7 @@ static const layer_field ip_fields[] = {
     I(frag_creates, "FragCreates"), I(in_martians, "InMartians"),
     I(in_source_routed, "InSrcRouted"),
     I(pmtu_lowered, "PMTULowered"), I(pmtu_expired, "PMTUExpired"),
-    I(pmtu_evictions, "PMTUEvictions"),
+    I(pmtu_evictions, "PMTUEvictions"), I(pmtu_below_min, "PMTUBelowMin"),
     I(loop_tx_packets, "LoopTxPackets"), I(loop_rx_packets, "LoopRxPackets"),
     I(loop_drops, "LoopDrops"),
     I(in_noect_pkts, "InNoECTPkts"), I(in_ect1_pkts, "InECT1Pkts"),
