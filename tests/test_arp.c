@@ -17,32 +17,16 @@
 #include "oasis/error.h"
 #include "oasis/ip.h"
 #include "oasis/udp.h"
+#include "caplink.h"
 #include "testutil.h"
 #include "udp/udp_wire.h"
 
 #define MAXF 128
 
-typedef struct cap {
-    oasis_link link;
-    uint8_t frame[MAXF][1600];
-    size_t len[MAXF];
-    size_t n;
-} cap;
-
-static int cap_send(oasis_link *l, const uint8_t *f, size_t len)
-{
-    cap *c = l->data;
-    if (c->n < MAXF && len <= sizeof c->frame[0]) {
-        memcpy(c->frame[c->n], f, len);
-        c->len[c->n++] = len;
-    }
-    return 0;
-}
-
 typedef struct fx {
     oasis_clock *clock;
     oasis_stack *s;
-    cap cap;
+    test_cap cap;
 } fx;
 
 static const uint8_t MAC_US[6] = {2, 0, 0, 0, 0, 1};
@@ -60,16 +44,14 @@ static fx *fx_new(void (*tweak)(oasis_stack_config *))
     if (tweak)
         tweak(&cfg);
     assert_int_equal(oasis_stack_create(&cfg, &f->s), 0);
-    f->cap.link.send = cap_send;
-    f->cap.link.mtu = 1500;
-    f->cap.link.data = &f->cap;
-    oasis_stack_set_link(f->s, &f->cap.link);
+    test_cap_attach(&f->cap, f->s, MAXF, 1500);
     return f;
 }
 
 static void fx_free(fx *f)
 {
     oasis_stack_destroy(f->s);
+    test_cap_fini(&f->cap);
     oasis_clock_free(f->clock);
     test_free(f);
 }
@@ -83,17 +65,7 @@ static void advance_to(fx *f, uint64_t t)
 static void inject_arp(fx *f, uint16_t op, const uint8_t sha[6], uint32_t spa, const uint8_t tha[6],
                        uint32_t tpa, const uint8_t eth_dst[6])
 {
-    uint8_t buf[OASIS_ETH_HLEN + OASIS_ARP_LEN];
-    oasis_arp_pkt p;
-    memset(&p, 0, sizeof p);
-    p.op = op;
-    memcpy(p.sha, sha, 6);
-    p.spa = spa;
-    memcpy(p.tha, tha, 6);
-    p.tpa = tpa;
-    oasis_eth_emit(buf, eth_dst, sha, OASIS_ETHERTYPE_ARP);
-    oasis_arp_emit(buf + OASIS_ETH_HLEN, &p);
-    oasis_stack_input(f->s, buf, sizeof buf);
+    test_inject_arp(f->s, sha, eth_dst, op, sha, spa, tha, tpa);
 }
 
 /* Parses captured frame i as ARP; fails the test if it is not. */
@@ -454,17 +426,7 @@ static void inject_arp_from(fx *f, const uint8_t eth_src[6], uint16_t op, const 
                             uint32_t spa, const uint8_t tha[6], uint32_t tpa,
                             const uint8_t eth_dst[6])
 {
-    uint8_t buf[OASIS_ETH_HLEN + OASIS_ARP_LEN];
-    oasis_arp_pkt p;
-    memset(&p, 0, sizeof p);
-    p.op = op;
-    memcpy(p.sha, sha, 6);
-    p.spa = spa;
-    memcpy(p.tha, tha, 6);
-    p.tpa = tpa;
-    oasis_eth_emit(buf, eth_dst, eth_src, OASIS_ETHERTYPE_ARP);
-    oasis_arp_emit(buf + OASIS_ETH_HLEN, &p);
-    oasis_stack_input(f->s, buf, sizeof buf);
+    test_inject_arp(f->s, eth_src, eth_dst, op, sha, spa, tha, tpa);
 }
 
 static const uint8_t MAC_EVIL[6] = {2, 0, 0, 0, 0, 0x66};

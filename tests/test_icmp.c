@@ -19,31 +19,15 @@
 #include "oasis/icmp.h"
 #include "oasis/ip.h"
 #include "oasis/wire.h"
+#include "caplink.h"
 #include "testutil.h"
 
 #define MAXF 64
 
-typedef struct cap {
-    oasis_link link;
-    uint8_t frame[MAXF][1600];
-    size_t len[MAXF];
-    size_t n;
-} cap;
-
-static int cap_send(oasis_link *l, const uint8_t *f, size_t len)
-{
-    cap *c = l->data;
-    if (c->n < MAXF && len <= sizeof c->frame[0]) {
-        memcpy(c->frame[c->n], f, len);
-        c->len[c->n++] = len;
-    }
-    return 0;
-}
-
 typedef struct fx {
     oasis_clock *clock;
     oasis_stack *s;
-    cap cap;
+    test_cap cap;
 } fx;
 
 static const uint8_t MAC_US[6] = {2, 0, 0, 0, 0, 1};
@@ -61,21 +45,9 @@ static fx *fx_new(void (*tweak)(oasis_stack_config *))
     if (tweak)
         tweak(&cfg);
     assert_int_equal(oasis_stack_create(&cfg, &f->s), 0);
-    f->cap.link.send = cap_send;
-    f->cap.link.mtu = 1500;
-    f->cap.link.data = &f->cap;
-    oasis_stack_set_link(f->s, &f->cap.link);
+    test_cap_attach(&f->cap, f->s, MAXF, 1500);
     /* Learn PEER so answers go out at once. */
-    uint8_t buf[OASIS_ETH_HLEN + OASIS_ARP_LEN];
-    oasis_arp_pkt p;
-    memset(&p, 0, sizeof p);
-    p.op = OASIS_ARP_REQUEST;
-    memcpy(p.sha, MAC_PEER, 6);
-    p.spa = PEER;
-    p.tpa = US;
-    oasis_eth_emit(buf, MAC_US, MAC_PEER, OASIS_ETHERTYPE_ARP);
-    oasis_arp_emit(buf + OASIS_ETH_HLEN, &p);
-    oasis_stack_input(f->s, buf, sizeof buf);
+    test_learn_peer4(f->s, MAC_US, US, MAC_PEER, PEER);
     f->cap.n = 0;
     return f;
 }
@@ -83,6 +55,7 @@ static fx *fx_new(void (*tweak)(oasis_stack_config *))
 static void fx_free(fx *f)
 {
     oasis_stack_destroy(f->s);
+    test_cap_fini(&f->cap);
     oasis_clock_free(f->clock);
     test_free(f);
 }

@@ -17,6 +17,7 @@
 #include "oasis/error.h"
 #include "oasis/ip.h"
 #include "oasis/oasis.h"
+#include "caplink.h"
 #include "testutil.h"
 
 #define MAXF 16
@@ -25,10 +26,7 @@
 typedef struct fx {
     oasis_clock *clock;
     oasis_stack *s;
-    oasis_link link;
-    uint8_t frame[MAXF][1600];
-    size_t len[MAXF];
-    size_t n;
+    test_cap cap;
     /* what the handler saw */
     int inputs, errors;
     uint8_t got[64];
@@ -43,16 +41,6 @@ static const uint8_t MAC_PEER[6] = {2, 0, 0, 0, 0, 2};
 #define US OASIS_IPV4(10, 0, 0, 1)
 #define PEER OASIS_IPV4(10, 0, 0, 2)
 #define ROUTER OASIS_IPV4(10, 0, 0, 254)
-
-static int cap_send(oasis_link *l, const uint8_t *f, size_t len)
-{
-    fx *x = l->data;
-    if (x->n < MAXF && len <= sizeof x->frame[0]) {
-        memcpy(x->frame[x->n], f, len);
-        x->len[x->n++] = len;
-    }
-    return 0;
-}
 
 static void inject(fx *x, uint32_t src, uint8_t proto, const uint8_t *pl, size_t n)
 {
@@ -79,22 +67,10 @@ static int setup(void **state)
     test_stack_config(&cfg, x->clock, 1);
     cfg.arp_gratuitous = 0;
     assert_int_equal(oasis_stack_create(&cfg, &x->s), 0);
-    x->link.send = cap_send;
-    x->link.mtu = 1500;
-    x->link.data = x;
-    oasis_stack_set_link(x->s, &x->link);
+    test_cap_attach(&x->cap, x->s, MAXF, 1500);
     /* Learn PEER's MAC so datagrams go out at once. */
-    uint8_t buf[OASIS_ETH_HLEN + OASIS_ARP_LEN];
-    oasis_arp_pkt p;
-    memset(&p, 0, sizeof p);
-    p.op = OASIS_ARP_REQUEST;
-    memcpy(p.sha, MAC_PEER, 6);
-    p.spa = PEER;
-    p.tpa = US;
-    oasis_eth_emit(buf, MAC_US, MAC_PEER, OASIS_ETHERTYPE_ARP);
-    oasis_arp_emit(buf + OASIS_ETH_HLEN, &p);
-    oasis_stack_input(x->s, buf, sizeof buf);
-    x->n = 0;
+    test_learn_peer4(x->s, MAC_US, US, MAC_PEER, PEER);
+    x->cap.n = 0;
     *state = x;
     return 0;
 }
@@ -103,6 +79,7 @@ static int teardown(void **state)
 {
     fx *x = *state;
     oasis_stack_destroy(x->s);
+    test_cap_fini(&x->cap);
     oasis_clock_free(x->clock);
     test_free(x);
     return 0;
@@ -142,17 +119,17 @@ static void test_custom_protocol_receives(void **state)
     inject(x, PEER, MYPROTO, msg, sizeof msg);
     assert_int_equal(x->inputs, 0);
     assert_int_equal(ctr(x)->ip.in_unknown_protos, 1);
-    assert_int_equal(x->n, 1); /* the protocol unreachable */
+    assert_int_equal(x->cap.n, 1); /* the protocol unreachable */
 
     assert_int_equal(oasis_ip_register(x->s, MYPROTO, my_input, my_error, x), 0);
-    x->n = 0;
+    x->cap.n = 0;
     inject(x, PEER, MYPROTO, msg, sizeof msg);
     assert_int_equal(x->inputs, 1);
     assert_int_equal(x->got_src, PEER);
     assert_int_equal(x->got_len, sizeof msg);
     assert_memory_equal(x->got, msg, sizeof msg);
     assert_int_equal(ctr(x)->ip.in_unknown_protos, 1);
-    assert_int_equal(x->n, 0);
+    assert_int_equal(x->cap.n, 0);
 
     assert_int_equal(oasis_ip_unregister(x->s, MYPROTO), 0);
     inject(x, PEER, MYPROTO, msg, sizeof msg);
@@ -169,8 +146,8 @@ static void test_custom_protocol_gets_icmp_errors(void **state)
     assert_int_equal(oasis_ip_register(x->s, MYPROTO, my_input, my_error, x), 0);
     uint8_t data[1400] = {0xde, 0xad, 0xbe, 0xef, 1, 2, 3, 4, 5, 6, 7, 8};
     assert_int_equal(oasis_ip_send(x->s, PEER, MYPROTO, data, sizeof data, 1), 0);
-    assert_int_equal(x->n, 1);
-    const uint8_t *ip = x->frame[0] + OASIS_ETH_HLEN;
+    assert_int_equal(x->cap.n, 1);
+    const uint8_t *ip = x->cap.frame[0] + OASIS_ETH_HLEN;
     assert_int_equal(ip[9], MYPROTO);
 
     /* Fragmentation needed, next-hop MTU 1280 (RFC 1191), from a router. */
@@ -268,7 +245,7 @@ static void test_register_limits(void **state)
     assert_int_equal(oasis_ip_unregister(x->s, 100), 0);
     assert_int_equal(oasis_ip_register(x->s, 250, noop_input, NULL, NULL), 0);
     /* TCP still works through the table: a segment to a closed port draws an RST. */
-    x->n = 0;
+    x->cap.n = 0;
     uint8_t seg[20] = {0x30, 0x39, 0x00, 0x50, 0, 0, 0, 1, 0, 0, 0, 0, 0x50, 0x02, 0xff, 0xff};
     /* checksum over the pseudo header */
     uint32_t sum = (US >> 16) + (US & 0xffff) + (PEER >> 16) + (PEER & 0xffff) + 6 + 20;

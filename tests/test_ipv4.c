@@ -21,27 +21,11 @@
 #include "oasis/error.h"
 #include "oasis/ip.h"
 #include "oasis/udp.h"
+#include "caplink.h"
 #include "testutil.h"
 #include "udp/udp_wire.h"
 
 #define MAXF 256
-
-typedef struct cap {
-    oasis_link link;
-    uint8_t frame[MAXF][1600];
-    size_t len[MAXF];
-    size_t n;
-} cap;
-
-static int cap_send(oasis_link *l, const uint8_t *f, size_t len)
-{
-    cap *c = l->data;
-    if (c->n < MAXF && len <= sizeof c->frame[0]) {
-        memcpy(c->frame[c->n], f, len);
-        c->len[c->n++] = len;
-    }
-    return 0;
-}
 
 /* What the bound UDP port received last. */
 typedef struct rx {
@@ -53,7 +37,7 @@ typedef struct rx {
 typedef struct fx {
     oasis_clock *clock;
     oasis_stack *s;
-    cap cap;
+    test_cap cap;
     rx rx;
 } fx;
 
@@ -83,10 +67,7 @@ static fx *fx_new(void (*tweak)(oasis_stack_config *))
     if (tweak)
         tweak(&cfg);
     assert_int_equal(oasis_stack_create(&cfg, &f->s), 0);
-    f->cap.link.send = cap_send;
-    f->cap.link.mtu = 1500;
-    f->cap.link.data = &f->cap;
-    oasis_stack_set_link(f->s, &f->cap.link);
+    test_cap_attach(&f->cap, f->s, MAXF, 1500);
     assert_int_equal(oasis_udp_bind4(f->s, PORT, on_recv, &f->rx), 0);
     return f;
 }
@@ -94,6 +75,7 @@ static fx *fx_new(void (*tweak)(oasis_stack_config *))
 static void fx_free(fx *f)
 {
     oasis_stack_destroy(f->s);
+    test_cap_fini(&f->cap);
     oasis_clock_free(f->clock);
     test_free(f);
 }
@@ -103,31 +85,13 @@ static const oasis_ip_counters *ipc(const fx *f) { return &oasis_stack_counters(
 /* Teaches the stack PEER's MAC (so its answers are not held by ARP). */
 static void learn_peer(fx *f)
 {
-    uint8_t buf[OASIS_ETH_HLEN + OASIS_ARP_LEN];
-    oasis_arp_pkt p;
-    memset(&p, 0, sizeof p);
-    p.op = OASIS_ARP_REQUEST;
-    memcpy(p.sha, MAC_PEER, 6);
-    p.spa = PEER;
-    p.tpa = US;
-    oasis_eth_emit(buf, MAC_US, MAC_PEER, OASIS_ETHERTYPE_ARP);
-    oasis_arp_emit(buf + OASIS_ETH_HLEN, &p);
-    oasis_stack_input(f->s, buf, sizeof buf);
+    test_learn_peer4(f->s, MAC_US, US, MAC_PEER, PEER);
 }
 
 /* Teaches the stack any neighbour's MAC with a request aimed at us. */
 static void learn(fx *f, uint32_t ip, const uint8_t mac[6])
 {
-    uint8_t buf[OASIS_ETH_HLEN + OASIS_ARP_LEN];
-    oasis_arp_pkt p;
-    memset(&p, 0, sizeof p);
-    p.op = OASIS_ARP_REQUEST;
-    memcpy(p.sha, mac, 6);
-    p.spa = ip;
-    p.tpa = US;
-    oasis_eth_emit(buf, MAC_US, mac, OASIS_ETHERTYPE_ARP);
-    oasis_arp_emit(buf + OASIS_ETH_HLEN, &p);
-    oasis_stack_input(f->s, buf, sizeof buf);
+    test_learn_peer4(f->s, MAC_US, US, mac, ip);
 }
 
 /* The IP ID of the last captured frame. */

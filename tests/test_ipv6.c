@@ -22,6 +22,7 @@
 #include "oasis/error.h"
 #include "oasis/ipv6.h"
 #include "oasis/oasis.h"
+#include "caplink.h"
 #include "testutil.h"
 
 #define SEC OASIS_NS_PER_SEC
@@ -117,10 +118,7 @@ static void test_link_local_dad_and_ping(void **state)
 typedef struct fx {
     oasis_clock *clock;
     oasis_stack *s;
-    oasis_link link;
-    uint8_t fr[MAXF][2048];
-    size_t len[MAXF];
-    size_t n;
+    test_cap cap;
     int events[32]; /* address callback: state | origin << 8 */
     oasis_ipaddr ev_addr[32];
     int nev;
@@ -130,16 +128,6 @@ static const uint8_t MAC_PEER[6] = {2, 0, 0, 0, 0, 0x22};
 static const oasis_in6 PEER = {{0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x22}};
 static const oasis_in6 ROUTER = {{0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x01}};
 static const oasis_in6 UNSPEC;
-
-static int cap_send(oasis_link *l, const uint8_t *f, size_t len)
-{
-    fx *x = l->data;
-    if (x->n < MAXF && len <= sizeof x->fr[0]) {
-        memcpy(x->fr[x->n], f, len);
-        x->len[x->n++] = len;
-    }
-    return 0;
-}
 
 static void on_addr(oasis_stack *s, const oasis_ipv6_addr_info *a, void *ud)
 {
@@ -155,20 +143,7 @@ static const oasis_counters *ctr(const fx *x) { return oasis_stack_counters(x->s
 
 /* Moves the virtual clock to now + ns, running every timer on the way at
  * its own deadline. */
-static void advance(fx *x, uint64_t ns)
-{
-    uint64_t end = oasis_clock_now(x->clock) + ns;
-    for (;;) {
-        uint64_t d = oasis_stack_next_deadline(x->s);
-        if (d > end)
-            break;
-        if (d > oasis_clock_now(x->clock))
-            oasis_clock_set(x->clock, d);
-        oasis_stack_poll(x->s);
-    }
-    oasis_clock_set(x->clock, end);
-    oasis_stack_poll(x->s);
-}
+static void advance(fx *x, uint64_t ns) { test_advance(x->s, x->clock, ns); }
 
 static void fx_start(fx *x, uint32_t cache, uint32_t queue, int with_ll_ready)
 {
@@ -184,19 +159,17 @@ static void fx_start(fx *x, uint32_t cache, uint32_t queue, int with_ll_ready)
         cfg.nd_queue_len = queue;
     assert_int_equal(oasis_stack_create(&cfg, &x->s), 0);
     oasis_ipv6_set_addr_cb(x->s, on_addr, x);
-    x->link.send = cap_send;
-    x->link.mtu = 1500;
-    x->link.data = x;
-    oasis_stack_set_link(x->s, &x->link);
+    test_cap_attach(&x->cap, x->s, MAXF, 1500);
     if (with_ll_ready) {
         advance(x, 3 * SEC);
-        x->n = 0;
+        x->cap.n = 0;
     }
 }
 
 static void fx_stop(fx *x)
 {
     oasis_stack_destroy(x->s);
+    test_cap_fini(&x->cap);
     oasis_clock_free(x->clock);
 }
 
@@ -237,30 +210,30 @@ static void inject(fx *x, const oasis_in6 *src, const oasis_in6 *dst, uint8_t ho
 /* Frame i as IPv6: its header and upper-layer message (ICMPv6 type). */
 static int frame_icmp_type(const fx *x, size_t i, oasis_ipv6_hdr *h)
 {
-    if (oasis_get16(x->fr[i] + 12) != OASIS_ETHERTYPE_IPV6)
+    if (oasis_get16(x->cap.frame[i] + 12) != OASIS_ETHERTYPE_IPV6)
         return -1;
     oasis_ipv6_hdr tmp;
     if (!h)
         h = &tmp;
-    if (oasis_ipv6_parse(x->fr[i] + 14, x->len[i] - 14, h) != 0)
+    if (oasis_ipv6_parse(x->cap.frame[i] + 14, x->cap.len[i] - 14, h) != 0)
         return -1;
     oasis_ipv6_walk w;
-    if (oasis_ipv6_walk_chain(x->fr[i] + 14, 40 + h->payload_len, &w) != 0 || w.proto != 58)
+    if (oasis_ipv6_walk_chain(x->cap.frame[i] + 14, 40 + h->payload_len, &w) != 0 || w.proto != 58)
         return -1;
-    return x->fr[i][14 + w.off];
+    return x->cap.frame[i][14 + w.off];
 }
 
 static size_t count_type(const fx *x, int type)
 {
     size_t k = 0;
-    for (size_t i = 0; i < x->n; i++)
+    for (size_t i = 0; i < x->cap.n; i++)
         k += frame_icmp_type(x, i, NULL) == type;
     return k;
 }
 
 static int last_of_type(const fx *x, int type)
 {
-    for (size_t i = x->n; i-- > 0;)
+    for (size_t i = x->cap.n; i-- > 0;)
         if (frame_icmp_type(x, i, NULL) == type)
             return (int)i;
     return -1;
@@ -304,7 +277,7 @@ static void test_dad_conflict_link_local(void **state)
     assert_int_equal(addr_of(x.s, OASIS_IPV6_LINK_LOCAL).state, OASIS_IPV6_PREFERRED);
     assert_int_equal(ctr(&x)->nd.dad_ok, 1);
     /* The old address is no longer ours: an NS for it draws nothing. */
-    x.n = 0;
+    x.cap.n = 0;
     inject_ns(&x, &PEER, &ll, &ll, MAC_PEER);
     assert_int_equal(count_type(&x, OASIS_ICMP6_NA), 0);
     fx_stop(&x);
@@ -341,10 +314,10 @@ static void test_dad_conflict_static(void **state)
     /* Not a destination: an echo to it is dropped. */
     uint8_t echo[16] = {128, 0, 0, 0, 0, 1, 0, 1};
     uint64_t before = ctr(&x)->ipv6.in_addr_errors;
-    x.n = 0;
+    x.cap.n = 0;
     inject(&x, &PEER, &ga, 64, OASIS_NH_ICMPV6, echo, sizeof echo);
     assert_int_equal(ctr(&x)->ipv6.in_addr_errors, before + 1);
-    assert_int_equal(x.n, 0);
+    assert_int_equal(x.cap.n, 0);
     /* Not a source: a global destination has no usable source address. */
     oasis_ipaddr far;
     assert_int_equal(oasis_ipaddr_parse("2001:db8::9", &far), 0);
@@ -371,7 +344,7 @@ static void test_tentative_gets_nothing(void **state)
     assert_int_equal(ctr(&x)->ipv6.in_addr_errors, 1);
     assert_int_equal(ctr(&x)->icmp6.in_echos, 0);
     /* An NS with a source for a tentative target is ignored (5.4.3). */
-    x.n = 0;
+    x.cap.n = 0;
     inject_ns(&x, &PEER, &ll, &ll, MAC_PEER);
     assert_int_equal(count_type(&x, OASIS_ICMP6_NA), 0);
     assert_int_equal(ctr(&x)->nd.dad_conflicts, 0);
@@ -404,7 +377,7 @@ static void test_nd_state_machine(void **state)
     oasis_in6 sn = oasis_in6_solicited_node(&PEER);
     assert_true(oasis_in6_eq(&h.dst, &sn));
     assert_int_equal(h.hop_limit, 255);
-    assert_memory_equal(x.fr[i], ((uint8_t[]){0x33, 0x33, 0xff, 0, 0, 0x22}), 6);
+    assert_memory_equal(x.cap.frame[i], ((uint8_t[]){0x33, 0x33, 0xff, 0, 0, 0x22}), 6);
     advance(&x, 999 * OASIS_NS_PER_MS);
     assert_int_equal(count_type(&x, OASIS_ICMP6_NS), 1);
     advance(&x, OASIS_NS_PER_MS);
@@ -420,7 +393,7 @@ static void test_nd_state_machine(void **state)
     assert_int_equal(ctr(&x)->nd.queue_drops, 1);
 
     /* Answered: the queued echo goes out to the advertised MAC. */
-    x.n = 0;
+    x.cap.n = 0;
     memset(&r, 0, sizeof r);
     assert_int_equal(oasis_ping_addr(x.s, &peer, 1, 2, 8, 60 * SEC, on_ping, &r), 0);
     advance(&x, 0);
@@ -436,10 +409,10 @@ static void test_nd_state_machine(void **state)
     assert_memory_equal(e->mac, MAC_PEER, 6);
     i = last_of_type(&x, OASIS_ICMP6_ECHO_REQUEST);
     assert_true(i >= 0);
-    assert_memory_equal(x.fr[i], MAC_PEER, 6);
+    assert_memory_equal(x.cap.frame[i], MAC_PEER, 6);
 
     /* ReachableTime is at most 1.5 x 30 s: then STALE, no solicitation. */
-    x.n = 0;
+    x.cap.n = 0;
     advance(&x, 45 * SEC + 1);
     assert_int_equal(e->state, NEIGH_STALE);
     assert_int_equal(count_type(&x, OASIS_ICMP6_NS), 0);
@@ -457,7 +430,7 @@ static void test_nd_state_machine(void **state)
     assert_true(i >= 0);
     frame_icmp_type(&x, (size_t)i, &h);
     assert_true(oasis_in6_eq(&h.dst, &PEER));
-    assert_memory_equal(x.fr[i], MAC_PEER, 6);
+    assert_memory_equal(x.cap.frame[i], MAC_PEER, 6);
     inject_na(&x, &PEER, &ll, &PEER, OASIS_ND_NA_SOLICITED, NULL, 255);
     assert_int_equal(e->state, NEIGH_REACHABLE);
 
@@ -476,7 +449,7 @@ static void test_nd_state_machine(void **state)
     assert_int_equal(ctr(&x)->nd.bad_messages, bad + 1);
 
     /* STALE -> DELAY -> PROBE and no answer: three probes, then gone. */
-    x.n = 0;
+    x.cap.n = 0;
     memset(&r, 0, sizeof r);
     assert_int_equal(oasis_ping_addr(x.s, &peer, 1, 4, 8, 60 * SEC, on_ping, &r), 0);
     advance(&x, 5 * SEC);
@@ -541,7 +514,7 @@ static void test_ns_answered(void **state)
     assert_true(oasis_in6_eq(&h.src, &ll));
     assert_int_equal(h.hop_limit, 255);
     oasis_nd_msg m;
-    assert_int_equal(oasis_nd_parse(x.fr[i] + 54, h.payload_len, &m), 0);
+    assert_int_equal(oasis_nd_parse(x.cap.frame[i] + 54, h.payload_len, &m), 0);
     assert_int_equal(m.na_flags, OASIS_ND_NA_SOLICITED | OASIS_ND_NA_OVERRIDE);
     assert_memory_equal(m.opts.tlla, oasis_stack_mac(x.s), 6);
     /* Cached STALE from the NS; the NA we sent to it made it DELAY. */
@@ -550,11 +523,11 @@ static void test_ns_answered(void **state)
     assert_int_equal(e->state, NEIGH_DELAY);
     assert_memory_equal(e->mac, MAC_PEER, 6);
     /* Hop limit 64: not from the link, no answer. */
-    x.n = 0;
+    x.cap.n = 0;
     uint8_t msg[32];
     size_t n = oasis_nd_emit_ns(msg, &ll, MAC_PEER);
     inject(&x, &PEER, &sn, 64, OASIS_NH_ICMPV6, msg, n);
-    assert_int_equal(x.n, 0);
+    assert_int_equal(x.cap.n, 0);
     assert_int_equal(ctr(&x)->nd.bad_hop_limit, 1);
     /* NS from :: (someone's DAD for our preferred address): NA to all nodes. */
     inject_ns(&x, &UNSPEC, &sn, &ll, NULL);
@@ -762,7 +735,7 @@ static void test_reasm_overlap(void **state)
     /* Its memory is given back at once; the key goes at the timeout, and
      * no Time Exceeded is sent for it. */
     assert_true(ctr(&x)->ipv6.reasm_bytes < 200);
-    x.n = 0;
+    x.cap.n = 0;
     advance(&x, 61 * SEC);
     assert_int_equal(ctr(&x)->ipv6.reasm_bytes, 0);
     assert_int_equal(ctr(&x)->icmp6.out_time_excds, 0);
@@ -790,7 +763,7 @@ static void test_reasm_timeout(void **state)
     make_echo(&ll, 2500);
     inject_frag(&x, &ll, 5, 1000, 1000, 1); /* no first fragment */
     inject_frag(&x, &ll, 6, 0, 1000, 1);
-    x.n = 0;
+    x.cap.n = 0;
     advance(&x, 60 * SEC - 1);
     assert_int_equal(ctr(&x)->ipv6.reasm_timeouts, 0);
     advance(&x, 1);
@@ -800,10 +773,10 @@ static void test_reasm_timeout(void **state)
     inject_na(&x, &PEER, &ll, &PEER, OASIS_ND_NA_SOLICITED | OASIS_ND_NA_OVERRIDE, MAC_PEER, 255);
     int i = last_of_type(&x, OASIS_ICMP6_TIME_EXCEEDED);
     assert_true(i >= 0);
-    assert_int_equal(x.fr[i][55], 1); /* code 1 */
+    assert_int_equal(x.cap.frame[i][55], 1); /* code 1 */
     /* It quotes the first fragment, fragment header and ID 6 included. */
-    assert_int_equal(x.fr[i][62 + 6], OASIS_NH_FRAGMENT);
-    assert_int_equal(oasis_get32(x.fr[i] + 62 + 40 + 4), 6);
+    assert_int_equal(x.cap.frame[i][62 + 6], OASIS_NH_FRAGMENT);
+    assert_int_equal(oasis_get32(x.cap.frame[i] + 62 + 40 + 4), 6);
     assert_int_equal(ctr(&x)->ipv6.reasm_bytes, 0);
     fx_stop(&x);
 }
@@ -821,10 +794,7 @@ static void test_reasm_memory_bound(void **state)
     cfg.reasm_max_bytes = 8 * 1024;
     cfg.reasm_max_datagrams = 64; /* the byte bound is the one that bites */
     assert_int_equal(oasis_stack_create(&cfg, &x.s), 0);
-    x.link.send = cap_send;
-    x.link.mtu = 1500;
-    x.link.data = &x;
-    oasis_stack_set_link(x.s, &x.link);
+    test_cap_attach(&x.cap, x.s, MAXF, 1500);
     advance(&x, 3 * SEC);
     oasis_in6 ll = ll_of(&x);
     make_echo(&ll, 2500);
@@ -846,6 +816,7 @@ static void test_reasm_memory_bound(void **state)
     assert_int_equal(ctr(&x)->ipv6.atomic_frags, 1);
     assert_int_equal(ctr(&x)->icmp6.in_echos, 2);
     oasis_stack_destroy(x.s);
+    test_cap_fini(&x.cap);
     oasis_clock_free(x.clock);
 }
 
@@ -867,14 +838,14 @@ static void test_rh0_and_bombs(void **state)
     b[3] = 1;
     memcpy(b + 8, PEER.b, 16);
     memcpy(b + 24, (uint8_t[]){128, 0, 0, 0, 0, 1, 0, 1}, 8);
-    x.n = 0;
+    x.cap.n = 0;
     inject(&x, &PEER, &ll, 64, OASIS_NH_ROUTING, b, 32);
     assert_int_equal(ctr(&x)->ipv6.in_rh0, 1);
     assert_int_equal(ctr(&x)->icmp6.in_echos, 0);
     int i = last_of_type(&x, OASIS_ICMP6_PARAM_PROBLEM);
     assert_true(i >= 0);
-    assert_int_equal(x.fr[i][55], 0);                 /* erroneous header field */
-    assert_int_equal(oasis_get32(x.fr[i] + 58), 42);  /* at the Routing Type */
+    assert_int_equal(x.cap.frame[i][55], 0);                 /* erroneous header field */
+    assert_int_equal(oasis_get32(x.cap.frame[i] + 58), 42);  /* at the Routing Type */
     /* Segments left 0: the header is skipped (no checksum over it for the
      * echo: ICMPv6 sums only its own message). */
     b[3] = 0;
@@ -904,17 +875,17 @@ static void test_rh0_and_bombs(void **state)
     memset(b, 0, sizeof b);
     for (int k = 0; k < 9; k++)
         b[8 * k] = k < 8 ? OASIS_NH_DSTOPTS : OASIS_NH_NONE;
-    x.n = 0;
+    x.cap.n = 0;
     inject(&x, &PEER, &ll, 64, OASIS_NH_DSTOPTS, b, 72);
     assert_int_equal(ctr(&x)->ipv6.in_ext_limit, 1);
-    assert_int_equal(x.n, 0);
+    assert_int_equal(x.cap.n, 0);
     /* A header of padding (more than 7 bytes in a row): the same. */
     memset(b, 0, sizeof b);
     b[0] = OASIS_NH_NONE;
     b[1] = 1;
     inject(&x, &PEER, &ll, 64, OASIS_NH_DSTOPTS, b, 16);
     assert_int_equal(ctr(&x)->ipv6.in_ext_limit, 2);
-    assert_int_equal(x.n, 0);
+    assert_int_equal(x.cap.n, 0);
     /* A lying header length: truncated. */
     b[1] = 20;
     inject(&x, &PEER, &ll, 64, OASIS_NH_DSTOPTS, b, 16);
@@ -926,8 +897,8 @@ static void test_rh0_and_bombs(void **state)
     inject(&x, &PEER, &ll, 64, OASIS_NH_DSTOPTS, b, 16);
     i = last_of_type(&x, OASIS_ICMP6_PARAM_PROBLEM);
     assert_true(i >= 0);
-    assert_int_equal(x.fr[i][55], 1);
-    assert_int_equal(oasis_get32(x.fr[i] + 58), 40);
+    assert_int_equal(x.cap.frame[i][55], 1);
+    assert_int_equal(oasis_get32(x.cap.frame[i] + 58), 40);
     fx_stop(&x);
 }
 
@@ -944,24 +915,21 @@ static void test_icmp6_error_rules(void **state)
     cfg.icmp_rate_per_sec = 1;
     cfg.icmp_burst = 2;
     assert_int_equal(oasis_stack_create(&cfg, &x.s), 0);
-    x.link.send = cap_send;
-    x.link.mtu = 1500;
-    x.link.data = &x;
-    oasis_stack_set_link(x.s, &x.link);
+    test_cap_attach(&x.cap, x.s, MAXF, 1500);
     advance(&x, 3 * SEC);
     oasis_in6 ll = ll_of(&x);
     inject_ns(&x, &PEER, &ll, &ll, MAC_PEER);
     uint8_t b[64] = {0};
     /* Unknown next header to our address: code 1 pointing at it (offset 6). */
-    x.n = 0;
+    x.cap.n = 0;
     inject(&x, &PEER, &ll, 64, 253, b, 8);
     assert_int_equal(ctr(&x)->ipv6.in_unknown_protos, 1);
     int i = last_of_type(&x, OASIS_ICMP6_PARAM_PROBLEM);
     assert_true(i >= 0);
-    assert_int_equal(x.fr[i][55], 1);
-    assert_int_equal(oasis_get32(x.fr[i] + 58), 6);
+    assert_int_equal(x.cap.frame[i][55], 1);
+    assert_int_equal(oasis_get32(x.cap.frame[i] + 58), 6);
     /* To a multicast group: no error. */
-    x.n = 0;
+    x.cap.n = 0;
     inject(&x, &PEER, &oasis_in6_all_nodes, 64, 253, b, 8);
     assert_int_equal(ctr(&x)->ipv6.in_unknown_protos, 2);
     assert_int_equal(count_type(&x, OASIS_ICMP6_PARAM_PROBLEM), 0);
@@ -988,7 +956,7 @@ static void test_icmp6_error_rules(void **state)
     assert_int_equal(ctr(&x)->icmp6.out_rate_limited, limited + 1);
     assert_int_equal(count_type(&x, OASIS_ICMP6_PARAM_PROBLEM), 2);
     /* Echo to all-nodes: answered from our unicast link-local address. */
-    x.n = 0;
+    x.cap.n = 0;
     uint8_t echo[16] = {128, 0, 0, 0, 0, 1, 0, 1};
     inject(&x, &PEER, &oasis_in6_all_nodes, 64, OASIS_NH_ICMPV6, echo, sizeof echo);
     i = last_of_type(&x, OASIS_ICMP6_ECHO_REPLY);
@@ -1012,6 +980,7 @@ static void test_icmp6_error_rules(void **state)
     oasis_stack_input(x.s, fr, 70);
     assert_int_equal(ctr(&x)->icmp6.in_csum_errors, 1);
     oasis_stack_destroy(x.s);
+    test_cap_fini(&x.cap);
     oasis_clock_free(x.clock);
 }
 
@@ -1068,12 +1037,9 @@ static void test_ipv6_off(void **state)
     test_stack_config(&cfg, x.clock, 1);
     cfg.arp_gratuitous = 0;
     assert_int_equal(oasis_stack_create(&cfg, &x.s), 0);
-    x.link.send = cap_send;
-    x.link.mtu = 1500;
-    x.link.data = &x;
-    oasis_stack_set_link(x.s, &x.link);
+    test_cap_attach(&x.cap, x.s, MAXF, 1500);
     advance(&x, 10 * SEC);
-    assert_int_equal(x.n, 0);
+    assert_int_equal(x.cap.n, 0);
     assert_int_equal(oasis_ipv6_addrs(x.s, NULL, 0), 0);
     oasis_ipaddr g;
     oasis_ipaddr_parse("2001:db8::1", &g);
@@ -1082,8 +1048,9 @@ static void test_ipv6_off(void **state)
     uint8_t echo[16] = {128};
     inject(&x, &PEER, &ll, 64, OASIS_NH_ICMPV6, echo, 16);
     assert_int_equal(ctr(&x)->ipv6.in_discards, 1);
-    assert_int_equal(x.n, 0);
+    assert_int_equal(x.cap.n, 0);
     oasis_stack_destroy(x.s);
+    test_cap_fini(&x.cap);
     oasis_clock_free(x.clock);
 }
 
@@ -1163,7 +1130,7 @@ static size_t count_dst(const fx *x, int type, const oasis_in6 *dst)
 {
     size_t k = 0;
     oasis_ipv6_hdr h;
-    for (size_t i = 0; i < x->n; i++)
+    for (size_t i = 0; i < x->cap.n; i++)
         if (frame_icmp_type(x, i, &h) == type && oasis_in6_eq(&h.dst, dst))
             k++;
     return k;
@@ -1192,7 +1159,7 @@ static void test_mldv1_compat(void **state)
     assert_int_equal(count_type(&x, OASIS_ICMP6_MLD_REPORT), 0);
     /* An MLDv1 general query: an MLDv1 Report for the group, sent to it,
      * hop limit 1, from the link-local address. */
-    x.n = 0;
+    x.cap.n = 0;
     inject_mld_query(&x, 0, 1000);
     advance(&x, 2 * SEC);
     assert_int_equal(count_type(&x, OASIS_ICMP6_MLD2_REPORT), 0);
@@ -1203,7 +1170,7 @@ static void test_mldv1_compat(void **state)
     assert_int_equal(h.hop_limit, 1);
     assert_true(oasis_in6_eq(&h.src, &ll));
     /* Joining (a new address's solicited-node group) reports in MLDv1. */
-    x.n = 0;
+    x.cap.n = 0;
     oasis_ipaddr g;
     assert_int_equal(oasis_ipaddr_parse("2001:db8::7:5", &g), 0);
     assert_int_equal(oasis_ipv6_add_addr(x.s, &g, 64), 0);
@@ -1215,13 +1182,13 @@ static void test_mldv1_compat(void **state)
     assert_int_equal(count_type(&x, OASIS_ICMP6_MLD2_REPORT), 0);
     /* Still MLDv1 250 s after the query; the timer runs out at 260 s. */
     advance(&x, 245 * SEC);
-    x.n = 0;
+    x.cap.n = 0;
     inject_mld_query(&x, 1, 1000);
     advance(&x, 2 * SEC);
     assert_int_equal(count_type(&x, OASIS_ICMP6_MLD2_REPORT), 0);
     assert_int_equal(count_dst(&x, OASIS_ICMP6_MLD_REPORT, &sn), 1);
     advance(&x, 15 * SEC);
-    x.n = 0;
+    x.cap.n = 0;
     inject_mld_query(&x, 1, 1000);
     advance(&x, 2 * SEC);
     assert_int_equal(count_type(&x, OASIS_ICMP6_MLD2_REPORT), 1);
@@ -1230,7 +1197,7 @@ static void test_mldv1_compat(void **state)
      * to all-routers. */
     inject_mld_query(&x, 0, 1000);
     advance(&x, 2 * SEC);
-    x.n = 0;
+    x.cap.n = 0;
     oasis_ipaddr d;
     assert_int_equal(oasis_ipaddr_parse("2001:db8::8:6", &d), 0);
     assert_int_equal(oasis_ipv6_add_addr(x.s, &d, 64), 0);
@@ -1265,7 +1232,7 @@ static void test_confirm_reachable(void **state)
     oasis_ipaddr peer = oasis_ipaddr_v6(PEER.b);
     oasis_ipv6_confirm_reachable(x.s, &peer);
     assert_int_equal(e->state, NEIGH_REACHABLE);
-    x.n = 0;
+    x.cap.n = 0;
     advance(&x, 60 * SEC); /* ReachableTime runs out: STALE, and no probe was sent */
     assert_int_equal(e->state, NEIGH_STALE);
     assert_int_equal(count_type(&x, OASIS_ICMP6_NS), 0);

@@ -25,6 +25,7 @@
 #include "oasis/ipv6.h"
 #include "oasis/oasis.h"
 #include "oasis/udp.h"
+#include "caplink.h"
 #include "testutil.h"
 #include "udp/udp_wire.h"
 
@@ -222,39 +223,13 @@ static void test_api_errors(void **state)
 typedef struct fx {
     oasis_clock *clock;
     oasis_stack *s;
-    oasis_link link;
-    uint8_t fr[MAXF][2048];
-    size_t len[MAXF];
-    size_t n;
+    test_cap cap;
 } fx;
 
 static const uint8_t MAC_PEER[6] = {2, 0, 0, 0, 0, 0x22};
 static const oasis_in6 PEER = {{0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x22}};
 
-static int cap_send(oasis_link *l, const uint8_t *f, size_t len)
-{
-    fx *x = l->data;
-    if (x->n < MAXF && len <= sizeof x->fr[0]) {
-        memcpy(x->fr[x->n], f, len);
-        x->len[x->n++] = len;
-    }
-    return 0;
-}
-
-static void advance(fx *x, uint64_t ns)
-{
-    uint64_t end = oasis_clock_now(x->clock) + ns;
-    for (;;) {
-        uint64_t d = oasis_stack_next_deadline(x->s);
-        if (d > end)
-            break;
-        if (d > oasis_clock_now(x->clock))
-            oasis_clock_set(x->clock, d);
-        oasis_stack_poll(x->s);
-    }
-    oasis_clock_set(x->clock, end);
-    oasis_stack_poll(x->s);
-}
+static void advance(fx *x, uint64_t ns) { test_advance(x->s, x->clock, ns); }
 
 static void fx_start(fx *x)
 {
@@ -265,17 +240,15 @@ static void fx_start(fx *x)
     cfg.arp_gratuitous = 0;
     cfg.ipv6 = 1;
     assert_int_equal(oasis_stack_create(&cfg, &x->s), 0);
-    x->link.send = cap_send;
-    x->link.mtu = 1500;
-    x->link.data = x;
-    oasis_stack_set_link(x->s, &x->link);
+    test_cap_attach(&x->cap, x->s, MAXF, 1500);
     advance(x, 3 * SEC); /* link-local DAD */
-    x->n = 0;
+    x->cap.n = 0;
 }
 
 static void fx_stop(fx *x)
 {
     oasis_stack_destroy(x->s);
+    test_cap_fini(&x->cap);
     oasis_clock_free(x->clock);
 }
 
@@ -356,9 +329,9 @@ static size_t build_udp(uint8_t *u, const oasis_in6 *src, const oasis_in6 *dst, 
 static size_t frames_icmp6(const fx *x, uint8_t type, uint8_t code)
 {
     size_t k = 0;
-    for (size_t i = 0; i < x->n; i++) {
-        const uint8_t *f = x->fr[i];
-        if (x->len[i] >= 56 && oasis_get16(f + 12) == OASIS_ETHERTYPE_IPV6 && f[20] == 58 &&
+    for (size_t i = 0; i < x->cap.n; i++) {
+        const uint8_t *f = x->cap.frame[i];
+        if (x->cap.len[i] >= 56 && oasis_get16(f + 12) == OASIS_ETHERTYPE_IPV6 && f[20] == 58 &&
             f[54] == type && f[55] == code)
             k++;
     }
@@ -444,7 +417,7 @@ static void test_receive_checks(void **state)
 
     /* No port: ICMPv6 port unreachable (RFC 4443 3.1 code 4), quoting the
      * packet; to a multicast address, nothing (RFC 4443 2.4 e.3). */
-    x.n = 0;
+    x.cap.n = 0;
     n = build_udp(u, &PEER, &us, 1234, 99, "q", 1, 9, -1);
     inject_ip6(&x, &PEER, &us, 17, u, n);
     assert_int_equal(c->no_ports, 1);
@@ -500,7 +473,7 @@ static void make_peer_known(fx *x, const oasis_in6 *us)
     memcpy(f + 54, ns, nsl);
     oasis_icmp6_finish(f + 54, nsl, ns[0], ns[1], oasis_get32(ns + 4), &PEER, us);
     oasis_stack_input(x->s, f, 54 + nsl);
-    x->n = 0;
+    x->cap.n = 0;
 }
 
 static void test_partial_csum_quote(void **state)
@@ -533,8 +506,8 @@ static void test_partial_csum_quote(void **state)
     oasis_stack_input_offload(x.s, f, 54 + 28, &off);
     assert_int_equal(oasis_stack_counters(x.s)->udp6.no_ports, 1);
     assert_int_equal(frames_icmp6(&x, 1, 4), 1);
-    const uint8_t *m = x.fr[0] + 54;
-    assert_int_equal(x.len[0], 54 + 8 + 40 + 28);
+    const uint8_t *m = x.cap.frame[0] + 54;
+    assert_int_equal(x.cap.len[0], 54 + 8 + 40 + 28);
     assert_memory_equal(m + 8 + 40, u, 6);
     assert_int_equal(oasis_get16(m + 8 + 40 + 6), real);
     assert_memory_equal(m + 8 + 40 + 8, "twenty bytes of data", 20);
@@ -571,12 +544,12 @@ static void test_send_checksum(void **state)
     memcpy(f + 54, ns, nsl);
     oasis_icmp6_finish(f + 54, nsl, ns[0], ns[1], oasis_get32(ns + 4), &PEER, &us);
     oasis_stack_input(x.s, f, 54 + nsl);
-    x.n = 0;
+    x.cap.n = 0;
 
     uint8_t zero2[2] = {0, 0};
     assert_int_equal(oasis_udp_send(x.s, 5000, &peer, 53, zero2, 2), 0);
-    assert_int_equal(x.n, 1);
-    const uint8_t *fr = x.fr[0];
+    assert_int_equal(x.cap.n, 1);
+    const uint8_t *fr = x.cap.frame[0];
     assert_int_equal(oasis_get16(fr + 12), OASIS_ETHERTYPE_IPV6);
     assert_int_equal(fr[20], 17);
     assert_int_equal(oasis_get16(fr + 18), 10);
@@ -596,22 +569,22 @@ static void test_send_checksum(void **state)
     uint8_t p[2];
     oasis_put16(p, c0);
     assert_int_equal(oasis_udp_send(x.s, 5000, &peer, 53, p, 2), 0);
-    assert_int_equal(x.n, 2);
-    assert_int_equal(oasis_get16(x.fr[1] + 54 + 6), 0xffff);
-    memcpy(tmp, x.fr[1] + 54, 10);
+    assert_int_equal(x.cap.n, 2);
+    assert_int_equal(oasis_get16(x.cap.frame[1] + 54 + 6), 0xffff);
+    memcpy(tmp, x.cap.frame[1] + 54, 10);
     tmp[6] = tmp[7] = 0;
     assert_int_equal(ref_csum(&us, &PEER, tmp, 10), 0);
     /* and the wire parser accepts what we send */
     oasis_udp_hdr uh;
-    assert_int_equal(oasis_udp_parse6(x.fr[1] + 54, 10, &us, &PEER, 1, &uh), 0);
+    assert_int_equal(oasis_udp_parse6(x.cap.frame[1] + 54, 10, &us, &PEER, 1, &uh), 0);
     assert_int_equal(oasis_stack_counters(x.s)->udp6.out_datagrams, 2);
 
     /* A large datagram is fragmented (the fragment header follows). */
     static uint8_t big[3000];
-    x.n = 0;
+    x.cap.n = 0;
     assert_int_equal(oasis_udp_send(x.s, 5000, &peer, 53, big, sizeof big), 0);
-    assert_int_equal(x.n, 3);
-    assert_int_equal(x.fr[0][20], 44);
+    assert_int_equal(x.cap.n, 3);
+    assert_int_equal(x.cap.frame[0][20], 44);
     fx_stop(&x);
 }
 
