@@ -166,12 +166,71 @@ static void test_fini_with_objects(void **state)
     drop_stack(s);
 }
 
+/* The walk over live objects (oasis_slab_next, how the TCP layer visits
+ * every flow): each live object once, in address order, none of the freed
+ * ones; a walk that frees the object it stands on (disconnect) goes on
+ * from its address, even when its page went back to the allocator. */
+static void test_walk(void **state)
+{
+    (void)state;
+    flaky fl;
+    memset(&fl, 0, sizeof fl);
+    oasis_stack *s = make_stack(&fl);
+    oasis_slab sl;
+    oasis_slab_init(&sl, SIZE);
+    assert_null(oasis_slab_next(&sl, NULL)); /* empty */
+    static unsigned char *obj[N];
+    static unsigned char live[N];
+    for (int i = 0; i < N; i++) {
+        obj[i] = oasis_slab_alloc(s, &sl);
+        assert_non_null(obj[i]);
+        live[i] = 1;
+    }
+    /* Free a pattern that leaves holes, whole words of a bitmap (more
+     * than 64 in a row) and whole pages empty. */
+    for (int i = 0; i < N; i++)
+        if (i % 3 == 0 || (i >= 100 && i < 300)) {
+            oasis_slab_free(s, &sl, obj[i]);
+            live[i] = 0;
+        }
+    size_t want = 0;
+    for (int i = 0; i < N; i++)
+        want += live[i];
+    assert_int_equal(sl.live, want);
+    size_t seen = 0;
+    uintptr_t last = 0;
+    for (unsigned char *p = oasis_slab_next(&sl, NULL); p; p = oasis_slab_next(&sl, p)) {
+        assert_true((uintptr_t)p > last); /* address order: each once */
+        last = (uintptr_t)p;
+        int k = -1;
+        for (int i = 0; i < N; i++)
+            if (obj[i] == p)
+                k = i;
+        assert_true(k >= 0);
+        assert_int_equal(live[k], 1);
+        seen++;
+    }
+    assert_int_equal(seen, want);
+    /* Free everything while walking, each object as it is visited. */
+    seen = 0;
+    for (unsigned char *p = oasis_slab_next(&sl, NULL); p; p = oasis_slab_next(&sl, p)) {
+        oasis_slab_free(s, &sl, p);
+        seen++;
+    }
+    assert_int_equal(seen, want);
+    assert_int_equal(sl.live, 0);
+    assert_null(oasis_slab_next(&sl, NULL));
+    oasis_slab_fini(s, &sl);
+    drop_stack(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_alloc_free_pages),
         cmocka_unit_test(test_allocator_fails),
         cmocka_unit_test(test_fini_with_objects),
+        cmocka_unit_test(test_walk),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

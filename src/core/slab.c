@@ -12,13 +12,20 @@ struct oasis_slab_page {
     uint32_t used;                /* objects handed out */
     uint32_t carved;              /* objects handed out at least once (from the front) */
     uint32_t cap;                 /* objects the page holds */
+    uint64_t live[];              /* bit i: object i is handed out (oasis_slab_next) */
 };
 
-/* Objects start here, 8-byte aligned as the page (an allocation) is: the
- * stack's objects need no more (pointers, uint64_t). Rounding to 16 would
- * cost a 248-byte flow core 8 bytes. */
+/* Objects start after the header and its bitmap, 8-byte aligned as the
+ * page (an allocation) is: the stack's objects need no more (pointers,
+ * uint64_t). Rounding to 16 would cost a 232-byte flow core 8 bytes. */
 #define ALIGN 8u
-#define HDR ((sizeof(oasis_slab_page) + ALIGN - 1) & ~(size_t)(ALIGN - 1))
+
+/* Header bytes for a page of up to n objects (one bitmap word per 64). */
+static size_t hdr_bytes(size_t n)
+{
+    size_t h = sizeof(oasis_slab_page) + (n + 63) / 64 * sizeof(uint64_t);
+    return (h + ALIGN - 1) & ~(size_t)(ALIGN - 1);
+}
 
 void oasis_slab_init(oasis_slab *sl, size_t size)
 {
@@ -26,12 +33,24 @@ void oasis_slab_init(oasis_slab *sl, size_t size)
     if (size < sizeof(void *))
         size = sizeof(void *);
     sl->size = (uint32_t)((size + ALIGN - 1) & ~(size_t)(ALIGN - 1));
-    sl->per_page = (uint32_t)((OASIS_SLAB_PAGE - HDR) / sl->size);
-    if (sl->per_page < OASIS_SLAB_MIN_OBJS)
+    size_t n = OASIS_SLAB_PAGE / sl->size;
+    while (n && hdr_bytes(n) + n * sl->size > OASIS_SLAB_PAGE)
+        n--;
+    if (n < OASIS_SLAB_MIN_OBJS)
         abort(); /* objects this big do not belong in a slab */
+    sl->per_page = (uint32_t)n;
+    sl->hdr = (uint32_t)hdr_bytes(n); /* every page's, the small ones' too */
 }
 
-static size_t page_bytes(const oasis_slab *sl, uint32_t cap) { return HDR + (size_t)cap * sl->size; }
+static size_t page_bytes(const oasis_slab *sl, uint32_t cap)
+{
+    return sl->hdr + (size_t)cap * sl->size;
+}
+
+static unsigned char *obj_at(const oasis_slab *sl, oasis_slab_page *pg, uint32_t i)
+{
+    return (unsigned char *)pg + sl->hdr + (size_t)i * sl->size;
+}
 
 /* A new page holds half of what is in use (4 objects at least, a full
  * page at most): a stack with a few flows does not pay for 16 KiB, and
@@ -116,7 +135,7 @@ void *oasis_slab_alloc(oasis_stack *s, oasis_slab *sl)
                 return NULL;
             sl->bytes += page_bytes(sl, cap);
         }
-        memset(pg, 0, sizeof *pg);
+        memset(pg, 0, sl->hdr);
         pg->cap = cap;
         if (page_insert(s, sl, pg)) {
             sl->spare = pg; /* kept for the next try */
@@ -124,11 +143,13 @@ void *oasis_slab_alloc(oasis_stack *s, oasis_slab *sl)
         }
         avail_push(sl, pg);
     }
-    void *obj = pg->free;
+    unsigned char *obj = pg->free;
     if (obj)
         memcpy(&pg->free, obj, sizeof pg->free);
     else
-        obj = (unsigned char *)pg + HDR + (size_t)pg->carved++ * sl->size;
+        obj = obj_at(sl, pg, pg->carved++);
+    size_t i = (size_t)(obj - obj_at(sl, pg, 0)) / sl->size;
+    pg->live[i / 64] |= (uint64_t)1 << (i % 64);
     if (++pg->used == pg->cap)
         avail_remove(sl, pg);
     sl->live++;
@@ -148,6 +169,8 @@ void oasis_slab_free(oasis_stack *s, oasis_slab *sl, void *p)
     oasis_slab_page *pg = sl->pages[--i];
     if (a >= (uintptr_t)pg + page_bytes(sl, pg->cap))
         abort();
+    size_t k = (size_t)((unsigned char *)p - obj_at(sl, pg, 0)) / sl->size;
+    pg->live[k / 64] &= ~((uint64_t)1 << (k % 64));
     if (pg->used == pg->cap)
         avail_push(sl, pg);
     memcpy(p, &pg->free, sizeof pg->free);
@@ -162,6 +185,41 @@ void oasis_slab_free(oasis_stack *s, oasis_slab *sl, void *p)
     sl->npages--;
     page_release(s, sl, sl->spare);
     sl->spare = pg;
+}
+
+void *oasis_slab_next(const oasis_slab *sl, const void *p)
+{
+    uint32_t pi = 0, i = 0;
+    if (p) {
+        /* p's page if it still has one, else the first page above p: p
+         * itself is never looked at (it may be gone). */
+        uintptr_t a = (uintptr_t)p;
+        pi = lower_bound(sl, a + 1);
+        if (pi > 0) {
+            oasis_slab_page *pg = sl->pages[pi - 1];
+            uintptr_t first = (uintptr_t)obj_at(sl, pg, 0);
+            if (a >= first && a < (uintptr_t)pg + page_bytes(sl, pg->cap)) {
+                pi--;
+                i = (uint32_t)((a - first) / sl->size) + 1;
+            }
+        }
+    }
+    for (; pi < sl->npages; pi++, i = 0) {
+        oasis_slab_page *pg = sl->pages[pi];
+        while (i < pg->carved) {
+            uint64_t w = pg->live[i / 64] >> (i % 64);
+            if (!w) {
+                i = (i / 64 + 1) * 64; /* none left in this word */
+                continue;
+            }
+            while (!(w & 1)) {
+                w >>= 1;
+                i++;
+            }
+            return obj_at(sl, pg, i);
+        }
+    }
+    return NULL;
 }
 
 void oasis_slab_trim(oasis_stack *s, oasis_slab *sl)

@@ -390,6 +390,12 @@ static void ext_cache_drain(oasis_stack *s)
 
 /* ---- flow lifetime ------------------------------------------------------- */
 
+/* Issue 16: an idle established flow costs at most 256 B with its table
+ * slot (up to 8 B at load factor 2 after a doubling) and its share of the
+ * slab pages, at any number of flows. A core of 232 B leaves headroom:
+ * whoever adds a field here moves one out or into oasis_tcp_ext. */
+_Static_assert(sizeof(struct oasis_flow) <= 232, "the idle flow core outgrew its budget");
+
 oasis_flow *oasis_tcp_flow_new(oasis_stack *s, const oasis_ipaddr *laddr,
                                const oasis_ipaddr *raddr, uint16_t lport, uint16_t rport)
 {
@@ -429,13 +435,13 @@ oasis_flow *oasis_tcp_flow_new(oasis_stack *s, const oasis_ipaddr *laddr,
     }
     f->hold = 0; /* not an entry point's: the flow keeps it until idle */
 
-    oasis_tcp_layer *L = s->tcp;
-    f->all_next = L->all;
-    if (L->all)
-        L->all->all_prev = f;
-    L->all = f;
     s->ctr.tcp.flows++;
     return f;
+}
+
+oasis_flow *oasis_tcp_flow_next(oasis_stack *s, const oasis_flow *f)
+{
+    return oasis_slab_next(&s->tcp->flows, f);
 }
 
 static void flow_free(oasis_flow *f)
@@ -444,14 +450,6 @@ static void flow_free(oasis_flow *f)
     oasis_tcp_layer *L = s->tcp;
     if (f->ext)
         ext_free(f, 0);
-    if (L->disc_next == f)
-        L->disc_next = f->all_next; /* oasis_tcp_disconnect's cursor */
-    if (f->all_prev)
-        f->all_prev->all_next = f->all_next;
-    else
-        L->all = f->all_next;
-    if (f->all_next)
-        f->all_next->all_prev = f->all_prev;
     s->ctr.tcp.flows--;
     oasis_slab_free(s, &L->flows, f);
 }
@@ -932,8 +930,7 @@ void oasis_tcp_fini(oasis_stack *s)
         return;
     oasis_tcp_disconnect(s);
     /* Handles the application never released die with the stack. */
-    while (L->all) {
-        oasis_flow *f = L->all;
+    for (oasis_flow *f; (f = oasis_tcp_flow_next(s, NULL));) {
         f->life = OASIS_TCP_LIFE_RELEASED;
         f->in_table = f->ready = 0;
         f->busy = 0;
@@ -955,7 +952,7 @@ void oasis_tcp_addr_lost(oasis_stack *s, uint32_t addr)
 {
     if (!s || !s->tcp)
         return;
-    for (oasis_flow *f = s->tcp->all; f; f = f->all_next)
+    for (oasis_flow *f = oasis_tcp_flow_next(s, NULL); f; f = oasis_tcp_flow_next(s, f))
         if (oasis_ipaddr_is_v4(&f->c.laddr) && oasis_ipaddr_to_v4(&f->c.laddr) == addr &&
             f->state != OASIS_TCP_CLOSED)
             oasis_tcp_flow_end(f, OASIS_EADDRNOTAVAIL);
@@ -976,7 +973,7 @@ void oasis_tcp_disconnect(oasis_stack *s)
         L->listeners = l->next;
         oasis_free(s, l);
     }
-    for (oasis_flow *f = L->all; f; f = f->all_next)
+    for (oasis_flow *f = oasis_tcp_flow_next(s, NULL); f; f = oasis_tcp_flow_next(s, f))
         if (f->ext)
             f->ext->lst = NULL;
     /* Nothing woken runs any more: the canceled flows' callbacks run below,
@@ -988,17 +985,14 @@ void oasis_tcp_disconnect(oasis_stack *s)
         f->ready = 0;
     L->ready_head = L->ready_tail = L->round = NULL;
     /* One pass: canceling moves a flow out of EMBRYO/APP for good and no
-     * flow can be created meanwhile. Callbacks may release any flow, so
-     * the next one is held in the layer, where flow_free moves it on. */
-    oasis_flow *f = L->all;
-    while (f) {
+     * flow can be created meanwhile. Callbacks may release any flow (f
+     * too): the walk goes on from f's address in the slab. */
+    for (oasis_flow *f = oasis_tcp_flow_next(s, NULL); f; f = oasis_tcp_flow_next(s, f)) {
         L->disc_steps++;
-        L->disc_next = f->all_next;
         if (f->life == OASIS_TCP_LIFE_EMBRYO || f->life == OASIS_TCP_LIFE_APP)
             oasis_tcp_cancel_flow(f);
         else
             oasis_tcp_maybe_free(f); /* it may have waited for its dispatch */
-        f = L->disc_next;
     }
     while (L->tw_head)
         tw_free(s, L->tw_head);

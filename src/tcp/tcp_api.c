@@ -181,8 +181,7 @@ int oasis_tcp_unlisten(oasis_stack *s, uint16_t port)
     *pp = l->next;
     /* Half-open handshakes are reset; established flows not yet accepted
      * still reach the application (their callback was copied). */
-    for (oasis_flow *f = s->tcp->all, *next; f; f = next) {
-        next = f->all_next;
+    for (oasis_flow *f = oasis_tcp_flow_next(s, NULL); f; f = oasis_tcp_flow_next(s, f)) {
         if (!f->ext || f->ext->lst != l) /* idle flows were accepted long ago */
             continue;
         /* Flows left waiting in a paused backlog were never taken: they
@@ -926,7 +925,7 @@ void oasis_tcp_foreach_flow(oasis_stack *s, void (*fn)(oasis_flow *flow, void *u
 {
     if (!s || !s->tcp || !fn)
         return;
-    for (oasis_flow *f = s->tcp->all; f; f = f->all_next)
+    for (oasis_flow *f = oasis_tcp_flow_next(s, NULL); f; f = oasis_tcp_flow_next(s, f))
         if (f->life == OASIS_TCP_LIFE_APP)
             fn(f, ud);
 }

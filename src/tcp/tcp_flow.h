@@ -249,7 +249,7 @@ struct oasis_flow {
     unsigned idle_backoff : 5;     /* RTO backoff, saturated (Karn: only a sample resets it) */
     uint16_t mss_send, mss_recv;   /* MSS from the peer's option / ours */
     oasis_stack *s;
-    struct oasis_flow *all_next, *all_prev, *ready_next;
+    struct oasis_flow *ready_next;
     oasis_tcp_ext *ext;            /* NULL while idle */
 
     /* send side (RFC 9293 names) */
@@ -286,15 +286,14 @@ struct oasis_tcp_layer {
     uint8_t hash_key[16];          /* flow table SipHash key (from salt) */
     uint8_t isn_key[16];
     oasis_tcp_listener *listeners;
-    oasis_flow *all;               /* every TCB, for disconnect and foreach */
-    oasis_slab flows;              /* where the TCBs live (no per-flow allocation) */
+    oasis_slab flows;              /* every TCB lives here (no per-flow allocation); walked
+                                    * with oasis_tcp_flow_next (no list links in the core) */
     oasis_flow *ready_head, *ready_tail; /* woken: next dispatch round */
     oasis_flow *round;                   /* the round being dispatched */
     oasis_flow *reading;                 /* its read callback is running (run_reads) */
     uint8_t dispatching;                 /* a round is running (nested poll) */
     uint8_t closing;                     /* disconnect/fini running: no new flows */
     uint8_t mem_pressure;                /* under memory pressure (tcp_tune.c) */
-    oasis_flow *disc_next;               /* disconnect's cursor in `all` (flow_free moves it) */
     uint64_t disc_steps;                 /* flows disconnect looked at (a test counts them) */
     oasis_timer dispatch_timer;
     oasis_tcp_ext *ext_free;       /* extensions kept for reuse (tcp.c) */
@@ -309,6 +308,11 @@ struct oasis_tcp_layer {
     uint8_t have_next_isn;         /* test hook */
     uint32_t next_isn;
 };
+
+/* Every TCB of the stack in address order: the first (f NULL) or the one
+ * after f. f may have been freed meanwhile (the walk goes on from its
+ * address), so a walk may free flows as it goes. */
+oasis_flow *oasis_tcp_flow_next(oasis_stack *s, const oasis_flow *f);
 
 /* ---- tcp.c: layer, table, TIME_WAIT, flow lifetime ---- */
 oasis_tcp_conn *oasis_tcp_lookup(oasis_stack *s, const oasis_ipaddr *laddr, uint16_t lport,

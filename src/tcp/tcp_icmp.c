@@ -185,7 +185,7 @@ static void frag_needed(oasis_flow *f, uint32_t mtu)
     uint32_t path = oasis_pmtu_get(s, dst);
     if (path >= oasis_tcp_link_mtu(s, dst))
         return;
-    for (oasis_flow *g = s->tcp->all; g; g = g->all_next)
+    for (oasis_flow *g = oasis_tcp_flow_next(s, NULL); g; g = oasis_tcp_flow_next(s, g))
         if (g != f && g->in_table && oasis_ipaddr_eq(&g->c.raddr, dst))
             pmtu_apply(g, path, 0);
     pmtu_apply(f, path, 1);
