@@ -27,16 +27,25 @@ static uint32_t conn_hash(const oasis_tcp_layer *L, const oasis_ipaddr *laddr, u
                           const oasis_ipaddr *raddr, uint16_t rport)
 {
     /* SipHash keyed with the stack's secret salt, so that a peer cannot aim
-     * its tuples (of either family: IPv4 is kept IPv4-mapped) at one bucket. */
-    uint8_t msg[37];
-    msg[0] = raddr->family;
-    memcpy(msg + 1, laddr->b, 16);
-    memcpy(msg + 17, raddr->b, 16);
-    msg[33] = (uint8_t)(lport >> 8);
-    msg[34] = (uint8_t)lport;
-    msg[35] = (uint8_t)(rport >> 8);
-    msg[36] = (uint8_t)rport;
-    return (uint32_t)oasis_siphash24(L->hash_key, msg, sizeof msg) & (L->nbuckets - 1);
+     * its tuples (of either family) at one bucket. An IPv4 tuple hashes its
+     * 12 bytes (two SipHash blocks, not five for the IPv4-mapped 36): the
+     * lengths differ, so the two families' messages never coincide. */
+    uint8_t msg[36];
+    size_t n;
+    if (raddr->family == OASIS_AF_INET) {
+        memcpy(msg, laddr->b + 12, 4);
+        memcpy(msg + 4, raddr->b + 12, 4);
+        n = 8;
+    } else {
+        memcpy(msg, laddr->b, 16);
+        memcpy(msg + 16, raddr->b, 16);
+        n = 32;
+    }
+    msg[n] = (uint8_t)(lport >> 8);
+    msg[n + 1] = (uint8_t)lport;
+    msg[n + 2] = (uint8_t)(rport >> 8);
+    msg[n + 3] = (uint8_t)rport;
+    return (uint32_t)oasis_siphash24(L->hash_key, msg, n + 4) & (L->nbuckets - 1);
 }
 
 static int addr_eq(const oasis_ipaddr *a, const oasis_ipaddr *b)
@@ -44,15 +53,28 @@ static int addr_eq(const oasis_ipaddr *a, const oasis_ipaddr *b)
     return a->family == b->family && memcmp(a->b, b->b, 16) == 0;
 }
 
+static int conn_is(const oasis_tcp_conn *c, const oasis_ipaddr *laddr, uint16_t lport,
+                   const oasis_ipaddr *raddr, uint16_t rport)
+{
+    return c->rport == rport && c->lport == lport && addr_eq(&c->raddr, raddr) &&
+           addr_eq(&c->laddr, laddr);
+}
+
 oasis_tcp_conn *oasis_tcp_lookup(oasis_stack *s, const oasis_ipaddr *laddr, uint16_t lport,
                                  const oasis_ipaddr *raddr, uint16_t rport)
 {
     oasis_tcp_layer *L = s->tcp;
-    oasis_tcp_conn *c = L->buckets[conn_hash(L, laddr, lport, raddr, rport)];
-    for (; c; c = c->hnext)
-        if (c->rport == rport && c->lport == lport && addr_eq(&c->raddr, raddr) &&
-            addr_eq(&c->laddr, laddr))
+    /* Segments come in runs of one flow (request/response: always the
+     * same): the entry found last is tried before hashing. It is always in
+     * the table: whatever takes an entry out clears it (table_remove). */
+    oasis_tcp_conn *c = L->last;
+    if (c && conn_is(c, laddr, lport, raddr, rport))
+        return c;
+    for (c = L->buckets[conn_hash(L, laddr, lport, raddr, rport)]; c; c = c->hnext)
+        if (conn_is(c, laddr, lport, raddr, rport)) {
+            L->last = c;
             return c;
+        }
     return NULL;
 }
 
@@ -68,6 +90,7 @@ static void table_grow(oasis_stack *s)
         return; /* keep the old table: longer chains, still correct */
     oasis_tcp_conn **old = L->buckets;
     uint32_t oldn = L->nbuckets;
+    L->last = NULL; /* entries stay where they are; cleared all the same */
     L->buckets = nb;
     L->nbuckets = n;
     for (uint32_t i = 0; i < oldn; i++) {
@@ -100,6 +123,8 @@ int oasis_tcp_table_insert(oasis_stack *s, oasis_tcp_conn *c)
 void oasis_tcp_table_remove(oasis_stack *s, oasis_tcp_conn *c)
 {
     oasis_tcp_layer *L = s->tcp;
+    if (L->last == c)
+        L->last = NULL; /* a lookup must never find c again */
     oasis_tcp_conn **pp = &L->buckets[conn_hash(L, &c->laddr, c->lport, &c->raddr, c->rport)];
     for (; *pp; pp = &(*pp)->hnext) {
         if (*pp == c) {
@@ -929,6 +954,7 @@ void oasis_tcp_fini(oasis_stack *s)
     if (!L)
         return;
     oasis_tcp_disconnect(s);
+    L->last = NULL; /* the flows below leave without table_remove */
     /* Handles the application never released die with the stack. */
     for (oasis_flow *f; (f = oasis_tcp_flow_next(s, NULL));) {
         f->life = OASIS_TCP_LIFE_RELEASED;

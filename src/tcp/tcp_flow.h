@@ -282,6 +282,7 @@ struct oasis_flow {
 struct oasis_tcp_layer {
     oasis_tcp_conn **buckets;
     uint32_t nbuckets, count;
+    oasis_tcp_conn *last;          /* entry the last lookup found; NULL when it left */
     uint64_t salt;
     uint8_t hash_key[16];          /* flow table SipHash key (from salt) */
     uint8_t isn_key[16];

@@ -1,0 +1,191 @@
+/* The flow table's lookup remembers the entry it found last (tcp.c). That
+ * memo must never hand a segment to an entry that left the table: a flow
+ * that ended (its handle still held, or freed and its slab slot reused) or
+ * a TIME_WAIT entry that expired. Each test makes the entry the memo holds
+ * leave the table and then sends to its tuple. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "tcp/tcp_flow.h"
+#include "tcp_harness.h"
+
+#define PORT 80
+#define P2 40001 /* a second peer port */
+#define A OASIS_TCP_ACK
+#define F OASIS_TCP_FIN
+#define S OASIS_TCP_SYN
+#define R OASIS_TCP_RST
+
+typedef struct fx {
+    tcp_harness h;
+    th_app a;
+} fx;
+
+static int setup(void **state)
+{
+    fx *x = calloc(1, sizeof *x);
+    th_init(&x->h, NULL);
+    th_app_init(&x->a);
+    *state = x;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fx *x = *state;
+    th_fini(&x->h);
+    th_app_fini(&x->a);
+    free(x);
+    return 0;
+}
+
+static void inject(fx *x, uint16_t pport, uint8_t flags, uint32_t seq, uint32_t ack,
+                   const char *data)
+{
+    oasis_tcp_hdr s = th_seg(pport, PORT, flags, seq, ack);
+    if (data) {
+        s.payload = (const uint8_t *)data;
+        s.payload_len = strlen(data);
+    }
+    th_inject(&x->h, &s);
+}
+
+static void expect(fx *x, uint8_t flags, uint32_t seq, uint32_t ack)
+{
+    oasis_tcp_hdr r;
+    assert_true(th_pop(&x->h, &r));
+    assert_int_equal(r.flags & ~OASIS_TCP_PSH, flags);
+    assert_int_equal(r.seq, seq);
+    if (flags & A)
+        assert_int_equal(r.ack, ack);
+}
+
+static oasis_tcp_state state_of(oasis_flow *f)
+{
+    oasis_tcp_info i;
+    assert_int_equal(oasis_tcp_get_info(f, &i), 0);
+    return i.state;
+}
+
+/* Established passive flow from TH_PPORT that has just taken a data
+ * segment (the lookup found it: the memo holds it). Returns our ISS. */
+static uint32_t estab_with_data(fx *x)
+{
+    uint32_t iss = th_open_passive(&x->h, &x->a, PORT, NULL);
+    inject(x, TH_PPORT, A, TH_PISN + 1, iss + 1, "hi");
+    th_poll(&x->h);
+    th_clear(&x->h);
+    return iss;
+}
+
+/* The peer resets the flow; the application keeps its handle, so the TCB
+ * (tuple and all) stays in memory, out of the table. A new SYN from the
+ * same port is a new connection for the listener, not input for the dead
+ * TCB (which would drop it silently). */
+static void test_ended_flow_held_same_tuple_opens_anew(void **state)
+{
+    fx *x = *state;
+    estab_with_data(x);
+    oasis_flow *old = x->a.flow;
+    inject(x, TH_PPORT, R, TH_PISN + 3, 0, NULL);
+    th_poll(&x->h);
+    assert_int_equal(state_of(old), OASIS_TCP_CLOSED);
+    inject(x, TH_PPORT, S, TH_PISN + 100000, 0, NULL);
+    oasis_tcp_hdr sa;
+    assert_true(th_pop(&x->h, &sa));
+    assert_int_equal(sa.flags, S | A);
+    assert_int_equal(sa.ack, TH_PISN + 100001);
+    inject(x, TH_PPORT, A, TH_PISN + 100001, sa.seq + 1, NULL);
+    th_poll(&x->h);
+    assert_int_equal(x->a.accepted, 2);
+    assert_ptr_not_equal(x->a.flow, old);
+    oasis_tcp_release(old);
+}
+
+/* The flow is reset and released (freed). A segment to its tuple finds no
+ * flow and the listener answers it with a RST (RFC 9293 3.10.7.2). A new
+ * flow from another port then takes the freed flow's slab slot; the old
+ * tuple still gets a RST and the new flow is untouched. */
+static void test_freed_flow_tuple_gets_rst(void **state)
+{
+    fx *x = *state;
+    uint32_t iss = estab_with_data(x);
+    oasis_flow *old = x->a.flow;
+    uintptr_t old_addr = (uintptr_t)old;
+    inject(x, TH_PPORT, R, TH_PISN + 3, 0, NULL);
+    th_poll(&x->h);
+    oasis_tcp_release(old);
+    th_poll(&x->h);
+    assert_int_equal(th_ctr(&x->h)->flows, 0);
+
+    inject(x, TH_PPORT, A, TH_PISN + 3, iss + 1, "again");
+    expect(x, R, iss + 1, 0);
+    assert_int_equal(th_pending(&x->h), 0);
+
+    /* A new flow from another port lands in the freed slot. */
+    inject(x, P2, S, 7000, 0, NULL);
+    oasis_tcp_hdr sa;
+    assert_true(th_pop(&x->h, &sa));
+    assert_int_equal(sa.flags, S | A);
+    inject(x, P2, A, 7001, sa.seq + 1, NULL);
+    th_poll(&x->h);
+    assert_int_equal(x->a.accepted, 2);
+    oasis_flow *nf = x->a.flow;
+    assert_true((uintptr_t)nf == old_addr); /* the case this test is about */
+    assert_int_equal(oasis_tcp_read(nf, th_read_cb, &x->a), 0);
+
+    inject(x, TH_PPORT, A, TH_PISN + 3, iss + 1, "again");
+    expect(x, R, iss + 1, 0);
+    th_poll(&x->h);
+    assert_int_equal(x->a.rx_len, 0); /* nothing reached the new flow */
+    assert_int_equal(state_of(nf), OASIS_TCP_ESTABLISHED);
+    oasis_tcp_info i;
+    assert_int_equal(oasis_tcp_get_info(nf, &i), 0);
+    assert_int_equal(i.bytes_received, 0);
+    assert_int_equal(i.segs_in, 1); /* its handshake's ACK */
+    /* and the new flow's own segments still reach it */
+    inject(x, P2, A, 7001, sa.seq + 1, "new");
+    th_poll(&x->h);
+    assert_int_equal(x->a.rx_len, 3);
+    assert_memory_equal(x->a.rx, "new", 3);
+}
+
+/* A TIME_WAIT entry answers the peer's retransmitted FIN (the memo holds
+ * it), then 2*MSL passes and it is freed: the same FIN now finds nothing
+ * and the listener resets it. */
+static void test_expired_time_wait_entry_not_found(void **state)
+{
+    fx *x = *state;
+    uint32_t iss = th_open_passive(&x->h, &x->a, PORT, NULL);
+    oasis_tcp_close(x->a.flow, th_close_cb, &x->a);
+    th_clear(&x->h);
+    inject(x, TH_PPORT, F | A, TH_PISN + 1, iss + 2, NULL);
+    expect(x, A, iss + 2, TH_PISN + 2);
+    assert_int_equal(th_ctr(&x->h)->time_wait, 1);
+    th_poll(&x->h);
+    th_advance(&x->h, OASIS_NS_PER_SEC); /* past the TIME_WAIT ACK rate limit */
+    inject(x, TH_PPORT, F | A, TH_PISN + 1, iss + 2, NULL); /* TIME_WAIT answers */
+    expect(x, A, iss + 2, TH_PISN + 2);
+    th_advance(&x->h, 61 * OASIS_NS_PER_SEC); /* 2*MSL with the default 30 s MSL */
+    assert_int_equal(th_ctr(&x->h)->time_wait, 0);
+    inject(x, TH_PPORT, F | A, TH_PISN + 1, iss + 2, NULL);
+    expect(x, R, iss + 2, 0);
+    assert_int_equal(th_ctr(&x->h)->time_wait, 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_ended_flow_held_same_tuple_opens_anew, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_freed_flow_tuple_gets_rst, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_expired_time_wait_entry_not_found, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
