@@ -53,6 +53,14 @@ typedef struct oasis_tap_config {
                           * many connections want 10000 or more. Needs
                           * CAP_NET_ADMIN (`ip link set DEV txqueuelen N`). */
     int offload;      /* OASIS_TAP_OFFLOAD_AUTO (0), _ON or _OFF: see below */
+    uint32_t running_wait_ms; /* how long oasis_tap_open waits, at most, for an
+                               * up device to be running (1000 from
+                               * oasis_tap_config_init; 0: no wait). Linux turns
+                               * the carrier on when we attach but starts the
+                               * device's transmit queue a moment later (its
+                               * link watch, usually some ms): until then
+                               * whatever the kernel sends to us, such as the
+                               * answer to our first ARP request, is dropped. */
 } oasis_tap_config;
 
 /* Offloads through the virtio-net header (IFF_VNET_HDR, TUNSETOFFLOAD with
@@ -87,6 +95,10 @@ void oasis_tap_close(oasis_tap *t);
 
 /* The link to hand to oasis_stack_set_link(). Its MTU is the device's. */
 oasis_link *oasis_tap_link(oasis_tap *t);
+
+/* 1 when the kernel side is up and running (IFF_RUNNING: frames sent to us
+ * are delivered), 0 when not, OASIS_EIO when the device cannot be asked. */
+int oasis_tap_running(const oasis_tap *t);
 
 /* The non-blocking file descriptor (readable when frames wait). */
 int oasis_tap_fd(const oasis_tap *t);

@@ -21,6 +21,7 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
+#include <time.h>
 #include <unistd.h>
 
 #define TAP_ETH_HLEN 14
@@ -53,6 +54,7 @@ void oasis_tap_config_init(oasis_tap_config *cfg)
 {
     memset(cfg, 0, sizeof *cfg);
     cfg->name = "oasis0";
+    cfg->running_wait_ms = 1000;
 }
 
 static int fail(char *errbuf, size_t errlen, int err, const char *fmt, ...)
@@ -195,6 +197,38 @@ static int bring_up(oasis_tap *t, char *errbuf, size_t errlen)
     return OASIS_OK;
 }
 
+int oasis_tap_running(const oasis_tap *t)
+{
+    struct ifreq ifr;
+
+    if (!t)
+        return OASIS_EINVAL;
+    memset(&ifr, 0, sizeof ifr);
+    memcpy(ifr.ifr_name, t->name, sizeof t->name);
+    if (ifreq_ioctl(SIOCGIFFLAGS, &ifr) < 0)
+        return OASIS_EIO;
+    return (ifr.ifr_flags & (IFF_UP | IFF_RUNNING)) == (IFF_UP | IFF_RUNNING);
+}
+
+/* Attaching turns the carrier on, but Linux activates the device's queue
+ * from its link watch (a work item, run within a second): frames the
+ * kernel sends to us before that are dropped. Wait for IFF_RUNNING, which
+ * the same work sets, so the stack's first exchange (ARP, ND, DHCP) is
+ * not lost. A device left down never runs: no wait then. */
+static void wait_running(const oasis_tap *t, uint32_t ms)
+{
+    struct ifreq ifr;
+
+    memset(&ifr, 0, sizeof ifr);
+    memcpy(ifr.ifr_name, t->name, sizeof t->name);
+    for (uint32_t waited = 0; waited < ms; waited++) {
+        if (ifreq_ioctl(SIOCGIFFLAGS, &ifr) < 0 || !(ifr.ifr_flags & IFF_UP) ||
+            (ifr.ifr_flags & IFF_RUNNING))
+            return;
+        nanosleep(&(struct timespec){.tv_nsec = 1000000}, NULL);
+    }
+}
+
 static int open_tun(const char *name, char *errbuf, size_t errlen, int *fd_out)
 {
     int fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
@@ -334,6 +368,7 @@ int oasis_tap_open(const oasis_tap_config *cfg, oasis_tap **out, char *errbuf, s
         oasis_tap_close(t);
         return err;
     }
+    wait_running(t, cfg->running_wait_ms);
     t->link.send = tap_send;
     t->link.mtu = t->mtu;
     t->link.data = t;

@@ -52,8 +52,9 @@ pass "capture: Oasis's pure ACKs are Not-ECT"
 
 # nc_ecn NAME PORT [nc options]: oasis nc --ecn 1 sends $TMP/in to a Linux
 # sink on PORT, up to three attempts: a first SYN that does not make it
-# (here: the kernel now and then leaves Oasis's first ARP request
-# unanswered, so the SYN goes again after 1 s) falls back to a plain SYN
+# (this was the kernel dropping its answer to Oasis's first ARP request
+# before it started the TAP's queue, which oasis_tap_open now waits for;
+# interop_ping checks that) falls back to a plain SYN
 # and that flow rightly goes without ECN (RFC 3168 6.1.1.1), which is no
 # failure of Oasis, but proves nothing either. SINK_LINE: the sink's report.
 nc_ecn() {

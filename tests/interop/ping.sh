@@ -3,6 +3,7 @@
 TEST_NAME=interop_ping
 source "$(dirname "$0")/lib.sh"
 need ping
+TAP_OPEN=${2:?usage: ping.sh OASIS_BIN TAP_OPEN_BIN}
 
 setup_ns 1500
 start_serve --http-port 0
@@ -29,6 +30,13 @@ grep -q "3 received" "$TMP/oasis-ping.log" || fail "Oasis ping lost replies"
 # (The kernel flushes the TAP's neighbours when Oasis exits, so Linux's
 # side of this ARP exchange is seen through the replies only.)
 pass "Oasis pings Linux (ARP from Oasis's side, 3/3 replies)"
+
+# The first ARP request after the TAP is opened is answered: Linux starts
+# the device's queue a moment after we attach, and drops what it sends to
+# us until then, unless oasis_tap_open waits for the device to run.
+ns "$TAP_OPEN" "$TAP" "$LINUX_IP" 12 >"$TMP/tap_open.log" 2>&1 ||
+    fail "$(cat "$TMP/tap_open.log")"
+pass "$(cat "$TMP/tap_open.log")"
 
 oasis_run oasis-ping-big 20 ping -c 2 -i 0.2 -W 2 -s 8000 "$LINUX_IP"
 [ "$RC" -eq 0 ] && grep -q "2 received" "$TMP/oasis-ping-big.log" ||
