@@ -267,11 +267,15 @@ int oasis_tcp_ext_get(oasis_flow *f)
             L->ext_free = x->next_free;
             L->ext_nfree--;
             oasis_ring snd = x->snd, rcv = x->rcv;
+            oasis_rack_seg *segs = x->sb.rack.segs;
+            uint32_t segs_cap = x->sb.rack.cap;
             memset(x, 0, sizeof *x);
             x->snd.mem = snd.mem;
             x->snd.size = snd.size;
             x->rcv.mem = rcv.mem;
             x->rcv.size = rcv.size;
+            x->sb.rack.segs = segs; /* empty: head = n = 0 */
+            x->sb.rack.cap = segs_cap;
             /* Storage bigger than this flow's capacity does not fit it. */
             if (x->snd.size > f->sndbuf)
                 oasis_ring_fini(s, &x->snd);
@@ -325,12 +329,14 @@ static void ext_free(oasis_flow *f, int cache)
     oasis_tcp_ext *x = f->ext;
     oasis_timer_stop(s, &x->timer);
     oasis_ofo_fini(s, &x->ofo);
-    oasis_rack_segs_free(f);
     oasis_tcp_wreq *r;
     while ((r = oasis_tcp_wq_pop(&x->doneq)))
         oasis_free(s, r);
+    cache = cache && L->ext_nfree < EXT_CACHE_MAX;
+    if (!cache || x->sb.rack.cap > OASIS_RACK_SEGS_MIN)
+        oasis_rack_segs_free(f); /* a cached one keeps its first, small record ring */
     f->ext = NULL;
-    if (cache && L->ext_nfree < EXT_CACHE_MAX) {
+    if (cache) {
         ring_trim(s, &x->snd);
         ring_trim(s, &x->rcv);
         x->next_free = L->ext_free;
@@ -397,6 +403,9 @@ void oasis_tcp_ext_cache_trim(oasis_stack *s)
     for (oasis_tcp_ext *x = s->tcp->ext_free; x; x = x->next_free) {
         oasis_ring_fini(s, &x->snd);
         oasis_ring_fini(s, &x->rcv);
+        oasis_free(s, x->sb.rack.segs);
+        x->sb.rack.segs = NULL;
+        x->sb.rack.cap = 0;
     }
 }
 
@@ -408,6 +417,7 @@ static void ext_cache_drain(oasis_stack *s)
         L->ext_free = x->next_free;
         oasis_ring_fini(s, &x->snd);
         oasis_ring_fini(s, &x->rcv);
+        oasis_free(s, x->sb.rack.segs);
         oasis_free(s, x);
     }
     L->ext_nfree = 0;
@@ -474,7 +484,7 @@ static void flow_free(oasis_flow *f)
     oasis_stack *s = f->s;
     oasis_tcp_layer *L = s->tcp;
     if (f->ext)
-        ext_free(f, 0);
+        ext_free(f, 1); /* the next connection takes it (connect/close loops) */
     s->ctr.tcp.flows--;
     oasis_slab_free(s, &L->flows, f);
 }
@@ -600,7 +610,13 @@ void oasis_tcp_flow_end(oasis_flow *f, int err)
         oasis_tcp_timers_clear(f);
         oasis_timer_stop(s, &f->ext->timer);
         fail_requests(f);
-        oasis_ring_fini(s, &f->ext->snd);
+        /* A handle nobody will hold goes at the next dispatch, its
+         * extension to the cache: small send storage stays for the next
+         * connection. A finished handle may be held for long: none. */
+        if (f->auto_release || f->life == OASIS_TCP_LIFE_RELEASED)
+            oasis_ring_clear(s, &f->ext->snd);
+        else
+            oasis_ring_fini(s, &f->ext->snd);
         /* Bytes received in order and acknowledged stay readable, also
          * after a reset or a death (the contract, as mirage-tcpip queues
          * the end marker behind them); only what sat beyond a hole (the

@@ -109,6 +109,17 @@ void oasis_ring_fini(oasis_stack *s, oasis_ring *r)
     ring_release(s, r);
 }
 
+void oasis_ring_clear(oasis_stack *s, oasis_ring *r)
+{
+    if (r->size > OASIS_RING_SMALL || r->pin) {
+        ring_release(s, r);
+        return;
+    }
+    r->head = 0;
+    r->len = 0;
+    r->peak = 0;
+}
+
 int oasis_ring_set_cap(oasis_stack *s, oasis_ring *r, uint32_t cap)
 {
     if (r->len || r->pin)

@@ -43,6 +43,9 @@ typedef struct oasis_ring {
 void oasis_ring_init(oasis_ring *r, uint32_t cap);
 /* Frees the storage; the ring is empty afterwards (and reusable). */
 void oasis_ring_fini(oasis_stack *s, oasis_ring *r);
+/* Drops the bytes held; storage of OASIS_RING_SMALL or less is kept (for
+ * the next flow that takes a cached extension), bigger storage is freed. */
+void oasis_ring_clear(oasis_stack *s, oasis_ring *r);
 /* Changes capacity; only while empty (else OASIS_EINVAL). */
 int oasis_ring_set_cap(oasis_stack *s, oasis_ring *r, uint32_t cap);
 
