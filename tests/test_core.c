@@ -282,6 +282,115 @@ static void test_timer_callbacks(void **state)
     free(v);
 }
 
+/* oasis_timer_soon: due at the stack's current time, kept on a FIFO beside
+ * the heap. Runs merge the two in (deadline, start order), exactly as if
+ * the timer had been started in the heap at that time. The stack's time
+ * is the cached one (now_depth set), as inside oasis_stack_poll. */
+static void at(oasis_stack *s, uint64_t now)
+{
+    s->now_depth = 1;
+    s->now_cache = now;
+}
+
+static void test_timer_soon_merges_in_order(void **state)
+{
+    oasis_stack *s = *state;
+    fire_log *log = s->user_data;
+    tt *v = tts_new(8);
+    at(s, 10);
+    oasis_timer_start(s, &v[0].t, 10);
+    oasis_timer_soon(s, &v[1].t);
+    oasis_timer_start(s, &v[2].t, 10);
+    oasis_timer_soon(s, &v[3].t);
+    oasis_timer_start(s, &v[4].t, 5);  /* earlier deadline, started later */
+    oasis_timer_start(s, &v[5].t, 11); /* not due yet */
+    oasis_timer_soon(s, &v[6].t);
+    oasis_timer_soon(s, &v[7].t);
+    assert_int_equal(oasis_timer_active(&v[1].t) != 0, 1);
+    assert_int_equal(s->timers.count, 8);
+    assert_int_equal(oasis_timers_next(s), 5);
+    oasis_timer_stop(s, &v[6].t);      /* out of the FIFO's middle */
+    oasis_timer_soon(s, &v[1].t);      /* again: to the FIFO's back */
+    oasis_timer_start(s, &v[3].t, 10); /* from the FIFO into the heap, after 1 */
+    assert_false(oasis_timer_active(&v[6].t));
+    assert_int_equal(s->timers.count, 7);
+    assert_int_equal(oasis_timers_run(s, 10), 6);
+    static const int want[6] = {4, 0, 2, 7, 1, 3};
+    for (int i = 0; i < 6; i++)
+        assert_int_equal(log->ids[i], want[i]);
+    assert_int_equal(oasis_timers_next(s), 11);
+    assert_int_equal(s->timers.count, 1);
+
+    /* A clock set back: the earlier instant still fires first. */
+    log->n = 0;
+    at(s, 20);
+    oasis_timer_soon(s, &v[0].t);
+    at(s, 15);
+    oasis_timer_soon(s, &v[1].t);
+    assert_int_equal(oasis_timers_next(s), 11);
+    assert_int_equal(oasis_timers_run(s, 20), 3);
+    assert_int_equal(log->ids[0], 5);
+    assert_int_equal(log->ids[1], 1);
+    assert_int_equal(log->ids[2], 0);
+    assert_int_equal(s->timers.count, 0);
+    assert_int_equal(oasis_timers_next(s), UINT64_MAX);
+    free(v);
+}
+
+/* Random mix of heap starts (some at now), soon, stops and runs as time
+ * moves on: every armed timer fires once, never early, and all fire in
+ * (deadline, start order). */
+static void test_timer_soon_random(void **state)
+{
+    oasis_stack *s = *state;
+    fire_log *log = s->user_data;
+    enum { N = 400 };
+    tt *v = tts_new(N);
+    oasis_prng r;
+    oasis_prng_seed(&r, 77);
+    uint64_t now = 1;
+    int armed = 0, fired = 0;
+    for (int step = 0; step < 4000 && log->n < MAX_FIRED - N; step++) {
+        at(s, now);
+        int k = (int)oasis_prng_below(&r, N);
+        int was = oasis_timer_active(&v[k].t) != 0;
+        switch (oasis_prng_below(&r, 4)) {
+        case 0:
+            oasis_timer_soon(s, &v[k].t);
+            armed += !was;
+            break;
+        case 1:
+            oasis_timer_start(s, &v[k].t, now + oasis_prng_below(&r, 3));
+            armed += !was;
+            break;
+        case 2:
+            oasis_timer_stop(s, &v[k].t);
+            armed -= was;
+            break;
+        default: {
+            int first = log->n;
+            fired += oasis_timers_run(s, now);
+            armed -= log->n - first;
+            for (int i = first; i < log->n; i++)
+                assert_true(log->deadlines[i] <= now);
+            now += oasis_prng_below(&r, 3);
+        }
+        }
+        assert_int_equal(s->timers.count, (size_t)armed);
+    }
+    at(s, UINT64_MAX - 1);
+    fired += oasis_timers_run(s, UINT64_MAX - 1);
+    assert_int_equal(s->timers.count, 0);
+    assert_int_equal(log->n, fired);
+    for (int i = 1; i < log->n; i++) {
+        int ordered = log->deadlines[i - 1] < log->deadlines[i] ||
+                      (log->deadlines[i - 1] == log->deadlines[i] && log->seqs[i - 1] < log->seqs[i]);
+        if (!ordered)
+            fail_msg("out of order at %d", i);
+    }
+    free(v);
+}
+
 /* Thousands of timers with random deadlines (many equal), random stops and
  * restarts, run in random steps: everything fires once, in (deadline, start
  * order), never early, never twice, and stopped timers never fire. */
@@ -555,6 +664,8 @@ int main(void)
         TIMER_TEST(test_timer_stop_restart),
         TIMER_TEST(test_timer_callbacks),
         TIMER_TEST(test_timer_random),
+        TIMER_TEST(test_timer_soon_merges_in_order),
+        TIMER_TEST(test_timer_soon_random),
         cmocka_unit_test(test_timer_real_stack),
         cmocka_unit_test(test_prng_determinism),
         cmocka_unit_test(test_prng_bounds),

@@ -71,7 +71,16 @@ void oasis_timer_init(oasis_timer *t, oasis_timer_fn fn)
 
 static void detach(oasis_timer_heap *h, oasis_timer *t)
 {
-    if (t == h->root) {
+    if (t->active == 2) {
+        if (t->prev)
+            t->prev->sibling = t->sibling;
+        else
+            h->soon_head = t->sibling;
+        if (t->sibling)
+            t->sibling->prev = t->prev;
+        else
+            h->soon_tail = t->prev;
+    } else if (t == h->root) {
         h->root = merge_pairs(t->child);
     } else {
         /* Unlink t from its parent's child list or its left sibling. */
@@ -108,12 +117,46 @@ void oasis_timer_start(oasis_stack *s, oasis_timer *t, uint64_t deadline)
     h->count++;
 }
 
+void oasis_timer_soon(oasis_stack *s, oasis_timer *t)
+{
+    oasis_timer_heap *h = &s->timers;
+    uint64_t now = oasis_now(s);
+    /* The FIFO stays sorted only while deadlines do not go back (a clock
+     * set back by a test): then the heap takes it. */
+    if (h->soon_tail && h->soon_tail->deadline > now) {
+        oasis_timer_start(s, t, now);
+        return;
+    }
+    if (t->active)
+        detach(h, t);
+    t->deadline = now;
+    t->seq = h->next_seq++;
+    t->child = t->sibling = NULL;
+    t->prev = h->soon_tail;
+    if (h->soon_tail)
+        h->soon_tail->sibling = t;
+    else
+        h->soon_head = t;
+    h->soon_tail = t;
+    t->active = 2;
+    h->count++;
+}
+
+/* The earliest armed timer, heap or FIFO (NULL: none). */
+static oasis_timer *first(const oasis_timer_heap *h)
+{
+    oasis_timer *t = h->root, *q = h->soon_head;
+    if (q && (!t || before(q, t)))
+        return q;
+    return t;
+}
+
 int oasis_timers_run(oasis_stack *s, uint64_t now)
 {
     oasis_timer_heap *h = &s->timers;
     int n = 0;
-    while (h->root && h->root->deadline <= now) {
-        oasis_timer *t = h->root;
+    oasis_timer *t;
+    while ((t = first(h)) && t->deadline <= now) {
         detach(h, t);
         n++;
         t->fn(s, t);
@@ -123,5 +166,6 @@ int oasis_timers_run(oasis_stack *s, uint64_t now)
 
 uint64_t oasis_timers_next(const oasis_stack *s)
 {
-    return s->timers.root ? s->timers.root->deadline : UINT64_MAX;
+    const oasis_timer *t = first(&s->timers);
+    return t ? t->deadline : UINT64_MAX;
 }

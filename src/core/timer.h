@@ -1,7 +1,9 @@
 /* Timers: embedded in the structure that owns them, kept in an intrusive
  * pairing heap on the stack, so starting or stopping one never allocates and
  * cannot fail. Timers with equal deadlines fire in the order they were
- * started, which keeps runs deterministic. */
+ * started, which keeps runs deterministic. Work due at once (the TCP
+ * dispatcher after every completion) skips the heap: oasis_timer_soon
+ * queues it on a FIFO that the run merges with the heap in the same order. */
 #ifndef OASIS_CORE_TIMER_H
 #define OASIS_CORE_TIMER_H
 
@@ -16,13 +18,15 @@ struct oasis_timer {
     uint64_t deadline;
     uint64_t seq;
     oasis_timer_fn fn;
-    oasis_timer *child, *sibling, *prev; /* heap links; prev == NULL and not root: idle */
-    int active;
+    oasis_timer *child, *sibling, *prev; /* heap links; prev == NULL and not root: idle.
+                                          * On the soon FIFO: sibling/prev link it. */
+    int active;                          /* 0 idle, 1 in the heap, 2 on the soon FIFO */
 };
 
 /* The heap root lives in the stack. */
 typedef struct oasis_timer_heap {
     oasis_timer *root;
+    oasis_timer *soon_head, *soon_tail; /* oasis_timer_soon: by (deadline, seq) */
     uint64_t next_seq;
     size_t count;
 } oasis_timer_heap;
@@ -33,6 +37,11 @@ void oasis_timer_init(oasis_timer *t, oasis_timer_fn fn);
 
 /* (Re)arms t to fire at the absolute clock time `deadline`. */
 void oasis_timer_start(oasis_stack *s, oasis_timer *t, uint64_t deadline);
+
+/* (Re)arms t to fire at the stack's current time: at the next
+ * oasis_stack_poll, in the same order oasis_timer_start(s, t, now) would
+ * give it, without the heap's cost (a FIFO append, O(1) stop). */
+void oasis_timer_soon(oasis_stack *s, oasis_timer *t);
 
 /* Disarms t; harmless if idle. */
 void oasis_timer_stop(oasis_stack *s, oasis_timer *t);

@@ -1,7 +1,8 @@
 /* The dispatcher: completions (connect, accept, read, write, close) never
  * run inside the API call that caused them. Whatever becomes due wakes the
- * flow onto the layer's ready list, and a zero-delay layer timer runs the
- * callbacks from oasis_stack_poll(). Also cancel (abort, disconnect), which
+ * flow onto the layer's ready list, and a zero-delay layer timer (on the
+ * timers' FIFO for work due now, not the heap) runs the callbacks from
+ * oasis_stack_poll(). Also cancel (abort, disconnect), which
  * runs the callbacks at once because the application asked for it. */
 #include "core/mem.h"
 #include "core/stack_impl.h"
@@ -22,8 +23,10 @@ void oasis_tcp_wake(oasis_flow *f)
     else
         L->ready_head = f;
     L->ready_tail = f;
-    if (!oasis_timer_active(&L->dispatch_timer))
-        oasis_timer_start(f->s, &L->dispatch_timer, oasis_now(f->s));
+    /* A running dispatch takes this flow in a later round, or re-arms the
+     * timer when it stops (oasis_tcp_dispatch_fn): no timer needed now. */
+    if (!L->dispatching && !oasis_timer_active(&L->dispatch_timer))
+        oasis_timer_soon(f->s, &L->dispatch_timer);
 }
 
 #define LIFE_APP OASIS_TCP_LIFE_APP
