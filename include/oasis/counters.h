@@ -163,6 +163,9 @@ typedef struct oasis_tcp_counters {
     uint64_t ofo_pruned;         /* out-of-order stores emptied for in-order data */
     uint64_t mem_snd_limited;    /* writes held back by the limit */
     uint64_t rcvbuf_grows, sndbuf_grows; /* auto-tuning steps */
+    /* Header prediction (tcp_input.c), Linux's names */
+    uint64_t hp_hits;            /* TCPHPHits: in-order data segments on the fast path */
+    uint64_t hp_acks;            /* TCPHPAcks: pure ACKs on the fast path */
 } oasis_tcp_counters;
 
 /* IPv6 (issue 14): names in metrics.c are Linux's /proc/net/snmp6 ones

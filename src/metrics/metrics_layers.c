@@ -114,6 +114,7 @@ static const layer_field tcp_fields[] = {
     T(rcvq_drops, "TCPRcvQDrop"), T(ofo_mem_drops, "TCPOFOMemDrop"),
     T(ofo_pruned, "OfoPruned"), T(mem_snd_limited, "TCPMemSndLimited"),
     T(rcvbuf_grows, "TCPRcvBufGrow"), T(sndbuf_grows, "TCPSndBufGrow"),
+    T(hp_hits, "TCPHPHits"), T(hp_acks, "TCPHPAcks"),
 };
 #undef T
 

@@ -295,6 +295,7 @@ struct oasis_tcp_layer {
     uint8_t dispatching;                 /* a round is running (nested poll) */
     uint8_t closing;                     /* disconnect/fini running: no new flows */
     uint8_t mem_pressure;                /* under memory pressure (tcp_tune.c) */
+    uint8_t hp_off;                      /* test hook: header prediction off (tcp_input.c) */
     uint64_t disc_steps;                 /* flows disconnect looked at (a test counts them) */
     oasis_timer dispatch_timer;
     oasis_tcp_ext *ext_free;       /* extensions kept for reuse (tcp.c) */

@@ -367,9 +367,9 @@ static int ack_acceptable(oasis_flow *f, const oasis_tcp_hdr *h)
     return 1;
 }
 
-/* Returns 0 to go on with the segment, 1 when it was consumed or the flow
- * ended. The ACK field was found acceptable. */
-static int ack_input(oasis_flow *f, const oasis_tcp_hdr *h)
+/* What an acceptable ACK says about the data we sent: SACK, RACK,
+ * snd_una, loss recovery. */
+static void ack_update(oasis_flow *f, const oasis_tcp_hdr *h)
 {
     if (f->sack_ok && h->sack_count) {
         f->ext->sack_n = h->sack_count;
@@ -380,6 +380,13 @@ static int ack_input(oasis_flow *f, const oasis_tcp_hdr *h)
     if (oasis_seq_gt(h->ack, f->snd_una))
         rtt = new_ack(f, h);
     oasis_recovery_ack_end(f, h, rtt); /* dupacks, cc, fast recovery */
+}
+
+/* Returns 0 to go on with the segment, 1 when it was consumed or the flow
+ * ended. The ACK field was found acceptable. */
+static int ack_input(oasis_flow *f, const oasis_tcp_hdr *h)
+{
+    ack_update(f, h);
     window_input(f, h);
     oasis_tcp_snd_adjust(f); /* the send buffer follows cwnd (tcp_tune.c) */
 
@@ -687,9 +694,87 @@ static void synced_input(oasis_flow *f, const oasis_tcp_hdr *h)
     text_and_fin(f, h);
 }
 
+/* ---- header prediction ------------------------------------------------------ */
+
+/* Van Jacobson's header prediction (FreeBSD tcp_input, Linux
+ * tcp_rcv_established): on an established flow most segments are the
+ * next in order and carry an ACK that is no news for loss recovery. Such a
+ * segment skips the checks whose outcome is known (RFC 9293 3.10.7.4 steps
+ * 1-4 and 6: it starts at RCV.NXT, so it is acceptable with any window,
+ * RFC 7323 PAWS passes, no RST, SYN or URG) and, when it acknowledges
+ * everything sent, the SACK, RACK and recovery bookkeeping that then has
+ * nothing to find. Everything it does change goes through the same
+ * functions as the slow path, so what the flow sends, counts and arms is
+ * the same; the test suite (test_tcp_fastpath) holds the two to that.
+ *
+ * Predicted: ESTABLISHED; ACK (and PSH) only: no SYN, FIN, RST, URG, ECE
+ * or CWR; SEG.SEQ = RCV.NXT; no SACK blocks, no CE mark; with timestamps,
+ * TSopt present and TSval not older than TS.Recent; the ACK within
+ * [SND.UNA, SND.MAX], new for a segment without text (a duplicate ACK or
+ * a window probe answer is the slow path's); recovery OPEN and nothing
+ * SACKed; text only with no out-of-order data held, no FIN pending beyond
+ * a hole and room for all of it in the receive ring. */
+static int predicted(const oasis_flow *f, const oasis_tcp_hdr *h)
+{
+    const oasis_tcp_ext *x = f->ext;
+    if (f->state != OASIS_TCP_ESTABLISHED || h->seq != f->rcv_nxt ||
+        (h->flags & (uint8_t)~OASIS_TCP_PSH) != OASIS_TCP_ACK || h->sack_count ||
+        h->ip_ecn == OASIS_ECN_CE || f->rfin_pending)
+        return 0;
+    if (f->ts_ok && (!h->has_ts || oasis_seq_lt(h->ts_val, f->ts_recent)))
+        return 0; /* PAWS (RFC 7323 5.3) has something to decide */
+    uint32_t acked = h->ack - f->snd_una;
+    if (acked > f->snd_max - f->snd_una || (acked == 0 && h->payload_len == 0))
+        return 0;
+    if (x->rec.state != OASIS_REC_OPEN || x->sb.n)
+        return 0;
+    if (h->payload_len && (!oasis_ofo_empty(&x->ofo) ||
+                           (uint32_t)h->payload_len > oasis_ring_free(&x->rcv)))
+        return 0;
+    return 1;
+}
+
+/* The predicted ACK. When it covers everything sent, nothing is left for
+ * RACK to judge, no duplicate to count and no recovery to enter: the
+ * recovery hooks' short form (tcp_recovery.h) does what remains. */
+static void fast_ack(oasis_flow *f, const oasis_tcp_hdr *h)
+{
+    if (h->ack != f->snd_max) {
+        ack_update(f, h);
+        return;
+    }
+    oasis_recovery_all_acked_begin(f, h);
+    uint64_t rtt = h->ack != f->snd_una ? new_ack(f, h) : 0;
+    oasis_recovery_all_acked_end(f, rtt);
+}
+
+/* A predicted segment: what synced_input would do with it, in the same
+ * order (TS.Recent and liveness, ACK, window, text). */
+static void fast_input(oasis_flow *f, const oasis_tcp_hdr *h)
+{
+    segment_accepted(f, h);
+    fast_ack(f, h);
+    window_input(f, h);
+    oasis_tcp_snd_adjust(f);
+    if (h->payload_len) {
+        f->s->ctr.tcp.hp_hits++;
+        data_input(f, h);
+    } else {
+        f->s->ctr.tcp.hp_acks++;
+    }
+}
+
 void oasis_tcp_flow_input(oasis_flow *f, const oasis_tcp_hdr *h)
 {
     f->segs_in += oasis_rx_pieces(f->s, h->payload, h->payload_len);
+    if (!f->s->tcp->hp_off && predicted(f, h)) {
+        fast_input(f, h);
+        if (f->in_table) {
+            oasis_tcp_output(f);
+            oasis_tcp_timer_update(f);
+        }
+        return;
+    }
     switch (f->state) {
     case OASIS_TCP_SYN_SENT:
         syn_sent_input(f, h);

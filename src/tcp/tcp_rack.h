@@ -97,6 +97,9 @@ void oasis_rack_sent(oasis_flow *f, uint32_t seq, uint32_t len);
 /* An ACK with cumulative point una (after it) and h's SACK blocks arrived:
  * updates RACK.xmit_ts/rtt, marks losses, (re)arms the reorder timer. */
 void oasis_rack_ack(oasis_flow *f, const oasis_tcp_hdr *h, uint32_t una);
+/* The same for una == snd_max and no SACK blocks (everything acknowledged:
+ * header prediction's case): the records go, nothing is judged lost. */
+void oasis_rack_ack_all(oasis_flow *f);
 /* The reorder timer (f->ext->tm.reorder) fired. */
 void oasis_rack_timeout(oasis_flow *f);
 void oasis_rack_on_rto(oasis_rack *r);

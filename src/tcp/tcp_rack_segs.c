@@ -261,6 +261,23 @@ void oasis_rack_ack(oasis_flow *f, const oasis_tcp_hdr *h, uint32_t una)
     check(f, now);
 }
 
+void oasis_rack_ack_all(oasis_flow *f)
+{
+    /* oasis_rack_ack with una = snd_max and no SACK blocks: every record
+     * ends at or below snd_max, so all are delivered (or were SACKed),
+     * lost_below too lies below, and nothing is left in flight. */
+    oasis_rack *r = &f->ext->sb.rack;
+    uint64_t now = oasis_now(f->s);
+    for (uint32_t i = 0; i < r->n; i++) {
+        const oasis_rack_seg *g = rec(r, i);
+        if (!(g->flags & OASIS_RACK_SACKED))
+            delivered(r, g, now);
+    }
+    r->lost_valid = 0;
+    segs_reset(r);
+    f->ext->tm.reorder = OASIS_TCP_NEVER;
+}
+
 void oasis_rack_timeout(oasis_flow *f)
 {
     oasis_rack *r = &f->ext->sb.rack;

@@ -347,6 +347,37 @@ void oasis_recovery_ack_end(oasis_flow *f, const oasis_tcp_hdr *h, uint64_t rtt_
         ecn_echo_ack(f, data);
 }
 
+/* The ACK covers everything sent (h->ack == snd_max), recovery is OPEN,
+ * nothing was SACKed and the ACK brings no SACK block and no ECE. Then
+ * ack_begin/ack_end come down to this: the scoreboard stays empty, RACK
+ * takes its RTT samples and drops every record (no loss to find, no
+ * reorder timer), the ACK is no duplicate (SACK: nothing newly SACKed;
+ * RFC 5681: nothing outstanding) and no recovery can start (snd_una ==
+ * snd_max); congestion control grows as open_ack grows it. */
+void oasis_recovery_all_acked_begin(oasis_flow *f, const oasis_tcp_hdr *h)
+{
+    oasis_recovery *rc = &f->ext->rec;
+    rc->ack_una = f->snd_una;
+    rc->ack_flight = f->snd_max - f->snd_una;
+    rc->ack_sacked = 0;
+    if (f->sack_ok)
+        oasis_sack_input_all(f, h);
+}
+
+void oasis_recovery_all_acked_end(oasis_flow *f, uint64_t rtt_ns)
+{
+    oasis_recovery *rc = &f->ext->rec;
+    if (rc->ecn_cut && oasis_seq_gt(f->snd_una, rc->ecn_high))
+        rc->ecn_cut = ECN_CUT_NONE; /* an ACK of data sent after the reduction */
+    if (f->snd_una == rc->ack_una)
+        return;
+    rc->dupacks = 0;
+    rc->lt_segs = 0;
+    oasis_tlp_reset(f);
+    if (rc->ecn_cut != ECN_CUT_ECE)
+        f->ext->ccops->on_ack(&f->ext->cc, data_acked(f), rc->ack_flight, rtt_ns, oasis_now(f->s));
+}
+
 void oasis_recovery_losses(oasis_flow *f)
 {
     if (!f->sack_ok)

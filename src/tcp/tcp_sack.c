@@ -236,6 +236,14 @@ void oasis_sack_input(oasis_flow *f, const oasis_tcp_hdr *h)
     oasis_rack_ack(f, h, una); /* RACK losses, before recovery is decided */
 }
 
+void oasis_sack_input_all(oasis_flow *f, const oasis_tcp_hdr *h)
+{
+    /* oasis_sack_input with una = snd_max and no blocks: the scoreboard
+     * is empty and stays so (sb_update has nothing to add or advance). */
+    rack_input(f, h, f->snd_max);
+    oasis_rack_ack_all(f);
+}
+
 void oasis_sack_on_rto(oasis_flow *f)
 {
     /* RFC 2018 / 6675 5.1: the receiver may have reneged; go back to
