@@ -95,7 +95,8 @@ static void copy_in(oasis_ring *r, uint32_t pos, const uint8_t *src, uint32_t n)
 {
     uint32_t first = r->size - pos < n ? r->size - pos : n;
     memcpy(r->mem + pos, src, first);
-    memcpy(r->mem, src + first, n - first);
+    if (n > first) /* wrapped */
+        memcpy(r->mem, src + first, n - first);
 }
 
 void oasis_ring_init(oasis_ring *r, uint32_t cap)

@@ -315,12 +315,14 @@ static uint64_t new_ack(oasis_flow *f, const oasis_tcp_hdr *h)
     f->snd_una = h->ack;
     if (oasis_seq_lt(f->snd_nxt, f->snd_una))
         f->snd_nxt = f->snd_una;
-    oasis_tcp_urg_acked(f);
+    if (f->ext->x.snd_urg)
+        oasis_tcp_urg_acked(f); /* (both do nothing without their state) */
     uint64_t rtt = rtt_from_ack(f, h);
     if (rtt)
         oasis_rtt_sample(&f->ext->rtt, rtt - 1); /* Karn: only this collapses the backoff */
     f->ext->retries = 0;
-    oasis_plpmtud_acked(f);
+    if (f->ext->plp.probe_mss)
+        oasis_plpmtud_acked(f);
     /* RFC 6298 5.2, 5.3; RFC 8985 7.2: the PTO is re-armed after output. */
     if (f->snd_una == f->snd_max) {
         f->ext->tm.rexmt = f->ext->tm.tlp = OASIS_TCP_NEVER;
@@ -329,7 +331,8 @@ static uint64_t new_ack(oasis_flow *f, const oasis_tcp_hdr *h)
         f->tlp_rearm = 1;
     }
     complete_acked_writes(f);
-    oasis_tcp_fill_sndbuf(f);
+    if (f->ext->wq.head || f->close_req || f->wr_shut)
+        oasis_tcp_fill_sndbuf(f); /* else it has nothing to take or queue */
     return rtt;
 }
 

@@ -96,7 +96,8 @@ static void fill_options(oasis_flow *f, oasis_tcp_hdr *h)
         h->ts_val = oasis_tcp_ts_now(f);
         h->ts_ecr = (h->flags & OASIS_TCP_ACK) ? f->ts_recent : 0;
     }
-    if (f->sack_ok && !(h->flags & OASIS_TCP_SYN))
+    if (f->sack_ok && !(h->flags & OASIS_TCP_SYN) &&
+        (f->ext->sb.dsack_pending || !oasis_ofo_empty(&f->ext->ofo))) /* else none to fill */
         h->sack_count = (uint8_t)oasis_sack_fill(f, h->sack, f->ts_ok ? 3 : 4); /* D-SACK first */
 }
 
@@ -160,15 +161,17 @@ static uint32_t xmit_ex(oasis_flow *f, uint32_t seq, uint32_t len, uint8_t flags
         h.ack = f->rcv_nxt;
     if (!(flags & OASIS_TCP_RST))
         h.window = window_field(f, (flags & OASIS_TCP_SYN) != 0);
-    oasis_tcp_urg_fill(f, &h); /* URG while urgent data is unacknowledged */
+    if (f->ext->x.snd_urg)
+        oasis_tcp_urg_fill(f, &h); /* URG while urgent data is unacknowledged */
     fill_options(f, &h);
     size_t hlen = OASIS_TCP_HLEN + oasis_tcp_options_len(&h);
     uint32_t seg = f->ext->plp.sending ? f->ext->plp.probe_mss : oasis_tcp_seg_mss(f);
     uint32_t room = seg + OASIS_TCP_HLEN - (uint32_t)hlen;
     /* The urgent pointer counts from each segment's own sequence number:
      * while it is sent, segments go one by one; so do PLPMTUD probes. */
-    uint32_t cap = super && !f->ext->plp.sending && !(h.flags & OASIS_TCP_URG) ? super_max(f, room)
-                                                                            : room;
+    uint32_t cap = len > room && super && !f->ext->plp.sending && !(h.flags & OASIS_TCP_URG)
+                       ? super_max(f, room)
+                       : room; /* (super_max is never below room) */
     if (len > cap) {
         len = cap;
         h.flags &= (uint8_t)~OASIS_TCP_FIN;
@@ -370,6 +373,17 @@ static int small_segment_ok(const oasis_flow *f, uint32_t len, uint32_t avail, u
     return idle && len >= f->max_snd_wnd / 2 && f->max_snd_wnd > 0;
 }
 
+/* Nothing for oasis_tcp_output to do: no unsent byte or FIN, no ACK due,
+ * no PTO to re-arm, no retransmission recovery could ask for, no path MTU
+ * state that may change with time (the common case after input that only
+ * took data or an ACK). */
+static int output_idle(const oasis_flow *f)
+{
+    const oasis_tcp_ext *x = f->ext;
+    return !f->ack_now && !f->tlp_rearm && !f->fin_queued && x->snd.len == f->snd_nxt - f->snd_una &&
+           x->rec.state != OASIS_REC_SACK && !x->mss_icmp && !x->plp.mss;
+}
+
 void oasis_tcp_output(oasis_flow *f)
 {
     if (!can_send_data(f)) {
@@ -377,20 +391,24 @@ void oasis_tcp_output(oasis_flow *f)
             oasis_tcp_send_ack(f);
         return;
     }
-    oasis_tcp_pmtu_check(f);
-    oasis_plpmtud_output(f);
+    if (output_idle(f))
+        return;
+    if (f->ext->mss_icmp)
+        oasis_tcp_pmtu_check(f); /* (both return at once without their state) */
+    if (f->ext->plp.mss)
+        oasis_plpmtud_output(f);
     uint32_t mss = oasis_tcp_eff_mss(f);
     oasis_recovery_output(f); /* retransmissions first (tcp_recovery.c) */
     for (;;) {
         uint32_t avail = f->ext->snd.len - sent_off(f);
-        uint32_t inflight = f->snd_nxt - f->snd_una;
-        uint32_t wnd = min_u32(f->snd_wnd, oasis_recovery_cwnd(f));
-        uint32_t usable = wnd > inflight ? wnd - inflight : 0;
         if (avail == 0) {
             if (fin_unsent(f))
                 send_seg(f, 0, OASIS_TCP_ACK | OASIS_TCP_FIN);
             break;
         }
+        uint32_t inflight = f->snd_nxt - f->snd_una;
+        uint32_t wnd = min_u32(f->snd_wnd, oasis_recovery_cwnd(f));
+        uint32_t usable = wnd > inflight ? wnd - inflight : 0;
         /* After an RTO (snd_nxt below snd_max) this resends bytes already
          * sent: SWS avoidance and Nagle are about new data, and holding
          * the retransmission back would leave the retry limit uncounted
@@ -399,7 +417,9 @@ void oasis_tcp_output(oasis_flow *f)
          * sub-MSS tail passes the same Nagle and SWS test it would pass
          * as a segment of its own. */
         int resend = oasis_seq_lt(f->snd_nxt, f->snd_max);
-        uint32_t len = min_u32(min_u32(avail, usable), resend ? mss : super_max(f, mss));
+        uint32_t len = min_u32(avail, usable);
+        if (len > mss)
+            len = min_u32(len, resend ? mss : super_max(f, mss)); /* never below mss */
         if (len > mss) {
             uint32_t tail = len % mss;
             if (tail && (len < avail || !small_segment_ok(f, tail, tail, inflight + len - tail)))
