@@ -44,10 +44,12 @@ run() {
     for w in $spec; do
         case $w in *=*) envs+=("$w") ;; *) prog=$w ;; esac
     done
-    env "${envs[@]}" taskset -c "$CPU" "$prog" "$@" 2>/dev/null |
+    # A figure counts even when the program then exits non-zero (older
+    # builds' crr did, on a connection its own teardown canceled).
+    { env "${envs[@]}" taskset -c "$CPU" "$prog" "$@" 2>/dev/null || true; } |
         awk -F, '/^RESULT,/ { print $5; exit }'
 }
-median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+median() { sort -g | awk '{ v[NR] = $1 } END { printf "%.6g\n", (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
 printf '# A: %s\n# B: %s\n# pinned to core %s, %s s per run, %s runs each, alternated\n' \
     "$A" "$B" "$CPU" "$SECS" "$REPS"
