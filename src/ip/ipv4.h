@@ -42,6 +42,7 @@ typedef struct oasis_ipv4 {
     uint32_t reasm_bytes;
     oasis_timer reasm_timer;
     oasis_pmtu_entry pmtu[OASIS_PMTU_ENTRIES];
+    uint8_t pmtu_any;              /* an entry was ever written (else no scan: pmtu.c) */
     /* Loopback (loopback.c): datagrams to ourselves, delivered from poll. */
     oasis_pbuf *loop_head, *loop_tail;
     uint32_t loop_len;

@@ -30,9 +30,9 @@ static uint32_t link_mtu(const oasis_stack *s, const oasis_ipaddr *dst)
 static oasis_pmtu_entry *find(oasis_stack *s, const oasis_ipaddr *dst)
 {
     oasis_pmtu_entry *e = s->ip.pmtu;
+    if (!dst->family || !s->ip.pmtu_any)
+        return NULL; /* nothing learned yet: every new flow asks (no scan) */
     uint64_t now = oasis_now(s);
-    if (!dst->family)
-        return NULL;
     for (size_t i = 0; i < OASIS_PMTU_ENTRIES; i++) {
         if (!same(&e[i].dst, dst))
             continue;
@@ -84,6 +84,7 @@ uint32_t oasis_pmtu_lower(oasis_stack *s, const oasis_ipaddr *dst, uint32_t mtu)
         if (e->dst.family)
             s->ctr.ip.pmtu_evictions++;
         e->dst = *dst;
+        s->ip.pmtu_any = 1;
     }
     e->mtu = mtu;
     uint64_t life = s->cfg.pmtu_expire_ns;
