@@ -166,10 +166,9 @@ static void bulk_connected(oasis_stack *s, oasis_flow *f, int err, void *ud)
     bulk_write(b);
 }
 
-static void bulk_read(oasis_flow *f, int err, const uint8_t *data, size_t len, void *ud)
+/* Counts a read's bytes (the mark: when mark_at was passed). */
+static void bulk_read_count(bulk *b, int err, size_t len)
 {
-    (void)data;
-    bulk *b = ud;
     if (err) {
         b->done = 1;
         return;
@@ -180,7 +179,15 @@ static void bulk_read(oasis_flow *f, int err, const uint8_t *data, size_t len, v
         b->t_mark = oasis_stack_now(b->s);
         b->mark = b->received;
     }
-    oasis_tcp_read(f, bulk_read, b);
+}
+
+static void bulk_read(oasis_flow *f, int err, const uint8_t *data, size_t len, void *ud)
+{
+    (void)data;
+    bulk *b = ud;
+    bulk_read_count(b, err, len);
+    if (!err)
+        oasis_tcp_read(f, bulk_read, b);
 }
 
 static void bulk_accept(oasis_stack *s, oasis_flow *f, void *ud)
@@ -261,6 +268,173 @@ static void test_small_on_short_path(void **state)
      * bottleneck's queue (100 kB) made the smoothed RTT 9 times longer. */
     assert_int_equal(b->rx->rcvbuf, 64u << 10);
     assert_int_equal(oasis_stack_counters(n.b)->tcp.rcvbuf_grows, 0);
+    oasis_tcp_release(b->rx);
+    oasis_tcp_release(b->tx);
+    free(b);
+    test_net_fini(&n);
+}
+
+/* ---- a short fast path: 10 us RTT, 10 Gbit/s ----------------------------------
+ *
+ * BDP 10 Gbit/s x 10 us = 12.5 kB: the 64 KiB start size is five of them.
+ * The receiving application polls: it takes what has arrived every 40 us
+ * (an event loop's tick; the rounds of an in-memory wire batch reads the
+ * same way), 50 kB a batch at the line rate, which the start size holds.
+ * Bytes consumed between two measures are then 4 RTTs' worth or more;
+ * taken as one RTT's (the rule before issue 16's second pass) they made
+ * the buffer grow to several hundred kB, and the send buffer followed. */
+
+#define POLL_NS (40 * OASIS_NS_PER_US)
+
+typedef struct poller {
+    bulk b;
+    uint64_t poll_at; /* the instant of the current poll */
+    int pending;      /* a read is outstanding */
+} poller;
+
+static void poll_read(oasis_flow *f, int err, const uint8_t *data, size_t len, void *ud)
+{
+    poller *p = ud;
+    p->pending = 0;
+    bulk_read_count(&p->b, err, len);
+    if (!err && oasis_stack_now(p->b.s) == p->poll_at) { /* drain this poll's data */
+        p->pending = 1;
+        assert_int_equal(oasis_tcp_read(f, poll_read, p), 0);
+    }
+    (void)data;
+}
+
+static void poll_accept(oasis_stack *s, oasis_flow *f, void *ud)
+{
+    (void)s;
+    poller *p = ud;
+    p->b.rx = f;
+}
+
+/* 10 Gbit/s a -> b with a 100 kB queue, 5 us each way. */
+static void fast_path(test_net *n)
+{
+    oasis_impair im;
+    oasis_impair_init(&im);
+    im.delay_ns = 5 * OASIS_NS_PER_US;
+    oasis_link *la = oasis_stack_link(n->a), *lb = oasis_stack_link(n->b);
+    assert_int_equal(oasis_wire_impair(n->wire, lb, la, &im), 0);
+    im.rate_bps = 10000000000ull;
+    im.queue_bytes = 100000;
+    assert_int_equal(oasis_wire_impair(n->wire, la, lb, &im), 0);
+}
+
+static void test_small_on_fast_path(void **state)
+{
+    (void)state;
+    test_net n;
+    test_net_init(&n, NULL, NULL);
+    fast_path(&n);
+    poller *p = calloc(1, sizeof *p);
+    assert_non_null(p);
+    bulk *b = &p->b;
+    b->s = n.b;
+    b->to_send = 200u << 20;
+    b->mark_at = 20u << 20;
+    assert_int_equal(oasis_tcp_listen(n.b, 5001, NULL, poll_accept, p), 0);
+    assert_int_equal(oasis_tcp_connect4(n.a, TEST_ADDR_B, 5001, NULL, bulk_connected, b), 0);
+    uint64_t limit = oasis_stack_now(n.b) + 10 * OASIS_NS_PER_SEC;
+    while (!b->done && oasis_stack_now(n.b) < limit) {
+        p->poll_at = oasis_stack_now(n.b);
+        if (b->rx && !p->pending) {
+            p->pending = 1;
+            assert_int_equal(oasis_tcp_read(b->rx, poll_read, p), 0);
+        }
+        oasis_wire_run(n.wire, NULL, NULL, POLL_NS);
+    }
+    assert_true(b->done);
+    assert_int_equal(b->received, b->to_send);
+    double bps = (double)(b->to_send - b->mark) * 8.0 /
+                 ((double)(oasis_stack_now(n.b) - b->t_mark) / 1e9);
+    oasis_tcp_sndbuf sb;
+    assert_int_equal(oasis_tcp_get_sndbuf(b->tx, &sb), 0);
+    print_message("fast path: %.2f Gbit/s, rcvbuf %u, sndbuf %u, grows %llu/%llu\n", bps / 1e9,
+                  b->rx->rcvbuf, sb.size,
+                  (unsigned long long)oasis_stack_counters(n.b)->tcp.rcvbuf_grows,
+                  (unsigned long long)oasis_stack_counters(n.a)->tcp.sndbuf_grows);
+    /* The line's payload rate is 10 Gbit/s x 1448 / 1514 = 9.56 Gbit/s. */
+    assert_true(bps > 9.0e9);
+    /* Bounds: the start size covers the BDP five times and a poll's batch,
+     * so the receive buffer does not grow at all; the send buffer holds at
+     * most twice the largest window the peer offered, 2 x 64 KiB. */
+    assert_int_equal(b->rx->rcvbuf, 64u << 10);
+    assert_true(sb.size <= 2 * (64u << 10));
+    oasis_tcp_release(b->rx);
+    oasis_tcp_release(b->tx);
+    free(p);
+    test_net_fini(&n);
+}
+
+/* ---- the minimum RTT, not the smoothed one --------------------------------------
+ *
+ * The handshake crosses a 20 ms each-way path (the SYN-ACK sat in a queue
+ * that has drained since, or the route changed); then the path is 5 us
+ * each way at 10 Gbit/s. A pure receiver's smoothed RTT is its handshake
+ * sample, 40 ms, for the whole transfer: measuring per smoothed RTT, 40 ms
+ * at 10 Gbit/s (50 MB) looks like the BDP and the buffer grows to the
+ * 4 MiB limit. Its own samples (the time the peer takes to fill a buffer
+ * it has just opened, minimum-latched) find the 10 us the path has now. */
+static void hold_connected(oasis_stack *s, oasis_flow *f, int err, void *ud)
+{
+    (void)s;
+    bulk *b = ud;
+    assert_int_equal(err, 0);
+    b->tx = f; /* writes start once the path has changed */
+}
+
+static int both_open(void *ud)
+{
+    const bulk *b = ud;
+    return b->rx && b->tx;
+}
+
+static void test_min_rtt_not_srtt(void **state)
+{
+    (void)state;
+    test_net n;
+    test_net_init(&n, NULL, NULL);
+    oasis_impair im;
+    oasis_impair_init(&im);
+    im.delay_ns = 20 * OASIS_NS_PER_MS;
+    assert_int_equal(oasis_wire_impair(n.wire, oasis_stack_link(n.a), NULL, &im), 0);
+    assert_int_equal(oasis_wire_impair(n.wire, oasis_stack_link(n.b), NULL, &im), 0);
+    bulk *b = calloc(1, sizeof *b);
+    assert_non_null(b);
+    b->s = n.b;
+    b->to_send = 200u << 20;
+    b->mark_at = 20u << 20;
+    assert_int_equal(oasis_tcp_listen(n.b, 5001, NULL, bulk_accept, b), 0);
+    assert_int_equal(oasis_tcp_connect4(n.a, TEST_ADDR_B, 5001, NULL, hold_connected, b), 0);
+    /* Established both ends: the path changes, then the data flows. */
+    assert_int_equal(oasis_wire_run(n.wire, both_open, b, OASIS_NS_PER_SEC), 0);
+    oasis_wire_run(n.wire, NULL, NULL, 100 * OASIS_NS_PER_MS); /* nothing left in flight */
+    fast_path(&n);
+    bulk_write(b);
+    bulk_write(b);
+    assert_int_equal(test_net_run_until(&n, &b->done, 60 * OASIS_NS_PER_SEC), 0);
+    assert_int_equal(b->received, b->to_send);
+    oasis_tcp_info ti;
+    assert_int_equal(oasis_tcp_get_info(b->rx, &ti), 0);
+    oasis_tcp_sndbuf sb;
+    assert_int_equal(oasis_tcp_get_sndbuf(b->tx, &sb), 0);
+    double bps = (double)(b->to_send - b->mark) * 8.0 /
+                 ((double)(oasis_stack_now(n.b) - b->t_mark) / 1e9);
+    print_message("after the path changed: %.2f Gbit/s, receiver srtt %llu us, rcvbuf %u, "
+                  "sndbuf %u\n", bps / 1e9, (unsigned long long)(ti.srtt_ns / 1000),
+                  b->rx->rcvbuf, sb.size);
+    assert_true(ti.srtt_ns >= 40 * OASIS_NS_PER_MS); /* the smoothed RTT stayed inflated */
+    assert_true(bps > 9.0e9);
+    /* BDP now 12.5 kB. The buffer may take one step beyond the start size
+     * (the first batch fills it: a quarter more and a share for the RTT),
+     * so at most twice the start size, ten BDPs, a 32nd of the 4 MiB an
+     * RTT of 40 ms asks for; the send buffer twice that. */
+    assert_true(b->rx->rcvbuf <= 128u << 10);
+    assert_true(sb.size <= 256u << 10);
     oasis_tcp_release(b->rx);
     oasis_tcp_release(b->tx);
     free(b);
@@ -391,6 +565,8 @@ int main(void)
         cmocka_unit_test(test_sizes_in_syn),
         cmocka_unit_test(test_grows_on_long_path),
         cmocka_unit_test(test_small_on_short_path),
+        cmocka_unit_test(test_small_on_fast_path),
+        cmocka_unit_test(test_min_rtt_not_srtt),
         cmocka_unit_test(test_budget_10000_flows),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

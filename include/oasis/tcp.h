@@ -124,7 +124,8 @@ typedef struct oasis_tcp_config {
      * flow's buffers start at sndbuf_init/rcvbuf_init and grow while it
      * runs, up to sndbuf/rcvbuf (and the flow's own limits): the receive
      * buffer to about twice the bytes the application read in one round
-     * trip (dynamic right-sizing, as Linux's tcp_rcv_space_adjust), the
+     * trip (dynamic right-sizing, as Linux's tcp_rcv_space_adjust; under
+     * 1 ms of RTT only while a larger window brings a higher rate), the
      * send buffer to twice the congestion window (bounded by the largest
      * window the peer offered). A flow given a size (listen/connect
      * options, oasis_tcp_set_bufsizes) keeps it: no tuning on that side, as

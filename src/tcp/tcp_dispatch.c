@@ -104,7 +104,7 @@ static void run_reads(oasis_flow *f)
             }
             oasis_ring_consume(f->s, &f->ext->rcv, n);
             oasis_tcp_urg_consumed(f);
-            oasis_tcp_rcv_adjust(f); /* right-sizing (tcp_tune.c) */
+            oasis_tcp_rcv_adjust(f, n); /* right-sizing (tcp_tune.c) */
             if (f->in_table)
                 oasis_tcp_window_update(f);
         } else if (read_eof(f)) {

@@ -190,7 +190,12 @@ typedef struct oasis_tcp_ext {
     uint64_t rcvq_time;            /* when it started (0: not yet) */
     uint64_t rcvq_copied;          /* bytes the application had consumed then */
     uint32_t rcvq_space;           /* most bytes consumed in one RTT so far */
-    uint64_t rcvq_rtt;             /* smallest smoothed RTT seen (0: none) */
+    uint32_t rcvrtt_seq;           /* receiver's RTT measure ends when bytes_received passes it */
+    uint64_t rcvrtt_time;          /* ... and began then (0: none running) */
+    uint64_t rcvq_rtt;             /* smallest receiver RTT sample (0: none) */
+    uint64_t rcvq_batch_time;      /* the instant of the last read */
+    uint32_t rcvq_batch;           /* bytes read at that instant */
+    uint32_t rcvq_batch_max;       /* most read at one instant in this measure */
 
     oasis_ring snd, rcv;
     oasis_ofo ofo;

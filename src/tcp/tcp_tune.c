@@ -155,49 +155,135 @@ static int grow(oasis_flow *f, oasis_ring *r, uint32_t *size, uint32_t max, uint
     return 1;
 }
 
-void oasis_tcp_rcv_adjust(oasis_flow *f)
+/* Below this RTT (Linux's tcp_rcvbuf_low_rtt, 1 ms) the receive buffer
+ * grows gently: a round trip's worth is small there, a larger buffer only
+ * spreads the flow over more cache (a short path's BDP is kilobytes), and
+ * the extra round trips to reach the final size cost microseconds. */
+#define LOW_RTT_NS (1000ull * 1000)
+/* The right-sizing state lives in the extension; a flow that idles (all
+ * read, all acked) between batches would lose its minimum RTT and start
+ * each time from a sample taken at its grown size. Reads keep it at
+ * least this long. */
+#define KEEP_MIN_NS (100ull * 1000 * 1000)
+
+/* The receiver's RTT, minimum-latched: the time the peer takes to send one
+ * buffer's worth beyond what we have (Linux's tcp_rcv_rtt_measure, the
+ * Dynamic Right-Sizing estimate). The last bytes of that need credit our
+ * window update gives now, so the sample spans at least a round trip; it
+ * is larger whenever the sender was not window-limited, which the minimum
+ * discards. The handshake's sample counts too. The smoothed RTT is not
+ * used: a queue inflates it, and on a path where processing is all the
+ * delay (an in-memory wire) the time to move a larger window grows with
+ * the window, so a smoothed figure would feed the growth it measures. */
+static uint64_t rcv_rtt(oasis_flow *f, uint64_t now)
+{
+    oasis_tcp_ext *x = f->ext;
+    uint32_t got = (uint32_t)f->bytes_received;
+    if (x->rcvrtt_time && (int32_t)(got - x->rcvrtt_seq) >= 0) {
+        uint64_t m = now - x->rcvrtt_time;
+        if (m && (!x->rcvq_rtt || m < x->rcvq_rtt))
+            x->rcvq_rtt = m;
+        x->rcvrtt_time = 0;
+    }
+    if (!x->rcvrtt_time) {
+        x->rcvrtt_time = now;
+        x->rcvrtt_seq = got + x->rcv.cap;
+    }
+    /* The smoothed RTT bounds it: for a receiver that sends no data that is
+     * the handshake's sample (taken before any queue formed), and a sample
+     * stretched by the process being descheduled cannot exceed it. */
+    uint64_t r = x->rcvq_rtt;
+    if (x->rtt.have_sample && x->rtt.srtt_ns && (!r || x->rtt.srtt_ns < r))
+        r = x->rtt.srtt_ns;
+    return r;
+}
+
+void oasis_tcp_rcv_adjust(oasis_flow *f, uint32_t n)
 {
     oasis_tcp_ext *x = f->ext;
     if (!x || f->rcv_fixed)
         return;
     uint64_t now = oasis_now(f->s);
     uint64_t copied = f->bytes_received - x->rcv.len; /* consumed by the application */
-    /* The smallest RTT seen: a window that grows fills the bottleneck's
-     * queue and the smoothed RTT with it, and measuring over that longer
-     * RTT would grow the window again (bufferbloat feeding itself). */
-    if (x->rtt.have_sample && (!x->rcvq_rtt || x->rtt.srtt_ns < x->rcvq_rtt))
-        x->rcvq_rtt = x->rtt.srtt_ns;
-    uint64_t rtt = x->rcvq_rtt;
-    if (!rtt)
-        return;
-    /* The measure spans round trips in which the flow may fall quiet (a
+    uint64_t rtt = rcv_rtt(f, now);
+    /* Reads at one instant are one batch (an application that polls, or
+     * the rounds of an in-memory wire): the buffer must hold a batch. */
+    if (x->rcvq_batch_time != now) {
+        x->rcvq_batch_time = now;
+        x->rcvq_batch = 0;
+    }
+    x->rcvq_batch += n;
+    if (x->rcvq_batch > x->rcvq_batch_max)
+        x->rcvq_batch_max = x->rcvq_batch;
+    /* The measures span round trips in which the flow may fall quiet (a
      * window-limited transfer is silent most of each RTT): it keeps its
      * extension, and so this state, for two RTTs after each read while the
-     * buffer may still grow. */
+     * buffer may still grow (the smoothed RTT here: it says when data will
+     * come again, and the first sample needs a round trip to complete),
+     * and no less than KEEP_MIN_NS. */
     if (f->rcvbuf < rcv_max(f)) {
-        x->tm.tune = now + 2 * rtt;
+        uint64_t keep = x->rtt.srtt_ns > rtt ? x->rtt.srtt_ns : rtt;
+        keep = keep > KEEP_MIN_NS / 2 ? 2 * keep : KEEP_MIN_NS;
+        x->tm.tune = now + keep;
         oasis_tcp_timer_update(f);
     }
+    if (!rtt)
+        return;
     if (!x->rcvq_time) {
         x->rcvq_time = now;
         x->rcvq_copied = copied;
-        x->rcvq_space = min_u32(x->rcv.cap, 10u * f->mss_recv); /* an initial window's worth */
+        x->rcvq_space = 0; /* no growth yet (this state goes when the flow idles) */
+        x->rcvq_batch_max = 0;
         return;
     }
-    if (now - x->rcvq_time < rtt)
+    /* Bytes consumed per round trip, measured over at least one RTT (four
+     * on a low-RTT path, where reads come in batches that are long next to
+     * the RTT). A measure that ran longer is scaled down to one RTT: the
+     * window a path needs is its delivery rate times its RTT, not what
+     * piled up over a longer stretch. */
+    uint64_t span = now - x->rcvq_time;
+    if (span < (rtt < LOW_RTT_NS ? 4 * rtt : rtt))
         return;
     uint64_t got = copied - x->rcvq_copied;
-    if (got > x->rcvq_space) {
-        /* Twice a round trip's worth (the window we offer now is used one
-         * RTT later), plus twice the growth over the last round for a
-         * sender still doubling its window. */
-        uint64_t space = x->rcvq_space ? x->rcvq_space : 1;
-        uint64_t win = 2 * got;
-        uint64_t more = win * (got - space) / space;
-        win += 2 * (more < win ? more : win);
+    if (span > rtt)
+        got = got * rtt / span;
+    /* What the buffer must hold: a round trip's worth, or one batch of
+     * reads if that is more. */
+    uint64_t use = got > x->rcvq_batch_max ? got : x->rcvq_batch_max;
+    x->rcvq_batch_max = 0;
+    /* Whether to grow. Until the buffer first grew: when more than half of
+     * it was consumed in one RTT or in one batch. After that, rcvq_space
+     * is a round trip's worth at the last growth (the rate then times the
+     * RTT): only when the rate rose since, and on a low-RTT path by an
+     * eighth. There the buffer grows in steps of a quarter or more, so a
+     * window that limited the flow (or the application's batches did)
+     * brings that much more data, while a flow that processing limits (an
+     * in-memory wire, where a larger window only makes each round trip and
+     * each batch longer) brings none, and its rate's jitter must not
+     * ratchet the buffer up. */
+    int up;
+    if (!x->rcvq_space)
+        up = use > x->rcv.cap / 2;
+    else
+        up = got > x->rcvq_space + (rtt < LOW_RTT_NS ? x->rcvq_space / 8 : 0);
+    if (up) {
+        uint64_t win;
+        if (rtt < LOW_RTT_NS) {
+            /* Low RTT: what it must hold and a quarter, plus a share that
+             * grows with the RTT to twice at LOW_RTT_NS, where the rule
+             * below takes over. */
+            win = use + use / 4 + (use - use / 4) * rtt / LOW_RTT_NS;
+        } else {
+            /* Twice (the window we offer now is used one RTT later), plus
+             * twice the growth over the last round for a sender still
+             * doubling its window. */
+            uint64_t space = x->rcvq_space ? x->rcvq_space : x->rcv.cap / 2;
+            uint64_t more = use > space ? 2 * (2 * use * (use - space) / space) : 0;
+            win = 2 * use + (more < 4 * use ? more : 4 * use);
+        }
         if (grow(f, &x->rcv, &f->rcvbuf, rcv_max(f), win, &f->s->ctr.tcp.rcvbuf_grows) && f->in_table)
             oasis_tcp_window_update(f);
-        x->rcvq_space = got > UINT32_MAX ? UINT32_MAX : (uint32_t)got;
+        x->rcvq_space = got > UINT32_MAX ? UINT32_MAX : got ? (uint32_t)got : 1;
     }
     x->rcvq_copied = copied;
     x->rcvq_time = now;

@@ -4,16 +4,22 @@
  * or cfg.autotune is off: f->rcv_fixed / snd_fixed) or tuned: it starts at
  * cfg.rcvbuf_init / sndbuf_init and only grows, up to the stack's limit
  * (cfg.rcvbuf / sndbuf) and, for the receive side, what the window scale
- * can advertise (the scale was chosen for the flow's rcvbuf_max). The window scale is chosen at SYN time for the
- * largest receive buffer the flow may reach.
+ * can advertise. The window scale is chosen at SYN time for the largest
+ * receive buffer the flow may reach (its rcvbuf_max, else cfg.rcvbuf).
  *
- * Receive side: dynamic right-sizing (Linux's tcp_rcv_space_adjust). Once
- * per RTT (the smallest smoothed RTT seen) the bytes the application consumed in that time are
- * measured; when they exceed the last measure the buffer becomes twice
- * that, plus twice the growth over the last measure (a sender in slow start
- * doubles per RTT, and the window we offer now is used an RTT later). A
- * flow with no RTT sample or an RTT of 0 (an in-memory path on the virtual
- * clock) is not tuned: its start size is plenty there.
+ * Receive side: dynamic right-sizing (Linux's tcp_rcv_space_adjust), with
+ * the corrections Linux made for short paths. The RTT is the receiver's
+ * own, minimum-latched: the time the peer takes to send a buffer's worth
+ * beyond what we hold (Linux's tcp_rcv_rtt_measure), bounded by the
+ * smoothed RTT (a pure receiver's is its handshake sample). At least once
+ * per RTT (four on a path under 1 ms) the bytes the application consumed
+ * are scaled to one RTT (delivery rate x RTT) and compared with the last
+ * growth: the buffer grows to hold that (or the largest batch read at one
+ * instant, if more) twice over, plus twice the growth for a sender in slow
+ * start; under 1 ms (Linux's tcp_rcvbuf_low_rtt) by a quarter plus a share
+ * that grows with the RTT, and only when the rate rose by an eighth since
+ * the last growth: a flow that processing limits (an in-memory wire) gains
+ * nothing from a larger window, so its buffer stays small.
  *
  * Send side: twice the congestion window, bounded by the largest window the
  * peer ever offered (more could never be in flight), so the application can
@@ -36,8 +42,8 @@ int oasis_tcp_bufsizes_valid(const oasis_tcp_bufsizes *b);
 void oasis_tcp_tune_init(oasis_flow *f, const oasis_tcp_bufsizes *b);
 /* The window a SYN cookie offers for a listener's flows (no scaling). */
 uint32_t oasis_tcp_tune_cookie_window(oasis_stack *s, const oasis_tcp_bufsizes *b);
-/* The application consumed received bytes: right-sizing (tcp_dispatch.c). */
-void oasis_tcp_rcv_adjust(oasis_flow *f);
+/* The application consumed n received bytes: right-sizing (tcp_dispatch.c). */
+void oasis_tcp_rcv_adjust(oasis_flow *f, uint32_t n);
 /* An ACK moved the congestion window: the send buffer follows (tcp_input.c). */
 void oasis_tcp_snd_adjust(oasis_flow *f);
 /* The application fixed both sizes (oasis_tcp_set_bufsizes). */
