@@ -85,7 +85,8 @@ void oasis_tcp_stop_persist(oasis_flow *f) { f->ext->tm.persist = OASIS_TCP_NEVE
  * count too. */
 static int tlp_may_probe(const oasis_flow *f)
 {
-    return f->sack_ok && !oasis_recovery_any(f) && !f->ext->sb.rack.tlp_out && !f->ext->retries &&
+    return f->sack_ok && f->ext->rec.state == OASIS_REC_OPEN && !f->ext->sb.rack.tlp_out &&
+           !f->ext->retries &&
            f->ext->tm.persist == OASIS_TCP_NEVER && f->snd_una != f->snd_max &&
            f->snd_nxt == f->snd_max &&
            (f->state == OASIS_TCP_ESTABLISHED || f->state == OASIS_TCP_CLOSE_WAIT ||
@@ -97,7 +98,8 @@ static int tlp_may_probe(const oasis_flow *f)
  * covers that case) and the RTO running (the PTO is never later). */
 static int tlp_allowed(const oasis_flow *f)
 {
-    return tlp_may_probe(f) && oasis_sb_sacked_bytes(&f->ext->sb) == 0 &&
+    /* (nothing SACKed: no range, the scoreboard keeps no empty ones) */
+    return tlp_may_probe(f) && f->ext->sb.n == 0 &&
            f->ext->tm.rexmt != OASIS_TCP_NEVER;
 }
 
