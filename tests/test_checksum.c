@@ -206,6 +206,64 @@ static void test_filled_field_verifies(void **state)
     }
 }
 
+/* The fold by repeated end-around carry, as RFC 1071 describes it. */
+static uint16_t fold_loop(uint64_t sum)
+{
+    while (sum >> 16)
+        sum = (sum & 0xffff) + (sum >> 16);
+    return (uint16_t)~sum;
+}
+
+/* The loop-free fold gives the loop's result for any 64-bit sum: the edge
+ * values where each step carries, and random ones. */
+static void test_fold_any_sum(void **state)
+{
+    (void)state;
+    static const uint64_t edge[] = {0,
+                                    1,
+                                    0xffff,
+                                    0x10000,
+                                    0x1fffe,
+                                    0x1ffff,
+                                    0xffffffffu,
+                                    0x100000000ull,
+                                    0x1fffffffeull,
+                                    0x1ffffffffull,
+                                    0xffff0000ffffull,
+                                    0x10000ffffffffull, /* each 32-bit fold needed */
+                                    0xffffffff00000000ull,
+                                    0xfffffffffffeffffull,
+                                    UINT64_MAX - 1,
+                                    UINT64_MAX};
+    for (size_t i = 0; i < sizeof edge / sizeof edge[0]; i++)
+        assert_int_equal(oasis_csum_fold(edge[i]), fold_loop(edge[i]));
+    oasis_prng r;
+    oasis_prng_seed(&r, 16);
+    for (int i = 0; i < 100000; i++) {
+        uint64_t v = oasis_prng_next(&r) >> oasis_prng_below(&r, 64);
+        assert_int_equal(oasis_csum_fold(v), fold_loop(v));
+    }
+}
+
+/* oasis_csum_add32 (headers, whole 32-bit words) is oasis_csum_add for
+ * 4*n bytes, from any running sum either keeps, at any alignment. */
+static void test_add32_matches_add(void **state)
+{
+    (void)state;
+    uint8_t buf[64 + 3];
+    oasis_prng r;
+    oasis_prng_seed(&r, 32);
+    for (int i = 0; i < 20000; i++) {
+        for (size_t k = 0; k < sizeof buf; k++)
+            buf[k] = (uint8_t)(i % 7 == 0 ? 0xff : oasis_prng_next(&r));
+        size_t n = oasis_prng_below(&r, 16), off = oasis_prng_below(&r, 4);
+        uint64_t start = i % 3 == 0 ? 0x1ffffffffull : oasis_prng_next(&r) >> 31; /* < 2^33 */
+        uint64_t a = oasis_csum_add32(start, buf + off, n), b = oasis_csum_add(start, buf + off, 4 * n);
+        assert_true(a < (1ull << 33));
+        assert_int_equal(oasis_csum_fold(a), oasis_csum_fold(b));
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -217,6 +275,8 @@ int main(void)
         cmocka_unit_test(test_incremental),
         cmocka_unit_test(test_pseudo_header),
         cmocka_unit_test(test_filled_field_verifies),
+        cmocka_unit_test(test_fold_any_sum),
+        cmocka_unit_test(test_add32_matches_add),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

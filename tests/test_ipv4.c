@@ -323,6 +323,55 @@ static void test_gateway_is_next_hop(void **state)
     fx_free(f);
 }
 
+/* Sends one UDP byte to dst; returns the frame it put on the link (1) as
+ * the ARP target it asked for, or 0xffffffff for a datagram to the
+ * Ethernet broadcast address. */
+static uint32_t sent_towards(fx *f, uint32_t dst)
+{
+    uint8_t x = 0;
+    size_t n = f->cap.n;
+    assert_int_equal(oasis_udp_send4(f->s, 1, dst, 2, &x, 1), 0);
+    assert_int_equal(f->cap.n, n + 1);
+    oasis_eth_hdr eh;
+    assert_int_equal(oasis_eth_parse(f->cap.frame[n], f->cap.len[n], &eh), 0);
+    if (eh.type == OASIS_ETHERTYPE_IPV4) {
+        static const uint8_t bcast[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+        assert_memory_equal(eh.dst, bcast, 6);
+        return 0xffffffffu;
+    }
+    oasis_arp_pkt p;
+    assert_int_equal(oasis_arp_parse(eh.payload, eh.payload_len, &p), 0);
+    assert_int_equal(p.op, OASIS_ARP_REQUEST);
+    return p.tpa;
+}
+
+/* Output remembers the last destination's route: a new prefix or gateway
+ * must change where the next datagram to the same destination goes. */
+static void test_route_follows_prefix_and_gateway(void **state)
+{
+    (void)state;
+    fx *f = fx_new(with_gateway);
+    uint32_t far = OASIS_IPV4(10, 0, 1, 5), gw = OASIS_IPV4(10, 0, 0, 254);
+    uint32_t gw2 = OASIS_IPV4(10, 0, 0, 253), gw3 = OASIS_IPV4(10, 0, 0, 252);
+    uint32_t b16 = OASIS_IPV4(10, 0, 255, 255);
+    /* (each next hop is new: an ARP entry already waiting sends no request) */
+    assert_int_equal(sent_towards(f, far), gw);             /* /24: off-link */
+    assert_int_equal(oasis_stack_set_ipv4(f->s, US, 24, gw2), 0);
+    assert_int_equal(sent_towards(f, far), gw2);            /* another gateway */
+    assert_int_equal(oasis_stack_set_ipv4(f->s, US, 16, gw), 0);
+    assert_int_equal(sent_towards(f, far), far);            /* /16: on-link */
+    assert_int_equal(sent_towards(f, b16), 0xffffffffu);    /* /16's broadcast */
+    assert_int_equal(oasis_stack_set_ipv4(f->s, US, 24, gw3), 0);
+    assert_int_equal(sent_towards(f, b16), gw3);            /* /24: off-link again */
+    assert_int_equal(oasis_stack_set_ipv4(f->s, US, 16, gw3), 0);
+    assert_int_equal(sent_towards(f, b16), 0xffffffffu);
+    /* No gateway: off-link has no route at all. */
+    assert_int_equal(oasis_stack_set_ipv4(f->s, US, 24, 0), 0);
+    uint8_t x = 0;
+    assert_int_equal(oasis_udp_send4(f->s, 1, b16, 2, &x, 1), OASIS_ENOROUTE);
+    fx_free(f);
+}
+
 static void check_fragments(const fx *f, size_t first, size_t nfrag, size_t total, uint32_t mtu)
 {
     size_t expect_off = 0;
@@ -659,6 +708,7 @@ int main(void)
         cmocka_unit_test(test_ip_id_reveals_no_other_traffic),
         cmocka_unit_test(test_no_route_and_gateway),
         cmocka_unit_test(test_gateway_is_next_hop),
+        cmocka_unit_test(test_route_follows_prefix_and_gateway),
         cmocka_unit_test(test_fragmentation_on_send),
         cmocka_unit_test(test_fragmentation_small_mtu),
         cmocka_unit_test(test_df_too_big),

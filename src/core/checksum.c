@@ -162,13 +162,6 @@ uint64_t oasis_csum_copy(void *dst, const void *src, size_t len, uint64_t sum)
 }
 #endif
 
-uint16_t oasis_csum_fold(uint64_t sum)
-{
-    while (sum >> 16)
-        sum = (sum & 0xffff) + (sum >> 16);
-    return (uint16_t)~sum;
-}
-
 /* A host-order 32-bit value as the native word its big-endian bytes make. */
 static uint32_t be32_word(uint32_t v)
 {

@@ -37,10 +37,7 @@ static int is_multicast(uint32_t a) { return (a >> 28) == 0xe; }
 
 int oasis_ipv4_is_broadcast(const oasis_stack *s, uint32_t addr)
 {
-    if (addr == 0xffffffffu)
-        return 1;
-    /* /31 and /32 have no directed broadcast (RFC 3021). */
-    return s->addr != 0 && s->netmask < 0xfffffffeu && addr == (s->addr | ~s->netmask);
+    return oasis_ipv4_bcast_for(addr, s->addr, s->netmask);
 }
 
 int oasis_ipv4_is_local(const oasis_stack *s, uint32_t addr)
@@ -61,15 +58,45 @@ uint32_t oasis_ipv4_route(const oasis_stack *s, uint32_t dst)
     return s->cfg.gateway;
 }
 
+/* How a datagram to dst leaves (route_of). */
+enum { RT_UNICAST, RT_BCAST, RT_MCAST, RT_LOOP };
+
+/* The route to dst: its kind, and the next hop (0: none). Remembered for
+ * the last dst: every segment of a flow asks the same. */
+static uint8_t route_of(oasis_stack *s, uint32_t dst, uint32_t *next_hop)
+{
+    oasis_ipv4 *ip = &s->ip;
+    if (!ip->rt_ok || ip->rt_dst != dst || ip->rt_addr != s->addr || ip->rt_mask != s->netmask ||
+        ip->rt_gw != s->cfg.gateway) {
+        uint8_t kind = RT_UNICAST;
+        if (oasis_ipv4_is_loopback_dest(s, dst))
+            kind = RT_LOOP;
+        else if (oasis_ipv4_is_broadcast(s, dst))
+            kind = RT_BCAST;
+        else if (is_multicast(dst))
+            kind = RT_MCAST;
+        ip->rt_next_hop = kind == RT_LOOP ? dst : oasis_ipv4_route(s, dst);
+        ip->rt_kind = kind;
+        ip->rt_dst = dst;
+        ip->rt_addr = s->addr;
+        ip->rt_mask = s->netmask;
+        ip->rt_gw = s->cfg.gateway;
+        ip->rt_ok = 1;
+    }
+    *next_hop = ip->rt_next_hop;
+    return ip->rt_kind;
+}
+
 /* Hands one complete datagram (header in front of the payload) to the link:
  * broadcasts and multicasts go out without ARP. */
-static int send_datagram(oasis_stack *s, oasis_pbuf *p, uint32_t dst, uint32_t next_hop)
+static int send_datagram(oasis_stack *s, oasis_pbuf *p, uint32_t dst, uint8_t kind,
+                         uint32_t next_hop)
 {
-    if (oasis_ipv4_is_broadcast(s, dst)) {
+    if (kind == RT_BCAST) {
         static const uint8_t bcast[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
         return oasis_eth_output(s, p, bcast, OASIS_ETHERTYPE_IPV4);
     }
-    if (is_multicast(dst)) {
+    if (kind == RT_MCAST) {
         /* RFC 1112 6.4: 01:00:5e and the low 23 bits of the group. */
         uint8_t mac[6] = {0x01, 0x00, 0x5e, (uint8_t)((dst >> 16) & 0x7f), (uint8_t)(dst >> 8),
                           (uint8_t)dst};
@@ -128,7 +155,7 @@ static void fill_header(const oasis_stack *s, oasis_ipv4_hdr *h, uint32_t dst, u
 
 /* Copies one piece of p's payload into a fragment of its own and sends it. */
 static int send_fragment(oasis_stack *s, const oasis_ipv4_hdr *tmpl, const uint8_t *data,
-                         size_t off, size_t len, int more, uint32_t next_hop)
+                         size_t off, size_t len, int more, uint8_t kind, uint32_t next_hop)
 {
     oasis_pbuf *f = oasis_pbuf_alloc(s, OASIS_ETH_HLEN + OASIS_IPV4_HLEN, len);
     if (!f) {
@@ -142,19 +169,20 @@ static int send_fragment(oasis_stack *s, const oasis_ipv4_hdr *tmpl, const uint8
     h.mf = (uint8_t)more;
     oasis_ipv4_emit(oasis_pbuf_push(f, OASIS_IPV4_HLEN), &h);
     s->ctr.ip.frag_creates++;
-    return send_datagram(s, f, tmpl->dst, next_hop);
+    return send_datagram(s, f, tmpl->dst, kind, next_hop);
 }
 
 /* RFC 791: every fragment but the last carries a multiple of 8 bytes. We
  * send no options, so none need copying. Returns the first error. */
-static int fragment(oasis_stack *s, oasis_pbuf *p, const oasis_ipv4_hdr *tmpl, uint32_t next_hop)
+static int fragment(oasis_stack *s, oasis_pbuf *p, const oasis_ipv4_hdr *tmpl, uint8_t kind,
+                    uint32_t next_hop)
 {
     size_t chunk = ((size_t)s->mtu - OASIS_IPV4_HLEN) & ~(size_t)7;
     int first_err = OASIS_OK;
 
     for (size_t off = 0; off < p->len; off += chunk) {
         size_t n = p->len - off < chunk ? p->len - off : chunk;
-        int err = send_fragment(s, tmpl, p->data, off, n, off + n < p->len, next_hop);
+        int err = send_fragment(s, tmpl, p->data, off, n, off + n < p->len, kind, next_hop);
         if (err && !first_err)
             first_err = err;
     }
@@ -178,7 +206,9 @@ int oasis_ipv4_output_tt(oasis_stack *s, oasis_pbuf *p, uint32_t dst, uint8_t pr
     if (!p)
         return OASIS_EINVAL;
     c->out_requests++;
-    if (oasis_ipv4_is_loopback_dest(s, dst)) {
+    uint32_t next_hop;
+    uint8_t kind = route_of(s, dst, &next_hop);
+    if (kind == RT_LOOP) {
         /* Never fragmented: the queue carries whole datagrams. */
         if (p->len > 65535 - OASIS_IPV4_HLEN || !oasis_pbuf_push(p, OASIS_IPV4_HLEN)) {
             c->out_discards++;
@@ -201,7 +231,6 @@ int oasis_ipv4_output_tt(oasis_stack *s, oasis_pbuf *p, uint32_t dst, uint8_t pr
         }
         return oasis_loop_output(s, p);
     }
-    uint32_t next_hop = oasis_ipv4_route(s, dst);
     /* Without an address only the limited broadcast may go out, from
      * 0.0.0.0 (RFC 1122 3.2.1.3, RFC 2131 4.1: a DHCP client). */
     if (next_hop == 0 || (s->addr == 0 && dst != 0xffffffffu)) {
@@ -223,7 +252,7 @@ int oasis_ipv4_output_tt(oasis_stack *s, oasis_pbuf *p, uint32_t dst, uint8_t pr
             oasis_pbuf_free(s, p);
             return OASIS_EMSGSIZE;
         }
-        return fragment(s, p, &h, next_hop);
+        return fragment(s, p, &h, kind, next_hop);
     }
     h.df = (uint8_t)(df != 0);
     h.total_len = (uint16_t)(p->len + OASIS_IPV4_HLEN);
@@ -234,7 +263,7 @@ int oasis_ipv4_output_tt(oasis_stack *s, oasis_pbuf *p, uint32_t dst, uint8_t pr
         return OASIS_EINVAL; /* caller left no headroom */
     }
     oasis_ipv4_emit(hdr, &h);
-    return send_datagram(s, p, dst, next_hop);
+    return send_datagram(s, p, dst, kind, next_hop);
 }
 
 void oasis_ipv4_negative_advice(oasis_stack *s, uint32_t dst)

@@ -37,6 +37,11 @@ typedef struct oasis_ipv4 {
      * flow sends to one peer, so the hash runs once, not per datagram. */
     uint32_t memo_src, memo_dst, memo_bucket;
     uint8_t memo_proto, memo_ok;
+    /* The last destination output routed and how (ipv4.c route_of), keyed
+     * by all the decision reads: a new address, prefix or gateway is a
+     * different key, never a stale answer. */
+    uint32_t rt_dst, rt_addr, rt_mask, rt_gw, rt_next_hop;
+    uint8_t rt_kind, rt_ok;
     oasis_reasm *reasm;       /* datagrams being reassembled (list) */
     uint32_t reasm_count;
     uint32_t reasm_bytes;
@@ -111,6 +116,13 @@ int oasis_ipv4_unicast_dest(const oasis_stack *s, uint32_t dst);
 /* Is addr ours, or a broadcast we accept (limited or subnet-directed)? */
 int oasis_ipv4_is_local(const oasis_stack *s, uint32_t addr);
 int oasis_ipv4_is_broadcast(const oasis_stack *s, uint32_t addr);
+/* oasis_ipv4_is_broadcast for a host at `ours` with `netmask`, inline (TCP
+ * checks both addresses of every segment): the limited broadcast, or the
+ * subnet-directed one, which /31 and /32 lack (RFC 3021). */
+static inline int oasis_ipv4_bcast_for(uint32_t addr, uint32_t ours, uint32_t netmask)
+{
+    return addr == 0xffffffffu || (ours != 0 && netmask < 0xfffffffeu && addr == (ours | ~netmask));
+}
 
 /* Hands a complete, validated datagram to its transport (ipv4.c); h->payload
  * must be preceded in memory by the h->hdr_len header bytes, because ICMP

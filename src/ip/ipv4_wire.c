@@ -46,7 +46,7 @@ int oasis_ipv4_parse(const uint8_t *buf, size_t len, oasis_ipv4_hdr *out)
         return OASIS_EMALFORMED;
     if (hlen > len)
         return OASIS_ETRUNCATED;
-    if (oasis_csum(buf, hlen) != 0)
+    if (oasis_csum_fold(oasis_csum_add32(0, buf, hlen / 4)) != 0)
         return OASIS_ECHECKSUM;
     uint16_t total = oasis_get16(buf + 2);
     if (total < hlen)
@@ -95,6 +95,6 @@ void oasis_ipv4_emit(uint8_t *buf, const oasis_ipv4_hdr *h)
     buf[10] = buf[11] = 0;
     oasis_put32(buf + 12, h->src);
     oasis_put32(buf + 16, h->dst);
-    uint16_t c = oasis_csum(buf, OASIS_IPV4_HLEN);
+    uint16_t c = oasis_csum_fold(oasis_csum_add32(0, buf, OASIS_IPV4_HLEN / 4));
     memcpy(buf + 10, &c, 2);
 }

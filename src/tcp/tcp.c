@@ -878,8 +878,9 @@ static int bad_address(oasis_stack *s, const oasis_ipaddr *sa, const oasis_ipadd
         return oasis_ipaddr_is_unspecified(sa) || oasis_ipaddr_is_multicast(sa) ||
                oasis_ipaddr_is_multicast(da);
     uint32_t src = oasis_ipaddr_to_v4(sa), dst = oasis_ipaddr_to_v4(da);
-    return src == 0 || src == 0xffffffffu || (src >> 28) == 0xe || (dst >> 28) == 0xe ||
-           oasis_ipv4_is_broadcast(s, dst) || oasis_ipv4_is_broadcast(s, src);
+    return src == 0 || (src >> 28) == 0xe || (dst >> 28) == 0xe ||
+           oasis_ipv4_bcast_for(dst, s->addr, s->netmask) ||
+           oasis_ipv4_bcast_for(src, s->addr, s->netmask); /* (src 255.255.255.255 too) */
 }
 
 /* Is dst the address a listener answers on (IPv4: ours towards src, or

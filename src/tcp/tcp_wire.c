@@ -239,7 +239,7 @@ size_t oasis_tcp_emit_ps(uint8_t *buf, const oasis_tcp_hdr *h, uint64_t payload_
     memset(buf + 16, 0, 2);
     oasis_put16(buf + 18, h->urg);
 
-    uint64_t sum = oasis_csum_add(pseudo, buf, hlen); /* hlen is even: pieces may follow */
+    uint64_t sum = oasis_csum_add32(pseudo, buf, hlen / 4); /* a multiple of 4 */
     sum += payload_sum;
     uint16_t c = oasis_csum_fold(sum);
     memcpy(buf + 16, &c, 2);
