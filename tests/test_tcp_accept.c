@@ -366,6 +366,71 @@ static void test_idle_flow_bytes(void **state)
     th_app_fini(&a);
 }
 
+/* The counting allocator, also counting the calls that allocate. */
+typedef struct calls_alloc {
+    test_counting mem;
+    unsigned long calls;
+} calls_alloc;
+
+static void *calls_alloc_fn(void *ud, void *ptr, size_t size)
+{
+    calls_alloc *c = ud;
+    if (size)
+        c->calls++;
+    return test_count_alloc(&c->mem, ptr, size);
+}
+
+/* Connection after connection (accept, write, ACK, close, the peer's FIN,
+ * TIME_WAIT, its end) allocates nothing once warm: the ended flow's
+ * extension (with its small send storage and RACK ring) and TIME_WAIT
+ * entry are reused by the next connection (crr's cost per connection). */
+static void test_connect_close_no_alloc(void **state)
+{
+    (void)state;
+    tcp_harness h;
+    calls_alloc ca;
+    th_app a;
+    memset(&ca, 0, sizeof ca);
+    oasis_stack_config sc;
+    oasis_stack_config_init(&sc);
+    oasis_tcp_config tc = sc.tcp;
+    tc.msl_ns = 100 * OASIS_NS_PER_MS; /* TIME_WAIT ends before the ARP entry ages */
+    th_init_alloc(&h, &tc, calls_alloc_fn, &ca);
+    th_app_init(&a);
+    th_open_passive(&h, &a, PORT, NULL); /* the listener (and a first flow, kept) */
+    th_clear(&h);
+    for (int round = 0; round < 4; round++) {
+        unsigned long calls = ca.calls;
+        uint16_t pp = (uint16_t)(P0 + 1 + round);
+        oasis_tcp_hdr syn = th_seg(pp, PORT, S, TH_PISN, 0);
+        th_inject(&h, &syn);
+        oasis_tcp_hdr r;
+        assert_true(th_pop(&h, &r));
+        uint32_t iss = r.seq;
+        oasis_tcp_hdr ack = th_seg(pp, PORT, A, TH_PISN + 1, iss + 1);
+        th_inject(&h, &ack);
+        th_poll(&h);
+        oasis_flow *f = a.flow;
+        assert_int_equal(oasis_tcp_write(f, "abcdefgh", 8, NULL, NULL), 0);
+        ack = th_seg(pp, PORT, A, TH_PISN + 1, iss + 9);
+        th_inject(&h, &ack);
+        assert_int_equal(oasis_tcp_close(f, NULL, NULL), 0); /* and forget it */
+        th_poll(&h);
+        oasis_tcp_hdr fin = th_seg(pp, PORT, A | OASIS_TCP_FIN, TH_PISN + 1, iss + 10);
+        th_inject(&h, &fin);
+        th_poll(&h);
+        assert_int_equal(th_ctr(&h)->time_wait, 1);
+        th_advance(&h, OASIS_NS_PER_SEC); /* past 2*MSL */
+        assert_int_equal(th_ctr(&h)->time_wait, 0);
+        assert_int_equal(th_ctr(&h)->flows, 1); /* only the first one left */
+        th_clear(&h);
+        if (round >= 2)
+            assert_int_equal(ca.calls, calls);
+    }
+    th_fini(&h);
+    th_app_fini(&a);
+}
+
 /* Teardown of many flows is linear: oasis_tcp_disconnect looks at each
  * flow once (it used to rescan the list from its head for every flow:
  * minutes for a million). The flows stay the application's, finished. */
@@ -467,6 +532,7 @@ int main(void)
         cmocka_unit_test(test_trim_idle_flow),
         cmocka_unit_test(test_idle_flow_bytes),
         cmocka_unit_test(test_disconnect_linear),
+        cmocka_unit_test(test_connect_close_no_alloc),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
