@@ -580,6 +580,8 @@ typedef struct trace {
     size_t len, cap;
 } trace;
 
+static void trace_add(trace *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 static void trace_add(trace *t, const char *fmt, ...)
 {
     char line[512];
