@@ -1,63 +1,72 @@
 /* SipHash-2-4 (Aumasson and Bernstein, 2012): the keyed hash behind ISNs,
- * SYN cookies, IP IDs and hash-table salts. */
+ * SYN cookies, IP IDs and hash-table salts. The rounds are written out
+ * inline and words are loaded whole: the flow table hashes every segment
+ * that misses its memo, and a connection costs a dozen hashes. */
 #include "core/siphash.h"
 
-static uint64_t rotl(uint64_t x, int b) { return (x << b) | (x >> (64 - b)); }
+#include <string.h>
 
-static uint64_t le64(const uint8_t *p)
+#define ROTL(x, b) (uint64_t)(((x) << (b)) | ((x) >> (64 - (b))))
+
+#define SIPROUND(v0, v1, v2, v3)                                                                   \
+    do {                                                                                           \
+        v0 += v1;                                                                                  \
+        v1 = ROTL(v1, 13);                                                                         \
+        v1 ^= v0;                                                                                  \
+        v0 = ROTL(v0, 32);                                                                         \
+        v2 += v3;                                                                                  \
+        v3 = ROTL(v3, 16);                                                                         \
+        v3 ^= v2;                                                                                  \
+        v0 += v3;                                                                                  \
+        v3 = ROTL(v3, 21);                                                                         \
+        v3 ^= v0;                                                                                  \
+        v2 += v1;                                                                                  \
+        v1 = ROTL(v1, 17);                                                                         \
+        v1 ^= v2;                                                                                  \
+        v2 = ROTL(v2, 32);                                                                         \
+    } while (0)
+
+/* Eight bytes as a little-endian word, whatever the host's order. */
+static inline uint64_t le64(const uint8_t *p)
 {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    uint64_t v;
+    memcpy(&v, p, 8);
+    return v;
+#else
     uint64_t v = 0;
     for (int i = 7; i >= 0; i--)
         v = v << 8 | p[i];
     return v;
-}
-
-static void sipround(uint64_t v[4])
-{
-    v[0] += v[1];
-    v[1] = rotl(v[1], 13);
-    v[1] ^= v[0];
-    v[0] = rotl(v[0], 32);
-    v[2] += v[3];
-    v[3] = rotl(v[3], 16);
-    v[3] ^= v[2];
-    v[0] += v[3];
-    v[3] = rotl(v[3], 21);
-    v[3] ^= v[0];
-    v[2] += v[1];
-    v[1] = rotl(v[1], 17);
-    v[1] ^= v[2];
-    v[2] = rotl(v[2], 32);
-}
-
-static void compress(uint64_t v[4], uint64_t m)
-{
-    v[3] ^= m;
-    sipround(v);
-    sipround(v);
-    v[0] ^= m;
+#endif
 }
 
 uint64_t oasis_siphash24(const uint8_t key[16], const void *data, size_t len)
 {
     const uint8_t *in = data;
     uint64_t k0 = le64(key), k1 = le64(key + 8);
-    uint64_t v[4] = {
-        k0 ^ 0x736f6d6570736575ull,
-        k1 ^ 0x646f72616e646f6dull,
-        k0 ^ 0x6c7967656e657261ull,
-        k1 ^ 0x7465646279746573ull,
-    };
+    uint64_t v0 = k0 ^ 0x736f6d6570736575ull, v1 = k1 ^ 0x646f72616e646f6dull;
+    uint64_t v2 = k0 ^ 0x6c7967656e657261ull, v3 = k1 ^ 0x7465646279746573ull;
     size_t i;
-    for (i = 0; i + 8 <= len; i += 8)
-        compress(v, le64(in + i));
+    for (i = 0; i + 8 <= len; i += 8) {
+        uint64_t m = le64(in + i);
+        v3 ^= m;
+        SIPROUND(v0, v1, v2, v3);
+        SIPROUND(v0, v1, v2, v3);
+        v0 ^= m;
+    }
     /* Last block: the remaining bytes, little endian, length in the top byte. */
     uint64_t b = (uint64_t)len << 56;
     for (size_t j = 0; i + j < len; j++)
         b |= (uint64_t)in[i + j] << (8 * j);
-    compress(v, b);
-    v[2] ^= 0xff;
-    for (int r = 0; r < 4; r++)
-        sipround(v);
-    return v[0] ^ v[1] ^ v[2] ^ v[3];
+    v3 ^= b;
+    SIPROUND(v0, v1, v2, v3);
+    SIPROUND(v0, v1, v2, v3);
+    v0 ^= b;
+    v2 ^= 0xff;
+    SIPROUND(v0, v1, v2, v3);
+    SIPROUND(v0, v1, v2, v3);
+    SIPROUND(v0, v1, v2, v3);
+    SIPROUND(v0, v1, v2, v3);
+    return v0 ^ v1 ^ v2 ^ v3;
 }

@@ -61,19 +61,29 @@ static int conn_is(const oasis_tcp_conn *c, const oasis_ipaddr *laddr, uint16_t 
            addr_eq(&c->laddr, laddr);
 }
 
+/* The memo slot of a tuple: cheap and unkeyed, which is safe because a
+ * slot only saves the hash when its entry matches in full; a peer aiming
+ * tuples at one slot only makes lookups hash as they would anyway. */
+static unsigned memo_slot(uint16_t lport, uint16_t rport)
+{
+    return (unsigned)(lport ^ rport ^ (rport >> 8)) & (OASIS_TCP_MEMO - 1);
+}
+
 oasis_tcp_conn *oasis_tcp_lookup(oasis_stack *s, const oasis_ipaddr *laddr, uint16_t lport,
                                  const oasis_ipaddr *raddr, uint16_t rport)
 {
     oasis_tcp_layer *L = s->tcp;
-    /* Segments come in runs of one flow (request/response: always the
-     * same): the entry found last is tried before hashing. It is always in
-     * the table: whatever takes an entry out clears it (table_remove). */
-    oasis_tcp_conn *c = L->last;
+    /* Segments come in runs of a few flows (request/response: always the
+     * same one; connect/close: the new flow and the one closing): the
+     * entry last found for the slot is tried before hashing. It is always
+     * in the table: whatever takes an entry out clears it (table_remove). */
+    oasis_tcp_conn **m = &L->memo[memo_slot(lport, rport)];
+    oasis_tcp_conn *c = *m;
     if (c && conn_is(c, laddr, lport, raddr, rport))
         return c;
     for (c = L->buckets[conn_hash(L, laddr, lport, raddr, rport)]; c; c = c->hnext)
         if (conn_is(c, laddr, lport, raddr, rport)) {
-            L->last = c;
+            *m = c;
             return c;
         }
     return NULL;
@@ -91,7 +101,7 @@ static void table_grow(oasis_stack *s)
         return; /* keep the old table: longer chains, still correct */
     oasis_tcp_conn **old = L->buckets;
     uint32_t oldn = L->nbuckets;
-    L->last = NULL; /* entries stay where they are; cleared all the same */
+    memset(L->memo, 0, sizeof L->memo); /* entries stay where they are; cleared all the same */
     L->buckets = nb;
     L->nbuckets = n;
     for (uint32_t i = 0; i < oldn; i++) {
@@ -116,16 +126,19 @@ int oasis_tcp_table_insert(oasis_stack *s, oasis_tcp_conn *c)
     c->hnext = L->buckets[h];
     L->buckets[h] = c;
     L->count++;
-    if (c->kind == OASIS_TCP_KIND_FLOW)
+    if (c->kind == OASIS_TCP_KIND_FLOW) {
         ((oasis_flow *)c)->in_table = 1;
+        L->memo[memo_slot(c->lport, c->rport)] = c; /* the handshake's next segment */
+    }
     return 0;
 }
 
 void oasis_tcp_table_remove(oasis_stack *s, oasis_tcp_conn *c)
 {
     oasis_tcp_layer *L = s->tcp;
-    if (L->last == c)
-        L->last = NULL; /* a lookup must never find c again */
+    oasis_tcp_conn **m = &L->memo[memo_slot(c->lport, c->rport)];
+    if (*m == c)
+        *m = NULL; /* a lookup must never find c again */
     oasis_tcp_conn **pp = &L->buckets[conn_hash(L, &c->laddr, c->lport, &c->raddr, c->rport)];
     for (; *pp; pp = &(*pp)->hnext) {
         if (*pp == c) {
@@ -1007,7 +1020,7 @@ void oasis_tcp_fini(oasis_stack *s)
     if (!L)
         return;
     oasis_tcp_disconnect(s);
-    L->last = NULL; /* the flows below leave without table_remove */
+    memset(L->memo, 0, sizeof L->memo); /* the flows below leave without table_remove */
     /* Handles the application never released die with the stack. */
     for (oasis_flow *f; (f = oasis_tcp_flow_next(s, NULL));) {
         f->life = OASIS_TCP_LIFE_RELEASED;

@@ -284,10 +284,13 @@ struct oasis_flow {
     void *user_data;
 };
 
+#define OASIS_TCP_MEMO 4 /* lookup memo slots, a power of two */
+
 struct oasis_tcp_layer {
     oasis_tcp_conn **buckets;
     uint32_t nbuckets, count;
-    oasis_tcp_conn *last;          /* entry the last lookup found; NULL when it left */
+    oasis_tcp_conn *memo[OASIS_TCP_MEMO]; /* entries lookups found last, by slot (tcp.c);
+                                           * NULL when one left the table */
     uint64_t salt;
     uint8_t hash_key[16];          /* flow table SipHash key (from salt) */
     uint8_t isn_key[16];
