@@ -197,17 +197,25 @@ static int bring_up(oasis_tap *t, char *errbuf, size_t errlen)
     return OASIS_OK;
 }
 
-int oasis_tap_running(const oasis_tap *t)
+/* The device's interface flags (IFF_UP, IFF_RUNNING, ...); -1 when the
+ * kernel cannot be asked. */
+static int dev_flags(const oasis_tap *t)
 {
     struct ifreq ifr;
 
-    if (!t)
-        return OASIS_EINVAL;
     memset(&ifr, 0, sizeof ifr);
     memcpy(ifr.ifr_name, t->name, sizeof t->name);
-    if (ifreq_ioctl(SIOCGIFFLAGS, &ifr) < 0)
+    return ifreq_ioctl(SIOCGIFFLAGS, &ifr) < 0 ? -1 : (unsigned short)ifr.ifr_flags;
+}
+
+int oasis_tap_running(const oasis_tap *t)
+{
+    if (!t)
+        return OASIS_EINVAL;
+    int fl = dev_flags(t);
+    if (fl < 0)
         return OASIS_EIO;
-    return (ifr.ifr_flags & (IFF_UP | IFF_RUNNING)) == (IFF_UP | IFF_RUNNING);
+    return (fl & (IFF_UP | IFF_RUNNING)) == (IFF_UP | IFF_RUNNING);
 }
 
 /* Attaching turns the carrier on, but Linux activates the device's queue
@@ -217,13 +225,9 @@ int oasis_tap_running(const oasis_tap *t)
  * not lost. A device left down never runs: no wait then. */
 static void wait_running(const oasis_tap *t, uint32_t ms)
 {
-    struct ifreq ifr;
-
-    memset(&ifr, 0, sizeof ifr);
-    memcpy(ifr.ifr_name, t->name, sizeof t->name);
     for (uint32_t waited = 0; waited < ms; waited++) {
-        if (ifreq_ioctl(SIOCGIFFLAGS, &ifr) < 0 || !(ifr.ifr_flags & IFF_UP) ||
-            (ifr.ifr_flags & IFF_RUNNING))
+        int fl = dev_flags(t);
+        if (fl < 0 || !(fl & IFF_UP) || (fl & IFF_RUNNING))
             return;
         nanosleep(&(struct timespec){.tv_nsec = 1000000}, NULL);
     }
