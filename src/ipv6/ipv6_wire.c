@@ -184,7 +184,8 @@ oasis_ipv6_walk_err oasis_ipv6_walk_chain(const uint8_t *pkt, size_t len, oasis_
                 return stop(w, pkt[off + 2] == 0 ? OASIS_W6_RH0 : OASIS_W6_ROUTING, 0, off + 2, 0);
         } else { /* fragment */
             oasis_ipv6_frag f;
-            oasis_ipv6_frag_parse(pkt + off, avail, &f);
+            if (oasis_ipv6_frag_parse(pkt + off, avail, &f) != OASIS_OK)
+                return stop(w, OASIS_W6_TRUNCATED, -1, 0, 0);
             uint32_t data = avail - OASIS_IPV6_FRAG_HLEN;
             /* RFC 8200 4.5: a non-last fragment whose length is not a multiple
              * of 8 (pointer: Payload Length), or a fragment reaching past
