@@ -35,8 +35,14 @@ typedef struct oasis_ipaddr {
 oasis_ipaddr oasis_ipaddr_v4(uint32_t host_order);
 /* An IPv6 address from its 16 bytes (network order). */
 oasis_ipaddr oasis_ipaddr_v6(const uint8_t b[16]);
-/* The IPv4 address in host order (0 for anything but an OASIS_AF_INET). */
-uint32_t oasis_ipaddr_to_v4(const oasis_ipaddr *a);
+/* The IPv4 address in host order (0 for anything but an OASIS_AF_INET).
+ * Inline: TCP converts its flow's addresses for every segment. */
+static inline uint32_t oasis_ipaddr_to_v4(const oasis_ipaddr *a)
+{
+    if (a->family != OASIS_AF_INET)
+        return 0;
+    return (uint32_t)a->b[12] << 24 | (uint32_t)a->b[13] << 16 | (uint32_t)a->b[14] << 8 | a->b[15];
+}
 
 static inline int oasis_ipaddr_is_v4(const oasis_ipaddr *a) { return a->family == OASIS_AF_INET; }
 static inline int oasis_ipaddr_is_v6(const oasis_ipaddr *a) { return a->family == OASIS_AF_INET6; }

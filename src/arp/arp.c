@@ -52,6 +52,7 @@ int oasis_arp_init(oasis_stack *s)
     uint32_t n = 16;
 
     memset(a, 0, sizeof *a);
+    a->gen = 1;
     oasis_timer_init(&a->announce_timer, announce_fn);
     while (n < s->cfg.arp_cache_size && n < 65536)
         n <<= 1;
@@ -116,9 +117,17 @@ static void drop_queue(oasis_stack *s, oasis_arp_entry *e)
     e->qlen = 0;
 }
 
+/* A transmit cache may hold an entry and its MAC: they are stale now. */
+static void changed(oasis_arp *a)
+{
+    if (++a->gen == 0)
+        a->gen = 1;
+}
+
 static void remove_entry(oasis_stack *s, oasis_arp_entry *e)
 {
     oasis_arp *a = &s->arp;
+    changed(a);
     oasis_arp_entry **pp = &a->buckets[bucket_of(a, e->ip)];
 
     while (*pp != e)
@@ -272,6 +281,8 @@ static oasis_arp_entry *create_entry(oasis_stack *s, uint32_t ip, int unsolicite
 /* Records e's MAC, restarts its lifetime and sends what was waiting. */
 static void resolve(oasis_stack *s, oasis_arp_entry *e, const uint8_t mac[6])
 {
+    if (e->state == ARP_INCOMPLETE || memcmp(e->mac, mac, 6) != 0)
+        changed(&s->arp);
     memcpy(e->mac, mac, 6);
     e->state = ARP_RESOLVED;
     e->tries = 0;
@@ -464,13 +475,27 @@ static int enqueue(oasis_stack *s, oasis_arp_entry *e, oasis_pbuf *p)
     return OASIS_OK;
 }
 
+void oasis_arp_used(oasis_stack *s, oasis_arp_entry *e)
+{
+    touch(&s->arp, e);
+    e->used_at = oasis_now(s);
+}
+
+oasis_arp_entry *oasis_arp_neighbour(oasis_stack *s, uint32_t ip, uint8_t mac[6])
+{
+    oasis_arp_entry *e = find(s, ip);
+    if (!e || e->state == ARP_INCOMPLETE)
+        return NULL;
+    memcpy(mac, e->mac, 6);
+    return e;
+}
+
 int oasis_arp_output(oasis_stack *s, uint32_t next_hop, oasis_pbuf *p)
 {
     oasis_arp_entry *e = find(s, next_hop);
 
     if (e && e->state != ARP_INCOMPLETE) {
-        touch(&s->arp, e);
-        e->used_at = oasis_now(s);
+        oasis_arp_used(s, e);
         return oasis_eth_output(s, p, e->mac, OASIS_ETHERTYPE_IPV4);
     }
     if (!e) {

@@ -25,6 +25,9 @@ typedef struct oasis_arp {
     uint32_t nbuckets;
     uint32_t count;
     uint32_t queued;           /* packets waiting for resolution, all entries */
+    /* Bumped when an entry's MAC changes, it resolves or it goes: the
+     * transmit caches (ipv4.c) filled before are stale (never 0). */
+    uint32_t gen;
     oasis_arp_entry *lru_head; /* least recently used; evicted first */
     oasis_arp_entry *lru_tail; /* most recently used */
     uint64_t defend_at;        /* last defence of our address (RFC 5227) */
@@ -53,6 +56,15 @@ void oasis_arp_input(oasis_stack *s, const uint8_t *pkt, size_t len, const uint8
  * Takes ownership of p. Returns 0 (sent or queued) or an oasis_err
  * (OASIS_EAGAIN queue full, OASIS_ENOMEM). */
 int oasis_arp_output(oasis_stack *s, uint32_t next_hop, oasis_pbuf *p);
+
+/* For a transmit cache (ipv4.c): the entry of the resolved neighbour ip
+ * and its MAC in mac, or NULL (unknown or unresolved). The entry stays
+ * valid, its MAC the same, while arp.gen does. */
+oasis_arp_entry *oasis_arp_neighbour(oasis_stack *s, uint32_t ip, uint8_t mac[6]);
+/* A datagram went to e through a transmit cache: e counts as used, as
+ * oasis_arp_output counts it (least recently used goes first, and an entry
+ * in use is kept from strangers' requests). */
+void oasis_arp_used(oasis_stack *s, oasis_arp_entry *e);
 
 /* Broadcasts a gratuitous ARP for our address. */
 void oasis_arp_announce(oasis_stack *s);

@@ -50,6 +50,17 @@ static inline uint64_t oasis_csum_add32(uint64_t sum, const void *buf, size_t n)
     return (sum & 0xffffffffu) + (sum >> 32);
 }
 
+/* Adds v as the 32-bit big-endian field it is on the wire: a
+ * pseudo-header's length (IPv6's field, IPv4's low half of a word) on top
+ * of a sum of the rest. */
+static inline uint64_t oasis_csum_add_be32(uint64_t sum, uint32_t v)
+{
+    uint8_t b[4] = {(uint8_t)(v >> 24), (uint8_t)(v >> 16), (uint8_t)(v >> 8), (uint8_t)v};
+    uint32_t w;
+    memcpy(&w, b, 4);
+    return sum + w;
+}
+
 /* Checksum of one buffer. */
 static inline uint16_t oasis_csum(const void *buf, size_t len)
 {

@@ -168,6 +168,7 @@ void oasis_stack_destroy(oasis_stack *s)
 void oasis_stack_set_link(oasis_stack *s, oasis_link *link)
 {
     s->link = link;
+    oasis_ipv4_route_changed(s);
     if (link && s->cfg.mtu == 0 && link->mtu >= 576)
         s->mtu = link->mtu;
     if (link) {
@@ -187,6 +188,7 @@ int oasis_stack_set_ipv4(oasis_stack *s, uint32_t addr, uint8_t prefix_len, uint
     s->cfg.prefix_len = prefix_len;
     s->netmask = oasis_netmask(prefix_len);
     s->cfg.gateway = gateway;
+    oasis_ipv4_route_changed(s);
     if (old && old != addr)
         oasis_tcp_addr_lost(s, old);
     if (addr != old)

@@ -32,13 +32,6 @@ oasis_ipaddr oasis_ipaddr_v6(const uint8_t b[16])
     return r;
 }
 
-uint32_t oasis_ipaddr_to_v4(const oasis_ipaddr *a)
-{
-    if (a->family != OASIS_AF_INET)
-        return 0;
-    return (uint32_t)a->b[12] << 24 | (uint32_t)a->b[13] << 16 | (uint32_t)a->b[14] << 8 | a->b[15];
-}
-
 static int hexval(char c)
 {
     if (c >= '0' && c <= '9')

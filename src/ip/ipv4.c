@@ -22,6 +22,7 @@
 int oasis_ipv4_init(oasis_stack *s)
 {
     memset(&s->ip, 0, sizeof s->ip);
+    s->ip.rt_gen = 1;
     oasis_reasm_init(s);
     oasis_loop_init(s);
     return OASIS_OK;
@@ -105,11 +106,9 @@ static int send_datagram(oasis_stack *s, oasis_pbuf *p, uint32_t dst, uint8_t ki
     return oasis_arp_output(s, next_hop, p);
 }
 
-/* The ID for a datagram to dst: its bucket is a keyed hash, so an
- * outsider can neither find nor aim at another host's bucket. Like Linux,
- * a bucket left alone for t ms jumps by a random amount below t, so even
- * a peer sharing it cannot count what was sent between its probes. */
-static uint16_t next_ident(oasis_stack *s, uint32_t dst, uint8_t proto, uint16_t count)
+/* The ID bucket of datagrams to dst: a keyed hash, so an outsider can
+ * neither find nor aim at another host's bucket. */
+static uint32_t ident_bucket(oasis_stack *s, uint32_t dst, uint8_t proto)
 {
     oasis_ipv4 *ip = &s->ip;
     if (!ip->memo_ok || ip->memo_src != s->addr || ip->memo_dst != dst || ip->memo_proto != proto) {
@@ -124,7 +123,14 @@ static uint16_t next_ident(oasis_stack *s, uint32_t dst, uint8_t proto, uint16_t
         ip->memo_proto = proto;
         ip->memo_ok = 1;
     }
-    uint32_t b = ip->memo_bucket;
+    return ip->memo_bucket;
+}
+
+/* The next ID of bucket b, for count datagrams. Like Linux, a bucket left
+ * alone for t ms jumps by a random amount below t, so even a peer sharing
+ * it cannot count what was sent between its probes. */
+static uint16_t ident_take(oasis_stack *s, uint32_t b, uint16_t count)
+{
     uint32_t now_ms = (uint32_t)(oasis_now(s) / OASIS_NS_PER_MS);
     uint32_t idle = now_ms - s->ip.ident_ms[b];
     uint16_t delta = 1;
@@ -138,6 +144,11 @@ static uint16_t next_ident(oasis_stack *s, uint32_t dst, uint8_t proto, uint16_t
     if (count > 1)
         s->ip.ident[b] = (uint16_t)(s->ip.ident[b] + count - 1);
     return id;
+}
+
+static uint16_t next_ident(oasis_stack *s, uint32_t dst, uint8_t proto, uint16_t count)
+{
+    return ident_take(s, ident_bucket(s, dst, proto), count);
 }
 
 static void fill_header(const oasis_stack *s, oasis_ipv4_hdr *h, uint32_t dst, uint8_t proto,
@@ -264,6 +275,71 @@ int oasis_ipv4_output_tt(oasis_stack *s, oasis_pbuf *p, uint32_t dst, uint8_t pr
     }
     oasis_ipv4_emit(hdr, &h);
     return send_datagram(s, p, dst, kind, next_hop);
+}
+
+void oasis_ipv4_route_changed(oasis_stack *s)
+{
+    if (++s->ip.rt_gen == 0)
+        s->ip.rt_gen = 1;
+}
+
+_Static_assert(sizeof(((oasis_ipv4_txc *)0)->hdr) == OASIS_ETH_HLEN + OASIS_IPV4_HLEN,
+               "the transmit cache holds one Ethernet and one IPv4 header");
+
+/* Fills c for datagrams to dst as oasis_ipv4_output_tt would send them
+ * (DF set), or marks dst as the slow path's (nb NULL) until a table
+ * changes: loopback, broadcast, no route, an unresolved neighbour. */
+static void txc_fill(oasis_stack *s, oasis_ipv4_txc *c, uint32_t dst, uint8_t proto, uint8_t ttl)
+{
+    c->rt_gen = s->ip.rt_gen;
+    c->nb_gen = s->arp.gen;
+    c->dst = dst;
+    c->proto = proto;
+    c->ttl = ttl;
+    c->nb = NULL;
+    uint32_t next_hop;
+    uint8_t mac[6];
+    if (s->addr == 0 || route_of(s, dst, &next_hop) != RT_UNICAST || next_hop == 0)
+        return;
+    oasis_arp_entry *e = oasis_arp_neighbour(s, next_hop, mac);
+    if (!e)
+        return;
+    oasis_ipv4_hdr h;
+    fill_header(s, &h, dst, proto, 0, 0, ttl);
+    h.df = 1;
+    oasis_eth_emit(c->hdr, mac, s->mac, OASIS_ETHERTYPE_IPV4);
+    uint8_t *ip = c->hdr + OASIS_ETH_HLEN;
+    oasis_ipv4_emit(ip, &h);
+    memset(ip + 10, 0, 2);
+    c->hsum = (uint32_t)oasis_csum_fold(oasis_csum_add32(0, ip + 8, 3)) ^ 0xffffu;
+    c->bucket = (uint16_t)ident_bucket(s, dst, proto);
+    c->nb = e;
+}
+
+int oasis_ipv4_output_cached(oasis_stack *s, oasis_ipv4_txc *c, oasis_pbuf *p, uint32_t dst,
+                             uint8_t proto, uint8_t tos, uint8_t ttl)
+{
+    if (s->ip.txc_off)
+        return oasis_ipv4_output_tt(s, p, dst, proto, 1, tos, ttl);
+    if (c->rt_gen != s->ip.rt_gen || c->nb_gen != s->arp.gen || c->dst != dst ||
+        c->proto != proto || c->ttl != ttl)
+        txc_fill(s, c, dst, proto, ttl);
+    /* What the slow path would refuse or cut goes there, to be counted. */
+    size_t total = p->len + OASIS_IPV4_HLEN;
+    if (!c->nb || total > 65535 || (!p->gso_size && total > s->mtu) ||
+        oasis_pbuf_headroom(p) < sizeof c->hdr)
+        return oasis_ipv4_output_tt(s, p, dst, proto, 1, tos, ttl);
+    s->ctr.ip.out_requests++;
+    uint8_t *frame = oasis_pbuf_push(p, sizeof c->hdr);
+    memcpy(frame, c->hdr, sizeof c->hdr);
+    uint8_t *ip = frame + OASIS_ETH_HLEN;
+    ip[1] = tos;
+    oasis_put16(ip + 2, (uint16_t)total);
+    oasis_put16(ip + 4, ident_take(s, c->bucket, p->gso_segs));
+    uint16_t sum = oasis_csum_fold(oasis_csum_add32(c->hsum, ip, 2));
+    memcpy(ip + 10, &sum, 2);
+    oasis_arp_used(s, c->nb);
+    return oasis_eth_xmit(s, p);
 }
 
 void oasis_ipv4_negative_advice(oasis_stack *s, uint32_t dst)

@@ -42,6 +42,10 @@ typedef struct oasis_ipv4 {
      * different key, never a stale answer. */
     uint32_t rt_dst, rt_addr, rt_mask, rt_gw, rt_next_hop;
     uint8_t rt_kind, rt_ok;
+    /* Bumped whenever routing may have changed (address, prefix, gateway,
+     * link): transmit caches filled before are stale (never 0). */
+    uint32_t rt_gen;
+    uint8_t txc_off;          /* test hook: transmit caches unused (slow path only) */
     oasis_reasm *reasm;       /* datagrams being reassembled (list) */
     uint32_t reasm_count;
     uint32_t reasm_bytes;
@@ -54,6 +58,23 @@ typedef struct oasis_ipv4 {
     int loop_draining;
     oasis_timer loop_timer;
 } oasis_ipv4;
+
+/* A flow's transmit cache, in the spirit of Linux's dst and hh caches:
+ * how datagrams to one destination leave (next hop resolved, Ethernet and
+ * IPv4 headers ready, the IP ID bucket), so each one is a copy and a few
+ * stores. The transport keeps it in its flow state (zeroed: empty); only
+ * ipv4.c reads or writes it. Checked on every use against the generations
+ * of the route (ip.rt_gen) and neighbour (arp.gen) tables it came from. */
+typedef struct oasis_ipv4_txc {
+    uint32_t rt_gen, nb_gen;  /* the tables' generations when filled (0: empty) */
+    uint32_t dst;
+    uint32_t hsum;            /* sum of the header's words 2-4 (TTL, protocol, addresses) */
+    struct oasis_arp_entry *nb; /* the neighbour (NULL: this destination takes the slow path) */
+    uint16_t bucket;          /* IP ID bucket of (source, dst, proto) */
+    uint8_t proto, ttl;       /* as asked (ttl 0: the stack's) */
+    uint8_t hdr[14 + 20];     /* Ethernet header, then IPv4's with TOS, length, ID and
+                               * checksum 0 */
+} oasis_ipv4_txc;
 
 int oasis_ipv4_init(oasis_stack *s);
 void oasis_ipv4_fini(oasis_stack *s);
@@ -77,6 +98,17 @@ int oasis_ipv4_output(oasis_stack *s, oasis_pbuf *p, uint32_t dst, uint8_t proto
  * the transport (a flow's own, RFC 9293 3.9.2); ttl 0: cfg.ttl. */
 int oasis_ipv4_output_tt(oasis_stack *s, oasis_pbuf *p, uint32_t dst, uint8_t proto, int df,
                          uint8_t tos, uint8_t ttl);
+
+/* As oasis_ipv4_output_tt with DF set, through the flow's transmit cache c
+ * (filled here when stale or empty): the same datagram, counters, ID and
+ * capture as the slow path, in fewer steps. Destinations it does not
+ * cover (loopback, no route, an unresolved neighbour, a datagram needing
+ * the slow path's checks) go the slow way. */
+int oasis_ipv4_output_cached(oasis_stack *s, oasis_ipv4_txc *c, oasis_pbuf *p, uint32_t dst,
+                             uint8_t proto, uint8_t tos, uint8_t ttl);
+/* Routing may have changed (address, prefix, gateway, link): every
+ * transmit cache is stale. */
+void oasis_ipv4_route_changed(oasis_stack *s);
 
 /* Next hop for dst (dst itself if on-link, broadcast or multicast, or
  * delivered by loopback: our own address and 127/8; else the gateway); 0

@@ -122,20 +122,27 @@ static int link_boundary(oasis_stack *s, oasis_pbuf *p)
 
 int oasis_eth_output(oasis_stack *s, oasis_pbuf *p, const uint8_t dst[6], uint16_t type)
 {
-    oasis_link_counters *c = &s->ctr.link;
     uint8_t *h = oasis_pbuf_push(p, OASIS_ETH_HLEN);
-    int err = OASIS_OK;
-
     if (!h || !s->link) {
-        c->tx_errors++;
+        s->ctr.link.tx_errors++;
         oasis_pbuf_free(s, p);
         return h ? OASIS_ENOROUTE : OASIS_EINVAL;
     }
     oasis_eth_emit(h, dst, s->mac, type);
-    if (p->gso_size || p->csum_partial)
+    return oasis_eth_xmit(s, p);
+}
+
+int oasis_eth_xmit(oasis_stack *s, oasis_pbuf *p)
+{
+    int err;
+    if (!s->link) {
+        s->ctr.link.tx_errors++;
+        err = OASIS_ENOROUTE;
+    } else if (p->gso_size || p->csum_partial) {
         err = link_boundary(s, p);
-    else
+    } else {
         err = plain_send(s, p->data, p->len);
+    }
     oasis_pbuf_free(s, p);
     return err;
 }

@@ -17,4 +17,9 @@ void oasis_eth_input(oasis_stack *s, const uint8_t *frame, size_t len);
  * (writing the pcap if any). Takes ownership of p. Returns 0 or an oasis_err. */
 int oasis_eth_output(oasis_stack *s, oasis_pbuf *p, const uint8_t dst[6], uint16_t type);
 
+/* Sends p, a whole frame with its Ethernet header in place (a transmit
+ * cache's: ipv4.c), as oasis_eth_output does after writing the header.
+ * Takes ownership of p. */
+int oasis_eth_xmit(oasis_stack *s, oasis_pbuf *p);
+
 #endif

@@ -36,6 +36,7 @@
 #include "core/pbuf.h"
 #include "core/slab.h"
 #include "core/timer.h"
+#include "ip/ipv4.h"
 #include "oasis/addr.h"
 #include "oasis/tcp.h"
 #include "tcp/tcp_buf.h"
@@ -196,6 +197,12 @@ typedef struct oasis_tcp_ext {
     uint64_t rcvq_batch_time;      /* the instant of the last read */
     uint32_t rcvq_batch;           /* bytes read at that instant */
     uint32_t rcvq_batch_max;       /* most read at one instant in this measure */
+
+    /* transmit (tcp_output.c): the route, neighbour and headers of IPv4
+     * segments (ipv4.c), and the pseudo-header sum less the length (0: not
+     * yet; the addresses never change) */
+    oasis_ipv4_txc txc;
+    uint64_t pseudo;
 
     oasis_ring snd, rcv;
     oasis_ofo ofo;

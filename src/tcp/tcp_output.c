@@ -140,6 +140,15 @@ static uint8_t ecn_mark(oasis_flow *f, uint32_t seq, uint32_t len, uint8_t *flag
     return (uint8_t)((f->tos & ~3u) | OASIS_ECN_ECT0);
 }
 
+/* The pseudo-header sum of one of the flow's segments of len bytes
+ * (header and payload): the addresses' part once per extension. */
+static uint64_t flow_pseudo(oasis_flow *f, uint32_t len)
+{
+    if (!f->ext->pseudo)
+        f->ext->pseudo = oasis_tcp_pseudo_sum(&f->c.laddr, &f->c.raddr, 0); /* never 0: proto */
+    return oasis_csum_add_be32(f->ext->pseudo, len);
+}
+
 /* Builds and sends one segment of the flow: up to len bytes of the send
  * ring from seq (copied once, ring to pbuf), with flags. Options beyond the
  * timestamp (SACK blocks) take room from the payload so the datagram stays
@@ -192,7 +201,7 @@ static uint32_t xmit_ex(oasis_flow *f, uint32_t seq, uint32_t len, uint8_t flags
         if (len)
             oasis_ring_peek(&f->ext->snd, seq - f->snd_una, p->data, len);
         th = oasis_pbuf_push(p, hlen);
-        uint64_t pseudo = oasis_tcp_pseudo_sum(&f->c.laddr, &f->c.raddr, (uint32_t)(hlen + len));
+        uint64_t pseudo = flow_pseudo(f, (uint32_t)(hlen + len));
         oasis_tcp_emit_ps(th, &h, 0, pseudo);
         uint16_t ps = (uint16_t)~oasis_csum_fold(pseudo);
         memcpy(th + 16, &ps, 2);
@@ -205,8 +214,7 @@ static uint32_t xmit_ex(oasis_flow *f, uint32_t seq, uint32_t len, uint8_t flags
         /* The payload is summed while it is copied: one pass over it. */
         uint64_t psum = len ? oasis_ring_peek_csum(&f->ext->snd, seq - f->snd_una, p->data, len) : 0;
         th = oasis_pbuf_push(p, hlen);
-        oasis_tcp_emit_ps(th, &h, psum,
-                          oasis_tcp_pseudo_sum(&f->c.laddr, &f->c.raddr, (uint32_t)(hlen + len)));
+        oasis_tcp_emit_ps(th, &h, psum, flow_pseudo(f, (uint32_t)(hlen + len)));
     }
 
     if (flags & OASIS_TCP_ACK) {
@@ -232,7 +240,11 @@ static uint32_t xmit_ex(oasis_flow *f, uint32_t seq, uint32_t len, uint8_t flags
         for (uint32_t off = 0; off < len; off += room)
             oasis_rack_sent(f, seq + off, min_u32(room, len - off));
     }
-    oasis_tcp_ip_output(s, p, &f->c.laddr, &f->c.raddr, tos, f->ttl);
+    if (v6)
+        oasis_tcp_ip_output(s, p, &f->c.laddr, &f->c.raddr, tos, f->ttl);
+    else
+        oasis_ipv4_output_cached(s, &f->ext->txc, p, oasis_ipaddr_to_v4(&f->c.raddr),
+                                 OASIS_IPPROTO_TCP, tos, f->ttl);
     return len;
 }
 

@@ -1,0 +1,427 @@
+/* The transmit cache (ipv4.c oasis_ipv4_output_cached): a flow's IPv4
+ * segments leave with the headers, neighbour and IP ID bucket it keeps.
+ * It must send what the slow path sends, byte for byte and counter for
+ * counter, and must notice when the neighbour's MAC changes, when the
+ * neighbour's entry goes and when the route changes. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "arp/arp.h"
+#include "arp/arp_wire.h"
+#include "core/stack_impl.h"
+#include "link/eth_wire.h"
+#include "oasis/error.h"
+#include "oasis/ip.h"
+#include "caplink.h"
+#include "tcp/tcp_flow.h"
+#include "tcp_harness.h"
+#include "testutil.h"
+
+/* ---- a link that records what passes through it to another ---------- */
+
+typedef struct rec {
+    oasis_link link;       /* the stack's link */
+    oasis_link *inner;     /* where frames really go */
+    uint8_t *bytes;        /* every frame, back to back, each after its offload */
+    size_t len, cap, frames;
+    uint8_t last_dst[6];   /* Ethernet destination of the last IPv4 frame */
+} rec;
+
+static void rec_put(rec *r, const void *data, size_t len)
+{
+    if (r->len + len > r->cap) {
+        r->cap = (r->len + len) * 2;
+        r->bytes = realloc(r->bytes, r->cap);
+        assert_non_null(r->bytes);
+    }
+    memcpy(r->bytes + r->len, data, len);
+    r->len += len;
+}
+
+static void rec_frame(rec *r, const uint8_t *frame, size_t len, const oasis_offload *off)
+{
+    oasis_offload none;
+    memset(&none, 0, sizeof none);
+    rec_put(r, off ? off : &none, sizeof none);
+    uint32_t n = (uint32_t)len;
+    rec_put(r, &n, sizeof n);
+    rec_put(r, frame, len);
+    r->frames++;
+    if (len >= OASIS_ETH_HLEN && frame[12] == 0x08 && frame[13] == 0x00)
+        memcpy(r->last_dst, frame, 6);
+}
+
+static int rec_send(oasis_link *link, const uint8_t *frame, size_t len)
+{
+    rec *r = link->data;
+    rec_frame(r, frame, len, NULL);
+    return r->inner->send(r->inner, frame, len);
+}
+
+static int rec_send_offload(oasis_link *link, const uint8_t *frame, size_t len,
+                            const oasis_offload *off)
+{
+    rec *r = link->data;
+    rec_frame(r, frame, len, off);
+    return r->inner->send_offload(r->inner, frame, len, off);
+}
+
+/* Puts r between s and its link, offloads and all. */
+static void rec_wrap(rec *r, oasis_stack *s)
+{
+    memset(r, 0, sizeof *r);
+    r->inner = oasis_stack_link(s);
+    r->link = *r->inner;
+    r->link.data = r;
+    r->link.send = rec_send;
+    if (r->inner->send_offload)
+        r->link.send_offload = rec_send_offload;
+    oasis_stack_set_link(s, &r->link);
+}
+
+static void rec_unwrap(rec *r, oasis_stack *s)
+{
+    oasis_stack_set_link(s, r->inner);
+}
+
+/* ---- the same conversation with the cache and without ------------------ */
+
+#define PORT 7007
+#define A_SENDS 120000u
+#define B_SENDS 70000u
+
+static uint8_t data[A_SENDS > B_SENDS ? A_SENDS : B_SENDS];
+
+typedef struct side {
+    oasis_flow *flow;
+    size_t got, want;
+    int eof, closed;
+} side;
+
+static void on_read(oasis_flow *f, int err, const uint8_t *d, size_t len, void *ud)
+{
+    side *sd = ud;
+    (void)d;
+    if (err) {
+        sd->eof = 1;
+        return;
+    }
+    sd->got += len;
+    assert_int_equal(oasis_tcp_read(f, on_read, sd), 0);
+}
+
+static void on_closed(oasis_flow *f, int err, void *ud)
+{
+    side *sd = ud;
+    (void)err;
+    sd->closed = 1;
+    oasis_tcp_release(f);
+}
+
+static void on_accept(oasis_stack *s, oasis_flow *f, void *ud)
+{
+    side *b = ud;
+    (void)s;
+    b->flow = f;
+    assert_int_equal(oasis_tcp_read(f, on_read, b), 0);
+    /* Small writes first (one segment each, Nagle aside), then bulk. */
+    oasis_tcp_set_nodelay(f, 1);
+    assert_int_equal(oasis_tcp_write(f, data, 1, NULL, NULL), 0);
+    assert_int_equal(oasis_tcp_write(f, data + 1, 99, NULL, NULL), 0);
+    assert_int_equal(oasis_tcp_write(f, data + 100, B_SENDS - 100, NULL, NULL), 0);
+}
+
+static void on_connect(oasis_stack *s, oasis_flow *f, int err, void *ud)
+{
+    side *a = ud;
+    (void)s;
+    assert_int_equal(err, 0);
+    a->flow = f;
+    assert_int_equal(oasis_tcp_read(f, on_read, a), 0);
+    oasis_tcp_set_nodelay(f, 1);
+    assert_int_equal(oasis_tcp_write(f, data, 1, NULL, NULL), 0);
+    assert_int_equal(oasis_tcp_write(f, data + 1, 1459, NULL, NULL), 0);
+    assert_int_equal(oasis_tcp_write(f, data + 1460, A_SENDS - 1460, NULL, NULL), 0);
+}
+
+typedef struct run_out {
+    rec ra, rb;
+    oasis_counters ca, cb;
+    int cached; /* a's flow had its cache filled */
+} run_out;
+
+static int both_done(void *ud)
+{
+    side *s = ud;
+    return s[0].got == s[0].want && s[1].got == s[1].want;
+}
+
+static int both_closed(void *ud)
+{
+    side *s = ud;
+    return s[0].closed && s[1].closed && s[0].eof && s[1].eof;
+}
+
+/* A and B talk both ways (small segments, then bulk; with offload:
+ * super-segments and partial checksums), then close; every frame each
+ * sends is recorded, and their counters. */
+static void run(int offload, int slow, run_out *o)
+{
+    for (size_t i = 0; i < sizeof data; i++)
+        data[i] = (uint8_t)(i * 7 + (i >> 9));
+    oasis_wire_config wcfg;
+    oasis_wire_config_init(&wcfg);
+    wcfg.offload = offload;
+    wcfg.delay_ns = 100 * 1000;
+    test_net n;
+    test_net_init(&n, &wcfg, NULL);
+    n.a->ip.txc_off = (uint8_t)slow;
+    n.b->ip.txc_off = (uint8_t)slow;
+    rec_wrap(&o->ra, n.a);
+    rec_wrap(&o->rb, n.b);
+
+    side sides[2];
+    memset(sides, 0, sizeof sides);
+    sides[0].want = B_SENDS;
+    sides[1].want = A_SENDS;
+    assert_int_equal(oasis_tcp_listen(n.b, PORT, NULL, on_accept, &sides[1]), 0);
+    assert_int_equal(oasis_tcp_connect4(n.a, TEST_ADDR_B, PORT, NULL, on_connect, &sides[0]), 0);
+    oasis_wire_run(n.wire, both_done, sides, 30 * OASIS_NS_PER_SEC);
+    assert_int_equal(sides[0].got, B_SENDS);
+    assert_int_equal(sides[1].got, A_SENDS);
+    o->cached = sides[0].flow->ext && sides[0].flow->ext->txc.nb != NULL;
+    assert_int_equal(oasis_tcp_close(sides[0].flow, on_closed, &sides[0]), 0);
+    assert_int_equal(oasis_tcp_close(sides[1].flow, on_closed, &sides[1]), 0);
+    oasis_wire_run(n.wire, both_closed, sides, 30 * OASIS_NS_PER_SEC);
+    assert_true(both_closed(sides));
+
+    o->ca = n.a->ctr;
+    o->cb = n.b->ctr;
+    rec_unwrap(&o->ra, n.a);
+    rec_unwrap(&o->rb, n.b);
+    test_net_fini(&n);
+}
+
+static void assert_same_run(run_out *slow, run_out *fast)
+{
+    assert_false(slow->cached);
+    assert_true(fast->cached);
+    assert_true(fast->ra.frames > 10);
+    assert_int_equal(slow->ra.frames, fast->ra.frames);
+    assert_int_equal(slow->rb.frames, fast->rb.frames);
+    assert_int_equal(slow->ra.len, fast->ra.len);
+    assert_int_equal(slow->rb.len, fast->rb.len);
+    assert_memory_equal(slow->ra.bytes, fast->ra.bytes, slow->ra.len);
+    assert_memory_equal(slow->rb.bytes, fast->rb.bytes, slow->rb.len);
+    /* Every layer counted alike: IP's requests, the link's frames and
+     * bytes, TCP's segments, ARP's lookups. */
+    assert_memory_equal(&slow->ca, &fast->ca, sizeof slow->ca);
+    assert_memory_equal(&slow->cb, &fast->cb, sizeof slow->cb);
+    free(slow->ra.bytes);
+    free(slow->rb.bytes);
+    free(fast->ra.bytes);
+    free(fast->rb.bytes);
+}
+
+static void test_same_frames_as_slow_path(void **state)
+{
+    (void)state;
+    static run_out slow, fast;
+    run(0, 1, &slow);
+    run(0, 0, &fast);
+    assert_same_run(&slow, &fast);
+}
+
+static void test_same_frames_as_slow_path_offload(void **state)
+{
+    (void)state;
+    static run_out slow, fast;
+    run(1, 1, &slow);
+    run(1, 0, &fast);
+    assert_same_run(&slow, &fast);
+}
+
+/* ---- invalidation ------------------------------------------------------ */
+
+static const uint8_t PEER_MAC[6] = {0x02, 0, 0, 0, 0, 0x02}; /* the harness's */
+static const uint8_t NEW_MAC[6] = {0x02, 0, 0, 0, 0, 0x77};
+static const uint8_t GW_MAC[6] = {0x02, 0, 0, 0, 0, 0xfe};
+#define GW OASIS_IPV4(10, 0, 0, 254)
+
+typedef struct fx {
+    tcp_harness h;
+    th_app app;
+    rec r;
+    uint32_t iss;
+    uint16_t lport;
+    uint32_t sent; /* bytes written so far */
+} fx;
+
+/* An established flow to the harness's peer that keeps its extension
+ * (the peer's data stays unread), the link recorded. */
+static void fx_open(fx *x)
+{
+    memset(x, 0, sizeof *x);
+    th_init(&x->h, NULL);
+    th_app_init(&x->app);
+    rec_wrap(&x->r, x->h.s);
+    x->iss = th_open_active(&x->h, &x->app, 80, &x->lport);
+    oasis_tcp_hdr d = th_seg(80, x->lport, OASIS_TCP_ACK | OASIS_TCP_PSH, TH_PISN + 1, x->iss + 1);
+    d.payload = (const uint8_t *)"unread";
+    d.payload_len = 6;
+    th_inject(&x->h, &d);
+    th_advance(&x->h, OASIS_NS_PER_SEC / 2); /* its delayed ACK goes */
+    th_clear(&x->h);
+    oasis_tcp_set_nodelay(x->app.flow, 1);
+}
+
+static void fx_close(fx *x)
+{
+    rec_unwrap(&x->r, x->h.s);
+    free(x->r.bytes);
+    th_app_fini(&x->app);
+    th_fini(&x->h);
+}
+
+/* Writes one byte; returns the segment's Ethernet destination, once it
+ * went out (the peer acknowledges it). */
+static void fx_send(fx *x, uint8_t mac[6])
+{
+    static const uint8_t one = 'x';
+    assert_int_equal(oasis_tcp_write(x->app.flow, &one, 1, NULL, NULL), 0);
+    th_poll(&x->h);
+    oasis_tcp_hdr seg;
+    assert_true(th_pop(&x->h, &seg));
+    assert_int_equal(seg.payload_len, 1);
+    assert_int_equal(seg.seq, x->iss + 1 + x->sent);
+    x->sent++;
+    memcpy(mac, x->r.last_dst, 6);
+    oasis_tcp_hdr ack = th_seg(80, x->lport, OASIS_TCP_ACK, TH_PISN + 7, x->iss + 1 + x->sent);
+    th_inject(&x->h, &ack);
+    th_poll(&x->h);
+    th_clear(&x->h);
+}
+
+static void test_follows_mac_change(void **state)
+{
+    (void)state;
+    fx x;
+    fx_open(&x);
+    uint8_t mac[6];
+    fx_send(&x, mac);
+    assert_memory_equal(mac, PEER_MAC, 6);
+    assert_non_null(x.app.flow->ext->txc.nb); /* the cache was used */
+
+    /* Another MAC claims the peer's address; the old one stops answering
+     * the re-checks, so the change is real (arp.c). */
+    x.h.arp_mute = 1;
+    oasis_stack *s = x.h.s;
+    test_inject_arp(s, NEW_MAC, oasis_stack_mac(s), OASIS_ARP_REPLY, NEW_MAC, TH_PEER,
+                    oasis_stack_mac(s), TH_LOCAL);
+    uint64_t before = s->ctr.arp.mac_changes;
+    for (int i = 0; i < 20 && s->ctr.arp.mac_changes == before; i++)
+        th_advance(&x.h, OASIS_NS_PER_SEC);
+    assert_int_equal(s->ctr.arp.mac_changes, before + 1);
+    x.h.arp_mute = 0;
+
+    fx_send(&x, mac);
+    assert_memory_equal(mac, NEW_MAC, 6);
+    fx_close(&x);
+}
+
+static void test_follows_entry_removal(void **state)
+{
+    (void)state;
+    fx x;
+    fx_open(&x);
+    uint8_t mac[6];
+    fx_send(&x, mac);
+    assert_non_null(x.app.flow->ext->txc.nb);
+
+    /* The neighbour is asked again and stays silent: its entry goes. */
+    oasis_stack *s = x.h.s;
+    x.h.arp_mute = 1;
+    oasis_arp_reverify(s, TH_PEER);
+    uint64_t failed = s->ctr.arp.resolve_failed;
+    for (int i = 0; i < 20 && s->ctr.arp.resolve_failed == failed; i++)
+        th_advance(&x.h, OASIS_NS_PER_SEC);
+    assert_int_equal(s->ctr.arp.resolve_failed, failed + 1);
+    assert_non_null(x.app.flow->ext); /* the flow kept its cache all along */
+    x.h.arp_mute = 0;
+
+    /* The next segment waits for a fresh resolution: a broadcast request. */
+    uint64_t asked = x.h.arp_requests, unicast = x.h.arp_unicast;
+    fx_send(&x, mac);
+    assert_int_equal(x.h.arp_requests, asked + 1);
+    assert_int_equal(x.h.arp_unicast, unicast);
+    assert_memory_equal(mac, PEER_MAC, 6);
+    fx_close(&x);
+}
+
+static void test_follows_route_change(void **state)
+{
+    (void)state;
+    fx x;
+    fx_open(&x);
+    oasis_stack *s = x.h.s;
+    test_learn_peer4(s, oasis_stack_mac(s), TH_LOCAL, GW_MAC, GW);
+    assert_int_equal(oasis_stack_set_ipv4(s, TH_LOCAL, 24, GW), 0);
+    uint8_t mac[6];
+    fx_send(&x, mac);
+    assert_memory_equal(mac, PEER_MAC, 6); /* on-link */
+    assert_non_null(x.app.flow->ext->txc.nb);
+
+    /* A /32: the peer is off-link now, through the gateway. */
+    assert_int_equal(oasis_stack_set_ipv4(s, TH_LOCAL, 32, GW), 0);
+    fx_send(&x, mac);
+    assert_memory_equal(mac, GW_MAC, 6);
+    /* And back. */
+    assert_int_equal(oasis_stack_set_ipv4(s, TH_LOCAL, 24, GW), 0);
+    fx_send(&x, mac);
+    assert_memory_equal(mac, PEER_MAC, 6);
+    fx_close(&x);
+}
+
+/* Datagrams sent through the cache count as the entry's use: a flood of
+ * strangers' requests at the cache's size bound evicts others, never the
+ * neighbour a flow is talking through (arp.c create_entry). */
+static void test_keeps_neighbour_in_use(void **state)
+{
+    (void)state;
+    fx x;
+    fx_open(&x);
+    oasis_stack *s = x.h.s;
+    th_advance(&x.h, OASIS_NS_PER_SEC); /* the peer's entry: the oldest */
+    uint8_t mac[6];
+    fx_send(&x, mac);
+    assert_non_null(x.app.flow->ext->txc.nb);
+    uint32_t n = s->cfg.arp_cache_size + 16;
+    for (uint32_t i = 0; i < n; i++) {
+        uint8_t m[6] = {0x02, 1, 0, 0, (uint8_t)(i >> 8), (uint8_t)i};
+        test_learn_peer4(s, oasis_stack_mac(s), TH_LOCAL, m, OASIS_IPV4(10, 0, 1, 0) + i);
+    }
+    assert_true(s->ctr.arp.cache_evictions > 0);
+    uint8_t got[6];
+    assert_int_equal(oasis_arp_lookup(s, TH_PEER, got), 0);
+    assert_memory_equal(got, PEER_MAC, 6);
+    fx_close(&x);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_same_frames_as_slow_path),
+        cmocka_unit_test(test_same_frames_as_slow_path_offload),
+        cmocka_unit_test(test_follows_mac_change),
+        cmocka_unit_test(test_follows_entry_removal),
+        cmocka_unit_test(test_follows_route_change),
+        cmocka_unit_test(test_keeps_neighbour_in_use),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
