@@ -264,6 +264,25 @@ static void test_add32_matches_add(void **state)
     }
 }
 
+/* Words of all ones, then a small one: the last carry of a short buffer's
+ * chain makes its sum wrap (an end-around carry the fold must keep), at
+ * every length the one chain covers and past it. */
+static void test_last_carry_wraps(void **state)
+{
+    (void)state;
+    for (size_t ones = 1; ones <= 12; ones++) {
+        for (uint8_t last = 1; last < 4; last++) {
+            uint8_t buf[13 * 8];
+            size_t len = 8 * ones + 8;
+            memset(buf, 0xff, 8 * ones);
+            memset(buf + 8 * ones, 0, 8);
+            buf[8 * ones] = last;
+            assert_int_equal(oasis_csum(buf, len), oasis_csum_ref(buf, len));
+            assert_int_equal(oasis_csum(buf, len - 7), oasis_csum_ref(buf, len - 7));
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -277,6 +296,7 @@ int main(void)
         cmocka_unit_test(test_filled_field_verifies),
         cmocka_unit_test(test_fold_any_sum),
         cmocka_unit_test(test_add32_matches_add),
+        cmocka_unit_test(test_last_carry_wraps),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
