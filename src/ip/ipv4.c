@@ -16,6 +16,7 @@
 #include "link/eth_wire.h"
 #include "oasis/error.h"
 #include "ip/proto.h"
+#include "tcp/tcp.h"
 
 #include <string.h>
 
@@ -349,6 +350,17 @@ void oasis_ipv4_negative_advice(oasis_stack *s, uint32_t dst)
         oasis_arp_reverify(s, next_hop);
 }
 
+static void count_delivered(oasis_ip_counters *c, uint8_t tos)
+{
+    c->in_delivers++;
+    switch (tos & 3) { /* RFC 3168 5: the ECN field */
+    case 0: c->in_noect_pkts++; break;
+    case 1: c->in_ect1_pkts++; break;
+    case 2: c->in_ect0_pkts++; break;
+    default: c->in_ce_pkts++; break;
+    }
+}
+
 void oasis_ipv4_deliver(oasis_stack *s, const oasis_ipv4_hdr *h)
 {
     const oasis_ip_handler *hd = oasis_ip_handler_of(s, h->proto);
@@ -357,13 +369,7 @@ void oasis_ipv4_deliver(oasis_stack *s, const oasis_ipv4_hdr *h)
         oasis_icmp_send_error(s, OASIS_ICMP_DEST_UNREACH, OASIS_ICMP_PROTO_UNREACH, 0, h);
         return;
     }
-    s->ctr.ip.in_delivers++;
-    switch (h->tos & 3) { /* RFC 3168 5: the ECN field */
-    case 0: s->ctr.ip.in_noect_pkts++; break;
-    case 1: s->ctr.ip.in_ect1_pkts++; break;
-    case 2: s->ctr.ip.in_ect0_pkts++; break;
-    default: s->ctr.ip.in_ce_pkts++; break;
-    }
+    count_delivered(&s->ctr.ip, h->tos);
     oasis_ip_packet pkt = {
         .family = OASIS_IP_FAMILY_V4,
         .proto = h->proto,
@@ -439,11 +445,32 @@ void oasis_ipv4_input_loop(oasis_stack *s, const uint8_t *pkt, size_t len)
     ipv4_input(s, pkt, len, 0, 1);
 }
 
+/* The common case, ahead of the general path: a plain datagram (no
+ * options, not a fragment: ipv4_wire.h) from a proper source to our
+ * address, for the built-in TCP. It passes every check ipv4_input makes and
+ * is counted as it would count it. Anything else returns 0, uncounted, and
+ * takes the general path, which judges and counts it. */
+static int tcp_direct(oasis_stack *s, const uint8_t *pkt, size_t len)
+{
+    size_t total = oasis_ipv4_plain(pkt, len);
+    if (!total || pkt[9] != OASIS_IPPROTO_TCP || !s->protos.tcp_builtin)
+        return 0;
+    uint32_t src = oasis_get32(pkt + 12), dst = oasis_get32(pkt + 16);
+    if (s->addr == 0 || dst != s->addr || oasis_ipv4_is_martian(s, src))
+        return 0;
+    s->ctr.ip.in_receives++;
+    count_delivered(&s->ctr.ip, pkt[1]);
+    oasis_tcp_input4_ecn(s, src, dst, pkt + OASIS_IPV4_HLEN, total - OASIS_IPV4_HLEN, pkt[1] & 3);
+    return 1;
+}
+
 static void ipv4_input(oasis_stack *s, const uint8_t *pkt, size_t len, int link_bcast, int loop)
 {
     oasis_ip_counters *c = &s->ctr.ip;
     oasis_ipv4_hdr h;
 
+    if (!loop && !link_bcast && tcp_direct(s, pkt, len))
+        return;
     c->in_receives++;
     switch (oasis_ipv4_parse(pkt, len, &h)) {
     case OASIS_OK:

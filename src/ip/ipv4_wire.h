@@ -5,6 +5,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/bytes.h"
+#include "core/checksum.h"
+
 #define OASIS_IPV4_HLEN 20
 #define OASIS_IPV4_MAX_HLEN 60
 #define OASIS_IPPROTO_ICMP 1
@@ -42,6 +45,21 @@ typedef struct oasis_ipv4_hdr {
  *   contents are skipped, not interpreted).
  * Bytes past the total length (link padding) are ignored. */
 int oasis_ipv4_parse(const uint8_t *buf, size_t len, oasis_ipv4_hdr *out);
+
+/* The common datagram, judged in one go: version 4 with a 20-byte header
+ * (no options), a correct header checksum, a total length from 20 to len,
+ * neither the reserved flag nor a fragment's (MF, offset). Returns its total
+ * length; 0 for any other, which oasis_ipv4_parse then judges. */
+static inline size_t oasis_ipv4_plain(const uint8_t *buf, size_t len)
+{
+    if (len < OASIS_IPV4_HLEN || buf[0] != 0x45 || (oasis_get16(buf + 6) & 0xbfff) != 0)
+        return 0;
+    uint16_t total = oasis_get16(buf + 2);
+    if (total < OASIS_IPV4_HLEN || total > len ||
+        oasis_csum_fold(oasis_csum_add32(0, buf, OASIS_IPV4_HLEN / 4)) != 0)
+        return 0;
+    return total;
+}
 
 /* Writes a 20-byte header (options are not emitted; hdr_len is ignored)
  * with its checksum. */

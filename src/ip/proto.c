@@ -13,6 +13,8 @@
 
 #include <string.h>
 
+static void tcp_in(oasis_stack *s, const oasis_ip_packet *pkt, void *ud);
+
 int oasis_ip_register(oasis_stack *s, uint8_t proto, oasis_ip_input_fn input,
                       oasis_ip_error_fn error, void *ud)
 {
@@ -26,6 +28,8 @@ int oasis_ip_register(oasis_stack *s, uint8_t proto, oasis_ip_input_fn input,
             continue;
         t->h[i] = (oasis_ip_handler){input, error, ud, proto};
         t->slot[proto] = (uint8_t)(i + 1);
+        if (proto == OASIS_IPPROTO_TCP)
+            t->tcp_builtin = input == tcp_in;
         return OASIS_OK;
     }
     return OASIS_ENOMEM;
@@ -37,6 +41,8 @@ int oasis_ip_unregister(oasis_stack *s, uint8_t proto)
         return OASIS_ENOENT;
     memset(&s->protos.h[s->protos.slot[proto] - 1], 0, sizeof(oasis_ip_handler));
     s->protos.slot[proto] = 0;
+    if (proto == OASIS_IPPROTO_TCP)
+        s->protos.tcp_builtin = 0;
     return OASIS_OK;
 }
 
@@ -76,17 +82,12 @@ int oasis_ip_send(oasis_stack *s, uint32_t dst, uint8_t proto, const void *data,
 static void tcp_in(oasis_stack *s, const oasis_ip_packet *pkt, void *ud)
 {
     (void)ud;
-    oasis_ipaddr src, dst;
-    if (pkt->family == OASIS_IP_FAMILY_V6) {
-        src = oasis_ipaddr_v6(pkt->src6);
-        dst = oasis_ipaddr_v6(pkt->dst6);
-    } else if (pkt->family == OASIS_IP_FAMILY_V4) {
-        src = oasis_ipaddr_v4(pkt->src);
-        dst = oasis_ipaddr_v4(pkt->dst);
-    } else {
-        return;
+    if (pkt->family == OASIS_IP_FAMILY_V4) {
+        oasis_tcp_input4_ecn(s, pkt->src, pkt->dst, pkt->payload, pkt->len, pkt->tclass & 3);
+    } else if (pkt->family == OASIS_IP_FAMILY_V6) {
+        oasis_ipaddr src = oasis_ipaddr_v6(pkt->src6), dst = oasis_ipaddr_v6(pkt->dst6);
+        oasis_tcp_input_ecn(s, &src, &dst, pkt->payload, pkt->len, pkt->tclass & 3);
     }
-    oasis_tcp_input_ecn(s, &src, &dst, pkt->payload, pkt->len, pkt->tclass & 3);
 }
 
 static void udp_in(oasis_stack *s, const oasis_ip_packet *pkt, void *ud)

@@ -21,6 +21,9 @@ typedef struct oasis_ip_handler {
 typedef struct oasis_ip_protos {
     uint8_t slot[256];
     oasis_ip_handler h[OASIS_IP_MAX_PROTOS];
+    /* TCP's entry is the built-in one: IPv4 may hand it segments directly
+     * (oasis_tcp_input4_ecn) instead of through the table. */
+    uint8_t tcp_builtin;
 } oasis_ip_protos;
 
 /* Registers TCP, UDP and ICMP (stack creation, before any traffic). */

@@ -4,6 +4,10 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
+
+#include "core/bytes.h"
+#include "oasis/error.h"
 
 #define OASIS_ETH_HLEN 14
 #define OASIS_ETH_ALEN 6
@@ -19,9 +23,27 @@ typedef struct oasis_eth_hdr {
     size_t payload_len;
 } oasis_eth_hdr;
 
+/* Ethertypes start at 0x0600; smaller values are 802.3 lengths (LLC/SNAP
+ * frames), which carry nothing we speak. */
+#define OASIS_ETH_MIN_TYPE 0x0600
+
 /* Returns 0, or OASIS_ETRUNCATED (shorter than 14 bytes) or OASIS_EMALFORMED
- * (an 802.3 length field, type < 0x0600, which we do not speak). */
-int oasis_eth_parse(const uint8_t *buf, size_t len, oasis_eth_hdr *out);
+ * (an 802.3 length field, type < 0x0600, which we do not speak). Inline:
+ * every frame in takes it, and the input reads only some of the fields. */
+static inline int oasis_eth_parse(const uint8_t *buf, size_t len, oasis_eth_hdr *out)
+{
+    if (len < OASIS_ETH_HLEN)
+        return OASIS_ETRUNCATED;
+    uint16_t type = oasis_get16(buf + 12);
+    if (type < OASIS_ETH_MIN_TYPE)
+        return OASIS_EMALFORMED;
+    memcpy(out->dst, buf, OASIS_ETH_ALEN);
+    memcpy(out->src, buf + 6, OASIS_ETH_ALEN);
+    out->type = type;
+    out->payload = buf + OASIS_ETH_HLEN;
+    out->payload_len = len - OASIS_ETH_HLEN;
+    return OASIS_OK;
+}
 
 /* Writes the 14-byte header at buf. */
 void oasis_eth_emit(uint8_t *buf, const uint8_t dst[6], const uint8_t src[6], uint16_t type);

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/checksum.h"
 #include "core/mem.h"
 #include "core/slab.h"
 #include "core/stack_impl.h"
@@ -883,17 +884,21 @@ static int closed_rst_allowed(oasis_stack *s)
 
 /* ---- input demux --------------------------------------------------------- */
 
-static int bad_address(oasis_stack *s, const oasis_ipaddr *sa, const oasis_ipaddr *da)
+/* RFC 9293 3.9.1: no connections with broadcast or multicast ends (nor
+ * from an unspecified source). IPv4, host order. */
+static int bad_address4(const oasis_stack *s, uint32_t src, uint32_t dst)
 {
-    /* RFC 9293 3.9.1: no connections with broadcast or multicast ends
-     * (nor from an unspecified source). */
-    if (oasis_ipaddr_is_v6(sa))
-        return oasis_ipaddr_is_unspecified(sa) || oasis_ipaddr_is_multicast(sa) ||
-               oasis_ipaddr_is_multicast(da);
-    uint32_t src = oasis_ipaddr_to_v4(sa), dst = oasis_ipaddr_to_v4(da);
     return src == 0 || (src >> 28) == 0xe || (dst >> 28) == 0xe ||
            oasis_ipv4_bcast_for(dst, s->addr, s->netmask) ||
            oasis_ipv4_bcast_for(src, s->addr, s->netmask); /* (src 255.255.255.255 too) */
+}
+
+static int bad_address(oasis_stack *s, const oasis_ipaddr *sa, const oasis_ipaddr *da)
+{
+    if (oasis_ipaddr_is_v6(sa))
+        return oasis_ipaddr_is_unspecified(sa) || oasis_ipaddr_is_multicast(sa) ||
+               oasis_ipaddr_is_multicast(da);
+    return bad_address4(s, oasis_ipaddr_to_v4(sa), oasis_ipaddr_to_v4(da));
 }
 
 /* Is dst the address a listener answers on (IPv4: ours towards src, or
@@ -910,8 +915,7 @@ static int listen_addr_ok(oasis_stack *s, const oasis_tcp_listener *l, const oas
 
 void oasis_tcp_input4(oasis_stack *s, uint32_t src, uint32_t dst, const uint8_t *seg, size_t len)
 {
-    oasis_ipaddr a = oasis_ipaddr_v4(src), b = oasis_ipaddr_v4(dst);
-    oasis_tcp_input(s, &a, &b, seg, len);
+    oasis_tcp_input4_ecn(s, src, dst, seg, len, 0);
 }
 
 void oasis_tcp_input(oasis_stack *s, const oasis_ipaddr *src, const oasis_ipaddr *dst,
@@ -920,64 +924,108 @@ void oasis_tcp_input(oasis_stack *s, const oasis_ipaddr *src, const oasis_ipaddr
     oasis_tcp_input_ecn(s, src, dst, seg, len, 0);
 }
 
+/* Parses and counts a segment whose pseudo-header sums to `pseudo`; 0
+ * when it is well formed. */
+static int seg_parse(oasis_stack *s, const uint8_t *seg, size_t len, uint64_t pseudo,
+                     oasis_tcp_hdr *h)
+{
+    oasis_tcp_counters *ctr = &s->ctr.tcp;
+    /* A checksum the link verified, or left partial (a trusted local
+     * sender), is not summed again (oasis/link.h). */
+    int err = oasis_tcp_parse_sum(seg, len, pseudo, !oasis_rx_csum_trusted(s, seg), h);
+    ctr->in_segs++;
+    if (err) {
+        if (err == OASIS_ECHECKSUM)
+            ctr->in_csum_errors++;
+        else
+            ctr->in_errs++;
+        return err;
+    }
+    ctr->in_segs += oasis_rx_pieces(s, h->payload, h->payload_len) - 1; /* one per piece */
+    if (h->payload_len && h->payload == s->rx_place_stub)
+        h->payload = s->rx_place_dst; /* read into its ring already (tcp_place.h) */
+    return 0;
+}
+
+/* A well-formed segment between usable addresses, to its flow, TIME_WAIT
+ * entry or listener, else answered as one to a closed port. */
+static void demux(oasis_stack *s, const oasis_ipaddr *src, const oasis_ipaddr *dst,
+                  oasis_tcp_hdr *h)
+{
+    oasis_tcp_conn *c = oasis_tcp_lookup(s, dst, h->dst_port, src, h->src_port);
+    if (c && c->kind == OASIS_TCP_KIND_TW) {
+        oasis_tcp_tw_input(s, (oasis_tcp_tw *)c, h);
+        return;
+    }
+    if (c) {
+        oasis_flow *f = (oasis_flow *)c;
+        if (oasis_tcp_ext_get(f)) {
+            s->ctr.tcp.ext_drops++; /* no memory to take it in: as if lost */
+            return;
+        }
+        f->busy++;
+        oasis_tcp_flow_input(f, h);
+        f->busy--;
+        oasis_tcp_ext_put(f);
+        oasis_tcp_maybe_free(f);
+        return;
+    }
+    oasis_tcp_listener *l = oasis_tcp_find_listener(s, h->dst_port);
+    if (l && listen_addr_ok(s, l, src, dst)) {
+        oasis_tcp_listen_input(s, l, src, dst, h);
+        return;
+    }
+    s->ctr.tcp.no_listener++;
+    if (h->flags & OASIS_TCP_RST)
+        return; /* never answered: spends no token */
+    if (closed_rst_allowed(s))
+        oasis_tcp_send_rst_reply(s, dst, src, h);
+}
+
 void oasis_tcp_input_ecn(oasis_stack *s, const oasis_ipaddr *src, const oasis_ipaddr *dst,
                          const uint8_t *seg, size_t len, uint8_t ecn)
 {
     if (!s || !s->tcp || !seg || !src || !dst || src->family != dst->family ||
         (src->family != OASIS_AF_INET && src->family != OASIS_AF_INET6))
         return;
-    oasis_tcp_counters *ctr = &s->ctr.tcp;
     oasis_tcp_hdr h;
-    /* A checksum the link verified, or left partial (a trusted local
-     * sender), is not summed again (oasis/link.h). */
-    int trusted = oasis_rx_csum_trusted(s, seg);
-    int err = oasis_tcp_parse_sum(seg, len, oasis_tcp_pseudo_sum(src, dst, (uint32_t)len),
-                                  !trusted, &h);
-    ctr->in_segs++;
-    if (!err)
-        ctr->in_segs += oasis_rx_pieces(s, h.payload, h.payload_len) - 1; /* one per piece */
-    if (!err && h.payload_len && h.payload == s->rx_place_stub)
-        h.payload = s->rx_place_dst; /* read into its ring already (tcp_place.h) */
-    if (err) {
-        if (err == OASIS_ECHECKSUM)
-            ctr->in_csum_errors++;
-        else
-            ctr->in_errs++;
+    if (seg_parse(s, seg, len, oasis_tcp_pseudo_sum(src, dst, (uint32_t)len), &h))
         return;
-    }
     if (bad_address(s, src, dst) || h.src_port == 0 || h.dst_port == 0) {
-        ctr->in_errs++;
+        s->ctr.tcp.in_errs++;
         return;
     }
     h.ip_ecn = ecn & 3;
-    oasis_tcp_conn *c = oasis_tcp_lookup(s, dst, h.dst_port, src, h.src_port);
-    if (c && c->kind == OASIS_TCP_KIND_TW) {
-        oasis_tcp_tw_input(s, (oasis_tcp_tw *)c, &h);
+    demux(s, src, dst, &h);
+}
+
+/* oasis_ipaddr_v4, inline: every IPv4 segment in takes two. */
+static inline oasis_ipaddr ipaddr4(uint32_t a)
+{
+    oasis_ipaddr r = {.family = OASIS_AF_INET, .b = {[10] = 0xff, [11] = 0xff}};
+    r.b[12] = (uint8_t)(a >> 24);
+    r.b[13] = (uint8_t)(a >> 16);
+    r.b[14] = (uint8_t)(a >> 8);
+    r.b[15] = (uint8_t)a;
+    return r;
+}
+
+void oasis_tcp_input4_ecn(oasis_stack *s, uint32_t src, uint32_t dst, const uint8_t *seg,
+                          size_t len, uint8_t ecn)
+{
+    if (!s || !s->tcp || !seg)
+        return;
+    oasis_tcp_hdr h;
+    uint64_t pseudo = oasis_csum_pseudo(src, dst, OASIS_IPPROTO_TCP, (uint16_t)len);
+    if (seg_parse(s, seg, len, pseudo, &h))
+        return;
+    if (bad_address4(s, src, dst) || h.src_port == 0 || h.dst_port == 0) {
+        s->ctr.tcp.in_errs++;
         return;
     }
-    if (c) {
-        oasis_flow *f = (oasis_flow *)c;
-        if (oasis_tcp_ext_get(f)) {
-            ctr->ext_drops++; /* no memory to take it in: as if lost */
-            return;
-        }
-        f->busy++;
-        oasis_tcp_flow_input(f, &h);
-        f->busy--;
-        oasis_tcp_ext_put(f);
-        oasis_tcp_maybe_free(f);
-        return;
-    }
-    oasis_tcp_listener *l = oasis_tcp_find_listener(s, h.dst_port);
-    if (l && listen_addr_ok(s, l, src, dst)) {
-        oasis_tcp_listen_input(s, l, src, dst, &h);
-        return;
-    }
-    ctr->no_listener++;
-    if (h.flags & OASIS_TCP_RST)
-        return; /* never answered: spends no token */
-    if (closed_rst_allowed(s))
-        oasis_tcp_send_rst_reply(s, dst, src, &h);
+    h.ip_ecn = ecn & 3;
+    oasis_ipaddr a = ipaddr4(src), b = ipaddr4(dst);
+    demux(s, &a, &b, &h);
 }
 
 /* ---- layer --------------------------------------------------------------- */

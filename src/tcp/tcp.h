@@ -24,6 +24,11 @@ void oasis_tcp_icmp_error(oasis_stack *s, const oasis_ip_error *e);
 void oasis_tcp_input_ecn(oasis_stack *s, const oasis_ipaddr *src, const oasis_ipaddr *dst,
                          const uint8_t *seg, size_t len, uint8_t ecn);
 
+/* The same for IPv4 (host-order addresses): IPv4's input calls it directly
+ * when the built-in TCP is the protocol table's entry (ipv4.c). */
+void oasis_tcp_input4_ecn(oasis_stack *s, uint32_t src, uint32_t dst, const uint8_t *seg,
+                          size_t len, uint8_t ecn);
+
 /* Our address addr went away: flows on it end with OASIS_EADDRNOTAVAIL. */
 void oasis_tcp_addr_lost(oasis_stack *s, uint32_t addr);
 
