@@ -360,6 +360,46 @@ static void test_peek_csum(void **state)
     oasis_ring_fini(s, &r);
 }
 
+/* The same across the wrap: the ring keeps a byte so that its head moves
+ * (a drained ring starts over at index 0), and every range, one run or
+ * two, at even and odd offsets, sums and copies as the flat bytes do. */
+static void test_peek_csum_wrapped(void **state)
+{
+    fixture *f = *state;
+    oasis_stack *s = &f->stack;
+    enum { CAP = 4096 }; /* the storage's size: writes past its end wrap */
+    static uint8_t in[CAP], out[CAP];
+    oasis_ring r;
+    oasis_ring_init(&r, CAP);
+    for (uint32_t head = 1; head < CAP; head += 509) {
+        for (uint32_t i = 0; i < CAP; i++)
+            in[i] = (uint8_t)(i * 7 + head);
+        assert_int_equal(oasis_ring_write(s, &r, in, head + 1), head + 1);
+        oasis_ring_consume(s, &r, head); /* one byte left, at index head */
+        assert_int_equal(r.head, head);
+        assert_int_equal(oasis_ring_write(s, &r, in + 1, CAP - 1), CAP - 1);
+        /* The ring holds in[head..head+CAP-1] flattened: byte k is in[k + head]
+         * for the first, in[k] after; compare against the flat copy. */
+        static uint8_t flat[CAP];
+        flat[0] = in[head];
+        memcpy(flat + 1, in + 1, CAP - 1);
+        for (uint32_t off = 0; off < 4; off++) {
+            for (uint32_t n = 0; n + off <= CAP; n += 97) {
+                uint64_t sum = oasis_ring_peek_csum(&r, off, out, n);
+                assert_memory_equal(out, flat + off, n);
+                assert_int_equal(oasis_csum_fold(sum), oasis_csum(flat + off, n));
+            }
+            uint32_t n = CAP - off; /* to the end, across the wrap */
+            uint64_t sum = oasis_ring_peek_csum(&r, off, out, n);
+            assert_memory_equal(out, flat + off, n);
+            assert_int_equal(oasis_csum_fold(sum), oasis_csum(flat + off, n));
+        }
+        oasis_ring_consume(s, &r, CAP);
+        assert_int_equal(r.len, 0);
+    }
+    oasis_ring_fini(s, &r);
+}
+
 /* Zero-copy receive: the pinned room is where the ring's next bytes go;
  * their own write takes them without a copy, any other write is refused
  * (it would land on them), and neither draining nor a change of capacity
@@ -425,6 +465,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_alloc_failure, setup, teardown),
         cmocka_unit_test_setup_teardown(test_growth, setup, teardown),
         cmocka_unit_test_setup_teardown(test_peek_csum, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_peek_csum_wrapped, setup, teardown),
         cmocka_unit_test_setup_teardown(test_growth_random, setup, teardown),
         cmocka_unit_test_setup_teardown(test_random_against_model, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pin, setup, teardown),

@@ -8,12 +8,13 @@
 #include "oasis/error.h"
 #include "tcp/tcp_tune.h"
 
-/* Storage index of offset off from head. 64-bit so a capacity above 2 GiB
+/* Storage index of offset off (off <= len <= size) from head: below twice
+ * the size, one subtraction wraps it. 64-bit so a capacity above 2 GiB
  * cannot overflow. */
 static uint32_t ring_pos(const oasis_ring *r, uint64_t off)
 {
     uint64_t pos = (uint64_t)r->head + off;
-    return (uint32_t)(pos < r->size ? pos : pos % r->size);
+    return (uint32_t)(pos < r->size ? pos : pos - r->size);
 }
 
 static void ring_release(oasis_stack *s, oasis_ring *r)
@@ -151,7 +152,7 @@ uint32_t oasis_ring_fit(const oasis_ring *r, uint64_t extra)
     return fit < free ? (uint32_t)fit : free;
 }
 
-uint32_t oasis_ring_write(oasis_stack *s, oasis_ring *r, const void *data, uint32_t n)
+uint32_t oasis_ring_write_slow(oasis_stack *s, oasis_ring *r, const void *data, uint32_t n)
 {
     uint32_t room = oasis_ring_free(r);
     if (n > room)
@@ -241,7 +242,9 @@ uint64_t oasis_ring_peek_csum(const oasis_ring *r, uint32_t off, void *dst, uint
 {
     uint8_t *d = dst;
     const uint8_t *p;
-    uint32_t got, done = 0;
+    uint32_t got = oasis_ring_span(r, off, &p), done = 0;
+    if (got >= n) /* one run (not across the wrap): the common case */
+        return n ? oasis_csum_copy(d, p, n, 0) : 0;
     uint64_t sum = 0;
     while (n && (got = oasis_ring_span(r, off, &p)) != 0) {
         if (got > n)
@@ -256,28 +259,11 @@ uint64_t oasis_ring_peek_csum(const oasis_ring *r, uint32_t off, void *dst, uint
     return sum;
 }
 
-uint32_t oasis_ring_span(const oasis_ring *r, uint32_t off, const uint8_t **p)
+/* The whole of it (oasis_ring_consume's slow path). */
+void oasis_ring_consume_all(oasis_stack *s, oasis_ring *r)
 {
-    if (off >= r->len || !r->mem) {
-        *p = NULL;
-        return 0;
-    }
-    uint32_t pos = ring_pos(r, off);
-    uint32_t run = r->len - off;
-    if (run > r->size - pos)
-        run = r->size - pos;
-    *p = r->mem + pos;
-    return run;
-}
-
-void oasis_ring_consume(oasis_stack *s, oasis_ring *r, uint32_t n)
-{
-    if (n > r->len)
-        n = r->len;
-    if (n == 0)
-        return;
-    r->head = ring_pos(r, n);
-    r->len -= n;
-    if (r->len == 0 && !r->pin)
+    r->head = ring_pos(r, r->len);
+    r->len = 0;
+    if (!r->pin)
         ring_drained(s, r); /* pinned: unpin does it (the room must stay) */
 }

@@ -17,6 +17,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 typedef struct oasis_stack oasis_stack;
 
@@ -57,7 +58,21 @@ uint32_t oasis_ring_fit(const oasis_ring *r, uint64_t extra);
 
 /* Appends up to n bytes; returns how many were taken (0 on allocation
  * failure or when full). */
-uint32_t oasis_ring_write(oasis_stack *s, oasis_ring *r, const void *data, uint32_t n);
+uint32_t oasis_ring_write_slow(oasis_stack *s, oasis_ring *r, const void *data, uint32_t n);
+static inline uint32_t oasis_ring_write(oasis_stack *s, oasis_ring *r, const void *data, uint32_t n)
+{
+    /* The common case inline: the bytes fit in the storage after the
+     * stored ones, before its end (not wrapped, not pinned, no growth). */
+    uint64_t end = (uint64_t)r->head + r->len;
+    if (n && !r->pin && end + n <= r->size && n <= r->cap - r->len) {
+        memcpy(r->mem + end, data, n);
+        r->len += n;
+        if (r->len > r->peak)
+            r->peak = r->len;
+        return n;
+    }
+    return oasis_ring_write_slow(s, r, data, n);
+}
 
 /* Zero-copy receive (tcp_place.c): storage for up to `want` more bytes
  * (bounded by the free capacity) and the contiguous room at the end of the
@@ -81,10 +96,34 @@ uint64_t oasis_ring_peek_csum(const oasis_ring *r, uint32_t off, void *dst, uint
  * length (0 and *p = NULL if off >= len). At most two calls cover any range:
  * the run ends at len or at the wrap. For zero-copy reads and
  * checksum-while-copy. The pointer is valid until the next write/consume. */
-uint32_t oasis_ring_span(const oasis_ring *r, uint32_t off, const uint8_t **p);
+static inline uint32_t oasis_ring_span(const oasis_ring *r, uint32_t off, const uint8_t **p)
+{
+    if (off >= r->len) {
+        *p = NULL;
+        return 0;
+    }
+    uint64_t pos = (uint64_t)r->head + off; /* below twice the size */
+    if (pos >= r->size)
+        pos -= r->size;
+    uint32_t run = r->len - off;
+    if (run > r->size - pos)
+        run = r->size - (uint32_t)pos;
+    *p = r->mem + pos;
+    return run;
+}
 
 /* Drops n bytes from the front (clamped to len); frees storage larger than
  * OASIS_RING_KEEP when it becomes empty. */
-void oasis_ring_consume(oasis_stack *s, oasis_ring *r, uint32_t n);
+void oasis_ring_consume_all(oasis_stack *s, oasis_ring *r);
+static inline void oasis_ring_consume(oasis_stack *s, oasis_ring *r, uint32_t n)
+{
+    if (n < r->len) {
+        uint64_t pos = (uint64_t)r->head + n;
+        r->head = (uint32_t)(pos < r->size ? pos : pos - r->size);
+        r->len -= n;
+    } else if (r->len) {
+        oasis_ring_consume_all(s, r);
+    }
+}
 
 #endif
