@@ -272,7 +272,7 @@ static void ring_trim(oasis_stack *s, oasis_ring *r)
         oasis_ring_fini(s, r);
 }
 
-int oasis_tcp_ext_get(oasis_flow *f)
+int oasis_tcp_ext_make(oasis_flow *f)
 {
     if (!f->ext) {
         oasis_stack *s = f->s;
@@ -398,13 +398,6 @@ static void ext_release(oasis_flow *f)
     f->rcvbuf = x->rcv.cap;
     f->s->ctr.tcp.ext_frees++;
     ext_free(f, 1);
-}
-
-void oasis_tcp_ext_put(oasis_flow *f)
-{
-    if (f->hold)
-        f->hold--;
-    ext_maybe_release(f);
 }
 
 void oasis_tcp_ext_idle(oasis_flow *f)

@@ -354,12 +354,29 @@ uint16_t oasis_tcp_pick_port(oasis_stack *s, const oasis_ipaddr *laddr, const oa
 void oasis_tcp_set_state(oasis_flow *f, oasis_tcp_state st);
 /* The only writer of f->life; aborts on a transition the table above lacks. */
 void oasis_tcp_set_life(oasis_flow *f, oasis_tcp_life to);
+/* As ext_put without a hold of one's own (the timer, the dispatcher). */
+void oasis_tcp_ext_idle(oasis_flow *f);
+/* ext_get for a flow without one: a cached or new extension, set up. */
+int oasis_tcp_ext_make(oasis_flow *f);
 /* The flow's extension exists (allocated and set up if it did not; the
- * flow's hold count goes up): 0, or OASIS_ENOMEM. Pair with ext_put. */
-int oasis_tcp_ext_get(oasis_flow *f);
+ * flow's hold count goes up): 0, or OASIS_ENOMEM. Pair with ext_put.
+ * Inline: every entry point (a segment, a write) takes one. */
+static inline int oasis_tcp_ext_get(oasis_flow *f)
+{
+    if (!f->ext)
+        return oasis_tcp_ext_make(f);
+    f->hold++;
+    return 0;
+}
 /* Drops the hold; gives the extension back if the flow is idle (nothing in
  * flight, buffered, pending or armed) and nothing else holds it. */
-void oasis_tcp_ext_put(oasis_flow *f);
+static inline void oasis_tcp_ext_put(oasis_flow *f)
+{
+    if (f->hold)
+        f->hold--;
+    if (!f->hold && !f->busy)
+        oasis_tcp_ext_idle(f);
+}
 /* The RTT state an idle flow kept (ext == NULL), as ext->rtt would have it. */
 void oasis_tcp_idle_rtt(const oasis_flow *f, oasis_rtt *r);
 /* The spare extensions give their ring storage back (oasis_tcp_trim). */
@@ -368,8 +385,6 @@ void oasis_tcp_ext_cache_trim(oasis_stack *s);
  * handle finished nothing needs it (disconnect of a million idle flows
  * would otherwise leave each one holding one). */
 void oasis_tcp_ext_drop_canceled(oasis_flow *f);
-/* As ext_put without a hold of one's own (the timer, the dispatcher). */
-void oasis_tcp_ext_idle(oasis_flow *f);
 /* Frees the TCB if nothing refers to it any more. */
 void oasis_tcp_maybe_free(oasis_flow *f);
 /* The connection ends with err (0: orderly, OASIS_ERESET, OASIS_ETIMEDOUT,
