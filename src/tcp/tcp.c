@@ -346,7 +346,7 @@ static void ext_free(oasis_flow *f, int cache)
     oasis_ofo_fini(s, &x->ofo);
     oasis_tcp_wreq *r;
     while ((r = oasis_tcp_wq_pop(&x->doneq)))
-        oasis_free(s, r);
+        oasis_tcp_req_free(s, x, r);
     cache = cache && L->ext_nfree < EXT_CACHE_MAX;
     if (!cache || x->sb.rack.cap > OASIS_RACK_SEGS_MIN)
         oasis_rack_segs_free(f); /* a cached one keeps its first, small record ring */
@@ -560,6 +560,14 @@ void oasis_tcp_req_done(oasis_flow *f, oasis_tcp_wreq *r, int err)
     r->err = err;
     oasis_tcp_wq_push(&f->ext->doneq, r);
     oasis_tcp_wake(f);
+}
+
+void oasis_tcp_req_free(oasis_stack *s, oasis_tcp_ext *x, oasis_tcp_wreq *r)
+{
+    if (r == &x->done1)
+        x->done1_used = 0;
+    else
+        oasis_free(s, r);
 }
 
 /* ---- ending a connection ------------------------------------------------- */

@@ -420,12 +420,23 @@ static int submit_write_held(oasis_flow *f, const oasis_iovec *iov, size_t iovcn
     for (size_t i = 0; i < iovcnt; i++)
         if (!iov[i].base && iov[i].len)
             return OASIS_EINVAL;
-    /* No callback, nothing queued ahead and room for every byte: the
-     * completion would report nothing to anyone, so no request is made
-     * (no allocation, no dispatch round). The ring takes all or nothing. */
-    if (!cb && !how && iovcnt == 1 && !f->ext->wq.head && can_write(f) &&
-        f->state != OASIS_TCP_SYN_SENT && iov[0].len <= oasis_ring_free(&f->ext->snd) &&
-        oasis_ring_write(f->s, &f->ext->snd, iov[0].base, (uint32_t)iov[0].len) == iov[0].len) {
+    /* Nothing queued ahead and room for every byte: the write is complete
+     * once the ring has them (it takes all or nothing). Without a callback
+     * there is nothing to report, so no request is made; with one, the
+     * flow's own record carries the completion to the dispatcher (no
+     * allocation). Either way the callback never runs inside this call. */
+    oasis_tcp_ext *x = f->ext;
+    if (!how && iovcnt == 1 && !x->wq.head && (!cb || !x->done1_used) && can_write(f) &&
+        f->state != OASIS_TCP_SYN_SENT && iov[0].len <= oasis_ring_free(&x->snd) &&
+        oasis_ring_write(f->s, &x->snd, iov[0].base, (uint32_t)iov[0].len) == iov[0].len) {
+        if (cb) {
+            oasis_tcp_wreq *r = &x->done1;
+            x->done1_used = 1;
+            r->cb = cb;
+            r->ud = ud;
+            x->nreqs++;
+            oasis_tcp_req_done(f, r, 0);
+        }
         oasis_tcp_output(f);
         oasis_tcp_timer_update(f);
         return OASIS_OK;
@@ -439,9 +450,10 @@ static int submit_write_held(oasis_flow *f, const oasis_iovec *iov, size_t iovcn
     r->nodelay = (how & WR_NODELAY) ? 1 : 0;
     r->urgent = (how & WR_URGENT) ? 1 : 0;
     r->iovcnt = iovcnt;
+    r->iov = (oasis_iovec *)(r + 1);
     if (iovcnt)
         memcpy(r->iov, iov, iovcnt * sizeof *iov);
-    f->ext->nreqs++;
+    x->nreqs++;
     if (!can_write(f)) {
         oasis_tcp_req_done(f, r, OASIS_ECLOSED);
         return OASIS_OK;

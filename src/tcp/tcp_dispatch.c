@@ -4,7 +4,6 @@
  * timers' FIFO for work due now, not the heap) runs the callbacks from
  * oasis_stack_poll(). Also cancel (abort, disconnect), which
  * runs the callbacks at once because the application asked for it. */
-#include "core/mem.h"
 #include "core/stack_impl.h"
 #include "oasis/error.h"
 #include "tcp/tcp_flow.h"
@@ -124,7 +123,7 @@ static void run_done(oasis_flow *f)
         oasis_flow_cb cb = r->cb;
         void *ud = r->ud;
         int err = r->err;
-        oasis_free(f->s, r);
+        oasis_tcp_req_free(f->s, f->ext, r);
         f->ext->nreqs--;
         if (cb)
             cb(f, err, ud);
@@ -275,7 +274,7 @@ void oasis_tcp_cancel_requests(oasis_flow *f)
         oasis_flow_cb cb = r->cb;
         void *ud = r->ud;
         int err = r->err;
-        oasis_free(s, r);
+        oasis_tcp_req_free(s, x, r);
         f->ext->nreqs--;
         if (cb)
             cb(f, err, ud);

@@ -94,7 +94,7 @@ typedef struct oasis_tcp_wreq {
     uint32_t idx;      /* iov being copied */
     size_t off;        /* bytes of iov[idx] taken */
     size_t iovcnt;
-    oasis_iovec iov[];
+    oasis_iovec *iov;  /* iovcnt entries, stored after the record */
 } oasis_tcp_wreq;
 
 typedef struct oasis_tcp_wq {
@@ -217,6 +217,11 @@ typedef struct oasis_tcp_ext {
     oasis_tcp_extra x;             /* urgent, reports (a flow using them is never idle) */
     oasis_tcp_wq wq, ackq, doneq;  /* taking bytes / waiting for ACK / completed */
     uint32_t nreqs;                /* write requests in wq + ackq + doneq */
+    /* The record of a write completed at once (all its bytes taken by the
+     * call): it only carries the callback to the dispatcher, so the flow
+     * keeps one instead of allocating one per write (oasis_tcp_req_free). */
+    oasis_tcp_wreq done1;
+    uint8_t done1_used;
     oasis_flow_cb close_cb;
     void *close_ud;
     union {
@@ -396,6 +401,8 @@ void oasis_tcp_tw_input(oasis_stack *s, oasis_tcp_tw *tw, const oasis_tcp_hdr *h
 int oasis_tcp_challenge_allowed(oasis_stack *s);
 /* Moves a request to the done list with err and wakes the flow. */
 void oasis_tcp_req_done(oasis_flow *f, oasis_tcp_wreq *r, int err);
+/* Gives a completed request's record back (the extension's own, or freed). */
+void oasis_tcp_req_free(oasis_stack *s, oasis_tcp_ext *x, oasis_tcp_wreq *r);
 void oasis_tcp_wq_push(oasis_tcp_wq *q, oasis_tcp_wreq *r);
 oasis_tcp_wreq *oasis_tcp_wq_pop(oasis_tcp_wq *q);
 
