@@ -328,7 +328,11 @@ int oasis_tcp_read(oasis_flow *flow, oasis_read_cb cb, void *ud);
  * no-delay attribute is on. Pending requests are bounded per flow
  * (cfg.max_write_reqs): beyond, write is refused with OASIS_EAGAIN (wait
  * for a completion; oasis_tcp_get_sndbuf tells how full things are). On a
- * finished handle: OASIS_ECLOSED (refused). */
+ * finished handle: OASIS_ECLOSED (refused). When every byte fits in the send
+ * buffer and no earlier write waits, the bytes are taken within the call
+ * (the buffer may be reused at once) and the callback still runs only on
+ * the next poll, never inside the call; cb may be NULL (nothing is
+ * reported). */
 int oasis_tcp_write(oasis_flow *flow, const void *data, size_t len, oasis_flow_cb cb, void *ud);
 
 /* Like oasis_tcp_write for several buffers (the iov array itself is copied;
