@@ -2,7 +2,9 @@
  * memo must never hand a segment to an entry that left the table: a flow
  * that ended (its handle still held, or freed and its slab slot reused) or
  * a TIME_WAIT entry that expired. Each test makes the entry the memo holds
- * leave the table and then sends to its tuple. */
+ * leave the table and then sends to its tuple.
+ * The table hashes a connection's tuple once (its first lookup), and its
+ * chains stay whole however entries come and go. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,6 +14,7 @@
 
 #include <cmocka.h>
 
+#include "core/stack_impl.h"
 #include "tcp/tcp_flow.h"
 #include "tcp_harness.h"
 
@@ -179,6 +182,153 @@ static void test_expired_time_wait_entry_not_found(void **state)
     assert_int_equal(th_ctr(&x->h)->time_wait, 0);
 }
 
+
+/* Tuples hashed so far by the stack's flow table. */
+static uint64_t hashes(fx *x)
+{
+    return x->h.s->tcp->hashes;
+}
+
+/* A connection's tuple is hashed once, by its first lookup (the SYN's, or
+ * the port choice of a connect): its insert takes that hash, its flow
+ * leaves the table or makes way for its TIME_WAIT entry by the bucket its
+ * chain ends in, and so does the TIME_WAIT entry when it expires. Both
+ * ways round: we close first (TIME_WAIT here) and the peer does (LAST_ACK). */
+static void test_connection_hashes_its_tuple_once(void **state)
+{
+    fx *x = *state;
+    th_open_passive(&x->h, &x->a, PORT, NULL); /* the listener, and a flow that stays */
+    th_clear(&x->h);
+    for (int round = 0; round < 3; round++) {
+        /* Passive open, we close first: TIME_WAIT, then its end. */
+        uint64_t before = hashes(x);
+        uint16_t pp = (uint16_t)(P2 + round);
+        inject(x, pp, S, TH_PISN, 0, NULL);
+        oasis_tcp_hdr r;
+        assert_true(th_pop(&x->h, &r));
+        uint32_t iss = r.seq;
+        inject(x, pp, A, TH_PISN + 1, iss + 1, NULL);
+        th_poll(&x->h);
+        assert_int_equal(oasis_tcp_close(x->a.flow, NULL, NULL), 0);
+        th_poll(&x->h);
+        inject(x, pp, A | F, TH_PISN + 1, iss + 2, NULL);
+        th_poll(&x->h);
+        assert_int_equal(th_ctr(&x->h)->time_wait, 1);
+        th_advance(&x->h, 61 * OASIS_NS_PER_SEC); /* 2*MSL with the default 30 s MSL */
+        assert_int_equal(th_ctr(&x->h)->time_wait, 0);
+        assert_int_equal(th_ctr(&x->h)->flows, 1);
+        assert_int_equal(hashes(x) - before, 1);
+        th_clear(&x->h);
+
+        /* Active open, the peer closes first: LAST_ACK, then the end. */
+        before = hashes(x);
+        th_app b;
+        th_app_init(&b);
+        uint16_t lport;
+        uint32_t ciss = th_open_active(&x->h, &b, 9000, &lport);
+        oasis_tcp_hdr fin = th_seg(9000, lport, A | F, TH_PISN + 1, ciss + 1);
+        th_inject(&x->h, &fin);
+        th_poll(&x->h);
+        assert_int_equal(oasis_tcp_close(b.flow, NULL, NULL), 0);
+        th_poll(&x->h);
+        oasis_tcp_hdr last = th_seg(9000, lport, A, TH_PISN + 2, ciss + 2);
+        th_inject(&x->h, &last);
+        th_poll(&x->h);
+        assert_int_equal(th_ctr(&x->h)->flows, 1); /* only the first one left */
+        assert_int_equal(hashes(x) - before, 1);
+        th_app_fini(&b);
+        th_clear(&x->h);
+    }
+}
+
+/* An allocator that refuses everything while `refuse` is set. */
+typedef struct refusing {
+    int refuse;
+} refusing;
+
+static void *refusing_alloc(void *ud, void *ptr, size_t size)
+{
+    refusing *r = ud;
+    if (size == 0) {
+        free(ptr);
+        return NULL;
+    }
+    return r->refuse ? NULL : realloc(ptr, size);
+}
+
+/* Entries of both families come and go in a scrambled order, first with
+ * the table kept at its first size (it cannot grow: chains of dozens),
+ * then growing: every entry in the table is found, and none that left. */
+static void test_table_chains_stay_whole(void **state)
+{
+    (void)state;
+    tcp_harness h;
+    refusing rf = {0};
+    th_init_alloc(&h, NULL, refusing_alloc, &rf);
+    oasis_stack *s = h.s;
+    oasis_tcp_layer *L = s->tcp;
+    enum { N = 1500 };
+    oasis_tcp_tw *e = calloc(N, sizeof *e);
+    uint8_t *in = calloc(N, 1);
+    assert_non_null(e);
+    assert_non_null(in);
+    for (int i = 0; i < N; i++) {
+        oasis_tcp_conn *c = &e[i].c;
+        c->kind = OASIS_TCP_KIND_TW;
+        if (i % 3) {
+            c->laddr = oasis_ipaddr_v4(TH_LOCAL);
+            c->raddr = oasis_ipaddr_v4(TH_PEER + (uint32_t)(i % 7));
+        } else {
+            uint8_t a[16] = {0x20, 0x01, 0x0d, 0xb8};
+            c->laddr = oasis_ipaddr_v6(a);
+            a[15] = (uint8_t)i;
+            c->raddr = oasis_ipaddr_v6(a);
+        }
+        c->lport = (uint16_t)(1000 + i % 11);
+        c->rport = (uint16_t)(20000 + i);
+    }
+    uint32_t nb = L->nbuckets;
+    uint32_t count = L->count;
+    uint32_t rnd = 12345;
+    for (int pass = 0; pass < 2; pass++) {
+        rf.refuse = pass == 0; /* first pass: no doubling */
+        for (int step = 0; step < 6 * N; step++) {
+            rnd = rnd * 1103515245u + 12345u;
+            int i = (int)((rnd >> 8) % N);
+            if (in[i]) {
+                oasis_tcp_table_remove(s, &e[i].c);
+                count--;
+            } else {
+                oasis_tcp_table_insert(s, &e[i].c);
+                count++;
+            }
+            in[i] ^= 1;
+            assert_int_equal(L->count, count);
+            if (step % 97 == 0)
+                for (int j = 0; j < N; j++) {
+                    oasis_tcp_conn *c = &e[j].c;
+                    oasis_tcp_conn *got =
+                        oasis_tcp_lookup(s, &c->laddr, c->lport, &c->raddr, c->rport);
+                    assert_ptr_equal(got, in[j] ? c : NULL);
+                }
+        }
+        if (pass == 0)
+            assert_int_equal(L->nbuckets, nb); /* chains of N / 2 / 64 on average */
+    }
+    assert_true(L->nbuckets > nb);
+    for (int i = 0; i < N; i++)
+        if (in[i])
+            oasis_tcp_table_remove(s, &e[i].c);
+    assert_int_equal(L->count, 0);
+    for (int i = 0; i < N; i++) {
+        oasis_tcp_conn *c = &e[i].c;
+        assert_null(oasis_tcp_lookup(s, &c->laddr, c->lport, &c->raddr, c->rport));
+    }
+    th_fini(&h);
+    free(e);
+    free(in);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -186,6 +336,8 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_freed_flow_tuple_gets_rst, setup, teardown),
         cmocka_unit_test_setup_teardown(test_expired_time_wait_entry_not_found, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_connection_hashes_its_tuple_once, setup, teardown),
+        cmocka_unit_test(test_table_chains_stay_whole),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

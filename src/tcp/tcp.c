@@ -25,8 +25,21 @@ static void tw_spares_drain(oasis_stack *s);
 
 /* ---- flow table ---------------------------------------------------------- */
 
-static uint32_t conn_hash(const oasis_tcp_layer *L, const oasis_ipaddr *laddr, uint16_t lport,
-                          const oasis_ipaddr *raddr, uint16_t rport)
+static int addr_eq(const oasis_ipaddr *a, const oasis_ipaddr *b)
+{
+    return a->family == b->family && memcmp(a->b, b->b, 16) == 0;
+}
+
+static int conn_is(const oasis_tcp_conn *c, const oasis_ipaddr *laddr, uint16_t lport,
+                   const oasis_ipaddr *raddr, uint16_t rport)
+{
+    return c->rport == rport && c->lport == lport && addr_eq(&c->raddr, raddr) &&
+           addr_eq(&c->laddr, laddr);
+}
+
+/* The tuple's hash, unmasked (a table that grows keeps using it). */
+static uint32_t tuple_hash(oasis_tcp_layer *L, const oasis_ipaddr *laddr, uint16_t lport,
+                           const oasis_ipaddr *raddr, uint16_t rport)
 {
     /* SipHash keyed with the stack's secret salt, so that a peer cannot aim
      * its tuples (of either family) at one bucket. An IPv4 tuple hashes its
@@ -47,19 +60,50 @@ static uint32_t conn_hash(const oasis_tcp_layer *L, const oasis_ipaddr *laddr, u
     msg[n + 1] = (uint8_t)lport;
     msg[n + 2] = (uint8_t)(rport >> 8);
     msg[n + 3] = (uint8_t)rport;
-    return (uint32_t)oasis_siphash24(L->hash_key, msg, n + 4) & (L->nbuckets - 1);
+    L->hashes++;
+    return (uint32_t)oasis_siphash24(L->hash_key, msg, n + 4);
 }
 
-static int addr_eq(const oasis_ipaddr *a, const oasis_ipaddr *b)
+/* tuple_hash, remembered for the last tuple: a new tuple is looked up (a
+ * SYN's, pick_port's) and then inserted with the lookup's hash. The zeroed
+ * tuple it starts with (family 0) matches none. */
+static uint32_t conn_hash(oasis_tcp_layer *L, const oasis_ipaddr *laddr, uint16_t lport,
+                          const oasis_ipaddr *raddr, uint16_t rport)
 {
-    return a->family == b->family && memcmp(a->b, b->b, 16) == 0;
+    if (!conn_is(&L->hashed, laddr, lport, raddr, rport)) {
+        L->hashed.laddr = *laddr;
+        L->hashed.raddr = *raddr;
+        L->hashed.lport = lport;
+        L->hashed.rport = rport;
+        L->hashed_val = tuple_hash(L, laddr, lport, raddr, rport);
+    }
+    return L->hashed_val;
 }
 
-static int conn_is(const oasis_tcp_conn *c, const oasis_ipaddr *laddr, uint16_t lport,
-                   const oasis_ipaddr *raddr, uint16_t rport)
+/* A chain ends in a marker naming its bucket (odd: never an entry's
+ * address; Linux's hlist_nulls), so an entry finds its bucket and leaves
+ * the table without hashing its tuple again. An entry out of the table
+ * has hnext NULL. */
+static oasis_tcp_conn *chain_end(uint32_t bucket)
 {
-    return c->rport == rport && c->lport == lport && addr_eq(&c->raddr, raddr) &&
-           addr_eq(&c->laddr, laddr);
+    return (oasis_tcp_conn *)(((uintptr_t)bucket << 1) | 1u);
+}
+
+static int is_chain_end(const oasis_tcp_conn *c)
+{
+    return ((uintptr_t)c & 1u) != 0;
+}
+
+/* The link that points at c, an entry in the table. */
+static oasis_tcp_conn **chain_link(oasis_tcp_layer *L, const oasis_tcp_conn *c)
+{
+    const oasis_tcp_conn *e = c->hnext;
+    while (!is_chain_end(e))
+        e = e->hnext;
+    oasis_tcp_conn **pp = &L->buckets[(uintptr_t)e >> 1];
+    while (*pp != c)
+        pp = &(*pp)->hnext;
+    return pp;
 }
 
 /* The memo slot of a tuple: cheap and unkeyed, which is safe because a
@@ -77,17 +121,26 @@ oasis_tcp_conn *oasis_tcp_lookup(oasis_stack *s, const oasis_ipaddr *laddr, uint
     /* Segments come in runs of a few flows (request/response: always the
      * same one; connect/close: the new flow and the one closing): the
      * entry last found for the slot is tried before hashing. It is always
-     * in the table: whatever takes an entry out clears it (table_remove). */
+     * in the table: whatever takes an entry out clears it (table_left). */
     oasis_tcp_conn **m = &L->memo[memo_slot(lport, rport)];
     oasis_tcp_conn *c = *m;
     if (c && conn_is(c, laddr, lport, raddr, rport))
         return c;
-    for (c = L->buckets[conn_hash(L, laddr, lport, raddr, rport)]; c; c = c->hnext)
+    uint32_t h = conn_hash(L, laddr, lport, raddr, rport) & (L->nbuckets - 1);
+    for (c = L->buckets[h]; !is_chain_end(c); c = c->hnext)
         if (conn_is(c, laddr, lport, raddr, rport)) {
             *m = c;
             return c;
         }
     return NULL;
+}
+
+static oasis_tcp_conn **buckets_new(oasis_stack *s, uint32_t n)
+{
+    oasis_tcp_conn **b = oasis_malloc(s, n * sizeof *b);
+    for (uint32_t i = 0; b && i < n; i++)
+        b[i] = chain_end(i);
+    return b;
 }
 
 /* Doubles the table at two entries a bucket on average: chains stay short
@@ -97,7 +150,7 @@ static void table_grow(oasis_stack *s)
 {
     oasis_tcp_layer *L = s->tcp;
     uint32_t n = L->nbuckets * 2;
-    oasis_tcp_conn **nb = oasis_calloc(s, n, sizeof *nb);
+    oasis_tcp_conn **nb = buckets_new(s, n);
     if (!nb)
         return; /* keep the old table: longer chains, still correct */
     oasis_tcp_conn **old = L->buckets;
@@ -107,9 +160,9 @@ static void table_grow(oasis_stack *s)
     L->nbuckets = n;
     for (uint32_t i = 0; i < oldn; i++) {
         oasis_tcp_conn *c = old[i];
-        while (c) {
+        while (!is_chain_end(c)) {
             oasis_tcp_conn *next = c->hnext;
-            uint32_t h = conn_hash(L, &c->laddr, c->lport, &c->raddr, c->rport);
+            uint32_t h = tuple_hash(L, &c->laddr, c->lport, &c->raddr, c->rport) & (n - 1);
             c->hnext = nb[h];
             nb[h] = c;
             c = next;
@@ -123,7 +176,7 @@ int oasis_tcp_table_insert(oasis_stack *s, oasis_tcp_conn *c)
     oasis_tcp_layer *L = s->tcp;
     if (L->count >= 2 * L->nbuckets)
         table_grow(s);
-    uint32_t h = conn_hash(L, &c->laddr, c->lport, &c->raddr, c->rport);
+    uint32_t h = conn_hash(L, &c->laddr, c->lport, &c->raddr, c->rport) & (L->nbuckets - 1);
     c->hnext = L->buckets[h];
     L->buckets[h] = c;
     L->count++;
@@ -134,23 +187,37 @@ int oasis_tcp_table_insert(oasis_stack *s, oasis_tcp_conn *c)
     return 0;
 }
 
+/* c is out of the table (hnext NULL); nu, if any, took its place. */
+static void table_left(oasis_tcp_layer *L, oasis_tcp_conn *c, oasis_tcp_conn *nu)
+{
+    oasis_tcp_conn **m = &L->memo[memo_slot(c->lport, c->rport)];
+    if (*m == c)
+        *m = nu; /* a lookup must never find c again */
+    c->hnext = NULL;
+    if (c->kind == OASIS_TCP_KIND_FLOW)
+        ((oasis_flow *)c)->in_table = 0;
+}
+
 void oasis_tcp_table_remove(oasis_stack *s, oasis_tcp_conn *c)
 {
     oasis_tcp_layer *L = s->tcp;
-    oasis_tcp_conn **m = &L->memo[memo_slot(c->lport, c->rport)];
-    if (*m == c)
-        *m = NULL; /* a lookup must never find c again */
-    oasis_tcp_conn **pp = &L->buckets[conn_hash(L, &c->laddr, c->lport, &c->raddr, c->rport)];
-    for (; *pp; pp = &(*pp)->hnext) {
-        if (*pp == c) {
-            *pp = c->hnext;
-            c->hnext = NULL;
-            L->count--;
-            break;
-        }
+    if (c->hnext) {
+        oasis_tcp_conn **pp = chain_link(L, c);
+        *pp = c->hnext;
+        L->count--;
     }
-    if (c->kind == OASIS_TCP_KIND_FLOW)
-        ((oasis_flow *)c)->in_table = 0;
+    table_left(L, c, NULL);
+}
+
+/* nu (the same tuple: a TIME_WAIT entry for its flow) takes c's place in
+ * the table. */
+static void table_replace(oasis_stack *s, oasis_tcp_conn *c, oasis_tcp_conn *nu)
+{
+    oasis_tcp_layer *L = s->tcp;
+    oasis_tcp_conn **pp = chain_link(L, c);
+    nu->hnext = c->hnext;
+    *pp = nu;
+    table_left(L, c, nu);
 }
 
 oasis_tcp_listener *oasis_tcp_find_listener(oasis_stack *s, uint16_t port)
@@ -768,11 +835,14 @@ void oasis_tcp_enter_time_wait(oasis_flow *f)
         uint32_t w = f->ext->rcv.cap >> f->rcv_wscale;
         tw->win = (uint16_t)(w > 0xffff ? 0xffff : w);
     }
+    if (tw && f->in_table)
+        table_replace(s, &f->c, &tw->c); /* the same tuple: no hash */
+    else if (tw)
+        oasis_tcp_table_insert(s, &tw->c);
     oasis_tcp_flow_end(f, 0);
     f->state = OASIS_TCP_TIME_WAIT; /* for get_info until the handle goes */
     if (!tw)
         return; /* no memory or no room: skip TIME_WAIT rather than fail */
-    oasis_tcp_table_insert(s, &tw->c);
     s->ctr.tcp.time_wait++;
     tw_append(s, tw);
 }
@@ -1036,7 +1106,7 @@ int oasis_tcp_init(oasis_stack *s)
     oasis_tcp_layer *L = oasis_calloc(s, 1, sizeof *L);
     if (!L)
         return OASIS_ENOMEM;
-    L->buckets = oasis_calloc(s, INITIAL_BUCKETS, sizeof *L->buckets);
+    L->buckets = buckets_new(s, INITIAL_BUCKETS);
     if (!L->buckets) {
         oasis_free(s, L);
         return OASIS_ENOMEM;

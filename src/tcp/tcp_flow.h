@@ -302,7 +302,11 @@ struct oasis_tcp_layer {
     oasis_tcp_conn **buckets;
     uint32_t nbuckets, count;
     oasis_tcp_conn *memo[OASIS_TCP_MEMO]; /* entries lookups found last, by slot (tcp.c);
-                                           * NULL when one left the table */
+                                           * NULL (or the TIME_WAIT entry that took its
+                                           * place) when one left the table */
+    oasis_tcp_conn hashed;         /* the tuple hashed last (hnext unused) and its hash */
+    uint32_t hashed_val;
+    uint64_t hashes;               /* tuples hashed (a test counts them) */
     uint64_t salt;
     uint8_t hash_key[16];          /* flow table SipHash key (from salt) */
     uint8_t isn_key[16];
