@@ -10,6 +10,7 @@
 #include "oasis/wire.h"
 
 #include "core/checksum.h"
+#include "core/compiler.h"
 #include "core/prng.h"
 #include "core/stack_impl.h"
 #include "link/gso.h"
@@ -42,6 +43,7 @@ typedef struct bq_slot {
 
 typedef struct wire_chan {
     oasis_impair cfg;
+    int plain;         /* cfg only delays: no random draw, no bottleneck (chan_plain) */
     oasis_prng prng;
     int ge_bad;        /* Gilbert-Elliott state */
     uint64_t ge_t;     /* time of that state (ge_step_ns set) */
@@ -88,7 +90,7 @@ struct oasis_wire {
      * the FIFO is sorted on (due, seq) by construction, so the next frame is
      * the earlier of its head and the heap's top. */
     wire_frame **fifo;
-    uint32_t fhead, flen, fcap;
+    uint32_t fhead, flen, fcap; /* fcap: a power of two (64, doubled) */
     uint64_t next_seq;
     wire_frame *freelist;
     uint32_t nfree;
@@ -159,6 +161,8 @@ static void frame_release(oasis_wire *w, wire_frame *f)
     }
 }
 
+static OASIS_COLD wire_frame *frame_alloc(oasis_wire *w, size_t len);
+
 static wire_frame *frame_get(oasis_wire *w, size_t len)
 {
     if (len <= WIRE_FRAME_CAP && w->freelist) {
@@ -167,6 +171,12 @@ static wire_frame *frame_get(oasis_wire *w, size_t len)
         w->nfree--;
         return f;
     }
+    return frame_alloc(w, len);
+}
+
+/* frame_get without a small recycled frame: a big one, or a new one. */
+static wire_frame *frame_alloc(oasis_wire *w, size_t len)
+{
     if (len > WIRE_FRAME_CAP && len <= big_cap(w) && w->biglist) {
         wire_frame *f = w->biglist; /* len <= big_cap: port_send checks */
         w->biglist = f->next;
@@ -209,29 +219,34 @@ static int heap_push(oasis_wire *w, wire_frame *f)
     return OASIS_OK;
 }
 
+static OASIS_COLD int fifo_grow(oasis_wire *w)
+{
+    uint32_t cap = w->fcap ? w->fcap * 2 : 64;
+    wire_frame **q = malloc(cap * sizeof *q);
+    if (!q)
+        return OASIS_ENOMEM;
+    for (uint32_t i = 0; i < w->flen; i++)
+        q[i] = w->fifo[(w->fhead + i) & (w->fcap - 1)];
+    free(w->fifo);
+    w->fifo = q;
+    w->fcap = cap;
+    w->fhead = 0;
+    return OASIS_OK;
+}
+
 static int fifo_push(oasis_wire *w, wire_frame *f)
 {
-    if (w->flen == w->fcap) {
-        uint32_t cap = w->fcap ? w->fcap * 2 : 64;
-        wire_frame **q = malloc(cap * sizeof *q);
-        if (!q)
-            return OASIS_ENOMEM;
-        for (uint32_t i = 0; i < w->flen; i++)
-            q[i] = w->fifo[(w->fhead + i) % w->fcap];
-        free(w->fifo);
-        w->fifo = q;
-        w->fcap = cap;
-        w->fhead = 0;
-    }
+    if (w->flen == w->fcap && fifo_grow(w) != OASIS_OK)
+        return OASIS_ENOMEM;
     f->seq = w->next_seq++;
-    w->fifo[(w->fhead + w->flen) % w->fcap] = f;
+    w->fifo[(w->fhead + w->flen) & (w->fcap - 1)] = f;
     w->flen++;
     return OASIS_OK;
 }
 
 static wire_frame *fifo_tail(const oasis_wire *w)
 {
-    return w->flen ? w->fifo[(w->fhead + w->flen - 1) % w->fcap] : NULL;
+    return w->flen ? w->fifo[(w->fhead + w->flen - 1) & (w->fcap - 1)] : NULL;
 }
 
 /* Queues a frame: on the FIFO when that keeps it sorted, else the heap. */
@@ -260,7 +275,7 @@ static wire_frame *heap_pop(oasis_wire *w);
 static void queue_pop(oasis_wire *w, wire_frame *first)
 {
     if (w->flen && first == w->fifo[w->fhead]) {
-        w->fhead = (w->fhead + 1) % w->fcap;
+        w->fhead = (w->fhead + 1) & (w->fcap - 1);
         w->flen--;
     } else {
         heap_pop(w);
@@ -298,7 +313,7 @@ void oasis_wire_destroy(oasis_wire *w)
         free(w->heap[i]);
     free(w->heap);
     for (uint32_t i = 0; i < w->flen; i++)
-        free(w->fifo[(w->fhead + i) % w->fcap]);
+        free(w->fifo[(w->fhead + i) & (w->fcap - 1)]);
     free(w->fifo);
     while (w->freelist) {
         wire_frame *f = w->freelist;
@@ -323,11 +338,22 @@ void oasis_wire_destroy(oasis_wire *w)
 
 /* ---- channels ---------------------------------------------------------- */
 
+/* Does cfg only delay frames (delay, jitter)? Then no stage but the
+ * delivery time acts on a frame or draws from the stream (chance() draws
+ * nothing for a probability of 0; ce_queue_frames acts only behind a
+ * bottleneck): what chan_send_off would do comes down to chan_send_plain. */
+static int chan_plain(const oasis_impair *g)
+{
+    return g->loss == 0 && g->ge_p_good_bad == 0 && g->corrupt == 0 && g->reorder == 0 &&
+           g->duplicate == 0 && g->rate_bps == 0 && g->ce_mark == 0;
+}
+
 static void chan_init(oasis_wire *w, wire_chan *c, uint32_t from, uint32_t to,
                       const oasis_impair *cfg)
 {
     memset(c, 0, sizeof *c);
     c->cfg = *cfg;
+    c->plain = chan_plain(cfg);
     /* One stream per direction: what one direction carries never shifts the
      * other's random choices. */
     uint64_t mix = ((uint64_t)(from + 1) << 32 | (to + 1)) * 0x9e3779b97f4a7c15ull;
@@ -546,14 +572,36 @@ static void observe(oasis_wire *w, uint32_t src, uint32_t dst, const uint8_t *da
                     intact, sent, intact ? due : 0);
 }
 
-static void chan_send_off(oasis_wire *w, uint32_t src, uint32_t dst, const uint8_t *data,
-                          uint32_t len, const oasis_offload *off)
+/* chan_send_off's stages for a channel that only delays (chan_plain): the
+ * copy, the delivery time, the queue. */
+static void chan_send_plain(oasis_wire *w, wire_chan *c, uint32_t src, uint32_t dst,
+                            const uint8_t *data, uint32_t len, const oasis_offload *off,
+                            uint64_t t)
 {
-    wire_chan *c = &w->ports[src]->out[dst];
-    uint64_t t = w->now_cached ? w->now : oasis_clock_now(w->clock);
+    wire_frame *f = frame_copy(w, c, data, len);
+    if (!f) {
+        observe(w, src, dst, data, len, 0, t, 0);
+        return;
+    }
+    f->src = src;
+    f->dst = dst;
+    if (off) {
+        f->has_off = 1;
+        f->off = *off;
+    }
+    f->due = chan_due(w, c, t);
+    uint64_t due = f->due;
+    int pushed = chan_push(w, c, f);
+    observe(w, src, dst, data, len, pushed, t, due);
+}
+
+/* Every stage, in order: marking, the bottleneck, loss, corruption, the
+ * delivery time, reordering, duplication. */
+static OASIS_NOINLINE void chan_send_impaired(oasis_wire *w, wire_chan *c, uint32_t src, uint32_t dst,
+                               const uint8_t *data, uint32_t len, const oasis_offload *off,
+                               uint64_t t)
+{
     const uint64_t sent = t;
-    c->st.sent++;
-    c->st.bytes_sent += len;
 
     int mark = 0;
     if (c->cfg.ce_mark > 0 || c->cfg.ce_queue_frames) {
@@ -619,6 +667,19 @@ static void chan_send_off(oasis_wire *w, uint32_t src, uint32_t dst, const uint8
     chan_push(w, c, d);
 }
 
+static void chan_send_off(oasis_wire *w, uint32_t src, uint32_t dst, const uint8_t *data,
+                          uint32_t len, const oasis_offload *off)
+{
+    wire_chan *c = &w->ports[src]->out[dst];
+    uint64_t t = w->now_cached ? w->now : oasis_clock_now(w->clock);
+    c->st.sent++;
+    c->st.bytes_sent += len;
+    if (c->plain)
+        chan_send_plain(w, c, src, dst, data, len, off, t);
+    else
+        chan_send_impaired(w, c, src, dst, data, len, off, t);
+}
+
 static void chan_send(oasis_wire *w, uint32_t src, uint32_t dst, const uint8_t *data,
                       uint32_t len)
 {
@@ -666,7 +727,7 @@ static void chan_send_offload(oasis_wire *w, uint32_t src, uint32_t dst, const u
 
 static const uint8_t *port_mac(const wire_port *p)
 {
-    return p->stack ? oasis_stack_mac(p->stack) : p->mac;
+    return p->stack ? p->stack->mac : p->mac; /* (oasis_stack_mac, inline) */
 }
 
 /* Switch semantics: unicast goes to the port that owns the MAC, broadcast,
@@ -832,6 +893,7 @@ static int impair_valid(const oasis_impair *g)
 static void chan_configure(wire_chan *c, const oasis_impair *cfg)
 {
     c->cfg = *cfg;
+    c->plain = chan_plain(cfg);
     c->carry = 0; /* a remainder of the old rate means nothing at the new one */
 }
 
