@@ -7,6 +7,7 @@
 
 #include <string.h>
 
+#include "core/bytes.h"
 #include "core/checksum.h"
 #include "oasis/error.h"
 #include "tcp/tcp_wire.h"
@@ -231,6 +232,20 @@ static void test_emit_layouts(void **state)
     static const uint8_t b[] = {1, 1, 8, 10, 0xde, 0xad, 0xbe, 0xef, 1, 2, 3, 4,
                                 1, 1, 5, 10, 0, 0, 0x03, 0xe8, 0, 0, 0x05, 0xdc};
     assert_memory_equal(buf + 20, b, sizeof b);
+
+    /* Established with TS alone: NOP,NOP,TS, the whole header as Linux
+     * sends it. */
+    fill_hdr(&h, 8, 0);
+    assert_int_equal(oasis_tcp_emit(buf, &h, 0, SRC, DST), 32);
+    uint8_t want[32] = {0x9c, 0x40, 0x01, 0xbb, 0, 0, 0, 0, 0, 0, 0, 0, 8 << 4, 0, 0, 0,
+                        0, 0, 0, 7, 1, 1, 8, 10, 0xde, 0xad, 0xbe, 0xef, 1, 2, 3, 4};
+    oasis_put32(want + 4, h.seq);
+    oasis_put32(want + 8, h.ack);
+    want[13] = h.flags;
+    oasis_put16(want + 14, h.window);
+    memcpy(want + 16, buf + 16, 2); /* the checksum: ref_csum_ok below */
+    assert_memory_equal(buf, want, 32);
+    assert_true(ref_csum_ok(buf, 32, SRC, DST));
 
     /* No options at all. */
     fill_hdr(&h, 0, 0);

@@ -235,10 +235,9 @@ size_t oasis_tcp_emit_with_sum(uint8_t *buf, const oasis_tcp_hdr *h, size_t payl
                              oasis_csum_pseudo(src, dst, TCP_PROTO, (uint16_t)(hlen + payload_len)));
 }
 
-size_t oasis_tcp_emit_ps(uint8_t *buf, const oasis_tcp_hdr *h, uint64_t payload_sum,
-                         uint64_t pseudo)
+/* The fixed 20 bytes, checksum 0. */
+static void put_fixed(uint8_t *buf, const oasis_tcp_hdr *h, size_t hlen)
 {
-    size_t hlen = OASIS_TCP_HLEN + write_options(buf + OASIS_TCP_HLEN, h);
     oasis_put16(buf, h->src_port);
     oasis_put16(buf + 2, h->dst_port);
     oasis_put32(buf + 4, h->seq);
@@ -248,14 +247,33 @@ size_t oasis_tcp_emit_ps(uint8_t *buf, const oasis_tcp_hdr *h, uint64_t payload_
     oasis_put16(buf + 14, h->window);
     memset(buf + 16, 0, 2);
     oasis_put16(buf + 18, h->urg);
+}
 
-    /* A multiple of 4; the two usual sizes (no options, timestamps) with
-     * the word count known, so the sum unrolls. */
-    uint64_t sum = hlen == 32   ? oasis_csum_add32(pseudo, buf, 8)
-                   : hlen == 20 ? oasis_csum_add32(pseudo, buf, 5)
-                                : oasis_csum_add32(pseudo, buf, hlen / 4);
-    sum += payload_sum;
-    uint16_t c = oasis_csum_fold(sum);
+size_t oasis_tcp_emit_ps(uint8_t *buf, const oasis_tcp_hdr *h, uint64_t payload_sum,
+                         uint64_t pseudo)
+{
+    uint64_t sum;
+    size_t hlen;
+    if (!(h->has_mss | h->has_wscale | h->sack_permitted | h->sack_count)) {
+        /* An established flow's segment: the timestamps alone (NOP, NOP,
+         * TS, as write_options lays them out) or nothing; the word count
+         * known, so the sum unrolls. */
+        hlen = h->has_ts ? OASIS_TCP_HLEN + 12 : OASIS_TCP_HLEN;
+        put_fixed(buf, h, hlen);
+        if (h->has_ts) {
+            put4(buf + 20, OASIS_TCPOPT_NOP, OASIS_TCPOPT_NOP, OASIS_TCPOPT_TS, OLEN_TS);
+            oasis_put32(buf + 24, h->ts_val);
+            oasis_put32(buf + 28, h->ts_ecr);
+            sum = oasis_csum_add32(pseudo, buf, 8);
+        } else {
+            sum = oasis_csum_add32(pseudo, buf, 5);
+        }
+    } else {
+        hlen = OASIS_TCP_HLEN + write_options(buf + OASIS_TCP_HLEN, h);
+        put_fixed(buf, h, hlen);
+        sum = oasis_csum_add32(pseudo, buf, hlen / 4); /* a multiple of 4 */
+    }
+    uint16_t c = oasis_csum_fold(sum + payload_sum);
     memcpy(buf + 16, &c, 2);
     return hlen;
 }
