@@ -437,8 +437,7 @@ static int submit_write_held(oasis_flow *f, const oasis_iovec *iov, size_t iovcn
             x->nreqs++;
             oasis_tcp_req_done(f, r, 0);
         }
-        oasis_tcp_output(f);
-        oasis_tcp_timer_update(f);
+        oasis_tcp_output(f); /* arms what it sets (tcp_timer.c timer_by) */
         return OASIS_OK;
     }
     oasis_tcp_wreq *r = oasis_malloc(f->s, sizeof *r + iovcnt * sizeof *iov);

@@ -168,7 +168,8 @@ static void dispatch_flow(oasis_flow *f)
     run_open(f);
     oasis_tcp_run_events(f); /* tcp_urgent.c: urgent before the bytes are read */
     run_reads(f);
-    run_done(f);
+    if (f->ext && f->ext->doneq.head) /* most rounds complete no write */
+        run_done(f);
     run_close(f);
     f->busy--;
     oasis_tcp_ext_idle(f);
@@ -205,7 +206,7 @@ void oasis_tcp_dispatch_fn(oasis_stack *s, oasis_timer *t)
     L->dispatching = 0;
     if (L->ready_head)
         oasis_timer_start(s, t, oasis_now(s) + 1);
-    else
+    else if (oasis_timer_active(t)) /* the poll that ran us took it off */
         oasis_timer_stop(s, t);
 }
 
