@@ -6,6 +6,7 @@
 #include "arp/arp.h"
 #include "core/bytes.h"
 #include "core/checksum.h"
+#include "core/compiler.h"
 #include "core/mem.h"
 #include "core/siphash.h"
 #include "core/prng.h"
@@ -433,10 +434,16 @@ static int source_routed(const oasis_ipv4_hdr *h)
     return 0;
 }
 
-static void ipv4_input(oasis_stack *s, const uint8_t *pkt, size_t len, int link_bcast, int loop);
+static OASIS_NOINLINE void ipv4_input(oasis_stack *s, const uint8_t *pkt, size_t len,
+                                       int link_bcast, int loop);
+static int tcp_direct(oasis_stack *s, const uint8_t *pkt, size_t len);
 
 void oasis_ipv4_input(oasis_stack *s, const uint8_t *pkt, size_t len, int link_bcast)
 {
+    /* The general path apart (not inlined here): its registers and its
+     * header stay off the direct path's way. */
+    if (!link_bcast && tcp_direct(s, pkt, len))
+        return;
     ipv4_input(s, pkt, len, link_bcast, 0);
 }
 
@@ -469,8 +476,6 @@ static void ipv4_input(oasis_stack *s, const uint8_t *pkt, size_t len, int link_
     oasis_ip_counters *c = &s->ctr.ip;
     oasis_ipv4_hdr h;
 
-    if (!loop && !link_bcast && tcp_direct(s, pkt, len))
-        return;
     c->in_receives++;
     switch (oasis_ipv4_parse(pkt, len, &h)) {
     case OASIS_OK:

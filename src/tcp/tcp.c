@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "core/checksum.h"
+#include "core/compiler.h"
 #include "core/mem.h"
 #include "core/slab.h"
 #include "core/stack_impl.h"
@@ -114,6 +115,22 @@ static unsigned memo_slot(uint16_t lport, uint16_t rport)
     return (unsigned)(lport ^ rport ^ (rport >> 8)) & (OASIS_TCP_MEMO - 1);
 }
 
+/* oasis_tcp_lookup past its memo: the tuple's bucket (out of line, so the
+ * memo's hit saves and restores no registers for it). */
+static OASIS_NOINLINE oasis_tcp_conn *lookup_hashed(oasis_tcp_layer *L, oasis_tcp_conn **m,
+                                                    const oasis_ipaddr *laddr, uint16_t lport,
+                                                    const oasis_ipaddr *raddr, uint16_t rport)
+{
+    oasis_tcp_conn *c;
+    uint32_t h = conn_hash(L, laddr, lport, raddr, rport) & (L->nbuckets - 1);
+    for (c = L->buckets[h]; !is_chain_end(c); c = c->hnext)
+        if (conn_is(c, laddr, lport, raddr, rport)) {
+            *m = c;
+            return c;
+        }
+    return NULL;
+}
+
 oasis_tcp_conn *oasis_tcp_lookup(oasis_stack *s, const oasis_ipaddr *laddr, uint16_t lport,
                                  const oasis_ipaddr *raddr, uint16_t rport)
 {
@@ -126,13 +143,7 @@ oasis_tcp_conn *oasis_tcp_lookup(oasis_stack *s, const oasis_ipaddr *laddr, uint
     oasis_tcp_conn *c = *m;
     if (c && conn_is(c, laddr, lport, raddr, rport))
         return c;
-    uint32_t h = conn_hash(L, laddr, lport, raddr, rport) & (L->nbuckets - 1);
-    for (c = L->buckets[h]; !is_chain_end(c); c = c->hnext)
-        if (conn_is(c, laddr, lport, raddr, rport)) {
-            *m = c;
-            return c;
-        }
-    return NULL;
+    return lookup_hashed(L, m, laddr, lport, raddr, rport);
 }
 
 static oasis_tcp_conn **buckets_new(oasis_stack *s, uint32_t n)
@@ -1074,10 +1085,8 @@ void oasis_tcp_input_ecn(oasis_stack *s, const oasis_ipaddr *src, const oasis_ip
 static inline oasis_ipaddr ipaddr4(uint32_t a)
 {
     oasis_ipaddr r = {.family = OASIS_AF_INET, .b = {[10] = 0xff, [11] = 0xff}};
-    r.b[12] = (uint8_t)(a >> 24);
-    r.b[13] = (uint8_t)(a >> 16);
-    r.b[14] = (uint8_t)(a >> 8);
-    r.b[15] = (uint8_t)a;
+    uint32_t be = oasis_csum_be32(a); /* the bytes in network order, as one word */
+    memcpy(r.b + 12, &be, 4);
     return r;
 }
 
