@@ -229,6 +229,55 @@ static void test_data_without_new_ack_is_predicted(void **state)
     assert_int_equal(x->a.rx_len, 20);
 }
 
+/* The flow timer runs no later than any armed deadline (tcp_timer.c's
+ * invariant: the fast path arms through oasis_tcp_timer_by and updates
+ * nothing after). */
+static void timer_in_force(const oasis_flow *f)
+{
+    const oasis_tcp_deadlines *t = &f->ext->tm;
+    uint64_t d[] = {t->rexmt, t->tlp, t->persist, t->keep, t->fin_wait2, t->delack, t->reorder,
+                    t->tune};
+    for (size_t i = 0; i < sizeof d / sizeof d[0]; i++) {
+        if (d[i] == OASIS_TCP_NEVER)
+            continue;
+        assert_true(oasis_timer_active(&f->ext->timer));
+        assert_true(f->ext->timer.deadline <= d[i]);
+    }
+}
+
+/* Request/response on the fast path with keepalive on: after every
+ * exchange the timer is in force, and the keepalive probe goes exactly
+ * after_ns after the last segment the fast path took, not before. */
+static void test_fast_path_timer_in_force(void **state)
+{
+    fx *x = *state;
+    open_flow(x, 1, 1);
+    oasis_flow *f = x->a.flow;
+    oasis_keepalive ka = {.after_ns = 2000 * MS, .interval_ns = 500 * MS, .probes = 3};
+    assert_int_equal(oasis_tcp_set_keepalive(f, &ka), 0);
+    uint64_t h0 = hits(x);
+    for (int i = 0; i < 20; i++) {
+        app_write(x, 10); /* our request: RTO and PTO armed */
+        assert_int_equal(pop_all(x, NULL), 1);
+        timer_in_force(f);
+        th_advance(&x->h, 3 * MS);
+        send_data(x, 5); /* the answer, acking it: keepalive, delayed ACK */
+        timer_in_force(f);
+        th_advance(&x->h, 1 * MS);
+        timer_in_force(f);
+    }
+    assert_int_equal(hits(x), h0 + 20);
+    uint64_t last = th_now(&x->h) - 1 * MS;
+    th_advance(&x->h, 500 * MS); /* the delayed ACK goes */
+    assert_int_equal(pop_all(x, NULL), 1);
+    th_run_until(&x->h, last + ka.after_ns - 1);
+    assert_int_equal(th_pending(&x->h), 0);
+    th_run_until(&x->h, last + ka.after_ns);
+    oasis_tcp_hdr r;
+    assert_int_equal(pop_all(x, &r), 1); /* the probe: SEG.SEQ = SND.NXT - 1 */
+    assert_int_equal(r.seq, f->snd_nxt - 1);
+}
+
 /* ---- conditions that take the slow path ------------------------------------- */
 
 /* Data behind a hole: the in-order segment that fills it is the slow
@@ -760,6 +809,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_ack_of_all_is_predicted, setup, teardown),
         cmocka_unit_test_setup_teardown(test_partial_ack_is_predicted, setup, teardown),
         cmocka_unit_test_setup_teardown(test_data_without_new_ack_is_predicted, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_fast_path_timer_in_force, setup, teardown),
         cmocka_unit_test_setup_teardown(test_out_of_order_held_takes_slow_path, setup, teardown),
         cmocka_unit_test_setup_teardown(test_not_at_rcv_nxt_takes_slow_path, setup, teardown),
         cmocka_unit_test_setup_teardown(test_dsack_on_full_ack_takes_slow_path, setup, teardown),

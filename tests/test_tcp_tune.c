@@ -441,6 +441,74 @@ static void test_min_rtt_not_srtt(void **state)
     test_net_fini(&n);
 }
 
+/* ---- the extension's keep deadline: moved once per half, not per read ----------
+ *
+ * While the receive buffer may grow, a read keeps the flow's extension (and
+ * the measures in it) for two RTTs, 100 ms at least (tm.tune). Setting that
+ * deadline half as far again lets the reads of the next half leave it alone:
+ * right-sizing runs once per RTT, as Linux's tcp_rcv_space_adjust, not once
+ * per read. Every read is still covered by 100 ms at least. */
+typedef struct keeper {
+    bulk b;
+    uint64_t last_read;  /* clock at the previous read (0: none) */
+    uint64_t last_tune;  /* tm.tune seen then */
+    uint32_t reads, moves, covered;
+} keeper;
+
+static void keep_read(oasis_flow *f, int err, const uint8_t *data, size_t len, void *ud)
+{
+    keeper *k = ud;
+    uint64_t now = oasis_stack_now(k->b.s);
+    if (!err && f->ext && f->ext->tm.tune != OASIS_TCP_NEVER && k->last_read &&
+        f->rcvbuf < (4u << 20)) {
+        /* the deadline the previous read left covers it by 100 ms */
+        assert_true(f->ext->tm.tune >= k->last_read + 100 * OASIS_NS_PER_MS);
+        k->covered++;
+        k->moves += f->ext->tm.tune != k->last_tune;
+        k->last_tune = f->ext->tm.tune;
+    }
+    k->reads++;
+    k->last_read = now;
+    bulk_read_count(&k->b, err, len);
+    if (!err)
+        oasis_tcp_read(f, keep_read, k);
+    (void)data;
+}
+
+static void keep_accept(oasis_stack *s, oasis_flow *f, void *ud)
+{
+    (void)s;
+    keeper *k = ud;
+    k->b.rx = f;
+    oasis_tcp_read(f, keep_read, k);
+}
+
+static void test_keep_deadline_moves_once_per_half(void **state)
+{
+    (void)state;
+    test_net n;
+    test_net_init(&n, NULL, NULL);
+    path(&n, 25 * OASIS_NS_PER_MS, 625000);
+    keeper *k = calloc(1, sizeof *k);
+    assert_non_null(k);
+    k->b.s = n.b;
+    k->b.to_send = 16u << 20;
+    assert_int_equal(oasis_tcp_listen(n.b, 5001, NULL, keep_accept, k), 0);
+    assert_int_equal(oasis_tcp_connect4(n.a, TEST_ADDR_B, 5001, NULL, bulk_connected, &k->b), 0);
+    assert_int_equal(test_net_run_until(&n, &k->b.done, 600 * OASIS_NS_PER_SEC), 0);
+    assert_int_equal(k->b.received, k->b.to_send);
+    print_message("keep deadline: %u reads, %u covered, %u moves\n", k->reads, k->covered,
+                  k->moves);
+    assert_true(k->covered > 100);
+    /* 100 ms (two 50 ms RTTs) set 150 ms ahead: one move per 50 ms of
+     * reads at most, a few dozen over the transfer; per read, thousands. */
+    assert_true(k->moves * 10 < k->covered);
+    oasis_tcp_release(k->b.rx);
+    oasis_tcp_release(k->b.tx);
+    free(k);
+    test_net_fini(&n);
+}
+
 /* ---- the memory budget: 10,000 flows that do not read -------------------------- */
 
 #define NFLOWS 10000
@@ -567,6 +635,7 @@ int main(void)
         cmocka_unit_test(test_small_on_short_path),
         cmocka_unit_test(test_small_on_fast_path),
         cmocka_unit_test(test_min_rtt_not_srtt),
+        cmocka_unit_test(test_keep_deadline_moves_once_per_half),
         cmocka_unit_test(test_budget_10000_flows),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

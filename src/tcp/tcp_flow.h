@@ -197,6 +197,7 @@ typedef struct oasis_tcp_ext {
     uint64_t rcvq_batch_time;      /* the instant of the last read */
     uint32_t rcvq_batch;           /* bytes read at that instant */
     uint32_t rcvq_batch_max;       /* most read at one instant in this measure */
+    uint64_t rcvq_due;             /* before then a read only counts (0: check now) */
 
     /* transmit (tcp_output.c): the route, neighbour and headers of IPv4
      * segments (ipv4.c), and the pseudo-header sum less the length (0: not
@@ -510,8 +511,12 @@ uint32_t oasis_tcp_ts_now(const oasis_flow *f);
 
 /* ---- tcp_timer.c: when each deadline is armed and what its expiry does ---- */
 void oasis_tcp_timer_fn(oasis_stack *s, oasis_timer *t);
-/* Re-arms the flow timer after a deadline changed. */
+/* Re-arms the flow timer at the earliest deadline (after deadlines were
+ * written directly, or the timer fired). */
 void oasis_tcp_timer_update(oasis_flow *f);
+/* A deadline was just set to d: the timer runs no later than d (a heap
+ * operation only when d is earlier than the timer). */
+void oasis_tcp_timer_by(oasis_flow *f, uint64_t d);
 /* Every deadline off (the flow ended). */
 void oasis_tcp_timers_clear(oasis_flow *f);
 /* RTO = now + backed-off RTO (RFC 6298 5.1, 5.3, 5.6). */

@@ -772,10 +772,10 @@ void oasis_tcp_flow_input(oasis_flow *f, const oasis_tcp_hdr *h)
     f->segs_in += oasis_rx_pieces(f->s, h->payload, h->payload_len);
     if (!f->s->tcp->hp_off && predicted(f, h)) {
         fast_input(f, h);
-        if (f->in_table) {
+        /* Every deadline it set went through oasis_tcp_timer_by: the
+         * timer needs no other update (tcp_timer.c). */
+        if (f->in_table)
             oasis_tcp_output(f);
-            oasis_tcp_timer_update(f);
-        }
         return;
     }
     switch (f->state) {

@@ -209,8 +209,7 @@ static uint32_t check(oasis_flow *f, uint64_t now)
         reo = OASIS_RACK_MIN_REO_NS; /* no RTT sample yet, or one of ~0 */
     uint32_t lost = oasis_rack_detect(r, now, reo, &wait);
     f->ext->tm.reorder = wait ? now + wait : OASIS_TCP_NEVER;
-    if (wait)
-        oasis_tcp_timer_update(f);
+    oasis_tcp_timer_by(f, f->ext->tm.reorder);
     return lost;
 }
 

@@ -5,6 +5,11 @@
  * the timer fires early, finds nothing due and re-arms. So the hot path
  * costs no heap operation.
  *
+ * Invariant (a flow in the table): the timer runs no later than any
+ * deadline. Whoever sets a deadline earlier than it was calls
+ * oasis_tcp_timer_by (the arm functions here do); only the timer itself,
+ * having fired, needs the minimum of all of them (oasis_tcp_timer_update).
+ *
  * What a tail loss probe sends is loss recovery's (oasis_tlp_send_probe);
  * when it is armed and what follows its expiry is here. */
 #include "core/stack_impl.h"
@@ -25,13 +30,14 @@ static uint64_t next_deadline(const oasis_flow *f)
                    min_u64(min_u64(t->fin_wait2, t->delack), min_u64(t->reorder, t->tune)));
 }
 
-/* The timer runs no later than d (one deadline just armed at d). */
 static void timer_by(oasis_flow *f, uint64_t d)
 {
     if (d != OASIS_TCP_NEVER && f->in_table &&
         (!oasis_timer_active(&f->ext->timer) || d < f->ext->timer.deadline))
         oasis_timer_start(f->s, &f->ext->timer, d);
 }
+
+void oasis_tcp_timer_by(oasis_flow *f, uint64_t d) { timer_by(f, d); }
 
 void oasis_tcp_timer_update(oasis_flow *f) { timer_by(f, next_deadline(f)); }
 
@@ -138,8 +144,10 @@ void oasis_tcp_heard(oasis_flow *f)
     f->ext->ka_sent = 0;
     f->ext->probes_out = 0; /* RFC 1122 4.2.2.17: the peer answers */
     f->ext->soft_err = 0;   /* the path works again: an old ICMP error no longer explains anything */
-    if (f->has_ka)
+    if (f->has_ka) {
         f->ext->tm.keep = now + f->ext->ka.after_ns; /* RFC 1122 4.2.3.6: idle since the last segment */
+        timer_by(f, f->ext->tm.keep);
+    }
     /* FIN_WAIT_2 is bounded by the peer's silence, not by how long it
      * keeps sending after our FIN (half-close). */
     if (f->state == OASIS_TCP_FIN_WAIT_2)

@@ -175,37 +175,70 @@ static int grow(oasis_flow *f, oasis_ring *r, uint32_t *size, uint32_t max, uint
  * used: a queue inflates it, and on a path where processing is all the
  * delay (an in-memory wire) the time to move a larger window grows with
  * the window, so a smoothed figure would feed the growth it measures. */
-static uint64_t rcv_rtt(oasis_flow *f, uint64_t now)
+static void rcv_rtt_measure(oasis_tcp_ext *x, uint32_t got, uint64_t now)
 {
-    oasis_tcp_ext *x = f->ext;
-    uint32_t got = (uint32_t)f->bytes_received;
     if (x->rcvrtt_time && (int32_t)(got - x->rcvrtt_seq) >= 0) {
         uint64_t m = now - x->rcvrtt_time;
-        if (m && (!x->rcvq_rtt || m < x->rcvq_rtt))
+        if (m && (!x->rcvq_rtt || m < x->rcvq_rtt)) {
             x->rcvq_rtt = m;
+            x->rcvq_due = 0; /* a shorter RTT: the measure may end sooner */
+        }
         x->rcvrtt_time = 0;
     }
     if (!x->rcvrtt_time) {
         x->rcvrtt_time = now;
         x->rcvrtt_seq = got + x->rcv.cap;
     }
-    /* The smoothed RTT bounds it: for a receiver that sends no data that is
-     * the handshake's sample (taken before any queue formed), and a sample
-     * stretched by the process being descheduled cannot exceed it. */
+}
+
+/* The RTT the measures use: the smoothed RTT bounds the receiver's. For a
+ * receiver that sends no data that is the handshake's sample (taken
+ * before any queue formed), and a sample stretched by the process being
+ * descheduled cannot exceed it. */
+static uint64_t rcv_rtt(const oasis_tcp_ext *x)
+{
     uint64_t r = x->rcvq_rtt;
     if (x->rtt.have_sample && x->rtt.srtt_ns && (!r || x->rtt.srtt_ns < r))
         r = x->rtt.srtt_ns;
     return r;
 }
 
+/* The shortest span a measure runs: one RTT, four on a low-RTT path,
+ * where reads come in batches that are long next to the RTT. */
+static uint64_t measure_span(uint64_t rtt) { return rtt < LOW_RTT_NS ? 4 * rtt : rtt; }
+
+/* The measures span round trips in which the flow may fall quiet (a
+ * window-limited transfer is silent most of each RTT): it keeps its
+ * extension, and so this state, for two RTTs after each read while the
+ * buffer may still grow (the smoothed RTT here: it says when data will
+ * come again, and the first sample needs a round trip to complete), and
+ * no less than KEEP_MIN_NS. The deadline is set half as far again, so
+ * the reads of the next half keep need not move it; returns when it must
+ * move next. */
+static uint64_t keep_ext(oasis_flow *f, uint64_t now, uint64_t rtt)
+{
+    oasis_tcp_ext *x = f->ext;
+    if (f->rcvbuf >= rcv_max(f))
+        return OASIS_TCP_NEVER;
+    uint64_t keep = x->rtt.srtt_ns > rtt ? x->rtt.srtt_ns : rtt;
+    keep = keep > KEEP_MIN_NS / 2 ? 2 * keep : KEEP_MIN_NS;
+    if (x->tm.tune == OASIS_TCP_NEVER || x->tm.tune < now + keep) {
+        x->tm.tune = now + keep + keep / 2;
+        oasis_tcp_timer_by(f, x->tm.tune);
+    }
+    return x->tm.tune - keep;
+}
+
+static uint64_t min_u64(uint64_t a, uint64_t b) { return a < b ? a : b; }
+
+/* Once per RTT, as Linux's tcp_rcv_space_adjust: a read before rcvq_due
+ * only counts its bytes (the receiver's RTT sample, the batch). */
 void oasis_tcp_rcv_adjust(oasis_flow *f, uint32_t n)
 {
     oasis_tcp_ext *x = f->ext;
     if (!x || f->rcv_fixed)
         return;
     uint64_t now = oasis_now(f->s);
-    uint64_t copied = f->bytes_received - x->rcv.len; /* consumed by the application */
-    uint64_t rtt = rcv_rtt(f, now);
     /* Reads at one instant are one batch (an application that polls, or
      * the rounds of an in-memory wire): the buffer must hold a batch. */
     if (x->rcvq_batch_time != now) {
@@ -215,35 +248,33 @@ void oasis_tcp_rcv_adjust(oasis_flow *f, uint32_t n)
     x->rcvq_batch += n;
     if (x->rcvq_batch > x->rcvq_batch_max)
         x->rcvq_batch_max = x->rcvq_batch;
-    /* The measures span round trips in which the flow may fall quiet (a
-     * window-limited transfer is silent most of each RTT): it keeps its
-     * extension, and so this state, for two RTTs after each read while the
-     * buffer may still grow (the smoothed RTT here: it says when data will
-     * come again, and the first sample needs a round trip to complete),
-     * and no less than KEEP_MIN_NS. */
-    if (f->rcvbuf < rcv_max(f)) {
-        uint64_t keep = x->rtt.srtt_ns > rtt ? x->rtt.srtt_ns : rtt;
-        keep = keep > KEEP_MIN_NS / 2 ? 2 * keep : KEEP_MIN_NS;
-        x->tm.tune = now + keep;
-        oasis_tcp_timer_update(f);
-    }
-    if (!rtt)
+    rcv_rtt_measure(x, (uint32_t)f->bytes_received, now);
+    if (now < x->rcvq_due)
         return;
+    uint64_t rtt = rcv_rtt(x);
+    uint64_t keep_due = keep_ext(f, now, rtt);
+    if (!rtt) {
+        x->rcvq_due = 0;
+        return;
+    }
+    uint64_t copied = f->bytes_received - x->rcv.len; /* consumed by the application */
     if (!x->rcvq_time) {
         x->rcvq_time = now;
         x->rcvq_copied = copied;
         x->rcvq_space = 0; /* no growth yet (this state goes when the flow idles) */
         x->rcvq_batch_max = 0;
+        x->rcvq_due = min_u64(keep_due, now + measure_span(rtt));
         return;
     }
-    /* Bytes consumed per round trip, measured over at least one RTT (four
-     * on a low-RTT path, where reads come in batches that are long next to
-     * the RTT). A measure that ran longer is scaled down to one RTT: the
-     * window a path needs is its delivery rate times its RTT, not what
-     * piled up over a longer stretch. */
+    /* Bytes consumed per round trip, measured over at least one RTT. A
+     * measure that ran longer is scaled down to one RTT: the window a path
+     * needs is its delivery rate times its RTT, not what piled up over a
+     * longer stretch. */
     uint64_t span = now - x->rcvq_time;
-    if (span < (rtt < LOW_RTT_NS ? 4 * rtt : rtt))
+    if (span < measure_span(rtt)) {
+        x->rcvq_due = min_u64(keep_due, x->rcvq_time + measure_span(rtt));
         return;
+    }
     uint64_t got = copied - x->rcvq_copied;
     if (span > rtt)
         got = got * rtt / span;
@@ -287,6 +318,7 @@ void oasis_tcp_rcv_adjust(oasis_flow *f, uint32_t n)
     }
     x->rcvq_copied = copied;
     x->rcvq_time = now;
+    x->rcvq_due = min_u64(keep_due, now + measure_span(rtt));
 }
 
 void oasis_tcp_snd_adjust(oasis_flow *f)
@@ -318,7 +350,7 @@ uint32_t oasis_tcp_snd_room(oasis_flow *f)
         uint64_t at = oasis_now(f->s) + f->s->cfg.tcp.rto_min_ns;
         if (f->ext->tm.tune == OASIS_TCP_NEVER || f->ext->tm.tune > at) {
             f->ext->tm.tune = at;
-            oasis_tcp_timer_update(f);
+            oasis_tcp_timer_by(f, at);
         }
     }
     return fit;
