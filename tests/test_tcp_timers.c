@@ -9,6 +9,7 @@
 
 #include <cmocka.h>
 
+#include "tcp/tcp_flow.h"
 #include "tcp_harness.h"
 
 #define PORT 80
@@ -345,6 +346,28 @@ static void test_keepalive_answered_stays_alive(void **state)
     assert_int_equal(th_ctr(&x->h)->keepalive_probes, 5);
 }
 
+/* A shorter keepalive set while the flow timer runs for the longer one:
+ * the first probe goes after the new after_ns (a deadline moved earlier
+ * moves the timer; tcp_timer.c). */
+static void test_keepalive_shortened_fires_on_time(void **state)
+{
+    fx *x = *state;
+    keepalive_flow(x);
+    th_advance(&x->h, 1 * SEC); /* all else done: the timer runs for the 10 s probe */
+    assert_true(oasis_timer_active(&x->a.flow->ext->timer));
+    assert_int_equal(x->a.flow->ext->timer.deadline, x->a.flow->ext->tm.keep);
+    uint64_t t0 = th_now(&x->h);
+    oasis_keepalive ka = {.after_ns = 2 * SEC, .interval_ns = 1 * SEC, .probes = 3};
+    assert_int_equal(oasis_tcp_set_keepalive(x->a.flow, &ka), 0);
+    th_run_until(&x->h, t0 + 2 * SEC - 1);
+    assert_int_equal(th_pending(&x->h), 0);
+    th_run_until(&x->h, t0 + 2 * SEC);
+    oasis_tcp_hdr r;
+    assert_true(th_pop(&x->h, &r));
+    assert_int_equal(r.seq, x->iss); /* the probe: snd_una - 1 */
+    assert_int_equal(th_ctr(&x->h)->keepalive_probes, 1);
+}
+
 static void test_fin_wait_2_timeout(void **state)
 {
     oasis_stack_config c;
@@ -394,6 +417,7 @@ int main(void)
         T(test_receive_window_shrinks_and_reopens),
         T(test_keepalive_declares_dead),
         T(test_keepalive_answered_stays_alive),
+        T(test_keepalive_shortened_fires_on_time),
         T(test_fin_wait_2_timeout),
         T(test_time_wait_lasts_2msl),
     };

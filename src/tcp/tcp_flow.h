@@ -475,8 +475,6 @@ int oasis_tcp_ip_output(oasis_stack *s, oasis_pbuf *p, const oasis_ipaddr *laddr
 /* The running pseudo-header sum of a segment of len bytes (either family). */
 uint64_t oasis_tcp_pseudo_sum(const oasis_ipaddr *src, const oasis_ipaddr *dst, uint32_t len);
 void oasis_tcp_tw_send_ack(oasis_stack *s, const oasis_tcp_tw *tw);
-/* Largest payload of a data segment (MSS less the timestamp option). */
-uint32_t oasis_tcp_eff_mss(const oasis_flow *f);
 /* The MSS segments are cut to: the peer's, lowered by the path MTU (ICMP)
  * and by packetization-layer discovery. */
 static inline uint32_t oasis_tcp_seg_mss(const oasis_flow *f)
@@ -489,6 +487,13 @@ static inline uint32_t oasis_tcp_seg_mss(const oasis_flow *f)
     if (f->ext->plp.mss && f->ext->plp.mss < m)
         m = f->ext->plp.mss;
     return m;
+}
+/* Largest payload of a data segment (MSS less the timestamp option);
+ * inline: every ACK and every send asks. */
+static inline uint32_t oasis_tcp_eff_mss(const oasis_flow *f)
+{
+    uint32_t m = oasis_tcp_seg_mss(f) - (f->ts_ok ? 12u : 0u);
+    return m ? m : 1;
 }
 
 /* ---- tcp_icmp.c ---- */
@@ -511,12 +516,13 @@ uint32_t oasis_tcp_ts_now(const oasis_flow *f);
 
 /* ---- tcp_timer.c: when each deadline is armed and what its expiry does ---- */
 void oasis_tcp_timer_fn(oasis_stack *s, oasis_timer *t);
-/* Re-arms the flow timer at the earliest deadline (after deadlines were
- * written directly, or the timer fired). */
-void oasis_tcp_timer_update(oasis_flow *f);
 /* A deadline was just set to d: the timer runs no later than d (a heap
- * operation only when d is earlier than the timer). */
+ * operation only when d is earlier than the timer). Every deadline set
+ * goes through it (tcp_timer.c's invariant). */
 void oasis_tcp_timer_by(oasis_flow *f, uint64_t d);
+/* The timer runs if a deadline is armed (cheap: a running timer already
+ * is no later than every deadline). */
+void oasis_tcp_timer_update(oasis_flow *f);
 /* Every deadline off (the flow ended). */
 void oasis_tcp_timers_clear(oasis_flow *f);
 /* RTO = now + backed-off RTO (RFC 6298 5.1, 5.3, 5.6). */

@@ -22,12 +22,6 @@ uint32_t oasis_tcp_ts_now(const oasis_flow *f)
     return (uint32_t)(oasis_now(f->s) / OASIS_NS_PER_MS) + f->ts_offset;
 }
 
-uint32_t oasis_tcp_eff_mss(const oasis_flow *f)
-{
-    uint32_t m = oasis_tcp_seg_mss(f) - (f->ts_ok ? 12u : 0u);
-    return m ? m : 1;
-}
-
 /* Free receive space we can advertise (the field is 16 bits, scaled).
  * Under memory pressure less: what is already advertised stays offered
  * (window_field keeps the edge), new room is cut (tcp_tune.c). */

@@ -6,12 +6,6 @@
 #include "tcp/tcp_rack.h"
 #include "tcp/tcp_seq.h"
 
-void oasis_rack_rtt_sample(oasis_rack *r, uint64_t rtt_ns)
-{
-    if (rtt_ns && (r->min_rtt_ns == 0 || rtt_ns < r->min_rtt_ns))
-        r->min_rtt_ns = rtt_ns;
-}
-
 uint64_t oasis_rack_reo_wnd(const oasis_rack *r, uint64_t srtt_ns)
 {
     uint64_t mult = r->reo_wnd_mult ? r->reo_wnd_mult : 1;
@@ -47,20 +41,6 @@ void oasis_rack_recovery_done(oasis_rack *r)
 {
     if (r->reo_wnd_persist && --r->reo_wnd_persist == 0)
         r->reo_wnd_mult = 1;
-}
-
-uint64_t oasis_tlp_pto(uint64_t srtt_ns, int have_sample, uint32_t flight, uint32_t mss,
-                       uint64_t rto_ns)
-{
-    uint64_t pto = OASIS_NS_PER_SEC;
-    if (have_sample) {
-        pto = 2 * srtt_ns;
-        if (flight <= mss)
-            pto += OASIS_RACK_WCDELACK_NS; /* a lone segment may wait for a delayed ACK */
-        else
-            pto += OASIS_NS_PER_MS;        /* timer granularity */
-    }
-    return pto < rto_ns ? pto : rto_ns;
 }
 
 /* ---- on the flow ----------------------------------------------------------- */

@@ -11,6 +11,7 @@
 
 #include <stdint.h>
 
+#include "oasis/clock.h"
 #include "oasis/tcp.h"
 #include "tcp/tcp_wire.h"
 
@@ -62,7 +63,11 @@ typedef struct oasis_rack {
     uint32_t marked;         /* segments RACK marked lost (tests and stats) */
 } oasis_rack;
 
-void oasis_rack_rtt_sample(oasis_rack *r, uint64_t rtt_ns);
+static inline void oasis_rack_rtt_sample(oasis_rack *r, uint64_t rtt_ns)
+{
+    if (rtt_ns && (r->min_rtt_ns == 0 || rtt_ns < r->min_rtt_ns))
+        r->min_rtt_ns = rtt_ns;
+}
 /* min(reo_wnd_mult * min_rtt / 4, srtt): RACK.reo_wnd once reordering was
  * seen or outside recovery with fewer than DupThresh segments SACKed. */
 uint64_t oasis_rack_reo_wnd(const oasis_rack *r, uint64_t srtt_ns);
@@ -76,8 +81,19 @@ void oasis_rack_dsack(oasis_rack *r, uint32_t una, uint32_t max);
 void oasis_rack_recovery_done(oasis_rack *r);
 /* RFC 8985 7.2: PTO = 2*SRTT (+WCDelAckT when one segment is in flight),
  * 1 s without an RTT sample, never later than the RTO deadline would be. */
-uint64_t oasis_tlp_pto(uint64_t srtt_ns, int have_sample, uint32_t flight, uint32_t mss,
-                       uint64_t rto_ns);
+static inline uint64_t oasis_tlp_pto(uint64_t srtt_ns, int have_sample, uint32_t flight,
+                                     uint32_t mss, uint64_t rto_ns)
+{
+    uint64_t pto = OASIS_NS_PER_SEC;
+    if (have_sample) {
+        pto = 2 * srtt_ns;
+        if (flight <= mss)
+            pto += OASIS_RACK_WCDELACK_NS; /* a lone segment may wait for a delayed ACK */
+        else
+            pto += OASIS_NS_PER_MS;        /* timer granularity */
+    }
+    return pto < rto_ns ? pto : rto_ns;
+}
 
 /* ---- hooks on the flow ---- */
 /* The PTO (f->ext->tm.tlp, armed by tcp_timer.c) expired: sends the probe
@@ -95,11 +111,14 @@ uint32_t oasis_rack_detect(oasis_rack *r, uint64_t now, uint64_t reo_wnd, uint64
 /* xmit() sent len data bytes from seq (new or again). */
 void oasis_rack_sent(oasis_flow *f, uint32_t seq, uint32_t len);
 /* An ACK with cumulative point una (after it) and h's SACK blocks arrived:
- * updates RACK.xmit_ts/rtt, marks losses, (re)arms the reorder timer. */
+ * takes its RTT sample for min_RTT, updates RACK.xmit_ts/rtt, marks
+ * losses, (re)arms the reorder timer. */
 void oasis_rack_ack(oasis_flow *f, const oasis_tcp_hdr *h, uint32_t una);
-/* The same for una == snd_max and no SACK blocks (everything acknowledged:
- * header prediction's case): the records go, nothing is judged lost. */
-void oasis_rack_ack_all(oasis_flow *f);
+/* The same for una == snd_max and no SACK blocks while the scoreboard is
+ * empty (everything acknowledged: header prediction's case, the SACK
+ * scoreboard has nothing to add or advance): the records go, nothing is
+ * judged lost. */
+void oasis_rack_ack_all(oasis_flow *f, const oasis_tcp_hdr *h);
 /* The reorder timer (f->ext->tm.reorder) fired. */
 void oasis_rack_timeout(oasis_flow *f);
 void oasis_rack_on_rto(oasis_rack *r);

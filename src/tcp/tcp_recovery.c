@@ -361,7 +361,7 @@ void oasis_recovery_all_acked_begin(oasis_flow *f, const oasis_tcp_hdr *h)
     rc->ack_flight = f->snd_max - f->snd_una;
     rc->ack_sacked = 0;
     if (f->sack_ok)
-        oasis_sack_input_all(f, h);
+        oasis_rack_ack_all(f, h); /* the scoreboard is empty and stays so */
 }
 
 void oasis_recovery_all_acked_end(oasis_flow *f, uint64_t rtt_ns)

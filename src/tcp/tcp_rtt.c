@@ -65,7 +65,7 @@ void oasis_rtt_backoff(oasis_rtt *r)
         r->backoff++;
 }
 
-uint64_t oasis_rtt_rto(const oasis_rtt *r)
+uint64_t oasis_rtt_rto_backed(const oasis_rtt *r)
 {
     uint64_t v = r->rto_ns;
     for (uint32_t i = 0; i < r->backoff && i < RTT_SHIFT_MAX && v < r->max_ns; i++)

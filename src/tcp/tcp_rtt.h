@@ -29,6 +29,13 @@ void oasis_rtt_restore(oasis_rtt *r, uint64_t srtt_ns, uint64_t rttvar_ns);
  * count of consecutive timeouts, usable for retry limits. */
 void oasis_rtt_backoff(oasis_rtt *r);
 /* The RTO to arm now: rto << backoff, clamped to [min, max]. */
-uint64_t oasis_rtt_rto(const oasis_rtt *r);
+uint64_t oasis_rtt_rto_backed(const oasis_rtt *r);
+static inline uint64_t oasis_rtt_rto(const oasis_rtt *r)
+{
+    /* No backoff (the usual case): rto_ns is kept within the bounds. */
+    if (!r->backoff && r->rto_ns >= r->min_ns && r->rto_ns <= r->max_ns)
+        return r->rto_ns;
+    return oasis_rtt_rto_backed(r);
+}
 
 #endif

@@ -207,21 +207,13 @@ int oasis_sb_rescue(const oasis_sack_sb *sb, uint32_t una, uint32_t data_end, ui
 
 /* ---- on the flow ----------------------------------------------------------- */
 
-/* RACK's inputs from an ACK: an RTT sample for min_rtt (the timestamp
- * echo, else the smoothed RTT) and D-SACKs widening the reordering window. */
-static void rack_input(oasis_flow *f, const oasis_tcp_hdr *h, uint32_t una)
+/* D-SACKs widen RACK's reordering window (its RTT sample is
+ * oasis_rack_ack's). */
+static void rack_dsack_input(oasis_flow *f, const oasis_tcp_hdr *h, uint32_t una)
 {
-    oasis_rack *r = &f->ext->sb.rack;
-    if (f->ts_ok && h->has_ts && h->ts_ecr) {
-        int32_t ms = oasis_seq_diff(oasis_tcp_ts_now(f), h->ts_ecr);
-        if (ms >= 0)
-            oasis_rack_rtt_sample(r, (uint64_t)ms * OASIS_NS_PER_MS + OASIS_NS_PER_MS / 2);
-    } else if (f->ext->rtt.have_sample) {
-        oasis_rack_rtt_sample(r, f->ext->rtt.srtt_ns);
-    }
     if (h->sack_count && (oasis_seq_le(h->sack[0].right, una) ||
                           (h->sack_count > 1 && contains(h->sack[1], h->sack[0]))))
-        oasis_rack_dsack(r, f->snd_una, f->snd_max);
+        oasis_rack_dsack(&f->ext->sb.rack, f->snd_una, f->snd_max);
 }
 
 void oasis_sack_input(oasis_flow *f, const oasis_tcp_hdr *h)
@@ -231,17 +223,9 @@ void oasis_sack_input(oasis_flow *f, const oasis_tcp_hdr *h)
     uint32_t una = f->snd_una;
     if (oasis_seq_gt(h->ack, una) && oasis_seq_le(h->ack, f->snd_max))
         una = h->ack;
-    rack_input(f, h, una);
+    rack_dsack_input(f, h, una);
     oasis_sb_update(&f->ext->sb, una, f->snd_max, h->sack, h->sack_count);
     oasis_rack_ack(f, h, una); /* RACK losses, before recovery is decided */
-}
-
-void oasis_sack_input_all(oasis_flow *f, const oasis_tcp_hdr *h)
-{
-    /* oasis_sack_input with una = snd_max and no blocks: the scoreboard
-     * is empty and stays so (sb_update has nothing to add or advance). */
-    rack_input(f, h, f->snd_max);
-    oasis_rack_ack_all(f);
 }
 
 void oasis_sack_on_rto(oasis_flow *f)

@@ -64,9 +64,6 @@ uint32_t oasis_sb_sacked_bytes(const oasis_sack_sb *sb);
 /* Scoreboard and RACK update from an ACK segment (before the cumulative
  * ACK is applied; no-op without SACK). */
 void oasis_sack_input(oasis_flow *f, const oasis_tcp_hdr *h);
-/* The same for an ACK of everything sent (h->ack == snd_max) without SACK
- * blocks while nothing is SACKed (header prediction, tcp_recovery.h). */
-void oasis_sack_input_all(oasis_flow *f, const oasis_tcp_hdr *h);
 /* Timeout: the receiver may have reneged; forget SACKs and RACK marks. */
 void oasis_sack_on_rto(oasis_flow *f);
 /* Receive side: a duplicate [left, right) arrived (D-SACK). */

@@ -6,9 +6,10 @@
  * costs no heap operation.
  *
  * Invariant (a flow in the table): the timer runs no later than any
- * deadline. Whoever sets a deadline earlier than it was calls
- * oasis_tcp_timer_by (the arm functions here do); only the timer itself,
- * having fired, needs the minimum of all of them (oasis_tcp_timer_update).
+ * deadline. Whoever sets a deadline calls oasis_tcp_timer_by (the arm
+ * functions here do), which touches the heap only when the deadline is
+ * earlier than the timer; only the timer itself, having fired, needs the
+ * minimum of all of them (rearm).
  *
  * What a tail loss probe sends is loss recovery's (oasis_tlp_send_probe);
  * when it is armed and what follows its expiry is here. */
@@ -39,7 +40,18 @@ static void timer_by(oasis_flow *f, uint64_t d)
 
 void oasis_tcp_timer_by(oasis_flow *f, uint64_t d) { timer_by(f, d); }
 
-void oasis_tcp_timer_update(oasis_flow *f) { timer_by(f, next_deadline(f)); }
+/* The timer fired, or the flow entered the table: it runs at the earliest
+ * deadline. */
+static void rearm(oasis_flow *f) { timer_by(f, next_deadline(f)); }
+
+void oasis_tcp_timer_update(oasis_flow *f)
+{
+    /* A running timer is no later than any deadline (the invariant above);
+     * one not running may have deadlines set while the flow was outside
+     * the table. */
+    if (!oasis_timer_active(&f->ext->timer))
+        rearm(f);
+}
 
 void oasis_tcp_timers_clear(oasis_flow *f)
 {
@@ -80,7 +92,7 @@ void oasis_tcp_arm_persist(oasis_flow *f)
     f->ext->persist_shift = 0;
     f->ext->probes_out = 0;
     f->ext->tm.persist = oasis_now(f->s) + persist_interval(f);
-    oasis_tcp_timer_update(f);
+    timer_by(f, f->ext->tm.persist);
 }
 
 void oasis_tcp_stop_persist(oasis_flow *f) { f->ext->tm.persist = OASIS_TCP_NEVER; }
@@ -127,7 +139,7 @@ void oasis_tcp_arm_fin_wait2(oasis_flow *f)
 {
     uint64_t d = f->s->cfg.tcp.fin_wait2_ns;
     f->ext->tm.fin_wait2 = d ? oasis_now(f->s) + d : OASIS_TCP_NEVER;
-    oasis_tcp_timer_update(f);
+    timer_by(f, f->ext->tm.fin_wait2);
 }
 
 static int ka_state(const oasis_flow *f)
@@ -356,7 +368,7 @@ void oasis_tcp_timer_fn(oasis_stack *s, oasis_timer *t)
         oasis_tcp_fill_sndbuf(f);
         oasis_tcp_output(f);
     }
-    oasis_tcp_timer_update(f);
+    rearm(f);
     f->busy--;
     oasis_tcp_ext_idle(f);
     oasis_tcp_maybe_free(f);

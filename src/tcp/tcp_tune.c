@@ -31,18 +31,20 @@ void oasis_tcp_mem_charge(oasis_stack *s, int64_t delta)
     }
 }
 
-int oasis_tcp_mem_pressure(const oasis_stack *s)
-{
-    return s->tcp && s->tcp->mem_pressure;
-}
+/* (The exported pair below, inline here: every segment asks.) */
+static int pressure(const oasis_stack *s) { return s->tcp && s->tcp->mem_pressure; }
 
-uint64_t oasis_tcp_mem_avail(const oasis_stack *s)
+static uint64_t mem_avail(const oasis_stack *s)
 {
     uint64_t lim = s->cfg.tcp.mem_limit, used = s->ctr.tcp.mem_bytes;
     if (!lim)
         return UINT64_MAX;
     return used < lim ? lim - used : 0;
 }
+
+int oasis_tcp_mem_pressure(const oasis_stack *s) { return pressure(s); }
+
+uint64_t oasis_tcp_mem_avail(const oasis_stack *s) { return mem_avail(s); }
 
 /* ---- sizes ----------------------------------------------------------------- */
 
@@ -145,7 +147,7 @@ static int grow(oasis_flow *f, oasis_ring *r, uint32_t *size, uint32_t max, uint
     uint32_t to = want < max ? (uint32_t)want : max;
     if (to <= r->cap)
         return 0;
-    if (oasis_tcp_mem_pressure(f->s)) {
+    if (pressure(f->s)) {
         f->s->ctr.tcp.mem_no_grow++; /* under pressure no buffer grows */
         return 0;
     }
@@ -337,7 +339,7 @@ void oasis_tcp_snd_adjust(oasis_flow *f)
 uint32_t oasis_tcp_snd_room(oasis_flow *f)
 {
     oasis_ring *r = &f->ext->snd;
-    uint64_t avail = oasis_tcp_mem_avail(f->s);
+    uint64_t avail = mem_avail(f->s);
     uint32_t free = oasis_ring_free(r);
     if (avail == UINT64_MAX)
         return free;
@@ -360,14 +362,14 @@ uint32_t oasis_tcp_rcv_room(oasis_flow *f, uint32_t n)
 {
     oasis_stack *s = f->s;
     oasis_ring *r = &f->ext->rcv;
-    uint64_t avail = oasis_tcp_mem_avail(s);
+    uint64_t avail = mem_avail(s);
     if (avail == UINT64_MAX || oasis_ring_fit(r, avail) >= n)
         return n;
     if (!oasis_ofo_empty(&f->ext->ofo)) {
         /* At the limit out-of-order data goes before in-order data. */
         oasis_ofo_clear(s, &f->ext->ofo);
         s->ctr.tcp.ofo_pruned++;
-        avail = oasis_tcp_mem_avail(s);
+        avail = mem_avail(s);
     }
     uint32_t fit = oasis_ring_fit(r, avail);
     if (fit < n)
@@ -377,7 +379,7 @@ uint32_t oasis_tcp_rcv_room(oasis_flow *f, uint32_t n)
 
 int oasis_tcp_ofo_allowed(oasis_flow *f)
 {
-    if (!oasis_tcp_mem_pressure(f->s))
+    if (!pressure(f->s))
         return 1;
     f->s->ctr.tcp.ofo_mem_drops++;
     return 0;
@@ -386,9 +388,9 @@ int oasis_tcp_ofo_allowed(oasis_flow *f)
 uint32_t oasis_tcp_win_clamp(const oasis_flow *f)
 {
     const oasis_stack *s = f->s;
-    if (!oasis_tcp_mem_pressure(s))
+    if (!pressure(s))
         return UINT32_MAX;
     /* At the limit no new room at all; under pressure four segments (as
      * Linux clamps rcv_ssthresh to 4 * advmss). */
-    return oasis_tcp_mem_avail(s) ? 4u * f->mss_recv : 0;
+    return mem_avail(s) ? 4u * f->mss_recv : 0;
 }
