@@ -61,6 +61,7 @@ typedef struct wire_port {
     oasis_link link; /* first: the link handed to the stack */
     oasis_wire *wire;
     oasis_stack *stack;   /* NULL for an endpoint */
+    int on_wire_clock;    /* stack reads the wire's clock: takes its cached time */
     oasis_wire_rx_fn rx;  /* endpoint receiver */
     void *rx_ud;
     uint8_t mac[6];       /* endpoint MAC */
@@ -832,6 +833,7 @@ oasis_link *oasis_wire_attach(oasis_wire *w, oasis_stack *s)
     if (!p)
         return NULL;
     p->stack = s;
+    p->on_wire_clock = s->clock == w->clock; /* a stack's clock is its creation's */
     oasis_stack_set_link(s, &p->link);
     return &p->link;
 }
@@ -977,7 +979,7 @@ static void deliver(oasis_wire *w, const wire_frame *f)
     c->st.bytes_delivered += f->len;
     if (p->stack && f->has_off)
         oasis_stack_input_offload(p->stack, f->data, f->len, &f->off);
-    else if (p->stack && w->now_cached && p->stack->clock == w->clock)
+    else if (p->stack && w->now_cached && p->on_wire_clock)
         oasis_stack_input_at(p->stack, f->data, f->len, w->now);
     else if (p->stack)
         oasis_stack_input(p->stack, f->data, f->len);
@@ -1019,11 +1021,11 @@ size_t oasis_wire_step(oasis_wire *w)
         w->now_cached = cache;
         n = deliver_due(w, now);
         for (uint32_t i = 0; i < w->nports; i++) {
-            oasis_stack *s = w->ports[i]->stack;
-            if (s && cache && s->clock == w->clock)
-                n += (size_t)oasis_stack_poll_at(s, now);
-            else if (s)
-                n += (size_t)oasis_stack_poll(s);
+            const wire_port *p = w->ports[i];
+            if (p->stack && cache && p->on_wire_clock)
+                n += (size_t)oasis_stack_poll_at(p->stack, now);
+            else if (p->stack)
+                n += (size_t)oasis_stack_poll(p->stack);
         }
         total += n;
     } while (n && ++rounds < WIRE_STEP_ROUNDS);
