@@ -452,6 +452,71 @@ static void test_timer_random(void **state)
     free(v);
 }
 
+/* Restarts that move armed timers earlier (TCP arms a deadline sooner than
+ * the one its timer waits for) interleaved with runs, so that they hit
+ * nodes deep in a heap that earlier runs reshaped, and some later ones:
+ * each timer fires once per arming, at the deadline it was last given, in
+ * (deadline, start) order, neither early nor late. */
+static void test_timer_decrease_random(void **state)
+{
+    oasis_stack *s = *state;
+    fire_log *log = s->user_data;
+    enum { N = 1500 };
+    tt *v = tts_new(N);
+    uint64_t *want = calloc(N, sizeof *want); /* the deadline it was last given; 0: idle */
+    assert_non_null(want);
+    oasis_prng r;
+    oasis_prng_seed(&r, 16);
+    uint64_t now = 0;
+    for (int i = 0; i < N; i++) {
+        want[i] = 1 + oasis_prng_below(&r, 100000);
+        oasis_timer_start(s, &v[i].t, want[i]);
+    }
+    int armed = N, fired = 0;
+    while (s->timers.count) {
+        for (int j = 0; j < 20; j++) {
+            int k = (int)oasis_prng_below(&r, N);
+            if (!want[k] || armed >= MAX_FIRED - 1)
+                continue;
+            uint64_t d = want[k] - now > 1 ? now + 1 + oasis_prng_below(&r, want[k] - now - 1)
+                                           : want[k];
+            if (oasis_prng_below(&r, 8) == 0)
+                d = want[k] + oasis_prng_below(&r, 1000); /* later, or the same */
+            want[k] = d;
+            oasis_timer_start(s, &v[k].t, d);
+        }
+        uint64_t prev = now;
+        now += 1 + oasis_prng_below(&r, 400);
+        int first = log->n;
+        oasis_timers_run(s, now);
+        for (int i = first; i < log->n; i++) {
+            int id = log->ids[i];
+            assert_int_equal(log->deadlines[i], want[id]);
+            assert_true(want[id] <= now && want[id] > prev);
+            if (i > first)
+                assert_true(log->deadlines[i - 1] < log->deadlines[i] ||
+                            (log->deadlines[i - 1] == log->deadlines[i] &&
+                             log->seqs[i - 1] < log->seqs[i]));
+            want[id] = 0;
+            fired++;
+        }
+        /* Some that fired are armed again, later on. */
+        for (int i = first; i < log->n && armed < MAX_FIRED - 1; i += 3) {
+            int id = log->ids[i];
+            if (!want[id]) {
+                want[id] = now + 1 + oasis_prng_below(&r, 5000);
+                oasis_timer_start(s, &v[id].t, want[id]);
+                armed++;
+            }
+        }
+    }
+    assert_int_equal(fired, armed);
+    for (int i = 0; i < N; i++)
+        assert_int_equal(want[i], 0);
+    free(want);
+    free(v);
+}
+
 /* The same heap behind a real stack on a virtual clock, driven the way an
  * embedder does: jump to oasis_stack_next_deadline(), oasis_stack_poll().
  * The stack's own layers may keep timers of their own; only ours are
@@ -664,6 +729,7 @@ int main(void)
         TIMER_TEST(test_timer_stop_restart),
         TIMER_TEST(test_timer_callbacks),
         TIMER_TEST(test_timer_random),
+        TIMER_TEST(test_timer_decrease_random),
         TIMER_TEST(test_timer_soon_merges_in_order),
         TIMER_TEST(test_timer_soon_random),
         cmocka_unit_test(test_timer_real_stack),

@@ -104,9 +104,33 @@ void oasis_timer_stop(oasis_stack *s, oasis_timer *t)
         detach(&s->timers, t);
 }
 
+/* t in the heap moves to an earlier deadline (its key only falls, so its
+ * subtree stays in order): cut it from its parent and meld it with the
+ * root, without pairing up its children (the pairing heap's decrease-key).
+ * The root stays where it is. */
+static void decrease(oasis_timer_heap *h, oasis_timer *t, uint64_t deadline)
+{
+    t->deadline = deadline;
+    t->seq = h->next_seq++;
+    if (t == h->root)
+        return;
+    if (t->prev->child == t)
+        t->prev->child = t->sibling;
+    else
+        t->prev->sibling = t->sibling;
+    if (t->sibling)
+        t->sibling->prev = t->prev;
+    t->sibling = t->prev = NULL;
+    h->root = meld(h->root, t);
+}
+
 void oasis_timer_start(oasis_stack *s, oasis_timer *t, uint64_t deadline)
 {
     oasis_timer_heap *h = &s->timers;
+    if (t->active == 1 && deadline < t->deadline) {
+        decrease(h, t, deadline); /* TCP's timer_by: a deadline armed earlier */
+        return;
+    }
     if (t->active)
         detach(h, t);
     t->deadline = deadline;
