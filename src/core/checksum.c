@@ -149,8 +149,7 @@ uint64_t oasis_csum_add(uint64_t sum, const void *buf, size_t len)
 
 /* oasis_csum_copy of 8 bytes or more: apart, so that the few bytes of a
  * request or a response do not pay for its registers and accumulators. */
-__attribute__((noinline)) static uint64_t csum_copy_long(uint8_t *d, const uint8_t *p, size_t len,
-                                                         uint64_t sum)
+OASIS_NOINLINE static uint64_t csum_copy_long(uint8_t *d, const uint8_t *p, size_t len, uint64_t sum)
 {
     acc a = {{0}, {0}};
     while (len >= 32) {

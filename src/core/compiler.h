@@ -7,9 +7,13 @@
 #if defined(__GNUC__) || defined(__clang__)
 #define OASIS_NOINLINE __attribute__((noinline))
 #define OASIS_COLD __attribute__((cold, noinline))
+/* A short inline fast path that must not become a call of its own (whose
+ * register saving would cost more than the path). */
+#define OASIS_ALWAYS_INLINE inline __attribute__((always_inline))
 #else
 #define OASIS_NOINLINE
 #define OASIS_COLD
+#define OASIS_ALWAYS_INLINE inline
 #endif
 
 #endif

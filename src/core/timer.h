@@ -52,6 +52,13 @@ static inline int oasis_timer_active(const oasis_timer *t) { return t->active; }
  * callback may start or stop any timer, including its own. */
 int oasis_timers_run(oasis_stack *s, uint64_t now);
 
+/* 1 if oasis_timers_run(now) would run any: the heap's root or the FIFO's
+ * head is due (whichever comes first then is). */
+static inline int oasis_timers_due(const oasis_timer_heap *h, uint64_t now)
+{
+    return (h->soon_head && h->soon_head->deadline <= now) || (h->root && h->root->deadline <= now);
+}
+
 /* Earliest deadline or UINT64_MAX. */
 uint64_t oasis_timers_next(const oasis_stack *s);
 

@@ -19,6 +19,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "core/compiler.h"
+
 typedef struct oasis_stack oasis_stack;
 
 #define OASIS_RING_SMALL 4096u
@@ -59,7 +61,8 @@ uint32_t oasis_ring_fit(const oasis_ring *r, uint64_t extra);
 /* Appends up to n bytes; returns how many were taken (0 on allocation
  * failure or when full). */
 uint32_t oasis_ring_write_slow(oasis_stack *s, oasis_ring *r, const void *data, uint32_t n);
-static inline uint32_t oasis_ring_write(oasis_stack *s, oasis_ring *r, const void *data, uint32_t n)
+static OASIS_ALWAYS_INLINE uint32_t oasis_ring_write(oasis_stack *s, oasis_ring *r, const void *data,
+                                                     uint32_t n)
 {
     /* The common case inline: the bytes fit in the storage after the
      * stored ones, before its end (not wrapped, not pinned, no growth). */
