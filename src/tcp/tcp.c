@@ -539,12 +539,11 @@ oasis_flow *oasis_tcp_flow_new(oasis_stack *s, const oasis_ipaddr *laddr,
     f->sndbuf = cfg->sndbuf;
     f->rcvbuf = cfg->rcvbuf;
     f->cc_algo = oasis_cc_get(cfg->cc) ? cfg->cc : OASIS_CC_NEWRENO;
-    /* What we offer in our SYN (or answer with); the peer's SYN narrows it. */
+    /* What we offer in our SYN (or answer with); the peer's SYN narrows it.
+     * Our window scale is oasis_tcp_tune_init's, which every creator calls. */
     f->ws_ok = cfg->window_scaling ? 1 : 0;
     f->ts_ok = cfg->timestamps ? 1 : 0;
     f->sack_ok = cfg->sack ? 1 : 0;
-    while (f->ws_ok && f->rcv_wscale < 14 && (cfg->rcvbuf >> f->rcv_wscale) > 0xffff)
-        f->rcv_wscale++;
     uint64_t now = oasis_now(s);
     f->last_tx_ms = (uint32_t)(now / OASIS_NS_PER_MS);
     f->last_rx_s = (uint32_t)(now / OASIS_NS_PER_SEC);
