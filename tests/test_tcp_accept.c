@@ -431,6 +431,57 @@ static void test_connect_close_no_alloc(void **state)
     th_app_fini(&a);
 }
 
+/* Connections closing in bursts of 20 a millisecond, each TIME_WAIT
+ * lasting 5 ms (crr's shape: hundreds of entries at once, a burst ending
+ * together): once warm, the entries come and go without allocator calls
+ * (they used to be allocated each, past 8 kept spares). */
+static void test_many_time_wait_no_alloc(void **state)
+{
+    (void)state;
+    tcp_harness h;
+    calls_alloc ca;
+    th_app a;
+    memset(&ca, 0, sizeof ca);
+    oasis_stack_config sc;
+    oasis_stack_config_init(&sc);
+    oasis_tcp_config tc = sc.tcp;
+    enum { BURST = 20, STEPS = 5, N = 400 };
+    const uint64_t step = OASIS_NS_PER_MS;
+    tc.msl_ns = STEPS * step / 2; /* TIME_WAIT lasts STEPS steps */
+    th_init_alloc(&h, &tc, calls_alloc_fn, &ca);
+    th_app_init(&a);
+    th_open_passive(&h, &a, PORT, NULL); /* the listener (and a first flow, kept) */
+    th_clear(&h);
+    unsigned long calls = 0;
+    for (int i = 0; i < N; i++) {
+        if (i == N / 2)
+            calls = ca.calls; /* warm: the entries' storage exists */
+        uint16_t pp = (uint16_t)(P0 + 1 + i);
+        oasis_tcp_hdr syn = th_seg(pp, PORT, S, TH_PISN, 0);
+        th_inject(&h, &syn);
+        oasis_tcp_hdr r;
+        assert_true(th_pop(&h, &r));
+        uint32_t iss = r.seq;
+        oasis_tcp_hdr ack = th_seg(pp, PORT, A, TH_PISN + 1, iss + 1);
+        th_inject(&h, &ack);
+        th_poll(&h);
+        assert_int_equal(oasis_tcp_close(a.flow, NULL, NULL), 0);
+        th_poll(&h);
+        oasis_tcp_hdr fin = th_seg(pp, PORT, A | OASIS_TCP_FIN, TH_PISN + 1, iss + 2);
+        th_inject(&h, &fin);
+        th_poll(&h);
+        th_clear(&h);
+        if (i % BURST == BURST - 1) {
+            th_advance(&h, step);
+            if (i >= BURST * STEPS)
+                assert_int_equal(th_ctr(&h)->time_wait, BURST * (STEPS - 1));
+        }
+    }
+    assert_int_equal(ca.calls, calls);
+    th_fini(&h);
+    th_app_fini(&a);
+}
+
 /* Teardown of many flows is linear: oasis_tcp_disconnect looks at each
  * flow once (it used to rescan the list from its head for every flow:
  * minutes for a million). The flows stay the application's, finished. */
@@ -533,6 +584,7 @@ int main(void)
         cmocka_unit_test(test_idle_flow_bytes),
         cmocka_unit_test(test_disconnect_linear),
         cmocka_unit_test(test_connect_close_no_alloc),
+        cmocka_unit_test(test_many_time_wait_no_alloc),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

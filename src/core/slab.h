@@ -1,6 +1,7 @@
 /* A slab: objects of one size carved from pages that come from the
  * stack's allocator (so a counting allocator sees the pages, and fault
- * injection can fail them). Used for TCP flow cores: a million of them as
+ * injection can fail them). Used for TCP flow cores (and TIME_WAIT
+ * entries, which a connect/close loop churns by the hundred): a million as
  * separate allocations cost a chunk header each (malloc: 8-16 B, a
  * counting allocator's header on top) and leave holes between the
  * short-lived allocations of the handshake; packed in pages they cost

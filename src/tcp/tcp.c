@@ -22,7 +22,6 @@
 #define EPHEMERAL_N 16384u
 
 static void tw_timer_fn(oasis_stack *s, oasis_timer *t);
-static void tw_spares_drain(oasis_stack *s);
 
 /* ---- flow table ---------------------------------------------------------- */
 
@@ -486,7 +485,7 @@ void oasis_tcp_ext_idle(oasis_flow *f)
 void oasis_tcp_ext_cache_trim(oasis_stack *s)
 {
     oasis_slab_trim(s, &s->tcp->flows); /* and the flows' spare page */
-    tw_spares_drain(s);                 /* and the spare TIME_WAIT entries */
+    oasis_slab_trim(s, &s->tcp->tws);   /* and the TIME_WAIT entries' */
     for (oasis_tcp_ext *x = s->tcp->ext_free; x; x = x->next_free) {
         oasis_ring_fini(s, &x->snd);
         oasis_ring_fini(s, &x->rcv);
@@ -759,46 +758,13 @@ static void tw_append(oasis_stack *s, oasis_tcp_tw *tw)
         oasis_timer_start(s, &L->tw_timer, L->tw_head->expire);
 }
 
-/* Ended entries kept for the next TIME_WAIT (a connect/close loop enters
- * one per connection): few, so they cost nothing beside the live ones. */
-#define TW_SPARE_MAX 8
-
 static void tw_free(oasis_stack *s, oasis_tcp_tw *tw)
 {
     oasis_tcp_layer *L = s->tcp;
     oasis_tcp_table_remove(s, &tw->c);
     tw_unlink(L, tw);
     s->ctr.tcp.time_wait--;
-    if (L->tw_nspare < TW_SPARE_MAX) {
-        tw->next = L->tw_spare;
-        L->tw_spare = tw;
-        L->tw_nspare++;
-        return;
-    }
-    oasis_free(s, tw);
-}
-
-static oasis_tcp_tw *tw_alloc(oasis_stack *s)
-{
-    oasis_tcp_layer *L = s->tcp;
-    oasis_tcp_tw *tw = L->tw_spare;
-    if (!tw)
-        return oasis_calloc(s, 1, sizeof *tw);
-    L->tw_spare = tw->next;
-    L->tw_nspare--;
-    memset(tw, 0, sizeof *tw);
-    return tw;
-}
-
-static void tw_spares_drain(oasis_stack *s)
-{
-    oasis_tcp_layer *L = s->tcp;
-    while (L->tw_spare) {
-        oasis_tcp_tw *tw = L->tw_spare;
-        L->tw_spare = tw->next;
-        oasis_free(s, tw);
-    }
-    L->tw_nspare = 0;
+    oasis_slab_free(s, &L->tws, tw);
 }
 
 static void tw_timer_fn(oasis_stack *s, oasis_timer *t)
@@ -831,7 +797,7 @@ static int tw_make_room(oasis_stack *s)
 void oasis_tcp_enter_time_wait(oasis_flow *f)
 {
     oasis_stack *s = f->s;
-    oasis_tcp_tw *tw = tw_make_room(s) ? tw_alloc(s) : NULL;
+    oasis_tcp_tw *tw = tw_make_room(s) ? oasis_slab_alloc(s, &s->tcp->tws) : NULL;
     oasis_tcp_conn c = f->c;
     if (tw) {
         tw->c = c;
@@ -1121,6 +1087,7 @@ int oasis_tcp_init(oasis_stack *s)
     }
     L->nbuckets = INITIAL_BUCKETS;
     oasis_slab_init(&L->flows, sizeof(oasis_flow));
+    oasis_slab_init(&L->tws, sizeof(oasis_tcp_tw));
     L->rst_tokens = s->cfg.tcp.rst_burst;
     L->rst_tokens_at = oasis_now(s);
     L->salt = s->secrets.hash_salt;
@@ -1158,7 +1125,7 @@ void oasis_tcp_fini(oasis_stack *s)
     oasis_timer_stop(s, &L->dispatch_timer);
     oasis_timer_stop(s, &L->tw_timer);
     ext_cache_drain(s);
-    tw_spares_drain(s);
+    oasis_slab_fini(s, &L->tws);
     oasis_slab_fini(s, &L->flows);
     oasis_free(s, L->buckets);
     oasis_free(s, L);

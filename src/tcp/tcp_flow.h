@@ -326,8 +326,8 @@ struct oasis_tcp_layer {
     oasis_tcp_ext *ext_free;       /* extensions kept for reuse (tcp.c) */
     uint32_t ext_nfree;
     oasis_tcp_tw *tw_head, *tw_tail;
-    oasis_tcp_tw *tw_spare;        /* ended entries kept for reuse (tcp.c) */
-    uint32_t tw_nspare;
+    oasis_slab tws;                /* TIME_WAIT entries: a connect/close loop keeps
+                                    * hundreds coming and going, with no malloc each */
     oasis_timer tw_timer;
     uint64_t chack_window;         /* RFC 5961 rate limit: this second + 1 */
     uint32_t chack_count;          /* challenge ACKs left in this second */
