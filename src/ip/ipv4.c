@@ -318,30 +318,57 @@ static void txc_fill(oasis_stack *s, oasis_ipv4_txc *c, uint32_t dst, uint8_t pr
     c->nb = e;
 }
 
-int oasis_ipv4_output_cached(oasis_stack *s, oasis_ipv4_txc *c, oasis_pbuf *p, uint32_t dst,
-                             uint8_t proto, uint8_t tos, uint8_t ttl)
+/* c, current for (dst, proto, ttl): 1 when it covers dst (a resolved
+ * neighbour, the cache in use), else 0 (the slow path's). */
+static int txc_ready(oasis_stack *s, oasis_ipv4_txc *c, uint32_t dst, uint8_t proto, uint8_t ttl)
 {
     if (s->ip.txc_off)
-        return oasis_ipv4_output_tt(s, p, dst, proto, 1, tos, ttl);
+        return 0;
     if (c->rt_gen != s->ip.rt_gen || c->nb_gen != s->arp.gen || c->dst != dst ||
         c->proto != proto || c->ttl != ttl)
         txc_fill(s, c, dst, proto, ttl);
-    /* What the slow path would refuse or cut goes there, to be counted. */
-    size_t total = p->len + OASIS_IPV4_HLEN;
-    if (!c->nb || total > 65535 || (!p->gso_size && total > s->mtu) ||
-        oasis_pbuf_headroom(p) < sizeof c->hdr)
-        return oasis_ipv4_output_tt(s, p, dst, proto, 1, tos, ttl);
+    return c->nb != NULL;
+}
+
+/* Writes c's headers in front of a datagram of total bytes (IPv4 header
+ * included) at frame, for segs datagrams' IDs, and counts it sent. */
+static void txc_write(oasis_stack *s, oasis_ipv4_txc *c, uint8_t *frame, size_t total, uint8_t tos,
+                      uint16_t segs)
+{
     s->ctr.ip.out_requests++;
-    uint8_t *frame = oasis_pbuf_push(p, sizeof c->hdr);
     memcpy(frame, c->hdr, sizeof c->hdr);
     uint8_t *ip = frame + OASIS_ETH_HLEN;
     ip[1] = tos;
     oasis_put16(ip + 2, (uint16_t)total);
-    oasis_put16(ip + 4, ident_take(s, c->bucket, p->gso_segs));
+    oasis_put16(ip + 4, ident_take(s, c->bucket, segs));
     uint16_t sum = oasis_csum_fold(oasis_csum_add32(c->hsum, ip, 2));
     memcpy(ip + 10, &sum, 2);
     oasis_arp_used(s, c->nb);
+}
+
+int oasis_ipv4_output_cached(oasis_stack *s, oasis_ipv4_txc *c, oasis_pbuf *p, uint32_t dst,
+                             uint8_t proto, uint8_t tos, uint8_t ttl)
+{
+    /* What the slow path would refuse or cut goes there, to be counted. */
+    size_t total = p->len + OASIS_IPV4_HLEN;
+    if (!txc_ready(s, c, dst, proto, ttl) || total > 65535 || (!p->gso_size && total > s->mtu) ||
+        oasis_pbuf_headroom(p) < sizeof c->hdr)
+        return oasis_ipv4_output_tt(s, p, dst, proto, 1, tos, ttl);
+    txc_write(s, c, oasis_pbuf_push(p, sizeof c->hdr), total, tos, p->gso_segs);
     return oasis_eth_xmit(s, p);
+}
+
+int oasis_ipv4_cached_frame_ok(oasis_stack *s, oasis_ipv4_txc *c, uint32_t dst, uint8_t proto,
+                               uint8_t ttl, size_t len)
+{
+    return txc_ready(s, c, dst, proto, ttl) && len + OASIS_IPV4_HLEN <= s->mtu;
+}
+
+int oasis_ipv4_output_frame(oasis_stack *s, oasis_ipv4_txc *c, uint8_t *frame, size_t len,
+                            uint8_t tos)
+{
+    txc_write(s, c, frame, len + OASIS_IPV4_HLEN, tos, 1);
+    return oasis_eth_send_frame(s, frame, sizeof c->hdr + len);
 }
 
 void oasis_ipv4_negative_advice(oasis_stack *s, uint32_t dst)

@@ -106,6 +106,17 @@ int oasis_ipv4_output_tt(oasis_stack *s, oasis_pbuf *p, uint32_t dst, uint8_t pr
  * the slow path's checks) go the slow way. */
 int oasis_ipv4_output_cached(oasis_stack *s, oasis_ipv4_txc *c, oasis_pbuf *p, uint32_t dst,
                              uint8_t proto, uint8_t tos, uint8_t ttl);
+/* A small datagram without a pbuf: when oasis_ipv4_cached_frame_ok says
+ * c sends len transport bytes to dst as one plain frame (c current and
+ * covering dst, within the MTU), the transport builds them at frame +
+ * sizeof c->hdr of a frame of its own (complete checksum, no offload) and
+ * oasis_ipv4_output_frame writes the headers and hands the frame (borrowed)
+ * to the link: what oasis_ipv4_output_cached would send, without the
+ * pbuf's allocation. */
+int oasis_ipv4_cached_frame_ok(oasis_stack *s, oasis_ipv4_txc *c, uint32_t dst, uint8_t proto,
+                               uint8_t ttl, size_t len);
+int oasis_ipv4_output_frame(oasis_stack *s, oasis_ipv4_txc *c, uint8_t *frame, size_t len,
+                            uint8_t tos);
 /* Routing may have changed (address, prefix, gateway, link): every
  * transmit cache is stale. */
 void oasis_ipv4_route_changed(oasis_stack *s);

@@ -132,6 +132,15 @@ int oasis_eth_output(oasis_stack *s, oasis_pbuf *p, const uint8_t dst[6], uint16
     return oasis_eth_xmit(s, p);
 }
 
+int oasis_eth_send_frame(oasis_stack *s, const uint8_t *frame, size_t len)
+{
+    if (!s->link) {
+        s->ctr.link.tx_errors++;
+        return OASIS_ENOROUTE;
+    }
+    return plain_send(s, frame, len);
+}
+
 int oasis_eth_xmit(oasis_stack *s, oasis_pbuf *p)
 {
     int err;

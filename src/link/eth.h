@@ -21,5 +21,7 @@ int oasis_eth_output(oasis_stack *s, oasis_pbuf *p, const uint8_t dst[6], uint16
  * cache's: ipv4.c), as oasis_eth_output does after writing the header.
  * Takes ownership of p. */
 int oasis_eth_xmit(oasis_stack *s, oasis_pbuf *p);
+/* The same for a plain frame (no offload) that is only borrowed. */
+int oasis_eth_send_frame(oasis_stack *s, const uint8_t *frame, size_t len);
 
 #endif

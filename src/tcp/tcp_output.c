@@ -134,6 +134,11 @@ static uint8_t ecn_mark(oasis_flow *f, uint32_t seq, uint32_t len, uint8_t *flag
     return (uint8_t)((f->tos & ~3u) | OASIS_ECN_ECT0);
 }
 
+/* Bytes of the frame a segment is built in when it needs no pbuf (the
+ * transmit cache covers its peer): requests, responses, ACKs, and a full
+ * segment of a 1500-byte MTU. */
+#define SMALL_FRAME 2048
+
 /* The pseudo-header sum of one of the flow's segments of len bytes
  * (header and payload): the addresses' part once per extension. */
 static uint64_t flow_pseudo(oasis_flow *f, uint32_t len)
@@ -182,14 +187,26 @@ static uint32_t xmit_ex(oasis_flow *f, uint32_t seq, uint32_t len, uint8_t flags
     }
     uint32_t pieces = len > room ? (len + room - 1) / room : 1;
     int v6 = oasis_tcp_conn_v6(&f->c);
-    oasis_pbuf *p = oasis_pbuf_alloc(s, OASIS_PBUF_HEADROOM, len);
-    if (!p)
-        return len; /* the retransmission timer recovers */
+    uint32_t dst = oasis_ipaddr_to_v4(&f->c.raddr); /* (0 for IPv6) */
     const oasis_link *l = s->link;
+    /* (IPv4 only: the links' offloads, TSO4 and the checksum offsets, are
+     * IPv4's; an IPv6 segment is summed here, below.) */
+    int offload = !v6 && (pieces > 1 || (l && (l->caps & OASIS_LINK_CSUM_TX) && l->send_offload));
+    uint8_t small[SMALL_FRAME];
+    uint8_t *frame = NULL;
+    oasis_pbuf *p = NULL;
     uint8_t *th;
-    if (!v6 && (pieces > 1 || (l && (l->caps & OASIS_LINK_CSUM_TX) && l->send_offload))) {
-        /* (IPv4 only: the links' offloads, TSO4 and the checksum offsets,
-         * are IPv4's; an IPv6 segment is summed here, below.) */
+    if (!v6 && !offload && sizeof f->ext->txc.hdr + hlen + len <= sizeof small &&
+        oasis_ipv4_cached_frame_ok(s, &f->ext->txc, dst, OASIS_IPPROTO_TCP, f->ttl, hlen + len)) {
+        /* A frame of our own: the transmit cache writes IPv4's and the
+         * link's headers and the link copies it (no pbuf). */
+        frame = small;
+        th = small + sizeof f->ext->txc.hdr;
+        uint64_t psum = len ? oasis_ring_peek_csum(&f->ext->snd, seq - f->snd_una, th + hlen, len) : 0;
+        oasis_tcp_emit_ps(th, &h, psum, flow_pseudo(f, (uint32_t)(hlen + len)));
+    } else if (!(p = oasis_pbuf_alloc(s, OASIS_PBUF_HEADROOM, len))) {
+        return len; /* the retransmission timer recovers */
+    } else if (offload) {
         /* Partial checksum: the pseudo-header sum, folded, in the field;
          * the link (or the link boundary, per piece) completes it. */
         if (len)
@@ -234,11 +251,12 @@ static uint32_t xmit_ex(oasis_flow *f, uint32_t seq, uint32_t len, uint8_t flags
         for (uint32_t off = 0; off < len; off += room)
             oasis_rack_sent(f, seq + off, min_u32(room, len - off));
     }
-    if (v6)
+    if (frame)
+        oasis_ipv4_output_frame(s, &f->ext->txc, frame, hlen + len, tos);
+    else if (v6)
         oasis_tcp_ip_output(s, p, &f->c.laddr, &f->c.raddr, tos, f->ttl);
     else
-        oasis_ipv4_output_cached(s, &f->ext->txc, p, oasis_ipaddr_to_v4(&f->c.raddr),
-                                 OASIS_IPPROTO_TCP, tos, f->ttl);
+        oasis_ipv4_output_cached(s, &f->ext->txc, p, dst, OASIS_IPPROTO_TCP, tos, f->ttl);
     return len;
 }
 
