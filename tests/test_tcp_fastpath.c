@@ -622,6 +622,58 @@ static void test_ce_mark_takes_slow_path(void **state)
     assert_int_equal(hits(x), h0 + 1);
 }
 
+/* In-order data at the memory limit (cfg.tcp.mem_limit reached: the
+ * ring's storage takes no more): a predicted segment keeps what storage
+ * holds and drops the rest (counted once, as the slow path counts it); one
+ * that nothing of fits is answered with an ACK at once. The same with the
+ * fast path off. */
+typedef struct limit_run {
+    uint32_t kept, hits, drops, acks;
+} limit_run;
+
+static limit_run memory_limit_run(fx *x, int hp_off)
+{
+    open_flow(x, 1, 1);
+    x->h.s->tcp->hp_off = (uint8_t)hp_off;
+    x->a.auto_read = 0;
+    send_data(x, 100); /* taken by the read open_flow posted: the ring has storage now */
+    th_poll(&x->h);
+    pop_all(x, NULL);
+    oasis_flow *f = x->a.flow;
+    x->h.s->cfg.tcp.mem_limit = th_ctr(&x->h)->mem_bytes; /* nothing more may be allocated */
+    limit_run r = {0, 0, 0, 0};
+    uint32_t nxt0 = f->rcv_nxt;
+    uint64_t h0 = hits(x), d0 = th_ctr(&x->h)->rcvq_drops;
+    for (int i = 0; i < 6; i++) {
+        x->pnxt = f->rcv_nxt; /* the peer goes on from what we took */
+        send_data(x, 1000);
+        r.acks += (uint32_t)pop_all(x, NULL);
+    }
+    r.kept = f->rcv_nxt - nxt0;
+    r.hits = (uint32_t)(hits(x) - h0);
+    r.drops = (uint32_t)(th_ctr(&x->h)->rcvq_drops - d0);
+    return r;
+}
+
+static void test_memory_limit_on_fast_path(void **state)
+{
+    fx *x = *state;
+    limit_run on = memory_limit_run(x, 0);
+    assert_int_equal(on.hits, 6);
+    assert_int_equal(on.kept, OASIS_RING_SMALL); /* the storage there was, and no more */
+    assert_int_equal(on.drops, 2);                /* the segment cut short, the one refused */
+    assert_true(on.acks >= 1);
+    th_fini(&x->h);
+    th_app_fini(&x->a);
+    th_init(&x->h, NULL);
+    th_app_init(&x->a);
+    limit_run off = memory_limit_run(x, 1);
+    assert_int_equal(off.hits, 0);
+    assert_int_equal(off.kept, on.kept);
+    assert_int_equal(off.drops, on.drops);
+    assert_int_equal(off.acks, on.acks);
+}
+
 /* ---- the same behaviour with the fast path on and off ------------------------ */
 
 typedef struct trace {
@@ -819,6 +871,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_window_change_with_new_ack, setup, teardown),
         cmocka_unit_test_setup_teardown(test_old_timestamp_takes_slow_path, setup, teardown),
         cmocka_unit_test_setup_teardown(test_data_beyond_buffer_takes_slow_path, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_memory_limit_on_fast_path, setup, teardown),
         cmocka_unit_test_setup_teardown(test_recovery_takes_slow_path, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rst_syn_urg_take_slow_path, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ce_mark_takes_slow_path, setup, teardown),

@@ -751,17 +751,34 @@ static void fast_ack(oasis_flow *f, const oasis_tcp_hdr *h)
     oasis_recovery_all_acked_end(f, rtt);
 }
 
+/* The predicted segment's text: data_input where it starts at RCV.NXT,
+ * nothing is held out of order and the ring has room for all of it;
+ * only the memory limit is left to ask. */
+static void fast_data(oasis_flow *f, const oasis_tcp_hdr *h)
+{
+    uint32_t n = oasis_tcp_rcv_room(f, (uint32_t)h->payload_len);
+    if (n == 0) {
+        f->ack_now = 1;
+        return;
+    }
+    deliver_in_order(f, h->payload, n);
+}
+
 /* A predicted segment: what synced_input would do with it, in the same
  * order (TS.Recent and liveness, ACK, window, text). */
 static void fast_input(oasis_flow *f, const oasis_tcp_hdr *h)
 {
-    segment_accepted(f, h);
+    /* update_ts_recent: predicted() found TSopt present and TSval not
+     * older than TS.Recent. */
+    if (f->ts_ok && oasis_seq_le(h->seq, f->last_ack_sent))
+        f->ts_recent = h->ts_val;
+    oasis_tcp_heard(f);
     fast_ack(f, h);
     window_input(f, h);
     oasis_tcp_snd_adjust(f);
     if (h->payload_len) {
         f->s->ctr.tcp.hp_hits++;
-        data_input(f, h);
+        fast_data(f, h);
     } else {
         f->s->ctr.tcp.hp_acks++;
     }
