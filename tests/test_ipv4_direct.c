@@ -74,7 +74,8 @@ typedef struct dgram {
     uint8_t tos;
     uint16_t id;
     uint16_t frag;     /* flags and offset field as sent */
-    uint8_t opt_words; /* NOP options, in 4-byte words */
+    uint8_t opt_words; /* options, in 4-byte words: NOPs, or EOLs (zero bytes) */
+    int opt_eol;
     int bad_ip_csum, bad_tcp_csum;
     int total_delta;   /* added to the total length field (after the checksum of TCP) */
     size_t pad;        /* link padding after the datagram */
@@ -118,7 +119,7 @@ static size_t build(uint8_t *f, const dgram *d)
         ip[12 + i] = (uint8_t)(d->src >> (24 - 8 * i));
         ip[16 + i] = (uint8_t)(d->dst >> (24 - 8 * i));
     }
-    memset(ip + OASIS_IPV4_HLEN, 1, ihl - OASIS_IPV4_HLEN); /* NOPs */
+    memset(ip + OASIS_IPV4_HLEN, d->opt_eol ? 0 : 1, ihl - OASIS_IPV4_HLEN);
     uint16_t sum = oasis_csum(ip, ihl);
     if (d->bad_ip_csum)
         sum ^= 0x0100;
@@ -283,6 +284,24 @@ static void test_options_delivered(void **state)
     assert_int_equal(c->tcp.out_segs, c0.tcp.out_segs + 1);
 }
 
+/* End-of-list options are zero bytes: the header's first 20 bytes sum as
+ * the whole header does, so only the header length tells the options from
+ * the segment. */
+static void test_zero_options_delivered(void **state)
+{
+    fx *x = *state;
+    oasis_counters c0 = *ctr(x);
+    dgram d = plain();
+    d.opt_words = 2;
+    d.opt_eol = 1;
+    feed(x, &d);
+    const oasis_counters *c = ctr(x);
+    assert_int_equal(c->ip.in_delivers, c0.ip.in_delivers + 1);
+    assert_int_equal(c->tcp.in_segs, c0.tcp.in_segs + 1);
+    assert_int_equal(c->tcp.in_csum_errors, c0.tcp.in_csum_errors);
+    assert_int_equal(c->tcp.out_segs, c0.tcp.out_segs + 1);
+}
+
 /* A fragment is reassembly's, never a segment of its own: a first
  * fragment (MF) and a later one (an offset) are held, not delivered. */
 static void test_fragments_held(void **state)
@@ -345,6 +364,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_link_padding, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_segment_checksum, setup, teardown),
         cmocka_unit_test_setup_teardown(test_options_delivered, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_zero_options_delivered, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fragments_held, setup, teardown),
         cmocka_unit_test_setup_teardown(test_registered_handler, setup, teardown),
     };
