@@ -271,6 +271,63 @@ static void test_retries_backoff_then_failure(void **state)
     fx_free(f);
 }
 
+/* An entry still carrying traffic at the end of its lifetime is kept and
+ * asked again by unicast; answered, it lives on; unanswered after
+ * cfg.arp_retries probes, it goes. Meanwhile datagrams still leave at once
+ * for the known MAC instead of waiting behind a broadcast request. */
+static void test_cache_refreshed_in_use(void **state)
+{
+    (void)state;
+    static const uint8_t zero[6] = {0};
+    fx *f = fx_new(no_gratuitous);
+    uint64_t t0 = oasis_stack_now(f->s), ttl = 60 * OASIS_NS_PER_SEC, s1 = OASIS_NS_PER_SEC;
+    uint8_t mac[6], x = 1;
+    oasis_eth_hdr eh;
+
+    inject_arp(f, OASIS_ARP_REQUEST, MAC_PEER, PEER, zero, US, BCAST);
+    advance_to(f, t0 + ttl / 2);
+    assert_int_equal(oasis_udp_send4(f->s, 1000, PEER, 2000, &x, 1), 0);
+    size_t n = f->cap.n;
+    advance_to(f, t0 + ttl);
+    assert_int_equal(oasis_arp_lookup(f->s, PEER, mac), 0);
+    assert_int_equal(arpc(f)->cache_refreshes, 1);
+    assert_int_equal(arpc(f)->cache_expired, 0);
+    assert_int_equal(f->cap.n, n + 1);
+    oasis_arp_pkt p = cap_arp(f, n, &eh);
+    assert_memory_equal(eh.dst, MAC_PEER, 6); /* unicast, not broadcast */
+    assert_int_equal(p.op, OASIS_ARP_REQUEST);
+    assert_int_equal(p.tpa, PEER);
+
+    /* Traffic meanwhile goes straight out to the known MAC. */
+    assert_int_equal(oasis_udp_send4(f->s, 1000, PEER, 2000, &x, 1), 0);
+    assert_int_equal(f->cap.n, n + 2);
+    assert_int_equal(oasis_eth_parse(f->cap.frame[n + 1], f->cap.len[n + 1], &eh), 0);
+    assert_int_equal(eh.type, OASIS_ETHERTYPE_IPV4);
+    assert_memory_equal(eh.dst, MAC_PEER, 6);
+
+    /* Answered: resolved for another lifetime. */
+    inject_arp(f, OASIS_ARP_REPLY, MAC_PEER, PEER, MAC_US, US, MAC_US);
+    uint64_t t1 = oasis_stack_now(f->s);
+    advance_to(f, t1 + ttl - 1);
+    assert_int_equal(oasis_arp_lookup(f->s, PEER, mac), 0);
+    assert_int_equal(arpc(f)->resolve_failed, 0);
+
+    /* In use again at the next end of life, and this time nobody answers. */
+    assert_int_equal(oasis_udp_send4(f->s, 1000, PEER, 2000, &x, 1), 0);
+    advance_to(f, t1 + ttl);
+    assert_int_equal(arpc(f)->cache_refreshes, 2);
+    advance_to(f, t1 + ttl + s1);
+    advance_to(f, t1 + ttl + 2 * s1);
+    advance_to(f, t1 + ttl + 3 * s1 - 1);
+    assert_int_equal(oasis_arp_lookup(f->s, PEER, mac), 0);
+    advance_to(f, t1 + ttl + 3 * s1);
+    assert_int_equal(oasis_arp_lookup(f->s, PEER, mac), OASIS_ENOENT);
+    assert_int_equal(arpc(f)->tx_requests, 4); /* one answered probe, then arp_retries (3) unanswered */
+    assert_int_equal(arpc(f)->resolve_failed, 1);
+    assert_int_equal(arpc(f)->cache_expired, 0);
+    fx_free(f);
+}
+
 static void test_cache_expires(void **state)
 {
     (void)state;
@@ -593,6 +650,7 @@ int main(void)
         cmocka_unit_test(test_resolution_delivers_queue_in_order),
         cmocka_unit_test(test_retries_backoff_then_failure),
         cmocka_unit_test(test_cache_expires),
+        cmocka_unit_test(test_cache_refreshed_in_use),
         cmocka_unit_test(test_cache_size_bound),
         cmocka_unit_test(test_queue_bound),
         cmocka_unit_test(test_broadcast_without_arp),

@@ -605,7 +605,12 @@ static void test_reasm_timeout(void **state)
     oasis_clock_advance(f->clock, 30 * OASIS_NS_PER_SEC);
     oasis_stack_poll(f->s);
     assert_int_equal(ipc(f)->reasm_timeouts, 2);
-    assert_int_equal(f->cap.n, base + 1);
+    /* Nothing more but, perhaps, ARP re-verifying the neighbour the Time
+     * Exceeded went to (its entry reached its lifetime while in use). */
+    for (size_t i = base + 1; i < f->cap.n; i++) {
+        assert_int_equal(oasis_eth_parse(f->cap.frame[i], f->cap.len[i], &eh), 0);
+        assert_int_equal(eh.type, OASIS_ETHERTYPE_ARP);
+    }
     fx_free(f);
 }
 

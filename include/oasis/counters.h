@@ -40,6 +40,7 @@ typedef struct oasis_arp_counters {
     uint64_t mac_changes;        /* ... and the old MAC stopped answering: switched */
     uint64_t addr_conflicts;     /* another MAC claimed our address (RFC 5227) */
     uint64_t tx_defends;         /* announcements defending our address */
+    uint64_t cache_refreshes;    /* entry in use at its lifetime's end: kept, re-verified by unicast */
 } oasis_arp_counters;
 
 typedef struct oasis_ip_counters {

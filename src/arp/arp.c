@@ -183,15 +183,35 @@ static void send_probe(oasis_stack *s, oasis_arp_entry *e)
 }
 
 static void resolve(oasis_stack *s, oasis_arp_entry *e, const uint8_t mac[6]);
+static int in_use(const oasis_stack *s, const oasis_arp_entry *e);
+
+/* Keeps using the MAC while asking it, unicast, whether it is still there
+ * (cfg.arp_retries probes); the entry goes only if none is answered. */
+static void reverify(oasis_stack *s, oasis_arp_entry *e)
+{
+    e->state = ARP_REVERIFY;
+    e->tries = 1;
+    e->retry_ns = s->cfg.arp_retry_ns ? s->cfg.arp_retry_ns : 1;
+    oasis_timer_start(s, &e->timer, oasis_now(s) + e->retry_ns);
+    send_probe(s, e);
+}
 
 /* Incomplete: retry with a doubled interval, or give up after
- * cfg.arp_retries requests. Resolved: the entry has aged out. */
+ * cfg.arp_retries requests. Resolved: the entry has aged out; one still
+ * carrying traffic is re-verified instead of dropped, so a busy flow does
+ * not stall behind a broadcast request once per lifetime (the reachability
+ * probe of RFC 1122 2.3.2.1, done as Linux's unicast probe). */
 static void entry_timer(oasis_stack *s, oasis_timer *t)
 {
     oasis_arp_entry *e = oasis_container_of(t, oasis_arp_entry, timer);
     uint32_t ip = e->ip;
 
     if (e->state == ARP_RESOLVED) {
+        if (in_use(s, e)) {
+            s->ctr.arp.cache_refreshes++;
+            reverify(s, e);
+            return;
+        }
         s->ctr.arp.cache_expired++;
         remove_entry(s, e);
         return;
@@ -565,11 +585,7 @@ void oasis_arp_reverify(oasis_stack *s, uint32_t ip)
     oasis_arp_entry *e = find(s, ip);
     if (!e || e->state != ARP_RESOLVED)
         return;
-    e->state = ARP_REVERIFY;
-    e->tries = 1;
-    e->retry_ns = s->cfg.arp_retry_ns ? s->cfg.arp_retry_ns : 1;
-    oasis_timer_start(s, &e->timer, oasis_now(s) + e->retry_ns);
-    send_probe(s, e);
+    reverify(s, e);
 }
 
 int oasis_arp_lookup(oasis_stack *s, uint32_t ip, uint8_t mac[6])

@@ -28,15 +28,20 @@ typedef struct oasis_eth_hdr {
 #define OASIS_ETH_MIN_TYPE 0x0600
 
 /* Returns 0, or OASIS_ETRUNCATED (shorter than 14 bytes) or OASIS_EMALFORMED
- * (an 802.3 length field, type < 0x0600, which we do not speak). Inline:
- * every frame in takes it, and the input reads only some of the fields. */
+ * (an 802.3 length field, type < 0x0600, which we do not speak); on an
+ * error *out is zeroed, so it is never left unset. Inline: every frame in
+ * takes it, and the input reads only some of the fields. */
 static inline int oasis_eth_parse(const uint8_t *buf, size_t len, oasis_eth_hdr *out)
 {
-    if (len < OASIS_ETH_HLEN)
+    if (len < OASIS_ETH_HLEN) {
+        memset(out, 0, sizeof *out);
         return OASIS_ETRUNCATED;
+    }
     uint16_t type = oasis_get16(buf + 12);
-    if (type < OASIS_ETH_MIN_TYPE)
+    if (type < OASIS_ETH_MIN_TYPE) {
+        memset(out, 0, sizeof *out);
         return OASIS_EMALFORMED;
+    }
     memcpy(out->dst, buf, OASIS_ETH_ALEN);
     memcpy(out->src, buf + 6, OASIS_ETH_ALEN);
     out->type = type;

@@ -36,7 +36,7 @@ static const layer_field arp_fields[] = {
     A(rx_bad_sender, "RxBadSender"), A(rx_unsolicited, "RxUnsolicited"),
     A(cache_no_room, "CacheNoRoom"), A(mac_change_suspect, "MacChangeSuspect"),
     A(mac_changes, "MacChanges"), A(addr_conflicts, "AddrConflicts"),
-    A(tx_defends, "TxDefends"),
+    A(tx_defends, "TxDefends"), A(cache_refreshes, "CacheRefreshes"),
 };
 #undef A
 
