@@ -461,7 +461,9 @@ static int timeout_justified(const sim *m, const side *x, char *why, size_t n)
     uint64_t last_in = 0;
     for (size_t j = 0; j < y->nsegs; j++) {
         const seg_rec *r = &y->segs[j];
-        if (!r->due || r->due > end)
+        /* At the same instant the timers run first: a segment due at `end`
+         * came too late to count. */
+        if (!r->due || r->due >= end)
             continue;
         if (r->due > last_in)
             last_in = r->due;
