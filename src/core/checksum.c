@@ -140,7 +140,7 @@ static OASIS_NOINLINE uint64_t add_long(uint64_t sum, const uint8_t *p, size_t l
     return add_short(sum, acc_fold(&a), p, len);
 }
 
-uint64_t oasis_csum_add(uint64_t sum, const void *buf, size_t len)
+OASIS_HOT uint64_t oasis_csum_add(uint64_t sum, const void *buf, size_t len)
 {
     if (len >= 64)
         return add_long(sum, buf, len);
@@ -188,7 +188,7 @@ uint64_t oasis_csum_copy(void *dst, const void *src, size_t len, uint64_t sum)
 #else
 /* Portable: 32-bit halves of 64-bit loads into 64-bit accumulators; 2^32
  * loads before one could overflow, far beyond any packet. */
-uint64_t oasis_csum_add(uint64_t sum, const void *buf, size_t len)
+OASIS_HOT uint64_t oasis_csum_add(uint64_t sum, const void *buf, size_t len)
 {
     const uint8_t *p = buf;
     uint64_t a = 0, b = 0;

@@ -1,4 +1,5 @@
 #include "core/stack_impl.h"
+#include "core/compiler.h"
 
 #include "core/mem.h"
 #include "ipv6/ipv6.h"
@@ -230,7 +231,7 @@ void oasis_stack_input_at(oasis_stack *s, const uint8_t *frame, size_t len, uint
     oasis_now_leave(s);
 }
 
-int oasis_stack_poll_at(oasis_stack *s, uint64_t now)
+OASIS_HOT int oasis_stack_poll_at(oasis_stack *s, uint64_t now)
 {
     /* Most polls of a busy wire find nothing due (a nested poll goes by
      * its caller's instant, as the run would). */

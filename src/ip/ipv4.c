@@ -131,7 +131,7 @@ static uint32_t ident_bucket(oasis_stack *s, uint32_t dst, uint8_t proto)
 /* The next ID of bucket b, for count datagrams. Like Linux, a bucket left
  * alone for t ms jumps by a random amount below t, so even a peer sharing
  * it cannot count what was sent between its probes. */
-static uint16_t ident_take(oasis_stack *s, uint32_t b, uint16_t count)
+OASIS_HOT static uint16_t ident_take(oasis_stack *s, uint32_t b, uint16_t count)
 {
     uint32_t now_ms = (uint32_t)(oasis_now(s) / OASIS_NS_PER_MS);
     uint32_t idle = now_ms - s->ip.ident_ms[b];
@@ -332,7 +332,7 @@ static int txc_ready(oasis_stack *s, oasis_ipv4_txc *c, uint32_t dst, uint8_t pr
 
 /* Writes c's headers in front of a datagram of total bytes (IPv4 header
  * included) at frame, for segs datagrams' IDs, and counts it sent. */
-static void txc_write(oasis_stack *s, oasis_ipv4_txc *c, uint8_t *frame, size_t total, uint8_t tos,
+OASIS_HOT static void txc_write(oasis_stack *s, oasis_ipv4_txc *c, uint8_t *frame, size_t total, uint8_t tos,
                       uint16_t segs)
 {
     s->ctr.ip.out_requests++;

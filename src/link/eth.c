@@ -1,4 +1,5 @@
 #include "link/eth.h"
+#include "core/compiler.h"
 
 #include "arp/arp.h"
 #include "core/stack_impl.h"
@@ -10,7 +11,7 @@
 
 #include <string.h>
 
-void oasis_eth_input(oasis_stack *s, const uint8_t *frame, size_t len)
+OASIS_HOT void oasis_eth_input(oasis_stack *s, const uint8_t *frame, size_t len)
 {
     oasis_link_counters *c = &s->ctr.link;
     oasis_eth_hdr eh;

@@ -543,7 +543,7 @@ static int corruptible(const uint8_t *data, uint32_t len)
 }
 
 /* Queues f for delivery; an allocation failure counts as a full wire. */
-static int chan_push(oasis_wire *w, wire_chan *c, wire_frame *f)
+OASIS_HOT static int chan_push(oasis_wire *w, wire_chan *c, wire_frame *f)
 {
     if (queue_push(w, f) == OASIS_OK)
         return 1;
@@ -668,7 +668,7 @@ static OASIS_NOINLINE void chan_send_impaired(oasis_wire *w, wire_chan *c, uint3
     chan_push(w, c, d);
 }
 
-static void chan_send_off(oasis_wire *w, uint32_t src, uint32_t dst, const uint8_t *data,
+OASIS_HOT static void chan_send_off(oasis_wire *w, uint32_t src, uint32_t dst, const uint8_t *data,
                           uint32_t len, const oasis_offload *off)
 {
     wire_chan *c = &w->ports[src]->out[dst];
@@ -733,7 +733,7 @@ static const uint8_t *port_mac(const wire_port *p)
 
 /* Switch semantics: unicast goes to the port that owns the MAC, broadcast,
  * multicast and unknown unicast to every other port. */
-static int port_send(oasis_link *link, const uint8_t *frame, size_t len)
+OASIS_HOT static int port_send(oasis_link *link, const uint8_t *frame, size_t len)
 {
     wire_port *p = (wire_port *)link;
     oasis_wire *w = p->wire;
@@ -1010,7 +1010,7 @@ static size_t deliver_due(oasis_wire *w, uint64_t now)
     return n;
 }
 
-size_t oasis_wire_step(oasis_wire *w)
+OASIS_HOT size_t oasis_wire_step(oasis_wire *w)
 {
     size_t total = 0, n;
     int rounds = 0;

@@ -444,7 +444,7 @@ static void ext_free(oasis_flow *f, int cache)
 static void ext_release(oasis_flow *f);
 
 /* Gives the extension back when the flow is idle and nobody is using it. */
-static void ext_maybe_release(oasis_flow *f)
+OASIS_HOT static void ext_maybe_release(oasis_flow *f)
 {
     if (!f->ext || f->hold || f->busy || !flow_idle(f))
         return;
@@ -973,7 +973,7 @@ void oasis_tcp_input(oasis_stack *s, const oasis_ipaddr *src, const oasis_ipaddr
 
 /* Parses and counts a segment whose pseudo-header sums to `pseudo`; 0
  * when it is well formed. */
-static int seg_parse(oasis_stack *s, const uint8_t *seg, size_t len, uint64_t pseudo,
+OASIS_HOT static int seg_parse(oasis_stack *s, const uint8_t *seg, size_t len, uint64_t pseudo,
                      oasis_tcp_hdr *h)
 {
     oasis_tcp_counters *ctr = &s->ctr.tcp;
@@ -996,7 +996,7 @@ static int seg_parse(oasis_stack *s, const uint8_t *seg, size_t len, uint64_t ps
 
 /* A well-formed segment between usable addresses, to its flow, TIME_WAIT
  * entry or listener, else answered as one to a closed port. */
-static void demux(oasis_stack *s, const oasis_ipaddr *src, const oasis_ipaddr *dst,
+OASIS_HOT static void demux(oasis_stack *s, const oasis_ipaddr *src, const oasis_ipaddr *dst,
                   oasis_tcp_hdr *h)
 {
     oasis_tcp_conn *c = oasis_tcp_lookup(s, dst, h->dst_port, src, h->src_port);

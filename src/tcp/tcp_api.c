@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "core/mem.h"
+#include "core/compiler.h"
 #include "core/stack_impl.h"
 #include "oasis/error.h"
 #include "tcp/tcp_flow.h"
@@ -408,7 +409,7 @@ static uint64_t queued_end(const oasis_flow *f)
     return end;
 }
 
-static int submit_write_held(oasis_flow *f, const oasis_iovec *iov, size_t iovcnt, int how,
+OASIS_HOT static int submit_write_held(oasis_flow *f, const oasis_iovec *iov, size_t iovcnt, int how,
                              oasis_flow_cb cb, void *ud)
 {
     if ((iovcnt && !iov) || iovcnt > (1u << 20))

@@ -1,5 +1,6 @@
 /* The byte ring behind send and receive buffers. */
 #include "tcp/tcp_buf.h"
+#include "core/compiler.h"
 
 #include <string.h>
 
@@ -238,7 +239,7 @@ static uint64_t sum_swapped(uint64_t x)
     return ((x & 0xff) << 8) | (x >> 8);
 }
 
-uint64_t oasis_ring_peek_csum(const oasis_ring *r, uint32_t off, void *dst, uint32_t n)
+OASIS_HOT uint64_t oasis_ring_peek_csum(const oasis_ring *r, uint32_t off, void *dst, uint32_t n)
 {
     uint8_t *d = dst;
     const uint8_t *p;

@@ -4,6 +4,7 @@
  * counting, the recovery point, retransmissions); this file only moves
  * cwnd and ssthresh. */
 #include "tcp/tcp_cc.h"
+#include "core/compiler.h"
 
 #include <string.h>
 
@@ -55,7 +56,7 @@ static int cwnd_limited(const oasis_cc_state *cc, uint32_t flight)
     return sat_add(flight, cc->mss) > cc->cwnd;
 }
 
-static void nr_on_ack(oasis_cc_state *cc, uint32_t acked, uint32_t flight, uint64_t rtt_ns,
+OASIS_HOT static void nr_on_ack(oasis_cc_state *cc, uint32_t acked, uint32_t flight, uint64_t rtt_ns,
                       uint64_t now_ns)
 {
     RTO_STREAK(cc) = 0;

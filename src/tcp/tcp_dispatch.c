@@ -5,12 +5,13 @@
  * oasis_stack_poll(). Also cancel (abort, disconnect), which
  * runs the callbacks at once because the application asked for it. */
 #include "core/stack_impl.h"
+#include "core/compiler.h"
 #include "oasis/error.h"
 #include "tcp/tcp_flow.h"
 #include "tcp/tcp_seq.h"
 #include "tcp/tcp_tune.h"
 
-void oasis_tcp_wake(oasis_flow *f)
+OASIS_HOT void oasis_tcp_wake(oasis_flow *f)
 {
     oasis_tcp_layer *L = f->s->tcp;
     if (f->ready)
@@ -178,7 +179,7 @@ static void dispatch_flow(oasis_flow *f)
 
 #define DISPATCH_ROUNDS 64
 
-void oasis_tcp_dispatch_fn(oasis_stack *s, oasis_timer *t)
+OASIS_HOT void oasis_tcp_dispatch_fn(oasis_stack *s, oasis_timer *t)
 {
     oasis_tcp_layer *L = s->tcp;
     /* oasis_stack_poll() called from one of our callbacks lands here again:

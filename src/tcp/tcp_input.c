@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "core/stack_impl.h"
+#include "core/compiler.h"
 #include "oasis/error.h"
 #include "tcp/tcp_flow.h"
 #include "tcp/tcp_seq.h"
@@ -304,7 +305,7 @@ static uint64_t rtt_from_ack(oasis_flow *f, const oasis_tcp_hdr *h)
 }
 
 /* Returns the ACK's RTT sample (0: none) for congestion control. */
-static uint64_t new_ack(oasis_flow *f, const oasis_tcp_hdr *h)
+OASIS_HOT static uint64_t new_ack(oasis_flow *f, const oasis_tcp_hdr *h)
 {
     oasis_stack *s = f->s;
     uint32_t data = h->ack - f->snd_una;
@@ -429,7 +430,7 @@ static int syn_received_ack(oasis_flow *f, const oasis_tcp_hdr *h)
 
 /* ---- step 7: segment text ------------------------------------------------- */
 
-static void deliver_in_order(oasis_flow *f, const uint8_t *p, uint32_t n)
+OASIS_HOT static void deliver_in_order(oasis_flow *f, const uint8_t *p, uint32_t n)
 {
     oasis_stack *s = f->s;
     uint32_t nxt0 = f->rcv_nxt, k = n;
@@ -784,7 +785,7 @@ static void fast_input(oasis_flow *f, const oasis_tcp_hdr *h)
     }
 }
 
-void oasis_tcp_flow_input(oasis_flow *f, const oasis_tcp_hdr *h)
+OASIS_HOT void oasis_tcp_flow_input(oasis_flow *f, const oasis_tcp_hdr *h)
 {
     f->segs_in += oasis_rx_pieces(f->s, h->payload, h->payload_len);
     if (!f->s->tcp->hp_off && predicted(f, h)) {

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "core/pbuf.h"
+#include "core/compiler.h"
 #include "core/stack_impl.h"
 #include "core/checksum.h"
 #include "ip/ipv4.h"
@@ -155,7 +156,7 @@ static uint64_t flow_pseudo(oasis_flow *f, uint32_t len)
  * With super set, len may span many MSS: one super-segment whose pieces
  * each hold what one segment could (link.h), counted, timed for RACK and
  * checksummed per piece. */
-static uint32_t xmit_ex(oasis_flow *f, uint32_t seq, uint32_t len, uint8_t flags, int super)
+OASIS_HOT static uint32_t xmit_ex(oasis_flow *f, uint32_t seq, uint32_t len, uint8_t flags, int super)
 {
     oasis_stack *s = f->s;
     oasis_tcp_hdr h;
@@ -349,7 +350,7 @@ static void idle_restart(oasis_flow *f, uint32_t len)
     f->ext->ccops->on_idle(&f->ext->cc, idle, oasis_rtt_rto(&f->ext->rtt), now);
 }
 
-static void send_seg(oasis_flow *f, uint32_t len, uint8_t flags)
+OASIS_HOT static void send_seg(oasis_flow *f, uint32_t len, uint8_t flags)
 {
     uint32_t seq = f->snd_nxt;
     idle_restart(f, len);
@@ -408,7 +409,7 @@ static int output_idle(const oasis_flow *f)
            x->rec.state != OASIS_REC_SACK && !x->mss_icmp && !x->plp.mss;
 }
 
-void oasis_tcp_output(oasis_flow *f)
+OASIS_HOT void oasis_tcp_output(oasis_flow *f)
 {
     if (!can_send_data(f)) {
         if (f->ack_now && oasis_tcp_synchronized(f))
@@ -529,7 +530,7 @@ uint32_t oasis_tcp_xmit_data(oasis_flow *f, uint32_t seq, uint32_t len, int fin)
     return xmit(f, seq, len, flags);
 }
 
-void oasis_tcp_window_update(oasis_flow *f)
+OASIS_HOT void oasis_tcp_window_update(oasis_flow *f)
 {
     if (!receiving(f))
         return;

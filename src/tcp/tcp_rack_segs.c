@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "core/mem.h"
+#include "core/compiler.h"
 #include "core/stack_impl.h"
 #include "tcp/tcp_flow.h"
 #include "tcp/tcp_rack.h"
@@ -128,7 +129,7 @@ void oasis_rack_sent(oasis_flow *f, uint32_t seq, uint32_t len)
 /* RFC 8985 6.2 step 2: seg was delivered; remember it if it is the most
  * recently sent delivered one. A retransmitted segment acked sooner than
  * min_RTT was most likely acked by its original: no information. */
-static void delivered(oasis_rack *r, const oasis_rack_seg *g, uint64_t now)
+OASIS_HOT static void delivered(oasis_rack *r, const oasis_rack_seg *g, uint64_t now)
 {
     /* Step 3: an original delivered below the highest delivered end
      * arrived out of order (callers go in ascending sequence order). */
@@ -227,7 +228,7 @@ static int is_dsack(const oasis_tcp_hdr *h, uint32_t una)
 
 /* An ACK's RTT sample for min_RTT: the timestamp echo, else the smoothed
  * RTT. */
-static void ack_rtt(oasis_flow *f, const oasis_tcp_hdr *h)
+OASIS_HOT static void ack_rtt(oasis_flow *f, const oasis_tcp_hdr *h)
 {
     oasis_rack *r = &f->ext->sb.rack;
     if (f->ts_ok && h->has_ts && h->ts_ecr) {

@@ -43,6 +43,7 @@
  * ACKs nor until that window is acknowledged, and CWR goes out on the next
  * new data segment after any reduction (f->ecn_cwr, tcp_output.c). */
 #include "tcp/tcp_recovery.h"
+#include "core/compiler.h"
 
 #include "core/stack_impl.h"
 #include "tcp/tcp_flow.h"
@@ -473,7 +474,7 @@ void oasis_recovery_output(oasis_flow *f)
         sack_output(f);
 }
 
-uint32_t oasis_recovery_cwnd(const oasis_flow *f)
+OASIS_HOT uint32_t oasis_recovery_cwnd(const oasis_flow *f)
 {
     const oasis_recovery *rc = &f->ext->rec;
     if (rc->state == OASIS_REC_SACK)

@@ -14,6 +14,7 @@
  * What a tail loss probe sends is loss recovery's (oasis_tlp_send_probe);
  * when it is armed and what follows its expiry is here. */
 #include "core/stack_impl.h"
+#include "core/compiler.h"
 #include "ip/ipv4.h"
 #include "oasis/error.h"
 #include "tcp/tcp_flow.h"
@@ -60,7 +61,7 @@ void oasis_tcp_timers_clear(oasis_flow *f)
         t->tune = OASIS_TCP_NEVER;
 }
 
-void oasis_tcp_arm_rto(oasis_flow *f)
+OASIS_HOT void oasis_tcp_arm_rto(oasis_flow *f)
 {
     f->ext->tm.rexmt = oasis_now(f->s) + oasis_rtt_rto(&f->ext->rtt);
     timer_by(f, f->ext->tm.rexmt);
@@ -101,7 +102,7 @@ void oasis_tcp_stop_persist(oasis_flow *f) { f->ext->tm.persist = OASIS_TCP_NEVE
  * below snd_max is RTO recovery's go-back-N), no probe already out (RFC
  * 8985 7.2, 7.3). Our FIN may be the lost tail, so the closing states
  * count too. */
-static int tlp_may_probe(const oasis_flow *f)
+OASIS_HOT static int tlp_may_probe(const oasis_flow *f)
 {
     return f->sack_ok && f->ext->rec.state == OASIS_REC_OPEN && !f->ext->sb.rack.tlp_out &&
            !f->ext->retries &&
@@ -148,7 +149,7 @@ static int ka_state(const oasis_flow *f)
            f->state == OASIS_TCP_FIN_WAIT_2;
 }
 
-void oasis_tcp_heard(oasis_flow *f)
+OASIS_HOT void oasis_tcp_heard(oasis_flow *f)
 {
     uint64_t now = oasis_now(f->s);
     f->ext->last_rx = now;

@@ -1,5 +1,6 @@
 /* Buffer auto-tuning and the TCP memory budget (see tcp_tune.h). */
 #include "tcp/tcp_tune.h"
+#include "core/compiler.h"
 
 #include "core/stack_impl.h"
 #include "tcp/tcp_flow.h"
@@ -323,7 +324,7 @@ void oasis_tcp_rcv_adjust(oasis_flow *f, uint32_t n)
     x->rcvq_due = min_u64(keep_due, now + measure_span(rtt));
 }
 
-void oasis_tcp_snd_adjust(oasis_flow *f)
+OASIS_HOT void oasis_tcp_snd_adjust(oasis_flow *f)
 {
     oasis_tcp_ext *x = f->ext;
     if (!x || f->snd_fixed)
@@ -358,7 +359,7 @@ uint32_t oasis_tcp_snd_room(oasis_flow *f)
     return fit;
 }
 
-uint32_t oasis_tcp_rcv_room(oasis_flow *f, uint32_t n)
+OASIS_HOT uint32_t oasis_tcp_rcv_room(oasis_flow *f, uint32_t n)
 {
     oasis_stack *s = f->s;
     oasis_ring *r = &f->ext->rcv;

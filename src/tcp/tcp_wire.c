@@ -1,6 +1,7 @@
 /* TCP header and options: parse and emit. Protocol logic lives elsewhere;
  * this file only knows the bytes. */
 #include "tcp/tcp_wire.h"
+#include "core/compiler.h"
 
 #include <string.h>
 
@@ -249,7 +250,7 @@ static void put_fixed(uint8_t *buf, const oasis_tcp_hdr *h, size_t hlen)
     oasis_put16(buf + 18, h->urg);
 }
 
-size_t oasis_tcp_emit_ps(uint8_t *buf, const oasis_tcp_hdr *h, uint64_t payload_sum,
+OASIS_HOT size_t oasis_tcp_emit_ps(uint8_t *buf, const oasis_tcp_hdr *h, uint64_t payload_sum,
                          uint64_t pseudo)
 {
     uint64_t sum;
