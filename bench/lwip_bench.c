@@ -55,15 +55,18 @@ u32_t sys_now(void) { return (u32_t)(bench_now_ns() / 1000000u); }
 
 /* ---- the wire: two netifs back to back -------------------------------------- */
 
+/* A frame in flight: the pbuf the receiving netif gets, copied once from
+ * the sender's (lwIP keeps the sent pbuf for retransmission, so it cannot
+ * be handed over). A ring of them: no allocation besides the pbuf's. */
 typedef struct frame {
-    struct frame *next;
+    struct pbuf *p;
     struct netif *to;
-    u16_t len;
-    u8_t data[];
 } frame;
 
+#define QLEN (1u << 16) /* frames in flight; beyond, the wire drops */
 static struct netif g_nif[2];
-static frame *g_head, *g_tail;
+static frame g_q[QLEN];
+static uint32_t g_qhead, g_qtail; /* free-running */
 static uint64_t g_frames;
 
 struct netif *bench_lwip_route(const struct ip4_addr *src, const struct ip4_addr *dest)
@@ -76,18 +79,15 @@ struct netif *bench_lwip_route(const struct ip4_addr *src, const struct ip4_addr
 
 static err_t linkoutput(struct netif *nif, struct pbuf *p)
 {
-    frame *f = malloc(sizeof *f + p->tot_len);
-    if (!f)
+    if (g_qtail - g_qhead == QLEN)
         return ERR_MEM;
-    f->next = NULL;
+    struct pbuf *q = pbuf_alloc(PBUF_RAW, p->tot_len, PBUF_RAM);
+    if (!q)
+        return ERR_MEM;
+    pbuf_copy_partial(p, q->payload, p->tot_len, 0);
+    frame *f = &g_q[g_qtail++ % QLEN];
+    f->p = q;
     f->to = nif == &g_nif[0] ? &g_nif[1] : &g_nif[0];
-    f->len = p->tot_len;
-    pbuf_copy_partial(p, f->data, p->tot_len, 0);
-    if (g_tail)
-        g_tail->next = f;
-    else
-        g_head = f;
-    g_tail = f;
     return ERR_OK;
 }
 
@@ -130,18 +130,10 @@ static void setup(u16_t mtu)
 static int pump(void)
 {
     int n = 0;
-    while (g_head && n < 64) {
-        frame *f = g_head;
-        g_head = f->next;
-        if (!g_head)
-            g_tail = NULL;
-        struct pbuf *p = pbuf_alloc(PBUF_RAW, f->len, PBUF_RAM);
-        if (p) {
-            pbuf_take(p, f->data, f->len);
-            if (f->to->input(p, f->to) != ERR_OK)
-                pbuf_free(p);
-        }
-        free(f);
+    while (g_qhead != g_qtail && n < 64) {
+        frame *f = &g_q[g_qhead++ % QLEN];
+        if (f->to->input(f->p, f->to) != ERR_OK)
+            pbuf_free(f->p);
         g_frames++;
         n++;
     }
@@ -184,8 +176,16 @@ static int time_up(void) { return g_b.t_start && bench_now_ns() >= g_b.t_stop; }
 static void run_until(int (*done)(void), double timeout_s)
 {
     uint64_t limit = bench_now_ns() + (uint64_t)(timeout_s * 1e9);
-    while (!g_b.failed && !done()) {
+    /* The clock (done() reads it too) every 64 pumps: a pump moves one
+     * frame in rr, and a clock read costs about as much as a tenth of a
+     * round trip; the loop should not be what the row measures. */
+    unsigned spin = 0;
+    while (!g_b.failed) {
         pump();
+        if (++spin % 64)
+            continue;
+        if (done())
+            break;
         if (bench_now_ns() > limit) {
             fail("timeout", ERR_TIMEOUT);
             break;
@@ -317,7 +317,8 @@ static err_t rr_client_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_
     pbuf_free(p);
     if (g_b.got_client >= g_b.msg) {
         g_b.transactions++;
-        if (!time_up())
+        /* The clock every 64 round trips, as oasis-bench does. */
+        if (g_b.transactions % 64 || !time_up())
             rr_send(pcb);
     }
     return ERR_OK;
