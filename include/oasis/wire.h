@@ -66,7 +66,11 @@ int oasis_wire_detach(oasis_wire *w, oasis_stack *s);
 /* Delivers every frame whose time has come and runs every due timer of every
  * attached stack, repeating until nothing more is due now (or for a bounded
  * number of rounds under a steady stream, so callers regain control). Returns the number
- * of frames delivered plus timers fired. */
+ * of frames delivered plus timers fired. A clock that is not virtual is read
+ * at the step's start and again after every 16 frames delivered, not every
+ * round: the stacks on the wire's clock take that instant too, and a frame
+ * sent in a round is delivered in the next. A virtual clock is read at every
+ * round. */
 size_t oasis_wire_step(oasis_wire *w);
 
 /* Earliest future event: a frame in flight or a stack timer (UINT64_MAX: none). */

@@ -98,11 +98,11 @@ struct oasis_wire {
     wire_frame *biglist; /* frames of big_cap bytes */
     uint32_t nbig;
     uint64_t drops;
-    /* Real clocks only: the time read once per step round, used as the send
-     * time of frames sent during it and handed to the stacks (on the same
-     * clock) for their input and timers: one clock read per round instead of
-     * several per frame. A virtual clock is read as before: it is cheap, and
-     * tests may move it from inside a callback. */
+    /* Real clocks only: the time read at the step's start and after every
+     * WIRE_READ_FRAMES deliveries, used as the send time of frames sent
+     * meanwhile and handed to the stacks (on the same clock) for their input
+     * and timers. A virtual clock is read per round: it is cheap, and tests
+     * may move it from inside a callback. */
     int now_cached;
     uint64_t now;
     oasis_wire_observer observer;
@@ -992,6 +992,8 @@ static void deliver(oasis_wire *w, const wire_frame *f)
  * steady stream (always something due on a real clock) still returns to
  * oasis_wire_run's done() check. */
 #define WIRE_STEP_ROUNDS 64
+/* Frames delivered on a real clock before the step reads it again. */
+#define WIRE_READ_FRAMES 16
 
 /* Delivers the frames due at now. With a cached send time, frames sent
  * during this round are due at `now` too: they wait for the next round
@@ -1015,11 +1017,24 @@ OASIS_HOT size_t oasis_wire_step(oasis_wire *w)
     size_t total = 0, n;
     int rounds = 0;
     int cache = !oasis_clock_is_virtual(w->clock);
+    /* A real clock is read at the step's start and then only after
+     * WIRE_READ_FRAMES deliveries (a read costs ~25 ns, a tenth of a small
+     * request/response, whose rounds carry a frame each), so an instant
+     * stands for little work: a deadline set late in a long one would fire
+     * early by the time it took (TLP, RACK). A frame sent in a round waits
+     * for the next by its seq (deliver_due). A virtual clock is read at
+     * every round: tests may move it from a callback. */
+    uint64_t now = oasis_clock_now(w->clock);
+    size_t frames = 0; /* delivered since the last read */
+    w->now_cached = cache;
     do {
-        uint64_t now = oasis_clock_now(w->clock);
+        if (rounds && (!cache || frames >= WIRE_READ_FRAMES)) {
+            now = oasis_clock_now(w->clock);
+            frames = 0;
+        }
         w->now = now;
-        w->now_cached = cache;
         n = deliver_due(w, now);
+        frames += n;
         for (uint32_t i = 0; i < w->nports; i++) {
             const wire_port *p = w->ports[i];
             if (p->stack && cache && p->on_wire_clock)
@@ -1061,6 +1076,7 @@ int oasis_wire_run(oasis_wire *w, int (*done)(void *ud), void *ud, uint64_t time
 {
     uint64_t start = oasis_clock_now(w->clock);
     uint64_t end = timeout_ns > UINT64_MAX - start ? UINT64_MAX : start + timeout_ns;
+    int virt = oasis_clock_is_virtual(w->clock);
 
     for (;;) {
         oasis_wire_step(w);
@@ -1069,13 +1085,16 @@ int oasis_wire_run(oasis_wire *w, int (*done)(void *ud), void *ud, uint64_t time
         uint64_t next = oasis_wire_next_deadline(w);
         if (next == UINT64_MAX)
             return OASIS_EAGAIN;
-        if (oasis_clock_now(w->clock) >= end)
+        /* A real clock: the step's instant (w->now), read again only to
+         * sleep; the timeout may be noticed one step late. */
+        uint64_t now = virt ? oasis_clock_now(w->clock) : w->now;
+        if (now >= end)
             return OASIS_ETIMEDOUT;
         if (next > end)
             next = end;
-        if (oasis_clock_is_virtual(w->clock))
+        if (virt)
             oasis_clock_set(w->clock, next);
-        else
+        else if (next > now)
             sleep_until(w->clock, next);
     }
 }

@@ -1,0 +1,191 @@
+/* How the in-memory wire drives its stacks on a clock that is not virtual
+ * (the benchmarks' case): how often a step reads the clock, callbacks from
+ * the step and never from inside the call that started them. The clock is a custom one that counts its reads and moves
+ * a microsecond per read, like a real clock that someone reads. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <string.h>
+
+#include "oasis/oasis.h"
+#include "testutil.h"
+
+typedef struct fake_clock {
+    uint64_t t;
+    uint64_t reads;
+} fake_clock;
+
+static uint64_t fake_now(void *ud)
+{
+    fake_clock *c = ud;
+    c->reads++;
+    c->t += 1000;
+    return c->t;
+}
+
+typedef struct rig {
+    fake_clock fc;
+    oasis_clock *clock;
+    oasis_wire *wire;
+    oasis_stack *a, *b;
+    oasis_flow *client, *server;
+    int in_api;        /* set around our own API calls */
+    uint64_t replies;  /* responses the client read */
+    uint64_t requests; /* requests the server read */
+    uint64_t stop_at;  /* no new request after this many replies */
+} rig;
+
+static rig *g_rig;
+
+static void rig_init(rig *r)
+{
+    memset(r, 0, sizeof *r);
+    r->fc.t = 1000 * OASIS_NS_PER_SEC;
+    r->clock = oasis_clock_new_custom(fake_now, &r->fc);
+    assert_non_null(r->clock);
+    assert_int_equal(oasis_wire_create(r->clock, NULL, &r->wire), 0);
+    oasis_stack_config cfg;
+    test_stack_config(&cfg, r->clock, 1);
+    assert_int_equal(oasis_stack_create(&cfg, &r->a), 0);
+    test_stack_config(&cfg, r->clock, 2);
+    assert_int_equal(oasis_stack_create(&cfg, &r->b), 0);
+    assert_non_null(oasis_wire_attach(r->wire, r->a));
+    assert_non_null(oasis_wire_attach(r->wire, r->b));
+    g_rig = r;
+}
+
+static void rig_fini(rig *r)
+{
+    oasis_wire_detach(r->wire, r->a);
+    oasis_wire_detach(r->wire, r->b);
+    oasis_stack_destroy(r->a);
+    oasis_stack_destroy(r->b);
+    oasis_wire_destroy(r->wire);
+    oasis_clock_free(r->clock);
+}
+
+/* Steps until *flag, moving the fake clock to the next deadline when a
+ * step finds nothing to do (no sleeping on a clock that is not real). */
+static void run_until(rig *r, const int *flag)
+{
+    for (int i = 0; i < 100000 && !*flag; i++) {
+        if (oasis_wire_step(r->wire))
+            continue;
+        uint64_t next = oasis_wire_next_deadline(r->wire);
+        assert_true(next != UINT64_MAX);
+        if (next > r->fc.t)
+            r->fc.t = next;
+    }
+    assert_true(*flag);
+}
+
+static void client_read(oasis_flow *f, int err, const uint8_t *data, size_t len, void *ud);
+
+static void send_request(rig *r)
+{
+    r->in_api = 1;
+    assert_int_equal(oasis_tcp_write(r->client, (const uint8_t *)"q", 1, NULL, NULL), 0);
+    assert_int_equal(oasis_tcp_read(r->client, client_read, r), 0);
+    r->in_api = 0;
+}
+
+static void client_read(oasis_flow *f, int err, const uint8_t *data, size_t len, void *ud)
+{
+    rig *r = ud;
+    assert_false(r->in_api);
+    if (err == OASIS_ECANCELED)
+        return; /* rig_fini destroys the stack under the pending read */
+    assert_int_equal(err, 0);
+    assert_int_equal(len, 1);
+    assert_int_equal(data[0], 'r');
+    r->replies++;
+    if (r->replies < r->stop_at)
+        send_request(r);
+}
+
+static void server_read(oasis_flow *f, int err, const uint8_t *data, size_t len, void *ud)
+{
+    rig *r = ud;
+    assert_false(r->in_api);
+    if (err)
+        return;
+    assert_int_equal(len, 1);
+    assert_int_equal(data[0], 'q');
+    r->requests++;
+    r->in_api = 1;
+    assert_int_equal(oasis_tcp_write(f, (const uint8_t *)"r", 1, NULL, NULL), 0);
+    assert_int_equal(oasis_tcp_read(f, server_read, r), 0);
+    r->in_api = 0;
+}
+
+static int g_accepted, g_connected;
+
+static void on_accept(oasis_stack *s, oasis_flow *f, void *ud)
+{
+    rig *r = ud;
+    r->server = f;
+    oasis_tcp_set_nodelay(f, 1);
+    assert_int_equal(oasis_tcp_read(f, server_read, r), 0);
+    g_accepted = 1;
+}
+
+static void on_connect(oasis_stack *s, oasis_flow *f, int err, void *ud)
+{
+    rig *r = ud;
+    assert_int_equal(err, 0);
+    r->client = f;
+    oasis_tcp_set_nodelay(f, 1);
+    g_connected = 1;
+}
+
+static void rig_connect(rig *r)
+{
+    g_accepted = g_connected = 0;
+    assert_int_equal(oasis_tcp_listen(r->a, 80, NULL, on_accept, r), 0);
+    assert_int_equal(oasis_tcp_connect4(r->b, TEST_ADDR_A, 80, NULL, on_connect, r), 0);
+    run_until(r, &g_connected);
+    run_until(r, &g_accepted);
+}
+
+static uint64_t frames_delivered(rig *r)
+{
+    oasis_wire_stats st;
+    assert_int_equal(oasis_wire_stats_get(r->wire, NULL, NULL, &st), 0);
+    return st.delivered;
+}
+
+/* A step reads a real clock at its start and then once per 16 frames
+ * delivered, not once per round: a request/response exchange delivers one
+ * frame a round. */
+static void test_step_reads_clock_per_frames(void **state)
+{
+    (void)state;
+    rig r;
+    rig_init(&r);
+    rig_connect(&r);
+    r.stop_at = 1000;
+    send_request(&r);
+    for (int i = 0; i < 2; i++) {
+        uint64_t reads = r.fc.reads, frames = frames_delivered(&r), replies = r.replies;
+        oasis_wire_step(r.wire);
+        reads = r.fc.reads - reads;
+        frames = frames_delivered(&r) - frames;
+        assert_true(frames >= 32);
+        assert_true(reads >= 2); /* time moves within a step */
+        assert_true(reads <= 1 + frames / 16);
+        assert_true(r.replies >= replies + frames / 2 - 1);
+        assert_true(r.replies < r.stop_at);
+    }
+    rig_fini(&r);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_step_reads_clock_per_frames),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
