@@ -44,6 +44,7 @@ typedef struct bq_slot {
 typedef struct wire_chan {
     oasis_impair cfg;
     int plain;         /* cfg only delays: no random draw, no bottleneck (chan_plain) */
+    int fixed;         /* plain without jitter: a frame is due a fixed delay after its send */
     oasis_prng prng;
     int ge_bad;        /* Gilbert-Elliott state */
     uint64_t ge_t;     /* time of that state (ge_step_ns set) */
@@ -61,7 +62,7 @@ typedef struct wire_port {
     oasis_link link; /* first: the link handed to the stack */
     oasis_wire *wire;
     oasis_stack *stack;   /* NULL for an endpoint */
-    int on_wire_clock;    /* stack reads the wire's clock: takes its cached time */
+    int on_wire_clock;    /* a stack that reads the wire's clock: takes its cached time */
     oasis_wire_rx_fn rx;  /* endpoint receiver */
     void *rx_ud;
     uint8_t mac[6];       /* endpoint MAC */
@@ -146,19 +147,26 @@ int oasis_wire_create(oasis_clock *clock, const oasis_wire_config *cfg, oasis_wi
 /* The largest frame the wire carries: the size of a recycled big frame. */
 static uint32_t big_cap(const oasis_wire *w) { return w->cfg.mtu + ETH_HDR; }
 
+static OASIS_NOINLINE void frame_release_other(oasis_wire *w, wire_frame *f)
+{
+    if (f->cap == big_cap(w) && f->cap > WIRE_FRAME_CAP &&
+        (uint64_t)(w->nbig + 1) * f->cap <= WIRE_BIGLIST_BYTES) {
+        f->next = w->biglist;
+        w->biglist = f;
+        w->nbig++;
+    } else {
+        free(f);
+    }
+}
+
 static void frame_release(oasis_wire *w, wire_frame *f)
 {
     if (f->cap == WIRE_FRAME_CAP && w->nfree < WIRE_FREELIST_MAX) {
         f->next = w->freelist;
         w->freelist = f;
         w->nfree++;
-    } else if (f->cap == big_cap(w) && f->cap > WIRE_FRAME_CAP &&
-               (uint64_t)(w->nbig + 1) * f->cap <= WIRE_BIGLIST_BYTES) {
-        f->next = w->biglist;
-        w->biglist = f;
-        w->nbig++;
     } else {
-        free(f);
+        frame_release_other(w, f);
     }
 }
 
@@ -271,18 +279,6 @@ static wire_frame *queue_first(const oasis_wire *w)
     return a;
 }
 
-static wire_frame *heap_pop(oasis_wire *w);
-
-static void queue_pop(oasis_wire *w, wire_frame *first)
-{
-    if (w->flen && first == w->fifo[w->fhead]) {
-        w->fhead = (w->fhead + 1) & (w->fcap - 1);
-        w->flen--;
-    } else {
-        heap_pop(w);
-    }
-}
-
 static wire_frame *heap_pop(oasis_wire *w)
 {
     wire_frame *top = w->heap[0];
@@ -355,6 +351,7 @@ static void chan_init(oasis_wire *w, wire_chan *c, uint32_t from, uint32_t to,
     memset(c, 0, sizeof *c);
     c->cfg = *cfg;
     c->plain = chan_plain(cfg);
+    c->fixed = c->plain && cfg->jitter_ns == 0;
     /* One stream per direction: what one direction carries never shifts the
      * other's random choices. */
     uint64_t mix = ((uint64_t)(from + 1) << 32 | (to + 1)) * 0x9e3779b97f4a7c15ull;
@@ -543,7 +540,7 @@ static int corruptible(const uint8_t *data, uint32_t len)
 }
 
 /* Queues f for delivery; an allocation failure counts as a full wire. */
-OASIS_HOT static int chan_push(oasis_wire *w, wire_chan *c, wire_frame *f)
+static int chan_push(oasis_wire *w, wire_chan *c, wire_frame *f)
 {
     if (queue_push(w, f) == OASIS_OK)
         return 1;
@@ -668,21 +665,54 @@ static OASIS_NOINLINE void chan_send_impaired(oasis_wire *w, wire_chan *c, uint3
     chan_push(w, c, d);
 }
 
-OASIS_HOT static void chan_send_off(oasis_wire *w, uint32_t src, uint32_t dst, const uint8_t *data,
-                          uint32_t len, const oasis_offload *off)
+static OASIS_NOINLINE void chan_send_staged(oasis_wire *w, wire_chan *c, uint32_t src,
+                                            uint32_t dst, const uint8_t *data, uint32_t len,
+                                            const oasis_offload *off, uint64_t t)
 {
-    wire_chan *c = &w->ports[src]->out[dst];
-    uint64_t t = w->now_cached ? w->now : oasis_clock_now(w->clock);
-    c->st.sent++;
-    c->st.bytes_sent += len;
     if (c->plain)
         chan_send_plain(w, c, src, dst, data, len, off, t);
     else
         chan_send_impaired(w, c, src, dst, data, len, off, t);
 }
 
-static void chan_send(oasis_wire *w, uint32_t src, uint32_t dst, const uint8_t *data,
-                      uint32_t len)
+/* A frame from port src to port dst. The common case (a fixed-delay
+ * channel, no offloads, no observer, a recycled buffer, room on the wire,
+ * due no earlier than the FIFO's last frame) is chan_send_plain's result
+ * without its stages: the frame goes on the FIFO, and the copy comes last
+ * so that nothing waits for it. Everything else takes the stages. */
+static OASIS_ALWAYS_INLINE void chan_send_off(oasis_wire *w, uint32_t src, uint32_t dst,
+                                              const uint8_t *data, uint32_t len,
+                                              const oasis_offload *off)
+{
+    wire_chan *c = &w->ports[src]->out[dst];
+    uint64_t t = w->now_cached ? w->now : oasis_clock_now(w->clock);
+    c->st.sent++;
+    c->st.bytes_sent += len;
+    uint64_t due = t + w->cfg.delay_ns + c->cfg.delay_ns; /* chan_due without jitter */
+    if (due < c->last_due)
+        due = c->last_due;
+    wire_frame *f = w->freelist, *tail = fifo_tail(w);
+    if (!c->fixed || off || w->observer || !f || len > WIRE_FRAME_CAP ||
+        queued(w) >= w->cfg.queue_frames || w->flen == w->fcap || (tail && due < tail->due)) {
+        chan_send_staged(w, c, src, dst, data, len, off, t);
+        return;
+    }
+    c->last_due = due;
+    w->freelist = f->next;
+    w->nfree--;
+    f->due = due;
+    f->seq = w->next_seq++;
+    f->src = src;
+    f->dst = dst;
+    f->len = len;
+    f->has_off = 0;
+    w->fifo[(w->fhead + w->flen) & (w->fcap - 1)] = f;
+    w->flen++;
+    memcpy(f->data, data, len);
+}
+
+OASIS_HOT static void chan_send(oasis_wire *w, uint32_t src, uint32_t dst, const uint8_t *data,
+                                uint32_t len)
 {
     chan_send_off(w, src, dst, data, len, NULL);
 }
@@ -731,6 +761,26 @@ static const uint8_t *port_mac(const wire_port *p)
     return p->stack ? p->stack->mac : p->mac; /* (oasis_stack_mac, inline) */
 }
 
+/* The port a unicast frame goes to, or UINT32_MAX (broadcast, multicast,
+ * a MAC no port owns). */
+static uint32_t unicast_port(const oasis_wire *w, const wire_port *p, const uint8_t *frame)
+{
+    if (frame[0] & 1)
+        return UINT32_MAX;
+    for (uint32_t i = 0; i < w->nports; i++)
+        if (i != p->index && memcmp(port_mac(w->ports[i]), frame, 6) == 0)
+            return i;
+    return UINT32_MAX;
+}
+
+static OASIS_NOINLINE void port_flood(oasis_wire *w, const wire_port *p, const uint8_t *frame,
+                                      uint32_t len)
+{
+    for (uint32_t i = 0; i < w->nports; i++)
+        if (i != p->index)
+            chan_send(w, p->index, i, frame, len);
+}
+
 /* Switch semantics: unicast goes to the port that owns the MAC, broadcast,
  * multicast and unknown unicast to every other port. */
 OASIS_HOT static int port_send(oasis_link *link, const uint8_t *frame, size_t len)
@@ -740,17 +790,11 @@ OASIS_HOT static int port_send(oasis_link *link, const uint8_t *frame, size_t le
 
     if (len < ETH_HDR || len > (size_t)w->cfg.mtu + ETH_HDR)
         return OASIS_EMSGSIZE;
-    if (!(frame[0] & 1)) {
-        for (uint32_t i = 0; i < w->nports; i++) {
-            if (i != p->index && memcmp(port_mac(w->ports[i]), frame, 6) == 0) {
-                chan_send(w, p->index, i, frame, (uint32_t)len);
-                return OASIS_OK;
-            }
-        }
-    }
-    for (uint32_t i = 0; i < w->nports; i++)
-        if (i != p->index)
-            chan_send(w, p->index, i, frame, (uint32_t)len);
+    uint32_t d = unicast_port(w, p, frame);
+    if (d != UINT32_MAX)
+        chan_send(w, p->index, d, frame, (uint32_t)len);
+    else
+        port_flood(w, p, frame, (uint32_t)len);
     return OASIS_OK; /* a lossy or full wire loses frames; not the sender's error */
 }
 
@@ -849,6 +893,7 @@ int oasis_wire_detach(oasis_wire *w, oasis_stack *s)
         /* The port stays (indices name channels) but is dead: no MAC
          * matches it and nothing is delivered to it. */
         p->stack = NULL;
+        p->on_wire_clock = 0;
         p->rx = NULL;
         memset(p->mac, 0, sizeof p->mac);
         if (oasis_stack_link(s) == &p->link)
@@ -896,6 +941,7 @@ static void chan_configure(wire_chan *c, const oasis_impair *cfg)
 {
     c->cfg = *cfg;
     c->plain = chan_plain(cfg);
+    c->fixed = c->plain && cfg->jitter_ns == 0;
     c->carry = 0; /* a remainder of the old rate means nothing at the new one */
 }
 
@@ -971,12 +1017,10 @@ void oasis_wire_observe(oasis_wire *w, oasis_wire_observer fn, void *ud)
 
 /* ---- running ------------------------------------------------------------- */
 
-static void deliver(oasis_wire *w, const wire_frame *f)
+/* deliver's other cases: offloads, a stack read off the clock itself (a
+ * virtual clock, or not the wire's), an endpoint, a detached port. */
+static OASIS_NOINLINE void deliver_other(oasis_wire *w, const wire_port *p, const wire_frame *f)
 {
-    wire_port *p = w->ports[f->dst];
-    wire_chan *c = &w->ports[f->src]->out[f->dst];
-    c->st.delivered++;
-    c->st.bytes_delivered += f->len;
     if (p->stack && f->has_off)
         oasis_stack_input_offload(p->stack, f->data, f->len, &f->off);
     else if (p->stack && w->now_cached && p->on_wire_clock)
@@ -986,6 +1030,18 @@ static void deliver(oasis_wire *w, const wire_frame *f)
     else if (p->rx)
         p->rx(p->rx_ud, f->data, f->len);
     /* else: a detached port; the frame falls on the floor */
+}
+
+static OASIS_ALWAYS_INLINE void deliver(oasis_wire *w, const wire_frame *f)
+{
+    const wire_port *p = w->ports[f->dst];
+    wire_chan *c = &w->ports[f->src]->out[f->dst];
+    c->st.delivered++;
+    c->st.bytes_delivered += f->len;
+    if (p->on_wire_clock && w->now_cached && !f->has_off)
+        oasis_stack_input_at(p->stack, f->data, f->len, w->now);
+    else
+        deliver_other(w, p, f);
 }
 
 /* Rounds of (deliver due frames, poll stacks) per step. Bounded so that a
@@ -1002,14 +1058,26 @@ static size_t deliver_due(oasis_wire *w, uint64_t now)
 {
     size_t n = 0;
     uint64_t limit = w->now_cached ? w->next_seq : UINT64_MAX;
-    wire_frame *f;
-    while ((f = queue_first(w)) != NULL && f->due <= now && f->seq < limit) {
-        queue_pop(w, f);
+    for (;;) {
+        /* queue_first, and the pop from where it found the frame */
+        wire_frame *f = w->flen ? w->fifo[w->fhead] : NULL;
+        int fifo = 1;
+        if (w->hlen && (!f || frame_before(w->heap[0], f))) {
+            f = w->heap[0];
+            fifo = 0;
+        }
+        if (!f || f->due > now || f->seq >= limit)
+            return n;
+        if (fifo) {
+            w->fhead = (w->fhead + 1) & (w->fcap - 1);
+            w->flen--;
+        } else {
+            heap_pop(w);
+        }
         deliver(w, f);
         frame_release(w, f);
         n++;
     }
-    return n;
 }
 
 OASIS_HOT size_t oasis_wire_step(oasis_wire *w)
@@ -1037,7 +1105,7 @@ OASIS_HOT size_t oasis_wire_step(oasis_wire *w)
         frames += n;
         for (uint32_t i = 0; i < w->nports; i++) {
             const wire_port *p = w->ports[i];
-            if (p->stack && cache && p->on_wire_clock)
+            if (cache && p->on_wire_clock)
                 n += (size_t)oasis_stack_poll_at(p->stack, now);
             else if (p->stack)
                 n += (size_t)oasis_stack_poll(p->stack);
