@@ -711,8 +711,8 @@ static OASIS_ALWAYS_INLINE void chan_send_off(oasis_wire *w, uint32_t src, uint3
     memcpy(f->data, data, len);
 }
 
-OASIS_HOT static void chan_send(oasis_wire *w, uint32_t src, uint32_t dst, const uint8_t *data,
-                                uint32_t len)
+static void chan_send(oasis_wire *w, uint32_t src, uint32_t dst, const uint8_t *data,
+                      uint32_t len)
 {
     chan_send_off(w, src, dst, data, len, NULL);
 }
@@ -792,7 +792,7 @@ OASIS_HOT static int port_send(oasis_link *link, const uint8_t *frame, size_t le
         return OASIS_EMSGSIZE;
     uint32_t d = unicast_port(w, p, frame);
     if (d != UINT32_MAX)
-        chan_send(w, p->index, d, frame, (uint32_t)len);
+        chan_send_off(w, p->index, d, frame, (uint32_t)len, NULL);
     else
         port_flood(w, p, frame, (uint32_t)len);
     return OASIS_OK; /* a lossy or full wire loses frames; not the sender's error */
