@@ -1,6 +1,7 @@
 /* The Internet checksum: the fast summer against the byte-by-byte reference
  * (every length, every alignment), RFC 1071's worked example, incremental
- * sums and the pseudo-header. */
+ * sums and the pseudo-header. Every test runs twice: with the vector summer
+ * (where the CPU has one) and with the portable code. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -84,33 +85,70 @@ static void test_fast_matches_reference(void **state)
     }
 }
 
-/* Copy-and-sum: the bytes arrive intact and the sum equals oasis_csum_add's,
- * for every length and both alignments, with a running sum carried in (all
+/* Copy-and-sum: the bytes arrive intact and the sum equals oasis_csum_add's
+ * and the reference's, for every length, every source alignment and
+ * destination alignments apart from it, with a running sum carried in (all
  * ones too, for the carries), into a buffer that ends where the copy does. */
 static void test_copy_matches_add(void **state)
 {
     (void)state;
     oasis_prng r;
     oasis_prng_seed(&r, 793);
-    for (size_t len = 0; len <= 1600; len++) {
-        for (size_t off = 0; off < 8; off += 3) {
-            uint8_t *src = malloc(off + len + 1), *dst = malloc(len + 5);
+    for (size_t len = 0; len <= 2048; len++) {
+        for (size_t off = 0; off < 8; off++) {
+            size_t doff = (off * 3 + len) % 8;
+            uint8_t *src = malloc(off + len + 1), *dst = malloc(doff + len + 1);
             assert_non_null(src);
             assert_non_null(dst);
-            uint8_t *p = src + off, *d = dst + (len + 5) - len;
-            if (len & 1)
+            uint8_t *p = src + off, *d = dst + doff;
+            if (len % 5 == 1)
                 memset(p, 0xff, len);
             else
                 fill_random(&r, p, len);
+            d[len] = 0x5a; /* the byte after must stay */
             uint64_t start = (uint64_t)(len * 2654435761u) & 0x1ffffffffu;
             uint64_t a = oasis_csum_copy(d, p, len, start);
             uint64_t b = oasis_csum_add(start, p, len);
+            assert_true(a < (1ull << 33)); /* as the running sum is kept */
             assert_int_equal(oasis_csum_fold(a), oasis_csum_fold(b));
+            assert_int_equal(oasis_csum_fold(oasis_csum_copy(d, p, len, 0)), oasis_csum_ref(p, len));
             assert_true(len == 0 || memcmp(d, p, len) == 0);
+            assert_int_equal(d[len], 0x5a);
             free(src);
             free(dst);
         }
     }
+}
+
+/* Long buffers, beyond what the vector summer takes in one pass, of the
+ * words that load its lanes most (0x0000 and 0xffff both), and random ones:
+ * summed and copied at an odd offset, against the reference. */
+static void test_long_extremes(void **state)
+{
+    (void)state;
+    size_t len = 3 * 1024 * 1024 + 37;
+    uint8_t *src = malloc(len + 1), *dst = malloc(len + 1);
+    assert_non_null(src);
+    assert_non_null(dst);
+    oasis_prng r;
+    oasis_prng_seed(&r, 3);
+    for (int pattern = 0; pattern < 4; pattern++) {
+        uint8_t *p = src + 1;
+        if (pattern < 2)
+            memset(p, pattern ? 0xff : 0x00, len);
+        else if (pattern == 2)
+            for (size_t i = 0; i < len; i++)
+                p[i] = i & 1 ? 0x80 : 0x00; /* each word 0x8000 or 0x0080 */
+        else
+            fill_random(&r, p, len);
+        for (size_t n = len - 40; n <= len; n += 13) {
+            uint16_t ref = oasis_csum_ref(p, n);
+            assert_int_equal(oasis_csum(p, n), ref);
+            assert_int_equal(oasis_csum_fold(oasis_csum_copy(dst + 2, p, n, 0)), ref);
+        }
+    }
+    free(src);
+    free(dst);
 }
 
 /* All-ones data maximises carries. */
@@ -283,6 +321,22 @@ static void test_last_carry_wraps(void **state)
     }
 }
 
+/* The group's summer: the vector one where the CPU has it, or the portable
+ * code. */
+static int use_simd(void **state)
+{
+    (void)state;
+    print_message("vector summer: %s\n", oasis_csum_use_simd(true) ? "in use" : "none on this CPU");
+    return 0;
+}
+
+static int use_portable(void **state)
+{
+    (void)state;
+    oasis_csum_use_simd(false);
+    return 0;
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -291,6 +345,7 @@ int main(void)
         cmocka_unit_test(test_fast_matches_reference),
         cmocka_unit_test(test_all_ones),
         cmocka_unit_test(test_copy_matches_add),
+        cmocka_unit_test(test_long_extremes),
         cmocka_unit_test(test_incremental),
         cmocka_unit_test(test_pseudo_header),
         cmocka_unit_test(test_filled_field_verifies),
@@ -298,5 +353,6 @@ int main(void)
         cmocka_unit_test(test_add32_matches_add),
         cmocka_unit_test(test_last_carry_wraps),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    int failed = cmocka_run_group_tests_name("simd", tests, use_simd, NULL);
+    return failed | cmocka_run_group_tests_name("portable", tests, use_portable, NULL);
 }

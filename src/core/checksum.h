@@ -9,6 +9,7 @@
 #ifndef OASIS_CORE_CHECKSUM_H
 #define OASIS_CORE_CHECKSUM_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -20,6 +21,12 @@ uint64_t oasis_csum_add(uint64_t sum, const void *buf, size_t len);
  * running sum, as oasis_csum_add(sum, src, len) would: one pass over the
  * payload instead of two when building a segment. */
 uint64_t oasis_csum_copy(void *dst, const void *src, size_t len, uint64_t sum);
+
+/* Whether the vector summer (AVX2, when the CPU has it: chosen at load
+ * time) sums and copies buffers of 64 bytes and more; off, the portable
+ * code does. For tests, which check both on the same inputs. Returns
+ * whether it is in use now. Not for use while another thread sums. */
+bool oasis_csum_use_simd(bool on);
 
 /* Folds a running sum and returns its one's complement: the checksum field.
  * Inline and without a loop: every segment folds twice. */
