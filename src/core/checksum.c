@@ -230,7 +230,7 @@ static AVX2 inline uint64_t copy_pass_avx2(uint8_t *d, const uint8_t *p, size_t 
     return pairs_total(a, n);
 }
 
-static OASIS_NOINLINE AVX2 uint64_t add_long_avx2(uint64_t sum, const uint8_t *p, size_t len)
+static OASIS_NOINLINE OASIS_HOT AVX2 uint64_t add_long_avx2(uint64_t sum, const uint8_t *p, size_t len)
 {
     do {
         size_t n = len < AVX2_PASS ? len & ~(size_t)31 : AVX2_PASS;
@@ -241,7 +241,7 @@ static OASIS_NOINLINE AVX2 uint64_t add_long_avx2(uint64_t sum, const uint8_t *p
     return add_short(sum, 0, p, len);
 }
 
-static OASIS_NOINLINE AVX2 uint64_t copy_long_avx2(uint8_t *d, const uint8_t *p, size_t len, uint64_t sum)
+static OASIS_NOINLINE OASIS_HOT AVX2 uint64_t copy_long_avx2(uint8_t *d, const uint8_t *p, size_t len, uint64_t sum)
 {
     do {
         size_t n = len < AVX2_PASS ? len & ~(size_t)31 : AVX2_PASS;
@@ -257,7 +257,7 @@ static OASIS_NOINLINE AVX2 uint64_t copy_long_avx2(uint8_t *d, const uint8_t *p,
 /* 64 bytes and more: four chains over 32-byte blocks, then the rest on
  * one. Out of line, so that a short buffer's call saves none of their
  * registers. */
-static OASIS_NOINLINE uint64_t add_long(uint64_t sum, const uint8_t *p, size_t len)
+static OASIS_NOINLINE OASIS_HOT uint64_t add_long(uint64_t sum, const uint8_t *p, size_t len)
 {
 #if OASIS_CSUM_AVX2
     if (use_avx2)
@@ -285,7 +285,7 @@ OASIS_HOT uint64_t oasis_csum_add(uint64_t sum, const void *buf, size_t len)
 /* 64 bytes and more without AVX2: memcpy and the four chains over the
  * source (two passes cost fewer instructions than a loop doing both, whose
  * stores GCC cannot merge). */
-static OASIS_NOINLINE uint64_t copy_long(uint8_t *d, const uint8_t *p, size_t len, uint64_t sum)
+static OASIS_NOINLINE OASIS_HOT uint64_t copy_long(uint8_t *d, const uint8_t *p, size_t len, uint64_t sum)
 {
 #if OASIS_CSUM_AVX2
     if (use_avx2)
@@ -295,7 +295,7 @@ static OASIS_NOINLINE uint64_t copy_long(uint8_t *d, const uint8_t *p, size_t le
     return add_long(sum, p, len);
 }
 
-uint64_t oasis_csum_copy(void *dst, const void *src, size_t len, uint64_t sum)
+OASIS_HOT uint64_t oasis_csum_copy(void *dst, const void *src, size_t len, uint64_t sum)
 {
     if (len < 8) /* a request's or a response's few bytes: no chain */
         return add_partial(sum, copy_tail(dst, src, len));
