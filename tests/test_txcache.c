@@ -97,6 +97,7 @@ static void rec_unwrap(rec *r, oasis_stack *s)
 #define B_SENDS 70000u
 
 static uint8_t data[A_SENDS > B_SENDS ? A_SENDS : B_SENDS];
+static int g_nagle; /* the run's Nagle setting (variant.nagle) */
 
 typedef struct side {
     oasis_flow *flow;
@@ -131,7 +132,7 @@ static void on_accept(oasis_stack *s, oasis_flow *f, void *ud)
     b->flow = f;
     assert_int_equal(oasis_tcp_read(f, on_read, b), 0);
     /* Small writes first (one segment each, Nagle aside), then bulk. */
-    oasis_tcp_set_nodelay(f, 1);
+    oasis_tcp_set_nodelay(f, !g_nagle);
     assert_int_equal(oasis_tcp_write(f, data, 1, NULL, NULL), 0);
     assert_int_equal(oasis_tcp_write(f, data + 1, 99, NULL, NULL), 0);
     assert_int_equal(oasis_tcp_write(f, data + 100, B_SENDS - 100, NULL, NULL), 0);
@@ -144,7 +145,7 @@ static void on_connect(oasis_stack *s, oasis_flow *f, int err, void *ud)
     assert_int_equal(err, 0);
     a->flow = f;
     assert_int_equal(oasis_tcp_read(f, on_read, a), 0);
-    oasis_tcp_set_nodelay(f, 1);
+    oasis_tcp_set_nodelay(f, !g_nagle);
     assert_int_equal(oasis_tcp_write(f, data, 1, NULL, NULL), 0);
     assert_int_equal(oasis_tcp_write(f, data + 1, 1459, NULL, NULL), 0);
     assert_int_equal(oasis_tcp_write(f, data + 1460, A_SENDS - 1460, NULL, NULL), 0);
@@ -162,27 +163,106 @@ static int both_done(void *ud)
     return s[0].got == s[0].want && s[1].got == s[1].want;
 }
 
+static int never(void *ud)
+{
+    (void)ud;
+    return 0;
+}
+
+/* Requests and responses of sizes around the MSS (1448 with timestamps,
+ * 1460 without), some after a silence longer than the RTO (idle
+ * restart), with whatever loss the run has (tail loss probes, RTOs). */
+static void request_response(test_net *n, side *sides)
+{
+    static const size_t sizes[] = {1, 100, 1447, 1448, 1449, 1460, 1461, 3000, 20, 7000};
+    for (unsigned i = 0; i < 40; i++) {
+        size_t len = sizes[i % (sizeof sizes / sizeof sizes[0])];
+        if (i % 7 == 6) {
+            /* A small segment after the silence restarts cwnd; a burst
+             * right behind it shows the window it restarted from. */
+            oasis_wire_run(n->wire, never, NULL, 3 * OASIS_NS_PER_SEC);
+            sides[1].want += 1 + 40000;
+            assert_int_equal(oasis_tcp_write(sides[0].flow, data, 1, NULL, NULL), 0);
+            assert_int_equal(oasis_tcp_write(sides[0].flow, data, 40000, NULL, NULL), 0);
+        }
+        sides[1].want += len;
+        assert_int_equal(oasis_tcp_write(sides[0].flow, data, len, NULL, NULL), 0);
+        oasis_wire_run(n->wire, both_done, sides, 60 * OASIS_NS_PER_SEC);
+        sides[0].want += len;
+        assert_int_equal(oasis_tcp_write(sides[1].flow, data + 1, len, NULL, NULL), 0);
+        oasis_wire_run(n->wire, both_done, sides, 60 * OASIS_NS_PER_SEC);
+        assert_int_equal(sides[0].got, sides[0].want);
+        assert_int_equal(sides[1].got, sides[1].want);
+    }
+    /* Both writing at once, a little at a time: writes find data held
+     * out of order (SACK blocks due) and segments in flight. */
+    for (unsigned i = 0; i < 300; i++) {
+        size_t la = sizes[i % (sizeof sizes / sizeof sizes[0])];
+        size_t lb = sizes[(i + 3) % (sizeof sizes / sizeof sizes[0])];
+        sides[1].want += la;
+        sides[0].want += lb;
+        assert_int_equal(oasis_tcp_write(sides[0].flow, data, la, NULL, NULL), 0);
+        assert_int_equal(oasis_tcp_write(sides[1].flow, data + 2, lb, NULL, NULL), 0);
+        oasis_wire_run(n->wire, never, NULL, 40 * 1000);
+    }
+    oasis_wire_run(n->wire, both_done, sides, 60 * OASIS_NS_PER_SEC);
+    assert_int_equal(sides[0].got, sides[0].want);
+    assert_int_equal(sides[1].got, sides[1].want);
+}
+
 static int both_closed(void *ud)
 {
     side *s = ud;
     return s[0].closed && s[1].closed && s[0].eof && s[1].eof;
 }
 
+/* How a run differs from the default conversation. */
+typedef struct variant {
+    int offload;  /* the wire's offloads */
+    int slow;     /* transmit caches off */
+    int fast_off; /* TCP's established-case transmit paths off (tx_fast_off) */
+    int no_ts;    /* timestamps not negotiated */
+    int ecn;      /* ECN negotiated */
+    double loss;  /* random loss both ways (SACK blocks, recovery, RTOs) */
+    int rr;       /* requests and responses after the bulk */
+    int nagle;    /* Nagle's algorithm on (nodelay off) */
+    uint32_t buf; /* fixed send and receive buffers (0: auto-tuned) */
+} variant;
+
 /* A and B talk both ways (small segments, then bulk; with offload:
  * super-segments and partial checksums), then close; every frame each
  * sends is recorded, and their counters. */
-static void run(int offload, int slow, run_out *o)
+static void run_v(const variant *v, run_out *o)
 {
     for (size_t i = 0; i < sizeof data; i++)
         data[i] = (uint8_t)(i * 7 + (i >> 9));
     oasis_wire_config wcfg;
     oasis_wire_config_init(&wcfg);
-    wcfg.offload = offload;
+    wcfg.offload = v->offload;
     wcfg.delay_ns = 100 * 1000;
+    oasis_stack_config scfg;
+    test_stack_config(&scfg, NULL, 1);
+    oasis_tcp_config tcfg = scfg.tcp;
+    tcfg.timestamps = !v->no_ts;
+    tcfg.ecn = v->ecn ? 1 : 0;
+    if (v->buf) {
+        tcfg.autotune = 0;
+        tcfg.sndbuf = tcfg.rcvbuf = v->buf;
+    }
+    g_nagle = v->nagle;
     test_net n;
-    test_net_init(&n, &wcfg, NULL);
-    n.a->ip.txc_off = (uint8_t)slow;
-    n.b->ip.txc_off = (uint8_t)slow;
+    test_net_init(&n, &wcfg, &tcfg);
+    n.a->ip.txc_off = (uint8_t)v->slow;
+    n.b->ip.txc_off = (uint8_t)v->slow;
+    n.a->tcp->tx_fast_off = (uint8_t)v->fast_off;
+    n.b->tcp->tx_fast_off = (uint8_t)v->fast_off;
+    if (v->loss > 0) {
+        oasis_impair imp;
+        oasis_impair_init(&imp);
+        imp.loss = v->loss;
+        assert_int_equal(oasis_wire_impair(n.wire, oasis_stack_link(n.a), oasis_stack_link(n.b), &imp), 0);
+        assert_int_equal(oasis_wire_impair(n.wire, oasis_stack_link(n.b), oasis_stack_link(n.a), &imp), 0);
+    }
     rec_wrap(&o->ra, n.a);
     rec_wrap(&o->rb, n.b);
 
@@ -195,6 +275,8 @@ static void run(int offload, int slow, run_out *o)
     oasis_wire_run(n.wire, both_done, sides, 30 * OASIS_NS_PER_SEC);
     assert_int_equal(sides[0].got, B_SENDS);
     assert_int_equal(sides[1].got, A_SENDS);
+    if (v->rr)
+        request_response(&n, sides);
     o->cached = sides[0].flow->ext && sides[0].flow->ext->txc.nb != NULL;
     assert_int_equal(oasis_tcp_close(sides[0].flow, on_closed, &sides[0]), 0);
     assert_int_equal(oasis_tcp_close(sides[1].flow, on_closed, &sides[1]), 0);
@@ -208,10 +290,14 @@ static void run(int offload, int slow, run_out *o)
     test_net_fini(&n);
 }
 
-static void assert_same_run(run_out *slow, run_out *fast)
+static void run(int offload, int slow, run_out *o)
 {
-    assert_false(slow->cached);
-    assert_true(fast->cached);
+    variant v = {.offload = offload, .slow = slow};
+    run_v(&v, o);
+}
+
+static void assert_same_frames(run_out *slow, run_out *fast)
+{
     assert_true(fast->ra.frames > 10);
     assert_int_equal(slow->ra.frames, fast->ra.frames);
     assert_int_equal(slow->rb.frames, fast->rb.frames);
@@ -227,6 +313,13 @@ static void assert_same_run(run_out *slow, run_out *fast)
     free(slow->rb.bytes);
     free(fast->ra.bytes);
     free(fast->rb.bytes);
+}
+
+static void assert_same_run(run_out *slow, run_out *fast)
+{
+    assert_false(slow->cached);
+    assert_true(fast->cached);
+    assert_same_frames(slow, fast);
 }
 
 static void test_same_frames_as_slow_path(void **state)
@@ -245,6 +338,64 @@ static void test_same_frames_as_slow_path_offload(void **state)
     run(1, 1, &slow);
     run(1, 0, &fast);
     assert_same_run(&slow, &fast);
+}
+
+/* ---- TCP's established-case paths (tcp_output.c output_one, xmit_plain) -- */
+
+/* The same conversation with TCP's shortcuts on and off (the transmit
+ * cache on both times): the same frames and counters, whatever the
+ * options, ECN, loss (SACK blocks, recovery, RTOs) or offloads. */
+static void fast_vs_general(variant v)
+{
+    static run_out general, fast;
+    v.fast_off = 1;
+    run_v(&v, &general);
+    v.fast_off = 0;
+    run_v(&v, &fast);
+    if (!v.buf) { /* (a small buffer's flow may be idle at the end, its cache emptied) */
+        assert_true(general.cached);
+        assert_true(fast.cached);
+    }
+    assert_same_frames(&general, &fast);
+}
+
+static void test_fast_same_frames(void **state)
+{
+    (void)state;
+    fast_vs_general((variant){.rr = 1});
+}
+
+static void test_fast_same_frames_no_ts(void **state)
+{
+    (void)state;
+    fast_vs_general((variant){.no_ts = 1, .rr = 1});
+}
+
+static void test_fast_same_frames_ecn(void **state)
+{
+    (void)state;
+    fast_vs_general((variant){.ecn = 1, .rr = 1});
+}
+
+static void test_fast_same_frames_loss(void **state)
+{
+    (void)state;
+    fast_vs_general((variant){.loss = 0.02, .rr = 1});
+    fast_vs_general((variant){.loss = 0.02, .no_ts = 1, .rr = 1});
+}
+
+static void test_fast_same_frames_nagle_small_window(void **state)
+{
+    (void)state;
+    fast_vs_general((variant){.nagle = 1, .rr = 1});
+    fast_vs_general((variant){.buf = 4000, .rr = 1});
+    fast_vs_general((variant){.buf = 4000, .nagle = 1, .loss = 0.02, .rr = 1});
+}
+
+static void test_fast_same_frames_offload(void **state)
+{
+    (void)state;
+    fast_vs_general((variant){.offload = 1, .rr = 1});
 }
 
 /* ---- invalidation ------------------------------------------------------ */
@@ -418,6 +569,12 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_same_frames_as_slow_path),
         cmocka_unit_test(test_same_frames_as_slow_path_offload),
+        cmocka_unit_test(test_fast_same_frames),
+        cmocka_unit_test(test_fast_same_frames_no_ts),
+        cmocka_unit_test(test_fast_same_frames_ecn),
+        cmocka_unit_test(test_fast_same_frames_loss),
+        cmocka_unit_test(test_fast_same_frames_offload),
+        cmocka_unit_test(test_fast_same_frames_nagle_small_window),
         cmocka_unit_test(test_follows_mac_change),
         cmocka_unit_test(test_follows_entry_removal),
         cmocka_unit_test(test_follows_route_change),

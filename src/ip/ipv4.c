@@ -371,6 +371,15 @@ int oasis_ipv4_output_frame(oasis_stack *s, oasis_ipv4_txc *c, uint8_t *frame, s
     return oasis_eth_send_frame(s, frame, sizeof c->hdr + len);
 }
 
+OASIS_HOT int oasis_ipv4_try_frame(oasis_stack *s, oasis_ipv4_txc *c, uint32_t dst, uint8_t proto,
+                         uint8_t ttl, uint8_t *frame, size_t len, uint8_t tos)
+{
+    if (!oasis_ipv4_cached_frame_ok(s, c, dst, proto, ttl, len))
+        return 0;
+    oasis_ipv4_output_frame(s, c, frame, len, tos);
+    return 1;
+}
+
 void oasis_ipv4_negative_advice(oasis_stack *s, uint32_t dst)
 {
     uint32_t next_hop = oasis_ipv4_route(s, dst);

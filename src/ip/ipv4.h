@@ -117,6 +117,11 @@ int oasis_ipv4_cached_frame_ok(oasis_stack *s, oasis_ipv4_txc *c, uint32_t dst, 
                                uint8_t ttl, size_t len);
 int oasis_ipv4_output_frame(oasis_stack *s, oasis_ipv4_txc *c, uint8_t *frame, size_t len,
                             uint8_t tos);
+/* Both in one call, for a transport that builds its segment first: sends
+ * the frame and returns 1 when c covers it, else returns 0 having sent
+ * nothing (the caller sends the segment the slow way). */
+int oasis_ipv4_try_frame(oasis_stack *s, oasis_ipv4_txc *c, uint32_t dst, uint8_t proto,
+                         uint8_t ttl, uint8_t *frame, size_t len, uint8_t tos);
 /* Routing may have changed (address, prefix, gateway, link): every
  * transmit cache is stale. */
 void oasis_ipv4_route_changed(oasis_stack *s);

@@ -321,6 +321,7 @@ struct oasis_tcp_layer {
     uint8_t closing;                     /* disconnect/fini running: no new flows */
     uint8_t mem_pressure;                /* under memory pressure (tcp_tune.c) */
     uint8_t hp_off;                      /* test hook: header prediction off (tcp_input.c) */
+    uint8_t tx_fast_off;                 /* test hook: output_one, xmit_plain off (tcp_output.c) */
     uint64_t disc_steps;                 /* flows disconnect looked at (a test counts them) */
     oasis_timer dispatch_timer;
     oasis_tcp_ext *ext_free;       /* extensions kept for reuse (tcp.c) */

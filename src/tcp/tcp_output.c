@@ -26,7 +26,7 @@ uint32_t oasis_tcp_ts_now(const oasis_flow *f)
 /* Free receive space we can advertise (the field is 16 bits, scaled).
  * Under memory pressure less: what is already advertised stays offered
  * (window_field keeps the edge), new room is cut (tcp_tune.c). */
-static uint32_t rcv_space(const oasis_flow *f)
+static OASIS_ALWAYS_INLINE uint32_t rcv_space(const oasis_flow *f)
 {
     uint32_t free = min_u32(oasis_ring_free(&f->ext->rcv), 0xffffu << f->rcv_wscale);
     uint32_t cut = oasis_tcp_win_clamp(f);
@@ -50,7 +50,7 @@ static int receiving(const oasis_flow *f)
 /* The window field for the next segment. Never moves the right edge back
  * (RFC 9293 3.8.6) and only moves it forward by at least min(rcvbuf/2, MSS)
  * (receiver-side SWS avoidance, 3.8.6.2.2). */
-static uint16_t window_field(oasis_flow *f, int syn)
+static OASIS_ALWAYS_INLINE uint16_t window_field(oasis_flow *f, int syn)
 {
     uint32_t free = rcv_space(f);
     if (syn) {
@@ -142,11 +142,100 @@ static uint8_t ecn_mark(oasis_flow *f, uint32_t seq, uint32_t len, uint8_t *flag
 
 /* The pseudo-header sum of one of the flow's segments of len bytes
  * (header and payload): the addresses' part once per extension. */
-static uint64_t flow_pseudo(oasis_flow *f, uint32_t len)
+static OASIS_ALWAYS_INLINE uint64_t flow_pseudo(oasis_flow *f, uint32_t len)
 {
     if (!f->ext->pseudo)
         f->ext->pseudo = oasis_tcp_pseudo_sum(&f->c.laddr, &f->c.raddr, 0); /* never 0: proto */
     return oasis_csum_add_be32(f->ext->pseudo, len);
+}
+
+/* What sending a segment of len bytes from seq (in pieces of room bytes)
+ * changes besides the bytes: the ACK it carries, the counters, RACK's
+ * per-segment records. (last_tx_ms: the caller's, it has the time.) */
+static OASIS_ALWAYS_INLINE void xmit_account(oasis_flow *f, uint32_t seq, uint32_t len, uint8_t flags,
+                                uint32_t pieces, uint32_t room)
+{
+    oasis_stack *s = f->s;
+    if (flags & OASIS_TCP_ACK) {
+        f->last_ack_sent = f->rcv_nxt;
+        f->ext->tm.delack = OASIS_TCP_NEVER;
+        f->ext->unacked = 0;
+        f->ack_now = 0;
+    }
+    s->ctr.tcp.out_segs += pieces;
+    f->segs_out += pieces;
+    if (flags & OASIS_TCP_RST)
+        s->ctr.tcp.out_rsts++;
+    if ((len || (flags & (OASIS_TCP_SYN | OASIS_TCP_FIN))) && oasis_seq_lt(seq, f->snd_max)) {
+        s->ctr.tcp.retrans_segs += pieces;
+        f->retransmits += pieces;
+        oasis_plpmtud_resent(f, seq, len);
+    }
+    if (len && f->sack_ok) {
+        /* RACK: per-segment send times, one record per piece, so a lost
+         * piece is found and resent alone. */
+        for (uint32_t off = 0; off < len; off += room)
+            oasis_rack_sent(f, seq + off, min_u32(room, len - off));
+    }
+}
+
+/* A segment xmit_plain built whose peer the transmit cache no longer
+ * covers (a table changed): the same datagram through a pbuf. */
+static OASIS_COLD void plain_slow(oasis_stack *s, oasis_tcp_ext *x, uint32_t dst, uint8_t tos,
+                                  uint8_t ttl, const uint8_t *seg, uint32_t len)
+{
+    oasis_pbuf *p = oasis_pbuf_alloc(s, OASIS_PBUF_HEADROOM, len);
+    if (!p)
+        return; /* the retransmission timer recovers */
+    memcpy(p->data, seg, len);
+    oasis_ipv4_output_cached(s, &x->txc, p, dst, OASIS_IPPROTO_TCP, tos, ttl);
+}
+
+/* The established flow's common segment, which xmit_ex builds here
+ * without its general steps: an ACK (with PSH or FIN) carrying no SACK
+ * blocks, urgent pointer or ECN marks, not an MTU probe, IPv4, one piece
+ * without offload, the transmit cache covering the peer. The same frame,
+ * counters and state as the general path (test_txcache compares them);
+ * 0 when it does not apply, having changed nothing. */
+static OASIS_ALWAYS_INLINE int xmit_plain(oasis_flow *f, uint32_t seq, uint32_t len, uint8_t flags)
+{
+    oasis_stack *s = f->s;
+    oasis_tcp_ext *x = f->ext;
+    const oasis_link *l = s->link;
+    if ((flags & (OASIS_TCP_SYN | OASIS_TCP_RST | OASIS_TCP_ACK)) != OASIS_TCP_ACK || f->ecn_ok ||
+        s->tcp->tx_fast_off ||
+        x->x.snd_urg || x->plp.sending || oasis_tcp_conn_v6(&f->c) ||
+        (f->sack_ok && (x->sb.dsack_pending || !oasis_ofo_empty(&x->ofo))) ||
+        (l && (l->caps & OASIS_LINK_CSUM_TX) && l->send_offload))
+        return 0;
+    uint32_t hlen = f->ts_ok ? OASIS_TCP_HLEN + 12 : OASIS_TCP_HLEN;
+    uint32_t room = oasis_tcp_seg_mss(f) + OASIS_TCP_HLEN - hlen;
+    /* (A cache that has covered the peer before most likely still does;
+     * one that has not, or is empty, is the general path's to fill.) */
+    if (len > room || sizeof x->txc.hdr + hlen + len > SMALL_FRAME || !x->txc.nb)
+        return 0;
+    uint32_t ms = (uint32_t)(oasis_now(s) / OASIS_NS_PER_MS);
+    oasis_tcp_plain h;
+    h.src_port = f->c.lport;
+    h.dst_port = f->c.rport;
+    h.seq = seq;
+    h.ack = f->rcv_nxt;
+    h.flags = flags;
+    h.window = window_field(f, 0);
+    h.has_ts = f->ts_ok;
+    h.ts_val = ms + f->ts_offset;
+    h.ts_ecr = f->ts_recent;
+    uint8_t frame[SMALL_FRAME];
+    uint8_t *th = frame + sizeof x->txc.hdr;
+    uint64_t psum = len ? oasis_ring_peek_csum(&x->snd, seq - f->snd_una, th + hlen, len) : 0;
+    oasis_tcp_emit_plain(th, &h, psum, flow_pseudo(f, hlen + len));
+    if (len)
+        f->last_tx_ms = ms;
+    xmit_account(f, seq, len, flags, 1, room);
+    uint32_t dst = oasis_ipaddr_to_v4(&f->c.raddr);
+    if (!oasis_ipv4_try_frame(s, &x->txc, dst, OASIS_IPPROTO_TCP, f->ttl, frame, hlen + len, f->tos))
+        plain_slow(s, x, dst, f->tos, f->ttl, th, hlen + len);
+    return 1;
 }
 
 /* Builds and sends one segment of the flow: up to len bytes of the send
@@ -156,7 +245,8 @@ static uint64_t flow_pseudo(oasis_flow *f, uint32_t len)
  * With super set, len may span many MSS: one super-segment whose pieces
  * each hold what one segment could (link.h), counted, timed for RACK and
  * checksummed per piece. */
-OASIS_HOT static uint32_t xmit_ex(oasis_flow *f, uint32_t seq, uint32_t len, uint8_t flags, int super)
+OASIS_HOT static OASIS_NOINLINE uint32_t xmit_general(oasis_flow *f, uint32_t seq, uint32_t len,
+                                                       uint8_t flags, int super)
 {
     oasis_stack *s = f->s;
     oasis_tcp_hdr h;
@@ -229,29 +319,9 @@ OASIS_HOT static uint32_t xmit_ex(oasis_flow *f, uint32_t seq, uint32_t len, uin
         oasis_tcp_emit_ps(th, &h, psum, flow_pseudo(f, (uint32_t)(hlen + len)));
     }
 
-    if (flags & OASIS_TCP_ACK) {
-        f->last_ack_sent = f->rcv_nxt;
-        f->ext->tm.delack = OASIS_TCP_NEVER;
-        f->ext->unacked = 0;
-        f->ack_now = 0;
-    }
-    s->ctr.tcp.out_segs += pieces;
-    f->segs_out += pieces;
     if (len)
         f->last_tx_ms = (uint32_t)(oasis_now(s) / OASIS_NS_PER_MS);
-    if (flags & OASIS_TCP_RST)
-        s->ctr.tcp.out_rsts++;
-    if ((len || (flags & (OASIS_TCP_SYN | OASIS_TCP_FIN))) && oasis_seq_lt(seq, f->snd_max)) {
-        s->ctr.tcp.retrans_segs += pieces;
-        f->retransmits += pieces;
-        oasis_plpmtud_resent(f, seq, len);
-    }
-    if (len && f->sack_ok) {
-        /* RACK: per-segment send times, one record per piece, so a lost
-         * piece is found and resent alone. */
-        for (uint32_t off = 0; off < len; off += room)
-            oasis_rack_sent(f, seq + off, min_u32(room, len - off));
-    }
+    xmit_account(f, seq, len, flags, pieces, room);
     if (frame)
         oasis_ipv4_output_frame(s, &f->ext->txc, frame, hlen + len, tos);
     else if (v6)
@@ -259,6 +329,14 @@ OASIS_HOT static uint32_t xmit_ex(oasis_flow *f, uint32_t seq, uint32_t len, uin
     else
         oasis_ipv4_output_cached(s, &f->ext->txc, p, dst, OASIS_IPPROTO_TCP, tos, f->ttl);
     return len;
+}
+
+OASIS_HOT static uint32_t xmit_ex(oasis_flow *f, uint32_t seq, uint32_t len, uint8_t flags,
+                                 int super)
+{
+    if (xmit_plain(f, seq, len, flags))
+        return len;
+    return xmit_general(f, seq, len, flags, super);
 }
 
 static uint32_t xmit(oasis_flow *f, uint32_t seq, uint32_t len, uint8_t flags)
@@ -350,6 +428,27 @@ static void idle_restart(oasis_flow *f, uint32_t len)
     f->ext->ccops->on_idle(&f->ext->cc, idle, oasis_rtt_rto(&f->ext->rtt), now);
 }
 
+/* What sending seq..seq+len (and a FIN when flags say so) changes in the
+ * send sequence and the timers. */
+static OASIS_ALWAYS_INLINE void seg_sent(oasis_flow *f, uint32_t seq, uint32_t len, uint8_t flags)
+{
+    f->snd_nxt = seq + len + ((flags & OASIS_TCP_FIN) ? 1 : 0);
+    if (oasis_seq_gt(f->snd_nxt, f->snd_max)) {
+        /* Karn: time only segments sent for the first time; with
+         * timestamps every ACK carries its own sample instead. */
+        if (!f->rtt_timing && !f->ts_ok && seq == f->snd_max) {
+            f->rtt_timing = 1;
+            f->ext->rtt_seq = f->snd_nxt;
+            f->ext->rtt_start = oasis_now(f->s);
+        }
+        f->snd_max = f->snd_nxt;
+        f->tlp_rearm = 1; /* RFC 8985 7.2: new data sent */
+    }
+    oasis_tcp_stop_persist(f);
+    if (f->ext->tm.rexmt == OASIS_TCP_NEVER)
+        oasis_tcp_arm_rto(f); /* RFC 6298 5.1 */
+}
+
 OASIS_HOT static void send_seg(oasis_flow *f, uint32_t len, uint8_t flags)
 {
     uint32_t seq = f->snd_nxt;
@@ -369,22 +468,7 @@ OASIS_HOT static void send_seg(oasis_flow *f, uint32_t len, uint8_t flags)
     uint32_t sent = xmit_ex(f, seq, len, flags, 1);
     if (sent < len)
         flags &= (uint8_t)~OASIS_TCP_FIN;
-    len = sent;
-    f->snd_nxt = seq + len + ((flags & OASIS_TCP_FIN) ? 1 : 0);
-    if (oasis_seq_gt(f->snd_nxt, f->snd_max)) {
-        /* Karn: time only segments sent for the first time; with
-         * timestamps every ACK carries its own sample instead. */
-        if (!f->rtt_timing && !f->ts_ok && seq == f->snd_max) {
-            f->rtt_timing = 1;
-            f->ext->rtt_seq = f->snd_nxt;
-            f->ext->rtt_start = oasis_now(f->s);
-        }
-        f->snd_max = f->snd_nxt;
-        f->tlp_rearm = 1; /* RFC 8985 7.2: new data sent */
-    }
-    oasis_tcp_stop_persist(f);
-    if (f->ext->tm.rexmt == OASIS_TCP_NEVER)
-        oasis_tcp_arm_rto(f); /* RFC 6298 5.1 */
+    seg_sent(f, seq, sent, flags);
 }
 
 /* Nagle (RFC 896 as in RFC 9293 3.7.4) and sender-side SWS avoidance
@@ -396,6 +480,45 @@ static int small_segment_ok(const oasis_flow *f, uint32_t len, uint32_t avail, u
     if (len == avail && idle)
         return 1;
     return idle && len >= f->max_snd_wnd / 2 && f->max_snd_wnd > 0;
+}
+
+/* The common case of oasis_tcp_output's loop, taken first: an established
+ * flow in no recovery, with no FIN to send, no SACK blocks to carry and
+ * nothing unsent but what one segment takes (at most an MSS, within both
+ * windows, past Nagle and SWS avoidance). The same segment, state and
+ * timers as the loop, in fewer steps (test_tcp_output_one compares them);
+ * 0 when it does not apply, having changed nothing. */
+static OASIS_ALWAYS_INLINE int output_one(oasis_flow *f)
+{
+    const oasis_tcp_ext *x = f->ext;
+    uint32_t inflight = f->snd_nxt - f->snd_una;
+    uint32_t avail = x->snd.len - inflight;
+    if (avail == 0 || f->state != OASIS_TCP_ESTABLISHED || f->fin_queued ||
+        f->snd_nxt != f->snd_max || x->rec.state != OASIS_REC_OPEN || x->mss_icmp || x->plp.mss ||
+        f->s->tcp->tx_fast_off || (f->sack_ok && (x->sb.dsack_pending || !oasis_ofo_empty(&x->ofo))))
+        return 0;
+    uint32_t mss = oasis_tcp_eff_mss(f);
+    if (avail > mss)
+        return 0;
+    uint32_t wnd = min_u32(f->snd_wnd, oasis_recovery_cwnd(f));
+    if (wnd < inflight || wnd - inflight < avail ||
+        (avail < mss && !small_segment_ok(f, avail, avail, inflight)))
+        return 0;
+    /* send_seg's steps for a segment within the MSS, which goes whole
+     * (no SACK blocks take room from it) */
+    uint32_t seq = f->snd_nxt;
+    uint8_t flags = OASIS_TCP_ACK | OASIS_TCP_PSH;
+    idle_restart(f, avail);
+    if (!xmit_plain(f, seq, avail, flags))
+        xmit_general(f, seq, avail, flags, 1);
+    seg_sent(f, seq, avail, flags);
+    if (f->ack_now)
+        oasis_tcp_send_ack(f);
+    if (f->tlp_rearm) {
+        f->tlp_rearm = 0;
+        oasis_tcp_arm_tlp(f);
+    }
+    return 1;
 }
 
 /* Nothing for oasis_tcp_output to do: no unsent byte or FIN, no ACK due,
@@ -411,6 +534,8 @@ static int output_idle(const oasis_flow *f)
 
 OASIS_HOT void oasis_tcp_output(oasis_flow *f)
 {
+    if (output_one(f))
+        return;
     if (!can_send_data(f)) {
         if (f->ack_now && oasis_tcp_synchronized(f))
             oasis_tcp_send_ack(f);

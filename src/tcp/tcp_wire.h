@@ -5,6 +5,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/bytes.h"
+#include "core/checksum.h"
+
 #define OASIS_TCP_HLEN 20
 #define OASIS_TCP_MAX_HLEN 60
 
@@ -104,5 +107,46 @@ size_t oasis_tcp_emit_with_sum(uint8_t *buf, const oasis_tcp_hdr *h, size_t payl
  * whole length (20 + oasis_tcp_options_len(h) + payload). */
 size_t oasis_tcp_emit_ps(uint8_t *buf, const oasis_tcp_hdr *h, uint64_t payload_sum,
                          uint64_t pseudo);
+
+/* An established flow's usual header: no urgent pointer, and no options
+ * or the timestamps alone (NOP, NOP, TS, as oasis_tcp_emit_ps lays them
+ * out). Written and summed in place, without an oasis_tcp_hdr: the bytes
+ * oasis_tcp_emit_ps writes for the same fields. pseudo: as there; returns
+ * the header length (20 or 32). */
+typedef struct oasis_tcp_plain {
+    uint16_t src_port, dst_port;
+    uint32_t seq, ack;
+    uint8_t flags, has_ts;
+    uint16_t window;
+    uint32_t ts_val, ts_ecr;
+} oasis_tcp_plain;
+
+static inline size_t oasis_tcp_emit_plain(uint8_t *buf, const oasis_tcp_plain *h,
+                                          uint64_t payload_sum, uint64_t pseudo)
+{
+    /* Whole 32-bit words, each stored once and summed from the register. */
+    size_t hlen = h->has_ts ? OASIS_TCP_HLEN + 12 : OASIS_TCP_HLEN;
+    uint32_t w[8];
+    w[0] = oasis_csum_be32((uint32_t)h->src_port << 16 | h->dst_port);
+    w[1] = oasis_csum_be32(h->seq);
+    w[2] = oasis_csum_be32(h->ack);
+    w[3] = oasis_csum_be32((uint32_t)(hlen / 4) << 28 | (uint32_t)h->flags << 16 | h->window);
+    uint64_t sum = pseudo + payload_sum + w[0] + w[1] + w[2] + w[3];
+    if (h->has_ts) {
+        w[5] = oasis_csum_be32(0x0101080au); /* NOP, NOP, TS, 10 */
+        w[6] = oasis_csum_be32(h->ts_val);
+        w[7] = oasis_csum_be32(h->ts_ecr);
+        sum += (uint64_t)w[5] + w[6] + w[7];
+    }
+    /* (pseudo and payload_sum below 2^33 each: no overflow) */
+    uint16_t c = oasis_csum_fold(sum);
+    w[4] = 0; /* the checksum, then a zero urgent pointer */
+    memcpy(&w[4], &c, 2);
+    if (h->has_ts)
+        memcpy(buf, w, OASIS_TCP_HLEN + 12);
+    else
+        memcpy(buf, w, OASIS_TCP_HLEN);
+    return hlen;
+}
 
 #endif
