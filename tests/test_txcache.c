@@ -398,6 +398,113 @@ static void test_fast_same_frames_offload(void **state)
     fast_vs_general((variant){.offload = 1, .rr = 1});
 }
 
+/* ---- the timers a write arms (output_one: oasis_tcp_arm_sent) ---------- */
+
+typedef struct armed {
+    uint64_t rexmt, tlp, timer;
+    int active;
+} armed;
+
+enum { ARM_PLAIN, ARM_NO_SACK, ARM_TLP_OUT, ARM_RETRIES, ARM_SACKED, ARM_LATE };
+
+static void write1(tcp_harness *h, oasis_flow *f)
+{
+    static const uint8_t one = 'x';
+    assert_int_equal(oasis_tcp_write(f, &one, 1, NULL, NULL), 0);
+    th_poll(h);
+}
+
+/* An established flow to the harness's peer (SACK permitted but with
+ * ARM_NO_SACK), a byte sent and acknowledged (an RTT sample), the state
+ * cond puts it in, then a one-byte write: the deadlines it leaves. */
+static armed arm_after_write(int fast_off, int cond)
+{
+    tcp_harness h;
+    th_app app;
+    th_init(&h, NULL);
+    th_app_init(&app);
+    h.s->tcp->tx_fast_off = (uint8_t)fast_off;
+    assert_int_equal(oasis_tcp_connect4(h.s, TH_PEER, 80, NULL, th_connect_cb, &app), 0);
+    th_poll(&h);
+    oasis_tcp_hdr r;
+    assert_true(th_pop(&h, &r));
+    oasis_tcp_hdr sa = th_seg(80, r.src_port, OASIS_TCP_SYN | OASIS_TCP_ACK, TH_PISN, r.seq + 1);
+    sa.sack_permitted = cond != ARM_NO_SACK;
+    th_inject(&h, &sa);
+    th_poll(&h);
+    th_clear(&h);
+    oasis_flow *f = app.flow;
+    assert_non_null(f);
+    assert_int_equal(f->sack_ok, cond != ARM_NO_SACK);
+    oasis_tcp_set_nodelay(f, 1);
+    uint32_t una = r.seq + 1;
+    /* data left unread keeps the flow's extension */
+    oasis_tcp_hdr d = th_seg(80, r.src_port, OASIS_TCP_ACK | OASIS_TCP_PSH, TH_PISN + 1, una);
+    d.payload = (const uint8_t *)"unread";
+    d.payload_len = 6;
+    th_inject(&h, &d);
+    th_advance(&h, OASIS_NS_PER_SEC / 2); /* its delayed ACK goes */
+    th_clear(&h);
+    write1(&h, f);
+    th_advance(&h, 5 * OASIS_NS_PER_MS);
+    oasis_tcp_hdr ack = th_seg(80, r.src_port, OASIS_TCP_ACK, TH_PISN + 7, ++una);
+    th_inject(&h, &ack);
+    th_poll(&h);
+    switch (cond) {
+    case ARM_TLP_OUT:
+        f->ext->sb.rack.tlp_out = 1; /* (as if a probe were out) */
+        break;
+    case ARM_RETRIES:
+        f->ext->retries = 1;
+        break;
+    case ARM_SACKED: /* two segments out, the second SACKed */
+        write1(&h, f);
+        write1(&h, f);
+        ack.sack_count = 1;
+        ack.sack[0].left = una + 1;
+        ack.sack[0].right = una + 2;
+        th_inject(&h, &ack);
+        th_poll(&h);
+        assert_int_equal(f->ext->sb.n, 1);
+        assert_int_equal(f->ext->rec.state, OASIS_REC_OPEN);
+        break;
+    case ARM_LATE: /* a segment out, its RTO 1 ms away: the PTO is cut to it */
+        write1(&h, f);
+        th_advance(&h, f->ext->tm.rexmt - oasis_clock_now(h.clock) - OASIS_NS_PER_MS);
+        break;
+    default:
+        break;
+    }
+    th_clear(&h);
+    write1(&h, f);
+    armed a = {f->ext->tm.rexmt, f->ext->tm.tlp, f->ext->timer.deadline,
+               oasis_timer_active(&f->ext->timer)};
+    th_clear(&h);
+    th_app_fini(&app);
+    th_fini(&h);
+    return a;
+}
+
+static void test_fast_arms_as_general(void **state)
+{
+    (void)state;
+    for (int cond = ARM_PLAIN; cond <= ARM_LATE; cond++) {
+        armed g = arm_after_write(1, cond), q = arm_after_write(0, cond);
+        assert_int_equal(g.rexmt, q.rexmt);
+        assert_int_equal(g.tlp, q.tlp);
+        assert_int_equal(g.active, q.active);
+        assert_int_equal(g.timer, q.timer);
+        assert_true(q.active);
+        assert_int_not_equal(q.rexmt, OASIS_TCP_NEVER);
+        if (cond == ARM_PLAIN) /* a probe scheduled, never after the RTO */
+            assert_true(q.tlp != OASIS_TCP_NEVER && q.tlp <= q.rexmt && q.timer <= q.tlp);
+        else if (cond == ARM_LATE)
+            assert_true(q.tlp == q.rexmt && q.timer <= q.tlp);
+        else
+            assert_int_equal(q.tlp, OASIS_TCP_NEVER);
+    }
+}
+
 /* ---- invalidation ------------------------------------------------------ */
 
 static const uint8_t PEER_MAC[6] = {0x02, 0, 0, 0, 0, 0x02}; /* the harness's */
@@ -575,6 +682,7 @@ int main(void)
         cmocka_unit_test(test_fast_same_frames_loss),
         cmocka_unit_test(test_fast_same_frames_offload),
         cmocka_unit_test(test_fast_same_frames_nagle_small_window),
+        cmocka_unit_test(test_fast_arms_as_general),
         cmocka_unit_test(test_follows_mac_change),
         cmocka_unit_test(test_follows_entry_removal),
         cmocka_unit_test(test_follows_route_change),

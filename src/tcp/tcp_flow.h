@@ -535,6 +535,11 @@ void oasis_tcp_stop_persist(oasis_flow *f);
 /* RFC 8985 7.2: after new data was sent or new data was acknowledged,
  * (re)arms the PTO if a probe is allowed, else cancels it. */
 void oasis_tcp_arm_tlp(oasis_flow *f);
+/* Both, right after new data left an established flow in no recovery
+ * (tcp_output.c output_one): the RTO when it is not running (RFC 6298
+ * 5.1), the PTO as oasis_tcp_arm_tlp would set it; the flow's timer moved
+ * once. mss: the flow's effective MSS. */
+void oasis_tcp_arm_sent(oasis_flow *f, uint32_t mss);
 /* The flow entered FIN_WAIT_2 (cfg.fin_wait2_ns bounds it). */
 void oasis_tcp_arm_fin_wait2(oasis_flow *f);
 /* The handshake completed: handshake RTO state gives way to data's (RFC

@@ -511,13 +511,17 @@ static OASIS_ALWAYS_INLINE int output_one(oasis_flow *f)
     idle_restart(f, avail);
     if (!xmit_plain(f, seq, avail, flags))
         xmit_general(f, seq, avail, flags, 1);
-    seg_sent(f, seq, avail, flags);
-    if (f->ack_now)
-        oasis_tcp_send_ack(f);
-    if (f->tlp_rearm) {
-        f->tlp_rearm = 0;
-        oasis_tcp_arm_tlp(f);
+    /* seg_sent's and the loop's tail for new data: the segment carried
+     * the ACK due (ack_now is clear) and the PTO is re-armed now. */
+    f->snd_nxt = f->snd_max = seq + avail;
+    if (!f->rtt_timing && !f->ts_ok) { /* Karn: first transmission */
+        f->rtt_timing = 1;
+        f->ext->rtt_seq = f->snd_nxt;
+        f->ext->rtt_start = oasis_now(f->s);
     }
+    f->tlp_rearm = 0;
+    oasis_tcp_stop_persist(f);
+    oasis_tcp_arm_sent(f, mss);
     return 1;
 }
 

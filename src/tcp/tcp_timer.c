@@ -136,6 +136,29 @@ void oasis_tcp_arm_tlp(oasis_flow *f)
     timer_by(f, f->ext->tm.tlp);
 }
 
+OASIS_HOT void oasis_tcp_arm_sent(oasis_flow *f, uint32_t mss)
+{
+    oasis_tcp_ext *x = f->ext;
+    uint64_t now = oasis_now(f->s);
+    uint64_t rto = oasis_rtt_rto(&x->rtt);
+    int armed = x->tm.rexmt == OASIS_TCP_NEVER;
+    if (armed)
+        x->tm.rexmt = now + rto;
+    /* Of tlp_allowed's conditions only these can fail here: recovery,
+     * persist, state and the sequence numbers are known (and the RTO
+     * runs). The PTO is never later than the RTO, so the timer moved to
+     * it covers both. */
+    if (!f->sack_ok || x->sb.rack.tlp_out || x->retries || x->sb.n) {
+        x->tm.tlp = OASIS_TCP_NEVER;
+        if (armed)
+            timer_by(f, x->tm.rexmt);
+        return;
+    }
+    uint64_t pto = oasis_tlp_pto(x->rtt.srtt_ns, x->rtt.have_sample, f->snd_max - f->snd_una, mss, rto);
+    x->tm.tlp = now + pto < x->tm.rexmt ? now + pto : x->tm.rexmt;
+    timer_by(f, x->tm.tlp);
+}
+
 void oasis_tcp_arm_fin_wait2(oasis_flow *f)
 {
     uint64_t d = f->s->cfg.tcp.fin_wait2_ns;
