@@ -131,7 +131,7 @@ static uint32_t ident_bucket(oasis_stack *s, uint32_t dst, uint8_t proto)
 /* The next ID of bucket b, for count datagrams. Like Linux, a bucket left
  * alone for t ms jumps by a random amount below t, so even a peer sharing
  * it cannot count what was sent between its probes. */
-OASIS_HOT static uint16_t ident_take(oasis_stack *s, uint32_t b, uint16_t count)
+static OASIS_ALWAYS_INLINE uint16_t ident_take(oasis_stack *s, uint32_t b, uint16_t count)
 {
     uint32_t now_ms = (uint32_t)(oasis_now(s) / OASIS_NS_PER_MS);
     uint32_t idle = now_ms - s->ip.ident_ms[b];

@@ -66,8 +66,8 @@ typedef struct oasis_cc_ops {
     void (*on_ecn)(oasis_cc_state *cc, uint32_t flight, uint64_t now_ns);
     /* Idle restart (RFC 5681 4.1), optional (may be NULL): called once
      * per idle period, before data goes out with nothing unacknowledged,
-     * idle_ns since the last data sent; if idle_ns > rto_ns, cwnd =
-     * min(cwnd, initial window). */
+     * idle_ns (> 0, whole ms) since the last data sent; if idle_ns >
+     * rto_ns, cwnd = min(cwnd, initial window). */
     void (*on_idle)(oasis_cc_state *cc, uint64_t idle_ns, uint64_t rto_ns, uint64_t now_ns);
 } oasis_cc_ops;
 

@@ -423,9 +423,11 @@ static void idle_restart(oasis_flow *f, uint32_t len)
     if (!len || f->snd_una != f->snd_max || !f->ext->ccops->on_idle)
         return;
     uint64_t now = oasis_now(f->s);
-    uint64_t idle = (uint64_t)(uint32_t)((uint32_t)(now / OASIS_NS_PER_MS) - f->last_tx_ms) *
-                    OASIS_NS_PER_MS; /* wraps after 49 days: an idle flow restarts anyway */
-    f->ext->ccops->on_idle(&f->ext->cc, idle, oasis_rtt_rto(&f->ext->rtt), now);
+    uint32_t ms = (uint32_t)(now / OASIS_NS_PER_MS) - f->last_tx_ms; /* wraps after 49 days:
+                                                                       * an idle flow restarts anyway */
+    if (!ms)
+        return; /* no pause to learn from (on_idle's contract: idle_ns > 0) */
+    f->ext->ccops->on_idle(&f->ext->cc, (uint64_t)ms * OASIS_NS_PER_MS, oasis_rtt_rto(&f->ext->rtt), now);
 }
 
 /* What sending seq..seq+len (and a FIN when flags say so) changes in the
@@ -500,7 +502,9 @@ static OASIS_ALWAYS_INLINE int output_one(oasis_flow *f)
     uint32_t mss = oasis_tcp_eff_mss(f);
     if (avail > mss)
         return 0;
-    uint32_t wnd = min_u32(f->snd_wnd, oasis_recovery_cwnd(f));
+    /* (oasis_recovery_cwnd outside recovery: cwnd, raised while limited
+     * transmit grants segments) */
+    uint32_t wnd = min_u32(f->snd_wnd, x->rec.lt_segs ? oasis_recovery_cwnd(f) : x->cc.cwnd);
     if (wnd < inflight || wnd - inflight < avail ||
         (avail < mss && !small_segment_ok(f, avail, avail, inflight)))
         return 0;
