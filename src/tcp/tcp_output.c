@@ -542,6 +542,10 @@ static int output_idle(const oasis_flow *f)
 
 OASIS_HOT void oasis_tcp_output(oasis_flow *f)
 {
+    /* (first: it returns before the function saves any registers, and
+     * when it holds, no state sends or acknowledges anything) */
+    if (output_idle(f))
+        return;
     if (output_one(f))
         return;
     if (!can_send_data(f)) {
@@ -549,8 +553,6 @@ OASIS_HOT void oasis_tcp_output(oasis_flow *f)
             oasis_tcp_send_ack(f);
         return;
     }
-    if (output_idle(f))
-        return;
     if (f->ext->mss_icmp)
         oasis_tcp_pmtu_check(f); /* (both return at once without their state) */
     if (f->ext->plp.mss)

@@ -104,10 +104,10 @@ void oasis_tcp_stop_persist(oasis_flow *f) { f->ext->tm.persist = OASIS_TCP_NEVE
  * count too. */
 OASIS_HOT static int tlp_may_probe(const oasis_flow *f)
 {
-    return f->sack_ok && f->ext->rec.state == OASIS_REC_OPEN && !f->ext->sb.rack.tlp_out &&
-           !f->ext->retries &&
-           f->ext->tm.persist == OASIS_TCP_NEVER && f->snd_una != f->snd_max &&
-           f->snd_nxt == f->snd_max &&
+    /* (nothing in flight first: every ACK that takes all of it asks) */
+    return f->snd_una != f->snd_max && f->sack_ok && f->ext->rec.state == OASIS_REC_OPEN &&
+           !f->ext->sb.rack.tlp_out && !f->ext->retries &&
+           f->ext->tm.persist == OASIS_TCP_NEVER && f->snd_nxt == f->snd_max &&
            (f->state == OASIS_TCP_ESTABLISHED || f->state == OASIS_TCP_CLOSE_WAIT ||
             f->state == OASIS_TCP_FIN_WAIT_1 || f->state == OASIS_TCP_CLOSING ||
             f->state == OASIS_TCP_LAST_ACK);
