@@ -203,6 +203,8 @@ static void table_left(oasis_tcp_layer *L, oasis_tcp_conn *c, oasis_tcp_conn *nu
     oasis_tcp_conn **m = &L->memo[memo_slot(c->lport, c->rport)];
     if (*m == c)
         *m = nu; /* a lookup must never find c again */
+    if (L->last4 == (oasis_flow *)c)
+        L->last4 = NULL;
     c->hnext = NULL;
     if (c->kind == OASIS_TCP_KIND_FLOW)
         ((oasis_flow *)c)->in_table = 0;
@@ -994,27 +996,32 @@ OASIS_HOT static int seg_parse(oasis_stack *s, const uint8_t *seg, size_t len, u
     return 0;
 }
 
-/* A well-formed segment between usable addresses, to its flow, TIME_WAIT
- * entry or listener, else answered as one to a closed port. */
-OASIS_HOT static void demux(oasis_stack *s, const oasis_ipaddr *src, const oasis_ipaddr *dst,
-                  oasis_tcp_hdr *h)
+/* A segment for flow f (found in the table). */
+OASIS_HOT static void flow_segment(oasis_stack *s, oasis_flow *f, const oasis_tcp_hdr *h)
 {
-    oasis_tcp_conn *c = oasis_tcp_lookup(s, dst, h->dst_port, src, h->src_port);
+    if (oasis_tcp_ext_get(f)) {
+        s->ctr.tcp.ext_drops++; /* no memory to take it in: as if lost */
+        return;
+    }
+    f->busy++;
+    oasis_tcp_flow_input(f, h);
+    f->busy--;
+    oasis_tcp_ext_put(f);
+    oasis_tcp_maybe_free(f);
+}
+
+/* A well-formed segment between usable addresses, to c (what the table
+ * holds for its tuple: a flow, a TIME_WAIT entry or NULL) or a listener,
+ * else answered as one to a closed port. */
+static void demux(oasis_stack *s, oasis_tcp_conn *c, const oasis_ipaddr *src,
+                  const oasis_ipaddr *dst, oasis_tcp_hdr *h)
+{
     if (c && c->kind == OASIS_TCP_KIND_TW) {
         oasis_tcp_tw_input(s, (oasis_tcp_tw *)c, h);
         return;
     }
     if (c) {
-        oasis_flow *f = (oasis_flow *)c;
-        if (oasis_tcp_ext_get(f)) {
-            s->ctr.tcp.ext_drops++; /* no memory to take it in: as if lost */
-            return;
-        }
-        f->busy++;
-        oasis_tcp_flow_input(f, h);
-        f->busy--;
-        oasis_tcp_ext_put(f);
-        oasis_tcp_maybe_free(f);
+        flow_segment(s, (oasis_flow *)c, h);
         return;
     }
     oasis_tcp_listener *l = oasis_tcp_find_listener(s, h->dst_port);
@@ -1043,7 +1050,7 @@ void oasis_tcp_input_ecn(oasis_stack *s, const oasis_ipaddr *src, const oasis_ip
         return;
     }
     h.ip_ecn = ecn & 3;
-    demux(s, src, dst, &h);
+    demux(s, oasis_tcp_lookup(s, dst, h.dst_port, src, h.src_port), src, dst, &h);
 }
 
 /* oasis_ipaddr_v4, inline: every IPv4 segment in takes two. */
@@ -1069,8 +1076,24 @@ void oasis_tcp_input4_ecn(oasis_stack *s, uint32_t src, uint32_t dst, const uint
         return;
     }
     h.ip_ecn = ecn & 3;
+    /* Segments come in runs for one flow: the last one's tuple, compared
+     * as the segment carries it, finds it without building addresses or
+     * looking up (it is in the table: table_left forgets it). */
+    oasis_tcp_layer *L = s->tcp;
+    uint32_t ports = (uint32_t)h.dst_port << 16 | h.src_port;
+    if (L->last4 && L->last4_ports == ports && L->last4_src == src && L->last4_dst == dst) {
+        flow_segment(s, L->last4, &h);
+        return;
+    }
     oasis_ipaddr a = ipaddr4(src), b = ipaddr4(dst);
-    demux(s, &a, &b, &h);
+    oasis_tcp_conn *c = oasis_tcp_lookup(s, &b, h.dst_port, &a, h.src_port);
+    if (c && c->kind == OASIS_TCP_KIND_FLOW) {
+        L->last4 = (oasis_flow *)c;
+        L->last4_src = src;
+        L->last4_dst = dst;
+        L->last4_ports = ports;
+    }
+    demux(s, c, &a, &b, &h);
 }
 
 /* ---- layer --------------------------------------------------------------- */
@@ -1115,6 +1138,7 @@ void oasis_tcp_fini(oasis_stack *s)
         return;
     oasis_tcp_disconnect(s);
     memset(L->memo, 0, sizeof L->memo); /* the flows below leave without table_remove */
+    L->last4 = NULL;
     /* Handles the application never released die with the stack. */
     for (oasis_flow *f; (f = oasis_tcp_flow_next(s, NULL));) {
         f->life = OASIS_TCP_LIFE_RELEASED;

@@ -305,6 +305,11 @@ struct oasis_tcp_layer {
     oasis_tcp_conn *memo[OASIS_TCP_MEMO]; /* entries lookups found last, by slot (tcp.c);
                                            * NULL (or the TIME_WAIT entry that took its
                                            * place) when one left the table */
+    /* The IPv4 flow the last IPv4 segment went to, by its tuple as the
+     * segment carries it (host order; ports: dst << 16 | src); NULL when
+     * it left the table (tcp.c). */
+    oasis_flow *last4;
+    uint32_t last4_src, last4_dst, last4_ports;
     oasis_tcp_conn hashed;         /* the tuple hashed last (hnext unused) and its hash */
     uint32_t hashed_val;
     uint64_t hashes;               /* tuples hashed (a test counts them) */
