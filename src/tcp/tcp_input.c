@@ -290,16 +290,16 @@ static void complete_acked_writes(oasis_flow *f)
         oasis_tcp_req_done(f, oasis_tcp_wq_pop(&f->ext->ackq), 0);
 }
 
+/* The timestamp echo (oasis_recovery_ack_begin read it), else the timed
+ * segment; + 1 so that 0 means none. */
 static uint64_t rtt_from_ack(oasis_flow *f, const oasis_tcp_hdr *h)
 {
-    uint64_t now = oasis_now(f->s);
-    if (f->ts_ok && h->has_ts && h->ts_ecr) {
-        int32_t ms = oasis_seq_diff(oasis_tcp_ts_now(f), h->ts_ecr);
-        return ms >= 0 ? (uint64_t)ms * OASIS_NS_PER_MS + 1 : 0;
-    }
+    const oasis_recovery *rc = &f->ext->rec;
+    if (rc->ack_echo)
+        return rc->ack_echo_ms >= 0 ? (uint64_t)rc->ack_echo_ms * OASIS_NS_PER_MS + 1 : 0;
     if (f->rtt_timing && oasis_seq_ge(h->ack, f->ext->rtt_seq)) {
         f->rtt_timing = 0;
-        return now - f->ext->rtt_start + 1;
+        return oasis_now(f->s) - f->ext->rtt_start + 1;
     }
     return 0;
 }

@@ -226,13 +226,13 @@ static int is_dsack(const oasis_tcp_hdr *h, uint32_t una)
            oasis_seq_le(h->sack[0].right, h->sack[1].right);
 }
 
-/* An ACK's RTT sample for min_RTT: the timestamp echo, else the smoothed
- * RTT. */
-OASIS_HOT static void ack_rtt(oasis_flow *f, const oasis_tcp_hdr *h)
+/* An ACK's RTT sample for min_RTT: the timestamp echo (read by
+ * oasis_recovery_ack_begin), else the smoothed RTT. */
+OASIS_HOT static void ack_rtt(oasis_flow *f)
 {
     oasis_rack *r = &f->ext->sb.rack;
-    if (f->ts_ok && h->has_ts && h->ts_ecr) {
-        int32_t ms = oasis_seq_diff(oasis_tcp_ts_now(f), h->ts_ecr);
+    if (f->ext->rec.ack_echo) {
+        int32_t ms = f->ext->rec.ack_echo_ms;
         if (ms >= 0)
             oasis_rack_rtt_sample(r, (uint64_t)ms * OASIS_NS_PER_MS + OASIS_NS_PER_MS / 2);
     } else if (f->ext->rtt.have_sample) {
@@ -244,7 +244,7 @@ void oasis_rack_ack(oasis_flow *f, const oasis_tcp_hdr *h, uint32_t una)
 {
     oasis_rack *r = &f->ext->sb.rack;
     uint64_t now = oasis_now(f->s);
-    ack_rtt(f, h);
+    ack_rtt(f);
     while (r->n && oasis_seq_le(rec(r, 0)->end, una)) {
         if (!(rec(r, 0)->flags & OASIS_RACK_SACKED))
             delivered(r, rec(r, 0), now);
@@ -283,7 +283,7 @@ void oasis_rack_ack_all(oasis_flow *f, const oasis_tcp_hdr *h)
      * lost_below too lies below, and nothing is left in flight. */
     oasis_rack *r = &f->ext->sb.rack;
     uint64_t now = oasis_now(f->s);
-    ack_rtt(f, h);
+    ack_rtt(f);
     for (uint32_t i = 0; i < r->n; i++) {
         const oasis_rack_seg *g = rec(r, i);
         if (!(g->flags & OASIS_RACK_SACKED))

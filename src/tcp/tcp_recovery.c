@@ -211,9 +211,19 @@ static int sack_should_enter(const oasis_flow *f)
 
 /* ---- ACKs ------------------------------------------------------------------------ */
 
+/* The ACK's timestamp echo, read once for RACK and the RTO estimator. */
+static void ack_echo(oasis_flow *f, const oasis_tcp_hdr *h)
+{
+    oasis_recovery *rc = &f->ext->rec;
+    rc->ack_echo = f->ts_ok && h->has_ts && h->ts_ecr;
+    if (rc->ack_echo)
+        rc->ack_echo_ms = oasis_seq_diff(oasis_tcp_ts_now(f), h->ts_ecr);
+}
+
 void oasis_recovery_ack_begin(oasis_flow *f, const oasis_tcp_hdr *h)
 {
     oasis_recovery *rc = &f->ext->rec;
+    ack_echo(f, h);
     rc->ack_una = f->snd_una;
     rc->ack_flight = f->snd_max - f->snd_una;
     rc->ack_sacked = oasis_sb_sacked_bytes(&f->ext->sb);
@@ -358,6 +368,7 @@ void oasis_recovery_ack_end(oasis_flow *f, const oasis_tcp_hdr *h, uint64_t rtt_
 void oasis_recovery_all_acked_begin(oasis_flow *f, const oasis_tcp_hdr *h)
 {
     oasis_recovery *rc = &f->ext->rec;
+    ack_echo(f, h);
     rc->ack_una = f->snd_una;
     rc->ack_flight = f->snd_max - f->snd_una;
     rc->ack_sacked = 0;

@@ -43,8 +43,13 @@ typedef struct oasis_recovery {
      * then) has come yet: ECE is not answered again, cwnd does not grow */
     uint8_t ecn_cut;
     uint32_t ecn_high;
-    /* the ACK being processed, saved by oasis_recovery_ack_begin */
+    /* the ACK being processed, saved by oasis_recovery_ack_begin (or
+     * _all_acked_begin); ack_echo: it echoes a timestamp (RFC 7323 4.1),
+     * ack_echo_ms: TS.now - TSecr then, the one RTT sample both RACK and
+     * the RTO estimator take from it */
     uint32_t ack_una, ack_flight, ack_sacked;
+    uint8_t ack_echo;
+    int32_t ack_echo_ms;
 } oasis_recovery;
 
 /* RFC 6937 PRR-SSRB: bytes that may be sent on this ACK (pure). */
