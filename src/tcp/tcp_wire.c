@@ -111,10 +111,18 @@ int oasis_tcp_parse(const uint8_t *buf, size_t len, uint32_t src, uint32_t dst, 
     return oasis_tcp_parse_sum(buf, len, ps, verify_csum, out);
 }
 
+/* Zeroes h in two halves: GCC makes one memset of the whole header a
+ * `rep stos` (slow to start for 96 bytes), each half a few vector stores. */
+static void hdr_zero(oasis_tcp_hdr *h)
+{
+    memset(h, 0, sizeof *h / 2);
+    memset((uint8_t *)h + sizeof *h / 2, 0, sizeof *h - sizeof *h / 2);
+}
+
 int oasis_tcp_parse_sum(const uint8_t *buf, size_t len, uint64_t pseudo, int verify_csum,
                         oasis_tcp_hdr *out)
 {
-    memset(out, 0, sizeof *out);
+    hdr_zero(out);
     if (!buf || len < OASIS_TCP_HLEN)
         return OASIS_ETRUNCATED;
     size_t hlen = (size_t)(buf[12] >> 4) * 4;
