@@ -359,13 +359,12 @@ uint32_t oasis_tcp_snd_room(oasis_flow *f)
     return fit;
 }
 
-OASIS_HOT uint32_t oasis_tcp_rcv_room(oasis_flow *f, uint32_t n)
+/* oasis_tcp_rcv_room at the limit (out of line: the common case is not). */
+static OASIS_NOINLINE uint32_t rcv_room_limited(oasis_flow *f, uint32_t n)
 {
     oasis_stack *s = f->s;
     oasis_ring *r = &f->ext->rcv;
     uint64_t avail = mem_avail(s);
-    if (avail == UINT64_MAX || oasis_ring_fit(r, avail) >= n)
-        return n;
     if (!oasis_ofo_empty(&f->ext->ofo)) {
         /* At the limit out-of-order data goes before in-order data. */
         oasis_ofo_clear(s, &f->ext->ofo);
@@ -376,6 +375,14 @@ OASIS_HOT uint32_t oasis_tcp_rcv_room(oasis_flow *f, uint32_t n)
     if (fit < n)
         s->ctr.tcp.rcvq_drops++;
     return fit < n ? fit : n;
+}
+
+OASIS_HOT uint32_t oasis_tcp_rcv_room(oasis_flow *f, uint32_t n)
+{
+    uint64_t avail = mem_avail(f->s);
+    if (avail == UINT64_MAX || oasis_ring_fit(&f->ext->rcv, avail) >= n)
+        return n;
+    return rcv_room_limited(f, n);
 }
 
 int oasis_tcp_ofo_allowed(oasis_flow *f)

@@ -73,8 +73,9 @@ static int parse_option(const uint8_t *o, uint8_t olen, oasis_tcp_hdr *h)
 }
 
 /* Walks the option bytes [20, hlen). A later duplicate overrides an earlier
- * one, like Linux. */
-static int parse_options(const uint8_t *buf, size_t hlen, oasis_tcp_hdr *h)
+ * one, like Linux. Out of line: an established flow's segments take the
+ * direct timestamp read. */
+static OASIS_NOINLINE int parse_options(const uint8_t *buf, size_t hlen, oasis_tcp_hdr *h)
 {
     size_t i = OASIS_TCP_HLEN;
     while (i < hlen) {
