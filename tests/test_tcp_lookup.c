@@ -111,6 +111,40 @@ static void test_ended_flow_held_same_tuple_opens_anew(void **state)
     oasis_tcp_release(old);
 }
 
+/* A segment with the flow's ports and data at its RCV.NXT, from src to
+ * dst (an address the harness answers no ARP for gets no reply out). */
+static void inject_between(fx *x, uint32_t src, uint32_t dst, uint32_t seq, uint32_t ack)
+{
+    oasis_tcp_hdr s = th_seg(TH_PPORT, PORT, A, seq, ack);
+    uint8_t buf[64];
+    memcpy(buf + OASIS_TCP_HLEN + oasis_tcp_options_len(&s), "xx", 2);
+    size_t n = oasis_tcp_emit(buf, &s, 2, src, dst) + 2;
+    oasis_tcp_input4(x->h.s, src, dst, buf, n);
+    th_poll(&x->h);
+    th_clear(&x->h);
+}
+
+/* The last IPv4 flow is found again by its whole tuple (tcp.c, last4): a
+ * segment with its ports and sequence numbers but another source, or
+ * another destination, is not the flow's (it goes to the listener). */
+static void test_last_flow_needs_whole_tuple(void **state)
+{
+    fx *x = *state;
+    uint32_t iss = estab_with_data(x); /* the flow was the last one found */
+    uint32_t other = OASIS_IPV4(10, 0, 0, 3);
+    uint64_t no_listener = th_ctr(&x->h)->no_listener;
+    oasis_flow *f = x->a.flow;
+    inject_between(x, other, TH_LOCAL, TH_PISN + 3, iss + 1);
+    assert_int_equal(f->rcv_nxt, TH_PISN + 3); /* "hi" only */
+    inject_between(x, TH_PEER, other, TH_PISN + 3, iss + 1);
+    assert_int_equal(f->rcv_nxt, TH_PISN + 3);
+    assert_int_equal(th_ctr(&x->h)->no_listener, no_listener + 1); /* not our address */
+    /* The flow itself still takes its next segment. */
+    inject(x, TH_PPORT, A, TH_PISN + 3, iss + 1, "xx");
+    th_poll(&x->h);
+    assert_int_equal(f->rcv_nxt, TH_PISN + 5);
+}
+
 /* The flow is reset and released (freed). A segment to its tuple finds no
  * flow and the listener answers it with a RST (RFC 9293 3.10.7.2). A new
  * flow from another port then takes the freed flow's slab slot; the old
@@ -335,6 +369,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_ended_flow_held_same_tuple_opens_anew, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_freed_flow_tuple_gets_rst, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_last_flow_needs_whole_tuple, setup, teardown),
         cmocka_unit_test_setup_teardown(test_expired_time_wait_entry_not_found, setup, teardown),
         cmocka_unit_test_setup_teardown(test_connection_hashes_its_tuple_once, setup, teardown),
         cmocka_unit_test(test_table_chains_stay_whole),
