@@ -155,9 +155,9 @@ static inline uint64_t copy_short(uint8_t *d, const uint8_t *p, size_t len, uint
  * too), where the 64-bit carry chains below take about twelve. */
 #define AVX2 __attribute__((target("avx2")))
 
-/* A pass sums at most this many bytes: a vector adds at most 2^16 in
- * magnitude to a lane, and 2^14 vectors stay below 2^30. */
-#define AVX2_PASS (1u << 19)
+/* The most bytes one sum takes: a vector adds at most 2^16 in magnitude to
+ * a lane, and 2^14 vectors (and one for the tail) stay below 2^31. */
+#define AVX2_MAX (1u << 19)
 
 static bool use_avx2;
 
@@ -195,8 +195,8 @@ static AVX2 inline uint64_t pairs_total(__m256i a, size_t n)
     return (uint64_t)(t + (int64_t)(n / 2) * 32768);
 }
 
-/* The sum of the words of n bytes (a multiple of 32, at most AVX2_PASS). */
-static AVX2 inline uint64_t pass_avx2(const uint8_t *p, size_t n)
+/* The pairs of n bytes (a multiple of 32, at most AVX2_MAX). */
+static AVX2 inline __m256i pass_avx2(const uint8_t *p, size_t n)
 {
     __m256i a = _mm256_setzero_si256();
     size_t i = 0;
@@ -205,11 +205,11 @@ static AVX2 inline uint64_t pass_avx2(const uint8_t *p, size_t n)
     for (; i < n; i += 128)
         a = _mm256_add_epi32(a, pairs4(load256(p + i), load256(p + i + 32), load256(p + i + 64),
                                        load256(p + i + 96)));
-    return pairs_total(a, n);
+    return a;
 }
 
 /* pass_avx2 that also copies the bytes to d. */
-static AVX2 inline uint64_t copy_pass_avx2(uint8_t *d, const uint8_t *p, size_t n)
+static AVX2 inline __m256i copy_pass_avx2(uint8_t *d, const uint8_t *p, size_t n)
 {
     __m256i a = _mm256_setzero_si256();
     size_t i = 0;
@@ -227,42 +227,101 @@ static AVX2 inline uint64_t copy_pass_avx2(uint8_t *d, const uint8_t *p, size_t 
         store256(d + i + 96, x3);
         a = _mm256_add_epi32(a, pairs4(x0, x1, x2, x3));
     }
-    return pairs_total(a, n);
+    return a;
 }
+
+/* 32 zero bytes, then 32 of ones: from tail_mask + r, a vector that keeps
+ * its last r bytes. */
+static const uint8_t tail_mask[64] = {
+    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,
+    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,
+    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+};
+
+/* The last r (1..31) bytes of a buffer of 32 or more, as the vector x that
+ * ends where the buffer does (the bytes before them, summed already, are
+ * zeroed), added to the pairs a. For an odd r the vector starts at an odd
+ * offset: its bytes are swapped within words so that each lands in its
+ * buffer word's lane (RFC 1071 2(B)). No load past the buffer. */
+static AVX2 inline __m256i tail_pairs(__m256i a, __m256i x, size_t r)
+{
+    x = _mm256_and_si256(x, load256(tail_mask + r));
+    if (r & 1) {
+        const __m256i swap = _mm256_setr_epi8(1, 0, 3, 2, 5, 4, 7, 6, 9, 8, 11, 10, 13, 12, 15, 14, 1, 0, 3,
+                                              2, 5, 4, 7, 6, 9, 8, 11, 10, 13, 12, 15, 14);
+        x = _mm256_shuffle_epi8(x, swap);
+    }
+    return _mm256_add_epi32(a, pairs(x));
+}
+
+/* 32 to AVX2_MAX bytes: whole vectors, then the last len % 32 bytes in one
+ * more (tail_pairs). */
+static AVX2 inline uint64_t sum_avx2(uint64_t sum, const uint8_t *p, size_t len)
+{
+    size_t n = len & ~(size_t)31, r = len & 31;
+    __m256i a = pass_avx2(p, n);
+    if (r) {
+        a = tail_pairs(a, load256(p + len - 32), r);
+        n += 32;
+    }
+    return add_partial(sum, pairs_total(a, n));
+}
+
+/* sum_avx2 that also copies the bytes to d; the last vector's store
+ * rewrites the bytes before the tail with what they are already. */
+static AVX2 inline uint64_t copy_avx2(uint8_t *d, const uint8_t *p, size_t len, uint64_t sum)
+{
+    size_t n = len & ~(size_t)31, r = len & 31;
+    __m256i a = copy_pass_avx2(d, p, n);
+    if (r) {
+        __m256i x = load256(p + len - 32);
+        store256(d + len - 32, x);
+        a = tail_pairs(a, x, r);
+        n += 32;
+    }
+    return add_partial(sum, pairs_total(a, n));
+}
+
+static uint64_t add_huge_avx2(uint64_t sum, const uint8_t *p, size_t len);
+static uint64_t copy_huge_avx2(uint8_t *d, const uint8_t *p, size_t len, uint64_t sum);
 
 static OASIS_NOINLINE OASIS_HOT AVX2 uint64_t add_long_avx2(uint64_t sum, const uint8_t *p, size_t len)
 {
-    do {
-        size_t n = len < AVX2_PASS ? len & ~(size_t)31 : AVX2_PASS;
-        sum = add_partial(sum, pass_avx2(p, n));
-        p += n;
-        len -= n;
-    } while (len >= 32);
-    return add_short(sum, 0, p, len);
+    if (len > AVX2_MAX)
+        return add_huge_avx2(sum, p, len);
+    return sum_avx2(sum, p, len);
 }
 
 static OASIS_NOINLINE OASIS_HOT AVX2 uint64_t copy_long_avx2(uint8_t *d, const uint8_t *p, size_t len, uint64_t sum)
 {
-    do {
-        size_t n = len < AVX2_PASS ? len & ~(size_t)31 : AVX2_PASS;
-        sum = add_partial(sum, copy_pass_avx2(d, p, n));
-        p += n;
-        d += n;
-        len -= n;
-    } while (len >= 32);
-    return copy_short(d, p, len, sum);
+    if (len > AVX2_MAX)
+        return copy_huge_avx2(d, p, len, sum);
+    return copy_avx2(d, p, len, sum);
+}
+
+/* Longer than AVX2_MAX (rare: not a packet): pieces of half of it (even,
+ * so the words keep their lanes), the last between half and all of it. */
+static OASIS_COLD uint64_t add_huge_avx2(uint64_t sum, const uint8_t *p, size_t len)
+{
+    for (; len > AVX2_MAX; p += AVX2_MAX / 2, len -= AVX2_MAX / 2)
+        sum = add_long_avx2(sum, p, AVX2_MAX / 2);
+    return add_long_avx2(sum, p, len);
+}
+
+static OASIS_COLD uint64_t copy_huge_avx2(uint8_t *d, const uint8_t *p, size_t len, uint64_t sum)
+{
+    for (; len > AVX2_MAX; p += AVX2_MAX / 2, d += AVX2_MAX / 2, len -= AVX2_MAX / 2)
+        sum = copy_long_avx2(d, p, AVX2_MAX / 2, sum);
+    return copy_long_avx2(d, p, len, sum);
 }
 #endif
 
 /* 64 bytes and more: four chains over 32-byte blocks, then the rest on
  * one. Out of line, so that a short buffer's call saves none of their
  * registers. */
-static OASIS_NOINLINE OASIS_HOT uint64_t add_long(uint64_t sum, const uint8_t *p, size_t len)
+static OASIS_NOINLINE uint64_t add_chains(uint64_t sum, const uint8_t *p, size_t len)
 {
-#if OASIS_CSUM_AVX2
-    if (use_avx2)
-        return add_long_avx2(sum, p, len);
-#endif
     acc a = {{0}, {0}};
     while (len >= 32) {
         ACC_ADD(a, 0, load64(p));
@@ -275,6 +334,17 @@ static OASIS_NOINLINE OASIS_HOT uint64_t add_long(uint64_t sum, const uint8_t *p
     return add_short(sum, acc_fold(&a), p, len);
 }
 
+/* The long path's choice, apart from the callers: inlined into them (every
+ * segment's checksum), it made them bigger for nothing. */
+static OASIS_NOINLINE OASIS_HOT uint64_t add_long(uint64_t sum, const uint8_t *p, size_t len)
+{
+#if OASIS_CSUM_AVX2
+    if (use_avx2)
+        return add_long_avx2(sum, p, len);
+#endif
+    return add_chains(sum, p, len);
+}
+
 OASIS_HOT uint64_t oasis_csum_add(uint64_t sum, const void *buf, size_t len)
 {
     if (len >= 64)
@@ -285,14 +355,19 @@ OASIS_HOT uint64_t oasis_csum_add(uint64_t sum, const void *buf, size_t len)
 /* 64 bytes and more without AVX2: memcpy and the four chains over the
  * source (two passes cost fewer instructions than a loop doing both, whose
  * stores GCC cannot merge). */
+static OASIS_NOINLINE uint64_t copy_chains(uint8_t *d, const uint8_t *p, size_t len, uint64_t sum)
+{
+    memcpy(d, p, len);
+    return add_chains(sum, p, len);
+}
+
 static OASIS_NOINLINE OASIS_HOT uint64_t copy_long(uint8_t *d, const uint8_t *p, size_t len, uint64_t sum)
 {
 #if OASIS_CSUM_AVX2
     if (use_avx2)
         return copy_long_avx2(d, p, len, sum);
 #endif
-    memcpy(d, p, len);
-    return add_long(sum, p, len);
+    return copy_chains(d, p, len, sum);
 }
 
 OASIS_HOT uint64_t oasis_csum_copy(void *dst, const void *src, size_t len, uint64_t sum)
