@@ -332,8 +332,8 @@ static int txc_ready(oasis_stack *s, oasis_ipv4_txc *c, uint32_t dst, uint8_t pr
 
 /* Writes c's headers in front of a datagram of total bytes (IPv4 header
  * included) at frame, for segs datagrams' IDs, and counts it sent. */
-OASIS_HOT static void txc_write(oasis_stack *s, oasis_ipv4_txc *c, uint8_t *frame, size_t total, uint8_t tos,
-                      uint16_t segs)
+static OASIS_ALWAYS_INLINE void txc_write(oasis_stack *s, oasis_ipv4_txc *c, uint8_t *frame,
+                                          size_t total, uint8_t tos, uint16_t segs)
 {
     s->ctr.ip.out_requests++;
     memcpy(frame, c->hdr, sizeof c->hdr);

@@ -670,6 +670,11 @@ OASIS_HOT void oasis_tcp_window_update(oasis_flow *f)
     if (!receiving(f))
         return;
     uint32_t adv = oasis_seq_gt(f->rcv_adv, f->rcv_nxt) ? f->rcv_adv - f->rcv_nxt : 0;
+    /* The free space is at most the buffer: with half of it advertised
+     * already, adv < free / 2 cannot hold (rcv_space left unasked, unless
+     * memory pressure would have it count a clamp). */
+    if (adv >= f->ext->rcv.cap / 2 && !f->s->tcp->mem_pressure)
+        return;
     uint32_t free = rcv_space(f);
     uint32_t thresh = min_u32(f->ext->rcv.cap / 2, 2u * f->mss_recv);
     /* Tell the sender only when its view of the window got small compared

@@ -32,7 +32,7 @@ static uint64_t next_deadline(const oasis_flow *f)
                    min_u64(min_u64(t->fin_wait2, t->delack), min_u64(t->reorder, t->tune)));
 }
 
-static void timer_by(oasis_flow *f, uint64_t d)
+static OASIS_ALWAYS_INLINE void timer_by(oasis_flow *f, uint64_t d)
 {
     if (d != OASIS_TCP_NEVER && f->in_table &&
         (!oasis_timer_active(&f->ext->timer) || d < f->ext->timer.deadline))
