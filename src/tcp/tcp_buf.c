@@ -239,13 +239,13 @@ static uint64_t sum_swapped(uint64_t x)
     return ((x & 0xff) << 8) | (x >> 8);
 }
 
-OASIS_HOT uint64_t oasis_ring_peek_csum(const oasis_ring *r, uint32_t off, void *dst, uint32_t n)
+/* peek_csum of a range across the wrap: two runs, each summed apart. Out
+ * of line: its loop's registers, saved and restored, cost the one-run
+ * common case more than the copy of a small payload. */
+static OASIS_NOINLINE uint64_t peek_csum_runs(const oasis_ring *r, uint32_t off, uint8_t *d, uint32_t n)
 {
-    uint8_t *d = dst;
     const uint8_t *p;
-    uint32_t got = oasis_ring_span(r, off, &p), done = 0;
-    if (got >= n) /* one run (not across the wrap): the common case */
-        return n ? oasis_csum_copy(d, p, n, 0) : 0;
+    uint32_t got, done = 0;
     uint64_t sum = 0;
     while (n && (got = oasis_ring_span(r, off, &p)) != 0) {
         if (got > n)
@@ -258,6 +258,14 @@ OASIS_HOT uint64_t oasis_ring_peek_csum(const oasis_ring *r, uint32_t off, void 
         n -= got;
     }
     return sum;
+}
+
+OASIS_HOT OASIS_NOINLINE uint64_t oasis_ring_peek_csum(const oasis_ring *r, uint32_t off, void *dst, uint32_t n)
+{
+    const uint8_t *p;
+    if (oasis_ring_span(r, off, &p) >= n) /* one run (not across the wrap) */
+        return oasis_csum_copy(dst, p, n, 0);
+    return peek_csum_runs(r, off, dst, n);
 }
 
 /* The whole of it (oasis_ring_consume's slow path). */
