@@ -32,7 +32,7 @@ static OASIS_NOINLINE void other_input(oasis_stack *s, const uint8_t *frame, siz
 }
 
 /* What oasis_eth_parse checks, read in place (no header copied). */
-OASIS_HOT void oasis_eth_input(oasis_stack *s, const uint8_t *frame, size_t len)
+OASIS_HOT OASIS_NOINLINE void oasis_eth_input(oasis_stack *s, const uint8_t *frame, size_t len)
 {
     oasis_link_counters *c = &s->ctr.link;
 

@@ -1062,7 +1062,7 @@ static inline oasis_ipaddr ipaddr4(uint32_t a)
     return r;
 }
 
-void oasis_tcp_input4_ecn(oasis_stack *s, uint32_t src, uint32_t dst, const uint8_t *seg,
+OASIS_HOT void oasis_tcp_input4_ecn(oasis_stack *s, uint32_t src, uint32_t dst, const uint8_t *seg,
                           size_t len, uint8_t ecn)
 {
     if (!s || !s->tcp || !seg)
