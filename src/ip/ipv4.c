@@ -364,8 +364,8 @@ int oasis_ipv4_cached_frame_ok(oasis_stack *s, oasis_ipv4_txc *c, uint32_t dst, 
     return txc_ready(s, c, dst, proto, ttl) && len + OASIS_IPV4_HLEN <= s->mtu;
 }
 
-int oasis_ipv4_output_frame(oasis_stack *s, oasis_ipv4_txc *c, uint8_t *frame, size_t len,
-                            uint8_t tos)
+OASIS_HOT int oasis_ipv4_output_frame(oasis_stack *s, oasis_ipv4_txc *c, uint8_t *frame,
+                                      size_t len, uint8_t tos)
 {
     txc_write(s, c, frame, len + OASIS_IPV4_HLEN, tos, 1);
     return oasis_eth_send_frame(s, frame, sizeof c->hdr + len);
