@@ -10,7 +10,8 @@
 #   --seconds=S      the same in seconds (overrides --hours)
 #   --jobs=J         parallel fuzzing processes per target (libFuzzer -fork;
 #                    default: nproc)
-#   --targets="..."  which targets (default: every fuzz_* binary found)
+#   --targets="..."  which targets, as tcp or fuzz_tcp (default: every fuzz_*
+#                    binary found)
 #   --corpus=DIR     where the growing corpora live, one subdirectory per
 #                    target (default: BUILD/tests/fuzz/long); keep it between
 #                    runs so that each run starts where the last one stopped
@@ -60,6 +61,15 @@ if [ -z "$targets" ]; then
   done
 fi
 [ -n "$targets" ] || { echo "run_long.sh: no libFuzzer binaries in $bin (clang build?)" >&2; exit 2; }
+# Names as the binaries' (fuzz_tcp) or short (tcp); one that names no
+# binary stops the run, instead of fuzzing nothing and reporting no crash.
+named=""
+for t in $targets; do
+  t=${t#fuzz_}
+  [ -x "$bin/fuzz_$t" ] || { echo "run_long.sh: no target $t ($bin/fuzz_$t)" >&2; exit 2; }
+  named="$named $t"
+done
+targets=$named
 
 weight() { case $1 in stack) echo 4 ;; tcp) echo 2 ;; *) echo 1 ;; esac; }
 total=0
