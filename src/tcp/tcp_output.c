@@ -75,6 +75,13 @@ static OASIS_ALWAYS_INLINE uint16_t window_field(oasis_flow *f, int syn)
     return (uint16_t)field;
 }
 
+/* SACK blocks go on the flow's next ACK (RFC 2018: out-of-order data is
+ * held; RFC 2883: a duplicate to report). */
+static int sack_blocks_due(const oasis_flow *f)
+{
+    return f->sack_ok && (f->ext->sb.dsack_pending || !oasis_ofo_empty(&f->ext->ofo));
+}
+
 static void fill_options(oasis_flow *f, oasis_tcp_hdr *h)
 {
     if (h->flags & OASIS_TCP_SYN) {
@@ -91,8 +98,7 @@ static void fill_options(oasis_flow *f, oasis_tcp_hdr *h)
         h->ts_val = oasis_tcp_ts_now(f);
         h->ts_ecr = (h->flags & OASIS_TCP_ACK) ? f->ts_recent : 0;
     }
-    if (f->sack_ok && !(h->flags & OASIS_TCP_SYN) &&
-        (f->ext->sb.dsack_pending || !oasis_ofo_empty(&f->ext->ofo))) /* else none to fill */
+    if (!(h->flags & OASIS_TCP_SYN) && sack_blocks_due(f))
         h->sack_count = (uint8_t)oasis_sack_fill(f, h->sack, f->ts_ok ? 3 : 4); /* D-SACK first */
 }
 
@@ -205,7 +211,7 @@ static OASIS_ALWAYS_INLINE int xmit_plain(oasis_flow *f, uint32_t seq, uint32_t 
     if ((flags & (OASIS_TCP_SYN | OASIS_TCP_RST | OASIS_TCP_ACK)) != OASIS_TCP_ACK || f->ecn_ok ||
         s->tcp->tx_fast_off ||
         x->x.snd_urg || x->plp.sending || oasis_tcp_conn_v6(&f->c) ||
-        (f->sack_ok && (x->sb.dsack_pending || !oasis_ofo_empty(&x->ofo))) ||
+        sack_blocks_due(f) ||
         (l && (l->caps & OASIS_LINK_CSUM_TX) && l->send_offload))
         return 0;
     uint32_t hlen = f->ts_ok ? OASIS_TCP_HLEN + 12 : OASIS_TCP_HLEN;
@@ -488,7 +494,7 @@ static int small_segment_ok(const oasis_flow *f, uint32_t len, uint32_t avail, u
  * flow in no recovery, with no FIN to send, no SACK blocks to carry and
  * nothing unsent but what one segment takes (at most an MSS, within both
  * windows, past Nagle and SWS avoidance). The same segment, state and
- * timers as the loop, in fewer steps (test_tcp_output_one compares them);
+ * timers as the loop, in fewer steps (test_txcache compares them);
  * 0 when it does not apply, having changed nothing. */
 static OASIS_ALWAYS_INLINE int output_one(oasis_flow *f)
 {
@@ -497,7 +503,7 @@ static OASIS_ALWAYS_INLINE int output_one(oasis_flow *f)
     uint32_t avail = x->snd.len - inflight;
     if (avail == 0 || f->state != OASIS_TCP_ESTABLISHED || f->fin_queued ||
         f->snd_nxt != f->snd_max || x->rec.state != OASIS_REC_OPEN || x->mss_icmp || x->plp.mss ||
-        f->s->tcp->tx_fast_off || (f->sack_ok && (x->sb.dsack_pending || !oasis_ofo_empty(&x->ofo))))
+        f->s->tcp->tx_fast_off || sack_blocks_due(f))
         return 0;
     uint32_t mss = oasis_tcp_eff_mss(f);
     if (avail > mss)
