@@ -122,18 +122,23 @@ static int tlp_allowed(const oasis_flow *f)
            f->ext->tm.rexmt != OASIS_TCP_NEVER;
 }
 
+/* The PTO from now (RFC 8985 7.2), never later than the RTO would fire:
+ * then the probe goes at that time. rto, mss: the flow's. */
+static OASIS_ALWAYS_INLINE void tlp_set(oasis_flow *f, uint64_t now, uint64_t rto, uint32_t mss)
+{
+    oasis_tcp_ext *x = f->ext;
+    uint64_t pto = oasis_tlp_pto(x->rtt.srtt_ns, x->rtt.have_sample, f->snd_max - f->snd_una, mss, rto);
+    x->tm.tlp = now + pto < x->tm.rexmt ? now + pto : x->tm.rexmt;
+    timer_by(f, x->tm.tlp);
+}
+
 void oasis_tcp_arm_tlp(oasis_flow *f)
 {
     if (!tlp_allowed(f)) {
         f->ext->tm.tlp = OASIS_TCP_NEVER;
         return;
     }
-    uint64_t now = oasis_now(f->s);
-    uint64_t pto = oasis_tlp_pto(f->ext->rtt.srtt_ns, f->ext->rtt.have_sample, f->snd_max - f->snd_una,
-                                 oasis_tcp_eff_mss(f), oasis_rtt_rto(&f->ext->rtt));
-    /* Never later than the RTO would fire: then the probe goes at that time. */
-    f->ext->tm.tlp = now + pto < f->ext->tm.rexmt ? now + pto : f->ext->tm.rexmt;
-    timer_by(f, f->ext->tm.tlp);
+    tlp_set(f, oasis_now(f->s), oasis_rtt_rto(&f->ext->rtt), oasis_tcp_eff_mss(f));
 }
 
 OASIS_HOT void oasis_tcp_arm_sent(oasis_flow *f, uint32_t mss)
@@ -154,9 +159,7 @@ OASIS_HOT void oasis_tcp_arm_sent(oasis_flow *f, uint32_t mss)
             timer_by(f, x->tm.rexmt);
         return;
     }
-    uint64_t pto = oasis_tlp_pto(x->rtt.srtt_ns, x->rtt.have_sample, f->snd_max - f->snd_una, mss, rto);
-    x->tm.tlp = now + pto < x->tm.rexmt ? now + pto : x->tm.rexmt;
-    timer_by(f, x->tm.tlp);
+    tlp_set(f, now, rto, mss);
 }
 
 void oasis_tcp_arm_fin_wait2(oasis_flow *f)
