@@ -701,13 +701,11 @@ static OASIS_ALWAYS_INLINE void chan_send_off(oasis_wire *w, uint32_t src, uint3
     w->freelist = f->next;
     w->nfree--;
     f->due = due;
-    f->seq = w->next_seq++;
     f->src = src;
     f->dst = dst;
     f->len = len;
     f->has_off = 0;
-    w->fifo[(w->fhead + w->flen) & (w->fcap - 1)] = f;
-    w->flen++;
+    (void)fifo_push(w, f); /* (room checked above: it cannot fail) */
     memcpy(f->data, data, len);
 }
 
