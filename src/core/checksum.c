@@ -113,21 +113,48 @@ static uint64_t acc_fold(const acc *a)
     return t + c + (t + c < c);
 }
 
-/* Adds the len bytes at p, the start of a partial sum t, to the running
- * sum on one carry chain. A header-sized buffer (a segment without payload,
- * a small one) takes only this: its cost is the setup, not the loads. */
-static inline uint64_t add_short(uint64_t sum, uint64_t t, const uint8_t *p, size_t len)
+/* The 0..7 bytes at p that end a buffer of 8 bytes or more, from one
+ * load of the 8 bytes that end it, shifted down: they start a multiple of
+ * 8 bytes from its start, so they land in the lanes they have there
+ * (little-endian; big-endian takes sum_tail). */
+static inline uint64_t tail_load(const uint8_t *p, size_t len)
+{
+    return load64(p + len - 8) >> (56 - 8 * len) >> 8;
+}
+
+/* Adds the len bytes at p, and a partial sum t, to the running sum on one
+ * carry chain (add, adc). A header-sized buffer (a segment without
+ * payload, a small one) takes only this: its cost is the setup, not the
+ * loads. whole8: the buffer holds 8 bytes or more up to p + len, so that
+ * its last bytes take one load. */
+static inline uint64_t add_short(uint64_t sum, uint64_t t, const uint8_t *p, size_t len,
+                                 int whole8)
 {
     uint64_t c = 0;
-    while (len >= 8) {
-        c += __builtin_add_overflow(t, load64(p), &t);
+    t += sum;
+    c += t < sum;
+    for (; len >= 16; p += 16, len -= 16) {
+        uint64_t a = load64(p), b = load64(p + 8);
+        t += a;
+        c += t < a;
+        t += b;
+        c += t < b;
+    }
+    if (len >= 8) {
+        uint64_t a = load64(p);
+        t += a;
+        c += t < a;
         p += 8;
         len -= 8;
     }
-    c += __builtin_add_overflow(t, sum_tail(p, len), &t);
-    /* c is below 2^61 (one per word): t + c wraps at most once. */
+    uint64_t w = !OASIS_BIG_ENDIAN && whole8 ? tail_load(p, len) : sum_tail(p, len);
+    t += w;
+    c += t < w;
+    /* c is below 2^61 (one per word): t + c wraps at most once; one fold
+     * keeps the running sum below 2^33. */
     t += c;
-    return add_partial(sum, t + (t < c));
+    t += t < c;
+    return (t & 0xffffffffu) + (t >> 32);
 }
 
 /* oasis_csum_copy of fewer than 64 bytes: one carry chain, as add_short. */
@@ -331,7 +358,7 @@ static OASIS_NOINLINE uint64_t add_chains(uint64_t sum, const uint8_t *p, size_t
         p += 32;
         len -= 32;
     }
-    return add_short(sum, acc_fold(&a), p, len);
+    return add_short(sum, acc_fold(&a), p, len, 1);
 }
 
 /* The long path's choice, apart from the callers: inlined into them (every
@@ -349,7 +376,7 @@ OASIS_HOT uint64_t oasis_csum_add(uint64_t sum, const void *buf, size_t len)
 {
     if (len >= 64)
         return add_long(sum, buf, len);
-    return add_short(sum, 0, buf, len);
+    return add_short(sum, 0, buf, len, len >= 8);
 }
 
 /* 64 bytes and more without AVX2: memcpy and the four chains over the

@@ -29,32 +29,43 @@ uint64_t oasis_csum_copy(void *dst, const void *src, size_t len, uint64_t sum);
 bool oasis_csum_use_simd(bool on);
 
 /* Folds a running sum and returns its one's complement: the checksum field.
- * Inline and without a loop: every segment folds twice. */
+ * Inline and without a loop: every segment folds twice. The upper half of
+ * x plus x rotated by half its width is the end-around-carry sum of x's
+ * halves (the carry out of the lower half lands in it), so each halving
+ * takes a rotate and an add. */
 static inline uint16_t oasis_csum_fold(uint64_t sum)
 {
-    sum = (sum & 0xffffffffu) + (sum >> 32); /* <= 2^33 - 2 */
-    sum = (sum & 0xffffffffu) + (sum >> 32); /* <= 2^32 - 1 */
-    sum = (sum & 0xffffu) + (sum >> 16);     /* <= 0x1fffe */
-    sum = (sum & 0xffffu) + (sum >> 16);     /* <= 0xffff */
-    return (uint16_t)~sum;
+    uint32_t s = (uint32_t)((sum + (sum >> 32 | sum << 32)) >> 32);
+    s += s >> 16 | s << 16;
+    return (uint16_t)~(s >> 16);
 }
 
 /* Adds the n 32-bit words at buf to the running sum: what oasis_csum_add
  * gives for 4*n bytes, inline, for headers (IPv4, TCP: a few words, the
- * loop unrolled where n is known). */
+ * loop unrolled where n is known). Pairs of words as 64-bit words added
+ * with carry (GCC: add, adc); the carries count 1 each, as 2^64 is 1
+ * modulo 2^16 - 1. */
 static inline uint64_t oasis_csum_add32(uint64_t sum, const void *buf, size_t n)
 {
     const uint8_t *p = buf;
-    uint64_t t = 0;
-    for (size_t i = 0; i < n; i++) {
-        uint32_t w;
-        memcpy(&w, p + 4 * i, 4);
-        t += w; /* 32-bit words keep the 16-bit lanes; n < 2^32: no overflow */
+    uint64_t t = sum, c = 0;
+    for (size_t i = 0; i + 2 <= n; i += 2) {
+        uint64_t w;
+        memcpy(&w, p + 4 * i, 8);
+        t += w;
+        c += t < w;
     }
-    /* As oasis_csum_add keeps it, the running sum stays below 2^33: it
-     * was, t < n * 2^32, and one fold leaves < 2^32 + n + 2. */
-    sum += t;
-    return (sum & 0xffffffffu) + (sum >> 32);
+    if (n & 1) {
+        uint32_t w;
+        memcpy(&w, p + 4 * (n - 1), 4);
+        t += w;
+        c += t < w;
+    }
+    /* c < n: t + c wraps at most once; one fold then keeps the running sum
+     * below 2^33, as oasis_csum_add does. */
+    t += c;
+    t += t < c;
+    return (t & 0xffffffffu) + (t >> 32);
 }
 
 /* Adds v as the 32-bit big-endian field it is on the wire: a
