@@ -14,6 +14,7 @@
 
 #include "core/sha256.h"
 #include "oasis/oasis.h"
+#include "testutil.h"
 
 #define MAX_RX 200000
 
@@ -694,6 +695,13 @@ static void test_invalid_config(void **state)
     assert_int_equal(oasis_wire_stats_get(r.wire, &foreign, NULL, &st), OASIS_EINVAL);
     uint8_t tiny[10] = {0};
     assert_int_equal(r.a.link->send(r.a.link, tiny, sizeof tiny), OASIS_EMSGSIZE);
+    /* From a bare Ethernet header to a full MTU frame, nothing outside. */
+    static uint8_t big[1500 + 14 + 1];
+    memcpy(big, r.b.mac, 6);
+    assert_int_equal(r.a.link->send(r.a.link, big, 13), OASIS_EMSGSIZE);
+    assert_int_equal(r.a.link->send(r.a.link, big, 14), 0);
+    assert_int_equal(r.a.link->send(r.a.link, big, 1514), 0);
+    assert_int_equal(r.a.link->send(r.a.link, big, 1515), OASIS_EMSGSIZE);
     rig_fini(&r);
 }
 
@@ -723,6 +731,56 @@ static void test_late_port_and_broadcast(void **state)
     rig_fini(&r);
 }
 
+/* Frames e received with our sequence number seq (a stack on the wire
+ * sends frames of its own: ARP, neighbour discovery). */
+static size_t count_seq(const endpoint *e, uint32_t seq)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < e->nrx; i++)
+        n += e->rx[i].seq == seq;
+    return n;
+}
+
+/* Unicast goes to the first other port that owns the MAC, as it is now: a
+ * frame to a stack's MAC reaches the stack; once the stack is detached, no
+ * port owns the MAC and the next frame to it is flooded (b gets it), and a
+ * later port with b's MAC gets nothing while b is there. */
+static void test_unicast_follows_ports(void **state)
+{
+    (void)state;
+    rig r;
+    rig_init(&r, 41, 0);
+    oasis_stack_config cfg;
+    oasis_stack *s;
+    test_stack_config(&cfg, r.clock, 9);
+    assert_int_equal(oasis_stack_create(&cfg, &s), 0);
+    assert_non_null(oasis_wire_attach(r.wire, s));
+    endpoint st = {0};
+    memcpy(st.mac, cfg.mac, 6);
+    send_frame(&r.a, &st, 1, 60);
+    oasis_wire_run(r.wire, NULL, NULL, OASIS_NS_PER_SEC);
+    assert_int_equal(count_seq(&r.b, 1), 0);
+    assert_int_equal(oasis_stack_counters(s)->link.rx_unknown_type, 1);
+
+    assert_int_equal(oasis_wire_detach(r.wire, s), 0);
+    send_frame(&r.a, &st, 2, 60);
+    oasis_wire_run(r.wire, NULL, NULL, OASIS_NS_PER_SEC);
+    assert_int_equal(count_seq(&r.b, 2), 1);
+    assert_int_equal(oasis_stack_counters(s)->link.rx_unknown_type, 1);
+
+    endpoint c;
+    memset(&c, 0, sizeof c);
+    endpoint_init(&r, &c, 2); /* b's MAC too */
+    send_frame(&r.a, &r.b, 3, 60);
+    oasis_wire_run(r.wire, NULL, NULL, OASIS_NS_PER_SEC);
+    assert_int_equal(count_seq(&r.b, 3), 1);
+    assert_int_equal(c.nrx, 0);
+
+    oasis_stack_destroy(s);
+    free(c.rx);
+    rig_fini(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -743,6 +801,7 @@ int main(void)
         cmocka_unit_test(test_same_seed_same_trace),
         cmocka_unit_test(test_invalid_config),
         cmocka_unit_test(test_late_port_and_broadcast),
+        cmocka_unit_test(test_unicast_follows_ports),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

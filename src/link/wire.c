@@ -67,6 +67,12 @@ typedef struct wire_port {
     void *rx_ud;
     uint8_t mac[6];       /* endpoint MAC */
     uint32_t index;
+    /* The port the last unicast frame from this one went to (UINT32_MAX:
+     * none) and its destination MAC: a flow's frames all go the same way.
+     * Forgotten whenever a port comes or goes (a detached port's MAC
+     * changes, see oasis_wire_detach). */
+    uint32_t memo_dst;
+    uint8_t memo_mac[6];
     oasis_impair out_default; /* for channels to ports attached later */
     wire_chan *out;           /* one channel per destination port */
 } wire_port;
@@ -759,16 +765,36 @@ static const uint8_t *port_mac(const wire_port *p)
     return p->stack ? p->stack->mac : p->mac; /* (oasis_stack_mac, inline) */
 }
 
-/* The port a unicast frame goes to, or UINT32_MAX (broadcast, multicast,
- * a MAC no port owns). */
-static uint32_t unicast_port(const oasis_wire *w, const wire_port *p, const uint8_t *frame)
+/* The first port but p that owns the MAC a unicast frame is for, or
+ * UINT32_MAX (broadcast, multicast, a MAC no port owns); remembered in p. */
+static OASIS_NOINLINE uint32_t unicast_lookup(const oasis_wire *w, wire_port *p,
+                                              const uint8_t *frame)
 {
     if (frame[0] & 1)
         return UINT32_MAX;
-    for (uint32_t i = 0; i < w->nports; i++)
-        if (i != p->index && memcmp(port_mac(w->ports[i]), frame, 6) == 0)
+    for (uint32_t i = 0; i < w->nports; i++) {
+        if (i != p->index && memcmp(port_mac(w->ports[i]), frame, 6) == 0) {
+            p->memo_dst = i;
+            memcpy(p->memo_mac, frame, 6);
             return i;
+        }
+    }
     return UINT32_MAX;
+}
+
+/* unicast_lookup, from the memo when the frame goes where the last did
+ * (the memo holds a unicast MAC only). */
+static uint32_t unicast_port(const oasis_wire *w, wire_port *p, const uint8_t *frame)
+{
+    if (p->memo_dst != UINT32_MAX && memcmp(frame, p->memo_mac, 6) == 0)
+        return p->memo_dst;
+    return unicast_lookup(w, p, frame);
+}
+
+static void memo_forget(oasis_wire *w)
+{
+    for (uint32_t i = 0; i < w->nports; i++)
+        w->ports[i]->memo_dst = UINT32_MAX;
 }
 
 static OASIS_NOINLINE void port_flood(oasis_wire *w, const wire_port *p, const uint8_t *frame,
@@ -786,7 +812,7 @@ OASIS_HOT static int port_send(oasis_link *link, const uint8_t *frame, size_t le
     wire_port *p = (wire_port *)link;
     oasis_wire *w = p->wire;
 
-    if (len < ETH_HDR || len > (size_t)w->cfg.mtu + ETH_HDR)
+    if (len - ETH_HDR > (size_t)w->cfg.mtu) /* (below ETH_HDR, it wraps) */
         return OASIS_EMSGSIZE;
     uint32_t d = unicast_port(w, p, frame);
     if (d != UINT32_MAX)
@@ -864,6 +890,7 @@ static wire_port *port_add(oasis_wire *w)
     p->wire = w;
     p->index = n;
     w->ports[w->nports++] = p;
+    memo_forget(w);
     return p;
 }
 
@@ -894,6 +921,7 @@ int oasis_wire_detach(oasis_wire *w, oasis_stack *s)
         p->on_wire_clock = 0;
         p->rx = NULL;
         memset(p->mac, 0, sizeof p->mac);
+        memo_forget(w);
         if (oasis_stack_link(s) == &p->link)
             oasis_stack_set_link(s, NULL);
         return OASIS_OK;
