@@ -104,11 +104,11 @@ static void append(oasis_flow *f, uint32_t seq, uint32_t end, uint64_t now, uint
     g->flags = flags;
 }
 
-void oasis_rack_sent(oasis_flow *f, uint32_t seq, uint32_t len)
+/* oasis_rack_sent's general case, out of line: a segment that covers
+ * records (a retransmission), or no free record, or no cached time. */
+static OASIS_NOINLINE void sent_other(oasis_flow *f, uint32_t seq, uint32_t len)
 {
     oasis_rack *r = &f->ext->sb.rack;
-    if (!f->sack_ok || !len)
-        return;
     uint64_t now = oasis_now(f->s);
     uint32_t end = seq + len;
     if (r->n) {
@@ -124,6 +124,27 @@ void oasis_rack_sent(oasis_flow *f, uint32_t seq, uint32_t len)
         seq = oasis_seq_max(seq, top);
     }
     append(f, seq, end, now, oasis_seq_lt(seq, f->snd_max) ? OASIS_RACK_RETRANS : 0);
+}
+
+OASIS_HOT void oasis_rack_sent(oasis_flow *f, uint32_t seq, uint32_t len)
+{
+    oasis_rack *r = &f->ext->sb.rack;
+    if (!f->sack_ok || !len)
+        return;
+    /* The usual case: the segment starts at or above the top record's
+     * end (so covers none), the ring has room and output runs with the
+     * time cached: sent_other's append, with no call and no register
+     * saved. */
+    if (r->n < r->cap && f->s->now_depth &&
+        (r->n == 0 || oasis_seq_ge(seq, rec(r, r->n - 1)->end))) {
+        oasis_rack_seg *g = rec(r, r->n++);
+        g->seq = seq;
+        g->end = seq + len;
+        g->xmit_ns = f->s->now_cache;
+        g->flags = oasis_seq_lt(seq, f->snd_max) ? OASIS_RACK_RETRANS : 0;
+        return;
+    }
+    sent_other(f, seq, len);
 }
 
 /* RFC 8985 6.2 step 2: seg was delivered; remember it if it is the most
