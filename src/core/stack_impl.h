@@ -49,6 +49,11 @@ struct oasis_stack {
      * callback may feed the stack again); outside, reads are exact. */
     uint64_t now_cache;
     uint32_t now_depth;
+    /* TCP flows are woken (tcp_dispatch.c, the only writer): the poll at
+     * or after this instant runs their callbacks, after the timers due
+     * (UINT64_MAX: none). A flag checked by every poll, cheaper than a
+     * timer armed for every segment that completes a read. */
+    uint64_t tcp_due;
 
     /* Offloads of the frame being input (oasis_stack_input_offload, the
      * only writer; cleared when it returns): the frame, and whether its

@@ -1125,7 +1125,6 @@ int oasis_tcp_init(oasis_stack *s)
     }
     memcpy(L->isn_key, s->secrets.isn_key, sizeof L->isn_key);
     L->next_port = (uint16_t)oasis_prng_below(&s->prng, EPHEMERAL_N);
-    oasis_timer_init(&L->dispatch_timer, oasis_tcp_dispatch_fn);
     oasis_timer_init(&L->tw_timer, tw_timer_fn);
     s->tcp = L;
     return OASIS_OK;
@@ -1146,7 +1145,7 @@ void oasis_tcp_fini(oasis_stack *s)
         f->busy = 0;
         flow_free(f);
     }
-    oasis_timer_stop(s, &L->dispatch_timer);
+    s->tcp_due = UINT64_MAX; /* nothing left to dispatch */
     oasis_timer_stop(s, &L->tw_timer);
     ext_cache_drain(s);
     oasis_slab_fini(s, &L->tws);

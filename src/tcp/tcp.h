@@ -29,6 +29,10 @@ void oasis_tcp_input_ecn(oasis_stack *s, const oasis_ipaddr *src, const oasis_ip
 void oasis_tcp_input4_ecn(oasis_stack *s, uint32_t src, uint32_t dst, const uint8_t *seg,
                           size_t len, uint8_t ecn);
 
+/* Runs the callbacks of the flows woken so far (oasis_stack_poll, when
+ * the stack's tcp_due has come: see tcp_dispatch.c). */
+void oasis_tcp_dispatch(oasis_stack *s);
+
 /* Our address addr went away: flows on it end with OASIS_EADDRNOTAVAIL. */
 void oasis_tcp_addr_lost(oasis_stack *s, uint32_t addr);
 

@@ -1,8 +1,8 @@
 /* The dispatcher: completions (connect, accept, read, write, close) never
  * run inside the API call that caused them. Whatever becomes due wakes the
- * flow onto the layer's ready list, and a zero-delay layer timer (on the
- * timers' FIFO for work due now, not the heap) runs the callbacks from
- * oasis_stack_poll(). Also cancel (abort, disconnect), which
+ * flow onto the layer's ready list and marks the stack (tcp_due: the
+ * instant of the first wake); the next oasis_stack_poll() runs the
+ * callbacks after the timers due. Also cancel (abort, disconnect), which
  * runs the callbacks at once because the application asked for it. */
 #include "core/stack_impl.h"
 #include "core/compiler.h"
@@ -23,10 +23,11 @@ OASIS_HOT void oasis_tcp_wake(oasis_flow *f)
     else
         L->ready_head = f;
     L->ready_tail = f;
-    /* A running dispatch takes this flow in a later round, or re-arms the
-     * timer when it stops (oasis_tcp_dispatch_fn): no timer needed now. */
-    if (!L->dispatching && !oasis_timer_active(&L->dispatch_timer))
-        oasis_timer_soon(f->s, &L->dispatch_timer);
+    /* A running dispatch takes this flow in a later round, or marks the
+     * stack again when it stops (oasis_tcp_dispatch); a mark stays. */
+    oasis_stack *s = f->s;
+    if (!L->dispatching && s->tcp_due == UINT64_MAX)
+        s->tcp_due = oasis_now(s);
 }
 
 #define LIFE_APP OASIS_TCP_LIFE_APP
@@ -179,7 +180,7 @@ static void dispatch_flow(oasis_flow *f)
 
 #define DISPATCH_ROUNDS 64
 
-OASIS_HOT void oasis_tcp_dispatch_fn(oasis_stack *s, oasis_timer *t)
+OASIS_HOT void oasis_tcp_dispatch(oasis_stack *s)
 {
     oasis_tcp_layer *L = s->tcp;
     /* oasis_stack_poll() called from one of our callbacks lands here again:
@@ -188,10 +189,11 @@ OASIS_HOT void oasis_tcp_dispatch_fn(oasis_stack *s, oasis_timer *t)
     if (L->dispatching)
         return;
     L->dispatching = 1;
+    s->tcp_due = UINT64_MAX; /* this dispatch takes every flow woken */
     /* Each round takes the flows woken so far; wakes from their callbacks
      * form the next round. After DISPATCH_ROUNDS the rest waits a
-     * nanosecond, so callbacks that keep re-arming themselves cannot hold
-     * oasis_stack_poll() forever. The round lives in the layer so that
+     * nanosecond (for a poll after it), so callbacks that keep re-arming
+     * themselves cannot hold oasis_stack_poll() forever. The round lives in the layer so that
      * disconnect/abort from a callback can unlink flows from it. */
     for (int round = 0; round < DISPATCH_ROUNDS && L->ready_head; round++) {
         L->round = L->ready_head;
@@ -206,9 +208,7 @@ OASIS_HOT void oasis_tcp_dispatch_fn(oasis_stack *s, oasis_timer *t)
     }
     L->dispatching = 0;
     if (L->ready_head)
-        oasis_timer_start(s, t, oasis_now(s) + 1);
-    else if (oasis_timer_active(t)) /* the poll that ran us took it off */
-        oasis_timer_stop(s, t);
+        s->tcp_due = oasis_now(s) + 1;
 }
 
 /* Unlinks f from the ready list or the round (O(n), abort/disconnect only). */

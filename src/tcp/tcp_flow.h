@@ -328,7 +328,6 @@ struct oasis_tcp_layer {
     uint8_t hp_off;                      /* test hook: header prediction off (tcp_input.c) */
     uint8_t tx_fast_off;                 /* test hook: output_one, xmit_plain off (tcp_output.c) */
     uint64_t disc_steps;                 /* flows disconnect looked at (a test counts them) */
-    oasis_timer dispatch_timer;
     oasis_tcp_ext *ext_free;       /* extensions kept for reuse (tcp.c) */
     uint32_t ext_nfree;
     oasis_tcp_tw *tw_head, *tw_tail;
@@ -420,7 +419,6 @@ oasis_tcp_wreq *oasis_tcp_wq_pop(oasis_tcp_wq *q);
 /* ---- tcp_dispatch.c ---- */
 /* Queues the flow for the dispatcher (its callbacks run at the next poll). */
 void oasis_tcp_wake(oasis_flow *f);
-void oasis_tcp_dispatch_fn(oasis_stack *s, oasis_timer *t);
 /* Completes every pending request now with OASIS_ECANCELED (abort,
  * disconnect); API calls on the flow are refused from then on. */
 void oasis_tcp_cancel_requests(oasis_flow *f);
