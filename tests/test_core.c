@@ -282,36 +282,40 @@ static void test_timer_callbacks(void **state)
     free(v);
 }
 
-/* oasis_timer_soon: due at the stack's current time, kept on a FIFO beside
- * the heap. Runs merge the two in (deadline, start order), exactly as if
- * the timer had been started in the heap at that time. The stack's time
- * is the cached one (now_depth set), as inside oasis_stack_poll. */
+/* Timers started at the stack's current time among others due then (the
+ * TCP dispatcher's timer used to be one, on a FIFO beside the heap, until
+ * the stack's tcp_due replaced it): they run in (deadline, start order).
+ * The stack's time is the cached one (now_depth set), as inside
+ * oasis_stack_poll. */
 static void at(oasis_stack *s, uint64_t now)
 {
     s->now_depth = 1;
     s->now_cache = now;
 }
 
-static void test_timer_soon_merges_in_order(void **state)
+/* oasis_timer_start at the stack's current time. */
+static void soon(oasis_stack *s, oasis_timer *t) { oasis_timer_start(s, t, s->now_cache); }
+
+static void test_timer_at_now_in_order(void **state)
 {
     oasis_stack *s = *state;
     fire_log *log = s->user_data;
     tt *v = tts_new(8);
     at(s, 10);
     oasis_timer_start(s, &v[0].t, 10);
-    oasis_timer_soon(s, &v[1].t);
+    soon(s, &v[1].t);
     oasis_timer_start(s, &v[2].t, 10);
-    oasis_timer_soon(s, &v[3].t);
+    soon(s, &v[3].t);
     oasis_timer_start(s, &v[4].t, 5);  /* earlier deadline, started later */
     oasis_timer_start(s, &v[5].t, 11); /* not due yet */
-    oasis_timer_soon(s, &v[6].t);
-    oasis_timer_soon(s, &v[7].t);
+    soon(s, &v[6].t);
+    soon(s, &v[7].t);
     assert_int_equal(oasis_timer_active(&v[1].t) != 0, 1);
     assert_int_equal(s->timers.count, 8);
     assert_int_equal(oasis_timers_next(s), 5);
-    oasis_timer_stop(s, &v[6].t);      /* out of the FIFO's middle */
-    oasis_timer_soon(s, &v[1].t);      /* again: to the FIFO's back */
-    oasis_timer_start(s, &v[3].t, 10); /* from the FIFO into the heap, after 1 */
+    oasis_timer_stop(s, &v[6].t);
+    soon(s, &v[1].t);                  /* again: after 7 */
+    oasis_timer_start(s, &v[3].t, 10); /* again: after 1 */
     assert_false(oasis_timer_active(&v[6].t));
     assert_int_equal(s->timers.count, 7);
     assert_int_equal(oasis_timers_run(s, 10), 6);
@@ -324,9 +328,9 @@ static void test_timer_soon_merges_in_order(void **state)
     /* A clock set back: the earlier instant still fires first. */
     log->n = 0;
     at(s, 20);
-    oasis_timer_soon(s, &v[0].t);
+    soon(s, &v[0].t);
     at(s, 15);
-    oasis_timer_soon(s, &v[1].t);
+    soon(s, &v[1].t);
     assert_int_equal(oasis_timers_next(s), 11);
     assert_int_equal(oasis_timers_run(s, 20), 3);
     assert_int_equal(log->ids[0], 5);
@@ -337,10 +341,10 @@ static void test_timer_soon_merges_in_order(void **state)
     free(v);
 }
 
-/* Random mix of heap starts (some at now), soon, stops and runs as time
- * moves on: every armed timer fires once, never early, and all fire in
- * (deadline, start order). */
-static void test_timer_soon_random(void **state)
+/* Random mix of starts (some at now, some a little later), stops and runs
+ * as time moves on: every armed timer fires once, never early, and all
+ * fire in (deadline, start order). */
+static void test_timer_at_now_random(void **state)
 {
     oasis_stack *s = *state;
     fire_log *log = s->user_data;
@@ -356,7 +360,7 @@ static void test_timer_soon_random(void **state)
         int was = oasis_timer_active(&v[k].t) != 0;
         switch (oasis_prng_below(&r, 4)) {
         case 0:
-            oasis_timer_soon(s, &v[k].t);
+            soon(s, &v[k].t);
             armed += !was;
             break;
         case 1:
@@ -730,8 +734,8 @@ int main(void)
         TIMER_TEST(test_timer_callbacks),
         TIMER_TEST(test_timer_random),
         TIMER_TEST(test_timer_decrease_random),
-        TIMER_TEST(test_timer_soon_merges_in_order),
-        TIMER_TEST(test_timer_soon_random),
+        TIMER_TEST(test_timer_at_now_in_order),
+        TIMER_TEST(test_timer_at_now_random),
         cmocka_unit_test(test_timer_real_stack),
         cmocka_unit_test(test_prng_determinism),
         cmocka_unit_test(test_prng_bounds),

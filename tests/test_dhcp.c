@@ -893,7 +893,7 @@ static void test_expiry_ends_established_flow(void **state)
     oasis_dhcp_get_lease(h.d, &l);
     h.answer_arp = 0;
     run_until(&h, l.expires_ns);
-    advance(&h, 1); /* the flow's callbacks run from the dispatch timer */
+    advance(&h, 1); /* the flow's callbacks run from the next poll */
     assert_int_equal(oasis_tcp_flow_error(a.f), OASIS_EADDRNOTAVAIL);
     assert_int_equal(a.reads, 1);
     assert_int_equal(a.read_err, OASIS_EOF);

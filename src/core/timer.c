@@ -1,5 +1,4 @@
 #include "core/timer.h"
-#include "core/compiler.h"
 #include "core/stack_impl.h"
 
 static int before(const oasis_timer *a, const oasis_timer *b)
@@ -72,16 +71,7 @@ void oasis_timer_init(oasis_timer *t, oasis_timer_fn fn)
 
 static void detach(oasis_timer_heap *h, oasis_timer *t)
 {
-    if (t->active == 2) {
-        if (t->prev)
-            t->prev->sibling = t->sibling;
-        else
-            h->soon_head = t->sibling;
-        if (t->sibling)
-            t->sibling->prev = t->prev;
-        else
-            h->soon_tail = t->prev;
-    } else if (t == h->root) {
+    if (t == h->root) {
         h->root = merge_pairs(t->child);
     } else {
         /* Unlink t from its parent's child list or its left sibling. */
@@ -142,74 +132,20 @@ void oasis_timer_start(oasis_stack *s, oasis_timer *t, uint64_t deadline)
     h->count++;
 }
 
-/* Out of line: its caller (the TCP wake, on every segment that completes a
- * read) then saves no registers for it. */
-OASIS_HOT OASIS_NOINLINE void oasis_timer_soon(oasis_stack *s, oasis_timer *t)
-{
-    oasis_timer_heap *h = &s->timers;
-    uint64_t now = oasis_now(s);
-    /* The FIFO stays sorted only while deadlines do not go back (a clock
-     * set back by a test): then the heap takes it. */
-    if (h->soon_tail && h->soon_tail->deadline > now) {
-        oasis_timer_start(s, t, now);
-        return;
-    }
-    if (t->active)
-        detach(h, t);
-    t->deadline = now;
-    t->seq = h->next_seq++;
-    t->child = t->sibling = NULL;
-    t->prev = h->soon_tail;
-    if (h->soon_tail)
-        h->soon_tail->sibling = t;
-    else
-        h->soon_head = t;
-    h->soon_tail = t;
-    t->active = 2;
-    h->count++;
-}
-
-/* The earliest armed timer, heap or FIFO (NULL: none). */
-static oasis_timer *first(const oasis_timer_heap *h)
-{
-    oasis_timer *t = h->root, *q = h->soon_head;
-    if (q && (!t || before(q, t)))
-        return q;
-    return t;
-}
-
 int oasis_timers_run(oasis_stack *s, uint64_t now)
 {
     oasis_timer_heap *h = &s->timers;
     int n = 0;
-    for (;;) {
-        /* first() and detach(), the FIFO's head (the TCP dispatcher after
-         * each completion) taken without detach's general cases */
-        oasis_timer *t = h->root, *q = h->soon_head;
-        if (q && (!t || before(q, t))) {
-            if (q->deadline > now)
-                return n;
-            h->soon_head = q->sibling;
-            if (q->sibling)
-                q->sibling->prev = NULL;
-            else
-                h->soon_tail = NULL;
-            q->sibling = NULL;
-            q->active = 0;
-            h->count--;
-            t = q;
-        } else if (t && t->deadline <= now) {
-            detach(h, t);
-        } else {
-            return n;
-        }
+    for (oasis_timer *t; (t = h->root) && t->deadline <= now;) {
+        detach(h, t);
         n++;
         t->fn(s, t);
     }
+    return n;
 }
 
 uint64_t oasis_timers_next(const oasis_stack *s)
 {
-    const oasis_timer *t = first(&s->timers);
+    const oasis_timer *t = s->timers.root;
     return t ? t->deadline : UINT64_MAX;
 }

@@ -1,9 +1,8 @@
 /* Timers: embedded in the structure that owns them, kept in an intrusive
  * pairing heap on the stack, so starting or stopping one never allocates and
  * cannot fail. Timers with equal deadlines fire in the order they were
- * started, which keeps runs deterministic. Work due at once (the TCP
- * dispatcher after every completion) skips the heap: oasis_timer_soon
- * queues it on a FIFO that the run merges with the heap in the same order. */
+ * started, which keeps runs deterministic. (TCP's callbacks, due after
+ * every completion, need no timer: the stack's tcp_due, see stack_impl.h.) */
 #ifndef OASIS_CORE_TIMER_H
 #define OASIS_CORE_TIMER_H
 
@@ -18,15 +17,13 @@ struct oasis_timer {
     uint64_t deadline;
     uint64_t seq;
     oasis_timer_fn fn;
-    oasis_timer *child, *sibling, *prev; /* heap links; prev == NULL and not root: idle.
-                                          * On the soon FIFO: sibling/prev link it. */
-    int active;                          /* 0 idle, 1 in the heap, 2 on the soon FIFO */
+    oasis_timer *child, *sibling, *prev; /* heap links; prev == NULL and not root: idle */
+    int active;                          /* 1 in the heap */
 };
 
 /* The heap root lives in the stack. */
 typedef struct oasis_timer_heap {
     oasis_timer *root;
-    oasis_timer *soon_head, *soon_tail; /* oasis_timer_soon: by (deadline, seq) */
     uint64_t next_seq;
     size_t count;
 } oasis_timer_heap;
@@ -38,11 +35,6 @@ void oasis_timer_init(oasis_timer *t, oasis_timer_fn fn);
 /* (Re)arms t to fire at the absolute clock time `deadline`. */
 void oasis_timer_start(oasis_stack *s, oasis_timer *t, uint64_t deadline);
 
-/* (Re)arms t to fire at the stack's current time: at the next
- * oasis_stack_poll, in the same order oasis_timer_start(s, t, now) would
- * give it, without the heap's cost (a FIFO append, O(1) stop). */
-void oasis_timer_soon(oasis_stack *s, oasis_timer *t);
-
 /* Disarms t; harmless if idle. */
 void oasis_timer_stop(oasis_stack *s, oasis_timer *t);
 
@@ -52,11 +44,10 @@ static inline int oasis_timer_active(const oasis_timer *t) { return t->active; }
  * callback may start or stop any timer, including its own. */
 int oasis_timers_run(oasis_stack *s, uint64_t now);
 
-/* 1 if oasis_timers_run(now) would run any: the heap's root or the FIFO's
- * head is due (whichever comes first then is). */
+/* 1 if oasis_timers_run(now) would run any: the heap's root is due. */
 static inline int oasis_timers_due(const oasis_timer_heap *h, uint64_t now)
 {
-    return (h->soon_head && h->soon_head->deadline <= now) || (h->root && h->root->deadline <= now);
+    return h->root && h->root->deadline <= now;
 }
 
 /* Earliest deadline or UINT64_MAX. */

@@ -1157,7 +1157,7 @@ void oasis_tcp_fini(oasis_stack *s)
 
 /* Our address `addr` was removed (a DHCP lease ended): every flow bound
  * to it ends with OASIS_EADDRNOTAVAIL. Nothing is sent (we no longer own
- * the address); the callbacks run later, from the dispatch timer. */
+ * the address); the callbacks run later, from the next poll. */
 void oasis_tcp_addr_lost(oasis_stack *s, uint32_t addr)
 {
     if (!s || !s->tcp)
