@@ -400,6 +400,49 @@ static void test_peek_csum_wrapped(void **state)
     oasis_ring_fini(s, &r);
 }
 
+/* A few bytes (1 to 7 take the inline path) at every offset of a ring
+ * whose head sits at every index: in one run, up to the storage's end and
+ * across it, each range copies and sums as the flat bytes do, and the
+ * bytes around the copy stay. Small writes land at every index too. */
+static void test_peek_csum_small(void **state)
+{
+    fixture *f = *state;
+    oasis_stack *s = &f->stack;
+    enum { CAP = 64 };
+    uint8_t in[CAP], flat[CAP], out[16 + 2];
+    oasis_ring r;
+    oasis_ring_init(&r, CAP);
+    for (uint32_t head = 0; head < CAP; head++) {
+        for (uint32_t i = 0; i < CAP; i++)
+            in[i] = (uint8_t)(i * 13 + head * 5 + 1);
+        assert_int_equal(oasis_ring_write(s, &r, in, CAP), CAP);
+        assert_int_equal(r.size, CAP);
+        oasis_ring_consume(s, &r, head);
+        /* refill in pieces of 1..7 bytes: the head's bytes wrap to the front */
+        uint32_t k = 0;
+        for (uint32_t piece = 1; k < head; piece = piece % 7 + 1) {
+            uint32_t n = piece < head - k ? piece : head - k;
+            assert_int_equal(oasis_ring_write(s, &r, in + k, n), n);
+            k += n;
+        }
+        assert_int_equal(r.head, head);
+        memcpy(flat, in + head, CAP - head);
+        memcpy(flat + CAP - head, in, head);
+        for (uint32_t off = 0; off < CAP; off++) {
+            for (uint32_t n = 0; n <= 16 && off + n <= CAP; n++) {
+                memset(out, 0xa5, sizeof out);
+                uint64_t sum = oasis_ring_peek_csum(&r, off, out + 1, n);
+                assert_memory_equal(out + 1, flat + off, n);
+                assert_int_equal(out[0], 0xa5);
+                assert_int_equal(out[n + 1], 0xa5);
+                assert_int_equal(oasis_csum_fold(sum), oasis_csum(flat + off, n));
+            }
+        }
+        oasis_ring_consume(s, &r, CAP);
+    }
+    oasis_ring_fini(s, &r);
+}
+
 /* Zero-copy receive: the pinned room is where the ring's next bytes go;
  * their own write takes them without a copy, any other write is refused
  * (it would land on them), and neither draining nor a change of capacity
@@ -466,6 +509,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_growth, setup, teardown),
         cmocka_unit_test_setup_teardown(test_peek_csum, setup, teardown),
         cmocka_unit_test_setup_teardown(test_peek_csum_wrapped, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_peek_csum_small, setup, teardown),
         cmocka_unit_test_setup_teardown(test_growth_random, setup, teardown),
         cmocka_unit_test_setup_teardown(test_random_against_model, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pin, setup, teardown),

@@ -56,36 +56,6 @@ static uint64_t add_partial(uint64_t sum, uint64_t t)
 }
 
 #if defined(__GNUC__) || defined(__clang__)
-/* sum_tail that also copies the bytes it adds to d (a call to memcpy
- * costs more than these few moves). */
-static uint64_t copy_tail(uint8_t *d, const uint8_t *p, size_t len)
-{
-    uint64_t t = 0;
-    if (len >= 4) {
-        uint32_t w;
-        memcpy(&w, p, 4);
-        memcpy(d, &w, 4);
-        t += w;
-        p += 4;
-        d += 4;
-        len -= 4;
-    }
-    if (len >= 2) {
-        uint16_t w;
-        memcpy(&w, p, 2);
-        memcpy(d, &w, 2);
-        t += w;
-        p += 2;
-        d += 2;
-        len -= 2;
-    }
-    if (len) {
-        d[0] = p[0];
-        t += OASIS_BIG_ENDIAN ? (uint64_t)p[0] << 8 : p[0];
-    }
-    return t;
-}
-
 /* 64-bit words added with carry (the one's complement sum of 64-bit words
  * folds to that of 16-bit words, as 2^16 = 1 mod 2^16-1). Carries are
  * counted apart (add + adc $0) and added back at the end; four independent
@@ -169,7 +139,7 @@ static inline uint64_t copy_short(uint8_t *d, const uint8_t *p, size_t len, uint
         d += 8;
         len -= 8;
     }
-    c += __builtin_add_overflow(t, copy_tail(d, p, len), &t);
+    c += __builtin_add_overflow(t, oasis_csum_copy_tail(d, p, len), &t);
     t += c; /* c is below 2^61: t + c wraps at most once */
     return add_partial(sum, t + (t < c));
 }
@@ -400,7 +370,7 @@ static OASIS_NOINLINE OASIS_HOT uint64_t copy_long(uint8_t *d, const uint8_t *p,
 OASIS_HOT uint64_t oasis_csum_copy(void *dst, const void *src, size_t len, uint64_t sum)
 {
     if (len < 8) /* a request's or a response's few bytes: no chain */
-        return add_partial(sum, copy_tail(dst, src, len));
+        return oasis_csum_copy_small(dst, src, len, sum);
     if (len >= 64)
         return copy_long(dst, src, len, sum);
     return copy_short(dst, src, len, sum);

@@ -22,6 +22,52 @@ uint64_t oasis_csum_add(uint64_t sum, const void *buf, size_t len);
  * payload instead of two when building a segment. */
 uint64_t oasis_csum_copy(void *dst, const void *src, size_t len, uint64_t sum);
 
+/* The sum of the 0..7 bytes at src, copied to dst: whole 16-bit words
+ * in their lanes, then the odd byte. oasis_csum_copy's short tail; inline,
+ * because a request's or a response's few bytes cost less to move and add
+ * here than a call. Below 2^33. */
+static inline uint64_t oasis_csum_copy_tail(void *dst, const void *src, size_t len)
+{
+    uint8_t *d = dst;
+    const uint8_t *p = src;
+    uint64_t t = 0;
+    if (len >= 4) {
+        uint32_t w;
+        memcpy(&w, p, 4);
+        memcpy(d, &w, 4);
+        t += w;
+        p += 4;
+        d += 4;
+        len -= 4;
+    }
+    if (len >= 2) {
+        uint16_t w;
+        memcpy(&w, p, 2);
+        memcpy(d, &w, 2);
+        t += w;
+        p += 2;
+        d += 2;
+        len -= 2;
+    }
+    if (len) {
+        d[0] = p[0];
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+        t += (uint64_t)p[0] << 8;
+#else
+        t += p[0];
+#endif
+    }
+    return t;
+}
+
+/* oasis_csum_copy of fewer than 8 bytes, inline (see above): the same
+ * running sum. */
+static inline uint64_t oasis_csum_copy_small(void *dst, const void *src, size_t len, uint64_t sum)
+{
+    sum += oasis_csum_copy_tail(dst, src, len); /* below 2^34 */
+    return (sum & 0xffffffffu) + (sum >> 32);
+}
+
 /* Whether the vector summer (AVX2, when the CPU has it: chosen at load
  * time) sums and copies buffers of 64 bytes and more; off, the portable
  * code does. For tests, which check both on the same inputs. Returns

@@ -260,7 +260,8 @@ static OASIS_NOINLINE uint64_t peek_csum_runs(const oasis_ring *r, uint32_t off,
     return sum;
 }
 
-OASIS_HOT OASIS_NOINLINE uint64_t oasis_ring_peek_csum(const oasis_ring *r, uint32_t off, void *dst, uint32_t n)
+OASIS_HOT OASIS_NOINLINE uint64_t oasis_ring_peek_csum_any(const oasis_ring *r, uint32_t off, void *dst,
+                                                       uint32_t n)
 {
     const uint8_t *p;
     if (oasis_ring_span(r, off, &p) >= n) /* one run (not across the wrap) */
