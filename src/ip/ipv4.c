@@ -312,8 +312,9 @@ static void txc_fill(oasis_stack *s, oasis_ipv4_txc *c, uint32_t dst, uint8_t pr
     oasis_eth_emit(c->hdr, mac, s->mac, OASIS_ETHERTYPE_IPV4);
     uint8_t *ip = c->hdr + OASIS_ETH_HLEN;
     oasis_ipv4_emit(ip, &h);
-    memset(ip + 10, 0, 2);
-    c->hsum = (uint32_t)oasis_csum_fold(oasis_csum_add32(0, ip + 8, 3)) ^ 0xffffu;
+    memset(ip + 10, 0, 2); /* (TOS, length and ID are 0 here) */
+    uint16_t folded = (uint16_t)~oasis_csum_fold(oasis_csum_add32(0, ip, 5));
+    c->hsum = oasis_get16((const uint8_t *)&folded); /* host order (txc_write) */
     c->bucket = (uint16_t)ident_bucket(s, dst, proto);
     c->nb = e;
 }
@@ -340,9 +341,15 @@ static OASIS_ALWAYS_INLINE void txc_write(oasis_stack *s, oasis_ipv4_txc *c, uin
     uint8_t *ip = frame + OASIS_ETH_HLEN;
     ip[1] = tos;
     oasis_put16(ip + 2, (uint16_t)total);
-    oasis_put16(ip + 4, ident_take(s, c->bucket, segs));
-    uint16_t sum = oasis_csum_fold(oasis_csum_add32(c->hsum, ip, 2));
-    memcpy(ip + 10, &sum, 2);
+    /* The template's sum and the three fields' (a one's complement sum is
+     * the same in either byte order): below 2^18, two folds end it. */
+    uint32_t sum = c->hsum + tos + (uint16_t)total;
+    uint16_t id = ident_take(s, c->bucket, segs);
+    oasis_put16(ip + 4, id);
+    sum += id;
+    sum = (sum & 0xffffu) + (sum >> 16);
+    sum = (sum & 0xffffu) + (sum >> 16);
+    oasis_put16(ip + 10, (uint16_t)~sum);
     oasis_arp_used(s, c->nb);
 }
 

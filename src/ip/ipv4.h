@@ -68,7 +68,7 @@ typedef struct oasis_ipv4 {
 typedef struct oasis_ipv4_txc {
     uint32_t rt_gen, nb_gen;  /* the tables' generations when filled (0: empty) */
     uint32_t dst;
-    uint32_t hsum;            /* sum of the header's words 2-4 (TTL, protocol, addresses) */
+    uint32_t hsum;            /* sum of the IPv4 header's words in hdr, folded, host order */
     struct oasis_arp_entry *nb; /* the neighbour (NULL: this destination takes the slow path) */
     uint16_t bucket;          /* IP ID bucket of (source, dst, proto) */
     uint8_t proto, ttl;       /* as asked (ttl 0: the stack's) */
