@@ -35,7 +35,7 @@ typedef struct fx {
     int in_call;          /* inside an API call: a callback now breaks the contract */
     size_t sent_at_read;  /* segments the stack had sent when the last read ran */
     /* what the read callback does */
-    int reread, reply, feed, abort_it;
+    int reread, reread_eof, reply, feed, abort_it, shut_read;
     const char *feed_data;
 } fx;
 
@@ -117,7 +117,7 @@ static void read_cb(oasis_flow *f, int err, const uint8_t *data, size_t len, voi
     x->sent_at_read = th_pending(&x->h);
     if (err == OASIS_EOF) {
         x->eofs++;
-        if (x->reread) /* EOF is sticky: the next read gets it again */
+        if (x->reread_eof) /* EOF is sticky: the next read gets it again */
             assert_int_equal(oasis_tcp_read(f, read_cb, x), 0);
         x->depth--;
         return;
@@ -129,6 +129,11 @@ static void read_cb(oasis_flow *f, int err, const uint8_t *data, size_t len, voi
     if (x->reread) {
         x->in_call = 1;
         assert_int_equal(oasis_tcp_read(f, read_cb, x), 0);
+        x->in_call = 0;
+    }
+    if (x->shut_read) {
+        x->in_call = 1;
+        assert_int_equal(oasis_tcp_shutdown(f, OASIS_TCP_SHUT_READ), 0);
         x->in_call = 0;
     }
     if (x->reply) {
@@ -295,6 +300,36 @@ static void test_close_completes_from_poll(void **state)
     oasis_tcp_release(x->a.flow);
 }
 
+/* Data and FIN in one segment: the read that took the data reads again,
+ * and gets EOF in the same poll. */
+static void test_data_then_eof_in_one_poll(void **state)
+{
+    fx *x = *state;
+    x->reread = 1;
+    start_read(x);
+    input_seg(x, A | OASIS_TCP_FIN, "end");
+    th_poll(&x->h);
+    assert_int_equal(x->rx_len, 3);
+    assert_memory_equal(x->rx, "end", 3);
+    assert_int_equal(x->eofs, 1);
+    assert_int_equal(x->max_depth, 1);
+}
+
+/* A read callback that shuts reading and reads again: EOF in the same
+ * poll, though the stream itself goes on. */
+static void test_shut_read_from_read_callback(void **state)
+{
+    fx *x = *state;
+    x->reread = 1;
+    x->shut_read = 1;
+    start_read(x);
+    input_seg(x, A, "abc");
+    th_poll(&x->h);
+    assert_int_equal(x->rx_len, 3);
+    assert_int_equal(x->eofs, 1);
+    assert_int_equal(x->reads, 2);
+}
+
 /* A read issued outside any callback, of bytes already here: not from
  * inside the call, from the next poll. */
 static void test_api_wake_waits_for_poll(void **state)
@@ -317,7 +352,7 @@ static void test_api_wake_waits_for_poll(void **state)
 static void test_rewaking_callbacks_give_the_poll_back(void **state)
 {
     fx *x = *state;
-    x->reread = 1;
+    x->reread_eof = 1;
     start_read(x);
     input_seg(x, A | OASIS_TCP_FIN, NULL);
     th_poll(&x->h);
@@ -330,7 +365,7 @@ static void test_rewaking_callbacks_give_the_poll_back(void **state)
     th_poll(&x->h);
     assert_int_equal(x->eofs, 128);
     assert_int_equal(x->max_depth, 1);
-    x->reread = 0;
+    x->reread_eof = 0;
     oasis_clock_set(x->h.clock, next + 1);
     th_poll(&x->h);
     assert_int_equal(x->eofs, 129);
@@ -346,6 +381,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_input_from_callback_not_nested, setup, teardown),
         cmocka_unit_test_setup_teardown(test_abort_from_read_callback, setup, teardown),
         cmocka_unit_test_setup_teardown(test_close_completes_from_poll, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_data_then_eof_in_one_poll, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_shut_read_from_read_callback, setup, teardown),
         cmocka_unit_test_setup_teardown(test_api_wake_waits_for_poll, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rewaking_callbacks_give_the_poll_back, setup, teardown),
     };

@@ -84,12 +84,13 @@ static void run_reads(oasis_flow *f)
         if (f->in_table)
             oasis_tcp_window_update(f);
     }
-    while (f->read_cb && f->life == LIFE_APP) {
-        oasis_read_cb cb = f->read_cb;
+    oasis_read_cb cb;
+    while ((cb = f->read_cb) && f->life == LIFE_APP) {
         void *ud = f->read_ud;
-        if (rcv_len(f) > 0 && !f->rd_shut) {
+        oasis_tcp_ext *x = f->ext; /* stays while busy; may come from a callback */
+        if (x && x->rcv.len && !f->rd_shut) {
             const uint8_t *p;
-            uint32_t n = oasis_ring_span(&f->ext->rcv, 0, &p);
+            uint32_t n = oasis_ring_span(&x->rcv, 0, &p);
             f->read_cb = NULL;
             /* A read issued from this callback is served by this loop:
              * oasis_tcp_read need not wake the flow for another round. */
@@ -98,16 +99,22 @@ static void run_reads(oasis_flow *f)
             L->reading = f;
             cb(f, 0, p, n, ud);
             L->reading = outer;
-            if (!f->ext->rcv.mem) {
+            if (!x->rcv.mem) {
                 if (f->read_cb)
                     oasis_tcp_wake(f);
                 break;
             }
-            oasis_ring_consume(f->s, &f->ext->rcv, n);
+            oasis_ring_consume(f->s, &x->rcv, n);
             oasis_tcp_urg_consumed(f);
             oasis_tcp_rcv_adjust(f, n); /* right-sizing (tcp_tune.c) */
             if (f->in_table)
                 oasis_tcp_window_update(f);
+            /* Everything read and the stream goes on (request/response):
+             * a read issued meanwhile waits for data, as the next turn of
+             * the loop would find. (A FIN, a shutdown or data that a
+             * callback brought wakes the flow again or leaves bytes.) */
+            if (!x->rcv.len && f->state == OASIS_TCP_ESTABLISHED)
+                return;
         } else if (read_eof(f)) {
             f->read_cb = NULL;
             cb(f, OASIS_EOF, NULL, 0, ud);
@@ -138,7 +145,7 @@ static void run_done(oasis_flow *f)
  * it is accepted (exactly once, none after close). */
 static void run_close(oasis_flow *f)
 {
-    if (!f->close_done || f->life != LIFE_APP)
+    if (f->life != LIFE_APP)
         return;
     if (f->read_cb && !read_eof(f))
         return; /* a pending read still gets its data first */
@@ -167,12 +174,14 @@ static void run_close(oasis_flow *f)
 static void dispatch_flow(oasis_flow *f)
 {
     f->busy++;
-    run_open(f);
+    if (f->connect_pending || f->accept_pending)
+        run_open(f);
     oasis_tcp_run_events(f); /* tcp_urgent.c: urgent before the bytes are read */
     run_reads(f);
     if (f->ext && f->ext->doneq.head) /* most rounds complete no write */
         run_done(f);
-    run_close(f);
+    if (f->close_done)
+        run_close(f);
     f->busy--;
     oasis_tcp_ext_idle(f);
     oasis_tcp_maybe_free(f);
