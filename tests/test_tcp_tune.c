@@ -441,6 +441,70 @@ static void test_min_rtt_not_srtt(void **state)
     test_net_fini(&n);
 }
 
+/* ---- a clock that ticks in milliseconds -----------------------------------------
+ *
+ * An embedded stack's clock is often a 1 ms tick (lwIP's sys_now is one).
+ * The wire keeps the fine virtual time; both stacks read it rounded up to
+ * the millisecond (up, so that a deadline a stack sets is reached when the
+ * wire's time reaches it: oasis_wire_run advances to deadlines). On the
+ * 10 us, 10 Gbit/s path most of the receiver's RTT measures end in the
+ * tick they began (they took less than the clock can tell), the rest cross
+ * a tick's edge and read as 1 ms; and a millisecond of reads is 1.2 MB. Taking the tick for the RTT, or the reads of one
+ * tick for one batch, grew the buffer to the 4 MiB limit (and on the
+ * in-memory wire made bulk 2-3 times slower); the buffer must stay at the
+ * size the same path needs on a fine clock. */
+static uint64_t tick_now(void *ud)
+{
+    uint64_t t = oasis_clock_now(ud);
+    return t + (OASIS_NS_PER_MS - t % OASIS_NS_PER_MS) % OASIS_NS_PER_MS;
+}
+
+static void test_small_on_fast_path_ms_clock(void **state)
+{
+    (void)state;
+    test_net n;
+    memset(&n, 0, sizeof n);
+    n.clock = oasis_clock_new_virtual(1000 * OASIS_NS_PER_SEC);
+    oasis_clock *tick = oasis_clock_new_custom(tick_now, n.clock);
+    assert_non_null(n.clock);
+    assert_non_null(tick);
+    assert_int_equal(oasis_wire_create(n.clock, NULL, &n.wire), 0);
+    oasis_stack_config cfg;
+    test_stack_config(&cfg, tick, 1);
+    assert_int_equal(oasis_stack_create(&cfg, &n.a), 0);
+    test_stack_config(&cfg, tick, 2);
+    assert_int_equal(oasis_stack_create(&cfg, &n.b), 0);
+    assert_non_null(oasis_wire_attach(n.wire, n.a));
+    assert_non_null(oasis_wire_attach(n.wire, n.b));
+    fast_path(&n);
+    bulk *b = calloc(1, sizeof *b);
+    assert_non_null(b);
+    b->s = n.b;
+    b->to_send = 100u << 20;
+    assert_int_equal(oasis_tcp_listen(n.b, 5001, NULL, bulk_accept, b), 0);
+    assert_int_equal(oasis_tcp_connect4(n.a, TEST_ADDR_B, 5001, NULL, bulk_connected, b), 0);
+    uint64_t t0 = oasis_clock_now(n.clock);
+    assert_int_equal(test_net_run_until(&n, &b->done, 60 * OASIS_NS_PER_SEC), 0);
+    assert_int_equal(b->received, b->to_send);
+    double bps = (double)b->to_send * 8.0 / ((double)(oasis_clock_now(n.clock) - t0) / 1e9);
+    oasis_tcp_sndbuf sb;
+    assert_int_equal(oasis_tcp_get_sndbuf(b->tx, &sb), 0);
+    print_message("1 ms clock: %.2f Gbit/s, rcvbuf %u, sndbuf %u, grows %llu/%llu\n", bps / 1e9,
+                  b->rx->rcvbuf, sb.size,
+                  (unsigned long long)oasis_stack_counters(n.b)->tcp.rcvbuf_grows,
+                  (unsigned long long)oasis_stack_counters(n.a)->tcp.sndbuf_grows);
+    /* The bounds of test_min_rtt_not_srtt (one step beyond the start size
+     * at most, a 32nd of the limit) and the line's rate. */
+    assert_true(b->rx->rcvbuf <= 128u << 10);
+    assert_true(sb.size <= 256u << 10);
+    assert_true(bps > 9.0e9);
+    oasis_tcp_release(b->rx);
+    oasis_tcp_release(b->tx);
+    free(b);
+    test_net_fini(&n);
+    oasis_clock_free(tick);
+}
+
 /* ---- the extension's keep deadline: moved once per half, not per read ----------
  *
  * While the receive buffer may grow, a read keeps the flow's extension (and
@@ -635,6 +699,7 @@ int main(void)
         cmocka_unit_test(test_small_on_short_path),
         cmocka_unit_test(test_small_on_fast_path),
         cmocka_unit_test(test_min_rtt_not_srtt),
+        cmocka_unit_test(test_small_on_fast_path_ms_clock),
         cmocka_unit_test(test_keep_deadline_moves_once_per_half),
         cmocka_unit_test(test_budget_10000_flows),
     };

@@ -194,9 +194,7 @@ typedef struct oasis_tcp_ext {
     uint32_t rcvrtt_seq;           /* receiver's RTT measure ends when bytes_received passes it */
     uint64_t rcvrtt_time;          /* ... and began then (0: none running) */
     uint64_t rcvq_rtt;             /* smallest receiver RTT sample (0: none) */
-    uint64_t rcvq_batch_time;      /* the instant of the last read */
-    uint32_t rcvq_batch;           /* bytes read at that instant */
-    uint32_t rcvq_batch_max;       /* most read at one instant in this measure */
+    uint32_t rcvq_batch_max;       /* most held when a read began, in this measure */
     uint64_t rcvq_due;             /* before then a read only counts (0: check now) */
 
     /* transmit (tcp_output.c): the route, neighbour and headers of IPv4

@@ -181,8 +181,14 @@ static int grow(oasis_flow *f, oasis_ring *r, uint32_t *size, uint32_t max, uint
 static void rcv_rtt_measure(oasis_tcp_ext *x, uint32_t got, uint64_t now)
 {
     if (x->rcvrtt_time && (int32_t)(got - x->rcvrtt_seq) >= 0) {
-        uint64_t m = now - x->rcvrtt_time;
-        if (m && (!x->rcvq_rtt || m < x->rcvq_rtt)) {
+        /* A measure that ends at the instant it began took less than the
+         * clock can resolve: it counts as the shortest RTT there is, 1 ns.
+         * On a clock that ticks in milliseconds most round trips of a fast
+         * path end in the same tick, and the few that cross a tick's edge
+         * read as a whole tick; were those the minimum, a microsecond
+         * path would be sized for a millisecond RTT. */
+        uint64_t m = now > x->rcvrtt_time ? now - x->rcvrtt_time : 1;
+        if (!x->rcvq_rtt || m < x->rcvq_rtt) {
             x->rcvq_rtt = m;
             x->rcvq_due = 0; /* a shorter RTT: the measure may end sooner */
         }
@@ -242,15 +248,14 @@ void oasis_tcp_rcv_adjust(oasis_flow *f, uint32_t n)
     if (!x || f->rcv_fixed)
         return;
     uint64_t now = oasis_now(f->s);
-    /* Reads at one instant are one batch (an application that polls, or
-     * the rounds of an in-memory wire): the buffer must hold a batch. */
-    if (x->rcvq_batch_time != now) {
-        x->rcvq_batch_time = now;
-        x->rcvq_batch = 0;
-    }
-    x->rcvq_batch += n;
-    if (x->rcvq_batch > x->rcvq_batch_max)
-        x->rcvq_batch_max = x->rcvq_batch;
+    /* The buffer must hold what piles up between the application's reads
+     * (an application that polls, or the rounds of an in-memory wire): a
+     * batch is what the buffer held when this read began. (Not the reads
+     * of one clock instant: on a clock that ticks in milliseconds that is
+     * a millisecond of a fast flow, megabytes the buffer never held.) */
+    uint32_t held = x->rcv.len + n;
+    if (held > x->rcvq_batch_max)
+        x->rcvq_batch_max = held;
     rcv_rtt_measure(x, (uint32_t)f->bytes_received, now);
     if (now < x->rcvq_due)
         return;
