@@ -67,10 +67,10 @@ typedef struct wire_port {
     void *rx_ud;
     uint8_t mac[6];       /* endpoint MAC */
     uint32_t index;
-    /* The port the last unicast frame from this one went to (UINT32_MAX:
-     * none) and its destination MAC: a flow's frames all go the same way.
-     * Forgotten whenever a port comes or goes (a detached port's MAC
-     * changes, see oasis_wire_detach). */
+    /* The port the last unicast frame from this one went to and its
+     * destination MAC: a flow's frames all go the same way. Forgotten
+     * (UINT32_MAX for the broadcast MAC, which floods anyway) whenever a
+     * port comes or goes: a detached port's MAC changes (oasis_wire_detach). */
     uint32_t memo_dst;
     uint8_t memo_mac[6];
     oasis_impair out_default; /* for channels to ports attached later */
@@ -782,19 +782,20 @@ static OASIS_NOINLINE uint32_t unicast_lookup(const oasis_wire *w, wire_port *p,
     return UINT32_MAX;
 }
 
-/* unicast_lookup, from the memo when the frame goes where the last did
- * (the memo holds a unicast MAC only). */
+/* unicast_lookup, from the memo when the frame goes where the last did. */
 static uint32_t unicast_port(const oasis_wire *w, wire_port *p, const uint8_t *frame)
 {
-    if (p->memo_dst != UINT32_MAX && memcmp(frame, p->memo_mac, 6) == 0)
+    if (memcmp(frame, p->memo_mac, 6) == 0)
         return p->memo_dst;
     return unicast_lookup(w, p, frame);
 }
 
 static void memo_forget(oasis_wire *w)
 {
-    for (uint32_t i = 0; i < w->nports; i++)
+    for (uint32_t i = 0; i < w->nports; i++) {
+        memset(w->ports[i]->memo_mac, 0xff, 6);
         w->ports[i]->memo_dst = UINT32_MAX;
+    }
 }
 
 static OASIS_NOINLINE void port_flood(oasis_wire *w, const wire_port *p, const uint8_t *frame,
