@@ -393,6 +393,10 @@ int oasis_tcp_ext_make(oasis_flow *f)
 static int flow_idle(const oasis_flow *f)
 {
     const oasis_tcp_ext *x = f->ext;
+    /* First what a busy flow's segment leaves most often: data to read or
+     * to send (the order only saves work: every test reads). */
+    if (x->rcv.len || x->snd.len)
+        return 0;
     if (f->state != OASIS_TCP_ESTABLISHED) /* past a FIN: fin_seq, rfin_seq are ext's */
         return 0;
     if (f->life != OASIS_TCP_LIFE_APP || f->ready || f->connect_pending || f->accept_pending ||
@@ -401,7 +405,7 @@ static int flow_idle(const oasis_flow *f)
         return 0;
     if (f->snd_una != f->snd_max || f->snd_nxt != f->snd_max)
         return 0;
-    if (x->snd.len || x->rcv.len || !oasis_ofo_empty(&x->ofo) || x->nreqs || x->wq.head ||
+    if (!oasis_ofo_empty(&x->ofo) || x->nreqs || x->wq.head ||
         x->ackq.head || x->doneq.head || x->close_cb || x->lst)
         return 0;
     const oasis_tcp_deadlines *t = &x->tm;
