@@ -17,6 +17,7 @@
 #include "core/stack_impl.h"
 #include "tcp/tcp_flow.h"
 #include "tcp_harness.h"
+#include "testutil.h"
 
 #define PORT 80
 #define P2 40001 /* a second peer port */
@@ -143,6 +144,81 @@ static void test_last_flow_needs_whole_tuple(void **state)
     inject(x, TH_PPORT, A, TH_PISN + 3, iss + 1, "xx");
     th_poll(&x->h);
     assert_int_equal(f->rcv_nxt, TH_PISN + 5);
+}
+
+/* Two stacks on a wire for test_last_flow_needs_same_netmask: the server
+ * reads what comes. */
+typedef struct wired {
+    oasis_flow *srv, *cli;
+    size_t got;
+    int connected;
+} wired;
+
+static void wired_read(oasis_flow *f, int err, const uint8_t *data, size_t len, void *ud)
+{
+    (void)f, (void)data;
+    if (!err)
+        ((wired *)ud)->got += len;
+}
+
+static void wired_accept(oasis_stack *s, oasis_flow *f, void *ud)
+{
+    (void)s;
+    ((wired *)ud)->srv = f;
+    assert_int_equal(oasis_tcp_read(f, wired_read, ud), 0);
+}
+
+static void wired_connect(oasis_stack *s, oasis_flow *f, int err, void *ud)
+{
+    (void)s;
+    assert_int_equal(err, 0);
+    ((wired *)ud)->cli = f;
+    ((wired *)ud)->connected = 1;
+}
+
+/* The last flow is found again only while our address and netmask stay:
+ * TCP refuses a segment to a broadcast address (in_errs), and a new
+ * netmask can make our own address the subnet's broadcast without ending
+ * the flow (the address stays). The flow's next segment is then refused,
+ * not taken as the last flow's. */
+static void test_last_flow_needs_same_netmask(void **state)
+{
+    (void)state;
+    oasis_clock *clock = oasis_clock_new_virtual(1000 * OASIS_NS_PER_SEC);
+    oasis_wire *w;
+    assert_int_equal(oasis_wire_create(clock, NULL, &w), 0);
+    oasis_stack_config cfg;
+    oasis_stack *cs, *ss;
+    test_stack_config(&cfg, clock, 2);
+    assert_int_equal(oasis_stack_create(&cfg, &cs), 0);
+    test_stack_config(&cfg, clock, 3); /* 10.0.0.3: the broadcast of 10.0.0.0/30 */
+    assert_int_equal(oasis_stack_create(&cfg, &ss), 0);
+    assert_non_null(oasis_wire_attach(w, cs));
+    assert_non_null(oasis_wire_attach(w, ss));
+    wired x = {0};
+    assert_int_equal(oasis_tcp_listen(ss, PORT, NULL, wired_accept, &x), 0);
+    assert_int_equal(oasis_tcp_connect4(cs, OASIS_IPV4(10, 0, 0, 3), PORT, NULL, wired_connect, &x), 0);
+    oasis_wire_run(w, NULL, NULL, OASIS_NS_PER_SEC);
+    assert_true(x.connected && x.srv);
+    assert_int_equal(oasis_tcp_write(x.cli, "ab", 2, NULL, NULL), 0);
+    oasis_wire_run(w, NULL, NULL, OASIS_NS_PER_SEC);
+    assert_int_equal(x.got, 2); /* the server's last flow now */
+
+    assert_int_equal(oasis_stack_set_ipv4(ss, OASIS_IPV4(10, 0, 0, 3), 30, 0), 0);
+    uint64_t errs = oasis_stack_counters(ss)->tcp.in_errs;
+    assert_int_equal(oasis_tcp_write(x.cli, "cd", 2, NULL, NULL), 0);
+    oasis_wire_run(w, NULL, NULL, 100 * OASIS_NS_PER_MS);
+    assert_int_equal(x.got, 2);
+    assert_true(oasis_stack_counters(ss)->tcp.in_errs > errs);
+
+    oasis_tcp_release(x.cli);
+    oasis_tcp_release(x.srv);
+    oasis_wire_detach(w, cs);
+    oasis_wire_detach(w, ss);
+    oasis_stack_destroy(cs);
+    oasis_stack_destroy(ss);
+    oasis_wire_destroy(w);
+    oasis_clock_free(clock);
 }
 
 /* The flow is reset and released (freed). A segment to its tuple finds no
@@ -370,6 +446,7 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_freed_flow_tuple_gets_rst, setup, teardown),
         cmocka_unit_test_setup_teardown(test_last_flow_needs_whole_tuple, setup, teardown),
+        cmocka_unit_test(test_last_flow_needs_same_netmask),
         cmocka_unit_test_setup_teardown(test_expired_time_wait_entry_not_found, setup, teardown),
         cmocka_unit_test_setup_teardown(test_connection_hashes_its_tuple_once, setup, teardown),
         cmocka_unit_test(test_table_chains_stay_whole),

@@ -1075,18 +1075,21 @@ OASIS_HOT void oasis_tcp_input4_ecn(oasis_stack *s, uint32_t src, uint32_t dst, 
     uint64_t pseudo = oasis_csum_pseudo(src, dst, OASIS_IPPROTO_TCP, (uint16_t)len);
     if (seg_parse(s, seg, len, pseudo, &h))
         return;
-    if (bad_address4(s, src, dst) || h.src_port == 0 || h.dst_port == 0) {
-        s->ctr.tcp.in_errs++;
-        return;
-    }
     h.ip_ecn = ecn & 3;
     /* Segments come in runs for one flow: the last one's tuple, compared
      * as the segment carries it, finds it without building addresses or
-     * looking up (it is in the table: table_left forgets it). */
+     * looking up (it is in the table: table_left forgets it). Its ports
+     * and addresses passed the checks below, which depend on nothing else
+     * but our address and netmask: with those unchanged they still would. */
     oasis_tcp_layer *L = s->tcp;
     uint32_t ports = (uint32_t)h.dst_port << 16 | h.src_port;
-    if (L->last4 && L->last4_ports == ports && L->last4_src == src && L->last4_dst == dst) {
+    if (L->last4 && L->last4_ports == ports && L->last4_src == src && L->last4_dst == dst &&
+        L->last4_addr == s->addr && L->last4_mask == s->netmask) {
         flow_segment(s, L->last4, &h);
+        return;
+    }
+    if (bad_address4(s, src, dst) || h.src_port == 0 || h.dst_port == 0) {
+        s->ctr.tcp.in_errs++;
         return;
     }
     oasis_ipaddr a = ipaddr4(src), b = ipaddr4(dst);
@@ -1096,6 +1099,8 @@ OASIS_HOT void oasis_tcp_input4_ecn(oasis_stack *s, uint32_t src, uint32_t dst, 
         L->last4_src = src;
         L->last4_dst = dst;
         L->last4_ports = ports;
+        L->last4_addr = s->addr;
+        L->last4_mask = s->netmask;
     }
     demux(s, c, &a, &b, &h);
 }

@@ -304,10 +304,11 @@ struct oasis_tcp_layer {
                                            * NULL (or the TIME_WAIT entry that took its
                                            * place) when one left the table */
     /* The IPv4 flow the last IPv4 segment went to, by its tuple as the
-     * segment carries it (host order; ports: dst << 16 | src); NULL when
-     * it left the table (tcp.c). */
+     * segment carries it (host order; ports: dst << 16 | src), and the
+     * stack's address and netmask then; NULL when it left the table
+     * (tcp.c). */
     oasis_flow *last4;
-    uint32_t last4_src, last4_dst, last4_ports;
+    uint32_t last4_src, last4_dst, last4_ports, last4_addr, last4_mask;
     oasis_tcp_conn hashed;         /* the tuple hashed last (hnext unused) and its hash */
     uint32_t hashed_val;
     uint64_t hashes;               /* tuples hashed (a test counts them) */
