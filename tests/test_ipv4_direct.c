@@ -211,6 +211,22 @@ static void test_martian_sources(void **state)
     }
 }
 
+/* A source the direct path took is judged again under a new netmask:
+ * 10.0.0.3 is a host of 10.0.0.0/24 but the broadcast address of
+ * 10.0.0.0/30. */
+static void test_martian_after_new_netmask(void **state)
+{
+    fx *x = *state;
+    oasis_counters c0 = *ctr(x);
+    dgram d = plain();
+    d.src = OASIS_IPV4(10, 0, 0, 3);
+    feed(x, &d);
+    assert_int_equal(ctr(x)->ip.in_delivers, c0.ip.in_delivers + 1);
+    assert_int_equal(oasis_stack_set_ipv4(x->s, LOCAL, 30, 0), 0);
+    x->tx = 0;
+    expect_ip_drop(x, &d, AT(ip.in_martians));
+}
+
 /* Not our address (our MAC, another host's IP): not for us. */
 static void test_other_destination(void **state)
 {
@@ -358,6 +374,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_taken_and_counted, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_header_checksum, setup, teardown),
         cmocka_unit_test_setup_teardown(test_martian_sources, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_martian_after_new_netmask, setup, teardown),
         cmocka_unit_test_setup_teardown(test_other_destination, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lying_lengths, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reserved_flag, setup, teardown),

@@ -506,8 +506,16 @@ static int tcp_direct(oasis_stack *s, const uint8_t *pkt, size_t len)
     if (!total || pkt[9] != OASIS_IPPROTO_TCP || !s->protos.tcp_builtin)
         return 0;
     uint32_t src = oasis_get32(pkt + 12), dst = oasis_get32(pkt + 16);
-    if (s->addr == 0 || dst != s->addr || oasis_ipv4_is_martian(s, src))
+    if (s->addr == 0 || dst != s->addr)
         return 0;
+    oasis_ipv4 *ip = &s->ip;
+    if (src != ip->rx_src || s->addr != ip->rx_addr || s->netmask != ip->rx_mask) {
+        if (oasis_ipv4_is_martian(s, src))
+            return 0;
+        ip->rx_src = src;
+        ip->rx_addr = s->addr;
+        ip->rx_mask = s->netmask;
+    }
     s->ctr.ip.in_receives++;
     count_delivered(&s->ctr.ip, pkt[1]);
     oasis_tcp_input4_ecn(s, src, dst, pkt + OASIS_IPV4_HLEN, total - OASIS_IPV4_HLEN, pkt[1] & 3);

@@ -46,6 +46,10 @@ typedef struct oasis_ipv4 {
      * link): transmit caches filled before are stale (never 0). */
     uint32_t rt_gen;
     uint8_t txc_off;          /* test hook: transmit caches unused (slow path only) */
+    /* The source the direct path found not martian last, and the address
+     * and netmask it judged by (ipv4.c tcp_direct): a flow's datagrams
+     * come from one. */
+    uint32_t rx_src, rx_addr, rx_mask;
     oasis_reasm *reasm;       /* datagrams being reassembled (list) */
     uint32_t reasm_count;
     uint32_t reasm_bytes;
