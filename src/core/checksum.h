@@ -136,6 +136,9 @@ static inline uint32_t oasis_csum_be32(uint32_t v)
 {
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
     return v;
+#elif defined(__GNUC__) || defined(__clang__)
+    return __builtin_bswap32(v); /* (GCC took the shifts below apart again
+                                  * where v is made of two 16-bit fields) */
 #else
     return (v >> 24) | ((v >> 8) & 0xff00u) | ((v << 8) & 0xff0000u) | (v << 24);
 #endif
