@@ -201,26 +201,32 @@ static OASIS_COLD void plain_slow(oasis_stack *s, oasis_tcp_ext *x, uint32_t dst
  * without its general steps: an ACK (with PSH or FIN) carrying no SACK
  * blocks, urgent pointer or ECN marks, not an MTU probe, IPv4, one piece
  * without offload, the transmit cache covering the peer. The same frame,
- * counters and state as the general path (test_txcache compares them);
- * 0 when it does not apply, having changed nothing. */
-static OASIS_ALWAYS_INLINE int xmit_plain(oasis_flow *f, uint32_t seq, uint32_t len, uint8_t flags)
+ * counters and state as the general path (test_txcache compares them).
+ * plain_ok holds what output_one has not checked already (the switch, the
+ * SACK blocks); xmit_plain, all of it. */
+static OASIS_ALWAYS_INLINE int plain_ok(const oasis_flow *f, uint32_t len)
 {
-    oasis_stack *s = f->s;
-    oasis_tcp_ext *x = f->ext;
-    const oasis_link *l = s->link;
-    if ((flags & (OASIS_TCP_SYN | OASIS_TCP_RST | OASIS_TCP_ACK)) != OASIS_TCP_ACK || f->ecn_ok ||
-        s->tcp->tx_fast_off ||
-        x->x.snd_urg || x->plp.sending || oasis_tcp_conn_v6(&f->c) ||
-        sack_blocks_due(f) ||
+    const oasis_tcp_ext *x = f->ext;
+    const oasis_link *l = f->s->link;
+    if (f->ecn_ok || x->x.snd_urg || x->plp.sending || oasis_tcp_conn_v6(&f->c) ||
         (l && (l->caps & OASIS_LINK_CSUM_TX) && l->send_offload))
         return 0;
     uint32_t hlen = f->ts_ok ? OASIS_TCP_HLEN + 12 : OASIS_TCP_HLEN;
     uint32_t room = oasis_tcp_seg_mss(f) + OASIS_TCP_HLEN - hlen;
     /* (A cache that has covered the peer before most likely still does;
      * one that has not, or is empty, is the general path's to fill.) */
-    if (len > room || sizeof x->txc.hdr + hlen + len > SMALL_FRAME || !x->txc.nb)
-        return 0;
-    uint32_t ms = (uint32_t)(oasis_now(s) / OASIS_NS_PER_MS);
+    return len <= room && sizeof x->txc.hdr + hlen + len <= SMALL_FRAME && x->txc.nb;
+}
+
+/* Sends the segment plain_ok allowed; now: the time. */
+static OASIS_ALWAYS_INLINE void plain_send(oasis_flow *f, uint32_t seq, uint32_t len, uint8_t flags,
+                                           uint64_t now)
+{
+    oasis_stack *s = f->s;
+    oasis_tcp_ext *x = f->ext;
+    uint32_t hlen = f->ts_ok ? OASIS_TCP_HLEN + 12 : OASIS_TCP_HLEN;
+    uint32_t room = oasis_tcp_seg_mss(f) + OASIS_TCP_HLEN - hlen;
+    uint32_t ms = (uint32_t)(now / OASIS_NS_PER_MS);
     oasis_tcp_plain h;
     h.src_port = f->c.lport;
     h.dst_port = f->c.rport;
@@ -241,6 +247,15 @@ static OASIS_ALWAYS_INLINE int xmit_plain(oasis_flow *f, uint32_t seq, uint32_t 
     uint32_t dst = oasis_ipaddr_to_v4(&f->c.raddr);
     if (!oasis_ipv4_try_frame(s, &x->txc, dst, OASIS_IPPROTO_TCP, f->ttl, frame, hlen + len, f->tos))
         plain_slow(s, x, dst, f->tos, f->ttl, th, hlen + len);
+}
+
+/* 0 when the segment is not plain, having changed nothing. */
+static OASIS_ALWAYS_INLINE int xmit_plain(oasis_flow *f, uint32_t seq, uint32_t len, uint8_t flags)
+{
+    if ((flags & (OASIS_TCP_SYN | OASIS_TCP_RST | OASIS_TCP_ACK)) != OASIS_TCP_ACK ||
+        f->s->tcp->tx_fast_off || sack_blocks_due(f) || !plain_ok(f, len))
+        return 0;
+    plain_send(f, seq, len, flags, oasis_now(f->s));
     return 1;
 }
 
@@ -423,12 +438,11 @@ static int can_send_data(const oasis_flow *f)
 /* RFC 5681 4.1: data after a silence longer than the RTO restarts from
  * the initial window; the controller also learns how long it paused. Once
  * per idle period: nothing unacknowledged, data about to go, idle counted
- * from the last data sent. */
-static void idle_restart(oasis_flow *f, uint32_t len)
+ * from the last data sent. now: the time. */
+static OASIS_ALWAYS_INLINE void idle_restart(oasis_flow *f, uint32_t len, uint64_t now)
 {
     if (!len || f->snd_una != f->snd_max || !f->ext->ccops->on_idle)
         return;
-    uint64_t now = oasis_now(f->s);
     uint32_t ms = (uint32_t)(now / OASIS_NS_PER_MS) - f->last_tx_ms; /* wraps after 49 days:
                                                                        * an idle flow restarts anyway */
     if (!ms)
@@ -460,7 +474,8 @@ static OASIS_ALWAYS_INLINE void seg_sent(oasis_flow *f, uint32_t seq, uint32_t l
 OASIS_HOT static void send_seg(oasis_flow *f, uint32_t len, uint8_t flags)
 {
     uint32_t seq = f->snd_nxt;
-    idle_restart(f, len);
+    if (len && f->snd_una == f->snd_max) /* (the clock is read only when it may restart) */
+        idle_restart(f, len, oasis_now(f->s));
     uint32_t mss = oasis_tcp_eff_mss(f);
     if (len > mss) {
         /* The restart may have shrunk cwnd under the super-segment sized
@@ -518,8 +533,11 @@ static OASIS_ALWAYS_INLINE int output_one(oasis_flow *f)
      * (no SACK blocks take room from it) */
     uint32_t seq = f->snd_nxt;
     uint8_t flags = OASIS_TCP_ACK | OASIS_TCP_PSH;
-    idle_restart(f, avail);
-    if (!xmit_plain(f, seq, avail, flags))
+    uint64_t now = oasis_now(f->s);
+    idle_restart(f, avail, now);
+    if (plain_ok(f, avail))
+        plain_send(f, seq, avail, flags, now);
+    else
         xmit_general(f, seq, avail, flags, 1);
     /* seg_sent's and the loop's tail for new data: the segment carried
      * the ACK due (ack_now is clear) and the PTO is re-armed now. */
