@@ -125,28 +125,32 @@ typedef struct oasis_tcp_plain {
 static inline size_t oasis_tcp_emit_plain(uint8_t *buf, const oasis_tcp_plain *h,
                                           uint64_t payload_sum, uint64_t pseudo)
 {
-    /* Whole 32-bit words, each stored once and summed from the register. */
+    /* Whole 32-bit words, each stored once and summed from the register
+     * (stored as they are made: built in an array first, GCC packed the
+     * words through vector registers and copied the array). */
     size_t hlen = h->has_ts ? OASIS_TCP_HLEN + 12 : OASIS_TCP_HLEN;
-    uint32_t w[8];
-    w[0] = oasis_csum_be32((uint32_t)h->src_port << 16 | h->dst_port);
-    w[1] = oasis_csum_be32(h->seq);
-    w[2] = oasis_csum_be32(h->ack);
-    w[3] = oasis_csum_be32((uint32_t)(hlen / 4) << 28 | (uint32_t)h->flags << 16 | h->window);
-    uint64_t sum = pseudo + payload_sum + w[0] + w[1] + w[2] + w[3];
+    uint32_t w0 = oasis_csum_be32((uint32_t)h->src_port << 16 | h->dst_port);
+    uint32_t w1 = oasis_csum_be32(h->seq);
+    uint32_t w2 = oasis_csum_be32(h->ack);
+    uint32_t w3 = oasis_csum_be32((uint32_t)(hlen / 4) << 28 | (uint32_t)h->flags << 16 | h->window);
+    memcpy(buf, &w0, 4);
+    memcpy(buf + 4, &w1, 4);
+    memcpy(buf + 8, &w2, 4);
+    memcpy(buf + 12, &w3, 4);
+    uint64_t sum = pseudo + payload_sum + w0 + w1 + w2 + w3;
     if (h->has_ts) {
-        w[5] = oasis_csum_be32(0x0101080au); /* NOP, NOP, TS, 10 */
-        w[6] = oasis_csum_be32(h->ts_val);
-        w[7] = oasis_csum_be32(h->ts_ecr);
-        sum += (uint64_t)w[5] + w[6] + w[7];
+        uint32_t w5 = oasis_csum_be32(0x0101080au); /* NOP, NOP, TS, 10 */
+        uint32_t w6 = oasis_csum_be32(h->ts_val);
+        uint32_t w7 = oasis_csum_be32(h->ts_ecr);
+        memcpy(buf + 20, &w5, 4);
+        memcpy(buf + 24, &w6, 4);
+        memcpy(buf + 28, &w7, 4);
+        sum += (uint64_t)w5 + w6 + w7;
     }
     /* (pseudo and payload_sum below 2^33 each: no overflow) */
     uint16_t c = oasis_csum_fold(sum);
-    w[4] = 0; /* the checksum, then a zero urgent pointer */
-    memcpy(&w[4], &c, 2);
-    if (h->has_ts)
-        memcpy(buf, w, OASIS_TCP_HLEN + 12);
-    else
-        memcpy(buf, w, OASIS_TCP_HLEN);
+    memcpy(buf + 16, &c, 2);
+    memset(buf + 18, 0, 2); /* urgent pointer */
     return hlen;
 }
 
