@@ -150,7 +150,7 @@ OASIS_HOT void oasis_rack_sent(oasis_flow *f, uint32_t seq, uint32_t len)
 /* RFC 8985 6.2 step 2: seg was delivered; remember it if it is the most
  * recently sent delivered one. A retransmitted segment acked sooner than
  * min_RTT was most likely acked by its original: no information. */
-OASIS_HOT static void delivered(oasis_rack *r, const oasis_rack_seg *g, uint64_t now)
+static OASIS_ALWAYS_INLINE void delivered(oasis_rack *r, const oasis_rack_seg *g, uint64_t now)
 {
     /* Step 3: an original delivered below the highest delivered end
      * arrived out of order (callers go in ascending sequence order). */
