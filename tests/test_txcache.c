@@ -22,76 +22,10 @@
 #include "oasis/error.h"
 #include "oasis/ip.h"
 #include "caplink.h"
+#include "reclink.h"
 #include "tcp/tcp_flow.h"
 #include "tcp_harness.h"
 #include "testutil.h"
-
-/* ---- a link that records what passes through it to another ---------- */
-
-typedef struct rec {
-    oasis_link link;       /* the stack's link */
-    oasis_link *inner;     /* where frames really go */
-    uint8_t *bytes;        /* every frame, back to back, each after its offload */
-    size_t len, cap, frames;
-    uint8_t last_dst[6];   /* Ethernet destination of the last IPv4 frame */
-} rec;
-
-static void rec_put(rec *r, const void *data, size_t len)
-{
-    if (r->len + len > r->cap) {
-        r->cap = (r->len + len) * 2;
-        r->bytes = realloc(r->bytes, r->cap);
-        assert_non_null(r->bytes);
-    }
-    memcpy(r->bytes + r->len, data, len);
-    r->len += len;
-}
-
-static void rec_frame(rec *r, const uint8_t *frame, size_t len, const oasis_offload *off)
-{
-    oasis_offload none;
-    memset(&none, 0, sizeof none);
-    rec_put(r, off ? off : &none, sizeof none);
-    uint32_t n = (uint32_t)len;
-    rec_put(r, &n, sizeof n);
-    rec_put(r, frame, len);
-    r->frames++;
-    if (len >= OASIS_ETH_HLEN && frame[12] == 0x08 && frame[13] == 0x00)
-        memcpy(r->last_dst, frame, 6);
-}
-
-static int rec_send(oasis_link *link, const uint8_t *frame, size_t len)
-{
-    rec *r = link->data;
-    rec_frame(r, frame, len, NULL);
-    return r->inner->send(r->inner, frame, len);
-}
-
-static int rec_send_offload(oasis_link *link, const uint8_t *frame, size_t len,
-                            const oasis_offload *off)
-{
-    rec *r = link->data;
-    rec_frame(r, frame, len, off);
-    return r->inner->send_offload(r->inner, frame, len, off);
-}
-
-/* Puts r between s and its link, offloads and all. */
-static void rec_wrap(rec *r, oasis_stack *s)
-{
-    memset(r, 0, sizeof *r);
-    r->inner = oasis_stack_link(s);
-    r->link = *r->inner;
-    r->link.data = r;
-    r->link.send = rec_send;
-    if (r->inner->send_offload)
-        r->link.send_offload = rec_send_offload;
-    oasis_stack_set_link(s, &r->link);
-}
-
-static void rec_unwrap(rec *r, oasis_stack *s)
-{
-    oasis_stack_set_link(s, r->inner);
-}
 
 /* ---- the same conversation with the cache and without ------------------ */
 
@@ -155,7 +89,7 @@ static void on_connect(oasis_stack *s, oasis_flow *f, int err, void *ud)
 }
 
 typedef struct run_out {
-    rec ra, rb;
+    test_rec ra, rb;
     oasis_counters ca, cb;
     int cached; /* a's flow had its cache filled */
 } run_out;
@@ -266,8 +200,8 @@ static void run_v(const variant *v, run_out *o)
         assert_int_equal(oasis_wire_impair(n.wire, oasis_stack_link(n.a), oasis_stack_link(n.b), &imp), 0);
         assert_int_equal(oasis_wire_impair(n.wire, oasis_stack_link(n.b), oasis_stack_link(n.a), &imp), 0);
     }
-    rec_wrap(&o->ra, n.a);
-    rec_wrap(&o->rb, n.b);
+    test_rec_wrap(&o->ra, n.a);
+    test_rec_wrap(&o->rb, n.b);
 
     side sides[2];
     memset(sides, 0, sizeof sides);
@@ -288,8 +222,8 @@ static void run_v(const variant *v, run_out *o)
 
     o->ca = n.a->ctr;
     o->cb = n.b->ctr;
-    rec_unwrap(&o->ra, n.a);
-    rec_unwrap(&o->rb, n.b);
+    test_rec_unwrap(&o->ra, n.a);
+    test_rec_unwrap(&o->rb, n.b);
     test_net_fini(&n);
 }
 
@@ -301,21 +235,16 @@ static void run(int offload, int slow, run_out *o)
 
 static void assert_same_frames(run_out *slow, run_out *fast)
 {
-    assert_true(fast->ra.frames > 10);
-    assert_int_equal(slow->ra.frames, fast->ra.frames);
-    assert_int_equal(slow->rb.frames, fast->rb.frames);
-    assert_int_equal(slow->ra.len, fast->ra.len);
-    assert_int_equal(slow->rb.len, fast->rb.len);
-    assert_memory_equal(slow->ra.bytes, fast->ra.bytes, slow->ra.len);
-    assert_memory_equal(slow->rb.bytes, fast->rb.bytes, slow->rb.len);
+    test_rec_assert_same(&fast->ra, &slow->ra, 10);
+    test_rec_assert_same(&fast->rb, &slow->rb, 0);
     /* Every layer counted alike: IP's requests, the link's frames and
      * bytes, TCP's segments, ARP's lookups. */
     assert_memory_equal(&slow->ca, &fast->ca, sizeof slow->ca);
     assert_memory_equal(&slow->cb, &fast->cb, sizeof slow->cb);
-    free(slow->ra.bytes);
-    free(slow->rb.bytes);
-    free(fast->ra.bytes);
-    free(fast->rb.bytes);
+    test_rec_free(&slow->ra);
+    test_rec_free(&slow->rb);
+    test_rec_free(&fast->ra);
+    test_rec_free(&fast->rb);
 }
 
 static void assert_same_run(run_out *slow, run_out *fast)
@@ -518,7 +447,7 @@ static const uint8_t GW_MAC[6] = {0x02, 0, 0, 0, 0, 0xfe};
 typedef struct fx {
     tcp_harness h;
     th_app app;
-    rec r;
+    test_rec r;
     uint32_t iss;
     uint16_t lport;
     uint32_t sent; /* bytes written so far */
@@ -531,7 +460,7 @@ static void fx_open(fx *x)
     memset(x, 0, sizeof *x);
     th_init(&x->h, NULL);
     th_app_init(&x->app);
-    rec_wrap(&x->r, x->h.s);
+    test_rec_wrap(&x->r, x->h.s);
     x->iss = th_open_active(&x->h, &x->app, 80, &x->lport);
     oasis_tcp_hdr d = th_seg(80, x->lport, OASIS_TCP_ACK | OASIS_TCP_PSH, TH_PISN + 1, x->iss + 1);
     d.payload = (const uint8_t *)"unread";
@@ -544,8 +473,8 @@ static void fx_open(fx *x)
 
 static void fx_close(fx *x)
 {
-    rec_unwrap(&x->r, x->h.s);
-    free(x->r.bytes);
+    test_rec_unwrap(&x->r, x->h.s);
+    test_rec_free(&x->r);
     th_app_fini(&x->app);
     th_fini(&x->h);
 }
