@@ -202,8 +202,9 @@ OASIS_HOT void oasis_tcp_dispatch(oasis_stack *s)
     /* Each round takes the flows woken so far; wakes from their callbacks
      * form the next round. After DISPATCH_ROUNDS the rest waits a
      * nanosecond (for a poll after it), so callbacks that keep re-arming
-     * themselves cannot hold oasis_stack_poll() forever. The round lives in the layer so that
-     * disconnect/abort from a callback can unlink flows from it. */
+     * themselves cannot hold oasis_stack_poll() forever. The round lives
+     * in the layer so that disconnect/abort from a callback can unlink
+     * flows from it. */
     for (int round = 0; round < DISPATCH_ROUNDS && L->ready_head; round++) {
         L->round = L->ready_head;
         L->ready_head = L->ready_tail = NULL;

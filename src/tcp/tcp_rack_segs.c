@@ -78,6 +78,17 @@ void oasis_rack_segs_free(oasis_flow *f)
     segs_reset(r);
 }
 
+/* Writes the next record (the ring has room for it). */
+static OASIS_ALWAYS_INLINE void push(oasis_rack *r, uint32_t seq, uint32_t end, uint64_t now,
+                                     uint8_t flags)
+{
+    oasis_rack_seg *g = rec(r, r->n++);
+    g->seq = seq;
+    g->end = end;
+    g->xmit_ns = now;
+    g->flags = flags;
+}
+
 static void append(oasis_flow *f, uint32_t seq, uint32_t end, uint64_t now, uint8_t flags)
 {
     oasis_rack *r = &f->ext->sb.rack;
@@ -97,11 +108,7 @@ static void append(oasis_flow *f, uint32_t seq, uint32_t end, uint64_t now, uint
          * it is still in send order. */
         return;
     }
-    oasis_rack_seg *g = rec(r, r->n++);
-    g->seq = seq;
-    g->end = end;
-    g->xmit_ns = now;
-    g->flags = flags;
+    push(r, seq, end, now, flags);
 }
 
 /* oasis_rack_sent's general case, out of line: a segment that covers
@@ -137,11 +144,8 @@ OASIS_HOT void oasis_rack_sent(oasis_flow *f, uint32_t seq, uint32_t len)
      * saved. */
     if (r->n < r->cap && f->s->now_depth &&
         (r->n == 0 || oasis_seq_ge(seq, rec(r, r->n - 1)->end))) {
-        oasis_rack_seg *g = rec(r, r->n++);
-        g->seq = seq;
-        g->end = seq + len;
-        g->xmit_ns = f->s->now_cache;
-        g->flags = oasis_seq_lt(seq, f->snd_max) ? OASIS_RACK_RETRANS : 0;
+        push(r, seq, seq + len, f->s->now_cache,
+             oasis_seq_lt(seq, f->snd_max) ? OASIS_RACK_RETRANS : 0);
         return;
     }
     sent_other(f, seq, len);
