@@ -81,7 +81,13 @@ uint64_t oasis_wire_next_deadline(const oasis_wire *w);
  * timeout_ns of clock time have passed. A virtual clock jumps to the next
  * event; a real clock sleeps until it. Returns 0 when done() said so,
  * OASIS_ETIMEDOUT on timeout, OASIS_EAGAIN when idle with nothing to do.
- * done may be NULL (run until idle or timeout). */
+ * done may be NULL (run until idle or timeout).
+ * A stack may read a clock of its own that lags the wire's virtual clock
+ * (e.g. one that rounds it down to a tick): a deadline it sets may then be
+ * past in the wire's time but not yet due in its own. When a step at the
+ * same instant has run nothing twice, the run moves the virtual clock on by
+ * 1 ns, then 2, 4 ... (never past the next event) until something runs: at
+ * most twice as far as the stack's clock needed. */
 int oasis_wire_run(oasis_wire *w, int (*done)(void *ud), void *ud, uint64_t timeout_ns);
 
 /* Frames the wire dropped because its queue was full. */

@@ -1143,19 +1143,24 @@ OASIS_HOT size_t oasis_wire_step(oasis_wire *w)
     return total;
 }
 
-uint64_t oasis_wire_next_deadline(const oasis_wire *w)
+/* The earliest event at or after t: a frame in flight or a stack's
+ * deadline. Only the first frame counts: when t is past it, a step has
+ * yet to deliver it. */
+static uint64_t next_from(const oasis_wire *w, uint64_t t)
 {
     const wire_frame *first = queue_first(w);
-    uint64_t next = first ? first->due : UINT64_MAX;
+    uint64_t next = first && first->due >= t ? first->due : UINT64_MAX;
     for (uint32_t i = 0; i < w->nports; i++) {
         if (!w->ports[i]->stack)
             continue;
         uint64_t d = oasis_stack_next_deadline(w->ports[i]->stack);
-        if (d < next)
+        if (d >= t && d < next)
             next = d;
     }
     return next;
 }
+
+uint64_t oasis_wire_next_deadline(const oasis_wire *w) { return next_from(w, 0); }
 
 static void sleep_until(const oasis_clock *c, uint64_t t)
 {
@@ -1167,14 +1172,36 @@ static void sleep_until(const oasis_clock *c, uint64_t t)
     nanosleep(&ts, NULL);
 }
 
+/* A virtual clock at `now` with an event due that a step did not run: a
+ * stack on a clock of its own that lags the wire's (one that rounds it
+ * down to a tick) set that deadline in its time, so it is past for the wire
+ * but not yet due for the stack, and the clock never goes back. Steps once
+ * more at now (done() may have queued work), then moves on by 1 ns, 2, 4
+ * ... until something runs, never past the next event after now. *nudge:
+ * the next move (0: none yet). */
+static OASIS_COLD uint64_t unstick(const oasis_wire *w, uint64_t now, uint64_t *nudge)
+{
+    uint64_t t = now;
+    if (*nudge) {
+        t = *nudge > UINT64_MAX - now ? UINT64_MAX : now + *nudge;
+        uint64_t ev = next_from(w, now + 1);
+        if (ev < t)
+            t = ev;
+    }
+    if (*nudge < UINT64_MAX / 2)
+        *nudge = *nudge ? *nudge * 2 : 1;
+    return t;
+}
+
 int oasis_wire_run(oasis_wire *w, int (*done)(void *ud), void *ud, uint64_t timeout_ns)
 {
     uint64_t start = oasis_clock_now(w->clock);
     uint64_t end = timeout_ns > UINT64_MAX - start ? UINT64_MAX : start + timeout_ns;
     int virt = oasis_clock_is_virtual(w->clock);
+    uint64_t nudge = 0;
 
     for (;;) {
-        oasis_wire_step(w);
+        size_t n = oasis_wire_step(w);
         if (done && done(ud))
             return OASIS_OK;
         uint64_t next = oasis_wire_next_deadline(w);
@@ -1185,6 +1212,10 @@ int oasis_wire_run(oasis_wire *w, int (*done)(void *ud), void *ud, uint64_t time
         uint64_t now = virt ? oasis_clock_now(w->clock) : w->now;
         if (now >= end)
             return OASIS_ETIMEDOUT;
+        if (virt && !n && next <= now)
+            next = unstick(w, now, &nudge);
+        else
+            nudge = 0;
         if (next > end)
             next = end;
         if (virt)
