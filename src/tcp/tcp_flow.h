@@ -245,10 +245,13 @@ struct oasis_flow {
      * offered); ecn_echo: CE seen, ECE on what we send until CWR comes;
      * ecn_cwr (below): cwnd was reduced, CWR on the next new data segment */
     uint8_t ecn_ok : 1, ecn_echo : 1;
-    uint8_t busy : 7;              /* callbacks of this flow running (defers free) */
+    /* Declared after their flag, the counters take the high 7 bits of their
+     * byte (little-endian ABIs): ++ and -- are then one add or subtract on
+     * the byte, the carry falling off its top (6 instructions below). */
     uint8_t rcv_fixed : 1;         /* receive buffer size not auto-tuned (tcp_tune.h) */
-    uint8_t hold : 7;              /* entry points using ext (defers giving it back) */
+    uint8_t busy : 7;              /* callbacks of this flow running (defers free) */
     uint8_t snd_fixed : 1;         /* send buffer size not auto-tuned */
+    uint8_t hold : 7;              /* entry points using ext (defers giving it back) */
     uint8_t tos;                   /* IPv4 TOS byte / IPv6 traffic class: DSCP << 2 (ECN
                                     * bits the stack's) */
     uint8_t ttl;                   /* TTL / hop limit; 0: the stack's default */
