@@ -1059,13 +1059,14 @@ static OASIS_NOINLINE void deliver_other(oasis_wire *w, const wire_port *p, cons
     /* else: a detached port; the frame falls on the floor */
 }
 
-static OASIS_ALWAYS_INLINE void deliver(oasis_wire *w, const wire_frame *f)
+/* cache: the step's copy for a real clock (w->now_cached set). */
+static OASIS_ALWAYS_INLINE void deliver(oasis_wire *w, const wire_frame *f, int cache)
 {
     const wire_port *p = w->ports[f->dst];
     wire_chan *c = &w->ports[f->src]->out[f->dst];
     c->st.delivered++;
     c->st.bytes_delivered += f->len;
-    if (p->on_wire_clock && w->now_cached && !f->has_off)
+    if (cache && p->on_wire_clock && !f->has_off)
         oasis_stack_input_at(p->stack, f->data, f->len, w->now);
     else
         deliver_other(w, p, f);
@@ -1081,10 +1082,10 @@ static OASIS_ALWAYS_INLINE void deliver(oasis_wire *w, const wire_frame *f)
 /* Delivers the frames due at now. With a cached send time, frames sent
  * during this round are due at `now` too: they wait for the next round
  * (seq >= limit), as they did when each send read a later clock. */
-static size_t deliver_due(oasis_wire *w, uint64_t now)
+static OASIS_ALWAYS_INLINE size_t deliver_due(oasis_wire *w, uint64_t now, int cache)
 {
     size_t n = 0;
-    uint64_t limit = w->now_cached ? w->next_seq : UINT64_MAX;
+    uint64_t limit = cache ? w->next_seq : UINT64_MAX;
     for (;;) {
         /* queue_first, and the pop from where it found the frame */
         wire_frame *f = w->flen ? w->fifo[w->fhead] : NULL;
@@ -1101,17 +1102,18 @@ static size_t deliver_due(oasis_wire *w, uint64_t now)
         } else {
             heap_pop(w);
         }
-        deliver(w, f);
+        deliver(w, f, cache);
         frame_release(w, f);
         n++;
     }
 }
 
-OASIS_HOT size_t oasis_wire_step(oasis_wire *w)
+/* oasis_wire_step in two copies, cache a constant in each: a real clock's
+ * (cached instants) and a virtual one's. */
+static OASIS_ALWAYS_INLINE size_t step(oasis_wire *w, int cache)
 {
     size_t total = 0, n;
     int rounds = 0;
-    int cache = !oasis_clock_is_virtual(w->clock);
     /* A real clock is read at the step's start and then only after
      * WIRE_READ_FRAMES deliveries (a read costs ~25 ns, a tenth of a small
      * request/response, whose rounds carry a frame each), so an instant
@@ -1128,7 +1130,7 @@ OASIS_HOT size_t oasis_wire_step(oasis_wire *w)
             frames = 0;
         }
         w->now = now;
-        n = deliver_due(w, now);
+        n = deliver_due(w, now, cache);
         frames += n;
         for (uint32_t i = 0; i < w->nports; i++) {
             const wire_port *p = w->ports[i];
@@ -1141,6 +1143,11 @@ OASIS_HOT size_t oasis_wire_step(oasis_wire *w)
     } while (n && ++rounds < WIRE_STEP_ROUNDS);
     w->now_cached = 0;
     return total;
+}
+
+OASIS_HOT size_t oasis_wire_step(oasis_wire *w)
+{
+    return oasis_clock_is_virtual(w->clock) ? step(w, 0) : step(w, 1);
 }
 
 /* The earliest event at or after t: a frame in flight or a stack's
