@@ -272,8 +272,11 @@ OASIS_HOT OASIS_NOINLINE uint64_t oasis_ring_peek_csum_any(const oasis_ring *r, 
 /* The whole of it (oasis_ring_consume's slow path). */
 void oasis_ring_consume_all(oasis_stack *s, oasis_ring *r)
 {
+    if (!r->pin) {
+        ring_drained(s, r); /* the head goes back to the start */
+        return;
+    }
+    /* pinned: unpin drains it (the room must stay) */
     r->head = ring_pos(r, r->len);
     r->len = 0;
-    if (!r->pin)
-        ring_drained(s, r); /* pinned: unpin does it (the room must stay) */
 }
