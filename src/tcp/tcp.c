@@ -383,7 +383,6 @@ int oasis_tcp_ext_make(oasis_flow *f)
         ext_setup(f, x);
         s->ctr.tcp.ext_allocs++;
     }
-    f->hold++;
     return OASIS_OK;
 }
 
@@ -1000,17 +999,18 @@ OASIS_HOT static int seg_parse(oasis_stack *s, const uint8_t *seg, size_t len, u
     return 0;
 }
 
-/* A segment for flow f (found in the table). */
+/* A segment for flow f (found in the table). Like the timer and the
+ * dispatcher it takes no hold: busy keeps the extension as well. */
 OASIS_HOT static void flow_segment(oasis_stack *s, oasis_flow *f, const oasis_tcp_hdr *h)
 {
-    if (oasis_tcp_ext_get(f)) {
+    if (!f->ext && oasis_tcp_ext_make(f)) {
         s->ctr.tcp.ext_drops++; /* no memory to take it in: as if lost */
         return;
     }
     f->busy++;
     oasis_tcp_flow_input(f, h);
     f->busy--;
-    oasis_tcp_ext_put(f);
+    oasis_tcp_ext_idle(f);
     oasis_tcp_maybe_free(f);
 }
 

@@ -371,19 +371,21 @@ uint16_t oasis_tcp_pick_port(oasis_stack *s, const oasis_ipaddr *laddr, const oa
 void oasis_tcp_set_state(oasis_flow *f, oasis_tcp_state st);
 /* The only writer of f->life; aborts on a transition the table above lacks. */
 void oasis_tcp_set_life(oasis_flow *f, oasis_tcp_life to);
-/* As ext_put without a hold of one's own (the timer, the dispatcher). */
+/* As ext_put without a hold of one's own (the timer, the dispatcher, a
+ * segment). */
 void oasis_tcp_ext_idle(oasis_flow *f);
-/* ext_get for a flow without one: a cached or new extension, set up. */
+/* For a flow without an extension: a cached or new one, set up (no hold
+ * taken). 0, or OASIS_ENOMEM. */
 int oasis_tcp_ext_make(oasis_flow *f);
 /* The flow's extension exists (allocated and set up if it did not; the
  * flow's hold count goes up): 0, or OASIS_ENOMEM. Pair with ext_put.
- * Inline: every entry point (a segment, a write) takes one. */
+ * Inline: every write takes one. */
 static inline int oasis_tcp_ext_get(oasis_flow *f)
 {
-    if (!f->ext)
-        return oasis_tcp_ext_make(f);
-    f->hold++;
-    return 0;
+    int err = f->ext ? 0 : oasis_tcp_ext_make(f);
+    if (!err)
+        f->hold++;
+    return err;
 }
 /* Drops the hold; gives the extension back if the flow is idle (nothing in
  * flight, buffered, pending or armed) and nothing else holds it. */
