@@ -224,6 +224,14 @@ static int run_bulk(uint32_t mtu, double seconds)
         bench_result(row, "oasis", "in-memory wire", gbps, "Gbit/s", note);
     fprintf(stderr, "oasis bulk mtu %u: %.3f GB in %.2f s = %.3f Gbit/s (%s); %" PRIu64
                     " bytes in all\n", mtu, (double)b->rx_measured / 1e9, wall, gbps, note, b->received);
+    /* What auto-tuning did (issue 16): steps taken, and the buffer memory
+     * each end peaked at (the receiver's is its receive buffer, the
+     * sender's its send buffer). */
+    const oasis_tcp_counters *rx = &oasis_stack_counters(b->server)->tcp;
+    const oasis_tcp_counters *tx = &oasis_stack_counters(b->client)->tcp;
+    fprintf(stderr, "  buffers: receiver %" PRIu64 " B after %" PRIu64 " steps, sender %" PRIu64
+                    " B after %" PRIu64 " steps\n", rx->mem_peak, rx->rcvbuf_grows, tx->mem_peak,
+            tx->sndbuf_grows);
     teardown(b);
     return b->failed;
 }

@@ -441,6 +441,63 @@ static void test_min_rtt_not_srtt(void **state)
     test_net_fini(&n);
 }
 
+/* ---- a handshake that read 0 ---------------------------------------------------
+ *
+ * On an in-memory wire (or a LAN read with a millisecond tick) the
+ * handshake ends in the clock reading it began in: its RTT sample is 0,
+ * shorter than the clock can tell, and it bounds the receiver's RTT as any
+ * sample does. Here the handshake crosses the bare wire; then the first
+ * 30 ms of data take 2.5 ms each way (what a process sees that runs slowly
+ * at first: page faults, descheduled, or under valgrind, where this made
+ * bulk 5 times slower), then the 10 us, 10 Gbit/s path. Taken for the
+ * RTT, those first measures put the flow under the long-path rule (twice
+ * a round trip's worth and more per step) and the buffer grew to the
+ * 4 MiB limit before any short measure came in. */
+static void test_zero_handshake_rtt_bounds(void **state)
+{
+    (void)state;
+    test_net n;
+    test_net_init(&n, NULL, NULL);
+    bulk *b = calloc(1, sizeof *b);
+    assert_non_null(b);
+    b->s = n.b;
+    b->to_send = 200u << 20;
+    b->mark_at = 40u << 20;
+    assert_int_equal(oasis_tcp_listen(n.b, 5001, NULL, bulk_accept, b), 0);
+    assert_int_equal(oasis_tcp_connect4(n.a, TEST_ADDR_B, 5001, NULL, hold_connected, b), 0);
+    assert_int_equal(oasis_wire_run(n.wire, both_open, b, OASIS_NS_PER_SEC), 0);
+    oasis_tcp_info ti;
+    assert_int_equal(oasis_tcp_get_info(b->rx, &ti), 0);
+    assert_int_equal(ti.srtt_ns, 0); /* the premise: the handshake read 0 */
+    oasis_impair im;
+    oasis_impair_init(&im);
+    im.delay_ns = 2500 * OASIS_NS_PER_US;
+    assert_int_equal(oasis_wire_impair(n.wire, oasis_stack_link(n.a), NULL, &im), 0);
+    assert_int_equal(oasis_wire_impair(n.wire, oasis_stack_link(n.b), NULL, &im), 0);
+    bulk_write(b);
+    bulk_write(b);
+    oasis_wire_run(n.wire, NULL, NULL, 30 * OASIS_NS_PER_MS);
+    fast_path(&n);
+    assert_int_equal(test_net_run_until(&n, &b->done, 60 * OASIS_NS_PER_SEC), 0);
+    assert_int_equal(b->received, b->to_send);
+    oasis_tcp_sndbuf sb;
+    assert_int_equal(oasis_tcp_get_sndbuf(b->tx, &sb), 0);
+    double bps = (double)(b->to_send - b->mark) * 8.0 /
+                 ((double)(oasis_stack_now(n.b) - b->t_mark) / 1e9);
+    print_message("after a slow start: %.2f Gbit/s, rcvbuf %u, sndbuf %u, grows %llu/%llu\n",
+                  bps / 1e9, b->rx->rcvbuf, sb.size,
+                  (unsigned long long)oasis_stack_counters(n.b)->tcp.rcvbuf_grows,
+                  (unsigned long long)oasis_stack_counters(n.a)->tcp.sndbuf_grows);
+    assert_true(bps > 9.0e9);
+    /* The bounds of test_min_rtt_not_srtt. */
+    assert_true(b->rx->rcvbuf <= 128u << 10);
+    assert_true(sb.size <= 256u << 10);
+    oasis_tcp_release(b->rx);
+    oasis_tcp_release(b->tx);
+    free(b);
+    test_net_fini(&n);
+}
+
 /* ---- a clock that ticks in milliseconds -----------------------------------------
  *
  * An embedded stack's clock is often a 1 ms tick (lwIP's sys_now is one).
@@ -699,6 +756,7 @@ int main(void)
         cmocka_unit_test(test_small_on_short_path),
         cmocka_unit_test(test_small_on_fast_path),
         cmocka_unit_test(test_min_rtt_not_srtt),
+        cmocka_unit_test(test_zero_handshake_rtt_bounds),
         cmocka_unit_test(test_small_on_fast_path_ms_clock),
         cmocka_unit_test(test_keep_deadline_moves_once_per_half),
         cmocka_unit_test(test_budget_10000_flows),

@@ -203,12 +203,18 @@ static void rcv_rtt_measure(oasis_tcp_ext *x, uint32_t got, uint64_t now)
 /* The RTT the measures use: the smoothed RTT bounds the receiver's. For a
  * receiver that sends no data that is the handshake's sample (taken
  * before any queue formed), and a sample stretched by the process being
- * descheduled cannot exceed it. */
+ * descheduled cannot exceed it. A handshake that ended in the clock
+ * reading it began in (an in-memory wire, a millisecond tick on a LAN)
+ * sampled 0: shorter than the clock can tell, as rcv_rtt_measure counts
+ * it, and a bound like any other. */
 static uint64_t rcv_rtt(const oasis_tcp_ext *x)
 {
     uint64_t r = x->rcvq_rtt;
-    if (x->rtt.have_sample && x->rtt.srtt_ns && (!r || x->rtt.srtt_ns < r))
-        r = x->rtt.srtt_ns;
+    if (x->rtt.have_sample) {
+        uint64_t s = x->rtt.srtt_ns ? x->rtt.srtt_ns : 1;
+        if (!r || s < r)
+            r = s;
+    }
     return r;
 }
 
