@@ -681,28 +681,29 @@ static OASIS_NOINLINE void chan_send_staged(oasis_wire *w, wire_chan *c, uint32_
         chan_send_impaired(w, c, src, dst, data, len, off, t);
 }
 
-/* A frame from port src to port dst. The common case (a fixed-delay
- * channel, no offloads, no observer, a recycled buffer, room on the wire,
- * due no earlier than the FIFO's last frame) is chan_send_plain's result
- * without its stages: the frame goes on the FIFO, and the copy comes last
- * so that nothing waits for it. Everything else takes the stages. */
-static OASIS_ALWAYS_INLINE void chan_send_off(oasis_wire *w, uint32_t src, uint32_t dst,
-                                              const uint8_t *data, uint32_t len,
-                                              const oasis_offload *off)
+/* A frame from port src to port dst: its common case (a fixed-delay
+ * channel, no observer, a recycled buffer, room on the wire, due no earlier
+ * than the FIFO's last frame) is chan_send_plain's result without its
+ * stages: the frame goes on the FIFO, and the copy comes last so that
+ * nothing waits for it. 0 when it does not apply, having changed nothing
+ * (port_send's fast path then saves no register: nothing is live after
+ * the copy, and its other path is a tail call). */
+static OASIS_ALWAYS_INLINE int chan_send_fast(oasis_wire *w, uint32_t src, uint32_t dst,
+                                              const uint8_t *data, uint32_t len)
 {
+    if (!w->now_cached && !oasis_clock_is_virtual(w->clock))
+        return 0; /* (reading the time would be a call) */
     wire_chan *c = &w->ports[src]->out[dst];
     uint64_t t = w->now_cached ? w->now : oasis_clock_now(w->clock);
-    c->st.sent++;
-    c->st.bytes_sent += len;
     uint64_t due = t + w->cfg.delay_ns + c->cfg.delay_ns; /* chan_due without jitter */
     if (due < c->last_due)
         due = c->last_due;
     wire_frame *f = w->freelist, *tail = fifo_tail(w);
-    if (!c->fixed || off || w->observer || !f || len > WIRE_FRAME_CAP ||
-        queued(w) >= w->cfg.queue_frames || w->flen == w->fcap || (tail && due < tail->due)) {
-        chan_send_staged(w, c, src, dst, data, len, off, t);
-        return;
-    }
+    if (!c->fixed || w->observer || !f || len > WIRE_FRAME_CAP ||
+        queued(w) >= w->cfg.queue_frames || w->flen == w->fcap || (tail && due < tail->due))
+        return 0;
+    c->st.sent++;
+    c->st.bytes_sent += len;
     c->last_due = due;
     w->freelist = f->next;
     w->nfree--;
@@ -713,6 +714,21 @@ static OASIS_ALWAYS_INLINE void chan_send_off(oasis_wire *w, uint32_t src, uint3
     f->has_off = 0;
     (void)fifo_push(w, f); /* (room checked above: it cannot fail) */
     memcpy(f->data, data, len);
+    return 1;
+}
+
+/* A frame with or without offloads from port src to port dst: the common
+ * case, else every stage. */
+static void chan_send_off(oasis_wire *w, uint32_t src, uint32_t dst, const uint8_t *data,
+                          uint32_t len, const oasis_offload *off)
+{
+    if (!off && chan_send_fast(w, src, dst, data, len))
+        return;
+    wire_chan *c = &w->ports[src]->out[dst];
+    c->st.sent++;
+    c->st.bytes_sent += len;
+    chan_send_staged(w, c, src, dst, data, len, off,
+                     w->now_cached ? w->now : oasis_clock_now(w->clock));
 }
 
 static void chan_send(oasis_wire *w, uint32_t src, uint32_t dst, const uint8_t *data,
@@ -782,13 +798,6 @@ static OASIS_NOINLINE uint32_t unicast_lookup(const oasis_wire *w, wire_port *p,
     return UINT32_MAX;
 }
 
-/* unicast_lookup, from the memo when the frame goes where the last did. */
-static uint32_t unicast_port(const oasis_wire *w, wire_port *p, const uint8_t *frame)
-{
-    if (memcmp(frame, p->memo_mac, 6) == 0)
-        return p->memo_dst;
-    return unicast_lookup(w, p, frame);
-}
 
 static void memo_forget(oasis_wire *w)
 {
@@ -808,6 +817,19 @@ static OASIS_NOINLINE void port_flood(oasis_wire *w, const wire_port *p, const u
 
 /* Switch semantics: unicast goes to the port that owns the MAC, broadcast,
  * multicast and unknown unicast to every other port. */
+static OASIS_NOINLINE int port_send_any(oasis_wire *w, wire_port *p, const uint8_t *frame,
+                                        uint32_t len)
+{
+    uint32_t d = memcmp(frame, p->memo_mac, 6) == 0 ? p->memo_dst : unicast_lookup(w, p, frame);
+    if (d != UINT32_MAX)
+        chan_send_off(w, p->index, d, frame, len, NULL);
+    else
+        port_flood(w, p, frame, len);
+    return OASIS_OK; /* a lossy or full wire loses frames; not the sender's error */
+}
+
+/* The frame of a flow, which goes where the last did (the memo), by the
+ * channel's common case; any other by port_send_any. */
 OASIS_HOT static int port_send(oasis_link *link, const uint8_t *frame, size_t len)
 {
     wire_port *p = (wire_port *)link;
@@ -815,12 +837,10 @@ OASIS_HOT static int port_send(oasis_link *link, const uint8_t *frame, size_t le
 
     if (len - ETH_HDR > (size_t)w->cfg.mtu) /* (below ETH_HDR, it wraps) */
         return OASIS_EMSGSIZE;
-    uint32_t d = unicast_port(w, p, frame);
-    if (d != UINT32_MAX)
-        chan_send_off(w, p->index, d, frame, (uint32_t)len, NULL);
-    else
-        port_flood(w, p, frame, (uint32_t)len);
-    return OASIS_OK; /* a lossy or full wire loses frames; not the sender's error */
+    if (memcmp(frame, p->memo_mac, 6) != 0 || p->memo_dst == UINT32_MAX ||
+        !chan_send_fast(w, p->index, p->memo_dst, frame, (uint32_t)len))
+        return port_send_any(w, p, frame, (uint32_t)len);
+    return OASIS_OK;
 }
 
 static int port_send_offload(oasis_link *link, const uint8_t *frame, size_t len,
