@@ -438,7 +438,7 @@ OASIS_HOT static int submit_write_held(oasis_flow *f, const oasis_iovec *iov, si
             x->nreqs++;
             oasis_tcp_req_done(f, r, 0);
         }
-        oasis_tcp_output(f); /* arms what it sets (tcp_timer.c timer_by) */
+        oasis_tcp_output_queued(f); /* arms what it sets (tcp_timer.c timer_by) */
         return OASIS_OK;
     }
     oasis_tcp_wreq *r = oasis_malloc(f->s, sizeof *r + iovcnt * sizeof *iov);

@@ -218,15 +218,14 @@ static OASIS_ALWAYS_INLINE int plain_ok(const oasis_flow *f, uint32_t len)
     return len <= room && sizeof x->txc.hdr + hlen + len <= SMALL_FRAME && x->txc.nb;
 }
 
-/* Sends the segment plain_ok allowed; now: the time. */
+/* Sends the segment plain_ok allowed; ms: the time in ms. */
 static OASIS_ALWAYS_INLINE void plain_send(oasis_flow *f, uint32_t seq, uint32_t len, uint8_t flags,
-                                           uint64_t now)
+                                           uint32_t ms)
 {
     oasis_stack *s = f->s;
     oasis_tcp_ext *x = f->ext;
     uint32_t hlen = f->ts_ok ? OASIS_TCP_HLEN + 12 : OASIS_TCP_HLEN;
     uint32_t room = oasis_tcp_seg_mss(f) + OASIS_TCP_HLEN - hlen;
-    uint32_t ms = (uint32_t)(now / OASIS_NS_PER_MS);
     oasis_tcp_plain h;
     h.src_port = f->c.lport;
     h.dst_port = f->c.rport;
@@ -255,7 +254,7 @@ static OASIS_ALWAYS_INLINE int xmit_plain(oasis_flow *f, uint32_t seq, uint32_t 
     if ((flags & (OASIS_TCP_SYN | OASIS_TCP_RST | OASIS_TCP_ACK)) != OASIS_TCP_ACK ||
         f->s->tcp->tx_fast_off || sack_blocks_due(f) || !plain_ok(f, len))
         return 0;
-    plain_send(f, seq, len, flags, oasis_now(f->s));
+    plain_send(f, seq, len, flags, (uint32_t)(oasis_now(f->s) / OASIS_NS_PER_MS));
     return 1;
 }
 
@@ -438,13 +437,12 @@ static int can_send_data(const oasis_flow *f)
 /* RFC 5681 4.1: data after a silence longer than the RTO restarts from
  * the initial window; the controller also learns how long it paused. Once
  * per idle period: nothing unacknowledged, data about to go, idle counted
- * from the last data sent. now: the time. */
-static OASIS_ALWAYS_INLINE void idle_restart(oasis_flow *f, uint32_t len, uint64_t now)
+ * from the last data sent. now: the time, in ns and in ms. */
+static OASIS_ALWAYS_INLINE void idle_restart(oasis_flow *f, uint32_t len, uint64_t now, uint32_t now_ms)
 {
     if (!len || f->snd_una != f->snd_max || !f->ext->ccops->on_idle)
         return;
-    uint32_t ms = (uint32_t)(now / OASIS_NS_PER_MS) - f->last_tx_ms; /* wraps after 49 days:
-                                                                       * an idle flow restarts anyway */
+    uint32_t ms = now_ms - f->last_tx_ms; /* wraps after 49 days: an idle flow restarts anyway */
     if (!ms)
         return; /* no pause to learn from (on_idle's contract: idle_ns > 0) */
     f->ext->ccops->on_idle(&f->ext->cc, (uint64_t)ms * OASIS_NS_PER_MS, oasis_rtt_rto(&f->ext->rtt), now);
@@ -474,8 +472,10 @@ static OASIS_ALWAYS_INLINE void seg_sent(oasis_flow *f, uint32_t seq, uint32_t l
 OASIS_HOT static void send_seg(oasis_flow *f, uint32_t len, uint8_t flags)
 {
     uint32_t seq = f->snd_nxt;
-    if (len && f->snd_una == f->snd_max) /* (the clock is read only when it may restart) */
-        idle_restart(f, len, oasis_now(f->s));
+    if (len && f->snd_una == f->snd_max) { /* (the clock is read only when it may restart) */
+        uint64_t now = oasis_now(f->s);
+        idle_restart(f, len, now, (uint32_t)(now / OASIS_NS_PER_MS));
+    }
     uint32_t mss = oasis_tcp_eff_mss(f);
     if (len > mss) {
         /* The restart may have shrunk cwnd under the super-segment sized
@@ -534,9 +534,10 @@ static OASIS_ALWAYS_INLINE int output_one(oasis_flow *f)
     uint32_t seq = f->snd_nxt;
     uint8_t flags = OASIS_TCP_ACK | OASIS_TCP_PSH;
     uint64_t now = oasis_now(f->s);
-    idle_restart(f, avail, now);
+    uint32_t ms = (uint32_t)(now / OASIS_NS_PER_MS); /* (both ask: divided once) */
+    idle_restart(f, avail, now, ms);
     if (plain_ok(f, avail))
-        plain_send(f, seq, avail, flags, now);
+        plain_send(f, seq, avail, flags, ms);
     else
         xmit_general(f, seq, avail, flags, 1);
     /* seg_sent's and the loop's tail for new data: the segment carried
@@ -566,10 +567,14 @@ static int output_idle(const oasis_flow *f)
 
 OASIS_HOT void oasis_tcp_output(oasis_flow *f)
 {
-    /* (first: it returns before the function saves any registers, and
-     * when it holds, no state sends or acknowledges anything) */
-    if (output_idle(f))
-        return;
+    /* (first: it returns before any register is saved, and when it holds,
+     * no state sends or acknowledges anything) */
+    if (!output_idle(f))
+        oasis_tcp_output_queued(f);
+}
+
+OASIS_HOT OASIS_NOINLINE void oasis_tcp_output_queued(oasis_flow *f)
+{
     if (output_one(f))
         return;
     if (!can_send_data(f)) {
