@@ -133,7 +133,8 @@ static OASIS_NOINLINE void sent_other(oasis_flow *f, uint32_t seq, uint32_t len)
     append(f, seq, end, now, oasis_seq_lt(seq, f->snd_max) ? OASIS_RACK_RETRANS : 0);
 }
 
-OASIS_HOT void oasis_rack_sent(oasis_flow *f, uint32_t seq, uint32_t len)
+/* (always inline: with LTO its usual case sits in the send itself) */
+OASIS_HOT OASIS_ALWAYS_INLINE void oasis_rack_sent(oasis_flow *f, uint32_t seq, uint32_t len)
 {
     oasis_rack *r = &f->ext->sb.rack;
     if (!f->sack_ok || !len)
