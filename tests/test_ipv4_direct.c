@@ -164,6 +164,24 @@ static void test_taken_and_counted(void **state)
     assert_int_equal(c->tcp.out_segs, c0.tcp.out_segs + 1); /* the SYN-ACK */
 }
 
+/* Each ECN field (RFC 3168 5) counts in its own counter, and only there. */
+static void test_each_ecn_field_counted(void **state)
+{
+    fx *x = *state;
+    for (uint8_t ecn = 0; ecn < 4; ecn++) {
+        oasis_ip_counters c0 = ctr(x)->ip;
+        dgram d = plain();
+        d.tos = (uint8_t)(0x28 | ecn); /* a DSCP beside it changes nothing */
+        feed(x, &d);
+        const oasis_ip_counters *c = &ctr(x)->ip;
+        assert_int_equal(c->in_delivers, c0.in_delivers + 1);
+        assert_int_equal(c->in_noect_pkts, c0.in_noect_pkts + (ecn == OASIS_ECN_NOT_ECT));
+        assert_int_equal(c->in_ect1_pkts, c0.in_ect1_pkts + (ecn == OASIS_ECN_ECT1));
+        assert_int_equal(c->in_ect0_pkts, c0.in_ect0_pkts + (ecn == OASIS_ECN_ECT0));
+        assert_int_equal(c->in_ce_pkts, c0.in_ce_pkts + (ecn == OASIS_ECN_CE));
+    }
+}
+
 /* The counter at byte offset off of the stack's counters. */
 static uint64_t counter_at(const fx *x, size_t off)
 {
@@ -372,6 +390,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_taken_and_counted, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_each_ecn_field_counted, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_header_checksum, setup, teardown),
         cmocka_unit_test_setup_teardown(test_martian_sources, setup, teardown),
         cmocka_unit_test_setup_teardown(test_martian_after_new_netmask, setup, teardown),

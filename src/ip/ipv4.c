@@ -399,13 +399,13 @@ void oasis_ipv4_negative_advice(oasis_stack *s, uint32_t dst)
 
 static void count_delivered(oasis_ip_counters *c, uint8_t tos)
 {
+    /* RFC 3168 5: the ECN field picks the counter (a lookup, not a
+     * chain of compares). */
+    static const uint16_t ecn_ctr[4] = {
+        offsetof(oasis_ip_counters, in_noect_pkts), offsetof(oasis_ip_counters, in_ect1_pkts),
+        offsetof(oasis_ip_counters, in_ect0_pkts), offsetof(oasis_ip_counters, in_ce_pkts)};
     c->in_delivers++;
-    switch (tos & 3) { /* RFC 3168 5: the ECN field */
-    case 0: c->in_noect_pkts++; break;
-    case 1: c->in_ect1_pkts++; break;
-    case 2: c->in_ect0_pkts++; break;
-    default: c->in_ce_pkts++; break;
-    }
+    (*(uint64_t *)((char *)c + ecn_ctr[tos & 3]))++;
 }
 
 void oasis_ipv4_deliver(oasis_stack *s, const oasis_ipv4_hdr *h)
@@ -519,9 +519,10 @@ static int tcp_direct(oasis_stack *s, const uint8_t *pkt, size_t len)
         ip->rx_addr = s->addr;
         ip->rx_mask = s->netmask;
     }
+    uint8_t tos = pkt[1]; /* read once: the counters' stores may alias pkt */
     s->ctr.ip.in_receives++;
-    count_delivered(&s->ctr.ip, pkt[1]);
-    oasis_tcp_input4_ecn(s, src, dst, pkt + OASIS_IPV4_HLEN, total - OASIS_IPV4_HLEN, pkt[1] & 3);
+    count_delivered(&s->ctr.ip, tos);
+    oasis_tcp_input4_ecn(s, src, dst, pkt + OASIS_IPV4_HLEN, total - OASIS_IPV4_HLEN, tos & 3);
     return 1;
 }
 
