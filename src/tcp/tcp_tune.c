@@ -246,9 +246,12 @@ static uint64_t keep_ext(oasis_flow *f, uint64_t now, uint64_t rtt)
 
 static uint64_t min_u64(uint64_t a, uint64_t b) { return a < b ? a : b; }
 
+static void rcv_space_adjust(oasis_flow *f, uint64_t now);
+
 /* Once per RTT, as Linux's tcp_rcv_space_adjust: a read before rcvq_due
- * only counts its bytes (the receiver's RTT sample, the batch). */
-void oasis_tcp_rcv_adjust(oasis_flow *f, uint32_t n)
+ * only counts its bytes (the receiver's RTT sample, the batch). Always
+ * inline: every read of a tuned flow runs this part. */
+OASIS_HOT OASIS_ALWAYS_INLINE void oasis_tcp_rcv_adjust(oasis_flow *f, uint32_t n)
 {
     oasis_tcp_ext *x = f->ext;
     if (!x || f->rcv_fixed)
@@ -263,8 +266,14 @@ void oasis_tcp_rcv_adjust(oasis_flow *f, uint32_t n)
     if (held > x->rcvq_batch_max)
         x->rcvq_batch_max = held;
     rcv_rtt_measure(x, (uint32_t)f->bytes_received, now);
-    if (now < x->rcvq_due)
-        return;
+    if (now >= x->rcvq_due)
+        rcv_space_adjust(f, now);
+}
+
+/* The measure, at most once per RTT. */
+static OASIS_NOINLINE void rcv_space_adjust(oasis_flow *f, uint64_t now)
+{
+    oasis_tcp_ext *x = f->ext;
     uint64_t rtt = rcv_rtt(x);
     uint64_t keep_due = keep_ext(f, now, rtt);
     if (!rtt) {
@@ -335,7 +344,7 @@ void oasis_tcp_rcv_adjust(oasis_flow *f, uint32_t n)
     x->rcvq_due = min_u64(keep_due, now + measure_span(rtt));
 }
 
-OASIS_HOT void oasis_tcp_snd_adjust(oasis_flow *f)
+OASIS_HOT OASIS_ALWAYS_INLINE void oasis_tcp_snd_adjust(oasis_flow *f)
 {
     oasis_tcp_ext *x = f->ext;
     if (!x || f->snd_fixed)
@@ -388,7 +397,7 @@ static OASIS_NOINLINE uint32_t rcv_room_limited(oasis_flow *f, uint32_t n)
     return fit < n ? fit : n;
 }
 
-OASIS_HOT uint32_t oasis_tcp_rcv_room(oasis_flow *f, uint32_t n)
+OASIS_HOT OASIS_ALWAYS_INLINE uint32_t oasis_tcp_rcv_room(oasis_flow *f, uint32_t n)
 {
     uint64_t avail = mem_avail(f->s);
     if (avail == UINT64_MAX || oasis_ring_fit(&f->ext->rcv, avail) >= n)
