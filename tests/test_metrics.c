@@ -773,6 +773,8 @@ static void fake_flow(oasis_tcp_info *ti, uint16_t lport, uint16_t rport, oasis_
     ti->bytes_in_flight = 2920;
     ti->snd_wnd = 65535;
     ti->rcv_wnd = 131072;
+    ti->sndbuf = 262144;
+    ti->rcvbuf = 196608;
     ti->retransmits = 3;
     ti->bytes_acked = 1ull << 33;
     ti->bytes_received = 12345;
@@ -821,6 +823,10 @@ static void test_flow_source(void **state)
     assert_int_equal(ufield(p, "bytes_received"), 12345);
     assert_int_equal(ufield(p, "snd_wnd"), 65535);
     assert_int_equal(ufield(p, "rcv_wnd"), 131072);
+    assert_int_equal(ufield(p, "sndbuf"), 262144);
+    assert_int_equal(ufield(p, "rcvbuf"), 196608);
+    assert_int_equal(field(p, "rcvbuf")->counter, 0); /* a size: a gauge */
+    assert_int_equal(field(p, "retransmits")->counter, 1);
     assert_int_equal(ufield(p, "mss_send"), 1460);
     assert_int_equal(ufield(p, "segs_out"), 11);
     assert_string_equal(field(&snap.points[1], "state")->v.s, "TIME_WAIT");

@@ -246,6 +246,12 @@ static void test_grows_on_long_path(void **state)
     assert_true(b->rx->rcvbuf >= 625000);
     assert_true(b->tx->sndbuf >= 625000);
     assert_true(c->rcvbuf_grows > 0);
+    /* What the application sees of it. */
+    oasis_tcp_info ti;
+    assert_int_equal(oasis_tcp_get_info(b->rx, &ti), 0);
+    assert_int_equal(ti.rcvbuf, b->rx->rcvbuf);
+    assert_int_equal(oasis_tcp_get_info(b->tx, &ti), 0);
+    assert_int_equal(ti.sndbuf, b->tx->sndbuf);
     oasis_tcp_release(b->rx);
     oasis_tcp_release(b->tx);
     free(b);

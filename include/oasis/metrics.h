@@ -209,7 +209,7 @@ int oasis_metrics_add_counters(oasis_metrics *m, const oasis_counters *c,
  * tcp_info. Tags: local_addr, local_port, remote_addr, remote_port (dotted
  * quad or RFC 5952 IPv6 text / decimal) plus tags. Fields: state (string, e.g. "ESTABLISHED"),
  * srtt_ns, rttvar_ns, rto_ns, mss_send, mss_recv, cwnd, ssthresh,
- * bytes_in_flight, snd_wnd, rcv_wnd, retransmits, bytes_acked,
+ * bytes_in_flight, snd_wnd, rcv_wnd, sndbuf, rcvbuf, retransmits, bytes_acked,
  * bytes_received, segs_in, segs_out (uint). At most max_flows flows are
  * reported per snapshot (0: 256); the rest are left out (keep it under the
  * registry's max_points: a source that hits that bound loses all its points

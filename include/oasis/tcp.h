@@ -532,6 +532,8 @@ typedef struct oasis_tcp_info {
     uint32_t cwnd, ssthresh;    /* bytes */
     uint32_t bytes_in_flight;
     uint32_t snd_wnd, rcv_wnd;  /* bytes */
+    uint32_t sndbuf, rcvbuf;    /* buffer sizes now: tuned ones grow while the flow
+                                   runs (oasis_tcp_config.autotune), fixed ones stay */
     uint64_t retransmits;       /* segments retransmitted */
     uint64_t bytes_acked, bytes_received;
     uint64_t segs_in, segs_out;

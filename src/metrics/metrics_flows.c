@@ -67,13 +67,14 @@ static int emit_flow(oasis_metrics_emit *e, const oasis_tcp_info *ti)
         {"srtt_ns", ti->srtt_ns}, {"rttvar_ns", ti->rttvar_ns}, {"rto_ns", ti->rto_ns},
         {"mss_send", ti->mss_send}, {"mss_recv", ti->mss_recv}, {"cwnd", ti->cwnd},
         {"ssthresh", ti->ssthresh}, {"bytes_in_flight", ti->bytes_in_flight},
-        {"snd_wnd", ti->snd_wnd}, {"rcv_wnd", ti->rcv_wnd}, {"retransmits", ti->retransmits},
+        {"snd_wnd", ti->snd_wnd}, {"rcv_wnd", ti->rcv_wnd}, {"sndbuf", ti->sndbuf},
+        {"rcvbuf", ti->rcvbuf}, {"retransmits", ti->retransmits},
         {"bytes_acked", ti->bytes_acked}, {"bytes_received", ti->bytes_received},
         {"segs_in", ti->segs_in}, {"segs_out", ti->segs_out},
     };
     /* From retransmits on, the fields only grow. */
     for (size_t i = 0; !rc && i < sizeof u / sizeof u[0]; i++)
-        rc = i >= 10 ? oasis_metrics_field_counter(e, u[i].name, u[i].v)
+        rc = i >= 12 ? oasis_metrics_field_counter(e, u[i].name, u[i].v)
                      : oasis_metrics_field_uint(e, u[i].name, u[i].v);
     return rc;
 }

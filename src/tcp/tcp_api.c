@@ -894,6 +894,8 @@ int oasis_tcp_get_info(const oasis_flow *f, oasis_tcp_info *info)
     info->path_mtu = (f->ext ? oasis_tcp_seg_mss(f) : f->mss_send) + 20 + oasis_tcp_ip_hlen(&f->c);
     info->bytes_in_flight = f->snd_max - f->snd_una;
     info->snd_wnd = f->snd_wnd;
+    info->sndbuf = f->sndbuf;
+    info->rcvbuf = f->rcvbuf;
     info->retransmits = f->retransmits;
     info->bytes_acked = f->snd_acked;
     info->bytes_received = f->bytes_received;
