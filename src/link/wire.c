@@ -685,15 +685,14 @@ static OASIS_NOINLINE void chan_send_staged(oasis_wire *w, wire_chan *c, uint32_
  * channel, no observer, a recycled buffer, room on the wire, due no earlier
  * than the FIFO's last frame) is chan_send_plain's result without its
  * stages: the frame goes on the FIFO, and the copy comes last so that
- * nothing waits for it. 0 when it does not apply, having changed nothing
- * (port_send's fast path then saves no register: nothing is live after
- * the copy, and its other path is a tail call). */
-static OASIS_ALWAYS_INLINE int chan_send_fast(oasis_wire *w, uint32_t src, uint32_t dst,
-                                              const uint8_t *data, uint32_t len)
+ * nothing waits for it. c: src's channel to dst. 0 when it does not apply,
+ * having changed nothing (in port_send nothing is then live across the
+ * copy, and its other path is a tail call: few registers to save). */
+static OASIS_ALWAYS_INLINE int chan_send_fast(oasis_wire *w, wire_chan *c, uint32_t src,
+                                              uint32_t dst, const uint8_t *data, uint32_t len)
 {
     if (!w->now_cached && !oasis_clock_is_virtual(w->clock))
         return 0; /* (reading the time would be a call) */
-    wire_chan *c = &w->ports[src]->out[dst];
     uint64_t t = w->now_cached ? w->now : oasis_clock_now(w->clock);
     uint64_t due = t + w->cfg.delay_ns + c->cfg.delay_ns; /* chan_due without jitter */
     if (due < c->last_due)
@@ -722,9 +721,9 @@ static OASIS_ALWAYS_INLINE int chan_send_fast(oasis_wire *w, uint32_t src, uint3
 static void chan_send_off(oasis_wire *w, uint32_t src, uint32_t dst, const uint8_t *data,
                           uint32_t len, const oasis_offload *off)
 {
-    if (!off && chan_send_fast(w, src, dst, data, len))
-        return;
     wire_chan *c = &w->ports[src]->out[dst];
+    if (!off && chan_send_fast(w, c, src, dst, data, len))
+        return;
     c->st.sent++;
     c->st.bytes_sent += len;
     chan_send_staged(w, c, src, dst, data, len, off,
@@ -815,12 +814,25 @@ static OASIS_NOINLINE void port_flood(oasis_wire *w, const wire_port *p, const u
             chan_send(w, p->index, i, frame, len);
 }
 
+/* The frame's destination MAC is the memo's: two compares (memcmp's
+ * result would be kept in a register across the copy). */
+static int memo_hit(const wire_port *p, const uint8_t *frame)
+{
+    uint32_t a, b;
+    uint16_t c, d;
+    memcpy(&a, frame, 4);
+    memcpy(&b, p->memo_mac, 4);
+    memcpy(&c, frame + 4, 2);
+    memcpy(&d, p->memo_mac + 4, 2);
+    return a == b && c == d;
+}
+
 /* Switch semantics: unicast goes to the port that owns the MAC, broadcast,
  * multicast and unknown unicast to every other port. */
 static OASIS_NOINLINE int port_send_any(oasis_wire *w, wire_port *p, const uint8_t *frame,
                                         uint32_t len)
 {
-    uint32_t d = memcmp(frame, p->memo_mac, 6) == 0 ? p->memo_dst : unicast_lookup(w, p, frame);
+    uint32_t d = memo_hit(p, frame) ? p->memo_dst : unicast_lookup(w, p, frame);
     if (d != UINT32_MAX)
         chan_send_off(w, p->index, d, frame, len, NULL);
     else
@@ -837,8 +849,8 @@ OASIS_HOT static int port_send(oasis_link *link, const uint8_t *frame, size_t le
 
     if (len - ETH_HDR > (size_t)w->cfg.mtu) /* (below ETH_HDR, it wraps) */
         return OASIS_EMSGSIZE;
-    if (memcmp(frame, p->memo_mac, 6) != 0 || p->memo_dst == UINT32_MAX ||
-        !chan_send_fast(w, p->index, p->memo_dst, frame, (uint32_t)len))
+    if (!memo_hit(p, frame) || p->memo_dst == UINT32_MAX ||
+        !chan_send_fast(w, &p->out[p->memo_dst], p->index, p->memo_dst, frame, (uint32_t)len))
         return port_send_any(w, p, frame, (uint32_t)len);
     return OASIS_OK;
 }
