@@ -399,52 +399,78 @@ static int both_open(void *ud)
     return b->rx && b->tx;
 }
 
+/* A bulk a -> b on the bare wire, both ends established, no data yet. */
+static bulk *open_held(test_net *n, uint64_t mark_at)
+{
+    bulk *b = calloc(1, sizeof *b);
+    assert_non_null(b);
+    b->s = n->b;
+    b->to_send = 200u << 20;
+    b->mark_at = mark_at;
+    assert_int_equal(oasis_tcp_listen(n->b, 5001, NULL, bulk_accept, b), 0);
+    assert_int_equal(oasis_tcp_connect4(n->a, TEST_ADDR_B, 5001, NULL, hold_connected, b), 0);
+    assert_int_equal(oasis_wire_run(n->wire, both_open, b, OASIS_NS_PER_SEC), 0);
+    return b;
+}
+
+/* Both ways delay_ns. */
+static void both_delayed(test_net *n, uint64_t delay_ns)
+{
+    oasis_impair im;
+    oasis_impair_init(&im);
+    im.delay_ns = delay_ns;
+    assert_int_equal(oasis_wire_impair(n->wire, oasis_stack_link(n->a), NULL, &im), 0);
+    assert_int_equal(oasis_wire_impair(n->wire, oasis_stack_link(n->b), NULL, &im), 0);
+}
+
+/* Runs b to its end on the fast path and holds it to that path's bounds:
+ * the line's rate and, BDP 12.5 kB, a receive buffer one step beyond the
+ * start size at most (the first batch fills it: a quarter more and a
+ * share for the RTT), so twice the start size, ten BDPs, a 32nd of the
+ * 4 MiB limit; the send buffer twice that. */
+static void finish_small(test_net *n, bulk *b, const char *what)
+{
+    assert_int_equal(test_net_run_until(n, &b->done, 60 * OASIS_NS_PER_SEC), 0);
+    assert_int_equal(b->received, b->to_send);
+    oasis_tcp_sndbuf sb;
+    assert_int_equal(oasis_tcp_get_sndbuf(b->tx, &sb), 0);
+    double bps = (double)(b->to_send - b->mark) * 8.0 /
+                 ((double)(oasis_stack_now(n->b) - b->t_mark) / 1e9);
+    print_message("%s: %.2f Gbit/s, rcvbuf %u, sndbuf %u, grows %llu/%llu\n", what, bps / 1e9,
+                  b->rx->rcvbuf, sb.size,
+                  (unsigned long long)oasis_stack_counters(n->b)->tcp.rcvbuf_grows,
+                  (unsigned long long)oasis_stack_counters(n->a)->tcp.sndbuf_grows);
+    assert_true(bps > 9.0e9);
+    assert_true(b->rx->rcvbuf <= 128u << 10);
+    assert_true(sb.size <= 256u << 10);
+}
+
+static void bulk_free(test_net *n, bulk *b)
+{
+    oasis_tcp_release(b->rx);
+    oasis_tcp_release(b->tx);
+    free(b);
+    test_net_fini(n);
+}
+
 static void test_min_rtt_not_srtt(void **state)
 {
     (void)state;
     test_net n;
     test_net_init(&n, NULL, NULL);
-    oasis_impair im;
-    oasis_impair_init(&im);
-    im.delay_ns = 20 * OASIS_NS_PER_MS;
-    assert_int_equal(oasis_wire_impair(n.wire, oasis_stack_link(n.a), NULL, &im), 0);
-    assert_int_equal(oasis_wire_impair(n.wire, oasis_stack_link(n.b), NULL, &im), 0);
-    bulk *b = calloc(1, sizeof *b);
-    assert_non_null(b);
-    b->s = n.b;
-    b->to_send = 200u << 20;
-    b->mark_at = 20u << 20;
-    assert_int_equal(oasis_tcp_listen(n.b, 5001, NULL, bulk_accept, b), 0);
-    assert_int_equal(oasis_tcp_connect4(n.a, TEST_ADDR_B, 5001, NULL, hold_connected, b), 0);
+    both_delayed(&n, 20 * OASIS_NS_PER_MS);
+    bulk *b = open_held(&n, 20u << 20);
     /* Established both ends: the path changes, then the data flows. */
-    assert_int_equal(oasis_wire_run(n.wire, both_open, b, OASIS_NS_PER_SEC), 0);
     oasis_wire_run(n.wire, NULL, NULL, 100 * OASIS_NS_PER_MS); /* nothing left in flight */
     fast_path(&n);
     bulk_write(b);
     bulk_write(b);
-    assert_int_equal(test_net_run_until(&n, &b->done, 60 * OASIS_NS_PER_SEC), 0);
-    assert_int_equal(b->received, b->to_send);
+    finish_small(&n, b, "after the path changed");
     oasis_tcp_info ti;
     assert_int_equal(oasis_tcp_get_info(b->rx, &ti), 0);
-    oasis_tcp_sndbuf sb;
-    assert_int_equal(oasis_tcp_get_sndbuf(b->tx, &sb), 0);
-    double bps = (double)(b->to_send - b->mark) * 8.0 /
-                 ((double)(oasis_stack_now(n.b) - b->t_mark) / 1e9);
-    print_message("after the path changed: %.2f Gbit/s, receiver srtt %llu us, rcvbuf %u, "
-                  "sndbuf %u\n", bps / 1e9, (unsigned long long)(ti.srtt_ns / 1000),
-                  b->rx->rcvbuf, sb.size);
+    print_message("receiver srtt %llu us\n", (unsigned long long)(ti.srtt_ns / 1000));
     assert_true(ti.srtt_ns >= 40 * OASIS_NS_PER_MS); /* the smoothed RTT stayed inflated */
-    assert_true(bps > 9.0e9);
-    /* BDP now 12.5 kB. The buffer may take one step beyond the start size
-     * (the first batch fills it: a quarter more and a share for the RTT),
-     * so at most twice the start size, ten BDPs, a 32nd of the 4 MiB an
-     * RTT of 40 ms asks for; the send buffer twice that. */
-    assert_true(b->rx->rcvbuf <= 128u << 10);
-    assert_true(sb.size <= 256u << 10);
-    oasis_tcp_release(b->rx);
-    oasis_tcp_release(b->tx);
-    free(b);
-    test_net_fini(&n);
+    bulk_free(&n, b);
 }
 
 /* ---- a handshake that read 0 ---------------------------------------------------
@@ -464,44 +490,17 @@ static void test_zero_handshake_rtt_bounds(void **state)
     (void)state;
     test_net n;
     test_net_init(&n, NULL, NULL);
-    bulk *b = calloc(1, sizeof *b);
-    assert_non_null(b);
-    b->s = n.b;
-    b->to_send = 200u << 20;
-    b->mark_at = 40u << 20;
-    assert_int_equal(oasis_tcp_listen(n.b, 5001, NULL, bulk_accept, b), 0);
-    assert_int_equal(oasis_tcp_connect4(n.a, TEST_ADDR_B, 5001, NULL, hold_connected, b), 0);
-    assert_int_equal(oasis_wire_run(n.wire, both_open, b, OASIS_NS_PER_SEC), 0);
+    bulk *b = open_held(&n, 40u << 20);
     oasis_tcp_info ti;
     assert_int_equal(oasis_tcp_get_info(b->rx, &ti), 0);
     assert_int_equal(ti.srtt_ns, 0); /* the premise: the handshake read 0 */
-    oasis_impair im;
-    oasis_impair_init(&im);
-    im.delay_ns = 2500 * OASIS_NS_PER_US;
-    assert_int_equal(oasis_wire_impair(n.wire, oasis_stack_link(n.a), NULL, &im), 0);
-    assert_int_equal(oasis_wire_impair(n.wire, oasis_stack_link(n.b), NULL, &im), 0);
+    both_delayed(&n, 2500 * OASIS_NS_PER_US);
     bulk_write(b);
     bulk_write(b);
     oasis_wire_run(n.wire, NULL, NULL, 30 * OASIS_NS_PER_MS);
     fast_path(&n);
-    assert_int_equal(test_net_run_until(&n, &b->done, 60 * OASIS_NS_PER_SEC), 0);
-    assert_int_equal(b->received, b->to_send);
-    oasis_tcp_sndbuf sb;
-    assert_int_equal(oasis_tcp_get_sndbuf(b->tx, &sb), 0);
-    double bps = (double)(b->to_send - b->mark) * 8.0 /
-                 ((double)(oasis_stack_now(n.b) - b->t_mark) / 1e9);
-    print_message("after a slow start: %.2f Gbit/s, rcvbuf %u, sndbuf %u, grows %llu/%llu\n",
-                  bps / 1e9, b->rx->rcvbuf, sb.size,
-                  (unsigned long long)oasis_stack_counters(n.b)->tcp.rcvbuf_grows,
-                  (unsigned long long)oasis_stack_counters(n.a)->tcp.sndbuf_grows);
-    assert_true(bps > 9.0e9);
-    /* The bounds of test_min_rtt_not_srtt. */
-    assert_true(b->rx->rcvbuf <= 128u << 10);
-    assert_true(sb.size <= 256u << 10);
-    oasis_tcp_release(b->rx);
-    oasis_tcp_release(b->tx);
-    free(b);
-    test_net_fini(&n);
+    finish_small(&n, b, "after a slow start");
+    bulk_free(&n, b);
 }
 
 /* ---- a clock that ticks in milliseconds -----------------------------------------
