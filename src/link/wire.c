@@ -797,7 +797,6 @@ static OASIS_NOINLINE uint32_t unicast_lookup(const oasis_wire *w, wire_port *p,
     return UINT32_MAX;
 }
 
-
 static void memo_forget(oasis_wire *w)
 {
     for (uint32_t i = 0; i < w->nports; i++) {

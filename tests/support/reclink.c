@@ -1,4 +1,5 @@
 #include "reclink.h"
+#include "testutil.h"
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -9,13 +10,7 @@
 
 static void put(test_rec *r, const void *data, size_t len)
 {
-    if (r->len + len > r->cap) {
-        r->cap = (r->len + len) * 2;
-        r->bytes = realloc(r->bytes, r->cap);
-        assert_non_null(r->bytes);
-    }
-    memcpy(r->bytes + r->len, data, len);
-    r->len += len;
+    test_append(&r->bytes, &r->len, &r->cap, data, len);
 }
 
 static void record(test_rec *r, const uint8_t *frame, size_t len, const oasis_offload *off)

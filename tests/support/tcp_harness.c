@@ -255,13 +255,7 @@ void th_read_cb(oasis_flow *flow, int err, const uint8_t *data, size_t len, void
         return;
     }
     assert_true(len > 0);
-    if (a->rx_len + len > a->rx_cap) {
-        a->rx_cap = (a->rx_len + len) * 2;
-        a->rx = realloc(a->rx, a->rx_cap);
-        assert_non_null(a->rx);
-    }
-    memcpy(a->rx + a->rx_len, data, len);
-    a->rx_len += len;
+    test_append(&a->rx, &a->rx_len, &a->rx_cap, data, len);
     if (a->auto_read)
         assert_int_equal(oasis_tcp_read(flow, th_read_cb, a), 0);
 }

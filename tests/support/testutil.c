@@ -3,6 +3,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -52,4 +53,15 @@ static int flag_set(void *ud) { return *(const int *)ud != 0; }
 int test_net_run_until(test_net *n, const int *flag, uint64_t timeout_ns)
 {
     return oasis_wire_run(n->wire, flag_set, (void *)(uintptr_t)flag, timeout_ns);
+}
+
+void test_append(uint8_t **buf, size_t *len, size_t *cap, const void *data, size_t n)
+{
+    if (*len + n > *cap) {
+        *cap = (*len + n) * 2;
+        *buf = realloc(*buf, *cap);
+        assert_non_null(*buf);
+    }
+    memcpy(*buf + *len, data, n);
+    *len += n;
 }

@@ -2,6 +2,7 @@
 #ifndef OASIS_TESTUTIL_H
 #define OASIS_TESTUTIL_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "oasis/oasis.h"
@@ -26,5 +27,9 @@ void test_net_fini(test_net *n);
 /* Runs the wire until *flag becomes nonzero or timeout (clock time). Returns
  * oasis_wire_run's result. */
 int test_net_run_until(test_net *n, const int *flag, uint64_t timeout_ns);
+
+/* Appends n bytes of data to the growable buffer *buf (*len used, *cap
+ * allocated; doubles as needed). Asserts on failure. */
+void test_append(uint8_t **buf, size_t *len, size_t *cap, const void *data, size_t n);
 
 #endif
