@@ -202,30 +202,40 @@ static OASIS_COLD void plain_slow(oasis_stack *s, oasis_tcp_ext *x, uint32_t dst
  * blocks, urgent pointer or ECN marks, not an MTU probe, IPv4, one piece
  * without offload, the transmit cache covering the peer. The same frame,
  * counters and state as the general path (test_txcache compares them).
- * plain_ok holds what output_one has not checked already (the switch, the
- * SACK blocks); xmit_plain, all of it. */
-static OASIS_ALWAYS_INLINE int plain_ok(const oasis_flow *f, uint32_t len)
+ * plain_flow holds what output_one has not checked already (the switch,
+ * the SACK blocks, PLPMTUD: a probe is only sent while its state is set)
+ * but the segment's size; xmit_plain, all of it. */
+static OASIS_ALWAYS_INLINE int plain_flow(const oasis_flow *f)
 {
     const oasis_tcp_ext *x = f->ext;
     const oasis_link *l = f->s->link;
-    if (f->ecn_ok || x->x.snd_urg || x->plp.sending || oasis_tcp_conn_v6(&f->c) ||
-        (l && (l->caps & OASIS_LINK_CSUM_TX) && l->send_offload))
-        return 0;
-    uint32_t hlen = f->ts_ok ? OASIS_TCP_HLEN + 12 : OASIS_TCP_HLEN;
-    uint32_t room = oasis_tcp_seg_mss(f) + OASIS_TCP_HLEN - hlen;
     /* (A cache that has covered the peer before most likely still does;
      * one that has not, or is empty, is the general path's to fill.) */
-    return len <= room && sizeof x->txc.hdr + hlen + len <= SMALL_FRAME && x->txc.nb;
+    return !(f->ecn_ok || x->x.snd_urg || oasis_tcp_conn_v6(&f->c) ||
+             (l && (l->caps & OASIS_LINK_CSUM_TX) && l->send_offload)) &&
+           x->txc.nb;
 }
 
-/* Sends the segment plain_ok allowed; ms: the time in ms. */
+/* The header's length: the timestamps are the only option. */
+static OASIS_ALWAYS_INLINE uint32_t plain_hlen(const oasis_flow *f)
+{
+    return f->ts_ok ? OASIS_TCP_HLEN + 12 : OASIS_TCP_HLEN;
+}
+
+/* Whether the frame of a plain segment of len bytes fits SMALL_FRAME. */
+static OASIS_ALWAYS_INLINE int plain_fits(const oasis_flow *f, uint32_t len)
+{
+    return sizeof f->ext->txc.hdr + plain_hlen(f) + len <= SMALL_FRAME;
+}
+
+/* Sends the segment the plain tests allowed; ms: the time in ms; room:
+ * the payload a segment holds, plain_hlen's header beside it. */
 static OASIS_ALWAYS_INLINE void plain_send(oasis_flow *f, uint32_t seq, uint32_t len, uint8_t flags,
-                                           uint32_t ms)
+                                           uint32_t ms, uint32_t room)
 {
     oasis_stack *s = f->s;
     oasis_tcp_ext *x = f->ext;
-    uint32_t hlen = f->ts_ok ? OASIS_TCP_HLEN + 12 : OASIS_TCP_HLEN;
-    uint32_t room = oasis_tcp_seg_mss(f) + OASIS_TCP_HLEN - hlen;
+    uint32_t hlen = plain_hlen(f);
     oasis_tcp_plain h;
     h.src_port = f->c.lport;
     h.dst_port = f->c.rport;
@@ -252,9 +262,12 @@ static OASIS_ALWAYS_INLINE void plain_send(oasis_flow *f, uint32_t seq, uint32_t
 static OASIS_ALWAYS_INLINE int xmit_plain(oasis_flow *f, uint32_t seq, uint32_t len, uint8_t flags)
 {
     if ((flags & (OASIS_TCP_SYN | OASIS_TCP_RST | OASIS_TCP_ACK)) != OASIS_TCP_ACK ||
-        f->s->tcp->tx_fast_off || sack_blocks_due(f) || !plain_ok(f, len))
+        f->s->tcp->tx_fast_off || sack_blocks_due(f) || f->ext->plp.sending || !plain_flow(f))
         return 0;
-    plain_send(f, seq, len, flags, (uint32_t)(oasis_now(f->s) / OASIS_NS_PER_MS));
+    uint32_t room = oasis_tcp_seg_mss(f) + OASIS_TCP_HLEN - plain_hlen(f);
+    if (len > room || !plain_fits(f, len))
+        return 0;
+    plain_send(f, seq, len, flags, (uint32_t)(oasis_now(f->s) / OASIS_NS_PER_MS), room);
     return 1;
 }
 
@@ -536,8 +549,10 @@ static OASIS_ALWAYS_INLINE int output_one(oasis_flow *f)
     uint64_t now = oasis_now(f->s);
     uint32_t ms = (uint32_t)(now / OASIS_NS_PER_MS); /* (both ask: divided once) */
     idle_restart(f, avail, now, ms);
-    if (plain_ok(f, avail))
-        plain_send(f, seq, avail, flags, ms);
+    /* (a segment holds mss: mss_send, at least 64, with no lower path
+     * MTU here, is never the timestamps' 12 that eff_mss makes 1) */
+    if (plain_flow(f) && plain_fits(f, avail))
+        plain_send(f, seq, avail, flags, ms, mss);
     else
         xmit_general(f, seq, avail, flags, 1);
     /* seg_sent's and the loop's tail for new data: the segment carried
