@@ -98,6 +98,23 @@ static void test_clamps(void **state)
     assert_true(oasis_rtt_rto(&r) >= r.srtt_ns);
 }
 
+/* A lost SYN's floor (RFC 6298 5.7) stays within the bounds: with no
+ * backoff oasis_rtt_rto returns rto_ns as it is. */
+static void test_raise(void **state)
+{
+    (void)state;
+    oasis_rtt r;
+    oasis_rtt_init(&r, 1 * SEC, 200 * MS, 60 * SEC);
+    oasis_rtt_raise(&r, 3 * SEC);
+    assert_int_equal(oasis_rtt_rto(&r), 3 * SEC);
+    oasis_rtt_raise(&r, 2 * SEC); /* never lowered */
+    assert_int_equal(oasis_rtt_rto(&r), 3 * SEC);
+    oasis_rtt_init(&r, 1 * SEC, 200 * MS, 2 * SEC);
+    oasis_rtt_raise(&r, 3 * SEC);
+    assert_int_equal(r.rto_ns, 2 * SEC);
+    assert_int_equal(oasis_rtt_rto(&r), 2 * SEC);
+}
+
 static void test_backoff(void **state)
 {
     (void)state;
@@ -145,6 +162,7 @@ int main(void)
         cmocka_unit_test(test_subsequent_samples),
         cmocka_unit_test(test_clock_granularity),
         cmocka_unit_test(test_clamps),
+        cmocka_unit_test(test_raise),
         cmocka_unit_test(test_backoff),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -57,6 +57,12 @@ void oasis_rtt_restore(oasis_rtt *r, uint64_t srtt_ns, uint64_t rttvar_ns)
     r->backoff = 0;
 }
 
+void oasis_rtt_raise(oasis_rtt *r, uint64_t floor_ns)
+{
+    if (r->rto_ns < floor_ns)
+        r->rto_ns = clamp(r, floor_ns);
+}
+
 void oasis_rtt_backoff(oasis_rtt *r)
 {
     /* backoff keeps counting past max (callers use it as the retry count);

@@ -8,7 +8,7 @@
 
 typedef struct oasis_rtt {
     uint64_t srtt_ns, rttvar_ns;
-    uint64_t rto_ns;          /* current RTO, before backoff */
+    uint64_t rto_ns;          /* current RTO, before backoff, within [min, max] */
     uint64_t min_ns, max_ns;  /* RTO bounds */
     uint32_t backoff;         /* exponent: consecutive timeouts */
     int have_sample;
@@ -28,12 +28,16 @@ void oasis_rtt_restore(oasis_rtt *r, uint64_t srtt_ns, uint64_t rttvar_ns);
  * oasis_rtt_rto() returns until it reaches max. backoff is therefore the
  * count of consecutive timeouts, usable for retry limits. */
 void oasis_rtt_backoff(oasis_rtt *r);
+/* rto_ns is at least floor_ns, within the bounds (a lost SYN's 3 s,
+ * RFC 6298 5.7). */
+void oasis_rtt_raise(oasis_rtt *r, uint64_t floor_ns);
 /* The RTO to arm now: rto << backoff, clamped to [min, max]. */
 uint64_t oasis_rtt_rto_backed(const oasis_rtt *r);
 static inline uint64_t oasis_rtt_rto(const oasis_rtt *r)
 {
-    /* No backoff (the usual case): rto_ns is kept within the bounds. */
-    if (!r->backoff && r->rto_ns >= r->min_ns && r->rto_ns <= r->max_ns)
+    /* No backoff (the usual case): rto_ns as it is, which every writer
+     * (all here, in tcp_rtt.c) keeps within the bounds. */
+    if (!r->backoff)
         return r->rto_ns;
     return oasis_rtt_rto_backed(r);
 }

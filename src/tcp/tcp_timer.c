@@ -215,11 +215,8 @@ void oasis_tcp_timers_established(oasis_flow *f)
     /* RFC 6298 5.7: a SYN (or SYN-ACK) timed out: the 1 s initial RTO may
      * be too short for this path; restart data from 3 s (a sample, when
      * one comes, replaces it). */
-    if (f->ext->retries && f->ext->rtt.rto_ns < SYN_LOST_RTO_NS) {
-        f->ext->rtt.rto_ns = SYN_LOST_RTO_NS > f->ext->rtt.max_ns ? f->ext->rtt.max_ns : SYN_LOST_RTO_NS;
-        if (f->ext->rtt.rto_ns < f->ext->rtt.min_ns)
-            f->ext->rtt.rto_ns = f->ext->rtt.min_ns;
-    }
+    if (f->ext->retries)
+        oasis_rtt_raise(&f->ext->rtt, SYN_LOST_RTO_NS);
     f->ext->retries = 0;
     f->ext->rtt.backoff = 0;     /* handshake backoff: the RTO above replaces it */
     f->ext->tm.rexmt = OASIS_TCP_NEVER;
