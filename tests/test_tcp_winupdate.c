@@ -84,11 +84,53 @@ static void test_no_update_when_half_known(void **state)
     assert_int_equal(updates_after_read(30000, win), 0);
 }
 
+/* Under memory pressure a segment whose window keeps its edge (the gain
+ * is under min(buffer / 2, MSS)) still has the clamp counted that would
+ * have cut a moved edge: tcp_output.c window_field asks rcv_space then,
+ * though the ring's free space alone shows the edge stays. */
+static void test_pressure_clamp_counted_when_edge_stays(void **state)
+{
+    (void)state;
+    oasis_tcp_config tcfg;
+    oasis_stack_config scfg;
+    oasis_stack_config_init(&scfg);
+    tcfg = scfg.tcp;
+    tcfg.autotune = 0;
+    tcfg.sndbuf = tcfg.rcvbuf = BUF;
+    tcp_harness h;
+    th_app app;
+    th_init(&h, &tcfg);
+    th_app_init(&app);
+    uint16_t lport;
+    uint32_t iss = th_open_active(&h, &app, 80, &lport);
+    oasis_tcp_hdr d = th_seg(80, lport, OASIS_TCP_ACK, TH_PISN + 1, iss + 1);
+    d.payload = payload;
+    d.payload_len = 10;
+    th_inject(&h, &d);
+    th_advance(&h, OASIS_NS_PER_SEC); /* the delayed ACK goes */
+    assert_int_equal(oasis_tcp_read(app.flow, th_read_cb, &app), 0);
+    th_poll(&h);
+    assert_int_equal(app.rx_len, 10);
+    th_clear(&h);
+    h.s->tcp->mem_pressure = 1; /* (no memory limit: nothing lifts it) */
+    uint64_t clamps = th_ctr(&h)->mem_win_clamp;
+    assert_int_equal(oasis_tcp_write(app.flow, "x", 1, NULL, NULL), 0);
+    th_poll(&h);
+    oasis_tcp_hdr seg;
+    assert_true(th_pop(&h, &seg));
+    assert_int_equal(seg.payload_len, 1);
+    assert_int_equal(seg.window, 65535 - 10); /* the edge stays */
+    assert_int_equal(th_ctr(&h)->mem_win_clamp, clamps + 1);
+    th_app_fini(&app);
+    th_fini(&h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_update_when_known_window_under_half),
         cmocka_unit_test(test_no_update_when_half_known),
+        cmocka_unit_test(test_pressure_clamp_counted_when_edge_stays),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

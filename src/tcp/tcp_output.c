@@ -52,14 +52,22 @@ static int receiving(const oasis_flow *f)
  * (receiver-side SWS avoidance, 3.8.6.2.2). */
 static OASIS_ALWAYS_INLINE uint16_t window_field(oasis_flow *f, int syn)
 {
-    uint32_t free = rcv_space(f);
     if (syn) {
+        uint32_t free = rcv_space(f);
         f->rcv_adv = f->rcv_nxt + min_u32(free, 0xffff);
         return (uint16_t)min_u32(free, 0xffff);
     }
     uint32_t adv = oasis_seq_gt(f->rcv_adv, f->rcv_nxt) ? f->rcv_adv - f->rcv_nxt : 0;
     uint32_t shift = f->rcv_wscale, field;
-    if (free <= adv || free - adv < min_u32(f->ext->rcv.cap / 2, f->mss_recv)) {
+    uint32_t step = min_u32(f->ext->rcv.cap / 2, f->mss_recv);
+    /* rcv_space only lowers the ring's free space (to the field's reach,
+     * under memory pressure): when that would not move the edge by step,
+     * neither would rcv_space's, which is then asked only under pressure,
+     * where it counts its clamps. */
+    uint32_t free = oasis_ring_free(&f->ext->rcv);
+    if ((free > adv && free - adv >= step) || f->s->tcp->mem_pressure)
+        free = rcv_space(f);
+    if (free <= adv || free - adv < step) {
         /* Keep the edge where it is. Rounding down may show the sender an
          * edge up to 2^shift-1 bytes short (RFC 7323 2.4); rounding up would
          * creep past the free space a little with every segment. */
