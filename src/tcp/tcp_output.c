@@ -461,11 +461,10 @@ static int can_send_data(const oasis_flow *f)
  * from the last data sent. now: the time, in ns and in ms. */
 static OASIS_ALWAYS_INLINE void idle_restart(oasis_flow *f, uint32_t len, uint64_t now, uint32_t now_ms)
 {
-    if (!len || f->snd_una != f->snd_max || !f->ext->ccops->on_idle)
-        return;
+    /* (the pause first: a busy flow sends again within the millisecond) */
     uint32_t ms = now_ms - f->last_tx_ms; /* wraps after 49 days: an idle flow restarts anyway */
-    if (!ms)
-        return; /* no pause to learn from (on_idle's contract: idle_ns > 0) */
+    if (!ms || !len || f->snd_una != f->snd_max || !f->ext->ccops->on_idle)
+        return; /* (!ms: no pause to learn from; on_idle's contract: idle_ns > 0) */
     f->ext->ccops->on_idle(&f->ext->cc, (uint64_t)ms * OASIS_NS_PER_MS, oasis_rtt_rto(&f->ext->rtt), now);
 }
 
