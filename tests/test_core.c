@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -697,6 +698,12 @@ static void test_strerror(void **state)
     assert_string_equal(oasis_strerror(1), unknown);
     assert_string_equal(oasis_strerror(-OASIS_ERR_COUNT_), unknown);
     assert_non_null(oasis_err_name(-1000));
+    /* The ends of int too: -INT_MIN overflowed (clang read errs[INT_MIN]). */
+    const int ends[] = {INT_MIN, INT_MIN + 1, INT_MAX};
+    for (size_t i = 0; i < sizeof ends / sizeof ends[0]; i++) {
+        assert_string_equal(oasis_strerror(ends[i]), unknown);
+        assert_string_equal(oasis_err_name(ends[i]), oasis_err_name(-1000));
+    }
 
     for (int e = 0; e > -OASIS_ERR_COUNT_; e--) {
         const char *t = oasis_strerror(e), *n = oasis_err_name(e);

@@ -33,16 +33,18 @@ static const struct {
     {"OASIS_EPROTOUNREACH", "protocol unreachable (ICMP)"},
 };
 
+/* err <= -COUNT, not -err >= COUNT: -INT_MIN overflows (clang's build
+ * then read errs[INT_MIN]). */
 const char *oasis_strerror(int err)
 {
-    if (err > 0 || -err >= OASIS_ERR_COUNT_)
+    if (err > 0 || err <= -OASIS_ERR_COUNT_)
         return "unknown error";
     return errs[-err].text;
 }
 
 const char *oasis_err_name(int err)
 {
-    if (err > 0 || -err >= OASIS_ERR_COUNT_)
+    if (err > 0 || err <= -OASIS_ERR_COUNT_)
         return "OASIS_E???";
     return errs[-err].name;
 }
