@@ -519,6 +519,48 @@ static void test_shutdown_write_in_syn_sent(void **state)
 
 /* ---- keepalive at its limits ------------------------------------------------------ */
 
+static void test_keepalive_largest_values(void **state)
+{
+    fx *x = *state;
+    const oasis_keepalive big = {UINT64_MAX, UINT64_MAX, UINT32_MAX};
+    oasis_listen_opts o = {.keepalive = &big};
+    assert_int_equal(oasis_tcp_listen(x->h.s, PORT, &o, th_accept_cb, &x->a), 0);
+    x->pnxt = TH_PISN;
+    inject(x, S, NULL, 0);
+    oasis_tcp_hdr r;
+    assert_true(th_pop(&x->h, &r));
+    x->iss = r.seq;
+    inject(x, A, NULL, 0);
+    th_poll(&x->h);
+    assert_non_null(x->a.flow);
+    th_app b;
+    th_app_init(&b);
+    uint16_t lport;
+    th_open_active(&x->h, &b, 9, &lport);
+    assert_int_equal(oasis_tcp_set_keepalive(b.flow, &big), 0);
+    th_clear(&x->h);
+    /* The idle time is as good as for ever: no probe, no death, and each
+     * poll returns. */
+    for (int i = 0; i < 10; i++)
+        th_advance(&x->h, 1000 * SEC);
+    assert_int_equal(th_ctr(&x->h)->keepalive_probes, 0);
+    assert_int_equal(th_pending(&x->h), 0);
+    assert_int_equal(oasis_tcp_flow_error(x->a.flow), 0);
+    assert_int_equal(oasis_tcp_flow_error(b.flow), 0);
+    /* connect takes them too */
+    th_app c;
+    th_app_init(&c);
+    oasis_flow *fc;
+    assert_int_equal(oasis_tcp_connect_flow4(x->h.s, TH_PEER, 10, &big, th_connect_cb, &c, &fc), 0);
+    th_advance(&x->h, SEC);
+    assert_int_equal(th_ctr(&x->h)->keepalive_probes, 0);
+    oasis_tcp_release(fc);
+    assert_int_equal(c.connect_err, OASIS_ECANCELED);
+    oasis_tcp_release(b.flow);
+    th_app_fini(&b);
+    th_app_fini(&c);
+}
+
 /* The smallest keepalive: a silent peer is dead after `probes` probes, one
  * nanosecond apart; read then reports end-of-stream, write Closed. */
 static void test_keepalive_smallest_values(void **state)
@@ -853,6 +895,7 @@ int main(void)
         T(test_close_is_half_close),
         T(test_shutdown_twice_then_close),
         T(test_shutdown_write_in_syn_sent),
+        T(test_keepalive_largest_values),
         T(test_keepalive_smallest_values),
         T(test_write_and_close_from_write_callback),
         T(test_release_other_flow_from_callback),

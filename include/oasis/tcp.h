@@ -53,12 +53,15 @@ typedef struct oasis_flow oasis_flow;
  * flow is dead: reads return the data already received, then OASIS_EOF,
  * writes OASIS_ECLOSED, and oasis_tcp_flow_error() says OASIS_ETIMEDOUT.
  * All three must be non-zero (else OASIS_EINVAL from connect, listen and
- * set_keepalive). */
+ * set_keepalive). Durations above OASIS_TCP_KA_MAX_NS (2^62 ns, 146 years)
+ * count as that: UINT64_MAX means "as good as never". */
 typedef struct oasis_keepalive {
     uint64_t after_ns;
     uint64_t interval_ns;
     uint32_t probes;
 } oasis_keepalive;
+
+#define OASIS_TCP_KA_MAX_NS (UINT64_C(1) << 62)
 
 /* Congestion control algorithms (more arrive with later work). */
 typedef enum oasis_cc_algo { OASIS_CC_NEWRENO = 0, OASIS_CC_CUBIC = 1 } oasis_cc_algo;

@@ -21,11 +21,24 @@ static int keepalive_valid(const oasis_keepalive *ka)
     return !ka || (ka->after_ns > 0 && ka->interval_ns > 0 && ka->probes > 0);
 }
 
+/* Durations are cut to OASIS_TCP_KA_MAX_NS: the timers add them to the
+ * clock, and UINT64_MAX ("never") would wrap round to a deadline in the
+ * past, a probe on every poll. */
+static oasis_keepalive keepalive_clamp(const oasis_keepalive *ka)
+{
+    oasis_keepalive k = *ka;
+    if (k.after_ns > OASIS_TCP_KA_MAX_NS)
+        k.after_ns = OASIS_TCP_KA_MAX_NS;
+    if (k.interval_ns > OASIS_TCP_KA_MAX_NS)
+        k.interval_ns = OASIS_TCP_KA_MAX_NS;
+    return k;
+}
+
 static void set_keepalive(oasis_flow *f, const oasis_keepalive *ka)
 {
     f->has_ka = ka != NULL;
     if (ka)
-        f->ext->ka = *ka;
+        f->ext->ka = keepalive_clamp(ka);
     f->ext->ka_sent = 0;
 }
 
@@ -158,7 +171,7 @@ int oasis_tcp_listen(oasis_stack *s, uint16_t port, const oasis_listen_opts *opt
     l->backlog = opts && opts->backlog ? opts->backlog : s->cfg.tcp.backlog;
     if (opts && opts->keepalive) {
         l->has_ka = 1;
-        l->ka = *opts->keepalive;
+        l->ka = keepalive_clamp(opts->keepalive);
     }
     l->paused = opts && opts->paused;
     l->families = (uint8_t)fam;
@@ -836,7 +849,7 @@ static int oasis_tcp_set_keepalive_held(oasis_flow *f, const oasis_keepalive *ke
         return OASIS_EINVAL;
     set_keepalive(f, keepalive);
     f->ext->last_rx = oasis_now(f->s);
-    f->ext->tm.keep = keepalive ? f->ext->last_rx + keepalive->after_ns : OASIS_TCP_NEVER;
+    f->ext->tm.keep = keepalive ? f->ext->last_rx + f->ext->ka.after_ns : OASIS_TCP_NEVER;
     oasis_tcp_timer_by(f, f->ext->tm.keep);
     return OASIS_OK;
 }
