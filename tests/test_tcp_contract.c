@@ -812,6 +812,80 @@ static void test_release_from_open_callbacks(void **state)
     assert_int_equal(th_ctr(&x->h)->flows, 0);
 }
 
+/* Three writes complete in one round; the first one's callback aborts
+ * (then, in the second pass, releases) the flow: every callback still runs
+ * exactly once, with the status it had. */
+typedef struct wr3 {
+    int n, errs[3], release;
+} wr3;
+
+static void wr3_cb(oasis_flow *f, int err, void *ud)
+{
+    wr3 *w = ud;
+    assert_true(w->n < 3);
+    w->errs[w->n++] = err;
+    if (w->n == 1) {
+        if (w->release)
+            oasis_tcp_release(f);
+        else
+            oasis_tcp_abort(f);
+    }
+}
+
+static void test_abort_and_release_from_write_callback(void **state)
+{
+    fx *x = *state;
+    for (int rel = 0; rel < 2; rel++) {
+        th_app_init(&x->a);
+        th_clear(&x->h);
+        estab(x);
+        wr3 w = {.release = rel};
+        for (int i = 0; i < 3; i++)
+            assert_int_equal(oasis_tcp_write(x->a.flow, "abc", 3, wr3_cb, &w), 0);
+        th_poll(&x->h);
+        th_poll(&x->h);
+        assert_int_equal(w.n, 3);
+        for (int i = 0; i < 3; i++)
+            assert_int_equal(w.errs[i], 0);
+        if (!rel) {
+            assert_int_equal(oasis_tcp_write(x->a.flow, "d", 1, th_write_cb, &x->a), OASIS_ECLOSED);
+            oasis_tcp_release(x->a.flow);
+        }
+        th_poll(&x->h);
+        assert_int_equal(th_ctr(&x->h)->flows, 0);
+        assert_int_equal(oasis_tcp_unlisten(x->h.s, PORT), 0);
+        th_app_fini(&x->a);
+    }
+}
+
+/* Close-and-forget from the read callback: the stack finishes the close on
+ * its own (the peer's data after it is taken, its FIN ends it) and frees
+ * the flow. */
+static void forget_in_read(oasis_flow *f, int err, const uint8_t *d, size_t n, void *ud)
+{
+    th_app *a = ud;
+    (void)d, (void)n;
+    a->reads++;
+    assert_int_equal(err, 0);
+    assert_int_equal(oasis_tcp_close(f, NULL, NULL), 0);
+    a->flow = NULL;
+}
+
+static void test_close_and_forget_from_read_callback(void **state)
+{
+    fx *x = *state;
+    estab(x);
+    assert_int_equal(oasis_tcp_read(x->a.flow, forget_in_read, &x->a), 0);
+    inject(x, A, "ping", 4);
+    drain(x);
+    assert_int_equal(x->a.reads, 1);
+    assert_int_equal(x->fins, 1);
+    inject(x, A, "more", 4);
+    inject(x, A | F, NULL, 0);
+    drain(x);
+    assert_int_equal(th_ctr(&x->h)->flows, 0);
+}
+
 /* ---- the IP layer's entry point ---------------------------------------------------- */
 
 static void test_input_entry_point(void **state)
@@ -901,6 +975,8 @@ int main(void)
         T(test_release_other_flow_from_callback),
         T(test_unlisten_from_accept_callback),
         T(test_release_from_open_callbacks),
+        T(test_abort_and_release_from_write_callback),
+        T(test_close_and_forget_from_read_callback),
         T(test_input_entry_point),
         T(test_disconnect_twice_then_reuse),
     };
