@@ -886,6 +886,36 @@ static void test_close_and_forget_from_read_callback(void **state)
     assert_int_equal(th_ctr(&x->h)->flows, 0);
 }
 
+/* A connect_flow attempt refused by a reset: the callback says so, the
+ * handle is over (read EOF, write ECLOSED, close completes), its error
+ * word says refused. */
+static void test_refused_connect_flow_handle(void **state)
+{
+    fx *x = *state;
+    oasis_flow *f = NULL;
+    assert_int_equal(oasis_tcp_connect_flow4(x->h.s, TH_PEER, 9, NULL, th_connect_cb, &x->a, &f), 0);
+    oasis_tcp_hdr syn;
+    assert_true(th_pop(&x->h, &syn));
+    oasis_tcp_hdr rst = th_seg(9, syn.src_port, R | A, 0, syn.seq + 1);
+    th_inject(&x->h, &rst);
+    th_poll(&x->h);
+    assert_int_equal(x->a.connected, 1);
+    assert_int_equal(x->a.connect_err, OASIS_EREFUSED);
+    assert_ptr_equal(x->a.flow, f);
+    assert_int_equal(oasis_tcp_flow_error(f), OASIS_EREFUSED);
+    assert_string_equal(oasis_tcp_flow_strerror(f), "connection attempt was refused");
+    int rc = oasis_tcp_write(f, "x", 1, th_write_cb, &x->a);
+    assert_true(rc == 0 || rc == OASIS_ECLOSED);
+    assert_int_equal(oasis_tcp_read(f, th_read_cb, &x->a), 0);
+    assert_int_equal(oasis_tcp_close(f, th_close_cb, &x->a), 0);
+    th_poll(&x->h);
+    assert_int_equal(x->a.eof, 1);
+    if (rc == 0)
+        assert_int_equal(x->a.write_err, OASIS_ECLOSED);
+    assert_int_equal(x->a.closed, 1); /* th_close_cb released it */
+    assert_int_equal(th_ctr(&x->h)->flows, 0);
+}
+
 /* ---- the IP layer's entry point ---------------------------------------------------- */
 
 static void test_input_entry_point(void **state)
@@ -977,6 +1007,7 @@ int main(void)
         T(test_release_from_open_callbacks),
         T(test_abort_and_release_from_write_callback),
         T(test_close_and_forget_from_read_callback),
+        T(test_refused_connect_flow_handle),
         T(test_input_entry_point),
         T(test_disconnect_twice_then_reuse),
     };

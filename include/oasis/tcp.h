@@ -440,7 +440,9 @@ void oasis_tcp_dst4(const oasis_flow *flow, uint32_t *addr, uint16_t *port);
 void oasis_tcp_src4(const oasis_flow *flow, uint32_t *addr, uint16_t *port);
 
 /* Why the flow ended: 0 while alive or after an orderly close, else
- * OASIS_ERESET, OASIS_ETIMEDOUT, OASIS_ECANCELED (abort, disconnect). */
+ * OASIS_ERESET, OASIS_ETIMEDOUT, OASIS_ECANCELED (abort, disconnect), or
+ * for an attempt that failed the connect callback's error (OASIS_EREFUSED
+ * when the peer reset it, ...). */
 int oasis_tcp_flow_error(const oasis_flow *flow);
 /* The same in words that say what happened ("connection timed out:
  * keepalive probes went unanswered", "connection reset by peer", ...);

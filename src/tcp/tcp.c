@@ -696,8 +696,10 @@ void oasis_tcp_flow_end(oasis_flow *f, int err)
     if (err == OASIS_ETIMEDOUT && f->ext->soft_err)
         err = f->ext->soft_err; /* RFC 1122 4.2.3.9: say why it timed out (tcp_icmp.c) */
     if (err) {
-        f->err = (int8_t)err;
         f->end_why = end_cause(f, err);
+        /* ERESET is for established connections (error.h): an attempt the
+         * peer resets was refused, as its connect callback hears. */
+        f->err = (int8_t)(f->end_why == OASIS_TCP_END_REFUSED ? OASIS_EREFUSED : err);
     }
     if (f->state == OASIS_TCP_SYN_SENT || f->state == OASIS_TCP_SYN_RECEIVED)
         s->ctr.tcp.attempt_fails++;

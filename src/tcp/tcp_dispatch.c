@@ -35,8 +35,6 @@ OASIS_HOT void oasis_tcp_wake(oasis_flow *f)
 /* The connect callback's error for a failed attempt. */
 static int connect_error(const oasis_flow *f)
 {
-    if (f->err == OASIS_ERESET)
-        return OASIS_EREFUSED;
     return f->err ? f->err : OASIS_ETIMEDOUT;
 }
 
