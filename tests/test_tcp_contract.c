@@ -586,6 +586,79 @@ static void test_keepalive_smallest_values(void **state)
     assert_int_equal(x->a.close_err, OASIS_ETIMEDOUT);
 }
 
+/* Keepalive goes on after our FIN: with no FIN_WAIT_2 bound
+ * (fin_wait2_ns 0) it is what finds a peer that vanished after acking our
+ * FIN; close then completes with ETIMEDOUT. */
+static void test_keepalive_in_fin_wait_2(void **state)
+{
+    fx *x = *state;
+    oasis_stack_config c;
+    oasis_stack_config_init(&c);
+    c.tcp.fin_wait2_ns = 0;
+    th_fini(&x->h);
+    th_init(&x->h, &c.tcp);
+    estab(x);
+    oasis_flow *f = x->a.flow;
+    const oasis_keepalive ka = {.after_ns = 60 * SEC, .interval_ns = 10 * SEC, .probes = 3};
+    assert_int_equal(oasis_tcp_set_keepalive(f, &ka), 0);
+    assert_int_equal(oasis_tcp_close(f, th_close_cb, &x->a), 0);
+    drain(x); /* our FIN, acked */
+    assert_int_equal(x->fins, 1);
+    th_advance(&x->h, 59 * SEC);
+    assert_int_equal(th_ctr(&x->h)->keepalive_probes, 0);
+    assert_int_equal(x->a.closed, 0);
+    th_advance(&x->h, 100 * SEC);
+    assert_int_equal(th_ctr(&x->h)->keepalive_probes, 3);
+    assert_int_equal(x->a.closed, 1);
+    assert_int_equal(x->a.close_err, OASIS_ETIMEDOUT);
+}
+
+/* write_nodelay then close: the write completes (at the ack of its bytes)
+ * before the close does. */
+typedef struct wlog {
+    char log[8];
+    int n;
+} wlog;
+
+static void order_write(oasis_flow *f, int err, void *ud)
+{
+    wlog *o = ud;
+    (void)f;
+    assert_int_equal(err, 0);
+    o->log[o->n++] = 'W';
+}
+
+static void order_close(oasis_flow *f, int err, void *ud)
+{
+    wlog *o = ud;
+    assert_int_equal(err, 0);
+    o->log[o->n++] = 'C';
+    oasis_tcp_release(f);
+}
+
+static void test_nodelay_write_completes_before_close(void **state)
+{
+    fx *x = *state;
+    estab(x);
+    wlog o = {{0}, 0};
+    assert_int_equal(oasis_tcp_write_nodelay(x->a.flow, "last", 4, order_write, &o), 0);
+    assert_int_equal(oasis_tcp_close(x->a.flow, order_close, &o), 0);
+    oasis_tcp_hdr r;
+    uint32_t end = 0;
+    while (th_pop(&x->h, &r))
+        end = r.seq + (uint32_t)r.payload_len + ((r.flags & F) ? 1u : 0u);
+    assert_int_equal(end, x->iss + 1 + 4 + 1); /* data and FIN */
+    assert_int_equal(o.n, 0);
+    /* the peer acks everything and closes in one segment */
+    oasis_tcp_hdr fin = th_seg(TH_PPORT, PORT, A | F, x->pnxt, end);
+    th_inject(&x->h, &fin);
+    th_poll(&x->h);
+    th_poll(&x->h);
+    assert_int_equal(o.n, 2);
+    assert_memory_equal(o.log, "WC", 2);
+    x->a.flow = NULL;
+}
+
 /* ---- callbacks that call back into the API ---------------------------------------- */
 
 typedef struct chain {
@@ -1001,6 +1074,8 @@ int main(void)
         T(test_shutdown_write_in_syn_sent),
         T(test_keepalive_largest_values),
         T(test_keepalive_smallest_values),
+        T(test_keepalive_in_fin_wait_2),
+        T(test_nodelay_write_completes_before_close),
         T(test_write_and_close_from_write_callback),
         T(test_release_other_flow_from_callback),
         T(test_unlisten_from_accept_callback),

@@ -489,7 +489,8 @@ int oasis_tcp_set_dscp(oasis_flow *flow, uint8_t dscp);
 int oasis_tcp_set_ttl(oasis_flow *flow, uint8_t ttl);
 
 /* Keepalive for one flow (NULL: off); the idle clock restarts now. Probes
- * are sent in ESTABLISHED and CLOSE_WAIT. */
+ * are sent in ESTABLISHED, CLOSE_WAIT and FIN_WAIT_2 (after our FIN was
+ * acked: with cfg.fin_wait2_ns 0 they are what finds a vanished peer). */
 int oasis_tcp_set_keepalive(oasis_flow *flow, const oasis_keepalive *keepalive);
 /* Gives back the storage of the flow's empty buffers (receive and send
  * rings, out-of-order and sent-segment records; each grows again when used).
