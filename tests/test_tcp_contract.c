@@ -561,6 +561,34 @@ static void test_keepalive_largest_values(void **state)
     th_app_fini(&c);
 }
 
+/* The stack's TCP durations at UINT64_MAX: as good as never, not a
+ * deadline wrapped into the past. A closing flow waits in FIN_WAIT_2 for
+ * the peer's FIN, then stays in TIME_WAIT; nothing times out. */
+static void test_config_durations_largest(void **state)
+{
+    fx *x = *state;
+    oasis_stack_config c;
+    oasis_stack_config_init(&c);
+    c.tcp.msl_ns = UINT64_MAX;
+    c.tcp.fin_wait2_ns = UINT64_MAX;
+    c.tcp.delack_ns = UINT64_MAX;
+    c.tcp.rto_max_ns = UINT64_MAX;
+    th_fini(&x->h);
+    th_init(&x->h, &c.tcp);
+    estab(x);
+    assert_int_equal(oasis_tcp_close(x->a.flow, th_close_cb, &x->a), 0);
+    drain(x); /* our FIN, acked: FIN_WAIT_2 */
+    assert_int_equal(x->fins, 1);
+    th_advance(&x->h, 10000 * SEC);
+    assert_int_equal(x->a.closed, 0);
+    inject(x, A | F, NULL, 0);
+    th_poll(&x->h);
+    assert_int_equal(x->a.closed, 1);
+    assert_int_equal(x->a.close_err, 0);
+    th_advance(&x->h, 10000 * SEC);
+    assert_int_equal(th_ctr(&x->h)->time_wait, 1);
+}
+
 /* The smallest keepalive: a silent peer is dead after `probes` probes, one
  * nanosecond apart; read then reports end-of-stream, write Closed. */
 static void test_keepalive_smallest_values(void **state)
@@ -1073,6 +1101,7 @@ int main(void)
         T(test_shutdown_twice_then_close),
         T(test_shutdown_write_in_syn_sent),
         T(test_keepalive_largest_values),
+        T(test_config_durations_largest),
         T(test_keepalive_smallest_values),
         T(test_keepalive_in_fin_wait_2),
         T(test_nodelay_write_completes_before_close),

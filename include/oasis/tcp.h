@@ -53,15 +53,18 @@ typedef struct oasis_flow oasis_flow;
  * flow is dead: reads return the data already received, then OASIS_EOF,
  * writes OASIS_ECLOSED, and oasis_tcp_flow_error() says OASIS_ETIMEDOUT.
  * All three must be non-zero (else OASIS_EINVAL from connect, listen and
- * set_keepalive). Durations above OASIS_TCP_KA_MAX_NS (2^62 ns, 146 years)
- * count as that: UINT64_MAX means "as good as never". */
+ * set_keepalive). Durations above OASIS_TCP_MAX_NS count as that. */
 typedef struct oasis_keepalive {
     uint64_t after_ns;
     uint64_t interval_ns;
     uint32_t probes;
 } oasis_keepalive;
 
-#define OASIS_TCP_KA_MAX_NS (UINT64_C(1) << 62)
+/* The longest duration the TCP layer keeps (2^62 ns, 146 years): longer
+ * ones (keepalive, oasis_tcp_config's) count as this, so UINT64_MAX means
+ * "as good as never" (the timers add durations to the clock: more would
+ * wrap round to a deadline in the past). */
+#define OASIS_TCP_MAX_NS (UINT64_C(1) << 62)
 
 /* Congestion control algorithms (more arrive with later work). */
 typedef enum oasis_cc_algo { OASIS_CC_NEWRENO = 0, OASIS_CC_CUBIC = 1 } oasis_cc_algo;
@@ -72,6 +75,7 @@ typedef struct oasis_tcp_config {
                                  * off, every flow's size */
     uint32_t rcvbuf;            /* largest receive buffer of a flow (4 MiB); the window
                                  * scale is chosen for it (or the flow's own limit) */
+    /* Durations: above OASIS_TCP_MAX_NS they count as that. */
     uint64_t msl_ns;            /* TIME_WAIT lasts 2*MSL (MSL 30 s) */
     uint64_t rto_min_ns;        /* (200 ms) */
     uint64_t rto_max_ns;        /* (60 s) */

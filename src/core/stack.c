@@ -110,6 +110,17 @@ static const struct {
 };
 #define NLAYERS (sizeof layers / sizeof layers[0])
 
+/* TCP's timers add these to the clock: UINT64_MAX ("never") would wrap
+ * round to a deadline in the past (tcp.h, OASIS_TCP_MAX_NS). */
+static void tcp_durations_clamp(oasis_tcp_config *t)
+{
+    uint64_t *d[] = {&t->msl_ns, &t->rto_min_ns, &t->rto_max_ns, &t->rto_initial_ns,
+                     &t->delack_ns, &t->fin_wait2_ns};
+    for (size_t i = 0; i < sizeof d / sizeof d[0]; i++)
+        if (*d[i] > OASIS_TCP_MAX_NS)
+            *d[i] = OASIS_TCP_MAX_NS;
+}
+
 int oasis_stack_create(const oasis_stack_config *cfg, oasis_stack **out)
 {
     if (!cfg || !out)
@@ -124,6 +135,7 @@ int oasis_stack_create(const oasis_stack_config *cfg, oasis_stack **out)
         return OASIS_ENOMEM;
     memset(s, 0, sizeof *s);
     s->cfg = *cfg;
+    tcp_durations_clamp(&s->cfg.tcp);
     s->tcp_due = UINT64_MAX;
     s->alloc = alloc;
     s->alloc_ud = cfg->alloc_ud;

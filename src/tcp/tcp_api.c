@@ -21,16 +21,16 @@ static int keepalive_valid(const oasis_keepalive *ka)
     return !ka || (ka->after_ns > 0 && ka->interval_ns > 0 && ka->probes > 0);
 }
 
-/* Durations are cut to OASIS_TCP_KA_MAX_NS: the timers add them to the
+/* Durations are cut to OASIS_TCP_MAX_NS: the timers add them to the
  * clock, and UINT64_MAX ("never") would wrap round to a deadline in the
  * past, a probe on every poll. */
 static oasis_keepalive keepalive_clamp(const oasis_keepalive *ka)
 {
     oasis_keepalive k = *ka;
-    if (k.after_ns > OASIS_TCP_KA_MAX_NS)
-        k.after_ns = OASIS_TCP_KA_MAX_NS;
-    if (k.interval_ns > OASIS_TCP_KA_MAX_NS)
-        k.interval_ns = OASIS_TCP_KA_MAX_NS;
+    if (k.after_ns > OASIS_TCP_MAX_NS)
+        k.after_ns = OASIS_TCP_MAX_NS;
+    if (k.interval_ns > OASIS_TCP_MAX_NS)
+        k.interval_ns = OASIS_TCP_MAX_NS;
     return k;
 }
 
