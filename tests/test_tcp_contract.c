@@ -256,6 +256,40 @@ static void test_dst_src(void **state)
     th_app_fini(&b);
 }
 
+/* Every ephemeral port towards one (address, port) taken: the next
+ * connect is refused with EADDRINUSE at once, another destination port
+ * still goes, and a port given back is usable again. IPv6 on an IPv4-only
+ * stack: ENOROUTE. */
+static void test_ephemeral_ports_run_out(void **state)
+{
+    fx *x = *state;
+    enum { N = 65536 - 49152 };
+    oasis_flow **fl = calloc(N, sizeof *fl);
+    assert_non_null(fl);
+    for (int i = 0; i < N; i++) {
+        assert_int_equal(oasis_tcp_connect_flow4(x->h.s, TH_PEER, 9, NULL, nop_connect, NULL, &fl[i]), 0);
+        if (i % 1024 == 0)
+            th_clear(&x->h);
+    }
+    oasis_flow *g = NULL;
+    assert_int_equal(oasis_tcp_connect_flow4(x->h.s, TH_PEER, 9, NULL, nop_connect, NULL, &g),
+                     OASIS_EADDRINUSE);
+    assert_null(g);
+    assert_int_equal(oasis_tcp_connect_flow4(x->h.s, TH_PEER, 10, NULL, nop_connect, NULL, &g), 0);
+    oasis_tcp_release(g);
+    oasis_tcp_release(fl[123]);
+    assert_int_equal(oasis_tcp_connect_flow4(x->h.s, TH_PEER, 9, NULL, nop_connect, NULL, &fl[123]), 0);
+    oasis_ipaddr v6;
+    assert_int_equal(oasis_ipaddr_parse("2001:db8::1", &v6), 0);
+    assert_int_equal(oasis_tcp_connect(x->h.s, &v6, 9, NULL, nop_connect, NULL), OASIS_ENOROUTE);
+    for (int i = 0; i < N; i++)
+        oasis_tcp_release(fl[i]);
+    th_clear(&x->h);
+    th_poll(&x->h);
+    assert_int_equal(th_ctr(&x->h)->flows, 0);
+    free(fl);
+}
+
 /* ---- writes: zero length, odd iovecs, many iovecs, nodelay --------------------- */
 
 static void test_zero_length_writes_complete(void **state)
@@ -589,6 +623,52 @@ static void test_config_durations_largest(void **state)
     assert_int_equal(th_ctr(&x->h)->time_wait, 1);
 }
 
+/* listen's keepalive is applied before the accept callback runs: what
+ * the callback sets is what the flow keeps (off here: no probe ever;
+ * shorter there: the first probe at the callback's idle time). */
+static const oasis_keepalive short_ka = {.after_ns = 5 * SEC, .interval_ns = SEC, .probes = 3};
+
+static void keepalive_in_accept(oasis_stack *s, oasis_flow *f, void *ud)
+{
+    th_app *a = ud;
+    (void)s;
+    a->flow = f;
+    a->accepted++;
+    assert_int_equal(oasis_tcp_set_keepalive(f, a->accepted == 1 ? NULL : &short_ka), 0);
+}
+
+static void test_listen_keepalive_before_accept_callback(void **state)
+{
+    fx *x = *state;
+    const oasis_keepalive ka = {.after_ns = 10 * SEC, .interval_ns = SEC, .probes = 3};
+    oasis_listen_opts o = {.keepalive = &ka};
+    assert_int_equal(oasis_tcp_listen(x->h.s, PORT, &o, keepalive_in_accept, &x->a), 0);
+    x->pnxt = TH_PISN;
+    inject(x, S, NULL, 0);
+    oasis_tcp_hdr r;
+    assert_true(th_pop(&x->h, &r));
+    x->iss = r.seq;
+    inject(x, A, NULL, 0);
+    th_poll(&x->h);
+    assert_int_equal(x->a.accepted, 1);
+    th_advance(&x->h, 100 * SEC);
+    assert_int_equal(th_ctr(&x->h)->keepalive_probes, 0);
+    assert_int_equal(oasis_tcp_flow_error(x->a.flow), 0);
+    oasis_tcp_release(x->a.flow);
+    /* a second connection: the callback's shorter idle time wins */
+    oasis_tcp_hdr syn = th_seg(TH_PPORT + 1, PORT, S, 500, 0);
+    th_poll(&x->h); /* the RST (ARP aged out meanwhile) */
+    th_clear(&x->h);
+    th_inject(&x->h, &syn);
+    assert_true(th_pop(&x->h, &r));
+    oasis_tcp_hdr ack = th_seg(TH_PPORT + 1, PORT, A, 501, r.seq + 1);
+    th_inject(&x->h, &ack);
+    th_poll(&x->h);
+    assert_int_equal(x->a.accepted, 2);
+    th_advance(&x->h, 5 * SEC + 1);
+    assert_int_equal(th_ctr(&x->h)->keepalive_probes, 1);
+}
+
 /* The smallest keepalive: a silent peer is dead after `probes` probes, one
  * nanosecond apart; read then reports end-of-stream, write Closed. */
 static void test_keepalive_smallest_values(void **state)
@@ -862,6 +942,54 @@ static void test_unlisten_from_accept_callback(void **state)
     assert_int_equal(oasis_tcp_listen(x->h.s, PORT, NULL, th_accept_cb, &x->a), 0);
 }
 
+/* The first of two accept callbacks due in one round tears the TCP layer
+ * down: the second flow, never handed over, goes quietly; the first
+ * handle is finished and still the application's. */
+static void disconnect_in_accept(oasis_stack *s, oasis_flow *f, void *ud)
+{
+    chain *c = ud;
+    c->accepts++;
+    c->other = f;
+    oasis_tcp_disconnect(s);
+    assert_int_equal(oasis_tcp_flow_error(f), OASIS_ECANCELED);
+    /* over: the layer takes new work again */
+    assert_int_equal(oasis_tcp_listen(s, PORT + 1, NULL, disconnect_in_accept, c), 0);
+}
+
+static void test_disconnect_from_accept_callback(void **state)
+{
+    fx *x = *state;
+    chain c = {.x = x};
+    assert_int_equal(oasis_tcp_listen(x->h.s, PORT, NULL, disconnect_in_accept, &c), 0);
+    uint32_t iss[2];
+    for (int i = 0; i < 2; i++) {
+        oasis_tcp_hdr s = th_seg((uint16_t)(TH_PPORT + i), PORT, S, 100, 0);
+        th_inject(&x->h, &s);
+        oasis_tcp_hdr r;
+        assert_true(th_pop(&x->h, &r));
+        iss[i] = r.seq;
+    }
+    for (int i = 0; i < 2; i++) {
+        oasis_tcp_hdr ack = th_seg((uint16_t)(TH_PPORT + i), PORT, A, 101, iss[i] + 1);
+        th_inject(&x->h, &ack);
+    }
+    th_poll(&x->h);
+    th_poll(&x->h);
+    assert_int_equal(c.accepts, 1);
+    assert_int_equal(th_ctr(&x->h)->flows, 1); /* the handed one, finished */
+    assert_int_equal(oasis_tcp_write(c.other, "x", 1, NULL, NULL), OASIS_ECLOSED);
+    oasis_tcp_release(c.other);
+    assert_int_equal(th_ctr(&x->h)->flows, 0);
+    int rst = 0;
+    oasis_tcp_hdr r;
+    while (th_pop(&x->h, &r))
+        rst += (r.flags & R) != 0;
+    assert_int_equal(rst, 2);
+    /* and the layer listens again */
+    assert_int_equal(oasis_tcp_unlisten(x->h.s, PORT + 1), 0);
+    assert_int_equal(oasis_tcp_listen(x->h.s, PORT, NULL, th_accept_cb, &x->a), 0);
+}
+
 /* A connect callback aborts its flow; an accept callback releases it. */
 static void abort_in_connect(oasis_stack *s, oasis_flow *f, int err, void *ud)
 {
@@ -1091,6 +1219,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         T(test_null_arguments_refused),
         T(test_dst_src),
+        T(test_ephemeral_ports_run_out),
         T(test_zero_length_writes_complete),
         T(test_writev_mixed_iovecs_in_order),
         T(test_writev_many_iovecs),
@@ -1102,12 +1231,14 @@ int main(void)
         T(test_shutdown_write_in_syn_sent),
         T(test_keepalive_largest_values),
         T(test_config_durations_largest),
+        T(test_listen_keepalive_before_accept_callback),
         T(test_keepalive_smallest_values),
         T(test_keepalive_in_fin_wait_2),
         T(test_nodelay_write_completes_before_close),
         T(test_write_and_close_from_write_callback),
         T(test_release_other_flow_from_callback),
         T(test_unlisten_from_accept_callback),
+        T(test_disconnect_from_accept_callback),
         T(test_release_from_open_callbacks),
         T(test_abort_and_release_from_write_callback),
         T(test_close_and_forget_from_read_callback),
