@@ -387,6 +387,30 @@ static void test_ts_recent_invalid_after_24_days(void **state)
     assert_int_equal(x->a.flow->ts_recent, 4000);
 }
 
+/* RFC 7323 5.5 at the edge: idle 100 ms less than 24 days, TS.Recent
+ * still holds (PAWS drops the "older" segment), whatever the phase of the
+ * clock (the flow counts idle time in ticks of 2^30 ns, ~1.07 s: here
+ * its last segment comes just before a tick ends); idle 24 days and 2 s,
+ * it is invalid. */
+static void test_ts_recent_valid_until_24_days(void **state)
+{
+    fx *x = *state;
+    const uint64_t tick = 1ull << 30;
+    uint64_t t = (th_now(&x->h) / tick + 2) * tick - 2 * MS;
+    th_run_until(&x->h, t);
+    open_ts(x);
+    uint64_t t0 = th_now(&x->h);
+    assert_true(t0 % tick >= tick - 2 * MS); /* the handshake took no time */
+    th_run_until(&x->h, t0 + 24ull * 24 * 3600 * SEC - 100 * MS);
+    send_ts_data(x, 4000); /* "older" than 5001 */
+    assert_int_equal(th_ctr(&x->h)->paws_drops, 1);
+    assert_int_equal(x->a.flow->rcv_nxt, x->pnxt);
+    th_run_until(&x->h, t0 + 24ull * 24 * 3600 * SEC + 2 * SEC);
+    send_ts_data(x, 4000);
+    assert_int_equal(th_ctr(&x->h)->paws_drops, 1);
+    assert_int_equal(x->a.flow->rcv_nxt, x->pnxt + 4);
+}
+
 /* RFC 7323 5.4: the timestamp clock ticks once a millisecond (between
  * 1 ms and 1 s per tick). */
 static void test_timestamp_clock_1ms(void **state)
@@ -513,6 +537,7 @@ int main(void)
         T(test_ttl_on_the_wire),
         T(test_source_routed_dropped),
         T(test_ts_recent_invalid_after_24_days),
+        T(test_ts_recent_valid_until_24_days),
         T(test_timestamp_clock_1ms),
         cmocka_unit_test_setup_teardown(test_rto_min_configured_1s, setup_rto_min_1s, teardown),
         T(test_no_new_data_into_shrunk_window),

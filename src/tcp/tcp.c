@@ -322,8 +322,6 @@ static void ext_setup(oasis_flow *f, oasis_tcp_ext *x)
     f->ext = x;
     oasis_timer_init(&x->timer, oasis_tcp_timer_fn);
     oasis_tcp_timers_clear(f);
-    uint64_t now = oasis_now(s);
-    x->last_rx = now;
     x->rcv_mss = f->mss_recv;
     x->snd.cap = f->sndbuf;
     x->rcv.cap = f->rcvbuf;
@@ -337,7 +335,7 @@ static void ext_setup(oasis_flow *f, oasis_tcp_ext *x)
         /* Back from idle: the algorithm starts afresh from the window it
          * had (its private state, e.g. CUBIC's epoch, would restart after
          * an idle period anyway). */
-        x->ccops->init(&x->cc, oasis_tcp_eff_mss(f), now);
+        x->ccops->init(&x->cc, oasis_tcp_eff_mss(f), oasis_now(s));
         x->cc.cwnd = f->idle_cwnd;
         x->cc.ssthresh = f->idle_ssthresh;
         oasis_recovery_init(f);
@@ -550,7 +548,7 @@ oasis_flow *oasis_tcp_flow_new(oasis_stack *s, const oasis_ipaddr *laddr,
     f->sack_ok = cfg->sack ? 1 : 0;
     uint64_t now = oasis_now(s);
     f->last_tx_ms = (uint32_t)(now / OASIS_NS_PER_MS);
-    f->last_rx_s = (uint32_t)(now / OASIS_NS_PER_SEC);
+    f->last_rx_tick = (uint32_t)(now >> OASIS_TCP_RX_TICK_SHIFT);
     f->iss = oasis_tcp_new_isn(s, &f->c);
     f->snd_una = f->snd_nxt = f->snd_max = f->iss;
     f->ts_offset = (uint32_t)oasis_prng_next(&s->prng);

@@ -848,8 +848,7 @@ static int oasis_tcp_set_keepalive_held(oasis_flow *f, const oasis_keepalive *ke
     if (!keepalive_valid(keepalive))
         return OASIS_EINVAL;
     set_keepalive(f, keepalive);
-    f->ext->last_rx = oasis_now(f->s);
-    f->ext->tm.keep = keepalive ? f->ext->last_rx + f->ext->ka.after_ns : OASIS_TCP_NEVER;
+    f->ext->tm.keep = keepalive ? oasis_now(f->s) + f->ext->ka.after_ns : OASIS_TCP_NEVER;
     oasis_tcp_timer_by(f, f->ext->tm.keep);
     return OASIS_OK;
 }

@@ -171,7 +171,6 @@ typedef struct oasis_tcp_ext {
     struct oasis_tcp_ext *next_free;
     oasis_timer timer;             /* one timer, at the earliest of tm */
     oasis_tcp_deadlines tm;
-    uint64_t last_rx;              /* last segment accepted (keepalive) */
     uint64_t rtt_start;
     uint32_t push_seq, rtt_seq;
     uint32_t unacked;              /* segments received and not yet acked */
@@ -289,8 +288,9 @@ struct oasis_flow {
     uint32_t oow_ack_ms;           /* last ACK to an unacceptable segment, ms clock | 1
                                     * (0: none); kept while idle, or a flood of them would
                                     * each find the rate limit fresh */
-    uint32_t last_rx_s;            /* last segment accepted, clock seconds (PAWS idle, RFC
-                                    * 7323 5.5; ext->last_rx has it to the ns for keepalive) */
+    uint32_t last_rx_tick;         /* last segment accepted, clock >> OASIS_TCP_RX_TICK_SHIFT
+                                    * (PAWS idle, RFC 7323 5.5: a shift, not a division
+                                    * per segment) */
     uint32_t last_tx_ms;           /* last data segment sent, ms clock (idle restart; 32
                                     * bits keep an IPv6 flow's core within 256 bytes) */
     oasis_read_cb read_cb;
@@ -442,6 +442,8 @@ void oasis_tcp_syn_options(oasis_flow *f, const oasis_tcp_hdr *h);
  * OASIS_TCP_OOW_ACK_GAP_NS per flow (Linux tcp_invalid_ratelimit, 500 ms).
  * 1 if one may go now (*last updated), else counts oow_acks_limited. */
 #define OASIS_TCP_OOW_ACK_GAP_NS (500 * OASIS_NS_PER_MS)
+/* flow->last_rx_tick counts the clock in ticks of 2^30 ns (1.07 s). */
+#define OASIS_TCP_RX_TICK_SHIFT 30
 int oasis_tcp_oow_ack_allowed(oasis_stack *s, uint64_t *last);
 
 /* ---- tcp_api.c ---- */

@@ -186,13 +186,17 @@ static void syn_sent_input(oasis_flow *f, const oasis_tcp_hdr *h)
  * be more than half the 1 ms timestamp space (2^31 ms, 24.8 days) behind
  * the peer's clock and so look newer than it is: it is invalid, the next
  * segment is not PAWS-checked and sets it again (Linux TCP_PAWS_24DAYS;
- * last_rx moves with every accepted segment, as TS.Recent does). */
+ * last_rx_tick moves with every accepted segment, as TS.Recent does). */
 #define PAWS_IDLE_NS (24ull * 24 * 3600 * OASIS_NS_PER_SEC)
+/* In last_rx_tick's ticks, rounded up: a difference above it is an idle
+ * time of 24 days or more, and any idle time a tick (1.07 s) longer has
+ * one. */
+#define PAWS_IDLE_TICKS ((PAWS_IDLE_NS + (1ull << OASIS_TCP_RX_TICK_SHIFT) - 1) >> OASIS_TCP_RX_TICK_SHIFT)
 
 static int ts_recent_stale(const oasis_flow *f)
 {
-    uint32_t now_s = (uint32_t)(oasis_now(f->s) / OASIS_NS_PER_SEC);
-    return now_s - f->last_rx_s > PAWS_IDLE_NS / OASIS_NS_PER_SEC; /* wraps after 136 years */
+    uint32_t now_t = (uint32_t)(oasis_now(f->s) >> OASIS_TCP_RX_TICK_SHIFT);
+    return now_t - f->last_rx_tick > PAWS_IDLE_TICKS; /* wraps after 146 years */
 }
 
 /* RFC 7323 5.3: PAWS. 1 if the segment is to be dropped (the caller

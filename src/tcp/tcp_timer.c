@@ -178,8 +178,7 @@ static int ka_state(const oasis_flow *f)
 /* What every accepted segment resets. */
 static OASIS_ALWAYS_INLINE void heard_note(oasis_flow *f, uint64_t now)
 {
-    f->ext->last_rx = now;
-    f->last_rx_s = (uint32_t)(now / OASIS_NS_PER_SEC);
+    f->last_rx_tick = (uint32_t)(now >> OASIS_TCP_RX_TICK_SHIFT);
     f->ext->ka_sent = 0;
     f->ext->probes_out = 0; /* RFC 1122 4.2.2.17: the peer answers */
     f->ext->soft_err = 0;   /* the path works again: an old ICMP error no longer explains anything */
