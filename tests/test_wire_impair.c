@@ -92,11 +92,11 @@ static void rig_fini(rig *r)
 }
 
 /* Frame from e to its peer: Ethernet header, 32-bit sequence number, then a
- * byte pattern; len bytes in all (>= 18). */
-static void send_frame(endpoint *from, const endpoint *to, uint32_t seq, size_t len)
+ * byte pattern; len bytes in all (>= 18), written at f. */
+static void make_frame(uint8_t *f, const endpoint *from, const endpoint *to, uint32_t seq,
+                       size_t len)
 {
-    uint8_t f[2048];
-    assert_true(len >= 18 && len <= sizeof f);
+    assert_true(len >= 18);
     memcpy(f, to->mac, 6);
     memcpy(f + 6, from->mac, 6);
     f[12] = 0x88;
@@ -107,6 +107,13 @@ static void send_frame(endpoint *from, const endpoint *to, uint32_t seq, size_t 
     f[17] = (uint8_t)seq;
     for (size_t i = 18; i < len; i++)
         f[i] = (uint8_t)(i * 7 + seq);
+}
+
+static void send_frame(endpoint *from, const endpoint *to, uint32_t seq, size_t len)
+{
+    uint8_t f[2048];
+    assert_true(len <= sizeof f);
+    make_frame(f, from, to, seq, len);
     assert_int_equal(from->link->send(from->link, f, len), 0);
 }
 
@@ -705,6 +712,142 @@ static void test_invalid_config(void **state)
     rig_fini(&r);
 }
 
+/* ---- frame lending (oasis/link.h tx_lend, tx_commit) ------------------- */
+
+/* n frames a->b of many sizes over a delaying channel (frames in flight
+ * while others are sent), every tenth a broadcast (not where the last
+ * frame went: port_commit copies it as send), through loans (lend) or
+ * send. Returns the frames sent through loans. */
+static uint32_t lend_or_send(rig *r, int lend, uint32_t n)
+{
+    oasis_impair g;
+    oasis_impair_init(&g);
+    g.delay_ns = 3000;
+    assert_int_equal(oasis_wire_impair(r->wire, r->a.link, r->b.link, &g), 0);
+    oasis_link *l = r->a.link;
+    uint32_t lent = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        size_t len = 18 + (i * 97) % 1497; /* up to 1514 */
+        uint64_t next = oasis_clock_now(r->clock) + 1000;
+        uint8_t own[2048];
+        uint8_t *f = lend ? l->tx_lend(l, len) : NULL;
+        make_frame(f ? f : own, &r->a, &r->b, i, len);
+        if (i % 10 == 3)
+            memset(f ? f : own, 0xff, 6);
+        if (f) {
+            assert_int_equal(l->tx_commit(l, f, len), 0);
+            lent++;
+        } else {
+            assert_int_equal(l->send(l, own, len), 0);
+        }
+        oasis_wire_run(r->wire, NULL, NULL, 500);
+        oasis_clock_set(r->clock, next);
+    }
+    oasis_wire_run(r->wire, NULL, NULL, 3600 * OASIS_NS_PER_SEC);
+    return lent;
+}
+
+/* Frames sent through the wire's loans arrive as the same frames sent
+ * with send would: the same bytes, at the same times, in the same order,
+ * with the same statistics. */
+static void test_lend_same_as_send(void **state)
+{
+    (void)state;
+    rig x, y;
+    endpoint xc, yc; /* a third port: broadcasts reach it */
+    rig_init(&x, 9, 0);
+    rig_init(&y, 9, 0);
+    memset(&xc, 0, sizeof xc);
+    memset(&yc, 0, sizeof yc);
+    endpoint_init(&x, &xc, 3);
+    endpoint_init(&y, &yc, 3);
+    assert_int_equal(lend_or_send(&x, 0, 3000), 0);
+    assert_true(lend_or_send(&y, 1, 3000) > 2000);
+    assert_int_equal(x.b.nrx, 3000);
+    assert_int_equal(y.b.nrx, 3000);
+    assert_int_equal(xc.nrx, 300);
+    assert_int_equal(yc.nrx, 300);
+    assert_memory_equal(x.b.rx, y.b.rx, 3000 * sizeof *x.b.rx);
+    uint8_t dx[32], dy[32];
+    oasis_sha256_final(&x.b.trace, dx);
+    oasis_sha256_final(&y.b.trace, dy);
+    assert_memory_equal(dx, dy, sizeof dx);
+    oasis_sha256_final(&xc.trace, dx);
+    oasis_sha256_final(&yc.trace, dy);
+    assert_memory_equal(dx, dy, sizeof dx);
+    oasis_wire_stats sx = stats_ab(&x), sy = stats_ab(&y);
+    assert_memory_equal(&sx, &sy, sizeof sx);
+    rig_fini(&x);
+    rig_fini(&y);
+    free(xc.rx);
+    free(yc.rx);
+}
+
+static void count_observed(void *ud, const oasis_link *from, const oasis_link *to,
+                           const uint8_t *frame, size_t len, int intact, uint64_t sent,
+                           uint64_t due)
+{
+    (void)from, (void)to, (void)frame, (void)len, (void)intact, (void)sent, (void)due;
+    (*(int *)ud)++;
+}
+
+/* The contract's misuse answers: no crash, an error, and what was lent
+ * comes back; the wire lends only where its plain path applies. */
+static void test_lend_misuse(void **state)
+{
+    (void)state;
+    rig r;
+    rig_init(&r, 5, 0);
+    oasis_link *l = r.a.link;
+    uint8_t other[128];
+    assert_int_equal(l->tx_commit(l, other, 10), OASIS_EINVAL); /* no loan */
+    assert_null(l->tx_lend(l, 100)); /* nothing sent yet: no destination known */
+    pump(&r, 3, 100, 1000);
+    assert_null(l->tx_lend(l, 13));   /* not even a header */
+    assert_null(l->tx_lend(l, 2049)); /* larger than a recycled buffer */
+    uint8_t *b = l->tx_lend(l, 100);
+    assert_non_null(b);
+    assert_null(l->tx_lend(l, 100)); /* one loan at a time */
+    assert_int_equal(l->tx_commit(l, other, 100), OASIS_EINVAL); /* not the loan */
+    make_frame(b, &r.a, &r.b, 7, 100);
+    assert_int_equal(l->tx_commit(l, b, 101), OASIS_EINVAL); /* more than lent: loan over */
+    assert_int_equal(l->tx_commit(l, b, 100), OASIS_EINVAL);
+    b = l->tx_lend(l, 100);
+    assert_non_null(b);
+    assert_int_equal(l->tx_commit(l, b, 0), 0); /* given back unsent */
+    b = l->tx_lend(l, 100);
+    assert_non_null(b);
+    assert_int_equal(l->tx_commit(l, b, 5), OASIS_EMSGSIZE); /* as send answers it */
+    oasis_wire_run(r.wire, NULL, NULL, 3600 * OASIS_NS_PER_SEC);
+    assert_int_equal(r.b.nrx, 3);
+    assert_int_equal(stats_ab(&r).sent, 3);
+    /* Less than was lent is fine. */
+    b = l->tx_lend(l, 100);
+    assert_non_null(b);
+    make_frame(b, &r.a, &r.b, 7, 60);
+    assert_int_equal(l->tx_commit(l, b, 60), 0);
+    oasis_wire_run(r.wire, NULL, NULL, 3600 * OASIS_NS_PER_SEC);
+    assert_int_equal(r.b.nrx, 4);
+    assert_int_equal(r.b.rx[3].seq, 7);
+    assert_int_equal(r.b.rx[3].len, 60);
+    /* An observer, or a channel that loses frames: no loans (send goes
+     * through the stages the frame must pass). */
+    int seen = 0;
+    oasis_wire_observe(r.wire, count_observed, &seen);
+    assert_null(l->tx_lend(l, 100));
+    oasis_wire_observe(r.wire, NULL, NULL);
+    oasis_impair g;
+    oasis_impair_init(&g);
+    g.loss = 0.5;
+    assert_int_equal(oasis_wire_impair(r.wire, l, r.b.link, &g), 0);
+    assert_null(l->tx_lend(l, 100));
+    oasis_impair_init(&g);
+    assert_int_equal(oasis_wire_impair(r.wire, l, r.b.link, &g), 0);
+    /* A loan still out when the wire goes is freed with it. */
+    assert_non_null(l->tx_lend(l, 100));
+    rig_fini(&r);
+}
+
 /* A third port attached after impair(from, NULL) inherits the sender's
  * impairments; broadcasts are impaired per direction. */
 static void test_late_port_and_broadcast(void **state)
@@ -801,6 +944,8 @@ int main(void)
         cmocka_unit_test(test_same_seed_same_trace),
         cmocka_unit_test(test_invalid_config),
         cmocka_unit_test(test_late_port_and_broadcast),
+        cmocka_unit_test(test_lend_same_as_send),
+        cmocka_unit_test(test_lend_misuse),
         cmocka_unit_test(test_unicast_follows_ports),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,7 +1,8 @@
 /* Links: how frames leave and enter a stack.
  *
  * A link is a small struct that the link's owner fills in: `send` puts one
- * Ethernet frame on the medium. Frames that arrive are handed to the stack
+ * Ethernet frame on the medium (or, optionally, the link lends the stack the
+ * memory of its next frame: tx_lend and tx_commit). Frames that arrive are handed to the stack
  * with oasis_stack_input(). Oasis ships two links (the in-memory wire in
  * wire.h and a TAP device in tap.h); users can write their own, e.g. for a
  * tun2socks program or an RTOS driver.
@@ -102,6 +103,34 @@ struct oasis_link {
      * any goes through send). Same contract as send. */
     int (*send_offload)(oasis_link *link, const uint8_t *frame, size_t len,
                         const oasis_offload *off);
+    /* Frame lending (optional; both NULL: every frame goes through send).
+     * A link whose frames live in memory of its own (an AF_XDP or netmap
+     * TX slot, a virtio ring, the in-memory wire's queue) may lend the
+     * stack that memory, so the stack builds a frame in place and nothing
+     * is copied.
+     *
+     * tx_lend asks for room for one plain frame of len bytes (Ethernet
+     * header included, no offloads). It returns memory of at least len
+     * bytes that the stack may write until it calls tx_commit, or NULL when
+     * the link cannot lend now (the stack then builds the frame in its own
+     * buffer and calls send, as without lending). At most one loan is
+     * outstanding per link: a second tx_lend before tx_commit returns NULL,
+     * and the stack calls neither send nor send_offload while it holds one.
+     *
+     * tx_commit ends the loan: it sends the first len bytes of buf (the
+     * memory tx_lend returned) as send would have sent a copy of them, and
+     * returns what send would (0 or a negative oasis_err, counted as
+     * tx_errors by the stack). len 0 sends nothing and returns 0: the stack
+     * changed its mind. A buf that is not the loan's, or no loan, gives
+     * OASIS_EINVAL and changes nothing; len above the lent size gives
+     * OASIS_EINVAL and ends the loan without sending. Once tx_commit has
+     * returned, whatever it returned, the memory is the link's again.
+     *
+     * The stack writes a lent frame to the pcap capture (above) before it
+     * commits it, so a capture shows it like any other. A link sets both
+     * fields or neither. */
+    uint8_t *(*tx_lend)(oasis_link *link, size_t len);
+    int (*tx_commit)(oasis_link *link, uint8_t *buf, size_t len);
 };
 
 /* oasis_stack_input() for a frame that comes with offload information

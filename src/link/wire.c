@@ -73,6 +73,7 @@ typedef struct wire_port {
      * port comes or goes: a detached port's MAC changes (oasis_wire_detach). */
     uint32_t memo_dst;
     uint8_t memo_mac[6];
+    wire_frame *lent; /* the frame buffer lent to the stack (port_lend), or NULL */
     oasis_impair out_default; /* for channels to ports attached later */
     wire_chan *out;           /* one channel per destination port */
 } wire_port;
@@ -332,6 +333,7 @@ void oasis_wire_destroy(oasis_wire *w)
         for (uint32_t j = 0; j < w->nports; j++)
             chan_free(&w->ports[i]->out[j]);
         free(w->ports[i]->out);
+        free(w->ports[i]->lent);
         free(w->ports[i]);
     }
     free(w->ports);
@@ -684,34 +686,55 @@ static OASIS_NOINLINE void chan_send_staged(oasis_wire *w, wire_chan *c, uint32_
 /* A frame from port src to port dst: its common case (a fixed-delay
  * channel, no observer, a recycled buffer, room on the wire, due no earlier
  * than the FIFO's last frame) is chan_send_plain's result without its
- * stages: the frame goes on the FIFO, and the copy comes last so that
- * nothing waits for it. c: src's channel to dst. 0 when it does not apply,
- * having changed nothing (in port_send nothing is then live across the
- * copy, and its other path is a tail call: few registers to save). */
-static OASIS_ALWAYS_INLINE int chan_send_fast(oasis_wire *w, wire_chan *c, uint32_t src,
-                                              uint32_t dst, const uint8_t *data, uint32_t len)
+ * stages. chan_fast_due says whether it applies (having changed nothing)
+ * and when the frame is due; chan_queue_fast then puts a buffer taken off
+ * the freelist on the FIFO. c: src's channel to dst. */
+static OASIS_ALWAYS_INLINE int chan_fast_due(oasis_wire *w, wire_chan *c, uint32_t len,
+                                             uint64_t *due)
 {
     if (!w->now_cached && !oasis_clock_is_virtual(w->clock))
         return 0; /* (reading the time would be a call) */
     uint64_t t = w->now_cached ? w->now : oasis_clock_now(w->clock);
-    uint64_t due = t + w->cfg.delay_ns + c->cfg.delay_ns; /* chan_due without jitter */
-    if (due < c->last_due)
-        due = c->last_due;
-    wire_frame *f = w->freelist, *tail = fifo_tail(w);
-    if (!c->fixed || w->observer || !f || len > WIRE_FRAME_CAP ||
-        queued(w) >= w->cfg.queue_frames || w->flen == w->fcap || (tail && due < tail->due))
+    uint64_t d = t + w->cfg.delay_ns + c->cfg.delay_ns; /* chan_due without jitter */
+    if (d < c->last_due)
+        d = c->last_due;
+    wire_frame *tail = fifo_tail(w);
+    if (!c->fixed || w->observer || len > WIRE_FRAME_CAP || queued(w) >= w->cfg.queue_frames ||
+        w->flen == w->fcap || (tail && d < tail->due))
         return 0;
+    *due = d;
+    return 1;
+}
+
+static OASIS_ALWAYS_INLINE void chan_queue_fast(oasis_wire *w, wire_chan *c, uint32_t src,
+                                                uint32_t dst, wire_frame *f, uint32_t len,
+                                                uint64_t due)
+{
     c->st.sent++;
     c->st.bytes_sent += len;
     c->last_due = due;
-    w->freelist = f->next;
-    w->nfree--;
     f->due = due;
     f->src = src;
     f->dst = dst;
     f->len = len;
     f->has_off = 0;
-    (void)fifo_push(w, f); /* (room checked above: it cannot fail) */
+    (void)fifo_push(w, f); /* (chan_fast_due checked the room: it cannot fail) */
+}
+
+/* The common case with a copy of data, which comes last so that nothing
+ * waits for it; 0 when it does not apply, having changed nothing (in
+ * port_send nothing is then live across the copy, and its other path is a
+ * tail call: few registers to save). */
+static OASIS_ALWAYS_INLINE int chan_send_fast(oasis_wire *w, wire_chan *c, uint32_t src,
+                                              uint32_t dst, const uint8_t *data, uint32_t len)
+{
+    wire_frame *f = w->freelist;
+    uint64_t due;
+    if (!f || !chan_fast_due(w, c, len, &due))
+        return 0;
+    w->freelist = f->next;
+    w->nfree--;
+    chan_queue_fast(w, c, src, dst, f, len, due);
     memcpy(f->data, data, len);
     return 1;
 }
@@ -854,6 +877,57 @@ OASIS_HOT static int port_send(oasis_link *link, const uint8_t *frame, size_t le
     return OASIS_OK;
 }
 
+/* Frame lending (link.h): the next recycled buffer, lent when the frame
+ * would take port_send's common case if it went where the last did (the
+ * memo). What the port's configuration decides is checked here; the rest
+ * (the frame's destination, the time, the queue) by port_commit, which
+ * then queues the lent buffer instead of a copy, or copies it as send. */
+OASIS_HOT static uint8_t *port_lend(oasis_link *link, size_t len)
+{
+    wire_port *p = (wire_port *)link;
+    oasis_wire *w = p->wire;
+    wire_frame *f = w->freelist;
+    if (p->lent || !f || len - ETH_HDR > WIRE_FRAME_CAP - ETH_HDR || w->observer ||
+        p->memo_dst == UINT32_MAX || !p->out[p->memo_dst].fixed ||
+        (!w->now_cached && !oasis_clock_is_virtual(w->clock)))
+        return NULL;
+    w->freelist = f->next;
+    w->nfree--;
+    f->len = (uint32_t)len; /* the loan's size, until the commit */
+    p->lent = f;
+    return f->data;
+}
+
+/* A commit that is not the common case: what port_send does with the
+ * frame (it copies it), or nothing (len 0, or more than was lent); the
+ * buffer goes back to the freelist. */
+static OASIS_NOINLINE int commit_other(oasis_wire *w, wire_port *p, wire_frame *f, size_t len)
+{
+    int err = len > f->len ? OASIS_EINVAL : len ? port_send(&p->link, f->data, len) : OASIS_OK;
+    frame_release(w, f);
+    return err;
+}
+
+/* Ends the loan: a frame for the memo's port by the channel's common case
+ * is the lent buffer itself, queued as port_send would have queued its
+ * copy (same statistics, delivery time and order). */
+OASIS_HOT static int port_commit(oasis_link *link, uint8_t *buf, size_t len)
+{
+    wire_port *p = (wire_port *)link;
+    oasis_wire *w = p->wire;
+    wire_frame *f = p->lent;
+    uint64_t due;
+    if (!f || buf != f->data)
+        return OASIS_EINVAL;
+    p->lent = NULL;
+    /* (ETH_HDR <= len <= the lent size, which port_lend checked) */
+    if (len - ETH_HDR > f->len - ETH_HDR || !memo_hit(p, buf) || p->memo_dst == UINT32_MAX ||
+        !chan_fast_due(w, &p->out[p->memo_dst], (uint32_t)len, &due))
+        return commit_other(w, p, f, len);
+    chan_queue_fast(w, &p->out[p->memo_dst], p->index, p->memo_dst, f, (uint32_t)len, due);
+    return OASIS_OK;
+}
+
 static int port_send_offload(oasis_link *link, const uint8_t *frame, size_t len,
                              const oasis_offload *off)
 {
@@ -911,6 +985,8 @@ static wire_port *port_add(oasis_wire *w)
     chan_init(w, &out[n], n, n, &none); /* never used: no port sends to itself */
     p->out = out;
     p->link.send = port_send;
+    p->link.tx_lend = port_lend;
+    p->link.tx_commit = port_commit;
     p->link.mtu = w->cfg.mtu;
     p->link.data = p;
     if (w->cfg.offload) {

@@ -41,6 +41,22 @@ static int rec_send_offload(oasis_link *link, const uint8_t *frame, size_t len,
     return r->inner->send_offload(r->inner, frame, len, off);
 }
 
+/* Lending passes through: a lent frame is recorded when committed. */
+static uint8_t *rec_lend(oasis_link *link, size_t len)
+{
+    test_rec *r = link->data;
+    return r->inner->tx_lend(r->inner, len);
+}
+
+static int rec_commit(oasis_link *link, uint8_t *buf, size_t len)
+{
+    test_rec *r = link->data;
+    if (len)
+        record(r, buf, len, NULL);
+    r->lent_frames += len != 0;
+    return r->inner->tx_commit(r->inner, buf, len);
+}
+
 void test_rec_wrap(test_rec *r, oasis_stack *s)
 {
     memset(r, 0, sizeof *r);
@@ -50,6 +66,10 @@ void test_rec_wrap(test_rec *r, oasis_stack *s)
     r->link.send = rec_send;
     if (r->inner->send_offload)
         r->link.send_offload = rec_send_offload;
+    if (r->inner->tx_lend) {
+        r->link.tx_lend = rec_lend;
+        r->link.tx_commit = rec_commit;
+    }
     oasis_stack_set_link(s, &r->link);
 }
 
@@ -59,7 +79,7 @@ void test_rec_free(test_rec *r)
 {
     free(r->bytes);
     r->bytes = NULL;
-    r->len = r->cap = r->frames = 0;
+    r->len = r->cap = r->frames = r->lent_frames = 0;
 }
 
 void test_rec_assert_same(const test_rec *a, const test_rec *b, size_t min)

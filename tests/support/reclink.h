@@ -12,6 +12,7 @@ typedef struct test_rec {
     oasis_link *inner;   /* where frames really go */
     uint8_t *bytes;      /* each frame: its offload (zeros: none), length, bytes */
     size_t len, cap, frames;
+    size_t lent_frames;  /* of those, frames the stack built in the link's loan */
     uint8_t last_dst[6]; /* Ethernet destination of the last IPv4 frame */
 } test_rec;
 
