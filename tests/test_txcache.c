@@ -7,8 +7,10 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -164,7 +166,33 @@ typedef struct variant {
     int rr;       /* requests and responses after the bulk */
     int nagle;    /* Nagle's algorithm on (nodelay off) */
     uint32_t buf; /* fixed send and receive buffers (0: auto-tuned) */
+    int lend;     /* frame lending: LEND_WIRE (the wire's), LEND_NONE, LEND_REFUSE */
+    const char *pcap; /* a capture of A's frames to this file */
 } variant;
+
+enum { LEND_WIRE, LEND_NONE, LEND_REFUSE };
+
+static size_t g_refused; /* loans asked of a LEND_REFUSE link */
+
+static uint8_t *refuse_lend(oasis_link *link, size_t len)
+{
+    (void)link;
+    (void)len;
+    g_refused++;
+    return NULL;
+}
+
+/* The link lends as the variant says: the wire's loans, none (the fields
+ * NULL), or a link that refuses every one. */
+static void set_lend(test_rec *r, int lend)
+{
+    if (lend == LEND_NONE) {
+        r->link.tx_lend = NULL;
+        r->link.tx_commit = NULL;
+    } else if (lend == LEND_REFUSE) {
+        r->link.tx_lend = refuse_lend;
+    }
+}
 
 /* A and B talk both ways (small segments, then bulk; with offload:
  * super-segments and partial checksums), then close; every frame each
@@ -200,8 +228,16 @@ static void run_v(const variant *v, run_out *o)
         assert_int_equal(oasis_wire_impair(n.wire, oasis_stack_link(n.a), oasis_stack_link(n.b), &imp), 0);
         assert_int_equal(oasis_wire_impair(n.wire, oasis_stack_link(n.b), oasis_stack_link(n.a), &imp), 0);
     }
+    oasis_pcap *pc = NULL;
+    if (v->pcap) { /* (from the first frame the recording has) */
+        assert_int_equal(oasis_pcap_open(v->pcap, &pc), 0);
+        oasis_stack_link(n.a)->pcap = pc;
+    }
     test_rec_wrap(&o->ra, n.a);
     test_rec_wrap(&o->rb, n.b);
+    o->ra.inner->pcap = NULL;
+    set_lend(&o->ra, v->lend);
+    set_lend(&o->rb, v->lend);
 
     side sides[2];
     memset(sides, 0, sizeof sides);
@@ -222,6 +258,7 @@ static void run_v(const variant *v, run_out *o)
 
     o->ca = n.a->ctr;
     o->cb = n.b->ctr;
+    oasis_pcap_close(pc);
     test_rec_unwrap(&o->ra, n.a);
     test_rec_unwrap(&o->rb, n.b);
     test_net_fini(&n);
@@ -328,6 +365,111 @@ static void test_fast_same_frames_offload(void **state)
 {
     (void)state;
     fast_vs_general((variant){.offload = 1, .rr = 1});
+}
+
+/* ---- frame lending (oasis/link.h tx_lend, tx_commit) ------------------- */
+
+/* The same conversation with the wire lending its frames' memory and with
+ * a link that leaves the fields NULL (or refuses every loan): the same
+ * frames byte for byte, the same counters; frames were built in loans. */
+static void lend_vs_copy(variant v, int other)
+{
+    static run_out copied, lent;
+    v.lend = other;
+    g_refused = 0;
+    run_v(&v, &copied);
+    assert_int_equal(copied.ra.lent_frames + copied.rb.lent_frames, 0);
+    if (other == LEND_REFUSE)
+        assert_true(g_refused > 100);
+    v.lend = LEND_WIRE;
+    run_v(&v, &lent);
+    assert_true(lent.ra.lent_frames > 20);
+    assert_true(lent.rb.lent_frames > 20);
+    /* Small frames are copied (OASIS_ETH_LEND_MIN), pure ACKs too. */
+    assert_true(lent.ra.lent_frames < lent.ra.frames);
+    assert_same_frames(&copied, &lent);
+}
+
+static void test_lend_same_frames(void **state)
+{
+    (void)state;
+    lend_vs_copy((variant){.rr = 1}, LEND_NONE);
+    lend_vs_copy((variant){.no_ts = 1, .rr = 1}, LEND_NONE);
+    /* ECN's data segments are built by xmit_general, which lends too. */
+    lend_vs_copy((variant){.ecn = 1, .rr = 1}, LEND_NONE);
+}
+
+static void test_lend_refused_goes_by_send(void **state)
+{
+    (void)state;
+    lend_vs_copy((variant){.rr = 1}, LEND_REFUSE);
+}
+
+/* A lossy wire lends nothing (only its plain channels do), and nothing
+ * changes. */
+static void test_lend_lossy_wire_same_frames(void **state)
+{
+    (void)state;
+    static run_out copied, lent;
+    variant v = {.loss = 0.02, .rr = 1, .lend = LEND_NONE};
+    run_v(&v, &copied);
+    v.lend = LEND_WIRE;
+    run_v(&v, &lent);
+    assert_int_equal(lent.ra.lent_frames + lent.rb.lent_frames, 0);
+    assert_same_frames(&copied, &lent);
+}
+
+static uint32_t rd32le(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+/* A capture shows the frames built in loans like any other: the frames
+ * A sent in the pcap (which has those it received too) are exactly the
+ * frames its link got, in order. */
+static void test_lend_pcap_captures(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/oasis-lend-pcap-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    static run_out o;
+    variant v = {.rr = 1, .pcap = path};
+    run_v(&v, &o);
+    assert_true(o.ra.lent_frames > 20);
+
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    uint8_t hdr[24];
+    assert_int_equal(fread(hdr, 1, sizeof hdr, f), sizeof hdr);
+    /* the recording: per frame its offload, its length, its bytes */
+    size_t at = 0, n = 0;
+    static uint8_t buf[65536 + 16];
+    uint8_t rec[16];
+    const uint8_t *mac_a = o.ra.bytes + sizeof(oasis_offload) + 4 + 6; /* first frame's source */
+    while (fread(rec, 1, sizeof rec, f) == sizeof rec) {
+        uint32_t caplen = rd32le(rec + 8);
+        assert_true(caplen <= sizeof buf && caplen >= 14);
+        assert_int_equal(fread(buf, 1, caplen, f), caplen);
+        if (memcmp(buf + 6, mac_a, 6) != 0)
+            continue; /* received */
+        at += sizeof(oasis_offload);
+        assert_true(at + 4 <= o.ra.len);
+        uint32_t len;
+        memcpy(&len, o.ra.bytes + at, 4);
+        at += 4;
+        assert_int_equal(len, caplen);
+        assert_memory_equal(o.ra.bytes + at, buf, caplen);
+        at += caplen;
+        n++;
+    }
+    fclose(f);
+    unlink(path);
+    assert_int_equal(n, o.ra.frames);
+    assert_int_equal(at, o.ra.len);
+    test_rec_free(&o.ra);
+    test_rec_free(&o.rb);
 }
 
 /* ---- the timers a write arms (output_one: oasis_tcp_arm_sent) ---------- */
@@ -647,6 +789,10 @@ int main(void)
         cmocka_unit_test(test_fast_same_frames_loss),
         cmocka_unit_test(test_fast_same_frames_offload),
         cmocka_unit_test(test_fast_same_frames_nagle_small_window),
+        cmocka_unit_test(test_lend_same_frames),
+        cmocka_unit_test(test_lend_refused_goes_by_send),
+        cmocka_unit_test(test_lend_lossy_wire_same_frames),
+        cmocka_unit_test(test_lend_pcap_captures),
         cmocka_unit_test(test_fast_arms_as_general),
         cmocka_unit_test(test_follows_mac_change),
         cmocka_unit_test(test_follows_entry_removal),

@@ -374,19 +374,23 @@ int oasis_ipv4_cached_frame_ok(oasis_stack *s, oasis_ipv4_txc *c, uint32_t dst, 
 /* Both always inline: the transport's send takes them whole (with LTO),
  * without a call and a second set of saved registers per segment. */
 OASIS_HOT OASIS_ALWAYS_INLINE int oasis_ipv4_output_frame(oasis_stack *s, oasis_ipv4_txc *c,
-                                                          uint8_t *frame, size_t len, uint8_t tos)
+                                                          uint8_t *frame, size_t len, uint8_t tos,
+                                                          int lent)
 {
     txc_write(s, c, frame, len + OASIS_IPV4_HLEN, tos, 1);
+    if (lent)
+        return oasis_eth_commit(s, frame, sizeof c->hdr + len);
     return oasis_eth_send_frame(s, frame, sizeof c->hdr + len);
 }
 
 OASIS_HOT OASIS_ALWAYS_INLINE int oasis_ipv4_try_frame(oasis_stack *s, oasis_ipv4_txc *c,
                                                        uint32_t dst, uint8_t proto, uint8_t ttl,
-                                                       uint8_t *frame, size_t len, uint8_t tos)
+                                                       uint8_t *frame, size_t len, uint8_t tos,
+                                                       int lent)
 {
     if (!oasis_ipv4_cached_frame_ok(s, c, dst, proto, ttl, len))
         return 0;
-    oasis_ipv4_output_frame(s, c, frame, len, tos);
+    oasis_ipv4_output_frame(s, c, frame, len, tos, lent);
     return 1;
 }
 

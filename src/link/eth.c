@@ -59,13 +59,10 @@ OASIS_HOT OASIS_NOINLINE void oasis_eth_input(oasis_stack *s, const uint8_t *fra
         other_input(s, frame, len);
 }
 
-/* One plain frame to the link (and the capture). */
-static int plain_send(oasis_stack *s, const uint8_t *frame, size_t len)
+/* Counts what the link said of a frame of len bytes; returns err. */
+static OASIS_ALWAYS_INLINE int tx_counted(oasis_stack *s, int err, size_t len)
 {
     oasis_link_counters *c = &s->ctr.link;
-    if (s->link->pcap)
-        oasis_pcap_write(s->link->pcap, oasis_now(s), frame, len);
-    int err = s->link->send(s->link, frame, len);
     if (err) {
         c->tx_errors++;
     } else {
@@ -73,6 +70,35 @@ static int plain_send(oasis_stack *s, const uint8_t *frame, size_t len)
         c->tx_bytes += len;
     }
     return err;
+}
+
+/* One plain frame to the link (and the capture). */
+static int plain_send(oasis_stack *s, const uint8_t *frame, size_t len)
+{
+    if (s->link->pcap)
+        oasis_pcap_write(s->link->pcap, oasis_now(s), frame, len);
+    return tx_counted(s, s->link->send(s->link, frame, len), len);
+}
+
+/* Always inline: with LTO the transport's send takes them whole, as it
+ * takes IPv4's header writing (ipv4.c). */
+OASIS_HOT OASIS_ALWAYS_INLINE uint8_t *oasis_eth_lend(oasis_stack *s, size_t len)
+{
+    oasis_link *l = s->link;
+    return l && l->tx_lend ? l->tx_lend(l, len) : NULL;
+}
+
+OASIS_HOT OASIS_ALWAYS_INLINE int oasis_eth_commit(oasis_stack *s, uint8_t *frame, size_t len)
+{
+    oasis_link *l = s->link;
+    if (l->pcap) /* (the frame is ours until the commit) */
+        oasis_pcap_write(l->pcap, oasis_now(s), frame, len);
+    return tx_counted(s, l->tx_commit(l, frame, len), len);
+}
+
+void oasis_eth_unlend(oasis_stack *s, uint8_t *frame)
+{
+    s->link->tx_commit(s->link, frame, 0);
 }
 
 static int piece_send(void *ud, uint8_t *frame, size_t len)
@@ -115,14 +141,7 @@ static int link_boundary(oasis_stack *s, oasis_pbuf *p)
     if (ok) {
         if (l->pcap)
             oasis_stack_pcap_offload(s, l->pcap, p->data, p->len, &off);
-        int err = l->send_offload(l, p->data, p->len, &off);
-        if (err) {
-            s->ctr.link.tx_errors++;
-        } else {
-            s->ctr.link.tx_frames++;
-            s->ctr.link.tx_bytes += p->len;
-        }
-        return err;
+        return tx_counted(s, l->send_offload(l, p->data, p->len, &off), p->len);
     }
     int err = OASIS_OK;
     if (oasis_gso_segment(p->data, p->len, &off, NULL, 0, piece_send, s, &err) < 0) {

@@ -11,6 +11,7 @@
 #include "ip/ipv4_wire.h"
 #include "ipv6/ipv6.h"
 #include "ipv6/ipv6_wire.h"
+#include "link/eth.h"
 #include "oasis/error.h"
 #include "tcp/tcp_flow.h"
 #include "tcp/tcp_seq.h"
@@ -194,14 +195,18 @@ static OASIS_ALWAYS_INLINE void xmit_account(oasis_flow *f, uint32_t seq, uint32
 }
 
 /* A segment xmit_plain built whose peer the transmit cache no longer
- * covers (a table changed): the same datagram through a pbuf. */
+ * covers (a table changed): the same datagram through a pbuf. lent: the
+ * link's loan the segment was built in, given back first. */
 static OASIS_COLD void plain_slow(oasis_stack *s, oasis_tcp_ext *x, uint32_t dst, uint8_t tos,
-                                  uint8_t ttl, const uint8_t *seg, uint32_t len)
+                                  uint8_t ttl, const uint8_t *seg, uint32_t len, uint8_t *lent)
 {
     oasis_pbuf *p = oasis_pbuf_alloc(s, OASIS_PBUF_HEADROOM, len);
+    if (p)
+        memcpy(p->data, seg, len);
+    if (lent)
+        oasis_eth_unlend(s, lent);
     if (!p)
         return; /* the retransmission timer recovers */
-    memcpy(p->data, seg, len);
     oasis_ipv4_output_cached(s, &x->txc, p, dst, OASIS_IPPROTO_TCP, tos, ttl);
 }
 
@@ -239,7 +244,14 @@ static OASIS_ALWAYS_INLINE int plain_fits(const oasis_flow *f, uint32_t len)
 }
 
 /* Sends the segment the plain tests allowed; ms: the time in ms; room:
- * the payload a segment holds, plain_hlen's header beside it. */
+ * the payload a segment holds, plain_hlen's header beside it. A frame
+ * long enough for a loan to pay (OASIS_ETH_LEND_MIN) is built in the
+ * link's memory when it lends it (no copy), any other in ours. The frame's
+ * pointer, no longer a fixed place on the stack, costs ~15 instructions of
+ * spills per segment; so the accounting (which the frame's bytes do not
+ * depend on) comes first, and the pointer lives only across the writes.
+ * (A copy of this function per case, or the loan out of line, cost more:
+ * callgrind.) */
 static OASIS_ALWAYS_INLINE void plain_send(oasis_flow *f, uint32_t seq, uint32_t len, uint8_t flags,
                                            uint32_t ms, uint32_t room)
 {
@@ -256,16 +268,20 @@ static OASIS_ALWAYS_INLINE void plain_send(oasis_flow *f, uint32_t seq, uint32_t
     h.has_ts = f->ts_ok;
     h.ts_val = ms + f->ts_offset;
     h.ts_ecr = f->ts_recent;
-    uint8_t frame[SMALL_FRAME];
-    uint8_t *th = frame + sizeof x->txc.hdr;
-    uint64_t psum = len ? oasis_ring_peek_csum(&x->snd, seq - f->snd_una, th + hlen, len) : 0;
-    oasis_tcp_emit_plain(th, &h, psum, flow_pseudo(f, hlen + len));
     if (len)
         f->last_tx_ms = ms;
     xmit_account(f, seq, len, flags, 1, room);
-    uint32_t dst = oasis_ipaddr_to_v4(&f->c.raddr);
-    if (!oasis_ipv4_try_frame(s, &x->txc, dst, OASIS_IPPROTO_TCP, f->ttl, frame, hlen + len, f->tos))
-        plain_slow(s, x, dst, f->tos, f->ttl, th, hlen + len);
+    uint8_t own[SMALL_FRAME];
+    size_t flen = sizeof x->txc.hdr + hlen + len;
+    uint8_t *lent = flen >= OASIS_ETH_LEND_MIN ? oasis_eth_lend(s, flen) : NULL;
+    uint8_t *frame = lent ? lent : own;
+    uint8_t *th = frame + sizeof x->txc.hdr;
+    uint64_t psum = len ? oasis_ring_peek_csum(&x->snd, seq - f->snd_una, th + hlen, len) : 0;
+    oasis_tcp_emit_plain(th, &h, psum, flow_pseudo(f, hlen + len));
+    uint32_t dst = oasis_get32(f->c.raddr.b + 12); /* (IPv4: plain_flow asked) */
+    if (!oasis_ipv4_try_frame(s, &x->txc, dst, OASIS_IPPROTO_TCP, f->ttl, frame, hlen + len, f->tos,
+                              lent != NULL))
+        plain_slow(s, x, dst, f->tos, f->ttl, th, hlen + len, lent);
 }
 
 /* 0 when the segment is not plain, having changed nothing. */
@@ -332,10 +348,14 @@ OASIS_HOT static OASIS_NOINLINE uint32_t xmit_general(oasis_flow *f, uint32_t se
     uint8_t *th;
     if (!v6 && !offload && sizeof f->ext->txc.hdr + hlen + len <= sizeof small &&
         oasis_ipv4_cached_frame_ok(s, &f->ext->txc, dst, OASIS_IPPROTO_TCP, f->ttl, hlen + len)) {
-        /* A frame of our own: the transmit cache writes IPv4's and the
-         * link's headers and the link copies it (no pbuf). */
-        frame = small;
-        th = small + sizeof f->ext->txc.hdr;
+        /* A frame without a pbuf, the link's loan or ours: the transmit
+         * cache writes IPv4's and the link's headers (the link copies a
+         * frame of ours). */
+        size_t flen = sizeof f->ext->txc.hdr + hlen + len;
+        frame = flen >= OASIS_ETH_LEND_MIN ? oasis_eth_lend(s, flen) : NULL;
+        if (!frame)
+            frame = small; /* (a loan ends in oasis_ipv4_output_frame below) */
+        th = frame + sizeof f->ext->txc.hdr;
         uint64_t psum = len ? oasis_ring_peek_csum(&f->ext->snd, seq - f->snd_una, th + hlen, len) : 0;
         oasis_tcp_emit_ps(th, &h, psum, flow_pseudo(f, (uint32_t)(hlen + len)));
     } else if (!(p = oasis_pbuf_alloc(s, OASIS_PBUF_HEADROOM, len))) {
@@ -366,7 +386,7 @@ OASIS_HOT static OASIS_NOINLINE uint32_t xmit_general(oasis_flow *f, uint32_t se
         f->last_tx_ms = (uint32_t)(oasis_now(s) / OASIS_NS_PER_MS);
     xmit_account(f, seq, len, flags, pieces, room);
     if (frame)
-        oasis_ipv4_output_frame(s, &f->ext->txc, frame, hlen + len, tos);
+        oasis_ipv4_output_frame(s, &f->ext->txc, frame, hlen + len, tos, frame != small);
     else if (v6)
         oasis_tcp_ip_output(s, p, &f->c.laddr, &f->c.raddr, tos, f->ttl);
     else
