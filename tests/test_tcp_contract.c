@@ -441,6 +441,35 @@ static void test_huge_writes_counted(void **state)
     munmap(m, G2);
 }
 
+/* The send buffer's room is 0 once writing is over (tcp.h): after
+ * shutdown(WRITE), after close, after a reset. */
+static void test_sndbuf_room_zero_after_writing_ends(void **state)
+{
+    fx *x = *state;
+    oasis_tcp_sndbuf sb;
+    for (int how = 0; how < 3; how++) {
+        th_app_init(&x->a);
+        th_clear(&x->h);
+        estab(x);
+        oasis_flow *f = x->a.flow;
+        assert_int_equal(oasis_tcp_get_sndbuf(f, &sb), 0);
+        assert_true(sb.room > 0);
+        if (how == 0)
+            assert_int_equal(oasis_tcp_shutdown(f, OASIS_TCP_SHUT_WRITE), 0);
+        else if (how == 1)
+            assert_int_equal(oasis_tcp_close(f, th_close_cb, &x->a), 0);
+        else
+            inject(x, R, NULL, 0);
+        assert_int_equal(oasis_tcp_get_sndbuf(f, &sb), 0);
+        assert_int_equal(sb.room, 0);
+        assert_int_equal(x->a.closed, 0);
+        oasis_tcp_release(f);
+        th_poll(&x->h);
+        assert_int_equal(oasis_tcp_unlisten(x->h.s, PORT), 0);
+        th_app_fini(&x->a);
+    }
+}
+
 /* ---- close and shutdown, twice and together ------------------------------------- */
 
 static void test_close_twice_busy(void **state)
@@ -1225,6 +1254,7 @@ int main(void)
         T(test_writev_many_iovecs),
         T(test_writev_nodelay_waits_for_ack),
         T(test_huge_writes_counted),
+        T(test_sndbuf_room_zero_after_writing_ends),
         T(test_close_twice_busy),
         T(test_close_is_half_close),
         T(test_shutdown_twice_then_close),

@@ -934,6 +934,12 @@ int oasis_tcp_get_info(const oasis_flow *f, oasis_tcp_info *info)
     return OASIS_OK;
 }
 
+/* Writes are still taken: room is 0 once writing is over (tcp.h). */
+static int writing(const oasis_flow *f)
+{
+    return f->life == OASIS_TCP_LIFE_APP && can_write(f);
+}
+
 int oasis_tcp_get_sndbuf(const oasis_flow *f, oasis_tcp_sndbuf *out)
 {
     if (!f || !out)
@@ -942,7 +948,7 @@ int oasis_tcp_get_sndbuf(const oasis_flow *f, oasis_tcp_sndbuf *out)
     out->max_requests = max_write_reqs(f->s);
     if (!f->ext) { /* idle: empty */
         out->size = f->sndbuf;
-        out->room = f->in_table && f->life == OASIS_TCP_LIFE_APP ? f->sndbuf : 0;
+        out->room = writing(f) ? f->sndbuf : 0;
         return OASIS_OK;
     }
     out->size = f->ext->snd.cap;
@@ -951,7 +957,7 @@ int oasis_tcp_get_sndbuf(const oasis_flow *f, oasis_tcp_sndbuf *out)
     uint32_t sent = f->snd_max - f->snd_una;
     out->unacked = sent < f->ext->snd.len ? sent : f->ext->snd.len;
     out->unsent = f->ext->snd.len - out->unacked;
-    out->room = f->in_table && f->life == OASIS_TCP_LIFE_APP ? oasis_ring_free(&f->ext->snd) : 0;
+    out->room = writing(f) ? oasis_ring_free(&f->ext->snd) : 0;
     for (const oasis_tcp_wreq *r = f->ext->wq.head; r; r = r->next)
         for (size_t i = r->idx; i < r->iovcnt; i++)
             out->pending += r->iov[i].len - (i == r->idx ? r->off : 0);
