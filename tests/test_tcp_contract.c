@@ -580,6 +580,35 @@ static void test_shutdown_write_in_syn_sent(void **state)
     oasis_tcp_release(f);
 }
 
+/* abort on a connect_flow handle in SYN-SENT: no RST (nothing to reset),
+ * and every pending request (the connect itself, a queued write, a read)
+ * completes before abort returns; the handle is finished. */
+static void test_abort_in_syn_sent(void **state)
+{
+    fx *x = *state;
+    oasis_flow *f = NULL;
+    assert_int_equal(oasis_tcp_connect_flow4(x->h.s, TH_PEER, 9, NULL, th_connect_cb, &x->a, &f), 0);
+    oasis_tcp_hdr syn;
+    assert_true(th_pop(&x->h, &syn));
+    assert_int_equal(oasis_tcp_write(f, "q", 1, th_write_cb, &x->a), 0);
+    assert_int_equal(oasis_tcp_read(f, th_read_cb, &x->a), 0);
+    oasis_tcp_abort(f);
+    assert_int_equal(x->a.connected, 1);
+    assert_int_equal(x->a.connect_err, OASIS_ECANCELED);
+    assert_int_equal(x->a.writes_done, 1);
+    assert_int_equal(x->a.write_err, OASIS_ECANCELED);
+    assert_int_equal(x->a.reads, 1);
+    assert_int_equal(x->a.read_err, OASIS_ECANCELED);
+    assert_int_equal(th_pending(&x->h), 0);
+    assert_int_equal(oasis_tcp_write(f, "q", 1, th_write_cb, &x->a), OASIS_ECLOSED);
+    assert_int_equal(oasis_tcp_flow_error(f), OASIS_ECANCELED);
+    th_advance(&x->h, 10 * SEC);
+    assert_int_equal(th_pending(&x->h), 0); /* no SYN retransmission */
+    assert_int_equal(x->a.connected, 1);
+    oasis_tcp_release(f);
+    assert_int_equal(th_ctr(&x->h)->flows, 0);
+}
+
 /* ---- keepalive at its limits ------------------------------------------------------ */
 
 static void test_keepalive_largest_values(void **state)
@@ -1259,6 +1288,7 @@ int main(void)
         T(test_close_is_half_close),
         T(test_shutdown_twice_then_close),
         T(test_shutdown_write_in_syn_sent),
+        T(test_abort_in_syn_sent),
         T(test_keepalive_largest_values),
         T(test_config_durations_largest),
         T(test_listen_keepalive_before_accept_callback),

@@ -219,9 +219,11 @@ int oasis_tcp_connect4(oasis_stack *s, uint32_t dst, uint16_t port,
 /* Like oasis_tcp_connect, but the application holds the flow at once
  * (*flow) and must release it, also when the attempt fails. Before the
  * handshake completes it may write (queued until ESTABLISHED, RFC 9293
- * 3.10.2), read, shut down, close or abort it: close (or abort) in SYN-SENT
- * deletes the TCB (RFC 9293 3.10.4), the connect callback gets
- * OASIS_ECANCELED, queued writes OASIS_ECLOSED, then close completes with 0. */
+ * 3.10.2), read, shut down, close or abort it: close in SYN-SENT deletes
+ * the TCB (RFC 9293 3.10.4), the connect callback gets OASIS_ECANCELED,
+ * queued writes OASIS_ECLOSED, then close completes with 0; abort there
+ * sends nothing and completes every request (the connect's too) with
+ * OASIS_ECANCELED before it returns. */
 int oasis_tcp_connect_flow(oasis_stack *s, const oasis_ipaddr *dst, uint16_t port,
                            const oasis_keepalive *keepalive, oasis_connect_cb cb, void *ud,
                            oasis_flow **flow);
