@@ -313,11 +313,20 @@ static void test_zero_length_writes_complete(void **state)
     oasis_tcp_sndbuf sb;
     assert_int_equal(oasis_tcp_get_sndbuf(f, &sb), 0);
     assert_int_equal(sb.requests, 0);
+    /* The most iovecs a call takes, all empty: one completion. */
+    oasis_iovec *many = calloc((size_t)1 << 20, sizeof *many);
+    assert_non_null(many);
+    assert_int_equal(oasis_tcp_writev(f, many, (size_t)1 << 20, th_write_cb, &x->a), 0);
+    free(many);
+    th_poll(&x->h);
+    assert_int_equal(x->a.writes_done, 7);
+    assert_int_equal(x->a.write_err, 0);
+    assert_int_equal(th_pending(&x->h), 0);
     /* After close a zero-length write is closed too. */
     assert_int_equal(oasis_tcp_close(f, th_close_cb, &x->a), 0);
     assert_int_equal(oasis_tcp_write(f, NULL, 0, th_write_cb, &x->a), 0);
     th_poll(&x->h);
-    assert_int_equal(x->a.writes_done, 7);
+    assert_int_equal(x->a.writes_done, 8);
     assert_int_equal(x->a.write_err, OASIS_ECLOSED);
 }
 
@@ -1048,6 +1057,58 @@ static void test_disconnect_from_accept_callback(void **state)
     assert_int_equal(oasis_tcp_listen(x->h.s, PORT, NULL, th_accept_cb, &x->a), 0);
 }
 
+/* The report routine releases its flow while a read is due in the same
+ * round (data in, read pending): the read completes once, canceled,
+ * inside the release, and the round does not come back to it. */
+static int event_reads;
+
+static void release_on_event(oasis_flow *f, oasis_tcp_event ev, void *ud)
+{
+    (void)ev, (void)ud;
+    oasis_tcp_release(f);
+}
+
+static void event_read(oasis_flow *f, int err, const uint8_t *d, size_t n, void *ud)
+{
+    (void)f, (void)d, (void)n, (void)ud;
+    event_reads++;
+    assert_int_equal(err, OASIS_ECANCELED);
+}
+
+static void test_release_from_event_callback(void **state)
+{
+    fx *x = *state;
+    estab(x);
+    oasis_flow *f = x->a.flow;
+    event_reads = 0;
+    assert_int_equal(oasis_tcp_set_event_cb(f, release_on_event, NULL), 0);
+    assert_int_equal(oasis_tcp_read(f, event_read, NULL), 0);
+    assert_int_equal(oasis_tcp_write(f, "lost", 4, NULL, NULL), 0);
+    /* The peer never acks ours: the third retransmission (cfg.r1_retries)
+     * brings the report. Just before its timer fires the peer's data
+     * arrives, so one poll has both the report and the read due. */
+    th_clear(&x->h);
+    while (th_ctr(&x->h)->timeouts < 2) {
+        oasis_clock_set(x->h.clock, oasis_stack_next_deadline(x->h.s));
+        th_poll(&x->h);
+    }
+    assert_int_equal(event_reads, 0);
+    oasis_tcp_hdr d = th_seg(TH_PPORT, PORT, A, x->pnxt, x->iss + 1);
+    d.payload = (const uint8_t *)"z";
+    d.payload_len = 1;
+    th_inject(&x->h, &d);
+    uint64_t due = oasis_stack_next_deadline(x->h.s); /* now: the read */
+    assert_int_equal(due, th_now(&x->h));
+    /* the RTO's deadline: look past the dispatch's mark */
+    oasis_clock_set(x->h.clock, th_now(&x->h) + 60 * SEC);
+    oasis_stack_poll(x->h.s);
+    assert_true(th_ctr(&x->h)->timeouts >= 3);
+    th_poll(&x->h);
+    assert_int_equal(th_ctr(&x->h)->flows, 0);
+    assert_int_equal(event_reads, 1);
+    x->a.flow = NULL;
+}
+
 /* A connect callback aborts its flow; an accept callback releases it. */
 static void abort_in_connect(oasis_stack *s, oasis_flow *f, int err, void *ud)
 {
@@ -1299,6 +1360,7 @@ int main(void)
         T(test_release_other_flow_from_callback),
         T(test_unlisten_from_accept_callback),
         T(test_disconnect_from_accept_callback),
+        T(test_release_from_event_callback),
         T(test_release_from_open_callbacks),
         T(test_abort_and_release_from_write_callback),
         T(test_close_and_forget_from_read_callback),
