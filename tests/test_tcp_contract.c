@@ -618,6 +618,47 @@ static void test_abort_in_syn_sent(void **state)
     assert_int_equal(th_ctr(&x->h)->flows, 0);
 }
 
+/* Setters on a connect_flow handle before the handshake (nodelay,
+ * keepalive, trim) and urgent data queued there: nothing leaves before
+ * ESTABLISHED, then the bytes, urgent, in order. */
+static void test_setters_and_urgent_in_syn_sent(void **state)
+{
+    fx *x = *state;
+    oasis_flow *f = NULL;
+    assert_int_equal(oasis_tcp_connect_flow4(x->h.s, TH_PEER, 9, NULL, th_connect_cb, &x->a, &f), 0);
+    oasis_tcp_hdr syn;
+    assert_true(th_pop(&x->h, &syn));
+    assert_int_equal(oasis_tcp_write(f, "ab", 2, th_write_cb, &x->a), 0);
+    assert_int_equal(oasis_tcp_write_urgent(f, "U", 1, th_write_cb, &x->a), 0);
+    assert_int_equal(oasis_tcp_set_nodelay(f, 1), 0);
+    const oasis_keepalive ka = {.after_ns = SEC, .interval_ns = SEC, .probes = 2};
+    assert_int_equal(oasis_tcp_set_keepalive(f, &ka), 0);
+    assert_int_equal(oasis_tcp_trim(f), 0);
+    th_poll(&x->h);
+    assert_int_equal(th_pending(&x->h), 0); /* no data, no probe in SYN-SENT */
+    oasis_tcp_hdr sa = th_seg(9, syn.src_port, S | A, TH_PISN, syn.seq + 1);
+    th_inject(&x->h, &sa);
+    th_poll(&x->h);
+    assert_int_equal(x->a.connect_err, 0);
+    oasis_tcp_hdr r;
+    uint8_t got[8];
+    size_t n = 0;
+    int urg = 0;
+    while (th_pop(&x->h, &r)) {
+        assert_true(n + r.payload_len <= sizeof got);
+        memcpy(got + n, r.payload, r.payload_len);
+        n += r.payload_len;
+        if (r.flags & OASIS_TCP_URG) {
+            urg = 1;
+            assert_int_equal(r.seq + r.urg, syn.seq + 1 + 3);
+        }
+    }
+    assert_int_equal(n, 3);
+    assert_memory_equal(got, "abU", 3);
+    assert_true(urg);
+    oasis_tcp_release(f);
+}
+
 /* ---- keepalive at its limits ------------------------------------------------------ */
 
 static void test_keepalive_largest_values(void **state)
@@ -1350,6 +1391,7 @@ int main(void)
         T(test_shutdown_twice_then_close),
         T(test_shutdown_write_in_syn_sent),
         T(test_abort_in_syn_sent),
+        T(test_setters_and_urgent_in_syn_sent),
         T(test_keepalive_largest_values),
         T(test_config_durations_largest),
         T(test_listen_keepalive_before_accept_callback),
