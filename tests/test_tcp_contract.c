@@ -1150,6 +1150,57 @@ static void test_release_from_event_callback(void **state)
     x->a.flow = NULL;
 }
 
+/* resume, then oasis_tcp_accept before the next poll: the flow taken by
+ * hand never reaches the callback; the other waiting one does, once. */
+typedef struct acc2 {
+    oasis_flow *got[4];
+    int n;
+} acc2;
+
+static void acc2_cb(oasis_stack *s, oasis_flow *f, void *ud)
+{
+    acc2 *a = ud;
+    (void)s;
+    assert_true(a->n < 4);
+    a->got[a->n++] = f;
+}
+
+static void test_accept_by_hand_after_resume(void **state)
+{
+    fx *x = *state;
+    acc2 a = {{NULL}, 0};
+    oasis_listen_opts o = {.paused = 1};
+    assert_int_equal(oasis_tcp_listen(x->h.s, PORT, &o, acc2_cb, &a), 0);
+    for (int i = 0; i < 2; i++) {
+        oasis_tcp_hdr s = th_seg((uint16_t)(TH_PPORT + i), PORT, S, 100, 0);
+        th_inject(&x->h, &s);
+        oasis_tcp_hdr r;
+        assert_true(th_pop(&x->h, &r));
+        oasis_tcp_hdr ack = th_seg((uint16_t)(TH_PPORT + i), PORT, A, 101, r.seq + 1);
+        th_inject(&x->h, &ack);
+        th_poll(&x->h);
+    }
+    assert_int_equal(oasis_tcp_accept_waiting(x->h.s, PORT), 2);
+    assert_int_equal(oasis_tcp_accept_resume(x->h.s, PORT), 0);
+    oasis_flow *mine = oasis_tcp_accept(x->h.s, PORT);
+    assert_non_null(mine);
+    uint16_t p;
+    oasis_tcp_dst(mine, NULL, &p);
+    assert_int_equal(p, TH_PPORT); /* the oldest */
+    th_poll(&x->h);
+    th_poll(&x->h);
+    assert_int_equal(a.n, 1);
+    assert_ptr_not_equal(a.got[0], mine);
+    oasis_tcp_dst(a.got[0], NULL, &p);
+    assert_int_equal(p, TH_PPORT + 1);
+    assert_int_equal(oasis_tcp_accept_waiting(x->h.s, PORT), 0);
+    assert_null(oasis_tcp_accept(x->h.s, PORT));
+    oasis_tcp_release(mine);
+    oasis_tcp_release(a.got[0]);
+    th_poll(&x->h);
+    assert_int_equal(th_ctr(&x->h)->flows, 0);
+}
+
 /* A connect callback aborts its flow; an accept callback releases it. */
 static void abort_in_connect(oasis_stack *s, oasis_flow *f, int err, void *ud)
 {
@@ -1403,6 +1454,7 @@ int main(void)
         T(test_unlisten_from_accept_callback),
         T(test_disconnect_from_accept_callback),
         T(test_release_from_event_callback),
+        T(test_accept_by_hand_after_resume),
         T(test_release_from_open_callbacks),
         T(test_abort_and_release_from_write_callback),
         T(test_close_and_forget_from_read_callback),
