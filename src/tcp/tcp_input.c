@@ -308,8 +308,10 @@ static uint64_t rtt_from_ack(oasis_flow *f, const oasis_tcp_hdr *h)
     return 0;
 }
 
-/* Returns the ACK's RTT sample (0: none) for congestion control. */
-OASIS_HOT static uint64_t new_ack(oasis_flow *f, const oasis_tcp_hdr *h)
+/* Returns the ACK's RTT sample (0: none) for congestion control. (Always
+ * inline, as deliver_in_order: header prediction's copy sits in the
+ * predicted path, without a call; the slow path has its own.) */
+OASIS_HOT static OASIS_ALWAYS_INLINE uint64_t new_ack(oasis_flow *f, const oasis_tcp_hdr *h)
 {
     oasis_stack *s = f->s;
     uint32_t data = h->ack - f->snd_una;
@@ -455,7 +457,7 @@ static OASIS_NOINLINE void deliver_before_held(oasis_flow *f, const uint8_t *p, 
     f->ack_now = 1; /* a hole was filled: tell the sender at once */
 }
 
-OASIS_HOT static void deliver_in_order(oasis_flow *f, const uint8_t *p, uint32_t n)
+OASIS_HOT static OASIS_ALWAYS_INLINE void deliver_in_order(oasis_flow *f, const uint8_t *p, uint32_t n)
 {
     uint32_t nxt0 = f->rcv_nxt;
     if (oasis_ofo_empty(&f->ext->ofo))
