@@ -121,7 +121,9 @@ typedef struct oasis_dns_counters {
 } oasis_dns_counters;
 
 /* Creates a resolver on s; cfg NULL means the defaults. Returns 0,
- * OASIS_EINVAL or OASIS_ENOMEM. */
+ * OASIS_EINVAL (port, timeout_ns, attempts or tcp_timeout_ns 0;
+ * timeout_ns or tcp_timeout_ns over an hour, attempts over 16,
+ * cache_entries over 65536) or OASIS_ENOMEM. */
 int oasis_dns_create(oasis_stack *s, const oasis_dns_config *cfg, oasis_dns **out);
 
 /* Ends every pending request (callbacks with OASIS_DNS_ECANCELED, from

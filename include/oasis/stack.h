@@ -45,6 +45,9 @@ typedef struct oasis_stack_config {
     void *alloc_ud;
     uint8_t ttl;          /* default TTL of datagrams we send (64) */
 
+    /* Durations below (..._ns) are added to the clock saturating:
+     * UINT64_MAX is "never", not a deadline wrapped into the past. */
+
     /* ARP */
     uint32_t arp_cache_size;     /* entries (256) */
     uint64_t arp_cache_ttl_ns;   /* a resolved entry ages out after this (60 s) */

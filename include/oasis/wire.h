@@ -28,9 +28,13 @@ extern "C" {
 typedef struct oasis_stack oasis_stack;
 typedef struct oasis_wire oasis_wire;
 
+/* Delays (the wire's and oasis_impair's delay_ns, jitter_ns and
+ * reorder_delay_ns) above this (2^60 ns, 36 years) count as this. */
+#define OASIS_WIRE_MAX_DELAY_NS (UINT64_C(1) << 60)
+
 typedef struct oasis_wire_config {
     uint32_t mtu;          /* MTU of every port (1500) */
-    uint64_t delay_ns;     /* one-way delay (0) */
+    uint64_t delay_ns;     /* one-way delay (0; see OASIS_WIRE_MAX_DELAY_NS) */
     uint32_t queue_frames; /* frames in flight on the wire before new ones are dropped (65536) */
     uint64_t seed;         /* seeds the impairments' randomness (1) */
     /* 1: every port offers offloads (oasis/link.h: TSO4, CSUM_TX, RX_GRO,

@@ -192,7 +192,7 @@ static void reverify(oasis_stack *s, oasis_arp_entry *e)
     e->state = ARP_REVERIFY;
     e->tries = 1;
     e->retry_ns = s->cfg.arp_retry_ns ? s->cfg.arp_retry_ns : 1;
-    oasis_timer_start(s, &e->timer, oasis_now(s) + e->retry_ns);
+    oasis_timer_start(s, &e->timer, oasis_deadline(oasis_now(s), e->retry_ns));
     send_probe(s, e);
 }
 
@@ -219,7 +219,7 @@ static void entry_timer(oasis_stack *s, oasis_timer *t)
     if (e->state == ARP_REVERIFY) {
         if (e->tries < s->cfg.arp_retries) {
             e->tries++;
-            oasis_timer_start(s, &e->timer, oasis_now(s) + e->retry_ns);
+            oasis_timer_start(s, &e->timer, oasis_deadline(oasis_now(s), e->retry_ns));
             send_probe(s, e);
             return;
         }
@@ -230,7 +230,7 @@ static void entry_timer(oasis_stack *s, oasis_timer *t)
     if (e->state == ARP_PROBE) {
         if (e->tries < s->cfg.arp_retries) {
             e->tries++;
-            oasis_timer_start(s, &e->timer, oasis_now(s) + e->retry_ns);
+            oasis_timer_start(s, &e->timer, oasis_deadline(oasis_now(s), e->retry_ns));
             send_probe(s, e);
             return;
         }
@@ -241,8 +241,8 @@ static void entry_timer(oasis_stack *s, oasis_timer *t)
     }
     if (e->tries < s->cfg.arp_retries) {
         e->tries++;
-        e->retry_ns *= 2;
-        oasis_timer_start(s, &e->timer, oasis_now(s) + e->retry_ns);
+        e->retry_ns = e->retry_ns > UINT64_MAX / 2 ? UINT64_MAX : e->retry_ns * 2;
+        oasis_timer_start(s, &e->timer, oasis_deadline(oasis_now(s), e->retry_ns));
         send_request(s, ip);
         return;
     }
@@ -307,7 +307,7 @@ static void resolve(oasis_stack *s, oasis_arp_entry *e, const uint8_t mac[6])
     e->state = ARP_RESOLVED;
     e->tries = 0;
     touch(&s->arp, e);
-    oasis_timer_start(s, &e->timer, oasis_now(s) + s->cfg.arp_cache_ttl_ns);
+    oasis_timer_start(s, &e->timer, oasis_deadline(oasis_now(s), s->cfg.arp_cache_ttl_ns));
     /* Detach the queue first: sending may re-enter ARP. */
     oasis_pbuf *p = e->q_head;
     s->arp.queued -= e->qlen;
@@ -370,7 +370,7 @@ static void known_sender(oasis_stack *s, oasis_arp_entry *e, const oasis_arp_pkt
     e->state = ARP_PROBE;
     e->tries = 1;
     e->retry_ns = s->cfg.arp_retry_ns ? s->cfg.arp_retry_ns : 1;
-    oasis_timer_start(s, &e->timer, oasis_now(s) + e->retry_ns);
+    oasis_timer_start(s, &e->timer, oasis_deadline(oasis_now(s), e->retry_ns));
     send_probe(s, e);
 }
 
@@ -529,7 +529,7 @@ int oasis_arp_output(oasis_stack *s, uint32_t next_hop, oasis_pbuf *p)
         e->tries = 1;
         e->retry_ns = s->cfg.arp_retry_ns ? s->cfg.arp_retry_ns : 1;
         /* Armed before sending: a link that answers at once re-arms it. */
-        oasis_timer_start(s, &e->timer, oasis_now(s) + e->retry_ns);
+        oasis_timer_start(s, &e->timer, oasis_deadline(oasis_now(s), e->retry_ns));
         send_request(s, next_hop);
         return err;
     }

@@ -32,6 +32,13 @@ typedef struct oasis_timer_heap {
 
 void oasis_timer_init(oasis_timer *t, oasis_timer_fn fn);
 
+/* now + d, saturated: a duration meaning "forever" (UINT64_MAX) must not
+ * wrap round to a deadline in the past. UINT64_MAX never comes due. */
+static inline uint64_t oasis_deadline(uint64_t now, uint64_t d)
+{
+    return d > UINT64_MAX - now ? UINT64_MAX : now + d;
+}
+
 /* (Re)arms t to fire at the absolute clock time `deadline`. */
 void oasis_timer_start(oasis_stack *s, oasis_timer *t, uint64_t deadline);
 

@@ -117,7 +117,8 @@ int oasis_dns_create(oasis_stack *s, const oasis_dns_config *cfg, oasis_dns **ou
     else
         oasis_dns_config_init(&c);
     if (c.port == 0 || c.timeout_ns == 0 || c.attempts == 0 || c.tcp_timeout_ns == 0 ||
-        c.timeout_ns > 3600 * OASIS_NS_PER_SEC || c.attempts > 16 || c.cache_entries > 65536)
+        c.timeout_ns > 3600 * OASIS_NS_PER_SEC || c.tcp_timeout_ns > 3600 * OASIS_NS_PER_SEC ||
+        c.attempts > 16 || c.cache_entries > 65536)
         return OASIS_EINVAL;
     oasis_dns *r = oasis_calloc(s, 1, sizeof *r);
     if (!r)

@@ -322,7 +322,7 @@ int oasis_ping(oasis_stack *s, uint32_t dst, uint16_t id, uint16_t seq, size_t p
     /* Registered before sending, in case a link answers synchronously. */
     r->next = s->icmp.pings;
     s->icmp.pings = r;
-    oasis_timer_start(s, &r->timer, r->sent_at + timeout_ns);
+    oasis_timer_start(s, &r->timer, oasis_deadline(r->sent_at, timeout_ns));
 
     int err = oasis_ipv4_output(s, p, dst, OASIS_IPPROTO_ICMP, 0);
     if (err && find_ping(s, dst, id, seq)) {

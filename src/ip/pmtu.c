@@ -88,7 +88,7 @@ uint32_t oasis_pmtu_lower(oasis_stack *s, const oasis_ipaddr *dst, uint32_t mtu)
     }
     e->mtu = mtu;
     uint64_t life = s->cfg.pmtu_expire_ns;
-    e->expires = life ? oasis_now(s) + life : UINT64_MAX;
+    e->expires = life ? oasis_deadline(oasis_now(s), life) : UINT64_MAX;
     s->ctr.ip.pmtu_lowered++;
     return mtu;
 }

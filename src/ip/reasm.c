@@ -134,7 +134,7 @@ static oasis_reasm *create(oasis_stack *s, const oasis_ipv4_hdr *h)
     dg->dst = h->dst;
     dg->id = h->id;
     dg->proto = h->proto;
-    dg->deadline = oasis_now(s) + s->cfg.reasm_timeout_ns;
+    dg->deadline = oasis_deadline(oasis_now(s), s->cfg.reasm_timeout_ns);
     dg->bytes = sizeof *dg;
     set_bytes(s, s->ip.reasm_bytes + dg->bytes);
     s->ip.reasm_count++;

@@ -392,7 +392,7 @@ static int ping6(oasis_stack *s, const oasis_in6 *dst, uint16_t id, uint16_t seq
     oasis_timer_init(&r->timer, ping_timeout);
     r->next = v->pings;
     v->pings = r;
-    oasis_timer_start(s, &r->timer, r->sent_at + timeout_ns);
+    oasis_timer_start(s, &r->timer, oasis_deadline(r->sent_at, timeout_ns));
     int err = oasis_ipv6_output(s, p, &from, dst, OASIS_NH_ICMPV6, 0);
     if (err && find_ping(s, dst, id, seq)) {
         unlink_ping(s, r);

@@ -129,6 +129,14 @@ void oasis_wire_config_init(oasis_wire_config *cfg)
 
 void oasis_impair_init(oasis_impair *cfg) { memset(cfg, 0, sizeof *cfg); }
 
+/* A frame's due time adds up to four delays (the wire's, the direction's,
+ * jitter, reorder hold) to the clock: each is cut to OASIS_WIRE_MAX_DELAY_NS
+ * so that the sum cannot wrap round to a time in the past. */
+static uint64_t delay_cut(uint64_t d)
+{
+    return d > OASIS_WIRE_MAX_DELAY_NS ? OASIS_WIRE_MAX_DELAY_NS : d;
+}
+
 int oasis_wire_create(oasis_clock *clock, const oasis_wire_config *cfg, oasis_wire **out)
 {
     if (!clock || !out)
@@ -141,6 +149,7 @@ int oasis_wire_create(oasis_clock *clock, const oasis_wire_config *cfg, oasis_wi
         w->cfg = *cfg;
     else
         oasis_wire_config_init(&w->cfg);
+    w->cfg.delay_ns = delay_cut(w->cfg.delay_ns);
     if (w->cfg.mtu < 68 || w->cfg.mtu > 65535 || w->cfg.queue_frames == 0) {
         free(w);
         return OASIS_EINVAL;
@@ -1088,6 +1097,11 @@ int oasis_wire_impair(oasis_wire *w, const oasis_link *from, const oasis_link *t
         cfg = &none;
     if (!w || !impair_valid(cfg))
         return OASIS_EINVAL;
+    oasis_impair cut = *cfg;
+    cut.delay_ns = delay_cut(cut.delay_ns);
+    cut.jitter_ns = delay_cut(cut.jitter_ns);
+    cut.reorder_delay_ns = delay_cut(cut.reorder_delay_ns);
+    cfg = &cut;
     wire_port *src = port_of(w, from);
     if (!src)
         return OASIS_EINVAL;

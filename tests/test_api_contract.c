@@ -1,0 +1,336 @@
+/* The public API outside TCP against its headers, as an outside reviewer
+ * probes it: durations and sizes at their extremes (UINT64_MAX "forever"
+ * must not wrap round to "now"), misuse answered with error codes. Two
+ * stacks on the in-memory wire with a virtual clock. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "oasis/oasis.h"
+#include "oasis/dns.h"
+#include "oasis/icmp.h"
+#include "oasis/ipv6.h"
+#include "oasis/udp.h"
+#include "oasis/wire.h"
+#include "ip/ipv4.h"
+#include "testutil.h"
+
+#define SEC OASIS_NS_PER_SEC
+#define PORT 5000
+
+typedef struct net {
+    oasis_clock *clock;
+    oasis_wire *wire;
+    oasis_stack *a, *b;
+    oasis_link *la, *lb;
+} net;
+
+/* Two stacks, 10.0.0.1 and 10.0.0.2, 1 ms apart (so that a timer due at
+ * once fires before an answer comes); tweak (may be NULL) edits both
+ * configs. */
+static void net_init(net *n, void (*tweak)(oasis_stack_config *))
+{
+    memset(n, 0, sizeof *n);
+    n->clock = oasis_clock_new_virtual(1000 * SEC);
+    assert_non_null(n->clock);
+    oasis_wire_config wc;
+    oasis_wire_config_init(&wc);
+    wc.delay_ns = OASIS_NS_PER_MS;
+    assert_int_equal(oasis_wire_create(n->clock, &wc, &n->wire), 0);
+    oasis_stack_config cfg;
+    test_stack_config(&cfg, n->clock, 1);
+    cfg.arp_gratuitous = 0;
+    if (tweak)
+        tweak(&cfg);
+    assert_int_equal(oasis_stack_create(&cfg, &n->a), 0);
+    test_stack_config(&cfg, n->clock, 2);
+    cfg.arp_gratuitous = 0;
+    if (tweak)
+        tweak(&cfg);
+    assert_int_equal(oasis_stack_create(&cfg, &n->b), 0);
+    n->la = oasis_wire_attach(n->wire, n->a);
+    n->lb = oasis_wire_attach(n->wire, n->b);
+    assert_non_null(n->la);
+    assert_non_null(n->lb);
+}
+
+static void net_fini(net *n)
+{
+    oasis_wire_detach(n->wire, n->a);
+    oasis_wire_detach(n->wire, n->b);
+    oasis_stack_destroy(n->a);
+    oasis_stack_destroy(n->b);
+    oasis_wire_destroy(n->wire);
+    oasis_clock_free(n->clock);
+}
+
+static void run(net *n, uint64_t ns) { (void)oasis_wire_run(n->wire, NULL, NULL, ns); }
+
+static const oasis_counters *ctr(oasis_stack *s) { return oasis_stack_counters(s); }
+
+/* ---- ping ---------------------------------------------------------------- */
+
+typedef struct ping_res {
+    int done, err;
+} ping_res;
+
+static void ping_cb(oasis_stack *s, int err, uint16_t seq, uint64_t rtt_ns, void *ud)
+{
+    (void)s, (void)seq, (void)rtt_ns;
+    ping_res *r = ud;
+    r->done++;
+    r->err = err;
+}
+
+/* A ping with the longest timeout waits for its reply (the deadline
+ * sent_at + timeout must not wrap into the past). */
+static void test_ping_timeout_largest(void **state)
+{
+    (void)state;
+    net n;
+    net_init(&n, NULL);
+    ping_res r = {0};
+    assert_int_equal(oasis_ping(n.a, TEST_ADDR_B, 1, 1, 32, UINT64_MAX, ping_cb, &r), 0);
+    run(&n, 10 * SEC);
+    assert_int_equal(r.done, 1);
+    assert_int_equal(r.err, 0);
+    net_fini(&n);
+}
+
+static void ipv6_on(oasis_stack_config *cfg) { cfg->ipv6 = 1; }
+
+static oasis_ipaddr link_local(oasis_stack *s)
+{
+    oasis_ipv6_addr_info a[8];
+    size_t k = oasis_ipv6_addrs(s, a, 8);
+    for (size_t i = 0; i < k; i++)
+        if (a[i].origin == OASIS_IPV6_LINK_LOCAL && a[i].state == OASIS_IPV6_PREFERRED)
+            return a[i].addr;
+    fail_msg("no preferred link-local address");
+    return a[0].addr;
+}
+
+/* The same over IPv6 (ICMPv6 echo, after Neighbour Discovery). */
+static void test_ping6_timeout_largest(void **state)
+{
+    (void)state;
+    net n;
+    net_init(&n, ipv6_on);
+    run(&n, 10 * SEC); /* DAD */
+    oasis_ipaddr dst = link_local(n.b);
+    ping_res r = {0};
+    assert_int_equal(oasis_ping_addr(n.a, &dst, 1, 1, 32, UINT64_MAX, ping_cb, &r), 0);
+    run(&n, 10 * SEC);
+    assert_int_equal(r.done, 1);
+    assert_int_equal(r.err, 0);
+    net_fini(&n);
+}
+
+/* ---- stack configuration durations --------------------------------------- */
+
+typedef struct udp_rx {
+    int n;
+    size_t len;
+} udp_rx;
+
+static void udp_cb(oasis_stack *s, const oasis_ipaddr *src, uint16_t sport,
+                   const oasis_ipaddr *dst, uint16_t dport, const uint8_t *data, size_t len,
+                   void *ud)
+{
+    (void)s, (void)src, (void)sport, (void)dst, (void)dport, (void)data;
+    udp_rx *r = ud;
+    r->n++;
+    r->len = len;
+}
+
+static void reasm_forever(oasis_stack_config *cfg) { cfg->reasm_timeout_ns = UINT64_MAX; }
+
+/* reasm_timeout_ns UINT64_MAX: a fragmented datagram is reassembled, not
+ * expired at the next poll. */
+static void test_reasm_timeout_largest(void **state)
+{
+    (void)state;
+    net n;
+    net_init(&n, reasm_forever);
+    udp_rx rx = {0};
+    assert_int_equal(oasis_udp_bind(n.b, PORT, udp_cb, &rx), 0);
+    /* A 1 Mb/s bottleneck spreads the fragments' arrivals 12 ms apart:
+     * polls run between them. */
+    oasis_impair g;
+    oasis_impair_init(&g);
+    g.rate_bps = 1000000;
+    assert_int_equal(oasis_wire_impair(n.wire, n.la, n.lb, &g), 0);
+    static uint8_t big[4000];
+    assert_int_equal(oasis_udp_send4(n.a, PORT, TEST_ADDR_B, PORT, big, sizeof big), 0);
+    run(&n, 10 * SEC);
+    assert_int_equal(rx.n, 1);
+    assert_int_equal(rx.len, sizeof big);
+    assert_int_equal(ctr(n.b)->ip.reasm_timeouts, 0);
+    net_fini(&n);
+}
+
+static void arp_ttl_forever(oasis_stack_config *cfg) { cfg->arp_cache_ttl_ns = UINT64_MAX; }
+
+/* arp_cache_ttl_ns UINT64_MAX: a resolved entry stays; a later datagram
+ * needs no second request. */
+static void test_arp_ttl_largest(void **state)
+{
+    (void)state;
+    net n;
+    net_init(&n, arp_ttl_forever);
+    udp_rx rx = {0};
+    assert_int_equal(oasis_udp_bind(n.b, PORT, udp_cb, &rx), 0);
+    assert_int_equal(oasis_udp_send4(n.a, PORT, TEST_ADDR_B, PORT, "x", 1), 0);
+    run(&n, 1 * SEC);
+    assert_int_equal(rx.n, 1);
+    assert_int_equal(oasis_udp_send4(n.a, PORT, TEST_ADDR_B, PORT, "y", 1), 0);
+    run(&n, 1 * SEC);
+    assert_int_equal(rx.n, 2);
+    assert_int_equal(ctr(n.a)->arp.tx_requests, 1);
+    assert_int_equal(ctr(n.a)->arp.cache_expired, 0);
+    net_fini(&n);
+}
+
+static void arp_retry_forever(oasis_stack_config *cfg) { cfg->arp_retry_ns = UINT64_MAX; }
+
+/* arp_retry_ns UINT64_MAX: the first request is not followed by every
+ * retry at once (nor by giving up) within any sensible time. */
+static void test_arp_retry_largest(void **state)
+{
+    (void)state;
+    net n;
+    net_init(&n, arp_retry_forever);
+    assert_int_equal(oasis_udp_send4(n.a, PORT, OASIS_IPV4(10, 0, 0, 9), PORT, "x", 1), 0);
+    run(&n, 1000 * SEC);
+    assert_int_equal(ctr(n.a)->arp.tx_requests, 1);
+    assert_int_equal(ctr(n.a)->arp.resolve_failed, 0);
+    net_fini(&n);
+}
+
+static void pmtu_forever(oasis_stack_config *cfg) { cfg->pmtu_expire_ns = UINT64_MAX; }
+
+/* pmtu_expire_ns UINT64_MAX: a lowered path MTU is kept (0 is "never"
+ * too), not forgotten at the next look-up. */
+static void test_pmtu_expire_largest(void **state)
+{
+    (void)state;
+    net n;
+    net_init(&n, pmtu_forever);
+    oasis_ipaddr dst = oasis_ipaddr_v4(TEST_ADDR_B);
+    assert_int_equal(oasis_pmtu_lower(n.a, &dst, 1280), 1280);
+    assert_int_equal(oasis_clock_advance(n.clock, 1000 * SEC), 0);
+    assert_int_equal(oasis_pmtu_get(n.a, &dst), 1280);
+    assert_int_equal(ctr(n.a)->ip.pmtu_expired, 0);
+    net_fini(&n);
+}
+
+/* ---- the wire's delays ---------------------------------------------------- */
+
+typedef struct ep {
+    int frames;
+} ep;
+
+static void ep_rx(void *ud, const uint8_t *frame, size_t len)
+{
+    (void)frame, (void)len;
+    ((ep *)ud)->frames++;
+}
+
+/* A 60-byte broadcast frame from link l. */
+static void send_bcast(oasis_link *l, const uint8_t src[6])
+{
+    uint8_t f[60] = {0};
+    memset(f, 0xff, 6);
+    memcpy(f + 6, src, 6);
+    f[12] = 0x88, f[13] = 0xb5; /* local experimental ethertype */
+    assert_int_equal(l->send(l, f, sizeof f), 0);
+}
+
+static const uint8_t MAC1[6] = {2, 0, 0, 0, 1, 1}, MAC2[6] = {2, 0, 0, 0, 1, 2};
+
+/* Each of the wire's delays at UINT64_MAX holds frames back (not: due at
+ * once after wrapping round the clock). */
+static void test_wire_delays_largest(void **state)
+{
+    (void)state;
+    for (int which = 0; which < 4; which++) {
+        oasis_clock *c = oasis_clock_new_virtual(1000 * SEC);
+        oasis_wire_config wc;
+        oasis_wire_config_init(&wc);
+        if (which == 0)
+            wc.delay_ns = UINT64_MAX;
+        oasis_wire *w;
+        assert_int_equal(oasis_wire_create(c, &wc, &w), 0);
+        ep e1 = {0}, e2 = {0};
+        oasis_link *l1 = oasis_wire_attach_endpoint(w, MAC1, ep_rx, &e1);
+        oasis_link *l2 = oasis_wire_attach_endpoint(w, MAC2, ep_rx, &e2);
+        assert_non_null(l1);
+        assert_non_null(l2);
+        oasis_impair g;
+        oasis_impair_init(&g);
+        if (which == 1)
+            g.delay_ns = UINT64_MAX;
+        if (which == 2) {
+            g.reorder = 1.0;
+            g.reorder_delay_ns = UINT64_MAX;
+        }
+        if (which == 3) {
+            g.delay_ns = UINT64_MAX;
+            g.jitter_ns = UINT64_MAX;
+        }
+        assert_int_equal(oasis_wire_impair(w, l1, NULL, &g), 0);
+        send_bcast(l1, MAC1);
+        send_bcast(l1, MAC1);
+        (void)oasis_wire_run(w, NULL, NULL, 1000 * SEC);
+        assert_int_equal(e2.frames, 0);
+        assert_true(oasis_wire_next_deadline(w) > oasis_clock_now(c));
+        /* The frames are due, far ahead: not lost, not yet delivered. */
+        oasis_wire_stats st;
+        assert_int_equal(oasis_wire_stats_get(w, l1, l2, &st), 0);
+        assert_int_equal(st.sent, 2);
+        assert_int_equal(st.delivered, 0);
+        oasis_wire_destroy(w);
+        oasis_clock_free(c);
+    }
+}
+
+/* ---- DNS -------------------------------------------------------------------- */
+
+/* tcp_timeout_ns is bounded as timeout_ns is (an hour): beyond it the
+ * deadline now + tcp_timeout_ns could wrap into the past. */
+static void test_dns_tcp_timeout_bounded(void **state)
+{
+    (void)state;
+    net n;
+    net_init(&n, NULL);
+    oasis_dns_config dc;
+    oasis_dns_config_init(&dc);
+    dc.tcp_timeout_ns = UINT64_MAX;
+    oasis_dns *r = (oasis_dns *)1;
+    assert_int_equal(oasis_dns_create(n.a, &dc, &r), OASIS_EINVAL);
+    assert_null(r);
+    dc.tcp_timeout_ns = 3600 * SEC;
+    assert_int_equal(oasis_dns_create(n.a, &dc, &r), 0);
+    oasis_dns_destroy(r);
+    net_fini(&n);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_ping_timeout_largest),
+        cmocka_unit_test(test_ping6_timeout_largest),
+        cmocka_unit_test(test_reasm_timeout_largest),
+        cmocka_unit_test(test_pmtu_expire_largest),
+        cmocka_unit_test(test_arp_ttl_largest),
+        cmocka_unit_test(test_arp_retry_largest),
+        cmocka_unit_test(test_wire_delays_largest),
+        cmocka_unit_test(test_dns_tcp_timeout_bounded),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
