@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "oasis/oasis.h"
+#include "oasis/dhcp.h"
 #include "oasis/dns.h"
 #include "oasis/icmp.h"
 #include "oasis/ipv6.h"
@@ -320,6 +321,29 @@ static void test_dns_tcp_timeout_bounded(void **state)
     net_fini(&n);
 }
 
+/* ---- DHCP ------------------------------------------------------------------- */
+
+/* start_delay_max_ns UINT64_MAX: the first DISCOVER waits a random time
+ * up to that (max + 1 wrapped to 0 made it "no delay"). */
+static void test_dhcp_start_delay_largest(void **state)
+{
+    (void)state;
+    net n;
+    net_init(&n, NULL);
+    oasis_dhcp_config dc;
+    oasis_dhcp_config_init(&dc);
+    dc.start_delay_max_ns = UINT64_MAX;
+    oasis_dhcp *d;
+    assert_int_equal(oasis_dhcp_create(n.a, &dc, &d), 0);
+    assert_int_equal(oasis_dhcp_start(d), 0);
+    run(&n, 10 * SEC);
+    /* (Drawn uniformly from 2^64 ns: under 10 s with odds of 1 in 10^9.) */
+    assert_int_equal(oasis_dhcp_get_counters(d)->tx_discovers, 0);
+    assert_true(oasis_stack_next_deadline(n.a) > oasis_clock_now(n.clock));
+    oasis_dhcp_destroy(d);
+    net_fini(&n);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -331,6 +355,7 @@ int main(void)
         cmocka_unit_test(test_arp_retry_largest),
         cmocka_unit_test(test_wire_delays_largest),
         cmocka_unit_test(test_dns_tcp_timeout_bounded),
+        cmocka_unit_test(test_dhcp_start_delay_largest),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -252,13 +252,13 @@ static void enter_init(oasis_dhcp *d, uint64_t delay)
 {
     set_watch(d, 0);
     d->state = OASIS_DHCP_INIT;
-    oasis_timer_start(d->s, &d->rtx, now_of(d) + delay);
+    oasis_timer_start(d->s, &d->rtx, oasis_deadline(now_of(d), delay));
 }
 
 static uint64_t start_delay(oasis_dhcp *d)
 {
-    return d->cfg.start_delay_max_ns ? oasis_prng_below(&d->s->prng, d->cfg.start_delay_max_ns + 1)
-                                     : 0;
+    uint64_t max = d->cfg.start_delay_max_ns; /* [0, max]: max + 1 must not wrap to 0 */
+    return max ? oasis_prng_below(&d->s->prng, max == UINT64_MAX ? max : max + 1) : 0;
 }
 
 /* Sends the first message of a new transaction in the state's way. */
@@ -716,7 +716,7 @@ int oasis_dhcp_start(oasis_dhcp *d)
     d->nak_wait_ns = 0;
     if (d->cfg.requested_addr) {
         d->state = OASIS_DHCP_INIT_REBOOT;
-        oasis_timer_start(d->s, &d->rtx, now_of(d) + start_delay(d));
+        oasis_timer_start(d->s, &d->rtx, oasis_deadline(now_of(d), start_delay(d)));
     } else {
         enter_init(d, start_delay(d));
     }
