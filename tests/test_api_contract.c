@@ -74,6 +74,23 @@ static void run(net *n, uint64_t ns) { (void)oasis_wire_run(n->wire, NULL, NULL,
 
 static const oasis_counters *ctr(oasis_stack *s) { return oasis_stack_counters(s); }
 
+/* ---- the virtual clock --------------------------------------------------- */
+
+/* A virtual clock never goes backwards (clock.h): an advance past the end
+ * of time stops there instead of wrapping round. */
+static void test_clock_advance_largest(void **state)
+{
+    (void)state;
+    oasis_clock *c = oasis_clock_new_virtual(1000 * SEC);
+    assert_int_equal(oasis_clock_advance(c, UINT64_MAX), 0);
+    assert_true(oasis_clock_now(c) == UINT64_MAX);
+    assert_int_equal(oasis_clock_advance(c, 1), 0);
+    assert_true(oasis_clock_now(c) == UINT64_MAX);
+    assert_int_equal(oasis_clock_set(c, 5), 0);
+    assert_true(oasis_clock_now(c) == UINT64_MAX);
+    oasis_clock_free(c);
+}
+
 /* ---- ping ---------------------------------------------------------------- */
 
 typedef struct ping_res {
@@ -347,6 +364,7 @@ static void test_dhcp_start_delay_largest(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_clock_advance_largest),
         cmocka_unit_test(test_ping_timeout_largest),
         cmocka_unit_test(test_ping6_timeout_largest),
         cmocka_unit_test(test_reasm_timeout_largest),

@@ -68,7 +68,7 @@ int oasis_clock_advance(oasis_clock *c, uint64_t delta_ns)
 {
     if (c->kind != CLOCK_KIND_VIRTUAL)
         return OASIS_EINVAL;
-    c->now += delta_ns;
+    c->now = delta_ns > UINT64_MAX - c->now ? UINT64_MAX : c->now + delta_ns; /* never backwards */
     return OASIS_OK;
 }
 
