@@ -317,6 +317,32 @@ static void test_wire_delays_largest(void **state)
     }
 }
 
+/* Attaching a stack that is already on the wire is refused: a second port
+ * would outlive detach (which takes the first) and be polled after the
+ * stack is destroyed. Detached, it may attach again. */
+static void test_wire_attach_twice(void **state)
+{
+    (void)state;
+    net n;
+    net_init(&n, NULL);
+    assert_null(oasis_wire_attach(n.wire, n.a));
+    assert_true(oasis_stack_link(n.a) == n.la);
+    assert_int_equal(oasis_wire_detach(n.wire, n.a), 0);
+    assert_null(oasis_stack_link(n.a));
+    assert_int_equal(oasis_wire_detach(n.wire, n.a), OASIS_ENOENT);
+    oasis_stack_destroy(n.a);
+    /* The wire runs on without touching the destroyed stack. */
+    assert_int_equal(oasis_ping(n.b, TEST_ADDR_A, 1, 1, 8, SEC, ping_cb, &(ping_res){0}), 0);
+    run(&n, 10 * SEC);
+    assert_int_equal(oasis_stack_create(&(oasis_stack_config){0}, &n.a), OASIS_EINVAL);
+    oasis_stack_config cfg;
+    test_stack_config(&cfg, n.clock, 1);
+    assert_int_equal(oasis_stack_create(&cfg, &n.a), 0);
+    n.la = oasis_wire_attach(n.wire, n.a);
+    assert_non_null(n.la);
+    net_fini(&n);
+}
+
 /* ---- DNS -------------------------------------------------------------------- */
 
 /* tcp_timeout_ns is bounded as timeout_ns is (an hour): beyond it the
@@ -372,6 +398,7 @@ int main(void)
         cmocka_unit_test(test_arp_ttl_largest),
         cmocka_unit_test(test_arp_retry_largest),
         cmocka_unit_test(test_wire_delays_largest),
+        cmocka_unit_test(test_wire_attach_twice),
         cmocka_unit_test(test_dns_tcp_timeout_bounded),
         cmocka_unit_test(test_dhcp_start_delay_largest),
     };

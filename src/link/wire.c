@@ -1015,6 +1015,11 @@ oasis_link *oasis_wire_attach(oasis_wire *w, oasis_stack *s)
 {
     if (!w || !s)
         return NULL;
+    /* A second port would outlive detach (it finds the first) and be
+     * polled after the stack is destroyed. */
+    for (uint32_t i = 0; i < w->nports; i++)
+        if (w->ports[i]->stack == s)
+            return NULL;
     wire_port *p = port_add(w);
     if (!p)
         return NULL;
