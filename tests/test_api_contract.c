@@ -91,6 +91,71 @@ static void test_clock_advance_largest(void **state)
     oasis_clock_free(c);
 }
 
+/* ---- stack and wire misuse -------------------------------------------------- */
+
+/* Every documented refusal of stack.h and wire.h is an error code, and a
+ * refused call changes nothing. */
+static void test_stack_wire_misuse(void **state)
+{
+    (void)state;
+    oasis_clock *c = oasis_clock_new_virtual(1000 * SEC);
+    oasis_stack_config cfg;
+    oasis_stack *s = (oasis_stack *)1;
+    test_stack_config(&cfg, c, 1);
+    assert_int_equal(oasis_stack_create(NULL, &s), OASIS_EINVAL);
+    assert_int_equal(oasis_stack_create(&cfg, NULL), OASIS_EINVAL);
+    oasis_stack_config bad = cfg;
+    bad.clock = NULL;
+    assert_int_equal(oasis_stack_create(&bad, &s), OASIS_EINVAL);
+    assert_null(s);
+    bad = cfg;
+    bad.prefix_len = 33;
+    assert_int_equal(oasis_stack_create(&bad, &s), OASIS_EINVAL);
+    bad = cfg;
+    bad.mtu = 575;
+    assert_int_equal(oasis_stack_create(&bad, &s), OASIS_EINVAL);
+    bad.mtu = 65536;
+    assert_int_equal(oasis_stack_create(&bad, &s), OASIS_EINVAL);
+    oasis_stack_destroy(NULL);
+
+    oasis_wire *w = (oasis_wire *)1;
+    oasis_wire_config wc;
+    oasis_wire_config_init(&wc);
+    assert_int_equal(oasis_wire_create(NULL, &wc, &w), OASIS_EINVAL);
+    assert_int_equal(oasis_wire_create(c, &wc, NULL), OASIS_EINVAL);
+    wc.mtu = 67;
+    assert_int_equal(oasis_wire_create(c, &wc, &w), OASIS_EINVAL);
+    wc.mtu = 65536;
+    assert_int_equal(oasis_wire_create(c, &wc, &w), OASIS_EINVAL);
+    oasis_wire_config_init(&wc);
+    wc.queue_frames = 0;
+    assert_int_equal(oasis_wire_create(c, &wc, &w), OASIS_EINVAL);
+    oasis_wire_destroy(NULL);
+
+    assert_int_equal(oasis_stack_create(&cfg, &s), 0);
+    assert_int_equal(oasis_wire_create(c, NULL, &w), 0);
+    assert_null(oasis_wire_attach(w, NULL));
+    assert_null(oasis_wire_attach(NULL, s));
+    assert_non_null(oasis_wire_attach(w, s));
+    /* set_mtu: 576..65535 and no larger than the link's (1500). */
+    assert_int_equal(oasis_stack_set_mtu(s, 575), OASIS_EINVAL);
+    assert_int_equal(oasis_stack_set_mtu(s, 1501), OASIS_EINVAL);
+    assert_int_equal(oasis_stack_set_mtu(s, UINT32_MAX), OASIS_EINVAL);
+    assert_int_equal(oasis_stack_mtu(s), 1500);
+    assert_int_equal(oasis_stack_set_mtu(s, 576), 0);
+    assert_int_equal(oasis_stack_mtu(s), 576);
+    /* set_ipv4: prefix over 32 refused, the address unchanged. */
+    assert_int_equal(oasis_stack_set_ipv4(s, OASIS_IPV4(10, 9, 9, 9), 33, 0), OASIS_EINVAL);
+    assert_int_equal(oasis_stack_set_ipv4(NULL, 1, 8, 0), OASIS_EINVAL);
+    assert_int_equal(oasis_stack_addr(s), TEST_ADDR_A);
+    assert_int_equal(oasis_stack_prefix_len(s), 24);
+    assert_int_equal(oasis_wire_detach(w, NULL), OASIS_EINVAL);
+    assert_int_equal(oasis_wire_detach(w, s), 0);
+    oasis_stack_destroy(s);
+    oasis_wire_destroy(w);
+    oasis_clock_free(c);
+}
+
 /* ---- ping ---------------------------------------------------------------- */
 
 typedef struct ping_res {
@@ -391,6 +456,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_clock_advance_largest),
+        cmocka_unit_test(test_stack_wire_misuse),
         cmocka_unit_test(test_ping_timeout_largest),
         cmocka_unit_test(test_ping6_timeout_largest),
         cmocka_unit_test(test_reasm_timeout_largest),
