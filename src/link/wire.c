@@ -693,13 +693,17 @@ static OASIS_NOINLINE void chan_send_staged(oasis_wire *w, wire_chan *c, uint32_
 }
 
 /* A frame from port src to port dst: its common case (a fixed-delay
- * channel, no observer, a recycled buffer, room on the wire, due no earlier
- * than the FIFO's last frame) is chan_send_plain's result without its
- * stages. chan_fast_due says whether it applies (having changed nothing)
- * and when the frame is due; chan_queue_fast then puts a buffer taken off
- * the freelist on the FIFO. c: src's channel to dst. */
+ * channel, a recycled buffer, room on the wire, due no earlier than the
+ * FIFO's last frame) is chan_send_plain's result without its stages.
+ * chan_fast_due says whether it applies (having changed nothing) and when
+ * the frame is due; chan_queue_fast then puts a buffer taken off the
+ * freelist on the FIFO. c: src's channel to dst. observed: the caller
+ * tells an observer what chan_send_plain would have (fast_observe), as a
+ * loan's commit does, so the simulator's checker sees lent frames too;
+ * the copying case leaves an observed frame to the stages (testing for
+ * the observer after the copy costs port_send registers). */
 static OASIS_ALWAYS_INLINE int chan_fast_due(oasis_wire *w, wire_chan *c, uint32_t len,
-                                             uint64_t *due)
+                                             int observed, uint64_t *due)
 {
     if (!w->now_cached && !oasis_clock_is_virtual(w->clock))
         return 0; /* (reading the time would be a call) */
@@ -708,7 +712,8 @@ static OASIS_ALWAYS_INLINE int chan_fast_due(oasis_wire *w, wire_chan *c, uint32
     if (d < c->last_due)
         d = c->last_due;
     wire_frame *tail = fifo_tail(w);
-    if (!c->fixed || w->observer || len > WIRE_FRAME_CAP || queued(w) >= w->cfg.queue_frames ||
+    if (!c->fixed || (!observed && w->observer) || len > WIRE_FRAME_CAP ||
+        queued(w) >= w->cfg.queue_frames ||
         w->flen == w->fcap || (tail && d < tail->due))
         return 0;
     *due = d;
@@ -730,6 +735,17 @@ static OASIS_ALWAYS_INLINE void chan_queue_fast(oasis_wire *w, wire_chan *c, uin
     (void)fifo_push(w, f); /* (chan_fast_due checked the room: it cannot fail) */
 }
 
+/* The observer's word on a frame chan_queue_fast queued (the send time
+ * read again as chan_fast_due read it: a cached or virtual time, which
+ * nothing moved since). Out of line and last (a tail call): its caller
+ * then saves no registers for it. */
+static OASIS_NOINLINE int fast_observe(oasis_wire *w, const wire_frame *f)
+{
+    observe(w, f->src, f->dst, f->data, f->len, 1,
+            w->now_cached ? w->now : oasis_clock_now(w->clock), f->due);
+    return OASIS_OK;
+}
+
 /* The common case with a copy of data, which comes last so that nothing
  * waits for it; 0 when it does not apply, having changed nothing (in
  * port_send nothing is then live across the copy, and its other path is a
@@ -739,7 +755,7 @@ static OASIS_ALWAYS_INLINE int chan_send_fast(oasis_wire *w, wire_chan *c, uint3
 {
     wire_frame *f = w->freelist;
     uint64_t due;
-    if (!f || !chan_fast_due(w, c, len, &due))
+    if (!f || !chan_fast_due(w, c, len, 0, &due))
         return 0;
     w->freelist = f->next;
     w->nfree--;
@@ -896,7 +912,7 @@ OASIS_HOT static uint8_t *port_lend(oasis_link *link, size_t len)
     wire_port *p = (wire_port *)link;
     oasis_wire *w = p->wire;
     wire_frame *f = w->freelist;
-    if (p->lent || !f || len - ETH_HDR > WIRE_FRAME_CAP - ETH_HDR || w->observer ||
+    if (p->lent || !f || len - ETH_HDR > WIRE_FRAME_CAP - ETH_HDR ||
         p->memo_dst == UINT32_MAX || !p->out[p->memo_dst].fixed ||
         (!w->now_cached && !oasis_clock_is_virtual(w->clock)))
         return NULL;
@@ -931,9 +947,11 @@ OASIS_HOT static int port_commit(oasis_link *link, uint8_t *buf, size_t len)
     p->lent = NULL;
     /* (ETH_HDR <= len <= the lent size, which port_lend checked) */
     if (len - ETH_HDR > f->len - ETH_HDR || !memo_hit(p, buf) || p->memo_dst == UINT32_MAX ||
-        !chan_fast_due(w, &p->out[p->memo_dst], (uint32_t)len, &due))
+        !chan_fast_due(w, &p->out[p->memo_dst], (uint32_t)len, 1, &due))
         return commit_other(w, p, f, len);
     chan_queue_fast(w, &p->out[p->memo_dst], p->index, p->memo_dst, f, (uint32_t)len, due);
+    if (w->observer)
+        return fast_observe(w, f);
     return OASIS_OK;
 }
 
