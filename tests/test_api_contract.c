@@ -187,17 +187,6 @@ static void test_ping_timeout_largest(void **state)
 
 static void ipv6_on(oasis_stack_config *cfg) { cfg->ipv6 = 1; }
 
-static oasis_ipaddr link_local(oasis_stack *s)
-{
-    oasis_ipv6_addr_info a[8];
-    size_t k = oasis_ipv6_addrs(s, a, 8);
-    for (size_t i = 0; i < k; i++)
-        if (a[i].origin == OASIS_IPV6_LINK_LOCAL && a[i].state == OASIS_IPV6_PREFERRED)
-            return a[i].addr;
-    fail_msg("no preferred link-local address");
-    return a[0].addr;
-}
-
 /* The same over IPv6 (ICMPv6 echo, after Neighbour Discovery). */
 static void test_ping6_timeout_largest(void **state)
 {
@@ -205,7 +194,7 @@ static void test_ping6_timeout_largest(void **state)
     net n;
     net_init(&n, ipv6_on);
     run(&n, 10 * SEC); /* DAD */
-    oasis_ipaddr dst = link_local(n.b);
+    oasis_ipaddr dst = test_link_local(n.b);
     ping_res r = {0};
     assert_int_equal(oasis_ping_addr(n.a, &dst, 1, 1, 32, UINT64_MAX, ping_cb, &r), 0);
     run(&n, 10 * SEC);

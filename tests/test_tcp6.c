@@ -61,17 +61,6 @@ static int never(void *ud)
     return 0;
 }
 
-static oasis_ipaddr link_local(oasis_stack *s)
-{
-    oasis_ipv6_addr_info a[8];
-    size_t k = oasis_ipv6_addrs(s, a, 8);
-    for (size_t i = 0; i < k && i < 8; i++)
-        if (a[i].origin == OASIS_IPV6_LINK_LOCAL && a[i].state == OASIS_IPV6_PREFERRED)
-            return a[i].addr;
-    fail_msg("no preferred link-local address");
-    return a[0].addr;
-}
-
 static uint8_t pattern(uint64_t i) { return (uint8_t)(i * 7 + (i >> 11)); }
 
 /* ---- a server that counts what it reads, answers "ok" at EOF and closes;
@@ -239,7 +228,7 @@ static void test_handshake_bulk_half_close(void **state)
     test_net n;
     net6_init(&n);
     oasis_wire_run(n.wire, never, NULL, 3 * SEC); /* DAD */
-    oasis_ipaddr la = link_local(n.a), lb = link_local(n.b);
+    oasis_ipaddr la = test_link_local(n.a), lb = test_link_local(n.b);
     fill_bulk();
     side x[2]; /* client, server */
     memset(x, 0, sizeof x);
@@ -330,7 +319,7 @@ static void test_traffic_class(void **state)
     net6_init(&n);
     net6_ecn = 0;
     oasis_wire_run(n.wire, never, NULL, 3 * SEC); /* DAD */
-    oasis_ipaddr lb = link_local(n.b);
+    oasis_ipaddr lb = test_link_local(n.b);
     fill_bulk();
     side x[2];
     memset(x, 0, sizeof x);
@@ -381,7 +370,7 @@ static void test_refused_and_families(void **state)
     test_net n;
     net6_init(&n);
     oasis_wire_run(n.wire, never, NULL, 3 * SEC);
-    oasis_ipaddr lb = link_local(n.b);
+    oasis_ipaddr lb = test_link_local(n.b);
     oasis_ipaddr b4 = oasis_ipaddr_v4(TEST_ADDR_B);
     side c, srv;
     memset(&srv, 0, sizeof srv);
@@ -470,7 +459,7 @@ static void test_syn_cookies(void **state)
     test_net n;
     net6_init(&n);
     oasis_wire_run(n.wire, never, NULL, 3 * SEC);
-    oasis_ipaddr lb = link_local(n.b);
+    oasis_ipaddr lb = test_link_local(n.b);
     side srv;
     memset(&srv, 0, sizeof srv);
     oasis_listen_opts o;
@@ -561,7 +550,7 @@ static void test_packet_too_big(void **state)
     test_net n;
     net6_init_delay(&n, OASIS_NS_PER_MS); /* a flight stays in flight a while */
     oasis_wire_run(n.wire, never, NULL, 3 * SEC);
-    oasis_ipaddr la = link_local(n.a), lb = link_local(n.b);
+    oasis_ipaddr la = test_link_local(n.a), lb = test_link_local(n.b);
     fill_bulk();
     side x[2];
     memset(x, 0, sizeof x);

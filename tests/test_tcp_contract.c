@@ -1000,6 +1000,27 @@ static void test_release_other_flow_from_callback(void **state)
     assert_int_equal(th_ctr(&x->h)->flows, 0);
 }
 
+/* Two peers (TH_PPORT, TH_PPORT + 1) complete their handshakes with PORT
+ * before the stack polls, so both accept callbacks fall due in one round;
+ * then the round runs. */
+static void two_handshakes(fx *x)
+{
+    uint32_t iss[2];
+    for (int i = 0; i < 2; i++) {
+        oasis_tcp_hdr s = th_seg((uint16_t)(TH_PPORT + i), PORT, S, 100, 0);
+        th_inject(&x->h, &s);
+        oasis_tcp_hdr r;
+        assert_true(th_pop(&x->h, &r));
+        iss[i] = r.seq;
+    }
+    for (int i = 0; i < 2; i++) {
+        oasis_tcp_hdr ack = th_seg((uint16_t)(TH_PPORT + i), PORT, A, 101, iss[i] + 1);
+        th_inject(&x->h, &ack);
+    }
+    th_poll(&x->h);
+    th_poll(&x->h);
+}
+
 /* The accept callback unlistens, listens on another port and closes the
  * flow it was handed; a second flow established in the same round still
  * reaches the application (it was established), the half-open one is
@@ -1023,20 +1044,7 @@ static void test_unlisten_from_accept_callback(void **state)
     fx *x = *state;
     chain c = {.x = x};
     assert_int_equal(oasis_tcp_listen(x->h.s, PORT, NULL, unlisten_in_accept, &c), 0);
-    uint32_t iss[2];
-    for (int i = 0; i < 2; i++) {
-        oasis_tcp_hdr s = th_seg((uint16_t)(TH_PPORT + i), PORT, S, 100, 0);
-        th_inject(&x->h, &s);
-        oasis_tcp_hdr r;
-        assert_true(th_pop(&x->h, &r));
-        iss[i] = r.seq;
-    }
-    for (int i = 0; i < 2; i++) {
-        oasis_tcp_hdr ack = th_seg((uint16_t)(TH_PPORT + i), PORT, A, 101, iss[i] + 1);
-        th_inject(&x->h, &ack);
-    }
-    th_poll(&x->h);
-    th_poll(&x->h);
+    two_handshakes(x);
     assert_int_equal(c.accepts, 2);
     assert_non_null(c.other);
     /* the new listener works */
@@ -1069,20 +1077,7 @@ static void test_disconnect_from_accept_callback(void **state)
     fx *x = *state;
     chain c = {.x = x};
     assert_int_equal(oasis_tcp_listen(x->h.s, PORT, NULL, disconnect_in_accept, &c), 0);
-    uint32_t iss[2];
-    for (int i = 0; i < 2; i++) {
-        oasis_tcp_hdr s = th_seg((uint16_t)(TH_PPORT + i), PORT, S, 100, 0);
-        th_inject(&x->h, &s);
-        oasis_tcp_hdr r;
-        assert_true(th_pop(&x->h, &r));
-        iss[i] = r.seq;
-    }
-    for (int i = 0; i < 2; i++) {
-        oasis_tcp_hdr ack = th_seg((uint16_t)(TH_PPORT + i), PORT, A, 101, iss[i] + 1);
-        th_inject(&x->h, &ack);
-    }
-    th_poll(&x->h);
-    th_poll(&x->h);
+    two_handshakes(x);
     assert_int_equal(c.accepts, 1);
     assert_int_equal(th_ctr(&x->h)->flows, 1); /* the handed one, finished */
     assert_int_equal(oasis_tcp_write(c.other, "x", 1, NULL, NULL), OASIS_ECLOSED);

@@ -19,23 +19,29 @@
 
 static uint8_t payload[1000];
 
+/* A flow opened actively to port 80 with fixed BUF-byte buffers; returns
+ * our ISS. */
+static uint32_t open_fixed(tcp_harness *h, th_app *app, uint16_t *lport)
+{
+    oasis_stack_config scfg;
+    oasis_stack_config_init(&scfg);
+    oasis_tcp_config tcfg = scfg.tcp;
+    tcfg.autotune = 0;
+    tcfg.sndbuf = tcfg.rcvbuf = BUF;
+    th_init(h, &tcfg);
+    th_app_init(app);
+    return th_open_active(h, app, 80, lport);
+}
+
 /* The peer sends `unread` bytes that wait in the buffer, then the
  * application reads them all: the window updates that follow (the
  * window fields of the pure ACKs), at most 4. */
 static int updates_after_read(uint32_t unread, uint16_t win[4])
 {
-    oasis_tcp_config tcfg;
-    oasis_stack_config scfg;
-    oasis_stack_config_init(&scfg);
-    tcfg = scfg.tcp;
-    tcfg.autotune = 0;
-    tcfg.sndbuf = tcfg.rcvbuf = BUF;
     tcp_harness h;
     th_app app;
-    th_init(&h, &tcfg);
-    th_app_init(&app);
     uint16_t lport;
-    uint32_t iss = th_open_active(&h, &app, 80, &lport);
+    uint32_t iss = open_fixed(&h, &app, &lport);
     for (uint32_t off = 0; off < unread; off += sizeof payload) {
         oasis_tcp_hdr d = th_seg(80, lport, OASIS_TCP_ACK, TH_PISN + 1 + off, iss + 1);
         d.payload = payload;
@@ -91,18 +97,10 @@ static void test_no_update_when_half_known(void **state)
 static void test_pressure_clamp_counted_when_edge_stays(void **state)
 {
     (void)state;
-    oasis_tcp_config tcfg;
-    oasis_stack_config scfg;
-    oasis_stack_config_init(&scfg);
-    tcfg = scfg.tcp;
-    tcfg.autotune = 0;
-    tcfg.sndbuf = tcfg.rcvbuf = BUF;
     tcp_harness h;
     th_app app;
-    th_init(&h, &tcfg);
-    th_app_init(&app);
     uint16_t lport;
-    uint32_t iss = th_open_active(&h, &app, 80, &lport);
+    uint32_t iss = open_fixed(&h, &app, &lport);
     oasis_tcp_hdr d = th_seg(80, lport, OASIS_TCP_ACK, TH_PISN + 1, iss + 1);
     d.payload = payload;
     d.payload_len = 10;

@@ -93,24 +93,13 @@ static void net6_init(test_net *n)
 
 static int never(void *ud) { (void)ud; return 0; }
 
-static oasis_ipaddr link_local(oasis_stack *s)
-{
-    oasis_ipv6_addr_info a[8];
-    size_t k = oasis_ipv6_addrs(s, a, 8);
-    for (size_t i = 0; i < k; i++)
-        if (a[i].origin == OASIS_IPV6_LINK_LOCAL && a[i].state == OASIS_IPV6_PREFERRED)
-            return a[i].addr;
-    fail_msg("no preferred link-local address");
-    return a[0].addr;
-}
-
 static void test_exchange_both_families(void **state)
 {
     (void)state;
     test_net n;
     net6_init(&n);
     oasis_wire_run(n.wire, never, NULL, 3 * SEC); /* DAD */
-    oasis_ipaddr la = link_local(n.a), lb = link_local(n.b);
+    oasis_ipaddr la = test_link_local(n.a), lb = test_link_local(n.b);
     rx ra, rb;
     memset(&ra, 0, sizeof ra);
     memset(&rb, 0, sizeof rb);
@@ -254,7 +243,7 @@ static void fx_stop(fx *x)
 
 static oasis_in6 ll_of(fx *x)
 {
-    oasis_ipaddr a = link_local(x->s);
+    oasis_ipaddr a = test_link_local(x->s);
     oasis_in6 r;
     memcpy(r.b, a.b, 16);
     return r;

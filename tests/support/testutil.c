@@ -65,3 +65,14 @@ void test_append(uint8_t **buf, size_t *len, size_t *cap, const void *data, size
     memcpy(*buf + *len, data, n);
     *len += n;
 }
+
+oasis_ipaddr test_link_local(oasis_stack *s)
+{
+    oasis_ipv6_addr_info a[8];
+    size_t k = oasis_ipv6_addrs(s, a, 8);
+    for (size_t i = 0; i < k && i < 8; i++)
+        if (a[i].origin == OASIS_IPV6_LINK_LOCAL && a[i].state == OASIS_IPV6_PREFERRED)
+            return a[i].addr;
+    fail_msg("no preferred link-local address");
+    return a[0].addr;
+}

@@ -28,6 +28,10 @@ void test_net_fini(test_net *n);
  * oasis_wire_run's result. */
 int test_net_run_until(test_net *n, const int *flag, uint64_t timeout_ns);
 
+/* s's preferred IPv6 link-local address (after DAD); fails the test when
+ * it has none. */
+oasis_ipaddr test_link_local(oasis_stack *s);
+
 /* Appends n bytes of data to the growable buffer *buf (*len used, *cap
  * allocated; doubles as needed). Asserts on failure. */
 void test_append(uint8_t **buf, size_t *len, size_t *cap, const void *data, size_t n);
