@@ -24,12 +24,7 @@
 #define SEC OASIS_NS_PER_SEC
 #define PORT 5000
 
-typedef struct net {
-    oasis_clock *clock;
-    oasis_wire *wire;
-    oasis_stack *a, *b;
-    oasis_link *la, *lb;
-} net;
+typedef test_net net; /* (testutil.h; test_net_fini ends it) */
 
 /* Two stacks, 10.0.0.1 and 10.0.0.2, 1 ms apart (so that a timer due at
  * once fires before an answer comes); tweak (may be NULL) edits both
@@ -54,20 +49,8 @@ static void net_init(net *n, void (*tweak)(oasis_stack_config *))
     if (tweak)
         tweak(&cfg);
     assert_int_equal(oasis_stack_create(&cfg, &n->b), 0);
-    n->la = oasis_wire_attach(n->wire, n->a);
-    n->lb = oasis_wire_attach(n->wire, n->b);
-    assert_non_null(n->la);
-    assert_non_null(n->lb);
-}
-
-static void net_fini(net *n)
-{
-    oasis_wire_detach(n->wire, n->a);
-    oasis_wire_detach(n->wire, n->b);
-    oasis_stack_destroy(n->a);
-    oasis_stack_destroy(n->b);
-    oasis_wire_destroy(n->wire);
-    oasis_clock_free(n->clock);
+    assert_non_null(oasis_wire_attach(n->wire, n->a));
+    assert_non_null(oasis_wire_attach(n->wire, n->b));
 }
 
 static void run(net *n, uint64_t ns) { (void)oasis_wire_run(n->wire, NULL, NULL, ns); }
@@ -182,7 +165,7 @@ static void test_ping_timeout_largest(void **state)
     run(&n, 10 * SEC);
     assert_int_equal(r.done, 1);
     assert_int_equal(r.err, 0);
-    net_fini(&n);
+    test_net_fini(&n);
 }
 
 static void ipv6_on(oasis_stack_config *cfg) { cfg->ipv6 = 1; }
@@ -200,7 +183,7 @@ static void test_ping6_timeout_largest(void **state)
     run(&n, 10 * SEC);
     assert_int_equal(r.done, 1);
     assert_int_equal(r.err, 0);
-    net_fini(&n);
+    test_net_fini(&n);
 }
 
 /* ---- stack configuration durations --------------------------------------- */
@@ -236,14 +219,14 @@ static void test_reasm_timeout_largest(void **state)
     oasis_impair g;
     oasis_impair_init(&g);
     g.rate_bps = 1000000;
-    assert_int_equal(oasis_wire_impair(n.wire, n.la, n.lb, &g), 0);
+    assert_int_equal(oasis_wire_impair(n.wire, oasis_stack_link(n.a), oasis_stack_link(n.b), &g), 0);
     static uint8_t big[4000];
     assert_int_equal(oasis_udp_send4(n.a, PORT, TEST_ADDR_B, PORT, big, sizeof big), 0);
     run(&n, 10 * SEC);
     assert_int_equal(rx.n, 1);
     assert_int_equal(rx.len, sizeof big);
     assert_int_equal(ctr(n.b)->ip.reasm_timeouts, 0);
-    net_fini(&n);
+    test_net_fini(&n);
 }
 
 static void arp_ttl_forever(oasis_stack_config *cfg) { cfg->arp_cache_ttl_ns = UINT64_MAX; }
@@ -265,7 +248,7 @@ static void test_arp_ttl_largest(void **state)
     assert_int_equal(rx.n, 2);
     assert_int_equal(ctr(n.a)->arp.tx_requests, 1);
     assert_int_equal(ctr(n.a)->arp.cache_expired, 0);
-    net_fini(&n);
+    test_net_fini(&n);
 }
 
 static void arp_retry_forever(oasis_stack_config *cfg) { cfg->arp_retry_ns = UINT64_MAX; }
@@ -281,7 +264,7 @@ static void test_arp_retry_largest(void **state)
     run(&n, 1000 * SEC);
     assert_int_equal(ctr(n.a)->arp.tx_requests, 1);
     assert_int_equal(ctr(n.a)->arp.resolve_failed, 0);
-    net_fini(&n);
+    test_net_fini(&n);
 }
 
 static void pmtu_forever(oasis_stack_config *cfg) { cfg->pmtu_expire_ns = UINT64_MAX; }
@@ -298,7 +281,7 @@ static void test_pmtu_expire_largest(void **state)
     assert_int_equal(oasis_clock_advance(n.clock, 1000 * SEC), 0);
     assert_int_equal(oasis_pmtu_get(n.a, &dst), 1280);
     assert_int_equal(ctr(n.a)->ip.pmtu_expired, 0);
-    net_fini(&n);
+    test_net_fini(&n);
 }
 
 /* ---- the wire's delays ---------------------------------------------------- */
@@ -379,8 +362,9 @@ static void test_wire_attach_twice(void **state)
     (void)state;
     net n;
     net_init(&n, NULL);
+    oasis_link *la = oasis_stack_link(n.a);
     assert_null(oasis_wire_attach(n.wire, n.a));
-    assert_true(oasis_stack_link(n.a) == n.la);
+    assert_true(oasis_stack_link(n.a) == la);
     assert_int_equal(oasis_wire_detach(n.wire, n.a), 0);
     assert_null(oasis_stack_link(n.a));
     assert_int_equal(oasis_wire_detach(n.wire, n.a), OASIS_ENOENT);
@@ -392,9 +376,8 @@ static void test_wire_attach_twice(void **state)
     oasis_stack_config cfg;
     test_stack_config(&cfg, n.clock, 1);
     assert_int_equal(oasis_stack_create(&cfg, &n.a), 0);
-    n.la = oasis_wire_attach(n.wire, n.a);
-    assert_non_null(n.la);
-    net_fini(&n);
+    assert_non_null(oasis_wire_attach(n.wire, n.a));
+    test_net_fini(&n);
 }
 
 /* ---- DNS -------------------------------------------------------------------- */
@@ -415,7 +398,7 @@ static void test_dns_tcp_timeout_bounded(void **state)
     dc.tcp_timeout_ns = 3600 * SEC;
     assert_int_equal(oasis_dns_create(n.a, &dc, &r), 0);
     oasis_dns_destroy(r);
-    net_fini(&n);
+    test_net_fini(&n);
 }
 
 /* ---- DHCP ------------------------------------------------------------------- */
@@ -438,7 +421,7 @@ static void test_dhcp_start_delay_largest(void **state)
     assert_int_equal(oasis_dhcp_get_counters(d)->tx_discovers, 0);
     assert_true(oasis_stack_next_deadline(n.a) > oasis_clock_now(n.clock));
     oasis_dhcp_destroy(d);
-    net_fini(&n);
+    test_net_fini(&n);
 }
 
 int main(void)
