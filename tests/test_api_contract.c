@@ -380,6 +380,30 @@ static void test_wire_attach_twice(void **state)
     test_net_fini(&n);
 }
 
+/* A stack on one wire cannot attach to another either: the first wire's
+ * port would go on delivering to it (and polling it once destroyed) while
+ * it sends on the second. Detached from the first, it may. */
+static void test_wire_attach_two_wires(void **state)
+{
+    (void)state;
+    net n;
+    net_init(&n, NULL);
+    oasis_wire_config wc;
+    oasis_wire_config_init(&wc);
+    oasis_wire *w2;
+    assert_int_equal(oasis_wire_create(n.clock, &wc, &w2), 0);
+    oasis_link *la = oasis_stack_link(n.a);
+    assert_null(oasis_wire_attach(w2, n.a));
+    assert_true(oasis_stack_link(n.a) == la);
+    assert_int_equal(oasis_wire_detach(w2, n.a), OASIS_ENOENT);
+    assert_int_equal(oasis_wire_detach(n.wire, n.a), 0);
+    assert_non_null(oasis_wire_attach(w2, n.a));
+    assert_true(oasis_stack_link(n.a) != la);
+    assert_int_equal(oasis_wire_detach(w2, n.a), 0);
+    oasis_wire_destroy(w2);
+    test_net_fini(&n);
+}
+
 /* ---- DNS -------------------------------------------------------------------- */
 
 /* tcp_timeout_ns is bounded as timeout_ns is (an hour): beyond it the
@@ -437,6 +461,7 @@ int main(void)
         cmocka_unit_test(test_arp_retry_largest),
         cmocka_unit_test(test_wire_delays_largest),
         cmocka_unit_test(test_wire_attach_twice),
+        cmocka_unit_test(test_wire_attach_two_wires),
         cmocka_unit_test(test_dns_tcp_timeout_bounded),
         cmocka_unit_test(test_dhcp_start_delay_largest),
     };

@@ -58,7 +58,8 @@ void oasis_wire_destroy(oasis_wire *w);
 
 /* Adds a port for stack s and makes it s's link (oasis_stack_set_link).
  * Returns the port's link (owned by the wire), e.g. to attach a pcap, or
- * NULL (out of memory, or s is already attached: detach it first). */
+ * NULL (out of memory, or s is already on this or another wire: detach it
+ * first). */
 oasis_link *oasis_wire_attach(oasis_wire *w, oasis_stack *s);
 
 /* Takes stack s off the wire (its link becomes NULL; frames still on the

@@ -1034,10 +1034,14 @@ oasis_link *oasis_wire_attach(oasis_wire *w, oasis_stack *s)
     if (!w || !s)
         return NULL;
     /* A second port would outlive detach (it finds the first) and be
-     * polled after the stack is destroyed. */
+     * polled after the stack is destroyed; so would a port on another
+     * wire, which goes on delivering to s while s sends here. */
     for (uint32_t i = 0; i < w->nports; i++)
         if (w->ports[i]->stack == s)
             return NULL;
+    const oasis_link *cur = oasis_stack_link(s);
+    if (cur && cur->send == port_send)
+        return NULL;
     wire_port *p = port_add(w);
     if (!p)
         return NULL;
