@@ -187,6 +187,8 @@ static void on_closed(oasis_flow *flow, int err, void *ud)
 {
     conn *c = ud;
     (void)err;
+    if (c->aborting)
+        return; /* called from conn_abort's release, which frees c after it */
     oasis_tcp_release(flow);
     if (!c->srv->shutting_down)
         conn_free(c);

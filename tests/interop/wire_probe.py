@@ -1,0 +1,975 @@
+#!/usr/bin/env python3
+"""Hostile and unusual IPv4/TCP frames at `oasis serve`, from the wire.
+
+Run inside the test's network namespace (wire_probe.sh). The probe is a
+host of its own on the TAP's link: a made-up MAC and address (PROBE_IP),
+frames sent and read through an AF_PACKET socket, ARP requests for its
+address answered here. The kernel owns neither, so its TCP never answers
+Oasis's replies with RSTs of its own. Oasis's counters come from its
+Prometheus endpoint, read by the kernel's TCP (urllib).
+
+Every check prints "ok: <clause>: <what>" or "FAIL: ..."; the exit status
+is the number of failed checks (0: all passed). Standard library only.
+
+Usage: wire_probe.py TAP OASIS_IP PROBE_IP METRICS_PORT
+"""
+import os
+import random
+import re
+import select
+import socket
+import struct
+import sys
+import time
+import urllib.request
+
+TAP, OASIS_IP, PROBE_IP, METRICS_PORT = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+PROBE_MAC = bytes.fromhex("02a5c0ffee07")
+BCAST_MAC = b"\xff" * 6
+ETH_IP, ETH_ARP = 0x0800, 0x0806
+PACKET_OUTGOING = 4
+FIN, SYN, RST, PSH, ACK, URG = 0x01, 0x02, 0x04, 0x08, 0x10, 0x20
+ECHO, HTTP, CLOSED_PORT = 7, 80, 4444
+MSS1460 = b"\x02\x04\x05\xb4"
+
+random.seed()
+FAILED = []
+
+
+class Fail(Exception):
+    pass
+
+
+def ok(clause, what):
+    print(f"ok: {clause}: {what}", flush=True)
+
+
+def check(cond, what):
+    if not cond:
+        raise Fail(what)
+
+
+def ip4(a):
+    return socket.inet_aton(a)
+
+
+def csum(data):
+    if len(data) % 2:
+        data += b"\0"
+    s = sum(struct.unpack(f"!{len(data) // 2}H", data))
+    while s >> 16:
+        s = (s & 0xFFFF) + (s >> 16)
+    return ~s & 0xFFFF
+
+
+# ---- building frames ----------------------------------------------------
+
+
+def tcp_bytes(src, dst, sport, dport, seq, ack, flags, win=65535, opts=b"", data=b"",
+              doff=None, bad_csum=False):
+    opts += b"\0" * (-len(opts) % 4)
+    off = doff if doff is not None else (20 + len(opts)) // 4
+    h = struct.pack("!HHIIBBHHH", sport, dport, seq & 0xFFFFFFFF, ack & 0xFFFFFFFF,
+                    off << 4, flags, win, 0, 0) + opts
+    seg = h + data
+    pseudo = ip4(src) + ip4(dst) + struct.pack("!BBH", 0, 6, len(seg))
+    c = csum(pseudo + seg)
+    if bad_csum:
+        c ^= 0x5A5A
+    return seg[:16] + struct.pack("!H", c) + seg[18:]
+
+
+def ip_bytes(payload, src, dst, proto=6, ttl=64, ident=None, df=True, mf=False, frag_off=0,
+             opts=b"", ihl=None, tot_len=None, version=4, bad_csum=False):
+    opts += b"\0" * (-len(opts) % 4)
+    hl = ihl if ihl is not None else (20 + len(opts)) // 4
+    total = tot_len if tot_len is not None else 20 + len(opts) + len(payload)
+    ident = random.getrandbits(16) if ident is None else ident
+    ff = (0x4000 if df else 0) | (0x2000 if mf else 0) | (frag_off // 8)
+    h = struct.pack("!BBHHHBBH4s4s", (version << 4) | hl, 0, total, ident, ff, ttl, proto, 0,
+                    ip4(src), ip4(dst)) + opts
+    c = csum(h)
+    if bad_csum:
+        c ^= 0x0101
+    return h[:10] + struct.pack("!H", c) + h[12:] + payload
+
+
+def eth(dst_mac, ethertype, payload):
+    frame = dst_mac + PROBE_MAC + struct.pack("!H", ethertype) + payload
+    return frame + b"\0" * max(0, 60 - len(frame))
+
+
+# ---- parsing Oasis's frames ---------------------------------------------
+
+
+class Seg:
+    """A TCP segment from Oasis."""
+
+    def __init__(self, iph, tcp):
+        self.ip_src = socket.inet_ntoa(iph[12:16])
+        self.ip_dst = socket.inet_ntoa(iph[16:20])
+        (self.sport, self.dport, self.seq, self.ack, off, self.flags, self.win, _, _) = \
+            struct.unpack("!HHIIBBHHH", tcp[:20])
+        hl = (off >> 4) * 4
+        self.opts = self.parse_opts(tcp[20:hl])
+        self.data = tcp[hl:]
+
+    @staticmethod
+    def parse_opts(b):
+        o, i = {}, 0
+        while i < len(b):
+            k = b[i]
+            if k == 0:
+                break
+            if k == 1:
+                i += 1
+                continue
+            if i + 1 >= len(b) or b[i + 1] < 2:
+                break
+            n = b[i + 1]
+            v = b[i + 2:i + n]
+            if k == 2 and n == 4:
+                o["mss"] = struct.unpack("!H", v)[0]
+            elif k == 3 and n == 3:
+                o["ws"] = v[0]
+            elif k == 4:
+                o["sackok"] = True
+            elif k == 8 and n == 10:
+                o["ts"] = struct.unpack("!II", v)
+            i += n
+        return o
+
+    def has(self, flags):
+        return self.flags & flags == flags
+
+    def __repr__(self):
+        names = "".join(c for c, b in zip("FSRPAU", (FIN, SYN, RST, PSH, ACK, URG)) if self.flags & b)
+        return f"<{names} seq={self.seq} ack={self.ack} win={self.win} len={len(self.data)}>"
+
+
+class Probe:
+    def __init__(self):
+        self.s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(3))
+        self.s.bind((TAP, 0))
+        self.oasis_mac = None
+        self.pending = []  # TCP segments from Oasis not read yet
+        self.frames_from_oasis = 0
+        self.port = 40000 + random.randrange(10000)
+
+    def next_port(self):
+        self.port += 1
+        return self.port
+
+    def send_frame(self, frame):
+        self.s.send(frame)
+
+    def send_ip(self, ippkt, dst_mac=None):
+        self.send_frame(eth(dst_mac or self.oasis_mac, ETH_IP, ippkt))
+
+    def send_tcp(self, sport, dport, seq, ack, flags, src=PROBE_IP, dst=OASIS_IP, ip_kw=None,
+                 dst_mac=None, **kw):
+        seg = tcp_bytes(src, dst, sport, dport, seq, ack, flags, **kw)
+        self.send_ip(ip_bytes(seg, src, dst, **(ip_kw or {})), dst_mac)
+
+    def arp(self, op, target_mac, target_ip):
+        body = struct.pack("!HHBBH6s4s6s4s", 1, ETH_IP, 6, 4, op, PROBE_MAC, ip4(PROBE_IP),
+                           target_mac, ip4(target_ip))
+        dst = BCAST_MAC if op == 1 else target_mac
+        self.send_frame(eth(dst, ETH_ARP, body))
+
+    def poll(self, timeout):
+        """Reads frames for up to timeout s; TCP from Oasis goes to pending."""
+        end = time.monotonic() + timeout
+        while True:
+            left = end - time.monotonic()
+            if left <= 0:
+                return
+            r, _, _ = select.select([self.s], [], [], left)
+            if not r:
+                return
+            frame, addr = self.s.recvfrom(65536)
+            if addr[2] == PACKET_OUTGOING or len(frame) < 14:
+                continue
+            et = struct.unpack("!H", frame[12:14])[0]
+            if et == ETH_ARP and len(frame) >= 42:
+                op = struct.unpack("!H", frame[20:22])[0]
+                sha, spa, tpa = frame[22:28], socket.inet_ntoa(frame[28:32]), socket.inet_ntoa(frame[38:42])
+                if spa == OASIS_IP:
+                    self.oasis_mac = sha
+                    self.frames_from_oasis += 1
+                    if op == 1 and tpa == PROBE_IP:
+                        self.arp(2, sha, OASIS_IP)
+                continue
+            if et != ETH_IP:
+                continue
+            iph = frame[14:]
+            if socket.inet_ntoa(iph[12:16]) != OASIS_IP:
+                continue
+            self.frames_from_oasis += 1
+            hl = (iph[0] & 15) * 4
+            total = struct.unpack("!H", iph[2:4])[0]
+            if iph[9] == 6:
+                self.pending.append(Seg(iph, iph[hl:total]))
+
+    def take(self, port, timeout, pred=lambda s: True):
+        """The first segment to our port that pred accepts, within timeout."""
+        end = time.monotonic() + timeout
+        while True:
+            for i, sg in enumerate(self.pending):
+                if sg.dport == port and pred(sg):
+                    return self.pending.pop(i)
+            left = end - time.monotonic()
+            if left <= 0:
+                return None
+            self.poll(min(left, 0.05))
+
+    def drain(self, port, timeout):
+        """Every segment to port within timeout."""
+        self.poll(timeout)
+        got = [sg for sg in self.pending if sg.dport == port]
+        self.pending = [sg for sg in self.pending if sg.dport != port]
+        return got
+
+    def resolve(self):
+        for _ in range(30):
+            self.arp(1, b"\0" * 6, OASIS_IP)
+            self.poll(0.1)
+            if self.oasis_mac:
+                return
+        raise Fail("Oasis does not answer ARP")
+
+
+P = None
+
+
+class Conn:
+    """One TCP connection from the probe to Oasis, driven by hand."""
+
+    def __init__(self, dport=ECHO):
+        self.dport = dport
+        self.sport = P.next_port()
+        self.iss = random.getrandbits(32)
+        self.snd_nxt = self.iss
+        self.rcv_nxt = None
+        self.rx = bytearray()
+        self.fin = False
+        self.snd_max_seen = None  # Oasis's highest seq + len
+
+    def send(self, flags=ACK, seq=None, ack=None, data=b"", win=65535, opts=b"", **kw):
+        seq = self.snd_nxt if seq is None else seq
+        ack = (self.rcv_nxt or 0) if ack is None else ack
+        P.send_tcp(self.sport, self.dport, seq, ack, flags, win=win, opts=opts, data=data, **kw)
+
+    def open(self, opts=MSS1460, win=65535):
+        self.send(SYN, ack=0, opts=opts, win=win)
+        sa = P.take(self.sport, 2.0, lambda s: s.flags & (SYN | RST))
+        check(sa is not None and sa.has(SYN | ACK), f"no SYN-ACK to a SYN (got {sa})")
+        check(sa.ack == (self.iss + 1) & 0xFFFFFFFF, f"SYN-ACK acks {sa.ack}, want ISS+1")
+        self.irs = sa.seq
+        self.rcv_nxt = (sa.seq + 1) & 0xFFFFFFFF
+        self.snd_nxt = (self.iss + 1) & 0xFFFFFFFF
+        self.oasis_nxt = self.rcv_nxt
+        self.send(ACK, win=win)
+        return sa
+
+    def absorb(self, sg):
+        """Takes Oasis's data in order (what its application sent)."""
+        end = (sg.seq + len(sg.data)) & 0xFFFFFFFF
+        self.oasis_nxt = max_seq(getattr(self, "oasis_nxt", end), end)
+        if sg.data:
+            off = (self.rcv_nxt - sg.seq) & 0xFFFFFFFF
+            if off < len(sg.data):
+                self.rx += sg.data[off:]
+                self.rcv_nxt = end
+        if sg.flags & FIN and end == self.rcv_nxt:
+            self.rcv_nxt = (self.rcv_nxt + 1) & 0xFFFFFFFF
+            self.fin = True
+
+    def write(self, data, **kw):
+        self.send(ACK | PSH, data=data, **kw)
+        self.snd_nxt = (self.snd_nxt + len(data)) & 0xFFFFFFFF
+
+    def read(self, n, timeout=3.0, win=65535):
+        """Oasis's next n bytes (the echo), acknowledged as they come."""
+        end = time.monotonic() + timeout
+        start = len(self.rx)
+        while len(self.rx) - start < n and time.monotonic() < end:
+            sg = P.take(self.sport, end - time.monotonic())
+            if sg is None:
+                break
+            check(not sg.flags & RST, f"connection reset while reading ({sg})")
+            had = self.rcv_nxt
+            self.absorb(sg)
+            if sg.data and self.rcv_nxt != had:
+                self.send(ACK, win=win)
+        return bytes(self.rx[start:])
+
+    def echo(self, data, what):
+        self.write(data)
+        got = self.read(len(data))
+        check(got == data, f"{what}: echo returned {got!r}, want {data!r}")
+
+    def acks(self, timeout=1.0, pred=lambda s: True):
+        """The first segment from Oasis within timeout (None: silence)."""
+        return P.take(self.sport, timeout, pred)
+
+    def quiet(self, timeout=0.6):
+        return P.drain(self.sport, timeout)
+
+    def close(self):
+        """Resets the connection (keeps the server's table small)."""
+        self.send(RST | ACK)
+
+
+def max_seq(a, b):
+    return b if ((b - a) & 0xFFFFFFFF) < 0x80000000 else a
+
+
+def metrics():
+    url = f"http://{OASIS_IP}:{METRICS_PORT}/metrics"
+    text = urllib.request.urlopen(url, timeout=5).read().decode()
+    m = {}
+    for line in text.splitlines():
+        if line.startswith("#") or not line.strip():
+            continue
+        name, _, val = line.rpartition(" ")
+        name = re.sub(r"\{.*\}", "", name)
+        try:
+            m[name] = m.get(name, 0) + float(val)
+        except ValueError:
+            pass
+    return m
+
+
+def counter(m, layer, field):
+    for k in (f"oasis_{layer}_{field}_total", f"oasis_{layer}_{field}"):
+        if k in m:
+            return m[k]
+    raise Fail(f"no counter {layer} {field} in /metrics")
+
+
+class Delta:
+    """Counter changes over a block: with Delta() as d: ...; d.get(...)."""
+
+    def __enter__(self):
+        self.before = metrics()
+        return self
+
+    def __exit__(self, *exc):
+        if exc[0] is None:
+            P.poll(0.05)
+            self.after = metrics()
+        return False
+
+    def get(self, layer, field):
+        return counter(self.after, layer, field) - counter(self.before, layer, field)
+
+
+# ---- the checks -----------------------------------------------------------
+
+CHECKS = []
+
+
+def probe(fn):
+    CHECKS.append(fn)
+    return fn
+
+
+@probe
+def handshake_and_echo():
+    c = Conn()
+    sa = c.open()
+    check("mss" in sa.opts, f"SYN-ACK without MSS option ({sa.opts})")
+    c.echo(b"hello, oasis\n", "plain echo")
+    ok("RFC 9293 3.5", "three-way handshake from the probe's own host, SYN-ACK acks ISS+1, echo works")
+    c.close()
+
+
+@probe
+def rst_in_window_not_exact():
+    c = Conn()
+    c.open()
+    c.echo(b"before", "before the RST")
+    with Delta() as d:
+        c.send(RST | ACK, seq=c.snd_nxt + 1000)
+        a = c.acks(1.0)
+    check(a is not None, "no challenge ACK to an in-window RST with SEG.SEQ != RCV.NXT")
+    check(a.flags & (ACK | RST | SYN | FIN) == ACK and a.ack == c.snd_nxt and a.seq == c.rcv_nxt,
+          f"challenge ACK must be <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>, got {a}")
+    check(d.get("tcp", "TCPChallengeACK") >= 1, "TCPChallengeACK not counted")
+    c.echo(b"after", "after the in-window RST")
+    ok("RFC 5961 3.2", "in-window RST not at RCV.NXT: challenge ACK <SEQ=SND.NXT><ACK=RCV.NXT>, "
+       "counted, connection lives on")
+    c.close()
+
+
+@probe
+def rst_out_of_window():
+    c = Conn()
+    c.open()
+    c.send(RST | ACK, seq=c.snd_nxt + 0x40000000)
+    c.send(RST, seq=c.snd_nxt - 5000)
+    got = c.quiet(0.4)
+    check(not got, f"an out-of-window RST drew {got}")
+    c.echo(b"still here", "after out-of-window RSTs")
+    ok("RFC 5961 3.2 / RFC 9293 3.10.7.4", "RST outside the window silently dropped, connection lives on")
+    c.close()
+
+
+@probe
+def rst_exact():
+    c = Conn()
+    c.open()
+    c.echo(b"x", "before the RST")
+    with Delta() as d:
+        c.send(RST, seq=c.snd_nxt, ack=0)
+        P.poll(0.1)
+    check(d.get("tcp", "EstabResets") >= 1, "an RST at RCV.NXT did not reset the connection (EstabResets)")
+    c.write(b"anyone?")
+    r = c.acks(1.0)
+    check(r is not None and r.flags & RST, f"data on the reset connection drew {r}, want RST")
+    ok("RFC 5961 3.2 / RFC 9293 3.10.7.1", "RST exactly at RCV.NXT resets; later data draws an RST")
+
+
+@probe
+def syn_on_established():
+    for where, off in (("in the window", 100), ("outside the window", 0x40000000)):
+        c = Conn()
+        c.open()
+        with Delta() as d:
+            c.send(SYN, seq=c.snd_nxt + off, ack=0, opts=MSS1460)
+            a = c.acks(1.0)
+        check(a is not None and a.flags & (ACK | SYN | RST) == ACK and a.ack == c.snd_nxt,
+              f"SYN {where} on an established connection drew {a}, want a challenge ACK")
+        check(d.get("tcp", "TCPChallengeACK") >= 1, "challenge ACK not counted")
+        c.echo(b"alive", f"after a SYN {where}")
+        ok("RFC 5961 4.2 / RFC 9293 3.10.7.4", f"SYN {where} on ESTABLISHED: challenge ACK, connection lives on")
+        c.close()
+
+
+@probe
+def ack_of_unsent_data():
+    c = Conn()
+    c.open()
+    c.echo(b"abc", "before")
+    c.write(b"EVIL", ack=c.oasis_nxt + 100000)
+    a = c.acks(1.0)
+    check(a is not None and a.flags & (ACK | RST) == ACK and a.ack == (c.snd_nxt - 4) & 0xFFFFFFFF,
+          f"ACK of unsent data: got {a}, want an ACK of RCV.NXT")
+    c.snd_nxt = (c.snd_nxt - 4) & 0xFFFFFFFF
+    c.echo(b"good", "the same sequence space again with an acceptable ACK")
+    ok("RFC 9293 3.10.7.4 (fifth) / RFC 5961 5.2",
+       "SEG.ACK > SND.NXT: answered by an ACK, its data dropped (the same bytes resent correctly are read)")
+    c.close()
+
+
+@probe
+def ack_too_old():
+    c = Conn()
+    c.open()
+    c.echo(b"abc", "before")
+    c.write(b"EVIL", ack=c.oasis_nxt - 200000)
+    a = c.acks(1.0)
+    check(a is not None and a.flags & (ACK | RST) == ACK and a.ack == (c.snd_nxt - 4) & 0xFFFFFFFF,
+          f"ACK below SND.UNA - MAX.SND.WND: got {a}, want an ACK of RCV.NXT")
+    c.snd_nxt = (c.snd_nxt - 4) & 0xFFFFFFFF
+    c.echo(b"good", "after the old ACK")
+    ok("RFC 5961 5.2", "SEG.ACK < SND.UNA - MAX.SND.WND: dropped with its data, answered by an ACK")
+    c.close()
+
+
+@probe
+def data_outside_window():
+    c = Conn()
+    c.open()
+    c.echo(b"0123", "before")
+    with Delta() as d:
+        c.send(ACK | PSH, seq=c.snd_nxt + 0x20000000, data=b"FAR AHEAD")
+        a = c.acks(1.0)
+    check(a is not None and a.flags & (ACK | RST) == ACK and a.ack == c.snd_nxt,
+          f"data beyond the window drew {a}, want <ACK=RCV.NXT>")
+    check(d.get("tcp", "OutOfWindowDrops") >= 1, "OutOfWindowDrops not counted")
+    time.sleep(0.55)  # past the per-flow limit of such ACKs
+    c.send(ACK | PSH, seq=c.snd_nxt - 2, data=b"23")  # old: a duplicate
+    a = c.acks(1.0)
+    check(a is not None and a.ack == c.snd_nxt, f"an old duplicate drew {a}, want <ACK=RCV.NXT>")
+    c.echo(b"4567", "after the unacceptable segments")
+    ok("RFC 9293 3.10.7.4 (first)", "segments outside the window answered by <ACK=RCV.NXT>, "
+       "dropped, never read, counted")
+    c.close()
+
+
+@probe
+def overlap_delivered_data():
+    c = Conn()
+    c.open()
+    c.echo(b"abcdefgh", "first copy")
+    c.send(ACK | PSH, seq=c.snd_nxt - 4, data=b"XXXXijkl")
+    c.snd_nxt = (c.snd_nxt + 4) & 0xFFFFFFFF
+    got = c.read(4)
+    check(got == b"ijkl", f"overlap with delivered bytes: application read {got!r}, want b'ijkl'")
+    ok("RFC 9293 3.10.7.4 (first: trimmed to RCV.NXT)",
+       "data overlapping already-read bytes with other bytes: only the new part is read")
+    c.close()
+
+
+@probe
+def overlap_queued_data():
+    c = Conn()
+    c.open()
+    base = c.snd_nxt
+    c.send(ACK | PSH, seq=base + 8, data=b"IJKL")  # held out of order
+    a = c.acks(1.0)
+    check(a is not None and a.ack == base, f"out-of-order data drew {a}, want a duplicate ACK")
+    c.send(ACK | PSH, seq=base, data=b"ABCDEFGHzzzz")
+    c.snd_nxt = (base + 12) & 0xFFFFFFFF
+    got = c.read(12)
+    check(got == b"ABCDEFGHIJKL", f"overlap with held bytes: application read {got!r}")
+    ok("README 'Hostile input' (RFC 9293 leaves it open)",
+       "bytes overlapping held out-of-order data: the first copy wins, read once, in order")
+    c.close()
+
+
+@probe
+def fin_or_no_flags_without_ack():
+    c = Conn()
+    c.open()
+    c.send(0, data=b"NOFLAGS")
+    c.send(FIN, data=b"FINONLY")
+    got = c.quiet(0.4)
+    check(all(not (s.flags & RST) and s.ack == c.snd_nxt for s in got),
+          f"segments without ACK were taken: {got}")
+    c.echo(b"ok", "after segments without ACK")  # their bytes were not read first
+    c.send(FIN | ACK)
+    a = c.acks(1.0, lambda s: s.ack == (c.snd_nxt + 1) & 0xFFFFFFFF)
+    check(a is not None, "the real FIN afterwards was not acknowledged")
+    ok("RFC 9293 3.10.7.4 (fifth: ACK bit off, drop)",
+       "no-flag and FIN-without-ACK segments dropped, their data never read, a later FIN taken")
+
+
+@probe
+def listener_odd_flags():
+    sport = P.next_port()
+    seq = random.getrandbits(32)
+    with Delta() as d:
+        P.send_tcp(sport, ECHO, seq, 0, SYN | FIN, opts=MSS1460)
+        P.send_tcp(sport + 0, ECHO, seq, 0, FIN)
+        P.send_tcp(sport, ECHO, seq, 0, 0)
+        P.send_tcp(sport, ECHO, seq, 0, RST)
+        got = P.drain(sport, 0.5)
+    check(not got, f"SYN+FIN / FIN / no-flag / RST to a listener drew {got}")
+    check(d.get("tcp", "TCPSynFinDrop") >= 1, "SYN+FIN not counted (TCPSynFinDrop)")
+    P.send_tcp(sport, ECHO, seq, 12345, ACK)
+    r = P.take(sport, 1.0)
+    check(r is not None and r.flags & RST and r.seq == 12345, f"an ACK to a listener drew {r}, want <SEQ=SEG.ACK><CTL=RST>")
+    ok("RFC 9293 3.10.7.2", "LISTEN: RST ignored, ACK answered by <SEQ=SEG.ACK><CTL=RST>, "
+       "FIN / no-flag dropped; SYN+FIN dropped and counted (as Linux)")
+
+
+@probe
+def closed_port():
+    sport = P.next_port()
+    seq = random.getrandbits(32)
+    P.send_tcp(sport, CLOSED_PORT, seq, 0, SYN, opts=MSS1460)
+    r = P.take(sport, 1.0)
+    check(r is not None and r.has(RST | ACK) and r.seq == 0 and r.ack == (seq + 1) & 0xFFFFFFFF,
+          f"SYN to a closed port drew {r}, want <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>")
+    P.send_tcp(sport, CLOSED_PORT, seq, 777, ACK, data=b"hi")
+    r = P.take(sport, 1.0)
+    check(r is not None and r.flags & RST and r.seq == 777, f"ACK to a closed port drew {r}, want <SEQ=SEG.ACK><CTL=RST>")
+    P.send_tcp(sport, CLOSED_PORT, seq, 777, RST)
+    check(not P.drain(sport, 0.3), "an RST to a closed port was answered")
+    ok("RFC 9293 3.10.7.1", "CLOSED: RST,ACK with SEQ=0 for a segment without ACK, RST with SEQ=SEG.ACK "
+       "otherwise, RST not answered")
+
+
+def syn_with_options(opts, what):
+    """A SYN carrying opts: returns the reply (or None), then checks the server still serves."""
+    sport = P.next_port()
+    seq = random.getrandbits(32)
+    P.send_tcp(sport, ECHO, seq, 0, SYN, opts=opts)
+    r = P.take(sport, 1.0)
+    if r is not None and r.has(SYN | ACK):
+        P.send_tcp(sport, ECHO, seq + 1, r.seq + 1, RST | ACK)
+    c = Conn()
+    c.open()
+    c.echo(b"next", f"a normal connection after {what}")
+    c.close()
+    return r
+
+
+@probe
+def tcp_option_lengths():
+    cases = [
+        (b"\x63\x06abcd" + MSS1460, "an unknown option (kind 99, length 6)", True),
+        (MSS1460 + b"\x63\x00\x00\x00", "an option of length 0", None),
+        (MSS1460 + b"\x63\x01\x00\x00", "an option of length 1", None),
+        (b"\x01\x01\x02\x04", "an MSS option of length 4 with 2 bytes left (runs past the header)", None),
+        (b"\x01\x01\x01\x08\x0a\0\0\0", "a timestamp option running past the header", None),
+        (b"\x03\x02" + MSS1460 + b"\x04\x01", "window scale of length 2, SACK-permitted of length 1", None),
+    ]
+    for opts, what, must_answer in cases:
+        r = syn_with_options(opts, what)
+        if must_answer:
+            check(r is not None and r.has(SYN | ACK), f"SYN with {what}: {r}, want a SYN-ACK")
+        else:
+            check(r is None or r.has(SYN | ACK) or r.flags & RST, f"SYN with {what}: {r}")
+        ok("RFC 9293 3.1 (MUST-6, MUST-7)", f"SYN with {what}: "
+           + ("SYN-ACK" if r is not None and r.has(SYN | ACK) else "RST" if r is not None else "dropped")
+           + ", the server goes on serving")
+    # In an established flow: data carrying a zero-length option.
+    c = Conn()
+    c.open()
+    c.write(b"XXXX", opts=b"\x63\x00\x00\x00")
+    got = c.read(4, timeout=0.5)
+    if got:
+        check(got == b"XXXX", f"data with a bad option read as {got!r}")
+    else:
+        c.snd_nxt = (c.snd_nxt - 4) & 0xFFFFFFFF
+    c.echo(b"fine", "after a data segment with an option of length 0")
+    ok("RFC 9293 3.1 (MUST-7)", "data segment with an option of length 0: "
+       + ("taken" if got else "dropped") + ", the connection lives on")
+    c.close()
+
+
+@probe
+def mss_zero():
+    c = Conn()
+    sa = c.open(opts=b"\x02\x04\x00\x00")
+    data = bytes(random.getrandbits(8) for _ in range(3000))
+    c.write(data[:1400])
+    c.write(data[1400:2800])
+    c.write(data[2800:])
+    got = c.read(len(data), timeout=5.0)
+    check(got == data, f"echo after MSS 0: {len(got)} of {len(data)} bytes")
+    ok("RFC 9293 3.7.1 / RFC 6691", f"SYN with MSS 0: connection works, {len(data)} bytes echoed "
+       "intact in segments of at least one byte")
+    c.close()
+
+
+def window_limited_download(shift, field):
+    """GET /bytes/N with window field `field` and window scale `shift` in the SYN; returns
+    the largest amount Oasis ever had in flight beyond our ACK."""
+    n = 120000
+    c = Conn(HTTP)
+    c.open(opts=MSS1460 + b"\x01\x03\x03" + bytes([shift]), win=65535)
+    c.write(f"GET /bytes/{n} HTTP/1.1\r\nHost: probe\r\n\r\n".encode(), win=field)
+    most = 0
+    deadline = time.monotonic() + 10
+    acked = c.rcv_nxt
+    while time.monotonic() < deadline:
+        burst = P.drain(c.sport, 0.15)
+        if not burst:
+            if c.fin or len(c.rx) > n:
+                break
+            continue
+        for sg in burst:
+            end = (sg.seq + len(sg.data) - acked) & 0xFFFFFFFF
+            most = max(most, end)
+            c.absorb(sg)
+        acked = c.rcv_nxt
+        c.send(ACK, win=field)
+        if len(c.rx) > n and b"\r\n\r\n" in c.rx:
+            head, _, body = bytes(c.rx).partition(b"\r\n\r\n")
+            if len(body) >= n:
+                break
+    head, _, body = bytes(c.rx).partition(b"\r\n\r\n")
+    check(len(body) >= n, f"download with window scale {shift}: {len(body)} of {n} bytes")
+    c.close()
+    return most
+
+
+@probe
+def window_scale_above_14():
+    for shift in (15, 255):
+        most = window_limited_download(shift, 1)
+        check(most <= 1 << 14, f"window scale {shift}: Oasis had {most} bytes in flight, "
+              f"more than 1 << 14 (the window with the shift cut to 14)")
+        check(most >= (1 << 14) - 1460, f"window scale {shift}: never more than {most} in flight")
+        ok("RFC 7323 2.3", f"window scale {shift} taken as 14: window field 1 lets "
+           f"{most} bytes fly (1 << 14 = 16384)")
+
+
+@probe
+def zero_window_probing_by_oasis():
+    c = Conn()
+    c.open()
+    c.write(b"window shut", win=0)
+    probes = []
+    end = time.monotonic() + 4
+    while time.monotonic() < end and len(probes) < 2:
+        sg = c.acks(end - time.monotonic())
+        if sg is None:
+            break
+        if sg.data or sg.seq == (c.rcv_nxt - 1) & 0xFFFFFFFF:
+            probes.append(sg)
+            c.send(ACK, win=0, ack=c.rcv_nxt)  # still shut
+    check(probes, "no zero-window probe from Oasis within 4 s")
+    check(all(len(p.data) <= 1 for p in probes), f"a probe carried more than one byte: {probes}")
+    c.send(ACK, win=65535)
+    got = c.read(len(b"window shut"), timeout=3.0)
+    check(got == b"window shut", f"after the window opened: {got!r}")
+    ok("RFC 9293 3.8.6.1 (MUST-36) / RFC 1122 4.2.2.17",
+       f"zero window: Oasis probes ({len(probes)} probe(s) in 4 s), data flows when it opens")
+    c.close()
+
+
+@probe
+def zero_window_probe_answered():
+    """Fills Oasis's receive window (the echo cannot send: our window is 0),
+    then sends window probes; each must be answered with RCV.NXT and window 0."""
+    c = Conn()
+    sa = c.open(opts=MSS1460 + b"\x01\x03\x03\x07", win=0)
+    wnd = sa.win  # SYN-ACK window: never scaled
+    shift = sa.opts.get("ws", 0)
+    una = c.snd_nxt
+    chunk = bytes(1400)
+    deadline = time.monotonic() + 15
+    zero = False
+    while time.monotonic() < deadline and not zero:
+        right = (una + wnd) & 0xFFFFFFFF
+        sent = 0
+        while ((right - c.snd_nxt) & 0xFFFFFFFF) >= len(chunk) and sent < 64:
+            c.write(chunk, win=0)
+            sent += 1
+        for sg in P.drain(c.sport, 0.05 if sent else 0.2):
+            if sg.flags & ACK and ((sg.ack - una) & 0xFFFFFFFF) < 0x80000000:
+                una = sg.ack
+                wnd = sg.win << shift
+                if wnd == 0 and una == c.snd_nxt:
+                    zero = True
+        if not sent and wnd < len(chunk) and una == c.snd_nxt:
+            zero = zero or wnd == 0
+            if not zero:
+                c.write(chunk[:max(wnd, 1)], win=0)  # fill the last bit
+    check(zero, "could not fill Oasis's receive window")
+    filled = (c.snd_nxt - c.iss - 1) & 0xFFFFFFFF
+    answered = 0
+    for kind, seq, data in (("Linux's (SEG.SEQ = RCV.NXT - 1, no data)", c.snd_nxt - 1, b""),
+                            ("one byte at RCV.NXT", c.snd_nxt, b"Z")):
+        time.sleep(0.55)  # the per-flow limit of ACKs to unacceptable segments
+        c.send(ACK, seq=seq, data=data, win=0)
+        a = c.acks(1.0, lambda s: s.flags & ACK)
+        check(a is not None and a.ack == c.snd_nxt and a.win == 0,
+              f"zero-window probe {kind} drew {a}, want <ACK=RCV.NXT> with window 0")
+        answered += 1
+    c.close()
+    ok("RFC 9293 3.8.6.1 / 3.10.7.4", f"receive window filled ({filled} bytes); "
+       f"{answered} zero-window probes answered with <ACK=RCV.NXT>, window 0, the probe byte not taken")
+
+
+@probe
+def tcp_header_lies():
+    sport = P.next_port()
+    seq = random.getrandbits(32)
+    with Delta() as d:
+        P.send_tcp(sport, ECHO, seq, 0, SYN, opts=MSS1460, bad_csum=True)
+        P.send_tcp(sport, ECHO, seq, 0, SYN, opts=MSS1460, doff=4)
+        P.send_tcp(sport, ECHO, seq, 0, SYN, opts=MSS1460, doff=15)
+        got = P.drain(sport, 0.5)
+    check(not got, f"SYNs with a bad checksum / data offset drew {got}")
+    check(d.get("tcp", "InCsumErrors") >= 1, "bad TCP checksum not counted")
+    # Oasis's InErrs excludes checksum errors (counters.h), unlike Linux's.
+    check(d.get("tcp", "InErrs") >= 2, f"InErrs grew by {d.get('tcp', 'InErrs')}, want >= 2")
+    ok("RFC 9293 3.1 (MUST-3: checksum) / 3.10.7", "SYN with a bad checksum, data offset 4 or "
+       "beyond the segment: dropped silently, counted (InCsumErrors, InErrs)")
+
+
+def syn_frame(sport, seq, **ip_kw):
+    return ip_bytes(tcp_bytes(PROBE_IP, OASIS_IP, sport, ECHO, seq, 0, SYN, opts=MSS1460),
+                    PROBE_IP, OASIS_IP, **ip_kw)
+
+
+def expect_no_synack(frames, what, counters):
+    sport = P.next_port()
+    seq = random.getrandbits(32)
+    with Delta() as d:
+        for f in frames(sport, seq):
+            P.send_ip(f) if isinstance(f, bytes) else P.send_frame(f[1])
+        got = P.drain(sport, 0.5)
+    check(not got, f"{what}: drew {got}")
+    for layer, field in counters:
+        check(d.get(layer, field) >= 1, f"{what}: {layer} {field} not counted")
+    return d
+
+
+def expect_synack(frames, what):
+    sport = P.next_port()
+    seq = random.getrandbits(32)
+    for f in frames(sport, seq):
+        P.send_ip(f)
+    r = P.take(sport, 1.0)
+    check(r is not None and r.has(SYN | ACK), f"{what}: drew {r}, want a SYN-ACK")
+    P.send_tcp(sport, ECHO, seq + 1, r.seq + 1, RST | ACK)
+
+
+@probe
+def ipv4_header_lies():
+    expect_no_synack(lambda p, q: [syn_frame(p, q, bad_csum=True)], "IPv4 header checksum wrong",
+                     [("ipv4", "InCsumErrors")])
+    ok("RFC 1122 3.2.1.2", "bad IPv4 header checksum: silently discarded, counted")
+    expect_no_synack(lambda p, q: [syn_frame(p, q, tot_len=44 + 200)], "total length beyond the frame",
+                     [("ipv4", "InTruncatedPkts")])
+    ok("RFC 791 3.1 (Total Length) / RFC 1812 5.2.2", "total length beyond the frame: dropped, counted")
+    expect_no_synack(lambda p, q: [syn_frame(p, q, tot_len=19)], "total length below the header",
+                     [("ipv4", "InHdrErrors")])
+    ok("RFC 791 3.1 / RFC 1812 5.2.2", "total length 19 (below the header): dropped, counted")
+    expect_no_synack(lambda p, q: [syn_frame(p, q, ihl=4)], "IHL 4", [("ipv4", "InHdrErrors")])
+    ok("RFC 791 3.1 (IHL >= 5) / RFC 1812 5.2.2", "IHL 4: dropped, counted")
+    expect_no_synack(lambda p, q: [syn_frame(p, q, version=5)], "IP version 5", [("ipv4", "InHdrErrors")])
+    ok("RFC 1122 3.2.1.1", "version 5 in an IPv4 frame: silently discarded, counted")
+    expect_synack(lambda p, q: [syn_frame(p, q) + bytes(range(40))], "40 bytes after the datagram")
+    ok("RFC 894 / RFC 791 (Total Length)", "bytes after Total Length (link padding) ignored: SYN-ACK")
+    expect_synack(lambda p, q: [syn_frame(p, q, ttl=0)], "TTL 0")
+    expect_synack(lambda p, q: [syn_frame(p, q, ttl=1)], "TTL 1")
+    ok("RFC 1122 3.2.1.7", "TTL 0 and 1 to this host: received (a host MUST NOT discard them for that)")
+
+
+@probe
+def ipv4_options():
+    # NOP, an unknown option (type 0x1e, copied 0, length 4), record route, EOL.
+    rr = b"\x07\x07\x04" + bytes(4)
+    expect_synack(lambda p, q: [syn_frame(p, q, opts=b"\x01\x1e\x04\xab\xcd" + rr + b"\x00")],
+                  "IP options NOP, unknown, record route, EOL")
+    ok("RFC 1122 3.2.1.8", "unknown and record-route IP options ignored: SYN-ACK")
+    expect_no_synack(lambda p, q: [syn_frame(p, q, opts=b"\x01\x1e\x00\x00")], "IP option of length 0",
+                     [("ipv4", "InHdrErrors")])
+    expect_no_synack(lambda p, q: [syn_frame(p, q, opts=b"\x1e\x09\x00\x00")], "IP option past the header",
+                     [("ipv4", "InHdrErrors")])
+    ok("RFC 1122 3.2.1.8 / RFC 791 3.1", "malformed IP options (length 0, past the header): dropped, counted")
+    lsrr = b"\x83\x07\x04" + ip4(OASIS_IP) + b"\x00"
+    expect_no_synack(lambda p, q: [syn_frame(p, q, opts=lsrr)], "loose source route",
+                     [("ipv4", "InSrcRouted")])
+    ok("RFC 7126 4.3 / RFC 1122 3.2.1.8(c)", "source-routed SYN dropped and counted (as Linux's "
+       "accept_source_route=0)")
+
+
+@probe
+def ipv4_addresses():
+    bcast = OASIS_IP.rsplit(".", 1)[0] + ".255"
+
+    def to(dst, mac):
+        return lambda p, q: [(None, eth(mac, ETH_IP, ip_bytes(
+            tcp_bytes(PROBE_IP, dst, p, ECHO, q, 0, SYN, opts=MSS1460), PROBE_IP, dst)))]
+    expect_no_synack(to(bcast, BCAST_MAC), "SYN to the subnet broadcast", [])
+    expect_no_synack(to("255.255.255.255", BCAST_MAC), "SYN to 255.255.255.255", [])
+    expect_no_synack(to("224.0.0.1", bytes.fromhex("01005e000001")), "SYN to 224.0.0.1", [])
+    ok("RFC 1122 4.2.3.10 (MUST-57)", "SYN to a broadcast or multicast address silently discarded")
+    other = OASIS_IP.rsplit(".", 1)[0] + ".3"
+    expect_no_synack(to(other, P.oasis_mac), "SYN to another host's address", [("ipv4", "InAddrErrors")])
+    ok("RFC 1122 3.2.1.3", "datagram to an address not ours, at our MAC: discarded, counted")
+    for src in ("127.0.0.1", "0.0.0.0", "224.0.0.5", bcast, OASIS_IP):
+        def frames(p, q, src=src):
+            port = ECHO if src == OASIS_IP else p
+            return [ip_bytes(tcp_bytes(src, OASIS_IP, port, ECHO, q, 0, SYN, opts=MSS1460), src, OASIS_IP)]
+        d = expect_no_synack(frames, f"SYN from {src}", [("ipv4", "InMartians")])
+    ok("RFC 1122 3.2.1.3 / 4.2.3.10", "SYNs from 127.0.0.1, 0.0.0.0, multicast, the subnet broadcast "
+       "and Oasis's own address (LAND): discarded, counted, nothing sent")
+
+
+@probe
+def ipv4_fragments():
+    def split_syn(p, q):
+        whole = tcp_bytes(PROBE_IP, OASIS_IP, p, ECHO, q, 0, SYN, opts=MSS1460 + b"\x01" * 12)
+        ident = random.getrandbits(16)
+        return [ip_bytes(whole[16:], PROBE_IP, OASIS_IP, ident=ident, df=False, frag_off=16),
+                ip_bytes(whole[:16], PROBE_IP, OASIS_IP, ident=ident, df=False, mf=True)]
+    expect_synack(split_syn, "a SYN in two fragments, the last first")
+    ok("RFC 791 3.2 / RFC 1122 3.3.2", "a SYN in two fragments (out of order) reassembled: SYN-ACK")
+
+    # Overlapping fragments with different bytes, into an established flow.
+    for sum_over in ("first", "second"):
+        c = Conn()
+        c.open()
+        # Fragment 1: the TCP header and data 0..20; fragment 2: data 12..32,
+        # whose first 8 bytes overlap fragment 1's last 8 with other bytes.
+        first, second = b"A" * 20, b"B" * 8 + b"C" * 12
+        want_first = first + second[8:]
+        want_second = first[:12] + second
+        body = want_first if sum_over == "first" else want_second
+        seg = tcp_bytes(PROBE_IP, OASIS_IP, c.sport, ECHO, c.snd_nxt, c.rcv_nxt, ACK | PSH, data=body)
+        ident = random.getrandbits(16)
+        f1 = ip_bytes(seg[:20] + first, PROBE_IP, OASIS_IP, ident=ident, df=False, mf=True)
+        f2 = ip_bytes(second, PROBE_IP, OASIS_IP, ident=ident, df=False, frag_off=20 + 12)
+        with Delta() as d:
+            P.send_ip(f1)
+            P.send_ip(f2)
+            got = c.read(32, timeout=0.8)
+        check(b"B" * 8 not in got, f"the overlapping bytes of the second fragment were read: {got!r}")
+        if sum_over == "first":
+            check(got == want_first, f"overlapping fragments (first copy wins): read {got!r}")
+        else:
+            check(got == b"", f"datagram with the second copy's checksum: read {got!r}")
+            check(d.get("tcp", "InCsumErrors") >= 1, "the reassembled segment's bad checksum not counted")
+        c.snd_nxt = (c.snd_nxt + len(got)) & 0xFFFFFFFF
+        c.echo(b"next", "after overlapping fragments")
+        c.close()
+    ok("RFC 1122 3.3.2 / RFC 1858 4", "overlapping fragments with different bytes: the first copy wins "
+       "(checksummed over it: read once; over the rewrite: dropped, counted); a fragment never rewrites bytes held")
+
+
+class LingeringClose:
+    """A peer that closes and then never acknowledges Oasis's FIN. Started
+    before the other checks, judged after them: `oasis serve` gives up on
+    such a close after 5 s (CLOSE_LINGER_NS) with a reset, and goes on."""
+
+    def start(self):
+        self.c = c = Conn()
+        c.open()
+        c.echo(b"bye", "before the FIN")
+        c.send(FIN | ACK)
+        c.snd_nxt = (c.snd_nxt + 1) & 0xFFFFFFFF
+        self.t = time.monotonic()
+
+    def finish(self):
+        c = self.c
+        r = c.acks(max(0.0, self.t + 8 - time.monotonic()), lambda s: s.flags & RST)
+        fins = [s for s in P.drain(c.sport, 0) if s.flags & FIN]
+        check(r is not None, f"no reset 8 s after a close the peer never completed ({fins})")
+        check(r.seq == (c.rcv_nxt + 1) & 0xFFFFFFFF or r.seq == c.rcv_nxt,
+              f"the reset's SEQ {r.seq} is not Oasis's SND.NXT")
+        c2 = Conn()
+        c2.open()
+        c2.echo(b"after the reset", "a new connection")
+        c2.close()
+        ok("oasis serve --help (CLOSE_LINGER) / RFC 9293 3.10.4 (ABORT)",
+           "a close whose FIN the peer never acknowledges ends in an RST after 5 s; "
+           "the server lives on and serves")
+
+
+def main():
+    global P
+    P = Probe()
+    P.resolve()
+    only = os.environ.get("PROBE_ONLY")  # a comma-separated list, to reproduce one
+    checks = [fn for fn in CHECKS if not only or fn.__name__ in only.split(",")]
+    linger = LingeringClose()
+    try:
+        linger.start()
+    except Fail as e:
+        print(f"FAIL: lingering_close: {e}", flush=True)
+        FAILED.append("lingering_close")
+        linger = None
+    for fn in checks:
+        try:
+            fn()
+        except Fail as e:
+            print(f"FAIL: {fn.__name__}: {e}", flush=True)
+            FAILED.append(fn.__name__)
+        except Exception as e:  # a broken probe is a failure too
+            print(f"FAIL: {fn.__name__}: {type(e).__name__}: {e}", flush=True)
+            FAILED.append(fn.__name__)
+    if linger:
+        try:
+            linger.finish()
+        except Fail as e:
+            print(f"FAIL: lingering_close: {e}", flush=True)
+            FAILED.append("lingering_close")
+    n = len(checks) + 1
+    print(f"probe: {n - len(FAILED)} of {n} check groups passed, "
+          f"{P.frames_from_oasis} frames from Oasis", flush=True)
+    return len(FAILED)
+
+
+if __name__ == "__main__":
+    sys.exit(min(main(), 100))

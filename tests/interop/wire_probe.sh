@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Hostile and unusual IPv4/TCP frames from the wire at one `oasis serve`
+# process, checked against the RFCs in its replies and counters
+# (wire_probe.py: raw frames from a host of its own on the TAP's link),
+# then ordinary Linux clients against the same process: curl, and 200
+# concurrent clients (ab -c 200 -n 4000). Every request must succeed and
+# the server must still be alive and shut down cleanly.
+# Args: OASIS_BIN
+TEST_NAME=interop_wire_probe
+NS_TAG=probe7
+source "$(dirname "$0")/lib.sh"
+need curl ab
+
+PROBE_IP=10.77.0.66
+METRICS_PORT=9100
+
+setup_ns 1500
+start_serve --quiet --prometheus "$METRICS_PORT" --max-conns 512
+
+# alive WHEN: the server must still run; if not, its log's start (where a
+# sanitizer's report begins) is shown before the failure.
+alive() {
+    kill -0 "$SERVE_PID" 2>/dev/null && return 0
+    head -n 60 "$TMP/serve.log"
+    fail "oasis serve died ($1)"
+}
+
+# 1. The probe. Its exit status is the number of failed check groups.
+rc=0
+ns timeout 120 python3 "$HERE/wire_probe.py" "$TAP" "$OASIS_IP" "$PROBE_IP" "$METRICS_PORT" \
+    >"$TMP/probe.log" 2>&1 || rc=$?
+sed 's/^/  /' "$TMP/probe.log"
+alive "after the hostile frames"
+[ "$rc" -eq 0 ] || fail "$rc check group(s) of the probe failed (see above)"
+pass "probe: $(grep -c '^ok:' "$TMP/probe.log") RFC checks passed"
+
+# 2. An ordinary client still gets a correct answer from the same process.
+want=$(pattern_sha 100000)
+got=$(ns curl -sS --max-time 10 "http://$OASIS_IP/bytes/100000" | sha256sum | cut -d' ' -f1) ||
+    fail "curl after the probe failed"
+expect_eq "$got" "$want" "curl after the probe: 100000 bytes, SHA-256 as expected"
+alive "after curl"
+
+# 3. Ordinary load: 200 concurrent clients, 4000 requests, none may fail.
+ns ab -q -c 200 -n 4000 -s 20 "http://$OASIS_IP/bytes/1K" >"$TMP/ab.log" 2>&1 ||
+    fail "ab failed: $(tail -n 3 "$TMP/ab.log")"
+complete=$(awk '/^Complete requests:/ {print $3}' "$TMP/ab.log")
+failed=$(awk '/^Failed requests:/ {print $3}' "$TMP/ab.log")
+non2xx=$(awk '/^Non-2xx responses:/ {print $3}' "$TMP/ab.log")
+expect_eq "$complete/${failed:-?}/${non2xx:-0}" "4000/0/0" "ab -c 200 -n 4000: complete/failed/non-2xx"
+alive "after the load"
+got=$(ns curl -sS --max-time 10 "http://$OASIS_IP/bytes/1K" | sha256sum | cut -d' ' -f1)
+expect_eq "$got" "$(pattern_sha 1024)" "curl after the load"
+
+stop_pid "$SERVE_PID" "oasis serve"
