@@ -510,6 +510,11 @@ static int mem_batch_done(void) { return g_b.connected >= g_target && g_b.accept
 
 static int run_mem(uint32_t flows)
 {
+#if !MEM_LIBC_MALLOC
+    /* lwIP's own pools are static: no allocation to count per flow. */
+    fprintf(stderr, "lwip-bench: the mem row counts libc malloc: run lwip-bench-malloc\n");
+    return 2;
+#endif
     setup(1500);
     uint32_t nports = (flows + MEM_PORTS_PER - 1) / MEM_PORTS_PER;
     for (uint32_t p = 0; p < nports; p++)

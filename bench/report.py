@@ -147,8 +147,8 @@ def write_md(res, out):
               "One core each (taskset). Oasis: two stacks on the in-memory wire in one "
               "process; lwIP 2.1.3: two netifs back to back in one process (raw API, "
               "NO_SYS); Linux: loopback or a veth pair between two network namespaces. "
-              "Every peer at its best: lwIP's TCP_WND = TCP_SND_BUF swept over 64k, 256k, "
-              "1024k and 4096k, Oasis's per-flow buffers auto-tuned (its default: 64 KiB "
+              "Every peer at its best: lwIP on its own memory pools, TCP_WND = TCP_SND_BUF swept over 64k, 256k, "
+              "1024k and 4096k (checksum algorithm 2), and alg1/alg3 (its checksum algorithms 1 and 3 at 64k), Oasis's per-flow buffers auto-tuned (its default: 64 KiB "
               "start, 4 MiB limit) and fixed at 64k, 256k, 1024k, 4096k and 16384k; the best setting is named beside the figure. Memory: "
               "bytes per endpoint (socket) of an idle established flow, lower is better. "
               "Ratios are Oasis at its best / other.", "",

@@ -115,7 +115,7 @@ log "building in $BUILD"
 cmake -S "$SRC" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DOASIS_BUILD_TESTS=OFF \
     -DOASIS_BENCH_LWIP_SRC="${LWIP_SRC%/}" >/dev/null
 TARGETS="oasis-bench cross-bench linux-bench oasis"
-[ -n "$LWIP_SRC" ] && TARGETS="$TARGETS lwip-bench lwip-bench-64k lwip-bench-256k lwip-bench-1024k"
+[ -n "$LWIP_SRC" ] && TARGETS="$TARGETS lwip-bench lwip-bench-64k lwip-bench-256k lwip-bench-1024k lwip-bench-alg1 lwip-bench-alg3 lwip-bench-malloc"
 cmake --build "$BUILD" -j"$(nproc)" --target $TARGETS >/dev/null
 B=$BUILD/bench
 [ -x "$B/lwip-bench" ] || LWIP_SRC=
@@ -139,13 +139,16 @@ for prog in oasis ${LWIP_SRC:+lwip}; do
     record pin "$B/$prog-bench" crr "$SECS"
     flows=$FLOWS
     [ "$prog" = oasis ] && flows=$OASIS_FLOWS
-    for n in $flows; do record pin "$B/$prog-bench" mem "$n"; done
+    mem=$B/$prog-bench
+    [ "$prog" = lwip ] && mem=$B/lwip-bench-malloc # its pools are static: count libc malloc
+    for n in $flows; do record pin "$mem" mem "$n"; done
 done
 # Every peer at its best. lwIP's window and send buffer (the default build
-# above is 4 MiB): bulk and round trips at 64 KiB, 256 KiB and 1 MiB.
+# above is 4 MiB): bulk and round trips at 64 KiB, 256 KiB and 1 MiB; and
+# its checksum algorithms 1 and 3 (2, its default, in the others) at 64 KiB.
 if [ -n "$LWIP_SRC" ]; then
-    for w in 64k 256k 1024k; do
-        log "lwip, TCP_WND = TCP_SND_BUF = $w"
+    for w in 64k 256k 1024k alg1 alg3; do
+        log "lwip, $w"
         for mtu in 1500 9000 65535; do record_as "lwip@$w" pin "$B/lwip-bench-$w" bulk $mtu "$SECS"; done
         record_as "lwip@$w" pin "$B/lwip-bench-$w" rr 1 "$SECS"
         record_as "lwip@$w" pin "$B/lwip-bench-$w" rr 1024 "$SECS"

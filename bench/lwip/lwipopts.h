@@ -10,7 +10,15 @@
  *    16-bit pbuf length; lwIP picks min(TCP_MSS, MTU - 40) per netif, so
  *    MTU 1500 and 9000 get 1460 and 8960.
  *  - IPv6, IGMP, UDP-Lite, forwarding off (unused; Oasis has none either).
- *  - allocations go through a counting wrapper (memory rows).
+ *  - memory: lwIP's own, as its defaults have it and as fast ports run it
+ *    (memp pools for PCBs and segments, mem_malloc served from pools of
+ *    fixed sizes, lwippools.h): per message this costs a free-list pop
+ *    where libc's malloc cost ~15% of lwIP's instructions per rr round
+ *    trip. BENCH_LWIP_MALLOC builds libc malloc for everything through a
+ *    counting wrapper instead: that build (lwip-bench-malloc) is the one
+ *    the memory rows count with.
+ *  - LWIP_CHKSUM_ALGORITHM: lwIP's default (2) unless the build sets it;
+ *    run_all.sh also builds 1 and 3 and reports lwIP's best.
  *  - TCP_MSL 1 ms: TIME_WAIT ends at the next slow timer tick (<= 500 ms),
  *    so the connection-rate row does not run out of ports (Oasis runs it
  *    with a 2 ms TIME_WAIT, Linux with tcp_tw_reuse). */
@@ -25,10 +33,30 @@
 #define SYS_LIGHTWEIGHT_PROT 0
 #define LWIP_TIMERS 1
 
+#define MEM_ALIGNMENT 8
+#ifdef BENCH_LWIP_MALLOC
 #define MEM_LIBC_MALLOC 1
 #define MEMP_MEM_MALLOC 1
 #define MEM_USE_POOLS 0
-#define MEM_ALIGNMENT 8
+#else
+#define MEM_LIBC_MALLOC 0
+#define MEMP_MEM_MALLOC 0
+#define MEM_USE_POOLS 1 /* mem_malloc from lwippools.h's sizes */
+#define MEM_SIZE (64 * 1024 * 1024) /* no heap with pools; makes mem_size_t 32-bit */
+#define MEMP_USE_CUSTOM_POOLS 1
+#define MEM_USE_POOLS_TRY_BIGGER_POOL 1
+/* Enough for a 4 MiB window of 1460-byte segments twice over (sent and
+ * queued on the link) and the connection row's TIME_WAIT PCBs (lwIP
+ * recycles the oldest when the pool is empty). */
+#define MEMP_NUM_TCP_SEG 16384
+#define MEMP_NUM_PBUF 16384
+#define MEMP_NUM_TCP_PCB 4096
+#define MEMP_NUM_TCP_PCB_LISTEN 16
+#define MEMP_NUM_REASSDATA 5
+#define MEMP_NUM_FRAG_PBUF 64
+#define MEMP_NUM_ARP_QUEUE 64
+#define PBUF_POOL_SIZE 64
+#endif
 void *bench_lwip_malloc(size_t n);
 void *bench_lwip_calloc(size_t n, size_t size);
 void bench_lwip_free(void *p);
