@@ -79,7 +79,10 @@ def settings(res, prefix):
             out.add("")
         elif st.startswith(prefix + "@"):
             out.add(st.split("@", 1)[1])
-    return sorted(out, key=lambda x: (x != "", int(x.rstrip("k")) if x else 0))
+    def key(x):  # sizes ("64k") by size, then named builds ("alg1") by name
+        size = x.rstrip("k")
+        return (x != "", not size.isdigit(), int(size) if size.isdigit() else 0, x)
+    return sorted(out, key=key)
 
 
 def fmt(v, unit):
