@@ -169,6 +169,65 @@ static void test_frag_needed_lowers_mss(void **state)
     teardown(&h, &a);
 }
 
+/* RFC 1191 2, 3: a path MTU under 576 (OASIS_IPV4_MIN_PMTU, TCP's floor)
+ * ends discovery by clearing DF, so that a router fragments the 576-byte
+ * datagrams; with DF they could never pass and discovery would not
+ * converge. Above the floor DF stays; when the estimate ages out, DF
+ * comes back (the transmit cache is refilled both times). */
+static void test_path_under_576_clears_df(void **state)
+{
+    (void)state;
+    tcp_harness h;
+    th_app a;
+    setup(&h, &a);
+    uint32_t una = open_1460(&h, &a);
+    uint8_t *data = pattern(6000);
+    assert_int_equal(oasis_tcp_write(a.flow, data, 1000, th_write_cb, &a), 0);
+    th_poll(&h);
+    oasis_tcp_hdr first, r;
+    assert_true(th_pop(&h, &first));
+    assert_int_equal(h.last_df, 1);
+    th_clear(&h);
+    icmp_about(&h, OASIS_ICMP_DEST_UNREACH, OASIS_ICMP_FRAG_NEEDED, 1000, &first, 1020);
+    assert_true(th_pop(&h, &r));
+    assert_int_equal(r.payload_len, 960);
+    assert_int_equal(h.last_df, 1); /* 1000 >= 576: still discovering */
+    th_clear(&h);
+    icmp_about(&h, OASIS_ICMP_DEST_UNREACH, OASIS_ICMP_FRAG_NEEDED, 296, &r, 980);
+    assert_int_equal(ipc(&h)->pmtu_lowered, 2);
+    assert_int_equal(path_mtu(&a), 576);
+    /* What goes now, resent and new data alike, goes without DF. */
+    assert_int_equal(oasis_tcp_write(a.flow, data, 4000, th_write_cb, &a), 0);
+    uint32_t end = una;
+    size_t n = 0;
+    for (int round = 0; round < 20 && end != una + 5000; round++) {
+        th_poll(&h);
+        while (th_pop(&h, &r)) {
+            assert_int_equal(h.last_df, 0);
+            assert_true(r.payload_len <= 536);
+            if ((int32_t)(r.seq + r.payload_len - end) > 0)
+                end = r.seq + r.payload_len;
+            n++;
+        }
+        ack(&h, end);
+    }
+    assert_int_equal(end, una + 5000);
+    assert_true(n >= 10);
+    /* Ten minutes on, the estimate ages out: 1460-byte segments, DF set. */
+    th_poll(&h);
+    th_clear(&h);
+    th_advance(&h, 601 * OASIS_NS_PER_SEC);
+    assert_int_equal(th_pending(&h), 0);
+    assert_int_equal(oasis_tcp_write(a.flow, data, 3000, th_write_cb, &a), 0);
+    th_poll(&h);
+    assert_true(th_pop(&h, &r));
+    assert_int_equal(r.payload_len, 1460);
+    assert_int_equal(h.last_df, 1);
+    assert_int_equal(ipc(&h)->pmtu_expired, 1);
+    free(data);
+    teardown(&h, &a);
+}
+
 /* RFC 5927 4.1/4.3: an error quoting no flow of ours, or a sequence
  * number not in flight, is ignored and counted. */
 static void test_forged_icmp_ignored_and_counted(void **state)
@@ -409,6 +468,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_frag_needed_lowers_mss),
+        cmocka_unit_test(test_path_under_576_clears_df),
         cmocka_unit_test(test_forged_icmp_ignored_and_counted),
         cmocka_unit_test(test_black_hole_detected_without_icmp),
         cmocka_unit_test(test_hard_error_in_syn_sent_ends_connect),

@@ -219,6 +219,8 @@ int oasis_ipv4_output_tt(oasis_stack *s, oasis_pbuf *p, uint32_t dst, uint8_t pr
     if (!p)
         return OASIS_EINVAL;
     c->out_requests++;
+    if (df && !oasis_ipv4_df_ok(s, dst))
+        df = 0; /* a path under 576: the router fragments (ipv4.h) */
     uint32_t next_hop;
     uint8_t kind = route_of(s, dst, &next_hop);
     if (kind == RT_LOOP) {
@@ -289,7 +291,7 @@ _Static_assert(sizeof(((oasis_ipv4_txc *)0)->hdr) == OASIS_ETH_HLEN + OASIS_IPV4
                "the transmit cache holds one Ethernet and one IPv4 header");
 
 /* Fills c for datagrams to dst as oasis_ipv4_output_tt would send them
- * (DF set), or marks dst as the slow path's (nb NULL) until a table
+ * (DF set unless oasis_ipv4_df_ok says no), or marks dst as the slow path's (nb NULL) until a table
  * changes: loopback, broadcast, no route, an unresolved neighbour. */
 static void txc_fill(oasis_stack *s, oasis_ipv4_txc *c, uint32_t dst, uint8_t proto, uint8_t ttl)
 {
@@ -308,7 +310,7 @@ static void txc_fill(oasis_stack *s, oasis_ipv4_txc *c, uint32_t dst, uint8_t pr
         return;
     oasis_ipv4_hdr h;
     fill_header(s, &h, dst, proto, 0, 0, ttl);
-    h.df = 1;
+    h.df = (uint8_t)oasis_ipv4_df_ok(s, dst);
     oasis_eth_emit(c->hdr, mac, s->mac, OASIS_ETHERTYPE_IPV4);
     uint8_t *ip = c->hdr + OASIS_ETH_HLEN;
     oasis_ipv4_emit(ip, &h);

@@ -43,7 +43,8 @@ typedef struct oasis_ipv4 {
     uint32_t rt_dst, rt_addr, rt_mask, rt_gw, rt_next_hop;
     uint8_t rt_kind, rt_ok;
     /* Bumped whenever routing may have changed (address, prefix, gateway,
-     * link): transmit caches filled before are stale (never 0). */
+     * link) or a path MTU did (DF: oasis_ipv4_df_ok): transmit caches
+     * filled before are stale (never 0). */
     uint32_t rt_gen;
     uint8_t txc_off;          /* test hook: transmit caches unused (slow path only) */
     /* The source the direct path found not martian last, and the address
@@ -199,6 +200,16 @@ uint32_t oasis_pmtu_lower(oasis_stack *s, const oasis_ipaddr *dst, uint32_t mtu)
 /* RFC 1191 7: the MTU to assume when a router reports none (mtu 0): the
  * next plateau below the size of the datagram it refused. */
 uint32_t oasis_pmtu_plateau(uint32_t total_len);
+/* The smallest path MTU transports size their datagrams for: 576 bytes
+ * cross every IPv4 path, in fragments if need be (RFC 791, RFC 1122
+ * 3.3.3), while a forged tiny MTU would make a flow send confetti (RFC
+ * 5927 7.2). Below it, discovery ends the other way RFC 1191 2 allows:
+ * datagrams to dst go without DF and the router fragments them (Linux:
+ * min_pmtu locks the route's MTU and clears DF); else they could never
+ * fit and discovery would not converge (RFC 1191 3 says it MUST). */
+#define OASIS_IPV4_MIN_PMTU 576u
+/* 0 when dst's path MTU is below OASIS_IPV4_MIN_PMTU: send without DF. */
+int oasis_ipv4_df_ok(oasis_stack *s, uint32_t dst);
 
 /* Reassembly (reasm.c). oasis_reasm_input takes one validated fragment
  * (copied) and delivers the datagram once it is complete. */

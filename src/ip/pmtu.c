@@ -39,6 +39,7 @@ static oasis_pmtu_entry *find(oasis_stack *s, const oasis_ipaddr *dst)
         if (e[i].expires <= now) {
             e[i].dst.family = 0; /* aged out: the link's MTU again (a raise attempt) */
             s->ctr.ip.pmtu_expired++;
+            oasis_ipv4_route_changed(s); /* DF again (transmit caches) */
             return NULL;
         }
         return &e[i];
@@ -87,10 +88,19 @@ uint32_t oasis_pmtu_lower(oasis_stack *s, const oasis_ipaddr *dst, uint32_t mtu)
         s->ip.pmtu_any = 1;
     }
     e->mtu = mtu;
+    oasis_ipv4_route_changed(s); /* (DF: transmit caches) */
     uint64_t life = s->cfg.pmtu_expire_ns;
     e->expires = life ? oasis_deadline(oasis_now(s), life) : UINT64_MAX;
     s->ctr.ip.pmtu_lowered++;
     return mtu;
+}
+
+int oasis_ipv4_df_ok(oasis_stack *s, uint32_t dst)
+{
+    if (!s->ip.pmtu_any)
+        return 1; /* nothing learned: no scan */
+    oasis_ipaddr a = oasis_ipaddr_v4(dst);
+    return oasis_pmtu_get(s, &a) >= OASIS_IPV4_MIN_PMTU;
 }
 
 uint32_t oasis_pmtu_plateau(uint32_t total_len)

@@ -38,9 +38,6 @@
 #include "tcp/tcp_sack.h"
 #include "tcp/tcp_seq.h"
 
-/* RFC 5927 7.2 / Linux's min_pmtu: a forged tiny MTU must not make us send
- * confetti; 576 is what every IPv4 path carries (RFC 791, RFC 1122 3.3.3). */
-#define TCP_PMTU_FLOOR 576u
 
 enum { ERR_IGNORE, ERR_SOFT, ERR_HARD, ERR_PMTU };
 
@@ -129,10 +126,11 @@ void oasis_tcp_mss_changed(oasis_flow *f, int resend)
 }
 
 /* The MSS for a path MTU: less the IP (20 or 40 bytes) and TCP headers,
- * the MTU first raised to the family's floor (576; IPv6: 1280). */
+ * the MTU first raised to the family's floor (IPv4: OASIS_IPV4_MIN_PMTU,
+ * below which our datagrams go without DF; IPv6: 1280). */
 static uint32_t mtu_to_mss(const oasis_flow *f, uint32_t mtu)
 {
-    uint32_t floor = oasis_tcp_conn_v6(&f->c) ? 1280u : TCP_PMTU_FLOOR;
+    uint32_t floor = oasis_tcp_conn_v6(&f->c) ? 1280u : OASIS_IPV4_MIN_PMTU;
     return (mtu < floor ? floor : mtu) - 20 - oasis_tcp_ip_hlen(&f->c);
 }
 

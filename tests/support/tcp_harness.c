@@ -37,6 +37,7 @@ static void capture_tcp(tcp_harness *h, const oasis_ipv4_hdr *ip)
     f->dst = ip->dst;
     f->tos = ip->tos;
     f->ttl = ip->ttl;
+    f->df = ip->df;
     h->qlen++;
 }
 
@@ -168,6 +169,7 @@ int th_pop(tcp_harness *h, oasis_tcp_hdr *out)
     memcpy(h->last, f->data, f->len);
     h->last_tos = f->tos;
     h->last_ttl = f->ttl;
+    h->last_df = f->df;
     assert_int_equal(f->src, TH_LOCAL);
     assert_int_equal(f->dst, TH_PEER);
     int err = oasis_tcp_parse(h->last, f->len, f->src, f->dst, 1, out);

@@ -19,7 +19,7 @@ typedef struct th_frame {
     uint8_t *data; /* TCP segment (IP payload) */
     size_t len;
     uint32_t src, dst;
-    uint8_t tos, ttl;            /* its IPv4 header's */
+    uint8_t tos, ttl, df;        /* its IPv4 header's */
 } th_frame;
 
 typedef struct tcp_harness {
@@ -33,6 +33,7 @@ typedef struct tcp_harness {
     uint8_t last[2048];          /* payload of the last popped segment */
     uint64_t other_frames;       /* non-TCP, non-ARP frames seen */
     uint8_t last_tos, last_ttl;  /* IPv4 TOS and TTL of the last popped segment */
+    uint8_t last_df;             /* and its DF bit */
     uint64_t arp_requests;       /* ARP requests the stack sent for the peer */
     uint64_t arp_unicast;        /* of which unicast (to the peer's MAC: a re-check) */
     int arp_mute;                /* 1: the peer stops answering ARP */
