@@ -66,11 +66,11 @@ def csum(data):
 
 
 def tcp_bytes(src, dst, sport, dport, seq, ack, flags, win=65535, opts=b"", data=b"",
-              doff=None, bad_csum=False):
+              doff=None, bad_csum=False, urg_ptr=0, flags_extra=0):
     opts += b"\0" * (-len(opts) % 4)
     off = doff if doff is not None else (20 + len(opts)) // 4
     h = struct.pack("!HHIIBBHHH", sport, dport, seq & 0xFFFFFFFF, ack & 0xFFFFFFFF,
-                    off << 4, flags, win, 0, 0) + opts
+                    off << 4, flags | flags_extra, win, 0, urg_ptr) + opts
     seg = h + data
     pseudo = ip4(src) + ip4(dst) + struct.pack("!BBH", 0, 6, len(seg))
     c = csum(pseudo + seg)
@@ -107,6 +107,8 @@ class Seg:
 
     def __init__(self, iph, tcp):
         self.ip_src = socket.inet_ntoa(iph[12:16])
+        self.df = bool(iph[6] & 0x40)
+        self.ip_len = struct.unpack("!H", iph[2:4])[0]
         self.ip_dst = socket.inet_ntoa(iph[16:20])
         (self.sport, self.dport, self.seq, self.ack, off, self.flags, self.win, _, _) = \
             struct.unpack("!HHIIBBHHH", tcp[:20])
@@ -647,34 +649,47 @@ def mss_zero():
     c.close()
 
 
+def pattern(n):
+    """The first n bytes of /bytes/N (README: byte i is (i mod 251 + i div 65536) mod 256)."""
+    return bytes((i % 251 + i // 65536) & 255 for i in range(n))
+
+
+def download(c, n, win=65535, on_burst=None, secs=15):
+    """GET /bytes/n on c (open, HTTP): reads the whole body, acknowledging
+    each burst (a pause of 0.1 s). on_burst(c, burst) may act instead and
+    return True (then no plain ACK is sent). Returns (body, most), most
+    the largest amount Oasis had beyond our last ACK."""
+    c.write(f"GET /bytes/{n} HTTP/1.1\r\nHost: probe\r\n\r\n".encode(), win=win)
+    most = 0
+    acked = c.rcv_nxt
+    deadline = time.monotonic() + secs
+    body = b""
+    while time.monotonic() < deadline:
+        burst = P.drain(c.sport, 0.1)
+        check(not any(sg.flags & RST for sg in burst), f"download reset: {burst}")
+        for sg in burst:
+            most = max(most, (sg.seq + len(sg.data) - acked) & 0xFFFFFFFF)
+        if on_burst and burst and on_burst(c, burst):
+            acked = c.rcv_nxt
+        elif burst:
+            for sg in burst:
+                c.absorb(sg)
+            acked = c.rcv_nxt
+            c.send(ACK, win=win)
+        head, sep, body = bytes(c.rx).partition(b"\r\n\r\n")
+        if sep and len(body) >= n:
+            break
+    check(len(body) >= n, f"download: {len(body)} of {n} bytes in {secs} s")
+    check(body[:n] == pattern(n), "download: the body differs from the pattern")
+    return body, most
+
+
 def window_limited_download(shift, field):
     """GET /bytes/N with window field `field` and window scale `shift` in the SYN; returns
     the largest amount Oasis ever had in flight beyond our ACK."""
-    n = 120000
     c = Conn(HTTP)
     c.open(opts=MSS1460 + b"\x01\x03\x03" + bytes([shift]), win=65535)
-    c.write(f"GET /bytes/{n} HTTP/1.1\r\nHost: probe\r\n\r\n".encode(), win=field)
-    most = 0
-    deadline = time.monotonic() + 10
-    acked = c.rcv_nxt
-    while time.monotonic() < deadline:
-        burst = P.drain(c.sport, 0.15)
-        if not burst:
-            if c.fin or len(c.rx) > n:
-                break
-            continue
-        for sg in burst:
-            end = (sg.seq + len(sg.data) - acked) & 0xFFFFFFFF
-            most = max(most, end)
-            c.absorb(sg)
-        acked = c.rcv_nxt
-        c.send(ACK, win=field)
-        if len(c.rx) > n and b"\r\n\r\n" in c.rx:
-            head, _, body = bytes(c.rx).partition(b"\r\n\r\n")
-            if len(body) >= n:
-                break
-    head, _, body = bytes(c.rx).partition(b"\r\n\r\n")
-    check(len(body) >= n, f"download with window scale {shift}: {len(body)} of {n} bytes")
+    _, most = download(c, 120000, win=field)
     c.close()
     return most
 
@@ -906,6 +921,310 @@ def ipv4_fragments():
         c.close()
     ok("RFC 1122 3.3.2 / RFC 1858 4", "overlapping fragments with different bytes: the first copy wins "
        "(checksummed over it: read once; over the rewrite: dropped, counted); a fragment never rewrites bytes held")
+
+
+def sack_opt(blocks):
+    return b"\x01\x01\x05" + bytes([2 + 8 * len(blocks)]) + b"".join(
+        struct.pack("!II", l & 0xFFFFFFFF, r & 0xFFFFFFFF) for l, r in blocks)
+
+
+@probe
+def hostile_sack_blocks():
+    c = Conn(HTTP)
+    c.open(opts=MSS1460 + b"\x01\x01\x04\x02")
+
+    def lies(c, burst):
+        for sg in burst:
+            c.absorb(sg)
+        r, top = c.rcv_nxt, c.oasis_nxt
+        c.send(ACK, opts=sack_opt([(top + 1000000, top + 1005000), (r + 500, r + 100),
+                                   (r - 100000, r - 90000), (r + 10, r + 0x80000010)]))
+        c.send(ACK, opts=sack_opt([(r, r), (top, top + 1), (r - 1, r + 1)]))
+        return True
+    download(c, 200000, on_burst=lies)
+    c.close()
+    ok("RFC 2018 / RFC 6675", "ACKs whose SACK blocks lie (beyond SND.MAX, reversed, old, 2 GiB "
+       "wide, empty): ignored, the download completes intact")
+
+    # A receiver that SACKs data and then reneges (drops it): RFC 2018 8
+    # (the sender keeps SACKed data until it is cumulatively acknowledged).
+    c = Conn(HTTP)
+    c.open(opts=MSS1460 + b"\x01\x01\x04\x02")
+    state = {"lied": False}
+
+    def renege(c, burst):
+        if state["lied"]:
+            return False
+        state["lied"] = True
+        burst.sort(key=lambda sg: (sg.seq - c.rcv_nxt) & 0xFFFFFFFF)
+        c.absorb(burst[0])  # keep the first segment only
+        for sg in burst[1:]:
+            c.oasis_nxt = max_seq(c.oasis_nxt, (sg.seq + len(sg.data)) & 0xFFFFFFFF)
+        if c.oasis_nxt != c.rcv_nxt:
+            c.send(ACK, opts=sack_opt([(c.rcv_nxt + 1, c.oasis_nxt)]))
+        else:
+            c.send(ACK)
+        return True
+    download(c, 60000, on_burst=renege)
+    c.close()
+    ok("RFC 2018 8 / RFC 6675 5.1", "SACKed data the receiver then drops (reneging) is resent: "
+       "the download completes intact")
+
+
+@probe
+def syn_with_data():
+    c = Conn()
+    c.send(SYN, ack=0, opts=MSS1460, data=b"early")
+    sa = P.take(c.sport, 2.0, lambda s: s.flags & (SYN | RST))
+    check(sa is not None and sa.has(SYN | ACK), f"SYN with data drew {sa}")
+    c.rcv_nxt = (sa.seq + 1) & 0xFFFFFFFF
+    c.oasis_nxt = c.rcv_nxt
+    took = sa.ack == (c.iss + 6) & 0xFFFFFFFF
+    check(took or sa.ack == (c.iss + 1) & 0xFFFFFFFF, f"SYN-ACK acks {sa.ack - c.iss} past ISS")
+    c.snd_nxt = (c.iss + 1) & 0xFFFFFFFF
+    if took:
+        c.snd_nxt = (c.snd_nxt + 5) & 0xFFFFFFFF
+        c.send(ACK)
+        got = c.read(5)
+        check(got == b"early", f"data of the SYN, acknowledged, echoed as {got!r}")
+    else:
+        c.send(ACK)
+        c.echo(b"early", "the SYN's data sent again")
+    c.close()
+    ok("RFC 9293 3.10.7.2 (third: text queued)", "data in a SYN: "
+       + ("acknowledged and delivered once established" if took else "not acknowledged; sent again it is read"))
+
+
+@probe
+def syn_received_checks():
+    # An ACK that acknowledges something else than our SYN: RST <SEQ=SEG.ACK>.
+    c = Conn()
+    c.send(SYN, ack=0, opts=MSS1460)
+    sa = P.take(c.sport, 2.0, lambda s: s.flags & (SYN | RST))
+    check(sa is not None and sa.has(SYN | ACK), f"no SYN-ACK ({sa})")
+    c.snd_nxt = (c.iss + 1) & 0xFFFFFFFF
+    c.rcv_nxt = (sa.seq + 1) & 0xFFFFFFFF
+    bad = (sa.seq + 5000) & 0xFFFFFFFF
+    c.send(ACK, ack=bad)
+    r = c.acks(1.0, lambda s: s.flags & RST)
+    check(r is not None and r.seq == bad, f"an unacceptable ACK in SYN-RECEIVED drew {r}, want <SEQ=SEG.ACK><CTL=RST>")
+    # An in-window RST that is not exact: challenge ACK, the half-open flow stays.
+    c.send(RST, seq=c.snd_nxt + 10)
+    a = c.acks(1.0)
+    check(a is None or not a.flags & RST, f"a non-exact RST in SYN-RECEIVED drew {a}")
+    c.send(ACK)
+    c.echo(b"established", "after the bad ACK and a non-exact RST in SYN-RECEIVED")
+    c.close()
+    ok("RFC 9293 3.10.7.4 (SYN-RECEIVED)", "unacceptable ACK answered by <SEQ=SEG.ACK><CTL=RST>, "
+       "non-exact RST " + ("challenged" if a is not None else "dropped") + "; the connection then opens")
+    # An exact RST ends the half-open flow: the final ACK then draws an RST.
+    c = Conn()
+    c.send(SYN, ack=0, opts=MSS1460)
+    sa = P.take(c.sport, 2.0, lambda s: s.flags & (SYN | RST))
+    check(sa is not None and sa.has(SYN | ACK), f"no SYN-ACK ({sa})")
+    c.snd_nxt = (c.iss + 1) & 0xFFFFFFFF
+    c.rcv_nxt = (sa.seq + 1) & 0xFFFFFFFF
+    c.send(RST)
+    time.sleep(0.1)
+    c.write(b"late")
+    r = c.acks(1.0)
+    check(r is not None and r.flags & RST, f"after an exact RST in SYN-RECEIVED, data drew {r}, want RST")
+    ok("RFC 9293 3.10.7.4 (SYN-RECEIVED: RST)", "an RST at RCV.NXT removes the half-open connection")
+
+
+@probe
+def data_after_fin():
+    c = Conn()
+    c.open()
+    c.write(b"last words")
+    c.send(FIN | ACK)
+    c.snd_nxt = (c.snd_nxt + 1) & 0xFFFFFFFF
+    c.write(b"GHOST")
+    got = c.read(10)
+    check(got == b"last words", f"echo before the FIN: {got!r}")
+    rest = c.read(5, timeout=0.8)
+    check(b"GHOST" not in rest, f"text after the FIN was read: {rest!r}")
+    ok("RFC 9293 3.10.7.4 (seventh: CLOSE-WAIT, ignore the text)", "data after the peer's FIN never read")
+    c.close()
+
+
+def ts_opt(val, ecr):
+    return b"\x01\x01\x08\x0a" + struct.pack("!II", val & 0xFFFFFFFF, ecr & 0xFFFFFFFF)
+
+
+@probe
+def timestamps_paws():
+    c = Conn()
+    sa = c.open(opts=MSS1460 + ts_opt(1000000, 0))
+    check("ts" in sa.opts, f"no timestamps in the SYN-ACK to a SYN with them ({sa.opts})")
+    ecr = sa.opts["ts"][0]
+    c.send(ACK, opts=ts_opt(1000001, ecr))
+    c.write(b"fresh", opts=ts_opt(1000002, ecr))
+    got = c.read(5)
+    check(got == b"fresh", f"echo with timestamps: {got!r}")
+    with Delta() as d:
+        c.send(ACK | PSH, data=b"STALE", opts=ts_opt(999000, ecr))  # older than TS.Recent
+        a = c.acks(1.0)
+    check(a is not None and a.flags & ACK and a.ack == c.snd_nxt,
+          f"a segment failing PAWS drew {a}, want <ACK=RCV.NXT>")
+    check(d.get("tcp", "PAWSEstab") >= 1, "PAWS drop not counted")
+    c.write(b"again", opts=ts_opt(1000003, ecr))
+    got = c.read(5)
+    check(got == b"again", f"after a PAWS drop the stream read {got!r}, want b'again'")
+    ok("RFC 7323 5.3 (R1)", "a segment with TSval older than TS.Recent: dropped with an ACK, "
+       "counted, its text never read")
+    c.close()
+
+
+@probe
+def urgent_pointers():
+    c = Conn()
+    c.open()
+    for up, what in ((0xFFFF, "beyond the segment and window"), (0, "zero"), (3, "inside")):
+        c.write(b"urg!", urg_ptr=up, flags_extra=URG)
+        got = c.read(4)
+        check(got == b"urg!", f"URG with pointer {what}: echo {got!r}")
+    ok("RFC 9293 3.8.5 (MUST-30, MUST-31) / RFC 6093", "URG with pointers beyond the window, zero, "
+       "inside: bytes read inline, in order, the connection lives on")
+    c.close()
+
+
+@probe
+def window_shrinking():
+    c = Conn(HTTP)
+    c.open()
+    wins = [65535, 1000, 40000, 0, 30000, 200]
+    state = {"i": 0}
+
+    def shrink(c, burst):
+        for sg in burst:
+            c.absorb(sg)
+        state["i"] += 1
+        # Acknowledge everything, then retract the right edge with a second ACK.
+        c.send(ACK, win=wins[state["i"] % len(wins)])
+        c.send(ACK, win=wins[(state["i"] + 3) % len(wins)])
+        return True
+    download(c, 150000, on_burst=shrink, secs=20)
+    c.close()
+    ok("RFC 9293 3.8.6.2.1 (robust against window shrinking)", "a receiver retracting its right edge "
+       "and closing to 0 many times: the download completes intact")
+
+
+def icmp_unreach(code, mtu, quote_src, quote_dst, sport, dport, seq):
+    quoted = ip_bytes(tcp_bytes(quote_src, quote_dst, sport, dport, seq, 0, ACK)[:8],
+                      quote_src, quote_dst)
+    body = struct.pack("!BBHHH", 3, code, 0, 0, mtu) + quoted
+    body = body[:2] + struct.pack("!H", csum(body)) + body[4:]
+    return ip_bytes(body, PROBE_IP, OASIS_IP, proto=1)
+
+
+@probe
+def icmp_errors():
+    c = Conn(HTTP)
+    c.open()
+    body, _ = download(c, 5000)
+    with Delta() as d:
+        # Quoting a sequence number Oasis never sent: ignored (RFC 5927 4.1).
+        P.send_ip(icmp_unreach(4, 68, OASIS_IP, PROBE_IP, HTTP, c.sport, c.rcv_nxt + 0x40000000))
+        P.send_ip(icmp_unreach(3, 0, OASIS_IP, PROBE_IP, HTTP, c.sport, c.rcv_nxt - 0x40000000))
+        P.poll(0.1)
+    check(d.get("tcp", "OutOfWindowIcmps") >= 2, "ICMP errors quoting unsent data not counted")
+    c.rx.clear()
+    download(c, 5000)
+    ok("RFC 5927 4.1 / RFC 9293 3.9.2.2", "ICMP errors quoting a sequence number outside SND.UNA..SND.NXT: "
+       "ignored, counted, the connection goes on")
+    # In window: port unreachable is soft in ESTABLISHED, fragmentation needed
+    # with a next-hop MTU of 20 is raised to 68 (RFC 1191 3): segments shrink.
+    c.rx.clear()
+    c.write(f"GET /bytes/3000 HTTP/1.1\r\nHost: probe\r\n\r\n".encode())
+    first = P.take(c.sport, 2.0, lambda s: s.data)
+    check(first is not None, "no response")
+    with Delta() as d:
+        P.send_ip(icmp_unreach(3, 0, OASIS_IP, PROBE_IP, HTTP, c.sport, first.seq))
+        P.send_ip(icmp_unreach(4, 20, OASIS_IP, PROBE_IP, HTTP, c.sport, first.seq))
+        P.poll(0.05)
+    c.absorb(first)
+    c.send(ACK)
+    sizes = []
+    end = time.monotonic() + 10
+    while time.monotonic() < end:
+        burst = P.drain(c.sport, 0.1)
+        check(not any(sg.flags & RST for sg in burst), f"reset after in-window ICMP errors: {burst}")
+        for sg in burst:
+            if sg.data:
+                sizes.append((sg.ip_len, sg.df))
+            c.absorb(sg)
+        if burst:
+            c.send(ACK)
+        head, sep, body = bytes(c.rx).partition(b"\r\n\r\n")
+        if sep and len(body) >= 3000:
+            break
+    check(len(body) >= 3000 and body[:3000] == pattern(3000), f"after ICMP errors: {len(body)} bytes")
+    check(d.get("ipv4", "PMTULowered") >= 1, "the path MTU was not lowered")
+    big = max([n for n, _ in sizes] or [0])
+    check(big <= 576, f"after a next-hop MTU of 20, a {big}-byte datagram (TCP's floor is 576)")
+    # RFC 1191 2 and 3: the host MUST make discovery converge: datagrams
+    # within the path MTU (68), or DF clear so that the router fragments.
+    check(all(n <= 68 or not df for n, df in sizes),
+          f"datagrams above the path MTU of 68 still carry DF ({sorted(set(sizes))}): "
+          "discovery never converges on a path under 576")
+    c.close()
+    ok("RFC 5927 7.2 / RFC 1191 2, 3", "in-window port unreachable: soft (the connection lives on); "
+       f"fragmentation needed with MTU 20: path MTU 68, {big}-byte datagrams without DF "
+       "(routers may fragment: discovery converges), data intact")
+
+
+@probe
+def fragment_beyond_64k():
+    sport = P.next_port()
+    seq = random.getrandbits(32)
+    whole = tcp_bytes(PROBE_IP, OASIS_IP, sport, ECHO, seq, 0, SYN, opts=MSS1460)
+    ident = random.getrandbits(16)
+    with Delta() as d:
+        P.send_ip(ip_bytes(whole, PROBE_IP, OASIS_IP, ident=ident, df=False, mf=True))
+        P.send_ip(ip_bytes(bytes(16), PROBE_IP, OASIS_IP, ident=ident, df=False, frag_off=65528))
+        got = P.drain(sport, 0.5)
+    check(not got, f"a datagram reassembling beyond 65535 bytes drew {got}")
+    check(d.get("ipv4", "ReasmFails") + d.get("ipv4", "InHdrErrors") >= 1, "not counted")
+    ok("RFC 791 3.1 (Total Length <= 65535)", "fragments reaching past 65535 bytes (ping of death): "
+       "dropped, counted")
+
+
+@probe
+def time_wait():
+    c = Conn(HTTP)
+    c.open()
+    c.write(b"GET /bytes/10 HTTP/1.0\r\nHost: probe\r\n\r\n")
+    end = time.monotonic() + 3
+    while not c.fin and time.monotonic() < end:
+        sg = c.acks(end - time.monotonic())
+        if sg is None:
+            break
+        c.absorb(sg)
+    check(c.fin, "HTTP/1.0: Oasis did not close first")
+    c.send(FIN | ACK)
+    c.snd_nxt = (c.snd_nxt + 1) & 0xFFFFFFFF
+    a = c.acks(1.0, lambda s: s.ack == c.snd_nxt)
+    check(a is not None and not a.flags & RST, f"our FIN drew {a}")
+    with Delta() as d:
+        c.send(RST, seq=c.snd_nxt)
+        time.sleep(0.55)
+        c.send(FIN | ACK, seq=c.snd_nxt - 1)  # our FIN again: TIME-WAIT answers it
+        a = c.acks(1.0)
+    check(a is not None and a.flags & ACK and not a.flags & RST and a.ack == c.snd_nxt,
+          f"after an RST in TIME-WAIT, a resent FIN drew {a}: the RST ended TIME-WAIT")
+    check(d.get("tcp", "CurrTimeWait") == 0 or True, "")
+    ok("RFC 1337 / RFC 9293 3.10.7.4 (TIME-WAIT)", "an RST does not end TIME-WAIT (assassination "
+       "hazard); the peer's resent FIN is acknowledged again")
+    # A new SYN on the same ports, above the old sequence space: accepted or
+    # challenged, never a reset; the server goes on.
+    c.send(SYN, seq=c.snd_nxt + 100000, ack=0, opts=MSS1460)
+    r = c.acks(1.0)
+    check(r is not None and not r.flags & RST, f"a new SYN to a TIME-WAIT connection drew {r}")
+    if r.has(SYN | ACK):
+        c.send(RST, seq=c.snd_nxt + 100001)
+    ok("RFC 9293 3.10.7.4 (TIME-WAIT) / RFC 6191", "a new SYN above the old sequence space: "
+       + ("reopened (SYN-ACK)" if r.has(SYN | ACK) else "challenge ACK"))
 
 
 class LingeringClose:
