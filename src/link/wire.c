@@ -45,6 +45,8 @@ typedef struct wire_chan {
     oasis_impair cfg;
     int plain;         /* cfg only delays: no random draw, no bottleneck (chan_plain) */
     int fixed;         /* plain without jitter: a frame is due a fixed delay after its send */
+    int fast;          /* fixed, and the wire has no observer: port_send's common case */
+    uint64_t delay;    /* the wire's delay and cfg's: a fixed channel's whole delay */
     oasis_prng prng;
     int ge_bad;        /* Gilbert-Elliott state */
     uint64_t ge_t;     /* time of that state (ge_step_ns set) */
@@ -92,6 +94,9 @@ struct oasis_wire {
     oasis_wire_config cfg;
     wire_port **ports;
     uint32_t nports;
+    /* Per port, its stack when that reads the wire's clock (on_wire_clock),
+     * else NULL: what the step polls at its cached instant, one load each. */
+    oasis_stack **clocked;
     wire_frame **heap; /* min-heap on (due, seq) */
     uint32_t hlen, hcap;
     /* Fast path: frames due no earlier than the FIFO's last one (every
@@ -100,6 +105,11 @@ struct oasis_wire {
      * the earlier of its head and the heap's top. */
     wire_frame **fifo;
     uint32_t fhead, flen, fcap; /* fcap: a power of two (64, doubled) */
+    /* The FIFO length at which the common send stops (the FIFO full, or
+     * the wire: min(fcap, queue_frames - hlen)), and the due time of the
+     * FIFO's last frame (meaningful while flen > 0): one compare each. */
+    uint32_t fast_max;
+    uint64_t ftail_due;
     uint64_t next_seq;
     wire_frame *freelist;
     uint32_t nfree;
@@ -216,6 +226,14 @@ static wire_frame *frame_alloc(oasis_wire *w, size_t len)
     return f;
 }
 
+/* fast_max after fcap or hlen changed (hlen <= queue_frames: frame_copy
+ * admits no frame beyond it). */
+static void fast_max_set(oasis_wire *w)
+{
+    uint32_t room = w->cfg.queue_frames - w->hlen;
+    w->fast_max = w->fcap < room ? w->fcap : room;
+}
+
 static int frame_before(const wire_frame *a, const wire_frame *b)
 {
     return a->due < b->due || (a->due == b->due && a->seq < b->seq);
@@ -241,6 +259,7 @@ static int heap_push(oasis_wire *w, wire_frame *f)
         i = parent;
     }
     w->heap[i] = f;
+    fast_max_set(w);
     return OASIS_OK;
 }
 
@@ -256,16 +275,24 @@ static OASIS_COLD int fifo_grow(oasis_wire *w)
     w->fifo = q;
     w->fcap = cap;
     w->fhead = 0;
+    fast_max_set(w);
     return OASIS_OK;
+}
+
+/* Appends f to a FIFO with room. */
+static void fifo_put(oasis_wire *w, wire_frame *f)
+{
+    f->seq = w->next_seq++;
+    w->fifo[(w->fhead + w->flen) & (w->fcap - 1)] = f;
+    w->flen++;
+    w->ftail_due = f->due;
 }
 
 static int fifo_push(oasis_wire *w, wire_frame *f)
 {
     if (w->flen == w->fcap && fifo_grow(w) != OASIS_OK)
         return OASIS_ENOMEM;
-    f->seq = w->next_seq++;
-    w->fifo[(w->fhead + w->flen) & (w->fcap - 1)] = f;
-    w->flen++;
+    fifo_put(w, f);
     return OASIS_OK;
 }
 
@@ -313,6 +340,7 @@ static wire_frame *heap_pop(oasis_wire *w)
     }
     if (n > 0)
         w->heap[i] = last;
+    fast_max_set(w);
     return top;
 }
 
@@ -346,6 +374,7 @@ void oasis_wire_destroy(oasis_wire *w)
         free(w->ports[i]);
     }
     free(w->ports);
+    free(w->clocked);
     free(w->scratch);
     free(w);
 }
@@ -362,13 +391,21 @@ static int chan_plain(const oasis_impair *g)
            g->duplicate == 0 && g->rate_bps == 0 && g->ce_mark == 0;
 }
 
+/* What c's configuration and the wire's observer decide about its sends. */
+static void chan_modes(const oasis_wire *w, wire_chan *c)
+{
+    c->plain = chan_plain(&c->cfg);
+    c->fixed = c->plain && c->cfg.jitter_ns == 0;
+    c->fast = c->fixed && !w->observer;
+    c->delay = w->cfg.delay_ns + c->cfg.delay_ns; /* each cut: no wrap */
+}
+
 static void chan_init(oasis_wire *w, wire_chan *c, uint32_t from, uint32_t to,
                       const oasis_impair *cfg)
 {
     memset(c, 0, sizeof *c);
     c->cfg = *cfg;
-    c->plain = chan_plain(cfg);
-    c->fixed = c->plain && cfg->jitter_ns == 0;
+    chan_modes(w, c);
     /* One stream per direction: what one direction carries never shifts the
      * other's random choices. */
     uint64_t mix = ((uint64_t)(from + 1) << 32 | (to + 1)) * 0x9e3779b97f4a7c15ull;
@@ -708,13 +745,12 @@ static OASIS_ALWAYS_INLINE int chan_fast_due(oasis_wire *w, wire_chan *c, uint32
     if (!w->now_cached && !oasis_clock_is_virtual(w->clock))
         return 0; /* (reading the time would be a call) */
     uint64_t t = w->now_cached ? w->now : oasis_clock_now(w->clock);
-    uint64_t d = t + w->cfg.delay_ns + c->cfg.delay_ns; /* chan_due without jitter */
+    uint64_t d = t + c->delay; /* chan_due without jitter */
     if (d < c->last_due)
         d = c->last_due;
-    wire_frame *tail = fifo_tail(w);
-    if (!c->fixed || (!observed && w->observer) || len > WIRE_FRAME_CAP ||
-        queued(w) >= w->cfg.queue_frames ||
-        w->flen == w->fcap || (tail && d < tail->due))
+    /* (fast_max: the room queue_push and frame_copy would find) */
+    if (!(observed ? c->fixed : c->fast) || len > WIRE_FRAME_CAP || w->flen >= w->fast_max ||
+        (w->flen && d < w->ftail_due))
         return 0;
     *due = d;
     return 1;
@@ -732,7 +768,7 @@ static OASIS_ALWAYS_INLINE void chan_queue_fast(oasis_wire *w, wire_chan *c, uin
     f->dst = dst;
     f->len = len;
     f->has_off = 0;
-    (void)fifo_push(w, f); /* (chan_fast_due checked the room: it cannot fail) */
+    fifo_put(w, f); /* (chan_fast_due checked the room) */
 }
 
 /* The observer's word on a frame chan_queue_fast queued (the send time
@@ -987,6 +1023,11 @@ static wire_port *port_add(oasis_wire *w)
     if (!ports)
         return NULL;
     w->ports = ports;
+    oasis_stack **clocked = realloc(w->clocked, (n + 1) * sizeof *clocked);
+    if (!clocked)
+        return NULL;
+    w->clocked = clocked;
+    clocked[n] = NULL;
     wire_port *p = calloc(1, sizeof *p);
     wire_chan *out = calloc(n + 1, sizeof *out);
     if (!p || !out) {
@@ -1047,6 +1088,7 @@ oasis_link *oasis_wire_attach(oasis_wire *w, oasis_stack *s)
         return NULL;
     p->stack = s;
     p->on_wire_clock = s->clock == w->clock; /* a stack's clock is its creation's */
+    w->clocked[p->index] = p->on_wire_clock ? s : NULL;
     oasis_stack_set_link(s, &p->link);
     return &p->link;
 }
@@ -1063,6 +1105,7 @@ int oasis_wire_detach(oasis_wire *w, oasis_stack *s)
          * matches it and nothing is delivered to it. */
         p->stack = NULL;
         p->on_wire_clock = 0;
+        w->clocked[i] = NULL;
         p->rx = NULL;
         memset(p->mac, 0, sizeof p->mac);
         memo_forget(w);
@@ -1107,11 +1150,10 @@ static int impair_valid(const oasis_impair *g)
 }
 
 /* New settings; the random stream, burst state and queue carry on. */
-static void chan_configure(wire_chan *c, const oasis_impair *cfg)
+static void chan_configure(const oasis_wire *w, wire_chan *c, const oasis_impair *cfg)
 {
     c->cfg = *cfg;
-    c->plain = chan_plain(cfg);
-    c->fixed = c->plain && cfg->jitter_ns == 0;
+    chan_modes(w, c);
     c->carry = 0; /* a remainder of the old rate means nothing at the new one */
 }
 
@@ -1136,12 +1178,12 @@ int oasis_wire_impair(oasis_wire *w, const oasis_link *from, const oasis_link *t
         wire_port *dst = port_of(w, to);
         if (!dst || dst == src)
             return OASIS_EINVAL;
-        chan_configure(&src->out[dst->index], cfg);
+        chan_configure(w, &src->out[dst->index], cfg);
         return OASIS_OK;
     }
     src->out_default = *cfg;
     for (uint32_t i = 0; i < w->nports; i++)
-        chan_configure(&src->out[i], cfg);
+        chan_configure(w, &src->out[i], cfg);
     return OASIS_OK;
 }
 
@@ -1188,6 +1230,9 @@ void oasis_wire_observe(oasis_wire *w, oasis_wire_observer fn, void *ud)
 {
     w->observer = fn;
     w->observer_ud = fn ? ud : NULL;
+    for (uint32_t i = 0; i < w->nports; i++)
+        for (uint32_t j = 0; j < w->nports; j++)
+            chan_modes(w, &w->ports[i]->out[j]);
 }
 
 /* ---- running ------------------------------------------------------------- */
@@ -1210,14 +1255,14 @@ static OASIS_NOINLINE void deliver_other(oasis_wire *w, const wire_port *p, cons
 /* cache: the step's copy for a real clock (w->now_cached set). */
 static OASIS_ALWAYS_INLINE void deliver(oasis_wire *w, const wire_frame *f, int cache)
 {
-    const wire_port *p = w->ports[f->dst];
     wire_chan *c = &w->ports[f->src]->out[f->dst];
     c->st.delivered++;
     c->st.bytes_delivered += f->len;
-    if (cache && p->on_wire_clock && !f->has_off)
-        oasis_stack_input_at(p->stack, f->data, f->len, w->now);
+    oasis_stack *s = cache ? w->clocked[f->dst] : NULL;
+    if (s && !f->has_off)
+        oasis_stack_input_at(s, f->data, f->len, w->now);
     else
-        deliver_other(w, p, f);
+        deliver_other(w, w->ports[f->dst], f);
 }
 
 /* Rounds of (deliver due frames, poll stacks) per step. Bounded so that a
@@ -1272,23 +1317,25 @@ static OASIS_ALWAYS_INLINE size_t step(oasis_wire *w, int cache)
     uint64_t now = oasis_clock_now(w->clock);
     size_t frames = 0; /* delivered since the last read */
     w->now_cached = cache;
-    do {
-        if (rounds && (!cache || frames >= WIRE_READ_FRAMES)) {
-            now = oasis_clock_now(w->clock);
-            frames = 0;
-        }
+    for (;;) {
         w->now = now;
         n = deliver_due(w, now, cache);
         frames += n;
         for (uint32_t i = 0; i < w->nports; i++) {
-            const wire_port *p = w->ports[i];
-            if (cache && p->on_wire_clock)
-                n += (size_t)oasis_stack_poll_at(p->stack, now);
-            else if (p->stack)
-                n += (size_t)oasis_stack_poll(p->stack);
+            oasis_stack *s = cache ? w->clocked[i] : NULL;
+            if (s)
+                n += (size_t)oasis_stack_poll_at(s, now);
+            else if (w->ports[i]->stack)
+                n += (size_t)oasis_stack_poll(w->ports[i]->stack);
         }
         total += n;
-    } while (n && ++rounds < WIRE_STEP_ROUNDS);
+        if (!n || ++rounds == WIRE_STEP_ROUNDS)
+            break;
+        if (!cache || frames >= WIRE_READ_FRAMES) {
+            now = oasis_clock_now(w->clock);
+            frames = 0;
+        }
+    }
     w->now_cached = 0;
     return total;
 }
