@@ -154,6 +154,14 @@ static inline uint32_t oasis_ring_span(const oasis_ring *r, uint32_t off, const 
     return run;
 }
 
+/* oasis_ring_span(r, 0, p) of a ring that holds bytes (len > 0). */
+static inline uint32_t oasis_ring_front(const oasis_ring *r, const uint8_t **p)
+{
+    uint32_t run = r->size - r->head; /* head < size */
+    *p = r->mem + r->head;
+    return r->len < run ? r->len : run;
+}
+
 /* Drops n bytes from the front (clamped to len); frees storage larger than
  * OASIS_RING_KEEP when it becomes empty. */
 void oasis_ring_consume_all(oasis_stack *s, oasis_ring *r);

@@ -11,6 +11,14 @@
 #include "tcp/tcp_seq.h"
 #include "tcp/tcp_tune.h"
 
+/* The clock for a wake outside the stack's calls (an application's read
+ * of data already there): out of line, so that the wakes of the stack's
+ * own input save no registers for the call. */
+static OASIS_COLD uint64_t wake_clock(const oasis_stack *s)
+{
+    return oasis_clock_now(s->clock);
+}
+
 OASIS_HOT void oasis_tcp_wake(oasis_flow *f)
 {
     oasis_tcp_layer *L = f->s->tcp;
@@ -27,7 +35,7 @@ OASIS_HOT void oasis_tcp_wake(oasis_flow *f)
      * stack again when it stops (oasis_tcp_dispatch); a mark stays. */
     oasis_stack *s = f->s;
     if (!L->dispatching && s->tcp_due == UINT64_MAX)
-        s->tcp_due = oasis_now(s);
+        s->tcp_due = s->now_depth ? s->now_cache : wake_clock(s); /* oasis_now */
 }
 
 #define LIFE_APP OASIS_TCP_LIFE_APP
@@ -88,7 +96,7 @@ static void run_reads(oasis_flow *f)
         oasis_tcp_ext *x = f->ext; /* stays while busy; may come from a callback */
         if (x && x->rcv.len && !f->rd_shut) {
             const uint8_t *p;
-            uint32_t n = oasis_ring_span(&x->rcv, 0, &p);
+            uint32_t n = oasis_ring_front(&x->rcv, &p);
             f->read_cb = NULL;
             /* A read issued from this callback is served by this loop:
              * oasis_tcp_read need not wake the flow for another round. */
@@ -104,7 +112,8 @@ static void run_reads(oasis_flow *f)
             }
             oasis_ring_consume(f->s, &x->rcv, n);
             oasis_tcp_urg_consumed(f);
-            oasis_tcp_rcv_adjust(f, n); /* right-sizing (tcp_tune.c) */
+            /* right-sizing (tcp_tune.c), at the poll's cached instant */
+            oasis_tcp_rcv_adjust(f, n, f->s->now_cache);
             if (f->in_table)
                 oasis_tcp_window_update(f);
             /* Everything read and the stream goes on (request/response):
@@ -187,6 +196,7 @@ static void dispatch_flow(oasis_flow *f)
 
 #define DISPATCH_ROUNDS 64
 
+/* Runs inside poll_run (stack.c): the stack's time is cached throughout. */
 OASIS_HOT void oasis_tcp_dispatch(oasis_stack *s)
 {
     oasis_tcp_layer *L = s->tcp;

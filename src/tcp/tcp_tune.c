@@ -251,12 +251,11 @@ static void rcv_space_adjust(oasis_flow *f, uint64_t now);
 /* Once per RTT, as Linux's tcp_rcv_space_adjust: a read before rcvq_due
  * only counts its bytes (the receiver's RTT sample, the batch). Always
  * inline: every read of a tuned flow runs this part. */
-OASIS_HOT OASIS_ALWAYS_INLINE void oasis_tcp_rcv_adjust(oasis_flow *f, uint32_t n)
+OASIS_HOT OASIS_ALWAYS_INLINE void oasis_tcp_rcv_adjust(oasis_flow *f, uint32_t n, uint64_t now)
 {
     oasis_tcp_ext *x = f->ext;
     if (!x || f->rcv_fixed)
         return;
-    uint64_t now = oasis_now(f->s);
     /* The buffer must hold what piles up between the application's reads
      * (an application that polls, or the rounds of an in-memory wire): a
      * batch is what the buffer held when this read began. (Not the reads

@@ -42,9 +42,10 @@ int oasis_tcp_bufsizes_valid(const oasis_tcp_bufsizes *b);
 void oasis_tcp_tune_init(oasis_flow *f, const oasis_tcp_bufsizes *b);
 /* The window a SYN cookie offers for a listener's flows (no scaling). */
 uint32_t oasis_tcp_tune_cookie_window(oasis_stack *s, const oasis_tcp_bufsizes *b);
-/* The application consumed n received bytes: right-sizing (tcp_dispatch.c).
- * A read counts its bytes; the measure itself runs once per RTT. */
-void oasis_tcp_rcv_adjust(oasis_flow *f, uint32_t n);
+/* The application consumed n received bytes at now: right-sizing
+ * (tcp_dispatch.c). A read counts its bytes; the measure itself runs once
+ * per RTT. */
+void oasis_tcp_rcv_adjust(oasis_flow *f, uint32_t n, uint64_t now);
 /* An ACK moved the congestion window: the send buffer follows (tcp_input.c). */
 void oasis_tcp_snd_adjust(oasis_flow *f);
 /* The application fixed both sizes (oasis_tcp_set_bufsizes). */
