@@ -137,6 +137,7 @@ int oasis_stack_create(const oasis_stack_config *cfg, oasis_stack **out)
     s->cfg = *cfg;
     tcp_durations_clamp(&s->cfg.tcp);
     s->tcp_due = UINT64_MAX;
+    s->now_cache = OASIS_NOW_NONE;
     s->alloc = alloc;
     s->alloc_ud = cfg->alloc_ud;
     s->clock = cfg->clock;
@@ -221,6 +222,11 @@ int oasis_stack_set_mtu(oasis_stack *s, uint32_t mtu)
     return OASIS_OK;
 }
 
+OASIS_NOINLINE uint64_t oasis_now_read(const oasis_stack *s)
+{
+    return s->now_depth ? s->now_cache : oasis_clock_now(s->clock);
+}
+
 /* Enters the cached-time section at `now` (outermost level only: a nested
  * call keeps its caller's instant). */
 static void now_enter_at(oasis_stack *s, uint64_t now)
@@ -229,18 +235,35 @@ static void now_enter_at(oasis_stack *s, uint64_t now)
         s->now_cache = now;
 }
 
-void oasis_stack_input_at(oasis_stack *s, const uint8_t *frame, size_t len, uint64_t now)
+/* A frame fed from inside another one's processing (an application's
+ * callback, a tunnel): its caller's instant, and it vouches for nothing. */
+static OASIS_NOINLINE void input_nested(oasis_stack *s, const uint8_t *frame, size_t len)
 {
-    if (!frame)
-        return;
-    now_enter_at(s, now);
+    s->now_depth++;
     if (s->link && s->link->pcap)
         oasis_pcap_write(s->link->pcap, s->now_cache, frame, len);
-    /* A frame fed from inside another one's processing vouches for nothing. */
     uint8_t csum_ok = s->rx_csum_ok;
     s->rx_csum_ok = 0;
     oasis_eth_input(s, frame, len);
     s->rx_csum_ok = csum_ok;
+    oasis_now_leave(s);
+}
+
+void oasis_stack_input_at(oasis_stack *s, const uint8_t *frame, size_t len, uint64_t now)
+{
+    if (!frame)
+        return;
+    if (s->now_depth) {
+        input_nested(s, frame, len);
+        return;
+    }
+    /* Outermost: no offloads are vouched for (rx_csum_ok is 0 outside
+     * oasis_stack_input_offload, which restores it). */
+    s->now_depth = 1;
+    s->now_cache = now;
+    if (s->link && s->link->pcap)
+        oasis_pcap_write(s->link->pcap, now, frame, len);
+    oasis_eth_input(s, frame, len);
     oasis_now_leave(s);
 }
 

@@ -46,7 +46,8 @@ struct oasis_stack {
      * clock read per frame or poll instead of one per timer, RTT sample and
      * segment (a vDSO read costs ~25 ns, which used to be half of a small
      * request/response). now_depth counts nested entries (an application
-     * callback may feed the stack again); outside, reads are exact. */
+     * callback may feed the stack again); outside, reads are exact and
+     * now_cache is OASIS_NOW_NONE, so that oasis_now tests one field. */
     uint64_t now_cache;
     uint32_t now_depth;
     /* TCP flows are woken (tcp_dispatch.c, the only writer): the poll at
@@ -104,9 +105,16 @@ void oasis_stack_pcap_offload(oasis_stack *s, oasis_pcap *pcap, const uint8_t *f
 /* Size of the scratch frame (the largest piece of any super-segment). */
 #define OASIS_GSO_SCRATCH (65535u + 14u)
 
+#define OASIS_NOW_NONE UINT64_MAX
+
+/* oasis_now's other case: the clock outside the stack's calls, or an
+ * instant inside that happens to be OASIS_NOW_NONE (stack.c). */
+uint64_t oasis_now_read(const oasis_stack *s);
+
 static inline uint64_t oasis_now(const oasis_stack *s)
 {
-    return s->now_depth ? s->now_cache : oasis_clock_now(s->clock);
+    uint64_t t = s->now_cache;
+    return t != OASIS_NOW_NONE ? t : oasis_now_read(s);
 }
 
 /* Brackets for the cached time; enter reads the clock only at the outermost
@@ -118,7 +126,11 @@ static inline uint64_t oasis_now_enter(oasis_stack *s)
     return s->now_cache;
 }
 
-static inline void oasis_now_leave(oasis_stack *s) { s->now_depth--; }
+static inline void oasis_now_leave(oasis_stack *s)
+{
+    if (--s->now_depth == 0)
+        s->now_cache = OASIS_NOW_NONE;
+}
 
 /* oasis_stack_input/poll at a time the caller has just read from the
  * stack's clock (the wire reads it once per round for every port). */

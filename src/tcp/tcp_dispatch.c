@@ -11,14 +11,6 @@
 #include "tcp/tcp_seq.h"
 #include "tcp/tcp_tune.h"
 
-/* The clock for a wake outside the stack's calls (an application's read
- * of data already there): out of line, so that the wakes of the stack's
- * own input save no registers for the call. */
-static OASIS_COLD uint64_t wake_clock(const oasis_stack *s)
-{
-    return oasis_clock_now(s->clock);
-}
-
 OASIS_HOT void oasis_tcp_wake(oasis_flow *f)
 {
     oasis_tcp_layer *L = f->s->tcp;
@@ -35,7 +27,7 @@ OASIS_HOT void oasis_tcp_wake(oasis_flow *f)
      * stack again when it stops (oasis_tcp_dispatch); a mark stays. */
     oasis_stack *s = f->s;
     if (!L->dispatching && s->tcp_due == UINT64_MAX)
-        s->tcp_due = s->now_depth ? s->now_cache : wake_clock(s); /* oasis_now */
+        s->tcp_due = oasis_now(s);
 }
 
 #define LIFE_APP OASIS_TCP_LIFE_APP
