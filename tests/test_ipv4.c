@@ -250,6 +250,40 @@ static void test_validation_drops_counted(void **state)
     fx_free(f);
 }
 
+/* RFC 1122 3.3.6: a datagram for our unicast address that came in a link
+ * broadcast or multicast frame is silently discarded (counted as an address
+ * error); IP broadcasts in link broadcasts are ours as ever. */
+static void test_unicast_in_link_broadcast_dropped(void **state)
+{
+    (void)state;
+    fx *f = fx_new(NULL);
+    uint8_t dg[64], frame[128];
+    size_t dglen = mk_udp(dg, 10, 1);
+    size_t len = mk_frame(frame, OASIS_IPPROTO_UDP, 1, 0, 0, dg, dglen);
+    static const uint8_t bcast[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+    static const uint8_t mcast[6] = {0x01, 0x00, 0x5e, 0x00, 0x00, 0x01};
+    memcpy(frame, bcast, 6);
+    oasis_stack_input(f->s, frame, len);
+    memcpy(frame, mcast, 6);
+    oasis_stack_input(f->s, frame, len);
+    assert_int_equal(f->rx.count, 0);
+    assert_int_equal(ipc(f)->in_addr_errors, 2);
+    /* The subnet broadcast (no UDP checksum: it covers the address). */
+    memcpy(frame, bcast, 6);
+    uint8_t *ip = frame + OASIS_ETH_HLEN;
+    ip[19] = 255;
+    fix_csum(ip);
+    ip[OASIS_IPV4_HLEN + 6] = ip[OASIS_IPV4_HLEN + 7] = 0;
+    oasis_stack_input(f->s, frame, len);
+    assert_int_equal(f->rx.count, 1);
+    /* And our own MAC again: delivered. */
+    len = mk_frame(frame, OASIS_IPPROTO_UDP, 2, 0, 0, dg, dglen);
+    oasis_stack_input(f->s, frame, len);
+    assert_int_equal(f->rx.count, 2);
+    assert_int_equal(ipc(f)->in_addr_errors, 2);
+    fx_free(f);
+}
+
 /* ---- IP IDs (RFC 6864) ---- */
 
 /* Item 9 of issue 11: with one global counter, the IDs a prober sees jump
@@ -710,6 +744,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_validation_drops_counted),
+        cmocka_unit_test(test_unicast_in_link_broadcast_dropped),
         cmocka_unit_test(test_ip_id_reveals_no_other_traffic),
         cmocka_unit_test(test_no_route_and_gateway),
         cmocka_unit_test(test_gateway_is_next_hop),

@@ -562,6 +562,13 @@ static void ipv4_input(oasis_stack *s, const uint8_t *pkt, size_t len, int link_
         c->in_addr_errors++;
         return;
     }
+    /* RFC 1122 3.3.6: our unicast address in a link broadcast or multicast
+     * frame is a sender's mistake or a spoof aimed past switches' filters:
+     * silently discarded, as the SHOULD says. */
+    if (link_bcast && s->addr != 0 && h.dst == s->addr) {
+        c->in_addr_errors++;
+        return;
+    }
     if (!loop && oasis_ipv4_is_martian(s, h.src)) {
         c->in_martians++;
         return;
