@@ -1318,6 +1318,61 @@ def syn_options_outside_syn():
        "header of NOPs is read as usual")
 
 
+@probe
+def link_addressing():
+    def syn_to_mac(mac):
+        return lambda p, q: [(None, eth(mac, ETH_IP, syn_frame(p, q)))]
+    expect_no_synack(syn_to_mac(bytes.fromhex("02dead00beef")), "SYN in a frame for another MAC",
+                     [("link", "RxNotForUs")])
+    ok("RFC 894 / IEEE 802.3 (frames for other stations)", "a frame addressed to another MAC is not taken (counted)")
+    expect_no_synack(syn_to_mac(BCAST_MAC), "unicast SYN in a link broadcast", [("ipv4", "InAddrErrors")])
+    expect_no_synack(syn_to_mac(bytes.fromhex("01005e000001")), "unicast SYN in a link multicast",
+                     [("ipv4", "InAddrErrors")])
+    ok("RFC 1122 3.3.6", "a datagram for our unicast address that came by link broadcast or "
+       "multicast: silently discarded, counted (InAddrErrors)")
+
+
+@probe
+def port_zero():
+    sport = P.next_port()
+    seq = random.getrandbits(32)
+    P.send_tcp(0, ECHO, seq, 0, SYN, opts=MSS1460)
+    P.send_tcp(sport, 0, seq, 0, SYN, opts=MSS1460)
+    got = P.drain(sport, 0.3) + P.drain(0, 0.0)
+    check(not got, f"SYNs from or to port 0 drew {got}")
+    ok("RFC 9293 3.1 / RFC 6335 (port 0 reserved)", "SYNs from or to port 0: dropped, no RST")
+
+
+@probe
+def simultaneous_close():
+    c = Conn(HTTP)
+    c.open()
+    c.write(b"GET /bytes/10 HTTP/1.0\r\nHost: probe\r\n\r\n")
+    end = time.monotonic() + 3
+    fin = None
+    while fin is None and time.monotonic() < end:
+        sg = c.acks(end - time.monotonic())
+        if sg is None:
+            break
+        if sg.flags & FIN:
+            fin = sg
+        c.absorb(sg)
+    check(fin is not None, "HTTP/1.0: no FIN from Oasis")
+    # Our FIN crosses Oasis's: it does not acknowledge Oasis's FIN.
+    c.send(FIN | ACK, ack=(c.rcv_nxt - 1) & 0xFFFFFFFF)
+    c.snd_nxt = (c.snd_nxt + 1) & 0xFFFFFFFF
+    a = c.acks(1.0, lambda s: s.ack == c.snd_nxt)
+    check(a is not None and not a.flags & RST, f"our crossing FIN drew {a}, want its ACK (CLOSING)")
+    c.send(ACK)  # now Oasis's FIN: CLOSING -> TIME-WAIT
+    time.sleep(0.55)
+    c.send(FIN | ACK, seq=c.snd_nxt - 1)
+    a = c.acks(1.0)
+    check(a is not None and a.flags & ACK and not a.flags & RST and a.ack == c.snd_nxt,
+          f"in TIME-WAIT our FIN again drew {a}")
+    ok("RFC 9293 3.6 (simultaneous close)", "FINs crossing: CLOSING, then TIME-WAIT, which "
+       "acknowledges the peer's FIN again")
+
+
 def syn_flood_spoofed():
     """Run last (the backlog stays full for a while): 1500 SYNs from 120
     spoofed addresses on the link that never answer ARP. SYN cookies take
