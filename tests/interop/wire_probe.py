@@ -159,6 +159,8 @@ class Probe:
         self.oasis_mac = None
         self.pending = []  # TCP segments from Oasis not read yet
         self.frames_from_oasis = 0
+        self.malformed = []  # (what, header) of Oasis's datagrams that broke a rule
+        self.judged = 0
         self.port = 40000 + random.randrange(10000)
 
     def next_port(self):
@@ -196,6 +198,7 @@ class Probe:
             # With TSO on the TAP, Oasis may hand over one super-frame that
             # the kernel cuts into gso_size pieces.
             gso_size = struct.unpack("<H", frame[6:8])[0] if frame[1] else 0
+            partial = frame[0] & 1  # VIRTIO_NET_HDR_F_NEEDS_CSUM: the L4 sum is left partial
             frame = frame[VNET_HLEN:]
             if addr[2] == PACKET_OUTGOING or len(frame) < 14:
                 continue
@@ -217,11 +220,32 @@ class Probe:
             self.frames_from_oasis += 1
             hl = (iph[0] & 15) * 4
             total = struct.unpack("!H", iph[2:4])[0]
+            self.judge(iph, hl, total, partial)
             if iph[9] == 6:
                 sg = Seg(iph, iph[hl:total])
                 # The size of each datagram that reaches the wire.
                 sg.wire_len = min(total, hl + (sg.hlen + gso_size if gso_size else total))
                 self.pending.append(sg)
+
+    def judge(self, iph, hl, total, partial):
+        """What every datagram Oasis sends must be (RFC 791, RFC 1122
+        3.2.1.7, RFC 9293 3.1): a sound header, a TTL above 0, our
+        address, a correct TCP checksum unless the TAP is to finish it."""
+        bad = []
+        if iph[0] >> 4 != 4 or hl < 20 or total < hl or total > len(iph):
+            bad.append("header fields")
+        elif csum(iph[:hl]) != 0:
+            bad.append("header checksum")
+        if iph[8] == 0:
+            bad.append("TTL 0")
+        if iph[9] == 6 and not partial and total <= len(iph) and hl >= 20:
+            seg = iph[hl:total]
+            pseudo = iph[12:20] + struct.pack("!BBH", 0, 6, len(seg))
+            if csum(pseudo + seg) != 0:
+                bad.append("TCP checksum")
+        if bad and len(self.malformed) < 5:
+            self.malformed.append((", ".join(bad), iph[:40].hex()))
+        self.judged += 1
 
     def take(self, port, timeout, pred=lambda s: True):
         """The first segment to our port that pred accepts, within timeout."""
@@ -1427,48 +1451,48 @@ class LingeringClose:
            "the server lives on and serves")
 
 
+def oasis_datagrams():
+    """Judged over every datagram Oasis sent during the run (Probe.judge)."""
+    check(not P.malformed, f"Oasis sent malformed datagrams: {P.malformed}")
+    ok("RFC 791 3.1 / RFC 1122 3.2.1.7 / RFC 9293 3.1", f"all {P.judged} datagrams Oasis sent "
+       "had a sound header and checksum, TTL above 0, a correct TCP checksum")
+
+
+def run(name, fn, took):
+    t0 = time.monotonic()
+    try:
+        fn()
+    except Fail as e:
+        print(f"FAIL: {name}: {e}", flush=True)
+        FAILED.append(name)
+    except Exception as e:  # a broken probe is a failure too
+        print(f"FAIL: {name}: {type(e).__name__}: {e}", flush=True)
+        FAILED.append(name)
+    took[name] = time.monotonic() - t0
+
+
 def main():
     global P
     P = Probe()
     P.resolve()
     only = os.environ.get("PROBE_ONLY")  # a comma-separated list, to reproduce one
-    checks = [fn for fn in CHECKS if not only or fn.__name__ in only.split(",")]
+    wanted = lambda name: not only or name in only.split(",")
+    # The lingering close starts first and is judged late (it takes 5 s);
+    # the SYN flood fills the backlog for a while, so it comes last.
     linger = LingeringClose()
-    try:
-        linger.start()
-    except Fail as e:
-        print(f"FAIL: lingering_close: {e}", flush=True)
-        FAILED.append("lingering_close")
-        linger = None
+    steps = [("lingering_close_start", linger.start)]
+    steps += [(fn.__name__, fn) for fn in CHECKS if wanted(fn.__name__)]
+    if wanted("syn_flood_spoofed"):
+        steps.append(("syn_flood_spoofed", syn_flood_spoofed))
+    steps += [("lingering_close", linger.finish), ("oasis_datagrams", oasis_datagrams)]
     took = {}
-    for fn in checks:
-        t0 = time.monotonic()
-        try:
-            fn()
-        except Fail as e:
-            print(f"FAIL: {fn.__name__}: {e}", flush=True)
-            FAILED.append(fn.__name__)
-        except Exception as e:  # a broken probe is a failure too
-            print(f"FAIL: {fn.__name__}: {type(e).__name__}: {e}", flush=True)
-            FAILED.append(fn.__name__)
-        took[fn.__name__] = time.monotonic() - t0
-    if not only or "syn_flood_spoofed" in only:
-        checks.append(syn_flood_spoofed)
-        try:
-            syn_flood_spoofed()
-        except Fail as e:
-            print(f"FAIL: syn_flood_spoofed: {e}", flush=True)
-            FAILED.append("syn_flood_spoofed")
-    if linger:
-        try:
-            linger.finish()
-        except Fail as e:
-            print(f"FAIL: lingering_close: {e}", flush=True)
-            FAILED.append("lingering_close")
-    n = len(checks) + 1
+    for name, fn in steps:
+        if name == "lingering_close" and "lingering_close_start" in FAILED:
+            continue
+        run(name, fn, took)
     slow = sorted(took.items(), key=lambda kv: -kv[1])[:5]
     print("slowest: " + ", ".join(f"{k} {v:.1f} s" for k, v in slow), flush=True)
-    print(f"probe: {n - len(FAILED)} of {n} check groups passed, "
+    print(f"probe: {len(steps) - 1 - len(FAILED)} of {len(steps) - 1} check groups passed, "
           f"{P.frames_from_oasis} frames from Oasis", flush=True)
     return len(FAILED)
 
