@@ -303,6 +303,33 @@ static void test_syn_sent_simultaneous_open(void **state)
     assert_int_equal(st(x), OASIS_TCP_ESTABLISHED);
 }
 
+/* RFC 9293 3.10.7.3 fourth: text (and a FIN) in the SYN-ACK continue at
+ * the sixth step: acknowledged, read after the connect callback, the FIN
+ * taken (CLOSE_WAIT). A TCP Fast Open server sends data there. */
+static void test_syn_sent_synack_with_text_and_fin(void **state)
+{
+    fx *x = *state;
+    assert_int_equal(oasis_tcp_connect4(x->h.s, TH_PEER, 8080, NULL, th_connect_cb, &x->a), 0);
+    oasis_tcp_hdr r, ack;
+    assert_true(th_pop(&x->h, &r));
+    oasis_tcp_hdr sa = th_seg(8080, r.src_port, S | A | F, 7000, r.seq + 1);
+    sa.payload = (const uint8_t *)"early";
+    sa.payload_len = 5;
+    th_inject(&x->h, &sa);
+    assert_true(th_pop(&x->h, &ack));
+    assert_int_equal(ack.flags & (S | R | A), A);
+    assert_int_equal(ack.ack, 7000 + 1 + 5 + 1); /* the SYN, the text, the FIN */
+    th_poll(&x->h);
+    assert_int_equal(x->a.connected, 1);
+    assert_int_equal(st(x), OASIS_TCP_CLOSE_WAIT);
+    x->a.auto_read = 1;
+    assert_int_equal(oasis_tcp_read(x->a.flow, th_read_cb, &x->a), 0);
+    th_poll(&x->h);
+    assert_int_equal(x->a.rx_len, 5);
+    assert_memory_equal(x->a.rx, "early", 5);
+    assert_int_equal(x->a.eof, 1);
+}
+
 /* ---- ESTABLISHED and the closing states ---------------------------------------- */
 
 static void test_established_data_and_ack(void **state)
@@ -738,6 +765,7 @@ int main(void)
         T(test_syn_sent_rst_refused),
         T(test_syn_sent_rst_bad_ack_ignored),
         T(test_syn_sent_simultaneous_open),
+        T(test_syn_sent_synack_with_text_and_fin),
         T(test_established_data_and_ack),
         T(test_established_rst),
         T(test_fin_wait_1_2_time_wait_closed),

@@ -140,6 +140,25 @@ void oasis_tcp_listen_input(oasis_stack *s, oasis_tcp_listener *l, const oasis_i
 
 /* ---- SYN_SENT (3.10.7.3) ------------------------------------------------- */
 
+static void text_and_fin(oasis_flow *f, const oasis_tcp_hdr *h);
+
+/* RFC 9293 3.10.7.3 fourth: text, URG or FIN in the SYN-ACK that opened
+ * the flow continue at the sixth step (a TCP Fast Open server sends its
+ * first bytes there). As a segment starting after the SYN. */
+static OASIS_COLD void synack_text(oasis_flow *f, const oasis_tcp_hdr *h)
+{
+    if (!h->payload_len && !(h->flags & (OASIS_TCP_FIN | OASIS_TCP_URG)))
+        return;
+    oasis_tcp_hdr t = *h;
+    t.seq = h->seq + 1;
+    t.flags &= (uint8_t)~OASIS_TCP_SYN;
+    if (t.urg)
+        t.urg--; /* SEG.UP = SEG.SEQ + urgent: the same byte */
+    if (t.flags & OASIS_TCP_URG)
+        oasis_tcp_urg_input(f, &t);
+    text_and_fin(f, &t);
+}
+
 static void syn_sent_input(oasis_flow *f, const oasis_tcp_hdr *h)
 {
     oasis_stack *s = f->s;
@@ -170,6 +189,7 @@ static void syn_sent_input(oasis_flow *f, const oasis_tcp_hdr *h)
             f->ecn_ok = 0;
         establish(f, h, 1);
         f->ack_now = 1;
+        synack_text(f, h);
         return;
     }
     /* Simultaneous open: answer with SYN-ACK, same ISS; without ECN,
