@@ -19,6 +19,7 @@ import re
 import select
 import socket
 import struct
+import subprocess
 import sys
 import time
 import urllib.request
@@ -152,10 +153,11 @@ class Seg:
 
 
 class Probe:
-    def __init__(self):
+    def __init__(self, tap=TAP, oasis_ip=OASIS_IP, probe_ip=PROBE_IP):
+        self.tap, self.oasis_ip, self.probe_ip = tap, oasis_ip, probe_ip
         self.s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(3))
         self.s.setsockopt(SOL_PACKET, PACKET_VNET_HDR, 1)
-        self.s.bind((TAP, 0))
+        self.s.bind((tap, 0))
         self.oasis_mac = None
         self.pending = []  # TCP segments from Oasis not read yet
         self.frames_from_oasis = 0
@@ -173,13 +175,14 @@ class Probe:
     def send_ip(self, ippkt, dst_mac=None):
         self.send_frame(eth(dst_mac or self.oasis_mac, ETH_IP, ippkt))
 
-    def send_tcp(self, sport, dport, seq, ack, flags, src=PROBE_IP, dst=OASIS_IP, ip_kw=None,
+    def send_tcp(self, sport, dport, seq, ack, flags, src=None, dst=None, ip_kw=None,
                  dst_mac=None, **kw):
+        src, dst = src or self.probe_ip, dst or self.oasis_ip
         seg = tcp_bytes(src, dst, sport, dport, seq, ack, flags, **kw)
         self.send_ip(ip_bytes(seg, src, dst, **(ip_kw or {})), dst_mac)
 
     def arp(self, op, target_mac, target_ip):
-        body = struct.pack("!HHBBH6s4s6s4s", 1, ETH_IP, 6, 4, op, PROBE_MAC, ip4(PROBE_IP),
+        body = struct.pack("!HHBBH6s4s6s4s", 1, ETH_IP, 6, 4, op, PROBE_MAC, ip4(self.probe_ip),
                            target_mac, ip4(target_ip))
         dst = BCAST_MAC if op == 1 else target_mac
         self.send_frame(eth(dst, ETH_ARP, body))
@@ -206,16 +209,16 @@ class Probe:
             if et == ETH_ARP and len(frame) >= 42:
                 op = struct.unpack("!H", frame[20:22])[0]
                 sha, spa, tpa = frame[22:28], socket.inet_ntoa(frame[28:32]), socket.inet_ntoa(frame[38:42])
-                if spa == OASIS_IP:
+                if spa == self.oasis_ip:
                     self.oasis_mac = sha
                     self.frames_from_oasis += 1
-                    if op == 1 and tpa == PROBE_IP:
-                        self.arp(2, sha, OASIS_IP)
+                    if op == 1 and tpa == self.probe_ip:
+                        self.arp(2, sha, self.oasis_ip)
                 continue
             if et != ETH_IP:
                 continue
             iph = frame[14:]
-            if socket.inet_ntoa(iph[12:16]) != OASIS_IP:
+            if socket.inet_ntoa(iph[12:16]) != self.oasis_ip:
                 continue
             self.frames_from_oasis += 1
             hl = (iph[0] & 15) * 4
@@ -268,7 +271,7 @@ class Probe:
 
     def resolve(self):
         for _ in range(30):
-            self.arp(1, b"\0" * 6, OASIS_IP)
+            self.arp(1, b"\0" * 6, self.oasis_ip)
             self.poll(0.1)
             if self.oasis_mac:
                 return
@@ -1422,6 +1425,125 @@ def syn_flood_spoofed():
        f"ARP cache {int(counter(d.after, 'arp', 'CacheEntries'))} entries; a real client is served")
 
 
+# ---- Oasis as the client: SYN-SENT (RFC 9293 3.10.7.3) ----------------------
+#
+# `oasis nc` on a second TAP (CLIENT env: TAP,OASIS_IP,PROBE_IP,OASIS_BIN)
+# connects to the probe's address there; the probe answers its SYN by hand.
+
+
+class Client:
+    def __init__(self, pc, oasis_bin, port, data=None):
+        self.pc, self.port = pc, port
+        args = [oasis_bin, "nc", "--timeout", "8", "--tap", pc.tap, "--addr", f"{pc.oasis_ip}/24"]
+        if data is None:
+            args.append("-d")
+        self.proc = subprocess.Popen(args + [pc.probe_ip, str(port)], stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        if data is not None:
+            self.proc.stdin.write(data)
+        self.proc.stdin.close()
+        syn = self.take(6.0, lambda s: s.flags & SYN)
+        check(syn is not None and syn.flags & (SYN | ACK) == SYN, f"oasis nc sent no SYN ({syn})")
+        self.sport, self.iss = syn.sport, syn.seq
+        self.irs = random.getrandbits(32)
+
+    def take(self, timeout, pred=lambda s: True):
+        return self.pc.take(self.port, timeout, lambda s: s.sport != 0 and pred(s)) \
+            if not hasattr(self, "sport") else \
+            self.pc.take(self.port, timeout, lambda s: s.sport == self.sport and pred(s))
+
+    def send(self, flags, seq, ack, data=b"", opts=b"", win=65535):
+        self.pc.send_tcp(self.port, self.sport, seq, ack, flags, data=data, opts=opts, win=win)
+
+    def running(self, secs):
+        try:
+            self.proc.wait(secs)
+        except subprocess.TimeoutExpired:
+            return True
+        return False
+
+    def finish(self):
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        out, err = self.proc.stdout.read(), self.proc.stderr.read()
+        return self.proc.returncode, out, err.decode(errors="replace").strip()[-300:]
+
+    def established_then_close(self, text, want_ack):
+        """After the handshake: our text and FIN; nc prints it, closes, exits 0."""
+        a = self.take(2.0, lambda s: s.flags & ACK and not s.flags & SYN and s.ack == want_ack)
+        check(a is not None, f"no ACK of {want_ack - self.irs} past our ISS")
+        nxt = self.irs + 1 + (want_ack - self.irs - 1)
+        self.send(ACK | PSH | FIN, nxt, self.iss + 1, data=text)
+        fin = self.take(3.0, lambda s: s.flags & FIN)
+        check(fin is not None, "nc did not close after our FIN")
+        self.send(ACK, nxt + len(text) + 1, fin.seq + 1)
+        rc, out, err = self.finish()
+        return rc, out, err
+
+
+def client_checks(pc, oasis_bin):
+    port = 7000 + random.randrange(1000)
+    # An unacceptable ACK in the SYN-ACK: RST <SEQ=SEG.ACK>; the attempt goes on.
+    c = Client(pc, oasis_bin, port)
+    bad = (c.iss + 1000) & 0xFFFFFFFF
+    c.send(SYN | ACK, c.irs, bad, opts=MSS1460)
+    r = c.take(1.0, lambda s: s.flags & RST)
+    check(r is not None and r.seq == bad and not r.flags & ACK,
+          f"a SYN-ACK acknowledging {bad - c.iss} drew {r}, want <SEQ=SEG.ACK><CTL=RST>")
+    c.send(SYN | ACK, c.irs, c.iss + 1, opts=MSS1460)
+    rc, out, err = c.established_then_close(b"hello client", (c.irs + 1) & 0xFFFFFFFF)
+    check(rc == 0 and out == b"hello client", f"nc: status {rc}, output {out!r} ({err})")
+    ok("RFC 9293 3.10.7.3 (SYN-SENT: first, the ACK)", "a SYN-ACK with an unacceptable ACK: "
+       "<SEQ=SEG.ACK><CTL=RST>, the attempt goes on and then opens")
+
+    # RSTs that do not acknowledge the SYN are dropped; one that does refuses.
+    c = Client(pc, oasis_bin, port + 1)
+    c.send(RST, c.irs, 0)
+    c.send(RST | ACK, c.irs, c.iss + 7)
+    check(c.running(0.4), "an RST not acknowledging the SYN ended the attempt")
+    c.send(RST | ACK, 0, c.iss + 1)
+    rc, out, err = c.finish()
+    check(rc == 4, f"an RST acknowledging the SYN: nc status {rc}, want 4 (refused) ({err})")
+    ok("RFC 9293 3.10.7.3 (SYN-SENT: second, the RST) / RFC 5961 3.2", "RSTs without an ACK of the "
+       "SYN ignored; RST,ACK of the SYN: connection refused")
+
+    # Text in the SYN-ACK is delivered (RFC 9293 3.10.7.3 sixth step).
+    c = Client(pc, oasis_bin, port + 2)
+    c.send(SYN | ACK, c.irs, c.iss + 1, data=b"early ", opts=MSS1460)
+    a = c.take(2.0, lambda s: s.flags & ACK and s.ack == (c.irs + 7) & 0xFFFFFFFF)
+    check(a is not None, "text in the SYN-ACK not acknowledged (only the SYN)")
+    c.send(ACK | PSH | FIN, c.irs + 7, c.iss + 1, data=b"bird")
+    fin = c.take(3.0, lambda s: s.flags & FIN)
+    check(fin is not None, "nc did not close")
+    c.send(ACK, c.irs + 12, fin.seq + 1)
+    rc, out, err = c.finish()
+    check(rc == 0 and out == b"early bird", f"nc: status {rc}, output {out!r} ({err})")
+    ok("RFC 9293 3.10.7.3 (SYN-SENT: text in the SYN-ACK)", "acknowledged and delivered before later text")
+
+    # Simultaneous open: a SYN without ACK answers our SYN (SYN-RECEIVED).
+    c = Client(pc, oasis_bin, port + 3)
+    c.send(SYN, c.irs, 0, opts=MSS1460)
+    sa = c.take(2.0, lambda s: s.flags & SYN)
+    check(sa is not None and sa.has(SYN | ACK) and sa.seq == c.iss and sa.ack == (c.irs + 1) & 0xFFFFFFFF,
+          f"simultaneous open: our SYN drew {sa}, want <SEQ=ISS><ACK=RCV.NXT><CTL=SYN,ACK>")
+    c.send(SYN | ACK, c.irs, c.iss + 1, opts=MSS1460)
+    rc, out, err = c.established_then_close(b"both at once", (c.irs + 1) & 0xFFFFFFFF)
+    check(rc == 0 and out == b"both at once", f"nc: status {rc}, output {out!r} ({err})")
+    ok("RFC 9293 3.10.7.3 (SYN-SENT: fourth, SYN) / 3.5 (simultaneous open)",
+       "a SYN crossing ours: SYN,ACK <SEQ=ISS><ACK=RCV.NXT>, then the connection opens")
+
+
+def client_side():
+    spec = os.environ.get("CLIENT")
+    check(spec, "no CLIENT spec (TAP,OASIS_IP,PROBE_IP,OASIS_BIN) from wire_probe.sh")
+    tap, oip, pip, binary = spec.split(",")
+    pc = Probe(tap, oip, pip)
+    client_checks(pc, binary)
+
+
 class LingeringClose:
     """A peer that closes and then never acknowledges Oasis's FIN. Started
     before the other checks, judged after them: `oasis serve` gives up on
@@ -1482,6 +1604,8 @@ def main():
     linger = LingeringClose()
     steps = [("lingering_close_start", linger.start)]
     steps += [(fn.__name__, fn) for fn in CHECKS if wanted(fn.__name__)]
+    if wanted("client_side"):
+        steps.append(("client_side", client_side))
     if wanted("syn_flood_spoofed"):
         steps.append(("syn_flood_spoofed", syn_flood_spoofed))
     steps += [("lingering_close", linger.finish), ("oasis_datagrams", oasis_datagrams)]

@@ -16,6 +16,11 @@ METRICS_PORT=9100
 
 setup_ns 1500
 start_serve --quiet --prometheus "$METRICS_PORT" --max-conns 512
+# A second link for Oasis as a client (oasis nc, started by the probe).
+ns ip tuntap add dev oasis1 mode tap || fail "cannot create the second TAP device"
+ns ip addr add 10.78.0.1/24 dev oasis1
+ns ip link set oasis1 up
+export CLIENT="oasis1,10.78.0.2,10.78.0.66,$OASIS"
 
 # alive WHEN: the server must still run; if not, its log's start (where a
 # sanitizer's report begins) is shown before the failure.
