@@ -734,6 +734,15 @@ static void trace_out(fx *x, trace *t, uint32_t *ts0)
                   (unsigned long long)d->delack, (unsigned long long)d->reorder,
                   (unsigned long long)e->rtt.srtt_ns, (unsigned long long)e->sb.rack.min_rtt_ns,
                   e->sb.rack.n, e->sb.rack.lost_valid);
+        /* what the short form of an ACK of everything (RACK's one record,
+         * the echo's RTT sample, NewReno's growth) must leave as the full
+         * form does */
+        const oasis_rack *k = &e->sb.rack;
+        trace_add(t, " rackx=%u,%llu,%u,%llu fack=%u,%u reo=%u rttvar=%llu rto=%llu,%u bytes_acked=%u",
+                  k->have_xmit, (unsigned long long)k->xmit_ns, k->end_seq - x->iss,
+                  (unsigned long long)k->rtt_ns, k->have_fack, k->fack - x->iss,
+                  k->reordering_seen, (unsigned long long)e->rtt.rttvar_ns,
+                  (unsigned long long)e->rtt.rto_ns, e->rtt.backoff, e->cc.bytes_acked);
     }
     trace_add(t, "\n");
 }

@@ -72,6 +72,10 @@ typedef struct oasis_cc_ops {
 } oasis_cc_ops;
 
 extern const oasis_cc_ops oasis_cc_newreno;
+/* NewReno's on_ack, for a direct call on the per-ACK path (the default
+ * controller: LTO inlines it there). */
+void oasis_cc_newreno_on_ack(oasis_cc_state *cc, uint32_t acked, uint32_t flight, uint64_t rtt_ns,
+                             uint64_t now_ns);
 
 /* The ops for an algorithm (NULL if not built). */
 const oasis_cc_ops *oasis_cc_get(oasis_cc_algo algo);

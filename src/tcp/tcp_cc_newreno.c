@@ -56,8 +56,11 @@ static int cwnd_limited(const oasis_cc_state *cc, uint32_t flight)
     return sat_add(flight, cc->mss) > cc->cwnd;
 }
 
-OASIS_HOT static void nr_on_ack(oasis_cc_state *cc, uint32_t acked, uint32_t flight, uint64_t rtt_ns,
-                      uint64_t now_ns)
+/* (always inline: tcp_recovery.c calls it directly, and with LTO an
+ * application-limited flow's ACK takes its early return without a call) */
+OASIS_HOT OASIS_ALWAYS_INLINE void oasis_cc_newreno_on_ack(oasis_cc_state *cc, uint32_t acked,
+                                                           uint32_t flight, uint64_t rtt_ns,
+                                                           uint64_t now_ns)
 {
     RTO_STREAK(cc) = 0;
     if (acked == 0 || !cwnd_limited(cc, flight))
@@ -149,7 +152,7 @@ static void nr_on_idle(oasis_cc_state *cc, uint64_t idle_ns, uint64_t rto_ns, ui
 const oasis_cc_ops oasis_cc_newreno = {
     .name = "newreno",
     .init = nr_init,
-    .on_ack = nr_on_ack,
+    .on_ack = oasis_cc_newreno_on_ack,
     .on_enter_recovery = nr_on_enter_recovery,
     .on_recovery_ack = nr_on_recovery_ack,
     .on_dupack = nr_on_dupack,

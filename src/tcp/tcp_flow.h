@@ -526,6 +526,11 @@ void oasis_tcp_pmtu_init(oasis_flow *f);
 /* Sends a window update if reading opened the window enough. */
 void oasis_tcp_window_update(oasis_flow *f);
 uint32_t oasis_tcp_ts_now(const oasis_flow *f);
+/* The same at a time the caller has read (oasis_now). */
+static inline uint32_t oasis_tcp_ts_at(const oasis_flow *f, uint64_t now)
+{
+    return (uint32_t)(now / OASIS_NS_PER_MS) + f->ts_offset;
+}
 
 /* ---- tcp_timer.c: when each deadline is armed and what its expiry does ---- */
 void oasis_tcp_timer_fn(oasis_stack *s, oasis_timer *t);

@@ -314,16 +314,24 @@ static void complete_acked_writes(oasis_flow *f)
         oasis_tcp_req_done(f, oasis_tcp_wq_pop(&f->ext->ackq), 0);
 }
 
-/* The timestamp echo (oasis_recovery_ack_begin read it), else the timed
- * segment; + 1 so that 0 means none. */
-static uint64_t rtt_from_ack(oasis_flow *f, const oasis_tcp_hdr *h)
+/* The ACK's RTT sample, given to the RTO estimator: the timestamp echo
+ * (oasis_recovery_ack_begin read it), else the timed segment. Returns it
+ * + 1 so that 0 means none. (Karn: only this collapses the backoff.) */
+static OASIS_ALWAYS_INLINE uint64_t rtt_from_ack(oasis_flow *f, const oasis_tcp_hdr *h)
 {
     const oasis_recovery *rc = &f->ext->rec;
-    if (rc->ack_echo)
-        return rc->ack_echo_ms >= 0 ? (uint64_t)rc->ack_echo_ms * OASIS_NS_PER_MS + 1 : 0;
+    if (rc->ack_echo) {
+        if (rc->ack_echo_ms < 0)
+            return 0;
+        oasis_rtt_sample_ms(&f->ext->rtt, (uint32_t)rc->ack_echo_ms);
+        return (uint64_t)rc->ack_echo_ms * OASIS_NS_PER_MS + 1;
+    }
     if (f->rtt_timing && oasis_seq_ge(h->ack, f->ext->rtt_seq)) {
         f->rtt_timing = 0;
-        return oasis_now(f->s) - f->ext->rtt_start + 1;
+        uint64_t rtt = oasis_now(f->s) - f->ext->rtt_start + 1;
+        if (rtt)
+            oasis_rtt_sample(&f->ext->rtt, rtt - 1);
+        return rtt;
     }
     return 0;
 }
@@ -345,8 +353,6 @@ OASIS_HOT static OASIS_ALWAYS_INLINE uint64_t new_ack(oasis_flow *f, const oasis
     if (f->ext->x.snd_urg)
         oasis_tcp_urg_acked(f); /* (both do nothing without their state) */
     uint64_t rtt = rtt_from_ack(f, h);
-    if (rtt)
-        oasis_rtt_sample(&f->ext->rtt, rtt - 1); /* Karn: only this collapses the backoff */
     f->ext->retries = 0;
     if (f->ext->plp.probe_mss)
         oasis_plpmtud_acked(f);
@@ -779,9 +785,10 @@ static void fast_ack(oasis_flow *f, const oasis_tcp_hdr *h)
         ack_update(f, h);
         return;
     }
-    oasis_recovery_all_acked_begin(f, h);
+    uint64_t now = oasis_now(f->s);
+    oasis_recovery_all_acked_begin(f, h, now);
     uint64_t rtt = h->ack != f->snd_una ? new_ack(f, h) : 0;
-    oasis_recovery_all_acked_end(f, rtt);
+    oasis_recovery_all_acked_end(f, rtt, now);
 }
 
 /* The predicted segment's text: data_input where it starts at RCV.NXT,

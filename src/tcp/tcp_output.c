@@ -21,7 +21,7 @@ static uint32_t min_u32(uint32_t a, uint32_t b) { return a < b ? a : b; }
 
 uint32_t oasis_tcp_ts_now(const oasis_flow *f)
 {
-    return (uint32_t)(oasis_now(f->s) / OASIS_NS_PER_MS) + f->ts_offset;
+    return oasis_tcp_ts_at(f, oasis_now(f->s));
 }
 
 /* Free receive space we can advertise (the field is 16 bits, scaled).

@@ -117,8 +117,8 @@ void oasis_rack_ack(oasis_flow *f, const oasis_tcp_hdr *h, uint32_t una);
 /* The same for una == snd_max and no SACK blocks while the scoreboard is
  * empty (everything acknowledged: header prediction's case, the SACK
  * scoreboard has nothing to add or advance): the records go, nothing is
- * judged lost. */
-void oasis_rack_ack_all(oasis_flow *f, const oasis_tcp_hdr *h);
+ * judged lost. now: oasis_now(). */
+void oasis_rack_ack_all(oasis_flow *f, uint64_t now);
 /* The reorder timer (f->ext->tm.reorder) fired. */
 void oasis_rack_timeout(oasis_flow *f);
 void oasis_rack_on_rto(oasis_rack *r);

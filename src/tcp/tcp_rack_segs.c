@@ -302,18 +302,32 @@ void oasis_rack_ack(oasis_flow *f, const oasis_tcp_hdr *h, uint32_t una)
     check(f, now);
 }
 
-void oasis_rack_ack_all(oasis_flow *f, const oasis_tcp_hdr *h)
+/* oasis_rack_ack_all's records when there are several (a burst
+ * acknowledged at once), in ascending order as oasis_rack_ack takes them. */
+static OASIS_NOINLINE void ack_all_records(oasis_rack *r, uint64_t now)
+{
+    for (uint32_t i = 0; i < r->n; i++) {
+        const oasis_rack_seg *g = rec(r, i);
+        if (!(g->flags & OASIS_RACK_SACKED))
+            delivered(r, g, now);
+    }
+}
+
+void oasis_rack_ack_all(oasis_flow *f, uint64_t now)
 {
     /* oasis_rack_ack with una = snd_max and no SACK blocks: every record
      * ends at or below snd_max, so all are delivered (or were SACKed),
      * lost_below too lies below, and nothing is left in flight. */
     oasis_rack *r = &f->ext->sb.rack;
-    uint64_t now = oasis_now(f->s);
     ack_rtt(f);
-    for (uint32_t i = 0; i < r->n; i++) {
-        const oasis_rack_seg *g = rec(r, i);
+    if (r->n == 1) {
+        /* One record (request/response: the segment last sent): it is
+         * rec(r, 0), with no ring index to walk. */
+        const oasis_rack_seg *g = &r->segs[r->head];
         if (!(g->flags & OASIS_RACK_SACKED))
             delivered(r, g, now);
+    } else if (r->n) {
+        ack_all_records(r, now);
     }
     r->lost_valid = 0;
     segs_reset(r);

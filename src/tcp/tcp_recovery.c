@@ -68,6 +68,18 @@ void oasis_recovery_init(oasis_flow *f)
 
 enum { ECN_CUT_NONE = 0, ECN_CUT_LOSS, ECN_CUT_ECE };
 
+/* The controller's on_ack; NewReno (the default) by a direct call, which
+ * LTO can inline into the ACK path. */
+static OASIS_ALWAYS_INLINE void cc_on_ack(oasis_flow *f, uint32_t acked, uint32_t flight,
+                                          uint64_t rtt_ns, uint64_t now)
+{
+    const oasis_cc_ops *ops = f->ext->ccops;
+    if (ops == &oasis_cc_newreno)
+        oasis_cc_newreno_on_ack(&f->ext->cc, acked, flight, rtt_ns, now);
+    else
+        ops->on_ack(&f->ext->cc, acked, flight, rtt_ns, now);
+}
+
 /* cwnd was just reduced (why: ECN_CUT_*): this window of data is done
  * reacting, and the next new data segment carries CWR. */
 static void ecn_window_cut(oasis_flow *f, uint8_t why)
@@ -212,18 +224,18 @@ static int sack_should_enter(const oasis_flow *f)
 /* ---- ACKs ------------------------------------------------------------------------ */
 
 /* The ACK's timestamp echo, read once for RACK and the RTO estimator. */
-static void ack_echo(oasis_flow *f, const oasis_tcp_hdr *h)
+static OASIS_ALWAYS_INLINE void ack_echo(oasis_flow *f, const oasis_tcp_hdr *h, uint64_t now)
 {
     oasis_recovery *rc = &f->ext->rec;
     rc->ack_echo = f->ts_ok && h->has_ts && h->ts_ecr;
     if (rc->ack_echo)
-        rc->ack_echo_ms = oasis_seq_diff(oasis_tcp_ts_now(f), h->ts_ecr);
+        rc->ack_echo_ms = oasis_seq_diff(oasis_tcp_ts_at(f, now), h->ts_ecr);
 }
 
 void oasis_recovery_ack_begin(oasis_flow *f, const oasis_tcp_hdr *h)
 {
     oasis_recovery *rc = &f->ext->rec;
-    ack_echo(f, h);
+    ack_echo(f, h, oasis_now(f->s));
     rc->ack_una = f->snd_una;
     rc->ack_flight = f->snd_max - f->snd_una;
     rc->ack_sacked = oasis_sb_sacked_bytes(&f->ext->sb);
@@ -294,7 +306,7 @@ static void open_ack(oasis_flow *f, const oasis_tcp_hdr *h, uint32_t acked, uint
     /* RFC 3168 6.1.2: no growth on an ECE ACK, nor in the window an ECE
      * just reduced (as Linux's CWR state). */
     if (acked && !ece && rc->ecn_cut != ECN_CUT_ECE)
-        f->ext->ccops->on_ack(&f->ext->cc, data, rc->ack_flight, rtt_ns, oasis_now(f->s));
+        cc_on_ack(f, data, rc->ack_flight, rtt_ns, oasis_now(f->s));
     if (rc->state == OASIS_REC_RTO) {
         if (oasis_seq_ge(f->snd_una, rc->recover))
             rc->state = OASIS_REC_OPEN; /* all data sent before the timeout arrived */
@@ -365,18 +377,18 @@ void oasis_recovery_ack_end(oasis_flow *f, const oasis_tcp_hdr *h, uint64_t rtt_
  * reorder timer), the ACK is no duplicate (SACK: nothing newly SACKed;
  * RFC 5681: nothing outstanding) and no recovery can start (snd_una ==
  * snd_max); congestion control grows as open_ack grows it. */
-void oasis_recovery_all_acked_begin(oasis_flow *f, const oasis_tcp_hdr *h)
+void oasis_recovery_all_acked_begin(oasis_flow *f, const oasis_tcp_hdr *h, uint64_t now)
 {
     oasis_recovery *rc = &f->ext->rec;
-    ack_echo(f, h);
+    ack_echo(f, h, now);
     rc->ack_una = f->snd_una;
     rc->ack_flight = f->snd_max - f->snd_una;
     rc->ack_sacked = 0;
     if (f->sack_ok)
-        oasis_rack_ack_all(f, h); /* the scoreboard is empty and stays so */
+        oasis_rack_ack_all(f, now); /* the scoreboard is empty and stays so */
 }
 
-void oasis_recovery_all_acked_end(oasis_flow *f, uint64_t rtt_ns)
+void oasis_recovery_all_acked_end(oasis_flow *f, uint64_t rtt_ns, uint64_t now)
 {
     oasis_recovery *rc = &f->ext->rec;
     if (rc->ecn_cut && oasis_seq_gt(f->snd_una, rc->ecn_high))
@@ -387,7 +399,7 @@ void oasis_recovery_all_acked_end(oasis_flow *f, uint64_t rtt_ns)
     rc->lt_segs = 0;
     oasis_tlp_reset(f);
     if (rc->ecn_cut != ECN_CUT_ECE)
-        f->ext->ccops->on_ack(&f->ext->cc, data_acked(f), rc->ack_flight, rtt_ns, oasis_now(f->s));
+        cc_on_ack(f, data_acked(f), rc->ack_flight, rtt_ns, now);
 }
 
 void oasis_recovery_losses(oasis_flow *f)

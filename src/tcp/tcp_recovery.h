@@ -67,9 +67,10 @@ void oasis_recovery_ack_end(oasis_flow *f, const oasis_tcp_hdr *h, uint64_t rtt_
 /* Header prediction's short form of ack_begin/ack_end (tcp_input.c), for
  * an ACK of everything sent (h->ack == snd_max) while recovery is OPEN,
  * nothing is SACKed and the ACK has no SACK block and no ECE: the same
- * effects without the scoreboard and loss checks that cannot find anything. */
-void oasis_recovery_all_acked_begin(oasis_flow *f, const oasis_tcp_hdr *h);
-void oasis_recovery_all_acked_end(oasis_flow *f, uint64_t rtt_ns);
+ * effects without the scoreboard and loss checks that cannot find anything.
+ * now: oasis_now(), read once by the caller. */
+void oasis_recovery_all_acked_begin(oasis_flow *f, const oasis_tcp_hdr *h, uint64_t now);
+void oasis_recovery_all_acked_end(oasis_flow *f, uint64_t rtt_ns, uint64_t now);
 /* RACK marked losses outside an ACK (its reorder timer). */
 void oasis_recovery_losses(oasis_flow *f);
 /* Retransmission timeout: collapse cwnd, forget SACK and RACK marks. */

@@ -1,5 +1,7 @@
 /* RFC 6298 retransmission timeout estimator, integer nanoseconds. */
 #include "tcp/tcp_rtt.h"
+#include "core/compiler.h"
+#include "oasis/clock.h"
 
 #define RTT_G_NS 1000000ull     /* clock granularity G: 1 ms */
 #define RTT_K 4
@@ -29,9 +31,9 @@ void oasis_rtt_init(oasis_rtt *r, uint64_t initial_ns, uint64_t min_ns, uint64_t
     r->have_sample = 0;
 }
 
-void oasis_rtt_sample(oasis_rtt *r, uint64_t rtt_ns)
+/* A sample R within RTT_SAMPLE_MAX. */
+static OASIS_ALWAYS_INLINE void sample(oasis_rtt *r, uint64_t R)
 {
-    uint64_t R = rtt_ns > RTT_SAMPLE_MAX ? RTT_SAMPLE_MAX : rtt_ns;
     if (!r->have_sample) {
         r->srtt_ns = R; /* (2.2) */
         r->rttvar_ns = R / 2;
@@ -45,6 +47,18 @@ void oasis_rtt_sample(oasis_rtt *r, uint64_t rtt_ns)
     uint64_t var = RTT_K * r->rttvar_ns;
     r->rto_ns = clamp(r, r->srtt_ns + (var > RTT_G_NS ? var : RTT_G_NS));
     r->backoff = 0;
+}
+
+void oasis_rtt_sample(oasis_rtt *r, uint64_t rtt_ns)
+{
+    sample(r, rtt_ns > RTT_SAMPLE_MAX ? RTT_SAMPLE_MAX : rtt_ns);
+}
+
+/* (a timestamp echo's 2^31 ms at most are below RTT_SAMPLE_MAX's 2^56 ns:
+ * no cap to test) */
+OASIS_HOT OASIS_ALWAYS_INLINE void oasis_rtt_sample_ms(oasis_rtt *r, uint32_t ms)
+{
+    sample(r, (uint64_t)ms * OASIS_NS_PER_MS);
 }
 
 void oasis_rtt_restore(oasis_rtt *r, uint64_t srtt_ns, uint64_t rttvar_ns)

@@ -21,6 +21,9 @@ void oasis_rtt_init(oasis_rtt *r, uint64_t initial_ns, uint64_t min_ns, uint64_t
  * R/2; then rttvar = 3/4 rttvar + 1/4 |srtt - R|, srtt = 7/8 srtt + 1/8 R.
  * rto = srtt + max(G = 1 ms, 4 * rttvar), clamped to [min, max]. */
 void oasis_rtt_sample(oasis_rtt *r, uint64_t rtt_ns);
+/* The same for a sample of ms milliseconds, ms < 2^31 (a timestamp echo's
+ * TS.now - TSecr, RFC 7323 4.1). */
+void oasis_rtt_sample_ms(oasis_rtt *r, uint32_t ms);
 /* Back from idle: srtt and rttvar as they were (have_sample set), the RTO
  * computed from them as (2.3) does, backoff 0. */
 void oasis_rtt_restore(oasis_rtt *r, uint64_t srtt_ns, uint64_t rttvar_ns);
