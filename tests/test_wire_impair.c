@@ -837,6 +837,51 @@ static void test_fast_send_delay_and_late_observer(void **state)
     rig_fini(&r);
 }
 
+/* Statistics taken while frames are in flight: delivered counts what
+ * reached the receiver, on a direction that takes the copying common case
+ * and on one through the stages (a duplicate counts when it arrives). */
+static void test_stats_in_flight(void **state)
+{
+    (void)state;
+    rig r;
+    rig_init(&r, 23, 0);
+    oasis_impair g;
+    oasis_impair_init(&g);
+    g.delay_ns = OASIS_NS_PER_MS;
+    assert_int_equal(oasis_wire_impair(r.wire, r.a.link, r.b.link, &g), 0);
+    g.duplicate = 1.0;
+    assert_int_equal(oasis_wire_impair(r.wire, r.b.link, r.a.link, &g), 0);
+    pump(&r, 2, 100, 1000); /* delivered, and their buffers recycled */
+    send_frame(&r.a, &r.b, 2, 100);
+    send_frame(&r.a, &r.b, 3, 60);
+    send_frame(&r.b, &r.a, 0, 80);
+    oasis_wire_stats ab = stats_ab(&r), ba, all;
+    assert_int_equal(oasis_wire_stats_get(r.wire, r.b.link, r.a.link, &ba), 0);
+    assert_int_equal(oasis_wire_stats_get(r.wire, NULL, NULL, &all), 0);
+    assert_int_equal(ab.sent, 4);
+    assert_int_equal(ab.bytes_sent, 360);
+    assert_int_equal(ab.delivered, 2);
+    assert_int_equal(ab.bytes_delivered, 200);
+    assert_int_equal(ba.sent, 1);
+    assert_int_equal(ba.duplicated, 1);
+    assert_int_equal(ba.delivered, 0);
+    assert_int_equal(ba.bytes_delivered, 0);
+    assert_int_equal(all.sent, 5);
+    assert_int_equal(all.delivered, 2);
+    oasis_wire_run(r.wire, NULL, NULL, OASIS_NS_PER_SEC);
+    assert_int_equal(r.b.nrx, 4);
+    assert_int_equal(r.a.nrx, 2);
+    ab = stats_ab(&r);
+    assert_int_equal(oasis_wire_stats_get(r.wire, r.b.link, r.a.link, &ba), 0);
+    assert_int_equal(ab.delivered, 4);
+    assert_int_equal(ab.bytes_delivered, 360);
+    assert_int_equal(ba.delivered, 2);
+    assert_int_equal(ba.bytes_delivered, 160);
+    assert_balanced(&ab);
+    assert_balanced(&ba);
+    rig_fini(&r);
+}
+
 /* The contract's misuse answers: no crash, an error, and what was lent
  * comes back; the wire lends only where its plain path applies. */
 static void test_lend_misuse(void **state)
@@ -1011,6 +1056,7 @@ int main(void)
         cmocka_unit_test(test_lend_same_as_send),
         cmocka_unit_test(test_lend_misuse),
         cmocka_unit_test(test_fast_send_delay_and_late_observer),
+        cmocka_unit_test(test_stats_in_flight),
         cmocka_unit_test(test_unicast_follows_ports),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -57,7 +57,14 @@ typedef struct wire_chan {
     uint64_t qbytes;
     uint64_t busy_until; /* when the last queued frame finishes */
     uint64_t carry;      /* remainder of len*8e9/rate, so the rate is exact */
+    /* st counts all but deliveries and the common case's sends: frames are
+     * counted as they are queued, by the stages (chan_push) and by the
+     * common case (its sends, all queued), and oasis_wire_stats_get takes
+     * those still in flight off for what was delivered. Delivery, once per
+     * frame like the send, then touches no channel. */
     oasis_wire_stats st;
+    uint64_t queued, queued_bytes; /* by chan_push */
+    uint64_t fast_sent, fast_bytes; /* by chan_queue_fast */
 } wire_chan;
 
 typedef struct wire_port {
@@ -596,8 +603,11 @@ static int corruptible(const uint8_t *data, uint32_t len)
 /* Queues f for delivery; an allocation failure counts as a full wire. */
 static int chan_push(oasis_wire *w, wire_chan *c, wire_frame *f)
 {
-    if (queue_push(w, f) == OASIS_OK)
+    if (queue_push(w, f) == OASIS_OK) {
+        c->queued++;
+        c->queued_bytes += f->len;
         return 1;
+    }
     free(f);
     c->st.dropped_full++;
     w->drops++;
@@ -760,8 +770,8 @@ static OASIS_ALWAYS_INLINE void chan_queue_fast(oasis_wire *w, wire_chan *c, uin
                                                 uint32_t dst, wire_frame *f, uint32_t len,
                                                 uint64_t due)
 {
-    c->st.sent++;
-    c->st.bytes_sent += len;
+    c->fast_sent++;
+    c->fast_bytes += len;
     c->last_due = due;
     f->due = due;
     f->src = src;
@@ -1217,9 +1227,25 @@ int oasis_wire_stats_get(const oasis_wire *w, const oasis_link *from, const oasi
     for (uint32_t i = 0; i < w->nports; i++) {
         if (src && src->index != i)
             continue;
-        for (uint32_t j = 0; j < w->nports; j++)
-            if (!dst || dst->index == j)
-                stats_add(out, &w->ports[i]->out[j].st);
+        for (uint32_t j = 0; j < w->nports; j++) {
+            if (dst && dst->index != j)
+                continue;
+            const wire_chan *c = &w->ports[i]->out[j];
+            oasis_wire_stats st = c->st;
+            st.sent += c->fast_sent;
+            st.bytes_sent += c->fast_bytes;
+            st.delivered = c->queued + c->fast_sent; /* less those in flight, below */
+            st.bytes_delivered = c->queued_bytes + c->fast_bytes;
+            stats_add(out, &st);
+        }
+    }
+    for (uint32_t k = 0; k < w->flen + w->hlen; k++) {
+        const wire_frame *f = k < w->flen ? w->fifo[(w->fhead + k) & (w->fcap - 1)]
+                                          : w->heap[k - w->flen];
+        if ((!src || f->src == src->index) && (!dst || f->dst == dst->index)) {
+            out->delivered--;
+            out->bytes_delivered -= f->len;
+        }
     }
     return OASIS_OK;
 }
@@ -1255,9 +1281,6 @@ static OASIS_NOINLINE void deliver_other(oasis_wire *w, const wire_port *p, cons
 /* cache: the step's copy for a real clock (w->now_cached set). */
 static OASIS_ALWAYS_INLINE void deliver(oasis_wire *w, const wire_frame *f, int cache)
 {
-    wire_chan *c = &w->ports[f->src]->out[f->dst];
-    c->st.delivered++;
-    c->st.bytes_delivered += f->len;
     oasis_stack *s = cache ? w->clocked[f->dst] : NULL;
     if (s && !f->has_off)
         oasis_stack_input_at(s, f->data, f->len, w->now);
@@ -1280,20 +1303,30 @@ static OASIS_ALWAYS_INLINE size_t deliver_due(oasis_wire *w, uint64_t now, int c
     size_t n = 0;
     uint64_t limit = cache ? w->next_seq : UINT64_MAX;
     for (;;) {
-        /* queue_first, and the pop from where it found the frame */
-        wire_frame *f = w->flen ? w->fifo[w->fhead] : NULL;
-        int fifo = 1;
-        if (w->hlen && (!f || frame_before(w->heap[0], f))) {
-            f = w->heap[0];
-            fifo = 0;
-        }
-        if (!f || f->due > now || f->seq >= limit)
-            return n;
-        if (fifo) {
+        /* queue_first, and the pop from where it found the frame; an empty
+         * heap (every frame of a fixed-delay wire) leaves the FIFO alone */
+        wire_frame *f;
+        if (!w->hlen) {
+            if (!w->flen)
+                return n;
+            f = w->fifo[w->fhead];
+            if (f->due > now || f->seq >= limit)
+                return n;
             w->fhead = (w->fhead + 1) & (w->fcap - 1);
             w->flen--;
         } else {
-            heap_pop(w);
+            f = w->flen ? w->fifo[w->fhead] : NULL;
+            int fifo = f && !frame_before(w->heap[0], f);
+            if (!fifo)
+                f = w->heap[0];
+            if (f->due > now || f->seq >= limit)
+                return n;
+            if (fifo) {
+                w->fhead = (w->fhead + 1) & (w->fcap - 1);
+                w->flen--;
+            } else {
+                heap_pop(w);
+            }
         }
         deliver(w, f, cache);
         frame_release(w, f);
