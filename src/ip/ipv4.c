@@ -131,9 +131,9 @@ static uint32_t ident_bucket(oasis_stack *s, uint32_t dst, uint8_t proto)
 /* The next ID of bucket b, for count datagrams. Like Linux, a bucket left
  * alone for t ms jumps by a random amount below t, so even a peer sharing
  * it cannot count what was sent between its probes. */
-static OASIS_ALWAYS_INLINE uint16_t ident_take(oasis_stack *s, uint32_t b, uint16_t count)
+static OASIS_ALWAYS_INLINE uint16_t ident_take(oasis_stack *s, uint32_t b, uint16_t count,
+                                               uint32_t now_ms)
 {
-    uint32_t now_ms = (uint32_t)(oasis_now(s) / OASIS_NS_PER_MS);
     uint32_t idle = now_ms - s->ip.ident_ms[b];
     uint16_t delta = 1;
     if (idle != 0) {
@@ -150,7 +150,8 @@ static OASIS_ALWAYS_INLINE uint16_t ident_take(oasis_stack *s, uint32_t b, uint1
 
 static uint16_t next_ident(oasis_stack *s, uint32_t dst, uint8_t proto, uint16_t count)
 {
-    return ident_take(s, ident_bucket(s, dst, proto), count);
+    return ident_take(s, ident_bucket(s, dst, proto), count,
+                      (uint32_t)(oasis_now(s) / OASIS_NS_PER_MS));
 }
 
 static void fill_header(const oasis_stack *s, oasis_ipv4_hdr *h, uint32_t dst, uint8_t proto,
@@ -334,9 +335,10 @@ static int txc_ready(oasis_stack *s, oasis_ipv4_txc *c, uint32_t dst, uint8_t pr
 }
 
 /* Writes c's headers in front of a datagram of total bytes (IPv4 header
- * included) at frame, for segs datagrams' IDs, and counts it sent. */
+ * included) at frame, for segs datagrams' IDs, and counts it sent. now_ms:
+ * the time in ms (the transport's send has it). */
 static OASIS_ALWAYS_INLINE void txc_write(oasis_stack *s, oasis_ipv4_txc *c, uint8_t *frame,
-                                          size_t total, uint8_t tos, uint16_t segs)
+                                          size_t total, uint8_t tos, uint16_t segs, uint32_t now_ms)
 {
     s->ctr.ip.out_requests++;
     memcpy(frame, c->hdr, sizeof c->hdr);
@@ -346,7 +348,7 @@ static OASIS_ALWAYS_INLINE void txc_write(oasis_stack *s, oasis_ipv4_txc *c, uin
     /* The template's sum and the three fields' (a one's complement sum is
      * the same in either byte order): below 2^18, two folds end it. */
     uint32_t sum = c->hsum + tos + (uint16_t)total;
-    uint16_t id = ident_take(s, c->bucket, segs);
+    uint16_t id = ident_take(s, c->bucket, segs, now_ms);
     oasis_put16(ip + 4, id);
     sum += id;
     sum = (sum & 0xffffu) + (sum >> 16);
@@ -363,7 +365,8 @@ int oasis_ipv4_output_cached(oasis_stack *s, oasis_ipv4_txc *c, oasis_pbuf *p, u
     if (!txc_ready(s, c, dst, proto, ttl) || total > 65535 || (!p->gso_size && total > s->mtu) ||
         oasis_pbuf_headroom(p) < sizeof c->hdr)
         return oasis_ipv4_output_tt(s, p, dst, proto, 1, tos, ttl);
-    txc_write(s, c, oasis_pbuf_push(p, sizeof c->hdr), total, tos, p->gso_segs);
+    txc_write(s, c, oasis_pbuf_push(p, sizeof c->hdr), total, tos, p->gso_segs,
+              (uint32_t)(oasis_now(s) / OASIS_NS_PER_MS));
     return oasis_eth_xmit(s, p);
 }
 
@@ -377,9 +380,9 @@ int oasis_ipv4_cached_frame_ok(oasis_stack *s, oasis_ipv4_txc *c, uint32_t dst, 
  * without a call and a second set of saved registers per segment. */
 OASIS_HOT OASIS_ALWAYS_INLINE int oasis_ipv4_output_frame(oasis_stack *s, oasis_ipv4_txc *c,
                                                           uint8_t *frame, size_t len, uint8_t tos,
-                                                          int lent)
+                                                          int lent, uint32_t now_ms)
 {
-    txc_write(s, c, frame, len + OASIS_IPV4_HLEN, tos, 1);
+    txc_write(s, c, frame, len + OASIS_IPV4_HLEN, tos, 1, now_ms);
     if (lent)
         return oasis_eth_commit(s, frame, sizeof c->hdr + len);
     return oasis_eth_send_frame(s, frame, sizeof c->hdr + len);
@@ -388,11 +391,11 @@ OASIS_HOT OASIS_ALWAYS_INLINE int oasis_ipv4_output_frame(oasis_stack *s, oasis_
 OASIS_HOT OASIS_ALWAYS_INLINE int oasis_ipv4_try_frame(oasis_stack *s, oasis_ipv4_txc *c,
                                                        uint32_t dst, uint8_t proto, uint8_t ttl,
                                                        uint8_t *frame, size_t len, uint8_t tos,
-                                                       int lent)
+                                                       int lent, uint32_t now_ms)
 {
     if (!oasis_ipv4_cached_frame_ok(s, c, dst, proto, ttl, len))
         return 0;
-    oasis_ipv4_output_frame(s, c, frame, len, tos, lent);
+    oasis_ipv4_output_frame(s, c, frame, len, tos, lent, now_ms);
     return 1;
 }
 

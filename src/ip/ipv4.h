@@ -118,17 +118,19 @@ int oasis_ipv4_output_cached(oasis_stack *s, oasis_ipv4_txc *c, oasis_pbuf *p, u
  * oasis_ipv4_output_frame writes the headers and hands the frame (borrowed)
  * to the link: what oasis_ipv4_output_cached would send, without the
  * pbuf's allocation. lent: the frame is the link's loan (oasis_eth_lend),
- * which this ends (oasis_eth_commit). */
+ * which this ends (oasis_eth_commit). now_ms: the stack's time in ms
+ * (oasis_now / OASIS_NS_PER_MS), which the sending transport has read. */
 int oasis_ipv4_cached_frame_ok(oasis_stack *s, oasis_ipv4_txc *c, uint32_t dst, uint8_t proto,
                                uint8_t ttl, size_t len);
 int oasis_ipv4_output_frame(oasis_stack *s, oasis_ipv4_txc *c, uint8_t *frame, size_t len,
-                            uint8_t tos, int lent);
+                            uint8_t tos, int lent, uint32_t now_ms);
 /* Both in one call, for a transport that builds its segment first: sends
  * the frame and returns 1 when c covers it, else returns 0 having sent
  * nothing, a loan still outstanding (the caller sends the segment the slow
  * way, after oasis_eth_unlend). */
 int oasis_ipv4_try_frame(oasis_stack *s, oasis_ipv4_txc *c, uint32_t dst, uint8_t proto,
-                         uint8_t ttl, uint8_t *frame, size_t len, uint8_t tos, int lent);
+                         uint8_t ttl, uint8_t *frame, size_t len, uint8_t tos, int lent,
+                         uint32_t now_ms);
 /* Routing may have changed (address, prefix, gateway, link): every
  * transmit cache is stale. */
 void oasis_ipv4_route_changed(oasis_stack *s);

@@ -166,9 +166,10 @@ static OASIS_ALWAYS_INLINE uint64_t flow_pseudo(oasis_flow *f, uint32_t len)
 
 /* What sending a segment of len bytes from seq (in pieces of room bytes)
  * changes besides the bytes: the ACK it carries, the counters, RACK's
- * per-segment records. (last_tx_ms: the caller's, it has the time.) */
+ * per-segment records. (last_tx_ms: the caller's, it has the time.)
+ * fresh: the caller knows seq is snd_max (new data, no retransmission). */
 static OASIS_ALWAYS_INLINE void xmit_account(oasis_flow *f, uint32_t seq, uint32_t len, uint8_t flags,
-                                uint32_t pieces, uint32_t room)
+                                uint32_t pieces, uint32_t room, int fresh)
 {
     oasis_stack *s = f->s;
     if (flags & OASIS_TCP_ACK) {
@@ -181,7 +182,7 @@ static OASIS_ALWAYS_INLINE void xmit_account(oasis_flow *f, uint32_t seq, uint32
     f->segs_out += pieces;
     if (flags & OASIS_TCP_RST)
         s->ctr.tcp.out_rsts++;
-    if ((len || (flags & (OASIS_TCP_SYN | OASIS_TCP_FIN))) && oasis_seq_lt(seq, f->snd_max)) {
+    if (!fresh && (len || (flags & (OASIS_TCP_SYN | OASIS_TCP_FIN))) && oasis_seq_lt(seq, f->snd_max)) {
         s->ctr.tcp.retrans_segs += pieces;
         f->retransmits += pieces;
         oasis_plpmtud_resent(f, seq, len);
@@ -243,17 +244,17 @@ static OASIS_ALWAYS_INLINE int plain_fits(const oasis_flow *f, uint32_t len)
     return len <= SMALL_FRAME - sizeof f->ext->txc.hdr - (OASIS_TCP_HLEN + 12);
 }
 
-/* Sends the segment the plain tests allowed; ms: the time in ms; room:
- * the payload a segment holds, plain_hlen's header beside it. A frame
- * long enough for a loan to pay (OASIS_ETH_LEND_MIN) is built in the
- * link's memory when it lends it (no copy), any other in ours. The frame's
- * pointer, no longer a fixed place on the stack, costs ~15 instructions of
- * spills per segment; so the accounting (which the frame's bytes do not
- * depend on) comes first, and the pointer lives only across the writes.
- * (A copy of this function per case, or the loan out of line, cost more:
- * callgrind.) */
+/* Sends the segment the plain tests allowed; ms: the time in ms; room: the
+ * payload a segment holds, plain_hlen's header beside it; fresh: as
+ * xmit_account's. A frame long enough for a loan to pay (OASIS_ETH_LEND_MIN)
+ * is built in the link's memory when it lends it (no copy), any other in
+ * ours. The frame's pointer, no longer a fixed place on the stack, costs ~15
+ * instructions of spills per segment; so the accounting (which the frame's
+ * bytes do not depend on) comes first, and the pointer lives only across the
+ * writes. (A copy of this function per case, or the loan out of line, cost
+ * more: callgrind.) */
 static OASIS_ALWAYS_INLINE void plain_send(oasis_flow *f, uint32_t seq, uint32_t len, uint8_t flags,
-                                           uint32_t ms, uint32_t room)
+                                           uint32_t ms, uint32_t room, int fresh)
 {
     oasis_stack *s = f->s;
     oasis_tcp_ext *x = f->ext;
@@ -270,7 +271,7 @@ static OASIS_ALWAYS_INLINE void plain_send(oasis_flow *f, uint32_t seq, uint32_t
     h.ts_ecr = f->ts_recent;
     if (len)
         f->last_tx_ms = ms;
-    xmit_account(f, seq, len, flags, 1, room);
+    xmit_account(f, seq, len, flags, 1, room, fresh);
     uint8_t own[SMALL_FRAME];
     size_t flen = sizeof x->txc.hdr + hlen + len;
     uint8_t *lent = flen >= OASIS_ETH_LEND_MIN ? oasis_eth_lend(s, flen) : NULL;
@@ -280,7 +281,7 @@ static OASIS_ALWAYS_INLINE void plain_send(oasis_flow *f, uint32_t seq, uint32_t
     oasis_tcp_emit_plain(th, &h, psum, flow_pseudo(f, hlen + len));
     uint32_t dst = oasis_get32(f->c.raddr.b + 12); /* (IPv4: plain_flow asked) */
     if (!oasis_ipv4_try_frame(s, &x->txc, dst, OASIS_IPPROTO_TCP, f->ttl, frame, hlen + len, f->tos,
-                              lent != NULL))
+                              lent != NULL, ms))
         plain_slow(s, x, dst, f->tos, f->ttl, th, hlen + len, lent);
 }
 
@@ -293,7 +294,7 @@ static OASIS_ALWAYS_INLINE int xmit_plain(oasis_flow *f, uint32_t seq, uint32_t 
     uint32_t room = oasis_tcp_seg_mss(f) + OASIS_TCP_HLEN - plain_hlen(f);
     if (len > room || !plain_fits(f, len))
         return 0;
-    plain_send(f, seq, len, flags, (uint32_t)(oasis_now(f->s) / OASIS_NS_PER_MS), room);
+    plain_send(f, seq, len, flags, (uint32_t)(oasis_now(f->s) / OASIS_NS_PER_MS), room, 0);
     return 1;
 }
 
@@ -382,11 +383,13 @@ OASIS_HOT static OASIS_NOINLINE uint32_t xmit_general(oasis_flow *f, uint32_t se
         oasis_tcp_emit_ps(th, &h, psum, flow_pseudo(f, (uint32_t)(hlen + len)));
     }
 
+    /* (the time: the data's, and the IPv4 ID's of a frame without pbuf) */
+    uint32_t ms = len || frame ? (uint32_t)(oasis_now(s) / OASIS_NS_PER_MS) : 0;
     if (len)
-        f->last_tx_ms = (uint32_t)(oasis_now(s) / OASIS_NS_PER_MS);
-    xmit_account(f, seq, len, flags, pieces, room);
+        f->last_tx_ms = ms;
+    xmit_account(f, seq, len, flags, pieces, room, 0);
     if (frame)
-        oasis_ipv4_output_frame(s, &f->ext->txc, frame, hlen + len, tos, frame != small);
+        oasis_ipv4_output_frame(s, &f->ext->txc, frame, hlen + len, tos, frame != small, ms);
     else if (v6)
         oasis_tcp_ip_output(s, p, &f->c.laddr, &f->c.raddr, tos, f->ttl);
     else
@@ -581,7 +584,7 @@ static OASIS_ALWAYS_INLINE int output_one(oasis_flow *f)
     /* (a segment holds mss: mss_send, at least 64, with no lower path
      * MTU here, is never the timestamps' 12 that eff_mss makes 1) */
     if (plain_flow(f) && plain_fits(f, avail))
-        plain_send(f, seq, avail, flags, ms, mss);
+        plain_send(f, seq, avail, flags, ms, mss, 1);
     else
         xmit_general(f, seq, avail, flags, 1);
     /* seg_sent's and the loop's tail for new data: the segment carried

@@ -32,11 +32,17 @@ static uint64_t next_deadline(const oasis_flow *f)
                    min_u64(min_u64(t->fin_wait2, t->delack), min_u64(t->reorder, t->tune)));
 }
 
+/* d: a deadline known to be set (not OASIS_TCP_NEVER). */
+static OASIS_ALWAYS_INLINE void timer_by_set(oasis_flow *f, uint64_t d)
+{
+    if (f->in_table && (!oasis_timer_active(&f->ext->timer) || d < f->ext->timer.deadline))
+        oasis_timer_start(f->s, &f->ext->timer, d);
+}
+
 static OASIS_ALWAYS_INLINE void timer_by(oasis_flow *f, uint64_t d)
 {
-    if (d != OASIS_TCP_NEVER && f->in_table &&
-        (!oasis_timer_active(&f->ext->timer) || d < f->ext->timer.deadline))
-        oasis_timer_start(f->s, &f->ext->timer, d);
+    if (d != OASIS_TCP_NEVER)
+        timer_by_set(f, d);
 }
 
 void oasis_tcp_timer_by(oasis_flow *f, uint64_t d) { timer_by(f, d); }
@@ -156,10 +162,18 @@ OASIS_HOT void oasis_tcp_arm_sent(oasis_flow *f, uint32_t mss)
     if (!f->sack_ok || x->sb.rack.tlp_out || x->retries || x->sb.n) {
         x->tm.tlp = OASIS_TCP_NEVER;
         if (armed)
-            timer_by(f, x->tm.rexmt);
+            timer_by_set(f, x->tm.rexmt);
         return;
     }
-    tlp_set(f, now, rto, mss);
+    if (!armed) {
+        tlp_set(f, now, rto, mss);
+        return;
+    }
+    /* The RTO just armed at now + rto: the PTO, never above rto
+     * (oasis_tlp_pto), is the earlier, as tlp_set would find. */
+    x->tm.tlp = now + oasis_tlp_pto(x->rtt.srtt_ns, x->rtt.have_sample, f->snd_max - f->snd_una,
+                                    mss, rto);
+    timer_by_set(f, x->tm.tlp);
 }
 
 void oasis_tcp_arm_fin_wait2(oasis_flow *f)
