@@ -198,9 +198,11 @@ typedef struct oasis_tcp_ext {
 
     /* transmit (tcp_output.c): the route, neighbour and headers of IPv4
      * segments (ipv4.c), and the pseudo-header sum less the length (0: not
-     * yet; the addresses never change) */
+     * yet; the addresses never change) with the ports' header word, set
+     * with it (oasis_tcp_ports_word) */
     oasis_ipv4_txc txc;
     uint64_t pseudo;
+    uint32_t ports_word;
 
     oasis_ring snd, rcv;
     oasis_ofo ofo;

@@ -68,19 +68,20 @@ static OASIS_ALWAYS_INLINE uint16_t window_field(oasis_flow *f, int syn)
     uint32_t free = oasis_ring_free(&f->ext->rcv);
     if ((free > adv && free - adv >= step) || f->s->tcp->mem_pressure)
         free = rcv_space(f);
+    /* (Either way the field fits 16 bits: the edge was set from a field
+     * below, or from a SYN's unscaled 16-bit window, so adv never exceeds
+     * 0xffff << shift; rcv_space's free never does.) */
     if (free <= adv || free - adv < step) {
         /* Keep the edge where it is. Rounding down may show the sender an
          * edge up to 2^shift-1 bytes short (RFC 7323 2.4); rounding up would
          * creep past the free space a little with every segment. */
         field = adv >> shift;
     } else {
-        field = free >> shift;
+        field = free >> shift; /* (free is rcv_space's here) */
         uint32_t edge = f->rcv_nxt + (field << shift);
         if (oasis_seq_gt(edge, f->rcv_adv))
             f->rcv_adv = edge;
     }
-    if (field > 0xffff)
-        field = 0xffff;
     return (uint16_t)field;
 }
 
@@ -155,12 +156,19 @@ static uint8_t ecn_mark(oasis_flow *f, uint32_t seq, uint32_t len, uint8_t *flag
  * segment of a 1500-byte MTU. */
 #define SMALL_FRAME 2048
 
+/* The flow's constant sums, once per extension (see pseudo). */
+static OASIS_COLD void pseudo_set(oasis_flow *f)
+{
+    f->ext->pseudo = oasis_tcp_pseudo_sum(&f->c.laddr, &f->c.raddr, 0); /* never 0: proto */
+    f->ext->ports_word = oasis_tcp_ports_word(f->c.lport, f->c.rport);
+}
+
 /* The pseudo-header sum of one of the flow's segments of len bytes
  * (header and payload): the addresses' part once per extension. */
 static OASIS_ALWAYS_INLINE uint64_t flow_pseudo(oasis_flow *f, uint32_t len)
 {
     if (!f->ext->pseudo)
-        f->ext->pseudo = oasis_tcp_pseudo_sum(&f->c.laddr, &f->c.raddr, 0); /* never 0: proto */
+        pseudo_set(f);
     return oasis_csum_add_be32(f->ext->pseudo, len);
 }
 
@@ -260,15 +268,10 @@ static OASIS_ALWAYS_INLINE void plain_send(oasis_flow *f, uint32_t seq, uint32_t
     oasis_tcp_ext *x = f->ext;
     uint32_t hlen = plain_hlen(f);
     oasis_tcp_plain h;
-    h.src_port = f->c.lport;
-    h.dst_port = f->c.rport;
     h.seq = seq;
-    h.ack = f->rcv_nxt;
     h.flags = flags;
     h.window = window_field(f, 0);
-    h.has_ts = f->ts_ok;
-    h.ts_val = ms + f->ts_offset;
-    h.ts_ecr = f->ts_recent;
+    h.has_ts = hlen != OASIS_TCP_HLEN;
     if (len)
         f->last_tx_ms = ms;
     xmit_account(f, seq, len, flags, 1, room, fresh);
@@ -278,7 +281,12 @@ static OASIS_ALWAYS_INLINE void plain_send(oasis_flow *f, uint32_t seq, uint32_t
     uint8_t *frame = lent ? lent : own;
     uint8_t *th = frame + sizeof x->txc.hdr;
     uint64_t psum = len ? oasis_ring_peek_csum(&x->snd, seq - f->snd_una, th + hlen, len) : 0;
-    oasis_tcp_emit_plain(th, &h, psum, flow_pseudo(f, hlen + len));
+    uint64_t pseudo = flow_pseudo(f, hlen + len);
+    h.ports = x->ports_word;
+    h.ack = f->rcv_nxt;
+    h.ts_val = ms + f->ts_offset;
+    h.ts_ecr = f->ts_recent;
+    oasis_tcp_emit_plain(th, &h, psum, pseudo);
     uint32_t dst = oasis_get32(f->c.raddr.b + 12); /* (IPv4: plain_flow asked) */
     if (!oasis_ipv4_try_frame(s, &x->txc, dst, OASIS_IPPROTO_TCP, f->ttl, frame, hlen + len, f->tos,
                               lent != NULL, ms))

@@ -115,12 +115,19 @@ size_t oasis_tcp_emit_ps(uint8_t *buf, const oasis_tcp_hdr *h, uint64_t payload_
  * oasis_tcp_emit_ps writes for the same fields. pseudo: as there; returns
  * the header length (20 or 32). */
 typedef struct oasis_tcp_plain {
-    uint16_t src_port, dst_port;
+    uint32_t ports; /* the first word as it is stored: oasis_tcp_ports_word */
     uint32_t seq, ack;
     uint8_t flags, has_ts;
     uint16_t window;
     uint32_t ts_val, ts_ecr;
 } oasis_tcp_plain;
+
+/* The source and destination ports as the header's first word is stored
+ * (and summed): constant per flow, so a sender may keep it. */
+static inline uint32_t oasis_tcp_ports_word(uint16_t src_port, uint16_t dst_port)
+{
+    return oasis_csum_be32((uint32_t)src_port << 16 | dst_port);
+}
 
 static inline size_t oasis_tcp_emit_plain(uint8_t *buf, const oasis_tcp_plain *h,
                                           uint64_t payload_sum, uint64_t pseudo)
@@ -129,7 +136,7 @@ static inline size_t oasis_tcp_emit_plain(uint8_t *buf, const oasis_tcp_plain *h
      * (stored as they are made: built in an array first, GCC packed the
      * words through vector registers and copied the array). */
     size_t hlen = h->has_ts ? OASIS_TCP_HLEN + 12 : OASIS_TCP_HLEN;
-    uint32_t w0 = oasis_csum_be32((uint32_t)h->src_port << 16 | h->dst_port);
+    uint32_t w0 = h->ports;
     uint32_t w1 = oasis_csum_be32(h->seq);
     uint32_t w2 = oasis_csum_be32(h->ack);
     uint32_t w3 = oasis_csum_be32((uint32_t)(hlen / 4) << 28 | (uint32_t)h->flags << 16 | h->window);
