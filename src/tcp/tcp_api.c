@@ -434,7 +434,7 @@ static OASIS_ALWAYS_INLINE int submit_write_held(oasis_flow *f, const oasis_iove
         return OASIS_EINVAL;
     /* Each pending request costs memory beyond the send buffer: bounded,
      * so that a writer that never waits for completions is told to. */
-    if (f->ext->nreqs >= max_write_reqs(f->s))
+    if (f->ext->nreqs && f->ext->nreqs >= max_write_reqs(f->s)) /* (the limit: 1 or more) */
         return OASIS_EAGAIN;
     for (size_t i = 0; i < iovcnt; i++)
         if (!iov[i].base && iov[i].len)
@@ -446,8 +446,7 @@ static OASIS_ALWAYS_INLINE int submit_write_held(oasis_flow *f, const oasis_iove
      * allocation). Either way the callback never runs inside this call. */
     oasis_tcp_ext *x = f->ext;
     if (!how && iovcnt == 1 && !x->wq.head && (!cb || !x->done1_used) && can_write(f) &&
-        f->state != OASIS_TCP_SYN_SENT && iov[0].len <= oasis_ring_free(&x->snd) &&
-        oasis_ring_write(f->s, &x->snd, iov[0].base, (uint32_t)iov[0].len) == iov[0].len) {
+        f->state != OASIS_TCP_SYN_SENT && oasis_ring_write_all(f->s, &x->snd, iov[0].base, iov[0].len)) {
         if (cb) {
             oasis_tcp_wreq *r = &x->done1;
             x->done1_used = 1;

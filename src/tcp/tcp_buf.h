@@ -102,6 +102,24 @@ static OASIS_ALWAYS_INLINE uint32_t oasis_ring_write(oasis_stack *s, oasis_ring 
     return oasis_ring_write_slow(s, r, data, n);
 }
 
+/* Appends all n bytes, or none when they do not fit the free capacity (a
+ * write the send side takes whole or queues); 1 when taken (n == 0 too). */
+static OASIS_ALWAYS_INLINE int oasis_ring_write_all(oasis_stack *s, oasis_ring *r, const void *data,
+                                                   size_t n)
+{
+    /* oasis_ring_write's common case; n - 1 < free: 1 to free bytes, in
+     * one compare */
+    uint64_t end = (uint64_t)r->head + r->len;
+    if (n - 1 < (size_t)(r->cap - r->len) && !r->pin && end + n <= r->size) {
+        oasis_ring_copy(r->mem + end, data, (uint32_t)n);
+        r->len += (uint32_t)n;
+        if (r->len > r->peak)
+            r->peak = r->len;
+        return 1;
+    }
+    return n <= oasis_ring_free(r) && oasis_ring_write_slow(s, r, data, (uint32_t)n) == n;
+}
+
 /* Zero-copy receive (tcp_place.c): storage for up to `want` more bytes
  * (bounded by the free capacity) and the contiguous room at the end of the
  * stored bytes, where a link then reads a payload itself. Returns the room
