@@ -720,6 +720,44 @@ static void test_follows_route_change(void **state)
     fx_close(&x);
 }
 
+/* The IPv4 header of the last frame r recorded. */
+static const uint8_t *last_ip(const test_rec *r)
+{
+    const uint8_t *p = r->bytes, *ip = NULL;
+    while (p < r->bytes + r->len) {
+        uint32_t n;
+        memcpy(&n, p + sizeof(oasis_offload), sizeof n);
+        ip = p + sizeof(oasis_offload) + sizeof n + 14;
+        p += sizeof(oasis_offload) + sizeof n + n;
+    }
+    assert_non_null(ip);
+    return ip;
+}
+
+/* The cache holds the flow's TTL too: a segment after oasis_tcp_set_ttl
+ * leaves with the new one (the cache refilled, its header sum right). */
+static void test_follows_ttl_change(void **state)
+{
+    (void)state;
+    fx x;
+    fx_open(&x);
+    uint8_t mac[6];
+    fx_send(&x, mac);
+    assert_non_null(x.app.flow->ext->txc.nb); /* the cache was used */
+    assert_int_equal(last_ip(&x.r)[8], 64);
+    assert_int_equal(oasis_tcp_set_ttl(x.app.flow, 7), 0);
+    uint64_t out = x.h.s->ctr.ip.out_requests;
+    fx_send(&x, mac);
+    assert_int_equal(last_ip(&x.r)[8], 7);
+    assert_int_equal(oasis_csum(last_ip(&x.r), 20), 0);
+    assert_int_equal(x.app.flow->ext->txc.ttl, 7); /* through the cache */
+    assert_true(x.h.s->ctr.ip.out_requests > out);
+    assert_int_equal(oasis_tcp_set_ttl(x.app.flow, 0), 0);
+    fx_send(&x, mac);
+    assert_int_equal(last_ip(&x.r)[8], 64);
+    fx_close(&x);
+}
+
 /* Datagrams sent through the cache count as the entry's use: a flood of
  * strangers' requests at the cache's size bound evicts others, never the
  * neighbour a flow is talking through (arp.c create_entry). */
@@ -797,6 +835,7 @@ int main(void)
         cmocka_unit_test(test_follows_mac_change),
         cmocka_unit_test(test_follows_entry_removal),
         cmocka_unit_test(test_follows_route_change),
+        cmocka_unit_test(test_follows_ttl_change),
         cmocka_unit_test(test_keeps_neighbour_in_use),
         cmocka_unit_test(test_header_sum_every_field),
     };

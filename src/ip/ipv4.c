@@ -388,12 +388,17 @@ OASIS_HOT OASIS_ALWAYS_INLINE int oasis_ipv4_output_frame(oasis_stack *s, oasis_
     return oasis_eth_send_frame(s, frame, sizeof c->hdr + len);
 }
 
-OASIS_HOT OASIS_ALWAYS_INLINE int oasis_ipv4_try_frame(oasis_stack *s, oasis_ipv4_txc *c,
-                                                       uint32_t dst, uint8_t proto, uint8_t ttl,
+OASIS_HOT OASIS_ALWAYS_INLINE int oasis_ipv4_try_frame(oasis_stack *s, oasis_ipv4_txc *c, uint8_t ttl,
                                                        uint8_t *frame, size_t len, uint8_t tos,
                                                        int lent, uint32_t now_ms)
 {
-    if (!oasis_ipv4_cached_frame_ok(s, c, dst, proto, ttl, len))
+    /* txc_ready for the destination and protocol the cache holds (its
+     * own: they never change), which it refills from them when stale */
+    if (s->ip.txc_off)
+        return 0;
+    if (c->rt_gen != s->ip.rt_gen || c->nb_gen != s->arp.gen || c->ttl != ttl)
+        txc_fill(s, c, c->dst, c->proto, ttl);
+    if (!c->nb || len + OASIS_IPV4_HLEN > s->mtu)
         return 0;
     oasis_ipv4_output_frame(s, c, frame, len, tos, lent, now_ms);
     return 1;

@@ -127,10 +127,11 @@ int oasis_ipv4_output_frame(oasis_stack *s, oasis_ipv4_txc *c, uint8_t *frame, s
 /* Both in one call, for a transport that builds its segment first: sends
  * the frame and returns 1 when c covers it, else returns 0 having sent
  * nothing, a loan still outstanding (the caller sends the segment the slow
- * way, after oasis_eth_unlend). */
-int oasis_ipv4_try_frame(oasis_stack *s, oasis_ipv4_txc *c, uint32_t dst, uint8_t proto,
-                         uint8_t ttl, uint8_t *frame, size_t len, uint8_t tos, int lent,
-                         uint32_t now_ms);
+ * way, after oasis_eth_unlend). c: a connection's own cache that has
+ * covered its peer before (c->nb was set), so the destination and protocol
+ * it holds are the frame's. */
+int oasis_ipv4_try_frame(oasis_stack *s, oasis_ipv4_txc *c, uint8_t ttl, uint8_t *frame,
+                         size_t len, uint8_t tos, int lent, uint32_t now_ms);
 /* Routing may have changed (address, prefix, gateway, link): every
  * transmit cache is stale. */
 void oasis_ipv4_route_changed(oasis_stack *s);

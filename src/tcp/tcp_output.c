@@ -287,10 +287,9 @@ static OASIS_ALWAYS_INLINE void plain_send(oasis_flow *f, uint32_t seq, uint32_t
     h.ts_val = ms + f->ts_offset;
     h.ts_ecr = f->ts_recent;
     oasis_tcp_emit_plain(th, &h, psum, pseudo);
-    uint32_t dst = oasis_get32(f->c.raddr.b + 12); /* (IPv4: plain_flow asked) */
-    if (!oasis_ipv4_try_frame(s, &x->txc, dst, OASIS_IPPROTO_TCP, f->ttl, frame, hlen + len, f->tos,
-                              lent != NULL, ms))
-        plain_slow(s, x, dst, f->tos, f->ttl, th, hlen + len, lent);
+    /* (the flow's own cache, which has covered its peer: plain_flow) */
+    if (!oasis_ipv4_try_frame(s, &x->txc, f->ttl, frame, hlen + len, f->tos, lent != NULL, ms))
+        plain_slow(s, x, oasis_get32(f->c.raddr.b + 12), f->tos, f->ttl, th, hlen + len, lent);
 }
 
 /* 0 when the segment is not plain, having changed nothing. */
