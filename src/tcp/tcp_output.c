@@ -266,7 +266,10 @@ static OASIS_ALWAYS_INLINE void plain_send(oasis_flow *f, uint32_t seq, uint32_t
 {
     oasis_stack *s = f->s;
     oasis_tcp_ext *x = f->ext;
-    uint32_t hlen = plain_hlen(f);
+    /* The segment's length, header and payload, once (from plain_hlen
+     * itself GCC made a 32- and a 64-bit copy of the header's). */
+    uint32_t len_all = plain_hlen(f) + len;
+    uint32_t hlen = len_all - len;
     oasis_tcp_plain h;
     h.seq = seq;
     h.flags = flags;
@@ -276,20 +279,20 @@ static OASIS_ALWAYS_INLINE void plain_send(oasis_flow *f, uint32_t seq, uint32_t
         f->last_tx_ms = ms;
     xmit_account(f, seq, len, flags, 1, room, fresh);
     uint8_t own[SMALL_FRAME];
-    size_t flen = sizeof x->txc.hdr + hlen + len;
+    size_t flen = sizeof x->txc.hdr + len_all;
     uint8_t *lent = flen >= OASIS_ETH_LEND_MIN ? oasis_eth_lend(s, flen) : NULL;
     uint8_t *frame = lent ? lent : own;
     uint8_t *th = frame + sizeof x->txc.hdr;
     uint64_t psum = len ? oasis_ring_peek_csum(&x->snd, seq - f->snd_una, th + hlen, len) : 0;
-    uint64_t pseudo = flow_pseudo(f, hlen + len);
+    uint64_t pseudo = flow_pseudo(f, len_all);
     h.ports = x->ports_word;
     h.ack = f->rcv_nxt;
     h.ts_val = ms + f->ts_offset;
     h.ts_ecr = f->ts_recent;
     oasis_tcp_emit_plain(th, &h, psum, pseudo);
     /* (the flow's own cache, which has covered its peer: plain_flow) */
-    if (!oasis_ipv4_try_frame(s, &x->txc, f->ttl, frame, hlen + len, f->tos, lent != NULL, ms))
-        plain_slow(s, x, oasis_get32(f->c.raddr.b + 12), f->tos, f->ttl, th, hlen + len, lent);
+    if (!oasis_ipv4_try_frame(s, &x->txc, f->ttl, frame, len_all, f->tos, lent != NULL, ms))
+        plain_slow(s, x, oasis_get32(f->c.raddr.b + 12), f->tos, f->ttl, th, len_all, lent);
 }
 
 /* 0 when the segment is not plain, having changed nothing. */
