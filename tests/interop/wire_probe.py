@@ -1400,6 +1400,41 @@ def simultaneous_close():
        "acknowledges the peer's FIN again")
 
 
+@probe
+def abrupt_peers():
+    """Each service's connections ended every rude way a peer can: RST after
+    data, RST right after FIN, FIN mid-request, RST mid-response, RST while
+    a reply waits on a zero window. The server must serve on (and, under
+    ASan, free each connection exactly once: checked at its exit)."""
+    for port, req in ((ECHO, b"x" * 3000), (9, b"y" * 3000), (5001, b"z" * 3000),
+                      (HTTP, b"GET /bytes/300000 HTTP/1.1\r\nHost: probe\r\n\r\n")):
+        for how in ("rst", "fin_rst", "fin", "rst_mid", "zero_rst"):
+            c = Conn(port)
+            c.open()
+            win = 0 if how == "zero_rst" else 65535
+            c.write(req[:1400], win=win)
+            if len(req) > 1400:
+                c.write(req[1400:2800], win=win)
+            if how in ("fin_rst", "fin"):
+                c.send(FIN | ACK, win=win)
+                c.snd_nxt = (c.snd_nxt + 1) & 0xFFFFFFFF
+            if how == "rst_mid":
+                c.read(2000, timeout=0.3)
+            elif how == "zero_rst":
+                P.poll(0.2)
+            if how != "fin":
+                c.send(RST, ack=0)
+            P.drain(c.sport, 0.05)
+    P.poll(0.3)
+    c = Conn(HTTP)
+    c.open()
+    download(c, 20000)
+    c.close()
+    ok("robustness (oasis serve)", "20 connections to echo, discard, hash and HTTP ended by RST "
+       "after data, RST after FIN, a bare FIN, RST mid-response, RST on a zero window: "
+       "the server serves on")
+
+
 def syn_flood_spoofed():
     """Run last (the backlog stays full for a while): 1500 SYNs from 120
     spoofed addresses on the link that never answer ARP. SYN cookies take
