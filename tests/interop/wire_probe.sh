@@ -52,7 +52,8 @@ ns ab -q -c 200 -n 4000 -s 20 "http://$OASIS_IP/bytes/1K" >"$TMP/ab.log" 2>&1 ||
 complete=$(awk '/^Complete requests:/ {print $3}' "$TMP/ab.log")
 failed=$(awk '/^Failed requests:/ {print $3}' "$TMP/ab.log")
 non2xx=$(awk '/^Non-2xx responses:/ {print $3}' "$TMP/ab.log")
-expect_eq "$complete/${failed:-?}/${non2xx:-0}" "4000/0/0" "ab -c 200 -n 4000: complete/failed/non-2xx"
+expect_eq "$complete/${failed:-?}/${non2xx:-0}" "4000/0/0" \
+    "ab -c 200 -n 4000: complete/failed/non-2xx (in $(awk '/^Time taken/ {print $5}' "$TMP/ab.log") s)"
 alive "after the load"
 got=$(ns curl -sS --max-time 10 "http://$OASIS_IP/bytes/1K" | sha256sum | cut -d' ' -f1)
 expect_eq "$got" "$(pattern_sha 1024)" "curl after the load"
