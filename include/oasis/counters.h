@@ -46,8 +46,8 @@ typedef struct oasis_arp_counters {
 typedef struct oasis_ip_counters {
     uint64_t in_receives;        /* InReceives */
     uint64_t in_delivers;        /* InDelivers */
-    uint64_t in_hdr_errors;      /* InHdrErrors: bad version, IHL, TTL... */
-    uint64_t in_csum_errors;     /* header checksum */
+    uint64_t in_hdr_errors;      /* InHdrErrors: bad version, IHL, checksum... */
+    uint64_t in_csum_errors;     /* InCsumErrors: header checksum (also in InHdrErrors) */
     uint64_t in_truncated;       /* total length beyond the frame */
     uint64_t in_addr_errors;     /* InAddrErrors: not our address */
     uint64_t in_unknown_protos;  /* InUnknownProtos */
@@ -92,8 +92,8 @@ typedef struct oasis_icmp_counters {
 typedef struct oasis_udp_counters {
     uint64_t in_datagrams;       /* InDatagrams */
     uint64_t no_ports;           /* NoPorts */
-    uint64_t in_errors;          /* InErrors (malformed, truncated) */
-    uint64_t in_csum_errors;     /* InCsumErrors */
+    uint64_t in_errors;          /* InErrors (malformed, truncated, bad checksum) */
+    uint64_t in_csum_errors;     /* InCsumErrors (also in InErrors) */
     uint64_t out_datagrams;      /* OutDatagrams */
     uint64_t zero_csum;          /* IPv6 datagrams with checksum 0: dropped (RFC 8200 8.1),
                                     also in InCsumErrors and InErrors as Linux counts them */
@@ -110,8 +110,8 @@ typedef struct oasis_tcp_counters {
     uint64_t in_segs;            /* InSegs */
     uint64_t out_segs;           /* OutSegs */
     uint64_t retrans_segs;       /* RetransSegs */
-    uint64_t in_errs;            /* InErrs: malformed, truncated */
-    uint64_t in_csum_errors;     /* InCsumErrors */
+    uint64_t in_errs;            /* InErrs: malformed, truncated, bad checksum */
+    uint64_t in_csum_errors;     /* InCsumErrors (also in InErrs) */
     uint64_t out_rsts;           /* OutRsts */
     uint64_t in_rsts;
     uint64_t no_listener;        /* segment to a port with no flow or listener */

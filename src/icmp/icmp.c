@@ -226,6 +226,7 @@ void oasis_icmp_input(oasis_stack *s, const oasis_ipv4_hdr *ip)
         break;
     case OASIS_ECHECKSUM:
         c->in_csum_errors++;
+        c->in_errors++; /* icmpInErrors: "bad ICMP checksums, bad length" (RFC 1213) */
         return;
     default:
         c->in_errors++;

@@ -554,6 +554,7 @@ static void ipv4_input(oasis_stack *s, const uint8_t *pkt, size_t len, int link_
         return;
     case OASIS_ECHECKSUM:
         c->in_csum_errors++;
+        c->in_hdr_errors++; /* InHdrErrors counts bad checksums too (RFC 1213, Linux) */
         return;
     default:
         c->in_hdr_errors++;

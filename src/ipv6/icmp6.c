@@ -266,6 +266,7 @@ static void icmp6_in(oasis_stack *s, const oasis_ip_packet *pkt, void *ud)
         break;
     case OASIS_ECHECKSUM:
         c->in_csum_errors++;
+        c->in_errors++; /* as ICMP's and Linux's InErrors */
         return;
     default:
         c->in_errors++;

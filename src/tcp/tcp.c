@@ -991,8 +991,7 @@ OASIS_HOT static OASIS_ALWAYS_INLINE int seg_parse(oasis_stack *s, const uint8_t
     if (err) {
         if (err == OASIS_ECHECKSUM)
             ctr->in_csum_errors++;
-        else
-            ctr->in_errs++;
+        ctr->in_errs++; /* "e.g., bad TCP checksums" (RFC 4022 tcpInErrs; Linux) */
         return err;
     }
     ctr->in_segs += oasis_rx_pieces(s, h->payload, h->payload_len) - 1; /* one per piece */

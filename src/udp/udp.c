@@ -207,6 +207,7 @@ static void input_v4(oasis_stack *s, const oasis_ipv4_hdr *ip)
         break;
     case OASIS_ECHECKSUM:
         c->in_csum_errors++;
+        c->in_errors++; /* as IPv6's below and Linux count it */
         return;
     default:
         c->in_errors++;
