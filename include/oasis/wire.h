@@ -59,7 +59,10 @@ void oasis_wire_destroy(oasis_wire *w);
 /* Adds a port for stack s and makes it s's link (oasis_stack_set_link).
  * Returns the port's link (owned by the wire), e.g. to attach a pcap, or
  * NULL (out of memory, or s is already on this or another wire: detach it
- * first). */
+ * first). The port delivers to s and polls it until oasis_wire_detach,
+ * whatever link s sends on meanwhile: a link that wraps the port's (a
+ * recorder, a filter) may be set with oasis_stack_set_link and keeps the
+ * stack on the wire. To move s elsewhere, detach it. */
 oasis_link *oasis_wire_attach(oasis_wire *w, oasis_stack *s);
 
 /* Takes stack s off the wire (its link becomes NULL; frames still on the
