@@ -841,6 +841,49 @@ static void test_truncation_then_tcp(void **state)
     net3_fini(&n);
 }
 
+/* A TCP answer that still says TC=1, with a record in it. RFC 2181 9:
+ * "When a DNS client receives a reply with TC set, it should ignore that
+ * response" (it may hold a partial RRSet). Over TCP there is no larger
+ * channel left, so the try failed: next server; never "no address". */
+static int ans_tc_first(net3 *n, int server, const uint8_t *q, size_t qlen, pkt *out)
+{
+    if (server == 0)
+        return ans_truncated(n, server, q, qlen, out);
+    return ans_a(n, server, q, qlen, out);
+}
+
+static int ans_tcp_tc_one(net3 *n, int server, const uint8_t *q, size_t qlen, pkt *out)
+{
+    reply_head(out, q, qlen, RESP | OASIS_DNS_F_TC, 1, 0);
+    a_rr_ptr(out, 12, 120, OASIS_IPV4(10, 1, 0, 7));
+    return 1;
+}
+
+static void test_tcp_answer_with_tc(void **state)
+{
+    (void)state;
+    net3 n;
+    net3_init(&n, NULL, 1);
+    n.answer = ans_truncated;
+    n.tcp_answer = ans_tcp_tc_one;
+    resolve(&n, "big.test");
+    assert_int_equal(n.status, OASIS_DNS_EMALFORMED); /* was ENODATA */
+    assert_int_equal(n.tcp_queries, 2);               /* one per round */
+    assert_int_equal(ctr(&n)->malformed, 2);
+    assert_int_equal(ctr(&n)->nodata, 0);
+    net3_fini(&n);
+    /* With a second server the request goes on there and succeeds. */
+    net3_init(&n, NULL, 2);
+    n.answer = ans_tc_first;
+    n.tcp_answer = ans_tcp_tc_one;
+    resolve(&n, "big.test");
+    assert_int_equal(n.status, 0);
+    assert_int_equal(n.res.addr[0], answer_addr + 1);
+    assert_int_equal(n.tcp_queries, 1);
+    assert_int_equal(ctr(&n)->timeouts, 0);
+    net3_fini(&n);
+}
+
 static int ans_chain3(net3 *n, int server, const uint8_t *q, size_t qlen, pkt *out)
 {
     chain_answer(out, oasis_get16(q), 3, 1);
@@ -1300,6 +1343,7 @@ int main(void)
         cmocka_unit_test(test_all_servers_silent),
         cmocka_unit_test(test_servfail_fails_over_at_once),
         cmocka_unit_test(test_truncation_then_tcp),
+        cmocka_unit_test(test_tcp_answer_with_tc),
         cmocka_unit_test(test_cname_chain_and_bound),
         cmocka_unit_test(test_cname_requery),
         cmocka_unit_test(test_cache_ttl),

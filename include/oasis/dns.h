@@ -12,7 +12,8 @@
  * and question all match; anything else is counted and ignored. Each server
  * is tried in turn with a timeout on the stack's clock, for cfg.attempts
  * rounds (the timeout doubles each round). A truncated reply (TC=1) is asked
- * again over TCP (the stack's own TCP) from the same server. CNAME chains are
+ * again over TCP (the stack's own TCP) from the same server; a TCP reply
+ * that still says TC=1 is ignored (RFC 2181 9) and the next try goes on. CNAME chains are
  * followed up to cfg.max_cname links. Answers are cached for their TTL
  * (RFC 2181 section 8: at most 2^31-1 s, capped at cfg.max_ttl_s), negative
  * answers (NXDOMAIN, no data) for the SOA's TTL/MINIMUM (RFC 2308), at most
@@ -112,7 +113,7 @@ typedef struct oasis_dns_counters {
     uint64_t tcp_queries;    /* queries sent over TCP (after TC=1) */
     uint64_t responses;      /* replies that matched a query */
     uint64_t mismatched;     /* replies ignored: wrong source, ID or question */
-    uint64_t malformed;      /* replies that did not parse */
+    uint64_t malformed;      /* replies that did not parse, or TC=1 over TCP */
     uint64_t timeouts;       /* tries that got no answer in time */
     uint64_t truncated;      /* UDP replies with TC=1 */
     uint64_t nxdomain, nodata, servfail, refused;

@@ -593,7 +593,15 @@ static void on_tcp_read(oasis_flow *flow, int err, const uint8_t *data, size_t l
         next_try(q);
         return;
     }
-    m.flags &= (uint16_t)~OASIS_DNS_F_TC; /* over TCP there is nothing more to get */
+    if (m.flags & OASIS_DNS_F_TC) {
+        /* RFC 2181 9: a reply with TC set is to be ignored (it may hold a
+         * partial RRSet; parse did not even read its records), and over
+         * TCP there is no larger channel to ask on: this try failed. */
+        r->ctr.malformed++;
+        q->last_err = OASIS_DNS_EMALFORMED;
+        next_try(q);
+        return;
+    }
     handle_response(q, q->tbuf + 2, mlen, &m);
 }
 
