@@ -485,6 +485,43 @@ static void test_cname_extract(void **state)
     assert_int_equal(oasis_dns_answer_extract(p.b, p.n, &m, OASIS_DNS_TYPE_A, 8, addrs, 16, &a), 1);
 }
 
+/* RFC 1034 3.6.2: "CNAME loops signalled as an error". A chain that takes
+ * more links than the answer has records has used one twice: a loop, found
+ * whatever cfg.max_cname allows (a large bound must not spin over it). */
+static void cname_loop(pkt *p)
+{
+    /* a.test CNAME c1.test, c1.test CNAME a.test */
+    hdr(p, 1, RESP, 1, 2, 0, 0);
+    pname(p, "a.test");
+    p16(p, 1);
+    p16(p, 1);
+    pptr(p, 12);
+    rrh(p, OASIS_DNS_TYPE_CNAME, 100, 5);
+    uint16_t c1 = (uint16_t)p->n;
+    p8(p, 2);
+    p8(p, 'c');
+    p8(p, '1');
+    pptr(p, 14);
+    pptr(p, c1);
+    rrh(p, OASIS_DNS_TYPE_CNAME, 100, 2);
+    pptr(p, 12);
+}
+
+static void test_cname_loop_bounded_by_answer(void **state)
+{
+    (void)state;
+    pkt p;
+    oasis_dns_msg m;
+    uint8_t addrs[4 * 16];
+    oasis_dns_answer a;
+    cname_loop(&p);
+    assert_int_equal(oasis_dns_msg_parse(p.b, p.n, &m), 0);
+    assert_int_equal(oasis_dns_answer_extract(p.b, p.n, &m, OASIS_DNS_TYPE_A, 1000000, addrs, 16,
+                                              &a),
+                     1);
+    assert_true(a.cnames <= m.nan + 1); /* was 1000001 */
+}
+
 /* ---- the resolver against scripted servers --------------------------------- */
 
 #define SRV1 OASIS_IPV4(10, 0, 0, 2)
@@ -915,6 +952,30 @@ static void test_cname_chain_and_bound(void **state)
     net3_fini(&n);
 }
 
+static int ans_cname_loop(net3 *n, int server, const uint8_t *q, size_t qlen, pkt *out)
+{
+    cname_loop(out);
+    oasis_put16(out->b, oasis_get16(q));
+    return 1;
+}
+
+/* The resolver with no practical bound of its own: ECNAME at once. */
+static void test_cname_loop_unbounded_config(void **state)
+{
+    (void)state;
+    oasis_dns_config cfg;
+    oasis_dns_config_init(&cfg);
+    cfg.max_cname = UINT32_MAX;
+    net3 n;
+    net3_init(&n, &cfg, 1);
+    n.answer = ans_cname_loop;
+    resolve(&n, "a.test");
+    assert_int_equal(n.status, OASIS_DNS_ECNAME);
+    assert_int_equal(n.queries[0], 1);
+    assert_true(ctr(&n)->cname_followed <= 3);
+    net3_fini(&n);
+}
+
 /* The answer stops at a CNAME: the target is asked next, and the links
  * of both answers count against the bound together. */
 static int ans_cname_split(net3 *n, int server, const uint8_t *q, size_t qlen, pkt *out)
@@ -1337,6 +1398,7 @@ int main(void)
         cmocka_unit_test(test_name_truncated),
         cmocka_unit_test(test_msg_parse),
         cmocka_unit_test(test_cname_extract),
+        cmocka_unit_test(test_cname_loop_bounded_by_answer),
         cmocka_unit_test(test_resolve_basic),
         cmocka_unit_test(test_random_ids_and_ports),
         cmocka_unit_test(test_retry_failover),
@@ -1345,6 +1407,7 @@ int main(void)
         cmocka_unit_test(test_truncation_then_tcp),
         cmocka_unit_test(test_tcp_answer_with_tc),
         cmocka_unit_test(test_cname_chain_and_bound),
+        cmocka_unit_test(test_cname_loop_unbounded_config),
         cmocka_unit_test(test_cname_requery),
         cmocka_unit_test(test_cache_ttl),
         cmocka_unit_test(test_cache_bound),

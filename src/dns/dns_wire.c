@@ -313,7 +313,10 @@ int oasis_dns_answer_extract(const uint8_t *msg, size_t len, const oasis_dns_msg
         }
         if (!cn)
             break; /* the chain ends without an address here */
-        if (++out->cnames > max_cname)
+        /* Past max_cname, or past one link per record of the answer: a
+         * chain that long has taken a record twice, a loop (RFC 1034 3.6.2),
+         * caught however large max_cname is. */
+        if (++out->cnames > max_cname || out->cnames > m->nan)
             return 1;
         if (oasis_dns_name_read(msg, cn->rdata_off + cn->rdlen, cn->rdata_off, &out->canonical,
                                 NULL))

@@ -122,8 +122,8 @@ typedef struct oasis_dns_answer {
 /* Follows the CNAME chain in the answer section from m->qname (class IN
  * only) and collects the addresses of type qtype owned by the chain's end
  * into addrs (4 or 16 octets each, up to max_addr). Returns 0, 1 when the
- * chain has more than max_cname links (a loop ends here too), or
- * OASIS_EMALFORMED. */
+ * chain has more than max_cname links or more links than the answer has
+ * records (a loop, whatever max_cname), or OASIS_EMALFORMED. */
 int oasis_dns_answer_extract(const uint8_t *msg, size_t len, const oasis_dns_msg *m,
                              uint16_t qtype, unsigned max_cname, uint8_t *addrs, size_t max_addr,
                              oasis_dns_answer *out);
