@@ -1105,6 +1105,47 @@ static int ans_nxdomain(net3 *n, int server, const uint8_t *q, size_t qlen, pkt 
     return 1;
 }
 
+/* A server that does not recurse answers with a referral: NOERROR, no
+ * answer, NS records in authority, no SOA. RFC 2308 2.2: NODATA is
+ * NOERROR with no relevant answer where "the authority section will
+ * contain an SOA record, or there will be no NS records there"; a referral
+ * is neither, so the name is not known to lack an address: the next server
+ * is asked (as glibc's stub does with a "referred query"). */
+static int ans_referral_first(net3 *n, int server, const uint8_t *q, size_t qlen, pkt *out)
+{
+    if (server == 1)
+        return ans_a(n, server, q, qlen, out);
+    reply_head(out, q, qlen, OASIS_DNS_F_QR | OASIS_DNS_F_RD, 0, 1); /* RA clear */
+    pname(out, "test");
+    rrh(out, OASIS_DNS_TYPE_NS, 3600, 9);
+    pname(out, "ns.test");
+    return 1;
+}
+
+static void test_referral_is_not_nodata(void **state)
+{
+    (void)state;
+    net3 n;
+    net3_init(&n, NULL, 2);
+    n.answer = ans_referral_first;
+    resolve(&n, "files.test");
+    assert_int_equal(n.status, 0); /* was ENODATA from server 1 */
+    assert_int_equal(n.res.addr[0], answer_addr + 1);
+    assert_int_equal(ctr(&n)->referrals, 1);
+    assert_int_equal(ctr(&n)->nodata, 0);
+    assert_int_equal(ctr(&n)->timeouts, 0); /* at once, not after a timeout */
+    net3_fini(&n);
+    /* Only servers that refer: refused, and nothing cached. */
+    net3_init(&n, NULL, 1);
+    n.answer = ans_referral_first;
+    resolve(&n, "files.test");
+    assert_int_equal(n.status, OASIS_DNS_EREFUSED);
+    assert_int_equal(n.queries[0], 2);
+    assert_int_equal(ctr(&n)->referrals, 2);
+    assert_int_equal(ctr(&n)->cache_entries, 0);
+    net3_fini(&n);
+}
+
 static void test_negative_cache(void **state)
 {
     (void)state;
@@ -1412,6 +1453,7 @@ int main(void)
         cmocka_unit_test(test_cache_ttl),
         cmocka_unit_test(test_cache_bound),
         cmocka_unit_test(test_negative_cache),
+        cmocka_unit_test(test_referral_is_not_nodata),
         cmocka_unit_test(test_forged_replies_ignored),
         cmocka_unit_test(test_malformed_answers),
         cmocka_unit_test(test_cancel),

@@ -45,7 +45,7 @@ typedef enum oasis_dns_err {
     OASIS_DNS_ENXDOMAIN = -100, /* the name does not exist (RCODE 3) */
     OASIS_DNS_ENODATA = -101,   /* the name exists but has no record of that type */
     OASIS_DNS_ESERVFAIL = -102, /* every server failed (RCODE 2, or another error RCODE) */
-    OASIS_DNS_EREFUSED = -103,  /* every server refused (RCODE 5) */
+    OASIS_DNS_EREFUSED = -103,  /* every server refused (RCODE 5) or only referred */
     OASIS_DNS_ETIMEDOUT = -104, /* no server answered in time */
     OASIS_DNS_EMALFORMED = -105,/* the answer could not be parsed */
     OASIS_DNS_ECNAME = -106,    /* CNAME chain longer than cfg.max_cname (or a loop) */
@@ -119,6 +119,8 @@ typedef struct oasis_dns_counters {
     uint64_t nxdomain, nodata, servfail, refused;
     uint64_t cname_followed; /* CNAME links followed */
     uint64_t send_errors;    /* a query could not be sent (no route, no memory) */
+    uint64_t referrals;      /* NOERROR, no answer, NS and no SOA: a server that does not
+                              * recurse (RFC 2308 2.2); the next server is asked */
 } oasis_dns_counters;
 
 /* Creates a resolver on s; cfg NULL means the defaults. Returns 0,

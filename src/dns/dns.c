@@ -433,6 +433,14 @@ static void handle_response(oasis_dns_req *q, const uint8_t *msg, size_t len,
         start_try(q);
         return;
     }
+    if (status == OASIS_DNS_ENODATA && a.referral) {
+        /* Not NODATA (RFC 2308 2.2) but a server that does not recurse for
+         * us and points elsewhere: another server may answer. */
+        r->ctr.referrals++;
+        q->last_err = OASIS_DNS_EREFUSED;
+        next_try(q);
+        return;
+    }
     if (status == OASIS_DNS_ENXDOMAIN)
         r->ctr.nxdomain++;
     else

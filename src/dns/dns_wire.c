@@ -323,15 +323,20 @@ int oasis_dns_answer_extract(const uint8_t *msg, size_t len, const oasis_dns_msg
             return OASIS_EMALFORMED;
         out->ttl = min32(out->ttl, cn->ttl);
     }
+    int ns = 0;
     for (size_t i = 0; i < m->nns; i++) {
         uint32_t min;
         const oasis_dns_rr *rr = &m->ns[i];
-        if (rr->type == OASIS_DNS_TYPE_SOA && rr->rclass == OASIS_DNS_CLASS_IN &&
+        if (rr->rclass != OASIS_DNS_CLASS_IN)
+            continue;
+        if (rr->type == OASIS_DNS_TYPE_NS)
+            ns = 1;
+        if (rr->type == OASIS_DNS_TYPE_SOA && !out->neg_ttl_known &&
             oasis_dns_soa_minimum(msg, len, rr, &min) == 0) {
             out->neg_ttl_known = 1;
             out->neg_ttl = min32(rr->ttl, min); /* RFC 2308 5 */
-            break;
         }
     }
+    out->referral = ns && !out->neg_ttl_known; /* RFC 2308 2.2 */
     return OASIS_OK;
 }

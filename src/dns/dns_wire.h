@@ -117,6 +117,8 @@ typedef struct oasis_dns_answer {
     unsigned cnames;           /* links followed */
     int neg_ttl_known;         /* negative answer with an SOA in authority */
     uint32_t neg_ttl;          /* min(SOA TTL, SOA MINIMUM) (RFC 2308 5) */
+    int referral;              /* NS in authority and no SOA: without an answer this
+                                * is a referral, not NODATA (RFC 2308 2.2) */
 } oasis_dns_answer;
 
 /* Follows the CNAME chain in the answer section from m->qname (class IN
