@@ -174,6 +174,7 @@ typedef struct srv {
     uint16_t mtu;
     const uint8_t *chaddr;    /* NULL: the client's */
     int lease_zero;           /* send option 51 with 0 */
+    int t1_zero, t2_zero;     /* send option 58 / 59 with 0 */
 } srv;
 
 static srv srv_default(uint8_t type, uint32_t xid)
@@ -217,9 +218,9 @@ static size_t build_reply(const srv *r, uint8_t *m)
         OPT32(OASIS_DHO_SERVER_ID, r->server);
     if (r->lease || r->lease_zero)
         OPT32(OASIS_DHO_LEASE_TIME, r->lease);
-    if (r->t1)
+    if (r->t1 || r->t1_zero)
         OPT32(OASIS_DHO_T1, r->t1);
-    if (r->t2)
+    if (r->t2 || r->t2_zero)
         OPT32(OASIS_DHO_T2, r->t2);
     if (r->mask)
         OPT32(OASIS_DHO_SUBNET_MASK, r->mask);
@@ -723,6 +724,115 @@ static void test_t1_t2_options(void **state)
     assert_int_equal(l.t1_ns, t0 + 60 * SEC);
     assert_int_equal(l.t2_ns, t0 + 60 * SEC);
     h_fini(&h);
+}
+
+/* T1 already past when the lease is bound (an ACK to a late retransmission,
+ * the RFC 5227 probes take 4 to 7 s): RFC 2131 4.4.5, "At time T1 the
+ * client moves to RENEWING state and sends (via unicast) a DHCPREQUEST":
+ * it renews at once, not only at T2 with a broadcast. */
+static void test_t1_passed_while_probing(void **state)
+{
+    (void)state;
+    harness h;
+    h_init(&h);
+    sent s;
+    oasis_dhcp_start(h.d);
+    assert_true(run_to_dhcp(&h, 2 * SEC, &s));
+    srv o = srv_default(OASIS_DHCPOFFER, s.m.xid);
+    reply_to(&h, &o, OFFERED);
+    assert_true(pop_dhcp(&h, &s));
+    uint64_t req_at = s.at;
+    srv a = srv_default(OASIS_DHCPACK, s.m.xid);
+    a.lease = 100;
+    a.t1 = 1; /* over before the probes are */
+    a.t2 = 50;
+    reply_to(&h, &a, OFFERED);
+    assert_int_equal(oasis_dhcp_get_state(h.d), OASIS_DHCP_PROBING);
+    while (ctr(&h)->binds == 0 && now(&h) < req_at + 10 * SEC) {
+        oasis_clock_set(h.clock, oasis_stack_next_deadline(h.s));
+        oasis_stack_poll(h.s);
+    }
+    assert_int_equal(ctr(&h)->binds, 1);
+    uint64_t bound_at = now(&h);
+    assert_true(bound_at >= req_at + 4 * SEC);
+    /* The next DHCP message: the unicast REQUEST of RENEWING, at once. */
+    assert_true(run_to_dhcp(&h, 60 * SEC, &s));
+    assert_int_equal(s.m.msg_type, OASIS_DHCPREQUEST);
+    assert_int_equal(s.at, bound_at); /* was T2, 50 s after the REQUEST */
+    assert_int_equal(s.ip_dst, SERVER);
+    assert_int_equal(s.m.ciaddr, OFFERED);
+    assert_int_equal(oasis_dhcp_get_state(h.d), OASIS_DHCP_RENEWING);
+    h_fini(&h);
+}
+
+/* A server that ACKs every REQUEST at once for `secs` of virtual time, with
+ * the lease, T1 and T2 of *a; returns the REQUESTs it saw (stops at 1000:
+ * a client renewing at once after every ACK never lets the clock move). */
+static int ack_everything(harness *h, const srv *a, uint64_t secs)
+{
+    uint64_t end = now(h) + secs * SEC;
+    int reqs = 0;
+    sent s;
+    while (reqs < 1000) {
+        if (pop_dhcp(h, &s)) {
+            if (s.m.msg_type == OASIS_DHCPREQUEST) {
+                reqs++;
+                srv r = *a;
+                r.xid = s.m.xid;
+                reply_to(h, &r, OFFERED);
+            }
+            continue;
+        }
+        uint64_t next = oasis_stack_next_deadline(h->s);
+        if (next > end)
+            break;
+        oasis_clock_set(h->clock, next);
+        oasis_stack_poll(h->s);
+    }
+    return reqs;
+}
+
+/* A T1 or T2 of 0, or a lease so short that half of it rounds to 0 s,
+ * would put the renewal at the very instant the REQUEST went out: due at
+ * once after every ACK, a renewal storm at the speed of the round trip.
+ * A zero T1/T2 is read as absent (the 1/2 and 7/8 defaults, as dhcpcd
+ * does), and no renewal comes sooner than 1 s after its REQUEST. */
+static void test_zero_t1_t2_no_renewal_storm(void **state)
+{
+    (void)state;
+    for (int kind = 0; kind < 3; kind++) {
+        harness h;
+        h_init(&h);
+        srv a = srv_default(OASIS_DHCPACK, 0);
+        if (kind == 0) { /* T1 0 */
+            a.lease = 100;
+            a.t1_zero = 1;
+        } else if (kind == 1) { /* T1 and T2 0 */
+            a.lease = 100;
+            a.t1_zero = a.t2_zero = 1;
+        } else { /* a 1 s lease: T1 = T2 = 0 by the defaults */
+            a.lease = 1;
+        }
+        assert_int_equal(oasis_dhcp_start(h.d), OASIS_OK);
+        sent s;
+        assert_true(run_to_dhcp(&h, 2 * SEC, &s));
+        srv o = srv_default(OASIS_DHCPOFFER, s.m.xid);
+        reply_to(&h, &o, OFFERED);
+        int reqs = ack_everything(&h, &a, 30);
+        if (kind < 2) {
+            /* T1 50 s: the first REQUEST and its probe, nothing more. */
+            assert_int_equal(reqs, 1);
+            oasis_dhcp_lease l;
+            assert_int_equal(oasis_dhcp_get_lease(h.d, &l), OASIS_OK);
+            assert_int_equal(l.t1_s, 50);
+            assert_int_equal(l.t2_s, 87);
+        } else {
+            /* Bound after the probes, expired 1 s after the REQUEST: at
+             * most one REQUEST per DISCOVER and probe round. */
+            assert_true(reqs <= 10);
+        }
+        h_fini(&h);
+    }
 }
 
 /* Server gone: RENEWING retransmits no earlier than 60 s (RFC 2131 4.4.5),
@@ -1348,6 +1458,8 @@ int main(void)
         cmocka_unit_test(test_lease_obtained),
         cmocka_unit_test(test_renew_at_t1),
         cmocka_unit_test(test_t1_t2_options),
+        cmocka_unit_test(test_t1_passed_while_probing),
+        cmocka_unit_test(test_zero_t1_t2_no_renewal_storm),
         cmocka_unit_test(test_server_gone_rebinding),
         cmocka_unit_test(test_expiry_drops_address),
         cmocka_unit_test(test_expiry_ends_established_flow),

@@ -221,15 +221,15 @@ static void unconfigure(oasis_dhcp *d)
     oasis_timer_stop(d->s, &d->lease_timer);
 }
 
+/* The state's next boundary: T1 in BOUND, T2 in RENEWING, expiry in
+ * REBINDING. One already past (T1 gone by while the address was probed)
+ * fires at once, and lease_timer_fn moves on from there (RFC 2131 4.4.5). */
 static void arm_lease_timer(oasis_dhcp *d)
 {
-    uint64_t now = now_of(d);
     const oasis_dhcp_lease *l = &d->lease;
-    uint64_t at = l->expires_ns;
-    if (d->state == OASIS_DHCP_BOUND && l->t1_ns > now)
-        at = l->t1_ns;
-    else if (d->state != OASIS_DHCP_REBINDING && l->t2_ns > now)
-        at = l->t2_ns;
+    uint64_t at = d->state == OASIS_DHCP_BOUND       ? l->t1_ns
+                  : d->state == OASIS_DHCP_RENEWING ? l->t2_ns
+                                                     : l->expires_ns;
     if (at == UINT64_MAX)
         oasis_timer_stop(d->s, &d->lease_timer);
     else
@@ -523,7 +523,10 @@ static int lease_from_ack(oasis_dhcp *d, const oasis_dhcp_msg *m, uint32_t src,
     memcpy(l->hostname, m->hostname, sizeof l->hostname);
 
     /* RFC 2131 4.4.5: T1 0.5 and T2 0.875 of the lease unless the server
-     * says; they must satisfy T1 < T2 < lease, else the defaults. */
+     * says; they must satisfy T1 < T2 < lease, else the defaults. A zero
+     * T1 or T2 counts as absent (as dhcpcd reads it), and neither comes
+     * sooner than 1 s after the REQUEST: a renewal due at once after every
+     * ACK would renew at the speed of the round trip. */
     uint32_t lt = m->lease_time;
     l->lease_s = lt;
     uint64_t at = d->sent_ns;
@@ -534,12 +537,16 @@ static int lease_from_ack(oasis_dhcp *d, const oasis_dhcp_msg *m, uint32_t src,
         return OASIS_OK;
     }
     uint32_t t1 = (uint32_t)(lt / 2), t2 = (uint32_t)((uint64_t)lt * 7 / 8);
-    if ((m->have & OASIS_DHCP_HAVE_T1) && m->t1 < lt)
+    if ((m->have & OASIS_DHCP_HAVE_T1) && m->t1 != 0 && m->t1 < lt)
         t1 = m->t1;
-    if ((m->have & OASIS_DHCP_HAVE_T2) && m->t2 < lt)
+    if ((m->have & OASIS_DHCP_HAVE_T2) && m->t2 != 0 && m->t2 < lt)
         t2 = m->t2;
     if (t1 > t2) /* T1 must come first */
         t1 = t2;
+    if (t1 == 0)
+        t1 = 1; /* a 1 s lease: T1 = T2 = expiry */
+    if (t2 < t1)
+        t2 = t1;
     l->t1_s = t1;
     l->t2_s = t2;
     l->t1_ns = at + (uint64_t)t1 * SEC;
