@@ -175,6 +175,7 @@ typedef struct srv {
     const uint8_t *chaddr;    /* NULL: the client's */
     int lease_zero;           /* send option 51 with 0 */
     int t1_zero, t2_zero;     /* send option 58 / 59 with 0 */
+    int server_raw;           /* send option 54 even when server is 0 */
 } srv;
 
 static srv srv_default(uint8_t type, uint32_t xid)
@@ -214,7 +215,7 @@ static size_t build_reply(const srv *r, uint8_t *m)
         oasis_put32(m + i, v);           \
         i += 4;                          \
     } while (0)
-    if (r->server)
+    if (r->server || r->server_raw)
         OPT32(OASIS_DHO_SERVER_ID, r->server);
     if (r->lease || r->lease_zero)
         OPT32(OASIS_DHO_LEASE_TIME, r->lease);
@@ -831,6 +832,51 @@ static void test_zero_t1_t2_no_renewal_storm(void **state)
              * most one REQUEST per DISCOVER and probe round. */
             assert_true(reqs <= 10);
         }
+        h_fini(&h);
+    }
+}
+
+/* RFC 2132 9.7: the server identifier is the server's IP address. One of
+ * 0.0.0.0, a broadcast, multicast or loopback address names no server:
+ * an OFFER with one is unusable (the REQUEST would name no one), and in
+ * an ACK it is ignored like a missing one, the lease's server being the
+ * reply's source, so that RENEWING's unicast reaches somebody. */
+static void test_server_id_not_unicast(void **state)
+{
+    (void)state;
+    static const uint32_t bad[] = {0, 0xffffffffu, OASIS_IPV4(224, 0, 0, 1),
+                                   OASIS_IPV4(127, 0, 0, 1)};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        harness h;
+        h_init(&h);
+        sent s;
+        oasis_dhcp_start(h.d);
+        assert_true(run_to_dhcp(&h, 2 * SEC, &s));
+        srv o = srv_default(OASIS_DHCPOFFER, s.m.xid);
+        o.server = bad[i];
+        o.server_raw = 1;
+        reply_to(&h, &o, OFFERED);
+        assert_int_equal(ctr(&h)->rx_invalid, 1);
+        assert_int_equal(oasis_dhcp_get_state(h.d), OASIS_DHCP_SELECTING);
+        o.server = SERVER;
+        reply_to(&h, &o, OFFERED);
+        assert_true(pop_dhcp(&h, &s));
+        assert_int_equal(s.m.msg_type, OASIS_DHCPREQUEST);
+        srv a = srv_default(OASIS_DHCPACK, s.m.xid);
+        a.server = bad[i];
+        a.server_raw = 1;
+        reply_to(&h, &a, OFFERED);
+        advance(&h, 10 * SEC);
+        assert_int_equal(oasis_dhcp_get_state(h.d), OASIS_DHCP_BOUND);
+        oasis_dhcp_lease l;
+        oasis_dhcp_get_lease(h.d, &l);
+        assert_int_equal(l.server, SERVER); /* the ACK's source */
+        h.qlen = 0;
+        run_until(&h, l.t1_ns);
+        assert_true(pop_dhcp(&h, &s));
+        assert_int_equal(s.m.msg_type, OASIS_DHCPREQUEST);
+        assert_int_equal(s.ip_dst, SERVER);
+        assert_int_equal(ctr(&h)->tx_errors, 0);
         h_fini(&h);
     }
 }
@@ -1460,6 +1506,7 @@ int main(void)
         cmocka_unit_test(test_t1_t2_options),
         cmocka_unit_test(test_t1_passed_while_probing),
         cmocka_unit_test(test_zero_t1_t2_no_renewal_storm),
+        cmocka_unit_test(test_server_id_not_unicast),
         cmocka_unit_test(test_server_gone_rebinding),
         cmocka_unit_test(test_expiry_drops_address),
         cmocka_unit_test(test_expiry_ends_established_flow),

@@ -505,7 +505,11 @@ static int lease_from_ack(oasis_dhcp *d, const oasis_dhcp_msg *m, uint32_t src,
     l->addr = m->yiaddr;
     l->prefix_len = (uint8_t)prefix;
     l->netmask = oasis_netmask((uint8_t)prefix);
-    l->server = (m->have & OASIS_DHCP_HAVE_SERVER_ID) ? m->server_id : src;
+    /* RFC 2132 9.7: the server's address; one that is no unicast address
+     * is ignored like a missing one (RENEWING unicasts to it). */
+    l->server = (m->have & OASIS_DHCP_HAVE_SERVER_ID) && usable_addr(m->server_id, 32)
+                    ? m->server_id
+                    : src;
     /* The first router on our subnet (another would need a route to it). */
     for (uint8_t i = 0; i < m->nrouters; i++) {
         uint32_t r = m->routers[i];
@@ -557,9 +561,10 @@ static int lease_from_ack(oasis_dhcp *d, const oasis_dhcp_msg *m, uint32_t src,
 
 static void on_offer(oasis_dhcp *d, const oasis_dhcp_msg *m)
 {
-    /* RFC 2131 4.3.1: an offer carries the server identifier. */
+    /* RFC 2131 4.3.1: an offer carries the server identifier, a unicast
+     * address (the REQUEST names the server by it). */
     if (!(m->have & OASIS_DHCP_HAVE_SERVER_ID) || !usable_addr(m->yiaddr, 32) ||
-        m->server_id == 0) {
+        !usable_addr(m->server_id, 32)) {
         d->ctr.rx_invalid++;
         return;
     }
