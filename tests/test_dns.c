@@ -557,6 +557,8 @@ struct net3 {
     /* TCP server */
     uint8_t tin[1024];
     size_t tin_len;
+    uint16_t tcp_overstate; /* added to the length prefix of each TCP answer */
+    int tcp_close;          /* close the connection after each TCP answer */
 };
 
 static void on_srv_udp(oasis_stack *s, uint32_t src, uint16_t sport, uint32_t dst, uint16_t dport,
@@ -600,9 +602,13 @@ static void on_tcp_srv_read(oasis_flow *f, int err, const uint8_t *d, size_t len
     body.n = 0;
     if (n->tcp_answer(n, 0, n->tin + 2, oasis_get16(n->tin), &body)) {
         out.n = 0;
-        p16(&out, (uint16_t)body.n);
+        p16(&out, (uint16_t)(body.n + n->tcp_overstate));
         pbytes(&out, body.b, body.n);
         assert_int_equal(oasis_tcp_write(f, out.b, out.n, NULL, NULL), 0);
+        if (n->tcp_close) {
+            oasis_tcp_close(f, NULL, NULL);
+            return;
+        }
     }
     n->tin_len = 0;
     assert_int_equal(oasis_tcp_read(f, on_tcp_srv_read, n), 0);
@@ -918,6 +924,29 @@ static void test_tcp_answer_with_tc(void **state)
     assert_int_equal(n.res.addr[0], answer_addr + 1);
     assert_int_equal(n.tcp_queries, 1);
     assert_int_equal(ctr(&n)->timeouts, 0);
+    net3_fini(&n);
+}
+
+/* A TCP answer whose length prefix says more than the server sends before
+ * closing: a truncated message, counted malformed, and the request ends
+ * saying so rather than "no server answered in time" (RFC 1035 4.2.2:
+ * the prefix gives the message's length). */
+static void test_tcp_answer_cut_short(void **state)
+{
+    (void)state;
+    net3 n;
+    net3_init(&n, NULL, 1);
+    n.answer = ans_truncated;
+    n.tcp_answer = ans_a;
+    n.tcp_overstate = 10;
+    n.tcp_close = 1;
+    uint64_t t0 = oasis_clock_now(n.clock);
+    resolve(&n, "big.test");
+    assert_int_equal(n.tcp_queries, 2);
+    assert_int_equal(n.status, OASIS_DNS_EMALFORMED); /* was ETIMEDOUT */
+    assert_int_equal(ctr(&n)->malformed, 2);
+    assert_int_equal(ctr(&n)->timeouts, 0);
+    assert_true(n.done_at < t0 + OASIS_NS_PER_SEC); /* no timeout waited */
     net3_fini(&n);
 }
 
@@ -1447,6 +1476,7 @@ int main(void)
         cmocka_unit_test(test_servfail_fails_over_at_once),
         cmocka_unit_test(test_truncation_then_tcp),
         cmocka_unit_test(test_tcp_answer_with_tc),
+        cmocka_unit_test(test_tcp_answer_cut_short),
         cmocka_unit_test(test_cname_chain_and_bound),
         cmocka_unit_test(test_cname_loop_unbounded_config),
         cmocka_unit_test(test_cname_requery),

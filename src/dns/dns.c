@@ -575,7 +575,13 @@ static void on_tcp_read(oasis_flow *flow, int err, const uint8_t *data, size_t l
     if (q->flow != flow)
         return; /* torn down */
     if (err) {
-        next_try(q); /* the server closed or reset before a whole answer */
+        /* The server closed or reset before a whole answer; part of one is
+         * a truncated message (RFC 1035 4.2.2: the prefix gives its length). */
+        if (q->tlen > 0) {
+            r->ctr.malformed++;
+            q->last_err = OASIS_DNS_EMALFORMED;
+        }
+        next_try(q);
         return;
     }
     size_t room = DNS_TCP_MAX - q->tlen;
