@@ -15,6 +15,8 @@
 #include <string.h>
 
 #include "core/bytes.h"
+#include "core/prng.h"
+#include "core/stack_impl.h"
 #include "dns/dns_wire.h"
 #include "oasis/dns.h"
 #include "oasis/error.h"
@@ -766,6 +768,53 @@ static void test_random_ids_and_ports(void **state)
     net3_fini(&n);
 }
 
+/* RFC 5452 9.2: "Use an unpredictable source port" and "an unpredictable
+ * query ID". The stack's PRNG is no source for them: core/prng.h says its
+ * state can be recovered from its outputs, and those go on the wire (DHCP
+ * xids, ports). Knowing that state must not tell the next port and ID:
+ * they are not the draws the PRNG gives from any nearby point. */
+static void test_ids_ports_not_from_stack_prng(void **state)
+{
+    (void)state;
+    oasis_dns_config cfg;
+    oasis_dns_config_init(&cfg);
+    cfg.cache_entries = 0;
+    net3 n;
+    net3_init(&n, &cfg, 1);
+    n.answer = ans_a;
+    int predicted = 0;
+    uint16_t ports[8], ids[8];
+    for (int i = 0; i < 8; i++) {
+        oasis_prng known = n.a->prng; /* what an attacker who recovered it knows */
+        resolve(&n, "files.test");
+        assert_int_equal(n.status, 0);
+        ports[i] = n.last_sport;
+        ids[i] = n.last_id;
+        for (int skip = 0; skip < 32; skip++) {
+            oasis_prng p = known;
+            for (int k = 0; k < skip; k++)
+                oasis_prng_next(&p);
+            uint16_t port = (uint16_t)(1024 + oasis_prng_below(&p, 65536 - 1024));
+            uint16_t id = (uint16_t)oasis_prng_next(&p);
+            predicted += port == n.last_sport && id == n.last_id;
+        }
+    }
+    assert_int_equal(predicted, 0); /* was 8 */
+    /* A new resolver on the same stack does not draw the same sequence
+     * again (whoever saw the first one's queries would know it). */
+    oasis_dns_destroy(n.r);
+    assert_int_equal(oasis_dns_create(n.a, &cfg, &n.r), 0);
+    uint32_t srv1 = SRV1;
+    assert_int_equal(oasis_dns_set_servers(n.r, &srv1, 1), 0);
+    int again = 0;
+    for (int i = 0; i < 8; i++) {
+        resolve(&n, "files.test");
+        again += n.last_sport == ports[i] && n.last_id == ids[i];
+    }
+    assert_int_equal(again, 0);
+    net3_fini(&n);
+}
+
 static int ans_drop_first(net3 *n, int server, const uint8_t *q, size_t qlen, pkt *out)
 {
     if (server == 0)
@@ -1471,6 +1520,7 @@ int main(void)
         cmocka_unit_test(test_cname_loop_bounded_by_answer),
         cmocka_unit_test(test_resolve_basic),
         cmocka_unit_test(test_random_ids_and_ports),
+        cmocka_unit_test(test_ids_ports_not_from_stack_prng),
         cmocka_unit_test(test_retry_failover),
         cmocka_unit_test(test_all_servers_silent),
         cmocka_unit_test(test_servfail_fails_over_at_once),

@@ -6,8 +6,10 @@
  *
  * A resolver sits on one stack (borrowed; destroy the resolver before the
  * stack) and asks the configured servers (oasis_dns_set_servers) over UDP
- * from a random source port with a random ID (RFC 5452), both from the
- * stack's PRNG, over IPv4 or IPv6 as the server's address says. A reply
+ * from a random source port with a random ID (RFC 5452), both drawn from
+ * a keyed PRF (SipHash under a key from the stack's secrets; never the
+ * stack's PRNG, whose outputs give its state away), over IPv4 or IPv6 as
+ * the server's address says. A reply
  * counts only when its source address and port, ID
  * and question all match; anything else is counted and ignored. Each server
  * is tried in turn with a timeout on the stack's clock, for cfg.attempts
