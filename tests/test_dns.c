@@ -240,6 +240,44 @@ static void test_name_pointer_bounds(void **state)
     assert_int_equal(read_name_at(&p, at, &n, NULL), OASIS_ETRUNCATED);
 }
 
+/* Each pointer lands strictly below the last, so no loop, but a chain of
+ * pointers to pointers adds no octet to the name and the 255-octet bound
+ * never stops it: a 64 KiB answer whose thousands of owner names each
+ * begin a 16000-pointer chain cost half a second to parse. RFC 1035
+ * 4.1.4: a pointer stands for "a prior occurance of the same name"; a
+ * name of at most 255 octets has at most 127 labels (2.3.4), so no
+ * honest name needs more than 128 pointers to be read. */
+static void test_name_pointer_chain_bounded(void **state)
+{
+    (void)state;
+    pkt p;
+    oasis_dns_name n;
+    /* The longest honest chain: a.a.a...a (127 labels, 255 octets), each
+     * label written once and the rest of the name by pointer. */
+    hdr(&p, 1, RESP, 1, 0, 0, 0);
+    size_t prev = p.n;
+    pname(&p, "a");
+    for (int i = 1; i < 127; i++) {
+        size_t at = p.n;
+        p8(&p, 1);
+        p8(&p, 'a');
+        pptr(&p, (uint16_t)prev);
+        prev = at;
+    }
+    assert_int_equal(read_name_at(&p, prev, &n, NULL), OASIS_OK);
+    assert_int_equal(n.len, 255);
+    /* 200 pointers, each to the one before, down to the name "a". */
+    hdr(&p, 1, RESP, 1, 0, 0, 0);
+    prev = p.n;
+    pname(&p, "a");
+    for (int i = 0; i < 200; i++) {
+        size_t at = p.n;
+        pptr(&p, (uint16_t)prev);
+        prev = at;
+    }
+    assert_int_equal(read_name_at(&p, prev, &n, NULL), OASIS_EMALFORMED); /* was OK */
+}
+
 static void test_name_label_limits(void **state)
 {
     (void)state;
@@ -1512,6 +1550,7 @@ int main(void)
         cmocka_unit_test(test_name_compression_valid),
         cmocka_unit_test(test_name_pointer_loops),
         cmocka_unit_test(test_name_pointer_bounds),
+        cmocka_unit_test(test_name_pointer_chain_bounded),
         cmocka_unit_test(test_name_label_limits),
         cmocka_unit_test(test_name_too_long),
         cmocka_unit_test(test_name_truncated),

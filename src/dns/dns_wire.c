@@ -95,6 +95,10 @@ int oasis_dns_name_read(const uint8_t *msg, size_t len, size_t off, oasis_dns_na
      * pointers, and the walk ends within len/2 jumps. */
     size_t lowest = off;
     int jumped = 0;
+    /* Pointers to pointers add no octet, so the 255-octet bound does not
+     * stop a chain of them; 127 labels at most (2.3.4), one pointer to
+     * reach each and one more, is all an honest name needs. */
+    unsigned jumps = 0;
 
     for (;;) {
         if (pos >= len)
@@ -106,6 +110,8 @@ int oasis_dns_name_read(const uint8_t *msg, size_t len, size_t off, oasis_dns_na
             size_t target = (size_t)(c & 0x3f) << 8 | msg[pos + 1];
             if (target >= lowest || target < OASIS_DNS_HLEN)
                 return OASIS_EMALFORMED; /* forward, self, loop, or into the header */
+            if (++jumps > OASIS_DNS_MAX_JUMPS)
+                return OASIS_EMALFORMED;
             if (!jumped)
                 after = pos + 2;
             jumped = 1;

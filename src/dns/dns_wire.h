@@ -10,6 +10,7 @@
 #define OASIS_DNS_HLEN 12
 #define OASIS_DNS_MAX_NAME 255  /* wire length, length octets included (RFC 1035 2.3.4) */
 #define OASIS_DNS_MAX_LABEL 63
+#define OASIS_DNS_MAX_JUMPS 128 /* compression pointers followed in one name */
 #define OASIS_DNS_MAX_UDP 512   /* no EDNS: a UDP answer is at most this long */
 #define OASIS_DNS_MAX_RR 64     /* records of a section kept by the parser */
 
@@ -83,9 +84,11 @@ void oasis_dns_name_lower(oasis_dns_name *n);
  * gets the offset just past the name as it sits at off (past the first
  * pointer when there is one). Hardened (RFC 1035 4.1.4): a pointer must
  * point strictly backwards from where it sits and past the header, which
- * rules out loops and forward references; length octets with the top bits
- * 01 or 10 (labels over 63, obsolete extended labels) are refused; the
- * expanded name must fit in 255 octets; nothing may run past len.
+ * rules out loops and forward references; at most OASIS_DNS_MAX_JUMPS
+ * pointers (a chain of pointers to pointers adds no octet); length octets
+ * with the top bits 01 or 10 (labels over 63, obsolete extended labels)
+ * are refused; the expanded name must fit in 255 octets; nothing may run
+ * past len.
  * Returns 0, OASIS_ETRUNCATED or OASIS_EMALFORMED. */
 int oasis_dns_name_read(const uint8_t *msg, size_t len, size_t off, oasis_dns_name *out,
                         size_t *next);
