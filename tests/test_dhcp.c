@@ -1157,6 +1157,40 @@ static void test_decline_on_conflict(void **state)
     h_fini(&h);
 }
 
+/* RFC 5227 2.1.1: "if the host experiences MAX_CONFLICTS or more address
+ * conflicts on a given interface, then the host MUST limit the rate at
+ * which it probes for new addresses on this interface to no more than one
+ * attempted new address per RATE_LIMIT_INTERVAL" (10 and 60 s, section 9).
+ * A server that hands out a taken address again and again (or a host that
+ * claims every address) gets a DECLINE every 10 s at first, then one a
+ * minute. */
+static void test_conflicts_rate_limited(void **state)
+{
+    (void)state;
+    harness h;
+    h_init(&h);
+    sent s;
+    oasis_dhcp_start(h.d);
+    assert_true(run_to_dhcp(&h, 2 * SEC, &s));
+    for (int i = 1; i <= 12; i++) {
+        assert_int_equal(s.m.msg_type, OASIS_DHCPDISCOVER);
+        srv o = srv_default(OASIS_DHCPOFFER, s.m.xid);
+        reply_to(&h, &o, OFFERED);
+        assert_true(pop_dhcp(&h, &s));
+        srv a = srv_default(OASIS_DHCPACK, s.m.xid);
+        reply_to(&h, &a, OFFERED);
+        assert_int_equal(oasis_dhcp_get_state(h.d), OASIS_DHCP_PROBING);
+        inject_arp(&h, OASIS_ARP_REPLY, other_mac, OFFERED, 0, client_mac);
+        assert_int_equal(ctr(&h)->conflicts, (uint64_t)i);
+        uint64_t t = now(&h);
+        assert_true(pop_dhcp(&h, &s));
+        assert_int_equal(s.m.msg_type, OASIS_DHCPDECLINE);
+        assert_true(run_to_dhcp(&h, 100 * SEC, &s));
+        assert_int_equal(s.at - t, (i < 10 ? 10 : 60) * SEC); /* was 10 s every time */
+    }
+    h_fini(&h);
+}
+
 /* Another host probing for the same address at the same time is a
  * conflict too (RFC 5227 2.1.1). */
 static void test_conflict_simultaneous_probe(void **state)
@@ -1514,6 +1548,7 @@ int main(void)
         cmocka_unit_test(test_nak_in_renewing_drops_address),
         cmocka_unit_test(test_decline_on_conflict),
         cmocka_unit_test(test_conflict_simultaneous_probe),
+        cmocka_unit_test(test_conflicts_rate_limited),
         cmocka_unit_test(test_init_reboot),
         cmocka_unit_test(test_retransmission_backoff),
         cmocka_unit_test(test_malformed_dropped),

@@ -14,7 +14,7 @@
  * States (RFC 2131 figure 5): INIT -> SELECTING (DISCOVER sent, waiting for
  * offers) -> REQUESTING (REQUEST for the first offer) -> PROBING (RFC 5227
  * ARP probes of the acknowledged address; a conflict sends DECLINE and
- * restarts after 10 s) -> BOUND. At T1 RENEWING (REQUEST unicast to the
+ * restarts after 10 s, 60 s from the 10th conflict on) -> BOUND. At T1 RENEWING (REQUEST unicast to the
  * server), at T2 REBINDING (REQUEST broadcast to any server), at the end of
  * the lease the address is removed and the client starts again at INIT.
  * With a remembered address (cfg.requested_addr) the client starts in
@@ -59,7 +59,7 @@ typedef struct oasis_metric_tag oasis_metric_tag;
 
 typedef enum oasis_dhcp_state {
     OASIS_DHCP_STOPPED,     /* created, not started, or stopped */
-    OASIS_DHCP_INIT,        /* waiting the random start delay, or 10 s after a DECLINE */
+    OASIS_DHCP_INIT,        /* waiting the random start delay, or 10 s (60) after a DECLINE */
     OASIS_DHCP_SELECTING,   /* DISCOVER sent, waiting for an offer */
     OASIS_DHCP_REQUESTING,  /* REQUEST sent for an offer */
     OASIS_DHCP_PROBING,     /* ACK received; ARP probes of the address (RFC 5227) */

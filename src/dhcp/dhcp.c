@@ -27,6 +27,10 @@
 #define RENEW_MIN (60 * SEC)
 /* RFC 2131 4.4.1: after a DECLINE, wait at least 10 s. */
 #define DECLINE_WAIT (10 * SEC)
+/* RFC 5227 2.1.1 and 9: from MAX_CONFLICTS conflicts on, at most one new
+ * address tried per RATE_LIMIT_INTERVAL. */
+#define MAX_CONFLICTS 10
+#define RATE_LIMIT_INTERVAL (60 * SEC)
 /* After a NAK: 1 s, doubled for each NAK in a row up to 64 s, so a server
  * that refuses every request cannot make us loop at wire speed. */
 #define NAK_FIRST SEC
@@ -357,7 +361,9 @@ static void conflict(oasis_dhcp *d)
     oasis_timer_stop(d->s, &d->rtx);
     set_watch(d, 0);
     send_decline(d, &l);
-    enter_init(d, DECLINE_WAIT);
+    /* The count is never reset: a server that hands out the same taken
+     * address to every host looks like a fresh start each time. */
+    enter_init(d, d->ctr.conflicts >= MAX_CONFLICTS ? RATE_LIMIT_INTERVAL : DECLINE_WAIT);
     notify(d, OASIS_DHCP_EV_CONFLICT, &l);
 }
 
