@@ -935,6 +935,48 @@ static void test_servfail_fails_over_at_once(void **state)
     net3_fini(&n);
 }
 
+/* RFC 1035 4.1.1 RCODEs: REFUSED (5) is its own error; FORMERR (1),
+ * NOTIMP (4) and the rest of the error codes read as the server failing.
+ * Each moves on to the next server at once (no timeout waited). */
+static uint8_t rcode_given;
+static int ans_rcode(net3 *n, int server, const uint8_t *q, size_t qlen, pkt *out)
+{
+    reply_head(out, q, qlen, (uint16_t)(RESP | rcode_given), 0, 0);
+    return 1;
+}
+
+static void test_error_rcodes(void **state)
+{
+    (void)state;
+    static const struct {
+        uint8_t rcode;
+        int status;
+    } cases[] = {
+        {OASIS_DNS_RCODE_REFUSED, OASIS_DNS_EREFUSED},  {OASIS_DNS_RCODE_SERVFAIL, OASIS_DNS_ESERVFAIL},
+        {OASIS_DNS_RCODE_FORMERR, OASIS_DNS_ESERVFAIL}, {OASIS_DNS_RCODE_NOTIMP, OASIS_DNS_ESERVFAIL},
+        {9, OASIS_DNS_ESERVFAIL},                       {15, OASIS_DNS_ESERVFAIL},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        net3 n;
+        net3_init(&n, NULL, 2);
+        n.answer = ans_rcode;
+        rcode_given = cases[i].rcode;
+        uint64_t t0 = oasis_clock_now(n.clock);
+        resolve(&n, "files.test");
+        assert_int_equal(n.status, cases[i].status);
+        assert_int_equal(n.queries[0], 2);
+        assert_int_equal(n.queries[1], 2);
+        assert_int_equal(ctr(&n)->timeouts, 0);
+        assert_true(n.done_at < t0 + OASIS_NS_PER_SEC);
+        if (cases[i].status == OASIS_DNS_EREFUSED)
+            assert_int_equal(ctr(&n)->refused, 4);
+        else
+            assert_int_equal(ctr(&n)->servfail, 4);
+        assert_int_equal(ctr(&n)->cache_entries, 0);
+        net3_fini(&n);
+    }
+}
+
 /* UDP says TC=1 with no records; TCP gives the whole answer. */
 static int ans_truncated(net3 *n, int server, const uint8_t *q, size_t qlen, pkt *out)
 {
@@ -1563,6 +1605,7 @@ int main(void)
         cmocka_unit_test(test_retry_failover),
         cmocka_unit_test(test_all_servers_silent),
         cmocka_unit_test(test_servfail_fails_over_at_once),
+        cmocka_unit_test(test_error_rcodes),
         cmocka_unit_test(test_truncation_then_tcp),
         cmocka_unit_test(test_tcp_answer_with_tc),
         cmocka_unit_test(test_tcp_answer_cut_short),
