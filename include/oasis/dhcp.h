@@ -14,9 +14,11 @@
  * States (RFC 2131 figure 5): INIT -> SELECTING (DISCOVER sent, waiting for
  * offers) -> REQUESTING (REQUEST for the first offer) -> PROBING (RFC 5227
  * ARP probes of the acknowledged address; a conflict sends DECLINE and
- * restarts after 10 s, 60 s from the 10th conflict on) -> BOUND. At T1 RENEWING (REQUEST unicast to the
- * server), at T2 REBINDING (REQUEST broadcast to any server), at the end of
- * the lease the address is removed and the client starts again at INIT.
+ * restarts after 10 s, 60 s from the 10th conflict on) -> BOUND. At T1
+ * RENEWING (REQUEST unicast to the server; at once if T1 went by while the
+ * address was probed), at T2 REBINDING (REQUEST broadcast to any server),
+ * at the end of the lease the address is removed and the client starts
+ * again at INIT.
  * With a remembered address (cfg.requested_addr) the client starts in
  * INIT-REBOOT -> REBOOTING (REQUEST broadcast for that address).
  * A NAK in REQUESTING, REBOOTING, RENEWING or REBINDING returns to INIT
@@ -40,7 +42,10 @@
  * Leases the client refuses (counted in rx_invalid): an ACK without lease
  * time or with a zero one, a non-contiguous netmask, an address that is no
  * host's (0/8, 127/8, multicast, 240/4, the subnet's network or broadcast
- * address), an offer without server identifier.
+ * address), an offer without server identifier or with one that is no
+ * unicast address (in an ACK such an identifier is ignored: the reply's
+ * source is the server). A T1 or T2 of 0 is read as absent, and neither
+ * comes sooner than 1 s after the REQUEST.
  */
 #ifndef OASIS_DHCP_H
 #define OASIS_DHCP_H

@@ -15,8 +15,10 @@
  * is tried in turn with a timeout on the stack's clock, for cfg.attempts
  * rounds (the timeout doubles each round). A truncated reply (TC=1) is asked
  * again over TCP (the stack's own TCP) from the same server; a TCP reply
- * that still says TC=1 is ignored (RFC 2181 9) and the next try goes on. CNAME chains are
- * followed up to cfg.max_cname links. Answers are cached for their TTL
+ * that still says TC=1 is ignored (RFC 2181 9) and the next try goes on.
+ * A referral (no answer, NS records and no SOA: a server that does not
+ * recurse) is no NODATA (RFC 2308 2.2): the next server is asked. CNAME
+ * chains are followed up to cfg.max_cname links (a loop ends sooner). Answers are cached for their TTL
  * (RFC 2181 section 8: at most 2^31-1 s, capped at cfg.max_ttl_s), negative
  * answers (NXDOMAIN, no data) for the SOA's TTL/MINIMUM (RFC 2308), at most
  * cfg.max_neg_ttl_s; the cache holds at most cfg.cache_entries names.

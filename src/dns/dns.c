@@ -537,7 +537,7 @@ static int bind_random_port(oasis_dns_req *q)
 {
     oasis_stack *s = q->r->s;
     for (int i = 0; i < 64; i++) {
-        /* 2^64 mod 64512 is 0.0000000000004% of the draws: no bias to speak of. */
+        /* The modulo's bias, under 64512 / 2^64, is nil. */
         uint16_t port = (uint16_t)(1024 + unpredictable_draw(q->r) % (65536 - 1024));
         int err = oasis_udp_bind(s, port, on_udp, q);
         if (err == OASIS_OK) {
