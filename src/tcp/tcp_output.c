@@ -175,7 +175,8 @@ static OASIS_ALWAYS_INLINE uint64_t flow_pseudo(oasis_flow *f, uint32_t len)
 /* What sending a segment of len bytes from seq (in pieces of room bytes)
  * changes besides the bytes: the ACK it carries, the counters, RACK's
  * per-segment records. (last_tx_ms: the caller's, it has the time.)
- * fresh: the caller knows seq is snd_max (new data, no retransmission). */
+ * fresh: the caller knows seq is snd_max (new data, no retransmission)
+ * and sends it in one piece. */
 static OASIS_ALWAYS_INLINE void xmit_account(oasis_flow *f, uint32_t seq, uint32_t len, uint8_t flags,
                                 uint32_t pieces, uint32_t room, int fresh)
 {
@@ -198,6 +199,10 @@ static OASIS_ALWAYS_INLINE void xmit_account(oasis_flow *f, uint32_t seq, uint32
     if (len && f->sack_ok) {
         /* RACK: per-segment send times, one record per piece, so a lost
          * piece is found and resent alone. */
+        if (fresh) {
+            oasis_rack_sent_new(f, seq, len); /* (one piece: output_one's) */
+            return;
+        }
         for (uint32_t off = 0; off < len; off += room)
             oasis_rack_sent(f, seq + off, min_u32(room, len - off));
     }

@@ -110,6 +110,8 @@ void oasis_tlp_reset(oasis_flow *f);
 uint32_t oasis_rack_detect(oasis_rack *r, uint64_t now, uint64_t reo_wnd, uint64_t *wait);
 /* xmit() sent len data bytes from seq (new or again). */
 void oasis_rack_sent(oasis_flow *f, uint32_t seq, uint32_t len);
+/* The same for new data in one piece: seq == snd_max, len > 0, SACK on. */
+void oasis_rack_sent_new(oasis_flow *f, uint32_t seq, uint32_t len);
 /* An ACK with cumulative point una (after it) and h's SACK blocks arrived:
  * takes its RTT sample for min_RTT, updates RACK.xmit_ts/rtt, marks
  * losses, (re)arms the reorder timer. */

@@ -152,6 +152,19 @@ OASIS_HOT OASIS_ALWAYS_INLINE void oasis_rack_sent(oasis_flow *f, uint32_t seq, 
     sent_other(f, seq, len);
 }
 
+/* (always inline, as oasis_rack_sent) */
+OASIS_HOT OASIS_ALWAYS_INLINE void oasis_rack_sent_new(oasis_flow *f, uint32_t seq, uint32_t len)
+{
+    oasis_rack *r = &f->ext->sb.rack;
+    /* seq is snd_max: every record ends at or below it, so the segment
+     * covers none and is no retransmission (what oasis_rack_sent asks). */
+    if (r->n < r->cap && f->s->now_depth) {
+        push(r, seq, seq + len, f->s->now_cache, 0);
+        return;
+    }
+    sent_other(f, seq, len);
+}
+
 /* RFC 8985 6.2 step 2: seg was delivered; remember it if it is the most
  * recently sent delivered one. A retransmitted segment acked sooner than
  * min_RTT was most likely acked by its original: no information. */
