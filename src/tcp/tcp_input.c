@@ -336,10 +336,11 @@ static OASIS_ALWAYS_INLINE uint64_t rtt_from_ack(oasis_flow *f, const oasis_tcp_
     return 0;
 }
 
-/* Returns the ACK's RTT sample (0: none) for congestion control. (Always
- * inline, as deliver_in_order: header prediction's copy sits in the
- * predicted path, without a call; the slow path has its own.) */
-OASIS_HOT static OASIS_ALWAYS_INLINE uint64_t new_ack(oasis_flow *f, const oasis_tcp_hdr *h)
+/* Returns the ACK's RTT sample (0: none) for congestion control. all: the
+ * caller knows h->ack is snd_max. (Always inline, as deliver_in_order:
+ * header prediction's copy sits in the predicted path, without a call;
+ * the slow path has its own.) */
+OASIS_HOT static OASIS_ALWAYS_INLINE uint64_t new_ack(oasis_flow *f, const oasis_tcp_hdr *h, int all)
 {
     oasis_stack *s = f->s;
     uint32_t data = h->ack - f->snd_una;
@@ -357,7 +358,7 @@ OASIS_HOT static OASIS_ALWAYS_INLINE uint64_t new_ack(oasis_flow *f, const oasis
     if (f->ext->plp.probe_mss)
         oasis_plpmtud_acked(f);
     /* RFC 6298 5.2, 5.3; RFC 8985 7.2: the PTO is re-armed after output. */
-    if (f->snd_una == f->snd_max) {
+    if (all || f->snd_una == f->snd_max) {
         f->ext->tm.rexmt = f->ext->tm.tlp = OASIS_TCP_NEVER;
     } else {
         oasis_tcp_arm_rto(f);
@@ -414,7 +415,7 @@ static void ack_update(oasis_flow *f, const oasis_tcp_hdr *h)
     oasis_recovery_ack_begin(f, h);
     uint64_t rtt = 0;
     if (oasis_seq_gt(h->ack, f->snd_una))
-        rtt = new_ack(f, h);
+        rtt = new_ack(f, h, 0);
     oasis_recovery_ack_end(f, h, rtt); /* dupacks, cc, fast recovery */
 }
 
@@ -787,7 +788,7 @@ static void fast_ack(oasis_flow *f, const oasis_tcp_hdr *h)
     }
     uint64_t now = oasis_now(f->s);
     oasis_recovery_all_acked_begin(f, h, now);
-    uint64_t rtt = h->ack != f->snd_una ? new_ack(f, h) : 0;
+    uint64_t rtt = h->ack != f->snd_una ? new_ack(f, h, 1) : 0;
     oasis_recovery_all_acked_end(f, rtt, now);
 }
 

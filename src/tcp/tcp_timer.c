@@ -70,7 +70,7 @@ void oasis_tcp_timers_clear(oasis_flow *f)
 OASIS_HOT void oasis_tcp_arm_rto(oasis_flow *f)
 {
     f->ext->tm.rexmt = oasis_now(f->s) + oasis_rtt_rto(&f->ext->rtt);
-    timer_by(f, f->ext->tm.rexmt);
+    timer_by_set(f, f->ext->tm.rexmt); /* (an instant plus a duration: never NEVER) */
 }
 
 void oasis_tcp_arm_delack(oasis_flow *f)
@@ -78,7 +78,7 @@ void oasis_tcp_arm_delack(oasis_flow *f)
     if (f->ext->tm.delack != OASIS_TCP_NEVER)
         return;
     f->ext->tm.delack = oasis_now(f->s) + f->s->cfg.tcp.delack_ns;
-    timer_by(f, f->ext->tm.delack);
+    timer_by_set(f, f->ext->tm.delack);
 }
 
 /* Zero-window probe interval: the RTO doubled per probe, at most rto_max. */
