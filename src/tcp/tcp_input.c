@@ -484,10 +484,12 @@ static OASIS_NOINLINE void deliver_before_held(oasis_flow *f, const uint8_t *p, 
     f->ack_now = 1; /* a hole was filled: tell the sender at once */
 }
 
-OASIS_HOT static OASIS_ALWAYS_INLINE void deliver_in_order(oasis_flow *f, const uint8_t *p, uint32_t n)
+/* held: out-of-order data may be held (0: the caller found none). */
+OASIS_HOT static OASIS_ALWAYS_INLINE void deliver_in_order(oasis_flow *f, const uint8_t *p, uint32_t n,
+                                                           int held)
 {
     uint32_t nxt0 = f->rcv_nxt;
-    if (oasis_ofo_empty(&f->ext->ofo))
+    if (!held || oasis_ofo_empty(&f->ext->ofo))
         f->rcv_nxt += oasis_ring_write(f->s, &f->ext->rcv, p, n);
     else
         deliver_before_held(f, p, n);
@@ -570,7 +572,7 @@ static int data_input(oasis_flow *f, const oasis_tcp_hdr *h)
         }
     }
     if (off == 0)
-        deliver_in_order(f, p, n);
+        deliver_in_order(f, p, n, 1);
     else
         store_out_of_order(f, seq, p, n);
     return whole;
@@ -802,7 +804,7 @@ static void fast_data(oasis_flow *f, const oasis_tcp_hdr *h)
         f->ack_now = 1;
         return;
     }
-    deliver_in_order(f, h->payload, n);
+    deliver_in_order(f, h->payload, n, 0); /* (predicted: none held) */
 }
 
 /* A predicted segment: what synced_input would do with it, in the same
