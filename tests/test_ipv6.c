@@ -496,6 +496,46 @@ static void test_nd_bounds(void **state)
     fx_stop(&x);
 }
 
+/* An RA from src with its link-layer address and nothing else. */
+static void inject_ra_slla(fx *x, const oasis_in6 *src, const uint8_t *mac, uint16_t lifetime)
+{
+    uint8_t b[16 + 8] = {134, 0, 0, 0, 64, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1};
+    oasis_put16(b + 6, lifetime);
+    memcpy(b + 18, mac, 6);
+    inject(x, src, &oasis_in6_all_nodes, 255, OASIS_NH_ICMPV6, b, sizeof b);
+}
+
+/* RAs with a source link-layer address from more routers than the cache
+ * holds (each entry gets IsRouter, RFC 4861 6.3.4) leave room for a new
+ * neighbour: only the default routers' entries are kept from eviction. */
+static void test_nd_router_entries_evictable(void **state)
+{
+    (void)state;
+    fx x;
+    fx_start(&x, 4, 0, 1);
+    oasis_in6 def = ROUTER;
+    uint8_t mac[6] = {2, 0, 0, 0, 0x77, 0};
+    inject_ra_slla(&x, &def, mac, 600); /* a default router */
+    for (int i = 0; i < 6; i++) {       /* routers that leave at once */
+        oasis_in6 r = ROUTER;
+        r.b[14] = 0x10;
+        r.b[15] = (uint8_t)i;
+        mac[5] = (uint8_t)(i + 1);
+        inject_ra_slla(&x, &r, mac, 0);
+        advance(&x, SEC);
+    }
+    assert_int_equal(ctr(&x)->nd.cache_entries, 4);
+    assert_int_equal(ctr(&x)->nd.routers, 1);
+    pingres r;
+    memset(&r, 0, sizeof r);
+    oasis_ipaddr peer = oasis_ipaddr_v6(PEER.b);
+    assert_int_equal(oasis_ping_addr(x.s, &peer, 1, 1, 8, 60 * SEC, on_ping, &r), 0);
+    assert_non_null(oasis_nd_lookup(x.s, &PEER));
+    assert_int_equal(ctr(&x)->nd.cache_no_room, 0);
+    assert_non_null(oasis_nd_lookup(x.s, &def)); /* the default router stays */
+    fx_stop(&x);
+}
+
 /* An NS from a neighbour for our address draws a solicited NA with our MAC,
  * and the neighbour is cached STALE (RFC 4861 7.2.3, 7.2.4). */
 static void test_ns_answered(void **state)
@@ -1259,6 +1299,7 @@ int main(void)
         cmocka_unit_test(test_tentative_gets_nothing),
         cmocka_unit_test(test_nd_state_machine),
         cmocka_unit_test(test_nd_bounds),
+        cmocka_unit_test(test_nd_router_entries_evictable),
         cmocka_unit_test(test_ns_answered),
         cmocka_unit_test(test_slaac_lifetimes),
         cmocka_unit_test(test_reasm_orders),

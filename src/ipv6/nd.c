@@ -5,8 +5,9 @@
  *
  * The cache is an array of cfg.nd_cache_size entries searched linearly:
  * a host talks to few neighbours (its routers and its link). When it is
- * full, the least recently used entry that is not INCOMPLETE and holds no
- * packets is reused; with none, the new neighbour is not cached (counted).
+ * full, the least recently used entry that is not INCOMPLETE, holds no
+ * packets and is no default router is reused; with none, the new
+ * neighbour is not cached (counted).
  * Each entry has its own timer: INCOMPLETE and PROBE retransmit, REACHABLE
  * ages to STALE, DELAY turns into PROBE. Redirects (RFC 4861 8) fill a
  * small destination cache consulted before the default router; it holds
@@ -96,8 +97,18 @@ static ip6_neigh *find(const oasis_stack *s, const oasis_in6 *ip)
 
 const ip6_neigh *oasis_nd_lookup(const oasis_stack *s, const oasis_in6 *ip) { return find(s, ip); }
 
+static int is_default_router(const oasis_ipv6 *v, const oasis_in6 *ip)
+{
+    for (int i = 0; i < OASIS_IPV6_MAX_ROUTERS; i++)
+        if (v->routers[i].expires && oasis_in6_eq(&v->routers[i].ip, ip))
+            return 1;
+    return 0;
+}
+
 /* A slot for a new entry: a free one, else the least recently used entry
- * that resolution does not depend on. */
+ * that resolution does not depend on. Our default routers (at most
+ * OASIS_IPV6_MAX_ROUTERS) stay; other entries with IsRouter set do not:
+ * every RA or NA with the R flag sets it, from any number of sources. */
 static ip6_neigh *alloc_entry(oasis_stack *s, const oasis_in6 *ip)
 {
     oasis_ipv6 *v = s->ip6;
@@ -108,8 +119,8 @@ static ip6_neigh *alloc_entry(oasis_stack *s, const oasis_in6 *ip)
             victim = e;
             break;
         }
-        if (e->state != NEIGH_INCOMPLETE && !e->q_head && !e->is_router &&
-            (!victim || e->used < victim->used))
+        if (e->state != NEIGH_INCOMPLETE && !e->q_head && (!victim || e->used < victim->used) &&
+            !is_default_router(v, &e->ip))
             victim = e;
     }
     if (!victim) {
