@@ -942,6 +942,55 @@ static void test_rh0_and_bombs(void **state)
     fx_stop(&x);
 }
 
+/* RFC 4443 2.4 (e.1): no error about an ICMPv6 error, even when what is
+ * wrong with it sits in its extension headers, which the error check must
+ * look past; nor a Time Exceeded about a fragmented one. The same headers
+ * before an echo request do draw the error (tokens are plenty). */
+static void test_icmp6_no_error_about_errors(void **state)
+{
+    (void)state;
+    fx x;
+    fx_start(&x, 0, 0, 1);
+    oasis_in6 ll = ll_of(&x);
+    inject_ns(&x, &PEER, &ll, &ll, MAC_PEER);
+    /* Destination Options with an option of action bits 11, Hop-by-Hop
+     * after it, RH0 with Segments Left 1; each before an ICMPv6 message. */
+    static const uint8_t bad_opt[8] = {OASIS_NH_ICMPV6, 0, 0xde, 0, 1, 2, 0, 0};
+    static const uint8_t hbh_late[16] = {OASIS_NH_HOPOPTS, 0, 1, 4, 0, 0, 0, 0,
+                                         OASIS_NH_ICMPV6, 0, 1, 4, 0, 0, 0, 0};
+    static const uint8_t rh0[24] = {OASIS_NH_ICMPV6, 2, 0, 1};
+    const struct { uint8_t nh; const uint8_t *h; size_t n; } heads[] = {
+        {OASIS_NH_DSTOPTS, bad_opt, sizeof bad_opt},
+        {OASIS_NH_DSTOPTS, hbh_late, sizeof hbh_late},
+        {OASIS_NH_ROUTING, rh0, sizeof rh0},
+    };
+    uint8_t pkt[128];
+    for (size_t k = 0; k < 3; k++) {
+        memcpy(pkt, heads[k].h, heads[k].n);
+        uint8_t *m = pkt + heads[k].n;
+        memset(m, 0, 56);
+        m[0] = OASIS_ICMP6_DEST_UNREACH;
+        m[1] = 4;
+        oasis_icmp6_finish(m, 56, m[0], m[1], 0, &PEER, &ll);
+        inject(&x, &PEER, &ll, 64, heads[k].nh, pkt, heads[k].n + 56);
+        assert_int_equal(ctr(&x)->icmp6.out_parm_problems, k);
+        m[0] = OASIS_ICMP6_ECHO_REQUEST;
+        m[1] = 0;
+        oasis_icmp6_finish(m, 56, m[0], m[1], 0, &PEER, &ll);
+        inject(&x, &PEER, &ll, 64, heads[k].nh, pkt, heads[k].n + 56);
+        assert_int_equal(ctr(&x)->icmp6.out_parm_problems, k + 1);
+    }
+    assert_int_equal(ctr(&x)->icmp6.out_rate_limited, 0);
+    /* The first fragment of a Destination Unreachable that never completes. */
+    memset(echo_msg, 0, sizeof echo_msg);
+    echo_msg[0] = OASIS_ICMP6_DEST_UNREACH;
+    inject_frag(&x, &ll, 9, 0, 1000, 1);
+    advance(&x, 61 * SEC);
+    assert_int_equal(ctr(&x)->ipv6.reasm_timeouts, 1);
+    assert_int_equal(ctr(&x)->icmp6.out_time_excds, 0);
+    fx_stop(&x);
+}
+
 /* RFC 4443 2.4 (e), (f): the error rules. */
 static void test_icmp6_error_rules(void **state)
 {
@@ -1308,6 +1357,7 @@ int main(void)
         cmocka_unit_test(test_reasm_memory_bound),
         cmocka_unit_test(test_rh0_and_bombs),
         cmocka_unit_test(test_icmp6_error_rules),
+        cmocka_unit_test(test_icmp6_no_error_about_errors),
         cmocka_unit_test(test_input_validation),
         cmocka_unit_test(test_ipv6_off),
         cmocka_unit_test(test_redirect),

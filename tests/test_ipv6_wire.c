@@ -388,6 +388,35 @@ static void test_walk_fragment(void **state)
         assert_int_equal(oasis_ipv6_walk_chain(c.b, n, &w), OASIS_W6_TRUNCATED);
 }
 
+/* The upper layer found past headers the walk refuses (an 11xxxxxx option,
+ * Hop-by-Hop not first) and through a first fragment; none for a later
+ * fragment or a chain cut short. */
+static void test_upper_layer(void **state)
+{
+    (void)state;
+    chain c;
+    uint32_t off;
+    uint8_t proto;
+    chain_start(&c);
+    uint8_t *d = chain_add(&c, OASIS_NH_DSTOPTS, 8);
+    d[2] = 0xde;
+    d[3] = 4;
+    chain_add(&c, OASIS_NH_HOPOPTS, 16);
+    uint8_t *f = chain_add(&c, OASIS_NH_FRAGMENT, 8);
+    chain_end(&c, OASIS_NH_ICMPV6, 8);
+    oasis_ipv6_frag fh = {OASIS_NH_ICMPV6, 0, 1, 7};
+    oasis_ipv6_frag_emit(f, &fh);
+    assert_int_equal(oasis_ipv6_upper_layer(c.b, c.len, &off, &proto), 0);
+    const uint32_t upper = 40 + 8 + 16 + 8;
+    assert_int_equal(off, upper);
+    assert_int_equal(proto, OASIS_NH_ICMPV6);
+    for (size_t n = 40; n < upper; n++)
+        assert_int_equal(oasis_ipv6_upper_layer(c.b, n, &off, &proto), -1);
+    fh.offset = 8;
+    oasis_ipv6_frag_emit(f, &fh);
+    assert_int_equal(oasis_ipv6_upper_layer(c.b, c.len, &off, &proto), -1);
+}
+
 /* Random chains: the walk never reads outside [0, len) (ASan) and its
  * answer is sane. */
 static void test_walk_random(void **state)
@@ -630,6 +659,7 @@ int main(void)
         cmocka_unit_test(test_walk_lying_lengths),
         cmocka_unit_test(test_walk_fragment),
         cmocka_unit_test(test_walk_random),
+        cmocka_unit_test(test_upper_layer),
         cmocka_unit_test(test_nd_ns_na_rs_roundtrip),
         cmocka_unit_test(test_nd_bad),
         cmocka_unit_test(test_nd_ra),

@@ -108,15 +108,19 @@ int oasis_icmp6_send(oasis_stack *s, const oasis_in6 *src, const oasis_in6 *dst,
     return err;
 }
 
-/* Is the packet an ICMPv6 error or a redirect (RFC 4443 2.4 e.1, e.2)? */
+/* Is the packet an ICMPv6 error or a redirect (RFC 4443 2.4 e.1, e.2)?
+ * Asked of packets whose extension headers may be what is wrong with them
+ * (an unknown option, a misplaced Hop-by-Hop header, RH0) and of first
+ * fragments (reassembly timeouts): the headers are skipped by length. */
 static int is_icmp_error_or_redirect(const uint8_t *pkt, size_t len)
 {
-    oasis_ipv6_walk w;
-    if (oasis_ipv6_walk_chain(pkt, len, &w) != OASIS_W6_OK || w.frag)
+    uint32_t off;
+    uint8_t proto;
+    if (oasis_ipv6_upper_layer(pkt, len, &off, &proto) != 0)
         return 0;
-    if (w.proto != OASIS_NH_ICMPV6 || w.off >= len)
+    if (proto != OASIS_NH_ICMPV6 || off >= len)
         return 0;
-    return oasis_icmp6_is_error(pkt[w.off]) || pkt[w.off] == OASIS_ICMP6_REDIRECT;
+    return oasis_icmp6_is_error(pkt[off]) || pkt[off] == OASIS_ICMP6_REDIRECT;
 }
 
 void oasis_icmp6_send_error(oasis_stack *s, uint8_t type, uint8_t code, uint32_t word,

@@ -211,6 +211,40 @@ oasis_ipv6_walk_err oasis_ipv6_walk_chain(const uint8_t *pkt, size_t len, oasis_
     }
 }
 
+int oasis_ipv6_upper_layer(const uint8_t *pkt, size_t len, uint32_t *off, uint8_t *proto)
+{
+    if (len < OASIS_IPV6_HLEN)
+        return -1;
+    uint8_t nh = pkt[6];
+    size_t at = OASIS_IPV6_HLEN;
+    /* Each header is at least 8 bytes: the loop ends within len / 8 turns. */
+    for (;;) {
+        size_t hlen;
+        switch (nh) {
+        case OASIS_NH_HOPOPTS:
+        case OASIS_NH_DSTOPTS:
+        case OASIS_NH_ROUTING:
+            if (len - at < 2)
+                return -1;
+            hlen = (pkt[at + 1] + 1u) * 8;
+            break;
+        case OASIS_NH_FRAGMENT:
+            if (len - at < OASIS_IPV6_FRAG_HLEN || (oasis_get16(pkt + at + 2) & 0xfff8) != 0)
+                return -1;
+            hlen = OASIS_IPV6_FRAG_HLEN;
+            break;
+        default:
+            *off = (uint32_t)at;
+            *proto = nh;
+            return 0;
+        }
+        if (hlen > len - at)
+            return -1;
+        nh = pkt[at];
+        at += hlen;
+    }
+}
+
 oasis_in6 oasis_in6_solicited_node(const oasis_in6 *a)
 {
     oasis_in6 g = {{0xff, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0xff, 0, 0, 0}};
