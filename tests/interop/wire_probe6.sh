@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Hostile and unusual IPv6 frames from the wire at one `oasis serve`
+# process (wire_probe6.py: Neighbour Discovery, router advertisements,
+# extension headers, fragments, ICMPv6 errors, TCP over IPv6, from a host
+# of its own on the TAP's link), checked against the RFCs in Oasis's
+# replies and counters; then curl over IPv6 against the same process, which
+# must still answer correctly and shut down cleanly.
+# Args: OASIS_BIN
+TEST_NAME=interop_wire_probe6
+NS_TAG=probe8
+source "$(dirname "$0")/lib.sh"
+need curl
+
+PROBE_IP=10.77.0.66
+METRICS_PORT=9100
+L6=2001:db8:77::1
+O6=2001:db8:77::2
+
+setup_ns 1500
+# lib.sh turns IPv6 off in the namespace; the final curl wants it on the TAP.
+ns sysctl -qw net.ipv6.conf.$TAP.disable_ipv6=0
+ns sysctl -qw net.ipv6.conf.$TAP.accept_dad=0
+ns sysctl -qw net.ipv6.conf.$TAP.accept_ra=0
+ns ip -6 addr add "$L6/64" dev "$TAP" nodad
+start_serve --quiet --prometheus "$METRICS_PORT" --addr6 "$O6/64"
+wait_for "$TMP/serve.log" "ipv6 $O6/64 preferred" 10
+wait_for "$TMP/serve.log" "ipv6 fe80:.* preferred" 10
+OLL=$(sed -n 's/^oasis: ipv6 \(fe80:[0-9a-f:]*\)\/64 preferred.*/\1/p' "$TMP/serve.log" | head -n 1)
+
+alive() {
+    kill -0 "$SERVE_PID" 2>/dev/null && return 0
+    head -n 60 "$TMP/serve.log"
+    fail "oasis serve died ($1)"
+}
+
+# 1. The probe. Its exit status is the number of failed check groups.
+# wire_probe6.py imports wire_probe.py, which reads its first four arguments.
+rc=0
+ns timeout 120 python3 "$HERE/wire_probe6.py" "$TAP" "$OASIS_IP" "$PROBE_IP" "$METRICS_PORT" \
+    "$O6" "$OLL" >"$TMP/probe.log" 2>&1 || rc=$?
+sed 's/^/  /' "$TMP/probe.log"
+alive "after the hostile frames"
+[ "$rc" -eq 0 ] || fail "$rc check group(s) of the probe failed (see above)"
+pass "probe: $(grep -c '^ok:' "$TMP/probe.log") RFC checks passed"
+
+# 2. An ordinary client over IPv6 still gets a correct answer.
+want=$(pattern_sha 100000)
+got=$(ns curl -6 -sS --max-time 10 "http://[$O6]/bytes/100000" | sha256sum | cut -d' ' -f1) ||
+    fail "curl -6 after the probe failed"
+expect_eq "$got" "$want" "curl -6 after the probe: 100000 bytes, SHA-256 as expected"
+alive "after curl"
+
+stop_pid "$SERVE_PID" "oasis serve"
