@@ -536,6 +536,50 @@ static void test_nd_router_entries_evictable(void **state)
     fx_stop(&x);
 }
 
+/* Bytes [off, off + n) of msg (upper layer nh) in a fragment from src. */
+static void inject_piece(fx *x, const oasis_in6 *src, const oasis_in6 *dst, uint8_t nh,
+                         const uint8_t *msg, size_t off, size_t n, int more, uint32_t id)
+{
+    uint8_t b[2048];
+    oasis_ipv6_frag fh = {nh, (uint16_t)off, more, id};
+    oasis_ipv6_frag_emit(b, &fh);
+    memcpy(b + 8, msg + off, n);
+    inject(x, src, dst, 255, OASIS_NH_FRAGMENT, b, 8 + n);
+}
+
+/* RFC 6980 5: ND messages with a Fragment header are ignored, in two
+ * fragments or as an atomic fragment; whole, the same NS is answered. */
+static void test_nd_fragmented_ignored(void **state)
+{
+    (void)state;
+    fx x;
+    fx_start(&x, 0, 0, 1);
+    oasis_in6 ll = ll_of(&x);
+    uint8_t ns[32];
+    size_t n = oasis_nd_emit_ns(ns, &ll, MAC_PEER);
+    oasis_icmp6_finish(ns, n, ns[0], ns[1], 0, &PEER, &ll);
+    inject_piece(&x, &PEER, &ll, OASIS_NH_ICMPV6, ns, 0, 24, 1, 1);
+    inject_piece(&x, &PEER, &ll, OASIS_NH_ICMPV6, ns, 24, n - 24, 0, 1);
+    assert_int_equal(ctr(&x)->ipv6.reasm_oks, 1);
+    inject_piece(&x, &PEER, &ll, OASIS_NH_ICMPV6, ns, 0, n, 0, 2);
+    assert_int_equal(ctr(&x)->ipv6.atomic_frags, 1);
+    assert_int_equal(count_type(&x, OASIS_ICMP6_NA), 0);
+    assert_int_equal(ctr(&x)->nd.bad_messages, 2);
+    assert_null(oasis_nd_lookup(x.s, &PEER));
+    /* An RA in fragments: no router. */
+    uint8_t ra[16 + 8] = {134, 0, 0, 0, 64, 0, 0x07, 0x08, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1};
+    memcpy(ra + 18, MAC_PEER, 6);
+    oasis_icmp6_finish(ra, sizeof ra, ra[0], 0, oasis_get32(ra + 4), &ROUTER, &oasis_in6_all_nodes);
+    inject_piece(&x, &ROUTER, &oasis_in6_all_nodes, OASIS_NH_ICMPV6, ra, 0, 16, 1, 3);
+    inject_piece(&x, &ROUTER, &oasis_in6_all_nodes, OASIS_NH_ICMPV6, ra, 16, 8, 0, 3);
+    assert_int_equal(ctr(&x)->ipv6.reasm_oks, 2);
+    assert_int_equal(ctr(&x)->nd.routers, 0);
+    /* Whole, the NS is answered. */
+    inject_ns(&x, &PEER, &ll, &ll, MAC_PEER);
+    assert_int_equal(count_type(&x, OASIS_ICMP6_NA), 1);
+    fx_stop(&x);
+}
+
 /* An NS from a neighbour for our address draws a solicited NA with our MAC,
  * and the neighbour is cached STALE (RFC 4861 7.2.3, 7.2.4). */
 static void test_ns_answered(void **state)
@@ -1349,6 +1393,7 @@ int main(void)
         cmocka_unit_test(test_nd_state_machine),
         cmocka_unit_test(test_nd_bounds),
         cmocka_unit_test(test_nd_router_entries_evictable),
+        cmocka_unit_test(test_nd_fragmented_ignored),
         cmocka_unit_test(test_ns_answered),
         cmocka_unit_test(test_slaac_lifetimes),
         cmocka_unit_test(test_reasm_orders),

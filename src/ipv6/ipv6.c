@@ -394,6 +394,7 @@ void oasis_ipv6_input_whole(oasis_stack *s, const uint8_t *pkt, size_t len, int 
         s->ctr.ipv6.in_hdr_errors++;
         return;
     }
+    h.fragmented = 1; /* every caller reassembled it or cut an atomic fragment's header */
     len = OASIS_IPV6_HLEN + h.payload_len;
     if (oasis_ipv6_walk_chain(pkt, len, &w) != OASIS_W6_OK) {
         walk_failed(s, pkt, len, &w, link_mcast);

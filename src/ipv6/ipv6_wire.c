@@ -30,6 +30,7 @@ int oasis_ipv6_parse(const uint8_t *buf, size_t len, oasis_ipv6_hdr *out)
     memcpy(out->dst.b, buf + 24, 16);
     out->pkt = buf;
     out->payload = buf + OASIS_IPV6_HLEN;
+    out->fragmented = 0;
     return OASIS_OK;
 }
 

@@ -39,6 +39,8 @@ typedef struct oasis_ipv6_hdr {
     oasis_in6 src, dst;
     const uint8_t *pkt;     /* the header itself (parse only) */
     const uint8_t *payload; /* first byte after the fixed header */
+    uint8_t fragmented;     /* parse: 0; input sets it for a datagram that came in
+                             * fragments (reassembled, or an atomic fragment) */
 } oasis_ipv6_hdr;
 
 /* Parses the fixed header. len may exceed 40 + payload_len (link padding);

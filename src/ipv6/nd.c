@@ -690,6 +690,12 @@ void oasis_nd_input(oasis_stack *s, const oasis_ipv6_hdr *ip, const uint8_t *msg
         c->bad_hop_limit++;
         return;
     }
+    /* RFC 6980 5: never with a Fragment header (fragments hide a forged
+     * message's options from the RA guards and filters of the link). */
+    if (ip->fragmented) {
+        c->bad_messages++;
+        return;
+    }
     if (oasis_nd_parse(msg, len, &m) != OASIS_OK) {
         c->bad_messages++;
         return;

@@ -465,6 +465,32 @@ def na_validation():
        "an NA for Oasis's own preferred address is counted, the address kept")
 
 
+@probe
+def nd_fragmented():
+    """RFC 6980 5: ND messages with a Fragment header are ignored."""
+    src = "2001:db8:77::102"
+    P.owned[src] = PROBE_MAC
+    ns = icmp6(src, OASIS6, NS, 0, ns_body(OASIS6, BAD_MAC))
+    with Delta() as d:
+        for f in frags(src, OASIS6, NH_ICMP, ns, [8], random.getrandbits(32)):
+            P.send(ip6(src, OASIS6, NH_FRAG, f[40:], hlim=255))
+        P.send(ip6(src, OASIS6, NH_FRAG, frag_hdr(NH_ICMP, 0, False, random.getrandbits(32)) + ns,
+                   hlim=255))
+        ra = icmp6(PROBE_LL, ALL_NODES, RA, 0, ra_body(opts=prefix_opt("2001:db8:c1::")))
+        for f in frags(PROBE_LL, ALL_NODES, NH_ICMP, ra, [8], random.getrandbits(32)):
+            P.send(ip6(PROBE_LL, ALL_NODES, NH_FRAG, f[40:], hlim=255))
+        got = P.collect(lambda p: p.type == NA and p.dst == src, 0.3)
+    check(not got, "an NS in fragments (or an atomic fragment) answered")
+    check(d.get("ipv6", "Ip6ReasmOKs") == 2 and d.get("ipv6", "Ip6AtomicFrags") == 1,
+          "the fragments were not reassembled (the check would prove nothing)")
+    check(d.get("nd", "NdBadMessages") == 3, f"NdBadMessages +{d.get('nd', 'NdBadMessages'):.0f}, want 3")
+    check(d.get("nd", "SlaacAddrs") == 0, "a fragmented RA's prefix was taken")
+    # The forged NS taught nothing: the echo reply goes through a solicitation.
+    check(ping(src=src, wait=2.0) is not None, "no echo reply after the fragmented NS")
+    ok("RFC 6980 5", "an NS in two fragments, an NS as an atomic fragment, an RA in two "
+       "fragments: ignored (counted), nothing learnt")
+
+
 def ra_body(hop=64, flags=0, lifetime=0, reach=0, retrans=0, opts=b""):
     return struct.pack("!BBHII", hop, flags, lifetime, reach, retrans) + opts
 
