@@ -98,7 +98,11 @@ static void env_fini(ctl_env *e)
         oasis_tcp_close(e->flow, NULL, NULL);
     else
         oasis_tcp_abort(e->flow);
-    run(e, SEC);
+    run(e, 5 * SEC);
+    /* The connection is over: its flow went back to the server's stack
+     * (the reporter, when there is one, keeps its own). */
+    if (!e->r)
+        assert_int_equal(oasis_stack_counters(e->net.a)->tcp.flows, 0);
     oasis_metrics_control_destroy(e->ctl);
     oasis_reporter_destroy(e->r);
     oasis_metrics_destroy(e->m);
@@ -177,7 +181,8 @@ static void test_interval_and_dump(void **state)
     env_fini(&e);
 }
 
-/* quit closes; an over-long line is refused and closes. */
+/* quit closes; an over-long line is refused and closes; however a
+ * connection ends, its flow goes back to the stack. */
 static void test_quit_and_long_line(void **state)
 {
     (void)state;
@@ -193,6 +198,11 @@ static void test_quit_and_long_line(void **state)
     line[sizeof line - 1] = '\0';
     assert_string_equal(say(&e, line), "error line too long\n");
     assert_true(e.eof);
+    env_fini(&e);
+
+    env_init(&e, 0); /* the client resets */
+    say(&e, "help\n");
+    assert_false(e.eof);
     env_fini(&e);
 }
 

@@ -500,6 +500,82 @@ static void test_server_limits_and_source(void **state)
     cl_fini(&c);
 }
 
+/* Every connection's flow goes back to the stack once it is over, however
+ * it ended: the client closes, resets, or the server closes first; and a
+ * connection over max_conns is refused without keeping its flow (a
+ * long-running scrape target leaked one flow per scrape). */
+static size_t server_flows(const client *c)
+{
+    return (size_t)oasis_stack_counters(c->net.a)->tcp.flows;
+}
+
+static void test_server_gives_flows_back(void **state)
+{
+    (void)state;
+    client c;
+    cl_init(&c, 0);
+    assert_int_equal(server_flows(&c), 1);
+    cl_send(&c, "GET /metrics HTTP/1.1\r\nHost: a\r\n\r\n");
+    oasis_tcp_close(c.flow, NULL, NULL); /* the client closes first */
+    run(&c, 5 * SEC);
+    assert_int_equal(server_flows(&c), 0);
+
+    c.connected = c.eof = 0; /* the client resets */
+    assert_int_equal(oasis_tcp_connect4(c.net.b, TEST_ADDR_A, 9100, NULL, cl_connected, &c), 0);
+    run(&c, SEC);
+    assert_true(c.connected);
+    cl_send(&c, "GET /metrics HTTP/1.1\r\nHost: a\r\n\r\n");
+    oasis_tcp_release(c.flow);
+    run(&c, 5 * SEC);
+    assert_int_equal(server_flows(&c), 0);
+
+    c.connected = c.eof = 0; /* the server closes first (HTTP/1.0) */
+    assert_int_equal(oasis_tcp_connect4(c.net.b, TEST_ADDR_A, 9100, NULL, cl_connected, &c), 0);
+    run(&c, SEC);
+    cl_send(&c, "GET /metrics HTTP/1.0\r\n\r\n");
+    assert_true(c.eof);
+    oasis_tcp_close(c.flow, NULL, NULL);
+    run(&c, 5 * SEC);
+    assert_int_equal(server_flows(&c), 0);
+    assert_int_equal(oasis_stack_counters(c.net.a)->tcp.curr_estab, 0);
+    c.eof = 1;
+    c.flow = NULL;
+    oasis_prom_server_destroy(c.p);
+    oasis_metrics_destroy(c.m);
+    test_net_fini(&c.net);
+    free(c.rx);
+}
+
+/* Over max_conns: the connection is refused and its flow given back; at
+ * destroy, the open connections' flows are given back too. */
+static void cl_idle(oasis_stack *s, oasis_flow *flow, int err, void *ud)
+{
+    (void)s, (void)flow, (void)err, (void)ud; /* the stack destroys it at the end */
+}
+
+static void test_server_refused_and_destroyed_flows(void **state)
+{
+    (void)state;
+    client c;
+    memset(&c, 0, sizeof c);
+    test_net_init(&c.net, NULL, NULL);
+    assert_int_equal(oasis_metrics_create(NULL, &c.m), 0);
+    oasis_prom_config pc;
+    oasis_prom_config_init(&pc);
+    pc.port = 9100;
+    pc.max_conns = 1;
+    assert_int_equal(oasis_prom_server_create(c.net.a, c.m, &pc, &c.p), 0);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(oasis_tcp_connect4(c.net.b, TEST_ADDR_A, 9100, NULL, cl_idle, NULL), 0);
+    run(&c, 5 * SEC);
+    assert_int_equal(server_flows(&c), 1); /* the one it kept */
+    oasis_prom_server_destroy(c.p);
+    run(&c, SEC);
+    assert_int_equal(server_flows(&c), 0);
+    oasis_metrics_destroy(c.m);
+    test_net_fini(&c.net);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -516,6 +592,8 @@ int main(void)
         cmocka_unit_test(test_server_bad_requests),
         cmocka_unit_test(test_server_http10),
         cmocka_unit_test(test_server_limits_and_source),
+        cmocka_unit_test(test_server_gives_flows_back),
+        cmocka_unit_test(test_server_refused_and_destroyed_flows),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -64,17 +64,18 @@ static void conn_free(cconn *c)
 static void conn_abort(cconn *c)
 {
     c->dead = 1;
-    oasis_tcp_abort(c->flow);
+    oasis_tcp_release(c->flow); /* aborts it: pending callbacks see `dead` */
     conn_free(c);
 }
 
 static void on_closed(oasis_flow *flow, int err, void *ud)
 {
     cconn *c = ud;
-    (void)flow;
     (void)err;
-    if (!c->dead)
-        conn_free(c);
+    if (c->dead)
+        return; /* called from conn_abort's release */
+    oasis_tcp_release(flow); /* the handle is ours until given back */
+    conn_free(c);
 }
 
 static void conn_close(cconn *c)
@@ -334,7 +335,7 @@ static void on_accept(oasis_stack *s, oasis_flow *flow, void *ud)
                    ? oasis_calloc(s, 1, sizeof *c)
                    : NULL;
     if (!c) {
-        oasis_tcp_abort(flow);
+        oasis_tcp_release(flow);
         return;
     }
     c->ctl = ctl;

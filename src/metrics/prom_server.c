@@ -69,17 +69,18 @@ static void conn_free(pconn *c)
 static void conn_abort(pconn *c)
 {
     c->dead = 1;
-    oasis_tcp_abort(c->flow);
+    oasis_tcp_release(c->flow); /* aborts it: pending callbacks see `dead` */
     conn_free(c);
 }
 
 static void on_closed(oasis_flow *flow, int err, void *ud)
 {
     pconn *c = ud;
-    (void)flow;
     (void)err;
-    if (!c->dead)
-        conn_free(c);
+    if (c->dead)
+        return; /* called from conn_abort's release */
+    oasis_tcp_release(flow); /* the handle is ours until given back */
+    conn_free(c);
 }
 
 static void conn_close(pconn *c)
@@ -432,7 +433,7 @@ static void on_accept(oasis_stack *s, oasis_flow *flow, void *ud)
     char *req = c ? oasis_malloc(s, p->cfg.max_request_bytes) : NULL;
     if (!req) {
         oasis_free(s, c);
-        oasis_tcp_abort(flow);
+        oasis_tcp_release(flow);
         return;
     }
     c->p = p;
