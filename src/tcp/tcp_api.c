@@ -425,6 +425,15 @@ static uint64_t queued_end(const oasis_flow *f)
 static int submit_write_queue(oasis_flow *f, const oasis_iovec *iov, size_t iovcnt, int how,
                               oasis_flow_cb cb, void *ud);
 
+/* The send ring takes all n bytes or none, its storage growing only as far
+ * as the memory budget lets it (oasis_tcp_snd_room), as for a queued
+ * write; 1 when taken (n == 0 too). */
+static OASIS_NOINLINE int snd_write_all_slow(oasis_flow *f, const void *data, size_t n)
+{
+    return n <= oasis_tcp_snd_room(f) &&
+           oasis_ring_write_slow(f->s, &f->ext->snd, data, (uint32_t)n) == n;
+}
+
 /* (always inline: with LTO the usual write sits in its caller, the
  * request's path is submit_write_queue's) */
 static OASIS_ALWAYS_INLINE int submit_write_held(oasis_flow *f, const oasis_iovec *iov, size_t iovcnt,
@@ -446,7 +455,8 @@ static OASIS_ALWAYS_INLINE int submit_write_held(oasis_flow *f, const oasis_iove
      * allocation). Either way the callback never runs inside this call. */
     oasis_tcp_ext *x = f->ext;
     if (!how && iovcnt == 1 && !x->wq.head && (!cb || !x->done1_used) && can_write(f) &&
-        f->state != OASIS_TCP_SYN_SENT && oasis_ring_write_all(f->s, &x->snd, iov[0].base, iov[0].len)) {
+        f->state != OASIS_TCP_SYN_SENT && (oasis_ring_write_in_place(&x->snd, iov[0].base, iov[0].len) ||
+         snd_write_all_slow(f, iov[0].base, iov[0].len))) {
         if (cb) {
             oasis_tcp_wreq *r = &x->done1;
             x->done1_used = 1;

@@ -102,10 +102,11 @@ static OASIS_ALWAYS_INLINE uint32_t oasis_ring_write(oasis_stack *s, oasis_ring 
     return oasis_ring_write_slow(s, r, data, n);
 }
 
-/* Appends all n bytes, or none when they do not fit the free capacity (a
- * write the send side takes whole or queues); 1 when taken (n == 0 too). */
-static OASIS_ALWAYS_INLINE int oasis_ring_write_all(oasis_stack *s, oasis_ring *r, const void *data,
-                                                   size_t n)
+/* Appends all 1 to free-capacity bytes when the storage holds them as it
+ * is, after the stored ones (no growth, no wrap); 1 when taken, else 0 and
+ * nothing was (the send side's common case; the caller decides whether
+ * storage may grow: the memory budget). */
+static OASIS_ALWAYS_INLINE int oasis_ring_write_in_place(oasis_ring *r, const void *data, size_t n)
 {
     /* oasis_ring_write's common case; n - 1 < free: 1 to free bytes, in
      * one compare */
@@ -117,7 +118,7 @@ static OASIS_ALWAYS_INLINE int oasis_ring_write_all(oasis_stack *s, oasis_ring *
             r->peak = r->len;
         return 1;
     }
-    return n <= oasis_ring_free(r) && oasis_ring_write_slow(s, r, data, (uint32_t)n) == n;
+    return 0;
 }
 
 /* Zero-copy receive (tcp_place.c): storage for up to `want` more bytes
