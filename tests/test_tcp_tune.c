@@ -8,7 +8,9 @@
  *    stay at their start size and the rate is reached too;
  *  - 10,000 flows whose applications do not read stay within a 64 MiB
  *    budget (receivers and senders alike), and all complete, intact, once
- *    reading resumes. */
+ *    reading resumes;
+ *  - while flows that stopped reading fill the budget, new flows still get
+ *    their request in and their answer out, within it. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -17,6 +19,7 @@
 
 #include <cmocka.h>
 
+#include "core/stack_impl.h"
 #include "oasis/oasis.h"
 #include "tcp/tcp_flow.h"
 #include "tcp_harness.h"
@@ -758,6 +761,109 @@ static void test_budget_10000_flows(void **state)
     test_net_fini(&n);
 }
 
+/* ---- the budget keeps room for flows that hold next to nothing ----------------
+ *
+ * Stack B serves 40 clients that stop reading (their data fills B's send
+ * buffers, far beyond B's 1 MiB budget); then 20 new clients each send a
+ * short request and wait for a short answer. They must all get it while
+ * the others still hold their memory: beyond the pressure mark only flows
+ * holding less than buf_min take more storage, so the budget's last part
+ * is theirs (as Linux guarantees each socket tcp_rmem[0]/tcp_wmem[0]).
+ * Before, the stalled flows took the budget to its limit and a new flow's
+ * request was dropped for want of 4 KiB, for as long as they stalled. */
+#define HOGS 40
+#define NEWCOMERS 20
+#define SMALL_BUDGET (1ull << 20)
+#define REPLY 3000
+
+typedef struct crowd {
+    uint8_t hog_data[256 * 1024];
+    uint8_t reply[REPLY];
+    int hogs, answered, replies_ok;
+    uint32_t got[NEWCOMERS];
+    int next;
+} crowd;
+
+static void hog_accept(oasis_stack *s, oasis_flow *f, void *ud)
+{
+    (void)s;
+    crowd *c = ud;
+    c->hogs++;
+    assert_int_equal(oasis_tcp_write(f, c->hog_data, sizeof c->hog_data, NULL, NULL), 0);
+}
+
+static void served_read(oasis_flow *f, int err, const uint8_t *d, size_t len, void *ud)
+{
+    crowd *c = ud;
+    (void)d;
+    if (err)
+        return;
+    assert_int_equal(len, 5); /* "hello", one segment */
+    c->answered++;
+    assert_int_equal(oasis_tcp_write(f, c->reply, REPLY, NULL, NULL), 0);
+}
+
+static void served_accept(oasis_stack *s, oasis_flow *f, void *ud)
+{
+    (void)s;
+    assert_int_equal(oasis_tcp_read(f, served_read, ud), 0);
+}
+
+static void newcomer_read(oasis_flow *f, int err, const uint8_t *d, size_t len, void *ud)
+{
+    crowd *c = ud;
+    int i = (int)(intptr_t)oasis_flow_user_data(f);
+    if (err)
+        return;
+    if (memcmp(d, c->reply + c->got[i], len) == 0)
+        c->got[i] += (uint32_t)len;
+    if (c->got[i] == REPLY)
+        c->replies_ok++;
+    else
+        assert_int_equal(oasis_tcp_read(f, newcomer_read, c), 0);
+}
+
+static void newcomer_connected(oasis_stack *s, oasis_flow *f, int err, void *ud)
+{
+    (void)s;
+    crowd *c = ud;
+    assert_int_equal(err, 0);
+    oasis_flow_set_user_data(f, (void *)(intptr_t)c->next++);
+    assert_int_equal(oasis_tcp_write(f, "hello", 5, NULL, NULL), 0);
+    assert_int_equal(oasis_tcp_read(f, newcomer_read, c), 0);
+}
+
+static void test_budget_room_for_new_flows(void **state)
+{
+    (void)state;
+    test_net n;
+    test_net_init(&n, NULL, NULL);
+    n.b->cfg.tcp.mem_limit = SMALL_BUDGET; /* the server's only */
+    crowd *c = calloc(1, sizeof *c);
+    assert_non_null(c);
+    memset(c->reply, 'r', REPLY);
+    assert_int_equal(oasis_tcp_listen(n.b, 8000, NULL, hog_accept, c), 0);
+    assert_int_equal(oasis_tcp_listen(n.b, 8001, NULL, served_accept, c), 0);
+    for (int i = 0; i < HOGS; i++) /* clients that never read */
+        assert_int_equal(oasis_tcp_connect4(n.a, TEST_ADDR_B, 8000, NULL, noop_connect, NULL), 0);
+    oasis_wire_run(n.wire, NULL, NULL, 5 * OASIS_NS_PER_SEC);
+    const oasis_tcp_counters *t = &oasis_stack_counters(n.b)->tcp;
+    assert_int_equal(c->hogs, HOGS);
+    assert_true(t->mem_pressures >= 1);
+    assert_true(t->mem_bytes > SMALL_BUDGET / 2);
+    for (int i = 0; i < NEWCOMERS; i++)
+        assert_int_equal(oasis_tcp_connect4(n.a, TEST_ADDR_B, 8001, NULL, newcomer_connected, c), 0);
+    oasis_wire_run(n.wire, NULL, NULL, 10 * OASIS_NS_PER_SEC);
+    print_message("budget %llu: used %llu peak %llu; %d requests answered, %d replies whole\n",
+                  (unsigned long long)SMALL_BUDGET, (unsigned long long)t->mem_bytes,
+                  (unsigned long long)t->mem_peak, c->answered, c->replies_ok);
+    assert_int_equal(c->answered, NEWCOMERS);
+    assert_int_equal(c->replies_ok, NEWCOMERS);
+    assert_true(t->mem_peak <= SMALL_BUDGET);
+    free(c);
+    test_net_fini(&n);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -770,6 +876,7 @@ int main(void)
         cmocka_unit_test(test_small_on_fast_path_ms_clock),
         cmocka_unit_test(test_keep_deadline_moves_once_per_half),
         cmocka_unit_test(test_budget_10000_flows),
+        cmocka_unit_test(test_budget_room_for_new_flows),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -146,7 +146,11 @@ typedef struct oasis_tcp_config {
      * (oasis_counters tcp.mem_bytes; metric TCPMemBytes). 0: no limit (the
      * default). Above mem_pressure (0: three quarters of mem_limit) the
      * stack is under memory pressure until use falls below three quarters
-     * of that mark: no buffer grows, new flows get buf_min buffers, windows
+     * of that mark: no buffer grows, new flows get buf_min buffers, only a
+     * ring (one side of a flow) holding less than buf_min of storage takes
+     * more, up to buf_min (the rest of the budget stays for flows that hold
+     * next to nothing: a new connection's request and answer get through
+     * while flows that stopped reading hold their memory), windows
      * offer at most 4 segments of new room (an edge already advertised
      * stays), out-of-order segments are dropped. At mem_limit received
      * in-order data that needs more storage is dropped (the flow's
@@ -158,7 +162,8 @@ typedef struct oasis_tcp_config {
      * TCPMemSndLimited). */
     uint64_t mem_limit;
     uint64_t mem_pressure;
-    uint32_t buf_min;           /* buffers of flows opened under pressure (4 KiB) */
+    uint32_t buf_min;           /* buffers of flows opened under pressure, and the
+                                 * storage every ring may reach under it (4 KiB) */
 } oasis_tcp_config;
 
 #define OASIS_TCP_MAX_WRITE_REQS 4096u

@@ -43,6 +43,23 @@ static uint64_t mem_avail(const oasis_stack *s)
     return used < lim ? lim - used : 0;
 }
 
+/* Storage ring r may still take. Under pressure only a ring holding less
+ * than buf_min takes more, up to buf_min: the budget's last part (above
+ * the pressure mark) stays for flows that hold next to nothing, so a new
+ * connection's request and answer get through while stalled readers hold
+ * the rest (Linux guarantees every socket tcp_rmem[0] and tcp_wmem[0]
+ * under pressure in the same spirit). */
+static uint64_t ring_avail(const oasis_stack *s, const oasis_ring *r)
+{
+    uint64_t avail = mem_avail(s);
+    if (avail == UINT64_MAX || !pressure(s))
+        return avail;
+    uint64_t own = r->mem ? r->size : 0, min = s->cfg.tcp.buf_min;
+    if (own >= min)
+        return 0;
+    return min - own < avail ? min - own : avail;
+}
+
 int oasis_tcp_mem_pressure(const oasis_stack *s) { return pressure(s); }
 
 uint64_t oasis_tcp_mem_avail(const oasis_stack *s) { return mem_avail(s); }
@@ -359,7 +376,7 @@ OASIS_HOT OASIS_ALWAYS_INLINE void oasis_tcp_snd_adjust(oasis_flow *f)
 uint32_t oasis_tcp_snd_room(oasis_flow *f)
 {
     oasis_ring *r = &f->ext->snd;
-    uint64_t avail = mem_avail(f->s);
+    uint64_t avail = ring_avail(f->s, r);
     uint32_t free = oasis_ring_free(r);
     if (avail == UINT64_MAX)
         return free;
@@ -383,12 +400,12 @@ static OASIS_NOINLINE uint32_t rcv_room_limited(oasis_flow *f, uint32_t n)
 {
     oasis_stack *s = f->s;
     oasis_ring *r = &f->ext->rcv;
-    uint64_t avail = mem_avail(s);
+    uint64_t avail = ring_avail(s, r);
     if (!oasis_ofo_empty(&f->ext->ofo)) {
         /* At the limit out-of-order data goes before in-order data. */
         oasis_ofo_clear(s, &f->ext->ofo);
         s->ctr.tcp.ofo_pruned++;
-        avail = mem_avail(s);
+        avail = ring_avail(s, r);
     }
     uint32_t fit = oasis_ring_fit(r, avail);
     if (fit < n)
@@ -398,7 +415,7 @@ static OASIS_NOINLINE uint32_t rcv_room_limited(oasis_flow *f, uint32_t n)
 
 OASIS_HOT OASIS_ALWAYS_INLINE uint32_t oasis_tcp_rcv_room(oasis_flow *f, uint32_t n)
 {
-    uint64_t avail = mem_avail(f->s);
+    uint64_t avail = ring_avail(f->s, &f->ext->rcv);
     if (avail == UINT64_MAX || oasis_ring_fit(&f->ext->rcv, avail) >= n)
         return n;
     return rcv_room_limited(f, n);
