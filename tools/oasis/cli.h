@@ -51,6 +51,7 @@ typedef struct net_opts {
     uint64_t dhcp_timeout_ns; /* how long to wait for the first lease */
     uint32_t dhcp_request;    /* --dhcp with --addr: ask for that address first */
     int ecn;                  /* --ecn N: N + 1 (0: the stack's default) */
+    uint64_t tcp_mem;         /* --tcp-mem: cfg.tcp.mem_limit (0: none) */
 } net_opts;
 
 /* The live network: clock, stack, TAP device and loop. */

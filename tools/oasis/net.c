@@ -35,6 +35,7 @@ enum {
     OPT_DHCP,
     OPT_DHCP_TIMEOUT,
     OPT_ECN,
+    OPT_TCP_MEM,
 };
 
 const struct option net_long_options[] = {
@@ -56,6 +57,7 @@ const struct option net_long_options[] = {
     {"dhcp", no_argument, NULL, OPT_DHCP},
     {"dhcp-timeout", required_argument, NULL, OPT_DHCP_TIMEOUT},
     {"ecn", required_argument, NULL, OPT_ECN},
+    {"tcp-mem", required_argument, NULL, OPT_TCP_MEM},
     {NULL, 0, NULL, 0},
 };
 
@@ -92,7 +94,11 @@ const char net_options_help[] =
     "                    DAD and SLAAC from router advertisements)\n"
     "  --addr6 A::B/N    a static IPv6 address besides (DAD runs on it)\n"
     "  --ecn 0|1|2       TCP ECN (RFC 3168), as Linux's tcp_ecn: 0 off, 1 ask for\n"
-    "                    it and accept it, 2 accept it when asked (default)\n";
+    "                    it and accept it, 2 accept it when asked (default)\n"
+    "  --tcp-mem SIZE    budget for all TCP buffer memory (e.g. 8M; 0: none, the\n"
+    "                    default): from three quarters of it on, buffers stop\n"
+    "                    growing and windows shrink; at SIZE, writes and received\n"
+    "                    data wait (metrics TCPMemBytes, TCPMemoryPressures, ...)\n";
 
 void net_opts_init(net_opts *o)
 {
@@ -195,6 +201,10 @@ int net_opts_handle(net_opts *o, int code, const char *arg)
         return 1;
     case OPT_DNS:
         return cli_dns_option(o, arg);
+    case OPT_TCP_MEM:
+        if (parse_size(arg, &o->tcp_mem) != 0)
+            return bad("--tcp-mem (bytes, may end in K, M, G)", arg);
+        return 1;
     case OPT_ECN:
         if (parse_u64(arg, 2, &v) != 0)
             return bad("--ecn (0, 1 or 2)", arg);
@@ -383,6 +393,7 @@ int net_up(net *n, const net_opts *o)
     cfg.ipv6 = !n->opt.no_ipv6;
     if (n->opt.ecn)
         cfg.tcp.ecn = (uint8_t)(n->opt.ecn - 1);
+    cfg.tcp.mem_limit = n->opt.tcp_mem;
     int err = n->clock ? oasis_stack_create(&cfg, &n->stack) : OASIS_ENOMEM;
     if (!err && cfg.ipv6) {
         /* Clients keep stderr quiet (their output may be parsed). */
