@@ -65,6 +65,7 @@ struct conn {
     uint64_t close_at;    /* when closing started */
     uint64_t head_deadline; /* http: complete request head due (0: none) */
     int in_response;      /* http: a response (or its 408) is being sent */
+    uint64_t acked;       /* http: bytes the peer had acknowledged at the last sweep */
     uint64_t trimmed_at;  /* last_active when the flow's buffers were given back */
 
     uint8_t *buf; /* echo: the chunk being echoed */
@@ -806,6 +807,21 @@ static void make_room(server *srv, uint64_t now, unsigned want)
     free(v);
 }
 
+/* A response's progress is what the peer acknowledges. A reader that
+ * stops (a window kept at zero, or a client gone without a word) holds its
+ * connection and buffers for the idle timeout only, as nginx's
+ * send_timeout; else TCP would keep it for its whole retry budget, or for
+ * ever while zero-window probes are answered. */
+static int response_stalled(conn *c, uint64_t now, uint64_t idle)
+{
+    oasis_tcp_info ti;
+    if (oasis_tcp_get_info(c->flow, &ti) == 0 && ti.bytes_acked != c->acked) {
+        c->acked = ti.bytes_acked;
+        c->last_active = now;
+    }
+    return idle && now - c->last_active >= idle;
+}
+
 static void sweep(server *srv)
 {
     uint64_t now = now_ns(srv);
@@ -819,6 +835,12 @@ static void sweep(server *srv)
         } else if (c->kind == SVC_HTTP && !c->in_response && c->head_deadline &&
                    now >= c->head_deadline) {
             head_timeout(c);
+        } else if (c->kind == SVC_HTTP && c->in_response) {
+            if (response_stalled(c, now, idle)) {
+                log_line(c, "response stalled %.1f s: reset",
+                         (double)(now - c->last_active) / 1e9);
+                conn_abort(c); /* a close would wait for the unsent body */
+            }
         } else if (idle && now - c->last_active >= idle && evictable(c)) {
             log_line(c, "idle timeout");
             conn_close(c);
