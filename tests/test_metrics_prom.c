@@ -242,6 +242,7 @@ static void test_builtin_types(void **state)
     assert_non_null(strstr(s, "# TYPE oasis_tcp_InSegs_total counter\noasis_tcp_InSegs_total 11\n"));
     assert_non_null(strstr(s, "# TYPE oasis_tcp_CurrEstab gauge\noasis_tcp_CurrEstab 2\n"));
     assert_non_null(strstr(s, "# TYPE oasis_tcp_CurrFlows gauge\n"));
+    assert_non_null(strstr(s, "# TYPE oasis_tcp_TCPMemBytes gauge\n"));
     assert_non_null(strstr(s, "# TYPE oasis_arp_CacheEntries gauge\n"));
     assert_non_null(strstr(s, "# TYPE oasis_ipv4_ReasmBytes gauge\n"));
     assert_non_null(strstr(s, "# TYPE oasis_ipv4_InReceives_total counter\n"));

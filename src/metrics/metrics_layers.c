@@ -217,7 +217,7 @@ typedef struct layer_priv {
 /* The current values among the counters (counters.h marks them "gauge"). */
 static int is_gauge(const char *name)
 {
-    static const char *const gauges[] = {"CurrEstab", "CurrTimeWait", "CurrFlows",
+    static const char *const gauges[] = {"CurrEstab", "CurrTimeWait", "CurrFlows", "TCPMemBytes",
                                          "CacheEntries", "ReasmBytes", "Ip6ReasmBytes",
                                          "NdCacheEntries", "Routers", "Prefixes"};
     for (size_t i = 0; i < sizeof gauges / sizeof gauges[0]; i++)
