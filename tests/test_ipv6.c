@@ -1077,11 +1077,13 @@ static void test_icmp6_error_rules(void **state)
     /* Never about an ICMPv6 error: an unknown option before a Parameter
      * Problem message. */
     uint8_t e[40] = {OASIS_NH_ICMPV6, 0, 0xde, 0, 1, 2, 0, 0, 4, 0, 0, 0, 0, 0, 0, 0};
+    uint64_t limited = ctr(&x)->icmp6.out_rate_limited;
     inject(&x, &PEER, &ll, 64, OASIS_NH_DSTOPTS, e, 16);
     assert_int_equal(count_type(&x, OASIS_ICMP6_PARAM_PROBLEM), 1);
+    /* Refused before the rate limiter is asked (no token is left here). */
+    assert_int_equal(ctr(&x)->icmp6.out_rate_limited, limited);
     /* Rate limit: burst 2, then one a second. The first error above used
      * one token and the multicast one another. */
-    uint64_t limited = ctr(&x)->icmp6.out_rate_limited;
     inject(&x, &PEER, &ll, 64, 253, b, 8);
     assert_int_equal(ctr(&x)->icmp6.out_rate_limited, limited + 1);
     advance(&x, SEC);
