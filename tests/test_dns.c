@@ -1381,6 +1381,35 @@ static void test_forged_replies_ignored(void **state)
     net3_fini(&n);
 }
 
+/* RFC 5452 9.1: a reply counts only when, among the rest, its destination
+ * address is the query's source address. The server's own answer (right
+ * source, port, ID and question) sent to the subnet's broadcast address or
+ * to 255.255.255.255 is not an answer to us: counted, ignored. */
+static int ans_broadcast_first(net3 *n, int server, const uint8_t *q, size_t qlen, pkt *out)
+{
+    static const uint32_t to[] = {OASIS_IPV4(10, 0, 0, 255), 0xffffffffu};
+    for (size_t i = 0; i < 2; i++) {
+        pkt f;
+        reply_head(&f, q, qlen, RESP, 1, 0);
+        a_rr_ptr(&f, 12, 60, OASIS_IPV4(6, 6, 6, 10 + (uint32_t)i));
+        assert_int_equal(oasis_udp_send4(n->srv[0], 53, to[i], n->last_sport, f.b, f.n), 0);
+    }
+    return ans_a(n, server, q, qlen, out);
+}
+
+static void test_reply_to_broadcast_ignored(void **state)
+{
+    (void)state;
+    net3 n;
+    net3_init(&n, NULL, 1);
+    n.answer = ans_broadcast_first;
+    resolve(&n, "files.test");
+    assert_int_equal(n.status, 0);
+    assert_int_equal(n.res.addr[0], answer_addr); /* was 6.6.6.10 */
+    assert_int_equal(ctr(&n)->mismatched, 2);
+    net3_fini(&n);
+}
+
 /* Malformed answers with the right ID: never taken, the request ends
  * as malformed once the tries are over. */
 static int malformed_kind;
@@ -1617,6 +1646,7 @@ int main(void)
         cmocka_unit_test(test_negative_cache),
         cmocka_unit_test(test_referral_is_not_nodata),
         cmocka_unit_test(test_forged_replies_ignored),
+        cmocka_unit_test(test_reply_to_broadcast_ignored),
         cmocka_unit_test(test_malformed_answers),
         cmocka_unit_test(test_cancel),
         cmocka_unit_test(test_metrics_source),

@@ -11,7 +11,8 @@
  * stack's PRNG, whose outputs give its state away), over IPv4 or IPv6 as
  * the server's address says. A reply
  * counts only when its source address and port, ID
- * and question all match; anything else is counted and ignored. Each server
+ * and question all match and it was not sent to a broadcast or multicast
+ * address (RFC 5452 9.1); anything else is counted and ignored. Each server
  * is tried in turn with a timeout on the stack's clock, for cfg.attempts
  * rounds (the timeout doubles each round). A truncated reply (TC=1) is asked
  * again over TCP (the stack's own TCP) from the same server; a TCP reply
@@ -116,7 +117,7 @@ typedef struct oasis_dns_counters {
     uint64_t udp_queries;    /* queries sent over UDP (retries included) */
     uint64_t tcp_queries;    /* queries sent over TCP (after TC=1) */
     uint64_t responses;      /* replies that matched a query */
-    uint64_t mismatched;     /* replies ignored: wrong source, ID or question */
+    uint64_t mismatched;     /* replies ignored: wrong source, destination, ID or question */
     uint64_t malformed;      /* replies that did not parse, or TC=1 over TCP */
     uint64_t timeouts;       /* tries that got no answer in time */
     uint64_t truncated;      /* UDP replies with TC=1 */

@@ -9,6 +9,7 @@
 #include "core/stack_impl.h"
 #include "core/timer.h"
 #include "dns/dns_wire.h"
+#include "ip/ipv4.h"
 #include "oasis/error.h"
 #include "oasis/ip.h"
 #include "oasis/tcp.h"
@@ -504,7 +505,11 @@ static void on_udp(oasis_stack *s, const oasis_ipaddr *src, uint16_t sport,
     oasis_dns *r = q->r;
     oasis_dns_msg m;
 
-    if (!oasis_ipaddr_eq(src, &q->server) || sport != r->cfg.port) {
+    /* RFC 5452 9.1: from the server's address and port, to the query's
+     * source: never to a broadcast or multicast address. */
+    if (!oasis_ipaddr_eq(src, &q->server) || sport != r->cfg.port ||
+        oasis_ipaddr_is_multicast(dst) ||
+        (oasis_ipaddr_is_v4(dst) && oasis_ipv4_is_broadcast(s, oasis_ipaddr_to_v4(dst)))) {
         r->ctr.mismatched++;
         return;
     }
