@@ -881,6 +881,38 @@ static void test_server_id_not_unicast(void **state)
     }
 }
 
+/* RFC 2132 3.8: option 6 lists the DNS servers "available to the client".
+ * A broadcast, multicast, loopback or 0/8 address is none: a resolver
+ * given 255.255.255.255 would broadcast every name it looks up to the
+ * link and take no answer (RFC 5452 9.1). Such entries are dropped. */
+static void test_dns_servers_unicast_only(void **state)
+{
+    (void)state;
+    static const uint32_t bad[] = {0xffffffffu, OASIS_IPV4(224, 0, 0, 251),
+                                   OASIS_IPV4(127, 0, 0, 53), OASIS_IPV4(0, 1, 2, 3)};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        harness h;
+        h_init(&h);
+        sent s;
+        oasis_dhcp_start(h.d);
+        assert_true(run_to_dhcp(&h, 2 * SEC, &s));
+        srv o = srv_default(OASIS_DHCPOFFER, s.m.xid);
+        reply_to(&h, &o, OFFERED);
+        assert_true(pop_dhcp(&h, &s));
+        srv a = srv_default(OASIS_DHCPACK, s.m.xid);
+        a.dns[0] = bad[i];
+        a.dns[1] = OASIS_IPV4(10, 0, 0, 53);
+        reply_to(&h, &a, OFFERED);
+        advance(&h, 10 * SEC);
+        assert_int_equal(oasis_dhcp_get_state(h.d), OASIS_DHCP_BOUND);
+        oasis_dhcp_lease l;
+        oasis_dhcp_get_lease(h.d, &l);
+        assert_int_equal(l.ndns, 1); /* was 2 */
+        assert_int_equal(l.dns[0], OASIS_IPV4(10, 0, 0, 53));
+        h_fini(&h);
+    }
+}
+
 /* Server gone: RENEWING retransmits no earlier than 60 s (RFC 2131 4.4.5),
  * REBINDING at T2 broadcasts, and an ACK there extends the lease. */
 static void test_server_gone_rebinding(void **state)
@@ -1541,6 +1573,7 @@ int main(void)
         cmocka_unit_test(test_t1_passed_while_probing),
         cmocka_unit_test(test_zero_t1_t2_no_renewal_storm),
         cmocka_unit_test(test_server_id_not_unicast),
+        cmocka_unit_test(test_dns_servers_unicast_only),
         cmocka_unit_test(test_server_gone_rebinding),
         cmocka_unit_test(test_expiry_drops_address),
         cmocka_unit_test(test_expiry_ends_established_flow),

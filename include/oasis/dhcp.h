@@ -93,7 +93,8 @@ typedef struct oasis_dhcp_lease {
     uint32_t netmask;
     uint32_t gateway;       /* 0: none (no router option, or none on the subnet) */
     uint32_t server;        /* server identifier (option 54) */
-    uint32_t dns[OASIS_DHCP_MAX_DNS]; /* DNS servers (option 6), in the server's order */
+    uint32_t dns[OASIS_DHCP_MAX_DNS]; /* DNS servers (option 6), in the server's order;
+                                       * 0/8, loopback, broadcast, multicast left out */
     uint8_t ndns;
     uint32_t mtu;           /* option 26; 0: none */
     uint32_t lease_s;       /* lease time (option 51); 0xffffffff: infinite */

@@ -525,8 +525,10 @@ static int lease_from_ack(oasis_dhcp *d, const oasis_dhcp_msg *m, uint32_t src,
             break;
         }
     }
+    /* RFC 2132 3.8: servers available to us; 0/8, loopback, broadcast or
+     * multicast addresses name none. */
     for (uint8_t i = 0; i < m->ndns && l->ndns < OASIS_DHCP_MAX_DNS; i++)
-        if (m->dns[i] != 0)
+        if (usable_addr(m->dns[i], 32))
             l->dns[l->ndns++] = m->dns[i];
     if ((m->have & OASIS_DHCP_HAVE_MTU) && m->mtu >= 576)
         l->mtu = m->mtu;
