@@ -39,10 +39,10 @@ static void read_cb(oasis_flow *flow, int err, const uint8_t *data, size_t len, 
     th_read_cb(flow, err, data, len, &x->a);
 }
 
-static void open_conn(fx *x)
+static void open_conn_cfg(fx *x, const oasis_tcp_config *tc)
 {
     memset(x, 0, sizeof *x);
-    th_init(&x->h, NULL);
+    th_init(&x->h, tc);
     th_app_init(&x->a);
     oasis_tcp_hdr syn = th_seg(TH_PPORT, PORT, OASIS_TCP_SYN, TH_PISN, 0);
     syn.has_mss = 1;
@@ -54,6 +54,8 @@ static void open_conn(fx *x)
     x->a.auto_read = 0; /* read_cb re-arms by hand */
     th_clear(&x->h);
 }
+
+static void open_conn(fx *x) { open_conn_cfg(x, NULL); }
 
 static void arm_read(fx *x) { assert_int_equal(oasis_tcp_read(x->a.flow, read_cb, x), 0); }
 
@@ -247,12 +249,46 @@ static void test_room_not_overwritten(void **state)
     close_conn(&x);
 }
 
+/* The room is storage for bytes to come: it comes out of the memory budget
+ * (cfg.tcp.mem_limit) like any stored byte. A 48 KiB budget: the room
+ * asked for (64 KiB) would take the ring's storage past it; it gets what
+ * the budget has left, and the segment placed there arrives whole. */
+static void test_room_within_budget(void **state)
+{
+    (void)state;
+    oasis_stack_config sc;
+    oasis_stack_config_init(&sc);
+    oasis_tcp_config tc = sc.tcp;
+    tc.mem_limit = 48 * 1024;
+    fx x;
+    open_conn_cfg(&x, &tc);
+    arm_read(&x);
+    oasis_tcp_place pl;
+    size_t k = 8 * MSS, len;
+    uint8_t *f = peer_frame(&x, x.pnxt, k, TH_PPORT, &len);
+    assert_int_equal(oasis_tcp_place_begin(x.h.s, f, HDR, &pl), 1);
+    const oasis_counters *c = oasis_stack_counters(x.h.s);
+    assert_true(c->tcp.mem_peak <= tc.mem_limit);
+    assert_true(pl.room >= k && pl.room < 65535u);
+    uint8_t *buf = link_read(&pl, f, len);
+    assert_int_equal(oasis_tcp_place_match(&pl, buf, len, &gro), 1);
+    oasis_tcp_place_input(x.h.s, &pl, buf, len, &gro);
+    oasis_tcp_place_end(x.h.s, &pl);
+    th_poll(&x.h);
+    check_rx(&x, x.pnxt, k);
+    assert_true(c->tcp.mem_peak <= tc.mem_limit);
+    free(buf);
+    free(f);
+    close_conn(&x);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_payload_taken_in_place),
         cmocka_unit_test(test_only_the_predicted_segment_matches),
         cmocka_unit_test(test_room_not_overwritten),
+        cmocka_unit_test(test_room_within_budget),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

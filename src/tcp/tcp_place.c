@@ -4,6 +4,7 @@
 #include "core/stack_impl.h"
 #include "tcp/tcp_flow.h"
 #include "tcp/tcp_ofo.h"
+#include "tcp/tcp_tune.h"
 
 #include <string.h>
 
@@ -64,8 +65,9 @@ int oasis_tcp_place_begin(oasis_stack *s, const uint8_t *hdr, uint32_t hdr_len,
     f->busy++;
     uint8_t *dst = NULL;
     uint32_t room = 0;
+    /* The room comes out of the memory budget like any stored byte. */
     if (oasis_ofo_empty(&f->ext->ofo))
-        room = oasis_ring_pin(s, &f->ext->rcv, 65535u, &dst);
+        room = oasis_ring_pin(s, &f->ext->rcv, oasis_tcp_rcv_storable(f, 65535u), &dst);
     if (room < OASIS_PLACE_MIN) {
         *pl = (oasis_tcp_place){.f = f};
         oasis_tcp_place_end(s, pl);

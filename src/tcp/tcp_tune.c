@@ -421,6 +421,15 @@ OASIS_HOT OASIS_ALWAYS_INLINE uint32_t oasis_tcp_rcv_room(oasis_flow *f, uint32_
     return rcv_room_limited(f, n);
 }
 
+uint32_t oasis_tcp_rcv_storable(oasis_flow *f, uint32_t want)
+{
+    uint64_t avail = ring_avail(f->s, &f->ext->rcv);
+    if (avail == UINT64_MAX)
+        return want;
+    uint32_t fit = oasis_ring_fit(&f->ext->rcv, avail);
+    return fit < want ? fit : want;
+}
+
 int oasis_tcp_ofo_allowed(oasis_flow *f)
 {
     if (!pressure(f->s))

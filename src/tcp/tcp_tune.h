@@ -63,6 +63,10 @@ uint32_t oasis_tcp_snd_room(oasis_flow *f);
 /* Received in-order bytes the receive ring may take now, n at most: when
  * the limit is near the flow's out-of-order data goes first. */
 uint32_t oasis_tcp_rcv_room(oasis_flow *f, uint32_t n);
+/* Bytes the receive ring could store now, want at most, its storage
+ * growing only as far as the budget lets it; counts nothing (zero-copy
+ * receive asks before a segment has come: tcp_place.c). */
+uint32_t oasis_tcp_rcv_storable(oasis_flow *f, uint32_t want);
 /* 1 if out-of-order data may be kept now (no pressure). */
 int oasis_tcp_ofo_allowed(oasis_flow *f);
 /* The new room a window may offer under pressure (UINT32_MAX: no cut). */
