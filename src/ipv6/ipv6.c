@@ -362,9 +362,11 @@ static int accept_header(oasis_stack *s, const uint8_t *pkt, size_t len, oasis_i
         return -1;
     }
     /* RFC 4291 2.7 (multicast is no source), 2.5.3 (loopback never on a
-     * link): as Linux, header errors. */
+     * link), 2.5.5.2 (an IPv4-mapped address stands for an IPv4 node inside
+     * a host's API, never on the wire: as a source it could pass for
+     * ::ffff:127.0.0.1 or a trusted IPv4 peer): as Linux, header errors. */
     if (oasis_in6_is_multicast(&h->src) || oasis_in6_is_loopback(&h->src) ||
-        oasis_in6_is_loopback(&h->dst)) {
+        oasis_in6_is_v4mapped(&h->src) || oasis_in6_is_loopback(&h->dst)) {
         c->in_hdr_errors++;
         return -1;
     }

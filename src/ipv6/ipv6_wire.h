@@ -154,6 +154,13 @@ static inline int oasis_in6_is_loopback(const oasis_in6 *a)
     static const uint8_t one[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
     return memcmp(a->b, one, 16) == 0;
 }
+/* ::ffff:0:0/96, an IPv4 address in IPv6 form (RFC 4291 2.5.5.2; also how
+ * oasis_ipaddr holds IPv4 addresses). */
+static inline int oasis_in6_is_v4mapped(const oasis_in6 *a)
+{
+    static const uint8_t pre[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    return memcmp(a->b, pre, 12) == 0;
+}
 /* ff02::1 (all nodes), ff02::2 (all routers), ff02::16 (MLDv2 routers). */
 extern const oasis_in6 oasis_in6_all_nodes, oasis_in6_all_routers, oasis_in6_mldv2_routers;
 
