@@ -229,6 +229,11 @@ class Probe:
                 self.icmp.append(iph[:total])
             if iph[9] == 6:
                 sg = Seg(iph, iph[hl:total])
+                if sg.sport == METRICS_PORT and sg.ip_dst != self.probe_ip:
+                    # A counter read (metrics()) by the kernel's TCP: its
+                    # ephemeral ports share the probe's range, and a
+                    # SYN-ACK of its own must not pass for a Conn's.
+                    continue
                 # The size of each datagram that reaches the wire.
                 sg.wire_len = min(total, hl + (sg.hlen + gso_size if gso_size else total))
                 self.pending.append(sg)
