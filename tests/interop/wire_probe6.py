@@ -284,22 +284,9 @@ class Probe6:
 
     # -- reading what Oasis sent
 
-    def take(self, port, timeout, pred=lambda s: True):
-        end = time.monotonic() + timeout
-        while True:
-            for i, sg in enumerate(self.pending):
-                if sg.dport == port and pred(sg):
-                    return self.pending.pop(i)
-            left = end - time.monotonic()
-            if left <= 0:
-                return None
-            self.poll(min(left, 0.05))
-
-    def drain(self, port, timeout):
-        self.poll(timeout)
-        got = [sg for sg in self.pending if sg.dport == port]
-        self.pending = [sg for sg in self.pending if sg.dport != port]
-        return got
+    # TCP segments: the IPv4 probe's own, over this class's pending and poll.
+    take = wp.Probe.take
+    drain = wp.Probe.drain
 
     def expect(self, pred, timeout=1.0):
         """The first non-TCP datagram from Oasis that pred accepts."""
