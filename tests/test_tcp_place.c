@@ -140,7 +140,7 @@ static void test_payload_taken_in_place(void **state)
     assert_true(pl.room >= k);
     uint8_t *buf = link_read(&pl, f, len);
     uint8_t *dst = pl.dst;
-    assert_int_equal(oasis_tcp_place_match(&pl, buf, len, &gro), 1);
+    assert_int_equal(oasis_tcp_place_match(&pl, buf, len, &gro), OASIS_PLACE_HIT);
     uint64_t in0 = th_ctr(&x.h)->in_segs, flow0 = x.a.flow->segs_in;
     oasis_tcp_place_input(x.h.s, &pl, buf, len, &gro);
     oasis_tcp_place_end(x.h.s, &pl);
@@ -158,9 +158,11 @@ static void test_payload_taken_in_place(void **state)
     close_conn(&x);
 }
 
-/* Frames other than the predicted segment do not match: another port, an
- * unexpected sequence number, a checksum nobody vouched for, a header of
- * another length, SYN/RST/URG, a payload larger than the room. */
+/* Only the predicted segment with a vouched-for checksum is placed, and
+ * the others say why: another port, an unexpected sequence number, a
+ * header of another length, SYN/RST/URG are other frames; a checksum
+ * nobody vouched for and a payload larger than the room are the predicted
+ * segment, not placed. */
 static void test_only_the_predicted_segment_matches(void **state)
 {
     (void)state;
@@ -170,35 +172,37 @@ static void test_only_the_predicted_segment_matches(void **state)
     uint8_t *f = peer_frame(&x, x.pnxt, 8 * MSS, TH_PPORT, &len);
     oasis_tcp_place pl;
     assert_int_equal(oasis_tcp_place_begin(x.h.s, f, HDR, &pl), 1);
-    assert_int_equal(oasis_tcp_place_match(&pl, f, len, &gro), 1);
+    assert_int_equal(oasis_tcp_place_match(&pl, f, len, &gro), OASIS_PLACE_HIT);
     oasis_offload valid = {OASIS_OFFLOAD_CSUM_VALID, 0, 0, 0, 0, 0};
-    assert_int_equal(oasis_tcp_place_match(&pl, f, len, &valid), 1);
-    assert_int_equal(oasis_tcp_place_match(&pl, f, len, NULL), 0);
+    assert_int_equal(oasis_tcp_place_match(&pl, f, len, &valid), OASIS_PLACE_HIT);
+    assert_int_equal(oasis_tcp_place_match(&pl, f, len, NULL), OASIS_PLACE_UNTRUSTED);
     oasis_offload plain = {0, 0, 0, 0, 0, 0};
-    assert_int_equal(oasis_tcp_place_match(&pl, f, len, &plain), 0);
+    assert_int_equal(oasis_tcp_place_match(&pl, f, len, &plain), OASIS_PLACE_UNTRUSTED);
     oasis_offload elsewhere = {OASIS_OFFLOAD_CSUM_PARTIAL, 0, 0, 0, 14, 10};
-    assert_int_equal(oasis_tcp_place_match(&pl, f, len, &elsewhere), 0);
+    assert_int_equal(oasis_tcp_place_match(&pl, f, len, &elsewhere), OASIS_PLACE_UNTRUSTED);
     size_t l2;
     uint8_t *g = peer_frame(&x, x.pnxt, 8 * MSS, TH_PPORT + 1, &l2);
-    assert_int_equal(oasis_tcp_place_match(&pl, g, l2, &gro), 0);
+    assert_int_equal(oasis_tcp_place_match(&pl, g, l2, &gro), OASIS_PLACE_OTHER);
     free(g);
     g = peer_frame(&x, x.pnxt + 1, 8 * MSS, TH_PPORT, &l2);
-    assert_int_equal(oasis_tcp_place_match(&pl, g, l2, &gro), 0);
+    assert_int_equal(oasis_tcp_place_match(&pl, g, l2, &gro), OASIS_PLACE_OTHER);
     free(g);
-    g = peer_frame(&x, x.pnxt, pl.room + 1, TH_PPORT, &l2);
-    assert_int_equal(oasis_tcp_place_match(&pl, g, l2, &gro), 0);
-    free(g);
+    oasis_tcp_place tight = pl; /* room one byte short of the payload */
+    tight.room = (uint32_t)(len - HDR - 1);
+    assert_int_equal(oasis_tcp_place_match(&tight, f, len, &gro), OASIS_PLACE_TOO_BIG);
+    tight.room++;
+    assert_int_equal(oasis_tcp_place_match(&tight, f, len, &gro), OASIS_PLACE_HIT);
     static const uint8_t bad_flags[] = {OASIS_TCP_SYN, OASIS_TCP_RST, OASIS_TCP_URG};
     for (size_t i = 0; i < sizeof bad_flags; i++) {
         f[34 + 13] = OASIS_TCP_ACK | bad_flags[i];
-        assert_int_equal(oasis_tcp_place_match(&pl, f, len, &gro), 0);
+        assert_int_equal(oasis_tcp_place_match(&pl, f, len, &gro), OASIS_PLACE_OTHER);
     }
     f[34 + 13] = OASIS_TCP_ACK;
     f[34 + 12] = 8 << 4; /* 12 bytes of options: the payload starts later */
-    assert_int_equal(oasis_tcp_place_match(&pl, f, len, &gro), 0);
+    assert_int_equal(oasis_tcp_place_match(&pl, f, len, &gro), OASIS_PLACE_OTHER);
     f[34 + 12] = 5 << 4;
     f[14] = 0x46; /* IP options */
-    assert_int_equal(oasis_tcp_place_match(&pl, f, len, &gro), 0);
+    assert_int_equal(oasis_tcp_place_match(&pl, f, len, &gro), OASIS_PLACE_OTHER);
     f[14] = 0x45;
     oasis_tcp_place_end(x.h.s, &pl);
     /* No room offered: a flow that is not there, a capture on the link. */
@@ -238,7 +242,7 @@ static void test_room_not_overwritten(void **state)
     oasis_offload valid = {OASIS_OFFLOAD_CSUM_VALID, 0, 0, 0, 0, 0};
     oasis_stack_input_offload(x.h.s, g, l2, &valid);
     assert_int_equal(x.a.flow->rcv_nxt, x.pnxt); /* not taken */
-    assert_int_equal(oasis_tcp_place_match(&pl, buf, len, &gro), 1);
+    assert_int_equal(oasis_tcp_place_match(&pl, buf, len, &gro), OASIS_PLACE_HIT);
     oasis_tcp_place_input(x.h.s, &pl, buf, len, &gro);
     oasis_tcp_place_end(x.h.s, &pl);
     th_poll(&x.h);
@@ -271,7 +275,7 @@ static void test_room_within_budget(void **state)
     assert_true(c->tcp.mem_peak <= tc.mem_limit);
     assert_true(pl.room >= k && pl.room < 65535u);
     uint8_t *buf = link_read(&pl, f, len);
-    assert_int_equal(oasis_tcp_place_match(&pl, buf, len, &gro), 1);
+    assert_int_equal(oasis_tcp_place_match(&pl, buf, len, &gro), OASIS_PLACE_HIT);
     oasis_tcp_place_input(x.h.s, &pl, buf, len, &gro);
     oasis_tcp_place_end(x.h.s, &pl);
     th_poll(&x.h);

@@ -130,6 +130,25 @@ uint64_t oasis_tap_bad_headers(const oasis_tap *t);
  * buffer (offloads on; no copy in the stack). */
 uint64_t oasis_tap_rx_placed(const oasis_tap *t);
 
+/* Zero-copy receive, frame by frame (offloads on). After a frame that
+ * carried bulk data, the next read offers its payload room in that flow's
+ * receive buffer; each frame read so is counted once. How often a frame is
+ * placed depends on timing (an application slower than the link keeps its
+ * buffer full), never on correctness: the others are copied and checked as
+ * usual. */
+typedef struct oasis_tap_place_counts {
+    uint64_t placed;    /* read straight into the flow's receive buffer */
+    uint64_t declined;  /* the flow offered no room: buffer full, data out of
+                           order held, flow busy or gone */
+    uint64_t too_big;   /* the predicted segment, longer than the room offered */
+    uint64_t untrusted; /* the predicted segment, its checksum not vouched for
+                           by the kernel: summed by the stack instead */
+    uint64_t other;     /* another frame: another flow, sequence number, flags */
+} oasis_tap_place_counts;
+
+/* Copies the counts to *out (zeros for a NULL tap). */
+void oasis_tap_place_counts_get(const oasis_tap *t, oasis_tap_place_counts *out);
+
 /* Frames the kernel refused on send (its queue was full) and other send
  * failures; these are also counted in the stack's tx_errors. */
 uint64_t oasis_tap_send_drops(const oasis_tap *t);

@@ -43,7 +43,7 @@ struct oasis_tap {
     int vnet;        /* offloads on: a virtio-net header before every frame */
     uint64_t send_drops;
     uint64_t bad_headers;
-    uint64_t rx_placed;     /* frames whose payload was read into its ring */
+    oasis_tap_place_counts place; /* zero-copy receive, frame by frame */
     uint32_t pred_len;      /* headers of the last bulk data frame (tcp_place.h) */
     uint8_t pred[OASIS_PLACE_HDR_MAX];
     char status[200];
@@ -403,7 +403,17 @@ uint64_t oasis_tap_send_drops(const oasis_tap *t) { return t->send_drops; }
 int oasis_tap_offload(const oasis_tap *t) { return t->vnet; }
 const char *oasis_tap_offload_status(const oasis_tap *t) { return t->status; }
 uint64_t oasis_tap_bad_headers(const oasis_tap *t) { return t->bad_headers; }
-uint64_t oasis_tap_rx_placed(const oasis_tap *t) { return t->rx_placed; }
+uint64_t oasis_tap_rx_placed(const oasis_tap *t) { return t ? t->place.placed : 0; }
+
+void oasis_tap_place_counts_get(const oasis_tap *t, oasis_tap_place_counts *out)
+{
+    if (!out)
+        return;
+    if (t)
+        *out = t->place;
+    else
+        memset(out, 0, sizeof *out);
+}
 
 /* A frame read around a placement that is input the usual way: its
  * payload comes back behind its headers (h bytes, vnet header included). */
@@ -421,8 +431,14 @@ static ssize_t tap_read(oasis_tap *t, oasis_stack *s, oasis_tcp_place *pl, size_
 {
     *room = 0;
     memset(pl, 0, sizeof *pl);
-    if (!t->vnet || !t->pred_len || !oasis_tcp_place_begin(s, t->pred, t->pred_len, pl))
+    if (!t->vnet || !t->pred_len)
         return read(t->fd, t->buf, sizeof t->buf);
+    if (!oasis_tcp_place_begin(s, t->pred, t->pred_len, pl)) {
+        ssize_t n = read(t->fd, t->buf, sizeof t->buf);
+        if (n > 0)
+            t->place.declined++;
+        return n;
+    }
     size_t h = OASIS_VNET_HDR_LEN + pl->hdr_len, rest = sizeof t->buf - h;
     *room = pl->room < rest ? pl->room : rest;
     struct iovec iov[3] = {
@@ -442,8 +458,15 @@ static void vnet_frame(oasis_tap *t, oasis_stack *s, oasis_tcp_place *pl, size_t
         t->pred_len = 0;
         return;
     }
-    if (pl->dst && oasis_tcp_place_match(pl, frame, len, &off)) {
-        t->rx_placed++;
+    oasis_place_result r = pl->dst ? oasis_tcp_place_match(pl, frame, len, &off)
+                                   : OASIS_PLACE_OTHER;
+    if (pl->dst) {
+        t->place.placed += r == OASIS_PLACE_HIT;
+        t->place.other += r == OASIS_PLACE_OTHER;
+        t->place.too_big += r == OASIS_PLACE_TOO_BIG;
+        t->place.untrusted += r == OASIS_PLACE_UNTRUSTED;
+    }
+    if (r == OASIS_PLACE_HIT) {
         oasis_tcp_place_input(s, pl, frame, len, &off);
     } else {
         if (pl->dst && n > h)

@@ -79,23 +79,29 @@ int oasis_tcp_place_begin(oasis_stack *s, const uint8_t *hdr, uint32_t hdr_len,
     return 1;
 }
 
-int oasis_tcp_place_match(const oasis_tcp_place *pl, const uint8_t *frame, size_t len,
-                          const oasis_offload *off)
+oasis_place_result oasis_tcp_place_match(const oasis_tcp_place *pl, const uint8_t *frame,
+                                         size_t len, const oasis_offload *off)
 {
-    if (!pl->dst || len <= pl->hdr_len || len - pl->hdr_len > pl->room ||
-        tcp_hlen(frame, len) != pl->hdr_len - ETH_HLEN - IP_HLEN)
-        return 0;
+    /* Headers only: a longer payload than the room was cut short by the
+     * read, but its headers (in the link's buffer) are whole. */
+    if (!pl->dst || len <= pl->hdr_len ||
+        tcp_hlen(frame, pl->hdr_len) != pl->hdr_len - ETH_HLEN - IP_HLEN)
+        return OASIS_PLACE_OTHER;
     const uint8_t *ip = frame + ETH_HLEN, *th = ip + IP_HLEN;
+    /* SYN, RST and URG take other paths than the ring; ACK is always on. */
+    uint8_t flags = th[13];
+    if (be16(ip + 2) != len - ETH_HLEN || be32(ip + 12) != pl->raddr ||
+        be32(ip + 16) != pl->laddr || be16(th) != pl->rport || be16(th + 2) != pl->lport ||
+        be32(th + 4) != pl->seq || !(flags & 0x10) || (flags & (0x02 | 0x04 | 0x20)))
+        return OASIS_PLACE_OTHER;
+    if (len - pl->hdr_len > pl->room)
+        return OASIS_PLACE_TOO_BIG;
     /* The checksum is not summed again: the link must vouch for it (a
      * partial one must be this TCP header's). */
     int trusted = off && ((off->flags & OASIS_OFFLOAD_CSUM_VALID) ||
                           ((off->flags & OASIS_OFFLOAD_CSUM_PARTIAL) &&
                            off->csum_start == ETH_HLEN + IP_HLEN && off->csum_offset == 16));
-    /* SYN, RST and URG take other paths than the ring; ACK is always on. */
-    uint8_t flags = th[13];
-    return trusted && be16(ip + 2) == len - ETH_HLEN && be32(ip + 12) == pl->raddr &&
-           be32(ip + 16) == pl->laddr && be16(th) == pl->rport && be16(th + 2) == pl->lport &&
-           be32(th + 4) == pl->seq && (flags & 0x10) && !(flags & (0x02 | 0x04 | 0x20));
+    return trusted ? OASIS_PLACE_HIT : OASIS_PLACE_UNTRUSTED;
 }
 
 void oasis_tcp_place_input(oasis_stack *s, oasis_tcp_place *pl, const uint8_t *frame,

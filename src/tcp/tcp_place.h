@@ -49,11 +49,19 @@ uint32_t oasis_tcp_place_learn(const uint8_t *frame, size_t len);
 int oasis_tcp_place_begin(oasis_stack *s, const uint8_t *hdr, uint32_t hdr_len,
                           oasis_tcp_place *pl);
 
-/* After the read: 1 when frame (len bytes; the first pl->hdr_len in the
- * link's buffer, the rest at pl->dst) is the predicted segment, whole at
- * pl->dst, with a checksum off vouches for. */
-int oasis_tcp_place_match(const oasis_tcp_place *pl, const uint8_t *frame, size_t len,
-                          const oasis_offload *off);
+/* What a frame read around a placement turned out to be. */
+typedef enum oasis_place_result {
+    OASIS_PLACE_HIT,       /* the predicted segment, whole at pl->dst */
+    OASIS_PLACE_OTHER,     /* another frame: flow, sequence number, flags, layout */
+    OASIS_PLACE_TOO_BIG,   /* the predicted segment, its payload longer than the room */
+    OASIS_PLACE_UNTRUSTED, /* the predicted segment, its checksum not vouched for */
+} oasis_place_result;
+
+/* After the read (pl->dst set): frame is len bytes, the first pl->hdr_len
+ * in the link's buffer, the rest at pl->dst. Only a HIT may be input with
+ * _input; anything else goes the copying way. */
+oasis_place_result oasis_tcp_place_match(const oasis_tcp_place *pl, const uint8_t *frame,
+                                         size_t len, const oasis_offload *off);
 
 /* Inputs a frame _match accepted: as oasis_stack_input_offload, the
  * payload taken from pl->dst. */

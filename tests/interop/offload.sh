@@ -41,20 +41,28 @@ log "rate Linux->Oasis, offloads $MODE: $(python3 -c "print(f'{$SIZE*8/($end-$st
 
 stop_pid "$SERVE_PID" "oasis serve"
 line=$(grep "^counters: link rx" "$TMP/serve.log") || fail "no counters line"
-read -r rx tx bad placed insegs outsegs < <(sed -E 's/.*link rx ([0-9]+) frames tx ([0-9]+) frames.*bad vnet headers ([0-9]+), rx placed ([0-9]+).*tcp in ([0-9]+) out ([0-9]+) segs.*/\1 \2 \3 \4 \5 \6/' <<<"$line")
-log "frames rx $rx tx $tx, TCP segments in $insegs out $outsegs, bad vnet headers $bad, payloads read into place $placed"
+read -r rx tx bad placed declined big untrusted other insegs outsegs < <(sed -E 's/.*link rx ([0-9]+) frames tx ([0-9]+) frames.*bad vnet headers ([0-9]+), rx placed ([0-9]+), not placed: declined ([0-9]+), too big ([0-9]+), untrusted ([0-9]+), other ([0-9]+)\).*tcp in ([0-9]+) out ([0-9]+) segs.*/\1 \2 \3 \4 \5 \6 \7 \8 \9 \10/' <<<"$line")
+[ -n "$outsegs" ] || fail "counters line not understood: $line"
+log "frames rx $rx tx $tx, TCP segments in $insegs out $outsegs, bad vnet headers $bad"
+log "payloads read into place $placed; not placed: flow offered no room $declined, longer than the room $big, checksum not vouched for $untrusted, another frame $other"
 expect_eq "$bad" "0" "no bad virtio-net header"
 if [ "$MODE" = on ]; then
     [ $((rx * 4)) -lt "$insegs" ] || fail "received $rx frames for $insegs segments: no GRO/TSO from Linux"
     pass "Linux sent super-segments ($rx frames for $insegs segments)"
     [ $((tx * 4)) -lt "$outsegs" ] || fail "sent $tx frames for $outsegs segments: no super-segments"
     pass "Oasis sent super-segments ($tx frames for $outsegs segments)"
-    # The upload's frames continue one flow in order: most payloads are
-    # read straight into its receive buffer (tcp_place.h).
-    [ $((placed * 4)) -gt "$rx" ] || fail "only $placed of $rx frames read into place"
+    # The upload's frames continue one flow in order: payloads are read
+    # straight into its receive buffer (tcp_place.h), and the SHA-256 above
+    # says they arrived whole. How many depends on timing (a hash service
+    # slower than the link keeps its buffer full, and then room is
+    # declined), so the share is logged, not asserted; every frame read
+    # around an offer is counted once.
+    [ "$placed" -gt 0 ] || fail "no payload read into place ($rx frames)"
+    [ $((placed + declined + big + untrusted + other)) -le "$rx" ] ||
+        fail "more placement outcomes than frames read ($rx)"
     pass "payloads read into place ($placed of $rx frames)"
 else
-    expect_eq "$placed" "0" "no payload read into place without offloads"
+    expect_eq "$placed $declined $big $untrusted $other" "0 0 0 0 0" "no payload read into place or offered room without offloads"
     [ "$rx" -ge "$insegs" ] || fail "offloads off but $rx frames carried $insegs segments"
     pass "plain frames only"
 fi

@@ -445,16 +445,21 @@ void net_down(net *n)
 void net_print_counters(const net *n)
 {
     const oasis_counters *c = oasis_stack_counters(n->stack);
+    oasis_tap_place_counts pc;
+    oasis_tap_place_counts_get(n->tap, &pc);
     fprintf(stderr,
             "counters: link rx %llu frames tx %llu frames (tx errors %llu, tap drops %llu, "
-            "bad vnet headers %llu, rx placed %llu); "
+            "bad vnet headers %llu, rx placed %llu, not placed: declined %llu, too big %llu, "
+            "untrusted %llu, other %llu); "
             "tcp in %llu out %llu segs, retrans %llu, timeouts %llu, fast retrans %llu, "
             "ofo queued %llu\n",
             (unsigned long long)c->link.rx_frames, (unsigned long long)c->link.tx_frames,
             (unsigned long long)c->link.tx_errors,
             (unsigned long long)oasis_tap_send_drops(n->tap),
             (unsigned long long)oasis_tap_bad_headers(n->tap),
-            (unsigned long long)oasis_tap_rx_placed(n->tap), (unsigned long long)c->tcp.in_segs,
+            (unsigned long long)pc.placed, (unsigned long long)pc.declined,
+            (unsigned long long)pc.too_big, (unsigned long long)pc.untrusted,
+            (unsigned long long)pc.other, (unsigned long long)c->tcp.in_segs,
             (unsigned long long)c->tcp.out_segs, (unsigned long long)c->tcp.retrans_segs,
             (unsigned long long)c->tcp.timeouts, (unsigned long long)c->tcp.fast_retrans,
             (unsigned long long)c->tcp.ofo_queued);
