@@ -935,6 +935,38 @@ static void test_servfail_fails_over_at_once(void **state)
     net3_fini(&n);
 }
 
+/* A server whose port 53 is closed answers with ICMP port unreachable
+ * (its stack's own, RFC 1122 4.1.3.1): the next server is asked at once,
+ * not after the timeout; with no other server the request fails with
+ * OASIS_DNS_ENETWORK instead of waiting out every try. (Virtual clock.) */
+static void test_port_unreachable_fails_over_at_once(void **state)
+{
+    (void)state;
+    net3 n;
+    net3_init(&n, NULL, 2);
+    n.answer = ans_a;
+    assert_int_equal(oasis_udp_unbind(n.srv[0], 53), 0);
+    uint64_t t0 = oasis_clock_now(n.clock);
+    resolve(&n, "files.test");
+    assert_int_equal(n.status, 0);
+    assert_int_equal(n.res.addr[0], answer_addr + 1); /* from server 2 */
+    assert_int_equal(ctr(&n)->unreachable, 1);
+    assert_int_equal(ctr(&n)->timeouts, 0);
+    assert_true(n.done_at < t0 + OASIS_NS_PER_SEC / 2);
+    net3_fini(&n);
+
+    net3_init(&n, NULL, 1);
+    n.answer = ans_a;
+    assert_int_equal(oasis_udp_unbind(n.srv[0], 53), 0);
+    t0 = oasis_clock_now(n.clock);
+    resolve(&n, "files.test");
+    assert_int_equal(n.status, OASIS_DNS_ENETWORK);
+    assert_int_equal(ctr(&n)->unreachable, 2); /* each of the two attempts */
+    assert_int_equal(ctr(&n)->timeouts, 0);
+    assert_true(n.done_at < t0 + OASIS_NS_PER_SEC / 2);
+    net3_fini(&n);
+}
+
 /* RFC 1035 4.1.1 RCODEs: REFUSED (5) is its own error; FORMERR (1),
  * NOTIMP (4) and the rest of the error codes read as the server failing.
  * Each moves on to the next server at once (no timeout waited). */
@@ -1634,6 +1666,7 @@ int main(void)
         cmocka_unit_test(test_retry_failover),
         cmocka_unit_test(test_all_servers_silent),
         cmocka_unit_test(test_servfail_fails_over_at_once),
+        cmocka_unit_test(test_port_unreachable_fails_over_at_once),
         cmocka_unit_test(test_error_rcodes),
         cmocka_unit_test(test_truncation_then_tcp),
         cmocka_unit_test(test_tcp_answer_with_tc),

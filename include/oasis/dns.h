@@ -126,6 +126,9 @@ typedef struct oasis_dns_counters {
     uint64_t send_errors;    /* a query could not be sent (no route, no memory) */
     uint64_t referrals;      /* NOERROR, no answer, NS and no SOA: a server that does not
                               * recurse (RFC 2308 2.2); the next server is asked */
+    uint64_t unreachable;    /* tries ended by an ICMP destination unreachable about the
+                              * query (port closed, no route): the next server is asked
+                              * at once; if none answers, OASIS_DNS_ENETWORK */
 } oasis_dns_counters;
 
 /* Creates a resolver on s; cfg NULL means the defaults. Returns 0,

@@ -9,7 +9,9 @@
 #include "core/stack_impl.h"
 #include "core/timer.h"
 #include "dns/dns_wire.h"
+#include "icmp/icmp_wire.h"
 #include "ip/ipv4.h"
+#include "ipv6/icmp6_wire.h"
 #include "oasis/error.h"
 #include "oasis/ip.h"
 #include "oasis/tcp.h"
@@ -537,6 +539,27 @@ static void on_udp(oasis_stack *s, const oasis_ipaddr *src, uint16_t sport,
     handle_response(q, data, len, &m);
 }
 
+/* An ICMP destination unreachable about our query (the UDP layer matched
+ * its quoted source port, random per try): the server's port is closed or
+ * the way to it is gone, so the next server is asked at once, as glibc's
+ * resolver does on ECONNREFUSED, instead of after the whole timeout. Only
+ * a report about the server and port asked counts; fragmentation needed
+ * says nothing about the server (a query is never that large). */
+static void on_udp_error(oasis_stack *s, const oasis_udp_error *e, void *ud)
+{
+    (void)s;
+    oasis_dns_req *q = ud;
+    oasis_dns *r = q->r;
+    int unreach = e->family == OASIS_AF_INET6 ? e->type == OASIS_ICMP6_DEST_UNREACH
+                                              : e->type == OASIS_ICMP_DEST_UNREACH;
+    if (!unreach || e->err == OASIS_EMSGSIZE || e->src_port != q->port ||
+        e->dst_port != r->cfg.port || !oasis_ipaddr_eq(&e->dst, &q->server))
+        return;
+    r->ctr.unreachable++;
+    q->last_err = OASIS_DNS_ENETWORK;
+    next_try(q);
+}
+
 /* Binds a random port (RFC 5452 10: from 1024 up, as wide as possible). */
 static int bind_random_port(oasis_dns_req *q)
 {
@@ -547,7 +570,7 @@ static int bind_random_port(oasis_dns_req *q)
         int err = oasis_udp_bind(s, port, on_udp, q);
         if (err == OASIS_OK) {
             q->port = port;
-            return OASIS_OK;
+            return oasis_udp_set_error_cb(s, port, on_udp_error);
         }
         if (err != OASIS_EADDRINUSE)
             return err;
