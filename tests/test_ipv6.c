@@ -477,22 +477,87 @@ static void test_nd_bounds(void **state)
     const ip6_neigh *e = oasis_nd_lookup(x.s, &PEER);
     assert_int_equal(e->qlen, 3);
     assert_int_equal(ctr(&x)->nd.queue_drops, 2);
-    /* Two entries at most: INCOMPLETE ones holding packets are not evicted. */
+    /* Two entries at most, INCOMPLETE ones one (half the cache) once it is
+     * full: a third resolution evicts the oldest INCOMPLETE entry with its
+     * waiting packets (RFC 6583 7.1), so it can always start. */
     oasis_in6 p2 = PEER, p3 = PEER;
     p2.b[15] = 0x23;
     p3.b[15] = 0x24;
     oasis_ipaddr a2 = oasis_ipaddr_v6(p2.b), a3 = oasis_ipaddr_v6(p3.b);
+    advance(&x, 1);
     assert_int_equal(oasis_ping_addr(x.s, &a2, 1, 1, 8, 60 * SEC, on_ping, &r[5]), 0);
     assert_int_equal(ctr(&x)->nd.cache_entries, 2);
-    assert_int_equal(oasis_ping_addr(x.s, &a3, 1, 1, 8, 60 * SEC, on_ping, &r[6]), OASIS_ENOMEM);
-    assert_int_equal(ctr(&x)->nd.cache_no_room, 1);
-    assert_null(oasis_nd_lookup(x.s, &p3));
-    /* Resolved, a STALE entry is evicted for a newcomer. */
-    oasis_in6 ll = ll_of(&x);
-    inject_na(&x, &PEER, &ll, &PEER, OASIS_ND_NA_SOLICITED | OASIS_ND_NA_OVERRIDE, MAC_PEER, 255);
-    advance(&x, 46 * SEC); /* PEER STALE; p2 failed and freed */
-    assert_int_equal(oasis_ping_addr(x.s, &a3, 1, 2, 8, 60 * SEC, on_ping, &r[7]), 0);
+    advance(&x, 1);
+    assert_int_equal(oasis_ping_addr(x.s, &a3, 1, 1, 8, 60 * SEC, on_ping, &r[6]), 0);
+    assert_int_equal(ctr(&x)->nd.cache_no_room, 0);
+    assert_int_equal(ctr(&x)->nd.cache_evictions, 1);
+    assert_int_equal(ctr(&x)->nd.queue_drops, 2 + 1 + 3); /* a2's: the queue was full */
+    assert_int_equal(ctr(&x)->nd.cache_entries, 2);
+    assert_null(oasis_nd_lookup(x.s, &PEER));
+    assert_non_null(oasis_nd_lookup(x.s, &p2));
     assert_non_null(oasis_nd_lookup(x.s, &p3));
+    /* Resolved, a STALE entry is evicted for a newcomer while no more than
+     * half the cache is INCOMPLETE. */
+    oasis_in6 ll = ll_of(&x);
+    inject_na(&x, &p2, &ll, &p2, OASIS_ND_NA_SOLICITED | OASIS_ND_NA_OVERRIDE, MAC_PEER, 255);
+    advance(&x, 46 * SEC); /* p2 STALE; p3 failed and freed */
+    assert_int_equal(oasis_nd_lookup(x.s, &p2)->state, NEIGH_STALE);
+    assert_null(oasis_nd_lookup(x.s, &p3));
+    static const uint8_t mac3[6] = {2, 0, 0, 0, 0, 0x24};
+    inject_ns(&x, &p3, &ll, &ll, mac3); /* p3 learned, DELAY by our NA */
+    assert_int_equal(oasis_nd_lookup(x.s, &p3)->state, NEIGH_DELAY);
+    assert_int_equal(oasis_ping_addr(x.s, &peer, 1, 9, 8, 60 * SEC, on_ping, &r[7]), 0);
+    assert_non_null(oasis_nd_lookup(x.s, &PEER));
+    assert_null(oasis_nd_lookup(x.s, &p2)); /* the least recently used */
+    assert_non_null(oasis_nd_lookup(x.s, &p3));
+    fx_stop(&x);
+}
+
+/* RFC 6583 7.1 (neighbour cache exhaustion): packets to many unresolved
+ * on-link addresses neither push out the neighbour we talk to nor block a
+ * new resolution; they only recycle each other's INCOMPLETE entries. */
+static void test_nd_incomplete_flood(void **state)
+{
+    (void)state;
+    fx x;
+    fx_start(&x, 4, 0, 1);
+    pingres r[12];
+    memset(r, 0, sizeof r);
+    oasis_in6 ll = ll_of(&x);
+    oasis_ipaddr peer = oasis_ipaddr_v6(PEER.b);
+    assert_int_equal(oasis_ping_addr(x.s, &peer, 1, 1, 8, 60 * SEC, on_ping, &r[0]), 0);
+    inject_na(&x, &PEER, &ll, &PEER, OASIS_ND_NA_SOLICITED | OASIS_ND_NA_OVERRIDE, MAC_PEER, 255);
+    assert_int_equal(oasis_nd_lookup(x.s, &PEER)->state, NEIGH_REACHABLE);
+    oasis_in6 f[10];
+    for (int k = 0; k < 10; k++) {
+        f[k] = PEER;
+        f[k].b[14] = 0x40;
+        f[k].b[15] = (uint8_t)k;
+        oasis_ipaddr a = oasis_ipaddr_v6(f[k].b);
+        advance(&x, 1);
+        assert_int_equal(oasis_ping_addr(x.s, &a, 2, (uint16_t)k, 8, 60 * SEC, on_ping, &r[1]), 0);
+        assert_non_null(oasis_nd_lookup(x.s, &f[k]));
+    }
+    const oasis_nd_counters *c = &ctr(&x)->nd;
+    assert_int_equal(c->cache_no_room, 0);
+    assert_int_equal(c->cache_entries, 4);
+    assert_int_equal(c->cache_evictions, 7); /* three took the free slots */
+    assert_int_equal(c->queue_drops, 7);     /* each evicted one held its ping */
+    assert_int_equal(oasis_nd_lookup(x.s, &PEER)->state, NEIGH_REACHABLE);
+    for (int k = 0; k < 7; k++)
+        assert_null(oasis_nd_lookup(x.s, &f[k]));
+    /* A real neighbour's resolution starts and completes in the flood. */
+    oasis_in6 p2 = PEER;
+    p2.b[15] = 0x23;
+    oasis_ipaddr a2 = oasis_ipaddr_v6(p2.b);
+    advance(&x, 1);
+    assert_int_equal(oasis_ping_addr(x.s, &a2, 3, 1, 8, 60 * SEC, on_ping, &r[2]), 0);
+    x.cap.n = 0;
+    static const uint8_t mac2[6] = {2, 0, 0, 0, 0, 0x23};
+    inject_na(&x, &p2, &ll, &p2, OASIS_ND_NA_SOLICITED | OASIS_ND_NA_OVERRIDE, mac2, 255);
+    assert_int_equal(oasis_nd_lookup(x.s, &p2)->state, NEIGH_REACHABLE);
+    assert_int_equal(count_type(&x, OASIS_ICMP6_ECHO_REQUEST), 1);
+    assert_int_equal(oasis_nd_lookup(x.s, &PEER)->state, NEIGH_REACHABLE);
     fx_stop(&x);
 }
 
@@ -1401,6 +1466,7 @@ int main(void)
         cmocka_unit_test(test_tentative_gets_nothing),
         cmocka_unit_test(test_nd_state_machine),
         cmocka_unit_test(test_nd_bounds),
+        cmocka_unit_test(test_nd_incomplete_flood),
         cmocka_unit_test(test_nd_router_entries_evictable),
         cmocka_unit_test(test_nd_fragmented_ignored),
         cmocka_unit_test(test_ns_answered),

@@ -5,9 +5,9 @@
  *
  * The cache is an array of cfg.nd_cache_size entries searched linearly:
  * a host talks to few neighbours (its routers and its link). When it is
- * full, the least recently used entry that is not INCOMPLETE, holds no
- * packets and is no default router is reused; with none, the new
- * neighbour is not cached (counted).
+ * full, INCOMPLETE entries beyond half the cache go first (oldest use
+ * first), then the least recently used entry that is no default router
+ * (alloc_entry); with none, the new neighbour is not cached (counted).
  * Each entry has its own timer: INCOMPLETE and PROBE retransmit, REACHABLE
  * ages to STALE, DELAY turns into PROBE. Redirects (RFC 4861 8) fill a
  * small destination cache consulted before the default router; it holds
@@ -105,30 +105,46 @@ static int is_default_router(const oasis_ipv6 *v, const oasis_in6 *ip)
     return 0;
 }
 
-/* A slot for a new entry: a free one, else the least recently used entry
- * that resolution does not depend on. Our default routers (at most
- * OASIS_IPV6_MAX_ROUTERS) stay; other entries with IsRouter set do not:
- * every RA or NA with the R flag sets it, from any number of sources. */
+/* A slot for a new entry: a free one, else an entry resolution does not
+ * depend on. Our default routers (at most OASIS_IPV6_MAX_ROUTERS) stay;
+ * other entries with IsRouter set do not: every RA or NA with the R flag
+ * sets it, from any number of sources.
+ * INCOMPLETE entries hold at most half the full cache (RFC 6583 7.1: a
+ * flood of packets to unresolved on-link addresses must not crowd out the
+ * neighbours we talk to). Beyond that share, or when nothing else may go,
+ * the least recently used INCOMPLETE entry is evicted with its waiting
+ * packets, so a new resolution can always start; below it, the least
+ * recently used established entry goes. */
 static ip6_neigh *alloc_entry(oasis_stack *s, const oasis_in6 *ip)
 {
     oasis_ipv6 *v = s->ip6;
-    ip6_neigh *victim = NULL;
+    ip6_neigh *victim = NULL, *inc = NULL;
+    uint32_t ninc = 0, cap = v->nneigh / 2 ? v->nneigh / 2 : 1;
     for (uint32_t i = 0; i < v->nneigh; i++) {
         ip6_neigh *e = &v->neigh[i];
         if (!e->state) {
             victim = e;
+            inc = NULL;
             break;
         }
-        if (e->state != NEIGH_INCOMPLETE && !e->q_head && (!victim || e->used < victim->used) &&
-            !is_default_router(v, &e->ip))
+        if (e->state == NEIGH_INCOMPLETE) {
+            ninc++;
+            if (!inc || e->used < inc->used)
+                inc = e;
+        } else if (!e->q_head && (!victim || e->used < victim->used) &&
+                   !is_default_router(v, &e->ip)) {
             victim = e;
+        }
     }
+    if (inc && (ninc >= cap || !victim))
+        victim = inc;
     if (!victim) {
         s->ctr.nd.cache_no_room++;
         return NULL;
     }
     if (victim->state) {
         s->ctr.nd.cache_evictions++;
+        s->ctr.nd.queue_drops += victim->qlen;
         neigh_free(s, victim);
     }
     memset(victim, 0, offsetof(ip6_neigh, timer));
