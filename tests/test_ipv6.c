@@ -930,6 +930,48 @@ static void test_reasm_timeout(void **state)
     fx_stop(&x);
 }
 
+/* A datagram in more fragments than any sender cuts (65535 bytes at the
+ * 1280-byte minimum MTU take 54) is dropped whole, whatever bytes remain
+ * under the memory bound: tiny fragments cannot make its list grow. */
+static void test_reasm_fragment_count(void **state)
+{
+    (void)state;
+    fx x;
+    fx_start(&x, 0, 0, 1);
+    oasis_in6 ll = ll_of(&x);
+    enum { MAX = OASIS_IPV6_REASM_MAX_FRAGS };
+    /* At the bound: MAX fragments of 8 bytes, the last one included. */
+    make_echo(&ll, MAX * 8);
+    for (int k = 0; k < MAX; k++)
+        inject_frag(&x, &ll, 20, (size_t)k * 8, 8, k + 1 < MAX);
+    assert_int_equal(ctr(&x)->ipv6.reasm_oks, 1);
+    assert_int_equal(ctr(&x)->icmp6.in_echos, 1);
+    /* One more: the datagram dies at the (MAX + 1)th piece, its memory
+     * back at once, and what still comes of it completes nothing. */
+    make_echo(&ll, (MAX + 8) * 8);
+    for (int k = MAX + 8; k-- > 1;)
+        inject_frag(&x, &ll, 21, (size_t)k * 8, 8, k + 1 < MAX + 8);
+    inject_frag(&x, &ll, 21, 0, 8, 1);
+    assert_int_equal(ctr(&x)->icmp6.in_echos, 1);
+    assert_int_equal(ctr(&x)->ipv6.reasm_oks, 1);
+    assert_int_equal(ctr(&x)->ipv6.reasm_too_many_frags, 1);
+    assert_int_equal(ctr(&x)->ipv6.reasm_fails, 1 + 7); /* the kill, then each dead one */
+    assert_true(ctr(&x)->ipv6.reasm_bytes < 200);
+    /* Resent whole, the datagram's fragments are dropped until the key
+     * times out (as after an overlap, RFC 5722); then it completes. */
+    for (int k = 0; k < 2; k++)
+        inject_frag(&x, &ll, 21, (size_t)k * 8, 8, 1);
+    assert_true(ctr(&x)->ipv6.reasm_bytes < 200);
+    advance(&x, 61 * SEC);
+    assert_int_equal(ctr(&x)->ipv6.reasm_bytes, 0);
+    make_echo(&ll, 2500);
+    inject_frag(&x, &ll, 21, 0, 1000, 1);
+    inject_frag(&x, &ll, 21, 1000, 1000, 1);
+    inject_frag(&x, &ll, 21, 2000, 500, 0);
+    assert_int_equal(ctr(&x)->icmp6.in_echos, 2);
+    fx_stop(&x);
+}
+
 /* The reassembly memory bound: the oldest datagram makes room. */
 static void test_reasm_memory_bound(void **state)
 {
@@ -1475,6 +1517,7 @@ int main(void)
         cmocka_unit_test(test_reasm_overlap),
         cmocka_unit_test(test_reasm_timeout),
         cmocka_unit_test(test_reasm_memory_bound),
+        cmocka_unit_test(test_reasm_fragment_count),
         cmocka_unit_test(test_rh0_and_bombs),
         cmocka_unit_test(test_icmp6_error_rules),
         cmocka_unit_test(test_icmp6_no_error_about_errors),

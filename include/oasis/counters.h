@@ -196,6 +196,8 @@ typedef struct oasis_ipv6_counters {
     uint64_t reasm_timeouts;     /* Ip6ReasmTimeout */
     uint64_t reasm_overlaps;     /* overlapping fragments: datagram dropped (RFC 5722) */
     uint64_t reasm_overflows;    /* dropped for the reassembly memory bound */
+    uint64_t reasm_too_many_frags; /* datagram in more fragments than any sender cuts:
+                                    dropped whole (also in Ip6ReasmFails) */
     uint64_t reasm_bytes;        /* gauge */
     uint64_t atomic_frags;       /* offset 0, M 0: handled alone (RFC 6946) */
     uint64_t frag_oks;           /* Ip6FragOKs */

@@ -22,6 +22,9 @@ typedef struct oasis_ping6_req oasis_ping6_req;
 #define OASIS_IPV6_MAX_ROUTERS 4
 #define OASIS_IPV6_MAX_PREFIXES 8
 #define OASIS_IPV6_MAX_GROUPS (OASIS_IPV6_MAX_ADDRS + 1)
+/* Fragments held for one datagram. Senders cut to the path MTU, never
+ * below 1280 (RFC 8200 5): 65535 bytes then take at most 54 fragments. */
+#define OASIS_IPV6_REASM_MAX_FRAGS 64
 
 /* RFC 4861 10 and RFC 4862 5.5.3 constants. */
 #define ND_MAX_MULTICAST_SOLICIT 3

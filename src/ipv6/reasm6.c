@@ -12,6 +12,9 @@
  * datagram and piece (overhead included) <= cfg.reasm_max_bytes, at most
  * cfg.reasm_max_datagrams at once, the oldest evicted first. The timeout is
  * RFC 8200's 60 s; the list is in creation order, which is deadline order.
+ * A datagram holds at most OASIS_IPV6_REASM_MAX_FRAGS pieces: the byte
+ * bound alone would let 8-byte fragments make thousands, each fragment
+ * then walking the list (overlap check, insertion); one more kills it.
  */
 #include "ipv6/ipv6.h"
 
@@ -39,6 +42,7 @@ struct oasis_reasm6 {
     uint32_t total;          /* fragmentable part's length, once have_last */
     uint32_t have;           /* bytes held */
     uint32_t bytes;          /* charged to the bound */
+    uint32_t npieces;        /* pieces held */
     uint64_t deadline;
     uint8_t *first;          /* the offset-0 fragment, whole, or NULL */
     uint32_t first_len;
@@ -76,6 +80,7 @@ static void free_data(oasis_stack *s, oasis_reasm6 *dg)
     set_bytes(s, L(s)->reasm_bytes - (dg->bytes - (uint32_t)sizeof *dg));
     dg->bytes = sizeof *dg;
     dg->have = 0;
+    dg->npieces = 0;
 }
 
 static void destroy(oasis_stack *s, oasis_reasm6 *dg)
@@ -201,6 +206,7 @@ static int insert(oasis_stack *s, oasis_reasm6 *dg, uint32_t off, const uint8_t 
     pc->next = *link;
     *link = pc;
     dg->have += n;
+    dg->npieces++;
     return 0;
 }
 
@@ -299,6 +305,11 @@ void oasis_reasm6_input(oasis_stack *s, const uint8_t *pkt, size_t len, const oa
     }
     if (ov < 0) {
         kill(s, dg, 1);
+        return;
+    }
+    if (n && dg->npieces >= OASIS_IPV6_REASM_MAX_FRAGS) {
+        c->reasm_too_many_frags++;
+        kill(s, dg, 0);
         return;
     }
     if (!w->frag_more) {

@@ -131,6 +131,7 @@ static const layer_field ipv6_fields[] = {
     V(reasm_reqds, "Ip6ReasmReqds"), V(reasm_oks, "Ip6ReasmOKs"),
     V(reasm_fails, "Ip6ReasmFails"), V(reasm_timeouts, "Ip6ReasmTimeout"),
     V(reasm_overlaps, "Ip6ReasmOverlaps"), V(reasm_overflows, "Ip6ReasmOverflows"),
+    V(reasm_too_many_frags, "Ip6ReasmTooManyFrags"),
     V(reasm_bytes, "Ip6ReasmBytes"), V(atomic_frags, "Ip6AtomicFrags"),
     V(frag_oks, "Ip6FragOKs"), V(frag_fails, "Ip6FragFails"), V(frag_creates, "Ip6FragCreates"),
 };
