@@ -19,6 +19,7 @@
 #include "ipv6/ipv6_wire.h"
 #include "ipv6/nd_wire.h"
 #include "link/eth_wire.h"
+#include "udp/udp_wire.h"
 #include "oasis/error.h"
 #include "oasis/ipv6.h"
 #include "oasis/oasis.h"
@@ -786,7 +787,7 @@ static void test_slaac_lifetimes(void **state)
     /* An RA from a global source or with hop limit 254 is ignored. */
     uint64_t ign = ctr(&x)->nd.ra_ignored, hop = ctr(&x)->nd.bad_hop_limit;
     uint8_t ra[16] = {134, 0, 0, 0, 64, 0, 0x07, 0x08};
-    inject(&x, &expect, &oasis_in6_all_nodes, 255, OASIS_NH_ICMPV6, ra, sizeof ra);
+    inject(&x, &onlink, &oasis_in6_all_nodes, 255, OASIS_NH_ICMPV6, ra, sizeof ra);
     inject(&x, &ROUTER, &oasis_in6_all_nodes, 254, OASIS_NH_ICMPV6, ra, sizeof ra);
     assert_int_equal(ctr(&x)->nd.ra_ignored, ign + 1);
     assert_int_equal(ctr(&x)->nd.bad_hop_limit, hop + 1);
@@ -1227,6 +1228,47 @@ static void test_icmp6_error_rules(void **state)
     oasis_clock_free(x.clock);
 }
 
+/* A datagram from our own address comes from the link only forged,
+ * reflected or from a duplicate: it reaches no protocol (an address
+ * error), but an NA still shows a duplicate (RFC 4862 5.4.4) and DAD's
+ * probes from :: still work. */
+static void test_own_source(void **state)
+{
+    (void)state;
+    fx x;
+    fx_start(&x, 0, 0, 1);
+    oasis_in6 ll = ll_of(&x);
+    const oasis_counters *c = ctr(&x);
+    uint64_t in_msgs = c->icmp6.in_msgs, out_msgs = c->icmp6.out_msgs;
+    make_echo(&ll, 16); /* inject sums it anew */
+    inject(&x, &ll, &ll, 64, OASIS_NH_ICMPV6, echo_msg, 16);
+    inject(&x, &ll, &oasis_in6_all_nodes, 64, OASIS_NH_ICMPV6, echo_msg, 16);
+    /* UDP to a closed port. */
+    uint8_t udp[12] = {0x30, 0x39, 0x00, 0x35, 0, 12, 0, 0, 'o', 'w', 'n', '!'};
+    uint16_t uc = oasis_udp_csum6(udp, sizeof udp, &ll, &ll);
+    memcpy(udp + 6, &uc, 2); /* in memory order, as computed */
+    inject(&x, &ll, &ll, 64, OASIS_NH_UDP, udp, sizeof udp);
+    assert_int_equal(c->icmp6.in_echos, 0);
+    assert_int_equal(c->icmp6.in_msgs, in_msgs);
+    assert_int_equal(c->udp6.no_ports + c->udp6.in_errors, 0);
+    assert_int_equal(c->icmp6.out_msgs, out_msgs); /* no reply, no Port Unreachable */
+    assert_int_equal(ctr(&x)->ipv6.in_addr_errors, 3);
+    /* An NA from our address for it: a duplicate, noticed. */
+    inject_na(&x, &ll, &oasis_in6_all_nodes, &ll, OASIS_ND_NA_OVERRIDE, MAC_PEER, 255);
+    assert_int_equal(ctr(&x)->nd.addr_claimed, 1);
+    assert_int_equal(ctr(&x)->ipv6.in_addr_errors, 3);
+    /* Another node's DAD probe for our address (from ::) is answered. */
+    uint64_t nas = c->icmp6.out_neigh_adverts;
+    oasis_in6 sn = oasis_in6_solicited_node(&ll);
+    inject_ns(&x, &UNSPEC, &sn, &ll, NULL);
+    assert_int_equal(c->icmp6.out_neigh_adverts, nas + 1);
+    /* From a neighbour the same echo is answered. */
+    make_echo(&ll, 16);
+    inject(&x, &PEER, &ll, 64, OASIS_NH_ICMPV6, echo_msg, 16);
+    assert_int_equal(ctr(&x)->icmp6.in_echos, 1);
+    fx_stop(&x);
+}
+
 /* Header validation: each reason its counter. */
 static void test_input_validation(void **state)
 {
@@ -1522,6 +1564,7 @@ int main(void)
         cmocka_unit_test(test_icmp6_error_rules),
         cmocka_unit_test(test_icmp6_no_error_about_errors),
         cmocka_unit_test(test_input_validation),
+        cmocka_unit_test(test_own_source),
         cmocka_unit_test(test_ipv6_off),
         cmocka_unit_test(test_redirect),
         cmocka_unit_test(test_mldv1_compat),

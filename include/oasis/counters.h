@@ -177,7 +177,8 @@ typedef struct oasis_ipv6_counters {
                                     HBH not first, option running past its header,
                                     fragment length */
     uint64_t in_truncated;       /* Ip6InTruncatedPkts: payload or a header past the frame */
-    uint64_t in_addr_errors;     /* Ip6InAddrErrors: not for us (or a tentative address) */
+    uint64_t in_addr_errors;     /* Ip6InAddrErrors: not for us (or a tentative address),
+                                    or from our own address */
     uint64_t in_unknown_protos;  /* Ip6InUnknownProtos */
     uint64_t in_discards;        /* Ip6InDiscards: No Next Header, allocation */
     uint64_t in_delivers;        /* Ip6InDelivers */

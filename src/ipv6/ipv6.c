@@ -315,11 +315,30 @@ static void walk_failed(oasis_stack *s, const uint8_t *pkt, size_t len, const oa
                                pkt, len, link_mcast, w->icmp_mcast_ok);
 }
 
+/* From one of our usable addresses? No packet of ours comes back from the
+ * link (IPv6 has no loopback here; DAD probes come from ::), so it is
+ * forged, reflected or a duplicate's, and TCP or UDP would take it for our
+ * own. Only an NA may carry it: a duplicate's NA for our address is how a
+ * conflict shows after DAD (RFC 4862 5.4.4). Tentative addresses are not
+ * usable: a node defending the address DAD probes answers from it. */
+static int from_ourselves(oasis_stack *s, const oasis_ipv6_hdr *h, const oasis_ipv6_walk *w,
+                          const uint8_t *pkt, size_t len)
+{
+    const ip6_addr *a = oasis_ipv6_find_addr(s, &h->src);
+    if (!a || !usable(a))
+        return 0;
+    return !(w->proto == OASIS_NH_ICMPV6 && len > w->off && pkt[w->off] == OASIS_ICMP6_NA);
+}
+
 /* Hands the upper-layer data to its protocol. */
 static void deliver(oasis_stack *s, const oasis_ipv6_hdr *h, const oasis_ipv6_walk *w,
                     const uint8_t *pkt, size_t len, int link_mcast)
 {
     oasis_ipv6_counters *c = &s->ctr.ipv6;
+    if (from_ourselves(s, h, w, pkt, len)) {
+        c->in_addr_errors++;
+        return;
+    }
     if (w->proto == OASIS_NH_NONE) { /* RFC 8200 4.7: nothing follows */
         c->in_discards++;
         return;
