@@ -841,7 +841,9 @@ static void sweep(server *srv)
                          (double)(now - c->last_active) / 1e9);
                 conn_abort(c); /* a close would wait for the unsent body */
             }
-        } else if (idle && now - c->last_active >= idle && evictable(c)) {
+        } else if (idle && now - c->last_active >= idle) {
+            /* Not evictable(): a request body that stopped coming (skip)
+             * is idle too; only make_room spares it. */
             log_line(c, "idle timeout");
             conn_close(c);
         } else if (now - c->last_active >= TRIM_IDLE_NS && c->trimmed_at != c->last_active &&
