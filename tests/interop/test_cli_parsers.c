@@ -24,6 +24,19 @@ static void head_end(void **state)
     assert_int_equal(http_head_end(big, sizeof big), -1);
 }
 
+/* RFC 9112 2.2: empty lines where a request line is due are skipped; a
+ * CR whose LF has not come yet waits. */
+static void empty_lines(void **state)
+{
+    (void)state;
+    assert_int_equal(http_empty_lines(HEAD("GET / HTTP/1.1\r\n")), 0);
+    assert_int_equal(http_empty_lines(HEAD("\r\nGET / HTTP/1.1\r\n")), 2);
+    assert_int_equal(http_empty_lines(HEAD("\r\n\n\r\nGET")), 5);
+    assert_int_equal(http_empty_lines(HEAD("\r\n\r")), 2);
+    assert_int_equal(http_empty_lines(HEAD("\rGET")), 0);
+    assert_int_equal(http_empty_lines(HEAD("")), 0);
+}
+
 static void request(void **state)
 {
     http_request r;
@@ -261,7 +274,7 @@ static void redirects(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(head_end),  cmocka_unit_test(request), cmocka_unit_test(request_errors),
+        cmocka_unit_test(head_end),  cmocka_unit_test(empty_lines), cmocka_unit_test(request), cmocka_unit_test(request_errors),
         cmocka_unit_test(response),  cmocka_unit_test(chunked), cmocka_unit_test(urls),
         cmocka_unit_test(arguments), cmocka_unit_test(pattern_bytes),
         cmocka_unit_test(request_line_fields), cmocka_unit_test(ranges),

@@ -480,13 +480,20 @@ def http_head_and_pipelining():
 def http_line_ends():
     r = responses(exchange(b"GET /bytes/10 HTTP/1.1\nHost: o\n\n"))
     check(len(r) == 1 and r[0][0] == 200 and r[0][2] == pattern(10), f"bare LF: {r}")
+    r = responses(exchange(b"\r\nGET /bytes/5 HTTP/1.1\r\nHost: o\r\n\r\n"))
+    check(len(r) == 1 and r[0][0] == 200 and r[0][2] == pattern(5),
+          f"an empty line before the request line: {[x[0] for x in r]}")
+    r = responses(exchange(b"GET /bytes/5 HTTP/1.1\r\nHost: o\r\n\r\n\r\nGET /bytes/6 HTTP/1.1\r\nConnection: close\r\n\r\n",
+                           shut=False))
+    check([x[0] for x in r] == [200, 200] and r[1][2] == pattern(6),
+          f"a CRLF between pipelined requests: {[x[0] for x in r]}")
     # A head that never ends before the client's FIN: no answer hangs.
     got = exchange(b"GET /bytes/10 HTTP/1.1\r\nHost: o\r\n")
     check(not got or got.startswith(b"HTTP/1.1 400"), f"a head cut by FIN: {got[:80]!r}")
     got = exchange(b"GET /bytes/10 HTTP/1.1\rHost: o\r\n\r\n")
     check(got.startswith(b"HTTP/1.1 400"), f"a bare CR in the request line: {got[:80]!r}")
-    ok("RFC 9112 2.2", "bare LF line ends read; a head cut by FIN closes; a bare CR is a "
-       "400")
+    ok("RFC 9112 2.2", "bare LF line ends read; empty lines before a request line ignored; a "
+       "head cut by FIN closes; a bare CR is a 400")
 
 
 @probe

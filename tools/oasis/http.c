@@ -23,6 +23,19 @@ long http_head_end(const char *buf, size_t len)
     return len >= HTTP_MAX_HEAD ? -1 : 0;
 }
 
+size_t http_empty_lines(const char *buf, size_t len)
+{
+    size_t i = 0;
+    for (;;) {
+        if (i < len && buf[i] == '\n')
+            i += 1;
+        else if (i + 1 < len && buf[i] == '\r' && buf[i + 1] == '\n')
+            i += 2;
+        else
+            return i;
+    }
+}
+
 /* Next line of the head: [*p, end of line) without CR; advances *p. */
 static int next_line(const char **p, const char *end, const char **line, size_t *n)
 {

@@ -13,6 +13,11 @@
  * is not complete yet, -1 if it cannot fit in HTTP_MAX_HEAD. */
 long http_head_end(const char *buf, size_t len);
 
+/* Bytes of complete empty lines (CRLF or LF) at the start of buf: a server
+ * ignores them where a request line is due (RFC 9112 2.2; some clients
+ * send a CRLF after a body). */
+size_t http_empty_lines(const char *buf, size_t len);
+
 typedef struct http_request {
     char method[16];
     char path[2048];        /* target up to '?', percent-decoded */

@@ -717,6 +717,8 @@ static void http_read(conn *c)
 static void http_try_request(conn *c)
 {
     http_request r;
+    if (c->req)
+        drop_front(c, http_empty_lines(c->req, c->req_len));
     long end = c->req ? http_head_end(c->req, c->req_len) : 0;
 
     if (end == 0) {
