@@ -483,7 +483,7 @@ def http_line_ends():
     r = responses(exchange(b"\r\nGET /bytes/5 HTTP/1.1\r\nHost: o\r\n\r\n"))
     check(len(r) == 1 and r[0][0] == 200 and r[0][2] == pattern(5),
           f"an empty line before the request line: {[x[0] for x in r]}")
-    r = responses(exchange(b"GET /bytes/5 HTTP/1.1\r\nHost: o\r\n\r\n\r\nGET /bytes/6 HTTP/1.1\r\nConnection: close\r\n\r\n",
+    r = responses(exchange(b"GET /bytes/5 HTTP/1.1\r\nHost: o\r\n\r\n\r\nGET /bytes/6 HTTP/1.1\r\nHost: o\r\nConnection: close\r\n\r\n",
                            shut=False))
     check([x[0] for x in r] == [200, 200] and r[1][2] == pattern(6),
           f"a CRLF between pipelined requests: {[x[0] for x in r]}")
@@ -501,10 +501,10 @@ def http_big_heads():
     long_target = b"/bytes/1?" + b"a" * 3000
     got = exchange(b"GET /" + b"a" * 5000 + b" HTTP/1.1\r\n\r\n")
     check(got.startswith(b"HTTP/1.1 414"), f"a 5000-byte path: {got[:60]!r}")
-    r = responses(exchange(b"GET " + long_target + b" HTTP/1.1\r\n\r\n"))
+    r = responses(exchange(b"GET " + long_target + b" HTTP/1.1\r\nHost: o\r\n\r\n"))
     check(r and r[0][0] == 200, f"a 3000-byte query: {[x[0] for x in r]}")
     many = b"".join(b"X-H%d: %s\r\n" % (i, b"v" * 40) for i in range(200))
-    r = responses(exchange(b"GET /bytes/4 HTTP/1.1\r\n" + many + b"\r\n"))
+    r = responses(exchange(b"GET /bytes/4 HTTP/1.1\r\nHost: o\r\n" + many + b"\r\n"))
     check(r and r[0][0] == 200 and r[0][2] == pattern(4), f"200 header lines: {[x[0] for x in r]}")
     for what, head in (("a 20 KB header line", b"GET / HTTP/1.1\r\nX: " + b"v" * 20000 + b"\r\n\r\n"),
                        ("3000 header lines", b"GET / HTTP/1.1\r\n" + b"X: y\r\n" * 3000 + b"\r\n"),
@@ -516,6 +516,23 @@ def http_big_heads():
     check(got.startswith(b"HTTP/1.1 431") or got.startswith(b"HTTP/1.1 400"), f"64 KiB junk: {got[:60]!r}")
     ok("RFC 9110 15.5.15 / RFC 6585 5", "a path past 2 KB: 414; a head past 16 KiB (one long "
        "line, many lines, no line end): 431 and close; 200 ordinary headers served")
+
+
+@probe
+def http_host_and_field_names():
+    for what, head, want in (
+            ("no Host in HTTP/1.1", b"GET /bytes/3 HTTP/1.1\r\n\r\n", 400),
+            ("two Host lines", b"GET /bytes/3 HTTP/1.1\r\nHost: o\r\nHost: p\r\n\r\n", 400),
+            ("a Host with a space", b"GET /bytes/3 HTTP/1.1\r\nHost: o p\r\n\r\n", 400),
+            ("no Host in HTTP/1.0", b"GET /bytes/3 HTTP/1.0\r\n\r\n", 200),
+            ("whitespace before a colon", b"GET /bytes/3 HTTP/1.1\r\nHost: o\r\nContent-Length : 4\r\n\r\nbody", 400),
+            ("a field name with a control byte", b"GET /bytes/3 HTTP/1.1\r\nHost: o\r\nX\x01: y\r\n\r\n", 400)):
+        r = responses(exchange(head))
+        check(r and r[0][0] == want, f"{what}: {[x[0] for x in r]}, want {want}")
+        if want == 200:
+            check(r[0][2] == pattern(3), f"{what}: wrong body")
+    ok("RFC 9112 3.2 / 5.1", "HTTP/1.1 without Host, two Hosts, a bad Host, whitespace "
+       "before a field's colon, a non-token field name: 400")
 
 
 @probe

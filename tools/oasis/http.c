@@ -79,7 +79,9 @@ static int has_token(const char *v, size_t n, const char *tok)
 }
 
 typedef struct head_fields {
+    int request;            /* a request's head: field names are checked */
     int conn_close, conn_keep_alive, chunked, other_coding;
+    int hosts, bad_host;    /* Host lines, and one whose value is no host[:port] */
     int have_len, bad_len;
     uint64_t len;
     int have_range, if_range;
@@ -118,6 +120,24 @@ static void parse_range(const char *v, size_t n, head_fields *f)
     f->range_last = last;
 }
 
+/* tchar (RFC 9110 5.6.2): what a field name (a token) is made of. */
+static int is_tchar(int c)
+{
+    return isalnum(c) || (c != 0 && strchr("!#$%&'*+-.^_`|~", c) != NULL);
+}
+
+/* A Host value (RFC 9110 7.2: uri-host [":" port]): the characters of a
+ * reg-name, an IP literal or a port; empty is allowed (no authority). */
+static int host_valid(const char *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        int c = (unsigned char)v[i];
+        if (!isalnum(c) && !strchr("-._~!$&'()*+,;=:[]%", c))
+            return 0;
+    }
+    return 1;
+}
+
 /* One "Name: value" line; unknown names are ignored. */
 static int parse_field(const char *line, size_t n, head_fields *f)
 {
@@ -125,6 +145,13 @@ static int parse_field(const char *line, size_t n, head_fields *f)
     if (!colon || colon == line || line[0] == ' ' || line[0] == '\t')
         return -1;
     size_t nl = (size_t)(colon - line);
+    /* RFC 9112 5.1: whitespace between a request's field name and the
+     * colon MUST be answered with 400 (a proxy ahead of us might read
+     * "Content-Length :" differently); any other non-token name is as
+     * malformed. */
+    for (size_t i = 0; f->request && i < nl; i++)
+        if (!is_tchar((unsigned char)line[i]))
+            return -1;
     const char *v = colon + 1, *ve = line + n;
     while (v < ve && (*v == ' ' || *v == '\t'))
         v++;
@@ -142,6 +169,9 @@ static int parse_field(const char *line, size_t n, head_fields *f)
             f->bad_len = 1;
         f->have_len = 1;
         f->len = x;
+    } else if (nl == 4 && strncasecmp(line, "host", nl) == 0) {
+        f->hosts++;
+        f->bad_host |= !host_valid(v, vn);
     } else if (nl == 5 && strncasecmp(line, "range", nl) == 0) {
         parse_range(v, vn, f);
     } else if (nl == 8 && strncasecmp(line, "if-range", nl) == 0) {
@@ -166,9 +196,11 @@ static int parse_fields(const char **p, const char *end, head_fields *f)
     size_t n;
     char *loc = f->location;
     size_t loc_cap = f->location_cap;
+    int request = f->request;
     memset(f, 0, sizeof *f);
     f->location = loc;
     f->location_cap = loc_cap;
+    f->request = request;
     while (next_line(p, end, &line, &n)) {
         if (n == 0)
             return 0;
@@ -250,7 +282,12 @@ int http_parse_request(const char *head, size_t len, http_request *r)
     int rc = decode_path(target, tlen, r->path, sizeof r->path);
     if (rc)
         return rc;
+    f.request = 1;
     if (parse_fields(&p, end, &f) != 0 || f.bad_len)
+        return 400;
+    /* RFC 9112 3.2: an HTTP/1.1 request without Host, or any request with
+     * two Host lines or one that names no host, MUST be answered with 400. */
+    if (f.hosts > 1 || f.bad_host || (r->minor >= 1 && f.hosts == 0))
         return 400;
     if (f.chunked || f.other_coding)
         return 501;
