@@ -207,7 +207,8 @@ static void request_line_fields(void **state)
 }
 
 /* RFC 9112 3.2: Host is required in HTTP/1.1, once, naming a host; 5.1:
- * no whitespace (nor anything but a token) before a field's colon. */
+ * no whitespace (nor anything but a token) before a field's colon; 3.2.2:
+ * the absolute-form is accepted, its path served. */
 static void request_host_and_names(void **state)
 {
     http_request r;
@@ -226,6 +227,14 @@ static void request_host_and_names(void **state)
     assert_int_equal(http_parse_request(HEAD("GET / HTTP/1.1\r\nHost: a\r\nX\tY: 1\r\n\r\n"), &r), 400);
     assert_int_equal(http_parse_request(HEAD("GET / HTTP/1.1\r\nHost: a\r\nX(: 1\r\n\r\n"), &r), 400);
     assert_int_equal(http_parse_request(HEAD("GET / HTTP/1.1\r\nHost: a\r\nX-Odd_Name~!: 1\r\n\r\n"), &r), 0);
+    assert_int_equal(http_parse_request(HEAD("GET http://o:80/bytes/5?q HTTP/1.1\r\nHost: o\r\n\r\n"), &r), 0);
+    assert_string_equal(r.path, "/bytes/5");
+    assert_int_equal(http_parse_request(HEAD("GET HTTP://o HTTP/1.1\r\nHost: o\r\n\r\n"), &r), 0);
+    assert_string_equal(r.path, "/");
+    assert_int_equal(http_parse_request(HEAD("GET https://o?x HTTP/1.1\r\nHost: o\r\n\r\n"), &r), 0);
+    assert_string_equal(r.path, "/");
+    assert_int_equal(http_parse_request(HEAD("GET http:///x HTTP/1.1\r\nHost: o\r\n\r\n"), &r), 400);
+    assert_int_equal(http_parse_request(HEAD("GET ftp://o/x HTTP/1.1\r\nHost: o\r\n\r\n"), &r), 400);
     /* Responses keep their lenient reading (oasis get). */
     http_response rs;
     assert_int_equal(http_parse_response(HEAD("HTTP/1.1 200 OK\r\nContent-Length : 5\r\n\r\n"), &rs), 0);

@@ -526,13 +526,14 @@ def http_host_and_field_names():
             ("a Host with a space", b"GET /bytes/3 HTTP/1.1\r\nHost: o p\r\n\r\n", 400),
             ("no Host in HTTP/1.0", b"GET /bytes/3 HTTP/1.0\r\n\r\n", 200),
             ("whitespace before a colon", b"GET /bytes/3 HTTP/1.1\r\nHost: o\r\nContent-Length : 4\r\n\r\nbody", 400),
-            ("a field name with a control byte", b"GET /bytes/3 HTTP/1.1\r\nHost: o\r\nX\x01: y\r\n\r\n", 400)):
+            ("a field name with a control byte", b"GET /bytes/3 HTTP/1.1\r\nHost: o\r\nX\x01: y\r\n\r\n", 400),
+            ("absolute-form", b"GET http://10.77.0.2/bytes/3 HTTP/1.1\r\nHost: o\r\n\r\n", 200)):
         r = responses(exchange(head))
         check(r and r[0][0] == want, f"{what}: {[x[0] for x in r]}, want {want}")
         if want == 200:
             check(r[0][2] == pattern(3), f"{what}: wrong body")
-    ok("RFC 9112 3.2 / 5.1", "HTTP/1.1 without Host, two Hosts, a bad Host, whitespace "
-       "before a field's colon, a non-token field name: 400")
+    ok("RFC 9112 3.2 / 5.1 / 3.2.2", "HTTP/1.1 without Host, two Hosts, a bad Host, whitespace "
+       "before a field's colon, a non-token field name: 400; absolute-form served")
 
 
 @probe

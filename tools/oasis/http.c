@@ -268,8 +268,24 @@ int http_parse_request(const char *head, size_t len, http_request *r)
     memcpy(r->method, line, (size_t)(sp1 - line));
     const char *target = sp1 + 1;
     size_t tlen = (size_t)(sp2 - target);
-    if (tlen == 0 || target[0] != '/')
+    int root = 0;
+    size_t scheme = tlen > 7 && strncasecmp(target, "http://", 7) == 0    ? 7
+                    : tlen > 8 && strncasecmp(target, "https://", 8) == 0 ? 8
+                                                                          : 0;
+    if (scheme) {
+        /* absolute-form, which a server MUST accept (RFC 9112 3.2.2): its
+         * authority stands for Host; what follows it is the path. */
+        size_t a = scheme;
+        while (a < tlen && target[a] != '/' && target[a] != '?' && target[a] != '#')
+            a++;
+        if (a == scheme)
+            return 400; /* no authority */
+        root = a == tlen || target[a] != '/'; /* "http://h" and "http://h?q" mean "/" */
+        target += a;
+        tlen -= a;
+    } else if (tlen == 0 || target[0] != '/') {
         return 400;
+    }
     /* Exactly three fields (RFC 9112 3): a fourth is a malformed line. */
     size_t vlen = (size_t)(line + n - sp2 - 1);
     if (memchr(sp2 + 1, ' ', vlen))
@@ -279,7 +295,8 @@ int http_parse_request(const char *head, size_t len, http_request *r)
         return 400;
     if (vr > 0)
         return 505;
-    int rc = decode_path(target, tlen, r->path, sizeof r->path);
+    int rc = root ? decode_path("/", 1, r->path, sizeof r->path)
+                  : decode_path(target, tlen, r->path, sizeof r->path);
     if (rc)
         return rc;
     f.request = 1;
