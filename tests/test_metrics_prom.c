@@ -577,6 +577,47 @@ static void test_server_refused_and_destroyed_flows(void **state)
     test_net_fini(&c.net);
 }
 
+/* At max_conns, clients that send nothing or trickle a head do not lock a
+ * scraper out: the one that has waited longest for a request is reset and
+ * the newcomer answered (the eviction is counted). */
+static void test_server_evicts_idle(void **state)
+{
+    (void)state;
+    client c, idle[2];
+    memset(&c, 0, sizeof c);
+    memset(idle, 0, sizeof idle);
+    test_net_init(&c.net, NULL, NULL);
+    assert_int_equal(oasis_metrics_create(NULL, &c.m), 0);
+    oasis_prom_config pc;
+    oasis_prom_config_init(&pc);
+    pc.port = 9100;
+    pc.max_conns = 2;
+    assert_int_equal(oasis_prom_server_create(c.net.a, c.m, &pc, &c.p), 0);
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(oasis_tcp_connect4(c.net.b, TEST_ADDR_A, 9100, NULL, cl_connected, &idle[i]), 0);
+        run(&c, SEC);
+        assert_true(idle[i].connected);
+    }
+    static const char part[] = "GET /metrics HTTP/1.1\r\nHost: a\r\nX-Slow: ";
+    assert_int_equal(oasis_tcp_write(idle[1].flow, part, sizeof part - 1, NULL, NULL), 0);
+    run(&c, 10 * SEC);
+    assert_int_equal(oasis_tcp_connect4(c.net.b, TEST_ADDR_A, 9100, NULL, cl_connected, &c), 0);
+    run(&c, SEC);
+    assert_true(c.connected);
+    cl_send(&c, "GET /metrics HTTP/1.1\r\nHost: a\r\n\r\n");
+    assert_true(c.rx && strncmp(c.rx, "HTTP/1.1 200 OK\r\n", 17) == 0);
+    assert_non_null(strstr(c.rx, "\noasis_prometheus_evictions_total 1\n"));
+    assert_non_null(strstr(c.rx, "\noasis_prometheus_connections 2\n"));
+    assert_true(idle[0].eof);  /* the longest waiting: reset */
+    assert_false(idle[1].eof); /* the trickling head came later */
+    for (int i = 0; i < 2; i++) {
+        if (!idle[i].eof)
+            oasis_tcp_abort(idle[i].flow);
+        free(idle[i].rx);
+    }
+    cl_fini(&c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -595,6 +636,7 @@ int main(void)
         cmocka_unit_test(test_server_limits_and_source),
         cmocka_unit_test(test_server_gives_flows_back),
         cmocka_unit_test(test_server_refused_and_destroyed_flows),
+        cmocka_unit_test(test_server_evicts_idle),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

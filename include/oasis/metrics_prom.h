@@ -62,7 +62,9 @@ typedef struct oasis_prom_server oasis_prom_server;
 typedef struct oasis_prom_config {
     uint16_t port;              /* on the stack (required) */
     const char *prefix;         /* NULL: "oasis_" (copied) */
-    uint32_t max_conns;         /* connections at once; more are reset (16) */
+    uint32_t max_conns;         /* connections at once (16): beyond, the one that has
+                                 * waited longest for a request is reset to make room
+                                 * (none waits: the newcomer is) */
     uint32_t max_request_bytes; /* a request head at most (8192): longer: 431 */
     uint32_t max_body_bytes;    /* an exposition at most (16 MiB): longer: 500 */
     /* Called for every scrape just before the registry is read, with the
@@ -83,7 +85,7 @@ void oasis_prom_config_init(oasis_prom_config *cfg);
  * HTTP/1.1 keep-alive (and pipelining: answers in order); errors other than
  * 404/405 close the connection after the answer (every answer has a Date,
  * RFC 9110 6.6.1; to HEAD, none has a body). Adds a source
- * "prometheus" to m (counters scrapes, requests, bad_requests; gauge
+ * "prometheus" to m (counters scrapes, requests, bad_requests, evictions; gauge
  * connections: oasis_prometheus_scrapes_total...). Returns 0, OASIS_EINVAL, OASIS_EADDRINUSE,
  * OASIS_ENOMEM. Destroy it before s and m. */
 int oasis_prom_server_create(oasis_stack *s, oasis_metrics *m, const oasis_prom_config *cfg,

@@ -31,7 +31,7 @@ struct oasis_prom_server {
     int listening;
     pconn *conns;
     uint32_t nconns;
-    uint64_t scrapes, requests, bad_requests;
+    uint64_t scrapes, requests, bad_requests, evictions;
 };
 
 struct pconn {
@@ -42,6 +42,7 @@ struct pconn {
     size_t req_len;
     int reading, writing, closing, dead, keep;
     int failed;         /* the answer could not be queued: abort once back */
+    uint64_t waiting_since; /* when it began to wait for its next request */
     char head[512];
     size_t head_len;
     oasis_lp_buf body;
@@ -116,10 +117,12 @@ static void on_written(oasis_flow *flow, int err, void *ud)
     if (c->dead)
         return;
     c->writing = 0;
-    if (err || !c->keep)
+    if (err || !c->keep) {
         conn_close(c);
-    else
+    } else {
+        c->waiting_since = oasis_now(c->p->s);
         conn_process(c);
+    }
 }
 
 /* IMF-fixdate (RFC 9110 5.6.7), whatever the C locale says. */
@@ -426,9 +429,27 @@ static void conn_process(pconn *c)
     c->req_len -= end;
 }
 
+/* At max_conns, the connection that has waited longest for a request
+ * (idle between requests, or its head trickling in) makes room: else
+ * max_conns clients that send nothing lock every scraper out for as long
+ * as they like. One that is answering (writing) or closing stays. */
+static void make_room(oasis_prom_server *p)
+{
+    pconn *victim = NULL;
+    for (pconn *c = p->conns; c; c = c->next)
+        if (!c->writing && !c->closing && (!victim || c->waiting_since < victim->waiting_since))
+            victim = c;
+    if (victim) {
+        p->evictions++;
+        conn_abort(victim);
+    }
+}
+
 static void on_accept(oasis_stack *s, oasis_flow *flow, void *ud)
 {
     oasis_prom_server *p = ud;
+    if (p->nconns >= p->cfg.max_conns)
+        make_room(p);
     pconn *c = p->nconns < p->cfg.max_conns ? oasis_calloc(s, 1, sizeof *c) : NULL;
     char *req = c ? oasis_malloc(s, p->cfg.max_request_bytes) : NULL;
     if (!req) {
@@ -439,6 +460,7 @@ static void on_accept(oasis_stack *s, oasis_flow *flow, void *ud)
     c->p = p;
     c->flow = flow;
     c->req = req;
+    c->waiting_since = oasis_now(s);
     oasis_lp_buf_init(&c->body, p->cfg.max_body_bytes, s->alloc, s->alloc_ud);
     c->next = p->conns;
     if (p->conns)
@@ -464,6 +486,7 @@ static int read_self(oasis_metrics_emit *e, void *ud)
     int rc = oasis_metrics_field_counter(e, "scrapes", p->scrapes);
     rc = rc ? rc : oasis_metrics_field_counter(e, "requests", p->requests);
     rc = rc ? rc : oasis_metrics_field_counter(e, "bad_requests", p->bad_requests);
+    rc = rc ? rc : oasis_metrics_field_counter(e, "evictions", p->evictions);
     return rc ? rc : oasis_metrics_field_uint(e, "connections", p->nconns);
 }
 

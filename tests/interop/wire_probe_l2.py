@@ -632,6 +632,33 @@ def http_stalled_body_many():
        "70 KB is closed by the idle timeout")
 
 
+# ---- the metrics endpoint (the library's Prometheus server) ---------------------
+
+
+@probe
+def metrics_slow_clients():
+    """16 connections (the server's max_conns) that send nothing or a head
+    that never ends: a scraper must still be answered, at once."""
+    held = []
+    try:
+        for i in range(16):
+            s = socket.create_connection((OASIS_IP, wp.METRICS_PORT), timeout=5)
+            if i % 2:
+                s.sendall(b"GET /metrics HTTP/1.1\r\nHost: o\r\nX-Slow: ")
+            held.append(s)
+        time.sleep(0.2)
+        try:
+            m = wp.metrics()
+        except OSError as e:
+            raise Fail(f"a scrape with 16 idle connections open failed: {e!r}")
+        check(wp.counter(m, "prometheus", "connections") <= 16, "more connections than max_conns")
+    finally:
+        for s in held:
+            s.close()
+    ok("oasis_prom_config max_conns", "16 idle or trickling connections cannot lock the "
+       "scraper out: the longest-waiting one makes room")
+
+
 # ---- the run ----------------------------------------------------------------
 
 
