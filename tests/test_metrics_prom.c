@@ -618,6 +618,49 @@ static void test_server_evicts_idle(void **state)
     cl_fini(&c);
 }
 
+/* The same for a client that pipelines requests and never reads: the
+ * answer it does not take waits for ever; when no connection waits for a
+ * request, the one whose answer has waited longest makes room. */
+static void cl_noread(oasis_stack *s, oasis_flow *flow, int err, void *ud)
+{
+    (void)s;
+    assert_int_equal(err, 0);
+    *(oasis_flow **)ud = flow;
+}
+
+static void test_server_evicts_stuck_writer(void **state)
+{
+    (void)state;
+    client c;
+    memset(&c, 0, sizeof c);
+    test_net_init(&c.net, NULL, NULL);
+    assert_int_equal(oasis_metrics_create(NULL, &c.m), 0);
+    assert_int_equal(oasis_metrics_add_stack(c.m, c.net.a, NULL, 0), 0); /* answers of KBs */
+    oasis_prom_config pc;
+    oasis_prom_config_init(&pc);
+    pc.port = 9100;
+    pc.max_conns = 1;
+    assert_int_equal(oasis_prom_server_create(c.net.a, c.m, &pc, &c.p), 0);
+    oasis_flow *x = NULL;
+    assert_int_equal(oasis_tcp_connect4(c.net.b, TEST_ADDR_A, 9100, NULL, cl_noread, &x), 0);
+    run(&c, SEC);
+    assert_non_null(x);
+    static const char one[] = "GET /metrics HTTP/1.1\r\nHost: a\r\n\r\n";
+    static char many[200 * (sizeof one - 1)];
+    for (size_t i = 0; i < 200; i++)
+        memcpy(many + i * (sizeof one - 1), one, sizeof one - 1);
+    assert_int_equal(oasis_tcp_write(x, many, sizeof many, NULL, NULL), 0);
+    run(&c, 5 * SEC);
+    assert_int_equal(oasis_tcp_connect4(c.net.b, TEST_ADDR_A, 9100, NULL, cl_connected, &c), 0);
+    run(&c, SEC);
+    assert_true(c.connected);
+    cl_send(&c, one);
+    assert_true(c.rx && strncmp(c.rx, "HTTP/1.1 200 OK\r\n", 17) == 0);
+    assert_non_null(strstr(c.rx, "\noasis_prometheus_evictions_total 1\n"));
+    oasis_tcp_abort(x);
+    cl_fini(&c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -637,6 +680,7 @@ int main(void)
         cmocka_unit_test(test_server_gives_flows_back),
         cmocka_unit_test(test_server_refused_and_destroyed_flows),
         cmocka_unit_test(test_server_evicts_idle),
+        cmocka_unit_test(test_server_evicts_stuck_writer),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

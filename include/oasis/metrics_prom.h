@@ -63,8 +63,8 @@ typedef struct oasis_prom_config {
     uint16_t port;              /* on the stack (required) */
     const char *prefix;         /* NULL: "oasis_" (copied) */
     uint32_t max_conns;         /* connections at once (16): beyond, the one that has
-                                 * waited longest for a request is reset to make room
-                                 * (none waits: the newcomer is) */
+                                 * waited longest for a request (none waits: for its
+                                 * answer to be read) is reset to make room */
     uint32_t max_request_bytes; /* a request head at most (8192): longer: 431 */
     uint32_t max_body_bytes;    /* an exposition at most (16 MiB): longer: 500 */
     /* Called for every scrape just before the registry is read, with the

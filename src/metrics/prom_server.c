@@ -42,7 +42,8 @@ struct pconn {
     size_t req_len;
     int reading, writing, closing, dead, keep;
     int failed;         /* the answer could not be queued: abort once back */
-    uint64_t waiting_since; /* when it began to wait for its next request */
+    uint64_t since;     /* when it began to wait for its request, or for its
+                         * answer to be taken (writing), or for its close */
     char head[512];
     size_t head_len;
     oasis_lp_buf body;
@@ -89,6 +90,7 @@ static void conn_close(pconn *c)
     if (c->closing)
         return;
     c->closing = 1;
+    c->since = oasis_now(c->p->s);
     if (oasis_tcp_close(c->flow, on_closed, c) != 0)
         conn_abort(c);
 }
@@ -120,7 +122,7 @@ static void on_written(oasis_flow *flow, int err, void *ud)
     if (err || !c->keep) {
         conn_close(c);
     } else {
-        c->waiting_since = oasis_now(c->p->s);
+        c->since = oasis_now(c->p->s);
         conn_process(c);
     }
 }
@@ -153,6 +155,7 @@ static void send_answer(pconn *c, int st, const char *ctype, int head_only)
                                    c->keep ? "" : "Connection: close\r\n");
     oasis_iovec iov[2] = {{c->head, c->head_len}, {c->body.data, c->body.len}};
     c->writing = 1;
+    c->since = oasis_now(c->p->s);
     if (oasis_tcp_writev(c->flow, iov, head_only || !c->body.len ? 1 : 2, on_written, c) != 0) {
         c->writing = 0;
         c->failed = 1; /* the caller aborts: c must outlive this call */
@@ -430,14 +433,25 @@ static void conn_process(pconn *c)
 }
 
 /* At max_conns, the connection that has waited longest for a request
- * (idle between requests, or its head trickling in) makes room: else
- * max_conns clients that send nothing lock every scraper out for as long
- * as they like. One that is answering (writing) or closing stays. */
+ * (idle between requests, or its head trickling in) makes room; when none
+ * waits, the one whose answer or close has waited longest for the client
+ * to read (one that pipelines requests and never reads). Else max_conns
+ * such clients lock every scraper out for as long as they like. */
+static int older(const pconn *c, const pconn *than)
+{
+    if (!than)
+        return 1;
+    int stuck = c->writing || c->closing, than_stuck = than->writing || than->closing;
+    if (stuck != than_stuck)
+        return !stuck; /* one waiting for a request goes first */
+    return c->since < than->since;
+}
+
 static void make_room(oasis_prom_server *p)
 {
     pconn *victim = NULL;
     for (pconn *c = p->conns; c; c = c->next)
-        if (!c->writing && !c->closing && (!victim || c->waiting_since < victim->waiting_since))
+        if (older(c, victim))
             victim = c;
     if (victim) {
         p->evictions++;
@@ -460,7 +474,7 @@ static void on_accept(oasis_stack *s, oasis_flow *flow, void *ud)
     c->p = p;
     c->flow = flow;
     c->req = req;
-    c->waiting_since = oasis_now(s);
+    c->since = oasis_now(s);
     oasis_lp_buf_init(&c->body, p->cfg.max_body_bytes, s->alloc, s->alloc_ud);
     c->next = p->conns;
     if (p->conns)

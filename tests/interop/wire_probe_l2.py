@@ -635,28 +635,43 @@ def http_stalled_body_many():
 # ---- the metrics endpoint (the library's Prometheus server) ---------------------
 
 
+def hold_metrics_conns(kinds):
+    """Connections to the metrics port, each sending: nothing (idle), a head
+    that never ends (trickle), or 20 pipelined requests it never reads the
+    answers of (noread)."""
+    held = []
+    for kind in kinds:
+        s = socket.socket()
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        s.settimeout(5)
+        s.connect((OASIS_IP, wp.METRICS_PORT))
+        if kind == "trickle":
+            s.sendall(b"GET /metrics HTTP/1.1\r\nHost: o\r\nX-Slow: ")
+        elif kind == "noread":
+            s.sendall(b"GET /metrics HTTP/1.1\r\nHost: o\r\n\r\n" * 20)
+        held.append(s)
+    time.sleep(0.3)
+    return held
+
+
 @probe
 def metrics_slow_clients():
-    """16 connections (the server's max_conns) that send nothing or a head
-    that never ends: a scraper must still be answered, at once."""
-    held = []
-    try:
-        for i in range(16):
-            s = socket.create_connection((OASIS_IP, wp.METRICS_PORT), timeout=5)
-            if i % 2:
-                s.sendall(b"GET /metrics HTTP/1.1\r\nHost: o\r\nX-Slow: ")
-            held.append(s)
-        time.sleep(0.2)
+    """16 connections (the server's max_conns) that send nothing, a head
+    that never ends, or pipelined requests whose answers they never read:
+    a scraper must still be answered, at once."""
+    for what, kinds in (("idle, trickling and never-reading", ["idle", "trickle", "noread"] * 5 + ["idle"]),
+                        ("never-reading", ["noread"] * 16)):
+        held = hold_metrics_conns(kinds)
         try:
             m = wp.metrics()
+            check(wp.counter(m, "prometheus", "connections") <= 16, "more connections than max_conns")
         except OSError as e:
-            raise Fail(f"a scrape with 16 idle connections open failed: {e!r}")
-        check(wp.counter(m, "prometheus", "connections") <= 16, "more connections than max_conns")
-    finally:
-        for s in held:
-            s.close()
-    ok("oasis_prom_config max_conns", "16 idle or trickling connections cannot lock the "
-       "scraper out: the longest-waiting one makes room")
+            raise Fail(f"a scrape with 16 {what} connections open failed: {e!r}")
+        finally:
+            for s in held:
+                s.close()
+    ok("oasis_prom_config max_conns", "16 idle, trickling or never-reading connections "
+       "cannot lock the scraper out: the longest-waiting one makes room")
 
 
 # ---- the run ----------------------------------------------------------------
