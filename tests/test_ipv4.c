@@ -684,6 +684,37 @@ static void test_reasm_memory_bound(void **state)
     fx_free(f);
 }
 
+/* A datagram holds at most 128 pieces: cut in 16-byte fragments (126)
+ * it completes; cut in 8-byte fragments (251) it is dropped whole at the
+ * 129th, counted, and its memory given back. */
+static void test_reasm_piece_bound(void **state)
+{
+    (void)state;
+    fx *f = fx_new(NULL);
+    static uint8_t dg[2008];
+    size_t len = mk_udp(dg, 2000, 4);
+    size_t n = 0;
+    for (size_t off = 0; off < len; off += 16, n++)
+        send_frag(f, 20, dg, len, off, len - off < 16 ? len - off : 16);
+    assert_int_equal(n, 126);
+    assert_int_equal(f->rx.count, 1);
+    assert_received(f, dg, len);
+    assert_int_equal(ipc(f)->reasm_too_many_frags, 0);
+
+    memset(&f->rx, 0, sizeof f->rx);
+    uint64_t fails = ipc(f)->reasm_fails;
+    for (size_t off = 0; off < 129 * 8; off += 8)
+        send_frag(f, 21, dg, len, off, 8);
+    assert_int_equal(ipc(f)->reasm_too_many_frags, 1);
+    assert_int_equal(ipc(f)->reasm_fails, fails + 1);
+    assert_int_equal(f->s->ip.reasm_count, 0);
+    assert_int_equal(ipc(f)->reasm_bytes, 0);
+    for (size_t off = 129 * 8; off < len; off += 8)
+        send_frag(f, 21, dg, len, off, len - off < 8 ? len - off : 8);
+    assert_int_equal(f->rx.count, 0);
+    fx_free(f);
+}
+
 static void few_datagrams(oasis_stack_config *c) { c->reasm_max_datagrams = 4; }
 
 static void test_reasm_datagram_bound(void **state)
@@ -760,6 +791,7 @@ int main(void)
         cmocka_unit_test(test_reasm_timeout),
         cmocka_unit_test(test_reasm_memory_bound),
         cmocka_unit_test(test_reasm_datagram_bound),
+        cmocka_unit_test(test_reasm_piece_bound),
         cmocka_unit_test(test_reasm_random_storm),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -59,6 +59,8 @@ typedef struct oasis_ip_counters {
     uint64_t reasm_fails;        /* ReasmFails: timeouts, bounds, bad fragments */
     uint64_t reasm_timeouts;     /* ReasmTimeout */
     uint64_t reasm_overflows;    /* dropped because the reassembly memory bound was hit */
+    uint64_t reasm_too_many_frags; /* datagram in more pieces than a 576-byte path cuts:
+                                    dropped whole (also in ReasmFails) */
     uint64_t reasm_bytes;        /* gauge: bytes held in reassembly */
     uint64_t frag_oks;           /* FragOKs */
     uint64_t frag_fails;         /* FragFails (DF set and too big) */

@@ -13,6 +13,12 @@
  * cfg.reasm_max_datagrams in progress; the oldest datagram is evicted first.
  * One timer on the stack expires datagrams cfg.reasm_timeout_ns after their
  * first fragment; the list is in creation order, which is deadline order.
+ * A datagram holds at most REASM_MAX_PIECES pieces: under the byte bound
+ * alone 8-byte fragments make thousands, and each fragment walks the list,
+ * work an attacker chooses. Every host takes 576-byte datagrams (RFC 791,
+ * RFC 1122 3.3.3), and cut to that 65535 bytes make 117 fragments; a
+ * datagram cut finer than that is dropped whole (FreeBSD's default bound,
+ * maxfragsperpacket, is 16).
  */
 #include "ip/ipv4.h"
 
@@ -23,6 +29,8 @@
 #include "oasis/error.h"
 
 #include <string.h>
+
+#define REASM_MAX_PIECES 128u
 
 typedef struct reasm_piece {
     struct reasm_piece *next;
@@ -41,6 +49,7 @@ struct oasis_reasm {
     uint32_t total;             /* payload length, once have_last */
     uint32_t have;              /* payload bytes held (pieces never overlap) */
     uint32_t bytes;             /* memory charged to the bound */
+    uint32_t npieces;           /* at most REASM_MAX_PIECES */
     uint64_t deadline;
     oasis_ipv4_hdr first;       /* parsed header of fragment 0 */
     uint8_t hdr[OASIS_IPV4_MAX_HLEN];
@@ -149,7 +158,8 @@ static oasis_reasm *create(oasis_stack *s, const oasis_ipv4_hdr *h)
 }
 
 /* Copies the parts of [off, end) that no piece holds yet into new pieces.
- * Returns 0, or -1 when the memory bound or the allocator said no. */
+ * Returns 0, -1 when the memory bound or the allocator said no, -2 when the
+ * datagram would hold more than REASM_MAX_PIECES pieces. */
 static int fill_holes(oasis_stack *s, oasis_reasm *dg, uint32_t off, uint32_t end,
                       const uint8_t *data)
 {
@@ -166,6 +176,8 @@ static int fill_holes(oasis_stack *s, oasis_reasm *dg, uint32_t off, uint32_t en
         }
         uint32_t gap_end = cur && cur->off < end ? cur->off : end;
         uint32_t n = gap_end - pos;
+        if (dg->npieces >= REASM_MAX_PIECES)
+            return -2;
         if (charge(s, dg, sizeof(reasm_piece) + n))
             return -1;
         reasm_piece *pc = oasis_malloc(s, sizeof *pc + n);
@@ -178,6 +190,7 @@ static int fill_holes(oasis_stack *s, oasis_reasm *dg, uint32_t off, uint32_t en
         *link = pc;
         link = &pc->next;
         dg->have += n;
+        dg->npieces++;
         pos = gap_end;
     }
     return 0;
@@ -269,8 +282,12 @@ void oasis_reasm_input(oasis_stack *s, const oasis_ipv4_hdr *h)
         dg->first = *h;
         memcpy(dg->hdr, h->payload - h->hdr_len, h->hdr_len);
     }
-    if (fill_holes(s, dg, off, end, h->payload)) {
-        c->reasm_overflows++;
+    int err = fill_holes(s, dg, off, end, h->payload);
+    if (err) {
+        if (err == -2)
+            c->reasm_too_many_frags++;
+        else
+            c->reasm_overflows++;
         fail(s, dg);
         return;
     }

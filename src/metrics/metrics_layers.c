@@ -49,6 +49,7 @@ static const layer_field ip_fields[] = {
     I(out_no_routes, "OutNoRoutes"), I(out_discards, "OutDiscards"),
     I(reasm_reqds, "ReasmReqds"), I(reasm_oks, "ReasmOKs"), I(reasm_fails, "ReasmFails"),
     I(reasm_timeouts, "ReasmTimeout"), I(reasm_overflows, "ReasmOverflows"),
+    I(reasm_too_many_frags, "ReasmTooManyFrags"),
     I(reasm_bytes, "ReasmBytes"), I(frag_oks, "FragOKs"), I(frag_fails, "FragFails"),
     I(frag_creates, "FragCreates"), I(in_martians, "InMartians"),
     I(in_source_routed, "InSrcRouted"),
