@@ -19,9 +19,15 @@ static void head_end(void **state)
     assert_int_equal(http_head_end(HEAD("GET / HTTP/1.1\r\nHost: x\r\n")), 0);
     assert_int_equal(http_head_end(HEAD("GET / HTTP/1.1\r\n\r\nrest")), 18);
     assert_int_equal(http_head_end(HEAD("GET / HTTP/1.1\n\nrest")), 16);
-    static char big[HTTP_MAX_HEAD + 10];
+    static char big[3 * HTTP_MAX_HEAD];
     memset(big, 'a', sizeof big);
+    assert_int_equal(http_head_end(big, HTTP_MAX_HEAD + 10), -1);
+    /* A head that ends only past HTTP_MAX_HEAD is too large, however much
+     * was read; one that ends before it stands, whatever follows it. */
+    memcpy(big + HTTP_MAX_HEAD + 100, "\r\n\r\n", 4);
     assert_int_equal(http_head_end(big, sizeof big), -1);
+    memcpy(big, "GET / HTTP/1.1\r\n\r\n", 18);
+    assert_int_equal(http_head_end(big, sizeof big), 18);
 }
 
 /* RFC 9112 2.2: empty lines where a request line is due are skipped; a
@@ -68,8 +74,36 @@ static void request_errors(void **state)
     assert_int_equal(http_parse_request(HEAD("GET / HTTP/1.1\r\nHost: a\r\nbad header\r\n\r\n"), &r), 400);
     assert_int_equal(http_parse_request(HEAD("GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n"), &r), 400);
     assert_int_equal(http_parse_request(HEAD("GET / HTTP/1.1\r\nHost: a\r\nContent-Length: -1\r\n\r\n"), &r), 400);
-    assert_int_equal(http_parse_request(HEAD("GET / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"), &r), 501);
     assert_int_equal(http_parse_request(HEAD("GETTOOLONGMETHODNAME / HTTP/1.1\r\nHost: a\r\n\r\n"), &r), 400);
+}
+
+/* RFC 9112 6.1 and 6.3: chunked frames a request body only as the final
+ * coding, listed once, in HTTP/1.1, without a Content-Length; a coding we
+ * do not know before it is 501; any other framing is 400. */
+static void request_transfer_codings(void **state)
+{
+    http_request r;
+    (void)state;
+    assert_int_equal(http_parse_request(HEAD("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"), &r), 0);
+    assert_int_equal(r.chunked, 1);
+    assert_int_equal(r.content_length, 0);
+    assert_int_equal(http_parse_request(HEAD("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: ChunKed \r\n\r\n"), &r), 0);
+    assert_int_equal(r.chunked, 1);
+    assert_int_equal(http_parse_request(HEAD("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: ,chunked,\r\n\r\n"), &r), 0);
+    assert_int_equal(http_parse_request(HEAD("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\n"), &r), 0);
+    assert_int_equal(r.chunked, 0);
+    assert_int_equal(r.content_length, 3);
+    /* chunked after a coding we do not know */
+    assert_int_equal(http_parse_request(HEAD("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip, chunked\r\n\r\n"), &r), 501);
+    assert_int_equal(http_parse_request(HEAD("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n\r\n"), &r), 501);
+    /* the length cannot be known */
+    assert_int_equal(http_parse_request(HEAD("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip\r\n\r\n"), &r), 400);
+    assert_int_equal(http_parse_request(HEAD("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked, gzip\r\n\r\n"), &r), 400);
+    assert_int_equal(http_parse_request(HEAD("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n"), &r), 400);
+    assert_int_equal(http_parse_request(HEAD("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding:\r\n\r\n"), &r), 400);
+    /* smuggling's shape, and HTTP/1.0 (no transfer codings) */
+    assert_int_equal(http_parse_request(HEAD("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n"), &r), 400);
+    assert_int_equal(http_parse_request(HEAD("POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n"), &r), 400);
 }
 
 static void response(void **state)
@@ -309,7 +343,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(head_end),  cmocka_unit_test(empty_lines), cmocka_unit_test(request), cmocka_unit_test(request_errors),
-        cmocka_unit_test(response),  cmocka_unit_test(chunked), cmocka_unit_test(urls),
+        cmocka_unit_test(request_transfer_codings), cmocka_unit_test(response),  cmocka_unit_test(chunked), cmocka_unit_test(urls),
         cmocka_unit_test(arguments), cmocka_unit_test(pattern_bytes),
         cmocka_unit_test(request_line_fields), cmocka_unit_test(request_host_and_names), cmocka_unit_test(ranges),
         cmocka_unit_test(redirects),

@@ -12,6 +12,10 @@
 
 long http_head_end(const char *buf, size_t len)
 {
+    /* Only the first HTTP_MAX_HEAD bytes can hold a head (more may follow
+     * it in buf: its body, the next requests). */
+    if (len > HTTP_MAX_HEAD)
+        len = HTTP_MAX_HEAD;
     for (size_t i = 0; i < len; i++) {
         if (buf[i] != '\n')
             continue;
@@ -80,7 +84,11 @@ static int has_token(const char *v, size_t n, const char *tok)
 
 typedef struct head_fields {
     int request;            /* a request's head: field names are checked */
-    int conn_close, conn_keep_alive, chunked, other_coding;
+    int conn_close, conn_keep_alive;
+    /* Transfer-Encoding, over all its lines (a list, RFC 9112 6.1): seen at
+     * all, how often chunked, another coding, and whether the last coding
+     * listed is chunked (the framing) */
+    int te, chunked, other_coding, last_chunked;
     int hosts, bad_host;    /* Host lines, and one whose value is no host[:port] */
     int have_len, bad_len;
     uint64_t len;
@@ -182,10 +190,25 @@ static int parse_field(const char *line, size_t n, head_fields *f)
             f->location[vn] = '\0';
         }
     } else if (nl == 17 && strncasecmp(line, "transfer-encoding", nl) == 0) {
-        if (vn == 7 && strncasecmp(v, "chunked", 7) == 0)
-            f->chunked = 1;
-        else
-            f->other_coding = 1;
+        f->te = 1;
+        for (size_t i = 0; i < vn;) {
+            size_t j = i;
+            while (j < vn && v[j] != ',')
+                j++;
+            size_t a = i, b = j;
+            while (a < b && (v[a] == ' ' || v[a] == '\t'))
+                a++;
+            while (b > a && (v[b - 1] == ' ' || v[b - 1] == '\t'))
+                b--;
+            if (b - a == 7 && strncasecmp(v + a, "chunked", 7) == 0) {
+                f->chunked++;
+                f->last_chunked = 1;
+            } else if (b > a) { /* empty list elements do not count */
+                f->other_coding = 1;
+                f->last_chunked = 0;
+            }
+            i = j + 1;
+        }
     }
     return 0;
 }
@@ -306,8 +329,19 @@ int http_parse_request(const char *head, size_t len, http_request *r)
      * two Host lines or one that names no host, MUST be answered with 400. */
     if (f.hosts > 1 || f.bad_host || (r->minor >= 1 && f.hosts == 0))
         return 400;
-    if (f.chunked || f.other_coding)
-        return 501;
+    /* RFC 9112 6.1, 6.3: a body is framed by chunked only when it is the
+     * final coding, listed once; else its length cannot be known (400).
+     * With a Content-Length too it may be smuggling (400, as the RFC lets a
+     * server), and HTTP/1.0 has no transfer codings (faulty framing).
+     * Chunked after a coding we do not know: 501. Every error closes. */
+    r->chunked = 0;
+    if (f.te) {
+        if (r->minor == 0 || f.have_len || !f.last_chunked || f.chunked > 1)
+            return 400;
+        if (f.other_coding)
+            return 501;
+        r->chunked = 1;
+    }
     r->content_length = f.have_len ? f.len : 0;
     r->keep_alive = r->minor >= 1 ? !f.conn_close : f.conn_keep_alive;
     r->has_range = f.have_range && !f.if_range;
@@ -357,7 +391,7 @@ int http_parse_response(const char *head, size_t len, http_response *r)
     }
     if (parse_fields(&p, end, &f) != 0 || f.bad_len || f.other_coding)
         return -1;
-    r->chunked = f.chunked;
+    r->chunked = f.chunked != 0;
     r->content_length = f.have_len && !f.chunked ? (int64_t)f.len : -1;
     r->keep_alive = r->minor >= 1 ? !f.conn_close : f.conn_keep_alive;
     return 0;

@@ -10,7 +10,8 @@
 #define HTTP_MAX_HEAD 16384
 
 /* Length of the head (up to and including the empty line) at buf, 0 if it
- * is not complete yet, -1 if it cannot fit in HTTP_MAX_HEAD. */
+ * is not complete yet, -1 if it does not end within HTTP_MAX_HEAD bytes
+ * (only those are looked at; more may follow a head). */
 long http_head_end(const char *buf, size_t len);
 
 /* Bytes of complete empty lines (CRLF or LF) at the start of buf: a server
@@ -24,6 +25,7 @@ typedef struct http_request {
     int minor;              /* HTTP/1.x */
     int keep_alive;         /* what the client asked, after version defaults */
     uint64_t content_length;
+    int chunked;            /* the body comes in the chunked coding (no length) */
     /* One byte range (RFC 9110 14.2), when the request has a Range header of
      * that form and no If-Range (we have no validators to compare with):
      * "bytes=F-L" (first, last), "bytes=F-" (last = UINT64_MAX) or
@@ -40,8 +42,9 @@ typedef struct http_request {
 int http_resolve_range(const http_request *r, uint64_t len, uint64_t *off, uint64_t *n);
 
 /* Parses a request head. Returns 0, or the status to answer with:
- * 400 (malformed), 414 (target too long), 501 (transfer coding we do not
- * take), 505 (not HTTP/1.x). */
+ * 400 (malformed, or a body whose length cannot be known: see
+ * Transfer-Encoding in http.c), 414 (target too long), 501 (a transfer
+ * coding other than chunked), 505 (not HTTP/1.x). */
 int http_parse_request(const char *head, size_t len, http_request *r);
 
 typedef struct http_response {

@@ -76,8 +76,10 @@ struct conn {
     char reply[128];
 
     char *req; /* http: request bytes not handled yet */
-    size_t req_len;
+    size_t req_len, req_cap;
     uint64_t skip;      /* request body bytes still to drop */
+    int dechunk;        /* a chunked request body is being dropped */
+    http_chunked chunk;
     int keep_alive, minor;
     int body_fd;        /* -1: the pattern */
     uint64_t body_off, body_left;
@@ -365,6 +367,7 @@ static void release_buffers(conn *c)
     if (c->req_len == 0) {
         free(c->req);
         c->req = NULL;
+        c->req_cap = 0;
     }
 }
 
@@ -666,6 +669,34 @@ static void drop_front(conn *c, size_t n)
     c->req_len -= n;
 }
 
+static void drop_bytes(void *ud, const uint8_t *data, size_t len)
+{
+    (void)ud;
+    (void)data;
+    (void)len;
+}
+
+/* Feeds a chunked request body we do not want to the decoder: the bytes
+ * it took (all of them unless the body ended), or -1 when the framing is
+ * malformed: then nothing tells where the next request starts, so the
+ * caller answers 400 and closes (no response is in flight: reads wait
+ * while one is). */
+static long drop_chunked(conn *c, const uint8_t *data, size_t len)
+{
+    long n = http_chunked_feed(&c->chunk, data, len, drop_bytes, NULL);
+    if (n >= 0 && http_chunked_done(&c->chunk))
+        c->dechunk = 0;
+    return n;
+}
+
+static void bad_body(conn *c)
+{
+    log_line(c, "malformed chunked request body");
+    c->dechunk = 0;
+    c->keep_alive = 0;
+    respond_text(c, 400, "malformed chunked body\n", 0);
+}
+
 static void on_http_read(oasis_flow *flow, int err, const uint8_t *data, size_t len, void *ud)
 {
     conn *c = ud;
@@ -688,21 +719,38 @@ static void on_http_read(oasis_flow *flow, int err, const uint8_t *data, size_t 
             return;
         }
     }
-    if (!c->req && !(c->req = malloc(HTTP_MAX_HEAD))) {
-        conn_abort(c);
-        return;
+    if (c->dechunk) {
+        long d = drop_chunked(c, data, len);
+        if (d < 0) {
+            bad_body(c);
+            return;
+        }
+        data += d;
+        len -= (size_t)d;
+        if (len == 0) {
+            http_read(c);
+            return;
+        }
+    }
+    /* One read may bring a head and more than a head's room behind it (the
+     * body, the next requests): the buffer holds them for the moment (the
+     * head is read and its body dropped at once) and shrinks back to
+     * HTTP_MAX_HEAD on a later read. A head itself must end within
+     * HTTP_MAX_HEAD (http_head_end), else 431. */
+    size_t need = c->req_len + len, cap = need > HTTP_MAX_HEAD ? need : HTTP_MAX_HEAD;
+    if (!c->req || cap != c->req_cap) {
+        char *p = realloc(c->req, cap);
+        if (!p) {
+            conn_abort(c);
+            return;
+        }
+        c->req = p;
+        c->req_cap = cap;
     }
     /* A head's clock starts with its first byte (for the first request:
      * with the connection). Trickling bytes do not restart it. */
     if (c->req_len == 0 && c->head_deadline == 0 && c->srv->o.header_ns)
         c->head_deadline = now + c->srv->o.header_ns;
-    size_t room = HTTP_MAX_HEAD - c->req_len;
-    if (len > room) {
-        /* More than a head's worth without an end: answer and hang up. */
-        c->keep_alive = 0;
-        respond_text(c, 431, "request head too large\n", 0);
-        return;
-    }
     memcpy(c->req + c->req_len, data, len);
     c->req_len += len;
     http_try_request(c);
@@ -743,6 +791,17 @@ static void http_try_request(conn *c)
     size_t d = r.content_length < c->req_len ? (size_t)r.content_length : c->req_len;
     drop_front(c, d);
     c->skip = r.content_length - d;
+    if (r.chunked) {
+        http_chunked_init(&c->chunk);
+        c->dechunk = 1;
+        long took = drop_chunked(c, (const uint8_t *)c->req, c->req_len);
+        if (took < 0) {
+            c->minor = r.minor;
+            bad_body(c);
+            return;
+        }
+        drop_front(c, (size_t)took);
+    }
     c->keep_alive = r.keep_alive;
     c->minor = r.minor;
     route(c, &r);
@@ -776,7 +835,7 @@ static void head_timeout(conn *c)
  * a request head, never during a response. */
 static int evictable(const conn *c)
 {
-    return !c->closing && !(c->kind == SVC_HTTP && (c->in_response || c->skip));
+    return !c->closing && !(c->kind == SVC_HTTP && (c->in_response || c->skip || c->dechunk));
 }
 
 static int by_last_active(const void *a, const void *b)
@@ -844,8 +903,8 @@ static void sweep(server *srv)
                 conn_abort(c); /* a close would wait for the unsent body */
             }
         } else if (idle && now - c->last_active >= idle) {
-            /* Not evictable(): a request body that stopped coming (skip)
-             * is idle too; only make_room spares it. */
+            /* Not evictable(): a request body that stopped coming (skip,
+             * dechunk) is idle too; only make_room spares it. */
             log_line(c, "idle timeout");
             conn_close(c);
         } else if (now - c->last_active >= TRIM_IDLE_NS && c->trimmed_at != c->last_active &&
