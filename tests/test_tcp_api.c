@@ -478,6 +478,68 @@ static void test_release_from_callback_of_release(void **state)
     x->a.flow = NULL;
 }
 
+/* Release from a callback that an abort runs: the abort is still
+ * completing the flow's requests (the read first, then the writes, then
+ * the close), and release must not return before the rest of them did:
+ * after it returns the application frees what their user data points at,
+ * so no callback may come for the flow any more (tcp.h: release aborts
+ * "callbacks included"). The write was taken at once (its completion, 0,
+ * waits for the next poll) and a close is pending. Before the fix the
+ * outer abort ran the write and close callbacks after the release had
+ * returned (found by fuzz_api). */
+typedef struct after_release {
+    int released;     /* oasis_tcp_release returned */
+    int late;         /* callbacks after that */
+    int writes, closes;
+} after_release;
+
+static void ar_read_cb(oasis_flow *f, int err, const uint8_t *d, size_t n, void *ud)
+{
+    after_release *ar = ud;
+    (void)d, (void)n;
+    assert_int_equal(err, OASIS_ECANCELED);
+    oasis_tcp_release(f);
+    ar->released = 1;
+}
+
+static void ar_write_cb(oasis_flow *f, int err, void *ud)
+{
+    after_release *ar = ud;
+    (void)f;
+    assert_int_equal(err, 0); /* taken before the abort: keeps its status */
+    ar->late += ar->released;
+    ar->writes++;
+}
+
+static void ar_close_cb(oasis_flow *f, int err, void *ud)
+{
+    after_release *ar = ud;
+    (void)f;
+    assert_int_equal(err, OASIS_ECANCELED);
+    ar->late += ar->released;
+    ar->closes++;
+}
+
+static void test_release_from_callback_of_abort(void **state)
+{
+    fx *x = *state;
+    after_release ar = {0};
+    estab(x);
+    oasis_flow *f = x->a.flow;
+    assert_int_equal(oasis_tcp_read(f, ar_read_cb, &ar), 0);
+    assert_int_equal(oasis_tcp_write(f, "abc", 3, ar_write_cb, &ar), 0);
+    assert_int_equal(oasis_tcp_close(f, ar_close_cb, &ar), 0);
+    oasis_tcp_abort(f);
+    assert_int_equal(ar.released, 1);
+    assert_int_equal(ar.writes, 1);
+    assert_int_equal(ar.closes, 1);
+    assert_int_equal(ar.late, 0);
+    th_poll(&x->h);
+    assert_int_equal(ar.writes, 1);
+    assert_int_equal(th_ctr(&x->h)->flows, 0);
+    x->a.flow = NULL;
+}
+
 /* ---- item 34: bounded write requests, send-buffer figures ------------------- */
 
 static int setup_small(void **state)
@@ -679,6 +741,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_finished_handle_refuses_requests, setup, teardown),
         cmocka_unit_test_setup_teardown(test_aborted_handle_refuses_requests, setup, teardown),
         cmocka_unit_test_setup_teardown(test_release_from_callback_of_release, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_release_from_callback_of_abort, setup, teardown),
         cmocka_unit_test_setup_teardown(test_write_requests_bounded, setup_small, teardown),
         cmocka_unit_test_setup_teardown(test_sndbuf_figures, setup_small, teardown),
         cmocka_unit_test_setup_teardown(test_shutdown_write, setup, teardown),

@@ -647,8 +647,14 @@ void oasis_tcp_release(oasis_flow *f)
         oasis_tcp_cancel_flow(f);
         f->busy--;
     }
-    if (f->life == OASIS_TCP_LIFE_FINISHED)
-        oasis_tcp_set_life(f, OASIS_TCP_LIFE_RELEASED);
+    if (f->life == OASIS_TCP_LIFE_FINISHED) {
+        /* From a callback of an abort (disconnect, destroy) that is still
+         * completing this flow's requests: the rest complete now, before
+         * the handle goes, so that none comes after release returned. */
+        oasis_tcp_drain_canceled(f);
+        if (f->life == OASIS_TCP_LIFE_FINISHED)
+            oasis_tcp_set_life(f, OASIS_TCP_LIFE_RELEASED);
+    }
     oasis_tcp_maybe_free(f);
 }
 

@@ -277,6 +277,19 @@ void oasis_tcp_cancel_requests(oasis_flow *f)
         f->ext->open_cb.connect(s, held ? f : NULL, OASIS_ECANCELED, f->ext->open_ud);
     }
     f->accept_pending = 0;
+    oasis_tcp_drain_canceled(f);
+    f->busy--;
+}
+
+/* The completions a cancel owes, in order: the read, the writes, the
+ * close. oasis_tcp_release calls it too: released from one of these
+ * callbacks, the handle gets the rest before release returns, never after
+ * (the application frees their user data once it has let go). */
+void oasis_tcp_drain_canceled(oasis_flow *f)
+{
+    oasis_tcp_ext *x = f->ext;
+    oasis_tcp_wreq *r;
+    f->busy++;
     if (f->read_cb) {
         oasis_read_cb cb = f->read_cb;
         f->read_cb = NULL;
@@ -286,15 +299,15 @@ void oasis_tcp_cancel_requests(oasis_flow *f)
         oasis_flow_cb cb = r->cb;
         void *ud = r->ud;
         int err = r->err;
-        oasis_tcp_req_free(s, x, r);
-        f->ext->nreqs--;
+        oasis_tcp_req_free(f->s, x, r);
+        x->nreqs--;
         if (cb)
             cb(f, err, ud);
     }
     if (x && x->close_cb) {
-        oasis_flow_cb cb = f->ext->close_cb;
-        f->ext->close_cb = NULL;
-        cb(f, OASIS_ECANCELED, f->ext->close_ud);
+        oasis_flow_cb cb = x->close_cb;
+        x->close_cb = NULL;
+        cb(f, OASIS_ECANCELED, x->close_ud);
     }
     f->busy--;
 }

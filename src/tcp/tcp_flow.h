@@ -430,6 +430,8 @@ void oasis_tcp_wake(oasis_flow *f);
 void oasis_tcp_cancel_requests(oasis_flow *f);
 /* Resets f if needed, cancels its requests and frees it (abort, disconnect). */
 void oasis_tcp_cancel_flow(oasis_flow *f);
+/* The read, write and close completions a cancel still owes (tcp_dispatch.c). */
+void oasis_tcp_drain_canceled(oasis_flow *f);
 
 /* ---- tcp_input.c ---- */
 void oasis_tcp_listen_input(oasis_stack *s, oasis_tcp_listener *l, const oasis_ipaddr *src,
