@@ -1,0 +1,946 @@
+/* Public TCP API fuzz target (tcp.h against its documentation).
+ *
+ * Per input, two stacks (10.0.0.1 and 10.0.0.2) on the in-memory wire with a
+ * virtual clock. The input is a list of operations: [op][operand bytes...]
+ * (reads past the end give zeros). Operations are the public calls of tcp.h
+ * on either stack or on a flow handle the harness holds: listen, unlisten,
+ * connect (both kinds), read, write/writev/write_nodelay/writev_nodelay of
+ * generated lengths, close (with and without callback), shutdown (every how,
+ * invalid ones too), abort, release, set_bufsizes, set_nodelay,
+ * set_keepalive, accept pause/resume/pull, disconnect, NULL misuse; and the
+ * world around them: wire impairments (loss, corruption, reordering,
+ * duplication), advancing the virtual clock, running the wire.
+ *
+ * Data written on a flow is a known pattern by stream offset (byte k of the
+ * stream written by the side on local port p is (k + key(p)) % 251), so the
+ * reader can check what it gets.
+ *
+ * Checked on every step (abort() on violation):
+ *  - no callback runs inside an API call (other than abort, release,
+ *    disconnect and destroy, which complete pending requests), and no
+ *    request's callback runs inside the call that started it;
+ *  - a reader receives exactly a prefix of what the other side wrote, in
+ *    order, never more; OASIS_EOF is sticky;
+ *  - every accepted request completes exactly once (all of them by the time
+ *    the stacks are destroyed); a close callback runs at most once, after
+ *    every read and write issued before it; no callback on a flow after
+ *    oasis_tcp_release returned for it;
+ *  - misuse answers the documented error code (finished handle: ECLOSED;
+ *    second read: EBUSY; second close: EBUSY; bad shutdown how, bad buffer
+ *    size, bad keepalive: EINVAL; listen twice: EADDRINUSE; unlisten/pause
+ *    of a port not listened on: ENOENT; NULL handles: EINVAL);
+ *  - destroying the stacks gives back every byte they allocated (the
+ *    allocator counts; ASan/LSan watch the rest). */
+#include "fuzz.h"
+
+#include <string.h>
+
+#include "oasis/error.h"
+#include "oasis/oasis.h"
+#include "oasis/wire.h"
+
+#define NSTK 2
+#define MAXF 24
+#define MAXC 48
+#define MAXR 8192
+#define NPORTS 3 /* 80, 81 may be listened on; 82 never */
+#define PERIOD 251u
+#define MAXLEN (256u * 1024u)
+#define MAXOPS 400
+
+static uint8_t pat[MAXLEN + PERIOD];
+
+typedef struct conn {
+    uint16_t port[NSTK]; /* local port of stack i's end */
+    int attached[NSTK];
+    uint64_t written[NSTK]; /* bytes stack i's end wrote (accepted writes) */
+    uint64_t got[NSTK];     /* bytes stack i's end read */
+} conn;
+
+typedef struct slot {
+    oasis_flow *f;
+    int stk, conn;
+    int finished;  /* every request is now refused with ECLOSED */
+    int released;  /* oasis_tcp_release returned: no callback any more */
+    int gone;      /* given back by close(NULL): the handle is the stack's */
+    int reading, closing, close_cbs, eof;
+    int outstanding; /* reads and writes with a callback not yet completed */
+    int autoread;    /* read again from the read callback */
+    int cb_action;   /* 1: abort, 2: release from the next read callback */
+    int release_in_close;
+} slot;
+
+enum { R_CONNECT, R_CONNECT_FLOW, R_READ, R_WRITE, R_CLOSE };
+
+typedef struct req {
+    int kind, slot, in_call, completions, accepted, counted;
+} req;
+
+typedef struct fz {
+    oasis_clock *clock;
+    oasis_wire *wire;
+    oasis_stack *s[NSTK];
+    oasis_link *link[NSTK];
+    size_t live[NSTK];
+    int listening[NSTK][NPORTS];
+    slot slots[MAXF];
+    int nslots;
+    conn conns[MAXC];
+    int nconns;
+    req reqs[MAXR];
+    int nreqs;
+    int in_api;   /* inside a call that must not run callbacks */
+    int verbose;  /* FUZZ_VERBOSE: trace the operations */
+    int canceling; /* inside abort, release, disconnect or destroy */
+} fz;
+
+static const uint16_t ports[NPORTS] = {80, 81, 82};
+
+/* ---- allocator: live bytes per stack ------------------------------------- */
+
+typedef struct stk_alloc {
+    fz *z;
+    int i;
+} stk_alloc;
+static stk_alloc allocs[NSTK];
+
+typedef struct blk_hdr {
+    size_t size, pad;
+} blk_hdr;
+
+static void *fz_alloc(void *ud, void *ptr, size_t size)
+{
+    stk_alloc *a = ud;
+    size_t *live = &a->z->live[a->i];
+    blk_hdr *h = ptr ? (blk_hdr *)ptr - 1 : NULL;
+    if (size == 0) {
+        if (h) {
+            *live -= h->size;
+            free(h);
+        }
+        return NULL;
+    }
+    size_t old = h ? h->size : 0;
+    blk_hdr *n = realloc(h, sizeof *n + size);
+    if (!n)
+        return NULL;
+    *live += size - old;
+    n->size = size;
+    return n + 1;
+}
+
+/* ---- helpers --------------------------------------------------------------- */
+
+static int is_err(int rc, int a) { return rc == a || rc == OASIS_ENOMEM; }
+
+static uint8_t key_of(uint16_t port) { return (uint8_t)((port * 7u) % PERIOD); }
+
+static const uint8_t *pat_at(uint64_t off, uint16_t port)
+{
+    return pat + (off + key_of(port)) % PERIOD;
+}
+
+static req *req_new(fz *z, int kind, int sl)
+{
+    if (z->nreqs >= MAXR)
+        return NULL;
+    req *r = &z->reqs[z->nreqs++];
+    memset(r, 0, sizeof *r);
+    r->kind = kind;
+    r->slot = sl;
+    r->in_call = 1;
+    return r;
+}
+
+static void req_started(fz *z, req *r, int rc)
+{
+    r->in_call = 0;
+    r->accepted = rc == 0;
+    if (rc != 0) {
+        FUZZ_CHECK(r->completions == 0);
+        z->nreqs--; /* the last one: give it back */
+        FUZZ_CHECK(r == &z->reqs[z->nreqs]);
+    }
+}
+
+static void req_complete(fz *z, req *r)
+{
+    FUZZ_CHECK(!r->in_call);
+    FUZZ_CHECK(++r->completions == 1);
+    if (r->slot >= 0) {
+        slot *sl = &z->slots[r->slot];
+        FUZZ_CHECK(!sl->released);
+        if (r->counted)
+            sl->outstanding--;
+    }
+}
+
+static fz *stk_fz(oasis_stack *s) { return oasis_stack_user_data(s); }
+static fz *flow_fz(oasis_flow *f) { return stk_fz(oasis_flow_stack(f)); }
+
+static int stk_index(fz *z, oasis_stack *s)
+{
+    for (int i = 0; i < NSTK; i++)
+        if (z->s[i] == s)
+            return i;
+    FUZZ_CHECK(0);
+    return -1;
+}
+
+/* The connection record of stack i's flow f: the newest one with its ports
+ * whose end i is free, else a new one. */
+static int conn_attach(fz *z, int i, oasis_flow *f)
+{
+    uint16_t lp = 0, rp = 0;
+    oasis_tcp_src(f, NULL, &lp);
+    oasis_tcp_dst(f, NULL, &rp);
+    for (int c = z->nconns - 1; c >= 0; c--) {
+        conn *k = &z->conns[c];
+        if (k->port[i] == lp && k->port[1 - i] == rp) {
+            if (k->attached[i])
+                break;
+            k->attached[i] = 1;
+            return c;
+        }
+    }
+    if (z->nconns >= MAXC)
+        return -1;
+    conn *k = &z->conns[z->nconns];
+    memset(k, 0, sizeof *k);
+    k->port[i] = lp;
+    k->port[1 - i] = rp;
+    k->attached[i] = 1;
+    return z->nconns++;
+}
+
+static int slot_new(fz *z, int i, oasis_flow *f)
+{
+    if (z->nslots >= MAXF)
+        return -1;
+    int c = conn_attach(z, i, f);
+    if (c < 0)
+        return -1;
+    slot *sl = &z->slots[z->nslots];
+    memset(sl, 0, sizeof *sl);
+    sl->f = f;
+    sl->stk = i;
+    sl->conn = c;
+    oasis_flow_set_user_data(f, sl);
+    return z->nslots++;
+}
+
+/* Abort and release complete the flow's pending requests before they
+ * return; called again from those callbacks (nested) they return at once,
+ * before the outer call has completed the rest. */
+static int outer(fz *z) { return z->canceling == 0; }
+
+static void h_abort(fz *z, oasis_flow *f)
+{
+    z->canceling++;
+    oasis_tcp_abort(f);
+    z->canceling--;
+}
+
+static void h_release(fz *z, oasis_flow *f)
+{
+    z->canceling++;
+    oasis_tcp_release(f);
+    z->canceling--;
+}
+
+/* ---- callbacks ------------------------------------------------------------ */
+
+static void cb_enter(fz *z) { FUZZ_CHECK(z->in_api == 0); }
+
+static void do_read(fz *z, int si);
+
+static void on_read(oasis_flow *f, int err, const uint8_t *data, size_t len, void *ud)
+{
+    fz *z = flow_fz(f);
+    req *r = ud;
+    cb_enter(z);
+    if (z->verbose)
+        fprintf(stderr, "  read cb slot %d err %d len %zu\n", r->slot, err, len);
+    FUZZ_CHECK(r->kind == R_READ);
+    req_complete(z, r);
+    slot *sl = &z->slots[r->slot];
+    FUZZ_CHECK(sl->f == f);
+    FUZZ_CHECK(sl->reading);
+    sl->reading = 0;
+    if (err == 0) {
+        FUZZ_CHECK(data && len > 0);
+        FUZZ_CHECK(!sl->eof); /* end of stream is sticky */
+        conn *k = &z->conns[sl->conn];
+        int me = sl->stk, peer = 1 - me;
+        FUZZ_CHECK(k->got[me] + len <= k->written[peer]);
+        FUZZ_CHECK(memcmp(data, pat_at(k->got[me], k->port[peer]), len) == 0);
+        k->got[me] += len;
+    } else if (err == OASIS_EOF) {
+        sl->eof = 1;
+    } else {
+        FUZZ_CHECK(err == OASIS_ECANCELED);
+    }
+    if (sl->gone)
+        return;
+    if (sl->cb_action == 1 && !sl->finished) {
+        sl->cb_action = 0;
+        h_abort(z, f);
+        sl->finished = 1;
+        FUZZ_CHECK(!outer(z) || sl->outstanding == 0);
+        return;
+    }
+    if (sl->cb_action == 2) {
+        sl->cb_action = 0;
+        h_release(z, f);
+        sl->released = 1;
+        FUZZ_CHECK(!outer(z) || sl->outstanding == 0);
+        return;
+    }
+    if (sl->autoread && err == 0)
+        do_read(z, r->slot);
+}
+
+static void on_write(oasis_flow *f, int err, void *ud)
+{
+    fz *z = flow_fz(f);
+    req *r = ud;
+    cb_enter(z);
+    if (z->verbose)
+        fprintf(stderr, "  write cb slot %d err %d\n", r->slot, err);
+    FUZZ_CHECK(r->kind == R_WRITE);
+    req_complete(z, r);
+    FUZZ_CHECK(z->slots[r->slot].f == f);
+    FUZZ_CHECK(err == 0 || err == OASIS_ECLOSED || err == OASIS_ETIMEDOUT || err == OASIS_ERESET ||
+               err == OASIS_ECANCELED);
+}
+
+static void on_close(oasis_flow *f, int err, void *ud)
+{
+    fz *z = flow_fz(f);
+    req *r = ud;
+    cb_enter(z);
+    if (z->verbose)
+        fprintf(stderr, "  close cb slot %d err %d outstanding %d\n", r->slot, err,
+                z->slots[r->slot].outstanding);
+    FUZZ_CHECK(r->kind == R_CLOSE);
+    req_complete(z, r);
+    slot *sl = &z->slots[r->slot];
+    FUZZ_CHECK(sl->f == f);
+    FUZZ_CHECK(++sl->close_cbs == 1);
+    /* Every read and write issued before it completed before it. */
+    FUZZ_CHECK(sl->outstanding == 0);
+    /* On a flow that had ended: oasis_tcp_flow_error() (a failed attempt's
+     * connect error included). */
+    FUZZ_CHECK(err == 0 || err == OASIS_ECLOSED || err == OASIS_ETIMEDOUT || err == OASIS_ERESET ||
+               err == OASIS_ECANCELED || err == oasis_tcp_flow_error(f));
+    sl->finished = 1;
+    if (sl->release_in_close) {
+        h_release(z, f);
+        sl->released = 1;
+    }
+}
+
+static void on_connect(oasis_stack *s, oasis_flow *f, int err, void *ud)
+{
+    fz *z = stk_fz(s);
+    req *r = ud;
+    cb_enter(z);
+    if (z->verbose)
+        fprintf(stderr, "  connect cb slot %d err %d\n", r->slot, err);
+    FUZZ_CHECK(r->kind == R_CONNECT || r->kind == R_CONNECT_FLOW);
+    req_complete(z, r);
+    FUZZ_CHECK(err == 0 || err == OASIS_EREFUSED || err == OASIS_ETIMEDOUT ||
+               err == OASIS_ECANCELED || err == OASIS_EUNREACH || err == OASIS_EHOSTUNREACH ||
+               err == OASIS_ENETUNREACH || err == OASIS_EPROTOUNREACH);
+    if (r->kind == R_CONNECT_FLOW) {
+        slot *sl = &z->slots[r->slot];
+        FUZZ_CHECK(f == sl->f);
+        /* A failed attempt is over, but the handle is not finished
+         * (tcp.h: reads report EOF, writes ECLOSED, close completes). */
+        return;
+    }
+    if (err) {
+        FUZZ_CHECK(f == NULL);
+        return;
+    }
+    FUZZ_CHECK(f && oasis_flow_stack(f) == s);
+    if (slot_new(z, stk_index(z, s), f) < 0)
+        h_release(z, f);
+}
+
+static void on_accept(oasis_stack *s, oasis_flow *f, void *ud)
+{
+    fz *z = stk_fz(s);
+    cb_enter(z);
+    FUZZ_CHECK(ud == z);
+    FUZZ_CHECK(f && oasis_flow_stack(f) == s);
+    if (slot_new(z, stk_index(z, s), f) < 0)
+        h_release(z, f);
+}
+
+/* ---- operations ------------------------------------------------------------- */
+
+static void do_read(fz *z, int si)
+{
+    slot *sl = &z->slots[si];
+    req *r = req_new(z, R_READ, si);
+    if (!r)
+        return;
+    z->in_api++;
+    int rc = oasis_tcp_read(sl->f, on_read, r);
+    z->in_api--;
+    req_started(z, r, rc);
+    if (sl->finished)
+        FUZZ_CHECK(is_err(rc, OASIS_ECLOSED));
+    else if (sl->reading)
+        FUZZ_CHECK(is_err(rc, OASIS_EBUSY));
+    else
+        FUZZ_CHECK(rc == 0);
+    if (rc == 0) {
+        sl->reading = 1;
+        sl->outstanding++;
+        r->counted = 1;
+    }
+}
+
+static size_t gen_len(fuzz_in *in)
+{
+    uint8_t k = fuzz_u8(in);
+    switch (k >> 6) {
+    case 0: return k & 63;
+    case 1: return fuzz_u8(in) * 8u + (k & 7);
+    case 2: return fuzz_u16(in);
+    default: return ((size_t)fuzz_u16(in) << 2) % MAXLEN;
+    }
+}
+
+static void do_write(fz *z, int si, fuzz_in *in)
+{
+    slot *sl = &z->slots[si];
+    uint8_t how = fuzz_u8(in);
+    size_t len = gen_len(in);
+    conn *k = &z->conns[sl->conn];
+    uint16_t port = k->port[sl->stk];
+    uint64_t off = k->written[sl->stk];
+    int withcb = !(how & 0x80);
+    req *r = withcb ? req_new(z, R_WRITE, si) : NULL;
+    if (withcb && !r)
+        return;
+    int rc;
+    z->in_api++;
+    if ((how & 3) == 0 || (how & 3) == 2) {
+        const uint8_t *p = pat_at(off, port);
+        if ((how & 3) == 0)
+            rc = oasis_tcp_write(sl->f, p, len, r ? on_write : NULL, r);
+        else
+            rc = oasis_tcp_write_nodelay(sl->f, p, len, r ? on_write : NULL, r);
+    } else {
+        oasis_iovec iov[4];
+        size_t n = 1 + ((how >> 2) & 3), used = 0;
+        for (size_t i = 0; i < n; i++) {
+            size_t part = i + 1 == n ? len - used : (len - used) / 2;
+            iov[i].base = pat_at(off + used, port);
+            iov[i].len = part;
+            used += part;
+        }
+        if ((how & 3) == 1)
+            rc = oasis_tcp_writev(sl->f, iov, n, r ? on_write : NULL, r);
+        else
+            rc = oasis_tcp_writev_nodelay(sl->f, iov, n, r ? on_write : NULL, r);
+    }
+    z->in_api--;
+    if (r)
+        req_started(z, r, rc);
+    if (sl->finished)
+        FUZZ_CHECK(is_err(rc, OASIS_ECLOSED));
+    else
+        FUZZ_CHECK(rc == 0 || is_err(rc, OASIS_EAGAIN));
+    if (rc == 0) {
+        k->written[sl->stk] += len;
+        if (r) {
+            sl->outstanding++;
+            r->counted = 1;
+        }
+    }
+}
+
+static void do_close(fz *z, int si, uint8_t how)
+{
+    slot *sl = &z->slots[si];
+    int withcb = !(how & 1);
+    req *r = withcb ? req_new(z, R_CLOSE, si) : NULL;
+    if (withcb && !r)
+        return;
+    z->in_api++;
+    int rc = oasis_tcp_close(sl->f, r ? on_close : NULL, r);
+    z->in_api--;
+    if (r)
+        req_started(z, r, rc);
+    if (sl->finished)
+        FUZZ_CHECK(is_err(rc, OASIS_ECLOSED));
+    else if (sl->closing)
+        FUZZ_CHECK(is_err(rc, OASIS_EBUSY));
+    else
+        FUZZ_CHECK(rc == 0);
+    if (rc == 0) {
+        sl->closing = 1;
+        sl->release_in_close = (how >> 1) & 1;
+        if (!withcb)
+            sl->gone = 1; /* the handle is the stack's now */
+    }
+}
+
+static int pick_slot(fz *z, fuzz_in *in)
+{
+    uint8_t b = fuzz_u8(in);
+    if (!z->nslots)
+        return -1;
+    int si = b % z->nslots;
+    slot *sl = &z->slots[si];
+    if (sl->released || sl->gone)
+        return -1;
+    return si;
+}
+
+static void do_connect(fz *z, fuzz_in *in, int with_flow)
+{
+    uint8_t a = fuzz_u8(in), b = fuzz_u8(in);
+    int i = a & 1;
+    uint32_t dst;
+    int bad = 0;
+    switch ((a >> 1) & 7) {
+    case 6: dst = OASIS_IPV4(0, 0, 0, 0); bad = 1; break;
+    case 7: dst = OASIS_IPV4(10, 0, 0, 255); bad = 1; break;
+    case 5: dst = OASIS_IPV4(10, 0, 0, 9); break; /* nobody: ARP fails */
+    default: dst = OASIS_IPV4(10, 0, 0, 2 - i); break;
+    }
+    uint16_t port = ports[(a >> 4) % NPORTS];
+    oasis_keepalive ka = {(b & 3) * OASIS_NS_PER_SEC, ((b >> 2) & 3) * OASIS_NS_PER_SEC / 2,
+                          (b >> 4) & 3};
+    const oasis_keepalive *kp = (b & 0x40) ? &ka : NULL;
+    int badka = kp && (!ka.after_ns || !ka.interval_ns || !ka.probes);
+    oasis_connect_opts o = {.keepalive = kp};
+    if (b & 0x80) {
+        uint8_t c = fuzz_u8(in);
+        o.bufs.sndbuf = (c & 15) ? 512u << (c & 15) : 0;
+        o.bufs.rcvbuf = (c >> 4) ? 512u << (c >> 4) : 0;
+    }
+    int badbuf = (o.bufs.sndbuf && o.bufs.sndbuf < 1024) || (o.bufs.rcvbuf && o.bufs.rcvbuf < 1024);
+    int si = -1;
+    if (with_flow && z->nslots >= MAXF)
+        return;
+    req *r = req_new(z, with_flow ? R_CONNECT_FLOW : R_CONNECT, -1);
+    if (!r)
+        return;
+    oasis_flow *f = NULL;
+    z->in_api++;
+    int rc = oasis_tcp_connect_opts4(z->s[i], dst, port, &o, on_connect, r, with_flow ? &f : NULL);
+    z->in_api--;
+    if (with_flow && rc == 0) {
+        FUZZ_CHECK(f != NULL);
+        si = slot_new(z, i, f);
+        FUZZ_CHECK(si >= 0 || z->nconns >= MAXC);
+        if (si < 0) {
+            /* no record for it: give it back at once (its connect
+             * completes with ECANCELED inside release) */
+            r->slot = -1;
+            r->in_call = 0;
+            r->accepted = 1;
+            h_release(z, f);
+            return;
+        }
+        r->slot = si;
+    }
+    req_started(z, r, rc);
+    if (bad)
+        FUZZ_CHECK(is_err(rc, OASIS_EBADDEST) || ((badka || badbuf) && is_err(rc, OASIS_EINVAL)));
+    else if (badka || badbuf)
+        FUZZ_CHECK(is_err(rc, OASIS_EINVAL));
+    else
+        FUZZ_CHECK(rc == 0 || is_err(rc, OASIS_EADDRINUSE));
+}
+
+static void do_listen(fz *z, uint8_t a, uint8_t b)
+{
+    int i = a & 1, p = (a >> 1) % 2; /* 80 or 81 */
+    oasis_keepalive ka = {(b & 3) * OASIS_NS_PER_SEC, ((b >> 2) & 3) * OASIS_NS_PER_SEC / 3,
+                          (b >> 4) & 3};
+    oasis_listen_opts o = {.keepalive = (b & 0x40) ? &ka : NULL,
+                           .backlog = (a >> 2) & 3,
+                           .paused = (a >> 4) & 1};
+    int badka = o.keepalive && (!ka.after_ns || !ka.interval_ns || !ka.probes);
+    if (a & 0x80)
+        o.bufs.rcvbuf = o.bufs.sndbuf = 2048u << ((a >> 5) & 3);
+    z->in_api++;
+    int rc = oasis_tcp_listen(z->s[i], ports[p], &o, on_accept, z);
+    z->in_api--;
+    if (z->listening[i][p])
+        FUZZ_CHECK(is_err(rc, OASIS_EADDRINUSE) || (badka && is_err(rc, OASIS_EINVAL)));
+    else if (badka)
+        FUZZ_CHECK(is_err(rc, OASIS_EINVAL));
+    else
+        FUZZ_CHECK(rc == 0 || rc == OASIS_ENOMEM);
+    if (rc == 0)
+        z->listening[i][p] = 1;
+}
+
+static void do_flow_misc(fz *z, int si, uint8_t op, fuzz_in *in)
+{
+    slot *sl = &z->slots[si];
+    oasis_flow *f = sl->f;
+    int rc = 0;
+    switch (op) {
+    case 0: { /* shutdown */
+        uint8_t how = fuzz_u8(in) % 5;
+        z->in_api++;
+        rc = oasis_tcp_shutdown(f, (oasis_tcp_shutdown_how)how);
+        z->in_api--;
+        if (sl->finished)
+            FUZZ_CHECK(is_err(rc, OASIS_ECLOSED));
+        else if (how == 0 || how == 4)
+            FUZZ_CHECK(is_err(rc, OASIS_EINVAL));
+        else
+            FUZZ_CHECK(rc == 0);
+        break;
+    }
+    case 1: { /* set_bufsizes */
+        uint8_t c = fuzz_u8(in);
+        uint32_t snd = 256u << (c & 15), rcv = 256u << (c >> 4);
+        z->in_api++;
+        rc = oasis_tcp_set_bufsizes(f, snd, rcv);
+        z->in_api--;
+        if (sl->finished)
+            FUZZ_CHECK(is_err(rc, OASIS_ECLOSED));
+        else if (snd < 1024 || rcv < 1024 || snd > (1u << 30) || rcv > (1u << 30))
+            FUZZ_CHECK(is_err(rc, OASIS_EINVAL));
+        else
+            FUZZ_CHECK(rc == 0 || is_err(rc, OASIS_EINVAL));
+        break;
+    }
+    case 2: /* set_nodelay */
+        z->in_api++;
+        rc = oasis_tcp_set_nodelay(f, fuzz_u8(in) & 1);
+        z->in_api--;
+        FUZZ_CHECK(sl->finished ? is_err(rc, OASIS_ECLOSED) : rc == 0);
+        break;
+    case 3: { /* set_keepalive */
+        uint8_t b = fuzz_u8(in);
+        oasis_keepalive ka = {(b & 3) * OASIS_NS_PER_SEC, ((b >> 2) & 3) * OASIS_NS_PER_SEC / 4,
+                              (b >> 4) & 3};
+        const oasis_keepalive *kp = (b & 0x40) ? &ka : NULL;
+        int badka = kp && (!ka.after_ns || !ka.interval_ns || !ka.probes);
+        z->in_api++;
+        rc = oasis_tcp_set_keepalive(f, kp);
+        z->in_api--;
+        if (sl->finished)
+            FUZZ_CHECK(is_err(rc, OASIS_ECLOSED));
+        else if (badka)
+            FUZZ_CHECK(is_err(rc, OASIS_EINVAL));
+        else
+            FUZZ_CHECK(rc == 0);
+        break;
+    }
+    case 4: { /* read-only queries and trim: never fail on a held handle */
+        oasis_tcp_info info;
+        oasis_tcp_sndbuf sb;
+        z->in_api++;
+        rc = oasis_tcp_get_info(f, &info);
+        FUZZ_CHECK(rc == 0);
+        rc = oasis_tcp_get_sndbuf(f, &sb);
+        FUZZ_CHECK(rc == 0);
+        FUZZ_CHECK(oasis_tcp_flow_strerror(f) != NULL);
+        rc = oasis_tcp_trim(f);
+        FUZZ_CHECK(sl->finished ? is_err(rc, OASIS_ECLOSED) : rc == 0);
+        oasis_tcp_dst(f, NULL, NULL);
+        oasis_tcp_src(f, NULL, NULL);
+        (void)oasis_tcp_urgent_pending(f);
+        z->in_api--;
+        break;
+    }
+    case 5: /* callback behaviour */
+        sl->autoread = fuzz_u8(in) & 1;
+        sl->cb_action = fuzz_u8(in) % 3;
+        break;
+    }
+}
+
+static void do_impair(fz *z, fuzz_in *in)
+{
+    uint8_t a = fuzz_u8(in), b = fuzz_u8(in);
+    int i = a & 1;
+    if (a & 2) {
+        FUZZ_CHECK(oasis_wire_impair(z->wire, z->link[i], NULL, NULL) == 0);
+        return;
+    }
+    oasis_impair im;
+    oasis_impair_init(&im);
+    im.loss = (b & 7) / 10.0;
+    im.corrupt = ((b >> 3) & 3) / 10.0;
+    im.reorder = ((b >> 5) & 1) * 0.2;
+    im.duplicate = ((b >> 6) & 1) * 0.2;
+    if (b & 0x80)
+        im.loss = 1.0; /* cut */
+    im.delay_ns = (uint64_t)((a >> 2) & 7) * OASIS_NS_PER_MS;
+    FUZZ_CHECK(oasis_wire_impair(z->wire, z->link[i], NULL, &im) == 0);
+}
+
+/* NULL and foreign-state misuse that the header says answers an error. */
+static void do_misuse(fz *z, uint8_t a)
+{
+    oasis_iovec iov = {NULL, 5};
+    z->in_api++;
+    FUZZ_CHECK(oasis_tcp_read(NULL, on_read, NULL) == OASIS_EINVAL);
+    FUZZ_CHECK(oasis_tcp_write(NULL, pat, 1, NULL, NULL) == OASIS_EINVAL);
+    FUZZ_CHECK(oasis_tcp_close(NULL, NULL, NULL) == OASIS_EINVAL);
+    FUZZ_CHECK(oasis_tcp_trim(NULL) == OASIS_EINVAL);
+    oasis_tcp_release(NULL);
+    oasis_tcp_abort(NULL);
+    FUZZ_CHECK(oasis_tcp_unlisten(z->s[a & 1], 82) == OASIS_ENOENT);
+    FUZZ_CHECK(oasis_tcp_accept_pause(z->s[a & 1], 82) == OASIS_ENOENT);
+    FUZZ_CHECK(oasis_tcp_accept(z->s[a & 1], 82) == NULL);
+    if (z->nslots) {
+        slot *sl = &z->slots[(a >> 1) % z->nslots];
+        if (!sl->released && !sl->gone) {
+            /* a NULL callback for read; a NULL base with a length */
+            int rc = oasis_tcp_read(sl->f, NULL, NULL);
+            FUZZ_CHECK(is_err(rc, sl->finished ? OASIS_ECLOSED : OASIS_EINVAL));
+            rc = oasis_tcp_writev(sl->f, &iov, 1, NULL, NULL);
+            FUZZ_CHECK(is_err(rc, sl->finished ? OASIS_ECLOSED : OASIS_EINVAL));
+            rc = oasis_tcp_writev(sl->f, NULL, 1, NULL, NULL);
+            FUZZ_CHECK(is_err(rc, sl->finished ? OASIS_ECLOSED : OASIS_EINVAL));
+        }
+    }
+    z->in_api--;
+}
+
+static void mark_finished_stack(fz *z, int i)
+{
+    for (int si = 0; si < z->nslots; si++) {
+        slot *sl = &z->slots[si];
+        if (sl->stk == i)
+            sl->finished = 1;
+    }
+}
+
+static void step(fz *z, fuzz_in *in)
+{
+    uint8_t op = fuzz_u8(in) % 24;
+    int si;
+    if (z->verbose)
+        fprintf(stderr, "op %d (t=%llu ms)\n", op,
+                (unsigned long long)(oasis_clock_now(z->clock) / OASIS_NS_PER_MS));
+    switch (op) {
+    case 0: {
+        uint8_t a = fuzz_u8(in);
+        do_listen(z, a, fuzz_u8(in));
+        break;
+    }
+    case 1: {
+        uint8_t a = fuzz_u8(in);
+        int i = a & 1, p = (a >> 1) % 2;
+        z->in_api++;
+        int rc = oasis_tcp_unlisten(z->s[i], ports[p]);
+        z->in_api--;
+        FUZZ_CHECK(z->listening[i][p] ? rc == 0 : rc == OASIS_ENOENT);
+        z->listening[i][p] = 0;
+        break;
+    }
+    case 2: case 3:
+        do_connect(z, in, op == 2);
+        break;
+    case 4: case 5:
+        if ((si = pick_slot(z, in)) >= 0)
+            do_read(z, si);
+        break;
+    case 6: case 7: case 8:
+        if ((si = pick_slot(z, in)) >= 0)
+            do_write(z, si, in);
+        break;
+    case 9:
+        if ((si = pick_slot(z, in)) >= 0)
+            do_close(z, si, fuzz_u8(in));
+        break;
+    case 10:
+        if ((si = pick_slot(z, in)) >= 0) {
+            slot *sl = &z->slots[si];
+            h_abort(z, sl->f);
+            sl->finished = 1;
+            FUZZ_CHECK(sl->outstanding == 0);
+            FUZZ_CHECK(!sl->reading);
+        }
+        break;
+    case 11:
+        if ((si = pick_slot(z, in)) >= 0) {
+            slot *sl = &z->slots[si];
+            h_release(z, sl->f);
+            sl->released = 1;
+            FUZZ_CHECK(sl->outstanding == 0);
+        }
+        break;
+    case 12: case 13: {
+        uint8_t sub = fuzz_u8(in);
+        if ((si = pick_slot(z, in)) >= 0)
+            do_flow_misc(z, si, sub % 6, in);
+        break;
+    }
+    case 14: {
+        uint8_t a = fuzz_u8(in);
+        int i = a & 1, p = (a >> 1) % 2;
+        z->in_api++;
+        int rc = (a & 4) ? oasis_tcp_accept_resume(z->s[i], ports[p])
+                         : oasis_tcp_accept_pause(z->s[i], ports[p]);
+        z->in_api--;
+        FUZZ_CHECK(z->listening[i][p] ? rc == 0 : rc == OASIS_ENOENT);
+        break;
+    }
+    case 15: {
+        uint8_t a = fuzz_u8(in);
+        int i = a & 1, p = (a >> 1) % 2;
+        z->in_api++;
+        uint32_t waiting = oasis_tcp_accept_waiting(z->s[i], ports[p]);
+        oasis_flow *f = oasis_tcp_accept(z->s[i], ports[p]);
+        z->in_api--;
+        FUZZ_CHECK((f != NULL) == (waiting > 0));
+        if (f && slot_new(z, i, f) < 0)
+            h_release(z, f);
+        break;
+    }
+    case 16:
+        do_impair(z, in);
+        break;
+    case 17: case 18: {
+        uint8_t a = fuzz_u8(in);
+        uint64_t d = (uint64_t)(a & 63) * (uint64_t)(a & 63) * (a & 64 ? OASIS_NS_PER_SEC / 4
+                                                                         : OASIS_NS_PER_MS);
+        oasis_clock_advance(z->clock, d);
+        (void)oasis_wire_step(z->wire);
+        break;
+    }
+    case 19: case 20: case 21: {
+        uint8_t a = fuzz_u8(in);
+        uint64_t t = (uint64_t)(a & 31) * (a & 32 ? 10 * OASIS_NS_PER_SEC : 20 * OASIS_NS_PER_MS);
+        (void)oasis_wire_run(z->wire, NULL, NULL, t ? t : OASIS_NS_PER_MS);
+        break;
+    }
+    case 22: {
+        uint8_t a = fuzz_u8(in);
+        if ((a & 0xf0) == 0xf0) { /* rare: the whole TCP layer goes */
+            int i = a & 1;
+            z->canceling++;
+            oasis_tcp_disconnect(z->s[i]);
+            z->canceling--;
+            mark_finished_stack(z, i);
+            z->listening[i][0] = z->listening[i][1] = 0;
+            for (int k = 0; k < z->nslots; k++)
+                if (z->slots[k].stk == i && !z->slots[k].released && !z->slots[k].gone)
+                    FUZZ_CHECK(z->slots[k].outstanding == 0);
+        } else {
+            do_misuse(z, a);
+        }
+        break;
+    }
+    case 23:
+        if ((si = pick_slot(z, in)) >= 0)
+            do_misuse(z, (uint8_t)(si << 1));
+        break;
+    }
+}
+
+static void setup(fz *z)
+{
+    memset(z, 0, sizeof *z);
+    z->clock = oasis_clock_new_virtual(1000 * OASIS_NS_PER_SEC);
+    FUZZ_CHECK(z->clock);
+    oasis_wire_config wc;
+    oasis_wire_config_init(&wc);
+    wc.delay_ns = OASIS_NS_PER_MS;
+    FUZZ_CHECK(oasis_wire_create(z->clock, &wc, &z->wire) == 0);
+    for (int i = 0; i < NSTK; i++) {
+        oasis_stack_config cfg;
+        oasis_stack_config_init(&cfg);
+        uint8_t mac[6] = {0x02, 0, 0, 0, 0, (uint8_t)(i + 1)};
+        memcpy(cfg.mac, mac, 6);
+        cfg.addr = OASIS_IPV4(10, 0, 0, i + 1);
+        cfg.prefix_len = 24;
+        cfg.clock = z->clock;
+        cfg.seed = 7919u * (uint64_t)(i + 1);
+        cfg.arp_gratuitous = 0;
+        cfg.tcp.max_write_reqs = 64; /* reach EAGAIN */
+        allocs[i] = (stk_alloc){z, i};
+        cfg.alloc = fz_alloc;
+        cfg.alloc_ud = &allocs[i];
+        FUZZ_CHECK(oasis_stack_create(&cfg, &z->s[i]) == 0);
+        oasis_stack_set_user_data(z->s[i], z);
+        z->link[i] = oasis_wire_attach(z->wire, z->s[i]);
+        FUZZ_CHECK(z->link[i]);
+    }
+}
+
+static void teardown(fz *z, uint8_t how)
+{
+    if (z->verbose) {
+        for (int c = 0; c < z->nconns; c++) {
+            conn *k = &z->conns[c];
+            fprintf(stderr, "conn %d: ports %u/%u written %llu/%llu read %llu/%llu\n", c,
+                    k->port[0], k->port[1], (unsigned long long)k->written[0],
+                    (unsigned long long)k->written[1], (unsigned long long)k->got[0],
+                    (unsigned long long)k->got[1]);
+        }
+        for (int si = 0; si < z->nslots; si++) {
+            slot *sl = &z->slots[si];
+            fprintf(stderr, "slot %d: stack %d conn %d fin %d rel %d gone %d eof %d closes %d\n", si,
+                    sl->stk, sl->conn, sl->finished, sl->released, sl->gone, sl->eof,
+                    sl->close_cbs);
+        }
+        fprintf(stderr, "requests %d\n", z->nreqs);
+    }
+    /* Give back every handle still held: abort first or not. */
+    for (int si = 0; si < z->nslots; si++) {
+        slot *sl = &z->slots[si];
+        if (sl->released || sl->gone)
+            continue;
+        if (how & 1) {
+            h_abort(z, sl->f);
+            sl->finished = 1;
+            FUZZ_CHECK(sl->outstanding == 0);
+        }
+        if (sl->released) /* by a callback of the abort */
+            continue;
+        h_release(z, sl->f);
+        sl->released = 1;
+        FUZZ_CHECK(sl->outstanding == 0);
+    }
+    if (how & 2)
+        (void)oasis_wire_run(z->wire, NULL, NULL, 5 * OASIS_NS_PER_SEC);
+    for (int i = 0; i < NSTK; i++) {
+        FUZZ_CHECK(oasis_wire_detach(z->wire, z->s[i]) == 0);
+        z->canceling++;
+        oasis_stack_destroy(z->s[i]);
+        z->canceling--;
+        FUZZ_CHECK(z->live[i] == 0);
+    }
+    /* Every accepted request completed exactly once. */
+    for (int r = 0; r < z->nreqs; r++)
+        if (z->reqs[r].accepted)
+            FUZZ_CHECK(z->reqs[r].completions == 1);
+    oasis_wire_destroy(z->wire);
+    oasis_clock_free(z->clock);
+}
+
+static fz the_fz;
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    if (!pat[1])
+        for (size_t i = 0; i < sizeof pat; i++)
+            pat[i] = (uint8_t)(i % PERIOD);
+    fuzz_in in = {data, size};
+    fz *z = &the_fz;
+    setup(z);
+    z->verbose = getenv("FUZZ_VERBOSE") != NULL;
+    uint8_t how = fuzz_u8(&in);
+    for (int n = 0; n < MAXOPS && in.left; n++)
+        step(z, &in);
+    teardown(z, how);
+    return 0;
+}
