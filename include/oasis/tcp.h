@@ -198,7 +198,10 @@ typedef void (*oasis_read_cb)(oasis_flow *flow, int err, const uint8_t *data, si
                               void *ud);
 
 /* Write/close completion: 0, OASIS_ECLOSED, OASIS_ETIMEDOUT, OASIS_ERESET,
- * OASIS_ECANCELED. Write and close callbacks may be NULL (fire and forget). */
+ * OASIS_ECANCELED; a close of a flow whose attempt failed (connect_flow)
+ * completes with the connect's error (OASIS_EREFUSED, ...), as
+ * oasis_tcp_flow_error() says. Write and close callbacks may be NULL (fire
+ * and forget). */
 typedef void (*oasis_flow_cb)(oasis_flow *flow, int err, void *ud);
 
 /* ---- operations -------------------------------------------------------- */
