@@ -64,6 +64,7 @@ typedef struct slot {
     int released;  /* oasis_tcp_release returned: no callback any more */
     int gone;      /* given back by close(NULL): the handle is the stack's */
     int reading, closing, close_cbs, eof;
+    int wr_shut, rd_shut; /* shutdown(WRITE), shutdown(READ) returned 0 */
     int outstanding; /* reads and writes with a callback not yet completed */
     int autoread;    /* read again from the read callback */
     int cb_action;   /* 1: abort, 2: release from the next read callback */
@@ -74,6 +75,7 @@ enum { R_CONNECT, R_CONNECT_FLOW, R_READ, R_WRITE, R_CLOSE };
 
 typedef struct req {
     int kind, slot, in_call, completions, accepted, counted;
+    int after_end; /* write issued after close or shutdown(WRITE) */
 } req;
 
 typedef struct fz {
@@ -83,6 +85,7 @@ typedef struct fz {
     oasis_link *link[NSTK];
     size_t live[NSTK];
     int listening[NSTK][NPORTS];
+    int paused[NSTK][NPORTS];
     slot slots[MAXF];
     int nslots;
     conn conns[MAXC];
@@ -269,11 +272,16 @@ static void on_read(oasis_flow *f, int err, const uint8_t *data, size_t len, voi
     sl->reading = 0;
     if (err == 0) {
         FUZZ_CHECK(data && len > 0);
-        FUZZ_CHECK(!sl->eof); /* end of stream is sticky */
+        FUZZ_CHECK(!sl->eof);     /* end of stream is sticky */
+        FUZZ_CHECK(!sl->rd_shut); /* reads report EOF after shutdown(READ) */
         conn *k = &z->conns[sl->conn];
         int me = sl->stk, peer = 1 - me;
         FUZZ_CHECK(k->got[me] + len <= k->written[peer]);
-        FUZZ_CHECK(memcmp(data, pat_at(k->got[me], k->port[peer]), len) == 0);
+        for (size_t done = 0; done < len;) { /* a read may exceed the pattern table */
+            size_t n = len - done < MAXLEN ? len - done : MAXLEN;
+            FUZZ_CHECK(memcmp(data + done, pat_at(k->got[me] + done, k->port[peer]), n) == 0);
+            done += n;
+        }
         k->got[me] += len;
     } else if (err == OASIS_EOF) {
         sl->eof = 1;
@@ -310,6 +318,8 @@ static void on_write(oasis_flow *f, int err, void *ud)
     FUZZ_CHECK(r->kind == R_WRITE);
     req_complete(z, r);
     FUZZ_CHECK(z->slots[r->slot].f == f);
+    /* After close or shutdown(WRITE) a write completes with ECLOSED. */
+    FUZZ_CHECK(!r->after_end || err == OASIS_ECLOSED || err == OASIS_ECANCELED);
     FUZZ_CHECK(err == 0 || err == OASIS_ECLOSED || err == OASIS_ETIMEDOUT || err == OASIS_ERESET ||
                err == OASIS_ECANCELED);
 }
@@ -374,6 +384,11 @@ static void on_accept(oasis_stack *s, oasis_flow *f, void *ud)
     cb_enter(z);
     FUZZ_CHECK(ud == z);
     FUZZ_CHECK(f && oasis_flow_stack(f) == s);
+    /* Only a listener that is there and not paused calls back. */
+    uint16_t lp = 0;
+    oasis_tcp_src(f, NULL, &lp);
+    int i = stk_index(z, s), p = lp == ports[0] ? 0 : lp == ports[1] ? 1 : -1;
+    FUZZ_CHECK(p >= 0 && z->listening[i][p] && !z->paused[i][p]);
     if (slot_new(z, stk_index(z, s), f) < 0)
         h_release(z, f);
 }
@@ -426,6 +441,8 @@ static void do_write(fz *z, int si, fuzz_in *in)
     req *r = withcb ? req_new(z, R_WRITE, si) : NULL;
     if (withcb && !r)
         return;
+    if (r)
+        r->after_end = sl->closing || sl->wr_shut;
     int rc;
     z->in_api++;
     if ((how & 3) == 0 || (how & 3) == 2) {
@@ -580,8 +597,10 @@ static void do_listen(fz *z, uint8_t a, uint8_t b)
         FUZZ_CHECK(is_err(rc, OASIS_EINVAL));
     else
         FUZZ_CHECK(rc == 0 || rc == OASIS_ENOMEM);
-    if (rc == 0)
+    if (rc == 0) {
         z->listening[i][p] = 1;
+        z->paused[i][p] = o.paused;
+    }
 }
 
 static void do_flow_misc(fz *z, int si, uint8_t op, fuzz_in *in)
@@ -601,6 +620,10 @@ static void do_flow_misc(fz *z, int si, uint8_t op, fuzz_in *in)
             FUZZ_CHECK(is_err(rc, OASIS_EINVAL));
         else
             FUZZ_CHECK(rc == 0);
+        if (rc == 0 && (how & 1))
+            sl->rd_shut = 1;
+        if (rc == 0 && (how & 2))
+            sl->wr_shut = 1;
         break;
     }
     case 1: { /* set_bufsizes */
@@ -743,6 +766,7 @@ static void step(fz *z, fuzz_in *in)
         z->in_api--;
         FUZZ_CHECK(z->listening[i][p] ? rc == 0 : rc == OASIS_ENOENT);
         z->listening[i][p] = 0;
+        z->paused[i][p] = 0;
         break;
     }
     case 2: case 3:
@@ -791,6 +815,8 @@ static void step(fz *z, fuzz_in *in)
                          : oasis_tcp_accept_pause(z->s[i], ports[p]);
         z->in_api--;
         FUZZ_CHECK(z->listening[i][p] ? rc == 0 : rc == OASIS_ENOENT);
+        if (rc == 0)
+            z->paused[i][p] = !(a & 4);
         break;
     }
     case 15: {
