@@ -55,6 +55,8 @@ typedef struct conn {
     int attached[NSTK];
     uint64_t written[NSTK]; /* bytes stack i's end wrote (accepted writes) */
     uint64_t got[NSTK];     /* bytes stack i's end read */
+    uint64_t taken[NSTK];   /* end of stack i's last write that completed with 0 */
+    int fin_eof[NSTK];      /* stack i's end read EOF after an orderly close */
 } conn;
 
 typedef struct slot {
@@ -76,6 +78,7 @@ enum { R_CONNECT, R_CONNECT_FLOW, R_READ, R_WRITE, R_CLOSE };
 typedef struct req {
     int kind, slot, in_call, completions, accepted, counted;
     int after_end; /* write issued after close or shutdown(WRITE) */
+    uint64_t end;  /* stream offset after the write's bytes */
 } req;
 
 typedef struct fz {
@@ -285,6 +288,13 @@ static void on_read(oasis_flow *f, int err, const uint8_t *data, size_t len, voi
         k->got[me] += len;
     } else if (err == OASIS_EOF) {
         sl->eof = 1;
+        /* An orderly end (the peer's FIN, no reset or death, not our
+         * shutdown(READ)) comes after every byte the peer's stack took. */
+        conn *k = &z->conns[sl->conn];
+        if (oasis_tcp_flow_error(f) == 0 && !sl->rd_shut && !sl->finished) {
+            k->fin_eof[sl->stk] = 1;
+            FUZZ_CHECK(k->got[sl->stk] >= k->taken[1 - sl->stk]);
+        }
     } else {
         FUZZ_CHECK(err == OASIS_ECANCELED);
     }
@@ -320,6 +330,14 @@ static void on_write(oasis_flow *f, int err, void *ud)
     FUZZ_CHECK(z->slots[r->slot].f == f);
     /* After close or shutdown(WRITE) a write completes with ECLOSED. */
     FUZZ_CHECK(!r->after_end || err == OASIS_ECLOSED || err == OASIS_ECANCELED);
+    if (err == 0) {
+        slot *sl = &z->slots[r->slot];
+        conn *k = &z->conns[sl->conn];
+        if (r->end > k->taken[sl->stk])
+            k->taken[sl->stk] = r->end;
+        /* taken bytes come before the FIN the peer already read */
+        FUZZ_CHECK(!k->fin_eof[1 - sl->stk] || k->got[1 - sl->stk] >= r->end);
+    }
     FUZZ_CHECK(err == 0 || err == OASIS_ECLOSED || err == OASIS_ETIMEDOUT || err == OASIS_ERESET ||
                err == OASIS_ECANCELED);
 }
@@ -477,6 +495,7 @@ static void do_write(fz *z, int si, fuzz_in *in)
         if (r) {
             sl->outstanding++;
             r->counted = 1;
+            r->end = off + len;
         }
     }
 }
