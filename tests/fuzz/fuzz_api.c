@@ -57,6 +57,7 @@ typedef struct conn {
     uint64_t got[NSTK];     /* bytes stack i's end read */
     uint64_t taken[NSTK];   /* end of stack i's last write that completed with 0 */
     int fin_eof[NSTK];      /* stack i's end read EOF after an orderly close */
+    uint64_t eof_got[NSTK]; /* ... after reading this many bytes */
 } conn;
 
 typedef struct slot {
@@ -67,6 +68,7 @@ typedef struct slot {
     int gone;      /* given back by close(NULL): the handle is the stack's */
     int reading, closing, close_cbs, eof;
     int wr_shut, rd_shut; /* shutdown(WRITE), shutdown(READ) returned 0 */
+    uint64_t got;         /* bytes this handle read */
     int outstanding; /* reads and writes with a callback not yet completed */
     int autoread;    /* read again from the read callback */
     int cb_action;   /* 1: abort, 2: release from the next read callback */
@@ -195,7 +197,7 @@ static int stk_index(fz *z, oasis_stack *s)
 
 /* The connection record of stack i's flow f: the newest one with its ports
  * whose end i is free, else a new one. */
-static int conn_attach(fz *z, int i, oasis_flow *f)
+static int conn_attach(fz *z, int i, oasis_flow *f, int accepted)
 {
     uint16_t lp = 0, rp = 0;
     oasis_tcp_src(f, NULL, &lp);
@@ -203,7 +205,10 @@ static int conn_attach(fz *z, int i, oasis_flow *f)
     for (int c = z->nconns - 1; c >= 0; c--) {
         conn *k = &z->conns[c];
         if (k->port[i] == lp && k->port[1 - i] == rp) {
-            if (k->attached[i])
+            /* A listener may open the same connection again: a SYN-cookie
+             * ACK still in flight after we aborted the first flow
+             * (RFC 4987) carries the stream on from its start. */
+            if (k->attached[i] && !accepted)
                 break;
             k->attached[i] = 1;
             return c;
@@ -219,11 +224,17 @@ static int conn_attach(fz *z, int i, oasis_flow *f)
     return z->nconns++;
 }
 
-static int slot_new(fz *z, int i, oasis_flow *f)
+static int slot_new(fz *z, int i, oasis_flow *f, int accepted)
 {
+    if (z->verbose) {
+        uint16_t lp = 0, rp = 0;
+        oasis_tcp_src(f, NULL, &lp);
+        oasis_tcp_dst(f, NULL, &rp);
+        fprintf(stderr, "  new slot %d: stack %d %u->%u\n", z->nslots, i, lp, rp);
+    }
     if (z->nslots >= MAXF)
         return -1;
-    int c = conn_attach(z, i, f);
+    int c = conn_attach(z, i, f, accepted);
     if (c < 0)
         return -1;
     slot *sl = &z->slots[z->nslots];
@@ -279,13 +290,18 @@ static void on_read(oasis_flow *f, int err, const uint8_t *data, size_t len, voi
         FUZZ_CHECK(!sl->rd_shut); /* reads report EOF after shutdown(READ) */
         conn *k = &z->conns[sl->conn];
         int me = sl->stk, peer = 1 - me;
-        FUZZ_CHECK(k->got[me] + len <= k->written[peer]);
+        if (z->verbose)
+            fprintf(stderr, "  slot %d conn %d ports %u/%u got %llu written %llu\n", r->slot,
+                    sl->conn, k->port[0], k->port[1], (unsigned long long)sl->got,
+                    (unsigned long long)k->written[peer]);
+        FUZZ_CHECK(sl->got + len <= k->written[peer]);
         for (size_t done = 0; done < len;) { /* a read may exceed the pattern table */
             size_t n = len - done < MAXLEN ? len - done : MAXLEN;
-            FUZZ_CHECK(memcmp(data + done, pat_at(k->got[me] + done, k->port[peer]), n) == 0);
+            FUZZ_CHECK(memcmp(data + done, pat_at(sl->got + done, k->port[peer]), n) == 0);
             done += n;
         }
         k->got[me] += len;
+        sl->got += len;
     } else if (err == OASIS_EOF) {
         sl->eof = 1;
         /* An orderly end (the peer's FIN, no reset or death, not our
@@ -293,7 +309,8 @@ static void on_read(oasis_flow *f, int err, const uint8_t *data, size_t len, voi
         conn *k = &z->conns[sl->conn];
         if (oasis_tcp_flow_error(f) == 0 && !sl->rd_shut && !sl->finished) {
             k->fin_eof[sl->stk] = 1;
-            FUZZ_CHECK(k->got[sl->stk] >= k->taken[1 - sl->stk]);
+            k->eof_got[sl->stk] = sl->got;
+            FUZZ_CHECK(sl->got >= k->taken[1 - sl->stk]);
         }
     } else {
         FUZZ_CHECK(err == OASIS_ECANCELED);
@@ -336,7 +353,7 @@ static void on_write(oasis_flow *f, int err, void *ud)
         if (r->end > k->taken[sl->stk])
             k->taken[sl->stk] = r->end;
         /* taken bytes come before the FIN the peer already read */
-        FUZZ_CHECK(!k->fin_eof[1 - sl->stk] || k->got[1 - sl->stk] >= r->end);
+        FUZZ_CHECK(!k->fin_eof[1 - sl->stk] || k->eof_got[1 - sl->stk] >= r->end);
     }
     FUZZ_CHECK(err == 0 || err == OASIS_ECLOSED || err == OASIS_ETIMEDOUT || err == OASIS_ERESET ||
                err == OASIS_ECANCELED);
@@ -392,7 +409,7 @@ static void on_connect(oasis_stack *s, oasis_flow *f, int err, void *ud)
         return;
     }
     FUZZ_CHECK(f && oasis_flow_stack(f) == s);
-    if (slot_new(z, stk_index(z, s), f) < 0)
+    if (slot_new(z, stk_index(z, s), f, 0) < 0)
         h_release(z, f);
 }
 
@@ -407,7 +424,7 @@ static void on_accept(oasis_stack *s, oasis_flow *f, void *ud)
     oasis_tcp_src(f, NULL, &lp);
     int i = stk_index(z, s), p = lp == ports[0] ? 0 : lp == ports[1] ? 1 : -1;
     FUZZ_CHECK(p >= 0 && z->listening[i][p] && !z->paused[i][p]);
-    if (slot_new(z, stk_index(z, s), f) < 0)
+    if (slot_new(z, stk_index(z, s), f, 1) < 0)
         h_release(z, f);
 }
 
@@ -574,7 +591,7 @@ static void do_connect(fz *z, fuzz_in *in, int with_flow)
     z->in_api--;
     if (with_flow && rc == 0) {
         FUZZ_CHECK(f != NULL);
-        si = slot_new(z, i, f);
+        si = slot_new(z, i, f, 0);
         FUZZ_CHECK(si >= 0 || z->nconns >= MAXC);
         if (si < 0) {
             /* no record for it: give it back at once (its connect
@@ -846,7 +863,7 @@ static void step(fz *z, fuzz_in *in)
         oasis_flow *f = oasis_tcp_accept(z->s[i], ports[p]);
         z->in_api--;
         FUZZ_CHECK((f != NULL) == (waiting > 0));
-        if (f && slot_new(z, i, f) < 0)
+        if (f && slot_new(z, i, f, 1) < 0)
             h_release(z, f);
         break;
     }
@@ -938,6 +955,10 @@ static void teardown(fz *z, uint8_t how)
                     sl->close_cbs);
         }
         fprintf(stderr, "requests %d\n", z->nreqs);
+        for (int i = 0; i < NSTK; i++)
+            fprintf(stderr, "stack %d: syn cookies sent %llu ok %llu\n", i,
+                    (unsigned long long)oasis_stack_counters(z->s[i])->tcp.syn_cookies_sent,
+                    (unsigned long long)oasis_stack_counters(z->s[i])->tcp.syn_cookies_ok);
     }
     /* Give back every handle still held: abort first or not. */
     for (int si = 0; si < z->nslots; si++) {
