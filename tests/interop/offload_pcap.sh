@@ -21,8 +21,13 @@ expect_eq "$got" "$want $SIZE" "upload with a capture"
 stop_pid "$SERVE_PID" "oasis serve"
 line=$(grep "^counters: link rx" "$TMP/serve.log")
 read -r rx insegs < <(sed -E 's/.*link rx ([0-9]+) frames.*tcp in ([0-9]+) .*/\1 \2/' <<<"$line")
-[ $((rx * 4)) -lt "$insegs" ] || fail "no super-segments crossed ($rx frames, $insegs segments)"
-pass "super-segments crossed while capturing"
+# Each segment a super-segment carries beyond its first is one more in
+# than frames read. How many frames Linux merges depends on timing (on a
+# loaded machine fewer), so the test asks only that super-segments came:
+# enough that the capture below must have cut them.
+log "frames read $rx, TCP segments in $insegs"
+[ "$insegs" -gt $((rx + 100)) ] || fail "no super-segments crossed ($rx frames, $insegs segments)"
+pass "super-segments crossed while capturing ($((insegs - rx)) segments more than frames)"
 
 ts() { tshark -n -r "$TMP/cap.pcap" -o ip.check_checksum:TRUE -o tcp.check_checksum:TRUE \
          -o udp.check_checksum:TRUE "$@" 2>/dev/null; }
