@@ -436,7 +436,9 @@ int oasis_tcp_shutdown(oasis_flow *flow, oasis_tcp_shutdown_how how);
  * requests complete with OASIS_ECANCELED before this returns (writes
  * already completed keep their status); the handle is finished, still to be
  * released. Safe from inside any of the flow's callbacks; no-op on a
- * finished handle. */
+ * finished handle, also from a callback the abort itself runs: that call
+ * returns at once and the outer abort completes the rest before it
+ * returns (a release from such a callback completes them itself). */
 void oasis_tcp_abort(oasis_flow *flow);
 
 /* Gives the handle back: the pointer must not be used afterwards. A flow

@@ -162,6 +162,38 @@ oasis_run() {
 
 pattern_sha() { python3 "$HERE/pattern_sha256.py" "$1"; }
 
+# serve_alive WHEN: oasis serve ($SERVE_PID) must still run; if not, its
+# log's start (where a sanitizer's report begins) is shown before failing.
+serve_alive() {
+    kill -0 "$SERVE_PID" 2>/dev/null && return 0
+    head -n 60 "$TMP/serve.log"
+    fail "oasis serve died ($1)"
+}
+
+# run_probe SCRIPT WHEN ARGS...: runs a Python probe in the namespace (its
+# exit status is the number of failed check groups), shows its output and
+# checks that oasis serve outlived it.
+run_probe() {
+    local script=$1 when=$2 rc=0
+    shift 2
+    ns timeout 120 python3 "$HERE/$script" "$@" >"$TMP/probe.log" 2>&1 || rc=$?
+    sed 's/^/  /' "$TMP/probe.log"
+    serve_alive "$when"
+    [ "$rc" -eq 0 ] || fail "$rc check group(s) of the probe failed (see above)"
+    pass "probe: $(grep -c '^ok:' "$TMP/probe.log") checks passed"
+}
+
+# curl_after_probe URL [CURL OPTIONS...]: an ordinary client still gets
+# 100000 correct bytes from the same process.
+curl_after_probe() {
+    local url=$1 got
+    shift
+    got=$(ns curl "$@" -sS --max-time 10 "$url" | sha256sum | cut -d' ' -f1) ||
+        fail "curl after the probe failed"
+    expect_eq "$got" "$(pattern_sha 100000)" "curl $* after the probe: 100000 bytes, SHA-256 as expected"
+    serve_alive "after curl"
+}
+
 expect_eq() { # got want what
     [ "$1" = "$2" ] || fail "$3: got '$1', want '$2'"
     pass "$3"

@@ -22,29 +22,9 @@ ns ip addr add 10.78.0.1/24 dev oasis1
 ns ip link set oasis1 up
 export CLIENT="oasis1,10.78.0.2,10.78.0.66,$OASIS"
 
-# alive WHEN: the server must still run; if not, its log's start (where a
-# sanitizer's report begins) is shown before the failure.
-alive() {
-    kill -0 "$SERVE_PID" 2>/dev/null && return 0
-    head -n 60 "$TMP/serve.log"
-    fail "oasis serve died ($1)"
-}
-
-# 1. The probe. Its exit status is the number of failed check groups.
-rc=0
-ns timeout 120 python3 "$HERE/wire_probe.py" "$TAP" "$OASIS_IP" "$PROBE_IP" "$METRICS_PORT" \
-    >"$TMP/probe.log" 2>&1 || rc=$?
-sed 's/^/  /' "$TMP/probe.log"
-alive "after the hostile frames"
-[ "$rc" -eq 0 ] || fail "$rc check group(s) of the probe failed (see above)"
-pass "probe: $(grep -c '^ok:' "$TMP/probe.log") RFC checks passed"
-
-# 2. An ordinary client still gets a correct answer from the same process.
-want=$(pattern_sha 100000)
-got=$(ns curl -sS --max-time 10 "http://$OASIS_IP/bytes/100000" | sha256sum | cut -d' ' -f1) ||
-    fail "curl after the probe failed"
-expect_eq "$got" "$want" "curl after the probe: 100000 bytes, SHA-256 as expected"
-alive "after curl"
+# 1. The probe, 2. an ordinary client from the same process (lib.sh).
+run_probe wire_probe.py "after the hostile frames" "$TAP" "$OASIS_IP" "$PROBE_IP" "$METRICS_PORT"
+curl_after_probe "http://$OASIS_IP/bytes/100000"
 
 # 3. Ordinary load: 200 concurrent clients, 4000 requests, none may fail.
 ns ab -q -c 200 -n 4000 -s 20 "http://$OASIS_IP/bytes/1K" >"$TMP/ab.log" 2>&1 ||
@@ -54,7 +34,7 @@ failed=$(awk '/^Failed requests:/ {print $3}' "$TMP/ab.log")
 non2xx=$(awk '/^Non-2xx responses:/ {print $3}' "$TMP/ab.log")
 expect_eq "$complete/${failed:-?}/${non2xx:-0}" "4000/0/0" \
     "ab -c 200 -n 4000: complete/failed/non-2xx (in $(awk '/^Time taken/ {print $5}' "$TMP/ab.log") s)"
-alive "after the load"
+serve_alive "after the load"
 got=$(ns curl -sS --max-time 10 "http://$OASIS_IP/bytes/1K" | sha256sum | cut -d' ' -f1)
 expect_eq "$got" "$(pattern_sha 1024)" "curl after the load"
 

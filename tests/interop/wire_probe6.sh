@@ -27,27 +27,10 @@ wait_for "$TMP/serve.log" "ipv6 $O6/64 preferred" 10
 wait_for "$TMP/serve.log" "ipv6 fe80:.* preferred" 10
 OLL=$(sed -n 's/^oasis: ipv6 \(fe80:[0-9a-f:]*\)\/64 preferred.*/\1/p' "$TMP/serve.log" | head -n 1)
 
-alive() {
-    kill -0 "$SERVE_PID" 2>/dev/null && return 0
-    head -n 60 "$TMP/serve.log"
-    fail "oasis serve died ($1)"
-}
-
-# 1. The probe. Its exit status is the number of failed check groups.
-# wire_probe6.py imports wire_probe.py, which reads its first four arguments.
-rc=0
-ns timeout 120 python3 "$HERE/wire_probe6.py" "$TAP" "$OASIS_IP" "$PROBE_IP" "$METRICS_PORT" \
-    "$O6" "$OLL" >"$TMP/probe.log" 2>&1 || rc=$?
-sed 's/^/  /' "$TMP/probe.log"
-alive "after the hostile frames"
-[ "$rc" -eq 0 ] || fail "$rc check group(s) of the probe failed (see above)"
-pass "probe: $(grep -c '^ok:' "$TMP/probe.log") RFC checks passed"
-
-# 2. An ordinary client over IPv6 still gets a correct answer.
-want=$(pattern_sha 100000)
-got=$(ns curl -6 -sS --max-time 10 "http://[$O6]/bytes/100000" | sha256sum | cut -d' ' -f1) ||
-    fail "curl -6 after the probe failed"
-expect_eq "$got" "$want" "curl -6 after the probe: 100000 bytes, SHA-256 as expected"
-alive "after curl"
+# 1. The probe (wire_probe6.py imports wire_probe.py, which reads its
+# first four arguments), 2. an ordinary client over IPv6.
+run_probe wire_probe6.py "after the hostile frames" "$TAP" "$OASIS_IP" "$PROBE_IP" \
+    "$METRICS_PORT" "$O6" "$OLL"
+curl_after_probe "http://[$O6]/bytes/100000" -6
 
 stop_pid "$SERVE_PID" "oasis serve"
