@@ -32,6 +32,7 @@
  *  - destroying the stacks gives back every byte they allocated (the
  *    allocator counts; ASan/LSan watch the rest). */
 #include "fuzz.h"
+#include "countalloc.h"
 
 #include <string.h>
 
@@ -88,7 +89,7 @@ typedef struct fz {
     oasis_wire *wire;
     oasis_stack *s[NSTK];
     oasis_link *link[NSTK];
-    size_t live[NSTK];
+    test_counting mem[NSTK]; /* each stack's allocator (tests/support) */
     int listening[NSTK][NPORTS];
     int paused[NSTK][NPORTS];
     slot slots[MAXF];
@@ -103,39 +104,6 @@ typedef struct fz {
 } fz;
 
 static const uint16_t ports[NPORTS] = {80, 81, 82};
-
-/* ---- allocator: live bytes per stack ------------------------------------- */
-
-typedef struct stk_alloc {
-    fz *z;
-    int i;
-} stk_alloc;
-static stk_alloc allocs[NSTK];
-
-typedef struct blk_hdr {
-    size_t size, pad;
-} blk_hdr;
-
-static void *fz_alloc(void *ud, void *ptr, size_t size)
-{
-    stk_alloc *a = ud;
-    size_t *live = &a->z->live[a->i];
-    blk_hdr *h = ptr ? (blk_hdr *)ptr - 1 : NULL;
-    if (size == 0) {
-        if (h) {
-            *live -= h->size;
-            free(h);
-        }
-        return NULL;
-    }
-    size_t old = h ? h->size : 0;
-    blk_hdr *n = realloc(h, sizeof *n + size);
-    if (!n)
-        return NULL;
-    *live += size - old;
-    n->size = size;
-    return n + 1;
-}
 
 /* ---- helpers --------------------------------------------------------------- */
 
@@ -928,9 +896,8 @@ static void setup(fz *z)
         cfg.seed = 7919u * (uint64_t)(i + 1);
         cfg.arp_gratuitous = 0;
         cfg.tcp.max_write_reqs = 64; /* reach EAGAIN */
-        allocs[i] = (stk_alloc){z, i};
-        cfg.alloc = fz_alloc;
-        cfg.alloc_ud = &allocs[i];
+        cfg.alloc = test_count_alloc;
+        cfg.alloc_ud = &z->mem[i];
         FUZZ_CHECK(oasis_stack_create(&cfg, &z->s[i]) == 0);
         oasis_stack_set_user_data(z->s[i], z);
         z->link[i] = oasis_wire_attach(z->wire, z->s[i]);
@@ -983,7 +950,7 @@ static void teardown(fz *z, uint8_t how)
         z->canceling++;
         oasis_stack_destroy(z->s[i]);
         z->canceling--;
-        FUZZ_CHECK(z->live[i] == 0);
+        FUZZ_CHECK(z->mem[i].live == 0);
     }
     /* Every accepted request completed exactly once. */
     for (int r = 0; r < z->nreqs; r++)

@@ -29,6 +29,7 @@
  * exactly once and never inside the call that started it, the ARP cache and
  * reassembly bounds hold, and destroying the stack frees every byte. */
 #include "fuzz.h"
+#include "countalloc.h"
 
 #include <inttypes.h>
 #include <string.h>
@@ -81,7 +82,7 @@ typedef struct fz {
     oasis_clock *clock;
     oasis_stack *s;
     oasis_link link;
-    size_t live_allocs, live_bytes;
+    test_counting mem; /* the stack's allocator (tests/support): leaks show without LSan */
     int arp_reply_due;
     conv convs[NCONV];
     flow_slot flows[MAX_FLOWS];
@@ -91,36 +92,6 @@ typedef struct fz {
     int accepted_main; /* flows index of the established flow, or -1 */
     uint16_t ip_id;
 } fz;
-
-/* ---- allocator: counts live blocks so leaks show up without LSan ---------- */
-
-typedef struct blk_hdr {
-    size_t size;
-    size_t pad; /* keeps the user block 16-byte aligned */
-} blk_hdr;
-
-static void *fz_alloc(void *ud, void *ptr, size_t size)
-{
-    fz *z = ud;
-    blk_hdr *h = ptr ? (blk_hdr *)ptr - 1 : NULL;
-    if (size == 0) {
-        if (h) {
-            z->live_allocs--;
-            z->live_bytes -= h->size;
-            free(h);
-        }
-        return NULL;
-    }
-    size_t old = h ? h->size : 0;
-    blk_hdr *n = realloc(h, sizeof *n + size);
-    if (!n)
-        return NULL;
-    if (!h)
-        z->live_allocs++;
-    z->live_bytes += size - old;
-    n->size = size;
-    return n + 1;
-}
 
 /* ---- requests ---------------------------------------------------------------- */
 
@@ -578,8 +549,8 @@ static int setup(fz *z)
     memcpy(cfg.mac, stack_mac, 6);
     cfg.addr = STACK_IP;
     cfg.clock = z->clock;
-    cfg.alloc = fz_alloc;
-    cfg.alloc_ud = z;
+    cfg.alloc = test_count_alloc;
+    cfg.alloc_ud = &z->mem;
     /* Small bounds, so that inputs reach them. */
     cfg.arp_cache_size = 4;
     cfg.arp_queue_len = 8;
@@ -653,7 +624,7 @@ static void teardown(fz *z)
     oasis_stack_destroy(z->s);
     for (int i = 0; i < z->nreqs; i++)
         FUZZ_CHECK(z->reqs[i].completions == (z->reqs[i].accepted ? 1 : 0));
-    FUZZ_CHECK(z->live_allocs == 0 && z->live_bytes == 0);
+    FUZZ_CHECK(z->mem.live == 0);
     oasis_clock_free(z->clock);
 }
 
