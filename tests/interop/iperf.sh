@@ -14,25 +14,27 @@ need iperf3
 
 setup_ns 1500
 
-# check_json FILE WHAT WANT_SENT_MIN STREAMS: sum_sent == sum_received,
-# sum_sent >= WANT (== WANT when EXACT=1), STREAMS stream entries whose
-# sender and receiver bytes agree.
+# check_json FILE WHAT WANT_SENT_MIN STREAMS [EXACT [SHORT]]: sum_sent ==
+# sum_received, sum_sent >= WANT (== WANT when EXACT=1), STREAMS stream
+# entries whose sender and receiver bytes agree. SHORT=1: the receiver may
+# have counted less (never more); see linux_count.
 check_json() {
-    local file=$1 what=$2 want=$3 streams=$4 exact=${5:-1} out
-    out=$(python3 - "$file" "$want" "$streams" "$exact" <<'PY'
+    local file=$1 what=$2 want=$3 streams=$4 exact=${5:-1} short=${6:-0} out
+    out=$(python3 - "$file" "$want" "$streams" "$exact" "$short" <<'PY'
 import json, sys
 j = json.load(open(sys.argv[1]))
-want, streams, exact = int(sys.argv[2]), int(sys.argv[3]), sys.argv[4] == "1"
+want, streams, exact, short = int(sys.argv[2]), int(sys.argv[3]), sys.argv[4] == "1", sys.argv[5] == "1"
 e = j["end"]
 sent, recv = int(e["sum_sent"]["bytes"]), int(e["sum_received"]["bytes"])
 errs = []
-if sent != recv: errs.append(f"sent {sent} != received {recv}")
+if sent != recv and not (short and recv < sent): errs.append(f"sent {sent} != received {recv}")
 if exact and sent != want: errs.append(f"sent {sent} != {want}")
 if sent < want: errs.append(f"sent {sent} < {want}")
 if len(e["streams"]) != streams: errs.append(f"{len(e['streams'])} streams, want {streams}")
 for s in e["streams"]:
-    if s["sender"]["bytes"] != s["receiver"]["bytes"]:
-        errs.append(f"stream bytes differ: {s['sender']['bytes']} vs {s['receiver']['bytes']}")
+    a, b = s["sender"]["bytes"], s["receiver"]["bytes"]
+    if a != b and not (short and b < a):
+        errs.append(f"stream bytes differ: {a} vs {b}")
 print("; ".join(errs) if errs else f"ok {sent} bytes {e['sum_received']['bits_per_second']/1e9:.2f} Gbit/s")
 PY
     ) || fail "$what: unreadable JSON in $(basename "$file")"
@@ -84,10 +86,34 @@ PY
     check_json "$TMP/after.json" "a normal test after the hostile one" 1048576 1 0
     stop_pid "$SRV" "oasis iperf -s"
 else
-    # iperf3 -s -1 -J per test: its own view of the bytes.
+    # Connections Linux reset because the application closed them with
+    # bytes unread (the namespace's TcpExt TCPAbortOnClose).
+    aborts_on_close() {
+        ns awk '/^TcpExt:/ { if (!n) { for (i = 2; i <= NF; i++) if ($i == "TCPAbortOnClose") c = i; n = 1 } else print $c }' /proc/net/netstat
+    }
+    # linux_count NAME WANT WHAT: iperf3 -s's own count of received bytes
+    # is WANT; or less, when iperf3 closed a stream with bytes unread during
+    # that test. iperf3 stops reading at TEST_END, and nothing in TCP proves
+    # that a receiver read everything (flushed() in tools/oasis/iperf.c
+    # waits for the signs there are), so this is iperf3's race, not a loss;
+    # bytes short with no such close are.
+    linux_count() {
+        local got
+        got=$(received_bytes "$TMP/srv-$1.json")
+        if [ "$got" = "$2" ]; then
+            pass "$3: $got"
+        elif [ "$got" -lt "$2" ] && [ "$ABORTED" -gt 0 ]; then
+            pass "$3: $got, $(($2 - got)) unread when iperf3 -s closed its stream at TEST_END (TCPAbortOnClose +$ABORTED)"
+        else
+            fail "$3: $got, want $2 (TCPAbortOnClose +$ABORTED)"
+        fi
+    }
+    # iperf3 -s -1 -J per test: its own view of the bytes. ABORTED: how
+    # many of Linux's connections closed unread meanwhile.
     run_client() { # NAME ARGS...
-        local name=$1
+        local name=$1 before
         shift
+        before=$(aborts_on_close)
         # Niced up: iperf3 counts only what it read before TEST_END, and a
         # loaded machine can keep it from reading for a while.
         bg "srv-$name" nice -n -10 iperf3 -s -1 -J -B "$LINUX_IP"
@@ -102,15 +128,16 @@ else
         grep -h "window reopened\|gave up waiting" "$TMP/$name.log" | while read -r l; do log "$name: $l"; done || true
         wait "$srv" || fail "iperf3 -s exited with an error"
         sed -n '/^{/,$p' "$TMP/srv-$name.log" >"$TMP/srv-$name.json"
+        ABORTED=$(($(aborts_on_close) - before))
     }
     run_client fwd -n "$SIZE"
-    check_json "$TMP/fwd.json" "oasis iperf -c -> iperf3 -s" "$SIZE" 1 1
-    expect_eq "$(received_bytes "$TMP/srv-fwd.json")" "$SIZE" "iperf3 -s's own count of received bytes"
+    check_json "$TMP/fwd.json" "oasis iperf -c -> iperf3 -s" "$SIZE" 1 1 $((ABORTED > 0))
+    linux_count fwd "$SIZE" "iperf3 -s's own count of received bytes"
     run_client rev -n "$SIZE" -R
     check_json "$TMP/rev.json" "oasis iperf -c -R <- iperf3 -s" "$SIZE" 1 0
     expect_eq "$(sent_bytes "$TMP/srv-rev.json")" "$(received_bytes "$TMP/rev.json")" \
         "iperf3 -s's count of sent bytes = oasis's received"
     run_client p2 -n "$SIZE" -P 2
-    check_json "$TMP/p2.json" "oasis iperf -c -P 2 -> iperf3 -s" "$SIZE" 2 1
-    expect_eq "$(received_bytes "$TMP/srv-p2.json")" "$SIZE" "iperf3 -s's own count, two streams"
+    check_json "$TMP/p2.json" "oasis iperf -c -P 2 -> iperf3 -s" "$SIZE" 2 1 $((ABORTED > 0))
+    linux_count p2 "$SIZE" "iperf3 -s's own count, two streams"
 fi
