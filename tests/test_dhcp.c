@@ -629,7 +629,16 @@ static void test_lease_obtained(void **state)
     assert_int_equal(s.ip_dst, 0xffffffffu);
     assert_int_equal(oasis_dhcp_get_state(h.d), OASIS_DHCP_REQUESTING);
 
+    /* An ACK from a server we did not choose (it saw the broadcast
+     * REQUEST, which told it no) is not taken. */
     srv a = srv_default(OASIS_DHCPACK, xid);
+    a.server = OASIS_IPV4(10, 0, 0, 200);
+    reply_to(&h, &a, OFFERED);
+    assert_int_equal(oasis_dhcp_get_state(h.d), OASIS_DHCP_REQUESTING);
+    assert_int_equal(ctr(&h)->rx_unexpected, 1);
+    assert_int_equal(ctr(&h)->rx_acks, 0);
+
+    a = srv_default(OASIS_DHCPACK, xid);
     a.mtu = 1400;
     reply_to(&h, &a, OFFERED);
     assert_int_equal(oasis_dhcp_get_state(h.d), OASIS_DHCP_PROBING);

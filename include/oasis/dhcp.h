@@ -168,7 +168,8 @@ typedef struct oasis_dhcp_counters {
     uint64_t rx_not_reply;       /* op is not BOOTREPLY, or not Ethernet/6 */
     uint64_t rx_wrong_xid;       /* not our transaction */
     uint64_t rx_wrong_chaddr;    /* our xid but another client's hardware address */
-    uint64_t rx_unexpected;      /* a message type the current state does not take */
+    uint64_t rx_unexpected;      /* a message type the current state does not take, or an
+                                  * ACK/NAK in REQUESTING from a server not chosen */
     uint64_t rx_invalid;         /* an offer/ACK we cannot use (no lease time, bad address or mask...) */
     uint64_t probes_sent;        /* RFC 5227 ARP probes */
     uint64_t conflicts;          /* probes that found the address taken (DECLINE) */

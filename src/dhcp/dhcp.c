@@ -589,9 +589,22 @@ static void on_offer(oasis_dhcp *d, const oasis_dhcp_msg *m)
     oasis_timer_start(d->s, &d->rtx, now + jitter(d, d->rto_ns));
 }
 
+/* In REQUESTING only the server we chose may grant (RFC 2131 3.1: the
+ * others take the REQUEST as our refusal of their offers). An ACK that
+ * names no usable server is judged by its source (lease_from_ack). */
+static int from_chosen_server(const oasis_dhcp *d, const oasis_dhcp_msg *m)
+{
+    return d->state != OASIS_DHCP_REQUESTING || !(m->have & OASIS_DHCP_HAVE_SERVER_ID) ||
+           !usable_addr(m->server_id, 32) || m->server_id == d->offer_server;
+}
+
 static void on_ack(oasis_dhcp *d, const oasis_dhcp_msg *m, uint32_t src)
 {
     oasis_dhcp_lease l;
+    if (!from_chosen_server(d, m)) {
+        d->ctr.rx_unexpected++;
+        return;
+    }
     if (lease_from_ack(d, m, src, &l) != OASIS_OK) {
         d->ctr.rx_invalid++;
         return;
