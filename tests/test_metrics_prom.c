@@ -661,6 +661,59 @@ static void test_server_evicts_stuck_writer(void **state)
     cl_fini(&c);
 }
 
+/* idle_timeout_ns: a client that scrapes more often stays; one whose head
+ * trickles in, or that sends nothing, is reset once it has waited that long
+ * for its request (counted as a timeout); with 0 nobody is. */
+static void test_server_idle_timeout(void **state)
+{
+    (void)state;
+    for (int never = 0; never <= 1; never++) {
+        client c, slow, mute;
+        memset(&c, 0, sizeof c);
+        memset(&slow, 0, sizeof slow);
+        memset(&mute, 0, sizeof mute);
+        test_net_init(&c.net, NULL, NULL);
+        assert_int_equal(oasis_metrics_create(NULL, &c.m), 0);
+        oasis_prom_config pc;
+        oasis_prom_config_init(&pc);
+        assert_int_equal(pc.idle_timeout_ns, 300 * SEC);
+        pc.port = 9100;
+        pc.idle_timeout_ns = never ? 0 : 10 * SEC;
+        assert_int_equal(oasis_prom_server_create(c.net.a, c.m, &pc, &c.p), 0);
+        client *cl[3] = {&c, &slow, &mute};
+        for (int i = 0; i < 3; i++) {
+            assert_int_equal(oasis_tcp_connect4(c.net.b, TEST_ADDR_A, 9100, NULL, cl_connected, cl[i]), 0);
+            run(&c, SEC);
+            assert_true(cl[i]->connected);
+        }
+        static const char part[] = "GET /metrics HTTP/1.1\r\nHost: a\r\n";
+        for (int t = 0; t < 6; t++) { /* 6 x 4 s: a header line every 4 s */
+            assert_int_equal(oasis_tcp_write(slow.flow, part + (t ? 23 : 0), t ? 9 : 23, NULL, NULL), 0);
+            cl_send(&c, "GET /metrics HTTP/1.1\r\nHost: a\r\n\r\n");
+            assert_true(c.rx && strncmp(c.rx, "HTTP/1.1 200 OK\r\n", 17) == 0);
+            run(&c, 3 * SEC);
+            if (t == 0) { /* 7 s after the first connect */
+                assert_false(slow.eof);
+                assert_false(mute.eof);
+            }
+        }
+        assert_false(c.eof); /* the scraper: never waited 10 s */
+        assert_int_equal(slow.eof, !never);
+        assert_int_equal(mute.eof, !never);
+        cl_send(&c, "GET /metrics HTTP/1.1\r\nHost: a\r\n\r\n");
+        assert_non_null(strstr(c.rx, never ? "\noasis_prometheus_timeouts_total 0\n"
+                                           : "\noasis_prometheus_timeouts_total 2\n"));
+        assert_non_null(strstr(c.rx, never ? "\noasis_prometheus_connections 3\n"
+                                           : "\noasis_prometheus_connections 1\n"));
+        for (int i = 1; i < 3; i++) {
+            if (!cl[i]->eof)
+                oasis_tcp_abort(cl[i]->flow);
+            free(cl[i]->rx);
+        }
+        cl_fini(&c);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -681,6 +734,7 @@ int main(void)
         cmocka_unit_test(test_server_refused_and_destroyed_flows),
         cmocka_unit_test(test_server_evicts_idle),
         cmocka_unit_test(test_server_evicts_stuck_writer),
+        cmocka_unit_test(test_server_idle_timeout),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

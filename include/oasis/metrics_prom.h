@@ -67,6 +67,9 @@ typedef struct oasis_prom_config {
                                  * answer to be read) is reset to make room */
     uint32_t max_request_bytes; /* a request head at most (8192): longer: 431 */
     uint32_t max_body_bytes;    /* an exposition at most (16 MiB): longer: 500 */
+    uint64_t idle_timeout_ns;   /* a connection that has waited this long (300 s) for
+                                 * a whole request head, or for the client to take
+                                 * its answer or close, is reset; 0: never */
     /* Called for every scrape just before the registry is read, with the
      * scrape's number (the scrapes counter's value in that scrape). */
     void (*on_scrape)(void *ud, uint64_t scrape);
@@ -85,8 +88,8 @@ void oasis_prom_config_init(oasis_prom_config *cfg);
  * HTTP/1.1 keep-alive (and pipelining: answers in order); errors other than
  * 404/405 close the connection after the answer (every answer has a Date,
  * RFC 9110 6.6.1; to HEAD, none has a body). Adds a source
- * "prometheus" to m (counters scrapes, requests, bad_requests, evictions; gauge
- * connections: oasis_prometheus_scrapes_total...). Returns 0, OASIS_EINVAL, OASIS_EADDRINUSE,
+ * "prometheus" to m (counters scrapes, requests, bad_requests, evictions,
+ * timeouts; gauge connections: oasis_prometheus_scrapes_total...). Returns 0, OASIS_EINVAL, OASIS_EADDRINUSE,
  * OASIS_ENOMEM. Destroy it before s and m. */
 int oasis_prom_server_create(oasis_stack *s, oasis_metrics *m, const oasis_prom_config *cfg,
                              oasis_prom_server **out);

@@ -13,6 +13,7 @@
 
 #include "core/mem.h"
 #include "core/stack_impl.h"
+#include "core/timer.h"
 #include "metrics/http_min.h"
 #include "metrics/metrics_impl.h"
 
@@ -31,7 +32,8 @@ struct oasis_prom_server {
     int listening;
     pconn *conns;
     uint32_t nconns;
-    uint64_t scrapes, requests, bad_requests, evictions;
+    oasis_timer idle;   /* armed while conns exist and cfg.idle_timeout_ns */
+    uint64_t scrapes, requests, bad_requests, evictions, timeouts;
 };
 
 struct pconn {
@@ -459,6 +461,28 @@ static void make_room(oasis_prom_server *p)
     }
 }
 
+/* Resets the conns that have waited idle_timeout_ns (see `since`), then
+ * sleeps until the next one would have: a client can neither trickle a
+ * head nor leave an answer untaken for longer. */
+static void idle_fn(oasis_stack *s, oasis_timer *t)
+{
+    oasis_prom_server *p = oasis_container_of(t, oasis_prom_server, idle);
+    uint64_t now = oasis_now(s), limit = p->cfg.idle_timeout_ns, first = UINT64_MAX;
+    pconn *c = p->conns;
+    while (c) {
+        pconn *next = c->next;
+        if (now - c->since >= limit) {
+            p->timeouts++;
+            conn_abort(c);
+        } else if (c->since < first) {
+            first = c->since;
+        }
+        c = next;
+    }
+    if (first != UINT64_MAX)
+        oasis_timer_start(s, t, oasis_deadline(first, limit));
+}
+
 static void on_accept(oasis_stack *s, oasis_flow *flow, void *ud)
 {
     oasis_prom_server *p = ud;
@@ -481,6 +505,8 @@ static void on_accept(oasis_stack *s, oasis_flow *flow, void *ud)
         p->conns->prev = c;
     p->conns = c;
     p->nconns++;
+    if (p->cfg.idle_timeout_ns && !oasis_timer_active(&p->idle))
+        oasis_timer_start(s, &p->idle, oasis_deadline(c->since, p->cfg.idle_timeout_ns));
     conn_process(c);
 }
 
@@ -492,6 +518,7 @@ void oasis_prom_config_init(oasis_prom_config *cfg)
     cfg->max_conns = 16;
     cfg->max_request_bytes = 8192;
     cfg->max_body_bytes = 16u << 20;
+    cfg->idle_timeout_ns = 300 * OASIS_NS_PER_SEC;
 }
 
 static int read_self(oasis_metrics_emit *e, void *ud)
@@ -501,6 +528,7 @@ static int read_self(oasis_metrics_emit *e, void *ud)
     rc = rc ? rc : oasis_metrics_field_counter(e, "requests", p->requests);
     rc = rc ? rc : oasis_metrics_field_counter(e, "bad_requests", p->bad_requests);
     rc = rc ? rc : oasis_metrics_field_counter(e, "evictions", p->evictions);
+    rc = rc ? rc : oasis_metrics_field_counter(e, "timeouts", p->timeouts);
     return rc ? rc : oasis_metrics_field_uint(e, "connections", p->nconns);
 }
 
@@ -517,6 +545,7 @@ int oasis_prom_server_create(oasis_stack *s, oasis_metrics *m, const oasis_prom_
     p->s = s;
     p->m = m;
     p->cfg = *cfg;
+    oasis_timer_init(&p->idle, idle_fn);
     const char *prefix = cfg->prefix ? cfg->prefix : "oasis_";
     size_t pl = strlen(prefix) + 1;
     int err = OASIS_ENOMEM;
@@ -541,6 +570,7 @@ void oasis_prom_server_destroy(oasis_prom_server *p)
         return;
     if (p->listening)
         oasis_tcp_unlisten(p->s, p->cfg.port);
+    oasis_timer_stop(p->s, &p->idle);
     while (p->conns)
         conn_abort(p->conns);
     if (p->src)
