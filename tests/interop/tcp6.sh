@@ -4,12 +4,15 @@
 # to Oasis (window scaling, timestamps, SACK, MSS = 1500 - 60 - 12), socat
 # uploads and Linux's half-close, `oasis get` from a Linux HTTP server and
 # Oasis's half-close with `oasis nc`, all over IPv6 global addresses.
+# Then ordinary clients under load over IPv6: wrk with 1000 keep-alive
+# connections and ab with 5000 one-request connections, no error, and every
+# flow given back afterwards.
 # Args: OASIS_BIN [BIG_SIZE_BYTES]
 TEST_NAME=interop_tcp6
 NS_TAG=tcp6
 source "$(dirname "$0")/lib.sh"
 BIG=${2:-1073741824}
-need curl socat ss
+need curl socat ss wrk ab
 
 setup_ns 1500
 # lib.sh turns IPv6 off in the namespace; this test wants it on the TAP.
@@ -88,3 +91,27 @@ grep -q "^oasis nc: 8388608 bytes sent" "$TMP/nc6.log" || fail "oasis nc did not
 expect_eq "$(grep -v '^oasis nc:' "$TMP/nc6.log" | head -1 | cut -d' ' -f1)" "$(sha256sum <"$TMP/big" | cut -d' ' -f1)" \
     "Oasis half-closed first over IPv6, then got Linux's answer"
 wait "$BG_PID" || fail "the Linux server failed"
+
+# Under load over IPv6.
+start_serve --quiet --addr6 "$O6/64" --prometheus 9100 --max-conns 2000 --txqueuelen 10000
+wait_for "$TMP/serve.log" "ipv6 $O6/64 preferred \(static\)" 10
+metric() {
+    ns curl -sS --max-time 20 "http://[$O6]:9100/metrics" 2>/dev/null | awk -v n="oasis_tcp_$1" '$1 == n {print $2}'
+}
+ns bash -c "ulimit -n 8192 && wrk -t2 -c1000 -d3s --timeout 30s '$URL/bytes/100'" >"$TMP/wrk6.log" 2>&1 ||
+    fail "wrk over IPv6 failed: $(tail -n 3 "$TMP/wrk6.log")"
+grep -q "Socket errors" "$TMP/wrk6.log" && fail "wrk -c1000 over IPv6: $(grep 'Socket errors' "$TMP/wrk6.log")"
+grep -q "Non-2xx" "$TMP/wrk6.log" && fail "wrk -c1000 over IPv6 saw non-2xx answers"
+reqs=$(awk '/requests in/ {print $1}' "$TMP/wrk6.log")
+[ -n "$reqs" ] && [ "$reqs" -gt 0 ] || fail "wrk -c1000 over IPv6 completed no request"
+pass "wrk -c1000 over IPv6: $reqs requests, no socket error, all 200"
+ns bash -c "ulimit -n 8192 && ab -q -n 5000 -c 500 '$URL/bytes/1000'" >"$TMP/ab6.log" 2>&1 ||
+    fail "ab over IPv6 failed: $(tail -n 3 "$TMP/ab6.log")"
+expect_eq "$(awk '/^Complete requests:/ {print $3}' "$TMP/ab6.log") $(awk '/^Failed requests:/ {print $3}' "$TMP/ab6.log")" \
+    "5000 0" "ab -n 5000 -c 500 over IPv6: complete, failed"
+for ((i = 0; i < 60; i++)); do
+    [ "$(metric CurrEstab)" = 1 ] && [ "$(metric CurrFlows)" = 1 ] && break
+    sleep 1
+done
+expect_eq "$(metric CurrEstab) $(metric CurrFlows)" "1 1" "every flow given back after the load (CurrEstab, CurrFlows: the scrape's own)"
+stop_pid "$SERVE_PID" "oasis serve"
