@@ -1186,11 +1186,14 @@ static int flushed(ipf *t)
     if (!(read && waited >= 200 * OASIS_NS_PER_MS) && waited <= 5 * OASIS_NS_PER_SEC)
         return 0;
     oasis_tcp_info ti = {0};
-    if (t->nstreams && t->streams[0]->flow)
+    uint32_t largest = 0;
+    if (t->nstreams && t->streams[0]->flow) {
         oasis_tcp_get_info(t->streams[0]->flow, &ti);
+        largest = t->streams[0]->max_wnd;
+    }
     fprintf(stderr, "oasis iperf: %s %" PRIu64 " ms after the last ack (window %u, largest %u)\n",
             read ? "the receiver's window reopened" : "gave up waiting for the receiver to read,",
-            (uint64_t)(waited / OASIS_NS_PER_MS), (unsigned)ti.snd_wnd, (unsigned)(t->nstreams ? t->streams[0]->max_wnd : 0));
+            (uint64_t)(waited / OASIS_NS_PER_MS), (unsigned)ti.snd_wnd, (unsigned)largest);
     return 1;
 }
 
