@@ -33,6 +33,7 @@
  *    allocator counts; ASan/LSan watch the rest). */
 #include "fuzz.h"
 #include "countalloc.h"
+#include "testutil.h"
 
 #include <string.h>
 
@@ -108,6 +109,19 @@ static const uint16_t ports[NPORTS] = {80, 81, 82};
 /* ---- helpers --------------------------------------------------------------- */
 
 static int is_err(int rc, int a) { return rc == a || rc == OASIS_ENOMEM; }
+
+/* What a call on a held handle returns: ECLOSED once its flow has
+ * finished, else err when the call is refused (busy, bad arguments), else
+ * 0. A macro so that a failed check names the calling line. */
+#define CHECK_RC(rc, finished, refused, err)                                                    \
+    do {                                                                                        \
+        if (finished)                                                                           \
+            FUZZ_CHECK(is_err(rc, OASIS_ECLOSED));                                              \
+        else if (refused)                                                                       \
+            FUZZ_CHECK(is_err(rc, err));                                                        \
+        else                                                                                    \
+            FUZZ_CHECK(rc == 0);                                                                \
+    } while (0)
 
 static uint8_t key_of(uint16_t port) { return (uint8_t)((port * 7u) % PERIOD); }
 
@@ -408,12 +422,7 @@ static void do_read(fz *z, int si)
     int rc = oasis_tcp_read(sl->f, on_read, r);
     z->in_api--;
     req_started(z, r, rc);
-    if (sl->finished)
-        FUZZ_CHECK(is_err(rc, OASIS_ECLOSED));
-    else if (sl->reading)
-        FUZZ_CHECK(is_err(rc, OASIS_EBUSY));
-    else
-        FUZZ_CHECK(rc == 0);
+    CHECK_RC(rc, sl->finished, sl->reading, OASIS_EBUSY);
     if (rc == 0) {
         sl->reading = 1;
         sl->outstanding++;
@@ -497,12 +506,7 @@ static void do_close(fz *z, int si, uint8_t how)
     z->in_api--;
     if (r)
         req_started(z, r, rc);
-    if (sl->finished)
-        FUZZ_CHECK(is_err(rc, OASIS_ECLOSED));
-    else if (sl->closing)
-        FUZZ_CHECK(is_err(rc, OASIS_EBUSY));
-    else
-        FUZZ_CHECK(rc == 0);
+    CHECK_RC(rc, sl->finished, sl->closing, OASIS_EBUSY);
     if (rc == 0) {
         sl->closing = 1;
         sl->release_in_close = (how >> 1) & 1;
@@ -618,12 +622,7 @@ static void do_flow_misc(fz *z, int si, uint8_t op, fuzz_in *in)
         z->in_api++;
         rc = oasis_tcp_shutdown(f, (oasis_tcp_shutdown_how)how);
         z->in_api--;
-        if (sl->finished)
-            FUZZ_CHECK(is_err(rc, OASIS_ECLOSED));
-        else if (how == 0 || how == 4)
-            FUZZ_CHECK(is_err(rc, OASIS_EINVAL));
-        else
-            FUZZ_CHECK(rc == 0);
+        CHECK_RC(rc, sl->finished, how == 0 || how == 4, OASIS_EINVAL);
         if (rc == 0 && (how & 1))
             sl->rd_shut = 1;
         if (rc == 0 && (how & 2))
@@ -659,12 +658,7 @@ static void do_flow_misc(fz *z, int si, uint8_t op, fuzz_in *in)
         z->in_api++;
         rc = oasis_tcp_set_keepalive(f, kp);
         z->in_api--;
-        if (sl->finished)
-            FUZZ_CHECK(is_err(rc, OASIS_ECLOSED));
-        else if (badka)
-            FUZZ_CHECK(is_err(rc, OASIS_EINVAL));
-        else
-            FUZZ_CHECK(rc == 0);
+        CHECK_RC(rc, sl->finished, badka, OASIS_EINVAL);
         break;
     }
     case 4: { /* read-only queries and trim: never fail on a held handle */
@@ -887,13 +881,7 @@ static void setup(fz *z)
     FUZZ_CHECK(oasis_wire_create(z->clock, &wc, &z->wire) == 0);
     for (int i = 0; i < NSTK; i++) {
         oasis_stack_config cfg;
-        oasis_stack_config_init(&cfg);
-        uint8_t mac[6] = {0x02, 0, 0, 0, 0, (uint8_t)(i + 1)};
-        memcpy(cfg.mac, mac, 6);
-        cfg.addr = OASIS_IPV4(10, 0, 0, i + 1);
-        cfg.prefix_len = 24;
-        cfg.clock = z->clock;
-        cfg.seed = 7919u * (uint64_t)(i + 1);
+        test_stack_config(&cfg, z->clock, i + 1);
         cfg.arp_gratuitous = 0;
         cfg.tcp.max_write_reqs = 64; /* reach EAGAIN */
         cfg.alloc = test_count_alloc;
