@@ -198,3 +198,22 @@ expect_eq() { # got want what
     [ "$1" = "$2" ] || fail "$3: got '$1', want '$2'"
     pass "$3"
 }
+
+# metric NAME: oasis_tcp_NAME as the Prometheus endpoint at $METRICS (set
+# by the test) reports it now; empty when unreachable.
+metric() {
+    ns curl -sS --max-time 20 "$METRICS" 2>/dev/null | awk -v n="oasis_tcp_$1" '$1 == n {print $2}'
+}
+
+# settled WHAT: waits (60 s at most) until the only flow left is the
+# scrape's own, else fails saying WHAT.
+settled() {
+    local i e f
+    for ((i = 0; i < 60; i++)); do
+        e=$(metric CurrEstab)
+        f=$(metric CurrFlows)
+        [ "$e" = 1 ] && [ "$f" = 1 ] && return 0
+        sleep 1
+    done
+    fail "$1: flows never given back (CurrEstab '$e', CurrFlows '$f')"
+}

@@ -26,23 +26,6 @@ CLI="$HERE/load_clients.py"
 METRICS="http://$OASIS_IP:9100/metrics"
 URL="http://$OASIS_IP"
 
-# metric NAME: the value the server reports now (empty when unreachable).
-metric() {
-    ns curl -sS --max-time 20 "$METRICS" 2>/dev/null | awk -v n="oasis_tcp_$1" '$1 == n {print $2}'
-}
-
-# settled: waits until the only flow left is the scrape's own.
-settled() {
-    local i e f
-    for ((i = 0; i < 60; i++)); do
-        e=$(metric CurrEstab)
-        f=$(metric CurrFlows)
-        [ "$e" = 1 ] && [ "$f" = 1 ] && return 0
-        sleep 1
-    done
-    fail "$1: flows never given back (CurrEstab '$e', CurrFlows '$f')"
-}
-
 alive() {
     kill -0 "$SERVE_PID" 2>/dev/null && return 0
     head -n 60 "$TMP/serve.log"
