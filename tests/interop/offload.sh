@@ -41,8 +41,11 @@ log "rate Linux->Oasis, offloads $MODE: $(python3 -c "print(f'{$SIZE*8/($end-$st
 
 stop_pid "$SERVE_PID" "oasis serve"
 line=$(grep "^counters: link rx" "$TMP/serve.log") || fail "no counters line"
-read -r rx tx bad placed declined big untrusted other insegs outsegs < <(sed -E 's/.*link rx ([0-9]+) frames tx ([0-9]+) frames.*bad vnet headers ([0-9]+), rx placed ([0-9]+), not placed: declined ([0-9]+), too big ([0-9]+), untrusted ([0-9]+), other ([0-9]+)\).*tcp in ([0-9]+) out ([0-9]+) segs.*/\1 \2 \3 \4 \5 \6 \7 \8 \9 \10/' <<<"$line")
-[ -n "$outsegs" ] || fail "counters line not understood: $line"
+# (ten fields: one sed substitution has nine groups; \10 would read as \1
+# and a 0)
+read -r rx tx bad placed declined big untrusted other < <(sed -E 's/.*link rx ([0-9]+) frames tx ([0-9]+) frames.*bad vnet headers ([0-9]+), rx placed ([0-9]+), not placed: declined ([0-9]+), too big ([0-9]+), untrusted ([0-9]+), other ([0-9]+)\).*/\1 \2 \3 \4 \5 \6 \7 \8/' <<<"$line")
+read -r insegs outsegs < <(sed -E 's/.*; tcp in ([0-9]+) out ([0-9]+) segs.*/\1 \2/' <<<"$line")
+[[ "$other" =~ ^[0-9]+$ && "$outsegs" =~ ^[0-9]+$ ]] || fail "counters line not understood: $line"
 log "frames rx $rx tx $tx, TCP segments in $insegs out $outsegs, bad vnet headers $bad"
 log "payloads read into place $placed; not placed: flow offered no room $declined, longer than the room $big, checksum not vouched for $untrusted, another frame $other"
 expect_eq "$bad" "0" "no bad virtio-net header"
