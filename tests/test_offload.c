@@ -1,7 +1,8 @@
 /* Issue 13: the virtio-net header (parse/fill, every GSO type, partial
  * checksums, bad headers dropped) and software segmentation at the link
  * boundary (every boundary, options on every piece, PSH/FIN only on the
- * last, CWR only on the first, IP ID and checksums per piece). */
+ * last, CWR only on the first, IP ID and checksums per piece), for IPv4
+ * and IPv6 super-segments. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -139,6 +140,24 @@ static void test_vnet_input_drops_bad(void **state)
 #define HLEN (14 + 20 + 32) /* TCP with a timestamp option (12 bytes) */
 #define MSS 1448u
 
+/* The TCP header and payload of a test super-segment (32-byte header:
+ * timestamps), its checksum field left for the caller. */
+static void fill_tcp(uint8_t *tcp, size_t payload, uint8_t flags)
+{
+    oasis_put16(tcp, 80);
+    oasis_put16(tcp + 2, 40000);
+    oasis_put32(tcp + 4, 0xfffff000u); /* wraps inside a 64 KiB super-segment */
+    oasis_put32(tcp + 8, 777);
+    tcp[12] = 8 << 4;
+    tcp[13] = flags;
+    oasis_put16(tcp + 14, 500);
+    /* NOP NOP TS */
+    static const uint8_t opts[12] = {1, 1, 8, 10, 1, 2, 3, 4, 5, 6, 7, 8};
+    memcpy(tcp + 20, opts, sizeof opts);
+    for (size_t i = 0; i < payload; i++)
+        tcp[32 + i] = (uint8_t)(i * 7 + i / 251);
+}
+
 static uint8_t *super_frame(size_t payload, uint8_t flags, size_t *len)
 {
     *len = HLEN + payload;
@@ -156,20 +175,42 @@ static uint8_t *super_frame(size_t payload, uint8_t flags, size_t *len)
     ip[9] = 6;
     oasis_put32(ip + 12, SRC);
     oasis_put32(ip + 16, DST);
-    oasis_put16(tcp, 80);
-    oasis_put16(tcp + 2, 40000);
-    oasis_put32(tcp + 4, 0xfffff000u); /* wraps too */
-    oasis_put32(tcp + 8, 777);
-    tcp[12] = 8 << 4;
-    tcp[13] = flags;
-    oasis_put16(tcp + 14, 500);
-    /* NOP NOP TS */
-    static const uint8_t opts[12] = {1, 1, 8, 10, 1, 2, 3, 4, 5, 6, 7, 8};
-    memcpy(tcp + 20, opts, sizeof opts);
-    for (size_t i = 0; i < payload; i++)
-        f[HLEN + i] = (uint8_t)(i * 7 + i / 251);
+    fill_tcp(tcp, payload, flags);
     /* Partial checksum, as TCP leaves it. */
     uint16_t ps = (uint16_t)~oasis_csum_fold(oasis_csum_pseudo(SRC, DST, 6, (uint16_t)(32 + payload)));
+    memcpy(tcp + 16, &ps, 2);
+    return f;
+}
+
+/* IPv6: 2001:db8::1 to 2001:db8::2, traffic class 0x28 and flow label
+ * 0x12345 (each piece keeps them). */
+#define HLEN6 (14 + 40 + 32)
+static const uint8_t SRC6[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 1};
+static const uint8_t DST6[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 2};
+
+static uint64_t pseudo6(size_t tcp_len)
+{
+    uint64_t sum = oasis_csum_add(oasis_csum_add(0, SRC6, 16), DST6, 16);
+    return oasis_csum_add_be32(oasis_csum_add_be32(sum, (uint32_t)tcp_len), 6);
+}
+
+static uint8_t *super_frame6(size_t payload, uint8_t flags, size_t *len)
+{
+    *len = HLEN6 + payload;
+    uint8_t *f = malloc(*len);
+    assert_non_null(f);
+    memset(f, 0, HLEN6);
+    memset(f, 0xaa, 12);
+    oasis_put16(f + 12, 0x86dd);
+    uint8_t *ip = f + 14, *tcp = f + 54;
+    oasis_put32(ip, 6u << 28 | 0x28u << 20 | 0x12345u);
+    oasis_put16(ip + 4, (uint16_t)(32 + payload));
+    ip[6] = 6;
+    ip[7] = 64;
+    memcpy(ip + 8, SRC6, 16);
+    memcpy(ip + 24, DST6, 16);
+    fill_tcp(tcp, payload, flags);
+    uint16_t ps = (uint16_t)~oasis_csum_fold(pseudo6(32 + payload));
     memcpy(tcp + 16, &ps, 2);
     return f;
 }
@@ -245,6 +286,66 @@ static void check_cut(size_t payload, uint8_t flags, int in_place)
     free(f);
 }
 
+/* The same rules on an IPv6 super-segment: each piece's payload length,
+ * the fixed header otherwise as it was (no ID, no header checksum), and
+ * the TCP checksum over IPv6's pseudo-header. */
+static void check_cut6(size_t payload, uint8_t flags, int in_place)
+{
+    size_t len;
+    uint8_t *f = super_frame6(payload, flags, &len);
+    uint8_t *orig = malloc(len);
+    memcpy(orig, f, len);
+    oasis_offload off = {OASIS_OFFLOAD_CSUM_PARTIAL, OASIS_GSO_TCPV6 | OASIS_GSO_ECN, MSS, HLEN6,
+                         54, 16};
+    pieces p = {0};
+    uint8_t *scratch = in_place ? NULL : malloc(OASIS_GSO_SCRATCH);
+    int err = -1;
+    int n = oasis_gso_segment(f, len, &off, scratch, OASIS_GSO_SCRATCH, collect, &p, &err);
+    size_t want = payload == 0 ? 1 : (payload + MSS - 1) / MSS;
+    assert_int_equal(n, (int)want);
+    assert_int_equal(err, 0);
+    assert_int_equal(p.n, want);
+    if (!in_place)
+        assert_memory_equal(f, orig, len);
+    size_t done = 0;
+    for (size_t i = 0; i < p.n; i++) {
+        uint8_t *q = p.f[i], *ip = q + 14, *tcp = q + 54;
+        size_t k = payload - done < MSS ? payload - done : MSS;
+        assert_int_equal(p.len[i], HLEN6 + k);
+        assert_memory_equal(q, orig, 14 + 4); /* Ethernet; version, class, flow label */
+        assert_int_equal(oasis_get16(ip + 4), 32 + k);
+        assert_memory_equal(ip + 6, orig + 14 + 6, 34); /* next header, hops, addresses */
+        assert_int_equal(oasis_get32(tcp + 4), (uint32_t)(0xfffff000u + done));
+        assert_memory_equal(tcp + 20, orig + 54 + 20, 12);
+        uint8_t fl = flags;
+        if (i + 1 < p.n)
+            fl &= (uint8_t)~(0x01 | 0x08);
+        if (i > 0)
+            fl &= (uint8_t)~0x80;
+        assert_int_equal(tcp[13], fl);
+        assert_int_equal(oasis_csum_fold(oasis_csum_add(pseudo6(32 + k), tcp, 32 + k)), 0);
+        assert_memory_equal(q + HLEN6, orig + HLEN6 + done, k);
+        done += k;
+    }
+    assert_int_equal(done, payload);
+    pieces_free(&p);
+    free(scratch);
+    free(orig);
+    free(f);
+}
+
+static void test_gso6_every_boundary(void **state)
+{
+    (void)state;
+    const uint8_t all = 0x01 | 0x08 | 0x10 | 0x80;
+    const size_t sizes[] = {0, 1, MSS - 1, MSS, MSS + 1, 2 * MSS, 45 * MSS, 65535 - 32};
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+        check_cut6(sizes[i], all, 0);
+        check_cut6(sizes[i], all, 1);
+        check_cut6(sizes[i], 0x10, 1);
+    }
+}
+
 static void test_gso_every_boundary(void **state)
 {
     (void)state;
@@ -278,8 +379,21 @@ static void test_gso_refuses_what_it_cannot_cut(void **state)
     size_t len;
     uint8_t *f = super_frame(5000, 0x10, &len);
     pieces p = {0};
-    oasis_offload v6 = {OASIS_OFFLOAD_CSUM_PARTIAL, OASIS_GSO_TCPV6, MSS, HLEN, 34, 16};
-    assert_int_equal(oasis_gso_segment(f, len, &v6, NULL, 0, collect, &p, NULL), OASIS_ENOTSUP);
+    oasis_offload udp = {OASIS_OFFLOAD_CSUM_PARTIAL, OASIS_GSO_UDP, MSS, HLEN, 34, 6};
+    assert_int_equal(oasis_gso_segment(f, len, &udp, NULL, 0, collect, &p, NULL), OASIS_ENOTSUP);
+    /* An IPv4 frame called IPv6, and IPv6 ones that are not what TCP sends. */
+    oasis_offload v6 = {OASIS_OFFLOAD_CSUM_PARTIAL, OASIS_GSO_TCPV6, MSS, HLEN6, 54, 16};
+    assert_int_equal(oasis_gso_segment(f, len, &v6, NULL, 0, collect, &p, NULL), OASIS_EMALFORMED);
+    size_t len6;
+    uint8_t *f6 = super_frame6(5000, 0x10, &len6);
+    f6[14 + 6] = 0; /* a Hop-by-Hop header before TCP */
+    assert_int_equal(oasis_gso_segment(f6, len6, &v6, NULL, 0, collect, &p, NULL), OASIS_EMALFORMED);
+    f6[14 + 6] = 6;
+    oasis_put16(f6 + 14 + 4, 60000); /* payload length past the frame */
+    assert_int_equal(oasis_gso_segment(f6, len6, &v6, NULL, 0, collect, &p, NULL), OASIS_EMALFORMED);
+    oasis_put16(f6 + 14 + 4, 16); /* shorter than the TCP header */
+    assert_int_equal(oasis_gso_segment(f6, len6, &v6, NULL, 0, collect, &p, NULL), OASIS_EMALFORMED);
+    free(f6);
     oasis_offload v4 = {OASIS_OFFLOAD_CSUM_PARTIAL, OASIS_GSO_TCPV4, MSS, HLEN, 34, 16};
     f[12] = 0x86; /* not IPv4 */
     assert_int_equal(oasis_gso_segment(f, len, &v4, NULL, 0, collect, &p, NULL), OASIS_EMALFORMED);
@@ -298,6 +412,7 @@ int main(void)
         cmocka_unit_test(test_vnet_fill_round_trip),
         cmocka_unit_test(test_vnet_input_drops_bad),
         cmocka_unit_test(test_gso_every_boundary),
+        cmocka_unit_test(test_gso6_every_boundary),
         cmocka_unit_test(test_gso_partial_only_completed),
         cmocka_unit_test(test_gso_refuses_what_it_cannot_cut),
     };

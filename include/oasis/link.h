@@ -29,17 +29,18 @@ typedef struct oasis_stack oasis_stack;
  * offload travels with an oasis_offload that says how (the virtio-net
  * header's fields, in host byte order, offsets from the Ethernet header).
  *
- * Sending. With TSO4 the stack hands send_offload() IPv4 TCP
- * "super-segments" of up to gso_max bytes of IP datagram (64 KiB at most):
- * one IP and TCP header in front of many MSS of payload. The link cuts them
- * into gso_size pieces exactly as RFC 9293 segments would be: sequence
- * numbers advance, the IP ID increases by one per piece (the stack reserved
- * them), options (timestamps) are copied to every piece, PSH and FIN stay
- * on the last piece only, CWR on the first only (OASIS_GSO_ECN), and every
- * piece gets its own IP and TCP checksums. With CSUM_TX the stack may leave
+ * Sending. With TSO4 (TSO6) the stack hands send_offload() IPv4 (IPv6)
+ * TCP "super-segments" of up to gso_max bytes of IP datagram (64 KiB at
+ * most): one IP and TCP header in front of many MSS of payload; IPv6's TCP
+ * header follows the fixed header, with no extension header between. The
+ * link cuts them into gso_size pieces exactly as RFC 9293 segments would
+ * be: sequence numbers advance, the IPv4 ID increases by one per piece
+ * (the stack reserved them), options (timestamps) are copied to every
+ * piece, PSH and FIN stay on the last piece only, CWR on the first only
+ * (OASIS_GSO_ECN), and every piece gets its own IP and TCP checksums. With CSUM_TX the stack may leave
  * the TCP or UDP checksum partial: the field holds the folded pseudo-header
  * sum (not complemented), and the link sums from csum_start to the end and
- * stores the result at csum_start + csum_offset. TSO4 needs CSUM_TX:
+ * stores the result at csum_start + csum_offset. TSO4 and TSO6 need CSUM_TX:
  * super-segments are always sent partial. Without these bits, or without
  * send_offload, the stack sends plain frames no longer than the MTU with
  * complete checksums (it cuts super-segments itself at the link boundary,
@@ -55,7 +56,7 @@ typedef struct oasis_stack oasis_stack;
  * such frames from any link. Delayed ACKs and segment counters count a
  * large segment as the pieces it stands for. */
 #define OASIS_LINK_TSO4 (1u << 0)   /* takes IPv4 TCP super-segments (needs CSUM_TX) */
-#define OASIS_LINK_TSO6 (1u << 1)   /* same for IPv6 TCP (reserved: no IPv6 yet) */
+#define OASIS_LINK_TSO6 (1u << 1)   /* same for IPv6 TCP (needs CSUM_TX) */
 #define OASIS_LINK_CSUM_TX (1u << 2) /* completes partial TCP/UDP checksums */
 #define OASIS_LINK_RX_GRO (1u << 3)  /* may hand up coalesced TCP segments */
 #define OASIS_LINK_RX_CSUM (1u << 4) /* may mark frames checksum-valid or partial */
@@ -97,7 +98,7 @@ struct oasis_link {
     void *data;
     /* Offloads (see above). caps 0 and send_offload NULL: a plain link. */
     uint32_t caps;
-    /* TSO4: largest super-segment, as IP datagram bytes (0: OASIS_GSO_MAX). */
+    /* TSO4, TSO6: largest super-segment, as IP datagram bytes (0: OASIS_GSO_MAX). */
     uint32_t gso_max;
     /* Sends one frame that uses offloads (off never NULL; a frame without
      * any goes through send). Same contract as send. */

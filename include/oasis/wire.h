@@ -37,7 +37,7 @@ typedef struct oasis_wire_config {
     uint64_t delay_ns;     /* one-way delay (0; see OASIS_WIRE_MAX_DELAY_NS) */
     uint32_t queue_frames; /* frames in flight on the wire before new ones are dropped (65536) */
     uint64_t seed;         /* seeds the impairments' randomness (1) */
-    /* 1: every port offers offloads (oasis/link.h: TSO4, CSUM_TX, RX_GRO,
+    /* 1: every port offers offloads (oasis/link.h: TSO4, TSO6, CSUM_TX, RX_GRO,
      * RX_CSUM; gso_max 64 KiB), like a veth pair: a super-segment or a
      * partial checksum reaches the other stack as it was sent. A direction
      * with a bottleneck, loss, corruption, reordering or duplication set,

@@ -12,6 +12,7 @@
 #include "ipv6/icmp6_wire.h"
 #include "link/eth.h"
 #include "link/eth_wire.h"
+#include "link/gso.h"
 #include "oasis/error.h"
 
 #include <string.h>
@@ -260,8 +261,16 @@ int oasis_ipv6_output_hbh(oasis_stack *s, oasis_pbuf *p, const oasis_in6 *src,
     ih.dst = *dst;
     oasis_ipv6_emit(h, &ih);
     uint32_t mtu = v->link_mtu ? v->link_mtu : s->mtu;
-    if (p->len > mtu)
+    /* A TCP super-segment is cut at the link boundary (oasis/link.h), by
+     * pieces that fit, never fragmented. */
+    if (p->len > mtu && !p->gso_size) {
+        /* fragments carry the checksum whole: a partial one is completed */
+        if (p->csum_partial &&
+            oasis_csum_complete(p->data, p->len, (uint16_t)(OASIS_IPV6_HLEN + hbh_len),
+                                proto == OASIS_IPPROTO_TCP ? 16 : 6) == OASIS_OK)
+            p->csum_partial = 0;
         return fragment(s, p, OASIS_IPV6_HLEN + hbh_len, proto, dst, &next_hop, mtu);
+    }
     return send_packet(s, p, dst, &next_hop);
 }
 

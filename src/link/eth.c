@@ -106,21 +106,24 @@ static int piece_send(void *ud, uint8_t *frame, size_t len)
     return plain_send(ud, frame, len);
 }
 
-/* The offloads of an IPv4 packet TCP built as a super-segment or with a
- * partial checksum (p->data: the Ethernet frame). */
+/* The offloads of an IPv4 or IPv6 packet TCP built as a super-segment or
+ * with a partial checksum (p->data: the Ethernet frame; IPv6's TCP and
+ * UDP headers follow the fixed header, as this stack sends them). */
 static void offload_of(const oasis_pbuf *p, oasis_offload *off)
 {
     const uint8_t *ip = p->data + OASIS_ETH_HLEN;
-    uint16_t l4 = (uint16_t)(OASIS_ETH_HLEN + (ip[0] & 15) * 4);
+    int v6 = oasis_get16(p->data + 12) == OASIS_ETHERTYPE_IPV6;
+    uint16_t l4 = (uint16_t)(OASIS_ETH_HLEN + (v6 ? OASIS_IPV6_HLEN : (ip[0] & 15) * 4));
+    uint8_t proto = v6 ? ip[6] : ip[9];
     memset(off, 0, sizeof *off);
     off->flags = OASIS_OFFLOAD_CSUM_PARTIAL;
     off->csum_start = l4;
-    off->csum_offset = ip[9] == OASIS_IPPROTO_TCP ? 16 : 6;
+    off->csum_offset = proto == OASIS_IPPROTO_TCP ? 16 : 6;
     if (p->gso_size) {
-        off->gso_type = OASIS_GSO_TCPV4;
+        off->gso_type = v6 ? OASIS_GSO_TCPV6 : OASIS_GSO_TCPV4;
         /* CWR (RFC 3168) belongs to the first piece only: say so, as
          * Linux's SKB_GSO_TCP_ECN / VIRTIO_NET_HDR_GSO_ECN do. */
-        if (ip[9] == OASIS_IPPROTO_TCP && (p->data[l4 + 13] & 0x80))
+        if (proto == OASIS_IPPROTO_TCP && (p->data[l4 + 13] & 0x80))
             off->gso_type |= OASIS_GSO_ECN;
         off->gso_size = p->gso_size;
         off->hdr_len = (uint16_t)(l4 + (p->data[l4 + 12] >> 4) * 4);
@@ -136,8 +139,10 @@ static int link_boundary(oasis_stack *s, oasis_pbuf *p)
     oasis_offload off;
     offload_of(p, &off);
     uint32_t max = l->gso_max ? l->gso_max : OASIS_GSO_MAX;
+    uint32_t tso = (off.gso_type & ~OASIS_GSO_ECN) == OASIS_GSO_TCPV6 ? OASIS_LINK_TSO6
+                                                                       : OASIS_LINK_TSO4;
     int ok = l->send_offload && (l->caps & OASIS_LINK_CSUM_TX) &&
-             (!p->gso_size || ((l->caps & OASIS_LINK_TSO4) && p->len - OASIS_ETH_HLEN <= max));
+             (!p->gso_size || ((l->caps & tso) && p->len - OASIS_ETH_HLEN <= max));
     if (ok) {
         if (l->pcap)
             oasis_stack_pcap_offload(s, l->pcap, p->data, p->len, &off);

@@ -1,6 +1,6 @@
 /* Software GSO (see gso.h): the rules are Linux's tcp_gso_segment and
  * virtio-net's (virtio 1.x 5.1.6.2): sequence numbers advance by the
- * payload of the pieces before, the IP ID by one per piece, every piece
+ * payload of the pieces before, IPv4's ID by one per piece, every piece
  * carries the super-segment's options, PSH and FIN only the last, CWR only
  * the first, and each gets its own IP header and TCP checksums. */
 #include "link/gso.h"
@@ -13,6 +13,8 @@
 
 #define ETH_HLEN 14
 #define ETHERTYPE_IPV4 0x0800
+#define ETHERTYPE_IPV6 0x86dd
+#define IP6_HLEN 40
 #define IPPROTO_TCP_ 6
 #define TCP_FIN 0x01
 #define TCP_PSH 0x08
@@ -29,15 +31,18 @@ int oasis_csum_complete(uint8_t *frame, size_t len, uint16_t start, uint16_t off
     return OASIS_OK;
 }
 
-/* The offsets of an IPv4 TCP super-segment's headers. */
-typedef struct tcp4_layout {
+/* The offsets of a TCP super-segment's headers: IPv4 (options allowed)
+ * or IPv6 (TCP straight after the fixed header: the stack sends none
+ * other, and virtio-net's TCPV6 is the same). */
+typedef struct tcp_layout {
+    int v6;
+    size_t ihl;     /* IP header bytes */
     size_t l4;      /* TCP header */
     size_t hlen;    /* Ethernet + IP + TCP headers */
     size_t payload; /* TCP payload bytes */
-    size_t ihl;
-} tcp4_layout;
+} tcp_layout;
 
-static int tcp4_parse(const uint8_t *f, size_t len, tcp4_layout *o)
+static int tcp4_parse(const uint8_t *f, size_t len, tcp_layout *o)
 {
     if (len < ETH_HLEN + 20 || oasis_get16(f + 12) != ETHERTYPE_IPV4)
         return OASIS_EMALFORMED;
@@ -53,10 +58,31 @@ static int tcp4_parse(const uint8_t *f, size_t len, tcp4_layout *o)
     size_t thl = (size_t)(ip[ihl + 12] >> 4) * 4;
     if (thl < 20 || ihl + thl > tot)
         return OASIS_EMALFORMED;
+    o->v6 = 0;
     o->ihl = ihl;
     o->l4 = ETH_HLEN + ihl;
     o->hlen = o->l4 + thl;
     o->payload = tot - ihl - thl;
+    return OASIS_OK;
+}
+
+static int tcp6_parse(const uint8_t *f, size_t len, tcp_layout *o)
+{
+    if (len < ETH_HLEN + IP6_HLEN + 20 || oasis_get16(f + 12) != ETHERTYPE_IPV6)
+        return OASIS_EMALFORMED;
+    const uint8_t *ip = f + ETH_HLEN;
+    size_t plen = oasis_get16(ip + 4);
+    if ((ip[0] >> 4) != 6 || ip[6] != IPPROTO_TCP_ || plen < 20 ||
+        plen > len - ETH_HLEN - IP6_HLEN)
+        return OASIS_EMALFORMED;
+    size_t thl = (size_t)(ip[IP6_HLEN + 12] >> 4) * 4;
+    if (thl < 20 || thl > plen)
+        return OASIS_EMALFORMED;
+    o->v6 = 1;
+    o->ihl = IP6_HLEN;
+    o->l4 = ETH_HLEN + IP6_HLEN;
+    o->hlen = o->l4 + thl;
+    o->payload = plen - thl;
     return OASIS_OK;
 }
 
@@ -67,22 +93,38 @@ static void ip_csum(uint8_t *ip, size_t ihl)
     memcpy(ip + 10, &c, 2);
 }
 
-static int segment_tcp4(uint8_t *frame, size_t len, const oasis_offload *off, uint8_t *scratch,
-                        size_t scratch_len, oasis_gso_emit_fn emit, void *ud, int *first_err)
+/* A piece's IP header: its length (and IPv4's ID, one up per piece, and
+ * header checksum); returns the TCP pseudo-header's sum for tcp_len bytes. */
+static uint64_t piece_ip(const tcp_layout *L, uint8_t *ip, uint16_t id, size_t tcp_len)
 {
-    tcp4_layout L;
-    if (tcp4_parse(frame, len, &L) != OASIS_OK)
+    if (L->v6) {
+        oasis_put16(ip + 4, (uint16_t)tcp_len);
+        uint64_t sum = oasis_csum_add(0, ip + 8, 32); /* source, destination */
+        return oasis_csum_add_be32(oasis_csum_add_be32(sum, (uint32_t)tcp_len), IPPROTO_TCP_);
+    }
+    oasis_put16(ip + 2, (uint16_t)(L->ihl + tcp_len));
+    oasis_put16(ip + 4, id);
+    ip_csum(ip, L->ihl);
+    return oasis_csum_pseudo(oasis_get32(ip + 12), oasis_get32(ip + 16), IPPROTO_TCP_,
+                             (uint16_t)tcp_len);
+}
+
+static int segment_tcp(uint8_t *frame, size_t len, const oasis_offload *off, int v6,
+                       uint8_t *scratch, size_t scratch_len, oasis_gso_emit_fn emit, void *ud,
+                       int *first_err)
+{
+    tcp_layout L;
+    if ((v6 ? tcp6_parse : tcp4_parse)(frame, len, &L) != OASIS_OK)
         return OASIS_EMALFORMED;
     size_t mss = off->gso_size;
     if (scratch && scratch_len < L.hlen + (L.payload < mss ? L.payload : mss))
         return OASIS_EMALFORMED;
     uint8_t tmpl[MAX_HDRS];
     memcpy(tmpl, frame, L.hlen);
-    const uint8_t *ip0 = tmpl + ETH_HLEN, *tcp0 = tmpl + L.l4;
-    uint16_t id = oasis_get16(ip0 + 4);
+    const uint8_t *tcp0 = tmpl + L.l4;
+    uint16_t id = v6 ? 0 : oasis_get16(tmpl + ETH_HLEN + 4);
     uint32_t seq = oasis_get32(tcp0 + 4);
     uint8_t flags = tcp0[13];
-    uint32_t src = oasis_get32(ip0 + 12), dst = oasis_get32(ip0 + 16);
     size_t thl = L.hlen - L.l4;
     int n = 0;
 
@@ -95,10 +137,8 @@ static int segment_tcp4(uint8_t *frame, size_t len, const oasis_offload *off, ui
         memcpy(p, tmpl, L.hlen);
         if (scratch)
             memcpy(p + L.hlen, frame + L.hlen + done, k);
-        uint8_t *ip = p + ETH_HLEN, *tcp = p + L.l4;
-        oasis_put16(ip + 2, (uint16_t)(L.ihl + thl + k));
-        oasis_put16(ip + 4, (uint16_t)(id + n));
-        ip_csum(ip, L.ihl);
+        uint8_t *tcp = p + L.l4;
+        uint64_t sum = piece_ip(&L, p + ETH_HLEN, (uint16_t)(id + n), thl + k);
         oasis_put32(tcp + 4, seq + (uint32_t)done);
         uint8_t fl = flags;
         if (!last)
@@ -107,7 +147,6 @@ static int segment_tcp4(uint8_t *frame, size_t len, const oasis_offload *off, ui
             fl &= (uint8_t)~TCP_CWR;
         tcp[13] = fl;
         memset(tcp + 16, 0, 2);
-        uint64_t sum = oasis_csum_pseudo(src, dst, IPPROTO_TCP_, (uint16_t)(thl + k));
         uint16_t c = oasis_csum_fold(oasis_csum_add(sum, tcp, thl + k));
         memcpy(tcp + 16, &c, 2);
         int err = emit(ud, p, L.hlen + k);
@@ -125,8 +164,9 @@ int oasis_gso_segment(uint8_t *frame, size_t len, const oasis_offload *off, uint
     if (first_err)
         *first_err = 0;
     uint8_t type = (uint8_t)(off->gso_type & ~OASIS_GSO_ECN);
-    if (type == OASIS_GSO_TCPV4 && off->gso_size)
-        return segment_tcp4(frame, len, off, scratch, scratch_len, emit, ud, first_err);
+    if ((type == OASIS_GSO_TCPV4 || type == OASIS_GSO_TCPV6) && off->gso_size)
+        return segment_tcp(frame, len, off, type == OASIS_GSO_TCPV6, scratch, scratch_len, emit,
+                           ud, first_err);
     if (type != OASIS_GSO_NONE)
         return OASIS_ENOTSUP;
     uint8_t *p = frame;

@@ -18,9 +18,10 @@ int oasis_csum_complete(uint8_t *frame, size_t len, uint16_t start, uint16_t off
 typedef int (*oasis_gso_emit_fn)(void *ud, uint8_t *frame, size_t len);
 
 /* Hands emit the plain frames that the frame with offloads `off` stands
- * for: an IPv4 TCP super-segment (OASIS_GSO_TCPV4) cut into gso_size
- * pieces, each with its own headers and complete checksums; any other
- * frame as it is, its partial checksum completed.
+ * for: a TCP super-segment (OASIS_GSO_TCPV4, or OASIS_GSO_TCPV6 with TCP
+ * right after the IPv6 header) cut into gso_size pieces, each with its own
+ * headers and complete checksums; any other frame as it is, its partial
+ * checksum completed.
  *
  * scratch NULL: the frame is rewritten in place (the headers of piece i
  * are written over the end of piece i-1's payload, which emit has already
@@ -30,8 +31,8 @@ typedef int (*oasis_gso_emit_fn)(void *ud, uint8_t *frame, size_t len);
  * Returns the number of frames emitted (all of them, even after an emit
  * failed) or, when nothing was emitted, a negative oasis_err:
  * OASIS_EMALFORMED for a super-segment whose headers do not parse,
- * OASIS_ENOTSUP for a GSO type other than TCPV4. *first_err (may be NULL)
- * gets the first error emit returned (0: none). */
+ * OASIS_ENOTSUP for a GSO type other than TCPV4 and TCPV6. *first_err
+ * (may be NULL) gets the first error emit returned (0: none). */
 int oasis_gso_segment(uint8_t *frame, size_t len, const oasis_offload *off, uint8_t *scratch,
                       size_t scratch_len, oasis_gso_emit_fn emit, void *ud, int *first_err);
 

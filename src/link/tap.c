@@ -41,6 +41,7 @@ struct oasis_tap {
     uint32_t mtu;
     char name[IFNAMSIZ];
     int vnet;        /* offloads on: a virtio-net header before every frame */
+    int tso6;        /* the kernel takes (and may send) IPv6 TCP super-segments */
     uint64_t send_drops;
     uint64_t bad_headers;
     oasis_tap_place_counts place; /* zero-copy receive, frame by frame */
@@ -287,8 +288,9 @@ static int attach(oasis_tap *t, int create, int vnet, char *errbuf, size_t errle
 }
 
 /* The virtio-net header in its 12-byte form, little-endian, and the
- * offloads we take: partial checksums and IPv4 TSO (not TSO_ECN: the
- * kernel then cuts ECN super-segments itself). Returns 0, or -1 with what
+ * offloads we take: partial checksums, IPv4 and IPv6 TSO (not TSO_ECN:
+ * the kernel then cuts ECN super-segments itself). A kernel that refuses
+ * TSO6 (none since 2.6.27) still gets TSO4. Returns 0, or -1 with what
  * failed in t->status. */
 static int vnet_setup(oasis_tap *t)
 {
@@ -302,6 +304,11 @@ static int vnet_setup(oasis_tap *t)
         uint16_t probe = 1;
         if (le_ok || *(uint8_t *)&probe == 1) {
             what = "TUNSETOFFLOAD";
+            if (ioctl(t->fd, TUNSETOFFLOAD,
+                      (unsigned long)(TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6)) == 0) {
+                t->tso6 = 1;
+                return 0;
+            }
             if (ioctl(t->fd, TUNSETOFFLOAD, (unsigned long)(TUN_F_CSUM | TUN_F_TSO4)) == 0)
                 return 0;
         }
@@ -360,8 +367,8 @@ int oasis_tap_open(const oasis_tap_config *cfg, oasis_tap **out, char *errbuf, s
     }
     if (!err && t->vnet)
         snprintf(t->status, sizeof t->status,
-                 "offloads on on %s: virtio-net header, partial checksums, TSO4 both ways",
-                 t->name);
+                 "offloads on on %s: virtio-net header, partial checksums, %s both ways",
+                 t->name, t->tso6 ? "TSO4 and TSO6" : "TSO4");
     if (!err)
         err = set_mtu(t, mtu, errbuf, errlen);
     if (!err && cfg->txqueuelen)
@@ -378,8 +385,8 @@ int oasis_tap_open(const oasis_tap_config *cfg, oasis_tap **out, char *errbuf, s
     t->link.data = t;
     if (t->vnet) {
         t->link.send_offload = tap_send_offload;
-        t->link.caps = OASIS_LINK_TSO4 | OASIS_LINK_CSUM_TX | OASIS_LINK_RX_GRO |
-                       OASIS_LINK_RX_CSUM;
+        t->link.caps = OASIS_LINK_TSO4 | (t->tso6 ? OASIS_LINK_TSO6 : 0) | OASIS_LINK_CSUM_TX |
+                       OASIS_LINK_RX_GRO | OASIS_LINK_RX_CSUM;
         t->link.gso_max = OASIS_GSO_MAX;
     }
     *out = t;

@@ -1069,8 +1069,8 @@ static wire_port *port_add(oasis_wire *w)
     p->link.data = p;
     if (w->cfg.offload) {
         p->link.send_offload = port_send_offload;
-        p->link.caps = OASIS_LINK_TSO4 | OASIS_LINK_CSUM_TX | OASIS_LINK_RX_GRO |
-                       OASIS_LINK_RX_CSUM;
+        p->link.caps = OASIS_LINK_TSO4 | OASIS_LINK_TSO6 | OASIS_LINK_CSUM_TX |
+                       OASIS_LINK_RX_GRO | OASIS_LINK_RX_CSUM;
         p->link.gso_max = OASIS_GSO_MAX;
     }
     p->wire = w;

@@ -113,19 +113,23 @@ static void fill_options(oasis_flow *f, oasis_tcp_hdr *h)
 }
 
 /* The largest payload one send of new data may carry: a super-segment of
- * whole MSS (oasis/link.h) that fits one IPv4 datagram, and the link's
- * gso_max when it cuts them itself; links without TSO get it cut at the
- * link boundary (link/eth.c), so TCP always works the same way. 60 bytes
- * leave room for the longest TCP header. */
+ * whole MSS (oasis/link.h) that fits one IPv4 datagram (or IPv6 packet:
+ * its payload length field is 16 bits too), and the link's gso_max when it
+ * cuts them itself; links without TSO get it cut at the link boundary
+ * (link/eth.c), so TCP always works the same way. 60 bytes leave room for
+ * the longest TCP header. */
 static uint32_t super_max(const oasis_flow *f, uint32_t mss)
 {
-    if (oasis_tcp_conn_v6(&f->c))
-        return mss; /* super-segments are cut as IPv4 datagrams only (link/gso.c) */
+    int v6 = oasis_tcp_conn_v6(&f->c);
     const oasis_link *l = f->s->link;
     uint32_t d = OASIS_GSO_MAX;
-    if (l && (l->caps & OASIS_LINK_TSO4) && l->send_offload && l->gso_max && l->gso_max < d)
+    if (l && (l->caps & (v6 ? OASIS_LINK_TSO6 : OASIS_LINK_TSO4)) && l->send_offload &&
+        l->gso_max && l->gso_max < d)
         d = l->gso_max;
-    uint32_t room = d > OASIS_IPV4_HLEN + OASIS_TCP_MAX_HLEN ? d - OASIS_IPV4_HLEN - OASIS_TCP_MAX_HLEN : 0;
+    /* (both headers count against d: IPv6's payload length leaves out its
+     * 40 bytes, so this is below its limit as well) */
+    uint32_t ip = v6 ? OASIS_IPV6_HLEN : OASIS_IPV4_HLEN;
+    uint32_t room = d > ip + OASIS_TCP_MAX_HLEN ? d - ip - OASIS_TCP_MAX_HLEN : 0;
     uint32_t max = room - room % mss;
     return max > mss ? max : mss;
 }
@@ -355,9 +359,7 @@ OASIS_HOT static OASIS_NOINLINE uint32_t xmit_general(oasis_flow *f, uint32_t se
     int v6 = oasis_tcp_conn_v6(&f->c);
     uint32_t dst = oasis_ipaddr_to_v4(&f->c.raddr); /* (0 for IPv6) */
     const oasis_link *l = s->link;
-    /* (IPv4 only: the links' offloads, TSO4 and the checksum offsets, are
-     * IPv4's; an IPv6 segment is summed here, below.) */
-    int offload = !v6 && (pieces > 1 || (l && (l->caps & OASIS_LINK_CSUM_TX) && l->send_offload));
+    int offload = pieces > 1 || (l && (l->caps & OASIS_LINK_CSUM_TX) && l->send_offload);
     uint8_t small[SMALL_FRAME];
     uint8_t *frame = NULL;
     oasis_pbuf *p = NULL;
