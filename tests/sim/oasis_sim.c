@@ -9,7 +9,8 @@
  *   oasis_sim --max-size N         largest transfer per direction (2 MiB)
  *   oasis_sim --offload ...        the wire offers offloads (TSO, partial
  *                                  checksums, GRO: oasis/link.h) to both
- *   oasis_sim --ipv6 ...           the flow runs over IPv6 (link-local)
+ *   oasis_sim --ipv6 ...           the flow runs over IPv6 (link-local); with
+ *                                  --offload, TSO6 super-segments
  *   oasis_sim --ge-per-frame ...   bursts step per frame, as before issue 11
  *                                  item 45 (replays old runs; a Timeout the
  *                                  link caused is then accepted, with a note)
@@ -47,7 +48,7 @@ static double wall_seconds(void)
 
 int main(int argc, char **argv)
 {
-    sim_opts o = {.max_size = 2u << 20};
+    sim_opts o = {.max_size = 2u << 20}; /* (the replay line names a size other than this) */
     uint64_t first = env_u64("OASIS_SIM_FIRST", 1), count = env_u64("OASIS_SIM_SEEDS", 200);
     int one = 0, determinism = 0, per_frame = 0;
 
@@ -136,8 +137,14 @@ int main(int argc, char **argv)
             continue;
         }
         failed++;
-        printf("FAIL seed %" PRIu64 ": %s\n  replay: %s%s --seed %" PRIu64 "\n", seed, r.why,
-               argv[0], o.ipv6 ? " --ipv6" : "", seed);
+        /* (every option that shapes a case: a replay without them runs
+         * another one) */
+        char size[48] = "";
+        if (o.max_size != 2u << 20)
+            snprintf(size, sizeof size, " --max-size %" PRIu64, (uint64_t)o.max_size);
+        printf("FAIL seed %" PRIu64 ": %s\n  replay: %s%s%s%s%s --seed %" PRIu64 "\n", seed,
+               r.why, argv[0], o.ipv6 ? " --ipv6" : "", o.offload ? " --offload" : "",
+               per_frame ? " --ge-per-frame" : "", size, seed);
         fflush(stdout);
     }
     printf("oasis_sim: %" PRIu64 " seeds from %" PRIu64 ", %" PRIu64 " failed, %" PRIu64
