@@ -6,7 +6,8 @@
 #   bench/paths.sh OASIS_BIN SECONDS [MTU...]     (as root; default MTUs 1500 9000 65520)
 #
 # Rows: path_out_mtuN (the namespace side sends to Linux) and path_in_mtuN
-# (Linux sends to it). Peers:
+# (Linux sends to it); over IPv6, path6_out_mtuN and path6_in_mtuN (Oasis
+# and the veth pair only; PATHS_FAMILIES="4" skips them). Peers:
 #   oasis        `oasis iperf -s` on a TAP device in a private namespace;
 #                Linux's iperf3 -c (and -c -R) from the kernel side of the TAP
 #   linux veth   iperf3 between two namespaces over a veth pair (TSO/GRO on)
@@ -65,15 +66,17 @@ EOF
 }
 
 # both NS_CLIENT ADDR PEER SETUP MTU [iperf3 client args]: out and in rows
-# for a client in NS_CLIENT (the namespace side) and a server at ADDR.
+# for a client in NS_CLIENT (the namespace side) and a server at ADDR (an
+# IPv6 address gives the path6 rows).
 both() {
-    local ns=$1 addr=$2 peer=$3 setup=$4 mtu=$5
+    local ns=$1 addr=$2 peer=$3 setup=$4 mtu=$5 row=path
     shift 5
+    [[ "$addr" == *:* ]] && row=path6
     local f=/tmp/oasis-paths-$TAG.json
     ip netns exec "$ns" timeout $((SECS + 30)) iperf3 -c "$addr" -p "$PORT" -t "$SECS" -J "$@" >"$f" &&
-        result "path_out_mtu$mtu" "$peer" "$setup" "$f"
+        result "${row}_out_mtu$mtu" "$peer" "$setup" "$f"
     ip netns exec "$ns" timeout $((SECS + 30)) iperf3 -c "$addr" -p "$PORT" -t "$SECS" -R -J "$@" >"$f" &&
-        result "path_in_mtu$mtu" "$peer" "$setup" "$f"
+        result "${row}_in_mtu$mtu" "$peer" "$setup" "$f"
     rm -f "$f"
 }
 
@@ -84,43 +87,59 @@ host_server() {
     sleep 0.5
 }
 
+# oasis_rows MTU NAME EXTRA [6]: `oasis iperf -s` on a TAP, over IPv4 or
+# (6) IPv6 (a static address, no DAD on either side).
 oasis_rows() {
-    local mtu=$1 name=$2 extra=$3 ns=oasis-$TAG-t
+    local mtu=$1 name=$2 extra=$3 fam=${4:-4} ns=oasis-$TAG-t
     newns "$ns" || return
     ip netns exec "$ns" ip tuntap add dev oasis0 mode tap
     ip -n "$ns" link set oasis0 mtu "$mtu"
     ip -n "$ns" addr add 10.77.0.1/24 dev oasis0
+    local addr=10.77.0.2 row=path v6=
+    if [ "$fam" = 6 ]; then
+        ip netns exec "$ns" sysctl -qw net.ipv6.conf.oasis0.accept_dad=0
+        ip -n "$ns" -6 addr add fd00:77::1/64 dev oasis0 nodad
+        addr=fd00:77::2 row=path6 v6="--addr6 fd00:77::2/64"
+    fi
     ip -n "$ns" link set oasis0 up
     # shellcheck disable=SC2086
     ip netns exec "$ns" "$OASIS" iperf -s -p "$PORT" --tap oasis0 --addr 10.77.0.2/24 --mtu "$mtu" \
-        $extra >/tmp/oasis-paths-$TAG.log 2>&1 &
+        $v6 $extra >/tmp/oasis-paths-$TAG.log 2>&1 &
     local srv=$!
-    local i
-    for ((i = 0; i < 50; i++)); do grep -q "ready on" /tmp/oasis-paths-$TAG.log && break; sleep 0.1; done
+    local i ready="ready on"
+    [ "$fam" = 6 ] && ready="ipv6 fd00:77::2/64 preferred"
+    for ((i = 0; i < 50; i++)); do grep -q "$ready" /tmp/oasis-paths-$TAG.log && break; sleep 0.1; done
     # The kernel side is the iperf3 client: "out" (Oasis sends) is its -R.
     local f=/tmp/oasis-paths-$TAG.json setup="TAP; oasis iperf -s${extra:+ $extra}"
-    ip netns exec "$ns" timeout $((SECS + 30)) iperf3 -c 10.77.0.2 -p "$PORT" -t "$SECS" -R -J >"$f" &&
-        result "path_out_mtu$mtu" "$name" "$setup" "$f"
-    ip netns exec "$ns" timeout $((SECS + 30)) iperf3 -c 10.77.0.2 -p "$PORT" -t "$SECS" -J >"$f" &&
-        result "path_in_mtu$mtu" "$name" "$setup" "$f"
+    ip netns exec "$ns" timeout $((SECS + 30)) iperf3 -c "$addr" -p "$PORT" -t "$SECS" -R -J >"$f" &&
+        result "${row}_out_mtu$mtu" "$name" "$setup" "$f"
+    ip netns exec "$ns" timeout $((SECS + 30)) iperf3 -c "$addr" -p "$PORT" -t "$SECS" -J >"$f" &&
+        result "${row}_in_mtu$mtu" "$name" "$setup" "$f"
     rm -f "$f"
     kill "$srv" 2>/dev/null
     wait "$srv" 2>/dev/null
     delns "$ns"
 }
 
+# veth_rows MTU [6]: iperf3 between two namespaces, over IPv4 or IPv6.
 veth_rows() {
-    local mtu=$1 a=oasis-$TAG-a b=oasis-$TAG-b
+    local mtu=$1 fam=${2:-4} a=oasis-$TAG-a b=oasis-$TAG-b
     newns "$a" && newns "$b" || return
     ip link add "b13a$$" netns "$a" type veth peer name "b13b$$" netns "$b"
     ip -n "$a" addr add 10.78.0.1/24 dev "b13a$$"
     ip -n "$b" addr add 10.78.0.2/24 dev "b13b$$"
+    local server=10.78.0.1
+    if [ "$fam" = 6 ]; then
+        ip -n "$a" -6 addr add fd00:78::1/64 dev "b13a$$" nodad
+        ip -n "$b" -6 addr add fd00:78::2/64 dev "b13b$$" nodad
+        server=fd00:78::1
+    fi
     ip -n "$a" link set "b13a$$" mtu "$mtu" up
     ip -n "$b" link set "b13b$$" mtu "$mtu" up
     ip netns exec "$a" iperf3 -s -p "$PORT" >/dev/null 2>&1 &
     local srv=$!
     sleep 0.5
-    both "$b" 10.78.0.1 linux "veth pair; TSO/GRO on" "$mtu"
+    both "$b" "$server" linux "veth pair; TSO/GRO on" "$mtu"
     kill "$srv" 2>/dev/null
     wait "$srv" 2>/dev/null
     delns "$a"
@@ -173,4 +192,8 @@ for mtu in $MTUS; do
     veth_rows "$mtu"
     slirp_rows "$mtu"
     pasta_rows "$mtu"
+    if [[ " ${PATHS_FAMILIES:-4 6} " == *" 6 "* ]]; then
+        for v in "${variants[@]}"; do oasis_rows "$mtu" "${v%%=*}" "${v#*=}" 6; done
+        veth_rows "$mtu" 6
+    fi
 done

@@ -226,6 +226,24 @@ def write_md(res, out):
                 fmt(sl, "Gbit/s"), fmt(pa, "Gbit/s"), ratio(o, ve), ratio(o, sl), ratio(o, pa),
                 verdict))
 
+    p6rows = [(m, d) for m in (1500, 9000, 65520) for d in ("out", "in")
+              if any(r == "path6_%s_mtu%d" % (d, m) for (r, _, _) in res)]
+    if p6rows:
+        names6 = sorted({st for (r, st, _) in res if r.startswith("path6_")
+                         and st not in PATH_PEERS})
+        lines += ["", "### The real paths over IPv6", "",
+                  "The same with static IPv6 addresses: Oasis and the veth pair only.", "",
+                  "| MTU | Direction | " + " | ".join("Oasis TAP (%s)" % n for n in names6)
+                  + " | Linux veth | Oasis/veth |",
+                  "|---:|---|" + "---:|" * (len(names6) + 2)]
+        for m, d in p6rows:
+            row = "path6_%s_mtu%d" % (d, m)
+            os_ = [get(res, row, n) for n in names6]
+            o = max([v for v in os_ if v is not None], default=None)
+            ve = get(res, row, PATH_PEERS[0])
+            lines.append("| %d | %s | %s | %s | %s |" % (
+                m, d, " | ".join(fmt(v, "Gbit/s") for v in os_), fmt(ve, "Gbit/s"), ratio(o, ve)))
+
     mc = get(res, "xcheck_memcpy", "machine")
     cs = get(res, "xcheck_csum", "oasis")
     if mc:
