@@ -76,6 +76,9 @@ typedef struct side {
     int wscale;              /* window scale offered in our SYN, -1: none */
     int edge_valid;
     uint32_t edge;           /* rightmost window edge advertised so far */
+    int syn_sent;
+    uint32_t iss;            /* sequence number of our last SYN (or SYN-ACK) */
+    int reopens;             /* SYNs with another ISS than the last one's */
 } side;
 
 struct sim {
@@ -372,8 +375,18 @@ static void accept_cb(oasis_stack *st, oasis_flow *f, void *ud)
 static void check_window(side *s, const oasis_tcp_hdr *h, uint64_t t)
 {
     const side *peer = &s->sim->s[!s->id];
-    if (h->flags & OASIS_TCP_SYN)
+    if (h->flags & OASIS_TCP_SYN) {
+        /* A SYN with another ISS opens another connection on the same
+         * ports (a listener answering a duplicate SYN that arrived after
+         * the close): its window owes nothing to the last one's. */
+        if (s->syn_sent && h->seq != s->iss) {
+            s->edge_valid = 0;
+            s->reopens++;
+        }
+        s->syn_sent = 1;
+        s->iss = h->seq;
         s->wscale = h->has_wscale ? (h->wscale > 14 ? 14 : h->wscale) : -1;
+    }
     if (!(h->flags & OASIS_TCP_ACK) || (h->flags & OASIS_TCP_RST))
         return;
     /* The window of a SYN-ACK is never scaled (RFC 7323 2.2). */
@@ -834,12 +847,12 @@ static void print_summary(sim *m)
                (unsigned long long)st.dropped_queue, (unsigned long long)st.corrupted,
                (unsigned long long)st.reordered, (unsigned long long)st.duplicated);
         printf("  %c tcp: retrans %llu timeouts %llu fast_retrans %llu csum_err ip %llu tcp %llu; "
-               "rx %llu eof %d (%s) close %s\n",
+               "rx %llu eof %d (%s) close %s; SYNs of another connection %d\n",
                'A' + i, (unsigned long long)k->tcp.retrans_segs,
                (unsigned long long)k->tcp.timeouts, (unsigned long long)k->tcp.fast_retrans,
                (unsigned long long)k->ip.in_csum_errors, (unsigned long long)k->tcp.in_csum_errors,
                (unsigned long long)m->s[i].rx, m->s[i].eof, oasis_err_name(m->s[i].eof_why),
-               oasis_err_name(m->s[i].close_err));
+               oasis_err_name(m->s[i].close_err), m->s[i].reopens);
     }
     printf("  virtual time %.3fs with the drain after the close\n", (now(m) - m->t0) / 1e9);
 }
