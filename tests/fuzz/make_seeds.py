@@ -229,7 +229,28 @@ def seeds_http():
     write("http", "url_noport", b"\x03http://192.168.1.2")
 
 
+def seeds_gso():
+    # type, gso_size, csum_start, csum_offset, flags; then the frame
+    def hdr(typ, gso, start, off, flags=1):
+        return struct.pack("!BHHHB", typ, gso, start, off, flags)
+    data = bytes((i * 7) & 0xff for i in range(3000))
+    opts = b"\x01\x01\x08\x0a" + b"\x00" * 8
+    seg = tcp(80, 40000, 1000, 2000, 0x18, data, opts)
+    write("gso", "tcpv4", hdr(1, 1000, 34, 16) + eth(PEER_MAC, STACK_MAC, 0x0800,
+                                                     ipv4(6, seg)))
+    write("gso", "tcpv4_ecn", hdr(0x81, 1448, 34, 16) + eth(PEER_MAC, STACK_MAC, 0x0800,
+                                                           ipv4(6, seg)))
+    ip6 = (struct.pack("!IHBB", 6 << 28, len(seg), 6, 64) + b"\x20\x01\x0d\xb8" + b"\0" * 11 +
+           b"\x01" + b"\x20\x01\x0d\xb8" + b"\0" * 11 + b"\x02")
+    write("gso", "tcpv6", hdr(2, 700, 54, 16) + eth(PEER_MAC, STACK_MAC, 0x86dd, ip6 + seg))
+    write("gso", "partial_only", hdr(0, 0, 34, 16) + eth(PEER_MAC, STACK_MAC, 0x0800,
+                                                         ipv4(6, seg[:200])))
+    write("gso", "udp", hdr(3, 1000, 34, 6) + eth(PEER_MAC, STACK_MAC, 0x0800,
+                                                  ipv4(17, udp(53, 53, data[:100]))))
+
+
 if __name__ == "__main__":
+    seeds_gso()
     seeds_parsers()
     seeds_stack()
     seeds_lp()
