@@ -158,61 +158,59 @@ static void fill_tcp(uint8_t *tcp, size_t payload, uint8_t flags)
         tcp[32 + i] = (uint8_t)(i * 7 + i / 251);
 }
 
-static uint8_t *super_frame(size_t payload, uint8_t flags, size_t *len)
-{
-    *len = HLEN + payload;
-    uint8_t *f = malloc(*len);
-    assert_non_null(f);
-    memset(f, 0, HLEN);
-    memset(f, 0xaa, 12);
-    oasis_put16(f + 12, 0x0800);
-    uint8_t *ip = f + 14, *tcp = f + 34;
-    ip[0] = 0x45;
-    oasis_put16(ip + 2, (uint16_t)(20 + 32 + payload));
-    oasis_put16(ip + 4, 0xfff0); /* wraps inside a 64 KiB super-segment */
-    oasis_put16(ip + 6, 0x4000); /* DF */
-    ip[8] = 64;
-    ip[9] = 6;
-    oasis_put32(ip + 12, SRC);
-    oasis_put32(ip + 16, DST);
-    fill_tcp(tcp, payload, flags);
-    /* Partial checksum, as TCP leaves it. */
-    uint16_t ps = (uint16_t)~oasis_csum_fold(oasis_csum_pseudo(SRC, DST, 6, (uint16_t)(32 + payload)));
-    memcpy(tcp + 16, &ps, 2);
-    return f;
-}
-
 /* IPv6: 2001:db8::1 to 2001:db8::2, traffic class 0x28 and flow label
  * 0x12345 (each piece keeps them). */
 #define HLEN6 (14 + 40 + 32)
 static const uint8_t SRC6[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 1};
 static const uint8_t DST6[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 2};
 
-static uint64_t pseudo6(size_t tcp_len)
+/* The TCP pseudo-header's sum for tcp_len bytes, either family. */
+static uint64_t pseudo(int v6, size_t tcp_len)
 {
+    if (!v6)
+        return oasis_csum_pseudo(SRC, DST, 6, (uint16_t)tcp_len);
     uint64_t sum = oasis_csum_add(oasis_csum_add(0, SRC6, 16), DST6, 16);
     return oasis_csum_add_be32(oasis_csum_add_be32(sum, (uint32_t)tcp_len), 6);
 }
 
-static uint8_t *super_frame6(size_t payload, uint8_t flags, size_t *len)
+/* A super-segment of `payload` bytes over IPv4 (ID 0xfff0, DF) or IPv6,
+ * its checksum left partial as TCP leaves it. */
+static uint8_t *super_frame_of(int v6, size_t payload, uint8_t flags, size_t *len)
 {
-    *len = HLEN6 + payload;
+    size_t hlen = v6 ? HLEN6 : HLEN;
+    *len = hlen + payload;
     uint8_t *f = malloc(*len);
     assert_non_null(f);
-    memset(f, 0, HLEN6);
+    memset(f, 0, hlen);
     memset(f, 0xaa, 12);
-    oasis_put16(f + 12, 0x86dd);
-    uint8_t *ip = f + 14, *tcp = f + 54;
-    oasis_put32(ip, 6u << 28 | 0x28u << 20 | 0x12345u);
-    oasis_put16(ip + 4, (uint16_t)(32 + payload));
-    ip[6] = 6;
-    ip[7] = 64;
-    memcpy(ip + 8, SRC6, 16);
-    memcpy(ip + 24, DST6, 16);
+    oasis_put16(f + 12, v6 ? 0x86dd : 0x0800);
+    uint8_t *ip = f + 14, *tcp = f + hlen - 32;
+    if (v6) {
+        oasis_put32(ip, 6u << 28 | 0x28u << 20 | 0x12345u);
+        oasis_put16(ip + 4, (uint16_t)(32 + payload));
+        ip[6] = 6;
+        ip[7] = 64;
+        memcpy(ip + 8, SRC6, 16);
+        memcpy(ip + 24, DST6, 16);
+    } else {
+        ip[0] = 0x45;
+        oasis_put16(ip + 2, (uint16_t)(20 + 32 + payload));
+        oasis_put16(ip + 4, 0xfff0); /* wraps inside a 64 KiB super-segment */
+        oasis_put16(ip + 6, 0x4000); /* DF */
+        ip[8] = 64;
+        ip[9] = 6;
+        oasis_put32(ip + 12, SRC);
+        oasis_put32(ip + 16, DST);
+    }
     fill_tcp(tcp, payload, flags);
-    uint16_t ps = (uint16_t)~oasis_csum_fold(pseudo6(32 + payload));
+    uint16_t ps = (uint16_t)~oasis_csum_fold(pseudo(v6, 32 + payload));
     memcpy(tcp + 16, &ps, 2);
     return f;
+}
+
+static uint8_t *super_frame(size_t payload, uint8_t flags, size_t *len)
+{
+    return super_frame_of(0, payload, flags, len);
 }
 
 typedef struct pieces {
@@ -237,14 +235,20 @@ static void pieces_free(pieces *p)
         free(p->f[i]);
 }
 
-/* Checks every rule on the pieces of a super-segment of `payload` bytes. */
-static void check_cut(size_t payload, uint8_t flags, int in_place)
+/* Checks every rule on the pieces of a super-segment of `payload` bytes:
+ * IPv4's length, ID (one up per piece) and header checksum, or IPv6's
+ * payload length with the rest of its header as it was; sequence numbers,
+ * options, PSH/FIN on the last and CWR on the first only, the TCP checksum
+ * over the family's pseudo-header, the payload in order. */
+static void check_cut(int v6, size_t payload, uint8_t flags, int in_place)
 {
-    size_t len;
-    uint8_t *f = super_frame(payload, flags, &len);
+    size_t len, hlen = v6 ? HLEN6 : HLEN, l4 = hlen - 32;
+    uint8_t *f = super_frame_of(v6, payload, flags, &len);
     uint8_t *orig = malloc(len);
     memcpy(orig, f, len);
-    oasis_offload off = {OASIS_OFFLOAD_CSUM_PARTIAL, OASIS_GSO_TCPV4, MSS, HLEN, 34, 16};
+    oasis_offload off = {OASIS_OFFLOAD_CSUM_PARTIAL,
+                         v6 ? OASIS_GSO_TCPV6 | OASIS_GSO_ECN : OASIS_GSO_TCPV4, MSS,
+                         (uint16_t)hlen, (uint16_t)l4, 16};
     pieces p = {0};
     uint8_t *scratch = in_place ? NULL : malloc(OASIS_GSO_SCRATCH);
     int err = -1;
@@ -257,74 +261,31 @@ static void check_cut(size_t payload, uint8_t flags, int in_place)
         assert_memory_equal(f, orig, len); /* left untouched */
     size_t done = 0;
     for (size_t i = 0; i < p.n; i++) {
-        uint8_t *q = p.f[i], *ip = q + 14, *tcp = q + 34;
+        uint8_t *q = p.f[i], *ip = q + 14, *tcp = q + l4;
         size_t k = payload - done < MSS ? payload - done : MSS;
-        assert_int_equal(p.len[i], HLEN + k);
-        assert_memory_equal(q, orig, 14); /* Ethernet header */
-        assert_int_equal(oasis_get16(ip + 2), 20 + 32 + k);
-        assert_int_equal(oasis_get16(ip + 4), (uint16_t)(0xfff0 + i)); /* ID per piece */
-        assert_int_equal(oasis_get16(ip + 6), 0x4000);
-        assert_int_equal(oasis_csum(ip, 20), 0); /* IP checksum per piece */
+        assert_int_equal(p.len[i], hlen + k);
+        if (v6) {
+            assert_memory_equal(q, orig, 14 + 4); /* Ethernet; version, class, flow label */
+            assert_int_equal(oasis_get16(ip + 4), 32 + k);
+            assert_memory_equal(ip + 6, orig + 14 + 6, 34); /* next header, hops, addresses */
+        } else {
+            assert_memory_equal(q, orig, 14); /* Ethernet header */
+            assert_int_equal(oasis_get16(ip + 2), 20 + 32 + k);
+            assert_int_equal(oasis_get16(ip + 4), (uint16_t)(0xfff0 + i)); /* ID per piece */
+            assert_int_equal(oasis_get16(ip + 6), 0x4000);
+            assert_int_equal(oasis_csum(ip, 20), 0); /* IP checksum per piece */
+        }
         assert_int_equal(oasis_get32(tcp + 4), (uint32_t)(0xfffff000u + done));
         assert_int_equal(oasis_get32(tcp + 8), 777);
-        assert_memory_equal(tcp + 20, orig + 34 + 20, 12); /* options on every piece */
+        assert_memory_equal(tcp + 20, orig + l4 + 20, 12); /* options on every piece */
         uint8_t fl = flags;
         if (i + 1 < p.n)
             fl &= (uint8_t)~(0x01 | 0x08); /* FIN, PSH: the last only */
         if (i > 0)
             fl &= (uint8_t)~0x80; /* CWR: the first only */
         assert_int_equal(tcp[13], fl);
-        uint64_t sum = oasis_csum_pseudo(SRC, DST, 6, (uint16_t)(32 + k));
-        assert_int_equal(oasis_csum_fold(oasis_csum_add(sum, tcp, 32 + k)), 0);
-        assert_memory_equal(q + HLEN, orig + HLEN + done, k);
-        done += k;
-    }
-    assert_int_equal(done, payload);
-    pieces_free(&p);
-    free(scratch);
-    free(orig);
-    free(f);
-}
-
-/* The same rules on an IPv6 super-segment: each piece's payload length,
- * the fixed header otherwise as it was (no ID, no header checksum), and
- * the TCP checksum over IPv6's pseudo-header. */
-static void check_cut6(size_t payload, uint8_t flags, int in_place)
-{
-    size_t len;
-    uint8_t *f = super_frame6(payload, flags, &len);
-    uint8_t *orig = malloc(len);
-    memcpy(orig, f, len);
-    oasis_offload off = {OASIS_OFFLOAD_CSUM_PARTIAL, OASIS_GSO_TCPV6 | OASIS_GSO_ECN, MSS, HLEN6,
-                         54, 16};
-    pieces p = {0};
-    uint8_t *scratch = in_place ? NULL : malloc(OASIS_GSO_SCRATCH);
-    int err = -1;
-    int n = oasis_gso_segment(f, len, &off, scratch, OASIS_GSO_SCRATCH, collect, &p, &err);
-    size_t want = payload == 0 ? 1 : (payload + MSS - 1) / MSS;
-    assert_int_equal(n, (int)want);
-    assert_int_equal(err, 0);
-    assert_int_equal(p.n, want);
-    if (!in_place)
-        assert_memory_equal(f, orig, len);
-    size_t done = 0;
-    for (size_t i = 0; i < p.n; i++) {
-        uint8_t *q = p.f[i], *ip = q + 14, *tcp = q + 54;
-        size_t k = payload - done < MSS ? payload - done : MSS;
-        assert_int_equal(p.len[i], HLEN6 + k);
-        assert_memory_equal(q, orig, 14 + 4); /* Ethernet; version, class, flow label */
-        assert_int_equal(oasis_get16(ip + 4), 32 + k);
-        assert_memory_equal(ip + 6, orig + 14 + 6, 34); /* next header, hops, addresses */
-        assert_int_equal(oasis_get32(tcp + 4), (uint32_t)(0xfffff000u + done));
-        assert_memory_equal(tcp + 20, orig + 54 + 20, 12);
-        uint8_t fl = flags;
-        if (i + 1 < p.n)
-            fl &= (uint8_t)~(0x01 | 0x08);
-        if (i > 0)
-            fl &= (uint8_t)~0x80;
-        assert_int_equal(tcp[13], fl);
-        assert_int_equal(oasis_csum_fold(oasis_csum_add(pseudo6(32 + k), tcp, 32 + k)), 0);
-        assert_memory_equal(q + HLEN6, orig + HLEN6 + done, k);
+        assert_int_equal(oasis_csum_fold(oasis_csum_add(pseudo(v6, 32 + k), tcp, 32 + k)), 0);
+        assert_memory_equal(q + hlen, orig + hlen + done, k);
         done += k;
     }
     assert_int_equal(done, payload);
@@ -340,9 +301,9 @@ static void test_gso6_every_boundary(void **state)
     const uint8_t all = 0x01 | 0x08 | 0x10 | 0x80;
     const size_t sizes[] = {0, 1, MSS - 1, MSS, MSS + 1, 2 * MSS, 45 * MSS, 65535 - 32};
     for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
-        check_cut6(sizes[i], all, 0);
-        check_cut6(sizes[i], all, 1);
-        check_cut6(sizes[i], 0x10, 1);
+        check_cut(1, sizes[i], all, 0);
+        check_cut(1, sizes[i], all, 1);
+        check_cut(1, sizes[i], 0x10, 1);
     }
 }
 
@@ -353,9 +314,9 @@ static void test_gso_every_boundary(void **state)
     const size_t sizes[] = {0, 1, MSS - 1, MSS, MSS + 1, 2 * MSS, 2 * MSS + 1,
                             45 * MSS, 65535 - 20 - 32};
     for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
-        check_cut(sizes[i], all, 0);
-        check_cut(sizes[i], all, 1);
-        check_cut(sizes[i], 0x10, 1);
+        check_cut(0, sizes[i], all, 0);
+        check_cut(0, sizes[i], all, 1);
+        check_cut(0, sizes[i], 0x10, 1);
     }
 }
 
@@ -385,7 +346,7 @@ static void test_gso_refuses_what_it_cannot_cut(void **state)
     oasis_offload v6 = {OASIS_OFFLOAD_CSUM_PARTIAL, OASIS_GSO_TCPV6, MSS, HLEN6, 54, 16};
     assert_int_equal(oasis_gso_segment(f, len, &v6, NULL, 0, collect, &p, NULL), OASIS_EMALFORMED);
     size_t len6;
-    uint8_t *f6 = super_frame6(5000, 0x10, &len6);
+    uint8_t *f6 = super_frame_of(1, 5000, 0x10, &len6);
     f6[14 + 6] = 0; /* a Hop-by-Hop header before TCP */
     assert_int_equal(oasis_gso_segment(f6, len6, &v6, NULL, 0, collect, &p, NULL), OASIS_EMALFORMED);
     f6[14 + 6] = 6;
