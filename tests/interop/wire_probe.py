@@ -201,7 +201,8 @@ class Probe:
             frame, addr = self.s.recvfrom(65536 + VNET_HLEN)
             # With TSO on the TAP, Oasis may hand over one super-frame that
             # the kernel cuts into gso_size pieces.
-            gso_size = struct.unpack("<H", frame[6:8])[0] if frame[1] else 0
+            # virtio_net_hdr: flags, gso_type, hdr_len, gso_size, csum_start, csum_offset
+            gso_size = struct.unpack("<H", frame[4:6])[0] if frame[1] else 0
             partial = frame[0] & 1  # VIRTIO_NET_HDR_F_NEEDS_CSUM: the L4 sum is left partial
             frame = frame[VNET_HLEN:]
             if addr[2] == PACKET_OUTGOING or len(frame) < 14:

@@ -232,7 +232,8 @@ class Probe6:
                 return
             frame, addr = self.s.recvfrom(65536 + wp.VNET_HLEN)
             partial = frame[0] & 1  # VIRTIO_NET_HDR_F_NEEDS_CSUM
-            gso_size = struct.unpack("<H", frame[6:8])[0] if frame[1] else 0
+            # virtio_net_hdr: flags, gso_type, hdr_len, gso_size, csum_start, csum_offset
+            gso_size = struct.unpack("<H", frame[4:6])[0] if frame[1] else 0
             frame = frame[wp.VNET_HLEN:]
             if addr[2] == wp.PACKET_OUTGOING or len(frame) < 54:
                 continue
@@ -1056,7 +1057,8 @@ def packet_too_big():
         c.close()
         return max(sizes)
 
-    check(fetch() == 1500, "no full-size datagrams at MTU 1500")
+    got = fetch()
+    check(got == 1500, f"no full-size datagrams at MTU 1500: the largest {got} bytes")
     fetch([(1000, None, 0), (1300, 9999, 0), (1300, None, 100000)])
     got = fetch()
     check(got == 1500, f"after Packet Too Bigs below 1280 or about another flow: datagrams up to {got}")
