@@ -2,7 +2,9 @@
 # Issue 13: a capture (--pcap) of a flow with offloads on, both ways, read
 # by tshark with checksum validation: no malformed frame, no bad checksum.
 # The capture holds what a wire would carry: super-segments cut into their
-# pieces and partial checksums completed (src/core/stack.c).
+# pieces and partial checksums completed (src/core/stack.c). Over IPv4,
+# then over IPv6 (TSO6 both ways), each with a stack and a capture of its
+# own.
 # Args: OASIS_BIN
 TEST_NAME="interop_offload_pcap"
 NS_TAG="offload13"
@@ -11,37 +13,67 @@ need curl socat tshark
 SIZE=4194304
 
 setup_ns 1500
-start_serve --mtu 1500 --offload on --verbose --pcap "$TMP/cap.pcap"
-grep -q "offloads on on $TAP" "$TMP/serve.log" || fail "offloads are not on"
+# lib.sh turns IPv6 off in the namespace; the second pass wants it on the TAP.
+ns sysctl -qw net.ipv6.conf.$TAP.disable_ipv6=0
+ns sysctl -qw net.ipv6.conf.$TAP.accept_dad=0
+L6=2001:db8:13::1
+O6=2001:db8:13::2
+ns ip -6 addr add "$L6/64" dev "$TAP" nodad
 want=$(pattern_sha "$SIZE")
-got=$(ns curl -sS --fail --max-time 60 "http://$OASIS_IP/bytes/$SIZE" | sha256sum | cut -d' ' -f1)
-expect_eq "$got" "$want" "download with a capture"
-got=$("$OASIS" pattern "$SIZE" | ns timeout 60 socat -t 30 - "TCP:$OASIS_IP:5001")
-expect_eq "$got" "$want $SIZE" "upload with a capture"
-stop_pid "$SERVE_PID" "oasis serve"
-line=$(grep "^counters: link rx" "$TMP/serve.log")
-read -r rx insegs < <(sed -E 's/.*link rx ([0-9]+) frames.*tcp in ([0-9]+) .*/\1 \2/' <<<"$line")
-# Each segment a super-segment carries beyond its first is one more in
-# than frames read. How many frames Linux merges depends on timing (on a
-# loaded machine fewer), so the test asks only that super-segments came:
-# enough that the capture below must have cut them.
-log "frames read $rx, TCP segments in $insegs"
-[ "$insegs" -gt $((rx + 100)) ] || fail "no super-segments crossed ($rx frames, $insegs segments)"
-pass "super-segments crossed while capturing ($((insegs - rx)) segments more than frames)"
 
-ts() { tshark -n -r "$TMP/cap.pcap" -o ip.check_checksum:TRUE -o tcp.check_checksum:TRUE \
-         -o udp.check_checksum:TRUE "$@" 2>/dev/null; }
-count() { ts -Y "$1" | wc -l; }
-BAD='_ws.malformed || _ws.expert.severity == error || ip.checksum.status == 0 || tcp.checksum.status == 0 || udp.checksum.status == 0'
-total=$(count frame)
-bad=$(count "$BAD")
-log "capture: $total frames, $bad bad"
-[ "$bad" -eq 0 ] || { ts -Y "$BAD" | head -10; fail "$bad malformed or bad-checksum frames"; }
-pass "no malformed frame, no bad checksum"
-big=$(count 'frame.len > 1514')
-expect_eq "$big" "0" "no frame longer than the MTU in the capture"
-[ "$(count 'tcp.checksum.status == 1 && tcp.len > 1000')" -gt 1000 ] || fail "TCP checksums not verified"
-pass "TCP checksums verified good by tshark"
-data=$(count 'tcp.len > 0')
-[ "$data" -gt 5000 ] || fail "too few data segments in the capture ($data)"
-pass "$data data segments captured"
+# one_pass FAMILY HOST [serve options]: SIZE bytes each way over FAMILY (4
+# or 6) with a capture, then tshark's verdict on it.
+one_pass() {
+    local fam=$1 host=$2 name=serve$1
+    shift 2
+    local cap="$TMP/cap$fam.pcap" log="$TMP/$name.log"
+    bg "$name" "$OASIS" serve --tap "$TAP" --addr "$OASIS_IP/24" --mtu 1500 --offload on \
+        --verbose --pcap "$cap" "$@"
+    local pid=$BG_PID
+    wait_for "$log" "ready on" 10
+    local url="http://$host" target="TCP:$host:5001"
+    if [ "$fam" = 6 ]; then
+        wait_for "$log" "ipv6 $O6/64 preferred \(static\)" 10
+        url="http://[$host]" target="TCP6:[$host]:5001"
+    fi
+    grep -q "offloads on on $TAP: .*TSO4 and TSO6" "$log" || fail "offloads (TSO4 and TSO6) are not on"
+    local got
+    got=$(ns curl -"$fam" -sS --fail --max-time 60 "$url/bytes/$SIZE" | sha256sum | cut -d' ' -f1)
+    expect_eq "$got" "$want" "IPv$fam download with a capture"
+    got=$("$OASIS" pattern "$SIZE" | ns timeout 60 socat -t 30 - "$target")
+    expect_eq "$got" "$want $SIZE" "IPv$fam upload with a capture"
+    stop_pid "$pid" "oasis serve (IPv$fam)"
+    local line rx insegs
+    line=$(grep "^counters: link rx" "$log")
+    read -r rx insegs < <(sed -E 's/.*link rx ([0-9]+) frames.*tcp in ([0-9]+) .*/\1 \2/' <<<"$line")
+    # Each segment a super-segment carries beyond its first is one more in
+    # than frames read. How many frames Linux merges depends on timing (on
+    # a loaded machine fewer), so the test asks only that super-segments
+    # came: enough that the capture below must have cut them.
+    log "IPv$fam: frames read $rx, TCP segments in $insegs"
+    [ "$insegs" -gt $((rx + 100)) ] || fail "IPv$fam: no super-segments crossed ($rx frames, $insegs segments)"
+    pass "IPv$fam: super-segments crossed while capturing ($((insegs - rx)) segments more than frames)"
+
+    ts() { tshark -n -r "$cap" -o ip.check_checksum:TRUE -o tcp.check_checksum:TRUE \
+             -o udp.check_checksum:TRUE "$@" 2>/dev/null; }
+    count() { ts -Y "$1" | wc -l; }
+    local BAD='_ws.malformed || _ws.expert.severity == error || ip.checksum.status == 0 || tcp.checksum.status == 0 || udp.checksum.status == 0'
+    local total bad big data ip="ip"
+    [ "$fam" = 6 ] && ip="ipv6"
+    total=$(count frame)
+    bad=$(count "$BAD")
+    log "IPv$fam capture: $total frames, $bad bad"
+    [ "$bad" -eq 0 ] || { ts -Y "$BAD" | head -10; fail "IPv$fam: $bad malformed or bad-checksum frames"; }
+    pass "IPv$fam: no malformed frame, no bad checksum"
+    big=$(count 'frame.len > 1514')
+    expect_eq "$big" "0" "IPv$fam: no frame longer than the MTU in the capture"
+    [ "$(count "$ip && tcp.checksum.status == 1 && tcp.len > 1000")" -gt 1000 ] ||
+        fail "IPv$fam: TCP checksums not verified"
+    pass "IPv$fam: TCP checksums verified good by tshark"
+    data=$(count "$ip && tcp.len > 0")
+    [ "$data" -gt 5000 ] || fail "IPv$fam: too few data segments in the capture ($data)"
+    pass "IPv$fam: $data data segments captured"
+}
+
+one_pass 4 "$OASIS_IP"
+one_pass 6 "$O6" --addr6 "$O6/64"
