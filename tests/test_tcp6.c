@@ -240,24 +240,33 @@ static void fill_bulk(void)
         bulk_buf[i] = pattern(i);
 }
 
+/* After DAD, a client on n->a connects to a server on n->b (link-local);
+ * the client writes x[0].to_send bytes of the pattern (after setting
+ * x[0].dscp), half-closes and reads the answer. Returns when both ends
+ * have closed; obs (with ud) sees every frame on the wire. */
+static void run_pair(test_net *n, side x[2], oasis_wire_observer obs, void *ud)
+{
+    oasis_wire_run(n->wire, never, NULL, 3 * SEC); /* DAD */
+    oasis_ipaddr lb = test_link_local(n->b);
+    fill_bulk();
+    oasis_wire_observe(n->wire, obs, ud);
+    assert_int_equal(oasis_tcp_listen(n->b, PORT, NULL, srv_accept, &x[1]), 0);
+    assert_int_equal(oasis_tcp_connect(n->a, &lb, PORT, NULL, cli_connected, &x[0]), 0);
+    assert_int_equal(oasis_wire_run(n->wire, both_closed, x, 60 * SEC), 0);
+}
+
 static void test_handshake_bulk_half_close(void **state)
 {
     (void)state;
     test_net n;
     net6_init(&n);
-    oasis_wire_run(n.wire, never, NULL, 3 * SEC); /* DAD */
-    oasis_ipaddr la = test_link_local(n.a), lb = test_link_local(n.b);
-    fill_bulk();
     side x[2]; /* client, server */
     memset(x, 0, sizeof x);
     x[0].to_send = BULK;
     wire_check wc;
     memset(&wc, 0, sizeof wc);
-    oasis_wire_observe(n.wire, check_frame, &wc);
-    assert_int_equal(oasis_tcp_listen(n.b, PORT, NULL, srv_accept, &x[1]), 0);
-    assert_int_equal(oasis_tcp_connect(n.a, &lb, PORT, NULL, cli_connected, &x[0]), 0);
-
-    assert_int_equal(oasis_wire_run(n.wire, both_closed, x, 60 * SEC), 0);
+    run_pair(&n, x, check_frame, &wc);
+    oasis_ipaddr la = test_link_local(n.a), lb = test_link_local(n.b);
     assert_true(wc.segs > BULK / 1440);
     assert_int_equal(wc.supers, 0); /* super-segments cut at the link boundary */
     assert_int_equal(wc.bad_csum, 0);
@@ -290,10 +299,7 @@ static void test_handshake_bulk_half_close(void **state)
     assert_int_equal(n.a->ctr.tcp.in_errs + n.b->ctr.tcp.in_errs, 0);
     assert_true(n.b->ctr.ipv6.in_delivers > BULK / 1440);
     oasis_tcp_release(x[0].flow);
-    oasis_stack_destroy(n.a);
-    oasis_stack_destroy(n.b);
-    oasis_wire_destroy(n.wire);
-    oasis_clock_free(n.clock);
+    test_net_fini(&n);
 }
 
 /* TSO6: the bulk above goes out as IPv6 super-segments of whole MSS,
@@ -308,19 +314,13 @@ static void test_tso6(void **state)
     test_net n;
     net6_init(&n);
     net6_offload = 0;
-    oasis_wire_run(n.wire, never, NULL, 3 * SEC); /* DAD */
-    oasis_ipaddr lb = test_link_local(n.b);
-    fill_bulk();
     side x[2];
     memset(x, 0, sizeof x);
     x[0].to_send = BULK;
     wire_check wc;
     memset(&wc, 0, sizeof wc);
     wc.partial = 1;
-    oasis_wire_observe(n.wire, check_frame, &wc);
-    assert_int_equal(oasis_tcp_listen(n.b, PORT, NULL, srv_accept, &x[1]), 0);
-    assert_int_equal(oasis_tcp_connect(n.a, &lb, PORT, NULL, cli_connected, &x[0]), 0);
-    assert_int_equal(oasis_wire_run(n.wire, both_closed, x, 60 * SEC), 0);
+    run_pair(&n, x, check_frame, &wc);
 
     assert_int_equal(x[1].got, BULK);
     assert_false(x[1].bad);
@@ -338,10 +338,7 @@ static void test_tso6(void **state)
     assert_int_equal(n.b->ctr.tcp.in_csum_errors, 0);
     assert_int_equal(n.b->ctr.tcp.in_errs, 0);
     oasis_tcp_release(x[0].flow);
-    oasis_stack_destroy(n.a);
-    oasis_stack_destroy(n.b);
-    oasis_wire_destroy(n.wire);
-    oasis_clock_free(n.clock);
+    test_net_fini(&n);
 }
 
 /* ---- the Traffic Class: per-flow DSCP and ECN over IPv6 ---- */
@@ -385,19 +382,13 @@ static void test_traffic_class(void **state)
     net6_ecn = 1;
     net6_init(&n);
     net6_ecn = 0;
-    oasis_wire_run(n.wire, never, NULL, 3 * SEC); /* DAD */
-    oasis_ipaddr lb = test_link_local(n.b);
-    fill_bulk();
     side x[2];
     memset(x, 0, sizeof x);
     x[0].to_send = 256 * 1024;
     x[0].dscp = 46; /* EF */
     tc_check w;
     memset(&w, 0, sizeof w);
-    oasis_wire_observe(n.wire, check_tclass, &w);
-    assert_int_equal(oasis_tcp_listen(n.b, PORT, NULL, srv_accept, &x[1]), 0);
-    assert_int_equal(oasis_tcp_connect(n.a, &lb, PORT, NULL, cli_connected, &x[0]), 0);
-    assert_int_equal(oasis_wire_run(n.wire, both_closed, x, 60 * SEC), 0);
+    run_pair(&n, x, check_tclass, &w);
     assert_true(x[0].ti.ecn && x[1].ti.ecn);
     assert_int_equal(x[1].got, 256 * 1024);
     assert_false(x[1].bad);
@@ -405,10 +396,7 @@ static void test_traffic_class(void **state)
     assert_int_equal(w.data_other, 0);
     assert_int_equal(w.acks_ect, 0);
     oasis_tcp_release(x[0].flow);
-    oasis_stack_destroy(n.a);
-    oasis_stack_destroy(n.b);
-    oasis_wire_destroy(n.wire);
-    oasis_clock_free(n.clock);
+    test_net_fini(&n);
 }
 
 /* ---- refused, families ---- */
@@ -503,10 +491,7 @@ static void test_refused_and_families(void **state)
     assert_int_equal(oasis_tcp_listen(n.b, 84, &(oasis_listen_opts){.families = 4}, count_accept,
                                       &srv),
                      OASIS_EINVAL);
-    oasis_stack_destroy(n.a);
-    oasis_stack_destroy(n.b);
-    oasis_wire_destroy(n.wire);
-    oasis_clock_free(n.clock);
+    test_net_fini(&n);
 }
 
 /* ---- SYN cookies over IPv6 ---- */
@@ -561,10 +546,7 @@ static void test_syn_cookies(void **state)
         f = oasis_tcp_accept(n.b, PORT);
     }
     assert_int_equal(cookie_seen, 2);
-    oasis_stack_destroy(n.a);
-    oasis_stack_destroy(n.b);
-    oasis_wire_destroy(n.wire);
-    oasis_clock_free(n.clock);
+    test_net_fini(&n);
 }
 
 /* ---- Packet Too Big ---- */
@@ -660,10 +642,7 @@ static void test_packet_too_big(void **state)
     assert_int_equal(x[1].got, BULK);
     assert_false(x[1].bad);
     oasis_tcp_release(x[0].flow);
-    oasis_stack_destroy(n.a);
-    oasis_stack_destroy(n.b);
-    oasis_wire_destroy(n.wire);
-    oasis_clock_free(n.clock);
+    test_net_fini(&n);
 }
 
 /* ---- the 16-byte addresses in the ISN and the cookie MAC ---- */
