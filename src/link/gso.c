@@ -7,6 +7,7 @@
 
 #include "core/bytes.h"
 #include "core/checksum.h"
+#include "ipv6/ipv6_wire.h"
 #include "oasis/error.h"
 
 #include <string.h>
@@ -14,7 +15,6 @@
 #define ETH_HLEN 14
 #define ETHERTYPE_IPV4 0x0800
 #define ETHERTYPE_IPV6 0x86dd
-#define IP6_HLEN 40
 #define IPPROTO_TCP_ 6
 #define TCP_FIN 0x01
 #define TCP_PSH 0x08
@@ -68,19 +68,19 @@ static int tcp4_parse(const uint8_t *f, size_t len, tcp_layout *o)
 
 static int tcp6_parse(const uint8_t *f, size_t len, tcp_layout *o)
 {
-    if (len < ETH_HLEN + IP6_HLEN + 20 || oasis_get16(f + 12) != ETHERTYPE_IPV6)
+    if (len < ETH_HLEN + OASIS_IPV6_HLEN + 20 || oasis_get16(f + 12) != ETHERTYPE_IPV6)
         return OASIS_EMALFORMED;
     const uint8_t *ip = f + ETH_HLEN;
     size_t plen = oasis_get16(ip + 4);
     if ((ip[0] >> 4) != 6 || ip[6] != IPPROTO_TCP_ || plen < 20 ||
-        plen > len - ETH_HLEN - IP6_HLEN)
+        plen > len - ETH_HLEN - OASIS_IPV6_HLEN)
         return OASIS_EMALFORMED;
-    size_t thl = (size_t)(ip[IP6_HLEN + 12] >> 4) * 4;
+    size_t thl = (size_t)(ip[OASIS_IPV6_HLEN + 12] >> 4) * 4;
     if (thl < 20 || thl > plen)
         return OASIS_EMALFORMED;
     o->v6 = 1;
-    o->ihl = IP6_HLEN;
-    o->l4 = ETH_HLEN + IP6_HLEN;
+    o->ihl = OASIS_IPV6_HLEN;
+    o->l4 = ETH_HLEN + OASIS_IPV6_HLEN;
     o->hlen = o->l4 + thl;
     o->payload = plen - thl;
     return OASIS_OK;
@@ -99,8 +99,10 @@ static uint64_t piece_ip(const tcp_layout *L, uint8_t *ip, uint16_t id, size_t t
 {
     if (L->v6) {
         oasis_put16(ip + 4, (uint16_t)tcp_len);
-        uint64_t sum = oasis_csum_add(0, ip + 8, 32); /* source, destination */
-        return oasis_csum_add_be32(oasis_csum_add_be32(sum, (uint32_t)tcp_len), IPPROTO_TCP_);
+        oasis_in6 src, dst;
+        memcpy(src.b, ip + 8, 16);
+        memcpy(dst.b, ip + 24, 16);
+        return oasis_ipv6_pseudo_sum(&src, &dst, (uint32_t)tcp_len, IPPROTO_TCP_);
     }
     oasis_put16(ip + 2, (uint16_t)(L->ihl + tcp_len));
     oasis_put16(ip + 4, id);
