@@ -102,6 +102,14 @@ setup_ns() {
     ns ip link set "$TAP" up
 }
 
+# tap_ipv6 [ADDR/LEN]: IPv6 on the TAP's kernel side after all (setup_ns
+# turns it off in the namespace), without DAD; ADDR/LEN added if given.
+tap_ipv6() {
+    ns sysctl -qw net.ipv6.conf.$TAP.disable_ipv6=0
+    ns sysctl -qw net.ipv6.conf.$TAP.accept_dad=0
+    [ -z "${1:-}" ] || ns ip -6 addr add "$1" dev "$TAP" nodad
+}
+
 # bg NAME CMD...: runs CMD in the namespace in the background, output to
 # $TMP/NAME.log; the pid is remembered for cleanup and left in BG_PID.
 bg() {
@@ -133,10 +141,16 @@ wait_port() {
 }
 
 # start_serve [oasis serve options]: Oasis's servers on the TAP device.
-start_serve() {
-    bg serve "$OASIS" serve --tap "$TAP" --addr "$OASIS_IP/24" "$@"
+start_serve() { start_serve_as serve "$@"; }
+
+# start_serve_as NAME [oasis serve options]: the same, its output in
+# $TMP/NAME.log (a test that runs serve more than once keeps every log).
+start_serve_as() {
+    local name=$1
+    shift
+    bg "$name" "$OASIS" serve --tap "$TAP" --addr "$OASIS_IP/24" "$@"
     SERVE_PID=$BG_PID
-    wait_for "$TMP/serve.log" "ready on" 10
+    wait_for "$TMP/$name.log" "ready on" 10
 }
 
 # stop_pid PID WHAT: stops a process and insists it exits cleanly (under

@@ -15,23 +15,17 @@ SIZE=${3:-67108864}
 need curl socat
 
 setup_ns 1500
-# lib.sh turns IPv6 off in the namespace; the second pass wants it on the TAP.
-ns sysctl -qw net.ipv6.conf.$TAP.disable_ipv6=0
-ns sysctl -qw net.ipv6.conf.$TAP.accept_dad=0
 L6=2001:db8:13::1
 O6=2001:db8:13::2
-ns ip -6 addr add "$L6/64" dev "$TAP" nodad
+tap_ipv6 "$L6/64" # for the second pass
 want=$(pattern_sha "$SIZE")
 
 # one_pass FAMILY HOST [serve options]: serve on the TAP, SIZE bytes each
 # way over FAMILY (4 or 6) to HOST, then the counters serve printed.
 one_pass() {
-    local fam=$1 host=$2 name=serve$1
+    local fam=$1 host=$2 log="$TMP/serve$1.log"
     shift 2
-    bg "$name" "$OASIS" serve --tap "$TAP" --addr "$OASIS_IP/24" --mtu 1500 --offload "$MODE" \
-        --verbose "$@"
-    local pid=$BG_PID log="$TMP/$name.log"
-    wait_for "$log" "ready on" 10
+    start_serve_as "serve$fam" --mtu 1500 --offload "$MODE" --verbose "$@"
     if [ "$fam" = 6 ]; then
         wait_for "$log" "ipv6 $O6/64 preferred \(static\)" 10
         host="[$host]"
@@ -63,7 +57,7 @@ one_pass() {
     expect_eq "$got" "$want $SIZE" "IPv$fam Linux->Oasis SHA-256 of $SIZE bytes, offloads $MODE"
     log "rate IPv$fam Linux->Oasis, offloads $MODE: $(python3 -c "print(f'{$SIZE*8/($end-$start)/1e6:.0f} Mbit/s')") (hashed by Oasis)"
 
-    stop_pid "$pid" "oasis serve (IPv$fam)"
+    stop_pid "$SERVE_PID" "oasis serve (IPv$fam)"
     local line rx tx bad placed declined big untrusted other insegs outsegs
     line=$(grep "^counters: link rx" "$log") || fail "no counters line"
     # (ten fields: one sed substitution has nine groups; \10 would read as

@@ -13,24 +13,17 @@ need curl socat tshark
 SIZE=4194304
 
 setup_ns 1500
-# lib.sh turns IPv6 off in the namespace; the second pass wants it on the TAP.
-ns sysctl -qw net.ipv6.conf.$TAP.disable_ipv6=0
-ns sysctl -qw net.ipv6.conf.$TAP.accept_dad=0
 L6=2001:db8:13::1
 O6=2001:db8:13::2
-ns ip -6 addr add "$L6/64" dev "$TAP" nodad
+tap_ipv6 "$L6/64" # for the second pass
 want=$(pattern_sha "$SIZE")
 
 # one_pass FAMILY HOST [serve options]: SIZE bytes each way over FAMILY (4
 # or 6) with a capture, then tshark's verdict on it.
 one_pass() {
-    local fam=$1 host=$2 name=serve$1
+    local fam=$1 host=$2 cap="$TMP/cap$1.pcap" log="$TMP/serve$1.log"
     shift 2
-    local cap="$TMP/cap$fam.pcap" log="$TMP/$name.log"
-    bg "$name" "$OASIS" serve --tap "$TAP" --addr "$OASIS_IP/24" --mtu 1500 --offload on \
-        --verbose --pcap "$cap" "$@"
-    local pid=$BG_PID
-    wait_for "$log" "ready on" 10
+    start_serve_as "serve$fam" --mtu 1500 --offload on --verbose --pcap "$cap" "$@"
     local url="http://$host" target="TCP:$host:5001"
     if [ "$fam" = 6 ]; then
         wait_for "$log" "ipv6 $O6/64 preferred \(static\)" 10
@@ -42,7 +35,7 @@ one_pass() {
     expect_eq "$got" "$want" "IPv$fam download with a capture"
     got=$("$OASIS" pattern "$SIZE" | ns timeout 60 socat -t 30 - "$target")
     expect_eq "$got" "$want $SIZE" "IPv$fam upload with a capture"
-    stop_pid "$pid" "oasis serve (IPv$fam)"
+    stop_pid "$SERVE_PID" "oasis serve (IPv$fam)"
     local line rx insegs
     line=$(grep "^counters: link rx" "$log")
     read -r rx insegs < <(sed -E 's/.*link rx ([0-9]+) frames.*tcp in ([0-9]+) .*/\1 \2/' <<<"$line")

@@ -9,8 +9,7 @@ source "$(dirname "$0")/lib.sh"
 need ping radvd tshark
 
 setup_ns 1500
-ns sysctl -qw net.ipv6.conf.$TAP.disable_ipv6=0
-ns sysctl -qw net.ipv6.conf.$TAP.accept_dad=0
+tap_ipv6
 # radvd wants a router: forwarding on, inside this namespace only.
 ns sysctl -qw net.ipv6.conf.all.forwarding=1
 ns ip -6 addr add 2001:db8:1::1/64 dev "$TAP" nodad

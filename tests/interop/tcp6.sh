@@ -15,12 +15,9 @@ BIG=${2:-1073741824}
 need curl socat ss wrk ab
 
 setup_ns 1500
-# lib.sh turns IPv6 off in the namespace; this test wants it on the TAP.
-ns sysctl -qw net.ipv6.conf.$TAP.disable_ipv6=0
-ns sysctl -qw net.ipv6.conf.$TAP.accept_dad=0
 L6=2001:db8:66::1
 O6=2001:db8:66::2
-ns ip -6 addr add "$L6/64" dev "$TAP" nodad
+tap_ipv6 "$L6/64"
 
 start_serve --addr6 "$O6/64"
 wait_for "$TMP/serve.log" "ipv6 $O6/64 preferred \(static\)" 10

@@ -13,10 +13,7 @@ source "$(dirname "$0")/lib.sh"
 need socat tshark ss
 
 setup_ns 1500
-# lib.sh turns IPv6 off in the namespace; this test wants it on the TAP.
-ns sysctl -qw net.ipv6.conf.$TAP.disable_ipv6=0
-ns sysctl -qw net.ipv6.conf.$TAP.accept_dad=0
-ns ip -6 addr add 2001:db8:77::1/64 dev "$TAP" nodad
+tap_ipv6 2001:db8:77::1/64
 LINUX_G=2001:db8:77::1
 OASIS_G=2001:db8:77::2
 KMAC=$(ns cat /sys/class/net/$TAP/address)

@@ -17,11 +17,9 @@ L6=2001:db8:77::1
 O6=2001:db8:77::2
 
 setup_ns 1500
-# lib.sh turns IPv6 off in the namespace; the final curl wants it on the TAP.
-ns sysctl -qw net.ipv6.conf.$TAP.disable_ipv6=0
-ns sysctl -qw net.ipv6.conf.$TAP.accept_dad=0
+# The final curl wants IPv6 on the TAP; the probe's forged RAs are not for Linux.
 ns sysctl -qw net.ipv6.conf.$TAP.accept_ra=0
-ns ip -6 addr add "$L6/64" dev "$TAP" nodad
+tap_ipv6 "$L6/64"
 start_serve --quiet --prometheus "$METRICS_PORT" --addr6 "$O6/64"
 wait_for "$TMP/serve.log" "ipv6 $O6/64 preferred" 10
 wait_for "$TMP/serve.log" "ipv6 fe80:.* preferred" 10
