@@ -665,6 +665,59 @@ static void test_ack_of_unsent_keeps_ts_recent(void **state)
     assert_int_equal(th_ctr(&x->h)->paws_drops, 0);
 }
 
+/* RFC 7323 3.2 by default: a segment without TSopt on a flow that
+ * negotiated timestamps is taken (deployed stacks omit it on keep-alives),
+ * counted, and neither PAWS-checked nor allowed to move TS.Recent. */
+static void test_missing_timestamp_taken_and_counted(void **state)
+{
+    fx *x = *state;
+    estab_ts(x);
+    uint32_t recent = x->a.flow->ts_recent;
+    inject(x, A, x->pnxt, x->iss + 1, "bare");
+    th_poll(&x->h);
+    assert_int_equal(x->a.rx_len, 4);
+    assert_int_equal(th_ctr(&x->h)->ts_missing, 1);
+    assert_int_equal(x->a.flow->ts_recent, recent);
+    assert_int_equal(th_ctr(&x->h)->paws_drops, 0);
+}
+
+/* cfg.tcp.strict_timestamps: RFC 7323 3.2's "SHOULD silently drop" a
+ * non-RST segment without TSopt: no data, no ACK, no state moves; the same
+ * bytes with TSopt are then taken, a SYN without it still draws RFC 5961's
+ * challenge ACK, and an RST without it still resets. */
+static void test_strict_timestamps_drop_silently(void **state)
+{
+    fx *x = *state;
+    oasis_stack_config c;
+    oasis_stack_config_init(&c);
+    c.tcp.strict_timestamps = 1;
+    th_fini(&x->h);
+    th_init(&x->h, &c.tcp);
+    estab_ts(x);
+    inject(x, A, x->pnxt, x->iss + 1, "bare");
+    inject(x, A | F, x->pnxt, x->iss + 1, NULL);
+    th_poll(&x->h);
+    assert_int_equal(x->a.rx_len, 0);
+    assert_int_equal(x->a.eof, 0);
+    assert_int_equal(th_ctr(&x->h)->ts_missing, 2);
+    oasis_tcp_hdr r;
+    assert_false(th_pop(&x->h, &r)); /* silently */
+    assert_int_equal(x->a.flow->rcv_nxt, x->pnxt);
+    inject_ts(x, A, x->pnxt, x->iss + 1, 5001, "bare");
+    th_poll(&x->h);
+    assert_int_equal(x->a.rx_len, 4);
+    x->pnxt += 4;
+    th_clear(&x->h);
+    inject(x, S, x->pnxt + 100, 0, NULL);
+    assert_true(th_pop(&x->h, &r));
+    assert_int_equal(r.flags, A);
+    assert_int_equal(r.ack, x->pnxt);
+    assert_int_equal(th_ctr(&x->h)->challenge_acks, 1);
+    inject(x, R, x->pnxt, 0, NULL);
+    th_poll(&x->h);
+    assert_int_equal(oasis_tcp_flow_error(x->a.flow), OASIS_ERESET);
+}
+
 /* The FIN_WAIT_2 bound and keepalive count only segments that were
  * accepted: forged in-window SYNs must not keep a dead peer's flow alive. */
 static void test_dropped_syns_do_not_extend_fin_wait_2(void **state)
@@ -792,6 +845,8 @@ int main(void)
         T(test_sequence_wraparound),
         T(test_inwindow_syn_keeps_ts_recent),
         T(test_ack_of_unsent_keeps_ts_recent),
+        T(test_missing_timestamp_taken_and_counted),
+        T(test_strict_timestamps_drop_silently),
         T(test_dropped_syns_do_not_extend_fin_wait_2),
         T(test_rst_carries_timestamp),
         T(test_zero_window_still_takes_ack_and_fin),

@@ -122,6 +122,8 @@ typedef struct oasis_tcp_counters {
     uint64_t challenge_acks;     /* RFC 5961 challenge ACKs sent */
     uint64_t challenge_acks_limited; /* challenge ACKs suppressed by the rate limit */
     uint64_t paws_drops;         /* PAWSEstab */
+    uint64_t ts_missing;         /* non-RST segments without the negotiated TSopt (RFC 7323
+                                    3.2): dropped under cfg.tcp.strict_timestamps */
     uint64_t out_of_window;      /* segments outside the receive window */
     uint64_t oow_acks_limited;   /* ACKs to unacceptable segments suppressed (rate limit) */
     uint64_t syn_fin_drops;      /* SYN+FIN to a listener, dropped */

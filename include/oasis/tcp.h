@@ -98,6 +98,12 @@ typedef struct oasis_tcp_config {
     uint32_t max_time_wait;     /* TIME_WAIT entries kept; beyond it the oldest goes (4096;
                                  * 0: none kept) */
     int window_scaling, timestamps, sack; /* negotiate these options (1) */
+    int strict_timestamps;      /* 1: a flow that negotiated timestamps drops a non-RST,
+                                 * non-SYN segment without TSopt, as RFC 7323 3.2 says it
+                                 * SHOULD. 0 (the default): takes it without the PAWS
+                                 * check, as FreeBSD does by default, since deployed stacks
+                                 * omit TSopt on keep-alives. Counted either way
+                                 * (TCPTSMissing) */
     int nodelay;                /* default per-flow no-delay (0: Nagle on) */
     oasis_cc_algo cc;           /* (NEWRENO) */
     uint64_t fin_wait2_ns;      /* after our FIN is acked, a peer silent this long is dead

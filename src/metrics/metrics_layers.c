@@ -92,6 +92,7 @@ static const layer_field tcp_fields[] = {
     T(closed_rsts_limited, "ClosedRstsLimited"),
     T(listen_overflows, "ListenOverflows"), T(challenge_acks, "TCPChallengeACK"),
     T(challenge_acks_limited, "TCPChallengeACKLimited"), T(paws_drops, "PAWSEstab"),
+    T(ts_missing, "TCPTSMissing"),
     T(out_of_window, "OutOfWindowDrops"), T(oow_acks_limited, "TCPACKSkippedInvalid"),
     T(syn_fin_drops, "TCPSynFinDrop"), T(ofo_queued, "TCPOFOQueue"),
     T(ofo_drops, "TCPOFODrop"), T(timeouts, "TCPTimeouts"), T(fast_retrans, "TCPFastRetrans"),

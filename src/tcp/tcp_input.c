@@ -231,6 +231,22 @@ static int paws_reject(oasis_flow *f, const oasis_tcp_hdr *h)
     return 1;
 }
 
+/* RFC 7323 3.2: once both SYNs carried TSopt, "if a non-<RST> segment is
+ * received without a TSopt, a TCP SHOULD silently drop the segment" (and
+ * MUST NOT abort for it). Widely deployed stacks omit it on keep-alives or
+ * after the handshake (FreeBSD's tolerate_missing_ts is on by default for
+ * that reason), so such segments are only counted, and skip PAWS, unless
+ * cfg.tcp.strict_timestamps asks for the drop. A SYN goes on either way to
+ * draw RFC 5961 4.2's challenge ACK: that ACK is how a peer that restarted
+ * without timestamps clears this connection. 1 if the segment is dropped. */
+static int ts_missing(oasis_flow *f, const oasis_tcp_hdr *h)
+{
+    if (!f->ts_ok || h->has_ts || (h->flags & OASIS_TCP_RST))
+        return 0;
+    f->s->ctr.tcp.ts_missing++;
+    return f->s->cfg.tcp.strict_timestamps && !(h->flags & OASIS_TCP_SYN);
+}
+
 int oasis_tcp_oow_ack_allowed(oasis_stack *s, uint64_t *last)
 {
     uint64_t now = oasis_now(s);
@@ -688,6 +704,8 @@ static void synced_input(oasis_flow *f, const oasis_tcp_hdr *h)
         return;
     }
     int syn = (h->flags & (OASIS_TCP_SYN | OASIS_TCP_RST)) == OASIS_TCP_SYN;
+    if (ts_missing(f, h))
+        return;
     if (paws_reject(f, h)) {
         if (syn)
             oasis_tcp_send_challenge_ack(f); /* RFC 5961 4.2 */
