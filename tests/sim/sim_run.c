@@ -362,6 +362,9 @@ static void accept_cb(oasis_stack *st, oasis_flow *f, void *ud)
         oasis_tcp_release(f);
         return;
     }
+    /* An earlier embryo gave up (note_handshake_timeout), a later SYN
+     * made this flow: the application was told of no Timeout. */
+    s->timeout_at = 0;
     start_side(s, f);
 }
 
@@ -620,9 +623,21 @@ static void fire_events(sim *m)
     }
 }
 
+/* The listener's side of a handshake that never completed (every SYN-ACK
+ * or its ACK lost) ends inside the stack, unseen by the application:
+ * AttemptFails says when, and the time is judged as a Timeout is. */
+static void note_handshake_timeout(sim *m)
+{
+    side *s = &m->s[!m->c->client];
+    if (!s->had_flow && !s->timeout_at &&
+        oasis_stack_counters(s->stack)->tcp.attempt_fails > 0)
+        s->timeout_at = now(m);
+}
+
 static int run_done(void *ud)
 {
     sim *m = ud;
+    note_handshake_timeout(m);
     return !m->r->ok || settled(m) || next_event(m) <= now(m);
 }
 
