@@ -115,6 +115,36 @@ static void test_synack_retries_then_gone(void **state)
     assert_int_equal(x->a.accepted, 0);
 }
 
+/* A SYN-ACK sent to answer the peer's retransmitted SYN waits a whole RTO
+ * for its ACK: after the last timed SYN-ACK, a SYN just before the embryo
+ * would have given up draws a SYN-ACK whose ACK, one round trip later,
+ * still completes the handshake (before: the embryo gave up in between
+ * and the ACK drew an RST). */
+static void test_synack_for_retransmitted_syn_waits_an_rto(void **state)
+{
+    fx *x = *state;
+    assert_int_equal(oasis_tcp_listen(x->h.s, PORT, NULL, th_accept_cb, &x->a), 0);
+    uint64_t t0 = th_now(&x->h);
+    inject(x, OASIS_TCP_SYN, 5000, 0, NULL, 0, 65535);
+    oasis_tcp_hdr r;
+    assert_true(th_pop(&x->h, &r));
+    uint32_t iss = r.seq;
+    uint64_t when[16];
+    /* Timed SYN-ACKs at 1, 3, 7, 15, 31 s; the embryo's end was due at 63 s. */
+    assert_int_equal(collect(x, t0 + 62 * SEC + 990 * MS, when, NULL, 16), 5);
+    inject(x, OASIS_TCP_SYN, 5000, 0, NULL, 0, 65535);
+    assert_true(th_pop(&x->h, &r));
+    assert_int_equal(r.flags, OASIS_TCP_SYN | A);
+    assert_int_equal(r.seq, iss);
+    th_advance(&x->h, 100 * MS); /* past 63 s: the round trip */
+    assert_int_equal(th_ctr(&x->h)->flows, 1);
+    inject(x, A, 5001, iss + 1, NULL, 0, 65535);
+    th_poll(&x->h);
+    assert_int_equal(x->a.accepted, 1);
+    assert_false(th_pop(&x->h, &r)); /* no RST */
+    assert_int_equal(th_ctr(&x->h)->attempt_fails, 0);
+}
+
 static void test_rto_backoff_and_give_up(void **state)
 {
     fx *x = *state;
@@ -408,6 +438,7 @@ int main(void)
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
         T(test_connect_timeout_backoff),
         T(test_synack_retries_then_gone),
+        T(test_synack_for_retransmitted_syn_waits_an_rto),
         T(test_rto_backoff_and_give_up),
         T(test_delayed_ack_timer_and_every_second_segment),
         T(test_nagle),

@@ -701,6 +701,13 @@ static void synced_input(oasis_flow *f, const oasis_tcp_hdr *h)
             f->ecn_ok = 0; /* RFC 3168 6.1.1: a non-ECN-setup SYN came: no ECN */
         oasis_tcp_send_syn(f); /* our SYN-ACK was lost */
         f->ext->rtt_start = 0;      /* Karn: which SYN-ACK an ACK answers is unknown */
+        /* This SYN-ACK gets a whole (backed-off) RTO for its ACK, as a
+         * timed retransmission does: the embryo must not give up a moment
+         * after answering a peer that is plainly there (Linux's
+         * tcp_check_req re-arms likewise; seed 66096065 of --ge-per-frame
+         * reset a connection so). Only the peer's SYNs prolong it, each by
+         * one answer. */
+        oasis_tcp_arm_rto(f);
         return;
     }
     int syn = (h->flags & (OASIS_TCP_SYN | OASIS_TCP_RST)) == OASIS_TCP_SYN;
