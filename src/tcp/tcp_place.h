@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "oasis/addr.h"
 #include "oasis/link.h"
 
 typedef struct oasis_stack oasis_stack;
@@ -23,22 +24,25 @@ typedef struct oasis_flow oasis_flow;
 
 /* Payloads worth placing: a frame with fewer bytes is not learned from. */
 #define OASIS_PLACE_MIN 4096u
-/* Longest header of a placed frame: Ethernet, IPv4 without options, TCP
- * with the most options. */
-#define OASIS_PLACE_HDR_MAX (14u + 20u + 60u)
+/* Longest header of a placed frame: Ethernet, IPv6 without extension
+ * headers (IPv4 without options is shorter), TCP with the most options. */
+#define OASIS_PLACE_HDR_MAX (14u + 40u + 60u)
 
 typedef struct oasis_tcp_place {
     uint8_t *dst;     /* where the payload goes (NULL: no placement) */
     uint32_t room;    /* contiguous bytes at dst */
     uint32_t hdr_len; /* header bytes before the payload (Ethernet on) */
     /* The stack's side: the flow (held until end) and what must match. */
+    uint32_t ip_hlen; /* 20: IPv4, 40: IPv6 */
     oasis_flow *f;
-    uint32_t laddr, raddr, seq;
+    oasis_ipaddr laddr, raddr;
+    uint32_t seq;
     uint16_t lport, rport;
 } oasis_tcp_place;
 
-/* The header length (Ethernet, IPv4 without options, TCP) of a frame worth
- * predicting the next one from: IPv4 TCP with at least OASIS_PLACE_MIN
+/* The header length (Ethernet, IP, TCP) of a frame worth predicting the
+ * next one from: TCP right after an IPv4 header without options or an
+ * IPv6 header without extension headers, with at least OASIS_PLACE_MIN
  * payload bytes. 0 when it is not one. */
 uint32_t oasis_tcp_place_learn(const uint8_t *frame, size_t len);
 
