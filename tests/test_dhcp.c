@@ -136,13 +136,19 @@ static void inject_ip(harness *h, const uint8_t eth_dst[6], const uint8_t eth_sr
     oasis_stack_input(h->s, f, OASIS_ETH_HLEN + OASIS_IPV4_HLEN + n);
 }
 
-static void inject_udp(harness *h, const uint8_t eth_dst[6], uint32_t src, uint32_t dst,
-                       const uint8_t *msg, size_t n)
+static void inject_udp_from(harness *h, const uint8_t eth_dst[6], uint16_t sport, uint32_t src,
+                            uint32_t dst, const uint8_t *msg, size_t n)
 {
     uint8_t u[1600];
     memcpy(u + OASIS_UDP_HLEN, msg, n);
-    oasis_udp_emit(u, OASIS_UDP_HLEN + n, 67, 68, src, dst);
+    oasis_udp_emit(u, OASIS_UDP_HLEN + n, sport, 68, src, dst);
     inject_ip(h, eth_dst, server_mac, src, dst, OASIS_IPPROTO_UDP, u, OASIS_UDP_HLEN + n);
+}
+
+static void inject_udp(harness *h, const uint8_t eth_dst[6], uint32_t src, uint32_t dst,
+                       const uint8_t *msg, size_t n)
+{
+    inject_udp_from(h, eth_dst, 67, src, dst, msg, n);
 }
 
 static void inject_arp(harness *h, uint16_t op, const uint8_t sha[6], uint32_t spa, uint32_t tpa,
@@ -1415,6 +1421,65 @@ static void test_wrong_xid_chaddr_ignored(void **state)
     h_fini(&h);
 }
 
+/* RFC 2131 4.1: servers answer from port 67. The same OFFER, ACK and NAK
+ * from port 6767 (a program on some host that sent to port 68) leave the
+ * client where it was and are counted (RxWrongPort); from 67 they move it. */
+static void test_reply_from_wrong_port(void **state)
+{
+    (void)state;
+    harness h;
+    h_init(&h);
+    sent s;
+    uint8_t m[576];
+    size_t n;
+    oasis_dhcp_start(h.d);
+    assert_true(run_to_dhcp(&h, 2 * SEC, &s));
+    srv o = srv_default(OASIS_DHCPOFFER, s.m.xid);
+    n = build_reply(&o, m);
+    inject_udp_from(&h, client_mac, 6767, SERVER, OFFERED, m, n);
+    assert_int_equal(ctr(&h)->rx_wrong_port, 1);
+    assert_int_equal(ctr(&h)->rx_offers, 0);
+    assert_int_equal(oasis_dhcp_get_state(h.d), OASIS_DHCP_SELECTING);
+    assert_false(pop_dhcp(&h, &s));
+    inject_udp_from(&h, client_mac, 67, SERVER, OFFERED, m, n);
+    assert_int_equal(ctr(&h)->rx_offers, 1);
+    assert_int_equal(oasis_dhcp_get_state(h.d), OASIS_DHCP_REQUESTING);
+    assert_true(pop_dhcp(&h, &s));
+    assert_int_equal(s.m.msg_type, OASIS_DHCPREQUEST);
+
+    srv nak = srv_default(OASIS_DHCPNAK, s.m.xid);
+    n = build_reply(&nak, m);
+    inject_udp_from(&h, client_mac, 6767, SERVER, OFFERED, m, n);
+    srv a = srv_default(OASIS_DHCPACK, s.m.xid);
+    n = build_reply(&a, m);
+    inject_udp_from(&h, client_mac, 6767, SERVER, OFFERED, m, n);
+    assert_int_equal(ctr(&h)->rx_wrong_port, 3);
+    assert_int_equal(ctr(&h)->rx_naks, 0);
+    assert_int_equal(ctr(&h)->rx_acks, 0);
+    assert_int_equal(oasis_dhcp_get_state(h.d), OASIS_DHCP_REQUESTING);
+    assert_int_equal(h.nevents, 0);
+    inject_udp_from(&h, client_mac, 67, SERVER, OFFERED, m, n);
+    assert_int_equal(ctr(&h)->rx_acks, 1);
+    assert_int_equal(oasis_dhcp_get_state(h.d), OASIS_DHCP_PROBING);
+    assert_int_equal(ctr(&h)->rx_wrong_port, 3);
+
+    /* Exported as RxWrongPort. */
+    oasis_metrics *mt;
+    assert_int_equal(oasis_metrics_create(NULL, &mt), OASIS_OK);
+    assert_int_equal(oasis_dhcp_add_metrics(mt, h.d, NULL, 0), OASIS_OK);
+    oasis_metrics_snapshot snap;
+    assert_int_equal(oasis_metrics_collect(mt, 1, &snap), OASIS_OK);
+    int found = 0;
+    for (size_t i = 0; i < snap.points[0].nfields; i++)
+        if (strcmp(snap.points[0].fields[i].key, "RxWrongPort") == 0) {
+            assert_int_equal(snap.points[0].fields[i].v.u, 3);
+            found = 1;
+        }
+    assert_true(found);
+    oasis_metrics_destroy(mt);
+    h_fini(&h);
+}
+
 /* Offers to the broadcast address and to 255.255.255.255 are taken too;
  * without an address, other protocols to foreign addresses are not. */
 static void test_unconfigured_receive(void **state)
@@ -1595,6 +1660,7 @@ int main(void)
         cmocka_unit_test(test_retransmission_backoff),
         cmocka_unit_test(test_malformed_dropped),
         cmocka_unit_test(test_wrong_xid_chaddr_ignored),
+        cmocka_unit_test(test_reply_from_wrong_port),
         cmocka_unit_test(test_unconfigured_receive),
         cmocka_unit_test(test_stop_release),
         cmocka_unit_test(test_api_errors),

@@ -168,6 +168,7 @@ typedef struct oasis_dhcp_counters {
     uint64_t rx_not_reply;       /* op is not BOOTREPLY, or not Ethernet/6 */
     uint64_t rx_wrong_xid;       /* not our transaction */
     uint64_t rx_wrong_chaddr;    /* our xid but another client's hardware address */
+    uint64_t rx_wrong_port;      /* to port 68 from a UDP port other than 67 (not a server's) */
     uint64_t rx_unexpected;      /* a message type the current state does not take, or an
                                   * ACK/NAK in REQUESTING from a server not chosen */
     uint64_t rx_invalid;         /* an offer/ACK we cannot use (no lease time, bad address or mask...) */
@@ -185,7 +186,7 @@ const oasis_dhcp_counters *oasis_dhcp_get_counters(const oasis_dhcp *d);
 /* Adds a metrics source, measurement "dhcp", reading this client: the
  * counters above as CamelCase counters (TxDiscovers, TxRequests,
  * TxDeclines, TxReleases, TxRetransmits, TxErrors, RxOffers, RxAcks, RxNaks,
- * RxMalformed, RxNotReply, RxWrongXid, RxWrongChaddr, RxUnexpected,
+ * RxMalformed, RxNotReply, RxWrongXid, RxWrongChaddr, RxWrongPort, RxUnexpected,
  * RxInvalid, ProbesSent, Conflicts, Binds, Renewals, Rebinds, Expiries,
  * RequestTimeouts) and the gauges State (string, e.g. "BOUND"),
  * LeaseSeconds and LeaseRemainingSeconds (0 without a lease). ud is d:

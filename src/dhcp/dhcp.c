@@ -653,6 +653,15 @@ static void udp_in(oasis_stack *s, uint32_t src, uint16_t src_port, uint32_t dst
     oasis_dhcp *d = ud;
     oasis_dhcp_msg m;
 
+    /* RFC 2131 4.1: 67 is the 'DHCP server' port and 68 the client's
+     * (RFC 951: the two ports reserved for BOOTP); servers and relay
+     * agents send to us from 67. A datagram to 68 from another port is
+     * some program on a host, not a server: it must not move the client
+     * (dhcpcd's receive filter drops it too). */
+    if (src_port != OASIS_DHCP_SERVER_PORT) {
+        d->ctr.rx_wrong_port++;
+        return;
+    }
     if (oasis_dhcp_parse(data, len, &m) != OASIS_OK) {
         d->ctr.rx_malformed++;
         return;
@@ -815,7 +824,8 @@ static const struct {
     DF(rx_offers, "RxOffers"),         DF(rx_acks, "RxAcks"),
     DF(rx_naks, "RxNaks"),             DF(rx_malformed, "RxMalformed"),
     DF(rx_not_reply, "RxNotReply"),    DF(rx_wrong_xid, "RxWrongXid"),
-    DF(rx_wrong_chaddr, "RxWrongChaddr"), DF(rx_unexpected, "RxUnexpected"),
+    DF(rx_wrong_chaddr, "RxWrongChaddr"), DF(rx_wrong_port, "RxWrongPort"),
+    DF(rx_unexpected, "RxUnexpected"),
     DF(rx_invalid, "RxInvalid"),       DF(probes_sent, "ProbesSent"),
     DF(conflicts, "Conflicts"),        DF(binds, "Binds"),
     DF(renewals, "Renewals"),          DF(rebinds, "Rebinds"),
