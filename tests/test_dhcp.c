@@ -781,6 +781,90 @@ static void test_t1_passed_while_probing(void **state)
     h_fini(&h);
 }
 
+/* RFC 2131 4.4.5: at the end of the lease the client stops using the
+ * address and goes back to INIT. A 3 s lease ends while its address is
+ * still probed (RFC 5227 2.1.1: at least 4 s from the ACK): the client
+ * never configures it, tells nothing, stops probing and DISCOVERs again
+ * after 1 s; an ARP reply for the address then is no conflict. An ACK to
+ * a retransmitted REQUEST whose lease was already over (counted from the
+ * first REQUEST) is not probed at all, with or without probes. */
+static void test_lease_expires_while_probing(void **state)
+{
+    (void)state;
+    harness h;
+    h_init(&h);
+    sent s;
+    oasis_dhcp_start(h.d);
+    assert_true(run_to_dhcp(&h, 2 * SEC, &s));
+    srv o = srv_default(OASIS_DHCPOFFER, s.m.xid);
+    reply_to(&h, &o, OFFERED);
+    assert_true(pop_dhcp(&h, &s));
+    uint64_t req_at = s.at;
+    srv a = srv_default(OASIS_DHCPACK, s.m.xid);
+    a.lease = 3;
+    reply_to(&h, &a, OFFERED);
+    assert_int_equal(oasis_dhcp_get_state(h.d), OASIS_DHCP_PROBING);
+    run_until(&h, req_at + 3 * SEC - 1);
+    assert_int_equal(oasis_dhcp_get_state(h.d), OASIS_DHCP_PROBING);
+    assert_true(ctr(&h)->probes_sent >= 1);
+    run_until(&h, req_at + 3 * SEC);
+    assert_int_equal(oasis_dhcp_get_state(h.d), OASIS_DHCP_INIT);
+    assert_int_equal(ctr(&h)->expiries, 1);
+    assert_int_equal(ctr(&h)->binds, 0);
+    assert_int_equal(h.nevents, 0);
+    assert_int_equal(oasis_stack_addr(h.s), 0);
+    oasis_dhcp_lease l;
+    assert_int_equal(oasis_dhcp_get_lease(h.d, &l), OASIS_ENOENT);
+    uint64_t probes = ctr(&h)->probes_sent;
+    inject_arp(&h, OASIS_ARP_REPLY, other_mac, OFFERED, 0, client_mac);
+    assert_int_equal(ctr(&h)->conflicts, 0);
+    h.qlen = 0;
+    assert_true(run_to_dhcp(&h, 5 * SEC, &s));
+    assert_int_equal(s.m.msg_type, OASIS_DHCPDISCOVER);
+    assert_true(s.at >= req_at + 4 * SEC);
+    assert_int_equal(ctr(&h)->probes_sent, probes);
+    assert_int_equal(ctr(&h)->tx_declines, 0);
+    assert_int_equal(h.nevents, 0);
+
+    /* Over before the ACK: the REQUEST went out twice (4 s apart, +-1),
+     * the lease of 2 s counts from the first. */
+    o.xid = s.m.xid;
+    reply_to(&h, &o, OFFERED);
+    assert_true(pop_dhcp(&h, &s));
+    assert_int_equal(s.m.msg_type, OASIS_DHCPREQUEST);
+    assert_true(run_to_dhcp(&h, 6 * SEC, &s));
+    assert_int_equal(s.m.msg_type, OASIS_DHCPREQUEST);
+    a = srv_default(OASIS_DHCPACK, s.m.xid);
+    a.lease = 2;
+    reply_to(&h, &a, OFFERED);
+    assert_int_equal(oasis_dhcp_get_state(h.d), OASIS_DHCP_INIT);
+    assert_int_equal(ctr(&h)->expiries, 2);
+    assert_int_equal(ctr(&h)->binds, 0);
+    assert_int_equal(ctr(&h)->probes_sent, probes);
+    assert_int_equal(h.nevents, 0);
+    h_fini(&h);
+
+    oasis_dhcp_config c;
+    oasis_dhcp_config_init(&c);
+    c.probes = 0;
+    h_init_cfg(&h, &c, 42);
+    oasis_dhcp_start(h.d);
+    assert_true(run_to_dhcp(&h, 2 * SEC, &s));
+    o = srv_default(OASIS_DHCPOFFER, s.m.xid);
+    reply_to(&h, &o, OFFERED);
+    assert_true(pop_dhcp(&h, &s));
+    assert_true(run_to_dhcp(&h, 6 * SEC, &s));
+    a = srv_default(OASIS_DHCPACK, s.m.xid);
+    a.lease = 2;
+    reply_to(&h, &a, OFFERED);
+    assert_int_equal(oasis_dhcp_get_state(h.d), OASIS_DHCP_INIT);
+    assert_int_equal(ctr(&h)->binds, 0);
+    assert_int_equal(ctr(&h)->expiries, 1);
+    assert_int_equal(oasis_stack_addr(h.s), 0);
+    assert_int_equal(h.nevents, 0);
+    h_fini(&h);
+}
+
 /* A server that ACKs every REQUEST at once for `secs` of virtual time, with
  * the lease, T1 and T2 of *a; returns the REQUESTs it saw (stops at 1000:
  * a client renewing at once after every ACK never lets the clock move). */
@@ -1645,6 +1729,7 @@ int main(void)
         cmocka_unit_test(test_renew_at_t1),
         cmocka_unit_test(test_t1_t2_options),
         cmocka_unit_test(test_t1_passed_while_probing),
+        cmocka_unit_test(test_lease_expires_while_probing),
         cmocka_unit_test(test_zero_t1_t2_no_renewal_storm),
         cmocka_unit_test(test_server_id_not_unicast),
         cmocka_unit_test(test_dns_servers_unicast_only),

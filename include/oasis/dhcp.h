@@ -18,7 +18,10 @@
  * RENEWING (REQUEST unicast to the server; at once if T1 went by while the
  * address was probed), at T2 REBINDING (REQUEST broadcast to any server),
  * at the end of the lease the address is removed and the client starts
- * again at INIT.
+ * again at INIT. A lease that ends before its probes are done (or was
+ * over when its ACK came) is not used: the client returns to INIT without
+ * configuring it and without an event, waiting 1 s, then 2, 4... up to
+ * 64 s for each such lease (or NAK) in a row.
  * With a remembered address (cfg.requested_addr) the client starts in
  * INIT-REBOOT -> REBOOTING (REQUEST broadcast for that address).
  * A NAK in REQUESTING, REBOOTING, RENEWING or REBINDING returns to INIT
@@ -177,7 +180,8 @@ typedef struct oasis_dhcp_counters {
     uint64_t binds;              /* leases obtained (BOUND from INIT or INIT-REBOOT) */
     uint64_t renewals;           /* leases extended in RENEWING */
     uint64_t rebinds;            /* leases extended in REBINDING */
-    uint64_t expiries;           /* leases that ran out */
+    uint64_t expiries;           /* leases that ran out (also one that ran out while its
+                                  * address was probed, or before the ACK came: never used) */
     uint64_t request_timeouts;   /* REQUESTING/REBOOTING gave up: back to INIT */
 } oasis_dhcp_counters;
 

@@ -31,9 +31,11 @@
  * address tried per RATE_LIMIT_INTERVAL. */
 #define MAX_CONFLICTS 10
 #define RATE_LIMIT_INTERVAL (60 * SEC)
-/* After a NAK: 1 s, doubled for each NAK in a row up to 64 s, so a server
- * that refuses every request cannot make us loop at wire speed. */
-#define NAK_FIRST SEC
+/* After a NAK, or a lease that ran out before its probes were done: 1 s,
+ * doubled for each such failure in a row up to 64 s, so a server that
+ * refuses every request, or grants only leases shorter than the probes,
+ * cannot make us loop at wire speed. */
+#define RETRY_FIRST SEC
 /* RFC 5227 2.1.1 and 9. */
 #define PROBE_WAIT SEC
 #define PROBE_MIN SEC
@@ -56,7 +58,7 @@ struct oasis_dhcp {
     uint64_t sent_ns;     /* first REQUEST of this transaction: the lease starts here */
     uint32_t tries;       /* REQUESTs sent in REQUESTING/REBOOTING */
     uint64_t rto_ns;      /* base of the next retransmission delay */
-    uint64_t nak_wait_ns;
+    uint64_t retry_wait_ns; /* INIT delay after the last NAK or lease lost in probing */
     oasis_timer rtx;      /* start delay, retransmissions, probes */
     oasis_timer lease_timer; /* T1, T2, expiry */
 
@@ -265,6 +267,13 @@ static uint64_t start_delay(oasis_dhcp *d)
     return max ? oasis_prng_below(&d->s->prng, max == UINT64_MAX ? max : max + 1) : 0;
 }
 
+static uint64_t next_retry_wait(oasis_dhcp *d)
+{
+    uint64_t w = d->retry_wait_ns;
+    d->retry_wait_ns = w ? (w * 2 > RTX_MAX ? RTX_MAX : w * 2) : RETRY_FIRST;
+    return d->retry_wait_ns;
+}
+
 /* Sends the first message of a new transaction in the state's way. */
 static void begin(oasis_dhcp *d, oasis_dhcp_state st)
 {
@@ -319,10 +328,17 @@ static void expire(oasis_dhcp *d)
     notify(d, OASIS_DHCP_EV_EXPIRED, &old);
 }
 
+static void pending_expired(oasis_dhcp *d);
+
 static void lease_timer_fn(oasis_stack *s, oasis_timer *t)
 {
     oasis_dhcp *d = oasis_container_of(t, oasis_dhcp, lease_timer);
     uint64_t now = oasis_now(s);
+    if (d->state == OASIS_DHCP_PROBING) { /* the acknowledged lease, not yet used */
+        if (now >= d->pending.expires_ns)
+            pending_expired(d);
+        return;
+    }
     if (!d->have_lease)
         return;
     if (now >= d->lease.expires_ns) {
@@ -345,7 +361,7 @@ static void bind_lease(oasis_dhcp *d, const oasis_dhcp_lease *l, int extend)
     set_watch(d, 0);
     d->lease = *l;
     d->have_lease = 1;
-    d->nak_wait_ns = 0;
+    d->retry_wait_ns = 0;
     d->state = OASIS_DHCP_BOUND;
     apply(d);
     arm_lease_timer(d);
@@ -354,11 +370,27 @@ static void bind_lease(oasis_dhcp *d, const oasis_dhcp_lease *l, int extend)
 
 /* ---- RFC 5227 probe --------------------------------------------------- */
 
+/* RFC 2131 4.4.5: a lease that ends before the client receives an ACK
+ * sends it back to INIT, the address no longer usable. One that ends while
+ * its address is still probed (RFC 5227 2.1.1: 4 to 9 s) or even before
+ * the ACK came (an ACK to a late retransmission) was never ours to use:
+ * the client goes back to INIT without having configured it, instead of
+ * binding an address whose lease is over and dropping it a moment later. */
+static void pending_expired(oasis_dhcp *d)
+{
+    d->ctr.expiries++;
+    oasis_timer_stop(d->s, &d->rtx);
+    oasis_timer_stop(d->s, &d->lease_timer);
+    set_watch(d, 0);
+    enter_init(d, next_retry_wait(d));
+}
+
 static void conflict(oasis_dhcp *d)
 {
     oasis_dhcp_lease l = d->pending;
     d->ctr.conflicts++;
     oasis_timer_stop(d->s, &d->rtx);
+    oasis_timer_stop(d->s, &d->lease_timer);
     set_watch(d, 0);
     send_decline(d, &l);
     /* The count is never reset: a server that hands out the same taken
@@ -395,19 +427,29 @@ static void set_watch(oasis_dhcp *d, int on)
 static void start_probe(oasis_dhcp *d, const oasis_dhcp_lease *l)
 {
     d->pending = *l;
+    d->state = OASIS_DHCP_PROBING;
+    if (now_of(d) >= l->expires_ns) {
+        pending_expired(d);
+        return;
+    }
     if (d->cfg.probes == 0) {
         bind_lease(d, l, 0);
         return;
     }
-    d->state = OASIS_DHCP_PROBING;
     d->probes_left = d->cfg.probes;
     set_watch(d, 1);
+    if (l->expires_ns != UINT64_MAX)
+        oasis_timer_start(d->s, &d->lease_timer, l->expires_ns);
     oasis_timer_start(d->s, &d->rtx, now_of(d) + oasis_prng_below(&d->s->prng, PROBE_WAIT + 1));
 }
 
 static void probe_step(oasis_dhcp *d)
 {
     uint64_t now = now_of(d);
+    if (now >= d->pending.expires_ns) { /* its timer due at this very instant */
+        pending_expired(d);
+        return;
+    }
     if (d->probes_left == 0) { /* ANNOUNCE_WAIT passed in silence */
         bind_lease(d, &d->pending, 0);
         return;
@@ -641,9 +683,7 @@ static void on_nak(oasis_dhcp *d, const oasis_dhcp_msg *m)
     oasis_timer_stop(d->s, &d->rtx);
     unconfigure(d);
     d->cfg.requested_addr = 0; /* the remembered address is not ours any more */
-    d->nak_wait_ns = d->nak_wait_ns ? (d->nak_wait_ns * 2 > RTX_MAX ? RTX_MAX : d->nak_wait_ns * 2)
-                                    : NAK_FIRST;
-    enter_init(d, d->nak_wait_ns);
+    enter_init(d, next_retry_wait(d));
     notify(d, OASIS_DHCP_EV_NAK, had ? &old : NULL);
 }
 
@@ -755,7 +795,7 @@ int oasis_dhcp_start(oasis_dhcp *d)
         return OASIS_EINVAL;
     if (d->state != OASIS_DHCP_STOPPED)
         return OASIS_EBUSY;
-    d->nak_wait_ns = 0;
+    d->retry_wait_ns = 0;
     if (d->cfg.requested_addr) {
         d->state = OASIS_DHCP_INIT_REBOOT;
         oasis_timer_start(d->s, &d->rtx, oasis_deadline(now_of(d), start_delay(d)));
