@@ -562,6 +562,87 @@ static void test_nd_incomplete_flood(void **state)
     fx_stop(&x);
 }
 
+/* Set while the test is inside a call into the stack that sends. */
+static int in_send;
+
+static void on_ping_outside(oasis_stack *s, int err, uint16_t seq, uint64_t rtt, void *ud)
+{
+    assert_false(in_send); /* never from inside the send that evicted */
+    on_ping(s, err, seq, rtt, ud);
+}
+
+/* RFC 4861 7.2.2: when resolution fails, what waited for it is told the
+ * address is unreachable (here: the ping fails with OASIS_EUNREACH). An
+ * INCOMPLETE entry evicted for a new resolution (RFC 6583 7.1) has failed
+ * as well: its ping fails on the stack's next step at the same instant,
+ * not at its own 60 s timeout, and not inside the send that evicted it. */
+static void test_nd_evicted_incomplete_fails_at_once(void **state)
+{
+    (void)state;
+    fx x;
+    fx_start(&x, 2, 0, 1);
+    pingres r1, r2, r3;
+    memset(&r1, 0, sizeof r1);
+    memset(&r2, 0, sizeof r2);
+    memset(&r3, 0, sizeof r3);
+    oasis_in6 p2 = PEER, p3 = PEER, p4 = PEER;
+    p2.b[15] = 0x23;
+    p3.b[15] = 0x24;
+    p4.b[15] = 0x25;
+    oasis_ipaddr a1 = oasis_ipaddr_v6(PEER.b), a2 = oasis_ipaddr_v6(p2.b),
+                 a3 = oasis_ipaddr_v6(p3.b);
+    in_send = 1;
+    assert_int_equal(oasis_ping_addr(x.s, &a1, 1, 1, 8, 60 * SEC, on_ping_outside, &r1), 0);
+    in_send = 0;
+    advance(&x, 500 * OASIS_NS_PER_MS);
+    in_send = 1;
+    assert_int_equal(oasis_ping_addr(x.s, &a2, 1, 2, 8, 60 * SEC, on_ping_outside, &r2), 0);
+    in_send = 0;
+    advance(&x, 500 * OASIS_NS_PER_MS);
+    assert_int_equal(oasis_nd_lookup(x.s, &PEER)->qlen, 1);
+    assert_int_equal(ctr(&x)->nd.cache_evictions, 0);
+    /* The cache is full: a third resolution evicts the oldest INCOMPLETE
+     * entry, PEER's, inside this send. */
+    in_send = 1;
+    assert_int_equal(oasis_ping_addr(x.s, &a3, 1, 3, 8, 60 * SEC, on_ping_outside, &r3), 0);
+    in_send = 0;
+    assert_int_equal(ctr(&x)->nd.cache_evictions, 1);
+    assert_null(oasis_nd_lookup(x.s, &PEER));
+    assert_false(r1.done);
+    uint64_t t = oasis_clock_now(x.clock);
+    advance(&x, 0); /* one step, no time passes */
+    assert_true(r1.done);
+    assert_int_equal(r1.err, OASIS_EUNREACH);
+    assert_int_equal(oasis_clock_now(x.clock), t);
+    assert_false(r2.done); /* the other resolutions go on */
+    assert_false(r3.done);
+    assert_int_equal(oasis_nd_lookup(x.s, &p2)->state, NEIGH_INCOMPLETE);
+
+    /* The same from an input: an NS from p4 is learned (RFC 4861 7.2.3)
+     * into the slot of the oldest INCOMPLETE entry, p2's. */
+    oasis_in6 ll = ll_of(&x);
+    static const uint8_t mac4[6] = {2, 0, 0, 0, 0, 0x25};
+    in_send = 1;
+    inject_ns(&x, &p4, &ll, &ll, mac4);
+    in_send = 0;
+    assert_int_equal(ctr(&x)->nd.cache_evictions, 2);
+    assert_null(oasis_nd_lookup(x.s, &p2));
+    assert_false(r2.done);
+    advance(&x, 0);
+    assert_true(r2.done);
+    assert_int_equal(r2.err, OASIS_EUNREACH);
+    assert_int_equal(oasis_clock_now(x.clock), t);
+    assert_false(r3.done);
+    /* p3's resolution, not evicted, fails the normal way: three NS a
+     * second apart, then EUNREACH, 3 s after it began. */
+    advance(&x, 3 * SEC - 1);
+    assert_false(r3.done);
+    advance(&x, 1);
+    assert_true(r3.done);
+    assert_int_equal(r3.err, OASIS_EUNREACH);
+    fx_stop(&x);
+}
+
 /* An RA from src with its link-layer address and nothing else. */
 static void inject_ra_slla(fx *x, const oasis_in6 *src, const uint8_t *mac, uint16_t lifetime)
 {
@@ -1551,6 +1632,7 @@ int main(void)
         cmocka_unit_test(test_nd_state_machine),
         cmocka_unit_test(test_nd_bounds),
         cmocka_unit_test(test_nd_incomplete_flood),
+        cmocka_unit_test(test_nd_evicted_incomplete_fails_at_once),
         cmocka_unit_test(test_nd_router_entries_evictable),
         cmocka_unit_test(test_nd_fragmented_ignored),
         cmocka_unit_test(test_ns_answered),

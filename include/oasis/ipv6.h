@@ -65,7 +65,9 @@ void oasis_ipv6_set_addr_cb(oasis_stack *s, oasis_ipv6_addr_cb cb, void *ud);
 
 /* oasis_ping for either family: an IPv6 destination sends an ICMPv6 echo
  * request (RFC 4443 4.1), an IPv4 one calls oasis_ping. OASIS_EUNREACH also
- * when Neighbour Discovery cannot resolve the next hop. */
+ * when Neighbour Discovery cannot resolve the next hop, or gives up on it
+ * when the cache evicts its unresolved entry for another (then from the
+ * stack's next poll, never inside the call that evicted). */
 int oasis_ping_addr(oasis_stack *s, const oasis_ipaddr *dst, uint16_t id, uint16_t seq,
                     size_t payload_len, uint64_t timeout_ns, oasis_ping_cb cb, void *ud);
 

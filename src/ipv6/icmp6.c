@@ -26,10 +26,12 @@ struct oasis_ping6_req {
 
 static void icmp6_in(oasis_stack *s, const oasis_ip_packet *pkt, void *ud);
 static void icmp6_err(oasis_stack *s, const oasis_ip_error *e, void *ud);
+static void doomed_timer(oasis_stack *s, oasis_timer *t);
 
 int oasis_icmp6_init(oasis_stack *s)
 {
     oasis_ipv6 *v = s->ip6;
+    oasis_timer_init(&v->doomed_timer, doomed_timer);
     v->tokens = s->cfg.icmp_burst;
     v->tokens_at = oasis_now(s);
     return oasis_ip_register(s, OASIS_NH_ICMPV6, icmp6_in, icmp6_err, NULL);
@@ -67,6 +69,7 @@ static void finish(oasis_stack *s, oasis_ping6_req *r, int err)
 void oasis_icmp6_fini(oasis_stack *s)
 {
     s->ip6->closed = 1;
+    oasis_timer_stop(s, &s->ip6->doomed_timer);
     while (s->ip6->pings)
         finish(s, s->ip6->pings, OASIS_ECANCELED);
 }
@@ -344,12 +347,25 @@ static void ping_timeout(oasis_stack *s, oasis_timer *t)
     finish(s, oasis_container_of(t, oasis_ping6_req, timer), OASIS_ETIMEDOUT);
 }
 
-void oasis_icmp6_neighbour_failed(oasis_stack *s, const oasis_in6 *next_hop)
+/* Marks the pings whose packets go through next_hop; a mark stays until
+ * the ping is finished. Returns how many it marked. */
+static int mark_doomed(oasis_stack *s, const oasis_in6 *next_hop)
 {
+    int n = 0;
     for (oasis_ping6_req *r = s->ip6->pings; r; r = r->next) {
         oasis_in6 nh;
-        r->doomed = oasis_nd_next_hop(s, &r->dst, &nh) == 0 && oasis_in6_eq(&nh, next_hop);
+        if (oasis_nd_next_hop(s, &r->dst, &nh) == 0 && oasis_in6_eq(&nh, next_hop)) {
+            r->doomed = 1;
+            n++;
+        }
     }
+    return n;
+}
+
+/* Fails every marked ping. Marking all first: a callback may start pings,
+ * which must not fail here. */
+static void fail_doomed(oasis_stack *s)
+{
     for (;;) {
         oasis_ping6_req *r = s->ip6->pings;
         while (r && !r->doomed)
@@ -358,6 +374,28 @@ void oasis_icmp6_neighbour_failed(oasis_stack *s, const oasis_in6 *next_hop)
             break;
         finish(s, r, OASIS_EUNREACH);
     }
+}
+
+static void doomed_timer(oasis_stack *s, oasis_timer *t)
+{
+    (void)t;
+    fail_doomed(s);
+}
+
+void oasis_icmp6_neighbour_failed(oasis_stack *s, const oasis_in6 *next_hop)
+{
+    mark_doomed(s, next_hop);
+    fail_doomed(s);
+}
+
+/* RFC 4861 7.2.2: when resolution fails, every packet that waited for it
+ * gets an address unreachable. An evicted entry's resolution failed too,
+ * but eviction happens inside a send (or an input): the pings' callbacks
+ * run from the timer step that follows, never inside that call. */
+void oasis_icmp6_neighbour_evicted(oasis_stack *s, const oasis_in6 *next_hop)
+{
+    if (mark_doomed(s, next_hop) && !s->ip6->closed)
+        oasis_timer_start(s, &s->ip6->doomed_timer, oasis_now(s));
 }
 
 static int ping6(oasis_stack *s, const oasis_in6 *dst, uint16_t id, uint16_t seq,

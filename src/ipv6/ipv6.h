@@ -121,6 +121,7 @@ typedef struct oasis_ipv6 {
     double tokens;
     uint64_t tokens_at;
     oasis_ping6_req *pings;
+    oasis_timer doomed_timer; /* fails pings marked by oasis_icmp6_neighbour_evicted */
     int closed;
 } oasis_ipv6;
 
@@ -183,8 +184,13 @@ void oasis_icmp6_send_error(oasis_stack *s, uint8_t type, uint8_t code, uint32_t
  * checksum is filled in). */
 int oasis_icmp6_send(oasis_stack *s, const oasis_in6 *src, const oasis_in6 *dst, uint8_t hop_limit,
                      const uint8_t *msg, size_t len);
-/* Address resolution for next_hop failed: pings through it fail. */
+/* Address resolution for next_hop failed: pings through it fail (from a
+ * timer: the callbacks run here). */
 void oasis_icmp6_neighbour_failed(oasis_stack *s, const oasis_in6 *next_hop);
+/* The INCOMPLETE entry of next_hop was evicted with its waiting packets,
+ * perhaps inside a send: pings through it are marked and fail on the
+ * stack's next timer step, no callback runs here. */
+void oasis_icmp6_neighbour_evicted(oasis_stack *s, const oasis_in6 *next_hop);
 
 /* nd.c */
 int oasis_nd_init(oasis_stack *s);

@@ -113,7 +113,8 @@ static int is_default_router(const oasis_ipv6 *v, const oasis_in6 *ip)
  * flood of packets to unresolved on-link addresses must not crowd out the
  * neighbours we talk to). Beyond that share, or when nothing else may go,
  * the least recently used INCOMPLETE entry is evicted with its waiting
- * packets, so a new resolution can always start; below it, the least
+ * packets, so a new resolution can always start (what waited fails as on
+ * a failed resolution, from the next timer step); below it, the least
  * recently used established entry goes. */
 static ip6_neigh *alloc_entry(oasis_stack *s, const oasis_in6 *ip)
 {
@@ -145,6 +146,11 @@ static ip6_neigh *alloc_entry(oasis_stack *s, const oasis_in6 *ip)
     if (victim->state) {
         s->ctr.nd.cache_evictions++;
         s->ctr.nd.queue_drops += victim->qlen;
+        /* Its resolution ends here: what waited for it fails at once
+         * (RFC 4861 7.2.2), not at its own timeout, but from the next
+         * timer step, since we may be inside a send. */
+        if (victim->state == NEIGH_INCOMPLETE)
+            oasis_icmp6_neighbour_evicted(s, &victim->ip);
         neigh_free(s, victim);
     }
     memset(victim, 0, offsetof(ip6_neigh, timer));
