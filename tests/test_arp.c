@@ -15,6 +15,7 @@
 #include "ip/ipv4_wire.h"
 #include "link/eth_wire.h"
 #include "oasis/error.h"
+#include "oasis/icmp.h"
 #include "oasis/ip.h"
 #include "oasis/udp.h"
 #include "caplink.h"
@@ -385,6 +386,94 @@ static void test_cache_size_bound(void **state)
     fx_free(f);
 }
 
+static void two_entries(oasis_stack_config *c)
+{
+    c->arp_gratuitous = 0;
+    c->arp_cache_size = 2;
+}
+
+typedef struct pingres {
+    int calls, err;
+} pingres;
+
+/* Set while the test is inside a call into the stack that sends. */
+static int in_send;
+
+static void on_ping_outside(oasis_stack *s, int err, uint16_t seq, uint64_t rtt, void *ud)
+{
+    (void)s;
+    (void)seq;
+    (void)rtt;
+    assert_false(in_send); /* never from inside the send that evicted */
+    pingres *r = ud;
+    r->calls++;
+    r->err = err;
+}
+
+static int ping_in_send(fx *f, uint32_t dst, uint16_t seq, pingres *r)
+{
+    in_send = 1;
+    int err = oasis_ping(f->s, dst, 1, seq, 8, 60 * OASIS_NS_PER_SEC, on_ping_outside, r);
+    in_send = 0;
+    return err;
+}
+
+/* A ping waiting on a resolution that fails gets OASIS_EUNREACH (ARP gave
+ * up after its requests). An unresolved entry evicted for a new resolution
+ * at the size bound has failed as well, its queued request dropped (RFC
+ * 1122 2.3.2.2 saves it only until the address is resolved): its ping
+ * fails on the stack's next step at the same instant, not at its own 60 s
+ * timeout, and not inside the send that evicted it. */
+static void test_evicted_unresolved_fails_ping_at_once(void **state)
+{
+    (void)state;
+    fx *f = fx_new(two_entries);
+    uint64_t t0 = oasis_stack_now(f->s), ms = OASIS_NS_PER_MS;
+    uint32_t p3 = OASIS_IPV4(10, 0, 0, 3), p4 = OASIS_IPV4(10, 0, 0, 4);
+    pingres r1 = {0}, r2 = {0}, r3 = {0};
+
+    assert_int_equal(ping_in_send(f, PEER, 1, &r1), 0);
+    advance_to(f, t0 + 500 * ms);
+    assert_int_equal(ping_in_send(f, p3, 2, &r2), 0);
+    advance_to(f, t0 + 1000 * ms);
+    assert_int_equal(arpc(f)->cache_entries, 2);
+    assert_int_equal(f->s->arp.queued, 2);
+    assert_int_equal(arpc(f)->cache_evictions, 0);
+    /* The cache is full: a third resolution evicts the least recently
+     * used entry, PEER's, still unresolved, inside this send. */
+    assert_int_equal(ping_in_send(f, p4, 3, &r3), 0);
+    assert_int_equal(arpc(f)->cache_evictions, 1);
+    assert_int_equal(f->s->arp.queued, 2);
+    assert_int_equal(r1.calls, 0);
+    uint64_t t = oasis_stack_now(f->s);
+    advance_to(f, t); /* one step, no time passes */
+    assert_int_equal(r1.calls, 1);
+    assert_int_equal(r1.err, OASIS_EUNREACH);
+    assert_int_equal(oasis_stack_now(f->s), t);
+    assert_int_equal(r2.calls, 0); /* the other resolutions go on */
+    assert_int_equal(r3.calls, 0);
+
+    /* p3's resolution, not evicted, fails the normal way: three requests,
+     * 1 + 2 + 4 s, then OASIS_EUNREACH, 7 s after it began (each step at
+     * a retry: a request is re-armed from the instant it goes). */
+    static const uint64_t steps[] = {1500, 2000, 3500, 4000};
+    for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++)
+        advance_to(f, t0 + steps[i] * ms);
+    assert_int_equal(arpc(f)->tx_requests, 2 + 3 + 3); /* PEER, p3, p4 */
+    advance_to(f, t0 + 500 * ms + 7000 * ms - 1);
+    assert_int_equal(r2.calls, 0);
+    advance_to(f, t0 + 500 * ms + 7000 * ms);
+    assert_int_equal(r2.calls, 1);
+    assert_int_equal(r2.err, OASIS_EUNREACH);
+    assert_int_equal(arpc(f)->resolve_failed, 1);
+    assert_int_equal(r3.calls, 0);
+    advance_to(f, t + 7000 * ms);
+    assert_int_equal(r3.calls, 1);
+    assert_int_equal(r3.err, OASIS_EUNREACH);
+    assert_int_equal(r1.calls, 1);
+    fx_free(f);
+}
+
 static void short_queue(oasis_stack_config *c)
 {
     c->arp_gratuitous = 0;
@@ -652,6 +741,7 @@ int main(void)
         cmocka_unit_test(test_cache_expires),
         cmocka_unit_test(test_cache_refreshed_in_use),
         cmocka_unit_test(test_cache_size_bound),
+        cmocka_unit_test(test_evicted_unresolved_fails_ping_at_once),
         cmocka_unit_test(test_queue_bound),
         cmocka_unit_test(test_broadcast_without_arp),
         cmocka_unit_test(test_queue_keeps_latest_copy_of_segment),

@@ -14,7 +14,9 @@ typedef struct oasis_stack oasis_stack;
 
 /* Completion of one echo request: err is 0 with the round-trip time, or
  * OASIS_ETIMEDOUT (no reply within the timeout), OASIS_EUNREACH (ARP
- * resolution failed or an ICMP unreachable came back), OASIS_ECANCELED
+ * resolution failed, or gave up when the cache evicted the unresolved
+ * entry for another (then from the stack's next poll, never inside the
+ * call that evicted), or an ICMP unreachable came back), OASIS_ECANCELED
  * (the stack was destroyed). */
 typedef void (*oasis_ping_cb)(oasis_stack *s, int err, uint16_t seq, uint64_t rtt_ns, void *ud);
 

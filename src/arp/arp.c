@@ -260,10 +260,12 @@ static int in_use(const oasis_stack *s, const oasis_arp_entry *e)
     return e->used_at && oasis_now(s) - e->used_at < s->cfg.arp_cache_ttl_ns;
 }
 
-/* A new entry, evicting the least recently used one at the size bound.
- * For an entry nobody asked for (a request from a stranger), only an entry
- * not in active use may go, so a flood of forged senders cannot push out
- * the gateway we are talking through: then no entry (NULL). */
+/* A new entry, evicting the least recently used one at the size bound
+ * (pings waiting on an evicted unresolved one fail from the next timer
+ * step, as on a failed resolution). For an entry nobody asked for (a
+ * request from a stranger), only an entry not in active use may go, so a
+ * flood of forged senders cannot push out the gateway we are talking
+ * through: then no entry (NULL). */
 static oasis_arp_entry *create_entry(oasis_stack *s, uint32_t ip, int unsolicited)
 {
     oasis_arp *a = &s->arp;
@@ -281,7 +283,14 @@ static oasis_arp_entry *create_entry(oasis_stack *s, uint32_t ip, int unsolicite
             }
         }
         s->ctr.arp.cache_evictions++;
+        uint32_t vip = victim->ip;
+        int unresolved = victim->state == ARP_INCOMPLETE;
         remove_entry(s, victim);
+        /* Its resolution ends here: what waited for it fails as after a
+         * failed resolution, not at its own timeout, but from the next
+         * timer step, since we are inside a send or an input. */
+        if (unresolved)
+            oasis_icmp_neighbour_evicted(s, vip);
     }
     e = oasis_calloc(s, 1, sizeof *e);
     if (!e)

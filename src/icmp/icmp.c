@@ -23,13 +23,16 @@ struct oasis_ping_req {
     uint64_t sent_at;
     oasis_ping_cb cb;
     void *ud;
-    int doomed;           /* marked by oasis_icmp_neighbour_failed */
+    int doomed;           /* its next hop failed: fails with OASIS_EUNREACH */
     oasis_timer timer;
 };
+
+static void doomed_timer(oasis_stack *s, oasis_timer *t);
 
 int oasis_icmp_init(oasis_stack *s)
 {
     memset(&s->icmp, 0, sizeof s->icmp);
+    oasis_timer_init(&s->icmp.doomed_timer, doomed_timer);
     s->icmp.tokens = s->cfg.icmp_burst;
     s->icmp.tokens_at = oasis_now(s);
     return OASIS_OK;
@@ -62,6 +65,7 @@ static void finish(oasis_stack *s, oasis_ping_req *r, int err)
 void oasis_icmp_fini(oasis_stack *s)
 {
     s->icmp.closed = 1;
+    oasis_timer_stop(s, &s->icmp.doomed_timer);
     while (s->icmp.pings)
         finish(s, s->icmp.pings, OASIS_ECANCELED);
 }
@@ -272,11 +276,24 @@ static void ping_timeout(oasis_stack *s, oasis_timer *t)
     finish(s, oasis_container_of(t, oasis_ping_req, timer), OASIS_ETIMEDOUT);
 }
 
-void oasis_icmp_neighbour_failed(oasis_stack *s, uint32_t next_hop)
+/* Marks the pings whose packets go through next_hop; a mark stays until
+ * the ping is finished. Returns how many it marked. */
+static int mark_doomed(oasis_stack *s, uint32_t next_hop)
 {
-    /* Mark first: a callback may start pings, which must not fail here. */
-    for (oasis_ping_req *r = s->icmp.pings; r; r = r->next)
-        r->doomed = oasis_ipv4_route(s, r->dst) == next_hop;
+    int n = 0;
+    for (oasis_ping_req *r = s->icmp.pings; r; r = r->next) {
+        if (oasis_ipv4_route(s, r->dst) == next_hop) {
+            r->doomed = 1;
+            n++;
+        }
+    }
+    return n;
+}
+
+/* Fails every marked ping. Marking all first: a callback may start pings,
+ * which must not fail here. */
+static void fail_doomed(oasis_stack *s)
+{
     for (;;) {
         oasis_ping_req *r = s->icmp.pings;
         while (r && !r->doomed)
@@ -285,6 +302,29 @@ void oasis_icmp_neighbour_failed(oasis_stack *s, uint32_t next_hop)
             break;
         finish(s, r, OASIS_EUNREACH);
     }
+}
+
+static void doomed_timer(oasis_stack *s, oasis_timer *t)
+{
+    (void)t;
+    fail_doomed(s);
+}
+
+void oasis_icmp_neighbour_failed(oasis_stack *s, uint32_t next_hop)
+{
+    mark_doomed(s, next_hop);
+    fail_doomed(s);
+}
+
+/* An evicted unresolved entry's resolution failed too, and its queued
+ * request went with it (RFC 1122 2.3.2.2 keeps it only until the address
+ * "has been resolved"): its pings fail as after a failed resolution. But
+ * eviction happens inside a send (or an input), so their callbacks run
+ * from the timer step that follows, never inside that call. */
+void oasis_icmp_neighbour_evicted(oasis_stack *s, uint32_t next_hop)
+{
+    if (mark_doomed(s, next_hop) && !s->icmp.closed)
+        oasis_timer_start(s, &s->icmp.doomed_timer, oasis_now(s));
 }
 
 int oasis_ping(oasis_stack *s, uint32_t dst, uint16_t id, uint16_t seq, size_t payload_len,

@@ -16,6 +16,7 @@ typedef struct oasis_icmp {
     double tokens;            /* error rate limit: token bucket */
     uint64_t tokens_at;       /* when tokens was last refilled */
     oasis_ping_req *pings;    /* outstanding echo requests */
+    oasis_timer doomed_timer; /* fails pings marked by oasis_icmp_neighbour_evicted */
     int closed;               /* fini ran: no new pings */
 } oasis_icmp;
 
@@ -38,7 +39,13 @@ void oasis_icmp_send_error(oasis_stack *s, uint8_t type, uint8_t code, uint32_t 
  * our echo requests fails that ping. */
 void oasis_icmp_echo_error(oasis_stack *s, const oasis_ip_error *e);
 
-/* ARP gave up on next_hop: pings routed through it fail with OASIS_EUNREACH. */
+/* ARP gave up on next_hop: pings routed through it fail with OASIS_EUNREACH
+ * (from ARP's timer: the callbacks run here). */
 void oasis_icmp_neighbour_failed(oasis_stack *s, uint32_t next_hop);
+/* ARP evicted next_hop's unresolved entry with its waiting packets,
+ * perhaps inside a send or an input: pings routed through it are marked
+ * and fail with OASIS_EUNREACH on the stack's next timer step; no callback
+ * runs here. */
+void oasis_icmp_neighbour_evicted(oasis_stack *s, uint32_t next_hop);
 
 #endif
