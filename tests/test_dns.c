@@ -599,6 +599,11 @@ struct net3 {
     size_t tin_len;
     uint16_t tcp_overstate; /* added to the length prefix of each TCP answer */
     int tcp_close;          /* close the connection after each TCP answer */
+    /* the last query each way, as sent */
+    uint8_t lastq[2][600];
+    size_t lastq_len[2];
+    uint8_t last_tcpq[600];
+    size_t last_tcpq_len;
 };
 
 static void on_srv_udp(oasis_stack *s, uint32_t src, uint16_t sport, uint32_t dst, uint16_t dport,
@@ -607,6 +612,9 @@ static void on_srv_udp(oasis_stack *s, uint32_t src, uint16_t sport, uint32_t ds
     net3 *n = ud;
     int i = s == n->srv[0] ? 0 : 1;
     n->queries[i]++;
+    assert_true(len <= sizeof n->lastq[i]);
+    memcpy(n->lastq[i], d, len);
+    n->lastq_len[i] = len;
     n->last_src = src;
     n->last_sport = sport;
     n->last_id = oasis_get16(d);
@@ -637,6 +645,9 @@ static void on_tcp_srv_read(oasis_flow *f, int err, const uint8_t *d, size_t len
         return;
     }
     n->tcp_queries++;
+    n->last_tcpq_len = oasis_get16(n->tin);
+    assert_true(n->last_tcpq_len <= sizeof n->last_tcpq);
+    memcpy(n->last_tcpq, n->tin + 2, n->last_tcpq_len);
     static pkt out; /* must outlive the write: one exchange at a time */
     pkt body;
     body.n = 0;
@@ -730,12 +741,23 @@ static void resolve(net3 *n, const char *name)
 
 static const oasis_dns_counters *ctr(net3 *n) { return oasis_dns_get_counters(n->r); }
 
-/* Copies the question of q into out's header + question, flags and counts given. */
+/* Where q's question ends (the OPT of an EDNS query follows it). */
+static size_t question_end(const uint8_t *q, size_t qlen)
+{
+    oasis_dns_name qn;
+    size_t next;
+    assert_int_equal(oasis_dns_name_read(q, qlen, 12, &qn, &next), 0);
+    assert_true(next + 4 <= qlen);
+    return next + 4;
+}
+
+/* Copies the question of q into out's header + question, flags and counts
+ * given (no additional section: no OPT). */
 static void reply_head(pkt *out, const uint8_t *q, size_t qlen, uint16_t flags, uint16_t an,
                        uint16_t ns)
 {
     hdr(out, oasis_get16(q), flags, 1, an, ns, 0);
-    pbytes(out, q + 12, qlen - 12);
+    pbytes(out, q + 12, question_end(q, qlen) - 12);
 }
 
 static uint32_t answer_addr = OASIS_IPV4(10, 0, 0, 9);
@@ -969,7 +991,10 @@ static void test_port_unreachable_fails_over_at_once(void **state)
 
 /* RFC 1035 4.1.1 RCODEs: REFUSED (5) is its own error; FORMERR (1),
  * NOTIMP (4) and the rest of the error codes read as the server failing.
- * Each moves on to the next server at once (no timeout waited). */
+ * Each moves on to the next server at once (no timeout waited). FORMERR
+ * and NOTIMP without OPT to an EDNS query first make the resolver ask that
+ * server once more without OPT (RFC 6891 7), and without OPT for the rest
+ * of the request: 3 queries per server instead of 2. */
 static uint8_t rcode_given;
 static int ans_rcode(net3 *n, int server, const uint8_t *q, size_t qlen, pkt *out)
 {
@@ -996,8 +1021,11 @@ static void test_error_rcodes(void **state)
         uint64_t t0 = oasis_clock_now(n.clock);
         resolve(&n, "files.test");
         assert_int_equal(n.status, cases[i].status);
-        assert_int_equal(n.queries[0], 2);
-        assert_int_equal(n.queries[1], 2);
+        int fallback = cases[i].rcode == OASIS_DNS_RCODE_FORMERR ||
+                       cases[i].rcode == OASIS_DNS_RCODE_NOTIMP;
+        assert_int_equal(n.queries[0], 2 + fallback);
+        assert_int_equal(n.queries[1], 2 + fallback);
+        assert_int_equal(ctr(&n)->edns_fallbacks, fallback ? 2 : 0);
         assert_int_equal(ctr(&n)->timeouts, 0);
         assert_true(n.done_at < t0 + OASIS_NS_PER_SEC);
         if (cases[i].status == OASIS_DNS_EREFUSED)
@@ -1536,6 +1564,462 @@ static void test_metrics_source(void **state)
 }
 
 
+/* ---- EDNS(0), RFC 6891 ------------------------------------------------------ */
+
+/* The OPT of a query as the resolver sends it: right after the question,
+ * the only additional record. present 0 when the query has none. */
+typedef struct qopt {
+    int present;
+    uint16_t size; /* CLASS: the requestor's UDP payload size */
+    uint32_t ttl;  /* EXTENDED-RCODE, VERSION, DO, Z */
+    uint16_t rdlen;
+} qopt;
+
+static qopt query_opt(const uint8_t *q, size_t qlen)
+{
+    qopt o;
+    memset(&o, 0, sizeof o);
+    size_t e = question_end(q, qlen);
+    if (oasis_get16(q + 10) == 0) {
+        assert_int_equal(qlen, e);
+        return o;
+    }
+    assert_int_equal(oasis_get16(q + 10), 1);
+    assert_int_equal(qlen, e + OASIS_DNS_OPT_LEN);
+    assert_int_equal(q[e], 0); /* owner: the root */
+    assert_int_equal(oasis_get16(q + e + 1), OASIS_DNS_TYPE_OPT);
+    o.present = 1;
+    o.size = oasis_get16(q + e + 3);
+    o.ttl = oasis_get32(q + e + 5);
+    o.rdlen = oasis_get16(q + e + 9);
+    return o;
+}
+
+/* Appends an OPT RR (root owner) and counts it in ARCOUNT. */
+static void popt(pkt *p, uint16_t size, uint8_t ext_rcode, uint16_t flags)
+{
+    p8(p, 0);
+    p16(p, OASIS_DNS_TYPE_OPT);
+    p16(p, size);
+    p32(p, (uint32_t)ext_rcode << 24 | flags);
+    p16(p, 0);
+    oasis_put16(p->b + 10, (uint16_t)(oasis_get16(p->b + 10) + 1));
+}
+
+static void test_edns_opt_in_query(void **state)
+{
+    (void)state;
+    oasis_dns_config cfg;
+    oasis_dns_config_init(&cfg);
+    assert_int_equal(cfg.edns_udp_size, 1232); /* DNS Flag Day 2020 */
+    net3 n;
+    net3_init(&n, NULL, 1);
+    n.answer = ans_a;
+    resolve(&n, "files.test");
+    assert_int_equal(n.status, 0);
+    /* RFC 6891 6.1.2/6.1.3: root owner, TYPE 41, CLASS the payload size,
+     * TTL 0 (EXTENDED-RCODE 0, VERSION 0, DO 0), no options. */
+    qopt o = query_opt(n.lastq[0], n.lastq_len[0]);
+    assert_true(o.present); /* was absent */
+    assert_int_equal(o.size, 1232);
+    assert_int_equal(o.ttl, 0);
+    assert_int_equal(o.rdlen, 0);
+    net3_fini(&n);
+
+    cfg.edns_udp_size = 4096;
+    net3_init(&n, &cfg, 1);
+    n.answer = ans_a;
+    resolve(&n, "files.test");
+    assert_int_equal(query_opt(n.lastq[0], n.lastq_len[0]).size, 4096);
+    net3_fini(&n);
+
+    /* 0: EDNS off, a plain RFC 1035 query. */
+    cfg.edns_udp_size = 0;
+    net3_init(&n, &cfg, 1);
+    n.answer = ans_a;
+    resolve(&n, "files.test");
+    assert_int_equal(n.status, 0);
+    assert_false(query_opt(n.lastq[0], n.lastq_len[0]).present);
+    net3_fini(&n);
+
+    /* The TCP query after TC=1 carries the OPT as well. */
+    net3_init(&n, NULL, 1);
+    n.answer = ans_truncated;
+    n.tcp_answer = ans_tcp_many;
+    resolve(&n, "big.test");
+    assert_int_equal(n.status, 0);
+    o = query_opt(n.last_tcpq, n.last_tcpq_len);
+    assert_true(o.present);
+    assert_int_equal(o.size, 1232);
+    net3_fini(&n);
+
+    /* Below 512 is refused (RFC 6891 6.2.5 would read it as 512). */
+    oasis_stack *s;
+    oasis_clock *clock = oasis_clock_new_virtual(START_NS);
+    oasis_stack_config scfg;
+    test_stack_config(&scfg, clock, 1);
+    assert_int_equal(oasis_stack_create(&scfg, &s), 0);
+    oasis_dns *r;
+    cfg.edns_udp_size = 511;
+    assert_int_equal(oasis_dns_create(s, &cfg, &r), OASIS_EINVAL);
+    cfg.edns_udp_size = 1;
+    assert_int_equal(oasis_dns_create(s, &cfg, &r), OASIS_EINVAL);
+    cfg.edns_udp_size = 512;
+    assert_int_equal(oasis_dns_create(s, &cfg, &r), 0);
+    oasis_dns_destroy(r);
+    oasis_stack_destroy(s);
+    oasis_clock_free(clock);
+}
+
+/* 60 A records for the question: 988 octets, 999 with an OPT. */
+#define BIG_N 60
+static void big_answer(pkt *out, const uint8_t *q, size_t qlen, int with_opt)
+{
+    reply_head(out, q, qlen, RESP, BIG_N, 0);
+    for (uint32_t i = 0; i < BIG_N; i++)
+        a_rr_ptr(out, 12, 120, OASIS_IPV4(10, 2, 0, 1) + i);
+    if (with_opt)
+        popt(out, 1232, 0, 0);
+}
+
+/* A server as RFC 6891 wants: the whole answer when it fits what the
+ * query allows (512 without OPT, 6.2.3's size with one), else TC=1 with
+ * just the question (and its OPT, 7). */
+static int ans_big(net3 *n, int server, const uint8_t *q, size_t qlen, pkt *out)
+{
+    qopt o = query_opt(q, qlen);
+    big_answer(out, q, qlen, o.present);
+    size_t room = o.present && o.size > 512 ? o.size : 512;
+    if (out->n <= room)
+        return 1;
+    reply_head(out, q, qlen, RESP | OASIS_DNS_F_TC, 0, 0);
+    if (o.present)
+        popt(out, 1232, 0, 0);
+    return 1;
+}
+
+/* A broken server: the whole answer whatever the query allowed. */
+static int ans_big_always(net3 *n, int server, const uint8_t *q, size_t qlen, pkt *out)
+{
+    big_answer(out, q, qlen, query_opt(q, qlen).present);
+    return 1;
+}
+
+static void test_edns_large_udp_answer(void **state)
+{
+    (void)state;
+    oasis_dns_config cfg;
+    oasis_dns_config_init(&cfg);
+    cfg.cache_entries = 0;
+    net3 n;
+    net3_init(&n, &cfg, 1);
+    n.answer = ans_big;
+    n.tcp_answer = ans_big_always;
+    resolve(&n, "files.test");
+    assert_int_equal(n.status, 0);
+    assert_int_equal(n.res.count, OASIS_DNS_MAX_ADDRS);
+    assert_int_equal(n.res.addr[0], OASIS_IPV4(10, 2, 0, 1));
+    assert_int_equal(n.tcp_queries, 0); /* was 1: TC=1, then TCP */
+    assert_int_equal(ctr(&n)->truncated, 0);
+    assert_int_equal(ctr(&n)->tcp_queries, 0);
+    assert_int_equal(ctr(&n)->udp_queries, 1);
+    net3_fini(&n);
+
+    /* EDNS off: the same server sets TC=1 and TCP brings the answer. */
+    cfg.edns_udp_size = 0;
+    net3_init(&n, &cfg, 1);
+    n.answer = ans_big;
+    n.tcp_answer = ans_big_always;
+    resolve(&n, "files.test");
+    assert_int_equal(n.status, 0);
+    assert_int_equal(n.res.count, OASIS_DNS_MAX_ADDRS);
+    assert_int_equal(ctr(&n)->truncated, 1);
+    assert_int_equal(n.tcp_queries, 1);
+    assert_false(query_opt(n.last_tcpq, n.last_tcpq_len).present);
+    net3_fini(&n);
+
+    /* EDNS off and a server that sends 988 octets anyway (RFC 1035 4.2.1:
+     * at most 512 over UDP): refused, counted, each try waits for a valid
+     * answer that never comes. */
+    net3_init(&n, &cfg, 1);
+    n.answer = ans_big_always;
+    resolve(&n, "files.test");
+    assert_int_equal(n.status, OASIS_DNS_EMALFORMED); /* was 0 */
+    assert_int_equal(ctr(&n)->oversized, 2);
+    assert_int_equal(ctr(&n)->timeouts, 2);
+    assert_int_equal(ctr(&n)->responses, 0);
+    net3_fini(&n);
+
+    /* With EDNS the bound is the size advertised: 999 octets pass at 999,
+     * not at 998. */
+    cfg.edns_udp_size = 999;
+    net3_init(&n, &cfg, 1);
+    n.answer = ans_big_always;
+    resolve(&n, "files.test");
+    assert_int_equal(n.status, 0);
+    assert_int_equal(ctr(&n)->oversized, 0);
+    net3_fini(&n);
+    cfg.edns_udp_size = 998;
+    net3_init(&n, &cfg, 1);
+    n.answer = ans_big_always;
+    resolve(&n, "files.test");
+    assert_int_equal(n.status, OASIS_DNS_EMALFORMED);
+    assert_int_equal(ctr(&n)->oversized, 2);
+    net3_fini(&n);
+}
+
+/* simple_answer ("a.test" A 10.0.0.9) with an OPT in the additional
+ * section, CLASS 4096, EXTENDED-RCODE ext, DO set, one option
+ * (code 10, 8 octets). */
+static void answer_with_opt(pkt *p, uint8_t ext)
+{
+    simple_answer(p, 1);
+    oasis_put16(p->b + 10, 1);
+    p8(p, 0);
+    p16(p, OASIS_DNS_TYPE_OPT);
+    p16(p, 4096);
+    p32(p, (uint32_t)ext << 24 | 0x8000u);
+    p16(p, 12);
+    p16(p, 10);
+    p16(p, 8);
+    pbytes(p, "cookie!!", 8);
+}
+
+static void test_edns_opt_parse(void **state)
+{
+    (void)state;
+    pkt p;
+    oasis_dns_msg m;
+    answer_with_opt(&p, 0);
+    assert_int_equal(oasis_dns_msg_parse(p.b, p.n, &m), 0);
+    assert_true(m.has_opt);
+    assert_int_equal(m.opt_udp_size, 4096);
+    assert_int_equal(m.opt_version, 0);
+    assert_int_equal(m.opt_flags, 0x8000);
+    assert_int_equal(m.rcode, 0);
+    assert_int_equal(m.nan, 1);
+    /* Every truncation of it fails, none crashes. */
+    for (size_t cut = 0; cut < p.n; cut++)
+        assert_int_not_equal(oasis_dns_msg_parse(p.b, cut, &m), 0);
+    /* Without OPT: no has_opt. */
+    simple_answer(&p, 1);
+    assert_int_equal(oasis_dns_msg_parse(p.b, p.n, &m), 0);
+    assert_false(m.has_opt);
+
+    /* Two OPTs (6.1.1: "MUST be the only OPT RR"). */
+    answer_with_opt(&p, 0);
+    popt(&p, 512, 0, 0);
+    assert_int_equal(oasis_dns_msg_parse(p.b, p.n, &m), OASIS_EMALFORMED); /* was 0 */
+    /* An owner that is not the root (6.1.2: "MUST be 0"). */
+    simple_answer(&p, 1);
+    oasis_put16(p.b + 10, 1);
+    pptr(&p, 12);
+    p16(&p, OASIS_DNS_TYPE_OPT);
+    p16(&p, 1232);
+    p32(&p, 0);
+    p16(&p, 0);
+    assert_int_equal(oasis_dns_msg_parse(p.b, p.n, &m), OASIS_EMALFORMED);
+    /* In the answer section (6.1.1: the additional section only). */
+    simple_answer(&p, 1);
+    oasis_put16(p.b + 6, 2);
+    p8(&p, 0);
+    p16(&p, OASIS_DNS_TYPE_OPT);
+    p16(&p, 1232);
+    p32(&p, 0);
+    p16(&p, 0);
+    assert_int_equal(oasis_dns_msg_parse(p.b, p.n, &m), OASIS_EMALFORMED);
+    /* An option whose length runs past the rdata (6.1.2). */
+    answer_with_opt(&p, 0);
+    oasis_put16(p.b + p.n - 10, 9);
+    assert_int_equal(oasis_dns_msg_parse(p.b, p.n, &m), OASIS_EMALFORMED);
+    /* Rdata too short for an option's code and length. */
+    answer_with_opt(&p, 0);
+    oasis_put16(p.b + p.n - 14, 2);
+    assert_int_equal(oasis_dns_msg_parse(p.b, p.n - 10, &m), OASIS_EMALFORMED);
+    /* A bad record after the OPT still spoils the message. */
+    answer_with_opt(&p, 0);
+    oasis_put16(p.b + 10, 2);
+    p8(&p, 0xc0);
+    assert_int_equal(oasis_dns_msg_parse(p.b, p.n, &m), OASIS_ETRUNCATED);
+}
+
+/* Extended RCODE (RFC 6891 6.1.3): the OPT's 8 bits above the header's 4. */
+static void test_edns_extended_rcode_parse(void **state)
+{
+    (void)state;
+    pkt p;
+    oasis_dns_msg m;
+    answer_with_opt(&p, 1);
+    assert_int_equal(oasis_dns_msg_parse(p.b, p.n, &m), 0);
+    assert_int_equal(m.rcode, OASIS_DNS_RCODE_BADVERS); /* was 0 */
+    answer_with_opt(&p, 0xff);
+    p.b[3] |= OASIS_DNS_RCODE_NXDOMAIN;
+    assert_int_equal(oasis_dns_msg_parse(p.b, p.n, &m), 0);
+    assert_int_equal(m.rcode, 0xff3);
+    /* The TTL's top bit is EXTENDED-RCODE's, not a negative TTL to clamp. */
+    answer_with_opt(&p, 0x80);
+    assert_int_equal(oasis_dns_msg_parse(p.b, p.n, &m), 0);
+    assert_int_equal(m.rcode, 0x800);
+}
+
+/* Server 1 spoils its answer's OPT as malformed_opt says; server 2 is fine. */
+static int malformed_opt;
+static int ans_bad_opt_first(net3 *n, int server, const uint8_t *q, size_t qlen, pkt *out)
+{
+    if (server == 1)
+        return ans_a(n, server, q, qlen, out);
+    ans_a(n, server, q, qlen, out);
+    if (malformed_opt == 0) { /* two OPTs */
+        popt(out, 1232, 0, 0);
+        popt(out, 1232, 0, 0);
+    } else { /* owner "a.test", not the root */
+        pptr(out, 12);
+        p16(out, OASIS_DNS_TYPE_OPT);
+        p16(out, 1232);
+        p32(out, 0);
+        p16(out, 0);
+        oasis_put16(out->b + 10, 1);
+    }
+    return 1;
+}
+
+static void test_edns_malformed_opt_dropped(void **state)
+{
+    (void)state;
+    for (malformed_opt = 0; malformed_opt < 2; malformed_opt++) {
+        net3 n;
+        net3_init(&n, NULL, 2);
+        n.answer = ans_bad_opt_first;
+        resolve(&n, "files.test");
+        assert_int_equal(n.status, 0);
+        assert_int_equal(n.res.addr[0], answer_addr + 1); /* was + 0: server 1's taken */
+        assert_int_equal(ctr(&n)->malformed, 1);
+        assert_int_equal(ctr(&n)->timeouts, 1); /* dropped; its try ran out */
+        net3_fini(&n);
+    }
+}
+
+/* A server without EDNS (RFC 6891 7): FORMERR (or NOTIMP) and no OPT to a
+ * query with one, a plain answer to a query without. */
+static uint8_t noedns_rcode;
+static int noedns_silent; /* stay silent to queries without OPT */
+static int ans_no_edns(net3 *n, int server, const uint8_t *q, size_t qlen, pkt *out)
+{
+    if (query_opt(q, qlen).present) {
+        reply_head(out, q, qlen, (uint16_t)(RESP | noedns_rcode), 0, 0);
+        return 1;
+    }
+    if (noedns_silent)
+        return 0;
+    return ans_a(n, server, q, qlen, out);
+}
+
+static void test_edns_formerr_fallback(void **state)
+{
+    (void)state;
+    static const uint8_t rcodes[] = {OASIS_DNS_RCODE_FORMERR, OASIS_DNS_RCODE_NOTIMP};
+    oasis_dns_config cfg;
+    oasis_dns_config_init(&cfg);
+    cfg.cache_entries = 0;
+    noedns_silent = 0;
+    for (size_t i = 0; i < sizeof rcodes; i++) {
+        noedns_rcode = rcodes[i];
+        net3 n;
+        net3_init(&n, &cfg, 1);
+        n.answer = ans_no_edns;
+        resolve(&n, "files.test");
+        assert_int_equal(n.status, 0); /* was ESERVFAIL */
+        assert_int_equal(n.res.addr[0], answer_addr);
+        assert_int_equal(n.queries[0], 2);
+        assert_false(query_opt(n.lastq[0], n.lastq_len[0]).present);
+        assert_int_equal(ctr(&n)->edns_fallbacks, 1);
+        assert_int_equal(ctr(&n)->servfail, 0);
+        assert_int_equal(ctr(&n)->timeouts, 0);
+        /* Remembered per request only: the next one tries EDNS again. */
+        resolve(&n, "files.test");
+        assert_int_equal(n.status, 0);
+        assert_int_equal(n.queries[0], 4);
+        assert_int_equal(ctr(&n)->edns_fallbacks, 2);
+        net3_fini(&n);
+    }
+
+    /* Within the request it holds: the server answers nothing without
+     * OPT, so after the fallback the request's next round also goes
+     * without OPT (3 queries, not OPT/plain twice). */
+    noedns_rcode = OASIS_DNS_RCODE_FORMERR;
+    noedns_silent = 1;
+    net3 n;
+    net3_init(&n, &cfg, 1);
+    n.answer = ans_no_edns;
+    resolve(&n, "files.test");
+    assert_int_equal(n.status, OASIS_DNS_ETIMEDOUT);
+    assert_int_equal(n.queries[0], 3);
+    assert_int_equal(ctr(&n)->edns_fallbacks, 1);
+    assert_int_equal(ctr(&n)->timeouts, 2);
+    net3_fini(&n);
+    noedns_silent = 0;
+
+    /* EDNS off: FORMERR is the server failing, no second query. */
+    cfg.edns_udp_size = 0;
+    net3_init(&n, &cfg, 1);
+    n.answer = ans_rcode;
+    rcode_given = OASIS_DNS_RCODE_FORMERR;
+    resolve(&n, "files.test");
+    assert_int_equal(n.status, OASIS_DNS_ESERVFAIL);
+    assert_int_equal(n.queries[0], 2);
+    assert_int_equal(ctr(&n)->edns_fallbacks, 0);
+    net3_fini(&n);
+}
+
+/* FORMERR with an OPT is about our OPT, from a server that speaks EDNS
+ * (RFC 6891 7): no fallback, the server failed. */
+static int ans_formerr_with_opt(net3 *n, int server, const uint8_t *q, size_t qlen, pkt *out)
+{
+    reply_head(out, q, qlen, RESP | OASIS_DNS_RCODE_FORMERR, 0, 0);
+    popt(out, 1232, 0, 0);
+    return 1;
+}
+
+static void test_edns_formerr_with_opt_no_fallback(void **state)
+{
+    (void)state;
+    net3 n;
+    net3_init(&n, NULL, 1);
+    n.answer = ans_formerr_with_opt;
+    resolve(&n, "files.test");
+    assert_int_equal(n.status, OASIS_DNS_ESERVFAIL);
+    assert_int_equal(n.queries[0], 2);
+    assert_true(query_opt(n.lastq[0], n.lastq_len[0]).present);
+    assert_int_equal(ctr(&n)->edns_fallbacks, 0);
+    assert_int_equal(ctr(&n)->servfail, 2);
+    net3_fini(&n);
+}
+
+/* Server 1: NOERROR in the header, an address, and an OPT whose
+ * EXTENDED-RCODE 1 makes the RCODE 16, BADVERS. */
+static int ans_badvers_first(net3 *n, int server, const uint8_t *q, size_t qlen, pkt *out)
+{
+    ans_a(n, server, q, qlen, out);
+    if (server == 0)
+        popt(out, 1232, 1, 0);
+    return 1;
+}
+
+static void test_edns_extended_rcode(void **state)
+{
+    (void)state;
+    net3 n;
+    net3_init(&n, NULL, 2);
+    n.answer = ans_badvers_first;
+    resolve(&n, "files.test");
+    assert_int_equal(n.status, 0);
+    assert_int_equal(n.res.addr[0], answer_addr + 1); /* was + 0: BADVERS taken for NOERROR */
+    assert_int_equal(ctr(&n)->servfail, 1);
+    assert_int_equal(ctr(&n)->edns_fallbacks, 0);
+    assert_int_equal(ctr(&n)->timeouts, 0);
+    net3_fini(&n);
+}
+
 /* ---- a server over IPv6 (issue 14) ------------------------------------------ */
 
 typedef struct srv6 {
@@ -1684,6 +2168,14 @@ int main(void)
         cmocka_unit_test(test_cancel),
         cmocka_unit_test(test_metrics_source),
         cmocka_unit_test(test_ipv6_server),
+        cmocka_unit_test(test_edns_opt_in_query),
+        cmocka_unit_test(test_edns_large_udp_answer),
+        cmocka_unit_test(test_edns_opt_parse),
+        cmocka_unit_test(test_edns_extended_rcode_parse),
+        cmocka_unit_test(test_edns_malformed_opt_dropped),
+        cmocka_unit_test(test_edns_formerr_fallback),
+        cmocka_unit_test(test_edns_formerr_with_opt_no_fallback),
+        cmocka_unit_test(test_edns_extended_rcode),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -14,7 +14,14 @@
  * and question all match and it was not sent to a broadcast or multicast
  * address (RFC 5452 9.1); anything else is counted and ignored. Each server
  * is tried in turn with a timeout on the stack's clock, for cfg.attempts
- * rounds (the timeout doubles each round). A truncated reply (TC=1) is asked
+ * rounds (the timeout doubles each round). Queries carry an EDNS(0) OPT
+ * record (RFC 6891) advertising cfg.edns_udp_size, so UDP answers up to
+ * that size need no TCP; a UDP answer longer than the query allowed (that
+ * size, or 512 without OPT: RFC 1035 4.2.1) is counted and ignored. A
+ * server that answers an EDNS query with FORMERR or NOTIMP and no OPT does
+ * not speak EDNS (RFC 6891 7): it is asked again at once without OPT, and
+ * for the rest of that request (RFC 6891 6.2.2; other requests try EDNS
+ * again). A truncated reply (TC=1) is asked
  * again over TCP (the stack's own TCP) from the same server; a TCP reply
  * that still says TC=1 is ignored (RFC 2181 9) and the next try goes on.
  * A referral (no answer, NS records and no SOA: a server that does not
@@ -73,6 +80,10 @@ typedef enum oasis_dns_family {
 #define OASIS_DNS_MAX_ADDRS 16     /* addresses handed to a callback */
 #define OASIS_DNS_MAX_SERVERS 8
 #define OASIS_DNS_NAME_STRLEN 1025 /* a name as text, \DDD escapes and NUL included */
+/* The default EDNS(0) UDP payload size: DNS Flag Day 2020's value, which
+ * avoids IP fragmentation on most paths (an IPv6 minimum MTU of 1280 less
+ * the IPv6 and UDP headers, with room to spare). */
+#define OASIS_DNS_EDNS_UDP_SIZE 1232
 
 typedef struct oasis_dns_result {
     const char *name;      /* the name asked for, as given */
@@ -100,6 +111,13 @@ typedef struct oasis_dns_config {
     uint32_t cache_entries;  /* names cached, positive and negative (64; 0: no cache) */
     uint32_t max_ttl_s;      /* cap on cached TTLs (86400) */
     uint32_t max_neg_ttl_s;  /* cap on negative answers' TTL (300) */
+    /* EDNS(0) (RFC 6891): the requestor's UDP payload size put in each
+     * query's OPT record (6.2.3), and the longest UDP answer accepted
+     * (OASIS_DNS_EDNS_UDP_SIZE, 1232). 0 turns EDNS off: plain RFC 1035
+     * queries, UDP answers of at most 512 octets. 1..511 are refused by
+     * oasis_dns_create (OASIS_EINVAL) rather than sent: RFC 6891 6.2.5
+     * has a responder read them as 512, so asking for less is a mistake. */
+    uint16_t edns_udp_size;
 } oasis_dns_config;
 
 void oasis_dns_config_init(oasis_dns_config *cfg);
@@ -129,12 +147,16 @@ typedef struct oasis_dns_counters {
     uint64_t unreachable;    /* tries ended by an ICMP destination unreachable about the
                               * query (port closed, no route): the next server is asked
                               * at once; if none answers, OASIS_DNS_ENETWORK */
+    uint64_t oversized;      /* UDP replies with the query's ID longer than it allowed
+                              * (edns_udp_size with OPT, 512 without): ignored */
+    uint64_t edns_fallbacks; /* FORMERR or NOTIMP without OPT to an EDNS query (RFC 6891
+                              * 7): the server asked again without OPT */
 } oasis_dns_counters;
 
 /* Creates a resolver on s; cfg NULL means the defaults. Returns 0,
  * OASIS_EINVAL (port, timeout_ns, attempts or tcp_timeout_ns 0;
  * timeout_ns or tcp_timeout_ns over an hour, attempts over 16,
- * cache_entries over 65536) or OASIS_ENOMEM. */
+ * cache_entries over 65536, edns_udp_size 1..511) or OASIS_ENOMEM. */
 int oasis_dns_create(oasis_stack *s, const oasis_dns_config *cfg, oasis_dns **out);
 
 /* Ends every pending request (callbacks with OASIS_DNS_ECANCELED, from

@@ -1,5 +1,6 @@
-/* The stub resolver: requests, UDP tries with failover, TCP after TC=1,
- * CNAME chains, the answer cache. The wire format is in dns_wire.c. */
+/* The stub resolver: requests, UDP tries with failover, EDNS(0) and its
+ * fallback, TCP after TC=1, CNAME chains, the answer cache. The wire format
+ * is in dns_wire.c. */
 #include "oasis/dns.h"
 
 #include "core/bytes.h"
@@ -49,6 +50,10 @@ struct oasis_dns_req {
     unsigned try_idx;           /* tries made: server try_idx % nservers, round / nservers */
     int last_err;               /* the most telling failure so far (0: only timeouts) */
     oasis_ipaddr server;        /* server of the current try (either family) */
+    unsigned srv_idx;           /* its index in servers[] */
+    unsigned noedns;            /* bit i: servers[i] answered EDNS with FORMERR/NOTIMP and
+                                 * no OPT; asked without OPT for the rest of this request */
+    int edns_sent;              /* the query in flight carries an OPT */
     uint16_t id, port;          /* query ID and bound UDP port (0: none) */
     oasis_timer tmo;            /* the current try's deadline */
     oasis_timer defer;          /* start, or a completion known at once */
@@ -58,7 +63,7 @@ struct oasis_dns_req {
     char canon_text[OASIS_DNS_NAME_STRLEN];
     /* TCP after TC=1 */
     oasis_flow *flow;
-    uint8_t tq[2 + OASIS_DNS_HLEN + OASIS_DNS_MAX_NAME + 4];
+    uint8_t tq[2 + OASIS_DNS_HLEN + OASIS_DNS_MAX_NAME + 4 + OASIS_DNS_OPT_LEN];
     uint8_t *tbuf;
     size_t tlen;
 };
@@ -136,6 +141,7 @@ void oasis_dns_config_init(oasis_dns_config *cfg)
     cfg->cache_entries = 64;
     cfg->max_ttl_s = 86400;
     cfg->max_neg_ttl_s = 300;
+    cfg->edns_udp_size = OASIS_DNS_EDNS_UDP_SIZE;
 }
 
 int oasis_dns_create(oasis_stack *s, const oasis_dns_config *cfg, oasis_dns **out)
@@ -150,7 +156,8 @@ int oasis_dns_create(oasis_stack *s, const oasis_dns_config *cfg, oasis_dns **ou
         oasis_dns_config_init(&c);
     if (c.port == 0 || c.timeout_ns == 0 || c.attempts == 0 || c.tcp_timeout_ns == 0 ||
         c.timeout_ns > 3600 * OASIS_NS_PER_SEC || c.tcp_timeout_ns > 3600 * OASIS_NS_PER_SEC ||
-        c.attempts > 16 || c.cache_entries > 65536)
+        c.attempts > 16 || c.cache_entries > 65536 ||
+        (c.edns_udp_size != 0 && c.edns_udp_size < OASIS_DNS_MAX_UDP))
         return OASIS_EINVAL;
     oasis_dns *r = oasis_calloc(s, 1, sizeof *r);
     if (!r)
@@ -391,15 +398,30 @@ static void fill_result(oasis_dns_req *q, const oasis_dns_name *canonical, const
 
 static void start_try(oasis_dns_req *q);
 
-/* The try in progress failed at once (SERVFAIL, REFUSED, TCP trouble...):
- * the next server gets its turn without waiting out the timeout. */
-static void next_try(oasis_dns_req *q)
+/* Ends the try in progress and starts try q->try_idx. */
+static void restart_try(oasis_dns_req *q)
 {
     oasis_timer_stop(q->r->s, &q->tmo);
     udp_release(q);
     tcp_release(q, 0);
-    q->try_idx++;
     start_try(q);
+}
+
+/* The try in progress failed at once (SERVFAIL, REFUSED, TCP trouble...):
+ * the next server gets its turn without waiting out the timeout. */
+static void next_try(oasis_dns_req *q)
+{
+    q->try_idx++;
+    restart_try(q);
+}
+
+/* The size of the OPT for a query to the current server: 0 (no OPT) with
+ * EDNS off or after that server showed it has none. */
+static uint16_t edns_size(const oasis_dns_req *q)
+{
+    if (q->noedns & (1u << q->srv_idx))
+        return 0;
+    return q->r->cfg.edns_udp_size;
 }
 
 static uint32_t min32(uint32_t a, uint32_t b) { return a < b ? a : b; }
@@ -419,6 +441,26 @@ static void handle_response(oasis_dns_req *q, const uint8_t *msg, size_t len,
     oasis_dns_answer a;
 
     r->ctr.responses++;
+    if (q->edns_sent && !m->has_opt &&
+        (m->rcode == OASIS_DNS_RCODE_FORMERR || m->rcode == OASIS_DNS_RCODE_NOTIMP)) {
+        /* RFC 6891 7: a responder without EDNS "MUST respond with ...
+         * FORMERR to messages containing an OPT record ... and MUST NOT
+         * include an OPT record in the response" (a FORMERR with an OPT is
+         * about our OPT, and no reason to drop it; older servers say
+         * NOTIMP instead). 6.2.2: the requestor "MAY issue queries without
+         * an OPT record": the same server is asked again at once without
+         * it, for the rest of this request only (no state outlives it,
+         * so a server that gains EDNS is not held back). Once per server:
+         * the query without OPT cannot come back here. */
+        r->ctr.edns_fallbacks++;
+        q->noedns |= 1u << q->srv_idx;
+        restart_try(q);
+        return;
+    }
+    /* The 12-bit RCODE (RFC 6891 6.1.3): an extended one, BADVERS (16)
+     * included, is the server failing this try. BADVERS cannot be about
+     * us (we only send VERSION 0, which every EDNS server implements), so
+     * no retry at a lower version: the next server is asked. */
     if (m->rcode != OASIS_DNS_RCODE_NOERROR && m->rcode != OASIS_DNS_RCODE_NXDOMAIN) {
         if (m->rcode == OASIS_DNS_RCODE_REFUSED) {
             r->ctr.refused++;
@@ -515,6 +557,21 @@ static void on_udp(oasis_stack *s, const oasis_ipaddr *src, uint16_t sport,
         r->ctr.mismatched++;
         return;
     }
+    /* No longer than the query allowed: 512 octets without an OPT (RFC
+     * 1035 4.2.1, and RFC 6891 7: no OPT in the request means the
+     * requestor implements none of EDNS), else the payload size it
+     * advertised (6.2.3). A longer one is a broken or forged server;
+     * like garbage, it does not end the try. */
+    size_t limit = q->edns_sent ? r->cfg.edns_udp_size : OASIS_DNS_MAX_UDP;
+    if (len > limit) {
+        if (len >= 2 && oasis_get16(data) == q->id) {
+            r->ctr.oversized++;
+            q->last_err = OASIS_DNS_EMALFORMED;
+        } else {
+            r->ctr.mismatched++;
+        }
+        return;
+    }
     int err = oasis_dns_msg_parse(data, len, &m);
     if (err) {
         /* Garbage with our ID counts as this server's answer being bad;
@@ -581,14 +638,16 @@ static int bind_random_port(oasis_dns_req *q)
 static int send_udp(oasis_dns_req *q)
 {
     oasis_dns *r = q->r;
-    uint8_t buf[OASIS_DNS_HLEN + OASIS_DNS_MAX_NAME + 4];
+    uint8_t buf[OASIS_DNS_HLEN + OASIS_DNS_MAX_NAME + 4 + OASIS_DNS_OPT_LEN];
     size_t n;
 
     int err = bind_random_port(q);
     if (err)
         return err;
     q->id = (uint16_t)unpredictable_draw(r);
-    oasis_dns_query_build(buf, sizeof buf, q->id, &q->cur, q->qtype, &n);
+    uint16_t edns = edns_size(q);
+    q->edns_sent = edns != 0;
+    oasis_dns_query_build(buf, sizeof buf, q->id, &q->cur, q->qtype, edns, &n);
     err = oasis_udp_send(r->s, q->port, &q->server, r->cfg.port, buf, n);
     if (err) {
         udp_release(q);
@@ -604,7 +663,8 @@ static void start_try(oasis_dns_req *q)
     unsigned total = (unsigned)(r->cfg.attempts * q->nservers);
     while (q->try_idx < total) {
         unsigned round = q->try_idx / (unsigned)q->nservers;
-        q->server = q->servers[q->try_idx % q->nservers];
+        q->srv_idx = q->try_idx % (unsigned)q->nservers;
+        q->server = q->servers[q->srv_idx];
         int err = send_udp(q);
         if (err == OASIS_OK) {
             oasis_timer_start(r->s, &q->tmo, now_ns(r) + (r->cfg.timeout_ns << round));
@@ -705,7 +765,12 @@ static void start_tcp(oasis_dns_req *q)
     }
     q->tlen = 0;
     q->id = (uint16_t)unpredictable_draw(r);
-    oasis_dns_query_build(q->tq + 2, sizeof q->tq - 2, q->id, &q->cur, q->qtype, &n);
+    /* The TCP query carries the OPT too when the UDP one did: its payload
+     * size means nothing over TCP, but it still says we speak EDNS, so the
+     * server may send its OPT (and an extended RCODE) back. */
+    uint16_t edns = edns_size(q);
+    q->edns_sent = edns != 0;
+    oasis_dns_query_build(q->tq + 2, sizeof q->tq - 2, q->id, &q->cur, q->qtype, edns, &n);
     oasis_put16(q->tq, (uint16_t)n);
     oasis_flow *f = NULL;
     int err = oasis_tcp_connect_flow(s, &q->server, r->cfg.port, NULL, on_tcp_connect, q, &f);

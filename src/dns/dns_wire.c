@@ -1,4 +1,4 @@
-/* DNS wire format (RFC 1035 section 4, RFC 3596 for AAAA). */
+/* DNS wire format (RFC 1035 section 4, RFC 3596 for AAAA, RFC 6891's OPT). */
 #include "dns/dns_wire.h"
 
 #include "core/bytes.h"
@@ -144,10 +144,11 @@ int oasis_dns_name_read(const uint8_t *msg, size_t len, size_t off, oasis_dns_na
 }
 
 int oasis_dns_query_build(uint8_t *buf, size_t cap, uint16_t id, const oasis_dns_name *qname,
-                          uint16_t qtype, size_t *out_len)
+                          uint16_t qtype, uint16_t edns_size, size_t *out_len)
 {
     size_t n = OASIS_DNS_HLEN + qname->len + 4;
-    if (n > cap)
+    size_t opt = edns_size ? OASIS_DNS_OPT_LEN : 0;
+    if (n + opt > cap)
         return OASIS_EMSGSIZE;
     memset(buf, 0, OASIS_DNS_HLEN);
     oasis_put16(buf, id);
@@ -156,7 +157,19 @@ int oasis_dns_query_build(uint8_t *buf, size_t cap, uint16_t id, const oasis_dns
     memcpy(buf + OASIS_DNS_HLEN, qname->b, qname->len);
     oasis_put16(buf + OASIS_DNS_HLEN + qname->len, qtype);
     oasis_put16(buf + OASIS_DNS_HLEN + qname->len + 2, OASIS_DNS_CLASS_IN);
-    *out_len = n;
+    if (opt) {
+        /* RFC 6891 6.1.2: NAME 0 (root), TYPE OPT, CLASS the requestor's
+         * UDP payload size, TTL 0 (EXTENDED-RCODE 0, VERSION 0, DO 0, Z 0,
+         * 6.1.3), RDLEN 0 (no options). */
+        uint8_t *o = buf + n;
+        o[0] = 0;
+        oasis_put16(o + 1, OASIS_DNS_TYPE_OPT);
+        oasis_put16(o + 3, edns_size);
+        oasis_put32(o + 5, 0);
+        oasis_put16(o + 9, 0);
+        oasis_put16(buf + 10, 1); /* ARCOUNT */
+    }
+    *out_len = n + opt;
     return OASIS_OK;
 }
 
@@ -232,18 +245,54 @@ int oasis_dns_soa_minimum(const uint8_t *msg, size_t len, const oasis_dns_rr *rr
     return OASIS_OK;
 }
 
+/* The OPT pseudo-RR rr (read_rr checked its bounds) into m (RFC 6891 6.1). */
+static int read_opt(const uint8_t *msg, size_t len, const oasis_dns_rr *rr, oasis_dns_msg *m)
+{
+    oasis_dns_name owner;
+    /* 6.1.1: "it MUST be the only OPT RR in that message". */
+    if (m->has_opt)
+        return OASIS_EMALFORMED;
+    /* 6.1.2: NAME "MUST be 0 (root domain)". */
+    if (oasis_dns_name_read(msg, len, rr->name_off, &owner, NULL) || owner.len != 1)
+        return OASIS_EMALFORMED;
+    /* The options, {OPTION-CODE, OPTION-LENGTH, OPTION-DATA} each (6.1.2),
+     * must fill the rdata exactly. None is understood here; unknown ones
+     * are ignored (6.1.2). */
+    size_t p = rr->rdata_off, end = rr->rdata_off + rr->rdlen;
+    while (p < end) {
+        if (end - p < 4 || end - p - 4 < oasis_get16(msg + p + 2))
+            return OASIS_EMALFORMED;
+        p += 4 + (size_t)oasis_get16(msg + p + 2);
+    }
+    /* CLASS and the raw TTL sit before RDLEN (read_rr clamps its ttl by
+     * RFC 2181 8, which does not apply to this TTL: it holds flags). */
+    uint32_t ttl = oasis_get32(msg + rr->rdata_off - 6);
+    m->has_opt = 1;
+    m->opt_udp_size = oasis_get16(msg + rr->rdata_off - 8);
+    m->opt_version = (uint8_t)(ttl >> 16);
+    m->opt_flags = (uint16_t)ttl;
+    /* 6.1.3: EXTENDED-RCODE is the upper 8 bits of a 12-bit RCODE whose
+     * lower 4 are the header's. */
+    m->rcode = (uint16_t)((ttl >> 24) << 4 | (m->flags & 0xf));
+    return OASIS_OK;
+}
+
 int oasis_dns_msg_parse(const uint8_t *msg, size_t len, oasis_dns_msg *out)
 {
     if (len < OASIS_DNS_HLEN)
         return OASIS_ETRUNCATED;
     out->id = oasis_get16(msg);
     out->flags = oasis_get16(msg + 2);
-    out->rcode = (uint8_t)(out->flags & 0xf);
+    out->rcode = (uint16_t)(out->flags & 0xf);
     out->qdcount = oasis_get16(msg + 4);
     out->ancount = oasis_get16(msg + 6);
     out->nscount = oasis_get16(msg + 8);
     out->arcount = oasis_get16(msg + 10);
     out->nan = out->nns = 0;
+    out->has_opt = 0;
+    out->opt_udp_size = 0;
+    out->opt_version = 0;
+    out->opt_flags = 0;
     /* A response (QR) to a standard query (opcode 0) with our one question. */
     if (!(out->flags & OASIS_DNS_F_QR) || ((out->flags >> 11) & 0xf) != 0 || out->qdcount != 1)
         return OASIS_EMALFORMED;
@@ -264,6 +313,9 @@ int oasis_dns_msg_parse(const uint8_t *msg, size_t len, oasis_dns_msg *out)
         oasis_dns_rr rr;
         if ((err = read_rr(msg, len, &off, &rr)) != 0)
             return err;
+        /* RFC 6891 6.1.1: an OPT belongs in the additional section only. */
+        if (rr.type == OASIS_DNS_TYPE_OPT)
+            return OASIS_EMALFORMED;
         if (out->nan < OASIS_DNS_MAX_RR)
             out->an[out->nan++] = rr;
     }
@@ -271,8 +323,17 @@ int oasis_dns_msg_parse(const uint8_t *msg, size_t len, oasis_dns_msg *out)
         oasis_dns_rr rr;
         if ((err = read_rr(msg, len, &off, &rr)) != 0)
             return err;
+        if (rr.type == OASIS_DNS_TYPE_OPT)
+            return OASIS_EMALFORMED;
         if (out->nns < OASIS_DNS_MAX_RR)
             out->ns[out->nns++] = rr;
+    }
+    for (unsigned i = 0; i < out->arcount; i++) {
+        oasis_dns_rr rr;
+        if ((err = read_rr(msg, len, &off, &rr)) != 0)
+            return err;
+        if (rr.type == OASIS_DNS_TYPE_OPT && (err = read_opt(msg, len, &rr, out)) != 0)
+            return err;
     }
     return OASIS_OK;
 }

@@ -1,5 +1,6 @@
 /* DNS messages on the wire (RFC 1035 section 4): building a query, parsing
- * a response (header, question, resource records), reading compressed names.
+ * a response (header, question, resource records), reading compressed names,
+ * the EDNS(0) OPT pseudo-RR (RFC 6891 6.1).
  * No I/O, no allocation; every function is safe on hostile input. */
 #ifndef OASIS_DNS_WIRE_H
 #define OASIS_DNS_WIRE_H
@@ -12,6 +13,8 @@
 #define OASIS_DNS_MAX_LABEL 63
 #define OASIS_DNS_MAX_JUMPS 128 /* compression pointers followed in one name */
 #define OASIS_DNS_MAX_UDP 512   /* no EDNS: a UDP answer is at most this long */
+/* An OPT RR without options: root owner (1), TYPE, CLASS, TTL, RDLEN. */
+#define OASIS_DNS_OPT_LEN 11
 #define OASIS_DNS_MAX_RR 64     /* records of a section kept by the parser */
 
 #define OASIS_DNS_TYPE_A 1
@@ -19,6 +22,7 @@
 #define OASIS_DNS_TYPE_CNAME 5
 #define OASIS_DNS_TYPE_SOA 6
 #define OASIS_DNS_TYPE_AAAA 28
+#define OASIS_DNS_TYPE_OPT 41   /* RFC 6891 6.1.1 */
 #define OASIS_DNS_CLASS_IN 1
 
 #define OASIS_DNS_RCODE_NOERROR 0
@@ -27,6 +31,7 @@
 #define OASIS_DNS_RCODE_NXDOMAIN 3
 #define OASIS_DNS_RCODE_NOTIMP 4
 #define OASIS_DNS_RCODE_REFUSED 5
+#define OASIS_DNS_RCODE_BADVERS 16 /* needs the OPT's extended RCODE (RFC 6891 6.1.3) */
 
 /* Flag bits of the header's second 16-bit word. */
 #define OASIS_DNS_F_QR 0x8000u
@@ -52,7 +57,9 @@ typedef struct oasis_dns_rr {
 
 typedef struct oasis_dns_msg {
     uint16_t id, flags;
-    uint8_t rcode;     /* low 4 bits of flags */
+    /* 12 bits (RFC 6891 6.1.3): the OPT's EXTENDED-RCODE above the
+     * header's 4; just the header's without an OPT or with TC set. */
+    uint16_t rcode;
     uint16_t qdcount, ancount, nscount, arcount;
     /* The first question (qdcount >= 1). */
     oasis_dns_name qname;
@@ -63,6 +70,11 @@ typedef struct oasis_dns_msg {
     size_t nan;
     oasis_dns_rr ns[OASIS_DNS_MAX_RR];
     size_t nns;
+    /* The OPT RR of the additional section (RFC 6891 6.1), if any. */
+    int has_opt;
+    uint16_t opt_udp_size; /* the responder's payload size (its CLASS, 6.2.4) */
+    uint8_t opt_version;   /* EDNS version (6.1.3) */
+    uint16_t opt_flags;    /* DO and Z: the TTL's low 16 bits */
 } oasis_dns_msg;
 
 /* Text ("a.b.c" or "a.b.c.") to wire form. Refuses (OASIS_EINVAL) an empty
@@ -94,17 +106,25 @@ int oasis_dns_name_read(const uint8_t *msg, size_t len, size_t off, oasis_dns_na
                         size_t *next);
 
 /* Builds a standard query (RD set, one question, class IN) into buf.
- * Returns 0 with *out_len set, or OASIS_EMSGSIZE. */
+ * edns_size non-zero adds an OPT RR to the additional section (RFC 6891
+ * 6.1.2: root owner, CLASS = edns_size as the requestor's UDP payload size
+ * (6.2.3), TTL 0 = EXTENDED-RCODE 0, VERSION 0, DO 0, no options);
+ * 0 builds a plain RFC 1035 query. Returns 0 with *out_len set, or
+ * OASIS_EMSGSIZE. */
 int oasis_dns_query_build(uint8_t *buf, size_t cap, uint16_t id, const oasis_dns_name *qname,
-                          uint16_t qtype, size_t *out_len);
+                          uint16_t qtype, uint16_t edns_size, size_t *out_len);
 
 /* Parses a whole message. With TC set only the header and the question need
- * to be there (the rest may be cut off and is not read). Every name in the
- * question, answer and authority sections is checked with name_read; the
- * additional section is not read. Returns 0, OASIS_ETRUNCATED or
- * OASIS_EMALFORMED (not a response, no question, a bad name, a record's
- * rdata running past the message, an A not 4 or AAAA not 16 octets, a
- * CNAME whose rdata is not exactly one name). */
+ * to be there (the rest may be cut off and is not read). Every record of
+ * the answer, authority and additional sections is checked with read_rr
+ * (names, rdata bounds); only the first two sections' records are kept.
+ * An OPT RR (RFC 6891 6.1) is read into has_opt/opt_* and its extended
+ * RCODE joins rcode. Returns 0, OASIS_ETRUNCATED or OASIS_EMALFORMED (not
+ * a response, no question, a bad name, a record's rdata running past the
+ * message, an A not 4 or AAAA not 16 octets, a CNAME whose rdata is not
+ * exactly one name; an OPT outside the additional section or not owned by
+ * the root, a second OPT (6.1.1), options that do not fill its rdata
+ * exactly (6.1.2)). */
 int oasis_dns_msg_parse(const uint8_t *msg, size_t len, oasis_dns_msg *out);
 
 /* SOA rdata: the MINIMUM field (the last 32 bits). Returns 0 or
