@@ -2,6 +2,7 @@
  * it comes off UDP or out of a TCP length prefix. Properties: nothing reads
  * out of bounds or loops (ASan, the driver's timeout); every name the
  * parser accepted reads again to at most 255 octets of well-formed labels;
+ * the RCODE has 12 bits at most, more than the header's 4 only with an OPT;
  * answer extraction follows at most max_cname links. */
 #include "fuzz.h"
 
@@ -46,6 +47,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (err)
         return 0;
     check_name(&m.qname);
+    /* RFC 6891 6.1.3: 12 bits, the header's 4 below; only an OPT adds more. */
+    FUZZ_CHECK(m.rcode <= 0xfff && (m.rcode & 0xf) == (m.flags & 0xf));
+    FUZZ_CHECK(m.has_opt || m.rcode == (m.flags & 0xf));
     FUZZ_CHECK(m.nan <= OASIS_DNS_MAX_RR && m.nns <= OASIS_DNS_MAX_RR);
     for (size_t i = 0; i < m.nan; i++) {
         const oasis_dns_rr *rr = &m.an[i];

@@ -86,6 +86,21 @@ seeds["bad_label64"] = hdr(1, RESP, 1, 0, 0, 0) + b"\x40" + b"a" * 64 + b"\0\0\1
 seeds["bad_header_ptr"] = hdr(1, RESP, 1, 1, 0, 0) + q("a.test") + rr(ptr(2), 1, 1, b"\1\2\3\4")
 seeds["bad_ttl_top_bit"] = hdr(1, RESP, 1, 1, 0, 0) + q("a.test") + rr(
     ptr(12), 1, 0x80000001, b"\1\2\3\4")
+# EDNS(0) (RFC 6891): an OPT RR in the additional section (root owner,
+# CLASS = payload size 1232, TTL = EXTENDED-RCODE/VERSION/DO, a cookie
+# option), after the answer; one with EXTENDED-RCODE 1 (BADVERS); a hostile
+# one with two OPTs.
+
+
+def opt(size=1232, ext=0, flags=0, options=b""):
+    return b"\0" + struct.pack("!HHIH", 41, size, ext << 24 | flags, len(options)) + options
+
+
+cookie = struct.pack("!HH", 10, 8) + bytes(range(8))
+seeds["edns_opt"] = hdr(0x9999, RESP, 1, 1, 0, 1) + q("example.com") + rr(
+    ptr(12), 1, 300, bytes([93, 184, 215, 14])) + opt(1232, 0, 0x8000, cookie)
+seeds["edns_badvers"] = hdr(0x9A9A, RESP, 1, 0, 0, 1) + q("example.com") + opt(1232, 1)
+seeds["bad_two_opt"] = hdr(0x9B9B, RESP, 1, 0, 0, 2) + q("example.com") + opt() + opt()
 
 os.makedirs(OUT, exist_ok=True)
 for k, v in seeds.items():

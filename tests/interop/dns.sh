@@ -2,21 +2,24 @@
 # Names (issue 15): dnsmasq in the namespace answers DNS for files.test
 # (--no-resolv: nothing leaves the namespace), Python's http.server serves a
 # file, and `oasis get http://files.test:8000/...` downloads it by name,
-# SHA-256 checked. big.test has 60 addresses, too many for a 512-byte UDP
-# answer: dnsmasq truncates it (TC=1) and Oasis asks again over TCP.
+# SHA-256 checked. big.test has 60 addresses, a 1 KB answer: too many for
+# 512 octets, but Oasis's queries carry an EDNS(0) OPT for 1232 (RFC 6891),
+# so dnsmasq sends it whole over UDP, no TCP. huge.test has 100 (1.6 KB,
+# over 1232): dnsmasq truncates it (TC=1) and Oasis asks again over TCP.
 # nope.test does not exist (NXDOMAIN); `oasis ping NAME` works too.
 TEST_NAME=interop_dns
-NS_TAG=dns15
+NS_TAG=${NS_TAG:-dns15}
 source "$(dirname "$0")/lib.sh"
 need dnsmasq
 
 setup_ns 1500
-# The extra addresses big.test points to, all on the Linux side.
-for i in $(seq 100 159); do ns ip addr add "10.77.0.$i/24" dev "$TAP"; done
+# The extra addresses big.test and huge.test point to, all on the Linux side.
+for i in $(seq 100 199); do ns ip addr add "10.77.0.$i/24" dev "$TAP"; done
 {
     echo "10.77.0.1 files.test"
     echo "10.77.0.1 influx.test"
     for i in $(seq 100 159); do echo "10.77.0.$i big.test"; done
+    for i in $(seq 100 199); do echo "10.77.0.$i huge.test"; done
 } >"$TMP/hosts"
 bg dnsmasq dnsmasq --keep-in-foreground --log-facility=- --log-queries --no-resolv --no-hosts \
     --conf-file=/dev/null --pid-file= --user=root --bind-interfaces --listen-address="$LINUX_IP" \
@@ -39,9 +42,15 @@ pass "dnsmasq answered Oasis's query"
 
 oasis_run get-big 60 get --verbose --dns "$LINUX_IP" -q "http://big.test:8000/file.bin"
 [ "$RC" -eq 0 ] || fail "oasis get of big.test exited $RC"
-grep -Eq "big.test is 10\.77\.0\.1[0-5][0-9] .*truncated 1, tcp queries 1" "$TMP/get-big.log" ||
-    fail "big.test was not resolved over TCP after truncation"
-expect_eq "$(awk '$1 == "sha256" {print $2}' "$TMP/get-big.log")" "$want" "TC=1 then TCP, download"
+grep -Eq "big.test is 10\.77\.0\.1[0-5][0-9] \(udp queries 1, truncated 0, tcp queries 0\)" \
+    "$TMP/get-big.log" || fail "big.test (1 KB) was not resolved by one UDP query with EDNS"
+expect_eq "$(awk '$1 == "sha256" {print $2}' "$TMP/get-big.log")" "$want" "1 KB answer over UDP (EDNS), download"
+
+oasis_run get-huge 60 get --verbose --dns "$LINUX_IP" -q "http://huge.test:8000/file.bin"
+[ "$RC" -eq 0 ] || fail "oasis get of huge.test exited $RC"
+grep -Eq "huge.test is 10\.77\.0\.1[0-9][0-9] .*truncated 1, tcp queries 1" "$TMP/get-huge.log" ||
+    fail "huge.test was not resolved over TCP after truncation"
+expect_eq "$(awk '$1 == "sha256" {print $2}' "$TMP/get-huge.log")" "$want" "TC=1 then TCP, download"
 
 oasis_run get-nx 60 get --dns "$LINUX_IP" -q "http://nope.test:8000/file.bin"
 expect_eq "$RC" "1" "exit status for a name that does not exist"
