@@ -1667,6 +1667,9 @@ static void test_edns_opt_in_query(void **state)
     cfg.edns_udp_size = 512;
     assert_int_equal(oasis_dns_create(s, &cfg, &r), 0);
     oasis_dns_destroy(r);
+    cfg.edns_udp_size = 65535;
+    assert_int_equal(oasis_dns_create(s, &cfg, &r), 0);
+    oasis_dns_destroy(r);
     oasis_stack_destroy(s);
     oasis_clock_free(clock);
 }
