@@ -541,6 +541,19 @@ static int matches(const oasis_dns_req *q, const oasis_dns_msg *m)
 
 static void start_tcp(oasis_dns_req *q);
 
+/* A reply we cannot use. With our ID it counts as this server's answer
+ * being bad (*ctr); either way the try keeps waiting: a forger must not end
+ * the request. */
+static void bad_reply(oasis_dns_req *q, const uint8_t *data, size_t len, uint64_t *ctr)
+{
+    if (len >= 2 && oasis_get16(data) == q->id) {
+        (*ctr)++;
+        q->last_err = OASIS_DNS_EMALFORMED;
+    } else {
+        q->r->ctr.mismatched++;
+    }
+}
+
 static void on_udp(oasis_stack *s, const oasis_ipaddr *src, uint16_t sport,
                    const oasis_ipaddr *dst, uint16_t dport, const uint8_t *data, size_t len,
                    void *ud)
@@ -564,24 +577,11 @@ static void on_udp(oasis_stack *s, const oasis_ipaddr *src, uint16_t sport,
      * like garbage, it does not end the try. */
     size_t limit = q->edns_sent ? r->cfg.edns_udp_size : OASIS_DNS_MAX_UDP;
     if (len > limit) {
-        if (len >= 2 && oasis_get16(data) == q->id) {
-            r->ctr.oversized++;
-            q->last_err = OASIS_DNS_EMALFORMED;
-        } else {
-            r->ctr.mismatched++;
-        }
+        bad_reply(q, data, len, &r->ctr.oversized);
         return;
     }
-    int err = oasis_dns_msg_parse(data, len, &m);
-    if (err) {
-        /* Garbage with our ID counts as this server's answer being bad;
-         * either way keep waiting: a forger must not end the request. */
-        if (len >= 2 && oasis_get16(data) == q->id) {
-            r->ctr.malformed++;
-            q->last_err = OASIS_DNS_EMALFORMED;
-        } else {
-            r->ctr.mismatched++;
-        }
+    if (oasis_dns_msg_parse(data, len, &m)) {
+        bad_reply(q, data, len, &r->ctr.malformed);
         return;
     }
     if (!matches(q, &m)) {
