@@ -36,24 +36,14 @@ static int net6_offload;     /* the wire's offloads (test_tso6) */
 
 static void net6_init_delay(test_net *n, uint64_t delay_ns)
 {
-    memset(n, 0, sizeof *n);
-    n->clock = oasis_clock_new_virtual(1000 * SEC);
     oasis_wire_config wc;
     oasis_wire_config_init(&wc);
     wc.delay_ns = delay_ns;
     wc.offload = net6_offload;
-    assert_int_equal(oasis_wire_create(n->clock, &wc, &n->wire), 0);
     oasis_stack_config cfg;
-    test_stack_config(&cfg, n->clock, 1);
-    cfg.ipv6 = 1;
+    oasis_stack_config_init(&cfg);
     cfg.tcp.ecn = net6_ecn;
-    assert_int_equal(oasis_stack_create(&cfg, &n->a), 0);
-    test_stack_config(&cfg, n->clock, 2);
-    cfg.ipv6 = 1;
-    cfg.tcp.ecn = net6_ecn;
-    assert_int_equal(oasis_stack_create(&cfg, &n->b), 0);
-    assert_non_null(oasis_wire_attach(n->wire, n->a));
-    assert_non_null(oasis_wire_attach(n->wire, n->b));
+    test_net_init6(n, &wc, &cfg.tcp);
 }
 
 static void net6_init(test_net *n) { net6_init_delay(n, 0); }

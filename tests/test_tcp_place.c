@@ -380,20 +380,7 @@ static void test_ipv6_payload_taken_in_place(void **state)
 {
     (void)state;
     test_net n;
-    memset(&n, 0, sizeof n);
-    n.clock = oasis_clock_new_virtual(1000 * OASIS_NS_PER_SEC);
-    oasis_wire_config wc;
-    oasis_wire_config_init(&wc);
-    assert_int_equal(oasis_wire_create(n.clock, &wc, &n.wire), 0);
-    oasis_stack_config cfg;
-    test_stack_config(&cfg, n.clock, 1);
-    cfg.ipv6 = 1;
-    assert_int_equal(oasis_stack_create(&cfg, &n.a), 0);
-    test_stack_config(&cfg, n.clock, 2);
-    cfg.ipv6 = 1;
-    assert_int_equal(oasis_stack_create(&cfg, &n.b), 0);
-    assert_non_null(oasis_wire_attach(n.wire, n.a));
-    assert_non_null(oasis_wire_attach(n.wire, n.b));
+    test_net_init6(&n, NULL, NULL);
     oasis_wire_run(n.wire, v6_never, NULL, 3 * OASIS_NS_PER_SEC); /* DAD */
     oasis_ipaddr la = test_link_local(n.a), lb = test_link_local(n.b);
     static v6side srv, cli;

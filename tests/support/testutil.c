@@ -8,23 +8,33 @@
 
 #include <cmocka.h>
 
-void test_net_init(test_net *n, const oasis_wire_config *wcfg, const oasis_tcp_config *tcfg)
+static void net_init(test_net *n, const oasis_wire_config *wcfg, const oasis_tcp_config *tcfg,
+                     int ipv6)
 {
     memset(n, 0, sizeof *n);
     n->clock = oasis_clock_new_virtual(1000 * OASIS_NS_PER_SEC);
     assert_non_null(n->clock);
     assert_int_equal(oasis_wire_create(n->clock, wcfg, &n->wire), 0);
     oasis_stack_config cfg;
-    test_stack_config(&cfg, n->clock, 1);
-    if (tcfg)
-        cfg.tcp = *tcfg;
-    assert_int_equal(oasis_stack_create(&cfg, &n->a), 0);
-    test_stack_config(&cfg, n->clock, 2);
-    if (tcfg)
-        cfg.tcp = *tcfg;
-    assert_int_equal(oasis_stack_create(&cfg, &n->b), 0);
+    for (int i = 1; i <= 2; i++) {
+        test_stack_config(&cfg, n->clock, i);
+        if (tcfg)
+            cfg.tcp = *tcfg;
+        cfg.ipv6 = ipv6;
+        assert_int_equal(oasis_stack_create(&cfg, i == 1 ? &n->a : &n->b), 0);
+    }
     assert_non_null(oasis_wire_attach(n->wire, n->a));
     assert_non_null(oasis_wire_attach(n->wire, n->b));
+}
+
+void test_net_init(test_net *n, const oasis_wire_config *wcfg, const oasis_tcp_config *tcfg)
+{
+    net_init(n, wcfg, tcfg, 0);
+}
+
+void test_net_init6(test_net *n, const oasis_wire_config *wcfg, const oasis_tcp_config *tcfg)
+{
+    net_init(n, wcfg, tcfg, 1);
 }
 
 void test_net_fini(test_net *n)

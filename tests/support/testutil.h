@@ -22,6 +22,9 @@ void test_stack_config(oasis_stack_config *cfg, oasis_clock *clock, int n);
 /* Two stacks on one wire (wcfg may be NULL; tcfg may be NULL for defaults,
  * else applied to both stacks). Asserts on failure. */
 void test_net_init(test_net *n, const oasis_wire_config *wcfg, const oasis_tcp_config *tcfg);
+/* The same with IPv6 on both stacks: their link-local addresses are
+ * tentative until DAD has run (about 3 s of the wire's clock). */
+void test_net_init6(test_net *n, const oasis_wire_config *wcfg, const oasis_tcp_config *tcfg);
 void test_net_fini(test_net *n);
 
 /* Runs the wire until *flag becomes nonzero or timeout (clock time). Returns
