@@ -384,16 +384,23 @@ static const oasis_dhcp_counters *ctr(harness *h) { return oasis_dhcp_get_counte
 /* DISCOVER, OFFER, REQUEST, ACK, probes: the client is BOUND to OFFERED
  * with a lease `lease` (server options t1/t2 when not 0). Returns the time
  * the REQUEST went out (the lease's start). */
+/* Starts the client and OFFERs it OFFERED: *req is the REQUEST it sends
+ * (req->at is the lease's start). */
+static void to_requesting(harness *h, sent *req)
+{
+    assert_int_equal(oasis_dhcp_start(h->d), OASIS_OK);
+    assert_true(run_to_dhcp(h, 2 * SEC, req));
+    assert_int_equal(req->m.msg_type, OASIS_DHCPDISCOVER);
+    srv o = srv_default(OASIS_DHCPOFFER, req->m.xid);
+    reply_to(h, &o, OFFERED);
+    assert_true(pop_dhcp(h, req));
+    assert_int_equal(req->m.msg_type, OASIS_DHCPREQUEST);
+}
+
 static uint64_t obtain(harness *h, uint32_t lease, uint32_t t1, uint32_t t2)
 {
     sent s;
-    assert_int_equal(oasis_dhcp_start(h->d), OASIS_OK);
-    assert_true(run_to_dhcp(h, 2 * SEC, &s));
-    assert_int_equal(s.m.msg_type, OASIS_DHCPDISCOVER);
-    srv o = srv_default(OASIS_DHCPOFFER, s.m.xid);
-    reply_to(h, &o, OFFERED);
-    assert_true(pop_dhcp(h, &s));
-    assert_int_equal(s.m.msg_type, OASIS_DHCPREQUEST);
+    to_requesting(h, &s);
     uint64_t req_at = s.at;
     srv a = srv_default(OASIS_DHCPACK, s.m.xid);
     a.lease = lease;
@@ -752,11 +759,7 @@ static void test_t1_passed_while_probing(void **state)
     harness h;
     h_init(&h);
     sent s;
-    oasis_dhcp_start(h.d);
-    assert_true(run_to_dhcp(&h, 2 * SEC, &s));
-    srv o = srv_default(OASIS_DHCPOFFER, s.m.xid);
-    reply_to(&h, &o, OFFERED);
-    assert_true(pop_dhcp(&h, &s));
+    to_requesting(&h, &s);
     uint64_t req_at = s.at;
     srv a = srv_default(OASIS_DHCPACK, s.m.xid);
     a.lease = 100;
@@ -794,11 +797,7 @@ static void test_lease_expires_while_probing(void **state)
     harness h;
     h_init(&h);
     sent s;
-    oasis_dhcp_start(h.d);
-    assert_true(run_to_dhcp(&h, 2 * SEC, &s));
-    srv o = srv_default(OASIS_DHCPOFFER, s.m.xid);
-    reply_to(&h, &o, OFFERED);
-    assert_true(pop_dhcp(&h, &s));
+    to_requesting(&h, &s);
     uint64_t req_at = s.at;
     srv a = srv_default(OASIS_DHCPACK, s.m.xid);
     a.lease = 3;
@@ -828,7 +827,7 @@ static void test_lease_expires_while_probing(void **state)
 
     /* Over before the ACK: the REQUEST went out twice (4 s apart, +-1),
      * the lease of 2 s counts from the first. */
-    o.xid = s.m.xid;
+    srv o = srv_default(OASIS_DHCPOFFER, s.m.xid);
     reply_to(&h, &o, OFFERED);
     assert_true(pop_dhcp(&h, &s));
     assert_int_equal(s.m.msg_type, OASIS_DHCPREQUEST);
@@ -848,11 +847,7 @@ static void test_lease_expires_while_probing(void **state)
     oasis_dhcp_config_init(&c);
     c.probes = 0;
     h_init_cfg(&h, &c, 42);
-    oasis_dhcp_start(h.d);
-    assert_true(run_to_dhcp(&h, 2 * SEC, &s));
-    o = srv_default(OASIS_DHCPOFFER, s.m.xid);
-    reply_to(&h, &o, OFFERED);
-    assert_true(pop_dhcp(&h, &s));
+    to_requesting(&h, &s);
     assert_true(run_to_dhcp(&h, 6 * SEC, &s));
     a = srv_default(OASIS_DHCPACK, s.m.xid);
     a.lease = 2;
