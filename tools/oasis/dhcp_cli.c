@@ -18,6 +18,8 @@ void net_dhcp_mac(const char *tap, uint8_t mac[6])
     mac[5] = (uint8_t)h;
 }
 
+static double secs(uint64_t ns) { return (double)ns / 1e9; }
+
 static void print_lease(const char *what, const oasis_dhcp_lease *l)
 {
     char a[OASIS_IPV4_STRLEN], g[OASIS_IPV4_STRLEN], sv[OASIS_IPV4_STRLEN];
@@ -29,6 +31,11 @@ static void print_lease(const char *what, const oasis_dhcp_lease *l)
         fprintf(stderr, " mtu %u", l->mtu);
     for (uint8_t i = 0; i < l->ndns; i++)
         fprintf(stderr, "%s%s", i ? "," : " dns ", oasis_addr_format(l->dns[i], a));
+    /* On the stack's clock, so that a test can check the lease's arithmetic
+     * without timing the process from outside. */
+    fprintf(stderr, "; requested at %.3f s", secs(l->acquired_ns));
+    if (l->expires_ns != UINT64_MAX)
+        fprintf(stderr, ", ends at %.3f s", secs(l->expires_ns));
     fputc('\n', stderr);
 }
 
@@ -52,8 +59,9 @@ static void on_dhcp(oasis_dhcp *d, oasis_dhcp_event ev, const oasis_dhcp_lease *
             n->dns_changed(n);
         break;
     case OASIS_DHCP_EV_EXPIRED:
-        fprintf(stderr, "dhcp: lease of %s expired: address removed\n",
-                oasis_addr_format(l->addr, a));
+        fprintf(stderr, "dhcp: lease of %s expired at %.3f s (it ended at %.3f s): address removed\n",
+                oasis_addr_format(l->addr, a), secs(oasis_stack_now(n->stack)),
+                secs(l->expires_ns));
         n->opt.addr = 0;
         break;
     case OASIS_DHCP_EV_NAK:
