@@ -45,7 +45,11 @@ int oasis_udp_send(oasis_stack *s, uint16_t src_port, const oasis_ipaddr *dst, u
  * unreachable), OASIS_EPROTOUNREACH, OASIS_ENETUNREACH, OASIS_EHOSTUNREACH
  * (other unreachables, time exceeded), OASIS_EMSGSIZE (fragmentation
  * needed / Packet Too Big; mtu is the reported MTU), OASIS_EMALFORMED
- * (parameter problem). Valid during the callback only. */
+ * (parameter problem). A datagram whose next hop did not resolve (ARP or
+ * Neighbour Discovery gave up) is reported the same way, as a destination
+ * unreachable from our own address (reporter): OASIS_EHOSTUNREACH, ICMP
+ * type 3 code 1 for IPv4, ICMPv6 type 1 code 3 (RFC 4861 7.2.2). Valid
+ * during the callback only. */
 typedef struct oasis_udp_error {
     int err;
     uint8_t family;             /* OASIS_AF_INET or OASIS_AF_INET6 */

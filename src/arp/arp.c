@@ -9,6 +9,7 @@
 #include "ip/ipv4_wire.h"
 #include "core/stack_impl.h"
 #include "icmp/icmp.h"
+#include "ip/proto.h"
 #include "link/eth.h"
 #include "link/eth_wire.h"
 #include "oasis/error.h"
@@ -115,6 +116,17 @@ static void drop_queue(oasis_stack *s, oasis_arp_entry *e)
     s->arp.queued -= e->qlen;
     e->q_tail = NULL;
     e->qlen = 0;
+}
+
+/* Takes e's queue away from it (sending or failing what waited may
+ * re-enter ARP): the packets in order, linked by next. */
+static oasis_pbuf *detach_queue(oasis_stack *s, oasis_arp_entry *e)
+{
+    oasis_pbuf *p = e->q_head;
+    s->arp.queued -= e->qlen;
+    e->q_head = e->q_tail = NULL;
+    e->qlen = 0;
+    return p;
 }
 
 /* A transmit cache may hold an entry and its MAC: they are stale now. */
@@ -246,8 +258,18 @@ static void entry_timer(oasis_stack *s, oasis_timer *t)
         send_request(s, ip);
         return;
     }
+    /* Resolution failed: what waited is lost, and its senders are told
+     * (a TCP attempt that then times out says "host unreachable"). */
     s->ctr.arp.resolve_failed++;
+    oasis_pbuf *p = detach_queue(s, e);
     remove_entry(s, e);
+    while (p) {
+        oasis_pbuf *next = p->next;
+        oasis_ip_unreachable_local(s, p->data, p->len);
+        oasis_pbuf_free(s, p);
+        s->ctr.arp.queue_drops++;
+        p = next;
+    }
     oasis_icmp_neighbour_failed(s, ip);
 }
 
@@ -317,11 +339,7 @@ static void resolve(oasis_stack *s, oasis_arp_entry *e, const uint8_t mac[6])
     e->tries = 0;
     touch(&s->arp, e);
     oasis_timer_start(s, &e->timer, oasis_deadline(oasis_now(s), s->cfg.arp_cache_ttl_ns));
-    /* Detach the queue first: sending may re-enter ARP. */
-    oasis_pbuf *p = e->q_head;
-    s->arp.queued -= e->qlen;
-    e->q_head = e->q_tail = NULL;
-    e->qlen = 0;
+    oasis_pbuf *p = detach_queue(s, e);
     while (p) {
         oasis_pbuf *next = p->next;
         p->next = NULL;

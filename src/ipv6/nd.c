@@ -19,6 +19,7 @@
 #include "core/mem.h"
 #include "core/prng.h"
 #include "core/stack_impl.h"
+#include "ip/proto.h"
 #include "ipv6/nd_wire.h"
 #include "link/eth.h"
 #include "link/eth_wire.h"
@@ -245,14 +246,28 @@ static void flush_queue(oasis_stack *s, ip6_neigh *e)
     e->q_tail = NULL;
 }
 
+/* RFC 4861 7.2.2: "The sender MUST return ICMP destination unreachable
+ * indications with code 3 (Address Unreachable) for each packet queued
+ * awaiting address resolution." They are all ours, so their senders are
+ * told directly: transports through their ICMP error hooks, pings by
+ * their own bookkeeping. The queue is detached and the entry freed first:
+ * a sender told may send again, which starts a new resolution. */
 static void resolve_failed(oasis_stack *s, ip6_neigh *e)
 {
     oasis_in6 ip = e->ip;
+    oasis_pbuf *p = e->q_head;
     s->ctr.nd.resolve_failed++;
     s->ctr.nd.queue_drops += e->qlen;
+    s->ip6->queued -= e->qlen;
+    e->q_head = e->q_tail = NULL;
+    e->qlen = 0;
     neigh_free(s, e);
-    /* RFC 4861 7.2.2 would answer each queued packet with an address
-     * unreachable; they are all ours, so their senders are told directly. */
+    while (p) {
+        oasis_pbuf *next = p->next;
+        oasis_ip_unreachable_local(s, p->data, p->len);
+        oasis_pbuf_free(s, p);
+        p = next;
+    }
     oasis_icmp6_neighbour_failed(s, &ip);
 }
 

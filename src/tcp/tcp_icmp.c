@@ -9,6 +9,8 @@
  *    reported if the connection then times out (RFC 1122 4.2.3.9
  *    DISCUSSION, SHLD-25): oasis_tcp_flow_error says OASIS_EHOSTUNREACH
  *    rather than OASIS_ETIMEDOUT. Any segment from the peer forgets it.
+ *    A segment whose next hop did not resolve (ARP or ND gave up) arrives
+ *    here the same way, as host/address unreachable (ip/proto.c).
  *  - Hard errors (protocol unreachable, port unreachable): SHOULD abort
  *    (SHLD-26). A connection attempt (SYN_SENT) ends at once with
  *    OASIS_EPROTOUNREACH / OASIS_EREFUSED. In the synchronized states they

@@ -146,9 +146,14 @@ static int callback_ok(side *s, oasis_flow *f, const char *what, int err)
     return 1;
 }
 
+/* A flow that timed out says ETIMEDOUT, or EHOSTUNREACH when a failed
+ * address resolution (ARP under a loss burst) was its last soft error
+ * (RFC 1122 4.2.3.9): the same ending, judged the same way. */
+static int timed_out(int err) { return err == OASIS_ETIMEDOUT || err == OASIS_EHOSTUNREACH; }
+
 static void note_timeout(side *s, int err)
 {
-    if (err == OASIS_ETIMEDOUT && !s->timeout_at)
+    if (timed_out(err) && !s->timeout_at)
         s->timeout_at = now(s->sim);
 }
 
@@ -216,7 +221,7 @@ static void write_cb(oasis_flow *f, int err, void *ud)
         pump(s);
         return;
     }
-    if (err != OASIS_ECLOSED && err != OASIS_ETIMEDOUT && err != OASIS_ERESET &&
+    if (err != OASIS_ECLOSED && !timed_out(err) && err != OASIS_ERESET &&
         err != OASIS_ECANCELED)
         fail(s->sim, "%c: write completed with %s", 'A' + s->id, oasis_err_name(err));
     if (!s->write_err)
@@ -232,7 +237,7 @@ static void close_cb(oasis_flow *f, int err, void *ud)
     note_timeout(s, err);
     if (!callback_ok(s, f, "close", err))
         return;
-    if (err != 0 && err != OASIS_ECLOSED && err != OASIS_ETIMEDOUT && err != OASIS_ERESET &&
+    if (err != 0 && err != OASIS_ECLOSED && !timed_out(err) && err != OASIS_ERESET &&
         err != OASIS_ECANCELED)
         fail(m, "%c: close completed with %s", 'A' + s->id, oasis_err_name(err));
     if (s->reading)
@@ -349,7 +354,7 @@ static void connect_cb(oasis_stack *st, oasis_flow *f, int err, void *ud)
         fail(m, "%c: connect succeeded without a flow", 'A' + s->id);
     if (err == 0 && f)
         start_side(s, f);
-    else if (err != OASIS_ETIMEDOUT && err != OASIS_EREFUSED && err != OASIS_EUNREACH &&
+    else if (!timed_out(err) && err != OASIS_EREFUSED && err != OASIS_EUNREACH &&
              !(err == OASIS_ECANCELED && m->teardown))
         fail(m, "%c: connect completed with %s", 'A' + s->id, oasis_err_name(err));
 }
@@ -765,7 +770,7 @@ static void check_side_clean(sim *m, const side *s)
              oasis_err_name(s->eof_why));
     else if (s->write_err)
         fail(m, "%c: a write failed with %s", c, oasis_err_name(s->write_err));
-    else if (s->close_err == OASIS_ERESET || s->close_err == OASIS_ETIMEDOUT)
+    else if (s->close_err == OASIS_ERESET || timed_out(s->close_err))
         /* Everything arrived, but the ACKs of our FIN kept getting lost
          * until the peer's TIME_WAIT ended: TCP allows this ending. */
         snprintf(m->r->note, sizeof m->r->note,
