@@ -333,6 +333,50 @@ static void test_dad_conflict_static(void **state)
     fx_stop(&x);
 }
 
+/* The multicast filter a NIC would keep (RFC 2464 7): frames to the
+ * Ethernet address of a group we are not in (a TAP shows us the kernel's
+ * MLD reports to ff02::16 and router solicitations to ff02::2) are not for
+ * us, like another host's unicast, and no IPv6 error counter moves. Our
+ * groups (all-nodes, our solicited-node groups) pass; a group whose
+ * Ethernet address matches ours but whose IPv6 address does not is still
+ * refused by IPv6 (in_addr_errors). */
+static void test_multicast_filter(void **state)
+{
+    (void)state;
+    fx x;
+    fx_start(&x, 0, 0, 1);
+    oasis_in6 ll = ll_of(&x);
+    const oasis_counters *c = ctr(&x);
+    uint64_t not_for_us = c->link.rx_not_for_us, icmp_in = c->icmp6.in_msgs;
+    uint64_t ip_in = c->ipv6.in_receives;
+    const oasis_in6 mld_routers = {{0xff, 0x02, [15] = 0x16}}, all_routers = {{0xff, 0x02, [15] = 2}};
+    const oasis_in6 other = {{0xff, 0x05, [15] = 1}}; /* the Ethernet address of ff02::1 */
+    uint8_t mld2[28] = {143, 0, 0, 0, 0, 0, 0, 1, 4, 0, 0, 0, 0xff, 0x02};
+    mld2[27] = 0xfb; /* a report for ff02::fb (mDNS) */
+    uint8_t rs[8] = {133, 0, 0, 0};
+    uint8_t echo[16] = {128, 0, 0, 0, 0, 1, 0, 1};
+    inject(&x, &PEER, &mld_routers, 1, OASIS_NH_ICMPV6, mld2, sizeof mld2);
+    inject(&x, &PEER, &all_routers, 255, OASIS_NH_ICMPV6, rs, sizeof rs);
+    assert_int_equal(c->link.rx_not_for_us, not_for_us + 2);
+    assert_int_equal(c->ipv6.in_addr_errors, 0);
+    assert_int_equal(c->ipv6.in_receives, ip_in);
+    assert_int_equal(c->icmp6.in_msgs, icmp_in);
+    /* Our groups pass the filter. */
+    inject(&x, &PEER, &oasis_in6_all_nodes, 64, OASIS_NH_ICMPV6, echo, sizeof echo);
+    assert_int_equal(c->icmp6.in_echos, 1);
+    oasis_in6 sn = oasis_in6_solicited_node(&ll);
+    uint64_t nas = c->icmp6.out_neigh_adverts;
+    inject_ns(&x, &PEER, &sn, &ll, MAC_PEER);
+    assert_int_equal(c->icmp6.out_neigh_adverts, nas + 1);
+    assert_int_equal(c->link.rx_not_for_us, not_for_us + 2);
+    /* Through the filter, refused by IPv6. */
+    inject(&x, &PEER, &other, 64, OASIS_NH_ICMPV6, echo, sizeof echo);
+    assert_int_equal(c->link.rx_not_for_us, not_for_us + 2);
+    assert_int_equal(c->ipv6.in_addr_errors, 1);
+    assert_int_equal(c->icmp6.in_echos, 1);
+    fx_stop(&x);
+}
+
 /* Packets to a tentative address are dropped (RFC 4862 5.4). */
 static void test_tentative_gets_nothing(void **state)
 {
@@ -1628,6 +1672,7 @@ int main(void)
         cmocka_unit_test(test_link_local_dad_and_ping),
         cmocka_unit_test(test_dad_conflict_link_local),
         cmocka_unit_test(test_dad_conflict_static),
+        cmocka_unit_test(test_multicast_filter),
         cmocka_unit_test(test_tentative_gets_nothing),
         cmocka_unit_test(test_nd_state_machine),
         cmocka_unit_test(test_nd_bounds),

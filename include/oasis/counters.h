@@ -17,7 +17,7 @@ typedef struct oasis_link_counters {
     uint64_t tx_frames, tx_bytes;
     uint64_t tx_errors;          /* link send failed */
     uint64_t rx_malformed;       /* shorter than an Ethernet header */
-    uint64_t rx_not_for_us;      /* unicast to another MAC */
+    uint64_t rx_not_for_us;      /* unicast to another MAC, IPv6 multicast to a group we are not in */
     uint64_t rx_unknown_type;    /* ethertype we do not handle */
 } oasis_link_counters;
 

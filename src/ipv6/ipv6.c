@@ -96,6 +96,25 @@ int oasis_ipv6_is_our_group(const oasis_stack *s, const oasis_in6 *g)
     return 0;
 }
 
+/* The multicast filter a NIC keeps (RFC 2464 7: a group's frames go to
+ * 33:33 and its last 32 bits): do frames to 33:33:low[0..3] carry one of
+ * our groups? With IPv6 off, none do. */
+int oasis_ipv6_wants_mac(const oasis_stack *s, const uint8_t low[4])
+{
+    if (!s->ip6 || !s->ip6->on)
+        return 0;
+    if (memcmp(low, oasis_in6_all_nodes.b + 12, 4) == 0)
+        return 1;
+    for (int i = 0; i < OASIS_IPV6_MAX_ADDRS; i++) {
+        const ip6_addr *x = &s->ip6->addrs[i];
+        /* solicited-node: ff02::1:ff00:0/104 and the address's low 24 bits */
+        if (x->state && x->state != OASIS_IPV6_DUPLICATE && low[0] == 0xff &&
+            memcmp(low + 1, x->a.b + 13, 3) == 0)
+            return 1;
+    }
+    return 0;
+}
+
 static int usable(const ip6_addr *x)
 {
     return x->state == OASIS_IPV6_PREFERRED || x->state == OASIS_IPV6_DEPRECATED;

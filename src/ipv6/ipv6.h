@@ -162,6 +162,8 @@ int oasis_ipv6_select_src(const oasis_stack *s, const oasis_in6 *dst, oasis_in6 
  * tentative_ok), or a multicast group we listen to? */
 ip6_addr *oasis_ipv6_find_addr(oasis_stack *s, const oasis_in6 *a);
 int oasis_ipv6_is_our_group(const oasis_stack *s, const oasis_in6 *g);
+/* Do Ethernet frames to 33:33:low[0..3] carry one of those groups? */
+int oasis_ipv6_wants_mac(const oasis_stack *s, const uint8_t low[4]);
 
 /* reasm6.c */
 void oasis_reasm6_init(oasis_stack *s);

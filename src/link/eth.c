@@ -47,9 +47,13 @@ OASIS_HOT OASIS_NOINLINE void oasis_eth_input(oasis_stack *s, const uint8_t *fra
         c->rx_unknown_type++;
         return;
     }
-    /* A hub (or a TAP in promiscuous mode) shows us other hosts' unicast. */
+    /* A hub (or a TAP in promiscuous mode) shows us other hosts' unicast,
+     * and a TAP every IPv6 multicast the kernel sends (MLD reports to
+     * ff02::16, router solicitations to ff02::2): a NIC's multicast filter
+     * would not have passed the groups we are not in. */
     int mcast = oasis_mac_is_multicast(frame);
-    if (!mcast && memcmp(frame, s->mac, 6) != 0) {
+    if ((!mcast && memcmp(frame, s->mac, 6) != 0) ||
+        (mcast && frame[0] == 0x33 && frame[1] == 0x33 && !oasis_ipv6_wants_mac(s, frame + 2))) {
         c->rx_not_for_us++;
         return;
     }
