@@ -52,6 +52,7 @@ typedef struct harness {
     int nevents;
     oasis_dhcp_lease last;    /* lease of the last event */
     int last_had_lease;
+    oasis_dhcp_state state_at_event; /* the client's state in the last callback */
     int stop_in_cb;
 } harness;
 
@@ -73,6 +74,7 @@ static void on_event(oasis_dhcp *d, oasis_dhcp_event ev, const oasis_dhcp_lease 
     assert_true(h->nevents < 32);
     h->events[h->nevents++] = (int)ev;
     h->last_had_lease = l != NULL;
+    h->state_at_event = oasis_dhcp_get_state(d);
     if (l)
         h->last = *l;
     if (h->stop_in_cb)
@@ -1420,6 +1422,121 @@ static void test_retransmission_backoff(void **state)
     }
 }
 
+/* RFC 2131 4.4.1: REQUESTs for an offer that get neither ACK nor NAK send
+ * the client back to INIT, and the user SHOULD be told it restarts: one
+ * TIMEOUT event, with the offer, after the last REQUEST's wait; then a
+ * new DISCOVER (new xid). The callback may stop the client there. */
+static void test_request_timeout_event(void **state)
+{
+    (void)state;
+    harness h;
+    h_init(&h);
+    sent s;
+    to_requesting(&h, &s);
+    uint32_t xid = s.m.xid;
+    int reqs = 1;
+    while (reqs < 4) {
+        assert_true(run_to_dhcp(&h, 100 * SEC, &s));
+        assert_int_equal(s.m.msg_type, OASIS_DHCPREQUEST);
+        reqs++;
+        assert_int_equal(h.nevents, 0);
+        assert_int_equal(oasis_dhcp_get_state(h.d), OASIS_DHCP_REQUESTING);
+    }
+    /* The last REQUEST's wait (32 s +- 1) ends in a DISCOVER. */
+    uint64_t last_req = s.at;
+    assert_true(run_to_dhcp(&h, 100 * SEC, &s));
+    assert_int_equal(s.m.msg_type, OASIS_DHCPDISCOVER);
+    assert_true(s.at - last_req >= 31 * SEC && s.at - last_req <= 33 * SEC);
+    assert_int_not_equal(s.m.xid, xid);
+    assert_int_equal(oasis_dhcp_get_state(h.d), OASIS_DHCP_SELECTING);
+    assert_int_equal(h.nevents, 1);
+    assert_int_equal(h.events[0], OASIS_DHCP_EV_TIMEOUT);
+    assert_int_equal(h.state_at_event, OASIS_DHCP_INIT);
+    assert_true(h.last_had_lease);
+    assert_int_equal(h.last.addr, OFFERED);
+    assert_int_equal(h.last.server, SERVER);
+    assert_int_equal(h.last.lease_s, 0);
+    assert_int_equal(ctr(&h)->request_timeouts, 1);
+    assert_int_equal(oasis_stack_addr(h.s), 0);
+    /* SELECTING goes on retransmitting without another event. */
+    advance(&h, 200 * SEC);
+    assert_int_equal(h.nevents, 1);
+    assert_string_equal(oasis_dhcp_event_name(OASIS_DHCP_EV_TIMEOUT), "TIMEOUT");
+    h_fini(&h);
+
+    /* Stopped from the callback: no DISCOVER follows. */
+    h_init(&h);
+    h.stop_in_cb = 1;
+    to_requesting(&h, &s);
+    advance(&h, 100 * SEC);
+    assert_int_equal(h.nevents, 1);
+    assert_int_equal(h.events[0], OASIS_DHCP_EV_TIMEOUT);
+    assert_int_equal(oasis_dhcp_get_state(h.d), OASIS_DHCP_STOPPED);
+    while (pop_dhcp(&h, &s))
+        assert_int_equal(s.m.msg_type, OASIS_DHCPREQUEST);
+    advance(&h, 100 * SEC);
+    assert_false(pop_dhcp(&h, &s));
+    h_fini(&h);
+}
+
+/* An ACK to the last REQUEST, just before the client would give up: bound,
+ * no TIMEOUT then or later. */
+static void test_request_acked_no_timeout(void **state)
+{
+    (void)state;
+    harness h;
+    h_init(&h);
+    sent s;
+    to_requesting(&h, &s);
+    for (int i = 1; i < 4; i++) {
+        assert_true(run_to_dhcp(&h, 100 * SEC, &s));
+        assert_int_equal(s.m.msg_type, OASIS_DHCPREQUEST);
+    }
+    srv a = srv_default(OASIS_DHCPACK, s.m.xid);
+    a.lease = 1000;
+    reply_to(&h, &a, OFFERED);
+    assert_int_equal(oasis_dhcp_get_state(h.d), OASIS_DHCP_PROBING);
+    advance(&h, 100 * SEC);
+    assert_int_equal(oasis_dhcp_get_state(h.d), OASIS_DHCP_BOUND);
+    assert_int_equal(h.nevents, 1);
+    assert_int_equal(h.events[0], OASIS_DHCP_EV_BOUND);
+    assert_int_equal(ctr(&h)->request_timeouts, 0);
+    h_fini(&h);
+}
+
+/* REBOOTING unanswered: RFC 2131 3.2 lets the client use the remembered
+ * address anyway (MAY); Oasis, which knows no lease for it, restarts at
+ * INIT like REQUESTING (4.4.1) and tells the user the same way. */
+static void test_reboot_timeout_event(void **state)
+{
+    (void)state;
+    harness h;
+    oasis_dhcp_config c;
+    oasis_dhcp_config_init(&c);
+    c.requested_addr = OFFERED;
+    h_init_cfg(&h, &c, 42);
+    sent s;
+    oasis_dhcp_start(h.d);
+    int reqs = 0;
+    while (run_to_dhcp(&h, 100 * SEC, &s) && s.m.msg_type == OASIS_DHCPREQUEST) {
+        assert_int_equal(s.m.requested_ip, OFFERED);
+        assert_int_equal(h.nevents, 0);
+        reqs++;
+    }
+    assert_int_equal(reqs, 4);
+    assert_int_equal(s.m.msg_type, OASIS_DHCPDISCOVER);
+    assert_int_equal(oasis_dhcp_get_state(h.d), OASIS_DHCP_SELECTING);
+    assert_int_equal(h.nevents, 1);
+    assert_int_equal(h.events[0], OASIS_DHCP_EV_TIMEOUT);
+    assert_int_equal(h.state_at_event, OASIS_DHCP_INIT);
+    assert_true(h.last_had_lease);
+    assert_int_equal(h.last.addr, OFFERED);
+    assert_int_equal(h.last.server, 0);
+    assert_int_equal(ctr(&h)->request_timeouts, 1);
+    assert_int_equal(oasis_stack_addr(h.s), 0);
+    h_fini(&h);
+}
+
 /* Malformed replies are counted and dropped; the state does not move. */
 static void test_malformed_dropped(void **state)
 {
@@ -1738,6 +1855,9 @@ int main(void)
         cmocka_unit_test(test_conflicts_rate_limited),
         cmocka_unit_test(test_init_reboot),
         cmocka_unit_test(test_retransmission_backoff),
+        cmocka_unit_test(test_request_timeout_event),
+        cmocka_unit_test(test_request_acked_no_timeout),
+        cmocka_unit_test(test_reboot_timeout_event),
         cmocka_unit_test(test_malformed_dropped),
         cmocka_unit_test(test_wrong_xid_chaddr_ignored),
         cmocka_unit_test(test_reply_from_wrong_port),

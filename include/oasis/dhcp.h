@@ -24,6 +24,11 @@
  * 64 s for each such lease (or NAK) in a row.
  * With a remembered address (cfg.requested_addr) the client starts in
  * INIT-REBOOT -> REBOOTING (REQUEST broadcast for that address).
+ * REQUESTING and REBOOTING send cfg.request_retries REQUESTs; when none
+ * is answered (no ACK, no NAK) the client goes back to INIT, sends a new
+ * DISCOVER at once and tells the application (OASIS_DHCP_EV_TIMEOUT,
+ * RFC 2131 4.4.1). It does not take RFC 2131 3.2's MAY of using the
+ * remembered address anyway: it knows no lease for it.
  * A NAK in REQUESTING, REBOOTING, RENEWING or REBINDING returns to INIT
  * (and removes the address if it was in use).
  *
@@ -84,7 +89,10 @@ typedef enum oasis_dhcp_event {
     OASIS_DHCP_EV_RENEWED,  /* the lease was extended (renew or rebind); same address */
     OASIS_DHCP_EV_EXPIRED,  /* the lease ran out: the address was removed */
     OASIS_DHCP_EV_NAK,      /* a server refused; the address (if any) was removed */
-    OASIS_DHCP_EV_CONFLICT  /* the offered address answered an ARP probe: DECLINE sent */
+    OASIS_DHCP_EV_CONFLICT, /* the offered address answered an ARP probe: DECLINE sent */
+    OASIS_DHCP_EV_TIMEOUT   /* no ACK nor NAK to the REQUESTs for an offer (REQUESTING) or
+                             * for the remembered address (REBOOTING): the client is back in
+                             * INIT and sends a DISCOVER at once (RFC 2131 4.4.1) */
 } oasis_dhcp_event;
 
 #define OASIS_DHCP_MAX_DNS 4
@@ -109,8 +117,12 @@ typedef struct oasis_dhcp_lease {
 
 /* The application's callback; lease is the current lease (BOUND, RENEWED)
  * or the one that just ended (EXPIRED, NAK while bound) or the offer that
- * conflicted (CONFLICT: addr only), NULL for a NAK without lease. Borrowed
- * for the call. The callback may call oasis_dhcp_stop() but not destroy. */
+ * conflicted (CONFLICT: addr only), NULL for a NAK without lease. TIMEOUT:
+ * the address that went unanswered, addr and server only (the offer's
+ * server identifier; 0 for the remembered address, asked of any server);
+ * every other field 0. Borrowed for the call. Events come from the
+ * client's timers or from input, never from inside an API call. The
+ * callback may call oasis_dhcp_stop() but not destroy. */
 typedef void (*oasis_dhcp_cb)(oasis_dhcp *d, oasis_dhcp_event ev, const oasis_dhcp_lease *lease,
                               void *ud);
 
@@ -182,7 +194,7 @@ typedef struct oasis_dhcp_counters {
     uint64_t rebinds;            /* leases extended in REBINDING */
     uint64_t expiries;           /* leases that ran out (also one that ran out while its
                                   * address was probed, or before the ACK came: never used) */
-    uint64_t request_timeouts;   /* REQUESTING/REBOOTING gave up: back to INIT */
+    uint64_t request_timeouts;   /* REQUESTING/REBOOTING gave up: back to INIT (EV_TIMEOUT) */
 } oasis_dhcp_counters;
 
 const oasis_dhcp_counters *oasis_dhcp_get_counters(const oasis_dhcp *d);

@@ -83,7 +83,8 @@ const char *oasis_dhcp_state_name(oasis_dhcp_state st)
 
 const char *oasis_dhcp_event_name(oasis_dhcp_event ev)
 {
-    static const char *const names[] = {"BOUND", "RENEWED", "EXPIRED", "NAK", "CONFLICT"};
+    static const char *const names[] = {"BOUND", "RENEWED", "EXPIRED", "NAK", "CONFLICT",
+                                        "TIMEOUT"};
     return (unsigned)ev < sizeof names / sizeof names[0] ? names[ev] : "?";
 }
 
@@ -486,9 +487,16 @@ static void rtx_fn(oasis_stack *s, oasis_timer *t)
     case OASIS_DHCP_REQUESTING:
     case OASIS_DHCP_REBOOTING:
         if (d->tries >= d->cfg.request_retries) {
-            /* RFC 2131 4.4.1: no ACK nor NAK after the retransmissions. */
+            /* RFC 2131 4.4.1: no ACK nor NAK after the retransmissions:
+             * INIT again, and the user SHOULD hear that it restarts. */
+            oasis_dhcp_lease asked;
+            memset(&asked, 0, sizeof asked);
+            int reboot = d->state == OASIS_DHCP_REBOOTING;
+            asked.addr = reboot ? d->cfg.requested_addr : d->offer_addr;
+            asked.server = reboot ? 0 : d->offer_server;
             d->ctr.request_timeouts++;
             enter_init(d, 0);
+            notify(d, OASIS_DHCP_EV_TIMEOUT, &asked);
             return;
         }
         d->tries++;

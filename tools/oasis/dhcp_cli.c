@@ -72,6 +72,10 @@ static void on_dhcp(oasis_dhcp *d, oasis_dhcp_event ev, const oasis_dhcp_lease *
         fprintf(stderr, "dhcp: %s is in use by another host: declined\n",
                 oasis_addr_format(l->addr, a));
         break;
+    case OASIS_DHCP_EV_TIMEOUT:
+        fprintf(stderr, "dhcp: no answer to the REQUEST for %s: starting over\n",
+                oasis_addr_format(l->addr, a));
+        break;
     }
     fflush(stderr);
     (void)d;
