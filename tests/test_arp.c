@@ -474,6 +474,151 @@ static void test_evicted_unresolved_fails_ping_at_once(void **state)
     fx_free(f);
 }
 
+/* UDP errors heard on port 1000; an error callback that sends again to the
+ * address it hears of, once (resend). */
+typedef struct udperrs {
+    int calls, err, resend;
+    uint32_t dst[4];
+} udperrs;
+
+static int in_cb;
+
+static void on_recv_none(oasis_stack *s, uint32_t src, uint16_t sp, uint32_t dst, uint16_t dp,
+                         const uint8_t *d, size_t n, void *ud)
+{
+    (void)s, (void)src, (void)sp, (void)dst, (void)dp, (void)d, (void)n, (void)ud;
+}
+
+static void on_udp_err_outside(oasis_stack *s, const oasis_udp_error *e, void *ud)
+{
+    udperrs *r = ud;
+    assert_false(in_send); /* never inside the send that evicted */
+    assert_false(in_cb);   /* nor inside another callback */
+    assert_true(r->calls < 4);
+    r->dst[r->calls++] = oasis_ipaddr_to_v4(&e->dst);
+    r->err = e->err;
+    assert_int_equal(e->type, 3); /* destination unreachable, host */
+    assert_int_equal(e->code, 1);
+    assert_int_equal(oasis_ipaddr_to_v4(&e->reporter), US);
+    if (r->resend) {
+        uint8_t x = 2;
+        r->resend = 0;
+        in_cb = 1;
+        assert_int_equal(oasis_udp_send4(s, 1000, oasis_ipaddr_to_v4(&e->dst), 2000, &x, 1), 0);
+        in_cb = 0;
+    }
+}
+
+static int udp_in_send(fx *f, uint32_t dst)
+{
+    uint8_t x = 1;
+    in_send = 1;
+    int err = oasis_udp_send4(f->s, 1000, dst, 2000, &x, 1);
+    in_send = 0;
+    return err;
+}
+
+/* An unresolved entry evicted at the size bound takes its queued datagrams
+ * with it; their transports are told as after a failed resolution (RFC
+ * 4861 7.2.2 for ND; for ARP what Linux says, host unreachable): the UDP
+ * error callback runs from the stack's next step at the same instant, not
+ * inside the send that evicted the entry. Until then the datagram still
+ * counts against cfg.arp_queue_len. A callback that sends again to the
+ * same address starts a new resolution, which completes normally; the
+ * entry that one evicts in turn is told on a later step, not inside the
+ * callback. */
+static void test_evicted_unresolved_tells_udp(void **state)
+{
+    (void)state;
+    fx *f = fx_new(two_entries);
+    uint64_t t0 = oasis_stack_now(f->s), ms = OASIS_NS_PER_MS;
+    uint32_t p3 = OASIS_IPV4(10, 0, 0, 3), p4 = OASIS_IPV4(10, 0, 0, 4);
+    udperrs r = {.resend = 1};
+    assert_int_equal(oasis_udp_bind4(f->s, 1000, on_recv_none, &r), 0);
+    assert_int_equal(oasis_udp_set_error_cb(f->s, 1000, on_udp_err_outside), 0);
+
+    assert_int_equal(udp_in_send(f, PEER), 0);
+    advance_to(f, t0 + 500 * ms);
+    assert_int_equal(udp_in_send(f, p3), 0);
+    advance_to(f, t0 + 1000 * ms);
+    assert_int_equal(f->s->arp.queued, 2);
+    assert_int_equal(udp_in_send(f, p4), 0); /* evicts PEER's entry */
+    assert_int_equal(arpc(f)->cache_evictions, 1);
+    assert_int_equal(arpc(f)->queue_drops, 1);
+    assert_int_equal(r.calls, 0);
+    assert_int_equal(f->s->arp.queued, 3); /* PEER's still counted */
+    uint64_t t = oasis_stack_now(f->s);
+    f->cap.n = 0;
+    advance_to(f, t); /* one step, no time passes */
+    assert_int_equal(r.calls, 1);
+    assert_int_equal(r.dst[0], PEER);
+    assert_int_equal(r.err, OASIS_EHOSTUNREACH);
+    /* The callback sent to PEER again: a new entry and a new request,
+     * which evicted p3's entry, told one step later (1 ns on). */
+    assert_int_equal(arpc(f)->cache_evictions, 2);
+    assert_int_equal(f->cap.n, 1);
+    oasis_eth_hdr eh;
+    assert_int_equal(cap_arp(f, 0, &eh).tpa, PEER);
+    assert_int_equal(f->s->arp.queued, 3); /* p4's, PEER's new one, p3's */
+    advance_to(f, t + 1);
+    assert_int_equal(r.calls, 2);
+    assert_int_equal(r.dst[1], p3);
+    assert_int_equal(f->s->arp.queued, 2);
+    /* PEER answers: the datagram sent from the callback goes out. */
+    inject_reply_from_peer(f);
+    assert_int_equal(f->cap.n, 2);
+    assert_int_equal(oasis_eth_parse(f->cap.frame[1], f->cap.len[1], &eh), 0);
+    assert_int_equal(eh.type, OASIS_ETHERTYPE_IPV4);
+    assert_memory_equal(eh.dst, MAC_PEER, 6);
+    assert_int_equal(f->s->arp.queued, 1);
+    /* p4's resolution, not evicted, fails the normal way after 7 s. */
+    advance_to(f, t + 1000 * ms);
+    advance_to(f, t + 3000 * ms);
+    advance_to(f, t + 7000 * ms - 1);
+    assert_int_equal(r.calls, 2);
+    advance_to(f, t + 7000 * ms);
+    assert_int_equal(r.calls, 3);
+    assert_int_equal(r.dst[2], p4);
+    assert_int_equal(r.err, OASIS_EHOSTUNREACH);
+    assert_int_equal(f->s->arp.queued, 0);
+    fx_free(f);
+}
+
+static void two_entries_short_queue(oasis_stack_config *c)
+{
+    two_entries(c);
+    c->arp_queue_len = 2;
+}
+
+/* The datagrams of an evicted entry count against cfg.arp_queue_len until
+ * they are told; a destroy before that frees them without telling. */
+static void test_evicted_queue_stays_bounded(void **state)
+{
+    (void)state;
+    fx *f = fx_new(two_entries_short_queue);
+    uint32_t p3 = OASIS_IPV4(10, 0, 0, 3), p4 = OASIS_IPV4(10, 0, 0, 4);
+    udperrs r = {0};
+    assert_int_equal(oasis_udp_bind4(f->s, 1000, on_recv_none, &r), 0);
+    assert_int_equal(oasis_udp_set_error_cb(f->s, 1000, on_udp_err_outside), 0);
+    assert_int_equal(udp_in_send(f, PEER), 0);
+    assert_int_equal(udp_in_send(f, p3), 0);
+    assert_int_equal(udp_in_send(f, p4), OASIS_EAGAIN); /* PEER's evicted, still held */
+    assert_int_equal(f->s->arp.queued, 2);
+    assert_int_equal(arpc(f)->queue_drops, 2);
+    advance_to(f, oasis_stack_now(f->s));
+    assert_int_equal(r.calls, 1);
+    assert_int_equal(r.dst[0], PEER);
+    assert_int_equal(f->s->arp.queued, 1);
+    assert_int_equal(udp_in_send(f, p4), 0); /* room again */
+    /* p3's evicted and held (so this one finds no room), and still held
+     * at destroy: freed, nobody told. */
+    assert_int_equal(udp_in_send(f, PEER), OASIS_EAGAIN);
+    assert_int_equal(arpc(f)->cache_evictions, 2);
+    assert_int_equal(f->s->arp.queued, 2);
+    fx_free(f);
+    assert_int_equal(r.calls, 1);
+}
+
 static void short_queue(oasis_stack_config *c)
 {
     c->arp_gratuitous = 0;
@@ -742,6 +887,8 @@ int main(void)
         cmocka_unit_test(test_cache_refreshed_in_use),
         cmocka_unit_test(test_cache_size_bound),
         cmocka_unit_test(test_evicted_unresolved_fails_ping_at_once),
+        cmocka_unit_test(test_evicted_unresolved_tells_udp),
+        cmocka_unit_test(test_evicted_queue_stays_bounded),
         cmocka_unit_test(test_queue_bound),
         cmocka_unit_test(test_broadcast_without_arp),
         cmocka_unit_test(test_queue_keeps_latest_copy_of_segment),

@@ -687,6 +687,129 @@ static void test_nd_evicted_incomplete_fails_at_once(void **state)
     fx_stop(&x);
 }
 
+/* UDP errors heard on port 1000; the callback sends again, once, to the
+ * address it hears of (resend). */
+typedef struct udperrs {
+    int calls, err, resend;
+    oasis_ipaddr dst[4];
+} udperrs;
+
+static int in_cb;
+
+static void on_udp_none(oasis_stack *s, const oasis_ipaddr *src, uint16_t sport,
+                        const oasis_ipaddr *dst, uint16_t dport, const uint8_t *data, size_t len,
+                        void *ud)
+{
+    (void)s, (void)src, (void)sport, (void)dst, (void)dport, (void)data, (void)len, (void)ud;
+}
+
+static void on_udp_err_outside(oasis_stack *s, const oasis_udp_error *e, void *ud)
+{
+    udperrs *r = ud;
+    assert_false(in_send); /* never inside the send that evicted */
+    assert_false(in_cb);   /* nor inside another callback */
+    assert_true(r->calls < 4);
+    r->dst[r->calls++] = e->dst;
+    r->err = e->err;
+    assert_int_equal(e->type, 1); /* destination unreachable, address */
+    assert_int_equal(e->code, 3);
+    if (r->resend) {
+        r->resend = 0;
+        in_cb = 1;
+        assert_int_equal(oasis_udp_send(s, 1000, &e->dst, 2000, "y", 1), 0);
+        in_cb = 0;
+    }
+}
+
+static void udp_in_send(fx *x, const oasis_in6 *dst)
+{
+    oasis_ipaddr d = oasis_ipaddr_v6(dst->b);
+    in_send = 1;
+    assert_int_equal(oasis_udp_send(x->s, 1000, &d, 2000, "x", 1), 0);
+    in_send = 0;
+}
+
+/* RFC 4861 7.2.2: "The sender MUST return ICMP destination unreachable
+ * indications with code 3 (Address Unreachable) for each packet queued
+ * awaiting address resolution." An INCOMPLETE entry evicted for a new
+ * resolution has failed too: the UDP error callback of its waiting
+ * datagram runs from the next step at the same instant, not inside the
+ * send that evicted it, and the datagram counts against cfg.nd_queue_len
+ * until then. A callback that sends again to that address starts a new
+ * resolution, which completes; the entry it evicts in turn is told on a
+ * later step, not inside the callback. */
+static void test_nd_evicted_incomplete_tells_udp(void **state)
+{
+    (void)state;
+    fx x;
+    fx_start(&x, 2, 0, 1);
+    udperrs r;
+    memset(&r, 0, sizeof r);
+    r.resend = 1;
+    assert_int_equal(oasis_udp_bind(x.s, 1000, on_udp_none, &r), 0);
+    assert_int_equal(oasis_udp_set_error_cb(x.s, 1000, on_udp_err_outside), 0);
+    oasis_in6 p2 = PEER, p3 = PEER;
+    p2.b[15] = 0x23;
+    p3.b[15] = 0x24;
+    oasis_ipaddr a1 = oasis_ipaddr_v6(PEER.b), a2 = oasis_ipaddr_v6(p2.b),
+                 a3 = oasis_ipaddr_v6(p3.b);
+    uint64_t t3 = oasis_clock_now(x.clock) + SEC;
+    udp_in_send(&x, &PEER);
+    advance(&x, 500 * OASIS_NS_PER_MS);
+    udp_in_send(&x, &p2);
+    advance(&x, 500 * OASIS_NS_PER_MS);
+    assert_int_equal(x.s->ip6->queued, 2);
+    udp_in_send(&x, &p3); /* evicts PEER's entry, the oldest INCOMPLETE */
+    assert_int_equal(ctr(&x)->nd.cache_evictions, 1);
+    assert_null(oasis_nd_lookup(x.s, &PEER));
+    assert_int_equal(r.calls, 0);
+    assert_int_equal(x.s->ip6->queued, 3); /* PEER's still counted */
+    uint64_t t = oasis_clock_now(x.clock);
+    assert_int_equal(t, t3);
+    x.cap.n = 0;
+    advance(&x, 0); /* one step, no time passes */
+    assert_int_equal(r.calls, 1);
+    assert_int_equal(oasis_ipaddr_cmp(&r.dst[0], &a1), 0);
+    assert_int_equal(r.err, OASIS_EHOSTUNREACH);
+    /* The callback sent to PEER again: a new INCOMPLETE entry soliciting,
+     * which evicted p2's, told one step later (1 ns on). */
+    assert_int_equal(ctr(&x)->nd.cache_evictions, 2);
+    assert_int_equal(oasis_nd_lookup(x.s, &PEER)->state, NEIGH_INCOMPLETE);
+    int ns_peer = 0; /* the NS (p3's first went out too) with PEER as target */
+    for (size_t i = 0; i < x.cap.n; i++)
+        ns_peer += frame_icmp_type(&x, i, NULL) == OASIS_ICMP6_NS &&
+                   memcmp(x.cap.frame[i] + 14 + 40 + 8, PEER.b, 16) == 0;
+    assert_int_equal(ns_peer, 1);
+    assert_int_equal(x.s->ip6->queued, 3); /* p3's, PEER's new one, p2's */
+    assert_int_equal(r.calls, 1);
+    advance(&x, 1);
+    assert_int_equal(r.calls, 2);
+    assert_int_equal(oasis_ipaddr_cmp(&r.dst[1], &a2), 0);
+    assert_int_equal(x.s->ip6->queued, 2);
+    /* PEER answers: the datagram sent from the callback goes out. */
+    oasis_in6 ll = ll_of(&x);
+    x.cap.n = 0;
+    inject_na(&x, &PEER, &ll, &PEER, OASIS_ND_NA_SOLICITED | OASIS_ND_NA_OVERRIDE, MAC_PEER, 255);
+    assert_int_equal(oasis_nd_lookup(x.s, &PEER)->state, NEIGH_REACHABLE);
+    assert_int_equal(x.s->ip6->queued, 1);
+    assert_int_equal(x.cap.n, 1);
+    oasis_eth_hdr eh;
+    assert_int_equal(oasis_eth_parse(x.cap.frame[0], x.cap.len[0], &eh), 0);
+    assert_memory_equal(eh.dst, MAC_PEER, 6);
+    assert_int_equal(eh.type, OASIS_ETHERTYPE_IPV6);
+    assert_int_equal(eh.payload[6], 17); /* UDP */
+    assert_memory_equal(eh.payload + 24, PEER.b, 16);
+    /* p3's resolution, not evicted, fails the normal way, 3 s after it
+     * began. */
+    advance(&x, 3 * SEC - 2);
+    assert_int_equal(r.calls, 2);
+    advance(&x, 1);
+    assert_int_equal(r.calls, 3);
+    assert_int_equal(oasis_ipaddr_cmp(&r.dst[2], &a3), 0);
+    assert_int_equal(x.s->ip6->queued, 0);
+    fx_stop(&x);
+}
+
 /* An RA from src with its link-layer address and nothing else. */
 static void inject_ra_slla(fx *x, const oasis_in6 *src, const uint8_t *mac, uint16_t lifetime)
 {
@@ -1678,6 +1801,7 @@ int main(void)
         cmocka_unit_test(test_nd_bounds),
         cmocka_unit_test(test_nd_incomplete_flood),
         cmocka_unit_test(test_nd_evicted_incomplete_fails_at_once),
+        cmocka_unit_test(test_nd_evicted_incomplete_tells_udp),
         cmocka_unit_test(test_nd_router_entries_evictable),
         cmocka_unit_test(test_nd_fragmented_ignored),
         cmocka_unit_test(test_ns_answered),

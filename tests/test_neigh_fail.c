@@ -1,5 +1,5 @@
 /* A next hop that does not resolve tells the transports whose datagrams
- * waited for it (src/ip/proto.c oasis_ip_unreachable_local):
+ * waited for it (src/ip/unreach.c oasis_ip_unreachable_local):
  *  - IPv4, ARP gives up after 1 + 2 + 4 s: host unreachable, as Linux
  *    reports a failed ARP;
  *  - IPv6, ND gives up after three solicitations 1 s apart: address

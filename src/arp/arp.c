@@ -9,7 +9,7 @@
 #include "ip/ipv4_wire.h"
 #include "core/stack_impl.h"
 #include "icmp/icmp.h"
-#include "ip/proto.h"
+#include "ip/unreach.h"
 #include "link/eth.h"
 #include "link/eth_wire.h"
 #include "oasis/error.h"
@@ -261,15 +261,10 @@ static void entry_timer(oasis_stack *s, oasis_timer *t)
     /* Resolution failed: what waited is lost, and its senders are told
      * (a TCP attempt that then times out says "host unreachable"). */
     s->ctr.arp.resolve_failed++;
+    s->ctr.arp.queue_drops += e->qlen;
     oasis_pbuf *p = detach_queue(s, e);
     remove_entry(s, e);
-    while (p) {
-        oasis_pbuf *next = p->next;
-        oasis_ip_unreachable_local(s, p->data, p->len);
-        oasis_pbuf_free(s, p);
-        s->ctr.arp.queue_drops++;
-        p = next;
-    }
+    oasis_ip_unreachable_chain(s, p);
     oasis_icmp_neighbour_failed(s, ip);
 }
 
@@ -283,7 +278,7 @@ static int in_use(const oasis_stack *s, const oasis_arp_entry *e)
 }
 
 /* A new entry, evicting the least recently used one at the size bound
- * (pings waiting on an evicted unresolved one fail from the next timer
+ * (what waited on an evicted unresolved one fails from the next timer
  * step, as on a failed resolution). For an entry nobody asked for (a
  * request from a stranger), only an entry not in active use may go, so a
  * flood of forged senders cannot push out the gateway we are talking
@@ -307,10 +302,16 @@ static oasis_arp_entry *create_entry(oasis_stack *s, uint32_t ip, int unsolicite
         s->ctr.arp.cache_evictions++;
         uint32_t vip = victim->ip;
         int unresolved = victim->state == ARP_INCOMPLETE;
-        remove_entry(s, victim);
         /* Its resolution ends here: what waited for it fails as after a
          * failed resolution, not at its own timeout, but from the next
-         * timer step, since we are inside a send or an input. */
+         * timer step, since we are inside a send or an input. Until then
+         * it stays counted in a->queued. */
+        s->ctr.arp.queue_drops += victim->qlen;
+        oasis_pbuf *q = victim->q_head;
+        victim->q_head = victim->q_tail = NULL;
+        victim->qlen = 0;
+        remove_entry(s, victim);
+        oasis_ip_unreachable_later(s, q, OASIS_IP_FAMILY_V4);
         if (unresolved)
             oasis_icmp_neighbour_evicted(s, vip);
     }

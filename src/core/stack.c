@@ -105,6 +105,7 @@ static const struct {
 } layers[] = {
     {oasis_arp_init, oasis_arp_fini},   {oasis_ipv4_init, oasis_ipv4_fini},
     {oasis_ip_protos_init, oasis_ip_protos_fini},
+    {oasis_ip_unreach_init, oasis_ip_unreach_fini},
     {oasis_icmp_init, oasis_icmp_fini}, {oasis_udp_init, oasis_udp_fini},
     {oasis_tcp_init, oasis_tcp_fini},   {oasis_ipv6_init, oasis_ipv6_fini},
 };

@@ -13,6 +13,7 @@
 #include "icmp/icmp.h"
 #include "ip/ipv4.h"
 #include "ip/proto.h"
+#include "ip/unreach.h"
 #include "udp/udp.h"
 #include "tcp/tcp.h"
 
@@ -36,6 +37,7 @@ struct oasis_stack {
     oasis_arp arp;
     oasis_ipv4 ip;
     oasis_ip_protos protos; /* protocol handlers by number (ip/proto.c) */
+    oasis_ip_unreach unreach; /* datagrams of evicted entries (ip/unreach.c) */
     oasis_icmp icmp;
     oasis_udp udp;
     oasis_tcp_layer *tcp;

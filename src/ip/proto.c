@@ -2,14 +2,10 @@
  * entries. Both families deliver through it (a handler sees pkt->family). */
 #include "ip/proto.h"
 
-#include "core/bytes.h"
 #include "core/pbuf.h"
 #include "core/stack_impl.h"
 #include "icmp/icmp.h"
-#include "icmp/icmp_wire.h"
 #include "ip/ipv4.h"
-#include "ipv6/icmp6_wire.h"
-#include "ipv6/ipv6_wire.h"
 #include "oasis/error.h"
 #include "oasis/tcp.h"
 #include "tcp/tcp.h"
@@ -63,42 +59,6 @@ int oasis_ip_error_deliver(oasis_stack *s, const oasis_ip_error *e)
         return 0;
     h->error(s, e, h->ud);
     return 1;
-}
-
-void oasis_ip_unreachable_local(oasis_stack *s, const uint8_t *d, size_t len)
-{
-    oasis_ip_error e = {.type = OASIS_ICMP_DEST_UNREACH, .code = OASIS_ICMP_HOST_UNREACH};
-    size_t hlen;
-    if (len >= OASIS_IPV4_HLEN && d[0] >> 4 == 4) {
-        hlen = (size_t)(d[0] & 0x0f) * 4;
-        if (hlen < OASIS_IPV4_HLEN || (oasis_get16(d + 6) & 0x1fff) != 0) /* not a first fragment */
-            return;
-        e.family = OASIS_IP_FAMILY_V4;
-        e.proto = d[9];
-        e.src = e.reporter = oasis_get32(d + 12);
-        e.dst = oasis_get32(d + 16);
-    } else if (len >= OASIS_IPV6_HLEN && d[0] >> 4 == 6) {
-        hlen = OASIS_IPV6_HLEN;
-        e.proto = d[6];
-        if (e.proto == OASIS_NH_FRAGMENT) { /* the one extension header we send */
-            if (len < hlen + 8 || (oasis_get16(d + hlen + 2) & 0xfff8) != 0)
-                return;
-            e.proto = d[hlen];
-            hlen += 8;
-        }
-        e.family = OASIS_IP_FAMILY_V6;
-        e.type = OASIS_ICMP6_DEST_UNREACH;
-        e.code = OASIS_ICMP6_DU_ADDR;
-        e.src6 = e.reporter6 = d + 8;
-        e.dst6 = d + 24;
-    } else {
-        return;
-    }
-    if (len < hlen + 8 || e.proto == OASIS_IPPROTO_ICMP || e.proto == OASIS_NH_ICMPV6)
-        return;
-    e.quote = d + hlen;
-    e.quote_len = len - hlen;
-    oasis_ip_error_deliver(s, &e);
 }
 
 int oasis_ip_send(oasis_stack *s, uint32_t dst, uint8_t proto, const void *data, size_t len,

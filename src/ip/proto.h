@@ -36,13 +36,4 @@ const oasis_ip_handler *oasis_ip_handler_of(const oasis_stack *s, uint8_t proto)
 /* Hands an ICMP error to the error hook of e->proto; 1 if one took it. */
 int oasis_ip_error_deliver(oasis_stack *s, const oasis_ip_error *e);
 
-/* A datagram of ours (IPv4 or IPv6 header at dgram) that could not leave
- * because its next hop did not resolve: its transport hears of it as of a
- * destination unreachable from ourselves, host unreachable for IPv4 (what
- * Linux reports after a failed ARP) and address unreachable for IPv6
- * (RFC 4861 7.2.2 MUST). ICMP's own datagrams are left to the pings'
- * bookkeeping, and datagrams without a transport header to no one.
- * Call it from a timer step: a UDP error callback runs inside it. */
-void oasis_ip_unreachable_local(oasis_stack *s, const uint8_t *dgram, size_t len);
-
 #endif

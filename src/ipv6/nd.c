@@ -19,7 +19,7 @@
 #include "core/mem.h"
 #include "core/prng.h"
 #include "core/stack_impl.h"
-#include "ip/proto.h"
+#include "ip/unreach.h"
 #include "ipv6/nd_wire.h"
 #include "link/eth.h"
 #include "link/eth_wire.h"
@@ -149,10 +149,15 @@ static ip6_neigh *alloc_entry(oasis_stack *s, const oasis_in6 *ip)
         s->ctr.nd.queue_drops += victim->qlen;
         /* Its resolution ends here: what waited for it fails at once
          * (RFC 4861 7.2.2), not at its own timeout, but from the next
-         * timer step, since we may be inside a send. */
+         * timer step, since we may be inside a send or an input. Until
+         * then it stays counted in v->queued. */
+        oasis_pbuf *q = victim->q_head;
+        victim->q_head = victim->q_tail = NULL;
+        victim->qlen = 0;
         if (victim->state == NEIGH_INCOMPLETE)
             oasis_icmp6_neighbour_evicted(s, &victim->ip);
         neigh_free(s, victim);
+        oasis_ip_unreachable_later(s, q, OASIS_IP_FAMILY_V6);
     }
     memset(victim, 0, offsetof(ip6_neigh, timer));
     victim->q_head = victim->q_tail = NULL;
@@ -262,12 +267,7 @@ static void resolve_failed(oasis_stack *s, ip6_neigh *e)
     e->q_head = e->q_tail = NULL;
     e->qlen = 0;
     neigh_free(s, e);
-    while (p) {
-        oasis_pbuf *next = p->next;
-        oasis_ip_unreachable_local(s, p->data, p->len);
-        oasis_pbuf_free(s, p);
-        p = next;
-    }
+    oasis_ip_unreachable_chain(s, p);
     oasis_icmp6_neighbour_failed(s, &ip);
 }
 
