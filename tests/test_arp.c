@@ -272,6 +272,53 @@ static void test_retries_backoff_then_failure(void **state)
     fx_free(f);
 }
 
+/* A poll that comes late does not move the backoff: the requests after
+ * it and the give-up stay at 1 + 2 + 4 s from the first, re-armed from
+ * the instant each retry was due. A poll so late that the next retry is
+ * past too sends one request, not two at once (RFC 1122 2.3.2.1: "The
+ * recommended maximum rate is 1 per second per destination"): the next
+ * one follows a second later, and the give-up still comes at 7 s. */
+static void test_late_poll_keeps_retry_schedule(void **state)
+{
+    (void)state;
+    fx *f = fx_new(no_gratuitous);
+    uint64_t t0 = oasis_stack_now(f->s), ms = OASIS_NS_PER_MS;
+    uint8_t x = 1;
+
+    assert_int_equal(oasis_udp_send4(f->s, 1000, PEER, 2000, &x, 1), 0);
+    assert_int_equal(arpc(f)->tx_requests, 1);
+    advance_to(f, t0 + 1500 * ms); /* the 1 s retry, half a second late */
+    assert_int_equal(arpc(f)->tx_requests, 2);
+    advance_to(f, t0 + 3000 * ms - 1);
+    assert_int_equal(arpc(f)->tx_requests, 2);
+    advance_to(f, t0 + 3000 * ms); /* 1 + 2 s, as scheduled */
+    assert_int_equal(arpc(f)->tx_requests, 3);
+    advance_to(f, t0 + 7000 * ms - 1);
+    assert_int_equal(arpc(f)->resolve_failed, 0);
+    advance_to(f, t0 + 7000 * ms); /* 1 + 2 + 4 s */
+    assert_int_equal(arpc(f)->resolve_failed, 1);
+    assert_int_equal(arpc(f)->tx_requests, 3);
+
+    /* Late past the second retry as well: one request now, the third a
+     * second later, the give-up on time. */
+    uint32_t p3 = OASIS_IPV4(10, 0, 0, 3);
+    uint64_t t1 = oasis_stack_now(f->s);
+    assert_int_equal(oasis_udp_send4(f->s, 1000, p3, 2000, &x, 1), 0);
+    assert_int_equal(arpc(f)->tx_requests, 4);
+    advance_to(f, t1 + 3500 * ms);
+    assert_int_equal(arpc(f)->tx_requests, 5);
+    advance_to(f, t1 + 4500 * ms - 1);
+    assert_int_equal(arpc(f)->tx_requests, 5);
+    advance_to(f, t1 + 4500 * ms);
+    assert_int_equal(arpc(f)->tx_requests, 6);
+    advance_to(f, t1 + 7000 * ms - 1);
+    assert_int_equal(arpc(f)->resolve_failed, 1);
+    advance_to(f, t1 + 7000 * ms);
+    assert_int_equal(arpc(f)->resolve_failed, 2);
+    assert_int_equal(arpc(f)->tx_requests, 6);
+    fx_free(f);
+}
+
 /* An entry still carrying traffic at the end of its lifetime is kept and
  * asked again by unicast; answered, it lives on; unanswered after
  * cfg.arp_retries probes, it goes. Meanwhile datagrams still leave at once
@@ -454,8 +501,7 @@ static void test_evicted_unresolved_fails_ping_at_once(void **state)
     assert_int_equal(r3.calls, 0);
 
     /* p3's resolution, not evicted, fails the normal way: three requests,
-     * 1 + 2 + 4 s, then OASIS_EUNREACH, 7 s after it began (each step at
-     * a retry: a request is re-armed from the instant it goes). */
+     * 1 + 2 + 4 s, then OASIS_EUNREACH, 7 s after it began. */
     static const uint64_t steps[] = {1500, 2000, 3500, 4000};
     for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++)
         advance_to(f, t0 + steps[i] * ms);
@@ -883,6 +929,7 @@ int main(void)
         cmocka_unit_test(test_answers_request_and_learns),
         cmocka_unit_test(test_resolution_delivers_queue_in_order),
         cmocka_unit_test(test_retries_backoff_then_failure),
+        cmocka_unit_test(test_late_poll_keeps_retry_schedule),
         cmocka_unit_test(test_cache_expires),
         cmocka_unit_test(test_cache_refreshed_in_use),
         cmocka_unit_test(test_cache_size_bound),

@@ -33,6 +33,7 @@ struct oasis_arp_entry {
     uint64_t used_at;                    /* last datagram sent through it */
     uint32_t tries;                      /* requests sent while incomplete */
     uint64_t retry_ns;                   /* current retry interval */
+    uint64_t due;                        /* incomplete: when the timer is scheduled */
     oasis_pbuf *q_head, *q_tail;         /* datagrams waiting, in order */
     uint32_t qlen;
     oasis_timer timer;                   /* retry (incomplete) or expiry (resolved) */
@@ -208,6 +209,24 @@ static void reverify(oasis_stack *s, oasis_arp_entry *e)
     send_probe(s, e);
 }
 
+/* When the request going out now is next retried (or given up on). The
+ * backoff runs on its schedule (e->due: the first request's instant plus
+ * 1, 3, 7 intervals), not from when a late poll ran the timer, so later
+ * requests and the give-up keep their instants. But never sooner than the
+ * base interval after this request: RFC 1122 2.3.2.1 wants ARP flooding
+ * prevented ("The recommended maximum rate is 1 per second per
+ * destination"), and a deadline already past would send the next request
+ * at this same instant; that one request waits, the schedule after it
+ * stands. (Probes, at the base interval throughout, are re-armed from
+ * now: the same rule.) */
+static uint64_t next_retry(const oasis_stack *s, oasis_arp_entry *e)
+{
+    uint64_t base = s->cfg.arp_retry_ns ? s->cfg.arp_retry_ns : 1;
+    uint64_t soonest = oasis_deadline(oasis_now(s), base);
+    e->due = oasis_deadline(e->due, e->retry_ns);
+    return e->due > soonest ? e->due : soonest;
+}
+
 /* Incomplete: retry with a doubled interval, or give up after
  * cfg.arp_retries requests. Resolved: the entry has aged out; one still
  * carrying traffic is re-verified instead of dropped, so a busy flow does
@@ -254,7 +273,7 @@ static void entry_timer(oasis_stack *s, oasis_timer *t)
     if (e->tries < s->cfg.arp_retries) {
         e->tries++;
         e->retry_ns = e->retry_ns > UINT64_MAX / 2 ? UINT64_MAX : e->retry_ns * 2;
-        oasis_timer_start(s, &e->timer, oasis_deadline(oasis_now(s), e->retry_ns));
+        oasis_timer_start(s, &e->timer, next_retry(s, e));
         send_request(s, ip);
         return;
     }
@@ -556,8 +575,9 @@ int oasis_arp_output(oasis_stack *s, uint32_t next_hop, oasis_pbuf *p)
         int err = enqueue(s, e, p);
         e->tries = 1;
         e->retry_ns = s->cfg.arp_retry_ns ? s->cfg.arp_retry_ns : 1;
+        e->due = oasis_deadline(oasis_now(s), e->retry_ns);
         /* Armed before sending: a link that answers at once re-arms it. */
-        oasis_timer_start(s, &e->timer, oasis_deadline(oasis_now(s), e->retry_ns));
+        oasis_timer_start(s, &e->timer, e->due);
         send_request(s, next_hop);
         return err;
     }

@@ -284,6 +284,11 @@ static void neigh_timer(oasis_stack *s, oasis_timer *t)
         }
         e->probes++;
         solicit(s, e, 0);
+        /* From now, not from when the timer was due (unlike ARP's backoff,
+         * arp.c next_retry): the interval is RetransTimer throughout, and
+         * 7.2.2 says "Retransmissions MUST be rate-limited to at most one
+         * solicitation per neighbor every RetransTimer milliseconds", so a
+         * late poll must shift the solicitations after it. */
         oasis_timer_start(s, &e->timer, now + v->retrans_ns);
         break;
     case NEIGH_REACHABLE:
