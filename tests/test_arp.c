@@ -520,6 +520,54 @@ static void test_evicted_unresolved_fails_ping_at_once(void **state)
     fx_free(f);
 }
 
+/* A sweep: every ping that ends starts one to the next address, until
+ * budget runs out. */
+typedef struct sweep {
+    fx *f;
+    int calls, budget;
+    uint32_t next;
+} sweep;
+
+static void on_sweep_ping(oasis_stack *s, int err, uint16_t seq, uint64_t rtt, void *ud)
+{
+    (void)seq, (void)rtt;
+    sweep *w = ud;
+    if (err == OASIS_ECANCELED) /* the last one, at teardown */
+        return;
+    w->calls++;
+    assert_int_equal(err, OASIS_EUNREACH);
+    if (w->budget-- > 0)
+        assert_int_equal(oasis_ping(s, w->next++, 1, 1, 8, 60 * OASIS_NS_PER_SEC, on_sweep_ping, w), 0);
+}
+
+/* Such a sweep over a full cache: each new ping evicts the other
+ * unresolved entry, whose ping fails and starts another. One poll fails
+ * only what was marked when it began; the rest fail from later steps,
+ * 1 ns apart, so no poll runs for ever and the clock moves on. */
+static void test_evicting_sweep_yields_each_poll(void **state)
+{
+    (void)state;
+    fx *f = fx_new(two_entries);
+    sweep w = {.f = f, .budget = 50, .next = OASIS_IPV4(10, 0, 0, 100)};
+    assert_int_equal(oasis_ping(f->s, OASIS_IPV4(10, 0, 0, 3), 1, 1, 8, 60 * OASIS_NS_PER_SEC,
+                                on_sweep_ping, &w), 0);
+    assert_int_equal(oasis_ping(f->s, OASIS_IPV4(10, 0, 0, 4), 1, 1, 8, 60 * OASIS_NS_PER_SEC,
+                                on_sweep_ping, &w), 0);
+    /* A third address evicts 10.0.0.3's entry. */
+    assert_int_equal(oasis_ping(f->s, OASIS_IPV4(10, 0, 0, 5), 1, 1, 8, 60 * OASIS_NS_PER_SEC,
+                                on_sweep_ping, &w), 0);
+    uint64_t t = oasis_stack_now(f->s);
+    advance_to(f, t);
+    assert_int_equal(w.calls, 1);
+    advance_to(f, t + 1);
+    assert_int_equal(w.calls, 2);
+    for (int i = 2; i < 60 && w.budget >= 0; i++)
+        advance_to(f, t + (uint64_t)i);
+    assert_int_equal(w.calls, 51); /* the budget's pings, one per step */
+    assert_true(arpc(f)->cache_evictions >= 50);
+    fx_free(f);
+}
+
 /* UDP errors heard on port 1000; an error callback that sends again to the
  * address it hears of, once (resend). */
 typedef struct udperrs {
@@ -934,6 +982,7 @@ int main(void)
         cmocka_unit_test(test_cache_refreshed_in_use),
         cmocka_unit_test(test_cache_size_bound),
         cmocka_unit_test(test_evicted_unresolved_fails_ping_at_once),
+        cmocka_unit_test(test_evicting_sweep_yields_each_poll),
         cmocka_unit_test(test_evicted_unresolved_tells_udp),
         cmocka_unit_test(test_evicted_queue_stays_bounded),
         cmocka_unit_test(test_queue_bound),

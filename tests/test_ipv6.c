@@ -615,6 +615,54 @@ static void on_ping_outside(oasis_stack *s, int err, uint16_t seq, uint64_t rtt,
     on_ping(s, err, seq, rtt, ud);
 }
 
+/* A sweep: every ping that ends starts one to the next address. */
+typedef struct sweep6 {
+    int calls, budget;
+    uint8_t next;
+} sweep6;
+
+static void on_sweep6(oasis_stack *s, int err, uint16_t seq, uint64_t rtt, void *ud)
+{
+    (void)seq, (void)rtt;
+    sweep6 *w = ud;
+    if (err == OASIS_ECANCELED) /* the last one, at teardown */
+        return;
+    w->calls++;
+    assert_int_equal(err, OASIS_EUNREACH);
+    oasis_in6 d = PEER;
+    d.b[15] = w->next++;
+    oasis_ipaddr a = oasis_ipaddr_v6(d.b);
+    if (w->budget-- > 0)
+        assert_int_equal(oasis_ping_addr(s, &a, 1, 1, 8, 60 * SEC, on_sweep6, w), 0);
+}
+
+/* Such a sweep over a full cache: each new ping evicts the other
+ * INCOMPLETE entry, whose ping fails and starts another. One poll fails
+ * only what was marked when it began; the rest fail from later steps, 1 ns
+ * apart, so no poll runs for ever. */
+static void test_nd_evicting_sweep_yields_each_poll(void **state)
+{
+    (void)state;
+    fx x;
+    fx_start(&x, 2, 0, 1);
+    sweep6 w = {.budget = 50, .next = 0x40};
+    for (uint8_t k = 0x23; k <= 0x25; k++) { /* the third evicts the first */
+        oasis_in6 d = PEER;
+        d.b[15] = k;
+        oasis_ipaddr a = oasis_ipaddr_v6(d.b);
+        assert_int_equal(oasis_ping_addr(x.s, &a, 1, k, 8, 60 * SEC, on_sweep6, &w), 0);
+    }
+    assert_int_equal(ctr(&x)->nd.cache_evictions, 1);
+    advance(&x, 0);
+    assert_int_equal(w.calls, 1);
+    advance(&x, 1);
+    assert_int_equal(w.calls, 2);
+    for (int i = 2; i < 60 && w.budget >= 0; i++)
+        advance(&x, 1);
+    assert_int_equal(w.calls, 51); /* the budget's pings, one per step */
+    fx_stop(&x);
+}
+
 /* RFC 4861 7.2.2: when resolution fails, what waited for it is told the
  * address is unreachable (here: the ping fails with OASIS_EUNREACH). An
  * INCOMPLETE entry evicted for a new resolution (RFC 6583 7.1) has failed
@@ -1801,6 +1849,7 @@ int main(void)
         cmocka_unit_test(test_nd_bounds),
         cmocka_unit_test(test_nd_incomplete_flood),
         cmocka_unit_test(test_nd_evicted_incomplete_fails_at_once),
+        cmocka_unit_test(test_nd_evicting_sweep_yields_each_poll),
         cmocka_unit_test(test_nd_evicted_incomplete_tells_udp),
         cmocka_unit_test(test_nd_router_entries_evictable),
         cmocka_unit_test(test_nd_fragmented_ignored),

@@ -27,6 +27,10 @@ struct oasis_ping_req {
     oasis_timer timer;
 };
 
+/* A ping's doomed mark: its next hop failed, it fails with OASIS_EUNREACH
+ * (DOOMED), and the run of fail_doomed in progress is failing it (FAILING). */
+enum { DOOMED = 1, FAILING = 2 };
+
 static void doomed_timer(oasis_stack *s, oasis_timer *t);
 
 int oasis_icmp_init(oasis_stack *s)
@@ -283,25 +287,36 @@ static int mark_doomed(oasis_stack *s, uint32_t next_hop)
     int n = 0;
     for (oasis_ping_req *r = s->icmp.pings; r; r = r->next) {
         if (oasis_ipv4_route(s, r->dst) == next_hop) {
-            r->doomed = 1;
+            if (!r->doomed)
+                r->doomed = DOOMED;
             n++;
         }
     }
     return n;
 }
 
-/* Fails every marked ping. Marking all first: a callback may start pings,
- * which must not fail here. */
+/* Fails the pings marked so far. A callback may start pings (which must
+ * not fail here) and, by evicting an unresolved entry, mark others: those
+ * fail from the next timer step, 1 ns on, so that a callback that keeps
+ * pinging new addresses cannot keep one poll going for ever. */
 static void fail_doomed(oasis_stack *s)
 {
+    for (oasis_ping_req *r = s->icmp.pings; r; r = r->next)
+        if (r->doomed)
+            r->doomed = FAILING;
     for (;;) {
         oasis_ping_req *r = s->icmp.pings;
-        while (r && !r->doomed)
+        while (r && r->doomed != FAILING)
             r = r->next;
         if (!r)
             break;
         finish(s, r, OASIS_EUNREACH);
     }
+    for (oasis_ping_req *r = s->icmp.pings; r; r = r->next)
+        if (r->doomed && !s->icmp.closed) {
+            oasis_timer_start(s, &s->icmp.doomed_timer, oasis_now(s) + 1);
+            break;
+        }
 }
 
 static void doomed_timer(oasis_stack *s, oasis_timer *t)
@@ -323,7 +338,7 @@ void oasis_icmp_neighbour_failed(oasis_stack *s, uint32_t next_hop)
  * from the timer step that follows, never inside that call. */
 void oasis_icmp_neighbour_evicted(oasis_stack *s, uint32_t next_hop)
 {
-    if (mark_doomed(s, next_hop) && !s->icmp.closed)
+    if (mark_doomed(s, next_hop) && !s->icmp.closed && !oasis_timer_active(&s->icmp.doomed_timer))
         oasis_timer_start(s, &s->icmp.doomed_timer, oasis_now(s));
 }
 

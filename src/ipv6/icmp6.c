@@ -26,6 +26,10 @@ struct oasis_ping6_req {
 
 static void icmp6_in(oasis_stack *s, const oasis_ip_packet *pkt, void *ud);
 static void icmp6_err(oasis_stack *s, const oasis_ip_error *e, void *ud);
+/* A ping's doomed mark: its next hop failed, it fails with OASIS_EUNREACH
+ * (DOOMED), and the run of fail_doomed in progress is failing it (FAILING). */
+enum { DOOMED = 1, FAILING = 2 };
+
 static void doomed_timer(oasis_stack *s, oasis_timer *t);
 
 int oasis_icmp6_init(oasis_stack *s)
@@ -355,25 +359,36 @@ static int mark_doomed(oasis_stack *s, const oasis_in6 *next_hop)
     for (oasis_ping6_req *r = s->ip6->pings; r; r = r->next) {
         oasis_in6 nh;
         if (oasis_nd_next_hop(s, &r->dst, &nh) == 0 && oasis_in6_eq(&nh, next_hop)) {
-            r->doomed = 1;
+            if (!r->doomed)
+                r->doomed = DOOMED;
             n++;
         }
     }
     return n;
 }
 
-/* Fails every marked ping. Marking all first: a callback may start pings,
- * which must not fail here. */
+/* Fails the pings marked so far. A callback may start pings (which must
+ * not fail here) and, by evicting an unresolved entry, mark others: those
+ * fail from the next timer step, 1 ns on, so that a callback that keeps
+ * pinging new addresses cannot keep one poll going for ever. */
 static void fail_doomed(oasis_stack *s)
 {
+    for (oasis_ping6_req *r = s->ip6->pings; r; r = r->next)
+        if (r->doomed)
+            r->doomed = FAILING;
     for (;;) {
         oasis_ping6_req *r = s->ip6->pings;
-        while (r && !r->doomed)
+        while (r && r->doomed != FAILING)
             r = r->next;
         if (!r)
             break;
         finish(s, r, OASIS_EUNREACH);
     }
+    for (oasis_ping6_req *r = s->ip6->pings; r; r = r->next)
+        if (r->doomed && !s->ip6->closed) {
+            oasis_timer_start(s, &s->ip6->doomed_timer, oasis_now(s) + 1);
+            break;
+        }
 }
 
 static void doomed_timer(oasis_stack *s, oasis_timer *t)
@@ -394,7 +409,7 @@ void oasis_icmp6_neighbour_failed(oasis_stack *s, const oasis_in6 *next_hop)
  * run from the timer step that follows, never inside that call. */
 void oasis_icmp6_neighbour_evicted(oasis_stack *s, const oasis_in6 *next_hop)
 {
-    if (mark_doomed(s, next_hop) && !s->ip6->closed)
+    if (mark_doomed(s, next_hop) && !s->ip6->closed && !oasis_timer_active(&s->ip6->doomed_timer))
         oasis_timer_start(s, &s->ip6->doomed_timer, oasis_now(s));
 }
 
