@@ -27,6 +27,7 @@
 
 typedef struct app {
     int connected, connect_err;
+    int icmp_events, soft_err_seen;
     int errs;
     oasis_udp_error err;
     oasis_ipaddr err_dst, err_reporter;
@@ -39,6 +40,17 @@ static void on_connect(oasis_stack *s, oasis_flow *f, int err, void *ud)
     (void)f;
     a->connected++;
     a->connect_err = err;
+}
+
+/* RFC 9293 3.9.1.8: the report that an ICMP error (here one from
+ * ourselves) arrived, with its reason. */
+static void on_event(oasis_flow *f, oasis_tcp_event ev, void *ud)
+{
+    app *a = ud;
+    if (ev == OASIS_TCP_EV_ICMP) {
+        a->icmp_events++;
+        a->soft_err_seen = oasis_tcp_flow_soft_error(f);
+    }
 }
 
 static void on_udp(oasis_stack *s, const oasis_ipaddr *src, uint16_t sport, const oasis_ipaddr *dst,
@@ -70,6 +82,7 @@ static void check(test_net *n, const oasis_ipaddr *dst, const oasis_ipaddr *us, 
     assert_int_equal(oasis_udp_send(n->a, 5000, dst, 53, "q", 1), 0);
     oasis_flow *f = NULL;
     assert_int_equal(oasis_tcp_connect_flow(n->a, dst, 80, NULL, on_connect, &a, &f), 0);
+    assert_int_equal(oasis_tcp_set_event_cb(f, on_event, &a), 0);
 
     oasis_wire_run(n->wire, NULL, NULL, fail_at - 1);
     assert_int_equal(a.errs, 0);
@@ -93,10 +106,14 @@ static void check(test_net *n, const oasis_ipaddr *dst, const oasis_ipaddr *us, 
     assert_true(soft >= 1);
     assert_int_equal(a.connected, 0);
     assert_int_equal(oasis_tcp_flow_error(f), 0);
+    assert_int_equal(oasis_tcp_flow_soft_error(f), OASIS_EHOSTUNREACH);
+    assert_true(a.icmp_events >= 1); /* reported at once (several in a round: once) */
+    assert_int_equal(a.soft_err_seen, OASIS_EHOSTUNREACH);
     test_net_run_until(n, &a.connected, 600 * SEC);
     assert_int_equal(a.connected, 1);
     assert_int_equal(a.connect_err, OASIS_EHOSTUNREACH);
     assert_int_equal(oasis_tcp_flow_error(f), OASIS_EHOSTUNREACH);
+    assert_int_equal(oasis_tcp_flow_soft_error(f), 0); /* ended: flow_error says it */
     /* Every SYN retransmission waited for a resolution that failed too. */
     assert_true(tcpc(n->a)->icmp_soft_errors > soft);
     oasis_tcp_release(f);

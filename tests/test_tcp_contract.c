@@ -164,6 +164,7 @@ static void test_null_arguments_refused(void **state)
     assert_int_equal(oasis_tcp_set_event_cb(NULL, NULL, NULL), OASIS_EINVAL);
     assert_int_equal(oasis_tcp_trim(NULL), OASIS_EINVAL);
     assert_int_equal(oasis_tcp_flow_error(NULL), OASIS_EINVAL);
+    assert_int_equal(oasis_tcp_flow_soft_error(NULL), OASIS_EINVAL);
     assert_int_equal(oasis_tcp_urgent_pending(NULL), 0);
     oasis_tcp_info info;
     oasis_tcp_sndbuf sb;

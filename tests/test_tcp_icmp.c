@@ -464,6 +464,79 @@ static void test_icmp_errors_never_abort_established(void **state)
     teardown(&h, &a);
 }
 
+/* RFC 9293 3.9.1.8 (MUST-47): "the conditions that are reported
+ * asynchronously to the application MUST include: ICMP error message
+ * arrived". A soft error on an established flow is reported as
+ * OASIS_TCP_EV_ICMP, from the dispatcher, with its reason in
+ * oasis_tcp_flow_soft_error(); a segment from the peer forgets it. Source
+ * quench (MUST-55) and fragmentation needed (path MTU discovery) are not
+ * reported. */
+typedef struct evcount {
+    int icmp, other, soft;
+} evcount;
+
+static void on_ev(oasis_flow *f, oasis_tcp_event ev, void *ud)
+{
+    evcount *e = ud;
+    if (ev == OASIS_TCP_EV_ICMP) {
+        e->icmp++;
+        e->soft = oasis_tcp_flow_soft_error(f);
+    } else {
+        e->other++;
+    }
+}
+
+static void test_soft_error_reported_asynchronously(void **state)
+{
+    (void)state;
+    tcp_harness h;
+    th_app a;
+    evcount e = {0};
+    setup(&h, &a);
+    uint32_t una = open_1460(&h, &a);
+    assert_int_equal(oasis_tcp_set_event_cb(a.flow, on_ev, &e), 0);
+    uint8_t *data = pattern(1000);
+    assert_int_equal(oasis_tcp_write(a.flow, data, 1000, th_write_cb, &a), 0);
+    th_poll(&h);
+    oasis_tcp_hdr seg;
+    assert_true(th_pop(&h, &seg));
+    assert_int_equal(oasis_tcp_flow_soft_error(a.flow), 0);
+    icmp_about(&h, OASIS_ICMP_SOURCE_QUENCH, 0, 0, &seg, 1020);
+    icmp_about(&h, OASIS_ICMP_DEST_UNREACH, OASIS_ICMP_FRAG_NEEDED, 1200, &seg, 1020);
+    th_poll(&h);
+    assert_int_equal(e.icmp, 0);
+    assert_int_equal(oasis_tcp_flow_soft_error(a.flow), 0);
+    icmp_about(&h, OASIS_ICMP_DEST_UNREACH, OASIS_ICMP_NET_UNREACH, 0, &seg, 1020);
+    assert_int_equal(e.icmp, 0); /* not inside the input: from the dispatcher */
+    th_poll(&h);
+    assert_int_equal(e.icmp, 1);
+    assert_int_equal(e.soft, OASIS_ENETUNREACH);
+    icmp_about(&h, OASIS_ICMP_TIME_EXCEEDED, 0, 0, &seg, 1020);
+    th_poll(&h);
+    assert_int_equal(e.icmp, 2);
+    assert_int_equal(e.soft, OASIS_EHOSTUNREACH);
+    assert_int_equal(oasis_tcp_flow_soft_error(a.flow), OASIS_EHOSTUNREACH);
+    assert_int_equal(oasis_tcp_flow_error(a.flow), 0);
+    ack(&h, una + 1000); /* the path works */
+    th_poll(&h);
+    assert_int_equal(oasis_tcp_flow_soft_error(a.flow), 0);
+    assert_int_equal(e.icmp, 2);
+    assert_int_equal(e.other, 0);
+    /* Reports turned off (SHLD-20): still remembered, not reported. */
+    assert_int_equal(oasis_tcp_set_event_cb(a.flow, NULL, NULL), 0);
+    assert_int_equal(oasis_tcp_write(a.flow, data, 100, th_write_cb, &a), 0);
+    th_poll(&h);
+    while (th_pop(&h, &seg))
+        ;
+    icmp_about(&h, OASIS_ICMP_DEST_UNREACH, OASIS_ICMP_HOST_UNREACH, 0, &seg, 120);
+    th_poll(&h);
+    assert_int_equal(e.icmp, 2);
+    assert_int_equal(oasis_tcp_flow_soft_error(a.flow), OASIS_EHOSTUNREACH);
+    assert_int_equal(oasis_tcp_flow_soft_error(NULL), OASIS_EINVAL);
+    free(data);
+    teardown(&h, &a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -475,6 +548,7 @@ int main(void)
         cmocka_unit_test(test_soft_error_then_timeout_says_unreachable),
         cmocka_unit_test(test_hard_error_established_is_soft),
         cmocka_unit_test(test_icmp_errors_never_abort_established),
+        cmocka_unit_test(test_soft_error_reported_asynchronously),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

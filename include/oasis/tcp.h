@@ -404,7 +404,15 @@ typedef enum oasis_tcp_event {
      * retransmitted cfg.r1_retries times without an acknowledgment. The
      * flow goes on trying until data_retries/syn_retries run out (R2);
      * once per episode: an ACK of new data starts a new one. */
-    OASIS_TCP_EV_RETRANSMIT = 2
+    OASIS_TCP_EV_RETRANSMIT = 2,
+    /* An ICMP or ICMPv6 error about the flow's segments arrived and the
+     * flow goes on (RFC 9293 3.9.1.8 MUST-47 lists "ICMP error message
+     * arrived" among the reports; 3.9.2.2: soft errors, SHLD-25), or a
+     * segment's next hop did not resolve (ARP or Neighbour Discovery gave
+     * up). oasis_tcp_flow_soft_error() says which. Not reported: errors
+     * that end the flow (the callbacks say), fragmentation needed / Packet
+     * Too Big (path MTU discovery acts on it) and source quench (MUST-55). */
+    OASIS_TCP_EV_ICMP = 3
 } oasis_tcp_event;
 typedef void (*oasis_tcp_event_cb)(oasis_flow *flow, oasis_tcp_event ev, void *ud);
 
@@ -466,6 +474,12 @@ void oasis_tcp_src4(const oasis_flow *flow, uint32_t *addr, uint16_t *port);
  * for an attempt that failed the connect callback's error (OASIS_EREFUSED
  * when the peer reset it, ...). */
 int oasis_tcp_flow_error(const oasis_flow *flow);
+/* The last soft error heard of while the flow lives (OASIS_TCP_EV_ICMP):
+ * OASIS_EHOSTUNREACH, OASIS_ENETUNREACH, OASIS_EPROTOUNREACH, OASIS_EREFUSED
+ * or OASIS_EMALFORMED; 0 when none, and again once a segment from the peer
+ * shows the path works. If the flow then times out, oasis_tcp_flow_error()
+ * says this rather than OASIS_ETIMEDOUT (RFC 1122 4.2.3.9). */
+int oasis_tcp_flow_soft_error(const oasis_flow *flow);
 /* The same in words that say what happened ("connection timed out:
  * keepalive probes went unanswered", "connection reset by peer", ...);
  * static string, never NULL. */

@@ -702,6 +702,13 @@ void oasis_tcp_src4(const oasis_flow *f, uint32_t *addr, uint16_t *port)
 
 int oasis_tcp_flow_error(const oasis_flow *f) { return f ? f->err : OASIS_EINVAL; }
 
+int oasis_tcp_flow_soft_error(const oasis_flow *f)
+{
+    if (!f)
+        return OASIS_EINVAL;
+    return f->ext && f->life == OASIS_TCP_LIFE_APP && !f->err ? f->ext->soft_err : 0;
+}
+
 const char *oasis_tcp_flow_strerror(const oasis_flow *f)
 {
     static const char *const why[] = {

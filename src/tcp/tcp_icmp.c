@@ -6,11 +6,12 @@
  *  - Soft errors (destination unreachable 0, 1, 5 and the other codes that
  *    name a network or host, time exceeded, parameter problem): the
  *    connection MUST NOT be aborted (MUST-56); the error is remembered and
- *    reported if the connection then times out (RFC 1122 4.2.3.9
+ *    reported at once as OASIS_TCP_EV_ICMP (RFC 9293 3.9.1.8 MUST-47) and
+ *    again if the connection then times out (RFC 1122 4.2.3.9
  *    DISCUSSION, SHLD-25): oasis_tcp_flow_error says OASIS_EHOSTUNREACH
  *    rather than OASIS_ETIMEDOUT. Any segment from the peer forgets it.
  *    A segment whose next hop did not resolve (ARP or ND gave up) arrives
- *    here the same way, as host/address unreachable (ip/proto.c).
+ *    here the same way, as host/address unreachable (ip/unreach.c).
  *  - Hard errors (protocol unreachable, port unreachable): SHOULD abort
  *    (SHLD-26). A connection attempt (SYN_SENT) ends at once with
  *    OASIS_EPROTOUNREACH / OASIS_EREFUSED. In the synchronized states they
@@ -242,6 +243,7 @@ void oasis_tcp_icmp_error(oasis_stack *s, const oasis_ip_error *e)
     case ERR_SOFT:
         s->ctr.tcp.icmp_soft_errors++;
         f->ext->soft_err = (int8_t)err;
+        oasis_tcp_post_event(f, OASIS_TCP_EV_ICMP); /* RFC 9293 3.9.1.8 */
         break;
     default:
         break;

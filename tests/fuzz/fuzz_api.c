@@ -670,6 +670,10 @@ static void do_flow_misc(fz *z, int si, uint8_t op, fuzz_in *in)
         rc = oasis_tcp_get_sndbuf(f, &sb);
         FUZZ_CHECK(rc == 0);
         FUZZ_CHECK(oasis_tcp_flow_strerror(f) != NULL);
+        rc = oasis_tcp_flow_soft_error(f); /* 0 or a soft error, none once ended */
+        FUZZ_CHECK(rc == 0 || (!sl->finished && (rc == OASIS_EHOSTUNREACH || rc == OASIS_ENETUNREACH ||
+                                                 rc == OASIS_EPROTOUNREACH || rc == OASIS_EREFUSED ||
+                                                 rc == OASIS_EMALFORMED)));
         rc = oasis_tcp_trim(f);
         FUZZ_CHECK(sl->finished ? is_err(rc, OASIS_ECLOSED) : rc == 0);
         oasis_tcp_dst(f, NULL, NULL);
