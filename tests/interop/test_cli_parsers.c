@@ -339,6 +339,19 @@ static void redirects(void **state)
     assert_int_equal(http_resolve_location("http://10.0.0.1/a", "/x", out, 10), -1);
 }
 
+/* Exit statuses: a connect or a flow that timed out is EXIT_TIMEDOUT also
+ * when a soft error says why (a dead neighbour: EHOSTUNREACH). */
+static void exit_codes(void **state)
+{
+    (void)state;
+    assert_int_equal(cli_exit_code(OASIS_EREFUSED), EXIT_REFUSED);
+    assert_int_equal(cli_exit_code(OASIS_ETIMEDOUT), EXIT_TIMEDOUT);
+    assert_int_equal(cli_exit_code(OASIS_EHOSTUNREACH), EXIT_TIMEDOUT);
+    assert_int_equal(cli_exit_code(OASIS_ENETUNREACH), EXIT_TIMEDOUT);
+    assert_int_equal(cli_exit_code(OASIS_ERESET), EXIT_FAIL);
+    assert_int_equal(cli_exit_code(OASIS_EPROTOUNREACH), EXIT_FAIL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -346,7 +359,7 @@ int main(void)
         cmocka_unit_test(request_transfer_codings), cmocka_unit_test(response),  cmocka_unit_test(chunked), cmocka_unit_test(urls),
         cmocka_unit_test(arguments), cmocka_unit_test(pattern_bytes),
         cmocka_unit_test(request_line_fields), cmocka_unit_test(request_host_and_names), cmocka_unit_test(ranges),
-        cmocka_unit_test(redirects),
+        cmocka_unit_test(redirects), cmocka_unit_test(exit_codes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -22,6 +22,24 @@ enum {
     EXIT_TIMEDOUT = 5, /* connection timed out or died (keepalive) */
 };
 
+/* The exit status for a connection that failed or died with err. A flow
+ * that timed out says OASIS_ETIMEDOUT, or the soft error that explains it
+ * (RFC 1122 4.2.3.9: an ICMP unreachable, or ARP/ND that gave up): those
+ * are timeouts too. */
+static inline int cli_exit_code(int err)
+{
+    switch (err) {
+    case OASIS_EREFUSED:
+        return EXIT_REFUSED;
+    case OASIS_ETIMEDOUT:
+    case OASIS_EHOSTUNREACH:
+    case OASIS_ENETUNREACH:
+        return EXIT_TIMEDOUT;
+    default:
+        return EXIT_FAIL;
+    }
+}
+
 /* Options every subcommand takes (the network side). */
 typedef struct net_opts {
     const char *tap;

@@ -193,7 +193,7 @@ static void on_eof(getter *g)
     if (ferr) {
         snprintf(msg, sizeof msg, "the connection died: %s (%s)",
                  oasis_tcp_flow_strerror(g->flow), oasis_err_name(ferr));
-        fail(g, ferr == OASIS_ETIMEDOUT ? EXIT_TIMEDOUT : EXIT_FAIL, msg);
+        fail(g, cli_exit_code(ferr), msg);
     } else if (!g->have_head) {
         fail(g, EXIT_FAIL, "the server closed the connection before answering");
     } else if (g->resp.chunked || g->resp.content_length >= 0) {
@@ -250,7 +250,7 @@ static void on_connect(oasis_stack *s, oasis_flow *flow, int err, void *ud)
         fprintf(stderr, "oasis get: cannot connect to %s: %s (%s)\n", g->url, oasis_strerror(err),
                 oasis_err_name(err));
         g->done = g->closed = 1;
-        g->exit_code = err == OASIS_EREFUSED ? EXIT_REFUSED : err == OASIS_ETIMEDOUT ? EXIT_TIMEDOUT : EXIT_FAIL;
+        g->exit_code = cli_exit_code(err);
         return;
     }
     g->flow = flow;

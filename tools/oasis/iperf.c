@@ -1108,7 +1108,7 @@ static void on_ctrl_connect(oasis_stack *s, oasis_flow *flow, int err, void *ud)
         fprintf(stderr, "oasis iperf: cannot connect to %s port %u: %s\n", oasis_addr_format(t->dst, b),
                 t->port, oasis_strerror(err));
         t->done = 1;
-        t->exit_code = err == OASIS_EREFUSED ? EXIT_REFUSED : err == OASIS_ETIMEDOUT ? EXIT_TIMEDOUT : EXIT_FAIL;
+        t->exit_code = cli_exit_code(err);
         return;
     }
     conn *c = conn_new(t, flow, K_CTRL);

@@ -77,7 +77,7 @@ static void flow_died(ncat *c, int ferr)
         oasis_tcp_release(c->flow);
         c->flow = NULL;
     }
-    end(c, ferr == OASIS_ETIMEDOUT ? EXIT_TIMEDOUT : EXIT_FAIL);
+    end(c, cli_exit_code(ferr));
 }
 
 static void on_stdin(oasis_loop *l, int fd, short revents, void *ud);
@@ -170,7 +170,7 @@ static void on_connect(oasis_stack *s, oasis_flow *flow, int err, void *ud)
     (void)s;
     if (err) {
         fprintf(stderr, "oasis nc: connect failed: %s (%s)\n", oasis_strerror(err), oasis_err_name(err));
-        end(c, err == OASIS_EREFUSED ? EXIT_REFUSED : err == OASIS_ETIMEDOUT ? EXIT_TIMEDOUT : EXIT_FAIL);
+        end(c, cli_exit_code(err));
         return;
     }
     c->flow = flow;
