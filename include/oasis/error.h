@@ -36,7 +36,8 @@ typedef enum oasis_err {
     OASIS_EPERM = -21,      /* permission denied (e.g. opening a TAP device) */
     OASIS_EBADDEST = -22,   /* not a unicast host address (broadcast, multicast, 0.0.0.0...) */
     OASIS_EADDRNOTAVAIL = -23, /* our local address was removed (e.g. the DHCP lease ended) */
-    OASIS_EHOSTUNREACH = -24, /* a router said the host is unreachable (ICMP), or the TTL ran out */
+    OASIS_EHOSTUNREACH = -24, /* a router said the host is unreachable (ICMP), or the TTL ran out,
+                               * or the neighbour did not answer ARP / Neighbour Discovery */
     OASIS_ENETUNREACH = -25,  /* a router said the network is unreachable (ICMP) */
     OASIS_EPROTOUNREACH = -26, /* the host said it does not speak the protocol (ICMP) */
     OASIS_ERR_COUNT_ = 27

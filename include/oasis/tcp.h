@@ -183,8 +183,11 @@ typedef struct oasis_iovec {
 /* ---- callbacks --------------------------------------------------------- */
 
 /* Connect completion: flow is set when err == 0; err is OASIS_EREFUSED (the
- * peer reset), OASIS_ETIMEDOUT (SYN retries ran out; an unreachable host,
- * e.g. no ARP answer, looks the same) or OASIS_ECANCELED (closed or aborted
+ * peer reset), OASIS_ETIMEDOUT (SYN retries ran out) or the soft error that
+ * explains that timeout (OASIS_EHOSTUNREACH: an ICMP host unreachable, or
+ * no ARP/ND answer from the neighbour; OASIS_ENETUNREACH ...; see
+ * OASIS_TCP_EV_ICMP), a hard ICMP error (OASIS_EPROTOUNREACH, or
+ * OASIS_EREFUSED for a port unreachable) or OASIS_ECANCELED (closed or aborted
  * before it completed, disconnect, stack shut down) otherwise, and flow is
  * NULL (oasis_tcp_connect) or the handle oasis_tcp_connect_flow gave: that
  * flow is over (reads report OASIS_EOF, writes OASIS_ECLOSED, a close

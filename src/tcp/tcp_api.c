@@ -734,7 +734,7 @@ const char *oasis_tcp_flow_strerror(const oasis_flow *f)
         case OASIS_EMALFORMED:
             return "connection timed out: parameter problem (ICMP)";
         default:
-            return "connection timed out: host unreachable (ICMP)";
+            return "connection timed out: host unreachable";
         }
     }
     if (f->end_why < sizeof why / sizeof why[0] && f->end_why != OASIS_TCP_END_NONE)

@@ -32,3 +32,16 @@ grep -q "OASIS_EREFUSED" "$TMP/nc.log" || fail "oasis nc did not report OASIS_ER
 pass "Oasis reports OASIS_EREFUSED"
 oasis_run get 60 get -q "http://$LINUX_IP:6001/"
 expect_eq "$RC" "4" "oasis get's exit status for a closed Linux port"
+
+# Oasis -> an address on the link that nobody holds: nothing refuses, ARP
+# gets no answer. RFC 4861 7.2.2's rule for IPv6, and Linux's for IPv4:
+# what waited on the resolution hears "host unreachable"; TCP takes it as a
+# soft error (RFC 9293 3.9.2.2) and reports it as it arrives (3.9.1.8), so
+# nc says why it is stuck and goes on trying until its --timeout (exit 5).
+NOBODY=10.77.0.99
+oasis_run nc-nobody 60 nc -d --timeout 20 "$NOBODY" 6001
+expect_eq "$RC" "5" "oasis nc's exit status when nobody answers"
+grep -q "oasis nc: host unreachable (OASIS_EHOSTUNREACH); still trying" "$TMP/nc-nobody.log" ||
+    fail "oasis nc did not report the unreachable host: $(cat "$TMP/nc-nobody.log")"
+grep -q -- "--timeout reached" "$TMP/nc-nobody.log" || fail "nc did not end at its --timeout"
+pass "no ARP answer for $NOBODY: nc reported OASIS_EHOSTUNREACH and kept trying"

@@ -21,7 +21,9 @@ typedef struct ncat {
     int ka_given, no_stdin, verbose_info;
     uint64_t timeout_ns;
 
-    oasis_flow *flow;
+    oasis_flow *flow;    /* once connected */
+    oasis_flow *attempt; /* the handle while connecting (oasis_tcp_connect_flow) */
+    int soft_err;        /* the last soft error told the user */
     int done, exit_code;
     int writing, closing, eof_seen;
     uint64_t bytes_in, bytes_out;
@@ -164,12 +166,29 @@ static void print_info(const ncat *c)
             ti.ecn);
 }
 
+/* RFC 9293 3.9.1.8's report of an ICMP error (or a neighbour that did not
+ * answer ARP/ND): the flow goes on, the user hears why it may be stuck. */
+static void on_event(oasis_flow *flow, oasis_tcp_event ev, void *ud)
+{
+    ncat *c = ud;
+    int soft = oasis_tcp_flow_soft_error(flow);
+    if (ev != OASIS_TCP_EV_ICMP || !soft || soft == c->soft_err)
+        return;
+    c->soft_err = soft;
+    fprintf(stderr, "oasis nc: %s (%s); still trying\n", oasis_strerror(soft), oasis_err_name(soft));
+}
+
 static void on_connect(oasis_stack *s, oasis_flow *flow, int err, void *ud)
 {
     ncat *c = ud;
     (void)s;
+    c->attempt = NULL;
+    if (err == OASIS_ECANCELED && c->done)
+        return; /* the stack went down with the attempt (--timeout, a signal) */
     if (err) {
         fprintf(stderr, "oasis nc: connect failed: %s (%s)\n", oasis_strerror(err), oasis_err_name(err));
+        if (err != OASIS_ECANCELED) /* canceled: the stack is going away with it */
+            oasis_tcp_release(flow);
         end(c, cli_exit_code(err));
         return;
     }
@@ -271,7 +290,10 @@ int cmd_nc(int argc, char **argv)
     /* IPv6: the source address exists once DAD has passed. */
     if (oasis_ipaddr_is_v6(&c->dst) && net_wait_ipv6(&n, &c->dst, 5 * OASIS_NS_PER_SEC) != 0)
         fprintf(stderr, "oasis nc: no IPv6 address ready to reach the destination\n");
-    rc = oasis_tcp_connect(n.stack, &c->dst, c->port, c->ka_given ? &c->ka : NULL, on_connect, c);
+    rc = oasis_tcp_connect_flow(n.stack, &c->dst, c->port, c->ka_given ? &c->ka : NULL, on_connect,
+                                c, &c->attempt);
+    if (rc == 0)
+        rc = oasis_tcp_set_event_cb(c->attempt, on_event, c);
     if (rc == 0)
         rc = oasis_loop_run(n.loop, nc_done, c, c->timeout_ns ? c->timeout_ns : UINT64_MAX);
     if (c->done)
