@@ -21,9 +21,8 @@ typedef struct ncat {
     int ka_given, no_stdin, verbose_info;
     uint64_t timeout_ns;
 
-    oasis_flow *flow;    /* once connected */
-    oasis_flow *attempt; /* the handle while connecting (oasis_tcp_connect_flow) */
-    int soft_err;        /* the last soft error told the user */
+    oasis_flow *flow; /* once connected */
+    int soft_err;     /* the last soft error told the user */
     int done, exit_code;
     int writing, closing, eof_seen;
     uint64_t bytes_in, bytes_out;
@@ -182,7 +181,6 @@ static void on_connect(oasis_stack *s, oasis_flow *flow, int err, void *ud)
 {
     ncat *c = ud;
     (void)s;
-    c->attempt = NULL;
     if (err == OASIS_ECANCELED && c->done)
         return; /* the stack went down with the attempt (--timeout, a signal) */
     if (err) {
@@ -290,10 +288,11 @@ int cmd_nc(int argc, char **argv)
     /* IPv6: the source address exists once DAD has passed. */
     if (oasis_ipaddr_is_v6(&c->dst) && net_wait_ipv6(&n, &c->dst, 5 * OASIS_NS_PER_SEC) != 0)
         fprintf(stderr, "oasis nc: no IPv6 address ready to reach the destination\n");
+    oasis_flow *attempt; /* the same handle on_connect gets */
     rc = oasis_tcp_connect_flow(n.stack, &c->dst, c->port, c->ka_given ? &c->ka : NULL, on_connect,
-                                c, &c->attempt);
+                                c, &attempt);
     if (rc == 0)
-        rc = oasis_tcp_set_event_cb(c->attempt, on_event, c);
+        rc = oasis_tcp_set_event_cb(attempt, on_event, c);
     if (rc == 0)
         rc = oasis_loop_run(n.loop, nc_done, c, c->timeout_ns ? c->timeout_ns : UINT64_MAX);
     if (c->done)
