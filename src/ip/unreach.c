@@ -147,19 +147,14 @@ static void drain(oasis_stack *s, oasis_timer *t)
     oasis_ip_unreach *u = &s->unreach;
     (void)t;
     /* Only what waits now: a callback may send again, to the same address
-     * (a new entry, a new resolution) or evict another entry. Each leaves
-     * its queue's count before its transport is told, so that queue has
-     * room for what the callback sends. */
-    oasis_pbuf *p = u->head;
+     * (a new entry, a new resolution) or evict another entry. The batch
+     * leaves its queues' counts before any transport is told, so those
+     * queues have room for what the callbacks send. */
+    oasis_pbuf *chain = u->head;
     u->head = u->tail = NULL;
-    u->draining = 1;
-    while (p) {
-        oasis_pbuf *next = p->next;
-        p->next = NULL;
+    for (oasis_pbuf *p = chain; p; p = p->next)
         uncount(s, p);
-        oasis_ip_unreachable_local(s, p->data, p->len);
-        oasis_pbuf_free(s, p);
-        p = next;
-    }
+    u->draining = 1;
+    oasis_ip_unreachable_chain(s, chain);
     u->draining = 0;
 }
