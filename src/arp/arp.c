@@ -120,14 +120,21 @@ static void drop_queue(oasis_stack *s, oasis_arp_entry *e)
 }
 
 /* Takes e's queue away from it (sending or failing what waited may
- * re-enter ARP): the packets in order, linked by next. */
-static oasis_pbuf *detach_queue(oasis_stack *s, oasis_arp_entry *e)
+ * re-enter ARP): the packets in order, linked by next, still counted in
+ * s->arp.queued. */
+static oasis_pbuf *take_queue(oasis_arp_entry *e)
 {
     oasis_pbuf *p = e->q_head;
-    s->arp.queued -= e->qlen;
     e->q_head = e->q_tail = NULL;
     e->qlen = 0;
     return p;
+}
+
+/* The same, out of the count. */
+static oasis_pbuf *detach_queue(oasis_stack *s, oasis_arp_entry *e)
+{
+    s->arp.queued -= e->qlen;
+    return take_queue(e);
 }
 
 /* A transmit cache may hold an entry and its MAC: they are stale now. */
@@ -326,9 +333,7 @@ static oasis_arp_entry *create_entry(oasis_stack *s, uint32_t ip, int unsolicite
          * timer step, since we are inside a send or an input. Until then
          * it stays counted in a->queued. */
         s->ctr.arp.queue_drops += victim->qlen;
-        oasis_pbuf *q = victim->q_head;
-        victim->q_head = victim->q_tail = NULL;
-        victim->qlen = 0;
+        oasis_pbuf *q = take_queue(victim);
         remove_entry(s, victim);
         oasis_ip_unreachable_later(s, q, OASIS_IP_FAMILY_V4);
         if (unresolved)

@@ -65,6 +65,16 @@ static void drop_queue(oasis_stack *s, ip6_neigh *e)
     e->qlen = 0;
 }
 
+/* Takes e's queue away from it: the packets in order, linked by next,
+ * still counted in s->ip6->queued. */
+static oasis_pbuf *take_queue(ip6_neigh *e)
+{
+    oasis_pbuf *p = e->q_head;
+    e->q_head = e->q_tail = NULL;
+    e->qlen = 0;
+    return p;
+}
+
 static void neigh_free(oasis_stack *s, ip6_neigh *e)
 {
     oasis_timer_stop(s, &e->timer);
@@ -151,9 +161,7 @@ static ip6_neigh *alloc_entry(oasis_stack *s, const oasis_in6 *ip)
          * (RFC 4861 7.2.2), not at its own timeout, but from the next
          * timer step, since we may be inside a send or an input. Until
          * then it stays counted in v->queued. */
-        oasis_pbuf *q = victim->q_head;
-        victim->q_head = victim->q_tail = NULL;
-        victim->qlen = 0;
+        oasis_pbuf *q = take_queue(victim);
         if (victim->state == NEIGH_INCOMPLETE)
             oasis_icmp6_neighbour_evicted(s, &victim->ip);
         neigh_free(s, victim);
@@ -260,12 +268,10 @@ static void flush_queue(oasis_stack *s, ip6_neigh *e)
 static void resolve_failed(oasis_stack *s, ip6_neigh *e)
 {
     oasis_in6 ip = e->ip;
-    oasis_pbuf *p = e->q_head;
     s->ctr.nd.resolve_failed++;
     s->ctr.nd.queue_drops += e->qlen;
     s->ip6->queued -= e->qlen;
-    e->q_head = e->q_tail = NULL;
-    e->qlen = 0;
+    oasis_pbuf *p = take_queue(e);
     neigh_free(s, e);
     oasis_ip_unreachable_chain(s, p);
     oasis_icmp6_neighbour_failed(s, &ip);
