@@ -79,15 +79,18 @@ ip6_addr *oasis_ipv6_find_addr(oasis_stack *s, const oasis_in6 *a)
     return NULL;
 }
 
-/* All-nodes and the solicited-node groups of our addresses (tentative ones
- * included: RFC 4862 5.4.2 joins before DAD). */
+/* Is x's solicited-node group one of ours? Tentative addresses included:
+ * RFC 4862 5.4.2 joins before DAD. */
+static int joined(const ip6_addr *x) { return x->state && x->state != OASIS_IPV6_DUPLICATE; }
+
+/* All-nodes and the solicited-node groups of our addresses. */
 int oasis_ipv6_is_our_group(const oasis_stack *s, const oasis_in6 *g)
 {
     if (oasis_in6_eq(g, &oasis_in6_all_nodes))
         return 1;
     for (int i = 0; i < OASIS_IPV6_MAX_ADDRS; i++) {
         const ip6_addr *x = &s->ip6->addrs[i];
-        if (x->state && x->state != OASIS_IPV6_DUPLICATE) {
+        if (joined(x)) {
             oasis_in6 sn = oasis_in6_solicited_node(&x->a);
             if (oasis_in6_eq(&sn, g))
                 return 1;
@@ -108,8 +111,7 @@ int oasis_ipv6_wants_mac(const oasis_stack *s, const uint8_t low[4])
     for (int i = 0; i < OASIS_IPV6_MAX_ADDRS; i++) {
         const ip6_addr *x = &s->ip6->addrs[i];
         /* solicited-node: ff02::1:ff00:0/104 and the address's low 24 bits */
-        if (x->state && x->state != OASIS_IPV6_DUPLICATE && low[0] == 0xff &&
-            memcmp(low + 1, x->a.b + 13, 3) == 0)
+        if (joined(x) && low[0] == 0xff && memcmp(low + 1, x->a.b + 13, 3) == 0)
             return 1;
     }
     return 0;
