@@ -484,6 +484,148 @@ static void test_refused_and_families(void **state)
     test_net_fini(&n);
 }
 
+/* ---- the local address of an open (RFC 1122 4.2.4.4, RFC 9293 MUST-43) ---- */
+
+typedef struct seen {
+    int n;
+    oasis_ipaddr peer, local;
+} seen;
+
+static void note_accept(oasis_stack *s, oasis_flow *f, void *ud)
+{
+    (void)s;
+    seen *x = ud;
+    x->n++;
+    oasis_tcp_dst(f, &x->peer, NULL);
+    oasis_tcp_src(f, &x->local, NULL);
+    oasis_tcp_abort(f);
+    oasis_tcp_release(f);
+}
+
+static oasis_ipaddr addr6(const char *text)
+{
+    oasis_ipaddr a;
+    assert_int_equal(oasis_ipaddr_parse(text, &a), 0);
+    return a;
+}
+
+/* Connects a to (dst, port) from local and runs a second: the connect's
+ * error, or the error of the call itself when it fails at once. */
+static int open_from(test_net *n, const oasis_ipaddr *local, const oasis_ipaddr *dst,
+                     uint16_t port)
+{
+    oasis_connect_opts o;
+    memset(&o, 0, sizeof o);
+    if (local)
+        o.local = *local;
+    side c;
+    memset(&c, 0, sizeof c);
+    c.conn_err = 1;
+    int rc = oasis_tcp_connect_opts(n->a, dst, port, &o, on_conn, &c, NULL);
+    if (rc)
+        return rc;
+    oasis_wire_run(n->wire, never, NULL, SEC);
+    if (c.conn_err == 0)
+        oasis_tcp_abort(c.flow);
+    return c.conn_err;
+}
+
+static void test_local_address(void **state)
+{
+    (void)state;
+    test_net n;
+    net6_init(&n);
+    oasis_ipaddr a1 = addr6("2001:db8::a1"), a2 = addr6("2001:db8::a2");
+    oasis_ipaddr b1 = addr6("2001:db8::b1"), b2 = addr6("2001:db8::b2");
+    assert_int_equal(oasis_ipv6_add_addr(n.a, &a1, 64), 0);
+    assert_int_equal(oasis_ipv6_add_addr(n.a, &a2, 64), 0);
+    assert_int_equal(oasis_ipv6_add_addr(n.b, &b1, 64), 0);
+    assert_int_equal(oasis_ipv6_add_addr(n.b, &b2, 64), 0);
+    oasis_wire_run(n.wire, never, NULL, 3 * SEC); /* DAD */
+    oasis_ipaddr la = test_link_local(n.a);
+    oasis_ipaddr a4 = oasis_ipaddr_v4(TEST_ADDR_A), b4 = oasis_ipaddr_v4(TEST_ADDR_B);
+    seen srv;
+    memset(&srv, 0, sizeof srv);
+    assert_int_equal(oasis_tcp_listen(n.b, 90, NULL, note_accept, &srv), 0);
+
+    /* Active open: the SYN leaves from the address asked for, whichever
+     * the stack would have picked. */
+    const oasis_ipaddr *from[] = {&a1, &a2, &a1, &la};
+    for (int i = 0; i < 4; i++) {
+        assert_int_equal(open_from(&n, from[i], &b1, 90), 0);
+        assert_int_equal(srv.n, i + 1);
+        assert_true(oasis_ipaddr_eq(&srv.peer, from[i]));
+    }
+    oasis_ipaddr any6 = addr6("::"), chosen;
+    assert_int_equal(open_from(&n, &any6, &b1, 90), 0); /* "::": the stack's choice */
+    chosen = srv.peer;
+    assert_true(oasis_ipaddr_eq(&chosen, &a1) || oasis_ipaddr_eq(&chosen, &a2));
+    assert_int_equal(open_from(&n, &a4, &b4, 90), 0); /* IPv4: the one address */
+    assert_true(oasis_ipaddr_eq(&srv.peer, &a4));
+    assert_int_equal(srv.n, 6);
+
+    /* Not ours, the other family, not past DAD yet: refused at once, and
+     * nothing is sent. */
+    uint64_t out = n.a->ctr.tcp.out_segs;
+    oasis_ipaddr stranger = addr6("2001:db8::99"), a3 = addr6("2001:db8::a3");
+    oasis_ipaddr other4 = oasis_ipaddr_v4(OASIS_IPV4(10, 0, 0, 77));
+    assert_int_equal(open_from(&n, &stranger, &b1, 90), OASIS_EADDRNOTAVAIL);
+    assert_int_equal(open_from(&n, &b1, &b1, 90), OASIS_EADDRNOTAVAIL); /* the peer's */
+    assert_int_equal(open_from(&n, &other4, &b4, 90), OASIS_EADDRNOTAVAIL);
+    assert_int_equal(open_from(&n, &a4, &b1, 90), OASIS_EINVAL);
+    assert_int_equal(open_from(&n, &a1, &b4, 90), OASIS_EINVAL);
+    assert_int_equal(oasis_ipv6_add_addr(n.a, &a3, 64), 0);
+    assert_int_equal(open_from(&n, &a3, &b1, 90), OASIS_EADDRNOTAVAIL); /* tentative */
+    assert_int_equal(n.a->ctr.tcp.out_segs, out);
+    oasis_wire_run(n.wire, never, NULL, 3 * SEC);
+    assert_int_equal(open_from(&n, &a3, &b1, 90), 0);
+    assert_true(oasis_ipaddr_eq(&srv.peer, &a3));
+
+    /* Passive open on one address: SYNs to the others are refused as
+     * to a closed port. */
+    seen one;
+    memset(&one, 0, sizeof one);
+    oasis_listen_opts lo;
+    memset(&lo, 0, sizeof lo);
+    lo.local = b2;
+    assert_int_equal(oasis_tcp_listen(n.b, 91, &lo, note_accept, &one), 0);
+    uint64_t refused = n.b->ctr.tcp.no_listener;
+    assert_int_equal(open_from(&n, NULL, &b1, 91), OASIS_EREFUSED);
+    assert_int_equal(open_from(&n, NULL, &b4, 91), OASIS_EREFUSED);
+    assert_int_equal(n.b->ctr.tcp.no_listener, refused + 2);
+    assert_int_equal(one.n, 0);
+    assert_int_equal(open_from(&n, NULL, &b2, 91), 0);
+    assert_int_equal(one.n, 1);
+    assert_true(oasis_ipaddr_eq(&one.local, &b2));
+    /* An IPv4 one takes IPv4 only. */
+    lo.local = b4;
+    assert_int_equal(oasis_tcp_listen(n.b, 92, &lo, note_accept, &one), 0);
+    assert_int_equal(open_from(&n, NULL, &b1, 92), OASIS_EREFUSED);
+    assert_int_equal(open_from(&n, NULL, &b4, 92), 0);
+    assert_int_equal(one.n, 2);
+    assert_true(oasis_ipaddr_eq(&one.local, &b4));
+    /* Not ours, or families that exclude it: refused; a tentative one is
+     * held (its DAD may pass); "::" is every address. */
+    lo.local = stranger;
+    assert_int_equal(oasis_tcp_listen(n.b, 93, &lo, note_accept, &one), OASIS_EADDRNOTAVAIL);
+    lo.local = a4;
+    assert_int_equal(oasis_tcp_listen(n.b, 93, &lo, note_accept, &one), OASIS_EADDRNOTAVAIL);
+    lo.local = b1;
+    lo.families = OASIS_TCP_LISTEN_V4;
+    assert_int_equal(oasis_tcp_listen(n.b, 93, &lo, note_accept, &one), OASIS_EINVAL);
+    lo.families = 0;
+    oasis_ipaddr b3 = addr6("2001:db8::b3");
+    assert_int_equal(oasis_ipv6_add_addr(n.b, &b3, 64), 0);
+    lo.local = b3;
+    assert_int_equal(oasis_tcp_listen(n.b, 93, &lo, note_accept, &one), 0);
+    lo.local = any6;
+    assert_int_equal(oasis_tcp_listen(n.b, 94, &lo, note_accept, &one), 0);
+    assert_int_equal(open_from(&n, NULL, &b4, 94), 0);
+    assert_int_equal(open_from(&n, NULL, &b1, 94), 0);
+    assert_int_equal(one.n, 4);
+    test_net_fini(&n);
+}
+
 /* ---- SYN cookies over IPv6 ---- */
 
 static int all_connected(void *ud)
@@ -675,6 +817,7 @@ int main(void)
         cmocka_unit_test(test_tso6),
         cmocka_unit_test(test_traffic_class),
         cmocka_unit_test(test_refused_and_families),
+        cmocka_unit_test(test_local_address),
         cmocka_unit_test(test_syn_cookies),
         cmocka_unit_test(test_packet_too_big),
         cmocka_unit_test(test_isn_cookie_whole_address),

@@ -40,7 +40,7 @@
  * release): every TCP flow on the old address ends at once, nothing more
  * is sent for it (no RST: the address is no longer ours), and
  * oasis_tcp_flow_error() / oasis_tcp_flow_strerror() say
- * OASIS_EADDRNOTAVAIL ("local address was removed"). A connect still in
+ * OASIS_EADDRNOTAVAIL ("local address not available"). A connect still in
  * progress completes with OASIS_EADDRNOTAVAIL; reads deliver what was
  * already received, then OASIS_EOF; pending and later writes complete
  * with OASIS_ECLOSED (as after any end of a flow). Until the next bind the

@@ -35,7 +35,7 @@ typedef enum oasis_err {
     OASIS_EAGAIN = -20,     /* would block / queue full, try again later */
     OASIS_EPERM = -21,      /* permission denied (e.g. opening a TAP device) */
     OASIS_EBADDEST = -22,   /* not a unicast host address (broadcast, multicast, 0.0.0.0...) */
-    OASIS_EADDRNOTAVAIL = -23, /* our local address was removed (e.g. the DHCP lease ended) */
+    OASIS_EADDRNOTAVAIL = -23, /* the local address is not ours, or was removed (a DHCP lease ended) */
     OASIS_EHOSTUNREACH = -24, /* a router said the host is unreachable (ICMP), or the TTL ran out,
                                * or the neighbour did not answer ARP / Neighbour Discovery */
     OASIS_ENETUNREACH = -25,  /* a router said the network is unreachable (ICMP) */

@@ -268,10 +268,20 @@ typedef struct oasis_tcp_bufsizes {
 typedef struct oasis_connect_opts {
     const oasis_keepalive *keepalive; /* NULL: none */
     oasis_tcp_bufsizes bufs;          /* zero: the stack's */
+    /* The local address to open from (RFC 1122 4.2.4.4, RFC 9293 MUST-43):
+     * family 0, 0.0.0.0 or ::: the stack chooses (RFC 6724 for IPv6).
+     * IPv6: any address of ours past DAD, preferred or deprecated (an
+     * explicit choice may use a deprecated one, RFC 6724 and RFC 4862
+     * 5.5.4), link-local included. IPv4: the one address the stack would
+     * use anyway (the stack's, or dst itself on 127/8). */
+    oasis_ipaddr local;
 } oasis_connect_opts;
 
 /* oasis_tcp_connect (flow NULL) or oasis_tcp_connect_flow (flow set) with
- * options; opts may be NULL. OASIS_EINVAL for a buffer size out of range. */
+ * options; opts may be NULL. OASIS_EINVAL for a buffer size out of range
+ * or a local address of the other family than dst; OASIS_EADDRNOTAVAIL
+ * for a local address that is not ours (or still tentative, or found
+ * duplicate). */
 int oasis_tcp_connect_opts(oasis_stack *s, const oasis_ipaddr *dst, uint16_t port,
                            const oasis_connect_opts *opts, oasis_connect_cb cb, void *ud,
                            oasis_flow **flow);
@@ -286,12 +296,22 @@ typedef struct oasis_listen_opts {
     unsigned families;                /* OASIS_TCP_LISTEN_V4 | _V6; 0: both (the default:
                                        * a listener takes IPv4 and IPv6 SYNs alike) */
     oasis_tcp_bufsizes bufs;          /* every accepted flow's (zero: the stack's) */
+    /* Only SYNs to this address of ours (RFC 1122 4.2.4.4's passive OPEN
+     * with a local address); the others are answered as for a closed port.
+     * Family 0, 0.0.0.0 or ::: every address of ours. IPv4: the stack's
+     * address or one of 127/8; IPv6: an address the stack holds, tentative
+     * included (its DAD may still pass). It implies its family: families
+     * must then be 0 or include it. */
+    oasis_ipaddr local;
 } oasis_listen_opts;
 
 /* Accepts connections on port, on every address of ours, over IPv4 and
- * IPv6 (opts->families narrows it); opts may be NULL. Returns
- * OASIS_EADDRINUSE if the port is already listened on (one listener per
- * port, whatever its families), OASIS_EINVAL for an unknown family bit. SYNs beyond the backlog (half-open plus
+ * IPv6 (opts->families and opts->local narrow it); opts may be NULL.
+ * Returns OASIS_EADDRINUSE if the port is already listened on (one
+ * listener per port, whatever its families and local address),
+ * OASIS_EINVAL for an unknown family bit or one that excludes opts->local,
+ * OASIS_EADDRNOTAVAIL for a local address not ours. SYNs beyond the
+ * backlog (half-open plus
  * established but not yet handed to cb) are counted as listen_overflows and
  * answered with a SYN cookie (RFC 4987): no state is kept, and a flow opened
  * from a cookie has an MSS but no window scaling, SACK or timestamps. cb runs

@@ -27,7 +27,7 @@ static const struct {
     {"OASIS_EAGAIN", "resource temporarily unavailable"},
     {"OASIS_EPERM", "permission denied"},
     {"OASIS_EBADDEST", "destination is not a unicast host address"},
-    {"OASIS_EADDRNOTAVAIL", "local address was removed"},
+    {"OASIS_EADDRNOTAVAIL", "local address not available (not ours, or removed)"},
     {"OASIS_EHOSTUNREACH", "host unreachable"},
     {"OASIS_ENETUNREACH", "network unreachable (ICMP)"},
     {"OASIS_EPROTOUNREACH", "protocol unreachable (ICMP)"},

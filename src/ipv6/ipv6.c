@@ -79,6 +79,18 @@ ip6_addr *oasis_ipv6_find_addr(oasis_stack *s, const oasis_in6 *a)
     return NULL;
 }
 
+int oasis_ipv6_src_usable(oasis_stack *s, const oasis_in6 *a)
+{
+    const ip6_addr *x = s->ip6 && s->ip6->on ? oasis_ipv6_find_addr(s, a) : NULL;
+    return x && (x->state == OASIS_IPV6_PREFERRED || x->state == OASIS_IPV6_DEPRECATED);
+}
+
+int oasis_ipv6_holds(oasis_stack *s, const oasis_in6 *a)
+{
+    const ip6_addr *x = s->ip6 && s->ip6->on ? oasis_ipv6_find_addr(s, a) : NULL;
+    return x && x->state != OASIS_IPV6_DUPLICATE;
+}
+
 /* Is x's solicited-node group one of ours? Tentative addresses included:
  * RFC 4862 5.4.2 joins before DAD. */
 static int joined(const ip6_addr *x) { return x->state && x->state != OASIS_IPV6_DUPLICATE; }

@@ -162,6 +162,11 @@ int oasis_ipv6_select_src(const oasis_stack *s, const oasis_in6 *dst, oasis_in6 
  * tentative_ok), or a multicast group we listen to? */
 ip6_addr *oasis_ipv6_find_addr(oasis_stack *s, const oasis_in6 *a);
 int oasis_ipv6_is_our_group(const oasis_stack *s, const oasis_in6 *g);
+/* May a flow send from a (ours, past DAD: RFC 4862 5.4 forbids a tentative
+ * source; deprecated allowed)? And do we hold a at all (tentative
+ * included, duplicates not)? 1 or 0; 0 with IPv6 off. */
+int oasis_ipv6_src_usable(oasis_stack *s, const oasis_in6 *a);
+int oasis_ipv6_holds(oasis_stack *s, const oasis_in6 *a);
 /* Do Ethernet frames to 33:33:low[0..3] carry one of those groups? */
 int oasis_ipv6_wants_mac(const oasis_stack *s, const uint8_t low[4]);
 

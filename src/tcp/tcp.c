@@ -286,6 +286,46 @@ int oasis_tcp_source(oasis_stack *s, const oasis_ipaddr *raddr, oasis_ipaddr *la
     return OASIS_OK;
 }
 
+/* A family-0 or unspecified address names none (as bind to INADDR_ANY). */
+static int names_one(const oasis_ipaddr *a)
+{
+    return a && a->family && !oasis_ipaddr_is_unspecified(a);
+}
+
+int oasis_tcp_source_given(oasis_stack *s, const oasis_ipaddr *raddr, const oasis_ipaddr *want,
+                           oasis_ipaddr *laddr)
+{
+    if (!names_one(want))
+        return oasis_tcp_source(s, raddr, laddr);
+    if (want->family != raddr->family)
+        return OASIS_EINVAL;
+    if (oasis_ipaddr_is_v4(want)) {
+        /* One IPv4 address: the choice can only agree with the stack's. */
+        uint32_t a = oasis_ipaddr_to_v4(want);
+        if (a != oasis_ipv4_source(s, oasis_ipaddr_to_v4(raddr)))
+            return OASIS_EADDRNOTAVAIL;
+        *laddr = oasis_ipaddr_v4(a);
+        return OASIS_OK;
+    }
+    oasis_in6 a;
+    memcpy(a.b, want->b, 16);
+    if (!oasis_ipv6_src_usable(s, &a)) /* RFC 4862 5.4: never a tentative source */
+        return OASIS_EADDRNOTAVAIL;
+    *laddr = oasis_ipaddr_v6(a.b);
+    return OASIS_OK;
+}
+
+int oasis_tcp_local_held(oasis_stack *s, const oasis_ipaddr *want)
+{
+    if (oasis_ipaddr_is_v4(want)) {
+        uint32_t a = oasis_ipaddr_to_v4(want);
+        return (a && a == s->addr) || (a >> 24) == 127;
+    }
+    oasis_in6 a;
+    memcpy(a.b, want->b, 16);
+    return oasis_ipaddr_is_v6(want) && oasis_ipv6_holds(s, &a);
+}
+
 uint32_t oasis_tcp_link_mtu(oasis_stack *s, const oasis_ipaddr *raddr)
 {
     if (oasis_ipaddr_is_v6(raddr) && s->ip6 && s->ip6->link_mtu && s->ip6->link_mtu < s->mtu)
@@ -959,6 +999,8 @@ static int bad_address(oasis_stack *s, const oasis_ipaddr *sa, const oasis_ipadd
 static int listen_addr_ok(oasis_stack *s, const oasis_tcp_listener *l, const oasis_ipaddr *src,
                           const oasis_ipaddr *dst)
 {
+    if (l->local.family && !oasis_ipaddr_eq(dst, &l->local))
+        return 0; /* a listener limited to one address (RFC 1122 4.2.4.4) */
     if (oasis_ipaddr_is_v6(dst))
         return (l->families & OASIS_TCP_LISTEN_V6) != 0;
     return (l->families & OASIS_TCP_LISTEN_V4) &&

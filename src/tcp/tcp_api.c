@@ -44,7 +44,8 @@ static void set_keepalive(oasis_flow *f, const oasis_keepalive *ka)
 
 static int start_connect(oasis_stack *s, const oasis_ipaddr *dst, uint16_t port,
                          const oasis_keepalive *keepalive, oasis_connect_cb cb, void *ud,
-                         oasis_flow **flowp, const oasis_tcp_bufsizes *bufs)
+                         oasis_flow **flowp, const oasis_tcp_bufsizes *bufs,
+                         const oasis_ipaddr *local)
 {
     if (!s || !s->tcp || !cb || port == 0 || !keepalive_valid(keepalive) ||
         !oasis_tcp_bufsizes_valid(bufs))
@@ -63,9 +64,10 @@ static int start_connect(oasis_stack *s, const oasis_ipaddr *dst, uint16_t port,
         return derr;
     if (s->tcp->closing)
         return OASIS_ECANCELED; /* from a callback of disconnect: it would never end */
-    oasis_ipaddr src;
-    if (oasis_tcp_source(s, dst, &src))
-        return OASIS_ENOROUTE; /* IPv6 off, or no usable address of ours */
+    oasis_ipaddr src; /* ENOROUTE: IPv6 off, or no usable address of ours */
+    int serr = oasis_tcp_source_given(s, dst, local, &src);
+    if (serr)
+        return serr;
     uint16_t lport = oasis_tcp_pick_port(s, &src, dst, port);
     if (!lport)
         return OASIS_EADDRINUSE;
@@ -93,17 +95,18 @@ static int start_connect(oasis_stack *s, const oasis_ipaddr *dst, uint16_t port,
 
 static int connect_addr(oasis_stack *s, const oasis_ipaddr *dst, uint16_t port,
                         const oasis_keepalive *keepalive, oasis_connect_cb cb, void *ud,
-                        oasis_flow **flowp, const oasis_tcp_bufsizes *bufs)
+                        oasis_flow **flowp, const oasis_tcp_bufsizes *bufs,
+                        const oasis_ipaddr *local)
 {
     if (!dst)
         return OASIS_EINVAL;
-    return start_connect(s, dst, port, keepalive, cb, ud, flowp, bufs);
+    return start_connect(s, dst, port, keepalive, cb, ud, flowp, bufs, local);
 }
 
 int oasis_tcp_connect(oasis_stack *s, const oasis_ipaddr *dst, uint16_t port,
                       const oasis_keepalive *keepalive, oasis_connect_cb cb, void *ud)
 {
-    return connect_addr(s, dst, port, keepalive, cb, ud, NULL, NULL);
+    return connect_addr(s, dst, port, keepalive, cb, ud, NULL, NULL, NULL);
 }
 
 int oasis_tcp_connect4(oasis_stack *s, uint32_t dst, uint16_t port,
@@ -120,7 +123,7 @@ int oasis_tcp_connect_flow(oasis_stack *s, const oasis_ipaddr *dst, uint16_t por
     if (!flow)
         return OASIS_EINVAL;
     *flow = NULL;
-    return connect_addr(s, dst, port, keepalive, cb, ud, flow, NULL);
+    return connect_addr(s, dst, port, keepalive, cb, ud, flow, NULL, NULL);
 }
 
 int oasis_tcp_connect_flow4(oasis_stack *s, uint32_t dst, uint16_t port,
@@ -138,7 +141,7 @@ int oasis_tcp_connect_opts(oasis_stack *s, const oasis_ipaddr *dst, uint16_t por
     if (flow)
         *flow = NULL;
     return connect_addr(s, dst, port, opts ? opts->keepalive : NULL, cb, ud, flow,
-                        opts ? &opts->bufs : NULL);
+                        opts ? &opts->bufs : NULL, opts ? &opts->local : NULL);
 }
 
 int oasis_tcp_connect_opts4(oasis_stack *s, uint32_t dst, uint16_t port,
@@ -158,6 +161,20 @@ int oasis_tcp_listen(oasis_stack *s, uint16_t port, const oasis_listen_opts *opt
     unsigned fam = opts && opts->families ? opts->families : OASIS_TCP_LISTEN_V4 | OASIS_TCP_LISTEN_V6;
     if (fam & ~(OASIS_TCP_LISTEN_V4 | OASIS_TCP_LISTEN_V6))
         return OASIS_EINVAL;
+    /* RFC 1122 4.2.4.4: a passive OPEN may name the local address. */
+    oasis_ipaddr local = {0};
+    if (opts && opts->local.family && !oasis_ipaddr_is_unspecified(&opts->local)) {
+        int v6 = oasis_ipaddr_is_v6(&opts->local);
+        if (!v6 && !oasis_ipaddr_is_v4(&opts->local))
+            return OASIS_EINVAL;
+        unsigned its = v6 ? OASIS_TCP_LISTEN_V6 : OASIS_TCP_LISTEN_V4;
+        if (opts->families && !(opts->families & its))
+            return OASIS_EINVAL;
+        fam = its;
+        local = v6 ? oasis_ipaddr_v6(opts->local.b) : oasis_ipaddr_v4(oasis_ipaddr_to_v4(&opts->local));
+        if (!oasis_tcp_local_held(s, &local))
+            return OASIS_EADDRNOTAVAIL;
+    }
     if (s->tcp->closing)
         return OASIS_ECANCELED;
     if (oasis_tcp_find_listener(s, port))
@@ -175,6 +192,7 @@ int oasis_tcp_listen(oasis_stack *s, uint16_t port, const oasis_listen_opts *opt
     }
     l->paused = opts && opts->paused;
     l->families = (uint8_t)fam;
+    l->local = local;
     if (opts)
         l->bufs = opts->bufs;
     l->next = s->tcp->listeners;

@@ -155,6 +155,7 @@ typedef struct oasis_tcp_listener {
      * oldest first, while paused or until their turn comes. */
     uint8_t paused;
     uint8_t families;          /* OASIS_TCP_LISTEN_V4 | _V6 */
+    oasis_ipaddr local;        /* family 0: every address of ours */
     uint32_t waiting;
     oasis_flow *acc_head, *acc_tail;
 } oasis_tcp_listener;
@@ -363,6 +364,14 @@ oasis_flow *oasis_tcp_flow_new(oasis_stack *s, const oasis_ipaddr *laddr,
 /* Our source address towards raddr (IPv4: ours or 127/8; IPv6: RFC 6724):
  * 0 or OASIS_ENOROUTE. */
 int oasis_tcp_source(oasis_stack *s, const oasis_ipaddr *raddr, oasis_ipaddr *laddr);
+/* The same when the application may name it (want; NULL, family 0 or
+ * unspecified: chosen as above): 0, OASIS_ENOROUTE, OASIS_EINVAL (want of
+ * the other family) or OASIS_EADDRNOTAVAIL (not a source of ours). */
+int oasis_tcp_source_given(oasis_stack *s, const oasis_ipaddr *raddr, const oasis_ipaddr *want,
+                           oasis_ipaddr *laddr);
+/* Is want an address a listener may be limited to (ours; IPv6 tentative
+ * included)? 1 or 0. */
+int oasis_tcp_local_held(oasis_stack *s, const oasis_ipaddr *want);
 /* The link MTU segments to raddr's family are cut to (IPv6: the RA's). */
 uint32_t oasis_tcp_link_mtu(oasis_stack *s, const oasis_ipaddr *raddr);
 uint32_t oasis_tcp_new_isn(oasis_stack *s, const oasis_tcp_conn *c);

@@ -545,10 +545,20 @@ static void do_connect(fz *z, fuzz_in *in, int with_flow)
     const oasis_keepalive *kp = (b & 0x40) ? &ka : NULL;
     int badka = kp && (!ka.after_ns || !ka.interval_ns || !ka.probes);
     oasis_connect_opts o = {.keepalive = kp};
+    int badlocal = 0; /* 1: not ours (EADDRNOTAVAIL); 2: the other family (EINVAL) */
     if (b & 0x80) {
-        uint8_t c = fuzz_u8(in);
+        uint8_t c = fuzz_u8(in), d = fuzz_u8(in);
         o.bufs.sndbuf = (c & 15) ? 512u << (c & 15) : 0;
         o.bufs.rcvbuf = (c >> 4) ? 512u << (c >> 4) : 0;
+        if ((d & 3) == 1) {
+            o.local = oasis_ipaddr_v4(OASIS_IPV4(10, 0, 0, 1 + i)); /* its own */
+        } else if ((d & 3) == 2) {
+            o.local = oasis_ipaddr_v4(OASIS_IPV4(10, 0, 0, 77));
+            badlocal = 1;
+        } else if ((d & 3) == 3) {
+            FUZZ_CHECK(oasis_ipaddr_parse("2001:db8::1", &o.local) == 0);
+            badlocal = 2;
+        }
     }
     int badbuf = (o.bufs.sndbuf && o.bufs.sndbuf < 1024) || (o.bufs.rcvbuf && o.bufs.rcvbuf < 1024);
     int si = -1;
@@ -581,6 +591,8 @@ static void do_connect(fz *z, fuzz_in *in, int with_flow)
         FUZZ_CHECK(is_err(rc, OASIS_EBADDEST) || ((badka || badbuf) && is_err(rc, OASIS_EINVAL)));
     else if (badka || badbuf)
         FUZZ_CHECK(is_err(rc, OASIS_EINVAL));
+    else if (badlocal)
+        FUZZ_CHECK(is_err(rc, badlocal == 1 ? OASIS_EADDRNOTAVAIL : OASIS_EINVAL));
     else
         FUZZ_CHECK(rc == 0 || is_err(rc, OASIS_EADDRINUSE));
 }

@@ -89,6 +89,22 @@ expect_eq "$(grep -v '^oasis nc:' "$TMP/nc6.log" | head -1 | cut -d' ' -f1)" "$(
     "Oasis half-closed first over IPv6, then got Linux's answer"
 wait "$BG_PID" || fail "the Linux server failed"
 
+# nc --source (RFC 1122 4.2.4.4's local address in OPEN): Linux names the
+# peer it accepted; an address that is not Oasis's is refused at once.
+bg server socat -t 10 "TCP6-LISTEN:6001,reuseaddr" 'SYSTEM:echo peer=$SOCAT_PEERADDR'
+wait_port 6001
+oasis_run nc6src 30 nc -d --source "$O6" "$L6" 6001 --addr6 "$O6/64"
+[ "$RC" -eq 0 ] || fail "oasis nc --source exited $RC: $(tail -3 "$TMP/nc6src.log")"
+peer=$(sed -n 's/^peer=\[\(.*\)\]$/\1/p' "$TMP/nc6src.log")
+peer=$(python3 -c 'import ipaddress, sys; print(ipaddress.ip_address(sys.argv[1]))' "${peer:-none}" 2>/dev/null)
+expect_eq "$peer" "$O6" "the peer Linux accepted from oasis nc --source $O6"
+wait "$BG_PID" || fail "the Linux server failed"
+oasis_run nc6bad 30 nc -d --source 2001:db8:66::99 "$L6" 6001 --addr6 "$O6/64"
+expect_eq "$RC" "1" "oasis nc --source with an address not Oasis's"
+grep -q "local address not available" "$TMP/nc6bad.log" ||
+    fail "nc did not say why: $(cat "$TMP/nc6bad.log")"
+pass "oasis nc --source $O6: Linux accepted from it; a stranger address refused"
+
 # Under load over IPv6.
 start_serve --quiet --addr6 "$O6/64" --prometheus 9100 --max-conns 2000 --txqueuelen 10000
 wait_for "$TMP/serve.log" "ipv6 $O6/64 preferred \(static\)" 10

@@ -122,6 +122,8 @@ void net_down(net *n);
 /* Runs the loop until an IPv6 address able to reach dst is preferred (DAD
  * done) or timeout_ns passes; 0 when there is one. */
 int net_wait_ipv6(net *n, const oasis_ipaddr *dst, uint64_t timeout_ns);
+/* The same for one address of ours (a --source): until it is past DAD. */
+int net_wait_addr6(net *n, const oasis_ipaddr *addr, uint64_t timeout_ns);
 
 /* DHCP (dhcp_cli.c). net_dhcp_up starts the client on n's stack and runs
  * the loop until the first lease is bound (prints it) or the timeout:

@@ -16,6 +16,7 @@
 typedef struct ncat {
     net *n;
     oasis_ipaddr dst; /* either family */
+    oasis_ipaddr src; /* --source; family 0: the stack's choice */
     uint16_t port;
     oasis_keepalive ka;
     int ka_given, no_stdin, verbose_info;
@@ -208,17 +209,19 @@ static const char nc_usage[] =
     "until the peer closes.\n\n"
     "  -d, --no-stdin     send nothing; stay connected until the peer closes\n"
     "  --keepalive A,I,P  probe the idle flow after A s, every I s, P probes\n"
+    "  --source ADDR      connect from this address of ours (an IPv6 one past DAD)\n"
     "  --timeout S        give up after S seconds (default: never)\n"
     "  --info             print the negotiated options once connected, the path MTU at the end\n"
     "  -h, --help         this text\n\n"
     "Exit status: 0 orderly close, 1 failed, 2 usage, 3 setup, 4 refused,\n"
     "5 timed out (connect, or keepalive declared the flow dead).\n\n";
 
-enum { N_KA = 1, N_TIMEOUT, N_INFO };
+enum { N_KA = 1, N_TIMEOUT, N_INFO, N_SOURCE };
 
 static const struct option nc_own[] = {
     {"no-stdin", no_argument, NULL, 'd'}, {"keepalive", required_argument, NULL, N_KA},
     {"timeout", required_argument, NULL, N_TIMEOUT}, {"info", no_argument, NULL, N_INFO},
+    {"source", required_argument, NULL, N_SOURCE},
     {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
 };
 
@@ -234,6 +237,11 @@ static int nc_option(void *ctx, int code, const char *arg)
             return 0;
         }
         fprintf(stderr, "oasis nc: invalid --keepalive '%s' (want AFTER,INTERVAL,PROBES)\n", arg);
+        return -1;
+    case N_SOURCE:
+        if (oasis_ipaddr_parse(arg, &c->src) == 0)
+            return 0;
+        fprintf(stderr, "oasis nc: invalid --source '%s'\n", arg);
         return -1;
     case N_TIMEOUT:
         if (parse_seconds(arg, &c->timeout_ns) == 0 && c->timeout_ns > 0)
@@ -286,11 +294,16 @@ int cmd_nc(int argc, char **argv)
     }
     c->n = &n;
     /* IPv6: the source address exists once DAD has passed. */
-    if (oasis_ipaddr_is_v6(&c->dst) && net_wait_ipv6(&n, &c->dst, 5 * OASIS_NS_PER_SEC) != 0)
+    if (oasis_ipaddr_is_v6(&c->src)) {
+        if (net_wait_addr6(&n, &c->src, 5 * OASIS_NS_PER_SEC) != 0)
+            fprintf(stderr, "oasis nc: the --source address is not ready (not ours, or DAD)\n");
+    } else if (oasis_ipaddr_is_v6(&c->dst) &&
+               net_wait_ipv6(&n, &c->dst, 5 * OASIS_NS_PER_SEC) != 0) {
         fprintf(stderr, "oasis nc: no IPv6 address ready to reach the destination\n");
+    }
     oasis_flow *attempt; /* the same handle on_connect gets */
-    rc = oasis_tcp_connect_flow(n.stack, &c->dst, c->port, c->ka_given ? &c->ka : NULL, on_connect,
-                                c, &attempt);
+    oasis_connect_opts co = {.keepalive = c->ka_given ? &c->ka : NULL, .local = c->src};
+    rc = oasis_tcp_connect_opts(n.stack, &c->dst, c->port, &co, on_connect, c, &attempt);
     if (rc == 0)
         rc = oasis_tcp_set_event_cb(attempt, on_event, c);
     if (rc == 0)

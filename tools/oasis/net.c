@@ -371,6 +371,24 @@ int net_wait_ipv6(net *n, const oasis_ipaddr *dst, uint64_t timeout_ns)
     return has_src_for(n) ? 0 : -1;
 }
 
+static int addr_usable(void *ud)
+{
+    net *n = ud;
+    oasis_ipv6_addr_info a[8];
+    size_t k = oasis_ipv6_addrs(n->stack, a, 8);
+    for (size_t i = 0; i < k && i < 8; i++)
+        if (oasis_ipaddr_eq(&a[i].addr, &n->wait_dst))
+            return a[i].state == OASIS_IPV6_PREFERRED || a[i].state == OASIS_IPV6_DEPRECATED;
+    return 0;
+}
+
+int net_wait_addr6(net *n, const oasis_ipaddr *addr, uint64_t timeout_ns)
+{
+    n->wait_dst = *addr;
+    oasis_loop_run(n->loop, addr_usable, n, timeout_ns);
+    return addr_usable(n) ? 0 : -1;
+}
+
 int net_up(net *n, const net_opts *o)
 {
     memset(n, 0, sizeof *n);
