@@ -818,11 +818,86 @@ static void test_overlap_first_copy_wins(void **state)
     assert_memory_equal(x->a.rx, "ccBBAAAABB", 10);
 }
 
+/* RFC 4022: tcpEstabResets counts "a direct transition to the CLOSED state
+ * from either the ESTABLISHED state or the CLOSE-WAIT state", and
+ * tcpAttemptFails those from SYN-SENT or SYN-RCVD, whatever ends the flow:
+ * an abort, a timeout, a reset. An orderly close counts neither. */
+static void test_mib_transitions_to_closed(void **state)
+{
+    fx *x = *state;
+    const oasis_tcp_counters *k = th_ctr(&x->h);
+    oasis_tcp_hdr r;
+
+    estab(x); /* ESTABLISHED, aborted by the application */
+    oasis_tcp_abort(x->a.flow);
+    oasis_tcp_release(x->a.flow);
+    assert_int_equal(k->estab_resets, 1);
+
+    while (th_pop(&x->h, &r)) /* the RST */
+        ;
+    th_app_fini(&x->a); /* CLOSE-WAIT, aborted */
+    th_app_init(&x->a);
+    assert_int_equal(oasis_tcp_unlisten(x->h.s, PORT), 0);
+    estab(x);
+    inject(x, A | F, x->pnxt, x->iss + 1, NULL);
+    th_poll(&x->h);
+    assert_int_equal(x->a.flow->state, OASIS_TCP_CLOSE_WAIT);
+    oasis_tcp_abort(x->a.flow);
+    oasis_tcp_release(x->a.flow);
+    assert_int_equal(k->estab_resets, 2);
+
+    while (th_pop(&x->h, &r)) /* the RST */
+        ;
+    th_app_fini(&x->a); /* ESTABLISHED, its data never acknowledged */
+    th_app_init(&x->a);
+    assert_int_equal(oasis_tcp_unlisten(x->h.s, PORT), 0);
+    estab(x);
+    assert_int_equal(oasis_tcp_write(x->a.flow, "data", 4, th_write_cb, &x->a), 0);
+    for (int i = 0; i < 2000 && !oasis_tcp_flow_error(x->a.flow); i++) {
+        th_advance(&x->h, 1000 * MS);
+        while (th_pop(&x->h, &r))
+            ;
+    }
+    assert_int_equal(oasis_tcp_flow_error(x->a.flow), OASIS_ETIMEDOUT);
+    oasis_tcp_release(x->a.flow);
+    assert_int_equal(k->estab_resets, 3);
+    assert_int_equal(k->attempt_fails, 0);
+
+    while (th_pop(&x->h, &r)) /* the RST */
+        ;
+    th_app_fini(&x->a); /* SYN-SENT, aborted */
+    th_app_init(&x->a);
+    oasis_flow *f = NULL;
+    assert_int_equal(oasis_tcp_connect_flow4(x->h.s, TH_PEER, TH_PPORT, NULL, th_connect_cb, &x->a, &f), 0);
+    oasis_tcp_abort(f);
+    oasis_tcp_release(f);
+    assert_int_equal(k->attempt_fails, 1);
+
+    while (th_pop(&x->h, &r)) /* the RST */
+        ;
+    th_app_fini(&x->a); /* an orderly close: neither */
+    th_app_init(&x->a);
+    assert_int_equal(oasis_tcp_unlisten(x->h.s, PORT), 0);
+    estab(x);
+    inject(x, A | F, x->pnxt, x->iss + 1, NULL);
+    th_poll(&x->h);
+    assert_int_equal(oasis_tcp_close(x->a.flow, th_close_cb, &x->a), 0);
+    th_poll(&x->h);
+    while (th_pop(&x->h, &r))
+        ;
+    inject(x, A, x->pnxt + 1, x->iss + 2, NULL);
+    th_poll(&x->h);
+    assert_int_equal(x->a.closed, 1);
+    assert_int_equal(k->estab_resets, 3);
+    assert_int_equal(k->attempt_fails, 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
         T(test_read_rest_then_sticky_eof),
+        T(test_mib_transitions_to_closed),
         T(test_one_read_at_a_time),
         T(test_write_after_close_closed),
         T(test_close_flushes_pending_writes_first),

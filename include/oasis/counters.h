@@ -106,8 +106,9 @@ typedef struct oasis_udp_counters {
 typedef struct oasis_tcp_counters {
     uint64_t active_opens;       /* ActiveOpens */
     uint64_t passive_opens;      /* PassiveOpens */
-    uint64_t attempt_fails;      /* AttemptFails */
-    uint64_t estab_resets;       /* EstabResets */
+    uint64_t attempt_fails;      /* AttemptFails: SYN-SENT or SYN-RCVD to CLOSED (RFC 4022) */
+    uint64_t estab_resets;       /* EstabResets: ESTABLISHED or CLOSE-WAIT to CLOSED, by a
+                                    reset either way, an abort or a timeout (RFC 4022) */
     uint64_t curr_estab;         /* CurrEstab (gauge) */
     uint64_t in_segs;            /* InSegs */
     uint64_t out_segs;           /* OutSegs */

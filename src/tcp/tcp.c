@@ -639,6 +639,16 @@ void oasis_tcp_set_life(oasis_flow *f, oasis_tcp_life to)
 void oasis_tcp_set_state(oasis_flow *f, oasis_tcp_state st)
 {
     oasis_tcp_counters *c = &f->s->ctr.tcp;
+    /* RFC 4022 counts direct transitions to CLOSED whatever ends the flow
+     * (a reset either way, an abort, a timeout, a lost address):
+     * tcpAttemptFails from SYN-SENT or SYN-RCVD (a passive one "returns to
+     * LISTEN": here it ends), tcpEstabResets from ESTABLISHED or CLOSE-WAIT. */
+    if (st == OASIS_TCP_CLOSED) {
+        if (f->state == OASIS_TCP_SYN_SENT || f->state == OASIS_TCP_SYN_RECEIVED)
+            c->attempt_fails++;
+        else if (f->state == OASIS_TCP_ESTABLISHED || f->state == OASIS_TCP_CLOSE_WAIT)
+            c->estab_resets++;
+    }
     int estab = st == OASIS_TCP_ESTABLISHED || st == OASIS_TCP_CLOSE_WAIT;
     if (estab && !f->estab_counted) {
         f->estab_counted = 1;
@@ -739,8 +749,6 @@ void oasis_tcp_flow_end(oasis_flow *f, int err)
          * peer resets was refused, as its connect callback hears. */
         f->err = (int8_t)(f->end_why == OASIS_TCP_END_REFUSED ? OASIS_EREFUSED : err);
     }
-    if (f->state == OASIS_TCP_SYN_SENT || f->state == OASIS_TCP_SYN_RECEIVED)
-        s->ctr.tcp.attempt_fails++;
     oasis_tcp_set_state(f, OASIS_TCP_CLOSED);
     if (f->in_table)
         oasis_tcp_table_remove(s, &f->c);

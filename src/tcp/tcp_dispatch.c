@@ -322,8 +322,6 @@ void oasis_tcp_cancel_flow(oasis_flow *f)
     int held = oasis_tcp_ext_get(f) == OASIS_OK;
     if (held && f->in_table && f->state != OASIS_TCP_SYN_SENT)
         oasis_tcp_send_rst_flow(f);
-    if (f->in_table && (f->state == OASIS_TCP_SYN_SENT || f->state == OASIS_TCP_SYN_RECEIVED))
-        s->ctr.tcp.attempt_fails++;
     if (f->in_table && !f->err) {
         f->err = OASIS_ECANCELED;
         f->end_why = OASIS_TCP_END_CANCELED;

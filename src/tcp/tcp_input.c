@@ -315,8 +315,6 @@ static void rst_input(oasis_flow *f, const oasis_tcp_hdr *h)
         oasis_tcp_send_challenge_ack(f);
         return;
     }
-    if (f->state == OASIS_TCP_ESTABLISHED || f->state == OASIS_TCP_CLOSE_WAIT)
-        s->ctr.tcp.estab_resets++;
     /* A passive SYN_RECEIVED flow "returns to LISTEN": the listener never
      * went away, so ending the half-open flow is all there is to do. */
     oasis_tcp_flow_end(f, OASIS_ERESET);
