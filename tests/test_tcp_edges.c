@@ -892,12 +892,65 @@ static void test_mib_transitions_to_closed(void **state)
     assert_int_equal(k->attempt_fails, 1);
 }
 
+static void expect(fx *x, uint8_t flags, uint32_t seq, uint32_t ack, size_t len)
+{
+    oasis_tcp_hdr r;
+    assert_true(th_pop(&x->h, &r));
+    assert_int_equal(r.flags & ~OASIS_TCP_PSH, flags);
+    assert_int_equal(r.seq, seq);
+    assert_int_equal(r.ack, ack);
+    assert_int_equal(r.payload_len, len);
+}
+
+/* RFC 4022: tcpOutSegs counts segments sent "excluding those containing
+ * only retransmitted octets"; tcpRetransSegs "the number of TCP segments
+ * transmitted containing one or more previously transmitted octets". */
+static void test_mib_out_segs_exclude_retransmissions(void **state)
+{
+    fx *x = *state;
+    const oasis_tcp_counters *k = th_ctr(&x->h);
+    oasis_tcp_hdr r;
+    estab(x);
+    uint64_t out = k->out_segs, re = k->retrans_segs;
+    assert_int_equal(oasis_tcp_write(x->a.flow, "data", 4, th_write_cb, &x->a), 0);
+    expect(x, A, x->iss + 1, x->pnxt, 4);
+    assert_int_equal(k->out_segs, out + 1);
+    th_advance(&x->h, 1000 * MS); /* RTOs: the same 4 octets again */
+    uint64_t n = 0;
+    while (th_pop(&x->h, &r)) {
+        assert_int_equal(r.seq, x->iss + 1);
+        assert_int_equal(r.payload_len, 4);
+        n++;
+    }
+    assert_true(n >= 1);
+    assert_int_equal(k->out_segs, out + 1);
+    assert_int_equal(k->retrans_segs, re + n);
+    inject(x, A, x->pnxt, x->iss + 5, "hi"); /* acked; our ACK of "hi" counts */
+    th_advance(&x->h, 200 * MS);
+    expect(x, A, x->iss + 5, x->pnxt + 2, 0);
+    assert_int_equal(k->out_segs, out + 2);
+    assert_int_equal(oasis_tcp_close(x->a.flow, th_close_cb, &x->a), 0);
+    th_poll(&x->h);
+    expect(x, A | F, x->iss + 5, x->pnxt + 2, 0);
+    assert_int_equal(k->out_segs, out + 3);
+    th_advance(&x->h, 2000 * MS); /* the FIN again: only a retransmitted octet */
+    uint64_t m = 0;
+    while (th_pop(&x->h, &r)) {
+        assert_true(r.flags & F);
+        m++;
+    }
+    assert_true(m >= 1);
+    assert_int_equal(k->out_segs, out + 3);
+    assert_int_equal(k->retrans_segs, re + n + m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
         T(test_read_rest_then_sticky_eof),
         T(test_mib_transitions_to_closed),
+        T(test_mib_out_segs_exclude_retransmissions),
         T(test_one_read_at_a_time),
         T(test_write_after_close_closed),
         T(test_close_flushes_pending_writes_first),

@@ -111,8 +111,9 @@ typedef struct oasis_tcp_counters {
                                     reset either way, an abort or a timeout (RFC 4022) */
     uint64_t curr_estab;         /* CurrEstab (gauge) */
     uint64_t in_segs;            /* InSegs */
-    uint64_t out_segs;           /* OutSegs */
-    uint64_t retrans_segs;       /* RetransSegs */
+    uint64_t out_segs;           /* OutSegs: sent, but not those with only retransmitted
+                                    octets (RFC 4022; Linux's too) */
+    uint64_t retrans_segs;       /* RetransSegs: sent with any retransmitted octet */
     uint64_t in_errs;            /* InErrs: malformed, truncated, bad checksum */
     uint64_t in_csum_errors;     /* InCsumErrors (also in InErrs) */
     uint64_t out_rsts;           /* OutRsts */

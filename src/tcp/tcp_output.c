@@ -191,11 +191,17 @@ static OASIS_ALWAYS_INLINE void xmit_account(oasis_flow *f, uint32_t seq, uint32
         f->ext->unacked = 0;
         f->ack_now = 0;
     }
-    s->ctr.tcp.out_segs += pieces;
     f->segs_out += pieces;
     if (flags & OASIS_TCP_RST)
         s->ctr.tcp.out_rsts++;
-    if (!fresh && (len || (flags & (OASIS_TCP_SYN | OASIS_TCP_FIN))) && oasis_seq_lt(seq, f->snd_max)) {
+    int seqlen = (flags & OASIS_TCP_SYN ? 1 : 0) + (flags & OASIS_TCP_FIN ? 1 : 0);
+    if (fresh || (!len && !seqlen) || !oasis_seq_lt(seq, f->snd_max)) {
+        s->ctr.tcp.out_segs += pieces;
+    } else {
+        /* RFC 4022: tcpOutSegs excludes "those containing only retransmitted
+         * octets"; tcpRetransSegs counts every one with any. */
+        if (oasis_seq_gt(seq + len + (uint32_t)seqlen, f->snd_max))
+            s->ctr.tcp.out_segs += pieces;
         s->ctr.tcp.retrans_segs += pieces;
         f->retransmits += pieces;
         oasis_plpmtud_resent(f, seq, len);
