@@ -44,4 +44,11 @@ expect_eq "$RC" "5" "oasis nc's exit status when nobody answers"
 grep -q "oasis nc: host unreachable (OASIS_EHOSTUNREACH); still trying" "$TMP/nc-nobody.log" ||
     fail "oasis nc did not report the unreachable host: $(cat "$TMP/nc-nobody.log")"
 grep -q -- "--timeout reached" "$TMP/nc-nobody.log" || fail "nc did not end at its --timeout"
+grep -q "connect failed" "$TMP/nc-nobody.log" && fail "nc called the attempt failed: $(cat "$TMP/nc-nobody.log")"
 pass "no ARP answer for $NOBODY: nc reported OASIS_EHOSTUNREACH and kept trying"
+oasis_run get-nobody 60 get --timeout 15 "http://$NOBODY:6001/"
+expect_eq "$RC" "5" "oasis get's exit status when nobody answers"
+grep -q "oasis get: host unreachable (OASIS_EHOSTUNREACH); still trying" "$TMP/get-nobody.log" ||
+    fail "oasis get did not report the unreachable host: $(cat "$TMP/get-nobody.log")"
+grep -q "cannot connect" "$TMP/get-nobody.log" && fail "get called the attempt failed: $(cat "$TMP/get-nobody.log")"
+pass "no ARP answer for $NOBODY: get reported OASIS_EHOSTUNREACH while it waited"

@@ -22,6 +22,16 @@ enum {
     EXIT_TIMEDOUT = 5, /* connection timed out or died (keepalive) */
 };
 
+/* RFC 9293 3.9.1.8's report of a soft error while a flow goes on (an ICMP
+ * unreachable, or a neighbour that did not answer ARP/ND): an event
+ * callback (oasis_tcp_set_event_cb, with reports on) that prints
+ * "<tool>: <reason>; still trying" once per new reason. */
+typedef struct cli_soft_report {
+    const char *tool; /* "oasis nc" */
+    int last;         /* the last reason told */
+} cli_soft_report;
+void cli_soft_report_cb(oasis_flow *flow, oasis_tcp_event ev, void *ud);
+
 /* The exit status for a connection that failed or died with err. A flow
  * that timed out says OASIS_ETIMEDOUT, or the soft error that explains it
  * (RFC 1122 4.2.3.9: an ICMP unreachable, or ARP/ND that gave up): those

@@ -21,6 +21,8 @@ typedef struct getter {
     char host[256]; /* the URL's host name ("" for a dotted quad): resolved, and sent in Host */
     oasis_keepalive ka;
     int ka_given, quiet, progress;
+    cli_soft_report soft; /* soft errors told while connecting */
+    int quitting;         /* the loop has ended: the stack goes down next */
     uint64_t timeout_ns;
     unsigned max_redirs, redirs;
     char url_buf[2100];
@@ -247,8 +249,12 @@ static void on_connect(oasis_stack *s, oasis_flow *flow, int err, void *ud)
     getter *g = ud;
     (void)s;
     if (err) {
+        if (err == OASIS_ECANCELED && g->quitting)
+            return; /* the stack went down with the attempt (--timeout, a signal) */
         fprintf(stderr, "oasis get: cannot connect to %s: %s (%s)\n", g->url, oasis_strerror(err),
                 oasis_err_name(err));
+        if (err != OASIS_ECANCELED) /* canceled: the stack is going away with it */
+            oasis_tcp_release(flow);
         g->done = g->closed = 1;
         g->exit_code = cli_exit_code(err);
         return;
@@ -451,13 +457,17 @@ static int run_one(getter *g)
              "GET %s HTTP/1.1\r\nHost: %s:%u\r\nUser-Agent: oasis/0.1\r\nAccept: */*\r\n"
              "Connection: close\r\n\r\n",
              g->path, g->host[0] ? g->host : ip, g->port);
-    int err = oasis_tcp_connect(g->n->stack, &dst, g->port, g->ka_given ? &g->ka : NULL,
-                                on_connect, g);
+    oasis_flow *attempt; /* the handle on_connect gets: soft errors are told meanwhile */
+    int err = oasis_tcp_connect_flow(g->n->stack, &dst, g->port, g->ka_given ? &g->ka : NULL,
+                                     on_connect, g, &attempt);
+    if (err == 0)
+        err = oasis_tcp_set_event_cb(attempt, cli_soft_report_cb, &g->soft);
     if (err) {
         fprintf(stderr, "oasis get: cannot connect: %s\n", oasis_strerror(err));
         return EXIT_FAIL;
     }
     err = oasis_loop_run(g->n->loop, get_done, g, g->timeout_ns ? g->timeout_ns : UINT64_MAX);
+    g->quitting = 1; /* an attempt still going is canceled with the stack: said below */
     if (err == OASIS_ETIMEDOUT && !g->done) {
         fprintf(stderr, "\noasis get: timed out after %llu bytes\n", (unsigned long long)g->body);
         return EXIT_TIMEDOUT;
@@ -481,6 +491,7 @@ int cmd_get(int argc, char **argv)
 
     if (!g)
         return EXIT_SETUP;
+    g->soft.tool = "oasis get";
     net_opts_init(&no);
     g->max_redirs = 10;
     int rc = parse_args(argc, argv, g, &no);

@@ -84,6 +84,7 @@ struct ipf {
     uint32_t dst;
     uint16_t port;
     ipf_params want; /* client: what to ask for */
+    cli_soft_report soft; /* client: soft errors told while the control connection opens */
 
     conn *conns;
     unsigned gen;
@@ -1104,9 +1105,13 @@ static void on_ctrl_connect(oasis_stack *s, oasis_flow *flow, int err, void *ud)
     ipf *t = ud;
     (void)s;
     if (err) {
+        if (err == OASIS_ECANCELED && t->done)
+            return; /* the stack went down with the attempt (a signal) */
         char b[16];
         fprintf(stderr, "oasis iperf: cannot connect to %s port %u: %s\n", oasis_addr_format(t->dst, b),
                 t->port, oasis_strerror(err));
+        if (err != OASIS_ECANCELED) /* canceled: the stack is going away with it */
+            oasis_tcp_release(flow);
         t->done = 1;
         t->exit_code = cli_exit_code(err);
         return;
@@ -1429,6 +1434,7 @@ int cmd_iperf(int argc, char **argv)
     if (!t)
         return EXIT_SETUP;
     t->port = IPF_PORT;
+    t->soft.tool = "oasis iperf";
     ipf_params_init(&t->want);
     net_opts_init(&no);
     int rc = net_getopt(argc, argv, "sc:p:1t:n:P:Rl:w:NJVh", iperf_own, iperf_usage, NULL, &no,
@@ -1490,7 +1496,10 @@ int cmd_iperf(int argc, char **argv)
         if (!t->json)
             printf("Connecting to host %s, port %u\n", oasis_addr_format(t->dst, b), t->port);
         set_phase(t, P_CONNECT, 0);
-        rc = oasis_tcp_connect4(n.stack, t->dst, t->port, NULL, on_ctrl_connect, t);
+        oasis_flow *attempt; /* the handle on_ctrl_connect gets */
+        rc = oasis_tcp_connect_flow4(n.stack, t->dst, t->port, NULL, on_ctrl_connect, t, &attempt);
+        if (rc == 0)
+            rc = oasis_tcp_set_event_cb(attempt, cli_soft_report_cb, &t->soft);
         if (rc) {
             fprintf(stderr, "oasis iperf: connect: %s\n", oasis_strerror(rc));
             t->exit_code = EXIT_FAIL;

@@ -23,7 +23,7 @@ typedef struct ncat {
     uint64_t timeout_ns;
 
     oasis_flow *flow; /* once connected */
-    int soft_err;     /* the last soft error told the user */
+    cli_soft_report soft; /* soft errors told as they come */
     int done, exit_code;
     int writing, closing, eof_seen;
     uint64_t bytes_in, bytes_out;
@@ -166,18 +166,6 @@ static void print_info(const ncat *c)
             ti.ecn);
 }
 
-/* RFC 9293 3.9.1.8's report of an ICMP error (or a neighbour that did not
- * answer ARP/ND): the flow goes on, the user hears why it may be stuck. */
-static void on_event(oasis_flow *flow, oasis_tcp_event ev, void *ud)
-{
-    ncat *c = ud;
-    int soft = oasis_tcp_flow_soft_error(flow);
-    if (ev != OASIS_TCP_EV_ICMP || !soft || soft == c->soft_err)
-        return;
-    c->soft_err = soft;
-    fprintf(stderr, "oasis nc: %s (%s); still trying\n", oasis_strerror(soft), oasis_err_name(soft));
-}
-
 static void on_connect(oasis_stack *s, oasis_flow *flow, int err, void *ud)
 {
     ncat *c = ud;
@@ -281,6 +269,7 @@ int cmd_nc(int argc, char **argv)
 
     if (!c)
         return EXIT_SETUP;
+    c->soft.tool = "oasis nc";
     net_opts_init(&no);
     int rc = parse_args(argc, argv, c, &no);
     if (rc) {
@@ -305,7 +294,7 @@ int cmd_nc(int argc, char **argv)
     oasis_connect_opts co = {.keepalive = c->ka_given ? &c->ka : NULL, .local = c->src};
     rc = oasis_tcp_connect_opts(n.stack, &c->dst, c->port, &co, on_connect, c, &attempt);
     if (rc == 0)
-        rc = oasis_tcp_set_event_cb(attempt, on_event, c);
+        rc = oasis_tcp_set_event_cb(attempt, cli_soft_report_cb, &c->soft);
     if (rc == 0)
         rc = oasis_loop_run(n.loop, nc_done, c, c->timeout_ns ? c->timeout_ns : UINT64_MAX);
     if (c->done)
@@ -314,6 +303,7 @@ int cmd_nc(int argc, char **argv)
         rc = (fprintf(stderr, "oasis nc: --timeout reached\n"), EXIT_TIMEDOUT);
     else
         rc = (fprintf(stderr, "oasis nc: %s\n", rc ? oasis_strerror(rc) : "interrupted"), EXIT_FAIL);
+    c->done = 1; /* the stack goes down next: an attempt still going ends unsaid */
     fprintf(stderr, "oasis nc: %llu bytes sent, %llu received\n", (unsigned long long)c->bytes_out,
             (unsigned long long)c->bytes_in);
     net_down(&n);

@@ -371,6 +371,16 @@ int net_wait_ipv6(net *n, const oasis_ipaddr *dst, uint64_t timeout_ns)
     return has_src_for(n) ? 0 : -1;
 }
 
+void cli_soft_report_cb(oasis_flow *flow, oasis_tcp_event ev, void *ud)
+{
+    cli_soft_report *r = ud;
+    int soft = oasis_tcp_flow_soft_error(flow);
+    if (ev != OASIS_TCP_EV_ICMP || !soft || soft == r->last)
+        return;
+    r->last = soft;
+    fprintf(stderr, "%s: %s (%s); still trying\n", r->tool, oasis_strerror(soft), oasis_err_name(soft));
+}
+
 static int addr_usable(void *ud)
 {
     net *n = ud;
