@@ -600,6 +600,247 @@ static void test_listen_syn_fin_dropped(void **state)
     assert_int_equal(th_ctr(&x->h)->passive_opens, 0);
 }
 
+/* ---- odd segments in each state (RFC 9293 3.10.7, RFC 5961) ------------------- */
+
+/* Our SND.NXT in the state to_state leaves the flow in (FIN sent or not). */
+typedef struct synced_case {
+    int (*to_state)(fx *x);
+    oasis_tcp_state want;
+    uint32_t fin_sent;
+} synced_case;
+
+static int to_estab(fx *x)
+{
+    return st(x) == OASIS_TCP_ESTABLISHED;
+}
+
+static const synced_case synced_cases[] = {
+    {to_estab, OASIS_TCP_ESTABLISHED, 0}, {to_fw1, OASIS_TCP_FIN_WAIT_1, 1},
+    {to_fw2, OASIS_TCP_FIN_WAIT_2, 1},    {to_cw, OASIS_TCP_CLOSE_WAIT, 0},
+    {to_closing, OASIS_TCP_CLOSING, 1},   {to_last_ack, OASIS_TCP_LAST_ACK, 1},
+};
+
+/* A fresh harness, the flow brought to c's state; returns our SND.NXT. */
+static uint32_t synced_start(fx *x, const synced_case *c)
+{
+    th_fini(&x->h);
+    th_app_fini(&x->a);
+    th_init(&x->h, NULL);
+    th_app_init(&x->a);
+    estab(x);
+    assert_true(c->to_state(x));
+    th_clear(&x->h);
+    return x->iss + 1 + c->fin_sent;
+}
+
+/* RFC 9293 3.10.7.4 fourth / RFC 5961 4.2: in every synchronized state a
+ * SYN, in the window or not, with FIN or not, draws
+ * <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK> and changes nothing else. */
+static void test_syn_in_each_synchronized_state(void **state)
+{
+    fx *x = *state;
+    for (size_t i = 0; i < sizeof synced_cases / sizeof synced_cases[0]; i++) {
+        const synced_case *c = &synced_cases[i];
+        uint32_t snd = synced_start(x, c);
+        inject(x, S, x->pnxt + 10, 0, NULL); /* in the window */
+        expect(x, A, snd, x->pnxt, 0);
+        expect_none(x);
+        inject(x, S, x->pnxt + 0x40000000u, 0, NULL); /* far outside */
+        expect(x, A, snd, x->pnxt, 0);
+        inject(x, S | F, x->pnxt, x->iss + 1, NULL); /* SYN+FIN at RCV.NXT */
+        expect(x, A, snd, x->pnxt, 0);
+        inject(x, S | A, x->pnxt, snd, "data"); /* SYN-ACK with text */
+        expect(x, A, snd, x->pnxt, 0);
+        expect_none(x);
+        assert_int_equal(st(x), c->want);
+        assert_int_equal(oasis_tcp_flow_error(x->a.flow), 0);
+    }
+}
+
+/* RFC 5961 3.2 / RFC 9293 3.10.7.4 second: an RST inside the window but not
+ * at RCV.NXT draws a challenge ACK; one outside the window is dropped
+ * silently; neither changes the state. */
+static void test_rst_not_exact_in_each_synchronized_state(void **state)
+{
+    fx *x = *state;
+    for (size_t i = 0; i < sizeof synced_cases / sizeof synced_cases[0]; i++) {
+        const synced_case *c = &synced_cases[i];
+        uint32_t snd = synced_start(x, c);
+        inject(x, R | A, x->pnxt + 1, snd, NULL);
+        expect(x, A, snd, x->pnxt, 0);
+        inject(x, R, x->pnxt - 1, 0, NULL); /* just below the window */
+        inject(x, R, x->pnxt + 0x40000000u, 0, NULL);
+        expect_none(x);
+        assert_int_equal(st(x), c->want);
+        assert_int_equal(oasis_tcp_flow_error(x->a.flow), 0);
+    }
+}
+
+/* RFC 9293 3.10.7.4 fifth: "if the ACK bit is off, drop the segment and
+ * return": an in-window FIN or text without ACK is not taken, nothing is
+ * sent; the same with ACK is. */
+static void test_no_ack_flag_dropped_in_each_synchronized_state(void **state)
+{
+    fx *x = *state;
+    for (size_t i = 0; i < sizeof synced_cases / sizeof synced_cases[0]; i++) {
+        const synced_case *c = &synced_cases[i];
+        uint32_t snd = synced_start(x, c);
+        inject(x, F, x->pnxt, 0, "text");
+        inject(x, OASIS_TCP_PSH, x->pnxt, 0, "text");
+        inject(x, 0, x->pnxt, 0, NULL);
+        th_advance(&x->h, 100 * OASIS_NS_PER_MS); /* no delayed ACK either (below the RTO) */
+        expect_none(x);
+        assert_int_equal(st(x), c->want);
+        /* what is taken shows in the next ACK: RCV.NXT did not move */
+        inject(x, A, x->pnxt + 0x40000000u, snd, NULL);
+        expect(x, A, snd, x->pnxt, 0);
+    }
+}
+
+/* RFC 9293 3.10.7.4 fifth (RFC 5961 5.2): an ACK of data not yet sent is
+ * answered with an ACK and the segment dropped: its text and FIN are not
+ * taken. */
+static void test_ack_of_unsent_with_fin_in_each_state(void **state)
+{
+    fx *x = *state;
+    for (size_t i = 0; i < sizeof synced_cases / sizeof synced_cases[0]; i++) {
+        const synced_case *c = &synced_cases[i];
+        uint32_t snd = synced_start(x, c);
+        inject(x, F | A, x->pnxt, snd + 1000, c->want == OASIS_TCP_ESTABLISHED ? "abc" : NULL);
+        expect(x, A, snd, x->pnxt, 0);
+        expect_none(x);
+        assert_int_equal(st(x), c->want);
+    }
+}
+
+/* RFC 9293 3.10.7.4 fourth, SYN-RECEIVED: "If the connection was initiated
+ * with a passive OPEN, then return this connection to the LISTEN state and
+ * return." An in-window SYN that is not the peer's first one again ends the
+ * half-open flow without a word; the listener stays, so the peer's ACK of
+ * the old SYN-ACK then meets LISTEN (an RST) and a new SYN a new SYN-ACK. */
+static void test_syn_received_inwindow_syn_back_to_listen(void **state)
+{
+    fx *x = *state;
+    assert_int_equal(oasis_tcp_listen(x->h.s, PORT, NULL, th_accept_cb, &x->a), 0);
+    inject(x, S, 5000, 0, NULL);
+    oasis_tcp_hdr r;
+    assert_true(th_pop(&x->h, &r));
+    assert_int_equal(th_ctr(&x->h)->flows, 1);
+    inject(x, S, 5001 + 10, 0, NULL); /* in the window, not IRS */
+    expect_none(x);
+    th_poll(&x->h);
+    assert_int_equal(th_ctr(&x->h)->flows, 0);
+    assert_int_equal(x->a.accepted, 0);
+    inject(x, A, 5001, r.seq + 1, NULL);
+    expect(x, R, r.seq + 1, 0, 0);
+    inject(x, S, 9000, 0, NULL);
+    oasis_tcp_hdr r2;
+    assert_true(th_pop(&x->h, &r2));
+    assert_int_equal(r2.flags, S | A);
+    assert_int_equal(r2.ack, 9001);
+    /* a SYN-ACK in the window counts the same (fourth step before fifth) */
+    inject(x, S | A, 9001, r2.seq + 1, NULL);
+    expect_none(x);
+    th_poll(&x->h);
+    assert_int_equal(th_ctr(&x->h)->flows, 0);
+}
+
+/* RFC 9293 3.10.7.4 SYN-RECEIVED: no ACK bit, dropped (fifth step); an RST
+ * in the window but not exact draws a challenge ACK (RFC 5961 3.2); the
+ * half-open flow survives both and completes on the real ACK. */
+static void test_syn_received_odd_segments(void **state)
+{
+    fx *x = *state;
+    assert_int_equal(oasis_tcp_listen(x->h.s, PORT, NULL, th_accept_cb, &x->a), 0);
+    inject(x, S, 5000, 0, NULL);
+    oasis_tcp_hdr r;
+    assert_true(th_pop(&x->h, &r));
+    inject(x, F, 5001, 0, "text");
+    inject(x, 0, 5001, 0, NULL);
+    expect_none(x);
+    inject(x, R, 5001 + 7, 0, NULL);
+    expect(x, A, r.seq + 1, 5001, 0);
+    inject(x, R, 5001 + 0x40000000u, 0, NULL);
+    expect_none(x);
+    inject(x, A, 5001, r.seq + 1, NULL);
+    th_poll(&x->h);
+    assert_int_equal(x->a.accepted, 1);
+    assert_int_equal(st(x), OASIS_TCP_ESTABLISHED);
+}
+
+/* RFC 9293 3.10.7.3 SYN-SENT: an unacceptable ACK draws <SEQ=SEG.ACK><CTL=RST>
+ * (none if the segment is an RST); a segment with neither SYN nor RST is
+ * dropped; a FIN is never processed there. The attempt goes on. */
+static void test_syn_sent_odd_segments(void **state)
+{
+    fx *x = *state;
+    assert_int_equal(oasis_tcp_connect4(x->h.s, TH_PEER, 8080, NULL, th_connect_cb, &x->a), 0);
+    oasis_tcp_hdr r, o;
+    assert_true(th_pop(&x->h, &r));
+    uint16_t lp = r.src_port;
+    oasis_tcp_hdr s;
+    s = th_seg(8080, lp, A, 7000, r.seq); /* SEG.ACK =< ISS */
+    th_inject(&x->h, &s);
+    assert_true(th_pop(&x->h, &o));
+    assert_int_equal(o.flags, R);
+    assert_int_equal(o.seq, r.seq);
+    s = th_seg(8080, lp, F | A, 7000, r.seq + 2); /* SEG.ACK > SND.NXT */
+    th_inject(&x->h, &s);
+    assert_true(th_pop(&x->h, &o));
+    assert_int_equal(o.flags, R);
+    assert_int_equal(o.seq, r.seq + 2);
+    s = th_seg(8080, lp, R | A, 7000, r.seq + 2); /* RST, bad ACK: dropped */
+    th_inject(&x->h, &s);
+    s = th_seg(8080, lp, A, 7000, r.seq + 1); /* good ACK, no SYN */
+    th_inject(&x->h, &s);
+    s = th_seg(8080, lp, F | A, 7000, r.seq + 1);
+    th_inject(&x->h, &s);
+    s = th_seg(8080, lp, F, 7000, 0);
+    th_inject(&x->h, &s);
+    assert_int_equal(th_pending(&x->h), 0);
+    th_poll(&x->h);
+    assert_int_equal(x->a.connected, 0);
+    s = th_seg(8080, lp, S | A, 7000, r.seq + 1);
+    th_inject(&x->h, &s);
+    th_poll(&x->h);
+    assert_int_equal(x->a.connected, 1);
+    assert_int_equal(x->a.connect_err, 0);
+    assert_int_equal(st(x), OASIS_TCP_ESTABLISHED);
+}
+
+/* RFC 9293 3.10.7.2 LISTEN: an RST is ignored, an ACK (SYN-ACK too) draws
+ * <SEQ=SEG.ACK><CTL=RST>, anything else without SYN is dropped. */
+static void test_listen_odd_segments(void **state)
+{
+    fx *x = *state;
+    assert_int_equal(oasis_tcp_listen(x->h.s, PORT, NULL, th_accept_cb, &x->a), 0);
+    inject(x, S | R, 100, 0, NULL);
+    inject(x, R | A, 100, 200, NULL);
+    inject(x, F, 100, 0, NULL);
+    inject(x, OASIS_TCP_PSH, 100, 0, "text");
+    inject(x, OASIS_TCP_URG, 100, 0, NULL);
+    expect_none(x);
+    inject(x, S | A, 100, 4242, NULL);
+    expect(x, R, 4242, 0, 0);
+    inject(x, F | A, 100, 4243, "x");
+    expect(x, R, 4243, 0, 0);
+    assert_int_equal(th_ctr(&x->h)->flows, 0);
+}
+
+/* RFC 9293 3.10.7.1 CLOSED: without ACK <SEQ=0><ACK=SEG.SEQ+SEG.LEN>
+ * <CTL=RST,ACK>, SEG.LEN counting SYN, FIN and text; with ACK
+ * <SEQ=SEG.ACK><CTL=RST>. */
+static void test_closed_port_rst_seg_len(void **state)
+{
+    fx *x = *state;
+    inject(x, S | F, 100, 0, "abc");
+    expect(x, R | A, 0, 100 + 1 + 3 + 1, 0);
+    inject(x, 0, 0xfffffffeu, 0, "abcd"); /* no flags at all; wraps */
+    expect(x, R | A, 0, 2, 0);
+    inject(x, F | A, 100, 0xffffffffu, "abcd");
+    expect(x, R, 0xffffffffu, 0, 0);
+}
+
 /* ---- TIME_WAIT (issue 11 items 4 and 11) ------------------------------------- */
 
 /* Established passive flow (syn: its options), then we close first and the
@@ -781,6 +1022,15 @@ int main(void)
         T(test_rst_in_syn_sent_without_ack_ignored),
         T(test_syn_received_unacceptable_gets_ack),
         T(test_listen_syn_fin_dropped),
+        T(test_syn_in_each_synchronized_state),
+        T(test_rst_not_exact_in_each_synchronized_state),
+        T(test_no_ack_flag_dropped_in_each_synchronized_state),
+        T(test_ack_of_unsent_with_fin_in_each_state),
+        T(test_syn_received_inwindow_syn_back_to_listen),
+        T(test_syn_received_odd_segments),
+        T(test_syn_sent_odd_segments),
+        T(test_listen_odd_segments),
+        T(test_closed_port_rst_seg_len),
         T(test_time_wait_reopen_iss_above_old),
         T(test_time_wait_reopen_by_timestamp),
         T(test_time_wait_fin_restart),

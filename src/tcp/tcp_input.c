@@ -742,6 +742,15 @@ static void synced_input(oasis_flow *f, const oasis_tcp_hdr *h)
         return;
     }
     if (h->flags & OASIS_TCP_SYN) {
+        /* RFC 9293 3.10.7.4 fourth, SYN-RECEIVED: "If the connection was
+         * initiated with a passive OPEN, then return this connection to
+         * the LISTEN state and return" (the listener stays; no reply, as
+         * for step 2's RST). RFC 5961's challenge ACK is for the
+         * synchronized states, which an active SYN-RECEIVED joins. */
+        if (f->state == OASIS_TCP_SYN_RECEIVED && f->passive) {
+            oasis_tcp_flow_end(f, OASIS_ERESET);
+            return;
+        }
         oasis_tcp_send_challenge_ack(f); /* RFC 5961 4.2: and nothing else */
         return;
     }
