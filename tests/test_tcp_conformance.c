@@ -222,6 +222,64 @@ static void test_rto_restarted_by_ack_stopped_when_all_acked(void **state)
     assert_int_equal(x->a.flow->ext->tm.rexmt, OASIS_TCP_NEVER);
 }
 
+/* RFC 7323 3.2: "If a TSopt is received on a connection where TSopt was
+ * not negotiated in the initial three-way handshake, the TSopt MUST be
+ * ignored and the packet processed normally": an "old" TSval does not make
+ * it a PAWS drop, and our ACK carries no TSopt. */
+static void test_tsopt_ignored_when_not_negotiated(void **state)
+{
+    fx *x = *state;
+    open_with(x, NULL);
+    assert_false(x->a.flow->ts_ok);
+    x->a.auto_read = 1;
+    assert_int_equal(oasis_tcp_read(x->a.flow, th_read_cb, &x->a), 0);
+    oasis_tcp_hdr d = th_seg(TH_PPORT, PORT, A | P, x->pnxt, x->iss + 1);
+    d.has_ts = 1;
+    d.ts_val = 7;
+    d.ts_ecr = 0xdeadbeef;
+    d.payload = (const uint8_t *)"abcd";
+    d.payload_len = 4;
+    th_inject(&x->h, &d);
+    d.seq += 4;
+    d.ts_val = 1; /* older still */
+    th_inject(&x->h, &d);
+    th_poll(&x->h);
+    assert_int_equal(x->a.rx_len, 8);
+    assert_int_equal(th_ctr(&x->h)->paws_drops, 0);
+    th_advance(&x->h, 50 * MS); /* the delayed ACK */
+    oasis_tcp_hdr r;
+    assert_true(th_pop(&x->h, &r));
+    assert_int_equal(r.ack, x->pnxt + 8);
+    assert_false(r.has_ts);
+}
+
+/* RFC 7323 2.2 ("a Window Scale option in a segment without a SYN bit
+ * MUST be ignored") and RFC 9293 3.7.1 (the MSS option is sent only in
+ * SYNs): options of the SYN kind later in the connection change nothing. */
+static void test_syn_options_after_handshake_ignored(void **state)
+{
+    fx *x = *state;
+    oasis_tcp_hdr syn = syn_mss(1000);
+    open_with(x, &syn);
+    oasis_tcp_info i0, i1;
+    assert_int_equal(oasis_tcp_get_info(x->a.flow, &i0), 0);
+    oasis_tcp_hdr a = th_seg(TH_PPORT, PORT, A, x->pnxt, x->iss + 1);
+    a.window = 1000;
+    a.has_wscale = 1;
+    a.wscale = 7;
+    a.has_mss = 1;
+    a.mss = 100;
+    th_inject(&x->h, &a);
+    assert_int_equal(oasis_tcp_get_info(x->a.flow, &i1), 0);
+    assert_int_equal(x->a.flow->snd_wscale, 0);
+    assert_int_equal(i1.snd_wnd, 1000);
+    assert_int_equal(i1.mss_send, i0.mss_send);
+    write_bytes(x, 900, 1);
+    oasis_tcp_hdr r;
+    assert_true(th_pop(&x->h, &r));
+    assert_int_equal(r.payload_len, 900);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -234,6 +292,8 @@ int main(void)
         T(test_wscale_above_14_is_14),
         T(test_rst_without_timestamp_accepted),
         T(test_rto_restarted_by_ack_stopped_when_all_acked),
+        T(test_tsopt_ignored_when_not_negotiated),
+        T(test_syn_options_after_handshake_ignored),
     };
     if (getenv("TCP_TEST"))
         cmocka_set_test_filter(getenv("TCP_TEST"));
