@@ -926,6 +926,26 @@ static void test_time_wait_fin_restart(void **state)
     assert_int_equal(th_ctr(&x->h)->time_wait, 0);
 }
 
+/* RFC 9293 3.10.7.4: TIME-WAIT is a synchronized state; a SYN there that
+ * does not open a new incarnation (RFC 6191 takes only a bare SYN) draws
+ * RFC 5961's challenge ACK, <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>, and the
+ * entry stays. A SYN-ACK at RCV.NXT is no bare ACK (SEG.LEN is 1). */
+static void test_time_wait_synack_answered(void **state)
+{
+    fx *x = *state;
+    uint32_t snd = to_time_wait(x, NULL);
+    uint32_t rcv = x->pnxt + 1;
+    inject(x, S | A, rcv, snd, NULL);
+    expect(x, A, snd, rcv, 0);
+    th_advance(&x->h, OASIS_NS_PER_SEC); /* past the entry's ACK limit */
+    inject(x, S | A, rcv + 1000, snd, NULL);
+    expect(x, A, snd, rcv, 0);
+    th_advance(&x->h, OASIS_NS_PER_SEC);
+    inject(x, A, rcv, snd, NULL); /* a bare ACK at RCV.NXT: nothing to say */
+    expect_none(x);
+    assert_int_equal(th_ctr(&x->h)->time_wait, 1);
+}
+
 /* A FIN out of sequence must not keep TIME_WAIT alive. */
 static void test_time_wait_stray_fin_no_restart(void **state)
 {
@@ -1035,6 +1055,7 @@ int main(void)
         T(test_time_wait_reopen_by_timestamp),
         T(test_time_wait_fin_restart),
         T(test_time_wait_stray_fin_no_restart),
+        T(test_time_wait_synack_answered),
         T(test_time_wait_bounded),
     };
     if (getenv("TCP_TEST"))

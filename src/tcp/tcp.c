@@ -931,9 +931,12 @@ void oasis_tcp_tw_input(oasis_stack *s, oasis_tcp_tw *tw, const oasis_tcp_hdr *h
         tw_ack(s, tw);
         return;
     }
-    if (h->seq == tw->rcv_nxt && h->payload_len == 0 && (h->flags & OASIS_TCP_ACK))
+    if (h->seq == tw->rcv_nxt && h->payload_len == 0 &&
+        (h->flags & (OASIS_TCP_ACK | OASIS_TCP_SYN)) == OASIS_TCP_ACK)
         return; /* an in-window bare ACK: nothing to say */
-    tw_ack(s, tw); /* unacceptable: RFC 9293 answers with an ACK */
+    /* unacceptable: RFC 9293 answers with an ACK; a SYN-ACK (SEG.LEN 1,
+     * no bare ACK) with RFC 5961 4.2's challenge ACK */
+    tw_ack(s, tw);
 }
 
 /* ---- RFC 5961 challenge ACK rate limit ----------------------------------- */
