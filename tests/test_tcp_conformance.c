@@ -280,6 +280,35 @@ static void test_syn_options_after_handshake_ignored(void **state)
     assert_int_equal(r.payload_len, 900);
 }
 
+/* RFC 5961 5.2: an ACK is acceptable only in [SND.UNA - MAX.SND.WND,
+ * SND.NXT]; below it the segment is discarded, its text too, and an ACK
+ * sent back. At the lower bound itself it is an old duplicate ACK, and
+ * the text is taken. */
+static void test_ack_below_max_snd_wnd_discarded(void **state)
+{
+    fx *x = *state;
+    open_with(x, NULL);
+    x->a.auto_read = 1;
+    assert_int_equal(oasis_tcp_read(x->a.flow, th_read_cb, &x->a), 0);
+    uint32_t una = x->iss + 1, maxw = x->a.flow->max_snd_wnd;
+    assert_true(maxw > 0);
+    oasis_tcp_hdr d = th_seg(TH_PPORT, PORT, A | P, x->pnxt, una - maxw - 1);
+    d.payload = (const uint8_t *)"abcd";
+    d.payload_len = 4;
+    th_inject(&x->h, &d);
+    oasis_tcp_hdr r;
+    assert_true(th_pop(&x->h, &r));
+    assert_int_equal(r.flags & (A | S | R), A);
+    assert_int_equal(r.seq, una);
+    assert_int_equal(r.ack, x->pnxt);
+    th_poll(&x->h);
+    assert_int_equal(x->a.rx_len, 0);
+    d.ack = una - maxw;
+    th_inject(&x->h, &d);
+    th_poll(&x->h);
+    assert_int_equal(x->a.rx_len, 4);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -294,6 +323,7 @@ int main(void)
         T(test_rto_restarted_by_ack_stopped_when_all_acked),
         T(test_tsopt_ignored_when_not_negotiated),
         T(test_syn_options_after_handshake_ignored),
+        T(test_ack_below_max_snd_wnd_discarded),
     };
     if (getenv("TCP_TEST"))
         cmocka_set_test_filter(getenv("TCP_TEST"));
