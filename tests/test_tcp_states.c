@@ -713,6 +713,33 @@ static void test_ack_of_unsent_with_fin_in_each_state(void **state)
     }
 }
 
+/* RFC 9293 3.10.7.4 first step: a segment wholly before RCV.NXT is
+ * answered with an ACK. A retransmitted FIN (its sender missed our ACK) is
+ * answered every time, as old text is: the per-flow limit on ACKs to
+ * unacceptable segments (Linux tcp_invalid_ratelimit, which also spares
+ * segments with SEG.LEN > 0) is for bare ones. */
+static void test_retransmitted_fin_always_answered(void **state)
+{
+    fx *x = *state;
+    static int (*const to[])(fx *) = {to_cw, to_last_ack};
+    static const oasis_tcp_state want[] = {OASIS_TCP_CLOSE_WAIT, OASIS_TCP_LAST_ACK};
+    for (size_t i = 0; i < 2; i++) {
+        synced_case c = {to[i], want[i], i};
+        uint32_t snd = synced_start(x, &c);
+        for (int k = 0; k < 3; k++) {
+            inject(x, F | A, x->pnxt - 1, x->iss + 1, NULL);
+            expect(x, A, snd, x->pnxt, 0);
+            th_advance(&x->h, 50 * OASIS_NS_PER_MS); /* (our FIN's RTO is 200 ms) */
+        }
+        /* a bare old ACK is still limited */
+        inject(x, A, x->pnxt - 1, x->iss + 1, NULL);
+        inject(x, A, x->pnxt - 1, x->iss + 1, NULL);
+        expect(x, A, snd, x->pnxt, 0);
+        expect_none(x);
+        assert_int_equal(st(x), c.want);
+    }
+}
+
 /* RFC 9293 3.10.7.4 fourth, SYN-RECEIVED: "If the connection was initiated
  * with a passive OPEN, then return this connection to the LISTEN state and
  * return." An in-window SYN that is not the peer's first one again ends the
@@ -1046,6 +1073,7 @@ int main(void)
         T(test_rst_not_exact_in_each_synchronized_state),
         T(test_no_ack_flag_dropped_in_each_synchronized_state),
         T(test_ack_of_unsent_with_fin_in_each_state),
+        T(test_retransmitted_fin_always_answered),
         T(test_syn_received_inwindow_syn_back_to_listen),
         T(test_syn_received_odd_segments),
         T(test_syn_sent_odd_segments),

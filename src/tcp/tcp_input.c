@@ -260,12 +260,14 @@ int oasis_tcp_oow_ack_allowed(oasis_stack *s, uint64_t *last)
 
 /* The ACK RFC 9293 3.10.7.4 sends for an unacceptable segment, rate-limited
  * per flow as Linux's tcp_invalid_ratelimit does so that a flood of forged
- * or looping segments does not draw one ACK each. Old data is exempt: its
- * sender missed our ACK and needs it (and its D-SACK) to stop resending. */
+ * or looping segments does not draw one ACK each. Old data or an old FIN is
+ * exempt (Linux spares any SEG.LEN > 0 without SYN): its sender missed our
+ * ACK and needs it (and its D-SACK) to stop resending (RFC 9293 3.10.7.4
+ * first step: an unacceptable segment is answered). */
 static void oow_ack(oasis_flow *f, const oasis_tcp_hdr *h)
 {
-    if (h->payload_len && !(h->flags & OASIS_TCP_SYN) &&
-        oasis_seq_le(h->seq + (uint32_t)h->payload_len, f->rcv_nxt)) {
+    uint32_t len = seg_len(h);
+    if (len && !(h->flags & OASIS_TCP_SYN) && oasis_seq_le(h->seq + len, f->rcv_nxt)) {
         f->ack_now = 1;
         return;
     }
