@@ -166,7 +166,8 @@ static void test_keepalive_default_off(void **state)
     assert_int_equal(i.state, OASIS_TCP_ESTABLISHED);
 }
 
-/* RFC 7323 2.3: a shift count above 14 is used as 14. */
+/* RFC 7323 2.3: a shift count above 14 is used as 14, and counted (the
+ * RFC's "SHOULD log the error"). */
 static void test_wscale_above_14_is_14(void **state)
 {
     fx *x = *state;
@@ -175,6 +176,7 @@ static void test_wscale_above_14_is_14(void **state)
     syn.wscale = 20;
     open_with(x, &syn);
     assert_int_equal(x->a.flow->snd_wscale, 14);
+    assert_int_equal(th_ctr(&x->h)->wscale_over_14, 1);
     oasis_tcp_info i;
     /* the handshake's ACK had window 65535: scaled by 2^14 */
     assert_int_equal(oasis_tcp_get_info(x->a.flow, &i), 0);

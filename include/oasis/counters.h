@@ -173,6 +173,8 @@ typedef struct oasis_tcp_counters {
     /* Header prediction (tcp_input.c), Linux's names */
     uint64_t hp_hits;            /* TCPHPHits: in-order data segments on the fast path */
     uint64_t hp_acks;            /* TCPHPAcks: pure ACKs on the fast path */
+    uint64_t wscale_over_14;     /* SYNs whose window scale was above 14, used as 14
+                                    (RFC 7323 2.3: "SHOULD log the error") */
 } oasis_tcp_counters;
 
 /* IPv6 (issue 14): names in metrics.c are Linux's /proc/net/snmp6 ones

@@ -117,6 +117,7 @@ static const layer_field tcp_fields[] = {
     T(ofo_pruned, "OfoPruned"), T(mem_snd_limited, "TCPMemSndLimited"),
     T(rcvbuf_grows, "TCPRcvBufGrow"), T(sndbuf_grows, "TCPSndBufGrow"),
     T(hp_hits, "TCPHPHits"), T(hp_acks, "TCPHPAcks"),
+    T(wscale_over_14, "TCPWinScaleOver14"),
 };
 #undef T
 

@@ -29,8 +29,10 @@ void oasis_tcp_syn_options(oasis_flow *f, const oasis_tcp_hdr *h)
     f->mss_send = (uint16_t)min_u32(peer, oasis_tcp_link_mtu(f->s, &f->c.raddr) - 20 -
                                               oasis_tcp_ip_hlen(&f->c));
     f->ws_ok = f->ws_ok && h->has_wscale;
+    if (h->has_wscale && h->wscale > 14)
+        f->s->ctr.tcp.wscale_over_14++; /* RFC 7323 2.3: "SHOULD log the error" */
     if (f->ws_ok) {
-        f->snd_wscale = h->wscale > 14 ? 14 : h->wscale;
+        f->snd_wscale = h->wscale > 14 ? 14 : h->wscale; /* "MUST use 14" */
     } else {
         f->snd_wscale = 0;
         f->rcv_wscale = 0;
