@@ -973,6 +973,26 @@ static void test_time_wait_synack_answered(void **state)
     assert_int_equal(th_ctr(&x->h)->time_wait, 1);
 }
 
+/* RFC 9293 3.10.7.4 fourth step, TIME-WAIT: a new connection may be
+ * accepted over the entry (RFC 6191); "For all other cases" a SYN draws
+ * RFC 5961's challenge ACK. With no listener on the port nothing can take
+ * the SYN, so it is answered, newer or not; the entry stays. */
+static void test_time_wait_syn_without_listener_answered(void **state)
+{
+    fx *x = *state;
+    uint32_t snd = to_time_wait(x, NULL);
+    uint32_t rcv = x->pnxt + 1;
+    assert_int_equal(oasis_tcp_unlisten(x->h.s, PORT), 0);
+    inject(x, S, rcv + 100000, 0, NULL); /* above the old sequence space */
+    expect(x, A, snd, rcv, 0);
+    th_advance(&x->h, OASIS_NS_PER_SEC); /* past the entry's ACK limit */
+    inject(x, S, rcv - 100000, 0, NULL);
+    expect(x, A, snd, rcv, 0);
+    expect_none(x);
+    assert_int_equal(th_ctr(&x->h)->time_wait, 1);
+    assert_int_equal(th_ctr(&x->h)->flows, 0);
+}
+
 /* A FIN out of sequence must not keep TIME_WAIT alive. */
 static void test_time_wait_stray_fin_no_restart(void **state)
 {
@@ -1084,6 +1104,7 @@ int main(void)
         T(test_time_wait_fin_restart),
         T(test_time_wait_stray_fin_no_restart),
         T(test_time_wait_synack_answered),
+        T(test_time_wait_syn_without_listener_answered),
         T(test_time_wait_bounded),
     };
     if (getenv("TCP_TEST"))

@@ -911,8 +911,14 @@ void oasis_tcp_tw_input(oasis_stack *s, oasis_tcp_tw *tw, const oasis_tcp_hdr *h
             uint32_t iss = tw->snd_nxt + 65535u + 2u;
             tw_free(s, tw);
             oasis_tcp_listen_reopen(s, l, &src, &dst, h, iss);
+            return;
         }
-        return; /* RFC 6191: any other SYN is dropped silently */
+        /* RFC 6191: any other SYN for the listener is dropped silently.
+         * With no listener nothing could take it: RFC 9293 3.10.7.4 fourth
+         * step ("For all other cases") answers RFC 5961's challenge ACK. */
+        if (!l)
+            tw_ack(s, tw);
+        return;
     }
     if (tw->ts_ok && h->has_ts && oasis_seq_lt(h->ts_val, tw->ts_recent)) {
         s->ctr.tcp.paws_drops++; /* RFC 7323 5.3 */
