@@ -366,6 +366,46 @@ static void test_idle_flow_bytes(void **state)
     th_app_fini(&a);
 }
 
+/* FlowExtAllocs - FlowExtFrees is how many flows hold an extension now
+ * (test_idle_flow_bytes reads it so). A flow that ends busy (the peer
+ * resets it with our data unacknowledged) gives its extension back when
+ * the flow is freed; that counted as no free, so under connection churn
+ * (`ab`, clients killed mid-download) the difference grew by one per such
+ * connection although none was held. */
+static void test_ext_counted_when_busy_flow_freed(void **state)
+{
+    (void)state;
+    tcp_harness h;
+    th_app a;
+    th_init(&h, NULL);
+    th_app_init(&a);
+    th_open_passive(&h, &a, PORT, NULL); /* the listener, and a first flow (kept, idle) */
+    th_clear(&h);
+    const oasis_tcp_counters *c = th_ctr(&h);
+    for (int i = 0; i < 3; i++) {
+        uint16_t pp = (uint16_t)(P0 + 1 + i);
+        oasis_tcp_hdr syn = th_seg(pp, PORT, S, TH_PISN, 0);
+        th_inject(&h, &syn);
+        oasis_tcp_hdr r;
+        assert_true(th_pop(&h, &r));
+        oasis_tcp_hdr ack = th_seg(pp, PORT, A, TH_PISN + 1, r.seq + 1);
+        th_inject(&h, &ack);
+        th_poll(&h);
+        oasis_flow *f = a.flow;
+        assert_int_equal(oasis_tcp_write(f, "abcdefgh", 8, NULL, NULL), 0); /* busy: unacked */
+        assert_int_equal(oasis_tcp_close(f, NULL, NULL), 0);                 /* and forget it */
+        th_poll(&h);
+        oasis_tcp_hdr rst = th_seg(pp, PORT, R, TH_PISN + 1, 0);
+        th_inject(&h, &rst);
+        th_poll(&h);
+        th_clear(&h);
+        assert_int_equal(c->flows, 1); /* freed: only the first one left */
+        assert_int_equal(c->ext_allocs - c->ext_frees, 0);
+    }
+    th_fini(&h);
+    th_app_fini(&a);
+}
+
 /* The counting allocator, also counting the calls that allocate. */
 typedef struct calls_alloc {
     test_counting mem;
@@ -582,6 +622,7 @@ int main(void)
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_trim_idle_flow),
         cmocka_unit_test(test_idle_flow_bytes),
+        cmocka_unit_test(test_ext_counted_when_busy_flow_freed),
         cmocka_unit_test(test_disconnect_linear),
         cmocka_unit_test(test_connect_close_no_alloc),
         cmocka_unit_test(test_many_time_wait_no_alloc),

@@ -462,6 +462,9 @@ static void ext_free(oasis_flow *f, int cache)
     oasis_stack *s = f->s;
     oasis_tcp_layer *L = s->tcp;
     oasis_tcp_ext *x = f->ext;
+    /* Counted here, on every path (idle release and a flow freed busy):
+     * ext_allocs - ext_frees is how many flows hold one. */
+    s->ctr.tcp.ext_frees++;
     oasis_timer_stop(s, &x->timer);
     oasis_ofo_fini(s, &x->ofo);
     oasis_tcp_wreq *r;
@@ -516,7 +519,6 @@ static void ext_release(oasis_flow *f)
     f->idle_backoff = rt->backoff > 31 ? 31 : rt->backoff; /* 2^31 x any RTO: past max */
     f->sndbuf = x->snd.cap;
     f->rcvbuf = x->rcv.cap;
-    f->s->ctr.tcp.ext_frees++;
     ext_free(f, 1);
 }
 
