@@ -936,7 +936,10 @@ void oasis_tcp_tw_input(oasis_stack *s, oasis_tcp_tw *tw, const oasis_tcp_hdr *h
             tw->ts_recent = h->ts_val;
         tw_unlink(s->tcp, tw);
         tw_append(s, tw);
-        tw_ack(s, tw);
+        /* "Acknowledge it" (RFC 9293 3.10.7.4, TIME-WAIT) every time, as
+         * old text in the other states (tcp_input.c oow_ack) and Linux:
+         * its sender lacks our ACK. Only the exact FIN gets here. */
+        oasis_tcp_tw_send_ack(s, tw);
         return;
     }
     if (h->seq == tw->rcv_nxt && h->payload_len == 0 &&
