@@ -194,24 +194,29 @@ static void test_cookies_take_over_when_full(void **state)
     assert_int_equal(k->syn_cookies_ok, BL);
     assert_int_equal(oasis_tcp_accept_waiting(x->h.s, PORT), 2 * BL);
 
-    /* One more: its cookie ACK finds no room and is dropped, silently. */
+    /* One more: no room for its flow, so its SYN gets no cookie (its peer
+     * would think itself connected): dropped unanswered, and counted. */
     int late = 2 * BL;
-    uint32_t cookie = syn(x, late);
-    uint64_t over0 = k->listen_overflows;
+    uint64_t over0 = k->listen_overflows, drops0 = k->listen_drops;
     th_clear(&x->h);
-    ack(x, late, cookie, "late");
+    oasis_tcp_hdr ls = th_seg((uint16_t)(P0 + late), PORT, S, peer_isn(late), 0);
+    th_inject(&x->h, &ls);
     th_poll(&x->h);
+    assert_int_equal(th_pending(&x->h), 0); /* no SYN-ACK, no RST: the peer will retry */
     assert_int_equal(k->listen_overflows, over0 + 1);
-    assert_int_equal(th_pending(&x->h), 0); /* no RST: the peer will retry */
+    assert_int_equal(k->listen_drops, drops0 + 1);
+    assert_int_equal(k->syn_cookies_sent, BL);
     assert_int_equal(oasis_tcp_accept_waiting(x->h.s, PORT), 2 * BL);
 
-    /* Taking the oldest makes room; the retransmitted ACK gets in last. */
+    /* Taking the oldest makes room; the retransmitted SYN gets a cookie
+     * and its ACK gets in last. */
     oasis_flow *f = oasis_tcp_accept(x->h.s, PORT);
     assert_non_null(f);
     uint16_t p;
     oasis_tcp_dst4(f, NULL, &p);
     assert_int_equal(p, P0);
     oasis_tcp_release(f);
+    uint32_t cookie = syn(x, late);
     ack(x, late, cookie, "late");
     th_poll(&x->h);
     assert_int_equal(k->syn_cookies_ok, BL + 1);

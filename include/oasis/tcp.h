@@ -336,9 +336,11 @@ int oasis_tcp_unlisten(oasis_stack *s, uint16_t port);
  * peer resets or that dies is dropped from the queue. The backlog counts
  * half-open and waiting flows: once it is full, SYNs are answered with SYN
  * cookies (no state kept, see oasis_tcp_listen), and cookie ACKs open flows
- * that wait too, up to twice the backlog; beyond that a cookie ACK is
- * dropped and the peer's retransmission tries again later (for as long as
- * the cookie is valid, 2 counter periods, see tcp_syncookie.h).
+ * that wait too, up to twice the backlog; beyond that SYNs are dropped
+ * unanswered (ListenDrops; the peer's connect retries, as against Linux at
+ * a full accept queue), and an ACK of a cookie sent before is dropped and
+ * its retransmission tries again later (for as long as the cookie is
+ * valid, 2 counter periods, see tcp_syncookie.h).
  *
  * oasis_tcp_accept_pause: stop calling back. oasis_tcp_accept_resume: the
  * waiting flows go to the callback in arrival order from the next poll on,
