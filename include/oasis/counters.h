@@ -120,9 +120,8 @@ typedef struct oasis_tcp_counters {
     uint64_t in_rsts;
     uint64_t no_listener;        /* segment to a port with no flow or listener */
     uint64_t closed_rsts_limited; /* RSTs to closed ports suppressed (rate limit) */
-    uint64_t listen_overflows;   /* ListenOverflows: backlog full */
-    uint64_t listen_drops;       /* ListenDrops: SYNs dropped unanswered, the backlog and the
-                                    flows opened by cookies (as many again) full */
+    uint64_t listen_overflows;   /* ListenOverflows: backlog full (a SYN-ACK with a cookie,
+                                    or with twice the backlog full, nothing) */
     uint64_t challenge_acks;     /* RFC 5961 challenge ACKs sent */
     uint64_t challenge_acks_limited; /* challenge ACKs suppressed by the rate limit */
     uint64_t paws_drops;         /* PAWSEstab */

@@ -337,7 +337,7 @@ int oasis_tcp_unlisten(oasis_stack *s, uint16_t port);
  * half-open and waiting flows: once it is full, SYNs are answered with SYN
  * cookies (no state kept, see oasis_tcp_listen), and cookie ACKs open flows
  * that wait too, up to twice the backlog; beyond that SYNs are dropped
- * unanswered (ListenDrops; the peer's connect retries, as against Linux at
+ * unanswered (in ListenOverflows; the peer's connect retries, as against Linux at
  * a full accept queue), and an ACK of a cookie sent before is dropped and
  * its retransmission tries again later (for as long as the cookie is
  * valid, 2 counter periods, see tcp_syncookie.h).

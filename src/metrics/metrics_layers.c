@@ -90,7 +90,7 @@ static const layer_field tcp_fields[] = {
     T(retrans_segs, "RetransSegs"), T(in_errs, "InErrs"), T(in_csum_errors, "InCsumErrors"),
     T(out_rsts, "OutRsts"), T(in_rsts, "InRsts"), T(no_listener, "NoListener"),
     T(closed_rsts_limited, "ClosedRstsLimited"),
-    T(listen_overflows, "ListenOverflows"), T(listen_drops, "ListenDrops"), T(challenge_acks, "TCPChallengeACK"),
+    T(listen_overflows, "ListenOverflows"), T(challenge_acks, "TCPChallengeACK"),
     T(challenge_acks_limited, "TCPChallengeACKLimited"), T(paws_drops, "PAWSEstab"),
     T(ts_missing, "TCPTSMissing"),
     T(out_of_window, "OutOfWindowDrops"), T(oow_acks_limited, "TCPACKSkippedInvalid"),

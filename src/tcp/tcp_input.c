@@ -92,10 +92,8 @@ static void listen_syn(oasis_stack *s, oasis_tcp_listener *l, const oasis_ipaddr
          * sends into a flow that may never exist: drop the SYN instead, and
          * the peer's connect retries it, as Linux does at a full accept
          * queue. */
-        if (l->pending >= 2 * l->backlog) {
-            s->ctr.tcp.listen_drops++;
+        if (l->pending >= 2 * l->backlog)
             return;
-        }
         oasis_tcp_cookie_synack(s, l, src, dst, h); /* RFC 4987 3.6: no state kept */
         return;
     }
