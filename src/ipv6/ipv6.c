@@ -79,18 +79,6 @@ ip6_addr *oasis_ipv6_find_addr(oasis_stack *s, const oasis_in6 *a)
     return NULL;
 }
 
-int oasis_ipv6_src_usable(oasis_stack *s, const oasis_in6 *a)
-{
-    const ip6_addr *x = s->ip6 && s->ip6->on ? oasis_ipv6_find_addr(s, a) : NULL;
-    return x && (x->state == OASIS_IPV6_PREFERRED || x->state == OASIS_IPV6_DEPRECATED);
-}
-
-int oasis_ipv6_holds(oasis_stack *s, const oasis_in6 *a)
-{
-    const ip6_addr *x = s->ip6 && s->ip6->on ? oasis_ipv6_find_addr(s, a) : NULL;
-    return x && x->state != OASIS_IPV6_DUPLICATE;
-}
-
 /* Is x's solicited-node group one of ours? Tentative addresses included:
  * RFC 4862 5.4.2 joins before DAD. */
 static int joined(const ip6_addr *x) { return x->state && x->state != OASIS_IPV6_DUPLICATE; }
@@ -132,6 +120,18 @@ int oasis_ipv6_wants_mac(const oasis_stack *s, const uint8_t low[4])
 static int usable(const ip6_addr *x)
 {
     return x->state == OASIS_IPV6_PREFERRED || x->state == OASIS_IPV6_DEPRECATED;
+}
+
+int oasis_ipv6_src_usable(oasis_stack *s, const oasis_in6 *a)
+{
+    const ip6_addr *x = s->ip6 && s->ip6->on ? oasis_ipv6_find_addr(s, a) : NULL;
+    return x && usable(x);
+}
+
+int oasis_ipv6_holds(oasis_stack *s, const oasis_in6 *a)
+{
+    const ip6_addr *x = s->ip6 && s->ip6->on ? oasis_ipv6_find_addr(s, a) : NULL;
+    return x && joined(x);
 }
 
 static unsigned common_prefix(const oasis_in6 *a, const oasis_in6 *b)
