@@ -315,15 +315,32 @@ int oasis_tcp_source_given(oasis_stack *s, const oasis_ipaddr *raddr, const oasi
     return OASIS_OK;
 }
 
-int oasis_tcp_local_held(oasis_stack *s, const oasis_ipaddr *want)
+int oasis_tcp_listen_local(oasis_stack *s, const oasis_ipaddr *want, unsigned *families,
+                           oasis_ipaddr *local)
 {
-    if (oasis_ipaddr_is_v4(want)) {
+    memset(local, 0, sizeof *local);
+    if (!names_one(want))
+        return OASIS_OK;
+    int v6 = oasis_ipaddr_is_v6(want);
+    if (!v6 && !oasis_ipaddr_is_v4(want))
+        return OASIS_EINVAL;
+    unsigned its = v6 ? OASIS_TCP_LISTEN_V6 : OASIS_TCP_LISTEN_V4;
+    if (*families && !(*families & its))
+        return OASIS_EINVAL;
+    if (v6) {
+        oasis_in6 a;
+        memcpy(a.b, want->b, 16);
+        if (!oasis_ipv6_holds(s, &a)) /* tentative included: its DAD may pass */
+            return OASIS_EADDRNOTAVAIL;
+        *local = oasis_ipaddr_v6(a.b);
+    } else {
         uint32_t a = oasis_ipaddr_to_v4(want);
-        return (a && a == s->addr) || (a >> 24) == 127;
+        if (!((a && a == s->addr) || (a >> 24) == 127))
+            return OASIS_EADDRNOTAVAIL;
+        *local = oasis_ipaddr_v4(a);
     }
-    oasis_in6 a;
-    memcpy(a.b, want->b, 16);
-    return oasis_ipaddr_is_v6(want) && oasis_ipv6_holds(s, &a);
+    *families = its;
+    return OASIS_OK;
 }
 
 uint32_t oasis_tcp_link_mtu(oasis_stack *s, const oasis_ipaddr *raddr)

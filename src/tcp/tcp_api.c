@@ -158,23 +158,16 @@ int oasis_tcp_listen(oasis_stack *s, uint16_t port, const oasis_listen_opts *opt
     if (!s || !s->tcp || !cb || port == 0 ||
         (opts && (!keepalive_valid(opts->keepalive) || !oasis_tcp_bufsizes_valid(&opts->bufs))))
         return OASIS_EINVAL;
-    unsigned fam = opts && opts->families ? opts->families : OASIS_TCP_LISTEN_V4 | OASIS_TCP_LISTEN_V6;
+    unsigned fam = opts ? opts->families : 0;
     if (fam & ~(OASIS_TCP_LISTEN_V4 | OASIS_TCP_LISTEN_V6))
         return OASIS_EINVAL;
     /* RFC 1122 4.2.4.4: a passive OPEN may name the local address. */
-    oasis_ipaddr local = {0};
-    if (opts && opts->local.family && !oasis_ipaddr_is_unspecified(&opts->local)) {
-        int v6 = oasis_ipaddr_is_v6(&opts->local);
-        if (!v6 && !oasis_ipaddr_is_v4(&opts->local))
-            return OASIS_EINVAL;
-        unsigned its = v6 ? OASIS_TCP_LISTEN_V6 : OASIS_TCP_LISTEN_V4;
-        if (opts->families && !(opts->families & its))
-            return OASIS_EINVAL;
-        fam = its;
-        local = v6 ? oasis_ipaddr_v6(opts->local.b) : oasis_ipaddr_v4(oasis_ipaddr_to_v4(&opts->local));
-        if (!oasis_tcp_local_held(s, &local))
-            return OASIS_EADDRNOTAVAIL;
-    }
+    oasis_ipaddr local;
+    int lerr = oasis_tcp_listen_local(s, opts ? &opts->local : NULL, &fam, &local);
+    if (lerr)
+        return lerr;
+    if (!fam)
+        fam = OASIS_TCP_LISTEN_V4 | OASIS_TCP_LISTEN_V6;
     if (s->tcp->closing)
         return OASIS_ECANCELED;
     if (oasis_tcp_find_listener(s, port))

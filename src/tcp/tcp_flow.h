@@ -369,9 +369,12 @@ int oasis_tcp_source(oasis_stack *s, const oasis_ipaddr *raddr, oasis_ipaddr *la
  * the other family) or OASIS_EADDRNOTAVAIL (not a source of ours). */
 int oasis_tcp_source_given(oasis_stack *s, const oasis_ipaddr *raddr, const oasis_ipaddr *want,
                            oasis_ipaddr *laddr);
-/* Is want an address a listener may be limited to (ours; IPv6 tentative
- * included)? 1 or 0. */
-int oasis_tcp_local_held(oasis_stack *s, const oasis_ipaddr *want);
+/* The address a listener is limited to (*local; family 0: none named):
+ * want must be ours (IPv6: tentative included) and of a family in
+ * *families (0: any), which becomes its own. 0, OASIS_EINVAL or
+ * OASIS_EADDRNOTAVAIL. */
+int oasis_tcp_listen_local(oasis_stack *s, const oasis_ipaddr *want, unsigned *families,
+                           oasis_ipaddr *local);
 /* The link MTU segments to raddr's family are cut to (IPv6: the RA's). */
 uint32_t oasis_tcp_link_mtu(oasis_stack *s, const oasis_ipaddr *raddr);
 uint32_t oasis_tcp_new_isn(oasis_stack *s, const oasis_tcp_conn *c);
