@@ -934,7 +934,7 @@ static void test_time_wait_reopen_by_timestamp(void **state)
 
 /* RFC 9293: the peer's FIN again is ACKed, every time (its sender lacks
  * our ACK; Linux answers each too), and restarts 2*MSL; a FIN out of
- * sequence neither restarts it nor is answered. */
+ * sequence is answered as unacceptable but restarts nothing. */
 static void test_time_wait_fin_restart(void **state)
 {
     fx *x = *state;
@@ -942,7 +942,7 @@ static void test_time_wait_fin_restart(void **state)
     uint64_t msl2 = 60 * OASIS_NS_PER_SEC;
     th_advance(&x->h, 50 * OASIS_NS_PER_SEC);
     inject(x, F | A, x->pnxt + 500, x->iss + 2, NULL); /* not ours */
-    expect_none(x);
+    expect(x, A, x->iss + 2, x->pnxt + 1, 0);
     inject(x, F | A, x->pnxt, x->iss + 2, NULL); /* the retransmitted FIN */
     expect(x, A, x->iss + 2, x->pnxt + 1, 0);
     inject(x, F | A, x->pnxt, x->iss + 2, NULL); /* again at once: answered too */
@@ -994,15 +994,26 @@ static void test_time_wait_syn_without_listener_answered(void **state)
     assert_int_equal(th_ctr(&x->h)->flows, 0);
 }
 
-/* A FIN out of sequence must not keep TIME_WAIT alive. */
-static void test_time_wait_stray_fin_no_restart(void **state)
+/* RFC 9293 3.10.7.4 first step: a FIN out of sequence (beyond RCV.NXT, or
+ * ending below the peer's FIN) is unacceptable and answered with
+ * <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>, one per OASIS_TCP_OOW_ACK_GAP_NS (no
+ * flood of forged FINs draws one ACK each); it does not keep TIME_WAIT
+ * alive. */
+static void test_time_wait_stray_fin_answered_no_restart(void **state)
 {
     fx *x = *state;
-    to_time_wait(x, NULL);
+    uint32_t snd = to_time_wait(x, NULL);
+    uint32_t rcv = x->pnxt + 1;
     th_advance(&x->h, 50 * OASIS_NS_PER_SEC);
-    inject(x, F | A, x->pnxt + 500, x->iss + 2, NULL);
+    inject(x, F | A, rcv + 500, snd, NULL);
+    expect(x, A, snd, rcv, 0);
+    inject(x, F | A, x->pnxt - 100, snd, "abc"); /* at once: limited */
     expect_none(x);
-    th_advance(&x->h, 10 * OASIS_NS_PER_SEC + 1);
+    assert_int_equal(th_ctr(&x->h)->oow_acks_limited, 1);
+    th_advance(&x->h, OASIS_NS_PER_SEC);
+    inject(x, F | A, x->pnxt - 100, snd, "abc");
+    expect(x, A, snd, rcv, 0);
+    th_advance(&x->h, 9 * OASIS_NS_PER_SEC + 1); /* 60 s after the peer's FIN */
     assert_int_equal(th_ctr(&x->h)->time_wait, 0);
 }
 
@@ -1103,7 +1114,7 @@ int main(void)
         T(test_time_wait_reopen_iss_above_old),
         T(test_time_wait_reopen_by_timestamp),
         T(test_time_wait_fin_restart),
-        T(test_time_wait_stray_fin_no_restart),
+        T(test_time_wait_stray_fin_answered_no_restart),
         T(test_time_wait_synack_answered),
         T(test_time_wait_syn_without_listener_answered),
         T(test_time_wait_bounded),

@@ -945,10 +945,14 @@ void oasis_tcp_tw_input(oasis_stack *s, oasis_tcp_tw *tw, const oasis_tcp_hdr *h
         return;
     }
     if (h->flags & OASIS_TCP_FIN) {
-        /* Only the peer's FIN again (it lacks our ACK) restarts 2*MSL and is
-         * answered; a FIN anywhere else is not from this connection. */
-        if (h->seq + (uint32_t)h->payload_len + 1u != tw->rcv_nxt)
+        /* Only the peer's FIN again (it lacks our ACK) restarts 2*MSL. A FIN
+         * anywhere else is unacceptable: RFC 9293 3.10.7.4 first step answers
+         * it with an ACK, rate-limited (the peer never sends such a FIN, so
+         * only forged or looping ones are slowed; Linux spares FINs). */
+        if (h->seq + (uint32_t)h->payload_len + 1u != tw->rcv_nxt) {
+            tw_ack(s, tw);
             return;
+        }
         if (tw->ts_ok && h->has_ts)
             tw->ts_recent = h->ts_val;
         tw_unlink(s->tcp, tw);
