@@ -914,12 +914,13 @@ static void test_time_wait_reopen_by_timestamp(void **state)
     syn.has_ts = 1;
     syn.ts_val = 5000;
     to_time_wait(x, &syn); /* TS.Recent 5010 */
-    /* higher sequence number but an older timestamp: an old SYN, dropped */
+    /* higher sequence number but an older timestamp: an old SYN, refused
+     * with a challenge ACK (test_time_wait_old_syn_with_listener_answered) */
     oasis_tcp_hdr s2 = th_seg(TH_PPORT, PORT, S, x->pnxt + 100000, 0);
     s2.has_ts = 1;
     s2.ts_val = 4000;
     th_inject(&x->h, &s2);
-    expect_none(x);
+    expect(x, A, x->iss + 2, x->pnxt + 1, 0);
     assert_int_equal(th_ctr(&x->h)->time_wait, 1);
     /* lower sequence number, newer timestamp: a new incarnation */
     s2.seq = TH_PISN - 100000;
@@ -988,6 +989,42 @@ static void test_time_wait_syn_without_listener_answered(void **state)
     expect(x, A, snd, rcv, 0);
     th_advance(&x->h, OASIS_NS_PER_SEC); /* past the entry's ACK limit */
     inject(x, S, rcv - 100000, 0, NULL);
+    expect(x, A, snd, rcv, 0);
+    expect_none(x);
+    assert_int_equal(th_ctr(&x->h)->time_wait, 1);
+    assert_int_equal(th_ctr(&x->h)->flows, 0);
+}
+
+/* RFC 9293 3.10.7.4 fourth step, TIME-WAIT: "new connections can be
+ * accepted if the Timestamp Option is used and meets expectations" (RFC
+ * 6191); "For all other cases" a SYN draws RFC 5961's challenge ACK. So with
+ * a listener on the port, a SYN too old to reopen (its TSval below
+ * TS.Recent; without TSopt, its sequence number not above the old RCV.NXT)
+ * is answered <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>, rate-limited per entry,
+ * and neither opens a flow nor ends the entry. */
+static void test_time_wait_old_syn_with_listener_answered(void **state)
+{
+    fx *x = *state;
+    oasis_tcp_hdr syn = th_seg(TH_PPORT, PORT, S, TH_PISN, 0);
+    syn.has_ts = 1;
+    syn.ts_val = 5000;
+    uint32_t snd = to_time_wait(x, &syn); /* TS.Recent 5010 */
+    uint32_t rcv = x->pnxt + 1;
+    oasis_tcp_hdr s2 = th_seg(TH_PPORT, PORT, S, rcv + 100000, 0);
+    s2.has_ts = 1;
+    s2.ts_val = 4000;
+    th_inject(&x->h, &s2);
+    oasis_tcp_hdr r;
+    assert_true(th_pop(&x->h, &r));
+    assert_int_equal(r.flags, A);
+    assert_int_equal(r.seq, snd);
+    assert_int_equal(r.ack, rcv);
+    assert_true(r.has_ts);
+    assert_int_equal(r.ts_ecr, 5010);
+    inject(x, S, rcv - 100000, 0, NULL); /* at once: limited */
+    expect_none(x);
+    th_advance(&x->h, OASIS_NS_PER_SEC);
+    inject(x, S, rcv - 100000, 0, NULL); /* no TSopt: not above RCV.NXT */
     expect(x, A, snd, rcv, 0);
     expect_none(x);
     assert_int_equal(th_ctr(&x->h)->time_wait, 1);
@@ -1117,6 +1154,7 @@ int main(void)
         T(test_time_wait_stray_fin_answered_no_restart),
         T(test_time_wait_synack_answered),
         T(test_time_wait_syn_without_listener_answered),
+        T(test_time_wait_old_syn_with_listener_answered),
         T(test_time_wait_bounded),
     };
     if (getenv("TCP_TEST"))

@@ -932,11 +932,11 @@ void oasis_tcp_tw_input(oasis_stack *s, oasis_tcp_tw *tw, const oasis_tcp_hdr *h
             oasis_tcp_listen_reopen(s, l, &src, &dst, h, iss);
             return;
         }
-        /* RFC 6191: any other SYN for the listener is dropped silently.
-         * With no listener nothing could take it: RFC 9293 3.10.7.4 fourth
-         * step ("For all other cases") answers RFC 5961's challenge ACK. */
-        if (!l)
-            tw_ack(s, tw);
+        /* RFC 6191 drops the SYN it may not take silently; RFC 9293 3.10.7.4
+         * fourth step, later, accepts it over TIME-WAIT only as RFC 6191 says
+         * and "For all other cases" answers RFC 5961's challenge ACK, with a
+         * listener or without (so does Linux). The entry stays. */
+        tw_ack(s, tw);
         return;
     }
     if (tw->ts_ok && h->has_ts && oasis_seq_lt(h->ts_val, tw->ts_recent)) {
