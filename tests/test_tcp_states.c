@@ -933,6 +933,84 @@ static void test_time_wait_reopen_by_timestamp(void **state)
     assert_int_equal(th_ctr(&x->h)->time_wait, 0);
 }
 
+/* RFC 6191 section 2, the cases where one incarnation has timestamps and
+ * the other not. Old with timestamps, new SYN without: "would not be
+ * enabled", so the sequence number decides (above RCV.NXT reopens). */
+static void test_time_wait_reopen_ts_old_only(void **state)
+{
+    fx *x = *state;
+    oasis_tcp_hdr syn = th_seg(TH_PPORT, PORT, S, TH_PISN, 0);
+    syn.has_ts = 1;
+    syn.ts_val = 5000;
+    to_time_wait(x, &syn);
+    inject(x, S, x->pnxt + 100000, 0, NULL);
+    oasis_tcp_hdr r;
+    assert_true(th_pop(&x->h, &r));
+    assert_int_equal(r.flags, S | A);
+    assert_int_equal(r.ack, x->pnxt + 100001);
+    assert_false(r.has_ts); /* the new incarnation goes without */
+    assert_int_equal(th_ctr(&x->h)->time_wait, 0);
+}
+
+/* Old without timestamps, new SYN with TSopt, its sequence number below the
+ * old RCV.NXT: with cfg.tcp.strict_timestamps the new flow drops every
+ * segment without TSopt, so the old incarnation's duplicates cannot enter
+ * it, and RFC 6191 says honour the SYN. */
+static void test_time_wait_reopen_ts_new_only_strict(void **state)
+{
+    fx *x = *state;
+    oasis_stack_config c;
+    oasis_stack_config_init(&c);
+    c.tcp.strict_timestamps = 1;
+    th_fini(&x->h);
+    th_init(&x->h, &c.tcp);
+    to_time_wait(x, NULL);
+    oasis_tcp_hdr s2 = th_seg(TH_PPORT, PORT, S, TH_PISN - 100000, 0);
+    s2.has_ts = 1;
+    s2.ts_val = 1; /* no old TSval to compare with */
+    th_inject(&x->h, &s2);
+    oasis_tcp_hdr r;
+    assert_true(th_pop(&x->h, &r));
+    assert_int_equal(r.flags, S | A);
+    assert_int_equal(r.ack, TH_PISN - 100000 + 1);
+    assert_true(r.has_ts);
+    assert_int_equal(r.ts_ecr, 1);
+    assert_int_equal(th_ctr(&x->h)->time_wait, 0);
+}
+
+/* The same SYN without strict timestamps: a tolerant flow takes segments
+ * without TSopt unchecked, so the old duplicates could enter; the sequence
+ * rule stays and the SYN draws the challenge ACK. With cfg.tcp.timestamps
+ * off, timestamps "would not be enabled": the sequence rule too. */
+static void test_time_wait_ts_new_only_tolerant(void **state)
+{
+    fx *x = *state;
+    uint32_t snd = to_time_wait(x, NULL);
+    uint32_t rcv = x->pnxt + 1;
+    oasis_tcp_hdr s2 = th_seg(TH_PPORT, PORT, S, TH_PISN - 100000, 0);
+    s2.has_ts = 1;
+    s2.ts_val = 1;
+    th_inject(&x->h, &s2);
+    expect(x, A, snd, rcv, 0);
+    expect_none(x);
+    assert_int_equal(th_ctr(&x->h)->time_wait, 1);
+    assert_int_equal(th_ctr(&x->h)->flows, 0);
+
+    oasis_stack_config c;
+    oasis_stack_config_init(&c);
+    c.tcp.strict_timestamps = 1;
+    c.tcp.timestamps = 0;
+    th_fini(&x->h);
+    th_app_fini(&x->a);
+    th_init(&x->h, &c.tcp);
+    th_app_init(&x->a);
+    snd = to_time_wait(x, NULL);
+    th_inject(&x->h, &s2);
+    expect(x, A, snd, rcv, 0);
+    expect_none(x);
+    assert_int_equal(th_ctr(&x->h)->time_wait, 1);
+}
+
 /* RFC 9293: the peer's FIN again is ACKed, every time (its sender lacks
  * our ACK; Linux answers each too), and restarts 2*MSL; a FIN out of
  * sequence is answered as unacceptable but restarts nothing. */
@@ -1150,6 +1228,9 @@ int main(void)
         T(test_closed_port_rst_seg_len),
         T(test_time_wait_reopen_iss_above_old),
         T(test_time_wait_reopen_by_timestamp),
+        T(test_time_wait_reopen_ts_old_only),
+        T(test_time_wait_reopen_ts_new_only_strict),
+        T(test_time_wait_ts_new_only_tolerant),
         T(test_time_wait_fin_restart),
         T(test_time_wait_stray_fin_answered_no_restart),
         T(test_time_wait_synack_answered),

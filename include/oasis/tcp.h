@@ -103,7 +103,8 @@ typedef struct oasis_tcp_config {
                                  * SHOULD. 0 (the default): takes it without the PAWS
                                  * check, as FreeBSD does by default, since deployed stacks
                                  * omit TSopt on keep-alives. Counted either way
-                                 * (TCPTSMissing) */
+                                 * (TCPTSMissing). 1 also lets a SYN with TSopt reopen
+                                 * a TIME_WAIT whose connection had none (RFC 6191) */
     int nodelay;                /* default per-flow no-delay (0: Nagle on) */
     oasis_cc_algo cc;           /* (NEWRENO) */
     uint64_t fin_wait2_ns;      /* after our FIN is acked, a peer silent this long is dead

@@ -895,16 +895,25 @@ void oasis_tcp_enter_time_wait(oasis_flow *f)
     tw_append(s, tw);
 }
 
-/* RFC 6191: may this SYN open a new incarnation over the TIME_WAIT entry?
- * With timestamps on both incarnations the TSval decides (an equal one
- * falls back to the sequence number); without, the sequence number must
- * be beyond the old incarnation's (RFC 1122 4.2.2.13). */
+/* RFC 6191 section 2: may this SYN open a new incarnation over the
+ * TIME_WAIT entry? "Timestamps would be enabled for the new incarnation"
+ * when the SYN has TSopt and cfg.tcp.timestamps is on. Old incarnation
+ * with timestamps: the TSval decides (an equal one falls back to the
+ * sequence number). Old incarnation without: such a SYN is honoured
+ * whatever its sequence number, but only under cfg.tcp.strict_timestamps,
+ * as only then does the new flow drop the old one's duplicates, which
+ * carry no TSopt (RFC 7323 3.2); tolerant flows take them unchecked, so
+ * the sequence rule stays. Otherwise the sequence number must be beyond
+ * the old incarnation's (RFC 1122 4.2.2.13). */
 static int tw_syn_newer(const oasis_stack *s, const oasis_tcp_tw *tw, const oasis_tcp_hdr *h)
 {
     int seq_newer = oasis_seq_gt(h->seq, tw->rcv_nxt);
-    if (tw->ts_ok && h->has_ts && s->cfg.tcp.timestamps)
+    int ts_new = h->has_ts && s->cfg.tcp.timestamps;
+    if (ts_new && tw->ts_ok)
         return oasis_seq_gt(h->ts_val, tw->ts_recent) ||
                (h->ts_val == tw->ts_recent && seq_newer);
+    if (ts_new && s->cfg.tcp.strict_timestamps)
+        return 1;
     return seq_newer;
 }
 
