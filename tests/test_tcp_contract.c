@@ -8,6 +8,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -1294,6 +1295,207 @@ static void test_abort_and_release_from_write_callback(void **state)
     }
 }
 
+/* Nested teardown from the callbacks an abort runs. Each flow has a read,
+ * a write_nodelay (unacknowledged) and a close pending; the log records,
+ * in order, every completion (flow letter, kind, error) and where each
+ * nested call began and returned. */
+enum { NEST_NONE, NEST_ABORT_SELF, NEST_ABORT_OTHER, NEST_DISCONNECT };
+
+typedef struct nest {
+    char log[512];
+    struct nest *other;
+    oasis_stack *s;
+    oasis_flow *flow;
+    char name;
+    int action; /* what the read callback does */
+    int calls;  /* completions this flow had */
+} nest;
+
+static void nest_log(nest *n, const char *fmt, ...)
+{
+    size_t used = strlen(n->log);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(n->log + used, sizeof n->log - used, fmt, ap);
+    va_end(ap);
+}
+
+static nest *nest_root(nest *n) { return n->name == 'a' ? n : n->other; }
+
+/* K: OASIS_ECANCELED, else the number */
+static void nest_done_log(nest *n, char kind, int err)
+{
+    if (err == OASIS_ECANCELED)
+        nest_log(nest_root(n), "%c%cK ", n->name, kind);
+    else
+        nest_log(nest_root(n), "%c%c%d ", n->name, kind, err);
+}
+
+static void nest_read(oasis_flow *f, int err, const uint8_t *d, size_t n_, void *ud)
+{
+    nest *n = ud, *log = nest_root(n);
+    (void)d, (void)n_;
+    n->calls++;
+    nest_done_log(n, 'R', err);
+    /* the handle is finished: every request is refused, no callback runs */
+    assert_int_equal(oasis_tcp_close(f, th_close_cb, NULL), OASIS_ECLOSED);
+    assert_int_equal(oasis_tcp_shutdown(f, OASIS_TCP_SHUT_READ_WRITE), OASIS_ECLOSED);
+    assert_int_equal(oasis_tcp_write(f, "y", 1, NULL, NULL), OASIS_ECLOSED);
+    assert_int_equal(oasis_tcp_read(f, nest_read, n), OASIS_ECLOSED);
+    int action = n->action;
+    n->action = NEST_NONE;
+    if (action == NEST_ABORT_SELF) {
+        nest_log(log, "[%c ", n->name);
+        oasis_tcp_abort(f);
+        nest_log(log, "%c] ", n->name);
+    } else if (action == NEST_ABORT_OTHER) {
+        nest_log(log, "[%c ", n->other->name);
+        oasis_tcp_abort(n->other->flow);
+        nest_log(log, "%c] ", n->other->name);
+    } else if (action == NEST_DISCONNECT) {
+        nest_log(log, "[D ");
+        oasis_tcp_disconnect(n->s);
+        nest_log(log, "D] ");
+    }
+}
+
+static void nest_write(oasis_flow *f, int err, void *ud)
+{
+    nest *n = ud;
+    (void)f;
+    n->calls++;
+    nest_done_log(n, 'W', err);
+}
+
+static void nest_close(oasis_flow *f, int err, void *ud)
+{
+    nest *n = ud;
+    (void)f;
+    n->calls++;
+    nest_done_log(n, 'C', err);
+}
+
+static void nest_pending(nest *n)
+{
+    assert_int_equal(oasis_tcp_read(n->flow, nest_read, n), 0);
+    assert_int_equal(oasis_tcp_write_nodelay(n->flow, "x", 1, nest_write, n), 0);
+    assert_int_equal(oasis_tcp_close(n->flow, nest_close, n), 0);
+}
+
+/* Two established flows a and b, each with its three requests pending. */
+static void nest_setup(fx *x, nest *a, nest *b)
+{
+    estab(x);
+    a->flow = x->a.flow;
+    uint32_t iss2;
+    b->flow = second_flow(x, &iss2);
+    a->name = 'a', b->name = 'b';
+    a->s = b->s = x->h.s;
+    a->other = b, b->other = a;
+    nest_pending(a);
+    nest_pending(b);
+    th_poll(&x->h);
+    assert_int_equal(a->calls + b->calls, 0);
+}
+
+static void nest_done(fx *x, nest *a, nest *b)
+{
+    assert_int_equal(a->calls, 3); /* exactly once each */
+    assert_int_equal(b->calls, 3);
+    oasis_tcp_release(a->flow);
+    if (b->flow)
+        oasis_tcp_release(b->flow);
+    th_poll(&x->h);
+    assert_int_equal(th_ctr(&x->h)->flows, 0);
+}
+
+/* oasis_tcp_abort from the read callback the same flow's abort runs: the
+ * handle is finished (close, shutdown, write, read: OASIS_ECLOSED), and the
+ * inner abort completes the rest (write, then close, OASIS_ECANCELED)
+ * before it returns, as any abort does; the outer one finds none left. */
+static void test_abort_from_abort_callback(void **state)
+{
+    fx *x = *state;
+    static nest a, b; /* outlive a failed assertion: teardown completes b */
+    memset(&a, 0, sizeof a);
+    memset(&b, 0, sizeof b);
+    nest_setup(x, &a, &b);
+    a.action = NEST_ABORT_SELF;
+    nest_log(&a, "{ ");
+    oasis_tcp_abort(a.flow);
+    nest_log(&a, "} ");
+    assert_string_equal(a.log, "{ aRK [a aWK aCK a] } ");
+    assert_int_equal(oasis_tcp_flow_error(a.flow), OASIS_ECANCELED);
+    oasis_tcp_abort(a.flow); /* finished, nothing pending: a no-op */
+    assert_int_equal(a.calls, 3);
+    /* b untouched: abort it the same way */
+    b.action = NEST_NONE;
+    oasis_tcp_abort(b.flow);
+    nest_done(x, &a, &b);
+}
+
+/* Crossed: a's abort runs a's read callback, which aborts b; b's read
+ * callback aborts a again. Each abort returns only when its flow's
+ * requests have all completed, each exactly once, none after. */
+static void test_abort_crossed_from_abort_callbacks(void **state)
+{
+    fx *x = *state;
+    static nest a, b; /* outlive a failed assertion: teardown completes b */
+    memset(&a, 0, sizeof a);
+    memset(&b, 0, sizeof b);
+    nest_setup(x, &a, &b);
+    a.action = NEST_ABORT_OTHER;
+    b.action = NEST_ABORT_OTHER;
+    nest_log(&a, "{ ");
+    oasis_tcp_abort(a.flow);
+    nest_log(&a, "} ");
+    assert_string_equal(a.log, "{ aRK [b bRK [a aWK aCK a] bWK bCK b] } ");
+    nest_done(x, &a, &b);
+}
+
+/* oasis_tcp_disconnect from a callback an abort runs: every flow's
+ * requests complete before it returns, the aborted flow's rest included. */
+static void test_disconnect_from_abort_callback(void **state)
+{
+    fx *x = *state;
+    static nest a, b; /* outlive a failed assertion: teardown completes b */
+    memset(&a, 0, sizeof a);
+    memset(&b, 0, sizeof b);
+    nest_setup(x, &a, &b);
+    a.action = NEST_DISCONNECT;
+    nest_log(&a, "{ ");
+    oasis_tcp_abort(a.flow);
+    nest_log(&a, "} ");
+    assert_string_equal(a.log, "{ aRK [D aWK aCK bRK bWK bCK D] } ");
+    assert_int_equal(oasis_tcp_flow_error(b.flow), OASIS_ECANCELED);
+    nest_done(x, &a, &b);
+}
+
+/* The same from a callback oasis_tcp_disconnect runs. An abort of that
+ * flow completes its rest before it returns; a disconnect again returns
+ * at once (the layer is already going down) and the outer call completes
+ * the rest. */
+static void test_abort_and_disconnect_from_disconnect_callback(void **state)
+{
+    fx *x = *state;
+    static nest a, b; /* outlive a failed assertion: teardown completes b */
+    for (int pass = 0; pass < 2; pass++) {
+        memset(&a, 0, sizeof a);
+        memset(&b, 0, sizeof b);
+        nest_setup(x, &a, &b);
+        a.action = pass ? NEST_DISCONNECT : NEST_ABORT_SELF;
+        nest_log(&a, "{ ");
+        oasis_tcp_disconnect(x->h.s);
+        nest_log(&a, "} ");
+        assert_string_equal(a.log, pass ? "{ aRK [D D] aWK aCK bRK bWK bCK } "
+                                        : "{ aRK [a aWK aCK a] bRK bWK bCK } ");
+        nest_done(x, &a, &b);
+        th_app_fini(&x->a);
+        th_app_init(&x->a);
+        th_clear(&x->h);
+    }
+}
+
 /* Close-and-forget from the read callback: the stack finishes the close on
  * its own (the peer's data after it is taken, its FIN ends it) and frees
  * the flow. */
@@ -1453,6 +1655,10 @@ int main(void)
         T(test_accept_by_hand_after_resume),
         T(test_release_from_open_callbacks),
         T(test_abort_and_release_from_write_callback),
+        T(test_abort_from_abort_callback),
+        T(test_abort_crossed_from_abort_callbacks),
+        T(test_disconnect_from_abort_callback),
+        T(test_abort_and_disconnect_from_disconnect_callback),
         T(test_close_and_forget_from_read_callback),
         T(test_refused_connect_flow_handle),
         T(test_input_entry_point),

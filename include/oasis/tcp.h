@@ -464,7 +464,8 @@ int oasis_tcp_close(oasis_flow *flow, oasis_flow_cb cb, void *ud);
  * acknowledged and dropped. WRITE: pending writes are flushed, then a FIN;
  * later writes complete with OASIS_ECLOSED; unlike close, nothing waits for
  * the peer's FIN and the handle stays the application's (close or release
- * it later). READ_WRITE: both. OASIS_EINVAL for another value. */
+ * it later). READ_WRITE: both. OASIS_EINVAL for another value; a finished
+ * handle: OASIS_ECLOSED. */
 typedef enum oasis_tcp_shutdown_how {
     OASIS_TCP_SHUT_READ = 1,
     OASIS_TCP_SHUT_WRITE = 2,
@@ -474,11 +475,14 @@ int oasis_tcp_shutdown(oasis_flow *flow, oasis_tcp_shutdown_how how);
 
 /* Sends RST (nothing in SYN-SENT) and ends the flow at once. Pending
  * requests complete with OASIS_ECANCELED before this returns (writes
- * already completed keep their status); the handle is finished, still to be
- * released. Safe from inside any of the flow's callbacks; no-op on a
- * finished handle, also from a callback the abort itself runs: that call
- * returns at once and the outer abort completes the rest before it
- * returns (a release from such a callback completes them itself). */
+ * already completed keep their status), in order: read, writes, close; the
+ * handle is finished, still to be released. Safe from inside any callback,
+ * of this flow or another. Called again from a callback that an abort or
+ * oasis_tcp_disconnect() is running for this flow, it completes the
+ * requests still owed before it returns too, each exactly once (the outer
+ * call then finds none left); requests from such a callback (read, write,
+ * close, shutdown) are refused with OASIS_ECLOSED. Otherwise a no-op on a
+ * finished handle. */
 void oasis_tcp_abort(oasis_flow *flow);
 
 /* Gives the handle back: the pointer must not be used afterwards. A flow
@@ -574,10 +578,12 @@ void oasis_tcp_input(oasis_stack *s, const oasis_ipaddr *src, const oasis_ipaddr
 void oasis_tcp_input4(oasis_stack *s, uint32_t src, uint32_t dst, const uint8_t *seg, size_t len);
 
 /* Shuts the whole TCP layer down: every listener goes, every flow is reset,
- * every pending request completes with OASIS_ECANCELED (connect and listen
- * from those callbacks: OASIS_ECANCELED); handles the application holds
- * are finished, still to be released. Never fails; the stack stays usable
- * for other layers and new TCP work. */
+ * every pending request completes with OASIS_ECANCELED before this returns
+ * (connect and listen from those callbacks: OASIS_ECANCELED), also what an
+ * abort whose callback called this still owed; handles the application
+ * holds are finished, still to be released. Called again from a callback
+ * it runs, it returns at once and the outer call completes the rest. Never
+ * fails; the stack stays usable for other layers and new TCP work. */
 void oasis_tcp_disconnect(oasis_stack *s);
 
 /* RFC 9293 states. */

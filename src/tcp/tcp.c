@@ -1304,10 +1304,15 @@ void oasis_tcp_disconnect(oasis_stack *s)
      * too): the walk goes on from f's address in the slab. */
     for (oasis_flow *f = oasis_tcp_flow_next(s, NULL); f; f = oasis_tcp_flow_next(s, f)) {
         L->disc_steps++;
-        if (f->life == OASIS_TCP_LIFE_EMBRYO || f->life == OASIS_TCP_LIFE_APP)
+        if (f->life == OASIS_TCP_LIFE_EMBRYO || f->life == OASIS_TCP_LIFE_APP) {
             oasis_tcp_cancel_flow(f);
-        else
+        } else {
+            /* Called from a callback of an abort still completing f's
+             * requests: the rest complete here, before this returns. */
+            if (f->life == OASIS_TCP_LIFE_FINISHED)
+                oasis_tcp_drain_canceled(f);
             oasis_tcp_maybe_free(f); /* it may have waited for its dispatch */
+        }
     }
     while (L->tw_head)
         tw_free(s, L->tw_head);

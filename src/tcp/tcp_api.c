@@ -643,8 +643,15 @@ int oasis_tcp_shutdown(oasis_flow *f, oasis_tcp_shutdown_how how)
 
 void oasis_tcp_abort(oasis_flow *f)
 {
-    if (f && f->life == OASIS_TCP_LIFE_APP)
+    if (!f)
+        return;
+    if (f->life == OASIS_TCP_LIFE_APP)
         oasis_tcp_cancel_flow(f);
+    else if (f->life == OASIS_TCP_LIFE_FINISHED)
+        /* From a callback of an abort (disconnect) still completing this
+         * flow's requests: the rest complete now, so that this call too
+         * returns with none pending. Elsewhere a finished flow owes none. */
+        oasis_tcp_drain_canceled(f);
 }
 
 void oasis_tcp_release(oasis_flow *f)
