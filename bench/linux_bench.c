@@ -9,6 +9,12 @@
  *
  * With -s/-c the server and client sockets are made in those network
  * namespaces (names under /run/netns), e.g. the two ends of a veth pair.
+ *
+ * With -r PORT the two ends are separate processes (paths.sh): `rr` is only
+ * the client, connecting to a server at SERVER_ADDR:PORT from -c's
+ * namespace, and `echo` is only a server (blocking read, write back what was
+ * read) on SERVER_ADDR:PORT in -s's namespace, one connection at a time,
+ * until killed. -p names the server's stack in rr's RESULT line.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -30,8 +36,9 @@
 #define PORT 5001
 #define CRR_MSG 64
 
-static const char *g_server_ns, *g_client_ns, *g_setup = "loopback";
+static const char *g_server_ns, *g_client_ns, *g_setup = "loopback", *g_peer = "remote";
 static struct in_addr g_addr;
+static uint16_t g_remote_port; /* -r: the other end is another process */
 
 static void die(const char *what)
 {
@@ -111,8 +118,65 @@ static void write_full(int fd, const char *buf, size_t n)
 
 static char g_buf[65536], g_rx[65536];
 
+/* -r: the client's half of run_rr, the server being another process. The
+ * rate is per wall-clock second: the client's own wait for a CPU is part of
+ * each round trip here, as it is for the server. */
+static int run_rr_remote(size_t size, double seconds)
+{
+    int c = connect_to(g_remote_port);
+    nodelay(c);
+    bench_span sp;
+    bench_span_start(&sp);
+    uint64_t n = 0, t = sp.wall0, stop = t + (uint64_t)(seconds * 1e9);
+    while (t < stop) {
+        write_full(c, g_buf, size);
+        read_full(c, g_rx, size);
+        n++;
+        if ((n & 63) == 0)
+            t = bench_now_ns();
+    }
+    bench_span_stop(&sp);
+    double rate = (double)n / sp.wall;
+    char row[32], note[160];
+    snprintf(row, sizeof row, "path_rr_%zuB", size);
+    snprintf(note, sizeof note, "client busy %.0f%% of wall %.2f s (run delay %.2f s), %.1f us CPU per round trip",
+             100.0 * sp.cpu / sp.wall, sp.wall, sp.wall - sp.eff, n ? 1e6 * sp.cpu / (double)n : 0.0);
+    bench_result(row, g_peer, g_setup, rate, "trans/s", note);
+    fprintf(stderr, "%s %s rr %zu B: %.0f/s (%s)\n", g_peer, g_setup, size, rate, note);
+    close(c);
+    return 0;
+}
+
+/* -r echo: a plain blocking echo server for run_rr_remote's baseline. */
+static _Noreturn void run_echo(void)
+{
+    int l = listen_on(g_remote_port, 16);
+    for (;;) {
+        int s = accept(l, NULL, NULL);
+        if (s < 0)
+            die("accept");
+        nodelay(s);
+        /* A client gone mid-write ends its connection, not the server. */
+        ssize_t r;
+        while ((r = read(s, g_rx, sizeof g_rx)) > 0) {
+            ssize_t w = 0;
+            while (w < r) {
+                ssize_t k = send(s, g_rx + w, (size_t)(r - w), MSG_NOSIGNAL);
+                if (k <= 0)
+                    break;
+                w += k;
+            }
+            if (w < r)
+                break;
+        }
+        close(s);
+    }
+}
+
 static int run_rr(size_t size, double seconds)
 {
+    if (g_remote_port)
+        return run_rr_remote(size, seconds);
     int l = listen_on(PORT, 16);
     int c = connect_to(PORT);
     int s = accept(l, NULL, NULL);
@@ -270,8 +334,15 @@ int main(int argc, char **argv)
 {
     int opt;
     inet_pton(AF_INET, "127.0.0.1", &g_addr);
-    while ((opt = getopt(argc, argv, "s:c:a:n:")) != -1) {
-        if (opt == 's')
+    while ((opt = getopt(argc, argv, "s:c:a:n:r:p:")) != -1) {
+        if (opt == 'r') {
+            long port = strtol(optarg, NULL, 10);
+            if (port <= 0 || port > 65535)
+                return 2;
+            g_remote_port = (uint16_t)port;
+        } else if (opt == 'p')
+            g_peer = optarg;
+        else if (opt == 's')
             g_server_ns = optarg;
         else if (opt == 'c')
             g_client_ns = optarg;
@@ -285,11 +356,16 @@ int main(int argc, char **argv)
     int n = argc - optind;
     if (n >= 1 && !strcmp(a[0], "rr"))
         return run_rr((size_t)bench_arg_double(n, a, 1, 1), bench_arg_double(n, a, 2, 3));
+    if (n >= 1 && !strcmp(a[0], "echo") && g_remote_port)
+        run_echo();
     if (n >= 1 && !strcmp(a[0], "crr"))
         return run_crr(bench_arg_double(n, a, 1, 3));
     if (n >= 1 && !strcmp(a[0], "mem"))
         return run_mem((uint32_t)bench_arg_double(n, a, 1, 10000));
     fprintf(stderr, "usage: linux-bench [-s NETNS] [-c NETNS] [-a ADDR] [-n LABEL] "
-                    "rr SIZE SECONDS | crr SECONDS | mem FLOWS\n");
+                    "rr SIZE SECONDS | crr SECONDS | mem FLOWS\n"
+                    "       linux-bench [-c NETNS] -a ADDR -r PORT [-p PEER] [-n LABEL] "
+                    "rr SIZE SECONDS\n"
+                    "       linux-bench [-s NETNS] -a ADDR -r PORT echo\n");
     return 2;
 }
