@@ -18,6 +18,18 @@
 # Nothing is pinned: each path is two or three processes plus the kernel;
 # figures are iperf3's receiver-side wall-clock Gbit/s.
 #
+# Request/response, MTU 1500, IPv4: path_rr_1B and path_rr_1024B (sizes from
+# PATHS_RR_SIZES, "" skips them), wall-clock round trips per second of
+# linux-bench's client (-r: blocking write(SIZE), read until SIZE, TCP_NODELAY)
+# in the kernel-side namespace. Peers:
+#   oasis        `oasis serve --echo-port` (RFC 862) on the TAP
+#   linux veth   `linux-bench -r PORT echo` (blocking read, write back) in the
+#                other namespace of a veth pair
+# Nothing pinned either (PATHS_RR_PIN=CPULIST pins client and server, both
+# paths, with taskset -c); the note adds the server process's CPU share.
+# LINUX_BENCH is linux-bench (default: bench/ beside OASIS_BIN's tools/);
+# PATHS_BULK=0 runs only the rr rows; PATHS_TAG names the namespaces.
+#
 # OASIS_TAP_VARIANTS="name=extra oasis args;..." picks the Oasis rows; by
 # default "oasis=--offload off;oasis+offload=--offload on" when the CLI has
 # --offload (virtio-net TSO and partial checksums on the TAP), else "oasis=".
@@ -26,7 +38,9 @@ OASIS=${1:?usage: paths.sh OASIS_BIN SECONDS [MTU...]}
 SECS=${2:?seconds}
 shift 2
 MTUS=${*:-1500 9000 65520}
-TAG=b13-$$
+TAG=${PATHS_TAG:-b13}-$$
+VETH=${PATHS_TAG:-b13}
+LINUX_BENCH=${LINUX_BENCH:-$(dirname "$OASIS")/../bench/linux-bench}
 NSS=()
 PIDS=()
 PORT=5217
@@ -125,21 +139,84 @@ oasis_rows() {
 veth_rows() {
     local mtu=$1 fam=${2:-4} a=oasis-$TAG-a b=oasis-$TAG-b
     newns "$a" && newns "$b" || return
-    ip link add "b13a$$" netns "$a" type veth peer name "b13b$$" netns "$b"
-    ip -n "$a" addr add 10.78.0.1/24 dev "b13a$$"
-    ip -n "$b" addr add 10.78.0.2/24 dev "b13b$$"
+    ip link add "${VETH}a$$" netns "$a" type veth peer name "${VETH}b$$" netns "$b"
+    ip -n "$a" addr add 10.78.0.1/24 dev "${VETH}a$$"
+    ip -n "$b" addr add 10.78.0.2/24 dev "${VETH}b$$"
     local server=10.78.0.1
     if [ "$fam" = 6 ]; then
-        ip -n "$a" -6 addr add fd00:78::1/64 dev "b13a$$" nodad
-        ip -n "$b" -6 addr add fd00:78::2/64 dev "b13b$$" nodad
+        ip -n "$a" -6 addr add fd00:78::1/64 dev "${VETH}a$$" nodad
+        ip -n "$b" -6 addr add fd00:78::2/64 dev "${VETH}b$$" nodad
         server=fd00:78::1
     fi
-    ip -n "$a" link set "b13a$$" mtu "$mtu" up
-    ip -n "$b" link set "b13b$$" mtu "$mtu" up
+    ip -n "$a" link set "${VETH}a$$" mtu "$mtu" up
+    ip -n "$b" link set "${VETH}b$$" mtu "$mtu" up
     ip netns exec "$a" iperf3 -s -p "$PORT" >/dev/null 2>&1 &
     local srv=$!
     sleep 0.5
     both "$b" "$server" linux "veth pair; TSO/GRO on" "$mtu"
+    kill "$srv" 2>/dev/null
+    wait "$srv" 2>/dev/null
+    delns "$a"
+    delns "$b"
+}
+
+# cpu_ticks PID: the process's user + system time in clock ticks.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
+
+# rr NS ADDR PEER SETUP SERVER_PID: linux-bench's client in NS against the
+# echo server at ADDR, one row per size; the note gains the server's CPU.
+rr() {
+    local ns=$1 addr=$2 peer=$3 setup=$4 srv=$5 size t0 t1 c0 c1 hz line pin=unpinned
+    hz=$(getconf CLK_TCK)
+    [ -n "${PATHS_RR_PIN:-}" ] && pin="client and server pinned to CPU $PATHS_RR_PIN"
+    for size in $PATHS_RR_SIZES; do
+        t0=$(date +%s%N) c0=$(cpu_ticks "$srv")
+        line=$(timeout $((SECS + 30)) $RR_PIN "$LINUX_BENCH" -c "$ns" -a "$addr" -r "$PORT" -p "$peer" \
+            -n "$setup" rr "$size" "$SECS" | grep '^RESULT,')
+        t1=$(date +%s%N) c1=$(cpu_ticks "$srv")
+        if [ -z "$line" ]; then
+            log "no figure for path_rr_${size}B $peer ($setup)"
+            continue
+        fi
+        echo "$line; $pin, server CPU $(awk -v c=$((c1 - c0)) -v hz="$hz" -v t=$((t1 - t0)) \
+            -v r="$(echo "$line" | cut -d, -f5)" \
+            'BEGIN { s = c / hz / (t / 1e9); printf "%.0f%%, %.1f us per round trip", 100 * s, 1e6 * s / r }')"
+    done
+}
+
+# oasis_rr NAME EXTRA: `oasis serve`'s echo on a TAP, MTU 1500, IPv4.
+oasis_rr() {
+    local name=$1 extra=$2 ns=oasis-$TAG-r log=/tmp/oasis-paths-$TAG-rr.log
+    newns "$ns" || return
+    ip netns exec "$ns" ip tuntap add dev oasis0 mode tap
+    ip -n "$ns" link set oasis0 mtu 1500
+    ip -n "$ns" addr add 10.77.0.1/24 dev oasis0
+    ip -n "$ns" link set oasis0 up
+    local args="--echo-port $PORT --discard-port 0 --hash-port 0 --http-port 0 --quiet"
+    # shellcheck disable=SC2086
+    ip netns exec "$ns" $RR_PIN "$OASIS" serve $args --tap oasis0 --addr 10.77.0.2/24 $extra >"$log" 2>&1 &
+    local srv=$! i
+    for ((i = 0; i < 50; i++)); do grep -q "ready on" "$log" && break; sleep 0.1; done
+    rr "$ns" 10.77.0.2 "$name" "TAP; oasis serve $args${extra:+ $extra}" "$srv"
+    kill "$srv" 2>/dev/null
+    wait "$srv" 2>/dev/null
+    rm -f "$log"
+    delns "$ns"
+}
+
+# veth_rr: the same client against linux-bench's echo across a veth pair.
+veth_rr() {
+    local a=oasis-$TAG-a b=oasis-$TAG-b
+    newns "$a" && newns "$b" || return
+    ip link add "${VETH}a$$" netns "$a" type veth peer name "${VETH}b$$" netns "$b"
+    ip -n "$a" addr add 10.78.0.1/24 dev "${VETH}a$$"
+    ip -n "$b" addr add 10.78.0.2/24 dev "${VETH}b$$"
+    ip -n "$a" link set "${VETH}a$$" mtu 1500 up
+    ip -n "$b" link set "${VETH}b$$" mtu 1500 up
+    $RR_PIN "$LINUX_BENCH" -s "$a" -a 10.78.0.1 -r "$PORT" echo &
+    local srv=$!
+    sleep 0.5
+    rr "$b" 10.78.0.1 linux "veth pair (TSO/GRO on); linux-bench -r echo" "$srv"
     kill "$srv" 2>/dev/null
     wait "$srv" 2>/dev/null
     delns "$a"
@@ -184,6 +261,19 @@ if [ -z "${OASIS_TAP_VARIANTS:-}" ]; then
     "$OASIS" iperf --help 2>&1 | grep -q -- "--offload" &&
         OASIS_TAP_VARIANTS="oasis=--offload off;oasis+offload=--offload on"
 fi
+PATHS_RR_SIZES=${PATHS_RR_SIZES-1 1024}
+RR_PIN=${PATHS_RR_PIN:+taskset -c $PATHS_RR_PIN}
+if [ -n "$PATHS_RR_SIZES" ]; then
+    if [ -x "$LINUX_BENCH" ]; then
+        log "request/response, MTU 1500"
+        IFS=';' read -r -a variants <<<"$OASIS_TAP_VARIANTS"
+        for v in "${variants[@]}"; do oasis_rr "${v%%=*}" "${v#*=}"; done
+        veth_rr
+    else
+        log "no linux-bench at $LINUX_BENCH: the rr rows skipped"
+    fi
+fi
+[ "${PATHS_BULK:-1}" = 0 ] && exit 0
 host_server
 for mtu in $MTUS; do
     log "MTU $mtu"
