@@ -36,8 +36,25 @@ typedef void (*oasis_fd_cb)(oasis_loop *l, int fd, short revents, void *ud);
 int oasis_loop_create(oasis_stack *s, oasis_tap *tap, oasis_loop **out);
 void oasis_loop_destroy(oasis_loop *l);
 
-/* Frames read from the TAP per batch before timers run again (64). */
+/* Frames read from the TAP per batch before timers run again (64).
+ *
+ * A wakeup normally drains the device: reads until one finds nothing. A
+ * peer that sends one segment and waits for the answer (request/response)
+ * wakes the loop with one frame each time, and that last empty read is then
+ * one system call in four per round trip (ppoll, read, read, writev). So
+ * after 4 wakeups in a row that found exactly one frame, the loop reads one
+ * frame per wakeup and lets the next wait say whether more are queued (it
+ * returns at once if so); every 16th wakeup drains again, which takes it
+ * back to draining when frames come in bursts. */
 void oasis_loop_set_batch(oasis_loop *l, unsigned frames);
+
+/* What the loop did with the TAP device since it was created: wakeups (the
+ * wait found the device readable), frames read, and reads that found no
+ * frame (a drain's last read, or a wakeup with nothing to read). */
+typedef struct oasis_loop_counts {
+    uint64_t wakeups, frames, empty_reads;
+} oasis_loop_counts;
+void oasis_loop_counts_get(const oasis_loop *l, oasis_loop_counts *out);
 
 /* Watches fd for `events` (POLLIN, POLLOUT); events 0 removes the watch.
  * At most 8 watches. Returns 0, OASIS_EINVAL or OASIS_ENOMEM (full). */

@@ -17,6 +17,11 @@
 /* A signal that lands between the flag check and the wait would not wake us:
  * with a flag set, never sleep longer than this. */
 #define LOOP_FLAG_MAX_WAIT_NS (200 * OASIS_NS_PER_MS)
+/* Lone frames (loop.h, oasis_loop_set_batch): after this many wakeups in a
+ * row with one frame each, one read per wakeup; every LOOP_LONE_PROBE-th
+ * wakeup drains again. */
+#define LOOP_LONE_ENTER 4
+#define LOOP_LONE_PROBE 16
 
 typedef struct loop_watch {
     int fd;
@@ -29,6 +34,9 @@ struct oasis_loop {
     oasis_stack *stack;
     oasis_tap *tap;
     unsigned batch;
+    unsigned lone;       /* wakeups in a row that drained exactly one frame */
+    unsigned lone_reads; /* wakeups since, for the probing drain */
+    oasis_loop_counts counts;
     int stopped;
     volatile sig_atomic_t *stop_flag;
     loop_watch watch[LOOP_MAX_WATCH];
@@ -59,6 +67,12 @@ void oasis_loop_set_batch(oasis_loop *l, unsigned frames) { l->batch = frames ? 
 void oasis_loop_set_stop_flag(oasis_loop *l, volatile sig_atomic_t *flag) { l->stop_flag = flag; }
 void oasis_loop_stop(oasis_loop *l) { l->stopped = 1; }
 oasis_stack *oasis_loop_stack(const oasis_loop *l) { return l->stack; }
+
+void oasis_loop_counts_get(const oasis_loop *l, oasis_loop_counts *out)
+{
+    if (out)
+        *out = l ? l->counts : (oasis_loop_counts){0};
+}
 
 int oasis_loop_watch(oasis_loop *l, int fd, short events, oasis_fd_cb cb, void *ud)
 {
@@ -106,6 +120,36 @@ static uint64_t wait_ns(const oasis_loop *l, uint64_t now, uint64_t end)
     return w;
 }
 
+/* The TAP device is readable. One read when frames come alone (loop.h),
+ * else drain the device, running timers between batches so a flood of
+ * input cannot starve retransmission and ACK timers. */
+static int tap_readable(oasis_loop *l)
+{
+    l->counts.wakeups++;
+    if (l->lone >= LOOP_LONE_ENTER && ++l->lone_reads % LOOP_LONE_PROBE) {
+        int got = oasis_tap_input(l->tap, l->stack, 1);
+        if (got < 0)
+            return OASIS_EIO;
+        l->counts.frames += (unsigned)got;
+        l->counts.empty_reads += got == 0;
+        oasis_stack_poll(l->stack);
+        return OASIS_OK;
+    }
+    uint64_t total = 0;
+    int got;
+    do {
+        got = oasis_tap_input(l->tap, l->stack, l->batch);
+        if (got < 0)
+            return OASIS_EIO;
+        total += (unsigned)got;
+        l->counts.empty_reads += (unsigned)got < l->batch; /* it ended on one */
+        oasis_stack_poll(l->stack);
+    } while ((unsigned)got == l->batch && !should_stop(l));
+    l->counts.frames += total;
+    l->lone = total != 1 ? 0 : l->lone < LOOP_LONE_ENTER ? l->lone + 1 : LOOP_LONE_ENTER;
+    return OASIS_OK;
+}
+
 /* One wait and the work it brings. Returns 0 or OASIS_EIO. */
 static int loop_step(oasis_loop *l, uint64_t end)
 {
@@ -127,15 +171,8 @@ static int loop_step(oasis_loop *l, uint64_t end)
     if (rc > 0 && (pfd[0].revents & (POLLERR | POLLNVAL)))
         return OASIS_EIO;
     if (rc > 0 && (pfd[0].revents & POLLIN)) {
-        /* Drain the device, running timers between batches so a flood of
-         * input cannot starve retransmission and ACK timers. */
-        int got;
-        do {
-            got = oasis_tap_input(l->tap, l->stack, l->batch);
-            if (got < 0)
-                return OASIS_EIO;
-            oasis_stack_poll(l->stack);
-        } while ((unsigned)got == l->batch && !should_stop(l));
+        if (tap_readable(l) != OASIS_OK)
+            return OASIS_EIO;
     }
     oasis_stack_poll(l->stack);
     for (unsigned i = 0; rc > 0 && i < n; i++)

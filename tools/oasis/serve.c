@@ -21,6 +21,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <malloc.h>
 #include <poll.h>
 #include <stdarg.h>
@@ -1236,6 +1237,10 @@ int cmd_serve(int argc, char **argv)
     rc = oasis_loop_run(n.loop, NULL, NULL, UINT64_MAX);
     if (rc)
         fprintf(stderr, "oasis serve: the TAP device failed: %s\n", oasis_strerror(rc));
+    oasis_loop_counts lc;
+    oasis_loop_counts_get(n.loop, &lc);
+    fprintf(stderr, "oasis serve: TAP: %" PRIu64 " wakeups, %" PRIu64 " frames, %" PRIu64 " empty reads\n",
+            lc.wakeups, lc.frames, lc.empty_reads);
     if (report_finish(rep, &n) != EXIT_OK && !rc)
         rc = OASIS_EIO; /* the dump a test waits for is missing */
     /* Pending requests complete with OASIS_ECANCELED during destroy; the
