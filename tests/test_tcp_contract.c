@@ -1311,6 +1311,7 @@ typedef struct nest {
     int calls;  /* completions this flow had */
 } nest;
 
+static void nest_log(nest *n, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void nest_log(nest *n, const char *fmt, ...)
 {
     size_t used = strlen(n->log);
