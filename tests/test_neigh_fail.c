@@ -9,7 +9,8 @@
  * UDP's error callback hears of it at once; TCP takes it as the soft
  * error it is (RFC 1122 4.2.3.9: no abort), so a connection attempt goes
  * on retrying and, when it times out, says "host unreachable" rather than
- * "timed out". Both stacks are real, on the in-memory wire; the address
+ * "timed out" (unless cfg.tcp.soft_errors_end_connect asks it to end at
+ * once). Both stacks are real, on the in-memory wire; the address
  * asked for has no host behind it. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -144,6 +145,47 @@ static void test_nd_failure_tells_udp_and_tcp(void **state)
     test_net_fini(&n);
 }
 
+/* With cfg.tcp.soft_errors_end_connect (RFC 5461 4, what Linux does), the
+ * attempt ends when resolution gives up, with "host unreachable", instead
+ * of retrying for minutes. */
+static void ends_connect(test_net *n, const oasis_ipaddr *dst, uint64_t fail_at)
+{
+    app a;
+    memset(&a, 0, sizeof a);
+    uint64_t t0 = oasis_clock_now(n->clock);
+    oasis_flow *f = NULL;
+    assert_int_equal(oasis_tcp_connect_flow(n->a, dst, 80, NULL, on_connect, &a, &f), 0);
+    oasis_wire_run(n->wire, NULL, NULL, fail_at - 1);
+    assert_int_equal(a.connected, 0);
+    test_net_run_until(n, &a.connected, 600 * SEC);
+    assert_int_equal(a.connected, 1);
+    assert_int_equal(oasis_clock_now(n->clock) - t0, fail_at);
+    assert_int_equal(a.connect_err, OASIS_EHOSTUNREACH);
+    assert_int_equal(oasis_tcp_flow_error(f), OASIS_EHOSTUNREACH);
+    assert_int_equal(tcpc(n->a)->attempt_fails, 1);
+    oasis_tcp_release(f);
+}
+
+static void test_failed_resolution_ends_connect_when_asked(void **state)
+{
+    (void)state;
+    oasis_stack_config d;
+    oasis_stack_config_init(&d);
+    oasis_tcp_config t = d.tcp;
+    t.soft_errors_end_connect = 1;
+    test_net n;
+    test_net_init(&n, NULL, &t);
+    oasis_ipaddr dst = oasis_ipaddr_v4(NOBODY);
+    ends_connect(&n, &dst, 7 * SEC);
+    test_net_fini(&n);
+
+    test_net_init6(&n, NULL, &t);
+    oasis_wire_run(n.wire, NULL, NULL, 5 * SEC); /* DAD */
+    assert_int_equal(oasis_ipaddr_parse("fe80::9", &dst), 0);
+    ends_connect(&n, &dst, 3 * SEC);
+    test_net_fini(&n);
+}
+
 /* A datagram that found its neighbour is not told anything. */
 static void test_resolved_neighbour_tells_nothing(void **state)
 {
@@ -169,6 +211,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_arp_failure_tells_udp_and_tcp),
         cmocka_unit_test(test_nd_failure_tells_udp_and_tcp),
+        cmocka_unit_test(test_failed_resolution_ends_connect_when_asked),
         cmocka_unit_test(test_resolved_neighbour_tells_nothing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

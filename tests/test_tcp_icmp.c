@@ -62,7 +62,8 @@ static const oasis_ip_counters *ipc(const tcp_harness *h)
 }
 
 /* No timestamps, SACK or window scaling: segment sizes are plain. */
-static void setup(tcp_harness *h, th_app *a)
+/* end_connect: cfg.tcp.soft_errors_end_connect. */
+static void setup_with(tcp_harness *h, th_app *a, int end_connect)
 {
     oasis_stack_config d;
     oasis_stack_config_init(&d);
@@ -70,9 +71,12 @@ static void setup(tcp_harness *h, th_app *a)
     t.timestamps = 0;
     t.sack = 0;
     t.window_scaling = 0;
+    t.soft_errors_end_connect = end_connect;
     th_init(h, &t);
     th_app_init(a);
 }
+
+static void setup(tcp_harness *h, th_app *a) { setup_with(h, a, 0); }
 
 static void teardown(tcp_harness *h, th_app *a)
 {
@@ -398,6 +402,50 @@ static void test_soft_error_then_timeout_says_unreachable(void **state)
     teardown(&h, &a);
 }
 
+/* RFC 5461 4, asked for with cfg.tcp.soft_errors_end_connect: a soft error
+ * about the SYN ends the attempt at once, with the error it names, and no
+ * SYN follows. (The default waits: the test above.) */
+static void test_soft_error_ends_connect_when_asked(void **state)
+{
+    (void)state;
+    static const struct {
+        uint8_t type, code;
+        uint32_t rest;
+        int err;
+    } cases[] = {
+        {OASIS_ICMP_DEST_UNREACH, OASIS_ICMP_HOST_UNREACH, 0, OASIS_EHOSTUNREACH},
+        {OASIS_ICMP_DEST_UNREACH, 0, 0, OASIS_ENETUNREACH},
+        {OASIS_ICMP_TIME_EXCEEDED, 0, 0, OASIS_EHOSTUNREACH},
+        {OASIS_ICMP_PARAM_PROBLEM, 0, 12u << 24, OASIS_EMALFORMED},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        tcp_harness h;
+        th_app a;
+        setup_with(&h, &a, 1);
+        oasis_flow *f = NULL;
+        assert_int_equal(
+            oasis_tcp_connect_flow4(h.s, TH_PEER, PORT, NULL, th_connect_cb, &a, &f), 0);
+        th_poll(&h);
+        oasis_tcp_hdr syn;
+        assert_true(th_pop(&h, &syn));
+        icmp_about(&h, OASIS_ICMP_SOURCE_QUENCH, 0, 0, &syn, 44); /* still ignored */
+        th_poll(&h);
+        assert_int_equal(a.connected, 0);
+        icmp_about(&h, cases[i].type, cases[i].code, cases[i].rest, &syn, 44);
+        th_poll(&h);
+        assert_int_equal(a.connected, 1);
+        assert_int_equal(a.connect_err, cases[i].err);
+        assert_int_equal(oasis_tcp_flow_error(f), cases[i].err);
+        assert_int_equal(th_ctr(&h)->icmp_soft_errors, 1);
+        assert_int_equal(th_ctr(&h)->icmp_hard_errors, 0);
+        assert_int_equal(th_ctr(&h)->attempt_fails, 1);
+        th_advance(&h, 10 * OASIS_NS_PER_SEC);
+        assert_false(th_pop(&h, &syn)); /* no SYN retransmission */
+        oasis_tcp_release(f);
+        teardown(&h, &a);
+    }
+}
+
 /* In a synchronized state a hard error is only soft (RFC 5927 7.2): the
  * connection lives; a segment from the peer forgets the error. */
 static void test_hard_error_established_is_soft(void **state)
@@ -430,12 +478,11 @@ static void test_hard_error_established_is_soft(void **state)
  * unreachable codes 0, 1 and 5, time exceeded and parameter problem
  * quoting data in flight abort nothing (they are soft), a source quench
  * is discarded silently (RFC 6633: not even remembered). */
-static void test_icmp_errors_never_abort_established(void **state)
+static void never_abort_established(int end_connect)
 {
-    (void)state;
     tcp_harness h;
     th_app a;
-    setup(&h, &a);
+    setup_with(&h, &a, end_connect);
     uint32_t una = open_1460(&h, &a);
     uint8_t *data = pattern(1000);
     assert_int_equal(oasis_tcp_write(a.flow, data, 1000, th_write_cb, &a), 0);
@@ -462,6 +509,14 @@ static void test_icmp_errors_never_abort_established(void **state)
     assert_int_equal(a.write_err, 0);
     free(data);
     teardown(&h, &a);
+}
+
+/* ... whether or not soft errors end connection attempts (they are past). */
+static void test_icmp_errors_never_abort_established(void **state)
+{
+    (void)state;
+    never_abort_established(0);
+    never_abort_established(1);
 }
 
 /* RFC 9293 3.9.1.8 (MUST-47): "the conditions that are reported
@@ -546,6 +601,7 @@ int main(void)
         cmocka_unit_test(test_black_hole_detected_without_icmp),
         cmocka_unit_test(test_hard_error_in_syn_sent_ends_connect),
         cmocka_unit_test(test_soft_error_then_timeout_says_unreachable),
+        cmocka_unit_test(test_soft_error_ends_connect_when_asked),
         cmocka_unit_test(test_hard_error_established_is_soft),
         cmocka_unit_test(test_icmp_errors_never_abort_established),
         cmocka_unit_test(test_soft_error_reported_asynchronously),

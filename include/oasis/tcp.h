@@ -171,6 +171,16 @@ typedef struct oasis_tcp_config {
     uint64_t mem_pressure;
     uint32_t buf_min;           /* buffers of flows opened under pressure, and the
                                  * storage every ring may reach under it (4 KiB) */
+    int soft_errors_end_connect; /* 1: a soft ICMP or ICMPv6 error about a connection
+                                  * attempt (SYN_SENT: host or network unreachable,
+                                  * time exceeded, parameter problem; also the next hop
+                                  * not resolving, ip/unreach.c) ends it at once with
+                                  * that error, as Linux and the BSDs do (RFC 5461 4:
+                                  * no long wait before trying another address). 0 (the
+                                  * default): RFC 9293 MUST-56; the attempt goes on,
+                                  * the error is reported (OASIS_TCP_EV_ICMP) and told
+                                  * again if the SYN retries run out. Connections past
+                                  * SYN_SENT never end on a soft error either way */
 } oasis_tcp_config;
 
 #define OASIS_TCP_MAX_WRITE_REQS 4096u

@@ -10,6 +10,8 @@
  *    again if the connection then times out (RFC 1122 4.2.3.9
  *    DISCUSSION, SHLD-25): oasis_tcp_flow_error says OASIS_EHOSTUNREACH
  *    rather than OASIS_ETIMEDOUT. Any segment from the peer forgets it.
+ *    cfg.tcp.soft_errors_end_connect asks for RFC 5461's widely deployed
+ *    exception instead: in SYN_SENT a soft error ends the attempt.
  *    A segment whose next hop did not resolve (ARP or ND gave up) arrives
  *    here the same way, as host/address unreachable (ip/unreach.c).
  *  - Hard errors (protocol unreachable, port unreachable): SHOULD abort
@@ -242,6 +244,10 @@ void oasis_tcp_icmp_error(oasis_stack *s, const oasis_ip_error *e)
         break;
     case ERR_SOFT:
         s->ctr.tcp.icmp_soft_errors++;
+        if (f->state == OASIS_TCP_SYN_SENT && s->cfg.tcp.soft_errors_end_connect) {
+            oasis_tcp_flow_end(f, err); /* RFC 5461 4, asked for */
+            break;
+        }
         f->ext->soft_err = (int8_t)err;
         oasis_tcp_post_event(f, OASIS_TCP_EV_ICMP); /* RFC 9293 3.9.1.8 */
         break;
