@@ -78,6 +78,17 @@ static void setup_with(tcp_harness *h, th_app *a, int end_connect)
 
 static void setup(tcp_harness *h, th_app *a) { setup_with(h, a, 0); }
 
+/* A connection attempt to the peer; its SYN in *syn. */
+static oasis_flow *attempt(tcp_harness *h, th_app *a, oasis_tcp_hdr *syn)
+{
+    oasis_flow *f = NULL;
+    assert_int_equal(oasis_tcp_connect_flow4(h->s, TH_PEER, PORT, NULL, th_connect_cb, a, &f), 0);
+    th_poll(h);
+    assert_true(th_pop(h, syn));
+    assert_int_equal(syn->flags, OASIS_TCP_SYN);
+    return f;
+}
+
 static void teardown(tcp_harness *h, th_app *a)
 {
     th_app_fini(a);
@@ -353,13 +364,8 @@ static void test_hard_error_in_syn_sent_ends_connect(void **state)
         tcp_harness h;
         th_app a;
         setup(&h, &a);
-        oasis_flow *f = NULL;
-        assert_int_equal(
-            oasis_tcp_connect_flow4(h.s, TH_PEER, PORT, NULL, th_connect_cb, &a, &f), 0);
-        th_poll(&h);
         oasis_tcp_hdr syn;
-        assert_true(th_pop(&h, &syn));
-        assert_int_equal(syn.flags, OASIS_TCP_SYN);
+        oasis_flow *f = attempt(&h, &a, &syn);
         icmp_about(&h, OASIS_ICMP_DEST_UNREACH, cases[i].code, 0, &syn, 44);
         th_poll(&h);
         assert_int_equal(a.connected, 1);
@@ -382,11 +388,8 @@ static void test_soft_error_then_timeout_says_unreachable(void **state)
     tcp_harness h;
     th_app a;
     setup(&h, &a);
-    oasis_flow *f = NULL;
-    assert_int_equal(oasis_tcp_connect_flow4(h.s, TH_PEER, PORT, NULL, th_connect_cb, &a, &f), 0);
-    th_poll(&h);
     oasis_tcp_hdr syn;
-    assert_true(th_pop(&h, &syn));
+    oasis_flow *f = attempt(&h, &a, &syn);
     icmp_about(&h, OASIS_ICMP_SOURCE_QUENCH, 0, 0, &syn, 44);
     assert_int_equal(th_ctr(&h)->icmp_soft_errors, 0);
     icmp_about(&h, OASIS_ICMP_DEST_UNREACH, OASIS_ICMP_HOST_UNREACH, 0, &syn, 44);
@@ -422,12 +425,8 @@ static void test_soft_error_ends_connect_when_asked(void **state)
         tcp_harness h;
         th_app a;
         setup_with(&h, &a, 1);
-        oasis_flow *f = NULL;
-        assert_int_equal(
-            oasis_tcp_connect_flow4(h.s, TH_PEER, PORT, NULL, th_connect_cb, &a, &f), 0);
-        th_poll(&h);
         oasis_tcp_hdr syn;
-        assert_true(th_pop(&h, &syn));
+        oasis_flow *f = attempt(&h, &a, &syn);
         icmp_about(&h, OASIS_ICMP_SOURCE_QUENCH, 0, 0, &syn, 44); /* still ignored */
         th_poll(&h);
         assert_int_equal(a.connected, 0);
