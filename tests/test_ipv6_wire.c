@@ -507,6 +507,38 @@ static void test_nd_bad(void **state)
     /* Unknown options are skipped. */
     b[n] = 99;
     assert_int_equal(oasis_nd_parse(b, n + 16, &m), 0);
+    /* A defined option the message does not use is ignored whatever its
+     * size (RFC 4861 7.1.1, 7.1.2, 6.1.2, 8.1: "processed as normal"): a
+     * 16-byte TLLA in an NS, a 16-byte SLLA in an NA or a redirect. */
+    b[n] = OASIS_ND_OPT_TLLA;
+    assert_int_equal(oasis_nd_parse(b, n + 16, &m), 0);
+    assert_null(m.opts.tlla);
+    n = oasis_nd_emit_na(b, &LL2, 0, NULL);
+    memset(b + n, 0, 16);
+    b[n] = OASIS_ND_OPT_SLLA;
+    b[n + 1] = 2;
+    assert_int_equal(oasis_nd_parse(b, n + 16, &m), 0);
+    assert_null(m.opts.slla);
+    b[n] = OASIS_ND_OPT_TLLA; /* ...but the NA's own TLLA must be Ethernet's */
+    assert_int_equal(oasis_nd_parse(b, n + 16, &m), OASIS_EMALFORMED);
+    uint8_t rd[40 + 16] = {OASIS_ICMP6_REDIRECT, 0};
+    memcpy(rd + 8, LL2.b, 16);
+    memcpy(rd + 24, LL2.b, 16);
+    rd[40] = OASIS_ND_OPT_SLLA;
+    rd[41] = 2;
+    assert_int_equal(oasis_nd_parse(rd, sizeof rd, &m), 0);
+    rd[40] = OASIS_ND_OPT_TLLA;
+    assert_int_equal(oasis_nd_parse(rd, sizeof rd, &m), OASIS_EMALFORMED);
+    uint8_t ra[16 + 16] = {OASIS_ICMP6_RA, 0};
+    ra[16] = OASIS_ND_OPT_TLLA;
+    ra[17] = 2;
+    assert_int_equal(oasis_nd_parse(ra, sizeof ra, &m), 0);
+    ra[16] = OASIS_ND_OPT_SLLA;
+    assert_int_equal(oasis_nd_parse(ra, sizeof ra, &m), OASIS_EMALFORMED);
+    /* Option length 0 is fatal in every message, even for an unknown type. */
+    ra[16] = 99;
+    ra[17] = 0;
+    assert_int_equal(oasis_nd_parse(ra, sizeof ra, &m), OASIS_EMALFORMED);
     assert_int_equal(oasis_nd_parse((uint8_t[8]){128, 0}, 8, &m), OASIS_EMALFORMED);
 }
 

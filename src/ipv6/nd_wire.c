@@ -6,9 +6,17 @@
 
 #include <string.h>
 
-/* Options from p[0..len): each TLV's length (in 8-byte units) is non-zero
- * and inside the message. */
-static int parse_opts(const uint8_t *p, size_t len, oasis_nd_opts *o)
+/* The link-layer address option a message type carries (RFC 4861 4.6.1):
+ * the source's in RS, RA and NS, the target's in NA and redirect. */
+static uint8_t lla_option_of(uint8_t type)
+{
+    return type == OASIS_ICMP6_NA || type == OASIS_ICMP6_REDIRECT ? OASIS_ND_OPT_TLLA
+                                                                 : OASIS_ND_OPT_SLLA;
+}
+
+/* Options from p[0..len) of a message of `type`: each TLV's length (in
+ * 8-byte units) is non-zero and inside the message. */
+static int parse_opts(uint8_t type, const uint8_t *p, size_t len, oasis_nd_opts *o)
 {
     memset(o, 0, sizeof *o);
     while (len > 0) {
@@ -20,6 +28,10 @@ static int parse_opts(const uint8_t *p, size_t len, oasis_nd_opts *o)
         switch (p[0]) {
         case OASIS_ND_OPT_SLLA:
         case OASIS_ND_OPT_TLLA:
+            /* The other message types' option is ignored whatever it holds
+             * (6.1.1, 6.1.2, 7.1.1, 7.1.2, 8.1: "processed as normal"). */
+            if (p[0] != lla_option_of(type))
+                break;
             if (olen != 8) /* Ethernet: 6 bytes after type and length */
                 return OASIS_EMALFORMED;
             if (p[0] == OASIS_ND_OPT_SLLA)
@@ -105,7 +117,7 @@ int oasis_nd_parse(const uint8_t *msg, size_t len, oasis_nd_msg *out)
     default:
         break;
     }
-    return parse_opts(msg + fixed, len - fixed, &out->opts);
+    return parse_opts(msg[0], msg + fixed, len - fixed, &out->opts);
 }
 
 static size_t put_lladdr(uint8_t *p, uint8_t type, const uint8_t *mac)

@@ -65,8 +65,10 @@ typedef struct oasis_nd_msg {
 /* Parses an RS, RA, NS, NA or redirect (the whole ICMPv6 message): code 0,
  * the fixed part present, every option of non-zero length inside the
  * message (RFC 4861 6.1, 7.1, 8.1: otherwise the message is discarded),
- * link-layer address options of exactly 8 bytes (Ethernet), NS/NA/redirect
- * targets not multicast. Unknown options are skipped (RFC 4861 4.6).
+ * the message type's own link-layer address option (SLLA in RS, RA, NS;
+ * TLLA in NA, redirect) of exactly 8 bytes (Ethernet), NS/NA/redirect
+ * targets not multicast. Unknown options, and defined ones the message
+ * type does not use, are skipped (RFC 4861 4.6, 6.1, 7.1, 8.1).
  * Returns 0, OASIS_ETRUNCATED or OASIS_EMALFORMED. */
 int oasis_nd_parse(const uint8_t *msg, size_t len, oasis_nd_msg *out);
 
