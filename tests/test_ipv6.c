@@ -1837,6 +1837,43 @@ static void test_confirm_reachable(void **state)
     fx_stop(&x);
 }
 
+
+/* RFC 4861 6.3.4: "If no Source Link-Layer Address is included, but a
+ * corresponding Neighbor Cache entry exists, its IsRouter flag MUST be set
+ * to TRUE"; 7.2: such an RA creates no entry. IsRouter matters: an NA
+ * with R clear from a neighbour marked a router takes it off the default
+ * router list (7.2.5). */
+static void test_ra_without_slla_marks_router(void **state)
+{
+    (void)state;
+    fx x;
+    fx_start(&x, 0, 0, 1);
+    oasis_in6 ll = ll_of(&x);
+    uint8_t ra[16] = {OASIS_ICMP6_RA, 0, 0, 0, 64, 0, 0x07, 0x08};
+    /* No entry for the router: the RA makes none, but the router is listed. */
+    inject(&x, &ROUTER, &oasis_in6_all_nodes, 255, OASIS_NH_ICMPV6, ra, sizeof ra);
+    assert_null(oasis_nd_lookup(x.s, &ROUTER));
+    assert_int_equal(ctr(&x)->nd.routers, 1);
+    inject(&x, &ROUTER, &oasis_in6_all_nodes, 255, OASIS_NH_ICMPV6, (uint8_t[16]){134}, 16);
+    assert_int_equal(ctr(&x)->nd.routers, 0); /* lifetime 0: gone */
+    /* The router's NS makes an entry, IsRouter false (7.2.3). */
+    static const uint8_t MAC_R[6] = {2, 0, 0, 0, 0, 0x01};
+    inject_ns(&x, &ROUTER, &ll, &ll, MAC_R);
+    const ip6_neigh *e = oasis_nd_lookup(x.s, &ROUTER);
+    assert_non_null(e);
+    assert_false(e->is_router);
+    /* An RA without SLLA: IsRouter set, the address left as it was. */
+    inject(&x, &ROUTER, &oasis_in6_all_nodes, 255, OASIS_NH_ICMPV6, ra, sizeof ra);
+    assert_int_equal(ctr(&x)->nd.routers, 1);
+    assert_true(e->is_router);
+    assert_memory_equal(e->mac, MAC_R, 6);
+    /* Now an NA with R clear says it is a host: off the router list. */
+    inject_na(&x, &ROUTER, &oasis_in6_all_nodes, &ROUTER, OASIS_ND_NA_OVERRIDE, MAC_R, 255);
+    assert_false(e->is_router);
+    assert_int_equal(ctr(&x)->nd.routers, 0);
+    fx_stop(&x);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1869,6 +1906,7 @@ int main(void)
         cmocka_unit_test(test_redirect),
         cmocka_unit_test(test_mldv1_compat),
         cmocka_unit_test(test_confirm_reachable),
+        cmocka_unit_test(test_ra_without_slla_marks_router),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

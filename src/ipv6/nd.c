@@ -672,11 +672,11 @@ static void ra_input(oasis_stack *s, const oasis_ipv6_hdr *ip, const oasis_nd_ms
     }
     if (m->retrans_ms)
         v->retrans_ns = (uint64_t)m->retrans_ms * 1000000ull;
-    if (m->opts.slla) {
-        ip6_neigh *e = learn(s, &ip->src, m->opts.slla);
-        if (e)
-            e->is_router = 1;
-    }
+    /* 6.3.4: IsRouter is set with or without an SLLA; without one, no
+     * entry is made (7.2). */
+    ip6_neigh *e = m->opts.slla ? learn(s, &ip->src, m->opts.slla) : find(s, &ip->src);
+    if (e)
+        e->is_router = 1;
     router_update(s, &ip->src, m->router_lifetime_s);
     /* 6.3.4: an MTU within [1280, the link's] becomes the link MTU. */
     if (m->opts.has_mtu && m->opts.mtu >= OASIS_IPV6_MIN_MTU && m->opts.mtu <= s->mtu)
