@@ -1874,6 +1874,55 @@ static void test_ra_without_slla_marks_router(void **state)
     fx_stop(&x);
 }
 
+
+/* RFC 4443 2.4 (a): "If an ICMPv6 error message of unknown type is
+ * received at its destination, it MUST be passed to the upper-layer
+ * process that originated the packet that caused the error"; (b): an
+ * informational message of unknown type is silently discarded. */
+static void test_icmp6_unknown_types(void **state)
+{
+    (void)state;
+    fx x;
+    fx_start(&x, 0, 0, 1);
+    oasis_in6 ll = ll_of(&x);
+    inject_ns(&x, &PEER, &ll, &ll, MAC_PEER);
+    const oasis_counters *c = ctr(&x);
+    /* An error quoting a UDP datagram of ours (ll:5000 -> PEER:53). */
+    uint8_t err[8 + 40 + 8] = {0};
+    oasis_ipv6_hdr q;
+    memset(&q, 0, sizeof q);
+    q.payload_len = 8;
+    q.next = OASIS_NH_UDP;
+    q.hop_limit = 64;
+    q.src = ll;
+    q.dst = PEER;
+    oasis_ipv6_emit(err + 8, &q);
+    oasis_put16(err + 48, 5000);
+    oasis_put16(err + 50, 53);
+    oasis_put16(err + 52, 8);
+    /* Control: a Destination Unreachable reaches UDP (no socket there). */
+    err[0] = OASIS_ICMP6_DEST_UNREACH;
+    err[1] = OASIS_ICMP6_DU_PORT;
+    inject(&x, &PEER, &ll, 64, OASIS_NH_ICMPV6, err, sizeof err);
+    assert_int_equal(c->udp6.icmp_no_port, 1);
+    /* Type 100 (unassigned, < 128): UDP hears of it too, nothing is sent. */
+    x.cap.n = 0;
+    err[0] = 100;
+    err[1] = 7;
+    inject(&x, &PEER, &ll, 64, OASIS_NH_ICMPV6, err, sizeof err);
+    assert_int_equal(c->udp6.icmp_no_port, 2);
+    assert_int_equal(c->icmp6.in_errors_unowned, 0);
+    assert_int_equal(x.cap.n, 0);
+    /* Type 200 (unassigned informational): counted, dropped, no answer. */
+    uint64_t in = c->icmp6.in_msgs, out = c->icmp6.out_msgs;
+    uint8_t info[16] = {200, 0, 0, 0, 0, 1, 0, 1};
+    inject(&x, &PEER, &ll, 64, OASIS_NH_ICMPV6, info, sizeof info);
+    assert_int_equal(c->icmp6.in_msgs, in + 1);
+    assert_int_equal(c->icmp6.out_msgs, out);
+    assert_int_equal(x.cap.n, 0);
+    fx_stop(&x);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1907,6 +1956,7 @@ int main(void)
         cmocka_unit_test(test_mldv1_compat),
         cmocka_unit_test(test_confirm_reachable),
         cmocka_unit_test(test_ra_without_slla_marks_router),
+        cmocka_unit_test(test_icmp6_unknown_types),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

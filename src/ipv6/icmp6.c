@@ -338,8 +338,11 @@ static void icmp6_in(oasis_stack *s, const oasis_ip_packet *pkt, void *ud)
         oasis_nd_input(s, ip, m.msg, m.len);
         break;
     default:
-        /* RFC 4443 2.4 (a), (b): unknown errors go up (none here), unknown
-         * informational messages are dropped. */
+        /* RFC 4443 2.4 (a): an error of unknown type goes to the upper
+         * layer of the quoted packet (which may have nothing to say of
+         * it); (b): an unknown informational message is dropped. */
+        if (oasis_icmp6_is_error(m.type))
+            error_input(s, ip, &m);
         break;
     }
 }
