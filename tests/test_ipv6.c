@@ -184,8 +184,18 @@ static oasis_in6 ll_of(fx *x)
 
 /* Injects an IPv6 packet: fixed header + body (the body's upper layer is
  * `nh`); an ICMPv6 body gets its checksum. */
+static void inject_ex(fx *x, const oasis_in6 *src, const oasis_in6 *dst, uint8_t hop, uint8_t nh,
+                      const uint8_t *body, size_t n, int bad_csum);
+
 static void inject(fx *x, const oasis_in6 *src, const oasis_in6 *dst, uint8_t hop, uint8_t nh,
                    const uint8_t *body, size_t n)
+{
+    inject_ex(x, src, dst, hop, nh, body, n, 0);
+}
+
+/* As inject; bad_csum: the ICMPv6 checksum is spoilt after it is summed. */
+static void inject_ex(fx *x, const oasis_in6 *src, const oasis_in6 *dst, uint8_t hop, uint8_t nh,
+                      const uint8_t *body, size_t n, int bad_csum)
 {
     uint8_t f[2048];
     uint8_t mac[6];
@@ -205,6 +215,8 @@ static void inject(fx *x, const oasis_in6 *src, const oasis_in6 *dst, uint8_t ho
     memcpy(f + 54, body, n);
     if (nh == OASIS_NH_ICMPV6)
         oasis_icmp6_finish(f + 54, n, body[0], body[1], oasis_get32(body + 4), src, dst);
+    if (bad_csum)
+        f[54 + 2] ^= 0x40;
     oasis_stack_input(x->s, f, 54 + n);
 }
 
@@ -1923,6 +1935,314 @@ static void test_icmp6_unknown_types(void **state)
     fx_stop(&x);
 }
 
+
+/* ---- RFC 4861 validity checks, one rule broken at a time ----
+ * Each hostile message breaks exactly one rule of 6.1, 7.1 or 8.1 and
+ * would have changed something had it been taken; it must be counted and
+ * leave no trace. A control message that keeps every rule is taken. */
+
+static const oasis_in6 PEER_B = {{0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x33}};
+static const uint8_t MAC_B[6] = {2, 0, 0, 0, 0, 0x33};
+
+/* An NS for target from PEER_B with its SLLA: 32 bytes at m. */
+static size_t ns_msg(uint8_t *m, const oasis_in6 *target)
+{
+    return oasis_nd_emit_ns(m, target, MAC_B);
+}
+
+/* RFC 4861 7.1.1 (hop limit, checksum, code, length, target, option
+ * length, and from :: only to a solicited-node group with no SLLA), 7.2.3
+ * (no entry from a discarded NS), 4.6 (length 0). */
+static void test_nd_validation_ns(void **state)
+{
+    (void)state;
+    fx x;
+    fx_start(&x, 0, 0, 1);
+    oasis_in6 ll = ll_of(&x), sn = oasis_in6_solicited_node(&ll);
+    const oasis_counters *c = ctr(&x);
+    uint8_t m[64];
+    size_t n;
+    uint64_t bad = c->nd.bad_messages;
+
+    n = ns_msg(m, &ll); /* hop limit 254 */
+    inject(&x, &PEER_B, &sn, 254, OASIS_NH_ICMPV6, m, n);
+    assert_int_equal(c->nd.bad_hop_limit, 1);
+    inject_ex(&x, &PEER_B, &sn, 255, OASIS_NH_ICMPV6, m, n, 1); /* checksum */
+    assert_int_equal(c->icmp6.in_csum_errors, 1);
+    m[1] = 1; /* code 1 */
+    inject(&x, &PEER_B, &sn, 255, OASIS_NH_ICMPV6, m, n);
+    assert_int_equal(c->nd.bad_messages, bad + 1);
+    m[1] = 0; /* 23 bytes */
+    inject(&x, &PEER_B, &sn, 255, OASIS_NH_ICMPV6, m, 23);
+    assert_int_equal(c->nd.bad_messages, bad + 2);
+    oasis_in6 grp = {{0xff, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1}};
+    n = ns_msg(m, &grp); /* multicast target */
+    inject(&x, &PEER_B, &sn, 255, OASIS_NH_ICMPV6, m, n);
+    assert_int_equal(c->nd.bad_messages, bad + 3);
+    n = ns_msg(m, &ll); /* a good SLLA, then an option of length 0 */
+    memset(m + n, 0, 8);
+    m[n] = 99;
+    inject(&x, &PEER_B, &sn, 255, OASIS_NH_ICMPV6, m, n + 8);
+    assert_int_equal(c->nd.bad_messages, bad + 4);
+    /* From :: to our unicast address (not a solicited-node group). */
+    n = oasis_nd_emit_ns(m, &ll, NULL);
+    inject(&x, &UNSPEC, &ll, 255, OASIS_NH_ICMPV6, m, n);
+    assert_int_equal(c->nd.bad_messages, bad + 5);
+    /* From :: with an SLLA. */
+    n = oasis_nd_emit_ns(m, &ll, MAC_B);
+    inject(&x, &UNSPEC, &sn, 255, OASIS_NH_ICMPV6, m, n);
+    assert_int_equal(c->nd.bad_messages, bad + 6);
+    /* None was answered and none made an entry. */
+    assert_int_equal(c->icmp6.out_neigh_adverts, 0);
+    assert_null(oasis_nd_lookup(x.s, &PEER_B));
+
+    /* Control: reserved bits set, an unknown option and a 16-byte TLLA
+     * (not an NS option) are ignored (7.1.1): answered, PEER_B cached. */
+    n = ns_msg(m, &ll);
+    m[4] = 0xff;
+    memset(m + n, 0, 24);
+    m[n] = 99;
+    m[n + 1] = 1;
+    m[n + 8] = OASIS_ND_OPT_TLLA;
+    m[n + 9] = 2;
+    inject(&x, &PEER_B, &sn, 255, OASIS_NH_ICMPV6, m, n + 24);
+    assert_int_equal(c->nd.bad_messages, bad + 6);
+    assert_int_equal(c->icmp6.out_neigh_adverts, 1);
+    const ip6_neigh *e = oasis_nd_lookup(x.s, &PEER_B);
+    assert_non_null(e);
+    assert_memory_equal(e->mac, MAC_B, 6);
+    fx_stop(&x);
+}
+
+/* RFC 4861 7.1.2: an NA for an INCOMPLETE entry would complete it. */
+static void test_nd_validation_na(void **state)
+{
+    (void)state;
+    fx x;
+    fx_start(&x, 0, 0, 1);
+    oasis_in6 ll = ll_of(&x);
+    const oasis_counters *c = ctr(&x);
+    oasis_ipaddr peer = oasis_ipaddr_v6(PEER_B.b);
+    pingres r = {0};
+    assert_int_equal(oasis_ping_addr(x.s, &peer, 1, 1, 8, 60 * SEC, on_ping, &r), 0);
+    const ip6_neigh *e = oasis_nd_lookup(x.s, &PEER_B);
+    assert_non_null(e);
+    uint8_t m[64];
+    uint8_t fl = OASIS_ND_NA_SOLICITED | OASIS_ND_NA_OVERRIDE;
+    size_t n = oasis_nd_emit_na(m, &PEER_B, fl, MAC_B);
+    uint64_t bad = c->nd.bad_messages;
+
+    inject(&x, &PEER_B, &ll, 254, OASIS_NH_ICMPV6, m, n);
+    assert_int_equal(c->nd.bad_hop_limit, 1);
+    inject_ex(&x, &PEER_B, &ll, 255, OASIS_NH_ICMPV6, m, n, 1);
+    assert_int_equal(c->icmp6.in_csum_errors, 1);
+    m[1] = 1;
+    inject(&x, &PEER_B, &ll, 255, OASIS_NH_ICMPV6, m, n);
+    assert_int_equal(c->nd.bad_messages, bad + 1);
+    m[1] = 0;
+    inject(&x, &PEER_B, &ll, 255, OASIS_NH_ICMPV6, m, 23);
+    assert_int_equal(c->nd.bad_messages, bad + 2);
+    m[8] = 0xff; /* multicast target */
+    inject(&x, &PEER_B, &ll, 255, OASIS_NH_ICMPV6, m, n);
+    assert_int_equal(c->nd.bad_messages, bad + 3);
+    m[8] = 0xfe;
+    /* Solicited, to a multicast address. */
+    inject(&x, &PEER_B, &oasis_in6_all_nodes, 255, OASIS_NH_ICMPV6, m, n);
+    assert_int_equal(c->nd.bad_messages, bad + 4);
+    /* A good TLLA, then an option of length 0: the TLLA is not taken. */
+    memset(m + n, 0, 8);
+    m[n] = 99;
+    inject(&x, &PEER_B, &ll, 255, OASIS_NH_ICMPV6, m, n + 8);
+    assert_int_equal(c->nd.bad_messages, bad + 5);
+    assert_int_equal(e->state, NEIGH_INCOMPLETE);
+    assert_false(r.done);
+
+    /* Control: reserved bits set, an unknown option, a 16-byte SLLA. */
+    m[4] = (uint8_t)(fl | 0x1f);
+    m[5] = m[6] = m[7] = 0xff;
+    memset(m + n, 0, 24);
+    m[n] = 99;
+    m[n + 1] = 1;
+    m[n + 8] = OASIS_ND_OPT_SLLA;
+    m[n + 9] = 2;
+    inject(&x, &PEER_B, &ll, 255, OASIS_NH_ICMPV6, m, n + 24);
+    assert_int_equal(c->nd.bad_messages, bad + 5);
+    assert_int_equal(e->state, NEIGH_REACHABLE);
+    assert_memory_equal(e->mac, MAC_B, 6);
+    fx_stop(&x);
+}
+
+/* RFC 4861 6.1.2: an RA with hop limit 99, lifetime 1800, an SLLA and a
+ * prefix option, at m; returns its length. */
+static size_t ra_msg(uint8_t *m)
+{
+    memset(m, 0, 56);
+    m[0] = OASIS_ICMP6_RA;
+    m[4] = 99;
+    oasis_put16(m + 6, 1800);
+    m[16] = OASIS_ND_OPT_SLLA;
+    m[17] = 1;
+    memcpy(m + 18, MAC_PEER, 6);
+    uint8_t *p = m + 24;
+    p[0] = OASIS_ND_OPT_PREFIX;
+    p[1] = 4;
+    p[2] = 64;
+    p[3] = 0x80; /* on-link only */
+    oasis_put32(p + 4, 3600);
+    oasis_put32(p + 8, 1800);
+    p[16] = 0x20;
+    p[17] = 0x01;
+    p[18] = 0x0d;
+    p[19] = 0xb8;
+    return 56;
+}
+
+static void test_nd_validation_ra(void **state)
+{
+    (void)state;
+    fx x;
+    fx_start(&x, 0, 0, 1);
+    const oasis_counters *c = ctr(&x);
+    uint8_t m[80];
+    size_t n = ra_msg(m);
+    uint64_t bad = c->nd.bad_messages;
+    oasis_in6 glob = {{0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1}};
+
+    inject(&x, &glob, &oasis_in6_all_nodes, 255, OASIS_NH_ICMPV6, m, n); /* not link-local */
+    assert_int_equal(c->nd.ra_ignored, 1);
+    inject(&x, &ROUTER, &oasis_in6_all_nodes, 254, OASIS_NH_ICMPV6, m, n);
+    assert_int_equal(c->nd.bad_hop_limit, 1);
+    inject_ex(&x, &ROUTER, &oasis_in6_all_nodes, 255, OASIS_NH_ICMPV6, m, n, 1);
+    assert_int_equal(c->icmp6.in_csum_errors, 1);
+    m[1] = 1;
+    inject(&x, &ROUTER, &oasis_in6_all_nodes, 255, OASIS_NH_ICMPV6, m, n);
+    assert_int_equal(c->nd.bad_messages, bad + 1);
+    m[1] = 0;
+    inject(&x, &ROUTER, &oasis_in6_all_nodes, 255, OASIS_NH_ICMPV6, m, 15);
+    assert_int_equal(c->nd.bad_messages, bad + 2);
+    /* SLLA and prefix, then an option of length 0: none of it is taken. */
+    memset(m + n, 0, 8);
+    m[n] = 99;
+    inject(&x, &ROUTER, &oasis_in6_all_nodes, 255, OASIS_NH_ICMPV6, m, n + 8);
+    assert_int_equal(c->nd.bad_messages, bad + 3);
+    /* From :: (no link-local source either). */
+    inject(&x, &UNSPEC, &oasis_in6_all_nodes, 255, OASIS_NH_ICMPV6, m, n);
+    assert_int_equal(c->nd.bad_messages, bad + 4);
+    assert_int_equal(c->nd.routers, 0);
+    assert_int_equal(c->nd.prefixes, 0);
+    assert_null(oasis_nd_lookup(x.s, &ROUTER));
+    assert_int_not_equal(x.s->ip6->cur_hop_limit, 99);
+
+    /* Control: reserved bits, an unknown option and a 16-byte TLLA (not an
+     * RA option) are ignored; everything else is taken. */
+    m[5] = 0x3f;
+    memset(m + n, 0, 24);
+    m[n] = 99;
+    m[n + 1] = 1;
+    m[n + 8] = OASIS_ND_OPT_TLLA;
+    m[n + 9] = 2;
+    inject(&x, &ROUTER, &oasis_in6_all_nodes, 255, OASIS_NH_ICMPV6, m, n + 24);
+    assert_int_equal(c->nd.bad_messages, bad + 4);
+    assert_int_equal(c->nd.routers, 1);
+    assert_int_equal(c->nd.prefixes, 1);
+    assert_non_null(oasis_nd_lookup(x.s, &ROUTER));
+    assert_int_equal(x.s->ip6->cur_hop_limit, 99);
+    fx_stop(&x);
+}
+
+/* RFC 4861 8.1; the router is ROUTER (from an RA), the destination far. */
+static void test_nd_validation_redirect(void **state)
+{
+    (void)state;
+    fx x;
+    fx_start(&x, 0, 0, 1);
+    inject_ra(&x, 1800, 3600, 1800, 1500);
+    oasis_in6 ll = ll_of(&x), nh;
+    const oasis_counters *c = ctr(&x);
+    oasis_in6 far = {{0x20, 0x01, 0x0d, 0xb8, 0, 9, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1}};
+    oasis_in6 ll_router_glob = {{0x20, 0x01, 0x0d, 0xb8, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1}};
+    uint8_t m[80] = {OASIS_ICMP6_REDIRECT, 0};
+    memcpy(m + 8, PEER_B.b, 16); /* a better router */
+    memcpy(m + 24, far.b, 16);
+    m[40] = OASIS_ND_OPT_TLLA;
+    m[41] = 1;
+    memcpy(m + 42, MAC_B, 6);
+    size_t n = 48;
+    uint64_t bad = c->nd.bad_messages, hop = c->nd.bad_hop_limit;
+
+    /* The first hop's global address (not link-local): 8.1's first rule. */
+    inject(&x, &ll_router_glob, &ll, 255, OASIS_NH_ICMPV6, m, n);
+    assert_int_equal(c->nd.bad_messages, bad + 1);
+    inject(&x, &ROUTER, &ll, 254, OASIS_NH_ICMPV6, m, n);
+    assert_int_equal(c->nd.bad_hop_limit, hop + 1);
+    inject_ex(&x, &ROUTER, &ll, 255, OASIS_NH_ICMPV6, m, n, 1);
+    assert_int_equal(c->icmp6.in_csum_errors, 1);
+    m[1] = 1;
+    inject(&x, &ROUTER, &ll, 255, OASIS_NH_ICMPV6, m, n);
+    assert_int_equal(c->nd.bad_messages, bad + 2);
+    m[1] = 0;
+    inject(&x, &ROUTER, &ll, 255, OASIS_NH_ICMPV6, m, 39);
+    assert_int_equal(c->nd.bad_messages, bad + 3);
+    inject(&x, &PEER, &ll, 255, OASIS_NH_ICMPV6, m, n); /* not the first hop */
+    assert_int_equal(c->nd.bad_messages, bad + 4);
+    m[24] = 0xff; /* multicast destination */
+    inject(&x, &ROUTER, &ll, 255, OASIS_NH_ICMPV6, m, n);
+    assert_int_equal(c->nd.bad_messages, bad + 5);
+    m[24] = 0x20;
+    memcpy(m + 8, ll_router_glob.b, 16); /* target neither link-local nor far */
+    inject(&x, &ROUTER, &ll, 255, OASIS_NH_ICMPV6, m, n);
+    assert_int_equal(c->nd.bad_messages, bad + 6);
+    memcpy(m + 8, PEER_B.b, 16);
+    memset(m + n, 0, 8); /* a good TLLA, then an option of length 0 */
+    m[n] = 99;
+    inject(&x, &ROUTER, &ll, 255, OASIS_NH_ICMPV6, m, n + 8);
+    assert_int_equal(c->nd.bad_messages, bad + 7);
+    assert_int_equal(c->nd.redirects, 0);
+    assert_null(oasis_nd_lookup(x.s, &PEER_B));
+    assert_int_equal(oasis_nd_next_hop(x.s, &far, &nh), 0);
+    assert_true(oasis_in6_eq(&nh, &ROUTER));
+
+    /* Control: reserved bits, an unknown option and a 16-byte SLLA (not a
+     * redirect option) are ignored; the redirect is taken. */
+    m[4] = m[7] = 0xff;
+    memset(m + n, 0, 24);
+    m[n] = 99;
+    m[n + 1] = 1;
+    m[n + 8] = OASIS_ND_OPT_SLLA;
+    m[n + 9] = 2;
+    inject(&x, &ROUTER, &ll, 255, OASIS_NH_ICMPV6, m, n + 24);
+    assert_int_equal(c->nd.bad_messages, bad + 7);
+    assert_int_equal(c->nd.redirects, 1);
+    assert_int_equal(oasis_nd_next_hop(x.s, &far, &nh), 0);
+    assert_true(oasis_in6_eq(&nh, &PEER_B));
+    const ip6_neigh *e = oasis_nd_lookup(x.s, &PEER_B);
+    assert_non_null(e);
+    assert_memory_equal(e->mac, MAC_B, 6);
+    fx_stop(&x);
+}
+
+/* RFC 4861 6.1.1: "Hosts MUST silently discard any received Router
+ * Solicitation Messages": even a valid one leaves no neighbour entry and
+ * draws no answer. */
+static void test_nd_rs_discarded(void **state)
+{
+    (void)state;
+    fx x;
+    fx_start(&x, 0, 0, 1);
+    const oasis_counters *c = ctr(&x);
+    uint8_t m[16];
+    size_t n = oasis_nd_emit_rs(m, MAC_B);
+    /* A host is in no all-routers group: to it, the IP layer drops it. */
+    inject(&x, &PEER_B, &oasis_in6_all_routers, 255, OASIS_NH_ICMPV6, m, n);
+    assert_int_equal(c->icmp6.in_router_solicits, 0);
+    oasis_in6 ll = ll_of(&x);
+    inject(&x, &PEER_B, &ll, 255, OASIS_NH_ICMPV6, m, n);
+    assert_int_equal(c->icmp6.in_router_solicits, 1);
+    assert_null(oasis_nd_lookup(x.s, &PEER_B));
+    assert_int_equal(x.cap.n, 0);
+    fx_stop(&x);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1957,6 +2277,11 @@ int main(void)
         cmocka_unit_test(test_confirm_reachable),
         cmocka_unit_test(test_ra_without_slla_marks_router),
         cmocka_unit_test(test_icmp6_unknown_types),
+        cmocka_unit_test(test_nd_validation_ns),
+        cmocka_unit_test(test_nd_validation_na),
+        cmocka_unit_test(test_nd_validation_ra),
+        cmocka_unit_test(test_nd_validation_redirect),
+        cmocka_unit_test(test_nd_rs_discarded),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
