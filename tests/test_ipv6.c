@@ -2243,6 +2243,90 @@ static void test_nd_rs_discarded(void **state)
     fx_stop(&x);
 }
 
+
+/* An IPv6 packet of body n (upper layer nh, hop limit 64) in a frame to
+ * the link-layer address dmac. */
+static void inject_l2(fx *x, const uint8_t *dmac, const oasis_in6 *src, const oasis_in6 *dst,
+                      uint8_t nh, const uint8_t *body, size_t n)
+{
+    uint8_t f[2048];
+    oasis_eth_emit(f, dmac, MAC_PEER, OASIS_ETHERTYPE_IPV6);
+    oasis_ipv6_hdr h;
+    memset(&h, 0, sizeof h);
+    h.payload_len = (uint16_t)n;
+    h.next = nh;
+    h.hop_limit = 64;
+    h.src = *src;
+    h.dst = *dst;
+    oasis_ipv6_emit(f + 14, &h);
+    memcpy(f + 54, body, n);
+    oasis_stack_input(x->s, f, 54 + n);
+}
+
+/* RFC 4443 2.4 (c): an error quotes as much of the packet as fits in the
+ * minimum MTU; 2.2 (a): its source is the address the packet went to;
+ * 2.4 (e.2): none about a redirect; (e.4), (e.5): none about a packet sent
+ * as a link-layer multicast or broadcast (to a unicast IPv6 address); (e.6):
+ * none to a source that is no single node (::). */
+static void test_icmp6_error_quote_and_silence(void **state)
+{
+    (void)state;
+    fx x;
+    fx_start(&x, 0, 0, 1);
+    oasis_in6 ll = ll_of(&x);
+    inject_ns(&x, &PEER, &ll, &ll, MAC_PEER);
+    const oasis_counters *c = ctr(&x);
+    static uint8_t big[1400];
+    for (size_t i = 0; i < sizeof big; i++)
+        big[i] = (uint8_t)i;
+    /* 1440 bytes of unknown protocol 253: the Parameter Problem is 1280. */
+    x.cap.n = 0;
+    inject_l2(&x, oasis_stack_mac(x.s), &PEER, &ll, 253, big, sizeof big);
+    assert_int_equal(x.cap.n, 1);
+    assert_int_equal(x.cap.len[0], 14 + OASIS_IPV6_MIN_MTU);
+    oasis_ipv6_hdr h;
+    assert_int_equal(frame_icmp_type(&x, 0, &h), OASIS_ICMP6_PARAM_PROBLEM);
+    assert_true(oasis_in6_eq(&h.src, &ll));
+    assert_true(oasis_in6_eq(&h.dst, &PEER));
+    const uint8_t *quote = x.cap.frame[0] + 14 + 40 + 8;
+    assert_int_equal(quote[6], 253);                              /* the header... */
+    assert_memory_equal(quote + 40, big, OASIS_IPV6_MIN_MTU - 96); /* ...and the body */
+    uint64_t pp = c->icmp6.out_parm_problems;
+    assert_int_equal(pp, 1);
+
+    /* The same packet in a link-layer multicast, then broadcast, frame. */
+    static const uint8_t MCAST[6] = {0x33, 0x33, 0, 0, 0, 1};
+    static const uint8_t BCAST[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+    uint64_t unknown = c->ipv6.in_unknown_protos;
+    inject_l2(&x, MCAST, &PEER, &ll, 253, big, 64);
+    inject_l2(&x, BCAST, &PEER, &ll, 253, big, 64);
+    /* From :: */
+    inject_l2(&x, oasis_stack_mac(x.s), &UNSPEC, &ll, 253, big, 64);
+    assert_int_equal(c->ipv6.in_unknown_protos, unknown + 3);
+    assert_int_equal(c->icmp6.out_parm_problems, pp);
+
+    /* A Destination Options header with an option of action 11 (Parameter
+     * Problem code 2, even to unicast) before a redirect: no error; before
+     * an echo request: the error. */
+    uint8_t pkt[8 + 48] = {OASIS_NH_ICMPV6, 0, 0xde, 0, 1, 2, 0, 0};
+    uint8_t *m = pkt + 8;
+    m[0] = OASIS_ICMP6_REDIRECT;
+    memcpy(m + 8, PEER.b, 16);
+    memcpy(m + 24, PEER.b, 16);
+    oasis_icmp6_finish(m, 40, m[0], 0, 0, &PEER, &ll);
+    inject_l2(&x, oasis_stack_mac(x.s), &PEER, &ll, OASIS_NH_DSTOPTS, pkt, 48);
+    assert_int_equal(c->ipv6.in_bad_options, 1);
+    assert_int_equal(c->icmp6.out_parm_problems, pp);
+    memset(m, 0, 40);
+    m[0] = OASIS_ICMP6_ECHO_REQUEST;
+    oasis_icmp6_finish(m, 40, m[0], 0, 0, &PEER, &ll);
+    inject_l2(&x, oasis_stack_mac(x.s), &PEER, &ll, OASIS_NH_DSTOPTS, pkt, 48);
+    assert_int_equal(c->ipv6.in_bad_options, 2);
+    assert_int_equal(c->icmp6.out_parm_problems, pp + 1);
+    assert_int_equal(c->icmp6.out_rate_limited, 0);
+    fx_stop(&x);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -2282,6 +2366,7 @@ int main(void)
         cmocka_unit_test(test_nd_validation_ra),
         cmocka_unit_test(test_nd_validation_redirect),
         cmocka_unit_test(test_nd_rs_discarded),
+        cmocka_unit_test(test_icmp6_error_quote_and_silence),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
