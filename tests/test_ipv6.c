@@ -2327,6 +2327,62 @@ static void test_icmp6_error_quote_and_silence(void **state)
     fx_stop(&x);
 }
 
+
+/* RFC 4861 7.2.5, the cases test_nd_state_machine leaves out: no entry,
+ * no interest; INCOMPLETE with no TLLA, discarded; INCOMPLETE with an
+ * unsolicited NA: STALE, IsRouter from R, the queue sent; Override clear
+ * and another MAC on a STALE entry: ignored; Override clear and the same
+ * MAC, solicited: REACHABLE; unsolicited with the same MAC: unchanged. */
+static void test_na_processing(void **state)
+{
+    (void)state;
+    fx x;
+    fx_start(&x, 0, 0, 1);
+    oasis_in6 ll = ll_of(&x);
+    static const uint8_t MAC_OTHER[6] = {2, 0, 0, 0, 0, 0x44};
+    /* No entry: nothing is created (7.2.5 "SHOULD be silently discarded"). */
+    inject_na(&x, &PEER_B, &ll, &PEER_B, OASIS_ND_NA_SOLICITED | OASIS_ND_NA_OVERRIDE, MAC_B, 255);
+    assert_null(oasis_nd_lookup(x.s, &PEER_B));
+    /* INCOMPLETE, with a packet waiting. */
+    oasis_ipaddr peer = oasis_ipaddr_v6(PEER_B.b);
+    pingres r = {0};
+    assert_int_equal(oasis_ping_addr(x.s, &peer, 1, 1, 8, 60 * SEC, on_ping, &r), 0);
+    const ip6_neigh *e = oasis_nd_lookup(x.s, &PEER_B);
+    assert_int_equal(e->state, NEIGH_INCOMPLETE);
+    inject_na(&x, &PEER_B, &ll, &PEER_B, OASIS_ND_NA_SOLICITED | OASIS_ND_NA_OVERRIDE, NULL, 255);
+    assert_int_equal(e->state, NEIGH_INCOMPLETE);
+    assert_int_equal(e->qlen, 1);
+    /* Unsolicited, Override clear (ignored when INCOMPLETE), R set: STALE,
+     * and the waiting echo sent to the STALE entry makes it DELAY (7.3.3:
+     * the address told, not confirmed, is verified: a probe follows). */
+    x.cap.n = 0;
+    inject_na(&x, &PEER_B, &oasis_in6_all_nodes, &PEER_B, OASIS_ND_NA_ROUTER, MAC_B, 255);
+    assert_memory_equal(e->mac, MAC_B, 6);
+    assert_true(e->is_router);
+    assert_int_equal(e->qlen, 0);
+    int i = last_of_type(&x, OASIS_ICMP6_ECHO_REQUEST);
+    assert_true(i >= 0);
+    assert_memory_equal(x.cap.frame[i], MAC_B, 6);
+    assert_int_equal(e->state, NEIGH_DELAY);
+    advance(&x, 5 * SEC);
+    assert_int_equal(e->state, NEIGH_PROBE);
+    assert_int_equal(count_type(&x, OASIS_ICMP6_NS), 1);
+    /* Another MAC, Override clear: a non-REACHABLE entry ignores it
+     * (7.2.5 I.b). */
+    inject_na(&x, &PEER_B, &ll, &PEER_B, OASIS_ND_NA_SOLICITED | OASIS_ND_NA_ROUTER, MAC_OTHER, 255);
+    assert_int_equal(e->state, NEIGH_PROBE);
+    assert_memory_equal(e->mac, MAC_B, 6);
+    /* The same MAC, Override clear, solicited: REACHABLE (II). */
+    inject_na(&x, &PEER_B, &ll, &PEER_B, OASIS_ND_NA_SOLICITED | OASIS_ND_NA_ROUTER, MAC_B, 255);
+    assert_int_equal(e->state, NEIGH_REACHABLE);
+    /* Unsolicited, same MAC, Override set: the state stays (II). */
+    inject_na(&x, &PEER_B, &oasis_in6_all_nodes, &PEER_B, OASIS_ND_NA_OVERRIDE | OASIS_ND_NA_ROUTER,
+              MAC_B, 255);
+    assert_int_equal(e->state, NEIGH_REACHABLE);
+    assert_true(e->is_router);
+    fx_stop(&x);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -2367,6 +2423,7 @@ int main(void)
         cmocka_unit_test(test_nd_validation_redirect),
         cmocka_unit_test(test_nd_rs_discarded),
         cmocka_unit_test(test_icmp6_error_quote_and_silence),
+        cmocka_unit_test(test_na_processing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

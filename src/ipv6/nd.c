@@ -245,9 +245,14 @@ static void set_state(oasis_stack *s, ip6_neigh *e, neigh_state st)
     }
 }
 
-/* Sends the packets that waited for e's address. */
+/* Sends the packets that waited for e's address. They are packets sent
+ * to the entry like any other: to a STALE one (an unsolicited NA, an NS
+ * or RA with our neighbour's address) the first of them starts DELAY, so
+ * NUD verifies the address it was told (RFC 4861 7.3.3). */
 static void flush_queue(oasis_stack *s, ip6_neigh *e)
 {
+    if (e->q_head && e->state == NEIGH_STALE)
+        set_state(s, e, NEIGH_DELAY);
     while (e->q_head) {
         oasis_pbuf *p = e->q_head;
         e->q_head = p->next;
