@@ -2383,6 +2383,181 @@ static void test_na_processing(void **state)
     fx_stop(&x);
 }
 
+/* RFC 4861 7.2.3: an NS with an SLLA from a cached neighbour replaces a
+ * different address and makes the entry STALE ("MUST"), leaves IsRouter
+ * alone ("MUST NOT be modified"); an NS from :: touches no entry. 7.2.4:
+ * the answer to a DAD probe has S clear and the TLLA. */
+static void test_ns_processing(void **state)
+{
+    (void)state;
+    fx x;
+    fx_start(&x, 0, 0, 1);
+    oasis_in6 ll = ll_of(&x), sn = oasis_in6_solicited_node(&ll);
+    static const uint8_t MAC_OTHER[6] = {2, 0, 0, 0, 0, 0x44};
+    oasis_ipaddr peer = oasis_ipaddr_v6(PEER_B.b);
+    pingres r = {0};
+    assert_int_equal(oasis_ping_addr(x.s, &peer, 1, 1, 8, 60 * SEC, on_ping, &r), 0);
+    inject_na(&x, &PEER_B, &ll, &PEER_B, OASIS_ND_NA_SOLICITED | OASIS_ND_NA_ROUTER, MAC_B, 255);
+    const ip6_neigh *e = oasis_nd_lookup(x.s, &PEER_B);
+    assert_int_equal(e->state, NEIGH_REACHABLE);
+    assert_true(e->is_router);
+    /* Same address: nothing changes. */
+    inject_ns(&x, &PEER_B, &sn, &ll, MAC_B);
+    assert_int_equal(e->state, NEIGH_REACHABLE);
+    /* Another address: taken, STALE (then DELAY: our NA went to it). */
+    inject_ns(&x, &PEER_B, &sn, &ll, MAC_OTHER);
+    assert_memory_equal(e->mac, MAC_OTHER, 6);
+    assert_true(e->state == NEIGH_STALE || e->state == NEIGH_DELAY);
+    assert_true(e->is_router);
+    /* DAD from :: for our address: answered to all-nodes, S clear, with
+     * the TLLA; no entry for :: and PEER_B's untouched. */
+    x.cap.n = 0;
+    inject_ns(&x, &UNSPEC, &sn, &ll, NULL);
+    int i = last_of_type(&x, OASIS_ICMP6_NA);
+    assert_true(i >= 0);
+    oasis_ipv6_hdr h;
+    frame_icmp_type(&x, (size_t)i, &h);
+    assert_true(oasis_in6_eq(&h.dst, &oasis_in6_all_nodes));
+    oasis_nd_msg m;
+    assert_int_equal(oasis_nd_parse(x.cap.frame[i] + 54, h.payload_len, &m), 0);
+    assert_int_equal(m.na_flags, OASIS_ND_NA_OVERRIDE);
+    assert_non_null(m.opts.tlla);
+    assert_null(oasis_nd_lookup(x.s, &UNSPEC));
+    assert_memory_equal(e->mac, MAC_OTHER, 6);
+    /* An NS for an address not ours: counted, silently dropped (7.2.3). */
+    x.cap.n = 0;
+    oasis_in6 other = ll;
+    other.b[15] ^= 0x55;
+    inject_ns(&x, &PEER_B, &sn, &other, MAC_B);
+    assert_int_equal(ctr(&x)->nd.not_for_us, 1);
+    assert_int_equal(x.cap.n, 0);
+    fx_stop(&x);
+}
+
+/* RFC 4861 6.3.4: fields of value 0 are "unspecified": the host keeps
+ * what it uses ("MUST NOT interpret the unspecified value as meaning
+ * change back to the default"); non-zero ones are taken; the MTU option
+ * only within [1280, the link's MTU]; the SLLA makes the router's entry
+ * STALE, and a changed one makes it STALE again; an on-link prefix with
+ * L clear changes nothing, valid lifetime 0 times it out, the link-local
+ * prefix is ignored (4.6.2). */
+static void test_ra_processing(void **state)
+{
+    (void)state;
+    fx x;
+    fx_start(&x, 0, 0, 1);
+    oasis_ipv6 *v = x.s->ip6;
+    uint8_t m[80];
+    size_t n = ra_msg(m); /* hop limit 99, lifetime 1800, SLLA, 2001:db8::/64 L */
+    oasis_put32(m + 8, 20000); /* Reachable Time 20 s */
+    oasis_put32(m + 12, 700);  /* Retrans Timer 700 ms */
+    inject(&x, &ROUTER, &oasis_in6_all_nodes, 255, OASIS_NH_ICMPV6, m, n);
+    assert_int_equal(v->cur_hop_limit, 99);
+    assert_int_equal(v->base_reachable_ns, 20 * SEC);
+    assert_true(v->reachable_ns >= 10 * SEC && v->reachable_ns <= 30 * SEC);
+    assert_int_equal(v->retrans_ns, 700 * OASIS_NS_PER_MS);
+    const ip6_neigh *e = oasis_nd_lookup(x.s, &ROUTER);
+    assert_non_null(e);
+    assert_int_equal(e->state, NEIGH_STALE);
+    assert_true(e->is_router);
+    assert_int_equal(ctr(&x)->nd.prefixes, 1);
+    /* All three unspecified: kept. */
+    memset(m + 4, 0, 1);
+    memset(m + 8, 0, 8);
+    inject(&x, &ROUTER, &oasis_in6_all_nodes, 255, OASIS_NH_ICMPV6, m, n);
+    assert_int_equal(v->cur_hop_limit, 99);
+    assert_int_equal(v->base_reachable_ns, 20 * SEC);
+    assert_int_equal(v->retrans_ns, 700 * OASIS_NS_PER_MS);
+    /* MTU options: below 1280 and above the link's 1500 ignored. */
+    uint32_t mtus[] = {1279, 1501, 1280, 1500};
+    uint32_t want[] = {1500, 1500, 1280, 1500};
+    for (int k = 0; k < 4; k++) {
+        uint8_t b[16 + 8] = {OASIS_ICMP6_RA, 0, 0, 0, 0, 0, 0x07, 0x08};
+        b[16] = OASIS_ND_OPT_MTU;
+        b[17] = 1;
+        oasis_put32(b + 20, mtus[k]);
+        inject(&x, &ROUTER, &oasis_in6_all_nodes, 255, OASIS_NH_ICMPV6, b, sizeof b);
+        assert_int_equal(v->link_mtu, want[k]);
+    }
+    /* A new SLLA: taken, STALE. */
+    m[18 + 5] = 0x99;
+    m[4] = 0;
+    inject(&x, &ROUTER, &oasis_in6_all_nodes, 255, OASIS_NH_ICMPV6, m, n);
+    assert_int_equal(e->mac[5], 0x99);
+    assert_int_equal(e->state, NEIGH_STALE);
+    /* The prefix with L clear and lifetime 0: no statement, still on-link. */
+    oasis_in6 onl = {{0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 5}}, nh;
+    m[24 + 3] = 0;
+    oasis_put32(m + 24 + 4, 0);
+    oasis_put32(m + 24 + 8, 0);
+    inject(&x, &ROUTER, &oasis_in6_all_nodes, 255, OASIS_NH_ICMPV6, m, n);
+    assert_int_equal(ctr(&x)->nd.prefixes, 1);
+    assert_int_equal(oasis_nd_next_hop(x.s, &onl, &nh), 0);
+    assert_true(oasis_in6_eq(&nh, &onl));
+    /* With L set and lifetime 0: timed out at once; through the router. */
+    m[24 + 3] = 0x80;
+    inject(&x, &ROUTER, &oasis_in6_all_nodes, 255, OASIS_NH_ICMPV6, m, n);
+    assert_int_equal(ctr(&x)->nd.prefixes, 0);
+    assert_int_equal(oasis_nd_next_hop(x.s, &onl, &nh), 0);
+    assert_true(oasis_in6_eq(&nh, &ROUTER));
+    /* The link-local prefix with L: ignored. */
+    oasis_put32(m + 24 + 4, 3600);
+    memset(m + 24 + 16, 0, 16);
+    m[24 + 16] = 0xfe;
+    m[24 + 17] = 0x80;
+    inject(&x, &ROUTER, &oasis_in6_all_nodes, 255, OASIS_NH_ICMPV6, m, n);
+    assert_int_equal(ctr(&x)->nd.prefixes, 0);
+    fx_stop(&x);
+}
+
+
+/* RFC 4861 8.3: the target of a redirect to a router gets IsRouter set
+ * ("MUST"); a TLLA equal to the cached one leaves the state as it was; a
+ * different one makes the entry STALE ("MUST"); Target = Destination makes
+ * an existing entry's IsRouter stay as it was. */
+static void test_redirect_processing(void **state)
+{
+    (void)state;
+    fx x;
+    fx_start(&x, 0, 0, 1);
+    inject_ra(&x, 1800, 3600, 1800, 1500);
+    oasis_in6 ll = ll_of(&x), nh;
+    oasis_in6 far = {{0x20, 0x01, 0x0d, 0xb8, 0, 9, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1}};
+    /* PEER_B resolved (REACHABLE, a host by its NA). */
+    oasis_ipaddr peer = oasis_ipaddr_v6(PEER_B.b);
+    assert_int_equal(oasis_ping_addr(x.s, &peer, 1, 1, 8, 60 * SEC, on_ping, &(pingres){0}), 0);
+    inject_na(&x, &PEER_B, &ll, &PEER_B, OASIS_ND_NA_SOLICITED | OASIS_ND_NA_OVERRIDE, MAC_B, 255);
+    const ip6_neigh *e = oasis_nd_lookup(x.s, &PEER_B);
+    assert_int_equal(e->state, NEIGH_REACHABLE);
+    assert_false(e->is_router);
+    /* Redirected to PEER_B as a router, with the same MAC: IsRouter set,
+     * still REACHABLE. */
+    inject_redirect(&x, &ROUTER, &PEER_B, &far, MAC_B, 255);
+    assert_int_equal(oasis_nd_next_hop(x.s, &far, &nh), 0);
+    assert_true(oasis_in6_eq(&nh, &PEER_B));
+    assert_true(e->is_router);
+    assert_int_equal(e->state, NEIGH_REACHABLE);
+    /* PEER_B, now far's first hop, redirects far to itself again with
+     * another MAC: the address taken, STALE. */
+    static const uint8_t MAC_OTHER[6] = {2, 0, 0, 0, 0, 0x44};
+    inject_redirect(&x, &PEER_B, &PEER_B, &far, MAC_OTHER, 255);
+    assert_int_equal(e->state, NEIGH_STALE);
+    assert_memory_equal(e->mac, MAC_OTHER, 6);
+    /* Target = Destination (another off-link address): on-link ("MUST"),
+     * a new entry STALE with IsRouter false. */
+    oasis_in6 far3 = far;
+    far3.b[15] = 3;
+    inject_redirect(&x, &ROUTER, &far3, &far3, MAC_OTHER, 255);
+    assert_int_equal(oasis_nd_next_hop(x.s, &far3, &nh), 0);
+    assert_true(oasis_in6_eq(&nh, &far3));
+    const ip6_neigh *e3 = oasis_nd_lookup(x.s, &far3);
+    assert_non_null(e3);
+    assert_int_equal(e3->state, NEIGH_STALE);
+    assert_false(e3->is_router);
+    assert_true(e->is_router);
+    fx_stop(&x);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -2424,6 +2599,9 @@ int main(void)
         cmocka_unit_test(test_nd_rs_discarded),
         cmocka_unit_test(test_icmp6_error_quote_and_silence),
         cmocka_unit_test(test_na_processing),
+        cmocka_unit_test(test_ns_processing),
+        cmocka_unit_test(test_ra_processing),
+        cmocka_unit_test(test_redirect_processing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
