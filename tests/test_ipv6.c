@@ -2240,6 +2240,17 @@ static void test_nd_rs_discarded(void **state)
     assert_int_equal(c->icmp6.in_router_solicits, 1);
     assert_null(oasis_nd_lookup(x.s, &PEER_B));
     assert_int_equal(x.cap.n, 0);
+    /* From :: without an SLLA it is valid (6.1.1), only not for a host:
+     * not counted as bad. With an SLLA it is invalid. */
+    uint64_t bad = c->nd.bad_messages;
+    n = oasis_nd_emit_rs(m, NULL);
+    inject(&x, &UNSPEC, &ll, 255, OASIS_NH_ICMPV6, m, n);
+    assert_int_equal(c->icmp6.in_router_solicits, 2);
+    assert_int_equal(c->nd.bad_messages, bad);
+    n = oasis_nd_emit_rs(m, MAC_B);
+    inject(&x, &UNSPEC, &ll, 255, OASIS_NH_ICMPV6, m, n);
+    assert_int_equal(c->nd.bad_messages, bad + 1);
+    assert_int_equal(x.cap.n, 0);
     fx_stop(&x);
 }
 

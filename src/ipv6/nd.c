@@ -753,8 +753,12 @@ void oasis_nd_input(oasis_stack *s, const oasis_ipv6_hdr *ip, const uint8_t *msg
         c->bad_messages++;
         return;
     }
-    /* 7.1.2 / 6.1.1: from ::, no link-layer option may come with it. */
-    if (oasis_in6_is_unspecified(&ip->src) && msg[0] != OASIS_ICMP6_NS) {
+    /* From :: only DAD's NS (7.1.1, checked in ns_input) and an RS with
+     * no SLLA (6.1.1; a host then drops it as any RS); an NA's source is
+     * its sender's address (4.4), RAs and redirects come from link-local
+     * ones (6.1.2, 8.1). */
+    if (oasis_in6_is_unspecified(&ip->src) && msg[0] != OASIS_ICMP6_NS &&
+        (msg[0] != OASIS_ICMP6_RS || m.opts.slla)) {
         c->bad_messages++;
         return;
     }
