@@ -2569,6 +2569,42 @@ static void test_redirect_processing(void **state)
     fx_stop(&x);
 }
 
+
+/* RFC 4861 6.3.4: "a host MUST retain at least two router addresses"
+ * (Oasis keeps OASIS_IPV6_MAX_ROUTERS; more are ignored, not evicting);
+ * 6.3.5: a router whose lifetime runs out is discarded; 6.3.6: a router
+ * known reachable is preferred. */
+static void test_router_list(void **state)
+{
+    (void)state;
+    fx x;
+    fx_start(&x, 0, 0, 1);
+    oasis_in6 ll = ll_of(&x), nh;
+    oasis_in6 far = {{0x20, 0x01, 0x0d, 0xb8, 0, 9, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1}};
+    uint8_t ra[16] = {OASIS_ICMP6_RA, 0, 0, 0, 64, 0};
+    oasis_in6 r[OASIS_IPV6_MAX_ROUTERS + 1];
+    for (int i = 0; i <= OASIS_IPV6_MAX_ROUTERS; i++) {
+        r[i] = ROUTER;
+        r[i].b[15] = (uint8_t)(0x10 + i);
+        oasis_put16(ra + 6, (uint16_t)(i == 0 ? 10 : 1800));
+        inject(&x, &r[i], &oasis_in6_all_nodes, 255, OASIS_NH_ICMPV6, ra, sizeof ra);
+    }
+    assert_true(OASIS_IPV6_MAX_ROUTERS >= 2);
+    assert_int_equal(ctr(&x)->nd.routers, OASIS_IPV6_MAX_ROUTERS);
+    /* None resolved: the first listed. Resolve r[2]: it is preferred. */
+    assert_int_equal(oasis_nd_next_hop(x.s, &far, &nh), 0);
+    assert_true(oasis_in6_eq(&nh, &r[0]));
+    inject_ns(&x, &r[2], &ll, &ll, MAC_B);
+    assert_int_equal(oasis_nd_next_hop(x.s, &far, &nh), 0);
+    assert_true(oasis_in6_eq(&nh, &r[2]));
+    /* r[0]'s 10 s run out: discarded; the ignored fifth can now join. */
+    advance(&x, 10 * SEC);
+    assert_int_equal(ctr(&x)->nd.routers, OASIS_IPV6_MAX_ROUTERS - 1);
+    inject(&x, &r[OASIS_IPV6_MAX_ROUTERS], &oasis_in6_all_nodes, 255, OASIS_NH_ICMPV6, ra, sizeof ra);
+    assert_int_equal(ctr(&x)->nd.routers, OASIS_IPV6_MAX_ROUTERS);
+    fx_stop(&x);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -2613,6 +2649,7 @@ int main(void)
         cmocka_unit_test(test_ns_processing),
         cmocka_unit_test(test_ra_processing),
         cmocka_unit_test(test_redirect_processing),
+        cmocka_unit_test(test_router_list),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
