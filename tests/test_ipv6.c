@@ -2605,6 +2605,51 @@ static void test_router_list(void **state)
     fx_stop(&x);
 }
 
+
+/* RFC 4443 4.1, 4.2: the reply to a unicast Echo Request comes from the
+ * address it was sent to, with its identifier, sequence and data "returned
+ * entirely and unmodified"; none to ::; an Echo Reply goes to the ping
+ * that sent the request, matched on peer, identifier and sequence. */
+static void test_echo_rules(void **state)
+{
+    (void)state;
+    fx x;
+    fx_start(&x, 0, 0, 1);
+    oasis_in6 ll = ll_of(&x);
+    inject_ns(&x, &PEER, &ll, &ll, MAC_PEER);
+    x.cap.n = 0;
+    make_echo(&ll, 1200);
+    inject(&x, &PEER, &ll, 64, OASIS_NH_ICMPV6, echo_msg, echo_len);
+    int i = last_of_type(&x, OASIS_ICMP6_ECHO_REPLY);
+    assert_true(i >= 0);
+    oasis_ipv6_hdr h;
+    frame_icmp_type(&x, (size_t)i, &h);
+    assert_true(oasis_in6_eq(&h.src, &ll));
+    assert_true(oasis_in6_eq(&h.dst, &PEER));
+    assert_int_equal(h.payload_len, 1200);
+    assert_memory_equal(x.cap.frame[i] + 54 + 4, echo_msg + 4, 1200 - 4);
+    /* From :: there is no one to answer. */
+    x.cap.n = 0;
+    inject(&x, &UNSPEC, &ll, 64, OASIS_NH_ICMPV6, echo_msg, 64);
+    assert_int_equal(x.cap.n, 0);
+    /* A ping to PEER: a reply from PEER_B, or with another sequence, is
+     * not its answer. */
+    oasis_ipaddr peer = oasis_ipaddr_v6(PEER.b);
+    pingres r = {0};
+    assert_int_equal(oasis_ping_addr(x.s, &peer, 9, 4, 8, 60 * SEC, on_ping, &r), 0);
+    uint8_t rep[16] = {OASIS_ICMP6_ECHO_REPLY, 0, 0, 0, 0, 9, 0, 4};
+    inject(&x, &PEER_B, &ll, 64, OASIS_NH_ICMPV6, rep, sizeof rep);
+    rep[7] = 5;
+    inject(&x, &PEER, &ll, 64, OASIS_NH_ICMPV6, rep, sizeof rep);
+    assert_false(r.done);
+    rep[7] = 4;
+    inject(&x, &PEER, &ll, 64, OASIS_NH_ICMPV6, rep, sizeof rep);
+    assert_true(r.done);
+    assert_int_equal(r.err, 0);
+    assert_int_equal(ctr(&x)->icmp6.in_echo_replies, 3);
+    fx_stop(&x);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -2650,6 +2695,7 @@ int main(void)
         cmocka_unit_test(test_ra_processing),
         cmocka_unit_test(test_redirect_processing),
         cmocka_unit_test(test_router_list),
+        cmocka_unit_test(test_echo_rules),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
