@@ -2650,6 +2650,37 @@ static void test_echo_rules(void **state)
     fx_stop(&x);
 }
 
+
+/* RFC 4861 6.3.5: "When removing a router from the Default Router list,
+ * the node MUST update the Destination Cache in such a way that all
+ * entries using the router perform next-hop determination again": also
+ * when its lifetime runs out, not only on an RA with lifetime 0. */
+static void test_router_expiry_forgets_redirects(void **state)
+{
+    (void)state;
+    fx x;
+    fx_start(&x, 0, 0, 1);
+    oasis_in6 nh, r2 = ROUTER;
+    r2.b[15] = 0x02;
+    oasis_in6 far = {{0x20, 0x01, 0x0d, 0xb8, 0, 9, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1}};
+    uint8_t ra[16] = {OASIS_ICMP6_RA, 0, 0, 0, 64, 0};
+    oasis_put16(ra + 6, 1800);
+    inject(&x, &ROUTER, &oasis_in6_all_nodes, 255, OASIS_NH_ICMPV6, ra, sizeof ra);
+    oasis_put16(ra + 6, 10);
+    inject(&x, &r2, &oasis_in6_all_nodes, 255, OASIS_NH_ICMPV6, ra, sizeof ra);
+    assert_int_equal(ctr(&x)->nd.routers, 2);
+    /* ROUTER, far's first hop, redirects it to r2. */
+    inject_redirect(&x, &ROUTER, &r2, &far, NULL, 255);
+    assert_int_equal(oasis_nd_next_hop(x.s, &far, &nh), 0);
+    assert_true(oasis_in6_eq(&nh, &r2));
+    /* r2's 10 s run out: far goes through ROUTER again. */
+    advance(&x, 10 * SEC);
+    assert_int_equal(ctr(&x)->nd.routers, 1);
+    assert_int_equal(oasis_nd_next_hop(x.s, &far, &nh), 0);
+    assert_true(oasis_in6_eq(&nh, &ROUTER));
+    fx_stop(&x);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -2696,6 +2727,7 @@ int main(void)
         cmocka_unit_test(test_redirect_processing),
         cmocka_unit_test(test_router_list),
         cmocka_unit_test(test_echo_rules),
+        cmocka_unit_test(test_router_expiry_forgets_redirects),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

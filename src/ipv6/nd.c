@@ -437,14 +437,25 @@ static void count_lists(oasis_stack *s)
     s->ctr.nd.prefixes = p;
 }
 
+/* 6.3.5: destinations redirected through a router that leaves the
+ * default router list determine their next hop again. */
+static void forget_redirects_via(oasis_ipv6 *v, const oasis_in6 *router)
+{
+    for (int i = 0; i < OASIS_IPV6_MAX_REDIRECTS; i++)
+        if (v->redirects[i].used && oasis_in6_eq(&v->redirects[i].hop, router))
+            v->redirects[i].used = 0;
+}
+
 static void lists_timer(oasis_stack *s, oasis_timer *t)
 {
     oasis_ipv6 *v = s->ip6;
     uint64_t now = oasis_now(s);
     (void)t;
     for (int i = 0; i < OASIS_IPV6_MAX_ROUTERS; i++)
-        if (v->routers[i].expires && v->routers[i].expires <= now)
+        if (v->routers[i].expires && v->routers[i].expires <= now) {
             v->routers[i].expires = 0;
+            forget_redirects_via(v, &v->routers[i].ip);
+        }
     for (int i = 0; i < OASIS_IPV6_MAX_PREFIXES; i++)
         if (v->prefixes[i].expires && v->prefixes[i].expires <= now)
             v->prefixes[i].expires = 0;
@@ -469,9 +480,7 @@ static void router_update(oasis_stack *s, const oasis_in6 *ip, uint16_t lifetime
     if (lifetime_s == 0) { /* 6.3.4: lifetime 0 removes it */
         if (slot)
             slot->expires = 0;
-        for (int i = 0; i < OASIS_IPV6_MAX_REDIRECTS; i++)
-            if (v->redirects[i].used && oasis_in6_eq(&v->redirects[i].hop, ip))
-                v->redirects[i].used = 0;
+        forget_redirects_via(v, ip);
     } else {
         for (int i = 0; i < OASIS_IPV6_MAX_ROUTERS && !slot; i++)
             if (!v->routers[i].expires)
