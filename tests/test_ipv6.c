@@ -2681,6 +2681,31 @@ static void test_router_expiry_forgets_redirects(void **state)
     fx_stop(&x);
 }
 
+
+/* RFC 4861 6.3.4: "an implementation SHOULD ensure that a new random
+ * value gets re-computed at least once every few hours" even when the
+ * advertised Reachable Time never changes. */
+static void test_reachable_time_redrawn(void **state)
+{
+    (void)state;
+    fx x;
+    fx_start(&x, 0, 0, 1);
+    oasis_ipv6 *v = x.s->ip6;
+    oasis_in6 ll = ll_of(&x);
+    uint64_t first = v->reachable_ns;
+    oasis_ipaddr peer = oasis_ipaddr_v6(PEER_B.b);
+    assert_int_equal(oasis_ping_addr(x.s, &peer, 1, 1, 8, 60 * SEC, on_ping, &(pingres){0}), 0);
+    inject_na(&x, &PEER_B, &ll, &PEER_B, OASIS_ND_NA_SOLICITED | OASIS_ND_NA_OVERRIDE, MAC_B, 255);
+    assert_int_equal(v->reachable_ns, first); /* not at every confirmation */
+    advance(&x, 3 * 3600 * SEC);
+    inject_na(&x, &PEER_B, &ll, &PEER_B, OASIS_ND_NA_SOLICITED | OASIS_ND_NA_OVERRIDE, MAC_B, 255);
+    assert_int_equal(oasis_nd_lookup(x.s, &PEER_B)->state, NEIGH_REACHABLE);
+    assert_true(v->reachable_ns != first);
+    assert_true(v->reachable_ns >= v->base_reachable_ns / 2 &&
+                v->reachable_ns <= v->base_reachable_ns / 2 * 3);
+    fx_stop(&x);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -2728,6 +2753,7 @@ int main(void)
         cmocka_unit_test(test_router_list),
         cmocka_unit_test(test_echo_rules),
         cmocka_unit_test(test_router_expiry_forgets_redirects),
+        cmocka_unit_test(test_reachable_time_redrawn),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -36,6 +36,8 @@ typedef struct oasis_ping6_req oasis_ping6_req;
 #define ND_RTR_SOLICITATION_INTERVAL_NS (4ull * 1000000000ull)
 #define ND_MAX_RTR_SOLICITATIONS 3
 #define ND_TWO_HOURS_NS (7200ull * 1000000000ull)
+/* ReachableTime is drawn again at least this often (RFC 4861 6.3.4). */
+#define ND_REACHABLE_REDRAW_NS (3600ull * 1000000000ull)
 #define IDGEN_RETRIES 3 /* RFC 7217 6 */
 
 typedef struct ip6_addr {
@@ -87,6 +89,7 @@ typedef struct oasis_ipv6 {
     uint32_t link_mtu;    /* link MTU, lowered by an RA's MTU option */
     uint8_t cur_hop_limit;
     uint64_t base_reachable_ns, reachable_ns, retrans_ns;
+    uint64_t reachable_drawn; /* when reachable_ns was drawn */
     uint8_t iid_key[16];
 
     ip6_addr addrs[OASIS_IPV6_MAX_ADDRS];

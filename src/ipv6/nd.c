@@ -35,6 +35,7 @@ static void new_reachable_time(oasis_ipv6 *v, oasis_stack *s)
 {
     /* RFC 4861 6.3.2: uniformly random in [0.5, 1.5] x BaseReachableTime. */
     v->reachable_ns = v->base_reachable_ns / 2 + oasis_prng_below(&s->prng, v->base_reachable_ns + 1);
+    v->reachable_drawn = oasis_now(s);
 }
 
 int oasis_nd_init(oasis_stack *s)
@@ -234,6 +235,10 @@ static void set_state(oasis_stack *s, ip6_neigh *e, neigh_state st)
         oasis_timer_start(s, &e->timer, now); /* first solicitation now */
         break;
     case NEIGH_REACHABLE:
+        /* 6.3.4: a new random value at least every few hours, even when
+         * no RA changes BaseReachableTime. */
+        if (now - v->reachable_drawn >= ND_REACHABLE_REDRAW_NS)
+            new_reachable_time(v, s);
         oasis_timer_start(s, &e->timer, now + v->reachable_ns);
         break;
     case NEIGH_DELAY:
