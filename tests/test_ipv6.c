@@ -2706,6 +2706,53 @@ static void test_reachable_time_redrawn(void **state)
     fx_stop(&x);
 }
 
+
+/* An RA with one prefix option: plen, flags (L 0x80, A 0x40), lifetimes,
+ * the prefix's first 8 bytes. */
+static void inject_ra_prefix(fx *x, uint8_t plen, uint8_t flags, uint32_t valid, uint32_t pref,
+                             const uint8_t *p8)
+{
+    uint8_t b[16 + 32] = {OASIS_ICMP6_RA, 0, 0, 0, 0, 0, 0x07, 0x08};
+    uint8_t *p = b + 16;
+    p[0] = OASIS_ND_OPT_PREFIX;
+    p[1] = 4;
+    p[2] = plen;
+    p[3] = flags;
+    oasis_put32(p + 4, valid);
+    oasis_put32(p + 8, pref);
+    memcpy(p + 16, p8, 8);
+    inject(x, &ROUTER, &oasis_in6_all_nodes, 255, OASIS_NH_ICMPV6, b, sizeof b);
+}
+
+/* RFC 4862 5.5.3: a prefix forms no address when (a) the Autonomous flag
+ * is clear, (b) it is the link-local prefix, (c) its preferred lifetime
+ * exceeds the valid one, (d) its length and our 64-bit interface
+ * identifier do not make 128 bits, or (d) it is new with valid lifetime 0;
+ * a prefix that keeps every rule forms one. */
+static void test_slaac_prefix_rules(void **state)
+{
+    (void)state;
+    fx x;
+    fx_start(&x, 0, 0, 1);
+    static const uint8_t G[8] = {0x20, 0x01, 0x0d, 0xb8, 0, 7, 0, 0};
+    static const uint8_t LL[8] = {0xfe, 0x80, 0, 0, 0, 0, 0, 0};
+    assert_int_equal(oasis_ipv6_addrs(x.s, NULL, 0), 1);
+    inject_ra_prefix(&x, 64, 0x80, 3600, 1800, G);  /* (a) L only */
+    inject_ra_prefix(&x, 64, 0xc0, 3600, 1800, LL); /* (b) */
+    inject_ra_prefix(&x, 64, 0xc0, 1800, 3600, G);  /* (c) */
+    inject_ra_prefix(&x, 48, 0xc0, 3600, 1800, G);  /* (d) 48 + 64 != 128 */
+    inject_ra_prefix(&x, 80, 0xc0, 3600, 1800, G);  /* (d) 80 + 64 != 128 */
+    inject_ra_prefix(&x, 64, 0x40, 0, 0, G);        /* (d) valid 0, new */
+    assert_int_equal(oasis_ipv6_addrs(x.s, NULL, 0), 1);
+    assert_int_equal(ctr(&x)->nd.slaac_addrs, 0);
+    inject_ra_prefix(&x, 64, 0x40, 3600, 1800, G); /* A only: an address, no on-link prefix */
+    assert_int_equal(ctr(&x)->nd.slaac_addrs, 1);
+    oasis_ipv6_addr_info a = addr_of(x.s, OASIS_IPV6_SLAAC);
+    assert_memory_equal(a.addr.b, G, 8);
+    assert_int_equal(a.prefix_len, 64);
+    fx_stop(&x);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -2754,6 +2801,7 @@ int main(void)
         cmocka_unit_test(test_echo_rules),
         cmocka_unit_test(test_router_expiry_forgets_redirects),
         cmocka_unit_test(test_reachable_time_redrawn),
+        cmocka_unit_test(test_slaac_prefix_rules),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
