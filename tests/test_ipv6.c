@@ -2452,6 +2452,48 @@ static void test_ns_processing(void **state)
  * STALE, and a changed one makes it STALE again; an on-link prefix with
  * L clear changes nothing, valid lifetime 0 times it out, the link-local
  * prefix is ignored (4.6.2). */
+/* An RA's timers out of bounds (nd.c ra_input): Reachable Time and Retrans
+ * Timer above an hour are ignored, Reachable Time below 100 ms and Retrans
+ * Timer below 10 ms are raised to that; each such RA counted. */
+static void test_ra_timer_bounds(void **state)
+{
+    (void)state;
+    fx x;
+    fx_start(&x, 0, 0, 1);
+    oasis_ipv6 *v = x.s->ip6;
+    uint8_t m[80];
+    size_t n = ra_msg(m);
+    oasis_put32(m + 8, 20000);
+    oasis_put32(m + 12, 700);
+    inject(&x, &ROUTER, &oasis_in6_all_nodes, 255, OASIS_NH_ICMPV6, m, n);
+    assert_int_equal(v->base_reachable_ns, 20 * SEC);
+    assert_int_equal(v->retrans_ns, 700 * OASIS_NS_PER_MS);
+    assert_int_equal(ctr(&x)->nd.ra_timers_clamped, 0);
+    static const struct {
+        uint32_t reach, retrans;
+        uint64_t want_reach_ms, want_retrans_ms;
+    } cases[] = {
+        {3600001, 3600001, 20000, 700},      /* above an hour: ignored */
+        {0xffffffffu, 0xffffffffu, 20000, 700},
+        {1, 1, 100, 10},                     /* raised to the floors */
+        {3600000, 3600000, 3600000, 3600000}, /* the bounds themselves: taken */
+        {100, 10, 100, 10},
+    };
+    uint64_t clamped = 0;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        oasis_put32(m + 8, cases[i].reach);
+        oasis_put32(m + 12, cases[i].retrans);
+        inject(&x, &ROUTER, &oasis_in6_all_nodes, 255, OASIS_NH_ICMPV6, m, n);
+        assert_int_equal(v->base_reachable_ns, cases[i].want_reach_ms * OASIS_NS_PER_MS);
+        assert_int_equal(v->retrans_ns, cases[i].want_retrans_ms * OASIS_NS_PER_MS);
+        clamped += i < 3;
+        assert_int_equal(ctr(&x)->nd.ra_timers_clamped, clamped);
+        assert_true(v->reachable_ns >= v->base_reachable_ns / 2 &&
+                    v->reachable_ns <= v->base_reachable_ns / 2 * 3);
+    }
+    fx_stop(&x);
+}
+
 static void test_ra_processing(void **state)
 {
     (void)state;
@@ -2796,6 +2838,7 @@ int main(void)
         cmocka_unit_test(test_na_processing),
         cmocka_unit_test(test_ns_processing),
         cmocka_unit_test(test_ra_processing),
+        cmocka_unit_test(test_ra_timer_bounds),
         cmocka_unit_test(test_redirect_processing),
         cmocka_unit_test(test_router_list),
         cmocka_unit_test(test_echo_rules),

@@ -248,6 +248,8 @@ typedef struct oasis_nd_counters {
     uint64_t routers;            /* gauge: default routers */
     uint64_t prefixes;           /* gauge: on-link prefixes */
     uint64_t redirects;          /* redirects taken into the destination cache */
+    uint64_t ra_timers_clamped;  /* RAs whose Reachable Time or Retrans Timer was out of
+                                    bounds: raised to the floor or ignored (nd.c) */
 } oasis_nd_counters;
 
 typedef struct oasis_counters {

@@ -36,6 +36,10 @@ typedef struct oasis_ping6_req oasis_ping6_req;
 #define ND_RTR_SOLICITATION_INTERVAL_NS (4ull * 1000000000ull)
 #define ND_MAX_RTR_SOLICITATIONS 3
 #define ND_TWO_HOURS_NS (7200ull * 1000000000ull)
+/* Bounds on an RA's Reachable Time and Retrans Timer (nd.c ra_input). */
+#define ND_RA_TIMER_MAX_MS 3600000u /* RFC 4861 6.2.1 MAX (1 h) */
+#define ND_RA_REACHABLE_MIN_MS 100u
+#define ND_RA_RETRANS_MIN_MS 10u
 /* ReachableTime is drawn again at least this often (RFC 4861 6.3.4). */
 #define ND_REACHABLE_REDRAW_NS (3600ull * 1000000000ull)
 #define IDGEN_RETRIES 3 /* RFC 7217 6 */

@@ -685,12 +685,32 @@ static void ra_input(oasis_stack *s, const oasis_ipv6_hdr *ip, const oasis_nd_ms
     oasis_timer_stop(s, &v->rs_timer); /* 6.3.7: no more solicitations */
     if (m->cur_hop_limit)
         v->cur_hop_limit = m->cur_hop_limit;
-    if (m->reachable_ms && (uint64_t)m->reachable_ms * 1000000ull != v->base_reachable_ns) {
-        v->base_reachable_ns = (uint64_t)m->reachable_ms * 1000000ull;
+    /* 6.3.4 takes the timers as sent; an RA on the link is unauthenticated,
+     * so values no router may send are ignored and the smallest raised
+     * (ra_timers_clamped): BaseReachableTime within 100 ms (Linux's floor)
+     * and 1 h (6.2.1: AdvReachableTime "MUST be no greater than 3,600,000
+     * milliseconds"; FreeBSD ignores more), RetransTimer within 10 ms
+     * (Linux's floor; a DAD of 1 ms would hear no one) and the same hour
+     * (more leaves resolution and DAD waiting for days). */
+    uint32_t reach_ms = m->reachable_ms, retrans_ms = m->retrans_ms;
+    if (reach_ms > ND_RA_TIMER_MAX_MS)
+        reach_ms = 0;
+    if (retrans_ms > ND_RA_TIMER_MAX_MS)
+        retrans_ms = 0;
+    if (reach_ms != m->reachable_ms || retrans_ms != m->retrans_ms ||
+        (reach_ms && reach_ms < ND_RA_REACHABLE_MIN_MS) ||
+        (retrans_ms && retrans_ms < ND_RA_RETRANS_MIN_MS))
+        s->ctr.nd.ra_timers_clamped++;
+    if (reach_ms && reach_ms < ND_RA_REACHABLE_MIN_MS)
+        reach_ms = ND_RA_REACHABLE_MIN_MS;
+    if (retrans_ms && retrans_ms < ND_RA_RETRANS_MIN_MS)
+        retrans_ms = ND_RA_RETRANS_MIN_MS;
+    if (reach_ms && (uint64_t)reach_ms * 1000000ull != v->base_reachable_ns) {
+        v->base_reachable_ns = (uint64_t)reach_ms * 1000000ull;
         new_reachable_time(v, s);
     }
-    if (m->retrans_ms)
-        v->retrans_ns = (uint64_t)m->retrans_ms * 1000000ull;
+    if (retrans_ms)
+        v->retrans_ns = (uint64_t)retrans_ms * 1000000ull;
     /* 6.3.4: IsRouter is set with or without an SLLA; without one, no
      * entry is made (7.2). */
     ip6_neigh *e = m->opts.slla ? learn(s, &ip->src, m->opts.slla) : find(s, &ip->src);

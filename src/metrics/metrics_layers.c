@@ -182,7 +182,7 @@ static const layer_field nd_fields[] = {
     N(cache_evictions, "NdCacheEvictions"), N(cache_no_room, "NdCacheNoRoom"),
     N(dad_ok, "DadOK"), N(dad_conflicts, "DadConflicts"), N(addr_claimed, "AddrClaimed"),
     N(slaac_addrs, "SlaacAddrs"), N(ra_ignored, "RaIgnored"), N(routers, "Routers"),
-    N(prefixes, "Prefixes"), N(redirects, "Redirects"),
+    N(prefixes, "Prefixes"), N(redirects, "Redirects"), N(ra_timers_clamped, "RaTimersClamped"),
 };
 #undef N
 #undef F
