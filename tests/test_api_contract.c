@@ -404,6 +404,245 @@ static void test_wire_attach_two_wires(void **state)
     test_net_fini(&n);
 }
 
+/* ---- destroy from inside the stack ------------------------------------------ */
+
+/* Every callback below tries to destroy the stack that runs it: refused
+ * with OASIS_EBUSY (the calls that ran it go on with the stack). */
+typedef struct dtry {
+    int tries, busy;           /* destroy calls made, refused with OASIS_EBUSY */
+    oasis_flow *fa, *fb;       /* client (a) and server (b) ends */
+    int accepted, connected, written, reads, read_err, udp, ping, ping_err, walked, closed;
+} dtry;
+
+static void dt_destroy(dtry *d, oasis_stack *s)
+{
+    d->tries++;
+    if (oasis_stack_destroy(s) == OASIS_EBUSY)
+        d->busy++;
+}
+
+static void dt_read(oasis_flow *f, int err, const uint8_t *data, size_t len, void *ud)
+{
+    (void)data, (void)len;
+    dtry *d = ud;
+    d->reads++;
+    d->read_err = err;
+    dt_destroy(d, oasis_flow_stack(f));
+}
+
+static void dt_accept(oasis_stack *s, oasis_flow *f, void *ud)
+{
+    dtry *d = ud;
+    d->accepted++;
+    d->fb = f;
+    dt_destroy(d, s);
+    assert_int_equal(oasis_tcp_read(f, dt_read, d), 0);
+}
+
+static void dt_written(oasis_flow *f, int err, void *ud)
+{
+    dtry *d = ud;
+    assert_int_equal(err, 0);
+    d->written++;
+    dt_destroy(d, oasis_flow_stack(f));
+}
+
+static void dt_connect(oasis_stack *s, oasis_flow *f, int err, void *ud)
+{
+    dtry *d = ud;
+    assert_int_equal(err, 0);
+    d->connected++;
+    d->fa = f;
+    dt_destroy(d, s);
+    assert_int_equal(oasis_tcp_write(f, "hello", 5, dt_written, d), 0);
+}
+
+static void dt_closed(oasis_flow *f, int err, void *ud)
+{
+    (void)err;
+    dtry *d = ud;
+    d->closed++;
+    dt_destroy(d, oasis_flow_stack(f));
+}
+
+static void dt_udp(oasis_stack *s, const oasis_ipaddr *src, uint16_t src_port,
+                   const oasis_ipaddr *dst, uint16_t dst_port, const uint8_t *data, size_t len,
+                   void *ud)
+{
+    (void)src, (void)src_port, (void)dst, (void)dst_port, (void)data, (void)len;
+    dtry *d = ud;
+    d->udp++;
+    dt_destroy(d, s);
+}
+
+static void dt_ping(oasis_stack *s, int err, uint16_t seq, uint64_t rtt_ns, void *ud)
+{
+    (void)seq, (void)rtt_ns;
+    dtry *d = ud;
+    d->ping++;
+    d->ping_err = err;
+    dt_destroy(d, s);
+}
+
+static void dt_walk(oasis_flow *f, void *ud)
+{
+    dtry *d = ud;
+    d->walked++;
+    dt_destroy(d, oasis_flow_stack(f));
+}
+
+static int dt_data_in(void *ud) { return ((dtry *)ud)->reads > 0; }
+
+/* One connection a -> b that carries "hello", with every callback trying
+ * to destroy its stack. */
+static void dt_exchange(net *n, dtry *d)
+{
+    oasis_ipaddr bip = oasis_ipaddr_v4(TEST_ADDR_B);
+    d->reads = 0;
+    assert_int_equal(oasis_tcp_connect(n->a, &bip, PORT, NULL, dt_connect, d), 0);
+    assert_int_equal(oasis_wire_run(n->wire, dt_data_in, d, 10 * SEC), 0);
+    assert_int_equal(d->read_err, 0);
+}
+
+/* oasis_stack_destroy from inside any code the stack runs (TCP accept,
+ * connect, write, read and close callbacks, UDP receive, a ping's reply
+ * and its timeout, a flow walk's fn, the callbacks an abort, a release, a
+ * disconnect or destroy itself runs) frees nothing and says OASIS_EBUSY;
+ * the stack goes on working, and destroying it from the outside after
+ * that frees everything (ASan: no use after free, no leak). */
+static void test_destroy_from_callbacks_refused(void **state)
+{
+    (void)state;
+    net n;
+    net_init(&n, NULL);
+    dtry d;
+    memset(&d, 0, sizeof d);
+    oasis_ipaddr bip = oasis_ipaddr_v4(TEST_ADDR_B);
+    assert_int_equal(oasis_tcp_listen(n.b, PORT, NULL, dt_accept, &d), 0);
+    dt_exchange(&n, &d);
+    assert_int_equal(d.accepted, 1);
+    assert_int_equal(d.connected, 1);
+    assert_int_equal(d.reads, 1);
+    run(&n, SEC);
+    assert_int_equal(d.written, 1);
+
+    /* UDP receive, a ping's reply, a ping's timeout (a timer) */
+    assert_int_equal(oasis_udp_bind(n.b, 7000, dt_udp, &d), 0);
+    assert_int_equal(oasis_udp_send(n.a, 7001, &bip, 7000, "u", 1), 0);
+    assert_int_equal(oasis_ping(n.a, TEST_ADDR_B, 1, 1, 8, SEC, dt_ping, &d), 0);
+    assert_int_equal(oasis_ping(n.a, OASIS_IPV4(10, 0, 0, 9), 1, 2, 8, SEC, dt_ping, &d), 0);
+    run(&n, 10 * SEC);
+    assert_int_equal(d.udp, 1);
+    assert_int_equal(d.ping, 2);
+
+    /* a walk's fn */
+    oasis_tcp_foreach_flow(n.a, dt_walk, &d);
+    assert_int_equal(d.walked, 1);
+
+    /* callbacks an abort runs, outside input and poll */
+    assert_int_equal(oasis_tcp_read(d.fb, dt_read, &d), 0);
+    int reads = d.reads;
+    oasis_tcp_abort(d.fb);
+    assert_int_equal(d.reads, reads + 1);
+    assert_int_equal(d.read_err, OASIS_ECANCELED);
+    oasis_tcp_release(d.fb);
+    /* ...the RST reaching a (input), then release of a finished flow */
+    assert_int_equal(oasis_tcp_read(d.fa, dt_read, &d), 0);
+    run(&n, SEC);
+    assert_int_equal(d.reads, reads + 2);
+    assert_int_equal(d.read_err, OASIS_EOF);
+    assert_int_equal(oasis_tcp_flow_error(d.fa), OASIS_ERESET);
+    oasis_tcp_release(d.fa);
+
+    /* The stacks work on: a new connection carries its bytes. */
+    dt_exchange(&n, &d);
+    assert_int_equal(d.accepted, 2);
+    /* ...and the callbacks of a disconnect */
+    assert_int_equal(oasis_tcp_read(d.fa, dt_read, &d), 0);
+    assert_int_equal(oasis_tcp_close(d.fb, dt_closed, &d), 0);
+    reads = d.reads;
+    oasis_tcp_disconnect(n.b);
+    assert_int_equal(d.closed, 1);
+    oasis_tcp_release(d.fb);
+
+    /* ...and of destroy itself: a's pending read completes with
+     * OASIS_ECANCELED inside it, its destroy is refused, the outer one
+     * frees everything. */
+    oasis_tcp_release(d.fa);
+    assert_int_equal(oasis_tcp_listen(n.b, PORT, NULL, dt_accept, &d), 0); /* went with it */
+    dt_exchange(&n, &d);
+    assert_int_equal(oasis_tcp_read(d.fa, dt_read, &d), 0);
+    reads = d.reads;
+    int tries = d.tries;
+    assert_int_equal(oasis_stack_destroy(n.a), 0);
+    n.a = NULL;
+    assert_int_equal(d.reads, reads + 1);
+    assert_int_equal(d.read_err, OASIS_ECANCELED);
+    assert_int_equal(d.tries, tries + 1);
+    assert_int_equal(d.busy, d.tries); /* every try refused */
+    assert_true(d.tries >= 15);
+    run(&n, SEC); /* b hears the RST; nothing reaches a */
+    oasis_tcp_release(d.fb);
+    test_net_fini(&n);
+}
+
+/* Destroying another stack of the wire from a callback (no call of that
+ * stack is running) is allowed: it leaves the wire, so the frames in
+ * flight to it (here a's ACK of its data, a's FIN) fall on the floor
+ * instead of reaching freed memory; a hears nothing more from it. */
+typedef struct dother {
+    oasis_stack *victim;
+    int rc, reads, err;
+} dother;
+
+static void do_read(oasis_flow *f, int err, const uint8_t *data, size_t len, void *ud)
+{
+    (void)data, (void)len;
+    dother *o = ud;
+    o->reads++;
+    o->err = err;
+    if (o->victim) {
+        o->rc = oasis_stack_destroy(o->victim);
+        o->victim = NULL;
+        (void)oasis_tcp_close(f, NULL, NULL); /* its FIN goes nowhere */
+    }
+}
+
+static void do_accept(oasis_stack *s, oasis_flow *f, void *ud)
+{
+    (void)s, (void)ud;
+    assert_int_equal(oasis_tcp_write(f, "x", 1, NULL, NULL), 0);
+}
+
+static void do_connect(oasis_stack *s, oasis_flow *f, int err, void *ud)
+{
+    (void)s;
+    assert_int_equal(err, 0);
+    assert_int_equal(oasis_tcp_read(f, do_read, ud), 0);
+}
+
+static void test_destroy_other_stack_from_callback(void **state)
+{
+    (void)state;
+    net n;
+    net_init(&n, NULL);
+    dother o = {.victim = n.b, .rc = 1};
+    oasis_ipaddr bip = oasis_ipaddr_v4(TEST_ADDR_B);
+    assert_int_equal(oasis_tcp_listen(n.b, PORT, NULL, do_accept, NULL), 0);
+    assert_int_equal(oasis_tcp_connect(n.a, &bip, PORT, NULL, do_connect, &o), 0);
+    run(&n, 10 * SEC);
+    assert_int_equal(o.rc, 0);
+    n.b = NULL;
+    assert_int_equal(o.reads, 1);
+    /* b is gone from the wire: a ping to its address is not answered. */
+    ping_res pr = {0};
+    assert_int_equal(oasis_ping(n.a, TEST_ADDR_B, 1, 1, 8, SEC, ping_cb, &pr), 0);
+    run(&n, 10 * SEC);
+    assert_int_equal(pr.done, 1);
+    assert_int_not_equal(pr.err, 0);
+    test_net_fini(&n);
+}
+
 /* ---- DNS -------------------------------------------------------------------- */
 
 /* tcp_timeout_ns is bounded as timeout_ns is (an hour): beyond it the
@@ -462,6 +701,8 @@ int main(void)
         cmocka_unit_test(test_wire_delays_largest),
         cmocka_unit_test(test_wire_attach_twice),
         cmocka_unit_test(test_wire_attach_two_wires),
+        cmocka_unit_test(test_destroy_from_callbacks_refused),
+        cmocka_unit_test(test_destroy_other_stack_from_callback),
         cmocka_unit_test(test_dns_tcp_timeout_bounded),
         cmocka_unit_test(test_dhcp_start_delay_largest),
     };

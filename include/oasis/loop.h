@@ -34,7 +34,9 @@ typedef void (*oasis_fd_cb)(oasis_loop *l, int fd, short revents, void *ud);
 /* Creates a loop for stack s on TAP device tap (both borrowed; the stack's
  * clock must be a real one). Returns 0, OASIS_EINVAL or OASIS_ENOMEM. */
 int oasis_loop_create(oasis_stack *s, oasis_tap *tap, oasis_loop **out);
-void oasis_loop_destroy(oasis_loop *l);
+/* Frees the loop (NULL is accepted): 0, or OASIS_EBUSY, freeing nothing,
+ * from inside oasis_loop_run (a watcher, done, a stack callback). */
+int oasis_loop_destroy(oasis_loop *l);
 
 /* Frames read from the TAP per batch before timers run again (64).
  *
@@ -70,7 +72,9 @@ void oasis_loop_stop(oasis_loop *l);
 /* Runs until done(ud) returns nonzero (checked after each step; done may be
  * NULL), oasis_loop_stop(), the stop flag, or timeout_ns has passed
  * (UINT64_MAX: no timeout). Returns 0 (done, stop or flag), OASIS_ETIMEDOUT,
- * or OASIS_EIO when the TAP device or the wait failed. */
+ * or OASIS_EIO when the TAP device or the wait failed. While it runs, destroying the
+ * stack or the loop is refused (OASIS_EBUSY): stop the loop instead and
+ * destroy them once it returned. */
 int oasis_loop_run(oasis_loop *l, int (*done)(void *ud), void *ud, uint64_t timeout_ns);
 
 oasis_stack *oasis_loop_stack(const oasis_loop *l);

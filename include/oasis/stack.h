@@ -92,9 +92,17 @@ void oasis_stack_config_init(oasis_stack_config *cfg);
 int oasis_stack_create(const oasis_stack_config *cfg, oasis_stack **out);
 
 /* Shuts the TCP layer down (pending requests complete with OASIS_ECANCELED)
- * and frees everything, flow handles not yet released included. NULL is
- * accepted. Not from inside one of the stack's callbacks. */
-void oasis_stack_destroy(oasis_stack *s);
+ * and frees everything, flow handles not yet released included; a stack
+ * on a wire is detached from it first (frames still in flight to it are
+ * dropped). Returns 0 (NULL is accepted), or OASIS_EBUSY, freeing nothing,
+ * when called from inside any code the stack runs: a callback of any layer
+ * (TCP, UDP, ICMP, DNS, DHCP, IPv6 addresses), a timer, the fn of
+ * oasis_tcp_foreach_flow, a TAP loop's watcher or done predicate, or a
+ * callback that this very call runs. The calls that ran the callback go on
+ * using the stack when it returns: destroy it after the outermost one
+ * (oasis_stack_input/poll, oasis_wire_step, oasis_loop_run, ...) returned,
+ * e.g. once oasis_loop_stop() made the loop return. */
+int oasis_stack_destroy(oasis_stack *s);
 
 /* Attaches the link the stack sends on (borrowed). Sends a gratuitous ARP if
  * configured. If cfg.mtu was 0 the link's MTU becomes the stack's MTU. */

@@ -27,7 +27,8 @@
  * dispatch goes on, never nested inside another callback. While
  * oasis_tcp_disconnect() (or oasis_stack_destroy()) runs, connect and listen
  * called from the callbacks it triggers are refused with OASIS_ECANCELED.
- * oasis_stack_destroy() must not be called from a callback.
+ * oasis_stack_destroy() called from a callback frees nothing and returns
+ * OASIS_EBUSY (stack.h).
  *
  * Addresses are oasis_ipaddr (addr.h): IPv4 or IPv6, one TCP layer for
  * both. The functions ending in 4 are thin IPv4 wrappers taking host-order
@@ -632,7 +633,8 @@ typedef struct oasis_tcp_info {
 int oasis_tcp_get_info(const oasis_flow *flow, oasis_tcp_info *info);
 
 /* Calls fn for every flow the application holds and has not finished
- * (metrics); fn must not close, abort or release. */
+ * (metrics); fn must not close, abort or release. oasis_stack_destroy()
+ * from fn is refused with OASIS_EBUSY. */
 void oasis_tcp_foreach_flow(oasis_stack *s, void (*fn)(oasis_flow *flow, void *ud), void *ud);
 
 #ifdef __cplusplus

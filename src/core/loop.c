@@ -4,6 +4,7 @@
 #include "oasis/loop.h"
 
 #include "core/mem.h"
+#include "core/stack_impl.h"
 #include "oasis/error.h"
 #include "oasis/stack.h"
 #include "oasis/tap.h"
@@ -41,6 +42,7 @@ struct oasis_loop {
     volatile sig_atomic_t *stop_flag;
     loop_watch watch[LOOP_MAX_WATCH];
     unsigned nwatch;
+    unsigned running; /* nested oasis_loop_run calls */
 };
 
 int oasis_loop_create(oasis_stack *s, oasis_tap *tap, oasis_loop **out)
@@ -57,10 +59,14 @@ int oasis_loop_create(oasis_stack *s, oasis_tap *tap, oasis_loop **out)
     return OASIS_OK;
 }
 
-void oasis_loop_destroy(oasis_loop *l)
+int oasis_loop_destroy(oasis_loop *l)
 {
-    if (l)
-        oasis_free(l->stack, l);
+    if (!l)
+        return OASIS_OK;
+    if (l->running)
+        return OASIS_EBUSY; /* oasis_loop_run goes on with it */
+    oasis_free(l->stack, l);
+    return OASIS_OK;
 }
 
 void oasis_loop_set_batch(oasis_loop *l, unsigned frames) { l->batch = frames ? frames : 64; }
@@ -181,10 +187,8 @@ static int loop_step(oasis_loop *l, uint64_t end)
     return OASIS_OK;
 }
 
-int oasis_loop_run(oasis_loop *l, int (*done)(void *ud), void *ud, uint64_t timeout_ns)
+static int loop_run(oasis_loop *l, int (*done)(void *ud), void *ud, uint64_t timeout_ns)
 {
-    if (!l)
-        return OASIS_EINVAL;
     uint64_t start = oasis_stack_now(l->stack);
     uint64_t end = timeout_ns >= UINT64_MAX - start ? UINT64_MAX : start + timeout_ns;
 
@@ -199,4 +203,18 @@ int oasis_loop_run(oasis_loop *l, int (*done)(void *ud), void *ud, uint64_t time
         if (err)
             return err;
     }
+}
+
+int oasis_loop_run(oasis_loop *l, int (*done)(void *ud), void *ud, uint64_t timeout_ns)
+{
+    if (!l)
+        return OASIS_EINVAL;
+    /* Watchers and done() run between the stack's calls: while they may,
+     * destroying the stack or the loop is refused (OASIS_EBUSY). */
+    l->running++;
+    oasis_app_enter(l->stack);
+    int err = loop_run(l, done, ud, timeout_ns);
+    oasis_app_leave(l->stack);
+    l->running--;
+    return err;
 }

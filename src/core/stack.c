@@ -8,6 +8,7 @@
 #include "link/gso.h"
 #include "oasis/error.h"
 #include "oasis/ip.h"
+#include "oasis/wire.h"
 
 #include <string.h>
 
@@ -178,15 +179,27 @@ int oasis_stack_create(const oasis_stack_config *cfg, oasis_stack **out)
     return OASIS_OK;
 }
 
-void oasis_stack_destroy(oasis_stack *s)
+int oasis_stack_destroy(oasis_stack *s)
 {
     if (!s)
-        return;
+        return OASIS_OK;
+    /* From a callback: the calls that ran it go on with the stack when it
+     * returns, so nothing may go now (as libuv's uv_loop_close). */
+    if (s->now_depth || s->app_depth)
+        return OASIS_EBUSY;
+    /* The callbacks the layers' ends run (requests canceled) are inside
+     * this call too: destroy from them is refused the same way. */
+    oasis_app_enter(s);
     for (size_t i = NLAYERS; i-- > 0;)
         layers[i].fini(s);
+    /* After the layers' last frames (the RSTs of the flows reset): frames
+     * still on the wire for this stack are dropped, not delivered to it. */
+    if (s->wire)
+        oasis_wire_detach(s->wire, s);
     oasis_pbuf_cache_drain(s);
     oasis_free(s, s->gso_scratch);
     oasis_free(s, s);
+    return OASIS_OK;
 }
 
 void oasis_stack_set_link(oasis_stack *s, oasis_link *link)

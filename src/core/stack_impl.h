@@ -52,6 +52,15 @@ struct oasis_stack {
      * now_cache is OASIS_NOW_NONE, so that oasis_now tests one field. */
     uint64_t now_cache;
     uint32_t now_depth;
+    /* Application code runs inside a stack call other than input/poll
+     * (callbacks of abort, release, disconnect and destroy, a flow walk's
+     * fn, a loop's watchers, a resolver's cancels): with now_depth, what
+     * makes oasis_stack_destroy refuse (OASIS_EBUSY) rather than free the
+     * memory those calls go on using when the callback returns. */
+    uint32_t app_depth;
+    /* The wire the stack is attached to (wire.c, the only writer): destroy
+     * takes it off, so that no frame in flight reaches freed memory. */
+    struct oasis_wire *wire;
     /* TCP flows are woken (tcp_dispatch.c, the only writer): the poll at
      * or after this instant runs their callbacks, after the timers due
      * (UINT64_MAX: none). A flag checked by every poll, cheaper than a
@@ -133,6 +142,11 @@ static inline void oasis_now_leave(oasis_stack *s)
     if (--s->now_depth == 0)
         s->now_cache = OASIS_NOW_NONE;
 }
+
+/* Brackets around application code run outside input/poll (see
+ * app_depth). */
+static inline void oasis_app_enter(oasis_stack *s) { s->app_depth++; }
+static inline void oasis_app_leave(oasis_stack *s) { s->app_depth--; }
 
 /* oasis_stack_input/poll at a time the caller has just read from the
  * stack's clock (the wire reads it once per round for every port). */

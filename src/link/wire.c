@@ -357,6 +357,11 @@ void oasis_wire_destroy(oasis_wire *w)
 {
     if (!w)
         return;
+    /* Stacks still attached lose their link (it goes with the wire) and
+     * forget the wire (their destroy would detach them from it). */
+    for (uint32_t i = 0; i < w->nports; i++)
+        if (w->ports[i]->stack)
+            oasis_wire_detach(w, w->ports[i]->stack);
     for (uint32_t i = 0; i < w->hlen; i++)
         free(w->heap[i]);
     free(w->heap);
@@ -1099,6 +1104,7 @@ oasis_link *oasis_wire_attach(oasis_wire *w, oasis_stack *s)
     p->stack = s;
     p->on_wire_clock = s->clock == w->clock; /* a stack's clock is its creation's */
     w->clocked[p->index] = p->on_wire_clock ? s : NULL;
+    s->wire = w; /* oasis_stack_destroy detaches it */
     oasis_stack_set_link(s, &p->link);
     return &p->link;
 }
@@ -1114,6 +1120,7 @@ int oasis_wire_detach(oasis_wire *w, oasis_stack *s)
         /* The port stays (indices name channels) but is dead: no MAC
          * matches it and nothing is delivered to it. */
         p->stack = NULL;
+        s->wire = NULL;
         p->on_wire_clock = 0;
         w->clocked[i] = NULL;
         p->rx = NULL;

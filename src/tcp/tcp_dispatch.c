@@ -263,6 +263,7 @@ void oasis_tcp_cancel_requests(oasis_flow *f)
     int held = f->life != OASIS_TCP_LIFE_EMBRYO;
     finish_life(f);
     f->busy++;
+    oasis_app_enter(s); /* callbacks from abort, release, disconnect: no destroy */
     oasis_tcp_wreq *r;
     /* An idle flow (no extension) has no requests, no pending open or close. */
     oasis_tcp_ext *x = f->ext;
@@ -278,6 +279,7 @@ void oasis_tcp_cancel_requests(oasis_flow *f)
     }
     f->accept_pending = 0;
     oasis_tcp_drain_canceled(f);
+    oasis_app_leave(s);
     f->busy--;
 }
 
@@ -290,6 +292,7 @@ void oasis_tcp_drain_canceled(oasis_flow *f)
     oasis_tcp_ext *x = f->ext;
     oasis_tcp_wreq *r;
     f->busy++;
+    oasis_app_enter(f->s);
     if (f->read_cb) {
         oasis_read_cb cb = f->read_cb;
         f->read_cb = NULL;
@@ -309,6 +312,7 @@ void oasis_tcp_drain_canceled(oasis_flow *f)
         x->close_cb = NULL;
         cb(f, OASIS_ECANCELED, x->close_ud);
     }
+    oasis_app_leave(f->s);
     f->busy--;
 }
 
