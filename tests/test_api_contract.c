@@ -643,6 +643,139 @@ static void test_destroy_other_stack_from_callback(void **state)
     test_net_fini(&n);
 }
 
+/* ---- a flow walk's fn ---------------------------------------------------------- */
+
+#define WALK_FLOWS 6
+
+typedef struct walk {
+    oasis_flow *f[WALK_FLOWS];
+    int gone[WALK_FLOWS]; /* released by the test: never handed to fn again */
+    int visits, bad_visits, reads, canceled, busy, connected;
+} walk;
+
+static int walk_index(const walk *w, const oasis_flow *f)
+{
+    for (int i = 0; i < WALK_FLOWS; i++)
+        if (w->f[i] == f)
+            return i;
+    return -1;
+}
+
+static void walk_read(oasis_flow *f, int err, const uint8_t *data, size_t len, void *ud)
+{
+    (void)f, (void)data, (void)len;
+    walk *w = ud;
+    w->reads++;
+    if (err == OASIS_ECANCELED)
+        w->canceled++;
+}
+
+static void walk_connect(oasis_stack *s, oasis_flow *f, int err, void *ud)
+{
+    (void)s, (void)f;
+    assert_int_equal(err, 0);
+    ((walk *)ud)->connected++;
+}
+
+/* fn closes, aborts and releases flows, its own and another one, and
+ * tries to destroy the stack. */
+static void walk_fn(oasis_flow *f, void *ud)
+{
+    walk *w = ud;
+    int i = walk_index(w, f);
+    w->visits++;
+    if (i < 0 || w->gone[i]) {
+        w->bad_visits++;
+        return;
+    }
+    if (oasis_stack_destroy(oasis_flow_stack(f)) == OASIS_EBUSY)
+        w->busy++;
+    switch (i) {
+    case 0: /* itself, at once: its pending read completes first */
+        oasis_tcp_release(f);
+        w->gone[0] = 1;
+        break;
+    case 1: /* aborted, released after the walk */
+        oasis_tcp_abort(f);
+        break;
+    case 2: /* closed, the stack lets go when it is over */
+        assert_int_equal(oasis_tcp_close(f, NULL, NULL), 0);
+        break;
+    case 3: /* the next flow (in address order too: allocated after it) */
+        if (!w->gone[4]) {
+            oasis_tcp_release(w->f[4]);
+            w->gone[4] = 1;
+        }
+        oasis_tcp_abort(f);
+        oasis_tcp_release(f);
+        w->gone[3] = 1;
+        break;
+    default:
+        oasis_tcp_abort(f);
+        oasis_tcp_release(f);
+        w->gone[i] = 1;
+        break;
+    }
+}
+
+static void walk_collect(oasis_flow *f, void *ud)
+{
+    oasis_flow **out = ud;
+    while (*out)
+        out++;
+    *out = f;
+}
+
+/* oasis_tcp_foreach_flow's fn may close, abort and release flows, the
+ * one it was given and others (as libuv's uv_walk callback may uv_close):
+ * the walk goes on by address and never reads a released flow (ASan), a
+ * flow released before its turn is not handed over, destroy from fn is
+ * refused, and the stack works on. */
+static void test_foreach_fn_closes_and_releases(void **state)
+{
+    (void)state;
+    net n;
+    net_init(&n, NULL);
+    walk w;
+    memset(&w, 0, sizeof w);
+    oasis_ipaddr bip = oasis_ipaddr_v4(TEST_ADDR_B);
+    assert_int_equal(oasis_tcp_listen(n.b, PORT, NULL, do_accept, NULL), 0);
+    for (int i = 0; i < WALK_FLOWS; i++)
+        assert_int_equal(oasis_tcp_connect_flow(n.a, &bip, PORT, NULL, walk_connect, &w, &w.f[i]), 0);
+    run(&n, 10 * SEC);
+    assert_int_equal(w.connected, WALK_FLOWS);
+    for (int i = 0; i < WALK_FLOWS; i++) {
+        oasis_flow *f = w.f[i];
+        assert_int_equal(oasis_tcp_read(f, walk_read, &w), 0); /* "x" */
+        run(&n, SEC);
+        assert_int_equal(oasis_tcp_read(f, walk_read, &w), 0); /* pending */
+    }
+    assert_int_equal(w.reads, WALK_FLOWS);
+
+    oasis_tcp_foreach_flow(n.a, walk_fn, &w);
+    assert_int_equal(w.bad_visits, 0);
+    assert_true(w.visits >= WALK_FLOWS - 1 && w.visits <= WALK_FLOWS);
+    assert_int_equal(w.busy, w.visits);
+    /* Every pending read but the closed flow's completed, canceled. */
+    assert_true(w.canceled >= WALK_FLOWS - 2);
+    oasis_tcp_release(w.f[1]);
+    run(&n, 10 * SEC);
+
+    /* Only the closed flow is left to walk (b never closes its end). */
+    oasis_flow *left[WALK_FLOWS + 1] = {0};
+    oasis_tcp_foreach_flow(n.a, walk_collect, left);
+    assert_true(left[0] == w.f[2]);
+    assert_null(left[1]);
+
+    /* The stack works on. */
+    dother o = {.victim = NULL};
+    assert_int_equal(oasis_tcp_connect(n.a, &bip, PORT, NULL, do_connect, &o), 0);
+    run(&n, 10 * SEC);
+    assert_int_equal(o.reads, 1);
+    assert_int_equal(o.err, 0);
+    test_net_fini(&n);
+}
+
 /* ---- DNS -------------------------------------------------------------------- */
 
 /* tcp_timeout_ns is bounded as timeout_ns is (an hour): beyond it the
@@ -703,6 +836,7 @@ int main(void)
         cmocka_unit_test(test_wire_attach_two_wires),
         cmocka_unit_test(test_destroy_from_callbacks_refused),
         cmocka_unit_test(test_destroy_other_stack_from_callback),
+        cmocka_unit_test(test_foreach_fn_closes_and_releases),
         cmocka_unit_test(test_dns_tcp_timeout_bounded),
         cmocka_unit_test(test_dhcp_start_delay_largest),
     };

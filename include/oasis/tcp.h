@@ -633,8 +633,13 @@ typedef struct oasis_tcp_info {
 int oasis_tcp_get_info(const oasis_flow *flow, oasis_tcp_info *info);
 
 /* Calls fn for every flow the application holds and has not finished
- * (metrics); fn must not close, abort or release. oasis_stack_destroy()
- * from fn is refused with OASIS_EBUSY. */
+ * (metrics; closing idle flows). fn may close, abort or release any flow,
+ * the one it was given too (as libuv's uv_walk callback may uv_close):
+ * the walk goes on by address, so a flow released meanwhile is never read
+ * again, and a flow finished before its turn is not visited. Callbacks
+ * that an abort or release from fn runs follow the rules of tcp_abort.
+ * Flows opened meanwhile may or may not be visited. oasis_stack_destroy()
+ * from fn (or those callbacks) is refused with OASIS_EBUSY. */
 void oasis_tcp_foreach_flow(oasis_stack *s, void (*fn)(oasis_flow *flow, void *ud), void *ud);
 
 #ifdef __cplusplus

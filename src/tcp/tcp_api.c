@@ -1010,7 +1010,9 @@ void oasis_tcp_foreach_flow(oasis_stack *s, void (*fn)(oasis_flow *flow, void *u
 {
     if (!s || !s->tcp || !fn)
         return;
-    /* fn is application code inside a stack call: destroy is refused. */
+    /* fn may close, abort or release any flow (this one too) and run the
+     * callbacks that follow: the slab walk goes on from f's address, never
+     * reading f, as disconnect's does. Destroying the stack is refused. */
     oasis_app_enter(s);
     for (oasis_flow *f = oasis_tcp_flow_next(s, NULL); f; f = oasis_tcp_flow_next(s, f))
         if (f->life == OASIS_TCP_LIFE_APP)
