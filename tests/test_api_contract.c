@@ -776,6 +776,172 @@ static void test_foreach_fn_closes_and_releases(void **state)
     test_net_fini(&n);
 }
 
+/* ---- destroy and remove from the callbacks of DNS, DHCP, metrics, the wire ---- */
+
+typedef struct cbtry {
+    oasis_dns *r;
+    oasis_dhcp *d;
+    oasis_stack *s;
+    oasis_metrics *m;
+    oasis_metrics_source *src;
+    int calls, busy, status;
+} cbtry;
+
+static void dns_try_cb(oasis_dns_req *req, int status, const oasis_dns_result *res, void *ud)
+{
+    (void)res;
+    cbtry *c = ud;
+    c->calls++;
+    c->status = status;
+    c->busy += oasis_dns_destroy(c->r) == OASIS_EBUSY;
+    c->busy += oasis_dns_cancel(req) == OASIS_EBUSY;
+    c->busy += oasis_stack_destroy(c->s) == OASIS_EBUSY;
+}
+
+/* oasis_dns_destroy from one of its callbacks, oasis_dns_cancel of the
+ * request whose callback runs and oasis_stack_destroy from it are refused
+ * with OASIS_EBUSY (they freed what the resolver goes on using), from
+ * input and from the cancels that destroy itself runs; the resolver and
+ * the stack work on (ASan: no use after free, no leak). */
+static void test_dns_destroy_from_callback(void **state)
+{
+    (void)state;
+    net n;
+    net_init(&n, NULL);
+    cbtry c = {.s = n.a};
+    assert_int_equal(oasis_dns_create(n.a, NULL, &c.r), 0);
+    uint32_t server = TEST_ADDR_B; /* no DNS there: port unreachable */
+    assert_int_equal(oasis_dns_set_servers(c.r, &server, 1), 0);
+    assert_int_equal(oasis_dns_resolve(c.r, "example.com", OASIS_DNS_INET, dns_try_cb, &c, NULL), 0);
+    run(&n, 30 * SEC);
+    assert_int_equal(c.calls, 1);
+    assert_int_equal(c.status, OASIS_DNS_ENETWORK);
+    assert_int_equal(c.busy, 3);
+    assert_int_equal(oasis_dns_cancel(NULL), OASIS_EINVAL);
+    oasis_dns_req *q;
+    assert_int_equal(oasis_dns_resolve(c.r, "example.org", OASIS_DNS_INET, dns_try_cb, &c, &q), 0);
+    assert_int_equal(oasis_dns_cancel(q), 0);
+    /* A pending request: destroy runs its callback, which tries again. */
+    assert_int_equal(oasis_dns_resolve(c.r, "example.net", OASIS_DNS_INET, dns_try_cb, &c, NULL), 0);
+    assert_int_equal(oasis_dns_destroy(c.r), 0);
+    assert_int_equal(c.calls, 2);
+    assert_int_equal(c.status, OASIS_DNS_ECANCELED);
+    assert_int_equal(c.busy, 6);
+    run(&n, SEC);
+    ping_res pr = {0};
+    assert_int_equal(oasis_ping(n.a, TEST_ADDR_B, 1, 1, 8, SEC, ping_cb, &pr), 0);
+    run(&n, 2 * SEC);
+    assert_int_equal(pr.done, 1);
+    assert_int_equal(pr.err, 0);
+    test_net_fini(&n);
+}
+
+static void dhcp_try_cb(oasis_dhcp *d, oasis_dhcp_event ev, const oasis_dhcp_lease *lease, void *ud)
+{
+    (void)ev, (void)lease;
+    cbtry *c = ud;
+    c->calls++;
+    c->busy += oasis_dhcp_destroy(d) == OASIS_EBUSY;
+    c->busy += oasis_stack_destroy(c->s) == OASIS_EBUSY;
+    oasis_dhcp_stop(d, 0); /* allowed */
+}
+
+/* oasis_dhcp_destroy and oasis_stack_destroy from the client's callback
+ * (here TIMEOUT: the remembered address went unanswered) are refused with
+ * OASIS_EBUSY; stop is allowed, and destroy after the callback works. */
+static void test_dhcp_destroy_from_callback(void **state)
+{
+    (void)state;
+    net n;
+    net_init(&n, NULL);
+    cbtry c = {.s = n.a};
+    oasis_dhcp_config dc;
+    oasis_dhcp_config_init(&dc);
+    dc.requested_addr = OASIS_IPV4(10, 0, 0, 77);
+    dc.start_delay_max_ns = 0;
+    dc.request_retries = 1;
+    dc.cb = dhcp_try_cb;
+    dc.ud = &c;
+    assert_int_equal(oasis_dhcp_create(n.a, &dc, &c.d), 0);
+    assert_int_equal(oasis_dhcp_start(c.d), 0);
+    run(&n, 120 * SEC);
+    assert_int_equal(c.calls, 1);
+    assert_int_equal(c.busy, 2);
+    assert_int_equal(oasis_dhcp_get_state(c.d), OASIS_DHCP_STOPPED);
+    assert_int_equal(oasis_dhcp_destroy(c.d), 0);
+    test_net_fini(&n);
+}
+
+static int read_try(oasis_metrics_emit *e, void *ud)
+{
+    cbtry *c = ud;
+    oasis_metrics_snapshot snap;
+    c->calls++;
+    c->busy += oasis_metrics_add_source(c->m, "other", NULL, 0, read_try, c, NULL) == OASIS_EBUSY;
+    c->busy += oasis_metrics_remove(c->src) == OASIS_EBUSY;
+    c->busy += oasis_metrics_collect(c->m, 1, &snap) == OASIS_EBUSY;
+    c->busy += oasis_metrics_destroy(c->m) == OASIS_EBUSY;
+    c->busy += oasis_metrics_remove_by_ud(c->m, c) == 0;
+    return oasis_metrics_field_int(e, "v", 7);
+}
+
+/* A read callback that adds, removes, collects or destroys is refused
+ * (OASIS_EBUSY; remove_by_ud removes nothing): collect walks the sources
+ * and builds the snapshot meanwhile. Its point is collected whole; outside
+ * a read the same calls work. */
+static void test_metrics_misuse_from_read(void **state)
+{
+    (void)state;
+    cbtry c;
+    memset(&c, 0, sizeof c);
+    assert_int_equal(oasis_metrics_create(NULL, &c.m), 0);
+    assert_int_equal(oasis_metrics_add_source(c.m, "mine", NULL, 0, read_try, &c, &c.src), 0);
+    oasis_metrics_snapshot snap;
+    assert_int_equal(oasis_metrics_collect(c.m, 1, &snap), 0);
+    assert_int_equal(c.calls, 1);
+    assert_int_equal(c.busy, 5);
+    assert_int_equal(snap.count, 1);
+    assert_string_equal(snap.points[0].measurement, "mine");
+    assert_int_equal(oasis_metrics_source_count(c.m), 1);
+    assert_int_equal(oasis_metrics_remove(NULL), OASIS_EINVAL);
+    assert_int_equal(oasis_metrics_remove(c.src), 0);
+    assert_int_equal(oasis_metrics_source_count(c.m), 0);
+    assert_int_equal(oasis_metrics_destroy(c.m), 0);
+}
+
+static void observe_try(void *ud, const oasis_link *from, const oasis_link *to,
+                        const uint8_t *frame, size_t len, int intact, uint64_t sent_ns,
+                        uint64_t due_ns)
+{
+    (void)to, (void)frame, (void)len, (void)intact, (void)sent_ns, (void)due_ns;
+    cbtry *c = ud;
+    if (from != oasis_stack_link(c->s))
+        return;
+    c->calls++;
+    c->busy += oasis_stack_destroy(c->s) == OASIS_EBUSY;
+}
+
+/* The wire's observer runs inside the sender's send: destroying the
+ * sender from it is refused (here the send is a top-level ping, where no
+ * input or poll of the stack runs). */
+static void test_destroy_sender_from_observer(void **state)
+{
+    (void)state;
+    net n;
+    net_init(&n, NULL);
+    cbtry c = {.s = n.a};
+    oasis_wire_observe(n.wire, observe_try, &c);
+    ping_res pr = {0};
+    assert_int_equal(oasis_ping(n.a, TEST_ADDR_B, 1, 1, 8, SEC, ping_cb, &pr), 0);
+    run(&n, 2 * SEC);
+    assert_true(c.calls >= 2); /* ARP request, echo request */
+    assert_int_equal(c.busy, c.calls);
+    assert_int_equal(pr.done, 1);
+    assert_int_equal(pr.err, 0);
+    oasis_wire_observe(n.wire, NULL, NULL);
+    test_net_fini(&n);
+}
+
 /* ---- DNS -------------------------------------------------------------------- */
 
 /* tcp_timeout_ns is bounded as timeout_ns is (an hour): beyond it the
@@ -837,6 +1003,10 @@ int main(void)
         cmocka_unit_test(test_destroy_from_callbacks_refused),
         cmocka_unit_test(test_destroy_other_stack_from_callback),
         cmocka_unit_test(test_foreach_fn_closes_and_releases),
+        cmocka_unit_test(test_dns_destroy_from_callback),
+        cmocka_unit_test(test_dhcp_destroy_from_callback),
+        cmocka_unit_test(test_metrics_misuse_from_read),
+        cmocka_unit_test(test_destroy_sender_from_observer),
         cmocka_unit_test(test_dns_tcp_timeout_bounded),
         cmocka_unit_test(test_dhcp_start_delay_largest),
     };

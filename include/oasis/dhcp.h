@@ -122,7 +122,8 @@ typedef struct oasis_dhcp_lease {
  * server identifier; 0 for the remembered address, asked of any server);
  * every other field 0. Borrowed for the call. Events come from the
  * client's timers or from input, never from inside an API call. The
- * callback may call oasis_dhcp_stop() but not destroy. */
+ * callback may call oasis_dhcp_stop(); oasis_dhcp_destroy() from it is
+ * refused (OASIS_EBUSY), as is destroying the stack. */
 typedef void (*oasis_dhcp_cb)(oasis_dhcp *d, oasis_dhcp_event ev, const oasis_dhcp_lease *lease,
                               void *ud);
 
@@ -160,9 +161,10 @@ int oasis_dhcp_start(oasis_dhcp *d);
  * from now). The client can be started again. */
 void oasis_dhcp_stop(oasis_dhcp *d, int release);
 
-/* Stops (without release), unbinds port 68 and frees. NULL is accepted.
- * Not from inside its own callback. */
-void oasis_dhcp_destroy(oasis_dhcp *d);
+/* Stops (without release), unbinds port 68 and frees. Returns 0 (NULL is
+ * accepted), or OASIS_EBUSY, freeing nothing, from inside its own
+ * callback: stop it there and destroy it once the callback returned. */
+int oasis_dhcp_destroy(oasis_dhcp *d);
 
 oasis_dhcp_state oasis_dhcp_get_state(const oasis_dhcp *d);
 const char *oasis_dhcp_state_name(oasis_dhcp_state st);

@@ -160,9 +160,10 @@ typedef struct oasis_dns_counters {
 int oasis_dns_create(oasis_stack *s, const oasis_dns_config *cfg, oasis_dns **out);
 
 /* Ends every pending request (callbacks with OASIS_DNS_ECANCELED, from
- * inside this call) and frees the resolver. NULL is accepted. Not from
- * inside one of its callbacks. */
-void oasis_dns_destroy(oasis_dns *r);
+ * inside this call) and frees the resolver. Returns 0 (NULL is accepted),
+ * or OASIS_EBUSY, freeing nothing, from inside one of its callbacks (this
+ * call's own included): destroy it once the callback returned. */
+int oasis_dns_destroy(oasis_dns *r);
 
 /* Replaces the server list (IPv4 or IPv6 addresses, mixed as wanted, at
  * most OASIS_DNS_MAX_SERVERS; copied). A server is asked over its own
@@ -186,9 +187,11 @@ int oasis_dns_resolve(oasis_dns *r, const char *name, oasis_dns_family family, o
                       void *ud, oasis_dns_req **req);
 
 /* Cancels a pending request: its callback will not run, the handle is freed
- * now. Safe from any callback, but not for a request whose callback has
- * started (the handle is gone then). */
-void oasis_dns_cancel(oasis_dns_req *req);
+ * now. Safe from any callback. Returns 0; OASIS_EINVAL for NULL;
+ * OASIS_EBUSY from inside the request's own callback (it is over: the
+ * handle goes when the callback returns). After that callback returned the
+ * handle is gone: using it is as using freed memory. */
+int oasis_dns_cancel(oasis_dns_req *req);
 
 /* Drops every cached answer. */
 void oasis_dns_cache_flush(oasis_dns *r);

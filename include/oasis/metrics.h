@@ -100,14 +100,17 @@ void oasis_metrics_config_init(oasis_metrics_config *cfg);
  * (a zero bound) or OASIS_ENOMEM. */
 int oasis_metrics_create(const oasis_metrics_config *cfg, oasis_metrics **out);
 
-/* Frees the registry, its sources and its snapshot. NULL is accepted. */
-void oasis_metrics_destroy(oasis_metrics *m);
+/* Frees the registry, its sources and its snapshot. Returns 0 (NULL is
+ * accepted), or OASIS_EBUSY, freeing nothing, from a read callback. */
+int oasis_metrics_destroy(oasis_metrics *m);
 
 /* A source's read callback: emit fields (and, for sources with several
  * points, oasis_metrics_next_point / tags) into e. Return 0, or an oasis_err
  * to discard every point of this source for this snapshot. The emit calls
  * below return errors too; a callback may ignore one (the field is simply
- * not added) or return it. Must not add or remove sources. */
+ * not added) or return it. Adding or removing sources, collecting and
+ * destroying the registry from it are refused (OASIS_EBUSY; remove_by_ud
+ * removes nothing); enabling and disabling sources is allowed. */
 typedef int (*oasis_metrics_read_fn)(oasis_metrics_emit *e, void *ud);
 
 /* Adds an application source. name is the measurement; tags (may be NULL
@@ -116,17 +119,21 @@ typedef int (*oasis_metrics_read_fn)(oasis_metrics_emit *e, void *ud);
  * handle, valid until removed or the registry is destroyed.
  * Returns 0; OASIS_EINVAL for an empty or over-long name/key/value, a
  * newline in one, a duplicate tag key, more than max_tags tags, no callback;
- * OASIS_ENOMEM when max_sources is reached or memory runs out. */
+ * OASIS_ENOMEM when max_sources is reached or memory runs out; OASIS_EBUSY
+ * from a read callback. */
 int oasis_metrics_add_source(oasis_metrics *m, const char *name, const oasis_metric_tag *tags,
                              size_t ntags, oasis_metrics_read_fn read, void *ud,
                              oasis_metrics_source **out);
 
-/* Removes one source. Do not call from a read callback. */
-void oasis_metrics_remove(oasis_metrics_source *src);
+/* Removes one source: 0, OASIS_EINVAL (NULL), OASIS_ENOENT (not in its
+ * registry), or OASIS_EBUSY from a read callback (collect is walking the
+ * sources; nothing is removed). */
+int oasis_metrics_remove(oasis_metrics_source *src);
 
 /* Removes every source that was added with this ud (for built-in sources:
  * the stack, or the counters pointer of oasis_metrics_add_counters). Call it
- * before destroying a stack the registry reads. Returns how many went. */
+ * before destroying a stack the registry reads. Returns how many went (0
+ * from a read callback: nothing goes then). */
 size_t oasis_metrics_remove_by_ud(oasis_metrics *m, const void *ud);
 
 /* Enable or disable one source; a disabled source is not read. */
@@ -177,7 +184,8 @@ typedef struct oasis_metrics_snapshot {
  * next collect, a source removal or destroy. A source that fails (its
  * callback's error, or a bound hit) loses its points for this snapshot, and
  * oasis_metrics_source_error() tells why; collect still returns 0.
- * Returns 0 or OASIS_EINVAL (NULL arguments). */
+ * Returns 0, OASIS_EINVAL (NULL arguments) or OASIS_EBUSY (from a read
+ * callback of this registry). */
 int oasis_metrics_collect(oasis_metrics *m, uint64_t timestamp_ns, oasis_metrics_snapshot *snap);
 
 /* ---- built-in sources ------------------------------------------------------ */

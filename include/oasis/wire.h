@@ -52,8 +52,9 @@ void oasis_wire_config_init(oasis_wire_config *cfg);
 /* Creates a wire on a clock (borrowed; shared with the stacks on it). */
 int oasis_wire_create(oasis_clock *clock, const oasis_wire_config *cfg, oasis_wire **out);
 
-/* Frees the wire and its ports (not the stacks; detach or destroy them
- * first, or never touch their links again). */
+/* Frees the wire and its ports (not the stacks). Stacks still attached
+ * are detached first: their link becomes NULL (a link of the application
+ * that wraps a port's goes on pointing at it: set another first). */
 void oasis_wire_destroy(oasis_wire *w);
 
 /* Adds a port for stack s and makes it s's link (oasis_stack_set_link).
@@ -66,10 +67,10 @@ void oasis_wire_destroy(oasis_wire *w);
 oasis_link *oasis_wire_attach(oasis_wire *w, oasis_stack *s);
 
 /* Takes stack s off the wire (its link becomes NULL; frames still on the
- * wire for it are dropped). Call it before destroying a stack while other
- * stacks on the wire live on: destroying a stack resets its TCP flows, and
- * those last segments must not reach freed stacks. Returns 0 or
- * OASIS_ENOENT. */
+ * wire for it are dropped). oasis_stack_destroy() does this itself, after
+ * the RSTs of the flows it resets went out, so no frame reaches a freed
+ * stack (also when a callback of another stack on the wire destroys it).
+ * Returns 0 or OASIS_ENOENT. */
 int oasis_wire_detach(oasis_wire *w, oasis_stack *s);
 
 /* Delivers every frame whose time has come and runs every due timer of every
@@ -220,7 +221,8 @@ int oasis_wire_stats_get(const oasis_wire *w, const oasis_link *from, const oasi
  * it is dropped (any reason) or will arrive corrupted,
  * i.e. the receiver never gets it; due_ns is then 0. sent_ns is the send
  * time. A checker uses it to know what the link really did (e.g. whether a
- * Timeout was the link's doing). */
+ * Timeout was the link's doing). oasis_stack_destroy() of the sending
+ * stack from it is refused (OASIS_EBUSY). */
 typedef void (*oasis_wire_observer)(void *ud, const oasis_link *from, const oasis_link *to,
                                     const uint8_t *frame, size_t len, int intact,
                                     uint64_t sent_ns, uint64_t due_ns);

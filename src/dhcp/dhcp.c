@@ -67,6 +67,7 @@ struct oasis_dhcp {
     oasis_dhcp_lease lease;   /* in use */
     int have_lease;
     uint32_t probes_left;
+    uint32_t in_cb; /* the application's callback runs: destroy is refused */
 
     oasis_dhcp_counters ctr;
 };
@@ -213,8 +214,11 @@ static void send_release(oasis_dhcp *d)
 
 static void notify(oasis_dhcp *d, oasis_dhcp_event ev, const oasis_dhcp_lease *l)
 {
-    if (d->cfg.cb)
-        d->cfg.cb(d, ev, l, d->cfg.ud);
+    if (!d->cfg.cb)
+        return;
+    d->in_cb++;
+    d->cfg.cb(d, ev, l, d->cfg.ud);
+    d->in_cb--;
 }
 
 static void set_watch(oasis_dhcp *d, int on);
@@ -828,13 +832,16 @@ void oasis_dhcp_stop(oasis_dhcp *d, int release)
     d->state = OASIS_DHCP_STOPPED;
 }
 
-void oasis_dhcp_destroy(oasis_dhcp *d)
+int oasis_dhcp_destroy(oasis_dhcp *d)
 {
     if (!d)
-        return;
+        return OASIS_OK;
+    if (d->in_cb)
+        return OASIS_EBUSY; /* the code that called back goes on with d */
     oasis_dhcp_stop(d, 0);
     oasis_udp_unbind(d->s, OASIS_DHCP_CLIENT_PORT);
     oasis_free(d->s, d);
+    return OASIS_OK;
 }
 
 oasis_dhcp_state oasis_dhcp_get_state(const oasis_dhcp *d)

@@ -66,6 +66,7 @@ struct oasis_dns_req {
     uint8_t tq[2 + OASIS_DNS_HLEN + OASIS_DNS_MAX_NAME + 4 + OASIS_DNS_OPT_LEN];
     uint8_t *tbuf;
     size_t tlen;
+    int in_cb;                  /* its callback runs: cancel has nothing to do */
 };
 
 struct oasis_dns {
@@ -78,6 +79,7 @@ struct oasis_dns {
     oasis_dns_counters ctr;
     uint8_t id_key[16];     /* keys the IDs and ports (unpredictable_draw) */
     uint64_t draws;
+    uint32_t in_cb;         /* callbacks running: destroy is refused */
 };
 
 static const char *const dns_errs[] = {
@@ -372,7 +374,13 @@ static void finish(oasis_dns_req *q, int status, const oasis_dns_result *res)
         r->ctr.completed_ok++;
     else
         r->ctr.failed++;
+    /* The callback may resolve, cancel other requests or destroy the
+     * stack (refused: this runs inside one of its calls); destroying the
+     * resolver or canceling q is refused (OASIS_EBUSY). */
+    q->in_cb = 1;
+    r->in_cb++;
     q->cb(q, status, status == 0 ? res : NULL, q->ud);
+    r->in_cb--;
     free_req(q);
 }
 
@@ -884,22 +892,32 @@ int oasis_dns_resolve(oasis_dns *r, const char *name, oasis_dns_family family, o
     return OASIS_OK;
 }
 
-void oasis_dns_cancel(oasis_dns_req *q)
+int oasis_dns_cancel(oasis_dns_req *q)
 {
     if (!q)
-        return;
+        return OASIS_EINVAL;
+    if (q->in_cb)
+        return OASIS_EBUSY; /* finish() frees it when the callback returns */
     q->r->ctr.canceled++;
     unlink_req(q);
     free_req(q);
+    return OASIS_OK;
 }
 
-void oasis_dns_destroy(oasis_dns *r)
+int oasis_dns_destroy(oasis_dns *r)
 {
     if (!r)
-        return;
+        return OASIS_OK;
+    if (r->in_cb)
+        return OASIS_EBUSY; /* finish() goes on with r when it returns */
+    /* The cancels' callbacks run inside this call: destroying the stack
+     * from them is refused, and so is a nested destroy of r. */
+    oasis_stack *s = r->s;
+    oasis_app_enter(s);
     while (r->pending)
         finish(r->pending, OASIS_DNS_ECANCELED, NULL);
-    oasis_stack *s = r->s;
+    oasis_app_leave(s);
     oasis_free(s, r->cache);
     oasis_free(s, r);
+    return OASIS_OK;
 }

@@ -634,9 +634,17 @@ static uint64_t chan_due(oasis_wire *w, wire_chan *c, uint64_t t)
 static void observe(oasis_wire *w, uint32_t src, uint32_t dst, const uint8_t *data,
                     uint32_t len, int intact, uint64_t sent, uint64_t due)
 {
-    if (w->observer)
-        w->observer(w->observer_ud, &w->ports[src]->link, &w->ports[dst]->link, data, len,
-                    intact, sent, intact ? due : 0);
+    if (!w->observer)
+        return;
+    /* Inside the sender's send: destroying that stack from the observer is
+     * refused (its send goes on when this returns). */
+    oasis_stack *s = w->ports[src]->stack;
+    if (s)
+        oasis_app_enter(s);
+    w->observer(w->observer_ud, &w->ports[src]->link, &w->ports[dst]->link, data, len, intact,
+                sent, intact ? due : 0);
+    if (s)
+        oasis_app_leave(s);
 }
 
 /* chan_send_off's stages for a channel that only delays (chan_plain): the

@@ -75,10 +75,12 @@ static void source_free(oasis_metrics *m, oasis_metrics_source *src)
     metrics_free(m, src);
 }
 
-void oasis_metrics_destroy(oasis_metrics *m)
+int oasis_metrics_destroy(oasis_metrics *m)
 {
     if (!m)
-        return;
+        return OASIS_OK;
+    if (m->collecting)
+        return OASIS_EBUSY;
     while (m->head) {
         oasis_metrics_source *next = m->head->next;
         source_free(m, m->head);
@@ -94,6 +96,7 @@ void oasis_metrics_destroy(oasis_metrics *m)
     metrics_free(m, m->tags);
     metrics_free(m, m->fields);
     metrics_free(m, m);
+    return OASIS_OK;
 }
 
 /* Tags are few: insertion sort keeps this short and allocation-free. */
@@ -156,6 +159,10 @@ int metrics_add_source_ex(oasis_metrics *m, const char *name, const oasis_metric
     int rc = OASIS_EINVAL;
     if (!m || !read || !metrics_name_ok(name))
         goto fail;
+    if (m->collecting) {
+        rc = OASIS_EBUSY; /* collect walks the source list */
+        goto fail;
+    }
     if ((rc = check_source_tags(m, tags, ntags)) != 0)
         goto fail;
     rc = OASIS_ENOMEM;
@@ -211,24 +218,27 @@ static void unlink_source(oasis_metrics *m, oasis_metrics_source *src, oasis_met
     source_free(m, src);
 }
 
-void oasis_metrics_remove(oasis_metrics_source *src)
+int oasis_metrics_remove(oasis_metrics_source *src)
 {
     if (!src)
-        return;
+        return OASIS_EINVAL;
     oasis_metrics *m = src->m;
+    if (m->collecting)
+        return OASIS_EBUSY;
     oasis_metrics_source *prev = NULL;
     for (oasis_metrics_source *it = m->head; it; prev = it, it = it->next) {
         if (it == src) {
             unlink_source(m, src, prev);
-            return;
+            return OASIS_OK;
         }
     }
+    return OASIS_ENOENT;
 }
 
 size_t oasis_metrics_remove_by_ud(oasis_metrics *m, const void *ud)
 {
     size_t n = 0;
-    if (!m)
+    if (!m || m->collecting)
         return 0;
     oasis_metrics_source *prev = NULL, *it = m->head;
     while (it) {
@@ -561,12 +571,16 @@ int oasis_metrics_collect(oasis_metrics *m, uint64_t timestamp_ns, oasis_metrics
 {
     if (!m || !snap)
         return OASIS_EINVAL;
+    if (m->collecting)
+        return OASIS_EBUSY; /* from a read callback: the snapshot is being built */
     memset(snap, 0, sizeof *snap);
     snapshot_reset(m);
+    m->collecting++;
     for (oasis_metrics_source *src = m->head; src; src = src->next) {
         if (src->enabled && read_source(m, src) != 0)
             snap->failed_sources++;
     }
+    m->collecting--;
     for (size_t i = 0; i < m->npoints; i++) {
         oasis_metric_point *p = &m->points[i];
         p->tags = p->ntags ? m->tags + m->pix[i].tag0 : NULL;

@@ -51,6 +51,9 @@ struct oasis_metrics {
     metrics_chunk *chunks, *cur_chunk;
     size_t nchunks;
     size_t string_bytes;
+    /* oasis_metrics_collect runs (read callbacks): adding, removing,
+     * collecting and destroy are refused (OASIS_EBUSY) meanwhile. */
+    unsigned collecting;
 };
 
 struct oasis_metrics_emit {
