@@ -942,6 +942,63 @@ static void test_destroy_sender_from_observer(void **state)
     test_net_fini(&n);
 }
 
+/* oasis_wire_destroy from inside the wire's calls: a stack's callback (in
+ * a step), done() (between steps) and the observer (here in a top-level
+ * send) are refused, and the wire goes on; after the run it goes. */
+typedef struct wtry {
+    oasis_wire *w;
+    int calls, busy, pings;
+} wtry;
+
+static void wtry_once(wtry *t)
+{
+    t->calls++;
+    t->busy += oasis_wire_destroy(t->w) == OASIS_EBUSY;
+}
+
+static void wire_ping_cb(oasis_stack *s, int err, uint16_t seq, uint64_t rtt_ns, void *ud)
+{
+    (void)s, (void)seq, (void)rtt_ns;
+    wtry *t = ud;
+    t->pings += err == 0;
+    wtry_once(t);
+}
+
+static int wire_done_try(void *ud)
+{
+    wtry *t = ud;
+    wtry_once(t);
+    return t->pings == 2;
+}
+
+static void wire_observe_try(void *ud, const oasis_link *from, const oasis_link *to,
+                             const uint8_t *frame, size_t len, int intact, uint64_t sent_ns,
+                             uint64_t due_ns)
+{
+    (void)from, (void)to, (void)frame, (void)len, (void)intact, (void)sent_ns, (void)due_ns;
+    wtry_once(ud);
+}
+
+static void test_wire_destroy_refused_inside(void **state)
+{
+    (void)state;
+    net n;
+    net_init(&n, NULL);
+    wtry t = {.w = n.wire};
+    oasis_wire_observe(n.wire, wire_observe_try, &t);
+    assert_int_equal(oasis_ping(n.a, TEST_ADDR_B, 1, 1, 8, SEC, wire_ping_cb, &t), 0);
+    assert_int_equal(t.calls, 1); /* the observer saw the ARP request */
+    oasis_wire_observe(n.wire, NULL, NULL);
+    assert_int_equal(oasis_wire_run(n.wire, wire_done_try, &t, 10 * SEC), OASIS_ETIMEDOUT);
+    assert_int_equal(t.pings, 1); /* the ping callback's try did not end the wire */
+    assert_int_equal(oasis_ping(n.a, TEST_ADDR_B, 1, 2, 8, SEC, wire_ping_cb, &t), 0);
+    assert_int_equal(oasis_wire_run(n.wire, wire_done_try, &t, 10 * SEC), OASIS_OK);
+    assert_int_equal(t.pings, 2);
+    assert_true(t.calls > 4);
+    assert_int_equal(t.busy, t.calls);
+    test_net_fini(&n); /* destroys the wire: 0 now */
+}
+
 /* ---- DNS -------------------------------------------------------------------- */
 
 /* tcp_timeout_ns is bounded as timeout_ns is (an hour): beyond it the
@@ -1007,6 +1064,7 @@ int main(void)
         cmocka_unit_test(test_dhcp_destroy_from_callback),
         cmocka_unit_test(test_metrics_misuse_from_read),
         cmocka_unit_test(test_destroy_sender_from_observer),
+        cmocka_unit_test(test_wire_destroy_refused_inside),
         cmocka_unit_test(test_dns_tcp_timeout_bounded),
         cmocka_unit_test(test_dhcp_start_delay_largest),
     };

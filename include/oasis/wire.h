@@ -54,8 +54,11 @@ int oasis_wire_create(oasis_clock *clock, const oasis_wire_config *cfg, oasis_wi
 
 /* Frees the wire and its ports (not the stacks). Stacks still attached
  * are detached first: their link becomes NULL (a link of the application
- * that wraps a port's goes on pointing at it: set another first). */
-void oasis_wire_destroy(oasis_wire *w);
+ * that wraps a port's goes on pointing at it: set another first). Returns
+ * 0 (NULL is accepted), or OASIS_EBUSY, freeing nothing, from inside
+ * oasis_wire_step or oasis_wire_run (a callback of a stack on it, done())
+ * or the observer: they go on using the wire when the call returns. */
+int oasis_wire_destroy(oasis_wire *w);
 
 /* Adds a port for stack s and makes it s's link (oasis_stack_set_link).
  * Returns the port's link (owned by the wire), e.g. to attach a pcap, or

@@ -133,6 +133,10 @@ struct oasis_wire {
     oasis_wire_observer observer;
     void *observer_ud;
     uint8_t *scratch; /* offload wire: plain frames cut from a super-segment */
+    /* Inside a step, a run or the observer: the stacks' callbacks, done()
+     * and the observer run there, and the wire goes on when they return,
+     * so oasis_wire_destroy is refused (OASIS_EBUSY). */
+    uint32_t busy;
 };
 
 void oasis_wire_config_init(oasis_wire_config *cfg)
@@ -353,10 +357,12 @@ static wire_frame *heap_pop(oasis_wire *w)
 
 static void chan_free(wire_chan *c) { free(c->q); }
 
-void oasis_wire_destroy(oasis_wire *w)
+int oasis_wire_destroy(oasis_wire *w)
 {
     if (!w)
-        return;
+        return OASIS_OK;
+    if (w->busy)
+        return OASIS_EBUSY;
     /* Stacks still attached lose their link (it goes with the wire) and
      * forget the wire (their destroy would detach them from it). */
     for (uint32_t i = 0; i < w->nports; i++)
@@ -389,6 +395,7 @@ void oasis_wire_destroy(oasis_wire *w)
     free(w->clocked);
     free(w->scratch);
     free(w);
+    return OASIS_OK;
 }
 
 /* ---- channels ---------------------------------------------------------- */
@@ -641,8 +648,10 @@ static void observe(oasis_wire *w, uint32_t src, uint32_t dst, const uint8_t *da
     oasis_stack *s = w->ports[src]->stack;
     if (s)
         oasis_app_enter(s);
+    w->busy++;
     w->observer(w->observer_ud, &w->ports[src]->link, &w->ports[dst]->link, data, len, intact,
                 sent, intact ? due : 0);
+    w->busy--;
     if (s)
         oasis_app_leave(s);
 }
@@ -1390,7 +1399,10 @@ static OASIS_ALWAYS_INLINE size_t step(oasis_wire *w, int cache)
 
 OASIS_HOT size_t oasis_wire_step(oasis_wire *w)
 {
-    return oasis_clock_is_virtual(w->clock) ? step(w, 0) : step(w, 1);
+    w->busy++;
+    size_t n = oasis_clock_is_virtual(w->clock) ? step(w, 0) : step(w, 1);
+    w->busy--;
+    return n;
 }
 
 /* The earliest event at or after t: a frame in flight or a stack's
@@ -1443,7 +1455,17 @@ static OASIS_COLD uint64_t unstick(const oasis_wire *w, uint64_t now, uint64_t *
     return t;
 }
 
+static int run(oasis_wire *w, int (*done)(void *ud), void *ud, uint64_t timeout_ns);
+
 int oasis_wire_run(oasis_wire *w, int (*done)(void *ud), void *ud, uint64_t timeout_ns)
+{
+    w->busy++; /* done() runs between steps */
+    int rc = run(w, done, ud, timeout_ns);
+    w->busy--;
+    return rc;
+}
+
+static int run(oasis_wire *w, int (*done)(void *ud), void *ud, uint64_t timeout_ns)
 {
     uint64_t start = oasis_clock_now(w->clock);
     uint64_t end = timeout_ns > UINT64_MAX - start ? UINT64_MAX : start + timeout_ns;
