@@ -1221,6 +1221,50 @@ static void test_nak_returns_to_init(void **state)
     h_fini(&h);
 }
 
+/* RFC 2131 3.1 and 4.3.1 table 3: in REQUESTING only the server the
+ * REQUEST named may answer, and its ACK and NAK carry its server
+ * identifier. An ACK or NAK naming another server, or naming none (or no
+ * unicast address) while it comes from another host, is counted
+ * (RxUnexpected) and ignored; the chosen server's own ACK without the
+ * option, from its address, is still taken. */
+static void reply_from(harness *h, const srv *r, uint32_t src, uint32_t ip_dst)
+{
+    uint8_t m[576];
+    size_t n = build_reply(r, m);
+    inject_udp(h, client_mac, src, ip_dst, m, n);
+}
+
+static void test_requesting_only_chosen_server(void **state)
+{
+    (void)state;
+    const uint32_t other = OASIS_IPV4(10, 0, 0, 200);
+    harness h;
+    h_init(&h);
+    sent s;
+    to_requesting(&h, &s);
+    srv a = srv_default(OASIS_DHCPACK, s.m.xid);
+    srv n = srv_default(OASIS_DHCPNAK, s.m.xid);
+    a.server = n.server = other;          /* another server, by its id */
+    reply_from(&h, &a, other, OFFERED);
+    reply_from(&h, &n, other, 0xffffffffu);
+    a.server = n.server = 0;              /* no id, from another host */
+    reply_from(&h, &a, other, OFFERED);
+    reply_from(&h, &n, other, 0xffffffffu);
+    a.server_raw = n.server_raw = 1;      /* id 0.0.0.0, from another host */
+    reply_from(&h, &a, other, OFFERED);
+    reply_from(&h, &n, other, 0xffffffffu);
+    assert_int_equal(ctr(&h)->rx_unexpected, 6);
+    assert_int_equal(ctr(&h)->rx_acks, 0);
+    assert_int_equal(ctr(&h)->rx_naks, 0);
+    assert_int_equal(oasis_dhcp_get_state(h.d), OASIS_DHCP_REQUESTING);
+    /* The chosen server's ACK without its id, from its own address. */
+    a.server_raw = 0;
+    reply_from(&h, &a, SERVER, OFFERED);
+    assert_int_equal(ctr(&h)->rx_acks, 1);
+    assert_int_equal(oasis_dhcp_get_state(h.d), OASIS_DHCP_PROBING);
+    h_fini(&h);
+}
+
 /* NAK while RENEWING: the address is removed at once. */
 static void test_nak_in_renewing_drops_address(void **state)
 {
@@ -1849,6 +1893,7 @@ int main(void)
         cmocka_unit_test(test_expiry_drops_address),
         cmocka_unit_test(test_expiry_ends_established_flow),
         cmocka_unit_test(test_nak_returns_to_init),
+        cmocka_unit_test(test_requesting_only_chosen_server),
         cmocka_unit_test(test_nak_in_renewing_drops_address),
         cmocka_unit_test(test_decline_on_conflict),
         cmocka_unit_test(test_conflict_simultaneous_probe),

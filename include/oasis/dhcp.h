@@ -52,7 +52,8 @@
  * host's (0/8, 127/8, multicast, 240/4, the subnet's network or broadcast
  * address), an offer without server identifier or with one that is no
  * unicast address (in an ACK such an identifier is ignored: the reply's
- * source is the server). A T1 or T2 of 0 is read as absent, and neither
+ * source is the server, and in REQUESTING that source must be the chosen
+ * server, else the ACK or NAK counts in rx_unexpected). A T1 or T2 of 0 is read as absent, and neither
  * comes sooner than 1 s after the REQUEST.
  */
 #ifndef OASIS_DHCP_H
@@ -187,7 +188,8 @@ typedef struct oasis_dhcp_counters {
     uint64_t rx_wrong_chaddr;    /* our xid but another client's hardware address */
     uint64_t rx_wrong_port;      /* to port 68 from a UDP port other than 67 (not a server's) */
     uint64_t rx_unexpected;      /* a message type the current state does not take, or an
-                                  * ACK/NAK in REQUESTING from a server not chosen */
+                                  * ACK/NAK in REQUESTING from a server not chosen (by its
+                                  * server id; by its source address when it names none) */
     uint64_t rx_invalid;         /* an offer/ACK we cannot use (no lease time, bad address or mask...) */
     uint64_t probes_sent;        /* RFC 5227 ARP probes */
     uint64_t conflicts;          /* probes that found the address taken (DECLINE) */

@@ -643,19 +643,25 @@ static void on_offer(oasis_dhcp *d, const oasis_dhcp_msg *m)
     oasis_timer_start(d->s, &d->rtx, now + jitter(d, d->rto_ns));
 }
 
-/* In REQUESTING only the server we chose may grant (RFC 2131 3.1: the
- * others take the REQUEST as our refusal of their offers). An ACK that
- * names no usable server is judged by its source (lease_from_ack). */
-static int from_chosen_server(const oasis_dhcp *d, const oasis_dhcp_msg *m)
+/* In REQUESTING only the server we chose may grant or refuse (RFC 2131
+ * 3.1: the others take the REQUEST as our refusal of their offers; 4.3.1
+ * table 3: its ACK and NAK MUST carry its server identifier). One that
+ * names no usable server is judged by its source address: it must then
+ * come from the chosen server itself, or any host on the link could end
+ * the exchange by leaving the option out. */
+static int from_chosen_server(const oasis_dhcp *d, const oasis_dhcp_msg *m, uint32_t src)
 {
-    return d->state != OASIS_DHCP_REQUESTING || !(m->have & OASIS_DHCP_HAVE_SERVER_ID) ||
-           !usable_addr(m->server_id, 32) || m->server_id == d->offer_server;
+    if (d->state != OASIS_DHCP_REQUESTING)
+        return 1;
+    if ((m->have & OASIS_DHCP_HAVE_SERVER_ID) && usable_addr(m->server_id, 32))
+        return m->server_id == d->offer_server;
+    return src == d->offer_server;
 }
 
 static void on_ack(oasis_dhcp *d, const oasis_dhcp_msg *m, uint32_t src)
 {
     oasis_dhcp_lease l;
-    if (!from_chosen_server(d, m)) {
+    if (!from_chosen_server(d, m, src)) {
         d->ctr.rx_unexpected++;
         return;
     }
@@ -681,11 +687,9 @@ static void on_ack(oasis_dhcp *d, const oasis_dhcp_msg *m, uint32_t src)
     start_probe(d, &l);
 }
 
-static void on_nak(oasis_dhcp *d, const oasis_dhcp_msg *m)
+static void on_nak(oasis_dhcp *d, const oasis_dhcp_msg *m, uint32_t src)
 {
-    /* In REQUESTING only the server we chose may refuse. */
-    if (d->state == OASIS_DHCP_REQUESTING && (m->have & OASIS_DHCP_HAVE_SERVER_ID) &&
-        m->server_id != d->offer_server) {
+    if (!from_chosen_server(d, m, src)) {
         d->ctr.rx_unexpected++;
         return;
     }
@@ -746,7 +750,7 @@ static void udp_in(oasis_stack *s, uint32_t src, uint16_t src_port, uint32_t dst
             return;
         }
         if (m.msg_type == OASIS_DHCPNAK) {
-            on_nak(d, &m);
+            on_nak(d, &m, src);
             return;
         }
         break;
