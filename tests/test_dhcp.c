@@ -184,6 +184,8 @@ typedef struct srv {
     int lease_zero;           /* send option 51 with 0 */
     int t1_zero, t2_zero;     /* send option 58 / 59 with 0 */
     int server_raw;           /* send option 54 even when server is 0 */
+    const uint8_t *cid;       /* option 61 echoed (RFC 6842); NULL: none */
+    size_t cid_len;
 } srv;
 
 static srv srv_default(uint8_t type, uint32_t xid)
@@ -247,6 +249,11 @@ static size_t build_reply(const srv *r, uint8_t *m)
         i += 2;
     }
 #undef OPT32
+    if (r->cid) {
+        m[i++] = OASIS_DHO_CLIENT_ID, m[i++] = (uint8_t)r->cid_len;
+        memcpy(m + i, r->cid, r->cid_len);
+        i += r->cid_len;
+    }
     m[i++] = OASIS_DHO_END;
     return i < 300 ? 300 : i;
 }
@@ -1265,6 +1272,56 @@ static void test_requesting_only_chosen_server(void **state)
     h_fini(&h);
 }
 
+/* RFC 6842 3: "If the two client identifiers do not match, the client
+ * MUST silently discard the message." An OFFER, ACK or NAK with our xid
+ * and chaddr but another client identifier (another one, ours cut short,
+ * ours with a byte more) is counted (RxWrongClientId) and moves nothing;
+ * with ours echoed, or none (RFC 2131 servers), it is taken. */
+static void test_client_id_mismatch_discarded(void **state)
+{
+    (void)state;
+    uint8_t mine[8] = {1}, other[8] = {1};
+    memcpy(mine + 1, client_mac, 6);
+    memcpy(other + 1, other_mac, 6);
+    harness h;
+    h_init(&h);
+    sent s;
+    oasis_dhcp_start(h.d);
+    assert_true(run_to_dhcp(&h, 2 * SEC, &s));
+    srv o = srv_default(OASIS_DHCPOFFER, s.m.xid);
+    o.cid = other;
+    o.cid_len = 7;
+    reply_to(&h, &o, OFFERED);
+    o.cid = mine;
+    o.cid_len = 6;
+    reply_to(&h, &o, OFFERED);
+    o.cid_len = 8;
+    reply_to(&h, &o, OFFERED);
+    assert_int_equal(ctr(&h)->rx_wrong_client_id, 3);
+    assert_int_equal(ctr(&h)->rx_offers, 0);
+    assert_int_equal(oasis_dhcp_get_state(h.d), OASIS_DHCP_SELECTING);
+    assert_false(pop_dhcp(&h, &s));
+    o.cid_len = 7;
+    reply_to(&h, &o, OFFERED);
+    assert_true(pop_dhcp(&h, &s));
+    assert_int_equal(s.m.msg_type, OASIS_DHCPREQUEST);
+    srv n = srv_default(OASIS_DHCPNAK, s.m.xid);
+    n.cid = other;
+    n.cid_len = 7;
+    reply_to(&h, &n, 0xffffffffu);
+    srv a = srv_default(OASIS_DHCPACK, s.m.xid);
+    a.cid = other;
+    a.cid_len = 7;
+    reply_to(&h, &a, OFFERED);
+    assert_int_equal(ctr(&h)->rx_wrong_client_id, 5);
+    assert_int_equal(oasis_dhcp_get_state(h.d), OASIS_DHCP_REQUESTING);
+    a.cid = NULL;
+    reply_to(&h, &a, OFFERED);
+    assert_int_equal(ctr(&h)->rx_acks, 1);
+    assert_int_equal(oasis_dhcp_get_state(h.d), OASIS_DHCP_PROBING);
+    h_fini(&h);
+}
+
 /* NAK while RENEWING: the address is removed at once. */
 static void test_nak_in_renewing_drops_address(void **state)
 {
@@ -1894,6 +1951,7 @@ int main(void)
         cmocka_unit_test(test_expiry_ends_established_flow),
         cmocka_unit_test(test_nak_returns_to_init),
         cmocka_unit_test(test_requesting_only_chosen_server),
+        cmocka_unit_test(test_client_id_mismatch_discarded),
         cmocka_unit_test(test_nak_in_renewing_drops_address),
         cmocka_unit_test(test_decline_on_conflict),
         cmocka_unit_test(test_conflict_simultaneous_probe),

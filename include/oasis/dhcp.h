@@ -199,6 +199,8 @@ typedef struct oasis_dhcp_counters {
     uint64_t expiries;           /* leases that ran out (also one that ran out while its
                                   * address was probed, or before the ACK came: never used) */
     uint64_t request_timeouts;   /* REQUESTING/REBOOTING gave up: back to INIT (EV_TIMEOUT) */
+    uint64_t rx_wrong_client_id; /* our xid and chaddr, but a client identifier (61) that is
+                                  * not the one we send (RFC 6842 3: silently discarded) */
 } oasis_dhcp_counters;
 
 const oasis_dhcp_counters *oasis_dhcp_get_counters(const oasis_dhcp *d);

@@ -734,6 +734,16 @@ static void udp_in(oasis_stack *s, uint32_t src, uint16_t src_port, uint32_t dst
         d->ctr.rx_wrong_chaddr++;
         return;
     }
+    /* RFC 6842 3: a server echoes the client identifier; one that is not
+     * ours says the reply is for another client (one that shares our
+     * chaddr, or a forger's guess), and "the client MUST silently discard
+     * the message". Absent is fine: RFC 2131 servers leave it out. */
+    uint8_t cid[sizeof d->client_id + 1];
+    long cl = oasis_dhcp_opt_get(&m, OASIS_DHO_CLIENT_ID, cid, sizeof cid);
+    if (cl >= 0 && ((size_t)cl != d->client_id_len || memcmp(cid, d->client_id, (size_t)cl) != 0)) {
+        d->ctr.rx_wrong_client_id++;
+        return;
+    }
     switch (d->state) {
     case OASIS_DHCP_SELECTING:
         if (m.msg_type == OASIS_DHCPOFFER) {
@@ -889,6 +899,7 @@ static const struct {
     DF(conflicts, "Conflicts"),        DF(binds, "Binds"),
     DF(renewals, "Renewals"),          DF(rebinds, "Rebinds"),
     DF(expiries, "Expiries"),          DF(request_timeouts, "RequestTimeouts"),
+    DF(rx_wrong_client_id, "RxWrongClientId"),
 };
 #undef DF
 
