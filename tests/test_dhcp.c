@@ -749,13 +749,30 @@ static void test_t1_t2_options(void **state)
     assert_int_equal(l.t2_ns, t0 + 20 * SEC);
     assert_int_equal(l.expires_ns, t0 + 120 * SEC);
     h_fini(&h);
-    /* T1 after T2: T1 is pulled back to T2. */
-    h_init(&h);
-    t0 = obtain(&h, 120, 90, 60);
-    oasis_dhcp_get_lease(h.d, &l);
-    assert_int_equal(l.t1_ns, t0 + 60 * SEC);
-    assert_int_equal(l.t2_ns, t0 + 60 * SEC);
-    h_fini(&h);
+    /* RFC 2131 4.4.5: "T1 MUST be earlier than T2, which, in turn, MUST
+     * be earlier than" the expiry. A pair out of order falls back to the
+     * defaults 0.5 and 0.875 (was T1 pulled back to T2: no RENEWING). */
+    static const uint32_t bad[][2] = {
+        {90, 60},  /* T1 after T2: T1 default, 60 > T2 = 60 is no order: T2 default */
+        {60, 60},  /* equal */
+        {10, 120}, /* T2 at the expiry: T2 default, the T1 given stays */
+        {10, 130}, /* T2 past it */
+        {110, 0},  /* T1 after the default T2 */
+        {0, 30},   /* T2 under the default T1 */
+    };
+    static const uint32_t want[][2] = {{60, 105}, {60, 105}, {10, 105},
+                                       {10, 105}, {60, 105}, {60, 105}};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        h_init(&h);
+        t0 = obtain(&h, 120, bad[i][0], bad[i][1]);
+        oasis_dhcp_get_lease(h.d, &l);
+        assert_int_equal(l.t1_s, want[i][0]);
+        assert_int_equal(l.t2_s, want[i][1]);
+        assert_int_equal(l.t1_ns, t0 + want[i][0] * SEC);
+        assert_int_equal(l.t2_ns, t0 + want[i][1] * SEC);
+        assert_int_equal(l.expires_ns, t0 + 120 * SEC);
+        h_fini(&h);
+    }
 }
 
 /* T1 already past when the lease is bound (an ACK to a late retransmission,

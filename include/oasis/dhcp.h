@@ -53,7 +53,9 @@
  * address), an offer without server identifier or with one that is no
  * unicast address (in an ACK such an identifier is ignored: the reply's
  * source is the server, and in REQUESTING that source must be the chosen
- * server, else the ACK or NAK counts in rx_unexpected). A T1 or T2 of 0 is read as absent, and neither
+ * server, else the ACK or NAK counts in rx_unexpected). A T1 or T2 of 0
+ * is read as absent; T1 < T2 < lease (RFC 2131 4.4.5) holds, a server's
+ * value out of that order giving way to the default (1/2, 7/8); neither
  * comes sooner than 1 s after the REQUEST.
  */
 #ifndef OASIS_DHCP_H

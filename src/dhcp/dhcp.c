@@ -588,11 +588,17 @@ static int lease_from_ack(oasis_dhcp *d, const oasis_dhcp_msg *m, uint32_t src,
         l->mtu = m->mtu;
     memcpy(l->hostname, m->hostname, sizeof l->hostname);
 
-    /* RFC 2131 4.4.5: T1 0.5 and T2 0.875 of the lease unless the server
-     * says; they must satisfy T1 < T2 < lease, else the defaults. A zero
-     * T1 or T2 counts as absent (as dhcpcd reads it), and neither comes
-     * sooner than 1 s after the REQUEST: a renewal due at once after every
-     * ACK would renew at the speed of the round trip. */
+    /* RFC 2131 4.4.5: "T1 defaults to (0.5 * duration_of_lease). T2
+     * defaults to (0.875 * duration_of_lease)", and "T1 MUST be earlier
+     * than T2, which, in turn, MUST be earlier than" the expiry. A server
+     * value that breaks the order gives way to the default: T2 first (it
+     * must be under the lease), then T1 (under that T2); a T2 so small
+     * that even the default T1 is not under it goes back to its default
+     * too. A zero T1 or T2 counts as absent (as dhcpcd reads it), and
+     * neither comes sooner than 1 s after the REQUEST: a renewal due at
+     * once after every ACK would renew at the speed of the round trip
+     * (leases of 1 or 2 s, where whole seconds leave no room for the
+     * order, get T1 = T2). */
     uint32_t lt = m->lease_time;
     l->lease_s = lt;
     uint64_t at = d->sent_ns;
@@ -602,13 +608,11 @@ static int lease_from_ack(oasis_dhcp *d, const oasis_dhcp_msg *m, uint32_t src,
         l->t1_ns = l->t2_ns = l->expires_ns = UINT64_MAX;
         return OASIS_OK;
     }
-    uint32_t t1 = (uint32_t)(lt / 2), t2 = (uint32_t)((uint64_t)lt * 7 / 8);
-    if ((m->have & OASIS_DHCP_HAVE_T1) && m->t1 != 0 && m->t1 < lt)
-        t1 = m->t1;
-    if ((m->have & OASIS_DHCP_HAVE_T2) && m->t2 != 0 && m->t2 < lt)
-        t2 = m->t2;
-    if (t1 > t2) /* T1 must come first */
-        t1 = t2;
+    uint32_t t1_def = (uint32_t)(lt / 2), t2_def = (uint32_t)((uint64_t)lt * 7 / 8);
+    uint32_t t2 = (m->have & OASIS_DHCP_HAVE_T2) && m->t2 != 0 && m->t2 < lt ? m->t2 : t2_def;
+    uint32_t t1 = (m->have & OASIS_DHCP_HAVE_T1) && m->t1 != 0 && m->t1 < t2 ? m->t1 : t1_def;
+    if (t1 >= t2)
+        t2 = t2_def;
     if (t1 == 0)
         t1 = 1; /* a 1 s lease: T1 = T2 = expiry */
     if (t2 < t1)
