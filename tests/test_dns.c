@@ -2023,6 +2023,29 @@ static void test_edns_extended_rcode(void **state)
     net3_fini(&n);
 }
 
+/* RFC 6891 7: without an OPT in the query the responder "MUST NOT include
+ * an OPT record in its response". With EDNS off, server 1's reply (NOERROR,
+ * an address, and an OPT whose EXTENDED-RCODE would make it BADVERS) is a
+ * plain RFC 1035 answer: its OPT is an unknown additional record, the
+ * header's RCODE stands, the address is taken. */
+static void test_opt_in_reply_to_plain_query(void **state)
+{
+    (void)state;
+    oasis_dns_config cfg;
+    oasis_dns_config_init(&cfg);
+    cfg.edns_udp_size = 0;
+    net3 n;
+    net3_init(&n, &cfg, 2);
+    n.answer = ans_badvers_first;
+    resolve(&n, "files.test");
+    assert_int_equal(n.status, 0);
+    assert_false(query_opt(n.lastq[0], n.lastq_len[0]).present);
+    assert_int_equal(n.res.addr[0], answer_addr); /* was + 1: BADVERS read */
+    assert_int_equal(ctr(&n)->servfail, 0);
+    assert_int_equal(n.queries[1], 0);
+    net3_fini(&n);
+}
+
 /* ---- a server over IPv6 (issue 14) ------------------------------------------ */
 
 typedef struct srv6 {
@@ -2179,6 +2202,7 @@ int main(void)
         cmocka_unit_test(test_edns_formerr_fallback),
         cmocka_unit_test(test_edns_formerr_with_opt_no_fallback),
         cmocka_unit_test(test_edns_extended_rcode),
+        cmocka_unit_test(test_opt_in_reply_to_plain_query),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

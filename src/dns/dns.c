@@ -448,9 +448,16 @@ static void handle_response(oasis_dns_req *q, const uint8_t *msg, size_t len,
     uint8_t addrs[OASIS_DNS_MAX_ADDRS * 16];
     oasis_dns_answer a;
 
+    /* RFC 6891 7: a query without OPT says the requestor "does not
+     * implement any part of this specification", and the responder "MUST
+     * NOT include an OPT record in its response". One that does anyway is
+     * read as RFC 1035 reads it: an unknown record of the additional
+     * section; its EXTENDED-RCODE does not change the header's RCODE. */
+    uint16_t rcode = q->edns_sent ? m->rcode : (uint16_t)(m->flags & 0xf);
+
     r->ctr.responses++;
     if (q->edns_sent && !m->has_opt &&
-        (m->rcode == OASIS_DNS_RCODE_FORMERR || m->rcode == OASIS_DNS_RCODE_NOTIMP)) {
+        (rcode == OASIS_DNS_RCODE_FORMERR || rcode == OASIS_DNS_RCODE_NOTIMP)) {
         /* RFC 6891 7: a responder without EDNS "MUST respond with ...
          * FORMERR to messages containing an OPT record ... and MUST NOT
          * include an OPT record in the response" (a FORMERR with an OPT is
@@ -469,8 +476,8 @@ static void handle_response(oasis_dns_req *q, const uint8_t *msg, size_t len,
      * included, is the server failing this try. BADVERS cannot be about
      * us (we only send VERSION 0, which every EDNS server implements), so
      * no retry at a lower version: the next server is asked. */
-    if (m->rcode != OASIS_DNS_RCODE_NOERROR && m->rcode != OASIS_DNS_RCODE_NXDOMAIN) {
-        if (m->rcode == OASIS_DNS_RCODE_REFUSED) {
+    if (rcode != OASIS_DNS_RCODE_NOERROR && rcode != OASIS_DNS_RCODE_NXDOMAIN) {
+        if (rcode == OASIS_DNS_RCODE_REFUSED) {
             r->ctr.refused++;
             q->last_err = OASIS_DNS_EREFUSED;
         } else {
@@ -503,7 +510,7 @@ static void handle_response(oasis_dns_req *q, const uint8_t *msg, size_t len,
         finish(q, 0, &q->res);
         return;
     }
-    int status = m->rcode == OASIS_DNS_RCODE_NXDOMAIN ? OASIS_DNS_ENXDOMAIN : OASIS_DNS_ENODATA;
+    int status = rcode == OASIS_DNS_RCODE_NXDOMAIN ? OASIS_DNS_ENXDOMAIN : OASIS_DNS_ENODATA;
     if (status == OASIS_DNS_ENODATA && a.cnames > 0 && !a.neg_ttl_known) {
         /* The chain leaves this answer without the target's records and
          * without saying there are none: ask for the target itself. */
