@@ -1470,6 +1470,147 @@ static void test_reply_to_broadcast_ignored(void **state)
     net3_fini(&n);
 }
 
+/* RFC 1035 4.1.1 and RFC 5452 9.1: before the real answer, replies from
+ * the right address and port with the right ID, each breaking one more
+ * rule: QR clear (a query, not a response), OPCODE 2 (not an answer to a
+ * standard query), two questions, no question, QCLASS CH instead of IN.
+ * Each carries another address; none may be taken. The real answer spells
+ * the question in capitals: QNAME compares without case (RFC 1035 2.3.3),
+ * so it is ours. */
+static void send_forged(net3 *n, pkt *f)
+{
+    assert_int_equal(oasis_udp_send4(n->srv[0], 53, n->last_src, n->last_sport, f->b, f->n), 0);
+}
+
+static int ans_rule_breakers_first(net3 *n, int server, const uint8_t *q, size_t qlen, pkt *out)
+{
+    pkt f;
+    size_t qend = question_end(q, qlen);
+    reply_head(&f, q, qlen, OASIS_DNS_F_RD, 1, 0); /* QR clear */
+    a_rr_ptr(&f, 12, 60, OASIS_IPV4(6, 6, 6, 1));
+    send_forged(n, &f);
+    reply_head(&f, q, qlen, RESP | 2u << 11, 1, 0); /* OPCODE STATUS */
+    a_rr_ptr(&f, 12, 60, OASIS_IPV4(6, 6, 6, 2));
+    send_forged(n, &f);
+    reply_head(&f, q, qlen, RESP, 1, 0); /* the question twice */
+    pbytes(&f, q + 12, qend - 12);
+    oasis_put16(f.b + 4, 2);
+    a_rr_ptr(&f, 12, 60, OASIS_IPV4(6, 6, 6, 3));
+    send_forged(n, &f);
+    hdr(&f, oasis_get16(q), RESP, 0, 1, 0, 0); /* no question */
+    pbytes(&f, q + 12, qend - 12 - 4);
+    rrh(&f, OASIS_DNS_TYPE_A, 60, 4);
+    p32(&f, OASIS_IPV4(6, 6, 6, 4));
+    send_forged(n, &f);
+    reply_head(&f, q, qlen, RESP, 1, 0); /* QCLASS CH */
+    oasis_put16(f.b + f.n - 2, 3);
+    a_rr_ptr(&f, 12, 60, OASIS_IPV4(6, 6, 6, 5));
+    send_forged(n, &f);
+    reply_head(out, q, qlen, RESP, 1, 0);
+    for (size_t i = 12; i < qend - 4; i++)
+        if (out->b[i] >= 'a' && out->b[i] <= 'z')
+            out->b[i] = (uint8_t)(out->b[i] - 'a' + 'A');
+    a_rr_ptr(out, 12, 60, answer_addr);
+    return 1;
+}
+
+static void test_reply_header_and_question_checked(void **state)
+{
+    (void)state;
+    net3 n;
+    net3_init(&n, NULL, 1);
+    n.answer = ans_rule_breakers_first;
+    resolve(&n, "files.test");
+    assert_int_equal(n.status, 0);
+    assert_int_equal(n.res.count, 1);
+    assert_int_equal(n.res.addr[0], answer_addr);
+    assert_int_equal(ctr(&n)->malformed, 4);
+    assert_int_equal(ctr(&n)->mismatched, 1);
+    assert_int_equal(ctr(&n)->responses, 1);
+    assert_int_equal(n.queries[0], 1);
+    net3_fini(&n);
+}
+
+/* RFC 2181 5.4.1: only the answer section, for the question asked, gives
+ * the answer; glue and additional data are not trusted for it. NOERROR
+ * with, in the answer section, an A of another owner and an A of the
+ * question's name in class CH; in authority, the zone's SOA; in the
+ * additional section, an A of the question's name: none of them is an
+ * address for files.test, so it is NODATA. The same A in the answer
+ * section (the control) is taken. */
+static int ans_addresses_elsewhere(net3 *n, int server, const uint8_t *q, size_t qlen, pkt *out)
+{
+    reply_head(out, q, qlen, RESP, 2, 1);
+    pname(out, "evil.test");
+    rrh(out, OASIS_DNS_TYPE_A, 60, 4);
+    p32(out, OASIS_IPV4(6, 6, 6, 1));
+    pptr(out, 12);
+    p16(out, OASIS_DNS_TYPE_A);
+    p16(out, 3); /* CH */
+    p32(out, 60);
+    p16(out, 4);
+    p32(out, OASIS_IPV4(6, 6, 6, 2));
+    pname(out, "test");
+    size_t rdlen_at = out->n + 8;
+    rrh(out, OASIS_DNS_TYPE_SOA, 60, 0);
+    size_t start = out->n;
+    pname(out, "ns.test");
+    pname(out, "admin.test");
+    p32(out, 1);
+    p32(out, 7200);
+    p32(out, 3600);
+    p32(out, 86400);
+    p32(out, 10);
+    oasis_put16(out->b + rdlen_at, (uint16_t)(out->n - start));
+    a_rr_ptr(out, 12, 60, OASIS_IPV4(6, 6, 6, 3));
+    oasis_put16(out->b + 10, 1); /* ARCOUNT */
+    return 1;
+}
+
+static void test_only_answer_section_believed(void **state)
+{
+    (void)state;
+    net3 n;
+    net3_init(&n, NULL, 1);
+    n.answer = ans_addresses_elsewhere;
+    resolve(&n, "files.test");
+    assert_int_equal(n.status, OASIS_DNS_ENODATA);
+    assert_int_equal(ctr(&n)->nodata, 1);
+    assert_int_equal(ctr(&n)->completed_ok, 0);
+    n.answer = ans_a;
+    resolve(&n, "other.test");
+    assert_int_equal(n.status, 0);
+    assert_int_equal(n.res.addr[0], answer_addr);
+    net3_fini(&n);
+}
+
+/* RFC 2181 9: "When a DNS client receives a reply with TC set, it should
+ * ignore that response, and query again, using a mechanism, such as a TCP
+ * connection, that will permit larger replies." A TC=1 reply that carries
+ * an address gives nothing: the TCP answer is the one taken. */
+static int ans_truncated_with_addr(net3 *n, int server, const uint8_t *q, size_t qlen, pkt *out)
+{
+    reply_head(out, q, qlen, RESP | OASIS_DNS_F_TC, 1, 0);
+    a_rr_ptr(out, 12, 60, OASIS_IPV4(6, 6, 6, 6));
+    return 1;
+}
+
+static void test_truncated_reply_not_used(void **state)
+{
+    (void)state;
+    net3 n;
+    net3_init(&n, NULL, 1);
+    n.answer = ans_truncated_with_addr;
+    n.tcp_answer = ans_a;
+    resolve(&n, "files.test");
+    assert_int_equal(n.status, 0);
+    assert_int_equal(n.res.count, 1);
+    assert_int_equal(n.res.addr[0], answer_addr);
+    assert_int_equal(ctr(&n)->truncated, 1);
+    assert_int_equal(n.tcp_queries, 1);
+    net3_fini(&n);
+}
+
 /* Malformed answers with the right ID: never taken, the request ends
  * as malformed once the tries are over. */
 static int malformed_kind;
@@ -2190,6 +2331,9 @@ int main(void)
         cmocka_unit_test(test_referral_is_not_nodata),
         cmocka_unit_test(test_forged_replies_ignored),
         cmocka_unit_test(test_reply_to_broadcast_ignored),
+        cmocka_unit_test(test_reply_header_and_question_checked),
+        cmocka_unit_test(test_only_answer_section_believed),
+        cmocka_unit_test(test_truncated_reply_not_used),
         cmocka_unit_test(test_malformed_answers),
         cmocka_unit_test(test_cancel),
         cmocka_unit_test(test_metrics_source),
