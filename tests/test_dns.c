@@ -1611,6 +1611,92 @@ static void test_truncated_reply_not_used(void **state)
     net3_fini(&n);
 }
 
+/* RFC 5452 5: a forger gains "if it can force the target resolver to have
+ * multiple equivalent (identical QNAME, QTYPE, and QCLASS) outstanding
+ * queries at any one time". Requests for a question already out join it:
+ * one query on the wire, every callback told, each with its own name. */
+typedef struct joined {
+    int calls, status;
+    uint32_t addr;
+    char name[32];
+} joined;
+
+static void on_joined(oasis_dns_req *req, int status, const oasis_dns_result *res, void *ud)
+{
+    joined *j = ud;
+    j->calls++;
+    j->status = status;
+    if (status == 0) {
+        j->addr = res->addr[0];
+        snprintf(j->name, sizeof j->name, "%s", res->name);
+    }
+}
+
+static int all_called(void *ud)
+{
+    const joined *j = ud;
+    return j[0].calls && j[1].calls && j[2].calls;
+}
+
+static void test_equivalent_queries_coalesced(void **state)
+{
+    (void)state;
+    oasis_dns_config cfg;
+    oasis_dns_config_init(&cfg);
+    cfg.cache_entries = 0;
+    net3 n;
+    net3_init(&n, &cfg, 1);
+    n.answer = ans_a;
+    joined j[4];
+    memset(j, 0, sizeof j);
+    oasis_dns_req *req3;
+    const oasis_dns_family v4 = OASIS_DNS_INET, v6 = OASIS_DNS_INET6;
+    assert_int_equal(oasis_dns_resolve(n.r, "files.test", v4, on_joined, &j[0], NULL), 0);
+    assert_int_equal(oasis_dns_resolve(n.r, "FILES.Test", v4, on_joined, &j[1], NULL), 0);
+    /* Another type is another question. */
+    assert_int_equal(oasis_dns_resolve(n.r, "files.test", v6, on_joined, &j[2], NULL), 0);
+    assert_int_equal(oasis_dns_resolve(n.r, "files.test", v4, on_joined, &j[3], &req3), 0);
+    oasis_dns_cancel(req3); /* a follower leaves */
+    assert_int_equal(oasis_wire_run(n.wire, all_called, j, 60 * OASIS_NS_PER_SEC), 0);
+    oasis_wire_run(n.wire, NULL, NULL, 5 * OASIS_NS_PER_SEC);
+    assert_int_equal(n.queries[0], 2); /* was 3: the A question twice */
+    assert_int_equal(ctr(&n)->coalesced, 2);
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(j[i].calls, 1);
+        assert_int_equal(j[i].status, 0);
+        assert_int_equal(j[i].addr, answer_addr);
+    }
+    assert_string_equal(j[0].name, "files.test");
+    assert_string_equal(j[1].name, "FILES.Test");
+    assert_int_equal(j[2].calls, 1);
+    assert_int_equal(j[2].status, OASIS_DNS_ENODATA);
+    assert_int_equal(j[3].calls, 0);
+    assert_int_equal(ctr(&n)->completed_ok, 2);
+
+    /* The first one canceled: its query goes on for the one that joined. */
+    oasis_dns_req *lead;
+    memset(j, 0, sizeof j);
+    assert_int_equal(oasis_dns_resolve(n.r, "x.test", OASIS_DNS_INET, on_joined, &j[0], &lead), 0);
+    assert_int_equal(oasis_dns_resolve(n.r, "x.test", OASIS_DNS_INET, on_joined, &j[1], NULL), 0);
+    oasis_dns_cancel(lead);
+    oasis_wire_run(n.wire, NULL, NULL, 5 * OASIS_NS_PER_SEC);
+    assert_int_equal(j[0].calls, 0);
+    assert_int_equal(j[1].calls, 1);
+    assert_int_equal(j[1].status, 0);
+    assert_int_equal(n.queries[0], 3);
+
+    /* Destroyed with both pending: each is told, once. */
+    memset(j, 0, sizeof j);
+    assert_int_equal(oasis_dns_resolve(n.r, "y.test", OASIS_DNS_INET, on_joined, &j[0], NULL), 0);
+    assert_int_equal(oasis_dns_resolve(n.r, "y.test", OASIS_DNS_INET, on_joined, &j[1], NULL), 0);
+    oasis_dns_destroy(n.r);
+    n.r = NULL;
+    assert_int_equal(j[0].calls, 1);
+    assert_int_equal(j[1].calls, 1);
+    assert_int_equal(j[1].status, OASIS_DNS_ECANCELED);
+    net3_fini(&n);
+}
+
 /* Malformed answers with the right ID: never taken, the request ends
  * as malformed once the tries are over. */
 static int malformed_kind;
@@ -2334,6 +2420,7 @@ int main(void)
         cmocka_unit_test(test_reply_header_and_question_checked),
         cmocka_unit_test(test_only_answer_section_believed),
         cmocka_unit_test(test_truncated_reply_not_used),
+        cmocka_unit_test(test_equivalent_queries_coalesced),
         cmocka_unit_test(test_malformed_answers),
         cmocka_unit_test(test_cancel),
         cmocka_unit_test(test_metrics_source),

@@ -151,6 +151,9 @@ typedef struct oasis_dns_counters {
                               * (edns_udp_size with OPT, 512 without): ignored */
     uint64_t edns_fallbacks; /* FORMERR or NOTIMP without OPT to an EDNS query (RFC 6891
                               * 7): the server asked again without OPT */
+    uint64_t coalesced;      /* requests that joined the same question (name in any case,
+                              * family) already being asked, instead of a second query
+                              * (RFC 5452 5); they end with it */
 } oasis_dns_counters;
 
 /* Creates a resolver on s; cfg NULL means the defaults. Returns 0,
@@ -182,15 +185,20 @@ size_t oasis_dns_servers(const oasis_dns *r, uint32_t *addrs, size_t max);
 /* Starts resolving name. Returns 0 and sets *req (may be NULL) to the
  * handle, or refuses (the callback never runs) with OASIS_EINVAL (NULL
  * name or callback, bad family), OASIS_DNS_EBADNAME, OASIS_DNS_ENOSERVERS,
- * OASIS_ENOMEM. */
+ * OASIS_ENOMEM. The same question (the name in any case, the same
+ * family) already being asked is not asked again (RFC 5452 5: equivalent
+ * queries out at once make a forger's odds that many times better): the
+ * new request joins it, with its servers, and ends with it (counted in
+ * coalesced). */
 int oasis_dns_resolve(oasis_dns *r, const char *name, oasis_dns_family family, oasis_dns_cb cb,
                       void *ud, oasis_dns_req **req);
 
 /* Cancels a pending request: its callback will not run, the handle is freed
- * now. Safe from any callback. Returns 0; OASIS_EINVAL for NULL;
- * OASIS_EBUSY from inside the request's own callback (it is over: the
- * handle goes when the callback returns). After that callback returned the
- * handle is gone: using it is as using freed memory. */
+ * now (one that others joined goes on asking for them, out of sight). Safe
+ * from any callback. Returns 0; OASIS_EINVAL for NULL; OASIS_EBUSY from
+ * inside the request's own callback (it is over: the handle goes when the
+ * callback returns). After that callback returned the handle is gone:
+ * using it is as using freed memory. */
 int oasis_dns_cancel(oasis_dns_req *req);
 
 /* Drops every cached answer. */

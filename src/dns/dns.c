@@ -36,9 +36,16 @@ typedef struct dns_cache_entry {
 struct oasis_dns_req {
     oasis_dns *r;
     oasis_dns_req *prev, *next; /* the resolver's pending list */
-    oasis_dns_cb cb;
+    oasis_dns_cb cb;            /* NULL: canceled, still asking for its followers */
     void *ud;
     char *name;                 /* as the application gave it */
+    /* RFC 5452 5: an equivalent question (same name, any case, same type)
+     * asked while this one is out does not go on the wire again; it
+     * follows this request and hears its outcome. */
+    int asks;                   /* not a literal nor a cache hit: it queries */
+    oasis_dns_req *leader;      /* the request it follows (a follower) */
+    oasis_dns_req *followers;   /* the ones following it (a leader) */
+    oasis_dns_req *fnext;
     oasis_dns_name qname;       /* the question asked by the application */
     oasis_dns_name cur;         /* the name asked now (a CNAME target after a re-query) */
     uint16_t qtype;
@@ -361,7 +368,17 @@ static void free_req(oasis_dns_req *q)
     oasis_free(s, q);
 }
 
-/* Runs the application's callback once and frees the request. */
+static void count_outcome(oasis_dns *r, int status)
+{
+    if (status == 0)
+        r->ctr.completed_ok++;
+    else
+        r->ctr.failed++;
+}
+
+/* Runs the application's callback once and frees the request; then the
+ * same outcome for each follower, with its own name. A callback may cancel
+ * a follower not yet told: it is taken off the list as it goes. */
 static void finish(oasis_dns_req *q, int status, const oasis_dns_result *res)
 {
     oasis_dns *r = q->r;
@@ -370,16 +387,31 @@ static void finish(oasis_dns_req *q, int status, const oasis_dns_result *res)
     oasis_timer_stop(r->s, &q->defer);
     udp_release(q);
     tcp_release(q, status == 0 || status == OASIS_DNS_ENXDOMAIN || status == OASIS_DNS_ENODATA);
-    if (status == 0)
-        r->ctr.completed_ok++;
-    else
-        r->ctr.failed++;
-    /* The callback may resolve, cancel other requests or destroy the
-     * stack (refused: this runs inside one of its calls); destroying the
-     * resolver or canceling q is refused (OASIS_EBUSY). */
+    /* The callbacks may resolve, cancel other requests (a follower not yet
+     * told is taken off the list as it goes) or destroy the stack (refused:
+     * this runs inside one of its calls); destroying the resolver or
+     * canceling q or the follower being told is refused (OASIS_EBUSY). */
     q->in_cb = 1;
     r->in_cb++;
-    q->cb(q, status, status == 0 ? res : NULL, q->ud);
+    if (q->cb) {
+        count_outcome(r, status);
+        q->cb(q, status, status == 0 ? res : NULL, q->ud);
+    }
+    oasis_dns_req *f;
+    while ((f = q->followers) != NULL) {
+        q->followers = f->fnext;
+        f->leader = NULL;
+        if (status == 0) {
+            f->res = *res;
+            memcpy(f->canon_text, res->canonical, strlen(res->canonical) + 1);
+            f->res.name = f->name;
+            f->res.canonical = f->canon_text;
+        }
+        count_outcome(r, status);
+        f->in_cb = 1;
+        f->cb(f, status, status == 0 ? &f->res : NULL, f->ud);
+        free_req(f);
+    }
     r->in_cb--;
     free_req(q);
 }
@@ -840,6 +872,16 @@ int oasis_dns_resolve(oasis_dns *r, const char *name, oasis_dns_family family, o
     if (!literal && !hit && r->nservers == 0)
         return OASIS_DNS_ENOSERVERS;
 
+    /* RFC 5452 5: a forger gains "if it can force the target resolver to
+     * have multiple equivalent (identical QNAME, QTYPE, and QCLASS)
+     * outstanding queries at any one time": any of them may take his
+     * answer. The same question already being asked is followed. */
+    oasis_dns_req *lead = NULL;
+    if (!literal && !hit)
+        for (oasis_dns_req *p = r->pending; p && !lead; p = p->next)
+            if (p->asks && p->qtype == qtype && oasis_dns_name_equal(&p->qname, &qname))
+                lead = p;
+
     oasis_dns_req *q = oasis_calloc(r->s, 1, sizeof *q);
     if (!q)
         return OASIS_ENOMEM;
@@ -864,6 +906,20 @@ int oasis_dns_resolve(oasis_dns *r, const char *name, oasis_dns_family family, o
     oasis_timer_init(&q->defer, on_defer);
 
     r->ctr.requests++;
+    if (lead) {
+        /* Not in the pending list: the leader's end (or the resolver's
+         * destruction through it) ends this one too. */
+        r->ctr.coalesced++;
+        if (r->cache)
+            r->ctr.cache_misses++;
+        q->leader = lead;
+        q->fnext = lead->followers;
+        lead->followers = q;
+        if (req)
+            *req = q;
+        return OASIS_OK;
+    }
+    q->asks = !literal && !hit;
     if (literal) {
         uint8_t b[4];
         oasis_put32(b, lit);
@@ -906,6 +962,18 @@ int oasis_dns_cancel(oasis_dns_req *q)
     if (q->in_cb)
         return OASIS_EBUSY; /* finish() frees it when the callback returns */
     q->r->ctr.canceled++;
+    if (q->leader) {
+        oasis_dns_req **pp = &q->leader->followers;
+        while (*pp != q)
+            pp = &(*pp)->fnext;
+        *pp = q->fnext;
+        free_req(q);
+        return OASIS_OK;
+    }
+    if (q->followers) {
+        q->cb = NULL; /* keeps asking for those that follow it */
+        return OASIS_OK;
+    }
     unlink_req(q);
     free_req(q);
     return OASIS_OK;

@@ -23,7 +23,7 @@ static int read_dns(oasis_metrics_emit *e, void *ud)
         {"Refused", c->refused, 0},           {"CnameFollowed", c->cname_followed, 0},
         {"SendErrors", c->send_errors, 0},    {"Referrals", c->referrals, 0},
         {"Unreachable", c->unreachable, 0},   {"Oversized", c->oversized, 0},
-        {"EdnsFallbacks", c->edns_fallbacks, 0},
+        {"EdnsFallbacks", c->edns_fallbacks, 0}, {"Coalesced", c->coalesced, 0},
     };
     for (size_t i = 0; i < sizeof f / sizeof f[0]; i++) {
         int err = f[i].gauge ? oasis_metrics_field_uint(e, f[i].key, f[i].v)
