@@ -1713,6 +1713,68 @@ static void test_malformed_dropped(void **state)
     h_fini(&h);
 }
 
+/* What a reply must be before it is read (RFC 2131 2, 3.1, 4.3.1, RFC
+ * 2132 9.6): a BOOTREPLY for Ethernet (htype 1, hlen 6), carrying a DHCP
+ * message type (a plain BOOTP reply has none), of a type the client
+ * takes (FORCERENEW, type 9, RFC 3203, is not implemented: without the
+ * authentication that RFC requires it must not move a client). The address
+ * it gives must be some host's: not 0.0.0.0, loopback, multicast, the
+ * limited broadcast or, in an ACK with a /24 mask, the subnet's network or
+ * broadcast address. Each is counted and moves nothing; the control reply
+ * is taken. */
+static void test_reply_fields_checked(void **state)
+{
+    (void)state;
+    harness h;
+    h_init(&h);
+    sent s;
+    oasis_dhcp_start(h.d);
+    assert_true(run_to_dhcp(&h, 2 * SEC, &s));
+    srv o = srv_default(OASIS_DHCPOFFER, s.m.xid);
+    uint8_t m[576];
+    size_t n = build_reply(&o, m);
+    m[1] = 6; /* IEEE 802 */
+    inject_udp(&h, client_mac, SERVER, OFFERED, m, n);
+    n = build_reply(&o, m);
+    m[2] = 8; /* hlen */
+    inject_udp(&h, client_mac, SERVER, OFFERED, m, n);
+    assert_int_equal(ctr(&h)->rx_not_reply, 2);
+    n = build_reply(&o, m);
+    m[240] = OASIS_DHO_PAD, m[241] = OASIS_DHO_PAD, m[242] = OASIS_DHO_PAD; /* no option 53 */
+    inject_udp(&h, client_mac, SERVER, OFFERED, m, n);
+    assert_int_equal(ctr(&h)->rx_unexpected, 1);
+    n = build_reply(&o, m);
+    m[242] = 9; /* DHCPFORCERENEW */
+    inject_udp(&h, client_mac, SERVER, OFFERED, m, n);
+    assert_int_equal(ctr(&h)->rx_malformed, 1);
+    static const uint32_t bad[] = {0, OASIS_IPV4(127, 0, 0, 1), OASIS_IPV4(224, 0, 0, 1),
+                                   0xffffffffu, OASIS_IPV4(240, 0, 0, 1)};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        srv b = o;
+        b.yiaddr = bad[i];
+        reply_to(&h, &b, 0xffffffffu);
+    }
+    assert_int_equal(ctr(&h)->rx_invalid, 5);
+    assert_int_equal(ctr(&h)->rx_offers, 0);
+    assert_int_equal(oasis_dhcp_get_state(h.d), OASIS_DHCP_SELECTING);
+    assert_false(pop_dhcp(&h, &s));
+    reply_to(&h, &o, OFFERED);
+    assert_true(pop_dhcp(&h, &s));
+    assert_int_equal(s.m.msg_type, OASIS_DHCPREQUEST);
+    /* The ACK: the subnet's own network and broadcast addresses. */
+    srv a = srv_default(OASIS_DHCPACK, s.m.xid);
+    a.yiaddr = OASIS_IPV4(10, 0, 0, 0);
+    reply_to(&h, &a, 0xffffffffu);
+    a.yiaddr = OASIS_IPV4(10, 0, 0, 255);
+    reply_to(&h, &a, 0xffffffffu);
+    assert_int_equal(ctr(&h)->rx_invalid, 7);
+    assert_int_equal(oasis_dhcp_get_state(h.d), OASIS_DHCP_REQUESTING);
+    a.yiaddr = OFFERED;
+    reply_to(&h, &a, OFFERED);
+    assert_int_equal(oasis_dhcp_get_state(h.d), OASIS_DHCP_PROBING);
+    h_fini(&h);
+}
+
 /* Replies with another xid or another chaddr are ignored. */
 static void test_wrong_xid_chaddr_ignored(void **state)
 {
@@ -1979,6 +2041,7 @@ int main(void)
         cmocka_unit_test(test_request_acked_no_timeout),
         cmocka_unit_test(test_reboot_timeout_event),
         cmocka_unit_test(test_malformed_dropped),
+        cmocka_unit_test(test_reply_fields_checked),
         cmocka_unit_test(test_wrong_xid_chaddr_ignored),
         cmocka_unit_test(test_reply_from_wrong_port),
         cmocka_unit_test(test_unconfigured_receive),
