@@ -1697,6 +1697,67 @@ static void test_equivalent_queries_coalesced(void **state)
     net3_fini(&n);
 }
 
+/* RFC 5452 9.2: "Use multiple different source ports simultaneously in
+ * case of multiple outstanding queries". Four questions out at once go
+ * from four ports. */
+static int all_four(void *ud)
+{
+    const joined *j = ud;
+    return j[0].calls && j[1].calls && j[2].calls && j[3].calls;
+}
+
+static void test_outstanding_queries_own_ports(void **state)
+{
+    (void)state;
+    net3 n;
+    net3_init(&n, NULL, 1);
+    n.answer = ans_a;
+    joined j[4];
+    memset(j, 0, sizeof j);
+    static const char *const names[] = {"a.test", "b.test", "c.test", "d.test"};
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(oasis_dns_resolve(n.r, names[i], OASIS_DNS_INET, on_joined, &j[i], NULL),
+                         0);
+    assert_int_equal(oasis_wire_run(n.wire, all_four, j, 60 * OASIS_NS_PER_SEC), 0);
+    assert_int_equal(n.nsports, 4);
+    for (int i = 0; i < 4; i++) {
+        assert_int_equal(j[i].status, 0);
+        for (int k = i + 1; k < 4; k++)
+            assert_int_not_equal(n.sports[i], n.sports[k]);
+    }
+    net3_fini(&n);
+}
+
+/* RFC 5452 4.6: "Once any packet has matched the previous four conditions
+ * ..., no further responses are generally accepted." The server answers
+ * twice, right both times but for the address: the first is the answer,
+ * the second finds no one waiting. */
+static int ans_twice(net3 *n, int server, const uint8_t *q, size_t qlen, pkt *out)
+{
+    pkt f;
+    ans_a(n, server, q, qlen, &f);
+    send_forged(n, &f);
+    reply_head(out, q, qlen, RESP, 1, 0);
+    a_rr_ptr(out, 12, 60, OASIS_IPV4(6, 6, 6, 6));
+    return 1;
+}
+
+static void test_first_answer_wins(void **state)
+{
+    (void)state;
+    net3 n;
+    net3_init(&n, NULL, 1);
+    n.answer = ans_twice;
+    resolve(&n, "files.test");
+    oasis_wire_run(n.wire, NULL, NULL, 5 * OASIS_NS_PER_SEC);
+    assert_int_equal(n.calls, 1);
+    assert_int_equal(n.status, 0);
+    assert_int_equal(n.res.count, 1);
+    assert_int_equal(n.res.addr[0], answer_addr);
+    assert_int_equal(ctr(&n)->responses, 1);
+    net3_fini(&n);
+}
+
 /* Malformed answers with the right ID: never taken, the request ends
  * as malformed once the tries are over. */
 static int malformed_kind;
@@ -2421,6 +2482,8 @@ int main(void)
         cmocka_unit_test(test_only_answer_section_believed),
         cmocka_unit_test(test_truncated_reply_not_used),
         cmocka_unit_test(test_equivalent_queries_coalesced),
+        cmocka_unit_test(test_outstanding_queries_own_ports),
+        cmocka_unit_test(test_first_answer_wins),
         cmocka_unit_test(test_malformed_answers),
         cmocka_unit_test(test_cancel),
         cmocka_unit_test(test_metrics_source),
