@@ -1323,6 +1323,58 @@ static int ans_nxdomain(net3 *n, int server, const uint8_t *q, size_t qlen, pkt 
     return 1;
 }
 
+/* RFC 2308 5: "Negative responses without SOA records SHOULD NOT be
+ * cached as there is no way to prevent the negative responses looping
+ * forever between a pair of servers even with a short TTL." NXDOMAIN and
+ * NODATA with an empty authority section are asked again each time. */
+static void test_negative_without_soa_not_cached(void **state)
+{
+    (void)state;
+    static const uint8_t rcodes[] = {OASIS_DNS_RCODE_NXDOMAIN, OASIS_DNS_RCODE_NOERROR};
+    static const int want[] = {OASIS_DNS_ENXDOMAIN, OASIS_DNS_ENODATA};
+    for (size_t i = 0; i < 2; i++) {
+        net3 n;
+        net3_init(&n, NULL, 1);
+        n.answer = ans_rcode;
+        rcode_given = rcodes[i];
+        resolve(&n, "nope.test");
+        assert_int_equal(n.status, want[i]);
+        resolve(&n, "nope.test");
+        assert_int_equal(n.status, want[i]);
+        assert_int_equal(n.queries[0], 2);
+        assert_int_equal(ctr(&n)->cache_hits, 0);
+        assert_int_equal(ctr(&n)->cache_entries, 0);
+        net3_fini(&n);
+    }
+}
+
+/* RFC 2181 5.2: an RRSet whose TTLs differ is used "as if all TTLs in the
+ * RRSet had been set to the value of the lowest TTL in the RRSet". Two A
+ * records of TTL 30 and 50: the answer lives 30 s. */
+static int ans_two_ttls(net3 *n, int server, const uint8_t *q, size_t qlen, pkt *out)
+{
+    reply_head(out, q, qlen, RESP, 2, 0);
+    a_rr_ptr(out, 12, 30, answer_addr);
+    a_rr_ptr(out, 12, 50, answer_addr + 1);
+    return 1;
+}
+
+static void test_rrset_least_ttl(void **state)
+{
+    (void)state;
+    net3 n;
+    net3_init(&n, NULL, 1);
+    n.answer = ans_two_ttls;
+    resolve(&n, "files.test");
+    assert_int_equal(n.status, 0);
+    assert_int_equal(n.res.count, 2);
+    assert_int_equal(n.res.ttl_s, 30);
+    oasis_clock_advance(n.clock, 31 * OASIS_NS_PER_SEC);
+    resolve(&n, "files.test");
+    assert_int_equal(n.queries[0], 2); /* the cached answer ended with the least TTL */
+    net3_fini(&n);
+}
+
 /* A server that does not recurse answers with a referral: NOERROR, no
  * answer, NS records in authority, no SOA. RFC 2308 2.2: NODATA is
  * NOERROR with no relevant answer where "the authority section will
@@ -2475,6 +2527,8 @@ int main(void)
         cmocka_unit_test(test_cache_ttl),
         cmocka_unit_test(test_cache_bound),
         cmocka_unit_test(test_negative_cache),
+        cmocka_unit_test(test_negative_without_soa_not_cached),
+        cmocka_unit_test(test_rrset_least_ttl),
         cmocka_unit_test(test_referral_is_not_nodata),
         cmocka_unit_test(test_forged_replies_ignored),
         cmocka_unit_test(test_reply_to_broadcast_ignored),
