@@ -828,6 +828,52 @@ static void test_random_ids_and_ports(void **state)
     net3_fini(&n);
 }
 
+/* RFC 5452 9.2: "Resolver implementations SHOULD provide means to avoid
+ * usage of certain ports." Two resolvers built alike draw the same first
+ * port P; one told to avoid P uses another. Lists too long, or a count
+ * without a list, are refused. */
+static uint16_t first_port(const oasis_dns_config *cfg)
+{
+    net3 n;
+    net3_init(&n, cfg, 1);
+    n.answer = ans_a;
+    resolve(&n, "files.test");
+    assert_int_equal(n.status, 0);
+    assert_int_equal(n.nsports, 1);
+    uint16_t p = n.sports[0];
+    net3_fini(&n);
+    return p;
+}
+
+static void test_avoid_ports(void **state)
+{
+    (void)state;
+    oasis_dns_config cfg;
+    oasis_dns_config_init(&cfg);
+    uint16_t p = first_port(&cfg);
+    assert_int_equal(first_port(&cfg), p); /* the same draw */
+    uint16_t avoid[3] = {1024, p, 65535};
+    cfg.avoid_ports = avoid;
+    cfg.navoid_ports = 3;
+    uint16_t q = first_port(&cfg);
+    assert_int_not_equal(q, p); /* was p */
+    assert_true(q >= 1024);
+
+    oasis_stack *s;
+    oasis_clock *clock = oasis_clock_new_virtual(START_NS);
+    oasis_stack_config scfg;
+    test_stack_config(&scfg, clock, 1);
+    assert_int_equal(oasis_stack_create(&scfg, &s), 0);
+    oasis_dns *r;
+    cfg.navoid_ports = OASIS_DNS_MAX_AVOID_PORTS + 1;
+    assert_int_equal(oasis_dns_create(s, &cfg, &r), OASIS_EINVAL);
+    cfg.avoid_ports = NULL;
+    cfg.navoid_ports = 1;
+    assert_int_equal(oasis_dns_create(s, &cfg, &r), OASIS_EINVAL);
+    oasis_stack_destroy(s);
+    oasis_clock_free(clock);
+}
+
 /* RFC 5452 9.2: "Use an unpredictable source port" and "an unpredictable
  * query ID". The stack's PRNG is no source for them: core/prng.h says its
  * state can be recovered from its outputs, and those go on the wire (DHCP
@@ -2513,6 +2559,7 @@ int main(void)
         cmocka_unit_test(test_resolve_basic),
         cmocka_unit_test(test_random_ids_and_ports),
         cmocka_unit_test(test_ids_ports_not_from_stack_prng),
+        cmocka_unit_test(test_avoid_ports),
         cmocka_unit_test(test_retry_failover),
         cmocka_unit_test(test_all_servers_silent),
         cmocka_unit_test(test_servfail_fails_over_at_once),

@@ -118,7 +118,16 @@ typedef struct oasis_dns_config {
      * oasis_dns_create (OASIS_EINVAL) rather than sent: RFC 6891 6.2.5
      * has a responder read them as 512, so asking for less is a mistake. */
     uint16_t edns_udp_size;
+    /* Ports never used as a query's source port (RFC 5452 9.2: "means to
+     * avoid usage of certain ports"), e.g. ones the application will bind
+     * later; copied by oasis_dns_create. At most OASIS_DNS_MAX_AVOID_PORTS
+     * (else OASIS_EINVAL); NULL / 0: none. Ports the stack has bound are
+     * skipped anyway. */
+    const uint16_t *avoid_ports;
+    size_t navoid_ports;
 } oasis_dns_config;
+
+#define OASIS_DNS_MAX_AVOID_PORTS 1024
 
 void oasis_dns_config_init(oasis_dns_config *cfg);
 

@@ -85,6 +85,7 @@ struct oasis_dns {
     dns_cache_entry *cache;
     oasis_dns_counters ctr;
     uint8_t id_key[16];     /* keys the IDs and ports (unpredictable_draw) */
+    uint16_t *avoid;        /* cfg.avoid_ports, copied (cfg's pointer cleared) */
     uint64_t draws;
     uint32_t in_cb;         /* callbacks running: destroy is refused */
 };
@@ -166,17 +167,28 @@ int oasis_dns_create(oasis_stack *s, const oasis_dns_config *cfg, oasis_dns **ou
     if (c.port == 0 || c.timeout_ns == 0 || c.attempts == 0 || c.tcp_timeout_ns == 0 ||
         c.timeout_ns > 3600 * OASIS_NS_PER_SEC || c.tcp_timeout_ns > 3600 * OASIS_NS_PER_SEC ||
         c.attempts > 16 || c.cache_entries > 65536 ||
-        (c.edns_udp_size != 0 && c.edns_udp_size < OASIS_DNS_MAX_UDP))
+        (c.edns_udp_size != 0 && c.edns_udp_size < OASIS_DNS_MAX_UDP) ||
+        c.navoid_ports > OASIS_DNS_MAX_AVOID_PORTS || (c.navoid_ports && !c.avoid_ports))
         return OASIS_EINVAL;
     oasis_dns *r = oasis_calloc(s, 1, sizeof *r);
     if (!r)
         return OASIS_ENOMEM;
     r->s = s;
     r->cfg = c;
+    r->cfg.avoid_ports = NULL;
+    if (c.navoid_ports) {
+        r->avoid = oasis_malloc(s, c.navoid_ports * sizeof *r->avoid);
+        if (!r->avoid) {
+            oasis_free(s, r);
+            return OASIS_ENOMEM;
+        }
+        memcpy(r->avoid, c.avoid_ports, c.navoid_ports * sizeof *r->avoid);
+    }
     derive_id_key(r);
     if (c.cache_entries) {
         r->cache = oasis_calloc(s, c.cache_entries, sizeof *r->cache);
         if (!r->cache) {
+            oasis_free(s, r->avoid);
             oasis_free(s, r);
             return OASIS_ENOMEM;
         }
@@ -664,13 +676,24 @@ static void on_udp_error(oasis_stack *s, const oasis_udp_error *e, void *ud)
     next_try(q);
 }
 
-/* Binds a random port (RFC 5452 10: from 1024 up, as wide as possible). */
+static int avoided(const oasis_dns *r, uint16_t port)
+{
+    for (size_t i = 0; i < r->cfg.navoid_ports; i++)
+        if (r->avoid[i] == port)
+            return 1;
+    return 0;
+}
+
+/* Binds a random port (RFC 5452 9.2: from 1024 up, as wide as possible,
+ * none of cfg.avoid_ports). */
 static int bind_random_port(oasis_dns_req *q)
 {
     oasis_stack *s = q->r->s;
     for (int i = 0; i < 64; i++) {
         /* The modulo's bias, under 64512 / 2^64, is nil. */
         uint16_t port = (uint16_t)(1024 + unpredictable_draw(q->r) % (65536 - 1024));
+        if (avoided(q->r, port))
+            continue;
         int err = oasis_udp_bind(s, port, on_udp, q);
         if (err == OASIS_OK) {
             q->port = port;
@@ -993,6 +1016,7 @@ int oasis_dns_destroy(oasis_dns *r)
         finish(r->pending, OASIS_DNS_ECANCELED, NULL);
     oasis_app_leave(s);
     oasis_free(s, r->cache);
+    oasis_free(s, r->avoid);
     oasis_free(s, r);
     return OASIS_OK;
 }
