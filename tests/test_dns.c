@@ -1795,6 +1795,45 @@ static void test_equivalent_queries_coalesced(void **state)
     net3_fini(&n);
 }
 
+/* A request that joined another is as much in its callback as the one it
+ * joined: canceling itself or destroying the resolver from there is
+ * refused (OASIS_EBUSY), and every request is told once. */
+typedef struct selfcancel {
+    oasis_dns *r;
+    oasis_dns_req *req[2];
+    int calls[2], busy;
+} selfcancel;
+
+static void on_selfcancel(oasis_dns_req *req, int status, const oasis_dns_result *res, void *ud)
+{
+    (void)status, (void)res;
+    selfcancel *c = ud;
+    int i = req == c->req[1];
+    c->calls[i]++;
+    c->busy += oasis_dns_cancel(req) == OASIS_EBUSY;
+    c->busy += oasis_dns_destroy(c->r) == OASIS_EBUSY;
+}
+
+static void test_joined_request_callback_busy(void **state)
+{
+    (void)state;
+    oasis_dns_config cfg;
+    oasis_dns_config_init(&cfg);
+    cfg.cache_entries = 0;
+    net3 n;
+    net3_init(&n, &cfg, 1);
+    n.answer = ans_a;
+    selfcancel c = {.r = n.r};
+    assert_int_equal(oasis_dns_resolve(n.r, "z.test", OASIS_DNS_INET, on_selfcancel, &c, &c.req[0]), 0);
+    assert_int_equal(oasis_dns_resolve(n.r, "z.test", OASIS_DNS_INET, on_selfcancel, &c, &c.req[1]), 0);
+    assert_int_equal(ctr(&n)->coalesced, 1);
+    oasis_wire_run(n.wire, NULL, NULL, 5 * OASIS_NS_PER_SEC);
+    assert_int_equal(c.calls[0], 1);
+    assert_int_equal(c.calls[1], 1);
+    assert_int_equal(c.busy, 4);
+    net3_fini(&n);
+}
+
 /* RFC 5452 9.2: "Use multiple different source ports simultaneously in
  * case of multiple outstanding queries". Four questions out at once go
  * from four ports. */
@@ -2583,6 +2622,7 @@ int main(void)
         cmocka_unit_test(test_only_answer_section_believed),
         cmocka_unit_test(test_truncated_reply_not_used),
         cmocka_unit_test(test_equivalent_queries_coalesced),
+        cmocka_unit_test(test_joined_request_callback_busy),
         cmocka_unit_test(test_outstanding_queries_own_ports),
         cmocka_unit_test(test_first_answer_wins),
         cmocka_unit_test(test_malformed_answers),
