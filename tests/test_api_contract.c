@@ -942,6 +942,78 @@ static void test_destroy_sender_from_observer(void **state)
     test_net_fini(&n);
 }
 
+/* A link's functions are application code the stack runs inside its calls
+ * (here also a top-level write and ping, outside input and poll): a link
+ * that destroys its stack from send, tx_lend or tx_commit is refused. It
+ * wraps the wire's port, lending included, so TCP's frames go both ways. */
+typedef struct trylink {
+    oasis_link link;
+    oasis_link *inner;
+    oasis_stack *s;
+    int calls, busy;
+} trylink;
+
+static void trylink_try(trylink *t)
+{
+    t->calls++;
+    t->busy += oasis_stack_destroy(t->s) == OASIS_EBUSY;
+}
+
+static int trylink_send(oasis_link *l, const uint8_t *frame, size_t len)
+{
+    trylink *t = l->data;
+    trylink_try(t);
+    return t->inner->send(t->inner, frame, len);
+}
+
+static uint8_t *trylink_lend(oasis_link *l, size_t len)
+{
+    trylink *t = l->data;
+    trylink_try(t);
+    return t->inner->tx_lend(t->inner, len);
+}
+
+static int trylink_commit(oasis_link *l, uint8_t *frame, size_t len)
+{
+    trylink *t = l->data;
+    trylink_try(t);
+    return t->inner->tx_commit(t->inner, frame, len);
+}
+
+static void test_destroy_from_link_refused(void **state)
+{
+    (void)state;
+    net n;
+    net_init(&n, NULL);
+    trylink t = {.inner = oasis_stack_link(n.a), .s = n.a};
+    assert_non_null(t.inner);
+    assert_non_null(t.inner->tx_lend);
+    t.link = *t.inner; /* mtu, caps */
+    t.link.send = trylink_send;
+    t.link.send_offload = NULL;
+    t.link.caps = 0;
+    t.link.tx_lend = trylink_lend;
+    t.link.tx_commit = trylink_commit;
+    t.link.pcap = NULL;
+    t.link.data = &t;
+    oasis_stack_set_link(n.a, &t.link);
+    ping_res pr = {0};
+    assert_int_equal(oasis_ping(n.a, TEST_ADDR_B, 1, 1, 8, SEC, ping_cb, &pr), 0);
+    run(&n, 2 * SEC);
+    assert_int_equal(pr.done, 1);
+    assert_int_equal(pr.err, 0);
+    int sent = t.calls;
+    dother o = {.rc = 1};
+    oasis_ipaddr bip = oasis_ipaddr_v4(TEST_ADDR_B);
+    assert_int_equal(oasis_tcp_listen(n.b, PORT, NULL, do_accept, NULL), 0);
+    assert_int_equal(oasis_tcp_connect(n.a, &bip, PORT, NULL, do_connect, &o), 0);
+    run(&n, 10 * SEC);
+    assert_int_equal(o.reads, 1); /* the byte came through */
+    assert_true(t.calls > sent + 2);
+    assert_int_equal(t.busy, t.calls);
+    test_net_fini(&n);
+}
+
 /* oasis_wire_destroy from inside the wire's calls: a stack's callback (in
  * a step), done() (between steps) and the observer (here in a top-level
  * send) are refused, and the wire goes on; after the run it goes. */
@@ -1065,6 +1137,7 @@ int main(void)
         cmocka_unit_test(test_metrics_misuse_from_read),
         cmocka_unit_test(test_destroy_sender_from_observer),
         cmocka_unit_test(test_wire_destroy_refused_inside),
+        cmocka_unit_test(test_destroy_from_link_refused),
         cmocka_unit_test(test_dns_tcp_timeout_bounded),
         cmocka_unit_test(test_dhcp_start_delay_largest),
     };

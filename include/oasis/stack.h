@@ -97,8 +97,10 @@ int oasis_stack_create(const oasis_stack_config *cfg, oasis_stack **out);
  * dropped). Returns 0 (NULL is accepted), or OASIS_EBUSY, freeing nothing,
  * when called from inside any code the stack runs: a callback of any layer
  * (TCP, UDP, ICMP, DNS, DHCP, IPv6 addresses), a timer, the fn of
- * oasis_tcp_foreach_flow, a TAP loop's watcher or done predicate, or a
- * callback that this very call runs. The calls that ran the callback go on
+ * oasis_tcp_foreach_flow, a TAP loop's watcher or done predicate, the
+ * functions of the link it sends on (send, send_offload, tx_lend,
+ * tx_commit), or a callback that this very call runs. The calls that ran
+ * the callback go on
  * using the stack when it returns: destroy it after the outermost one
  * (oasis_stack_input/poll, oasis_wire_step, oasis_loop_run, ...) returned,
  * e.g. once oasis_loop_stop() made the loop return. */

@@ -76,12 +76,19 @@ static OASIS_ALWAYS_INLINE int tx_counted(oasis_stack *s, int err, size_t len)
     return err;
 }
 
+/* The link's functions are the application's code, run inside the stack's
+ * calls, which go on with the stack when they return: around them,
+ * oasis_stack_destroy is refused (OASIS_EBUSY), as from a callback. */
+
 /* One plain frame to the link (and the capture). */
 static int plain_send(oasis_stack *s, const uint8_t *frame, size_t len)
 {
     if (s->link->pcap)
         oasis_pcap_write(s->link->pcap, oasis_now(s), frame, len);
-    return tx_counted(s, s->link->send(s->link, frame, len), len);
+    oasis_app_enter(s);
+    int err = s->link->send(s->link, frame, len);
+    oasis_app_leave(s);
+    return tx_counted(s, err, len);
 }
 
 /* Always inline: with LTO the transport's send takes them whole, as it
@@ -89,7 +96,12 @@ static int plain_send(oasis_stack *s, const uint8_t *frame, size_t len)
 OASIS_HOT OASIS_ALWAYS_INLINE uint8_t *oasis_eth_lend(oasis_stack *s, size_t len)
 {
     oasis_link *l = s->link;
-    return l && l->tx_lend ? l->tx_lend(l, len) : NULL;
+    if (!l || !l->tx_lend)
+        return NULL;
+    oasis_app_enter(s);
+    uint8_t *frame = l->tx_lend(l, len);
+    oasis_app_leave(s);
+    return frame;
 }
 
 OASIS_HOT OASIS_ALWAYS_INLINE int oasis_eth_commit(oasis_stack *s, uint8_t *frame, size_t len)
@@ -97,12 +109,17 @@ OASIS_HOT OASIS_ALWAYS_INLINE int oasis_eth_commit(oasis_stack *s, uint8_t *fram
     oasis_link *l = s->link;
     if (l->pcap) /* (the frame is ours until the commit) */
         oasis_pcap_write(l->pcap, oasis_now(s), frame, len);
-    return tx_counted(s, l->tx_commit(l, frame, len), len);
+    oasis_app_enter(s);
+    int err = l->tx_commit(l, frame, len);
+    oasis_app_leave(s);
+    return tx_counted(s, err, len);
 }
 
 void oasis_eth_unlend(oasis_stack *s, uint8_t *frame)
 {
+    oasis_app_enter(s);
     s->link->tx_commit(s->link, frame, 0);
+    oasis_app_leave(s);
 }
 
 static int piece_send(void *ud, uint8_t *frame, size_t len)
@@ -150,7 +167,10 @@ static int link_boundary(oasis_stack *s, oasis_pbuf *p)
     if (ok) {
         if (l->pcap)
             oasis_stack_pcap_offload(s, l->pcap, p->data, p->len, &off);
-        return tx_counted(s, l->send_offload(l, p->data, p->len, &off), p->len);
+        oasis_app_enter(s);
+        int err = l->send_offload(l, p->data, p->len, &off);
+        oasis_app_leave(s);
+        return tx_counted(s, err, p->len);
     }
     int err = OASIS_OK;
     if (oasis_gso_segment(p->data, p->len, &off, NULL, 0, piece_send, s, &err) < 0) {
