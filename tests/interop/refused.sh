@@ -52,3 +52,12 @@ grep -q "oasis get: host unreachable (OASIS_EHOSTUNREACH); still trying" "$TMP/g
     fail "oasis get did not report the unreachable host: $(cat "$TMP/get-nobody.log")"
 grep -q "cannot connect" "$TMP/get-nobody.log" && fail "get called the attempt failed: $(cat "$TMP/get-nobody.log")"
 pass "no ARP answer for $NOBODY: get reported OASIS_EHOSTUNREACH while it waited"
+# --fail-fast (cfg.tcp.soft_errors_end_connect, RFC 5461 4; what Linux's
+# connect does): the attempt ends when ARP gives up, well before --timeout.
+oasis_run nc-nobody-fast 60 nc -d --fail-fast --timeout 40 "$NOBODY" 6001
+expect_eq "$RC" "5" "oasis nc --fail-fast's exit status when nobody answers"
+grep -q "oasis nc: connect failed: .*(OASIS_EHOSTUNREACH)" "$TMP/nc-nobody-fast.log" ||
+    fail "oasis nc --fail-fast did not end with host unreachable: $(cat "$TMP/nc-nobody-fast.log")"
+grep -q -- "--timeout reached" "$TMP/nc-nobody-fast.log" &&
+    fail "oasis nc --fail-fast waited for its --timeout: $(cat "$TMP/nc-nobody-fast.log")"
+pass "no ARP answer for $NOBODY: nc --fail-fast ended with OASIS_EHOSTUNREACH"

@@ -80,6 +80,7 @@ typedef struct net_opts {
     uint32_t dhcp_request;    /* --dhcp with --addr: ask for that address first */
     int ecn;                  /* --ecn N: N + 1 (0: the stack's default) */
     uint64_t tcp_mem;         /* --tcp-mem: cfg.tcp.mem_limit (0: none) */
+    int fail_fast;            /* --fail-fast: cfg.tcp.soft_errors_end_connect */
 } net_opts;
 
 /* The live network: clock, stack, TAP device and loop. */
