@@ -673,6 +673,26 @@ static void na_input(oasis_stack *s, const oasis_ipv6_hdr *ip, const oasis_nd_ms
         router_update(s, &e->ip, 0);
 }
 
+/* An RA's Reachable Time or Retrans Timer (ms; 0: unspecified) as taken:
+ * above an hour ignored (0), below floor raised to it; either sets
+ * *clamped. BaseReachableTime within 100 ms (Linux's floor) and 1 h (6.2.1:
+ * AdvReachableTime "MUST be no greater than 3,600,000 milliseconds";
+ * FreeBSD ignores more), RetransTimer within 10 ms (Linux's floor; a DAD
+ * of 1 ms would hear no one) and the same hour (more leaves resolution
+ * and DAD waiting for days). */
+static uint32_t ra_timer(uint32_t ms, uint32_t floor, int *clamped)
+{
+    if (ms > ND_RA_TIMER_MAX_MS) {
+        *clamped = 1;
+        return 0;
+    }
+    if (ms && ms < floor) {
+        *clamped = 1;
+        return floor;
+    }
+    return ms;
+}
+
 static void ra_input(oasis_stack *s, const oasis_ipv6_hdr *ip, const oasis_nd_msg *m)
 {
     oasis_ipv6 *v = s->ip6;
@@ -687,24 +707,12 @@ static void ra_input(oasis_stack *s, const oasis_ipv6_hdr *ip, const oasis_nd_ms
         v->cur_hop_limit = m->cur_hop_limit;
     /* 6.3.4 takes the timers as sent; an RA on the link is unauthenticated,
      * so values no router may send are ignored and the smallest raised
-     * (ra_timers_clamped): BaseReachableTime within 100 ms (Linux's floor)
-     * and 1 h (6.2.1: AdvReachableTime "MUST be no greater than 3,600,000
-     * milliseconds"; FreeBSD ignores more), RetransTimer within 10 ms
-     * (Linux's floor; a DAD of 1 ms would hear no one) and the same hour
-     * (more leaves resolution and DAD waiting for days). */
-    uint32_t reach_ms = m->reachable_ms, retrans_ms = m->retrans_ms;
-    if (reach_ms > ND_RA_TIMER_MAX_MS)
-        reach_ms = 0;
-    if (retrans_ms > ND_RA_TIMER_MAX_MS)
-        retrans_ms = 0;
-    if (reach_ms != m->reachable_ms || retrans_ms != m->retrans_ms ||
-        (reach_ms && reach_ms < ND_RA_REACHABLE_MIN_MS) ||
-        (retrans_ms && retrans_ms < ND_RA_RETRANS_MIN_MS))
+     * (ra_timer). */
+    int clamped = 0;
+    uint32_t reach_ms = ra_timer(m->reachable_ms, ND_RA_REACHABLE_MIN_MS, &clamped);
+    uint32_t retrans_ms = ra_timer(m->retrans_ms, ND_RA_RETRANS_MIN_MS, &clamped);
+    if (clamped)
         s->ctr.nd.ra_timers_clamped++;
-    if (reach_ms && reach_ms < ND_RA_REACHABLE_MIN_MS)
-        reach_ms = ND_RA_REACHABLE_MIN_MS;
-    if (retrans_ms && retrans_ms < ND_RA_RETRANS_MIN_MS)
-        retrans_ms = ND_RA_RETRANS_MIN_MS;
     if (reach_ms && (uint64_t)reach_ms * 1000000ull != v->base_reachable_ns) {
         v->base_reachable_ns = (uint64_t)reach_ms * 1000000ull;
         new_reachable_time(v, s);
