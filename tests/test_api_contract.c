@@ -909,16 +909,21 @@ static void test_metrics_misuse_from_read(void **state)
     assert_int_equal(oasis_metrics_destroy(c.m), 0);
 }
 
+/* One try at destroying c->s, counted; OASIS_EBUSY counted as refused. */
+static void try_stack_destroy(cbtry *c)
+{
+    c->calls++;
+    c->busy += oasis_stack_destroy(c->s) == OASIS_EBUSY;
+}
+
 static void observe_try(void *ud, const oasis_link *from, const oasis_link *to,
                         const uint8_t *frame, size_t len, int intact, uint64_t sent_ns,
                         uint64_t due_ns)
 {
     (void)to, (void)frame, (void)len, (void)intact, (void)sent_ns, (void)due_ns;
     cbtry *c = ud;
-    if (from != oasis_stack_link(c->s))
-        return;
-    c->calls++;
-    c->busy += oasis_stack_destroy(c->s) == OASIS_EBUSY;
+    if (from == oasis_stack_link(c->s))
+        try_stack_destroy(c);
 }
 
 /* The wire's observer runs inside the sender's send: destroying the
@@ -949,34 +954,27 @@ static void test_destroy_sender_from_observer(void **state)
 typedef struct trylink {
     oasis_link link;
     oasis_link *inner;
-    oasis_stack *s;
-    int calls, busy;
+    cbtry c;
 } trylink;
-
-static void trylink_try(trylink *t)
-{
-    t->calls++;
-    t->busy += oasis_stack_destroy(t->s) == OASIS_EBUSY;
-}
 
 static int trylink_send(oasis_link *l, const uint8_t *frame, size_t len)
 {
     trylink *t = l->data;
-    trylink_try(t);
+    try_stack_destroy(&t->c);
     return t->inner->send(t->inner, frame, len);
 }
 
 static uint8_t *trylink_lend(oasis_link *l, size_t len)
 {
     trylink *t = l->data;
-    trylink_try(t);
+    try_stack_destroy(&t->c);
     return t->inner->tx_lend(t->inner, len);
 }
 
 static int trylink_commit(oasis_link *l, uint8_t *frame, size_t len)
 {
     trylink *t = l->data;
-    trylink_try(t);
+    try_stack_destroy(&t->c);
     return t->inner->tx_commit(t->inner, frame, len);
 }
 
@@ -985,7 +983,7 @@ static void test_destroy_from_link_refused(void **state)
     (void)state;
     net n;
     net_init(&n, NULL);
-    trylink t = {.inner = oasis_stack_link(n.a), .s = n.a};
+    trylink t = {.inner = oasis_stack_link(n.a), .c.s = n.a};
     assert_non_null(t.inner);
     assert_non_null(t.inner->tx_lend);
     t.link = *t.inner; /* mtu, caps */
@@ -1002,15 +1000,15 @@ static void test_destroy_from_link_refused(void **state)
     run(&n, 2 * SEC);
     assert_int_equal(pr.done, 1);
     assert_int_equal(pr.err, 0);
-    int sent = t.calls;
+    int sent = t.c.calls;
     dother o = {.rc = 1};
     oasis_ipaddr bip = oasis_ipaddr_v4(TEST_ADDR_B);
     assert_int_equal(oasis_tcp_listen(n.b, PORT, NULL, do_accept, NULL), 0);
     assert_int_equal(oasis_tcp_connect(n.a, &bip, PORT, NULL, do_connect, &o), 0);
     run(&n, 10 * SEC);
     assert_int_equal(o.reads, 1); /* the byte came through */
-    assert_true(t.calls > sent + 2);
-    assert_int_equal(t.busy, t.calls);
+    assert_true(t.c.calls > sent + 2);
+    assert_int_equal(t.c.busy, t.c.calls);
     test_net_fini(&n);
 }
 

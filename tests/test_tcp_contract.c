@@ -1386,6 +1386,8 @@ static void nest_pending(nest *n)
 /* Two established flows a and b, each with its three requests pending. */
 static void nest_setup(fx *x, nest *a, nest *b)
 {
+    memset(a, 0, sizeof *a);
+    memset(b, 0, sizeof *b);
     estab(x);
     a->flow = x->a.flow;
     uint32_t iss2;
@@ -1418,8 +1420,6 @@ static void test_abort_from_abort_callback(void **state)
 {
     fx *x = *state;
     static nest a, b; /* outlive a failed assertion: teardown completes b */
-    memset(&a, 0, sizeof a);
-    memset(&b, 0, sizeof b);
     nest_setup(x, &a, &b);
     a.action = NEST_ABORT_SELF;
     nest_log(&a, "{ ");
@@ -1442,8 +1442,6 @@ static void test_abort_crossed_from_abort_callbacks(void **state)
 {
     fx *x = *state;
     static nest a, b; /* outlive a failed assertion: teardown completes b */
-    memset(&a, 0, sizeof a);
-    memset(&b, 0, sizeof b);
     nest_setup(x, &a, &b);
     a.action = NEST_ABORT_OTHER;
     b.action = NEST_ABORT_OTHER;
@@ -1460,8 +1458,6 @@ static void test_disconnect_from_abort_callback(void **state)
 {
     fx *x = *state;
     static nest a, b; /* outlive a failed assertion: teardown completes b */
-    memset(&a, 0, sizeof a);
-    memset(&b, 0, sizeof b);
     nest_setup(x, &a, &b);
     a.action = NEST_DISCONNECT;
     nest_log(&a, "{ ");
@@ -1481,8 +1477,6 @@ static void test_abort_and_disconnect_from_disconnect_callback(void **state)
     fx *x = *state;
     static nest a, b; /* outlive a failed assertion: teardown completes b */
     for (int pass = 0; pass < 2; pass++) {
-        memset(&a, 0, sizeof a);
-        memset(&b, 0, sizeof b);
         nest_setup(x, &a, &b);
         a.action = pass ? NEST_DISCONNECT : NEST_ABORT_SELF;
         nest_log(&a, "{ ");
