@@ -1795,6 +1795,54 @@ static void test_equivalent_queries_coalesced(void **state)
     net3_fini(&n);
 }
 
+/* A canceled leader asks on only for those that follow it: when the last
+ * of them cancels too, its query ends (no retries, its port unbound). */
+static void on_never(oasis_dns_req *req, int status, const oasis_dns_result *res, void *ud);
+
+static void on_udp_nothing(oasis_stack *s, const oasis_ipaddr *src, uint16_t sport,
+                           const oasis_ipaddr *dst, uint16_t dport, const uint8_t *data, size_t len,
+                           void *ud)
+{
+    (void)s, (void)src, (void)sport, (void)dst, (void)dport, (void)data, (void)len, (void)ud;
+}
+
+static void test_canceled_leader_ends_with_its_followers(void **state)
+{
+    (void)state;
+    oasis_dns_config cfg;
+    oasis_dns_config_init(&cfg);
+    cfg.cache_entries = 0;
+    cfg.attempts = 4; /* 4 s of tries on 1 server */
+    net3 n;
+    net3_init(&n, &cfg, 1);
+    n.answer = ans_none;
+    oasis_dns_req *lead, *fol;
+    assert_int_equal(oasis_dns_resolve(n.r, "gone.test", OASIS_DNS_INET, on_never, NULL, &lead), 0);
+    assert_int_equal(oasis_dns_resolve(n.r, "gone.test", OASIS_DNS_INET, on_never, NULL, &fol), 0);
+    oasis_wire_run(n.wire, NULL, NULL, OASIS_NS_PER_SEC / 10);
+    assert_int_equal(n.queries[0] + n.queries[1], 1);
+    assert_int_equal(n.nsports, 1);
+    assert_int_equal(oasis_dns_cancel(lead), 0);
+    assert_int_equal(oasis_dns_cancel(fol), 0);
+    oasis_wire_run(n.wire, NULL, NULL, 30 * OASIS_NS_PER_SEC);
+    assert_int_equal(n.queries[0] + n.queries[1], 1); /* no retry after both left */
+    assert_int_equal(ctr(&n)->canceled, 2);
+    /* its port is free again */
+    assert_int_equal(oasis_udp_bind(n.a, n.sports[0], on_udp_nothing, NULL), 0);
+    oasis_udp_unbind(n.a, n.sports[0]);
+
+    /* The follower leaving first changes nothing: the leader asks on. */
+    assert_int_equal(oasis_dns_resolve(n.r, "kept.test", OASIS_DNS_INET, on_never, NULL, &lead), 0);
+    assert_int_equal(oasis_dns_resolve(n.r, "kept.test", OASIS_DNS_INET, on_never, NULL, &fol), 0);
+    oasis_wire_run(n.wire, NULL, NULL, OASIS_NS_PER_SEC / 10);
+    assert_int_equal(oasis_dns_cancel(fol), 0);
+    int before = n.queries[0] + n.queries[1];
+    oasis_wire_run(n.wire, NULL, NULL, 3 * OASIS_NS_PER_SEC / 2);
+    assert_true(n.queries[0] + n.queries[1] > before);
+    assert_int_equal(oasis_dns_cancel(lead), 0);
+    net3_fini(&n);
+}
+
 /* A request that joined another is as much in its callback as the one it
  * joined: canceling itself or destroying the resolver from there is
  * refused (OASIS_EBUSY), and every request is told once. */
@@ -2622,6 +2670,7 @@ int main(void)
         cmocka_unit_test(test_only_answer_section_believed),
         cmocka_unit_test(test_truncated_reply_not_used),
         cmocka_unit_test(test_equivalent_queries_coalesced),
+        cmocka_unit_test(test_canceled_leader_ends_with_its_followers),
         cmocka_unit_test(test_joined_request_callback_busy),
         cmocka_unit_test(test_outstanding_queries_own_ports),
         cmocka_unit_test(test_first_answer_wins),

@@ -203,7 +203,8 @@ int oasis_dns_resolve(oasis_dns *r, const char *name, oasis_dns_family family, o
                       void *ud, oasis_dns_req **req);
 
 /* Cancels a pending request: its callback will not run, the handle is freed
- * now (one that others joined goes on asking for them, out of sight). Safe
+ * now (one that others joined goes on asking for them, out of sight, until
+ * the last of them is canceled too). Safe
  * from any callback. Returns 0; OASIS_EINVAL for NULL; OASIS_EBUSY from
  * inside the request's own callback (it is over: the handle goes when the
  * callback returns). After that callback returned the handle is gone:

@@ -986,11 +986,18 @@ int oasis_dns_cancel(oasis_dns_req *q)
         return OASIS_EBUSY; /* finish() frees it when the callback returns */
     q->r->ctr.canceled++;
     if (q->leader) {
-        oasis_dns_req **pp = &q->leader->followers;
+        oasis_dns_req *lead = q->leader, **pp = &lead->followers;
         while (*pp != q)
             pp = &(*pp)->fnext;
         *pp = q->fnext;
         free_req(q);
+        /* The last one a canceled leader asked for has gone: nobody waits
+         * for its answer, so its port and its retries go too. (Not while
+         * its finish() tells the followers: that frees it after.) */
+        if (!lead->cb && !lead->followers && !lead->in_cb) {
+            unlink_req(lead);
+            free_req(lead);
+        }
         return OASIS_OK;
     }
     if (q->followers) {
