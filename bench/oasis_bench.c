@@ -11,6 +11,8 @@
  *
  * Buffers: auto-tuned by default (issue 16); OASIS_BENCH_BUF=BYTES fixes
  * every flow's send and receive buffers at BYTES (auto-tuning off).
+ * TCP options: negotiated as by default; OASIS_BENCH_OPTS=lwip turns off
+ * timestamps and SACK (lwip-bench's options), =nots or =nosack one each.
  *
  * bulk, rr and crr run on the real monotonic clock (time is what they
  * measure); mem runs on a virtual clock (time does not matter there, and a
@@ -85,6 +87,15 @@ static oasis_stack *make_stack(bench *b, int host, bench_counter *ctr, uint64_t 
         cfg.tcp.sndbuf = cfg.tcp.rcvbuf = (uint32_t)atol(buf);
         cfg.tcp.autotune = 0; /* fixed sizes: the sweep auto-tuning is measured against */
     }
+    /* TCP options (the header comment): lwIP's bench has neither
+     * timestamps nor SACK. */
+    const char *opts = getenv("OASIS_BENCH_OPTS");
+    if (opts && !strcmp(opts, "lwip"))
+        cfg.tcp.timestamps = cfg.tcp.sack = 0;
+    if (opts && !strcmp(opts, "nots"))
+        cfg.tcp.timestamps = 0;
+    if (opts && !strcmp(opts, "nosack"))
+        cfg.tcp.sack = 0;
     oasis_stack *s = NULL;
     int err = oasis_stack_create(&cfg, &s);
     if (err) {
