@@ -2648,6 +2648,73 @@ static void test_router_list(void **state)
 }
 
 
+/* The target of the last NS captured (none: all zero). */
+static oasis_in6 last_ns_target(const fx *x)
+{
+    oasis_in6 t;
+    memset(&t, 0, sizeof t);
+    int i = last_of_type(x, OASIS_ICMP6_NS);
+    if (i >= 0)
+        memcpy(t.b, x->cap.frame[i] + 54 + 8, 16);
+    return t;
+}
+
+/* RFC 4861 6.3.6 (2): "When no routers on the list are known to be
+ * reachable or probably reachable, routers SHOULD be selected in a
+ * round-robin fashion, so that subsequent requests for a default router
+ * do not return the same router until all other routers have been
+ * selected." Two routers, neither resolved: the first packet asks for the
+ * first, the second for the second; the second answers and from then on
+ * (1) carries the traffic, while the first never answers. Before, every
+ * packet waited on the first router, dead or alive. */
+static void test_routers_round_robin(void **state)
+{
+    (void)state;
+    fx x;
+    fx_start(&x, 0, 0, 1);
+    oasis_in6 ll = ll_of(&x), nh;
+    oasis_in6 far = {{0x20, 0x01, 0x0d, 0xb8, 0, 9, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1}};
+    uint8_t ra[16] = {OASIS_ICMP6_RA, 0, 0, 0, 64, 0};
+    oasis_put16(ra + 6, 1800); /* no SLLA: neither router gets a cache entry */
+    oasis_in6 r0 = ROUTER, r1 = ROUTER;
+    r0.b[15] = 0x10;
+    r1.b[15] = 0x11;
+    inject(&x, &r0, &oasis_in6_all_nodes, 255, OASIS_NH_ICMPV6, ra, sizeof ra);
+    inject(&x, &r1, &oasis_in6_all_nodes, 255, OASIS_NH_ICMPV6, ra, sizeof ra);
+    assert_int_equal(ctr(&x)->nd.routers, 2);
+    assert_int_equal(oasis_udp_bind(x.s, 1000, on_udp_none, NULL), 0);
+    oasis_ipaddr d = oasis_ipaddr_v6(far.b);
+
+    x.cap.n = 0;
+    assert_int_equal(oasis_udp_send(x.s, 1000, &d, 2000, "a", 1), 0);
+    advance(&x, 0);
+    oasis_in6 t = last_ns_target(&x);
+    assert_true(oasis_in6_eq(&t, &r0));
+    x.cap.n = 0;
+    assert_int_equal(oasis_udp_send(x.s, 1000, &d, 2000, "b", 1), 0);
+    advance(&x, 0);
+    t = last_ns_target(&x);
+    assert_true(oasis_in6_eq(&t, &r1));
+    /* A look that sends nothing names the router last asked. */
+    assert_int_equal(oasis_nd_next_hop(x.s, &far, &nh), 0);
+    assert_true(oasis_in6_eq(&nh, &r1));
+
+    /* r1 answers: its datagram leaves, and the next ones take r1 too. */
+    x.cap.n = 0;
+    inject_na(&x, &r1, &ll, &r1, OASIS_ND_NA_SOLICITED | OASIS_ND_NA_ROUTER, MAC_B, 255);
+    advance(&x, 0);
+    assert_int_equal(x.cap.n, 1);
+    assert_memory_equal(x.cap.frame[0], MAC_B, 6);
+    for (int i = 0; i < 3; i++) {
+        x.cap.n = 0;
+        assert_int_equal(oasis_udp_send(x.s, 1000, &d, 2000, "c", 1), 0);
+        advance(&x, 0);
+        assert_int_equal(x.cap.n, 1);
+        assert_memory_equal(x.cap.frame[0], MAC_B, 6);
+    }
+    fx_stop(&x);
+}
+
 /* RFC 4443 4.1, 4.2: the reply to a unicast Echo Request comes from the
  * address it was sent to, with its identifier, sequence and data "returned
  * entirely and unmodified"; none to ::; an Echo Reply goes to the ping
@@ -2841,6 +2908,7 @@ int main(void)
         cmocka_unit_test(test_ra_timer_bounds),
         cmocka_unit_test(test_redirect_processing),
         cmocka_unit_test(test_router_list),
+        cmocka_unit_test(test_routers_round_robin),
         cmocka_unit_test(test_echo_rules),
         cmocka_unit_test(test_router_expiry_forgets_redirects),
         cmocka_unit_test(test_reachable_time_redrawn),

@@ -262,7 +262,7 @@ int oasis_ipv6_output_hbh(oasis_stack *s, oasis_pbuf *p, const oasis_in6 *src,
         oasis_pbuf_free(s, p);
         return OASIS_ENOROUTE;
     }
-    if (!oasis_in6_is_multicast(dst) && oasis_nd_next_hop(s, dst, &next_hop) != 0) {
+    if (!oasis_in6_is_multicast(dst) && oasis_nd_next_hop_send(s, dst, &next_hop) != 0) {
         c->out_no_routes++;
         oasis_pbuf_free(s, p);
         return OASIS_ENOROUTE;

@@ -105,6 +105,7 @@ typedef struct oasis_ipv6 {
     uint32_t queued;      /* packets waiting, all entries */
 
     ip6_router routers[OASIS_IPV6_MAX_ROUTERS];
+    uint32_t router_turn, router_last; /* 6.3.6 round-robin: slot asked next, slot last sent to */
     ip6_prefix prefixes[OASIS_IPV6_MAX_PREFIXES];
     ip6_redirect redirects[OASIS_IPV6_MAX_REDIRECTS]; /* destination cache */
     uint32_t redirect_next;  /* slot replaced next when full */
@@ -218,6 +219,10 @@ void oasis_nd_input(oasis_stack *s, const oasis_ipv6_hdr *ip, const uint8_t *msg
  * prefix of our static addresses), else the default router. 0 or
  * OASIS_ENOROUTE. */
 int oasis_nd_next_hop(oasis_stack *s, const oasis_in6 *dst, oasis_in6 *out);
+/* The same for a packet about to be sent: when no default router is known
+ * reachable, each call takes the next one in turn (RFC 4861 6.3.6), where
+ * oasis_nd_next_hop, which sends nothing, names the one last taken. */
+int oasis_nd_next_hop_send(oasis_stack *s, const oasis_in6 *dst, oasis_in6 *out);
 /* Upper-layer reachability confirmation (RFC 4861 7.3.1): TCP progress. */
 void oasis_nd_confirm(oasis_stack *s, const oasis_in6 *ip);
 /* Router solicitations (RFC 4861 6.3.7): started once the link-local

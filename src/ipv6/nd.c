@@ -535,13 +535,17 @@ static const ip6_redirect *find_redirect(const oasis_ipv6 *v, const oasis_in6 *d
     return NULL;
 }
 
-/* The default router dst goes through (no redirect considered). */
-static const ip6_router *default_router(oasis_stack *s)
+/* The default router dst goes through (no redirect considered). 6.3.6:
+ * a router known reachable (any state but INCOMPLETE) first. With none,
+ * (2) the routers take turns, "so that subsequent requests for a default
+ * router do not return the same router until all other routers have been
+ * selected": each packet sent (send) asks the one after the router last
+ * asked, so NUD probes them all and a dead first router cannot hold the
+ * traffic back from a live second one. A look that sends nothing gets the
+ * router last asked. */
+static const ip6_router *default_router(oasis_stack *s, int send)
 {
     oasis_ipv6 *v = s->ip6;
-    /* 6.3.6: a router known reachable (any state but INCOMPLETE) first,
-     * else the first one (round-robin is allowed, not required). */
-    const ip6_router *pick = NULL;
     for (int i = 0; i < OASIS_IPV6_MAX_ROUTERS; i++) {
         const ip6_router *r = &v->routers[i];
         if (!r->expires)
@@ -549,13 +553,22 @@ static const ip6_router *default_router(oasis_stack *s)
         const ip6_neigh *e = find(s, &r->ip);
         if (e && e->state != NEIGH_INCOMPLETE)
             return r;
-        if (!pick)
-            pick = r;
     }
-    return pick;
+    uint32_t from = send ? v->router_turn : v->router_last;
+    for (uint32_t i = 0; i < OASIS_IPV6_MAX_ROUTERS; i++) {
+        uint32_t k = (from + i) % OASIS_IPV6_MAX_ROUTERS;
+        if (!v->routers[k].expires)
+            continue;
+        if (send) {
+            v->router_last = k;
+            v->router_turn = (k + 1) % OASIS_IPV6_MAX_ROUTERS;
+        }
+        return &v->routers[k];
+    }
+    return NULL;
 }
 
-int oasis_nd_next_hop(oasis_stack *s, const oasis_in6 *dst, oasis_in6 *out)
+static int next_hop(oasis_stack *s, const oasis_in6 *dst, oasis_in6 *out, int send)
 {
     oasis_ipv6 *v = s->ip6;
     if (oasis_in6_is_link_local(dst) || oasis_in6_is_multicast(dst)) {
@@ -582,11 +595,21 @@ int oasis_nd_next_hop(oasis_stack *s, const oasis_in6 *dst, oasis_in6 *out)
             return OASIS_OK;
         }
     }
-    const ip6_router *pick = default_router(s);
+    const ip6_router *pick = default_router(s, send);
     if (!pick)
         return OASIS_ENOROUTE; /* RFC 4943: no router, no "assume on-link" */
     *out = pick->ip;
     return OASIS_OK;
+}
+
+int oasis_nd_next_hop(oasis_stack *s, const oasis_in6 *dst, oasis_in6 *out)
+{
+    return next_hop(s, dst, out, 0);
+}
+
+int oasis_nd_next_hop_send(oasis_stack *s, const oasis_in6 *dst, oasis_in6 *out)
+{
+    return next_hop(s, dst, out, 1);
 }
 
 /* ---- input ---- */
