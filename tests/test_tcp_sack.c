@@ -357,6 +357,60 @@ static void test_dsack_inside_ofo_range(void **state)
     assert_int_equal(r.sack[1].right, x->pnxt + 20);
 }
 
+/* Linux's packetdrill tcp_dsack_mult, in 10-byte units: SACK blocks for
+ * three out-of-order ranges, most recent first (RFC 2018 4); a segment
+ * that fills the hole and repeats two of them: the ACK reports the first
+ * repeated range as a D-SACK (RFC 2883: "the first block of the SACK
+ * option field can be used to report the sequence numbers of the packet
+ * that triggered the acknowledgement"), then the range
+ * still above; a repeat of data below RCV.NXT is a D-SACK alone, and so
+ * is the old part of a segment that brings new data too. */
+static void dsack_data(fx *x, uint32_t from, uint32_t to)
+{
+    static const char fill[] = "0123456789012345678901234567890123456789012345678901234567890123456789"
+                               "0123456789";
+    oasis_tcp_hdr s = th_seg(TH_PPORT, PORT, A, x->pnxt + from * 10, x->iss + 1);
+    s.payload = (const uint8_t *)fill;
+    s.payload_len = (to - from) * 10;
+    th_inject(&x->h, &s);
+}
+
+static void expect_sack(fx *x, uint32_t ack, int n, const uint32_t *b)
+{
+    oasis_tcp_hdr r;
+    assert_true(th_pop(&x->h, &r));
+    th_clear(&x->h);
+    assert_int_equal(r.ack, x->pnxt + ack * 10);
+    assert_int_equal(r.sack_count, n);
+    for (int i = 0; i < n; i++) {
+        assert_int_equal(r.sack[i].left, x->pnxt + b[2 * i] * 10);
+        assert_int_equal(r.sack[i].right, x->pnxt + b[2 * i + 1] * 10);
+    }
+}
+
+static void test_dsack_multiple_ranges(void **state)
+{
+    fx *x = *state;
+    estab_sack(x);
+    dsack_data(x, 1, 2);
+    expect_sack(x, 0, 1, (uint32_t[]){1, 2});
+    dsack_data(x, 2, 3);
+    expect_sack(x, 0, 1, (uint32_t[]){1, 3});
+    dsack_data(x, 4, 5);
+    expect_sack(x, 0, 2, (uint32_t[]){4, 5, 1, 3});
+    dsack_data(x, 7, 8);
+    expect_sack(x, 0, 3, (uint32_t[]){7, 8, 4, 5, 1, 3});
+    dsack_data(x, 0, 6);
+    expect_sack(x, 6, 2, (uint32_t[]){1, 3, 7, 8});
+    dsack_data(x, 6, 8);
+    expect_sack(x, 8, 1, (uint32_t[]){7, 8});
+    dsack_data(x, 0, 1);
+    expect_sack(x, 8, 1, (uint32_t[]){0, 1});
+    /* partly old: its old part is the duplicate */
+    dsack_data(x, 7, 9);
+    expect_sack(x, 9, 1, (uint32_t[]){7, 8});
+}
+
 /* ---- per-flow congestion control ------------------------------------------- */
 
 static void test_set_cc_before_data_only(void **state)
@@ -388,7 +442,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_sack_reneging_then_rto, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sack_hostile_blocks, setup, teardown),
         cmocka_unit_test_setup_teardown(test_dsack_below_rcv_nxt, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_dsack_inside_ofo_range, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_dsack_multiple_ranges, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_dsack_inside_ofo_range, setup, teardown),
         cmocka_unit_test_setup_teardown(test_set_cc_before_data_only, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -506,6 +506,22 @@ static int to_last_ack(fx *x)
     return st(x) == OASIS_TCP_LAST_ACK;
 }
 
+/* A FIN sent before the peer saw ours arrives after its ACK of our FIN:
+ * its ACK field is old (SEG.ACK < SND.UNA), which RFC 9293 3.10.7.4 fifth
+ * step says "can be ignored": the ACK only, the FIN is still processed
+ * (eighth step) and acknowledged, and the flow goes to TIME-WAIT (Linux
+ * 795a7dfbc3d9, "accept old ack during closing"; its packetdrill
+ * tcp_disorder_fin_in_FIN_WAIT). */
+static void test_fin_with_old_ack_in_fin_wait_2(void **state)
+{
+    fx *x = *state;
+    estab(x);
+    assert_true(to_fw2(x));
+    inject(x, F | A, x->pnxt, x->iss + 1, NULL); /* acks 1 below SND.UNA */
+    expect(x, A, x->iss + 2, x->pnxt + 1, 0);
+    assert_int_equal(th_ctr(&x->h)->time_wait, 1);
+}
+
 static void test_rst_in_fin_wait_1(void **state)
 {
     fx *x = *state;
@@ -1209,6 +1225,7 @@ int main(void)
         T(test_close_wait_last_ack_closed),
         T(test_rst_in_fin_wait_1),
         T(test_rst_in_fin_wait_2),
+        T(test_fin_with_old_ack_in_fin_wait_2),
         T(test_rst_in_close_wait),
         T(test_rst_in_closing),
         T(test_rst_in_last_ack),

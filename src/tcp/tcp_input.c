@@ -500,6 +500,10 @@ static OASIS_NOINLINE void deliver_before_held(oasis_flow *f, const uint8_t *p, 
     uint32_t left = f->ext->ofo.r[0].left;
     uint32_t gap = oasis_seq_gt(left, f->rcv_nxt) ? left - f->rcv_nxt : 0;
     if (gap < n) {
+        /* RFC 2883: what the segment repeats of the first held range is
+         * a duplicate (as Linux, the first one only: one D-SACK block). */
+        uint32_t end = f->rcv_nxt + n, right = f->ext->ofo.r[0].right;
+        oasis_sack_note_dup(f, f->rcv_nxt + gap, oasis_seq_lt(end, right) ? end : right);
         if (oasis_ofo_add(s, &f->ext->ofo, f->rcv_nxt + gap, f->rcv_nxt + n, p + gap))
             s->ctr.tcp.ofo_drops++;
         k = gap;
@@ -561,6 +565,7 @@ static int data_input(oasis_flow *f, const oasis_tcp_hdr *h)
             f->ack_now = 1; /* all old: the sender missed our ACK */
             return 1;
         }
+        oasis_sack_note_dup(f, seq, f->rcv_nxt); /* RFC 2883: the old part */
         p += d;
         n -= d;
         seq = f->rcv_nxt;
