@@ -355,6 +355,15 @@ static void test_dsack_inside_ofo_range(void **state)
     assert_int_equal(r.sack[0].right, x->pnxt + 16);
     assert_int_equal(r.sack[1].left, x->pnxt + 10);
     assert_int_equal(r.sack[1].right, x->pnxt + 20);
+    /* partly held: the held part is the duplicate */
+    data(x, x->pnxt + 15, "5678901234");
+    assert_true(th_pop(&x->h, &r));
+    assert_int_equal(r.ack, x->pnxt);
+    assert_int_equal(r.sack_count, 2);
+    assert_int_equal(r.sack[0].left, x->pnxt + 15);
+    assert_int_equal(r.sack[0].right, x->pnxt + 20);
+    assert_int_equal(r.sack[1].left, x->pnxt + 10);
+    assert_int_equal(r.sack[1].right, x->pnxt + 25);
 }
 
 /* Linux's packetdrill tcp_dsack_mult, in 10-byte units: SACK blocks for

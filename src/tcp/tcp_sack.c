@@ -251,10 +251,16 @@ void oasis_sack_note_dup(oasis_flow *f, uint32_t left, uint32_t right)
 
 void oasis_sack_note_ofo(oasis_flow *f, uint32_t left, uint32_t right)
 {
-    oasis_sack_block in = {left, right};
-    for (uint32_t k = 0; k < f->ext->ofo.n; k++)
-        if (contains((oasis_sack_block){f->ext->ofo.r[k].left, f->ext->ofo.r[k].right}, in))
-            oasis_sack_note_dup(f, left, right);
+    /* The first held range the segment overlaps: the overlap is a
+     * duplicate, whole or in part (as Linux's tcp_data_queue_ofo). */
+    for (uint32_t k = 0; k < f->ext->ofo.n; k++) {
+        const oasis_ofo_range *r = &f->ext->ofo.r[k];
+        if (oasis_seq_lt(left, r->right) && oasis_seq_lt(r->left, right)) {
+            oasis_sack_note_dup(f, oasis_seq_gt(left, r->left) ? left : r->left,
+                                oasis_seq_lt(right, r->right) ? right : r->right);
+            return;
+        }
+    }
 }
 
 uint32_t oasis_sack_fill(oasis_flow *f, oasis_sack_block *out, uint32_t max)

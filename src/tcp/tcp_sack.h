@@ -68,7 +68,8 @@ void oasis_sack_input(oasis_flow *f, const oasis_tcp_hdr *h);
 void oasis_sack_on_rto(oasis_flow *f);
 /* Receive side: a duplicate [left, right) arrived (D-SACK). */
 void oasis_sack_note_dup(oasis_flow *f, uint32_t left, uint32_t right);
-/* Receive side: [left, right) arrived again inside an out-of-order range. */
+/* Receive side: [left, right) arrived out of order; what it repeats of the
+ * first held range it overlaps is a duplicate (D-SACK). */
 void oasis_sack_note_ofo(oasis_flow *f, uint32_t left, uint32_t right);
 /* SACK blocks for an outgoing segment: a pending D-SACK first, then the
  * out-of-order ranges. */
