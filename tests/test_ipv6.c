@@ -1402,6 +1402,41 @@ static void test_rh0_and_bombs(void **state)
     fx_stop(&x);
 }
 
+/* RFC 8200 4.5: a fragment whose length and offset would make the
+ * reassembled Payload Length exceed 65535 octets is discarded with a
+ * Parameter Problem code 0 at its Fragment Offset. The Payload Length
+ * counts the headers before the fragment header too: with 8 bytes of
+ * Destination Options, offset 65520 and 15 bytes are 8 too many; without
+ * them the same fragment fits and waits for the rest. */
+static void test_frag_past_65535_with_headers(void **state)
+{
+    (void)state;
+    fx x;
+    fx_start(&x, 0, 0, 1);
+    oasis_in6 ll = ll_of(&x);
+    inject_ns(&x, &PEER, &ll, &ll, MAC_PEER);
+    uint8_t b[8 + 8 + 15];
+    memset(b, 0, sizeof b);
+    b[0] = OASIS_NH_FRAGMENT; /* Destination Options: one PadN of 4 */
+    b[2] = 1;
+    b[3] = 4;
+    oasis_ipv6_frag fh = {OASIS_NH_ICMPV6, 65520, 0, 77};
+    oasis_ipv6_frag_emit(b + 8, &fh);
+    x.cap.n = 0;
+    uint64_t hdr = ctr(&x)->ipv6.in_hdr_errors;
+    inject(&x, &PEER, &ll, 64, OASIS_NH_DSTOPTS, b, sizeof b);
+    assert_int_equal(ctr(&x)->ipv6.reasm_reqds, 0);
+    assert_int_equal(ctr(&x)->ipv6.in_hdr_errors, hdr + 1);
+    int i = last_of_type(&x, OASIS_ICMP6_PARAM_PROBLEM);
+    assert_true(i >= 0);
+    assert_int_equal(x.cap.frame[i][55], 0);                /* erroneous header field */
+    assert_int_equal(oasis_get32(x.cap.frame[i] + 58), 50); /* 40 + 8 + 2: Fragment Offset */
+    inject(&x, &PEER, &ll, 64, OASIS_NH_FRAGMENT, b + 8, sizeof b - 8);
+    assert_int_equal(ctr(&x)->ipv6.reasm_reqds, 1);
+    assert_int_equal(count_type(&x, OASIS_ICMP6_PARAM_PROBLEM), 1);
+    fx_stop(&x);
+}
+
 /* RFC 4443 2.4 (e.1): no error about an ICMPv6 error, even when what is
  * wrong with it sits in its extension headers, which the error check must
  * look past; nor a Time Exceeded about a fragmented one. The same headers
@@ -2886,6 +2921,7 @@ int main(void)
         cmocka_unit_test(test_reasm_memory_bound),
         cmocka_unit_test(test_reasm_fragment_count),
         cmocka_unit_test(test_rh0_and_bombs),
+        cmocka_unit_test(test_frag_past_65535_with_headers),
         cmocka_unit_test(test_icmp6_error_rules),
         cmocka_unit_test(test_icmp6_no_error_about_errors),
         cmocka_unit_test(test_input_validation),

@@ -189,11 +189,12 @@ oasis_ipv6_walk_err oasis_ipv6_walk_chain(const uint8_t *pkt, size_t len, oasis_
                 return stop(w, OASIS_W6_TRUNCATED, -1, 0, 0);
             uint32_t data = avail - OASIS_IPV6_FRAG_HLEN;
             /* RFC 8200 4.5: a non-last fragment whose length is not a multiple
-             * of 8 (pointer: Payload Length), or a fragment reaching past
-             * 65535 (pointer: Fragment Offset). */
+             * of 8 (pointer: Payload Length), or one that would make the
+             * reassembled Payload Length, the headers before this one
+             * included, exceed 65535 (pointer: Fragment Offset). */
             if (f.more && data % 8 != 0)
                 return stop(w, OASIS_W6_FRAG_LEN, 0, 4, 0);
-            if ((uint32_t)f.offset + data > 65535)
+            if (off - OASIS_IPV6_HLEN + (uint32_t)f.offset + data > 65535)
                 return stop(w, OASIS_W6_FRAG_LEN, 0, off + 2, 0);
             w->frag = 1;
             w->frag_hdr_off = off;
