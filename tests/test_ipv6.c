@@ -1437,6 +1437,55 @@ static void test_frag_past_65535_with_headers(void **state)
     fx_stop(&x);
 }
 
+/* RFC 8200 4: a Next Header of 0 in any header but the fixed one is an
+ * unrecognised Next Header (Parameter Problem code 1 pointing at it). A
+ * first fragment whose Fragment header names a Hop-by-Hop header would,
+ * reassembled, put it right after the fixed header: it is refused before
+ * reassembly, atomic or not. A Hop-by-Hop header before the Fragment
+ * header is where it belongs. */
+static void test_hbh_after_fragment_header(void **state)
+{
+    (void)state;
+    fx x;
+    fx_start(&x, 0, 0, 1);
+    oasis_in6 ll = ll_of(&x);
+    inject_ns(&x, &PEER, &ll, &ll, MAC_PEER);
+    uint8_t b[8 + 8 + 16];
+    memset(b, 0, sizeof b);
+    oasis_ipv6_frag fh = {OASIS_NH_HOPOPTS, 0, 0, 5};
+    oasis_ipv6_frag_emit(b, &fh);
+    b[8] = OASIS_NH_ICMPV6; /* Hop-by-Hop: one PadN of 4 */
+    b[10] = 1;
+    b[11] = 4;
+    oasis_icmp6_finish(b + 16, 16, OASIS_ICMP6_ECHO_REQUEST, 0, 0x00070001, &PEER, &ll);
+    x.cap.n = 0;
+    inject(&x, &PEER, &ll, 64, OASIS_NH_FRAGMENT, b, sizeof b); /* atomic */
+    assert_int_equal(ctr(&x)->ipv6.atomic_frags, 0);
+    assert_int_equal(ctr(&x)->icmp6.in_echos, 0);
+    int i = last_of_type(&x, OASIS_ICMP6_PARAM_PROBLEM);
+    assert_true(i >= 0);
+    assert_int_equal(x.cap.frame[i][55], 1);                /* unrecognised Next Header */
+    assert_int_equal(oasis_get32(x.cap.frame[i] + 58), 40); /* the Fragment header's */
+    fh.more = 1; /* the first of several */
+    oasis_ipv6_frag_emit(b, &fh);
+    inject(&x, &PEER, &ll, 64, OASIS_NH_FRAGMENT, b, sizeof b);
+    assert_int_equal(ctr(&x)->ipv6.reasm_reqds, 0);
+    assert_int_equal(count_type(&x, OASIS_ICMP6_PARAM_PROBLEM), 2);
+    /* Hop-by-Hop, then an atomic Fragment header: answered. */
+    uint8_t g[8 + 8 + 16];
+    memset(g, 0, sizeof g);
+    g[0] = OASIS_NH_FRAGMENT;
+    g[2] = 1;
+    g[3] = 4;
+    oasis_ipv6_frag gh = {OASIS_NH_ICMPV6, 0, 0, 6};
+    oasis_ipv6_frag_emit(g + 8, &gh);
+    oasis_icmp6_finish(g + 16, 16, OASIS_ICMP6_ECHO_REQUEST, 0, 0x00070002, &PEER, &ll);
+    inject(&x, &PEER, &ll, 64, OASIS_NH_HOPOPTS, g, sizeof g);
+    assert_int_equal(ctr(&x)->ipv6.atomic_frags, 1);
+    assert_int_equal(ctr(&x)->icmp6.in_echos, 1);
+    fx_stop(&x);
+}
+
 /* RFC 4443 2.4 (e.1): no error about an ICMPv6 error, even when what is
  * wrong with it sits in its extension headers, which the error check must
  * look past; nor a Time Exceeded about a fragmented one. The same headers
@@ -2922,6 +2971,7 @@ int main(void)
         cmocka_unit_test(test_reasm_fragment_count),
         cmocka_unit_test(test_rh0_and_bombs),
         cmocka_unit_test(test_frag_past_65535_with_headers),
+        cmocka_unit_test(test_hbh_after_fragment_header),
         cmocka_unit_test(test_icmp6_error_rules),
         cmocka_unit_test(test_icmp6_no_error_about_errors),
         cmocka_unit_test(test_input_validation),

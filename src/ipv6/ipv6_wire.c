@@ -196,6 +196,12 @@ oasis_ipv6_walk_err oasis_ipv6_walk_chain(const uint8_t *pkt, size_t len, oasis_
                 return stop(w, OASIS_W6_FRAG_LEN, 0, 4, 0);
             if (off - OASIS_IPV6_HLEN + (uint32_t)f.offset + data > 65535)
                 return stop(w, OASIS_W6_FRAG_LEN, 0, off + 2, 0);
+            /* RFC 8200 4: a Next Header of 0 in any header but the fixed
+             * one is an unrecognised Next Header. Only the first fragment's
+             * counts (4.5); reassembly would put it right after the fixed
+             * header. */
+            if (f.offset == 0 && f.next == OASIS_NH_HOPOPTS)
+                return stop(w, OASIS_W6_HBH_NOT_FIRST, 1, off, 0);
             w->frag = 1;
             w->frag_hdr_off = off;
             w->frag_offset = f.offset;
