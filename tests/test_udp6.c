@@ -659,6 +659,57 @@ static void test_errors_to_socket(void **state)
     fx_stop(&x);
 }
 
+/* RFC 8201 4: a Packet Too Big about one of our datagrams lowers the path
+ * MTU, and the node "must reduce the size of the packets it is sending
+ * along the path": no router fragments IPv6, so the next datagram is
+ * fragmented to the new size. One that quotes a port nobody bound (not
+ * our traffic, 4's validation), or reports less than 1280, changes
+ * nothing. */
+static void test_packet_too_big_lowers_path_mtu(void **state)
+{
+    (void)state;
+    fx x;
+    fx_start(&x);
+    oasis_in6 us = ll_of(&x);
+    make_peer_known(&x, &us);
+    oasis_ipaddr peer = oasis_ipaddr_v6(PEER.b);
+    const oasis_counters *c = oasis_stack_counters(x.s);
+    rx r;
+    memset(&r, 0, sizeof r);
+    assert_int_equal(oasis_udp_bind(x.s, 5000, on_recv, &r), 0);
+    static uint8_t data[1400];
+    assert_int_equal(oasis_udp_send(x.s, 5000, &peer, 53, data, sizeof data), 0);
+    assert_int_equal(x.cap.n, 1);
+    assert_int_equal(x.cap.len[0], 14 + 40 + 8 + sizeof data);
+    uint8_t q[1280 - 48];
+    memcpy(q, x.cap.frame[0] + 14, sizeof q);
+    oasis_put16(q + 40, 5001);
+    inject_icmp6_error(&x, &us, OASIS_ICMP6_PKT_TOO_BIG, 0, 1280, q, sizeof q);
+    oasis_put16(q + 40, 5000);
+    inject_icmp6_error(&x, &us, OASIS_ICMP6_PKT_TOO_BIG, 0, 1000, q, sizeof q);
+    assert_int_equal(c->ip.pmtu_lowered, 0);
+    assert_int_equal(c->ip.pmtu_below_min, 1);
+    x.cap.n = 0;
+    assert_int_equal(oasis_udp_send(x.s, 5000, &peer, 53, data, sizeof data), 0);
+    assert_int_equal(x.cap.n, 1);
+    /* Genuine: 1280 from now on. */
+    inject_icmp6_error(&x, &us, OASIS_ICMP6_PKT_TOO_BIG, 0, 1280, q, sizeof q);
+    assert_int_equal(c->ip.pmtu_lowered, 1);
+    x.cap.n = 0;
+    assert_int_equal(oasis_udp_send(x.s, 5000, &peer, 53, data, sizeof data), 0);
+    assert_int_equal(x.cap.n, 2);
+    for (size_t i = 0; i < 2; i++) {
+        assert_int_equal(x.cap.frame[i][20], OASIS_NH_FRAGMENT);
+        assert_true(x.cap.len[i] - 14 <= 1280);
+    }
+    /* A datagram that fits goes whole. */
+    x.cap.n = 0;
+    assert_int_equal(oasis_udp_send(x.s, 5000, &peer, 53, data, 1000), 0);
+    assert_int_equal(x.cap.n, 1);
+    assert_int_equal(x.cap.frame[0][20], OASIS_NH_UDP);
+    fx_stop(&x);
+}
+
 /* The wire functions alone: every truncation and lying length of a good
  * datagram, both families' pseudo-headers. */
 static void test_wire6(void **state)
@@ -724,6 +775,7 @@ int main(void)
         cmocka_unit_test(test_errors_to_socket),
         cmocka_unit_test(test_wire6),
         cmocka_unit_test(test_partial_csum_quote),
+        cmocka_unit_test(test_packet_too_big_lowers_path_mtu),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -8,6 +8,7 @@
 #include "core/mem.h"
 #include "core/prng.h"
 #include "core/stack_impl.h"
+#include "ip/ipv4.h" /* the path MTU cache (ip/pmtu.c) */
 #include "ip/proto.h"
 #include "ipv6/icmp6_wire.h"
 #include "link/eth.h"
@@ -294,6 +295,14 @@ int oasis_ipv6_output_hbh(oasis_stack *s, oasis_pbuf *p, const oasis_in6 *src,
     ih.dst = *dst;
     oasis_ipv6_emit(h, &ih);
     uint32_t mtu = v->link_mtu ? v->link_mtu : s->mtu;
+    if (!oasis_in6_is_multicast(dst)) {
+        /* RFC 8201 4: after a Packet Too Big "the node must reduce the
+         * size of the packets it is sending along the path"; no router
+         * fragments for us, so what the transport did not size to the
+         * path MTU (UDP, echo) is fragmented to it here. */
+        oasis_ipaddr pd = oasis_ipaddr_v6(dst->b);
+        mtu = oasis_pmtu_get(s, &pd);
+    }
     /* A TCP super-segment is cut at the link boundary (oasis/link.h), by
      * pieces that fit, never fragmented. */
     if (p->len > mtu && !p->gso_size) {

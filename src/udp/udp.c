@@ -338,6 +338,13 @@ void oasis_udp_icmp_error(oasis_stack *s, const oasis_ip_error *e)
         return;
     }
     c->icmp_errors++;
+    /* RFC 8201 4: a Packet Too Big about one of our datagrams (its source
+     * address ours, its source port bound: the validation 4 asks for)
+     * lowers the path MTU, so IPv6 fragments the next ones to fit. */
+    if (v6 && e->type == OASIS_ICMP6_PKT_TOO_BIG) {
+        oasis_ipaddr dst = oasis_ipaddr_v6(e->dst6);
+        oasis_pmtu_lower(s, &dst, e->mtu);
+    }
     if (!b->err_cb)
         return;
     oasis_udp_error ue = {
