@@ -1486,6 +1486,47 @@ static void test_hbh_after_fragment_header(void **state)
     fx_stop(&x);
 }
 
+/* RFC 7112 5, RFC 8200 4.5: a first fragment that does not hold the
+ * whole header chain through the upper-layer header is discarded with a
+ * Parameter Problem code 3, pointer 0, and starts no reassembly; a later
+ * fragment is not asked for it. */
+static void test_first_fragment_without_chain(void **state)
+{
+    (void)state;
+    fx x;
+    fx_start(&x, 0, 0, 1);
+    oasis_in6 ll = ll_of(&x);
+    inject_ns(&x, &PEER, &ll, &ll, MAC_PEER);
+    uint8_t b[8 + 8];
+    memset(b, 0, sizeof b);
+    /* 8 bytes of a TCP header (20 needed). */
+    oasis_ipv6_frag fh = {OASIS_NH_TCP, 0, 1, 31};
+    oasis_ipv6_frag_emit(b, &fh);
+    x.cap.n = 0;
+    inject(&x, &PEER, &ll, 64, OASIS_NH_FRAGMENT, b, sizeof b);
+    int i = last_of_type(&x, OASIS_ICMP6_PARAM_PROBLEM);
+    assert_true(i >= 0);
+    assert_int_equal(x.cap.frame[i][55], OASIS_ICMP6_PP_CHAIN);
+    assert_int_equal(oasis_get32(x.cap.frame[i] + 58), 0);
+    assert_int_equal(x.s->ip6->reasm_count, 0);
+    /* A Destination Options header of 16 bytes of which 8 came. */
+    fh.next = OASIS_NH_DSTOPTS;
+    oasis_ipv6_frag_emit(b, &fh);
+    b[8] = OASIS_NH_UDP;
+    b[9] = 1;
+    inject(&x, &PEER, &ll, 64, OASIS_NH_FRAGMENT, b, sizeof b);
+    assert_int_equal(count_type(&x, OASIS_ICMP6_PARAM_PROBLEM), 2);
+    assert_int_equal(x.s->ip6->reasm_count, 0);
+    assert_int_equal(ctr(&x)->ipv6.reasm_fails, 2);
+    /* The same 8 bytes at offset 8: held, no error. */
+    fh.offset = 8;
+    oasis_ipv6_frag_emit(b, &fh);
+    inject(&x, &PEER, &ll, 64, OASIS_NH_FRAGMENT, b, sizeof b);
+    assert_int_equal(count_type(&x, OASIS_ICMP6_PARAM_PROBLEM), 2);
+    assert_int_equal(x.s->ip6->reasm_count, 1);
+    fx_stop(&x);
+}
+
 /* RFC 4443 2.4 (e.1): no error about an ICMPv6 error, even when what is
  * wrong with it sits in its extension headers, which the error check must
  * look past; nor a Time Exceeded about a fragmented one. The same headers
@@ -1707,6 +1748,44 @@ static void test_input_validation(void **state)
     oasis_stack_input(x.s, f, 62);
     assert_int_equal(ctr(&x)->ipv6.in_addr_errors, 2);
     assert_int_equal(ctr(&x)->ipv6.in_receives, 7);
+    fx_stop(&x);
+}
+
+/* RFC 4291 address rules on input, each packet an echo request that would
+ * be answered: the loopback address neither as source nor as destination
+ * (2.5.3: "A packet received on an interface with a destination address
+ * of loopback must be dropped"), the unspecified address never a
+ * destination (2.5.2), a multicast destination of reserved scope 0 or of
+ * interface-local scope silently dropped (2.7), a multicast source never
+ * (2.7). */
+static void test_address_rules(void **state)
+{
+    (void)state;
+    fx x;
+    fx_start(&x, 0, 0, 1);
+    oasis_in6 ll = ll_of(&x);
+    inject_ns(&x, &PEER, &ll, &ll, MAC_PEER);
+    const oasis_counters *c = ctr(&x);
+    static const oasis_in6 lo = {{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1}};
+    static const oasis_in6 scope0 = {{0xff, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1}};
+    static const oasis_in6 node_local = {{0xff, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1}};
+    static const oasis_in6 group_src = {{0xff, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1}};
+    uint8_t echo[16] = {OASIS_ICMP6_ECHO_REQUEST, 0, 0, 0, 0, 1, 0, 1};
+    uint64_t hdr = c->ipv6.in_hdr_errors, addr = c->ipv6.in_addr_errors;
+    x.cap.n = 0;
+    inject(&x, &lo, &ll, 64, OASIS_NH_ICMPV6, echo, sizeof echo);
+    inject(&x, &PEER, &lo, 64, OASIS_NH_ICMPV6, echo, sizeof echo);
+    inject(&x, &group_src, &ll, 64, OASIS_NH_ICMPV6, echo, sizeof echo);
+    assert_int_equal(c->ipv6.in_hdr_errors, hdr + 3);
+    inject(&x, &PEER, &UNSPEC, 64, OASIS_NH_ICMPV6, echo, sizeof echo);
+    inject(&x, &PEER, &scope0, 64, OASIS_NH_ICMPV6, echo, sizeof echo);
+    inject(&x, &PEER, &node_local, 64, OASIS_NH_ICMPV6, echo, sizeof echo);
+    assert_int_equal(c->ipv6.in_addr_errors, addr + 3);
+    assert_int_equal(c->icmp6.in_echos, 0);
+    assert_int_equal(x.cap.n, 0);
+    /* The same echo to ff02::1 is answered. */
+    inject(&x, &PEER, &oasis_in6_all_nodes, 64, OASIS_NH_ICMPV6, echo, sizeof echo);
+    assert_int_equal(c->icmp6.in_echos, 1);
     fx_stop(&x);
 }
 
@@ -2972,9 +3051,11 @@ int main(void)
         cmocka_unit_test(test_rh0_and_bombs),
         cmocka_unit_test(test_frag_past_65535_with_headers),
         cmocka_unit_test(test_hbh_after_fragment_header),
+        cmocka_unit_test(test_first_fragment_without_chain),
         cmocka_unit_test(test_icmp6_error_rules),
         cmocka_unit_test(test_icmp6_no_error_about_errors),
         cmocka_unit_test(test_input_validation),
+        cmocka_unit_test(test_address_rules),
         cmocka_unit_test(test_own_source),
         cmocka_unit_test(test_ipv6_off),
         cmocka_unit_test(test_redirect),

@@ -710,6 +710,53 @@ static void test_packet_too_big_lowers_path_mtu(void **state)
     fx_stop(&x);
 }
 
+/* The path MTU cache is per destination (RFC 8201 5.2) and bounded: Packet
+ * Too Bigs about datagrams to more destinations than it holds evict the
+ * entry that ages out first; an entry lives 10 minutes from its last
+ * lowering (RFC 8201 4: no increase attempt sooner than 5 minutes after a
+ * Packet Too Big), then the link's MTU is used again. */
+static void test_path_mtu_cache_bounded(void **state)
+{
+    (void)state;
+    fx x;
+    fx_start(&x);
+    oasis_in6 us = ll_of(&x);
+    const oasis_counters *c = oasis_stack_counters(x.s);
+    rx r;
+    memset(&r, 0, sizeof r);
+    assert_int_equal(oasis_udp_bind(x.s, 5000, on_recv, &r), 0);
+    uint8_t q[40 + 8];
+    oasis_ipv6_hdr h;
+    memset(&h, 0, sizeof h);
+    h.payload_len = 1400;
+    h.next = 17;
+    h.hop_limit = 64;
+    h.src = us;
+    oasis_in6 far = {{0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}};
+    for (int i = 0; i <= OASIS_PMTU_ENTRIES; i++) {
+        far.b[15] = (uint8_t)(i + 1);
+        h.dst = far;
+        oasis_ipv6_emit(q, &h);
+        build_udp(q + 40, &us, &far, 5000, 53, "", 0, 1400, 0x1234);
+        inject_icmp6_error(&x, &us, OASIS_ICMP6_PKT_TOO_BIG, 0, 1300 + (uint32_t)i, q, sizeof q);
+        if (i == 0)
+            advance(&x, SEC); /* the first ages out first */
+    }
+    assert_int_equal(c->ip.pmtu_lowered, OASIS_PMTU_ENTRIES + 1);
+    assert_int_equal(c->ip.pmtu_evictions, 1);
+    oasis_ipaddr first = oasis_ipaddr_v6((const uint8_t[16]){0x20, 0x01, 0x0d, 0xb8, [15] = 1});
+    oasis_ipaddr last = oasis_ipaddr_v6(far.b);
+    assert_int_equal(oasis_pmtu_get(x.s, &first), 1500);
+    assert_int_equal(oasis_pmtu_get(x.s, &last), 1300 + OASIS_PMTU_ENTRIES);
+    /* Ten minutes after it was lowered: the link's MTU again. */
+    advance(&x, 599 * SEC);
+    assert_int_equal(oasis_pmtu_get(x.s, &last), 1300 + OASIS_PMTU_ENTRIES);
+    advance(&x, SEC);
+    assert_int_equal(oasis_pmtu_get(x.s, &last), 1500);
+    assert_true(c->ip.pmtu_expired >= 1);
+    fx_stop(&x);
+}
+
 /* The wire functions alone: every truncation and lying length of a good
  * datagram, both families' pseudo-headers. */
 static void test_wire6(void **state)
@@ -776,6 +823,7 @@ int main(void)
         cmocka_unit_test(test_wire6),
         cmocka_unit_test(test_partial_csum_quote),
         cmocka_unit_test(test_packet_too_big_lowers_path_mtu),
+        cmocka_unit_test(test_path_mtu_cache_bounded),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
