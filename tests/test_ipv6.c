@@ -1527,6 +1527,45 @@ static void test_first_fragment_without_chain(void **state)
     fx_stop(&x);
 }
 
+/* RFC 8201 4: a Packet Too Big quoting one of our outstanding echo
+ * requests lowers the path MTU, and the next large ping is fragmented to
+ * it; one quoting an echo request we have no ping for changes nothing. */
+static void test_ping_packet_too_big(void **state)
+{
+    (void)state;
+    fx x;
+    fx_start(&x, 0, 0, 1);
+    oasis_in6 ll = ll_of(&x);
+    inject_ns(&x, &PEER, &ll, &ll, MAC_PEER);
+    oasis_ipaddr peer = oasis_ipaddr_v6(PEER.b);
+    pingres r;
+    memset(&r, 0, sizeof r);
+    x.cap.n = 0;
+    assert_int_equal(oasis_ping_addr(x.s, &peer, 9, 1, 1400, 10 * SEC, on_ping, &r), 0);
+    assert_int_equal(x.cap.n, 1);
+    assert_int_equal(x.cap.len[0], 14 + 40 + 8 + 1400);
+    static uint8_t m[8 + 1232];
+    memset(m, 0, 8);
+    m[0] = OASIS_ICMP6_PKT_TOO_BIG;
+    oasis_put32(m + 4, 1280);
+    memcpy(m + 8, x.cap.frame[0] + 14, 1232);
+    m[8 + 40 + 7] = 2; /* seq 2: no such ping */
+    inject(&x, &PEER, &ll, 64, OASIS_NH_ICMPV6, m, sizeof m);
+    assert_int_equal(ctr(&x)->ip.pmtu_lowered, 0);
+    m[8 + 40 + 7] = 1;
+    inject(&x, &PEER, &ll, 64, OASIS_NH_ICMPV6, m, sizeof m);
+    assert_int_equal(ctr(&x)->ip.pmtu_lowered, 1);
+    assert_int_equal(r.done, 0); /* the ping itself waits for its timeout */
+    x.cap.n = 0;
+    assert_int_equal(oasis_ping_addr(x.s, &peer, 9, 2, 1400, 10 * SEC, on_ping, &r), 0);
+    assert_int_equal(x.cap.n, 2);
+    for (size_t i = 0; i < 2; i++) {
+        assert_int_equal(x.cap.frame[i][20], OASIS_NH_FRAGMENT);
+        assert_true(x.cap.len[i] - 14 <= 1280);
+    }
+    fx_stop(&x);
+}
+
 /* RFC 4443 2.4 (e.1): no error about an ICMPv6 error, even when what is
  * wrong with it sits in its extension headers, which the error check must
  * look past; nor a Time Exceeded about a fragmented one. The same headers
@@ -3052,6 +3091,7 @@ int main(void)
         cmocka_unit_test(test_frag_past_65535_with_headers),
         cmocka_unit_test(test_hbh_after_fragment_header),
         cmocka_unit_test(test_first_fragment_without_chain),
+        cmocka_unit_test(test_ping_packet_too_big),
         cmocka_unit_test(test_icmp6_error_rules),
         cmocka_unit_test(test_icmp6_no_error_about_errors),
         cmocka_unit_test(test_input_validation),

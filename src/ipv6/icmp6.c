@@ -6,6 +6,7 @@
 #include "core/bytes.h"
 #include "core/mem.h"
 #include "core/stack_impl.h"
+#include "ip/ipv4.h" /* the path MTU cache (ip/pmtu.c) */
 #include "ip/proto.h"
 #include "ipv6/icmp6_wire.h"
 #include "ipv6/nd_wire.h"
@@ -250,18 +251,26 @@ static void error_input(oasis_stack *s, const oasis_ipv6_hdr *ip, const oasis_ic
 }
 
 /* ICMPv6's own error hook: an unreachable quoting one of our echo
- * requests fails that ping. */
+ * requests fails that ping; a Packet Too Big quoting one lowers the path
+ * MTU (RFC 8201 4), so the next ping of that size is fragmented to fit.
+ * Either must quote a ping still outstanding (RFC 8201 4's validation). */
 static void icmp6_err(oasis_stack *s, const oasis_ip_error *e, void *ud)
 {
     (void)ud;
-    if (e->family != OASIS_IP_FAMILY_V6 || e->type != OASIS_ICMP6_DEST_UNREACH ||
-        e->quote[0] != OASIS_ICMP6_ECHO_REQUEST)
+    if (e->family != OASIS_IP_FAMILY_V6 || e->quote[0] != OASIS_ICMP6_ECHO_REQUEST ||
+        (e->type != OASIS_ICMP6_DEST_UNREACH && e->type != OASIS_ICMP6_PKT_TOO_BIG))
         return;
     oasis_in6 dst;
     memcpy(dst.b, e->dst6, 16);
     oasis_ping6_req *r = find_ping(s, &dst, oasis_get16(e->quote + 4), oasis_get16(e->quote + 6));
-    if (r)
-        finish(s, r, OASIS_EUNREACH);
+    if (!r)
+        return;
+    if (e->type == OASIS_ICMP6_PKT_TOO_BIG) {
+        oasis_ipaddr d = oasis_ipaddr_v6(e->dst6);
+        oasis_pmtu_lower(s, &d, e->mtu);
+        return;
+    }
+    finish(s, r, OASIS_EUNREACH);
 }
 
 static void icmp6_in(oasis_stack *s, const oasis_ip_packet *pkt, void *ud)
