@@ -1118,7 +1118,17 @@ static void make_echo(const oasis_in6 *dst, size_t n)
     echo_len = n;
 }
 
+static void inject_frag_nh(fx *x, const oasis_in6 *dst, uint32_t id, size_t off, size_t n,
+                           int more, uint8_t next);
+
 static void inject_frag(fx *x, const oasis_in6 *dst, uint32_t id, size_t off, size_t n, int more)
+{
+    inject_frag_nh(x, dst, id, off, n, more, OASIS_NH_ICMPV6);
+}
+
+/* As inject_frag, the Fragment header's Next Header `next`. */
+static void inject_frag_nh(fx *x, const oasis_in6 *dst, uint32_t id, size_t off, size_t n,
+                           int more, uint8_t next)
 {
     uint8_t f[2048];
     memcpy(f, oasis_stack_mac(x->s), 6);
@@ -1132,7 +1142,7 @@ static void inject_frag(fx *x, const oasis_in6 *dst, uint32_t id, size_t off, si
     h.src = PEER;
     h.dst = *dst;
     oasis_ipv6_emit(f + 14, &h);
-    oasis_ipv6_frag fh = {OASIS_NH_ICMPV6, (uint16_t)off, more, id};
+    oasis_ipv6_frag fh = {next, (uint16_t)off, more, id};
     oasis_ipv6_frag_emit(f + 54, &fh);
     memcpy(f + 62, echo_msg + off, n);
     oasis_stack_input(x->s, f, 62 + n);
@@ -1166,10 +1176,18 @@ static void test_reasm_orders(void **state)
     assert_int_equal(ctr(&x)->ipv6.reasm_oks, 3);
     assert_int_equal(ctr(&x)->icmp6.in_echos, 3);
     assert_int_equal(ctr(&x)->ipv6.reasm_reqds, 10);
+    /* Only the offset-0 fragment's Next Header counts (RFC 8200 4.5): the
+     * others may name anything. */
+    inject_frag_nh(&x, &ll, 4, 2000, 500, 0, OASIS_NH_UDP);
+    inject_frag_nh(&x, &ll, 4, 1000, 1000, 1, 253);
+    inject_frag(&x, &ll, 4, 0, 1000, 1);
+    assert_int_equal(ctr(&x)->ipv6.reasm_oks, 4);
+    assert_int_equal(ctr(&x)->icmp6.in_echos, 4);
+    assert_int_equal(ctr(&x)->ipv6.reasm_reqds, 13);
     assert_int_equal(ctr(&x)->ipv6.reasm_bytes, 0);
     /* The replies went out fragmented (2500 + 48 > 1500). */
     assert_true(ctr(&x)->ipv6.frag_creates >= 6);
-    assert_int_equal(ctr(&x)->ipv6.frag_oks, 3);
+    assert_int_equal(ctr(&x)->ipv6.frag_oks, 4);
     fx_stop(&x);
 }
 
@@ -1822,9 +1840,13 @@ static void test_address_rules(void **state)
     assert_int_equal(c->ipv6.in_addr_errors, addr + 3);
     assert_int_equal(c->icmp6.in_echos, 0);
     assert_int_equal(x.cap.n, 0);
-    /* The same echo to ff02::1 is answered. */
+    /* The same echo to ff02::1 is answered, with the default Hop Limit
+     * (no RA has given a Cur Hop Limit). */
     inject(&x, &PEER, &oasis_in6_all_nodes, 64, OASIS_NH_ICMPV6, echo, sizeof echo);
     assert_int_equal(c->icmp6.in_echos, 1);
+    int i = last_of_type(&x, OASIS_ICMP6_ECHO_REPLY);
+    assert_true(i >= 0);
+    assert_int_equal(x.cap.frame[i][14 + 7], 64);
     fx_stop(&x);
 }
 
