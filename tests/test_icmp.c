@@ -13,6 +13,7 @@
 #include "core/stack_impl.h"
 #include "icmp/icmp.h"
 #include "icmp/icmp_wire.h"
+#include "ip/ipv4.h"
 #include "ip/ipv4_wire.h"
 #include "link/eth_wire.h"
 #include "oasis/error.h"
@@ -288,6 +289,134 @@ static void test_rate_limit(void **state)
     fx_free(f);
 }
 
+/* Sends from PEER to dst a datagram whose header carries the given options
+ * (a multiple of 4 bytes) and TOS, with an 8-byte payload of protocol 99. */
+static void inject_with_options(fx *f, const uint8_t eth_dst[6], uint32_t dst, const uint8_t *opt,
+                                size_t optlen, uint8_t tos)
+{
+    uint8_t frame[200];
+    uint8_t *ip = frame + OASIS_ETH_HLEN;
+    size_t hlen = OASIS_IPV4_HLEN + optlen;
+    oasis_ipv4_hdr h;
+    memset(&h, 0, sizeof h);
+    h.total_len = (uint16_t)(hlen + 8);
+    h.id = 7;
+    h.ttl = 64;
+    h.tos = tos;
+    h.proto = 99;
+    h.src = PEER;
+    h.dst = dst;
+    oasis_eth_emit(frame, eth_dst, MAC_PEER, OASIS_ETHERTYPE_IPV4);
+    oasis_ipv4_emit(ip, &h);
+    ip[0] = (uint8_t)(0x40 | hlen / 4);
+    memcpy(ip + OASIS_IPV4_HLEN, opt, optlen);
+    memset(ip + hlen, 0xab, 8);
+    ip[10] = ip[11] = 0;
+    uint16_t c = oasis_csum(ip, hlen);
+    memcpy(ip + 10, &c, 2);
+    oasis_stack_input(f->s, frame, OASIS_ETH_HLEN + hlen + 8);
+}
+
+/* RFC 1122 3.2.2.5: a host SHOULD generate Parameter Problem; RFC 792: the
+ * datagram is discarded and the pointer names the octet at fault (here
+ * the malformed option's type octet). RFC 1122 3.2.2: with TOS 0, quoting
+ * the header unchanged and 8 bytes; never about a broadcast. */
+static void test_param_problem_for_bad_option(void **state)
+{
+    (void)state;
+    fx *f = fx_new(NULL);
+    const oasis_ip_counters *ipc = &oasis_stack_counters(f->s)->ip;
+    /* NOP, then a timestamp option (68) of length 0. */
+    static const uint8_t zero_len[8] = {1, 68, 0, 5, 0, 0, 0, 0};
+    inject_with_options(f, MAC_US, US, zero_len, sizeof zero_len, 0xb8);
+    assert_int_equal(ipc->in_hdr_errors, 1);
+    assert_int_equal(ipc->in_unknown_protos, 0); /* not delivered */
+    assert_int_equal(f->cap.n, 1);
+    oasis_ipv4_hdr ip;
+    oasis_icmp_hdr m;
+    cap_icmp(f, 0, &ip, &m);
+    assert_int_equal(ip.dst, PEER);
+    assert_int_equal(ip.src, US);
+    assert_int_equal(ip.tos, 0);
+    assert_int_equal(m.type, OASIS_ICMP_PARAM_PROBLEM);
+    assert_int_equal(m.code, 0);
+    assert_int_equal(m.rest >> 24, 21); /* the timestamp option's type octet */
+    assert_int_equal(m.payload_len, 28 + 8);
+    assert_int_equal(m.payload[0], 0x47); /* the header as it came, options too */
+    assert_int_equal(m.payload[1], 0xb8);
+    assert_memory_equal(m.payload + 20, zero_len, 8);
+
+    /* A length past the header's end; a last option with no room for its
+     * length octet. */
+    static const uint8_t too_long[4] = {7, 9, 4, 0};
+    inject_with_options(f, MAC_US, US, too_long, sizeof too_long, 0);
+    static const uint8_t no_len[4] = {1, 1, 1, 130};
+    inject_with_options(f, MAC_US, US, no_len, sizeof no_len, 0);
+    assert_int_equal(f->cap.n, 3);
+    cap_icmp(f, 1, &ip, &m);
+    assert_int_equal(m.rest >> 24, 20);
+    cap_icmp(f, 2, &ip, &m);
+    assert_int_equal(m.rest >> 24, 23);
+    assert_int_equal(ipc->in_hdr_errors, 3);
+
+    /* Well-formed options, unknown ones too, are ignored: delivered (to
+     * no protocol 99 here: a protocol unreachable). */
+    static const uint8_t unknown[4] = {0x9e, 4, 0, 0};
+    inject_with_options(f, MAC_US, US, unknown, sizeof unknown, 0);
+    assert_int_equal(ipc->in_unknown_protos, 1);
+    assert_int_equal(f->cap.n, 4);
+    cap_icmp(f, 3, &ip, &m);
+    assert_int_equal(m.type, OASIS_ICMP_DEST_UNREACH);
+
+    /* Not about a datagram to a broadcast address, in a link broadcast, or
+     * to another host; each still dropped and counted. */
+    static const uint8_t bcast[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+    inject_with_options(f, bcast, OASIS_IPV4(10, 0, 0, 255), zero_len, sizeof zero_len, 0);
+    inject_with_options(f, bcast, US, zero_len, sizeof zero_len, 0);
+    inject_with_options(f, MAC_US, OASIS_IPV4(10, 0, 0, 77), zero_len, sizeof zero_len, 0);
+    assert_int_equal(f->cap.n, 4);
+    assert_int_equal(ipc->in_hdr_errors, 6);
+    fx_free(f);
+}
+
+/* RFC 1122 3.2.2: an ICMP message of unknown type is silently discarded;
+ * 3.2.2.7 (Information), 3.2.2.8 (Timestamp) and 3.2.2.9 (Address Mask)
+ * are not implemented, so their requests are unknown types here; 3.2.2.2:
+ * a redirect is not acted on (Oasis keeps no per-destination routes). */
+static void test_unknown_types_discarded(void **state)
+{
+    (void)state;
+    fx *f = fx_new(NULL);
+    static const uint8_t types[] = {13, 15, 17, 10, 9, 42, 255};
+    uint8_t msg[8 + 12] = {0};
+    for (size_t i = 0; i < sizeof types; i++) {
+        oasis_icmp_emit(msg, sizeof msg, types[i], 0, 0x00010001);
+        inject_ip(f, US, OASIS_IPPROTO_ICMP, msg, sizeof msg);
+    }
+    assert_int_equal(icc(f)->in_msgs, sizeof types);
+    assert_int_equal(icc(f)->in_errors, 0);
+    assert_int_equal(f->cap.n, 0);
+
+    /* A redirect (host, code 1) from PEER naming a new gateway for 8.8.8.8,
+     * quoting a datagram of ours: the route stays the configured one. */
+    uint8_t red[8 + 28];
+    oasis_ipv4_hdr q;
+    memset(&q, 0, sizeof q);
+    q.total_len = 28;
+    q.ttl = 64;
+    q.proto = OASIS_IPPROTO_UDP;
+    q.src = US;
+    q.dst = OASIS_IPV4(8, 8, 8, 8);
+    oasis_ipv4_emit(red + 8, &q);
+    memset(red + 28, 0, 8);
+    oasis_icmp_emit(red, sizeof red, 5, 1, OASIS_IPV4(10, 0, 0, 3));
+    uint32_t before = oasis_ipv4_route(f->s, OASIS_IPV4(8, 8, 8, 8));
+    inject_ip(f, US, OASIS_IPPROTO_ICMP, red, sizeof red);
+    assert_int_equal(oasis_ipv4_route(f->s, OASIS_IPV4(8, 8, 8, 8)), before);
+    assert_int_equal(f->cap.n, 0);
+    fx_free(f);
+}
+
 /* ---- ping ---- */
 
 static int ping_done(void *ud) { return ((ping_result *)ud)->calls != 0; }
@@ -412,6 +541,8 @@ int main(void)
         cmocka_unit_test(test_no_error_about_link_broadcast),
         cmocka_unit_test(test_no_error_about_errors_or_fragments),
         cmocka_unit_test(test_rate_limit),
+        cmocka_unit_test(test_param_problem_for_bad_option),
+        cmocka_unit_test(test_unknown_types_discarded),
         cmocka_unit_test(test_ping_between_stacks),
         cmocka_unit_test(test_ping_timeout_and_unreachable),
         cmocka_unit_test(test_ping_unreachable_reply_and_cancel),

@@ -540,6 +540,22 @@ static int tcp_direct(oasis_stack *s, const uint8_t *pkt, size_t len)
     return 1;
 }
 
+/* RFC 1122 3.2.2.5: a host SHOULD send Parameter Problem; RFC 792: about
+ * a datagram discarded for its header, the pointer at the octet at fault.
+ * Only for a malformed option (the one header fault whose octet is
+ * known), and only about a datagram we would otherwise have taken: to us,
+ * from a proper source (oasis_icmp_send_error checks the rest of RFC 1122
+ * 3.2.2: no error about a broadcast, a fragment past the first, an error). */
+static void option_problem(oasis_stack *s, const uint8_t *pkt, size_t len, int link_bcast)
+{
+    oasis_ipv4_hdr h;
+    size_t at = oasis_ipv4_option_fault(pkt, len, &h);
+    if (!at || !oasis_ipv4_is_local(s, h.dst) || oasis_ipv4_is_martian(s, h.src))
+        return;
+    h.link_bcast = (uint8_t)(link_bcast != 0);
+    oasis_icmp_send_error(s, OASIS_ICMP_PARAM_PROBLEM, 0, (uint32_t)at << 24, &h);
+}
+
 static void ipv4_input(oasis_stack *s, const uint8_t *pkt, size_t len, int link_bcast, int loop)
 {
     oasis_ip_counters *c = &s->ctr.ip;
@@ -558,6 +574,8 @@ static void ipv4_input(oasis_stack *s, const uint8_t *pkt, size_t len, int link_
         return;
     default:
         c->in_hdr_errors++;
+        if (!loop)
+            option_problem(s, pkt, len, link_bcast);
         return;
     }
     /* No TTL check: a host must not drop a datagram for a TTL under 2

@@ -14,8 +14,9 @@
 #define IPOPT_NOP 1
 
 /* Walks the option list only to prove it is well formed, so a later reader
- * of out->options may trust each length byte. */
-static int check_options(const uint8_t *opt, size_t len)
+ * of out->options may trust each length byte. Returns the offset in opt of
+ * the first option that is not (its type octet), or len when all are. */
+static size_t bad_option(const uint8_t *opt, size_t len)
 {
     size_t i = 0;
     while (i < len) {
@@ -26,13 +27,13 @@ static int check_options(const uint8_t *opt, size_t len)
             continue;
         }
         if (len - i < 2)
-            return OASIS_EMALFORMED; /* no room for the length byte */
+            return i; /* no room for the length byte */
         size_t olen = opt[i + 1];
         if (olen < 2 || olen > len - i)
-            return OASIS_EMALFORMED;
+            return i;
         i += olen;
     }
-    return OASIS_OK;
+    return len;
 }
 
 /* Checks follow Linux's ip_rcv order: header shape, checksum, then the total
@@ -56,9 +57,8 @@ int oasis_ipv4_parse(const uint8_t *buf, size_t len, oasis_ipv4_hdr *out)
     uint16_t frag = oasis_get16(buf + 6);
     if (frag & IP_FLAG_RESERVED)
         return OASIS_EMALFORMED;
-    int err = check_options(buf + OASIS_IPV4_HLEN, hlen - OASIS_IPV4_HLEN);
-    if (err)
-        return err;
+    if (bad_option(buf + OASIS_IPV4_HLEN, hlen - OASIS_IPV4_HLEN) != hlen - OASIS_IPV4_HLEN)
+        return OASIS_EMALFORMED;
 
     out->hdr_len = (uint8_t)hlen;
     out->tos = buf[1];
@@ -76,6 +76,38 @@ int oasis_ipv4_parse(const uint8_t *buf, size_t len, oasis_ipv4_hdr *out)
     out->payload = buf + hlen;
     out->payload_len = total - hlen;
     return OASIS_OK;
+}
+
+size_t oasis_ipv4_option_fault(const uint8_t *buf, size_t len, oasis_ipv4_hdr *out)
+{
+    if (len < OASIS_IPV4_HLEN)
+        return 0;
+    size_t hlen = (size_t)(buf[0] & 0x0f) * 4;
+    if (hlen <= OASIS_IPV4_HLEN || hlen > len)
+        return 0;
+    size_t at = OASIS_IPV4_HLEN + bad_option(buf + OASIS_IPV4_HLEN, hlen - OASIS_IPV4_HLEN);
+    if (at == hlen)
+        return 0;
+    /* The rest of the header as the parser wants it, options aside. */
+    uint8_t copy[OASIS_IPV4_HLEN];
+    memcpy(copy, buf, sizeof copy);
+    copy[0] = 0x45;
+    uint16_t total = oasis_get16(buf + 2);
+    if (oasis_csum_fold(oasis_csum_add32(0, buf, hlen / 4)) != 0 || total < hlen || total > len)
+        return 0;
+    oasis_put16(copy + 2, OASIS_IPV4_HLEN);
+    copy[10] = copy[11] = 0;
+    uint16_t c = oasis_csum_fold(oasis_csum_add32(0, copy, OASIS_IPV4_HLEN / 4));
+    memcpy(copy + 10, &c, 2);
+    if (oasis_ipv4_parse(copy, sizeof copy, out) != OASIS_OK)
+        return 0;
+    out->hdr_len = (uint8_t)hlen;
+    out->total_len = total;
+    out->options = buf + OASIS_IPV4_HLEN;
+    out->options_len = hlen - OASIS_IPV4_HLEN;
+    out->payload = buf + hlen;
+    out->payload_len = total - hlen;
+    return at;
 }
 
 void oasis_ipv4_emit(uint8_t *buf, const oasis_ipv4_hdr *h)

@@ -46,6 +46,13 @@ typedef struct oasis_ipv4_hdr {
  * Bytes past the total length (link padding) are ignored. */
 int oasis_ipv4_parse(const uint8_t *buf, size_t len, oasis_ipv4_hdr *out);
 
+/* A header oasis_ipv4_parse refused for its options alone (it passes
+ * every other check): the offset from the header's start of the first
+ * malformed option's type octet, for a Parameter Problem's pointer, and
+ * the header read into out (payload and options as parse sets them).
+ * 0 for any other header. */
+size_t oasis_ipv4_option_fault(const uint8_t *buf, size_t len, oasis_ipv4_hdr *out);
+
 /* The common datagram, judged in one go: version 4 with a 20-byte header
  * (no options), a correct header checksum, a total length from 20 to len,
  * neither the reserved flag nor a fragment's (MF, offset). Returns its total
