@@ -951,6 +951,80 @@ static void test_defends_own_address(void **state)
     fx_free(f);
 }
 
+/* Sends an ARP frame from MAC_PEER to us after mutate() had its 28 bytes
+ * (a request from PEER for our address) and len of them. */
+static void inject_raw_arp(fx *f, void (*mutate)(uint8_t *arp), size_t len)
+{
+    static const uint8_t zero[6] = {0};
+    uint8_t buf[OASIS_ETH_HLEN + OASIS_ARP_LEN];
+    oasis_arp_pkt p;
+    memset(&p, 0, sizeof p);
+    p.op = OASIS_ARP_REQUEST;
+    memcpy(p.sha, MAC_PEER, 6);
+    p.spa = PEER;
+    memcpy(p.tha, zero, 6);
+    p.tpa = US;
+    oasis_eth_emit(buf, MAC_US, MAC_PEER, OASIS_ETHERTYPE_ARP);
+    oasis_arp_emit(buf + OASIS_ETH_HLEN, &p);
+    if (mutate)
+        mutate(buf + OASIS_ETH_HLEN);
+    oasis_stack_input(f->s, buf, OASIS_ETH_HLEN + len);
+}
+
+static void htype_802(uint8_t *a) { a[1] = 6; }
+static void ptype_ipv6(uint8_t *a) { a[2] = 0x86, a[3] = 0xdd; }
+static void hlen_8(uint8_t *a) { a[4] = 8; }
+static void plen_16(uint8_t *a) { a[5] = 16; }
+static void op_rarp(uint8_t *a) { a[7] = 3; }
+static void op_zero(uint8_t *a) { a[7] = 0; }
+
+/* RFC 826: a packet whose hardware type, protocol type or address lengths
+ * are not Ethernet's and IPv4's, or whose opcode is neither request nor
+ * reply, is not ours to read: counted, no answer, no entry. A request for
+ * an address not ours is not answered (no proxy ARP); an RFC 5227 probe
+ * (sender 0.0.0.0) for ours is, to its sender, and makes no entry. */
+static void test_request_validation(void **state)
+{
+    (void)state;
+    fx *f = fx_new(no_gratuitous);
+    uint8_t mac[6];
+    static void (*const bad[])(uint8_t *) = {htype_802, ptype_ipv6, hlen_8, plen_16, op_rarp,
+                                              op_zero};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        inject_raw_arp(f, bad[i], OASIS_ARP_LEN);
+        assert_int_equal(arpc(f)->rx_malformed, i + 1);
+    }
+    inject_raw_arp(f, NULL, OASIS_ARP_LEN - 1); /* truncated */
+    assert_int_equal(arpc(f)->rx_malformed, 7);
+    assert_int_equal(f->cap.n, 0);
+    assert_int_equal(oasis_arp_lookup(f->s, PEER, mac), OASIS_ENOENT);
+
+    /* Not our address: no reply, no entry. */
+    static const uint8_t zero[6] = {0};
+    inject_arp(f, OASIS_ARP_REQUEST, MAC_PEER, PEER, zero, OASIS_IPV4(10, 0, 0, 77), BCAST);
+    assert_int_equal(f->cap.n, 0);
+    assert_int_equal(arpc(f)->rx_not_for_us, 1);
+    assert_int_equal(oasis_arp_lookup(f->s, PEER, mac), OASIS_ENOENT);
+
+    /* A probe for our address: answered to the prober, nothing learnt. */
+    inject_arp(f, OASIS_ARP_REQUEST, MAC_PEER, 0, zero, US, BCAST);
+    assert_int_equal(f->cap.n, 1);
+    oasis_eth_hdr eh;
+    oasis_arp_pkt p = cap_arp(f, 0, &eh);
+    assert_int_equal(p.op, OASIS_ARP_REPLY);
+    assert_memory_equal(eh.dst, MAC_PEER, 6);
+    assert_int_equal(p.spa, US);
+    assert_memory_equal(p.sha, MAC_US, 6);
+    assert_int_equal(arpc(f)->rx_bad_sender, 0);
+    assert_int_equal(arpc(f)->cache_entries, 0);
+
+    /* The request unchanged is answered, and its sender learnt. */
+    inject_raw_arp(f, NULL, OASIS_ARP_LEN);
+    assert_int_equal(f->cap.n, 2);
+    assert_int_equal(oasis_arp_lookup(f->s, PEER, mac), 0);
+    fx_free(f);
+}
+
 static void test_two_stacks_resolve(void **state)
 {
     (void)state;
@@ -988,6 +1062,7 @@ int main(void)
         cmocka_unit_test(test_queue_bound),
         cmocka_unit_test(test_broadcast_without_arp),
         cmocka_unit_test(test_queue_keeps_latest_copy_of_segment),
+        cmocka_unit_test(test_request_validation),
         cmocka_unit_test(test_two_stacks_resolve),
         cmocka_unit_test(test_sha_must_match_eth_source),
         cmocka_unit_test(test_entries_only_when_solicited),

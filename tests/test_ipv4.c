@@ -285,6 +285,45 @@ static void test_unicast_in_link_broadcast_dropped(void **state)
     fx_free(f);
 }
 
+/* RFC 1122 3.3.6: the limited and the subnet-directed broadcast are ours;
+ * 3.2.1.3's classful forms ({net,-1}, {net,-1,-1}) and the 4.2BSD zero
+ * forms (the subnet's network address, 0.0.0.0) are not: to a CIDR host
+ * they name no broadcast (RFC 1812 4.2.3.1: discard the zero forms). */
+static void test_broadcast_forms(void **state)
+{
+    (void)state;
+    fx *f = fx_new(NULL);
+    uint8_t dg[64], frame[128];
+    size_t dglen = mk_udp(dg, 10, 1);
+    size_t len = mk_frame(frame, OASIS_IPPROTO_UDP, 1, 0, 0, dg, dglen);
+    static const uint8_t bcast[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+    uint8_t *ip = frame + OASIS_ETH_HLEN;
+    memcpy(frame, bcast, 6);
+    ip[OASIS_IPV4_HLEN + 6] = ip[OASIS_IPV4_HLEN + 7] = 0; /* no UDP checksum */
+    static const struct {
+        uint32_t dst;
+        int ours;
+    } forms[] = {
+        {0xffffffffu, 1},                /* limited */
+        {OASIS_IPV4(10, 0, 0, 255), 1},  /* subnet-directed (10.0.0.0/24) */
+        {OASIS_IPV4(10, 255, 255, 255), 0}, /* class A directed, all-subnets */
+        {OASIS_IPV4(10, 0, 0, 0), 0},    /* zero form of the subnet's */
+        {0, 0},                          /* zero form of the limited */
+    };
+    int delivered = 0;
+    uint64_t addr_errors = 0;
+    for (size_t i = 0; i < sizeof forms / sizeof forms[0]; i++) {
+        oasis_put32(ip + 16, forms[i].dst);
+        fix_csum(ip);
+        oasis_stack_input(f->s, frame, len);
+        delivered += forms[i].ours;
+        addr_errors += !forms[i].ours;
+        assert_int_equal(f->rx.count, delivered);
+        assert_int_equal(ipc(f)->in_addr_errors, addr_errors);
+    }
+    fx_free(f);
+}
+
 /* ---- IP IDs (RFC 6864) ---- */
 
 /* Item 9 of issue 11: with one global counter, the IDs a prober sees jump
@@ -318,6 +357,50 @@ static void test_ip_id_reveals_no_other_traffic(void **state)
         jumped += (uint16_t)(last_id(f) - before) != 1;
     }
     assert_true(jumped > 0);
+    fx_free(f);
+}
+
+/* Parses the last captured frame's IPv4 header. */
+static void last_hdr(const fx *f, oasis_ipv4_hdr *h)
+{
+    oasis_eth_hdr eh;
+    assert_true(f->cap.n > 0);
+    assert_int_equal(oasis_eth_parse(f->cap.frame[f->cap.n - 1], f->cap.len[f->cap.n - 1], &eh), 0);
+    assert_int_equal(oasis_ipv4_parse(eh.payload, eh.payload_len, h), 0);
+}
+
+static void ttl_9(oasis_stack_config *c) { c->ttl = 9; }
+
+/* RFC 1122 3.2.1.7: never TTL 0; a fixed TTL is configurable (64 by
+ * default). 3.2.1.6: TOS 0 unless the transport sets one. 3.2.1.3: the
+ * source is our address. RFC 791: version 4, a 20-byte header, a valid
+ * checksum (parse checks it). RFC 6864: a datagram that may be fragmented
+ * (UDP, DF clear) carries an ID the next one to the same host does not. */
+static void test_header_fields_on_send(void **state)
+{
+    (void)state;
+    fx *f = fx_new(NULL);
+    oasis_ipv4_hdr h;
+    learn_peer(f);
+    uint8_t b = 0;
+    assert_int_equal(oasis_udp_send4(f->s, PORT, PEER, 9, &b, 1), 0);
+    last_hdr(f, &h);
+    assert_int_equal(h.hdr_len, 20);
+    assert_int_equal(h.ttl, 64);
+    assert_int_equal(h.tos, 0);
+    assert_int_equal(h.df, 0);
+    assert_int_equal(h.src, US);
+    uint16_t id = h.id;
+    assert_int_equal(oasis_udp_send4(f->s, PORT, PEER, 9, &b, 1), 0);
+    last_hdr(f, &h);
+    assert_int_not_equal(h.id, id);
+    fx_free(f);
+
+    f = fx_new(ttl_9);
+    learn_peer(f);
+    assert_int_equal(oasis_udp_send4(f->s, PORT, PEER, 9, &b, 1), 0);
+    last_hdr(f, &h);
+    assert_int_equal(h.ttl, 9);
     fx_free(f);
 }
 
@@ -568,6 +651,32 @@ static void test_reasm_overlap_and_duplicates(void **state)
     fx_free(f);
 }
 
+/* RFC 791: fragments belong together by source, destination, protocol
+ * and ID; the same ID from another source or of another protocol is
+ * another datagram, and neither corrupts the other. */
+static void test_reasm_key(void **state)
+{
+    (void)state;
+    fx *f = fx_new(NULL);
+    static uint8_t dg[1008], frame[1600];
+    size_t len = mk_udp(dg, 1000, 9);
+    send_frag(f, 50, dg, len, 0, 504);
+    /* The second half, the same ID, but protocol 99, then from 10.0.0.3. */
+    size_t flen = mk_frame(frame, 99, 50, 0, 504, dg + 504, len - 504);
+    oasis_stack_input(f->s, frame, flen);
+    flen = mk_frame(frame, OASIS_IPPROTO_UDP, 50, 0, 504, dg + 504, len - 504);
+    frame[OASIS_ETH_HLEN + 15] = 3; /* source 10.0.0.3 */
+    fix_csum(frame + OASIS_ETH_HLEN);
+    oasis_stack_input(f->s, frame, flen);
+    assert_int_equal(f->rx.count, 0);
+    assert_int_equal(f->s->ip.reasm_count, 3);
+    send_frag(f, 50, dg, len, 504, len - 504);
+    assert_int_equal(f->rx.count, 1);
+    assert_received(f, dg, len);
+    assert_int_equal(f->s->ip.reasm_count, 2);
+    fx_free(f);
+}
+
 static void test_reasm_conflicting_length_dropped(void **state)
 {
     (void)state;
@@ -777,7 +886,9 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_validation_drops_counted),
         cmocka_unit_test(test_unicast_in_link_broadcast_dropped),
+        cmocka_unit_test(test_broadcast_forms),
         cmocka_unit_test(test_ip_id_reveals_no_other_traffic),
+        cmocka_unit_test(test_header_fields_on_send),
         cmocka_unit_test(test_no_route_and_gateway),
         cmocka_unit_test(test_gateway_is_next_hop),
         cmocka_unit_test(test_route_follows_prefix_and_gateway),
@@ -787,6 +898,7 @@ int main(void)
         cmocka_unit_test(test_big_datagram_between_stacks),
         cmocka_unit_test(test_reasm_in_order_and_reversed),
         cmocka_unit_test(test_reasm_overlap_and_duplicates),
+        cmocka_unit_test(test_reasm_key),
         cmocka_unit_test(test_reasm_conflicting_length_dropped),
         cmocka_unit_test(test_reasm_timeout),
         cmocka_unit_test(test_reasm_memory_bound),
