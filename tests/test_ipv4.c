@@ -324,6 +324,49 @@ static void test_broadcast_forms(void **state)
     fx_free(f);
 }
 
+/* What the protocol-99 handler saw of the IP header's options. */
+typedef struct seen_opts {
+    int calls;
+    size_t len;
+    uint8_t first;
+} seen_opts;
+
+static void opts_input(oasis_stack *s, const oasis_ip_packet *pkt, void *ud)
+{
+    (void)s;
+    seen_opts *o = ud;
+    const oasis_ipv4_hdr *h = pkt->net;
+    o->calls++;
+    o->len = h->options_len;
+    o->first = h->options_len ? h->options[0] : 0;
+}
+
+/* RFC 1122 3.2.1.8: the options received (but NOP and EOL) go up with the
+ * datagram, to the transport or ICMP; Oasis hands every protocol the
+ * parsed header, options included. A record route option here. */
+static void test_options_passed_up(void **state)
+{
+    (void)state;
+    fx *f = fx_new(NULL);
+    seen_opts o = {0};
+    assert_int_equal(oasis_ip_register(f->s, 99, opts_input, NULL, &o), 0);
+    static const uint8_t rr[8] = {7, 7, 4, 0, 0, 0, 0, 0};
+    uint8_t pl[4] = {1, 2, 3, 4};
+    uint8_t frame[128];
+    size_t len = mk_frame(frame, 99, 3, 0, 0, pl, sizeof pl);
+    uint8_t *ip = frame + OASIS_ETH_HLEN;
+    memmove(ip + 28, ip + 20, sizeof pl);
+    memcpy(ip + 20, rr, sizeof rr);
+    ip[0] = 0x47;
+    oasis_put16(ip + 2, 28 + sizeof pl);
+    fix_csum(ip);
+    oasis_stack_input(f->s, frame, len + sizeof rr);
+    assert_int_equal(o.calls, 1);
+    assert_int_equal(o.len, 8);
+    assert_int_equal(o.first, 7);
+    fx_free(f);
+}
+
 /* ---- IP IDs (RFC 6864) ---- */
 
 /* Item 9 of issue 11: with one global counter, the IDs a prober sees jump
@@ -887,6 +930,7 @@ int main(void)
         cmocka_unit_test(test_validation_drops_counted),
         cmocka_unit_test(test_unicast_in_link_broadcast_dropped),
         cmocka_unit_test(test_broadcast_forms),
+        cmocka_unit_test(test_options_passed_up),
         cmocka_unit_test(test_ip_id_reveals_no_other_traffic),
         cmocka_unit_test(test_header_fields_on_send),
         cmocka_unit_test(test_no_route_and_gateway),
