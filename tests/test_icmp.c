@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "arp/arp_wire.h"
+#include "core/bytes.h"
 #include "core/checksum.h"
 #include "core/stack_impl.h"
 #include "icmp/icmp.h"
@@ -379,6 +380,114 @@ static void test_param_problem_for_bad_option(void **state)
     fx_free(f);
 }
 
+/* Sends from PEER to us an ICMP message in a datagram whose header carries
+ * the given options (a multiple of 4 bytes). */
+static void inject_icmp_with_options(fx *f, const uint8_t *opt, size_t optlen, const uint8_t *msg,
+                                     size_t n)
+{
+    uint8_t frame[300];
+    uint8_t *ip = frame + OASIS_ETH_HLEN;
+    size_t hlen = OASIS_IPV4_HLEN + optlen;
+    oasis_ipv4_hdr h;
+    memset(&h, 0, sizeof h);
+    h.total_len = (uint16_t)(hlen + n);
+    h.id = 8;
+    h.ttl = 64;
+    h.proto = OASIS_IPPROTO_ICMP;
+    h.src = PEER;
+    h.dst = US;
+    oasis_eth_emit(frame, MAC_US, MAC_PEER, OASIS_ETHERTYPE_IPV4);
+    oasis_ipv4_emit(ip, &h);
+    ip[0] = (uint8_t)(0x40 | hlen / 4);
+    memcpy(ip + OASIS_IPV4_HLEN, opt, optlen);
+    memcpy(ip + hlen, msg, n);
+    ip[10] = ip[11] = 0;
+    uint16_t c = oasis_csum(ip, hlen);
+    memcpy(ip + 10, &c, 2);
+    oasis_stack_input(f->s, frame, OASIS_ETH_HLEN + hlen + n);
+}
+
+/* RFC 1122 3.2.2.6: a Record Route or Timestamp option in an Echo Request
+ * SHOULD be updated to include the current host and returned in the
+ * Echo Reply's header; other options are not returned. RFC 791: a full
+ * record route is passed on as it is; a full timestamp counts an
+ * overflow; flag 3 stamps only where the prespecified address is ours; a
+ * time that is not from UT midnight has its high bit set. */
+static void test_echo_returns_rr_and_ts(void **state)
+{
+    (void)state;
+    fx *f = fx_new(NULL);
+    uint8_t msg[8 + 4] = {0, 0, 0, 0, 0, 0, 0, 0, 1, 2, 3, 4};
+    oasis_icmp_emit(msg, sizeof msg, OASIS_ICMP_ECHO, 0, 0x00050001);
+    /* RR with two empty slots, NOP, TS (flag 0) with two, an unknown one. */
+    static const uint8_t opt[28] = {7, 11, 4, 0, 0, 0, 0, 0, 0, 0, 0,
+                                    1,
+                                    68, 12, 5, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+                                    0x9e, 4, 0, 0};
+    inject_icmp_with_options(f, opt, sizeof opt, msg, sizeof msg);
+    assert_int_equal(f->cap.n, 1);
+    oasis_ipv4_hdr ip;
+    oasis_icmp_hdr m;
+    cap_icmp(f, 0, &ip, &m);
+    assert_int_equal(m.type, OASIS_ICMP_ECHO_REPLY);
+    assert_int_equal(m.payload_len, 4);
+    assert_int_equal(ip.options_len, 24);
+    const uint8_t *o = ip.options;
+    assert_int_equal(o[0], 7);
+    assert_int_equal(o[1], 11);
+    assert_int_equal(o[2], 8);
+    assert_int_equal(oasis_get32(o + 3), US);
+    assert_int_equal(oasis_get32(o + 7), 0);
+    assert_int_equal(o[11], 68);
+    assert_int_equal(o[12], 12);
+    assert_int_equal(o[13], 9);
+    assert_int_equal(o[14], 0);
+    assert_true(oasis_get32(o + 15) & 0x80000000u);
+    assert_int_equal(oasis_get32(o + 19), 0);
+    assert_int_equal(o[23], 0); /* EOL padding */
+
+    /* Full: the record route comes back as it came, the timestamp's
+     * overflow goes up; flag 1 records our address with the time. */
+    static const uint8_t full[20] = {7, 7, 8, 9, 9, 9, 9,
+                                     68, 12, 5, 0x21, 0, 0, 0, 0, 0, 0, 0, 0,
+                                     0};
+    inject_icmp_with_options(f, full, sizeof full, msg, sizeof msg);
+    cap_icmp(f, 1, &ip, &m);
+    assert_int_equal(ip.options_len, 20);
+    assert_memory_equal(ip.options, full, 7);
+    assert_int_equal(ip.options[9], 13);
+    assert_int_equal(ip.options[10], 0x21);
+    assert_int_equal(oasis_get32(ip.options + 11), US);
+    assert_true(oasis_get32(ip.options + 15) & 0x80000000u);
+    static const uint8_t no_room[8] = {68, 8, 9, 0x10, 0, 0, 0, 0};
+    inject_icmp_with_options(f, no_room, sizeof no_room, msg, sizeof msg);
+    cap_icmp(f, 2, &ip, &m);
+    assert_int_equal(ip.options_len, 8);
+    assert_int_equal(ip.options[2], 9);
+    assert_int_equal(ip.options[3], 0x20);
+
+    /* Flag 3: stamped where the next address is ours, not elsewhere. */
+    uint8_t pre[12] = {68, 12, 5, 3, 0, 0, 0, 0, 0, 0, 0, 0};
+    oasis_put32(pre + 4, US);
+    inject_icmp_with_options(f, pre, sizeof pre, msg, sizeof msg);
+    cap_icmp(f, 3, &ip, &m);
+    assert_int_equal(ip.options[2], 13);
+    assert_true(oasis_get32(ip.options + 8) & 0x80000000u);
+    oasis_put32(pre + 4, OASIS_IPV4(10, 0, 0, 99));
+    inject_icmp_with_options(f, pre, sizeof pre, msg, sizeof msg);
+    cap_icmp(f, 4, &ip, &m);
+    assert_memory_equal(ip.options, pre, sizeof pre);
+
+    /* Only other options: the reply has none. */
+    static const uint8_t other[4] = {0x9e, 4, 0, 0};
+    inject_icmp_with_options(f, other, sizeof other, msg, sizeof msg);
+    cap_icmp(f, 5, &ip, &m);
+    assert_int_equal(ip.options_len, 0);
+    assert_int_equal(m.type, OASIS_ICMP_ECHO_REPLY);
+    assert_int_equal(icc(f)->out_echo_reps, 6);
+    fx_free(f);
+}
+
 /* RFC 1122 3.2.2: an ICMP message of unknown type is silently discarded;
  * 3.2.2.7 (Information), 3.2.2.8 (Timestamp) and 3.2.2.9 (Address Mask)
  * are not implemented, so their requests are unknown types here; 3.2.2.2:
@@ -543,6 +652,7 @@ int main(void)
         cmocka_unit_test(test_rate_limit),
         cmocka_unit_test(test_param_problem_for_bad_option),
         cmocka_unit_test(test_unknown_types_discarded),
+        cmocka_unit_test(test_echo_returns_rr_and_ts),
         cmocka_unit_test(test_ping_between_stacks),
         cmocka_unit_test(test_ping_timeout_and_unreachable),
         cmocka_unit_test(test_ping_unreachable_reply_and_cancel),

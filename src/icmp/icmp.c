@@ -162,7 +162,16 @@ static void answer_echo(oasis_stack *s, const oasis_ipv4_hdr *ip, const oasis_ic
         return;
     memcpy(p->data + OASIS_ICMP_HLEN, m->payload, m->payload_len);
     oasis_icmp_emit(p->data, len, OASIS_ICMP_ECHO_REPLY, 0, m->rest);
-    if (oasis_ipv4_output(s, p, ip->src, OASIS_IPPROTO_ICMP, 0) == OASIS_OK) {
+    /* RFC 1122 3.2.2.6: Record Route and Timestamp come back, with us in
+     * them. The time is not UT midnight-based: high bit set (RFC 791). */
+    uint8_t opts[OASIS_IPV4_MAX_HLEN];
+    size_t optlen = 0;
+    if (ip->options_len) {
+        uint32_t ms = (uint32_t)(oasis_now(s) / OASIS_NS_PER_MS % 86400000u);
+        optlen = oasis_ipv4_echo_options(ip->options, ip->options_len, opts, s->addr,
+                                         ms | 0x80000000u);
+    }
+    if (oasis_ipv4_output_opts(s, p, ip->src, OASIS_IPPROTO_ICMP, opts, optlen) == OASIS_OK) {
         s->ctr.icmp.out_msgs++;
         s->ctr.icmp.out_echo_reps++;
     }

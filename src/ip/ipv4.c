@@ -282,6 +282,31 @@ int oasis_ipv4_output_tt(oasis_stack *s, oasis_pbuf *p, uint32_t dst, uint8_t pr
     return send_datagram(s, p, dst, kind, next_hop);
 }
 
+int oasis_ipv4_output_opts(oasis_stack *s, oasis_pbuf *p, uint32_t dst, uint8_t proto,
+                           const uint8_t *opts, size_t optlen)
+{
+    size_t hlen = OASIS_IPV4_HLEN + optlen;
+    uint32_t next_hop;
+    if (!p || !optlen || optlen % 4 || hlen > OASIS_IPV4_MAX_HLEN || p->len + hlen > s->mtu ||
+        oasis_pbuf_headroom(p) < hlen + OASIS_ETH_HLEN || s->addr == 0)
+        return oasis_ipv4_output(s, p, dst, proto, 0);
+    uint8_t kind = route_of(s, dst, &next_hop);
+    if (kind == RT_LOOP || next_hop == 0)
+        return oasis_ipv4_output(s, p, dst, proto, 0);
+    s->ctr.ip.out_requests++;
+    oasis_ipv4_hdr h;
+    fill_header(s, &h, dst, proto, next_ident(s, dst, proto, 1), 0, 0);
+    uint8_t *hdr = oasis_pbuf_push(p, hlen);
+    h.total_len = (uint16_t)p->len;
+    oasis_ipv4_emit(hdr, &h);
+    hdr[0] = (uint8_t)(0x40 | hlen / 4);
+    memcpy(hdr + OASIS_IPV4_HLEN, opts, optlen);
+    hdr[10] = hdr[11] = 0;
+    uint16_t c = oasis_csum_fold(oasis_csum_add32(0, hdr, hlen / 4));
+    memcpy(hdr + 10, &c, 2);
+    return send_datagram(s, p, dst, kind, next_hop);
+}
+
 void oasis_ipv4_route_changed(oasis_stack *s)
 {
     if (++s->ip.rt_gen == 0)

@@ -104,6 +104,13 @@ int oasis_ipv4_output(oasis_stack *s, oasis_pbuf *p, uint32_t dst, uint8_t proto
 int oasis_ipv4_output_tt(oasis_stack *s, oasis_pbuf *p, uint32_t dst, uint8_t proto, int df,
                          uint8_t tos, uint8_t ttl);
 
+/* As oasis_ipv4_output (DF clear, TOS 0) with IP options opts (optlen
+ * bytes, a multiple of 4, at most 40) after the header. Without options,
+ * to a loopback destination, or when the whole would exceed the MTU (the
+ * options would have to follow the fragmentation rules) it is sent
+ * without them. */
+int oasis_ipv4_output_opts(oasis_stack *s, oasis_pbuf *p, uint32_t dst, uint8_t proto,
+                           const uint8_t *opts, size_t optlen);
 /* As oasis_ipv4_output_tt with DF set, through the flow's transmit cache c
  * (filled here when stale or empty): the same datagram, counters, ID and
  * capture as the slow path, in fewer steps. Destinations it does not

@@ -110,6 +110,78 @@ size_t oasis_ipv4_option_fault(const uint8_t *buf, size_t len, oasis_ipv4_hdr *o
     return at;
 }
 
+#define IPOPT_RR 7
+#define IPOPT_TS 68
+
+/* One Record Route option at o (olen bytes, well formed): our address at
+ * the pointer when a whole one fits (RFC 791: a full option is passed on
+ * as it is). 0 when its pointer is below the first slot. */
+static int record_route(uint8_t *o, size_t olen, uint32_t addr)
+{
+    size_t ptr = o[2];
+    if (olen < 3 || ptr < 4)
+        return 0;
+    if (ptr + 3 <= olen) {
+        oasis_put32(o + ptr - 1, addr);
+        o[2] = (uint8_t)(ptr + 4);
+    }
+    return 1;
+}
+
+/* One Internet Timestamp option (RFC 791): flag 0 a timestamp, flag 1 our
+ * address and a timestamp, flag 3 a timestamp where the next prespecified
+ * address is ours; no room: the overflow count goes up (it stops at 15).
+ * 0 when its pointer is below the first slot or its flag unknown. */
+static int timestamp(uint8_t *o, size_t olen, uint32_t addr, uint32_t ts)
+{
+    size_t ptr = o[2];
+    if (olen < 4 || ptr < 5)
+        return 0;
+    uint8_t flag = o[3] & 0x0f, oflw = o[3] >> 4;
+    size_t need = flag == 0 ? 4 : 8;
+    if (flag != 0 && flag != 1 && flag != 3)
+        return 0;
+    if (ptr + need - 1 > olen) {
+        if (oflw < 15)
+            o[3] = (uint8_t)((oflw + 1) << 4 | flag);
+        return 1;
+    }
+    if (flag == 3 && oasis_get32(o + ptr - 1) != addr)
+        return 1;
+    if (flag == 1)
+        oasis_put32(o + ptr - 1, addr);
+    oasis_put32(o + ptr - 1 + need - 4, ts);
+    o[2] = (uint8_t)(ptr + need);
+    return 1;
+}
+
+size_t oasis_ipv4_echo_options(const uint8_t *in, size_t inlen, uint8_t *out, uint32_t addr,
+                               uint32_t ts)
+{
+    size_t i = 0, n = 0;
+    int rr = 0, tsd = 0;
+    while (i < inlen && in[i] != IPOPT_EOL) {
+        if (in[i] == IPOPT_NOP) {
+            i++;
+            continue;
+        }
+        size_t olen = in[i + 1]; /* well formed: the parser said so */
+        int *seen = in[i] == IPOPT_RR ? &rr : in[i] == IPOPT_TS ? &tsd : NULL;
+        if (seen && !*seen) { /* each appears at most once */
+            memcpy(out + n, in + i, olen);
+            if (in[i] == IPOPT_RR ? record_route(out + n, olen, addr)
+                                  : timestamp(out + n, olen, addr, ts)) {
+                *seen = 1;
+                n += olen;
+            }
+        }
+        i += olen;
+    }
+    while (n % 4)
+        out[n++] = IPOPT_EOL;
+    return n;
+}
+
 void oasis_ipv4_emit(uint8_t *buf, const oasis_ipv4_hdr *h)
 {
     uint16_t frag = (uint16_t)((h->frag_off / 8) & IP_FRAG_MASK);

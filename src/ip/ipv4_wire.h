@@ -53,6 +53,15 @@ int oasis_ipv4_parse(const uint8_t *buf, size_t len, oasis_ipv4_hdr *out);
  * 0 for any other header. */
 size_t oasis_ipv4_option_fault(const uint8_t *buf, size_t len, oasis_ipv4_hdr *out);
 
+/* RFC 1122 3.2.2.6: the Record Route and Timestamp options of a received
+ * header's options (in, inlen bytes, found well formed by oasis_ipv4_parse)
+ * as an answer returns them: our address (addr) or a timestamp (ts)
+ * recorded where there is room, every other option left out. Writes them
+ * to out (at least inlen + 3 bytes) padded with EOL to a multiple of 4;
+ * returns that length (0: none to return). */
+size_t oasis_ipv4_echo_options(const uint8_t *in, size_t inlen, uint8_t *out, uint32_t addr,
+                               uint32_t ts);
+
 /* The common datagram, judged in one go: version 4 with a 20-byte header
  * (no options), a correct header checksum, a total length from 20 to len,
  * neither the reserved flag nor a fragment's (MF, offset). Returns its total
