@@ -290,10 +290,11 @@ static void test_rate_limit(void **state)
     fx_free(f);
 }
 
-/* Sends from PEER to dst a datagram whose header carries the given options
- * (a multiple of 4 bytes) and TOS, with an 8-byte payload of protocol 99. */
+/* Sends from PEER to dst a datagram of the given IP version whose header
+ * carries the given options (a multiple of 4 bytes) and TOS, with an
+ * 8-byte payload of protocol 99. */
 static void inject_with_options(fx *f, const uint8_t eth_dst[6], uint32_t dst, const uint8_t *opt,
-                                size_t optlen, uint8_t tos)
+                                size_t optlen, uint8_t tos, uint8_t version)
 {
     uint8_t frame[200];
     uint8_t *ip = frame + OASIS_ETH_HLEN;
@@ -309,7 +310,7 @@ static void inject_with_options(fx *f, const uint8_t eth_dst[6], uint32_t dst, c
     h.dst = dst;
     oasis_eth_emit(frame, eth_dst, MAC_PEER, OASIS_ETHERTYPE_IPV4);
     oasis_ipv4_emit(ip, &h);
-    ip[0] = (uint8_t)(0x40 | hlen / 4);
+    ip[0] = (uint8_t)(version << 4 | hlen / 4);
     memcpy(ip + OASIS_IPV4_HLEN, opt, optlen);
     memset(ip + hlen, 0xab, 8);
     ip[10] = ip[11] = 0;
@@ -329,7 +330,7 @@ static void test_param_problem_for_bad_option(void **state)
     const oasis_ip_counters *ipc = &oasis_stack_counters(f->s)->ip;
     /* NOP, then a timestamp option (68) of length 0. */
     static const uint8_t zero_len[8] = {1, 68, 0, 5, 0, 0, 0, 0};
-    inject_with_options(f, MAC_US, US, zero_len, sizeof zero_len, 0xb8);
+    inject_with_options(f, MAC_US, US, zero_len, sizeof zero_len, 0xb8, 4);
     assert_int_equal(ipc->in_hdr_errors, 1);
     assert_int_equal(ipc->in_unknown_protos, 0); /* not delivered */
     assert_int_equal(f->cap.n, 1);
@@ -350,9 +351,9 @@ static void test_param_problem_for_bad_option(void **state)
     /* A length past the header's end; a last option with no room for its
      * length octet. */
     static const uint8_t too_long[4] = {7, 9, 4, 0};
-    inject_with_options(f, MAC_US, US, too_long, sizeof too_long, 0);
+    inject_with_options(f, MAC_US, US, too_long, sizeof too_long, 0, 4);
     static const uint8_t no_len[4] = {1, 1, 1, 130};
-    inject_with_options(f, MAC_US, US, no_len, sizeof no_len, 0);
+    inject_with_options(f, MAC_US, US, no_len, sizeof no_len, 0, 4);
     assert_int_equal(f->cap.n, 3);
     cap_icmp(f, 1, &ip, &m);
     assert_int_equal(m.rest >> 24, 20);
@@ -363,7 +364,7 @@ static void test_param_problem_for_bad_option(void **state)
     /* Well-formed options, unknown ones too, are ignored: delivered (to
      * no protocol 99 here: a protocol unreachable). */
     static const uint8_t unknown[4] = {0x9e, 4, 0, 0};
-    inject_with_options(f, MAC_US, US, unknown, sizeof unknown, 0);
+    inject_with_options(f, MAC_US, US, unknown, sizeof unknown, 0, 4);
     assert_int_equal(ipc->in_unknown_protos, 1);
     assert_int_equal(f->cap.n, 4);
     cap_icmp(f, 3, &ip, &m);
@@ -372,11 +373,17 @@ static void test_param_problem_for_bad_option(void **state)
     /* Not about a datagram to a broadcast address, in a link broadcast, or
      * to another host; each still dropped and counted. */
     static const uint8_t bcast[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
-    inject_with_options(f, bcast, OASIS_IPV4(10, 0, 0, 255), zero_len, sizeof zero_len, 0);
-    inject_with_options(f, bcast, US, zero_len, sizeof zero_len, 0);
-    inject_with_options(f, MAC_US, OASIS_IPV4(10, 0, 0, 77), zero_len, sizeof zero_len, 0);
+    inject_with_options(f, bcast, OASIS_IPV4(10, 0, 0, 255), zero_len, sizeof zero_len, 0, 4);
+    inject_with_options(f, bcast, US, zero_len, sizeof zero_len, 0, 4);
+    inject_with_options(f, MAC_US, OASIS_IPV4(10, 0, 0, 77), zero_len, sizeof zero_len, 0, 4);
     assert_int_equal(f->cap.n, 4);
     assert_int_equal(ipc->in_hdr_errors, 6);
+
+    /* A header with another fault too (here version 5) is not answered:
+     * only a datagram refused for its options alone is. */
+    inject_with_options(f, MAC_US, US, zero_len, sizeof zero_len, 0, 5);
+    assert_int_equal(f->cap.n, 4);
+    assert_int_equal(ipc->in_hdr_errors, 7);
     fx_free(f);
 }
 

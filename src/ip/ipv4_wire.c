@@ -83,7 +83,7 @@ size_t oasis_ipv4_option_fault(const uint8_t *buf, size_t len, oasis_ipv4_hdr *o
     if (len < OASIS_IPV4_HLEN)
         return 0;
     size_t hlen = (size_t)(buf[0] & 0x0f) * 4;
-    if (hlen <= OASIS_IPV4_HLEN || hlen > len)
+    if ((buf[0] >> 4) != 4 || hlen <= OASIS_IPV4_HLEN || hlen > len)
         return 0;
     size_t at = OASIS_IPV4_HLEN + bad_option(buf + OASIS_IPV4_HLEN, hlen - OASIS_IPV4_HLEN);
     if (at == hlen)
