@@ -118,9 +118,9 @@ size_t oasis_ipv4_option_fault(const uint8_t *buf, size_t len, oasis_ipv4_hdr *o
  * as it is). 0 when its pointer is below the first slot. */
 static int record_route(uint8_t *o, size_t olen, uint32_t addr)
 {
-    size_t ptr = o[2];
-    if (olen < 3 || ptr < 4)
+    if (olen < 3 || o[2] < 4)
         return 0;
+    size_t ptr = o[2];
     if (ptr + 3 <= olen) {
         oasis_put32(o + ptr - 1, addr);
         o[2] = (uint8_t)(ptr + 4);
@@ -134,9 +134,9 @@ static int record_route(uint8_t *o, size_t olen, uint32_t addr)
  * 0 when its pointer is below the first slot or its flag unknown. */
 static int timestamp(uint8_t *o, size_t olen, uint32_t addr, uint32_t ts)
 {
-    size_t ptr = o[2];
-    if (olen < 4 || ptr < 5)
+    if (olen < 4 || o[2] < 5)
         return 0;
+    size_t ptr = o[2];
     uint8_t flag = o[3] & 0x0f, oflw = o[3] >> 4;
     size_t need = flag == 0 ? 4 : 8;
     if (flag != 0 && flag != 1 && flag != 3)
