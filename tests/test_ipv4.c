@@ -309,6 +309,7 @@ static void test_broadcast_forms(void **state)
         {OASIS_IPV4(10, 255, 255, 255), 0}, /* class A directed, all-subnets */
         {OASIS_IPV4(10, 0, 0, 0), 0},    /* zero form of the subnet's */
         {0, 0},                          /* zero form of the limited */
+        {OASIS_IPV4(127, 0, 0, 1), 0},   /* loopback, from the wire (3.2.1.3 g) */
     };
     int delivered = 0;
     uint64_t addr_errors = 0;
