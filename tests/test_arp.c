@@ -830,6 +830,28 @@ static void test_sha_must_match_eth_source(void **state)
     fx_free(f);
 }
 
+/* A sender whose hardware address is a group one (broadcast here, as the
+ * frame's source too) gets no reply, which would reach every host, and no
+ * entry: counted as a bad sender. */
+static void test_group_sender_ignored(void **state)
+{
+    (void)state;
+    static const uint8_t zero[6] = {0};
+    static const uint8_t mcast[6] = {0x01, 0, 0x5e, 0, 0, 1};
+    fx *f = fx_new(no_gratuitous);
+    uint8_t mac[6];
+    inject_arp_from(f, BCAST, OASIS_ARP_REQUEST, BCAST, PEER, zero, US, BCAST);
+    inject_arp_from(f, mcast, OASIS_ARP_REQUEST, mcast, PEER, zero, US, BCAST);
+    inject_arp_from(f, mcast, OASIS_ARP_REPLY, mcast, PEER, zero, US, BCAST);
+    assert_int_equal(f->cap.n, 0);
+    assert_int_equal(arpc(f)->rx_bad_sender, 3);
+    assert_int_equal(oasis_arp_lookup(f->s, PEER, mac), OASIS_ENOENT);
+    /* the same request from an individual address is answered */
+    inject_arp_from(f, MAC_PEER, OASIS_ARP_REQUEST, MAC_PEER, PEER, zero, US, BCAST);
+    assert_int_equal(f->cap.n, 1);
+    fx_free(f);
+}
+
 /* Item 7 (b): no entry from an unsolicited reply, a gratuitous request or a
  * martian sender; a request aimed at us and a reply to our request do. */
 static void test_entries_only_when_solicited(void **state)
@@ -1065,6 +1087,7 @@ int main(void)
         cmocka_unit_test(test_request_validation),
         cmocka_unit_test(test_two_stacks_resolve),
         cmocka_unit_test(test_sha_must_match_eth_source),
+        cmocka_unit_test(test_group_sender_ignored),
         cmocka_unit_test(test_entries_only_when_solicited),
         cmocka_unit_test(test_flood_keeps_entry_in_use),
         cmocka_unit_test(test_mac_change_needs_confirmation),

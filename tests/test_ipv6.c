@@ -956,6 +956,31 @@ static void test_nd_fragmented_ignored(void **state)
 
 /* An NS from a neighbour for our address draws a solicited NA with our MAC,
  * and the neighbour is cached STALE (RFC 4861 7.2.3, 7.2.4). */
+/* A link-layer address option holding a group address (broadcast or
+ * multicast, the I/G bit) is refused with its message: an entry for it
+ * would send our unicast to every host. Counted in nd.bad_messages. */
+static void test_group_lladdr_refused(void **state)
+{
+    (void)state;
+    static const uint8_t bcast[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+    static const uint8_t mcast[6] = {0x33, 0x33, 0, 0, 0, 1};
+    fx x;
+    fx_start(&x, 0, 0, 1);
+    oasis_in6 ll = ll_of(&x);
+    oasis_in6 sn = oasis_in6_solicited_node(&ll);
+    uint64_t bad = ctr(&x)->nd.bad_messages;
+    inject_ns(&x, &PEER, &sn, &ll, bcast);
+    inject_na(&x, &PEER, &ll, &PEER, OASIS_ND_NA_OVERRIDE, mcast, 255);
+    advance(&x, 0);
+    assert_int_equal(x.cap.n, 0);
+    assert_null(oasis_nd_lookup(x.s, &PEER));
+    assert_int_equal(ctr(&x)->nd.bad_messages, bad + 2);
+    /* the same NS with an individual address is answered */
+    inject_ns(&x, &PEER, &sn, &ll, MAC_PEER);
+    assert_true(last_of_type(&x, OASIS_ICMP6_NA) >= 0);
+    fx_stop(&x);
+}
+
 static void test_ns_answered(void **state)
 {
     (void)state;
@@ -3103,6 +3128,7 @@ int main(void)
         cmocka_unit_test(test_nd_router_entries_evictable),
         cmocka_unit_test(test_nd_fragmented_ignored),
         cmocka_unit_test(test_ns_answered),
+        cmocka_unit_test(test_group_lladdr_refused),
         cmocka_unit_test(test_slaac_lifetimes),
         cmocka_unit_test(test_reasm_orders),
         cmocka_unit_test(test_reasm_overlap),

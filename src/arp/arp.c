@@ -447,6 +447,13 @@ void oasis_arp_input(oasis_stack *s, const uint8_t *buf, size_t len, const uint8
         c->rx_sha_mismatch++;
         return;
     }
+    /* A station's address is an individual one (IEEE 802: never a source
+     * with the group bit): a reply to a group sender would reach every
+     * host, and an entry for it send our unicast to all. */
+    if (pkt.sha[0] & 1) {
+        c->rx_bad_sender++;
+        return;
+    }
     if (a_watch(s))
         s->arp.watch(s, s->arp.watch_ud, pkt.op, pkt.spa, pkt.tpa, pkt.sha);
     if (s->addr != 0 && pkt.spa == s->addr) {

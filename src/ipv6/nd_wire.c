@@ -32,7 +32,9 @@ static int parse_opts(uint8_t type, const uint8_t *p, size_t len, oasis_nd_opts 
              * (6.1.1, 6.1.2, 7.1.1, 7.1.2, 8.1: "processed as normal"). */
             if (p[0] != lla_option_of(type))
                 break;
-            if (olen != 8) /* Ethernet: 6 bytes after type and length */
+            /* Ethernet: 6 bytes after type and length, an individual
+             * address (a group one would make our unicast everyone's) */
+            if (olen != 8 || (p[2] & 1))
                 return OASIS_EMALFORMED;
             if (p[0] == OASIS_ND_OPT_SLLA)
                 o->slla = p + 2;
