@@ -3,11 +3,18 @@
 # (all pinned to one core), medians per binary, then the last binary's median
 # over the best median among the others ("lwIP at its best", same run).
 #   bench/multi_compare.sh -s SECS -n REPS -c CPU -r "rr 1;rr 1024" BIN1 ... BINk OASIS
+# As in compare.sh, VAR=value before a path sets its environment, e.g.
+# "OASIS_BENCH_OPTS=lwip ./oasis-bench" (one argument, quoted).
 set -uo pipefail
 SECS=2; REPS=5; CPU=0; ROWS="rr 1;rr 1024"
 while getopts s:n:c:r: opt; do case $opt in s) SECS=$OPTARG;; n) REPS=$OPTARG;; c) CPU=$OPTARG;; r) ROWS=$OPTARG;; esac; done
 shift $((OPTIND-1)); BINS=("$@"); K=${#BINS[@]}
-run() { taskset -c "$CPU" "$@" 2>/dev/null | awk -F, '/^RESULT,/ { print $5; exit }'; }
+run() {
+  local spec=$1; shift
+  local envs=() prog
+  for w in $spec; do case $w in *=*) envs+=("$w") ;; *) prog=$w ;; esac; done
+  env "${envs[@]}" taskset -c "$CPU" "$prog" "$@" 2>/dev/null | awk -F, '/^RESULT,/ { print $5; exit }'
+}
 median() { sort -g | awk '{ v[NR] = $1 } END { printf "%.6g\n", (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 echo "# $(date -u) load $(cut -d' ' -f1-3 /proc/loadavg); core $CPU, $SECS s per run, $REPS reps, interleaved"
 IFS=';' read -ra rows <<<"$ROWS"
