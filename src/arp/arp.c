@@ -449,8 +449,8 @@ void oasis_arp_input(oasis_stack *s, const uint8_t *buf, size_t len, const uint8
     }
     /* A station's address is an individual one (IEEE 802: never a source
      * with the group bit): a reply to a group sender would reach every
-     * host, and an entry for it send our unicast to all. */
-    if (pkt.sha[0] & 1) {
+     * host (usable_sender keeps such a sender out of the cache too). */
+    if (oasis_mac_is_multicast(pkt.sha)) {
         c->rx_bad_sender++;
         return;
     }

@@ -298,12 +298,7 @@ int oasis_ipv4_output_opts(oasis_stack *s, oasis_pbuf *p, uint32_t dst, uint8_t 
     fill_header(s, &h, dst, proto, next_ident(s, dst, proto, 1), 0, 0);
     uint8_t *hdr = oasis_pbuf_push(p, hlen);
     h.total_len = (uint16_t)p->len;
-    oasis_ipv4_emit(hdr, &h);
-    hdr[0] = (uint8_t)(0x40 | hlen / 4);
-    memcpy(hdr + OASIS_IPV4_HLEN, opts, optlen);
-    hdr[10] = hdr[11] = 0;
-    uint16_t c = oasis_csum_fold(oasis_csum_add32(0, hdr, hlen / 4));
-    memcpy(hdr + 10, &c, 2);
+    oasis_ipv4_emit_opts(hdr, &h, opts, optlen);
     return send_datagram(s, p, dst, kind, next_hop);
 }
 

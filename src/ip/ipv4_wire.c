@@ -37,8 +37,11 @@ static size_t bad_option(const uint8_t *opt, size_t len)
 }
 
 /* Checks follow Linux's ip_rcv order: header shape, checksum, then the total
- * length (a corrupted length field shows up as a checksum error). */
-int oasis_ipv4_parse(const uint8_t *buf, size_t len, oasis_ipv4_hdr *out)
+ * length (a corrupted length field shows up as a checksum error). With
+ * fault NULL a malformed option fails the header; otherwise the header
+ * passes and *fault is the offset of the first malformed option's type
+ * octet from the header's start (0: all are well formed). */
+static int parse(const uint8_t *buf, size_t len, oasis_ipv4_hdr *out, size_t *fault)
 {
     if (len < OASIS_IPV4_HLEN)
         return OASIS_ETRUNCATED;
@@ -57,8 +60,12 @@ int oasis_ipv4_parse(const uint8_t *buf, size_t len, oasis_ipv4_hdr *out)
     uint16_t frag = oasis_get16(buf + 6);
     if (frag & IP_FLAG_RESERVED)
         return OASIS_EMALFORMED;
-    if (bad_option(buf + OASIS_IPV4_HLEN, hlen - OASIS_IPV4_HLEN) != hlen - OASIS_IPV4_HLEN)
-        return OASIS_EMALFORMED;
+    size_t bad = bad_option(buf + OASIS_IPV4_HLEN, hlen - OASIS_IPV4_HLEN);
+    if (bad != hlen - OASIS_IPV4_HLEN) {
+        if (!fault)
+            return OASIS_EMALFORMED;
+        *fault = OASIS_IPV4_HLEN + bad;
+    }
 
     out->hdr_len = (uint8_t)hlen;
     out->tos = buf[1];
@@ -78,36 +85,15 @@ int oasis_ipv4_parse(const uint8_t *buf, size_t len, oasis_ipv4_hdr *out)
     return OASIS_OK;
 }
 
+int oasis_ipv4_parse(const uint8_t *buf, size_t len, oasis_ipv4_hdr *out)
+{
+    return parse(buf, len, out, NULL);
+}
+
 size_t oasis_ipv4_option_fault(const uint8_t *buf, size_t len, oasis_ipv4_hdr *out)
 {
-    if (len < OASIS_IPV4_HLEN)
-        return 0;
-    size_t hlen = (size_t)(buf[0] & 0x0f) * 4;
-    if ((buf[0] >> 4) != 4 || hlen <= OASIS_IPV4_HLEN || hlen > len)
-        return 0;
-    size_t at = OASIS_IPV4_HLEN + bad_option(buf + OASIS_IPV4_HLEN, hlen - OASIS_IPV4_HLEN);
-    if (at == hlen)
-        return 0;
-    /* The rest of the header as the parser wants it, options aside. */
-    uint8_t copy[OASIS_IPV4_HLEN];
-    memcpy(copy, buf, sizeof copy);
-    copy[0] = 0x45;
-    uint16_t total = oasis_get16(buf + 2);
-    if (oasis_csum_fold(oasis_csum_add32(0, buf, hlen / 4)) != 0 || total < hlen || total > len)
-        return 0;
-    oasis_put16(copy + 2, OASIS_IPV4_HLEN);
-    copy[10] = copy[11] = 0;
-    uint16_t c = oasis_csum_fold(oasis_csum_add32(0, copy, OASIS_IPV4_HLEN / 4));
-    memcpy(copy + 10, &c, 2);
-    if (oasis_ipv4_parse(copy, sizeof copy, out) != OASIS_OK)
-        return 0;
-    out->hdr_len = (uint8_t)hlen;
-    out->total_len = total;
-    out->options = buf + OASIS_IPV4_HLEN;
-    out->options_len = hlen - OASIS_IPV4_HLEN;
-    out->payload = buf + hlen;
-    out->payload_len = total - hlen;
-    return at;
+    size_t at = 0;
+    return parse(buf, len, out, &at) == OASIS_OK ? at : 0;
 }
 
 #define IPOPT_RR 7
@@ -182,14 +168,17 @@ size_t oasis_ipv4_echo_options(const uint8_t *in, size_t inlen, uint8_t *out, ui
     return n;
 }
 
-void oasis_ipv4_emit(uint8_t *buf, const oasis_ipv4_hdr *h)
+/* The header's fields with optlen bytes of options after them; the
+ * checksum covers both. */
+static void emit(uint8_t *buf, const oasis_ipv4_hdr *h, size_t optlen)
 {
     uint16_t frag = (uint16_t)((h->frag_off / 8) & IP_FRAG_MASK);
     if (h->df)
         frag |= IP_FLAG_DF;
     if (h->mf)
         frag |= IP_FLAG_MF;
-    buf[0] = 0x45;
+    size_t hlen = OASIS_IPV4_HLEN + optlen;
+    buf[0] = (uint8_t)(0x40 | hlen / 4);
     buf[1] = h->tos;
     oasis_put16(buf + 2, h->total_len);
     oasis_put16(buf + 4, h->id);
@@ -199,6 +188,15 @@ void oasis_ipv4_emit(uint8_t *buf, const oasis_ipv4_hdr *h)
     buf[10] = buf[11] = 0;
     oasis_put32(buf + 12, h->src);
     oasis_put32(buf + 16, h->dst);
-    uint16_t c = oasis_csum_fold(oasis_csum_add32(0, buf, OASIS_IPV4_HLEN / 4));
+    uint16_t c = oasis_csum_fold(oasis_csum_add32(0, buf, hlen / 4));
     memcpy(buf + 10, &c, 2);
+}
+
+void oasis_ipv4_emit(uint8_t *buf, const oasis_ipv4_hdr *h) { emit(buf, h, 0); }
+
+void oasis_ipv4_emit_opts(uint8_t *buf, const oasis_ipv4_hdr *h, const uint8_t *opts,
+                          size_t optlen)
+{
+    memcpy(buf + OASIS_IPV4_HLEN, opts, optlen);
+    emit(buf, h, optlen);
 }

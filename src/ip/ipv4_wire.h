@@ -80,5 +80,9 @@ static inline size_t oasis_ipv4_plain(const uint8_t *buf, size_t len)
 /* Writes a 20-byte header (options are not emitted; hdr_len is ignored)
  * with its checksum. */
 void oasis_ipv4_emit(uint8_t *buf, const oasis_ipv4_hdr *h);
+/* The same with optlen bytes of options (a multiple of 4, at most 40)
+ * after the 20: the header length field and the checksum count them. */
+void oasis_ipv4_emit_opts(uint8_t *buf, const oasis_ipv4_hdr *h, const uint8_t *opts,
+                          size_t optlen);
 
 #endif

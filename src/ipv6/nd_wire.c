@@ -2,6 +2,7 @@
 #include "ipv6/nd_wire.h"
 
 #include "core/bytes.h"
+#include "link/eth_wire.h"
 #include "oasis/error.h"
 
 #include <string.h>
@@ -34,7 +35,7 @@ static int parse_opts(uint8_t type, const uint8_t *p, size_t len, oasis_nd_opts 
                 break;
             /* Ethernet: 6 bytes after type and length, an individual
              * address (a group one would make our unicast everyone's) */
-            if (olen != 8 || (p[2] & 1))
+            if (olen != 8 || oasis_mac_is_multicast(p + 2))
                 return OASIS_EMALFORMED;
             if (p[0] == OASIS_ND_OPT_SLLA)
                 o->slla = p + 2;
