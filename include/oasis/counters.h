@@ -89,6 +89,11 @@ typedef struct oasis_icmp_counters {
     uint64_t in_time_excds, in_parm_probs, in_src_quenchs;
     uint64_t in_errors_unowned;  /* errors quoting no datagram of ours (bad quote,
                                     another source, no protocol to tell): dropped */
+    uint64_t in_redirects;       /* InRedirects */
+    uint64_t redirects_taken;    /* ... that changed a destination's first hop */
+    uint64_t redirects_ignored;  /* ... not from the current first hop, naming a gateway
+                                    off our subnet, quoting no datagram of ours, or off */
+    uint64_t out_time_excds, out_parm_probs; /* OutTimeExcds (reassembly timeout), OutParmProbs */
 } oasis_icmp_counters;
 
 typedef struct oasis_udp_counters {

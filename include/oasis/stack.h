@@ -65,6 +65,9 @@ typedef struct oasis_stack_config {
     /* ICMP errors: token bucket */
     uint32_t icmp_rate_per_sec;  /* (100) */
     uint32_t icmp_burst;         /* (50) */
+    int icmp_redirects;          /* 1 (the default): a redirect from the current first hop
+                                    for a destination changes it (RFC 1122 3.2.2.2); 0:
+                                    redirects are counted and ignored */
     uint64_t pmtu_expire_ns;     /* a lowered path MTU is forgotten after this (600 s,
                                     RFC 1191 6.3); 0: never */
 

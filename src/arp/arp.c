@@ -263,6 +263,7 @@ static void entry_timer(oasis_stack *s, oasis_timer *t)
         }
         s->ctr.arp.resolve_failed++; /* gone: resolve afresh when needed */
         remove_entry(s, e);
+        oasis_ipv4_redirects_via_lost(s, ip); /* a dead redirect gateway */
         return;
     }
     if (e->state == ARP_PROBE) {
@@ -290,6 +291,7 @@ static void entry_timer(oasis_stack *s, oasis_timer *t)
     s->ctr.arp.queue_drops += e->qlen;
     oasis_pbuf *p = detach_queue(s, e);
     remove_entry(s, e);
+    oasis_ipv4_redirects_via_lost(s, ip);
     oasis_ip_unreachable_chain(s, p);
     oasis_icmp_neighbour_failed(s, ip);
 }

@@ -29,6 +29,7 @@ void oasis_stack_config_init(oasis_stack_config *cfg)
     cfg->reasm_max_datagrams = 64;
     cfg->icmp_rate_per_sec = 100;
     cfg->icmp_burst = 50;
+    cfg->icmp_redirects = 1;
     cfg->pmtu_expire_ns = 600 * OASIS_NS_PER_SEC;
 
     oasis_tcp_config *t = &cfg->tcp;
@@ -205,6 +206,7 @@ int oasis_stack_destroy(oasis_stack *s)
 void oasis_stack_set_link(oasis_stack *s, oasis_link *link)
 {
     s->link = link;
+    oasis_ipv4_redirects_clear(s);
     oasis_ipv4_route_changed(s);
     if (link && s->cfg.mtu == 0 && link->mtu >= 576)
         s->mtu = link->mtu;
@@ -221,6 +223,9 @@ int oasis_stack_set_ipv4(oasis_stack *s, uint32_t addr, uint8_t prefix_len, uint
     if (!s || prefix_len > 32)
         return OASIS_EINVAL;
     uint32_t old = s->addr;
+    /* (A DHCP renewal sets the same again: redirects stay.) */
+    if (addr != old || oasis_netmask(prefix_len) != s->netmask || gateway != s->cfg.gateway)
+        oasis_ipv4_redirects_clear(s);
     s->addr = s->cfg.addr = addr;
     s->cfg.prefix_len = prefix_len;
     s->netmask = oasis_netmask(prefix_len);

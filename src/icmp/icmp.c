@@ -87,7 +87,7 @@ static oasis_ping_req *find_ping(oasis_stack *s, uint32_t peer, uint16_t id, uin
 static int is_error_type(uint8_t type)
 {
     return type == OASIS_ICMP_DEST_UNREACH || type == OASIS_ICMP_SOURCE_QUENCH ||
-           type == 5 /* redirect */ || type == OASIS_ICMP_TIME_EXCEEDED ||
+           type == OASIS_ICMP_REDIRECT || type == OASIS_ICMP_TIME_EXCEEDED ||
            type == OASIS_ICMP_PARAM_PROBLEM;
 }
 
@@ -147,6 +147,10 @@ void oasis_icmp_send_error(oasis_stack *s, uint8_t type, uint8_t code, uint32_t 
     s->ctr.icmp.out_msgs++;
     if (type == OASIS_ICMP_DEST_UNREACH)
         s->ctr.icmp.out_dest_unreachs++;
+    else if (type == OASIS_ICMP_TIME_EXCEEDED)
+        s->ctr.icmp.out_time_excds++;
+    else if (type == OASIS_ICMP_PARAM_PROBLEM)
+        s->ctr.icmp.out_parm_probs++;
 }
 
 /* ---- input ---- */
@@ -276,6 +280,14 @@ void oasis_icmp_input(oasis_stack *s, const oasis_ipv4_hdr *ip)
     case OASIS_ICMP_PARAM_PROBLEM:
         c->in_parm_probs++;
         error_input(s, ip, &m);
+        break;
+    case OASIS_ICMP_REDIRECT:
+        c->in_redirects++;
+        if (ip->dst == s->addr &&
+            oasis_ipv4_redirect_input(s, ip->src, m.code, m.rest, m.payload, m.payload_len))
+            c->redirects_taken++;
+        else
+            c->redirects_ignored++;
         break;
     default:
         break;

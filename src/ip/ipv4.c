@@ -27,11 +27,13 @@ int oasis_ipv4_init(oasis_stack *s)
     s->ip.rt_gen = 1;
     oasis_reasm_init(s);
     oasis_loop_init(s);
+    oasis_ipv4_redirect_init(s);
     return OASIS_OK;
 }
 
 void oasis_ipv4_fini(oasis_stack *s)
 {
+    oasis_ipv4_redirect_fini(s);
     oasis_loop_fini(s);
     oasis_reasm_fini(s);
 }
@@ -58,6 +60,11 @@ uint32_t oasis_ipv4_route(const oasis_stack *s, uint32_t dst)
         return dst;
     if (s->addr != 0 && (dst & s->netmask) == (s->addr & s->netmask))
         return dst;
+    if (s->ip.redirect_count) {
+        uint32_t gw = oasis_ipv4_redirected(s, dst);
+        if (gw)
+            return gw;
+    }
     return s->cfg.gateway;
 }
 

@@ -29,6 +29,15 @@ typedef struct oasis_pmtu_entry {
     uint64_t expires;  /* stack clock; OASIS_TIMER_NEVER-like UINT64_MAX: never */
 } oasis_pmtu_entry;
 
+/* Redirects (redirect.c, RFC 1122 3.2.2.2): destinations a gateway told
+ * us to reach through another gateway on our subnet. Bounded: when full,
+ * the entry that ages out first makes way. */
+#define OASIS_IPV4_REDIRECTS 16
+typedef struct oasis_ipv4_redirect {
+    uint32_t dst, gw;  /* gw 0: free */
+    uint64_t expires;
+} oasis_ipv4_redirect;
+
 /* Layer state, embedded in the stack. */
 typedef struct oasis_ipv4 {
     uint16_t ident[OASIS_IP_IDENTS];
@@ -56,6 +65,9 @@ typedef struct oasis_ipv4 {
     uint32_t reasm_bytes;
     oasis_timer reasm_timer;
     oasis_pmtu_entry pmtu[OASIS_PMTU_ENTRIES];
+    oasis_ipv4_redirect redirects[OASIS_IPV4_REDIRECTS];
+    uint8_t redirect_count;        /* entries in use (0: oasis_ipv4_route looks at none) */
+    oasis_timer redirect_timer;    /* the first entry to age out */
     uint8_t pmtu_any;              /* an entry was ever written (else no scan: pmtu.c) */
     /* Loopback (loopback.c): datagrams to ourselves, delivered from poll. */
     oasis_pbuf *loop_head, *loop_tail;
@@ -144,9 +156,25 @@ int oasis_ipv4_try_frame(oasis_stack *s, oasis_ipv4_txc *c, uint8_t ttl, uint8_t
 void oasis_ipv4_route_changed(oasis_stack *s);
 
 /* Next hop for dst (dst itself if on-link, broadcast or multicast, or
- * delivered by loopback: our own address and 127/8; else the gateway); 0
- * when there is no route: no gateway, dst 0. */
+ * delivered by loopback: our own address and 127/8; else the gateway a
+ * redirect named for dst, else the default gateway); 0 when there is no
+ * route: no gateway, dst 0. */
 uint32_t oasis_ipv4_route(const oasis_stack *s, uint32_t dst);
+
+/* Redirects (redirect.c). oasis_ipv4_redirect_input takes an ICMP
+ * redirect from `from` (code, the gateway it names, the quoted datagram)
+ * and returns 1 if it changed the route, 0 if it was ignored. */
+void oasis_ipv4_redirect_init(oasis_stack *s);
+void oasis_ipv4_redirect_fini(oasis_stack *s);
+int oasis_ipv4_redirect_input(oasis_stack *s, uint32_t from, uint8_t code, uint32_t gw,
+                              const uint8_t *quote, size_t len);
+/* The gateway a redirect named for dst, or 0. */
+uint32_t oasis_ipv4_redirected(const oasis_stack *s, uint32_t dst);
+/* gw stopped answering ARP: destinations redirected to it go back to the
+ * default gateway (RFC 1122 3.3.1.4). */
+void oasis_ipv4_redirects_via_lost(oasis_stack *s, uint32_t gw);
+/* Our address, prefix, gateway or link changed: every redirect goes. */
+void oasis_ipv4_redirects_clear(oasis_stack *s);
 
 /* Loopback (loopback.c). A datagram to our own address or to 127/8 never
  * reaches the link: it is queued and fed to IP input from the next poll

@@ -70,7 +70,9 @@ static const layer_field icmp_fields[] = {
     C(out_echo_reps, "OutEchoReps"), C(out_dest_unreachs, "OutDestUnreachs"),
     C(out_rate_limited, "OutRateLimited"), C(in_time_excds, "InTimeExcds"),
     C(in_parm_probs, "InParmProbs"), C(in_src_quenchs, "InSrcQuenchs"),
-    C(in_errors_unowned, "InErrorsUnowned"),
+    C(in_errors_unowned, "InErrorsUnowned"), C(in_redirects, "InRedirects"),
+    C(redirects_taken, "RedirectsTaken"), C(redirects_ignored, "RedirectsIgnored"),
+    C(out_time_excds, "OutTimeExcds"), C(out_parm_probs, "OutParmProbs"),
 };
 #undef C
 
