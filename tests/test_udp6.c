@@ -577,6 +577,70 @@ static void test_send_checksum(void **state)
     fx_stop(&x);
 }
 
+/* RFC 1122 4.1.3.5: the application may choose the source address (here:
+ * each of the stack's IPv6 addresses in turn) or leave it to the stack;
+ * an address that is not ours, not yet ours (tentative) or of the other
+ * family is refused and nothing is sent. */
+static const uint8_t *sent_src(fx *x, size_t i) { return x->cap.frame[i] + 22; }
+
+static void test_send_from_chosen_source(void **state)
+{
+    (void)state;
+    fx x;
+    fx_start(&x);
+    oasis_in6 ll = ll_of(&x);
+    make_peer_known(&x, &ll);
+    oasis_ipaddr peer = oasis_ipaddr_v6(PEER.b);
+    oasis_ipaddr g1, g2, stranger, group, unspec, v4;
+    assert_int_equal(oasis_ipaddr_parse("2001:db8::1", &g1), 0);
+    assert_int_equal(oasis_ipaddr_parse("2001:db8::2", &g2), 0);
+    assert_int_equal(oasis_ipaddr_parse("2001:db8::99", &stranger), 0);
+    assert_int_equal(oasis_ipaddr_parse("ff02::1", &group), 0);
+    assert_int_equal(oasis_ipaddr_parse("::", &unspec), 0);
+    v4 = oasis_ipaddr_v4(oasis_stack_addr(x.s));
+    assert_int_equal(oasis_ipv6_add_addr(x.s, &g1, 64), 0);
+    assert_int_equal(oasis_ipv6_add_addr(x.s, &g2, 64), 0);
+    x.cap.n = 0;
+    /* Tentative until DAD ends. */
+    assert_int_equal(oasis_udp_send_from(x.s, &g1, 5000, &peer, 53, "a", 1), OASIS_EADDRNOTAVAIL);
+    assert_int_equal(x.cap.n, 0);
+    advance(&x, 3 * SEC);
+    make_peer_known(&x, &ll);
+
+    assert_int_equal(oasis_udp_send_from(x.s, &g1, 5000, &peer, 53, "a", 1), 0);
+    assert_int_equal(oasis_udp_send_from(x.s, &g2, 5000, &peer, 53, "b", 1), 0);
+    assert_int_equal(oasis_udp_send_from(x.s, NULL, 5000, &peer, 53, "c", 1), 0);
+    assert_int_equal(oasis_udp_send_from(x.s, &unspec, 5000, &peer, 53, "d", 1), 0);
+    assert_int_equal(x.cap.n, 4);
+    assert_memory_equal(sent_src(&x, 0), g1.b, 16);
+    assert_memory_equal(sent_src(&x, 1), g2.b, 16);
+    assert_memory_equal(sent_src(&x, 2), ll.b, 16); /* the stack's pick for a link-local peer */
+    assert_memory_equal(sent_src(&x, 3), ll.b, 16);
+    /* What was sent checks out against the source it carries. */
+    oasis_udp_hdr uh;
+    oasis_in6 s1;
+    memcpy(s1.b, g1.b, 16);
+    assert_int_equal(oasis_udp_parse6(x.cap.frame[0] + 54, 9, &s1, &PEER, 1, &uh), 0);
+
+    x.cap.n = 0;
+    assert_int_equal(oasis_udp_send_from(x.s, &stranger, 5000, &peer, 53, "e", 1),
+                     OASIS_EADDRNOTAVAIL);
+    assert_int_equal(oasis_udp_send_from(x.s, &group, 5000, &peer, 53, "e", 1),
+                     OASIS_EADDRNOTAVAIL);
+    assert_int_equal(oasis_udp_send_from(x.s, &v4, 5000, &peer, 53, "e", 1), OASIS_EINVAL);
+    assert_int_equal(x.cap.n, 0);
+
+    /* IPv4: the stack's one address, or nothing. */
+    oasis_ipaddr d4 = oasis_ipaddr_v4(OASIS_IPV4(10, 0, 0, 2));
+    oasis_ipaddr other4 = oasis_ipaddr_v4(OASIS_IPV4(10, 0, 0, 77));
+    assert_int_equal(oasis_udp_send_from(x.s, &other4, 5000, &d4, 53, "f", 1), OASIS_EADDRNOTAVAIL);
+    assert_int_equal(x.cap.n, 0);
+    assert_int_equal(oasis_udp_send_from(x.s, &v4, 5000, &d4, 53, "f", 1), 0);
+    assert_int_equal(x.cap.n, 1); /* (an ARP request: the datagram waits for it) */
+    assert_int_equal(oasis_udp_send_from(x.s, &g1, 5000, &d4, 53, "f", 1), OASIS_EINVAL);
+    fx_stop(&x);
+}
+
 /* ICMPv6 errors quoting one of our datagrams reach the bound port's error
  * callback; errors that quote another port or are not ours do not. */
 static void inject_icmp6_error(fx *x, const oasis_in6 *us, uint8_t type, uint8_t code,
@@ -819,6 +883,7 @@ int main(void)
         cmocka_unit_test(test_api_errors),
         cmocka_unit_test(test_receive_checks),
         cmocka_unit_test(test_send_checksum),
+        cmocka_unit_test(test_send_from_chosen_source),
         cmocka_unit_test(test_errors_to_socket),
         cmocka_unit_test(test_wire6),
         cmocka_unit_test(test_partial_csum_quote),

@@ -40,6 +40,19 @@ int oasis_udp_unbind(oasis_stack *s, uint16_t port);
 int oasis_udp_send(oasis_stack *s, uint16_t src_port, const oasis_ipaddr *dst, uint16_t dst_port,
                    const void *data, size_t len);
 
+/* oasis_udp_send from the local address src (RFC 1122 4.1.3.5): e.g. a
+ * server answering from the address a request came to (the receive
+ * callback's dst). src NULL or unspecified (0.0.0.0, ::): the stack picks,
+ * as oasis_udp_send. Otherwise src must be of dst's family and ours: for
+ * IPv4 the address the stack sends to dst from (its one address; for
+ * 127/8, dst's own), for IPv6 one of its addresses past Duplicate Address
+ * Detection (link-local, SLAAC or static; deprecated allowed). Returns as
+ * oasis_udp_send, or OASIS_EADDRNOTAVAIL (src is not such an address,
+ * e.g. a multicast dst a request came to, a tentative or removed address;
+ * nothing is sent), OASIS_EINVAL (families differ). */
+int oasis_udp_send_from(oasis_stack *s, const oasis_ipaddr *src, uint16_t src_port,
+                        const oasis_ipaddr *dst, uint16_t dst_port, const void *data, size_t len);
+
 /* An ICMP or ICMPv6 error quoting a datagram sent from a bound port
  * (RFC 1122 4.1.3.3: UDP passes them up). err: OASIS_EREFUSED (port
  * unreachable), OASIS_EPROTOUNREACH, OASIS_ENETUNREACH, OASIS_EHOSTUNREACH

@@ -131,8 +131,9 @@ static int send_v4(oasis_stack *s, uint16_t src_port, uint32_t dst, uint16_t dst
     return err;
 }
 
-static int send_v6(oasis_stack *s, uint16_t src_port, const oasis_ipaddr *dst, uint16_t dst_port,
-                   const void *data, size_t len)
+/* from: the source the application chose (already checked), or NULL. */
+static int send_v6(oasis_stack *s, const oasis_in6 *from, uint16_t src_port,
+                   const oasis_ipaddr *dst, uint16_t dst_port, const void *data, size_t len)
 {
     if (len > UDP6_MAX_PAYLOAD)
         return OASIS_EMSGSIZE;
@@ -141,7 +142,9 @@ static int send_v6(oasis_stack *s, uint16_t src_port, const oasis_ipaddr *dst, u
     oasis_in6 d, src;
     memcpy(d.b, dst->b, 16);
     /* The checksum covers the source address, so it is chosen here. */
-    if (oasis_ipv6_select_src(s, &d, &src) != OASIS_OK) {
+    if (from)
+        src = *from;
+    else if (oasis_ipv6_select_src(s, &d, &src) != OASIS_OK) {
         s->ctr.ipv6.out_no_routes++;
         return OASIS_ENOROUTE;
     }
@@ -166,8 +169,34 @@ int oasis_udp_send(oasis_stack *s, uint16_t src_port, const oasis_ipaddr *dst, u
     if (dst->family == OASIS_AF_INET)
         return send_v4(s, src_port, oasis_ipaddr_to_v4(dst), dst_port, data, len);
     if (dst->family == OASIS_AF_INET6)
-        return send_v6(s, src_port, dst, dst_port, data, len);
+        return send_v6(s, NULL, src_port, dst, dst_port, data, len);
     return OASIS_EINVAL;
+}
+
+int oasis_udp_send_from(oasis_stack *s, const oasis_ipaddr *src, uint16_t src_port,
+                        const oasis_ipaddr *dst, uint16_t dst_port, const void *data, size_t len)
+{
+    if (!src || oasis_ipaddr_is_unspecified(src))
+        return oasis_udp_send(s, src_port, dst, dst_port, data, len);
+    if (!s || !dst || src->family != dst->family || src_port == 0 || dst_port == 0 ||
+        (!data && len))
+        return OASIS_EINVAL;
+    if (dst->family == OASIS_AF_INET) {
+        /* One address: the source IP gives every destination (ours, or
+         * 127/8's own for loopback) is the only one it can be. */
+        uint32_t d = oasis_ipaddr_to_v4(dst);
+        if (oasis_ipaddr_to_v4(src) != oasis_ipv4_source(s, d))
+            return OASIS_EADDRNOTAVAIL;
+        return send_v4(s, src_port, d, dst_port, data, len);
+    }
+    if (dst->family != OASIS_AF_INET6)
+        return OASIS_EINVAL;
+    oasis_in6 from;
+    memcpy(from.b, src->b, 16);
+    /* Ours and past DAD (RFC 4862 5.4: never a tentative source). */
+    if (!oasis_ipv6_enabled(s) || !oasis_ipv6_src_usable(s, &from))
+        return OASIS_EADDRNOTAVAIL;
+    return send_v6(s, &from, src_port, dst, dst_port, data, len);
 }
 
 int oasis_udp_send4(oasis_stack *s, uint16_t src_port, uint32_t dst, uint16_t dst_port,
