@@ -3086,7 +3086,9 @@ static void inject_ra_prefix(fx *x, uint8_t plen, uint8_t flags, uint32_t valid,
  * is clear, (b) it is the link-local prefix, (c) its preferred lifetime
  * exceeds the valid one, (d) its length and our 64-bit interface
  * identifier do not make 128 bits, or (d) it is new with valid lifetime 0;
- * a prefix that keeps every rule forms one. */
+ * a prefix that keeps every rule forms one. A multicast prefix is no
+ * prefix of unicast addresses (RFC 4291 2.4): neither address nor on-link
+ * route comes of it (as Linux's addrconf_prefix_rcv). */
 static void test_slaac_prefix_rules(void **state)
 {
     (void)state;
@@ -3094,6 +3096,7 @@ static void test_slaac_prefix_rules(void **state)
     fx_start(&x, 0, 0, 1);
     static const uint8_t G[8] = {0x20, 0x01, 0x0d, 0xb8, 0, 7, 0, 0};
     static const uint8_t LL[8] = {0xfe, 0x80, 0, 0, 0, 0, 0, 0};
+    static const uint8_t MC[8] = {0xff, 0x0e, 0, 0, 0, 0, 0, 0};
     assert_int_equal(oasis_ipv6_addrs(x.s, NULL, 0), 1);
     inject_ra_prefix(&x, 64, 0x80, 3600, 1800, G);  /* (a) L only */
     inject_ra_prefix(&x, 64, 0xc0, 3600, 1800, LL); /* (b) */
@@ -3101,6 +3104,9 @@ static void test_slaac_prefix_rules(void **state)
     inject_ra_prefix(&x, 48, 0xc0, 3600, 1800, G);  /* (d) 48 + 64 != 128 */
     inject_ra_prefix(&x, 80, 0xc0, 3600, 1800, G);  /* (d) 80 + 64 != 128 */
     inject_ra_prefix(&x, 64, 0x40, 0, 0, G);        /* (d) valid 0, new */
+    uint64_t onlink = ctr(&x)->nd.prefixes;
+    inject_ra_prefix(&x, 64, 0xc0, 3600, 1800, MC); /* a multicast prefix: no unicast address in it */
+    assert_int_equal(ctr(&x)->nd.prefixes, onlink); /* nor an on-link one (the L flag) */
     assert_int_equal(oasis_ipv6_addrs(x.s, NULL, 0), 1);
     assert_int_equal(ctr(&x)->nd.slaac_addrs, 0);
     inject_ra_prefix(&x, 64, 0x40, 3600, 1800, G); /* A only: an address, no on-link prefix */

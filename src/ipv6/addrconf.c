@@ -241,8 +241,10 @@ void oasis_addrconf_prefix(oasis_stack *s, const oasis_nd_prefix *p)
 {
     oasis_ipv6 *v = s->ip6;
     uint64_t now = oasis_now(s);
-    /* (b), (c); and the prefix plus our 64-bit identifier must make 128. */
-    if (oasis_in6_is_link_local(&p->prefix) || p->preferred_s > p->valid_s || p->plen != 64)
+    /* (b), (c); and the prefix plus our 64-bit identifier must make 128.
+     * A multicast prefix would make our unicast address a group's. */
+    if (oasis_in6_is_link_local(&p->prefix) || oasis_in6_is_multicast(&p->prefix) ||
+        p->preferred_s > p->valid_s || p->plen != 64)
         return;
     ip6_addr *a = NULL;
     for (int i = 0; i < OASIS_IPV6_MAX_ADDRS; i++) {

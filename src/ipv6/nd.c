@@ -503,8 +503,9 @@ static void router_update(oasis_stack *s, const oasis_in6 *ip, uint16_t lifetime
 static void prefix_update(oasis_stack *s, const oasis_nd_prefix *pf)
 {
     oasis_ipv6 *v = s->ip6;
-    if (!pf->onlink || oasis_in6_is_link_local(&pf->prefix) || pf->plen > 128)
-        return;
+    if (!pf->onlink || oasis_in6_is_link_local(&pf->prefix) ||
+        oasis_in6_is_multicast(&pf->prefix) || pf->plen > 128)
+        return; /* (a multicast prefix holds no unicast destination: RFC 4291 2.4) */
     ip6_prefix *slot = NULL;
     for (int i = 0; i < OASIS_IPV6_MAX_PREFIXES; i++)
         if (v->prefixes[i].expires && v->prefixes[i].plen == pf->plen &&
