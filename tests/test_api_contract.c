@@ -99,6 +99,14 @@ static void test_stack_wire_misuse(void **state)
     assert_int_equal(oasis_stack_create(&bad, &s), OASIS_EINVAL);
     bad.mtu = 65536;
     assert_int_equal(oasis_stack_create(&bad, &s), OASIS_EINVAL);
+    /* A path MTU forgotten sooner than RFC 8201 4's 5 minutes. */
+    bad = cfg;
+    bad.pmtu_expire_ns = 299 * SEC;
+    assert_int_equal(oasis_stack_create(&bad, &s), OASIS_EINVAL);
+    assert_null(s);
+    bad.pmtu_expire_ns = 300 * SEC;
+    assert_int_equal(oasis_stack_create(&bad, &s), OASIS_OK);
+    oasis_stack_destroy(s);
     oasis_stack_destroy(NULL);
 
     oasis_wire *w = (oasis_wire *)1;

@@ -69,7 +69,8 @@ typedef struct oasis_stack_config {
                                     for a destination changes it (RFC 1122 3.2.2.2); 0:
                                     redirects are counted and ignored */
     uint64_t pmtu_expire_ns;     /* a lowered path MTU is forgotten after this (600 s,
-                                    RFC 1191 6.3); 0: never */
+                                    RFC 1191 6.3; under 300 s is refused: RFC 8201 4's
+                                    5-minute floor); 0: never */
 
     oasis_tcp_config tcp;        /* defaults for every flow; see tcp.h */
 

@@ -97,6 +97,10 @@ static int config_valid(const oasis_stack_config *cfg)
         return 0;
     if (cfg->tcp.ecn > 2)
         return 0; /* Linux's 3..5 (AccECN) are not implemented */
+    /* RFC 1191 6.3, RFC 8201 4: no attempt to detect a path MTU increase
+     * less than 5 minutes after a too-big message. */
+    if (cfg->pmtu_expire_ns != 0 && cfg->pmtu_expire_ns < 300 * OASIS_NS_PER_SEC)
+        return 0;
     return 1;
 }
 
