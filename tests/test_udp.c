@@ -15,6 +15,7 @@
 #include "oasis/ip.h"
 #include "oasis/udp.h"
 #include "oasis/wire.h"
+#include "caplink.h"
 #include "testutil.h"
 #include "udp/udp_wire.h"
 
@@ -181,6 +182,118 @@ static void test_checksums(void **state)
     oasis_clock_free(c);
 }
 
+/* RFC 1122 4.1.3.2: IP options received are passed to the application;
+ * options the application gives are sent. */
+typedef struct opts_rx {
+    int count;
+    size_t len;
+    uint8_t opts[40];
+} opts_rx;
+
+static void on_recv_opts(oasis_stack *s, uint32_t src, uint16_t sp, uint32_t dst, uint16_t dp,
+                         const uint8_t *d, size_t n, void *ud)
+{
+    (void)src, (void)sp, (void)dst, (void)dp, (void)d, (void)n;
+    opts_rx *r = ud;
+    size_t len = 99;
+    const uint8_t *o = oasis_udp_rx_options(s, &len);
+    r->count++;
+    r->len = len;
+    if (len) {
+        assert_non_null(o);
+        assert_true(len <= sizeof r->opts);
+        memcpy(r->opts, o, len);
+    } else {
+        assert_null(o);
+    }
+}
+
+static void test_ip_options(void **state)
+{
+    (void)state;
+    static const uint8_t MAC_A[6] = {2, 0, 0, 0, 0, 1}, MAC_B[6] = {2, 0, 0, 0, 0, 2};
+    oasis_clock *c = oasis_clock_new_virtual(0);
+    oasis_stack_config cfg;
+    oasis_stack *s;
+    test_cap cap;
+    test_stack_config(&cfg, c, 1);
+    cfg.arp_gratuitous = 0;
+    assert_int_equal(oasis_stack_create(&cfg, &s), 0);
+    test_cap_attach(&cap, s, 8, 1500);
+    test_learn_peer4(s, MAC_A, TEST_ADDR_A, MAC_B, TEST_ADDR_B);
+    cap.n = 0;
+    opts_rx r;
+    memset(&r, 0, sizeof r);
+    assert_int_equal(oasis_udp_bind4(s, 53, on_recv_opts, &r), 0);
+
+    /* Received: a Record Route option with room for one address, padded. */
+    static const uint8_t rr[8] = {7, 7, 4, 0, 0, 0, 0, 0};
+    uint8_t frame[128];
+    uint8_t udp[8 + 4];
+    memcpy(udp + 8, "ping", 4);
+    oasis_udp_emit(udp, sizeof udp, 1111, 53, TEST_ADDR_B, TEST_ADDR_A);
+    oasis_ipv4_hdr h;
+    memset(&h, 0, sizeof h);
+    h.total_len = (uint16_t)(OASIS_IPV4_HLEN + sizeof rr + sizeof udp);
+    h.ttl = 64;
+    h.proto = OASIS_IPPROTO_UDP;
+    h.src = TEST_ADDR_B;
+    h.dst = TEST_ADDR_A;
+    oasis_eth_emit(frame, MAC_A, MAC_B, OASIS_ETHERTYPE_IPV4);
+    oasis_ipv4_emit_opts(frame + OASIS_ETH_HLEN, &h, rr, sizeof rr);
+    memcpy(frame + OASIS_ETH_HLEN + OASIS_IPV4_HLEN + sizeof rr, udp, sizeof udp);
+    oasis_stack_input(s, frame, OASIS_ETH_HLEN + h.total_len);
+    assert_int_equal(r.count, 1);
+    assert_int_equal(r.len, sizeof rr);
+    assert_memory_equal(r.opts, rr, sizeof rr);
+    inject_udp(s, udp, sizeof udp); /* none */
+    assert_int_equal(r.count, 2);
+    assert_int_equal(r.len, 0);
+    size_t len = 99;
+    assert_null(oasis_udp_rx_options(s, &len)); /* outside a callback */
+    assert_int_equal(len, 0);
+
+    /* Sent: the options, EOL-padded to 8 bytes, and a checksum that holds. */
+    cap.n = 0;
+    static const uint8_t rr7[7] = {7, 7, 4, 0, 0, 0, 0};
+    assert_int_equal(oasis_udp_send4_opts(s, 53, TEST_ADDR_B, 1111, rr7, sizeof rr7, "pong", 4), 0);
+    assert_int_equal(cap.n, 1);
+    oasis_ipv4_hdr out;
+    assert_int_equal(oasis_ipv4_parse(cap.frame[0] + OASIS_ETH_HLEN,
+                                      cap.len[0] - OASIS_ETH_HLEN, &out), 0);
+    assert_int_equal(out.hdr_len, OASIS_IPV4_HLEN + 8);
+    assert_int_equal(out.options_len, 8);
+    assert_memory_equal(out.options, rr, 8);
+    oasis_udp_hdr u;
+    assert_int_equal(oasis_udp_parse_ex(out.payload, out.payload_len, out.src, out.dst, 1, &u), 0);
+    assert_int_equal(u.payload_len, 4);
+    assert_memory_equal(u.payload, "pong", 4);
+
+    /* Refused, nothing sent: malformed, a source route, too long, and a
+     * datagram that fits the MTU only without its options. */
+    cap.n = 0;
+    static const uint8_t bad_len[4] = {7, 1, 0, 0};
+    static const uint8_t past_end[4] = {7, 9, 4, 0};
+    static const uint8_t lsrr[8] = {131, 7, 4, 10, 0, 0, 9, 0};
+    uint8_t nops[41];
+    memset(nops, 1, sizeof nops);
+    static uint8_t big[1472 - 8];
+    assert_int_equal(oasis_udp_send4_opts(s, 53, TEST_ADDR_B, 1111, bad_len, 4, "x", 1), OASIS_EINVAL);
+    assert_int_equal(oasis_udp_send4_opts(s, 53, TEST_ADDR_B, 1111, past_end, 4, "x", 1), OASIS_EINVAL);
+    assert_int_equal(oasis_udp_send4_opts(s, 53, TEST_ADDR_B, 1111, lsrr, 8, "x", 1), OASIS_ENOTSUP);
+    assert_int_equal(oasis_udp_send4_opts(s, 53, TEST_ADDR_B, 1111, nops, 41, "x", 1), OASIS_EINVAL);
+    assert_int_equal(oasis_udp_send4_opts(s, 53, TEST_ADDR_B, 1111, nops, 40, "x", 1), 0);
+    assert_int_equal(cap.n, 1);
+    assert_int_equal(oasis_udp_send4_opts(s, 53, TEST_ADDR_B, 1111, rr, 8, big, sizeof big), 0);
+    assert_int_equal(oasis_udp_send4_opts(s, 53, TEST_ADDR_B, 1111, rr, 8, big, sizeof big + 1),
+                     OASIS_EMSGSIZE);
+    assert_int_equal(cap.n, 2);
+
+    oasis_stack_destroy(s);
+    test_cap_fini(&cap);
+    oasis_clock_free(c);
+}
+
 static void test_bind_api(void **state)
 {
     (void)state;
@@ -218,6 +331,7 @@ int main(void)
         cmocka_unit_test(test_port_unreachable),
         cmocka_unit_test(test_checksums),
         cmocka_unit_test(test_bind_api),
+        cmocka_unit_test(test_ip_options),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -93,6 +93,27 @@ int oasis_udp_bind4(oasis_stack *s, uint16_t port, oasis_udp_recv4_cb cb, void *
 int oasis_udp_send4(oasis_stack *s, uint16_t src_port, uint32_t dst, uint16_t dst_port,
                     const void *data, size_t len);
 
+/* ---- IPv4 options (RFC 1122 4.1.3.2) ---- */
+
+/* Inside a receive callback: the IP options of the IPv4 datagram being
+ * delivered, as they arrived (*len bytes, EOL padding included). NULL
+ * with *len 0 when it had none, for IPv6, or outside a receive callback.
+ * Valid until the callback returns. (Source-routed datagrams never get
+ * here: IPv4 drops them.) */
+const uint8_t *oasis_udp_rx_options(const oasis_stack *s, size_t *len);
+
+/* oasis_udp_send4 with the IPv4 options opts (optlen bytes, at most 40;
+ * padded with EOL to a multiple of 4) in the datagram's header. They must
+ * be well formed (RFC 791: EOL, NOP, or type, length >= 2, value within
+ * the list), else OASIS_EINVAL; a source route (LSRR, SSRR) is
+ * OASIS_ENOTSUP. A datagram with options is never fragmented: larger than
+ * the path MTU with them, it is OASIS_EMSGSIZE. To a loopback destination
+ * (our address, 127/8), or while the stack has no address, it goes
+ * without them. optlen 0 is oasis_udp_send4. Otherwise returns as
+ * oasis_udp_send. */
+int oasis_udp_send4_opts(oasis_stack *s, uint16_t src_port, uint32_t dst, uint16_t dst_port,
+                         const uint8_t *opts, size_t optlen, const void *data, size_t len);
+
 #ifdef __cplusplus
 }
 #endif

@@ -507,18 +507,7 @@ int oasis_ipv4_unicast_dest(const oasis_stack *s, uint32_t dst)
  * 137). The options were found well formed by the parser. */
 static int source_routed(const oasis_ipv4_hdr *h)
 {
-    const uint8_t *o = h->options;
-    size_t i = 0, n = h->options_len;
-    while (i < n && o[i] != 0) {
-        if (o[i] == 1) {
-            i++;
-            continue;
-        }
-        if (o[i] == 131 || o[i] == 137)
-            return 1;
-        i += o[i + 1];
-    }
-    return 0;
+    return oasis_ipv4_options_source_route(h->options, h->options_len);
 }
 
 static OASIS_NOINLINE void ipv4_input(oasis_stack *s, const uint8_t *pkt, size_t len,

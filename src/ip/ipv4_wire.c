@@ -12,6 +12,8 @@
 
 #define IPOPT_EOL 0
 #define IPOPT_NOP 1
+#define IPOPT_LSRR 131
+#define IPOPT_SSRR 137
 
 /* Walks the option list only to prove it is well formed, so a later reader
  * of out->options may trust each length byte. Returns the offset in opt of
@@ -34,6 +36,23 @@ static size_t bad_option(const uint8_t *opt, size_t len)
         i += olen;
     }
     return len;
+}
+
+size_t oasis_ipv4_options_bad(const uint8_t *opt, size_t len) { return bad_option(opt, len); }
+
+int oasis_ipv4_options_source_route(const uint8_t *opt, size_t len)
+{
+    size_t i = 0;
+    while (i < len && opt[i] != IPOPT_EOL) {
+        if (opt[i] == IPOPT_NOP) {
+            i++;
+            continue;
+        }
+        if (opt[i] == IPOPT_LSRR || opt[i] == IPOPT_SSRR)
+            return 1;
+        i += opt[i + 1];
+    }
+    return 0;
 }
 
 /* Checks follow Linux's ip_rcv order: header shape, checksum, then the total

@@ -46,6 +46,14 @@ typedef struct oasis_ipv4_hdr {
  * Bytes past the total length (link padding) are ignored. */
 int oasis_ipv4_parse(const uint8_t *buf, size_t len, oasis_ipv4_hdr *out);
 
+/* An option list (len bytes, no header): the offset of the first option
+ * that is not well formed (its type octet: a length byte missing, under
+ * 2 or past the end), or len when all are. */
+size_t oasis_ipv4_options_bad(const uint8_t *opt, size_t len);
+/* Does a well-formed option list hold a Loose or Strict Source and Record
+ * Route (RFC 791 types 131, 137)? */
+int oasis_ipv4_options_source_route(const uint8_t *opt, size_t len);
+
 /* A header oasis_ipv4_parse refused for its options alone (it passes
  * every other check): the offset from the header's start of the first
  * malformed option's type octet, for a Parameter Problem's pointer, and

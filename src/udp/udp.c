@@ -199,6 +199,37 @@ int oasis_udp_send_from(oasis_stack *s, const oasis_ipaddr *src, uint16_t src_po
     return send_v6(s, &from, src_port, dst, dst_port, data, len);
 }
 
+int oasis_udp_send4_opts(oasis_stack *s, uint16_t src_port, uint32_t dst, uint16_t dst_port,
+                         const uint8_t *opts, size_t optlen, const void *data, size_t len)
+{
+    if (!optlen)
+        return oasis_udp_send4(s, src_port, dst, dst_port, data, len);
+    if (!s || !opts || optlen > OASIS_IPV4_MAX_HLEN - OASIS_IPV4_HLEN || src_port == 0 ||
+        dst_port == 0 || (!data && len) || oasis_ipv4_options_bad(opts, optlen) != optlen)
+        return OASIS_EINVAL;
+    if (oasis_ipv4_options_source_route(opts, optlen))
+        return OASIS_ENOTSUP; /* Oasis neither sends nor takes source routes */
+    uint8_t padded[OASIS_IPV4_MAX_HLEN - OASIS_IPV4_HLEN] = {0}; /* EOL to a 4-byte multiple */
+    memcpy(padded, opts, optlen);
+    size_t olen = (optlen + 3) & ~(size_t)3;
+    size_t ulen = OASIS_UDP_HLEN + len;
+    oasis_ipaddr d = oasis_ipaddr_v4(dst);
+    /* Options and fragments do not mix here (RFC 791 copies some options
+     * into every fragment, others into the first): one datagram or none. */
+    if (OASIS_IPV4_HLEN + olen + ulen > oasis_pmtu_get(s, &d))
+        return OASIS_EMSGSIZE;
+    oasis_pbuf *p = oasis_pbuf_alloc(s, OASIS_PBUF_HEADROOM, ulen);
+    if (!p)
+        return OASIS_ENOMEM;
+    if (len)
+        memcpy(p->data + OASIS_UDP_HLEN, data, len);
+    oasis_udp_emit(p->data, ulen, src_port, dst_port, oasis_ipv4_source(s, dst), dst);
+    int err = oasis_ipv4_output_opts(s, p, dst, OASIS_IPPROTO_UDP, padded, olen);
+    if (err == OASIS_OK)
+        s->ctr.udp.out_datagrams++;
+    return err;
+}
+
 int oasis_udp_send4(oasis_stack *s, uint16_t src_port, uint32_t dst, uint16_t dst_port,
                     const void *data, size_t len)
 {
@@ -250,7 +281,18 @@ static void input_v4(oasis_stack *s, const oasis_ipv4_hdr *ip)
         return;
     }
     c->in_datagrams++;
+    const oasis_ipv4_hdr *outer = s->udp.rx_v4; /* (a callback may feed the stack) */
+    s->udp.rx_v4 = ip;
     deliver(s, b, &src, &dst, &u);
+    s->udp.rx_v4 = outer;
+}
+
+const uint8_t *oasis_udp_rx_options(const oasis_stack *s, size_t *len)
+{
+    const oasis_ipv4_hdr *ip = s ? s->udp.rx_v4 : NULL;
+    if (len)
+        *len = ip ? ip->options_len : 0;
+    return ip && ip->options_len ? ip->options : NULL;
 }
 
 /* RFC 4443 3.1 code 4 (icmp6 refuses it for multicast destinations). A

@@ -13,6 +13,7 @@ typedef struct oasis_udp_port oasis_udp_port;
 
 typedef struct oasis_udp {
     oasis_udp_port *binds;    /* bound ports (list; few per stack) */
+    const oasis_ipv4_hdr *rx_v4; /* the IPv4 datagram a receive callback is given */
 } oasis_udp;
 
 int oasis_udp_init(oasis_stack *s);
