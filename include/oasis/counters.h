@@ -79,6 +79,10 @@ typedef struct oasis_ip_counters {
     /* The ECN field of datagrams delivered to a protocol (RFC 3168; Linux's
      * IpExt InNoECTPkts, InECT1Pkts, InECT0Pkts, InCEPkts) */
     uint64_t in_noect_pkts, in_ect1_pkts, in_ect0_pkts, in_ce_pkts;
+    /* IGMP (RFC 9776): messages in, of which malformed (short, bad checksum,
+     * a query of no version's length or to the wrong address) and
+     * queries taken; messages sent */
+    uint64_t igmp_in_msgs, igmp_in_errors, igmp_in_queries, igmp_out_msgs;
 } oasis_ip_counters;
 
 typedef struct oasis_icmp_counters {

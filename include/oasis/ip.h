@@ -87,8 +87,9 @@ typedef struct oasis_ip_error {
 typedef void (*oasis_ip_input_fn)(oasis_stack *s, const oasis_ip_packet *pkt, void *ud);
 typedef void (*oasis_ip_error_fn)(oasis_stack *s, const oasis_ip_error *err, void *ud);
 
-/* Registers the handler of protocol number proto on stack s: input gets
- * every complete (reassembled) datagram for it addressed to us, error
+/* Registers the handler of protocol number proto on stack s (the stack's
+ * own are TCP 6, UDP 17, ICMP 1 and IGMP 2): input gets every complete
+ * (reassembled) datagram for it addressed to us, error
  * (may be NULL) every ICMP error quoting one of its datagrams. Returns 0,
  * OASIS_EINVAL (no stack or no input), OASIS_EADDRINUSE (proto already has
  * a handler) or OASIS_ENOMEM (the table is full: OASIS_IP_MAX_PROTOS). */
@@ -105,6 +106,21 @@ int oasis_ip_unregister(oasis_stack *s, uint8_t proto);
  * Returns 0, OASIS_ENOROUTE, OASIS_EMSGSIZE, OASIS_ENOMEM or OASIS_EINVAL. */
 int oasis_ip_send(oasis_stack *s, uint32_t dst, uint8_t proto, const void *data, size_t len,
                   int df);
+
+/* ---- IPv4 multicast (RFC 1112 level 2, RFC 1122 3.3.7) ---- */
+
+/* Joins the multicast group (224.0.0.0/4) on the link: datagrams to it
+ * are then ours (UDP delivers them to the bound port, as any datagram;
+ * TCP never takes them), and IGMP tells the routers (RFC 9776, version 3,
+ * falling back to version 2 or 1 while an older querier is heard). Joins
+ * count: a group is left at its last oasis_ipv4_leave. 224.0.0.1 (all
+ * systems) is always joined. Returns 0, OASIS_EINVAL (not a multicast
+ * address), OASIS_ENOMEM (OASIS_IGMP_GROUPS groups joined already, or
+ * out of memory). */
+#define OASIS_IGMP_GROUPS 32
+int oasis_ipv4_join(oasis_stack *s, uint32_t group);
+/* Returns 0, OASIS_EINVAL or OASIS_ENOENT (not joined). */
+int oasis_ipv4_leave(oasis_stack *s, uint32_t group);
 
 #ifdef __cplusplus
 }

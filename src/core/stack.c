@@ -216,6 +216,7 @@ void oasis_stack_set_link(oasis_stack *s, oasis_link *link)
         s->mtu = link->mtu;
     if (link) {
         oasis_arp_claim(s);
+        oasis_igmp_link_up(s);
         oasis_ipv6_link_up(s);
     }
 }

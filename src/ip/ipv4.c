@@ -2,6 +2,7 @@
  * dispatch, routing over one interface, fragmentation on output. Reassembly
  * lives in reasm.c. */
 #include "ip/ipv4.h"
+#include "ip/igmp_wire.h"
 
 #include "arp/arp.h"
 #include "core/bytes.h"
@@ -33,6 +34,7 @@ int oasis_ipv4_init(oasis_stack *s)
 
 void oasis_ipv4_fini(oasis_stack *s)
 {
+    oasis_igmp_fini(s);
     oasis_ipv4_redirect_fini(s);
     oasis_loop_fini(s);
     oasis_reasm_fini(s);
@@ -292,17 +294,23 @@ int oasis_ipv4_output_tt(oasis_stack *s, oasis_pbuf *p, uint32_t dst, uint8_t pr
 int oasis_ipv4_output_opts(oasis_stack *s, oasis_pbuf *p, uint32_t dst, uint8_t proto,
                            const uint8_t *opts, size_t optlen)
 {
+    return oasis_ipv4_output_ctl(s, p, dst, proto, 0, 0, opts, optlen);
+}
+
+int oasis_ipv4_output_ctl(oasis_stack *s, oasis_pbuf *p, uint32_t dst, uint8_t proto, uint8_t tos,
+                          uint8_t ttl, const uint8_t *opts, size_t optlen)
+{
     size_t hlen = OASIS_IPV4_HLEN + optlen;
     uint32_t next_hop;
     if (!p || !optlen || optlen % 4 || hlen > OASIS_IPV4_MAX_HLEN || p->len + hlen > s->mtu ||
         oasis_pbuf_headroom(p) < hlen + OASIS_ETH_HLEN || s->addr == 0)
-        return oasis_ipv4_output(s, p, dst, proto, 0);
+        return oasis_ipv4_output_tt(s, p, dst, proto, 0, tos, ttl);
     uint8_t kind = route_of(s, dst, &next_hop);
     if (kind == RT_LOOP || next_hop == 0)
-        return oasis_ipv4_output(s, p, dst, proto, 0);
+        return oasis_ipv4_output_tt(s, p, dst, proto, 0, tos, ttl);
     s->ctr.ip.out_requests++;
     oasis_ipv4_hdr h;
-    fill_header(s, &h, dst, proto, next_ident(s, dst, proto, 1), 0, 0);
+    fill_header(s, &h, dst, proto, next_ident(s, dst, proto, 1), tos, ttl);
     uint8_t *hdr = oasis_pbuf_push(p, hlen);
     h.total_len = (uint16_t)p->len;
     oasis_ipv4_emit_opts(hdr, &h, opts, optlen);
@@ -600,7 +608,7 @@ static void ipv4_input(oasis_stack *s, const uint8_t *pkt, size_t len, int link_
     /* Without an address, UDP to our MAC is ours whatever its destination:
      * a DHCP server may unicast its offer to the address it offers
      * (RFC 2131 4.1). */
-    if (!loop && !oasis_ipv4_is_local(s, h.dst) &&
+    if (!loop && !oasis_ipv4_is_local(s, h.dst) && !oasis_igmp_member(s, h.dst) &&
         !(s->addr == 0 && h.proto == OASIS_IPPROTO_UDP)) {
         c->in_addr_errors++;
         return;
@@ -612,7 +620,11 @@ static void ipv4_input(oasis_stack *s, const uint8_t *pkt, size_t len, int link_
         c->in_addr_errors++;
         return;
     }
-    if (!loop && oasis_ipv4_is_martian(s, h.src)) {
+    /* A switch's IGMP querier has no address of its own: its queries come
+     * from 0.0.0.0 (RFC 4541), and Linux takes 0.0.0.0 for IGMP and
+     * the local groups (224.0.0.0/24) as such. */
+    if (!loop && oasis_ipv4_is_martian(s, h.src) &&
+        !(h.src == 0 && (h.proto == OASIS_IPPROTO_IGMP || (h.dst >> 8) == 0xe00000))) {
         c->in_martians++;
         return;
     }

@@ -13,6 +13,7 @@
 
 typedef struct oasis_stack oasis_stack;
 typedef struct oasis_reasm oasis_reasm;
+typedef struct oasis_igmp oasis_igmp;
 
 /* IP ID counters, one per hash bucket of (source, destination, protocol)
  * as Linux's ip_idents: a peer sees only its own bucket move, so our IDs
@@ -66,6 +67,7 @@ typedef struct oasis_ipv4 {
     oasis_timer reasm_timer;
     oasis_pmtu_entry pmtu[OASIS_PMTU_ENTRIES];
     oasis_ipv4_redirect redirects[OASIS_IPV4_REDIRECTS];
+    oasis_igmp *igmp;              /* groups joined (igmp.c); NULL until the first join */
     uint8_t redirect_count;        /* entries in use (0: oasis_ipv4_route looks at none) */
     oasis_timer redirect_timer;    /* the first entry to age out */
     uint8_t pmtu_any;              /* an entry was ever written (else no scan: pmtu.c) */
@@ -123,6 +125,18 @@ int oasis_ipv4_output_tt(oasis_stack *s, oasis_pbuf *p, uint32_t dst, uint8_t pr
  * without them. */
 int oasis_ipv4_output_opts(oasis_stack *s, oasis_pbuf *p, uint32_t dst, uint8_t proto,
                            const uint8_t *opts, size_t optlen);
+/* As oasis_ipv4_output_opts with the TOS and TTL given (0: the default
+ * TTL); optlen 0 sends no options (IGMP: igmp.c). */
+int oasis_ipv4_output_ctl(oasis_stack *s, oasis_pbuf *p, uint32_t dst, uint8_t proto, uint8_t tos,
+                          uint8_t ttl, const uint8_t *opts, size_t optlen);
+
+/* IPv4 multicast groups (igmp.c). Is group one we take datagrams to
+ * (joined, or 224.0.0.1)? */
+int oasis_igmp_member(const oasis_stack *s, uint32_t group);
+void oasis_igmp_input(oasis_stack *s, const oasis_ipv4_hdr *ip);
+/* The link came up: the routers hear of every group again. */
+void oasis_igmp_link_up(oasis_stack *s);
+void oasis_igmp_fini(oasis_stack *s);
 /* As oasis_ipv4_output_tt with DF set, through the flow's transmit cache c
  * (filled here when stale or empty): the same datagram, counters, ID and
  * capture as the slow path, in fewer steps. Destinations it does not

@@ -1,6 +1,7 @@
 /* Protocol handler table: registration, and the built-in transports'
  * entries. Both families deliver through it (a handler sees pkt->family). */
 #include "ip/proto.h"
+#include "ip/igmp_wire.h"
 
 #include "core/pbuf.h"
 #include "core/stack_impl.h"
@@ -110,6 +111,13 @@ static void icmp_in(oasis_stack *s, const oasis_ip_packet *pkt, void *ud)
     oasis_icmp_input(s, pkt->net);
 }
 
+static void igmp_in(oasis_stack *s, const oasis_ip_packet *pkt, void *ud)
+{
+    (void)ud;
+    if (pkt->family == OASIS_IP_FAMILY_V4)
+        oasis_igmp_input(s, pkt->net);
+}
+
 static void tcp_err(oasis_stack *s, const oasis_ip_error *e, void *ud)
 {
     (void)ud;
@@ -130,6 +138,8 @@ int oasis_ip_protos_init(oasis_stack *s)
         err = oasis_ip_register(s, OASIS_IPPROTO_UDP, udp_in, udp_err, NULL);
     if (!err)
         err = oasis_ip_register(s, OASIS_IPPROTO_ICMP, icmp_in, icmp_err, NULL);
+    if (!err)
+        err = oasis_ip_register(s, OASIS_IPPROTO_IGMP, igmp_in, NULL, NULL);
     return err;
 }
 

@@ -59,6 +59,8 @@ static const layer_field ip_fields[] = {
     I(loop_drops, "LoopDrops"),
     I(in_noect_pkts, "InNoECTPkts"), I(in_ect1_pkts, "InECT1Pkts"),
     I(in_ect0_pkts, "InECT0Pkts"), I(in_ce_pkts, "InCEPkts"),
+    I(igmp_in_msgs, "IgmpInMsgs"), I(igmp_in_errors, "IgmpInErrors"),
+    I(igmp_in_queries, "IgmpInQueries"), I(igmp_out_msgs, "IgmpOutMsgs"),
 };
 #undef I
 

@@ -1,7 +1,8 @@
 /* Whole-stack fuzz target.
  *
  * Per input, a fresh stack (10.0.0.1) on a virtual clock with a capturing
- * link, a UDP echo port (7, both families), a TCP listener (80), an ESTABLISHED flow
+ * link, a UDP echo port (7, both families), the IPv4 group 239.1.2.3
+ * joined, a TCP listener (80), an ESTABLISHED flow
  * (peer 10.0.0.2:40000 -> 80, made by injecting a hand-built handshake) with
  * data queued both ways, and an active open to the peer's port 9000 in
  * SYN_SENT. The harness plays the peer's ARP (it answers the stack's
@@ -11,7 +12,8 @@
  *   [tick][kind][len:16 BE][len bytes of body]
  * tick advances the clock (tick^3 * 4 us: up to ~66 s) before the record, and
  * oasis_stack_poll() runs after it. kind:
- *   0x80 set   application action (body[0] picks it, body[1] its size)
+ *   0x80 set   application action (body[0] picks it, body[1] its size;
+ *              body[0] & 0x40: join or leave a multicast group)
  *   low 2 bits 0 raw Ethernet frame, untouched
  *              1 IPv4 packet: Ethernet header added; version, IHL, total
  *                length, addresses (unless 0x04) and the IP/TCP/UDP/ICMP
@@ -319,7 +321,7 @@ static void fix_l4(uint8_t *ip, size_t hlen, size_t plen)
         off = 16;
     else if (proto == OASIS_IPPROTO_UDP && plen >= 8)
         off = 6;
-    else if (proto == OASIS_IPPROTO_ICMP && plen >= 8)
+    else if ((proto == OASIS_IPPROTO_ICMP || proto == 2 /* IGMP */) && plen >= 8)
         off = 2;
     else
         return;
@@ -328,7 +330,9 @@ static void fix_l4(uint8_t *ip, size_t hlen, size_t plen)
     if (proto == OASIS_IPPROTO_UDP)
         oasis_put16(l4 + 4, (uint16_t)plen);
     l4[off] = l4[off + 1] = 0;
-    uint64_t sum = proto == OASIS_IPPROTO_ICMP ? 0 : oasis_csum_pseudo(src, dst, proto, (uint16_t)plen);
+    uint64_t sum = proto == OASIS_IPPROTO_ICMP || proto == 2
+                       ? 0
+                       : oasis_csum_pseudo(src, dst, proto, (uint16_t)plen);
     uint16_t c = oasis_csum_fold(oasis_csum_add(sum, l4, plen));
     if (proto == OASIS_IPPROTO_UDP && c == 0)
         c = 0xffff;
@@ -491,6 +495,14 @@ static void app_action(fz *z, const uint8_t *body, size_t len)
             app_flow_action(z, idx, what & 7, arg);
         return;
     }
+    if (what & 0x40) { /* IPv4 multicast: join or leave one of four groups */
+        uint32_t g = OASIS_IPV4(239, 1, 2, 3 + ((arg >> 1) & 3));
+        if (arg & 1)
+            oasis_ipv4_leave(z->s, g);
+        else
+            oasis_ipv4_join(z->s, g);
+        return;
+    }
     switch (what & 7) {
     case 0: oasis_udp_send4(z->s, UDP_PORT, PEER_IP, 9, pattern, (size_t)arg * 64); break;
     case 1: app_connect(z, (uint16_t)(9000 + (arg & 3))); break;
@@ -572,6 +584,8 @@ static int setup(fz *z)
     FUZZ_CHECK(oasis_udp_bind(z->s, UDP_PORT, on_udp, z) == 0);
     FUZZ_CHECK(oasis_udp_set_error_cb(z->s, UDP_PORT, on_udp_err) == 0);
     FUZZ_CHECK(oasis_tcp_listen(z->s, LISTEN_PORT, NULL, on_accept, z) == 0);
+    /* A multicast group, so IGMP queries and datagrams to it are taken. */
+    FUZZ_CHECK(oasis_ipv4_join(z->s, OASIS_IPV4(239, 1, 2, 3)) == 0);
 
     z->convs[0] = (conv){LISTEN_PORT, 40000, 0, PEER_ISN + 1, 0};
     z->convs[1] = (conv){0, 9000, 0, 0x20000000u, 0};

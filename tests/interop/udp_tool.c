@@ -3,6 +3,9 @@
  *
  *   udp_tool echo PORT             echo every datagram back (both families)
  *                                  until SIGTERM, then print the counters
+ *   udp_tool mecho GROUP PORT      the same for datagrams to the IPv4 group
+ *                                  GROUP, joined; on SIGTERM leave it, run
+ *                                  2 s more, print the IGMP counters
  *   udp_tool send DST PORT SIZE    send SIZE pattern bytes from port 5555 and
  *                                  wait 3 s for the same bytes back; an ICMP
  *                                  error reaching the socket is printed
@@ -103,6 +106,38 @@ static int cmd_echo(tool *t, char **args, int nargs)
     return EXIT_OK;
 }
 
+/* Joins GROUP (IGMP tells the link's routers and snooping switches),
+ * prints each datagram that reaches PORT until SIGTERM, then leaves and
+ * runs 2 s more (the leave and its repetition go out). */
+static int cmd_mecho(tool *t, char **args, int nargs)
+{
+    uint32_t group;
+    uint64_t port;
+    if (nargs != 2 || oasis_addr_parse(args[0], &group) || parse_u64(args[1], 65535, &port) ||
+        port == 0)
+        return EXIT_USAGE;
+    int err = oasis_udp_bind(t->n.stack, (uint16_t)port, on_echo, t);
+    if (!err)
+        err = oasis_ipv4_join(t->n.stack, group);
+    if (err) {
+        fprintf(stderr, "udp_tool: %s\n", oasis_strerror(err));
+        return EXIT_SETUP;
+    }
+    printf("joined %s, listening on %u\n", args[0], (unsigned)port);
+    fflush(stdout);
+    oasis_loop_run(t->n.loop, never, NULL, 3600 * OASIS_NS_PER_SEC); /* until SIGTERM */
+    *cli_stop_flag() = 0;
+    err = oasis_ipv4_leave(t->n.stack, group);
+    printf("leave %s\n", err ? oasis_err_name(err) : "ok");
+    oasis_loop_run(t->n.loop, never, NULL, 2 * OASIS_NS_PER_SEC);
+    const oasis_ip_counters *c = &oasis_stack_counters(t->n.stack)->ip;
+    printf("igmp in=%llu errors=%llu queries=%llu out=%llu\n",
+           (unsigned long long)c->igmp_in_msgs, (unsigned long long)c->igmp_in_errors,
+           (unsigned long long)c->igmp_in_queries, (unsigned long long)c->igmp_out_msgs);
+    print_counters(t->n.stack);
+    return EXIT_OK;
+}
+
 static int cmd_send(tool *t, char **args, int nargs)
 {
     oasis_ipaddr dst;
@@ -174,7 +209,8 @@ static int no_own(void *ctx, int code, const char *arg)
     return -1;
 }
 
-static const char usage[] = "Usage: udp_tool echo PORT | send DST PORT SIZE | addrs SECONDS [DST]\n";
+static const char usage[] =
+    "Usage: udp_tool echo PORT | mecho GROUP PORT | send DST PORT SIZE | addrs SECONDS [DST]\n";
 
 int main(int argc, char **argv)
 {
@@ -198,6 +234,8 @@ int main(int argc, char **argv)
     int nargs = argc - optind - 1;
     if (strcmp(cmd, "echo") == 0)
         rc = cmd_echo(&t, args, nargs);
+    else if (strcmp(cmd, "mecho") == 0)
+        rc = cmd_mecho(&t, args, nargs);
     else if (strcmp(cmd, "send") == 0)
         rc = cmd_send(&t, args, nargs);
     else if (strcmp(cmd, "addrs") == 0)
