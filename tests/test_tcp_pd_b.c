@@ -31,6 +31,7 @@ typedef struct fx {
     uint32_t iss;  /* our ISS */
     uint32_t pnxt; /* the peer's next sequence number */
     uint32_t pts;  /* the peer's TSval, when timestamps are on */
+    uint32_t ots;  /* our TSval in the SYN-ACK */
 } fx;
 
 static uint8_t zeros[70000];
@@ -76,6 +77,7 @@ static void open_passive(fx *x, uint16_t mss, int sack, int ts, uint32_t rcvbuf)
     assert_true(th_pop(&x->h, &r));
     assert_int_equal(r.flags, S | A);
     x->iss = r.seq;
+    x->ots = r.ts_val;
     x->pnxt = TH_PISN + 1;
     oasis_tcp_hdr ack = th_seg(TH_PPORT, PORT, A, x->pnxt, x->iss + 1);
     if (ts) {
@@ -275,6 +277,180 @@ static void test_slow_start_app_limited(void **state)
     assert_int_equal(cwnd_segs(x, 1000), 14);
 }
 
+/* ---- timestamps (Linux tcp_ts_recent_*) ------------------------------------ */
+
+/* tcp_ts_recent_invalid_ack: a FIN with a high TSval whose ACK field acks
+ * what we never sent is answered with an ACK and dropped (RFC 9293
+ * 3.10.7.4 fifth step) without moving TS.Recent: the next in-order
+ * segment, TSval 201, passes PAWS and its TSval is what we echo. */
+static void test_ts_recent_invalid_ack(void **state)
+{
+    fx *x = *state;
+    open_passive(x, 1000, 1, 1, 0);
+    x->pts = 200000;
+    seg(x, F | A, x->pnxt, 9998, 0);
+    th_clear(&x->h);
+    x->pts = 201;
+    seg(x, A, x->pnxt, 0, 1000);
+    th_advance(&x->h, 200 * MS);
+    oasis_tcp_hdr r;
+    assert_true(th_pop(&x->h, &r));
+    assert_int_equal(r.ack, x->pnxt + 1000);
+    assert_true(r.has_ts);
+    assert_int_equal(r.ts_ecr, 201);
+    assert_int_equal(th_ctr(&x->h)->time_wait, 0);
+}
+
+/* tcp_ts_recent_fin_tsval: a FIN sent a second after the last segment
+ * carries a TSval one second (1 ms ticks) later, not a stale one, and
+ * echoes the peer's last TSval (RFC 7323 3.2, 4.1). */
+static void test_ts_recent_fin_tsval(void **state)
+{
+    fx *x = *state;
+    open_passive(x, 1000, 1, 1, 0);
+    th_advance(&x->h, 1000 * MS);
+    assert_int_equal(oasis_tcp_close(x->a.flow, th_close_cb, &x->a), 0);
+    th_poll(&x->h);
+    oasis_tcp_hdr r;
+    assert_true(th_pop(&x->h, &r));
+    assert_int_equal(r.flags, F | A);
+    assert_true(r.has_ts);
+    assert_int_equal(r.ts_ecr, 200);
+    uint32_t d = r.ts_val - x->ots;
+    assert_true(d >= 1000 && d <= 1010);
+}
+
+/* tcp_ts_recent_reset_tsval: Linux's close() with unread data sends a RST;
+ * Oasis's close is the contract's half-close (reading goes on), so the
+ * intent maps to oasis_tcp_abort. The RST carries a fresh TSval and
+ * echoes the last TSval taken (RFC 7323 3.2: TSopt SHOULD be sent in an
+ * RST). */
+static void test_ts_recent_reset_tsval(void **state)
+{
+    fx *x = *state;
+    open_passive(x, 1000, 1, 1, 0);
+    x->pts = 201;
+    seg(x, A, x->pnxt, 0, 1000);
+    th_advance(&x->h, 100 * MS);
+    oasis_tcp_hdr r;
+    assert_true(th_pop(&x->h, &r));
+    assert_int_equal(r.ts_ecr, 201);
+    th_advance(&x->h, 1000 * MS);
+    oasis_tcp_abort(x->a.flow);
+    th_poll(&x->h);
+    assert_true(th_pop(&x->h, &r));
+    assert_true(r.flags & R);
+    assert_int_equal(r.seq, x->iss + 1);
+    assert_true(r.has_ts);
+    assert_int_equal(r.ts_ecr, 201);
+    uint32_t d = r.ts_val - x->ots;
+    assert_true(d >= 1100 && d <= 1110);
+}
+
+/* ---- Nagle (Linux tcp_nagle_*) ---------------------------------------------- */
+
+/* tcp_nagle_https_client: active open to a peer with MSS 974, no
+ * timestamps; with no-delay on, a 51-byte write and then a 2002-byte one
+ * go out at once as 51, 974, 974, 54, the short tail not waiting for the
+ * ACK of the first (RFC 1122 4.2.3.4: an application may disable Nagle). */
+static void test_nagle_https_client_nodelay(void **state)
+{
+    fx *x = *state;
+    th_app *a = &x->a;
+    assert_int_equal(oasis_tcp_connect4(x->h.s, TH_PEER, 443, NULL, th_connect_cb, a), 0);
+    th_poll(&x->h);
+    oasis_tcp_hdr r;
+    assert_true(th_pop(&x->h, &r));
+    x->iss = r.seq;
+    uint16_t lport = r.src_port;
+    oasis_tcp_hdr sa = th_seg(443, lport, S | A, TH_PISN, x->iss + 1);
+    sa.has_mss = 1;
+    sa.mss = 974;
+    sa.sack_permitted = 1;
+    sa.has_wscale = 1;
+    sa.wscale = 7;
+    sa.window = 5792;
+    th_inject(&x->h, &sa);
+    th_poll(&x->h);
+    th_clear(&x->h);
+    assert_int_equal(a->connected, 1);
+    assert_int_equal(oasis_tcp_set_nodelay(a->flow, 1), 0);
+    assert_int_equal(oasis_tcp_write(a->flow, zeros, 517, NULL, NULL), 0);
+    th_poll(&x->h);
+    assert_true(th_pop(&x->h, &r));
+    assert_int_equal(r.payload_len, 517);
+    oasis_tcp_hdr ack = th_seg(443, lport, A, TH_PISN + 1, x->iss + 1 + 517);
+    ack.window = 229;
+    th_inject(&x->h, &ack);
+    assert_int_equal(oasis_tcp_write(a->flow, zeros, 51, NULL, NULL), 0);
+    th_poll(&x->h);
+    assert_true(th_pop(&x->h, &r));
+    assert_int_equal(r.payload_len, 51);
+    th_advance(&x->h, 30 * MS);
+    assert_int_equal(oasis_tcp_write(a->flow, zeros, 2002, NULL, NULL), 0);
+    th_poll(&x->h);
+    size_t want[] = {974, 974, 54};
+    uint32_t seq = x->iss + 1 + 517 + 51;
+    for (int i = 0; i < 3; i++) {
+        assert_true(th_pop(&x->h, &r));
+        assert_int_equal(r.seq, seq);
+        assert_int_equal(r.payload_len, want[i]);
+        seq += (uint32_t)want[i];
+    }
+    assert_true(r.flags & P);
+}
+
+/* ---- bad arguments (Linux tcp_syscall_bad_arg_*) ---------------------------- */
+
+/* syscall-invalid-buf-ptr: a NULL buffer with a non-zero length is refused
+ * (EFAULT there, OASIS_EINVAL here) and sends nothing; reading needs a
+ * callback. The flow carries on. */
+static void test_bad_arg_null_buffer(void **state)
+{
+    fx *x = *state;
+    open_passive(x, 1000, 1, 0, 0);
+    assert_int_equal(oasis_tcp_write(x->a.flow, NULL, 1000, NULL, NULL), OASIS_EINVAL);
+    assert_int_equal(oasis_tcp_write_nodelay(x->a.flow, NULL, 1000, NULL, NULL), OASIS_EINVAL);
+    oasis_iovec v = {NULL, 1000};
+    assert_int_equal(oasis_tcp_writev(x->a.flow, &v, 1, NULL, NULL), OASIS_EINVAL);
+    th_advance(&x->h, 10 * MS);
+    assert_int_equal(th_pending(&x->h), 0);
+    seg(x, A, x->pnxt, 0, 1000);
+    assert_int_equal(oasis_tcp_read(x->a.flow, NULL, NULL), OASIS_EINVAL);
+    assert_int_equal(oasis_tcp_read(x->a.flow, th_read_cb, &x->a), 0);
+    th_poll(&x->h);
+    assert_int_equal(x->a.rx_len, 1000);
+}
+
+/* sendmsg-empty-iov: zero-length pieces of a gather write are skipped: 40
+ * and 20 bytes between empty ones go out as one 60-byte segment; a write
+ * of nothing but empty pieces sends nothing. */
+static void test_bad_arg_writev_empty_iov(void **state)
+{
+    fx *x = *state;
+    open_passive(x, 1000, 0, 0, 0);
+    assert_int_equal(oasis_tcp_set_nodelay(x->a.flow, 1), 0);
+    oasis_iovec v[4] = {{zeros, 0}, {zeros, 40}, {zeros, 0}, {zeros, 20}};
+    assert_int_equal(oasis_tcp_writev(x->a.flow, v, 4, th_write_cb, &x->a), 0);
+    th_poll(&x->h);
+    oasis_tcp_hdr r;
+    assert_int_equal(pop_rel(x, &r), 0);
+    assert_int_equal(r.payload_len, 60);
+    assert_false(th_pop(&x->h, &r));
+    ack_to(x, 60);
+    oasis_iovec e[4] = {{zeros, 0}, {zeros, 0}, {zeros, 0}, {zeros, 0}};
+    assert_int_equal(oasis_tcp_writev(x->a.flow, e, 4, th_write_cb, &x->a), 0);
+    th_poll(&x->h);
+    assert_false(th_pop(&x->h, &r));
+    oasis_iovec w[4] = {{zeros, 0}, {zeros, 10}, {zeros, 0}, {zeros, 50}};
+    assert_int_equal(oasis_tcp_writev(x->a.flow, w, 4, th_write_cb, &x->a), 0);
+    th_poll(&x->h);
+    assert_int_equal(pop_rel(x, &r), 60);
+    assert_int_equal(r.payload_len, 60);
+    assert_int_equal(x->a.writes_done, 3);
+    assert_int_equal(x->a.write_err, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -285,6 +461,12 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_slow_start_send_6pkt, setup, teardown),
         cmocka_unit_test_setup_teardown(test_slow_start_send_5pkt, setup, teardown),
         cmocka_unit_test_setup_teardown(test_slow_start_app_limited, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ts_recent_invalid_ack, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ts_recent_fin_tsval, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ts_recent_reset_tsval, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_nagle_https_client_nodelay, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bad_arg_null_buffer, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bad_arg_writev_empty_iov, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
