@@ -400,6 +400,28 @@ static void test_nagle_https_client_nodelay(void **state)
     assert_true(r.flags & P);
 }
 
+/* tcp_nagle_sockopt_cork_nodelay, its TCP_NODELAY half (Oasis has no
+ * TCP_CORK or MSG_MORE): a small write held by Nagle behind unacked data
+ * goes out as soon as the application turns no-delay on, not when the
+ * ACK comes. */
+static void test_nagle_nodelay_pushes_held(void **state)
+{
+    fx *x = *state;
+    open_passive(x, 1000, 0, 0, 0);
+    assert_int_equal(oasis_tcp_write(x->a.flow, zeros, 40, NULL, NULL), 0);
+    th_poll(&x->h);
+    oasis_tcp_hdr r;
+    assert_int_equal(pop_rel(x, &r), 0);
+    assert_int_equal(r.payload_len, 40);
+    assert_int_equal(oasis_tcp_write(x->a.flow, zeros, 40, NULL, NULL), 0);
+    th_poll(&x->h);
+    assert_false(th_pop(&x->h, &r)); /* Nagle: 40 bytes unacked */
+    assert_int_equal(oasis_tcp_set_nodelay(x->a.flow, 1), 0);
+    th_poll(&x->h);
+    assert_int_equal(pop_rel(x, &r), 40);
+    assert_int_equal(r.payload_len, 40);
+}
+
 /* ---- bad arguments (Linux tcp_syscall_bad_arg_*) ---------------------------- */
 
 /* syscall-invalid-buf-ptr: a NULL buffer with a non-zero length is refused
@@ -451,6 +473,41 @@ static void test_bad_arg_writev_empty_iov(void **state)
     assert_int_equal(x->a.write_err, 0);
 }
 
+/* Found porting the script above: an established flow that went idle gives
+ * its extension back, and the one rebuilt for the next write had push_seq
+ * 0, which oasis_seq_gt puts ahead of snd_nxt whenever snd_nxt is in the
+ * upper half of the sequence space: every write then counted as pushed and
+ * Nagle was off for that flow. Flows from eight peer ports (eight ISNs,
+ * RFC 6528): each holds its second small write while the first is unacked
+ * (RFC 1122 4.2.3.4), and at least one has snd_nxt in that upper half. */
+static void test_nagle_after_idle_any_isn(void **state)
+{
+    fx *x = *state;
+    assert_int_equal(oasis_tcp_listen(x->h.s, PORT, NULL, th_accept_cb, &x->a), 0);
+    int upper = 0;
+    for (uint16_t k = 0; k < 8; k++) {
+        uint16_t pp = (uint16_t)(41000 + k);
+        oasis_tcp_hdr syn = th_seg(pp, PORT, S, TH_PISN, 0);
+        th_inject(&x->h, &syn);
+        oasis_tcp_hdr r;
+        assert_true(th_pop(&x->h, &r));
+        uint32_t iss = r.seq;
+        oasis_tcp_hdr ack = th_seg(pp, PORT, A, TH_PISN + 1, iss + 1);
+        th_inject(&x->h, &ack);
+        th_poll(&x->h);
+        assert_int_equal(x->a.accepted, k + 1);
+        assert_null(x->a.flow->ext); /* idle: the extension went back */
+        assert_int_equal(oasis_tcp_write(x->a.flow, "a", 1, NULL, NULL), 0);
+        assert_true(th_pop(&x->h, &r));
+        assert_int_equal(r.payload_len, 1);
+        assert_int_equal(oasis_tcp_write(x->a.flow, "b", 1, NULL, NULL), 0);
+        th_poll(&x->h);
+        assert_false(th_pop(&x->h, &r));
+        upper |= (iss + 2) > 0x80000000u;
+    }
+    assert_true(upper);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -465,6 +522,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_ts_recent_fin_tsval, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ts_recent_reset_tsval, setup, teardown),
         cmocka_unit_test_setup_teardown(test_nagle_https_client_nodelay, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_nagle_nodelay_pushes_held, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_nagle_after_idle_any_isn, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_arg_null_buffer, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_arg_writev_empty_iov, setup, teardown),
     };

@@ -387,6 +387,10 @@ static void ext_setup(oasis_flow *f, oasis_tcp_ext *x)
     x->ccops = oasis_cc_get((oasis_cc_algo)f->cc_algo);
     if (!x->ccops)
         x->ccops = &oasis_cc_newreno;
+    /* Nothing pushed is pending (an idle flow sent all it had): a zeroed
+     * push_seq would look ahead of snd_nxt for half the sequence space and
+     * switch Nagle off. */
+    x->push_seq = f->snd_nxt;
     if (oasis_tcp_synchronized(f) && f->idle_cwnd) {
         oasis_tcp_pmtu_restore(f);
         /* Back from idle: the algorithm starts afresh from the window it
