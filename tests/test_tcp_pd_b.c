@@ -508,6 +508,97 @@ static void test_nagle_after_idle_any_isn(void **state)
     assert_true(upper);
 }
 
+/* ---- the receive window (Linux tcp_rcv_*) ---------------------------------- */
+
+/* Sends MSS-sized (or smaller) segments from the peer until our ACK
+ * offers a window below `left`; returns that window (bytes, unscaled
+ * flows only) with x->pnxt moved past the data. */
+static uint32_t fill_window(fx *x, uint32_t left)
+{
+    uint32_t wnd = 65535;
+    while (wnd >= left) {
+        uint32_t n = wnd < 1000 ? wnd : 1000;
+        seg(x, A, x->pnxt, 0, n);
+        x->pnxt += n;
+        th_advance(&x->h, 50 * MS); /* the delayed ACK too */
+        oasis_tcp_hdr r;
+        int got = 0;
+        while (th_pop(&x->h, &r)) {
+            got = 1;
+            assert_int_equal(r.ack, x->pnxt);
+            wnd = r.window;
+        }
+        assert_true(got);
+    }
+    return wnd;
+}
+
+static void expect_ack(fx *x, uint32_t ack, uint32_t wnd)
+{
+    oasis_tcp_hdr r;
+    assert_true(th_pop(&x->h, &r));
+    assert_int_equal(r.flags & ~P, A);
+    assert_int_equal(r.ack, ack);
+    assert_int_equal(r.window, wnd);
+    assert_int_equal(r.payload_len, 0);
+}
+
+/* tcp_rcv_zero_wnd_fin: some stacks send a FIN into a closed window.
+ * Strictly (RFC 9293 3.10.7.4) a zero window takes only ACKs, URGs and
+ * RSTs; Oasis, as Linux, takes the FIN (it needs no buffer) and acks it
+ * with the window still 0, which ends a FIN/ACK loop with such a peer. */
+static void test_rcv_zero_wnd_fin(void **state)
+{
+    fx *x = *state;
+    open_passive(x, 1000, 0, 0, 20000);
+    assert_int_equal(fill_window(x, 1), 0);
+    seg(x, F | A, x->pnxt, 0, 0);
+    th_poll(&x->h);
+    expect_ack(x, x->pnxt + 1, 0);
+    x->a.auto_read = 1;
+    assert_int_equal(oasis_tcp_read(x->a.flow, th_read_cb, &x->a), 0);
+    th_poll(&x->h);
+    assert_int_equal(x->a.eof, 1);
+}
+
+/* tcp_rcv_big_endseq and tcp_rcv_toobig: a segment that starts inside the
+ * window and ends beyond it. Linux drops it whole (TcpExtBeyondWindow)
+ * while data waits unread, and takes it whole, past the window, when its
+ * queue is empty. Oasis trims it to the window and takes the part inside
+ * (RFC 9293 3.10.7.4: "trimming off any portions that lie outside the
+ * window"), both times; a segment wholly beyond the window is answered
+ * with an ACK and dropped, as in both scripts. */
+static void test_rcv_straddles_right_edge(void **state)
+{
+    fx *x = *state;
+    open_passive(x, 1000, 0, 0, 10000);
+    uint32_t w = fill_window(x, 7000);
+    assert_int_equal(w, 6000);
+    seg(x, A, x->pnxt, 0, w + 400);
+    th_poll(&x->h);
+    expect_ack(x, x->pnxt + w, 0);
+    uint32_t base = x->pnxt;
+    x->pnxt += w;
+    /* wholly beyond the (closed) window: ACK, dropped */
+    seg(x, A, x->pnxt + 1000, 0, 1000);
+    expect_ack(x, x->pnxt, 0);
+    assert_int_equal(th_pending(&x->h), 0);
+    /* the application reads: the window opens, the rest is taken */
+    x->a.auto_read = 1;
+    assert_int_equal(oasis_tcp_read(x->a.flow, th_read_cb, &x->a), 0);
+    th_advance(&x->h, 50 * MS);
+    th_clear(&x->h);
+    assert_int_equal(x->a.rx_len, x->pnxt - (TH_PISN + 1));
+    seg(x, A, base, 0, w + 400); /* partly old now */
+    th_advance(&x->h, 50 * MS);
+    oasis_tcp_hdr r;
+    uint32_t ack = 0;
+    while (th_pop(&x->h, &r))
+        ack = r.ack;
+    assert_int_equal(ack, x->pnxt + 400);
+    assert_int_equal(x->a.rx_len, x->pnxt + 400 - (TH_PISN + 1));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -526,6 +617,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_nagle_after_idle_any_isn, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_arg_null_buffer, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_arg_writev_empty_iov, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rcv_zero_wnd_fin, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rcv_straddles_right_edge, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
