@@ -11,10 +11,12 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdio.h>
 
 #include <cmocka.h>
 
 #include "tcp/tcp_flow.h"
+#include "tcp/tcp_recovery.h"
 #include "tcp_harness.h"
 
 #define PORT 8080
@@ -32,6 +34,8 @@ typedef struct fx {
     uint32_t pnxt; /* the peer's next sequence number */
     uint32_t pts;  /* the peer's TSval, when timestamps are on */
     uint32_t ots;  /* our TSval in the SYN-ACK */
+    uint16_t pport, lport; /* the peer's port, ours */
+    uint64_t hs_rtt;       /* the handshake's round trip (the script's +.1) */
 } fx;
 
 static uint8_t zeros[70000];
@@ -41,6 +45,8 @@ static int setup(void **state)
     fx *x = calloc(1, sizeof *x);
     th_init(&x->h, NULL);
     th_app_init(&x->a);
+    x->pport = TH_PPORT;
+    x->lport = PORT;
     *state = x;
     return 0;
 }
@@ -79,6 +85,7 @@ static void open_passive(fx *x, uint16_t mss, int sack, int ts, uint32_t rcvbuf)
     x->iss = r.seq;
     x->ots = r.ts_val;
     x->pnxt = TH_PISN + 1;
+    th_advance(&x->h, x->hs_rtt);
     oasis_tcp_hdr ack = th_seg(TH_PPORT, PORT, A, x->pnxt, x->iss + 1);
     if (ts) {
         assert_true(r.has_ts);
@@ -95,7 +102,7 @@ static void open_passive(fx *x, uint16_t mss, int sack, int ts, uint32_t rcvbuf)
  * (relative to our ISS+1), timestamps when the flow has them. */
 static void seg(fx *x, uint8_t flags, uint32_t seq, uint32_t ack, size_t len)
 {
-    oasis_tcp_hdr s = th_seg(TH_PPORT, PORT, flags, seq, x->iss + 1 + ack);
+    oasis_tcp_hdr s = th_seg(x->pport, x->lport, flags, seq, x->iss + 1 + ack);
     s.payload = zeros;
     s.payload_len = len;
     if (x->pts) {
@@ -110,7 +117,7 @@ static void seg(fx *x, uint8_t flags, uint32_t seq, uint32_t ack, size_t len)
  * relative too ([l0, r0, l1, r1, ...]). */
 static void ack_sack(fx *x, uint32_t ack, int nb, const uint32_t *b)
 {
-    oasis_tcp_hdr s = th_seg(TH_PPORT, PORT, A, x->pnxt, x->iss + 1 + ack);
+    oasis_tcp_hdr s = th_seg(x->pport, x->lport, A, x->pnxt, x->iss + 1 + ack);
     s.sack_count = (uint8_t)nb;
     for (int i = 0; i < nb; i++) {
         s.sack[i].left = x->iss + 1 + b[2 * i];
@@ -599,6 +606,170 @@ static void test_rcv_straddles_right_edge(void **state)
     assert_int_equal(x->a.rx_len, x->pnxt + 400 - (TH_PISN + 1));
 }
 
+/* ---- SACK (Linux tcp_sack_*) ------------------------------------------------ */
+
+/* Prints what went out (debug). */
+static void __attribute__((unused)) dump(fx *x, const char *what)
+{
+    oasis_tcp_hdr r;
+    while (th_pop(&x->h, &r))
+        fprintf(stderr, "DBG %s t=%llu seq %u len %zu\n", what,
+                (unsigned long long)((th_now(&x->h) - TH_START_NS) / MS), r.seq - x->iss - 1, r.payload_len);
+}
+
+/* The script's active open: our SYN, the peer's SYN-ACK with MSS 1460,
+ * window scale 2 and SACK, no timestamps, 10 ms later. */
+static void open_active_sack(fx *x)
+{
+    th_app *a = &x->a;
+    assert_int_equal(oasis_tcp_connect4(x->h.s, TH_PEER, PORT, NULL, th_connect_cb, a), 0);
+    th_poll(&x->h);
+    oasis_tcp_hdr r;
+    assert_true(th_pop(&x->h, &r));
+    x->iss = r.seq;
+    x->lport = r.src_port;
+    x->pport = PORT;
+    th_advance(&x->h, 10 * MS);
+    oasis_tcp_hdr sa = th_seg(PORT, x->lport, S | A, TH_PISN, x->iss + 1);
+    sa.has_mss = 1;
+    sa.mss = 1460;
+    sa.sack_permitted = 1;
+    sa.has_wscale = 1;
+    sa.wscale = 2;
+    th_inject(&x->h, &sa);
+    th_poll(&x->h);
+    th_clear(&x->h);
+    x->pnxt = TH_PISN + 1;
+    assert_int_equal(a->connected, 1);
+}
+
+/* tcp_sack_sack-route-refresh-ip-tos: a TOS change (there IP_TOS, which
+ * makes Linux look its route up again; here oasis_tcp_set_dscp) while
+ * data is in flight does not upset matching SACKs to what was sent: an
+ * ACK of 13140 with SACKs for 16060:17520 and 20440:26280 (RFC 6675:
+ * both holes lost, three or more segments SACKed above them) resends the
+ * two holes and nothing SACKed. */
+static void test_sack_route_refresh_dscp(void **state)
+{
+    fx *x = *state;
+    open_active_sack(x);
+    assert_int_equal(oasis_tcp_write(x->a.flow, zeros, 5840, NULL, NULL), 0);
+    th_poll(&x->h);
+    assert_int_equal(drain_from(x, 0), 5840);
+    th_advance(&x->h, 10 * MS);
+    ack_to(x, 5840);
+    th_advance(&x->h, 10 * MS);
+    assert_int_equal(oasis_tcp_write(x->a.flow, zeros, 5840, NULL, NULL), 0);
+    th_poll(&x->h);
+    assert_int_equal(drain_from(x, 5840), 5840);
+    th_advance(&x->h, 10 * MS);
+    ack_to(x, 11680);
+    th_advance(&x->h, 10 * MS);
+    assert_int_equal(oasis_tcp_write(x->a.flow, zeros, 14600, NULL, NULL), 0);
+    th_poll(&x->h);
+    assert_int_equal(drain_from(x, 11680), 14600);
+    assert_int_equal(oasis_tcp_set_dscp(x->a.flow, 1), 0);
+    assert_int_equal(oasis_tcp_set_dscp(x->a.flow, 0), 0);
+    th_advance(&x->h, 10 * MS);
+    ack_sack(x, 13140, 2, (uint32_t[]){16060, 17520, 20440, 26280});
+    uint32_t want[] = {13140, 14600, 17520, 18980};
+    oasis_tcp_hdr r;
+    for (int i = 0; i < 4; i++) {
+        assert_int_equal(pop_rel(x, &r), want[i]);
+        assert_int_equal(r.payload_len, 1460);
+    }
+    assert_false(th_pop(&x->h, &r));
+    th_advance(&x->h, 10 * MS);
+    ack_to(x, 26280);
+    oasis_tcp_info i;
+    assert_int_equal(oasis_tcp_get_info(x->a.flow, &i), 0);
+    assert_int_equal(i.bytes_in_flight, 0);
+    assert_int_equal(i.retransmits, 4);
+}
+
+/* Pops exactly n segments, of MSS 1000, at the given relative sequence
+ * numbers, in order. */
+static void expect_segs(fx *x, int n, const uint32_t *seqs)
+{
+    oasis_tcp_hdr r;
+    for (int i = 0; i < n; i++) {
+        assert_int_equal(pop_rel(x, &r), seqs[i]);
+        assert_int_equal(r.payload_len, 1000);
+    }
+    assert_false(th_pop(&x->h, &r));
+}
+
+/* tcp_sack_sack-shift-sacked-*-fack: ten segments out on a 100 ms round
+ * trip, then one SACK for segment 7. RACK (RFC 8985 6.2) waits a
+ * reordering window (min_rtt/4, 25 ms; Linux 27 ms) before it deems 0..6
+ * lost and resends segment 0. Further SACKs, one segment at a time, each
+ * release the next holes, never a SACKed segment; the cumulative ACK
+ * ends recovery. Linux's skb shifting and its tcpi_lost/tcpi_reordering
+ * counts are its own. PRR: Oasis uses RFC 6937's PRR-SSRB on every ACK,
+ * so the first SACK after the fast retransmit releases two segments where
+ * Linux, which uses the slow-start bound only on ACKs that advance
+ * SND.UNA (as RFC 9937 now does), releases one; the same holes go out,
+ * one ACK earlier. */
+static void shift_open(fx *x)
+{
+    x->hs_rtt = 100 * MS;
+    open_passive(x, 1000, 1, 0, 0);
+    assert_int_equal(oasis_tcp_ext_get(x->a.flow), 0); /* pinned: the test reads its internals */
+    assert_int_equal(oasis_tcp_write(x->a.flow, zeros, 10000, NULL, NULL), 0);
+    th_poll(&x->h);
+    assert_int_equal(drain_from(x, 0), 10000);
+    th_advance(&x->h, 100 * MS);
+    ack_sack(x, 0, 1, (uint32_t[]){7000, 8000});
+    expect_segs(x, 0, NULL);
+    th_advance(&x->h, 20 * MS);
+    expect_segs(x, 0, NULL);
+    th_advance(&x->h, 10 * MS);
+    expect_segs(x, 1, (uint32_t[]){0});
+    assert_true(oasis_recovery_fast(x->a.flow));
+}
+
+static void shift_close(fx *x)
+{
+    ack_to(x, 10000);
+    expect_segs(x, 0, NULL);
+    assert_false(oasis_recovery_fast(x->a.flow));
+    oasis_tcp_info i;
+    assert_int_equal(oasis_tcp_get_info(x->a.flow, &i), 0);
+    assert_int_equal(i.bytes_in_flight, 0);
+}
+
+/* -7-3-4-8-9: SACKs for 3, 4, 8, 9 (Linux: 1, 2, -, 5). */
+static void test_sack_shift_7_3_4_8_9(void **state)
+{
+    fx *x = *state;
+    shift_open(x);
+    ack_sack(x, 0, 2, (uint32_t[]){3000, 4000, 7000, 8000});
+    expect_segs(x, 2, (uint32_t[]){1000, 2000});
+    ack_sack(x, 0, 2, (uint32_t[]){3000, 5000, 7000, 8000});
+    expect_segs(x, 0, NULL);
+    ack_sack(x, 0, 2, (uint32_t[]){3000, 5000, 7000, 9000});
+    expect_segs(x, 1, (uint32_t[]){5000});
+    ack_sack(x, 0, 2, (uint32_t[]){3000, 5000, 7000, 10000});
+    expect_segs(x, 1, (uint32_t[]){6000});
+    shift_close(x);
+}
+
+/* -7-5-6-8-9: SACKs for 5, 6, 8, 9 (Linux: 1, 2, 3, 4). */
+static void test_sack_shift_7_5_6_8_9(void **state)
+{
+    fx *x = *state;
+    shift_open(x);
+    ack_sack(x, 0, 2, (uint32_t[]){5000, 6000, 7000, 8000});
+    expect_segs(x, 2, (uint32_t[]){1000, 2000});
+    ack_sack(x, 0, 1, (uint32_t[]){5000, 8000});
+    expect_segs(x, 0, NULL);
+    ack_sack(x, 0, 1, (uint32_t[]){5000, 9000});
+    expect_segs(x, 1, (uint32_t[]){3000});
+    ack_sack(x, 0, 1, (uint32_t[]){5000, 10000});
+    expect_segs(x, 1, (uint32_t[]){4000});
+    shift_close(x);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -619,6 +790,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_bad_arg_writev_empty_iov, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rcv_zero_wnd_fin, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rcv_straddles_right_edge, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sack_route_refresh_dscp, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sack_shift_7_3_4_8_9, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sack_shift_7_5_6_8_9, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
