@@ -11,7 +11,6 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <stdio.h>
 
 #include <cmocka.h>
 
@@ -608,15 +607,6 @@ static void test_rcv_straddles_right_edge(void **state)
 
 /* ---- SACK (Linux tcp_sack_*) ------------------------------------------------ */
 
-/* Prints what went out (debug). */
-static void __attribute__((unused)) dump(fx *x, const char *what)
-{
-    oasis_tcp_hdr r;
-    while (th_pop(&x->h, &r))
-        fprintf(stderr, "DBG %s t=%llu seq %u len %zu\n", what,
-                (unsigned long long)((th_now(&x->h) - TH_START_NS) / MS), r.seq - x->iss - 1, r.payload_len);
-}
-
 /* The script's active open: our SYN, the peer's SYN-ACK with MSS 1460,
  * window scale 2 and SACK, no timestamps, 10 ms later. */
 static void open_active_sack(fx *x)
@@ -770,6 +760,79 @@ static void test_sack_shift_7_5_6_8_9(void **state)
     shift_close(x);
 }
 
+/* slow-start-after-idle and -after-win-update: the common start. 26000
+ * bytes, IW10, on a 100 ms round trip; each flight is acked by one
+ * stretch ACK. Linux counts every segment of a stretch ACK (cwnd 20, then
+ * 36); RFC 3465's L = 2*SMSS caps Oasis at two per ACK (12, then 14). */
+static void idle_start(fx *x)
+{
+    x->hs_rtt = 100 * MS;
+    open_passive(x, 1000, 1, 0, 0);
+    assert_int_equal(oasis_tcp_write(x->a.flow, zeros, 26000, NULL, NULL), 0);
+    th_poll(&x->h);
+    assert_int_equal(drain_from(x, 0), 10000);
+    th_advance(&x->h, 100 * MS);
+    ack_to(x, 10000);
+    assert_int_equal(cwnd_segs(x, 1000), 12);
+    assert_int_equal(drain_from(x, 10000), 12000);
+    th_advance(&x->h, 100 * MS);
+    ack_to(x, 22000);
+    assert_int_equal(cwnd_segs(x, 1000), 14);
+    assert_int_equal(drain_from(x, 22000), 4000);
+    th_advance(&x->h, 100 * MS);
+}
+
+/* slow-start-after-idle: two seconds without sending, more than the RTO:
+ * cwnd restarts from min(IW, cwnd) (RFC 5681 4.1, as Linux's
+ * tcp_slow_start_after_idle) and ten segments go out. Linux's script
+ * sees five, its TSO autosizing's burst, with the same cwnd of 10. */
+static void test_slow_start_after_idle(void **state)
+{
+    fx *x = *state;
+    idle_start(x);
+    ack_to(x, 26000);
+    assert_int_equal(cwnd_segs(x, 1000), 14);
+    th_advance(&x->h, 2000 * MS);
+    assert_int_equal(oasis_tcp_write(x->a.flow, zeros, 20000, NULL, NULL), 0);
+    th_poll(&x->h);
+    assert_int_equal(drain_from(x, 26000), 10000);
+    assert_int_equal(cwnd_segs(x, 1000), 10);
+}
+
+/* slow-start-after-win-update: the last ACK closes the window; zero-window
+ * probes (zero-length, at SND.UNA - 1, as Linux's) back off and leave cwnd
+ * alone; the window reopens three seconds later. Linux keeps cwnd 36
+ * (probes count as sending for its idle test). No data went out for more
+ * than an RTO, so Oasis restarts from the initial window (RFC 5681 4.1:
+ * "has not sent data in an interval exceeding the retransmission
+ * timeout") and sends ten segments. */
+static void test_slow_start_after_win_update(void **state)
+{
+    fx *x = *state;
+    idle_start(x);
+    oasis_tcp_hdr s = th_seg(x->pport, x->lport, A, x->pnxt, x->iss + 1 + 26000);
+    s.window = 0;
+    th_inject(&x->h, &s);
+    assert_int_equal(oasis_tcp_write(x->a.flow, zeros, 20000, NULL, NULL), 0);
+    th_poll(&x->h);
+    assert_int_equal(th_pending(&x->h), 0);
+    int probes = 0;
+    for (int i = 0; i < 30; i++) {
+        th_advance(&x->h, 100 * MS);
+        oasis_tcp_hdr r;
+        while (th_pop(&x->h, &r)) {
+            assert_int_equal(r.seq, x->iss + 26000);
+            assert_int_equal(r.payload_len, 0);
+            probes++;
+        }
+        assert_int_equal(cwnd_segs(x, 1000), 14);
+    }
+    assert_true(probes >= 3 && probes <= 5);
+    ack_to(x, 26000);
+    assert_int_equal(drain_from(x, 26000), 10000);
+    assert_int_equal(cwnd_segs(x, 1000), 10);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -793,6 +856,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_sack_route_refresh_dscp, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sack_shift_7_3_4_8_9, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sack_shift_7_5_6_8_9, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_slow_start_after_idle, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_slow_start_after_win_update, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
