@@ -283,6 +283,22 @@ static void test_slow_start_app_limited(void **state)
     assert_int_equal(cwnd_segs(x, 1000), 14);
 }
 
+/* slow-start-app-limited-9-packets-out: nine segments; Linux 18, Oasis 14
+ * for the same reason. */
+static void test_slow_start_app_limited_9(void **state)
+{
+    fx *x = *state;
+    ss_open(x, 9000);
+    ss_step(x, 2000, 9000, 0);
+    assert_int_equal(cwnd_segs(x, 1000), 12);
+    ss_step(x, 4000, 9000, 0);
+    assert_int_equal(cwnd_segs(x, 1000), 14);
+    for (uint32_t a = 6000; a <= 8000; a += 2000)
+        ss_step(x, a, 9000, 0);
+    ss_step(x, 9000, 9000, 0);
+    assert_int_equal(cwnd_segs(x, 1000), 14);
+}
+
 /* ---- timestamps (Linux tcp_ts_recent_*) ------------------------------------ */
 
 /* tcp_ts_recent_invalid_ack: a FIN with a high TSval whose ACK field acks
@@ -843,6 +859,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_slow_start_send_6pkt, setup, teardown),
         cmocka_unit_test_setup_teardown(test_slow_start_send_5pkt, setup, teardown),
         cmocka_unit_test_setup_teardown(test_slow_start_app_limited, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_slow_start_app_limited_9, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ts_recent_invalid_ack, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ts_recent_fin_tsval, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ts_recent_reset_tsval, setup, teardown),
