@@ -444,6 +444,66 @@ static void test_nagle_nodelay_pushes_held(void **state)
     assert_int_equal(r.payload_len, 40);
 }
 
+/* ---- tcp_info (Linux tcp_tcp_info_*) --------------------------------------- */
+
+/* Pops every segment; none may carry data. */
+static void expect_no_data(fx *x)
+{
+    oasis_tcp_hdr r;
+    while (th_pop(&x->h, &r))
+        assert_int_equal(r.payload_len, 0);
+}
+
+/* tcp-info-rwnd-limited, its wire half (tcpi_rwnd_limited and
+ * tcpi_busy_time are not in oasis_tcp_info): the SYN-ACK offers window 0,
+ * so a write waits; a window of 2000 lets the 1000 bytes go. A window of
+ * 10 then holds the next 1000 (sender SWS avoidance, RFC 9293 3.8.6.2.1:
+ * 10 bytes is neither the rest of the data nor half the largest window
+ * seen) until the window opens again. */
+static void test_tcp_info_rwnd_limited(void **state)
+{
+    fx *x = *state;
+    th_app *a = &x->a;
+    assert_int_equal(oasis_tcp_connect4(x->h.s, TH_PEER, PORT, NULL, th_connect_cb, a), 0);
+    th_poll(&x->h);
+    oasis_tcp_hdr r;
+    assert_true(th_pop(&x->h, &r));
+    x->iss = r.seq;
+    x->lport = r.src_port;
+    x->pport = PORT;
+    x->pnxt = TH_PISN + 1;
+    th_advance(&x->h, 10 * MS);
+    oasis_tcp_hdr sa = th_seg(PORT, x->lport, S | A, TH_PISN, x->iss + 1);
+    sa.has_mss = 1;
+    sa.mss = 1000;
+    sa.sack_permitted = 1;
+    sa.window = 0;
+    th_inject(&x->h, &sa);
+    th_poll(&x->h);
+    assert_int_equal(a->connected, 1);
+    expect_no_data(x);
+    assert_int_equal(oasis_tcp_write(a->flow, zeros, 1000, NULL, NULL), 0);
+    th_advance(&x->h, 200 * MS);
+    expect_no_data(x);
+    oasis_tcp_hdr w = th_seg(PORT, x->lport, A, x->pnxt, x->iss + 1);
+    w.window = 2000;
+    th_inject(&x->h, &w);
+    assert_int_equal(pop_rel(x, &r), 0);
+    assert_int_equal(r.payload_len, 1000);
+    expect_no_data(x);
+    th_advance(&x->h, 30 * MS);
+    w.ack = x->iss + 1 + 1000;
+    w.window = 10;
+    th_inject(&x->h, &w);
+    assert_int_equal(oasis_tcp_write(a->flow, zeros, 1000, NULL, NULL), 0);
+    th_advance(&x->h, 100 * MS);
+    expect_no_data(x);
+    w.window = 2000;
+    th_inject(&x->h, &w);
+    assert_int_equal(pop_rel(x, &r), 1000);
+    assert_int_equal(r.payload_len, 1000);
+}
+
 /* ---- bad arguments (Linux tcp_syscall_bad_arg_*) ---------------------------- */
 
 /* syscall-invalid-buf-ptr: a NULL buffer with a non-zero length is refused
@@ -866,6 +926,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_nagle_https_client_nodelay, setup, teardown),
         cmocka_unit_test_setup_teardown(test_nagle_nodelay_pushes_held, setup, teardown),
         cmocka_unit_test_setup_teardown(test_nagle_after_idle_any_isn, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_tcp_info_rwnd_limited, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_arg_null_buffer, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_arg_writev_empty_iov, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rcv_zero_wnd_fin, setup, teardown),
