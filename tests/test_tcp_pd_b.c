@@ -128,7 +128,7 @@ static void ack_sack(fx *x, uint32_t ack, int nb, const uint32_t *b)
 static void ack_to(fx *x, uint32_t ack) { ack_sack(x, ack, 0, NULL); }
 
 /* Pops one segment; returns its sequence number relative to our ISS+1. */
-static uint32_t __attribute__((unused)) pop_rel(fx *x, oasis_tcp_hdr *r)
+static uint32_t pop_rel(fx *x, oasis_tcp_hdr *r)
 {
     assert_true(th_pop(&x->h, r));
     return r->seq - (x->iss + 1);
