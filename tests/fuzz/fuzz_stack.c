@@ -2,7 +2,7 @@
  *
  * Per input, a fresh stack (10.0.0.1) on a virtual clock with a capturing
  * link, a UDP echo port (7, both families), the IPv4 group 239.1.2.3
- * joined, a TCP listener (80), an ESTABLISHED flow
+ * joined, the peer as default gateway, a TCP listener (80), an ESTABLISHED flow
  * (peer 10.0.0.2:40000 -> 80, made by injecting a hand-built handshake) with
  * data queued both ways, and an active open to the peer's port 9000 in
  * SYN_SENT. The harness plays the peer's ARP (it answers the stack's
@@ -560,6 +560,7 @@ static int setup(fz *z)
     cfg.seed = 1; /* fixed: an input replays bit for bit */
     memcpy(cfg.mac, stack_mac, 6);
     cfg.addr = STACK_IP;
+    cfg.gateway = PEER_IP; /* off-link goes through the peer (and its redirects count) */
     cfg.clock = z->clock;
     cfg.alloc = test_count_alloc;
     cfg.alloc_ud = &z->mem;

@@ -187,6 +187,27 @@ def seeds_stack():
           app(0x06, 1) + app(0x83) + app(0x84) + rec(50, 0x12, seg(RST | ACK)))
     write("stack", "zero_window", rec(0, 2, seg(ACK, win=0)) + rec(200, 0x80, b"\x00\x40") +
           rec(250, 2, seg(ACK, win=0)) + rec(250, 2, seg(ACK, win=1000)))
+    # IGMP (the harness joined 239.1.2.3): queries of each version, from
+    # 0.0.0.0 and from the peer, to all-systems and to the group (mode 1
+    # with 0x04: addresses kept), a datagram to the group, joins and
+    # leaves, time for the answers.
+    allsys, grp = bytes([224, 0, 0, 1]), bytes([239, 1, 2, 3])
+    zero = bytes(4)
+    q3 = icmp(0x11, 100, 0, bytes(4))  # same checksum rule as ICMP
+    q3g = icmp(0x11, 10, 0xEF010203, bytes(4))
+    q2 = icmp(0x11, 50, 0, b"")
+    q1 = icmp(0x11, 0, 0, b"")
+    write("stack", "igmp", rec(0, 5, ipv4(2, q3, src=zero, dst=allsys, ttl=1)) +
+          rec(0, 5, ipv4(2, q3g, dst=grp, ttl=1)) +
+          rec(0, 5, ipv4(17, udp(5000, 7, b"to the group", dst=grp), dst=grp)) +
+          app(0xC0, 2) + app(0xC0, 3) + rec(200, 5, ipv4(2, q2, dst=allsys, ttl=1)) +
+          rec(200, 5, ipv4(2, q1, dst=allsys, ttl=1)) + app(0xC0, 1) + rec(255, 0x80, b"\x07"))
+    # A redirect from the gateway (the peer) for 8.8.8.8 to 10.0.0.3,
+    # quoting a datagram we sent; then traffic there.
+    quote = ipv4(17, udp(7, 53, b"", src=STACK_IP, dst=bytes([8, 8, 8, 8])),
+                 src=STACK_IP, dst=bytes([8, 8, 8, 8]))[:28]
+    write("stack", "redirect", rec(0, 1, ipv4(1, icmp(5, 1, 0x0A000003, quote))) +
+          app(0x80, 1) + rec(255, 0x80, b"\x07"))
 
 
 def lpstr(s):
