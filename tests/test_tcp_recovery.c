@@ -264,8 +264,10 @@ static void test_high_rxt_counts_what_was_sent(void **state)
 /* The issue's case: segments 1..10 (here 0..9), 3 and 10 (here 2 and 9)
  * lost, nothing more to send. Segment 2 is resent on the third SACK; no
  * SACK will ever come from above segment 9, so RFC 6675's rescue
- * retransmission (NextSeg rule 4) resends it as the SACKs of 6..8 arrive,
- * long before the RTO. */
+ * retransmission (NextSeg rule 4) resends it, long before the RTO. Step
+ * 4.3 sets RescueRxt to the end of that first retransmission, so the
+ * rescue waits for the ACK that covers it (HighACK > RescueRxt): not
+ * before, when it would only duplicate what is in flight. */
 static void test_rescue_retransmission_of_the_tail(void **state)
 {
     fx *x = *state;
@@ -285,9 +287,16 @@ static void test_rescue_retransmission_of_the_tail(void **state)
         }
     }
     assert_true(saw2);
-    assert_true(saw9);
-    assert_true(f->ext->rec.rescue_used);
-    assert_int_equal(f->ext->rec.high_rxt, sg(x, 3)); /* the rescue leaves HighRxt */
+    assert_false(saw9); /* RescueRxt is segment 2's end: no rescue yet */
+    assert_true(f->ext->rec.rescue_set);
+    assert_int_equal(f->ext->rec.rescue_end, sg(x, 3));
+    /* segment 2's retransmission arrives: the ACK covers 2..8 */
+    ack_sack(x, sg(x, 9), 0, NULL);
+    oasis_tcp_hdr r;
+    assert_int_equal(drain(x, &r), 1);
+    assert_int_equal(r.seq, sg(x, 9)); /* the rescue */
+    assert_int_equal(f->ext->rec.rescue_end, f->ext->rec.recover);
+    assert_int_equal(f->ext->rec.high_rxt, sg(x, 9)); /* the rescue leaves HighRxt */
     assert_int_equal(th_ctr(&x->h)->timeouts, 0);
 }
 

@@ -68,8 +68,9 @@ static void ack_sack(fx *x, uint32_t ack, uint32_t l, uint32_t r)
 /* Twenty segments written, the window lets ten out; 0 and 1 arrive, 2 and
  * 9 are lost, 3..8 are SACKed one by one. Segment 2 is resent (rule 1)
  * and, as nothing above segment 9 will ever be SACKed, segment 9 is the
- * rescue (rule 4). Nothing at or above segment 10 may leave: it was never
- * sent and the window does not reach it. */
+ * rescue (rule 4) once the ACK for segment 2's retransmission arrives
+ * (HighACK > RescueRxt, step 4.3). Nothing at or above segment 10 may
+ * leave: it was never sent and the window does not reach it. */
 static void test_rescue_stays_below_snd_max(void **state)
 {
     fx *x = *state;
@@ -93,8 +94,11 @@ static void test_rescue_stays_below_snd_max(void **state)
 
     ack_sack(x, sg(x, 2), 0, 0);
     int saw2 = 0, saw9 = 0;
-    for (uint32_t k = 4; k <= 9; k++) {
-        ack_sack(x, sg(x, 2), 3, k);
+    for (uint32_t k = 4; k <= 10; k++) {
+        if (k < 10)
+            ack_sack(x, sg(x, 2), 3, k);
+        else
+            ack_sack(x, sg(x, 9), 0, 0); /* segment 2's retransmission arrived */
         th_poll(&x->h);
         while (th_pop(&x->h, &r)) {
             uint32_t end = r.seq + (uint32_t)r.payload_len;

@@ -189,7 +189,7 @@ static void enter(oasis_flow *f, oasis_rec_state st)
     rc->state = (uint8_t)st;
     rc->recover = f->snd_max;
     rc->high_rxt = f->snd_una;
-    rc->rescue_used = 0;
+    rc->rescue_set = 0;
     rc->lt_segs = 0;
     rc->prr_delivered = 0;
     rc->rtx_bytes = 0;
@@ -443,6 +443,14 @@ static uint32_t sent_data_end(const oasis_flow *f)
     return f->snd_max - (fin_sent ? 1u : 0u);
 }
 
+/* RFC 6675 NextSeg rule 4's condition: HighACK > RescueRxt, or RescueRxt
+ * undefined. Step 4.3 defines it at the first retransmission, so the rescue
+ * never resends at once what that retransmission just sent. */
+static int rescue_allowed(const oasis_recovery *rc, uint32_t una)
+{
+    return !rc->rescue_set || oasis_seq_gt(una, rc->rescue_end);
+}
+
 /* RFC 6675 NextSeg rule 2's condition: new data exists and the peer's
  * window has room for it. */
 static int new_data_ok(const oasis_flow *f)
@@ -456,9 +464,10 @@ static void sack_output(oasis_flow *f)
     uint32_t mss = oasis_tcp_eff_mss(f);
     for (;;) {
         uint32_t seq, len;
-        int rescue = 0;
+        int rescue = 0, first = 0;
         if (rc->rtx_bytes == 0 && !oasis_sb_is_sacked(&f->ext->sb, f->snd_una)) {
             /* RFC 6675 step 4.3: the first segment goes first. */
+            first = 1;
             seq = f->snd_una;
             len = min_u32(mss, f->ext->sb.n ? f->ext->sb.r[0].left - seq : f->snd_max - seq);
         } else if (oasis_sb_next_seg(&f->ext->sb, f->snd_una, f->snd_max, rc->high_rxt, mss, 0, &seq,
@@ -469,7 +478,7 @@ static void sack_output(oasis_flow *f)
         } else if (oasis_sb_next_seg(&f->ext->sb, f->snd_una, f->snd_max, rc->high_rxt, mss, 1, &seq,
                                      &len)) {
             /* rule 3 */
-        } else if (!rc->rescue_used &&
+        } else if (rescue_allowed(rc, f->snd_una) &&
                    oasis_sb_rescue(&f->ext->sb, f->snd_una, sent_data_end(f), mss, &seq, &len)) {
             rescue = 1; /* rule 4 */
         } else {
@@ -481,8 +490,13 @@ static void sack_output(oasis_flow *f)
         uint32_t sent = oasis_tcp_xmit_data(f, seq, len, 0);
         rc->rtx_bytes += sent;
         if (rescue) {
-            rc->rescue_used = 1; /* RescueRxt = RecoveryPoint; HighRxt stays */
+            rc->rescue_set = 1; /* RescueRxt = RecoveryPoint; HighRxt stays */
+            rc->rescue_end = rc->recover;
             continue;
+        }
+        if (first && sent) {
+            rc->rescue_set = 1; /* step 4.3: RescueRxt = HighRxt = its last byte */
+            rc->rescue_end = seq + sent;
         }
         if (oasis_seq_gt(seq + sent, rc->high_rxt))
             rc->high_rxt = seq + sent;

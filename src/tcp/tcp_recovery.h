@@ -28,10 +28,11 @@ typedef struct oasis_recovery {
     uint8_t state;          /* oasis_rec_state */
     uint8_t dupacks;        /* RFC 5681 duplicate ACKs in a row */
     uint8_t lt_segs;        /* RFC 3042 segments granted by the 1st and 2nd dupack */
-    uint8_t rescue_used;    /* RFC 6675 RescueRxt is defined for this recovery */
+    uint8_t rescue_set;     /* RFC 6675 RescueRxt is defined for this recovery */
     uint32_t recover;       /* RFC 6582 recover = RFC 6675 RecoveryPoint: snd_max at entry */
     uint32_t lt_start;      /* snd_max at the first dupack (limited transmit) */
     uint32_t high_rxt;      /* RFC 6675 HighRxt: end of the highest retransmission */
+    uint32_t rescue_end;    /* RFC 6675 RescueRxt + 1: rule 4 waits for snd_una past it */
     /* PRR (RFC 6937): prr_out = rtx_bytes + (snd_max - max_at_entry) */
     uint32_t prr_delivered, recover_fs;
     uint32_t rtx_bytes;     /* retransmitted in this recovery */
