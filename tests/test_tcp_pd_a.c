@@ -408,6 +408,197 @@ static void test_fr_4pkt_sack(void **state)
     fx_fini(&x);
 }
 
+/* Pops whatever went out within `ms`, stepping the clock 1 ms at a time;
+ * returns the first segment (0 when none) and the time taken. */
+static int first_within(fx *x, uint64_t ms, oasis_tcp_hdr *r, uint64_t *took_ms)
+{
+    for (uint64_t t = 0; t <= ms; t++) {
+        th_poll(&x->h);
+        if (th_pop(&x->h, r)) {
+            *took_ms = t;
+            return 1;
+        }
+        adv(x, 1);
+    }
+    return 0;
+}
+
+/* fast_retransmit/fr-4pkt-fack-last-byte.pkt: of four segments only the
+ * last byte is SACKed. That is no loss signal (RFC 6675 IsLost needs
+ * DupThresh segments or more than 2*SMSS SACKed above; RACK, RFC 8985
+ * 6.1, counts only wholly delivered segments): no fast retransmit. The
+ * tail loss probe resends the last segment after PTO = 2*SRTT from the
+ * last send (RFC 8985 7.2: 200 ms, the script's window is 100-105 ms
+ * after the SACK, the PTO being re-armed from the SACK's arrival in
+ * Linux), then the RTO resends the first (RTO = SRTT + 4*RTTVAR = 300 ms,
+ * as the script), and slow start goes on from one segment
+ * (RFC 5681 3.1). The timings are asserted as Oasis's, the order as the
+ * script's. */
+static void test_fr_4pkt_fack_last_byte(void **state)
+{
+    (void)state;
+    fx x;
+    fx_init(&x, NULL);
+    pd_accept(&x, 1000, 1, 7, 100 * MS);
+    pd_write(&x, 4000);
+    pd_out(&x, A, 1, 4001, 1);
+    adv(&x, 100);
+    pd_sack(&x, 1, 4000, 4001);
+    pd_none(&x);
+    oasis_tcp_hdr r;
+    uint64_t took = 0;
+    assert_true(first_within(&x, 400, &r, &took));
+    assert_int_equal(r.seq, O(&x, 3001)); /* TLP: the last segment */
+    assert_int_equal(r.payload_len, 1000);
+    assert_true(took >= 95 && took <= 105);
+    assert_true(first_within(&x, 700, &r, &took));
+    assert_int_equal(r.seq, O(&x, 1)); /* RTO: the first */
+    assert_int_equal(r.payload_len, 1000);
+    assert_int_equal(th_ctr(&x.h)->timeouts, 1);
+    assert_int_equal(th_ctr(&x.h)->fast_retrans, 0);
+    pd_none(&x);
+    adv(&x, 500);
+    pd_in(&x, A, 1, 1001, 0, (uint32_t[]){4000, 4001}, 1);
+    pd_out(&x, A, 1001, 3001, 1);
+    pd_none(&x);
+    adv(&x, 100);
+    pd_in(&x, A, 1, 3001, 0, (uint32_t[]){4000, 4001}, 1);
+    pd_out(&x, A, 3001, 4001, 1);
+    pd_none(&x);
+    adv(&x, 100);
+    pd_ack(&x, 4001);
+    pd_close_clean(&x, 4001);
+    fx_fini(&x);
+}
+
+/* fast_retransmit/fr-4pkt-fack-last-mss.pkt: the last of four segments
+ * is SACKed. RACK (RFC 8985 6.2) waits a reordering window before it
+ * calls the first lost: nothing at the SACK, then the first segment
+ * again from the reordering timer, RACK.rtt + reo_wnd after it was sent
+ * (reo_wnd = min_RTT/4 = 25 ms; the script's +40 ms is Linux's timer
+ * granularity on top). */
+static void test_fr_4pkt_fack_last_mss(void **state)
+{
+    (void)state;
+    fx x;
+    fx_init(&x, NULL);
+    pd_accept(&x, 1000, 1, 7, 100 * MS);
+    pd_write(&x, 4000);
+    pd_out(&x, A, 1, 4001, 1);
+    adv(&x, 100);
+    pd_sack(&x, 1, 3001, 4001);
+    pd_none(&x);
+    oasis_tcp_hdr r;
+    uint64_t took = 0;
+    assert_true(first_within(&x, 40, &r, &took));
+    assert_int_equal(r.seq, O(&x, 1));
+    assert_int_equal(r.payload_len, 1000);
+    assert_int_equal(took, 25);
+    assert_int_equal(th_ctr(&x.h)->timeouts, 0);
+    fx_fini(&x);
+}
+
+/* ==== limited_transmit ==================================================== */
+
+/* limited_transmit/limited-transmit-sack.pkt: RFC 3042, each of the
+ * first two duplicate ACKs (bringing new SACK information) sends one new
+ * segment, cwnd unchanged; no fast retransmit: it was reordering. The
+ * ACK of 3001 (3 MSS) resumes slow start. Here Oasis differs by one
+ * segment: its byte counting takes up to L = 2 SMSS per ACK (RFC 3465
+ * 2.2), so cwnd is 12 MSS, 9 in flight, and 3 segments go (the script
+ * has Linux send 2 there and the last one on the next ACK). */
+static void test_limited_transmit_sack(void **state)
+{
+    (void)state;
+    fx x;
+    fx_init(&x, NULL);
+    pd_accept(&x, 1000, 1, 7, 100 * MS);
+    pd_write(&x, 15000);
+    pd_out(&x, A, 1, 10001, 1);
+    adv(&x, 110);
+    pd_sack(&x, 1, 1001, 2001);
+    pd_out(&x, A, 10001, 11001, 1);
+    adv(&x, 10);
+    pd_sack(&x, 1, 1001, 3001);
+    pd_out(&x, A, 11001, 12001, 1);
+    adv(&x, 10);
+    pd_ack(&x, 3001);
+    pd_out(&x, A, 12001, 15001, 1);
+    pd_none(&x);
+    adv(&x, 20);
+    pd_ack(&x, 5001);
+    pd_none(&x);
+    for (uint32_t a = 7001; a <= 15001; a += 2000) {
+        adv(&x, 20);
+        pd_ack(&x, a);
+        pd_none(&x);
+    }
+    assert_int_equal(th_ctr(&x.h)->fast_retrans, 0);
+    adv(&x, 170);
+    pd_close_clean(&x, 15001);
+    fx_fini(&x);
+}
+
+/* ==== md5 ================================================================= */
+
+/* Injects "< . 1:1(0) ack 1 <md5 ...,nop,nop>": a TCP-MD5 option (kind 19,
+ * 18 bytes, RFC 2385), which Oasis does not implement. */
+static void inject_md5_ack(fx *x)
+{
+    uint8_t seg[40];
+    oasis_tcp_hdr h = th_seg(x->rport, x->lport, A, PS(1), O(x, 1));
+    oasis_tcp_emit(seg, &h, 0, TH_PEER, TH_LOCAL);
+    seg[12] = 10 << 4; /* 40-byte header */
+    seg[20] = 19;
+    seg[21] = 18;
+    for (int i = 0; i < 16; i++)
+        seg[22 + i] = (uint8_t)i;
+    seg[38] = seg[39] = OASIS_TCPOPT_NOP;
+    seg[16] = seg[17] = 0;
+    uint16_t c = oasis_csum_fold(
+        oasis_csum_add(oasis_csum_pseudo(TH_PEER, TH_LOCAL, OASIS_IPPROTO_TCP, sizeof seg), seg,
+                       sizeof seg));
+    memcpy(seg + 16, &c, 2);
+    oasis_tcp_input4(x->h.s, TH_PEER, TH_LOCAL, seg, sizeof seg);
+}
+
+/* md5/md5-only-on-client-ack.pkt: the ACK that completes the handshake
+ * carries a TCP-MD5 option the SYN did not. Linux (no key) drops it;
+ * Oasis has no TCP-MD5 and skips the option as any unknown one (RFC 9293
+ * MUST-68), so that ACK completes the handshake and the next two are
+ * duplicates. Either way what the script checks holds: the listener
+ * survives, the connection is accepted once and carries data. */
+static void test_md5_only_on_client_ack(void **state)
+{
+    (void)state;
+    fx x;
+    fx_init(&x, NULL);
+    x.lport = PORT;
+    x.rport = TH_PPORT;
+    assert_int_equal(oasis_tcp_listen(x.h.s, PORT, NULL, th_accept_cb, &x.a), 0);
+    oasis_tcp_hdr syn = th_seg(TH_PPORT, PORT, S, TH_PISN, 0);
+    syn_opts(&syn, 1000, 1, 10);
+    th_inject(&x.h, &syn);
+    oasis_tcp_hdr sa;
+    assert_true(th_pop(&x.h, &sa));
+    assert_int_equal(sa.flags, S | A);
+    x.iss = sa.seq;
+    adv(&x, 10);
+    inject_md5_ack(&x);
+    adv(&x, 10);
+    inject_md5_ack(&x);
+    adv(&x, 10);
+    pd_ack(&x, 1);
+    th_poll(&x.h);
+    assert_int_equal(x.a.accepted, 1);
+    pd_none(&x);
+    adv(&x, 10);
+    pd_write(&x, 1000);
+    pd_out(&x, A, 1, 1001, 1);
+    assert_int_equal(th_ctr(&x.h)->syn_cookies_sent, 0);
+    fx_fini(&x);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -418,6 +609,10 @@ int main(void)
         cmocka_unit_test(test_disorder_fin_in_fin_wait),
         cmocka_unit_test(test_fr_4pkt),
         cmocka_unit_test(test_fr_4pkt_sack),
+        cmocka_unit_test(test_fr_4pkt_fack_last_byte),
+        cmocka_unit_test(test_fr_4pkt_fack_last_mss),
+        cmocka_unit_test(test_limited_transmit_sack),
+        cmocka_unit_test(test_md5_only_on_client_ack),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
