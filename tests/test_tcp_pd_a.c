@@ -819,6 +819,124 @@ static void test_prr_ss_ack_below_snd_una(void **state)
     fx_fini(&x);
 }
 
+/* ==== mss ================================================================= */
+
+/* mss/mss-setsockopt-tcp_maxseg-server.pkt: Oasis has no TCP_MAXSEG; the
+ * port lowers the stack's MTU to 1140 instead, which makes our MSS 1100
+ * as the socket option would. The SYN-ACK offers MSS 1100, the peer's
+ * 1300 leaves the send MSS at 1100 (RFC 9293 3.7.1: the smaller), and the
+ * initial window is 10 of those (RFC 6928): 11000 bytes of 12000. */
+static void test_mss_server(void **state)
+{
+    (void)state;
+    fx x;
+    fx_init(&x, NULL);
+    assert_int_equal(oasis_stack_set_mtu(x.h.s, 1140), 0);
+    oasis_tcp_hdr sa = pd_accept(&x, 1300, 0, 7, 100 * MS);
+    assert_true(sa.has_mss);
+    assert_int_equal(sa.mss, 1100);
+    assert_int_equal(info(&x).mss_send, 1100);
+    pd_write(&x, 12000);
+    oasis_tcp_hdr r = pd_out(&x, A, 1, 11001, 1);
+    assert_int_equal(r.payload_len, 1100);
+    pd_none(&x);
+    fx_fini(&x);
+}
+
+/* mss/mss-setsockopt-tcp_maxseg-client.pkt: the same for an active open:
+ * the SYN offers 1100, the peer's 1460 leaves the send MSS at 1100, IW10
+ * is 11000 bytes. */
+static void test_mss_client(void **state)
+{
+    (void)state;
+    fx x;
+    fx_init(&x, NULL);
+    assert_int_equal(oasis_stack_set_mtu(x.h.s, 1140), 0);
+    oasis_tcp_hdr syn = pd_connect(&x, 1460, 0, 7, 100 * MS);
+    assert_true(syn.has_mss);
+    assert_int_equal(syn.mss, 1100);
+    assert_int_equal(info(&x).mss_send, 1100);
+    pd_write(&x, 12000);
+    oasis_tcp_hdr r = pd_out(&x, A, 1, 11001, 1);
+    assert_int_equal(r.payload_len, 1100);
+    pd_none(&x);
+    fx_fini(&x);
+}
+
+/* ==== advmss (Linux selftests) ============================================ */
+
+#define ROUTER OASIS_IPV4(10, 0, 0, 254)
+
+/* A router's fragmentation needed (RFC 1191) quoting our segment seg of
+ * seg_len bytes (IP header and the first 8 bytes of TCP). */
+static void frag_needed(fx *x, const oasis_tcp_hdr *seg, size_t seg_len, uint16_t mtu)
+{
+    static const uint8_t router_mac[6] = {0x02, 0, 0, 0, 0, 0xfe};
+    uint8_t frame[OASIS_ETH_HLEN + OASIS_IPV4_HLEN + 8 + 28];
+    uint8_t *ip = frame + OASIS_ETH_HLEN, *icmp = ip + OASIS_IPV4_HLEN, *q = icmp + 8;
+    memset(frame, 0, sizeof frame);
+    oasis_eth_emit(frame, oasis_stack_mac(x->h.s), router_mac, OASIS_ETHERTYPE_IPV4);
+    q[0] = 0x45;
+    oasis_put16(q + 2, (uint16_t)(20 + seg_len));
+    q[6] = 0x40; /* DF */
+    q[8] = 64;
+    q[9] = OASIS_IPPROTO_TCP;
+    oasis_put32(q + 12, TH_LOCAL);
+    oasis_put32(q + 16, TH_PEER);
+    oasis_put16(q + 20, seg->src_port);
+    oasis_put16(q + 22, seg->dst_port);
+    oasis_put32(q + 24, seg->seq);
+    oasis_icmp_emit(icmp, 8 + 28, OASIS_ICMP_DEST_UNREACH, OASIS_ICMP_FRAG_NEEDED, mtu);
+    oasis_ipv4_hdr ih;
+    memset(&ih, 0, sizeof ih);
+    ih.total_len = (uint16_t)(OASIS_IPV4_HLEN + 8 + 28);
+    ih.ttl = 64;
+    ih.proto = OASIS_IPPROTO_ICMP;
+    ih.src = ROUTER;
+    ih.dst = TH_LOCAL;
+    oasis_ipv4_emit(ip, &ih);
+    oasis_stack_input(x->h.s, frame, sizeof frame);
+}
+
+/* tcp_advmss_pmtu_ipv4.pkt (Linux): a fragmentation needed (MTU 1200)
+ * makes the flow resend at MSS 1160; after a reset, a new connection
+ * from the same peer is offered MSS 1460 in the SYN-ACK (RFC 1191 3.1:
+ * the option says what we can receive, from the connected network's MTU,
+ * and hosts should no longer lower it), yet sends at 1160, the path MTU
+ * being cached per destination (10 minutes). */
+static void test_advmss_pmtu_ipv4(void **state)
+{
+    (void)state;
+    fx x;
+    fx_init(&x, NULL);
+    oasis_tcp_hdr sa = pd_accept(&x, 1460, 1, 8, 100 * MS);
+    assert_int_equal(sa.mss, 1460);
+    pd_write(&x, 1460);
+    oasis_tcp_hdr seg = pd_out(&x, A, 1, 1461, 1);
+    assert_int_equal(seg.payload_len, 1460);
+    frag_needed(&x, &seg, 1480, 1200);
+    pd_out(&x, A, 1, 1161, 1);
+    pd_out(&x, A, 1161, 1461, 1);
+    pd_none(&x);
+    pd_in(&x, R | A, 1, 1461, 0, NULL, 0);
+    th_poll(&x.h);
+    assert_int_equal(oasis_tcp_flow_error(x.a.flow), OASIS_ERESET);
+    oasis_tcp_release(x.a.flow);
+    assert_int_equal(oasis_tcp_unlisten(x.h.s, PORT), 0);
+    th_app_fini(&x.a);
+    th_app_init(&x.a);
+
+    sa = pd_accept(&x, 1460, 1, 8, 0);
+    assert_int_equal(sa.mss, 1460);
+    pd_write(&x, 1460);
+    pd_out(&x, A, 1, 1161, 1);
+    pd_out(&x, A, 1161, 1461, 1);
+    pd_none(&x);
+    pd_ack(&x, 1461);
+    pd_close_clean(&x, 1461);
+    fx_fini(&x);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -837,6 +955,9 @@ int main(void)
         cmocka_unit_test(test_prr_ss_30pkt_lost1_4),
         cmocka_unit_test(test_prr_ss_30pkt_lost_1_4_11_16),
         cmocka_unit_test(test_prr_ss_ack_below_snd_una),
+        cmocka_unit_test(test_mss_server),
+        cmocka_unit_test(test_mss_client),
+        cmocka_unit_test(test_advmss_pmtu_ipv4),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
