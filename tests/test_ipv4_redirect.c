@@ -324,6 +324,7 @@ static void test_redirect_reaches_tcp_flow(void **state)
     oasis_stack_input(f->s, frame, OASIS_ETH_HLEN + h.total_len);
     test_advance(f->s, f->clock, 1);
     assert_non_null(fl);
+    assert_int_equal(oasis_tcp_set_nodelay(fl, 1), 0); /* (two small writes, no ACK between) */
     assert_int_equal(oasis_tcp_write(fl, "abc", 3, NULL, NULL), 0);
     test_advance(f->s, f->clock, 1);
     oasis_tcp_hdr t;
