@@ -92,11 +92,18 @@ ns nft add table ip ecn11 || fail "nft: cannot add a table"
 ns nft add chain ip ecn11 post '{ type filter hook postrouting priority 0 ; }'
 ns nft add rule ip ecn11 post ip daddr "$OASIS_IP" tcp dport 9 ip ecn ect0 \
     numgen random mod 3 0 ip ecn set ce || fail "nft: cannot add the CE-marking rule"
-start_serve --http-port 0 --pcap "$TMP/ce.pcap" --verbose
-ns timeout 60 socat -u "OPEN:$TMP/in" "TCP:$OASIS_IP:9" || fail "the upload to Oasis failed"
-stop_pid "$SERVE_PID" "oasis serve"
-ce=$(grep -o 'ce segs [0-9]*' "$TMP/serve.log" | grep -o '[0-9]*$')
-[ "${ce:-0}" -gt 0 ] || fail "Oasis counted no CE-marked segment: $(grep 'counters: ecn' "$TMP/serve.log")"
+# As in 1 and 2: a SYN Linux had to send again goes without ECN (RFC 3168
+# 6.1.1.1), which a loaded machine (the ASan build) can cause: the
+# connection is then not an ECN one, and the upload is made once more.
+for try in 1 2 3; do
+    start_serve_as "ce$try" --http-port 0 --pcap "$TMP/ce.pcap" --verbose
+    ns timeout 60 socat -u "OPEN:$TMP/in" "TCP:$OASIS_IP:9" || fail "the upload to Oasis failed"
+    stop_pid "$SERVE_PID" "oasis serve"
+    grep -q "counters: ecn flows [1-9]" "$TMP/ce$try.log" && break
+    log "attempt $try: no ECN flow ($(grep 'counters: ecn' "$TMP/ce$try.log")): once more"
+done
+ce=$(grep -o 'ce segs [0-9]*' "$TMP/ce$try.log" | grep -o '[0-9]*$')
+[ "${ce:-0}" -gt 0 ] || fail "Oasis counted no CE-marked segment: $(grep 'counters: ecn' "$TMP/ce$try.log")"
 pass "CE toward Oasis: $ce CE-marked segments taken in"
 count() { tshark -r "$TMP/ce.pcap" -Y "$1" 2>/dev/null | wc -l; }
 ece=$(count "ip.src==$OASIS_IP && tcp.flags.ece==1 && tcp.flags.syn==0")
