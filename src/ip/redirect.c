@@ -60,12 +60,19 @@ void oasis_ipv4_redirect_init(oasis_stack *s) { oasis_timer_init(&s->ip.redirect
 
 void oasis_ipv4_redirect_fini(oasis_stack *s) { oasis_timer_stop(s, &s->ip.redirect_timer); }
 
-uint32_t oasis_ipv4_redirected(const oasis_stack *s, uint32_t dst)
+/* dst's entry, or NULL. */
+static oasis_ipv4_redirect *find(const oasis_stack *s, uint32_t dst)
 {
     for (int i = 0; i < OASIS_IPV4_REDIRECTS; i++)
         if (s->ip.redirects[i].gw && s->ip.redirects[i].dst == dst)
-            return s->ip.redirects[i].gw;
-    return 0;
+            return (oasis_ipv4_redirect *)&s->ip.redirects[i];
+    return NULL;
+}
+
+uint32_t oasis_ipv4_redirected(const oasis_stack *s, uint32_t dst)
+{
+    const oasis_ipv4_redirect *r = find(s, dst);
+    return r ? r->gw : 0;
 }
 
 void oasis_ipv4_redirects_via_lost(oasis_stack *s, uint32_t gw)
@@ -115,10 +122,7 @@ int oasis_ipv4_redirect_input(oasis_stack *s, uint32_t from, uint8_t code, uint3
     uint32_t hop = oasis_ipv4_route(s, dst);
     if (from != hop || !usable_gateway(s, gw) || gw == hop)
         return 0;
-    oasis_ipv4_redirect *r = NULL;
-    for (int i = 0; i < OASIS_IPV4_REDIRECTS && !r; i++)
-        if (s->ip.redirects[i].gw && s->ip.redirects[i].dst == dst)
-            r = &s->ip.redirects[i];
+    oasis_ipv4_redirect *r = find(s, dst);
     for (int i = 0; i < OASIS_IPV4_REDIRECTS && !r; i++)
         if (!s->ip.redirects[i].gw)
             r = &s->ip.redirects[i];

@@ -113,8 +113,10 @@ int oasis_udp_set_error_cb(oasis_stack *s, uint16_t port, oasis_udp_error_cb cb)
     return OASIS_OK;
 }
 
+/* opts: IPv4 options (olen bytes, checked and padded: oasis_udp_send4_opts),
+ * or none (olen 0). */
 static int send_v4(oasis_stack *s, uint16_t src_port, uint32_t dst, uint16_t dst_port,
-                   const void *data, size_t len)
+                   const uint8_t *opts, size_t olen, const void *data, size_t len)
 {
     if (len > UDP_MAX_PAYLOAD)
         return OASIS_EMSGSIZE;
@@ -125,7 +127,8 @@ static int send_v4(oasis_stack *s, uint16_t src_port, uint32_t dst, uint16_t dst
     if (len)
         memcpy(p->data + OASIS_UDP_HLEN, data, len);
     oasis_udp_emit(p->data, ulen, src_port, dst_port, oasis_ipv4_source(s, dst), dst);
-    int err = oasis_ipv4_output(s, p, dst, OASIS_IPPROTO_UDP, 0);
+    int err = olen ? oasis_ipv4_output_opts(s, p, dst, OASIS_IPPROTO_UDP, opts, olen)
+                   : oasis_ipv4_output(s, p, dst, OASIS_IPPROTO_UDP, 0);
     if (err == OASIS_OK)
         s->ctr.udp.out_datagrams++;
     return err;
@@ -167,7 +170,7 @@ int oasis_udp_send(oasis_stack *s, uint16_t src_port, const oasis_ipaddr *dst, u
     if (!s || !dst || src_port == 0 || dst_port == 0 || (!data && len))
         return OASIS_EINVAL;
     if (dst->family == OASIS_AF_INET)
-        return send_v4(s, src_port, oasis_ipaddr_to_v4(dst), dst_port, data, len);
+        return send_v4(s, src_port, oasis_ipaddr_to_v4(dst), dst_port, NULL, 0, data, len);
     if (dst->family == OASIS_AF_INET6)
         return send_v6(s, NULL, src_port, dst, dst_port, data, len);
     return OASIS_EINVAL;
@@ -187,7 +190,7 @@ int oasis_udp_send_from(oasis_stack *s, const oasis_ipaddr *src, uint16_t src_po
         uint32_t d = oasis_ipaddr_to_v4(dst);
         if (oasis_ipaddr_to_v4(src) != oasis_ipv4_source(s, d))
             return OASIS_EADDRNOTAVAIL;
-        return send_v4(s, src_port, d, dst_port, data, len);
+        return send_v4(s, src_port, d, dst_port, NULL, 0, data, len);
     }
     if (dst->family != OASIS_AF_INET6)
         return OASIS_EINVAL;
@@ -212,22 +215,12 @@ int oasis_udp_send4_opts(oasis_stack *s, uint16_t src_port, uint32_t dst, uint16
     uint8_t padded[OASIS_IPV4_MAX_HLEN - OASIS_IPV4_HLEN] = {0}; /* EOL to a 4-byte multiple */
     memcpy(padded, opts, optlen);
     size_t olen = (optlen + 3) & ~(size_t)3;
-    size_t ulen = OASIS_UDP_HLEN + len;
     oasis_ipaddr d = oasis_ipaddr_v4(dst);
     /* Options and fragments do not mix here (RFC 791 copies some options
      * into every fragment, others into the first): one datagram or none. */
-    if (OASIS_IPV4_HLEN + olen + ulen > oasis_pmtu_get(s, &d))
+    if (OASIS_IPV4_HLEN + olen + OASIS_UDP_HLEN + len > oasis_pmtu_get(s, &d))
         return OASIS_EMSGSIZE;
-    oasis_pbuf *p = oasis_pbuf_alloc(s, OASIS_PBUF_HEADROOM, ulen);
-    if (!p)
-        return OASIS_ENOMEM;
-    if (len)
-        memcpy(p->data + OASIS_UDP_HLEN, data, len);
-    oasis_udp_emit(p->data, ulen, src_port, dst_port, oasis_ipv4_source(s, dst), dst);
-    int err = oasis_ipv4_output_opts(s, p, dst, OASIS_IPPROTO_UDP, padded, olen);
-    if (err == OASIS_OK)
-        s->ctr.udp.out_datagrams++;
-    return err;
+    return send_v4(s, src_port, dst, dst_port, padded, olen, data, len);
 }
 
 int oasis_udp_send4(oasis_stack *s, uint16_t src_port, uint32_t dst, uint16_t dst_port,
@@ -235,7 +228,7 @@ int oasis_udp_send4(oasis_stack *s, uint16_t src_port, uint32_t dst, uint16_t ds
 {
     if (!s || src_port == 0 || dst_port == 0 || (!data && len))
         return OASIS_EINVAL;
-    return send_v4(s, src_port, dst, dst_port, data, len);
+    return send_v4(s, src_port, dst, dst_port, NULL, 0, data, len);
 }
 
 /* The bind that takes datagrams of dst's family on port, or NULL. */
