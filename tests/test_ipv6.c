@@ -3117,6 +3117,245 @@ static void test_slaac_prefix_rules(void **state)
     fx_stop(&x);
 }
 
+/* ---- DNS options in RAs (RFC 8106) ---- */
+
+/* Options appended to an RA body by the builders below. */
+typedef struct ra_buf {
+    uint8_t b[512];
+    size_t n;
+} ra_buf;
+
+static void ra_begin(ra_buf *r)
+{
+    memset(r, 0, sizeof *r);
+    r->b[0] = OASIS_ICMP6_RA;
+    oasis_put16(r->b + 6, 1800); /* router lifetime */
+    r->n = 16;
+}
+
+/* An RDNSS option of n servers; len_units 0: the right Length (1 + 2n). */
+static void ra_rdnss(ra_buf *r, uint32_t lifetime, const oasis_in6 *srv, int n, uint8_t len_units)
+{
+    uint8_t *p = r->b + r->n;
+    uint8_t units = len_units ? len_units : (uint8_t)(1 + 2 * n);
+    memset(p, 0, (size_t)units * 8);
+    p[0] = OASIS_ND_OPT_RDNSS;
+    p[1] = units;
+    oasis_put32(p + 4, lifetime);
+    for (int i = 0; i < n && 8 + 16 * (size_t)i + 16 <= (size_t)units * 8; i++)
+        memcpy(p + 8 + 16 * i, srv[i].b, 16);
+    r->n += (size_t)units * 8;
+}
+
+/* A DNSSL option holding the wire bytes w[0..wn), zero-padded. */
+static void ra_dnssl(ra_buf *r, uint32_t lifetime, const uint8_t *w, size_t wn)
+{
+    uint8_t *p = r->b + r->n;
+    size_t units = (8 + wn + 7) / 8;
+    memset(p, 0, units * 8);
+    p[0] = OASIS_ND_OPT_DNSSL;
+    p[1] = (uint8_t)units;
+    oasis_put32(p + 4, lifetime);
+    memcpy(p + 8, w, wn);
+    r->n += units * 8;
+}
+
+static void ra_send(fx *x, const oasis_in6 *src, const ra_buf *r)
+{
+    inject(x, src, &oasis_in6_all_nodes, 255, OASIS_NH_ICMPV6, r->b, r->n);
+}
+
+static int dns_calls;
+static void on_dns(oasis_stack *s, void *ud)
+{
+    (void)s;
+    (void)ud;
+    dns_calls++;
+}
+
+static const oasis_in6 DNS1 = {{0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x53}};
+static const oasis_in6 DNS2 = {{0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0x53}};
+/* "example.com" and "lab.example.org" as RFC 1035 3.1 encodes them. */
+static const uint8_t NAMES[] = {7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 3, 'c', 'o', 'm', 0,
+                                3, 'l', 'a', 'b', 7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 3,
+                                'o', 'r', 'g', 0};
+
+static int has_server(oasis_stack *s, const oasis_in6 *a, uint64_t *expires)
+{
+    oasis_ipv6_dns_server d[OASIS_IPV6_MAX_DNS_SERVERS];
+    size_t n = oasis_ipv6_dns_servers(s, d, OASIS_IPV6_MAX_DNS_SERVERS);
+    for (size_t i = 0; i < n; i++)
+        if (memcmp(d[i].addr.b, a->b, 16) == 0) {
+            if (expires)
+                *expires = d[i].expires_ns;
+            return 1;
+        }
+    return 0;
+}
+
+/* RFC 8106 5.1-5.3.1: an RA's RDNSS and DNSSL options give servers and
+ * search domains, in the RA's order, until their lifetime ends; a later
+ * RA renews them (no callback: nothing changed) or, with lifetime 0,
+ * withdraws one; expiry removes the rest. */
+static void test_ra_dns_servers(void **state)
+{
+    (void)state;
+    fx x;
+    fx_start(&x, 0, 0, 1);
+    dns_calls = 0;
+    oasis_ipv6_set_dns_cb(x.s, on_dns, NULL);
+    oasis_in6 srv[2] = {DNS1, DNS2};
+    ra_buf r;
+    ra_begin(&r);
+    ra_rdnss(&r, 600, srv, 2, 0);
+    ra_dnssl(&r, 900, NAMES, sizeof NAMES);
+    uint64_t t0 = oasis_now(x.s);
+    ra_send(&x, &ROUTER, &r);
+    assert_int_equal(dns_calls, 1);
+    oasis_ipv6_dns_server d[4];
+    assert_int_equal(oasis_ipv6_dns_servers(x.s, d, 4), 2);
+    assert_memory_equal(d[0].addr.b, DNS1.b, 16);
+    assert_memory_equal(d[1].addr.b, DNS2.b, 16);
+    assert_true(oasis_ipaddr_is_v6(&d[0].addr));
+    assert_true(d[0].expires_ns == t0 + 600 * SEC);
+    oasis_ipv6_dns_domain dom[4];
+    assert_int_equal(oasis_ipv6_dns_domains(x.s, dom, 4), 2);
+    assert_string_equal(dom[0].name, "example.com");
+    assert_string_equal(dom[1].name, "lab.example.org");
+    assert_true(dom[1].expires_ns == t0 + 900 * SEC);
+    assert_int_equal(ctr(&x)->nd.dns_servers, 2);
+    assert_int_equal(ctr(&x)->nd.dns_domains, 2);
+
+    /* 500 s on, the same RA renews: no callback, later expiry. */
+    advance(&x, 500 * SEC);
+    ra_send(&x, &ROUTER, &r);
+    assert_int_equal(dns_calls, 1);
+    uint64_t e;
+    assert_true(has_server(x.s, &DNS1, &e));
+    assert_true(e == t0 + 1100 * SEC);
+    /* A name differing only in case is the same name (RFC 4343): renewed,
+     * not added. */
+    static const uint8_t UPPER[] = {7, 'E', 'X', 'A', 'M', 'P', 'L', 'E', 3, 'c', 'o', 'm', 0};
+    ra_begin(&r);
+    ra_dnssl(&r, 900, UPPER, sizeof UPPER);
+    ra_send(&x, &ROUTER, &r);
+    assert_int_equal(oasis_ipv6_dns_domains(x.s, NULL, 0), 2);
+    assert_int_equal(dns_calls, 1);
+    /* Lifetime 0 withdraws DNS2 at once (5.1). */
+    ra_begin(&r);
+    ra_rdnss(&r, 0, &srv[1], 1, 0);
+    ra_send(&x, &ROUTER, &r);
+    assert_int_equal(dns_calls, 2);
+    assert_false(has_server(x.s, &DNS2, NULL));
+    assert_true(has_server(x.s, &DNS1, NULL));
+    /* DNS1 ends at t0 + 1100 s, as the second RA set it; the domains at
+     * t0 + 1400 s. */
+    advance(&x, 599 * SEC); /* t0 + 1099 s */
+    assert_int_equal(oasis_ipv6_dns_servers(x.s, NULL, 0), 1);
+    advance(&x, 2 * SEC);   /* t0 + 1101 s: DNS1 gone */
+    assert_int_equal(oasis_ipv6_dns_servers(x.s, NULL, 0), 0);
+    assert_int_equal(dns_calls, 3);
+    assert_int_equal(oasis_ipv6_dns_domains(x.s, NULL, 0), 2);
+    advance(&x, 300 * SEC); /* t0 + 1401 s */
+    assert_int_equal(oasis_ipv6_dns_domains(x.s, NULL, 0), 0);
+    assert_int_equal(dns_calls, 4);
+    assert_int_equal(ctr(&x)->nd.dns_servers, 0);
+    assert_int_equal(ctr(&x)->nd.dns_domains, 0);
+    /* Infinity (0xffffffff) never expires. */
+    ra_begin(&r);
+    ra_rdnss(&r, 0xffffffffu, srv, 1, 0);
+    ra_send(&x, &ROUTER, &r);
+    assert_true(has_server(x.s, &DNS1, &e));
+    assert_true(e == UINT64_MAX);
+    advance(&x, 100000 * SEC);
+    assert_true(has_server(x.s, &DNS1, NULL));
+    fx_stop(&x);
+}
+
+/* What is refused, alone: RDNSS Lengths under 3 or even (5.1), a DNSSL
+ * name with a compression pointer or a byte no host name has, servers
+ * that are not unicast; the RA's other options still apply. The lists are
+ * bounded: a new entry takes the place of the one that expires first, if
+ * that one expires before it. An RA from a global source is no RA. */
+static void test_ra_dns_rules(void **state)
+{
+    (void)state;
+    fx x;
+    fx_start(&x, 0, 0, 1);
+    oasis_in6 srv[2] = {DNS1, DNS2};
+    ra_buf r;
+    ra_begin(&r);
+    ra_rdnss(&r, 600, srv, 1, 2); /* Length 2: no room for a server */
+    ra_rdnss(&r, 600, srv, 2, 4); /* Length 4: even */
+    static const uint8_t ptr[] = {3, 'l', 'a', 'b', 0xc0, 12};
+    static const uint8_t bad[] = {4, 'a', ' ', 'b', 'c', 0};
+    ra_dnssl(&r, 600, ptr, sizeof ptr);
+    ra_dnssl(&r, 600, bad, sizeof bad);
+    /* a prefix option after them: still taken */
+    uint8_t *p = r.b + r.n;
+    memset(p, 0, 32);
+    p[0] = OASIS_ND_OPT_PREFIX;
+    p[1] = 4;
+    p[2] = 64;
+    p[3] = 0xc0;
+    oasis_put32(p + 4, 3600);
+    oasis_put32(p + 8, 1800);
+    static const uint8_t G[8] = {0x20, 0x01, 0x0d, 0xb8, 0, 9, 0, 0};
+    memcpy(p + 16, G, 8);
+    r.n += 32;
+    ra_send(&x, &ROUTER, &r);
+    assert_int_equal(oasis_ipv6_dns_servers(x.s, NULL, 0), 0);
+    assert_int_equal(oasis_ipv6_dns_domains(x.s, NULL, 0), 0);
+    assert_int_equal(ctr(&x)->nd.dns_opts_ignored, 4);
+    assert_int_equal(ctr(&x)->nd.slaac_addrs, 1);
+    assert_int_equal(ctr(&x)->nd.ra_ignored, 0);
+
+    /* Multicast, unspecified and loopback servers: each ignored; a
+     * link-local one is kept. */
+    oasis_in6 odd[4] = {oasis_in6_all_nodes, UNSPEC, UNSPEC, PEER};
+    odd[2].b[15] = 1; /* ::1 */
+    ra_begin(&r);
+    ra_rdnss(&r, 600, odd, 4, 0);
+    ra_send(&x, &ROUTER, &r);
+    assert_int_equal(ctr(&x)->nd.dns_opts_ignored, 7);
+    assert_int_equal(oasis_ipv6_dns_servers(x.s, NULL, 0), 1);
+    assert_true(has_server(x.s, &PEER, NULL));
+
+    /* Four servers fill the list (PEER, a, b, c); PEER expires first. */
+    oasis_in6 more[5];
+    for (int i = 0; i < 5; i++) {
+        more[i] = DNS1;
+        more[i].b[14] = (uint8_t)(i + 1);
+    }
+    ra_begin(&r);
+    ra_rdnss(&r, 1200, more, 3, 0);
+    ra_send(&x, &ROUTER, &r);
+    assert_int_equal(oasis_ipv6_dns_servers(x.s, NULL, 0), 4);
+    /* A fifth with a shorter lifetime than all: not taken. */
+    ra_begin(&r);
+    ra_rdnss(&r, 300, &more[3], 1, 0);
+    ra_send(&x, &ROUTER, &r);
+    assert_false(has_server(x.s, &more[3], NULL));
+    /* One that outlives PEER takes its place, and goes last. */
+    ra_begin(&r);
+    ra_rdnss(&r, 2000, &more[4], 1, 0);
+    ra_send(&x, &ROUTER, &r);
+    oasis_ipv6_dns_server d[4];
+    assert_int_equal(oasis_ipv6_dns_servers(x.s, d, 4), 4);
+    assert_false(has_server(x.s, &PEER, NULL));
+    assert_memory_equal(d[0].addr.b, more[0].b, 16);
+    assert_memory_equal(d[3].addr.b, more[4].b, 16);
+
+    /* From a global source: the RA is ignored, options and all (4861
+     * 6.1.2), so it withdraws nothing. */
+    static const oasis_in6 GLOBAL = {{0x20, 0x01, 0x0d, 0xb8, 0, 9, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1}};
+    ra_begin(&r);
+    ra_rdnss(&r, 0, &more[0], 1, 0);
+    ra_send(&x, &GLOBAL, &r);
+    assert_true(has_server(x.s, &more[0], NULL));
+    fx_stop(&x);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -3174,6 +3413,8 @@ int main(void)
         cmocka_unit_test(test_router_expiry_forgets_redirects),
         cmocka_unit_test(test_reachable_time_redrawn),
         cmocka_unit_test(test_slaac_prefix_rules),
+        cmocka_unit_test(test_ra_dns_servers),
+        cmocka_unit_test(test_ra_dns_rules),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -588,6 +588,88 @@ static void test_nd_ra(void **state)
     assert_int_equal(m.opts.prefixes_ignored, 1);
 }
 
+/* RFC 8106 5.2: DNSSL names, RFC 1035 3.1 encoding without compression,
+ * then zero padding. Each way of breaking the list is refused. */
+static void test_dnssl_names(void **state)
+{
+    (void)state;
+    char name[OASIS_ND_DNSSL_NAME_MAX + 1];
+    static const uint8_t good[16] = {3, 'l', 'a', 'b', 2, 'E', 'x', 0, 1, 'a', 0, 0, 0, 0, 0, 0};
+    size_t off = 0;
+    assert_int_equal(oasis_nd_dnssl_next(good, sizeof good, &off, name), 1);
+    assert_string_equal(name, "lab.Ex");
+    assert_int_equal(oasis_nd_dnssl_next(good, sizeof good, &off, name), 1);
+    assert_string_equal(name, "a");
+    assert_int_equal(oasis_nd_dnssl_next(good, sizeof good, &off, name), 0);
+    assert_int_equal(off, sizeof good);
+    assert_int_equal(oasis_nd_dnssl_next(good, sizeof good, &off, name), 0);
+
+    uint8_t b[300];
+    /* A compression pointer; a label type 01 (0x40-0x7f). */
+    static const uint8_t ptr[] = {3, 'l', 'a', 'b', 0xc0, 0};
+    static const uint8_t ext[] = {0x41, 'a', 0};
+    /* A label past the body; no root label before the end. */
+    static const uint8_t past[] = {9, 'a', 'b', 0};
+    static const uint8_t open_[] = {1, 'a'};
+    /* Padding that is not zero; a space, a dot and a NUL inside a label. */
+    static const uint8_t pad[] = {1, 'a', 0, 0, 7};
+    static const uint8_t sp[] = {3, 'a', ' ', 'b', 0};
+    static const uint8_t dot[] = {3, 'a', '.', 'b', 0};
+    static const uint8_t nul[] = {3, 'a', 0, 'b', 0};
+    const struct { const uint8_t *p; size_t n; } bad[] = {
+        {ptr, sizeof ptr}, {ext, sizeof ext}, {past, sizeof past}, {open_, sizeof open_},
+        {pad, sizeof pad}, {sp, sizeof sp}, {dot, sizeof dot}, {nul, sizeof nul},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        int r;
+        off = 0;
+        while ((r = oasis_nd_dnssl_next(bad[i].p, bad[i].n, &off, name)) == 1)
+            ;
+        assert_int_equal(r, OASIS_EMALFORMED);
+    }
+    /* 255 wire bytes is the most a name may take (RFC 1035 2.3.4): four
+     * labels of 63 and one of 1 take 1 + 4 x 64 + 2 = 259; three of 63 and
+     * one of 61 take 255 exactly, a 253-character name. */
+    memset(b, 'x', sizeof b);
+    size_t k = 0;
+    for (int i = 0; i < 3; i++) {
+        b[k] = 63;
+        k += 64;
+    }
+    b[k] = 61;
+    k += 62;
+    b[k++] = 0;
+    assert_int_equal(k, 255);
+    off = 0;
+    assert_int_equal(oasis_nd_dnssl_next(b, k, &off, name), 1);
+    assert_int_equal(strlen(name), 253);
+    b[192] = 62; /* the last label one longer: 256 bytes */
+    b[254] = 'x';
+    b[255] = 0;
+    off = 0;
+    assert_int_equal(oasis_nd_dnssl_next(b, k + 1, &off, name), OASIS_EMALFORMED);
+    /* In an RA: a DNSSL option with a bad name is ignored, not fatal; one
+     * with Length 1 (no room for a name) too; an RDNSS in an NS is skipped. */
+    uint8_t ra[16 + 16 + 8 + 24] = {134, 0};
+    uint8_t *o = ra + 16;
+    o[0] = OASIS_ND_OPT_DNSSL, o[1] = 2, o[8] = 1, o[9] = ' ';
+    o[16] = OASIS_ND_OPT_DNSSL, o[17] = 1;
+    o[24] = OASIS_ND_OPT_RDNSS, o[25] = 3, o[31] = 60, o[32] = 0x20;
+    oasis_nd_msg m;
+    assert_int_equal(oasis_nd_parse(ra, sizeof ra, &m), 0);
+    assert_int_equal(m.opts.ndnssl, 0);
+    assert_int_equal(m.opts.dns_opts_ignored, 2);
+    assert_int_equal(m.opts.nrdnss, 1);
+    assert_int_equal(m.opts.rdnss[0].lifetime_s, 60);
+    assert_int_equal(m.opts.rdnss[0].len, 16);
+    assert_int_equal(m.opts.rdnss[0].body[0], 0x20);
+    uint8_t ns[24 + 24] = {135, 0};
+    ns[8] = 0xfe, ns[9] = 0x80, ns[23] = 1;
+    ns[24] = OASIS_ND_OPT_RDNSS, ns[25] = 3;
+    assert_int_equal(oasis_nd_parse(ns, sizeof ns, &m), 0);
+    assert_int_equal(m.opts.nrdnss, 0);
+}
+
 static void test_nd_redirect(void **state)
 {
     (void)state;
@@ -695,6 +777,7 @@ int main(void)
         cmocka_unit_test(test_nd_ns_na_rs_roundtrip),
         cmocka_unit_test(test_nd_bad),
         cmocka_unit_test(test_nd_ra),
+        cmocka_unit_test(test_dnssl_names),
         cmocka_unit_test(test_nd_redirect),
         cmocka_unit_test(test_mld),
         cmocka_unit_test(test_addresses),

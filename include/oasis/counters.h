@@ -259,6 +259,10 @@ typedef struct oasis_nd_counters {
     uint64_t redirects;          /* redirects taken into the destination cache */
     uint64_t ra_timers_clamped;  /* RAs whose Reachable Time or Retrans Timer was out of
                                     bounds: raised to the floor or ignored (nd.c) */
+    uint64_t dns_servers;        /* gauge: DNS servers from RAs (RFC 8106 RDNSS) */
+    uint64_t dns_domains;        /* gauge: search domains from RAs (DNSSL) */
+    uint64_t dns_opts_ignored;   /* RDNSS/DNSSL options malformed or past the bound, and
+                                    servers not unicast: ignored */
 } oasis_nd_counters;
 
 typedef struct oasis_counters {

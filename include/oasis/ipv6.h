@@ -63,6 +63,48 @@ size_t oasis_ipv6_addrs(const oasis_stack *s, oasis_ipv6_addr_info *out, size_t 
 typedef void (*oasis_ipv6_addr_cb)(oasis_stack *s, const oasis_ipv6_addr_info *info, void *ud);
 void oasis_ipv6_set_addr_cb(oasis_stack *s, oasis_ipv6_addr_cb cb, void *ud);
 
+/* DNS configuration from Router Advertisements (RFC 8106): the recursive
+ * DNS servers of RDNSS options and the search domains of DNSSL options,
+ * each kept until the lifetime its last RA gave runs out (a lifetime of 0
+ * withdraws it). A server must be unicast: multicast, unspecified and
+ * loopback addresses are ignored; link-local ones are kept (the stack has
+ * one interface, so they need no zone). At most OASIS_IPV6_MAX_DNS_SERVERS
+ * servers and OASIS_IPV6_MAX_DNS_DOMAINS domains are kept: when full, a
+ * new one takes the place of the one that expires first, if that expires
+ * before the new one would. A malformed option (RFC 8106 5.1, 5.2
+ * lengths, a DNSSL name that does not decode or holds a byte other than
+ * letters, digits, '-' and '_') is ignored on its own and counted
+ * (nd.dns_opts_ignored); the RA's other options still apply.
+ *
+ * The stack does not hand these to a resolver itself: an application
+ * gives them to oasis_dns_set_servers_addr (dns.h), after the servers of
+ * a DHCP lease, which RFC 8106 5.3.1 says take precedence. */
+#define OASIS_IPV6_MAX_DNS_SERVERS 4
+#define OASIS_IPV6_MAX_DNS_DOMAINS 4
+#define OASIS_IPV6_DNS_NAME_MAX 253
+
+typedef struct oasis_ipv6_dns_server {
+    oasis_ipaddr addr;
+    uint64_t expires_ns;         /* stack clock; UINT64_MAX: infinite */
+} oasis_ipv6_dns_server;
+
+typedef struct oasis_ipv6_dns_domain {
+    char name[OASIS_IPV6_DNS_NAME_MAX + 1]; /* e.g. "example.com", no final dot */
+    uint64_t expires_ns;
+} oasis_ipv6_dns_domain;
+
+/* Copy up to max entries, in the order they were first learnt; return how
+ * many there are in all (0 with IPv6 off or s NULL). */
+size_t oasis_ipv6_dns_servers(const oasis_stack *s, oasis_ipv6_dns_server *out, size_t max);
+size_t oasis_ipv6_dns_domains(const oasis_stack *s, oasis_ipv6_dns_domain *out, size_t max);
+
+/* Called once after an RA added or removed servers or domains, and when
+ * some expired; not when an RA only renews lifetimes. Read the lists with
+ * the two functions above, from inside the callback or later. NULL turns
+ * it off. */
+typedef void (*oasis_ipv6_dns_cb)(oasis_stack *s, void *ud);
+void oasis_ipv6_set_dns_cb(oasis_stack *s, oasis_ipv6_dns_cb cb, void *ud);
+
 /* oasis_ping for either family: an IPv6 destination sends an ICMPv6 echo
  * request (RFC 4443 4.1), an IPv4 one calls oasis_ping. OASIS_EUNREACH also
  * when Neighbour Discovery cannot resolve the next hop, or gives up on it

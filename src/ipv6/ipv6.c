@@ -35,6 +35,7 @@ int oasis_ipv6_init(oasis_stack *s)
         memcpy(v->iid_key, s->secrets.iid_key, 16);
     oasis_reasm6_init(s);
     oasis_addrconf_init(s);
+    oasis_ra_dns_init(s);
     int err = oasis_nd_init(s);
     if (!err)
         err = oasis_icmp6_init(s);
@@ -52,6 +53,7 @@ void oasis_ipv6_fini(oasis_stack *s)
         return;
     oasis_icmp6_fini(s);
     oasis_addrconf_fini(s);
+    oasis_ra_dns_fini(s);
     oasis_nd_fini(s);
     oasis_reasm6_fini(s);
     oasis_free(s, s->ip6);

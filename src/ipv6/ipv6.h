@@ -87,6 +87,17 @@ typedef struct ip6_redirect {
     uint8_t used;
 } ip6_redirect;
 
+/* DNS configuration an RA gave (RFC 8106; ra_dns.c). */
+typedef struct ip6_dns_server {
+    oasis_in6 addr;
+    uint64_t expires;     /* 0: slot free; UINT64_MAX infinite */
+} ip6_dns_server;
+
+typedef struct ip6_dns_domain {
+    char name[OASIS_IPV6_DNS_NAME_MAX + 1];
+    uint64_t expires;     /* 0: slot free; UINT64_MAX infinite */
+} ip6_dns_domain;
+
 typedef struct oasis_ipv6 {
     int on;               /* cfg.ipv6 */
     int started;          /* the link came up: addresses configured */
@@ -110,6 +121,11 @@ typedef struct oasis_ipv6 {
     ip6_redirect redirects[OASIS_IPV6_MAX_REDIRECTS]; /* destination cache */
     uint32_t redirect_next;  /* slot replaced next when full */
     oasis_timer lists_timer; /* router and prefix expiry */
+    ip6_dns_server dns_servers[OASIS_IPV6_MAX_DNS_SERVERS]; /* in the order learnt */
+    ip6_dns_domain dns_domains[OASIS_IPV6_MAX_DNS_DOMAINS];
+    oasis_timer dns_timer;   /* their expiry */
+    oasis_ipv6_dns_cb dns_cb;
+    void *dns_cb_ud;
 
     int rs_sent;          /* router solicitations sent */
     int ra_seen;
@@ -230,6 +246,13 @@ void oasis_nd_confirm(oasis_stack *s, const oasis_in6 *ip);
 void oasis_nd_start_rs(oasis_stack *s);
 /* The entry for ip, or NULL (tests). */
 const ip6_neigh *oasis_nd_lookup(const oasis_stack *s, const oasis_in6 *ip);
+
+/* ra_dns.c */
+struct oasis_nd_opts;
+void oasis_ra_dns_init(oasis_stack *s);
+void oasis_ra_dns_fini(oasis_stack *s);
+/* An RA's RDNSS and DNSSL options, from a router that passed validation. */
+void oasis_ra_dns_input(oasis_stack *s, const struct oasis_nd_opts *o);
 
 /* addrconf.c */
 void oasis_addrconf_init(oasis_stack *s);

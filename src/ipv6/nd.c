@@ -757,6 +757,8 @@ static void ra_input(oasis_stack *s, const oasis_ipv6_hdr *ip, const oasis_nd_ms
         if (m->opts.prefix[i].autonomous && s->cfg.ipv6_slaac)
             oasis_addrconf_prefix(s, &m->opts.prefix[i]);
     }
+    /* Last: its callback sees the RA's other options applied. */
+    oasis_ra_dns_input(s, &m->opts);
 }
 
 /* RFC 4861 8.1 validation, 8.3 processing. */

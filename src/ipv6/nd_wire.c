@@ -15,6 +15,77 @@ static uint8_t lla_option_of(uint8_t type)
                                                                  : OASIS_ND_OPT_SLLA;
 }
 
+/* An RA's RDNSS or DNSSL option p[0..olen). RFC 8106 5.1: an RDNSS
+ * Length is 1 + 2 x servers, at least 3; 5.2: a DNSSL one at least 2. A
+ * malformed option is skipped alone: the RA's other options stand. */
+static void dns_opt(const uint8_t *p, size_t olen, oasis_nd_opts *o)
+{
+    int rdnss = p[0] == OASIS_ND_OPT_RDNSS;
+    int *n = rdnss ? &o->nrdnss : &o->ndnssl;
+    int ok = rdnss ? p[1] >= 3 && (p[1] & 1) : p[1] >= 2;
+    if (!ok || *n == OASIS_ND_MAX_DNS_OPTS) {
+        o->dns_opts_ignored++;
+        return;
+    }
+    if (!rdnss) { /* every name must read; one bad name spoils the list */
+        char name[OASIS_ND_DNSSL_NAME_MAX + 1];
+        size_t off = 0;
+        int r;
+        while ((r = oasis_nd_dnssl_next(p + 8, olen - 8, &off, name)) == 1)
+            ;
+        if (r < 0) {
+            o->dns_opts_ignored++;
+            return;
+        }
+    }
+    struct oasis_nd_dns_opt *d = rdnss ? &o->rdnss[*n] : &o->dnssl[*n];
+    (*n)++;
+    d->body = p + 8;
+    d->len = olen - 8;
+    d->lifetime_s = oasis_get32(p + 4);
+}
+
+static int label_byte_ok(uint8_t c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           c == '-' || c == '_';
+}
+
+int oasis_nd_dnssl_next(const uint8_t *body, size_t len, size_t *off, char *out)
+{
+    size_t i = *off, o = 0, wire = 1; /* wire: the name's encoded length, root byte included */
+    if (i >= len || body[i] == 0) {
+        for (; i < len; i++) /* padding: zeros to the option's end */
+            if (body[i])
+                return OASIS_EMALFORMED;
+        *off = len;
+        return 0;
+    }
+    for (;;) {
+        if (i >= len)
+            return OASIS_EMALFORMED;
+        uint8_t l = body[i++];
+        if (l == 0)
+            break;
+        if (l > 63 || l > len - i) /* 0x40 and up: pointers and other label types */
+            return OASIS_EMALFORMED;
+        wire += 1 + l;
+        if (wire > 255)
+            return OASIS_EMALFORMED;
+        if (o)
+            out[o++] = '.';
+        for (uint8_t k = 0; k < l; k++) {
+            if (!label_byte_ok(body[i + k]))
+                return OASIS_EMALFORMED;
+            out[o++] = (char)body[i + k];
+        }
+        i += l;
+    }
+    out[o] = 0;
+    *off = i;
+    return 1;
+}
+
 /* Options from p[0..len) of a message of `type`: each TLV's length (in
  * 8-byte units) is non-zero and inside the message. */
 static int parse_opts(uint8_t type, const uint8_t *p, size_t len, oasis_nd_opts *o)
@@ -66,6 +137,11 @@ static int parse_opts(uint8_t type, const uint8_t *p, size_t len, oasis_nd_opts 
         case OASIS_ND_OPT_REDIRECTED:
             o->redirected = p + 8;
             o->redirected_len = olen - 8;
+            break;
+        case OASIS_ND_OPT_RDNSS:
+        case OASIS_ND_OPT_DNSSL:
+            if (type == OASIS_ICMP6_RA)
+                dns_opt(p, olen, o);
             break;
         default:
             break;

@@ -18,7 +18,13 @@ enum {
     OASIS_ND_OPT_PREFIX = 3,
     OASIS_ND_OPT_REDIRECTED = 4,
     OASIS_ND_OPT_MTU = 5,
+    OASIS_ND_OPT_RDNSS = 25, /* RFC 8106 5.1 */
+    OASIS_ND_OPT_DNSSL = 31, /* RFC 8106 5.2 */
 };
+
+/* RDNSS and DNSSL options kept from one RA (each may list several
+ * servers or names); more are counted in dns_opts_ignored. */
+#define OASIS_ND_MAX_DNS_OPTS 4
 
 /* Prefix options kept from one RA; more are counted and ignored. */
 #define OASIS_ND_MAX_PREFIXES 8
@@ -47,6 +53,17 @@ typedef struct oasis_nd_opts {
     oasis_nd_prefix prefix[OASIS_ND_MAX_PREFIXES];
     int nprefix;
     int prefixes_ignored;           /* beyond the bound or malformed */
+    /* RA only: the RDNSS options' server lists (body: 16 bytes a server)
+     * and the DNSSL options' name lists (body: wire-format names, then
+     * zero padding), each with its Lifetime in seconds. */
+    struct oasis_nd_dns_opt {
+        const uint8_t *body;
+        size_t len;
+        uint32_t lifetime_s;        /* 0xffffffff: infinity; 0: withdraw */
+    } rdnss[OASIS_ND_MAX_DNS_OPTS], dnssl[OASIS_ND_MAX_DNS_OPTS];
+    int nrdnss, ndnssl;
+    int dns_opts_ignored;           /* malformed (RFC 8106 5.1/5.2 lengths, bad
+                                       names) or beyond the bound */
 } oasis_nd_opts;
 
 typedef struct oasis_nd_msg {
@@ -71,6 +88,17 @@ typedef struct oasis_nd_msg {
  * type does not use, are skipped (RFC 4861 4.6, 6.1, 7.1, 8.1).
  * Returns 0, OASIS_ETRUNCATED or OASIS_EMALFORMED. */
 int oasis_nd_parse(const uint8_t *msg, size_t len, oasis_nd_msg *out);
+
+/* The next name of a DNSSL option body (RFC 8106 5.2: names as RFC 1035
+ * 3.1 encodes them, no compression, zero padding after the last) from
+ * body[*off], as text without the final dot into out (room for
+ * OASIS_ND_DNSSL_NAME_MAX + 1 bytes), *off moved past it. Returns 1 (a
+ * name), 0 (only padding left) or OASIS_EMALFORMED: a compression pointer
+ * or other label type, a name running past the body or over 255 bytes,
+ * a label byte outside letters, digits, '-' and '_',
+ * or padding that is not all zero. */
+#define OASIS_ND_DNSSL_NAME_MAX 253
+int oasis_nd_dnssl_next(const uint8_t *body, size_t len, size_t *off, char *out);
 
 /* Builders: write the message at buf (room for 32 bytes, RA/redirect
  * aside) without the checksum, which oasis_icmp6_finish adds; return the

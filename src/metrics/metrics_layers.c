@@ -187,6 +187,8 @@ static const layer_field nd_fields[] = {
     N(dad_ok, "DadOK"), N(dad_conflicts, "DadConflicts"), N(addr_claimed, "AddrClaimed"),
     N(slaac_addrs, "SlaacAddrs"), N(ra_ignored, "RaIgnored"), N(routers, "Routers"),
     N(prefixes, "Prefixes"), N(redirects, "Redirects"), N(ra_timers_clamped, "RaTimersClamped"),
+    N(dns_servers, "RaDnsServers"), N(dns_domains, "RaDnsDomains"),
+    N(dns_opts_ignored, "RaDnsOptsIgnored"),
 };
 #undef N
 #undef F

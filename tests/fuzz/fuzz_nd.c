@@ -176,6 +176,32 @@ static void record(fz *z, uint8_t kind, const uint8_t *b, size_t n)
     }
 }
 
+/* The RA DNS lists (RFC 8106) stay bounded and hold what the header
+ * promises: unicast servers, host-name text, live entries only. */
+static void check_ra_dns(oasis_stack *s)
+{
+    oasis_ipv6_dns_server d[OASIS_IPV6_MAX_DNS_SERVERS];
+    oasis_ipv6_dns_domain dom[OASIS_IPV6_MAX_DNS_DOMAINS];
+    size_t k = oasis_ipv6_dns_servers(s, d, OASIS_IPV6_MAX_DNS_SERVERS);
+    size_t m = oasis_ipv6_dns_domains(s, dom, OASIS_IPV6_MAX_DNS_DOMAINS);
+    uint64_t now = oasis_stack_now(s);
+    FUZZ_CHECK(k <= OASIS_IPV6_MAX_DNS_SERVERS && m <= OASIS_IPV6_MAX_DNS_DOMAINS);
+    FUZZ_CHECK(oasis_stack_counters(s)->nd.dns_servers == k);
+    for (size_t i = 0; i < k; i++) {
+        FUZZ_CHECK(oasis_ipaddr_is_v6(&d[i].addr) && d[i].addr.b[0] != 0xff);
+        FUZZ_CHECK(!oasis_ipaddr_is_unspecified(&d[i].addr) && d[i].expires_ns > now);
+    }
+    for (size_t i = 0; i < m; i++) {
+        size_t len = strnlen(dom[i].name, sizeof dom[i].name);
+        FUZZ_CHECK(len > 0 && len <= OASIS_IPV6_DNS_NAME_MAX && dom[i].expires_ns > now);
+        for (size_t j = 0; j < len; j++) {
+            char c = dom[i].name[j];
+            FUZZ_CHECK((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                       (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.');
+        }
+    }
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     fz z;
@@ -222,6 +248,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         FUZZ_CHECK(c->nd.cache_entries <= 4);
         FUZZ_CHECK(c->ipv6.reasm_bytes <= 16384);
         FUZZ_CHECK(oasis_ipv6_addrs(z.s, NULL, 0) <= 8);
+        check_ra_dns(z.s);
     }
     oasis_stack_destroy(z.s);
     FUZZ_CHECK(z.pings_done == z.pings_started); /* the rest: ECANCELED at destroy */

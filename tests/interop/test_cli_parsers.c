@@ -352,9 +352,40 @@ static void exit_codes(void **state)
     assert_int_equal(cli_exit_code(OASIS_EPROTOUNREACH), EXIT_FAIL);
 }
 
+/* The resolver's servers: --dns alone when given; else the DHCP lease's
+ * before the routers' RAs' (RFC 8106 5.3.1), at most OASIS_DNS_MAX_SERVERS. */
+static void test_dns_order(void **state)
+{
+    (void)state;
+    oasis_ipaddr given[2], out[OASIS_DNS_MAX_SERVERS];
+    oasis_ipaddr_parse("2001:db8::53", &given[0]);
+    oasis_ipaddr_parse("10.0.0.53", &given[1]);
+    uint32_t lease[2] = {0x0a000001, 0x0a000002};
+    oasis_ipv6_dns_server ra[4];
+    for (int i = 0; i < 4; i++) {
+        memset(&ra[i], 0, sizeof ra[i]);
+        oasis_ipaddr_parse("2001:db8:5::1", &ra[i].addr);
+        ra[i].addr.b[15] = (uint8_t)(i + 1);
+    }
+    assert_int_equal(cli_dns_merge(given, 2, lease, 2, ra, 4, out), 2);
+    assert_memory_equal(&out[0], &given[0], sizeof out[0]);
+    assert_memory_equal(&out[1], &given[1], sizeof out[1]);
+    assert_int_equal(cli_dns_merge(NULL, 0, lease, 2, ra, 4, out), 6);
+    assert_int_equal(oasis_ipaddr_to_v4(&out[0]), 0x0a000001);
+    assert_int_equal(oasis_ipaddr_to_v4(&out[1]), 0x0a000002);
+    assert_memory_equal(&out[2], &ra[0].addr, sizeof out[0]);
+    assert_memory_equal(&out[5], &ra[3].addr, sizeof out[0]);
+    assert_int_equal(cli_dns_merge(NULL, 0, NULL, 0, ra, 1, out), 1);
+    assert_true(oasis_ipaddr_is_v6(&out[0]));
+    uint32_t many[8] = {1, 2, 3, 4, 5, 6, 7, 8};
+    assert_int_equal(cli_dns_merge(NULL, 0, many, 8, ra, 4, out), OASIS_DNS_MAX_SERVERS);
+    assert_int_equal(oasis_ipaddr_to_v4(&out[7]), 8);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_dns_order),
         cmocka_unit_test(head_end),  cmocka_unit_test(empty_lines), cmocka_unit_test(request), cmocka_unit_test(request_errors),
         cmocka_unit_test(request_transfer_codings), cmocka_unit_test(response),  cmocka_unit_test(chunked), cmocka_unit_test(urls),
         cmocka_unit_test(arguments), cmocka_unit_test(pattern_bytes),

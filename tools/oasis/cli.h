@@ -68,7 +68,7 @@ typedef struct net_opts {
     uint32_t txqueuelen; /* kernel side's TAP queue (0: keep) */
     unsigned batch;      /* frames read per batch (0: the loop's default) */
     int offload;         /* OASIS_TAP_OFFLOAD_* (0: auto) */
-    uint32_t dns[OASIS_DNS_MAX_SERVERS]; /* --dns servers (resolve.c) */
+    oasis_ipaddr dns[OASIS_DNS_MAX_SERVERS]; /* --dns servers (resolve.c) */
     size_t ndns;
     int no_ipv6;         /* --no-ipv6 */
     oasis_ipaddr addr6;  /* --addr6 (family 0: none) */
@@ -150,12 +150,22 @@ void net_dhcp_mac(const char *tap, uint8_t mac[6]);
 void net_print_counters(const net *n);
 
 /* ---- host names (resolve.c) ---- */
-/* --dns A.B.C.D (repeatable): returns 1, or -1 after saying why. */
+/* --dns ADDRESS, IPv4 or IPv6 (repeatable): returns 1, or -1 after saying why. */
 int cli_dns_option(net_opts *o, const char *arg);
-/* Servers learnt elsewhere (a DHCP lease); --dns, when given, wins. */
-int cli_dns_servers(net *n, const uint32_t *addrs, size_t count);
-/* name (or a dotted quad) to an address, running the loop meanwhile.
+/* The resolver's server list, at most OASIS_DNS_MAX_SERVERS into out:
+ * the --dns ones when there are any, else the DHCP lease's followed by
+ * the RAs' (RFC 8106 5.3.1: DHCP's first). Returns the count. */
+size_t cli_dns_merge(const oasis_ipaddr *given, size_t ngiven, const uint32_t *lease,
+                     size_t nlease, const oasis_ipv6_dns_server *ra, size_t nra, oasis_ipaddr *out);
+/* Gives the resolver, if made, the servers of now: --dns, or else the
+ * DHCP lease's then the RAs' (call after either changes). 0 or -1. */
+int cli_dns_refresh(net *n);
+/* name (or an address literal) to an address, running the loop meanwhile:
+ * A records first while the stack has an IPv4 address, else AAAA, then
+ * the other family if the name has none of the first; v4_only: A only.
  * Returns 0, or -1 after printing why. */
+int cli_resolve_addr(net *n, const char *name, int v4_only, oasis_ipaddr *addr);
+/* The same for IPv4 only (a dotted quad or A records). */
 int cli_resolve(net *n, const char *name, uint32_t *addr);
 /* 1 if h may be looked up: letters, digits, '-', '_', dots, some letter. */
 int cli_valid_hostname(const char *h);

@@ -53,7 +53,7 @@ static void on_dhcp(oasis_dhcp *d, oasis_dhcp_event ev, const oasis_dhcp_lease *
         memcpy(n->lease_dns, l->dns, sizeof n->lease_dns);
         n->lease_ndns = l->ndns;
         /* The lease's DNS servers go to the resolver (--dns wins). */
-        if (l->ndns && cli_dns_servers(n, l->dns, l->ndns) != 0)
+        if (cli_dns_refresh(n) != 0)
             fprintf(stderr, "dhcp: cannot hand the DNS servers to the resolver\n");
         if (n->dns_changed)
             n->dns_changed(n);

@@ -441,8 +441,16 @@ static int run(getter *g)
 static int run_one(getter *g)
 {
     char ip[OASIS_IPADDR_STRLEN + 2];
-    if (g->host[0] && cli_resolve(g->n, g->host, &g->addr) != 0)
-        return EXIT_FAIL;
+    if (g->host[0]) {
+        oasis_ipaddr a;
+        if (cli_resolve_addr(g->n, g->host, 0, &a) != 0)
+            return EXIT_FAIL;
+        g->v6 = oasis_ipaddr_is_v6(&a);
+        if (g->v6)
+            g->addr6 = a;
+        else
+            g->addr = oasis_ipaddr_to_v4(&a);
+    }
     oasis_ipaddr dst = g->v6 ? g->addr6 : oasis_ipaddr_v4(g->addr);
     if (g->v6) {
         char a[OASIS_IPADDR_STRLEN];

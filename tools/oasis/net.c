@@ -91,7 +91,8 @@ const char net_options_help[] =
     "  --offload on|off|auto  virtio-net offloads on the TAP (TSO and partial\n"
     "                    checksums both ways); auto: on when the kernel has them\n"
     "                    (default), on: fail without them\n"
-    "  --dns A.B.C.D     DNS server for host names (repeatable; overrides DHCP's)\n"
+    "  --dns ADDRESS     DNS server for host names, IPv4 or IPv6 (repeatable;\n"
+    "                    overrides those of DHCP and of routers' RAs)\n"
     "  --no-ipv6         IPv4 only (default: IPv6 too, with a link-local address,\n"
     "                    DAD and SLAAC from router advertisements)\n"
     "  --addr6 A::B/N    a static IPv6 address besides (DAD runs on it)\n"
@@ -356,6 +357,30 @@ static void on_ipv6_addr(oasis_stack *s, const oasis_ipv6_addr_info *a, void *ud
             a->origin <= 3 ? origins[a->origin] : "?");
 }
 
+/* DNS servers and search domains from RAs (RFC 8106): to the resolver,
+ * and on stderr when address events are. */
+static void on_ra_dns(oasis_stack *s, void *ud)
+{
+    net *n = ud;
+    if (n->opt.addr_events || n->opt.verbose) {
+        oasis_ipv6_dns_server d[OASIS_IPV6_MAX_DNS_SERVERS];
+        oasis_ipv6_dns_domain dom[OASIS_IPV6_MAX_DNS_DOMAINS];
+        size_t k = oasis_ipv6_dns_servers(s, d, OASIS_IPV6_MAX_DNS_SERVERS);
+        size_t m = oasis_ipv6_dns_domains(s, dom, OASIS_IPV6_MAX_DNS_DOMAINS);
+        char buf[OASIS_IPADDR_STRLEN];
+        fprintf(stderr, "oasis: ipv6 dns servers:");
+        for (size_t i = 0; i < k && i < OASIS_IPV6_MAX_DNS_SERVERS; i++)
+            fprintf(stderr, " %s", oasis_ipaddr_format(&d[i].addr, buf));
+        fprintf(stderr, k ? ";" : " none;");
+        fprintf(stderr, " search:");
+        for (size_t i = 0; i < m && i < OASIS_IPV6_MAX_DNS_DOMAINS; i++)
+            fprintf(stderr, " %s", dom[i].name);
+        fprintf(stderr, m ? "\n" : " none\n");
+    }
+    if (cli_dns_refresh(n) != 0)
+        fprintf(stderr, "oasis: cannot hand the RA's DNS servers to the resolver\n");
+}
+
 static int has_src_for(void *ud)
 {
     net *n = ud;
@@ -436,6 +461,7 @@ int net_up(net *n, const net_opts *o)
         /* Clients keep stderr quiet (their output may be parsed). */
         if (n->opt.addr_events || n->opt.verbose)
             oasis_ipv6_set_addr_cb(n->stack, on_ipv6_addr, NULL);
+        oasis_ipv6_set_dns_cb(n->stack, on_ra_dns, n);
         if (n->opt.addr6.family)
             err = oasis_ipv6_add_addr(n->stack, &n->opt.addr6, n->opt.prefix6);
     }

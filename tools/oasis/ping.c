@@ -153,12 +153,10 @@ int cmd_ping(int argc, char **argv)
         return rc;
     p.n = &n;
     if (p.name) {
-        uint32_t v4;
-        if (cli_resolve(&n, p.name, &v4) != 0) {
+        if (cli_resolve_addr(&n, p.name, 0, &p.dst) != 0) {
             net_down(&n);
             return EXIT_FAIL;
         }
-        p.dst = oasis_ipaddr_v4(v4);
     }
     /* IPv6: the source address exists once DAD has passed. */
     if (oasis_ipaddr_is_v6(&p.dst) && net_wait_ipv6(&n, &p.dst, 5 * OASIS_NS_PER_SEC) != 0)

@@ -1,12 +1,13 @@
 /* Host names on the command line: `oasis get http://NAME/...`,
  * `oasis ping NAME`, `--influx http://NAME:8086/db`, with the servers of
- * --dns (or those a DHCP lease gave, cli_dns_servers). One resolver per
+ * --dns (or those a DHCP lease and the routers' RAs gave). One resolver per
  * run, made on first use; resolving blocks on the loop (the stack keeps
  * running meanwhile). */
 #include "cli.h"
 #include "http.h"
 
 #include "oasis/dns.h"
+#include "oasis/ipv6.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -17,9 +18,10 @@
 
 int cli_dns_option(net_opts *o, const char *arg)
 {
-    uint32_t a;
-    if (oasis_addr_parse(arg, &a) != 0 || a == 0) {
-        fprintf(stderr, "oasis: invalid --dns address '%s' (want A.B.C.D)\n", arg);
+    oasis_ipaddr a;
+    if (oasis_ipaddr_parse(arg, &a) != 0 || oasis_ipaddr_is_unspecified(&a)) {
+        fprintf(stderr, "oasis: invalid --dns address '%s' (want A.B.C.D or an IPv6 address)\n",
+                arg);
         return -1;
     }
     if (o->ndns == OASIS_DNS_MAX_SERVERS) {
@@ -28,6 +30,32 @@ int cli_dns_option(net_opts *o, const char *arg)
     }
     o->dns[o->ndns++] = a;
     return 1;
+}
+
+size_t cli_dns_merge(const oasis_ipaddr *given, size_t ngiven, const uint32_t *lease,
+                     size_t nlease, const oasis_ipv6_dns_server *ra, size_t nra, oasis_ipaddr *out)
+{
+    size_t k = 0;
+    if (ngiven) {
+        for (; k < ngiven && k < OASIS_DNS_MAX_SERVERS; k++)
+            out[k] = given[k];
+        return k;
+    }
+    for (size_t i = 0; i < nlease && k < OASIS_DNS_MAX_SERVERS; i++)
+        out[k++] = oasis_ipaddr_v4(lease[i]);
+    for (size_t i = 0; i < nra && k < OASIS_DNS_MAX_SERVERS; i++)
+        out[k++] = ra[i].addr;
+    return k;
+}
+
+/* The servers the resolver asks now. */
+static size_t current_servers(const net *n, oasis_ipaddr *out)
+{
+    oasis_ipv6_dns_server ra[OASIS_IPV6_MAX_DNS_SERVERS];
+    size_t m = oasis_ipv6_dns_servers(n->stack, ra, OASIS_IPV6_MAX_DNS_SERVERS);
+    if (m > OASIS_IPV6_MAX_DNS_SERVERS)
+        m = OASIS_IPV6_MAX_DNS_SERVERS;
+    return cli_dns_merge(n->opt.dns, n->opt.ndns, n->lease_dns, n->lease_ndns, ra, m, out);
 }
 
 static int make_resolver(net *n)
@@ -39,25 +67,21 @@ static int make_resolver(net *n)
         fprintf(stderr, "oasis: cannot create the resolver: %s\n", oasis_strerror(err));
         return -1;
     }
-    if (n->opt.ndns)
-        oasis_dns_set_servers(n->dns, n->opt.dns, n->opt.ndns);
-    return 0;
+    return cli_dns_refresh(n);
 }
 
-int cli_dns_servers(net *n, const uint32_t *addrs, size_t count)
+int cli_dns_refresh(net *n)
 {
-    if (n->opt.ndns)
-        return 0; /* --dns wins over what DHCP says */
-    if (make_resolver(n) != 0)
-        return -1;
-    if (count > OASIS_DNS_MAX_SERVERS)
-        count = OASIS_DNS_MAX_SERVERS;
-    return oasis_dns_set_servers(n->dns, addrs, count) == 0 ? 0 : -1;
+    if (!n->dns)
+        return 0; /* make_resolver takes them when a name needs it */
+    oasis_ipaddr a[OASIS_DNS_MAX_SERVERS];
+    size_t k = current_servers(n, a);
+    return oasis_dns_set_servers_addr(n->dns, a, k) == 0 ? 0 : -1;
 }
 
 typedef struct lookup {
     int done, status;
-    uint32_t addr;
+    oasis_ipaddr addr;
 } lookup;
 
 static void on_resolved(oasis_dns_req *req, int status, const oasis_dns_result *res, void *ud)
@@ -67,48 +91,100 @@ static void on_resolved(oasis_dns_req *req, int status, const oasis_dns_result *
     l->done = 1;
     l->status = status;
     if (status == 0)
-        l->addr = res->addr[0];
+        l->addr = res->family == OASIS_DNS_INET6 ? oasis_ipaddr_v6(res->addr6[0])
+                                                 : oasis_ipaddr_v4(res->addr[0]);
+}
+
+/* How long a name waits for an RA to name DNS servers when nothing else
+ * did: DAD of the link-local address (1 s), the solicitation's random
+ * delay (up to 1 s, RFC 4861 6.3.7) and a second solicitation (4 s). */
+#define RA_DNS_WAIT_NS (7 * OASIS_NS_PER_SEC)
+
+static int have_servers(void *ud)
+{
+    net *n = ud;
+    return oasis_dns_servers_addr(n->dns, NULL, 0) > 0;
 }
 
 static int lookup_done(void *ud) { return ((const lookup *)ud)->done; }
 
-int cli_resolve(net *n, const char *name, uint32_t *addr)
+/* One query of one family, run to its end on the loop. 0 with l filled in
+ * (l->status says how it ended), or -1 after printing why. */
+static int lookup_family(net *n, const char *name, oasis_dns_family fam, lookup *l)
 {
-    if (oasis_addr_parse(name, addr) == 0)
-        return 0;
-    if (make_resolver(n) != 0)
-        return -1;
-    lookup l;
-    memset(&l, 0, sizeof l);
+    memset(l, 0, sizeof *l);
     oasis_dns_req *req = NULL;
-    int err = oasis_dns_resolve(n->dns, name, OASIS_DNS_INET, on_resolved, &l, &req);
+    int err = oasis_dns_resolve(n->dns, name, fam, on_resolved, l, &req);
     if (err == OASIS_DNS_ENOSERVERS) {
-        fprintf(stderr, "oasis: cannot resolve '%s': no DNS server (give --dns A.B.C.D)\n", name);
+        fprintf(stderr, "oasis: cannot resolve '%s': no DNS server (give --dns ADDRESS)\n", name);
         return -1;
     }
     if (err) {
         fprintf(stderr, "oasis: cannot resolve '%s': %s\n", name, oasis_dns_strerror(err));
         return -1;
     }
-    err = oasis_loop_run(n->loop, lookup_done, &l, RESOLVE_LIMIT_NS);
-    if (!l.done) {
+    err = oasis_loop_run(n->loop, lookup_done, l, RESOLVE_LIMIT_NS);
+    if (!l->done) {
         oasis_dns_cancel(req);
         fprintf(stderr, "oasis: cannot resolve '%s': %s\n", name,
                 err ? oasis_strerror(err) : "interrupted");
         return -1;
     }
+    return 0;
+}
+
+int cli_resolve_addr(net *n, const char *name, int v4_only, oasis_ipaddr *addr)
+{
+    if (oasis_ipaddr_parse(name, addr) == 0) {
+        if (v4_only && !oasis_ipaddr_is_v4(addr)) {
+            fprintf(stderr, "oasis: '%s': an IPv4 address is needed here\n", name);
+            return -1;
+        }
+        return 0;
+    }
+    if (make_resolver(n) != 0)
+        return -1;
+    /* With nothing from --dns or DHCP, a router's RA may name servers: the
+     * stack solicits one once its link-local address passed DAD. */
+    oasis_ipaddr srv[OASIS_DNS_MAX_SERVERS];
+    size_t k = oasis_dns_servers_addr(n->dns, srv, OASIS_DNS_MAX_SERVERS);
+    if (!k && oasis_ipv6_enabled(n->stack)) {
+        oasis_loop_run(n->loop, have_servers, n, RA_DNS_WAIT_NS);
+        k = oasis_dns_servers_addr(n->dns, srv, OASIS_DNS_MAX_SERVERS);
+    }
+    /* An IPv6 server is asked from an address past DAD. */
+    if (k && oasis_ipaddr_is_v6(&srv[0]))
+        net_wait_ipv6(n, &srv[0], 5 * OASIS_NS_PER_SEC);
+    /* A records first while the stack has an IPv4 address, else AAAA; the
+     * other family when the name has none of the first. */
+    oasis_dns_family first = v4_only || n->opt.addr ? OASIS_DNS_INET : OASIS_DNS_INET6;
+    lookup l;
+    if (lookup_family(n, name, first, &l) != 0)
+        return -1;
+    if (l.status == OASIS_DNS_ENODATA && !v4_only &&
+        lookup_family(n, name, first == OASIS_DNS_INET ? OASIS_DNS_INET6 : OASIS_DNS_INET, &l) != 0)
+        return -1;
     if (l.status) {
         fprintf(stderr, "oasis: cannot resolve '%s': %s\n", name, oasis_dns_strerror(l.status));
         return -1;
     }
     if (n->opt.verbose) {
-        char ip[OASIS_IPV4_STRLEN];
+        char ip[OASIS_IPADDR_STRLEN];
         const oasis_dns_counters *c = oasis_dns_get_counters(n->dns);
         fprintf(stderr, "oasis: %s is %s (udp queries %llu, truncated %llu, tcp queries %llu)\n",
-                name, oasis_addr_format(l.addr, ip), (unsigned long long)c->udp_queries,
+                name, oasis_ipaddr_format(&l.addr, ip), (unsigned long long)c->udp_queries,
                 (unsigned long long)c->truncated, (unsigned long long)c->tcp_queries);
     }
     *addr = l.addr;
+    return 0;
+}
+
+int cli_resolve(net *n, const char *name, uint32_t *addr)
+{
+    oasis_ipaddr a;
+    if (cli_resolve_addr(n, name, 1, &a) != 0)
+        return -1;
+    *addr = oasis_ipaddr_to_v4(&a);
     return 0;
 }
 
