@@ -294,6 +294,46 @@ static void test_ip_options(void **state)
     oasis_clock_free(c);
 }
 
+/* RFC 1112 6.1: a multicast datagram whose sender names no TTL goes with
+ * TTL 1; a bound port may name another (oasis_udp_set_multicast_hops);
+ * unicast keeps the default TTL (64). */
+static void test_multicast_ttl(void **state)
+{
+    (void)state;
+    static const uint8_t MAC_A[6] = {2, 0, 0, 0, 0, 1}, MAC_B[6] = {2, 0, 0, 0, 0, 2};
+    oasis_clock *c = oasis_clock_new_virtual(0);
+    oasis_stack_config cfg;
+    oasis_stack *s;
+    test_cap cap;
+    test_stack_config(&cfg, c, 1);
+    cfg.arp_gratuitous = 0;
+    assert_int_equal(oasis_stack_create(&cfg, &s), 0);
+    test_cap_attach(&cap, s, 8, 1500);
+    test_learn_peer4(s, MAC_A, TEST_ADDR_A, MAC_B, TEST_ADDR_B);
+    cap.n = 0;
+    const uint32_t group = OASIS_IPV4(239, 1, 2, 3);
+    assert_int_equal(oasis_udp_send4(s, 4000, group, 5000, "a", 1), 0); /* port not bound */
+    assert_int_equal(oasis_udp_bind4(s, 4001, on_recv_opts, NULL), 0);
+    assert_int_equal(oasis_udp_send4(s, 4001, group, 5000, "b", 1), 0);
+    assert_int_equal(oasis_udp_set_multicast_hops(s, 4001, 16), 0);
+    assert_int_equal(oasis_udp_send4(s, 4001, group, 5000, "c", 1), 0);
+    assert_int_equal(oasis_udp_send4(s, 4001, TEST_ADDR_B, 5000, "d", 1), 0); /* unicast */
+    assert_int_equal(oasis_udp_set_multicast_hops(s, 4001, 0), 0);
+    assert_int_equal(oasis_udp_send4(s, 4001, group, 5000, "e", 1), 0);
+    assert_int_equal(oasis_udp_set_multicast_hops(s, 4002, 5), OASIS_ENOENT);
+    static const uint8_t want[5] = {1, 1, 16, 64, 1};
+    assert_int_equal(cap.n, 5);
+    for (int i = 0; i < 5; i++) {
+        oasis_ipv4_hdr h;
+        assert_int_equal(oasis_ipv4_parse(cap.frame[i] + OASIS_ETH_HLEN,
+                                          cap.len[i] - OASIS_ETH_HLEN, &h), 0);
+        assert_int_equal(h.ttl, want[i]);
+    }
+    oasis_stack_destroy(s);
+    test_cap_fini(&cap);
+    oasis_clock_free(c);
+}
+
 static void test_bind_api(void **state)
 {
     (void)state;
@@ -332,6 +372,7 @@ int main(void)
         cmocka_unit_test(test_checksums),
         cmocka_unit_test(test_bind_api),
         cmocka_unit_test(test_ip_options),
+        cmocka_unit_test(test_multicast_ttl),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

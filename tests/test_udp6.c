@@ -583,6 +583,40 @@ static void test_send_checksum(void **state)
  * family is refused and nothing is sent. */
 static const uint8_t *sent_src(fx *x, size_t i) { return x->cap.frame[i] + 22; }
 
+static void on_any(oasis_stack *s, const oasis_ipaddr *src, uint16_t sport, const oasis_ipaddr *dst,
+                   uint16_t dport, const uint8_t *data, size_t len, void *ud)
+{
+    (void)s, (void)src, (void)sport, (void)dst, (void)dport, (void)data, (void)len, (void)ud;
+}
+
+/* To a group the hop limit is 1 unless the bound port says otherwise
+ * (RFC 3493 5.2's IPV6_MULTICAST_HOPS default); unicast keeps 64. */
+static void test_multicast_hops(void **state)
+{
+    (void)state;
+    fx x;
+    fx_start(&x);
+    oasis_in6 ll = ll_of(&x);
+    make_peer_known(&x, &ll);
+    oasis_ipaddr group, peer = oasis_ipaddr_v6(PEER.b);
+    assert_int_equal(oasis_ipaddr_parse("ff02::fb", &group), 0);
+    x.cap.n = 0;
+    assert_int_equal(oasis_udp_send(x.s, 5353, &group, 5353, "a", 1), 0);
+    assert_int_equal(oasis_udp_bind(x.s, 5353, on_any, NULL), 0);
+    assert_int_equal(oasis_udp_set_multicast_hops(x.s, 5353, 255), 0);
+    assert_int_equal(oasis_udp_send(x.s, 5353, &group, 5353, "b", 1), 0);
+    assert_int_equal(oasis_udp_send(x.s, 5353, &peer, 5353, "c", 1), 0);
+    static const uint8_t want[3] = {1, 255, 64};
+    assert_int_equal(x.cap.n, 3);
+    for (int i = 0; i < 3; i++) {
+        oasis_ipv6_hdr h;
+        assert_int_equal(oasis_ipv6_parse(x.cap.frame[i] + OASIS_ETH_HLEN,
+                                          x.cap.len[i] - OASIS_ETH_HLEN, &h), 0);
+        assert_int_equal(h.hop_limit, want[i]);
+    }
+    fx_stop(&x);
+}
+
 static void test_send_from_chosen_source(void **state)
 {
     (void)state;
@@ -884,6 +918,7 @@ int main(void)
         cmocka_unit_test(test_receive_checks),
         cmocka_unit_test(test_send_checksum),
         cmocka_unit_test(test_send_from_chosen_source),
+        cmocka_unit_test(test_multicast_hops),
         cmocka_unit_test(test_errors_to_socket),
         cmocka_unit_test(test_wire6),
         cmocka_unit_test(test_partial_csum_quote),

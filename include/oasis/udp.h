@@ -80,6 +80,14 @@ typedef void (*oasis_udp_error_cb)(oasis_stack *s, const oasis_udp_error *e, voi
  * OASIS_EINVAL or OASIS_ENOENT (port not bound). */
 int oasis_udp_set_error_cb(oasis_stack *s, uint16_t port, oasis_udp_error_cb cb);
 
+/* The IPv4 TTL or IPv6 hop limit of the datagrams a bound port sends to
+ * multicast groups (1..255; 0 restores the default). The default is 1:
+ * a group datagram stays on the link unless the application says
+ * otherwise (RFC 1112 6.1; RFC 3493 5.2's IPV6_MULTICAST_HOPS). Unicast
+ * datagrams keep cfg.ttl / cfg.hop_limit. Returns 0, OASIS_EINVAL or
+ * OASIS_ENOENT (port not bound). */
+int oasis_udp_set_multicast_hops(oasis_stack *s, uint16_t port, uint8_t hops);
+
 /* ---- IPv4-only forms (host-order addresses) ---- */
 
 typedef void (*oasis_udp_recv4_cb)(oasis_stack *s, uint32_t src, uint16_t src_port, uint32_t dst,

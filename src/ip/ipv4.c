@@ -170,7 +170,9 @@ static void fill_header(const oasis_stack *s, oasis_ipv4_hdr *h, uint32_t dst, u
     h->hdr_len = OASIS_IPV4_HLEN;
     h->id = id;
     h->tos = tos;
-    h->ttl = ttl ? ttl : s->cfg.ttl ? s->cfg.ttl : 64;
+    /* RFC 1112 6.1: a multicast datagram whose sender names no TTL gets
+     * 1, so that going past the link is an explicit choice. */
+    h->ttl = ttl ? ttl : is_multicast(dst) ? 1 : s->cfg.ttl ? s->cfg.ttl : 64;
     h->proto = proto;
     h->src = oasis_ipv4_source(s, dst);
     h->dst = dst;

@@ -292,7 +292,9 @@ int oasis_ipv6_output_hbh(oasis_stack *s, oasis_pbuf *p, const oasis_in6 *src,
     ih.tclass = tclass;
     ih.payload_len = (uint16_t)plen;
     ih.next = hbh_len ? OASIS_NH_HOPOPTS : proto;
-    ih.hop_limit = hop_limit ? hop_limit : v->cur_hop_limit;
+    /* To a group, 1 unless the sender says (RFC 3493 5.2's default for
+     * IPV6_MULTICAST_HOPS, as RFC 1112 6.1 for IPv4). */
+    ih.hop_limit = hop_limit ? hop_limit : oasis_in6_is_multicast(dst) ? 1 : v->cur_hop_limit;
     ih.src = from;
     ih.dst = *dst;
     oasis_ipv6_emit(h, &ih);

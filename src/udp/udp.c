@@ -34,6 +34,7 @@ struct oasis_udp_port {
     oasis_udp_recv4_cb cb4;
     oasis_udp_error_cb err_cb;
     void *ud;
+    uint8_t mcast_hops;      /* TTL / hop limit to groups; 0: the IP default (1) */
 };
 
 int oasis_udp_init(oasis_stack *s)
@@ -113,6 +114,27 @@ int oasis_udp_set_error_cb(oasis_stack *s, uint16_t port, oasis_udp_error_cb cb)
     return OASIS_OK;
 }
 
+int oasis_udp_set_multicast_hops(oasis_stack *s, uint16_t port, uint8_t hops)
+{
+    if (!s)
+        return OASIS_EINVAL;
+    oasis_udp_port *b = *find(s, port);
+    if (!b)
+        return OASIS_ENOENT;
+    b->mcast_hops = hops;
+    return OASIS_OK;
+}
+
+/* The TTL or hop limit for a datagram from src_port: the port's own for
+ * a multicast destination, else 0 (IP's default). */
+static uint8_t hops_for(oasis_stack *s, uint16_t src_port, int mcast)
+{
+    if (!mcast)
+        return 0;
+    oasis_udp_port *b = *find(s, src_port);
+    return b ? b->mcast_hops : 0;
+}
+
 /* opts: IPv4 options (olen bytes, checked and padded: oasis_udp_send4_opts),
  * or none (olen 0). */
 static int send_v4(oasis_stack *s, uint16_t src_port, uint32_t dst, uint16_t dst_port,
@@ -127,8 +149,8 @@ static int send_v4(oasis_stack *s, uint16_t src_port, uint32_t dst, uint16_t dst
     if (len)
         memcpy(p->data + OASIS_UDP_HLEN, data, len);
     oasis_udp_emit(p->data, ulen, src_port, dst_port, oasis_ipv4_source(s, dst), dst);
-    int err = olen ? oasis_ipv4_output_opts(s, p, dst, OASIS_IPPROTO_UDP, opts, olen)
-                   : oasis_ipv4_output(s, p, dst, OASIS_IPPROTO_UDP, 0);
+    uint8_t ttl = hops_for(s, src_port, (dst >> 28) == 0xe);
+    int err = oasis_ipv4_output_ctl(s, p, dst, OASIS_IPPROTO_UDP, 0, ttl, opts, olen);
     if (err == OASIS_OK)
         s->ctr.udp.out_datagrams++;
     return err;
@@ -158,7 +180,8 @@ static int send_v6(oasis_stack *s, const oasis_in6 *from, uint16_t src_port,
     if (len)
         memcpy(p->data + OASIS_UDP_HLEN, data, len);
     oasis_udp_emit6(p->data, ulen, src_port, dst_port, &src, &d);
-    int err = oasis_ipv6_output(s, p, &src, &d, OASIS_IPPROTO_UDP, 0);
+    int err = oasis_ipv6_output(s, p, &src, &d, OASIS_IPPROTO_UDP,
+                                hops_for(s, src_port, oasis_in6_is_multicast(&d)));
     if (err == OASIS_OK)
         s->ctr.udp6.out_datagrams++;
     return err;
