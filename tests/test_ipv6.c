@@ -3356,6 +3356,158 @@ static void test_ra_dns_rules(void **state)
     fx_stop(&x);
 }
 
+/* ---- the application's multicast groups (oasis_ipv6_join) ---- */
+
+/* Does frame i hold an MLDv2 report with a record of rec_type for g? */
+static int mld2_record(const fx *x, size_t i, const oasis_in6 *g, uint8_t rec_type)
+{
+    oasis_ipv6_hdr h;
+    if (frame_icmp_type(x, i, &h) != OASIS_ICMP6_MLD2_REPORT)
+        return 0;
+    oasis_ipv6_walk w;
+    const uint8_t *ip = x->cap.frame[i] + 14;
+    if (oasis_ipv6_walk_chain(ip, 40 + h.payload_len, &w) != 0)
+        return 0;
+    const uint8_t *m = ip + w.off;
+    size_t n = oasis_get16(m + 6), off = 8;
+    for (size_t k = 0; k < n && off + 20 <= 40 + h.payload_len - w.off; k++) {
+        const uint8_t *r = m + off;
+        if (r[0] == rec_type && memcmp(r + 4, g->b, 16) == 0)
+            return 1;
+        off += 20 + 16u * oasis_get16(r + 2) + 4u * r[1];
+    }
+    return 0;
+}
+
+static size_t count_mld2_record(const fx *x, const oasis_in6 *g, uint8_t rec_type)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < x->cap.n; i++)
+        k += mld2_record(x, i, g, rec_type);
+    return k;
+}
+
+static int udp6_seen;
+static void on_udp6(oasis_stack *s, const oasis_ipaddr *src, uint16_t sport,
+                    const oasis_ipaddr *dst, uint16_t dport, const uint8_t *data, size_t len,
+                    void *ud)
+{
+    (void)s, (void)src, (void)sport, (void)dport, (void)data, (void)len;
+    assert_memory_equal(dst->b, ((const oasis_in6 *)ud)->b, 16);
+    udp6_seen++;
+}
+
+static void inject_udp6(fx *x, const oasis_in6 *dst)
+{
+    uint8_t u[8 + 4];
+    memcpy(u + 8, "mdns", 4);
+    oasis_udp_emit6(u, sizeof u, 5353, 5353, &PEER, dst);
+    inject(x, &PEER, dst, 255, OASIS_NH_UDP, u, sizeof u);
+}
+
+/* RFC 3810 6.1, 4291 2.7: a joined group's datagrams are taken (before,
+ * and after the last leave, they are address errors); joining and leaving
+ * send state-change reports (TO_EXCLUDE {}, TO_INCLUDE {}) twice; a
+ * general query's answer names the group; joins count. */
+static void test_app_groups(void **state)
+{
+    (void)state;
+    fx x;
+    fx_start(&x, 0, 0, 1);
+    oasis_ipaddr ga;
+    assert_int_equal(oasis_ipaddr_parse("ff05::1:3", &ga), 0);
+    oasis_in6 g;
+    memcpy(g.b, ga.b, 16);
+    udp6_seen = 0;
+    assert_int_equal(oasis_udp_bind(x.s, 5353, on_udp6, &g), 0);
+    inject_udp6(&x, &g);
+    assert_int_equal(udp6_seen, 0);
+    static const uint8_t mac_low[4] = {0, 1, 0, 3};
+    assert_false(oasis_ipv6_wants_mac(x.s, mac_low));
+
+    assert_int_equal(oasis_ipv6_join(x.s, &ga), 0);
+    assert_true(oasis_ipv6_wants_mac(x.s, mac_low));
+    advance(&x, 2 * SEC);
+    assert_int_equal(count_mld2_record(&x, &g, OASIS_MLD2_TO_EXCLUDE), 2);
+    inject_udp6(&x, &g);
+    assert_int_equal(udp6_seen, 1);
+    /* A general query: the current-state report names it (IS_EXCLUDE). */
+    x.cap.n = 0;
+    inject_mld_query(&x, 1, 1000);
+    advance(&x, 2 * SEC);
+    assert_int_equal(count_mld2_record(&x, &g, OASIS_MLD2_IS_EXCLUDE), 1);
+    /* Joined twice: the first leave keeps it, quietly. */
+    assert_int_equal(oasis_ipv6_join(x.s, &ga), 0);
+    x.cap.n = 0;
+    assert_int_equal(oasis_ipv6_leave(x.s, &ga), 0);
+    advance(&x, 2 * SEC);
+    assert_int_equal(count_type(&x, OASIS_ICMP6_MLD2_REPORT), 0);
+    inject_udp6(&x, &g);
+    assert_int_equal(udp6_seen, 2);
+    /* The last leave: TO_INCLUDE {}, and its datagrams are refused again. */
+    assert_int_equal(oasis_ipv6_leave(x.s, &ga), 0);
+    assert_int_equal(count_mld2_record(&x, &g, OASIS_MLD2_TO_INCLUDE), 1);
+    assert_false(oasis_ipv6_wants_mac(x.s, mac_low));
+    inject_udp6(&x, &g);
+    assert_int_equal(udp6_seen, 2);
+    assert_int_equal(oasis_ipv6_leave(x.s, &ga), OASIS_ENOENT);
+    /* A query now names no such group. */
+    x.cap.n = 0;
+    inject_mld_query(&x, 1, 1000);
+    advance(&x, 2 * SEC);
+    assert_int_equal(count_mld2_record(&x, &g, OASIS_MLD2_IS_EXCLUDE), 0);
+    assert_int_equal(count_type(&x, OASIS_ICMP6_MLD2_REPORT), 1);
+    fx_stop(&x);
+}
+
+/* What a join refuses: no group, scopes that never leave the node, IPv4,
+ * past the bound. ff02::1 is joined already and never reported. */
+static void test_app_groups_api(void **state)
+{
+    (void)state;
+    fx x;
+    fx_start(&x, 0, 0, 1);
+    static const char *const bad[] = {"2001:db8::1", "fe80::1", "ff01::1", "ff00::1", "ff10::1"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        oasis_ipaddr a;
+        assert_int_equal(oasis_ipaddr_parse(bad[i], &a), 0);
+        assert_int_equal(oasis_ipv6_join(x.s, &a), OASIS_EINVAL);
+        assert_int_equal(oasis_ipv6_leave(x.s, &a), OASIS_EINVAL);
+    }
+    oasis_ipaddr v4 = oasis_ipaddr_v4(OASIS_IPV4(239, 1, 1, 1));
+    assert_int_equal(oasis_ipv6_join(x.s, &v4), OASIS_EINVAL);
+    assert_int_equal(oasis_ipv6_join(x.s, NULL), OASIS_EINVAL);
+    oasis_ipaddr all;
+    assert_int_equal(oasis_ipaddr_parse("ff02::1", &all), 0);
+    x.cap.n = 0;
+    assert_int_equal(oasis_ipv6_join(x.s, &all), 0);
+    advance(&x, 2 * SEC);
+    assert_int_equal(count_type(&x, OASIS_ICMP6_MLD2_REPORT), 0);
+    assert_int_equal(oasis_ipv6_leave(x.s, &all), 0);
+    assert_int_equal(count_type(&x, OASIS_ICMP6_MLD2_REPORT), 0);
+    for (int i = 0; i < OASIS_IPV6_APP_GROUPS; i++) {
+        oasis_ipaddr a;
+        assert_int_equal(oasis_ipaddr_parse("ff0e::1:0", &a), 0);
+        a.b[15] = (uint8_t)i;
+        assert_int_equal(oasis_ipv6_join(x.s, &a), 0);
+    }
+    oasis_ipaddr more;
+    assert_int_equal(oasis_ipaddr_parse("ff0e::2:0", &more), 0);
+    assert_int_equal(oasis_ipv6_join(x.s, &more), OASIS_ENOMEM);
+    /* Every group fits one report (OASIS_IPV6_MAX_GROUPS). */
+    advance(&x, 2 * SEC); /* the joins' state-change reports done */
+    x.cap.n = 0;
+    inject_mld_query(&x, 1, 1000);
+    advance(&x, 2 * SEC);
+    int i = last_of_type(&x, OASIS_ICMP6_MLD2_REPORT);
+    assert_true(i >= 0);
+    oasis_in6 last;
+    assert_int_equal(oasis_ipaddr_parse("ff0e::1:f", &more), 0);
+    memcpy(last.b, more.b, 16);
+    assert_true(mld2_record(&x, (size_t)i, &last, OASIS_MLD2_IS_EXCLUDE));
+    fx_stop(&x);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -3415,6 +3567,8 @@ int main(void)
         cmocka_unit_test(test_slaac_prefix_rules),
         cmocka_unit_test(test_ra_dns_servers),
         cmocka_unit_test(test_ra_dns_rules),
+        cmocka_unit_test(test_app_groups),
+        cmocka_unit_test(test_app_groups_api),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

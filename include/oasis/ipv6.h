@@ -105,6 +105,22 @@ size_t oasis_ipv6_dns_domains(const oasis_stack *s, oasis_ipv6_dns_domain *out, 
 typedef void (*oasis_ipv6_dns_cb)(oasis_stack *s, void *ud);
 void oasis_ipv6_set_dns_cb(oasis_stack *s, oasis_ipv6_dns_cb cb, void *ud);
 
+/* ---- multicast groups (RFC 4291 2.7, MLDv2: RFC 3810) ---- */
+
+/* Joins the IPv6 multicast group on the link: datagrams to it are then
+ * ours (UDP delivers them to the bound port, as any datagram; TCP never
+ * takes them), and MLD tells the routers and snooping switches (version
+ * 2, or version 1 while an MLDv1 querier is heard: RFC 3810 8). Joins
+ * count: a group is left at its last oasis_ipv6_leave. The link-scope
+ * all-nodes group ff02::1 is always joined and never reported (RFC 3810
+ * 6). Returns 0, OASIS_EINVAL (IPv6 off, not an IPv6 multicast address,
+ * or one of scope 0 or 1, which never leaves the node), OASIS_ENOMEM
+ * (OASIS_IPV6_APP_GROUPS groups joined already). */
+#define OASIS_IPV6_APP_GROUPS 16
+int oasis_ipv6_join(oasis_stack *s, const oasis_ipaddr *group);
+/* Returns 0, OASIS_EINVAL or OASIS_ENOENT (not joined). */
+int oasis_ipv6_leave(oasis_stack *s, const oasis_ipaddr *group);
+
 /* oasis_ping for either family: an IPv6 destination sends an ICMPv6 echo
  * request (RFC 4443 4.1), an IPv4 one calls oasis_ping. OASIS_EUNREACH also
  * when Neighbour Discovery cannot resolve the next hop, or gives up on it

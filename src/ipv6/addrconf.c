@@ -302,8 +302,18 @@ void oasis_addrconf_prefix(oasis_stack *s, const oasis_nd_prefix *p)
 
 /* ---- MLDv2 ---- */
 
-/* Our solicited-node groups, each once (all-nodes is never reported,
- * RFC 3810 6). */
+static int add_group(oasis_in6 *out, int n, const oasis_in6 *g)
+{
+    for (int j = 0; j < n; j++)
+        if (oasis_in6_eq(&out[j], g))
+            return n;
+    out[n] = *g;
+    return n + 1;
+}
+
+/* The groups MLD reports, each once: our solicited-node groups and the
+ * application's (all-nodes never: RFC 3810 6; oasis_ipv6_join refuses
+ * scopes 0 and 1). */
 static int groups(const oasis_stack *s, oasis_in6 *out)
 {
     int n = 0;
@@ -312,11 +322,12 @@ static int groups(const oasis_stack *s, oasis_in6 *out)
         if (!a->state || a->state == OASIS_IPV6_DUPLICATE)
             continue;
         oasis_in6 g = oasis_in6_solicited_node(&a->a);
-        int dup = 0;
-        for (int j = 0; j < n; j++)
-            dup |= oasis_in6_eq(&out[j], &g);
-        if (!dup)
-            out[n++] = g;
+        n = add_group(out, n, &g);
+    }
+    for (int i = 0; i < OASIS_IPV6_APP_GROUPS; i++) {
+        const ip6_group *g = &s->ip6->app_groups[i];
+        if (g->refs && !oasis_in6_eq(&g->g, &oasis_in6_all_nodes))
+            n = add_group(out, n, &g->g);
     }
     return n;
 }
@@ -418,18 +429,28 @@ static void mld_changed(oasis_stack *s)
                       oasis_now(s) + oasis_prng_below(&s->prng, 1000000000ull) + 1);
 }
 
-/* Left a group (unless another address still has it): TO_INCLUDE {}. */
-static void mld_leave(oasis_stack *s, const oasis_in6 *a)
+/* Left group gone, unless something else still holds it (another
+ * address, the application): TO_INCLUDE {}, or an MLDv1 Done. */
+static void mld_left(oasis_stack *s, const oasis_in6 *gone)
 {
-    oasis_in6 g[OASIS_IPV6_MAX_GROUPS], gone = oasis_in6_solicited_node(a);
+    oasis_in6 g[OASIS_IPV6_MAX_GROUPS];
     int n = groups(s, g);
     for (int i = 0; i < n; i++)
-        if (oasis_in6_eq(&g[i], &gone))
+        if (oasis_in6_eq(&g[i], gone))
             return;
+    if (!s->ip6->started || oasis_in6_eq(gone, &oasis_in6_all_nodes))
+        return;
     if (mldv1_mode(s))
-        send_v1(s, OASIS_ICMP6_MLD_DONE, &gone);
+        send_v1(s, OASIS_ICMP6_MLD_DONE, gone);
     else
-        send_report(s, &gone, 1, OASIS_MLD2_TO_INCLUDE);
+        send_report(s, gone, 1, OASIS_MLD2_TO_INCLUDE);
+}
+
+/* An address went: its solicited-node group may go with it. */
+static void mld_leave(oasis_stack *s, const oasis_in6 *a)
+{
+    oasis_in6 gone = oasis_in6_solicited_node(a);
+    mld_left(s, &gone);
 }
 
 void oasis_mld_query_received(oasis_stack *s, uint64_t max_resp_ns, int v1)
@@ -446,6 +467,82 @@ void oasis_mld_query_received(oasis_stack *s, uint64_t max_resp_ns, int v1)
     uint64_t at = oasis_now(s) + (max_resp_ns ? oasis_prng_below(&s->prng, max_resp_ns) : 0);
     if (!oasis_timer_active(&v->mld_timer) || v->mld_timer.deadline > at)
         oasis_timer_start(s, &v->mld_timer, at);
+}
+
+/* ---- the application's groups ---- */
+
+int oasis_ipv6_app_member(const oasis_stack *s, const oasis_in6 *g)
+{
+    for (int i = 0; i < OASIS_IPV6_APP_GROUPS; i++)
+        if (s->ip6->app_groups[i].refs && oasis_in6_eq(&s->ip6->app_groups[i].g, g))
+            return 1;
+    return 0;
+}
+
+/* The group of an API address: IPv6 on, multicast, scope 2 or wider
+ * (RFC 4291 2.7: 0 is reserved, 1 interface-local). */
+static int app_group_of(const oasis_stack *s, const oasis_ipaddr *a, oasis_in6 *g)
+{
+    if (!s || !a || !s->ip6 || !s->ip6->on || a->family != OASIS_AF_INET6)
+        return OASIS_EINVAL;
+    memcpy(g->b, a->b, 16);
+    if (!oasis_in6_is_multicast(g) || (g->b[1] & 0x0f) <= 1)
+        return OASIS_EINVAL;
+    return OASIS_OK;
+}
+
+static ip6_group *app_group_find(oasis_ipv6 *v, const oasis_in6 *g)
+{
+    for (int i = 0; i < OASIS_IPV6_APP_GROUPS; i++)
+        if (v->app_groups[i].refs && oasis_in6_eq(&v->app_groups[i].g, g))
+            return &v->app_groups[i];
+    return NULL;
+}
+
+int oasis_ipv6_join(oasis_stack *s, const oasis_ipaddr *group)
+{
+    oasis_in6 g;
+    int err = app_group_of(s, group, &g);
+    if (err)
+        return err;
+    oasis_ipv6 *v = s->ip6;
+    ip6_group *e = app_group_find(v, &g);
+    if (e) {
+        e->refs++;
+        return OASIS_OK;
+    }
+    for (int i = 0; i < OASIS_IPV6_APP_GROUPS && !e; i++)
+        if (!v->app_groups[i].refs)
+            e = &v->app_groups[i];
+    if (!e)
+        return OASIS_ENOMEM;
+    e->g = g;
+    e->refs = 1;
+    /* A state-change report (twice, RFC 3810 6.1), unless the group was
+     * already reported for an address of ours. */
+    oasis_in6 held[OASIS_IPV6_MAX_GROUPS];
+    e->refs = 0;
+    int n = groups(s, held), had = 0;
+    for (int i = 0; i < n; i++)
+        had |= oasis_in6_eq(&held[i], &g);
+    e->refs = 1;
+    if (!had && !oasis_in6_eq(&g, &oasis_in6_all_nodes))
+        mld_changed(s);
+    return OASIS_OK;
+}
+
+int oasis_ipv6_leave(oasis_stack *s, const oasis_ipaddr *group)
+{
+    oasis_in6 g;
+    int err = app_group_of(s, group, &g);
+    if (err)
+        return err;
+    ip6_group *e = app_group_find(s->ip6, &g);
+    if (!e)
+        return OASIS_ENOENT;
+    if (--e->refs == 0)
+        mld_left(s, &g);
+    return OASIS_OK;
 }
 
 /* ---- public API ---- */

@@ -86,10 +86,11 @@ ip6_addr *oasis_ipv6_find_addr(oasis_stack *s, const oasis_in6 *a)
  * RFC 4862 5.4.2 joins before DAD. */
 static int joined(const ip6_addr *x) { return x->state && x->state != OASIS_IPV6_DUPLICATE; }
 
-/* All-nodes and the solicited-node groups of our addresses. */
+/* All-nodes, the solicited-node groups of our addresses and the groups
+ * the application joined. */
 int oasis_ipv6_is_our_group(const oasis_stack *s, const oasis_in6 *g)
 {
-    if (oasis_in6_eq(g, &oasis_in6_all_nodes))
+    if (oasis_in6_eq(g, &oasis_in6_all_nodes) || oasis_ipv6_app_member(s, g))
         return 1;
     for (int i = 0; i < OASIS_IPV6_MAX_ADDRS; i++) {
         const ip6_addr *x = &s->ip6->addrs[i];
@@ -111,6 +112,11 @@ int oasis_ipv6_wants_mac(const oasis_stack *s, const uint8_t low[4])
         return 0;
     if (memcmp(low, oasis_in6_all_nodes.b + 12, 4) == 0)
         return 1;
+    for (int i = 0; i < OASIS_IPV6_APP_GROUPS; i++) {
+        const ip6_group *g = &s->ip6->app_groups[i];
+        if (g->refs && memcmp(low, g->g.b + 12, 4) == 0)
+            return 1;
+    }
     for (int i = 0; i < OASIS_IPV6_MAX_ADDRS; i++) {
         const ip6_addr *x = &s->ip6->addrs[i];
         /* solicited-node: ff02::1:ff00:0/104 and the address's low 24 bits */

@@ -21,7 +21,8 @@ typedef struct oasis_ping6_req oasis_ping6_req;
 #define OASIS_IPV6_MAX_ADDRS 8
 #define OASIS_IPV6_MAX_ROUTERS 4
 #define OASIS_IPV6_MAX_PREFIXES 8
-#define OASIS_IPV6_MAX_GROUPS (OASIS_IPV6_MAX_ADDRS + 1)
+/* Groups an MLD report may name: solicited-node ones, the application's. */
+#define OASIS_IPV6_MAX_GROUPS (OASIS_IPV6_MAX_ADDRS + OASIS_IPV6_APP_GROUPS)
 /* Fragments held for one datagram. Senders cut to the path MTU, never
  * below 1280 (RFC 8200 5): 65535 bytes then take at most 54 fragments. */
 #define OASIS_IPV6_REASM_MAX_FRAGS 64
@@ -87,6 +88,12 @@ typedef struct ip6_redirect {
     uint8_t used;
 } ip6_redirect;
 
+/* A group the application joined (oasis_ipv6_join); refs 0: slot free. */
+typedef struct ip6_group {
+    oasis_in6 g;
+    uint32_t refs;
+} ip6_group;
+
 /* DNS configuration an RA gave (RFC 8106; ra_dns.c). */
 typedef struct ip6_dns_server {
     oasis_in6 addr;
@@ -131,6 +138,7 @@ typedef struct oasis_ipv6 {
     int ra_seen;
     oasis_timer rs_timer;
 
+    ip6_group app_groups[OASIS_IPV6_APP_GROUPS];
     oasis_timer mld_timer;   /* the pending MLD report */
     int mld_repeats;         /* state-change retransmissions left */
     uint64_t mldv1_until;    /* MLDv1 compatibility mode until then (RFC 3810 8.2.1: the
@@ -181,6 +189,9 @@ int oasis_ipv6_output_hbh(oasis_stack *s, oasis_pbuf *p, const oasis_in6 *src,
  * link-scope multicast destinations, else the preferred global address
  * sharing the longest prefix, else any usable one). 0 or OASIS_ENOROUTE. */
 int oasis_ipv6_select_src(const oasis_stack *s, const oasis_in6 *dst, oasis_in6 *out);
+
+/* Did the application join g (oasis_ipv6_join)? */
+int oasis_ipv6_app_member(const oasis_stack *s, const oasis_in6 *g);
 
 /* Is a one of our unicast addresses (tentative: those count only when
  * tentative_ok), or a multicast group we listen to? */

@@ -15,7 +15,8 @@
  *   2 a fragment of an ICMPv6 datagram to our link-local address: body[0]
  *     ID, body[1] offset / 8, body[2] & 1 more; the rest is data
  *   3 the application: body[0] & 3 picks ping fe80::22, ping a global
- *     address, add a static address from body[1..]
+ *     address, add a static address from body[1..], join (body[1] even)
+ *     or leave the group body[2..17]
  * Checked: no crash or sanitizer report; the neighbour cache, its queue and
  * the reassembly memory stay within their bounds; every ping completes
  * exactly once; destroying the stack frees every byte. */
@@ -155,6 +156,13 @@ static void record(fz *z, uint8_t kind, const uint8_t *b, size_t n)
     }
     default: {
         uint8_t op = n ? b[0] & 3 : 0;
+        if (op == 3 && n >= 18) { /* join (b[1] even) or leave a group */
+            oasis_ipaddr a = oasis_ipaddr_v6(b + 2);
+            int err = (b[1] & 1) ? oasis_ipv6_leave(z->s, &a) : oasis_ipv6_join(z->s, &a);
+            FUZZ_CHECK(err == 0 || err == OASIS_EINVAL || err == OASIS_ENOENT ||
+                       err == OASIS_ENOMEM);
+            break;
+        }
         if (op == 2 && n >= 17) {
             oasis_ipaddr a = oasis_ipaddr_v6(b + 1);
             int err = oasis_ipv6_add_addr(z->s, &a, 64);

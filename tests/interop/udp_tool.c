@@ -3,9 +3,10 @@
  *
  *   udp_tool echo PORT             echo every datagram back (both families)
  *                                  until SIGTERM, then print the counters
- *   udp_tool mecho GROUP PORT      the same for datagrams to the IPv4 group
- *                                  GROUP, joined; on SIGTERM leave it, run
- *                                  2 s more, print the IGMP counters
+ *   udp_tool mecho GROUP PORT      the same for datagrams to the group GROUP
+ *                                  (IPv4 or IPv6), joined; on SIGTERM leave
+ *                                  it, run 2 s more, print the IGMP and MLD
+ *                                  counters
  *   udp_tool send DST PORT SIZE    send SIZE pattern bytes from port 5555 and
  *                                  wait 3 s for the same bytes back; an ICMP
  *                                  error reaching the socket is printed
@@ -109,16 +110,25 @@ static int cmd_echo(tool *t, char **args, int nargs)
 /* Joins GROUP (IGMP tells the link's routers and snooping switches),
  * prints each datagram that reaches PORT until SIGTERM, then leaves and
  * runs 2 s more (the leave and its repetition go out). */
+static int group_op(oasis_stack *s, const oasis_ipaddr *g, int join)
+{
+    if (oasis_ipaddr_is_v4(g)) {
+        uint32_t a = oasis_ipaddr_to_v4(g);
+        return join ? oasis_ipv4_join(s, a) : oasis_ipv4_leave(s, a);
+    }
+    return join ? oasis_ipv6_join(s, g) : oasis_ipv6_leave(s, g);
+}
+
 static int cmd_mecho(tool *t, char **args, int nargs)
 {
-    uint32_t group;
+    oasis_ipaddr group;
     uint64_t port;
-    if (nargs != 2 || oasis_addr_parse(args[0], &group) || parse_u64(args[1], 65535, &port) ||
+    if (nargs != 2 || oasis_ipaddr_parse(args[0], &group) || parse_u64(args[1], 65535, &port) ||
         port == 0)
         return EXIT_USAGE;
     int err = oasis_udp_bind(t->n.stack, (uint16_t)port, on_echo, t);
     if (!err)
-        err = oasis_ipv4_join(t->n.stack, group);
+        err = group_op(t->n.stack, &group, 1);
     if (err) {
         fprintf(stderr, "udp_tool: %s\n", oasis_strerror(err));
         return EXIT_SETUP;
@@ -127,13 +137,17 @@ static int cmd_mecho(tool *t, char **args, int nargs)
     fflush(stdout);
     oasis_loop_run(t->n.loop, never, NULL, 3600 * OASIS_NS_PER_SEC); /* until SIGTERM */
     *cli_stop_flag() = 0;
-    err = oasis_ipv4_leave(t->n.stack, group);
+    err = group_op(t->n.stack, &group, 0);
     printf("leave %s\n", err ? oasis_err_name(err) : "ok");
     oasis_loop_run(t->n.loop, never, NULL, 2 * OASIS_NS_PER_SEC);
-    const oasis_ip_counters *c = &oasis_stack_counters(t->n.stack)->ip;
+    const oasis_counters *all = oasis_stack_counters(t->n.stack);
+    const oasis_ip_counters *c = &all->ip;
     printf("igmp in=%llu errors=%llu queries=%llu out=%llu\n",
            (unsigned long long)c->igmp_in_msgs, (unsigned long long)c->igmp_in_errors,
            (unsigned long long)c->igmp_in_queries, (unsigned long long)c->igmp_out_msgs);
+    printf("mld queries=%llu reports_out=%llu\n",
+           (unsigned long long)all->icmp6.in_mld_queries,
+           (unsigned long long)all->icmp6.out_mld_reports);
     print_counters(t->n.stack);
     return EXIT_OK;
 }
