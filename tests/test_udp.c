@@ -208,20 +208,28 @@ static void on_recv_opts(oasis_stack *s, uint32_t src, uint16_t sp, uint32_t dst
     }
 }
 
+static const uint8_t MAC_A[6] = {2, 0, 0, 0, 0, 1}, MAC_B[6] = {2, 0, 0, 0, 0, 2};
+
+/* A stack (address A) on a capturing link, peer B's MAC known. */
+static void cap_stack(oasis_clock **c, oasis_stack **s, test_cap *cap)
+{
+    oasis_stack_config cfg;
+    *c = oasis_clock_new_virtual(0);
+    test_stack_config(&cfg, *c, 1);
+    cfg.arp_gratuitous = 0;
+    assert_int_equal(oasis_stack_create(&cfg, s), 0);
+    test_cap_attach(cap, *s, 8, 1500);
+    test_learn_peer4(*s, MAC_A, TEST_ADDR_A, MAC_B, TEST_ADDR_B);
+    cap->n = 0;
+}
+
 static void test_ip_options(void **state)
 {
     (void)state;
-    static const uint8_t MAC_A[6] = {2, 0, 0, 0, 0, 1}, MAC_B[6] = {2, 0, 0, 0, 0, 2};
-    oasis_clock *c = oasis_clock_new_virtual(0);
-    oasis_stack_config cfg;
+    oasis_clock *c;
     oasis_stack *s;
     test_cap cap;
-    test_stack_config(&cfg, c, 1);
-    cfg.arp_gratuitous = 0;
-    assert_int_equal(oasis_stack_create(&cfg, &s), 0);
-    test_cap_attach(&cap, s, 8, 1500);
-    test_learn_peer4(s, MAC_A, TEST_ADDR_A, MAC_B, TEST_ADDR_B);
-    cap.n = 0;
+    cap_stack(&c, &s, &cap);
     opts_rx r;
     memset(&r, 0, sizeof r);
     assert_int_equal(oasis_udp_bind4(s, 53, on_recv_opts, &r), 0);
@@ -300,17 +308,10 @@ static void test_ip_options(void **state)
 static void test_multicast_ttl(void **state)
 {
     (void)state;
-    static const uint8_t MAC_A[6] = {2, 0, 0, 0, 0, 1}, MAC_B[6] = {2, 0, 0, 0, 0, 2};
-    oasis_clock *c = oasis_clock_new_virtual(0);
-    oasis_stack_config cfg;
+    oasis_clock *c;
     oasis_stack *s;
     test_cap cap;
-    test_stack_config(&cfg, c, 1);
-    cfg.arp_gratuitous = 0;
-    assert_int_equal(oasis_stack_create(&cfg, &s), 0);
-    test_cap_attach(&cap, s, 8, 1500);
-    test_learn_peer4(s, MAC_A, TEST_ADDR_A, MAC_B, TEST_ADDR_B);
-    cap.n = 0;
+    cap_stack(&c, &s, &cap);
     const uint32_t group = OASIS_IPV4(239, 1, 2, 3);
     assert_int_equal(oasis_udp_send4(s, 4000, group, 5000, "a", 1), 0); /* port not bound */
     assert_int_equal(oasis_udp_bind4(s, 4001, on_recv_opts, NULL), 0);
