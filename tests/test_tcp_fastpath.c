@@ -356,7 +356,7 @@ static void test_dsack_on_full_ack_takes_slow_path(void **state)
     uint32_t start = f->snd_una;
     uint64_t a0 = acks(x);
     assert_int_equal(f->ext->sb.rack.reo_wnd_mult, 0);
-    uint64_t h0 = hits(x);
+    uint64_t h0 = hits(x), d0 = th_ctr(&x->h)->dsack_recv;
     /* with some data, so the flow stays busy (delayed ACK) and keeps RACK */
     oasis_tcp_hdr s = peer_seg(x, A | P, f->snd_max, 10);
     x->pnxt += 10;
@@ -368,6 +368,7 @@ static void test_dsack_on_full_ack_takes_slow_path(void **state)
     assert_int_equal(f->snd_una, f->snd_max);
     assert_non_null(f->ext);
     assert_int_equal(f->ext->sb.rack.reo_wnd_mult, 2);
+    assert_int_equal(th_ctr(&x->h)->dsack_recv, d0 + 1); /* TCPDSACKRecv */
 }
 
 /* An ACK with SACK blocks is the scoreboard's. */

@@ -72,6 +72,25 @@ static void test_sb_ignores_bad_blocks(void **state)
     assert_int_equal(sb.r[0].left, 6500);
 }
 
+/* RFC 2883 4: the first block is a D-SACK at or below the cumulative ACK,
+ * or inside the second block; nothing else is. */
+static void test_is_dsack(void **state)
+{
+    (void)state;
+    oasis_sack_block below[1] = {{4000, 5000}}, above[1] = {{6000, 7000}};
+    oasis_sack_block inside[2] = {{7000, 7500}, {6500, 8000}};
+    oasis_sack_block apart[2] = {{9000, 9500}, {6500, 8000}};
+    oasis_sack_block over[2] = {{6000, 7000}, {6500, 8000}}; /* overlaps, not inside */
+    assert_true(oasis_sack_is_dsack(below, 1, 5000));
+    assert_false(oasis_sack_is_dsack(below, 1, 4999));
+    assert_false(oasis_sack_is_dsack(above, 1, 5000));
+    assert_true(oasis_sack_is_dsack(inside, 2, 5000));
+    assert_false(oasis_sack_is_dsack(apart, 2, 5000));
+    assert_false(oasis_sack_is_dsack(over, 2, 5000));
+    assert_false(oasis_sack_is_dsack(inside, 0, 5000));
+    assert_false(oasis_sack_is_dsack(inside, 1, 5000)); /* no second block to be inside */
+}
+
 static void test_sb_is_bounded_and_wraps(void **state)
 {
     (void)state;
@@ -444,6 +463,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sb_merges_overlapping_blocks),
         cmocka_unit_test(test_sb_ignores_bad_blocks),
+        cmocka_unit_test(test_is_dsack),
         cmocka_unit_test(test_sb_is_bounded_and_wraps),
         cmocka_unit_test(test_sb_is_lost_and_pipe),
         cmocka_unit_test(test_sb_next_seg),

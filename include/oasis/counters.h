@@ -143,6 +143,9 @@ typedef struct oasis_tcp_counters {
     uint64_t ofo_drops;          /* out-of-order segments dropped (bound) */
     uint64_t timeouts;           /* RTO expirations */
     uint64_t fast_retrans;       /* fast retransmits */
+    uint64_t dsack_recv;         /* TCPDSACKRecv: ACKs whose first SACK block reports a
+                                    duplicate (RFC 2883): a retransmission that was not
+                                    needed, or a network duplicate */
     uint64_t keepalive_probes;
     uint64_t keepalive_drops;    /* flows killed by keepalive */
     uint64_t zero_window_probes;

@@ -100,6 +100,7 @@ static const layer_field tcp_fields[] = {
     T(out_of_window, "OutOfWindowDrops"), T(oow_acks_limited, "TCPACKSkippedInvalid"),
     T(syn_fin_drops, "TCPSynFinDrop"), T(ofo_queued, "TCPOFOQueue"),
     T(ofo_drops, "TCPOFODrop"), T(timeouts, "TCPTimeouts"), T(fast_retrans, "TCPFastRetrans"),
+    T(dsack_recv, "TCPDSACKRecv"),
     T(keepalive_probes, "TCPKeepAlive"), T(keepalive_drops, "KeepaliveDrops"),
     T(zero_window_probes, "TCPWinProbe"), T(delayed_acks, "DelayedACKs"),
     T(syn_cookies_sent, "SyncookiesSent"), T(syn_cookies_ok, "SyncookiesRecv"),

@@ -253,18 +253,6 @@ static uint32_t check(oasis_flow *f, uint64_t now)
     return lost;
 }
 
-/* The first SACK block is a D-SACK (RFC 2883) when it lies below the
- * cumulative ACK or inside the second block. */
-static int is_dsack(const oasis_tcp_hdr *h, uint32_t una)
-{
-    if (!h->sack_count)
-        return 0;
-    if (oasis_seq_le(h->sack[0].right, una))
-        return 1;
-    return h->sack_count > 1 && oasis_seq_ge(h->sack[0].left, h->sack[1].left) &&
-           oasis_seq_le(h->sack[0].right, h->sack[1].right);
-}
-
 /* An ACK's RTT sample for min_RTT: the timestamp echo (read by
  * oasis_recovery_ack_begin), else the smoothed RTT. */
 OASIS_HOT static void ack_rtt(oasis_flow *f)
@@ -295,7 +283,8 @@ void oasis_rack_ack(oasis_flow *f, const oasis_tcp_hdr *h, uint32_t una)
     /* SACK blocks in ascending order (step 3 compares with RACK.fack). */
     oasis_sack_block b[OASIS_TCP_MAX_SACK];
     uint32_t nb = 0;
-    for (uint32_t k = is_dsack(h, una) ? 1 : 0; k < h->sack_count; k++) {
+    for (uint32_t k = oasis_sack_is_dsack(h->sack, h->sack_count, una) ? 1 : 0; k < h->sack_count;
+         k++) {
         if (!oasis_seq_lt(h->sack[k].left, h->sack[k].right))
             continue;
         uint32_t j = nb++;

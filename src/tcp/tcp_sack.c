@@ -69,17 +69,20 @@ static int contains(oasis_sack_block outer, oasis_sack_block in)
     return oasis_seq_le(outer.left, in.left) && oasis_seq_ge(outer.right, in.right);
 }
 
+int oasis_sack_is_dsack(const oasis_sack_block *b, uint32_t nb, uint32_t una)
+{
+    return nb && (oasis_seq_le(b[0].right, una) || (nb > 1 && contains(b[1], b[0])));
+}
+
 uint32_t oasis_sb_update(oasis_sack_sb *sb, uint32_t una, uint32_t snd_max,
                          const oasis_sack_block *b, uint32_t nb)
 {
     uint32_t added = 0;
     oasis_sb_advance(sb, una);
-    for (uint32_t k = 0; k < nb; k++) {
+    for (uint32_t k = oasis_sack_is_dsack(b, nb, una) ? 1 : 0; k < nb; k++) {
         uint32_t l = b[k].left, r = b[k].right;
-        if (k == 0 && nb > 1 && contains(b[1], b[0]))
-            continue; /* D-SACK (RFC 2883): a duplicate, not new information */
         if (!oasis_seq_lt(l, r) || oasis_seq_gt(r, snd_max) || oasis_seq_le(r, una))
-            continue; /* empty, never sent, or below the cumulative ACK (D-SACK) */
+            continue; /* empty, never sent, or below the cumulative ACK */
         if (oasis_seq_lt(l, una))
             l = una;
         added += sb_add(sb, l, r);
@@ -207,13 +210,14 @@ int oasis_sb_rescue(const oasis_sack_sb *sb, uint32_t una, uint32_t data_end, ui
 
 /* ---- on the flow ----------------------------------------------------------- */
 
-/* D-SACKs widen RACK's reordering window (its RTT sample is
- * oasis_rack_ack's). */
-static void rack_dsack_input(oasis_flow *f, const oasis_tcp_hdr *h, uint32_t una)
+/* A D-SACK is counted (TCPDSACKRecv) and widens RACK's reordering window
+ * (its RTT sample is oasis_rack_ack's). */
+static void dsack_input(oasis_flow *f, const oasis_tcp_hdr *h, uint32_t una)
 {
-    if (h->sack_count && (oasis_seq_le(h->sack[0].right, una) ||
-                          (h->sack_count > 1 && contains(h->sack[1], h->sack[0]))))
-        oasis_rack_dsack(&f->ext->sb.rack, f->snd_una, f->snd_max);
+    if (!oasis_sack_is_dsack(h->sack, h->sack_count, una))
+        return;
+    f->s->ctr.tcp.dsack_recv++;
+    oasis_rack_dsack(&f->ext->sb.rack, f->snd_una, f->snd_max);
 }
 
 void oasis_sack_input(oasis_flow *f, const oasis_tcp_hdr *h)
@@ -223,7 +227,7 @@ void oasis_sack_input(oasis_flow *f, const oasis_tcp_hdr *h)
     uint32_t una = f->snd_una;
     if (oasis_seq_gt(h->ack, una) && oasis_seq_le(h->ack, f->snd_max))
         una = h->ack;
-    rack_dsack_input(f, h, una);
+    dsack_input(f, h, una);
     oasis_sb_update(&f->ext->sb, una, f->snd_max, h->sack, h->sack_count);
     oasis_rack_ack(f, h, una); /* RACK losses, before recovery is decided */
 }

@@ -32,6 +32,10 @@ typedef struct oasis_sack_sb {
 } oasis_sack_sb;
 
 /* ---- pure scoreboard (no flow; unit-tested directly) ---- */
+/* RFC 2883 4: the first of an ACK's nb SACK blocks reports a duplicate
+ * (D-SACK) when it lies at or below the cumulative ACK una, or inside the
+ * second block. The one test every D-SACK reader uses. */
+int oasis_sack_is_dsack(const oasis_sack_block *b, uint32_t nb, uint32_t una);
 void oasis_sb_clear(oasis_sack_sb *sb);
 /* Records the blocks of an ACK whose cumulative point is una (snd_una after
  * the ACK); blocks outside (una, snd_max], empty ones and a D-SACK first

@@ -85,7 +85,7 @@ int main(int argc, char **argv)
     if (one)
         o.verbose = 1;
 
-    uint64_t failed = 0, noted = 0, bytes = 0, frames = 0, retrans = 0;
+    uint64_t failed = 0, noted = 0, bytes = 0, frames = 0, retrans = 0, dsacks = 0, dups = 0;
     double virt = 0, t0 = wall_seconds();
     for (uint64_t seed = first; seed < first + count; seed++) {
         sim_case c;
@@ -120,6 +120,8 @@ int main(int argc, char **argv)
         bytes += c.app[0].size + c.app[1].size;
         frames += r.frames;
         retrans += r.retransmits;
+        dsacks += r.dsacks;
+        dups += r.duplicated;
         virt += r.virt_ns / 1e9;
         if (r.ok && r.note[0]) {
             noted++;
@@ -149,8 +151,9 @@ int main(int argc, char **argv)
     }
     printf("oasis_sim: %" PRIu64 " seeds from %" PRIu64 ", %" PRIu64 " failed, %" PRIu64
            " with notes; %.1f MiB moved, %" PRIu64 " frames, %" PRIu64
-           " retransmissions, %.0fs virtual in %.1fs\n",
-           count, first, failed, noted, bytes / 1048576.0, frames, retrans, virt,
+           " retransmissions, %" PRIu64 " D-SACKs (%" PRIu64 " frames duplicated by the wire),"
+           " %.0fs virtual in %.1fs\n",
+           count, first, failed, noted, bytes / 1048576.0, frames, retrans, dsacks, dups, virt,
            wall_seconds() - t0);
     return failed ? 1 : 0;
 }

@@ -53,6 +53,8 @@ typedef struct sim_result {
     uint64_t virt_ns;        /* virtual time the case took */
     uint64_t frames;         /* frames the wire carried */
     uint64_t retransmits;
+    uint64_t dsacks;         /* D-SACKs received: needless retransmissions or duplicates */
+    uint64_t duplicated;     /* frames the wire duplicated */
     uint8_t fingerprint[32]; /* digest of what happened, for determinism */
 } sim_result;
 

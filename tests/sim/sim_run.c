@@ -850,8 +850,11 @@ static void fingerprint(sim *m)
     }
     oasis_sha256_final(&h, m->r->fingerprint);
     m->r->frames = st[0].delivered + st[1].delivered;
+    m->r->duplicated = st[0].duplicated + st[1].duplicated;
     m->r->retransmits = oasis_stack_counters(m->s[0].stack)->tcp.retrans_segs +
                         oasis_stack_counters(m->s[1].stack)->tcp.retrans_segs;
+    m->r->dsacks = oasis_stack_counters(m->s[0].stack)->tcp.dsack_recv +
+                   oasis_stack_counters(m->s[1].stack)->tcp.dsack_recv;
 }
 
 static void print_summary(sim *m)
