@@ -37,6 +37,7 @@ typedef struct fx {
     test_cap cap;
     int got;
     uint32_t got_dst;
+    size_t got_len;
 } fx;
 
 static void fx_start(fx *x)
@@ -155,6 +156,7 @@ static void on_udp(oasis_stack *s, uint32_t src, uint16_t sp, uint32_t dst, uint
     fx *x = ud;
     x->got++;
     x->got_dst = dst;
+    x->got_len = n;
 }
 
 static void udp_to(fx *x, uint32_t dst)
@@ -394,6 +396,48 @@ static void test_v1_mode(void **state)
     fx_stop(&x);
 }
 
+/* RFC 1112 6.1: our own datagram to a group we joined is delivered to us
+ * too (after the send returns, from the poll), as well as sent; not when
+ * the port says no (oasis_udp_set_multicast_loop), not to a group we did
+ * not join, and never our own IGMP reports. A datagram larger than the
+ * MTU goes out in fragments and loops back whole. */
+static void test_multicast_loopback(void **state)
+{
+    (void)state;
+    fx x;
+    fx_start(&x);
+    assert_int_equal(oasis_udp_bind4(x.s, 5000, on_udp, &x), 0);
+    assert_int_equal(oasis_udp_send4(x.s, 5000, G1, 5000, "a", 1), 0); /* not joined */
+    advance(&x, SEC);
+    assert_int_equal(x.got, 0);
+    assert_int_equal(oasis_ipv4_join(x.s, G1), 0);
+    advance(&x, 2 * SEC); /* both reports */
+    assert_int_equal(ipc(&x)->igmp_in_msgs, 0); /* our reports never come back */
+    x.cap.n = 0;
+    assert_int_equal(oasis_udp_send4(x.s, 5000, G1, 5000, "b", 1), 0);
+    assert_int_equal(x.got, 0); /* not inside the send */
+    assert_int_equal(x.cap.n, 1); /* and on the link */
+    advance(&x, 1);
+    assert_int_equal(x.got, 1);
+    assert_int_equal(x.got_dst, G1);
+    static uint8_t big[3000];
+    assert_int_equal(oasis_udp_send4(x.s, 5000, G1, 5000, big, sizeof big), 0);
+    assert_int_equal(x.cap.n, 4); /* three fragments */
+    advance(&x, 1);
+    assert_int_equal(x.got, 2);
+    assert_int_equal(x.got_len, sizeof big);
+    assert_int_equal(oasis_udp_set_multicast_loop(x.s, 5000, 0), 0);
+    assert_int_equal(oasis_udp_send4(x.s, 5000, G1, 5000, "c", 1), 0);
+    advance(&x, SEC);
+    assert_int_equal(x.got, 2);
+    assert_int_equal(oasis_udp_set_multicast_loop(x.s, 5000, 1), 0);
+    assert_int_equal(oasis_udp_send4(x.s, 5000, G1, 5000, "d", 1), 0);
+    advance(&x, 1);
+    assert_int_equal(x.got, 3);
+    assert_int_equal(oasis_udp_set_multicast_loop(x.s, 5001, 0), OASIS_ENOENT);
+    fx_stop(&x);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -403,6 +447,7 @@ int main(void)
         cmocka_unit_test(test_bad_queries),
         cmocka_unit_test(test_v2_mode),
         cmocka_unit_test(test_v1_mode),
+        cmocka_unit_test(test_multicast_loopback),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

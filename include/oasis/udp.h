@@ -88,6 +88,15 @@ int oasis_udp_set_error_cb(oasis_stack *s, uint16_t port, oasis_udp_error_cb cb)
  * OASIS_ENOENT (port not bound). */
 int oasis_udp_set_multicast_hops(oasis_stack *s, uint16_t port, uint8_t hops);
 
+/* Whether a bound port's datagrams to an IPv4 group this stack has joined
+ * (oasis_ipv4_join) are also delivered to the stack's own members: on by
+ * default, as RFC 1112 6.1 asks ("a copy of the outgoing datagram must be
+ * looped-back for local delivery, unless inhibited by the sender"). The
+ * copy arrives from the stack's poll, never inside the send call, with
+ * the stack's address as its source. (IPv6 groups are not looped back.)
+ * Returns 0, OASIS_EINVAL or OASIS_ENOENT (port not bound). */
+int oasis_udp_set_multicast_loop(oasis_stack *s, uint16_t port, int on);
+
 /* ---- IPv4-only forms (host-order addresses) ---- */
 
 typedef void (*oasis_udp_recv4_cb)(oasis_stack *s, uint32_t src, uint16_t src_port, uint32_t dst,

@@ -75,6 +75,7 @@ oasis_pbuf *oasis_pbuf_alloc(oasis_stack *s, size_t headroom, size_t len)
     p->gso_size = 0;
     p->gso_segs = 0;
     p->csum_partial = 0;
+    p->mc_loop = 0;
     return p;
 }
 

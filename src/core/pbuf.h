@@ -26,6 +26,9 @@ typedef struct oasis_pbuf {
      * packet), the pieces (IP IDs reserved), the checksum left partial. */
     uint16_t gso_size, gso_segs;
     uint8_t csum_partial;
+    /* Set by the transport (UDP): a datagram to an IPv4 group we are a
+     * member of goes to our own members too (RFC 1112 6.1, ipv4.c). */
+    uint8_t mc_loop;
     uint8_t mem[];
 } oasis_pbuf;
 

@@ -222,6 +222,35 @@ int oasis_ipv4_output(oasis_stack *s, oasis_pbuf *p, uint32_t dst, uint8_t proto
     return oasis_ipv4_output_tt(s, p, dst, proto, df, 0, 0);
 }
 
+/* RFC 1112 6.1: "If the sending host is itself a member of the
+ * destination group on the outgoing interface, a copy of the outgoing
+ * datagram must be looped-back for local delivery, unless inhibited by the
+ * sender." A whole copy (header h, options, payload) goes through the
+ * loopback queue, so our members hear it on the next poll, never inside
+ * the send call; the original still goes onto the link. Only what the
+ * transport marked (p->mc_loop: UDP, unless the port says no) loops: our
+ * own IGMP reports must not come back as another member's. */
+static void mcast_loopback(oasis_stack *s, const oasis_pbuf *p, oasis_ipv4_hdr *h,
+                           const uint8_t *opts, size_t optlen)
+{
+    if (!p->mc_loop || !oasis_igmp_member(s, h->dst))
+        return;
+    size_t hlen = OASIS_IPV4_HLEN + optlen;
+    oasis_pbuf *c = oasis_pbuf_alloc(s, hlen, p->len);
+    if (!c) {
+        s->ctr.ip.loop_drops++;
+        return;
+    }
+    memcpy(c->data, p->data, p->len);
+    uint8_t *hdr = oasis_pbuf_push(c, hlen);
+    h->total_len = (uint16_t)c->len;
+    if (optlen)
+        oasis_ipv4_emit_opts(hdr, h, opts, optlen);
+    else
+        oasis_ipv4_emit(hdr, h);
+    oasis_loop_output(s, c);
+}
+
 int oasis_ipv4_output_tt(oasis_stack *s, oasis_pbuf *p, uint32_t dst, uint8_t proto, int df,
                          uint8_t tos, uint8_t ttl)
 {
@@ -271,6 +300,8 @@ int oasis_ipv4_output_tt(oasis_stack *s, oasis_pbuf *p, uint32_t dst, uint8_t pr
         return OASIS_EMSGSIZE;
     }
     fill_header(s, &h, dst, proto, next_ident(s, dst, proto, p->gso_segs), tos, ttl);
+    if (kind == RT_MCAST)
+        mcast_loopback(s, p, &h, NULL, 0);
     /* A super-segment is cut at the link boundary into pieces TCP sized
      * for the MTU (tcp_output.c). */
     if (!p->gso_size && p->len + OASIS_IPV4_HLEN > s->mtu) {
@@ -313,6 +344,8 @@ int oasis_ipv4_output_ctl(oasis_stack *s, oasis_pbuf *p, uint32_t dst, uint8_t p
     s->ctr.ip.out_requests++;
     oasis_ipv4_hdr h;
     fill_header(s, &h, dst, proto, next_ident(s, dst, proto, 1), tos, ttl);
+    if (kind == RT_MCAST)
+        mcast_loopback(s, p, &h, opts, optlen);
     uint8_t *hdr = oasis_pbuf_push(p, hlen);
     h.total_len = (uint16_t)p->len;
     oasis_ipv4_emit_opts(hdr, &h, opts, optlen);

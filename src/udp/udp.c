@@ -35,6 +35,7 @@ struct oasis_udp_port {
     oasis_udp_error_cb err_cb;
     void *ud;
     uint8_t mcast_hops;      /* TTL / hop limit to groups; 0: the IP default (1) */
+    uint8_t mcast_noloop;    /* 1: our own IPv4 group datagrams are not looped back */
 };
 
 int oasis_udp_init(oasis_stack *s)
@@ -125,6 +126,25 @@ int oasis_udp_set_multicast_hops(oasis_stack *s, uint16_t port, uint8_t hops)
     return OASIS_OK;
 }
 
+int oasis_udp_set_multicast_loop(oasis_stack *s, uint16_t port, int on)
+{
+    if (!s)
+        return OASIS_EINVAL;
+    oasis_udp_port *b = *find(s, port);
+    if (!b)
+        return OASIS_ENOENT;
+    b->mcast_noloop = !on;
+    return OASIS_OK;
+}
+
+/* RFC 1112 6.1: loop a group datagram back to our own members unless the
+ * sending port said not to. */
+static int loop_for(oasis_stack *s, uint16_t src_port)
+{
+    oasis_udp_port *b = *find(s, src_port);
+    return !(b && b->mcast_noloop);
+}
+
 /* The TTL or hop limit for a datagram from src_port: the port's own for
  * a multicast destination, else 0 (IP's default). */
 static uint8_t hops_for(oasis_stack *s, uint16_t src_port, int mcast)
@@ -149,7 +169,9 @@ static int send_v4(oasis_stack *s, uint16_t src_port, uint32_t dst, uint16_t dst
     if (len)
         memcpy(p->data + OASIS_UDP_HLEN, data, len);
     oasis_udp_emit(p->data, ulen, src_port, dst_port, oasis_ipv4_source(s, dst), dst);
-    uint8_t ttl = hops_for(s, src_port, (dst >> 28) == 0xe);
+    int mcast = (dst >> 28) == 0xe;
+    uint8_t ttl = hops_for(s, src_port, mcast);
+    p->mc_loop = (uint8_t)(mcast && loop_for(s, src_port));
     int err = oasis_ipv4_output_ctl(s, p, dst, OASIS_IPPROTO_UDP, 0, ttl, opts, olen);
     if (err == OASIS_OK)
         s->ctr.udp.out_datagrams++;
