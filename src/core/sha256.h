@@ -1,5 +1,5 @@
-/* SHA-256 (FIPS 180-4), for integrity checks in tools, tests and the demo.
- * Not used by the protocol layers. */
+/* SHA-256 (FIPS 180-4), for integrity checks in tools, tests and the demo,
+ * and under HMAC-SHA-256 (core/hmac_sha256.h) for DNS TSIG. */
 #ifndef OASIS_CORE_SHA256_H
 #define OASIS_CORE_SHA256_H
 
