@@ -17,6 +17,7 @@
 #include "core/bytes.h"
 #include "core/prng.h"
 #include "core/stack_impl.h"
+#include "core/hmac_sha256.h"
 #include "dns/dns_wire.h"
 #include "oasis/dns.h"
 #include "oasis/error.h"
@@ -2629,6 +2630,518 @@ static void test_ipv6_server(void **state)
     test_net_fini(&n);
 }
 
+/* ---- TSIG, RFC 8945 ------------------------------------------------------------ */
+
+/* The test's side of TSIG is built by hand from the HMAC primitive, not
+ * from dns_tsig_wire.c, so a mistake there cannot cancel out. */
+#define TSIG_NOW 1700000000ull /* the wall-clock time the tests set */
+static const char tsig_key_name[] = "oasis-key.test";
+static const uint8_t tsig_secret[32] = {0x4f, 0x61, 0x73, 0x69, 0x73, 0x20, 0x74, 0x73, 0x69, 0x67, 0x01,
+                                        0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09, 0x0a, 0x0b, 0x0c,
+                                        0x0d, 0x0e, 0x0f, 0x10, 0x11, 0x12, 0x13, 0x14, 0x15, 0x16};
+
+static void tsig_config(oasis_dns_config *cfg, oasis_dns_tsig *t)
+{
+    oasis_dns_config_init(cfg);
+    memset(t, 0, sizeof *t);
+    t->key_name = tsig_key_name;
+    t->secret = tsig_secret;
+    t->secret_len = sizeof tsig_secret;
+    cfg->tsig = t;
+}
+
+static void tsig_net_init(net3 *n, int nservers)
+{
+    oasis_dns_config cfg;
+    oasis_dns_tsig t;
+    tsig_config(&cfg, &t);
+    net3_init(n, &cfg, nservers);
+    assert_int_equal(oasis_dns_set_time(n->r, TSIG_NOW), 0);
+}
+
+/* How a response is signed (or mis-signed). */
+typedef struct tsig_how {
+    const char *key;      /* owner name of the TSIG RR */
+    const char *alg;
+    const uint8_t *secret;
+    int64_t skew;         /* Time Signed = TSIG_NOW + skew */
+    uint16_t fudge;
+    uint16_t mac_size;    /* octets of the MAC sent (32: whole) */
+    uint16_t error;       /* TSIG Error */
+    int flip;             /* flip a bit of the MAC */
+    int none;             /* no TSIG RR at all */
+} tsig_how;
+
+static tsig_how tsig_good(void)
+{
+    tsig_how h = {tsig_key_name, "hmac-sha256", tsig_secret, 0, 300, 32, 0, 0, 0};
+    return h;
+}
+
+/* The request's MAC: the query's TSIG RR is last, its MAC 6 octets before
+ * the end (Original ID, Error, Other Len 0 follow it). */
+static const uint8_t *query_mac(const uint8_t *q, size_t qlen)
+{
+    assert_true(qlen > 38);
+    assert_int_equal(oasis_get16(q + qlen - 6 - 32 - 2), 32);
+    return q + qlen - 6 - 32;
+}
+
+static void put_name_lower(oasis_hmac_sha256 *h, const char *text)
+{
+    oasis_dns_name n;
+    assert_int_equal(oasis_dns_name_from_text(text, &n), 0);
+    oasis_dns_name_lower(&n);
+    oasis_hmac_sha256_update(h, n.b, n.len);
+}
+
+/* Appends the TSIG RR to the response out (to query q), as h says. */
+static void tsig_sign_reply(pkt *out, const uint8_t *q, size_t qlen, const tsig_how *h)
+{
+    if (h->none)
+        return;
+    uint64_t ts = (uint64_t)((int64_t)TSIG_NOW + h->skew);
+    uint8_t v[12], mac[32], sz[2];
+    oasis_hmac_sha256 c;
+    /* RFC 8945 4.3.2: request MAC (size first), the response without its
+     * TSIG, then the variables of 4.3.3. */
+    oasis_hmac_sha256_init(&c, h->secret, 32);
+    oasis_put16(sz, 32);
+    oasis_hmac_sha256_update(&c, sz, 2);
+    oasis_hmac_sha256_update(&c, query_mac(q, qlen), 32);
+    oasis_hmac_sha256_update(&c, out->b, out->n);
+    put_name_lower(&c, h->key);
+    oasis_put16(v, OASIS_DNS_CLASS_ANY);
+    oasis_put32(v + 2, 0);
+    oasis_hmac_sha256_update(&c, v, 6);
+    put_name_lower(&c, h->alg);
+    oasis_put16(v, (uint16_t)(ts >> 32));
+    oasis_put32(v + 2, (uint32_t)ts);
+    oasis_put16(v + 6, h->fudge);
+    oasis_put16(v + 8, h->error);
+    oasis_put16(v + 10, 0);
+    oasis_hmac_sha256_update(&c, v, 12);
+    oasis_hmac_sha256_final(&c, mac);
+    if (h->flip)
+        mac[3] ^= 0x10;
+
+    oasis_dns_name alg;
+    assert_int_equal(oasis_dns_name_from_text(h->alg, &alg), 0);
+    pname(out, h->key);
+    p16(out, OASIS_DNS_TYPE_TSIG);
+    p16(out, OASIS_DNS_CLASS_ANY);
+    p32(out, 0);
+    p16(out, (uint16_t)(alg.len + 16 + h->mac_size));
+    pbytes(out, alg.b, alg.len);
+    p16(out, (uint16_t)(ts >> 32));
+    p32(out, (uint32_t)ts);
+    p16(out, h->fudge);
+    p16(out, h->mac_size);
+    pbytes(out, mac, h->mac_size);
+    p16(out, oasis_get16(q)); /* Original ID */
+    p16(out, h->error);
+    p16(out, 0);
+    oasis_put16(out->b + 10, (uint16_t)(oasis_get16(out->b + 10) + 1));
+}
+
+static uint32_t tsig_addr = OASIS_IPV4(10, 0, 0, 77);
+
+static void tsig_answer(pkt *out, const uint8_t *q, size_t qlen, uint32_t addr, const tsig_how *h)
+{
+    reply_head(out, q, qlen, RESP, 1, 0);
+    a_rr_ptr(out, 12, 60, addr);
+    tsig_sign_reply(out, q, qlen, h);
+}
+
+static int ans_tsig_good(net3 *n, int server, const uint8_t *q, size_t qlen, pkt *out)
+{
+    tsig_how h = tsig_good();
+    tsig_answer(out, q, qlen, tsig_addr, &h);
+    return 1;
+}
+
+/* RFC 8945 4.2, 4.3.1, 5.1: the query carries one TSIG RR, last, after
+ * the OPT, whose MAC is HMAC-SHA256 of the query before it and the TSIG
+ * variables; Time Signed is the time given, Fudge 300. Checked with the
+ * test's own digest. */
+static void check_signed_query(const uint8_t *q, size_t qlen)
+{
+    size_t p = question_end(q, qlen);
+    assert_int_equal(oasis_get16(q + 10), 2); /* OPT and TSIG */
+    p += OASIS_DNS_OPT_LEN;                   /* the OPT first */
+    size_t tsig_at = p;
+    oasis_dns_name kn;
+    assert_int_equal(oasis_dns_name_read(q, qlen, p, &kn, &p), 0);
+    char text[OASIS_DNS_NAME_STRLEN];
+    oasis_dns_name_to_text(&kn, text, sizeof text);
+    assert_string_equal(text, tsig_key_name);
+    assert_int_equal(oasis_get16(q + p), OASIS_DNS_TYPE_TSIG);
+    assert_int_equal(oasis_get16(q + p + 2), OASIS_DNS_CLASS_ANY);
+    assert_int_equal(oasis_get32(q + p + 4), 0);
+    assert_int_equal(p + 10 + oasis_get16(q + p + 8), qlen); /* the last record */
+    p += 10;
+    oasis_dns_name alg;
+    assert_int_equal(oasis_dns_name_read(q, qlen, p, &alg, &p), 0);
+    oasis_dns_name_to_text(&alg, text, sizeof text);
+    assert_string_equal(text, "hmac-sha256");
+    uint64_t ts = (uint64_t)oasis_get16(q + p) << 32 | oasis_get32(q + p + 2);
+    assert_true(ts >= TSIG_NOW && ts <= TSIG_NOW + 60);
+    assert_int_equal(oasis_get16(q + p + 6), 300);
+    assert_int_equal(oasis_get16(q + p + 8), 32);
+    assert_int_equal(oasis_get16(q + p + 10 + 32), oasis_get16(q)); /* Original ID */
+    assert_int_equal(oasis_get16(q + p + 12 + 32), 0);              /* Error */
+    assert_int_equal(oasis_get16(q + p + 14 + 32), 0);              /* Other Len */
+
+    uint8_t hdr[12], v[12], mac[32];
+    memcpy(hdr, q, 12);
+    oasis_put16(hdr + 10, 1); /* ARCOUNT before the TSIG was added */
+    oasis_hmac_sha256 c;
+    oasis_hmac_sha256_init(&c, tsig_secret, sizeof tsig_secret);
+    oasis_hmac_sha256_update(&c, hdr, 12);
+    oasis_hmac_sha256_update(&c, q + 12, tsig_at - 12);
+    put_name_lower(&c, tsig_key_name);
+    oasis_put16(v, OASIS_DNS_CLASS_ANY);
+    oasis_put32(v + 2, 0);
+    oasis_hmac_sha256_update(&c, v, 6);
+    put_name_lower(&c, "hmac-sha256");
+    memcpy(v, q + p, 8);   /* Time Signed, Fudge */
+    oasis_put32(v + 8, 0); /* Error, Other Len */
+    oasis_hmac_sha256_update(&c, v, 12);
+    oasis_hmac_sha256_final(&c, mac);
+    assert_memory_equal(mac, q + p + 10, 32);
+}
+
+static void test_tsig_signed_query_and_answer(void **state)
+{
+    (void)state;
+    net3 n;
+    tsig_net_init(&n, 1);
+    n.answer = ans_tsig_good;
+    resolve(&n, "files.test");
+    assert_int_equal(n.status, 0);
+    assert_int_equal(n.res.addr[0], tsig_addr);
+    check_signed_query(n.lastq[0], n.lastq_len[0]);
+    assert_int_equal(ctr(&n)->tsig_verified, 1);
+    assert_int_equal(ctr(&n)->responses, 1);
+    assert_int_equal(ctr(&n)->udp_queries, 1);
+    net3_fini(&n);
+}
+
+/* Over TCP after TC=1: the TCP query is signed too (its own ID and MAC)
+ * and its answer verified. */
+static int ans_tsig_tc(net3 *n, int server, const uint8_t *q, size_t qlen, pkt *out)
+{
+    reply_head(out, q, qlen, RESP | OASIS_DNS_F_TC, 0, 0);
+    return 1;
+}
+
+static tsig_how tcp_how;
+static int ans_tsig_tcp(net3 *n, int server, const uint8_t *q, size_t qlen, pkt *out)
+{
+    tsig_answer(out, q, qlen, tsig_addr, &tcp_how);
+    return 1;
+}
+
+static void test_tsig_over_tcp(void **state)
+{
+    (void)state;
+    for (int bad = 0; bad <= 1; bad++) {
+        net3 n;
+        tsig_net_init(&n, 1);
+        n.answer = ans_tsig_tc;
+        n.tcp_answer = ans_tsig_tcp;
+        tcp_how = tsig_good();
+        tcp_how.flip = bad;
+        resolve(&n, "files.test");
+        check_signed_query(n.last_tcpq, n.last_tcpq_len);
+        if (!bad) {
+            assert_int_equal(n.status, 0);
+            assert_int_equal(n.res.addr[0], tsig_addr);
+            assert_int_equal(ctr(&n)->tsig_verified, 1);
+            assert_int_equal(n.tcp_queries, 1);
+        } else {
+            /* Over TCP a refused answer ends the try at once: the next
+             * round asks again (UDP, TC=1, TCP), then the request fails. */
+            assert_int_equal(n.status, OASIS_DNS_ETSIG);
+            assert_int_equal(ctr(&n)->tsig_badsig, 2);
+            assert_int_equal(ctr(&n)->tsig_verified, 0);
+            assert_int_equal(n.tcp_queries, 2);
+            assert_int_equal(ctr(&n)->timeouts, 0);
+        }
+        net3_fini(&n);
+    }
+}
+
+/* Each refused reply comes first, from the server, with our ID and
+ * question, and a forged address; the genuine signed answer follows.
+ * RFC 8945 5.4: the refused one is no acceptable response, the client
+ * waits on for a signed one: the answer taken is the genuine one, and the
+ * refusal is counted. */
+enum { BAD_MAC, BAD_KEYNAME, BAD_ALG, BAD_UNSIGNED, BAD_EMPTY_MAC, BAD_TIME_EARLY, BAD_TIME_LATE,
+       BAD_TRUNC_SHORT, BAD_MAC_LONG, BAD_SECRET, BAD_KINDS };
+static int bad_kind;
+
+static tsig_how bad_how(int kind)
+{
+    static const uint8_t other_secret[32] = {1};
+    tsig_how h = tsig_good();
+    switch (kind) {
+    case BAD_MAC: h.flip = 1; break;
+    case BAD_KEYNAME: h.key = "other-key.test"; break;
+    case BAD_ALG: h.alg = "hmac-sha512"; break;
+    case BAD_UNSIGNED: h.none = 1; break;
+    case BAD_EMPTY_MAC: h.mac_size = 0; h.error = 17; break; /* a server's BADKEY (5.3.2) */
+    case BAD_TIME_EARLY: h.skew = -301; break;
+    case BAD_TIME_LATE: h.skew = 301; break;
+    case BAD_TRUNC_SHORT: h.mac_size = 10; break; /* under max(10, 32/2) = 16 */
+    case BAD_MAC_LONG: h.mac_size = 33; break;    /* over the hash */
+    case BAD_SECRET: h.secret = other_secret; break;
+    }
+    return h;
+}
+
+static const uint64_t *bad_counter(net3 *n, int kind)
+{
+    const oasis_dns_counters *c = ctr(n);
+    switch (kind) {
+    case BAD_MAC: case BAD_SECRET: return &c->tsig_badsig;
+    case BAD_KEYNAME: case BAD_ALG: return &c->tsig_badkey;
+    case BAD_UNSIGNED: case BAD_EMPTY_MAC: return &c->tsig_unsigned;
+    case BAD_TIME_EARLY: case BAD_TIME_LATE: return &c->tsig_badtime;
+    default: return &c->tsig_badtrunc;
+    }
+}
+
+static void send_bad_reply(net3 *n, const uint8_t *q, size_t qlen, int kind)
+{
+    pkt f;
+    tsig_how h = bad_how(kind);
+    uint8_t mac33[33];
+    if (kind == BAD_MAC_LONG) {
+        /* A 33-octet MAC field: the genuine MAC and one more octet. */
+        tsig_how g = tsig_good();
+        tsig_answer(&f, q, qlen, OASIS_IPV4(6, 6, 6, 6), &g);
+        memcpy(mac33, f.b + f.n - 6 - 32, 32);
+        mac33[32] = 0;
+        f.n -= 6 + 32 + 2;
+        p16(&f, 33);
+        pbytes(&f, mac33, 33);
+        p16(&f, oasis_get16(q));
+        p16(&f, 0);
+        p16(&f, 0);
+        /* the RDLENGTH grows by one */
+        size_t rdlen_at = f.n - 6 - 33 - 2 - 2 - 6 - 13 - 2; /* back over the rdata */
+        oasis_put16(f.b + rdlen_at, (uint16_t)(oasis_get16(f.b + rdlen_at) + 1));
+    } else {
+        tsig_answer(&f, q, qlen, OASIS_IPV4(6, 6, 6, 6), &h);
+    }
+    assert_int_equal(oasis_udp_send4(n->srv[0], 53, n->last_src, n->last_sport, f.b, f.n), 0);
+}
+
+static int ans_bad_then_good(net3 *n, int server, const uint8_t *q, size_t qlen, pkt *out)
+{
+    send_bad_reply(n, q, qlen, bad_kind);
+    return ans_tsig_good(n, server, q, qlen, out);
+}
+
+static void test_tsig_refused_replies_counted(void **state)
+{
+    (void)state;
+    for (bad_kind = 0; bad_kind < BAD_KINDS; bad_kind++) {
+        net3 n;
+        tsig_net_init(&n, 1);
+        n.answer = ans_bad_then_good;
+        resolve(&n, "files.test");
+        assert_int_equal(n.status, 0);
+        assert_int_equal(n.res.addr[0], tsig_addr);
+        assert_int_equal(*bad_counter(&n, bad_kind), 1);
+        assert_int_equal(ctr(&n)->malformed, 0);
+        assert_int_equal(ctr(&n)->tsig_verified, 1);
+        assert_int_equal(ctr(&n)->responses, 1);
+        assert_int_equal(ctr(&n)->udp_queries, 1);
+        net3_fini(&n);
+    }
+}
+
+/* Only refused replies: every try waits out its timeout (nothing ends it
+ * early), then the request fails with OASIS_DNS_ETSIG, not a timeout. */
+static int ans_bad_only(net3 *n, int server, const uint8_t *q, size_t qlen, pkt *out)
+{
+    send_bad_reply(n, q, qlen, bad_kind);
+    return 0;
+}
+
+static void test_tsig_only_refused_replies(void **state)
+{
+    (void)state;
+    int kinds[] = {BAD_MAC, BAD_UNSIGNED, BAD_EMPTY_MAC, BAD_TIME_EARLY};
+    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
+        bad_kind = kinds[i];
+        net3 n;
+        tsig_net_init(&n, 1);
+        n.answer = ans_bad_only;
+        uint64_t t0 = oasis_clock_now(n.clock);
+        resolve(&n, "files.test");
+        assert_int_equal(n.status, OASIS_DNS_ETSIG);
+        assert_string_equal(oasis_dns_strerror(n.status),
+                            "no DNS answer with a valid TSIG signature");
+        assert_int_equal(*bad_counter(&n, bad_kind), 2);
+        assert_int_equal(ctr(&n)->timeouts, 2);
+        assert_int_equal(ctr(&n)->responses, 0);
+        assert_true(n.done_at - t0 >= 3 * OASIS_NS_PER_SEC); /* 1 s, then 2 s */
+        net3_fini(&n);
+    }
+}
+
+/* The edges RFC 8945 allows: Time Signed exactly Fudge away, a MAC
+ * truncated to 16 octets (5.2.2.1: compared on its length), the names in
+ * another case (4.3.3: canonical form). */
+static tsig_how edge_how;
+static int ans_tsig_edge(net3 *n, int server, const uint8_t *q, size_t qlen, pkt *out)
+{
+    tsig_answer(out, q, qlen, tsig_addr, &edge_how);
+    return 1;
+}
+
+static void test_tsig_edges_accepted(void **state)
+{
+    (void)state;
+    for (int i = 0; i < 4; i++) {
+        edge_how = tsig_good();
+        if (i == 0)
+            edge_how.skew = -300;
+        else if (i == 1)
+            edge_how.skew = 300;
+        else if (i == 2)
+            edge_how.mac_size = 16;
+        else
+            edge_how.key = "OASIS-Key.TEST", edge_how.alg = "HMAC-SHA256";
+        net3 n;
+        tsig_net_init(&n, 1);
+        n.answer = ans_tsig_edge;
+        resolve(&n, "files.test");
+        assert_int_equal(n.status, 0);
+        assert_int_equal(ctr(&n)->tsig_verified, 1);
+        net3_fini(&n);
+    }
+}
+
+/* The resolver's time moves with the stack's clock: after 400 s a
+ * response signed at the time set is outside its 300 s fudge. */
+static void test_tsig_time_follows_stack_clock(void **state)
+{
+    (void)state;
+    net3 n;
+    tsig_net_init(&n, 1);
+    n.answer = ans_tsig_good; /* signs at TSIG_NOW, whatever the clock */
+    assert_int_equal(oasis_clock_advance(n.clock, 400 * OASIS_NS_PER_SEC), 0);
+    resolve(&n, "files.test");
+    assert_int_equal(n.status, OASIS_DNS_ETSIG);
+    assert_int_equal(ctr(&n)->tsig_badtime, 2);
+    /* Told the time again, the resolver accepts it. */
+    assert_int_equal(oasis_dns_set_time(n.r, TSIG_NOW), 0);
+    resolve(&n, "files.test");
+    assert_int_equal(n.status, 0);
+    net3_fini(&n);
+}
+
+/* A verified answer whose TSIG Error is set (the server's signed BADTIME,
+ * 5.3.2): it is the server speaking; the next server is asked at once. */
+static int ans_signed_badtime_first(net3 *n, int server, const uint8_t *q, size_t qlen, pkt *out)
+{
+    if (server == 1)
+        return ans_tsig_good(n, server, q, qlen, out);
+    tsig_how h = tsig_good();
+    h.error = 18;
+    reply_head(out, q, qlen, RESP | OASIS_DNS_RCODE_NOTAUTH, 0, 0);
+    tsig_sign_reply(out, q, qlen, &h);
+    return 1;
+}
+
+static void test_tsig_signed_error_fails_over(void **state)
+{
+    (void)state;
+    net3 n;
+    tsig_net_init(&n, 2);
+    n.answer = ans_signed_badtime_first;
+    resolve(&n, "files.test");
+    assert_int_equal(n.status, 0);
+    assert_int_equal(ctr(&n)->tsig_errors, 1);
+    assert_int_equal(ctr(&n)->tsig_verified, 1);
+    assert_int_equal(ctr(&n)->timeouts, 0);
+    assert_int_equal(n.queries[1], 1);
+    net3_fini(&n);
+}
+
+/* The key is checked at creation; no time, no query. */
+static void test_tsig_config(void **state)
+{
+    (void)state;
+    oasis_dns_config cfg;
+    oasis_dns_tsig t;
+    net3 n;
+    net3_init(&n, NULL, 1);
+    oasis_dns *r;
+    tsig_config(&cfg, &t);
+    t.algorithm = "hmac-md5";
+    assert_int_equal(oasis_dns_create(n.a, &cfg, &r), OASIS_EINVAL);
+    tsig_config(&cfg, &t);
+    t.secret_len = 0;
+    assert_int_equal(oasis_dns_create(n.a, &cfg, &r), OASIS_EINVAL);
+    t.secret_len = OASIS_DNS_TSIG_SECRET_MAX + 1;
+    assert_int_equal(oasis_dns_create(n.a, &cfg, &r), OASIS_EINVAL);
+    tsig_config(&cfg, &t);
+    t.key_name = "a..b";
+    assert_int_equal(oasis_dns_create(n.a, &cfg, &r), OASIS_EINVAL);
+    tsig_config(&cfg, &t);
+    t.algorithm = "HMAC-SHA256.";
+    assert_int_equal(oasis_dns_create(n.a, &cfg, &r), 0);
+    uint32_t srv = SRV1;
+    assert_int_equal(oasis_dns_set_servers(r, &srv, 1), 0);
+    assert_int_equal(oasis_dns_resolve(r, "files.test", OASIS_DNS_INET, on_resolved, &n, NULL),
+                     OASIS_DNS_ENOTIME);
+    assert_int_equal(oasis_dns_set_time(r, 1ull << 48), OASIS_EINVAL);
+    assert_int_equal(oasis_dns_set_time(r, TSIG_NOW), 0);
+    n.answer = ans_tsig_good;
+    oasis_dns_destroy(n.r);
+    n.r = r;
+    resolve(&n, "files.test");
+    assert_int_equal(n.status, 0);
+    net3_fini(&n);
+}
+
+/* RFC 8945 5.2: the TSIG RR must be the last record of the additional
+ * section; one anywhere else makes the message malformed. */
+static void test_tsig_rr_must_be_last(void **state)
+{
+    (void)state;
+    pkt p;
+    oasis_dns_msg m;
+    for (int where = 0; where < 4; where++) {
+        hdr(&p, 7, RESP, 1, where == 0, where == 1, (uint16_t)(where >= 2 ? 2 : 1));
+        pname(&p, "files.test");
+        p16(&p, OASIS_DNS_TYPE_A);
+        p16(&p, OASIS_DNS_CLASS_IN);
+        /* a TSIG-typed record (its rdata does not matter to the parse) */
+        pname(&p, "k.test");
+        p16(&p, OASIS_DNS_TYPE_TSIG);
+        p16(&p, OASIS_DNS_CLASS_ANY);
+        p32(&p, 0);
+        p16(&p, 0);
+        if (where == 0 || where == 1 || where == 2)
+            a_rr_ptr(&p, 12, 60, 1); /* another record after it */
+        if (where == 3) {
+            /* last: accepted */
+            p.b[11] = 1;
+            assert_int_equal(oasis_dns_msg_parse(p.b, p.n, &m), 0);
+            assert_true(m.has_tsig);
+            assert_int_equal(m.tsig_off, 12 + 12 + 4);
+        } else {
+            assert_int_equal(oasis_dns_msg_parse(p.b, p.n, &m), OASIS_EMALFORMED);
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -2687,6 +3200,15 @@ int main(void)
         cmocka_unit_test(test_edns_formerr_with_opt_no_fallback),
         cmocka_unit_test(test_edns_extended_rcode),
         cmocka_unit_test(test_opt_in_reply_to_plain_query),
+        cmocka_unit_test(test_tsig_signed_query_and_answer),
+        cmocka_unit_test(test_tsig_over_tcp),
+        cmocka_unit_test(test_tsig_refused_replies_counted),
+        cmocka_unit_test(test_tsig_only_refused_replies),
+        cmocka_unit_test(test_tsig_edges_accepted),
+        cmocka_unit_test(test_tsig_time_follows_stack_clock),
+        cmocka_unit_test(test_tsig_signed_error_fails_over),
+        cmocka_unit_test(test_tsig_config),
+        cmocka_unit_test(test_tsig_rr_must_be_last),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -31,6 +31,18 @@
  * answers (NXDOMAIN, no data) for the SOA's TTL/MINIMUM (RFC 2308), at most
  * cfg.max_neg_ttl_s; the cache holds at most cfg.cache_entries names.
  *
+ * With a TSIG key configured (cfg.tsig, RFC 8945; off by default), every
+ * query, over UDP and TCP, is signed with HMAC-SHA256, and a reply is used
+ * only after its TSIG verified: present, last, our key and algorithm, a
+ * MAC of 16 to 32 octets that matches, Time Signed within Fudge of our
+ * time. A reply that fails (unsigned, badly signed, a server's unsigned
+ * BADKEY/BADSIG error) is counted and dropped and the try keeps waiting,
+ * as for a forged reply (RFC 8945 5.4: such a reply is no acceptable
+ * response; wait for a signed one until the request times out); a request
+ * that got only such replies ends with OASIS_DNS_ETSIG. TSIG needs the
+ * wall-clock time, which the stack's clock does not have: see
+ * oasis_dns_set_time.
+ *
  * Names are text ("files.test" or "files.test."); no search list is applied.
  * A name that is a dotted quad resolves to itself at once (on the next poll).
  */
@@ -65,7 +77,9 @@ typedef enum oasis_dns_err {
     OASIS_DNS_EBADNAME = -108,  /* the name is not a valid domain name */
     OASIS_DNS_ECANCELED = -109, /* the resolver was destroyed first */
     OASIS_DNS_ENOMEM = -110,    /* out of memory */
-    OASIS_DNS_ENETWORK = -111   /* no server could be reached (no route, ...) */
+    OASIS_DNS_ENETWORK = -111,  /* no server could be reached (no route, ...) */
+    OASIS_DNS_ETSIG = -112,     /* replies came, but none with a TSIG that verified (RFC 8945) */
+    OASIS_DNS_ENOTIME = -113    /* a TSIG key and no wall-clock time yet (oasis_dns_set_time) */
 } oasis_dns_err;
 
 /* Text for an OASIS_DNS_E* value (or any oasis_err); static, never NULL. */
@@ -102,6 +116,17 @@ typedef struct oasis_dns_result {
 typedef void (*oasis_dns_cb)(oasis_dns_req *req, int status, const oasis_dns_result *res,
                              void *ud);
 
+/* A TSIG key (RFC 8945) shared with the servers, e.g. from BIND's
+ * `tsig-keygen -a hmac-sha256 NAME`. */
+#define OASIS_DNS_TSIG_SECRET_MAX 128
+typedef struct oasis_dns_tsig {
+    const char *key_name;   /* the key's name, as the server knows it ("oasis-key.") */
+    const char *algorithm;  /* "hmac-sha256" (NULL: the same), the only one taken */
+    const uint8_t *secret;  /* the shared secret, decoded (not base64) */
+    size_t secret_len;      /* 1..OASIS_DNS_TSIG_SECRET_MAX */
+    uint16_t fudge_s;       /* the Fudge of our queries (0: 300 s, RFC 8945's advice) */
+} oasis_dns_tsig;
+
 typedef struct oasis_dns_config {
     uint16_t port;           /* servers' port (53) */
     uint64_t timeout_ns;     /* first try's wait per server (1 s), doubled each round */
@@ -125,6 +150,11 @@ typedef struct oasis_dns_config {
      * skipped anyway. */
     const uint16_t *avoid_ports;
     size_t navoid_ports;
+    /* TSIG (RFC 8945): NULL, the default, signs nothing; else every query
+     * is signed with this key and only verified replies count. Copied by
+     * oasis_dns_create (the secret too); OASIS_EINVAL for a bad key name,
+     * another algorithm, or an empty or too long secret. */
+    const oasis_dns_tsig *tsig;
 } oasis_dns_config;
 
 #define OASIS_DNS_MAX_AVOID_PORTS 1024
@@ -163,6 +193,17 @@ typedef struct oasis_dns_counters {
     uint64_t coalesced;      /* requests that joined the same question (name in any case,
                               * family) already being asked, instead of a second query
                               * (RFC 5452 5); they end with it */
+    /* TSIG (RFC 8945 5.4), with cfg.tsig only. Every refused reply is
+     * dropped; over UDP the try waits on, over TCP it ends. */
+    uint64_t tsig_verified;  /* replies whose TSIG verified */
+    uint64_t tsig_unsigned;  /* replies without a TSIG, or with an empty MAC (a server's
+                              * unsigned BADKEY or BADSIG error, 5.3.2) */
+    uint64_t tsig_badkey;    /* signed with another key name or algorithm */
+    uint64_t tsig_badsig;    /* a MAC that does not verify */
+    uint64_t tsig_badtime;   /* Time Signed more than Fudge away from our time */
+    uint64_t tsig_badtrunc;  /* a MAC longer than 32 or shorter than 16 octets (5.2.2.1) */
+    uint64_t tsig_errors;    /* verified replies whose TSIG Error is set (e.g. the server's
+                              * BADTIME): this server failed, the next one is asked */
 } oasis_dns_counters;
 
 /* Creates a resolver on s; cfg NULL means the defaults. Returns 0,
@@ -176,6 +217,17 @@ int oasis_dns_create(oasis_stack *s, const oasis_dns_config *cfg, oasis_dns **ou
  * or OASIS_EBUSY, freeing nothing, from inside one of its callbacks (this
  * call's own included): destroy it once the callback returned. */
 int oasis_dns_destroy(oasis_dns *r);
+
+/* The wall-clock time now, in seconds since 1970-01-01 UTC (at most
+ * 2^48 - 1), which TSIG signs and checks (RFC 8945 4.2 Time Signed, 5.2.3).
+ * The stack's clock only counts from an arbitrary origin (oasis/clock.h;
+ * it may be virtual), so the application, which knows the date (time(),
+ * an RTC, NTP), tells it here: the resolver keeps the offset and reads the
+ * time later as unix_s plus the stack's clock since this call. Call it
+ * before the first oasis_dns_resolve of a resolver with a TSIG key (which
+ * refuses with OASIS_DNS_ENOTIME until then), and again whenever the
+ * wall clock is set. Returns 0 or OASIS_EINVAL. */
+int oasis_dns_set_time(oasis_dns *r, uint64_t unix_s);
 
 /* Replaces the server list (IPv4 or IPv6 addresses, mixed as wanted, at
  * most OASIS_DNS_MAX_SERVERS; copied). A server is asked over its own
@@ -194,7 +246,7 @@ size_t oasis_dns_servers(const oasis_dns *r, uint32_t *addrs, size_t max);
 /* Starts resolving name. Returns 0 and sets *req (may be NULL) to the
  * handle, or refuses (the callback never runs) with OASIS_EINVAL (NULL
  * name or callback, bad family), OASIS_DNS_EBADNAME, OASIS_DNS_ENOSERVERS,
- * OASIS_ENOMEM. The same question (the name in any case, the same
+ * OASIS_DNS_ENOTIME (a TSIG key, no oasis_dns_set_time yet), OASIS_ENOMEM. The same question (the name in any case, the same
  * family) already being asked is not asked again (RFC 5452 5: equivalent
  * queries out at once make a forger's odds that many times better): the
  * new request joins it, with its servers, and ends with it (counted in

@@ -1,6 +1,7 @@
 /* The stub resolver: requests, UDP tries with failover, EDNS(0) and its
- * fallback, TCP after TC=1, CNAME chains, the answer cache. The wire format
- * is in dns_wire.c. */
+ * fallback, TCP after TC=1, CNAME chains, the answer cache, TSIG's
+ * signing and its verdicts. The wire format is in dns_wire.c and
+ * dns_tsig_wire.c, TSIG's checks of a response in dns_tsig.c. */
 #include "oasis/dns.h"
 
 #include "core/bytes.h"
@@ -9,6 +10,7 @@
 #include "core/siphash.h"
 #include "core/stack_impl.h"
 #include "core/timer.h"
+#include "dns/dns_tsig.h"
 #include "dns/dns_wire.h"
 #include "icmp/icmp_wire.h"
 #include "ip/ipv4.h"
@@ -21,6 +23,11 @@
 #include <string.h>
 
 #define DNS_TCP_MAX (2 + 65535)
+/* A query at its longest: header, question, OPT, TSIG. */
+#define DNS_QUERY_MAX (OASIS_DNS_HLEN + OASIS_DNS_MAX_NAME + 4 + OASIS_DNS_OPT_LEN + \
+                       OASIS_DNS_TSIG_RR_MAX)
+/* RFC 8945's recommended Fudge. */
+#define DNS_TSIG_FUDGE 300
 
 typedef struct dns_cache_entry {
     int used;
@@ -61,6 +68,8 @@ struct oasis_dns_req {
     unsigned noedns;            /* bit i: servers[i] answered EDNS with FORMERR/NOTIMP and
                                  * no OPT; asked without OPT for the rest of this request */
     int edns_sent;              /* the query in flight carries an OPT */
+    uint8_t req_mac[OASIS_DNS_TSIG_MAC_LEN]; /* the TSIG MAC of the query in flight: the
+                                 * response's MAC covers it (RFC 8945 4.3.2) */
     uint16_t id, port;          /* query ID and bound UDP port (0: none) */
     oasis_timer tmo;            /* the current try's deadline */
     oasis_timer defer;          /* start, or a completion known at once */
@@ -70,7 +79,7 @@ struct oasis_dns_req {
     char canon_text[OASIS_DNS_NAME_STRLEN];
     /* TCP after TC=1 */
     oasis_flow *flow;
-    uint8_t tq[2 + OASIS_DNS_HLEN + OASIS_DNS_MAX_NAME + 4 + OASIS_DNS_OPT_LEN];
+    uint8_t tq[2 + DNS_QUERY_MAX];
     uint8_t *tbuf;
     size_t tlen;
     int in_cb;                  /* its callback runs: cancel has nothing to do */
@@ -88,6 +97,10 @@ struct oasis_dns {
     uint16_t *avoid;        /* cfg.avoid_ports, copied (cfg's pointer cleared) */
     uint64_t draws;
     uint32_t in_cb;         /* callbacks running: destroy is refused */
+    oasis_dns_tsig_key *tsig; /* cfg.tsig, copied (NULL: queries go unsigned) */
+    int wall_set;           /* oasis_dns_set_time was called */
+    uint64_t wall_s;        /* the wall-clock time it gave... */
+    uint64_t wall_at_ns;    /* ...and the stack's clock then */
 };
 
 static const char *const dns_errs[] = {
@@ -103,13 +116,15 @@ static const char *const dns_errs[] = {
     "resolution canceled",
     "out of memory",
     "no DNS server could be reached",
+    "no DNS answer with a valid TSIG signature",
+    "TSIG needs the wall-clock time (oasis_dns_set_time)",
 };
 
 const char *oasis_dns_strerror(int err)
 {
     if (err == 0)
         return "success";
-    if (err <= OASIS_DNS_ENXDOMAIN && err >= OASIS_DNS_ENETWORK)
+    if (err <= OASIS_DNS_ENXDOMAIN && err >= OASIS_DNS_ENOTIME)
         return dns_errs[OASIS_DNS_ENXDOMAIN - err];
     return oasis_strerror(err);
 }
@@ -154,6 +169,21 @@ void oasis_dns_config_init(oasis_dns_config *cfg)
     cfg->edns_udp_size = OASIS_DNS_EDNS_UDP_SIZE;
 }
 
+static int copy_tsig_key(oasis_dns *r, const oasis_dns_tsig *t)
+{
+    oasis_dns_tsig_key *k = oasis_malloc(r->s, sizeof *k);
+    if (!k)
+        return OASIS_ENOMEM;
+    int err = oasis_dns_tsig_key_init(k, t->key_name, t->algorithm, t->secret, t->secret_len,
+                                      t->fudge_s ? t->fudge_s : DNS_TSIG_FUDGE);
+    if (err) {
+        oasis_free(r->s, k);
+        return err;
+    }
+    r->tsig = k;
+    return OASIS_OK;
+}
+
 int oasis_dns_create(oasis_stack *s, const oasis_dns_config *cfg, oasis_dns **out)
 {
     if (!s || !out)
@@ -185,16 +215,40 @@ int oasis_dns_create(oasis_stack *s, const oasis_dns_config *cfg, oasis_dns **ou
         memcpy(r->avoid, c.avoid_ports, c.navoid_ports * sizeof *r->avoid);
     }
     derive_id_key(r);
+    int err = OASIS_OK;
     if (c.cache_entries) {
         r->cache = oasis_calloc(s, c.cache_entries, sizeof *r->cache);
-        if (!r->cache) {
-            oasis_free(s, r->avoid);
-            oasis_free(s, r);
-            return OASIS_ENOMEM;
-        }
+        if (!r->cache)
+            err = OASIS_ENOMEM;
+    }
+    if (!err && c.tsig)
+        err = copy_tsig_key(r, c.tsig);
+    r->cfg.tsig = NULL;
+    if (err) {
+        oasis_free(s, r->cache);
+        oasis_free(s, r->avoid);
+        oasis_free(s, r);
+        return err;
     }
     *out = r;
     return OASIS_OK;
+}
+
+int oasis_dns_set_time(oasis_dns *r, uint64_t unix_s)
+{
+    if (!r || unix_s >> 48)
+        return OASIS_EINVAL; /* Time Signed has 48 bits (RFC 8945 4.2) */
+    r->wall_s = unix_s;
+    r->wall_at_ns = oasis_now(r->s);
+    r->wall_set = 1;
+    return OASIS_OK;
+}
+
+/* The wall-clock time: the application's last word plus the stack's clock
+ * since (which never goes back). */
+static uint64_t wall_now_s(const oasis_dns *r)
+{
+    return r->wall_s + (oasis_now(r->s) - r->wall_at_ns) / OASIS_NS_PER_SEC;
 }
 
 int oasis_dns_set_servers_addr(oasis_dns *r, const oasis_ipaddr *addrs, size_t n)
@@ -600,6 +654,32 @@ static int matches(const oasis_dns_req *q, const oasis_dns_msg *m)
 
 static void start_tcp(oasis_dns_req *q);
 
+/* RFC 8945 5.4, with a key: may this reply (ours by source, ID and
+ * question) be used? Anything but OK is counted and dropped, and the
+ * request, if it ends without an answer, says OASIS_DNS_ETSIG. */
+static oasis_dns_tsig_verdict tsig_verdict(oasis_dns_req *q, const uint8_t *msg, size_t len,
+                                           const oasis_dns_msg *m)
+{
+    oasis_dns *r = q->r;
+    if (!r->tsig)
+        return OASIS_DNS_TSIG_OK;
+    oasis_dns_tsig_verdict v = oasis_dns_tsig_check(r->tsig, wall_now_s(r), q->req_mac, msg, len, m);
+    uint64_t *c[] = {
+        [OASIS_DNS_TSIG_OK] = &r->ctr.tsig_verified,
+        [OASIS_DNS_TSIG_UNSIGNED] = &r->ctr.tsig_unsigned,
+        [OASIS_DNS_TSIG_BADKEY] = &r->ctr.tsig_badkey,
+        [OASIS_DNS_TSIG_BADTRUNC] = &r->ctr.tsig_badtrunc,
+        [OASIS_DNS_TSIG_BADSIG] = &r->ctr.tsig_badsig,
+        [OASIS_DNS_TSIG_BADTIME] = &r->ctr.tsig_badtime,
+        [OASIS_DNS_TSIG_ERROR] = &r->ctr.tsig_errors,
+        [OASIS_DNS_TSIG_MALFORMED] = &r->ctr.malformed,
+    };
+    (*c[v])++;
+    if (v != OASIS_DNS_TSIG_OK)
+        q->last_err = OASIS_DNS_ETSIG;
+    return v;
+}
+
 /* A reply we cannot use. With our ID it counts as this server's answer
  * being bad (*ctr); either way the try keeps waiting: a forger must not end
  * the request. */
@@ -648,10 +728,20 @@ static void on_udp(oasis_stack *s, const oasis_ipaddr *src, uint16_t sport,
         return;
     }
     if (m.flags & OASIS_DNS_F_TC) {
+        /* Not checked for a TSIG: the parse read no further than the
+         * question, and all it makes us do is ask over TCP, whose answer
+         * is checked. */
         r->ctr.truncated++;
         start_tcp(q);
         return;
     }
+    oasis_dns_tsig_verdict v = tsig_verdict(q, data, len, &m);
+    if (v == OASIS_DNS_TSIG_ERROR) {
+        next_try(q); /* the server itself says it failed */
+        return;
+    }
+    if (v != OASIS_DNS_TSIG_OK)
+        return; /* RFC 8945 5.4: wait on for a signed answer */
     handle_response(q, data, len, &m);
 }
 
@@ -705,10 +795,19 @@ static int bind_random_port(oasis_dns_req *q)
     return OASIS_EADDRINUSE;
 }
 
+/* RFC 8945 5.1: with a key, the query is signed last (after the OPT) and
+ * its MAC kept for the response's check. The buffers have room for it. */
+static void sign_query(oasis_dns_req *q, uint8_t *buf, size_t *n, size_t cap)
+{
+    oasis_dns *r = q->r;
+    if (r->tsig)
+        oasis_dns_tsig_sign(buf, n, cap, r->tsig, wall_now_s(r), q->req_mac);
+}
+
 static int send_udp(oasis_dns_req *q)
 {
     oasis_dns *r = q->r;
-    uint8_t buf[OASIS_DNS_HLEN + OASIS_DNS_MAX_NAME + 4 + OASIS_DNS_OPT_LEN];
+    uint8_t buf[DNS_QUERY_MAX];
     size_t n;
 
     int err = bind_random_port(q);
@@ -718,6 +817,7 @@ static int send_udp(oasis_dns_req *q)
     uint16_t edns = edns_size(q);
     q->edns_sent = edns != 0;
     oasis_dns_query_build(buf, sizeof buf, q->id, &q->cur, q->qtype, edns, &n);
+    sign_query(q, buf, &n, sizeof buf);
     err = oasis_udp_send(r->s, q->port, &q->server, r->cfg.port, buf, n);
     if (err) {
         udp_release(q);
@@ -805,6 +905,11 @@ static void on_tcp_read(oasis_flow *flow, int err, const uint8_t *data, size_t l
         next_try(q);
         return;
     }
+    /* One answer per connection: a refused one ends the try. */
+    if (tsig_verdict(q, q->tbuf + 2, mlen, &m) != OASIS_DNS_TSIG_OK) {
+        next_try(q);
+        return;
+    }
     handle_response(q, q->tbuf + 2, mlen, &m);
 }
 
@@ -841,6 +946,7 @@ static void start_tcp(oasis_dns_req *q)
     uint16_t edns = edns_size(q);
     q->edns_sent = edns != 0;
     oasis_dns_query_build(q->tq + 2, sizeof q->tq - 2, q->id, &q->cur, q->qtype, edns, &n);
+    sign_query(q, q->tq + 2, &n, sizeof q->tq - 2);
     oasis_put16(q->tq, (uint16_t)n);
     oasis_flow *f = NULL;
     int err = oasis_tcp_connect_flow(s, &q->server, r->cfg.port, NULL, on_tcp_connect, q, &f);
@@ -894,6 +1000,8 @@ int oasis_dns_resolve(oasis_dns *r, const char *name, oasis_dns_family family, o
     dns_cache_entry *hit = literal || !r->cache ? NULL : cache_find(r, &key, qtype);
     if (!literal && !hit && r->nservers == 0)
         return OASIS_DNS_ENOSERVERS;
+    if (r->tsig && !r->wall_set)
+        return OASIS_DNS_ENOTIME;
 
     /* RFC 5452 5: a forger gains "if it can force the target resolver to
      * have multiple equivalent (identical QNAME, QTYPE, and QCLASS)
@@ -1024,6 +1132,9 @@ int oasis_dns_destroy(oasis_dns *r)
     oasis_app_leave(s);
     oasis_free(s, r->cache);
     oasis_free(s, r->avoid);
+    if (r->tsig)
+        memset(r->tsig, 0, sizeof *r->tsig); /* the secret does not outlive us */
+    oasis_free(s, r->tsig);
     oasis_free(s, r);
     return OASIS_OK;
 }

@@ -24,6 +24,10 @@ static int read_dns(oasis_metrics_emit *e, void *ud)
         {"SendErrors", c->send_errors, 0},    {"Referrals", c->referrals, 0},
         {"Unreachable", c->unreachable, 0},   {"Oversized", c->oversized, 0},
         {"EdnsFallbacks", c->edns_fallbacks, 0}, {"Coalesced", c->coalesced, 0},
+        {"TsigVerified", c->tsig_verified, 0}, {"TsigUnsigned", c->tsig_unsigned, 0},
+        {"TsigBadKey", c->tsig_badkey, 0},    {"TsigBadSig", c->tsig_badsig, 0},
+        {"TsigBadTime", c->tsig_badtime, 0},  {"TsigBadTrunc", c->tsig_badtrunc, 0},
+        {"TsigErrors", c->tsig_errors, 0},
     };
     for (size_t i = 0; i < sizeof f / sizeof f[0]; i++) {
         int err = f[i].gauge ? oasis_metrics_field_uint(e, f[i].key, f[i].v)

@@ -293,6 +293,8 @@ int oasis_dns_msg_parse(const uint8_t *msg, size_t len, oasis_dns_msg *out)
     out->opt_udp_size = 0;
     out->opt_version = 0;
     out->opt_flags = 0;
+    out->has_tsig = 0;
+    out->tsig_off = 0;
     /* A response (QR) to a standard query (opcode 0) with our one question. */
     if (!(out->flags & OASIS_DNS_F_QR) || ((out->flags >> 11) & 0xf) != 0 || out->qdcount != 1)
         return OASIS_EMALFORMED;
@@ -313,8 +315,9 @@ int oasis_dns_msg_parse(const uint8_t *msg, size_t len, oasis_dns_msg *out)
         oasis_dns_rr rr;
         if ((err = read_rr(msg, len, &off, &rr)) != 0)
             return err;
-        /* RFC 6891 6.1.1: an OPT belongs in the additional section only. */
-        if (rr.type == OASIS_DNS_TYPE_OPT)
+        /* RFC 6891 6.1.1: an OPT belongs in the additional section only;
+         * RFC 8945 5.2: a TSIG too, as its last record. */
+        if (rr.type == OASIS_DNS_TYPE_OPT || rr.type == OASIS_DNS_TYPE_TSIG)
             return OASIS_EMALFORMED;
         if (out->nan < OASIS_DNS_MAX_RR)
             out->an[out->nan++] = rr;
@@ -323,7 +326,7 @@ int oasis_dns_msg_parse(const uint8_t *msg, size_t len, oasis_dns_msg *out)
         oasis_dns_rr rr;
         if ((err = read_rr(msg, len, &off, &rr)) != 0)
             return err;
-        if (rr.type == OASIS_DNS_TYPE_OPT)
+        if (rr.type == OASIS_DNS_TYPE_OPT || rr.type == OASIS_DNS_TYPE_TSIG)
             return OASIS_EMALFORMED;
         if (out->nns < OASIS_DNS_MAX_RR)
             out->ns[out->nns++] = rr;
@@ -334,6 +337,14 @@ int oasis_dns_msg_parse(const uint8_t *msg, size_t len, oasis_dns_msg *out)
             return err;
         if (rr.type == OASIS_DNS_TYPE_OPT && (err = read_opt(msg, len, &rr, out)) != 0)
             return err;
+        if (rr.type == OASIS_DNS_TYPE_TSIG) {
+            /* RFC 8945 5.2: the TSIG RR must be the last record of the
+             * additional section (so there is one at most). */
+            if (i + 1 != out->arcount)
+                return OASIS_EMALFORMED;
+            out->has_tsig = 1;
+            out->tsig_off = rr.name_off;
+        }
     }
     return OASIS_OK;
 }

@@ -23,7 +23,9 @@
 #define OASIS_DNS_TYPE_SOA 6
 #define OASIS_DNS_TYPE_AAAA 28
 #define OASIS_DNS_TYPE_OPT 41   /* RFC 6891 6.1.1 */
+#define OASIS_DNS_TYPE_TSIG 250 /* RFC 8945 4.2 */
 #define OASIS_DNS_CLASS_IN 1
+#define OASIS_DNS_CLASS_ANY 255
 
 #define OASIS_DNS_RCODE_NOERROR 0
 #define OASIS_DNS_RCODE_FORMERR 1
@@ -31,6 +33,7 @@
 #define OASIS_DNS_RCODE_NXDOMAIN 3
 #define OASIS_DNS_RCODE_NOTIMP 4
 #define OASIS_DNS_RCODE_REFUSED 5
+#define OASIS_DNS_RCODE_NOTAUTH 9  /* with a TSIG error (RFC 8945 5.2) */
 #define OASIS_DNS_RCODE_BADVERS 16 /* needs the OPT's extended RCODE (RFC 6891 6.1.3) */
 
 /* Flag bits of the header's second 16-bit word. */
@@ -75,6 +78,10 @@ typedef struct oasis_dns_msg {
     uint16_t opt_udp_size; /* the responder's payload size (its CLASS, 6.2.4) */
     uint8_t opt_version;   /* EDNS version (6.1.3) */
     uint16_t opt_flags;    /* DO and Z: the TTL's low 16 bits */
+    /* A TSIG RR (RFC 8945 4.2), always the last record (read by
+     * dns_tsig_wire.c); the message it signs ends at tsig_off. */
+    int has_tsig;
+    size_t tsig_off;
 } oasis_dns_msg;
 
 /* Text ("a.b.c" or "a.b.c.") to wire form. Refuses (OASIS_EINVAL) an empty
@@ -124,7 +131,8 @@ int oasis_dns_query_build(uint8_t *buf, size_t cap, uint16_t id, const oasis_dns
  * message, an A not 4 or AAAA not 16 octets, a CNAME whose rdata is not
  * exactly one name; an OPT outside the additional section or not owned by
  * the root, a second OPT (6.1.1), options that do not fill its rdata
- * exactly (6.1.2)). */
+ * exactly (6.1.2); a TSIG RR anywhere but last in the additional section,
+ * RFC 8945 5.2). */
 int oasis_dns_msg_parse(const uint8_t *msg, size_t len, oasis_dns_msg *out);
 
 /* SOA rdata: the MINIMUM field (the last 32 bits). Returns 0 or

@@ -3,11 +3,13 @@
  * out of bounds or loops (ASan, the driver's timeout); every name the
  * parser accepted reads again to at most 255 octets of well-formed labels;
  * the RCODE has 12 bits at most, more than the header's 4 only with an OPT;
- * answer extraction follows at most max_cname links. */
+ * answer extraction follows at most max_cname links; a TSIG RR reads within
+ * the message and TSIG's checks of it return a verdict (RFC 8945). */
 #include "fuzz.h"
 
 #include <string.h>
 
+#include "dns/dns_tsig.h"
 #include "dns/dns_wire.h"
 #include "oasis/dns.h"
 #include "oasis/error.h"
@@ -62,6 +64,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         uint32_t min;
         if (m.ns[i].type == 6 && m.ns[i].rclass == 1)
             FUZZ_CHECK(oasis_dns_soa_minimum(data, size, &m.ns[i], &min) == 0);
+    }
+    if (m.has_tsig) {
+        oasis_dns_tsig_rr t;
+        FUZZ_CHECK(m.tsig_off >= OASIS_DNS_HLEN && m.tsig_off < size);
+        if (oasis_dns_tsig_rr_read(data, size, m.tsig_off, &t) == 0) {
+            FUZZ_CHECK(t.mac_off + t.mac_size <= size);
+            FUZZ_CHECK(t.other_off + t.other_len <= size);
+            check_name(&t.name);
+            check_name(&t.alg);
+        }
+        static oasis_dns_tsig_key key;
+        static const uint8_t secret[4] = {1, 2, 3, 4};
+        static const uint8_t req_mac[OASIS_DNS_TSIG_MAC_LEN];
+        if (key.secret_len == 0)
+            FUZZ_CHECK(oasis_dns_tsig_key_init(&key, "k.test", NULL, secret, 4, 300) == 0);
+        oasis_dns_tsig_verdict v = oasis_dns_tsig_check(&key, 1700000000, req_mac, data, size, &m);
+        FUZZ_CHECK(v >= OASIS_DNS_TSIG_OK && v <= OASIS_DNS_TSIG_MALFORMED);
     }
     static const uint16_t types[2] = {OASIS_DNS_TYPE_A, OASIS_DNS_TYPE_AAAA};
     for (int t = 0; t < 2; t++) {

@@ -102,6 +102,22 @@ seeds["edns_opt"] = hdr(0x9999, RESP, 1, 1, 0, 1) + q("example.com") + rr(
 seeds["edns_badvers"] = hdr(0x9A9A, RESP, 1, 0, 0, 1) + q("example.com") + opt(1232, 1)
 seeds["bad_two_opt"] = hdr(0x9B9B, RESP, 1, 0, 0, 2) + q("example.com") + opt() + opt()
 
+# TSIG (RFC 8945 4.2): the last additional record, owned by the key name
+# (k.test, the key fuzz_dns.c checks with), CLASS ANY, TTL 0; an OPT
+# before it. The MAC is made up: the checks run up to the MAC comparison.
+# A hostile one has the TSIG before the OPT.
+def tsig(key="k.test", mac=bytes(range(32)), orig=0x7777, error=0, other=b""):
+    rdata = name("hmac-sha256") + struct.pack("!HIHH", 0, 1700000000, 300, len(mac)) + mac
+    rdata += struct.pack("!HHH", orig, error, len(other)) + other
+    return name(key) + struct.pack("!HHIH", 250, 255, 0, len(rdata)) + rdata
+
+
+seeds["tsig_signed"] = hdr(0x7777, RESP, 1, 1, 0, 2) + q("example.com") + rr(
+    ptr(12), 1, 300, bytes([93, 184, 215, 14])) + opt() + tsig()
+seeds["tsig_badtime_error"] = hdr(0x7778, RESP | 9, 1, 0, 0, 1) + q("example.com") + tsig(
+    orig=0x7778, error=18, other=struct.pack("!HI", 0, 1700000400))
+seeds["bad_tsig_not_last"] = hdr(0x7779, RESP, 1, 0, 0, 2) + q("example.com") + tsig() + opt()
+
 os.makedirs(OUT, exist_ok=True)
 for k, v in seeds.items():
     with open(os.path.join(OUT, k), "wb") as f:
