@@ -382,6 +382,30 @@ static void test_dns_order(void **state)
     assert_int_equal(oasis_ipaddr_to_v4(&out[7]), 8);
 }
 
+/* --tsig [hmac-sha256:]NAME:SECRET, SECRET in base64 (RFC 4648). */
+static void test_tsig_option(void **state)
+{
+    (void)state;
+    net_opts o;
+    net_opts_init(&o);
+    assert_int_equal(cli_tsig_option(&o, "oasis-key:AAECAw=="), 1);
+    assert_string_equal(o.tsig_name, "oasis-key");
+    assert_int_equal(o.tsig_secret_len, 4);
+    const uint8_t want[4] = {0, 1, 2, 3};
+    assert_memory_equal(o.tsig_secret, want, 4);
+    assert_int_equal(cli_tsig_option(&o, "hmac-sha256:k.test.:/+8"), 1);
+    assert_string_equal(o.tsig_name, "k.test.");
+    assert_int_equal(o.tsig_secret_len, 2);
+    assert_int_equal(o.tsig_secret[0], 0xff);
+    assert_int_equal(o.tsig_secret[1], 0xef);
+    assert_int_equal(cli_tsig_option(&o, "nokey"), -1);
+    assert_int_equal(cli_tsig_option(&o, ":AAEC"), -1);        /* no name */
+    assert_int_equal(cli_tsig_option(&o, "k:"), -1);           /* no secret */
+    assert_int_equal(cli_tsig_option(&o, "k:AA$C"), -1);       /* not base64 */
+    assert_int_equal(cli_tsig_option(&o, "k:A"), -1);          /* a dangling digit */
+    assert_int_equal(cli_tsig_option(&o, "hmac-md5:k:AAEC"), -1); /* another algorithm */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -391,6 +415,7 @@ int main(void)
         cmocka_unit_test(arguments), cmocka_unit_test(pattern_bytes),
         cmocka_unit_test(request_line_fields), cmocka_unit_test(request_host_and_names), cmocka_unit_test(ranges),
         cmocka_unit_test(redirects), cmocka_unit_test(exit_codes),
+        cmocka_unit_test(test_tsig_option),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -81,6 +81,10 @@ typedef struct net_opts {
     int ecn;                  /* --ecn N: N + 1 (0: the stack's default) */
     uint64_t tcp_mem;         /* --tcp-mem: cfg.tcp.mem_limit (0: none) */
     int fail_fast;            /* --fail-fast: cfg.tcp.soft_errors_end_connect */
+    /* --tsig [hmac-sha256:]NAME:SECRET (resolve.c): the resolver's TSIG key */
+    char tsig_name[256];
+    uint8_t tsig_secret[OASIS_DNS_TSIG_SECRET_MAX];
+    size_t tsig_secret_len;   /* 0: no --tsig */
 } net_opts;
 
 /* The live network: clock, stack, TAP device and loop. */
@@ -152,6 +156,9 @@ void net_print_counters(const net *n);
 /* ---- host names (resolve.c) ---- */
 /* --dns ADDRESS, IPv4 or IPv6 (repeatable): returns 1, or -1 after saying why. */
 int cli_dns_option(net_opts *o, const char *arg);
+/* --tsig [hmac-sha256:]NAME:SECRET, as dig -y (SECRET in base64): queries
+ * are signed with that key (RFC 8945). 1, or -1 with a message. */
+int cli_tsig_option(net_opts *o, const char *arg);
 /* The resolver's server list, at most OASIS_DNS_MAX_SERVERS into out:
  * the --dns ones when there are any, else the DHCP lease's followed by
  * the RAs' (RFC 8106 5.3.1: DHCP's first). Returns the count. */

@@ -36,6 +36,7 @@ enum {
     OPT_DHCP_TIMEOUT,
     OPT_ECN,
     OPT_FAIL_FAST,
+    OPT_TSIG,
     OPT_TCP_MEM,
 };
 
@@ -60,6 +61,7 @@ const struct option net_long_options[] = {
     {"ecn", required_argument, NULL, OPT_ECN},
     {"tcp-mem", required_argument, NULL, OPT_TCP_MEM},
     {"fail-fast", no_argument, NULL, OPT_FAIL_FAST},
+    {"tsig", required_argument, NULL, OPT_TSIG},
     {NULL, 0, NULL, 0},
 };
 
@@ -93,6 +95,9 @@ const char net_options_help[] =
     "                    (default), on: fail without them\n"
     "  --dns ADDRESS     DNS server for host names, IPv4 or IPv6 (repeatable;\n"
     "                    overrides those of DHCP and of routers' RAs)\n"
+    "  --tsig [hmac-sha256:]NAME:SECRET  sign DNS queries with this TSIG key\n"
+    "                    (RFC 8945; SECRET in base64, as dig -y and BIND's key\n"
+    "                    files); only answers signed with it are taken\n"
     "  --no-ipv6         IPv4 only (default: IPv6 too, with a link-local address,\n"
     "                    DAD and SLAAC from router advertisements)\n"
     "  --addr6 A::B/N    a static IPv6 address besides (DAD runs on it)\n"
@@ -219,6 +224,8 @@ int net_opts_handle(net_opts *o, int code, const char *arg)
     case OPT_FAIL_FAST:
         o->fail_fast = 1;
         return 1;
+    case OPT_TSIG:
+        return cli_tsig_option(o, arg);
     default:
         return 0;
     }

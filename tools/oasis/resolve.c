@@ -11,6 +11,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 /* How long one name may take: 2 rounds over up to 8 servers, 1 + 2 s each,
  * plus TCP after truncation, fits. */
@@ -29,6 +30,51 @@ int cli_dns_option(net_opts *o, const char *arg)
         return -1;
     }
     o->dns[o->ndns++] = a;
+    return 1;
+}
+
+/* RFC 4648 base64 (padding optional) into out; the length, or -1. */
+static long base64_decode(const char *in, uint8_t *out, size_t cap)
+{
+    static const char digits[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    uint32_t acc = 0;
+    size_t n = 0, bits = 0;
+    const char *p = in;
+    for (; *p && *p != '='; p++) {
+        const char *d = strchr(digits, *p);
+        if (!d || !*p)
+            return -1;
+        acc = acc << 6 | (uint32_t)(d - digits);
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            if (n == cap)
+                return -1;
+            out[n++] = (uint8_t)(acc >> bits);
+        }
+    }
+    while (*p == '=')
+        p++;
+    return *p || bits >= 6 ? -1 : (long)n;
+}
+
+int cli_tsig_option(net_opts *o, const char *arg)
+{
+    const char *name = arg;
+    if (strncmp(arg, "hmac-sha256:", 12) == 0)
+        name = arg + 12;
+    const char *colon = strrchr(name, ':');
+    size_t nl = colon ? (size_t)(colon - name) : 0;
+    long sl = colon ? base64_decode(colon + 1, o->tsig_secret, sizeof o->tsig_secret) : -1;
+    if (nl == 0 || nl >= sizeof o->tsig_name || strchr(name, ':') != colon || sl <= 0) {
+        fprintf(stderr, "oasis: invalid --tsig '%s' (want [hmac-sha256:]NAME:BASE64SECRET)\n",
+                arg);
+        return -1;
+    }
+    memcpy(o->tsig_name, name, nl);
+    o->tsig_name[nl] = '\0';
+    o->tsig_secret_len = (size_t)sl;
     return 1;
 }
 
@@ -62,11 +108,23 @@ static int make_resolver(net *n)
 {
     if (n->dns)
         return 0;
-    int err = oasis_dns_create(n->stack, NULL, &n->dns);
+    oasis_dns_config cfg;
+    oasis_dns_tsig tsig = {0};
+    oasis_dns_config_init(&cfg);
+    if (n->opt.tsig_secret_len) {
+        tsig.key_name = n->opt.tsig_name;
+        tsig.secret = n->opt.tsig_secret;
+        tsig.secret_len = n->opt.tsig_secret_len;
+        cfg.tsig = &tsig;
+    }
+    int err = oasis_dns_create(n->stack, &cfg, &n->dns);
     if (err) {
         fprintf(stderr, "oasis: cannot create the resolver: %s\n", oasis_strerror(err));
         return -1;
     }
+    /* TSIG signs the wall-clock time, which only the OS knows here. */
+    if (n->opt.tsig_secret_len)
+        oasis_dns_set_time(n->dns, (uint64_t)time(NULL));
     return cli_dns_refresh(n);
 }
 
@@ -164,6 +222,16 @@ int cli_resolve_addr(net *n, const char *name, int v4_only, oasis_ipaddr *addr)
     if (l.status == OASIS_DNS_ENODATA && !v4_only &&
         lookup_family(n, name, first == OASIS_DNS_INET ? OASIS_DNS_INET6 : OASIS_DNS_INET, &l) != 0)
         return -1;
+    if (n->opt.verbose && n->opt.tsig_secret_len) {
+        const oasis_dns_counters *c = oasis_dns_get_counters(n->dns);
+        fprintf(stderr,
+                "oasis: tsig verified %llu, unsigned %llu, badkey %llu, badsig %llu, "
+                "badtime %llu, badtrunc %llu, errors %llu\n",
+                (unsigned long long)c->tsig_verified, (unsigned long long)c->tsig_unsigned,
+                (unsigned long long)c->tsig_badkey, (unsigned long long)c->tsig_badsig,
+                (unsigned long long)c->tsig_badtime, (unsigned long long)c->tsig_badtrunc,
+                (unsigned long long)c->tsig_errors);
+    }
     if (l.status) {
         fprintf(stderr, "oasis: cannot resolve '%s': %s\n", name, oasis_dns_strerror(l.status));
         return -1;
