@@ -2670,11 +2670,12 @@ typedef struct tsig_how {
     uint16_t error;       /* TSIG Error */
     int flip;             /* flip a bit of the MAC */
     int none;             /* no TSIG RR at all */
+    uint64_t other_time;  /* non-zero: Other Data, a 48-bit time (BADTIME's, 5.2.3) */
 } tsig_how;
 
 static tsig_how tsig_good(void)
 {
-    tsig_how h = {tsig_key_name, "hmac-sha256", tsig_secret, 0, 300, 32, 0, 0, 0};
+    tsig_how h = {tsig_key_name, "hmac-sha256", tsig_secret, 0, 300, 32, 0, 0, 0, 0};
     return h;
 }
 
@@ -2701,7 +2702,10 @@ static void tsig_sign_reply(pkt *out, const uint8_t *q, size_t qlen, const tsig_
     if (h->none)
         return;
     uint64_t ts = (uint64_t)((int64_t)TSIG_NOW + h->skew);
-    uint8_t v[12], mac[32], sz[2];
+    uint8_t v[12], mac[32], sz[2], other[6];
+    uint16_t olen = h->other_time ? 6 : 0;
+    oasis_put16(other, (uint16_t)(h->other_time >> 32));
+    oasis_put32(other + 2, (uint32_t)h->other_time);
     oasis_hmac_sha256 c;
     /* RFC 8945 4.3.2: request MAC (size first), the response without its
      * TSIG, then the variables of 4.3.3. */
@@ -2719,8 +2723,9 @@ static void tsig_sign_reply(pkt *out, const uint8_t *q, size_t qlen, const tsig_
     oasis_put32(v + 2, (uint32_t)ts);
     oasis_put16(v + 6, h->fudge);
     oasis_put16(v + 8, h->error);
-    oasis_put16(v + 10, 0);
+    oasis_put16(v + 10, olen);
     oasis_hmac_sha256_update(&c, v, 12);
+    oasis_hmac_sha256_update(&c, other, olen);
     oasis_hmac_sha256_final(&c, mac);
     if (h->flip)
         mac[3] ^= 0x10;
@@ -2731,7 +2736,7 @@ static void tsig_sign_reply(pkt *out, const uint8_t *q, size_t qlen, const tsig_
     p16(out, OASIS_DNS_TYPE_TSIG);
     p16(out, OASIS_DNS_CLASS_ANY);
     p32(out, 0);
-    p16(out, (uint16_t)(alg.len + 16 + h->mac_size));
+    p16(out, (uint16_t)(alg.len + 16 + h->mac_size + olen));
     pbytes(out, alg.b, alg.len);
     p16(out, (uint16_t)(ts >> 32));
     p32(out, (uint32_t)ts);
@@ -2740,7 +2745,8 @@ static void tsig_sign_reply(pkt *out, const uint8_t *q, size_t qlen, const tsig_
     pbytes(out, mac, h->mac_size);
     p16(out, oasis_get16(q)); /* Original ID */
     p16(out, h->error);
-    p16(out, 0);
+    p16(out, olen);
+    pbytes(out, other, olen);
     oasis_put16(out->b + 10, (uint16_t)(oasis_get16(out->b + 10) + 1));
 }
 
@@ -3046,13 +3052,17 @@ static void test_tsig_time_follows_stack_clock(void **state)
 }
 
 /* A verified answer whose TSIG Error is set (the server's signed BADTIME,
- * 5.3.2): it is the server speaking; the next server is asked at once. */
+ * 5.3.2): it is the server speaking; the next server is asked at once.
+ * Its Other Data says the server's time is an hour ahead: 5.4.3, the
+ * client "MUST NOT adjust any clocks" on it; the next answer, signed at
+ * our time, still verifies. */
 static int ans_signed_badtime_first(net3 *n, int server, const uint8_t *q, size_t qlen, pkt *out)
 {
     if (server == 1)
         return ans_tsig_good(n, server, q, qlen, out);
     tsig_how h = tsig_good();
     h.error = 18;
+    h.other_time = TSIG_NOW + 3600;
     reply_head(out, q, qlen, RESP | OASIS_DNS_RCODE_NOTAUTH, 0, 0);
     tsig_sign_reply(out, q, qlen, &h);
     return 1;
