@@ -684,12 +684,11 @@ static void test_prr_ss_10pkt_lost_1(void **state)
 /* fast_recovery/prr-ss-30pkt-lost1_4.pkt (and Linux's copy): segments
  * 1-4 of 10 lost. On the third SACK, three segments are SACKed above
  * each of 1-4, so RFC 6675 IsLost holds for all four; pipe (3) is below
- * ssthresh (7) and PRR's slow-start bound (RFC 6937 SSRB: DeliveredData
- * + 1 MSS) lets two go on that ACK and two on the next. Linux sends one
- * per ACK there: it uses the conservative bound unless snd.una advances
- * (its "SafeACK", since RFC 9937), a choice RFC 6937 leaves open. The
- * first partial ACK then allows RFC 6675's rescue retransmission (NextSeg
- * rule 4: the highest unSACKed segment, 3001:4001), which Linux does not
+ * ssthresh (7). The SACKs advance no snd.una, so no SafeACK (RFC 9937 4):
+ * PRR-CRB sends what each delivers, one segment per ACK, 1-4 on four
+ * ACKs, as the script. The first partial ACK (a SafeACK) gives nothing to
+ * send; the second allows RFC 6675's rescue retransmission (NextSeg rule
+ * 4: the highest unSACKed segment, 3001:4001), which Linux does not
  * have. As in the script, recovery ends with cwnd = ssthresh = 7 MSS and
  * the next write sends 7 segments at once. */
 static void test_prr_ss_30pkt_lost1_4(void **state)
@@ -706,13 +705,13 @@ static void test_prr_ss_30pkt_lost1_4(void **state)
     pd_sack(&x, 1, 4001, 6001);
     pd_none(&x);
     pd_sack(&x, 1, 4001, 7001);
-    expect_segs(&x, SEGS(1, 1001));
+    expect_segs(&x, SEGS(1));
     pd_sack(&x, 1, 4001, 8001);
-    expect_segs(&x, SEGS(2001, 3001));
+    expect_segs(&x, SEGS(1001));
     pd_sack(&x, 1, 4001, 9001);
-    pd_none(&x);
+    expect_segs(&x, SEGS(2001));
     pd_sack(&x, 1, 4001, 10001);
-    pd_none(&x);
+    expect_segs(&x, SEGS(3001));
     adv(&x, 10);
     pd_sack(&x, 1001, 4001, 10001);
     pd_none(&x);
@@ -731,15 +730,17 @@ static void test_prr_ss_30pkt_lost1_4(void **state)
 
 /* fast_recovery/prr-ss-30pkt-lost-1_4-11_16.pkt (and Linux's copy): 20
  * segments written, 1-4 and 11-16 lost. The first two SACKs each let a
- * new segment out (limited transmit, RFC 3042, as the script). From the
- * third, Oasis differs: SSRB sends 1-4 in three ACKs where Linux takes
- * four (see prr-ss-30pkt-lost1_4), so every later segment leaves one ACK
- * earlier. Then "ack 1001, SACK 2001:12001" shows the retransmissions of
- * 2001-4001 delivered and the one of 1001:2001 (sent 2 ms before them)
- * not: Linux's RACK calls that retransmission lost and resends it; in
- * Oasis RACK marks it too, but RFC 6675 NextSeg only resends above
- * HighRxt, so it waits for the RTO (recorded in docs/packetdrill.md).
- * Oasis sends new data there instead, within PRR's budget. */
+ * new segment out (limited transmit, RFC 3042), the next four one
+ * retransmission each and the two after one new segment each (PRR-CRB:
+ * no SafeACK, RFC 9937 4); "ack 1001" advances snd.una with no further
+ * loss, a SafeACK: PRR-SSRB sends two (14001:16001), as the script. Then
+ * "ack 1001, SACK 2001:12001" shows the retransmissions of 2001-4001
+ * delivered and the one of 1001:2001 (sent 2 ms before them) not: Linux's
+ * RACK calls that retransmission lost and resends it; in Oasis RACK marks
+ * it too, but RFC 6675 NextSeg only resends above HighRxt, so it waits
+ * for the RTO (recorded in docs/packetdrill.md). Oasis sends new data
+ * there instead, within PRR's budget, so each later segment leaves one
+ * ACK earlier. */
 static void test_prr_ss_30pkt_lost_1_4_11_16(void **state)
 {
     (void)state;
@@ -754,23 +755,20 @@ static void test_prr_ss_30pkt_lost_1_4_11_16(void **state)
     adv(&x, 2);
     pd_sack(&x, 1, 4001, 6001);
     expect_segs(&x, SEGS(11001));
-    adv(&x, 2);
-    pd_sack(&x, 1, 4001, 7001);
-    expect_segs(&x, SEGS(1, 1001));
-    adv(&x, 2);
-    pd_sack(&x, 1, 4001, 8001);
-    expect_segs(&x, SEGS(2001));
-    adv(&x, 2);
-    pd_sack(&x, 1, 4001, 9001);
-    expect_segs(&x, SEGS(3001));
-    for (uint32_t k = 10001; k <= 12001; k += 1000) {
+    for (uint32_t k = 7001; k <= 10001; k += 1000) {
         adv(&x, 2);
         pd_sack(&x, 1, 4001, k);
-        expect_segs(&x, SEGS(k + 2000));
+        expect_segs(&x, SEGS(k - 7000)); /* 1, 1001, 2001, 3001 */
     }
+    adv(&x, 2);
+    pd_sack(&x, 1, 4001, 11001);
+    expect_segs(&x, SEGS(12001));
+    adv(&x, 2);
+    pd_sack(&x, 1, 4001, 12001);
+    expect_segs(&x, SEGS(13001));
     adv(&x, 10);
     pd_sack(&x, 1001, 4001, 12001);
-    expect_segs(&x, SEGS(15001));
+    expect_segs(&x, SEGS(14001, 15001));
     adv(&x, 2);
     pd_sack(&x, 1001, 2001, 12001);
     expect_segs(&x, SEGS(16001, 17001));
@@ -784,16 +782,18 @@ static void test_prr_ss_30pkt_lost_1_4_11_16(void **state)
 }
 
 /* fast_recovery/prr-ss-ack-below-snd_una-cubic.pkt (and Linux's copy):
- * 1, 4001:5001 and 7001:8001 lost. The script's point: an ACK that
- * arrives reordered, its cumulative ACK below snd_una, still has its SACK
- * blocks used (RFC 6675 keeps the scoreboard from every ACK's SACK
- * information), and the 2 MSS it newly SACKs let PRR send. Oasis does
- * that (7001:8001 and new data 10001:11001, as the script) and adds the
- * rescue retransmission (RFC 6675 NextSeg rule 4, 9001:10001) allowed
- * since the partial ACK of 4001. Earlier, as in prr-ss-30pkt-lost1_4,
- * SSRB sends the fast retransmit together with 3001:4001, which RACK
- * (reo_wnd 0 once three segments are SACKed, RFC 8985 6.2) has marked
- * lost; the partial ACK then sends 4001:7001 as the script. */
+ * 1, 4001:5001 and 7001:8001 lost. The third SACK starts recovery with
+ * the fast retransmit alone (PRR-CRB, no SafeACK, RFC 9937 4), as the
+ * script. The ACK of 4001 advances snd.una, but Oasis's RACK marks
+ * 9001:10001 lost on it (RACK.rtt is that of the most recently sent
+ * segment delivered, the retransmission of 1, 12 ms; RFC 8985 6.2), a
+ * further loss: no SafeACK, PRR-CRB sends the 2 MSS delivered (4001:6001)
+ * where Linux sends 3 (4001:7001): its RACK.rtt is that of the last
+ * segment its walk acknowledged (3001:4001, 22 ms), so it marks nothing
+ * and takes the SafeACK. The script's point holds: the reordered ACK
+ * below snd_una still has its SACK blocks used and the 2 MSS it newly
+ * SACKs let PRR send two segments, the lost 7001:8001 and, Oasis having
+ * marked it lost, 9001:10001 (Linux: new data, 10001:11001). */
 static void test_prr_ss_ack_below_snd_una(void **state)
 {
     (void)state;
@@ -807,15 +807,15 @@ static void test_prr_ss_ack_below_snd_una(void **state)
     pd_sack(&x, 1, 1001, 3001);
     pd_none(&x);
     pd_in(&x, A, 1, 1, 0, (uint32_t[]){1001, 3001, 8001, 9001}, 2);
-    expect_segs(&x, SEGS(1, 3001));
+    expect_segs(&x, SEGS(1));
     adv(&x, 12);
     pd_sack(&x, 4001, 8001, 9001);
-    expect_segs(&x, SEGS(4001, 5001, 6001));
+    expect_segs(&x, SEGS(4001, 5001));
     pd_write(&x, 10000);
     pd_none(&x);
     adv(&x, 2);
     pd_sack(&x, 3001, 5001, 7001);
-    expect_segs(&x, SEGS(7001, 9001, 10001));
+    expect_segs(&x, SEGS(7001, 9001));
     fx_fini(&x);
 }
 

@@ -1,5 +1,6 @@
-/* PRR (RFC 6937, PRR-SSRB): the sending budget sndcnt on each ACK of a
- * recovery, figures from the RFC's examples (units of one MSS unless said). */
+/* PRR (RFC 9937, which obsoletes RFC 6937): the sending budget sndcnt on
+ * each ACK of a recovery, figures from RFC 6937's examples (units of one
+ * MSS unless said), and on a flow with hand-built ACKs. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,8 +16,9 @@
 
 #define PORT 80
 #define MSS 1000u
+#define MS OASIS_NS_PER_MS
 
-/* ---- PRR (RFC 6937) ------------------------------------------------------- */
+/* ---- the budget (pure) ------------------------------------------------------ */
 
 /* RFC 6937 section 6 example: 20 segments in flight, one lost, ssthresh
  * 10: PRR sends one segment for every two delivered, spreading the
@@ -27,7 +29,7 @@ static void test_prr_proportional(void **state)
     uint32_t recover_fs = 20, ssthresh = 10, pipe = 19, out = 1, delivered = 0;
     while (pipe > ssthresh) {
         delivered += 1;
-        uint32_t snd = oasis_prr_sndcnt(delivered, out, recover_fs, ssthresh, pipe, 1, 1);
+        uint32_t snd = oasis_prr_sndcnt(delivered, out, recover_fs, ssthresh, pipe, 1, 0, 1);
         assert_true(snd <= 1);
         out += snd;
         pipe += snd;
@@ -36,21 +38,37 @@ static void test_prr_proportional(void **state)
         assert_int_equal(out, (delivered * ssthresh + recover_fs - 1) / recover_fs);
     }
     assert_int_equal(delivered, 16);
-    assert_int_equal(oasis_prr_sndcnt(2, 1, 20, 10, 18, 1, 1), 0);
-    assert_int_equal(oasis_prr_sndcnt(3, 1, 20, 10, 17, 1, 1), 1);
+    assert_int_equal(oasis_prr_sndcnt(2, 1, 20, 10, 18, 1, 0, 1), 0);
+    assert_int_equal(oasis_prr_sndcnt(3, 1, 20, 10, 17, 1, 0, 1), 1);
+    /* above ssthresh a SafeACK changes nothing */
+    assert_int_equal(oasis_prr_sndcnt(3, 1, 20, 10, 17, 1, 1, 1), 1);
 }
 
-/* Pipe at or below ssthresh (heavy loss): slow-start reduction bound,
- * at most one MSS more than delivered, never above ssthresh. */
+/* Pipe at or below ssthresh (heavy loss), on a SafeACK: slow-start
+ * reduction bound, at most one MSS more than delivered, never above
+ * ssthresh. */
 static void test_prr_ssrb(void **state)
 {
     (void)state;
     /* pipe 4, ssthresh 10: delivered 2, prr_delivered 6, prr_out 5 */
-    assert_int_equal(oasis_prr_sndcnt(6, 5, 20, 10, 4, 2, 1), 3);
+    assert_int_equal(oasis_prr_sndcnt(6, 5, 20, 10, 4, 2, 1, 1), 3);
     /* the bound is ssthresh - pipe */
-    assert_int_equal(oasis_prr_sndcnt(30, 5, 20, 10, 8, 2, 1), 2);
+    assert_int_equal(oasis_prr_sndcnt(30, 5, 20, 10, 8, 2, 1, 1), 2);
     /* bytes */
-    assert_int_equal(oasis_prr_sndcnt(6000, 5000, 20000, 10000, 4000, 2000, 1000), 3000);
+    assert_int_equal(oasis_prr_sndcnt(6000, 5000, 20000, 10000, 4000, 2000, 1, 1000), 3000);
+}
+
+/* RFC 9937 4: on any other ACK the conservative bound, PRR-CRB as 9937
+ * has it: what was delivered (by this ACK, or since recovery began and not
+ * yet sent), no MSS more. */
+static void test_prr_crb_unless_safe_ack(void **state)
+{
+    (void)state;
+    assert_int_equal(oasis_prr_sndcnt(6, 5, 20, 10, 4, 2, 0, 1), 2);
+    assert_int_equal(oasis_prr_sndcnt(9, 5, 20, 10, 4, 2, 0, 1), 4);
+    assert_int_equal(oasis_prr_sndcnt(30, 5, 20, 10, 8, 2, 0, 1), 2);
+    assert_int_equal(oasis_prr_sndcnt(6000, 5000, 20000, 10000, 4000, 2000, 0, 1000), 2000);
+    assert_int_equal(oasis_prr_sndcnt(6000, 7000, 20000, 10000, 4000, 0, 0, 1000), 0);
 }
 
 /* ---- on a flow ---------------------------------------------------------------- */
@@ -103,12 +121,137 @@ static void test_prr_paces_recovery_on_flow(void **state)
     th_app_fini(&a);
 }
 
+/* ---- SafeACK on a flow (RFC 9937 4) ------------------------------------------ */
+
+typedef struct fx {
+    tcp_harness h;
+    th_app a;
+    uint32_t iss;
+} fx;
+
+/* Passive open with MSS 1000 and SACK, the handshake's ACK 40 ms after
+ * our SYN-ACK (an RTT sample: RACK's min_RTT, a PTO beyond this test's
+ * ACKs); n segments written (IW10 sends ten), their copies dropped; 10 ms
+ * later the first ACK may come. */
+static void fx_open(fx *x, uint32_t n)
+{
+    th_init(&x->h, NULL);
+    th_app_init(&x->a);
+    oasis_tcp_hdr syn = th_seg(TH_PPORT, PORT, OASIS_TCP_SYN, TH_PISN, 0);
+    syn.has_mss = 1;
+    syn.mss = MSS;
+    syn.sack_permitted = 1;
+    assert_int_equal(oasis_tcp_listen(x->h.s, PORT, NULL, th_accept_cb, &x->a), 0);
+    th_inject(&x->h, &syn);
+    oasis_tcp_hdr r;
+    assert_true(th_pop(&x->h, &r));
+    x->iss = r.seq;
+    th_advance(&x->h, 40 * MS);
+    oasis_tcp_hdr ack = th_seg(TH_PPORT, PORT, OASIS_TCP_ACK, TH_PISN + 1, x->iss + 1);
+    th_inject(&x->h, &ack);
+    th_poll(&x->h);
+    assert_non_null(x->a.flow);
+    static uint8_t big[64 * MSS];
+    assert_true(n * MSS <= sizeof big);
+    assert_int_equal(oasis_tcp_write(x->a.flow, big, n * MSS, NULL, NULL), 0);
+    th_clear(&x->h);
+    th_advance(&x->h, 10 * MS);
+}
+
+static void fx_fini(fx *x)
+{
+    th_fini(&x->h);
+    th_app_fini(&x->a);
+}
+
+static uint32_t sg(const fx *x, uint32_t i) { return x->iss + 1 + i * MSS; }
+
+/* An ACK of everything below segment ack, SACKing segments [l, r) of each
+ * pair in lr. */
+static void fx_ack(fx *x, uint32_t ack, int nb, const uint32_t *lr)
+{
+    oasis_tcp_hdr a = th_seg(TH_PPORT, PORT, OASIS_TCP_ACK, TH_PISN + 1, sg(x, ack));
+    a.sack_count = (uint8_t)nb;
+    for (int k = 0; k < nb; k++) {
+        a.sack[k].left = sg(x, lr[2 * k]);
+        a.sack[k].right = sg(x, lr[2 * k + 1]);
+    }
+    th_inject(&x->h, &a);
+}
+
+/* Exactly the full segments numbered in want[0..n) went out, then none. */
+static void fx_sent(fx *x, const uint32_t *want, int n)
+{
+    oasis_tcp_hdr r;
+    for (int i = 0; i < n; i++) {
+        assert_true(th_pop(&x->h, &r));
+        assert_int_equal(r.seq, sg(x, want[i]));
+        assert_int_equal(r.payload_len, MSS);
+    }
+    assert_false(th_pop(&x->h, &r));
+}
+
+#define SENT(x, ...) \
+    fx_sent(x, (const uint32_t[]){__VA_ARGS__}, (int)(sizeof((uint32_t[]){__VA_ARGS__}) / 4))
+
+/* Ten out, segments 0-5 lost, NewReno (ssthresh 5 MSS). ACKs 1 and 2
+ * SACK 6 and 7 and send 10 and 11 (limited transmit, RFC 3042). ACK 3
+ * SACKs 8: IsLost(0), recovery; pipe 3 MSS (9-11) is below ssthresh. By
+ * hand, RFC 9937 6 in MSS:
+ * - ACK 3 (SACK only, no SafeACK): CRB, max(1 - 0, 1) = 1: the fast
+ *   retransmit alone (6937's SSRB sent 0 and 1);
+ * - ACK 4 SACKs 9: CRB, max(2 - 1, 1) = 1: segment 1;
+ * - ACK 5, 10 ms later, acknowledges segment 0: snd.una advances, nothing
+ *   more is lost (RACK: 10 and 11 went with the retransmission; 1-5 were
+ *   lost already): SafeACK, SSRB max(3 - 2, 1) + 1 = 2 = ssthresh - pipe
+ *   (5 - 3): segments 2 and 3;
+ * - ACK 6, 10 ms later, acknowledges 1 and SACKs 11, and RACK judges 10
+ *   (sent before 11, an RTT ago) lost: snd.una advanced but a further
+ *   loss is indicated, no SafeACK: CRB, max(5 - 4, 2) = 2 with room for 3
+ *   (pipe 2: the retransmissions of 2 and 3): segments 4 and 5, not 10;
+ * - ACK 7, 10 ms later, acknowledges 2 and SACKs the retransmission of 5:
+ *   RACK judges those of 3 and 4, sent before it an RTT ago, lost: a lost
+ *   retransmission, no SafeACK although the lost prefix (up to 10) does
+ *   not grow: CRB, max(7 - 6, 2) = 2 of room for 3 (pipe 2: the
+ *   retransmissions of 3 and 4, RFC 6675 counts them): the lost 10 and
+ *   new data 12, not 13. */
+static void test_prr_safe_ack_on_flow(void **state)
+{
+    (void)state;
+    fx x;
+    fx_open(&x, 30);
+    oasis_flow *f = x.a.flow;
+    fx_ack(&x, 0, 1, (uint32_t[]){6, 7});
+    SENT(&x, 10);
+    fx_ack(&x, 0, 1, (uint32_t[]){6, 8});
+    SENT(&x, 11);
+    fx_ack(&x, 0, 1, (uint32_t[]){6, 9});
+    assert_true(oasis_recovery_fast(f));
+    assert_int_equal(f->ext->cc.ssthresh, 5 * MSS);
+    SENT(&x, 0);
+    fx_ack(&x, 0, 1, (uint32_t[]){6, 10});
+    SENT(&x, 1);
+    th_advance(&x.h, 10 * MS);
+    fx_ack(&x, 1, 1, (uint32_t[]){6, 10});
+    SENT(&x, 2, 3);
+    th_advance(&x.h, 10 * MS);
+    fx_ack(&x, 2, 2, (uint32_t[]){6, 10, 11, 12});
+    SENT(&x, 4, 5);
+    th_advance(&x.h, 10 * MS);
+    fx_ack(&x, 3, 2, (uint32_t[]){5, 10, 11, 12});
+    SENT(&x, 10, 12);
+    assert_true(oasis_recovery_fast(f));
+    fx_fini(&x);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_prr_proportional),
         cmocka_unit_test(test_prr_ssrb),
+        cmocka_unit_test(test_prr_crb_unless_safe_ack),
         cmocka_unit_test(test_prr_paces_recovery_on_flow),
+        cmocka_unit_test(test_prr_safe_ack_on_flow),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -142,6 +142,27 @@ static void test_sb_is_lost_and_pipe(void **state)
     assert_false(oasis_sb_is_lost(&sb, 3000, 4 * MSS));
 }
 
+/* Where the DupThresh losses end (RFC 9937's SafeACK asks whether an ACK
+ * moved it): the start of the SACKed range above the highest hole IsLost
+ * holds for; una when none. */
+static void test_sb_dupthresh_end(void **state)
+{
+    (void)state;
+    oasis_sack_sb sb;
+    int two[] = {1, 2};
+    sb_ten(&sb, two, 2);
+    assert_int_equal(oasis_sb_dupthresh_end(&sb, 0, MSS), 0);
+    int spread[] = {2, 5, 8};
+    sb_ten(&sb, spread, 3);
+    /* hole 0-1 has three ranges above, 3-4 two (2 MSS: not more) */
+    assert_int_equal(oasis_sb_dupthresh_end(&sb, 0, MSS), 2000);
+    int more[] = {2, 5, 6, 8};
+    sb_ten(&sb, more, 4);
+    assert_int_equal(oasis_sb_dupthresh_end(&sb, 0, MSS), 5000);
+    /* una past the lost holes: nothing lost below it counts */
+    assert_int_equal(oasis_sb_dupthresh_end(&sb, 7000, MSS), 7000);
+}
+
 static void test_sb_next_seg(void **state)
 {
     (void)state;
@@ -466,6 +487,7 @@ int main(void)
         cmocka_unit_test(test_is_dsack),
         cmocka_unit_test(test_sb_is_bounded_and_wraps),
         cmocka_unit_test(test_sb_is_lost_and_pipe),
+        cmocka_unit_test(test_sb_dupthresh_end),
         cmocka_unit_test(test_sb_next_seg),
         cmocka_unit_test_setup_teardown(test_sack_recovery_resends_holes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sack_reneging_then_rto, setup, teardown),

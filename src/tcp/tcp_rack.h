@@ -61,6 +61,7 @@ typedef struct oasis_rack {
     uint64_t rtt_ns;         /* RACK.rtt */
     uint32_t lost_below;     /* every unSACKed byte below is deemed lost */
     uint32_t marked;         /* segments RACK marked lost (tests and stats) */
+    uint32_t marked_rtx;     /* of which retransmissions (a lost retransmission) */
 } oasis_rack;
 
 static inline void oasis_rack_rtt_sample(oasis_rack *r, uint64_t rtt_ns)

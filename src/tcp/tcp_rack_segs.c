@@ -230,6 +230,8 @@ uint32_t oasis_rack_detect(oasis_rack *r, uint64_t now, uint64_t reo_wnd, uint64
                 r->lost_below = g->end;
             r->lost_valid = 1;
             r->marked++;
+            if (g->flags & OASIS_RACK_RETRANS)
+                r->marked_rtx++;
             lost++;
         } else if (deadline - now > *wait) {
             *wait = deadline - now;

@@ -18,9 +18,13 @@
  *   highest SACK, rule 4 one rescue retransmission per recovery of the
  *   highest unSACKed segment (RescueRxt; HighRxt does not move). A
  *   cumulative ACK of RecoveryPoint ends recovery with cwnd = ssthresh.
- * - RFC 6937 PRR-SSRB paces every byte sent during SACK recovery:
- *   DeliveredData = (change in snd.una) + (change in SACKed bytes), the
- *   latter signed; prr_out counts retransmissions and new data alike.
+ * - RFC 9937 PRR (which obsoletes RFC 6937) paces every byte sent during
+ *   SACK recovery (section 6): DeliveredData = (change in snd.una) +
+ *   (change in SACKed bytes), the latter signed; prr_out counts
+ *   retransmissions and new data alike. Once pipe is down to ssthresh,
+ *   PRR-CRB (send what was delivered) by default and PRR-SSRB's extra MSS
+ *   only on a SafeACK: one that advances snd.una and indicates no further
+ *   loss (section 4; 6937 used SSRB on every ACK).
  * - RFC 8985: RACK marks (tcp_rack_segs.c) feed IsLost and NextSeg; its
  *   reorder timer can start recovery without an ACK (oasis_recovery_losses).
  * - RFC 6298 5.4-5.7 / RFC 5681 3.1: a timeout abandons fast recovery and
@@ -120,10 +124,11 @@ int oasis_recovery_fast(const oasis_flow *f)
 
 int oasis_recovery_any(const oasis_flow *f) { return f->ext->rec.state != OASIS_REC_OPEN; }
 
-/* ---- PRR (RFC 6937) --------------------------------------------------------- */
+/* ---- PRR (RFC 9937) --------------------------------------------------------- */
 
 uint32_t oasis_prr_sndcnt(uint32_t prr_delivered, uint32_t prr_out, uint32_t recover_fs,
-                          uint32_t ssthresh, uint32_t pipe, uint32_t delivered, uint32_t mss)
+                          uint32_t ssthresh, uint32_t pipe, uint32_t delivered, int safe_ack,
+                          uint32_t mss)
 {
     if (pipe > ssthresh) {
         /* Proportional: spread the reduction over one round trip. */
@@ -131,10 +136,13 @@ uint32_t oasis_prr_sndcnt(uint32_t prr_delivered, uint32_t prr_out, uint32_t rec
         uint64_t t = ((uint64_t)prr_delivered * ssthresh + fs - 1) / fs;
         return t > prr_out ? (uint32_t)(t - prr_out) : 0;
     }
-    /* Slow-start reduction bound: grow back to ssthresh, at most one MSS
-     * more than what was delivered. */
+    /* Grow back to ssthresh: by what was delivered (PRR-CRB), one MSS
+     * more (PRR-SSRB) only on a SafeACK, so that heavy loss or a lost
+     * retransmission is not answered with a burst (RFC 9937 4). */
     uint32_t limit = max_u32(prr_delivered > prr_out ? prr_delivered - prr_out : 0, delivered);
-    return min_u32(ssthresh - pipe, limit + mss);
+    if (safe_ack)
+        limit += mss;
+    return min_u32(ssthresh - pipe, limit);
 }
 
 static uint32_t prr_out(const oasis_flow *f)
@@ -154,14 +162,14 @@ static uint32_t budget(const oasis_flow *f)
     return f->ext->rec.sndcnt > used ? f->ext->rec.sndcnt - used : 0;
 }
 
-static void prr_step(oasis_flow *f, uint32_t delivered)
+static void prr_step(oasis_flow *f, uint32_t delivered, int safe_ack)
 {
     oasis_recovery *rc = &f->ext->rec;
     uint32_t mss = oasis_tcp_eff_mss(f);
     rc->prr_delivered += delivered;
     uint32_t out = prr_out(f);
     uint32_t snd = oasis_prr_sndcnt(rc->prr_delivered, out, rc->recover_fs, f->ext->cc.ssthresh,
-                                    pipe_of(f), delivered, mss);
+                                    pipe_of(f), delivered, safe_ack, mss);
     if (rc->rtx_bytes == 0 && snd < mss)
         snd = mss; /* the fast retransmit goes out whatever PRR says */
     rc->sndcnt = snd;
@@ -223,6 +231,15 @@ static int sack_should_enter(const oasis_flow *f)
 
 /* ---- ACKs ------------------------------------------------------------------------ */
 
+/* End of what is deemed lost: every unSACKed byte from snd_una up to it
+ * (by DupThresh SACKs or RACK; both lie below a prefix end). */
+static uint32_t lost_end(const oasis_flow *f)
+{
+    const oasis_rack *r = &f->ext->sb.rack;
+    uint32_t end = oasis_sb_dupthresh_end(&f->ext->sb, f->snd_una, oasis_tcp_eff_mss(f));
+    return r->lost_valid ? oasis_seq_max(end, r->lost_below) : end;
+}
+
 /* The ACK's timestamp echo, read once for RACK and the RTO estimator. */
 static OASIS_ALWAYS_INLINE void ack_echo(oasis_flow *f, const oasis_tcp_hdr *h, uint64_t now)
 {
@@ -239,7 +256,22 @@ void oasis_recovery_ack_begin(oasis_flow *f, const oasis_tcp_hdr *h)
     rc->ack_una = f->snd_una;
     rc->ack_flight = f->snd_max - f->snd_una;
     rc->ack_sacked = oasis_sb_sacked_bytes(&f->ext->sb);
+    if (rc->state == OASIS_REC_SACK) {
+        rc->ack_rtx_lost = f->ext->sb.rack.marked_rtx;
+        rc->ack_lost_end = lost_end(f);
+    }
     oasis_sack_input(f, h);
+}
+
+/* RFC 9937 SafeACK, in SACK recovery once the ACK is taken: snd.una
+ * advanced and no further loss is indicated: the lost prefix reaches no
+ * higher than before and RACK found no retransmission lost. */
+static int safe_ack(const oasis_flow *f, uint32_t acked)
+{
+    const oasis_recovery *rc = &f->ext->rec;
+    if (acked == 0 || f->ext->sb.rack.marked_rtx != rc->ack_rtx_lost)
+        return 0;
+    return !oasis_seq_gt(lost_end(f), oasis_seq_max(rc->ack_lost_end, f->snd_una));
 }
 
 /* RFC 5681's duplicate ACK (section 2), judged before the window update.
@@ -291,10 +323,10 @@ static void sack_ack(oasis_flow *f, uint32_t acked, uint32_t data)
                                   oasis_now(f->s));
     if (oasis_seq_lt(rc->high_rxt, f->snd_una))
         rc->high_rxt = f->snd_una;
-    /* RFC 6937: DeliveredData = change in snd.una + change in SACKed bytes
+    /* RFC 9937: DeliveredData = change in snd.una + change in SACKed bytes
      * (signed: a cumulative ACK over SACKed ranges delivers them once). */
     int64_t d = (int64_t)acked + (int64_t)oasis_sb_sacked_bytes(&f->ext->sb) - (int64_t)rc->ack_sacked;
-    prr_step(f, d > 0 ? (uint32_t)d : 0);
+    prr_step(f, d > 0 ? (uint32_t)d : 0, safe_ack(f, acked));
 }
 
 /* Outside fast recovery: congestion control grows, dupacks count, limited
@@ -317,7 +349,7 @@ static void open_ack(oasis_flow *f, const oasis_tcp_hdr *h, uint32_t acked, uint
             enter(f, OASIS_REC_SACK);
             int64_t d = (int64_t)acked + (int64_t)oasis_sb_sacked_bytes(&f->ext->sb) -
                         (int64_t)rc->ack_sacked;
-            prr_step(f, d > 0 ? (uint32_t)d : 0);
+            prr_step(f, d > 0 ? (uint32_t)d : 0, 0); /* a loss: no SafeACK */
             return;
         }
     } else if (dup && rc->dupacks == DUPTHRESH) {
@@ -408,7 +440,7 @@ void oasis_recovery_losses(oasis_flow *f)
         return;
     if (sack_should_enter(f)) {
         enter(f, OASIS_REC_SACK);
-        prr_step(f, 0);
+        prr_step(f, 0, 0);
     }
     oasis_tcp_output(f);
 }

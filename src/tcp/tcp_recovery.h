@@ -20,7 +20,7 @@
 typedef enum oasis_rec_state {
     OASIS_REC_OPEN = 0, /* nothing being repaired */
     OASIS_REC_NEWRENO,  /* RFC 6582 fast recovery (no SACK) */
-    OASIS_REC_SACK,     /* RFC 6675 recovery paced by PRR (RFC 6937) */
+    OASIS_REC_SACK,     /* RFC 6675 recovery paced by PRR (RFC 9937) */
     OASIS_REC_RTO,      /* after a timeout, until all data sent before it is acked */
 } oasis_rec_state;
 
@@ -33,7 +33,7 @@ typedef struct oasis_recovery {
     uint32_t lt_start;      /* snd_max at the first dupack (limited transmit) */
     uint32_t high_rxt;      /* RFC 6675 HighRxt: end of the highest retransmission */
     uint32_t rescue_end;    /* RFC 6675 RescueRxt + 1: rule 4 waits for snd_una past it */
-    /* PRR (RFC 6937): prr_out = rtx_bytes + (snd_max - max_at_entry) */
+    /* PRR (RFC 9937): prr_out = rtx_bytes + (snd_max - max_at_entry) */
     uint32_t prr_delivered, recover_fs;
     uint32_t rtx_bytes;     /* retransmitted in this recovery */
     uint32_t max_at_entry;  /* snd_max when recovery began (its growth is new data) */
@@ -49,13 +49,18 @@ typedef struct oasis_recovery {
      * ack_echo_ms: TS.now - TSecr then, the one RTT sample both RACK and
      * the RTO estimator take from it */
     uint32_t ack_una, ack_flight, ack_sacked;
+    /* in SACK recovery, what was judged lost before it (RFC 9937 SafeACK):
+     * RACK's count of lost retransmissions and the end of the lost prefix */
+    uint32_t ack_rtx_lost, ack_lost_end;
     uint8_t ack_echo;
     int32_t ack_echo_ms;
 } oasis_recovery;
 
-/* RFC 6937 PRR-SSRB: bytes that may be sent on this ACK (pure). */
+/* RFC 9937 PRR: bytes that may be sent on this ACK (pure); safe_ack: the
+ * ACK advanced snd.una and indicated no further loss (SafeACK). */
 uint32_t oasis_prr_sndcnt(uint32_t prr_delivered, uint32_t prr_out, uint32_t recover_fs,
-                          uint32_t ssthresh, uint32_t pipe, uint32_t delivered, uint32_t mss);
+                          uint32_t ssthresh, uint32_t pipe, uint32_t delivered, int safe_ack,
+                          uint32_t mss);
 
 /* ---- hooks on the flow ---- */
 /* Connection established: OPEN, nothing to repair. */

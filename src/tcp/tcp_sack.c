@@ -118,6 +118,18 @@ int oasis_sb_is_lost(const oasis_sack_sb *sb, uint32_t seq, uint32_t mss)
     return dupthresh_lost(sb, seq, mss);
 }
 
+uint32_t oasis_sb_dupthresh_end(const oasis_sack_sb *sb, uint32_t una, uint32_t mss)
+{
+    /* IsLost by SACKs only grows downwards: the highest hole it holds for
+     * ends the lost prefix. */
+    for (uint32_t k = sb->n; k-- > 0;) {
+        uint32_t s = k == 0 ? una : oasis_seq_max(sb->r[k - 1].right, una);
+        if (oasis_seq_lt(s, sb->r[k].left) && dupthresh_lost(sb, s, mss))
+            return sb->r[k].left;
+    }
+    return una;
+}
+
 uint32_t oasis_sb_sacked_bytes(const oasis_sack_sb *sb)
 {
     uint32_t bytes = 0;

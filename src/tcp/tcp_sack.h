@@ -63,6 +63,9 @@ int oasis_sb_next_seg(const oasis_sack_sb *sb, uint32_t una, uint32_t snd_max, u
 int oasis_sb_rescue(const oasis_sack_sb *sb, uint32_t una, uint32_t data_end, uint32_t mss,
                     uint32_t *seq, uint32_t *len);
 uint32_t oasis_sb_sacked_bytes(const oasis_sack_sb *sb);
+/* End of what IsLost deems lost by SACKs alone (DupThresh, not RACK):
+ * every unSACKed byte in [una, end) is lost; una if none. */
+uint32_t oasis_sb_dupthresh_end(const oasis_sack_sb *sb, uint32_t una, uint32_t mss);
 
 /* ---- hooks on the flow ---- */
 /* Scoreboard and RACK update from an ACK segment (before the cumulative
