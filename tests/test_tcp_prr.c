@@ -244,6 +244,52 @@ static void test_prr_safe_ack_on_flow(void **state)
     fx_fini(&x);
 }
 
+/* RFC 9937 6.2: an ACK that delivers nothing changes nothing, the budget
+ * of the last ACK included. Twelve segments only (ten, then 10 and 11 by
+ * limited transmit), the ACKs of test_prr_safe_ack_on_flow up to its ACK
+ * 7, which now sends the lost 10 and RFC 6675's rescue (NextSeg rule 4:
+ * the highest unSACKed segment, 10 again; no new data to send). ACK 8
+ * acknowledges everything below 10: a SafeACK (delivered 2, RACK finds
+ * nothing new), SSRB max(9 - 8, 2) + 1 = 3 MSS with room for 4 (pipe:
+ * the retransmitted 10), but nothing is left to send. The same ACK again
+ * delivers nothing: the 3 MSS stay (recomputed, they were CRB's max(9 -
+ * 8, 0) = 1), and three segments written then go at once. */
+static void test_prr_no_delivery_keeps_budget(void **state)
+{
+    (void)state;
+    fx x;
+    fx_open(&x, 12);
+    oasis_flow *f = x.a.flow;
+    fx_ack(&x, 0, 1, (uint32_t[]){6, 7});
+    SENT(&x, 10);
+    fx_ack(&x, 0, 1, (uint32_t[]){6, 8});
+    SENT(&x, 11);
+    fx_ack(&x, 0, 1, (uint32_t[]){6, 9});
+    SENT(&x, 0);
+    fx_ack(&x, 0, 1, (uint32_t[]){6, 10});
+    SENT(&x, 1);
+    th_advance(&x.h, 10 * MS);
+    fx_ack(&x, 1, 1, (uint32_t[]){6, 10});
+    SENT(&x, 2, 3);
+    th_advance(&x.h, 10 * MS);
+    fx_ack(&x, 2, 2, (uint32_t[]){6, 10, 11, 12});
+    SENT(&x, 4, 5);
+    th_advance(&x.h, 10 * MS);
+    fx_ack(&x, 3, 2, (uint32_t[]){5, 10, 11, 12});
+    SENT(&x, 10, 10);
+    th_advance(&x.h, 10 * MS);
+    fx_ack(&x, 10, 1, (uint32_t[]){11, 12});
+    fx_sent(&x, NULL, 0);
+    fx_ack(&x, 10, 1, (uint32_t[]){11, 12});
+    fx_sent(&x, NULL, 0);
+    assert_true(oasis_recovery_fast(f));
+    static uint8_t more[3 * MSS];
+    assert_int_equal(oasis_tcp_write(f, more, sizeof more, NULL, NULL), 0);
+    th_poll(&x.h);
+    SENT(&x, 12, 13, 14);
+    fx_fini(&x);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -252,6 +298,7 @@ int main(void)
         cmocka_unit_test(test_prr_crb_unless_safe_ack),
         cmocka_unit_test(test_prr_paces_recovery_on_flow),
         cmocka_unit_test(test_prr_safe_ack_on_flow),
+        cmocka_unit_test(test_prr_no_delivery_keeps_budget),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -24,7 +24,8 @@
  *   retransmissions and new data alike. Once pipe is down to ssthresh,
  *   PRR-CRB (send what was delivered) by default and PRR-SSRB's extra MSS
  *   only on a SafeACK: one that advances snd.una and indicates no further
- *   loss (section 4; 6937 used SSRB on every ACK).
+ *   loss (section 4; 6937 used SSRB on every ACK). An ACK that delivers
+ *   nothing leaves PRR's budget alone (6.2).
  * - RFC 8985: RACK marks (tcp_rack_segs.c) feed IsLost and NextSeg; its
  *   reorder timer can start recovery without an ACK (oasis_recovery_losses).
  * - RFC 6298 5.4-5.7 / RFC 5681 3.1: a timeout abandons fast recovery and
@@ -166,8 +167,13 @@ static void prr_step(oasis_flow *f, uint32_t delivered, int safe_ack)
 {
     oasis_recovery *rc = &f->ext->rec;
     uint32_t mss = oasis_tcp_eff_mss(f);
-    rc->prr_delivered += delivered;
     uint32_t out = prr_out(f);
+    /* RFC 9937 6.2: an ACK that delivers nothing leaves the budget as the
+     * last one set it (6937 recomputed it, and SSRB's MSS came again);
+     * until something was sent the fast retransmit still needs one. */
+    if (delivered == 0 && out != 0)
+        return;
+    rc->prr_delivered += delivered;
     uint32_t snd = oasis_prr_sndcnt(rc->prr_delivered, out, rc->recover_fs, f->ext->cc.ssthresh,
                                     pipe_of(f), delivered, safe_ack, mss);
     if (rc->rtx_bytes == 0 && snd < mss)
