@@ -77,11 +77,13 @@ static void test_prr_crb_unless_safe_ack(void **state)
  * SACKs one more. By hand: ACKs 1 and 2 are dupacks with new SACK
  * information, each lets one new segment out (limited transmit, RFC 3042);
  * ACK 3 enters recovery with ssthresh 5 MSS (FlightSize 10 MSS: the two
- * limited-transmit segments are left out, RFC 5681 3.2 step 2) and
- * RecoverFS 12 MSS, and sends the fast retransmit. Then PRR in bytes:
- * ACK 4 ceil(2000*5/12) - 1000 = 0; ACK 5 250 and ACK 6 667 bytes, less
- * than a segment (the send loop's SWS rule holds them); ACK 7 pipe ==
- * ssthresh, 0; ACKs 8 and 9 one segment each (SSRB). */
+ * limited-transmit segments are left out, RFC 5681 3.2 step 2) and sends
+ * the fast retransmit. RecoverFS (RFC 9937 6): 12 MSS in flight less the
+ * 2 SACKed before ACK 3, 10 MSS (6937 took 12). Then PRR in bytes:
+ * ACK 4 ceil(2000*5/10) - 1000 = 0; ACK 5 500 bytes, less than a segment
+ * (the send loop's SWS rule holds them); ACK 6 one segment (2000 - 1000;
+ * 12 MSS gave 667 bytes); ACK 7 500 bytes; ACK 8 pipe == ssthresh,
+ * 0; ACK 9 one segment (PRR-CRB). */
 static void test_prr_paces_recovery_on_flow(void **state)
 {
     (void)state;
@@ -97,7 +99,7 @@ static void test_prr_paces_recovery_on_flow(void **state)
     static uint8_t big[30 * MSS];
     assert_int_equal(oasis_tcp_write(a.flow, big, sizeof big, NULL, NULL), 0);
     th_clear(&h);
-    const int expect[10] = {0, 1, 1, 1, 0, 0, 0, 0, 1, 1};
+    const int expect[10] = {0, 1, 1, 1, 0, 0, 1, 0, 0, 1};
     for (uint32_t k = 1; k <= 9; k++) {
         oasis_tcp_hdr ack = th_seg(TH_PPORT, PORT, OASIS_TCP_ACK, TH_PISN + 1, iss + 1);
         ack.sack_count = 1;
@@ -116,6 +118,7 @@ static void test_prr_paces_recovery_on_flow(void **state)
         assert_int_equal(n, expect[k]);
     }
     assert_int_equal(a.flow->ext->cc.ssthresh, 5 * MSS);
+    assert_int_equal(a.flow->ext->rec.recover_fs, 10 * MSS);
     assert_true(oasis_recovery_fast(a.flow));
     th_fini(&h);
     th_app_fini(&a);
@@ -290,6 +293,25 @@ static void test_prr_no_delivery_keeps_budget(void **state)
     fx_fini(&x);
 }
 
+/* Recovery started by RACK's reorder timer (RFC 8985 6.2), no ACK at
+ * hand: RecoverFS is the flight less what is SACKed already (RFC 9937 6),
+ * 10 - 1 MSS, and the fast retransmit goes with nothing delivered. */
+static void test_prr_recover_fs_on_reorder_timer(void **state)
+{
+    (void)state;
+    fx x;
+    fx_open(&x, 10);
+    oasis_flow *f = x.a.flow;
+    fx_ack(&x, 0, 1, (uint32_t[]){7, 8});
+    fx_sent(&x, NULL, 0);
+    assert_false(oasis_recovery_fast(f));
+    th_advance(&x.h, 5 * MS); /* past RACK.rtt + reo_wnd (10 + 2.5 ms) */
+    assert_true(oasis_recovery_fast(f));
+    SENT(&x, 0);
+    assert_int_equal(f->ext->rec.recover_fs, 9 * MSS);
+    fx_fini(&x);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -299,6 +321,7 @@ int main(void)
         cmocka_unit_test(test_prr_paces_recovery_on_flow),
         cmocka_unit_test(test_prr_safe_ack_on_flow),
         cmocka_unit_test(test_prr_no_delivery_keeps_budget),
+        cmocka_unit_test(test_prr_recover_fs_on_reorder_timer),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -203,10 +203,11 @@ static void test_cwnd_is_ssthresh_after_sack_recovery(void **state)
 /* ---- item 39: PRR's DeliveredData ------------------------------------------ */
 
 /* Segment 0 lost of 30 written: ACKs 1-2 send limited transmit, ACK 3
- * enters recovery (ssthresh 5 MSS, RecoverFS 12 MSS, prr_delivered 1 MSS)
- * and resends segment 0. Its ACK moves snd.una over segments 1-3, which
- * were SACKed already: DeliveredData = 4 MSS - 3 MSS = 1 MSS (RFC 6937 3),
- * prr_delivered 2 MSS, sndcnt = ceil(2000 * 5 / 12) - 1000 < 0: nothing
+ * enters recovery (ssthresh 5 MSS, prr_delivered 1 MSS; RecoverFS 10 MSS:
+ * 12 in flight less the 2 SACKed before ACK 3, RFC 9937 6) and resends
+ * segment 0. Its ACK moves snd.una over segments 1-3, which were SACKed
+ * already: DeliveredData = 4 MSS - 3 MSS = 1 MSS (RFC 9937 6),
+ * prr_delivered 2 MSS, sndcnt = ceil(2000 * 5 / 10) - 1000 = 0: nothing
  * goes. Counting the SACKed bytes twice (5 MSS) allowed a segment. */
 static void test_prr_delivered_data_counts_sacked_once(void **state)
 {
@@ -218,7 +219,7 @@ static void test_prr_delivered_data_counts_sacked_once(void **state)
         ack_sack1(x, sg(x, 0), 1, k);
     assert_int_equal(f->ext->rec.state, OASIS_REC_SACK);
     assert_int_equal(f->ext->rec.prr_delivered, MSS);
-    assert_int_equal(f->ext->rec.recover_fs, 12 * MSS);
+    assert_int_equal(f->ext->rec.recover_fs, 10 * MSS);
     th_clear(&x->h);
     ack_sack(x, sg(x, 4), 0, NULL); /* partial ACK over SACKed 1..3 */
     assert_int_equal(f->ext->rec.state, OASIS_REC_SACK);

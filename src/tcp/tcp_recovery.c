@@ -25,7 +25,8 @@
  *   PRR-CRB (send what was delivered) by default and PRR-SSRB's extra MSS
  *   only on a SafeACK: one that advances snd.una and indicates no further
  *   loss (section 4; 6937 used SSRB on every ACK). An ACK that delivers
- *   nothing leaves PRR's budget alone (6.2).
+ *   nothing leaves PRR's budget alone (6.2). RecoverFS leaves out what
+ *   was SACKed before recovery began (it will never be DeliveredData).
  * - RFC 8985: RACK marks (tcp_rack_segs.c) feed IsLost and NextSeg; its
  *   reorder timer can start recovery without an ACK (oasis_recovery_losses).
  * - RFC 6298 5.4-5.7 / RFC 5681 3.1: a timeout abandons fast recovery and
@@ -195,7 +196,9 @@ static uint32_t loss_flight(const oasis_flow *f)
     return f->snd_max - f->snd_una;
 }
 
-static void enter(oasis_flow *f, oasis_rec_state st)
+/* una and sacked: snd_una and the SACKed bytes before the ACK (or event)
+ * that starts recovery. */
+static void enter(oasis_flow *f, oasis_rec_state st, uint32_t una, uint32_t sacked)
 {
     oasis_recovery *rc = &f->ext->rec;
     int sack = st == OASIS_REC_SACK;
@@ -207,7 +210,10 @@ static void enter(oasis_flow *f, oasis_rec_state st)
     rc->lt_segs = 0;
     rc->prr_delivered = 0;
     rc->rtx_bytes = 0;
-    rc->recover_fs = f->snd_max - f->snd_una;
+    /* RFC 9937 4 and 6: RecoverFS is what can still be delivered from
+     * this ACK on: snd.nxt - snd.una, less the bytes SACKed before it,
+     * plus what it cumulatively acknowledged (6937: snd.nxt - snd.una). */
+    rc->recover_fs = (f->snd_max - una) - sacked;
     rc->max_at_entry = f->snd_max;
     rc->sndcnt = 0;
     rc->out_at_ack = 0;
@@ -352,14 +358,14 @@ static void open_ack(oasis_flow *f, const oasis_tcp_hdr *h, uint32_t acked, uint
     }
     if (f->sack_ok) {
         if (sack_should_enter(f)) {
-            enter(f, OASIS_REC_SACK);
+            enter(f, OASIS_REC_SACK, rc->ack_una, rc->ack_sacked);
             int64_t d = (int64_t)acked + (int64_t)oasis_sb_sacked_bytes(&f->ext->sb) -
                         (int64_t)rc->ack_sacked;
             prr_step(f, d > 0 ? (uint32_t)d : 0, 0); /* a loss: no SafeACK */
             return;
         }
     } else if (dup && rc->dupacks == DUPTHRESH) {
-        enter(f, OASIS_REC_NEWRENO);
+        enter(f, OASIS_REC_NEWRENO, rc->ack_una, 0);
         oasis_tcp_retransmit_head(f);
         oasis_tcp_arm_rto(f);
         return;
@@ -445,7 +451,7 @@ void oasis_recovery_losses(oasis_flow *f)
     if (!f->sack_ok)
         return;
     if (sack_should_enter(f)) {
-        enter(f, OASIS_REC_SACK);
+        enter(f, OASIS_REC_SACK, f->snd_una, oasis_sb_sacked_bytes(&f->ext->sb));
         prr_step(f, 0, 0);
     }
     oasis_tcp_output(f);
