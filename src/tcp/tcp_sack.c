@@ -121,10 +121,15 @@ int oasis_sb_is_lost(const oasis_sack_sb *sb, uint32_t seq, uint32_t mss)
 uint32_t oasis_sb_dupthresh_end(const oasis_sack_sb *sb, uint32_t una, uint32_t mss)
 {
     /* IsLost by SACKs only grows downwards: the highest hole it holds for
-     * ends the lost prefix. */
+     * ends the lost prefix. Above the hole before range k lie ranges k..n-1
+     * whole (dupthresh_lost's count, in one pass from the top). */
+    uint32_t ranges = 0, bytes = 0;
     for (uint32_t k = sb->n; k-- > 0;) {
+        ranges++;
+        bytes += sb->r[k].right - sb->r[k].left;
         uint32_t s = k == 0 ? una : oasis_seq_max(sb->r[k - 1].right, una);
-        if (oasis_seq_lt(s, sb->r[k].left) && dupthresh_lost(sb, s, mss))
+        if (oasis_seq_lt(s, sb->r[k].left) &&
+            (ranges >= OASIS_SACK_DUPTHRESH || bytes > (uint32_t)(OASIS_SACK_DUPTHRESH - 1) * mss))
             return sb->r[k].left;
     }
     return una;
