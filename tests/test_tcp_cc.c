@@ -202,7 +202,7 @@ static void test_full_ack_exit(void **state)
     nr()->on_enter_recovery(&cc, 20000, 0, 0);
     nr()->on_recovery_ack(&cc, 8000, 1, 0, 30000, 0);
     assert_int_equal(cc.cwnd, cc.ssthresh);
-    /* After SACK recovery (RFC 6675, 6937): ssthresh whatever the flight. */
+    /* After SACK recovery (RFC 6675, 9937): ssthresh whatever the flight. */
     nr()->on_enter_recovery(&cc, 20000, 1, 0);
     nr()->on_recovery_ack(&cc, 8000, 1, 1, 0, 0);
     assert_int_equal(cc.cwnd, cc.ssthresh);

@@ -638,7 +638,7 @@ static void fx_init_cubic(fx *x)
  * tcp_fast_recovery_prr-ss-10pkt-lost-1.pkt): segment 1 of 10 lost. The
  * third SACK starts recovery with the fast retransmit, cwnd = ssthresh =
  * 7 MSS; pipe equals ssthresh throughout, so PRR sends one new segment
- * per segment SACKed (RFC 6937); the full ACK ends recovery at cwnd 7
+ * per segment SACKed (RFC 9937 PRR); the full ACK ends recovery at cwnd 7
  * (RFC 6675 5: cwnd = ssthresh), one more segment fits. As the script. */
 static void test_prr_ss_10pkt_lost_1(void **state)
 {

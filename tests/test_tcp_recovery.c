@@ -2,7 +2,7 @@
  * broken (issue 11): limited transmit (RFC 3042), the rescue
  * retransmission and RACK losses above the highest SACK block (RFC 6675
  * NextSeg rule 4, RFC 8985), HighRxt after a clipped retransmission, PRR's
- * DeliveredData (RFC 6937), cwnd after SACK recovery, the tail loss probe
+ * DeliveredData (RFC 9937), cwnd after SACK recovery, the tail loss probe
  * with our FIN, RACK's record ring when full, and RACK's zero reordering
  * window (RFC 8985 6.2 step 4). Segments are 1000 bytes (MSS 1000, no
  * timestamps) unless said; sg(i) is the first byte of our segment i. */
@@ -174,7 +174,7 @@ static void test_limited_transmit_sack_needs_news(void **state)
 
 /* Exactly ten segments, segment 0 lost; the application has nothing more
  * to send. When the retransmission is acknowledged the flight is 0; cwnd
- * must be ssthresh (RFC 6675 4.2 / RFC 6937), not 2 segments (RFC 6582's
+ * must be ssthresh (RFC 6675 4.2 / RFC 9937), not 2 segments (RFC 6582's
  * option for NewReno), so the next write does not restart from 2. */
 static void test_cwnd_is_ssthresh_after_sack_recovery(void **state)
 {

@@ -41,7 +41,7 @@ typedef struct oasis_cc_ops {
      * sack 1 (RFC 6675 step 4.2): cwnd = ssthresh, PRR paces the sending. */
     void (*on_enter_recovery)(oasis_cc_state *cc, uint32_t flight, int sack, uint64_t now_ns);
     /* ACK of new data during fast recovery. full: it covers the recovery
-     * point, recovery ends: sack 1: cwnd = ssthresh (RFC 6675, RFC 6937);
+     * point, recovery ends: sack 1: cwnd = ssthresh (RFC 6675, RFC 9937);
      * sack 0: cwnd = min(ssthresh, max(flight, MSS) + MSS) (RFC 6582 3.2
      * step 3 option 1), `flight` being what is still in flight AFTER this
      * ACK. Otherwise a partial ACK of `acked` bytes: sack 0 deflates (cwnd

@@ -316,7 +316,7 @@ static void cubic_on_recovery_ack(oasis_cc_state *cc, uint32_t acked, int full, 
     c.flags &= (uint8_t)~F_RTO_STREAK;
     store(cc, &c);
     if (full) {
-        /* RFC 6675 / 6937: cwnd = ssthresh; RFC 6582 3.2 step 3, option 1:
+        /* RFC 6675 / 9937: cwnd = ssthresh; RFC 6582 3.2 step 3, option 1:
          * no burst beyond what is in flight. */
         cc->cwnd = sack ? cc->ssthresh
                         : min_u32(cc->ssthresh, sat_add(max_u32(flight, cc->mss), cc->mss));

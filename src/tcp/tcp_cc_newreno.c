@@ -99,7 +99,7 @@ static void nr_on_recovery_ack(oasis_cc_state *cc, uint32_t acked, int full, int
 {
     RTO_STREAK(cc) = 0;
     if (full) {
-        /* RFC 6675 / 6937: PRR brought the flight down to ssthresh; RFC
+        /* RFC 6675 / 9937: PRR brought the flight down to ssthresh; RFC
          * 6582 3.2 step 3, option 1: no burst beyond what is in flight. */
         cc->cwnd = sack ? cc->ssthresh
                         : min_u32(cc->ssthresh, sat_add(max_u32(flight, cc->mss), cc->mss));
