@@ -104,37 +104,40 @@ int oasis_udp_unbind(oasis_stack *s, uint16_t port)
     return OASIS_OK;
 }
 
+/* A bound port's record for a setter: NULL with *err OASIS_EINVAL (no
+ * stack) or OASIS_ENOENT (not bound), else *err 0. */
+static oasis_udp_port *bound(oasis_stack *s, uint16_t port, int *err)
+{
+    oasis_udp_port *b = s ? *find(s, port) : NULL;
+    *err = !s ? OASIS_EINVAL : b ? OASIS_OK : OASIS_ENOENT;
+    return b;
+}
+
 int oasis_udp_set_error_cb(oasis_stack *s, uint16_t port, oasis_udp_error_cb cb)
 {
-    if (!s)
-        return OASIS_EINVAL;
-    oasis_udp_port *b = *find(s, port);
-    if (!b)
-        return OASIS_ENOENT;
-    b->err_cb = cb;
-    return OASIS_OK;
+    int err;
+    oasis_udp_port *b = bound(s, port, &err);
+    if (b)
+        b->err_cb = cb;
+    return err;
 }
 
 int oasis_udp_set_multicast_hops(oasis_stack *s, uint16_t port, uint8_t hops)
 {
-    if (!s)
-        return OASIS_EINVAL;
-    oasis_udp_port *b = *find(s, port);
-    if (!b)
-        return OASIS_ENOENT;
-    b->mcast_hops = hops;
-    return OASIS_OK;
+    int err;
+    oasis_udp_port *b = bound(s, port, &err);
+    if (b)
+        b->mcast_hops = hops;
+    return err;
 }
 
 int oasis_udp_set_multicast_loop(oasis_stack *s, uint16_t port, int on)
 {
-    if (!s)
-        return OASIS_EINVAL;
-    oasis_udp_port *b = *find(s, port);
-    if (!b)
-        return OASIS_ENOENT;
-    b->mcast_noloop = !on;
-    return OASIS_OK;
+    int err;
+    oasis_udp_port *b = bound(s, port, &err);
+    if (b)
+        b->mcast_noloop = !on;
+    return err;
 }
 
 /* RFC 1112 6.1: loop a group datagram back to our own members unless the
