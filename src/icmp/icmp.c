@@ -100,7 +100,7 @@ static int error_allowed(const oasis_stack *s, const oasis_ipv4_hdr *o)
         return 0;
     if (!oasis_ipv4_is_local(s, o->dst) || oasis_ipv4_is_broadcast(s, o->dst))
         return 0;
-    if (o->src == 0 || oasis_ipv4_is_broadcast(s, o->src) || (o->src >> 28) == 0xe)
+    if (o->src == 0 || oasis_ipv4_is_broadcast(s, o->src) || oasis_ipv4_is_multicast(o->src))
         return 0;
     if (o->proto == OASIS_IPPROTO_ICMP && (o->payload_len < 1 || is_error_type(o->payload[0])))
         return 0;

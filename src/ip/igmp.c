@@ -46,8 +46,6 @@ struct oasis_igmp {
     oasis_timer timer;
 };
 
-static int is_group(uint32_t a) { return (a >> 28) == 0xe; }
-
 static int mode(oasis_stack *s)
 {
     uint64_t now = oasis_now(s);
@@ -196,7 +194,7 @@ int oasis_igmp_member(const oasis_stack *s, uint32_t group)
 
 int oasis_ipv4_join(oasis_stack *s, uint32_t group)
 {
-    if (!s || !is_group(group))
+    if (!s || !oasis_ipv4_is_multicast(group))
         return OASIS_EINVAL;
     if (group == OASIS_IGMP_ALL_SYSTEMS)
         return OASIS_OK; /* always a member, never reported */
@@ -222,7 +220,7 @@ int oasis_ipv4_join(oasis_stack *s, uint32_t group)
 
 int oasis_ipv4_leave(oasis_stack *s, uint32_t group)
 {
-    if (!s || !is_group(group))
+    if (!s || !oasis_ipv4_is_multicast(group))
         return OASIS_EINVAL;
     if (group == OASIS_IGMP_ALL_SYSTEMS)
         return OASIS_OK;
@@ -284,7 +282,7 @@ void oasis_igmp_input(oasis_stack *s, const oasis_ipv4_hdr *ip)
     case OASIS_IGMP_QUERY:
         /* A general query goes to all-systems, a group's to the group. */
         if ((msg.group == 0 && ip->dst != OASIS_IGMP_ALL_SYSTEMS) ||
-            (msg.group != 0 && (!is_group(msg.group) || ip->dst != msg.group))) {
+            (msg.group != 0 && (!oasis_ipv4_is_multicast(msg.group) || ip->dst != msg.group))) {
             c->igmp_in_errors++;
             return;
         }

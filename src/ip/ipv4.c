@@ -40,7 +40,6 @@ void oasis_ipv4_fini(oasis_stack *s)
     oasis_reasm_fini(s);
 }
 
-static int is_multicast(uint32_t a) { return (a >> 28) == 0xe; }
 
 int oasis_ipv4_is_broadcast(const oasis_stack *s, uint32_t addr)
 {
@@ -58,7 +57,7 @@ uint32_t oasis_ipv4_route(const oasis_stack *s, uint32_t dst)
         return dst; /* loopback: never ARPed for, see oasis_ipv4_output */
     if (dst == 0)
         return 0;
-    if (oasis_ipv4_is_broadcast(s, dst) || is_multicast(dst))
+    if (oasis_ipv4_is_broadcast(s, dst) || oasis_ipv4_is_multicast(dst))
         return dst;
     if (s->addr != 0 && (dst & s->netmask) == (s->addr & s->netmask))
         return dst;
@@ -85,7 +84,7 @@ static uint8_t route_of(oasis_stack *s, uint32_t dst, uint32_t *next_hop)
             kind = RT_LOOP;
         else if (oasis_ipv4_is_broadcast(s, dst))
             kind = RT_BCAST;
-        else if (is_multicast(dst))
+        else if (oasis_ipv4_is_multicast(dst))
             kind = RT_MCAST;
         ip->rt_next_hop = kind == RT_LOOP ? dst : oasis_ipv4_route(s, dst);
         ip->rt_kind = kind;
@@ -172,7 +171,7 @@ static void fill_header(const oasis_stack *s, oasis_ipv4_hdr *h, uint32_t dst, u
     h->tos = tos;
     /* RFC 1112 6.1: a multicast datagram whose sender names no TTL gets
      * 1, so that going past the link is an explicit choice. */
-    h->ttl = ttl ? ttl : is_multicast(dst) ? 1 : s->cfg.ttl ? s->cfg.ttl : 64;
+    h->ttl = ttl ? ttl : oasis_ipv4_is_multicast(dst) ? 1 : s->cfg.ttl ? s->cfg.ttl : 64;
     h->proto = proto;
     h->src = oasis_ipv4_source(s, dst);
     h->dst = dst;

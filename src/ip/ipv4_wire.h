@@ -70,6 +70,9 @@ size_t oasis_ipv4_option_fault(const uint8_t *buf, size_t len, oasis_ipv4_hdr *o
 size_t oasis_ipv4_echo_options(const uint8_t *in, size_t inlen, uint8_t *out, uint32_t addr,
                                uint32_t ts);
 
+/* 224.0.0.0/4 (RFC 1112 4), host order. */
+static inline int oasis_ipv4_is_multicast(uint32_t a) { return (a >> 28) == 0xe; }
+
 /* The common datagram, judged in one go: version 4 with a 20-byte header
  * (no options), a correct header checksum, a total length from 20 to len,
  * neither the reserved flag nor a fragment's (MF, offset). Returns its total

@@ -1036,7 +1036,7 @@ static int closed_rst_allowed(oasis_stack *s)
  * from an unspecified source). IPv4, host order. */
 static int bad_address4(const oasis_stack *s, uint32_t src, uint32_t dst)
 {
-    return src == 0 || (src >> 28) == 0xe || (dst >> 28) == 0xe ||
+    return src == 0 || oasis_ipv4_is_multicast(src) || oasis_ipv4_is_multicast(dst) ||
            oasis_ipv4_bcast_for(dst, s->addr, s->netmask) ||
            oasis_ipv4_bcast_for(src, s->addr, s->netmask); /* (src 255.255.255.255 too) */
 }

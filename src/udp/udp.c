@@ -140,22 +140,12 @@ int oasis_udp_set_multicast_loop(oasis_stack *s, uint16_t port, int on)
     return err;
 }
 
-/* RFC 1112 6.1: loop a group datagram back to our own members unless the
- * sending port said not to. */
-static int loop_for(oasis_stack *s, uint16_t src_port)
+/* The bound port a group datagram leaves from, whose TTL / hop limit and
+ * loopback it takes; NULL for unicast or an unbound port (the defaults:
+ * IP's TTL, and loopback on, RFC 1112 6.1). */
+static const oasis_udp_port *group_sender(oasis_stack *s, uint16_t src_port, int mcast)
 {
-    oasis_udp_port *b = *find(s, src_port);
-    return !(b && b->mcast_noloop);
-}
-
-/* The TTL or hop limit for a datagram from src_port: the port's own for
- * a multicast destination, else 0 (IP's default). */
-static uint8_t hops_for(oasis_stack *s, uint16_t src_port, int mcast)
-{
-    if (!mcast)
-        return 0;
-    oasis_udp_port *b = *find(s, src_port);
-    return b ? b->mcast_hops : 0;
+    return mcast ? *find(s, src_port) : NULL;
 }
 
 /* opts: IPv4 options (olen bytes, checked and padded: oasis_udp_send4_opts),
@@ -172,10 +162,11 @@ static int send_v4(oasis_stack *s, uint16_t src_port, uint32_t dst, uint16_t dst
     if (len)
         memcpy(p->data + OASIS_UDP_HLEN, data, len);
     oasis_udp_emit(p->data, ulen, src_port, dst_port, oasis_ipv4_source(s, dst), dst);
-    int mcast = (dst >> 28) == 0xe;
-    uint8_t ttl = hops_for(s, src_port, mcast);
-    p->mc_loop = (uint8_t)(mcast && loop_for(s, src_port));
-    int err = oasis_ipv4_output_ctl(s, p, dst, OASIS_IPPROTO_UDP, 0, ttl, opts, olen);
+    int mcast = oasis_ipv4_is_multicast(dst);
+    const oasis_udp_port *b = group_sender(s, src_port, mcast);
+    p->mc_loop = (uint8_t)(mcast && !(b && b->mcast_noloop));
+    int err = oasis_ipv4_output_ctl(s, p, dst, OASIS_IPPROTO_UDP, 0, b ? b->mcast_hops : 0, opts,
+                                    olen);
     if (err == OASIS_OK)
         s->ctr.udp.out_datagrams++;
     return err;
@@ -205,8 +196,8 @@ static int send_v6(oasis_stack *s, const oasis_in6 *from, uint16_t src_port,
     if (len)
         memcpy(p->data + OASIS_UDP_HLEN, data, len);
     oasis_udp_emit6(p->data, ulen, src_port, dst_port, &src, &d);
-    int err = oasis_ipv6_output(s, p, &src, &d, OASIS_IPPROTO_UDP,
-                                hops_for(s, src_port, oasis_in6_is_multicast(&d)));
+    const oasis_udp_port *b = group_sender(s, src_port, oasis_in6_is_multicast(&d));
+    int err = oasis_ipv6_output(s, p, &src, &d, OASIS_IPPROTO_UDP, b ? b->mcast_hops : 0);
     if (err == OASIS_OK)
         s->ctr.udp6.out_datagrams++;
     return err;
