@@ -429,16 +429,22 @@ static void mld_changed(oasis_stack *s)
                       oasis_now(s) + oasis_prng_below(&s->prng, 1000000000ull) + 1);
 }
 
+/* Is g among the groups MLD reports now? */
+static int reported(const oasis_stack *s, const oasis_in6 *g)
+{
+    oasis_in6 held[OASIS_IPV6_MAX_GROUPS];
+    int n = groups(s, held);
+    for (int i = 0; i < n; i++)
+        if (oasis_in6_eq(&held[i], g))
+            return 1;
+    return 0;
+}
+
 /* Left group gone, unless something else still holds it (another
  * address, the application): TO_INCLUDE {}, or an MLDv1 Done. */
 static void mld_left(oasis_stack *s, const oasis_in6 *gone)
 {
-    oasis_in6 g[OASIS_IPV6_MAX_GROUPS];
-    int n = groups(s, g);
-    for (int i = 0; i < n; i++)
-        if (oasis_in6_eq(&g[i], gone))
-            return;
-    if (!s->ip6->started || oasis_in6_eq(gone, &oasis_in6_all_nodes))
+    if (reported(s, gone) || !s->ip6->started || oasis_in6_eq(gone, &oasis_in6_all_nodes))
         return;
     if (mldv1_mode(s))
         send_v1(s, OASIS_ICMP6_MLD_DONE, gone);
@@ -516,15 +522,10 @@ int oasis_ipv6_join(oasis_stack *s, const oasis_ipaddr *group)
             e = &v->app_groups[i];
     if (!e)
         return OASIS_ENOMEM;
-    e->g = g;
-    e->refs = 1;
     /* A state-change report (twice, RFC 3810 6.1), unless the group was
      * already reported for an address of ours. */
-    oasis_in6 held[OASIS_IPV6_MAX_GROUPS];
-    e->refs = 0;
-    int n = groups(s, held), had = 0;
-    for (int i = 0; i < n; i++)
-        had |= oasis_in6_eq(&held[i], &g);
+    int had = reported(s, &g);
+    e->g = g;
     e->refs = 1;
     if (!had && !oasis_in6_eq(&g, &oasis_in6_all_nodes))
         mld_changed(s);

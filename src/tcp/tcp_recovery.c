@@ -297,6 +297,16 @@ static int is_dup_ack(const oasis_flow *f, const oasis_tcp_hdr *h)
            ((uint32_t)h->window << f->snd_wscale) == f->snd_wnd;
 }
 
+/* RFC 9937: DeliveredData = change in snd.una + change in SACKed bytes
+ * since the ACK began (signed: a cumulative ACK over SACKed ranges
+ * delivers them once). */
+static uint32_t delivered_data(const oasis_flow *f, uint32_t acked)
+{
+    int64_t d = (int64_t)acked + (int64_t)oasis_sb_sacked_bytes(&f->ext->sb) -
+                (int64_t)f->ext->rec.ack_sacked;
+    return d > 0 ? (uint32_t)d : 0;
+}
+
 /* Data bytes (our FIN aside) the cumulative ACK just covered. */
 static uint32_t data_acked(const oasis_flow *f)
 {
@@ -335,10 +345,7 @@ static void sack_ack(oasis_flow *f, uint32_t acked, uint32_t data)
                                   oasis_now(f->s));
     if (oasis_seq_lt(rc->high_rxt, f->snd_una))
         rc->high_rxt = f->snd_una;
-    /* RFC 9937: DeliveredData = change in snd.una + change in SACKed bytes
-     * (signed: a cumulative ACK over SACKed ranges delivers them once). */
-    int64_t d = (int64_t)acked + (int64_t)oasis_sb_sacked_bytes(&f->ext->sb) - (int64_t)rc->ack_sacked;
-    prr_step(f, d > 0 ? (uint32_t)d : 0, safe_ack(f, acked));
+    prr_step(f, delivered_data(f, acked), safe_ack(f, acked));
 }
 
 /* Outside fast recovery: congestion control grows, dupacks count, limited
@@ -359,9 +366,7 @@ static void open_ack(oasis_flow *f, const oasis_tcp_hdr *h, uint32_t acked, uint
     if (f->sack_ok) {
         if (sack_should_enter(f)) {
             enter(f, OASIS_REC_SACK, rc->ack_una, rc->ack_sacked);
-            int64_t d = (int64_t)acked + (int64_t)oasis_sb_sacked_bytes(&f->ext->sb) -
-                        (int64_t)rc->ack_sacked;
-            prr_step(f, d > 0 ? (uint32_t)d : 0, 0); /* a loss: no SafeACK */
+            prr_step(f, delivered_data(f, acked), 0); /* a loss: no SafeACK */
             return;
         }
     } else if (dup && rc->dupacks == DUPTHRESH) {

@@ -98,6 +98,13 @@ int oasis_sb_is_sacked(const oasis_sack_sb *sb, uint32_t seq)
     return 0;
 }
 
+/* RFC 6675 IsLost's test: DupThresh SACKed ranges, or more than
+ * (DupThresh - 1) x mss SACKed bytes, above the byte in question. */
+static int dupthresh_met(uint32_t ranges, uint32_t bytes, uint32_t mss)
+{
+    return ranges >= OASIS_SACK_DUPTHRESH || bytes > (uint32_t)(OASIS_SACK_DUPTHRESH - 1) * mss;
+}
+
 /* RFC 6675 IsLost by SACKs alone. */
 static int dupthresh_lost(const oasis_sack_sb *sb, uint32_t seq, uint32_t mss)
 {
@@ -107,8 +114,7 @@ static int dupthresh_lost(const oasis_sack_sb *sb, uint32_t seq, uint32_t mss)
             ranges++;
         bytes += overlap(sb->r[k], seq + 1, sb->r[k].right + 1);
     }
-    return ranges >= OASIS_SACK_DUPTHRESH ||
-           bytes > (uint32_t)(OASIS_SACK_DUPTHRESH - 1) * mss;
+    return dupthresh_met(ranges, bytes, mss);
 }
 
 int oasis_sb_is_lost(const oasis_sack_sb *sb, uint32_t seq, uint32_t mss)
@@ -128,8 +134,7 @@ uint32_t oasis_sb_dupthresh_end(const oasis_sack_sb *sb, uint32_t una, uint32_t 
         ranges++;
         bytes += sb->r[k].right - sb->r[k].left;
         uint32_t s = k == 0 ? una : oasis_seq_max(sb->r[k - 1].right, una);
-        if (oasis_seq_lt(s, sb->r[k].left) &&
-            (ranges >= OASIS_SACK_DUPTHRESH || bytes > (uint32_t)(OASIS_SACK_DUPTHRESH - 1) * mss))
+        if (oasis_seq_lt(s, sb->r[k].left) && dupthresh_met(ranges, bytes, mss))
             return sb->r[k].left;
     }
     return una;
