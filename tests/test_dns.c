@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "core/bytes.h"
 #include "core/prng.h"
@@ -593,6 +594,7 @@ struct net3 {
     int done, calls, status;
     oasis_dns_result res;
     char canonical[OASIS_DNS_NAME_STRLEN];
+    char resname[OASIS_DNS_NAME_STRLEN]; /* res.name, copied */
     uint64_t done_at;
     int in_resolve;        /* set while oasis_dns_resolve runs */
     /* TCP server */
@@ -721,6 +723,7 @@ static void on_resolved(oasis_dns_req *req, int status, const oasis_dns_result *
         assert_non_null(res);
         n->res = *res;
         snprintf(n->canonical, sizeof n->canonical, "%s", res->canonical);
+        snprintf(n->resname, sizeof n->resname, "%s", res->name);
     } else {
         assert_null(res);
     }
@@ -3152,6 +3155,305 @@ static void test_tsig_rr_must_be_last(void **state)
     }
 }
 
+/* ---- the search list (resolv.conf's rules, dns.h) -------------------------- */
+
+/* What the scripted zone does with a name; anything not listed does not
+ * exist (NXDOMAIN without SOA: never cached). */
+enum { Z_A = 1, Z_NODATA, Z_SERVFAIL, Z_REFUSED, Z_SILENT };
+static const struct zone_entry {
+    const char *name;
+    int what;
+} *zone;
+/* The names asked, in order (repeats of one name in a row kept once). */
+static char asked[16][OASIS_DNS_NAME_STRLEN];
+static int nasked;
+
+static int ans_zone(net3 *n, int server, const uint8_t *q, size_t qlen, pkt *out)
+{
+    const char *name = n->last_qname[server];
+    if (nasked == 0 || strcmp(asked[nasked - 1], name) != 0) {
+        assert_true(nasked < 16);
+        snprintf(asked[nasked++], sizeof asked[0], "%s", name);
+    }
+    int what = 0;
+    for (const struct zone_entry *z = zone; z && z->name; z++)
+        if (strcasecmp(z->name, name) == 0)
+            what = z->what;
+    switch (what) {
+    case Z_A:
+        return ans_a(n, server, q, qlen, out);
+    case Z_NODATA:
+        reply_head(out, q, qlen, RESP, 0, 0);
+        return 1;
+    case Z_SERVFAIL:
+        reply_head(out, q, qlen, RESP | OASIS_DNS_RCODE_SERVFAIL, 0, 0);
+        return 1;
+    case Z_REFUSED:
+        reply_head(out, q, qlen, RESP | OASIS_DNS_RCODE_REFUSED, 0, 0);
+        return 1;
+    case Z_SILENT:
+        return 0;
+    default:
+        reply_head(out, q, qlen, RESP | OASIS_DNS_RCODE_NXDOMAIN, 0, 0);
+        return 1;
+    }
+}
+
+static void search_net(net3 *n, uint32_t ndots, const char *const *dom, size_t ndom)
+{
+    oasis_dns_config cfg;
+    oasis_dns_config_init(&cfg);
+    cfg.ndots = ndots;
+    cfg.cache_entries = 0; /* each case asks afresh */
+    net3_init(n, &cfg, 1);
+    n->answer = ans_zone;
+    assert_int_equal(oasis_dns_set_search(n->r, dom, ndom), 0);
+}
+
+/* Resolves name with the zone z; the names asked must be want (NULL
+ * ended) and the outcome status. */
+static void search_case(net3 *n, const struct zone_entry *z, const char *name, int status,
+                        const char *const *want)
+{
+    zone = z;
+    nasked = 0;
+    resolve(n, name);
+    int k = 0;
+    for (int i = 0; getenv("DNS_DEBUG") && i < nasked; i++)
+        fprintf(stderr, "asked %s\n", asked[i]);
+    for (; want[k]; k++) {
+        assert_true(k < nasked);
+        assert_string_equal(asked[k], want[k]);
+    }
+    assert_int_equal(nasked, k);
+    assert_int_equal(n->status, status);
+    if (status == 0)
+        assert_string_equal(n->resname, name); /* as given */
+}
+
+/* resolv.conf(5): a name with fewer than ndots dots is tried with each
+ * search domain in turn, then as given; one with ndots or more as given
+ * first; one that ends in a dot as given only. */
+static void test_search_order(void **state)
+{
+    (void)state;
+    static const char *const dom[] = {"a.test", "b.test"};
+    net3 n;
+    search_net(&n, 1, dom, 2);
+
+    static const struct zone_entry z1[] = {{"host.b.test", Z_A}, {NULL, 0}};
+    search_case(&n, z1, "host", 0, (const char *[]){"host.a.test", "host.b.test", NULL});
+    assert_string_equal(n.canonical, "host.b.test");
+
+    static const struct zone_entry z2[] = {{"www.x.a.test", Z_A}, {NULL, 0}};
+    search_case(&n, z2, "www.x", 0, (const char *[]){"www.x", "www.x.a.test", NULL});
+    assert_string_equal(n.canonical, "www.x.a.test");
+
+    search_case(&n, z1, "host.", OASIS_DNS_ENXDOMAIN, (const char *[]){"host", NULL});
+    search_case(&n, NULL, "nope", OASIS_DNS_ENXDOMAIN,
+                (const char *[]){"nope.a.test", "nope.b.test", "nope", NULL});
+    /* The name as given answers when the domains do not. */
+    static const struct zone_entry z3[] = {{"solo", Z_A}, {NULL, 0}};
+    search_case(&n, z3, "solo", 0, (const char *[]){"solo.a.test", "solo.b.test", "solo", NULL});
+    assert_string_equal(n.canonical, "solo");
+    /* One application request each, the later candidates counted apart. */
+    assert_int_equal(ctr(&n)->requests, 5);
+    assert_int_equal(ctr(&n)->search_next, 1 + 1 + 2 + 2);
+    assert_int_equal(ctr(&n)->completed_ok, 3);
+    assert_int_equal(ctr(&n)->failed, 2);
+    net3_fini(&n);
+
+    /* ndots 2: one dot is not enough to go first. */
+    search_net(&n, 2, dom, 2);
+    search_case(&n, z2, "www.x", 0, (const char *[]){"www.x.a.test", NULL});
+    /* ndots 0: every name as given first. */
+    net3_fini(&n);
+    search_net(&n, 0, dom, 2);
+    search_case(&n, z1, "host", 0, (const char *[]){"host", "host.a.test", "host.b.test", NULL});
+    net3_fini(&n);
+}
+
+/* Only "not here" outcomes move on (NXDOMAIN, no data, SERVFAIL, as
+ * glibc's res_search does); an answer, REFUSED or silence ends the search
+ * at once. The status told: the name as given when asked first, else no
+ * data, else SERVFAIL, else the last one's. */
+static void test_search_continue_rules(void **state)
+{
+    (void)state;
+    static const char *const dom[] = {"a.test", "b.test"};
+    net3 n;
+    search_net(&n, 1, dom, 2);
+
+    static const struct zone_entry nodata[] = {{"h.a.test", Z_NODATA}, {NULL, 0}};
+    search_case(&n, nodata, "h", OASIS_DNS_ENODATA, (const char *[]){"h.a.test", "h.b.test", "h", NULL});
+    static const struct zone_entry sf[] = {{"h.a.test", Z_SERVFAIL}, {NULL, 0}};
+    search_case(&n, sf, "h", OASIS_DNS_ESERVFAIL, (const char *[]){"h.a.test", "h.b.test", "h", NULL});
+    static const struct zone_entry sf_then_a[] = {{"h.a.test", Z_SERVFAIL}, {"h.b.test", Z_A},
+                                                  {NULL, 0}};
+    search_case(&n, sf_then_a, "h", 0, (const char *[]){"h.a.test", "h.b.test", NULL});
+    static const struct zone_entry both[] = {{"h.a.test", Z_SERVFAIL}, {"h.b.test", Z_NODATA},
+                                             {NULL, 0}};
+    search_case(&n, both, "h", OASIS_DNS_ENODATA, (const char *[]){"h.a.test", "h.b.test", "h", NULL});
+    static const struct zone_entry refused[] = {{"h.a.test", Z_REFUSED}, {"h.b.test", Z_A},
+                                                {NULL, 0}};
+    search_case(&n, refused, "h", OASIS_DNS_EREFUSED, (const char *[]){"h.a.test", NULL});
+    static const struct zone_entry silent[] = {{"h.a.test", Z_SILENT}, {"h.b.test", Z_A},
+                                               {NULL, 0}};
+    search_case(&n, silent, "h", OASIS_DNS_ETIMEDOUT, (const char *[]){"h.a.test", NULL});
+    /* A search that stops still tells "no data" when a candidate had the
+     * name (here the name as given is refused, as dnsmasq refuses what it
+     * cannot forward). */
+    static const struct zone_entry nodata_refused[] = {{"h.a.test", Z_NODATA}, {"h", Z_REFUSED},
+                                                       {NULL, 0}};
+    search_case(&n, nodata_refused, "h", OASIS_DNS_ENODATA,
+                (const char *[]){"h.a.test", "h.b.test", "h", NULL});
+    /* Asked first, the name as given has the last word. */
+    static const struct zone_entry first_nx[] = {{"w.x.a.test", Z_NODATA}, {NULL, 0}};
+    search_case(&n, first_nx, "w.x", OASIS_DNS_ENXDOMAIN,
+                (const char *[]){"w.x", "w.x.a.test", "w.x.b.test", NULL});
+    static const struct zone_entry first_nodata[] = {{"w.x", Z_NODATA}, {NULL, 0}};
+    search_case(&n, first_nodata, "w.x", OASIS_DNS_ENODATA,
+                (const char *[]){"w.x", "w.x.a.test", "w.x.b.test", NULL});
+    net3_fini(&n);
+}
+
+/* A domain that would make the name pass 255 octets is skipped; the list
+ * a request began with is the one it keeps. */
+static void test_search_long_names_and_snapshot(void **state)
+{
+    (void)state;
+    char longdom[256], name[80];
+    /* 3 labels of 63 and one of 50: 4 * 1 + 189 + 50 + 1 = 244 octets. */
+    snprintf(longdom, sizeof longdom, "%.63s.%.63s.%.63s.%.50s",
+             "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+             "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb",
+             "ccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc",
+             "ddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd");
+    const char *dom[] = {longdom, "b.test"};
+    net3 n;
+    search_net(&n, 1, dom, 2);
+    snprintf(name, sizeof name, "%s", "twelve-chars"); /* 14 octets: 244 - 1 + 14 > 255 */
+    static const struct zone_entry z[] = {{"twelve-chars.b.test", Z_A}, {NULL, 0}};
+    search_case(&n, z, name, 0, (const char *[]){"twelve-chars.b.test", NULL});
+    /* "ab" (4 octets) still fits: 3 + 244 = 247. */
+    char first[300];
+    snprintf(first, sizeof first, "ab.%s", longdom);
+    search_case(&n, NULL, "ab", OASIS_DNS_ENXDOMAIN,
+                (const char *[]){first, "ab.b.test", "ab", NULL});
+    net3_fini(&n);
+
+    /* The list changes while a request runs: it keeps the one it began with. */
+    static const char *const two[] = {"a.test", "b.test"}, *const other[] = {"c.test"};
+    search_net(&n, 1, two, 2);
+    zone = NULL;
+    nasked = 0;
+    n.done = 0;
+    assert_int_equal(oasis_dns_resolve(n.r, "h", OASIS_DNS_INET, on_resolved, &n, NULL), 0);
+    assert_int_equal(oasis_dns_set_search(n.r, other, 1), 0);
+    assert_int_equal(oasis_wire_run(n.wire, flag, &n.done, 60 * OASIS_NS_PER_SEC), 0);
+    assert_int_equal(nasked, 3);
+    assert_string_equal(asked[1], "h.b.test");
+    search_case(&n, NULL, "h", OASIS_DNS_ENXDOMAIN, (const char *[]){"h.c.test", "h", NULL});
+    net3_fini(&n);
+}
+
+/* oasis_dns_set_search's checks, and the list read back. */
+static void test_search_api(void **state)
+{
+    (void)state;
+    net3 n;
+    net3_init(&n, NULL, 1);
+    static const char *const seven[] = {"a", "b", "c", "d", "e", "f", "g"};
+    assert_int_equal(oasis_dns_set_search(n.r, seven, 7), OASIS_EINVAL);
+    static const char *const bad[] = {"ok.test", "no..dots"};
+    assert_int_equal(oasis_dns_set_search(n.r, bad, 2), OASIS_DNS_EBADNAME);
+    static const char *const null_one[] = {"ok.test", NULL};
+    assert_int_equal(oasis_dns_set_search(n.r, null_one, 2), OASIS_EINVAL);
+    assert_int_equal(oasis_dns_set_search(NULL, seven, 1), OASIS_EINVAL);
+    assert_int_equal(oasis_dns_search(n.r, NULL, 0), 0); /* the refused calls set nothing */
+    static const char *const good[] = {"Lan.Test.", "."};
+    assert_int_equal(oasis_dns_set_search(n.r, good, 2), 0);
+    char out[OASIS_DNS_MAX_SEARCH][OASIS_DNS_NAME_STRLEN];
+    assert_int_equal(oasis_dns_search(n.r, out, OASIS_DNS_MAX_SEARCH), 2);
+    assert_string_equal(out[0], "Lan.Test");
+    assert_string_equal(out[1], "");
+    assert_int_equal(oasis_dns_set_search(n.r, NULL, 0), 0);
+    assert_int_equal(oasis_dns_search(n.r, out, OASIS_DNS_MAX_SEARCH), 0);
+    net3_fini(&n);
+
+    oasis_dns_config cfg;
+    oasis_dns_config_init(&cfg);
+    assert_int_equal(cfg.ndots, 1);
+    cfg.ndots = 16;
+    oasis_dns *r;
+    oasis_stack *s;
+    oasis_clock *c = oasis_clock_new_virtual(START_NS);
+    oasis_stack_config scfg;
+    test_stack_config(&scfg, c, 1);
+    assert_int_equal(oasis_stack_create(&scfg, &s), 0);
+    assert_int_equal(oasis_dns_create(s, &cfg, &r), OASIS_EINVAL);
+    oasis_stack_destroy(s);
+    oasis_clock_free(c);
+}
+
+/* Cancel between candidates' queries: no callback, the candidate's query
+ * and port go. Destroy while one runs: ECANCELED, once. Two requests for
+ * the same short name share each candidate's question (RFC 5452 5). */
+static void test_search_cancel_destroy_coalesce(void **state)
+{
+    (void)state;
+    static const char *const dom[] = {"a.test", "b.test"};
+    static const struct zone_entry z[] = {{"h.b.test", Z_SILENT}, {NULL, 0}};
+    net3 n;
+    search_net(&n, 1, dom, 2);
+    zone = z;
+    nasked = 0;
+    oasis_dns_req *req;
+    assert_int_equal(oasis_dns_resolve(n.r, "h", OASIS_DNS_INET, on_never, &n, &req), 0);
+    /* h.a.test: NXDOMAIN; then h.b.test waits for an answer. */
+    assert_int_equal(oasis_wire_run(n.wire, NULL, NULL, 500 * OASIS_NS_PER_MS), OASIS_ETIMEDOUT);
+    assert_int_equal(nasked, 2);
+    assert_int_equal(oasis_dns_cancel(req), 0);
+    oasis_wire_run(n.wire, NULL, NULL, 30 * OASIS_NS_PER_SEC);
+    assert_int_equal(nasked, 2);
+    assert_int_equal(n.queries[0], 2); /* no retry of h.b.test */
+    assert_int_equal(ctr(&n)->canceled, 1);
+    int bound = 0;
+    for (uint32_t p = 1024; p < 65536; p++)
+        bound += oasis_udp_unbind(n.a, (uint16_t)p) == OASIS_OK;
+    assert_int_equal(bound, 0);
+
+    joined j[3];
+    memset(j, 0, sizeof j);
+    static const struct zone_entry z2[] = {{"k.b.test", Z_A}, {NULL, 0}};
+    zone = z2;
+    nasked = 0;
+    int q0 = n.queries[0];
+    assert_int_equal(oasis_dns_resolve(n.r, "k", OASIS_DNS_INET, on_joined, &j[0], NULL), 0);
+    assert_int_equal(oasis_dns_resolve(n.r, "K", OASIS_DNS_INET, on_joined, &j[1], NULL), 0);
+    assert_int_equal(oasis_dns_resolve(n.r, "k.", OASIS_DNS_INET, on_joined, &j[2], NULL), 0);
+    assert_int_equal(oasis_wire_run(n.wire, all_called, j, 60 * OASIS_NS_PER_SEC), 0);
+    assert_int_equal(j[0].status, 0);
+    assert_int_equal(j[1].status, 0);
+    assert_string_equal(j[1].name, "K");
+    assert_int_equal(j[2].status, OASIS_DNS_ENXDOMAIN);
+    /* k.a.test, k.b.test and k: once each (k. and K's last one coalesce
+     * with nothing; k. is asked by itself). */
+    assert_int_equal(n.queries[0] - q0, 3);
+
+    memset(j, 0, sizeof j);
+    zone = z;
+    assert_int_equal(oasis_dns_resolve(n.r, "h", OASIS_DNS_INET, on_joined, &j[0], NULL), 0);
+    assert_int_equal(oasis_wire_run(n.wire, NULL, NULL, 500 * OASIS_NS_PER_MS), OASIS_ETIMEDOUT);
+    assert_int_equal(j[0].calls, 0);
+    oasis_dns_destroy(n.r);
+    n.r = NULL;
+    assert_int_equal(j[0].calls, 1);
+    assert_int_equal(j[0].status, OASIS_DNS_ECANCELED);
+    net3_fini(&n);
+}
+
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -3167,6 +3469,11 @@ int main(void)
         cmocka_unit_test(test_cname_extract),
         cmocka_unit_test(test_cname_loop_bounded_by_answer),
         cmocka_unit_test(test_resolve_basic),
+        cmocka_unit_test(test_search_order),
+        cmocka_unit_test(test_search_continue_rules),
+        cmocka_unit_test(test_search_long_names_and_snapshot),
+        cmocka_unit_test(test_search_api),
+        cmocka_unit_test(test_search_cancel_destroy_coalesce),
         cmocka_unit_test(test_random_ids_and_ports),
         cmocka_unit_test(test_ids_ports_not_from_stack_prng),
         cmocka_unit_test(test_avoid_ports),

@@ -43,7 +43,21 @@
  * wall-clock time, which the stack's clock does not have: see
  * oasis_dns_set_time.
  *
- * Names are text ("files.test" or "files.test."); no search list is applied.
+ * Names are text ("files.test" or "files.test."). With a search list
+ * (oasis_dns_set_search, e.g. from DHCP option 119 or an RA's DNSSL), a
+ * name without the final dot is also tried with each domain of the list
+ * appended, as resolv.conf(5) does: a name with at least cfg.ndots dots
+ * (1) is asked as given first, then with each domain; one with fewer, with
+ * each domain first and as given last. The next candidate is asked only
+ * when this one does not exist (NXDOMAIN), has no address of the family
+ * (no data) or its servers failed (SERVFAIL); any other outcome (an
+ * answer, a timeout, REFUSED...) ends the request. A request that found
+ * no address ends as glibc's res_search says: with the outcome of the name
+ * as given when that was asked first, else with no data if any candidate
+ * had the name, else SERVFAIL if one failed so, else with the last
+ * candidate's outcome (NXDOMAIN, a timeout...). A name ending in a dot is
+ * asked as given only. res->name is the name as given, res->canonical
+ * the full name that answered (or its CNAME target).
  * A name that is a dotted quad resolves to itself at once (on the next poll).
  */
 #ifndef OASIS_DNS_H
@@ -93,6 +107,7 @@ typedef enum oasis_dns_family {
 
 #define OASIS_DNS_MAX_ADDRS 16     /* addresses handed to a callback */
 #define OASIS_DNS_MAX_SERVERS 8
+#define OASIS_DNS_MAX_SEARCH 6     /* search domains (resolv.conf's limit) */
 #define OASIS_DNS_NAME_STRLEN 1025 /* a name as text, \DDD escapes and NUL included */
 /* The default EDNS(0) UDP payload size: DNS Flag Day 2020's value, which
  * avoids IP fragmentation on most paths (an IPv6 minimum MTU of 1280 less
@@ -155,6 +170,11 @@ typedef struct oasis_dns_config {
      * oasis_dns_create (the secret too); OASIS_EINVAL for a bad key name,
      * another algorithm, or an empty or too long secret. */
     const oasis_dns_tsig *tsig;
+    /* The search list's threshold (resolv.conf's ndots): a name with at
+     * least this many dots is asked as given before the search domains
+     * are tried (1; at most 15, else OASIS_EINVAL; 0: always as given
+     * first). */
+    uint32_t ndots;
 } oasis_dns_config;
 
 #define OASIS_DNS_MAX_AVOID_PORTS 1024
@@ -193,6 +213,9 @@ typedef struct oasis_dns_counters {
     uint64_t coalesced;      /* requests that joined the same question (name in any case,
                               * family) already being asked, instead of a second query
                               * (RFC 5452 5); they end with it */
+    uint64_t search_next;    /* names the search list tried after the first one failed;
+                              * each is counted in requests too, so requests less this
+                              * is what the application asked */
     /* TSIG (RFC 8945 5.4), with cfg.tsig only. Every refused reply is
      * dropped; over UDP the try waits on, over TCP it ends. */
     uint64_t tsig_verified;  /* replies whose TSIG verified */
@@ -242,6 +265,16 @@ size_t oasis_dns_servers_addr(const oasis_dns *r, oasis_ipaddr *addrs, size_t ma
  * counts the IPv4 servers only. */
 int oasis_dns_set_servers(oasis_dns *r, const uint32_t *addrs, size_t n);
 size_t oasis_dns_servers(const oasis_dns *r, uint32_t *addrs, size_t max);
+
+/* Sets the search list (see the top): up to OASIS_DNS_MAX_SEARCH domains,
+ * in the order they are tried, copied. n == 0 clears it. Requests in
+ * flight keep the list they started with. Returns 0, OASIS_EINVAL (NULL
+ * resolver, n over the limit, a NULL domain) or OASIS_DNS_EBADNAME (a
+ * domain that is no DNS name; "." is the root, allowed). */
+int oasis_dns_set_search(oasis_dns *r, const char *const *domains, size_t n);
+/* The search list's length; copies up to max domains as text (no final
+ * dot) into out. */
+size_t oasis_dns_search(const oasis_dns *r, char (*out)[OASIS_DNS_NAME_STRLEN], size_t max);
 
 /* Starts resolving name. Returns 0 and sets *req (may be NULL) to the
  * handle, or refuses (the callback never runs) with OASIS_EINVAL (NULL

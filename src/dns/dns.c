@@ -29,6 +29,19 @@
 /* RFC 8945's recommended Fudge. */
 #define DNS_TSIG_FUDGE 300
 
+/* A request with a search list: the names it tries in turn (resolv.conf's
+ * order, see dns.h), each asked by an ordinary request of its own. */
+typedef struct dns_search {
+    oasis_dns_req *inner;     /* the candidate being asked */
+    oasis_dns_name rel;       /* the name as given */
+    oasis_dns_name dom[OASIS_DNS_MAX_SEARCH]; /* the list when the request began */
+    unsigned ndom;
+    unsigned next;            /* the next candidate, 0..ndom */
+    int as_given_first;       /* the name has cfg.ndots dots or more */
+    int first_status;         /* how the name as given failed, when asked first */
+    int saw_nodata, saw_servfail;
+} dns_search;
+
 typedef struct dns_cache_entry {
     int used;
     oasis_dns_name key; /* lowercased question name */
@@ -83,6 +96,7 @@ struct oasis_dns_req {
     uint8_t *tbuf;
     size_t tlen;
     int in_cb;                  /* its callback runs: cancel has nothing to do */
+    dns_search *srch;           /* non-NULL: it only runs the search, inner asks */
 };
 
 struct oasis_dns {
@@ -101,6 +115,8 @@ struct oasis_dns {
     int wall_set;           /* oasis_dns_set_time was called */
     uint64_t wall_s;        /* the wall-clock time it gave... */
     uint64_t wall_at_ns;    /* ...and the stack's clock then */
+    oasis_dns_name search[OASIS_DNS_MAX_SEARCH]; /* oasis_dns_set_search */
+    size_t nsearch;
 };
 
 static const char *const dns_errs[] = {
@@ -167,6 +183,7 @@ void oasis_dns_config_init(oasis_dns_config *cfg)
     cfg->max_ttl_s = 86400;
     cfg->max_neg_ttl_s = 300;
     cfg->edns_udp_size = OASIS_DNS_EDNS_UDP_SIZE;
+    cfg->ndots = 1;
 }
 
 static int copy_tsig_key(oasis_dns *r, const oasis_dns_tsig *t)
@@ -198,7 +215,8 @@ int oasis_dns_create(oasis_stack *s, const oasis_dns_config *cfg, oasis_dns **ou
         c.timeout_ns > 3600 * OASIS_NS_PER_SEC || c.tcp_timeout_ns > 3600 * OASIS_NS_PER_SEC ||
         c.attempts > 16 || c.cache_entries > 65536 ||
         (c.edns_udp_size != 0 && c.edns_udp_size < OASIS_DNS_MAX_UDP) ||
-        c.navoid_ports > OASIS_DNS_MAX_AVOID_PORTS || (c.navoid_ports && !c.avoid_ports))
+        c.navoid_ports > OASIS_DNS_MAX_AVOID_PORTS || (c.navoid_ports && !c.avoid_ports) ||
+        c.ndots > 15)
         return OASIS_EINVAL;
     oasis_dns *r = oasis_calloc(s, 1, sizeof *r);
     if (!r)
@@ -280,6 +298,31 @@ int oasis_dns_set_servers(oasis_dns *r, const uint32_t *addrs, size_t n)
     for (size_t i = 0; i < n; i++)
         a[i] = oasis_ipaddr_v4(addrs[i]);
     return oasis_dns_set_servers_addr(r, a, n);
+}
+
+int oasis_dns_set_search(oasis_dns *r, const char *const *domains, size_t n)
+{
+    oasis_dns_name d[OASIS_DNS_MAX_SEARCH];
+    if (!r || n > OASIS_DNS_MAX_SEARCH || (n && !domains))
+        return OASIS_EINVAL;
+    for (size_t i = 0; i < n; i++) {
+        if (!domains[i])
+            return OASIS_EINVAL;
+        if (oasis_dns_name_from_text(domains[i], &d[i]) != OASIS_OK)
+            return OASIS_DNS_EBADNAME;
+    }
+    memcpy(r->search, d, n * sizeof d[0]);
+    r->nsearch = n;
+    return OASIS_OK;
+}
+
+size_t oasis_dns_search(const oasis_dns *r, char (*out)[OASIS_DNS_NAME_STRLEN], size_t max)
+{
+    if (!r)
+        return 0;
+    for (size_t i = 0; out && i < r->nsearch && i < max; i++)
+        oasis_dns_name_to_text(&r->search[i], out[i], OASIS_DNS_NAME_STRLEN);
+    return r->nsearch;
 }
 
 size_t oasis_dns_servers(const oasis_dns *r, uint32_t *addrs, size_t max)
@@ -431,11 +474,20 @@ static void free_req(oasis_dns_req *q)
     tcp_release(q, 0);
     oasis_free(s, q->tbuf);
     oasis_free(s, q->name);
+    oasis_free(s, q->srch);
     oasis_free(s, q);
 }
 
-static void count_outcome(oasis_dns *r, int status)
+static void search_step(oasis_dns_req *inner, int status, const oasis_dns_result *res,
+                        void *ud);
+
+/* Outcomes are counted per application request: a search candidate's
+ * (cb == search_step) is counted when its search ends. */
+static void count_outcome(const oasis_dns_req *q, int status)
 {
+    oasis_dns *r = q->r;
+    if (q->cb == search_step)
+        return;
     if (status == 0)
         r->ctr.completed_ok++;
     else
@@ -460,7 +512,7 @@ static void finish(oasis_dns_req *q, int status, const oasis_dns_result *res)
     q->in_cb = 1;
     r->in_cb++;
     if (q->cb) {
-        count_outcome(r, status);
+        count_outcome(q, status);
         q->cb(q, status, status == 0 ? res : NULL, q->ud);
     }
     oasis_dns_req *f;
@@ -473,7 +525,7 @@ static void finish(oasis_dns_req *q, int status, const oasis_dns_result *res)
             f->res.name = f->name;
             f->res.canonical = f->canon_text;
         }
-        count_outcome(r, status);
+        count_outcome(f, status);
         f->in_cb = 1;
         f->cb(f, status, status == 0 ? &f->res : NULL, f->ud);
         free_req(f);
@@ -978,21 +1030,14 @@ static void on_defer(oasis_stack *s, oasis_timer *t)
     start_try(q);
 }
 
-int oasis_dns_resolve(oasis_dns *r, const char *name, oasis_dns_family family, oasis_dns_cb cb,
-                      void *ud, oasis_dns_req **req)
+/* One name, one question: a literal, a cache hit, a follower of the same
+ * question, or a request that asks. A search candidate (cb search_step)
+ * is not counted as the application's request. */
+static int resolve_one(oasis_dns *r, const char *name, const oasis_dns_name *qn, int literal,
+                       uint32_t lit, oasis_dns_family family, oasis_dns_cb cb, void *ud,
+                       oasis_dns_req **req)
 {
-    oasis_dns_name qname;
-    uint32_t lit;
-
-    if (req)
-        *req = NULL;
-    if (!r || !name || !cb || (family != OASIS_DNS_INET && family != OASIS_DNS_INET6))
-        return OASIS_EINVAL;
-    int literal = family == OASIS_DNS_INET && oasis_addr_parse(name, &lit) == OASIS_OK;
-    if (!literal && oasis_dns_name_from_text(name, &qname) != OASIS_OK)
-        return OASIS_DNS_EBADNAME;
-    if (literal && oasis_dns_name_from_text("invalid.", &qname) != OASIS_OK)
-        return OASIS_EINVAL;
+    oasis_dns_name qname = *qn;
     uint16_t qtype = family == OASIS_DNS_INET6 ? OASIS_DNS_TYPE_AAAA : OASIS_DNS_TYPE_A;
 
     oasis_dns_name key = qname;
@@ -1036,7 +1081,8 @@ int oasis_dns_resolve(oasis_dns *r, const char *name, oasis_dns_family family, o
     oasis_timer_init(&q->tmo, on_timeout);
     oasis_timer_init(&q->defer, on_defer);
 
-    r->ctr.requests++;
+    if (cb != search_step)
+        r->ctr.requests++;
     if (lead) {
         /* Not in the pending list: the leader's end (or the resolver's
          * destruction through it) ends this one too. */
@@ -1086,12 +1132,152 @@ int oasis_dns_resolve(oasis_dns *r, const char *name, oasis_dns_family family, o
     return OASIS_OK;
 }
 
+/* ---- the search list (dns.h: resolv.conf's order and rules) ------------- */
+
+/* Starts the search's next candidate that makes a name of at most 255
+ * octets. Returns 0, SEARCH_DONE when none is left, or resolve_one's
+ * error. */
+#define SEARCH_DONE 1
+static int search_next(oasis_dns_req *q)
+{
+    dns_search *sr = q->srch;
+    while (sr->next <= sr->ndom) {
+        unsigned k = sr->next++;
+        int as_given = sr->as_given_first ? k == 0 : k == sr->ndom;
+        unsigned d = sr->as_given_first ? k - 1 : k;
+        oasis_dns_name cand = sr->rel;
+        if (!as_given && oasis_dns_name_concat(&sr->rel, &sr->dom[d], &cand) != OASIS_OK)
+            continue; /* too long with this domain */
+        char text[OASIS_DNS_NAME_STRLEN];
+        oasis_dns_name_to_text(&cand, text, sizeof text);
+        int err = resolve_one(q->r, text, &cand, 0, 0, q->family, search_step, q, &sr->inner);
+        if (!err && k > 0)
+            q->r->ctr.search_next++;
+        return err;
+    }
+    return SEARCH_DONE;
+}
+
+/* A candidate's outcome (inside its finish(): r->in_cb is held). Names
+ * that do not exist, have no address of the family, or whose servers
+ * failed move on to the next candidate; anything else ends the search. */
+static void search_step(oasis_dns_req *inner, int status, const oasis_dns_result *res, void *ud)
+{
+    oasis_dns_req *q = ud;
+    dns_search *sr = q->srch;
+    (void)inner;
+    sr->inner = NULL; /* finish() frees it when this returns */
+    if (sr->as_given_first && sr->next == 1)
+        sr->first_status = status;
+    sr->saw_nodata |= status == OASIS_DNS_ENODATA;
+    sr->saw_servfail |= status == OASIS_DNS_ESERVFAIL;
+    if (status == OASIS_DNS_ENXDOMAIN || status == OASIS_DNS_ENODATA ||
+        status == OASIS_DNS_ESERVFAIL) {
+        int err = search_next(q);
+        if (err == OASIS_OK)
+            return;
+        if (err != SEARCH_DONE)
+            status = err; /* the next could not start: no memory, no servers */
+    }
+    /* Which failure to tell (glibc's res_search): the name as given when
+     * it went first, else "no data" if any candidate had the name, else
+     * SERVFAIL, else the last one's. Our own troubles pass as they are. */
+    if (status != 0 && status != OASIS_DNS_ECANCELED && status != OASIS_DNS_ENOMEM &&
+        status != OASIS_DNS_ENOSERVERS && status != OASIS_DNS_ENOTIME) {
+        if (sr->first_status)
+            status = sr->first_status;
+        else if (sr->saw_nodata)
+            status = OASIS_DNS_ENODATA;
+        else if (sr->saw_servfail)
+            status = OASIS_DNS_ESERVFAIL;
+    }
+    oasis_dns_result out;
+    if (status == 0) {
+        out = *res;
+        out.name = q->name;
+    }
+    count_outcome(q, status);
+    q->in_cb = 1;
+    q->cb(q, status, status == 0 ? &out : NULL, q->ud);
+    free_req(q);
+}
+
+static int search_start(oasis_dns *r, const char *name, const oasis_dns_name *rel,
+                        oasis_dns_family family, oasis_dns_cb cb, void *ud, oasis_dns_req **req)
+{
+    oasis_dns_req *q = oasis_calloc(r->s, 1, sizeof *q);
+    size_t nl = strlen(name);
+    if (q) {
+        q->srch = oasis_calloc(r->s, 1, sizeof *q->srch);
+        q->name = oasis_malloc(r->s, nl + 1);
+    }
+    if (!q || !q->srch || !q->name) {
+        if (q) {
+            oasis_free(r->s, q->srch);
+            oasis_free(r->s, q->name);
+        }
+        oasis_free(r->s, q);
+        return OASIS_ENOMEM;
+    }
+    memcpy(q->name, name, nl + 1);
+    q->r = r;
+    q->cb = cb;
+    q->ud = ud;
+    q->family = family;
+    oasis_timer_init(&q->tmo, on_timeout);
+    oasis_timer_init(&q->defer, on_defer);
+    dns_search *sr = q->srch;
+    sr->rel = *rel;
+    sr->ndom = (unsigned)r->nsearch;
+    memcpy(sr->dom, r->search, r->nsearch * sizeof r->search[0]);
+    unsigned dots = 0;
+    for (const char *p = name; *p; p++)
+        dots += *p == '.';
+    sr->as_given_first = dots >= r->cfg.ndots;
+    int err = search_next(q); /* the first candidate always fits: the name itself did */
+    if (err) {
+        free_req(q);
+        return err == SEARCH_DONE ? OASIS_DNS_EBADNAME : err;
+    }
+    r->ctr.requests++;
+    if (req)
+        *req = q;
+    return OASIS_OK;
+}
+
+int oasis_dns_resolve(oasis_dns *r, const char *name, oasis_dns_family family, oasis_dns_cb cb,
+                      void *ud, oasis_dns_req **req)
+{
+    oasis_dns_name qname;
+    uint32_t lit;
+
+    if (req)
+        *req = NULL;
+    if (!r || !name || !cb || (family != OASIS_DNS_INET && family != OASIS_DNS_INET6))
+        return OASIS_EINVAL;
+    int literal = family == OASIS_DNS_INET && oasis_addr_parse(name, &lit) == OASIS_OK;
+    if (!literal && oasis_dns_name_from_text(name, &qname) != OASIS_OK)
+        return OASIS_DNS_EBADNAME;
+    if (literal && oasis_dns_name_from_text("invalid.", &qname) != OASIS_OK)
+        return OASIS_EINVAL;
+    if (!literal && r->nsearch && name[strlen(name) - 1] != '.')
+        return search_start(r, name, &qname, family, cb, ud, req);
+    return resolve_one(r, name, &qname, literal, lit, family, cb, ud, req);
+}
+
 int oasis_dns_cancel(oasis_dns_req *q)
 {
     if (!q)
         return OASIS_EINVAL;
     if (q->in_cb)
         return OASIS_EBUSY; /* finish() frees it when the callback returns */
+    if (q->srch) {
+        /* Its candidate goes (counted there); between candidates there is
+         * always one: search_step starts the next before it returns. */
+        oasis_dns_cancel(q->srch->inner);
+        free_req(q);
+        return OASIS_OK;
+    }
     q->r->ctr.canceled++;
     if (q->leader) {
         oasis_dns_req *lead = q->leader, **pp = &lead->followers;

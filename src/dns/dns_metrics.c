@@ -27,7 +27,7 @@ static int read_dns(oasis_metrics_emit *e, void *ud)
         {"TsigVerified", c->tsig_verified, 0}, {"TsigUnsigned", c->tsig_unsigned, 0},
         {"TsigBadKey", c->tsig_badkey, 0},    {"TsigBadSig", c->tsig_badsig, 0},
         {"TsigBadTime", c->tsig_badtime, 0},  {"TsigBadTrunc", c->tsig_badtrunc, 0},
-        {"TsigErrors", c->tsig_errors, 0},
+        {"TsigErrors", c->tsig_errors, 0},    {"SearchNext", c->search_next, 0},
     };
     for (size_t i = 0; i < sizeof f / sizeof f[0]; i++) {
         int err = f[i].gauge ? oasis_metrics_field_uint(e, f[i].key, f[i].v)

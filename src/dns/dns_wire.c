@@ -86,8 +86,28 @@ void oasis_dns_name_lower(oasis_dns_name *n)
         n->b[i] = lower(n->b[i]);
 }
 
+int oasis_dns_name_concat(const oasis_dns_name *rel, const oasis_dns_name *dom,
+                          oasis_dns_name *out)
+{
+    if (rel->len < 1 || dom->len < 1 || rel->len - 1 + dom->len > OASIS_DNS_MAX_NAME)
+        return OASIS_EINVAL;
+    size_t k = rel->len - 1; /* rel's labels without its root octet */
+    oasis_dns_name n;
+    memcpy(n.b, rel->b, k);
+    memcpy(n.b + k, dom->b, dom->len);
+    n.len = k + dom->len;
+    *out = n;
+    return OASIS_OK;
+}
+
 int oasis_dns_name_read(const uint8_t *msg, size_t len, size_t off, oasis_dns_name *out,
                         size_t *next)
+{
+    return oasis_dns_name_read_above(msg, len, off, OASIS_DNS_HLEN, out, next);
+}
+
+int oasis_dns_name_read_above(const uint8_t *msg, size_t len, size_t off, size_t floor,
+                              oasis_dns_name *out, size_t *next)
 {
     size_t pos = off, o = 0, after = 0;
     /* Every pointer must land below the lowest place read so far: targets
@@ -108,7 +128,7 @@ int oasis_dns_name_read(const uint8_t *msg, size_t len, size_t off, oasis_dns_na
             if (pos + 1 >= len)
                 return OASIS_ETRUNCATED;
             size_t target = (size_t)(c & 0x3f) << 8 | msg[pos + 1];
-            if (target >= lowest || target < OASIS_DNS_HLEN)
+            if (target >= lowest || target < floor)
                 return OASIS_EMALFORMED; /* forward, self, loop, or into the header */
             if (++jumps > OASIS_DNS_MAX_JUMPS)
                 return OASIS_EMALFORMED;

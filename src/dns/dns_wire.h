@@ -112,6 +112,19 @@ void oasis_dns_name_lower(oasis_dns_name *n);
 int oasis_dns_name_read(const uint8_t *msg, size_t len, size_t off, oasis_dns_name *out,
                         size_t *next);
 
+/* The same with pointers allowed down to msg[floor] instead of past the
+ * header: for names outside a DNS message, e.g. DHCP's domain search
+ * option (RFC 3397 2), whose pointers count from the option data's start
+ * (floor 0). */
+int oasis_dns_name_read_above(const uint8_t *msg, size_t len, size_t off, size_t floor,
+                              oasis_dns_name *out, size_t *next);
+
+/* out = rel's labels followed by dom ("host" + "lan.test" is
+ * "host.lan.test"); out may be rel or dom. OASIS_EINVAL when the result
+ * would pass 255 octets. */
+int oasis_dns_name_concat(const oasis_dns_name *rel, const oasis_dns_name *dom,
+                          oasis_dns_name *out);
+
 /* Builds a standard query (RD set, one question, class IN) into buf.
  * edns_size non-zero adds an OPT RR to the additional section (RFC 6891
  * 6.1.2: root owner, CLASS = edns_size as the requestor's UDP payload size
