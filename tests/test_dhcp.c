@@ -186,6 +186,8 @@ typedef struct srv {
     int server_raw;           /* send option 54 even when server is 0 */
     const uint8_t *cid;       /* option 61 echoed (RFC 6842); NULL: none */
     size_t cid_len;
+    const uint8_t *extra;     /* whole options (code, length, data...) put before End */
+    size_t extra_len;
 } srv;
 
 static srv srv_default(uint8_t type, uint32_t xid)
@@ -253,6 +255,10 @@ static size_t build_reply(const srv *r, uint8_t *m)
         m[i++] = OASIS_DHO_CLIENT_ID, m[i++] = (uint8_t)r->cid_len;
         memcpy(m + i, r->cid, r->cid_len);
         i += r->cid_len;
+    }
+    if (r->extra) {
+        memcpy(m + i, r->extra, r->extra_len);
+        i += r->extra_len;
     }
     m[i++] = OASIS_DHO_END;
     return i < 300 ? 300 : i;
@@ -584,6 +590,87 @@ static void test_wire_overload_and_concat(void **state)
     assert_int_equal(oasis_dhcp_parse(x, 240 + 3 + 3 + 7, &msg), OASIS_EMALFORMED);
 }
 
+/* Parses a reply carrying the given options after the usual ones. */
+static int parse_with(const uint8_t *opts, size_t len, oasis_dhcp_msg *msg)
+{
+    uint8_t m[1024];
+    srv r = srv_default(OASIS_DHCPACK, 7);
+    r.extra = opts;
+    r.extra_len = len;
+    size_t n = build_reply(&r, m);
+    return oasis_dhcp_parse(m, n, msg);
+}
+
+/* RFC 3397 2: the domain search list in RFC 1035 form, compression
+ * pointers counting from the first octet of the option data, which may
+ * span several options (RFC 3396). Its section 3's example, split where
+ * the RFC splits it. Option 15 (RFC 2132 3.17) is text. A name that does
+ * not read spoils the option, not the message. */
+static void test_wire_domain_search(void **state)
+{
+    (void)state;
+    static const uint8_t example[] = {
+        119, 9, 3, 'e', 'n', 'g', 5, 'a', 'p', 'p', 'l',
+        119, 18, 'e', 3, 'c', 'o', 'm', 0, 9, 'm', 'a', 'r', 'k', 'e', 't', 'i', 'n', 'g',
+        0xc0, 0x04,
+    };
+    oasis_dhcp_msg msg;
+    assert_int_equal(parse_with(example, sizeof example, &msg), OASIS_OK);
+    assert_true(msg.have & OASIS_DHCP_HAVE_SEARCH);
+    assert_int_equal(msg.nsearch, 2);
+    assert_string_equal(msg.search[0], "eng.apple.com");
+    assert_string_equal(msg.search[1], "marketing.apple.com");
+    assert_int_equal(msg.ignored, 0);
+
+    /* A pointer to itself, forward, or past the data: the option goes. */
+    static const uint8_t loops[] = {119, 6, 1, 'a', 0, 0xc0, 5, 0};
+    static const uint8_t forward[] = {119, 7, 0xc0, 2, 1, 'a', 0, 1, 'b'};
+    static const uint8_t past[] = {119, 4, 1, 'a', 0xc0, 40};
+    static const uint8_t cut[] = {119, 3, 5, 'a', 'b'};
+    static const uint8_t empty[] = {119, 0};
+    const struct {
+        const uint8_t *o;
+        size_t n;
+    } bad[] = {{loops, sizeof loops}, {forward, sizeof forward}, {past, sizeof past},
+               {cut, sizeof cut}, {empty, sizeof empty}};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        assert_int_equal(parse_with(bad[i].o, bad[i].n, &msg), OASIS_OK);
+        assert_false(msg.have & OASIS_DHCP_HAVE_SEARCH);
+        assert_int_equal(msg.nsearch, 0);
+        assert_int_equal(msg.ignored, 1);
+        assert_int_equal(msg.lease_time, 100); /* the rest still read */
+    }
+
+    /* Names a search list cannot use (a dot or a space inside a label,
+     * the root) are skipped; the others kept, at most six. */
+    static const uint8_t mixed[] = {
+        119, 26, 3, 'a', '.', 'b', 0, 0, 1, 'x', 0, 2, 'y', ' ', 0,
+        1, 'c', 0xc0, 6, 1, 'd', 0, 1, 'e', 0, 1, 'f', 0,
+        119, 12, 1, 'g', 0, 1, 'h', 0, 1, 'i', 0, 1, 'j', 0,
+    };
+    assert_int_equal(parse_with(mixed, sizeof mixed, &msg), OASIS_OK);
+    assert_int_equal(msg.nsearch, OASIS_DHCP_MAX_SEARCH);
+    const char *want[] = {"x", "c.x", "d", "e", "f", "g"};
+    for (int i = 0; i < OASIS_DHCP_MAX_SEARCH; i++)
+        assert_string_equal(msg.search[i], want[i]);
+
+    /* Option 15: text, a final dot or NUL allowed; not a name: left out. */
+    static const uint8_t d1[] = {15, 10, 'l', 'a', 'n', '.', 't', 'e', 's', 't', '.', 0};
+    assert_int_equal(parse_with(d1, sizeof d1, &msg), OASIS_OK);
+    assert_string_equal(msg.domain, "lan.test");
+    static const uint8_t d2[] = {15, 4, 'a', '.', '.', 'b'};
+    static const uint8_t d3[] = {15, 3, 'a', 0, 'b'};
+    static const uint8_t d4[] = {15, 3, 'a', ' ', 'b'};
+    static const uint8_t d5[] = {15, 1, 0};
+    const uint8_t *bad15[] = {d2, d3, d4, d5};
+    for (size_t i = 0; i < 4; i++) {
+        assert_int_equal(parse_with(bad15[i], 2u + bad15[i][1], &msg), OASIS_OK);
+        assert_false(msg.have & OASIS_DHCP_HAVE_DOMAIN);
+        assert_string_equal(msg.domain, "");
+        assert_int_equal(msg.ignored, 1);
+    }
+}
+
 static void test_wire_build(void **state)
 {
     (void)state;
@@ -662,6 +749,11 @@ static void test_lease_obtained(void **state)
 
     a = srv_default(OASIS_DHCPACK, xid);
     a.mtu = 1400;
+    static const uint8_t domains[] = {
+        OASIS_DHO_DOMAIN, 8, 'l', 'a', 'n', '.', 't', 'e', 's', 't',
+        OASIS_DHO_DOMAIN_SEARCH, 10, 3, 'l', 'a', 'n', 4, 't', 'e', 's', 't', 0};
+    a.extra = domains;
+    a.extra_len = sizeof domains;
     reply_to(&h, &a, OFFERED);
     assert_int_equal(oasis_dhcp_get_state(h.d), OASIS_DHCP_PROBING);
     assert_int_equal(oasis_stack_addr(h.s), 0); /* not before the probes */
@@ -683,6 +775,10 @@ static void test_lease_obtained(void **state)
     assert_int_equal(h.last.lease_s, 100);
     assert_int_equal(h.last.t1_s, 50);
     assert_int_equal(h.last.t2_s, 87);
+    assert_string_equal(h.last.domain, "lan.test");
+    assert_int_equal(h.last.nsearch, 1);
+    assert_string_equal(h.last.search[0], "lan.test");
+    assert_int_equal(ctr(&h)->rx_opts_ignored, 0);
     assert_int_equal(ctr(&h)->binds, 1);
     oasis_dhcp_lease l;
     assert_int_equal(oasis_dhcp_get_lease(h.d, &l), OASIS_OK);
@@ -2016,6 +2112,7 @@ int main(void)
         cmocka_unit_test(test_wire_truncated_and_bad_lengths),
         cmocka_unit_test(test_wire_pad_end),
         cmocka_unit_test(test_wire_overload_and_concat),
+        cmocka_unit_test(test_wire_domain_search),
         cmocka_unit_test(test_wire_build),
         cmocka_unit_test(test_lease_obtained),
         cmocka_unit_test(test_renew_at_t1),

@@ -99,6 +99,8 @@ typedef enum oasis_dhcp_event {
 } oasis_dhcp_event;
 
 #define OASIS_DHCP_MAX_DNS 4
+#define OASIS_DHCP_MAX_SEARCH 6       /* domains kept from option 119 */
+#define OASIS_DHCP_DOMAIN_STRLEN 254  /* a domain as text: 253 characters and NUL */
 
 /* A lease as the client holds it. Times are stack clock times (ns). */
 typedef struct oasis_dhcp_lease {
@@ -116,6 +118,12 @@ typedef struct oasis_dhcp_lease {
     uint64_t acquired_ns;   /* when the REQUEST that got this lease was sent */
     uint64_t t1_ns, t2_ns, expires_ns; /* UINT64_MAX for an infinite lease */
     char hostname[64];      /* option 12 from the server; "" if none */
+    char domain[OASIS_DHCP_DOMAIN_STRLEN]; /* option 15, the domain name ("" if none) */
+    /* Option 119 (RFC 3397), the domain search list, first domains first.
+     * For a resolver's search list (oasis_dns_set_search): these, or the
+     * domain alone when there are none (as resolv.conf's "domain"). */
+    char search[OASIS_DHCP_MAX_SEARCH][OASIS_DHCP_DOMAIN_STRLEN];
+    uint8_t nsearch;
 } oasis_dhcp_lease;
 
 /* The application's callback; lease is the current lease (BOUND, RENEWED)
@@ -203,6 +211,8 @@ typedef struct oasis_dhcp_counters {
     uint64_t request_timeouts;   /* REQUESTING/REBOOTING gave up: back to INIT (EV_TIMEOUT) */
     uint64_t rx_wrong_client_id; /* our xid and chaddr, but a client identifier (61) that is
                                   * not the one we send (RFC 6842 3: silently discarded) */
+    uint64_t rx_opts_ignored;    /* a domain name (15) or domain search (119) option with no
+                                  * valid name in a reply we took: left out of the lease */
 } oasis_dhcp_counters;
 
 const oasis_dhcp_counters *oasis_dhcp_get_counters(const oasis_dhcp *d);
@@ -212,7 +222,7 @@ const oasis_dhcp_counters *oasis_dhcp_get_counters(const oasis_dhcp *d);
  * TxDeclines, TxReleases, TxRetransmits, TxErrors, RxOffers, RxAcks, RxNaks,
  * RxMalformed, RxNotReply, RxWrongXid, RxWrongChaddr, RxWrongPort, RxUnexpected,
  * RxInvalid, ProbesSent, Conflicts, Binds, Renewals, Rebinds, Expiries,
- * RequestTimeouts) and the gauges State (string, e.g. "BOUND"),
+ * RequestTimeouts, RxWrongClientId, RxOptsIgnored) and the gauges State (string, e.g. "BOUND"),
  * LeaseSeconds and LeaseRemainingSeconds (0 without a lease). ud is d:
  * remove it (oasis_metrics_remove_by_ud) before destroying the client.
  * Returns 0, OASIS_EINVAL or OASIS_ENOMEM. */

@@ -122,7 +122,8 @@ static void common_opts(oasis_dhcp *d, oasis_dhcp_builder *b)
     static const uint8_t prl[] = {OASIS_DHO_SUBNET_MASK, OASIS_DHO_ROUTER, OASIS_DHO_DNS,
                                   OASIS_DHO_HOSTNAME,    OASIS_DHO_DOMAIN, OASIS_DHO_MTU,
                                   OASIS_DHO_BROADCAST,   OASIS_DHO_LEASE_TIME,
-                                  OASIS_DHO_T1,          OASIS_DHO_T2};
+                                  OASIS_DHO_T1,          OASIS_DHO_T2,
+                                  OASIS_DHO_DOMAIN_SEARCH};
     uint32_t mtu = d->s->mtu;
     /* RFC 2132 9.10: at least 576; what fits in one datagram of our MTU. */
     uint32_t max = mtu > 576 + 28 ? mtu - 28 : 576;
@@ -587,6 +588,9 @@ static int lease_from_ack(oasis_dhcp *d, const oasis_dhcp_msg *m, uint32_t src,
     if ((m->have & OASIS_DHCP_HAVE_MTU) && m->mtu >= 576)
         l->mtu = m->mtu;
     memcpy(l->hostname, m->hostname, sizeof l->hostname);
+    memcpy(l->domain, m->domain, sizeof l->domain);
+    memcpy(l->search, m->search, sizeof l->search);
+    l->nsearch = m->nsearch;
 
     /* RFC 2131 4.4.5: "T1 defaults to (0.5 * duration_of_lease). T2
      * defaults to (0.875 * duration_of_lease)", and "T1 MUST be earlier
@@ -674,6 +678,7 @@ static void on_ack(oasis_dhcp *d, const oasis_dhcp_msg *m, uint32_t src)
         return;
     }
     d->ctr.rx_acks++;
+    d->ctr.rx_opts_ignored += m->ignored;
     if (d->state == OASIS_DHCP_RENEWING || d->state == OASIS_DHCP_REBINDING) {
         if (l.addr == d->lease.addr) {
             if (d->state == OASIS_DHCP_RENEWING)
@@ -903,7 +908,7 @@ static const struct {
     DF(conflicts, "Conflicts"),        DF(binds, "Binds"),
     DF(renewals, "Renewals"),          DF(rebinds, "Rebinds"),
     DF(expiries, "Expiries"),          DF(request_timeouts, "RequestTimeouts"),
-    DF(rx_wrong_client_id, "RxWrongClientId"),
+    DF(rx_wrong_client_id, "RxWrongClientId"), DF(rx_opts_ignored, "RxOptsIgnored"),
 };
 #undef DF
 

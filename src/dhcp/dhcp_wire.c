@@ -3,6 +3,8 @@
 #include "dhcp/dhcp_wire.h"
 
 #include "core/bytes.h"
+#include "dns/dns_wire.h"
+#include "oasis/dns.h"
 #include "oasis/error.h"
 
 #include <string.h>
@@ -150,6 +152,8 @@ static int get_addrs(oasis_dhcp_msg *m, uint8_t code, uint32_t *out, uint8_t *n,
     return OASIS_OK;
 }
 
+static void get_domains(oasis_dhcp_msg *m);
+
 int oasis_dhcp_parse(const uint8_t *buf, size_t len, oasis_dhcp_msg *m)
 {
     memset(m, 0, sizeof *m);
@@ -212,6 +216,7 @@ int oasis_dhcp_parse(const uint8_t *buf, size_t len, oasis_dhcp_msg *m)
         (err = get_addrs(m, OASIS_DHO_DNS, m->dns, &m->ndns, OASIS_DHCP_MAX_DNS_WIRE,
                          OASIS_DHCP_HAVE_DNS)))
         return err;
+    get_domains(m);
     long hl = oasis_dhcp_opt_get(m, OASIS_DHO_HOSTNAME, (uint8_t *)m->hostname,
                                  sizeof m->hostname - 1);
     if (hl == 0) /* RFC 2132 3.14: minimum length 1 */
@@ -222,6 +227,93 @@ int oasis_dhcp_parse(const uint8_t *buf, size_t len, oasis_dhcp_msg *m)
         m->have |= OASIS_DHCP_HAVE_HOSTNAME;
     }
     return OASIS_OK;
+}
+
+/* A name in wire form that a search list can use: labels of letters,
+ * digits, '-' and '_', not the root. Its text then has no escapes. */
+static int usable_domain(const oasis_dns_name *n, char *out)
+{
+    if (n->len < 2)
+        return 0; /* the root */
+    for (size_t i = 0; i < n->len && n->b[i] != 0; i += 1 + (size_t)n->b[i])
+        for (size_t k = 1; k <= n->b[i]; k++) {
+            uint8_t c = n->b[i + k];
+            if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                  c == '-' || c == '_'))
+                return 0;
+        }
+    char text[OASIS_DNS_NAME_STRLEN];
+    oasis_dns_name_to_text(n, text, sizeof text);
+    if (strlen(text) >= OASIS_DHCP_DOMAIN_STRLEN)
+        return 0;
+    memcpy(out, text, strlen(text) + 1);
+    return 1;
+}
+
+int oasis_dhcp_domain_text(const uint8_t *data, size_t len, char *out)
+{
+    char text[OASIS_DHCP_DOMAIN_STRLEN];
+    oasis_dns_name n;
+    /* RFC 2132 3.17: minimum length 1; some servers count a final NUL. */
+    while (len > 0 && data[len - 1] == 0)
+        len--;
+    if (len == 0 || len >= sizeof text || memchr(data, 0, len))
+        return OASIS_EMALFORMED;
+    memcpy(text, data, len);
+    text[len] = 0;
+    if (oasis_dns_name_from_text(text, &n) != OASIS_OK || !usable_domain(&n, out))
+        return OASIS_EMALFORMED;
+    return OASIS_OK;
+}
+
+int oasis_dhcp_search_read(const uint8_t *data, size_t len,
+                           char (*out)[OASIS_DHCP_DOMAIN_STRLEN], size_t max, size_t *n)
+{
+    size_t off = 0, k = 0;
+    *n = 0;
+    if (len == 0)
+        return OASIS_EMALFORMED;
+    /* RFC 3397 2: names one after another, in RFC 1035 form; a pointer
+     * counts from the option data's first octet, so floor 0. Any name
+     * that does not read spoils the option: the offsets of those after
+     * it cannot be trusted. */
+    while (off < len) {
+        oasis_dns_name name;
+        size_t next;
+        if (oasis_dns_name_read_above(data, len, off, 0, &name, &next) != OASIS_OK)
+            return OASIS_EMALFORMED;
+        off = next;
+        if (k < max && usable_domain(&name, out[k]))
+            k++;
+    }
+    if (k == 0)
+        return OASIS_EMALFORMED;
+    *n = k;
+    return OASIS_OK;
+}
+
+/* Options 15 and 119: unusable ones are counted and left out. */
+static void get_domains(oasis_dhcp_msg *m)
+{
+    uint8_t b[1024]; /* 119 may be longer than one option (RFC 3396) */
+    long l = oasis_dhcp_opt_get(m, OASIS_DHO_DOMAIN, b, sizeof b);
+    if (l >= 0) {
+        if ((size_t)l <= sizeof b && oasis_dhcp_domain_text(b, (size_t)l, m->domain) == 0)
+            m->have |= OASIS_DHCP_HAVE_DOMAIN;
+        else
+            m->ignored++;
+    }
+    l = oasis_dhcp_opt_get(m, OASIS_DHO_DOMAIN_SEARCH, b, sizeof b);
+    if (l >= 0) {
+        size_t k;
+        if ((size_t)l <= sizeof b &&
+            oasis_dhcp_search_read(b, (size_t)l, m->search, OASIS_DHCP_MAX_SEARCH, &k) == 0) {
+            m->nsearch = (uint8_t)k;
+            m->have |= OASIS_DHCP_HAVE_SEARCH;
+        } else {
+            m->ignored++;
+        }
+    }
 }
 
 void oasis_dhcp_build_start(oasis_dhcp_builder *b, uint8_t *buf, size_t cap, uint8_t msg_type,

@@ -5,6 +5,8 @@
 #ifndef OASIS_DHCP_WIRE_H
 #define OASIS_DHCP_WIRE_H
 
+#include "oasis/dhcp.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -39,6 +41,7 @@ enum {
     OASIS_DHO_DNS = 6,
     OASIS_DHO_HOSTNAME = 12,
     OASIS_DHO_DOMAIN = 15,
+    OASIS_DHO_DOMAIN_SEARCH = 119, /* RFC 3397 */
     OASIS_DHO_MTU = 26,
     OASIS_DHO_BROADCAST = 28,
     OASIS_DHO_REQUESTED_IP = 50,
@@ -70,6 +73,8 @@ enum {
     OASIS_DHCP_HAVE_T2 = 1u << 7,
     OASIS_DHCP_HAVE_REQUESTED_IP = 1u << 8,
     OASIS_DHCP_HAVE_HOSTNAME = 1u << 9,
+    OASIS_DHCP_HAVE_DOMAIN = 1u << 10,
+    OASIS_DHCP_HAVE_SEARCH = 1u << 11,
 };
 
 /* A parsed message: the header fields and the options the client uses,
@@ -94,6 +99,12 @@ typedef struct oasis_dhcp_msg {
     uint32_t t1, t2;            /* 58, 59, seconds */
     uint32_t requested_ip;      /* 50 */
     char hostname[64];          /* 12, NUL-terminated, truncated to 63 */
+    char domain[OASIS_DHCP_DOMAIN_STRLEN]; /* 15, a DNS name as text, no final dot */
+    char search[OASIS_DHCP_MAX_SEARCH][OASIS_DHCP_DOMAIN_STRLEN]; /* 119 (RFC 3397): the
+                                 * first names, as text, no final dot */
+    uint8_t nsearch;
+    uint8_t ignored;            /* options 15 and 119 that held no valid names: left out,
+                                 * the message still used */
     /* Where the options live, for oasis_dhcp_opt_get (borrowed: the
      * parsed buffer must outlive these). */
     const uint8_t *buf;
@@ -111,6 +122,17 @@ typedef struct oasis_dhcp_msg {
  * router list that is not a multiple of 4, a message type other than 1
  * byte, an MTU under 68...) are OASIS_EMALFORMED. Returns 0 and fills out. */
 int oasis_dhcp_parse(const uint8_t *buf, size_t len, oasis_dhcp_msg *out);
+
+/* Domain names as DHCP carries them, apart from the rest of the message
+ * (an unusable one leaves its option out; the message still counts):
+ * option 15 (RFC 2132 3.17) is text; option 119 (RFC 3397 2) a list of
+ * names in DNS wire form, compression pointers counting from the start of
+ * the (concatenated) option data. A name is taken only when its labels
+ * hold letters, digits, '-' and '_' alone (what a search list can use)
+ * and its text fits OASIS_DHCP_DOMAIN_STRLEN; the root is no domain. */
+int oasis_dhcp_domain_text(const uint8_t *data, size_t len, char *out);
+int oasis_dhcp_search_read(const uint8_t *data, size_t len,
+                           char (*out)[OASIS_DHCP_DOMAIN_STRLEN], size_t max, size_t *n);
 
 /* Concatenates every piece of option `code` of a parsed message into
  * dst (at most cap bytes). Returns the option's total length (which may

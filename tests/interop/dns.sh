@@ -85,3 +85,33 @@ start_serve --dns "$LINUX_IP" --influx http://influx.test:8086/oasis --influx-in
 wait_for "$TMP/sink.log" "^POST /write\?db=oasis" 20
 pass "--influx http://influx.test:8086/oasis reports by name"
 stop_pid "$SERVE_PID" "oasis serve"
+
+# A search list (RFC 1123 6.1.4.3 partial names, resolv.conf's rules):
+# "files" has no dot, so it is tried in each domain before as given.
+oasis_run get-search 60 get --verbose --dns "$LINUX_IP" --search nowhere.test --search test \
+    -q "http://files:8000/file.bin"
+[ "$RC" -eq 0 ] || { cat "$TMP/get-search.log"; fail "oasis get http://files:8000/ with --search exited $RC"; }
+grep -q "files answered as files.test (search list tries 1)" "$TMP/get-search.log" ||
+    fail "files did not resolve as files.test on the second domain"
+grep -q "query\[A\] files.nowhere.test from $OASIS_IP" "$TMP/dnsmasq.log" ||
+    fail "dnsmasq saw no query for the first domain"
+expect_eq "$(awk '$1 == "sha256" {print $2}' "$TMP/get-search.log")" "$want" "download by short name"
+
+# The same list from DHCP: option 119 (RFC 3397, names compressed by
+# dnsmasq) and option 15. A second dnsmasq serves DHCP only (--port=0).
+bg dhcpd dnsmasq --no-daemon --conf-file=/dev/null --port=0 --interface="$TAP" \
+    --bind-interfaces --except-interface=lo --user=root --group=root --no-ping \
+    --dhcp-range=10.77.0.50,10.77.0.99,255.255.255.0,2m --dhcp-option=6,"$LINUX_IP" \
+    --dhcp-option=option:domain-search,nowhere.test,test --domain=lan.test \
+    --dhcp-leasefile="$TMP/leases" --log-dhcp --log-facility=- --pid-file=
+wait_for "$TMP/dhcpd.log" "DHCP, IP range 10.77.0.50" 10
+RC=0
+timeout -k 5 60 ip netns exec "$NS" "$OASIS" get --tap "$TAP" --dhcp --verbose -q \
+    "http://files:8000/file.bin" >"$TMP/get-dhcp.log" 2>&1 || RC=$?
+[ "$RC" -eq 0 ] || { cat "$TMP/get-dhcp.log"; fail "oasis get --dhcp http://files:8000/ exited $RC"; }
+grep -q "dhcp: bound .* domain lan.test search nowhere.test,test" "$TMP/get-dhcp.log" ||
+    fail "the lease did not carry the domain and the search list"
+grep -q "files answered as files.test (search list tries 1)" "$TMP/get-dhcp.log" ||
+    fail "files did not resolve through the lease's search list"
+expect_eq "$(awk '$1 == "sha256" {print $2}' "$TMP/get-dhcp.log")" "$want" "download by short name, DHCP's list"
+pass "search lists from --search and from DHCP (options 119 and 15)"

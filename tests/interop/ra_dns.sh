@@ -52,6 +52,15 @@ grep -Eq "query\[AAAA\] web6.oasis.test from 2001:db8:5:" "$TMP/dnsmasq.log" ||
 grep -q "query\[A\] web6.oasis.test" "$TMP/dnsmasq.log" || fail "no A query first"
 pass "oasis ping by name: server from the RA, A then AAAA, echo answered over IPv6"
 
+# A short name through the RA's DNSSL (RFC 8106 5.2: the search list):
+# web6 is tried as web6.oasis.test first; it has no A record, so the AAAA
+# lookup follows and finds it.
+oasis_run ping-short 40 ping --verbose -c 1 -W 2 web6
+[ "$RC" -eq 0 ] || { cat "$TMP/ping-short.log"; fail "oasis ping web6 exited $RC"; }
+grep -q "web6 answered as web6.oasis.test" "$TMP/ping-short.log" ||
+    fail "web6 was not resolved through the DNSSL's first domain"
+pass "a short name resolved through the RA's DNSSL"
+
 mkdir -p "$TMP/www"
 head -c 1048576 /dev/urandom >"$TMP/www/file.bin"
 want=$(sha256sum <"$TMP/www/file.bin" | cut -d' ' -f1)

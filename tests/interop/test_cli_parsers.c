@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -382,6 +383,39 @@ static void test_dns_order(void **state)
     assert_int_equal(oasis_ipaddr_to_v4(&out[7]), 8);
 }
 
+/* The search list: --search alone when given, else the lease's then the
+ * RAs' DNSSL, each domain once in any case, at most six. */
+static void test_search_order(void **state)
+{
+    (void)state;
+    net_opts o;
+    net_opts_init(&o);
+    assert_int_equal(cli_search_option(&o, "lan.test"), 1);
+    assert_int_equal(cli_search_option(&o, "10.0.0.1"), -1); /* no letter: no domain */
+    assert_int_equal(cli_search_option(&o, "a b"), -1);
+    char lease[3][OASIS_DHCP_DOMAIN_STRLEN] = {"corp.test", "LAN.test", "x.test"};
+    oasis_ipv6_dns_domain ra[2];
+    memset(ra, 0, sizeof ra);
+    snprintf(ra[0].name, sizeof ra[0].name, "lan.test");
+    snprintf(ra[1].name, sizeof ra[1].name, "v6.test");
+    const char *out[OASIS_DNS_MAX_SEARCH];
+    assert_int_equal(cli_search_merge(o.search, o.nsearch, lease, 3, ra, 2, out), 1);
+    assert_string_equal(out[0], "lan.test");
+    assert_int_equal(cli_search_merge(NULL, 0, lease, 3, ra, 2, out), 4);
+    assert_string_equal(out[0], "corp.test");
+    assert_string_equal(out[1], "LAN.test");
+    assert_string_equal(out[2], "x.test");
+    assert_string_equal(out[3], "v6.test");
+    for (int i = 1; i < OASIS_DNS_MAX_SEARCH; i++) {
+        char d[16];
+        snprintf(d, sizeof d, "d%d.test", i);
+        assert_int_equal(cli_search_option(&o, d), 1);
+    }
+    assert_int_equal(cli_search_option(&o, "seven.test"), -1);
+    assert_int_equal(cli_search_merge(o.search, o.nsearch, lease, 3, ra, 2, out),
+                     OASIS_DNS_MAX_SEARCH);
+}
+
 /* --tsig [hmac-sha256:]NAME:SECRET, SECRET in base64 (RFC 4648). */
 static void test_tsig_option(void **state)
 {
@@ -410,6 +444,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_dns_order),
+        cmocka_unit_test(test_search_order),
         cmocka_unit_test(head_end),  cmocka_unit_test(empty_lines), cmocka_unit_test(request), cmocka_unit_test(request_errors),
         cmocka_unit_test(request_transfer_codings), cmocka_unit_test(response),  cmocka_unit_test(chunked), cmocka_unit_test(urls),
         cmocka_unit_test(arguments), cmocka_unit_test(pattern_bytes),

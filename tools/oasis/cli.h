@@ -85,6 +85,9 @@ typedef struct net_opts {
     char tsig_name[256];
     uint8_t tsig_secret[OASIS_DNS_TSIG_SECRET_MAX];
     size_t tsig_secret_len;   /* 0: no --tsig */
+    /* --search DOMAIN (resolve.c): the resolver's search list */
+    char search[OASIS_DNS_MAX_SEARCH][OASIS_DHCP_DOMAIN_STRLEN];
+    size_t nsearch;
 } net_opts;
 
 /* The live network: clock, stack, TAP device and loop. */
@@ -104,6 +107,9 @@ struct net {
      * is called after a lease brings new ones. */
     uint32_t lease_dns[OASIS_DHCP_MAX_DNS];
     size_t lease_ndns;
+    /* The lease's search list: option 119, or else its domain (15). */
+    char lease_search[OASIS_DHCP_MAX_SEARCH][OASIS_DHCP_DOMAIN_STRLEN];
+    size_t lease_nsearch;
     void (*dns_changed)(struct net *n);
     void *dns_ud;
 };
@@ -164,8 +170,18 @@ int cli_tsig_option(net_opts *o, const char *arg);
  * the RAs' (RFC 8106 5.3.1: DHCP's first). Returns the count. */
 size_t cli_dns_merge(const oasis_ipaddr *given, size_t ngiven, const uint32_t *lease,
                      size_t nlease, const oasis_ipv6_dns_server *ra, size_t nra, oasis_ipaddr *out);
-/* Gives the resolver, if made, the servers of now: --dns, or else the
- * DHCP lease's then the RAs' (call after either changes). 0 or -1. */
+/* --search DOMAIN (repeatable): 1, or -1 after saying why. */
+int cli_search_option(net_opts *o, const char *arg);
+/* The resolver's search list, at most OASIS_DNS_MAX_SEARCH into out: the
+ * --search ones when there are any, else the DHCP lease's followed by
+ * the RAs' DNSSL (RFC 8106 5.3.1: DHCP's first), each domain once (in
+ * any case). Returns the count. */
+size_t cli_search_merge(char (*given)[OASIS_DHCP_DOMAIN_STRLEN], size_t ngiven,
+                        char (*lease)[OASIS_DHCP_DOMAIN_STRLEN], size_t nlease,
+                        const oasis_ipv6_dns_domain *ra, size_t nra, const char **out);
+/* Gives the resolver, if made, the servers and search list of now:
+ * --dns / --search, or else the DHCP lease's then the RAs' (call after
+ * either changes). 0 or -1. */
 int cli_dns_refresh(net *n);
 /* name (or an address literal) to an address, running the loop meanwhile:
  * A records first while the stack has an IPv4 address, else AAAA, then

@@ -31,6 +31,10 @@ static void print_lease(const char *what, const oasis_dhcp_lease *l)
         fprintf(stderr, " mtu %u", l->mtu);
     for (uint8_t i = 0; i < l->ndns; i++)
         fprintf(stderr, "%s%s", i ? "," : " dns ", oasis_addr_format(l->dns[i], a));
+    if (l->domain[0])
+        fprintf(stderr, " domain %s", l->domain);
+    for (uint8_t i = 0; i < l->nsearch; i++)
+        fprintf(stderr, "%s%s", i ? "," : " search ", l->search[i]);
     /* On the stack's clock, so that a test can check the lease's arithmetic
      * without timing the process from outside. */
     fprintf(stderr, "; requested at %.3f s", secs(l->acquired_ns));
@@ -52,6 +56,14 @@ static void on_dhcp(oasis_dhcp *d, oasis_dhcp_event ev, const oasis_dhcp_lease *
         n->opt.gw = l->gateway;
         memcpy(n->lease_dns, l->dns, sizeof n->lease_dns);
         n->lease_ndns = l->ndns;
+        /* RFC 3397's list, or else the domain alone (resolv.conf's
+         * "domain" is the search list when none is given). */
+        memcpy(n->lease_search, l->search, sizeof n->lease_search);
+        n->lease_nsearch = l->nsearch;
+        if (!l->nsearch && l->domain[0]) {
+            memcpy(n->lease_search[0], l->domain, sizeof l->domain);
+            n->lease_nsearch = 1;
+        }
         /* The lease's DNS servers go to the resolver (--dns wins). */
         if (cli_dns_refresh(n) != 0)
             fprintf(stderr, "dhcp: cannot hand the DNS servers to the resolver\n");

@@ -37,6 +37,7 @@ enum {
     OPT_ECN,
     OPT_FAIL_FAST,
     OPT_TSIG,
+    OPT_SEARCH,
     OPT_TCP_MEM,
 };
 
@@ -62,6 +63,7 @@ const struct option net_long_options[] = {
     {"tcp-mem", required_argument, NULL, OPT_TCP_MEM},
     {"fail-fast", no_argument, NULL, OPT_FAIL_FAST},
     {"tsig", required_argument, NULL, OPT_TSIG},
+    {"search", required_argument, NULL, OPT_SEARCH},
     {NULL, 0, NULL, 0},
 };
 
@@ -95,6 +97,8 @@ const char net_options_help[] =
     "                    (default), on: fail without them\n"
     "  --dns ADDRESS     DNS server for host names, IPv4 or IPv6 (repeatable;\n"
     "                    overrides those of DHCP and of routers' RAs)\n"
+    "  --search DOMAIN   try short host names in DOMAIN too (repeatable, up to 6;\n"
+    "                    overrides the domains of DHCP and of routers' RAs)\n"
     "  --tsig [hmac-sha256:]NAME:SECRET  sign DNS queries with this TSIG key\n"
     "                    (RFC 8945; SECRET in base64, as dig -y and BIND's key\n"
     "                    files); only answers signed with it are taken\n"
@@ -226,6 +230,8 @@ int net_opts_handle(net_opts *o, int code, const char *arg)
         return 1;
     case OPT_TSIG:
         return cli_tsig_option(o, arg);
+    case OPT_SEARCH:
+        return cli_search_option(o, arg);
     default:
         return 0;
     }

@@ -11,6 +11,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 /* How long one name may take: 2 rounds over up to 8 servers, 1 + 2 s each,
@@ -30,6 +31,20 @@ int cli_dns_option(net_opts *o, const char *arg)
         return -1;
     }
     o->dns[o->ndns++] = a;
+    return 1;
+}
+
+int cli_search_option(net_opts *o, const char *arg)
+{
+    if (!cli_valid_hostname(arg) || strlen(arg) >= sizeof o->search[0]) {
+        fprintf(stderr, "oasis: invalid --search domain '%s'\n", arg);
+        return -1;
+    }
+    if (o->nsearch == OASIS_DNS_MAX_SEARCH) {
+        fprintf(stderr, "oasis: at most %d --search domains\n", OASIS_DNS_MAX_SEARCH);
+        return -1;
+    }
+    snprintf(o->search[o->nsearch++], sizeof o->search[0], "%s", arg);
     return 1;
 }
 
@@ -94,6 +109,33 @@ size_t cli_dns_merge(const oasis_ipaddr *given, size_t ngiven, const uint32_t *l
     return k;
 }
 
+static size_t add_domain(const char **out, size_t k, const char *d)
+{
+    for (size_t i = 0; i < k; i++)
+        if (strcasecmp(out[i], d) == 0)
+            return k;
+    if (k < OASIS_DNS_MAX_SEARCH)
+        out[k++] = d;
+    return k;
+}
+
+size_t cli_search_merge(char (*given)[OASIS_DHCP_DOMAIN_STRLEN], size_t ngiven,
+                        char (*lease)[OASIS_DHCP_DOMAIN_STRLEN], size_t nlease,
+                        const oasis_ipv6_dns_domain *ra, size_t nra, const char **out)
+{
+    size_t k = 0;
+    if (ngiven) {
+        for (size_t i = 0; i < ngiven; i++)
+            k = add_domain(out, k, given[i]);
+        return k;
+    }
+    for (size_t i = 0; i < nlease; i++)
+        k = add_domain(out, k, lease[i]);
+    for (size_t i = 0; i < nra; i++)
+        k = add_domain(out, k, ra[i].name);
+    return k;
+}
+
 /* The servers the resolver asks now. */
 static size_t current_servers(const net *n, oasis_ipaddr *out)
 {
@@ -134,12 +176,22 @@ int cli_dns_refresh(net *n)
         return 0; /* make_resolver takes them when a name needs it */
     oasis_ipaddr a[OASIS_DNS_MAX_SERVERS];
     size_t k = current_servers(n, a);
+    oasis_ipv6_dns_domain ra[OASIS_IPV6_MAX_DNS_DOMAINS];
+    size_t m = oasis_ipv6_dns_domains(n->stack, ra, OASIS_IPV6_MAX_DNS_DOMAINS);
+    if (m > OASIS_IPV6_MAX_DNS_DOMAINS)
+        m = OASIS_IPV6_MAX_DNS_DOMAINS;
+    const char *dom[OASIS_DNS_MAX_SEARCH];
+    size_t d = cli_search_merge(n->opt.search, n->opt.nsearch, n->lease_search, n->lease_nsearch,
+                                ra, m, dom);
+    if (oasis_dns_set_search(n->dns, dom, d) != 0)
+        return -1;
     return oasis_dns_set_servers_addr(n->dns, a, k) == 0 ? 0 : -1;
 }
 
 typedef struct lookup {
     int done, status;
     oasis_ipaddr addr;
+    char canonical[OASIS_DNS_NAME_STRLEN];
 } lookup;
 
 static void on_resolved(oasis_dns_req *req, int status, const oasis_dns_result *res, void *ud)
@@ -148,9 +200,11 @@ static void on_resolved(oasis_dns_req *req, int status, const oasis_dns_result *
     (void)req;
     l->done = 1;
     l->status = status;
-    if (status == 0)
+    if (status == 0) {
         l->addr = res->family == OASIS_DNS_INET6 ? oasis_ipaddr_v6(res->addr6[0])
                                                  : oasis_ipaddr_v4(res->addr[0]);
+        snprintf(l->canonical, sizeof l->canonical, "%s", res->canonical);
+    }
 }
 
 /* How long a name waits for an RA to name DNS servers when nothing else
@@ -242,6 +296,9 @@ int cli_resolve_addr(net *n, const char *name, int v4_only, oasis_ipaddr *addr)
         fprintf(stderr, "oasis: %s is %s (udp queries %llu, truncated %llu, tcp queries %llu)\n",
                 name, oasis_ipaddr_format(&l.addr, ip), (unsigned long long)c->udp_queries,
                 (unsigned long long)c->truncated, (unsigned long long)c->tcp_queries);
+        if (c->search_next || strcasecmp(l.canonical, name) != 0)
+            fprintf(stderr, "oasis: %s answered as %s (search list tries %llu)\n", name,
+                    l.canonical, (unsigned long long)c->search_next);
     }
     *addr = l.addr;
     return 0;
