@@ -12,6 +12,8 @@
  *   oasis_sim --ipv6 ...           the flow runs over IPv6 (link-local); with
  *                                  --offload, TSO6 super-segments
  *   oasis_sim --ge-per-frame ...   bursts step per frame, as before issue 11
+ *   oasis_sim --per-seed ...       one line of figures per seed, to compare
+ *                                  two builds seed by seed
  *                                  item 45 (replays old runs; a Timeout the
  *                                  link caused is then accepted, with a note)
  *
@@ -35,7 +37,7 @@ static void usage(const char *argv0)
 {
     fprintf(stderr,
             "usage: %s [--seed N | --seeds COUNT [--first N]] [--determinism] [--max-size BYTES]\n"
-            "          [--pcap PREFIX] [--ge-per-frame] [--offload] [--ipv6] [-v]\n",
+            "          [--pcap PREFIX] [--ge-per-frame] [--offload] [--ipv6] [--per-seed] [-v]\n",
             argv0);
 }
 
@@ -50,7 +52,7 @@ int main(int argc, char **argv)
 {
     sim_opts o = {.max_size = 2u << 20}; /* (the replay line names a size other than this) */
     uint64_t first = env_u64("OASIS_SIM_FIRST", 1), count = env_u64("OASIS_SIM_SEEDS", 200);
-    int one = 0, determinism = 0, per_frame = 0;
+    int one = 0, determinism = 0, per_frame = 0, per_seed = 0;
 
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -73,6 +75,8 @@ int main(int argc, char **argv)
             o.ipv6 = 1;
         } else if (!strcmp(a, "--ge-per-frame")) {
             per_frame = 1;
+        } else if (!strcmp(a, "--per-seed")) {
+            per_seed = 1;
         } else if (!strcmp(a, "--determinism")) {
             determinism = 1;
         } else if (!strcmp(a, "-v")) {
@@ -86,6 +90,7 @@ int main(int argc, char **argv)
         o.verbose = 1;
 
     uint64_t failed = 0, noted = 0, bytes = 0, frames = 0, retrans = 0, dsacks = 0, dups = 0;
+    uint64_t rtos = 0;
     double virt = 0, t0 = wall_seconds();
     for (uint64_t seed = first; seed < first + count; seed++) {
         sim_case c;
@@ -123,6 +128,12 @@ int main(int argc, char **argv)
         dsacks += r.dsacks;
         dups += r.duplicated;
         virt += r.virt_ns / 1e9;
+        rtos += r.timeouts;
+        if (per_seed)
+            printf("seed %" PRIu64 " ok %d frames %" PRIu64 " retrans %" PRIu64 " dsacks %" PRIu64
+                   " dups %" PRIu64 " rtos %" PRIu64 " virt %.6f\n",
+                   seed, r.ok, r.frames, r.retransmits, r.dsacks, r.duplicated, r.timeouts,
+                   r.virt_ns / 1e9);
         if (r.ok && r.note[0]) {
             noted++;
             printf("note seed %" PRIu64 ": %s\n", seed, r.note);
@@ -152,8 +163,8 @@ int main(int argc, char **argv)
     printf("oasis_sim: %" PRIu64 " seeds from %" PRIu64 ", %" PRIu64 " failed, %" PRIu64
            " with notes; %.1f MiB moved, %" PRIu64 " frames, %" PRIu64
            " retransmissions, %" PRIu64 " D-SACKs (%" PRIu64 " frames duplicated by the wire),"
-           " %.0fs virtual in %.1fs\n",
-           count, first, failed, noted, bytes / 1048576.0, frames, retrans, dsacks, dups, virt,
+           " %" PRIu64 " RTOs, %.0fs virtual in %.1fs\n",
+           count, first, failed, noted, bytes / 1048576.0, frames, retrans, dsacks, dups, rtos, virt,
            wall_seconds() - t0);
     return failed ? 1 : 0;
 }

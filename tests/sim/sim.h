@@ -55,6 +55,7 @@ typedef struct sim_result {
     uint64_t retransmits;
     uint64_t dsacks;         /* D-SACKs received: needless retransmissions or duplicates */
     uint64_t duplicated;     /* frames the wire duplicated */
+    uint64_t timeouts;       /* RTO expirations, both sides */
     uint8_t fingerprint[32]; /* digest of what happened, for determinism */
 } sim_result;
 

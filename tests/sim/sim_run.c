@@ -855,6 +855,8 @@ static void fingerprint(sim *m)
                         oasis_stack_counters(m->s[1].stack)->tcp.retrans_segs;
     m->r->dsacks = oasis_stack_counters(m->s[0].stack)->tcp.dsack_recv +
                    oasis_stack_counters(m->s[1].stack)->tcp.dsack_recv;
+    m->r->timeouts = oasis_stack_counters(m->s[0].stack)->tcp.timeouts +
+                     oasis_stack_counters(m->s[1].stack)->tcp.timeouts;
 }
 
 static void print_summary(sim *m)
