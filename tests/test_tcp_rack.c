@@ -331,6 +331,64 @@ static void test_rack_marks_loss_on_ack(void **state)
     assert_int_equal(th_ctr(&x->h)->timeouts, 0);
 }
 
+/* The late original's ACK does not date the retransmission (RFC 8985 6.2
+ * step 2). Ten segments at t0 with timestamps; 40 ms later the peer SACKs
+ * 1..3: segment 0 is lost, resent at t1. 50 ms after that (longer than
+ * min_RTT) an ACK of 0..3 comes, but its timestamp echo is the original's
+ * (t0): the original arrived late, the ACK says nothing of the
+ * retransmission. Taken as the retransmission's, RACK.xmit_ts would be t1
+ * and RACK.rtt 50 ms: 4..9, sent at t0 and merely not yet acknowledged,
+ * would all be judged lost and resent. */
+static void test_rack_ignores_ack_of_the_original(void **state)
+{
+    fx *x = *state;
+    oasis_tcp_hdr syn = th_seg(TH_PPORT, PORT, S, TH_PISN, 0);
+    syn.has_mss = 1;
+    syn.mss = MSS + 12; /* segments of MSS bytes with the timestamp option */
+    syn.sack_permitted = 1;
+    syn.has_ts = 1;
+    syn.ts_val = 7;
+    assert_int_equal(oasis_tcp_listen(x->h.s, PORT, NULL, th_accept_cb, &x->a), 0);
+    th_inject(&x->h, &syn);
+    oasis_tcp_hdr r;
+    assert_true(th_pop(&x->h, &r));
+    assert_true(r.has_ts);
+    x->iss = r.seq;
+    x->pnxt = TH_PISN + 1;
+    th_advance(&x->h, 40 * MS);
+    oasis_tcp_hdr ack = th_seg(TH_PPORT, PORT, A, x->pnxt, x->iss + 1);
+    ack.has_ts = 1;
+    ack.ts_val = 8;
+    ack.ts_ecr = r.ts_val;
+    th_inject(&x->h, &ack);
+    th_poll(&x->h);
+    oasis_flow *f = x->a.flow;
+    assert_non_null(f);
+    static uint8_t big[10 * MSS];
+    assert_int_equal(oasis_tcp_write(f, big, sizeof big, NULL, NULL), 0);
+    assert_true(th_pop(&x->h, &r));
+    uint32_t ts0 = r.ts_val; /* the originals' TSval */
+    th_clear(&x->h);
+    th_advance(&x->h, 40 * MS);
+    ack.ack = sg(x, 0);
+    ack.ts_ecr = ts0;
+    ack.sack_count = 1;
+    ack.sack[0].left = sg(x, 1);
+    ack.sack[0].right = sg(x, 4);
+    th_inject(&x->h, &ack);
+    assert_true(th_pop(&x->h, &r));
+    assert_int_equal(r.seq, sg(x, 0));
+    assert_false(th_pop(&x->h, &r));
+    assert_int_equal(f->ext->sb.rack.marked, 1);
+    th_advance(&x->h, 50 * MS);
+    ack.ack = sg(x, 4);
+    ack.sack_count = 0;
+    th_inject(&x->h, &ack);
+    assert_int_equal(f->ext->sb.rack.marked, 1); /* 4..9 are not lost */
+    while (th_pop(&x->h, &r)) /* (only RFC 6675's rescue: segment 9) */
+        assert_false(r.payload_len && oasis_seq_lt(r.seq, sg(x, 9)));
+}
+
 /* Without SACK no records are kept. */
 static void test_rack_no_records_without_sack(void **state)
 {
@@ -354,6 +412,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_rack_marks_loss_on_timer, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rack_marks_loss_on_ack, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rack_no_records_without_sack, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rack_ignores_ack_of_the_original, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

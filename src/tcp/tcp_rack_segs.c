@@ -166,9 +166,16 @@ OASIS_HOT OASIS_ALWAYS_INLINE void oasis_rack_sent_new(oasis_flow *f, uint32_t s
 }
 
 /* RFC 8985 6.2 step 2: seg was delivered; remember it if it is the most
- * recently sent delivered one. A retransmitted segment acked sooner than
- * min_RTT was most likely acked by its original: no information. */
-static OASIS_ALWAYS_INLINE void delivered(oasis_rack *r, const oasis_rack_seg *g, uint64_t now)
+ * recently sent delivered one. A retransmitted segment tells nothing when
+ * the ACK did not acknowledge its last transmission: its timestamp echo
+ * is older than that (sent_before: sent at or after it, not what this ACK
+ * echoes), or it came sooner than min_RTT after it (the check for when
+ * no echo tells, or both fall in one timestamp tick). Taken, the delivery
+ * of an original would date the retransmission delivered: RACK.xmit_ts
+ * too late (earlier retransmissions judged lost that were not) and
+ * RACK.rtt too short (the whole flight judged lost). */
+static OASIS_ALWAYS_INLINE void delivered(oasis_rack *r, const oasis_rack_seg *g, uint64_t now,
+                                          uint64_t sent_before)
 {
     /* Step 3: an original delivered below the highest delivered end
      * arrived out of order (callers go in ascending sequence order). */
@@ -180,7 +187,7 @@ static OASIS_ALWAYS_INLINE void delivered(oasis_rack *r, const oasis_rack_seg *g
     }
     uint64_t rtt = now - g->xmit_ns;
     if (g->flags & OASIS_RACK_RETRANS) {
-        if (rtt < r->min_rtt_ns)
+        if (rtt < r->min_rtt_ns || g->xmit_ns >= sent_before)
             return;
     } else {
         oasis_rack_rtt_sample(r, rtt);
@@ -193,7 +200,8 @@ static OASIS_ALWAYS_INLINE void delivered(oasis_rack *r, const oasis_rack_seg *g
     r->rtt_ns = rtt;
 }
 
-static void sack_range(oasis_rack *r, uint32_t left, uint32_t right, uint64_t now)
+static void sack_range(oasis_rack *r, uint32_t left, uint32_t right, uint64_t now,
+                       uint64_t sent_before)
 {
     for (uint32_t i = find(r, left); i < r->n; i++) {
         oasis_rack_seg *g = rec(r, i);
@@ -204,7 +212,7 @@ static void sack_range(oasis_rack *r, uint32_t left, uint32_t right, uint64_t no
         g->flags |= OASIS_RACK_SACKED;
         g->flags &= (uint8_t)~OASIS_RACK_LOST;
         r->segs_sacked++;
-        delivered(r, g, now);
+        delivered(r, g, now, sent_before);
     }
 }
 
@@ -269,14 +277,28 @@ OASIS_HOT static void ack_rtt(oasis_flow *f)
     }
 }
 
+/* The ACK's timestamp echo as a send time: what was sent at or after the
+ * returned time went out after the segment whose TSval the ACK echoes
+ * (timestamps tick in ms: from the start of the next tick on). No echo:
+ * never. */
+static uint64_t echo_sent_before(const oasis_flow *f, uint64_t now)
+{
+    const oasis_recovery *rc = &f->ext->rec;
+    if (!rc->ack_echo || rc->ack_echo_ms < 0)
+        return UINT64_MAX;
+    uint64_t tick = now / OASIS_NS_PER_MS, back = (uint64_t)rc->ack_echo_ms;
+    return back > tick ? 0 : (tick - back + 1) * OASIS_NS_PER_MS;
+}
+
 void oasis_rack_ack(oasis_flow *f, const oasis_tcp_hdr *h, uint32_t una)
 {
     oasis_rack *r = &f->ext->sb.rack;
     uint64_t now = oasis_now(f->s);
+    uint64_t sent_before = echo_sent_before(f, now);
     ack_rtt(f);
     while (r->n && oasis_seq_le(rec(r, 0)->end, una)) {
         if (!(rec(r, 0)->flags & OASIS_RACK_SACKED))
-            delivered(r, rec(r, 0), now);
+            delivered(r, rec(r, 0), now, sent_before);
         else
             r->segs_sacked--;
         r->head = (r->head + 1) & (r->cap - 1);
@@ -295,7 +317,7 @@ void oasis_rack_ack(oasis_flow *f, const oasis_tcp_hdr *h, uint32_t una)
         b[j] = h->sack[k];
     }
     for (uint32_t k = 0; k < nb && r->n; k++)
-        sack_range(r, b[k].left, b[k].right, now);
+        sack_range(r, b[k].left, b[k].right, now, sent_before);
     if (r->lost_valid && oasis_seq_le(r->lost_below, una))
         r->lost_valid = 0;
     if (r->n == 0 && una == f->snd_max) {
@@ -308,12 +330,12 @@ void oasis_rack_ack(oasis_flow *f, const oasis_tcp_hdr *h, uint32_t una)
 
 /* oasis_rack_ack_all's records when there are several (a burst
  * acknowledged at once), in ascending order as oasis_rack_ack takes them. */
-static OASIS_NOINLINE void ack_all_records(oasis_rack *r, uint64_t now)
+static OASIS_NOINLINE void ack_all_records(oasis_rack *r, uint64_t now, uint64_t sent_before)
 {
     for (uint32_t i = 0; i < r->n; i++) {
         const oasis_rack_seg *g = rec(r, i);
         if (!(g->flags & OASIS_RACK_SACKED))
-            delivered(r, g, now);
+            delivered(r, g, now, sent_before);
     }
 }
 
@@ -323,15 +345,16 @@ void oasis_rack_ack_all(oasis_flow *f, uint64_t now)
      * ends at or below snd_max, so all are delivered (or were SACKed),
      * lost_below too lies below, and nothing is left in flight. */
     oasis_rack *r = &f->ext->sb.rack;
+    uint64_t sent_before = echo_sent_before(f, now);
     ack_rtt(f);
     if (r->n == 1) {
         /* One record (request/response: the segment last sent): it is
          * rec(r, 0), with no ring index to walk. */
         const oasis_rack_seg *g = &r->segs[r->head];
         if (!(g->flags & OASIS_RACK_SACKED))
-            delivered(r, g, now);
+            delivered(r, g, now, sent_before);
     } else if (r->n) {
-        ack_all_records(r, now);
+        ack_all_records(r, now, sent_before);
     }
     r->lost_valid = 0;
     segs_reset(r);
