@@ -248,6 +248,25 @@ uint32_t oasis_rack_detect(oasis_rack *r, uint64_t now, uint64_t reo_wnd, uint64
     return lost;
 }
 
+int oasis_rack_lost_rtx(const oasis_rack *r, uint32_t una, uint32_t mss, uint32_t *seq,
+                        uint32_t *len)
+{
+    const uint8_t want = OASIS_RACK_RETRANS | OASIS_RACK_LOST;
+    for (uint32_t i = find(r, una); i < r->n; i++) {
+        const oasis_rack_seg *g = rec(r, i);
+        /* Only a segment sent strictly later, delivered, condemns a
+         * retransmission to go again: on a clock that did not move (RACK's
+         * tie rule puts the lower sequence first) each ACK would resend it. */
+        if ((g->flags & (want | OASIS_RACK_SACKED)) != want || g->xmit_ns >= r->xmit_ns)
+            continue;
+        uint32_t s = oasis_seq_max(g->seq, una);
+        *seq = s;
+        *len = g->end - s < mss ? g->end - s : mss;
+        return 1;
+    }
+    return 0;
+}
+
 /* Marks losses and (re)arms the reorder timer; returns segments newly lost. */
 static uint32_t check(oasis_flow *f, uint64_t now)
 {

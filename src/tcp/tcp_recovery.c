@@ -27,8 +27,10 @@
  *   loss (section 4; 6937 used SSRB on every ACK). An ACK that delivers
  *   nothing leaves PRR's budget alone (6.2). RecoverFS leaves out what
  *   was SACKed before recovery began (it will never be DeliveredData).
- * - RFC 8985: RACK marks (tcp_rack_segs.c) feed IsLost and NextSeg; its
- *   reorder timer can start recovery without an ACK (oasis_recovery_losses).
+ * - RFC 8985: RACK marks (tcp_rack_segs.c) feed IsLost and NextSeg; a
+ *   retransmission RACK judges lost goes again before rule 1 (NextSeg
+ *   only looks above HighRxt); its reorder timer can start recovery
+ *   without an ACK (oasis_recovery_losses).
  * - RFC 6298 5.4-5.7 / RFC 5681 3.1: a timeout abandons fast recovery and
  *   enters RTO recovery until all data sent before it is acknowledged.
  *
@@ -519,6 +521,9 @@ static void sack_output(oasis_flow *f)
             first = 1;
             seq = f->snd_una;
             len = min_u32(mss, f->ext->sb.n ? f->ext->sb.r[0].left - seq : f->snd_max - seq);
+        } else if (oasis_rack_lost_rtx(&f->ext->sb.rack, f->snd_una, mss, &seq, &len)) {
+            /* a lost retransmission, below HighRxt (RFC 8985 2.2): rule 1's
+             * lowest lost segment, which NextSeg would not look at */
         } else if (oasis_sb_next_seg(&f->ext->sb, f->snd_una, f->snd_max, rc->high_rxt, mss, 0, &seq,
                                      &len)) {
             /* rule 1 */
