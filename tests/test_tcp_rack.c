@@ -331,6 +331,65 @@ static void test_rack_marks_loss_on_ack(void **state)
     assert_int_equal(th_ctr(&x->h)->timeouts, 0);
 }
 
+/* The peer's ACK of una with SACK blocks [l0, r0) and, if r1, [l1, r1). */
+static void sack2(fx *x, uint32_t una, uint32_t l0, uint32_t r0, uint32_t l1, uint32_t r1)
+{
+    oasis_tcp_hdr ack = th_seg(TH_PPORT, PORT, A, x->pnxt, una);
+    ack.sack_count = r1 ? 2 : 1;
+    ack.sack[0].left = l0;
+    ack.sack[0].right = r0;
+    ack.sack[1].left = l1;
+    ack.sack[1].right = r1;
+    th_inject(&x->h, &ack);
+}
+
+static void expect_seg(fx *x, uint32_t seq, uint32_t len)
+{
+    oasis_tcp_hdr r;
+    assert_true(th_pop(&x->h, &r));
+    assert_int_equal(r.seq, seq);
+    assert_int_equal(r.payload_len, len);
+}
+
+/* Four 100-byte writes go as four segments (no delay), then full ones;
+ * the small four are lost, and three SACKs start recovery: the fast
+ * retransmit resends the 400 bytes in one segment (t1). It is lost too:
+ * once data sent after it (11400, at t1 + 5 ms) is SACKed an RTT later,
+ * RACK judges it lost (RFC 8985 2.2) and it goes again at once, still
+ * one 400-byte segment; not four, one per record the first sends made
+ * (the simulator's small-write flows resent thousands of 1-byte
+ * segments into a full queue that way). */
+static void test_lost_rtx_goes_whole(void **state)
+{
+    fx *x = *state;
+    estab(x, 1);
+    oasis_flow *f = x->a.flow;
+    assert_int_equal(oasis_tcp_set_nodelay(f, 1), 0);
+    static uint8_t small[100], big[20 * MSS];
+    uint32_t base = x->iss + 1;
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(oasis_tcp_write(f, small, sizeof small, NULL, NULL), 0);
+    assert_int_equal(oasis_tcp_write(f, big, sizeof big, NULL, NULL), 0);
+    for (uint32_t i = 0; i < 4; i++)
+        expect_seg(x, base + 100 * i, 100);
+    th_clear(&x->h); /* 400..9400: IW10 */
+    th_advance(&x->h, 40 * MS);
+    for (uint32_t k = 1; k <= 3; k++)
+        sack2(x, base, base + 400, base + 400 + k * MSS, 0, 0);
+    assert_true(oasis_recovery_fast(f));
+    expect_seg(x, base + 9400, MSS); /* limited transmit, twice */
+    expect_seg(x, base + 10400, MSS);
+    expect_seg(x, base, 400); /* the fast retransmit */
+    th_advance(&x->h, 5 * MS);
+    sack2(x, base, base + 400, base + 6400, 0, 0);
+    expect_seg(x, base + 11400, MSS);
+    th_advance(&x->h, 40 * MS);
+    sack2(x, base, base + 11400, base + 12400, base + 400, base + 6400);
+    expect_seg(x, base, 400); /* the lost retransmission, whole */
+    expect_seg(x, base + 6400, MSS); /* then rule 1: sent before 11400 */
+    assert_int_equal(th_ctr(&x->h)->timeouts, 0);
+}
+
 /* The late original's ACK does not date the retransmission (RFC 8985 6.2
  * step 2). Ten segments at t0 with timestamps; 40 ms later the peer SACKs
  * 1..3: segment 0 is lost, resent at t1. 50 ms after that (longer than
@@ -412,6 +471,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_rack_marks_loss_on_timer, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rack_marks_loss_on_ack, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rack_no_records_without_sack, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_lost_rtx_goes_whole, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rack_ignores_ack_of_the_original, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -111,11 +111,12 @@ void oasis_tlp_reset(oasis_flow *f);
 uint32_t oasis_rack_detect(oasis_rack *r, uint64_t now, uint64_t reo_wnd, uint64_t *wait);
 /* The lowest retransmission RACK has judged lost since it went out (a
  * record both retransmitted and lost, not SACKed, ending above una, sent
- * before RACK.xmit_ts, not at the same instant): its
- * first at most mss bytes from una on, in *seq and *len. 1, or 0 when
- * there is none. RFC 6675's NextSeg looks above HighRxt only, so without
- * this a lost retransmission waited for the RTO (RFC 8985 2.2: RACK
- * detects lost retransmissions). */
+ * before RACK.xmit_ts, not at the same instant), with the records right
+ * after it that are the same while they fit whole in mss bytes: in *seq
+ * and *len, from una on, at most mss. 1, or 0 when there is none. RFC
+ * 6675's NextSeg looks above HighRxt only, so without this a lost
+ * retransmission waited for the RTO (RFC 8985 2.2: RACK detects lost
+ * retransmissions). */
 int oasis_rack_lost_rtx(const oasis_rack *r, uint32_t una, uint32_t mss, uint32_t *seq,
                         uint32_t *len);
 /* xmit() sent len data bytes from seq (new or again). */

@@ -248,20 +248,37 @@ uint32_t oasis_rack_detect(oasis_rack *r, uint64_t now, uint64_t reo_wnd, uint64
     return lost;
 }
 
+/* A retransmission judged lost that oasis_rack_lost_rtx may resend: lost,
+ * not SACKed, and sent before the most recently sent delivered segment.
+ * Only a segment sent strictly later condemns it to go again: on a clock
+ * that did not move (RACK's tie rule puts the lower sequence first) each
+ * ACK would resend it. */
+static int lost_rtx(const oasis_rack *r, const oasis_rack_seg *g)
+{
+    const uint8_t want = OASIS_RACK_RETRANS | OASIS_RACK_LOST;
+    return (g->flags & (want | OASIS_RACK_SACKED)) == want && g->xmit_ns < r->xmit_ns;
+}
+
 int oasis_rack_lost_rtx(const oasis_rack *r, uint32_t una, uint32_t mss, uint32_t *seq,
                         uint32_t *len)
 {
-    const uint8_t want = OASIS_RACK_RETRANS | OASIS_RACK_LOST;
     for (uint32_t i = find(r, una); i < r->n; i++) {
-        const oasis_rack_seg *g = rec(r, i);
-        /* Only a segment sent strictly later, delivered, condemns a
-         * retransmission to go again: on a clock that did not move (RACK's
-         * tie rule puts the lower sequence first) each ACK would resend it. */
-        if ((g->flags & (want | OASIS_RACK_SACKED)) != want || g->xmit_ns >= r->xmit_ns)
+        if (!lost_rtx(r, rec(r, i)))
             continue;
-        uint32_t s = oasis_seq_max(g->seq, una);
+        /* A record is one segment as first sent; one retransmission
+         * often covered several (small writes), and they are judged lost
+         * together: they go again in one segment as the retransmission
+         * went, not one each. Whole records only: resending marks each
+         * record it covers sent again. */
+        uint32_t s = oasis_seq_max(rec(r, i)->seq, una), e = rec(r, i)->end;
+        for (uint32_t j = i + 1; j < r->n; j++) {
+            const oasis_rack_seg *g = rec(r, j);
+            if (g->seq != e || g->end - s > mss || !lost_rtx(r, g))
+                break;
+            e = g->end;
+        }
         *seq = s;
-        *len = g->end - s < mss ? g->end - s : mss;
+        *len = e - s < mss ? e - s : mss;
         return 1;
     }
     return 0;
