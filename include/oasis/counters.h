@@ -225,6 +225,12 @@ typedef struct oasis_ipv6_counters {
     uint64_t frag_oks;           /* Ip6FragOKs */
     uint64_t frag_fails;         /* Ip6FragFails */
     uint64_t frag_creates;       /* Ip6FragCreates */
+    /* Loopback: packets to ::1 or to our own addresses past DAD, and group
+     * copies (RFC 3493 IPV6_MULTICAST_LOOP), never reach the link; they
+     * share IPv4's queue and are counted as IPv4's are above. */
+    uint64_t loop_tx_packets;    /* queued for delivery inside the stack */
+    uint64_t loop_rx_packets;    /* taken from that queue into IPv6 input */
+    uint64_t loop_drops;         /* queue full, or no memory for a group copy */
 } oasis_ipv6_counters;
 
 typedef struct oasis_icmp6_counters {

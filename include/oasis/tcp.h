@@ -284,8 +284,9 @@ typedef struct oasis_connect_opts {
      * family 0, 0.0.0.0 or ::: the stack chooses (RFC 6724 for IPv6).
      * IPv6: any address of ours past DAD, preferred or deprecated (an
      * explicit choice may use a deprecated one, RFC 6724 and RFC 4862
-     * 5.5.4), link-local included. IPv4: the one address the stack would
-     * use anyway (the stack's, or dst itself on 127/8). */
+     * 5.5.4), link-local included, or ::1 when dst is ::1 or ours (it
+     * never leaves the stack). IPv4: the one address the stack would use
+     * anyway (the stack's, or dst itself on 127/8). */
     oasis_ipaddr local;
 } oasis_connect_opts;
 
@@ -312,7 +313,7 @@ typedef struct oasis_listen_opts {
      * with a local address); the others are answered as for a closed port.
      * Family 0, 0.0.0.0 or ::: every address of ours. IPv4: the stack's
      * address or one of 127/8; IPv6: an address the stack holds, tentative
-     * included (its DAD may still pass). It implies its family: families
+     * included (its DAD may still pass), or ::1. It implies its family: families
      * must then be 0 or include it. */
     oasis_ipaddr local;
 } oasis_listen_opts;

@@ -88,12 +88,13 @@ int oasis_udp_set_error_cb(oasis_stack *s, uint16_t port, oasis_udp_error_cb cb)
  * OASIS_ENOENT (port not bound). */
 int oasis_udp_set_multicast_hops(oasis_stack *s, uint16_t port, uint8_t hops);
 
-/* Whether a bound port's datagrams to an IPv4 group this stack has joined
- * (oasis_ipv4_join) are also delivered to the stack's own members: on by
- * default, as RFC 1112 6.1 asks ("a copy of the outgoing datagram must be
- * looped-back for local delivery, unless inhibited by the sender"). The
- * copy arrives from the stack's poll, never inside the send call, with
- * the stack's address as its source. (IPv6 groups are not looped back.)
+/* Whether a bound port's datagrams to a group this stack has joined
+ * (oasis_ipv4_join; oasis_ipv6_join, and ff02::1, always joined) are also
+ * delivered to the stack's own members: on by default, as RFC 1112 6.1
+ * asks ("a copy of the outgoing datagram must be looped-back for local
+ * delivery, unless inhibited by the sender") and as RFC 3493 5.2's
+ * IPV6_MULTICAST_LOOP defaults. The copy arrives from the stack's poll,
+ * never inside the send call, with the datagram's own source address.
  * Returns 0, OASIS_EINVAL or OASIS_ENOENT (port not bound). */
 int oasis_udp_set_multicast_loop(oasis_stack *s, uint16_t port, int on);
 

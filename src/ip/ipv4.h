@@ -71,7 +71,8 @@ typedef struct oasis_ipv4 {
     uint8_t redirect_count;        /* entries in use (0: oasis_ipv4_route looks at none) */
     oasis_timer redirect_timer;    /* the first entry to age out */
     uint8_t pmtu_any;              /* an entry was ever written (else no scan: pmtu.c) */
-    /* Loopback (loopback.c): datagrams to ourselves, delivered from poll. */
+    /* Loopback (loopback.c): datagrams to ourselves, delivered from poll;
+     * IPv4 and IPv6 share the queue. */
     oasis_pbuf *loop_head, *loop_tail;
     uint32_t loop_len;
     int loop_draining;
@@ -198,8 +199,9 @@ void oasis_ipv4_redirects_clear(oasis_stack *s);
  * address otherwise. */
 int oasis_ipv4_is_loopback_dest(const oasis_stack *s, uint32_t dst);
 uint32_t oasis_ipv4_source(const oasis_stack *s, uint32_t dst);
-/* Takes a whole datagram (header included). Returns 0 or OASIS_EAGAIN
- * (queue full, dropped). */
+/* Takes a whole datagram (header included), IPv4 or IPv6 (ipv6.c queues
+ * its own loopback packets here too). Returns 0 or OASIS_EAGAIN (queue
+ * full, dropped). */
 int oasis_loop_output(oasis_stack *s, oasis_pbuf *p);
 void oasis_loop_init(oasis_stack *s);
 void oasis_loop_fini(oasis_stack *s);

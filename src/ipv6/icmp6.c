@@ -224,11 +224,14 @@ static void error_input(oasis_stack *s, const oasis_ipv6_hdr *ip, const oasis_ic
         return;
     }
     memcpy(qsrc.b, q + 8, 16);
-    const ip6_addr *a = oasis_ipv6_find_addr(s, &qsrc);
+    /* ::1 is ours in an error from ::1 only: no link carries that
+     * (accept_header), so it came through loopback. */
+    int ours = oasis_ipv6_find_addr(s, &qsrc) != NULL ||
+               (oasis_in6_is_loopback(&qsrc) && oasis_in6_is_loopback(&ip->src));
     size_t full = OASIS_IPV6_HLEN + (size_t)oasis_get16(q + 4);
     if (full < qlen)
         qlen = full;
-    if (!a || oasis_ipv6_walk_chain(q, qlen, &w) != OASIS_W6_OK || w.frag || qlen - w.off < 8) {
+    if (!ours || oasis_ipv6_walk_chain(q, qlen, &w) != OASIS_W6_OK || w.frag || qlen - w.off < 8) {
         c->in_errors_unowned++;
         return;
     }
@@ -436,8 +439,10 @@ static int ping6(oasis_stack *s, const oasis_in6 *dst, uint16_t id, uint16_t seq
     if (find_ping(s, dst, id, seq))
         return OASIS_EBUSY;
     oasis_in6 from, nh;
+    /* (::1 and our own addresses need no next hop: loopback) */
     if (oasis_ipv6_select_src(s, dst, &from) != 0 ||
-        (!oasis_in6_is_multicast(dst) && oasis_nd_next_hop(s, dst, &nh) != 0)) {
+        (!oasis_in6_is_multicast(dst) && !oasis_ipv6_is_loopback_dest(s, dst) &&
+         oasis_nd_next_hop(s, dst, &nh) != 0)) {
         s->ctr.ipv6.out_no_routes++;
         return OASIS_ENOROUTE;
     }

@@ -143,6 +143,25 @@ int oasis_ipv6_holds(oasis_stack *s, const oasis_in6 *a)
     return x && joined(x);
 }
 
+int oasis_ipv6_is_loopback_dest(oasis_stack *s, const oasis_in6 *dst)
+{
+    if (oasis_in6_is_loopback(dst))
+        return 1;
+    /* RFC 4862 5.4: a tentative address is not assigned yet (a duplicate
+     * may own it): what goes to it takes the link. */
+    const ip6_addr *x = oasis_in6_is_multicast(dst) ? NULL : oasis_ipv6_find_addr(s, dst);
+    return x && usable(x);
+}
+
+int oasis_ipv6_src_ok(oasis_stack *s, const oasis_in6 *src, const oasis_in6 *dst)
+{
+    if (!s->ip6 || !s->ip6->on)
+        return 0;
+    if (oasis_in6_is_loopback(src)) /* RFC 4291 2.5.3: never onto a link */
+        return oasis_ipv6_is_loopback_dest(s, dst);
+    return oasis_ipv6_src_usable(s, src);
+}
+
 static unsigned common_prefix(const oasis_in6 *a, const oasis_in6 *b)
 {
     unsigned n = 0;
@@ -163,6 +182,13 @@ static unsigned common_prefix(const oasis_in6 *a, const oasis_in6 *b)
 
 int oasis_ipv6_select_src(const oasis_stack *s, const oasis_in6 *dst, oasis_in6 *out)
 {
+    /* RFC 6724 5 rule 1 (prefer the destination itself): ::1 talks from
+     * ::1, and an address of ours (past DAD) to itself, both through
+     * loopback. */
+    if (oasis_in6_is_loopback(dst)) {
+        *out = *dst;
+        return OASIS_OK;
+    }
     /* Link-scope destinations (fe80::/10, ff02::/16, ff01::/16) take the
      * link-local address (RFC 6724 5 rule 2, scope). */
     int link_scope = oasis_in6_is_link_local(dst) ||
@@ -173,6 +199,10 @@ int oasis_ipv6_select_src(const oasis_stack *s, const oasis_in6 *dst, oasis_in6 
         const ip6_addr *x = &s->ip6->addrs[i];
         if (!usable(x))
             continue;
+        if (oasis_in6_eq(&x->a, dst)) {
+            *out = *dst;
+            return OASIS_OK;
+        }
         int ll = oasis_in6_is_link_local(&x->a);
         if (link_scope != ll)
             continue;
@@ -248,6 +278,55 @@ static int fragment(oasis_stack *s, oasis_pbuf *p, size_t hdr_len, uint8_t proto
     return first_err;
 }
 
+/* A packet whose upper-layer checksum TCP left partial (for the link to
+ * complete) is completed here when it goes nowhere near a link: loopback
+ * and group copies. 0, or -1 when it cannot be. */
+static int complete_csum(oasis_pbuf *p, size_t l4_off, uint8_t proto)
+{
+    if (!p->csum_partial)
+        return 0;
+    if (oasis_csum_complete(p->data, p->len, (uint16_t)l4_off,
+                            proto == OASIS_IPPROTO_TCP ? 16 : 6) != OASIS_OK)
+        return -1;
+    p->csum_partial = 0;
+    return 0;
+}
+
+/* The loopback path: a whole packet (never fragmented; a TCP super-segment
+ * stays one, as on IPv4's) into the queue loopback.c drains from the next
+ * poll. Takes p. */
+static int loop_send(oasis_stack *s, oasis_pbuf *p, size_t l4_off, uint8_t proto)
+{
+    if (complete_csum(p, l4_off, proto) != 0) {
+        s->ctr.ipv6.out_discards++;
+        oasis_pbuf_free(s, p);
+        return OASIS_EINVAL;
+    }
+    p->gso_size = 0;
+    p->gso_segs = 0;
+    return oasis_loop_output(s, p);
+}
+
+/* RFC 3493 5.2 IPV6_MULTICAST_LOOP (on by default) as RFC 1112 6.1 asks
+ * of IPv4: a copy of what the transport marked (p->mc_loop: UDP, unless
+ * the port says no) to a group we listen to goes through the loopback
+ * queue, heard on the next poll; the original still takes the link. Our
+ * own MLD and ND are never marked, so never come back as another node's. */
+static void mcast_loop(oasis_stack *s, const oasis_pbuf *p, const oasis_in6 *dst, size_t l4_off,
+                       uint8_t proto)
+{
+    if (!p->mc_loop || !oasis_ipv6_is_our_group(s, dst))
+        return;
+    oasis_pbuf *c = oasis_pbuf_alloc(s, OASIS_ETH_HLEN, p->len);
+    if (!c) {
+        s->ctr.ipv6.loop_drops++;
+        return;
+    }
+    memcpy(c->data, p->data, p->len);
+    c->csum_partial = p->csum_partial;
+    loop_send(s, c, l4_off, proto);
+}
+
 int oasis_ipv6_output_hbh(oasis_stack *s, oasis_pbuf *p, const oasis_in6 *src,
                           const oasis_in6 *dst, uint8_t proto, uint8_t hop_limit,
                           uint8_t tclass, const uint8_t *hbh, size_t hbh_len)
@@ -271,7 +350,12 @@ int oasis_ipv6_output_hbh(oasis_stack *s, oasis_pbuf *p, const oasis_in6 *src,
         oasis_pbuf_free(s, p);
         return OASIS_ENOROUTE;
     }
-    if (!oasis_in6_is_multicast(dst) && oasis_nd_next_hop_send(s, dst, &next_hop) != 0) {
+    int mcast = oasis_in6_is_multicast(dst);
+    int loop = !mcast && oasis_ipv6_is_loopback_dest(s, dst);
+    /* RFC 4291 2.5.3: neither as source nor as destination does ::1
+     * leave the node. */
+    if ((!loop && oasis_in6_is_loopback(&from)) ||
+        (!mcast && !loop && oasis_nd_next_hop_send(s, dst, &next_hop) != 0)) {
         c->out_no_routes++;
         oasis_pbuf_free(s, p);
         return OASIS_ENOROUTE;
@@ -304,8 +388,13 @@ int oasis_ipv6_output_hbh(oasis_stack *s, oasis_pbuf *p, const oasis_in6 *src,
     ih.src = from;
     ih.dst = *dst;
     oasis_ipv6_emit(h, &ih);
+    size_t l4_off = OASIS_IPV6_HLEN + hbh_len;
+    if (loop)
+        return loop_send(s, p, l4_off, proto);
+    if (mcast)
+        mcast_loop(s, p, dst, l4_off, proto);
     uint32_t mtu = v->link_mtu ? v->link_mtu : s->mtu;
-    if (!oasis_in6_is_multicast(dst)) {
+    if (!mcast) {
         /* RFC 8201 4: after a Packet Too Big "the node must reduce the
          * size of the packets it is sending along the path"; no router
          * fragments for us, so what the transport did not size to the
@@ -317,11 +406,8 @@ int oasis_ipv6_output_hbh(oasis_stack *s, oasis_pbuf *p, const oasis_in6 *src,
      * pieces that fit, never fragmented. */
     if (p->len > mtu && !p->gso_size) {
         /* fragments carry the checksum whole: a partial one is completed */
-        if (p->csum_partial &&
-            oasis_csum_complete(p->data, p->len, (uint16_t)(OASIS_IPV6_HLEN + hbh_len),
-                                proto == OASIS_IPPROTO_TCP ? 16 : 6) == OASIS_OK)
-            p->csum_partial = 0;
-        return fragment(s, p, OASIS_IPV6_HLEN + hbh_len, proto, dst, &next_hop, mtu);
+        (void)complete_csum(p, l4_off, proto);
+        return fragment(s, p, l4_off, proto, dst, &next_hop, mtu);
     }
     return send_packet(s, p, dst, &next_hop);
 }
@@ -377,7 +463,8 @@ static void walk_failed(oasis_stack *s, const uint8_t *pkt, size_t len, const oa
 }
 
 /* From one of our usable addresses? No packet of ours comes back from the
- * link (IPv6 has no loopback here; DAD probes come from ::), so it is
+ * link (ours to ourselves take the loopback queue, never the link, and
+ * come in through oasis_ipv6_input_loop; DAD probes come from ::), so it is
  * forged, reflected or a duplicate's, and TCP or UDP would take it for our
  * own. Only an NA may carry it: a duplicate's NA for our address is how a
  * conflict shows after DAD (RFC 4862 5.4.4). Tentative addresses are not
@@ -391,12 +478,13 @@ static int from_ourselves(oasis_stack *s, const oasis_ipv6_hdr *h, const oasis_i
     return !(w->proto == OASIS_NH_ICMPV6 && len > w->off && pkt[w->off] == OASIS_ICMP6_NA);
 }
 
-/* Hands the upper-layer data to its protocol. */
+/* Hands the upper-layer data to its protocol; loop: it came through the
+ * loopback queue, where our own sources belong. */
 static void deliver(oasis_stack *s, const oasis_ipv6_hdr *h, const oasis_ipv6_walk *w,
-                    const uint8_t *pkt, size_t len, int link_mcast)
+                    const uint8_t *pkt, size_t len, int link_mcast, int loop)
 {
     oasis_ipv6_counters *c = &s->ctr.ipv6;
-    if (from_ourselves(s, h, w, pkt, len)) {
+    if (!loop && from_ourselves(s, h, w, pkt, len)) {
         c->in_addr_errors++;
         return;
     }
@@ -486,7 +574,7 @@ void oasis_ipv6_input_whole(oasis_stack *s, const uint8_t *pkt, size_t len, int 
         s->ctr.ipv6.in_hdr_errors++;
         return;
     }
-    deliver(s, &h, &w, pkt, len, link_mcast);
+    deliver(s, &h, &w, pkt, len, link_mcast, 0);
 }
 
 /* RFC 6946: a fragment with offset 0 and M 0 is the whole datagram; it is
@@ -535,5 +623,38 @@ void oasis_ipv6_input(oasis_stack *s, const uint8_t *pkt, size_t len, int link_m
             oasis_reasm6_input(s, pkt, len, &w, link_mcast);
         return;
     }
-    deliver(s, &h, &w, pkt, len, link_mcast);
+    deliver(s, &h, &w, pkt, len, link_mcast, 0);
+}
+
+void oasis_ipv6_input_loop(oasis_stack *s, const uint8_t *pkt, size_t len)
+{
+    oasis_ipv6_counters *c = &s->ctr.ipv6;
+    oasis_ipv6_hdr h;
+    oasis_ipv6_walk w;
+
+    c->in_receives++;
+    if (!s->ip6 || !s->ip6->on || oasis_ipv6_parse(pkt, len, &h) != OASIS_OK) {
+        c->in_discards++;
+        return;
+    }
+    /* The checks that keep ::1 and our own sources off the link do not
+     * apply: this never was on one. It is still ours to take: ::1, an
+     * address of ours (not one removed or found duplicate since it was
+     * queued), a group we listen to. */
+    if (oasis_in6_is_multicast(&h.dst)) {
+        if (!oasis_ipv6_is_our_group(s, &h.dst)) {
+            c->in_addr_errors++;
+            return;
+        }
+        c->in_mcast_pkts++;
+    } else if (!oasis_ipv6_is_loopback_dest(s, &h.dst)) {
+        c->in_addr_errors++;
+        return;
+    }
+    len = OASIS_IPV6_HLEN + h.payload_len;
+    if (oasis_ipv6_walk_chain(pkt, len, &w) != OASIS_W6_OK || w.frag) {
+        c->in_hdr_errors++; /* (we never queue a fragment) */
+        return;
+    }
+    deliver(s, &h, &w, pkt, len, 0, 1);
 }

@@ -190,6 +190,18 @@ int oasis_ipv6_output_hbh(oasis_stack *s, oasis_pbuf *p, const oasis_in6 *src,
  * sharing the longest prefix, else any usable one). 0 or OASIS_ENOROUTE. */
 int oasis_ipv6_select_src(const oasis_stack *s, const oasis_in6 *dst, oasis_in6 *out);
 
+/* Loopback (the queue is ip/loopback.c's): is dst ::1 or one of our
+ * unicast addresses past DAD (RFC 4862 5.4: a tentative one is not ours
+ * yet)? Packets to it never reach the link: oasis_ipv6_output queues them
+ * and they come back through oasis_ipv6_input_loop from the next poll,
+ * never inside the call that sent. */
+int oasis_ipv6_is_loopback_dest(oasis_stack *s, const oasis_in6 *dst);
+void oasis_ipv6_input_loop(oasis_stack *s, const uint8_t *pkt, size_t len);
+/* May a packet to dst go from src: one of our addresses past DAD, or ::1
+ * towards a loopback destination (RFC 4291 2.5.3: ::1 never on a link)?
+ * 1 or 0; 0 with IPv6 off. */
+int oasis_ipv6_src_ok(oasis_stack *s, const oasis_in6 *src, const oasis_in6 *dst);
+
 /* Did the application join g (oasis_ipv6_join)? */
 int oasis_ipv6_app_member(const oasis_stack *s, const oasis_in6 *g);
 

@@ -142,6 +142,8 @@ static const layer_field ipv6_fields[] = {
     V(reasm_too_many_frags, "Ip6ReasmTooManyFrags"),
     V(reasm_bytes, "Ip6ReasmBytes"), V(atomic_frags, "Ip6AtomicFrags"),
     V(frag_oks, "Ip6FragOKs"), V(frag_fails, "Ip6FragFails"), V(frag_creates, "Ip6FragCreates"),
+    V(loop_tx_packets, "Ip6LoopTxPackets"), V(loop_rx_packets, "Ip6LoopRxPackets"),
+    V(loop_drops, "Ip6LoopDrops"),
 };
 #undef V
 

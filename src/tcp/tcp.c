@@ -307,9 +307,11 @@ int oasis_tcp_source_given(oasis_stack *s, const oasis_ipaddr *raddr, const oasi
         *laddr = oasis_ipaddr_v4(a);
         return OASIS_OK;
     }
-    oasis_in6 a;
+    oasis_in6 a, r;
     memcpy(a.b, want->b, 16);
-    if (!oasis_ipv6_src_usable(s, &a)) /* RFC 4862 5.4: never a tentative source */
+    memcpy(r.b, raddr->b, 16);
+    /* RFC 4862 5.4: never a tentative source; ::1 only to ourselves */
+    if (!oasis_ipv6_src_ok(s, &a, &r))
         return OASIS_EADDRNOTAVAIL;
     *laddr = oasis_ipaddr_v6(a.b);
     return OASIS_OK;
@@ -330,7 +332,8 @@ int oasis_tcp_listen_local(oasis_stack *s, const oasis_ipaddr *want, unsigned *f
     if (v6) {
         oasis_in6 a;
         memcpy(a.b, want->b, 16);
-        if (!oasis_ipv6_holds(s, &a)) /* tentative included: its DAD may pass */
+        /* tentative included: its DAD may pass; ::1 like 127/8 below */
+        if (!oasis_ipv6_holds(s, &a) && !(oasis_in6_is_loopback(&a) && oasis_ipv6_enabled(s)))
             return OASIS_EADDRNOTAVAIL;
         *local = oasis_ipaddr_v6(a.b);
     } else {
@@ -1051,7 +1054,7 @@ static int bad_address(oasis_stack *s, const oasis_ipaddr *sa, const oasis_ipadd
 
 /* Is dst the address a listener answers on (IPv4: ours towards src, or
  * 127/8 on loopback; IPv6: the IPv6 layer delivers only our unicast
- * addresses and groups, and groups are refused above)? */
+ * addresses, ::1 from loopback, and groups, which are refused above)? */
 static int listen_addr_ok(oasis_stack *s, const oasis_tcp_listener *l, const oasis_ipaddr *src,
                           const oasis_ipaddr *dst)
 {

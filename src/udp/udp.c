@@ -35,7 +35,7 @@ struct oasis_udp_port {
     oasis_udp_error_cb err_cb;
     void *ud;
     uint8_t mcast_hops;      /* TTL / hop limit to groups; 0: the IP default (1) */
-    uint8_t mcast_noloop;    /* 1: our own IPv4 group datagrams are not looped back */
+    uint8_t mcast_noloop;    /* 1: our own group datagrams (IPv4 and IPv6) are not looped back */
 };
 
 int oasis_udp_init(oasis_stack *s)
@@ -142,7 +142,7 @@ int oasis_udp_set_multicast_loop(oasis_stack *s, uint16_t port, int on)
 
 /* The bound port a group datagram leaves from, whose TTL / hop limit and
  * loopback it takes; NULL for unicast or an unbound port (the defaults:
- * IP's TTL, and loopback on, RFC 1112 6.1). */
+ * IP's TTL, and loopback on, RFC 1112 6.1, RFC 3493 5.2). */
 static const oasis_udp_port *group_sender(oasis_stack *s, uint16_t src_port, int mcast)
 {
     return mcast ? *find(s, src_port) : NULL;
@@ -196,7 +196,9 @@ static int send_v6(oasis_stack *s, const oasis_in6 *from, uint16_t src_port,
     if (len)
         memcpy(p->data + OASIS_UDP_HLEN, data, len);
     oasis_udp_emit6(p->data, ulen, src_port, dst_port, &src, &d);
-    const oasis_udp_port *b = group_sender(s, src_port, oasis_in6_is_multicast(&d));
+    int mcast = oasis_in6_is_multicast(&d);
+    const oasis_udp_port *b = group_sender(s, src_port, mcast);
+    p->mc_loop = (uint8_t)(mcast && !(b && b->mcast_noloop));
     int err = oasis_ipv6_output(s, p, &src, &d, OASIS_IPPROTO_UDP, b ? b->mcast_hops : 0);
     if (err == OASIS_OK)
         s->ctr.udp6.out_datagrams++;
@@ -235,8 +237,11 @@ int oasis_udp_send_from(oasis_stack *s, const oasis_ipaddr *src, uint16_t src_po
         return OASIS_EINVAL;
     oasis_in6 from;
     memcpy(from.b, src->b, 16);
-    /* Ours and past DAD (RFC 4862 5.4: never a tentative source). */
-    if (!oasis_ipv6_enabled(s) || !oasis_ipv6_src_usable(s, &from))
+    /* Ours and past DAD (RFC 4862 5.4: never a tentative source), or ::1
+     * towards ::1 or ourselves (RFC 4291 2.5.3: never onto the link). */
+    oasis_in6 to;
+    memcpy(to.b, dst->b, 16);
+    if (!oasis_ipv6_src_ok(s, &from, &to))
         return OASIS_EADDRNOTAVAIL;
     return send_v6(s, &from, src_port, dst, dst_port, data, len);
 }
