@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "ip/ipv4_wire.h"
+#include "ipv6/icmp6_wire.h"
 #include "ipv6/ipv6_wire.h"
 #include "link/eth_wire.h"
 #include "oasis/oasis.h"
@@ -253,6 +254,59 @@ static void inject_udp(fx *x, const oasis_in6 *src, const oasis_in6 *dst, uint16
     f[14 + 40 + 8] = 'w';
     oasis_udp_emit6(f + 54, 9, 5000, dport, src, dst);
     oasis_stack_input(x->s, f, sizeof f);
+}
+
+/* A Router Advertisement from a router on the link (fe80::1, MAC_PEER,
+ * its link-layer address given, lifetime 1800 s, no prefix): a default
+ * router, resolved. */
+static void inject_ra(fx *x)
+{
+    uint8_t f[14 + 40 + 24];
+    memset(f, 0, sizeof f);
+    static const uint8_t all_nodes_mac[6] = {0x33, 0x33, 0, 0, 0, 1};
+    memcpy(f, all_nodes_mac, 6);
+    memcpy(f + 6, MAC_PEER, 6);
+    f[12] = 0x86;
+    f[13] = 0xdd;
+    oasis_in6 router = {{0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1}};
+    oasis_in6 all = {{0xff, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1}};
+    oasis_ipv6_hdr h;
+    memset(&h, 0, sizeof h);
+    h.payload_len = 24;
+    h.next = OASIS_NH_ICMPV6;
+    h.hop_limit = 255;
+    h.src = router;
+    h.dst = all;
+    oasis_ipv6_emit(f + 14, &h);
+    uint8_t *m = f + 54;
+    m[16] = 1; /* source link-layer address option, 8 bytes */
+    m[17] = 1;
+    memcpy(m + 18, MAC_PEER, 6);
+    oasis_icmp6_finish(m, 24, 134, 0, 64u << 24 | 1800u, &router, &all);
+    oasis_stack_input(x->s, f, sizeof f);
+}
+
+/* RFC 4291 2.5.3: a packet to ::1 never leaves the node. Before loopback,
+ * one sent while a default router was known went to that router. */
+static void test_lo_never_to_router(void **state)
+{
+    (void)state;
+    fx x;
+    fx_init(&x, 0);
+    inject_ra(&x);
+    /* The control: the router takes what goes off-link. */
+    oasis_ipaddr far;
+    assert_int_equal(oasis_ipaddr_parse("2001:db9::99", &far), 0);
+    assert_int_equal(oasis_udp_send(x.s, 7001, &far, 7000, "f", 1), 0);
+    assert_int_equal(transport_frames(&x), 1);
+    urx r;
+    memset(&r, 0, sizeof r);
+    assert_int_equal(oasis_udp_bind(x.s, 7000, on_udp, &r), 0);
+    assert_int_equal(oasis_udp_send(x.s, 7001, &x.lo, 7000, "l", 1), 0);
+    test_advance(x.s, x.clock, SEC);
+    assert_int_equal(transport_frames(&x), 1);
+    assert_int_equal(r.count, 1);
+    fx_fini(&x);
 }
 
 /* RFC 4291 2.5.3: a packet from or to ::1 never comes from an interface:
@@ -656,6 +710,7 @@ int main(void)
         cmocka_unit_test(test_udp_to_own_addresses),
         cmocka_unit_test(test_tentative_not_looped),
         cmocka_unit_test(test_wire_lo_dropped),
+        cmocka_unit_test(test_lo_never_to_router),
         cmocka_unit_test(test_port_unreachable),
         cmocka_unit_test(test_ping_self),
         cmocka_unit_test(test_multicast_loop),
