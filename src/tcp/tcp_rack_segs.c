@@ -165,17 +165,29 @@ OASIS_HOT OASIS_ALWAYS_INLINE void oasis_rack_sent_new(oasis_flow *f, uint32_t s
     sent_other(f, seq, len);
 }
 
+/* The ACK's timestamp echo as a send time: what was sent at or after the
+ * returned time went out after the segment whose TSval the ACK echoes
+ * (timestamps tick in ms: from the start of the next tick on). No echo:
+ * never. */
+static uint64_t echo_sent_before(const oasis_recovery *rc, uint64_t now)
+{
+    if (!rc->ack_echo || rc->ack_echo_ms < 0)
+        return UINT64_MAX;
+    uint64_t tick = now / OASIS_NS_PER_MS, back = (uint64_t)rc->ack_echo_ms;
+    return back > tick ? 0 : (tick - back + 1) * OASIS_NS_PER_MS;
+}
+
 /* RFC 8985 6.2 step 2: seg was delivered; remember it if it is the most
  * recently sent delivered one. A retransmitted segment tells nothing when
  * the ACK did not acknowledge its last transmission: its timestamp echo
- * is older than that (sent_before: sent at or after it, not what this ACK
+ * is older than that (echo_sent_before: sent at or after it, not what this ACK
  * echoes), or it came sooner than min_RTT after it (the check for when
  * no echo tells, or both fall in one timestamp tick). Taken, the delivery
  * of an original would date the retransmission delivered: RACK.xmit_ts
  * too late (earlier retransmissions judged lost that were not) and
  * RACK.rtt too short (the whole flight judged lost). */
 static OASIS_ALWAYS_INLINE void delivered(oasis_rack *r, const oasis_rack_seg *g, uint64_t now,
-                                          uint64_t sent_before)
+                                          const oasis_recovery *rc)
 {
     /* Step 3: an original delivered below the highest delivered end
      * arrived out of order (callers go in ascending sequence order). */
@@ -187,7 +199,8 @@ static OASIS_ALWAYS_INLINE void delivered(oasis_rack *r, const oasis_rack_seg *g
     }
     uint64_t rtt = now - g->xmit_ns;
     if (g->flags & OASIS_RACK_RETRANS) {
-        if (rtt < r->min_rtt_ns || g->xmit_ns >= sent_before)
+        /* (the echo's time only now: most ACKs deliver no retransmission) */
+        if (rtt < r->min_rtt_ns || g->xmit_ns >= echo_sent_before(rc, now))
             return;
     } else {
         oasis_rack_rtt_sample(r, rtt);
@@ -201,7 +214,7 @@ static OASIS_ALWAYS_INLINE void delivered(oasis_rack *r, const oasis_rack_seg *g
 }
 
 static void sack_range(oasis_rack *r, uint32_t left, uint32_t right, uint64_t now,
-                       uint64_t sent_before)
+                       const oasis_recovery *rc)
 {
     for (uint32_t i = find(r, left); i < r->n; i++) {
         oasis_rack_seg *g = rec(r, i);
@@ -212,7 +225,7 @@ static void sack_range(oasis_rack *r, uint32_t left, uint32_t right, uint64_t no
         g->flags |= OASIS_RACK_SACKED;
         g->flags &= (uint8_t)~OASIS_RACK_LOST;
         r->segs_sacked++;
-        delivered(r, g, now, sent_before);
+        delivered(r, g, now, rc);
     }
 }
 
@@ -259,8 +272,10 @@ static int lost_rtx(const oasis_rack *r, const oasis_rack_seg *g)
     return (g->flags & (want | OASIS_RACK_SACKED)) == want && g->xmit_ns < r->xmit_ns;
 }
 
-int oasis_rack_lost_rtx(const oasis_rack *r, uint32_t una, uint32_t mss, uint32_t *seq,
-                        uint32_t *len)
+/* Cold: recovery only; inlined into sack_output it cost the no-loss
+ * path ~25 instructions a round trip in other inlining (bench/cgrt.sh). */
+OASIS_COLD int oasis_rack_lost_rtx(const oasis_rack *r, uint32_t una, uint32_t mss,
+                                   uint32_t *seq, uint32_t *len)
 {
     for (uint32_t i = find(r, una); i < r->n; i++) {
         if (!lost_rtx(r, rec(r, i)))
@@ -313,28 +328,15 @@ OASIS_HOT static void ack_rtt(oasis_flow *f)
     }
 }
 
-/* The ACK's timestamp echo as a send time: what was sent at or after the
- * returned time went out after the segment whose TSval the ACK echoes
- * (timestamps tick in ms: from the start of the next tick on). No echo:
- * never. */
-static uint64_t echo_sent_before(const oasis_flow *f, uint64_t now)
-{
-    const oasis_recovery *rc = &f->ext->rec;
-    if (!rc->ack_echo || rc->ack_echo_ms < 0)
-        return UINT64_MAX;
-    uint64_t tick = now / OASIS_NS_PER_MS, back = (uint64_t)rc->ack_echo_ms;
-    return back > tick ? 0 : (tick - back + 1) * OASIS_NS_PER_MS;
-}
-
 void oasis_rack_ack(oasis_flow *f, const oasis_tcp_hdr *h, uint32_t una)
 {
     oasis_rack *r = &f->ext->sb.rack;
     uint64_t now = oasis_now(f->s);
-    uint64_t sent_before = echo_sent_before(f, now);
+    const oasis_recovery *rc = &f->ext->rec;
     ack_rtt(f);
     while (r->n && oasis_seq_le(rec(r, 0)->end, una)) {
         if (!(rec(r, 0)->flags & OASIS_RACK_SACKED))
-            delivered(r, rec(r, 0), now, sent_before);
+            delivered(r, rec(r, 0), now, rc);
         else
             r->segs_sacked--;
         r->head = (r->head + 1) & (r->cap - 1);
@@ -353,7 +355,7 @@ void oasis_rack_ack(oasis_flow *f, const oasis_tcp_hdr *h, uint32_t una)
         b[j] = h->sack[k];
     }
     for (uint32_t k = 0; k < nb && r->n; k++)
-        sack_range(r, b[k].left, b[k].right, now, sent_before);
+        sack_range(r, b[k].left, b[k].right, now, rc);
     if (r->lost_valid && oasis_seq_le(r->lost_below, una))
         r->lost_valid = 0;
     if (r->n == 0 && una == f->snd_max) {
@@ -366,12 +368,13 @@ void oasis_rack_ack(oasis_flow *f, const oasis_tcp_hdr *h, uint32_t una)
 
 /* oasis_rack_ack_all's records when there are several (a burst
  * acknowledged at once), in ascending order as oasis_rack_ack takes them. */
-static OASIS_NOINLINE void ack_all_records(oasis_rack *r, uint64_t now, uint64_t sent_before)
+static OASIS_NOINLINE void ack_all_records(oasis_rack *r, uint64_t now,
+                                           const oasis_recovery *rc)
 {
     for (uint32_t i = 0; i < r->n; i++) {
         const oasis_rack_seg *g = rec(r, i);
         if (!(g->flags & OASIS_RACK_SACKED))
-            delivered(r, g, now, sent_before);
+            delivered(r, g, now, rc);
     }
 }
 
@@ -381,16 +384,16 @@ void oasis_rack_ack_all(oasis_flow *f, uint64_t now)
      * ends at or below snd_max, so all are delivered (or were SACKed),
      * lost_below too lies below, and nothing is left in flight. */
     oasis_rack *r = &f->ext->sb.rack;
-    uint64_t sent_before = echo_sent_before(f, now);
+    const oasis_recovery *rc = &f->ext->rec;
     ack_rtt(f);
     if (r->n == 1) {
         /* One record (request/response: the segment last sent): it is
          * rec(r, 0), with no ring index to walk. */
         const oasis_rack_seg *g = &r->segs[r->head];
         if (!(g->flags & OASIS_RACK_SACKED))
-            delivered(r, g, now, sent_before);
+            delivered(r, g, now, rc);
     } else if (r->n) {
-        ack_all_records(r, now, sent_before);
+        ack_all_records(r, now, rc);
     }
     r->lost_valid = 0;
     segs_reset(r);
