@@ -1030,6 +1030,29 @@ static void on_defer(oasis_stack *s, oasis_timer *t)
     start_try(q);
 }
 
+/* A request handle holding a copy of name; NULL without memory. */
+static oasis_dns_req *new_req(oasis_dns *r, const char *name, oasis_dns_family family,
+                              oasis_dns_cb cb, void *ud)
+{
+    oasis_dns_req *q = oasis_calloc(r->s, 1, sizeof *q);
+    if (!q)
+        return NULL;
+    size_t nl = strlen(name);
+    q->name = oasis_malloc(r->s, nl + 1);
+    if (!q->name) {
+        oasis_free(r->s, q);
+        return NULL;
+    }
+    memcpy(q->name, name, nl + 1);
+    q->r = r;
+    q->cb = cb;
+    q->ud = ud;
+    q->family = family;
+    oasis_timer_init(&q->tmo, on_timeout);
+    oasis_timer_init(&q->defer, on_defer);
+    return q;
+}
+
 /* One name, one question: a literal, a cache hit, a follower of the same
  * question, or a request that asks. A search candidate (cb search_step)
  * is not counted as the application's request. */
@@ -1058,28 +1081,15 @@ static int resolve_one(oasis_dns *r, const char *name, const oasis_dns_name *qn,
             if (p->asks && p->qtype == qtype && oasis_dns_name_equal(&p->qname, &qname))
                 lead = p;
 
-    oasis_dns_req *q = oasis_calloc(r->s, 1, sizeof *q);
+    oasis_dns_req *q = new_req(r, name, family, cb, ud);
     if (!q)
         return OASIS_ENOMEM;
-    size_t nl = strlen(name);
-    q->name = oasis_malloc(r->s, nl + 1);
-    if (!q->name) {
-        oasis_free(r->s, q);
-        return OASIS_ENOMEM;
-    }
-    memcpy(q->name, name, nl + 1);
-    q->r = r;
-    q->cb = cb;
-    q->ud = ud;
     q->qname = qname;
     q->cur = qname;
     q->qtype = qtype;
-    q->family = family;
     q->chain_ttl = UINT32_MAX;
     q->nservers = r->nservers;
     memcpy(q->servers, r->servers, sizeof q->servers);
-    oasis_timer_init(&q->tmo, on_timeout);
-    oasis_timer_init(&q->defer, on_defer);
 
     if (cb != search_step)
         r->ctr.requests++;
@@ -1205,27 +1215,14 @@ static void search_step(oasis_dns_req *inner, int status, const oasis_dns_result
 static int search_start(oasis_dns *r, const char *name, const oasis_dns_name *rel,
                         oasis_dns_family family, oasis_dns_cb cb, void *ud, oasis_dns_req **req)
 {
-    oasis_dns_req *q = oasis_calloc(r->s, 1, sizeof *q);
-    size_t nl = strlen(name);
-    if (q) {
-        q->srch = oasis_calloc(r->s, 1, sizeof *q->srch);
-        q->name = oasis_malloc(r->s, nl + 1);
-    }
-    if (!q || !q->srch || !q->name) {
-        if (q) {
-            oasis_free(r->s, q->srch);
-            oasis_free(r->s, q->name);
-        }
-        oasis_free(r->s, q);
+    oasis_dns_req *q = new_req(r, name, family, cb, ud);
+    if (!q)
+        return OASIS_ENOMEM;
+    q->srch = oasis_calloc(r->s, 1, sizeof *q->srch);
+    if (!q->srch) {
+        free_req(q);
         return OASIS_ENOMEM;
     }
-    memcpy(q->name, name, nl + 1);
-    q->r = r;
-    q->cb = cb;
-    q->ud = ud;
-    q->family = family;
-    oasis_timer_init(&q->tmo, on_timeout);
-    oasis_timer_init(&q->defer, on_defer);
     dns_search *sr = q->srch;
     sr->rel = *rel;
     sr->ndom = (unsigned)r->nsearch;
