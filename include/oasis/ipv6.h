@@ -33,6 +33,7 @@ typedef enum oasis_ipv6_addr_origin {
     OASIS_IPV6_LINK_LOCAL = 1, /* fe80::/64, formed by the stack */
     OASIS_IPV6_STATIC,         /* oasis_ipv6_add_addr */
     OASIS_IPV6_SLAAC,          /* from a router's prefix (RFC 4862 5.5.3) */
+    OASIS_IPV6_DHCP6,          /* leased by a DHCPv6 server (dhcp6.h), /128 */
 } oasis_ipv6_addr_origin;
 
 typedef struct oasis_ipv6_addr_info {
@@ -83,23 +84,36 @@ void oasis_ipv6_set_addr_cb(oasis_stack *s, oasis_ipv6_addr_cb cb, void *ud);
 #define OASIS_IPV6_MAX_DNS_DOMAINS 4
 #define OASIS_IPV6_DNS_NAME_MAX 253
 
+typedef enum oasis_ipv6_dns_source {
+    OASIS_IPV6_DNS_FROM_RA = 1,   /* RDNSS / DNSSL option of an RA */
+    OASIS_IPV6_DNS_FROM_DHCP6,    /* options 23 / 24 of a DHCPv6 Reply (dhcp6.h) */
+} oasis_ipv6_dns_source;
+
 typedef struct oasis_ipv6_dns_server {
     oasis_ipaddr addr;
-    uint64_t expires_ns;         /* stack clock; UINT64_MAX: infinite */
+    uint64_t expires_ns;         /* stack clock; UINT64_MAX: infinite (DHCPv6 ones: held
+                                  * until the client replaces or drops them) */
+    uint8_t source;              /* oasis_ipv6_dns_source */
 } oasis_ipv6_dns_server;
 
 typedef struct oasis_ipv6_dns_domain {
     char name[OASIS_IPV6_DNS_NAME_MAX + 1]; /* e.g. "example.com", no final dot */
     uint64_t expires_ns;
+    uint8_t source;              /* oasis_ipv6_dns_source */
 } oasis_ipv6_dns_domain;
 
-/* Copy up to max entries, in the order they were first learnt; return how
- * many there are in all (0 with IPv6 off or s NULL). */
+/* Copy up to max entries; return how many there are in all (0 with IPv6
+ * off or s NULL). This is the one list for both sources: first those a
+ * DHCPv6 client (dhcp6.h) learnt, in the server's order (RFC 8106 5.3.1:
+ * DHCP's come first), then the RAs' in the order they were first learnt,
+ * an address or name that DHCPv6 gave too left out. At most
+ * OASIS_IPV6_MAX_DNS_SERVERS (OASIS_IPV6_MAX_DNS_DOMAINS) of each source. */
 size_t oasis_ipv6_dns_servers(const oasis_stack *s, oasis_ipv6_dns_server *out, size_t max);
 size_t oasis_ipv6_dns_domains(const oasis_stack *s, oasis_ipv6_dns_domain *out, size_t max);
 
-/* Called once after an RA added or removed servers or domains, and when
- * some expired; not when an RA only renews lifetimes. Read the lists with
+/* Called once after an RA added or removed servers or domains, when
+ * some expired, and when a DHCPv6 client's set changed; not when an RA
+ * only renews lifetimes. Read the lists with
  * the two functions above, from inside the callback or later. NULL turns
  * it off. */
 typedef void (*oasis_ipv6_dns_cb)(oasis_stack *s, void *ud);

@@ -74,6 +74,8 @@ static void info_of(const ip6_addr *a, oasis_ipv6_addr_info *i)
 static void report(oasis_stack *s, const ip6_addr *a, uint8_t state)
 {
     oasis_ipv6 *v = s->ip6;
+    if (a->origin == OASIS_IPV6_DHCP6 && v->dhcp6.addr)
+        v->dhcp6.addr(s, v->dhcp6.ud, &a->a, state);
     if (!v->addr_cb)
         return;
     oasis_ipv6_addr_info i;
@@ -172,8 +174,10 @@ void oasis_addrconf_dad_conflict(oasis_stack *s, ip6_addr *a)
     report(s, a, OASIS_IPV6_DUPLICATE);
     mld_leave(s, &old);
     /* RFC 7217 6: our own identifiers are formed again with the next
-     * DAD_Counter; a static address is the user's to fix. */
-    if (a->origin != OASIS_IPV6_STATIC && a->dad_counter < IDGEN_RETRIES) {
+     * DAD_Counter; a static address is the user's to fix, a leased one
+     * the DHCPv6 client's (it declines it: RFC 8415 18.2.10.1). */
+    if (a->origin != OASIS_IPV6_STATIC && a->origin != OASIS_IPV6_DHCP6 &&
+        a->dad_counter < IDGEN_RETRIES) {
         oasis_in6 prefix = a->a;
         a->dad_counter++;
         oasis_addrconf_stable_iid(s, &prefix, a->dad_counter, &a->a);
@@ -234,6 +238,72 @@ const oasis_in6 *oasis_addrconf_link_local(const oasis_stack *s)
             return &a->a;
     }
     return NULL;
+}
+
+/* ---- DHCPv6 leases ---- */
+
+static ip6_addr *find_dhcp6(oasis_stack *s, const oasis_in6 *a)
+{
+    for (int i = 0; i < OASIS_IPV6_MAX_ADDRS; i++) {
+        ip6_addr *x = &s->ip6->addrs[i];
+        if (x->state && x->origin == OASIS_IPV6_DHCP6 && oasis_in6_eq(&x->a, a))
+            return x;
+    }
+    return NULL;
+}
+
+int oasis_addrconf_dhcp6_add(oasis_stack *s, const oasis_in6 *addr, uint64_t valid_until,
+                             uint64_t preferred_until)
+{
+    if (oasis_ipv6_find_addr(s, addr))
+        return OASIS_EADDRINUSE;
+    ip6_addr *a = free_slot(s);
+    if (!a)
+        return OASIS_ENOMEM;
+    memset(a, 0, offsetof(ip6_addr, timer));
+    a->a = *addr;
+    a->plen = 128; /* RFC 8415 6.3: the lease says nothing of the prefix */
+    a->origin = OASIS_IPV6_DHCP6;
+    a->valid_until = valid_until;
+    a->preferred_until = preferred_until;
+    a->state = OASIS_IPV6_TENTATIVE;
+    if (s->cfg.dad_transmits == 0 && s->ip6->started) {
+        dad_done(s, a);
+    } else if (s->ip6->started) {
+        start_dad(s, a);
+        report(s, a, OASIS_IPV6_TENTATIVE);
+    }
+    return OASIS_OK;
+}
+
+void oasis_addrconf_dhcp6_update(oasis_stack *s, const oasis_in6 *addr, uint64_t valid_until,
+                                 uint64_t preferred_until)
+{
+    ip6_addr *a = find_dhcp6(s, addr);
+    if (!a || a->state == OASIS_IPV6_DUPLICATE)
+        return;
+    a->valid_until = valid_until;
+    a->preferred_until = preferred_until;
+    uint64_t now = oasis_now(s);
+    if (a->state == OASIS_IPV6_DEPRECATED && now < preferred_until) {
+        a->state = OASIS_IPV6_PREFERRED;
+        report(s, a, a->state);
+    }
+    if (a->state != OASIS_IPV6_TENTATIVE)
+        arm_lifetime(s, a);
+}
+
+void oasis_addrconf_dhcp6_remove(oasis_stack *s, const oasis_in6 *addr)
+{
+    ip6_addr *a = find_dhcp6(s, addr);
+    if (!a)
+        return;
+    if (a->state == OASIS_IPV6_DUPLICATE) { /* already out of the groups */
+        oasis_timer_stop(s, &a->timer);
+        a->state = 0;
+        return;
+    }
+    remove_addr(s, a);
 }
 
 /* RFC 4862 5.5.3 (d), (e). */

@@ -131,11 +131,23 @@ typedef struct oasis_ipv6 {
     ip6_dns_server dns_servers[OASIS_IPV6_MAX_DNS_SERVERS]; /* in the order learnt */
     ip6_dns_domain dns_domains[OASIS_IPV6_MAX_DNS_DOMAINS];
     oasis_timer dns_timer;   /* their expiry */
+    /* DNS configuration a DHCPv6 client gave (ra_dns.c owns the merged
+     * view; expires 0: slot free, else UINT64_MAX). */
+    ip6_dns_server dhcp6_servers[OASIS_IPV6_MAX_DNS_SERVERS];
+    ip6_dns_domain dhcp6_domains[OASIS_IPV6_MAX_DNS_DOMAINS];
     oasis_ipv6_dns_cb dns_cb;
     void *dns_cb_ud;
 
     int rs_sent;          /* router solicitations sent */
     int ra_seen;
+    uint8_t ra_flags;     /* M (0x80) and O (0x40) of the last RA taken */
+    /* The DHCPv6 client's hooks (dhcp6.c; one client per stack): RAs
+     * taken, and state changes of the addresses of origin DHCP6. */
+    struct {
+        void (*ra)(oasis_stack *s, void *ud, uint8_t flags);
+        void (*addr)(oasis_stack *s, void *ud, const oasis_in6 *a, uint8_t state);
+        void *ud;
+    } dhcp6;
     oasis_timer rs_timer;
 
     ip6_group app_groups[OASIS_IPV6_APP_GROUPS];
@@ -276,6 +288,11 @@ void oasis_ra_dns_init(oasis_stack *s);
 void oasis_ra_dns_fini(oasis_stack *s);
 /* An RA's RDNSS and DNSSL options, from a router that passed validation. */
 void oasis_ra_dns_input(oasis_stack *s, const struct oasis_nd_opts *o);
+/* Replaces the DHCPv6 client's servers and domains (n 0: none); the DNS
+ * callback runs when the set changed. Bad addresses are left out as for
+ * RDNSS. Extra entries past the maximum are dropped. */
+void oasis_ra_dns_set_dhcp6(oasis_stack *s, const oasis_in6 *servers, size_t nservers,
+                            const char *const *domains, size_t ndomains);
 
 /* addrconf.c */
 void oasis_addrconf_init(oasis_stack *s);
@@ -290,6 +307,16 @@ void oasis_addrconf_prefix(oasis_stack *s, const struct oasis_nd_prefix *p);
  * v1: it was an MLDv1 query (RFC 3810 8.2.1: answer in MLDv1 for the Older
  * Version Querier Present Timeout). */
 void oasis_mld_query_received(oasis_stack *s, uint64_t max_resp_ns, int v1);
+/* A DHCPv6-leased address (/128, origin OASIS_IPV6_DHCP6): added and
+ * put through DAD (lifetimes in ns on the stack clock, UINT64_MAX
+ * infinite), given new lifetimes, or removed. add returns 0,
+ * OASIS_EADDRINUSE (held already) or OASIS_ENOMEM (no slot). The client
+ * hears of DAD's outcome and of the removal through v->dhcp6.addr. */
+int oasis_addrconf_dhcp6_add(oasis_stack *s, const oasis_in6 *a, uint64_t valid_until,
+                             uint64_t preferred_until);
+void oasis_addrconf_dhcp6_update(oasis_stack *s, const oasis_in6 *a, uint64_t valid_until,
+                                 uint64_t preferred_until);
+void oasis_addrconf_dhcp6_remove(oasis_stack *s, const oasis_in6 *a);
 /* The first address that is preferred (or deprecated) and link-local. */
 const oasis_in6 *oasis_addrconf_link_local(const oasis_stack *s);
 /* RFC 7217 interface identifier (low 64 bits) for prefix and counter. */

@@ -759,6 +759,11 @@ static void ra_input(oasis_stack *s, const oasis_ipv6_hdr *ip, const oasis_nd_ms
     }
     /* Last: its callback sees the RA's other options applied. */
     oasis_ra_dns_input(s, &m->opts);
+    /* RFC 4861 4.2: M and O say whether DHCPv6 has addresses or other
+     * configuration; the DHCPv6 client (if any) decides what to do. */
+    v->ra_flags = m->ra_flags & 0xc0;
+    if (v->dhcp6.ra)
+        v->dhcp6.ra(s, v->dhcp6.ud, v->ra_flags);
 }
 
 /* RFC 4861 8.1 validation, 8.3 processing. */

@@ -14,7 +14,9 @@
  *   infinity, 0 means the server or domain must no longer be used;
  * - 5.3.1: the host updates the lists with each entry's expiry time; with
  *   no room left, the entry that expires first gives way; information from
- *   DHCP comes first (the application orders them: ipv6.h). */
+ *   DHCP comes first: the DHCPv6 client's servers and domains (dhcp6.c
+ *   hands them over; held here apart from the RAs') lead the lists the
+ *   API returns. A DHCPv4 lease's are the application's to put first. */
 #include "core/stack_impl.h"
 #include "ipv6/ipv6.h"
 #include "ipv6/nd_wire.h"
@@ -201,38 +203,112 @@ static void dns_timer(oasis_stack *s, oasis_timer *t)
 
 /* ---- API ---- */
 
+/* ---- DHCPv6's share ---- */
+
+static int server_usable(const oasis_in6 *a)
+{
+    return !oasis_in6_is_multicast(a) && !oasis_in6_is_unspecified(a) && !oasis_in6_is_loopback(a);
+}
+
+void oasis_ra_dns_set_dhcp6(oasis_stack *s, const oasis_in6 *servers, size_t nservers,
+                            const char *const *domains, size_t ndomains)
+{
+    oasis_ipv6 *v = s->ip6;
+    ip6_dns_server ns[OASIS_IPV6_MAX_DNS_SERVERS];
+    ip6_dns_domain nd[OASIS_IPV6_MAX_DNS_DOMAINS];
+    size_t k = 0;
+    memset(ns, 0, sizeof ns);
+    memset(nd, 0, sizeof nd);
+    for (size_t i = 0; i < nservers && k < OASIS_IPV6_MAX_DNS_SERVERS; i++)
+        if (server_usable(&servers[i])) {
+            ns[k].addr = servers[i];
+            ns[k++].expires = UINT64_MAX;
+        }
+    k = 0;
+    for (size_t i = 0; i < ndomains && k < OASIS_IPV6_MAX_DNS_DOMAINS; i++) {
+        size_t l = strlen(domains[i]);
+        if (l == 0 || l > OASIS_IPV6_DNS_NAME_MAX)
+            continue;
+        memcpy(nd[k].name, domains[i], l + 1);
+        nd[k++].expires = UINT64_MAX;
+    }
+    if (memcmp(ns, v->dhcp6_servers, sizeof ns) == 0 &&
+        memcmp(nd, v->dhcp6_domains, sizeof nd) == 0)
+        return;
+    memcpy(v->dhcp6_servers, ns, sizeof ns);
+    memcpy(v->dhcp6_domains, nd, sizeof nd);
+    if (v->dns_cb)
+        v->dns_cb(s, v->dns_cb_ud);
+}
+
+/* ---- API ---- */
+
+static int dhcp6_has_server(const oasis_ipv6 *v, const oasis_in6 *a)
+{
+    for (int i = 0; i < OASIS_IPV6_MAX_DNS_SERVERS; i++)
+        if (v->dhcp6_servers[i].expires && oasis_in6_eq(&v->dhcp6_servers[i].addr, a))
+            return 1;
+    return 0;
+}
+
+static int dhcp6_has_domain(const oasis_ipv6 *v, const char *name)
+{
+    for (int i = 0; i < OASIS_IPV6_MAX_DNS_DOMAINS; i++)
+        if (v->dhcp6_domains[i].expires && name_eq(v->dhcp6_domains[i].name, name))
+            return 1;
+    return 0;
+}
+
+static void put_server(oasis_ipv6_dns_server *out, size_t max, size_t n, const ip6_dns_server *d,
+                       uint8_t source)
+{
+    if (out && n < max) {
+        out[n].addr = oasis_ipaddr_v6(d->addr.b);
+        out[n].expires_ns = d->expires;
+        out[n].source = source;
+    }
+}
+
 size_t oasis_ipv6_dns_servers(const oasis_stack *s, oasis_ipv6_dns_server *out, size_t max)
 {
     if (!oasis_ipv6_enabled(s))
         return 0;
+    const oasis_ipv6 *v = s->ip6;
     size_t n = 0;
+    for (int i = 0; i < OASIS_IPV6_MAX_DNS_SERVERS; i++)
+        if (v->dhcp6_servers[i].expires)
+            put_server(out, max, n++, &v->dhcp6_servers[i], OASIS_IPV6_DNS_FROM_DHCP6);
     for (int i = 0; i < OASIS_IPV6_MAX_DNS_SERVERS; i++) {
-        const ip6_dns_server *d = &s->ip6->dns_servers[i];
-        if (!d->expires)
-            continue;
-        if (out && n < max) {
-            out[n].addr = oasis_ipaddr_v6(d->addr.b);
-            out[n].expires_ns = d->expires;
-        }
-        n++;
+        const ip6_dns_server *d = &v->dns_servers[i];
+        if (d->expires && !dhcp6_has_server(v, &d->addr))
+            put_server(out, max, n++, d, OASIS_IPV6_DNS_FROM_RA);
     }
     return n;
+}
+
+static void put_domain(oasis_ipv6_dns_domain *out, size_t max, size_t n, const ip6_dns_domain *d,
+                       uint8_t source)
+{
+    if (out && n < max) {
+        memcpy(out[n].name, d->name, sizeof out[n].name);
+        out[n].expires_ns = d->expires;
+        out[n].source = source;
+    }
 }
 
 size_t oasis_ipv6_dns_domains(const oasis_stack *s, oasis_ipv6_dns_domain *out, size_t max)
 {
     if (!oasis_ipv6_enabled(s))
         return 0;
+    const oasis_ipv6 *v = s->ip6;
     size_t n = 0;
+    for (int i = 0; i < OASIS_IPV6_MAX_DNS_DOMAINS; i++)
+        if (v->dhcp6_domains[i].expires)
+            put_domain(out, max, n++, &v->dhcp6_domains[i], OASIS_IPV6_DNS_FROM_DHCP6);
     for (int i = 0; i < OASIS_IPV6_MAX_DNS_DOMAINS; i++) {
-        const ip6_dns_domain *d = &s->ip6->dns_domains[i];
-        if (!d->expires)
-            continue;
-        if (out && n < max) {
-            memcpy(out[n].name, d->name, sizeof out[n].name);
-            out[n].expires_ns = d->expires;
-        }
-        n++;
+        const ip6_dns_domain *d = &v->dns_domains[i];
+        if (d->expires && !dhcp6_has_domain(v, d->name))
+            put_domain(out, max, n++, d, OASIS_IPV6_DNS_FROM_RA);
     }
     return n;
 }
