@@ -9,6 +9,7 @@
 
 #include "oasis/oasis.h"
 #include "oasis/dhcp.h"
+#include "oasis/dhcp6.h"
 #include "oasis/loop.h"
 #include "oasis/tap.h"
 
@@ -78,6 +79,7 @@ typedef struct net_opts {
     int dhcp;            /* --dhcp, or no --addr: get the address by DHCP */
     uint64_t dhcp_timeout_ns; /* how long to wait for the first lease */
     uint32_t dhcp_request;    /* --dhcp with --addr: ask for that address first */
+    int dhcp6;                /* --dhcp6: 1 + oasis_dhcp6_mode (0: off) */
     int ecn;                  /* --ecn N: N + 1 (0: the stack's default) */
     uint64_t tcp_mem;         /* --tcp-mem: cfg.tcp.mem_limit (0: none) */
     int fail_fast;            /* --fail-fast: cfg.tcp.soft_errors_end_connect */
@@ -102,6 +104,7 @@ struct net {
     oasis_dns *dns;  /* made on first use (resolve.c) */
     oasis_ipaddr wait_dst; /* net_wait_ipv6's */
     oasis_dhcp *dhcp;    /* with --dhcp: runs (renews) for the whole command */
+    oasis_dhcp6 *dhcp6;  /* with --dhcp6: the same for DHCPv6 */
     /* DNS servers of the current lease (none without DHCP); they go to
      * the resolver (n->dns) unless --dns was given. dns_changed, when set,
      * is called after a lease brings new ones. */
@@ -152,6 +155,14 @@ int net_wait_addr6(net *n, const oasis_ipaddr *addr, uint64_t timeout_ns);
  * renewing while the command runs and prints every event to stderr. */
 int net_dhcp_up(net *n);
 void net_dhcp_down(net *n);
+/* --dhcp6: starts the DHCPv6 client and runs the loop until it holds
+ * information (stateless) or an address past DAD (stateful), or
+ * --dhcp-timeout: EXIT_OK, EXIT_SETUP or EXIT_FAIL. Events go to stderr;
+ * its DNS servers reach the resolver through the stack's IPv6 DNS list. */
+int net_dhcp6_up(net *n);
+void net_dhcp6_down(net *n);
+/* --dhcp6[=auto|stateless|stateful]: 1 or -1 after saying why. */
+int cli_dhcp6_option(net_opts *o, const char *arg);
 /* The MAC a DHCP client without --mac uses: locally administered,
  * 02:4f:d4 then three bytes hashed from the TAP name (stable across runs,
  * so a server hands the same address back). */

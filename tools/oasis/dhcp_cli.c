@@ -134,3 +134,111 @@ void net_dhcp_down(net *n)
     oasis_dhcp_destroy(n->dhcp);
     n->dhcp = NULL;
 }
+
+/* ---- --dhcp6 ---------------------------------------------------------- */
+
+int cli_dhcp6_option(net_opts *o, const char *arg)
+{
+    static const char *const modes[] = {"auto", "stateless", "stateful"};
+    for (int i = 0; i < 3; i++)
+        if (!arg || strcmp(arg, modes[i]) == 0) {
+            o->dhcp6 = 1 + (arg ? i : OASIS_DHCP6_AUTO);
+            return 1;
+        }
+    fprintf(stderr, "oasis: invalid --dhcp6 '%s' (want auto, stateless or stateful)\n", arg);
+    return -1;
+}
+
+static void print_dhcp6(const char *what, const oasis_dhcp6_lease *l)
+{
+    char a[OASIS_IPADDR_STRLEN];
+    fprintf(stderr, "dhcp6: %s", what);
+    if (l->has_addr)
+        fprintf(stderr, " %s/128 preferred %us valid %us (T1 %us, T2 %us)",
+                oasis_ipaddr_format(&l->addr, a), l->preferred_s, l->valid_s, l->t1_s, l->t2_s);
+    fprintf(stderr, " dns");
+    for (uint8_t i = 0; i < l->ndns; i++)
+        fprintf(stderr, "%s%s", i ? "," : " ", oasis_ipaddr_format(&l->dns[i], a));
+    if (!l->ndns)
+        fprintf(stderr, " none");
+    fprintf(stderr, " search");
+    for (uint8_t i = 0; i < l->ndomains; i++)
+        fprintf(stderr, " %s", l->domains[i]);
+    if (!l->ndomains)
+        fprintf(stderr, " none");
+    if (!l->has_addr)
+        fprintf(stderr, " refresh %us", l->refresh_s);
+    fputc('\n', stderr);
+}
+
+static void on_dhcp6(oasis_dhcp6 *c, oasis_dhcp6_event ev, const oasis_dhcp6_lease *l, void *ud)
+{
+    char a[OASIS_IPADDR_STRLEN];
+    (void)c;
+    (void)ud;
+    switch (ev) {
+    case OASIS_DHCP6_EV_INFO:
+        print_dhcp6("information", l);
+        break;
+    case OASIS_DHCP6_EV_BOUND:
+        print_dhcp6("bound", l);
+        break;
+    case OASIS_DHCP6_EV_RENEWED:
+        print_dhcp6("renewed", l);
+        break;
+    case OASIS_DHCP6_EV_EXPIRED:
+        fprintf(stderr, "dhcp6: lease of %s expired: address removed\n",
+                oasis_ipaddr_format(&l->addr, a));
+        break;
+    case OASIS_DHCP6_EV_DECLINED:
+        fprintf(stderr, "dhcp6: %s is in use by another node: declined\n",
+                oasis_ipaddr_format(&l->addr, a));
+        break;
+    }
+    fflush(stderr);
+}
+
+static int dhcp6_ready(void *ud)
+{
+    net *n = ud;
+    oasis_dhcp6_lease l;
+    oasis_dhcp6_state st = oasis_dhcp6_get_state(n->dhcp6);
+    return oasis_dhcp6_get_lease(n->dhcp6, &l) == OASIS_OK && st != OASIS_DHCP6_DAD;
+}
+
+int net_dhcp6_up(net *n)
+{
+    oasis_dhcp6_config c;
+    oasis_dhcp6_config_init(&c);
+    c.mode = (oasis_dhcp6_mode)(n->opt.dhcp6 - 1);
+    c.cb = on_dhcp6;
+    c.ud = n;
+    int err = oasis_dhcp6_create(n->stack, &c, &n->dhcp6);
+    if (err == OASIS_OK)
+        err = oasis_dhcp6_start(n->dhcp6);
+    if (err) {
+        fprintf(stderr, "oasis: cannot start the DHCPv6 client: %s\n", oasis_strerror(err));
+        return EXIT_SETUP;
+    }
+    fprintf(stderr, "dhcp6: asking on %s\n", n->opt.tap);
+    err = oasis_loop_run(n->loop, dhcp6_ready, n, n->opt.dhcp_timeout_ns);
+    if (dhcp6_ready(n))
+        return EXIT_OK;
+    if (err == OASIS_ETIMEDOUT) {
+        fprintf(stderr, "oasis: no DHCPv6 answer within %.0f s (state %s)\n",
+                (double)n->opt.dhcp_timeout_ns / 1e9,
+                oasis_dhcp6_state_name(oasis_dhcp6_get_state(n->dhcp6)));
+        return EXIT_SETUP;
+    }
+    if (err)
+        fprintf(stderr, "oasis: the TAP device failed: %s\n", oasis_strerror(err));
+    return err ? EXIT_SETUP : EXIT_FAIL;
+}
+
+void net_dhcp6_down(net *n)
+{
+    /* Release the address on the way out (RFC 8415 18.2.7). */
+    oasis_dhcp6_stop(n->dhcp6, 1);
+    oasis_dhcp6_destroy(n->dhcp6);
+    n->dhcp6 = NULL;
+}

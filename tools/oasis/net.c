@@ -34,6 +34,7 @@ enum {
     OPT_ADDR6,
     OPT_DHCP,
     OPT_DHCP_TIMEOUT,
+    OPT_DHCP6,
     OPT_ECN,
     OPT_FAIL_FAST,
     OPT_TSIG,
@@ -59,6 +60,7 @@ const struct option net_long_options[] = {
     {"addr6", required_argument, NULL, OPT_ADDR6},
     {"dhcp", no_argument, NULL, OPT_DHCP},
     {"dhcp-timeout", required_argument, NULL, OPT_DHCP_TIMEOUT},
+    {"dhcp6", optional_argument, NULL, OPT_DHCP6},
     {"ecn", required_argument, NULL, OPT_ECN},
     {"tcp-mem", required_argument, NULL, OPT_TCP_MEM},
     {"fail-fast", no_argument, NULL, OPT_FAIL_FAST},
@@ -77,6 +79,10 @@ const char net_options_help[] =
     "                    printed and renewed while the command runs. With --addr:\n"
     "                    ask for that address first (INIT-REBOOT)\n"
     "  --dhcp-timeout S  seconds to wait for the first lease (30)\n"
+    "  --dhcp6[=MODE]    run a DHCPv6 client (RFC 8415) before the command:\n"
+    "                    auto (default) follows the routers' M and O flags,\n"
+    "                    stateless asks for DNS servers and search domains,\n"
+    "                    stateful leases an address too (DAD runs on it)\n"
     "  --gw A.B.C.D|none default gateway (the subnet's first address, e.g. 10.77.0.1)\n"
     "  --mac MAC         Oasis's MAC (02:4f:xx:xx:xx:xx made from the address, or\n"
     "                    with DHCP from the TAP name)\n"
@@ -149,6 +155,8 @@ int net_opts_handle(net_opts *o, int code, const char *arg)
     case OPT_DHCP:
         o->dhcp = 1;
         return 1;
+    case OPT_DHCP6:
+        return cli_dhcp6_option(o, arg);
     case OPT_DHCP_TIMEOUT:
         if (parse_seconds(arg, &o->dhcp_timeout_ns) != 0 || o->dhcp_timeout_ns == 0)
             return bad("--dhcp-timeout (seconds)", arg);
@@ -361,13 +369,13 @@ static void on_ipv6_addr(oasis_stack *s, const oasis_ipv6_addr_info *a, void *ud
 {
     static const char *const states[] = {"?", "tentative", "preferred", "deprecated", "duplicate",
                                          "removed"};
-    static const char *const origins[] = {"?", "link-local", "static", "slaac"};
+    static const char *const origins[] = {"?", "link-local", "static", "slaac", "dhcp6"};
     char buf[OASIS_IPADDR_STRLEN];
     (void)s;
     (void)ud;
     fprintf(stderr, "oasis: ipv6 %s/%u %s (%s)\n", oasis_ipaddr_format(&a->addr, buf),
             a->prefix_len, a->state <= 5 ? states[a->state] : "?",
-            a->origin <= 3 ? origins[a->origin] : "?");
+            a->origin <= 4 ? origins[a->origin] : "?");
 }
 
 /* DNS servers and search domains from RAs (RFC 8106): to the resolver,
@@ -376,17 +384,18 @@ static void on_ra_dns(oasis_stack *s, void *ud)
 {
     net *n = ud;
     if (n->opt.addr_events || n->opt.verbose) {
-        oasis_ipv6_dns_server d[OASIS_IPV6_MAX_DNS_SERVERS];
-        oasis_ipv6_dns_domain dom[OASIS_IPV6_MAX_DNS_DOMAINS];
-        size_t k = oasis_ipv6_dns_servers(s, d, OASIS_IPV6_MAX_DNS_SERVERS);
-        size_t m = oasis_ipv6_dns_domains(s, dom, OASIS_IPV6_MAX_DNS_DOMAINS);
+        /* DHCPv6's and the RAs' (ipv6.h): up to twice the maximum. */
+        oasis_ipv6_dns_server d[2 * OASIS_IPV6_MAX_DNS_SERVERS];
+        oasis_ipv6_dns_domain dom[2 * OASIS_IPV6_MAX_DNS_DOMAINS];
+        size_t k = oasis_ipv6_dns_servers(s, d, 2 * OASIS_IPV6_MAX_DNS_SERVERS);
+        size_t m = oasis_ipv6_dns_domains(s, dom, 2 * OASIS_IPV6_MAX_DNS_DOMAINS);
         char buf[OASIS_IPADDR_STRLEN];
         fprintf(stderr, "oasis: ipv6 dns servers:");
-        for (size_t i = 0; i < k && i < OASIS_IPV6_MAX_DNS_SERVERS; i++)
+        for (size_t i = 0; i < k && i < 2 * OASIS_IPV6_MAX_DNS_SERVERS; i++)
             fprintf(stderr, " %s", oasis_ipaddr_format(&d[i].addr, buf));
         fprintf(stderr, k ? ";" : " none;");
         fprintf(stderr, " search:");
-        for (size_t i = 0; i < m && i < OASIS_IPV6_MAX_DNS_DOMAINS; i++)
+        for (size_t i = 0; i < m && i < 2 * OASIS_IPV6_MAX_DNS_DOMAINS; i++)
             fprintf(stderr, " %s", dom[i].name);
         fprintf(stderr, m ? "\n" : " none\n");
     }
@@ -501,6 +510,10 @@ int net_up(net *n, const net_opts *o)
         net_down(n);
         return rc;
     }
+    if (n->opt.dhcp6 && (rc = net_dhcp6_up(n)) != EXIT_OK) {
+        net_down(n);
+        return rc;
+    }
     return EXIT_OK;
 }
 
@@ -510,6 +523,7 @@ void net_down(net *n)
         net_print_counters(n);
     oasis_dns_destroy(n->dns);
     net_dhcp_down(n);
+    net_dhcp6_down(n);
     oasis_loop_destroy(n->loop);
     oasis_stack_destroy(n->stack);
     oasis_tap_close(n->tap);

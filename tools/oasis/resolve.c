@@ -139,10 +139,11 @@ size_t cli_search_merge(char (*given)[OASIS_DHCP_DOMAIN_STRLEN], size_t ngiven,
 /* The servers the resolver asks now. */
 static size_t current_servers(const net *n, oasis_ipaddr *out)
 {
-    oasis_ipv6_dns_server ra[OASIS_IPV6_MAX_DNS_SERVERS];
-    size_t m = oasis_ipv6_dns_servers(n->stack, ra, OASIS_IPV6_MAX_DNS_SERVERS);
-    if (m > OASIS_IPV6_MAX_DNS_SERVERS)
-        m = OASIS_IPV6_MAX_DNS_SERVERS;
+    /* The stack's IPv6 list: DHCPv6's first, then the RAs' (ipv6.h). */
+    oasis_ipv6_dns_server ra[2 * OASIS_IPV6_MAX_DNS_SERVERS];
+    size_t m = oasis_ipv6_dns_servers(n->stack, ra, 2 * OASIS_IPV6_MAX_DNS_SERVERS);
+    if (m > 2 * OASIS_IPV6_MAX_DNS_SERVERS)
+        m = 2 * OASIS_IPV6_MAX_DNS_SERVERS;
     return cli_dns_merge(n->opt.dns, n->opt.ndns, n->lease_dns, n->lease_ndns, ra, m, out);
 }
 
