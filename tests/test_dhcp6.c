@@ -849,6 +849,41 @@ static void test_request_limit_and_bad_times(void **state)
     fx_stop(&x);
 }
 
+/* Stopped without release, the address stays; a client started again
+ * is granted it anew and binds it without a second DAD. */
+static void test_restart_keeps_address(void **state)
+{
+    (void)state;
+    fx x;
+    int found;
+    fx_start(&x, OASIS_DHCP6_AUTO, 1);
+    lease(&x, 100, 160);
+    advance(&x, 3 * SEC);
+    assert_int_equal(oasis_dhcp6_get_state(x.c), OASIS_DHCP6_BOUND);
+    oasis_dhcp6_stop(x.c, 0);
+    leased_info(&x, &found);
+    assert_true(found);
+    assert_int_equal(oasis_dhcp6_start(x.c), 0);
+    oasis_dhcp6_msg m;
+    next_msg(&x, &m, 2 * SEC);
+    assert_int_equal(m.type, OASIS_DHCP6_SOLICIT);
+    srv a = srv_msg(&x, OASIS_DHCP6_ADVERTISE, m.xid);
+    a.ia = 1;
+    a.naddr = 1;
+    a.preference = 255;
+    x.cap.n = 0;
+    reply(&x, &a);
+    assert_int_equal(sent(&x, &m), 1);
+    srv r = srv_msg(&x, OASIS_DHCP6_REPLY, m.xid);
+    r.ia = 1;
+    r.naddr = 1;
+    reply(&x, &r);
+    assert_int_equal(oasis_dhcp6_get_state(x.c), OASIS_DHCP6_BOUND);
+    assert_int_equal(ctr(&x)->binds, 2);
+    assert_int_equal(ctr(&x)->rx_invalid, 0);
+    fx_stop(&x);
+}
+
 static void test_api(void **state)
 {
     (void)state;
@@ -893,6 +928,7 @@ int main(void)
         cmocka_unit_test(test_status_codes),
         cmocka_unit_test(test_renew_no_binding),
         cmocka_unit_test(test_request_limit_and_bad_times),
+        cmocka_unit_test(test_restart_keeps_address),
         cmocka_unit_test(test_api),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -255,9 +255,21 @@ static ip6_addr *find_dhcp6(oasis_stack *s, const oasis_in6 *a)
 int oasis_addrconf_dhcp6_add(oasis_stack *s, const oasis_in6 *addr, uint64_t valid_until,
                              uint64_t preferred_until)
 {
-    if (oasis_ipv6_find_addr(s, addr))
-        return OASIS_EADDRINUSE;
-    ip6_addr *a = free_slot(s);
+    ip6_addr *a = oasis_ipv6_find_addr(s, addr);
+    if (a) {
+        /* Leased before (a client stopped without release): the new lease
+         * takes it over, its state as it is. */
+        if (a->origin != OASIS_IPV6_DHCP6 || a->state == OASIS_IPV6_DUPLICATE)
+            return OASIS_EADDRINUSE;
+        a->valid_until = valid_until;
+        a->preferred_until = preferred_until;
+        if (a->state != OASIS_IPV6_TENTATIVE) {
+            arm_lifetime(s, a);
+            report(s, a, a->state);
+        }
+        return OASIS_OK;
+    }
+    a = free_slot(s);
     if (!a)
         return OASIS_ENOMEM;
     memset(a, 0, offsetof(ip6_addr, timer));

@@ -309,8 +309,10 @@ void oasis_addrconf_prefix(oasis_stack *s, const struct oasis_nd_prefix *p);
 void oasis_mld_query_received(oasis_stack *s, uint64_t max_resp_ns, int v1);
 /* A DHCPv6-leased address (/128, origin OASIS_IPV6_DHCP6): added and
  * put through DAD (lifetimes in ns on the stack clock, UINT64_MAX
- * infinite), given new lifetimes, or removed. add returns 0,
- * OASIS_EADDRINUSE (held already) or OASIS_ENOMEM (no slot). The client
+ * infinite), given new lifetimes, or removed. add returns 0 (also when
+ * the address is a DHCP6 one already, e.g. of a client stopped without
+ * release: it takes the new lifetimes and its state is reported again),
+ * OASIS_EADDRINUSE (held otherwise, or duplicate) or OASIS_ENOMEM. The client
  * hears of DAD's outcome and of the removal through v->dhcp6.addr. */
 int oasis_addrconf_dhcp6_add(oasis_stack *s, const oasis_in6 *a, uint64_t valid_until,
                              uint64_t preferred_until);
