@@ -49,7 +49,18 @@ typedef struct fx {
     int nev;
     oasis_dhcp6_lease last;
     int dns_cb;
+    int try_destroy; /* the callback tries to destroy client and stack, then stops */
+    int busy;
+    int release_on_bound; /* the callback stops the client with release on BOUND */
+    int removed6;         /* address callback: DHCP6 addresses REMOVED */
 } fx;
+
+static void on_addr6(oasis_stack *s, const oasis_ipv6_addr_info *a, void *ud)
+{
+    (void)s;
+    fx *x = ud;
+    x->removed6 += a->origin == OASIS_IPV6_DHCP6 && a->state == OASIS_IPV6_REMOVED;
+}
 
 static void on_ev(oasis_dhcp6 *c, oasis_dhcp6_event ev, const oasis_dhcp6_lease *l, void *ud)
 {
@@ -58,6 +69,13 @@ static void on_ev(oasis_dhcp6 *c, oasis_dhcp6_event ev, const oasis_dhcp6_lease 
     assert_true(x->nev < 16);
     x->ev[x->nev++] = (int)ev;
     x->last = *l;
+    if (x->release_on_bound && ev == OASIS_DHCP6_EV_BOUND)
+        oasis_dhcp6_stop(c, 1);
+    if (x->try_destroy) {
+        x->busy += oasis_dhcp6_destroy(c) == OASIS_EBUSY;
+        x->busy += oasis_stack_destroy(x->s) == OASIS_EBUSY;
+        oasis_dhcp6_stop(c, 0); /* allowed */
+    }
 }
 
 static void on_dns(oasis_stack *s, void *ud)
@@ -884,6 +902,47 @@ static void test_restart_keeps_address(void **state)
     fx_stop(&x);
 }
 
+/* From the callback, destroying the client or the stack is refused
+ * (OASIS_EBUSY); stop is allowed; destroy works afterwards. */
+static void test_destroy_from_callback(void **state)
+{
+    (void)state;
+    fx x;
+    fx_start(&x, OASIS_DHCP6_STATELESS, 1);
+    x.try_destroy = 1;
+    oasis_dhcp6_msg m;
+    next_msg(&x, &m, 2 * SEC);
+    srv r = srv_msg(&x, OASIS_DHCP6_REPLY, m.xid);
+    reply(&x, &r);
+    assert_int_equal(x.nev, 1);
+    assert_int_equal(x.busy, 2);
+    assert_int_equal(oasis_dhcp6_get_state(x.c), OASIS_DHCP6_STOPPED);
+    fx_stop(&x);
+}
+
+/* Stop with release from the BOUND callback (which runs inside DAD's
+ * completion): the address goes once, and nothing of it is left running
+ * (no second REMOVED when its lifetime would have ended). */
+static void test_release_from_bound_callback(void **state)
+{
+    (void)state;
+    fx x;
+    int found;
+    fx_start(&x, OASIS_DHCP6_AUTO, 1);
+    oasis_ipv6_set_addr_cb(x.s, on_addr6, &x);
+    x.release_on_bound = 1;
+    lease(&x, 100, 160);
+    advance(&x, 3 * SEC);
+    assert_int_equal(oasis_dhcp6_get_state(x.c), OASIS_DHCP6_STOPPED);
+    leased_info(&x, &found);
+    assert_false(found);
+    assert_int_equal(x.removed6, 1);
+    advance(&x, 1000 * SEC);
+    assert_int_equal(x.removed6, 1);
+    assert_int_equal(ctr(&x)->tx_releases, 1);
+    fx_stop(&x);
+}
+
 static void test_api(void **state)
 {
     (void)state;
@@ -929,6 +988,8 @@ int main(void)
         cmocka_unit_test(test_renew_no_binding),
         cmocka_unit_test(test_request_limit_and_bad_times),
         cmocka_unit_test(test_restart_keeps_address),
+        cmocka_unit_test(test_destroy_from_callback),
+        cmocka_unit_test(test_release_from_bound_callback),
         cmocka_unit_test(test_api),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

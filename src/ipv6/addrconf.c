@@ -127,6 +127,8 @@ static void dad_done(oasis_stack *s, ip6_addr *a)
     s->ctr.nd.dad_ok++;
     a->state = oasis_now(s) >= a->preferred_until ? OASIS_IPV6_DEPRECATED : OASIS_IPV6_PREFERRED;
     report(s, a, a->state);
+    if (!a->state)
+        return; /* a DHCPv6 client's application dropped it from the callback */
     if (a->origin == OASIS_IPV6_LINK_LOCAL) {
         oasis_nd_start_rs(s);
         mld_changed(s); /* reports can now come from the link-local address */
