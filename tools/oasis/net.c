@@ -521,9 +521,12 @@ void net_down(net *n)
 {
     if (n->opt.verbose && n->stack)
         net_print_counters(n);
-    oasis_dns_destroy(n->dns);
-    net_dhcp_down(n);
+    /* The DHCPv6 client first: its stop withdraws its DNS servers, and
+     * the stack's DNS callback hands the new list to the resolver. */
     net_dhcp6_down(n);
+    oasis_dns_destroy(n->dns);
+    n->dns = NULL;
+    net_dhcp_down(n);
     oasis_loop_destroy(n->loop);
     oasis_stack_destroy(n->stack);
     oasis_tap_close(n->tap);
