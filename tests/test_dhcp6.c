@@ -453,7 +453,7 @@ static void test_stateless_checks(void **state)
     r.bad_tail = 1;
     reply(&x, &r);
     assert_int_equal(ctr(&x)->rx_malformed, 1);
-    uint8_t junk[8];
+    uint8_t junk[8] = {7};
     inject_udp(&x, 548, junk, sizeof junk);
     assert_int_equal(ctr(&x)->rx_wrong_port, 1);
     /* UseMulticast (RFC 8415 18.2.10): we multicast already; dropped. */
