@@ -933,13 +933,74 @@ static void test_release_from_bound_callback(void **state)
     x.release_on_bound = 1;
     lease(&x, 100, 160);
     advance(&x, 3 * SEC);
-    assert_int_equal(oasis_dhcp6_get_state(x.c), OASIS_DHCP6_STOPPED);
+    assert_int_equal(oasis_dhcp6_get_state(x.c), OASIS_DHCP6_RELEASING); /* nobody answers */
     leased_info(&x, &found);
     assert_false(found);
     assert_int_equal(x.removed6, 1);
     advance(&x, 1000 * SEC);
+    assert_int_equal(oasis_dhcp6_get_state(x.c), OASIS_DHCP6_STOPPED);
     assert_int_equal(x.removed6, 1);
+    assert_int_equal(ctr(&x)->tx_releases, 4); /* REL_MAX_RC */
+    fx_stop(&x);
+}
+
+/* RFC 8415 18.2.7: the Release is retransmitted as section 15 says
+ * (REL_TIMEOUT 1 s doubling, each -0.1..+0.1 randomised) with the same
+ * transaction ID, until a Reply or REL_MAX_RC (4) sends; a Reply ends it
+ * at once, whatever its status. start abandons it. */
+static void test_release_retransmitted(void **state)
+{
+    (void)state;
+    fx x;
+    oasis_dhcp6_msg m;
+    fx_start(&x, OASIS_DHCP6_AUTO, 0);
+    lease(&x, 100, 160);
+    x.cap.n = 0;
+    oasis_dhcp6_stop(x.c, 1);
+    uint64_t t0 = now(&x);
+    assert_int_equal(sent(&x, &m), 1);
+    assert_int_equal(m.type, OASIS_DHCP6_RELEASE);
+    assert_int_equal(oasis_dhcp6_get_state(x.c), OASIS_DHCP6_RELEASING);
+    uint32_t xid = m.xid;
+    /* Sends at about 0, 1, 3 and 7 s; none after the fourth. */
+    const uint64_t due[] = {1 * SEC, 3 * SEC, 7 * SEC};
+    for (int i = 0; i < 3; i++) {
+        uint64_t at = next_msg(&x, &m, 10 * SEC) - t0;
+        assert_int_equal(m.type, OASIS_DHCP6_RELEASE);
+        assert_int_equal(m.xid, xid);
+        assert_true(at >= due[i] - due[i] / 5 && at <= due[i] + due[i] / 5);
+    }
+    x.cap.n = 0;
+    advance(&x, 60 * SEC);
+    assert_int_equal(sent(&x, &m), 0);
+    assert_int_equal(oasis_dhcp6_get_state(x.c), OASIS_DHCP6_STOPPED);
+    assert_int_equal(ctr(&x)->tx_releases, 4);
+    assert_int_equal(ctr(&x)->tx_retransmits >= 3, 1);
+    fx_stop(&x);
+
+    /* A Reply (here NoBinding) ends it: no more Releases. */
+    fx_start(&x, OASIS_DHCP6_AUTO, 0);
+    lease(&x, 100, 160);
+    x.cap.n = 0;
+    oasis_dhcp6_stop(x.c, 1);
+    assert_int_equal(sent(&x, &m), 1);
+    srv r = srv_msg(&x, OASIS_DHCP6_REPLY, m.xid);
+    r.status = 3; /* NoBinding */
+    reply(&x, &r);
+    assert_int_equal(oasis_dhcp6_get_state(x.c), OASIS_DHCP6_STOPPED);
+    x.cap.n = 0;
+    advance(&x, 30 * SEC);
+    assert_int_equal(sent(&x, &m), 0);
     assert_int_equal(ctr(&x)->tx_releases, 1);
+    fx_stop(&x);
+
+    /* start while releasing: the Release gives way. */
+    fx_start(&x, OASIS_DHCP6_STATEFUL, 0);
+    lease(&x, 100, 160);
+    oasis_dhcp6_stop(x.c, 1);
+    assert_int_equal(oasis_dhcp6_get_state(x.c), OASIS_DHCP6_RELEASING);
+    assert_int_equal(oasis_dhcp6_start(x.c), 0);
+    assert_int_equal(oasis_dhcp6_get_state(x.c), OASIS_DHCP6_SOLICITING);
     fx_stop(&x);
 }
 
@@ -990,6 +1051,7 @@ int main(void)
         cmocka_unit_test(test_restart_keeps_address),
         cmocka_unit_test(test_destroy_from_callback),
         cmocka_unit_test(test_release_from_bound_callback),
+        cmocka_unit_test(test_release_retransmitted),
         cmocka_unit_test(test_api),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -85,6 +85,7 @@ typedef enum oasis_dhcp6_state {
     OASIS_DHCP6_RENEWING,    /* after T1 */
     OASIS_DHCP6_REBINDING,   /* after T2 */
     OASIS_DHCP6_DECLINING,   /* DAD failed: Decline sent */
+    OASIS_DHCP6_RELEASING,   /* stopped with release: Release sent, awaiting its Reply */
 } oasis_dhcp6_state;
 
 typedef enum oasis_dhcp6_event {
@@ -146,10 +147,14 @@ int oasis_dhcp6_create(oasis_stack *s, const oasis_dhcp6_config *cfg, oasis_dhcp
 /* Starts (see the mode above). OASIS_EBUSY if running. */
 int oasis_dhcp6_start(oasis_dhcp6 *c);
 
-/* Stops every timer. release 1: with a leased address, sends one Release
- * (RFC 8415 18.2.7; not retransmitted: the client stops) and removes the
- * address; release 0: the address stays with the stack until its valid
- * lifetime ends. Either way the DNS configuration learnt is withdrawn. */
+/* Stops. release 1: with a leased address, removes the address and sends
+ * a Release (RFC 8415 18.2.7), retransmitted (REL_TIMEOUT 1 s, doubled,
+ * REL_MAX_RC 4 sends) in state RELEASING until the server's Reply or the
+ * last timeout, then STOPPED; no event is reported for it. release 0:
+ * every timer stops and the address stays with the stack until its valid
+ * lifetime ends. Either way the DNS configuration learnt is withdrawn.
+ * oasis_dhcp6_start from RELEASING abandons the Release; destroy does too
+ * (wait for STOPPED first to give the server its Reply). */
 void oasis_dhcp6_stop(oasis_dhcp6 *c, int release);
 
 /* Stops (release 0), unbinds and frees. 0, or OASIS_EBUSY from inside its

@@ -39,6 +39,8 @@
 #define INF_MAX_RT (3600 * SEC)
 #define DEC_TIMEOUT SEC
 #define DEC_MAX_RC 4
+#define REL_TIMEOUT SEC
+#define REL_MAX_RC 4
 /* RFC 8415 21.23 (RFC 4242 3.1). */
 #define IRT_DEFAULT 86400u
 #define IRT_MINIMUM 600u
@@ -79,6 +81,10 @@ struct oasis_dhcp6 {
     oasis_dhcp6_lease lease;
     oasis_in6 addr;         /* lease.addr as oasis_in6 */
     oasis_in6 declined;
+    /* What a Release names once the lease is gone (18.2.7). */
+    uint8_t rel_sid[OASIS_DHCP6_DUID_MAX];
+    size_t rel_sid_len;
+    oasis_in6 released;
     int removing;           /* our own removal: the hook is not an expiry */
     uint32_t in_cb;
     oasis_dhcp6_counters ctr;
@@ -90,7 +96,7 @@ const char *oasis_dhcp6_state_name(oasis_dhcp6_state st)
 {
     static const char *const names[] = {"STOPPED", "WAITING-RA", "INFO-REQUESTING", "INFORMED",
                                         "SOLICITING", "REQUESTING", "DAD", "BOUND",
-                                        "RENEWING", "REBINDING", "DECLINING"};
+                                        "RENEWING", "REBINDING", "DECLINING", "RELEASING"};
     return (unsigned)st < sizeof names / sizeof names[0] ? names[st] : "?";
 }
 
@@ -203,26 +209,17 @@ static void send_current(oasis_dhcp6 *c)
         put_ia(c, &b, &c->declined);
         c->ctr.tx_declines++;
         break;
+    case OASIS_DHCP6_RELEASE:
+        oasis_dhcp6_build_opt(&b, OASIS_D6O_SERVERID, c->rel_sid, c->rel_sid_len);
+        put_ia(c, &b, &c->released);
+        c->ctr.tx_releases++;
+        break;
     default: /* Information-request */
         c->ctr.tx_info_requests++;
         break;
     }
-    if (c->msg_type != OASIS_DHCP6_DECLINE)
+    if (c->msg_type != OASIS_DHCP6_DECLINE && c->msg_type != OASIS_DHCP6_RELEASE)
         put_oro(c, &b);
-    send_msg(c, &b);
-}
-
-static void send_release(oasis_dhcp6 *c)
-{
-    uint8_t buf[MSG_BUF];
-    oasis_dhcp6_builder b;
-    c->xid = (uint32_t)oasis_prng_next(&c->s->prng) & 0xffffff;
-    oasis_dhcp6_build_start(&b, buf, sizeof buf, OASIS_DHCP6_RELEASE, c->xid);
-    oasis_dhcp6_build_opt(&b, OASIS_D6O_CLIENTID, c->duid, c->duid_len);
-    oasis_dhcp6_build_opt16(&b, OASIS_D6O_ELAPSED_TIME, 0);
-    oasis_dhcp6_build_opt(&b, OASIS_D6O_SERVERID, c->lease.server_duid, c->lease.server_duid_len);
-    put_ia(c, &b, &c->addr);
-    c->ctr.tx_releases++;
     send_msg(c, &b);
 }
 
@@ -373,6 +370,10 @@ static void exchange_failed(oasis_dhcp6 *c)
         oasis_addrconf_dhcp6_remove(c->s, &c->addr);
         c->removing = 0;
         expire(c);
+        return;
+    case OASIS_DHCP6_RELEASING: /* 18.2.7: after REL_MAX_RC sends, done */
+        c->sent = 0;
+        c->state = OASIS_DHCP6_STOPPED;
         return;
     default:
         oasis_timer_stop(c->s, &c->rtx);
@@ -693,6 +694,13 @@ static void udp_in(oasis_stack *s, const oasis_ipaddr *src, uint16_t src_port,
         c->ctr.rx_replies++;
         start_solicit(c, 0); /* 18.2.8: done with the declined address */
         return;
+    case OASIS_DHCP6_RELEASING:
+        /* 18.2.7: any Reply ends it, whatever its status says. */
+        c->ctr.rx_replies++;
+        oasis_timer_stop(c->s, &c->rtx);
+        c->sent = 0;
+        c->state = OASIS_DHCP6_STOPPED;
+        return;
     default:
         c->ctr.rx_unexpected++;
         return;
@@ -797,6 +805,8 @@ int oasis_dhcp6_start(oasis_dhcp6 *c)
 {
     if (!c)
         return OASIS_EINVAL;
+    if (c->state == OASIS_DHCP6_RELEASING)
+        oasis_dhcp6_stop(c, 0); /* the Release gives way to a new start */
     if (c->state != OASIS_DHCP6_STOPPED)
         return OASIS_EBUSY;
     switch (c->cfg.mode) {
@@ -821,13 +831,14 @@ void oasis_dhcp6_stop(oasis_dhcp6 *c, int release)
         return;
     oasis_timer_stop(c->s, &c->rtx);
     oasis_timer_stop(c->s, &c->lease_timer);
-    if (c->lease.has_addr && (c->state == OASIS_DHCP6_BOUND || c->state == OASIS_DHCP6_RENEWING ||
-                              c->state == OASIS_DHCP6_REBINDING || c->state == OASIS_DHCP6_DAD)) {
-        if (release) {
-            c->start_ns = now_of(c);
-            send_release(c);
-            drop_addr(c);
-        }
+    int release_now = release && c->lease.has_addr &&
+                      (c->state == OASIS_DHCP6_BOUND || c->state == OASIS_DHCP6_RENEWING ||
+                       c->state == OASIS_DHCP6_REBINDING || c->state == OASIS_DHCP6_DAD);
+    if (release_now) {
+        memcpy(c->rel_sid, c->lease.server_duid, c->lease.server_duid_len);
+        c->rel_sid_len = c->lease.server_duid_len;
+        c->released = c->addr;
+        drop_addr(c);
     }
     if (c->have || c->lease.ndns || c->lease.ndomains)
         oasis_ra_dns_set_dhcp6(c->s, NULL, 0, NULL, 0);
@@ -835,6 +846,8 @@ void oasis_dhcp6_stop(oasis_dhcp6 *c, int release)
     c->have = 0;
     c->sent = 0;
     c->state = OASIS_DHCP6_STOPPED;
+    if (release_now) /* 18.2.7: Release, retransmitted until a Reply */
+        begin(c, OASIS_DHCP6_RELEASING, OASIS_DHCP6_RELEASE, REL_TIMEOUT, 0, REL_MAX_RC, 0, 0);
 }
 
 int oasis_dhcp6_destroy(oasis_dhcp6 *c)

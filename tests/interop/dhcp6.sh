@@ -78,6 +78,9 @@ for ((i = 0; i < 30; i++)); do
 done
 grep -Eq "DHCPRELEASE|release" "$TMP/dnsmasq2.log" || fail "dnsmasq saw no Release"
 pass "Release on exit reached dnsmasq"
+grep -q "dhcp6: release answered" "$TMP/serve2.log" ||
+    fail "no Reply to the Release before the exit (RFC 8415 18.2.7)"
+pass "dnsmasq answered the Release"
 for ((i = 0; i < 30; i++)); do
     grep -q "$leased" "$TMP/leases" || break
     sleep 0.1

@@ -185,8 +185,8 @@ size_t cli_dns_merge(const oasis_ipaddr *given, size_t ngiven, const uint32_t *l
 int cli_search_option(net_opts *o, const char *arg);
 /* The resolver's search list, at most OASIS_DNS_MAX_SEARCH into out: the
  * --search ones when there are any, else the DHCP lease's followed by
- * the RAs' DNSSL (RFC 8106 5.3.1: DHCP's first), each domain once (in
- * any case). Returns the count. */
+ * the stack's IPv6 list (DHCPv6's, then the RAs' DNSSL; RFC 8106 5.3.1:
+ * DHCP's first), each domain once (in any case). Returns the count. */
 size_t cli_search_merge(char (*given)[OASIS_DHCP_DOMAIN_STRLEN], size_t ngiven,
                         char (*lease)[OASIS_DHCP_DOMAIN_STRLEN], size_t nlease,
                         const oasis_ipv6_dns_domain *ra, size_t nra, const char **out);

@@ -235,10 +235,35 @@ int net_dhcp6_up(net *n)
     return err ? EXIT_SETUP : EXIT_FAIL;
 }
 
+static int release_over(void *ud)
+{
+    return oasis_dhcp6_get_state(((net *)ud)->dhcp6) != OASIS_DHCP6_RELEASING;
+}
+
+/* How long the way out waits for the server to answer the Release: its
+ * first retransmission and the Reply to it (RFC 8415 18.2.7 would go on
+ * for REL_MAX_RC sends, about 15 s: too long to hold a command's exit). */
+#define RELEASE_WAIT_NS (3 * OASIS_NS_PER_SEC)
+
 void net_dhcp6_down(net *n)
 {
     /* Release the address on the way out (RFC 8415 18.2.7). */
+    uint64_t replies = oasis_dhcp6_get_counters(n->dhcp6)->rx_replies;
     oasis_dhcp6_stop(n->dhcp6, 1);
+    if (n->loop && !release_over(n)) {
+        /* A SIGTERM that ended the command set the loop's stop flag: the
+         * wait runs anyway, and a second signal cuts it short. */
+        volatile sig_atomic_t *stop = cli_stop_flag();
+        sig_atomic_t was = *stop;
+        *stop = 0;
+        oasis_loop_run(n->loop, release_over, n, RELEASE_WAIT_NS);
+        if (was)
+            *stop = was;
+        const oasis_dhcp6_counters *c = oasis_dhcp6_get_counters(n->dhcp6);
+        fprintf(stderr, "dhcp6: release %s (sent %llu times)\n",
+                c->rx_replies > replies ? "answered" : "not answered",
+                (unsigned long long)c->tx_releases);
+    }
     oasis_dhcp6_destroy(n->dhcp6);
     n->dhcp6 = NULL;
 }

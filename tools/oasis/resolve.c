@@ -177,10 +177,11 @@ int cli_dns_refresh(net *n)
         return 0; /* make_resolver takes them when a name needs it */
     oasis_ipaddr a[OASIS_DNS_MAX_SERVERS];
     size_t k = current_servers(n, a);
-    oasis_ipv6_dns_domain ra[OASIS_IPV6_MAX_DNS_DOMAINS];
-    size_t m = oasis_ipv6_dns_domains(n->stack, ra, OASIS_IPV6_MAX_DNS_DOMAINS);
-    if (m > OASIS_IPV6_MAX_DNS_DOMAINS)
-        m = OASIS_IPV6_MAX_DNS_DOMAINS;
+    /* The stack's IPv6 list: DHCPv6's domains first, then the RAs'. */
+    oasis_ipv6_dns_domain ra[2 * OASIS_IPV6_MAX_DNS_DOMAINS];
+    size_t m = oasis_ipv6_dns_domains(n->stack, ra, 2 * OASIS_IPV6_MAX_DNS_DOMAINS);
+    if (m > 2 * OASIS_IPV6_MAX_DNS_DOMAINS)
+        m = 2 * OASIS_IPV6_MAX_DNS_DOMAINS;
     const char *dom[OASIS_DNS_MAX_SEARCH];
     size_t d = cli_search_merge(n->opt.search, n->opt.nsearch, n->lease_search, n->lease_nsearch,
                                 ra, m, dom);
