@@ -30,6 +30,25 @@ static uint16_t status_of(const uint8_t *p, size_t len)
     return oasis_get16(p);
 }
 
+/* The next option of p[*off..len) (RFC 8415 21.1: code, length, data):
+ * 1 with *code, *body and *blen set and *off past it; 0 at the end;
+ * OASIS_EMALFORMED when a header or body runs past len. */
+static int next_opt(const uint8_t *p, size_t len, size_t *off, uint16_t *code,
+                    const uint8_t **body, uint16_t *blen)
+{
+    if (*off >= len)
+        return 0;
+    if (len - *off < 4)
+        return OASIS_EMALFORMED;
+    *code = oasis_get16(p + *off);
+    *blen = oasis_get16(p + *off + 2);
+    if (*blen > len - *off - 4)
+        return OASIS_EMALFORMED;
+    *body = p + *off + 4;
+    *off += 4u + *blen;
+    return 1;
+}
+
 /* IAADDR body (RFC 8415 21.6). Returns 0 or OASIS_EMALFORMED; *use 0
  * when the address is to be dropped (preferred > valid). */
 static int parse_iaaddr(const uint8_t *p, size_t len, oasis_dhcp6_iaaddr *a, int *use)
@@ -40,20 +59,19 @@ static int parse_iaaddr(const uint8_t *p, size_t len, oasis_dhcp6_iaaddr *a, int
     a->preferred_s = oasis_get32(p + 16);
     a->valid_s = oasis_get32(p + 20);
     a->status = OASIS_D6S_NONE;
-    for (size_t off = 24; off < len;) {
-        if (len - off < 4)
-            return OASIS_EMALFORMED;
-        uint16_t code = oasis_get16(p + off), olen = oasis_get16(p + off + 2);
-        off += 4;
-        if (olen > len - off)
-            return OASIS_EMALFORMED;
+    size_t off = 24;
+    uint16_t code, olen;
+    const uint8_t *o;
+    int r;
+    while ((r = next_opt(p, len, &off, &code, &o, &olen)) == 1) {
         if (code == OASIS_D6O_STATUS_CODE) {
             if (olen < 2)
                 return OASIS_EMALFORMED;
-            a->status = status_of(p + off, olen);
+            a->status = status_of(o, olen);
         }
-        off += olen;
     }
+    if (r)
+        return r;
     *use = a->preferred_s <= a->valid_s;
     return OASIS_OK;
 }
@@ -65,28 +83,25 @@ static int parse_ia_na(const uint8_t *p, size_t len, oasis_dhcp6_msg *m)
         return OASIS_EMALFORMED;
     m->t1 = oasis_get32(p + 4);
     m->t2 = oasis_get32(p + 8);
-    for (size_t off = 12; off < len;) {
-        if (len - off < 4)
-            return OASIS_EMALFORMED;
-        uint16_t code = oasis_get16(p + off), olen = oasis_get16(p + off + 2);
-        off += 4;
-        if (olen > len - off)
-            return OASIS_EMALFORMED;
+    size_t off = 12;
+    uint16_t code, olen;
+    const uint8_t *o;
+    int r;
+    while ((r = next_opt(p, len, &off, &code, &o, &olen)) == 1) {
         if (code == OASIS_D6O_STATUS_CODE) {
             if (olen < 2)
                 return OASIS_EMALFORMED;
-            m->ia_status = status_of(p + off, olen);
+            m->ia_status = status_of(o, olen);
         } else if (code == OASIS_D6O_IAADDR) {
             oasis_dhcp6_iaaddr a;
             int use = 0;
-            if (parse_iaaddr(p + off, olen, &a, &use) != OASIS_OK)
+            if (parse_iaaddr(o, olen, &a, &use) != OASIS_OK)
                 return OASIS_EMALFORMED;
             if (use && m->naddrs < OASIS_DHCP6_MAX_ADDRS)
                 m->addrs[m->naddrs++] = a;
         }
-        off += olen;
     }
-    return OASIS_OK;
+    return r;
 }
 
 static int parse_opt(oasis_dhcp6_msg *m, uint16_t code, const uint8_t *p, size_t len,
@@ -161,19 +176,16 @@ int oasis_dhcp6_parse(const uint8_t *buf, size_t len, uint32_t want_iaid, oasis_
         return OASIS_ETRUNCATED;
     out->type = buf[0];
     out->xid = (uint32_t)buf[1] << 16 | (uint32_t)buf[2] << 8 | buf[3];
-    for (size_t off = OASIS_DHCP6_HDR_LEN; off < len;) {
-        if (len - off < 4)
-            return OASIS_EMALFORMED;
-        uint16_t code = oasis_get16(buf + off), olen = oasis_get16(buf + off + 2);
-        off += 4;
-        if (olen > len - off)
-            return OASIS_EMALFORMED;
-        int err = parse_opt(out, code, buf + off, olen, want_iaid);
+    size_t off = OASIS_DHCP6_HDR_LEN;
+    uint16_t code, olen;
+    const uint8_t *o;
+    int r;
+    while ((r = next_opt(buf, len, &off, &code, &o, &olen)) == 1) {
+        int err = parse_opt(out, code, o, olen, want_iaid);
         if (err)
             return err;
-        off += olen;
     }
-    return OASIS_OK;
+    return r;
 }
 
 /* ---- building ---- */
