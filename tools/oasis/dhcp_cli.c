@@ -247,6 +247,8 @@ static int release_over(void *ud)
 
 void net_dhcp6_down(net *n)
 {
+    if (!n->dhcp6)
+        return; /* no --dhcp6 */
     /* Release the address on the way out (RFC 8415 18.2.7). */
     uint64_t replies = oasis_dhcp6_get_counters(n->dhcp6)->rx_replies;
     oasis_dhcp6_stop(n->dhcp6, 1);
