@@ -1004,6 +1004,36 @@ static void test_release_retransmitted(void **state)
     fx_stop(&x);
 }
 
+/* A Reply that deprecates the address (preferred lifetime 0) with T1 and
+ * T2 left to the client: renewed at 0.5 of the valid lifetime, not every
+ * second until it expires. */
+static void test_deprecated_address_no_renew_storm(void **state)
+{
+    (void)state;
+    fx x;
+    oasis_dhcp6_msg m;
+    fx_start(&x, OASIS_DHCP6_AUTO, 0);
+    lease(&x, 100, 160);
+    advance(&x, x.last.t1_ns - now(&x) - MS);
+    next_msg(&x, &m, 2 * SEC);
+    assert_int_equal(m.type, OASIS_DHCP6_RENEW);
+    srv r = srv_msg(&x, OASIS_DHCP6_REPLY, m.xid);
+    r.ia = 1;
+    r.naddr = 1;
+    r.pref = 0;
+    r.valid = 300;
+    reply(&x, &r);
+    assert_int_equal(oasis_dhcp6_get_state(x.c), OASIS_DHCP6_BOUND);
+    assert_int_equal(x.last.t1_s, 150);
+    assert_int_equal(x.last.t2_s, 240);
+    size_t renews = ctr(&x)->tx_renews;
+    advance(&x, 120 * SEC);
+    assert_int_equal(ctr(&x)->tx_renews, renews); /* was one a second */
+    advance(&x, 35 * SEC);
+    assert_int_equal(ctr(&x)->tx_renews, renews + 1); /* at 150 s (its retry is at ~160) */
+    fx_stop(&x);
+}
+
 static void test_api(void **state)
 {
     (void)state;
@@ -1052,6 +1082,7 @@ int main(void)
         cmocka_unit_test(test_destroy_from_callback),
         cmocka_unit_test(test_release_from_bound_callback),
         cmocka_unit_test(test_release_retransmitted),
+        cmocka_unit_test(test_deprecated_address_no_renew_storm),
         cmocka_unit_test(test_api),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

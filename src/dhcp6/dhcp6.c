@@ -534,10 +534,15 @@ static int lease_times(oasis_dhcp6 *c, const oasis_dhcp6_msg *m, const oasis_dhc
         t1 = t1 ? t1 : INFINITY32;
         t2 = t2 ? t2 : INFINITY32;
     } else {
+        /* The server leaves them to us: 0.5 and 0.8 of the preferred
+         * lifetime, as RFC 8415 recommends. A deprecated address
+         * (preferred 0) gives nothing to go by and would be renewed every
+         * second until it expires: the valid lifetime's fractions then. */
+        uint32_t by = pref ? pref : (a->valid_s == INFINITY32 ? INFINITY32 - 1 : a->valid_s);
         if (!t1)
-            t1 = pref / 2;
+            t1 = by / 2;
         if (!t2)
-            t2 = (uint32_t)((uint64_t)pref * 4 / 5);
+            t2 = (uint32_t)((uint64_t)by * 4 / 5);
         if (t2 < t1)
             t2 = t1;
         if (t1 == 0)
