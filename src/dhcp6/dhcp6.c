@@ -430,8 +430,7 @@ static void take_dns(oasis_dhcp6 *c, const oasis_dhcp6_msg *m)
     c->lease.ndns = 0;
     for (uint8_t i = 0; i < m->ndns && c->lease.ndns < OASIS_DHCP6_MAX_DNS; i++) {
         const oasis_in6 *a = &m->dns[i];
-        if (!oasis_in6_is_multicast(a) && !oasis_in6_is_unspecified(a) &&
-            !oasis_in6_is_loopback(a))
+        if (oasis_in6_is_peer_unicast(a))
             c->lease.dns[c->lease.ndns++] = oasis_ipaddr_v6(a->b);
     }
     c->lease.ndomains = 0;
@@ -448,8 +447,7 @@ static void take_dns(oasis_dhcp6 *c, const oasis_dhcp6_msg *m)
 
 static int usable_addr(const oasis_in6 *a)
 {
-    return !oasis_in6_is_multicast(a) && !oasis_in6_is_unspecified(a) &&
-           !oasis_in6_is_loopback(a) && !oasis_in6_is_link_local(a);
+    return oasis_in6_is_peer_unicast(a) && !oasis_in6_is_link_local(a);
 }
 
 /* The IA_NA's address for us: `want` when given, else the first usable

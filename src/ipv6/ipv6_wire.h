@@ -154,6 +154,13 @@ static inline int oasis_in6_is_loopback(const oasis_in6 *a)
     static const uint8_t one[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
     return memcmp(a->b, one, 16) == 0;
 }
+/* A unicast address another node may hold and be asked at: not
+ * unspecified, multicast or loopback (what RDNSS and DHCPv6 name as
+ * servers must be). */
+static inline int oasis_in6_is_peer_unicast(const oasis_in6 *a)
+{
+    return !oasis_in6_is_unspecified(a) && !oasis_in6_is_multicast(a) && !oasis_in6_is_loopback(a);
+}
 /* ::ffff:0:0/96, an IPv4 address in IPv6 form (RFC 4291 2.5.5.2; also how
  * oasis_ipaddr holds IPv4 addresses). */
 static inline int oasis_in6_is_v4mapped(const oasis_in6 *a)

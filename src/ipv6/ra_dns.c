@@ -84,7 +84,7 @@ static int slot_for(const uint64_t *first, size_t stride, int n, uint64_t until)
 static int server_update(oasis_stack *s, const oasis_in6 *a, uint32_t lifetime_s)
 {
     oasis_ipv6 *v = s->ip6;
-    if (oasis_in6_is_multicast(a) || oasis_in6_is_unspecified(a) || oasis_in6_is_loopback(a)) {
+    if (!oasis_in6_is_peer_unicast(a)) {
         s->ctr.nd.dns_opts_ignored++;
         return 0;
     }
@@ -201,14 +201,7 @@ static void dns_timer(oasis_stack *s, oasis_timer *t)
         recount_and_arm(s);
 }
 
-/* ---- API ---- */
-
 /* ---- DHCPv6's share ---- */
-
-static int server_usable(const oasis_in6 *a)
-{
-    return !oasis_in6_is_multicast(a) && !oasis_in6_is_unspecified(a) && !oasis_in6_is_loopback(a);
-}
 
 void oasis_ra_dns_set_dhcp6(oasis_stack *s, const oasis_in6 *servers, size_t nservers,
                             const char *const *domains, size_t ndomains)
@@ -220,7 +213,7 @@ void oasis_ra_dns_set_dhcp6(oasis_stack *s, const oasis_in6 *servers, size_t nse
     memset(ns, 0, sizeof ns);
     memset(nd, 0, sizeof nd);
     for (size_t i = 0; i < nservers && k < OASIS_IPV6_MAX_DNS_SERVERS; i++)
-        if (server_usable(&servers[i])) {
+        if (oasis_in6_is_peer_unicast(&servers[i])) {
             ns[k].addr = servers[i];
             ns[k++].expires = UINT64_MAX;
         }
