@@ -83,6 +83,10 @@ void oasis_ipv6_set_addr_cb(oasis_stack *s, oasis_ipv6_addr_cb cb, void *ud);
 #define OASIS_IPV6_MAX_DNS_SERVERS 4
 #define OASIS_IPV6_MAX_DNS_DOMAINS 4
 #define OASIS_IPV6_DNS_NAME_MAX 253
+/* The most oasis_ipv6_dns_servers / _domains return: as many from a
+ * DHCPv6 client as from RAs (below). */
+#define OASIS_IPV6_DNS_SERVERS_LISTED (2 * OASIS_IPV6_MAX_DNS_SERVERS)
+#define OASIS_IPV6_DNS_DOMAINS_LISTED (2 * OASIS_IPV6_MAX_DNS_DOMAINS)
 
 typedef enum oasis_ipv6_dns_source {
     OASIS_IPV6_DNS_FROM_RA = 1,   /* RDNSS / DNSSL option of an RA */

@@ -385,17 +385,17 @@ static void on_ra_dns(oasis_stack *s, void *ud)
     net *n = ud;
     if (n->opt.addr_events || n->opt.verbose) {
         /* DHCPv6's and the RAs' (ipv6.h): up to twice the maximum. */
-        oasis_ipv6_dns_server d[2 * OASIS_IPV6_MAX_DNS_SERVERS];
-        oasis_ipv6_dns_domain dom[2 * OASIS_IPV6_MAX_DNS_DOMAINS];
-        size_t k = oasis_ipv6_dns_servers(s, d, 2 * OASIS_IPV6_MAX_DNS_SERVERS);
-        size_t m = oasis_ipv6_dns_domains(s, dom, 2 * OASIS_IPV6_MAX_DNS_DOMAINS);
+        oasis_ipv6_dns_server d[OASIS_IPV6_DNS_SERVERS_LISTED];
+        oasis_ipv6_dns_domain dom[OASIS_IPV6_DNS_DOMAINS_LISTED];
+        size_t k = oasis_ipv6_dns_servers(s, d, OASIS_IPV6_DNS_SERVERS_LISTED);
+        size_t m = oasis_ipv6_dns_domains(s, dom, OASIS_IPV6_DNS_DOMAINS_LISTED);
         char buf[OASIS_IPADDR_STRLEN];
         fprintf(stderr, "oasis: ipv6 dns servers:");
-        for (size_t i = 0; i < k && i < 2 * OASIS_IPV6_MAX_DNS_SERVERS; i++)
+        for (size_t i = 0; i < k && i < OASIS_IPV6_DNS_SERVERS_LISTED; i++)
             fprintf(stderr, " %s", oasis_ipaddr_format(&d[i].addr, buf));
         fprintf(stderr, k ? ";" : " none;");
         fprintf(stderr, " search:");
-        for (size_t i = 0; i < m && i < 2 * OASIS_IPV6_MAX_DNS_DOMAINS; i++)
+        for (size_t i = 0; i < m && i < OASIS_IPV6_DNS_DOMAINS_LISTED; i++)
             fprintf(stderr, " %s", dom[i].name);
         fprintf(stderr, m ? "\n" : " none\n");
     }

@@ -140,10 +140,10 @@ size_t cli_search_merge(char (*given)[OASIS_DHCP_DOMAIN_STRLEN], size_t ngiven,
 static size_t current_servers(const net *n, oasis_ipaddr *out)
 {
     /* The stack's IPv6 list: DHCPv6's first, then the RAs' (ipv6.h). */
-    oasis_ipv6_dns_server ra[2 * OASIS_IPV6_MAX_DNS_SERVERS];
-    size_t m = oasis_ipv6_dns_servers(n->stack, ra, 2 * OASIS_IPV6_MAX_DNS_SERVERS);
-    if (m > 2 * OASIS_IPV6_MAX_DNS_SERVERS)
-        m = 2 * OASIS_IPV6_MAX_DNS_SERVERS;
+    oasis_ipv6_dns_server ra[OASIS_IPV6_DNS_SERVERS_LISTED];
+    size_t m = oasis_ipv6_dns_servers(n->stack, ra, OASIS_IPV6_DNS_SERVERS_LISTED);
+    if (m > OASIS_IPV6_DNS_SERVERS_LISTED)
+        m = OASIS_IPV6_DNS_SERVERS_LISTED;
     return cli_dns_merge(n->opt.dns, n->opt.ndns, n->lease_dns, n->lease_ndns, ra, m, out);
 }
 
@@ -178,10 +178,10 @@ int cli_dns_refresh(net *n)
     oasis_ipaddr a[OASIS_DNS_MAX_SERVERS];
     size_t k = current_servers(n, a);
     /* The stack's IPv6 list: DHCPv6's domains first, then the RAs'. */
-    oasis_ipv6_dns_domain ra[2 * OASIS_IPV6_MAX_DNS_DOMAINS];
-    size_t m = oasis_ipv6_dns_domains(n->stack, ra, 2 * OASIS_IPV6_MAX_DNS_DOMAINS);
-    if (m > 2 * OASIS_IPV6_MAX_DNS_DOMAINS)
-        m = 2 * OASIS_IPV6_MAX_DNS_DOMAINS;
+    oasis_ipv6_dns_domain ra[OASIS_IPV6_DNS_DOMAINS_LISTED];
+    size_t m = oasis_ipv6_dns_domains(n->stack, ra, OASIS_IPV6_DNS_DOMAINS_LISTED);
+    if (m > OASIS_IPV6_DNS_DOMAINS_LISTED)
+        m = OASIS_IPV6_DNS_DOMAINS_LISTED;
     const char *dom[OASIS_DNS_MAX_SEARCH];
     size_t d = cli_search_merge(n->opt.search, n->opt.nsearch, n->lease_search, n->lease_nsearch,
                                 ra, m, dom);
