@@ -487,6 +487,180 @@ static void test_multicast_loop(void **state)
     fx_fini(&x);
 }
 
+/* Frames on the link to an IPv6 multicast group of scope 0 or 1. */
+static size_t node_scope_frames(const fx *x)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < x->cap.n; i++) {
+        const uint8_t *f = x->cap.frame[i];
+        if (x->cap.len[i] >= 54 && f[12] == 0x86 && f[13] == 0xdd && f[14 + 24] == 0xff &&
+            (f[14 + 25] & 0x0f) <= 1)
+            n++;
+    }
+    return n;
+}
+
+/* RFC 4291 2.7: interface-local scope "is useful only for loopback
+ * transmission of multicast": a datagram to ff01::1 (all nodes, which
+ * every node recognizes: 2.8) reaches our own port through the queue and
+ * never the link; to an interface-local group we are not in, nowhere;
+ * with the port's loop off, nowhere either. */
+static void test_interface_local_stays(void **state)
+{
+    (void)state;
+    fx x;
+    fx_init(&x, 0);
+    urx r;
+    memset(&r, 0, sizeof r);
+    assert_int_equal(oasis_udp_bind(x.s, 7000, on_udp, &r), 0);
+    assert_int_equal(oasis_udp_bind(x.s, 7001, on_udp, &r), 0);
+    oasis_ipaddr all1, other1;
+    assert_int_equal(oasis_ipaddr_parse("ff01::1", &all1), 0);
+    assert_int_equal(oasis_ipaddr_parse("ff01::1234", &other1), 0);
+    x.cap.n = 0;
+    r.sending = 1;
+    assert_int_equal(oasis_udp_send(x.s, 7001, &all1, 7000, "i", 1), 0);
+    r.sending = 0;
+    oasis_stack_poll(x.s);
+    assert_int_equal(r.count, 1);
+    assert_true(oasis_ipaddr_eq(&r.dst, &all1));
+    assert_string_equal(r.data, "i");
+    assert_int_equal(oasis_udp_send(x.s, 7001, &other1, 7000, "o", 1), 0);
+    oasis_clock_advance(x.clock, 1);
+    oasis_stack_poll(x.s);
+    assert_int_equal(r.count, 1);
+    assert_int_equal(oasis_udp_set_multicast_loop(x.s, 7001, 0), 0);
+    assert_int_equal(oasis_udp_send(x.s, 7001, &all1, 7000, "n", 1), 0);
+    oasis_clock_advance(x.clock, 1);
+    oasis_stack_poll(x.s);
+    assert_int_equal(r.count, 1);
+    test_advance(x.s, x.clock, SEC);
+    assert_int_equal(node_scope_frames(&x), 0);
+    assert_int_equal(transport_frames(&x), 0);
+    fx_fini(&x);
+}
+
+/* RFC 4291 2.7: nodes "must not originate a packet to a multicast address
+ * whose scop field contains the reserved value 0": refused, counted,
+ * nothing sent or looped. */
+static void test_scope_zero_refused(void **state)
+{
+    (void)state;
+    fx x;
+    fx_init(&x, 0);
+    urx r;
+    memset(&r, 0, sizeof r);
+    assert_int_equal(oasis_udp_bind(x.s, 7000, on_udp, &r), 0);
+    oasis_ipaddr z;
+    assert_int_equal(oasis_ipaddr_parse("ff00::1", &z), 0);
+    uint64_t disc = v6c(&x)->out_discards;
+    assert_int_equal(oasis_udp_send(x.s, 7001, &z, 7000, "z", 1), OASIS_EINVAL);
+    assert_int_equal(v6c(&x)->out_discards, disc + 1);
+    test_advance(x.s, x.clock, SEC);
+    assert_int_equal(r.count, 0);
+    assert_int_equal(node_scope_frames(&x), 0);
+    fx_fini(&x);
+}
+
+/* From a link, scope 0 "must be silently dropped" (RFC 4291 2.7) and an
+ * interface-local destination discarded (erratum 3480): counted as not
+ * ours; the same datagram to ff02::1 is taken. */
+static void test_node_scope_from_link_dropped(void **state)
+{
+    (void)state;
+    fx x;
+    fx_init(&x, 0);
+    urx r;
+    memset(&r, 0, sizeof r);
+    assert_int_equal(oasis_udp_bind(x.s, 7000, on_udp, &r), 0);
+    oasis_in6 peer, all1 = {{0xff, 1, [15] = 1}}, zero = {{0xff, 0, [15] = 1}},
+                    all2 = {{0xff, 2, [15] = 1}};
+    memcpy(peer.b, x.ll.b, 16);
+    peer.b[15] ^= 0x55;
+    uint64_t addr = v6c(&x)->in_addr_errors;
+    inject_udp(&x, &peer, &all1, 7000);
+    inject_udp(&x, &peer, &zero, 7000);
+    oasis_stack_poll(x.s);
+    assert_int_equal(r.count, 0);
+    assert_int_equal(v6c(&x)->in_addr_errors, addr + 2);
+    inject_udp(&x, &peer, &all2, 7000);
+    assert_int_equal(r.count, 1);
+    fx_fini(&x);
+}
+
+/* An echo reply from peer to us (id 1, seq). */
+static void inject_echo_reply(fx *x, const oasis_in6 *peer, uint16_t seq)
+{
+    uint8_t f[14 + 40 + 8];
+    memcpy(f, MAC_US, 6);
+    memcpy(f + 6, MAC_PEER, 6);
+    f[12] = 0x86;
+    f[13] = 0xdd;
+    oasis_ipv6_hdr h;
+    memset(&h, 0, sizeof h);
+    h.payload_len = 8;
+    h.next = OASIS_NH_ICMPV6;
+    h.hop_limit = 64;
+    h.src = *peer;
+    memcpy(h.dst.b, x->ll.b, 16);
+    oasis_ipv6_emit(f + 14, &h);
+    oasis_icmp6_finish(f + 54, 8, OASIS_ICMP6_ECHO_REPLY, 0, 1u << 16 | seq, &h.src, &h.dst);
+    oasis_stack_input(x->s, f, sizeof f);
+}
+
+/* RFC 4443 4.2: a node answers an echo request to a group it is in, and
+ * so do we to our own (IPV6_MULTICAST_LOOP, on by default): a ping to
+ * ff02::1 goes onto the link and is answered by ourselves from the next
+ * poll; the first member's reply completes it, whoever sent it; one to
+ * ff01::1 never leaves the node and is answered the same way. A reply from
+ * a stranger to a unicast ping completes nothing. */
+static void test_ping_group(void **state)
+{
+    (void)state;
+    fx x;
+    fx_init(&x, 0);
+    pong p;
+    memset(&p, 0, sizeof p);
+    oasis_ipaddr all2, all1;
+    assert_int_equal(oasis_ipaddr_parse("ff02::1", &all2), 0);
+    assert_int_equal(oasis_ipaddr_parse("ff01::1", &all1), 0);
+    assert_int_equal(oasis_ping_addr(x.s, &all2, 1, 0, 8, SEC, on_pong, &p), 0);
+    assert_int_equal(x.cap.n, 1); /* the request, on the link */
+    assert_int_equal(p.count, 0);
+    test_advance(x.s, x.clock, 1000);
+    assert_int_equal(p.count, 1);
+    assert_int_equal(p.err, 0);
+    uint64_t echos = oasis_stack_counters(x.s)->icmp6.in_echos;
+
+    oasis_in6 peer;
+    memcpy(peer.b, x.ll.b, 16);
+    peer.b[15] ^= 0x55;
+    assert_int_equal(oasis_ping_addr(x.s, &all2, 1, 1, 8, SEC, on_pong, &p), 0);
+    inject_echo_reply(&x, &peer, 1); /* before our own copy is polled */
+    assert_int_equal(p.count, 2);
+    assert_int_equal(p.err, 0);
+    test_advance(x.s, x.clock, 1000); /* our own answer finds nothing left */
+    assert_int_equal(p.count, 2);
+
+    x.cap.n = 0;
+    assert_int_equal(oasis_ping_addr(x.s, &all1, 1, 2, 8, SEC, on_pong, &p), 0);
+    test_advance(x.s, x.clock, 1000);
+    assert_int_equal(p.count, 3);
+    assert_int_equal(p.err, 0);
+    assert_int_equal(node_scope_frames(&x), 0);
+    assert_int_equal(oasis_stack_counters(x.s)->icmp6.in_echos, echos + 2);
+
+    oasis_ipaddr far;
+    assert_int_equal(oasis_ipaddr_parse("2001:db8::77", &far), 0);
+    assert_int_equal(oasis_ping_addr(x.s, &far, 1, 3, 8, SEC, on_pong, &p), 0);
+    inject_echo_reply(&x, &peer, 3);
+    assert_int_equal(p.count, 3);
+    test_advance(x.s, x.clock, 2 * SEC);
+    assert_int_equal(p.count, 4);
+    assert_int_equal(p.err, OASIS_ETIMEDOUT);
+    fx_fini(&x);
+}
+
 /* ---- TCP ---- */
 
 typedef struct app {
@@ -714,6 +888,10 @@ int main(void)
         cmocka_unit_test(test_port_unreachable),
         cmocka_unit_test(test_ping_self),
         cmocka_unit_test(test_multicast_loop),
+        cmocka_unit_test(test_interface_local_stays),
+        cmocka_unit_test(test_scope_zero_refused),
+        cmocka_unit_test(test_node_scope_from_link_dropped),
+        cmocka_unit_test(test_ping_group),
         cmocka_unit_test(test_tcp_lo),
         cmocka_unit_test(test_tcp_own_global),
         cmocka_unit_test(test_tcp_own_link_local),

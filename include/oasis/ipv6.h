@@ -143,7 +143,11 @@ int oasis_ipv6_leave(oasis_stack *s, const oasis_ipaddr *group);
  * request (RFC 4443 4.1), an IPv4 one calls oasis_ping. OASIS_EUNREACH also
  * when Neighbour Discovery cannot resolve the next hop, or gives up on it
  * when the cache evicts its unresolved entry for another (then from the
- * stack's next poll, never inside the call that evicted). */
+ * stack's next poll, never inside the call that evicted). To an IPv6
+ * group (ff02::1, say), the first member's reply completes it, and the
+ * stack answers its own request (multicast loop); to ff01::/16 the
+ * request never leaves the node; to a group of reserved scope 0 it is
+ * refused with OASIS_EINVAL (RFC 4291 2.7). */
 int oasis_ping_addr(oasis_stack *s, const oasis_ipaddr *dst, uint16_t id, uint16_t seq,
                     size_t payload_len, uint64_t timeout_ns, oasis_ping_cb cb, void *ud);
 

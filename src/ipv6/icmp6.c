@@ -50,6 +50,19 @@ static oasis_ping6_req *find_ping(oasis_stack *s, const oasis_in6 *peer, uint16_
     return r;
 }
 
+/* The request an echo reply from peer answers: one to peer itself, or
+ * one to a group, which any member may answer (RFC 4443 4.2) and the
+ * first answer completes. */
+static oasis_ping6_req *find_replied(oasis_stack *s, const oasis_in6 *peer, uint16_t id,
+                                     uint16_t seq)
+{
+    oasis_ping6_req *r = s->ip6->pings;
+    while (r && !(r->id == id && r->seq == seq &&
+                  (oasis_in6_eq(&r->dst, peer) || oasis_in6_is_multicast(&r->dst))))
+        r = r->next;
+    return r;
+}
+
 static void unlink_ping(oasis_stack *s, oasis_ping6_req *r)
 {
     oasis_ping6_req **pp = &s->ip6->pings;
@@ -303,7 +316,7 @@ static void icmp6_in(oasis_stack *s, const oasis_ip_packet *pkt, void *ud)
         break;
     case OASIS_ICMP6_ECHO_REPLY: {
         c->in_echo_replies++;
-        oasis_ping6_req *r = find_ping(s, &ip->src, (uint16_t)(m.word >> 16), (uint16_t)m.word);
+        oasis_ping6_req *r = find_replied(s, &ip->src, (uint16_t)(m.word >> 16), (uint16_t)m.word);
         if (r)
             finish(s, r, OASIS_OK);
         break;
@@ -458,6 +471,9 @@ static int ping6(oasis_stack *s, const oasis_in6 *dst, uint16_t id, uint16_t seq
         p->data[OASIS_ICMP6_HLEN + i] = (uint8_t)i;
     oasis_icmp6_finish(p->data, len, OASIS_ICMP6_ECHO_REQUEST, 0, (uint32_t)id << 16 | seq, &from,
                        dst);
+    /* To a group: a copy for ourselves too, answered as any member's
+     * (IPV6_MULTICAST_LOOP is on by default, RFC 3493 5.2). */
+    p->mc_loop = (uint8_t)oasis_in6_is_multicast(dst);
     r->dst = *dst;
     r->id = id;
     r->seq = seq;

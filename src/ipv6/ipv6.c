@@ -103,6 +103,14 @@ int oasis_ipv6_is_our_group(const oasis_stack *s, const oasis_in6 *g)
     return 0;
 }
 
+/* What the node takes through its loopback queue: the groups above and
+ * ff01::1, interface-local all-nodes, which every node recognizes (RFC
+ * 4291 2.8) and none takes from a link. */
+int oasis_ipv6_is_node_group(const oasis_stack *s, const oasis_in6 *g)
+{
+    return oasis_in6_eq(g, &oasis_in6_all_nodes_iface) || oasis_ipv6_is_our_group(s, g);
+}
+
 /* The multicast filter a NIC keeps (RFC 2464 7: a group's frames go to
  * 33:33 and its last 32 bits): do frames to 33:33:low[0..3] carry one of
  * our groups? With IPv6 off, none do. */
@@ -315,7 +323,7 @@ static int loop_send(oasis_stack *s, oasis_pbuf *p, size_t l4_off, uint8_t proto
 static void mcast_loop(oasis_stack *s, const oasis_pbuf *p, const oasis_in6 *dst, size_t l4_off,
                        uint8_t proto)
 {
-    if (!p->mc_loop || !oasis_ipv6_is_our_group(s, dst))
+    if (!p->mc_loop || !oasis_ipv6_is_node_group(s, dst))
         return;
     oasis_pbuf *c = oasis_pbuf_alloc(s, OASIS_ETH_HLEN, p->len);
     if (!c) {
@@ -351,6 +359,13 @@ int oasis_ipv6_output_hbh(oasis_stack *s, oasis_pbuf *p, const oasis_in6 *src,
         return OASIS_ENOROUTE;
     }
     int mcast = oasis_in6_is_multicast(dst);
+    /* RFC 4291 2.7: a node "must not originate a packet to a multicast
+     * address whose scop field contains the reserved value 0". */
+    if (mcast && oasis_in6_mcast_scope(dst) == OASIS_IN6_SCOPE_RESERVED) {
+        c->out_discards++;
+        oasis_pbuf_free(s, p);
+        return OASIS_EINVAL;
+    }
     int loop = !mcast && oasis_ipv6_is_loopback_dest(s, dst);
     /* RFC 4291 2.5.3: neither as source nor as destination does ::1
      * leave the node. */
@@ -393,6 +408,12 @@ int oasis_ipv6_output_hbh(oasis_stack *s, oasis_pbuf *p, const oasis_in6 *src,
         return loop_send(s, p, l4_off, proto);
     if (mcast)
         mcast_loop(s, p, dst, l4_off, proto);
+    /* RFC 4291 2.7: interface-local scope "is useful only for loopback
+     * transmission of multicast": the copy above is all there is. */
+    if (mcast && oasis_in6_mcast_scope(dst) == OASIS_IN6_SCOPE_IFACE) {
+        oasis_pbuf_free(s, p);
+        return OASIS_OK;
+    }
     uint32_t mtu = v->link_mtu ? v->link_mtu : s->mtu;
     if (!mcast) {
         /* RFC 8201 4: after a Packet Too Big "the node must reduce the
@@ -539,7 +560,11 @@ static int accept_header(oasis_stack *s, const uint8_t *pkt, size_t len, oasis_i
         return -1;
     }
     if (oasis_in6_is_multicast(&h->dst)) {
-        if (!oasis_ipv6_is_our_group(s, &h->dst)) {
+        /* RFC 4291 2.7: scope 0 "must be silently dropped"; interface-
+         * local packets from another node are discarded (erratum 3480,
+         * as the BSDs do): neither can be one of our groups here. */
+        if (oasis_in6_mcast_scope(&h->dst) <= OASIS_IN6_SCOPE_IFACE ||
+            !oasis_ipv6_is_our_group(s, &h->dst)) {
             c->in_addr_errors++;
             return -1;
         }
@@ -642,7 +667,7 @@ void oasis_ipv6_input_loop(oasis_stack *s, const uint8_t *pkt, size_t len)
      * address of ours (not one removed or found duplicate since it was
      * queued), a group we listen to. */
     if (oasis_in6_is_multicast(&h.dst)) {
-        if (!oasis_ipv6_is_our_group(s, &h.dst)) {
+        if (!oasis_ipv6_is_node_group(s, &h.dst)) {
             c->in_addr_errors++;
             return;
         }

@@ -221,6 +221,8 @@ int oasis_ipv6_app_member(const oasis_stack *s, const oasis_in6 *g);
  * tentative_ok), or a multicast group we listen to? */
 ip6_addr *oasis_ipv6_find_addr(oasis_stack *s, const oasis_in6 *a);
 int oasis_ipv6_is_our_group(const oasis_stack *s, const oasis_in6 *g);
+/* Those and ff01::1: the groups the loopback queue delivers. */
+int oasis_ipv6_is_node_group(const oasis_stack *s, const oasis_in6 *g);
 /* May a flow send from a (ours, past DAD: RFC 4862 5.4 forbids a tentative
  * source; deprecated allowed)? And do we hold a at all (tentative
  * included, duplicates not)? 1 or 0; 0 with IPv6 off. */

@@ -9,6 +9,7 @@
 const oasis_in6 oasis_in6_all_nodes = {{0xff, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1}};
 const oasis_in6 oasis_in6_all_routers = {{0xff, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2}};
 const oasis_in6 oasis_in6_mldv2_routers = {{0xff, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x16}};
+const oasis_in6 oasis_in6_all_nodes_iface = {{0xff, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1}};
 
 int oasis_ipv6_parse(const uint8_t *buf, size_t len, oasis_ipv6_hdr *out)
 {

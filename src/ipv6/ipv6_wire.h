@@ -145,6 +145,10 @@ static inline int oasis_in6_is_unspecified(const oasis_in6 *a)
     return memcmp(a->b, z, 16) == 0;
 }
 static inline int oasis_in6_is_multicast(const oasis_in6 *a) { return a->b[0] == 0xff; }
+/* A multicast address's scop field (RFC 4291 2.7): 0 reserved, 1
+ * interface-local, 2 link-local, ... e global. */
+enum { OASIS_IN6_SCOPE_RESERVED = 0, OASIS_IN6_SCOPE_IFACE = 1, OASIS_IN6_SCOPE_LINK = 2 };
+static inline int oasis_in6_mcast_scope(const oasis_in6 *a) { return a->b[1] & 0x0f; }
 static inline int oasis_in6_is_link_local(const oasis_in6 *a)
 {
     return a->b[0] == 0xfe && (a->b[1] & 0xc0) == 0x80;
@@ -168,8 +172,10 @@ static inline int oasis_in6_is_v4mapped(const oasis_in6 *a)
     static const uint8_t pre[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
     return memcmp(a->b, pre, 12) == 0;
 }
-/* ff02::1 (all nodes), ff02::2 (all routers), ff02::16 (MLDv2 routers). */
-extern const oasis_in6 oasis_in6_all_nodes, oasis_in6_all_routers, oasis_in6_mldv2_routers;
+/* ff02::1 (all nodes), ff02::2 (all routers), ff02::16 (MLDv2 routers);
+ * ff01::1, all nodes of interface-local scope (RFC 4291 2.7.1). */
+extern const oasis_in6 oasis_in6_all_nodes, oasis_in6_all_routers, oasis_in6_mldv2_routers,
+    oasis_in6_all_nodes_iface;
 
 /* The solicited-node multicast address of a (ff02::1:ffXX:XXXX, RFC 4291
  * 2.7.1). */
