@@ -199,11 +199,28 @@ static void test_custom_protocol_gets_icmp_errors(void **state)
     assert_int_equal(x->errors, 2);
     assert_int_equal(ctr(x)->icmp.in_errors_unowned, 1);
 
+    /* A quote of a datagram to ourselves (our address, 127/8), which went
+     * through loopback and never took a link, from a router on the link:
+     * forged, dropped and counted. */
+    const uint32_t selves[2] = {US, OASIS_IPV4(127, 0, 0, 1)};
+    for (int i = 0; i < 2; i++) {
+        memcpy(forged + 8, ip, 28);
+        forged[8 + 16] = (uint8_t)(selves[i] >> 24);
+        forged[8 + 17] = (uint8_t)(selves[i] >> 16);
+        forged[8 + 18] = (uint8_t)(selves[i] >> 8);
+        forged[8 + 19] = (uint8_t)selves[i];
+        oasis_icmp_emit(forged, sizeof forged, OASIS_ICMP_DEST_UNREACH, OASIS_ICMP_FRAG_NEEDED,
+                        576);
+        inject(x, ROUTER, OASIS_IPPROTO_ICMP, forged, sizeof forged);
+        assert_int_equal(x->errors, 2);
+        assert_int_equal(ctr(x)->icmp.in_errors_unowned, 2 + i);
+    }
+
     /* A quote shorter than the IP header and 8 bytes: dropped, counted. */
     oasis_icmp_emit(icmp, 8 + 24, OASIS_ICMP_DEST_UNREACH, OASIS_ICMP_HOST_UNREACH, 0);
     inject(x, ROUTER, OASIS_IPPROTO_ICMP, icmp, 8 + 24);
     assert_int_equal(x->errors, 2);
-    assert_int_equal(ctr(x)->icmp.in_errors_unowned, 2);
+    assert_int_equal(ctr(x)->icmp.in_errors_unowned, 4);
 
     /* Without an error hook the error is counted as nobody's. */
     assert_int_equal(oasis_ip_unregister(x->s, MYPROTO), 0);
@@ -211,7 +228,7 @@ static void test_custom_protocol_gets_icmp_errors(void **state)
     oasis_icmp_emit(icmp, sizeof icmp, OASIS_ICMP_DEST_UNREACH, OASIS_ICMP_HOST_UNREACH, 0);
     inject(x, ROUTER, OASIS_IPPROTO_ICMP, icmp, sizeof icmp);
     assert_int_equal(x->errors, 2);
-    assert_int_equal(ctr(x)->icmp.in_errors_unowned, 3);
+    assert_int_equal(ctr(x)->icmp.in_errors_unowned, 5);
 }
 
 static void noop_input(oasis_stack *s, const oasis_ip_packet *pkt, void *ud)

@@ -390,6 +390,68 @@ static void test_port_unreachable(void **state)
     fx_fini(&x);
 }
 
+/* RFC 4443 3.1 code 4 from a node on the link (peer's link-local) to
+ * our global address, quoting a UDP datagram from our port 7001 to qdst
+ * port 9. */
+static void inject_port_unreach(fx *x, const oasis_in6 *qdst)
+{
+    uint8_t f[14 + 40 + 8 + 40 + 8];
+    memcpy(f, MAC_US, 6);
+    memcpy(f + 6, MAC_PEER, 6);
+    f[12] = 0x86;
+    f[13] = 0xdd;
+    oasis_ipv6_hdr h, q;
+    memset(&h, 0, sizeof h);
+    h.payload_len = 8 + 40 + 8;
+    h.next = OASIS_NH_ICMPV6;
+    h.hop_limit = 64;
+    memcpy(h.src.b, x->ll.b, 16);
+    h.src.b[15] ^= 0x55;
+    memcpy(h.dst.b, x->global.b, 16);
+    oasis_ipv6_emit(f + 14, &h);
+    memset(&q, 0, sizeof q);
+    q.payload_len = 9;
+    q.next = OASIS_IPPROTO_UDP;
+    q.hop_limit = 64;
+    memcpy(q.src.b, x->global.b, 16);
+    q.dst = *qdst;
+    uint8_t *m = f + 54;
+    oasis_ipv6_emit(m + 8, &q);
+    uint8_t *u = m + 48;
+    u[0] = 7001 >> 8, u[1] = 7001 & 0xff, u[2] = 0, u[3] = 9, u[4] = 0, u[5] = 9, u[6] = 0,
+    u[7] = 0;
+    oasis_icmp6_finish(m, 8 + 40 + 8, OASIS_ICMP6_DEST_UNREACH, 4, 0, &h.src, &h.dst);
+    oasis_stack_input(x->s, f, sizeof f);
+}
+
+/* A packet to ourselves never takes the link, so an error about one that
+ * comes from the link is forged: dropped and counted, the sending port
+ * hears nothing. The same error quoting a datagram to a peer reaches it. */
+static void test_forged_error_about_loopback(void **state)
+{
+    (void)state;
+    fx x;
+    fx_init(&x, 0);
+    uerr u;
+    memset(&u, 0, sizeof u);
+    assert_int_equal(oasis_udp_bind(x.s, 7001, on_udp_none, &u), 0);
+    assert_int_equal(oasis_udp_set_error_cb(x.s, 7001, on_uerr), 0);
+    oasis_in6 self, lo, far = {{0x20, 0x01, 0x0d, 0xb8, [15] = 0x77}};
+    memcpy(self.b, x.global.b, 16);
+    memcpy(lo.b, x.lo.b, 16);
+    uint64_t unowned = oasis_stack_counters(x.s)->icmp6.in_errors_unowned;
+    inject_port_unreach(&x, &self);
+    inject_port_unreach(&x, &lo);
+    test_advance(x.s, x.clock, 1000);
+    assert_int_equal(u.count, 0);
+    assert_int_equal(oasis_stack_counters(x.s)->icmp6.in_errors_unowned, unowned + 2);
+    inject_port_unreach(&x, &far); /* the control */
+    test_advance(x.s, x.clock, 1000);
+    assert_int_equal(u.count, 1);
+    assert_int_equal(u.err, OASIS_EREFUSED);
+    fx_fini(&x);
+}
+
 typedef struct pong {
     int count, err;
 } pong;
@@ -886,6 +948,7 @@ int main(void)
         cmocka_unit_test(test_wire_lo_dropped),
         cmocka_unit_test(test_lo_never_to_router),
         cmocka_unit_test(test_port_unreachable),
+        cmocka_unit_test(test_forged_error_about_loopback),
         cmocka_unit_test(test_ping_self),
         cmocka_unit_test(test_multicast_loop),
         cmocka_unit_test(test_interface_local_stays),

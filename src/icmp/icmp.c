@@ -210,6 +210,14 @@ static void error_input(oasis_stack *s, const oasis_ipv4_hdr *ip, const oasis_ic
         c->in_errors_unowned++;
         return;
     }
+    /* A datagram to ourselves (127/8, our address) goes through loopback,
+     * never a link: an error about one that came from a link (its source
+     * not ours: the martian check keeps ours off links) is forged. */
+    if (!oasis_ipv4_is_loopback_dest(s, ip->src) &&
+        oasis_ipv4_is_loopback_dest(s, oasis_get32(q + 16))) {
+        c->in_errors_unowned++;
+        return;
+    }
     oasis_ip_error e = {
         .family = OASIS_IP_FAMILY_V4,
         .type = m->type,

@@ -248,6 +248,16 @@ static void error_input(oasis_stack *s, const oasis_ipv6_hdr *ip, const oasis_ic
         c->in_errors_unowned++;
         return;
     }
+    /* A packet to ourselves (::1, an address of ours) goes through
+     * loopback, never a link: an error about one that came from a link
+     * (its source not ours: from_ourselves keeps ours off links) is
+     * forged, and must not lower that path's MTU or fail its flow. */
+    oasis_in6 qdst;
+    memcpy(qdst.b, q + 24, 16);
+    if (!oasis_ipv6_is_loopback_dest(s, &ip->src) && oasis_ipv6_is_loopback_dest(s, &qdst)) {
+        c->in_errors_unowned++;
+        return;
+    }
     oasis_ip_error e = {
         .family = OASIS_IP_FAMILY_V6,
         .type = m->type,
