@@ -837,6 +837,29 @@ static void test_reasm_memory_bound(void **state)
     fx_free(f);
 }
 
+static void tiny_bound(oasis_stack_config *c) { c->reasm_max_bytes = 16; }
+
+/* A bound below one datagram's bookkeeping (0 or a few bytes: a user
+ * turning reassembly off) with none in progress: a fragment is dropped
+ * and counted, never a crash; a whole datagram still arrives. */
+static void test_reasm_bound_below_one(void **state)
+{
+    (void)state;
+    fx *f = fx_new(tiny_bound);
+    static uint8_t dg[3008];
+    size_t len = mk_udp(dg, 3000, 9);
+    send_frag(f, 7, dg, len, 0, 1480);
+    send_frag(f, 7, dg, len, 1480, len - 1480);
+    assert_int_equal(f->rx.count, 0);
+    assert_int_equal(ipc(f)->reasm_fails, 2);
+    assert_int_equal(f->s->ip.reasm_count, 0);
+    assert_int_equal(ipc(f)->reasm_bytes, 0);
+    size_t small = mk_udp(dg, 100, 9);
+    send_frag(f, 8, dg, small, 0, small); /* not a fragment: offset 0, no MF */
+    assert_int_equal(f->rx.count, 1);
+    fx_free(f);
+}
+
 /* A datagram holds at most 128 pieces: cut in 16-byte fragments (126)
  * it completes; cut in 8-byte fragments (251) it is dropped whole at the
  * 129th, counted, and its memory given back. */
@@ -947,6 +970,7 @@ int main(void)
         cmocka_unit_test(test_reasm_conflicting_length_dropped),
         cmocka_unit_test(test_reasm_timeout),
         cmocka_unit_test(test_reasm_memory_bound),
+        cmocka_unit_test(test_reasm_bound_below_one),
         cmocka_unit_test(test_reasm_datagram_bound),
         cmocka_unit_test(test_reasm_piece_bound),
         cmocka_unit_test(test_reasm_random_storm),

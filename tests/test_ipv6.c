@@ -1363,6 +1363,39 @@ static void test_reasm_memory_bound(void **state)
     oasis_clock_free(x.clock);
 }
 
+/* A bound below one datagram's bookkeeping, none in progress: the
+ * fragments are dropped and counted, never a crash; an unfragmented echo
+ * is still answered. */
+static void test_reasm_bound_below_one(void **state)
+{
+    (void)state;
+    fx x;
+    memset(&x, 0, sizeof x);
+    oasis_stack_config cfg;
+    x.clock = oasis_clock_new_virtual(1000 * SEC);
+    test_stack_config(&cfg, x.clock, 1);
+    cfg.ipv6 = 1;
+    cfg.reasm_max_bytes = 0;
+    assert_int_equal(oasis_stack_create(&cfg, &x.s), 0);
+    test_cap_attach(&x.cap, x.s, MAXF, 1500);
+    advance(&x, 3 * SEC);
+    oasis_in6 ll = ll_of(&x);
+    make_echo(&ll, 2500);
+    inject_frag(&x, &ll, 5, 0, 1000, 1);
+    inject_frag(&x, &ll, 5, 1000, 1000, 1);
+    inject_frag(&x, &ll, 5, 2000, 500, 0);
+    assert_int_equal(ctr(&x)->icmp6.in_echos, 0);
+    assert_int_equal(ctr(&x)->ipv6.reasm_fails, 3);
+    assert_int_equal(x.s->ip6->reasm_count, 0);
+    assert_int_equal(ctr(&x)->ipv6.reasm_bytes, 0);
+    make_echo(&ll, 100);
+    inject_frag(&x, &ll, 6, 0, 100, 0); /* atomic: no reassembly */
+    assert_int_equal(ctr(&x)->icmp6.in_echos, 1);
+    oasis_stack_destroy(x.s);
+    test_cap_fini(&x.cap);
+    oasis_clock_free(x.clock);
+}
+
 /* ---- extension header attacks and ICMPv6 error rules ---- */
 
 static void test_rh0_and_bombs(void **state)
@@ -3531,6 +3564,7 @@ int main(void)
         cmocka_unit_test(test_reasm_overlap),
         cmocka_unit_test(test_reasm_timeout),
         cmocka_unit_test(test_reasm_memory_bound),
+        cmocka_unit_test(test_reasm_bound_below_one),
         cmocka_unit_test(test_reasm_fragment_count),
         cmocka_unit_test(test_rh0_and_bombs),
         cmocka_unit_test(test_frag_past_65535_with_headers),

@@ -57,9 +57,11 @@ typedef struct oasis_stack_config {
     int arp_gratuitous;          /* announce our address when it is set or the link comes up (1) */
     uint32_t arp_announce_num;   /* announcements, 2 s apart (RFC 5227 ANNOUNCE_NUM: 2; 0 as 1) */
 
-    /* IPv4 reassembly */
+    /* Reassembly: IPv4 and IPv6 each keep these bounds apart */
     uint64_t reasm_timeout_ns;   /* (30 s) */
-    uint32_t reasm_max_bytes;    /* memory bound over all datagrams (256 KiB) */
+    uint32_t reasm_max_bytes;    /* memory bound over all datagrams (256 KiB); below one
+                                  * datagram's bookkeeping (0, say) every fragment is
+                                  * dropped and counted in reasm_fails */
     uint32_t reasm_max_datagrams;/* datagrams in progress at once (64) */
 
     /* ICMP errors: token bucket */

@@ -100,7 +100,7 @@ static int make_room(oasis_stack *s, size_t need, const oasis_reasm *keep)
 {
     while ((size_t)s->ip.reasm_bytes + need > s->cfg.reasm_max_bytes) {
         oasis_reasm *victim = s->ip.reasm;
-        if (victim == keep)
+        if (victim && victim == keep) /* (keep NULL: an empty list is no victim) */
             victim = victim->next;
         if (!victim)
             return -1;

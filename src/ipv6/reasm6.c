@@ -117,7 +117,7 @@ static int make_room(oasis_stack *s, size_t need, const oasis_reasm6 *keep)
 {
     while ((size_t)L(s)->reasm_bytes + need > s->cfg.reasm_max_bytes) {
         oasis_reasm6 *victim = L(s)->reasm;
-        if (victim == keep)
+        if (victim && victim == keep) /* (keep NULL: an empty list is no victim) */
             victim = victim->next;
         if (!victim)
             return -1;
