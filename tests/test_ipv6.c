@@ -146,7 +146,10 @@ static const oasis_counters *ctr(const fx *x) { return oasis_stack_counters(x->s
  * its own deadline. */
 static void advance(fx *x, uint64_t ns) { test_advance(x->s, x->clock, ns); }
 
-static void fx_start(fx *x, uint32_t cache, uint32_t queue, int with_ll_ready)
+/* A stack with IPv6 on, on a capturing link; tweak (may be NULL) sets
+ * what a test needs in the configuration. */
+static void fx_start_ex(fx *x, uint32_t cache, uint32_t queue, int with_ll_ready,
+                        void (*tweak)(oasis_stack_config *))
 {
     memset(x, 0, sizeof *x);
     oasis_stack_config cfg;
@@ -158,6 +161,8 @@ static void fx_start(fx *x, uint32_t cache, uint32_t queue, int with_ll_ready)
         cfg.nd_cache_size = cache;
     if (queue)
         cfg.nd_queue_len = queue;
+    if (tweak)
+        tweak(&cfg);
     assert_int_equal(oasis_stack_create(&cfg, &x->s), 0);
     oasis_ipv6_set_addr_cb(x->s, on_addr, x);
     test_cap_attach(&x->cap, x->s, MAXF, 1500);
@@ -165,6 +170,11 @@ static void fx_start(fx *x, uint32_t cache, uint32_t queue, int with_ll_ready)
         advance(x, 3 * SEC);
         x->cap.n = 0;
     }
+}
+
+static void fx_start(fx *x, uint32_t cache, uint32_t queue, int with_ll_ready)
+{
+    fx_start_ex(x, cache, queue, with_ll_ready, NULL);
 }
 
 static void fx_stop(fx *x)
@@ -1324,21 +1334,18 @@ static void test_reasm_fragment_count(void **state)
     fx_stop(&x);
 }
 
+static void reasm_8k(oasis_stack_config *c)
+{
+    c->reasm_max_bytes = 8 * 1024;
+    c->reasm_max_datagrams = 64; /* the byte bound is the one that bites */
+}
+
 /* The reassembly memory bound: the oldest datagram makes room. */
 static void test_reasm_memory_bound(void **state)
 {
     (void)state;
     fx x;
-    memset(&x, 0, sizeof x);
-    oasis_stack_config cfg;
-    x.clock = oasis_clock_new_virtual(1000 * SEC);
-    test_stack_config(&cfg, x.clock, 1);
-    cfg.ipv6 = 1;
-    cfg.reasm_max_bytes = 8 * 1024;
-    cfg.reasm_max_datagrams = 64; /* the byte bound is the one that bites */
-    assert_int_equal(oasis_stack_create(&cfg, &x.s), 0);
-    test_cap_attach(&x.cap, x.s, MAXF, 1500);
-    advance(&x, 3 * SEC);
+    fx_start_ex(&x, 0, 0, 1, reasm_8k);
     oasis_in6 ll = ll_of(&x);
     make_echo(&ll, 2500);
     /* 20 datagrams of which one fragment each: memory never passes 8 KiB. */
@@ -1358,10 +1365,10 @@ static void test_reasm_memory_bound(void **state)
     inject_frag(&x, &ll, 118, 0, 100, 0);
     assert_int_equal(ctr(&x)->ipv6.atomic_frags, 1);
     assert_int_equal(ctr(&x)->icmp6.in_echos, 2);
-    oasis_stack_destroy(x.s);
-    test_cap_fini(&x.cap);
-    oasis_clock_free(x.clock);
+    fx_stop(&x);
 }
+
+static void reasm_off(oasis_stack_config *c) { c->reasm_max_bytes = 0; }
 
 /* A bound below one datagram's bookkeeping, none in progress: the
  * fragments are dropped and counted, never a crash; an unfragmented echo
@@ -1370,15 +1377,7 @@ static void test_reasm_bound_below_one(void **state)
 {
     (void)state;
     fx x;
-    memset(&x, 0, sizeof x);
-    oasis_stack_config cfg;
-    x.clock = oasis_clock_new_virtual(1000 * SEC);
-    test_stack_config(&cfg, x.clock, 1);
-    cfg.ipv6 = 1;
-    cfg.reasm_max_bytes = 0;
-    assert_int_equal(oasis_stack_create(&cfg, &x.s), 0);
-    test_cap_attach(&x.cap, x.s, MAXF, 1500);
-    advance(&x, 3 * SEC);
+    fx_start_ex(&x, 0, 0, 1, reasm_off);
     oasis_in6 ll = ll_of(&x);
     make_echo(&ll, 2500);
     inject_frag(&x, &ll, 5, 0, 1000, 1);
@@ -1391,9 +1390,7 @@ static void test_reasm_bound_below_one(void **state)
     make_echo(&ll, 100);
     inject_frag(&x, &ll, 6, 0, 100, 0); /* atomic: no reassembly */
     assert_int_equal(ctr(&x)->icmp6.in_echos, 1);
-    oasis_stack_destroy(x.s);
-    test_cap_fini(&x.cap);
-    oasis_clock_free(x.clock);
+    fx_stop(&x);
 }
 
 /* ---- extension header attacks and ICMPv6 error rules ---- */
@@ -1691,21 +1688,18 @@ static void test_icmp6_no_error_about_errors(void **state)
     fx_stop(&x);
 }
 
+static void icmp_slow(oasis_stack_config *c)
+{
+    c->icmp_rate_per_sec = 1;
+    c->icmp_burst = 2;
+}
+
 /* RFC 4443 2.4 (e), (f): the error rules. */
 static void test_icmp6_error_rules(void **state)
 {
     (void)state;
     fx x;
-    memset(&x, 0, sizeof x);
-    oasis_stack_config cfg;
-    x.clock = oasis_clock_new_virtual(1000 * SEC);
-    test_stack_config(&cfg, x.clock, 1);
-    cfg.ipv6 = 1;
-    cfg.icmp_rate_per_sec = 1;
-    cfg.icmp_burst = 2;
-    assert_int_equal(oasis_stack_create(&cfg, &x.s), 0);
-    test_cap_attach(&x.cap, x.s, MAXF, 1500);
-    advance(&x, 3 * SEC);
+    fx_start_ex(&x, 0, 0, 1, icmp_slow);
     oasis_in6 ll = ll_of(&x);
     inject_ns(&x, &PEER, &ll, &ll, MAC_PEER);
     uint8_t b[64] = {0};
