@@ -28,6 +28,9 @@ typedef struct oasis_stack oasis_stack;
  * resizes, (ud, p, 0) frees and returns NULL. Must return NULL on failure. */
 typedef void *(*oasis_alloc_fn)(void *ud, void *ptr, size_t size);
 
+/* The largest neighbour cache (cfg.nd_cache_size). */
+#define OASIS_ND_CACHE_MAX 4096u
+
 typedef struct oasis_stack_config {
     uint8_t mac[6];
     uint32_t addr;        /* host order */
@@ -80,7 +83,8 @@ typedef struct oasis_stack_config {
     int ipv6;                    /* 1: IPv6 on the link: link-local address, DAD, router
                                     solicitation, SLAAC. 0 (the default): IPv4 only */
     int ipv6_slaac;              /* form addresses from advertised prefixes (1) */
-    uint32_t nd_cache_size;      /* neighbour entries (256) */
+    uint32_t nd_cache_size;      /* neighbour entries (256; 0 as 256; at most
+                                  * OASIS_ND_CACHE_MAX, else OASIS_EINVAL) */
     uint32_t nd_queue_len;       /* packets waiting for resolution, whole stack (64) */
     uint32_t dad_transmits;      /* DupAddrDetectTransmits (1); 0: no DAD */
     uint8_t hop_limit;           /* of the IPv6 packets we send (64) */
