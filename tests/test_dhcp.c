@@ -2071,6 +2071,269 @@ static void test_stop_from_callback(void **state)
     h_fini(&h);
 }
 
+/* ---- Rapid Commit (RFC 4039) ------------------------------------------- */
+
+static const uint8_t rc_opt[] = {OASIS_DHO_RAPID_COMMIT, 0};
+
+/* The option as the client sends it: present, length 0. */
+static int rapid_in(const sent *s)
+{
+    uint8_t b[4];
+    return oasis_dhcp_opt_get(&s->m, OASIS_DHO_RAPID_COMMIT, b, sizeof b) == 0;
+}
+
+/* Option 80 has no data (RFC 4039 4): with length 0 it is read; with
+ * another length it is left out and counted (the message still stands). */
+static void test_wire_rapid_commit(void **state)
+{
+    (void)state;
+    oasis_dhcp_msg msg;
+    assert_int_equal(parse_with(rc_opt, sizeof rc_opt, &msg), OASIS_OK);
+    assert_true(msg.have & OASIS_DHCP_HAVE_RAPID_COMMIT);
+    assert_int_equal(msg.ignored, 0);
+    const uint8_t bad[] = {OASIS_DHO_RAPID_COMMIT, 1, 0};
+    assert_int_equal(parse_with(bad, sizeof bad, &msg), OASIS_OK);
+    assert_false(msg.have & OASIS_DHCP_HAVE_RAPID_COMMIT);
+    assert_int_equal(msg.ignored, 1);
+    assert_int_equal(msg.lease_time, 100); /* the rest is read */
+    assert_int_equal(parse_with(NULL, 0, &msg), OASIS_OK);
+    assert_false(msg.have & OASIS_DHCP_HAVE_RAPID_COMMIT);
+    /* Built with no data: code and a zero length. */
+    uint8_t buf[300];
+    oasis_dhcp_builder b;
+    oasis_dhcp_build_start(&b, buf, sizeof buf, OASIS_DHCPDISCOVER, 1, 0, 0, 0, client_mac);
+    oasis_dhcp_build_opt(&b, OASIS_DHO_RAPID_COMMIT, NULL, 0);
+    assert_int_equal(oasis_dhcp_build_end(&b), 300);
+    assert_int_equal(buf[243], OASIS_DHO_RAPID_COMMIT); /* after 53 (3 bytes) */
+    assert_int_equal(buf[244], 0);
+    assert_int_equal(buf[245], OASIS_DHO_END);
+}
+
+static void h_init_rapid(harness *h, int on)
+{
+    oasis_dhcp_config c;
+    oasis_dhcp_config_init(&c);
+    assert_int_equal(c.rapid_commit, 0); /* off unless asked */
+    c.rapid_commit = on;
+    h_init_cfg(h, &c, 42);
+}
+
+/* DHCP messages and ARP probes of OFFERED on the wire since the last
+ * read (other frames dropped). */
+static void count_wire(harness *h, int *dhcp, int *probes)
+{
+    *dhcp = *probes = 0;
+    frame *f;
+    while ((f = next_frame(h))) {
+        oasis_eth_hdr eh;
+        oasis_eth_parse(f->data, f->len, &eh);
+        if (eh.type == OASIS_ETHERTYPE_ARP) {
+            oasis_arp_pkt p;
+            oasis_arp_parse(eh.payload, eh.payload_len, &p);
+            if (p.spa == 0 && p.tpa == OFFERED)
+                (*probes)++;
+            continue;
+        }
+        oasis_ipv4_hdr ih;
+        if (oasis_ipv4_parse(eh.payload, eh.payload_len, &ih) == OASIS_OK &&
+            ih.proto == OASIS_IPPROTO_UDP)
+            (*dhcp)++;
+    }
+}
+
+/* RFC 4039 3: DISCOVER with option 80, ACK with option 80: the lease in
+ * two messages. It is probed (RFC 5227) like any other before BOUND, and
+ * starts when the DISCOVER went out. */
+static void test_rapid_commit_lease(void **state)
+{
+    (void)state;
+    harness h;
+    h_init_rapid(&h, 1);
+    sent s;
+    assert_int_equal(oasis_dhcp_start(h.d), OASIS_OK);
+    assert_true(run_to_dhcp(&h, 2 * SEC, &s));
+    assert_int_equal(s.m.msg_type, OASIS_DHCPDISCOVER);
+    assert_true(rapid_in(&s));
+    srv a = srv_default(OASIS_DHCPACK, s.m.xid);
+    a.extra = rc_opt;
+    a.extra_len = sizeof rc_opt;
+    reply_to(&h, &a, OFFERED);
+    assert_int_equal(oasis_dhcp_get_state(h.d), OASIS_DHCP_PROBING);
+    assert_int_equal(oasis_stack_addr(h.s), 0); /* not before the probes */
+    advance(&h, 10 * SEC);
+    int ndhcp, nprobes;
+    count_wire(&h, &ndhcp, &nprobes);
+    assert_int_equal(ndhcp, 0); /* no REQUEST: the DISCOVER was all */
+    assert_int_equal(nprobes, 3);
+    assert_int_equal(oasis_dhcp_get_state(h.d), OASIS_DHCP_BOUND);
+    assert_int_equal(oasis_stack_addr(h.s), OFFERED);
+    assert_int_equal(oasis_stack_gateway(h.s), ROUTER);
+    assert_int_equal(h.nevents, 1);
+    assert_int_equal(h.events[0], OASIS_DHCP_EV_BOUND);
+    assert_int_equal(h.last.server, SERVER);
+    assert_int_equal(h.last.acquired_ns, s.at);
+    assert_int_equal(h.last.expires_ns, s.at + 100 * SEC);
+    assert_int_equal(ctr(&h)->tx_discovers, 1);
+    assert_int_equal(ctr(&h)->tx_requests, 0);
+    assert_int_equal(ctr(&h)->rx_acks, 1);
+    assert_int_equal(ctr(&h)->binds, 1);
+    assert_int_equal(ctr(&h)->rapid_commits, 1);
+    h_fini(&h);
+}
+
+/* Only an ACK with option 80 answers a DISCOVER: one without it, or with
+ * an option 80 that has data, is no Rapid Commit and is ignored. */
+static void test_rapid_ack_without_option_ignored(void **state)
+{
+    (void)state;
+    harness h;
+    h_init_rapid(&h, 1);
+    sent s;
+    assert_int_equal(oasis_dhcp_start(h.d), OASIS_OK);
+    assert_true(run_to_dhcp(&h, 2 * SEC, &s));
+    srv a = srv_default(OASIS_DHCPACK, s.m.xid);
+    reply_to(&h, &a, OFFERED);
+    assert_int_equal(oasis_dhcp_get_state(h.d), OASIS_DHCP_SELECTING);
+    assert_int_equal(ctr(&h)->rx_unexpected, 1);
+    const uint8_t bad[] = {OASIS_DHO_RAPID_COMMIT, 1, 0};
+    a.extra = bad;
+    a.extra_len = sizeof bad;
+    reply_to(&h, &a, OFFERED);
+    assert_int_equal(oasis_dhcp_get_state(h.d), OASIS_DHCP_SELECTING);
+    assert_int_equal(ctr(&h)->rx_unexpected, 2);
+    assert_int_equal(ctr(&h)->rx_acks, 0);
+    advance(&h, 10 * SEC);
+    int ndhcp, nprobes;
+    count_wire(&h, &ndhcp, &nprobes);
+    assert_int_equal(nprobes, 0);
+    assert_int_equal(oasis_stack_addr(h.s), 0);
+    h_fini(&h);
+}
+
+/* A server without Rapid Commit offers: the client requests as usual
+ * (no option 80 in the REQUEST). A Rapid Commit ACK from another server
+ * that comes after the offer was taken is not used (the first usable
+ * reply wins). */
+static void test_rapid_commit_offer_fallback(void **state)
+{
+    (void)state;
+    harness h;
+    h_init_rapid(&h, 1);
+    sent s;
+    to_requesting(&h, &s);
+    assert_false(rapid_in(&s));
+    assert_int_equal(s.m.requested_ip, OFFERED);
+    assert_int_equal(oasis_dhcp_get_state(h.d), OASIS_DHCP_REQUESTING);
+    srv late = srv_default(OASIS_DHCPACK, s.m.xid);
+    late.server = OASIS_IPV4(10, 0, 0, 200);
+    late.yiaddr = OASIS_IPV4(10, 0, 0, 60);
+    late.extra = rc_opt;
+    late.extra_len = sizeof rc_opt;
+    reply_to(&h, &late, late.yiaddr);
+    assert_int_equal(oasis_dhcp_get_state(h.d), OASIS_DHCP_REQUESTING);
+    assert_int_equal(ctr(&h)->rx_unexpected, 1);
+    srv a = srv_default(OASIS_DHCPACK, s.m.xid);
+    reply_to(&h, &a, OFFERED);
+    assert_int_equal(oasis_dhcp_get_state(h.d), OASIS_DHCP_PROBING);
+    advance(&h, 10 * SEC);
+    assert_int_equal(oasis_dhcp_get_state(h.d), OASIS_DHCP_BOUND);
+    assert_int_equal(oasis_stack_addr(h.s), OFFERED);
+    assert_int_equal(ctr(&h)->binds, 1);
+    assert_int_equal(ctr(&h)->rapid_commits, 0);
+    h_fini(&h);
+}
+
+/* Not configured: no option 80 in the DISCOVER, and an ACK with option 80
+ * in SELECTING is not taken (RFC 4039 3: only a client that asked). */
+static void test_rapid_commit_off(void **state)
+{
+    (void)state;
+    harness h;
+    h_init_rapid(&h, 0);
+    sent s;
+    assert_int_equal(oasis_dhcp_start(h.d), OASIS_OK);
+    assert_true(run_to_dhcp(&h, 2 * SEC, &s));
+    assert_int_equal(s.m.msg_type, OASIS_DHCPDISCOVER);
+    assert_false(has_opt(&s, OASIS_DHO_RAPID_COMMIT));
+    srv a = srv_default(OASIS_DHCPACK, s.m.xid);
+    a.extra = rc_opt;
+    a.extra_len = sizeof rc_opt;
+    reply_to(&h, &a, OFFERED);
+    assert_int_equal(oasis_dhcp_get_state(h.d), OASIS_DHCP_SELECTING);
+    assert_int_equal(ctr(&h)->rx_unexpected, 1);
+    assert_int_equal(ctr(&h)->rx_acks, 0);
+    h_fini(&h);
+}
+
+/* A Rapid Commit ACK for another transaction (xid) or another client
+ * (chaddr) is not ours. */
+static void test_rapid_ack_wrong_xid(void **state)
+{
+    (void)state;
+    harness h;
+    h_init_rapid(&h, 1);
+    sent s;
+    assert_int_equal(oasis_dhcp_start(h.d), OASIS_OK);
+    assert_true(run_to_dhcp(&h, 2 * SEC, &s));
+    srv a = srv_default(OASIS_DHCPACK, s.m.xid + 1);
+    a.extra = rc_opt;
+    a.extra_len = sizeof rc_opt;
+    reply_to(&h, &a, OFFERED);
+    assert_int_equal(ctr(&h)->rx_wrong_xid, 1);
+    a.xid = s.m.xid;
+    a.chaddr = other_mac;
+    reply_to(&h, &a, OFFERED);
+    assert_int_equal(ctr(&h)->rx_wrong_chaddr, 1);
+    assert_int_equal(oasis_dhcp_get_state(h.d), OASIS_DHCP_SELECTING);
+    assert_int_equal(ctr(&h)->rx_acks, 0);
+    h_fini(&h);
+}
+
+/* RFC 4039 3: option 80 goes in DISCOVER alone: not in the REQUESTs of
+ * RENEWING, REBINDING or INIT-REBOOT, even when configured. */
+static void test_rapid_commit_not_in_requests(void **state)
+{
+    (void)state;
+    harness h;
+    h_init_rapid(&h, 1);
+    sent s;
+    assert_int_equal(oasis_dhcp_start(h.d), OASIS_OK);
+    assert_true(run_to_dhcp(&h, 2 * SEC, &s));
+    srv a = srv_default(OASIS_DHCPACK, s.m.xid);
+    a.t1 = 20;
+    a.t2 = 40;
+    a.extra = rc_opt;
+    a.extra_len = sizeof rc_opt;
+    reply_to(&h, &a, OFFERED);
+    advance(&h, 10 * SEC);
+    assert_int_equal(oasis_dhcp_get_state(h.d), OASIS_DHCP_BOUND);
+    h.qlen = 0;
+    assert_true(run_to_dhcp(&h, 30 * SEC, &s)); /* T1 */
+    assert_int_equal(oasis_dhcp_get_state(h.d), OASIS_DHCP_RENEWING);
+    assert_int_equal(s.m.msg_type, OASIS_DHCPREQUEST);
+    assert_false(has_opt(&s, OASIS_DHO_RAPID_COMMIT));
+    while (oasis_dhcp_get_state(h.d) != OASIS_DHCP_REBINDING) { /* T2 */
+        assert_true(run_to_dhcp(&h, 30 * SEC, &s));
+        assert_false(has_opt(&s, OASIS_DHO_RAPID_COMMIT));
+    }
+    assert_int_equal(s.m.msg_type, OASIS_DHCPREQUEST);
+    assert_int_equal(s.ip_dst, 0xffffffffu);
+    h_fini(&h);
+
+    /* INIT-REBOOT: the remembered address asked for by REQUEST. */
+    oasis_dhcp_config c;
+    oasis_dhcp_config_init(&c);
+    c.rapid_commit = 1;
+    c.requested_addr = OFFERED;
+    h_init_cfg(&h, &c, 42);
+    assert_int_equal(oasis_dhcp_start(h.d), OASIS_OK);
+    assert_true(run_to_dhcp(&h, 2 * SEC, &s));
+    assert_int_equal(oasis_dhcp_get_state(h.d), OASIS_DHCP_REBOOTING);
+    assert_int_equal(s.m.msg_type, OASIS_DHCPREQUEST);
+    assert_false(has_opt(&s, OASIS_DHO_RAPID_COMMIT));
+    h_fini(&h);
+}
+
 static void test_metrics_source(void **state)
 {
     (void)state;
@@ -2099,8 +2362,12 @@ static void test_metrics_source(void **state)
             assert_int_equal(f->v.u, 100);
             found++;
         }
+        if (strcmp(f->key, "RapidCommits") == 0) {
+            assert_int_equal(f->v.u, 0);
+            found++;
+        }
     }
-    assert_int_equal(found, 3);
+    assert_int_equal(found, 4);
     oasis_metrics_destroy(m);
     h_fini(&h);
 }
@@ -2145,6 +2412,13 @@ int main(void)
         cmocka_unit_test(test_stop_release),
         cmocka_unit_test(test_api_errors),
         cmocka_unit_test(test_stop_from_callback),
+        cmocka_unit_test(test_wire_rapid_commit),
+        cmocka_unit_test(test_rapid_commit_lease),
+        cmocka_unit_test(test_rapid_ack_without_option_ignored),
+        cmocka_unit_test(test_rapid_commit_offer_fallback),
+        cmocka_unit_test(test_rapid_commit_off),
+        cmocka_unit_test(test_rapid_ack_wrong_xid),
+        cmocka_unit_test(test_rapid_commit_not_in_requests),
         cmocka_unit_test(test_metrics_source),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -22,6 +22,16 @@
  * over when its ACK came) is not used: the client returns to INIT without
  * configuring it and without an event, waiting 1 s, then 2, 4... up to
  * 64 s for each such lease (or NAK) in a row.
+ * Rapid Commit (RFC 4039, cfg.rapid_commit): the DISCOVER carries option
+ * 80 (length 0), and in SELECTING an ACK that carries option 80 too is
+ * taken as the lease at once (two messages instead of four); it goes
+ * through PROBING like any ACK before BOUND. An OFFER (from a server that
+ * does not do it) is still requested as usual; whichever usable reply
+ * comes first wins (the client takes the first offer without waiting for
+ * more). An ACK without option 80 in SELECTING is no rapid commit and is
+ * ignored (rx_unexpected), as is every ACK there without cfg.rapid_commit.
+ * Option 80 is only ever sent in DISCOVER, never in a REQUEST (REQUESTING,
+ * RENEWING, REBINDING, INIT-REBOOT).
  * With a remembered address (cfg.requested_addr) the client starts in
  * INIT-REBOOT -> REBOOTING (REQUEST broadcast for that address).
  * REQUESTING and REBOOTING send cfg.request_retries REQUESTs; when none
@@ -149,6 +159,12 @@ typedef struct oasis_dhcp_config {
                                   * network; one second desynchronises a restart. */
     uint32_t request_retries;    /* REQUESTs sent in REQUESTING/REBOOTING before INIT (4:
                                   * 0, 4, 8 and 16 s later; INIT at about 60 s) */
+    int rapid_commit;            /* 1: ask for Rapid Commit (RFC 4039) in DISCOVER; default 0.
+                                  * Off because every server on the link that does it
+                                  * commits a lease to us at once, and all but the one
+                                  * taken stay held until they expire: turn it on where
+                                  * one server answers (or all commit leases), as
+                                  * dnsmasq's --dhcp-rapid-commit documents too. */
     oasis_dhcp_cb cb;            /* may be NULL */
     void *ud;
 } oasis_dhcp_config;
@@ -212,7 +228,10 @@ typedef struct oasis_dhcp_counters {
     uint64_t rx_wrong_client_id; /* our xid and chaddr, but a client identifier (61) that is
                                   * not the one we send (RFC 6842 3: silently discarded) */
     uint64_t rx_opts_ignored;    /* a domain name (15) or domain search (119) option with no
-                                  * valid name in a reply we took: left out of the lease */
+                                  * valid name, or a Rapid Commit option (80) whose length
+                                  * is not 0, in a reply we took: left out of the lease */
+    uint64_t rapid_commits;      /* leases obtained by Rapid Commit (RFC 4039: a DISCOVER
+                                  * and an ACK); also counted in binds */
 } oasis_dhcp_counters;
 
 const oasis_dhcp_counters *oasis_dhcp_get_counters(const oasis_dhcp *d);
@@ -222,7 +241,7 @@ const oasis_dhcp_counters *oasis_dhcp_get_counters(const oasis_dhcp *d);
  * TxDeclines, TxReleases, TxRetransmits, TxErrors, RxOffers, RxAcks, RxNaks,
  * RxMalformed, RxNotReply, RxWrongXid, RxWrongChaddr, RxWrongPort, RxUnexpected,
  * RxInvalid, ProbesSent, Conflicts, Binds, Renewals, Rebinds, Expiries,
- * RequestTimeouts, RxWrongClientId, RxOptsIgnored) and the gauges State (string, e.g. "BOUND"),
+ * RequestTimeouts, RxWrongClientId, RxOptsIgnored, RapidCommits) and the gauges State (string, e.g. "BOUND"),
  * LeaseSeconds and LeaseRemainingSeconds (0 without a lease). ud is d:
  * remove it (oasis_metrics_remove_by_ud) before destroying the client.
  * Returns 0, OASIS_EINVAL or OASIS_ENOMEM. */

@@ -67,6 +67,7 @@ struct oasis_dhcp {
     oasis_dhcp_lease lease;   /* in use */
     int have_lease;
     uint32_t probes_left;
+    int rapid;      /* the lease being probed came by Rapid Commit (RFC 4039) */
     uint32_t in_cb; /* the application's callback runs: destroy is refused */
 
     oasis_dhcp_counters ctr;
@@ -153,6 +154,10 @@ static void send_discover(oasis_dhcp *d)
     oasis_dhcp_build_start(&b, buf, sizeof buf, OASIS_DHCPDISCOVER, d->xid, secs_field(d), 0, 0,
                            d->s->mac);
     id_opts(d, &b);
+    /* RFC 4039 3: asked for in DISCOVER alone, and only when configured
+     * (send_request never adds it). */
+    if (d->cfg.rapid_commit)
+        oasis_dhcp_build_opt(&b, OASIS_DHO_RAPID_COMMIT, NULL, 0);
     common_opts(d, &b);
     d->ctr.tx_discovers++;
     send_msg(d, &b, 0xffffffffu);
@@ -361,8 +366,12 @@ static void lease_timer_fn(oasis_stack *s, oasis_timer *t)
 static void bind_lease(oasis_dhcp *d, const oasis_dhcp_lease *l, int extend)
 {
     int same = d->have_lease && d->lease.addr == l->addr;
-    if (!(extend && same))
+    if (!(extend && same)) {
         d->ctr.binds++;
+        if (d->rapid)
+            d->ctr.rapid_commits++;
+    }
+    d->rapid = 0;
     oasis_timer_stop(d->s, &d->rtx);
     set_watch(d, 0);
     d->lease = *l;
@@ -679,6 +688,8 @@ static void on_ack(oasis_dhcp *d, const oasis_dhcp_msg *m, uint32_t src)
     }
     d->ctr.rx_acks++;
     d->ctr.rx_opts_ignored += m->ignored;
+    /* An ACK in SELECTING is a Rapid Commit (udp_in let no other in). */
+    d->rapid = d->state == OASIS_DHCP_SELECTING;
     if (d->state == OASIS_DHCP_RENEWING || d->state == OASIS_DHCP_REBINDING) {
         if (l.addr == d->lease.addr) {
             if (d->state == OASIS_DHCP_RENEWING)
@@ -757,6 +768,15 @@ static void udp_in(oasis_stack *s, uint32_t src, uint16_t src_port, uint32_t dst
     case OASIS_DHCP_SELECTING:
         if (m.msg_type == OASIS_DHCPOFFER) {
             on_offer(d, &m);
+            return;
+        }
+        /* RFC 4039 3: an ACK answers our DISCOVER only when we asked for
+         * Rapid Commit and it carries the option too; it is then the
+         * lease, probed (RFC 5227) like any other before BOUND. Any other
+         * ACK here is not for this exchange. */
+        if (m.msg_type == OASIS_DHCPACK && d->cfg.rapid_commit &&
+            (m.have & OASIS_DHCP_HAVE_RAPID_COMMIT)) {
+            on_ack(d, &m, src);
             return;
         }
         break;
@@ -909,6 +929,7 @@ static const struct {
     DF(renewals, "Renewals"),          DF(rebinds, "Rebinds"),
     DF(expiries, "Expiries"),          DF(request_timeouts, "RequestTimeouts"),
     DF(rx_wrong_client_id, "RxWrongClientId"), DF(rx_opts_ignored, "RxOptsIgnored"),
+    DF(rapid_commits, "RapidCommits"),
 };
 #undef DF
 

@@ -217,6 +217,13 @@ int oasis_dhcp_parse(const uint8_t *buf, size_t len, oasis_dhcp_msg *m)
                          OASIS_DHCP_HAVE_DNS)))
         return err;
     get_domains(m);
+    /* RFC 4039 4: Rapid Commit has no data. With some, it is no Rapid
+     * Commit we can trust: left out like an unusable domain option. */
+    long rl = oasis_dhcp_opt_get(m, OASIS_DHO_RAPID_COMMIT, b, sizeof b);
+    if (rl == 0)
+        m->have |= OASIS_DHCP_HAVE_RAPID_COMMIT;
+    else if (rl > 0)
+        m->ignored++;
     long hl = oasis_dhcp_opt_get(m, OASIS_DHO_HOSTNAME, (uint8_t *)m->hostname,
                                  sizeof m->hostname - 1);
     if (hl == 0) /* RFC 2132 3.14: minimum length 1 */

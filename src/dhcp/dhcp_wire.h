@@ -55,6 +55,7 @@ enum {
     OASIS_DHO_T1 = 58,
     OASIS_DHO_T2 = 59,
     OASIS_DHO_CLIENT_ID = 61,
+    OASIS_DHO_RAPID_COMMIT = 80, /* RFC 4039 4: length 0 */
     OASIS_DHO_END = 255,
 };
 
@@ -75,6 +76,7 @@ enum {
     OASIS_DHCP_HAVE_HOSTNAME = 1u << 9,
     OASIS_DHCP_HAVE_DOMAIN = 1u << 10,
     OASIS_DHCP_HAVE_SEARCH = 1u << 11,
+    OASIS_DHCP_HAVE_RAPID_COMMIT = 1u << 12,
 };
 
 /* A parsed message: the header fields and the options the client uses,
@@ -103,8 +105,9 @@ typedef struct oasis_dhcp_msg {
     char search[OASIS_DHCP_MAX_SEARCH][OASIS_DHCP_DOMAIN_STRLEN]; /* 119 (RFC 3397): the
                                  * first names, as text, no final dot */
     uint8_t nsearch;
-    uint8_t ignored;            /* options 15 and 119 that held no valid names: left out,
-                                 * the message still used */
+    uint8_t ignored;            /* options 15 and 119 that held no valid names, option 80
+                                 * with a length other than 0: left out, the message
+                                 * still used */
     /* Where the options live, for oasis_dhcp_opt_get (borrowed: the
      * parsed buffer must outlive these). */
     const uint8_t *buf;
@@ -120,7 +123,9 @@ typedef struct oasis_dhcp_msg {
  * option that appears more than once is the concatenation of its pieces
  * (RFC 3396). Known options with a wrong length (a 3-byte lease time, a
  * router list that is not a multiple of 4, a message type other than 1
- * byte, an MTU under 68...) are OASIS_EMALFORMED. Returns 0 and fills out. */
+ * byte, an MTU under 68...) are OASIS_EMALFORMED. Rapid Commit (80) sets
+ * OASIS_DHCP_HAVE_RAPID_COMMIT with length 0 (RFC 4039 4); with another
+ * length it is counted in `ignored` and not taken. Returns 0 and fills out. */
 int oasis_dhcp_parse(const uint8_t *buf, size_t len, oasis_dhcp_msg *out);
 
 /* Domain names as DHCP carries them, apart from the rest of the message
