@@ -440,6 +440,33 @@ static void test_tsig_option(void **state)
     assert_int_equal(cli_tsig_option(&o, "hmac-md5:k:AAEC"), -1); /* another algorithm */
 }
 
+/* --dhcp-rapid-commit: DHCP (as --dhcp) with Rapid Commit asked for
+ * (RFC 4039), in the help too; plain --dhcp leaves it off. */
+static void test_dhcp_rapid_commit_option(void **state)
+{
+    (void)state;
+    int code = 0, plain = 0;
+    for (const struct option *p = net_long_options; p->name; p++) {
+        if (strcmp(p->name, "dhcp-rapid-commit") == 0) {
+            assert_int_equal(p->has_arg, no_argument);
+            code = p->val;
+        }
+        if (strcmp(p->name, "dhcp") == 0)
+            plain = p->val;
+    }
+    assert_true(code != 0);
+    net_opts o;
+    net_opts_init(&o);
+    assert_int_equal(o.dhcp_rapid_commit, 0);
+    assert_int_equal(net_opts_handle(&o, plain, NULL), 1);
+    assert_int_equal(o.dhcp_rapid_commit, 0);
+    net_opts_init(&o);
+    assert_int_equal(net_opts_handle(&o, code, NULL), 1);
+    assert_int_equal(o.dhcp_rapid_commit, 1);
+    assert_int_equal(o.dhcp, 1);
+    assert_non_null(strstr(net_options_help, "--dhcp-rapid-commit"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -451,6 +478,7 @@ int main(void)
         cmocka_unit_test(request_line_fields), cmocka_unit_test(request_host_and_names), cmocka_unit_test(ranges),
         cmocka_unit_test(redirects), cmocka_unit_test(exit_codes),
         cmocka_unit_test(test_tsig_option),
+        cmocka_unit_test(test_dhcp_rapid_commit_option),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

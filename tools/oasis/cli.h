@@ -79,6 +79,7 @@ typedef struct net_opts {
     int dhcp;            /* --dhcp, or no --addr: get the address by DHCP */
     uint64_t dhcp_timeout_ns; /* how long to wait for the first lease */
     uint32_t dhcp_request;    /* --dhcp with --addr: ask for that address first */
+    int dhcp_rapid_commit;    /* --dhcp-rapid-commit: option 80 in DISCOVER (RFC 4039) */
     int dhcp6;                /* --dhcp6: 1 + oasis_dhcp6_mode (0: off) */
     int ecn;                  /* --ecn N: N + 1 (0: the stack's default) */
     uint64_t tcp_mem;         /* --tcp-mem: cfg.tcp.mem_limit (0: none) */

@@ -105,6 +105,7 @@ int net_dhcp_up(net *n)
     oasis_dhcp_config c;
     oasis_dhcp_config_init(&c);
     c.requested_addr = n->opt.dhcp_request;
+    c.rapid_commit = n->opt.dhcp_rapid_commit;
     c.cb = on_dhcp;
     c.ud = n;
     int err = oasis_dhcp_create(n->stack, &c, &n->dhcp);

@@ -34,6 +34,7 @@ enum {
     OPT_ADDR6,
     OPT_DHCP,
     OPT_DHCP_TIMEOUT,
+    OPT_DHCP_RAPID_COMMIT,
     OPT_DHCP6,
     OPT_ECN,
     OPT_FAIL_FAST,
@@ -60,6 +61,7 @@ const struct option net_long_options[] = {
     {"addr6", required_argument, NULL, OPT_ADDR6},
     {"dhcp", no_argument, NULL, OPT_DHCP},
     {"dhcp-timeout", required_argument, NULL, OPT_DHCP_TIMEOUT},
+    {"dhcp-rapid-commit", no_argument, NULL, OPT_DHCP_RAPID_COMMIT},
     {"dhcp6", optional_argument, NULL, OPT_DHCP6},
     {"ecn", required_argument, NULL, OPT_ECN},
     {"tcp-mem", required_argument, NULL, OPT_TCP_MEM},
@@ -79,6 +81,10 @@ const char net_options_help[] =
     "                    printed and renewed while the command runs. With --addr:\n"
     "                    ask for that address first (INIT-REBOOT)\n"
     "  --dhcp-timeout S  seconds to wait for the first lease (30)\n"
+    "  --dhcp-rapid-commit  DHCP with Rapid Commit (RFC 4039): a server that\n"
+    "                    does it answers the DISCOVER with the lease (2 messages\n"
+    "                    instead of 4); others still offer. Only where every\n"
+    "                    server that does it may commit leases (implies --dhcp)\n"
     "  --dhcp6[=MODE]    run a DHCPv6 client (RFC 8415) before the command:\n"
     "                    auto (default) follows the routers' M and O flags,\n"
     "                    stateless asks for DNS servers and search domains,\n"
@@ -154,6 +160,10 @@ int net_opts_handle(net_opts *o, int code, const char *arg)
         return 1;
     case OPT_DHCP:
         o->dhcp = 1;
+        return 1;
+    case OPT_DHCP_RAPID_COMMIT:
+        o->dhcp = 1;
+        o->dhcp_rapid_commit = 1;
         return 1;
     case OPT_DHCP6:
         return cli_dhcp6_option(o, arg);
