@@ -14,7 +14,7 @@
 # expiry ("expired at X s (it ended at E s)"): never on the test's clock,
 # which a loaded machine stretches.
 TEST_NAME=interop_dhcp
-NS_TAG=dhcp15
+NS_TAG=${NS_TAG:-dhcp15}
 source "$(dirname "$0")/lib.sh"
 
 need dnsmasq ping
