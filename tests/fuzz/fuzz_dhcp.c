@@ -6,7 +6,9 @@
  *   - Control bit 0: the message is also handed to a client waiting in
  *     SELECTING (bit 1: REQUESTING, after an offer), with the client's xid
  *     and MAC patched in so it gets past the first checks; the client must
- *     stay in a valid state and the stack must still run its timers. */
+ *     stay in a valid state and the stack must still run its timers.
+ *     Bit 2: the client asks for Rapid Commit (RFC 4039), so an ACK with
+ *     option 80 in SELECTING reaches the lease code and the probe. */
 #include "fuzz.h"
 
 #include <stdlib.h>
@@ -106,6 +108,7 @@ static void run_client(uint8_t ctl, const uint8_t *p, size_t n)
     oasis_dhcp_config dc;
     oasis_dhcp_config_init(&dc);
     dc.start_delay_max_ns = 0;
+    dc.rapid_commit = (ctl & 4) != 0;
     oasis_dhcp *d;
     if (oasis_dhcp_create(s, &dc, &d) == OASIS_OK) {
         last_len = 0;

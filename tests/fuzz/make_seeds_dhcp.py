@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Writes the seed corpus of fuzz_dhcp (tests/fuzz/corpus/dhcp): one control
-byte (bit 0: also feed a client; bit 1: after an offer), then a DHCP
-message built by hand."""
+byte (bit 0: also feed a client; bit 1: after an offer; bit 2: the client
+asks for Rapid Commit), then a DHCP message built by hand."""
 import os
 import struct
 
@@ -44,6 +44,8 @@ SEEDS = {
     "bad_len": (1, msg(2, SID)[:243] + b"\x36\x40"),
     "short": (0, msg(2, SID)[:120]),
     "infinite": (3, msg(5, SID + opt(51, b"\xff\xff\xff\xff"))),
+    "rapid_ack": (5, msg(5, FULL + opt(80, b""))),
+    "rapid_bad_len": (5, msg(5, FULL + opt(80, b"\x00"))),
 }
 
 d = os.path.join(HERE, "corpus", "dhcp")
