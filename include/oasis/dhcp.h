@@ -86,7 +86,7 @@ typedef struct oasis_metric_tag oasis_metric_tag;
 typedef enum oasis_dhcp_state {
     OASIS_DHCP_STOPPED,     /* created, not started, or stopped */
     OASIS_DHCP_INIT,        /* waiting the random start delay, or 10 s (60) after a DECLINE */
-    OASIS_DHCP_SELECTING,   /* DISCOVER sent, waiting for an offer */
+    OASIS_DHCP_SELECTING,   /* DISCOVER sent, waiting for an offer (or a Rapid Commit ACK) */
     OASIS_DHCP_REQUESTING,  /* REQUEST sent for an offer */
     OASIS_DHCP_PROBING,     /* ACK received; ARP probes of the address (RFC 5227) */
     OASIS_DHCP_BOUND,
@@ -125,7 +125,8 @@ typedef struct oasis_dhcp_lease {
     uint32_t mtu;           /* option 26; 0: none */
     uint32_t lease_s;       /* lease time (option 51); 0xffffffff: infinite */
     uint32_t t1_s, t2_s;    /* renewal and rebinding times used (options 58/59 or 1/2 and 7/8) */
-    uint64_t acquired_ns;   /* when the REQUEST that got this lease was sent */
+    uint64_t acquired_ns;   /* when the REQUEST that got this lease was sent (by Rapid
+                             * Commit: the transaction's first DISCOVER) */
     uint64_t t1_ns, t2_ns, expires_ns; /* UINT64_MAX for an infinite lease */
     char hostname[64];      /* option 12 from the server; "" if none */
     char domain[OASIS_DHCP_DOMAIN_STRLEN]; /* option 15, the domain name ("" if none) */
