@@ -732,6 +732,33 @@ static void test_mld(void **state)
         assert_int_equal(oasis_mld_parse_query(q, k, &mq), OASIS_ETRUNCATED);
     q[8] = 0x20; /* group neither :: nor multicast */
     assert_int_equal(oasis_mld_parse_query(q, 24, &mq), OASIS_EMALFORMED);
+    /* A Multicast Address Specific Query names its address (RFC 3810
+     * 5.1.10); a general one has :: there. */
+    memcpy(q + 8, g[0].b, 16);
+    assert_int_equal(oasis_mld_parse_query(q, 28 + 32, &mq), 0);
+    assert_true(oasis_in6_eq(&mq.group, &g[0]));
+}
+
+/* RFC 2710 3: an MLDv1 Report or Done, 24 bytes, names a multicast
+ * address; what else comes is another message's (a query, an MLDv2
+ * report) or malformed. */
+static void test_mld1_parse(void **state)
+{
+    (void)state;
+    uint8_t b[24];
+    oasis_in6 g = oasis_in6_solicited_node(&LL1), out;
+    assert_int_equal(oasis_mld1_emit(b, OASIS_ICMP6_MLD_REPORT, &g), 24);
+    assert_int_equal(oasis_mld1_parse(b, 24, &out), 0);
+    assert_true(oasis_in6_eq(&out, &g));
+    b[0] = OASIS_ICMP6_MLD_DONE;
+    assert_int_equal(oasis_mld1_parse(b, 24, &out), 0);
+    for (size_t k = 0; k < 24; k++)
+        assert_int_equal(oasis_mld1_parse(b, k, &out), OASIS_ETRUNCATED);
+    b[0] = OASIS_ICMP6_MLD_QUERY;
+    assert_int_equal(oasis_mld1_parse(b, 24, &out), OASIS_EMALFORMED);
+    b[0] = OASIS_ICMP6_MLD_REPORT;
+    b[8] = 0xfe; /* not a multicast address */
+    assert_int_equal(oasis_mld1_parse(b, 24, &out), OASIS_EMALFORMED);
 }
 
 static void test_addresses(void **state)
@@ -780,6 +807,7 @@ int main(void)
         cmocka_unit_test(test_dnssl_names),
         cmocka_unit_test(test_nd_redirect),
         cmocka_unit_test(test_mld),
+        cmocka_unit_test(test_mld1_parse),
         cmocka_unit_test(test_addresses),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

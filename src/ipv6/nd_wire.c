@@ -293,6 +293,16 @@ size_t oasis_mld1_emit(uint8_t *buf, uint8_t type, const oasis_in6 *group)
     return 24;
 }
 
+int oasis_mld1_parse(const uint8_t *msg, size_t len, oasis_in6 *group)
+{
+    if (len < 24)
+        return OASIS_ETRUNCATED;
+    if (msg[0] != OASIS_ICMP6_MLD_REPORT && msg[0] != OASIS_ICMP6_MLD_DONE)
+        return OASIS_EMALFORMED;
+    memcpy(group->b, msg + 8, 16);
+    return oasis_in6_is_multicast(group) ? OASIS_OK : OASIS_EMALFORMED;
+}
+
 size_t oasis_mld_emit_report(uint8_t *buf, const oasis_in6 *groups, int n, uint8_t rec_type)
 {
     memset(buf, 0, 8);

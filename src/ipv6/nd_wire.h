@@ -136,4 +136,9 @@ size_t oasis_mld_emit_report(uint8_t *buf, const oasis_in6 *groups, int n, uint8
  * bytes), without checksum. Returns 24. */
 size_t oasis_mld1_emit(uint8_t *buf, uint8_t type, const oasis_in6 *group);
 
+/* Parses an MLDv1 Report (131) or Done (132) (RFC 2710 3: 24 bytes or
+ * more, its Multicast Address a multicast one) into *group. 0,
+ * OASIS_ETRUNCATED or OASIS_EMALFORMED. */
+int oasis_mld1_parse(const uint8_t *msg, size_t len, oasis_in6 *group);
+
 #endif
