@@ -3478,6 +3478,11 @@ static void test_app_groups(void **state)
     inject_udp6(&x, &g);
     assert_int_equal(udp6_seen, 2);
     assert_int_equal(oasis_ipv6_leave(x.s, &ga), OASIS_ENOENT);
+    /* The leave goes out twice too (Robustness), then no more. */
+    advance(&x, 2 * SEC);
+    assert_int_equal(count_mld2_record(&x, &g, OASIS_MLD2_TO_INCLUDE), 2);
+    advance(&x, 5 * SEC);
+    assert_int_equal(count_mld2_record(&x, &g, OASIS_MLD2_TO_INCLUDE), 2);
     /* A query now names no such group. */
     x.cap.n = 0;
     inject_mld_query(&x, 1, 1000);

@@ -1,8 +1,7 @@
 /* Address configuration (RFC 4862): the link-local address, static
  * addresses, SLAAC from advertised prefixes with lifetimes, Duplicate
  * Address Detection on every address; stable interface identifiers (RFC
- * 7217); MLDv2 reports for our solicited-node groups (RFC 3810), MLDv1 ones
- * while an MLDv1 querier is present (RFC 3810 8.2.1).
+ * 7217); the application's multicast groups (their MLD is mld.c's).
  *
  * Each address has one timer: while TENTATIVE it paces DAD, afterwards it
  * fires at the next lifetime event (preferred -> deprecated -> removed).
@@ -23,9 +22,6 @@
 #include <string.h>
 
 static void addr_timer(oasis_stack *s, oasis_timer *t);
-static void mld_timer(oasis_stack *s, oasis_timer *t);
-static void mld_changed(oasis_stack *s);
-static void mld_leave(oasis_stack *s, const oasis_in6 *a);
 
 static const oasis_in6 LL_PREFIX = {{0xfe, 0x80}};
 
@@ -96,7 +92,7 @@ static void start_dad(oasis_stack *s, ip6_addr *a)
 {
     a->state = OASIS_IPV6_TENTATIVE;
     a->dad_sent = 0;
-    mld_changed(s); /* RFC 4862 5.4.2: join the solicited-node group first */
+    oasis_mld_sync(s); /* RFC 4862 5.4.2: join the solicited-node group first */
     /* 5.4.2: a random delay before the first solicitation. */
     oasis_timer_start(s, &a->timer,
                       oasis_now(s) + oasis_prng_below(&s->prng, ND_MAX_RTR_SOLICITATION_DELAY_NS));
@@ -115,11 +111,10 @@ static void arm_lifetime(oasis_stack *s, ip6_addr *a)
 
 static void remove_addr(oasis_stack *s, ip6_addr *a)
 {
-    oasis_in6 old = a->a;
     oasis_timer_stop(s, &a->timer);
     report(s, a, OASIS_IPV6_REMOVED);
     a->state = 0;
-    mld_leave(s, &old);
+    oasis_mld_sync(s);
 }
 
 static void dad_done(oasis_stack *s, ip6_addr *a)
@@ -131,7 +126,7 @@ static void dad_done(oasis_stack *s, ip6_addr *a)
         return; /* a DHCPv6 client's application dropped it from the callback */
     if (a->origin == OASIS_IPV6_LINK_LOCAL) {
         oasis_nd_start_rs(s);
-        mld_changed(s); /* reports can now come from the link-local address */
+        oasis_mld_resend(s); /* reports can now come from the link-local address */
     }
     arm_lifetime(s, a);
 }
@@ -169,12 +164,11 @@ static void addr_timer(oasis_stack *s, oasis_timer *t)
 
 void oasis_addrconf_dad_conflict(oasis_stack *s, ip6_addr *a)
 {
-    oasis_in6 old = a->a;
     s->ctr.nd.dad_conflicts++;
     oasis_timer_stop(s, &a->timer);
     a->state = OASIS_IPV6_DUPLICATE;
     report(s, a, OASIS_IPV6_DUPLICATE);
-    mld_leave(s, &old);
+    oasis_mld_sync(s);
     /* RFC 7217 6: our own identifiers are formed again with the next
      * DAD_Counter; a static address is the user's to fix, a leased one
      * the DHCPv6 client's (it declines it: RFC 8415 18.2.10.1). */
@@ -193,7 +187,7 @@ void oasis_addrconf_init(oasis_stack *s)
     oasis_ipv6 *v = s->ip6;
     for (int i = 0; i < OASIS_IPV6_MAX_ADDRS; i++)
         oasis_timer_init(&v->addrs[i].timer, addr_timer);
-    oasis_timer_init(&v->mld_timer, mld_timer);
+    oasis_mld_init(s);
 }
 
 void oasis_addrconf_start(oasis_stack *s)
@@ -220,7 +214,7 @@ void oasis_addrconf_start(oasis_stack *s)
         }
         start_dad(s, a);
     }
-    mld_changed(s);
+    oasis_mld_sync(s);
 }
 
 void oasis_addrconf_fini(oasis_stack *s)
@@ -228,7 +222,7 @@ void oasis_addrconf_fini(oasis_stack *s)
     oasis_ipv6 *v = s->ip6;
     for (int i = 0; i < OASIS_IPV6_MAX_ADDRS; i++)
         oasis_timer_stop(s, &v->addrs[i].timer);
-    oasis_timer_stop(s, &v->mld_timer);
+    oasis_mld_fini(s);
 }
 
 const oasis_in6 *oasis_addrconf_link_local(const oasis_stack *s)
@@ -384,181 +378,6 @@ void oasis_addrconf_prefix(oasis_stack *s, const oasis_nd_prefix *p)
         arm_lifetime(s, a);
 }
 
-/* ---- MLDv2 ---- */
-
-static int add_group(oasis_in6 *out, int n, const oasis_in6 *g)
-{
-    for (int j = 0; j < n; j++)
-        if (oasis_in6_eq(&out[j], g))
-            return n;
-    out[n] = *g;
-    return n + 1;
-}
-
-/* The groups MLD reports, each once: our solicited-node groups and the
- * application's (all-nodes never: RFC 3810 6; oasis_ipv6_join refuses
- * scopes 0 and 1). */
-static int groups(const oasis_stack *s, oasis_in6 *out)
-{
-    int n = 0;
-    for (int i = 0; i < OASIS_IPV6_MAX_ADDRS; i++) {
-        const ip6_addr *a = &s->ip6->addrs[i];
-        if (!a->state || a->state == OASIS_IPV6_DUPLICATE)
-            continue;
-        oasis_in6 g = oasis_in6_solicited_node(&a->a);
-        n = add_group(out, n, &g);
-    }
-    for (int i = 0; i < OASIS_IPV6_APP_GROUPS; i++) {
-        const ip6_group *g = &s->ip6->app_groups[i];
-        if (g->refs && !oasis_in6_eq(&g->g, &oasis_in6_all_nodes))
-            n = add_group(out, n, &g->g);
-    }
-    return n;
-}
-
-/* RFC 3810 5.2.13 / 5.2.14: from the link-local address (:: while there is
- * none), hop limit 1, a Router Alert in a Hop-by-Hop header, to ff02::16. */
-static void send_report(oasis_stack *s, const oasis_in6 *g, int n, uint8_t rec_type)
-{
-    static const uint8_t router_alert[8] = {0, 0, 5, 2, 0, 0, 1, 0};
-    static const oasis_in6 unspec;
-    if (n == 0 || !s->link)
-        return;
-    const oasis_in6 *ll = oasis_addrconf_link_local(s);
-    const oasis_in6 *src = ll ? ll : &unspec;
-    size_t len = 8 + 20 * (size_t)n;
-    oasis_pbuf *p = oasis_pbuf_alloc(s, OASIS_PBUF_HEADROOM, len);
-    if (!p)
-        return;
-    oasis_mld_emit_report(p->data, g, n, rec_type);
-    oasis_icmp6_finish(p->data, len, OASIS_ICMP6_MLD2_REPORT, 0, (uint32_t)n, src,
-                       &oasis_in6_mldv2_routers);
-    if (oasis_ipv6_output_hbh(s, p, src, &oasis_in6_mldv2_routers, OASIS_NH_ICMPV6, 1, 0,
-                              router_alert, sizeof router_alert) == OASIS_OK) {
-        s->ctr.icmp6.out_msgs++;
-        s->ctr.icmp6.out_mld_reports++;
-    }
-}
-
-/* RFC 3810 9.12: Robustness Variable (2) x Query Interval (125 s) + Query
- * Response Interval (10 s). */
-#define MLD_OLDER_QUERIER_NS (260ull * 1000000000ull)
-
-static int mldv1_mode(oasis_stack *s)
-{
-    return s->ip6->mldv1_until && oasis_now(s) < s->ip6->mldv1_until;
-}
-
-/* MLDv1 (RFC 2710 3, 4): a Report goes to the group itself, a Done to
- * all-routers; from the link-local address, hop limit 1, Router Alert. */
-static void send_v1(oasis_stack *s, uint8_t type, const oasis_in6 *g)
-{
-    static const uint8_t router_alert[8] = {0, 0, 5, 2, 0, 0, 1, 0};
-    static const oasis_in6 unspec;
-    if (!s->link)
-        return;
-    const oasis_in6 *ll = oasis_addrconf_link_local(s);
-    const oasis_in6 *src = ll ? ll : &unspec;
-    const oasis_in6 *dst = type == OASIS_ICMP6_MLD_DONE ? &oasis_in6_all_routers : g;
-    oasis_pbuf *p = oasis_pbuf_alloc(s, OASIS_PBUF_HEADROOM, 24);
-    if (!p)
-        return;
-    oasis_mld1_emit(p->data, type, g);
-    oasis_icmp6_finish(p->data, 24, type, 0, 0, src, dst);
-    if (oasis_ipv6_output_hbh(s, p, src, dst, OASIS_NH_ICMPV6, 1, 0, router_alert,
-                              sizeof router_alert) == OASIS_OK) {
-        s->ctr.icmp6.out_msgs++;
-        s->ctr.icmp6.out_mld_reports++;
-    }
-}
-
-static void mld_timer(oasis_stack *s, oasis_timer *t)
-{
-    oasis_ipv6 *v = s->ip6;
-    oasis_in6 g[OASIS_IPV6_MAX_GROUPS];
-    (void)t;
-    int n = groups(s, g);
-    if (mldv1_mode(s)) { /* one MLDv1 Report per group */
-        if (v->mld_repeats > 0)
-            v->mld_repeats--;
-        for (int i = 0; i < n; i++)
-            send_v1(s, OASIS_ICMP6_MLD_REPORT, &g[i]);
-    } else if (v->mld_repeats > 0) { /* the state-change report again (robustness 2) */
-        v->mld_repeats--;
-        send_report(s, g, n, OASIS_MLD2_TO_EXCLUDE);
-    } else {
-        send_report(s, g, n, OASIS_MLD2_IS_EXCLUDE);
-    }
-    if (v->mld_repeats > 0)
-        oasis_timer_start(s, &v->mld_timer,
-                          oasis_now(s) + oasis_prng_below(&s->prng, 1000000000ull) + 1);
-}
-
-/* Joined a group: a state-change report now and once more within the
- * Unsolicited Report Interval (1 s). */
-static void mld_changed(oasis_stack *s)
-{
-    oasis_ipv6 *v = s->ip6;
-    oasis_in6 g[OASIS_IPV6_MAX_GROUPS];
-    if (!v->started)
-        return;
-    int n = groups(s, g);
-    if (mldv1_mode(s))
-        for (int i = 0; i < n; i++)
-            send_v1(s, OASIS_ICMP6_MLD_REPORT, &g[i]);
-    else
-        send_report(s, g, n, OASIS_MLD2_TO_EXCLUDE);
-    v->mld_repeats = 1;
-    oasis_timer_start(s, &v->mld_timer,
-                      oasis_now(s) + oasis_prng_below(&s->prng, 1000000000ull) + 1);
-}
-
-/* Is g among the groups MLD reports now? */
-static int reported(const oasis_stack *s, const oasis_in6 *g)
-{
-    oasis_in6 held[OASIS_IPV6_MAX_GROUPS];
-    int n = groups(s, held);
-    for (int i = 0; i < n; i++)
-        if (oasis_in6_eq(&held[i], g))
-            return 1;
-    return 0;
-}
-
-/* Left group gone, unless something else still holds it (another
- * address, the application): TO_INCLUDE {}, or an MLDv1 Done. */
-static void mld_left(oasis_stack *s, const oasis_in6 *gone)
-{
-    if (reported(s, gone) || !s->ip6->started || oasis_in6_eq(gone, &oasis_in6_all_nodes))
-        return;
-    if (mldv1_mode(s))
-        send_v1(s, OASIS_ICMP6_MLD_DONE, gone);
-    else
-        send_report(s, gone, 1, OASIS_MLD2_TO_INCLUDE);
-}
-
-/* An address went: its solicited-node group may go with it. */
-static void mld_leave(oasis_stack *s, const oasis_in6 *a)
-{
-    oasis_in6 gone = oasis_in6_solicited_node(a);
-    mld_left(s, &gone);
-}
-
-void oasis_mld_query_received(oasis_stack *s, uint64_t max_resp_ns, int v1)
-{
-    oasis_ipv6 *v = s->ip6;
-    if (!v->started)
-        return;
-    /* RFC 3810 8.2.1: an MLDv1 query sets (or re-arms) the Older Version
-     * Querier Present timer; until it runs out we speak MLDv1. */
-    if (v1)
-        v->mldv1_until = oasis_now(s) + MLD_OLDER_QUERIER_NS;
-    /* RFC 3810 6.2: a random delay within the Maximum Response Delay;
-     * an earlier pending report stands. */
-    uint64_t at = oasis_now(s) + (max_resp_ns ? oasis_prng_below(&s->prng, max_resp_ns) : 0);
-    if (!oasis_timer_active(&v->mld_timer) || v->mld_timer.deadline > at)
-        oasis_timer_start(s, &v->mld_timer, at);
-}
-
 /* ---- the application's groups ---- */
 
 int oasis_ipv6_app_member(const oasis_stack *s, const oasis_in6 *g)
@@ -608,11 +427,9 @@ int oasis_ipv6_join(oasis_stack *s, const oasis_ipaddr *group)
         return OASIS_ENOMEM;
     /* A state-change report (twice, RFC 3810 6.1), unless the group was
      * already reported for an address of ours. */
-    int had = reported(s, &g);
     e->g = g;
     e->refs = 1;
-    if (!had && !oasis_in6_eq(&g, &oasis_in6_all_nodes))
-        mld_changed(s);
+    oasis_mld_sync(s);
     return OASIS_OK;
 }
 
@@ -626,7 +443,7 @@ int oasis_ipv6_leave(oasis_stack *s, const oasis_ipaddr *group)
     if (!e)
         return OASIS_ENOENT;
     if (--e->refs == 0)
-        mld_left(s, &g);
+        oasis_mld_sync(s);
     return OASIS_OK;
 }
 

@@ -356,11 +356,22 @@ static void icmp6_in(oasis_stack *s, const oasis_ip_packet *pkt, void *ud)
             c->in_errors++;
             break;
         }
-        if (oasis_in6_is_unspecified(&q.group) || oasis_ipv6_is_our_group(s, &q.group))
-            oasis_mld_query_received(s, (uint64_t)q.max_resp_ms * 1000000ull, !q.v2);
+        oasis_mld_query_input(s, &q);
         break;
     }
-    case OASIS_ICMP6_MLD_REPORT:
+    case OASIS_ICMP6_MLD_REPORT: {
+        /* RFC 2710 3, 4: another listener's MLDv1 Report, link-local, hop
+         * limit 1, to the address it names, may answer for us. */
+        oasis_in6 g;
+        c->in_mld_reports++;
+        if (!oasis_in6_is_link_local(&ip->src) || ip->hop_limit != 1 ||
+            oasis_mld1_parse(m.msg, m.len, &g) != OASIS_OK || !oasis_in6_eq(&g, &ip->dst)) {
+            c->in_errors++;
+            break;
+        }
+        oasis_mld_v1_report_input(s, &g);
+        break;
+    }
     case OASIS_ICMP6_MLD_DONE:
     case OASIS_ICMP6_MLD2_REPORT:
         c->in_mld_reports++; /* other listeners: a host has nothing to do */

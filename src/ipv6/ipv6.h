@@ -94,6 +94,27 @@ typedef struct ip6_group {
     uint32_t refs;
 } ip6_group;
 
+/* MLD (mld.c): one named deadline per purpose, never one field for two.
+ * A group's slot lives while it is listened to, and after it is left
+ * until its TO_INCLUDE {} has gone out Robustness times. 0: no deadline. */
+typedef struct ip6_mld_group {
+    oasis_in6 g;
+    uint8_t used;       /* slot taken */
+    uint8_t held;       /* listened to now; 0: left, the leave still going out */
+    uint8_t changes;    /* state-change reports still to send for it (RFC 3810 6.1) */
+    uint8_t v1_last;    /* ours was the last Report for it (RFC 2710 4's flag) */
+    uint64_t report_at; /* the answer to a query about it (MLDv1: any query) */
+} ip6_mld_group;
+
+typedef struct ip6_mld {
+    ip6_mld_group g[OASIS_IPV6_MAX_GROUPS];
+    uint64_t general_at; /* MLDv2: the answer to a general query (RFC 3810 6.2) */
+    uint64_t change_at;  /* the next state-change retransmission (RFC 3810 6.1) */
+    uint64_t v1_until;   /* MLDv1 compatibility mode until then (RFC 3810 8.2.1: the
+                            Older Version Querier Present timer); 0: MLDv2 */
+    oasis_timer timer;   /* at the earliest deadline above */
+} ip6_mld;
+
 /* DNS configuration an RA gave (RFC 8106; ra_dns.c). */
 typedef struct ip6_dns_server {
     oasis_in6 addr;
@@ -151,10 +172,7 @@ typedef struct oasis_ipv6 {
     oasis_timer rs_timer;
 
     ip6_group app_groups[OASIS_IPV6_APP_GROUPS];
-    oasis_timer mld_timer;   /* the pending MLD report */
-    int mld_repeats;         /* state-change retransmissions left */
-    uint64_t mldv1_until;    /* MLDv1 compatibility mode until then (RFC 3810 8.2.1: the
-                                Older Version Querier Present timer); 0: MLDv2 */
+    ip6_mld mld;
 
     /* reassembly */
     oasis_reasm6 *reasm;
@@ -305,10 +323,25 @@ void oasis_addrconf_dad_conflict(oasis_stack *s, ip6_addr *a);
 /* An RA's prefix information option (RFC 4862 5.5.3). */
 struct oasis_nd_prefix;
 void oasis_addrconf_prefix(oasis_stack *s, const struct oasis_nd_prefix *p);
-/* An MLD query arrived (RFC 3810 6.2): report our groups within max_resp.
- * v1: it was an MLDv1 query (RFC 3810 8.2.1: answer in MLDv1 for the Older
- * Version Querier Present Timeout). */
-void oasis_mld_query_received(oasis_stack *s, uint64_t max_resp_ns, int v1);
+
+/* mld.c: MLDv2 (RFC 3810) for the groups we listen to, MLDv1 (RFC 2710)
+ * while an MLDv1 querier is present (RFC 3810 8.2.1). */
+void oasis_mld_init(oasis_stack *s);
+void oasis_mld_fini(oasis_stack *s);
+/* The groups we listen to (our addresses' solicited-node groups, the
+ * application's) may have changed: state-change reports for the
+ * difference (RFC 3810 6.1). */
+void oasis_mld_sync(oasis_stack *s);
+/* Reports can now come from the link-local address (RFC 3810 5.2.13):
+ * every group's state-change report again. */
+void oasis_mld_resend(oasis_stack *s);
+/* Is g among the groups MLD reports? */
+int oasis_mld_reported(const oasis_stack *s, const oasis_in6 *g);
+/* A valid query arrived (RFC 3810 6.2, RFC 2710 4). */
+struct oasis_mld_query;
+void oasis_mld_query_input(oasis_stack *s, const struct oasis_mld_query *q);
+/* Another node's MLDv1 Report for group arrived (RFC 2710 4). */
+void oasis_mld_v1_report_input(oasis_stack *s, const oasis_in6 *group);
 /* A DHCPv6-leased address (/128, origin OASIS_IPV6_DHCP6): added and
  * put through DAD (lifetimes in ns on the stack clock, UINT64_MAX
  * infinite), given new lifetimes, or removed. add returns 0 (also when
