@@ -3492,6 +3492,219 @@ static void test_app_groups(void **state)
     fx_stop(&x);
 }
 
+/* ---- MLD deadlines (mld.c): one per purpose ---- */
+
+/* A query about one group (RFC 3810 5.1.10, RFC 2710 3.6), sent to it. */
+static void inject_mld_query_for(fx *x, int v2, uint16_t max_resp_ms, const oasis_in6 *g)
+{
+    uint8_t q[28];
+    memset(q, 0, sizeof q);
+    q[0] = OASIS_ICMP6_MLD_QUERY;
+    oasis_put16(q + 4, max_resp_ms);
+    memcpy(q + 8, g->b, 16);
+    inject(x, &ROUTER, g, 1, OASIS_NH_ICMPV6, q, v2 ? 28 : 24);
+}
+
+/* Another listener's MLDv1 Report for g (RFC 2710 3: to g, hop limit 1). */
+static void inject_mld1_report(fx *x, const oasis_in6 *g)
+{
+    uint8_t r[24];
+    oasis_mld1_emit(r, OASIS_ICMP6_MLD_REPORT, g);
+    inject(x, &PEER, g, 1, OASIS_NH_ICMPV6, r, sizeof r);
+}
+
+/* Records in the MLDv2 report of frame i. */
+static int mld2_nrec(const fx *x, size_t i)
+{
+    oasis_ipv6_hdr h;
+    oasis_ipv6_walk w;
+    if (frame_icmp_type(x, i, &h) != OASIS_ICMP6_MLD2_REPORT ||
+        oasis_ipv6_walk_chain(x->cap.frame[i] + 14, 40 + h.payload_len, &w) != 0)
+        return -1;
+    return oasis_get16(x->cap.frame[i] + 14 + w.off + 6);
+}
+
+/* A joined application group g (its state-change reports done), the
+ * link-local's solicited-node group sn. */
+static void mld_fx(fx *x, oasis_in6 *g, oasis_in6 *sn, const char *group)
+{
+    fx_start(x, 0, 0, 1);
+    oasis_in6 ll = ll_of(x);
+    *sn = oasis_in6_solicited_node(&ll);
+    oasis_ipaddr ga;
+    assert_int_equal(oasis_ipaddr_parse(group, &ga), 0);
+    memcpy(g->b, ga.b, 16);
+    assert_int_equal(oasis_ipv6_join(x->s, &ga), 0);
+    advance(x, 3 * SEC);
+    x->cap.n = 0;
+}
+
+/* RFC 3810 6.2/6.3: a Multicast Address Specific Query for a group we
+ * hold is answered, within its Maximum Response Delay, by a report with
+ * that group's current state only (IS_EXCLUDE {}); one for a group we do
+ * not hold, by nothing. RFC 2710 4 the same in MLDv1: a Report for that
+ * address only. */
+static void test_mld_specific_query(void **state)
+{
+    (void)state;
+    fx x;
+    oasis_in6 g, sn;
+    mld_fx(&x, &g, &sn, "ff05::1:3");
+    inject_mld_query_for(&x, 1, 1000, &g);
+    assert_int_equal(count_type(&x, OASIS_ICMP6_MLD2_REPORT), 0);
+    advance(&x, SEC);
+    assert_int_equal(count_type(&x, OASIS_ICMP6_MLD2_REPORT), 1);
+    int i = last_of_type(&x, OASIS_ICMP6_MLD2_REPORT);
+    assert_int_equal(mld2_nrec(&x, (size_t)i), 1);
+    assert_true(mld2_record(&x, (size_t)i, &g, OASIS_MLD2_IS_EXCLUDE));
+    advance(&x, 5 * SEC);
+    assert_int_equal(count_type(&x, OASIS_ICMP6_MLD2_REPORT), 1);
+    /* A source-specific query about it: the group's state (we are an
+     * EXCLUDE {} listener), again that group only. */
+    x.cap.n = 0;
+    uint8_t q[28 + 16];
+    memset(q, 0, sizeof q);
+    q[0] = OASIS_ICMP6_MLD_QUERY;
+    oasis_put16(q + 4, 1000);
+    memcpy(q + 8, g.b, 16);
+    q[27] = 1;
+    memcpy(q + 28, PEER.b, 16);
+    inject(&x, &ROUTER, &g, 1, OASIS_NH_ICMPV6, q, sizeof q);
+    advance(&x, SEC);
+    assert_int_equal(count_type(&x, OASIS_ICMP6_MLD2_REPORT), 1);
+    i = last_of_type(&x, OASIS_ICMP6_MLD2_REPORT);
+    assert_int_equal(mld2_nrec(&x, (size_t)i), 1);
+    assert_true(mld2_record(&x, (size_t)i, &g, OASIS_MLD2_IS_EXCLUDE));
+    /* A group we do not hold: nothing (also when the query comes to
+     * all-nodes, past the IP layer's group filter). */
+    x.cap.n = 0;
+    oasis_in6 other = g;
+    other.b[15] = 0x99;
+    inject_mld_query_for(&x, 1, 1000, &other);
+    memcpy(q + 8, other.b, 16);
+    q[27] = 0;
+    inject(&x, &ROUTER, &oasis_in6_all_nodes, 1, OASIS_NH_ICMPV6, q, 28);
+    assert_int_equal(ctr(&x)->icmp6.in_errors, 0);
+    advance(&x, 5 * SEC);
+    assert_int_equal(count_type(&x, OASIS_ICMP6_MLD2_REPORT), 0);
+    /* MLDv1: a Report for the address asked about, none for the others. */
+    inject_mld_query_for(&x, 0, 1000, &g);
+    advance(&x, SEC);
+    assert_int_equal(count_dst(&x, OASIS_ICMP6_MLD_REPORT, &g), 1);
+    assert_int_equal(count_type(&x, OASIS_ICMP6_MLD_REPORT), 1);
+    inject_mld_query_for(&x, 0, 1000, &other);
+    advance(&x, 5 * SEC);
+    assert_int_equal(count_type(&x, OASIS_ICMP6_MLD_REPORT), 1);
+    assert_int_equal(count_type(&x, OASIS_ICMP6_MLD2_REPORT), 0);
+    fx_stop(&x);
+}
+
+/* RFC 3810 6.1 and 6.3 apart: a general query while a join's state-change
+ * retransmission is pending is answered with current-state records
+ * (IS_EXCLUDE {}) for every group, and the retransmission (TO_EXCLUDE {})
+ * still goes out. */
+static void test_mld_query_during_state_change(void **state)
+{
+    (void)state;
+    fx x;
+    oasis_in6 g, sn;
+    mld_fx(&x, &g, &sn, "ff05::1:3");
+    oasis_in6 g2 = g;
+    g2.b[15] = 4;
+    oasis_ipaddr ga2 = {.family = OASIS_AF_INET6};
+    memcpy(ga2.b, g2.b, 16);
+    assert_int_equal(oasis_ipv6_join(x.s, &ga2), 0);
+    assert_int_equal(count_mld2_record(&x, &g2, OASIS_MLD2_TO_EXCLUDE), 1);
+    inject_mld_query(&x, 1, 1000);
+    advance(&x, 2 * SEC);
+    assert_int_equal(count_mld2_record(&x, &g2, OASIS_MLD2_TO_EXCLUDE), 2);
+    assert_int_equal(count_mld2_record(&x, &g2, OASIS_MLD2_IS_EXCLUDE), 1);
+    assert_int_equal(count_mld2_record(&x, &g, OASIS_MLD2_IS_EXCLUDE), 1);
+    assert_int_equal(count_mld2_record(&x, &sn, OASIS_MLD2_IS_EXCLUDE), 1);
+    /* The state change names only the group that changed. */
+    assert_int_equal(count_mld2_record(&x, &g, OASIS_MLD2_TO_EXCLUDE), 0);
+    fx_stop(&x);
+}
+
+/* RFC 3810 6.2 rules 1-4: an answer to a general query due sooner than a
+ * new query's delay covers it (general or specific); a general query
+ * due sooner replaces a later pending one; of two queries about one group
+ * the earlier deadline stands. */
+static void test_mld_earlier_deadline_stands(void **state)
+{
+    (void)state;
+    fx x;
+    oasis_in6 g, sn;
+    mld_fx(&x, &g, &sn, "ff05::1:3");
+    ip6_mld *m = &x.s->ip6->mld;
+    inject_mld_query(&x, 1, 1000);
+    uint64_t first = m->general_at;
+    assert_true(first > 0 && first <= oasis_now(x.s) + SEC);
+    inject_mld_query(&x, 1, 30000);       /* rule 1 */
+    inject_mld_query_for(&x, 1, 30000, &g); /* rule 1, specific */
+    assert_int_equal(m->general_at, first);
+    advance(&x, 40 * SEC);
+    assert_int_equal(count_type(&x, OASIS_ICMP6_MLD2_REPORT), 1);
+    /* Rule 2: a general query due sooner replaces the pending one. */
+    x.cap.n = 0;
+    inject_mld_query(&x, 1, 30000);
+    uint64_t late = m->general_at;
+    inject_mld_query(&x, 1, 1);
+    assert_true(m->general_at < late);
+    advance(&x, 40 * SEC);
+    assert_int_equal(count_type(&x, OASIS_ICMP6_MLD2_REPORT), 1);
+    /* Rules 3, 4: one answer per group, at the earlier deadline. */
+    x.cap.n = 0;
+    inject_mld_query_for(&x, 1, 1000, &g);
+    const ip6_mld_group *e = NULL;
+    for (int i = 0; i < OASIS_IPV6_MAX_GROUPS; i++)
+        if (m->g[i].used && oasis_in6_eq(&m->g[i].g, &g))
+            e = &m->g[i];
+    assert_non_null(e);
+    uint64_t due = e->report_at;
+    inject_mld_query_for(&x, 1, 30000, &g);
+    assert_int_equal(e->report_at, due);
+    advance(&x, 40 * SEC);
+    assert_int_equal(count_mld2_record(&x, &g, OASIS_MLD2_IS_EXCLUDE), 1);
+    assert_int_equal(count_type(&x, OASIS_ICMP6_MLD2_REPORT), 1);
+    fx_stop(&x);
+}
+
+/* RFC 2710 4: in MLDv1 a delay timer per address; another node's Report
+ * for an address whose timer runs stops it (no Report of ours), and then
+ * we were not the last to report it: no Done when we leave. A group we
+ * reported last gets its Done. */
+static void test_mldv1_suppression(void **state)
+{
+    (void)state;
+    fx x;
+    oasis_in6 g, sn;
+    mld_fx(&x, &g, &sn, "ff05::1:3");
+    inject_mld_query(&x, 0, 10000);
+    inject_mld1_report(&x, &g);
+    advance(&x, 11 * SEC);
+    assert_int_equal(count_dst(&x, OASIS_ICMP6_MLD_REPORT, &sn), 1);
+    assert_int_equal(count_dst(&x, OASIS_ICMP6_MLD_REPORT, &g), 0);
+    oasis_ipaddr ga = {.family = OASIS_AF_INET6};
+    memcpy(ga.b, g.b, 16);
+    assert_int_equal(oasis_ipv6_leave(x.s, &ga), 0);
+    advance(&x, 11 * SEC);
+    assert_int_equal(count_type(&x, OASIS_ICMP6_MLD_DONE), 0);
+    /* Joined in MLDv1 mode: our Report is the last; the leave says Done. */
+    x.cap.n = 0;
+    oasis_in6 g2 = g;
+    g2.b[15] = 4;
+    oasis_ipaddr ga2 = {.family = OASIS_AF_INET6};
+    memcpy(ga2.b, g2.b, 16);
+    assert_int_equal(oasis_ipv6_join(x.s, &ga2), 0);
+    assert_int_equal(count_dst(&x, OASIS_ICMP6_MLD_REPORT, &g2), 1);
+    advance(&x, 11 * SEC);
+    assert_int_equal(oasis_ipv6_leave(x.s, &ga2), 0);
+    assert_int_equal(count_dst(&x, OASIS_ICMP6_MLD_DONE, &oasis_in6_all_routers), 1);
+    assert_int_equal(count_type(&x, OASIS_ICMP6_MLD2_REPORT), 0);
+    fx_stop(&x);
+}
+
 /* What a join refuses: no group, scopes that never leave the node, IPv4,
  * past the bound. ff02::1 is joined already and never reported. */
 static void test_app_groups_api(void **state)
@@ -3602,6 +3815,10 @@ int main(void)
         cmocka_unit_test(test_ra_dns_rules),
         cmocka_unit_test(test_app_groups),
         cmocka_unit_test(test_app_groups_api),
+        cmocka_unit_test(test_mld_specific_query),
+        cmocka_unit_test(test_mld_query_during_state_change),
+        cmocka_unit_test(test_mld_earlier_deadline_stands),
+        cmocka_unit_test(test_mldv1_suppression),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
