@@ -1,6 +1,6 @@
 /* IPv6 layer state and internal API: input/output (ipv6.c), reassembly
  * (reasm6.c), ICMPv6 (icmp6.c), Neighbour Discovery (nd.c), addresses, DAD,
- * SLAAC and MLD (addrconf.c). One oasis_ipv6 per stack, allocated when the
+ * SLAAC (addrconf.c), MLD (mld.c). One oasis_ipv6 per stack, allocated when the
  * stack is created; it owns every piece of IPv6 state. */
 #ifndef OASIS_IPV6_LAYER_H
 #define OASIS_IPV6_LAYER_H
