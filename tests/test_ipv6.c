@@ -3682,6 +3682,14 @@ static void test_mldv1_suppression(void **state)
     mld_fx(&x, &g, &sn, "ff05::1:3");
     inject_mld_query(&x, 0, 10000);
     inject_mld1_report(&x, &g);
+    /* Not a Report that answers for us (RFC 2710 3): sent to another
+     * address than it names, or not hop limit 1. Counted, ignored. */
+    uint8_t r[24];
+    oasis_mld1_emit(r, OASIS_ICMP6_MLD_REPORT, &sn);
+    uint64_t errs = ctr(&x)->icmp6.in_errors;
+    inject(&x, &PEER, &oasis_in6_all_nodes, 1, OASIS_NH_ICMPV6, r, sizeof r);
+    inject(&x, &PEER, &sn, 2, OASIS_NH_ICMPV6, r, sizeof r);
+    assert_int_equal(ctr(&x)->icmp6.in_errors, errs + 2);
     advance(&x, 11 * SEC);
     assert_int_equal(count_dst(&x, OASIS_ICMP6_MLD_REPORT, &sn), 1);
     assert_int_equal(count_dst(&x, OASIS_ICMP6_MLD_REPORT, &g), 0);
