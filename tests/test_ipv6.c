@@ -3524,6 +3524,45 @@ static int mld2_nrec(const fx *x, size_t i)
     return oasis_get16(x->cap.frame[i] + 14 + w.off + 6);
 }
 
+/* In frame i's MLDv2 report, the record of rec_type for g: its source
+ * count (-1: none such); has: set if it names that source. */
+static int mld2_record_src(const fx *x, size_t i, const oasis_in6 *g, uint8_t rec_type,
+                           const oasis_in6 *has)
+{
+    oasis_ipv6_hdr h;
+    oasis_ipv6_walk w;
+    if (frame_icmp_type(x, i, &h) != OASIS_ICMP6_MLD2_REPORT ||
+        oasis_ipv6_walk_chain(x->cap.frame[i] + 14, 40 + h.payload_len, &w) != 0)
+        return -1;
+    const uint8_t *m = x->cap.frame[i] + 14 + w.off;
+    size_t len = 40 + h.payload_len - w.off, off = 8;
+    for (size_t k = 0; k < oasis_get16(m + 6) && off + 20 <= len; k++) {
+        const uint8_t *r = m + off;
+        int ns = oasis_get16(r + 2);
+        if (r[0] == rec_type && memcmp(r + 4, g->b, 16) == 0 && off + 20 + 16u * ns <= len) {
+            for (int j = 0; has && j < ns; j++)
+                if (memcmp(r + 20 + 16 * j, has->b, 16) == 0)
+                    return ns;
+            return has ? -1 : ns;
+        }
+        off += 20 + 16u * ns + 4u * r[1];
+    }
+    return -1;
+}
+
+/* A source-specific query about g (RFC 3810 5.1.10), to g. */
+static void inject_mld_ssq(fx *x, uint16_t max_resp_ms, const oasis_in6 *g, const oasis_in6 *src)
+{
+    uint8_t q[28 + 16];
+    memset(q, 0, sizeof q);
+    q[0] = OASIS_ICMP6_MLD_QUERY;
+    oasis_put16(q + 4, max_resp_ms);
+    memcpy(q + 8, g->b, 16);
+    q[27] = 1;
+    memcpy(q + 28, src->b, 16);
+    inject(x, &ROUTER, g, 1, OASIS_NH_ICMPV6, q, sizeof q);
+}
+
 /* A joined application group g (its state-change reports done), the
  * link-local's solicited-node group sn. */
 static void mld_fx(fx *x, oasis_in6 *g, oasis_in6 *sn, const char *group)
@@ -3559,8 +3598,8 @@ static void test_mld_specific_query(void **state)
     assert_true(mld2_record(&x, (size_t)i, &g, OASIS_MLD2_IS_EXCLUDE));
     advance(&x, 5 * SEC);
     assert_int_equal(count_type(&x, OASIS_ICMP6_MLD2_REPORT), 1);
-    /* A source-specific query about it: the group's state (we are an
-     * EXCLUDE {} listener), again that group only. */
+    /* A source-specific query about it (RFC 3810 6.3's table: EXCLUDE {}
+     * and sources B asked about -> IS_INCLUDE (B)), again that group only. */
     x.cap.n = 0;
     uint8_t q[28 + 16];
     memset(q, 0, sizeof q);
@@ -3574,7 +3613,7 @@ static void test_mld_specific_query(void **state)
     assert_int_equal(count_type(&x, OASIS_ICMP6_MLD2_REPORT), 1);
     i = last_of_type(&x, OASIS_ICMP6_MLD2_REPORT);
     assert_int_equal(mld2_nrec(&x, (size_t)i), 1);
-    assert_true(mld2_record(&x, (size_t)i, &g, OASIS_MLD2_IS_EXCLUDE));
+    assert_int_equal(mld2_record_src(&x, (size_t)i, &g, OASIS_MLD2_IS_INCLUDE, &PEER), 1);
     /* A group we do not hold: nothing (also when the query comes to
      * all-nodes, past the IP layer's group filter). */
     x.cap.n = 0;
@@ -3596,6 +3635,44 @@ static void test_mld_specific_query(void **state)
     advance(&x, 5 * SEC);
     assert_int_equal(count_type(&x, OASIS_ICMP6_MLD_REPORT), 1);
     assert_int_equal(count_type(&x, OASIS_ICMP6_MLD2_REPORT), 0);
+    fx_stop(&x);
+}
+
+/* RFC 3810 6.2 rules 3-5 with sources: two source-specific queries about
+ * one group are answered once, with the union of their sources; one about
+ * the whole group makes the answer the whole group's (IS_EXCLUDE {}); a
+ * general answer in between is IS_EXCLUDE {} and leaves them be. */
+static void test_mld_source_specific_query(void **state)
+{
+    (void)state;
+    fx x;
+    oasis_in6 g, sn;
+    mld_fx(&x, &g, &sn, "ff05::1:3");
+    inject_mld_ssq(&x, 1000, &g, &PEER);
+    inject_mld_ssq(&x, 1000, &g, &ROUTER);
+    advance(&x, 2 * SEC);
+    assert_int_equal(count_type(&x, OASIS_ICMP6_MLD2_REPORT), 1);
+    int i = last_of_type(&x, OASIS_ICMP6_MLD2_REPORT);
+    assert_int_equal(mld2_record_src(&x, (size_t)i, &g, OASIS_MLD2_IS_INCLUDE, &PEER), 2);
+    assert_int_equal(mld2_record_src(&x, (size_t)i, &g, OASIS_MLD2_IS_INCLUDE, &ROUTER), 2);
+    /* Sources, then the whole group: IS_EXCLUDE {}. */
+    x.cap.n = 0;
+    inject_mld_ssq(&x, 1000, &g, &PEER);
+    inject_mld_query_for(&x, 1, 1000, &g);
+    advance(&x, 2 * SEC);
+    assert_int_equal(count_type(&x, OASIS_ICMP6_MLD2_REPORT), 1);
+    i = last_of_type(&x, OASIS_ICMP6_MLD2_REPORT);
+    assert_int_equal(mld2_record_src(&x, (size_t)i, &g, OASIS_MLD2_IS_EXCLUDE, NULL), 0);
+    /* A general answer due first: every group IS_EXCLUDE {}, then the
+     * source-specific answer still IS_INCLUDE {PEER}. */
+    x.cap.n = 0;
+    inject_mld_ssq(&x, 30000, &g, &PEER);
+    inject_mld_query(&x, 1, 1);
+    advance(&x, 40 * SEC);
+    assert_int_equal(count_type(&x, OASIS_ICMP6_MLD2_REPORT), 2);
+    assert_int_equal(mld2_record_src(&x, 0, &g, OASIS_MLD2_IS_EXCLUDE, NULL), 0);
+    assert_int_equal(mld2_record_src(&x, 0, &sn, OASIS_MLD2_IS_EXCLUDE, NULL), 0);
+    assert_int_equal(mld2_record_src(&x, 1, &g, OASIS_MLD2_IS_INCLUDE, &PEER), 1);
     fx_stop(&x);
 }
 
@@ -3824,6 +3901,7 @@ int main(void)
         cmocka_unit_test(test_app_groups),
         cmocka_unit_test(test_app_groups_api),
         cmocka_unit_test(test_mld_specific_query),
+        cmocka_unit_test(test_mld_source_specific_query),
         cmocka_unit_test(test_mld_query_during_state_change),
         cmocka_unit_test(test_mld_earlier_deadline_stands),
         cmocka_unit_test(test_mldv1_suppression),

@@ -725,6 +725,7 @@ static void test_mld(void **state)
     q[27] = 2;
     assert_int_equal(oasis_mld_parse_query(q, 28 + 32, &mq), 0);
     assert_int_equal(mq.nsources, 2);
+    assert_ptr_equal(mq.sources, q + 28);
     assert_int_equal(oasis_mld_parse_query(q, 28 + 31, &mq), OASIS_ETRUNCATED);
     for (size_t k = 0; k < 24; k++)
         assert_int_equal(oasis_mld_parse_query(q, k, &mq), OASIS_ETRUNCATED);
@@ -737,6 +738,16 @@ static void test_mld(void **state)
     memcpy(q + 8, g[0].b, 16);
     assert_int_equal(oasis_mld_parse_query(q, 28 + 32, &mq), 0);
     assert_true(oasis_in6_eq(&mq.group, &g[0]));
+    /* A record with sources (RFC 3810 5.2.4): IS_INCLUDE {LL1, LL2}. */
+    uint8_t r[28 + 32];
+    oasis_in6 src[2] = {LL1, LL2};
+    assert_int_equal(oasis_mld_emit_record(r, &g[0], OASIS_MLD2_IS_INCLUDE, src, 2), sizeof r);
+    assert_int_equal(oasis_mld_parse_report(r, sizeof r), 1);
+    assert_int_equal(r[8], OASIS_MLD2_IS_INCLUDE);
+    assert_int_equal(oasis_get16(r + 10), 2);
+    assert_memory_equal(r + 12, g[0].b, 16);
+    assert_memory_equal(r + 28 + 16, LL2.b, 16);
+    assert_int_equal(oasis_mld_parse_report(r, sizeof r - 1), OASIS_ETRUNCATED);
 }
 
 /* RFC 2710 3: an MLDv1 Report or Done, 24 bytes, names a multicast

@@ -97,8 +97,15 @@ typedef struct ip6_group {
 /* MLD (mld.c): one named deadline per purpose, never one field for two.
  * A group's slot lives while it is listened to, and after it is left
  * until its TO_INCLUDE {} has gone out Robustness times. 0: no deadline. */
+/* Sources a pending answer to Multicast Address and Source Specific
+ * Queries keeps per group (RFC 3810 6.2 rules 3, 5); past them the answer
+ * is the group's whole state (IS_EXCLUDE {}), which covers them. */
+#define OASIS_MLD_QUERY_SOURCES 8
+
 typedef struct ip6_mld_group {
     oasis_in6 g;
+    oasis_in6 src[OASIS_MLD_QUERY_SOURCES]; /* the sources asked about (report_at) */
+    uint8_t nsrc;       /* 0: the answer is about the whole group */
     uint8_t used;       /* slot taken */
     uint8_t held;       /* listened to now; 0: left, the leave still going out */
     uint8_t changes;    /* state-change reports still to send for it (RFC 3810 6.1) */

@@ -18,9 +18,11 @@
  * - Nothing a message says allocates: a query only brings a deadline
  *   earlier (an earlier pending answer stands), so a flood of them costs
  *   one report per group per Maximum Response Delay at most.
- * - We are an EXCLUDE {} (any-source) listener: a Multicast Address and
- *   Source Specific Query is answered as a Multicast Address Specific one,
- *   with the group's whole state (its source list is not kept). */
+ * - We are an EXCLUDE {} (any-source) listener: the answer to a Multicast
+ *   Address and Source Specific Query about sources B is IS_INCLUDE (B - {})
+ *   (RFC 3810 6.3's table: EXCLUDE (A), B -> IS_IN (B-A)); B is kept per
+ *   group up to OASIS_MLD_QUERY_SOURCES, past that the answer is the whole
+ *   state, IS_EXCLUDE {}, which covers B. */
 #include "ipv6/ipv6.h"
 
 #include "core/prng.h"
@@ -154,19 +156,79 @@ static void arm(oasis_stack *s)
         oasis_timer_start(s, &m->timer, first);
 }
 
-/* Sends the current state (IS_EXCLUDE {}) of the groups picked: in MLDv2
- * one report with a record each, in MLDv1 a Report each. */
-static void send_current(oasis_stack *s, ip6_mld_group **pick, int n)
+/* RFC 3810 6.3: IS_INCLUDE with the sources a query asked about (we
+ * exclude none of them), in a report of its own. */
+static void send_sources(oasis_stack *s, const ip6_mld_group *e)
+{
+    static const uint8_t router_alert[8] = {0, 0, 5, 2, 0, 0, 1, 0};
+    static const oasis_in6 unspec;
+    if (!s->link)
+        return;
+    const oasis_in6 *ll = oasis_addrconf_link_local(s);
+    const oasis_in6 *src = ll ? ll : &unspec;
+    size_t len = 28 + 16 * (size_t)e->nsrc;
+    oasis_pbuf *p = oasis_pbuf_alloc(s, OASIS_PBUF_HEADROOM, len);
+    if (!p)
+        return;
+    oasis_mld_emit_record(p->data, &e->g, OASIS_MLD2_IS_INCLUDE, e->src, e->nsrc);
+    oasis_icmp6_finish(p->data, len, OASIS_ICMP6_MLD2_REPORT, 0, 1, src,
+                       &oasis_in6_mldv2_routers);
+    if (oasis_ipv6_output_hbh(s, p, src, &oasis_in6_mldv2_routers, OASIS_NH_ICMPV6, 1, 0,
+                              router_alert, sizeof router_alert) == OASIS_OK) {
+        s->ctr.icmp6.out_msgs++;
+        s->ctr.icmp6.out_mld_reports++;
+    }
+}
+
+/* Sends the current state of the groups picked: in MLDv2 one report with
+ * an IS_EXCLUDE {} record each (asked: IS_INCLUDE of the sources a query
+ * asked about, for a group whose pending answer has some), in MLDv1 a
+ * Report each. */
+static void send_current(oasis_stack *s, ip6_mld_group **pick, int n, int asked)
 {
     oasis_in6 g[OASIS_IPV6_MAX_GROUPS];
+    int k = 0;
     for (int i = 0; i < n; i++) {
-        g[i] = pick[i]->g;
         pick[i]->v1_last = 1;
         if (v1_mode(s))
-            send_v1(s, OASIS_ICMP6_MLD_REPORT, &g[i]);
+            send_v1(s, OASIS_ICMP6_MLD_REPORT, &pick[i]->g);
+        else if (asked && pick[i]->nsrc)
+            send_sources(s, pick[i]);
+        else
+            g[k++] = pick[i]->g;
+        if (asked)
+            pick[i]->nsrc = 0;
     }
     if (!v1_mode(s))
-        send_v2(s, g, n, OASIS_MLD2_IS_EXCLUDE);
+        send_v2(s, g, k, OASIS_MLD2_IS_EXCLUDE);
+}
+
+/* RFC 3810 6.2 rules 3-5: the sources a pending answer for e is about.
+ * Rule 3 (none pending): the query's. Rule 4 (a group query, or the
+ * pending answer about the whole group): the whole group. Rule 5: the
+ * union. Past the room: the whole group. */
+static void record_sources(ip6_mld_group *e, const oasis_mld_query *q)
+{
+    if (e->report_at && (!q->nsources || !e->nsrc)) {
+        e->nsrc = 0;
+        return;
+    }
+    if (!e->report_at)
+        e->nsrc = 0;
+    for (int i = 0; i < q->nsources; i++) {
+        oasis_in6 a;
+        memcpy(a.b, q->sources + 16 * (size_t)i, 16);
+        int seen = 0;
+        for (int j = 0; j < e->nsrc && !seen; j++)
+            seen = oasis_in6_eq(&e->src[j], &a);
+        if (seen)
+            continue;
+        if (e->nsrc == OASIS_MLD_QUERY_SOURCES) {
+            e->nsrc = 0;
+            return;
+        }
+        e->src[e->nsrc++] = a;
+    }
 }
 
 /* RFC 3810 6.1: the state-change report of every group with reports still
@@ -297,7 +359,7 @@ static void fire(oasis_stack *s, oasis_timer *t)
             if (m->g[i].used && m->g[i].held)
                 pick[n++] = &m->g[i];
         if (!v1_mode(s))
-            send_current(s, pick, n);
+            send_current(s, pick, n, 0);
         n = 0;
     }
     for (int i = 0; i < OASIS_IPV6_MAX_GROUPS; i++) {
@@ -308,7 +370,7 @@ static void fire(oasis_stack *s, oasis_timer *t)
                 pick[n++] = e;
         }
     }
-    send_current(s, pick, n);
+    send_current(s, pick, n, 1);
     if (m->change_at && m->change_at <= now)
         send_changes(s);
     arm(s);
@@ -347,8 +409,11 @@ void oasis_mld_query_input(oasis_stack *s, const oasis_mld_query *q)
          * covers this query too. */
     } else if (general) {
         m->general_at = at; /* rule 2: it replaces the later pending one */
-    } else if (!only->report_at || only->report_at > at) {
-        only->report_at = at; /* rules 3, 4: the earlier of the two stands */
+    } else {
+        /* Rules 3-5: the sources asked about; the earlier deadline stands. */
+        record_sources(only, q);
+        if (!only->report_at || only->report_at > at)
+            only->report_at = at;
     }
     arm(s);
 }

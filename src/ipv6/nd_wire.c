@@ -263,6 +263,7 @@ int oasis_mld_parse_query(const uint8_t *msg, size_t len, oasis_mld_query *out)
     out->nsources = oasis_get16(msg + 26);
     if ((size_t)out->nsources * 16 > len - 28)
         return OASIS_ETRUNCATED;
+    out->sources = msg + 28;
     return OASIS_OK;
 }
 
@@ -316,4 +317,20 @@ size_t oasis_mld_emit_report(uint8_t *buf, const oasis_in6 *groups, int n, uint8
         memcpy(r + 4, groups[i].b, 16);
     }
     return 8 + 20 * (size_t)n;
+}
+
+size_t oasis_mld_emit_record(uint8_t *buf, const oasis_in6 *group, uint8_t rec_type,
+                             const oasis_in6 *src, int nsrc)
+{
+    memset(buf, 0, 8);
+    buf[0] = OASIS_ICMP6_MLD2_REPORT;
+    oasis_put16(buf + 6, 1);
+    uint8_t *r = buf + 8;
+    r[0] = rec_type;
+    r[1] = 0; /* aux data length */
+    oasis_put16(r + 2, (uint16_t)nsrc);
+    memcpy(r + 4, group->b, 16);
+    for (int i = 0; i < nsrc; i++)
+        memcpy(r + 20 + 16 * (size_t)i, src[i].b, 16);
+    return 28 + 16 * (size_t)nsrc;
 }

@@ -117,6 +117,7 @@ typedef struct oasis_mld_query {
     uint32_t max_resp_ms;        /* decoded Maximum Response Code */
     oasis_in6 group;             /* :: for a general query */
     uint16_t nsources;
+    const uint8_t *sources;      /* nsources x 16 bytes, inside the message */
 } oasis_mld_query;
 
 /* Parses an MLD query (type 130): 24 bytes (MLDv1) or 28 + 16 * sources
@@ -131,6 +132,12 @@ int oasis_mld_parse_report(const uint8_t *msg, size_t len);
  * (join: TO_EXCLUDE or IS_EXCLUDE with no sources; leave: TO_INCLUDE), at
  * buf (room for 8 + 20 * n bytes), without checksum. Returns the length. */
 size_t oasis_mld_emit_report(uint8_t *buf, const oasis_in6 *groups, int n, uint8_t rec_type);
+
+/* An MLDv2 report with one record, of `rec_type`, for group with nsrc
+ * sources (RFC 3810 5.2.4), at buf (room for 28 + 16 * nsrc bytes),
+ * without checksum. Returns the length. */
+size_t oasis_mld_emit_record(uint8_t *buf, const oasis_in6 *group, uint8_t rec_type,
+                             const oasis_in6 *src, int nsrc);
 
 /* An MLDv1 Report (131) or Done (132) for group (RFC 2710 3), at buf (24
  * bytes), without checksum. Returns 24. */
