@@ -41,6 +41,21 @@ oasis_run oasis-ping6-ll 20 ping -c 3 -i 0.2 -W 2 "$LINUX_LL"
 [ "$RC" -eq 0 ] && grep -q "3 received" "$TMP/oasis-ping6-ll.log" ||
     fail "Oasis cannot ping Linux's link-local $LINUX_LL (exit $RC)"
 pass "Oasis pings Linux's link-local address (3/3)"
+# The same with a zone, as Linux's tools print link-local addresses (RFC
+# 4007 11): the TAP's name is this stack's one link; another is refused.
+oasis_run oasis-ping6-zone 20 ping -c 2 -i 0.2 -W 2 "$LINUX_LL%$TAP"
+[ "$RC" -eq 0 ] && grep -q "2 received" "$TMP/oasis-ping6-zone.log" ||
+    fail "Oasis cannot ping $LINUX_LL%$TAP (exit $RC)"
+oasis_run oasis-ping6-badzone 20 ping -c 1 -W 1 "$LINUX_LL%nosuch0"
+[ "$RC" -ne 0 ] && grep -q "zone must name this stack's link" "$TMP/oasis-ping6-badzone.log" ||
+    fail "Oasis took a zone that is not its link (exit $RC)"
+pass "Oasis pings $LINUX_LL%$TAP, and refuses another zone"
+# To all nodes (RFC 4443 4.2): the first member's answer counts, ours
+# included (multicast loop).
+oasis_run oasis-ping6-all 20 ping -c 2 -i 0.2 -W 2 "ff02::1%$TAP"
+[ "$RC" -eq 0 ] && grep -q "2 received" "$TMP/oasis-ping6-all.log" ||
+    fail "Oasis's ping to ff02::1 got no answers (exit $RC)"
+pass "Oasis pings ff02::1 (2/2)"
 oasis_run oasis-ping6-g 20 ping -c 3 -i 0.2 -W 2 --addr6 "$OASIS_G/64" 2001:db8:77::1
 [ "$RC" -eq 0 ] && grep -q "3 received" "$TMP/oasis-ping6-g.log" ||
     fail "Oasis cannot ping Linux's global address (exit $RC)"

@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <net/if.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -467,11 +468,44 @@ static void test_dhcp_rapid_commit_option(void **state)
     assert_non_null(strstr(net_options_help, "--dhcp-rapid-commit"));
 }
 
+/* An address with a zone (RFC 4007 11): IPv6 only, and the zone must name
+ * the stack's one link, by name or by interface index. */
+static void test_addr_zone(void **state)
+{
+    (void)state;
+    oasis_ipaddr a, want;
+    assert_int_equal(oasis_ipaddr_parse("fe80::1", &want), 0);
+    assert_int_equal(cli_parse_addr_zone("fe80::1%tap0", "tap0", &a), 0);
+    assert_true(oasis_ipaddr_eq(&a, &want));
+    assert_int_equal(cli_parse_addr_zone("fe80::1", "tap0", &a), 0);
+    assert_true(oasis_ipaddr_eq(&a, &want));
+    assert_int_equal(cli_parse_addr_zone("2001:db8::1%tap0", "tap0", &a), 0);
+    assert_int_equal(cli_parse_addr_zone("ff02::1%tap0", "tap0", &a), 0);
+    assert_int_equal(cli_parse_addr_zone("fe80::1%eth9", "tap0", &a), -2);
+    assert_int_equal(cli_parse_addr_zone("fe80::1%tap0", NULL, &a), -2);
+    assert_int_equal(cli_parse_addr_zone("fe80::1%tap00", "tap0", &a), -2);
+    assert_int_equal(cli_parse_addr_zone("10.0.0.1%tap0", "tap0", &a), -1);
+    assert_int_equal(cli_parse_addr_zone("fe80::1%", "tap0", &a), -1);
+    assert_int_equal(cli_parse_addr_zone("%tap0", "tap0", &a), -1);
+    assert_int_equal(cli_parse_addr_zone("fe80::g%tap0", "tap0", &a), -1);
+    /* By index: the loopback interface's, never another's. */
+    unsigned lo = if_nametoindex("lo");
+    assert_true(lo != 0);
+    char z[64];
+    snprintf(z, sizeof z, "fe80::1%%%u", lo);
+    assert_int_equal(cli_parse_addr_zone(z, "lo", &a), 0);
+    assert_true(oasis_ipaddr_eq(&a, &want));
+    snprintf(z, sizeof z, "fe80::1%%%u", lo + 1000);
+    assert_int_equal(cli_parse_addr_zone(z, "lo", &a), -2);
+    assert_int_equal(cli_parse_addr_zone("fe80::1%1x", "lo", &a), -2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_dns_order),
         cmocka_unit_test(test_search_order),
+        cmocka_unit_test(test_addr_zone),
         cmocka_unit_test(head_end),  cmocka_unit_test(empty_lines), cmocka_unit_test(request), cmocka_unit_test(request_errors),
         cmocka_unit_test(request_transfer_codings), cmocka_unit_test(response),  cmocka_unit_test(chunked), cmocka_unit_test(urls),
         cmocka_unit_test(arguments), cmocka_unit_test(pattern_bytes),

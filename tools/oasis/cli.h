@@ -202,6 +202,12 @@ int cli_dns_refresh(net *n);
 int cli_resolve_addr(net *n, const char *name, int v4_only, oasis_ipaddr *addr);
 /* The same for IPv4 only (a dotted quad or A records). */
 int cli_resolve(net *n, const char *name, uint32_t *addr);
+/* An address literal with an optional zone (RFC 4007 11: "fe80::1%tap0"):
+ * the zone is taken only after an IPv6 address and must name the stack's
+ * one link, `link` (the TAP's name, or its interface index in decimal);
+ * the address is then that of the link, the zone dropped. 0; -1 not such
+ * a literal; -2 a zone that is not `link`. */
+int cli_parse_addr_zone(const char *s, const char *link, oasis_ipaddr *out);
 /* 1 if h may be looked up: letters, digits, '-', '_', dots, some letter. */
 int cli_valid_hostname(const char *h);
 /* The host of "scheme://HOST[:PORT]...": 0 or -1. */

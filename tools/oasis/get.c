@@ -338,20 +338,26 @@ static int get_option(void *ctx, int c, const char *arg)
 }
 
 /* http://[2001:db8::2]:8080/path: an IPv6 literal in brackets (RFC 3986
- * 3.2.2), else the IPv4/name forms cli_parse_http_url knows. */
-static int parse_url(getter *g)
+ * 3.2.2), with a zone for the stack's link written "%25tap0" (RFC 6874 2;
+ * a bare "%" is taken too, as curl does); else the IPv4/name forms
+ * cli_parse_http_url knows. */
+static int parse_url(getter *g, const char *link)
 {
     const char *u = g->url;
     g->v6 = 0;
     if (strncmp(u, "http://[", 8) != 0)
         return cli_parse_http_url(u, &g->addr, &g->port, &g->path, g->host, sizeof g->host);
     const char *close = strchr(u + 8, ']');
-    char lit[OASIS_IPADDR_STRLEN + 2];
-    if (!close || (size_t)(close - (u + 7) + 1) >= sizeof lit)
+    char lit[OASIS_IPADDR_STRLEN + 64];
+    size_t n = close ? (size_t)(close - (u + 8)) : 0;
+    if (!close || n >= sizeof lit)
         return -1;
-    memcpy(lit, u + 7, (size_t)(close - (u + 7) + 1));
-    lit[close - (u + 7) + 1] = '\0';
-    if (oasis_ipaddr_parse_host(lit, &g->addr6) != 0 || !oasis_ipaddr_is_v6(&g->addr6))
+    memcpy(lit, u + 8, n);
+    lit[n] = '\0';
+    char *pct = strchr(lit, '%');
+    if (pct && strncmp(pct, "%25", 3) == 0 && pct[3])
+        memmove(pct + 1, pct + 3, strlen(pct + 3) + 1);
+    if (cli_parse_addr_zone(lit, link, &g->addr6) != 0 || !oasis_ipaddr_is_v6(&g->addr6))
         return -1;
     const char *p = close + 1;
     unsigned long port = 80;
@@ -379,8 +385,10 @@ static int parse_args(int argc, char **argv, getter *g, net_opts *no)
     if (rc == 0 && optind + 1 != argc) {
         fprintf(stderr, "oasis get: %s\n", optind < argc ? "one URL only" : "a URL is needed");
         rc = -1;
-    } else if (rc == 0 && (g->url = argv[optind], parse_url(g) != 0)) {
-        fprintf(stderr, "oasis get: invalid URL '%s' (want http://HOST[:PORT]/PATH)\n", g->url);
+    } else if (rc == 0 && (g->url = argv[optind], parse_url(g, no->tap) != 0)) {
+        fprintf(stderr, "oasis get: invalid URL '%s' (want http://HOST[:PORT]/PATH; a zone, "
+                        "[fe80::1%%25%s], must name this stack's link)\n",
+                g->url, no->tap ? no->tap : "tap0");
         rc = -1;
     } else if (rc == 0 && strlen(g->path) > 2048) {
         fprintf(stderr, "oasis get: the path is too long\n");
@@ -411,7 +419,7 @@ static int next_hop(getter *g)
     snprintf(g->url_buf, sizeof g->url_buf, "%s", g->redirect);
     g->url = g->url_buf;
     g->redirect[0] = '\0';
-    if (parse_url(g) != 0 || strlen(g->path) > 2048) {
+    if (parse_url(g, g->n->opt.tap) != 0 || strlen(g->path) > 2048) {
         fprintf(stderr, "oasis get: cannot follow the redirect to %s (want http://HOST[:PORT]/PATH)\n",
                 g->url);
         return -1;

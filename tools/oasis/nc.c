@@ -243,12 +243,18 @@ static int nc_option(void *ctx, int code, const char *arg)
 static int parse_args(int argc, char **argv, ncat *c, net_opts *no)
 {
     uint64_t port;
+    int z;
     int rc = net_getopt(argc, argv, "hd", nc_own, nc_usage, NULL, no, nc_option, c);
     if (rc == 0 && optind + 2 != argc) {
         fprintf(stderr, "oasis nc: want an address and a port\n");
         rc = -1;
-    } else if (rc == 0 && oasis_ipaddr_parse_host(argv[optind], &c->dst) != 0) {
-        fprintf(stderr, "oasis nc: invalid address '%s'\n", argv[optind]);
+    } else if (rc == 0 && oasis_ipaddr_parse_host(argv[optind], &c->dst) != 0 &&
+               (z = cli_parse_addr_zone(argv[optind], no->tap, &c->dst)) != 0) {
+        if (z == -2)
+            fprintf(stderr, "oasis nc: '%s': the zone must name this stack's link (%s)\n",
+                    argv[optind], no->tap ? no->tap : "none");
+        else
+            fprintf(stderr, "oasis nc: invalid address '%s'\n", argv[optind]);
         rc = -1;
     } else if (rc == 0 && (parse_u64(argv[optind + 1], 65535, &port) != 0 || port == 0)) {
         fprintf(stderr, "oasis nc: invalid port '%s'\n", argv[optind + 1]);

@@ -80,8 +80,10 @@ static int run(pinger *p)
 }
 
 static const char ping_usage[] =
-    "Usage: oasis ping [options] A.B.C.D|IPV6-ADDRESS|NAME\n"
-    "Sends ICMP echo requests from Oasis on a TAP device.\n\n"
+    "Usage: oasis ping [options] A.B.C.D|IPV6-ADDRESS[%ZONE]|NAME\n"
+    "Sends ICMP echo requests from Oasis on a TAP device. A zone (fe80::1%tap0)\n"
+    "must name the TAP (or give its index); to a group (ff02::1) the first\n"
+    "member's reply counts, Oasis's own included.\n\n"
     "  -c, --count N      stop after N requests (4; 0: until interrupted)\n"
     "  -i, --interval S   seconds between requests (1)\n"
     "  -s, --size N       payload bytes (56; up to 65507)\n"
@@ -116,12 +118,17 @@ static int ping_option(void *ctx, int c, const char *arg)
 
 static int parse_args(int argc, char **argv, pinger *p, net_opts *no)
 {
+    int z;
     int rc = net_getopt(argc, argv, "hc:i:s:W:q", ping_own, ping_usage, NULL, no, ping_option, p);
     if (rc == 0 && optind + 1 != argc) {
         fprintf(stderr, "oasis ping: %s\n", optind < argc ? "one destination only" : "a destination is needed");
         rc = -1;
-    } else if (rc == 0 && oasis_ipaddr_parse(argv[optind], &p->dst) != 0) {
-        if (cli_valid_hostname(argv[optind])) {
+    } else if (rc == 0 && (z = cli_parse_addr_zone(argv[optind], no->tap, &p->dst)) != 0) {
+        if (z == -2) {
+            fprintf(stderr, "oasis ping: '%s': the zone must name this stack's link (%s)\n",
+                    argv[optind], no->tap ? no->tap : "none");
+            rc = -1;
+        } else if (cli_valid_hostname(argv[optind])) {
             p->name = argv[optind]; /* resolved once the stack is up */
         } else {
             fprintf(stderr, "oasis ping: invalid address '%s'\n", argv[optind]);

@@ -9,6 +9,7 @@
 #include "oasis/dns.h"
 #include "oasis/ipv6.h"
 
+#include <net/if.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -340,6 +341,34 @@ int cli_url_with_addr(const char *url, uint32_t addr, char *out, size_t cap)
     int w = snprintf(out, cap, "%.*s%s%s", (int)(h - url), url, oasis_addr_format(addr, ip),
                      h + strlen(host));
     return w < 0 || (size_t)w >= cap ? -1 : 0;
+}
+
+int cli_parse_addr_zone(const char *s, const char *link, oasis_ipaddr *out)
+{
+    const char *pct = strchr(s, '%');
+    if (!pct)
+        return oasis_ipaddr_parse(s, out) == 0 ? 0 : -1;
+    char lit[OASIS_IPADDR_STRLEN];
+    size_t n = (size_t)(pct - s);
+    const char *zone = pct + 1;
+    oasis_ipaddr a;
+    if (n == 0 || n >= sizeof lit || !*zone)
+        return -1;
+    memcpy(lit, s, n);
+    lit[n] = '\0';
+    if (oasis_ipaddr_parse(lit, &a) != 0 || !oasis_ipaddr_is_v6(&a))
+        return -1; /* RFC 4007 11: a zone goes with an IPv6 address */
+    /* The stack has one link: the zone must name it, by name or index. */
+    if (!link || !*link)
+        return -2;
+    if (strcmp(zone, link) != 0) {
+        uint64_t idx;
+        unsigned k = if_nametoindex(link);
+        if (parse_u64(zone, UINT32_MAX, &idx) != 0 || k == 0 || idx != k)
+            return -2;
+    }
+    *out = a;
+    return 0;
 }
 
 /* A host name we may look up: letters, digits, '-', '_' and dots, with
