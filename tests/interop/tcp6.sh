@@ -78,6 +78,16 @@ oasis_run get6 60 get -q -o "$TMP/got.bin" "http://[$L6]:8000/file.bin" --addr6 
 [ "$RC" -eq 0 ] || fail "oasis get over IPv6 exited $RC: $(tail -3 "$TMP/get6.log")"
 expect_eq "$(sha256sum <"$TMP/got.bin" | cut -d' ' -f1)" \
     "$(sha256sum <"$TMP/www/file.bin" | cut -d' ' -f1)" "oasis get of 16 MiB from Linux over IPv6"
+# The same from Linux's link-local address, the zone in the URL as RFC
+# 6874 writes it ("%25" and the TAP's name).
+LINUX_LL=$(ns ip -6 -o addr show dev "$TAP" scope link | awk '{print $4}' | cut -d/ -f1 | head -1)
+[ -n "$LINUX_LL" ] || fail "the kernel has no link-local address on $TAP"
+bg http_ll python3 -m http.server 8001 --bind :: --directory "$TMP/www"
+wait_port 8001
+oasis_run get6ll 60 get -q -o "$TMP/got-ll.bin" "http://[$LINUX_LL%25$TAP]:8001/file.bin"
+[ "$RC" -eq 0 ] || fail "oasis get from [$LINUX_LL%25$TAP] exited $RC: $(tail -3 "$TMP/get6ll.log")"
+expect_eq "$(sha256sum <"$TMP/got-ll.bin" | cut -d' ' -f1)" \
+    "$(sha256sum <"$TMP/www/file.bin" | cut -d' ' -f1)" "oasis get from Linux's link-local address, zone in the URL"
 
 # Oasis half-closes first (oasis nc), Linux answers after reading to EOF.
 bg server socat -t 30 "TCP6-LISTEN:6000,reuseaddr" "SYSTEM:sha256sum,shut-down"
