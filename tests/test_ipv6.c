@@ -3673,6 +3673,24 @@ static void test_mld_source_specific_query(void **state)
     assert_int_equal(mld2_record_src(&x, 0, &g, OASIS_MLD2_IS_EXCLUDE, NULL), 0);
     assert_int_equal(mld2_record_src(&x, 0, &sn, OASIS_MLD2_IS_EXCLUDE, NULL), 0);
     assert_int_equal(mld2_record_src(&x, 1, &g, OASIS_MLD2_IS_INCLUDE, &PEER), 1);
+    /* As many sources as are kept: all named. One more than that: the
+     * whole state, IS_EXCLUDE {}, which covers every source asked about. */
+    for (int extra = 0; extra < 2; extra++) {
+        x.cap.n = 0;
+        oasis_in6 src = PEER;
+        for (int k = 0; k < OASIS_MLD_QUERY_SOURCES + extra; k++) {
+            src.b[14] = (uint8_t)(0x40 + k);
+            inject_mld_ssq(&x, 1000, &g, &src);
+        }
+        advance(&x, 2 * SEC);
+        assert_int_equal(count_type(&x, OASIS_ICMP6_MLD2_REPORT), 1);
+        i = last_of_type(&x, OASIS_ICMP6_MLD2_REPORT);
+        if (extra)
+            assert_int_equal(mld2_record_src(&x, (size_t)i, &g, OASIS_MLD2_IS_EXCLUDE, NULL), 0);
+        else
+            assert_int_equal(mld2_record_src(&x, (size_t)i, &g, OASIS_MLD2_IS_INCLUDE, &src),
+                             OASIS_MLD_QUERY_SOURCES);
+    }
     fx_stop(&x);
 }
 
