@@ -193,11 +193,17 @@ static void test_pcap_wall_clock(void **state)
     oasis_pcap *pc;
     assert_int_equal(oasis_pcap_open(path, &pc), 0);
     uint8_t frame[60] = {0};
-    time_t before = time(NULL);
+    /* The pcap reads CLOCK_REALTIME; time() may read a coarser clock a
+     * tick behind it, so around a second's boundary a stamp could pass
+     * `after`: both bounds come from the same clock. */
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    time_t before = ts.tv_sec;
     /* The stack's clock: 5 ns after its origin, then 1.5 s later. */
     assert_int_equal(oasis_pcap_write(pc, 5, frame, sizeof frame), 0);
     assert_int_equal(oasis_pcap_write(pc, 5 + 1500 * OASIS_NS_PER_MS, frame, sizeof frame), 0);
-    time_t after = time(NULL);
+    clock_gettime(CLOCK_REALTIME, &ts);
+    time_t after = ts.tv_sec;
     oasis_pcap_close(pc);
 
     uint8_t buf[24 + 2 * (16 + 60)];
