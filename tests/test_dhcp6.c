@@ -88,7 +88,7 @@ static void advance(fx *x, uint64_t ns) { test_advance(x->s, x->clock, ns); }
 static uint64_t now(fx *x) { return oasis_clock_now(x->clock); }
 static const oasis_dhcp6_counters *ctr(fx *x) { return oasis_dhcp6_get_counters(x->c); }
 
-static void fx_start(fx *x, oasis_dhcp6_mode mode, uint32_t dad)
+static void fx_start_rc(fx *x, oasis_dhcp6_mode mode, uint32_t dad, int rapid_commit)
 {
     memset(x, 0, sizeof *x);
     oasis_stack_config cfg;
@@ -105,10 +105,16 @@ static void fx_start(fx *x, oasis_dhcp6_mode mode, uint32_t dad)
     oasis_dhcp6_config c;
     oasis_dhcp6_config_init(&c);
     c.mode = mode;
+    c.rapid_commit = rapid_commit;
     c.cb = on_ev;
     c.ud = x;
     assert_int_equal(oasis_dhcp6_create(x->s, &c, &x->c), 0);
     assert_int_equal(oasis_dhcp6_start(x->c), 0);
+}
+
+static void fx_start(fx *x, oasis_dhcp6_mode mode, uint32_t dad)
+{
+    fx_start_rc(x, mode, dad, 0);
 }
 
 static void fx_stop(fx *x)
@@ -180,6 +186,7 @@ typedef struct srv {
     int domains;
     int refresh;                /* -1: none */
     int preference;             /* -1: none */
+    int rapid;                  /* put a Rapid Commit option */
     int bad_tail;               /* an option running past the end */
 } srv;
 
@@ -213,6 +220,8 @@ static size_t build(fx *x, const srv *r, uint8_t *buf, size_t cap)
         uint8_t st[6] = {0, (uint8_t)r->status, 'n', 'o', 'p', 'e'};
         oasis_dhcp6_build_opt(&b, OASIS_D6O_STATUS_CODE, st, sizeof st);
     }
+    if (r->rapid)
+        oasis_dhcp6_build_opt(&b, OASIS_D6O_RAPID_COMMIT, NULL, 0);
     if (r->preference >= 0) {
         uint8_t p = (uint8_t)r->preference;
         oasis_dhcp6_build_opt(&b, OASIS_D6O_PREFERENCE, &p, 1);
@@ -373,6 +382,13 @@ static void test_wire_lengths(void **state)
     assert_int_equal(oasis_dhcp6_parse(rf, sizeof rf, 1, &m), OASIS_EMALFORMED);
     uint8_t st[] = {7, 0, 0, 0, 0, 13, 0, 1, 0};
     assert_int_equal(oasis_dhcp6_parse(st, sizeof st, 1, &m), OASIS_EMALFORMED);
+    /* Rapid Commit: empty (RFC 8415 21.14), else malformed. */
+    uint8_t rc[] = {7, 0, 0, 0, 0, 14, 0, 0, 0, 14, 0, 1, 0};
+    assert_int_equal(oasis_dhcp6_parse(rc, 8, 1, &m), 0);
+    assert_true(m.rapid_commit);
+    assert_int_equal(oasis_dhcp6_parse(rc, 4, 1, &m), 0);
+    assert_false(m.rapid_commit);
+    assert_int_equal(oasis_dhcp6_parse(rc, sizeof rc, 1, &m), OASIS_EMALFORMED);
     /* Domain list: a compression pointer is refused. */
     uint8_t dl[] = {7, 0, 0, 0, 0, 24, 0, 2, 0xc0, 4};
     assert_int_equal(oasis_dhcp6_parse(dl, sizeof dl, 1, &m), OASIS_EMALFORMED);
@@ -1034,6 +1050,116 @@ static void test_deprecated_address_no_renew_storm(void **state)
     fx_stop(&x);
 }
 
+/* ---- Rapid Commit (RFC 8415 18.2.1, 21.14) ---- */
+
+/* Asked for: the Solicit carries the option; a Reply without it, or one
+ * that gives no address, leaves the Solicit running (same transaction);
+ * the Reply with it and an address is the lease: DAD, then BOUND, with
+ * no Request on the wire. Renew and Rebind do not carry the option. */
+static void test_rapid_commit(void **state)
+{
+    (void)state;
+    fx x;
+    fx_start_rc(&x, OASIS_DHCP6_STATEFUL, 1, 1);
+    oasis_dhcp6_msg m;
+    next_msg(&x, &m, 2 * SEC);
+    assert_int_equal(m.type, OASIS_DHCP6_SOLICIT);
+    assert_true(m.rapid_commit);
+    uint32_t xid = m.xid;
+    srv r = srv_msg(&x, OASIS_DHCP6_REPLY, xid);
+    r.ia = 1;
+    r.naddr = 1;
+    r.t1 = 100;
+    r.t2 = 160;
+    reply(&x, &r); /* no Rapid Commit in it: discarded */
+    assert_int_equal(ctr(&x)->rx_unexpected, 1);
+    assert_int_equal(oasis_dhcp6_get_state(x.c), OASIS_DHCP6_SOLICITING);
+    r.rapid = 1;
+    r.naddr = 0;
+    r.ia_status = OASIS_D6S_NO_ADDRS_AVAIL; /* this server has none */
+    reply(&x, &r);
+    assert_int_equal(ctr(&x)->rx_status_errors, 1);
+    assert_int_equal(oasis_dhcp6_get_state(x.c), OASIS_DHCP6_SOLICITING);
+    next_msg(&x, &m, 2 * SEC); /* the Solicit goes on, same transaction */
+    assert_int_equal(m.type, OASIS_DHCP6_SOLICIT);
+    assert_int_equal(m.xid, xid);
+    r.naddr = 1;
+    r.ia_status = -1;
+    r.ndns = 1;
+    x.cap.n = 0;
+    reply(&x, &r);
+    assert_int_equal(oasis_dhcp6_get_state(x.c), OASIS_DHCP6_DAD);
+    advance(&x, 3 * SEC);
+    assert_int_equal(oasis_dhcp6_get_state(x.c), OASIS_DHCP6_BOUND);
+    assert_int_equal(x.nev, 1);
+    assert_int_equal(x.ev[0], OASIS_DHCP6_EV_BOUND);
+    assert_memory_equal(x.last.addr.b, LEASED.b, 16);
+    assert_int_equal(x.last.t1_s, 100);
+    assert_int_equal(x.last.server_duid_len, sizeof SRV_DUID);
+    assert_memory_equal(x.last.server_duid, SRV_DUID, sizeof SRV_DUID);
+    assert_int_equal(ctr(&x)->tx_requests, 0);
+    assert_int_equal(ctr(&x)->binds, 1);
+    assert_int_equal(ctr(&x)->rapid_commits, 1);
+    assert_int_equal(ctr(&x)->rx_replies, 1);
+    /* T1: the Renew names the server and carries no Rapid Commit. */
+    advance(&x, x.last.t1_ns - now(&x) - MS);
+    next_msg(&x, &m, 2 * MS);
+    assert_int_equal(m.type, OASIS_DHCP6_RENEW);
+    assert_false(m.rapid_commit);
+    assert_memory_equal(m.server_id, SRV_DUID, sizeof SRV_DUID);
+    fx_stop(&x);
+}
+
+/* Not asked for (the default): the Solicit carries no option, and a
+ * Reply that does is discarded. */
+static void test_rapid_commit_off(void **state)
+{
+    (void)state;
+    fx x;
+    fx_start(&x, OASIS_DHCP6_STATEFUL, 1);
+    oasis_dhcp6_msg m;
+    next_msg(&x, &m, 2 * SEC);
+    assert_int_equal(m.type, OASIS_DHCP6_SOLICIT);
+    assert_false(m.rapid_commit);
+    srv r = srv_msg(&x, OASIS_DHCP6_REPLY, m.xid);
+    r.ia = 1;
+    r.naddr = 1;
+    r.rapid = 1;
+    reply(&x, &r);
+    assert_int_equal(ctr(&x)->rx_unexpected, 1);
+    assert_int_equal(oasis_dhcp6_get_state(x.c), OASIS_DHCP6_SOLICITING);
+    fx_stop(&x);
+}
+
+/* Asked for, but the server answers with an Advertise: the four-message
+ * exchange, whose Request carries no Rapid Commit; no rapid bind counted. */
+static void test_rapid_commit_advertise_fallback(void **state)
+{
+    (void)state;
+    fx x;
+    fx_start_rc(&x, OASIS_DHCP6_STATEFUL, 0, 1);
+    oasis_dhcp6_msg m;
+    next_msg(&x, &m, 2 * SEC);
+    assert_true(m.rapid_commit);
+    srv a = srv_msg(&x, OASIS_DHCP6_ADVERTISE, m.xid);
+    a.ia = 1;
+    a.naddr = 1;
+    a.preference = 255;
+    x.cap.n = 0;
+    reply(&x, &a);
+    assert_int_equal(sent(&x, &m), 1);
+    assert_int_equal(m.type, OASIS_DHCP6_REQUEST);
+    assert_false(m.rapid_commit);
+    srv r = srv_msg(&x, OASIS_DHCP6_REPLY, m.xid);
+    r.ia = 1;
+    r.naddr = 1;
+    reply(&x, &r);
+    assert_int_equal(oasis_dhcp6_get_state(x.c), OASIS_DHCP6_BOUND);
+    assert_int_equal(ctr(&x)->binds, 1);
+    assert_int_equal(ctr(&x)->rapid_commits, 0);
+    fx_stop(&x);
+}
+
 static void test_api(void **state)
 {
     (void)state;
@@ -1083,6 +1209,9 @@ int main(void)
         cmocka_unit_test(test_release_from_bound_callback),
         cmocka_unit_test(test_release_retransmitted),
         cmocka_unit_test(test_deprecated_address_no_renew_storm),
+        cmocka_unit_test(test_rapid_commit),
+        cmocka_unit_test(test_rapid_commit_off),
+        cmocka_unit_test(test_rapid_commit_advertise_fallback),
         cmocka_unit_test(test_api),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

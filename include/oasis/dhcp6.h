@@ -30,6 +30,19 @@
  * stack's MAC) unless the configuration gives one. The IAID is fixed
  * (cfg.iaid, default 1).
  *
+ * Rapid Commit (cfg.rapid_commit, default off; RFC 8415 18.2.1, 21.14):
+ * the Solicit carries an empty Rapid Commit option, and a Reply to it that
+ * carries one too is the lease, taken as a Reply to a Request is (DAD,
+ * then BOUND). A Reply in SOLICITING without the option, or without
+ * cfg.rapid_commit, is discarded (rx_unexpected); one whose status says
+ * the server gives no address is counted and the Solicit goes on. A
+ * server without Rapid Commit answers with an Advertise, and the
+ * four-message exchange follows as usual. Request, Renew, Rebind and
+ * Information-request never carry the option. Off by default for the
+ * reason RFC 3315 22.14 gives: when several servers answer, each commits
+ * an address, and all but the one we take stay unused until their
+ * lifetimes end.
+ *
  * Replies are checked (each failure counted, the message dropped, the
  * state unchanged): the transaction ID is the one of the exchange running;
  * a Server ID option is present; the Client ID option is ours; the option
@@ -78,7 +91,8 @@ typedef enum oasis_dhcp6_state {
     OASIS_DHCP6_WAITING_RA,  /* AUTO: no RA with M or O yet */
     OASIS_DHCP6_INFO_REQUESTING, /* Information-request sent (or its start delay) */
     OASIS_DHCP6_INFORMED,    /* stateless configuration held; refresh later */
-    OASIS_DHCP6_SOLICITING,  /* Solicit sent (or its start delay), collecting Advertises */
+    OASIS_DHCP6_SOLICITING,  /* Solicit sent (or its start delay), collecting Advertises
+                              * (and, with rapid_commit, a Reply) */
     OASIS_DHCP6_REQUESTING,  /* Request sent to the chosen server */
     OASIS_DHCP6_DAD,         /* leased address in Duplicate Address Detection */
     OASIS_DHCP6_BOUND,
@@ -133,6 +147,7 @@ typedef struct oasis_dhcp6_config {
     const uint8_t *duid;         /* NULL: DUID-LL of the stack's MAC; else copied, 3..130 */
     size_t duid_len;
     uint32_t iaid;               /* 1 */
+    int rapid_commit;            /* 1: Rapid Commit in the Solicit (see above); default 0 */
     oasis_dhcp6_cb cb;           /* may be NULL */
     void *ud;
 } oasis_dhcp6_config;
@@ -188,12 +203,13 @@ typedef struct oasis_dhcp6_counters {
     uint64_t rx_invalid;         /* a reply we cannot use (no usable address, T1 > T2) */
     uint64_t binds, renewals, rebinds, expiries, declines_dad, infos;
     uint64_t request_timeouts;   /* REQ_MAX_RC Requests unanswered: Solicit again */
+    uint64_t rapid_commits;      /* leases bound from a Reply to a Solicit (Rapid Commit) */
 } oasis_dhcp6_counters;
 
 const oasis_dhcp6_counters *oasis_dhcp6_get_counters(const oasis_dhcp6 *c);
 
 /* Adds a metrics source, measurement "dhcp6": the counters above in
- * CamelCase (TxSolicits, ..., RequestTimeouts) and the gauges State
+ * CamelCase (TxSolicits, ..., RapidCommits) and the gauges State
  * (string), ValidSeconds and ValidRemainingSeconds (0 without an
  * address). ud is c: remove it (oasis_metrics_remove_by_ud) before
  * destroying the client. 0, OASIS_EINVAL or OASIS_ENOMEM. */

@@ -86,6 +86,7 @@ struct oasis_dhcp6 {
     size_t rel_sid_len;
     oasis_in6 released;
     int removing;           /* our own removal: the hook is not an expiry */
+    int rapid;              /* the address in DAD came by Rapid Commit (18.2.1) */
     uint32_t in_cb;
     oasis_dhcp6_counters ctr;
 };
@@ -186,6 +187,8 @@ static void send_current(oasis_dhcp6 *c)
     switch (c->msg_type) {
     case OASIS_DHCP6_SOLICIT:
         put_ia(c, &b, NULL);
+        if (c->cfg.rapid_commit)
+            oasis_dhcp6_build_opt(&b, OASIS_D6O_RAPID_COMMIT, NULL, 0);
         c->ctr.tx_solicits++;
         break;
     case OASIS_DHCP6_REQUEST:
@@ -561,14 +564,16 @@ static int lease_times(oasis_dhcp6 *c, const oasis_dhcp6_msg *m, const oasis_dhc
     return 1;
 }
 
+/* A Reply to Request, Renew or Rebind, or (Rapid Commit) to Solicit. */
 static void on_lease_reply(oasis_dhcp6 *c, const oasis_dhcp6_msg *m)
 {
     int renew = c->state == OASIS_DHCP6_RENEWING || c->state == OASIS_DHCP6_REBINDING;
+    int rapid = c->state == OASIS_DHCP6_SOLICITING;
     uint16_t st = m->has_ia ? m->ia_status : OASIS_D6S_NONE;
     if (m->status == OASIS_D6S_NOT_ON_LINK || st == OASIS_D6S_NOT_ON_LINK ||
         (!renew && st == OASIS_D6S_NO_ADDRS_AVAIL)) {
         c->ctr.rx_status_errors++;
-        if (!renew)
+        if (!renew && !rapid) /* (soliciting: another server may answer) */
             start_solicit(c, 0);
         return;
     }
@@ -623,6 +628,7 @@ static void on_lease_reply(oasis_dhcp6 *c, const oasis_dhcp6_msg *m)
         notify(c, OASIS_DHCP6_EV_RENEWED, &c->lease);
         return;
     }
+    c->rapid = rapid;
     c->state = OASIS_DHCP6_DAD; /* the hook may bind inside the add (no DAD) */
     int err = oasis_addrconf_dhcp6_add(c->s, &c->addr, c->lease.valid_until_ns, pref_until);
     if (err) {
@@ -684,6 +690,14 @@ static void udp_in(oasis_stack *s, const oasis_ipaddr *src, uint16_t src_port,
         return;
     }
     switch (c->state) {
+    case OASIS_DHCP6_SOLICITING:
+        /* 18.2.1: with Rapid Commit asked for, a Reply that carries it
+         * too is the lease; any other is discarded. */
+        if (c->cfg.rapid_commit && m.rapid_commit)
+            on_lease_reply(c, &m);
+        else
+            c->ctr.rx_unexpected++;
+        return;
     case OASIS_DHCP6_INFO_REQUESTING:
         c->ctr.rx_replies++;
         on_info_reply(c, &m);
@@ -736,6 +750,7 @@ static void on_addr(oasis_stack *s, void *ud, const oasis_in6 *a, uint8_t state)
         c->state = OASIS_DHCP6_BOUND;
         c->have = 1;
         c->ctr.binds++;
+        c->ctr.rapid_commits += (uint64_t)c->rapid;
         arm_lease_timer(c);
         push_dns(c);
         notify(c, OASIS_DHCP6_EV_BOUND, &c->lease);
@@ -927,6 +942,7 @@ static const struct {
     {"DeclinesDad", offsetof(oasis_dhcp6_counters, declines_dad)},
     {"Infos", offsetof(oasis_dhcp6_counters, infos)},
     {"RequestTimeouts", offsetof(oasis_dhcp6_counters, request_timeouts)},
+    {"RapidCommits", offsetof(oasis_dhcp6_counters, rapid_commits)},
 };
 
 static int read_metrics(oasis_metrics_emit *e, void *ud)

@@ -124,6 +124,11 @@ static int parse_opt(oasis_dhcp6_msg *m, uint16_t code, const uint8_t *p, size_t
         m->has_preference = 1;
         m->preference = p[0];
         return OASIS_OK;
+    case OASIS_D6O_RAPID_COMMIT:
+        if (len != 0)
+            return OASIS_EMALFORMED;
+        m->rapid_commit = 1;
+        return OASIS_OK;
     case OASIS_D6O_STATUS_CODE:
         if (len < 2)
             return OASIS_EMALFORMED;

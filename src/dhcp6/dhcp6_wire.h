@@ -31,6 +31,7 @@ enum {
     OASIS_D6O_PREFERENCE = 7,
     OASIS_D6O_ELAPSED_TIME = 8,
     OASIS_D6O_STATUS_CODE = 13,
+    OASIS_D6O_RAPID_COMMIT = 14,
     OASIS_D6O_DNS_SERVERS = 23,
     OASIS_D6O_DOMAIN_LIST = 24,
     OASIS_D6O_INFO_REFRESH_TIME = 32,
@@ -68,6 +69,7 @@ typedef struct oasis_dhcp6_msg {
     uint16_t status;            /* top-level status code; OASIS_D6S_NONE */
     int has_preference;
     uint8_t preference;
+    int rapid_commit;           /* option 14 present (RFC 8415 21.14: empty) */
     /* The IA_NA whose IAID is the one asked for (others are skipped). */
     int has_ia;
     uint32_t t1, t2;
@@ -87,13 +89,14 @@ typedef struct oasis_dhcp6_msg {
  * header (OASIS_ETRUNCATED), every option inside the message and every
  * sub-option inside its IA_NA or IAADDR, and the lengths RFC 8415 21
  * gives: a DUID of 3..130 bytes and at most one of each, a 1-byte
- * preference, a status code of 2 bytes or more, an IA_NA of 12 or more,
- * an IAADDR of 24 or more, 4-byte refresh and max-RT options, a DNS
- * server list that is a multiple of 16 (RFC 3646 3), a domain list whose
- * names decode (RFC 3646 4, RFC 1035 3.1, no compression). Otherwise
- * OASIS_EMALFORMED. The IA_NA of IAID want_iaid is read (the first if
- * several); the others are skipped. An IAADDR whose preferred lifetime
- * exceeds its valid one is dropped (RFC 8415 21.6). Returns 0. */
+ * preference, an empty Rapid Commit, a status code of 2 bytes or more,
+ * an IA_NA of 12 or more, an IAADDR of 24 or more, 4-byte refresh and
+ * max-RT options, a DNS server list that is a multiple of 16 (RFC 3646
+ * 3), a domain list whose names decode (RFC 3646 4, RFC 1035 3.1, no
+ * compression). Otherwise OASIS_EMALFORMED. The IA_NA of IAID want_iaid
+ * is read (the first if several); the others are skipped. An IAADDR
+ * whose preferred lifetime exceeds its valid one is dropped (RFC 8415
+ * 21.6). Returns 0. */
 int oasis_dhcp6_parse(const uint8_t *buf, size_t len, uint32_t want_iaid, oasis_dhcp6_msg *out);
 
 /* The next name of an option 24 body from body[*off] as text (no final

@@ -81,6 +81,7 @@ typedef struct net_opts {
     uint32_t dhcp_request;    /* --dhcp with --addr: ask for that address first */
     int dhcp_rapid_commit;    /* --dhcp-rapid-commit: option 80 in DISCOVER (RFC 4039) */
     int dhcp6;                /* --dhcp6: 1 + oasis_dhcp6_mode (0: off) */
+    int dhcp6_rapid_commit;   /* --dhcp6-rapid-commit: Rapid Commit in Solicit (RFC 8415) */
     int ecn;                  /* --ecn N: N + 1 (0: the stack's default) */
     uint64_t tcp_mem;         /* --tcp-mem: cfg.tcp.mem_limit (0: none) */
     int fail_fast;            /* --fail-fast: cfg.tcp.soft_errors_end_connect */
@@ -106,6 +107,7 @@ struct net {
     oasis_ipaddr wait_dst; /* net_wait_ipv6's */
     oasis_dhcp *dhcp;    /* with --dhcp: runs (renews) for the whole command */
     oasis_dhcp6 *dhcp6;  /* with --dhcp6: the same for DHCPv6 */
+    uint64_t dhcp6_rapid_seen; /* its rapid_commits at the last BOUND printed */
     /* DNS servers of the current lease (none without DHCP); they go to
      * the resolver (n->dns) unless --dns was given. dns_changed, when set,
      * is called after a lease brings new ones. */

@@ -175,14 +175,18 @@ static void print_dhcp6(const char *what, const oasis_dhcp6_lease *l)
 static void on_dhcp6(oasis_dhcp6 *c, oasis_dhcp6_event ev, const oasis_dhcp6_lease *l, void *ud)
 {
     char a[OASIS_IPADDR_STRLEN];
-    (void)c;
-    (void)ud;
+    net *n = ud;
     switch (ev) {
     case OASIS_DHCP6_EV_INFO:
         print_dhcp6("information", l);
         break;
     case OASIS_DHCP6_EV_BOUND:
-        print_dhcp6("bound", l);
+        /* The count tells whether this lease came by Rapid Commit. */
+        print_dhcp6(oasis_dhcp6_get_counters(c)->rapid_commits > n->dhcp6_rapid_seen
+                        ? "bound (rapid commit)"
+                        : "bound",
+                    l);
+        n->dhcp6_rapid_seen = oasis_dhcp6_get_counters(c)->rapid_commits;
         break;
     case OASIS_DHCP6_EV_RENEWED:
         print_dhcp6("renewed", l);
@@ -212,6 +216,7 @@ int net_dhcp6_up(net *n)
     oasis_dhcp6_config c;
     oasis_dhcp6_config_init(&c);
     c.mode = (oasis_dhcp6_mode)(n->opt.dhcp6 - 1);
+    c.rapid_commit = n->opt.dhcp6_rapid_commit;
     c.cb = on_dhcp6;
     c.ud = n;
     int err = oasis_dhcp6_create(n->stack, &c, &n->dhcp6);

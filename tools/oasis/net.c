@@ -36,6 +36,7 @@ enum {
     OPT_DHCP_TIMEOUT,
     OPT_DHCP_RAPID_COMMIT,
     OPT_DHCP6,
+    OPT_DHCP6_RAPID_COMMIT,
     OPT_ECN,
     OPT_FAIL_FAST,
     OPT_TSIG,
@@ -63,6 +64,7 @@ const struct option net_long_options[] = {
     {"dhcp-timeout", required_argument, NULL, OPT_DHCP_TIMEOUT},
     {"dhcp-rapid-commit", no_argument, NULL, OPT_DHCP_RAPID_COMMIT},
     {"dhcp6", optional_argument, NULL, OPT_DHCP6},
+    {"dhcp6-rapid-commit", no_argument, NULL, OPT_DHCP6_RAPID_COMMIT},
     {"ecn", required_argument, NULL, OPT_ECN},
     {"tcp-mem", required_argument, NULL, OPT_TCP_MEM},
     {"fail-fast", no_argument, NULL, OPT_FAIL_FAST},
@@ -89,6 +91,10 @@ const char net_options_help[] =
     "                    auto (default) follows the routers' M and O flags,\n"
     "                    stateless asks for DNS servers and search domains,\n"
     "                    stateful leases an address too (DAD runs on it)\n"
+    "  --dhcp6-rapid-commit  Rapid Commit in the Solicit (RFC 8415 18.2.1): a\n"
+    "                    server that does it answers with the lease (2 messages\n"
+    "                    instead of 4); others still advertise. Only where every\n"
+    "                    server that does it may commit leases (implies --dhcp6)\n"
     "  --gw A.B.C.D|none default gateway (the subnet's first address, e.g. 10.77.0.1)\n"
     "  --mac MAC         Oasis's MAC (02:4f:xx:xx:xx:xx made from the address, or\n"
     "                    with DHCP from the TAP name)\n"
@@ -167,6 +173,11 @@ int net_opts_handle(net_opts *o, int code, const char *arg)
         return 1;
     case OPT_DHCP6:
         return cli_dhcp6_option(o, arg);
+    case OPT_DHCP6_RAPID_COMMIT:
+        o->dhcp6_rapid_commit = 1;
+        if (!o->dhcp6)
+            o->dhcp6 = 1 + OASIS_DHCP6_AUTO;
+        return 1;
     case OPT_DHCP_TIMEOUT:
         if (parse_seconds(arg, &o->dhcp_timeout_ns) != 0 || o->dhcp_timeout_ns == 0)
             return bad("--dhcp-timeout (seconds)", arg);
