@@ -92,51 +92,52 @@ int oasis_mld_reported(const oasis_stack *s, const oasis_in6 *g)
     return 0;
 }
 
-/* RFC 3810 5.2.13 / 5.2.14: from the link-local address (:: while there is
- * none), hop limit 1, a Router Alert in a Hop-by-Hop header, to ff02::16. */
-static void send_v2(oasis_stack *s, const oasis_in6 *g, int n, uint8_t rec_type)
+/* The tail every MLD message shares (RFC 3810 5.2.13 / 5.2.14, RFC 2710
+ * 3): from the link-local address (:: while there is none), hop limit 1, a
+ * Router Alert in a Hop-by-Hop header (RFC 2711). Checksums the len bytes
+ * the caller wrote at p->data as an ICMPv6 message of this type and word,
+ * sends them to dst and counts them. */
+static void mld_out(oasis_stack *s, oasis_pbuf *p, size_t len, uint8_t type, uint32_t word,
+                    const oasis_in6 *dst)
 {
     static const uint8_t router_alert[8] = {0, 0, 5, 2, 0, 0, 1, 0};
     static const oasis_in6 unspec;
-    if (n == 0 || !s->link)
-        return;
     const oasis_in6 *ll = oasis_addrconf_link_local(s);
     const oasis_in6 *src = ll ? ll : &unspec;
-    size_t len = 8 + 20 * (size_t)n;
-    oasis_pbuf *p = oasis_pbuf_alloc(s, OASIS_PBUF_HEADROOM, len);
-    if (!p)
-        return;
-    oasis_mld_emit_report(p->data, g, n, rec_type);
-    oasis_icmp6_finish(p->data, len, OASIS_ICMP6_MLD2_REPORT, 0, (uint32_t)n, src,
-                       &oasis_in6_mldv2_routers);
-    if (oasis_ipv6_output_hbh(s, p, src, &oasis_in6_mldv2_routers, OASIS_NH_ICMPV6, 1, 0,
-                              router_alert, sizeof router_alert) == OASIS_OK) {
-        s->ctr.icmp6.out_msgs++;
-        s->ctr.icmp6.out_mld_reports++;
-    }
-}
-
-/* MLDv1 (RFC 2710 3, 4): a Report goes to the group itself, a Done to
- * all-routers; from the link-local address, hop limit 1, Router Alert. */
-static void send_v1(oasis_stack *s, uint8_t type, const oasis_in6 *g)
-{
-    static const uint8_t router_alert[8] = {0, 0, 5, 2, 0, 0, 1, 0};
-    static const oasis_in6 unspec;
-    if (!s->link)
-        return;
-    const oasis_in6 *ll = oasis_addrconf_link_local(s);
-    const oasis_in6 *src = ll ? ll : &unspec;
-    const oasis_in6 *dst = type == OASIS_ICMP6_MLD_DONE ? &oasis_in6_all_routers : g;
-    oasis_pbuf *p = oasis_pbuf_alloc(s, OASIS_PBUF_HEADROOM, 24);
-    if (!p)
-        return;
-    oasis_mld1_emit(p->data, type, g);
-    oasis_icmp6_finish(p->data, 24, type, 0, 0, src, dst);
+    oasis_icmp6_finish(p->data, len, type, 0, word, src, dst);
     if (oasis_ipv6_output_hbh(s, p, src, dst, OASIS_NH_ICMPV6, 1, 0, router_alert,
                               sizeof router_alert) == OASIS_OK) {
         s->ctr.icmp6.out_msgs++;
         s->ctr.icmp6.out_mld_reports++;
     }
+}
+
+/* RFC 3810 5.2: one report with a record of rec_type for each of the n
+ * groups, to ff02::16. */
+static void send_v2(oasis_stack *s, const oasis_in6 *g, int n, uint8_t rec_type)
+{
+    if (n == 0 || !s->link)
+        return;
+    size_t len = 8 + 20 * (size_t)n;
+    oasis_pbuf *p = oasis_pbuf_alloc(s, OASIS_PBUF_HEADROOM, len);
+    if (!p)
+        return;
+    oasis_mld_emit_report(p->data, g, n, rec_type);
+    mld_out(s, p, len, OASIS_ICMP6_MLD2_REPORT, (uint32_t)n, &oasis_in6_mldv2_routers);
+}
+
+/* MLDv1 (RFC 2710 3, 4): a Report goes to the group itself, a Done to
+ * all-routers. */
+static void send_v1(oasis_stack *s, uint8_t type, const oasis_in6 *g)
+{
+    if (!s->link)
+        return;
+    const oasis_in6 *dst = type == OASIS_ICMP6_MLD_DONE ? &oasis_in6_all_routers : g;
+    oasis_pbuf *p = oasis_pbuf_alloc(s, OASIS_PBUF_HEADROOM, 24);
+    if (!p)
+        return;
+    oasis_mld1_emit(p->data, type, g);
+    mld_out(s, p, 24, type, 0, dst);
 }
 
 static void arm(oasis_stack *s)
@@ -160,24 +161,14 @@ static void arm(oasis_stack *s)
  * exclude none of them), in a report of its own. */
 static void send_sources(oasis_stack *s, const ip6_mld_group *e)
 {
-    static const uint8_t router_alert[8] = {0, 0, 5, 2, 0, 0, 1, 0};
-    static const oasis_in6 unspec;
     if (!s->link)
         return;
-    const oasis_in6 *ll = oasis_addrconf_link_local(s);
-    const oasis_in6 *src = ll ? ll : &unspec;
     size_t len = 28 + 16 * (size_t)e->nsrc;
     oasis_pbuf *p = oasis_pbuf_alloc(s, OASIS_PBUF_HEADROOM, len);
     if (!p)
         return;
     oasis_mld_emit_record(p->data, &e->g, OASIS_MLD2_IS_INCLUDE, e->src, e->nsrc);
-    oasis_icmp6_finish(p->data, len, OASIS_ICMP6_MLD2_REPORT, 0, 1, src,
-                       &oasis_in6_mldv2_routers);
-    if (oasis_ipv6_output_hbh(s, p, src, &oasis_in6_mldv2_routers, OASIS_NH_ICMPV6, 1, 0,
-                              router_alert, sizeof router_alert) == OASIS_OK) {
-        s->ctr.icmp6.out_msgs++;
-        s->ctr.icmp6.out_mld_reports++;
-    }
+    mld_out(s, p, len, OASIS_ICMP6_MLD2_REPORT, 1, &oasis_in6_mldv2_routers);
 }
 
 /* Sends the current state of the groups picked: in MLDv2 one report with
