@@ -2075,6 +2075,16 @@ static void test_stop_from_callback(void **state)
 
 static const uint8_t rc_opt[] = {OASIS_DHO_RAPID_COMMIT, 0};
 
+/* A reply carrying option 80 with no data (RFC 4039 4): the Rapid Commit
+ * ACK the tests below answer a DISCOVER with. */
+static srv srv_rapid(uint8_t type, uint32_t xid)
+{
+    srv r = srv_default(type, xid);
+    r.extra = rc_opt;
+    r.extra_len = sizeof rc_opt;
+    return r;
+}
+
 /* The option as the client sends it: present, length 0. */
 static int rapid_in(const sent *s)
 {
@@ -2154,9 +2164,7 @@ static void test_rapid_commit_lease(void **state)
     assert_true(run_to_dhcp(&h, 2 * SEC, &s));
     assert_int_equal(s.m.msg_type, OASIS_DHCPDISCOVER);
     assert_true(rapid_in(&s));
-    srv a = srv_default(OASIS_DHCPACK, s.m.xid);
-    a.extra = rc_opt;
-    a.extra_len = sizeof rc_opt;
+    srv a = srv_rapid(OASIS_DHCPACK, s.m.xid);
     reply_to(&h, &a, OFFERED);
     assert_int_equal(oasis_dhcp_get_state(h.d), OASIS_DHCP_PROBING);
     assert_int_equal(oasis_stack_addr(h.s), 0); /* not before the probes */
@@ -2224,11 +2232,9 @@ static void test_rapid_commit_offer_fallback(void **state)
     assert_false(rapid_in(&s));
     assert_int_equal(s.m.requested_ip, OFFERED);
     assert_int_equal(oasis_dhcp_get_state(h.d), OASIS_DHCP_REQUESTING);
-    srv late = srv_default(OASIS_DHCPACK, s.m.xid);
+    srv late = srv_rapid(OASIS_DHCPACK, s.m.xid);
     late.server = OASIS_IPV4(10, 0, 0, 200);
     late.yiaddr = OASIS_IPV4(10, 0, 0, 60);
-    late.extra = rc_opt;
-    late.extra_len = sizeof rc_opt;
     reply_to(&h, &late, late.yiaddr);
     assert_int_equal(oasis_dhcp_get_state(h.d), OASIS_DHCP_REQUESTING);
     assert_int_equal(ctr(&h)->rx_unexpected, 1);
@@ -2255,9 +2261,7 @@ static void test_rapid_commit_off(void **state)
     assert_true(run_to_dhcp(&h, 2 * SEC, &s));
     assert_int_equal(s.m.msg_type, OASIS_DHCPDISCOVER);
     assert_false(has_opt(&s, OASIS_DHO_RAPID_COMMIT));
-    srv a = srv_default(OASIS_DHCPACK, s.m.xid);
-    a.extra = rc_opt;
-    a.extra_len = sizeof rc_opt;
+    srv a = srv_rapid(OASIS_DHCPACK, s.m.xid);
     reply_to(&h, &a, OFFERED);
     assert_int_equal(oasis_dhcp_get_state(h.d), OASIS_DHCP_SELECTING);
     assert_int_equal(ctr(&h)->rx_unexpected, 1);
@@ -2275,9 +2279,7 @@ static void test_rapid_ack_wrong_xid(void **state)
     sent s;
     assert_int_equal(oasis_dhcp_start(h.d), OASIS_OK);
     assert_true(run_to_dhcp(&h, 2 * SEC, &s));
-    srv a = srv_default(OASIS_DHCPACK, s.m.xid + 1);
-    a.extra = rc_opt;
-    a.extra_len = sizeof rc_opt;
+    srv a = srv_rapid(OASIS_DHCPACK, s.m.xid + 1);
     reply_to(&h, &a, OFFERED);
     assert_int_equal(ctr(&h)->rx_wrong_xid, 1);
     a.xid = s.m.xid;
@@ -2299,11 +2301,9 @@ static void test_rapid_commit_not_in_requests(void **state)
     sent s;
     assert_int_equal(oasis_dhcp_start(h.d), OASIS_OK);
     assert_true(run_to_dhcp(&h, 2 * SEC, &s));
-    srv a = srv_default(OASIS_DHCPACK, s.m.xid);
+    srv a = srv_rapid(OASIS_DHCPACK, s.m.xid);
     a.t1 = 20;
     a.t2 = 40;
-    a.extra = rc_opt;
-    a.extra_len = sizeof rc_opt;
     reply_to(&h, &a, OFFERED);
     advance(&h, 10 * SEC);
     assert_int_equal(oasis_dhcp_get_state(h.d), OASIS_DHCP_BOUND);
