@@ -34,16 +34,9 @@ pass "dnsmasq started (pid $DNSMASQ_PID)"
 bg sniff python3 "$HERE/dhcp_sniff.py" "$TAP"
 wait_for "$TMP/sniff.log" "^listening on $TAP" 10
 
-bg serve "$OASIS" serve --tap "$TAP" --http-port 0
-SERVE_PID=$BG_PID
-wait_for "$TMP/serve.log" "dhcp: bound" 20
-wait_for "$TMP/serve.log" "ready on" 5
-line=$(grep -m1 "dhcp: bound" "$TMP/serve.log")
-log "$line"
-ADDR=$(sed -E 's/.*bound ([0-9.]+)\/.*/\1/' <<<"$line")
-[[ "$ADDR" =~ ^10\.77\.0\.([5-9][0-9])$ ]] || fail "leased address '$ADDR' not in the range"
+start_serve_dhcp
 grep -q "bound $ADDR/24 gateway 10.77.0.1 server 10.77.0.1 lease 120s (T1 10s, T2 20s) dns 10.77.0.1" \
-    <<<"$line" || fail "lease details: $line"
+    <<<"$BOUND" || fail "lease details: $BOUND"
 pass "lease $ADDR/24 for 120 s with T1 10 s, T2 20 s, gateway and DNS server"
 # stack_times LINE: "REQUESTED ENDS" in seconds on the stack's clock.
 stack_times() {
@@ -51,8 +44,8 @@ stack_times() {
 }
 # secs_ok EXPR: a comparison of seconds (printed to the millisecond), in Python.
 secs_ok() { python3 -c "import sys; sys.exit(0 if $1 else 1)"; }
-read -r REQ_B END_B <<<"$(stack_times "$line")"
-[ -n "$END_B" ] || fail "no stack instants in: $line"
+read -r REQ_B END_B <<<"$(stack_times "$BOUND")"
+[ -n "$END_B" ] || fail "no stack instants in: $BOUND"
 secs_ok "round($END_B - $REQ_B, 3) == 120" ||
     fail "the lease ends at $END_B s, not 120 s after its REQUEST at $REQ_B s"
 pass "the lease ends 120 s after the REQUEST that got it (stack clock $REQ_B -> $END_B s)"

@@ -24,16 +24,9 @@ bg sniff python3 "$HERE/dhcp_sniff.py" "$TAP"
 wait_for "$TMP/sniff.log" "^listening on $TAP" 10
 
 # With the flag: DISCOVER (option 80, length 0) answered by the lease.
-bg serve "$OASIS" serve --tap "$TAP" --http-port 0 --dhcp-rapid-commit
-SERVE_PID=$BG_PID
-wait_for "$TMP/serve.log" "dhcp: bound" 20
-wait_for "$TMP/serve.log" "ready on" 5
-line=$(grep -m1 "dhcp: bound" "$TMP/serve.log")
-log "$line"
-ADDR=$(sed -E 's/.*bound ([0-9.]+)\/.*/\1/' <<<"$line")
-[[ "$ADDR" =~ ^10\.77\.0\.([5-9][0-9])$ ]] || fail "leased address '$ADDR' not in the range"
-grep -q "bound $ADDR/24 gateway 10.77.0.1 server 10.77.0.1 lease 120s" <<<"$line" ||
-    fail "lease details: $line"
+start_serve_dhcp --dhcp-rapid-commit
+grep -q "bound $ADDR/24 gateway 10.77.0.1 server 10.77.0.1 lease 120s" <<<"$BOUND" ||
+    fail "lease details: $BOUND"
 pass "lease $ADDR/24 for 120 s"
 grep -Eq "^[0-9.]+ DISCOVER bcast 0.0.0.0 255.255.255.255 ciaddr=0.0.0.0 xid=[0-9a-f]+ rapid-commit$" \
     "$TMP/sniff.log" || fail "no DISCOVER with a Rapid Commit option of length 0"

@@ -153,6 +153,21 @@ start_serve_as() {
     wait_for "$TMP/$name.log" "ready on" 10
 }
 
+# start_serve_dhcp [oasis serve options]: Oasis's servers on the TAP device
+# with no --addr, so the address is DHCP's, from the server the test started
+# (handing out 10.77.0.50-99); waits for the lease and the servers. Leaves
+# SERVE_PID, serve's "dhcp: bound" line in BOUND and its address in ADDR.
+start_serve_dhcp() {
+    bg serve "$OASIS" serve --tap "$TAP" --http-port 0 "$@"
+    SERVE_PID=$BG_PID
+    wait_for "$TMP/serve.log" "dhcp: bound" 20
+    wait_for "$TMP/serve.log" "ready on" 5
+    BOUND=$(grep -m1 "dhcp: bound" "$TMP/serve.log")
+    log "$BOUND"
+    ADDR=$(sed -E 's/.*bound ([0-9.]+)\/.*/\1/' <<<"$BOUND")
+    [[ "$ADDR" =~ ^10\.77\.0\.([5-9][0-9])$ ]] || fail "leased address '$ADDR' not in the range"
+}
+
 # stop_pid PID WHAT: stops a process and insists it exits cleanly (under
 # ASan, a leak or a fault at shutdown fails the test here).
 stop_pid() {
