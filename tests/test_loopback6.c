@@ -120,13 +120,26 @@ static void on_udp(oasis_stack *s, const oasis_ipaddr *src, uint16_t sport,
     memcpy(r->data, d, len < sizeof r->data ? len : sizeof r->data - 1);
 }
 
+/* r, zeroed, takes what comes to UDP port 7000. */
+static void udp_rx(fx *x, urx *r)
+{
+    memset(r, 0, sizeof *r);
+    assert_int_equal(oasis_udp_bind(x->s, 7000, on_udp, r), 0);
+}
+
+/* The fixture without offload, with r on port 7000: most tests start so. */
+static void fx_init_udp(fx *x, urx *r)
+{
+    fx_init(x, 0);
+    udp_rx(x, r);
+}
+
 /* One datagram to dst: queued by the send, delivered by the next poll
  * from dst itself (RFC 6724 rule 1), counted, never on the link. */
 static void udp_to(fx *x, const oasis_ipaddr *dst)
 {
     urx r;
-    memset(&r, 0, sizeof r);
-    assert_int_equal(oasis_udp_bind(x->s, 7000, on_udp, &r), 0);
+    udp_rx(x, &r);
     uint64_t tx = v6c(x)->loop_tx_packets, rx = v6c(x)->loop_rx_packets;
     r.sending = 1;
     assert_int_equal(oasis_udp_send(x->s, 7001, dst, 7000, "hello", 5), 0);
@@ -175,8 +188,7 @@ static void test_udp_to_own_addresses(void **state)
     udp_to(&x, &x.ll);
     /* From ::1 to ourselves, and from an address of ours to ::1. */
     urx r;
-    memset(&r, 0, sizeof r);
-    assert_int_equal(oasis_udp_bind(x.s, 7000, on_udp, &r), 0);
+    udp_rx(&x, &r);
     assert_int_equal(oasis_udp_send_from(x.s, &x.lo, 7001, &x.global, 7000, "a", 1), 0);
     assert_int_equal(oasis_udp_send_from(x.s, &x.global, 7001, &x.lo, 7000, "b", 1), 0);
     oasis_stack_poll(x.s);
@@ -209,10 +221,8 @@ static void test_tentative_not_looped(void **state)
 {
     (void)state;
     fx x;
-    fx_init(&x, 0);
     urx r;
-    memset(&r, 0, sizeof r);
-    assert_int_equal(oasis_udp_bind(x.s, 7000, on_udp, &r), 0);
+    fx_init_udp(&x, &r);
     oasis_ipaddr t;
     assert_int_equal(oasis_ipaddr_parse("2001:db8::2", &t), 0);
     assert_int_equal(oasis_ipv6_add_addr(x.s, &t, 64), 0); /* DAD starts: tentative */
@@ -300,8 +310,7 @@ static void test_lo_never_to_router(void **state)
     assert_int_equal(oasis_udp_send(x.s, 7001, &far, 7000, "f", 1), 0);
     assert_int_equal(transport_frames(&x), 1);
     urx r;
-    memset(&r, 0, sizeof r);
-    assert_int_equal(oasis_udp_bind(x.s, 7000, on_udp, &r), 0);
+    udp_rx(&x, &r);
     assert_int_equal(oasis_udp_send(x.s, 7001, &x.lo, 7000, "l", 1), 0);
     test_advance(x.s, x.clock, SEC);
     assert_int_equal(transport_frames(&x), 1);
@@ -315,10 +324,8 @@ static void test_wire_lo_dropped(void **state)
 {
     (void)state;
     fx x;
-    fx_init(&x, 0);
     urx r;
-    memset(&r, 0, sizeof r);
-    assert_int_equal(oasis_udp_bind(x.s, 7000, on_udp, &r), 0);
+    fx_init_udp(&x, &r);
     oasis_in6 lo, ll, peer;
     memcpy(lo.b, x.lo.b, 16);
     memcpy(ll.b, x.ll.b, 16);
@@ -493,10 +500,8 @@ static void test_multicast_loop(void **state)
 {
     (void)state;
     fx x;
-    fx_init(&x, 0);
     urx r;
-    memset(&r, 0, sizeof r);
-    assert_int_equal(oasis_udp_bind(x.s, 7000, on_udp, &r), 0);
+    fx_init_udp(&x, &r);
     assert_int_equal(oasis_udp_bind(x.s, 7001, on_udp, &r), 0); /* the sending port */
     oasis_ipaddr g, all;
     assert_int_equal(oasis_ipaddr_parse("ff02::1:2345", &g), 0);
@@ -571,10 +576,8 @@ static void test_interface_local_stays(void **state)
 {
     (void)state;
     fx x;
-    fx_init(&x, 0);
     urx r;
-    memset(&r, 0, sizeof r);
-    assert_int_equal(oasis_udp_bind(x.s, 7000, on_udp, &r), 0);
+    fx_init_udp(&x, &r);
     assert_int_equal(oasis_udp_bind(x.s, 7001, on_udp, &r), 0);
     oasis_ipaddr all1, other1;
     assert_int_equal(oasis_ipaddr_parse("ff01::1", &all1), 0);
@@ -609,10 +612,8 @@ static void test_scope_zero_refused(void **state)
 {
     (void)state;
     fx x;
-    fx_init(&x, 0);
     urx r;
-    memset(&r, 0, sizeof r);
-    assert_int_equal(oasis_udp_bind(x.s, 7000, on_udp, &r), 0);
+    fx_init_udp(&x, &r);
     oasis_ipaddr z;
     assert_int_equal(oasis_ipaddr_parse("ff00::1", &z), 0);
     uint64_t disc = v6c(&x)->out_discards;
@@ -631,10 +632,8 @@ static void test_node_scope_from_link_dropped(void **state)
 {
     (void)state;
     fx x;
-    fx_init(&x, 0);
     urx r;
-    memset(&r, 0, sizeof r);
-    assert_int_equal(oasis_udp_bind(x.s, 7000, on_udp, &r), 0);
+    fx_init_udp(&x, &r);
     oasis_in6 peer, all1 = {{0xff, 1, [15] = 1}}, zero = {{0xff, 0, [15] = 1}},
                     all2 = {{0xff, 2, [15] = 1}};
     memcpy(peer.b, x.ll.b, 16);
