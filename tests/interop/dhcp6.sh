@@ -10,6 +10,8 @@
 #     Oasis solicits, requests, runs DAD on the leased address, and
 #     dnsmasq's lease file holds it; the kernel side pings that address;
 #     on exit Oasis sends a Release and dnsmasq drops the lease.
+#  3. Rapid Commit: with --dhcp6-rapid-commit dnsmasq answers the Solicit
+#     with the lease (Reply), no Advertise or Request on the wire.
 TEST_NAME=interop_dhcp6
 NS_TAG=h22dhcp6
 source "$(dirname "$0")/lib.sh"
@@ -87,3 +89,25 @@ for ((i = 0; i < 30; i++)); do
 done
 ! grep -q "$leased" "$TMP/leases" || fail "dnsmasq still holds $leased after the Release"
 pass "dnsmasq dropped the lease of $leased"
+stop_pid "$DNSMASQ_PID" "dnsmasq (stateful)"
+
+# ---- 3. Rapid Commit (RFC 8415 18.2.1) ----
+# dnsmasq answers a Solicit that carries Rapid Commit with a Reply that
+# commits the lease: two messages, no Advertise and no Request.
+run_dnsmasq dnsmasq3 --dhcp-range=2001:db8:6::100,2001:db8:6::1ff,64,600
+start_serve_as serve3 --http-port 0 --dhcp6-rapid-commit
+line=$(grep -m1 "dhcp6: bound (rapid commit) " "$TMP/serve3.log") ||
+    fail "no DHCPv6 lease by Rapid Commit: $(grep dhcp6 "$TMP/serve3.log")"
+leased=$(sed -E 's/.*commit\) ([0-9a-f:]+)\/128.*/\1/' <<<"$line")
+case "$leased" in
+2001:db8:6::1[0-9a-f][0-9a-f]) ;;
+*) fail "leased address '$leased' outside dnsmasq's range" ;;
+esac
+grep -q "$leased" "$TMP/leases" || fail "dnsmasq's lease file does not hold $leased"
+grep -q "DHCPSOLICIT" "$TMP/dnsmasq3.log" || fail "dnsmasq saw no Solicit"
+! grep -Eq "DHCPADVERTISE|DHCPREQUEST" "$TMP/dnsmasq3.log" ||
+    fail "Advertise or Request on the wire: not the two-message exchange"
+pass "Rapid Commit: Solicit and Reply only, $leased leased and past DAD"
+ns ping -6 -c 1 -W 2 "$leased" >"$TMP/ping6-rc.log" 2>&1 || fail "the kernel cannot ping $leased"
+pass "the kernel side pings the address leased by Rapid Commit"
+stop_pid "$SERVE_PID" "oasis serve --dhcp6-rapid-commit"

@@ -468,6 +468,35 @@ static void test_dhcp_rapid_commit_option(void **state)
     assert_non_null(strstr(net_options_help, "--dhcp-rapid-commit"));
 }
 
+/* --dhcp6-rapid-commit: Rapid Commit in the Solicit; runs the DHCPv6
+ * client (auto) unless --dhcp6 chose a mode, which it keeps. */
+static void test_dhcp6_rapid_commit_option(void **state)
+{
+    (void)state;
+    int code = 0, d6 = 0;
+    for (const struct option *p = net_long_options; p->name; p++) {
+        if (strcmp(p->name, "dhcp6-rapid-commit") == 0) {
+            assert_int_equal(p->has_arg, no_argument);
+            code = p->val;
+        }
+        if (strcmp(p->name, "dhcp6") == 0)
+            d6 = p->val;
+    }
+    assert_true(code != 0 && d6 != 0);
+    net_opts o;
+    net_opts_init(&o);
+    assert_int_equal(o.dhcp6_rapid_commit, 0);
+    assert_int_equal(net_opts_handle(&o, code, NULL), 1);
+    assert_int_equal(o.dhcp6_rapid_commit, 1);
+    assert_int_equal(o.dhcp6, 1 + OASIS_DHCP6_AUTO);
+    net_opts_init(&o);
+    assert_int_equal(net_opts_handle(&o, d6, "stateful"), 1);
+    assert_int_equal(net_opts_handle(&o, code, NULL), 1);
+    assert_int_equal(o.dhcp6, 1 + OASIS_DHCP6_STATEFUL);
+    assert_int_equal(o.dhcp, 0);
+    assert_non_null(strstr(net_options_help, "--dhcp6-rapid-commit"));
+}
+
 /* An address with a zone (RFC 4007 11): IPv6 only, and the zone must name
  * the stack's one link, by name or by interface index. */
 static void test_addr_zone(void **state)
@@ -513,6 +542,7 @@ int main(void)
         cmocka_unit_test(redirects), cmocka_unit_test(exit_codes),
         cmocka_unit_test(test_tsig_option),
         cmocka_unit_test(test_dhcp_rapid_commit_option),
+        cmocka_unit_test(test_dhcp6_rapid_commit_option),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
