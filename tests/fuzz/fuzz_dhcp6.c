@@ -117,6 +117,7 @@ static void run_client(uint8_t ctl, const uint8_t *p, size_t n)
     oasis_dhcp6_config dc;
     oasis_dhcp6_config_init(&dc);
     dc.mode = ctl & 2 ? OASIS_DHCP6_STATEFUL : OASIS_DHCP6_STATELESS;
+    dc.rapid_commit = (ctl & 16) != 0; /* a Reply to the Solicit may be the lease */
     oasis_dhcp6 *c;
     if (oasis_dhcp6_create(s, &dc, &c) == OASIS_OK) {
         last_len = 0;
