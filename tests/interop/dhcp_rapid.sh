@@ -25,9 +25,9 @@ wait_for "$TMP/sniff.log" "^listening on $TAP" 10
 
 # With the flag: DISCOVER (option 80, length 0) answered by the lease.
 start_serve_dhcp --dhcp-rapid-commit
-grep -q "bound $ADDR/24 gateway 10.77.0.1 server 10.77.0.1 lease 120s" <<<"$BOUND" ||
+grep -q "bound (rapid commit) $ADDR/24 gateway 10.77.0.1 server 10.77.0.1 lease 120s" <<<"$BOUND" ||
     fail "lease details: $BOUND"
-pass "lease $ADDR/24 for 120 s"
+pass "lease $ADDR/24 for 120 s, by Rapid Commit (the bound line says so)"
 grep -Eq "^[0-9.]+ DISCOVER bcast 0.0.0.0 255.255.255.255 ciaddr=0.0.0.0 xid=[0-9a-f]+ rapid-commit$" \
     "$TMP/sniff.log" || fail "no DISCOVER with a Rapid Commit option of length 0"
 grep -q " REQUEST " "$TMP/sniff.log" && fail "a REQUEST was sent: $(grep -m1 ' REQUEST ' "$TMP/sniff.log")"
@@ -52,5 +52,6 @@ grep -q "rapid-commit" "$TMP/sniff2.log" && fail "option 80 sent without --dhcp-
 grep -Eq "^[0-9.]+ DISCOVER " "$TMP/sniff2.log" || fail "no DISCOVER without the flag"
 grep -Eq "^[0-9.]+ REQUEST bcast 0.0.0.0 " "$TMP/sniff2.log" || fail "no REQUEST without the flag"
 grep -q "DHCPOFFER($TAP)" "$TMP/dnsmasq.log" || fail "dnsmasq sent no DHCPOFFER without the flag"
+grep -q "dhcp: bound (rapid commit)" "$TMP/serve2.log" && fail "a four-message lease printed as rapid"
 pass "without the flag: DISCOVER without option 80, OFFER, REQUEST, ACK"
 stop_pid "$SERVE_PID" "oasis serve"

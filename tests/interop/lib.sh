@@ -164,7 +164,7 @@ start_serve_dhcp() {
     wait_for "$TMP/serve.log" "ready on" 5
     BOUND=$(grep -m1 "dhcp: bound" "$TMP/serve.log")
     log "$BOUND"
-    ADDR=$(sed -E 's/.*bound ([0-9.]+)\/.*/\1/' <<<"$BOUND")
+    ADDR=$(sed -E 's/.*bound (\(rapid commit\) )?([0-9.]+)\/.*/\2/' <<<"$BOUND")
     [[ "$ADDR" =~ ^10\.77\.0\.([5-9][0-9])$ ]] || fail "leased address '$ADDR' not in the range"
 }
 

@@ -107,7 +107,8 @@ struct net {
     oasis_ipaddr wait_dst; /* net_wait_ipv6's */
     oasis_dhcp *dhcp;    /* with --dhcp: runs (renews) for the whole command */
     oasis_dhcp6 *dhcp6;  /* with --dhcp6: the same for DHCPv6 */
-    uint64_t dhcp6_rapid_seen; /* its rapid_commits at the last BOUND printed */
+    uint64_t dhcp_rapid_seen;  /* dhcp's rapid_commits at the last lease printed */
+    uint64_t dhcp6_rapid_seen; /* dhcp6's rapid_commits at the last BOUND printed */
     /* DNS servers of the current lease (none without DHCP); they go to
      * the resolver (n->dns) unless --dns was given. dns_changed, when set,
      * is called after a lease brings new ones. */

@@ -50,7 +50,13 @@ static void on_dhcp(oasis_dhcp *d, oasis_dhcp_event ev, const oasis_dhcp_lease *
     switch (ev) {
     case OASIS_DHCP_EV_BOUND:
     case OASIS_DHCP_EV_RENEWED:
-        print_lease(ev == OASIS_DHCP_EV_BOUND ? "bound" : "renewed", l);
+        /* The count tells whether this lease came by Rapid Commit. */
+        print_lease(ev == OASIS_DHCP_EV_RENEWED ? "renewed"
+                    : oasis_dhcp_get_counters(d)->rapid_commits > n->dhcp_rapid_seen
+                        ? "bound (rapid commit)"
+                        : "bound",
+                    l);
+        n->dhcp_rapid_seen = oasis_dhcp_get_counters(d)->rapid_commits;
         n->opt.addr = l->addr;
         n->opt.prefix = l->prefix_len;
         n->opt.gw = l->gateway;
@@ -90,7 +96,6 @@ static void on_dhcp(oasis_dhcp *d, oasis_dhcp_event ev, const oasis_dhcp_lease *
         break;
     }
     fflush(stderr);
-    (void)d;
 }
 
 static int bound(void *ud)
