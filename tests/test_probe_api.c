@@ -1,0 +1,972 @@
+/* Outside probes of the public API (include/oasis/) against the contract
+ * (/work/shared/CONTRACT.md and the headers' own words), aimed at what the
+ * other contract tests leave out: stack destroy with requests of every
+ * layer pending (and the API called from the callbacks it runs), callbacks
+ * that rebind, re-address or walk, a stack whose wire went away, DNS and
+ * DHCP misuse, sizes that overflow, write-then-close over a lossy wire.
+ * Two stacks on an in-memory wire, virtual clock. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include <cmocka.h>
+
+#include "oasis/oasis.h"
+#include "oasis/dhcp.h"
+#include "oasis/dns.h"
+#include "testutil.h"
+
+#define SEC OASIS_NS_PER_SEC
+#define MS OASIS_NS_PER_MS
+#define PORT 5000
+#define NOWHERE OASIS_IPV4(10, 0, 0, 9) /* on the subnet, nobody answers ARP */
+
+static void run(test_net *n, uint64_t ns) { (void)oasis_wire_run(n->wire, NULL, NULL, ns); }
+
+/* ---- a recording application ---------------------------------------- */
+
+typedef struct app {
+    oasis_flow *fa, *fb;         /* a's end, b's end of the connection */
+    int accepted, connected, connect_err, connect_calls;
+    int reads, read_err, eof;
+    uint8_t *rx;
+    size_t rx_len, rx_cap;
+    int auto_read;
+    int writes, write_err, write_ok;
+    int closes, close_err;
+    int pings, ping_err;
+    int in_call;                 /* 1 while an API call we made runs */
+    int sync_calls;              /* callbacks that ran inside one of our calls */
+    int release_in_read;         /* release the flow from its read callback */
+    int reenter;                 /* call the API from the callbacks (see rec_*) */
+    int reenter_results[8];
+    oasis_stack *s;
+} app;
+
+static void app_fini(app *p) { free(p->rx); }
+
+static void note(app *p)
+{
+    if (p->in_call)
+        p->sync_calls++;
+}
+
+static void on_accept(oasis_stack *s, oasis_flow *f, void *ud)
+{
+    (void)s;
+    app *p = ud;
+    note(p);
+    p->accepted++;
+    p->fb = f;
+}
+
+static void on_connect(oasis_stack *s, oasis_flow *f, int err, void *ud)
+{
+    (void)s;
+    app *p = ud;
+    note(p);
+    p->connect_calls++;
+    p->connect_err = err;
+    if (!err) {
+        p->connected++;
+        p->fa = f;
+    }
+}
+
+static void on_read(oasis_flow *f, int err, const uint8_t *data, size_t len, void *ud)
+{
+    app *p = ud;
+    note(p);
+    p->reads++;
+    p->read_err = err;
+    if (err == OASIS_EOF)
+        p->eof++;
+    if (!err)
+        test_append(&p->rx, &p->rx_len, &p->rx_cap, data, len);
+    if (p->reenter) {
+        /* the stack is being shut down: every new request is refused */
+        p->reenter_results[0] = oasis_tcp_read(f, on_read, p);
+        p->reenter_results[1] = oasis_tcp_write(f, "x", 1, NULL, NULL);
+        p->reenter_results[2] = oasis_tcp_close(f, NULL, NULL);
+        p->reenter_results[3] = oasis_tcp_connect4(oasis_flow_stack(f), OASIS_IPV4(10, 0, 0, 2), PORT,
+                                                   NULL, on_connect, p);
+        p->reenter_results[4] = oasis_tcp_listen(oasis_flow_stack(f), PORT + 1, NULL, on_accept, p);
+    }
+    if (p->release_in_read) {
+        oasis_tcp_release(f);
+        p->fa = NULL;
+        return;
+    }
+    if (!err && p->auto_read)
+        assert_int_equal(oasis_tcp_read(f, on_read, p), 0);
+}
+
+static void on_write(oasis_flow *f, int err, void *ud)
+{
+    (void)f;
+    app *p = ud;
+    note(p);
+    p->writes++;
+    if (err) {
+        if (!p->write_err)
+            p->write_err = err;
+    } else {
+        p->write_ok++;
+    }
+}
+
+static void on_close(oasis_flow *f, int err, void *ud)
+{
+    (void)f;
+    app *p = ud;
+    note(p);
+    p->closes++;
+    p->close_err = err;
+}
+
+static void on_ping(oasis_stack *s, int err, uint16_t seq, uint64_t rtt, void *ud)
+{
+    (void)seq, (void)rtt;
+    app *p = ud;
+    note(p);
+    p->pings++;
+    p->ping_err = err;
+    if (p->reenter)
+        p->reenter_results[5] = oasis_ping(s, NOWHERE, 9, 9, 8, UINT64_MAX, on_ping, p);
+}
+
+/* a connects to b's listener; both ends kept in p. */
+static void connect_pair(test_net *n, app *p)
+{
+    int acc = p->accepted, con = p->connected;
+    if (oasis_tcp_unlisten(n->b, PORT) != 0) { /* first time: nothing to take away */
+    }
+    assert_int_equal(oasis_tcp_listen(n->b, PORT, NULL, on_accept, p), 0);
+    assert_int_equal(oasis_tcp_connect4(n->a, TEST_ADDR_B, PORT, NULL, on_connect, p), 0);
+    for (int i = 0; i < 100 && (p->accepted == acc || p->connected == con); i++)
+        run(n, 100 * MS);
+    assert_int_equal(p->accepted, acc + 1);
+    assert_int_equal(p->connected, con + 1);
+}
+
+/* ---- stack destroy with requests of every layer pending -------------- */
+
+/* oasis_stack_destroy (stack.h): "pending requests complete with
+ * OASIS_ECANCELED", each callback exactly once (tcp.h's model; icmp.h: the
+ * ping callback "runs exactly once", ECANCELED when the stack was
+ * destroyed). Pending here: a connect towards a host that never answers
+ * ARP, a read, writes waiting for room, a write_nodelay waiting for its
+ * ack, a close, and a ping with no timeout. The read callback calls the
+ * API back: every new request is refused (tcp.h Re-entrancy: connect and
+ * listen OASIS_ECANCELED; requests on a finished handle OASIS_ECLOSED), and
+ * it releases its own handle, which destroy must then not free again. */
+static void test_destroy_with_everything_pending(void **state)
+{
+    (void)state;
+    oasis_tcp_config tc;
+    oasis_stack_config sc;
+    oasis_stack_config_init(&sc);
+    tc = sc.tcp;
+    tc.sndbuf = 4096;
+    tc.rcvbuf = 4096;
+    tc.autotune = 0;
+    test_net n;
+    test_net_init(&n, NULL, &tc);
+    app p = {0}, q = {0};
+    connect_pair(&n, &p);
+    oasis_flow *fa = p.fa;
+
+    /* a second connection: writes that wait, a nodelay write, a close */
+    connect_pair(&n, &q);
+    static uint8_t big[1 << 16];
+    assert_int_equal(oasis_tcp_write(q.fa, big, sizeof big, on_write, &q), 0);
+    assert_int_equal(oasis_tcp_write(q.fa, big, sizeof big, on_write, &q), 0);
+    assert_int_equal(oasis_tcp_write_nodelay(q.fa, "n", 1, on_write, &q), 0);
+    assert_int_equal(oasis_tcp_close(q.fa, on_close, &q), 0);
+    run(&n, SEC); /* b does not read: a's writes stay pending */
+    assert_int_equal(q.writes, 0);
+    assert_int_equal(q.closes, 0);
+
+    /* an attempt that will not complete soon */
+    app c = {0};
+    oasis_flow *fc = NULL;
+    assert_int_equal(oasis_tcp_connect_flow4(n.a, NOWHERE, 80, NULL, on_connect, &c, &fc), 0);
+    /* a ping with no timeout */
+    assert_int_equal(oasis_ping(n.a, NOWHERE, 1, 1, 8, UINT64_MAX, on_ping, &c), 0);
+    run(&n, 100 * MS);
+
+    p.reenter = 1;
+    p.release_in_read = 1;
+    assert_int_equal(oasis_tcp_read(fa, on_read, &p), 0);
+    c.reenter = 1;
+    assert_int_equal(oasis_stack_destroy(n.a), 0);
+    n.a = NULL;
+    (void)fa;
+
+    assert_int_equal(p.reads, 1);
+    assert_int_equal(p.read_err, OASIS_ECANCELED);
+    assert_int_equal(p.reenter_results[0], OASIS_ECLOSED);
+    assert_int_equal(p.reenter_results[1], OASIS_ECLOSED);
+    assert_int_equal(p.reenter_results[2], OASIS_ECLOSED);
+    assert_int_equal(p.reenter_results[3], OASIS_ECANCELED);
+    assert_int_equal(p.reenter_results[4], OASIS_ECANCELED);
+    assert_int_equal(q.writes, 3);
+    assert_int_equal(q.closes, 1);
+    assert_int_equal(c.connect_calls, 1);
+    assert_int_equal(c.connect_err, OASIS_ECANCELED);
+    assert_int_equal(c.pings, 1);
+    assert_int_equal(c.ping_err, OASIS_ECANCELED);
+    /* a ping asked for from that callback: refused, or else it too must
+     * have been called back once (it was counted in c.pings) */
+    if (c.reenter_results[5] == 0)
+        fail_msg("a ping started from a callback of stack destroy was accepted and never completed");
+    run(&n, SEC);
+    if (p.fb)
+        oasis_tcp_release(p.fb);
+    if (q.fb)
+        oasis_tcp_release(q.fb);
+    test_net_fini(&n);
+    app_fini(&p), app_fini(&q), app_fini(&c);
+}
+
+/* ---- UDP --------------------------------------------------------------- */
+
+typedef struct udp_probe {
+    int first, second, self;
+    int in_call, sync_calls;
+    int rebind_result, unbind_result, send_result;
+} udp_probe;
+
+static void udp_second(oasis_stack *s, const oasis_ipaddr *src, uint16_t sport, const oasis_ipaddr *dst,
+                       uint16_t dport, const uint8_t *d, size_t len, void *ud)
+{
+    (void)s, (void)src, (void)sport, (void)dst, (void)dport, (void)d, (void)len;
+    udp_probe *u = ud;
+    u->second++;
+}
+
+static void udp_first(oasis_stack *s, const oasis_ipaddr *src, uint16_t sport, const oasis_ipaddr *dst,
+                      uint16_t dport, const uint8_t *d, size_t len, void *ud)
+{
+    (void)dst, (void)d, (void)len;
+    udp_probe *u = ud;
+    u->first++;
+    /* unbind the port whose callback this is, bind it again, answer */
+    u->unbind_result = oasis_udp_unbind(s, dport);
+    u->rebind_result = oasis_udp_bind(s, dport, udp_second, u);
+    u->send_result = oasis_udp_send(s, dport, src, sport, "pong", 4);
+}
+
+static void udp_self(oasis_stack *s, const oasis_ipaddr *src, uint16_t sport, const oasis_ipaddr *dst,
+                     uint16_t dport, const uint8_t *d, size_t len, void *ud)
+{
+    (void)s, (void)src, (void)sport, (void)dst, (void)dport, (void)d, (void)len;
+    udp_probe *u = ud;
+    if (u->in_call)
+        u->sync_calls++;
+    u->self++;
+}
+
+static void test_udp_rebind_from_own_callback(void **state)
+{
+    (void)state;
+    test_net n;
+    test_net_init(&n, NULL, NULL);
+    udp_probe u = {0};
+    assert_int_equal(oasis_udp_bind(n.b, 7, udp_first, &u), 0);
+    assert_int_equal(oasis_udp_bind(n.a, 8, udp_self, &u), 0);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(oasis_udp_send4(n.a, 8, TEST_ADDR_B, 7, "ping", 4), 0);
+    run(&n, SEC);
+    assert_int_equal(u.first, 1);
+    assert_int_equal(u.second, 2);
+    assert_int_equal(u.unbind_result, 0);
+    assert_int_equal(u.rebind_result, 0);
+    assert_int_equal(u.send_result, 0);
+    assert_int_equal(u.self, 1); /* the pong */
+
+    /* to our own address: delivered, never inside the send */
+    u.in_call = 1;
+    int r = oasis_udp_send4(n.a, 9, TEST_ADDR_A, 8, "me", 2);
+    u.in_call = 0;
+    if (r == 0) {
+        run(&n, SEC);
+        assert_int_equal(u.sync_calls, 0);
+    }
+    /* sizes: too large, NULL data with a length, zero length */
+    assert_int_equal(oasis_udp_send4(n.a, 8, TEST_ADDR_B, 7, "x", SIZE_MAX), OASIS_EMSGSIZE);
+    assert_int_equal(oasis_udp_send4(n.a, 8, TEST_ADDR_B, 7, "x", 65508), OASIS_EMSGSIZE);
+    assert_int_equal(oasis_udp_send4(n.a, 8, TEST_ADDR_B, 7, NULL, 3), OASIS_EINVAL);
+    assert_int_equal(oasis_udp_send4(n.a, 8, TEST_ADDR_B, 7, NULL, 0), 0);
+    run(&n, SEC);
+    assert_int_equal(u.second, 3);
+    assert_int_equal(oasis_udp_bind(n.a, 0, udp_self, &u), OASIS_EINVAL);
+    assert_int_equal(oasis_udp_bind(n.a, 8, udp_self, &u), OASIS_EADDRINUSE);
+    assert_int_equal(oasis_udp_unbind(n.a, 8), 0);
+    assert_int_equal(oasis_udp_unbind(n.a, 8), OASIS_ENOENT);
+    test_net_fini(&n);
+}
+
+/* ---- ICMP ping ----------------------------------------------------------- */
+
+static void test_ping_edges(void **state)
+{
+    (void)state;
+    test_net n;
+    test_net_init(&n, NULL, NULL);
+    app p = {0};
+    p.in_call = 1;
+    assert_int_equal(oasis_ping(n.a, TEST_ADDR_A, 1, 1, 8, SEC, on_ping, &p), 0); /* ourselves */
+    int z = oasis_ping(n.a, TEST_ADDR_B, 1, 2, 0, 0, on_ping, &p); /* timeout 0: refused or run */
+    int r = oasis_ping(n.a, TEST_ADDR_B, 1, 3, SIZE_MAX, SEC, on_ping, &p);
+    assert_true(r < 0);
+    r = oasis_ping(n.a, TEST_ADDR_B, 1, 4, 65508, SEC, on_ping, &p);
+    assert_true(r < 0);
+    assert_int_equal(oasis_ping(n.a, TEST_ADDR_B, 1, 5, 8, SEC, NULL, &p), OASIS_EINVAL);
+    assert_int_equal(oasis_ping(NULL, TEST_ADDR_B, 1, 5, 8, SEC, on_ping, &p), OASIS_EINVAL);
+    /* the same id and seq twice at once */
+    assert_int_equal(oasis_ping(n.a, TEST_ADDR_B, 7, 7, 8, SEC, on_ping, &p), 0);
+    int dup = oasis_ping(n.a, TEST_ADDR_B, 7, 7, 8, SEC, on_ping, &p);
+    p.in_call = 0;
+    assert_int_equal(p.sync_calls + p.pings, 0);
+    run(&n, 10 * SEC);
+    assert_int_equal(p.sync_calls, 0);
+    assert_int_equal(p.pings, 2 + (dup == 0) + (z == 0));
+    test_net_fini(&n);
+    app_fini(&p);
+}
+
+/* ---- TCP ----------------------------------------------------------------- */
+
+/* The stack's address changes from inside a read callback of a flow on
+ * it (stack.h: every flow on the old address ends with
+ * OASIS_EADDRNOTAVAIL): every request still pending completes once, the
+ * flows are finished handles, nothing is touched after release. */
+static void rd_readdress(oasis_flow *f, int err, const uint8_t *d, size_t len, void *ud)
+{
+    app *p = ud;
+    on_read(f, err, d, len, ud);
+    if (p->reads == 1)
+        p->reenter_results[6] = oasis_stack_set_ipv4(oasis_flow_stack(f), OASIS_IPV4(10, 0, 0, 11), 24, 0);
+}
+
+static void test_readdress_from_read_callback(void **state)
+{
+    (void)state;
+    test_net n;
+    test_net_init(&n, NULL, NULL);
+    app p = {0}, q = {0};
+    connect_pair(&n, &p);
+    connect_pair(&n, &q);
+    assert_int_equal(oasis_tcp_read(p.fa, rd_readdress, &p), 0);
+    assert_int_equal(oasis_tcp_read(q.fa, on_read, &q), 0);
+    static uint8_t big[1 << 20];
+    assert_int_equal(oasis_tcp_write(q.fa, big, sizeof big, on_write, &q), 0);
+    assert_int_equal(oasis_tcp_close(q.fa, on_close, &q), 0);
+    assert_int_equal(oasis_tcp_write(p.fb, "hi", 2, NULL, NULL), 0);
+    run(&n, SEC);
+    assert_int_equal(p.reenter_results[6], 0);
+    assert_int_equal(p.reads, 1);
+    assert_int_equal(q.reads, 1);
+    assert_int_equal(q.writes, 1);
+    assert_int_equal(q.closes, 1);
+    assert_int_equal(oasis_tcp_flow_error(p.fa), OASIS_EADDRNOTAVAIL);
+    assert_int_equal(oasis_tcp_flow_error(q.fa), OASIS_EADDRNOTAVAIL);
+    /* the flow died (as by a reset): a later read is end-of-stream, on
+     * the next poll, never inside the call */
+    p.in_call = 1;
+    assert_int_equal(oasis_tcp_read(p.fa, on_read, &p), 0);
+    p.in_call = 0;
+    assert_int_equal(p.reads, 1);
+    oasis_stack_poll(n.a);
+    assert_int_equal(p.reads, 2);
+    assert_int_equal(p.read_err, OASIS_EOF);
+    assert_int_equal(p.sync_calls + q.sync_calls, 0);
+    oasis_tcp_release(p.fa);
+    oasis_tcp_release(q.fa);
+    run(&n, 10 * SEC);
+    oasis_tcp_release(p.fb);
+    oasis_tcp_release(q.fb);
+    test_net_fini(&n);
+    app_fini(&p), app_fini(&q);
+}
+
+/* oasis_tcp_disconnect from a walk's fn: the flows it finished are not
+ * visited (tcp.h foreach: "a flow finished before its turn is not
+ * visited"). */
+static int walked;
+static void walk_disconnect(oasis_flow *f, void *ud)
+{
+    (void)ud;
+    walked++;
+    oasis_tcp_disconnect(oasis_flow_stack(f));
+}
+
+static void test_disconnect_from_walk(void **state)
+{
+    (void)state;
+    test_net n;
+    test_net_init(&n, NULL, NULL);
+    app p = {0}, q = {0}, r = {0};
+    connect_pair(&n, &p);
+    connect_pair(&n, &q);
+    connect_pair(&n, &r);
+    assert_int_equal(oasis_tcp_read(p.fa, on_read, &p), 0);
+    assert_int_equal(oasis_tcp_read(q.fa, on_read, &q), 0);
+    assert_int_equal(oasis_tcp_read(r.fa, on_read, &r), 0);
+    walked = 0;
+    oasis_tcp_foreach_flow(n.a, walk_disconnect, NULL);
+    assert_int_equal(walked, 1);
+    assert_int_equal(p.reads + q.reads + r.reads, 3);
+    assert_int_equal(p.read_err, OASIS_ECANCELED);
+    oasis_tcp_release(p.fa), oasis_tcp_release(q.fa), oasis_tcp_release(r.fa);
+    run(&n, SEC);
+    oasis_tcp_release(p.fb), oasis_tcp_release(q.fb), oasis_tcp_release(r.fb);
+    test_net_fini(&n);
+    app_fini(&p), app_fini(&q), app_fini(&r);
+}
+
+/* A stack whose wire went away (wire.h: attached stacks are detached,
+ * their link becomes NULL): the API still answers, requests complete
+ * once, destroy frees everything. */
+static void test_requests_after_wire_destroyed(void **state)
+{
+    (void)state;
+    test_net n;
+    test_net_init(&n, NULL, NULL);
+    app p = {0}, c = {0};
+    connect_pair(&n, &p);
+    assert_int_equal(oasis_wire_destroy(n.wire), 0);
+    n.wire = NULL;
+    assert_null(oasis_stack_link(n.a));
+    assert_int_equal(oasis_tcp_write(p.fa, "abc", 3, on_write, &p), 0);
+    assert_int_equal(oasis_tcp_write_nodelay(p.fa, "abc", 3, on_write, &p), 0);
+    assert_int_equal(oasis_tcp_read(p.fa, on_read, &p), 0);
+    int r1 = oasis_tcp_connect4(n.a, TEST_ADDR_B, PORT, NULL, on_connect, &c);
+    int r2 = oasis_ping(n.a, TEST_ADDR_B, 1, 1, 8, SEC, on_ping, &c);
+    int r3 = oasis_udp_send4(n.a, 1, TEST_ADDR_B, 2, "x", 1);
+    (void)r3;
+    for (int i = 0; i < 400; i++) {
+        oasis_clock_advance(n.clock, SEC);
+        oasis_stack_poll(n.a);
+        oasis_stack_poll(n.b);
+    }
+    assert_int_equal(p.writes >= 1, 1); /* the first was taken */
+    if (r1 == 0)
+        assert_int_equal(c.connect_calls, 1);
+    if (r2 == 0)
+        assert_int_equal(c.pings, 1);
+    assert_int_equal(oasis_stack_destroy(n.a), 0);
+    n.a = NULL;
+    assert_int_equal(p.writes, 2);
+    assert_int_equal(p.reads, 1);
+    oasis_tcp_release(p.fb);
+    assert_int_equal(oasis_stack_destroy(n.b), 0);
+    n.b = NULL;
+    oasis_clock_free(n.clock);
+    app_fini(&p), app_fini(&c);
+}
+
+/* Write then close over a lossy wire (CONTRACT: close "flushes every
+ * pending write, then sends FIN"): every byte reaches the reader, in
+ * order, before end-of-stream; every write completes 0 before close. */
+static void on_close_check(oasis_flow *f, int err, void *ud)
+{
+    app *p = ud;
+    assert_int_equal(p->writes, 8); /* every write first */
+    on_close(f, err, ud);
+}
+
+static void test_write_then_close_lossy(void **state)
+{
+    (void)state;
+    test_net n;
+    test_net_init(&n, NULL, NULL);
+    app p = {0};
+    connect_pair(&n, &p);
+    oasis_impair imp;
+    oasis_impair_init(&imp);
+    imp.loss = 0.05;
+    imp.reorder = 0.05;
+    imp.duplicate = 0.02;
+    oasis_link *la = oasis_stack_link(n.a), *lb = oasis_stack_link(n.b);
+    assert_int_equal(oasis_wire_impair(n.wire, la, lb, &imp), 0);
+    assert_int_equal(oasis_wire_impair(n.wire, lb, la, &imp), 0);
+    enum { CHUNK = 100000, NW = 8 };
+    uint8_t *data = malloc(CHUNK * NW);
+    assert_non_null(data);
+    for (size_t i = 0; i < CHUNK * NW; i++)
+        data[i] = (uint8_t)(i * 131 + (i >> 9));
+    for (int i = 0; i < NW; i++)
+        assert_int_equal(oasis_tcp_write(p.fa, data + (size_t)i * CHUNK, CHUNK, on_write, &p), 0);
+    assert_int_equal(oasis_tcp_close(p.fa, on_close_check, &p), 0);
+    p.auto_read = 1;
+    assert_int_equal(oasis_tcp_read(p.fb, on_read, &p), 0);
+    for (int i = 0; i < 600 && !p.eof; i++)
+        run(&n, SEC);
+    assert_int_equal(p.eof, 1);
+    assert_int_equal(p.rx_len, (size_t)CHUNK * NW);
+    assert_memory_equal(p.rx, data, (size_t)CHUNK * NW);
+    assert_int_equal(p.write_ok, NW);
+    assert_int_equal(p.closes, 0); /* b has not closed */
+    assert_int_equal(oasis_tcp_close(p.fb, NULL, NULL), 0);
+    for (int i = 0; i < 600 && !p.closes; i++)
+        run(&n, SEC);
+    assert_int_equal(p.closes, 1);
+    assert_int_equal(p.close_err, 0);
+    oasis_tcp_release(p.fa);
+    free(data);
+    test_net_fini(&n);
+    app_fini(&p);
+}
+
+/* Keepalive setter at its edges and on a finished handle. */
+static void test_set_keepalive_edges(void **state)
+{
+    (void)state;
+    test_net n;
+    test_net_init(&n, NULL, NULL);
+    app p = {0};
+    connect_pair(&n, &p);
+    oasis_keepalive k0 = {0, SEC, 3}, k1 = {SEC, 0, 3}, k2 = {SEC, SEC, 0};
+    oasis_keepalive kmax = {UINT64_MAX, UINT64_MAX, UINT32_MAX}, kmin = {1, 1, 1};
+    oasis_keepalive ksec = {SEC, SEC, 2};
+    assert_int_equal(oasis_tcp_set_keepalive(p.fa, &k0), OASIS_EINVAL);
+    assert_int_equal(oasis_tcp_set_keepalive(p.fa, &k1), OASIS_EINVAL);
+    assert_int_equal(oasis_tcp_set_keepalive(p.fa, &k2), OASIS_EINVAL);
+    assert_int_equal(oasis_tcp_set_keepalive(p.fa, &kmax), 0);
+    assert_int_equal(oasis_tcp_set_keepalive(p.fa, NULL), 0);
+    assert_int_equal(oasis_tcp_set_keepalive(p.fa, &kmin), 0);
+    assert_int_equal(oasis_tcp_set_keepalive(p.fa, &ksec), 0);
+    run(&n, 10 * SEC); /* b answers every probe: alive */
+    assert_int_equal(oasis_tcp_flow_error(p.fa), 0);
+    assert_int_equal(oasis_tcp_write(p.fa, "x", 1, on_write, &p), 0);
+    run(&n, SEC);
+    assert_int_equal(p.write_ok, 1);
+    oasis_tcp_abort(p.fa);
+    assert_int_equal(oasis_tcp_set_keepalive(p.fa, &kmin), OASIS_ECLOSED);
+    assert_int_equal(oasis_tcp_set_keepalive(p.fa, NULL), OASIS_ECLOSED);
+    oasis_tcp_release(p.fa);
+    run(&n, SEC);
+    oasis_tcp_release(p.fb);
+    test_net_fini(&n);
+    app_fini(&p);
+}
+
+/* Close and forget with data still unsent, then destroy at once: nothing
+ * leaks (ASan), no callback. Also a shutdown(READ) with a read pending:
+ * its OASIS_EOF comes on the next poll, not inside shutdown. */
+static void test_forget_then_destroy_and_shutdown_read(void **state)
+{
+    (void)state;
+    test_net n;
+    test_net_init(&n, NULL, NULL);
+    app p = {0};
+    connect_pair(&n, &p);
+    static uint8_t big[1 << 18];
+    assert_int_equal(oasis_tcp_write(p.fa, big, sizeof big, NULL, NULL), 0);
+    assert_int_equal(oasis_tcp_close(p.fa, NULL, NULL), 0);
+    p.fa = NULL;
+    assert_int_equal(oasis_tcp_read(p.fb, on_read, &p), 0);
+    p.in_call = 1;
+    assert_int_equal(oasis_tcp_shutdown(p.fb, OASIS_TCP_SHUT_READ), 0);
+    p.in_call = 0;
+    assert_int_equal(p.reads, 0);
+    oasis_stack_poll(n.b);
+    run(&n, 1);
+    assert_int_equal(p.reads, 1);
+    assert_int_equal(p.read_err, OASIS_EOF);
+    assert_int_equal(p.sync_calls, 0);
+    assert_int_equal(oasis_stack_destroy(n.a), 0);
+    n.a = NULL;
+    oasis_tcp_release(p.fb);
+    test_net_fini(&n);
+    app_fini(&p);
+}
+
+
+/* ---- what the API copies: argument memory freed right after the call ---- */
+
+/* Keepalive structs handed to listen (opts) and connect, and the DHCP
+ * client's id and hostname, freed as soon as the call returns: the stack
+ * must have copied what it keeps (tcp.h: connect's keepalive "is copied";
+ * dhcp.h: hostname "Copied"). ASan reports a read of freed memory. */
+static void test_arguments_copied(void **state)
+{
+    (void)state;
+    test_net n;
+    test_net_init(&n, NULL, NULL);
+    app p = {0};
+    oasis_keepalive *kl = malloc(sizeof *kl), *kc = malloc(sizeof *kc);
+    assert_non_null(kl);
+    assert_non_null(kc);
+    *kl = (oasis_keepalive){SEC, SEC, 3};
+    *kc = (oasis_keepalive){2 * SEC, SEC, 3};
+    oasis_listen_opts lo;
+    memset(&lo, 0, sizeof lo);
+    lo.keepalive = kl;
+    assert_int_equal(oasis_tcp_listen(n.b, PORT, &lo, on_accept, &p), 0);
+    free(kl);
+    oasis_connect_opts co;
+    memset(&co, 0, sizeof co);
+    co.keepalive = kc;
+    oasis_flow *fc = NULL;
+    assert_int_equal(oasis_tcp_connect_opts4(n.a, TEST_ADDR_B, PORT, &co, on_connect, &p, &fc), 0);
+    free(kc);
+    for (int i = 0; i < 100 && (!p.accepted || !p.connected); i++)
+        run(&n, 10 * MS);
+    assert_int_equal(p.accepted, 1);
+    assert_int_equal(p.connected, 1);
+    run(&n, 10 * SEC); /* probes both ways, answered */
+    assert_int_equal(oasis_tcp_flow_error(fc), 0);
+    assert_int_equal(oasis_tcp_flow_error(p.fb), 0);
+    oasis_tcp_release(fc);
+    run(&n, SEC);
+    oasis_tcp_release(p.fb);
+
+    oasis_dhcp_config dc;
+    oasis_dhcp_config_init(&dc);
+    char *host = strdup("probe-host");
+    uint8_t *cid = malloc(7);
+    assert_non_null(host);
+    assert_non_null(cid);
+    memcpy(cid, "\x01\x02\x00\x00\x00\x00\x01", 7);
+    dc.hostname = host;
+    dc.client_id = cid;
+    dc.client_id_len = 7;
+    dc.start_delay_max_ns = 1;
+    oasis_dhcp *dh = NULL;
+    assert_int_equal(oasis_dhcp_create(n.a, &dc, &dh), 0);
+    free(host);
+    free(cid);
+    assert_int_equal(oasis_dhcp_start(dh), 0);
+    run(&n, 10 * SEC); /* DISCOVERs built from the config */
+    assert_true(oasis_dhcp_get_counters(dh) != NULL);
+    assert_int_equal(oasis_dhcp_destroy(dh), 0);
+    test_net_fini(&n);
+    app_fini(&p);
+}
+
+/* ---- error words --------------------------------------------------------- */
+
+static void test_every_error_has_words(void **state)
+{
+    (void)state;
+    /* every oasis_err and every DNS error: non-NULL, non-empty, distinct */
+    const char *seen[OASIS_ERR_COUNT_ + 14];
+    size_t k = 0;
+    for (int e = 0; e > -OASIS_ERR_COUNT_; e--) {
+        const char *t = oasis_dns_strerror(e);
+        assert_non_null(t);
+        assert_true(t[0] != 0);
+        assert_string_equal(t, oasis_strerror(e));
+        seen[k++] = t;
+    }
+    for (int e = OASIS_DNS_ENXDOMAIN; e >= OASIS_DNS_ENOTIME; e--) {
+        const char *t = oasis_dns_strerror(e);
+        assert_non_null(t);
+        assert_true(t[0] != 0);
+        seen[k++] = t;
+    }
+    for (size_t i = 0; i < k; i++)
+        for (size_t j = i + 1; j < k; j++)
+            if (strcmp(seen[i], seen[j]) == 0 &&
+                !(j == k - 1 - (size_t)(OASIS_DNS_ENOMEM - OASIS_DNS_ENOTIME) && /* the same condition */
+                  strcmp(seen[j], oasis_strerror(OASIS_ENOMEM)) == 0))
+                fail_msg("two errors share the words \"%s\"", seen[i]);
+    assert_non_null(oasis_dns_strerror(-99));
+    assert_non_null(oasis_dns_strerror(-114));
+    assert_non_null(oasis_dns_strerror(INT32_MIN));
+    assert_non_null(oasis_dns_strerror(INT32_MAX));
+    assert_non_null(oasis_strerror(INT32_MIN));
+    assert_non_null(oasis_err_name(INT32_MIN));
+    assert_non_null(oasis_dhcp_state_name((oasis_dhcp_state)-1));
+    assert_non_null(oasis_dhcp_state_name((oasis_dhcp_state)1000));
+    assert_non_null(oasis_dhcp_event_name((oasis_dhcp_event)-1));
+    assert_non_null(oasis_dhcp_event_name((oasis_dhcp_event)1000));
+    assert_non_null(oasis_tcp_state_name(OASIS_TCP_TIME_WAIT));
+}
+
+/* ---- DNS ----------------------------------------------------------------- */
+
+typedef struct dns_probe {
+    oasis_dns *r;
+    int calls[8];
+    int status[8];
+    int in_call, sync_calls;
+    oasis_dns_req *other;     /* canceled from a callback */
+    int cancel_result, resolve_result;
+    int resolve_in_cancel;    /* resolve again from an ECANCELED callback */
+    int extra_calls;
+} dns_probe;
+
+static void dns_extra(oasis_dns_req *req, int status, const oasis_dns_result *res, void *ud)
+{
+    (void)req, (void)status, (void)res;
+    dns_probe *d = ud;
+    d->extra_calls++;
+}
+
+typedef struct dns_slot {
+    dns_probe *d;
+    int idx;
+} dns_slot;
+
+static void dns_slot_cb(oasis_dns_req *req, int status, const oasis_dns_result *res, void *ud)
+{
+    (void)req, (void)res;
+    dns_slot *sl = ud;
+    dns_probe *d = sl->d;
+    if (d->in_call)
+        d->sync_calls++;
+    d->calls[sl->idx]++;
+    d->status[sl->idx] = status;
+    if (sl->idx == 0 && d->other) {
+        d->cancel_result = oasis_dns_cancel(d->other);
+        d->other = NULL;
+    }
+    if (status == OASIS_DNS_ECANCELED && d->resolve_in_cancel) {
+        d->resolve_in_cancel = 0;
+        d->resolve_result = oasis_dns_resolve(d->r, "late.test", OASIS_DNS_INET, dns_extra, d, NULL);
+    }
+}
+
+static void test_dns_misuse(void **state)
+{
+    (void)state;
+    test_net n;
+    test_net_init(&n, NULL, NULL);
+    dns_probe d = {0};
+    dns_slot sl[8];
+    for (int i = 0; i < 8; i++)
+        sl[i] = (dns_slot){&d, i};
+    assert_int_equal(oasis_dns_create(NULL, NULL, &d.r), OASIS_EINVAL);
+    assert_int_equal(oasis_dns_create(n.a, NULL, &d.r), 0);
+    /* no server yet */
+    assert_int_equal(oasis_dns_resolve(d.r, "a.test", OASIS_DNS_INET, dns_slot_cb, &sl[0], NULL),
+                     OASIS_DNS_ENOSERVERS);
+    uint32_t srv = TEST_ADDR_B; /* b has no DNS server: port unreachable */
+    assert_int_equal(oasis_dns_set_servers(d.r, &srv, 1), 0);
+    char longname[400];
+    memset(longname, 'a', sizeof longname);
+    longname[sizeof longname - 1] = 0;
+    char label64[80];
+    memset(label64, 'b', 64);
+    strcpy(label64 + 64, ".test");
+    const char *bad[] = {"", "..", "a..b", ".a", longname, label64};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        int r = oasis_dns_resolve(d.r, bad[i], OASIS_DNS_INET, dns_slot_cb, &sl[0], NULL);
+        if (r != OASIS_DNS_EBADNAME)
+            fail_msg("name #%zu: %d (%s), not OASIS_DNS_EBADNAME", i, r, oasis_dns_strerror(r));
+    }
+    assert_int_equal(oasis_dns_resolve(d.r, NULL, OASIS_DNS_INET, dns_slot_cb, &sl[0], NULL), OASIS_EINVAL);
+    assert_int_equal(oasis_dns_resolve(d.r, "a.test", (oasis_dns_family)5, dns_slot_cb, &sl[0], NULL),
+                     OASIS_EINVAL);
+    assert_int_equal(oasis_dns_resolve(d.r, "a.test", OASIS_DNS_INET, NULL, &sl[0], NULL), OASIS_EINVAL);
+    assert_int_equal(oasis_dns_cancel(NULL), OASIS_EINVAL);
+    assert_int_equal(d.calls[0], 0);
+
+    /* a dotted quad: not inside the call; canceled before the poll: never */
+    oasis_dns_req *q1 = NULL, *q2 = NULL;
+    d.in_call = 1;
+    assert_int_equal(oasis_dns_resolve(d.r, "10.0.0.7", OASIS_DNS_INET, dns_slot_cb, &sl[1], &q1), 0);
+    assert_int_equal(oasis_dns_resolve(d.r, "10.0.0.8", OASIS_DNS_INET, dns_slot_cb, &sl[2], &q2), 0);
+    assert_int_equal(oasis_dns_cancel(q2), 0);
+    d.in_call = 0;
+    run(&n, SEC);
+    assert_int_equal(d.sync_calls, 0);
+    assert_int_equal(d.calls[1], 1);
+    assert_int_equal(d.status[1], 0);
+    assert_int_equal(d.calls[2], 0);
+
+    /* request 0's callback cancels request 3 (still pending) */
+    oasis_dns_req *q3 = NULL;
+    assert_int_equal(oasis_dns_resolve(d.r, "10.0.0.9", OASIS_DNS_INET, dns_slot_cb, &sl[0], NULL), 0);
+    assert_int_equal(oasis_dns_resolve(d.r, "three.test", OASIS_DNS_INET, dns_slot_cb, &sl[3], &q3), 0);
+    d.other = q3;
+    run(&n, 100 * MS);
+    assert_int_equal(d.calls[0], 1);
+    assert_int_equal(d.cancel_result, 0);
+    run(&n, 60 * SEC);
+    assert_int_equal(d.calls[3], 0);
+
+    /* destroy with requests pending; one callback asks again */
+    assert_int_equal(oasis_dns_resolve(d.r, "four.test", OASIS_DNS_INET, dns_slot_cb, &sl[4], NULL), 0);
+    assert_int_equal(oasis_dns_resolve(d.r, "five.test", OASIS_DNS_INET6, dns_slot_cb, &sl[5], NULL), 0);
+    assert_int_equal(oasis_dns_resolve(d.r, "FOUR.test", OASIS_DNS_INET, dns_slot_cb, &sl[6], NULL), 0);
+    d.resolve_in_cancel = 1;
+    assert_int_equal(oasis_dns_destroy(d.r), 0);
+    assert_int_equal(d.calls[4], 1);
+    assert_int_equal(d.calls[5], 1);
+    assert_int_equal(d.calls[6], 1);
+    assert_int_equal(d.status[4], OASIS_DNS_ECANCELED);
+    assert_int_equal(d.status[6], OASIS_DNS_ECANCELED);
+    if (d.resolve_result == 0 && d.extra_calls != 1)
+        fail_msg("a resolve from a callback of oasis_dns_destroy was accepted and never completed");
+    test_net_fini(&n);
+}
+
+
+/* ---- a resolver's own TCP flow (after TC=1) ---------------------------- */
+
+/* b plays a DNS server that answers every UDP query with TC=1 (an empty,
+ * truncated reply: RFC 1035 4.1.1, RFC 7766 5) and takes TCP connections
+ * on 53 without ever answering: the resolver on a then holds a TCP flow
+ * of its own. That flow is the library's, not the application's. */
+typedef struct tc_server {
+    oasis_stack *s;
+    int queries, tcp_accepted;
+    oasis_flow *held[8];
+} tc_server;
+
+static void tc_udp(oasis_stack *s, const oasis_ipaddr *src, uint16_t sport, const oasis_ipaddr *dst,
+                   uint16_t dport, const uint8_t *d, size_t len, void *ud)
+{
+    (void)dst;
+    tc_server *t = ud;
+    t->queries++;
+    if (len < 12 || len > 512)
+        return;
+    uint8_t r[512];
+    memcpy(r, d, len);
+    r[2] |= 0x82; /* QR, TC */
+    r[3] = 0x80;  /* RA, NOERROR */
+    assert_int_equal(oasis_udp_send(s, dport, src, sport, r, len), 0);
+}
+
+static void tc_accept(oasis_stack *s, oasis_flow *f, void *ud)
+{
+    (void)s;
+    tc_server *t = ud;
+    if (t->tcp_accepted < 8)
+        t->held[t->tcp_accepted] = f;
+    else
+        oasis_tcp_release(f);
+    t->tcp_accepted++;
+}
+
+static void tc_server_start(tc_server *t, oasis_stack *s)
+{
+    memset(t, 0, sizeof *t);
+    t->s = s;
+    assert_int_equal(oasis_udp_bind(s, 53, tc_udp, t), 0);
+    assert_int_equal(oasis_tcp_listen(s, 53, NULL, tc_accept, t), 0);
+}
+
+static void tc_server_stop(tc_server *t)
+{
+    for (int i = 0; i < t->tcp_accepted && i < 8; i++)
+        oasis_tcp_release(t->held[i]);
+}
+
+typedef struct dns_once {
+    int calls, status;
+} dns_once;
+
+static void dns_once_cb(oasis_dns_req *req, int status, const oasis_dns_result *res, void *ud)
+{
+    (void)req, (void)res;
+    dns_once *o = ud;
+    o->calls++;
+    o->status = status;
+}
+
+/* oasis_tcp_disconnect (the application shuts TCP down) while a resolver's
+ * TCP try is open: the try fails, the request still completes exactly
+ * once (with an error, or the next try's answer), the resolver stays
+ * usable. */
+static void test_disconnect_under_resolver(void **state)
+{
+    (void)state;
+    test_net n;
+    test_net_init(&n, NULL, NULL);
+    tc_server t;
+    tc_server_start(&t, n.b);
+    oasis_dns *r = NULL;
+    assert_int_equal(oasis_dns_create(n.a, NULL, &r), 0);
+    uint32_t srv = TEST_ADDR_B;
+    assert_int_equal(oasis_dns_set_servers(r, &srv, 1), 0);
+    dns_once o = {0};
+    assert_int_equal(oasis_dns_resolve(r, "big.test", OASIS_DNS_INET, dns_once_cb, &o, NULL), 0);
+    for (int i = 0; i < 50 && !t.tcp_accepted; i++)
+        run(&n, 10 * MS);
+    assert_int_equal(t.tcp_accepted, 1);
+    oasis_tcp_disconnect(n.a);
+    run(&n, 60 * SEC);
+    assert_int_equal(o.calls, 1);
+    assert_true(o.status != 0);
+    dns_once o2 = {0};
+    assert_int_equal(oasis_dns_resolve(r, "10.1.2.3", OASIS_DNS_INET, dns_once_cb, &o2, NULL), 0);
+    run(&n, SEC);
+    assert_int_equal(o2.calls, 1);
+    assert_int_equal(o2.status, 0);
+    assert_int_equal(oasis_dns_destroy(r), 0);
+    assert_int_equal(o.calls, 1);
+    tc_server_stop(&t);
+    test_net_fini(&n);
+}
+
+/* ---- DHCP ---------------------------------------------------------------- */
+
+static void dhcp_cb(oasis_dhcp *dh, oasis_dhcp_event ev, const oasis_dhcp_lease *l, void *ud)
+{
+    (void)dh, (void)ev, (void)l;
+    (*(int *)ud)++;
+}
+
+static void test_dhcp_misuse(void **state)
+{
+    (void)state;
+    test_net n;
+    test_net_init(&n, NULL, NULL);
+    oasis_dhcp_config cfg;
+    oasis_dhcp_config_init(&cfg);
+    int events = 0;
+    cfg.cb = dhcp_cb;
+    cfg.ud = &events;
+    oasis_dhcp *dh = NULL;
+    assert_int_equal(oasis_dhcp_create(NULL, &cfg, &dh), OASIS_EINVAL);
+    assert_int_equal(oasis_dhcp_destroy(NULL), 0);
+    assert_int_equal(oasis_dhcp_create(n.a, &cfg, &dh), 0);
+    oasis_dhcp_lease l;
+    assert_true(oasis_dhcp_get_lease(dh, &l) != 0);
+    oasis_dhcp_stop(dh, 1); /* not started */
+    assert_int_equal(oasis_dhcp_start(dh), 0);
+    assert_int_equal(oasis_dhcp_start(dh), OASIS_EBUSY);
+    run(&n, 30 * SEC);
+    oasis_dhcp_stop(dh, 1);
+    oasis_dhcp_stop(dh, 1);
+    assert_int_equal(oasis_dhcp_start(dh), 0);
+    run(&n, SEC);
+    assert_int_equal(oasis_dhcp_destroy(dh), 0); /* while running */
+    run(&n, 60 * SEC);
+    test_net_fini(&n);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc > 1)
+        cmocka_set_test_filter(argv[1]); /* one probe at a time (leak checks) */
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_destroy_with_everything_pending),
+        cmocka_unit_test(test_udp_rebind_from_own_callback),
+        cmocka_unit_test(test_ping_edges),
+        cmocka_unit_test(test_readdress_from_read_callback),
+        cmocka_unit_test(test_disconnect_from_walk),
+        cmocka_unit_test(test_requests_after_wire_destroyed),
+        cmocka_unit_test(test_write_then_close_lossy),
+        cmocka_unit_test(test_set_keepalive_edges),
+        cmocka_unit_test(test_forget_then_destroy_and_shutdown_read),
+        cmocka_unit_test(test_arguments_copied),
+        cmocka_unit_test(test_every_error_has_words),
+        cmocka_unit_test(test_dns_misuse),
+        cmocka_unit_test(test_dhcp_misuse),
+        cmocka_unit_test(test_disconnect_under_resolver),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
