@@ -234,6 +234,82 @@ static void test_destroy_with_everything_pending(void **state)
     app_fini(&p), app_fini(&q), app_fini(&c);
 }
 
+
+/* A paused listener with established flows waiting, a half-open one, a
+ * flow in TIME_WAIT and a close-and-forget flow still sending: disconnect
+ * resets the waiting flows (never handed to a later listener on the same
+ * port, tcp.h: "every listener goes"), destroy frees the rest (ASan: no
+ * leak); the peers' requests complete once each. */
+static void test_paused_backlog_through_disconnect_and_destroy(void **state)
+{
+    (void)state;
+    test_net n;
+    test_net_init(&n, NULL, NULL);
+    app srv = {0}, c1 = {0}, c2 = {0}, c3 = {0};
+    oasis_listen_opts lo;
+    memset(&lo, 0, sizeof lo);
+    lo.paused = 1;
+    assert_int_equal(oasis_tcp_listen(n.b, PORT, &lo, on_accept, &srv), 0);
+    assert_int_equal(oasis_tcp_connect4(n.a, TEST_ADDR_B, PORT, NULL, on_connect, &c1), 0);
+    assert_int_equal(oasis_tcp_connect4(n.a, TEST_ADDR_B, PORT, NULL, on_connect, &c2), 0);
+    run(&n, SEC);
+    assert_int_equal(c1.connected + c2.connected, 2);
+    assert_int_equal(oasis_tcp_accept_waiting(n.b, PORT), 2);
+    assert_int_equal(srv.accepted, 0);
+    assert_int_equal(oasis_tcp_write(c1.fa, "queued", 6, on_write, &c1), 0);
+    assert_int_equal(oasis_tcp_read(c1.fa, on_read, &c1), 0);
+    assert_int_equal(oasis_tcp_read(c2.fa, on_read, &c2), 0);
+    run(&n, SEC);
+    oasis_tcp_disconnect(n.b);
+    assert_int_equal(srv.accepted, 0);
+    assert_int_equal(oasis_tcp_listen(n.b, PORT, NULL, on_accept, &srv), 0); /* listen anew */
+    run(&n, SEC);
+    assert_int_equal(srv.accepted, 0); /* the reset ones never come back */
+    assert_int_equal(c1.reads, 1);
+    assert_int_equal(c2.reads, 1);
+    assert_int_equal(c1.read_err, OASIS_EOF);
+    assert_int_equal(oasis_tcp_flow_error(c1.fa), OASIS_ERESET);
+    oasis_tcp_release(c1.fa);
+    oasis_tcp_release(c2.fa);
+
+    /* and destroy with such a backlog, a flow in TIME_WAIT, a flow closed
+     * and forgotten while its bytes are still going out */
+    assert_int_equal(oasis_tcp_accept_pause(n.b, PORT), 0);
+    c3.connected = 0;
+    assert_int_equal(oasis_tcp_connect4(n.a, TEST_ADDR_B, PORT, NULL, on_connect, &c3), 0);
+    run(&n, SEC);
+    assert_int_equal(oasis_tcp_accept_waiting(n.b, PORT), 1);
+    oasis_flow *w = oasis_tcp_accept(n.b, PORT); /* take it by hand */
+    assert_non_null(w);
+    assert_int_equal(srv.accepted, 0);
+    /* b closes first: b's end goes to TIME_WAIT */
+    assert_int_equal(oasis_tcp_close(w, NULL, NULL), 0);
+    assert_int_equal(oasis_tcp_close(c3.fa, on_close, &c3), 0);
+    run(&n, SEC);
+    assert_int_equal(c3.closes, 1);
+    oasis_tcp_release(c3.fa);
+    app c4 = {0}, c5 = {0};
+    assert_int_equal(oasis_tcp_connect4(n.a, TEST_ADDR_B, PORT, NULL, on_connect, &c4), 0);
+    assert_int_equal(oasis_tcp_connect4(n.a, TEST_ADDR_B, PORT, NULL, on_connect, &c5), 0);
+    run(&n, SEC);
+    assert_int_equal(oasis_tcp_accept_waiting(n.b, PORT), 2);
+    w = oasis_tcp_accept(n.b, PORT);
+    assert_non_null(w);
+    static uint8_t big[1 << 20];
+    assert_int_equal(oasis_tcp_write(w, big, sizeof big, NULL, NULL), 0);
+    assert_int_equal(oasis_tcp_close(w, NULL, NULL), 0); /* forgotten */
+    assert_int_equal(oasis_tcp_read(c5.fa, on_read, &c5), 0);
+    run(&n, 10 * MS);
+    assert_int_equal(oasis_stack_destroy(n.b), 0);
+    n.b = NULL;
+    run(&n, SEC);
+    assert_int_equal(c5.reads, 1);
+    oasis_tcp_release(c4.fa);
+    oasis_tcp_release(c5.fa);
+    test_net_fini(&n);
+    app_fini(&srv), app_fini(&c1), app_fini(&c2), app_fini(&c3), app_fini(&c4), app_fini(&c5);
+}
+
 /* ---- UDP --------------------------------------------------------------- */
 
 typedef struct udp_probe {
@@ -911,6 +987,147 @@ static void test_disconnect_under_resolver(void **state)
     test_net_fini(&n);
 }
 
+
+/* ---- DNS answers from a cache and joined questions ---------------------- */
+
+/* b answers A queries for names starting "x" with 10.9.8.7 (TTL 300) and
+ * the others with NXDOMAIN (with an SOA for the negative cache: RFC 2308). */
+typedef struct a_server {
+    int queries;
+} a_server;
+
+static void a_udp(oasis_stack *s, const oasis_ipaddr *src, uint16_t sport, const oasis_ipaddr *dst,
+                  uint16_t dport, const uint8_t *d, size_t len, void *ud)
+{
+    (void)dst;
+    a_server *t = ud;
+    t->queries++;
+    if (len < 17 || len > 400)
+        return;
+    size_t q = 12;
+    while (q < len && d[q])
+        q += 1 + d[q];
+    q += 5; /* root label, QTYPE, QCLASS */
+    if (q > len)
+        return;
+    uint8_t r[600];
+    memcpy(r, d, q);
+    r[2] = 0x80 | (d[2] & 0x01); /* QR, RD echoed */
+    r[3] = 0x80;                 /* RA */
+    r[6] = r[7] = r[8] = r[9] = r[10] = r[11] = 0;
+    size_t n = q;
+    if (d[13] == 'x') {
+        r[7] = 1; /* ANCOUNT */
+        const uint8_t ans[] = {0xc0, 0x0c, 0, 1, 0, 1, 0, 0, 1, 0x2c, 0, 4, 10, 9, 8, 7};
+        memcpy(r + n, ans, sizeof ans);
+        n += sizeof ans;
+    } else {
+        r[3] |= 3; /* NXDOMAIN */
+        r[9] = 1;  /* NSCOUNT: an SOA of the root, TTL 60, MINIMUM 60 */
+        const uint8_t soa[] = {0, 0, 6, 0, 1, 0, 0, 0, 60, 0, 22, 0, 0, 0, 0, 0, 1, 0, 0, 0, 1,
+                               0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 60};
+        memcpy(r + n, soa, sizeof soa);
+        n += sizeof soa;
+    }
+    assert_int_equal(oasis_udp_send(s, dport, src, sport, r, n), 0);
+}
+
+typedef struct dns_rec {
+    int calls, status, from_cache, in_call, sync_calls;
+    uint32_t addr;
+    oasis_dns_req *cancel_me;
+    int cancel_result;
+} dns_rec;
+
+static void dns_rec_cb(oasis_dns_req *req, int status, const oasis_dns_result *res, void *ud)
+{
+    (void)req;
+    dns_rec *c = ud;
+    if (c->in_call)
+        c->sync_calls++;
+    c->calls++;
+    c->status = status;
+    if (!status) {
+        c->from_cache = res->from_cache;
+        c->addr = res->addr[0];
+    }
+    if (c->cancel_me) {
+        c->cancel_result = oasis_dns_cancel(c->cancel_me);
+        c->cancel_me = NULL;
+    }
+}
+
+/* dns.h: the callback runs "never from inside the call that started it":
+ * also for answers from the cache (positive and negative) and for a
+ * request that joined one in flight. A joined request canceled from the
+ * callback of the one it joined never runs. */
+static void test_dns_cache_and_joined(void **state)
+{
+    (void)state;
+    test_net n;
+    test_net_init(&n, NULL, NULL);
+    a_server t = {0};
+    assert_int_equal(oasis_udp_bind(n.b, 53, a_udp, &t), 0);
+    oasis_dns *r = NULL;
+    assert_int_equal(oasis_dns_create(n.a, NULL, &r), 0);
+    uint32_t srv = TEST_ADDR_B;
+    assert_int_equal(oasis_dns_set_servers(r, &srv, 1), 0);
+
+    dns_rec c1 = {0}, c2 = {0}, c3 = {0}, c4 = {0}, c5 = {0};
+    oasis_dns_req *q3 = NULL;
+    c1.in_call = c2.in_call = c3.in_call = 1;
+    assert_int_equal(oasis_dns_resolve(r, "xa.test", OASIS_DNS_INET, dns_rec_cb, &c1, NULL), 0);
+    assert_int_equal(oasis_dns_resolve(r, "XA.test", OASIS_DNS_INET, dns_rec_cb, &c2, NULL), 0);
+    assert_int_equal(oasis_dns_resolve(r, "xa.TEST", OASIS_DNS_INET, dns_rec_cb, &c3, &q3), 0);
+    c1.in_call = c2.in_call = c3.in_call = 0;
+    c1.cancel_me = q3; /* the first callback cancels the third, joined, request */
+    run(&n, SEC);
+    assert_int_equal(t.queries, 1); /* one question asked */
+    assert_int_equal(c1.calls, 1);
+    assert_int_equal(c1.status, 0);
+    assert_int_equal(c1.addr, OASIS_IPV4(10, 9, 8, 7));
+    assert_int_equal(c2.calls, 1);
+    assert_int_equal(c2.status, 0);
+    assert_int_equal(c1.cancel_result, 0);
+    assert_int_equal(c3.calls, 0);
+
+    /* from the cache: not inside the call */
+    c4.in_call = 1;
+    assert_int_equal(oasis_dns_resolve(r, "xa.test", OASIS_DNS_INET, dns_rec_cb, &c4, NULL), 0);
+    c4.in_call = 0;
+    assert_int_equal(c4.calls, 0);
+    run(&n, MS);
+    assert_int_equal(c4.calls, 1);
+    assert_int_equal(c4.from_cache, 1);
+    assert_int_equal(t.queries, 1);
+
+    /* negative answer, then from the negative cache */
+    assert_int_equal(oasis_dns_resolve(r, "nope.test", OASIS_DNS_INET, dns_rec_cb, &c5, NULL), 0);
+    run(&n, SEC);
+    assert_int_equal(c5.calls, 1);
+    assert_int_equal(c5.status, OASIS_DNS_ENXDOMAIN);
+    int queries = t.queries;
+    c5.in_call = 1;
+    assert_int_equal(oasis_dns_resolve(r, "nope.test", OASIS_DNS_INET, dns_rec_cb, &c5, NULL), 0);
+    c5.in_call = 0;
+    run(&n, MS);
+    assert_int_equal(c5.calls, 2);
+    assert_int_equal(c5.status, OASIS_DNS_ENXDOMAIN);
+    assert_int_equal(t.queries, queries);
+    /* a cached answer canceled before the poll: never called */
+    dns_rec c6 = {0};
+    oasis_dns_req *q6 = NULL;
+    assert_int_equal(oasis_dns_resolve(r, "xa.test", OASIS_DNS_INET, dns_rec_cb, &c6, &q6), 0);
+    assert_int_equal(oasis_dns_cancel(q6), 0);
+    run(&n, SEC);
+    assert_int_equal(c6.calls, 0);
+    assert_int_equal(c1.sync_calls + c2.sync_calls + c3.sync_calls + c4.sync_calls + c5.sync_calls, 0);
+    const oasis_dns_counters *k = oasis_dns_get_counters(r);
+    assert_int_equal(k->canceled, 2);
+    assert_int_equal(oasis_dns_destroy(r), 0);
+    test_net_fini(&n);
+}
+
 /* ---- DHCP ---------------------------------------------------------------- */
 
 static void dhcp_cb(oasis_dhcp *dh, oasis_dhcp_event ev, const oasis_dhcp_lease *l, void *ud)
@@ -954,6 +1171,7 @@ int main(int argc, char **argv)
         cmocka_set_test_filter(argv[1]); /* one probe at a time (leak checks) */
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_destroy_with_everything_pending),
+        cmocka_unit_test(test_paused_backlog_through_disconnect_and_destroy),
         cmocka_unit_test(test_udp_rebind_from_own_callback),
         cmocka_unit_test(test_ping_edges),
         cmocka_unit_test(test_readdress_from_read_callback),
@@ -966,6 +1184,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_every_error_has_words),
         cmocka_unit_test(test_dns_misuse),
         cmocka_unit_test(test_dhcp_misuse),
+        cmocka_unit_test(test_dns_cache_and_joined),
         cmocka_unit_test(test_disconnect_under_resolver),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
