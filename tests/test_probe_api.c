@@ -87,6 +87,8 @@ static void on_read(oasis_flow *f, int err, const uint8_t *data, size_t len, voi
     if (err == OASIS_EOF)
         p->eof++;
     if (!err)
+        assert_true(len >= 1 && data != NULL); /* "at least one byte" */
+    if (!err)
         test_append(&p->rx, &p->rx_len, &p->rx_cap, data, len);
     if (p->reenter) {
         /* the stack is being shut down: every new request is refused */
@@ -310,6 +312,47 @@ static void test_paused_backlog_through_disconnect_and_destroy(void **state)
     app_fini(&srv), app_fini(&c1), app_fini(&c2), app_fini(&c3), app_fini(&c4), app_fini(&c5);
 }
 
+
+/* The same over IPv6 (link-local addresses, ICMPv6 echo): stack destroy
+ * completes a pending connect, read, write and echo once each. */
+static void test_destroy_with_pending_v6(void **state)
+{
+    (void)state;
+    test_net n;
+    test_net_init6(&n, NULL, NULL);
+    run(&n, 5 * SEC); /* DAD */
+    oasis_ipaddr lb = test_link_local(n.b), nowhere;
+    assert_int_equal(oasis_ipaddr_parse("fe80::99", &nowhere), 0);
+    app p = {0}, c = {0};
+    assert_int_equal(oasis_tcp_listen(n.b, PORT, NULL, on_accept, &p), 0);
+    assert_int_equal(oasis_tcp_connect(n.a, &lb, PORT, NULL, on_connect, &p), 0);
+    for (int i = 0; i < 100 && (!p.accepted || !p.connected); i++)
+        run(&n, 10 * MS);
+    assert_int_equal(p.connected, 1);
+    assert_int_equal(p.accepted, 1);
+    assert_int_equal(oasis_tcp_read(p.fa, on_read, &p), 0);
+    assert_int_equal(oasis_tcp_write_nodelay(p.fa, "v6", 2, on_write, &p), 0);
+    oasis_flow *fc = NULL;
+    assert_int_equal(oasis_tcp_connect_flow(n.a, &nowhere, 80, NULL, on_connect, &c, &fc), 0);
+    assert_int_equal(oasis_ping_addr(n.a, &nowhere, 1, 1, 8, UINT64_MAX, on_ping, &c), 0);
+    run(&n, 100 * MS);
+    assert_int_equal(p.writes, 1); /* acked */
+    assert_int_equal(oasis_tcp_write(p.fa, "more", 4, on_write, &p), 0);
+    assert_int_equal(oasis_stack_destroy(n.a), 0);
+    n.a = NULL;
+    assert_int_equal(p.reads, 1);
+    assert_int_equal(p.read_err, OASIS_ECANCELED);
+    assert_int_equal(p.writes, 2);
+    assert_int_equal(c.connect_calls, 1);
+    assert_int_equal(c.connect_err, OASIS_ECANCELED);
+    assert_int_equal(c.pings, 1);
+    assert_int_equal(c.ping_err, OASIS_ECANCELED);
+    run(&n, SEC);
+    oasis_tcp_release(p.fb);
+    test_net_fini(&n);
+    app_fini(&p), app_fini(&c);
+}
+
 /* ---- UDP --------------------------------------------------------------- */
 
 typedef struct udp_probe {
@@ -453,6 +496,7 @@ static void test_readdress_from_read_callback(void **state)
     assert_int_equal(q.closes, 1);
     assert_int_equal(oasis_tcp_flow_error(p.fa), OASIS_EADDRNOTAVAIL);
     assert_int_equal(oasis_tcp_flow_error(q.fa), OASIS_EADDRNOTAVAIL);
+    assert_string_equal(oasis_tcp_flow_strerror(p.fa), oasis_strerror(OASIS_EADDRNOTAVAIL));
     /* the flow died (as by a reset): a later read is end-of-stream, on
      * the next poll, never inside the call */
     p.in_call = 1;
@@ -601,6 +645,80 @@ static void test_write_then_close_lossy(void **state)
     app_fini(&p);
 }
 
+
+/* shutdown(READ_WRITE) with writes of both kinds pending over a lossy wire
+ * (CONTRACT: "after `read`, reads return Eof from then on; after `write`,
+ * pending writes are flushed and a FIN tells the peer"): the peer gets
+ * every byte in order then end-of-stream; our read reports end-of-stream
+ * at once (next poll) although the peer goes on writing, and the peer's
+ * writes still complete (acknowledged and dropped); the handle stays ours
+ * until close. */
+static void test_shutdown_both_with_writes_pending_lossy(void **state)
+{
+    (void)state;
+    test_net n;
+    test_net_init(&n, NULL, NULL);
+    app p = {0}, q = {0};
+    connect_pair(&n, &p);
+    oasis_impair imp;
+    oasis_impair_init(&imp);
+    imp.loss = 0.05;
+    imp.reorder = 0.05;
+    oasis_link *la = oasis_stack_link(n.a), *lb = oasis_stack_link(n.b);
+    assert_int_equal(oasis_wire_impair(n.wire, la, lb, &imp), 0);
+    assert_int_equal(oasis_wire_impair(n.wire, lb, la, &imp), 0);
+    enum { LEN = 300000 };
+    uint8_t *data = malloc(LEN);
+    assert_non_null(data);
+    for (size_t i = 0; i < LEN; i++)
+        data[i] = (uint8_t)(i * 37 + (i >> 11));
+    oasis_iovec v[3] = {{data, 1000}, {data + 1000, 0}, {data + 1000, 99000}};
+    assert_int_equal(oasis_tcp_writev(p.fa, v, 3, on_write, &p), 0);
+    assert_int_equal(oasis_tcp_write_nodelay(p.fa, data + 100000, 100000, on_write, &p), 0);
+    assert_int_equal(oasis_tcp_write(p.fa, data + 200000, 100000, on_write, &p), 0);
+    assert_int_equal(oasis_tcp_read(p.fa, on_read, &p), 0);
+    p.in_call = 1;
+    assert_int_equal(oasis_tcp_shutdown(p.fa, OASIS_TCP_SHUT_READ_WRITE), 0);
+    assert_int_equal(oasis_tcp_write(p.fa, "late", 4, on_write, &p), 0); /* closed: on the next poll */
+    p.in_call = 0;
+    assert_int_equal(p.reads + p.writes, 0);
+    oasis_stack_poll(n.a);
+    assert_int_equal(p.reads, 1);
+    assert_int_equal(p.read_err, OASIS_EOF);
+    /* b reads everything, writes back meanwhile */
+    q.auto_read = 1;
+    assert_int_equal(oasis_tcp_read(p.fb, on_read, &q), 0);
+    static uint8_t back[200000];
+    assert_int_equal(oasis_tcp_write(p.fb, back, sizeof back, on_write, &q), 0);
+    for (int i = 0; i < 600 && (!q.eof || q.writes < 1 || p.writes < 4); i++)
+        run(&n, SEC);
+    assert_int_equal(q.eof, 1);
+    assert_int_equal(q.rx_len, (size_t)LEN);
+    assert_memory_equal(q.rx, data, LEN);
+    assert_int_equal(p.writes, 4);
+    assert_int_equal(p.write_ok, 3);
+    assert_int_equal(p.write_err, OASIS_ECLOSED);
+    assert_int_equal(q.writes, 1);
+    assert_int_equal(q.write_err, 0);      /* taken, acked, dropped by a */
+    assert_int_equal(p.reads, 1);          /* nothing after end-of-stream */
+    assert_int_equal(p.rx_len, 0);
+    assert_int_equal(oasis_tcp_read(p.fa, on_read, &p), 0); /* sticky */
+    run(&n, MS);
+    assert_int_equal(p.reads, 2);
+    assert_int_equal(p.read_err, OASIS_EOF);
+    assert_int_equal(p.sync_calls, 0);
+    assert_int_equal(oasis_tcp_close(p.fb, NULL, NULL), 0);
+    assert_int_equal(oasis_tcp_close(p.fa, on_close, &p), 0);
+    for (int i = 0; i < 600 && !p.closes; i++)
+        run(&n, SEC);
+    assert_int_equal(p.closes, 1);
+    assert_int_equal(p.close_err, 0);
+    oasis_tcp_release(p.fa);
+    free(data);
+    test_net_fini(&n);
+    app_fini(&p), app_fini(&q);
+}
+
 /* Keepalive setter at its edges and on a finished handle. */
 static void test_set_keepalive_edges(void **state)
 {
@@ -724,6 +842,79 @@ static void test_arguments_copied(void **state)
     run(&n, 10 * SEC); /* DISCOVERs built from the config */
     assert_true(oasis_dhcp_get_counters(dh) != NULL);
     assert_int_equal(oasis_dhcp_destroy(dh), 0);
+    test_net_fini(&n);
+    app_fini(&p);
+}
+
+
+/* ---- the wire changed from inside a callback it runs ------------------- */
+
+/* wire.h forbids only oasis_wire_destroy from inside oasis_wire_step/run;
+ * attaching another stack (the port and channel arrays grow) and
+ * detaching one (also the stack whose callback runs) are allowed, so the
+ * step must not go on with stale pointers (ASan) and every frame still
+ * reaches whom it should. */
+typedef struct wire_cb {
+    test_net *n;
+    oasis_stack *c[4];
+    int nc;
+    int reads;
+    int detach_self;
+    oasis_flow *f;
+} wire_cb;
+
+static void wire_read(oasis_flow *f, int err, const uint8_t *d, size_t len, void *ud)
+{
+    (void)d, (void)len;
+    wire_cb *w = ud;
+    w->reads++;
+    if (err)
+        return;
+    if (w->nc < 4) {
+        oasis_stack_config cfg;
+        test_stack_config(&cfg, w->n->clock, 3 + w->nc);
+        assert_int_equal(oasis_stack_create(&cfg, &w->c[w->nc]), 0);
+        assert_non_null(oasis_wire_attach(w->n->wire, w->c[w->nc]));
+        w->nc++;
+    }
+    if (w->detach_self && w->nc == 4) {
+        w->detach_self = 0;
+        assert_int_equal(oasis_wire_detach(w->n->wire, oasis_flow_stack(f)), 0);
+        return;
+    }
+    assert_int_equal(oasis_tcp_read(f, wire_read, w), 0);
+}
+
+static void test_wire_changed_from_callback(void **state)
+{
+    (void)state;
+    test_net n;
+    test_net_init(&n, NULL, NULL);
+    app p = {0};
+    connect_pair(&n, &p);
+    wire_cb w = {0};
+    w.n = &n;
+    w.detach_self = 1;
+    assert_int_equal(oasis_tcp_read(p.fa, wire_read, &w), 0);
+    static uint8_t big[1 << 20];
+    assert_int_equal(oasis_tcp_write(p.fb, big, sizeof big, on_write, &p), 0);
+    run(&n, 5 * SEC);
+    assert_int_equal(w.nc, 4);
+    /* a left the wire from its own callback: b's bytes stop reaching it */
+    assert_null(oasis_stack_link(n.a));
+    int reads = w.reads;
+    run(&n, 5 * SEC);
+    assert_int_equal(w.reads, reads);
+    /* the new stacks work: c[0] pings c[3] */
+    app c = {0};
+    assert_int_equal(oasis_ping(w.c[0], OASIS_IPV4(10, 0, 0, 6), 1, 1, 8, SEC, on_ping, &c), 0);
+    run(&n, 2 * SEC);
+    assert_int_equal(c.pings, 1);
+    assert_int_equal(c.ping_err, 0);
+    oasis_tcp_release(p.fa);
+    oasis_tcp_release(p.fb);
+    for (int i = 0; i < w.nc; i++)
+        assert_int_equal(oasis_stack_destroy(w.c[i]), 0);
     test_net_fini(&n);
     app_fini(&p);
 }
@@ -1172,15 +1363,18 @@ int main(int argc, char **argv)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_destroy_with_everything_pending),
         cmocka_unit_test(test_paused_backlog_through_disconnect_and_destroy),
+        cmocka_unit_test(test_destroy_with_pending_v6),
         cmocka_unit_test(test_udp_rebind_from_own_callback),
         cmocka_unit_test(test_ping_edges),
         cmocka_unit_test(test_readdress_from_read_callback),
         cmocka_unit_test(test_disconnect_from_walk),
         cmocka_unit_test(test_requests_after_wire_destroyed),
         cmocka_unit_test(test_write_then_close_lossy),
+        cmocka_unit_test(test_shutdown_both_with_writes_pending_lossy),
         cmocka_unit_test(test_set_keepalive_edges),
         cmocka_unit_test(test_forget_then_destroy_and_shutdown_read),
         cmocka_unit_test(test_arguments_copied),
+        cmocka_unit_test(test_wire_changed_from_callback),
         cmocka_unit_test(test_every_error_has_words),
         cmocka_unit_test(test_dns_misuse),
         cmocka_unit_test(test_dhcp_misuse),
