@@ -353,6 +353,97 @@ static void test_destroy_with_pending_v6(void **state)
     app_fini(&p), app_fini(&c);
 }
 
+
+/* Calls that end or release other requests: their own callback never
+ * runs inside them (tcp.h model). close in SYN-SENT (tcp.h connect_flow:
+ * the connect callback gets ECANCELED, queued writes ECLOSED, then close
+ * completes with 0, in that order); accept_resume hands the waiting flows
+ * over "from the next poll on". */
+typedef struct order_rec {
+    int in_call, sync_close;
+    char seq[16];
+    int n;
+} order_rec;
+
+static void ord_connect(oasis_stack *s, oasis_flow *f, int err, void *ud)
+{
+    (void)s, (void)f;
+    order_rec *o = ud;
+    assert_int_equal(err, OASIS_ECANCELED);
+    o->seq[o->n++] = 'c';
+}
+
+static void ord_write(oasis_flow *f, int err, void *ud)
+{
+    (void)f;
+    order_rec *o = ud;
+    assert_int_equal(err, OASIS_ECLOSED);
+    o->seq[o->n++] = 'w';
+}
+
+static void ord_read(oasis_flow *f, int err, const uint8_t *d, size_t len, void *ud)
+{
+    (void)f, (void)d, (void)len;
+    order_rec *o = ud;
+    assert_true(err == OASIS_EOF || err == OASIS_ECANCELED);
+    o->seq[o->n++] = 'r';
+}
+
+static void ord_close(oasis_flow *f, int err, void *ud)
+{
+    (void)f;
+    order_rec *o = ud;
+    if (o->in_call)
+        o->sync_close++;
+    assert_int_equal(err, 0);
+    o->seq[o->n++] = 'x';
+}
+
+static void test_close_in_syn_sent_and_resume_not_inside(void **state)
+{
+    (void)state;
+    test_net n;
+    test_net_init(&n, NULL, NULL);
+    order_rec o = {0};
+    oasis_flow *f = NULL;
+    assert_int_equal(oasis_tcp_connect_flow4(n.a, NOWHERE, 80, NULL, ord_connect, &o, &f), 0);
+    assert_int_equal(oasis_tcp_write(f, "abc", 3, ord_write, &o), 0);
+    assert_int_equal(oasis_tcp_writev_nodelay(f, &(oasis_iovec){"de", 2}, 1, ord_write, &o), 0);
+    assert_int_equal(oasis_tcp_read(f, ord_read, &o), 0);
+    run(&n, 10 * MS);
+    o.in_call = 1;
+    assert_int_equal(oasis_tcp_close(f, ord_close, &o), 0);
+    o.in_call = 0;
+    assert_int_equal(o.sync_close, 0);
+    run(&n, SEC);
+    assert_int_equal(o.sync_close, 0);
+    assert_int_equal(o.n, 5);
+    assert_int_equal(o.seq[o.n - 1], 'x'); /* close last */
+    assert_non_null(memchr(o.seq, 'c', (size_t)o.n));
+    oasis_tcp_release(f);
+
+    /* resume: the accept callback runs from the next poll, not inside */
+    app p = {0};
+    oasis_listen_opts lo;
+    memset(&lo, 0, sizeof lo);
+    lo.paused = 1;
+    assert_int_equal(oasis_tcp_listen(n.b, PORT, &lo, on_accept, &p), 0);
+    assert_int_equal(oasis_tcp_connect4(n.a, TEST_ADDR_B, PORT, NULL, on_connect, &p), 0);
+    run(&n, SEC);
+    assert_int_equal(oasis_tcp_accept_waiting(n.b, PORT), 1);
+    p.in_call = 1;
+    assert_int_equal(oasis_tcp_accept_resume(n.b, PORT), 0);
+    p.in_call = 0;
+    assert_int_equal(p.accepted, 0);
+    oasis_stack_poll(n.b);
+    assert_int_equal(p.accepted, 1);
+    assert_int_equal(p.sync_calls, 0);
+    oasis_tcp_release(p.fa);
+    oasis_tcp_release(p.fb);
+    test_net_fini(&n);
+    app_fini(&p);
+}
+
 /* ---- UDP --------------------------------------------------------------- */
 
 typedef struct udp_probe {
@@ -1364,6 +1455,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_destroy_with_everything_pending),
         cmocka_unit_test(test_paused_backlog_through_disconnect_and_destroy),
         cmocka_unit_test(test_destroy_with_pending_v6),
+        cmocka_unit_test(test_close_in_syn_sent_and_resume_not_inside),
         cmocka_unit_test(test_udp_rebind_from_own_callback),
         cmocka_unit_test(test_ping_edges),
         cmocka_unit_test(test_readdress_from_read_callback),
