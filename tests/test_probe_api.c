@@ -516,6 +516,15 @@ static void test_udp_rebind_from_own_callback(void **state)
     run(&n, SEC);
     assert_int_equal(u.second, 3);
     assert_int_equal(oasis_udp_bind(n.a, 0, udp_self, &u), OASIS_EINVAL);
+    assert_int_equal(oasis_udp_bind(n.a, 9, NULL, &u), OASIS_EINVAL);
+    oasis_ipaddr v6, v4 = oasis_ipaddr_v4(TEST_ADDR_B), other = oasis_ipaddr_v4(OASIS_IPV4(10, 0, 0, 77));
+    assert_int_equal(oasis_ipaddr_parse("2001:db8::1", &v6), 0);
+    assert_int_equal(oasis_udp_send_from(n.a, &v6, 8, &v4, 7, "x", 1), OASIS_EINVAL);
+    assert_int_equal(oasis_udp_send_from(n.a, &other, 8, &v4, 7, "x", 1), OASIS_EADDRNOTAVAIL);
+    assert_int_equal(oasis_udp_send(n.a, 8, &v6, 7, "x", 1), OASIS_ENOROUTE); /* IPv6 off */
+    assert_int_equal(oasis_udp_send(n.a, 8, NULL, 7, "x", 1), OASIS_EINVAL);
+    assert_int_equal(oasis_udp_set_error_cb(n.a, 4444, NULL), OASIS_ENOENT);
+    assert_int_equal(oasis_udp_set_multicast_hops(n.a, 4444, 1), OASIS_ENOENT);
     assert_int_equal(oasis_udp_bind(n.a, 8, udp_self, &u), OASIS_EADDRINUSE);
     assert_int_equal(oasis_udp_unbind(n.a, 8), 0);
     assert_int_equal(oasis_udp_unbind(n.a, 8), OASIS_ENOENT);
@@ -808,6 +817,89 @@ static void test_shutdown_both_with_writes_pending_lossy(void **state)
     free(data);
     test_net_fini(&n);
     app_fini(&p), app_fini(&q);
+}
+
+
+/* Smallest buffers (1 KiB each way, fixed), both ends writing at once
+ * over a lossy, reordering wire, then both closing at the same instant
+ * (simultaneous close, RFC 9293 3.6 case 2): every byte arrives in order
+ * both ways before end-of-stream, and both close callbacks report 0. */
+static void tiny_buffers_run(uint64_t seed)
+{
+    test_net n;
+    oasis_wire_config wc;
+    oasis_wire_config_init(&wc);
+    wc.seed = seed;
+    test_net_init(&n, &wc, NULL);
+    app pa = {0}, pb = {0};
+    oasis_listen_opts lo;
+    memset(&lo, 0, sizeof lo);
+    lo.bufs.sndbuf = lo.bufs.rcvbuf = 1024;
+    assert_int_equal(oasis_tcp_listen(n.b, PORT, &lo, on_accept, &pb), 0);
+    oasis_connect_opts co;
+    memset(&co, 0, sizeof co);
+    co.bufs.sndbuf = co.bufs.rcvbuf = 1024;
+    oasis_flow *fa = NULL;
+    assert_int_equal(oasis_tcp_connect_opts4(n.a, TEST_ADDR_B, PORT, &co, on_connect, &pa, &fa), 0);
+    for (int i = 0; i < 100 && (!pb.accepted || !pa.connected); i++)
+        run(&n, 10 * MS);
+    assert_int_equal(pa.connected, 1);
+    assert_int_equal(pb.accepted, 1);
+    oasis_flow *fb = pb.fb;
+    oasis_impair imp;
+    oasis_impair_init(&imp);
+    imp.loss = 0.03;
+    imp.reorder = 0.1;
+    imp.duplicate = 0.02;
+    imp.delay_ns = 2 * MS;
+    oasis_link *la = oasis_stack_link(n.a), *lb = oasis_stack_link(n.b);
+    assert_int_equal(oasis_wire_impair(n.wire, la, lb, &imp), 0);
+    assert_int_equal(oasis_wire_impair(n.wire, lb, la, &imp), 0);
+    enum { LEN = 60000 };
+    uint8_t *da = malloc(LEN), *db = malloc(LEN);
+    assert_non_null(da);
+    assert_non_null(db);
+    for (size_t i = 0; i < LEN; i++) {
+        da[i] = (uint8_t)(i * 13 + 1);
+        db[i] = (uint8_t)(i * 29 + 7);
+    }
+    assert_int_equal(oasis_tcp_write(fa, da, LEN, on_write, &pa), 0);
+    assert_int_equal(oasis_tcp_write(fb, db, LEN, on_write, &pb), 0);
+    pa.auto_read = pb.auto_read = 1;
+    assert_int_equal(oasis_tcp_read(fa, on_read, &pa), 0);
+    assert_int_equal(oasis_tcp_read(fb, on_read, &pb), 0);
+    /* both close now, with their writes still pending */
+    assert_int_equal(oasis_tcp_close(fa, on_close, &pa), 0);
+    assert_int_equal(oasis_tcp_close(fb, on_close, &pb), 0);
+    for (int i = 0; i < 900 && (pa.closes + pb.closes < 2); i++)
+        run(&n, SEC);
+    assert_int_equal(pa.write_ok, 1);
+    assert_int_equal(pb.write_ok, 1);
+    assert_int_equal(pa.rx_len, (size_t)LEN);
+    assert_int_equal(pb.rx_len, (size_t)LEN);
+    assert_memory_equal(pa.rx, db, LEN);
+    assert_memory_equal(pb.rx, da, LEN);
+    assert_int_equal(pa.eof, 1);
+    assert_int_equal(pb.eof, 1);
+    assert_int_equal(pa.closes, 1);
+    assert_int_equal(pb.closes, 1);
+    assert_int_equal(pa.close_err, 0);
+    assert_int_equal(pb.close_err, 0);
+    oasis_tcp_release(fa);
+    oasis_tcp_release(fb);
+    free(da);
+    free(db);
+    test_net_fini(&n);
+    app_fini(&pa), app_fini(&pb);
+}
+
+static void test_tiny_buffers_both_ways_simultaneous_close(void **state)
+{
+    (void)state;
+    const char *env = getenv("PROBE_SEEDS");
+    uint64_t seeds = env ? strtoull(env, NULL, 10) : 4;
+    for (uint64_t seed = 1; seed <= seeds; seed++)
+        tiny_buffers_run(seed);
 }
 
 /* Keepalive setter at its edges and on a finished handle. */
@@ -1128,6 +1220,22 @@ static void test_dns_misuse(void **state)
     assert_int_equal(oasis_dns_resolve(d.r, "a.test", OASIS_DNS_INET, NULL, &sl[0], NULL), OASIS_EINVAL);
     assert_int_equal(oasis_dns_cancel(NULL), OASIS_EINVAL);
     assert_int_equal(d.calls[0], 0);
+    /* lists beyond their bounds, NULL lists */
+    uint32_t nine[OASIS_DNS_MAX_SERVERS + 1];
+    for (int i = 0; i <= OASIS_DNS_MAX_SERVERS; i++)
+        nine[i] = TEST_ADDR_B;
+    assert_int_equal(oasis_dns_set_servers(d.r, nine, OASIS_DNS_MAX_SERVERS + 1), OASIS_EINVAL);
+    assert_int_equal(oasis_dns_set_servers(d.r, NULL, 1), OASIS_EINVAL);
+    uint32_t zero = 0;
+    assert_int_equal(oasis_dns_set_servers(d.r, &zero, 1), OASIS_EINVAL);
+    assert_int_equal(oasis_dns_servers(d.r, NULL, 0), 1); /* the list stayed */
+    const char *doms[OASIS_DNS_MAX_SEARCH + 1] = {"a", "b", "c", "d", "e", "f", "g"};
+    assert_int_equal(oasis_dns_set_search(d.r, doms, OASIS_DNS_MAX_SEARCH + 1), OASIS_EINVAL);
+    assert_int_equal(oasis_dns_set_search(d.r, NULL, 1), OASIS_EINVAL);
+    const char *badd[1] = {"a..b"};
+    assert_int_equal(oasis_dns_set_search(d.r, badd, 1), OASIS_DNS_EBADNAME);
+    assert_int_equal(oasis_dns_search(d.r, NULL, 0), 0);
+    assert_int_equal(oasis_dns_set_time(d.r, UINT64_MAX), OASIS_EINVAL);
 
     /* a dotted quad: not inside the call; canceled before the poll: never */
     oasis_dns_req *q1 = NULL, *q2 = NULL;
@@ -1463,6 +1571,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_requests_after_wire_destroyed),
         cmocka_unit_test(test_write_then_close_lossy),
         cmocka_unit_test(test_shutdown_both_with_writes_pending_lossy),
+        cmocka_unit_test(test_tiny_buffers_both_ways_simultaneous_close),
         cmocka_unit_test(test_set_keepalive_edges),
         cmocka_unit_test(test_forget_then_destroy_and_shutdown_read),
         cmocka_unit_test(test_arguments_copied),
