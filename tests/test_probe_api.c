@@ -1102,6 +1102,70 @@ static void test_wire_changed_from_callback(void **state)
     app_fini(&p);
 }
 
+
+/* ---- the end of time --------------------------------------------------- */
+
+/* Two stacks whose clock starts 100 s before the end of uint64_t
+ * nanoseconds (a custom clock may start anywhere; stack.h: durations are
+ * added saturating): a connection opens, carries its bytes, keepalive
+ * keeps it up, both close; nothing wraps into the past on the way (a
+ * wrapped deadline would fire every timer at once: retransmission storms,
+ * keepalive deaths, a TIME_WAIT gone early). */
+static void test_clock_near_its_end(void **state)
+{
+    (void)state;
+    test_net n;
+    memset(&n, 0, sizeof n);
+    n.clock = oasis_clock_new_virtual(UINT64_MAX - 100 * SEC);
+    assert_non_null(n.clock);
+    assert_int_equal(oasis_wire_create(n.clock, NULL, &n.wire), 0);
+    oasis_stack_config cfg;
+    test_stack_config(&cfg, n.clock, 1);
+    assert_int_equal(oasis_stack_create(&cfg, &n.a), 0);
+    test_stack_config(&cfg, n.clock, 2);
+    assert_int_equal(oasis_stack_create(&cfg, &n.b), 0);
+    assert_non_null(oasis_wire_attach(n.wire, n.a));
+    assert_non_null(oasis_wire_attach(n.wire, n.b));
+    app p = {0};
+    connect_pair(&n, &p);
+    const oasis_keepalive k = {2 * SEC, SEC, 3};
+    assert_int_equal(oasis_tcp_set_keepalive(p.fa, &k), 0);
+    enum { LEN = 200000 };
+    static uint8_t data[LEN];
+    for (size_t i = 0; i < LEN; i++)
+        data[i] = (uint8_t)(i * 7 + 3);
+    assert_int_equal(oasis_tcp_write(p.fa, data, LEN, on_write, &p), 0);
+    p.auto_read = 1;
+    assert_int_equal(oasis_tcp_read(p.fb, on_read, &p), 0);
+    run(&n, 5 * SEC);
+    assert_int_equal(p.rx_len, (size_t)LEN);
+    assert_memory_equal(p.rx, data, LEN);
+    run(&n, 20 * SEC); /* idle: keepalive probes answered */
+    assert_int_equal(oasis_tcp_flow_error(p.fa), 0);
+    const oasis_tcp_counters *ca = &oasis_stack_counters(n.a)->tcp;
+    assert_true(ca->keepalive_probes >= 5);
+    assert_int_equal(ca->keepalive_drops, 0);
+    uint64_t rexmit = ca->retrans_segs;
+    assert_int_equal(oasis_tcp_close(p.fa, on_close, &p), 0);
+    assert_int_equal(oasis_tcp_close(p.fb, NULL, NULL), 0);
+    run(&n, 5 * SEC);
+    assert_int_equal(p.closes, 1);
+    assert_int_equal(p.close_err, 0);
+    assert_int_equal(ca->retrans_segs, rexmit); /* no storm */
+    oasis_tcp_release(p.fa);
+    /* past the end: the clock stops at UINT64_MAX; the stacks stay sane */
+    assert_int_equal(oasis_clock_advance(n.clock, 200 * SEC), 0);
+    oasis_stack_poll(n.a);
+    oasis_stack_poll(n.b);
+    assert_int_equal(oasis_ping(n.a, TEST_ADDR_B, 1, 1, 8, SEC, on_ping, &p), 0);
+    for (int i = 0; i < 10 && !p.pings; i++)
+        (void)oasis_wire_step(n.wire);
+    assert_int_equal(p.pings, 1);
+    assert_int_equal(p.ping_err, 0);
+    test_net_fini(&n);
+    app_fini(&p);
+}
+
 /* ---- error words --------------------------------------------------------- */
 
 static void test_every_error_has_words(void **state)
@@ -1576,6 +1640,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_forget_then_destroy_and_shutdown_read),
         cmocka_unit_test(test_arguments_copied),
         cmocka_unit_test(test_wire_changed_from_callback),
+        cmocka_unit_test(test_clock_near_its_end),
         cmocka_unit_test(test_every_error_has_words),
         cmocka_unit_test(test_dns_misuse),
         cmocka_unit_test(test_dhcp_misuse),
