@@ -902,6 +902,115 @@ static void test_tiny_buffers_both_ways_simultaneous_close(void **state)
         tiny_buffers_run(seed);
 }
 
+
+/* trim (tcp.h: gives back the storage of the flow's empty buffers) with a
+ * read pending and writes waiting: the bytes that arrive later are read,
+ * the waiting writes go on; trim in SYN-SENT and on a finished handle. */
+static void test_trim_with_requests_pending(void **state)
+{
+    (void)state;
+    oasis_stack_config sc;
+    oasis_stack_config_init(&sc);
+    oasis_tcp_config tc = sc.tcp;
+    tc.sndbuf = 8192;
+    tc.autotune = 0;
+    test_net n;
+    test_net_init(&n, NULL, &tc);
+    app p = {0}, q = {0};
+    connect_pair(&n, &p);
+    assert_int_equal(oasis_tcp_read(p.fa, on_read, &p), 0);
+    assert_int_equal(oasis_tcp_trim(p.fa), 0);
+    static uint8_t big[100000];
+    for (size_t i = 0; i < sizeof big; i++)
+        big[i] = (uint8_t)(i ^ (i >> 8));
+    assert_int_equal(oasis_tcp_write(p.fb, big, sizeof big, on_write, &q), 0);
+    assert_int_equal(oasis_tcp_trim(p.fb), 0); /* its send ring holds bytes */
+    p.auto_read = 1;
+    for (int i = 0; i < 100 && p.rx_len < sizeof big; i++) {
+        run(&n, 10 * MS);
+        assert_int_equal(oasis_tcp_trim(p.fa), 0);
+        assert_int_equal(oasis_tcp_trim(p.fb), 0);
+    }
+    assert_int_equal(p.rx_len, sizeof big);
+    assert_memory_equal(p.rx, big, sizeof big);
+    assert_int_equal(q.write_ok, 1);
+    oasis_flow *fc = NULL;
+    app c = {0};
+    assert_int_equal(oasis_tcp_connect_flow4(n.a, NOWHERE, 80, NULL, on_connect, &c, &fc), 0);
+    assert_int_equal(oasis_tcp_trim(fc), 0);
+    oasis_tcp_abort(fc);
+    assert_int_equal(oasis_tcp_trim(fc), OASIS_ECLOSED);
+    oasis_tcp_release(fc);
+    oasis_tcp_release(p.fa);
+    run(&n, SEC);
+    oasis_tcp_release(p.fb);
+    test_net_fini(&n);
+    app_fini(&p), app_fini(&q), app_fini(&c);
+}
+
+/* An accept callback that takes the next waiting flow by hand
+ * (oasis_tcp_accept) and pauses the listener: each flow is handed over
+ * once, either way, none is lost. */
+typedef struct acc2 {
+    int cb_calls, by_hand;
+    oasis_flow *got[8];
+    int ngot;
+} acc2;
+
+static void acc2_cb(oasis_stack *s, oasis_flow *f, void *ud)
+{
+    acc2 *a = ud;
+    a->cb_calls++;
+    a->got[a->ngot++] = f;
+    oasis_flow *g = oasis_tcp_accept(s, PORT);
+    if (g) {
+        a->by_hand++;
+        a->got[a->ngot++] = g;
+    }
+    if (a->cb_calls == 1)
+        assert_int_equal(oasis_tcp_accept_pause(s, PORT), 0);
+}
+
+static void test_accept_by_hand_inside_callback(void **state)
+{
+    (void)state;
+    test_net n;
+    test_net_init(&n, NULL, NULL);
+    acc2 a = {0};
+    oasis_listen_opts lo;
+    memset(&lo, 0, sizeof lo);
+    lo.paused = 1;
+    assert_int_equal(oasis_tcp_listen(n.b, PORT, &lo, acc2_cb, &a), 0);
+    app c[5];
+    memset(c, 0, sizeof c);
+    for (int i = 0; i < 5; i++)
+        assert_int_equal(oasis_tcp_connect4(n.a, TEST_ADDR_B, PORT, NULL, on_connect, &c[i]), 0);
+    run(&n, SEC);
+    assert_int_equal(oasis_tcp_accept_waiting(n.b, PORT), 5);
+    assert_int_equal(oasis_tcp_accept_resume(n.b, PORT), 0);
+    run(&n, SEC);
+    /* first callback: one by callback, one by hand, then paused */
+    assert_int_equal(a.cb_calls, 1);
+    assert_int_equal(a.ngot, 2);
+    assert_int_equal(oasis_tcp_accept_waiting(n.b, PORT), 3);
+    assert_int_equal(oasis_tcp_accept_resume(n.b, PORT), 0);
+    run(&n, SEC);
+    assert_int_equal(a.ngot, 5);
+    assert_int_equal(oasis_tcp_accept_waiting(n.b, PORT), 0);
+    for (int i = 0; i < a.ngot; i++)
+        for (int j = i + 1; j < a.ngot; j++)
+            assert_ptr_not_equal(a.got[i], a.got[j]);
+    for (int i = 0; i < a.ngot; i++)
+        oasis_tcp_release(a.got[i]);
+    run(&n, SEC);
+    for (int i = 0; i < 5; i++) {
+        assert_int_equal(c[i].connected, 1);
+        oasis_tcp_release(c[i].fa);
+        app_fini(&c[i]);
+    }
+    test_net_fini(&n);
+}
+
 /* Keepalive setter at its edges and on a finished handle. */
 static void test_set_keepalive_edges(void **state)
 {
@@ -1636,6 +1745,8 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_write_then_close_lossy),
         cmocka_unit_test(test_shutdown_both_with_writes_pending_lossy),
         cmocka_unit_test(test_tiny_buffers_both_ways_simultaneous_close),
+        cmocka_unit_test(test_trim_with_requests_pending),
+        cmocka_unit_test(test_accept_by_hand_inside_callback),
         cmocka_unit_test(test_set_keepalive_edges),
         cmocka_unit_test(test_forget_then_destroy_and_shutdown_read),
         cmocka_unit_test(test_arguments_copied),
