@@ -173,9 +173,14 @@ static void connect_pair(test_net *n, app *p)
  * this: TCP_KEEPINTVL and TCP_KEEPIDLE are whole seconds (>= 1). Either
  * refuse (or round up to) intervals below the peer's ACK rate limit in
  * oasis_tcp_set_keepalive/connect/listen, or send the probe with one
- * byte of old data (RFC 9293 3.8.4 allows it; Linux's oow limit exempts
- * segments with data), or say in tcp.h that sub-second intervals kill
- * live connections.
+ * byte of old data (RFC 1122 4.2.3.6: an implementation "MAY be
+ * configurable to send a keep-alive segment containing one garbage
+ * octet"; Linux's limit exempts segments with data), or say in tcp.h
+ * that sub-second intervals kill live connections. RFC 1122 4.2.3.6 also
+ * says a keep-alive mechanism "MUST NOT interpret failure to respond to
+ * any specific probe as a dead connection", since ACKs without data are
+ * not reliably transmitted (text read via a page quoting it; the corpus
+ * has no copy of RFC 1122 itself).
  * Build: see tests/probe_failing/README.md. */
 static void test_subsecond_keepalive_keeps_live_peer(void **state)
 {
