@@ -1728,6 +1728,32 @@ static void test_dhcp_misuse(void **state)
     test_net_fini(&n);
 }
 
+/* A writev whose lengths add up past SIZE_MAX is refused (OASIS_EINVAL);
+ * before, it was taken and the send-buffer figures wrapped to 1 byte. */
+static void test_writev_length_overflow(void **state)
+{
+    (void)state;
+    test_net n;
+    test_net_init(&n, NULL, NULL);
+    app p = {0};
+    connect_pair(&n, &p);
+    const size_t G = (size_t)1 << 30;
+    void *m = mmap(NULL, G, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    assert_true(m != MAP_FAILED);
+    oasis_iovec v[2] = {{m, SIZE_MAX}, {m, 2}};
+    assert_int_equal(oasis_tcp_writev(p.fa, v, 2, on_write, &p), OASIS_EINVAL);
+    oasis_tcp_sndbuf sb;
+    assert_int_equal(oasis_tcp_get_sndbuf(p.fa, &sb), 0);
+    assert_int_equal(sb.pending + sb.unsent + sb.unacked, 0);
+    oasis_tcp_abort(p.fa);
+    oasis_tcp_release(p.fa);
+    munmap(m, G);
+    run(&n, SEC);
+    oasis_tcp_release(p.fb);
+    test_net_fini(&n);
+    app_fini(&p);
+}
+
 int main(int argc, char **argv)
 {
     if (argc > 1)
@@ -1757,6 +1783,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_dhcp_misuse),
         cmocka_unit_test(test_dns_cache_and_joined),
         cmocka_unit_test(test_disconnect_under_resolver),
+        cmocka_unit_test(test_writev_length_overflow),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -456,9 +456,14 @@ static OASIS_ALWAYS_INLINE int submit_write_held(oasis_flow *f, const oasis_iove
      * so that a writer that never waits for completions is told to. */
     if (f->ext->nreqs && f->ext->nreqs >= max_write_reqs(f->s)) /* (the limit: 1 or more) */
         return OASIS_EAGAIN;
-    for (size_t i = 0; i < iovcnt; i++)
-        if (!iov[i].base && iov[i].len)
+    /* Every piece has memory, and the lengths add up without wrapping
+     * (the send-buffer figures sum them). */
+    size_t total = 0;
+    for (size_t i = 0; i < iovcnt; i++) {
+        if ((!iov[i].base && iov[i].len) || iov[i].len > SIZE_MAX - total)
             return OASIS_EINVAL;
+        total += iov[i].len;
+    }
     /* Nothing queued ahead and room for every byte: the write is complete
      * once the ring has them (it takes all or nothing). Without a callback
      * there is nothing to report, so no request is made; with one, the
