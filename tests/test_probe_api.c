@@ -19,6 +19,8 @@
 #include "oasis/oasis.h"
 #include "oasis/dhcp.h"
 #include "oasis/dns.h"
+#include "oasis/metrics.h"
+#include "oasis/metrics_reporter.h"
 #include "testutil.h"
 
 #define SEC OASIS_NS_PER_SEC
@@ -1754,6 +1756,125 @@ static void test_writev_length_overflow(void **state)
     app_fini(&p);
 }
 
+/* ---- the walk hands out the application's flows only ---- */
+
+static int walk_seen;
+static void walk_release(oasis_flow *f, void *ud)
+{
+    (void)ud;
+    walk_seen++;
+    oasis_tcp_release(f); /* "closing idle flows": the application's own */
+}
+
+static void walk_count(oasis_flow *f, void *ud)
+{
+    walk_seen++;
+    *(oasis_flow **)ud = f;
+}
+
+/* A resolver's TCP try (after TC=1) is the library's flow: the walk does
+ * not hand it to the application, which could release it under the
+ * resolver. The application's own flow is visited; the request still
+ * completes exactly once. */
+static void test_walk_skips_resolver_flow(void **state)
+{
+    (void)state;
+    test_net n;
+    test_net_init(&n, NULL, NULL);
+    tc_server t;
+    tc_server_start(&t, n.b);
+    oasis_dns *r = NULL;
+    assert_int_equal(oasis_dns_create(n.a, NULL, &r), 0);
+    uint32_t srv = TEST_ADDR_B;
+    assert_int_equal(oasis_dns_set_servers(r, &srv, 1), 0);
+    dns_once o = {0};
+    assert_int_equal(oasis_dns_resolve(r, "big.test", OASIS_DNS_INET, dns_once_cb, &o, NULL), 0);
+    for (int i = 0; i < 50 && !t.tcp_accepted; i++)
+        run(&n, 10 * MS);
+    assert_int_equal(t.tcp_accepted, 1); /* the resolver's TCP try is open */
+    walk_seen = 0;
+    oasis_tcp_foreach_flow(n.a, walk_release, NULL);
+    assert_int_equal(walk_seen, 0);
+    app p = {0};
+    connect_pair(&n, &p);
+    oasis_flow *mine = NULL;
+    walk_seen = 0;
+    oasis_tcp_foreach_flow(n.a, walk_count, &mine);
+    assert_int_equal(walk_seen, 1);
+    assert_ptr_equal(mine, p.fa);
+    run(&n, 60 * SEC);
+    assert_int_equal(oasis_tcp_flow_error(p.fa), 0);
+    assert_int_equal(o.calls, 1);
+    assert_int_equal(oasis_dns_destroy(r), 0);
+    assert_int_equal(o.calls, 1);
+    tc_server_stop(&t);
+    oasis_tcp_release(p.fa);
+    oasis_tcp_release(p.fb);
+    test_net_fini(&n);
+    app_fini(&p);
+}
+
+typedef struct sink {
+    size_t bytes;
+    oasis_flow *f;
+} sink;
+
+static void sink_read(oasis_flow *f, int err, const uint8_t *d, size_t len, void *ud)
+{
+    (void)d;
+    sink *k = ud;
+    if (err)
+        return;
+    k->bytes += len;
+    assert_int_equal(oasis_tcp_read(f, sink_read, k), 0);
+}
+
+static void sink_accept(oasis_stack *s, oasis_flow *f, void *ud)
+{
+    (void)s;
+    sink *k = ud;
+    k->f = f;
+    assert_int_equal(oasis_tcp_read(f, sink_read, k), 0);
+}
+
+/* The metrics reporter's connection to its sink is the library's too:
+ * not visited, and the reporter goes on over the same connection. */
+static void test_walk_skips_reporter_flow(void **state)
+{
+    (void)state;
+    test_net n;
+    test_net_init(&n, NULL, NULL);
+    sink k = {0};
+    assert_int_equal(oasis_tcp_listen(n.b, 8094, NULL, sink_accept, &k), 0);
+    oasis_metrics *m = NULL;
+    assert_int_equal(oasis_metrics_create(NULL, &m), 0);
+    assert_int_equal(oasis_metrics_add_stack(m, n.a, NULL, 0), 0);
+    oasis_reporter_config rc;
+    oasis_reporter_config_init(&rc);
+    rc.proto = OASIS_REPORTER_TCP;
+    rc.addr = TEST_ADDR_B;
+    rc.port = 8094;
+    rc.interval_ns = SEC;
+    oasis_reporter *r = NULL;
+    assert_int_equal(oasis_reporter_create(n.a, m, &rc, &r), 0);
+    run(&n, 3 * SEC);
+    assert_non_null(k.f);
+    size_t before = k.bytes;
+    assert_true(before > 0);
+    walk_seen = 0;
+    oasis_tcp_foreach_flow(n.a, walk_release, NULL);
+    assert_int_equal(walk_seen, 0);
+    run(&n, 30 * SEC);
+    oasis_reporter_stats st;
+    oasis_reporter_get_stats(r, &st);
+    assert_true(k.bytes > before);
+    assert_int_equal(st.connects, 1); /* the same connection all along */
+    oasis_reporter_destroy(r);
+    assert_int_equal(oasis_metrics_destroy(m), 0);
+    oasis_tcp_release(k.f);
+    test_net_fini(&n);
+}
+
 int main(int argc, char **argv)
 {
     if (argc > 1)
@@ -1784,6 +1905,8 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_dns_cache_and_joined),
         cmocka_unit_test(test_disconnect_under_resolver),
         cmocka_unit_test(test_writev_length_overflow),
+        cmocka_unit_test(test_walk_skips_resolver_flow),
+        cmocka_unit_test(test_walk_skips_reporter_flow),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

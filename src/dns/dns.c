@@ -15,6 +15,7 @@
 #include "icmp/icmp_wire.h"
 #include "ip/ipv4.h"
 #include "ipv6/icmp6_wire.h"
+#include "tcp/tcp.h"
 #include "oasis/error.h"
 #include "oasis/ip.h"
 #include "oasis/tcp.h"
@@ -1004,7 +1005,9 @@ static void start_tcp(oasis_dns_req *q)
     int err = oasis_tcp_connect_flow(s, &q->server, r->cfg.port, NULL, on_tcp_connect, q, &f);
     if (err == OASIS_OK) {
         q->flow = f;
-        err = oasis_tcp_write(f, q->tq, n + 2, NULL, NULL);
+        err = oasis_tcp_set_lib_owned(f);
+        if (err == OASIS_OK)
+            err = oasis_tcp_write(f, q->tq, n + 2, NULL, NULL);
         if (err == OASIS_OK)
             err = oasis_tcp_read(f, on_tcp_read, q);
     }

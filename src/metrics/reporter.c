@@ -24,6 +24,7 @@
 #include "core/timer.h"
 #include "metrics/http_min.h"
 #include "metrics/metrics_impl.h"
+#include "tcp/tcp.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -634,7 +635,7 @@ static void on_connect(oasis_stack *s, oasis_flow *flow, int err, void *ud)
     r->conn = CONN_UP;
     r->st.connects++;
     oasis_tcp_set_nodelay(flow, 1);
-    if (oasis_tcp_read(flow, on_read, r) != 0) {
+    if (oasis_tcp_set_lib_owned(flow) != 0 || oasis_tcp_read(flow, on_read, r) != 0) {
         drop_conn(r, 1);
         return;
     }

@@ -474,8 +474,8 @@ static int flow_idle(const oasis_flow *f)
          t->tune) != OASIS_TCP_NEVER)
         return 0;
     if (x->x.ev_cb || x->x.ev_pending || x->x.snd_urg || x->x.rcv_urg || x->plp.mss ||
-        x->plp.probe_mss)
-        return 0; /* urgent data, reports, a black-hole MSS: rare, kept */
+        x->plp.probe_mss || x->lib_owned)
+        return 0; /* urgent data, reports, a black-hole MSS, the library's: rare, kept */
     if (x->rec.state != OASIS_REC_OPEN || x->sb.n || x->sb.dsack_pending || x->sb.rack.tlp_out)
         return 0;
     return !x->unacked && !x->retries && !x->probes_out && !x->ka_sent;

@@ -36,4 +36,13 @@ void oasis_tcp_dispatch(oasis_stack *s);
 /* Our address addr went away: flows on it end with OASIS_EADDRNOTAVAIL. */
 void oasis_tcp_addr_lost(oasis_stack *s, uint32_t addr);
 
+/* A flow that a client inside the library opened through the public API
+ * (the DNS resolver's TCP try, the metrics reporter's connection) is
+ * marked as the library's as soon as it has the handle: the application's
+ * walk (oasis_tcp_foreach_flow) never hands it out, so the application
+ * cannot release a handle it does not own. 0, or OASIS_ENOMEM (the mark
+ * lives in the flow's extension): the caller then lets the flow go. */
+typedef struct oasis_flow oasis_flow;
+int oasis_tcp_set_lib_owned(oasis_flow *f);
+
 #endif

@@ -1020,7 +1020,15 @@ void oasis_tcp_foreach_flow(oasis_stack *s, void (*fn)(oasis_flow *flow, void *u
      * reading f, as disconnect's does. Destroying the stack is refused. */
     oasis_app_enter(s);
     for (oasis_flow *f = oasis_tcp_flow_next(s, NULL); f; f = oasis_tcp_flow_next(s, f))
-        if (f->life == OASIS_TCP_LIFE_APP)
+        if (f->life == OASIS_TCP_LIFE_APP && !(f->ext && f->ext->lib_owned))
             fn(f, ud);
     oasis_app_leave(s);
+}
+
+int oasis_tcp_set_lib_owned(oasis_flow *f)
+{
+    int err = f->ext ? 0 : oasis_tcp_ext_make(f);
+    if (!err)
+        f->ext->lib_owned = 1;
+    return err;
 }

@@ -232,6 +232,11 @@ typedef struct oasis_tcp_ext {
     void *open_ud;
     oasis_tcp_listener *lst;       /* passive flow not yet accepted */
     struct oasis_flow *acc_next, *acc_prev; /* lst's waiting queue */
+    /* A client inside the library holds the handle (oasis_tcp_set_lib_owned):
+     * not the application's, so oasis_tcp_foreach_flow skips it. Here, not
+     * in the core, to keep idle flows small; such a flow is never idle, so
+     * the extension (and the mark) stays while it lives. */
+    uint8_t lib_owned;
 } oasis_tcp_ext;
 
 struct oasis_flow {
