@@ -52,9 +52,13 @@ void oasis_loop_set_batch(oasis_loop *l, unsigned frames);
 
 /* What the loop did with the TAP device since it was created: wakeups (the
  * wait found the device readable), frames read, and reads that found no
- * frame (a drain's last read, or a wakeup with nothing to read). */
+ * frame (a drain's last read, or a wakeup with nothing to read). A drain
+ * reads at most 16 batches, then lets the step end (done, the timeout and
+ * the other watches get their turn) and the next wait take up the rest:
+ * drain_yields counts those, max_drain is the most frames one wakeup read. */
 typedef struct oasis_loop_counts {
     uint64_t wakeups, frames, empty_reads;
+    uint64_t drain_yields, max_drain;
 } oasis_loop_counts;
 void oasis_loop_counts_get(const oasis_loop *l, oasis_loop_counts *out);
 

@@ -23,6 +23,12 @@
  * wakeup drains again. */
 #define LOOP_LONE_ENTER 4
 #define LOOP_LONE_PROBE 16
+/* A drain stops after this many full batches, though the device still has
+ * frames: the step ends, so loop_run's done and timeout and the other
+ * watched descriptors get their turn (the next wait returns at once).
+ * Without it, senders whose ACKs keep every batch full (many flows at
+ * once) held one step for seconds. */
+#define LOOP_DRAIN_BATCHES 16
 
 typedef struct loop_watch {
     int fd;
@@ -142,6 +148,7 @@ static int tap_readable(oasis_loop *l)
         return OASIS_OK;
     }
     uint64_t total = 0;
+    unsigned batches = 0;
     int got;
     do {
         got = oasis_tap_input(l->tap, l->stack, l->batch);
@@ -150,7 +157,10 @@ static int tap_readable(oasis_loop *l)
         total += (unsigned)got;
         l->counts.empty_reads += (unsigned)got < l->batch; /* it ended on one */
         oasis_stack_poll(l->stack);
-    } while ((unsigned)got == l->batch && !should_stop(l));
+    } while ((unsigned)got == l->batch && !should_stop(l) && ++batches < LOOP_DRAIN_BATCHES);
+    l->counts.drain_yields += (unsigned)got == l->batch && batches == LOOP_DRAIN_BATCHES;
+    if (total > l->counts.max_drain)
+        l->counts.max_drain = total;
     l->counts.frames += total;
     l->lone = total != 1 ? 0 : l->lone < LOOP_LONE_ENTER ? l->lone + 1 : LOOP_LONE_ENTER;
     return OASIS_OK;
