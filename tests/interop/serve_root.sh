@@ -12,6 +12,10 @@ setup_ns 1500
 mkdir -p "$TMP/www/sub"
 echo "the index" >"$TMP/www/index.html"
 echo "sub index" >"$TMP/www/sub/index.html"
+# Named pipes: opening one blocks until a writer comes, and serve is one
+# thread (found by an outside probe: every client stalled).
+mkdir -p "$TMP/www/fifodir"
+mkfifo "$TMP/www/pipe" "$TMP/www/fifodir/index.html"
 echo "SECRET" >"$TMP/secret.txt" # one level above the root
 start_serve --root "$TMP/www" --quiet
 
@@ -51,4 +55,9 @@ expect_eq "$(status "http://$OASIS_IP/index.html")" "200 the index" "the absolut
 expect_eq "$(status "/./sub/./index.html")" "200 sub index" "dot segments inside the root"
 expect_eq "$(status "/sub/%69ndex.html")" "200 sub index" "a percent-encoded unreserved character"
 serve_alive "after the targets"
+for t in /pipe /fifodir/; do
+    got=$(status "$t")
+    expect_eq "${got%% *}" 404 "$t: a FIFO is no regular file"
+    expect_eq "$(status "/index.html")" "200 the index" "another request after $t"
+done
 stop_pid "$SERVE_PID" "oasis serve"

@@ -591,7 +591,10 @@ static int open_file(const server *srv, const char *path, struct stat *st)
     int n = snprintf(full, sizeof full, "%s%s", srv->o.root, path);
     if (n < 0 || (size_t)n >= sizeof full - 12)
         return -414;
-    int fd = open(full, O_RDONLY | O_CLOEXEC);
+    /* O_NONBLOCK: opening a FIFO (or a device) must not block the one
+     * thread every connection shares; it changes nothing for the regular
+     * files served (the S_ISREG check below turns the others away). */
+    int fd = open(full, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0)
         return errno == EACCES ? -403 : -404;
     if (fstat(fd, st) == 0 && S_ISDIR(st->st_mode)) {
@@ -599,7 +602,7 @@ static int open_file(const server *srv, const char *path, struct stat *st)
         if (path[strlen(path) - 1] != '/')
             return -301;
         strcat(full, "/index.html");
-        fd = open(full, O_RDONLY | O_CLOEXEC);
+        fd = open(full, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
         if (fd < 0)
             return errno == EACCES ? -403 : -404;
     }
