@@ -53,6 +53,15 @@ def handle(c):
         elif path == "/stall":
             s(ok + b"Content-Length: 10000\r\n\r\nabc")
             time.sleep(30)
+        elif path == "/interim":
+            s(b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </s.css>; rel=preload\r\n\r\n"
+              + ok + b"Content-Length: 2\r\n\r\nok")
+        elif path == "/interim-endless":
+            s(b"HTTP/1.1 100 Continue\r\n\r\n" * 100)
+        elif path == "/switch-unasked":
+            s(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: x\r\nConnection: upgrade\r\n\r\n")
+        elif path == "/status-4digit":
+            s(b"HTTP/1.1 2001 OK\r\nContent-Length: 2\r\n\r\nok")
         elif path == "/to-close":
             s(ok + b"Connection: close\r\n\r\n" + b"y" * 123457)
         c.shutdown(socket.SHUT_WR)
@@ -95,5 +104,9 @@ expect chunk-tiny 0 "^sha256 $(python3 -c 'import hashlib; print(hashlib.sha256(
     "300,000 one-byte chunks"
 expect reset-mid 1 "closed the connection after 500000 body bytes|connection died" "a reset mid-body"
 expect stall 5 "timed out after 3 bytes" "a body that stops (--timeout 10)"
+expect interim 0 "^sha256 $(sha ok) bytes 2 " "100 Continue and 103 Early Hints before the 200 (RFC 9110 15.2)"
+expect interim-endless 1 "more than 64 interim" "100 interim responses"
+expect switch-unasked 1 "switched protocols" "a 101 nobody asked for (RFC 9110 15.2.2)"
+expect status-4digit 1 "malformed response head" "a 4-digit status (RFC 9112 4)"
 expect to-close 0 "^sha256 $(python3 -c 'import hashlib; print(hashlib.sha256(b"y" * 123457).hexdigest())') bytes 123457 " \
     "no length: the body ends with the stream"

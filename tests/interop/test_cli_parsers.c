@@ -121,6 +121,10 @@ static void response(void **state)
     assert_int_equal(r.chunked, 1);
     assert_int_equal(r.content_length, -1);
     assert_int_equal(http_parse_response(HEAD("HTTP/1.1 2x0 OK\r\n\r\n"), &r), -1);
+    /* RFC 9112 4: exactly three digits, then SP; a bare code is taken */
+    assert_int_equal(http_parse_response(HEAD("HTTP/1.1 2001 OK\r\n\r\n"), &r), -1);
+    assert_int_equal(http_parse_response(HEAD("HTTP/1.1 204\r\n\r\n"), &r), 0);
+    assert_int_equal(r.status, 204);
     assert_int_equal(http_parse_response(HEAD("HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n"), &r), -1);
 }
 

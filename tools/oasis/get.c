@@ -36,6 +36,7 @@ typedef struct getter {
     char head[HTTP_MAX_HEAD];
     size_t head_len;
     int have_head;
+    unsigned interim;   /* 1xx responses skipped before the final one */
     http_response resp;
     http_chunked ch;
     uint64_t body;
@@ -154,8 +155,24 @@ static void take_head(getter *g, const uint8_t *data, size_t len)
         fail(g, EXIT_FAIL, "malformed response head");
         return;
     }
-    g->have_head = 1;
     int st = g->resp.status;
+    if (st < 200) {
+        /* RFC 9110 15.2: a client MUST parse 1xx responses before the
+         * final one (100 Continue, 103 Early Hints); they are skipped.
+         * 101 switches protocols only when asked to (15.2.2): we never
+         * ask. A bound keeps an endless run of them out. */
+        if (st == 101 || ++g->interim > 64) {
+            fail(g, EXIT_FAIL, st == 101 ? "server switched protocols (101) unasked"
+                                         : "more than 64 interim (1xx) responses");
+            return;
+        }
+        size_t used = (size_t)end - g->head_len;
+        g->head_len = 0;
+        if (len > used)
+            take_head(g, data + used, len - used);
+        return;
+    }
+    g->have_head = 1;
     if ((st == 301 || st == 302 || st == 303 || st == 307 || st == 308) && g->resp.location[0]) {
         /* Follow (RFC 9110 15.4): a new GET to the Location, resolved
          * against the URL that answered; bounded against loops. */
@@ -428,6 +445,7 @@ static int next_hop(getter *g)
     g->done = g->closed = g->exit_code = 0;
     g->head_len = 0;
     g->have_head = 0;
+    g->interim = 0;
     memset(&g->resp, 0, sizeof g->resp);
     http_chunked_init(&g->ch);
     return 0;

@@ -389,6 +389,9 @@ int http_parse_response(const char *head, size_t len, http_response *r)
             return -1;
         r->status = r->status * 10 + (line[i] - '0');
     }
+    /* RFC 9112 4: status-code is 3DIGIT, then SP (a bare code is taken) */
+    if (n > 12 && line[12] != ' ')
+        return -1;
     if (parse_fields(&p, end, &f) != 0 || f.bad_len || f.other_coding)
         return -1;
     r->chunked = f.chunked != 0;
