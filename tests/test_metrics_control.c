@@ -206,6 +206,105 @@ static void test_quit_and_long_line(void **state)
     env_fini(&e);
 }
 
+/* A silent client: connected, reads until the end. */
+typedef struct quiet {
+    oasis_flow *flow;
+    int connected, eof, err;
+    size_t got;
+    int wrote;          /* write callbacks */
+} quiet;
+
+static void q_read(oasis_flow *flow, int err, const uint8_t *data, size_t len, void *ud)
+{
+    quiet *q = ud;
+    (void)data;
+    if (err) {
+        q->eof = 1;
+        q->err = err;
+        return;
+    }
+    q->got += len;
+    assert_int_equal(oasis_tcp_read(flow, q_read, q), 0);
+}
+
+static void q_connected(oasis_stack *s, oasis_flow *flow, int err, void *ud)
+{
+    quiet *q = ud;
+    (void)s;
+    assert_int_equal(err, 0);
+    q->flow = flow;
+    q->connected = 1;
+    assert_int_equal(oasis_tcp_read(flow, q_read, q), 0);
+}
+
+static void q_wrote(oasis_flow *flow, int err, void *ud)
+{
+    (void)flow;
+    quiet *q = ud;
+    q->wrote += err == 0;
+}
+
+static void q_connect(ctl_env *e, quiet *q)
+{
+    memset(q, 0, sizeof *q);
+    assert_int_equal(oasis_tcp_connect_flow4(e->net.b, TEST_ADDR_A, 7070, NULL, q_connected, q,
+                                             &q->flow), 0);
+    run(e, SEC);
+    assert_true(q->connected);
+}
+
+/* max_conns silent clients no longer lock the operator out: a new
+ * connection makes room by resetting the one that has waited longest for
+ * a command, and idle_timeout_ns resets those that wait too long. */
+static void test_room_and_idle(void **state)
+{
+    (void)state;
+    ctl_env e;
+    env_init(&e, 0);
+    quiet q[4];
+    for (int i = 0; i < 3; i++) /* with the operator's: max_conns (4) */
+        q_connect(&e, &q[i]);
+    run(&e, SEC);
+    assert_string_equal(say(&e, "quit-not\n"), "error unknown command 'quit-not' (try help)\n");
+    q_connect(&e, &q[3]); /* the fifth: the longest silent (q[0]) makes room */
+    run(&e, SEC);
+    assert_true(q[0].eof);
+    assert_false(q[1].eof || q[2].eof || q[3].eof || e.eof);
+    assert_string_equal(say(&e, "help\n") + strlen(e.rx) - 3, "ok\n"); /* still served */
+    /* 300 s without a command: everyone is reset, the operator too. */
+    run(&e, 301 * SEC);
+    assert_true(q[1].eof && q[2].eof && q[3].eof && e.eof);
+    for (int i = 0; i < 4; i++)
+        oasis_tcp_release(q[i].flow);
+    run(&e, 5 * SEC);
+    assert_int_equal(oasis_stack_counters(e.net.a)->tcp.flows, 0);
+    env_fini(&e);
+}
+
+/* After "error line too long" the server reads no more, yet a client that
+ * keeps sending has its bytes taken (acknowledged and dropped), sees the
+ * end and can finish: the connection's slot comes back. */
+static void test_long_line_then_more(void **state)
+{
+    (void)state;
+    ctl_env e;
+    env_init(&e, 0);
+    quiet q;
+    q_connect(&e, &q);
+    static uint8_t junk[1 << 20];
+    memset(junk, 'a', sizeof junk);
+    assert_int_equal(oasis_tcp_write(q.flow, junk, sizeof junk, q_wrote, &q), 0);
+    run(&e, 10 * SEC);
+    assert_int_equal(q.wrote, 1); /* every byte taken by the server */
+    assert_true(q.eof);
+    assert_int_equal(oasis_tcp_close(q.flow, NULL, NULL), 0);
+    run(&e, 5 * SEC);
+    oasis_tcp_release(q.flow);
+    say(&e, "help\n");
+    assert_false(e.eof);
+    env_fini(&e);
+}
+
 static void test_create_checks(void **state)
 {
     (void)state;
@@ -240,6 +339,8 @@ int main(void)
         cmocka_unit_test(test_interval_and_dump),
         cmocka_unit_test(test_quit_and_long_line),
         cmocka_unit_test(test_create_checks),
+        cmocka_unit_test(test_room_and_idle),
+        cmocka_unit_test(test_long_line_then_more),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

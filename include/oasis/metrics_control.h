@@ -47,7 +47,11 @@ typedef struct oasis_metrics_control oasis_metrics_control;
 typedef struct oasis_control_config {
     uint32_t addr;      /* must be the stack's address (host order); required */
     uint16_t port;      /* required */
-    uint32_t max_conns; /* at once; more are reset (4) */
+    uint32_t max_conns; /* at once (4); one more makes room: the connection that
+                         * has waited longest for a command is reset */
+    uint64_t idle_timeout_ns; /* a connection that has waited this long for a
+                               * command (or for the client to take its answer)
+                               * is reset (300 s; 0: never) */
 } oasis_control_config;
 
 void oasis_control_config_init(oasis_control_config *cfg);

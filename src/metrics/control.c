@@ -12,6 +12,7 @@
 
 #include "core/mem.h"
 #include "core/stack_impl.h"
+#include "core/timer.h"
 #include "metrics/metrics_impl.h"
 
 #include <stdarg.h>
@@ -33,6 +34,7 @@ struct oasis_metrics_control {
     int listening;
     cconn *conns;
     uint32_t nconns;
+    oasis_timer idle;   /* armed while conns exist and cfg.idle_timeout_ns */
 };
 
 struct cconn {
@@ -41,6 +43,7 @@ struct cconn {
     cconn *prev, *next;
     char in[LINE_MAX_BYTES + 2];
     size_t in_len;
+    uint64_t since;     /* accepted, or its last answer taken: the wait began */
     int reading, writing, closing, dead, failed, bye;
     oasis_lp_buf out;
 };
@@ -127,10 +130,16 @@ static void on_written(oasis_flow *flow, int err, void *ud)
     if (c->dead)
         return;
     c->writing = 0;
-    if (err || c->bye)
+    c->since = oasis_now(c->ctl->s);
+    if (err || c->bye) {
+        /* Nothing reads any more: what still comes is acknowledged and
+         * dropped, so a peer that keeps sending reaches its FIN and the
+         * slot comes back. */
+        oasis_tcp_shutdown(c->flow, OASIS_TCP_SHUT_READ);
         conn_close(c);
-    else
+    } else {
         conn_process(c);
+    }
 }
 
 static void flush_out(cconn *c)
@@ -325,12 +334,55 @@ static void conn_process(cconn *c)
         conn_abort(c);
 }
 
+/* At max_conns the connection that has waited longest for a command makes
+ * room (one whose answer the client leaves untaken, or that is closing,
+ * only when none waits), as the Prometheus server does: else max_conns
+ * silent clients lock the operator out for as long as they like. */
+static int older(const cconn *c, const cconn *than)
+{
+    if (!than)
+        return 1;
+    int stuck = c->writing || c->closing, than_stuck = than->writing || than->closing;
+    if (stuck != than_stuck)
+        return !stuck;
+    return c->since < than->since;
+}
+
+static void make_room(oasis_metrics_control *ctl)
+{
+    cconn *victim = NULL;
+    for (cconn *c = ctl->conns; c; c = c->next)
+        if (older(c, victim))
+            victim = c;
+    if (victim)
+        conn_abort(victim);
+}
+
+/* Resets the connections that have waited cfg.idle_timeout_ns (`since`),
+ * then sleeps until the next one would have. */
+static void idle_fn(oasis_stack *s, oasis_timer *t)
+{
+    oasis_metrics_control *ctl = oasis_container_of(t, oasis_metrics_control, idle);
+    uint64_t now = oasis_now(s), limit = ctl->cfg.idle_timeout_ns, first = UINT64_MAX;
+    for (cconn *c = ctl->conns, *next; c; c = next) {
+        next = c->next;
+        if (now - c->since >= limit)
+            conn_abort(c);
+        else if (c->since < first)
+            first = c->since;
+    }
+    if (first != UINT64_MAX)
+        oasis_timer_start(s, t, oasis_deadline(first, limit));
+}
+
 static void on_accept(oasis_stack *s, oasis_flow *flow, void *ud)
 {
     oasis_metrics_control *ctl = ud;
     uint32_t la;
     uint16_t lp;
     oasis_tcp_src4(flow, &la, &lp);
+    if (la == ctl->cfg.addr && ctl->nconns >= ctl->cfg.max_conns)
+        make_room(ctl);
     cconn *c = ctl->nconns < ctl->cfg.max_conns && la == ctl->cfg.addr
                    ? oasis_calloc(s, 1, sizeof *c)
                    : NULL;
@@ -340,12 +392,15 @@ static void on_accept(oasis_stack *s, oasis_flow *flow, void *ud)
     }
     c->ctl = ctl;
     c->flow = flow;
+    c->since = oasis_now(s);
     oasis_lp_buf_init(&c->out, OUT_MAX, s->alloc, s->alloc_ud);
     c->next = ctl->conns;
     if (ctl->conns)
         ctl->conns->prev = c;
     ctl->conns = c;
     ctl->nconns++;
+    if (ctl->cfg.idle_timeout_ns && !oasis_timer_active(&ctl->idle))
+        oasis_timer_start(s, &ctl->idle, oasis_deadline(c->since, ctl->cfg.idle_timeout_ns));
     conn_process(c);
 }
 
@@ -353,6 +408,7 @@ void oasis_control_config_init(oasis_control_config *cfg)
 {
     memset(cfg, 0, sizeof *cfg);
     cfg->max_conns = 4;
+    cfg->idle_timeout_ns = 300 * OASIS_NS_PER_SEC;
 }
 
 int oasis_metrics_control_create(oasis_stack *s, oasis_metrics *m, oasis_reporter *r,
@@ -369,6 +425,7 @@ int oasis_metrics_control_create(oasis_stack *s, oasis_metrics *m, oasis_reporte
     ctl->m = m;
     ctl->r = r;
     ctl->cfg = *cfg;
+    oasis_timer_init(&ctl->idle, idle_fn);
     int err = oasis_tcp_listen(s, cfg->port, NULL, on_accept, ctl);
     if (err) {
         oasis_free(s, ctl);
@@ -385,6 +442,7 @@ void oasis_metrics_control_destroy(oasis_metrics_control *ctl)
         return;
     if (ctl->listening)
         oasis_tcp_unlisten(ctl->s, ctl->cfg.port);
+    oasis_timer_stop(ctl->s, &ctl->idle);
     while (ctl->conns)
         conn_abort(ctl->conns);
     oasis_free(ctl->s, ctl);
