@@ -1875,6 +1875,33 @@ static void test_walk_skips_reporter_flow(void **state)
     test_net_fini(&n);
 }
 
+/* Keepalive every 200 ms between two live, idle stacks: the peer answers
+ * every probe (a bare ACK at RCV.NXT-1 is spared the out-of-window ACK
+ * rate limit), so the connection stays up. Before, the limit (one per
+ * 500 ms) left probes unanswered and the flow died with ETIMEDOUT. */
+static void test_subsecond_keepalive_keeps_live_peer(void **state)
+{
+    (void)state;
+    test_net n;
+    test_net_init(&n, NULL, NULL);
+    app p = {0};
+    connect_pair(&n, &p);
+    const oasis_keepalive k = {200 * MS, 200 * MS, 2};
+    assert_int_equal(oasis_tcp_set_keepalive(p.fa, &k), 0);
+    assert_int_equal(oasis_tcp_read(p.fa, on_read, &p), 0);
+    run(&n, 10 * SEC); /* both stacks alive and idle */
+    const oasis_tcp_counters *ca = &oasis_stack_counters(n.a)->tcp;
+    assert_true(ca->keepalive_probes >= 40);
+    assert_int_equal(ca->keepalive_drops, 0);
+    assert_int_equal(oasis_tcp_flow_error(p.fa), 0);
+    assert_int_equal(p.reads, 0);
+    oasis_tcp_release(p.fa);
+    run(&n, SEC);
+    oasis_tcp_release(p.fb);
+    test_net_fini(&n);
+    app_fini(&p);
+}
+
 int main(int argc, char **argv)
 {
     if (argc > 1)
@@ -1907,6 +1934,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_writev_length_overflow),
         cmocka_unit_test(test_walk_skips_resolver_flow),
         cmocka_unit_test(test_walk_skips_reporter_flow),
+        cmocka_unit_test(test_subsecond_keepalive_keeps_live_peer),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -733,7 +733,8 @@ static void test_ack_of_unsent_with_fin_in_each_state(void **state)
  * answered with an ACK. A retransmitted FIN (its sender missed our ACK) is
  * answered every time, as old text is: the per-flow limit on ACKs to
  * unacceptable segments (Linux tcp_invalid_ratelimit, which also spares
- * segments with SEG.LEN > 0) is for bare ones. */
+ * segments with SEG.LEN > 0) is for bare ones, keepalive and zero-window
+ * probes (a bare ACK at RCV.NXT-1) apart. */
 static void test_retransmitted_fin_always_answered(void **state)
 {
     fx *x = *state;
@@ -747,11 +748,17 @@ static void test_retransmitted_fin_always_answered(void **state)
             expect(x, A, snd, x->pnxt, 0);
             th_advance(&x->h, 50 * OASIS_NS_PER_MS); /* (our FIN's RTO is 200 ms) */
         }
-        /* a bare old ACK is still limited */
-        inject(x, A, x->pnxt - 1, x->iss + 1, NULL);
-        inject(x, A, x->pnxt - 1, x->iss + 1, NULL);
+        /* a bare old ACK is still limited... */
+        inject(x, A, x->pnxt - 2, x->iss + 1, NULL);
+        inject(x, A, x->pnxt - 2, x->iss + 1, NULL);
         expect(x, A, snd, x->pnxt, 0);
         expect_none(x);
+        /* ...but not a probe, a bare ACK at exactly RCV.NXT-1 (RFC 1122
+         * 4.2.3.6): its sender counts the unanswered ones */
+        for (int k = 0; k < 3; k++) {
+            inject(x, A, x->pnxt - 1, x->iss + 1, NULL);
+            expect(x, A, snd, x->pnxt, 0);
+        }
         assert_int_equal(st(x), c.want);
     }
 }

@@ -54,7 +54,11 @@ typedef struct oasis_flow oasis_flow;
  * flow is dead: reads return the data already received, then OASIS_EOF,
  * writes OASIS_ECLOSED, and oasis_tcp_flow_error() says OASIS_ETIMEDOUT.
  * All three must be non-zero (else OASIS_EINVAL from connect, listen and
- * set_keepalive). Durations above OASIS_TCP_MAX_NS count as that. */
+ * set_keepalive). Durations above OASIS_TCP_MAX_NS count as that. A probe
+ * is a bare ACK at SND.UNA-1 (RFC 1122 4.2.3.6). Oasis answers every one;
+ * Linux answers such a segment at most once per 500 ms
+ * (tcp_invalid_ratelimit), so against it an interval under 1 s, as Linux's
+ * own keepalive never uses, can end a live connection. */
 typedef struct oasis_keepalive {
     uint64_t after_ns;
     uint64_t interval_ns;

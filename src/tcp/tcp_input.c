@@ -272,11 +272,21 @@ int oasis_tcp_oow_ack_allowed(oasis_stack *s, uint64_t *last)
  * or looping segments does not draw one ACK each. Old data or an old FIN is
  * exempt (Linux spares any SEG.LEN > 0 without SYN): its sender missed our
  * ACK and needs it (and its D-SACK) to stop resending (RFC 9293 3.10.7.4
- * first step: an unacceptable segment is answered). */
+ * first step: an unacceptable segment is answered). So is a probe, a bare
+ * ACK at exactly RCV.NXT-1 (RFC 1122 4.2.3.6's keep-alive, and the
+ * zero-window probe): its sender counts unanswered ones and ends the
+ * connection after a few, so a keepalive interval under the limit's gap
+ * would kill a live connection. Answering one costs one ACK per segment
+ * that already names our exact RCV.NXT: no loop (our bare ACKs carry
+ * SND.MAX, never a peer's RCV.NXT-1) and nothing a blind forger can aim. */
 static void oow_ack(oasis_flow *f, const oasis_tcp_hdr *h)
 {
     uint32_t len = seg_len(h);
     if (len && !(h->flags & OASIS_TCP_SYN) && oasis_seq_le(h->seq + len, f->rcv_nxt)) {
+        f->ack_now = 1;
+        return;
+    }
+    if (!len && h->seq == f->rcv_nxt - 1 && h->flags == OASIS_TCP_ACK) {
         f->ack_now = 1;
         return;
     }
