@@ -1902,6 +1902,48 @@ static void test_subsecond_keepalive_keeps_live_peer(void **state)
     app_fini(&p);
 }
 
+/* oasis_stack_destroy while a client made on the stack lives (resolver,
+ * DHCP, DHCPv6, reporter) is refused with OASIS_EBUSY, freeing nothing:
+ * before, it returned 0, the resolver's pending callback never ran and
+ * oasis_dns_destroy read freed memory. Destroyed in order, each pending
+ * callback runs once and the stack goes. */
+static void test_stack_destroy_with_clients_alive(void **state)
+{
+    (void)state;
+    test_net n;
+    test_net_init(&n, NULL, NULL);
+    oasis_dns *r = NULL;
+    assert_int_equal(oasis_dns_create(n.a, NULL, &r), 0);
+    uint32_t srv = TEST_ADDR_B;
+    assert_int_equal(oasis_dns_set_servers(r, &srv, 1), 0);
+    dns_once o = {0};
+    assert_int_equal(oasis_dns_resolve(r, "a.test", OASIS_DNS_INET, dns_once_cb, &o, NULL), 0);
+    oasis_dhcp *d = NULL;
+    assert_int_equal(oasis_dhcp_create(n.a, NULL, &d), 0);
+    oasis_metrics *m = NULL;
+    assert_int_equal(oasis_metrics_create(NULL, &m), 0);
+    oasis_reporter_config rc;
+    oasis_reporter_config_init(&rc);
+    rc.proto = OASIS_REPORTER_TCP;
+    rc.addr = TEST_ADDR_B;
+    rc.port = 8094;
+    oasis_reporter *rep = NULL;
+    assert_int_equal(oasis_reporter_create(n.a, m, &rc, &rep), 0);
+    assert_int_equal(oasis_stack_destroy(n.a), OASIS_EBUSY);
+    assert_int_equal(o.calls, 0);
+    assert_int_equal(oasis_dns_destroy(r), 0);
+    assert_int_equal(o.calls, 1);
+    assert_int_equal(o.status, OASIS_DNS_ECANCELED);
+    assert_int_equal(oasis_stack_destroy(n.a), OASIS_EBUSY);
+    assert_int_equal(oasis_dhcp_destroy(d), 0);
+    assert_int_equal(oasis_stack_destroy(n.a), OASIS_EBUSY);
+    oasis_reporter_destroy(rep);
+    assert_int_equal(oasis_metrics_destroy(m), 0);
+    assert_int_equal(oasis_stack_destroy(n.a), 0);
+    n.a = NULL;
+    test_net_fini(&n);
+}
+
 int main(int argc, char **argv)
 {
     if (argc > 1)
@@ -1935,6 +1977,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_walk_skips_resolver_flow),
         cmocka_unit_test(test_walk_skips_reporter_flow),
         cmocka_unit_test(test_subsecond_keepalive_keeps_live_peer),
+        cmocka_unit_test(test_stack_destroy_with_clients_alive),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -196,6 +196,8 @@ int oasis_stack_destroy(oasis_stack *s)
      * returns, so nothing may go now (as libuv's uv_loop_close). */
     if (s->now_depth || s->app_depth)
         return OASIS_EBUSY;
+    if (s->clients)
+        return OASIS_EBUSY; /* a resolver, DHCP client or reporter still on it */
     /* The callbacks the layers' ends run (requests canceled) are inside
      * this call too: destroy from them is refused the same way. */
     oasis_app_enter(s);

@@ -58,6 +58,11 @@ struct oasis_stack {
      * makes oasis_stack_destroy refuse (OASIS_EBUSY) rather than free the
      * memory those calls go on using when the callback returns. */
     uint32_t app_depth;
+    /* Clients inside the library that keep the stack and its timers (a DNS
+     * resolver, a DHCP or DHCPv6 client, a metrics reporter): destroy is
+     * refused while any lives, which would otherwise drop their pending
+     * callbacks and leave their own destroy reading freed memory. */
+    uint32_t clients;
     /* The wire the stack is attached to (wire.c, the only writer): destroy
      * takes it off, so that no frame in flight reaches freed memory. */
     struct oasis_wire *wire;
@@ -147,6 +152,10 @@ static inline void oasis_now_leave(oasis_stack *s)
  * app_depth). */
 static inline void oasis_app_enter(oasis_stack *s) { s->app_depth++; }
 static inline void oasis_app_leave(oasis_stack *s) { s->app_depth--; }
+
+/* A client's create and destroy (see clients). */
+static inline void oasis_stack_client_add(oasis_stack *s) { s->clients++; }
+static inline void oasis_stack_client_del(oasis_stack *s) { s->clients--; }
 
 /* oasis_stack_input/poll at a time the caller has just read from the
  * stack's clock (the wire reads it once per round for every port). */

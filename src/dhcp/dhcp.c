@@ -840,6 +840,7 @@ int oasis_dhcp_create(oasis_stack *s, const oasis_dhcp_config *cfg, oasis_dhcp *
         oasis_free(s, d);
         return err;
     }
+    oasis_stack_client_add(s);
     *out = d;
     return OASIS_OK;
 }
@@ -882,8 +883,10 @@ int oasis_dhcp_destroy(oasis_dhcp *d)
     if (d->in_cb)
         return OASIS_EBUSY; /* the code that called back goes on with d */
     oasis_dhcp_stop(d, 0);
-    oasis_udp_unbind(d->s, OASIS_DHCP_CLIENT_PORT);
-    oasis_free(d->s, d);
+    oasis_stack *s = d->s;
+    oasis_udp_unbind(s, OASIS_DHCP_CLIENT_PORT);
+    oasis_free(s, d);
+    oasis_stack_client_del(s);
     return OASIS_OK;
 }
 

@@ -815,6 +815,7 @@ int oasis_dhcp6_create(oasis_stack *s, const oasis_dhcp6_config *cfg, oasis_dhcp
     s->ip6->dhcp6.ra = on_ra;
     s->ip6->dhcp6.addr = on_addr;
     s->ip6->dhcp6.ud = c;
+    oasis_stack_client_add(s);
     *out = c;
     return OASIS_OK;
 }
@@ -877,7 +878,9 @@ int oasis_dhcp6_destroy(oasis_dhcp6 *c)
     oasis_dhcp6_stop(c, 0);
     oasis_udp_unbind(c->s, OASIS_DHCP6_CLIENT_PORT);
     memset(&c->s->ip6->dhcp6, 0, sizeof c->s->ip6->dhcp6);
-    oasis_free(c->s, c);
+    oasis_stack *s = c->s;
+    oasis_free(s, c);
+    oasis_stack_client_del(s);
     return OASIS_OK;
 }
 

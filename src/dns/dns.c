@@ -249,6 +249,7 @@ int oasis_dns_create(oasis_stack *s, const oasis_dns_config *cfg, oasis_dns **ou
         oasis_free(s, r);
         return err;
     }
+    oasis_stack_client_add(s);
     *out = r;
     return OASIS_OK;
 }
@@ -1322,5 +1323,6 @@ int oasis_dns_destroy(oasis_dns *r)
         memset(r->tsig, 0, sizeof *r->tsig); /* the secret does not outlive us */
     oasis_free(s, r->tsig);
     oasis_free(s, r);
+    oasis_stack_client_del(s);
     return OASIS_OK;
 }

@@ -819,6 +819,7 @@ int oasis_reporter_create(oasis_stack *s, oasis_metrics *m, const oasis_reporter
     oasis_reporter *r = oasis_calloc(s, 1, sizeof *r);
     if (!r)
         return OASIS_ENOMEM;
+    oasis_stack_client_add(s); /* (destroy, on a failure below too, takes it back) */
     r->s = s;
     r->m = m;
     r->cfg = *cfg;
@@ -881,6 +882,7 @@ void oasis_reporter_destroy(oasis_reporter *r)
     oasis_free(s, r->tags);
     oasis_lp_buf_free(&r->lp);
     oasis_free(s, r);
+    oasis_stack_client_del(s);
 }
 
 int oasis_reporter_flush(oasis_reporter *r)
