@@ -68,7 +68,7 @@ def ofo_flood():
         for c in conns:
             for i in range(0, size, 1000):
                 c.write(data[i:i + 1000])
-                got = c.read(1000, timeout=3.0)
+                got = c.read(1000, timeout=20.0)
                 check(got == data[i:i + 1000], f"echo after the flood differs at {i}")
             c.close()
     drops = d.get("tcp", "TCPOFODrop") + d.get("tcp", "TCPOFOMemDrop")
@@ -137,8 +137,12 @@ def handshake_flood():
         if i % 100 == 99:
             P.poll(0.002)
             complete()
-    P.poll(0.3)
-    complete()
+    # (answers may come late on a loaded machine, under ASan: wait for them)
+    for _ in range(100):
+        P.poll(0.2)
+        complete()
+        if completed >= n:
+            break
     check(completed >= n * 9 // 10, f"only {completed} of {n} handshakes answered")
     check(body(5000) == W.pattern(5000), "a real client beside the silent connections: wrong body")
     for port, q in isn.items():
@@ -147,7 +151,7 @@ def handshake_flood():
             P.poll(0.001)
             P.pending.clear()
     flows = None
-    for _ in range(100):
+    for _ in range(300):
         P.poll(0.1)
         P.pending.clear()
         flows = gauge("CurrFlows")
@@ -165,7 +169,7 @@ def seq_wrap():
     data = bytes(random.getrandbits(8) for _ in range(50000))
     for i in range(0, len(data), 1000):
         c.write(data[i:i + 1000])
-        got = c.read(1000, timeout=3.0)
+        got = c.read(1000, timeout=20.0)
         check(got == data[i:i + 1000], f"echo across the wrap differs at byte {i} (seq {(c.iss + 1 + i) & 0xFFFFFFFF})")
     c.close()
     ok("RFC 9293 3.4", "50000 bytes echoed intact while the client's sequence numbers wrapped past 2^32")

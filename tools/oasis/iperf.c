@@ -1293,10 +1293,11 @@ static void run(ipf *t)
     }
     oasis_loop_counts lc;
     oasis_loop_counts_get(t->n->loop, &lc);
-    fprintf(stderr,
-            "oasis iperf: TAP: %" PRIu64 " wakeups, %" PRIu64 " frames, longest drain %" PRIu64
-            " frames, %" PRIu64 " drains cut short\n",
-            lc.wakeups, lc.frames, lc.max_drain, lc.drain_yields);
+    if (!t->json) /* (-J: the JSON document alone, which a reader may take to its end) */
+        fprintf(stderr,
+                "oasis iperf: TAP: %" PRIu64 " wakeups, %" PRIu64 " frames, longest drain %" PRIu64
+                " frames, %" PRIu64 " drains cut short\n",
+                lc.wakeups, lc.frames, lc.max_drain, lc.drain_yields);
     if (*stop && !t->done) {
         if (!t->server && t->ctrl && live(t->ctrl))
             send_state(t, IPF_CLIENT_TERMINATE);
