@@ -205,6 +205,15 @@ static srv srv_msg(fx *x, uint8_t type, uint32_t xid)
     return r;
 }
 
+/* A message whose IA_NA holds the leased address (LEASED). */
+static srv srv_lease(fx *x, uint8_t type, uint32_t xid)
+{
+    srv r = srv_msg(x, type, xid);
+    r.ia = 1;
+    r.naddr = 1;
+    return r;
+}
+
 static size_t build(fx *x, const srv *r, uint8_t *buf, size_t cap)
 {
     oasis_dhcp6_builder b;
@@ -608,9 +617,7 @@ static void lease(fx *x, uint32_t t1, uint32_t t2)
     inject_ra(x, 0x80);
     next_msg(x, &m, 2 * SEC);
     assert_int_equal(m.type, OASIS_DHCP6_SOLICIT);
-    srv a = srv_msg(x, OASIS_DHCP6_ADVERTISE, m.xid);
-    a.ia = 1;
-    a.naddr = 1;
+    srv a = srv_lease(x, OASIS_DHCP6_ADVERTISE, m.xid);
     a.ndns = 1;
     reply(x, &a);
     assert_int_equal(ctr(x)->rx_advertises, 1);
@@ -623,9 +630,7 @@ static void lease(fx *x, uint32_t t1, uint32_t t2)
     assert_memory_equal(m.server_id, SRV_DUID, sizeof SRV_DUID);
     assert_true(m.has_ia && m.naddrs == 1);
     assert_memory_equal(m.addrs[0].addr.b, LEASED.b, 16);
-    srv r = srv_msg(x, OASIS_DHCP6_REPLY, m.xid);
-    r.ia = 1;
-    r.naddr = 1;
+    srv r = srv_lease(x, OASIS_DHCP6_REPLY, m.xid);
     r.t1 = t1;
     r.t2 = t2;
     r.ndns = 1;
@@ -682,9 +687,7 @@ static void test_stateful_lease_renew_rebind_release(void **state)
     assert_int_equal(m.type, OASIS_DHCP6_RENEW);
     assert_non_null(m.server_id);
     assert_memory_equal(m.addrs[0].addr.b, LEASED.b, 16);
-    srv r = srv_msg(&x, OASIS_DHCP6_REPLY, m.xid);
-    r.ia = 1;
-    r.naddr = 1;
+    srv r = srv_lease(&x, OASIS_DHCP6_REPLY, m.xid);
     r.t1 = 100;
     r.t2 = 160;
     reply(&x, &r);
@@ -861,16 +864,12 @@ static void test_request_limit_and_bad_times(void **state)
     fx_start(&x, OASIS_DHCP6_STATEFUL, 1);
     oasis_dhcp6_msg m;
     next_msg(&x, &m, 2 * SEC);
-    srv a = srv_msg(&x, OASIS_DHCP6_ADVERTISE, m.xid);
-    a.ia = 1;
-    a.naddr = 1;
+    srv a = srv_lease(&x, OASIS_DHCP6_ADVERTISE, m.xid);
     a.preference = 255;
     reply(&x, &a);
     assert_int_equal(oasis_dhcp6_get_state(x.c), OASIS_DHCP6_REQUESTING);
     sent(&x, &m);
-    srv r = srv_msg(&x, OASIS_DHCP6_REPLY, m.xid);
-    r.ia = 1;
-    r.naddr = 1;
+    srv r = srv_lease(&x, OASIS_DHCP6_REPLY, m.xid);
     r.t1 = 200;
     r.t2 = 100;
     reply(&x, &r);
@@ -901,16 +900,12 @@ static void test_restart_keeps_address(void **state)
     oasis_dhcp6_msg m;
     next_msg(&x, &m, 2 * SEC);
     assert_int_equal(m.type, OASIS_DHCP6_SOLICIT);
-    srv a = srv_msg(&x, OASIS_DHCP6_ADVERTISE, m.xid);
-    a.ia = 1;
-    a.naddr = 1;
+    srv a = srv_lease(&x, OASIS_DHCP6_ADVERTISE, m.xid);
     a.preference = 255;
     x.cap.n = 0;
     reply(&x, &a);
     assert_int_equal(sent(&x, &m), 1);
-    srv r = srv_msg(&x, OASIS_DHCP6_REPLY, m.xid);
-    r.ia = 1;
-    r.naddr = 1;
+    srv r = srv_lease(&x, OASIS_DHCP6_REPLY, m.xid);
     reply(&x, &r);
     assert_int_equal(oasis_dhcp6_get_state(x.c), OASIS_DHCP6_BOUND);
     assert_int_equal(ctr(&x)->binds, 2);
@@ -1033,9 +1028,7 @@ static void test_deprecated_address_no_renew_storm(void **state)
     advance(&x, x.last.t1_ns - now(&x) - MS);
     next_msg(&x, &m, 2 * SEC);
     assert_int_equal(m.type, OASIS_DHCP6_RENEW);
-    srv r = srv_msg(&x, OASIS_DHCP6_REPLY, m.xid);
-    r.ia = 1;
-    r.naddr = 1;
+    srv r = srv_lease(&x, OASIS_DHCP6_REPLY, m.xid);
     r.pref = 0;
     r.valid = 300;
     reply(&x, &r);
@@ -1066,9 +1059,7 @@ static void test_rapid_commit(void **state)
     assert_int_equal(m.type, OASIS_DHCP6_SOLICIT);
     assert_true(m.rapid_commit);
     uint32_t xid = m.xid;
-    srv r = srv_msg(&x, OASIS_DHCP6_REPLY, xid);
-    r.ia = 1;
-    r.naddr = 1;
+    srv r = srv_lease(&x, OASIS_DHCP6_REPLY, xid);
     r.t1 = 100;
     r.t2 = 160;
     reply(&x, &r); /* no Rapid Commit in it: discarded */
@@ -1121,9 +1112,7 @@ static void test_rapid_commit_off(void **state)
     next_msg(&x, &m, 2 * SEC);
     assert_int_equal(m.type, OASIS_DHCP6_SOLICIT);
     assert_false(m.rapid_commit);
-    srv r = srv_msg(&x, OASIS_DHCP6_REPLY, m.xid);
-    r.ia = 1;
-    r.naddr = 1;
+    srv r = srv_lease(&x, OASIS_DHCP6_REPLY, m.xid);
     r.rapid = 1;
     reply(&x, &r);
     assert_int_equal(ctr(&x)->rx_unexpected, 1);
@@ -1141,18 +1130,14 @@ static void test_rapid_commit_advertise_fallback(void **state)
     oasis_dhcp6_msg m;
     next_msg(&x, &m, 2 * SEC);
     assert_true(m.rapid_commit);
-    srv a = srv_msg(&x, OASIS_DHCP6_ADVERTISE, m.xid);
-    a.ia = 1;
-    a.naddr = 1;
+    srv a = srv_lease(&x, OASIS_DHCP6_ADVERTISE, m.xid);
     a.preference = 255;
     x.cap.n = 0;
     reply(&x, &a);
     assert_int_equal(sent(&x, &m), 1);
     assert_int_equal(m.type, OASIS_DHCP6_REQUEST);
     assert_false(m.rapid_commit);
-    srv r = srv_msg(&x, OASIS_DHCP6_REPLY, m.xid);
-    r.ia = 1;
-    r.naddr = 1;
+    srv r = srv_lease(&x, OASIS_DHCP6_REPLY, m.xid);
     reply(&x, &r);
     assert_int_equal(oasis_dhcp6_get_state(x.c), OASIS_DHCP6_BOUND);
     assert_int_equal(ctr(&x)->binds, 1);

@@ -158,6 +158,24 @@ static void connect_pair(test_net *n, app *p)
     assert_int_equal(p->connected, con + 1);
 }
 
+/* Two stacks on a wire with a connection from a to b (the usual start),
+ * and its end: both handles given back, the stacks and the wire gone. */
+static void pair_open(test_net *n, app *p)
+{
+    test_net_init(n, NULL, NULL);
+    memset(p, 0, sizeof *p);
+    connect_pair(n, p);
+}
+
+static void pair_close(test_net *n, app *p)
+{
+    oasis_tcp_release(p->fa);
+    run(n, SEC);
+    oasis_tcp_release(p->fb);
+    test_net_fini(n);
+    app_fini(p);
+}
+
 /* ---- stack destroy with requests of every layer pending -------------- */
 
 /* oasis_stack_destroy (stack.h): "pending requests complete with
@@ -708,9 +726,8 @@ static void test_write_then_close_lossy(void **state)
 {
     (void)state;
     test_net n;
-    test_net_init(&n, NULL, NULL);
-    app p = {0};
-    connect_pair(&n, &p);
+    app p;
+    pair_open(&n, &p);
     oasis_impair imp;
     oasis_impair_init(&imp);
     imp.loss = 0.05;
@@ -1018,9 +1035,8 @@ static void test_set_keepalive_edges(void **state)
 {
     (void)state;
     test_net n;
-    test_net_init(&n, NULL, NULL);
-    app p = {0};
-    connect_pair(&n, &p);
+    app p;
+    pair_open(&n, &p);
     oasis_keepalive k0 = {0, SEC, 3}, k1 = {SEC, 0, 3}, k2 = {SEC, SEC, 0};
     oasis_keepalive kmax = {UINT64_MAX, UINT64_MAX, UINT32_MAX}, kmin = {1, 1, 1};
     oasis_keepalive ksec = {SEC, SEC, 2};
@@ -1039,11 +1055,7 @@ static void test_set_keepalive_edges(void **state)
     oasis_tcp_abort(p.fa);
     assert_int_equal(oasis_tcp_set_keepalive(p.fa, &kmin), OASIS_ECLOSED);
     assert_int_equal(oasis_tcp_set_keepalive(p.fa, NULL), OASIS_ECLOSED);
-    oasis_tcp_release(p.fa);
-    run(&n, SEC);
-    oasis_tcp_release(p.fb);
-    test_net_fini(&n);
-    app_fini(&p);
+    pair_close(&n, &p);
 }
 
 /* Close and forget with data still unsent, then destroy at once: nothing
@@ -1053,9 +1065,8 @@ static void test_forget_then_destroy_and_shutdown_read(void **state)
 {
     (void)state;
     test_net n;
-    test_net_init(&n, NULL, NULL);
-    app p = {0};
-    connect_pair(&n, &p);
+    app p;
+    pair_open(&n, &p);
     static uint8_t big[1 << 18];
     assert_int_equal(oasis_tcp_write(p.fa, big, sizeof big, NULL, NULL), 0);
     assert_int_equal(oasis_tcp_close(p.fa, NULL, NULL), 0);
@@ -1183,9 +1194,8 @@ static void test_wire_changed_from_callback(void **state)
 {
     (void)state;
     test_net n;
-    test_net_init(&n, NULL, NULL);
-    app p = {0};
-    connect_pair(&n, &p);
+    app p;
+    pair_open(&n, &p);
     wire_cb w = {0};
     w.n = &n;
     w.detach_self = 1;
@@ -1736,9 +1746,8 @@ static void test_writev_length_overflow(void **state)
 {
     (void)state;
     test_net n;
-    test_net_init(&n, NULL, NULL);
-    app p = {0};
-    connect_pair(&n, &p);
+    app p;
+    pair_open(&n, &p);
     const size_t G = (size_t)1 << 30;
     void *m = mmap(NULL, G, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     assert_true(m != MAP_FAILED);
@@ -1883,9 +1892,8 @@ static void test_subsecond_keepalive_keeps_live_peer(void **state)
 {
     (void)state;
     test_net n;
-    test_net_init(&n, NULL, NULL);
-    app p = {0};
-    connect_pair(&n, &p);
+    app p;
+    pair_open(&n, &p);
     const oasis_keepalive k = {200 * MS, 200 * MS, 2};
     assert_int_equal(oasis_tcp_set_keepalive(p.fa, &k), 0);
     assert_int_equal(oasis_tcp_read(p.fa, on_read, &p), 0);
@@ -1895,11 +1903,7 @@ static void test_subsecond_keepalive_keeps_live_peer(void **state)
     assert_int_equal(ca->keepalive_drops, 0);
     assert_int_equal(oasis_tcp_flow_error(p.fa), 0);
     assert_int_equal(p.reads, 0);
-    oasis_tcp_release(p.fa);
-    run(&n, SEC);
-    oasis_tcp_release(p.fb);
-    test_net_fini(&n);
-    app_fini(&p);
+    pair_close(&n, &p);
 }
 
 /* oasis_stack_destroy while a client made on the stack lives (resolver,
