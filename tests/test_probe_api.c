@@ -20,6 +20,7 @@
 #include "oasis/dhcp.h"
 #include "oasis/dns.h"
 #include "oasis/metrics.h"
+#include "oasis/metrics_prom.h"
 #include "oasis/metrics_reporter.h"
 #include "testutil.h"
 
@@ -1933,6 +1934,11 @@ static void test_stack_destroy_with_clients_alive(void **state)
     rc.port = 8094;
     oasis_reporter *rep = NULL;
     assert_int_equal(oasis_reporter_create(n.a, m, &rc, &rep), 0);
+    oasis_prom_config pc;
+    oasis_prom_config_init(&pc);
+    pc.port = 9100;
+    oasis_prom_server *prom = NULL;
+    assert_int_equal(oasis_prom_server_create(n.a, m, &pc, &prom), 0);
     assert_int_equal(oasis_stack_destroy(n.a), OASIS_EBUSY);
     assert_int_equal(o.calls, 0);
     assert_int_equal(oasis_dns_destroy(r), 0);
@@ -1942,6 +1948,8 @@ static void test_stack_destroy_with_clients_alive(void **state)
     assert_int_equal(oasis_dhcp_destroy(d), 0);
     assert_int_equal(oasis_stack_destroy(n.a), OASIS_EBUSY);
     oasis_reporter_destroy(rep);
+    assert_int_equal(oasis_stack_destroy(n.a), OASIS_EBUSY);
+    oasis_prom_server_destroy(prom);
     assert_int_equal(oasis_metrics_destroy(m), 0);
     assert_int_equal(oasis_stack_destroy(n.a), 0);
     n.a = NULL;

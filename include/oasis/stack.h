@@ -115,7 +115,8 @@ int oasis_stack_create(const oasis_stack_config *cfg, oasis_stack **out);
  * (oasis_stack_input/poll, oasis_wire_step, oasis_loop_run, ...) returned,
  * e.g. once oasis_loop_stop() made the loop return. OASIS_EBUSY too while
  * a client made on the stack lives (oasis_dns, oasis_dhcp, oasis_dhcp6,
- * oasis_reporter): destroy those first. */
+ * oasis_reporter, oasis_prom_server, oasis_metrics_control): destroy
+ * those first. */
 int oasis_stack_destroy(oasis_stack *s);
 
 /* Attaches the link the stack sends on (borrowed). Sends a gratuitous ARP if

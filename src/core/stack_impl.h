@@ -59,7 +59,8 @@ struct oasis_stack {
      * memory those calls go on using when the callback returns. */
     uint32_t app_depth;
     /* Clients inside the library that keep the stack and its timers (a DNS
-     * resolver, a DHCP or DHCPv6 client, a metrics reporter): destroy is
+     * resolver, a DHCP or DHCPv6 client, a metrics reporter, Prometheus
+     * server or control port): destroy is
      * refused while any lives, which would otherwise drop their pending
      * callbacks and leave their own destroy reading freed memory. */
     uint32_t clients;

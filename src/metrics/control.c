@@ -432,6 +432,7 @@ int oasis_metrics_control_create(oasis_stack *s, oasis_metrics *m, oasis_reporte
         return err;
     }
     ctl->listening = 1;
+    oasis_stack_client_add(s);
     *out = ctl;
     return 0;
 }
@@ -445,5 +446,7 @@ void oasis_metrics_control_destroy(oasis_metrics_control *ctl)
     oasis_timer_stop(ctl->s, &ctl->idle);
     while (ctl->conns)
         conn_abort(ctl->conns);
-    oasis_free(ctl->s, ctl);
+    oasis_stack *s = ctl->s;
+    oasis_free(s, ctl);
+    oasis_stack_client_del(s);
 }

@@ -542,6 +542,7 @@ int oasis_prom_server_create(oasis_stack *s, oasis_metrics *m, const oasis_prom_
     oasis_prom_server *p = oasis_calloc(s, 1, sizeof *p);
     if (!p)
         return OASIS_ENOMEM;
+    oasis_stack_client_add(s); /* (destroy, on a failure below too, takes it back) */
     p->s = s;
     p->m = m;
     p->cfg = *cfg;
@@ -575,8 +576,10 @@ void oasis_prom_server_destroy(oasis_prom_server *p)
         conn_abort(p->conns);
     if (p->src)
         oasis_metrics_remove(p->src);
-    oasis_free(p->s, p->prefix);
-    oasis_free(p->s, p);
+    oasis_stack *s = p->s;
+    oasis_free(s, p->prefix);
+    oasis_free(s, p);
+    oasis_stack_client_del(s);
 }
 
 uint64_t oasis_prom_server_scrapes(const oasis_prom_server *p)
