@@ -197,7 +197,7 @@ int oasis_stack_destroy(oasis_stack *s)
     if (s->now_depth || s->app_depth)
         return OASIS_EBUSY;
     if (s->clients)
-        return OASIS_EBUSY; /* a resolver, DHCP client or reporter still on it */
+        return OASIS_EBUSY; /* a client made on it still lives (stack_impl.h) */
     /* The callbacks the layers' ends run (requests canceled) are inside
      * this call too: destroy from them is refused the same way. */
     oasis_app_enter(s);

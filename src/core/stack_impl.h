@@ -60,9 +60,9 @@ struct oasis_stack {
     uint32_t app_depth;
     /* Clients inside the library that keep the stack and its timers (a DNS
      * resolver, a DHCP or DHCPv6 client, a metrics reporter, Prometheus
-     * server or control port): destroy is
-     * refused while any lives, which would otherwise drop their pending
-     * callbacks and leave their own destroy reading freed memory. */
+     * server or control port): destroy is refused while any lives, which
+     * would otherwise drop their pending callbacks and leave their own
+     * destroy reading freed memory. */
     uint32_t clients;
     /* The wire the stack is attached to (wire.c, the only writer): destroy
      * takes it off, so that no frame in flight reaches freed memory. */
