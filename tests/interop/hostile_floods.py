@@ -120,45 +120,52 @@ def syn_flood():
 def handshake_flood():
     P = W.P
     n, isn = 2000, {}
-    completed = 0
+    answered = set()  # ports whose SYN-ACK came (and got the handshake's ACK)
 
     def complete():
-        nonlocal completed
         for sg in P.pending:
             if sg.has(SYN | ACK) and sg.dport in isn:
                 P.send_tcp(sg.dport, W.HTTP, isn[sg.dport] + 1, sg.seq + 1, ACK)
-                completed += 1
+                answered.add(sg.dport)
         P.pending.clear()
 
-    for i in range(n):
-        port = 30000 + i
-        isn[port] = random.getrandbits(32)
-        P.send_tcp(port, W.HTTP, isn[port], 0, SYN, opts=MSS1460)
-        if i % 100 == 99:
-            P.poll(0.002)
-            complete()
-    # (answers may come late on a loaded machine, under ASan: wait for them)
-    for _ in range(100):
-        P.poll(0.2)
-        complete()
-        if completed >= n:
-            break
-    check(completed >= n * 9 // 10, f"only {completed} of {n} handshakes answered")
-    check(body(5000) == W.pattern(5000), "a real client beside the silent connections: wrong body")
-    for port, q in isn.items():
-        P.send_tcp(port, W.HTTP, q + 1, 0, RST)
-        if port % 200 == 0:
-            P.poll(0.001)
+    try:
+        for i in range(n):
+            port = 30000 + i
+            isn[port] = random.getrandbits(32)
+            P.send_tcp(port, W.HTTP, isn[port], 0, SYN, opts=MSS1460)
+            if i % 100 == 99:
+                P.poll(0.002)
+                complete()
+        # A loaded machine (ASan, a CPU-bound neighbour) drops frames in the
+        # TAP's queue, and a SYN cookie's SYN-ACK is never sent again: the
+        # client retransmits its SYN, as a real connect does (RFC 6298 2.1:
+        # 1 s).
+        for _ in range(20):
+            for _ in range(5):
+                P.poll(0.2)
+                complete()
+            if len(answered) >= n:
+                break
+            for port in isn.keys() - answered:
+                P.send_tcp(port, W.HTTP, isn[port], 0, SYN, opts=MSS1460)
+        check(len(answered) >= n * 9 // 10, f"only {len(answered)} of {n} handshakes answered")
+        check(body(5000) == W.pattern(5000), "a real client beside the silent connections: wrong body")
+    finally:  # the resets run whatever failed, or the next flood counts these flows
+        for port, q in isn.items():
+            P.send_tcp(port, W.HTTP, q + 1, 0, RST)
+            if port % 200 == 0:
+                P.poll(0.001)
+                P.pending.clear()
+        flows = None
+        for _ in range(300):
+            P.poll(0.1)
             P.pending.clear()
-    flows = None
-    for _ in range(300):
-        P.poll(0.1)
-        P.pending.clear()
-        flows = gauge("CurrFlows")
-        if flows <= 1:
-            break
+            flows = gauge("CurrFlows")
+            if flows <= 1:
+                break
     check(flows <= 1, f"{flows} flows left after resetting the silent connections")
-    ok("RFC 9293 3.10.7.4 / RFC 4987 3.6", f"{completed} completed handshakes that never sent a request: "
+    ok("RFC 9293 3.10.7.4 / RFC 4987 3.6", f"{len(answered)} completed handshakes that never sent a request: "
        "a real client served beside them; their RSTs gave every flow back")
 
 

@@ -13,6 +13,7 @@ is the number of failed checks (0: all passed). Standard library only.
 
 Usage: wire_probe.py TAP OASIS_IP PROBE_IP METRICS_PORT
 """
+import ctypes
 import os
 import random
 import re
@@ -152,12 +153,34 @@ class Seg:
         return f"<{names} seq={self.seq} ack={self.ack} win={self.win} len={len(self.data)}>"
 
 
+def packet_socket(tap):
+    """An AF_PACKET socket on the TAP, frames with a virtio_net_hdr, that
+    keeps up with a flood: the kernel filters out the probe's own outgoing
+    copies (half of a flood's frames) and the receive buffer is large, so
+    Oasis's answers are not lost in the probe's own queue."""
+    s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(3))
+    s.setsockopt(SOL_PACKET, PACKET_VNET_HDR, 1)
+    try:
+        s.setsockopt(socket.SOL_SOCKET, 33, 8 << 20)  # SO_RCVBUFFORCE (root)
+    except OSError:
+        pass
+    # Classic BPF: A = skb->pkt_type; drop if PACKET_OUTGOING, else accept.
+    prog = struct.pack("HBBI" * 4,
+                       0x20, 0, 0, 0xFFFFF004,          # ld [SKF_AD_OFF + SKF_AD_PKTTYPE]
+                       0x15, 0, 1, PACKET_OUTGOING,     # jeq #PACKET_OUTGOING, drop, accept
+                       0x06, 0, 0, 0,                   # drop: ret #0
+                       0x06, 0, 0, 0x40000)             # accept: ret #262144
+    buf = ctypes.create_string_buffer(prog)
+    fprog = struct.pack("HL", 4, ctypes.addressof(buf))  # struct sock_fprog
+    s.setsockopt(socket.SOL_SOCKET, 26, fprog)  # SO_ATTACH_FILTER (copied at attach)
+    s.bind((tap, 0))
+    return s
+
+
 class Probe:
     def __init__(self, tap=TAP, oasis_ip=OASIS_IP, probe_ip=PROBE_IP):
         self.tap, self.oasis_ip, self.probe_ip = tap, oasis_ip, probe_ip
-        self.s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(3))
-        self.s.setsockopt(SOL_PACKET, PACKET_VNET_HDR, 1)
-        self.s.bind((tap, 0))
+        self.s = packet_socket(tap)
         self.oasis_mac = None
         self.pending = []  # TCP segments from Oasis not read yet
         self.frames_from_oasis = 0

@@ -173,9 +173,7 @@ class Seg6(wp.Seg):
 
 class Probe6:
     def __init__(self, tap):
-        self.s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(3))
-        self.s.setsockopt(wp.SOL_PACKET, wp.PACKET_VNET_HDR, 1)
-        self.s.bind((tap, 0))
+        self.s = wp.packet_socket(tap)
         self.oasis_mac = None
         self.owned = {PROBE_G: PROBE_MAC, PROBE_LL: PROBE_MAC}  # answered NS: address -> MAC
         self.pending = []   # TCP segments (Seg6) not read yet
