@@ -28,7 +28,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/openat2.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
 
@@ -94,6 +96,8 @@ struct conn {
 typedef struct serve_opts {
     uint16_t echo_port, discard_port, hash_port, http_port;
     const char *root;
+    int root_fd;         /* --root, opened O_PATH: files resolve beneath it */
+    int follow_symlinks; /* let symlinks leave the root (nginx's default) */
     oasis_keepalive ka;
     int ka_given;
     unsigned max_conns, backlog;
@@ -579,32 +583,52 @@ static int path_safe(const char *p)
     return 1;
 }
 
+/* openat2 (Linux 5.6), which glibc 2.36 does not wrap. RESOLVE_BENEATH
+ * fails with EXDEV any resolution that would leave dirfd: "..", absolute
+ * paths and symlinks (absolute, or relative ones climbing out) alike, in
+ * the kernel, so no rename racing the check can win. */
+static int open_beneath(const serve_opts *o, const char *rel)
+{
+    struct open_how how = {.flags = O_RDONLY | O_CLOEXEC | O_NONBLOCK,
+                           .resolve = o->follow_symlinks ? 0 : RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS};
+    return (int)syscall(SYS_openat2, o->root_fd, rel, &how, sizeof how);
+}
+
+static int open_status(void)
+{
+    return errno == EACCES || errno == EXDEV || errno == ELOOP ? -403 : -404;
+}
+
 /* Opens a regular file under the root: a directory's index.html when the
  * path ends in '/'. Returns an fd, -status, or -301 for a directory named
  * without its final '/' (relative links in its index resolve against the
- * directory only with it). */
+ * directory only with it). A symlink leading out of the root is 403
+ * unless --follow-symlinks (nginx's disable_symlinks answers 403 too). */
 static int open_file(const server *srv, const char *path, struct stat *st)
 {
-    char full[4096];
+    char rel[4096];
     if (!srv->o.root || !path_safe(path))
         return -404;
-    int n = snprintf(full, sizeof full, "%s%s", srv->o.root, path);
-    if (n < 0 || (size_t)n >= sizeof full - 12)
+    /* The path is absolute in the URL's space, relative to the root here
+     * ("//x" is the root's x, as it was when the root was prefixed). */
+    const char *r = path + strspn(path, "/");
+    int n = snprintf(rel, sizeof rel, "%s", *r ? r : ".");
+    if (n < 0 || (size_t)n >= sizeof rel - 12)
         return -414;
     /* O_NONBLOCK: opening a FIFO (or a device) must not block the one
      * thread every connection shares; it changes nothing for the regular
      * files served (the S_ISREG check below turns the others away). */
-    int fd = open(full, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    int fd = open_beneath(&srv->o, rel);
     if (fd < 0)
-        return errno == EACCES ? -403 : -404;
+        return open_status();
     if (fstat(fd, st) == 0 && S_ISDIR(st->st_mode)) {
         close(fd);
         if (path[strlen(path) - 1] != '/')
             return -301;
-        strcat(full, "/index.html");
-        fd = open(full, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+        strcat(rel, "/index.html");
+        fd = open_beneath(&srv->o, rel);
         if (fd < 0)
-            return errno == EACCES ? -403 : -404;
+            return open_status();
     }
     if (fstat(fd, st) != 0 || !S_ISREG(st->st_mode)) {
         close(fd);
@@ -1042,7 +1066,9 @@ static const char serve_usage[] =
     "                    \"<sha256> <bytes>\\n\" and closes (5001; 0: off)\n"
     "  --http-port N     HTTP/1.1 file server (80; 0: off): /bytes/N streams N\n"
     "                    bytes of a test pattern, other paths come from --root\n"
-    "  --root DIR        serve files from DIR (default: none)\n"
+    "  --root DIR        serve files from DIR (default: none); a symlink that\n"
+    "                    leads out of DIR is refused with 403\n"
+    "  --follow-symlinks let symlinks lead out of --root's DIR\n"
     "  --keepalive A,I,P probe idle flows after A s, every I s, P probes\n"
     "  --max-conns N     connections at once, all services together (256; an HTTP\n"
     "                    one holds up to 0.5 MiB while it sends). At the limit new\n"
@@ -1062,7 +1088,7 @@ static const char serve_usage[] =
     "  -h, --help        this text\n\n";
 
 enum { S_ECHO = 1, S_DISCARD, S_HASH, S_HTTP, S_ROOT, S_KA, S_MAX, S_QUIET, S_NOHASH,
-       S_BACKLOG, S_IDLE, S_HEADER };
+       S_BACKLOG, S_IDLE, S_HEADER, S_FOLLOW };
 
 static const struct option serve_own[] = {
     {"echo-port", required_argument, NULL, S_ECHO},
@@ -1070,6 +1096,7 @@ static const struct option serve_own[] = {
     {"hash-port", required_argument, NULL, S_HASH},
     {"http-port", required_argument, NULL, S_HTTP},
     {"root", required_argument, NULL, S_ROOT},
+    {"follow-symlinks", no_argument, NULL, S_FOLLOW},
     {"keepalive", required_argument, NULL, S_KA},
     {"max-conns", required_argument, NULL, S_MAX},
     {"backlog", required_argument, NULL, S_BACKLOG},
@@ -1108,8 +1135,23 @@ static int serve_option(void *ctx, int c, const char *arg)
             fprintf(stderr, "oasis serve: --root %s is not a directory\n", arg);
             return -1;
         }
+        if (so->root_fd >= 0)
+            close(so->root_fd); /* given twice: the last one counts */
+        so->root_fd = open(arg, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (so->root_fd < 0) {
+            fprintf(stderr, "oasis serve: --root %s: %s\n", arg, strerror(errno));
+            return -1;
+        }
         so->root = arg;
+        /* Files are opened beneath the root by openat2 (open_file). */
+        int probe = open_beneath(so, ".");
+        if (probe < 0) {
+            fprintf(stderr, "oasis serve: --root needs openat2 (Linux 5.6): %s\n", strerror(errno));
+            return -1;
+        }
+        close(probe);
         return 0;
+    case S_FOLLOW: so->follow_symlinks = 1; return 0;
     case S_KA:
         if (parse_keepalive(arg, &so->ka) != 0) {
             fprintf(stderr, "oasis serve: invalid --keepalive '%s' (want AFTER,INTERVAL,PROBES)\n", arg);
@@ -1178,11 +1220,21 @@ static void free_all(server *srv)
         conn_free(srv->conns);
 }
 
+/* The server's own descriptors and memory (the connections are gone). */
+static void srv_free(server *srv)
+{
+    if (srv->tfd >= 0)
+        close(srv->tfd);
+    if (srv->o.root_fd >= 0)
+        close(srv->o.root_fd);
+    free(srv);
+}
+
 int cmd_serve(int argc, char **argv)
 {
     static const serve_opts defaults = {
         .echo_port = 7, .discard_port = 9, .hash_port = 5001, .http_port = 80,
-        .max_conns = 256, .backlog = 1024,
+        .root_fd = -1, .max_conns = 256, .backlog = 1024,
         .idle_ns = {300 * OASIS_NS_PER_SEC, 300 * OASIS_NS_PER_SEC, 300 * OASIS_NS_PER_SEC,
                     60 * OASIS_NS_PER_SEC},
         .header_ns = 20 * OASIS_NS_PER_SEC};
@@ -1197,14 +1249,14 @@ int cmd_serve(int argc, char **argv)
     net_opts_init(&no);
     int rc = parse_args(argc, argv, &srv->o, &no);
     if (rc) {
-        free(srv);
+        srv_free(srv);
         return rc > 0 ? EXIT_OK : EXIT_USAGE;
     }
     pattern_init(&srv->pat);
     cli_install_signals();
     no.addr_events = 1; /* "ready" is followed by the IPv6 addresses as they come */
     if ((rc = net_up(&n, &no)) != 0) {
-        free(srv);
+        srv_free(srv);
         return rc;
     }
     srv->n = &n;
@@ -1213,15 +1265,13 @@ int cmd_serve(int argc, char **argv)
         listen_on(srv, srv->o.hash_port, accept_hash, "hash") ||
         listen_on(srv, srv->o.http_port, accept_http, "http")) {
         net_down(&n);
-        free(srv);
+        srv_free(srv);
         return EXIT_SETUP;
     }
     if (start_sweeper(srv) != 0) {
         fprintf(stderr, "oasis serve: cannot start the timeout sweep: %s\n", strerror(errno));
         net_down(&n);
-        if (srv->tfd >= 0)
-            close(srv->tfd);
-        free(srv);
+        srv_free(srv);
         return EXIT_SETUP;
     }
     char ip[OASIS_IPV4_STRLEN];
@@ -1232,8 +1282,7 @@ int cmd_serve(int argc, char **argv)
     report *rep = NULL;
     if (report_start(&rep, &srv->o.rep, &n) != EXIT_OK) {
         net_down(&n);
-        close(srv->tfd);
-        free(srv);
+        srv_free(srv);
         return EXIT_SETUP;
     }
 
@@ -1251,7 +1300,6 @@ int cmd_serve(int argc, char **argv)
     srv->shutting_down = 1;
     net_down(&n);
     free_all(srv);
-    close(srv->tfd);
-    free(srv);
+    srv_free(srv);
     return rc ? EXIT_FAIL : EXIT_OK;
 }
