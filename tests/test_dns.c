@@ -602,6 +602,9 @@ struct net3 {
     size_t tin_len;
     uint16_t tcp_overstate; /* added to the length prefix of each TCP answer */
     int tcp_close;          /* close the connection after each TCP answer */
+    /* set: TCP queries go to it instead of tcp_answer (it writes what it
+     * wants on f: split segments, odd length prefixes, large answers) */
+    void (*tcp_raw)(net3 *n, oasis_flow *f, const uint8_t *q, size_t qlen);
     /* the last query each way, as sent */
     uint8_t lastq[2][600];
     size_t lastq_len[2];
@@ -651,6 +654,13 @@ static void on_tcp_srv_read(oasis_flow *f, int err, const uint8_t *d, size_t len
     n->last_tcpq_len = oasis_get16(n->tin);
     assert_true(n->last_tcpq_len <= sizeof n->last_tcpq);
     memcpy(n->last_tcpq, n->tin + 2, n->last_tcpq_len);
+    if (n->tcp_raw) {
+        n->tcp_raw(n, f, n->tin + 2, oasis_get16(n->tin));
+        n->tin_len = 0;
+        if (oasis_tcp_read(f, on_tcp_srv_read, n) != 0)
+            oasis_tcp_close(f, NULL, NULL);
+        return;
+    }
     static pkt out; /* must outlive the write: one exchange at a time */
     pkt body;
     body.n = 0;
@@ -3454,6 +3464,217 @@ static void test_search_cancel_destroy_coalesce(void **state)
 }
 
 
+/* ---- outside probes (a checker's, not the authors') ------------------------ */
+
+/* Each answer holds one CNAME and nothing else: a.test -> b.test, and
+ * b.test -> a.test, so the loop closes only across two answers (the
+ * re-query of a target, RFC 1034 3.6.2: "CNAME loops signalled as an
+ * error"). The server goes silent after 40 queries so that a resolver
+ * that does not see the loop still ends (by timing out). */
+static int ans_cname_loop_split(net3 *n, int server, const uint8_t *q, size_t qlen, pkt *out)
+{
+    oasis_dns_name qn;
+    char text[OASIS_DNS_NAME_STRLEN];
+    if (n->queries[server] > 40)
+        return 0;
+    oasis_dns_name_read(q, qlen, 12, &qn, NULL);
+    oasis_dns_name_to_text(&qn, text, sizeof text);
+    reply_head(out, q, qlen, RESP, 1, 0);
+    pptr(out, 12);
+    rrh(out, OASIS_DNS_TYPE_CNAME, 100, 8);
+    pname(out, strcmp(text, "a.test") == 0 ? "b.test" : "a.test");
+    return 1;
+}
+
+static void test_probe_cname_loop_across_answers(void **state)
+{
+    (void)state;
+    oasis_dns_config cfg;
+    oasis_dns_config_init(&cfg);
+    cfg.max_cname = UINT32_MAX; /* dns.h: "(a loop ends sooner)" */
+    net3 n;
+    net3_init(&n, &cfg, 1);
+    n.answer = ans_cname_loop_split;
+    resolve(&n, "a.test");
+    assert_int_equal(n.status, OASIS_DNS_ECNAME); /* was ETIMEDOUT after 41 queries */
+    assert_true(n.queries[0] <= 4);
+    net3_fini(&n);
+    /* A long chain of distinct names across answers is no loop: followed
+     * to its end within the bound (c1 -> c2 -> ... -> c6, then an A). */
+    net3_init(&n, &cfg, 1);
+    n.answer = ans_cname_split;
+    resolve(&n, "a.test");
+    assert_int_equal(n.status, 0);
+    assert_string_equal(n.canonical, "c9.x");
+    net3_fini(&n);
+}
+
+/* Names at the bounds of RFC 1035 2.3.4 through the API: 253 characters
+ * (255 octets on the wire) are asked, 254 without a final dot are not;
+ * labels of 63 and 64; octets above 127 (IDN-ish, RFC 2181 11) go out as
+ * they are. */
+static void test_probe_name_bounds_on_wire(void **state)
+{
+    (void)state;
+    net3 n;
+    net3_init(&n, NULL, 1);
+    n.answer = ans_a;
+    char name[300];
+    /* 63 + 1 + 63 + 1 + 63 + 1 + 61 = 253 */
+    memset(name, 'a', 253);
+    name[63] = name[127] = name[191] = '.';
+    name[253] = 0;
+    resolve(&n, name);
+    assert_int_equal(n.status, 0);
+    assert_int_equal(n.lastq_len[0] >= 12 + 255 + 4, 1);
+    assert_int_equal(oasis_get16(n.lastq[0] + 12 + 255), OASIS_DNS_TYPE_A);
+    name[253] = '.';
+    name[254] = 0; /* the same name with its final dot */
+    resolve(&n, name);
+    assert_int_equal(n.status, 0);
+    name[253] = 'a'; /* 254 characters: 256 octets */
+    int rc = oasis_dns_resolve(n.r, name, OASIS_DNS_INET, on_resolved, &n, NULL);
+    assert_int_equal(rc, OASIS_DNS_EBADNAME);
+    char l63[80], l64[80];
+    memset(l63, 'x', 63);
+    strcpy(l63 + 63, ".test");
+    memset(l64, 'x', 64);
+    strcpy(l64 + 64, ".test");
+    resolve(&n, l63);
+    assert_int_equal(n.status, 0);
+    assert_int_equal(oasis_dns_resolve(n.r, l64, OASIS_DNS_INET, on_resolved, &n, NULL),
+                     OASIS_DNS_EBADNAME);
+    resolve(&n, "\xc3\xa9t\xc3\xa9.test");
+    assert_int_equal(n.status, 0);
+    assert_string_equal(n.last_qname[0], "\\195\\169t\\195\\169.test");
+    assert_string_equal(n.resname, "\xc3\xa9t\xc3\xa9.test");
+    n.done = 0;
+    assert_int_equal(oasis_dns_resolve(n.r, ".", OASIS_DNS_INET, on_resolved, &n, NULL), 0);
+    assert_int_equal(oasis_wire_run(n.wire, flag, &n.done, 600 * OASIS_NS_PER_SEC), 0);
+    net3_fini(&n);
+}
+
+/* TCP answers written one octet per write, each after the last was taken
+ * (RFC 7766 8: the length prefix and the message may arrive in any
+ * pieces): the resolver puts them back together. */
+typedef struct drip {
+    oasis_flow *f;
+    uint8_t b[2048];
+    size_t n, at;
+} drip;
+static drip dripper;
+
+static void drip_next(oasis_flow *f, int err, void *ud)
+{
+    drip *d = ud;
+    if (err || d->at >= d->n)
+        return;
+    d->at++;
+    oasis_tcp_write_nodelay(f, d->b + d->at - 1, 1, drip_next, d);
+}
+
+static void tcp_drip(net3 *n, oasis_flow *f, const uint8_t *q, size_t qlen)
+{
+    pkt body;
+    body.n = 0;
+    ans_a(n, 0, q, qlen, &body);
+    dripper.n = 0;
+    oasis_put16(dripper.b, (uint16_t)body.n);
+    memcpy(dripper.b + 2, body.b, body.n);
+    dripper.n = body.n + 2;
+    dripper.at = 0;
+    drip_next(f, 0, &dripper);
+}
+
+/* A length prefix of 0 (no message: malformed), then one of 65535 the
+ * server never fills before closing (cut short): each try fails as
+ * malformed, neither hangs the request. */
+static uint16_t raw_prefix;
+static void tcp_bad_prefix(net3 *n, oasis_flow *f, const uint8_t *q, size_t qlen)
+{
+    static uint8_t b[64];
+    oasis_put16(b, raw_prefix);
+    memset(b + 2, 0, sizeof b - 2);
+    oasis_tcp_write_nodelay(f, b, raw_prefix ? sizeof b : 2, NULL, NULL);
+    if (raw_prefix)
+        oasis_tcp_shutdown(f, OASIS_TCP_SHUT_WRITE);
+}
+
+static void test_probe_tcp_pieces_and_prefixes(void **state)
+{
+    (void)state;
+    net3 n;
+    net3_init(&n, NULL, 1);
+    n.answer = ans_truncated;
+    n.tcp_raw = tcp_drip;
+    uint64_t segs0 = oasis_stack_counters(n.srv[0])->tcp.out_segs;
+    resolve(&n, "drip.test");
+    assert_int_equal(n.status, 0);
+    assert_int_equal(n.res.addr[0], answer_addr);
+    assert_int_equal(n.tcp_queries, 1);
+    /* it did come in pieces: more segments than the handshake's and one */
+    assert_true(oasis_stack_counters(n.srv[0])->tcp.out_segs - segs0 > 20);
+    net3_fini(&n);
+
+    for (int k = 0; k < 2; k++) {
+        net3_init(&n, NULL, 1);
+        n.answer = ans_truncated;
+        n.tcp_raw = tcp_bad_prefix;
+        raw_prefix = k == 0 ? 0 : 65535;
+        uint64_t t0 = oasis_clock_now(n.clock);
+        resolve(&n, "prefix.test");
+        assert_int_equal(n.status, OASIS_DNS_EMALFORMED);
+        assert_int_equal(n.tcp_queries, 2); /* one per round */
+        assert_int_equal(ctr(&n)->malformed, 2);
+        if (k == 1)
+            assert_true(n.done_at < t0 + 2 * OASIS_NS_PER_SEC); /* no TCP timeout waited */
+        net3_fini(&n);
+    }
+}
+
+/* 1000 records in one TCP answer (16 kB): all read, 16 addresses handed
+ * over. */
+static void tcp_thousand(net3 *n, oasis_flow *f, const uint8_t *q, size_t qlen)
+{
+    static uint8_t big[2 + 20000];
+    size_t qe = question_end(q, qlen);
+    uint8_t *m = big + 2;
+    size_t o = 0;
+    oasis_put16(m, oasis_get16(q));
+    oasis_put16(m + 2, RESP);
+    oasis_put16(m + 4, 1);
+    oasis_put16(m + 6, 1000);
+    oasis_put16(m + 8, 0);
+    oasis_put16(m + 10, 0);
+    memcpy(m + 12, q + 12, qe - 12);
+    o = qe;
+    for (uint32_t i = 0; i < 1000; i++) {
+        oasis_put16(m + o, 0xc00c);
+        oasis_put16(m + o + 2, OASIS_DNS_TYPE_A);
+        oasis_put16(m + o + 4, OASIS_DNS_CLASS_IN);
+        oasis_put32(m + o + 6, 300);
+        oasis_put16(m + o + 10, 4);
+        oasis_put32(m + o + 12, OASIS_IPV4(10, 2, 0, 0) + i);
+        o += 16;
+    }
+    oasis_put16(big, (uint16_t)o);
+    assert_int_equal(oasis_tcp_write(f, big, o + 2, NULL, NULL), 0);
+}
+
+static void test_probe_thousand_records(void **state)
+{
+    (void)state;
+    net3 n;
+    net3_init(&n, NULL, 1);
+    n.answer = ans_truncated;
+    n.tcp_raw = tcp_thousand;
+    resolve(&n, "many.test");
+    assert_int_equal(n.status, 0);
+    assert_int_equal(n.res.count, OASIS_DNS_MAX_ADDRS);
+    assert_int_equal(n.res.addr[15], OASIS_IPV4(10, 2, 0, 15));
+    net3_fini(&n);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -3526,6 +3747,10 @@ int main(void)
         cmocka_unit_test(test_tsig_signed_error_fails_over),
         cmocka_unit_test(test_tsig_config),
         cmocka_unit_test(test_tsig_rr_must_be_last),
+        cmocka_unit_test(test_probe_cname_loop_across_answers),
+        cmocka_unit_test(test_probe_name_bounds_on_wire),
+        cmocka_unit_test(test_probe_tcp_pieces_and_prefixes),
+        cmocka_unit_test(test_probe_thousand_records),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -73,6 +73,12 @@ struct oasis_dns_req {
     oasis_dns_family family;
     unsigned cnames;            /* CNAME links followed so far */
     uint32_t chain_ttl;         /* least TTL of those links */
+    /* The names asked in turn (qname, then each CNAME target re-queried)
+     * looked at for a loop across answers, Brent's way: a mark, moved
+     * to the latest name each time the steps since reach a power of two,
+     * is met again within twice the loop's length and its start. */
+    oasis_dns_name loop_mark;
+    unsigned loop_steps, loop_power;
     oasis_ipaddr servers[OASIS_DNS_MAX_SERVERS];
     size_t nservers;
     unsigned try_idx;           /* tries made: server try_idx % nservers, round / nservers */
@@ -591,6 +597,21 @@ static uint32_t cap_ttl(const oasis_dns *r, uint32_t ttl, uint32_t cap)
     return min32(ttl, cap);
 }
 
+/* Is next, the name about to be asked after a CNAME, one asked before in
+ * this request? (Brent: every loop is found, at the latest after twice
+ * the names up to and around it; a chain of new names never is.) */
+static int requery_loops(oasis_dns_req *q, const oasis_dns_name *next)
+{
+    if (oasis_dns_name_equal(next, &q->loop_mark))
+        return 1;
+    if (++q->loop_steps == q->loop_power) {
+        q->loop_mark = *next;
+        q->loop_power *= 2;
+        q->loop_steps = 0;
+    }
+    return 0;
+}
+
 /* A reply that matched our question (over UDP without TC, or over TCP). */
 static void handle_response(oasis_dns_req *q, const uint8_t *msg, size_t len,
                             const oasis_dns_msg *m)
@@ -665,7 +686,14 @@ static void handle_response(oasis_dns_req *q, const uint8_t *msg, size_t len,
     int status = rcode == OASIS_DNS_RCODE_NXDOMAIN ? OASIS_DNS_ENXDOMAIN : OASIS_DNS_ENODATA;
     if (status == OASIS_DNS_ENODATA && a.cnames > 0 && !a.neg_ttl_known) {
         /* The chain leaves this answer without the target's records and
-         * without saying there are none: ask for the target itself. */
+         * without saying there are none: ask for the target itself,
+         * unless it was asked before: a loop across answers, to be
+         * "caught and an error condition passed back" (RFC 1034 5.2.2),
+         * which cfg.max_cname alone may let run for ever. */
+        if (requery_loops(q, &a.canonical)) {
+            finish(q, OASIS_DNS_ECNAME, NULL);
+            return;
+        }
         q->cur = a.canonical;
         q->try_idx = 0;
         q->last_err = 0;
@@ -1092,6 +1120,8 @@ static int resolve_one(oasis_dns *r, const char *name, const oasis_dns_name *qn,
     q->cur = qname;
     q->qtype = qtype;
     q->chain_ttl = UINT32_MAX;
+    q->loop_mark = qname;
+    q->loop_power = 1;
     q->nservers = r->nservers;
     memcpy(q->servers, r->servers, sizeof q->servers);
 
