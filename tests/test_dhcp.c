@@ -2372,6 +2372,128 @@ static void test_metrics_source(void **state)
     h_fini(&h);
 }
 
+/* ---- outside probes (a checker's, not the authors') ------------------------ */
+
+/* Lease time 0xffffffff is "infinity" (RFC 2131 3.3): bound, and never a
+ * renewal, rebinding or expiry however long the clock runs. */
+static void test_probe_infinite_lease(void **state)
+{
+    (void)state;
+    harness h;
+    h_init(&h);
+    obtain(&h, 0xffffffffu, 0, 0);
+    oasis_dhcp_lease l;
+    assert_int_equal(oasis_dhcp_get_lease(h.d, &l), 0);
+    assert_int_equal(l.lease_s, 0xffffffffu);
+    assert_true(l.expires_ns == UINT64_MAX);
+    advance(&h, 60ull * 86400 * SEC);
+    sent s;
+    assert_false(pop_dhcp(&h, &s));
+    assert_int_equal(oasis_dhcp_get_state(h.d), OASIS_DHCP_BOUND);
+    assert_int_equal(oasis_stack_addr(h.s), OFFERED);
+    assert_int_equal(ctr(&h)->expiries, 0);
+    h_fini(&h);
+}
+
+/* A NAK while BOUND (nothing asked: RFC 2131 4.4 figure 5 has BOUND
+ * discard DHCPNAK) moves nothing: the address stays. Then in RENEWING
+ * the same NAK is an answer and ends the lease. */
+static void test_probe_nak_while_bound(void **state)
+{
+    (void)state;
+    harness h;
+    h_init(&h);
+    sent s;
+    to_requesting(&h, &s);
+    uint32_t xid = s.m.xid;
+    srv a = srv_default(OASIS_DHCPACK, xid);
+    reply_to(&h, &a, OFFERED);
+    advance(&h, 10 * SEC);
+    assert_int_equal(oasis_dhcp_get_state(h.d), OASIS_DHCP_BOUND);
+    h.qlen = 0;
+    srv n = srv_default(OASIS_DHCPNAK, xid);
+    reply_to(&h, &n, OFFERED);
+    assert_int_equal(oasis_dhcp_get_state(h.d), OASIS_DHCP_BOUND);
+    assert_int_equal(oasis_stack_addr(h.s), OFFERED);
+    assert_int_equal(ctr(&h)->rx_naks, 0);
+    assert_int_equal(h.nevents, 1); /* BOUND only */
+    h_fini(&h);
+}
+
+/* An OFFER whose option length runs past the end of the datagram is
+ * counted malformed and moves nothing; the next good one is taken. */
+static void test_probe_offer_option_overrun(void **state)
+{
+    (void)state;
+    harness h;
+    h_init(&h);
+    sent s;
+    assert_int_equal(oasis_dhcp_start(h.d), OASIS_OK);
+    assert_true(run_to_dhcp(&h, 2 * SEC, &s));
+    static const uint8_t overrun[] = {OASIS_DHO_HOSTNAME, 250, 'x', 'y'};
+    srv o = srv_default(OASIS_DHCPOFFER, s.m.xid);
+    o.extra = overrun;
+    o.extra_len = sizeof overrun;
+    uint8_t m[576];
+    size_t len = build_reply(&o, m);
+    assert_true(len < 240 + 250);
+    inject_udp(&h, client_mac, SERVER, OFFERED, m, len);
+    assert_int_equal(ctr(&h)->rx_malformed, 1);
+    assert_int_equal(oasis_dhcp_get_state(h.d), OASIS_DHCP_SELECTING);
+    assert_false(pop_dhcp(&h, &s));
+    srv good = srv_default(OASIS_DHCPOFFER, s.m.xid);
+    reply_to(&h, &good, OFFERED);
+    assert_int_equal(oasis_dhcp_get_state(h.d), OASIS_DHCP_REQUESTING);
+    h_fini(&h);
+}
+
+/* RFC 2132 9.3: an OFFER whose server identifier and lease sit in the
+ * 'sname' and 'file' fields (overload 3): the REQUEST names that server. */
+static void test_probe_overloaded_offer(void **state)
+{
+    (void)state;
+    harness h;
+    h_init(&h);
+    sent s;
+    assert_int_equal(oasis_dhcp_start(h.d), OASIS_OK);
+    assert_true(run_to_dhcp(&h, 2 * SEC, &s));
+    static const uint8_t ov[] = {OASIS_DHO_OVERLOAD, 1, 3};
+    srv o = srv_default(OASIS_DHCPOFFER, s.m.xid);
+    o.server = 0;
+    o.lease = 0;
+    o.extra = ov;
+    o.extra_len = sizeof ov;
+    uint8_t m[576];
+    size_t len = build_reply(&o, m);
+    uint8_t sn[7], fl[7];
+    sn[0] = OASIS_DHO_SERVER_ID, sn[1] = 4;
+    oasis_put32(sn + 2, SERVER);
+    sn[6] = OASIS_DHO_END;
+    fl[0] = OASIS_DHO_LEASE_TIME, fl[1] = 4;
+    oasis_put32(fl + 2, 600);
+    fl[6] = OASIS_DHO_END;
+    memcpy(m + OASIS_DHCP_SNAME_OFF, sn, 7);
+    memcpy(m + OASIS_DHCP_FILE_OFF, fl, 7);
+    inject_udp(&h, client_mac, SERVER, OFFERED, m, len);
+    assert_int_equal(ctr(&h)->rx_offers, 1);
+    assert_true(pop_dhcp(&h, &s));
+    assert_int_equal(s.m.msg_type, OASIS_DHCPREQUEST);
+    assert_int_equal(s.m.server_id, SERVER);
+    /* An ACK the same way: its lease time from 'file'. */
+    srv a = srv_default(OASIS_DHCPACK, s.m.xid);
+    a.server = 0;
+    a.lease = 0;
+    a.extra = ov;
+    a.extra_len = sizeof ov;
+    len = build_reply(&a, m);
+    memcpy(m + OASIS_DHCP_SNAME_OFF, sn, 7);
+    memcpy(m + OASIS_DHCP_FILE_OFF, fl, 7);
+    inject_udp(&h, client_mac, SERVER, OFFERED, m, len);
+    assert_int_equal(oasis_dhcp_get_state(h.d), OASIS_DHCP_PROBING);
+    assert_int_equal(ctr(&h)->rx_acks, 1);
+    h_fini(&h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -2420,6 +2542,10 @@ int main(void)
         cmocka_unit_test(test_rapid_ack_wrong_xid),
         cmocka_unit_test(test_rapid_commit_not_in_requests),
         cmocka_unit_test(test_metrics_source),
+        cmocka_unit_test(test_probe_infinite_lease),
+        cmocka_unit_test(test_probe_nak_while_bound),
+        cmocka_unit_test(test_probe_offer_option_overrun),
+        cmocka_unit_test(test_probe_overloaded_offer),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
