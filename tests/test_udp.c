@@ -365,6 +365,90 @@ static void test_bind_api(void **state)
     test_net_fini(&n);
 }
 
+/* ---- outside probes (a checker's, not the authors') ------------------------ */
+
+/* What the API must refuse, and where a datagram may go: port 0 either
+ * way (RFC 768: 0 is "no port"), no destination, a family of none, the
+ * unspecified address 0.0.0.0 as a destination (RFC 1122 3.2.1.3: "MUST
+ * NOT be sent, except as a source address"); limited and subnet
+ * broadcasts and a group arrive; a broadcast to an unbound port draws no
+ * port unreachable (RFC 1122 4.1.3.1 and 3.2.2: no ICMP error about a
+ * broadcast); ports unbound twice, and on no stack. */
+static void test_probe_send_edges(void **state)
+{
+    (void)state;
+    test_net n;
+    rx r;
+    memset(&r, 0, sizeof r);
+    test_net_init(&n, NULL, NULL);
+    assert_int_equal(oasis_udp_bind4(n.b, 9, on_recv, &r), 0);
+
+    assert_int_equal(oasis_udp_send4(n.a, 1000, TEST_ADDR_B, 0, "x", 1), OASIS_EINVAL);
+    assert_int_equal(oasis_udp_send4(n.a, 0, TEST_ADDR_B, 9, "x", 1), OASIS_EINVAL);
+    assert_int_equal(oasis_udp_send(n.a, 1000, NULL, 9, "x", 1), OASIS_EINVAL);
+    oasis_ipaddr none;
+    memset(&none, 0, sizeof none);
+    assert_int_equal(oasis_udp_send(n.a, 1000, &none, 9, "x", 1), OASIS_EINVAL);
+    assert_int_equal(oasis_udp_send(NULL, 1000, &none, 9, "x", 1), OASIS_EINVAL);
+    uint64_t out0 = udpc(n.a)->out_datagrams;
+    int rc = oasis_udp_send4(n.a, 1000, 0, 9, "x", 1);
+    if (rc == 0)
+        fail_msg("a datagram to 0.0.0.0 was accepted (RFC 1122 3.2.1.3)");
+    assert_int_equal(udpc(n.a)->out_datagrams, out0);
+
+    /* Zero-length to the limited broadcast, to the subnet's, to a group. */
+    assert_int_equal(oasis_udp_send4(n.a, 1000, 0xffffffffu, 9, NULL, 0), 0);
+    assert_int_equal(test_net_run_until(&n, &r.count, OASIS_NS_PER_SEC), 0);
+    assert_int_equal(r.dst, 0xffffffffu);
+    assert_int_equal(r.len, 0);
+    r.count = 0;
+    assert_int_equal(oasis_udp_send4(n.a, 1000, OASIS_IPV4(10, 0, 0, 255), 9, "b", 1), 0);
+    assert_int_equal(test_net_run_until(&n, &r.count, OASIS_NS_PER_SEC), 0);
+    assert_int_equal(r.dst, OASIS_IPV4(10, 0, 0, 255));
+    r.count = 0;
+    assert_int_equal(oasis_ipv4_join(n.b, OASIS_IPV4(239, 1, 2, 3)), 0);
+    assert_int_equal(oasis_udp_send4(n.a, 1000, OASIS_IPV4(239, 1, 2, 3), 9, "g", 1), 0);
+    assert_int_equal(test_net_run_until(&n, &r.count, OASIS_NS_PER_SEC), 0);
+    assert_int_equal(r.dst, OASIS_IPV4(239, 1, 2, 3));
+
+    /* Broadcast to a port nobody bound: dropped, no ICMP back. */
+    uint64_t icmp0 = oasis_stack_counters(n.b)->icmp.out_dest_unreachs;
+    uint64_t nop0 = udpc(n.b)->no_ports;
+    assert_int_equal(oasis_udp_send4(n.a, 1000, 0xffffffffu, 4444, "b", 1), 0);
+    assert_int_equal(oasis_udp_send4(n.a, 1000, OASIS_IPV4(10, 0, 0, 255), 4444, "b", 1), 0);
+    oasis_wire_run(n.wire, NULL, NULL, OASIS_NS_PER_SEC);
+    assert_int_equal(udpc(n.b)->no_ports, nop0 + 2);
+    assert_int_equal(oasis_stack_counters(n.b)->icmp.out_dest_unreachs, icmp0);
+    /* ...while a unicast one does draw it (the control). */
+    assert_int_equal(oasis_udp_send4(n.a, 1000, TEST_ADDR_B, 4444, "u", 1), 0);
+    oasis_wire_run(n.wire, NULL, NULL, OASIS_NS_PER_SEC);
+    assert_int_equal(oasis_stack_counters(n.b)->icmp.out_dest_unreachs, icmp0 + 1);
+
+    /* To ourselves: delivered, not inside the call. */
+    rx self;
+    memset(&self, 0, sizeof self);
+    assert_int_equal(oasis_udp_bind4(n.a, 77, on_recv, &self), 0);
+    assert_int_equal(oasis_udp_send4(n.a, 1000, TEST_ADDR_A, 77, "me", 2), 0);
+    assert_int_equal(self.count, 0);
+    assert_int_equal(test_net_run_until(&n, &self.count, OASIS_NS_PER_SEC), 0);
+    assert_int_equal(self.len, 2);
+
+    /* A source that is not ours. */
+    oasis_ipaddr from = oasis_ipaddr_v4(OASIS_IPV4(10, 0, 0, 99));
+    oasis_ipaddr to = oasis_ipaddr_v4(TEST_ADDR_B);
+    assert_int_equal(oasis_udp_send_from(n.a, &from, 1000, &to, 9, "x", 1), OASIS_EADDRNOTAVAIL);
+
+    /* Unbind twice, setters on a port not bound, no stack. */
+    assert_int_equal(oasis_udp_unbind(n.a, 77), 0);
+    assert_int_equal(oasis_udp_unbind(n.a, 77), OASIS_ENOENT);
+    assert_int_equal(oasis_udp_unbind(NULL, 77), OASIS_EINVAL);
+    assert_int_equal(oasis_udp_set_error_cb(n.a, 77, NULL), OASIS_ENOENT);
+    assert_int_equal(oasis_udp_set_multicast_hops(n.a, 77, 5), OASIS_ENOENT);
+    assert_int_equal(oasis_udp_set_multicast_loop(NULL, 77, 1), OASIS_EINVAL);
+    assert_int_equal(oasis_udp_bind(n.a, 77, NULL, NULL), OASIS_EINVAL);
+    test_net_fini(&n);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -374,6 +458,7 @@ int main(void)
         cmocka_unit_test(test_bind_api),
         cmocka_unit_test(test_ip_options),
         cmocka_unit_test(test_multicast_ttl),
+        cmocka_unit_test(test_probe_send_edges),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
