@@ -1956,6 +1956,51 @@ static void test_stack_destroy_with_clients_alive(void **state)
     test_net_fini(&n);
 }
 
+/* ---- a checker's probes of the resolver's API ----------------------------- */
+
+/* An application that asks again whenever a request fails, ECANCELED
+ * included (a retry loop that does not look at the status). Bounded here
+ * at 1000 so that a destroy that would loop for ever ends the test. */
+typedef struct retrier {
+    oasis_dns *r;
+    int calls, accepted, refused;
+} retrier;
+
+static void retry_cb(oasis_dns_req *req, int status, const oasis_dns_result *res, void *ud)
+{
+    (void)req, (void)res;
+    retrier *t = ud;
+    t->calls++;
+    if (status != 0 && t->calls < 1000) {
+        if (oasis_dns_resolve(t->r, "again.test", OASIS_DNS_INET, retry_cb, t, NULL) == 0)
+            t->accepted++;
+        else
+            t->refused++;
+    }
+}
+
+/* oasis_dns_destroy ends every pending request, and returns (dns.h): a
+ * request started from one of the callbacks it runs cannot keep it going;
+ * the start is refused (OASIS_EBUSY), the callback never runs. */
+static void test_dns_destroy_with_retrying_callback(void **state)
+{
+    (void)state;
+    test_net n;
+    test_net_init(&n, NULL, NULL);
+    retrier t = {0};
+    assert_int_equal(oasis_dns_create(n.a, NULL, &t.r), 0);
+    uint32_t srv = NOWHERE; /* silent: the request stays pending */
+    assert_int_equal(oasis_dns_set_servers(t.r, &srv, 1), 0);
+    assert_int_equal(oasis_dns_resolve(t.r, "first.test", OASIS_DNS_INET, retry_cb, &t, NULL), 0);
+    run(&n, 100 * MS);
+    assert_int_equal(t.calls, 0);
+    assert_int_equal(oasis_dns_destroy(t.r), 0);
+    assert_int_equal(t.calls, 1); /* was 1000: each ECANCELED asked again */
+    assert_int_equal(t.accepted, 0);
+    assert_int_equal(t.refused, 1);
+    test_net_fini(&n);
+}
+
 int main(int argc, char **argv)
 {
     if (argc > 1)
@@ -1982,6 +2027,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_clock_near_its_end),
         cmocka_unit_test(test_every_error_has_words),
         cmocka_unit_test(test_dns_misuse),
+        cmocka_unit_test(test_dns_destroy_with_retrying_callback),
         cmocka_unit_test(test_dhcp_misuse),
         cmocka_unit_test(test_dns_cache_and_joined),
         cmocka_unit_test(test_disconnect_under_resolver),

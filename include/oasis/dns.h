@@ -236,7 +236,8 @@ typedef struct oasis_dns_counters {
 int oasis_dns_create(oasis_stack *s, const oasis_dns_config *cfg, oasis_dns **out);
 
 /* Ends every pending request (callbacks with OASIS_DNS_ECANCELED, from
- * inside this call) and frees the resolver. Returns 0 (NULL is accepted),
+ * inside this call; oasis_dns_resolve from them is refused with
+ * OASIS_EBUSY) and frees the resolver. Returns 0 (NULL is accepted),
  * or OASIS_EBUSY, freeing nothing, from inside one of its callbacks (this
  * call's own included): destroy it once the callback returned. */
 int oasis_dns_destroy(oasis_dns *r);
@@ -279,7 +280,8 @@ size_t oasis_dns_search(const oasis_dns *r, char (*out)[OASIS_DNS_NAME_STRLEN], 
 /* Starts resolving name. Returns 0 and sets *req (may be NULL) to the
  * handle, or refuses (the callback never runs) with OASIS_EINVAL (NULL
  * name or callback, bad family), OASIS_DNS_EBADNAME, OASIS_DNS_ENOSERVERS,
- * OASIS_DNS_ENOTIME (a TSIG key, no oasis_dns_set_time yet), OASIS_ENOMEM. The same question (the name in any case, the same
+ * OASIS_DNS_ENOTIME (a TSIG key, no oasis_dns_set_time yet), OASIS_ENOMEM,
+ * OASIS_EBUSY (from a callback of oasis_dns_destroy). The same question (the name in any case, the same
  * family) already being asked is not asked again (RFC 5452 5: equivalent
  * queries out at once make a forger's odds that many times better): the
  * new request joins it, with its servers, and ends with it (counted in

@@ -118,6 +118,7 @@ struct oasis_dns {
     uint16_t *avoid;        /* cfg.avoid_ports, copied (cfg's pointer cleared) */
     uint64_t draws;
     uint32_t in_cb;         /* callbacks running: destroy is refused */
+    int closing;            /* destroy runs: no new request may start */
     oasis_dns_tsig_key *tsig; /* cfg.tsig, copied (NULL: queries go unsigned) */
     int wall_set;           /* oasis_dns_set_time was called */
     uint64_t wall_s;        /* the wall-clock time it gave... */
@@ -1286,6 +1287,11 @@ int oasis_dns_resolve(oasis_dns *r, const char *name, oasis_dns_family family, o
         *req = NULL;
     if (!r || !name || !cb || (family != OASIS_DNS_INET && family != OASIS_DNS_INET6))
         return OASIS_EINVAL;
+    /* From a callback of oasis_dns_destroy: a request taken now would be
+     * canceled in turn, and one that asks again each time would keep
+     * destroy from ever returning. */
+    if (r->closing)
+        return OASIS_EBUSY;
     int literal = family == OASIS_DNS_INET && oasis_addr_parse(name, &lit) == OASIS_OK;
     if (!literal && oasis_dns_name_from_text(name, &qname) != OASIS_OK)
         return OASIS_DNS_EBADNAME;
@@ -1343,6 +1349,7 @@ int oasis_dns_destroy(oasis_dns *r)
     /* The cancels' callbacks run inside this call: destroying the stack
      * from them is refused, and so is a nested destroy of r. */
     oasis_stack *s = r->s;
+    r->closing = 1;
     oasis_app_enter(s);
     while (r->pending)
         finish(r->pending, OASIS_DNS_ECANCELED, NULL);
