@@ -2001,6 +2001,24 @@ static void test_dns_destroy_with_retrying_callback(void **state)
     test_net_fini(&n);
 }
 
+/* The resolver's getters on no resolver: nothing to count, no crash (as
+ * oasis_dns_search and the DHCP clients' getters). */
+static void test_dns_getters_null(void **state)
+{
+    (void)state;
+    uint32_t a4[2];
+    oasis_ipaddr a[2];
+    assert_int_equal(oasis_dns_servers(NULL, a4, 2), 0);
+    assert_int_equal(oasis_dns_servers_addr(NULL, a, 2), 0);
+    assert_null(oasis_dns_get_counters(NULL));
+    assert_null(oasis_dns_stack(NULL));
+    assert_int_equal(oasis_dns_search(NULL, NULL, 0), 0);
+    oasis_dns_cache_flush(NULL);
+    assert_int_equal(oasis_dns_set_servers(NULL, a4, 0), OASIS_EINVAL);
+    assert_int_equal(oasis_dns_set_time(NULL, 1), OASIS_EINVAL);
+    assert_int_equal(oasis_dns_destroy(NULL), 0);
+}
+
 int main(int argc, char **argv)
 {
     if (argc > 1)
@@ -2028,6 +2046,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_every_error_has_words),
         cmocka_unit_test(test_dns_misuse),
         cmocka_unit_test(test_dns_destroy_with_retrying_callback),
+        cmocka_unit_test(test_dns_getters_null),
         cmocka_unit_test(test_dhcp_misuse),
         cmocka_unit_test(test_dns_cache_and_joined),
         cmocka_unit_test(test_disconnect_under_resolver),

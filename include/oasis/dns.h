@@ -259,7 +259,8 @@ int oasis_dns_set_time(oasis_dns *r, uint64_t unix_s);
  * Requests in flight keep their list. Returns 0 or OASIS_EINVAL
  * (unspecified address, no family). n == 0 clears it. */
 int oasis_dns_set_servers_addr(oasis_dns *r, const oasis_ipaddr *addrs, size_t n);
-/* Copies up to max servers; returns how many there are. */
+/* Copies up to max servers; returns how many there are (0 for a NULL
+ * resolver). */
 size_t oasis_dns_servers_addr(const oasis_dns *r, oasis_ipaddr *addrs, size_t max);
 
 /* The same with host-order IPv4 addresses; oasis_dns_servers copies and
@@ -301,6 +302,7 @@ int oasis_dns_cancel(oasis_dns_req *req);
 /* Drops every cached answer. */
 void oasis_dns_cache_flush(oasis_dns *r);
 
+/* NULL for a NULL resolver. */
 const oasis_dns_counters *oasis_dns_get_counters(const oasis_dns *r);
 oasis_stack *oasis_dns_stack(const oasis_dns *r);
 

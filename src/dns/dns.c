@@ -294,6 +294,8 @@ int oasis_dns_set_servers_addr(oasis_dns *r, const oasis_ipaddr *addrs, size_t n
 
 size_t oasis_dns_servers_addr(const oasis_dns *r, oasis_ipaddr *addrs, size_t max)
 {
+    if (!r)
+        return 0;
     for (size_t i = 0; i < r->nservers && i < max; i++)
         addrs[i] = r->servers[i];
     return r->nservers;
@@ -337,7 +339,7 @@ size_t oasis_dns_search(const oasis_dns *r, char (*out)[OASIS_DNS_NAME_STRLEN], 
 size_t oasis_dns_servers(const oasis_dns *r, uint32_t *addrs, size_t max)
 {
     size_t k = 0;
-    for (size_t i = 0; i < r->nservers; i++) {
+    for (size_t i = 0; r && i < r->nservers; i++) {
         if (r->servers[i].family != OASIS_AF_INET)
             continue;
         if (k < max)
@@ -347,8 +349,9 @@ size_t oasis_dns_servers(const oasis_dns *r, uint32_t *addrs, size_t max)
     return k;
 }
 
-const oasis_dns_counters *oasis_dns_get_counters(const oasis_dns *r) { return &r->ctr; }
-oasis_stack *oasis_dns_stack(const oasis_dns *r) { return r->s; }
+/* No resolver: nothing (as the DHCP clients' getters), not a crash. */
+const oasis_dns_counters *oasis_dns_get_counters(const oasis_dns *r) { return r ? &r->ctr : NULL; }
+oasis_stack *oasis_dns_stack(const oasis_dns *r) { return r ? r->s : NULL; }
 
 /* ---- cache ---------------------------------------------------------------- */
 
