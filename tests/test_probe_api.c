@@ -2019,6 +2019,35 @@ static void test_dns_getters_null(void **state)
     assert_int_equal(oasis_dns_destroy(NULL), 0);
 }
 
+/* A server address no answer can come from: a reply is only believed
+ * from the address asked (RFC 5452 9.1), never a group's or the limited
+ * broadcast, and a reply sent to one is refused too; every query to it
+ * would go to the whole link and time out. Refused like the unspecified
+ * address, the list left as it was. */
+static void test_dns_servers_must_be_unicast(void **state)
+{
+    (void)state;
+    test_net n;
+    test_net_init(&n, NULL, NULL);
+    oasis_dns *r = NULL;
+    assert_int_equal(oasis_dns_create(n.a, NULL, &r), 0);
+    uint32_t good = TEST_ADDR_B;
+    assert_int_equal(oasis_dns_set_servers(r, &good, 1), 0);
+    uint32_t bad4[] = {0xffffffffu, OASIS_IPV4(224, 0, 0, 251), OASIS_IPV4(239, 255, 255, 250)};
+    for (size_t i = 0; i < sizeof bad4 / sizeof bad4[0]; i++) {
+        uint32_t two[2] = {good, bad4[i]};
+        assert_int_equal(oasis_dns_set_servers(r, two, 2), OASIS_EINVAL);
+    }
+    oasis_ipaddr mc6;
+    assert_int_equal(oasis_ipaddr_parse("ff02::fb", &mc6), 0);
+    assert_int_equal(oasis_dns_set_servers_addr(r, &mc6, 1), OASIS_EINVAL);
+    uint32_t left[2];
+    assert_int_equal(oasis_dns_servers(r, left, 2), 1);
+    assert_int_equal(left[0], good);
+    assert_int_equal(oasis_dns_destroy(r), 0);
+    test_net_fini(&n);
+}
+
 int main(int argc, char **argv)
 {
     if (argc > 1)
@@ -2047,6 +2076,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_dns_misuse),
         cmocka_unit_test(test_dns_destroy_with_retrying_callback),
         cmocka_unit_test(test_dns_getters_null),
+        cmocka_unit_test(test_dns_servers_must_be_unicast),
         cmocka_unit_test(test_dhcp_misuse),
         cmocka_unit_test(test_dns_cache_and_joined),
         cmocka_unit_test(test_disconnect_under_resolver),

@@ -257,7 +257,9 @@ int oasis_dns_set_time(oasis_dns *r, uint64_t unix_s);
  * most OASIS_DNS_MAX_SERVERS; copied). A server is asked over its own
  * family; the record type asked (A or AAAA) does not depend on it.
  * Requests in flight keep their list. Returns 0 or OASIS_EINVAL
- * (unspecified address, no family). n == 0 clears it. */
+ * (unspecified, multicast or limited broadcast address: no reply from
+ * one is ever believed, RFC 5452 9.1; no family), the list then left as
+ * it was. n == 0 clears it. */
 int oasis_dns_set_servers_addr(oasis_dns *r, const oasis_ipaddr *addrs, size_t n);
 /* Copies up to max servers; returns how many there are (0 for a NULL
  * resolver). */

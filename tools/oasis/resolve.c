@@ -22,8 +22,11 @@
 int cli_dns_option(net_opts *o, const char *arg)
 {
     oasis_ipaddr a;
-    if (oasis_ipaddr_parse(arg, &a) != 0 || oasis_ipaddr_is_unspecified(&a)) {
-        fprintf(stderr, "oasis: invalid --dns address '%s' (want A.B.C.D or an IPv6 address)\n",
+    if (oasis_ipaddr_parse(arg, &a) != 0 || oasis_ipaddr_is_unspecified(&a) ||
+        oasis_ipaddr_is_multicast(&a) ||
+        (a.family == OASIS_AF_INET && oasis_ipaddr_to_v4(&a) == 0xffffffffu)) {
+        fprintf(stderr,
+                "oasis: invalid --dns address '%s' (want a unicast A.B.C.D or IPv6 address)\n",
                 arg);
         return -1;
     }
