@@ -284,8 +284,9 @@ size_t oasis_dns_search(const oasis_dns *r, char (*out)[OASIS_DNS_NAME_STRLEN], 
  * handle, or refuses (the callback never runs) with OASIS_EINVAL (NULL
  * name or callback, bad family), OASIS_DNS_EBADNAME, OASIS_DNS_ENOSERVERS,
  * OASIS_DNS_ENOTIME (a TSIG key, no oasis_dns_set_time yet), OASIS_ENOMEM,
- * OASIS_EBUSY (from a callback of oasis_dns_destroy). The same question (the name in any case, the same
- * family) already being asked is not asked again (RFC 5452 5: equivalent
+ * OASIS_EBUSY (from a callback of oasis_dns_destroy). The same question
+ * (the name in any case, the same family) already being asked is not
+ * asked again (RFC 5452 5: equivalent
  * queries out at once make a forger's odds that many times better): the
  * new request joins it, with its servers, and ends with it (counted in
  * coalesced). */
