@@ -3675,6 +3675,30 @@ static void test_probe_thousand_records(void **state)
     net3_fini(&n);
 }
 
+/* RFC 1035 4.1.1: RCODE 3 says "the domain name referenced in the query
+ * does not exist"; RFC 6604 2.1: after CNAMEs it is about the last name
+ * of the chain. A reply that says so and still carries an address for
+ * that name contradicts itself: the RCODE is believed (as glibc's and
+ * musl's stub resolvers do), not the record. */
+static int ans_nx_with_a(net3 *n, int server, const uint8_t *q, size_t qlen, pkt *out)
+{
+    reply_head(out, q, qlen, RESP | OASIS_DNS_RCODE_NXDOMAIN, 1, 0);
+    a_rr_ptr(out, 12, 60, answer_addr);
+    return 1;
+}
+
+static void test_probe_nxdomain_with_address(void **state)
+{
+    (void)state;
+    net3 n;
+    net3_init(&n, NULL, 1);
+    n.answer = ans_nx_with_a;
+    resolve(&n, "gone.test");
+    assert_int_equal(n.status, OASIS_DNS_ENXDOMAIN);
+    assert_int_equal(ctr(&n)->nxdomain, 1);
+    net3_fini(&n);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -3751,6 +3775,7 @@ int main(void)
         cmocka_unit_test(test_probe_name_bounds_on_wire),
         cmocka_unit_test(test_probe_tcp_pieces_and_prefixes),
         cmocka_unit_test(test_probe_thousand_records),
+        cmocka_unit_test(test_probe_nxdomain_with_address),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -682,6 +682,12 @@ static void handle_response(oasis_dns_req *q, const uint8_t *msg, size_t len,
         finish(q, OASIS_DNS_ECNAME, NULL);
         return;
     }
+    /* A name error "may include CNAME RRs" to a name that does not exist
+     * (RFC 1034 4.3.1), about the chain's last name (RFC 6604 2.1); an
+     * address for that name beside it contradicts the RCODE, which is
+     * believed (so do glibc's and musl's stub resolvers). */
+    if (rcode == OASIS_DNS_RCODE_NXDOMAIN)
+        a.naddr = 0;
     q->cnames += a.cnames;
     if (a.cnames)
         q->chain_ttl = min32(q->chain_ttl, a.ttl);
