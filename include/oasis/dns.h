@@ -249,7 +249,8 @@ int oasis_dns_destroy(oasis_dns *r);
  * an RTC, NTP), tells it here: the resolver keeps the offset and reads the
  * time later as unix_s plus the stack's clock since this call. Call it
  * before the first oasis_dns_resolve of a resolver with a TSIG key (which
- * refuses with OASIS_DNS_ENOTIME until then), and again whenever the
+ * refuses a name it must ask a server about with OASIS_DNS_ENOTIME until
+ * then; literals and cached answers need no time), and again whenever the
  * wall clock is set. Returns 0 or OASIS_EINVAL. */
 int oasis_dns_set_time(oasis_dns *r, uint64_t unix_s);
 
@@ -283,7 +284,8 @@ size_t oasis_dns_search(const oasis_dns *r, char (*out)[OASIS_DNS_NAME_STRLEN], 
 /* Starts resolving name. Returns 0 and sets *req (may be NULL) to the
  * handle, or refuses (the callback never runs) with OASIS_EINVAL (NULL
  * name or callback, bad family), OASIS_DNS_EBADNAME, OASIS_DNS_ENOSERVERS,
- * OASIS_DNS_ENOTIME (a TSIG key, no oasis_dns_set_time yet), OASIS_ENOMEM,
+ * OASIS_DNS_ENOTIME (a TSIG key, no oasis_dns_set_time yet, a server to
+ * ask), OASIS_ENOMEM,
  * OASIS_EBUSY (from a callback of oasis_dns_destroy). The same question
  * (the name in any case, the same family) already being asked is not
  * asked again (RFC 5452 5: equivalent

@@ -1115,7 +1115,8 @@ static int resolve_one(oasis_dns *r, const char *name, const oasis_dns_name *qn,
     dns_cache_entry *hit = literal || !r->cache ? NULL : cache_find(r, &key, qtype);
     if (!literal && !hit && r->nservers == 0)
         return OASIS_DNS_ENOSERVERS;
-    if (r->tsig && !r->wall_set)
+    /* Only a query is signed: a literal or a cache hit needs no time. */
+    if (r->tsig && !r->wall_set && !literal && !hit)
         return OASIS_DNS_ENOTIME;
 
     /* RFC 5452 5: a forger gains "if it can force the target resolver to
