@@ -1598,6 +1598,39 @@ static void test_init_reboot(void **state)
 
 /* RFC 2131 4.1: retransmissions after 4, 8, 16, 32, 64, 64... s, each
  * within +-1 s; the same xid; REQUESTING gives up after its retries. */
+/* RFC 2131 4.4.1: "The client SHOULD wait a random time between one and
+ * ten seconds to desynchronize the use of DHCP at startup." By default the
+ * first DISCOVER waits a random time in [0, 1 s] (a restart has a second
+ * to spread over, a VM or container its boot); start_delay_max_ns = 10 s
+ * spreads clients over ten, as the RFC has it for a whole network's power
+ * failure. Over 40 seeds each: never beyond the bound, and spread. */
+static void test_start_delay(void **state)
+{
+    (void)state;
+    for (int ten = 0; ten < 2; ten++) {
+        uint64_t max = ten ? 10 * SEC : SEC, lo = UINT64_MAX, hi = 0;
+        for (uint64_t seed = 1; seed <= 40; seed++) {
+            oasis_dhcp_config c;
+            oasis_dhcp_config_init(&c);
+            if (ten)
+                c.start_delay_max_ns = max;
+            harness h;
+            h_init_cfg(&h, &c, seed);
+            uint64_t t0 = now(&h);
+            sent sd;
+            oasis_dhcp_start(h.d);
+            assert_true(run_to_dhcp(&h, 20 * SEC, &sd));
+            assert_int_equal(sd.m.msg_type, OASIS_DHCPDISCOVER);
+            uint64_t d = sd.at - t0;
+            assert_true(d <= max);
+            lo = d < lo ? d : lo;
+            hi = d > hi ? d : hi;
+            h_fini(&h);
+        }
+        assert_true(hi - lo >= max / 2); /* random, not a constant */
+    }
+}
+
 static void test_retransmission_backoff(void **state)
 {
     (void)state;
@@ -2522,6 +2555,7 @@ int main(void)
         cmocka_unit_test(test_conflict_simultaneous_probe),
         cmocka_unit_test(test_conflicts_rate_limited),
         cmocka_unit_test(test_init_reboot),
+        cmocka_unit_test(test_start_delay),
         cmocka_unit_test(test_retransmission_backoff),
         cmocka_unit_test(test_request_timeout_event),
         cmocka_unit_test(test_request_acked_no_timeout),
