@@ -808,6 +808,57 @@ static void test_packet_too_big_lowers_path_mtu(void **state)
     fx_stop(&x);
 }
 
+/* RFC 8201 4, RFC 4443 2.4 d: a datagram larger than the link's MTU goes
+ * in fragments, and a router on a narrower path answers with a Packet Too
+ * Big quoting the first one, Fragment header and all. The upper layer is
+ * named after that header: the path MTU is lowered and the socket told,
+ * else every later datagram of that size is lost for good. An error
+ * quoting a later fragment names no upper layer: dropped. */
+static void test_packet_too_big_about_first_fragment(void **state)
+{
+    (void)state;
+    fx x;
+    fx_start(&x);
+    oasis_in6 us = ll_of(&x);
+    make_peer_known(&x, &us);
+    oasis_ipaddr peer = oasis_ipaddr_v6(PEER.b);
+    const oasis_counters *c = oasis_stack_counters(x.s);
+    rx r;
+    memset(&r, 0, sizeof r);
+    assert_int_equal(oasis_udp_bind(x.s, 5000, on_recv, &r), 0);
+    assert_int_equal(oasis_udp_set_error_cb(x.s, 5000, on_err), 0);
+    static uint8_t data[3000];
+    assert_int_equal(oasis_udp_send(x.s, 5000, &peer, 53, data, sizeof data), 0);
+    assert_int_equal(x.cap.n, 3);
+    assert_int_equal(x.cap.frame[0][20], OASIS_NH_FRAGMENT);
+    assert_true(x.cap.len[0] > 14 + 1400 && x.cap.len[0] <= 14 + 1500);
+    uint8_t first[1280 - 48], later[1280 - 48];
+    memcpy(first, x.cap.frame[0] + 14, sizeof first);
+    memcpy(later, x.cap.frame[1] + 14, sizeof later);
+    uint64_t unowned = c->icmp6.in_errors_unowned;
+
+    inject_icmp6_error(&x, &us, OASIS_ICMP6_PKT_TOO_BIG, 0, 1400, later, sizeof later);
+    assert_int_equal(c->ip.pmtu_lowered, 0);
+    assert_int_equal(c->icmp6.in_errors_unowned, unowned + 1);
+    assert_int_equal(r.errs, 0);
+
+    inject_icmp6_error(&x, &us, OASIS_ICMP6_PKT_TOO_BIG, 0, 1400, first, sizeof first);
+    assert_int_equal(c->ip.pmtu_lowered, 1);
+    assert_int_equal(r.errs, 1);
+    assert_int_equal(r.err.err, OASIS_EMSGSIZE);
+    assert_int_equal(r.err.mtu, 1400);
+    x.cap.n = 0;
+    assert_int_equal(oasis_udp_send(x.s, 5000, &peer, 53, data, sizeof data), 0);
+    assert_int_equal(x.cap.n, 3);
+    for (size_t i = 0; i < 3; i++)
+        assert_true(x.cap.len[i] - 14 <= 1400);
+    /* A port unreachable about a fragmented datagram reaches the socket too. */
+    inject_icmp6_error(&x, &us, OASIS_ICMP6_DEST_UNREACH, OASIS_ICMP6_DU_PORT, 0, first, sizeof first);
+    assert_int_equal(r.errs, 2);
+    assert_int_equal(r.err.err, OASIS_EREFUSED);
+    fx_stop(&x);
+}
+
 /* The path MTU cache is per destination (RFC 8201 5.2) and bounded: Packet
  * Too Bigs about datagrams to more destinations than it holds evict the
  * entry that ages out first; an entry lives 10 minutes from its last
@@ -923,6 +974,7 @@ int main(void)
         cmocka_unit_test(test_wire6),
         cmocka_unit_test(test_partial_csum_quote),
         cmocka_unit_test(test_packet_too_big_lowers_path_mtu),
+        cmocka_unit_test(test_packet_too_big_about_first_fragment),
         cmocka_unit_test(test_path_mtu_cache_bounded),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -244,7 +244,25 @@ static void error_input(oasis_stack *s, const oasis_ipv6_hdr *ip, const oasis_ic
     size_t full = OASIS_IPV6_HLEN + (size_t)oasis_get16(q + 4);
     if (full < qlen)
         qlen = full;
-    if (!ours || oasis_ipv6_walk_chain(q, qlen, &w) != OASIS_W6_OK || w.frag || qlen - w.off < 8) {
+    if (!ours || oasis_ipv6_walk_chain(q, qlen, &w) != OASIS_W6_OK) {
+        c->in_errors_unowned++;
+        return;
+    }
+    /* A datagram we fragmented: an error about its first fragment (a
+     * Packet Too Big from a narrower link, RFC 8201 4) names the upper
+     * layer after the Fragment header (RFC 4443 2.4 d); a later fragment
+     * names none. */
+    if (w.frag) {
+        uint32_t off;
+        uint8_t proto;
+        if (w.frag_offset != 0 || oasis_ipv6_upper_layer(q, qlen, &off, &proto) != 0) {
+            c->in_errors_unowned++;
+            return;
+        }
+        w.off = off;
+        w.proto = proto;
+    }
+    if (qlen - w.off < 8) {
         c->in_errors_unowned++;
         return;
     }
