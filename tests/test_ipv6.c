@@ -1559,6 +1559,65 @@ static void test_hbh_after_fragment_header(void **state)
     fx_stop(&x);
 }
 
+/* RFC 4443 2.4 c, 3.4 with RFC 6946: an error about an atomic fragment
+ * quotes the packet as it came, Fragment header and all, and its pointer
+ * is an offset in that packet: an unknown Next Header in the Fragment
+ * header is at 40, and the quote's own Next Header still says Fragment.
+ * (It quoted a copy without the Fragment header, pointing at offset 6,
+ * which in the packet sent names the Fragment header.) */
+static void test_atomic_fragment_error_quotes_it(void **state)
+{
+    (void)state;
+    fx x;
+    fx_start(&x, 0, 0, 1);
+    oasis_in6 ll = ll_of(&x);
+    inject_ns(&x, &PEER, &ll, &ll, MAC_PEER);
+    uint8_t b[8 + 16];
+    memset(b, 0, sizeof b);
+    oasis_ipv6_frag fh = {253, 0, 0, 77};
+    oasis_ipv6_frag_emit(b, &fh);
+    memset(b + 8, 0xa5, 16);
+    x.cap.n = 0;
+    inject(&x, &PEER, &ll, 64, OASIS_NH_FRAGMENT, b, sizeof b);
+    assert_int_equal(ctr(&x)->ipv6.atomic_frags, 1);
+    assert_int_equal(ctr(&x)->ipv6.in_unknown_protos, 1);
+    int i = last_of_type(&x, OASIS_ICMP6_PARAM_PROBLEM);
+    assert_true(i >= 0);
+    const uint8_t *q = x.cap.frame[i] + 14 + 40 + 8;
+    assert_int_equal(x.cap.frame[i][55], 1);                /* unrecognised Next Header */
+    assert_int_equal(oasis_get32(x.cap.frame[i] + 58), 40); /* the Fragment header's */
+    assert_int_equal(x.cap.len[i], 14 + 40 + 8 + 40 + sizeof b);
+    assert_int_equal(oasis_get16(q + 4), sizeof b);
+    assert_int_equal(q[6], OASIS_NH_FRAGMENT);
+    assert_memory_equal(q + 40, b, sizeof b);
+    /* Behind a Destination Options header after the Fragment header: the
+     * pointer is that header's Next Header, at 48. */
+    uint8_t d[8 + 8 + 8];
+    memset(d, 0, sizeof d);
+    oasis_ipv6_frag dh = {OASIS_NH_DSTOPTS, 0, 0, 78};
+    oasis_ipv6_frag_emit(d, &dh);
+    d[8] = 253;
+    d[10] = 1; /* PadN of 4 */
+    d[11] = 4;
+    x.cap.n = 0;
+    inject(&x, &PEER, &ll, 64, OASIS_NH_FRAGMENT, d, sizeof d);
+    i = last_of_type(&x, OASIS_ICMP6_PARAM_PROBLEM);
+    assert_true(i >= 0);
+    assert_int_equal(oasis_get32(x.cap.frame[i] + 58), 48);
+    assert_memory_equal(x.cap.frame[i] + 14 + 48 + 40, d, sizeof d);
+    /* Still processed alone and answered: an echo request. */
+    uint8_t e[8 + 16];
+    memset(e, 0, sizeof e);
+    oasis_ipv6_frag eh = {OASIS_NH_ICMPV6, 0, 0, 79};
+    oasis_ipv6_frag_emit(e, &eh);
+    oasis_icmp6_finish(e + 8, 16, OASIS_ICMP6_ECHO_REQUEST, 0, 0x00070003, &PEER, &ll);
+    inject(&x, &PEER, &ll, 64, OASIS_NH_FRAGMENT, e, sizeof e);
+    assert_int_equal(ctr(&x)->ipv6.atomic_frags, 3);
+    assert_int_equal(ctr(&x)->icmp6.in_echos, 1);
+    assert_true(last_of_type(&x, OASIS_ICMP6_ECHO_REPLY) >= 0);
+    fx_stop(&x);
+}
+
 /* RFC 7112 5, RFC 8200 4.5: a first fragment that does not hold the
  * whole header chain through the upper-layer header is discarded with a
  * Parameter Problem code 3, pointer 0, and starts no reassembly; a later
@@ -3884,6 +3943,7 @@ int main(void)
         cmocka_unit_test(test_rh0_and_bombs),
         cmocka_unit_test(test_frag_past_65535_with_headers),
         cmocka_unit_test(test_hbh_after_fragment_header),
+        cmocka_unit_test(test_atomic_fragment_error_quotes_it),
         cmocka_unit_test(test_first_fragment_without_chain),
         cmocka_unit_test(test_ping_packet_too_big),
         cmocka_unit_test(test_icmp6_error_rules),

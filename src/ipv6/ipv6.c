@@ -589,7 +589,7 @@ void oasis_ipv6_input_whole(oasis_stack *s, const uint8_t *pkt, size_t len, int 
         s->ctr.ipv6.in_hdr_errors++;
         return;
     }
-    h.fragmented = 1; /* every caller reassembled it or cut an atomic fragment's header */
+    h.fragmented = 1; /* reassembled */
     len = OASIS_IPV6_HLEN + h.payload_len;
     if (oasis_ipv6_walk_chain(pkt, len, &w) != OASIS_W6_OK) {
         walk_failed(s, pkt, len, &w, link_mcast);
@@ -603,24 +603,23 @@ void oasis_ipv6_input_whole(oasis_stack *s, const uint8_t *pkt, size_t len, int 
 }
 
 /* RFC 6946: a fragment with offset 0 and M 0 is the whole datagram; it is
- * processed alone, never mixed with fragments of the same ID. The copy
- * drops the fragment header. */
-static void atomic_fragment(oasis_stack *s, const uint8_t *pkt, size_t len,
-                            const oasis_ipv6_walk *w, int link_mcast)
+ * processed alone, never mixed with fragments of the same ID. In place,
+ * its Fragment header kept: an error about it quotes the packet as it came
+ * and points into it (RFC 4443 2.4 c, 3.4), as Linux does. */
+static void atomic_fragment(oasis_stack *s, oasis_ipv6_hdr *h, const uint8_t *pkt, size_t len,
+                            oasis_ipv6_walk *w, int link_mcast)
 {
-    size_t unfrag = w->frag_hdr_off, rest = len - unfrag - OASIS_IPV6_FRAG_HLEN;
-    uint8_t *buf = oasis_malloc(s, unfrag + rest);
     s->ctr.ipv6.atomic_frags++;
-    if (!buf) {
-        s->ctr.ipv6.in_discards++;
+    if (oasis_ipv6_walk_past_fragment(pkt, len, w) != OASIS_W6_OK) {
+        walk_failed(s, pkt, len, w, link_mcast);
         return;
     }
-    memcpy(buf, pkt, unfrag);
-    memcpy(buf + unfrag, pkt + unfrag + OASIS_IPV6_FRAG_HLEN, rest);
-    buf[w->nh_off] = w->frag_next;
-    oasis_put16(buf + 4, (uint16_t)(unfrag + rest - OASIS_IPV6_HLEN));
-    oasis_ipv6_input_whole(s, buf, unfrag + rest, link_mcast);
-    oasis_free(s, buf);
+    if (w->frag) { /* a fragment inside a whole datagram */
+        s->ctr.ipv6.in_hdr_errors++;
+        return;
+    }
+    h->fragmented = 1; /* RFC 6980 5: ND drops it */
+    deliver(s, h, w, pkt, len, link_mcast, 0);
 }
 
 void oasis_ipv6_input(oasis_stack *s, const uint8_t *pkt, size_t len, int link_mcast)
@@ -643,7 +642,7 @@ void oasis_ipv6_input(oasis_stack *s, const uint8_t *pkt, size_t len, int link_m
     }
     if (w.frag) {
         if (w.frag_offset == 0 && !w.frag_more)
-            atomic_fragment(s, pkt, len, &w, link_mcast);
+            atomic_fragment(s, &h, pkt, len, &w, link_mcast);
         else
             oasis_reasm6_input(s, pkt, len, &w, link_mcast);
         return;

@@ -204,7 +204,7 @@ void oasis_ipv6_link_up(oasis_stack *s);
  * link-layer multicast or broadcast address. */
 void oasis_ipv6_input(oasis_stack *s, const uint8_t *pkt, size_t len, int link_mcast);
 
-/* A datagram with no fragment header left (reassembled, or atomic): the
+/* A reassembled datagram, its fragment header gone: the
  * whole chain is walked again; another fragment header is an error. */
 void oasis_ipv6_input_whole(oasis_stack *s, const uint8_t *pkt, size_t len, int link_mcast);
 

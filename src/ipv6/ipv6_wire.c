@@ -139,15 +139,11 @@ static oasis_ipv6_walk_err walk_options(const uint8_t *pkt, uint32_t off, uint32
     return OASIS_W6_OK;
 }
 
-oasis_ipv6_walk_err oasis_ipv6_walk_chain(const uint8_t *pkt, size_t len, oasis_ipv6_walk *w)
+/* The walk from the header that the Next Header field at nh_off names
+ * (nh), which starts at off. */
+static oasis_ipv6_walk_err walk_from(const uint8_t *pkt, size_t len, uint8_t nh, uint32_t nh_off,
+                                     uint32_t off, oasis_ipv6_walk *w)
 {
-    memset(w, 0, sizeof *w);
-    w->icmp_code = -1;
-    if (len < OASIS_IPV6_HLEN)
-        return stop(w, OASIS_W6_TRUNCATED, -1, 0, 0);
-    uint8_t nh = pkt[6];
-    uint32_t nh_off = 6, off = OASIS_IPV6_HLEN;
-
     for (;;) {
         uint32_t avail = (uint32_t)len - off, hlen;
         switch (nh) {
@@ -218,6 +214,26 @@ oasis_ipv6_walk_err oasis_ipv6_walk_chain(const uint8_t *pkt, size_t len, oasis_
         nh = pkt[off];
         off += hlen;
     }
+}
+
+oasis_ipv6_walk_err oasis_ipv6_walk_chain(const uint8_t *pkt, size_t len, oasis_ipv6_walk *w)
+{
+    memset(w, 0, sizeof *w);
+    w->icmp_code = -1;
+    if (len < OASIS_IPV6_HLEN)
+        return stop(w, OASIS_W6_TRUNCATED, -1, 0, 0);
+    return walk_from(pkt, len, pkt[6], 6, OASIS_IPV6_HLEN, w);
+}
+
+oasis_ipv6_walk_err oasis_ipv6_walk_past_fragment(const uint8_t *pkt, size_t len, oasis_ipv6_walk *w)
+{
+    uint32_t at = w->frag_hdr_off;
+    uint8_t nh = w->frag_next;
+    int nhdrs = w->nhdrs;
+    memset(w, 0, sizeof *w);
+    w->icmp_code = -1;
+    w->nhdrs = nhdrs; /* the limits count the whole chain */
+    return walk_from(pkt, len, nh, at, at + OASIS_IPV6_FRAG_HLEN, w);
 }
 
 int oasis_ipv6_upper_layer(const uint8_t *pkt, size_t len, uint32_t *off, uint8_t *proto)

@@ -114,6 +114,13 @@ typedef struct oasis_ipv6_walk {
  * datagram). Returns w->err. */
 oasis_ipv6_walk_err oasis_ipv6_walk_chain(const uint8_t *pkt, size_t len, oasis_ipv6_walk *w);
 
+/* Goes on with a walk w that stopped at an atomic fragment's Fragment
+ * header (RFC 6946), from the header that one names, in place: what
+ * follows is processed as the packet came, so an error quotes it as sent
+ * and points into it (RFC 4443 2.4 c, 3.4). A second Fragment header stops
+ * the walk again (w->frag). Returns w->err. */
+oasis_ipv6_walk_err oasis_ipv6_walk_past_fragment(const uint8_t *pkt, size_t len, oasis_ipv6_walk *w);
+
 /* The upper-layer header of pkt[0..len) found by skipping extension headers
  * by their lengths alone, whatever they hold (what they hold may be the
  * packet's fault), through a first fragment's Fragment header: its offset
