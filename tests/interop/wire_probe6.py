@@ -1068,6 +1068,322 @@ def packet_too_big():
        f"quoting data in flight -> datagrams up to {biggest} bytes, no fragment header")
 
 
+# -- edge cases an outside checker tried (probe6)
+
+@probe
+def hop_limit_zero():
+    """RFC 8200 3: only a node that forwards a packet looks at a Hop Limit
+    of 0; the destination takes it."""
+    ident = next(_ids)
+    m = icmp6(PROBE_G, OASIS6, ECHO_REQ, 0, echo_body(ident, 1, b"hop0"))
+    P.send(ip6(PROBE_G, OASIS6, NH_ICMP, m, hlim=0))
+    got = P.expect(lambda p: p.type == ECHO_REP and p.body[4:6] == struct.pack("!H", ident), 1.0)
+    check(got is not None, "an echo request with hop limit 0 to Oasis not answered")
+    check(got.hlim > 0, "the reply has hop limit 0")
+    ok("RFC 8200 3", "an echo request arriving with hop limit 0 is answered (only forwarding "
+       "looks at it), the reply with a hop limit above 0")
+
+
+@probe
+def echo_groups():
+    r = ping(dst=sol_node(OASIS6))
+    check(r is not None and not is_mcast(r.src) and r.src in P.ours,
+          f"echo to Oasis's solicited-node group: {r and r.src}")
+    for g in ("ff02::1:ff00:1234", "ff01::1", "ff00::1", "ff05::1", "ff0e::1"):
+        check(ping(dst=g, wait=0.2) is None, f"echo to {g} (not Oasis's) answered")
+    # All-nodes in a frame sent to Oasis's own MAC.
+    r = ping(dst=ALL_NODES, dst_mac=P.oasis_mac)
+    check(r is not None, "echo to all-nodes in a unicast frame not answered")
+    # Sent to Oasis's link-local from a global source: answered from it.
+    r = ping(dst=OASIS_LL)
+    check(r is not None and r.src == OASIS_LL, f"echo to {OASIS_LL}: reply from {r and r.src}")
+    ok("RFC 4443 2.2 a, 4.2 / RFC 4291 2.7", "echo to the solicited-node group answered from a "
+       "unicast address; to groups Oasis is not in (another solicited-node, interface-local, "
+       "scope 0, site, global) unanswered; to the link-local from a global source: from the link-local")
+
+
+@probe
+def length_and_padding():
+    ident = next(_ids)
+    m = icmp6(PROBE_G, OASIS6, ECHO_REQ, 0, echo_body(ident, 1, b"trail"))
+    P.send(ip6(PROBE_G, OASIS6, NH_ICMP, m) + b"\xee" * 40)
+    r = P.expect(lambda p: p.type == ECHO_REP and p.body[4:6] == struct.pack("!H", ident), 1.0)
+    check(r is not None, "echo followed by 40 bytes past the Payload Length not answered")
+    check(r.body[8:] == b"trail", f"echo with trailing bytes: reply data {r.body[8:]!r}")
+    with Delta() as d:
+        ident = next(_ids)
+        m = icmp6(PROBE_G, OASIS6, ECHO_REQ, 0, echo_body(ident, 1, b"short"))
+        P.send(ip6(PROBE_G, OASIS6, NH_ICMP, m, plen=len(m) + 8))
+        check(not P.collect(lambda p: p.type == ECHO_REP, 0.2), "echo with a Payload Length past the frame answered")
+    check(d.get("ipv6", "Ip6InTruncatedPkts") == 1, "Payload Length past the frame not counted")
+    # No Next Header: what follows is ignored, quietly (a Payload Length of
+    # 0 too: Oasis takes no jumbograms, RFC 2675).
+    with Delta() as d:
+        P.send(ip6(PROBE_G, OASIS6, 59, bytes(8)))
+        P.send(ip6(PROBE_G, OASIS6, 59, b""))
+        P.send(ip6(PROBE_G, OASIS6, NH_HOP, ext(59, bytes(6)), plen=0))
+        check(not P.collect(lambda p: p.dst == PROBE_G, 0.15), "No Next Header or Payload Length 0 answered")
+    check(d.get("ipv6", "Ip6InDiscards") == 1, "No Next Header not counted as a discard")
+    ok("RFC 8200 3, 4.7 / RFC 2675", "bytes past the Payload Length ignored (the reply echoes only "
+       "the payload); a Payload Length past the frame dropped, counted; No Next Header and Payload "
+       "Length 0 (a jumbogram without its option) dropped quietly")
+
+
+@probe
+def udp_checksum_ffff():
+    """RFC 768 / RFC 8200 8.1: a computed checksum of 0 is sent as 0xFFFF,
+    which a receiver must take (only a zero field is "no checksum")."""
+    data = bytearray(b"abcdefgh")
+    udp = bytearray(struct.pack("!HHHH", 5555, CLOSED_PORT, 8 + len(data), 0) + data)
+    c = csum(pseudo6(PROBE_G, OASIS6, NH_UDP, len(udp)) + bytes(udp))
+    # Make the sum of everything 0xFFFF with the checksum field 0: add the
+    # complement c to the last two data bytes' word (c is the checksum).
+    w = struct.unpack("!H", udp[-2:])[0]
+    t = w + c
+    t = (t & 0xFFFF) + (t >> 16)
+    udp[-2:] = struct.pack("!H", t)
+    check(csum(pseudo6(PROBE_G, OASIS6, NH_UDP, len(udp)) + bytes(udp)) == 0,
+          "the probe could not build a datagram whose checksum is 0")
+    udp[6:8] = b"\xff\xff"
+    P.send(ip6(PROBE_G, OASIS6, NH_UDP, bytes(udp)))
+    got = P.expect(lambda p: p.type == DEST_UNREACH and p.dst == PROBE_G, 1.0)
+    check(got is not None and got.body[1] == 4, f"UDP with checksum 0xFFFF (sum 0) to a closed port: {got and got.body[:2]}")
+    check(got.src == OASIS6 and got.body[8:48] == ip6(PROBE_G, OASIS6, NH_UDP, bytes(udp))[:40],
+          "the Port Unreachable does not quote the datagram from the address it went to")
+    with Delta() as d:
+        P.send(ip6(PROBE_G, ALL_NODES, NH_UDP, struct.pack("!HHHH", 5555, CLOSED_PORT, 12, 0) + b"mcst"))
+        ud = struct.pack("!HHHH", 5555, CLOSED_PORT, 12, 0) + b"mcst"
+        c = csum(pseudo6(PROBE_G, ALL_NODES, NH_UDP, len(ud)) + ud)
+        P.send(ip6(PROBE_G, ALL_NODES, NH_UDP, ud[:6] + struct.pack("!H", c) + ud[8:]))
+        check(not P.collect(lambda p: p.type == DEST_UNREACH, 0.2), "UDP to all-nodes drew a Port Unreachable")
+    ok("RFC 768 / RFC 8200 8.1 / RFC 4443 3.1, 2.4 e.3", "UDP with the checksum field 0xFFFF "
+       "(computed 0) taken: Port Unreachable code 4 from the address it went to, quoting it; "
+       "UDP to all-nodes on a closed port: no error")
+
+
+@probe
+def tcp_link_local():
+    sport = P.next_port()
+    P.send_tcp(sport, HTTP_PORT, 100, 0, SYN, src=PROBE_LL, dst=OASIS_LL, opts=MSS1440)
+    sa = P.take(sport, 1.0)
+    check(sa is not None and sa.has(SYN | ACK), f"SYN between link-local addresses: {sa}")
+    check(sa.ip_src == OASIS_LL and sa.ip_dst == PROBE_LL, f"SYN-ACK from {sa.ip_src} to {sa.ip_dst}")
+    P.send_tcp(sport, HTTP_PORT, 101, 0, RST, src=PROBE_LL, dst=OASIS_LL)
+    ok("RFC 4291 2.5.6", "a TCP handshake between link-local addresses answered from Oasis's link-local")
+
+
+def na_flags(flags, target, tlla):
+    return struct.pack("!I", flags) + a6(target) + (lla_opt(2, tlla) if tlla else b"")
+
+
+@probe
+def na_override_rules():
+    src = "2001:db8:77::103"
+    P.owned[src] = PROBE_MAC
+    check(ping(src=src, wait=2.0) is not None, "no echo reply to a new neighbour")
+    # REACHABLE now. Unsolicited, Override clear, another address: STALE,
+    # the address kept (RFC 4861 7.2.5 I).
+    P.nd(NA, na_flags(0, src, BAD_MAC), src=src, dst=ALL_NODES)
+    r = ping(src=src, wait=1.0)
+    check(r is not None and r.eth_dst == PROBE_MAC, "after an NA without Override the reply "
+          f"went to {r and r.eth_dst.hex()}")
+    # Solicited flag set but Override clear, another address (a solicited NA
+    # to unicast): still no update.
+    P.nd(NA, na_flags(0x40000000, src, BAD_MAC), src=src, dst=OASIS6)
+    r = ping(src=src, wait=1.0)
+    check(r is not None and r.eth_dst == PROBE_MAC, "after a solicited NA without Override "
+          f"the reply went to {r and r.eth_dst.hex()}")
+    # Override set, unsolicited: the address replaced (STALE).
+    P.owned[src] = ROUTER_MAC
+    P.nd(NA, na_flags(0x20000000, src, ROUTER_MAC), src=src, dst=ALL_NODES, src_mac=ROUTER_MAC)
+    r = ping(src=src, wait=1.0, src_mac=ROUTER_MAC)
+    check(r is not None and r.eth_dst == ROUTER_MAC, f"after an NA with Override the reply went to "
+          f"{r and r.eth_dst.hex()}")
+    P.owned[src] = PROBE_MAC
+    P.nd(NA, na_flags(0x20000000, src, PROBE_MAC), src=src, dst=ALL_NODES)
+    ok("RFC 4861 7.2.5", "NA without Override for a REACHABLE entry, unsolicited or solicited: the "
+       "cached address kept; with Override: replaced")
+
+
+@probe
+def ns_forms():
+    # An NS from a unicast source to all-nodes (not the solicited-node
+    # group): valid (7.1.1 restricts the destination only for ::).
+    src = "2001:db8:77::104"
+    P.owned[src] = PROBE_MAC
+    P.nd(NS, ns_body(OASIS6, PROBE_MAC), src=src, dst=ALL_NODES)
+    na = P.expect(lambda p: p.type == NA and p.dst == src, 1.0)
+    check(na is not None, "an NS to all-nodes not answered")
+    # A unicast NS without SLLA (as NUD sends): answered, Oasis resolving
+    # the source first.
+    src = "2001:db8:77::105"
+    P.owned[src] = PROBE_MAC
+    P.nd(NS, ns_body(OASIS6, None), src=src, dst=OASIS6)
+    na = P.expect(lambda p: p.type == NA and p.dst == src, 3.0)
+    check(na is not None and na.body[4] & 0x40, f"a unicast NS without SLLA: {na and hex(na.body[4])}")
+    # An NS for Oasis's link-local from a global source.
+    P.nd(NS, ns_body(OASIS_LL, PROBE_MAC), dst=sol_node(OASIS_LL))
+    na = P.expect(lambda p: p.type == NA and p.dst == PROBE_G and s6(p.body[8:24]) == OASIS_LL, 1.0)
+    check(na is not None, "an NS for the link-local from a global source not answered")
+    # From :: (another node's DAD for Oasis's address): Solicited clear, to
+    # all-nodes.
+    P.nd(NS, ns_body(OASIS6, None), src="::", dst=sol_node(OASIS6))
+    na = P.expect(lambda p: p.type == NA and s6(p.body[8:24]) == OASIS6, 1.0)
+    check(na is not None and na.dst == ALL_NODES and na.body[4] & 0x40 == 0,
+          f"an NS from :: for Oasis's address: {na and (na.dst, hex(na.body[4]))}, want an NA "
+          "to all-nodes with Solicited clear")
+    ok("RFC 4861 7.1.1, 7.2.3, 7.2.4", "NS to all-nodes, a unicast NS without SLLA, an NS for the "
+       "link-local from a global source: all answered with a solicited NA; an NS from :: answered "
+       "to all-nodes, Solicited clear")
+
+
+@probe
+def resolution_gives_up():
+    """RFC 4861 7.2.2: a neighbour that never answers is solicited at its
+    solicited-node group, with Oasis's link-layer address, MAX_MULTICAST_SOLICIT
+    (3) times, and no more."""
+    src = "2001:db8:77::107"  # not in P.owned: the probe does not answer for it
+    ping(src=src, expect=False)
+    nss = P.collect(lambda p: p.type == NS and s6(p.body[8:24]) == src, 4.5)
+    check(len(nss) == 3, f"{len(nss)} solicitations for a silent neighbour, want 3")
+    check(all(p.dst == sol_node(src) and p.body[24:32] == lla_opt(1, P.oasis_mac) for p in nss),
+          "a solicitation not to the solicited-node group or without Oasis's SLLA")
+    ok("RFC 4861 7.2.2", "a silent neighbour: 3 multicast solicitations to its solicited-node "
+       "group, each with Oasis's link-layer address, then none")
+
+
+@probe
+def dad_ns_from_unicast():
+    """RFC 4862 5.4.3: an NS from a unicast source for a tentative address is
+    address resolution; it is ignored, unanswered, and is no conflict."""
+    with Delta() as d:
+        P.nd(RA, ra_body(opts=prefix_opt("2001:db8:a4::")), src=PROBE_LL, dst=ALL_NODES)
+        pk = P.expect(lambda p: p.type == NS and p.src == "::" and s6(p.body[8:24]).startswith("2001:db8:a4:"), 3.0)
+        check(pk is not None, "no DAD for the new prefix")
+        t = s6(pk.body[8:24])
+        P.nd(NS, ns_body(t, PROBE_MAC), dst=sol_node(t))
+        got = P.collect(lambda p: p.type == NA and s6(p.body[8:24]) == t, 0.1)
+        check(not got, f"an NS for the tentative {t} answered")
+        P.ours.add(t)
+        reply, end = None, time.monotonic() + 4
+        while reply is None and time.monotonic() < end:
+            reply = ping(dst=t, wait=0.5)
+        check(reply is not None, f"{t} not in use after an NS from a unicast source during DAD")
+    check(d.get("nd", "DadConflicts") == 0, "an NS from a unicast source counted as a DAD conflict")
+    ok("RFC 4862 5.4.3", "an NS from a unicast source for a tentative address: unanswered, no "
+       "conflict, the address in use after DAD")
+
+
+@probe
+def atomic_fragment_errors():
+    """RFC 4443 2.4 c, 3.4: an error quotes the invoking packet as it came,
+    and the pointer is an offset in it."""
+    ident = random.getrandbits(32)
+    pkt = ip6(PROBE_G, OASIS6, NH_FRAG, frag_hdr(253, 0, False, ident) + bytes(16))
+    P.send(pkt)
+    got = param_problems(1.0, want=1)
+    check(len(got) == 1, f"atomic fragment with next header 253: {len(got)} Parameter Problems")
+    ptr = struct.unpack("!I", got[0].body[4:8])[0]
+    check(got[0].body[8:8 + len(pkt)] == pkt,
+          f"the error quotes {got[0].body[8:8 + len(pkt)].hex()}, not the packet {pkt.hex()}")
+    check(ptr == 40, f"pointer {ptr}, want 40 (the Fragment header's Next Header)")
+    ok("RFC 4443 2.4 c, 3.4 / RFC 6946", "an atomic fragment with an unknown next header: "
+       "Parameter Problem code 1 quoting the packet as sent, pointer 40")
+
+
+def mld_records(pk):
+    """(record type, group) of an MLDv2 report."""
+    b, out = pk.body, []
+    n, at = struct.unpack("!H", b[6:8])[0], 8
+    for _ in range(n):
+        if at + 20 > len(b):
+            break
+        rtype, aux, nsrc = b[at], b[at + 1], struct.unpack("!H", b[at + 2:at + 4])[0]
+        out.append((rtype, s6(b[at + 4:at + 20])))
+        at += 20 + 16 * nsrc + 4 * aux
+    return out
+
+
+@probe
+def slaac_groups_and_lifetimes():
+    """RFC 4862 5.4.2: before its DAD probe, a node joins the tentative
+    address's solicited-node group (MLD reports it); 5.5.4: a deprecated
+    address still takes new connections; an address whose valid lifetime
+    runs out is gone, its group left."""
+    P.nd(RA, ra_body(opts=prefix_opt("2001:db8:a5::", valid=4, pref=4)), src=PROBE_LL, dst=ALL_NODES)
+    pk = P.expect(lambda p: p.type == NS and p.src == "::" and s6(p.body[8:24]).startswith("2001:db8:a5:"), 3.0)
+    check(pk is not None, "no DAD for the new prefix")
+    t = s6(pk.body[8:24])
+    P.ours.add(t)
+    joins = [r for p in P.rx if p.type == 143 for r in mld_records(p)]
+    joins += [r for p in P.collect(lambda p: p.type == 143, 0.3) for r in mld_records(p)]
+    check(any(g == sol_node(t) and rt in (4, 2) for rt, g in joins),
+          f"no MLD report joining {sol_node(t)} around the DAD of {t}: {joins}")
+    reply, end = None, time.monotonic() + 3
+    while reply is None and time.monotonic() < end:
+        reply = ping(dst=t, wait=0.3)
+    check(reply is not None, f"{t} not in use after DAD")
+    # Deprecated (preferred lifetime 0): still a destination, TCP included.
+    P.nd(RA, ra_body(opts=prefix_opt("2001:db8:a5::", valid=4, pref=0)), src=PROBE_LL, dst=ALL_NODES)
+    P.poll(0.1)
+    sport = P.next_port()
+    P.send_tcp(sport, HTTP_PORT, 500, 0, SYN, dst=t, opts=MSS1440)
+    sa = P.take(sport, 1.0)
+    check(sa is not None and sa.has(SYN | ACK) and sa.ip_src == t,
+          f"a SYN to the deprecated {t}: {sa}")
+    P.send_tcp(sport, HTTP_PORT, 501, 0, RST, dst=t)
+    # Valid lifetime run out (4 s from the first RA): gone, group left.
+    leaves = P.collect(lambda p: p.type == 143, 4.5)
+    check(ping(dst=t, wait=0.3) is None, f"{t} answers after its valid lifetime")
+    recs = [r for p in leaves for r in mld_records(p)]
+    check(any(g == sol_node(t) and rt == 3 for rt, g in recs),
+          f"no MLD report leaving {sol_node(t)} when {t} went: {recs}")
+    P.ours.discard(t)
+    ok("RFC 4862 5.4.2, 5.5.4 / RFC 3810 6.1", "the solicited-node group of a tentative address "
+       "joined (MLDv2 report) around its DAD; a deprecated address still takes a SYN, answered from "
+       "it; at the end of its valid lifetime the address is gone and its group left")
+
+
+@probe
+def big_echo_and_ra_mtu_tcp():
+    """RFC 4443 4.2: an echo's data comes back entire (8000 bytes in
+    fragments, reassembled both ways); RFC 4861 6.3.4: an RA's MTU is the
+    link's MTU for TCP too (its MSS and segments)."""
+    ident = next(_ids)
+    data = bytes(random.getrandbits(8) for _ in range(8000))
+    m = icmp6(PROBE_G, OASIS6, ECHO_REQ, 0, echo_body(ident, 1, data))
+    for f in frags(PROBE_G, OASIS6, NH_ICMP, m, range(1448, len(m), 1448), random.getrandbits(32)):
+        P.send(f)
+    got = P.collect(lambda p: p.dst == PROBE_G and p.raw[6] == NH_FRAG, 1.0)
+    pieces = sorted((struct.unpack("!H", p.raw[42:44])[0] & 0xFFF8, p.raw[48:40 + p.plen]) for p in got)
+    whole = b"".join(d for _, d in pieces)
+    check(len(whole) == len(m) and whole[0] == ECHO_REP and whole[8:] == data,
+          f"an 8000-byte echo: {len(got)} reply fragments, {len(whole)} bytes")
+    check(all(40 + p.plen <= 1500 for p in got), "a reply fragment over the link's MTU")
+    P.nd(RA, ra_body(opts=mtu_opt(1400)), src=PROBE_LL, dst=ALL_NODES)
+    P.poll(0.05)
+    try:
+        src = "2001:db8:77::106"
+        P.owned[src] = PROBE_MAC
+        c = Conn6(HTTP_PORT, src=src)
+        sa = c.open(opts=MSS1440)
+        check(sa.opts.get("mss", 0) <= 1340, f"SYN-ACK MSS {sa.opts.get('mss')} on a link of MTU 1400")
+        sizes = []
+
+        def on_burst(c, burst):
+            sizes.extend(sg.wire_len for sg in burst if sg.data)
+            return False
+        wp.download(c, 6000, on_burst=on_burst)
+        c.close()
+        check(max(sizes) <= 1400, f"TCP datagrams up to {max(sizes)} bytes on a link of MTU 1400")
+    finally:
+        P.nd(RA, ra_body(opts=mtu_opt(1500)), src=PROBE_LL, dst=ALL_NODES)
+        P.poll(0.05)
+    ok("RFC 4443 4.2 / RFC 8200 4.5 / RFC 4861 6.3.4", "an 8000-byte echo in fragments answered "
+       "with all its data, in fragments within the MTU; after an RA with MTU 1400, TCP's MSS and "
+       f"datagrams fit it (largest {max(sizes)})")
+
+
 def oasis_datagrams():
     check(not P.malformed, f"Oasis sent malformed datagrams: {P.malformed}")
     ok("RFC 8200 3 / RFC 4861 / RFC 8021 / RFC 9293 3.1", f"all {P.judged} IPv6 datagrams Oasis "
