@@ -1384,6 +1384,45 @@ def big_echo_and_ra_mtu_tcp():
        f"datagrams fit it (largest {max(sizes)})")
 
 
+@probe
+def reassembly_keys_and_hop_limit():
+    """RFC 8200 4.5: fragments are reassembled by source, destination and
+    Identification: the same ID from two sources, or to two of Oasis's
+    addresses, makes separate datagrams. RFC 4861 6.3.4: an RA's Cur Hop
+    Limit is the one Oasis sends with."""
+    other = "2001:db8:77::108"
+    P.owned[other] = PROBE_MAC
+    ident = random.getrandbits(31)
+    a1, b1 = echo_frags([504], ident)
+    a2, b2 = echo_frags([504], ident, src=other)
+    for f in (a1, a2, b2, b1):
+        P.send(f)
+    got = P.collect(lambda p: p.type == ECHO_REP and p.body[4:6] == struct.pack("!H", ident & 0xFFFF), 1.0)
+    check(sorted(p.dst for p in got) == sorted([PROBE_G, other]),
+          f"the same ID from two sources: replies to {[p.dst for p in got]}")
+    ident += 1
+    m_g = icmp6(PROBE_G, OASIS6, ECHO_REQ, 0, echo_body(ident & 0xFFFF, 1, bytes(1000)))
+    m_l = icmp6(PROBE_G, OASIS_LL, ECHO_REQ, 0, echo_body(ident & 0xFFFF, 2, bytes(1000)))
+    fg = frags(PROBE_G, OASIS6, NH_ICMP, m_g, [504], ident)
+    fl = frags(PROBE_G, OASIS_LL, NH_ICMP, m_l, [504], ident)
+    for f in (fg[0], fl[0], fl[1], fg[1]):
+        P.send(f)
+    got = P.collect(lambda p: p.type == ECHO_REP and p.body[4:6] == struct.pack("!H", ident & 0xFFFF), 1.0)
+    check(sorted(p.src for p in got) == sorted([OASIS6, OASIS_LL]),
+          f"the same ID to two of Oasis's addresses: replies from {[p.src for p in got]}")
+    P.nd(RA, ra_body(hop=33), src=PROBE_LL, dst=ALL_NODES)
+    P.poll(0.05)
+    try:
+        r = ping()
+        check(r is not None and r.hlim == 33, f"after an RA with Cur Hop Limit 33: hop limit {r and r.hlim}")
+    finally:
+        P.nd(RA, ra_body(hop=64), src=PROBE_LL, dst=ALL_NODES)
+        P.poll(0.05)
+    check(ping().hlim == 64, "Cur Hop Limit 64 not taken back")
+    ok("RFC 8200 4.5 / RFC 4861 6.3.4", "fragments with one ID from two sources, or to two of "
+       "Oasis's addresses, reassembled apart; an RA's Cur Hop Limit (33) used, then 64 again")
+
+
 def oasis_datagrams():
     check(not P.malformed, f"Oasis sent malformed datagrams: {P.malformed}")
     ok("RFC 8200 3 / RFC 4861 / RFC 8021 / RFC 9293 3.1", f"all {P.judged} IPv6 datagrams Oasis "
