@@ -1287,8 +1287,26 @@ def atomic_fragment_errors():
     check(got[0].body[8:8 + len(pkt)] == pkt,
           f"the error quotes {got[0].body[8:8 + len(pkt)].hex()}, not the packet {pkt.hex()}")
     check(ptr == 40, f"pointer {ptr}, want 40 (the Fragment header's Next Header)")
+    # A UDP datagram to a closed port as an atomic fragment: the Port
+    # Unreachable quotes it, Fragment header and all.
+    ud = struct.pack("!HHHH", 5555, CLOSED_PORT, 12, 0) + b"atom"
+    c = csum(pseudo6(PROBE_G, OASIS6, NH_UDP, len(ud)) + ud)
+    ud = ud[:6] + struct.pack("!H", c or 0xFFFF) + ud[8:]
+    pkt = ip6(PROBE_G, OASIS6, NH_FRAG, frag_hdr(NH_UDP, 0, False, ident + 1) + ud)
+    P.send(pkt)
+    got = P.expect(lambda p: p.type == DEST_UNREACH and p.dst == PROBE_G, 1.0)
+    check(got is not None and got.body[1] == 4 and got.body[8:8 + len(pkt)] == pkt,
+          f"UDP to a closed port in an atomic fragment: {got and got.body[8:8 + len(pkt)].hex()}")
+    # A SYN behind an atomic Fragment header and Destination Options: answered.
+    sport = P.next_port()
+    syn = tcp6_bytes(PROBE_G, OASIS6, sport, HTTP_PORT, 700, 0, SYN, opts=MSS1440)
+    P.send(ip6(PROBE_G, OASIS6, NH_FRAG, frag_hdr(NH_DST, 0, False, ident + 2) + ext(NH_TCP, bytes(6)) + syn))
+    sa = P.take(sport, 1.0)
+    check(sa is not None and sa.has(SYN | ACK), f"a SYN in an atomic fragment behind Destination Options: {sa}")
+    P.send_tcp(sport, HTTP_PORT, 701, 0, RST)
     ok("RFC 4443 2.4 c, 3.4 / RFC 6946", "an atomic fragment with an unknown next header: "
-       "Parameter Problem code 1 quoting the packet as sent, pointer 40")
+       "Parameter Problem code 1 quoting the packet as sent, pointer 40; a Port Unreachable "
+       "about UDP in one quotes it as sent; a SYN in one behind Destination Options answered")
 
 
 def mld_records(pk):
@@ -1421,6 +1439,41 @@ def reassembly_keys_and_hop_limit():
     check(ping().hlim == 64, "Cur Hop Limit 64 not taken back")
     ok("RFC 8200 4.5 / RFC 4861 6.3.4", "fragments with one ID from two sources, or to two of "
        "Oasis's addresses, reassembled apart; an RA's Cur Hop Limit (33) used, then 64 again")
+
+
+@probe
+def redirect_on_link():
+    """RFC 4861 8.3: a redirect whose Target is its Destination says the
+    destination is on-link: packets to it go straight to its link-layer
+    address (the redirect's TLLA, STALE), no longer through the router; a
+    redirect of no ND validity from the router itself (hop limit 64) is
+    ignored."""
+    remote = "2001:db8:98::9"
+    P.owned[ROUTER_LL] = ROUTER_MAC
+    P.owned[remote] = BETTER_MAC
+    P.nd(RA, ra_body(lifetime=600, opts=lla_opt(1, ROUTER_MAC)), src=ROUTER_LL, dst=ALL_NODES,
+         src_mac=ROUTER_MAC)
+    P.poll(0.1)
+    try:
+        r = ping(src=remote, src_mac=ROUTER_MAC, wait=1.5)
+        check(r is not None and r.eth_dst == ROUTER_MAC, f"an off-link host's reply went to {r and r.eth_dst.hex()}")
+        body = struct.pack("!I", 0) + a6(remote) + a6(remote) + lla_opt(2, BETTER_MAC)
+        with Delta() as d:
+            P.nd(REDIRECT, body, src=ROUTER_LL, src_mac=ROUTER_MAC, hlim=64)
+        check(d.get("nd", "Redirects") == 0, "a redirect with hop limit 64 taken")
+        r = ping(src=remote, src_mac=ROUTER_MAC, wait=1.5)
+        check(r is not None and r.eth_dst == ROUTER_MAC, "a redirect with hop limit 64 moved the first hop")
+        with Delta() as d:
+            P.nd(REDIRECT, body, src=ROUTER_LL, src_mac=ROUTER_MAC)
+        check(d.get("nd", "Redirects") == 1, "an on-link redirect not taken")
+        r = ping(src=remote, src_mac=BETTER_MAC, wait=1.5)
+        check(r is not None and r.eth_dst == BETTER_MAC,
+              f"after an on-link redirect the reply went to {r and r.eth_dst.hex()}")
+    finally:
+        P.nd(RA, ra_body(lifetime=0), src=ROUTER_LL, dst=ALL_NODES, src_mac=ROUTER_MAC)
+        P.poll(0.1)
+    ok("RFC 4861 8.1 / 8.3", "a redirect with Target = Destination puts the destination on-link: "
+       "replies go to its own link-layer address; one with hop limit 64 is ignored")
 
 
 def oasis_datagrams():
