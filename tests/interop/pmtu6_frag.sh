@@ -6,13 +6,16 @@
 # a 3000-byte datagram to udp_tool's echo on Oasis; Oasis's echo goes in
 # 1500-byte fragments, which the router cannot forward: it answers with a
 # Packet Too Big quoting the first fragment. Oasis must lower its path MTU,
-# so the client's next try is echoed in fragments that fit. Before the fix
-# every error quoting a Fragment header was dropped and no try came back.
-# Args: UDP_TOOL
+# so the client's next try is echoed in fragments that fit. Then `oasis
+# ping -s 3000` to the client: its first request draws the Packet Too Big,
+# the later ones fit. Before the fix every error quoting a Fragment header
+# was dropped and no try came back.
+# Args: UDP_TOOL OASIS
 TEST_NAME=interop_pmtu6_frag
 NS_TAG=p6
 source "$(dirname "$0")/lib.sh"
 need radvd
+OASIS_CLI=$(readlink -f "${2:?usage: $0 UDP_TOOL OASIS}")
 
 OASIS_G=2001:db8:77::2
 CLIENT=2001:db8:88::2
@@ -82,3 +85,13 @@ ptb=$(ns cat /proc/net/snmp6 | awk '$1 == "Icmp6OutPktTooBigs" { print $2 }')
 [ "${ptb:-0}" -ge 1 ] || fail "the router sent no Packet Too Big (the test proves nothing)"
 pass "the router sent $ptb Packet Too Big message(s)"
 stop_pid "$ECHO_PID" "udp_tool echo"
+
+# Oasis's own 3000-byte echo requests through the same router.
+rc=0
+timeout -k 5 30 ip netns exec "$NS" "$OASIS_CLI" ping -c 5 -i 0.5 -W 1 -s 3000 "$CLIENT" \
+    --tap "$TAP" --addr "$OASIS_IP/24" --addr6 "$OASIS_G/64" >"$TMP/ping.log" 2>&1 || rc=$?
+sed 's/^/  /' "$TMP/ping.log"
+[ "$rc" -eq 0 ] || fail "oasis ping -s 3000 through the 1400-byte link: no reply (exit $rc)"
+n=$(grep -c "bytes from" "$TMP/ping.log" || true)
+[ "$n" -ge 2 ] || fail "oasis ping -s 3000: $n replies of 5"
+pass "oasis ping -s 3000 through the 1400-byte link: $n replies of 5 after the Packet Too Big"
