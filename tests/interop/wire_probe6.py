@@ -1476,6 +1476,34 @@ def redirect_on_link():
        "replies go to its own link-layer address; one with hop limit 64 is ignored")
 
 
+def mld_query(src, max_ms=500, group="::", v2=True, hlim=1):
+    body = struct.pack("!HH", max_ms, 0) + a6(group) + (struct.pack("!BBH", 2, 125, 0) if v2 else b"")
+    m = icmp6(src, ALL_NODES, 130, 0, body)
+    P.send(ip6(src, ALL_NODES, NH_HOP, ext(NH_ICMP, b"\x05\x02\x00\x00") + m, hlim=hlim))
+
+
+@probe
+def mld_queries():
+    """RFC 3810 5.1.14: a query from a source that is not link-local is
+    discarded; a general query from a link-local source is answered within
+    its Maximum Response Delay with a current-state report (IS_EXCLUDE {})
+    naming Oasis's solicited-node groups, to ff02::16, hop limit 1."""
+    mine = {sol_node(OASIS6), sol_node(OASIS_LL)}
+    P.flush()
+    mld_query(PROBE_G)
+    got = P.collect(lambda p: p.type in (131, 143), 1.0)
+    check(not got, f"a query from a global source answered: {[mld_records(p) for p in got if p.type == 143]}")
+    mld_query(PROBE_LL)
+    got = P.collect(lambda p: p.type == 143, 1.0)
+    recs = {g for p in got for rt, g in mld_records(p) if rt == 2}
+    check(mine <= recs, f"a general query: IS_EXCLUDE records for {sorted(recs)}, want {sorted(mine)}")
+    check(all(p.dst == "ff02::16" and p.hlim == 1 and p.src == OASIS_LL for p in got),
+          f"reports to {[p.dst for p in got]} hop limit {[p.hlim for p in got]} from {[p.src for p in got]}")
+    ok("RFC 3810 5.1.14, 6.2, 5.2.13-14", "a query from a global source ignored; a general query "
+       "from a link-local source answered within 0.5 s with IS_EXCLUDE records for Oasis's "
+       "solicited-node groups, from its link-local to ff02::16 with hop limit 1")
+
+
 def oasis_datagrams():
     check(not P.malformed, f"Oasis sent malformed datagrams: {P.malformed}")
     ok("RFC 8200 3 / RFC 4861 / RFC 8021 / RFC 9293 3.1", f"all {P.judged} IPv6 datagrams Oasis "
