@@ -487,6 +487,25 @@ static void test_server_http10(void **state)
     cl_fini(&c);
 }
 
+/* RFC 9112 2.2: empty lines before a request-line are ignored, at the
+ * start of a connection and between requests on one kept alive (a client
+ * may follow a request with CRLF). */
+static void test_server_leading_empty_lines(void **state)
+{
+    (void)state;
+    client c;
+    cl_init(&c, 0);
+    cl_send(&c, "\r\nGET /metrics HTTP/1.1\r\nHost: a\r\n\r\n");
+    assert_true(strncmp(c.rx, "HTTP/1.1 200 OK\r\n", 17) == 0);
+    assert_false(c.eof);
+    cl_send(&c, "\r\n\nGET /metrics HTTP/1.1\r\nHost: a\r\n\r\n\r\n"
+                "GET /metrics HTTP/1.1\r\nHost: a\r\n\r\n");
+    assert_int_equal(count(c.rx, "HTTP/1.1 200 OK\r\n"), 2);
+    assert_false(c.eof);
+    assert_int_equal(c.hook_calls, 3);
+    cl_fini(&c);
+}
+
 /* The server's own source counts requests, bad ones and connections. */
 static void test_server_limits_and_source(void **state)
 {
@@ -729,6 +748,7 @@ int main(void)
         cmocka_unit_test(test_server_404_405),
         cmocka_unit_test(test_server_bad_requests),
         cmocka_unit_test(test_server_http10),
+        cmocka_unit_test(test_server_leading_empty_lines),
         cmocka_unit_test(test_server_limits_and_source),
         cmocka_unit_test(test_server_gives_flows_back),
         cmocka_unit_test(test_server_refused_and_destroyed_flows),

@@ -406,6 +406,17 @@ static void conn_process(pconn *c)
 {
     if (c->writing || c->closing || c->reading)
         return;
+    /* RFC 9112 2.2: empty lines where a request-line is expected are
+     * ignored (some clients send CRLF after a request). */
+    size_t lead = 0;
+    while (lead < c->req_len &&
+           (c->req[lead] == '\n' ||
+            (c->req[lead] == '\r' && lead + 1 < c->req_len && c->req[lead + 1] == '\n')))
+        lead += c->req[lead] == '\n' ? 1 : 2;
+    if (lead) {
+        memmove(c->req, c->req + lead, c->req_len - lead);
+        c->req_len -= lead;
+    }
     size_t end = head_end(c->req, c->req_len);
     if (end == 0) {
         if (c->req_len == c->p->cfg.max_request_bytes) {
