@@ -83,6 +83,11 @@ static const char *answer(int status)
     case 400:
         return "HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\n"
                "Content-Length: 27\r\n\r\n{\"error\":\"unable to parse\"}";
+    case 408:
+        return "HTTP/1.1 408 Request Timeout\r\nContent-Length: 0\r\n\r\n";
+    case 429:
+        return "HTTP/1.1 429 Too Many Requests\r\nRetry-After: 1\r\nContent-Type: application/json\r\n"
+               "Content-Length: 25\r\n\r\n{\"error\":\"over quota...\"}";
     case 500:
         return "HTTP/1.1 500 Internal Server Error\r\nContent-Type: application/json\r\n"
                "Content-Length: 16\r\n\r\n{\"error\":\"down\"}";
@@ -424,6 +429,31 @@ static void test_http_5xx_retries(void **state)
         }
     for (size_t i = 1; i <= 6; i++)
         assert_int_equal(per_ts[i], PPS);
+    env_fini(&e);
+}
+
+/* 429 (over quota: InfluxDB's write API says Retry-After tells when to
+ * write again; RFC 6585 4) and 408 (RFC 9110 15.5.9: the client may
+ * repeat the request) say "later", not "bad batch": like 5xx, the lines go
+ * back to the queue and every snapshot arrives once. */
+static void test_http_429_408_retry(void **state)
+{
+    (void)state;
+    env e;
+    env_init(&e, 1);
+    e.srv.script[0] = 429;
+    e.srv.script[1] = 408;
+    srv_listen(&e.srv);
+    env_start(&e);
+    run_for(&e, 6 * SEC + 500 * MS);
+
+    oasis_reporter_stats st = stats(&e);
+    assert_int_equal(st.http_errors, 2);
+    assert_int_equal(st.points_rejected, 0);
+    assert_int_equal(st.batches_rejected, 0);
+    assert_int_equal(st.points_dropped, 0);
+    assert_int_equal(st.points_collected, 6 * PPS);
+    assert_int_equal(st.points_sent, 6 * PPS);
     env_fini(&e);
 }
 
@@ -781,6 +811,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_http_one_request_per_interval),
         cmocka_unit_test(test_http_5xx_retries),
+        cmocka_unit_test(test_http_429_408_retry),
         cmocka_unit_test(test_http_4xx_drops_batch),
         cmocka_unit_test(test_http_request_timeout),
         cmocka_unit_test(test_http_garbage_answer),

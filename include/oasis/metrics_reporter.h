@@ -2,8 +2,8 @@
  * sends the points, as InfluxDB line protocol, over Oasis's own TCP to
  *   - an InfluxDB 1.x HTTP endpoint: POST /write?db=DB&precision=ns on one
  *     HTTP/1.1 keep-alive connection; 2xx is success, 4xx means the batch
- *     is bad (dropped and counted), 5xx or a lost connection means try
- *     again later (the batch stays queued); or
+ *     is bad (dropped and counted), 5xx, 408, 429 or a lost connection
+ *     mean try again later (the batch stays queued); or
  *   - an InfluxDB 2.x HTTP endpoint (or one that speaks its write API, like
  *     InfluxDB 3 or VictoriaMetrics): POST /api/v2/write?org=..&bucket=..
  *     &precision=ns with Authorization: Token ..., same rules; or

@@ -515,11 +515,14 @@ static void on_status(oasis_reporter *r, int status)
         return;
     }
     r->st.http_errors++;
-    if (status >= 400 && status < 500) {
+    /* 429 (over quota: InfluxDB's write API answers it with Retry-After,
+     * RFC 6585 4) and 408 (RFC 9110 15.5.9: the request may be repeated)
+     * mean "later", not "bad batch". */
+    if (status >= 400 && status < 500 && status != 408 && status != 429) {
         batch_done(r, 0); /* sending it again would fail again */
         return;
     }
-    return_batch(r); /* 5xx (or a status we do not expect): try later */
+    return_batch(r); /* 5xx, 408, 429 (or a status we do not expect): try later */
     backoff(r);
 }
 
