@@ -350,15 +350,28 @@ static uint64_t unix_ns(void)
     return (uint64_t)ts.tv_sec * OASIS_NS_PER_SEC + (uint64_t)ts.tv_nsec;
 }
 
+/* A tag value as line protocol writes it: ',', '=' and ' ' escaped with a
+ * backslash (the library's encoder does the same for the other lines). */
+static void put_tag_value(FILE *f, const char *v)
+{
+    for (; *v; v++) {
+        if (*v == ',' || *v == '=' || *v == ' ')
+            fputc('\\', f);
+        fputc(*v, f);
+    }
+}
+
 /* Appends the reporter's totals as one line. */
 static void dump_totals(FILE *f, const report *rp, const oasis_reporter_stats *st, uint64_t ts)
 {
+    fputs("oasis_reporter_final,host=", f);
+    put_tag_value(f, rp->host);
     fprintf(f,
-            "oasis_reporter_final,host=%s points_collected=%llui,points_sent=%llui,"
+            " points_collected=%llui,points_sent=%llui,"
             "points_dropped=%llui,points_rejected=%llui,encode_errors=%llui,batches_sent=%llui,"
             "connects=%llui,connect_failures=%llui,send_failures=%llui,http_errors=%llui,"
             "queue_points=%llui,inflight_points=%llui %llu\n",
-            rp->host, (unsigned long long)st->points_collected,
+            (unsigned long long)st->points_collected,
             (unsigned long long)st->points_sent, (unsigned long long)st->points_dropped,
             (unsigned long long)st->points_rejected, (unsigned long long)st->encode_errors,
             (unsigned long long)st->batches_sent, (unsigned long long)st->connects,
@@ -390,8 +403,9 @@ static void dump_scrapes(FILE *f, const report *rp, uint64_t ts)
         oasis_lp_buf_free(&b);
         oasis_metrics_destroy(m);
     }
-    fprintf(f, "oasis_prometheus_final,host=%s scrapes=%llui %llu\n", rp->host,
-            (unsigned long long)last, (unsigned long long)ts);
+    fputs("oasis_prometheus_final,host=", f);
+    put_tag_value(f, rp->host);
+    fprintf(f, " scrapes=%llui %llu\n", (unsigned long long)last, (unsigned long long)ts);
 }
 
 /* The six layer measurements of the counters copy, stamped ts. */
