@@ -5,7 +5,7 @@ set -euo pipefail
 pkgs=(build-essential cmake pkg-config clang libclang-rt-14-dev libcmocka-dev tshark valgrind
       iproute2 iputils-ping curl wget socat python3 iperf3 influxdb apache2-utils wrk
       prometheus victoria-metrics zlib1g-dev libssl-dev libcjson-dev nftables dnsmasq slirp4netns passt radvd
-      bind9)
+      bind9 python3-prometheus-client)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

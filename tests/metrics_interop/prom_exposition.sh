@@ -80,5 +80,18 @@ ns python3 "$MYDIR/prom_strict.py" "$TMP/om1.txt" >"$TMP/strict_om.log" 2>&1 || 
 }
 grep -q "^labels: '$L6'$" "$TMP/strict_om.log" || fail "OpenMetrics: no flow labelled with $L6"
 pass "OpenMetrics: the same names, escapes and families, # EOF last"
+# The Prometheus project's own Python parsers (Debian's
+# python3-prometheus-client; the system Python has it), OpenMetrics strict.
+/usr/bin/python3 -c 'import prometheus_client' 2>/dev/null ||
+    fail "no prometheus_client for /usr/bin/python3 (scripts/deps.sh: python3-prometheus-client)"
+/usr/bin/python3 - "$TMP/om.txt" "$TMP/m5.txt" >"$TMP/pyparse.log" 2>&1 <<'PY' || fail "prometheus_client: $(tail -1 "$TMP/pyparse.log")"
+import sys
+from prometheus_client.openmetrics.parser import text_string_to_metric_families as om
+from prometheus_client.parser import text_string_to_metric_families as text
+a = len(list(om(open(sys.argv[1]).read())))
+b = len(list(text(open(sys.argv[2]).read())))
+print(a, b)
+PY
+pass "prometheus_client parses both: $(cat "$TMP/pyparse.log") families (OpenMetrics, text)"
 serve_alive "after the scrapes"
 stop_pid "$SERVE_PID" "oasis serve"
