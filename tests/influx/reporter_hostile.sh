@@ -4,6 +4,8 @@
 # it sent read by a real InfluxDB. In a private network namespace on a TAP
 # device (tests/interop/lib.sh); the host tag needs every escape.
 #
+#  0. Nothing listens and the queue is small: it stays bounded, the points
+#     that find no room are counted as dropped.
 #  1. Nothing listens at start: the points are kept and arrive once it does.
 #  2. 503, then 429 (RFC 6585 4: too many requests, try later): the points
 #     of the failed requests are sent again, none lost.
@@ -58,6 +60,18 @@ delivered() {
 }
 
 mode ok
+# ---- 0: a small queue while nothing listens: bounded, the drops counted -----------
+start_serve_as small --quiet --influx "http://$LINUX_IP:8086/oasis" --influx-interval $INTERVAL_MS \
+    --influx-queue 30 --influx-backoff-max 500 --metrics-dump "$TMP/small.lp"
+sleep 3
+stop_pid "$SERVE_PID" "oasis serve (queue 30)"
+final=$(grep '^oasis_reporter_final' "$TMP/small.lp")
+get() { sed -E "s/.*[ ,]$1=([0-9]+)i.*/\1/" <<<"$final"; }
+coll=$(get points_collected) sent=$(get points_sent) drop=$(get points_dropped) queue=$(get queue_points)
+[ "$sent" = 0 ] && [ "$queue" -le 30 ] && [ "$drop" -gt 0 ] && [ $((queue + drop)) = "$coll" ] ||
+    fail "queue 30, nothing listening: collected $coll, sent $sent, dropped $drop, queued $queue"
+pass "queue 30, nothing listening: $queue queued, the other $drop of $coll counted as dropped"
+
 # ---- 1: nothing listens at start --------------------------------------------------
 t0=$(now_ns)
 start_serve --quiet --influx "http://$LINUX_IP:8086/oasis" --influx-interval $INTERVAL_MS \
