@@ -754,6 +754,18 @@ static void test_config_and_urls(void **state)
     c.backoff_max_ns = 20 * SEC;
     c.host_tag = "a\nb";
     assert_int_equal(oasis_reporter_create(n.a, m, &c, &r), OASIS_EINVAL);
+    /* A host tag no point could carry (a backslash at its end, or before
+     * ',', '=' or ' ': line protocol would read an escape) is refused here,
+     * not found out point by point as encode errors. */
+    static const char *const unusable[] = {"box\\", "a\\,b", "a\\ b", "a\\=b"};
+    for (size_t i = 0; i < sizeof unusable / sizeof unusable[0]; i++) {
+        c.host_tag = unusable[i];
+        assert_int_equal(oasis_reporter_create(n.a, m, &c, &r), OASIS_EINVAL);
+    }
+    c.host_tag = "pm \"x\\y z,a=b"; /* escaped as line protocol says */
+    assert_int_equal(oasis_reporter_create(n.a, m, &c, &r), 0);
+    oasis_reporter_destroy(r);
+    r = NULL;
     c.host_tag = NULL;
     assert_int_equal(oasis_reporter_create(NULL, m, &c, &r), OASIS_EINVAL);
     assert_int_equal(oasis_reporter_create(n.a, m, &c, &r), 0);

@@ -103,6 +103,11 @@ static int name_ok(const char *s, const char *esc)
     return 1;
 }
 
+int metrics_lp_tag_ok(const char *s)
+{
+    return name_ok(s, ESC_KEY);
+}
+
 static int tags_ok(const oasis_metric_point *p)
 {
     if (p->ntags && !p->tags)

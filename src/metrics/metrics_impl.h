@@ -93,6 +93,10 @@ int metrics_name_ok(const char *s);
 /* Shortest decimal form of a finite double that reads back the same, with
  * '.' whatever the locale (lp.c). */
 void metrics_format_double(char *buf, size_t cap, double v);
+/* Can s be a line-protocol tag key or value (lp.c): a name (above) with
+ * no backslash that line protocol would read as an escape (at its end, or
+ * before ',', '=' or ' '). */
+int metrics_lp_tag_ok(const char *s);
 /* The state names the per-flow source reports. */
 const char *metrics_tcp_state_name(int st);
 

@@ -264,8 +264,8 @@ static int config_ok(const oasis_reporter_config *c)
         !header_value_ok(c->password) || (c->username && strchr(c->username, ':')) ||
         !c->username != !c->password)
         return 0;
-    if (c->host_tag && !metrics_name_ok(c->host_tag))
-        return 0;
+    if (c->host_tag && !metrics_lp_tag_ok(c->host_tag))
+        return 0; /* else every point would fail to encode */
     return 1;
 }
 

@@ -51,6 +51,8 @@ expect_fail 2 "invalid --addr" "address without prefix" -- "$OASIS" serve --addr
 expect_fail 2 "invalid URL" "unsupported URL" -- "$OASIS" get ftp://10.77.0.1/x
 expect_fail 2 "invalid --keepalive" "bad keepalive" -- "$OASIS" nc --keepalive 1,2 10.77.0.1 80
 expect_fail 2 "invalid port" "bad port" -- "$OASIS" nc 10.77.0.1 70000
+expect_fail 2 "invalid --host-tag" "a host tag ending in a backslash (line protocol)" -- \
+    "$OASIS" serve --host-tag 'box\' --influx http://10.77.0.1/db
 expect_fail 2 "unknown command" "unknown command" -- "$OASIS" frobnicate
 expect_fail 2 "unrecognized option" "unknown option" -- "$OASIS" serve --frob
 for c in serve get ping nc pattern; do

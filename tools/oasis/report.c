@@ -108,6 +108,10 @@ int report_option(report_opts *o, int code, const char *arg)
     case REPORT_OPT_HOST:
         if (!arg[0] || strlen(arg) > 255 || strpbrk(arg, "\r\n"))
             return bad("--host-tag (1..255 characters, one line)", arg);
+        /* Line protocol would read such a backslash as an escape. */
+        for (const char *b = strchr(arg, '\\'); b; b = strchr(b + 1, '\\'))
+            if (!b[1] || strchr(",= ", b[1]))
+                return bad("--host-tag (no backslash at the end or before ',', '=' or ' ')", arg);
         o->host_tag = arg;
         return 1;
     case REPORT_OPT_QUEUE:
