@@ -180,6 +180,30 @@ def g_slowloris():
     print("ok: a request head trickled a byte at a time: 200, others served meanwhile")
 
 
+def g_slowloris_many():
+    # More trickling heads than max_conns (16) hold every slot: a scraper
+    # still gets in (the one that has waited longest makes room), and does
+    # so again and again.
+    socks = []
+    for i in range(24):
+        try:
+            s = conn(10)
+            s.sendall(b"GET /metr")
+            socks.append(s)
+        except OSError:
+            pass
+    for k in range(5):
+        for s in socks:
+            try:
+                s.send(b"i")
+            except OSError:
+                pass
+        scrape_ok("with 24 trickling heads, round %d" % k)
+    for s in socks:
+        s.close()
+    print("ok: 24 trickling heads over 16 slots: 5 scrapes in a row answered at once")
+
+
 def g_long():
     st, h, b = request(b"GET /" + b"a" * 20000 + b" HTTP/1.1\r\nHost: x\r\n\r\n")
     check(st == 431 or st == 414, "20 kB request line: %d" % st)

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `oasis serve --prometheus` against odd and hostile HTTP clients, from
 # outside over the TAP device (tests/interop/lib.sh): HEAD, POST with a body,
-# HTTP/1.0 without Host, OpenMetrics by Accept, pipelining, a trickled head,
+# HTTP/1.0 without Host, OpenMetrics by Accept, pipelining, a trickled head
+# (and more trickled heads than slots),
 # 200 concurrent scrapes, over-long heads, resets mid-answer, clients that
 # never read, garbage (prom_hostile.py). The server must stay up, answer
 # each well-formed request correctly, and keep its memory bounded (TCP
@@ -29,7 +30,7 @@ probe() { # GROUP...
 }
 
 probe methods openmetrics pipeline garbage leading_crlf
-probe slowloris long
+probe slowloris slowloris_many long
 rss0=$(rss)
 probe concurrent resets
 probe noread
