@@ -7,6 +7,7 @@ Usage: fake_influx.py ADDR PORT DIR
 Before every answer it reads DIR/mode (one line):
   ok          204, keep-alive
   close       204 and Connection: close, then closes
+  hangup      204 (keep-alive by the look of it), then closes all the same
   status N    N with a small JSON body, keep-alive
   slow S      waits S seconds, then 204
 It appends each request's body lines to DIR/lines.lp (only for a 2xx
@@ -62,7 +63,7 @@ def answer(c, cid):
         body = f.read(n)
         m = mode()
         st, close = 204, False
-        if m[0] == "close":
+        if m[0] in ("close", "hangup"):
             close = True
         elif m[0] == "status":
             st = int(m[1])
@@ -77,7 +78,7 @@ def answer(c, cid):
         head = b"HTTP/1.1 %d X\r\nContent-Type: application/json\r\nContent-Length: %d\r\n" % (st, len(text))
         if st == 429 or st == 503:
             head += b"Retry-After: 1\r\n"
-        if close:
+        if close and m[0] == "close":
             head += b"Connection: close\r\n"
         try:
             c.sendall(head + b"\r\n" + text)

@@ -10,7 +10,8 @@
 #  2. 503, then 429 (RFC 6585 4: too many requests, try later): the points
 #     of the failed requests are sent again, none lost.
 #  3. 400: that batch is rejected and counted, not retried.
-#  4. Connection: close after every answer; answers slower than usual;
+#  4. Connection: close after every answer, or a close without saying so;
+#     answers slower than usual;
 #     an answer later than the reporter's timeout: the batch is sent again.
 #  5. At exit: collected = sent + dropped + rejected (nothing queued).
 #  6. A real InfluxDB takes every line and the dump as they are (204), and
@@ -120,6 +121,13 @@ sleep 1
 conns=$(awk '$2 == 204 {print $1}' "$F/requests.log" | sort -u | wc -l)
 [ "$(rc last connects)" -ge $((c0 + 4)) ] || fail "Connection: close: connects went from $c0 to $(rc last connects)"
 pass "Connection: close after every answer: a new connection each time ($conns connections so far)"
+a=$(now_ns)
+mode hangup
+sleep 2
+mode ok
+b=$(now_ns)
+sleep 2
+delivered "$a" "$b" "closed after every answer without saying so"
 a=$(now_ns)
 mode slow 1.5
 sleep 4
