@@ -40,9 +40,15 @@ probe concurrent
 rss2=$(rss)
 log "RSS: ${rss0} kB at start, ${rss1} kB after the first wave, ${rss2} kB after the second"
 # A second wave of the same clients must not grow the process much: state
-# is bounded, not accumulated.
-[ "$rss2" -le $((rss1 + 8192)) ] || fail "RSS grew from ${rss1} kB to ${rss2} kB on a repeat of the same clients"
-pass "RSS bounded across repeated waves (${rss1} -> ${rss2} kB)"
+# is bounded, not accumulated. Under ASan the RSS says little (its
+# quarantine holds freed memory up to 256 MB); LeakSanitizer at exit and
+# the TCPMemBytes checks above stand for it there.
+if grep -q __asan_init "$OASIS"; then
+    log "ASan build: RSS not compared"
+else
+    [ "$rss2" -le $((rss1 + 8192)) ] || fail "RSS grew from ${rss1} kB to ${rss2} kB on a repeat of the same clients"
+    pass "RSS bounded across repeated waves (${rss1} -> ${rss2} kB)"
+fi
 got=$(ns curl -s --max-time 10 -o /dev/null -w '%{http_code}' "$TARGET")
 expect_eq "$got" 200 "an ordinary scrape after all that"
 stop_pid "$SERVE_PID" "oasis serve"
