@@ -1043,6 +1043,62 @@ static void test_deprecated_address_no_renew_storm(void **state)
     fx_stop(&x);
 }
 
+/* RFC 8415 18.2.10.1: a Reply to Renew or Rebind that leaves our IA_NA
+ * out is taken as not received (the Renew goes on), and one whose IA_NA
+ * leaves our address out leaves that lease unchanged: either way the
+ * address stays, until a Reply renews it, gives it a valid lifetime of 0
+ * or its own lifetime ends. */
+static void test_renew_reply_without_our_address(void **state)
+{
+    (void)state;
+    fx x;
+    int found;
+    oasis_dhcp6_msg m;
+    fx_start(&x, OASIS_DHCP6_AUTO, 0);
+    lease(&x, 100, 160);
+    assert_int_equal(oasis_dhcp6_get_state(x.c), OASIS_DHCP6_BOUND);
+    advance(&x, x.last.t1_ns - now(&x) - MS);
+    next_msg(&x, &m, 2 * MS);
+    assert_int_equal(m.type, OASIS_DHCP6_RENEW);
+    srv r = srv_msg(&x, OASIS_DHCP6_REPLY, m.xid); /* no IA_NA at all */
+    reply(&x, &r);
+    leased_info(&x, &found);
+    assert_true(found);
+    assert_int_equal(oasis_dhcp6_get_state(x.c), OASIS_DHCP6_RENEWING);
+    assert_int_equal(ctr(&x)->expiries, 0);
+    r.ia = 1; /* an IA_NA without our address */
+    reply(&x, &r);
+    leased_info(&x, &found);
+    assert_true(found);
+    assert_int_equal(ctr(&x)->expiries, 0);
+    r.naddr = 1; /* another address only */
+    r.addr.b[15] ^= 0x40;
+    reply(&x, &r);
+    leased_info(&x, &found);
+    assert_true(found);
+    assert_int_equal(ctr(&x)->expiries, 0);
+    /* The Renew goes on, and the lease is renewed by a good Reply. */
+    next_msg(&x, &m, 20 * SEC);
+    assert_int_equal(m.type, OASIS_DHCP6_RENEW);
+    r = srv_lease(&x, OASIS_DHCP6_REPLY, m.xid);
+    r.t1 = 100;
+    r.t2 = 160;
+    reply(&x, &r);
+    assert_int_equal(oasis_dhcp6_get_state(x.c), OASIS_DHCP6_BOUND);
+    assert_int_equal(ctr(&x)->renewals, 1);
+    /* A valid lifetime of 0 for our address does remove it. */
+    advance(&x, x.last.t1_ns - now(&x) - MS);
+    next_msg(&x, &m, 2 * MS);
+    r = srv_lease(&x, OASIS_DHCP6_REPLY, m.xid);
+    r.pref = r.valid = 0;
+    reply(&x, &r);
+    leased_info(&x, &found);
+    assert_false(found);
+    assert_int_equal(ctr(&x)->expiries, 1);
+    assert_int_equal(oasis_dhcp6_get_state(x.c), OASIS_DHCP6_SOLICITING);
+    fx_stop(&x);
+}
+
 /* ---- Rapid Commit (RFC 8415 18.2.1, 21.14) ---- */
 
 /* Asked for: the Solicit carries the option; a Reply without it, or one
@@ -1194,6 +1250,7 @@ int main(void)
         cmocka_unit_test(test_release_from_bound_callback),
         cmocka_unit_test(test_release_retransmitted),
         cmocka_unit_test(test_deprecated_address_no_renew_storm),
+        cmocka_unit_test(test_renew_reply_without_our_address),
         cmocka_unit_test(test_rapid_commit),
         cmocka_unit_test(test_rapid_commit_off),
         cmocka_unit_test(test_rapid_commit_advertise_fallback),

@@ -591,11 +591,14 @@ static void on_lease_reply(oasis_dhcp6 *c, const oasis_dhcp6_msg *m)
         return;
     }
     const oasis_dhcp6_iaaddr *a = m->has_ia ? pick_addr(m, renew ? &c->addr : NULL) : NULL;
-    if (!a && !renew) {
+    if (!a) {
+        /* 18.2.10.1: a Reply to Renew or Rebind without our IA_NA is as
+         * if not received, and a lease its IA_NA leaves out is left
+         * unchanged: the address stays, the Renew / Rebind goes on. */
         c->ctr.rx_invalid++;
         return;
     }
-    if (renew && (!a || a->valid_s == 0)) {
+    if (renew && a->valid_s == 0) {
         /* 18.2.10.1: the server no longer gives us the address. */
         c->ctr.rx_replies++;
         c->removing = 1;
