@@ -1099,6 +1099,39 @@ static void test_renew_reply_without_our_address(void **state)
     fx_stop(&x);
 }
 
+/* RFC 8415 21.4: an IA_NA with T1 > T2 (both non-zero) is discarded and
+ * the message read as if it were not there; an Advertise left with no
+ * address is ignored (18.2.9), even at preference 255. */
+static void test_advertise_t1_above_t2(void **state)
+{
+    (void)state;
+    fx x;
+    oasis_dhcp6_msg m;
+    fx_start(&x, OASIS_DHCP6_STATEFUL, 0);
+    next_msg(&x, &m, 2 * SEC);
+    assert_int_equal(m.type, OASIS_DHCP6_SOLICIT);
+    srv a = srv_lease(&x, OASIS_DHCP6_ADVERTISE, m.xid);
+    a.t1 = 200;
+    a.t2 = 100;
+    a.preference = 255;
+    x.cap.n = 0;
+    reply(&x, &a);
+    assert_int_equal(sent(&x, NULL), 0);
+    assert_int_equal(ctr(&x)->rx_advertises, 0);
+    assert_int_equal(ctr(&x)->rx_invalid, 1);
+    next_msg(&x, &m, 3 * SEC);
+    assert_int_equal(m.type, OASIS_DHCP6_SOLICIT); /* not a Request */
+    assert_int_equal(oasis_dhcp6_get_state(x.c), OASIS_DHCP6_SOLICITING);
+    /* The same with T1 0 (the client's choice) is taken. */
+    a.xid = m.xid;
+    a.t1 = 0;
+    x.cap.n = 0;
+    reply(&x, &a);
+    assert_int_equal(sent(&x, &m), 1);
+    assert_int_equal(m.type, OASIS_DHCP6_REQUEST);
+    fx_stop(&x);
+}
+
 /* ---- Rapid Commit (RFC 8415 18.2.1, 21.14) ---- */
 
 /* Asked for: the Solicit carries the option; a Reply without it, or one
@@ -1251,6 +1284,7 @@ int main(void)
         cmocka_unit_test(test_release_retransmitted),
         cmocka_unit_test(test_deprecated_address_no_renew_storm),
         cmocka_unit_test(test_renew_reply_without_our_address),
+        cmocka_unit_test(test_advertise_t1_above_t2),
         cmocka_unit_test(test_rapid_commit),
         cmocka_unit_test(test_rapid_commit_off),
         cmocka_unit_test(test_rapid_commit_advertise_fallback),

@@ -140,7 +140,18 @@ static int parse_opt(oasis_dhcp6_msg *m, uint16_t code, const uint8_t *p, size_t
         if (m->has_ia || oasis_get32(p) != want_iaid)
             return OASIS_OK;
         m->has_ia = 1;
-        return parse_ia_na(p, len, m);
+        {
+            int r = parse_ia_na(p, len, m);
+            /* 21.4: T1 > T2, both non-zero: the IA_NA is discarded and the
+             * message read as if the server had not put it. */
+            if (r == OASIS_OK && m->t1 && m->t2 && m->t1 > m->t2) {
+                m->has_ia = 0;
+                m->t1 = m->t2 = 0;
+                m->ia_status = OASIS_D6S_NONE;
+                m->naddrs = 0;
+            }
+            return r;
+        }
     case OASIS_D6O_DNS_SERVERS:
         if (len % 16)
             return OASIS_EMALFORMED;

@@ -96,7 +96,8 @@ typedef struct oasis_dhcp6_msg {
  * compression). Otherwise OASIS_EMALFORMED. The IA_NA of IAID want_iaid
  * is read (the first if several); the others are skipped. An IAADDR
  * whose preferred lifetime exceeds its valid one is dropped (RFC 8415
- * 21.6). Returns 0. */
+ * 21.6); an IA_NA with T1 > T2, both non-zero, is discarded (has_ia 0,
+ * RFC 8415 21.4). Returns 0. */
 int oasis_dhcp6_parse(const uint8_t *buf, size_t len, uint32_t want_iaid, oasis_dhcp6_msg *out);
 
 /* The next name of an option 24 body from body[*off] as text (no final
