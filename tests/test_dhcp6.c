@@ -188,6 +188,7 @@ typedef struct srv {
     int preference;             /* -1: none */
     int rapid;                  /* put a Rapid Commit option */
     int bad_tail;               /* an option running past the end */
+    uint32_t sol_max_rt;        /* option 82; 0: none */
 } srv;
 
 static srv srv_msg(fx *x, uint8_t type, uint32_t xid)
@@ -267,6 +268,11 @@ static size_t build(fx *x, const srv *r, uint8_t *buf, size_t cap)
         uint8_t v[4];
         oasis_put32(v, (uint32_t)r->refresh);
         oasis_dhcp6_build_opt(&b, OASIS_D6O_INFO_REFRESH_TIME, v, 4);
+    }
+    if (r->sol_max_rt) {
+        uint8_t v[4];
+        oasis_put32(v, r->sol_max_rt);
+        oasis_dhcp6_build_opt(&b, OASIS_D6O_SOL_MAX_RT, v, 4);
     }
     size_t n = oasis_dhcp6_build_end(&b);
     assert_true(n > 0);
@@ -1132,6 +1138,52 @@ static void test_advertise_t1_above_t2(void **state)
     fx_stop(&x);
 }
 
+/* RFC 8415 18.2.10: SOL_MAX_RT in a Reply is taken even when the Reply
+ * says failure (here NoAddrsAvail to a Request): the Solicits that follow
+ * back off to about 60 s, not to the default 3600 s. An Advertise
+ * ignored for its status sets it as well, for the Solicit running. */
+static void test_reply_sol_max_rt(void **state)
+{
+    (void)state;
+    fx x;
+    oasis_dhcp6_msg m;
+    fx_start(&x, OASIS_DHCP6_STATEFUL, 0);
+    next_msg(&x, &m, 2 * SEC);
+    srv a = srv_lease(&x, OASIS_DHCP6_ADVERTISE, m.xid);
+    a.preference = 255;
+    x.cap.n = 0;
+    reply(&x, &a);
+    assert_int_equal(sent(&x, &m), 1);
+    assert_int_equal(m.type, OASIS_DHCP6_REQUEST);
+    srv r = srv_msg(&x, OASIS_DHCP6_REPLY, m.xid);
+    r.ia = 1;
+    r.ia_status = OASIS_D6S_NO_ADDRS_AVAIL;
+    r.sol_max_rt = 60;
+    reply(&x, &r);
+    assert_int_equal(oasis_dhcp6_get_state(x.c), OASIS_DHCP6_SOLICITING);
+    uint64_t s0 = ctr(&x)->tx_solicits;
+    /* 1+2+4+...+32 s, then 60 s +-10%: over 30 in 2000 s; with 3600 s
+     * as the cap, 11. */
+    advance(&x, 2000 * SEC);
+    assert_true(ctr(&x)->tx_solicits - s0 >= 30);
+    fx_stop(&x);
+
+    /* 18.2.9, 21.24: an Advertise ignored for NoAddrsAvail still sets
+     * SOL_MAX_RT, for the Solicit running too. */
+    fx_start(&x, OASIS_DHCP6_STATEFUL, 0);
+    next_msg(&x, &m, 2 * SEC);
+    a = srv_msg(&x, OASIS_DHCP6_ADVERTISE, m.xid);
+    a.status = OASIS_D6S_NO_ADDRS_AVAIL;
+    a.sol_max_rt = 60;
+    reply(&x, &a);
+    assert_int_equal(ctr(&x)->rx_status_errors, 1);
+    s0 = ctr(&x)->tx_solicits;
+    advance(&x, 2000 * SEC);
+    assert_true(ctr(&x)->tx_solicits - s0 >= 30);
+    assert_int_equal(oasis_dhcp6_get_state(x.c), OASIS_DHCP6_SOLICITING);
+    fx_stop(&x);
+}
+
 /* ---- Rapid Commit (RFC 8415 18.2.1, 21.14) ---- */
 
 /* Asked for: the Solicit carries the option; a Reply without it, or one
@@ -1285,6 +1337,7 @@ int main(void)
         cmocka_unit_test(test_deprecated_address_no_renew_storm),
         cmocka_unit_test(test_renew_reply_without_our_address),
         cmocka_unit_test(test_advertise_t1_above_t2),
+        cmocka_unit_test(test_reply_sol_max_rt),
         cmocka_unit_test(test_rapid_commit),
         cmocka_unit_test(test_rapid_commit_off),
         cmocka_unit_test(test_rapid_commit_advertise_fallback),

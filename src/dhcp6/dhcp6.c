@@ -467,10 +467,21 @@ static const oasis_dhcp6_iaaddr *pick_addr(const oasis_dhcp6_msg *m, const oasis
     return NULL;
 }
 
-static void max_rt_update(uint64_t *v, uint32_t s)
+/* RFC 8415 21.24, 21.25: a SOL_MAX_RT / INF_MAX_RT within 60..86400 s
+ * becomes the parameter, the MRT of a Solicit / Information-request
+ * running now as well. */
+static void max_rt_update(oasis_dhcp6 *c, const oasis_dhcp6_msg *m)
 {
-    if (s >= MAX_RT_MIN && s <= MAX_RT_MAX)
-        *v = (uint64_t)s * SEC;
+    if (m->sol_max_rt >= MAX_RT_MIN && m->sol_max_rt <= MAX_RT_MAX) {
+        c->sol_max_rt = (uint64_t)m->sol_max_rt * SEC;
+        if (c->msg_type == OASIS_DHCP6_SOLICIT)
+            c->mrt = c->sol_max_rt;
+    }
+    if (m->inf_max_rt >= MAX_RT_MIN && m->inf_max_rt <= MAX_RT_MAX) {
+        c->inf_max_rt = (uint64_t)m->inf_max_rt * SEC;
+        if (c->msg_type == OASIS_DHCP6_INFORMATION_REQUEST)
+            c->mrt = c->inf_max_rt;
+    }
 }
 
 static void on_info_reply(oasis_dhcp6 *c, const oasis_dhcp6_msg *m)
@@ -478,7 +489,6 @@ static void on_info_reply(oasis_dhcp6 *c, const oasis_dhcp6_msg *m)
     uint64_t now = now_of(c);
     memset(&c->lease, 0, sizeof c->lease);
     take_dns(c, m);
-    max_rt_update(&c->inf_max_rt, m->inf_max_rt);
     /* RFC 8415 21.23: absent: IRT_DEFAULT; under IRT_MINIMUM: raised. */
     uint32_t r = m->has_refresh ? m->refresh_s : IRT_DEFAULT;
     if (r < IRT_MINIMUM)
@@ -498,7 +508,7 @@ static void on_info_reply(oasis_dhcp6 *c, const oasis_dhcp6_msg *m)
 
 static void on_advertise(oasis_dhcp6 *c, const oasis_dhcp6_msg *m)
 {
-    max_rt_update(&c->sol_max_rt, m->sol_max_rt);
+    max_rt_update(c, m);
     if (m->status == OASIS_D6S_NO_ADDRS_AVAIL ||
         (m->has_ia && m->ia_status != OASIS_D6S_NONE && m->ia_status != OASIS_D6S_SUCCESS)) {
         c->ctr.rx_status_errors++;
@@ -688,6 +698,9 @@ static void udp_in(oasis_stack *s, const oasis_ipaddr *src, uint16_t src_port,
             c->ctr.rx_unexpected++;
         return;
     }
+    /* 18.2.10: SOL_MAX_RT and INF_MAX_RT in any Reply are taken, even
+     * when its status says failure. */
+    max_rt_update(c, &m);
     if (m.status == OASIS_D6S_USE_MULTICAST) {
         c->ctr.rx_status_errors++; /* we multicast already: retransmission goes on */
         return;
