@@ -1184,6 +1184,52 @@ static void test_reply_sol_max_rt(void **state)
     fx_stop(&x);
 }
 
+/* Probes that hold: a Reconfigure while BOUND (not supported) is counted
+ * and dropped, nothing sent, the lease kept (RFC 8415 18.2.11 needs
+ * Reconfigure Accept, never sent); a Reply to Request whose only address
+ * has valid lifetime 0 gives nothing (rx_invalid) and the Request goes on;
+ * an Advertise whose only address is link-local is not taken. */
+static void test_reconfigure_and_unusable_addresses(void **state)
+{
+    (void)state;
+    fx x;
+    int found;
+    oasis_dhcp6_msg m;
+    fx_start(&x, OASIS_DHCP6_STATEFUL, 0);
+    next_msg(&x, &m, 2 * SEC);
+    srv a = srv_lease(&x, OASIS_DHCP6_ADVERTISE, m.xid);
+    a.preference = 255;
+    a.addr = SRV; /* link-local */
+    x.cap.n = 0;
+    reply(&x, &a);
+    assert_int_equal(sent(&x, NULL), 0);
+    assert_int_equal(ctr(&x)->rx_invalid, 1);
+    a.addr = LEASED;
+    reply(&x, &a);
+    assert_int_equal(sent(&x, &m), 1);
+    assert_int_equal(m.type, OASIS_DHCP6_REQUEST);
+    srv r = srv_lease(&x, OASIS_DHCP6_REPLY, m.xid);
+    r.pref = r.valid = 0;
+    reply(&x, &r);
+    assert_int_equal(ctr(&x)->rx_invalid, 2);
+    assert_int_equal(oasis_dhcp6_get_state(x.c), OASIS_DHCP6_REQUESTING);
+    leased_info(&x, &found);
+    assert_false(found);
+    r.pref = 200;
+    r.valid = 300;
+    reply(&x, &r);
+    assert_int_equal(oasis_dhcp6_get_state(x.c), OASIS_DHCP6_BOUND);
+    srv rc = srv_msg(&x, OASIS_DHCP6_RECONFIGURE, 0);
+    x.cap.n = 0;
+    reply(&x, &rc);
+    assert_int_equal(ctr(&x)->rx_unexpected, 1);
+    assert_int_equal(sent(&x, NULL), 0);
+    assert_int_equal(oasis_dhcp6_get_state(x.c), OASIS_DHCP6_BOUND);
+    leased_info(&x, &found);
+    assert_true(found);
+    fx_stop(&x);
+}
+
 /* ---- Rapid Commit (RFC 8415 18.2.1, 21.14) ---- */
 
 /* Asked for: the Solicit carries the option; a Reply without it, or one
@@ -1338,6 +1384,7 @@ int main(void)
         cmocka_unit_test(test_renew_reply_without_our_address),
         cmocka_unit_test(test_advertise_t1_above_t2),
         cmocka_unit_test(test_reply_sol_max_rt),
+        cmocka_unit_test(test_reconfigure_and_unusable_addresses),
         cmocka_unit_test(test_rapid_commit),
         cmocka_unit_test(test_rapid_commit_off),
         cmocka_unit_test(test_rapid_commit_advertise_fallback),
