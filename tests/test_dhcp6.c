@@ -189,6 +189,8 @@ typedef struct srv {
     int rapid;                  /* put a Rapid Commit option */
     int bad_tail;               /* an option running past the end */
     uint32_t sol_max_rt;        /* option 82; 0: none */
+    const uint8_t *sid;         /* NULL: SRV_DUID */
+    size_t sid_len;
 } srv;
 
 static srv srv_msg(fx *x, uint8_t type, uint32_t xid)
@@ -225,7 +227,8 @@ static size_t build(fx *x, const srv *r, uint8_t *buf, size_t cap)
         oasis_dhcp6_build_opt(&b, OASIS_D6O_CLIENTID, d, r->cid ? r->cid_len : l);
     }
     if (!r->no_sid)
-        oasis_dhcp6_build_opt(&b, OASIS_D6O_SERVERID, SRV_DUID, sizeof SRV_DUID);
+        oasis_dhcp6_build_opt(&b, OASIS_D6O_SERVERID, r->sid ? r->sid : SRV_DUID,
+                              r->sid ? r->sid_len : sizeof SRV_DUID);
     if (r->status >= 0) {
         uint8_t st[6] = {0, (uint8_t)r->status, 'n', 'o', 'p', 'e'};
         oasis_dhcp6_build_opt(&b, OASIS_D6O_STATUS_CODE, st, sizeof st);
@@ -1230,6 +1233,35 @@ static void test_reconfigure_and_unusable_addresses(void **state)
     fx_stop(&x);
 }
 
+/* RFC 8415 18.2.10.1: NoBinding in the Reply to a Rebind, from a server
+ * other than the lease's, sends a Request to the server that responded. */
+static void test_rebind_no_binding_other_server(void **state)
+{
+    (void)state;
+    fx x;
+    oasis_dhcp6_msg m;
+    static const uint8_t OTHER[] = {0, 3, 0, 1, 2, 0, 0, 0, 0, 0x54};
+    fx_start(&x, OASIS_DHCP6_AUTO, 0);
+    lease(&x, 100, 160);
+    advance(&x, x.last.t2_ns - now(&x) - MS);
+    next_msg(&x, &m, 2 * MS);
+    assert_int_equal(m.type, OASIS_DHCP6_REBIND);
+    srv r = srv_msg(&x, OASIS_DHCP6_REPLY, m.xid);
+    r.sid = OTHER;
+    r.sid_len = sizeof OTHER;
+    r.ia = 1;
+    r.ia_status = OASIS_D6S_NO_BINDING;
+    x.cap.n = 0;
+    reply(&x, &r);
+    assert_int_equal(sent(&x, &m), 1);
+    assert_int_equal(m.type, OASIS_DHCP6_REQUEST);
+    assert_non_null(m.server_id);
+    assert_int_equal(m.server_id_len, sizeof OTHER);
+    assert_memory_equal(m.server_id, OTHER, sizeof OTHER);
+    assert_memory_equal(m.addrs[0].addr.b, LEASED.b, 16);
+    fx_stop(&x);
+}
+
 /* ---- Rapid Commit (RFC 8415 18.2.1, 21.14) ---- */
 
 /* Asked for: the Solicit carries the option; a Reply without it, or one
@@ -1385,6 +1417,7 @@ int main(void)
         cmocka_unit_test(test_advertise_t1_above_t2),
         cmocka_unit_test(test_reply_sol_max_rt),
         cmocka_unit_test(test_reconfigure_and_unusable_addresses),
+        cmocka_unit_test(test_rebind_no_binding_other_server),
         cmocka_unit_test(test_rapid_commit),
         cmocka_unit_test(test_rapid_commit_off),
         cmocka_unit_test(test_rapid_commit_advertise_fallback),

@@ -587,10 +587,12 @@ static void on_lease_reply(oasis_dhcp6 *c, const oasis_dhcp6_msg *m)
             start_solicit(c, 0);
         return;
     }
-    if (renew && st == OASIS_D6S_NO_BINDING) { /* 18.2.10.1: Request it again */
+    if (renew && st == OASIS_D6S_NO_BINDING) {
+        /* 18.2.10.1: a Request to the server that responded (after a
+         * Rebind, maybe not the lease's). */
         c->ctr.rx_status_errors++;
-        memcpy(c->adv_sid, c->lease.server_duid, c->lease.server_duid_len);
-        c->adv_sid_len = c->lease.server_duid_len;
+        memcpy(c->adv_sid, m->server_id, m->server_id_len);
+        c->adv_sid_len = m->server_id_len;
         c->adv_addr = c->addr;
         start_request(c);
         return;
