@@ -88,6 +88,8 @@ static const char *answer(int status)
     case 429:
         return "HTTP/1.1 429 Too Many Requests\r\nRetry-After: 1\r\nContent-Type: application/json\r\n"
                "Content-Length: 25\r\n\r\n{\"error\":\"over quota...\"}";
+    case 503:
+        return "HTTP/1.1 503 Service Unavailable\r\nRetry-After: 20\r\nContent-Length: 0\r\n\r\n";
     case 500:
         return "HTTP/1.1 500 Internal Server Error\r\nContent-Type: application/json\r\n"
                "Content-Length: 16\r\n\r\n{\"error\":\"down\"}";
@@ -457,6 +459,30 @@ static void test_http_429_408_retry(void **state)
     env_fini(&e);
 }
 
+/* RFC 9110 10.2.3: a 503 with Retry-After: 20 is asked again no sooner
+ * than 20 s later, though the backoff alone would wait 0.25..0.5 s; the
+ * batch is kept meanwhile and then delivered with the rest. */
+static void test_http_retry_after(void **state)
+{
+    (void)state;
+    env e;
+    env_init(&e, 1);
+    e.srv.script[0] = 503;
+    srv_listen(&e.srv);
+    env_start(&e);
+    run_for(&e, 25 * SEC + 500 * MS);
+
+    oasis_reporter_stats st = stats(&e);
+    assert_true(e.srv.nreqs >= 2);
+    assert_true(e.srv.reqs[1].at - e.srv.reqs[0].at >= 20 * SEC);
+    assert_int_equal(st.http_errors, 1);
+    assert_int_equal(st.points_rejected, 0);
+    assert_int_equal(st.points_dropped, 0);
+    assert_int_equal(st.points_collected, 25 * PPS);
+    assert_int_equal(st.points_sent, 25 * PPS);
+    env_fini(&e);
+}
+
 /* 4xx: the batch is bad; it is dropped and counted, the rest goes on. */
 static void test_http_4xx_drops_batch(void **state)
 {
@@ -799,6 +825,18 @@ static void test_http_answers(void **state)
     a = "HTTP/1.1 400 Bad\r\nTransfer-Encoding: gzip, chunked\r\n\r\n";
     assert_int_equal(http_min_parse(a, strlen(a), &r), 0);
     assert_int_equal(http_min_body_len(&r), -1);
+    assert_int_equal(r.retry_after_s, -1);
+    /* Retry-After: delay-seconds read; an HTTP-date or junk is advice
+     * not taken, never a malformed answer (RFC 9110 10.2.3). */
+    a = "HTTP/1.1 503 Busy\r\nRetry-After: 120\r\nContent-Length: 0\r\n\r\n";
+    assert_int_equal(http_min_parse(a, strlen(a), &r), 0);
+    assert_int_equal(r.retry_after_s, 120);
+    a = "HTTP/1.1 503 Busy\r\nRetry-After: Fri, 31 Dec 1999 23:59:59 GMT\r\n\r\n";
+    assert_int_equal(http_min_parse(a, strlen(a), &r), 0);
+    assert_int_equal(r.retry_after_s, -1);
+    a = "HTTP/1.1 503 Busy\r\nRetry-After: 99999999999999\r\n\r\n";
+    assert_int_equal(http_min_parse(a, strlen(a), &r), 0);
+    assert_int_equal(r.retry_after_s, -1);
     a = "HTTP/1.0 200 OK\r\n\r\n";
     assert_int_equal(http_min_parse(a, strlen(a), &r), 0);
     assert_int_equal(r.keep_alive, 0);
@@ -824,6 +862,7 @@ int main(void)
         cmocka_unit_test(test_http_one_request_per_interval),
         cmocka_unit_test(test_http_5xx_retries),
         cmocka_unit_test(test_http_429_408_retry),
+        cmocka_unit_test(test_http_retry_after),
         cmocka_unit_test(test_http_4xx_drops_batch),
         cmocka_unit_test(test_http_request_timeout),
         cmocka_unit_test(test_http_garbage_answer),

@@ -33,7 +33,9 @@
  * cfg.seed: the wait is uniform in [d/2, d) for the current step d, so
  * until the cap waits never shrink while failures go on. An answer from the
  * sink resets the step. Losing the connection counts as a failure; a
- * connect is only attempted when something is queued.
+ * connect is only attempted when something is queued. A "try later"
+ * answer (5xx, 408, 429) with Retry-After in seconds (RFC 9110 10.2.3)
+ * waits at least that long, up to an hour; an HTTP-date there is not read.
  *
  * The reporter also adds a source to the registry, measurement
  * "oasis_reporter" (fields: the counters of oasis_reporter_stats), so what

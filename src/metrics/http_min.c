@@ -92,6 +92,14 @@ static int parse_header(const char *p, size_t n, http_min_resp *r)
         vn--;
     if (http_min_eq_ci(p, kn, "content-length"))
         return parse_length(v, vn, &r->content_length);
+    if (http_min_eq_ci(p, kn, "retry-after")) {
+        /* delay-seconds; an HTTP-date (or a bad value) leaves -1, so the
+         * caller's own backoff applies. Never an error: only advice. */
+        int64_t d = -1;
+        if (vn <= 9 && parse_length(v, vn, &d) == 0)
+            r->retry_after_s = d;
+        return 0;
+    }
     if (http_min_eq_ci(p, kn, "transfer-encoding"))
         r->chunked = http_min_has_token(v, vn, "chunked");
     else if (http_min_eq_ci(p, kn, "connection")) {
@@ -107,6 +115,7 @@ int http_min_parse(const char *head, size_t len, http_min_resp *r)
 {
     memset(r, 0, sizeof *r);
     r->content_length = -1;
+    r->retry_after_s = -1;
     size_t i = 0;
     int first = 1;
     while (i < len) {

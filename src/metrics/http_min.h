@@ -13,6 +13,8 @@ typedef struct http_min_resp {
     int64_t content_length; /* -1: not given */
     int chunked;            /* Transfer-Encoding ends in chunked */
     int keep_alive;         /* the connection may carry another request */
+    int64_t retry_after_s;  /* Retry-After as delay-seconds (RFC 9110 10.2.3);
+                             * -1: none, or an HTTP-date (not read) */
 } http_min_resp;
 
 /* Length of the head at buf (through the empty line), 0 if not complete. */

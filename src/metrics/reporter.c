@@ -426,7 +426,9 @@ static int read_self(oasis_metrics_emit *e, void *ud)
 
 /* ---- timers and backoff ------------------------------------------------------- */
 
-static void backoff(oasis_reporter *r)
+/* The next attempt waits the backoff's step, or at least `at_least_ns`
+ * (a sink's Retry-After). */
+static void backoff_at_least(oasis_reporter *r, uint64_t at_least_ns)
 {
     uint64_t d = r->cfg.backoff_min_ns;
     for (uint32_t i = 0; i < r->failures && d < r->cfg.backoff_max_ns; i++)
@@ -435,9 +437,13 @@ static void backoff(oasis_reporter *r)
         d = r->cfg.backoff_max_ns;
     r->failures++;
     uint64_t wait = d / 2 + oasis_prng_below(&r->prng, d - d / 2);
+    if (wait < at_least_ns)
+        wait = at_least_ns;
     r->waiting = 1;
     oasis_timer_start(r->s, &r->wake, oasis_stack_now(r->s) + wait);
 }
+
+static void backoff(oasis_reporter *r) { backoff_at_least(r, 0); }
 
 static void on_tick(oasis_stack *s, oasis_timer *t)
 {
@@ -507,8 +513,13 @@ static void batch_done(oasis_reporter *r, int accepted)
     oasis_timer_stop(r->s, &r->wake);
 }
 
-static void on_status(oasis_reporter *r, int status)
+/* The longest Retry-After honoured: a sink's typo must not silence the
+ * reporter for days (the queue keeps its bound meanwhile). */
+#define RETRY_AFTER_MAX_S 3600
+
+static void on_status(oasis_reporter *r, const http_min_resp *resp)
 {
+    int status = resp->status;
     r->st.last_status = status;
     if (status >= 200 && status < 300) {
         batch_done(r, 1);
@@ -523,7 +534,9 @@ static void on_status(oasis_reporter *r, int status)
         return;
     }
     return_batch(r); /* 5xx, 408, 429 (or a status we do not expect): try later */
-    backoff(r);
+    int64_t ra = resp->retry_after_s; /* RFC 9110 10.2.3: how long to wait */
+    backoff_at_least(r, ra < 0 ? 0 : (uint64_t)(ra < RETRY_AFTER_MAX_S ? ra : RETRY_AFTER_MAX_S) *
+                                         OASIS_NS_PER_SEC);
 }
 
 /* One answer head at the front of rx. Returns 1 if one was handled, 0 if
@@ -551,7 +564,7 @@ static int handle_answer(oasis_reporter *r)
         r->skip = (uint64_t)body - take;
     if (resp.status < 200)
         return 1; /* 1xx: the real answer follows */
-    on_status(r, resp.status);
+    on_status(r, &resp);
     if (!resp.keep_alive || body < 0) {
         release_conn(r); /* the body runs to the close, or the server says so */
         return 0;
