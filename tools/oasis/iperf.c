@@ -74,14 +74,14 @@ typedef struct conn {
     uint64_t bytes;               /* sent (taken by the stack) or received */
     uint32_t max_wnd;             /* the peer's largest window seen */
     int64_t retr;                 /* segments retransmitted, taken at the end */
-    uint32_t laddr, raddr;        /* kept: the flow may be gone at the report */
+    oasis_ipaddr laddr, raddr;    /* kept: the flow may be gone at the report */
     uint16_t lport, rport;
 } conn;
 
 struct ipf {
     net *n;
     int server, json, one_off, verbose;
-    uint32_t dst;
+    oasis_ipaddr dst; /* client: the server, IPv4 or IPv6 */
     uint16_t port;
     ipf_params want; /* client: what to ask for */
     cli_soft_report soft; /* client: soft errors told while the control connection opens */
@@ -409,8 +409,8 @@ static void stream_read(conn *c)
 
 static void stream_setup(ipf *t, conn *c)
 {
-    oasis_tcp_src4(c->flow, &c->laddr, &c->lport);
-    oasis_tcp_dst4(c->flow, &c->raddr, &c->rport);
+    oasis_tcp_src(c->flow, &c->laddr, &c->lport);
+    oasis_tcp_dst(c->flow, &c->raddr, &c->rport);
     if (t->p.window)
         oasis_tcp_set_bufsizes(c->flow, t->p.window, t->p.window);
     if (t->p.nodelay)
@@ -572,11 +572,11 @@ static void report_json(ipf *t, const side *sum_s, const side *sum_r)
             cJSON_Delete(o);
             break;
         }
-        char lb[16], rb[16];
+        char lb[OASIS_IPADDR_STRLEN], rb[OASIS_IPADDR_STRLEN];
         cJSON_AddNumberToObject(o, "socket", c->id);
-        cJSON_AddStringToObject(o, "local_host", oasis_addr_format(c->laddr, lb));
+        cJSON_AddStringToObject(o, "local_host", oasis_ipaddr_format(&c->laddr, lb));
         cJSON_AddNumberToObject(o, "local_port", c->lport);
-        cJSON_AddStringToObject(o, "remote_host", oasis_addr_format(c->raddr, rb));
+        cJSON_AddStringToObject(o, "remote_host", oasis_ipaddr_format(&c->raddr, rb));
         cJSON_AddNumberToObject(o, "remote_port", c->rport);
     }
     cJSON_AddStringToObject(start, "version", "oasis iperf (iperf3 protocol)");
@@ -904,11 +904,11 @@ static void on_accept(oasis_stack *s, oasis_flow *flow, void *ud)
             oasis_tcp_release(flow);
             return;
         }
-        uint32_t a;
+        oasis_ipaddr a;
         uint16_t p;
-        char b[16];
-        oasis_tcp_dst4(flow, &a, &p);
-        fprintf(stderr, "oasis iperf: accepted connection from %s, port %u\n", oasis_addr_format(a, b), p);
+        char b[OASIS_IPADDR_STRLEN];
+        oasis_tcp_dst(flow, &a, &p);
+        fprintf(stderr, "oasis iperf: accepted connection from %s, port %u\n", oasis_ipaddr_format(&a, b), p);
         t->ctrl = c;
         oasis_tcp_set_nodelay(flow, 1); /* state bytes go out at once */
         t->t_start = t->t_end = 0;
@@ -977,7 +977,7 @@ static void on_stream_connect(oasis_stack *s, oasis_flow *flow, int err, void *u
 
 static void connect_stream(ipf *t)
 {
-    int rc = oasis_tcp_connect4(t->n->stack, t->dst, t->port, NULL, on_stream_connect, t);
+    int rc = oasis_tcp_connect(t->n->stack, &t->dst, t->port, NULL, on_stream_connect, t);
     if (rc) {
         test_fail(t, "connect: ", oasis_strerror(rc));
         test_finish(t);
@@ -1107,8 +1107,8 @@ static void on_ctrl_connect(oasis_stack *s, oasis_flow *flow, int err, void *ud)
     if (err) {
         if (err == OASIS_ECANCELED && t->done)
             return; /* the stack went down with the attempt (a signal) */
-        char b[16];
-        fprintf(stderr, "oasis iperf: cannot connect to %s port %u: %s\n", oasis_addr_format(t->dst, b),
+        char b[OASIS_IPADDR_STRLEN];
+        fprintf(stderr, "oasis iperf: cannot connect to %s port %u: %s\n", oasis_ipaddr_format(&t->dst, b),
                 t->port, oasis_strerror(err));
         if (err != OASIS_ECANCELED) /* canceled: the stack is going away with it */
             oasis_tcp_release(flow);
@@ -1334,7 +1334,7 @@ static void run(ipf *t)
 
 static const char iperf_usage[] =
     "Usage: oasis iperf -s [options]\n"
-    "       oasis iperf -c A.B.C.D [options]\n"
+    "       oasis iperf -c ADDR [options]   (IPv4 or IPv6)\n"
     "iperf3's TCP test over Oasis on a TAP device; either side may be Debian's\n"
     "iperf3 (same protocol: control connection, cookie, JSON parameters and\n"
     "results).\n\n"
@@ -1452,7 +1452,7 @@ int cmd_iperf(int argc, char **argv)
     } else if (rc == 0 && optind != argc) {
         fprintf(stderr, "oasis iperf: unexpected argument '%s'\n", argv[optind]);
         rc = -1;
-    } else if (rc == 0 && a.client && oasis_addr_parse(a.host, &t->dst) != 0) {
+    } else if (rc == 0 && a.client && oasis_ipaddr_parse(a.host, &t->dst) != 0) {
         fprintf(stderr, "oasis iperf: invalid address '%s'\n", a.host);
         rc = -1;
     } else if (rc == 0 && a.time_given && a.bytes_given) {
@@ -1496,15 +1496,18 @@ int cmd_iperf(int argc, char **argv)
             run(t);
         }
     } else {
-        char b[16];
+        char b[OASIS_IPADDR_STRLEN];
         t->p = t->want;
         t->limit = t->p.num;
         ipf_make_cookie(t->cookie, rnd64, NULL);
         if (!t->json)
-            printf("Connecting to host %s, port %u\n", oasis_addr_format(t->dst, b), t->port);
+            printf("Connecting to host %s, port %u\n", oasis_ipaddr_format(&t->dst, b), t->port);
         set_phase(t, P_CONNECT, 0);
+        /* IPv6: a source address exists once DAD has passed (as oasis nc). */
+        if (oasis_ipaddr_is_v6(&t->dst) && net_wait_ipv6(&n, &t->dst, 5 * OASIS_NS_PER_SEC) != 0)
+            fprintf(stderr, "oasis iperf: no IPv6 address ready to reach the server\n");
         oasis_flow *attempt; /* the handle on_ctrl_connect gets */
-        rc = oasis_tcp_connect_flow4(n.stack, t->dst, t->port, NULL, on_ctrl_connect, t, &attempt);
+        rc = oasis_tcp_connect_flow(n.stack, &t->dst, t->port, NULL, on_ctrl_connect, t, &attempt);
         if (rc == 0)
             rc = oasis_tcp_set_event_cb(attempt, cli_soft_report_cb, &t->soft);
         if (rc) {
