@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# `oasis serve` under load from ordinary Linux clients over IPv6 (the IPv4
+# side is load.sh): ab with one request per connection, wrk with 400
+# keep-alive connections, short connections at a high rate from a few
+# client ports (Oasis's TIME_WAIT entries met by new SYNs on the same
+# tuple, then Linux's own TIME_WAIT with tcp_tw_reuse), and clients that
+# half-close (shutdown(SHUT_WR)) before reading. Afterwards every flow is
+# given back and TCPMemBytes is down. Counts and hashes only.
+# Args: OASIS_BIN [AB_REQUESTS] [CHURN_CONNECTIONS]
+TEST_NAME=interop_load6
+NS_TAG=pl6
+source "$(dirname "$0")/lib.sh"
+AB_N=${2:-20000}
+CHURN_N=${3:-4000}
+need wrk ab curl
+TAP=pl6tap0
+CLI="$HERE/load6_clients.py"
+
+setup_ns 1500
+L6=2001:db8:76::1
+O6=2001:db8:76::2
+tap_ipv6 "$L6/64"
+start_serve --quiet --addr6 "$O6/64" --prometheus 9100 --max-conns 2000 --txqueuelen 10000
+wait_for "$TMP/serve.log" "ipv6 $O6/64 preferred \(static\)" 10
+URL="http://[$O6]"
+METRICS="http://[$O6]:9100/metrics"
+# Client ports 40000..40499 (the scrapes' too) until the churn is done.
+ns sysctl -qw net.ipv4.ip_local_port_range="40000 40499"
+[ -n "$(metric CurrEstab)" ] || fail "no metrics at $METRICS"
+
+# ---- short connections from 500 ports ------------------------------------------
+# From 500 client ports: the churn reuses each several times while
+# Oasis (which closes first) holds the old tuple in TIME_WAIT; a new SYN
+# with a higher timestamp takes it over (RFC 6191).
+got=$(ns bash -c "ulimit -n 8192 && python3 '$CLI' churn '$O6' 80 $CHURN_N 50 2000 server") || fail "churn (server closes) failed: $got"
+echo "$got" >>"$TMP/churn.log"
+expect_eq "$(head -n 1 <<<"$got")" "churn ok $CHURN_N bad 0 err 0" "$CHURN_N short connections over 500 ports, Oasis closing first"
+# One entry per tuple: a SYN that reopens a tuple takes its entry over.
+tw=$(metric CurrTimeWait)
+[ "$tw" -le 500 ] || fail "$tw TIME_WAIT entries for 500 tuples"
+pass "Oasis's TIME_WAIT entries after the churn: $tw (500 tuples)"
+# Linux closing first holds its own TIME_WAIT (and cannot reuse a port of
+# its own within a second): the whole range for these.
+ns sysctl -qw net.ipv4.ip_local_port_range="32768 60999"
+got=$(ns bash -c "ulimit -n 8192 && python3 '$CLI' churn '$O6' 80 $CHURN_N 50 2000 client") || fail "churn (client closes) failed: $got"
+expect_eq "$(head -n 1 <<<"$got")" "churn ok $CHURN_N bad 0 err 0" "$CHURN_N short connections, Linux closing first"
+serve_alive "after the churn"
+
+# ---- ab: one request per connection -----------------------------------------
+ns bash -c "ulimit -n 8192 && ab -q -n $AB_N -c 200 -s 30 '$URL/bytes/1000'" >"$TMP/ab.log" 2>&1 ||
+    fail "ab over IPv6 failed: $(tail -n 3 "$TMP/ab.log")"
+expect_eq "$(awk '/^Complete requests:/ {print $3}' "$TMP/ab.log")/$(awk '/^Failed requests:/ {print $3}' "$TMP/ab.log")/$(awk '/^Non-2xx responses:/ {print $3}' "$TMP/ab.log")" \
+    "$AB_N/0/" "ab -n $AB_N -c 200 over IPv6: complete/failed/non-2xx"
+expect_eq "$(awk '/^HTML transferred:/ {print $3}' "$TMP/ab.log")" "$((AB_N * 1000))" "ab: every body whole"
+serve_alive "after ab"
+
+# ---- wrk: 400 keep-alive connections -------------------------------------------
+ns bash -c "ulimit -n 8192 && wrk -t2 -c400 -d3s --timeout 30s '$URL/bytes/4K'" >"$TMP/wrk.log" 2>&1 ||
+    fail "wrk over IPv6 failed: $(tail -n 3 "$TMP/wrk.log")"
+grep -q "Socket errors" "$TMP/wrk.log" && fail "wrk -c400 over IPv6: $(grep 'Socket errors' "$TMP/wrk.log")"
+grep -q "Non-2xx" "$TMP/wrk.log" && fail "wrk -c400 over IPv6 saw non-2xx answers"
+reqs=$(awk '/requests in/ {print $1}' "$TMP/wrk.log")
+[ -n "$reqs" ] && [ "$reqs" -gt 400 ] || fail "wrk -c400 over IPv6 completed too few requests: '$reqs'"
+pass "wrk -c400 over IPv6: $reqs requests, no socket error, all 200"
+serve_alive "after wrk"
+
+# ---- half-close -------------------------------------------------------------------
+got=$(ns python3 "$CLI" halfclose "$O6" 7 100 100000) || fail "halfclose failed: $got"
+expect_eq "$(head -n 1 <<<"$got")" "halfclose ok 100 bad 0 err 0" "100 clients half-closed, then read their echo"
+got=$(ns python3 "$CLI" httphalf "$O6" 80 100 300000) || fail "httphalf failed: $got"
+expect_eq "$(head -n 1 <<<"$got")" "httphalf ok 100 bad 0 err 0" "100 HTTP clients half-closed after the request, then read the answer"
+
+# ---- nothing left behind -------------------------------------------------------------
+settled "after the load over IPv6"
+mem=$(metric TCPMemBytes)
+[ "$mem" -le 65536 ] || fail "TCPMemBytes $mem with one connection open"
+pass "every flow given back; TCPMemBytes $mem"
+stop_pid "$SERVE_PID" "oasis serve"
+grep counters "$TMP/serve.log" | sed 's/^/  /'
