@@ -5,7 +5,9 @@
 # client ports (Oasis's TIME_WAIT entries met by new SYNs on the same
 # tuple, then Linux's own TIME_WAIT with tcp_tw_reuse), and clients that
 # half-close (shutdown(SHUT_WR)) before reading. Afterwards every flow is
-# given back and TCPMemBytes is down. Counts and hashes only.
+# given back and TCPMemBytes is down. Then a server at --max-conns 8
+# --backlog 4: wrk and ab get every answer, SYN cookies (RFC 4987 3.6)
+# carrying the overflow over IPv6. Counts and hashes only.
 # Args: OASIS_BIN [AB_REQUESTS] [CHURN_CONNECTIONS]
 TEST_NAME=interop_load6
 NS_TAG=pl6
@@ -76,4 +78,21 @@ mem=$(metric TCPMemBytes)
 [ "$mem" -le 65536 ] || fail "TCPMemBytes $mem with one connection open"
 pass "every flow given back; TCPMemBytes $mem"
 stop_pid "$SERVE_PID" "oasis serve"
-grep counters "$TMP/serve.log" | sed 's/^/  /'
+grep counters "$TMP/serve.log" | sed 's/^/  /' || true
+
+# ---- over the limit: the backlog, then SYN cookies over IPv6 --------------------------
+start_serve_as serve2 --quiet --addr6 "$O6/64" --prometheus 9100 --max-conns 8 --backlog 4
+wait_for "$TMP/serve2.log" "ipv6 $O6/64 preferred \(static\)" 10
+ns bash -c "ulimit -n 8192 && wrk -t2 -c400 -d2s --timeout 30s '$URL/bytes/100'" >"$TMP/wrk2.log" 2>&1 ||
+    fail "wrk over the limit failed: $(tail -n 3 "$TMP/wrk2.log")"
+grep -q "Socket errors" "$TMP/wrk2.log" && fail "wrk -c400 over --max-conns 8: $(grep 'Socket errors' "$TMP/wrk2.log")"
+grep -q "Non-2xx" "$TMP/wrk2.log" && fail "wrk -c400 over --max-conns 8 saw non-2xx answers"
+ns bash -c "ulimit -n 8192 && ab -q -n 2000 -c 200 -s 30 '$URL/bytes/1000'" >"$TMP/ab2.log" 2>&1 ||
+    fail "ab over the limit failed: $(tail -n 3 "$TMP/ab2.log")"
+expect_eq "$(awk '/^Complete requests:/ {print $3}' "$TMP/ab2.log")/$(awk '/^Failed requests:/ {print $3}' "$TMP/ab2.log")" \
+    "2000/0" "ab -n 2000 -c 200 over --max-conns 8 --backlog 4: complete/failed"
+cookies=$(metric SyncookiesRecv_total)
+[ "${cookies:-0}" -gt 0 ] || fail "no SYN cookie came back over IPv6 (the overflow this part needs did not happen)"
+pass "wrk -c400 and ab -c200 over --max-conns 8 --backlog 4: no error, $cookies connections from SYN cookies"
+settled "after the load over the limit"
+stop_pid "$SERVE_PID" "oasis serve (limit)"
