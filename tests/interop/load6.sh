@@ -3,7 +3,7 @@
 # side is load.sh): ab with one request per connection, wrk with 400
 # keep-alive connections, short connections at a high rate from a few
 # client ports (Oasis's TIME_WAIT entries met by new SYNs on the same
-# tuple, then Linux's own TIME_WAIT with tcp_tw_reuse), and clients that
+# tuple, RFC 6191 section 2; then Linux closing first), and clients that
 # half-close (shutdown(SHUT_WR)) before reading. Afterwards every flow is
 # given back and TCPMemBytes is down. Then a server at --max-conns 8
 # --backlog 4: wrk and ab get every answer, SYN cookies (RFC 4987 3.6)
