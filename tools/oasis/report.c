@@ -78,6 +78,19 @@ static int bad(const char *what, const char *arg)
     return -1;
 }
 
+/* Can v be a tag value in line protocol? Whatever the encoder takes. */
+static int lp_tag_ok(const char *v)
+{
+    oasis_metric_tag tag = {"host", v};
+    oasis_metric_field fl = {"x", OASIS_METRIC_UINT, {.u = 0}, 0};
+    oasis_metric_point p = {"x", &tag, 1, &fl, 1, 0};
+    oasis_lp_buf b;
+    oasis_lp_buf_init(&b, 1024, NULL, NULL);
+    int ok = oasis_lp_encode_point(&b, &p, 0) == 0;
+    oasis_lp_buf_free(&b);
+    return ok;
+}
+
 int report_option(report_opts *o, int code, const char *arg)
 {
     oasis_reporter_config c;
@@ -108,10 +121,10 @@ int report_option(report_opts *o, int code, const char *arg)
     case REPORT_OPT_HOST:
         if (!arg[0] || strlen(arg) > 255 || strpbrk(arg, "\r\n"))
             return bad("--host-tag (1..255 characters, one line)", arg);
-        /* Line protocol would read such a backslash as an escape. */
-        for (const char *b = strchr(arg, '\\'); b; b = strchr(b + 1, '\\'))
-            if (!b[1] || strchr(",= ", b[1]))
-                return bad("--host-tag (no backslash at the end or before ',', '=' or ' ')", arg);
+        /* The encoder's own rules (a backslash at the end or before ',',
+         * '=' or ' ' would read as an escape): a trial line with the tag. */
+        if (!lp_tag_ok(arg))
+            return bad("--host-tag (no backslash at the end or before ',', '=' or ' ')", arg);
         o->host_tag = arg;
         return 1;
     case REPORT_OPT_QUEUE:
@@ -354,34 +367,34 @@ static uint64_t unix_ns(void)
     return (uint64_t)ts.tv_sec * OASIS_NS_PER_SEC + (uint64_t)ts.tv_nsec;
 }
 
-/* A tag value as line protocol writes it: ',', '=' and ' ' escaped with a
- * backslash (the library's encoder does the same for the other lines). */
-static void put_tag_value(FILE *f, const char *v)
+/* Appends one point with the host tag, written by the library's encoder
+ * (its escaping and checks, as every other line of the dump). */
+static void dump_point(FILE *f, const report *rp, const char *measurement,
+                       const oasis_metric_field *fields, size_t n, uint64_t ts)
 {
-    for (; *v; v++) {
-        if (*v == ',' || *v == '=' || *v == ' ')
-            fputc('\\', f);
-        fputc(*v, f);
-    }
+    oasis_metric_tag host = {"host", rp->host};
+    oasis_metric_point p = {measurement, &host, 1, fields, n, ts};
+    oasis_lp_buf b;
+    oasis_lp_buf_init(&b, 1u << 16, NULL, NULL);
+    if (oasis_lp_encode_point(&b, &p, 0) == 0)
+        fwrite(b.data, 1, b.len, f);
+    oasis_lp_buf_free(&b);
 }
+
+#define U(k, x) {k, OASIS_METRIC_UINT, {.u = (x)}, 1}
 
 /* Appends the reporter's totals as one line. */
 static void dump_totals(FILE *f, const report *rp, const oasis_reporter_stats *st, uint64_t ts)
 {
-    fputs("oasis_reporter_final,host=", f);
-    put_tag_value(f, rp->host);
-    fprintf(f,
-            " points_collected=%llui,points_sent=%llui,"
-            "points_dropped=%llui,points_rejected=%llui,encode_errors=%llui,batches_sent=%llui,"
-            "connects=%llui,connect_failures=%llui,send_failures=%llui,http_errors=%llui,"
-            "queue_points=%llui,inflight_points=%llui %llu\n",
-            (unsigned long long)st->points_collected,
-            (unsigned long long)st->points_sent, (unsigned long long)st->points_dropped,
-            (unsigned long long)st->points_rejected, (unsigned long long)st->encode_errors,
-            (unsigned long long)st->batches_sent, (unsigned long long)st->connects,
-            (unsigned long long)st->connect_failures, (unsigned long long)st->send_failures,
-            (unsigned long long)st->http_errors, (unsigned long long)st->queue_points,
-            (unsigned long long)st->inflight_points, (unsigned long long)ts);
+    const oasis_metric_field fl[] = {
+        U("points_collected", st->points_collected), U("points_sent", st->points_sent),
+        U("points_dropped", st->points_dropped), U("points_rejected", st->points_rejected),
+        U("encode_errors", st->encode_errors), U("batches_sent", st->batches_sent),
+        U("connects", st->connects), U("connect_failures", st->connect_failures),
+        U("send_failures", st->send_failures), U("http_errors", st->http_errors),
+        U("queue_points", st->queue_points), U("inflight_points", st->inflight_points),
+    };
+    dump_point(f, rp, "oasis_reporter_final", fl, sizeof fl / sizeof fl[0], ts);
 }
 
 /* The counters as each of the last scrapes saw them: the six layers with a
@@ -407,9 +420,8 @@ static void dump_scrapes(FILE *f, const report *rp, uint64_t ts)
         oasis_lp_buf_free(&b);
         oasis_metrics_destroy(m);
     }
-    fputs("oasis_prometheus_final,host=", f);
-    put_tag_value(f, rp->host);
-    fprintf(f, " scrapes=%llui %llu\n", (unsigned long long)last, (unsigned long long)ts);
+    const oasis_metric_field fl[] = {U("scrapes", last)};
+    dump_point(f, rp, "oasis_prometheus_final", fl, 1, ts);
 }
 
 /* The six layer measurements of the counters copy, stamped ts. */
