@@ -1127,6 +1127,21 @@ static void test_slaac_lifetimes(void **state)
     inject_ra(&x, 0, 4 * 3600, 3600, 1400);
     assert_int_equal(ctr(&x)->nd.routers, 0);
     assert_int_equal(oasis_nd_next_hop(x.s, &far, &nh), OASIS_ENOROUTE);
+    /* The public look: no route now, the router once an RA names it again. */
+    oasis_ipaddr farip = oasis_ipaddr_v6(far.b), hopip;
+    assert_int_equal(oasis_ipv6_route(x.s, &farip, &hopip), OASIS_ENOROUTE);
+    inject_ra(&x, 1800, 4 * 3600, 3600, 1400);
+    assert_int_equal(oasis_ipv6_route(x.s, &farip, &hopip), 0);
+    assert_memory_equal(hopip.b, ROUTER.b, 16);
+    assert_int_equal(oasis_ipv6_route(x.s, &farip, NULL), 0);
+    oasis_ipaddr onip = oasis_ipaddr_v6(onlink.b), v4 = oasis_ipaddr_v4(0x0a000001);
+    assert_int_equal(oasis_ipv6_route(x.s, &onip, &hopip), 0);
+    assert_memory_equal(hopip.b, onlink.b, 16);
+    assert_int_equal(oasis_ipv6_route(x.s, &v4, &hopip), OASIS_EINVAL);
+    assert_int_equal(oasis_ipv6_route(x.s, NULL, &hopip), OASIS_EINVAL);
+    assert_int_equal(oasis_ipv6_route(NULL, &farip, &hopip), OASIS_EINVAL);
+    inject_ra(&x, 0, 4 * 3600, 3600, 1400);
+    assert_int_equal(oasis_ipv6_route(x.s, &farip, &hopip), OASIS_ENOROUTE);
     /* An RA from a global source or with hop limit 254 is ignored. */
     uint64_t ign = ctr(&x)->nd.ra_ignored, hop = ctr(&x)->nd.bad_hop_limit;
     uint8_t ra[16] = {134, 0, 0, 0, 64, 0, 0x07, 0x08};

@@ -157,6 +157,16 @@ int oasis_ping_addr(oasis_stack *s, const oasis_ipaddr *dst, uint16_t id, uint16
 int oasis_ipv6_send(oasis_stack *s, const oasis_ipaddr *dst, uint8_t proto, const void *data,
                     size_t len);
 
+/* The next hop the stack would send a packet for dst to, without sending
+ * anything: dst itself when it is on-link (link-local, multicast, in an
+ * on-link prefix of an RA or of a static address, or the target of a
+ * redirect), else the default router. Returns 0 (*next_hop set, when not
+ * NULL), OASIS_ENOROUTE (off-link and no default router known yet: RFC
+ * 4943, nothing is assumed on-link) or OASIS_EINVAL (IPv6 off, s or dst
+ * NULL, dst not IPv6). A tool that starts with an off-link destination
+ * waits for this to turn 0 as the first RA arrives. */
+int oasis_ipv6_route(oasis_stack *s, const oasis_ipaddr *dst, oasis_ipaddr *next_hop);
+
 /* Upper-layer reachability confirmation (RFC 4861 7.3.1): the caller has
  * proof that dst is reachable (TCP saw new data acknowledged, a reply came).
  * The neighbour used as dst's next hop (the router for an off-link

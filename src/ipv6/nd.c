@@ -613,6 +613,18 @@ int oasis_nd_next_hop_send(oasis_stack *s, const oasis_in6 *dst, oasis_in6 *out)
     return next_hop(s, dst, out, 1);
 }
 
+int oasis_ipv6_route(oasis_stack *s, const oasis_ipaddr *dst, oasis_ipaddr *next_hop)
+{
+    oasis_in6 d, hop;
+    if (!oasis_ipv6_enabled(s) || !dst || dst->family != OASIS_AF_INET6)
+        return OASIS_EINVAL;
+    memcpy(d.b, dst->b, 16);
+    int rc = oasis_nd_next_hop(s, &d, &hop);
+    if (rc == OASIS_OK && next_hop)
+        *next_hop = oasis_ipaddr_v6(hop.b);
+    return rc;
+}
+
 /* ---- input ---- */
 
 static void ns_input(oasis_stack *s, const oasis_ipv6_hdr *ip, const oasis_nd_msg *m)

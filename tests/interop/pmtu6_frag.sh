@@ -53,6 +53,7 @@ interface $TAP {
 };
 CONF
 bg radvd radvd -n -d 1 -m stderr -C "$TMP/radvd.conf" -p "$TMP/radvd.pid"
+RADVD_PID=$BG_PID
 bg echo "$OASIS" echo 7007 --tap "$TAP" --addr "$OASIS_IP/24" --addr6 "$OASIS_G/64" --verbose
 ECHO_PID=$BG_PID
 wait_for "$TMP/echo.log" "echo ready on 7007" 10
@@ -86,11 +87,23 @@ ptb=$(ns cat /proc/net/snmp6 | awk '$1 == "Icmp6OutPktTooBigs" { print $2 }')
 pass "the router sent $ptb Packet Too Big message(s)"
 stop_pid "$ECHO_PID" "udp_tool echo"
 
-# Oasis's own 3000-byte echo requests through the same router.
+# Oasis's own 3000-byte echo requests through the same router. The ping
+# starts with no router on the link: radvd comes back 2 s later, and the
+# tool must wait for its RA rather than fail at once with "no route to
+# host" (as it did when it waited for its address only; CI once lost that
+# race against radvd's 3 s rate limit on RAs).
+kill -TERM "$RADVD_PID" 2>/dev/null || true
+wait "$RADVD_PID" 2>/dev/null || true
 rc=0
 timeout -k 5 30 ip netns exec "$NS" "$OASIS_CLI" ping -c 5 -i 0.5 -W 1 -s 3000 "$CLIENT" \
-    --tap "$TAP" --addr "$OASIS_IP/24" --addr6 "$OASIS_G/64" >"$TMP/ping.log" 2>&1 || rc=$?
+    --tap "$TAP" --addr "$OASIS_IP/24" --addr6 "$OASIS_G/64" >"$TMP/ping.log" 2>&1 &
+PING_PID=$!
+PIDS+=("$PING_PID")
+sleep 2
+bg radvd2 radvd -n -d 1 -m stderr -C "$TMP/radvd.conf" -p "$TMP/radvd2.pid"
+wait "$PING_PID" || rc=$?
 sed 's/^/  /' "$TMP/ping.log"
+! grep -q ENOROUTE "$TMP/ping.log" || fail "oasis ping gave up before the router's RA came"
 [ "$rc" -eq 0 ] || fail "oasis ping -s 3000 through the 1400-byte link: no reply (exit $rc)"
 n=$(grep -c "bytes from" "$TMP/ping.log" || true)
 [ "$n" -ge 2 ] || fail "oasis ping -s 3000: $n replies of 5"

@@ -148,7 +148,8 @@ int net_getopt(int argc, char **argv, const char *shortopts, const struct option
 int net_up(net *n, const net_opts *o);
 void net_down(net *n);
 /* Runs the loop until an IPv6 address able to reach dst is preferred (DAD
- * done) or timeout_ns passes; 0 when there is one. */
+ * done) and the stack has a route to dst (for an off-link one, a default
+ * router from an RA), or timeout_ns passes; 0 when both are there. */
 int net_wait_ipv6(net *n, const oasis_ipaddr *dst, uint64_t timeout_ns);
 /* The same for one address of ours (a --source): until it is past DAD. */
 int net_wait_addr6(net *n, const oasis_ipaddr *addr, uint64_t timeout_ns);

@@ -483,7 +483,7 @@ static int run_one(getter *g)
         snprintf(ip, sizeof ip, "[%s]", oasis_ipaddr_format(&g->addr6, a)); /* RFC 7230 5.4 */
         /* The source address exists once DAD has passed. */
         if (net_wait_ipv6(g->n, &dst, 5 * OASIS_NS_PER_SEC) != 0)
-            fprintf(stderr, "oasis get: no IPv6 address ready to reach the server\n");
+            fprintf(stderr, "oasis get: no IPv6 address or route ready to reach the server\n");
     } else {
         oasis_addr_format(g->addr, ip);
     }

@@ -1505,7 +1505,7 @@ int cmd_iperf(int argc, char **argv)
         set_phase(t, P_CONNECT, 0);
         /* IPv6: a source address exists once DAD has passed (as oasis nc). */
         if (oasis_ipaddr_is_v6(&t->dst) && net_wait_ipv6(&n, &t->dst, 5 * OASIS_NS_PER_SEC) != 0)
-            fprintf(stderr, "oasis iperf: no IPv6 address ready to reach the server\n");
+            fprintf(stderr, "oasis iperf: no IPv6 address or route ready to reach the server\n");
         oasis_flow *attempt; /* the handle on_ctrl_connect gets */
         rc = oasis_tcp_connect_flow(n.stack, &t->dst, t->port, NULL, on_ctrl_connect, t, &attempt);
         if (rc == 0)

@@ -294,7 +294,7 @@ int cmd_nc(int argc, char **argv)
             fprintf(stderr, "oasis nc: the --source address is not ready (not ours, or DAD)\n");
     } else if (oasis_ipaddr_is_v6(&c->dst) &&
                net_wait_ipv6(&n, &c->dst, 5 * OASIS_NS_PER_SEC) != 0) {
-        fprintf(stderr, "oasis nc: no IPv6 address ready to reach the destination\n");
+        fprintf(stderr, "oasis nc: no IPv6 address or route ready to reach the destination\n");
     }
     oasis_flow *attempt; /* the same handle on_connect gets */
     oasis_connect_opts co = {.keepalive = c->ka_given ? &c->ka : NULL, .local = c->src};

@@ -424,10 +424,16 @@ static void on_ra_dns(oasis_stack *s, void *ud)
         fprintf(stderr, "oasis: cannot hand the RA's DNS servers to the resolver\n");
 }
 
+/* A source address for the destination is preferred, and the stack has a
+ * next hop for it: an off-link destination needs the first RA's default
+ * router (a tool started with the link would otherwise fail at once with
+ * OASIS_ENOROUTE). */
 static int has_src_for(void *ud)
 {
     net *n = ud;
     const oasis_ipaddr *dst = &n->wait_dst;
+    if (oasis_ipv6_route(n->stack, dst, NULL) != 0)
+        return 0;
     oasis_ipv6_addr_info a[8];
     size_t k = oasis_ipv6_addrs(n->stack, a, 8);
     for (size_t i = 0; i < k && i < 8; i++) {

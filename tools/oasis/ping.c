@@ -167,7 +167,7 @@ int cmd_ping(int argc, char **argv)
     }
     /* IPv6: the source address exists once DAD has passed. */
     if (oasis_ipaddr_is_v6(&p.dst) && net_wait_ipv6(&n, &p.dst, 5 * OASIS_NS_PER_SEC) != 0)
-        fprintf(stderr, "oasis ping: no IPv6 address ready to reach the destination\n");
+        fprintf(stderr, "oasis ping: no IPv6 address or route ready to reach the destination\n");
     rc = run(&p);
     net_down(&n); /* replies still pending complete with OASIS_ECANCELED */
     return rc;
