@@ -2041,6 +2041,17 @@ static void test_dns_servers_must_be_unicast(void **state)
     oasis_ipaddr mc6;
     assert_int_equal(oasis_ipaddr_parse("ff02::fb", &mc6), 0);
     assert_int_equal(oasis_dns_set_servers_addr(r, &mc6, 1), OASIS_EINVAL);
+    /* The predicate a front end checks with says the same. */
+    assert_false(oasis_dns_server_addr_ok(&mc6));
+    assert_false(oasis_dns_server_addr_ok(NULL));
+    for (size_t i = 0; i < sizeof bad4 / sizeof bad4[0]; i++) {
+        oasis_ipaddr b = oasis_ipaddr_v4(bad4[i]);
+        assert_false(oasis_dns_server_addr_ok(&b));
+    }
+    oasis_ipaddr g4 = oasis_ipaddr_v4(good), any6;
+    assert_int_equal(oasis_ipaddr_parse("::", &any6), 0);
+    assert_false(oasis_dns_server_addr_ok(&any6));
+    assert_true(oasis_dns_server_addr_ok(&g4));
     uint32_t left[2];
     assert_int_equal(oasis_dns_servers(r, left, 2), 1);
     assert_int_equal(left[0], good);

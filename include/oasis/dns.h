@@ -262,6 +262,11 @@ int oasis_dns_set_time(oasis_dns *r, uint64_t unix_s);
  * one is ever believed, RFC 5452 9.1; no family), the list then left as
  * it was. n == 0 clears it. */
 int oasis_dns_set_servers_addr(oasis_dns *r, const oasis_ipaddr *addrs, size_t n);
+/* 1 when a may be a server of oasis_dns_set_servers_addr: an IPv4 or IPv6
+ * unicast address (not unspecified, multicast or 255.255.255.255); else
+ * 0 (a NULL a too). For a configuration front end that checks before it
+ * builds the list. */
+int oasis_dns_server_addr_ok(const oasis_ipaddr *a);
 /* Copies up to max servers; returns how many there are (0 for a NULL
  * resolver). */
 size_t oasis_dns_servers_addr(const oasis_dns *r, oasis_ipaddr *addrs, size_t max);

@@ -278,18 +278,23 @@ static uint64_t wall_now_s(const oasis_dns *r)
     return r->wall_s + (oasis_now(r->s) - r->wall_at_ns) / OASIS_NS_PER_SEC;
 }
 
+/* A reply counts only from the address asked and not to a group or
+ * broadcast (RFC 5452 9.1): a group or the limited broadcast as a server
+ * would send every query to the whole link and hear nothing it may
+ * believe. */
+int oasis_dns_server_addr_ok(const oasis_ipaddr *a)
+{
+    return a && (a->family == OASIS_AF_INET || a->family == OASIS_AF_INET6) &&
+           !oasis_ipaddr_is_unspecified(a) && !oasis_ipaddr_is_multicast(a) &&
+           !(a->family == OASIS_AF_INET && oasis_ipaddr_to_v4(a) == 0xffffffffu);
+}
+
 int oasis_dns_set_servers_addr(oasis_dns *r, const oasis_ipaddr *addrs, size_t n)
 {
     if (!r || n > OASIS_DNS_MAX_SERVERS || (n && !addrs))
         return OASIS_EINVAL;
-    /* A reply counts only from the address asked and not to a group or
-     * broadcast (RFC 5452 9.1): a group or the limited broadcast as a
-     * server would send every query to the whole link and hear nothing
-     * it may believe. */
     for (size_t i = 0; i < n; i++)
-        if ((addrs[i].family != OASIS_AF_INET && addrs[i].family != OASIS_AF_INET6) ||
-            oasis_ipaddr_is_unspecified(&addrs[i]) || oasis_ipaddr_is_multicast(&addrs[i]) ||
-            (addrs[i].family == OASIS_AF_INET && oasis_ipaddr_to_v4(&addrs[i]) == 0xffffffffu))
+        if (!oasis_dns_server_addr_ok(&addrs[i]))
             return OASIS_EINVAL;
     for (size_t i = 0; i < n; i++)
         r->servers[i] = addrs[i];

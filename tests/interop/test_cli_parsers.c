@@ -388,6 +388,25 @@ static void test_dns_order(void **state)
     assert_int_equal(oasis_ipaddr_to_v4(&out[7]), 8);
 }
 
+/* --dns takes unicast addresses of either family only: a group, the
+ * limited broadcast or the unspecified address would never answer in a
+ * way the resolver may believe (RFC 5452 9.1). */
+static void test_dns_option(void **state)
+{
+    (void)state;
+    net_opts o;
+    net_opts_init(&o);
+    assert_int_equal(cli_dns_option(&o, "10.0.0.53"), 1);
+    assert_int_equal(cli_dns_option(&o, "2001:db8::53"), 1);
+    const char *bad[] = {"255.255.255.255", "224.0.0.251", "ff02::fb", "0.0.0.0", "::", "nope", ""};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        assert_int_equal(cli_dns_option(&o, bad[i]), -1);
+    assert_int_equal(o.ndns, 2);
+    while (o.ndns < OASIS_DNS_MAX_SERVERS)
+        assert_int_equal(cli_dns_option(&o, "10.0.0.54"), 1);
+    assert_int_equal(cli_dns_option(&o, "10.0.0.55"), -1);
+}
+
 /* The search list: --search alone when given, else the lease's then the
  * RAs' DNSSL, each domain once in any case, at most six. */
 static void test_search_order(void **state)
@@ -537,6 +556,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_dns_order),
+        cmocka_unit_test(test_dns_option),
         cmocka_unit_test(test_search_order),
         cmocka_unit_test(test_addr_zone),
         cmocka_unit_test(head_end),  cmocka_unit_test(empty_lines), cmocka_unit_test(request), cmocka_unit_test(request_errors),

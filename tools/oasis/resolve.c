@@ -22,9 +22,7 @@
 int cli_dns_option(net_opts *o, const char *arg)
 {
     oasis_ipaddr a;
-    if (oasis_ipaddr_parse(arg, &a) != 0 || oasis_ipaddr_is_unspecified(&a) ||
-        oasis_ipaddr_is_multicast(&a) ||
-        (a.family == OASIS_AF_INET && oasis_ipaddr_to_v4(&a) == 0xffffffffu)) {
+    if (oasis_ipaddr_parse(arg, &a) != 0 || !oasis_dns_server_addr_ok(&a)) {
         fprintf(stderr,
                 "oasis: invalid --dns address '%s' (want a unicast A.B.C.D or IPv6 address)\n",
                 arg);
