@@ -32,57 +32,13 @@ fi
 
 setup_ns 1500
 
-# Its own everything: data in $TMP, HTTP on the namespace's kernel side only,
-# RPC on the namespace's loopback, every other service off.
-write_influx_conf() {
-    cat >"$TMP/influxdb.conf" <<EOF
-reporting-disabled = true
-bind-address = "127.0.0.1:8088"
-[meta]
-  dir = "$TMP/influx/meta"
-[data]
-  dir = "$TMP/influx/data"
-  wal-dir = "$TMP/influx/wal"
-  query-log-enabled = false
-[monitor]
-  store-enabled = false
-[subscriber]
-  enabled = false
-[retention]
-  enabled = false
-[shard-precreation]
-  enabled = false
-[continuous_queries]
-  enabled = false
-[ifql]
-  enabled = false
-[http]
-  enabled = true
-  bind-address = "$LINUX_IP:8086"
-  log-enabled = true
-  pprof-enabled = false
-EOF
-}
-
-INFLUX_RUNS=0
-start_influx() {
-    INFLUX_RUNS=$((INFLUX_RUNS + 1))
-    bg "influxd$INFLUX_RUNS" influxd -config "$TMP/influxdb.conf"
-    INFLUX_PID=$BG_PID
-    local i
-    for ((i = 0; i < 300; i++)); do
-        [ "$(ns curl -s -o /dev/null -w '%{http_code}' "$BASE/ping")" = 204 ] && return 0
-        kill -0 "$INFLUX_PID" 2>/dev/null || fail "influxd exited at start"
-        sleep 0.1
-    done
-    fail "influxd did not answer /ping within 30 s"
-}
+source "$MYDIR/influxd_lib.sh"
 
 q() { ns python3 "$MYDIR/check.py" "$BASE" oasis "$@"; }
 now_ns() { date +%s%N; }
 
-write_influx_conf
-start_influx
+write_influx_conf "$LINUX_IP:8086"
+start_influx "$BASE"
 ns curl -sf -XPOST "$BASE/query" --data-urlencode 'q=CREATE DATABASE oasis' >/dev/null ||
     fail "CREATE DATABASE failed"
 pass "InfluxDB $(influxd version | awk '{print $2}') up on $LINUX_IP:8086"
@@ -124,7 +80,7 @@ log "InfluxDB killed"
 bg dl2 curl -s -o /dev/null "http://$OASIS_IP/bytes/$DL_BYTES"
 sleep 4 # 20 reports of 8 points: far more than the queue of $QUEUE holds
 kill -0 "$SERVE_PID" 2>/dev/null || fail "oasis serve died while InfluxDB was away"
-start_influx
+start_influx "$BASE"
 up_at=$(now_ns)
 pass "InfluxDB restarted after $(( (up_at - down_at) / 1000000 )) ms away"
 for ((i = 0; i < 150; i++)); do

@@ -164,30 +164,10 @@ pass "the server took $uniq distinct lines for $sent points sent (late answers m
 if ! command -v influxd >/dev/null 2>&1; then
     fail "influxd missing (Debian package influxdb; scripts/deps.sh)"
 fi
-cat >"$TMP/influxdb.conf" <<EOF2
-reporting-disabled = true
-bind-address = "127.0.0.1:8088"
-[meta]
-  dir = "$TMP/influx/meta"
-[data]
-  dir = "$TMP/influx/data"
-  wal-dir = "$TMP/influx/wal"
-  query-log-enabled = false
-[monitor]
-  store-enabled = false
-[http]
-  enabled = true
-  bind-address = "127.0.0.1:8087"
-  log-enabled = false
-EOF2
-bg influxd influxd -config "$TMP/influxdb.conf"
-IPID=$BG_PID
+source "$MYDIR/influxd_lib.sh"
 BASE=http://127.0.0.1:8087
-for ((i = 0; i < 300; i++)); do
-    [ "$(ns curl -s -o /dev/null -w '%{http_code}' "$BASE/ping")" = 204 ] && break
-    kill -0 "$IPID" 2>/dev/null || fail "influxd exited at start"
-    sleep 0.1
-done
+write_influx_conf 127.0.0.1:8087
+start_influx "$BASE"
 ns curl -sf -XPOST "$BASE/query" --data-urlencode 'q=CREATE DATABASE oasis' >/dev/null || fail "CREATE DATABASE"
 st=$(ns curl -s -o "$TMP/w1.txt" -w '%{http_code}' -XPOST "$BASE/write?db=oasis&precision=ns" --data-binary @"$F/lines.lp")
 [ "$st" = 204 ] || fail "InfluxDB refused the reporter's lines: $st $(head -c 300 "$TMP/w1.txt")"
