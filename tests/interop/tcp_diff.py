@@ -25,7 +25,8 @@ that the RFC allows is explained in the scenario's `note`.
 No timing assertions: answers are awaited generously (a second or more),
 and a segment that may legally be delayed is looked for, not timed.
 
-Usage: tcp_diff.py OASIS_TAP OASIS_IP PROBE_IP LINUX_TAP LINUX_IP LPROBE_IP
+Usage: tcp_diff.py OASIS_TAP OASIS_IP PROBE_IP LINUX_TAP LINUX_IP LPROBE_IP CLIENT
+       (CLIENT: TAP,OASIS_IP,PROBE_IP,OASIS_BIN for oasis nc, the SYN-SENT scenarios)
        tcp_diff.py --linux-servers LINUX_IP
 Environment: DIFF_ONLY=name,name runs only those scenarios.
 """
@@ -36,6 +37,7 @@ import random
 import select
 import socket
 import struct
+import subprocess
 import sys
 import threading
 import time
@@ -197,7 +199,7 @@ class Target:
     """One side: how frames go out and come in, and the addresses."""
 
     def __init__(self, name, tap, peer_ip, my_ip):
-        self.name, self.peer_ip, self.my_ip = name, peer_ip, my_ip
+        self.name, self.tap, self.peer_ip, self.my_ip = name, tap, peer_ip, my_ip
         self.peer_mac = None
         self.pending = []
         self.port = 41000 + random.randrange(8000)
@@ -427,7 +429,9 @@ class Conn:
                     if sg.flags & b)
         f += "." if sg.flags & ACK else ""
         out = [f]
-        if self.irs is None:
+        if sg.flags & RST and sg.seq == 0:
+            out.append("seq=0")
+        elif self.irs is None:
             # Not synchronised: an RST's SEQ is 0 or our SEG.ACK.
             if not sg.flags & SYN:
                 out.append("seq=0" if sg.seq == 0 else "seq=SEG.ACK" if sg.seq == self.sent_ack
@@ -1005,7 +1009,208 @@ def closed_and_listen(r):
         r.req(what, want, "RFC 9293 3.10.7.1/3.10.7.2", "RST: <SEQ=0><ACK=SEG.SEQ+SEG.LEN> or <SEQ=SEG.ACK>")
 
 
+# ---- the target as the client (SYN-SENT) ------------------------------------
+
+CLIENT_TARGETS = {}  # name -> Target on which the target connects out to the probe
+
+
+class Client:
+    """The target connects to the probe: `oasis nc` on its own TAP, or a
+    Linux socket from this process (its SYN comes out of dflx0). Data to
+    send, then a half-close; the outcome read by finish()."""
+
+    def __init__(self, r, port, data=b""):
+        self.t = t = CLIENT_TARGETS[r.t.name]
+        self.port, self.result = port, None
+        if t.name == "oasis":
+            args = [OASIS_BIN, "nc", "--timeout", "8", "--tap", t.tap, "--addr", f"{t.peer_ip}/24"]
+            self.proc = subprocess.Popen(args + [t.my_ip, str(port)], stdin=subprocess.PIPE,
+                                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            self.proc.stdin.write(data)
+            self.proc.stdin.close()
+        else:
+            def run():
+                s = socket.socket()
+                s.settimeout(8)
+                try:
+                    s.connect((t.my_ip, port))
+                    s.sendall(data)
+                    s.shutdown(socket.SHUT_WR)
+                    got = b""
+                    while True:
+                        d = s.recv(65536)
+                        if not d:
+                            break
+                        got += d
+                    self.result = ("ok", got)
+                except ConnectionRefusedError:
+                    self.result = ("refused", b"")
+                except OSError as e:
+                    self.result = (type(e).__name__, b"")
+                s.close()
+            self.thread = threading.Thread(target=run, daemon=True)
+            self.thread.start()
+        syn = t.take(port, 8.0, lambda s: s.flags & SYN and not s.flags & ACK)
+        if syn is None:
+            self.finish()
+            raise Step("the client sent no SYN")
+        self.syn = syn
+        self.c = c = Conn(t, syn.sport)
+        c.sport = port
+        c.irs, c.rcv_nxt = syn.seq, u32(syn.seq + 1)
+
+    def finish(self):
+        if self.t.name == "oasis":
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+            rc = self.proc.returncode
+            out = self.proc.stdout.read()
+            return {0: "ok", 4: "refused", 5: "timeout"}.get(rc, f"rc{rc}"), out
+        self.thread.join(10)
+        return self.result or ("running", b"")
+
+
+@scenario("RFC 9293 3.7.1, RFC 7323, RFC 2018: the options a client's SYN offers (information)")
+def client_syn_options(r):
+    cl = Client(r, 6001)
+    r.see("client SYN", cl.c.norm(cl.syn).replace("seq=0", "") + f" win0={cl.syn.win == 0}")
+    r.req("client SYN", "mss" in cl.syn.opts, "RFC 9293 3.7.1 (SHLD-5: send MSS)", "MSS in the SYN")
+    cl.c.abort()
+    cl.t.send_tcp(cl.port, cl.c.dport, 0, u32(cl.syn.seq + 1), RST | ACK)
+    cl.finish()
+
+
+@scenario("RFC 9293 3.7.1 / RFC 1122 4.2.2.6 (MUST): a SYN-ACK without MSS: the client sends at most 536")
+def client_no_mss(r):
+    cl = Client(r, 6002, data=bytes(3000))
+    c = cl.c
+    c.t.send_tcp(c.sport, c.dport, c.iss, c.rcv_nxt, SYN | ACK, opts=b"")
+    c.snd_nxt = u32(c.iss + 1)
+    sizes, fin = [], None
+    end = time.monotonic() + 4
+    while time.monotonic() < end and fin is None:
+        sg = c.take(end - time.monotonic())
+        if sg is None:
+            break
+        c.absorb(sg)
+        if sg.data:
+            sizes.append(len(sg.data))
+        if sg.flags & FIN:
+            fin = sg
+        c.send(ACK)
+    r.see("largest data", f"{max(sizes) if sizes else 0}, {sum(sizes)} bytes, fin={fin is not None}")
+    r.req("largest data", sizes and max(sizes) <= 536, "RFC 9293 3.7.1 (MUST-15: 536 without an MSS option)",
+          "no segment above 536 bytes")
+    c.write(b"", flags=ACK | FIN)
+    c.wait_ack(c.snd_nxt)
+    res = cl.finish()
+    r.see("outcome", res[0])
+
+
+@scenario("RFC 9293 3.10.7.3 (SYN-SENT, fifth/eighth): a SYN,ACK with FIN: established, then CLOSE-WAIT; "
+          "the FIN acknowledged")
+def client_synack_fin(r):
+    cl = Client(r, 6003)
+    c = cl.c
+    c.t.send_tcp(c.sport, c.dport, c.iss, c.rcv_nxt, SYN | ACK | FIN, opts=MSS1460)
+    c.snd_nxt = u32(c.iss + 2)
+    a = c.take(2.0, lambda s: s.flags & ACK and not s.flags & SYN)
+    r.see("SYN,ACK,FIN", c.norm(a))
+    r.req("SYN,ACK,FIN", a is not None and not a.flags & RST and
+          (a.ack == c.snd_nxt or a.ack == u32(c.iss + 1)),
+          "RFC 9293 3.10.7.3", "the SYN (and the FIN, if taken) acknowledged, no reset")
+    end = time.monotonic() + 3
+    while time.monotonic() < end:
+        sg = c.take(end - time.monotonic())
+        if sg is None:
+            break
+        c.absorb(sg)
+        if sg.flags & FIN:
+            c.send(ACK)
+            break
+    res = cl.finish()
+    r.see("outcome", res[0])
+
+
+@scenario("RFC 3168 6.1.1: a SYN-ACK with ECE to a SYN that did not ask for ECN is not ECN-setup; "
+          "the client goes on without ECN")
+def client_synack_ece_unasked(r):
+    cl = Client(r, 6004, data=b"hello")
+    c = cl.c
+    asked = cl.syn.flags & (ECE | CWR) == ECE | CWR
+    c.t.send_tcp(c.sport, c.dport, c.iss, c.rcv_nxt, SYN | ACK | ECE, opts=MSS1460)
+    c.snd_nxt = u32(c.iss + 1)
+    sg = c.take(2.0, lambda s: s.data)
+    r.see("client data", (c.norm(sg) + (f" tos={sg.tos & 3}" if sg else "")) + (" (asked ECN)" if asked else ""))
+    r.req("client data", sg is not None and (asked or sg.tos & 3 == 0), "RFC 3168 6.1.1",
+          "no ECT without ECN negotiated")
+    c.abort()
+    cl.finish()
+
+
 # ---- running and the table -------------------------------------------------
+
+
+@scenario("RFC 9293 3.10.7.3 (SYN-SENT first: SEG.ACK =< ISS): a SYN-ACK acknowledging ISS "
+          "itself draws <SEQ=SEG.ACK><CTL=RST> and the attempt goes on")
+def client_synack_ack_iss(r):
+    cl = Client(r, 6005, data=b"late")
+    c = cl.c
+    c.t.send_tcp(c.sport, c.dport, c.iss, cl.syn.seq, SYN | ACK, opts=MSS1460)  # ACK = ISS
+    a = c.take(1.5, lambda s: not s.flags & SYN)
+    r.see("SYN-ACK, ACK=ISS", c.norm(a).replace(f"seq={c.rel_seq(cl.syn.seq)}", "seq=SEG.ACK"))
+    r.req("SYN-ACK, ACK=ISS", a is not None and a.flags & RST and not a.flags & ACK and a.seq == cl.syn.seq,
+          "RFC 9293 3.10.7.3 first", "<SEQ=SEG.ACK><CTL=RST>")
+    c.t.send_tcp(c.sport, c.dport, c.iss, c.rcv_nxt, SYN | ACK, opts=MSS1460)
+    c.snd_nxt = u32(c.iss + 1)
+    sg = c.take(3.0, lambda s: s.data)
+    r.see("then a good SYN-ACK", c.norm(sg))
+    r.req("then a good SYN-ACK", sg is not None and sg.data == b"late", "RFC 9293 3.10.7.3",
+          "the attempt went on: established, data sent")
+    c.abort()
+    cl.finish()
+
+
+@scenario("RFC 9293 3.8.6.1 (MUST-36 probe a zero window): a SYN-ACK with window 0: the client "
+          "sends no data but probes; the window opened, the data goes")
+def client_synack_zero_window(r):
+    cl = Client(r, 6006, data=b"x" * 100)
+    c = cl.c
+    c.t.send_tcp(c.sport, c.dport, c.iss, c.rcv_nxt, SYN | ACK, win=0, opts=MSS1460)
+    c.snd_nxt = u32(c.iss + 1)
+    a = c.take(1.5, lambda s: s.flags & ACK)
+    r.see("first segment", c.norm(a))
+    r.req("first segment", a is not None and len(a.data) <= 1, "RFC 9293 3.8.6.1 / 3.10.7.3",
+          "no data beyond a zero window (a 1-byte probe at most)")
+    p = a if a is not None and a.data else c.take(6.0, lambda s: s.flags & ACK)
+    r.see("probe", c.norm(p))
+    r.req("probe", p is not None and not p.flags & RST, "RFC 9293 3.8.6.1 (MUST-36)",
+          "a zero-window probe (a byte, or a segment below SND.UNA) within 6 s")
+    c.t.pending = [x for x in c.t.pending if x.dport != c.sport]
+    c.send(ACK, win=65535)
+    got, end = b"", time.monotonic() + 4
+    while len(got) < 100 and time.monotonic() < end:
+        sg = c.take(end - time.monotonic(), lambda s: s.data)
+        if sg is None:
+            break
+        if u32(sg.seq - c.rcv_nxt) < 1 << 31 and sg.seq == c.rcv_nxt:
+            got += sg.data
+            c.rcv_nxt = u32(c.rcv_nxt + len(sg.data))
+        elif u32(c.rcv_nxt - sg.seq) < len(sg.data):
+            off = u32(c.rcv_nxt - sg.seq)
+            got += sg.data[off:]
+            c.rcv_nxt = u32(sg.seq + len(sg.data))
+        c.send(ACK, win=65535)
+    r.see("window opened", f"{len(got)} bytes")
+    r.req("window opened", got == b"x" * 100, "RFC 9293 3.10.7.4 fifth", "the data goes once the window opens")
+    c.abort()
+    cl.finish()
+
+
+OASIS_BIN = None
 
 
 def run_one(t, fn):
@@ -1023,6 +1228,11 @@ def main():
     linux = Target("linux", sys.argv[4], sys.argv[5], sys.argv[6])
     linux.resolve()
     oasis.resolve()
+    global OASIS_BIN
+    # The targets as clients: oasis nc on a second TAP; Linux out of dflx0.
+    ctap, cip, cpip, OASIS_BIN = sys.argv[7].split(",")
+    CLIENT_TARGETS["oasis"] = Target("oasis", ctap, cip, cpip)
+    CLIENT_TARGETS["linux"] = linux
     only = [x for x in os.environ.get("DIFF_ONLY", "").split(",") if x]
     failed, diffs, rows = [], 0, []
     for name, fn, note in SCENARIOS:

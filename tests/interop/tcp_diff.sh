@@ -23,11 +23,16 @@ ns ip link set "$LX_TAP" up
 ns ip neigh replace "$LX_PROBE_IP" lladdr 02:a5:c0:ff:ee:df dev "$LX_TAP" nud permanent
 # Linux's defaults, stated: ECN answered when asked (2), SACK, timestamps, D-SACK on.
 ns sysctl -qw net.ipv4.tcp_ecn=2 net.ipv4.tcp_sack=1 net.ipv4.tcp_timestamps=1 net.ipv4.tcp_dsack=1
+# Oasis as a client (oasis nc, started by the probe) on a TAP of its own.
+ns ip tuntap add dev oasis1 mode tap || fail "cannot create the client's TAP"
+ns ip addr add 10.78.0.1/24 dev oasis1
+ns ip link set oasis1 up
 bg linux python3 "$HERE/tcp_diff.py" --linux-servers "$LX_IP"
 wait_for "$TMP/linux.log" "linux servers ready" 10
 
 rc=0
 ns timeout 300 python3 "$HERE/tcp_diff.py" "$TAP" "$OASIS_IP" "$PROBE_IP" "$LX_TAP" "$LX_IP" "$LX_PROBE_IP" \
+    "oasis1,10.78.0.2,10.78.0.66,$OASIS" \
     >"$TMP/diff.log" 2>&1 || rc=$?
 sed 's/^/  /' "$TMP/diff.log"
 serve_alive "after the differential probe"
