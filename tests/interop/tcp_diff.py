@@ -455,6 +455,10 @@ class Conn:
         names = {2: "mss", 3: "ws", 4: "sackok", 5: "sack", 8: "ts"}
         if kinds:
             out.append("<" + ",".join(names.get(k, str(k)) for k in kinds) + ">")
+        if sg.flags & SYN and "mss" in sg.opts:
+            out.append(f"mss={sg.opts['mss']}")
+        if sg.flags & SYN and "ws" in sg.opts:
+            out.append("ws>0" if sg.opts["ws"] else "ws=0")
         if show_sack and "sack" in sg.opts:
             out.append("sack=" + ",".join(f"{self.rel_ack(a)}-{self.rel_ack(b)}" for a, b in sg.opts["sack"]))
         if show_ecr and "ts" in sg.opts:
@@ -514,6 +518,19 @@ def ooo_acks_and_sack_order(r):
     r.req("fill the first hole", a is not None and a.ack == u32(base + 150) and
           a.opts.get("sack", [None])[0] == (u32(base + 300), u32(base + 350)),
           "RFC 5681 4.2 / RFC 2018 4", "ACK up to the next hole at once, the island left in SACK")
+    c.abort()
+
+
+@scenario("RFC 2018 2: no SACK option on a connection whose SYN did not offer SACK-permitted")
+def ooo_without_sack(r):
+    c = Conn(r.t, DISCARD)
+    c.open(sack=False)
+    base = c.snd_nxt
+    c.send(ACK | PSH, seq=base + 100, data=b"x" * 50)
+    a = c.take(1.5, lambda s: s.flags & ACK)
+    r.see("island +100", c.norm(a))
+    r.req("island +100", a is not None and a.ack == base and 5 not in a.kinds,
+          "RFC 2018 2 / RFC 5681 4.2", "an immediate duplicate ACK without SACK blocks")
     c.abort()
 
 
@@ -688,8 +705,11 @@ def synack_option_sets(r):
             ok = ("ws" in sa.opts) == (b"\x03\x03" in opts) and \
                  ("ts" in sa.opts) == (b"\x08\x0a" in opts) and \
                  (4 in sa.kinds) == (SACKOK in opts) and "mss" in sa.opts
-        r.req(f"SYN <{what}>", ok, "RFC 7323 1.3/2.2, RFC 2018 2, RFC 9293 3.7.1 (SHLD-5? MSS sent)",
+        r.req(f"SYN <{what}>", ok, "RFC 7323 2.2/3.2, RFC 2018 2, RFC 9293 3.7.1",
               "WS, TS, SACK-permitted only if offered; MSS always")
+        if ok and "ts" in sa.opts:
+            r.req(f"SYN <{what}>", sa.opts["ts"][1] == TS0, "RFC 7323 3.2 (TSecr of a SYN-ACK)",
+                  "TSecr echoes the SYN's TSval")
         if sa is not None:
             c.abort()
 
@@ -825,6 +845,140 @@ def fin_wait_2_unacceptable(r):
     r.see("after exact RST: data", c.norm(a))
     r.req("after exact RST: data", a is not None and a.flags & RST, "RFC 9293 3.10.7.4 second",
           "the exact RST closed it: RST")
+
+
+def fin_wait_1(r, c):
+    """The target closes first (HTTP/1.0): its data acknowledged, its FIN not:
+    the target is in FIN-WAIT-1, retransmitting the FIN alone."""
+    c.open()
+    c.write(b"GET /bytes/10 HTTP/1.0\r\n\r\n")
+    end, fin = time.monotonic() + 4, None
+    while time.monotonic() < end and fin is None:
+        sg = c.take(end - time.monotonic())
+        if sg is None:
+            break
+        c.absorb(sg)
+        if sg.flags & FIN:
+            fin = sg
+        elif sg.data:
+            c.send(ACK)
+    if fin is None:
+        raise Step("no FIN from the server")
+    fin_seq = u32(fin.seq + len(fin.data))
+    c.send(ACK, ack=fin_seq)  # the data, not the FIN
+    return fin_seq
+
+
+@scenario("RFC 9293 3.10.7.4 (FIN-WAIT-1): SYN challenged, an ACK of unsent data answered and "
+          "dropped, the FIN retransmitted alone; its ACK then moves on to FIN-WAIT-2")
+def fin_wait_1_segments(r):
+    c = Conn(r.t, HTTP)
+    fin_seq = fin_wait_1(r, c)
+    not_fin = lambda s: not s.flags & FIN
+    c.send(SYN, seq=c.snd_nxt + 100, ack=0, opts=MSS1460)
+    a = c.take(1.5, not_fin)
+    r.see("SYN", c.norm(a))
+    r.req("SYN", a is not None and a.flags & ACK and not a.flags & RST and a.ack == c.snd_nxt,
+          "RFC 5961 4.2", "challenge ACK")
+    gap()
+    c.send(ACK, ack=fin_seq + 1000)  # acknowledges what was never sent
+    a = c.take(1.5, not_fin)
+    r.see("ACK of unsent data", c.norm(a))
+    r.req("ACK of unsent data", a is not None and a.flags & ACK and not a.flags & RST,
+          "RFC 9293 3.10.7.4 fifth (SEG.ACK > SND.NXT: send an ACK, drop)", "ACK, no reset")
+    rt = c.take(5.0, lambda s: s.flags & FIN)
+    r.see("FIN retransmitted", c.norm(rt))
+    r.req("FIN retransmitted", rt is not None and rt.seq == fin_seq and not rt.data,
+          "RFC 9293 3.8.1", "the FIN alone is sent again (the bad ACK did not acknowledge it)")
+    c.send(ACK)
+    gap(0.3)
+    c.t.pending = [x for x in c.t.pending if x.dport != c.sport]
+    c.write(b"", flags=ACK | FIN)
+    a = c.wait_ack(c.snd_nxt)
+    r.see("our FIN (to TIME-WAIT)", c.norm(a))
+    r.req("our FIN (to TIME-WAIT)", a is not None and not a.flags & RST, "RFC 9293 3.10.7.4 eighth",
+          "FIN-WAIT-2 takes our FIN: ACK")
+
+
+@scenario("RFC 9293 3.10.7.4 second: an RST is judged by its SEQ only; one at RCV.NXT resets "
+          "whatever its ACK field says")
+def rst_exact_bad_ack(r):
+    c = Conn(r.t, ECHO)
+    c.open()
+    c.send(RST | ACK, ack=c.rcv_nxt + 100000)
+    gap(0.2)
+    c.write(b"?")
+    a = c.take(1.5)
+    r.see("data after RST,ACK (bad ACK)", c.norm(a))
+    r.req("data after RST,ACK (bad ACK)", a is not None and a.flags & RST, "RFC 9293 3.10.7.4 second / RFC 5961 3.2",
+          "reset: data now draws an RST")
+
+
+@scenario("RFC 9293 3.8.6.1 / 3.10.7.4 first: with its receive window full (zero) a stack still "
+          "answers a probe with an ACK and window 0. Oasis takes the probe's byte while its buffer "
+          "has room below an MSS (SWS avoidance advertises 0), as FreeBSD; Linux drops it")
+def zero_window_receiver(r):
+    c = Conn(r.t, ECHO)
+    c.open()
+    mss, sent, win, zero = 1000, 0, 65535, None
+    end = time.monotonic() + 20
+    # Our window 0 keeps the echo from sending, so the target's buffers fill.
+    while time.monotonic() < end and sent < 8 << 20:
+        n = min(mss, win)
+        if n <= 0:
+            break
+        burst = 0
+        while burst < 32 and win - burst * mss >= mss:
+            c.send(ACK, seq=c.snd_nxt, data=b"f" * mss, win=0)
+            c.snd_nxt = u32(c.snd_nxt + mss)
+            sent += mss
+            burst += 1
+        if burst == 0:
+            c.send(ACK, seq=c.snd_nxt, data=b"f" * n, win=0)
+            c.snd_nxt = u32(c.snd_nxt + n)
+            sent += n
+        last = None
+        while True:
+            a = c.take(0.5 if last is None else 0.1, lambda s: s.flags & ACK and not s.data)
+            if a is None:
+                break
+            last = a
+        if last is None:
+            break
+        win = u32(c.snd_nxt - last.ack)
+        win = last.win - win if last.ack != c.snd_nxt else last.win
+        c.snd_nxt = last.ack  # whatever was not taken is sent again
+        if last.win == 0 and last.ack == c.snd_nxt:
+            zero = last
+            break
+    if zero is None:
+        r.see("fill", f"no zero window after {sent} bytes")
+        raise Step("the window never closed")
+    # Every ACK still coming: the highest says where RCV.NXT is.
+    later = []
+    while True:
+        a = c.take(0.6, lambda s: s.flags & ACK and not s.data)
+        if a is None:
+            break
+        later.append(a)
+    moved = [a for a in later if a.ack != zero.ack]
+    r.see("fill", "window 0 reached" + (f"; then {len(moved)} ACK(s) moved RCV.NXT on by "
+                                          f"{u32(moved[-1].ack - zero.ack)}, win {moved[-1].win}" if moved else ""))
+    if moved:
+        c.snd_nxt = moved[-1].ack
+    c.send(ACK, seq=c.snd_nxt, data=b"P", win=0)  # a zero-window probe
+    a = c.take(2.0, lambda s: s.flags & ACK and not s.data)
+    r.see("probe", c.norm(a).replace(f"ack={c.rel_ack(c.snd_nxt)}", "ack=RCV.NXT") +
+          ("" if a is None or a.ack == c.snd_nxt else f" (RCV.NXT was {c.rel_ack(c.snd_nxt)})"))
+    # Oasis, as FreeBSD (rcv_wnd = max(sbspace, rcv_adv - rcv_nxt)), judges
+    # acceptability by the room in its buffer: the zero it advertised is its
+    # receiver-side SWS avoidance (RFC 9293 3.8.6.2.2 keeps the right edge
+    # while the room is below an MSS), so the probe's byte, which fits, is
+    # taken and acknowledged. Linux drops it. Either way: an ACK, window 0.
+    r.req("probe", a is not None and a.ack in (c.snd_nxt, u32(c.snd_nxt + 1)) and a.win == 0 and
+          not a.flags & RST, "RFC 9293 3.10.7.4 first (RCV.WND 0: ACK) / 3.8.6.1 (MUST-37)",
+          "ACK <ACK=RCV.NXT> (or RCV.NXT+1: the byte fitted the buffer), window 0")
+    c.abort()
 
 
 def last_ack(r, c):
