@@ -716,12 +716,16 @@ def synack_option_sets(r):
 
 @scenario("RFC 9293 3.7.1 / RFC 1122 4.2.2.6: no MSS option means 536; Linux clamps a tiny MSS")
 def mss_edges(r):
-    for what, opts in (("no MSS", b""), ("MSS 536", b"\x02\x04\x02\x18"), ("MSS 100", b"\x02\x04\x00\x64")):
+    for what, opts in (("no MSS", b""), ("MSS 536", b"\x02\x04\x02\x18"), ("MSS 100", b"\x02\x04\x00\x64"),
+                       ("MSS 100 + TS", b"\x02\x04\x00\x64" + ts_opt(TS0)),
+                       ("MSS 1", b"\x02\x04\x00\x01")):
         c = Conn(r.t, HTTP)
         sa = c.syn(opts)
         if sa is None or not sa.flags & SYN:
             r.see(what, c.norm(sa))
             continue
+        if "ts" in sa.opts:
+            c.ts = TS0
         c.send(ACK)
         c.write(b"GET /bytes/3000 HTTP/1.0\r\n\r\n")
         sizes = []
@@ -737,9 +741,15 @@ def mss_edges(r):
             if sg.flags & (FIN | RST):
                 break
         r.see(what, f"largest data {max(sizes) if sizes else 0}")
-        limit = {"no MSS": 536, "MSS 536": 536, "MSS 100": 100}[what]
-        r.req(what, sizes and max(sizes) <= limit, "RFC 9293 3.7.1 (MUST-14/15 effective send MSS)",
-              f"no segment above {limit} bytes of data")
+        # RFC 9293 3.7.1: Eff.snd.MSS = min(SendMSS+20, MMS_S) - TCPhdrsize, the
+        # header with its options: with timestamps, 12 bytes less (RFC 6691).
+        # MSS 1: both stacks send more (Linux's floor 48, Oasis's 64) rather
+        # than one-byte segments: a deliberate guard against a peer making
+        # them spend a segment per byte (information only).
+        limit = {"no MSS": 536, "MSS 536": 536, "MSS 100": 100, "MSS 100 + TS": 88}.get(what)
+        if limit:
+            r.req(what, sizes and max(sizes) <= limit, "RFC 9293 3.7.1 (MUST-15/16 Eff.snd.MSS)",
+                  f"no segment above {limit} bytes of data")
         c.abort()
 
 
@@ -1032,6 +1042,62 @@ def last_ack_segments(r):
     r.see("after ACK of FIN: data", c.norm(a))
     r.req("after ACK of FIN: data", a is not None and a.flags & RST, "RFC 9293 3.10.7.1 (CLOSED)",
           "closed: data draws an RST")
+
+
+@scenario("RFC 9293 3.10.7.4 (SYN-RECEIVED): a FIN without ACK is dropped (fifth: ACK off, drop); "
+          "the handshake's ACK with a FIN: ESTABLISHED, then CLOSE-WAIT, the FIN acknowledged")
+def syn_received_fin(r):
+    c = Conn(r.t, ECHO)
+    sa = c.syn()
+    if sa is None or not sa.flags & SYN:
+        raise Step("no SYN-ACK")
+    c.snd_nxt = u32(c.iss + 1)
+    c.t.send_tcp(c.sport, c.dport, c.snd_nxt, 0, FIN)
+    a = c.take(1.0)
+    r.see("FIN, no ACK", c.norm(a))
+    r.req("FIN, no ACK", a is None or not a.flags & RST, "RFC 9293 3.10.7.4 fifth (ACK off: drop)",
+          "dropped (or a SYN-ACK again), no reset")
+    c.t.pending = [x for x in c.t.pending if x.dport != c.sport]
+    c.write(b"last", flags=ACK | PSH | FIN)
+    end, got, fin, acked = time.monotonic() + 3, b"", None, None
+    while time.monotonic() < end and fin is None:
+        sg = c.take(end - time.monotonic())
+        if sg is None:
+            break
+        if sg.ack == c.snd_nxt:
+            acked = acked or sg
+        c.absorb(sg)
+        got += sg.data
+        if sg.flags & FIN:
+            fin = sg
+    r.see("ACK+data+FIN", f"data acked={acked is not None} echo={got!r} fin={fin is not None}")
+    r.req("ACK+data+FIN", acked is not None and got == b"last" and fin is not None,
+          "RFC 9293 3.10.7.4 (SYN-RECEIVED fifth, seventh, eighth)",
+          "established by the ACK, the text delivered, the FIN acknowledged; the echo answers and closes")
+    c.send(ACK)
+
+
+@scenario("RFC 6191 2: in TIME-WAIT with timestamps on both incarnations the TSval decides: a SYN "
+          "above RCV.NXT with an older TSval does not reopen (Linux, PAWS in TIME-WAIT, agrees)")
+def time_wait_ts_old_seq_high(r):
+    c = Conn(r.t, HTTP)
+    c.open(ts=True)
+    if c.ts is None:
+        raise Step("no timestamps")
+    c.write(b"GET /bytes/10 HTTP/1.0\r\n\r\n")
+    fin = c.read_until_fin()
+    if fin is None or not fin.flags & FIN:
+        raise Step("no FIN from the server")
+    c.write(b"", flags=ACK | FIN)
+    c.wait_ack(c.snd_nxt)
+    gap(0.1)
+    c.t.send_tcp(c.sport, c.dport, c.snd_nxt + 100000, 0, SYN, opts=MSS1460 + ts_opt(TS0 - 5000))
+    a = c.take(1.5)
+    r.see("SYN above, older TSval", c.norm(a))
+    r.req("SYN above, older TSval", a is None or not a.flags & RST, "RFC 6191 2 / RFC 7323 5",
+          "no reset (challenge ACK or reopen)")
+    if a is not None and a.flags & SYN:
+        c.t.send_tcp(c.sport, c.dport, c.snd_nxt + 100001, 0, RST)
 
 
 @scenario("RFC 9293 3.10.7.4 (TIME-WAIT) / RFC 6191: old data answered with an ACK; a SYN below "
