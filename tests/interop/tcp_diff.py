@@ -153,7 +153,7 @@ class Seg:
     """A TCP segment from a target."""
 
     def __init__(self, iph, tcp):
-        self.tos = iph[1]
+        self.tos, self.ttl, self.df = iph[1], iph[8], bool(iph[6] & 0x40)
         (self.sport, self.dport, self.seq, self.ack, off, self.flags, self.win, _, self.urp) = \
             struct.unpack("!HHIIBBHHH", tcp[:20])
         hl = (off >> 4) * 4
@@ -518,6 +518,64 @@ def ooo_acks_and_sack_order(r):
     r.req("fill the first hole", a is not None and a.ack == u32(base + 150) and
           a.opts.get("sack", [None])[0] == (u32(base + 300), u32(base + 350)),
           "RFC 5681 4.2 / RFC 2018 4", "ACK up to the next hole at once, the island left in SACK")
+    c.abort()
+
+
+@scenario("RFC 2018 4: as many blocks as fit (4 without timestamps, 3 with), the newest first, "
+          "then the most recently reported ones")
+def sack_many_islands(r):
+    for ts in (False, True):
+        c = Conn(r.t, DISCARD)
+        c.open(sack=True, ts=ts)
+        base = c.snd_nxt
+        a = None
+        for off in (100, 300, 500, 700, 900):
+            c.send(ACK | PSH, seq=base + off, data=b"i" * 50)
+            a = c.take(1.5, lambda s: s.flags & ACK)
+        what = "5 islands" + (" + TS" if c.ts is not None else "")
+        r.see(what, c.norm(a))
+        blocks = a.opts.get("sack", []) if a is not None else []
+        want = 3 if c.ts is not None else 4
+        r.req(what, len(blocks) == want and blocks[0] == (u32(base + 900), u32(base + 950)),
+              "RFC 2018 4 (SHOULD: as many blocks as possible; MUST: the first the newest)",
+              f"{want} blocks, the first the newest island")
+        r.req(what, [b[0] for b in blocks[1:]] == [u32(base + o) for o in (700, 500, 300)[:want - 1]],
+              "RFC 2018 4 (SHOULD: repeat the most recently reported)", "then the islands newest to oldest")
+        c.abort()
+
+
+@scenario("RFC 2883 4: a duplicate inside an out-of-order block: the D-SACK block first, then "
+          "the block that holds it")
+def dsack_inside_island(r):
+    c = Conn(r.t, DISCARD)
+    c.open(sack=True)
+    base = c.snd_nxt
+    c.send(ACK | PSH, seq=base + 100, data=b"j" * 100)
+    c.take(1.5, lambda s: s.flags & ACK)
+    gap()
+    c.send(ACK | PSH, seq=base + 120, data=b"j" * 20)  # inside the island
+    a = c.take(1.5, lambda s: s.flags & ACK)
+    r.see("dup inside island", c.norm(a))
+    blocks = a.opts.get("sack", []) if a is not None else []
+    r.req("dup inside island", blocks and blocks[0] == (u32(base + 120), u32(base + 140)),
+          "RFC 2883 4", "D-SACK block first")
+    r.req("dup inside island", len(blocks) > 1 and blocks[1] == (u32(base + 100), u32(base + 200)),
+          "RFC 2883 4 (should)", "the second block the island that holds the duplicate")
+    c.abort()
+
+
+@scenario("IP header of the SYN-ACK and of data (information): DF, TTL, TOS")
+def ip_fields(r):
+    c = Conn(r.t, ECHO)
+    sa = c.syn()
+    if sa is None:
+        raise Step("no SYN-ACK")
+    r.see("SYN-ACK", f"df={sa.df} ttl={sa.ttl} tos={sa.tos}")
+    r.req("SYN-ACK", sa.ttl > 0, "RFC 1122 3.2.1.7 (TTL > 0)", "a TTL above 0")
+    c.send(ACK)
+    c.write(b"ip")
+    d = c.take(1.5, lambda s: s.data)
+    r.see("data", f"df={d.df} ttl={d.ttl} tos={d.tos}" if d else "-")
     c.abort()
 
 
@@ -991,6 +1049,28 @@ def zero_window_receiver(r):
     c.abort()
 
 
+@scenario("RFC 9293 3.10.7.4 (CLOSE-WAIT): our FIN sent again while the server still sends is "
+          "acknowledged again (ACK=our FIN+1). The ACK's seq differs: in our 2000-byte window "
+          "Oasis sends one 1460-byte segment and holds the 540-byte rest (sender SWS avoidance, "
+          "RFC 9293 3.8.6.2.1: below an MSS and below half the largest window seen, 65535); "
+          "Linux sends it")
+def close_wait_fin_again(r):
+    c = Conn(r.t, HTTP)
+    c.open()
+    c.write(b"GET /bytes/40000 HTTP/1.0\r\n\r\n", flags=ACK | PSH | FIN, win=2000)
+    first = c.take(2.0, lambda s: s.data)
+    if first is None:
+        raise Step("no data from the server")
+    gap(0.2)
+    c.t.pending = [x for x in c.t.pending if x.dport != c.sport]
+    c.send(ACK | FIN, seq=c.snd_nxt - 1, ack=first.seq, win=2000)  # our FIN again, nothing acked
+    a = c.take(1.5, lambda s: not s.data)  # data (retransmitted) carries the ACK anyway
+    r.see("FIN again", c.norm(a))
+    r.req("FIN again", a is not None and a.ack == c.snd_nxt and not a.flags & RST, "RFC 9293 3.10.7.4 (CLOSE-WAIT, eighth: FIN again: remain)",
+          "an ACK of our FIN (old FIN: acknowledged, RFC 9293 3.10.7.4 first)")
+    c.abort()
+
+
 def last_ack(r, c):
     """We close first; the echo server then closes; its data acknowledged,
     its FIN not: the target is in LAST-ACK, retransmitting the FIN alone."""
@@ -1426,6 +1506,21 @@ def client_synack_zero_window(r):
         c.send(ACK, win=65535)
     r.see("window opened", f"{len(got)} bytes")
     r.req("window opened", got == b"x" * 100, "RFC 9293 3.10.7.4 fifth", "the data goes once the window opens")
+    c.abort()
+    cl.finish()
+
+
+@scenario("RFC 7323 3.2 (MUST NOT send TSopt unless the SYN-ACK had it), RFC 2018 2: a SYN-ACK "
+          "with only MSS: the client's segments carry no TSopt and no SACK")
+def client_synack_bare(r):
+    cl = Client(r, 6007, data=b"plain")
+    c = cl.c
+    c.t.send_tcp(c.sport, c.dport, c.iss, c.rcv_nxt, SYN | ACK, opts=MSS1460)
+    c.snd_nxt = u32(c.iss + 1)
+    sg = c.take(3.0, lambda s: s.data)
+    r.see("client data", c.norm(sg))
+    r.req("client data", sg is not None and 8 not in sg.kinds and 5 not in sg.kinds,
+          "RFC 7323 3.2 / RFC 2018 2", "no TSopt, no SACK option")
     c.abort()
     cl.finish()
 
