@@ -1124,6 +1124,65 @@ def last_ack_segments(r):
           "closed: data draws an RST")
 
 
+def download_start(c, n, sack=False, ts=False):
+    """Opens, asks the HTTP server for n bytes and collects the first flight
+    (not acknowledged): [(seq, len)] in order of arrival."""
+    c.open(sack=sack, ts=ts)
+    c.write(b"GET /bytes/%d HTTP/1.0\r\n\r\n" % n)
+    flight, end = [], time.monotonic() + 1.0
+    while time.monotonic() < end:
+        sg = c.take(end - time.monotonic(), lambda s: s.data)
+        if sg is None:
+            break
+        flight.append(sg)
+        end = min(end, time.monotonic() + 0.15)  # the flight: back to back
+    return flight
+
+
+@scenario("RFC 6298 5.4 (MUST: retransmit the earliest unacknowledged segment on the RTO), "
+          "RFC 5681 3.1 (cwnd 1 after it); RFC 8985 7 TLP may first probe with the last segment")
+def rto_retransmits(r):
+    c = Conn(r.t, HTTP)
+    flight = download_start(c, 30000)
+    if len(flight) < 2:
+        raise Step(f"first flight of {len(flight)} segment(s)")
+    first = flight[0].seq
+    top = max(u32(s.seq + len(s.data) - first) for s in flight)
+    again, end = [], time.monotonic() + 4.0
+    while time.monotonic() < end:
+        sg = c.take(end - time.monotonic(), lambda s: s.data)
+        if sg is None:
+            break
+        again.append(u32(sg.seq - first))
+    heads = [x for x in again if x == 0]
+    others = sorted(set(x for x in again if x != 0))
+    # Not the count: a tail loss probe (RFC 8985 7.3, new data beyond cwnd)
+    # may follow the initial window within the collection time.
+    r.see("first flight", "at least IW10 (14600 bytes)" if top >= 14600 else f"{top} bytes")
+    r.see("no ACK: resent (offsets)", f"earliest {'again' if heads else 'never'}, others {others}")
+    r.req("no ACK: resent (offsets)", heads and all(x + 1460 >= top - 1460 and x < top for x in others)
+          and len(others) <= 1, "RFC 6298 5.4 / RFC 5681 3.1",
+          "the earliest segment again (alone after each RTO); at most one tail probe besides")
+    c.abort()
+
+
+@scenario("RFC 6675 / RFC 5681 3.2: duplicate ACKs with SACK blocks above a hole: the hole is "
+          "retransmitted (information only: telling a fast retransmit from an RTO would take timing)")
+def fast_retransmit_sack(r):
+    c = Conn(r.t, HTTP)
+    flight = download_start(c, 30000, sack=True)
+    if len(flight) < 6:
+        raise Step(f"first flight of {len(flight)} segment(s)")
+    seg = [(s.seq, u32(s.seq + len(s.data))) for s in flight]
+    hole = seg[1][0]
+    c.rcv_nxt = seg[1][0]  # the first segment taken, the second "lost"
+    for k in (2, 3, 4):
+        c.send(ACK, opts=sack_opt([(seg[2][0], seg[k][1])]))
+    sg = c.take(0.9, lambda s: s.data and s.seq == hole)
+    r.see("3 dup ACKs, SACK 3..5", "hole resent" if sg is not None else "-")
+    c.abort()
+
+
 @scenario("RFC 9293 3.10.7.4 (SYN-RECEIVED): a FIN without ACK is dropped (fifth: ACK off, drop); "
           "the handshake's ACK with a FIN: ESTABLISHED, then CLOSE-WAIT, the FIN acknowledged")
 def syn_received_fin(r):
@@ -1534,6 +1593,8 @@ def run_one(t, fn):
         fn(r)
     except Step as e:
         r.see("(stopped)", str(e))
+    except Exception as e:  # a fault of the script: shown, and it fails the run
+        r.see("(stopped)", f"{type(e).__name__}: {e}")
     t.pending.clear()
     return r
 
