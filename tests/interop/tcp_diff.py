@@ -968,6 +968,30 @@ def fin_wait_1_segments(r):
           "FIN-WAIT-2 takes our FIN: ACK")
 
 
+@scenario("RFC 5961 4.2 / RFC 9293 3.10.7.4: a stray SYN,ACK on an established connection "
+          "(in the window, and the handshake's own again) draws an ACK, never a reset")
+def stray_synack_established(r):
+    c = Conn(r.t, ECHO)
+    c.open()
+    c.send(SYN | ACK, seq=c.snd_nxt + 50, opts=MSS1460)
+    a = c.take(1.5)
+    r.see("SYN,ACK in window", c.norm(a))
+    r.req("SYN,ACK in window", a is not None and a.flags & ACK and not a.flags & (RST | SYN) and
+          a.ack == c.snd_nxt, "RFC 5961 4.2", "challenge ACK")
+    gap()
+    c.send(SYN | ACK, seq=c.iss, ack=c.rcv_nxt, opts=MSS1460)  # as if our SYN-ACK came back
+    a = c.take(1.5)
+    r.see("old SYN,ACK (seq=ISS)", c.norm(a))
+    r.req("old SYN,ACK (seq=ISS)", a is None or (a.flags & ACK and not a.flags & (RST | SYN)),
+          "RFC 9293 3.10.7.4 first / RFC 5961 4.2", "an ACK (or nothing), no reset")
+    gap()
+    c.write(b"still")
+    a = c.take(1.5, lambda s: s.data or s.flags & RST)
+    r.see("echo after", c.norm(a))
+    r.req("echo after", a is not None and a.data == b"still", "RFC 5961 4", "the connection lives on")
+    c.abort()
+
+
 @scenario("RFC 9293 3.10.7.4 second: an RST is judged by its SEQ only; one at RCV.NXT resets "
           "whatever its ACK field says")
 def rst_exact_bad_ack(r):
@@ -1580,6 +1604,25 @@ def client_synack_bare(r):
     r.see("client data", c.norm(sg))
     r.req("client data", sg is not None and 8 not in sg.kinds and 5 not in sg.kinds,
           "RFC 7323 3.2 / RFC 2018 2", "no TSopt, no SACK option")
+    c.abort()
+    cl.finish()
+
+
+@scenario("RFC 9293 3.10.7.4 first: the SYN,ACK again once the client is established (its ACK "
+          "lost) is acknowledged again")
+def client_synack_again(r):
+    cl = Client(r, 6008, data=b"x")
+    c = cl.c
+    c.t.send_tcp(c.sport, c.dport, c.iss, c.rcv_nxt, SYN | ACK, opts=MSS1460)
+    c.snd_nxt = u32(c.iss + 1)
+    c.take(2.0, lambda s: s.flags & ACK)
+    gap()
+    c.t.pending = [x for x in c.t.pending if x.dport != c.sport]
+    c.t.send_tcp(c.sport, c.dport, c.iss, c.rcv_nxt, SYN | ACK, opts=MSS1460)
+    a = c.take(1.5, lambda s: not s.data and not s.flags & FIN)  # not the client's own data/FIN
+    r.see("SYN,ACK again", c.norm(a))
+    r.req("SYN,ACK again", a is not None and a.flags & ACK and not a.flags & (RST | SYN) and
+          a.ack == c.snd_nxt, "RFC 9293 3.10.7.4 first", "ACK <ACK=RCV.NXT>, no reset")
     c.abort()
     cl.finish()
 
