@@ -8,6 +8,7 @@
 #include "oasis/dns.h"
 #include "oasis/error.h"
 #include "oasis/icmp.h"
+#include "oasis/impair.h"
 #include "oasis/ip.h"
 #include "oasis/ipv6.h"
 #include "oasis/link.h"

@@ -115,6 +115,19 @@ uint32_t oasis_tap_mtu(const oasis_tap *t);
  * (e.g. it was deleted). */
 int oasis_tap_input(oasis_tap *t, oasis_stack *s, unsigned max_frames);
 
+/* Receives a frame read from the TAP device instead of the stack (off:
+ * its offload information, NULL for a plain frame); the frame is borrowed
+ * until fn returns. fn hands it on with oasis_stack_input_offload(), or
+ * drops, delays or alters it: e.g. oasis_impair_link_input (impair.h). */
+typedef void (*oasis_tap_input_fn)(void *ud, oasis_stack *s, const uint8_t *frame, size_t len,
+                                   const oasis_offload *off);
+
+/* Sends every frame oasis_tap_input() reads to fn(ud, s, ...) instead of
+ * the stack s it was given; fn NULL: to the stack again. While fn is set,
+ * no payload is read straight into a flow's receive buffer (zero-copy
+ * placement, below): fn sees every frame whole. NULL t is ignored. */
+void oasis_tap_set_input_filter(oasis_tap *t, oasis_tap_input_fn fn, void *ud);
+
 /* 1 when offloads are on (see oasis_tap_config.offload). */
 int oasis_tap_offload(const oasis_tap *t);
 

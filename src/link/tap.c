@@ -45,6 +45,8 @@ struct oasis_tap {
     uint64_t send_drops;
     uint64_t bad_headers;
     oasis_tap_place_counts place; /* zero-copy receive, frame by frame */
+    oasis_tap_input_fn filter; /* oasis_tap_set_input_filter: frames go there */
+    void *filter_ud;
     uint32_t pred_len;      /* headers of the last bulk data frame (tcp_place.h) */
     uint8_t pred[OASIS_PLACE_HDR_MAX];
     char status[200];
@@ -422,6 +424,15 @@ void oasis_tap_place_counts_get(const oasis_tap *t, oasis_tap_place_counts *out)
         memset(out, 0, sizeof *out);
 }
 
+void oasis_tap_set_input_filter(oasis_tap *t, oasis_tap_input_fn fn, void *ud)
+{
+    if (!t)
+        return;
+    t->filter = fn;
+    t->filter_ud = fn ? ud : NULL;
+    t->pred_len = 0; /* no placement while a filter sees the frames */
+}
+
 /* A frame read around a placement that is input the usual way: its
  * payload comes back behind its headers (h bytes, vnet header included). */
 static void gather(oasis_tap *t, const oasis_tcp_place *pl, size_t n, size_t h, size_t room)
@@ -473,6 +484,10 @@ static void vnet_frame(oasis_tap *t, oasis_stack *s, oasis_tcp_place *pl, size_t
         t->place.too_big += r == OASIS_PLACE_TOO_BIG;
         t->place.untrusted += r == OASIS_PLACE_UNTRUSTED;
     }
+    if (t->filter) {
+        t->filter(t->filter_ud, s, frame, len, &off);
+        return; /* nothing learnt: tap_read places nothing */
+    }
     if (r == OASIS_PLACE_HIT) {
         oasis_tcp_place_input(s, pl, frame, len, &off);
     } else {
@@ -507,7 +522,9 @@ int oasis_tap_input(oasis_tap *t, oasis_stack *s, unsigned max_frames)
             return OASIS_EIO; /* e.g. EBADFD: the device was deleted */
         }
         got++;
-        if (!t->vnet)
+        if (!t->vnet && t->filter)
+            t->filter(t->filter_ud, s, t->buf, (size_t)n, NULL);
+        else if (!t->vnet)
             oasis_stack_input(s, t->buf, (size_t)n);
         else
             vnet_frame(t, s, &pl, (size_t)n, room);

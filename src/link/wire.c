@@ -14,10 +14,10 @@
 #include "core/prng.h"
 #include "core/stack_impl.h"
 #include "link/gso.h"
+#include "link/impair_core.h"
 #include "oasis/error.h"
 #include "oasis/stack.h"
 
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -47,9 +47,7 @@ typedef struct wire_chan {
     int fixed;         /* plain without jitter: a frame is due a fixed delay after its send */
     int fast;          /* fixed, and the wire has no observer: port_send's common case */
     uint64_t delay;    /* the wire's delay and cfg's: a fixed channel's whole delay */
-    oasis_prng prng;
-    int ge_bad;        /* Gilbert-Elliott state */
-    uint64_t ge_t;     /* time of that state (ge_step_ns set) */
+    oasis_impair_state im; /* random stream, Gilbert-Elliott state */
     uint64_t last_due; /* delivery time of the last in-order frame */
     /* Bottleneck: frames not yet fully transmitted, oldest first. */
     bq_slot *q;
@@ -428,13 +426,10 @@ static void chan_init(oasis_wire *w, wire_chan *c, uint32_t from, uint32_t to,
     /* One stream per direction: what one direction carries never shifts the
      * other's random choices. */
     uint64_t mix = ((uint64_t)(from + 1) << 32 | (to + 1)) * 0x9e3779b97f4a7c15ull;
-    oasis_prng_seed(&c->prng, w->cfg.seed ^ mix);
+    oasis_prng_seed(&c->im.prng, w->cfg.seed ^ mix);
 }
 
-static int chance(wire_chan *c, double p)
-{
-    return p > 0 && oasis_prng_double(&c->prng) < p;
-}
+static int chance(wire_chan *c, double p) { return oasis_impair_chance(&c->im, p); }
 
 /* Nanoseconds to transmit len bytes at the channel's rate; the remainder is
  * carried to the next frame so the long-run rate is exact. */
@@ -498,31 +493,6 @@ static int bottleneck_admit(oasis_wire *w, wire_chan *c, uint64_t now, uint32_t 
     return 1;
 }
 
-/* Moves the Gilbert-Elliott chain to a frame leaving at time t. Per frame
- * (ge_step_ns 0) it takes one step. On the clock it is a continuous-time
- * chain leaving good at rate p_gb/step and bad at rate p_bg/step, so a
- * burst lasts step/p_bg on average however few frames cross it (a sender
- * in RTO backoff sees independent states, not one burst stretched over
- * minutes); the state at t is drawn from its exact distribution given the
- * state at the previous frame. */
-static void ge_advance(wire_chan *c, uint64_t t)
-{
-    const oasis_impair *g = &c->cfg;
-    if (!g->ge_step_ns) {
-        if (c->ge_bad ? chance(c, g->ge_p_bad_good) : chance(c, g->ge_p_good_bad))
-            c->ge_bad = !c->ge_bad;
-        return;
-    }
-    double dt = t > c->ge_t ? (double)(t - c->ge_t) : 0;
-    if (t > c->ge_t)
-        c->ge_t = t;
-    double a = g->ge_p_good_bad, b = g->ge_p_bad_good; /* a > 0 */
-    double stationary = a / (a + b);
-    double decay = exp(-(a + b) * dt / (double)g->ge_step_ns);
-    double p_bad = stationary + ((c->ge_bad ? 1.0 : 0.0) - stationary) * decay;
-    c->ge_bad = oasis_prng_double(&c->prng) < p_bad;
-}
-
 /* ---- congestion marking (wire.h): an ECN-capable AQM ------------------------ */
 
 #define ETH_IPV4 0x0800
@@ -571,19 +541,10 @@ static int chan_congested(wire_chan *c, uint64_t now)
  * when the frame is lost. */
 static int chan_loses(wire_chan *c, uint64_t t)
 {
-    const oasis_impair *g = &c->cfg;
-    if (chance(c, g->loss)) {
-        c->st.dropped_loss++;
-        return 1;
-    }
-    if (g->ge_p_good_bad > 0) {
-        ge_advance(c, t);
-        if (chance(c, c->ge_bad ? g->ge_loss_bad : g->ge_loss_good)) {
-            c->st.dropped_burst++;
-            return 1;
-        }
-    }
-    return 0;
+    int r = oasis_impair_loses(&c->im, &c->cfg, t);
+    c->st.dropped_loss += r == OASIS_IMPAIR_LOST;
+    c->st.dropped_burst += r == OASIS_IMPAIR_BURST;
+    return r != OASIS_IMPAIR_KEPT;
 }
 
 static wire_frame *frame_copy(oasis_wire *w, wire_chan *c, const uint8_t *data, uint32_t len)
@@ -605,13 +566,6 @@ static wire_frame *frame_copy(oasis_wire *w, wire_chan *c, const uint8_t *data, 
     return f;
 }
 
-/* Corruption models what only the end-to-end checksums catch (a real link's
- * FCS catches the rest), so ARP, which has no checksum, is spared. */
-static int corruptible(const uint8_t *data, uint32_t len)
-{
-    return len > ETH_HDR && !(data[12] == 0x08 && data[13] == 0x06);
-}
-
 /* Queues f for delivery; an allocation failure counts as a full wire. */
 static int chan_push(oasis_wire *w, wire_chan *c, wire_frame *f)
 {
@@ -631,7 +585,7 @@ static uint64_t chan_due(oasis_wire *w, wire_chan *c, uint64_t t)
 {
     uint64_t due = t + w->cfg.delay_ns + c->cfg.delay_ns;
     if (c->cfg.jitter_ns)
-        due += oasis_prng_below(&c->prng, c->cfg.jitter_ns + 1);
+        due += oasis_prng_below(&c->im.prng, c->cfg.jitter_ns + 1);
     if (due < c->last_due)
         due = c->last_due;
     c->last_due = due;
@@ -720,9 +674,8 @@ static OASIS_NOINLINE void chan_send_impaired(oasis_wire *w, wire_chan *c, uint3
         c->st.ce_marked++;
     }
     int intact = 1;
-    if (chance(c, c->cfg.corrupt) && corruptible(data, len)) {
-        uint64_t bit = oasis_prng_below(&c->prng, (uint64_t)(len - ETH_HDR) * 8);
-        f->data[ETH_HDR + bit / 8] ^= (uint8_t)(1u << (bit % 8));
+    if (chance(c, c->cfg.corrupt) && oasis_impair_corruptible(data, len)) {
+        oasis_impair_flip(&c->im, f->data, len);
         c->st.corrupted++;
         intact = 0;
     }

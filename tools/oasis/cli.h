@@ -92,6 +92,10 @@ typedef struct net_opts {
     /* --search DOMAIN (resolve.c): the resolver's search list */
     char search[OASIS_DNS_MAX_SEARCH][OASIS_DHCP_DOMAIN_STRLEN];
     size_t nsearch;
+    /* --impair SPEC: an impairment filter between the TAP and the stack */
+    int impair;
+    oasis_impair_link_config impair_cfg;
+    int impair_seed_given; /* seed= in SPEC (else --seed's, else 1) */
 } net_opts;
 
 /* The live network: clock, stack, TAP device and loop. */
@@ -103,6 +107,7 @@ struct net {
     oasis_tap *tap;
     oasis_loop *loop;
     oasis_pcap *pcap;
+    oasis_impair_link *impair; /* --impair: the stack's link, in front of the TAP's */
     oasis_dns *dns;  /* made on first use (resolve.c) */
     oasis_ipaddr wait_dst; /* net_wait_ipv6's */
     oasis_dhcp *dhcp;    /* with --dhcp: runs (renews) for the whole command */
@@ -174,6 +179,8 @@ int cli_dhcp6_option(net_opts *o, const char *arg);
 void net_dhcp_mac(const char *tap, uint8_t mac[6]);
 /* Prints the stack's main counters to stderr (verbose runs). */
 void net_print_counters(const net *n);
+/* The --impair line: the filter's counters per direction (net_down prints it). */
+void net_print_impair(const net *n);
 
 /* ---- host names (resolve.c) ---- */
 /* --dns ADDRESS, IPv4 or IPv6 (repeatable): returns 1, or -1 after saying why. */
@@ -188,6 +195,8 @@ size_t cli_dns_merge(const oasis_ipaddr *given, size_t ngiven, const uint32_t *l
                      size_t nlease, const oasis_ipv6_dns_server *ra, size_t nra, oasis_ipaddr *out);
 /* --search DOMAIN (repeatable): 1, or -1 after saying why. */
 int cli_search_option(net_opts *o, const char *arg);
+/* --impair SPEC into o->impair_cfg (net.c): 1, or -1 with a message. */
+int cli_impair_option(net_opts *o, const char *arg);
 /* The resolver's search list, at most OASIS_DNS_MAX_SEARCH into out: the
  * --search ones when there are any, else the DHCP lease's followed by
  * the stack's IPv6 list (DHCPv6's, then the RAs' DNSSL; RFC 8106 5.3.1:

@@ -42,6 +42,7 @@ enum {
     OPT_TSIG,
     OPT_SEARCH,
     OPT_TCP_MEM,
+    OPT_IMPAIR,
 };
 
 const struct option net_long_options[] = {
@@ -70,6 +71,7 @@ const struct option net_long_options[] = {
     {"fail-fast", no_argument, NULL, OPT_FAIL_FAST},
     {"tsig", required_argument, NULL, OPT_TSIG},
     {"search", required_argument, NULL, OPT_SEARCH},
+    {"impair", required_argument, NULL, OPT_IMPAIR},
     {NULL, 0, NULL, 0},
 };
 
@@ -131,7 +133,16 @@ const char net_options_help[] =
     "  --tcp-mem SIZE    budget for all TCP buffer memory (e.g. 8M; 0: none, the\n"
     "                    default): from three quarters of it on, buffers stop\n"
     "                    growing and windows shrink; at SIZE, writes and received\n"
-    "                    data wait (metrics TCPMemBytes, TCPMemoryPressures, ...)\n";
+    "                    data wait (metrics TCPMemBytes, TCPMemoryPressures, ...)\n"
+    "  --impair SPEC     impair the frames between the TAP and the stack (testing\n"
+    "                    recovery against Linux; see oasis/impair.h). SPEC is a\n"
+    "                    comma list of loss=P, dup=P, reorder=P, corrupt=P\n"
+    "                    (P a probability 0..1, or N%%), burst=PGB:PBG[:LB[:LG]]\n"
+    "                    (Gilbert-Elliott: good->bad, bad->good, loss when bad\n"
+    "                    (1), when good (0)), gap=N (frames that overtake a\n"
+    "                    reordered one, 3), seed=N (--seed's, else 1) and\n"
+    "                    dir=in|out|both (both); per-direction counters are\n"
+    "                    printed at exit\n";
 
 void net_opts_init(net_opts *o)
 {
@@ -233,6 +244,8 @@ int net_opts_handle(net_opts *o, int code, const char *arg)
     case OPT_NO_IPV6:
         o->no_ipv6 = 1;
         return 1;
+    case OPT_IMPAIR:
+        return cli_impair_option(o, arg);
     case OPT_ADDR6:
         if (oasis_ipaddr_cidr_parse(arg, &o->addr6, &o->prefix6) != 0 ||
             o->addr6.family != OASIS_AF_INET6)
@@ -481,6 +494,13 @@ int net_wait_addr6(net *n, const oasis_ipaddr *addr, uint64_t timeout_ns)
     return addr_usable(n) ? 0 : -1;
 }
 
+/* The TAP's frames go through the impairment filter (--impair). */
+static void impair_input(void *ud, oasis_stack *s, const uint8_t *frame, size_t len,
+                         const oasis_offload *off)
+{
+    oasis_impair_link_input(ud, s, frame, len, off);
+}
+
 int net_up(net *n, const net_opts *o)
 {
     memset(n, 0, sizeof *n);
@@ -532,7 +552,22 @@ int net_up(net *n, const net_opts *o)
     }
     oasis_loop_set_stop_flag(n->loop, cli_stop_flag());
     oasis_loop_set_batch(n->loop, n->opt.batch ? n->opt.batch : NET_DEFAULT_BATCH);
-    oasis_stack_set_link(n->stack, oasis_tap_link(n->tap));
+    if (n->opt.impair) {
+        oasis_impair_link_config ic = n->opt.impair_cfg;
+        if (!n->opt.impair_seed_given)
+            ic.seed = n->opt.seed_given ? n->opt.seed : 1;
+        n->opt.impair_cfg.seed = ic.seed; /* printed with the counters */
+        if ((err = oasis_impair_link_create(oasis_tap_link(n->tap), &ic, &n->impair)) != 0) {
+            fprintf(stderr, "oasis: cannot set up --impair: %s\n", oasis_strerror(err));
+            net_down(n);
+            return EXIT_SETUP;
+        }
+        oasis_impair_link_link(n->impair)->pcap = n->pcap;
+        oasis_tap_set_input_filter(n->tap, impair_input, n->impair);
+        oasis_stack_set_link(n->stack, oasis_impair_link_link(n->impair));
+    } else {
+        oasis_stack_set_link(n->stack, oasis_tap_link(n->tap));
+    }
     if (n->opt.dhcp && (rc = net_dhcp_up(n)) != EXIT_OK) {
         net_down(n);
         return rc;
@@ -548,6 +583,8 @@ void net_down(net *n)
 {
     if (n->opt.verbose && n->stack)
         net_print_counters(n);
+    if (n->impair && n->stack)
+        net_print_impair(n);
     /* The DHCPv6 client first: its stop withdraws its DNS servers, and
      * the stack's DNS callback hands the new list to the resolver. */
     net_dhcp6_down(n);
@@ -555,11 +592,39 @@ void net_down(net *n)
     n->dns = NULL;
     net_dhcp_down(n);
     oasis_loop_destroy(n->loop);
-    oasis_stack_destroy(n->stack);
+    oasis_stack_destroy(n->stack); /* (its RSTs go out through the filter) */
+    oasis_impair_link_destroy(n->impair);
     oasis_tap_close(n->tap);
     oasis_pcap_close(n->pcap);
     oasis_clock_free(n->clock);
     memset(n, 0, sizeof *n);
+}
+
+/* What --impair did, per direction, and what the stack caught of it. */
+void net_print_impair(const net *n)
+{
+    const oasis_counters *c = oasis_stack_counters(n->stack);
+    oasis_impair_link_stats st[2];
+    oasis_impair_link_stats_get(n->impair, OASIS_IMPAIR_OUT, &st[0]);
+    oasis_impair_link_stats_get(n->impair, OASIS_IMPAIR_IN, &st[1]);
+    fprintf(stderr, "counters: impair seed %llu", (unsigned long long)n->opt.impair_cfg.seed);
+    for (int d = 0; d < 2; d++)
+        fprintf(stderr,
+                "%s %s sent %llu delivered %llu lost %llu burst %llu corrupted %llu "
+                "reordered %llu duplicated %llu segmented %llu held %llu",
+                d ? ";" : ",", d ? "in" : "out", (unsigned long long)st[d].sent,
+                (unsigned long long)st[d].delivered, (unsigned long long)st[d].dropped_loss,
+                (unsigned long long)st[d].dropped_burst, (unsigned long long)st[d].corrupted,
+                (unsigned long long)st[d].reordered, (unsigned long long)st[d].duplicated,
+                (unsigned long long)st[d].segmented, (unsigned long long)st[d].held);
+    fprintf(stderr,
+            "; checksum errors ip %llu tcp %llu udp %llu icmp %llu; tcp retrans %llu, "
+            "timeouts %llu, fast retrans %llu, dsack recv %llu, ofo queued %llu\n",
+            (unsigned long long)c->ip.in_csum_errors, (unsigned long long)c->tcp.in_csum_errors,
+            (unsigned long long)c->udp.in_csum_errors, (unsigned long long)c->icmp.in_csum_errors,
+            (unsigned long long)c->tcp.retrans_segs, (unsigned long long)c->tcp.timeouts,
+            (unsigned long long)c->tcp.fast_retrans, (unsigned long long)c->tcp.dsack_recv,
+            (unsigned long long)c->tcp.ofo_queued);
 }
 
 void net_print_counters(const net *n)
@@ -730,4 +795,128 @@ void pattern_fill(const pattern *p, uint64_t off, uint8_t *buf, size_t len)
         off += n;
         len -= n;
     }
+}
+
+/* ---- --impair ------------------------------------------------------------ */
+
+/* A probability: a decimal in [0, 1] ("0.01") or a percentage ("1%"). */
+static int parse_prob(const char *s, double *out)
+{
+    char *end;
+    if (!*s || *s == '+' || *s == '-' || *s == ' ')
+        return -1;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno || end == s)
+        return -1;
+    if (*end == '%') {
+        v /= 100;
+        end++;
+    }
+    if (*end || !(v >= 0 && v <= 1)) /* (NaN and inf fail here) */
+        return -1;
+    *out = v;
+    return 0;
+}
+
+static int impair_bad(const char *what, const char *arg)
+{
+    fprintf(stderr,
+            "oasis: invalid --impair %s in '%s' (want loss=P, dup=P, reorder=P, corrupt=P, "
+            "burst=PGB:PBG[:LB[:LG]], gap=N, seed=N, dir=in|out|both; P in 0..1 or N%%)\n",
+            what, arg);
+    return -1;
+}
+
+/* burst=PGB:PBG[:LOSS_BAD[:LOSS_GOOD]] */
+static int parse_burst(const char *v, oasis_impair *g)
+{
+    char buf[128];
+    if (strlen(v) >= sizeof buf)
+        return -1;
+    strcpy(buf, v);
+    double p[4] = {0, 0, 1, 0};
+    int n = 0;
+    char *save = NULL;
+    for (char *t = strtok_r(buf, ":", &save); t; t = strtok_r(NULL, ":", &save)) {
+        if (n == 4 || parse_prob(t, &p[n]) != 0)
+            return -1;
+        n++;
+    }
+    /* (strtok_r skips empty fields: "0.1::1" must not pass as two) */
+    if (n < 2 || strstr(v, "::") || v[0] == ':' || v[strlen(v) - 1] == ':' || p[0] == 0)
+        return -1;
+    g->ge_p_good_bad = p[0];
+    g->ge_p_bad_good = p[1];
+    g->ge_loss_bad = p[2];
+    g->ge_loss_good = p[3];
+    return 0;
+}
+
+int cli_impair_option(net_opts *o, const char *arg)
+{
+    oasis_impair g;
+    oasis_impair_init(&g);
+    oasis_impair_link_config cfg;
+    oasis_impair_link_config_init(&cfg);
+    int dir = 3; /* 1 out, 2 in, 3 both */
+    int seed_given = 0;
+    char buf[512];
+    if (!arg[0] || strlen(arg) >= sizeof buf)
+        return impair_bad("SPEC (empty or too long)", arg);
+    strcpy(buf, arg);
+    for (char *item = buf, *next; item; item = next) {
+        next = strchr(item, ',');
+        if (next)
+            *next++ = '\0';
+        char *eq = strchr(item, '=');
+        if (!eq || eq == item || !eq[1])
+            return impair_bad("item (want KEY=VALUE)", arg);
+        *eq = '\0';
+        const char *k = item, *v = eq + 1;
+        uint64_t u;
+        int ok;
+        if (strcmp(k, "loss") == 0)
+            ok = parse_prob(v, &g.loss) == 0;
+        else if (strcmp(k, "dup") == 0 || strcmp(k, "duplicate") == 0)
+            ok = parse_prob(v, &g.duplicate) == 0;
+        else if (strcmp(k, "reorder") == 0)
+            ok = parse_prob(v, &g.reorder) == 0;
+        else if (strcmp(k, "corrupt") == 0)
+            ok = parse_prob(v, &g.corrupt) == 0;
+        else if (strcmp(k, "burst") == 0)
+            ok = parse_burst(v, &g) == 0;
+        else if (strcmp(k, "gap") == 0) {
+            ok = parse_u64(v, 1000, &u) == 0 && u > 0;
+            cfg.reorder_gap = (uint32_t)u;
+        } else if (strcmp(k, "seed") == 0) {
+            ok = parse_u64(v, UINT64_MAX, &cfg.seed) == 0;
+            seed_given = 1;
+        } else if (strcmp(k, "dir") == 0) {
+            ok = 1;
+            if (strcmp(v, "out") == 0)
+                dir = 1;
+            else if (strcmp(v, "in") == 0)
+                dir = 2;
+            else if (strcmp(v, "both") == 0)
+                dir = 3;
+            else
+                ok = 0;
+        } else {
+            return impair_bad("key", arg);
+        }
+        if (!ok) {
+            char what[64];
+            snprintf(what, sizeof what, "value of %s", k);
+            return impair_bad(what, arg);
+        }
+    }
+    if (dir & 1)
+        cfg.out = g;
+    if (dir & 2)
+        cfg.in = g;
+    o->impair = 1;
+    o->impair_cfg = cfg;
+    o->impair_seed_given = seed_given;
+    return 1;
 }
