@@ -516,17 +516,19 @@ static void test_in_corrupt_drops_csum_valid(void **state)
     assert_int_equal(k->udp.in_datagrams, 0);
     assert_true(k->udp.in_csum_errors > 200);
     assert_int_equal(k->ip.in_receives, 300);
+    oasis_stack_set_link(s, &c.link); /* (the stack reads its link's fields) */
     oasis_impair_link_destroy(f);
 
     /* Unimpaired, the flag goes through: the datagrams reach the stack. */
     oasis_impair_link_config_init(&cfg);
     cfg.out.loss = 0.5; /* the other direction only */
     assert_int_equal(oasis_impair_link_create(&c.link, &cfg, &f), 0);
+    oasis_stack_set_link(s, oasis_impair_link_link(f));
     for (int i = 0; i < 10; i++)
         oasis_impair_link_input(f, s, fr, len, &valid);
     assert_int_equal(k->udp.no_ports, 10);
+    oasis_stack_destroy(s); /* before the filter it may still send on */
     oasis_impair_link_destroy(f);
-    oasis_stack_destroy(s);
     oasis_clock_free(clock);
 }
 
@@ -563,8 +565,8 @@ static void test_in_gro_per_frame(void **state)
     assert_int_equal(k->tcp.in_csum_errors, 0);
     check_balance(f, OASIS_IMPAIR_IN);
     free(ss);
-    oasis_impair_link_destroy(f);
     oasis_stack_destroy(s);
+    oasis_impair_link_destroy(f);
     oasis_clock_free(clock);
 }
 

@@ -907,7 +907,7 @@ int cli_impair_option(net_opts *o, const char *arg)
         }
         if (!ok) {
             char what[64];
-            snprintf(what, sizeof what, "value of %s", k);
+            snprintf(what, sizeof what, "value of %.40s", k);
             return impair_bad(what, arg);
         }
     }
