@@ -348,6 +348,65 @@ static void test_black_hole_detected_without_icmp(void **state)
     teardown(&h, &a);
 }
 
+/* RFC 8899 4.3: a black hole is the loss of the size itself. Full-size
+ * segments sent after the head and SACKed show the path carries them: the
+ * head's fast retransmission and two timeouts lost in a row (a burst of
+ * loss, found with `--impair burst=...` against Linux: the segment size
+ * fell to 1240, then 536 bytes for ten minutes) are ordinary loss, and
+ * the segment size stays. */
+static void test_burst_loss_is_not_a_black_hole(void **state)
+{
+    (void)state;
+    tcp_harness h;
+    th_app a;
+    oasis_stack_config d;
+    oasis_stack_config_init(&d);
+    oasis_tcp_config t = d.tcp;
+    t.timestamps = 0;
+    t.window_scaling = 0; /* SACK on (the default) */
+    th_init(&h, &t);
+    th_app_init(&a);
+    oasis_tcp_hdr syn = th_seg(TH_PPORT, PORT, OASIS_TCP_SYN, TH_PISN, 0);
+    syn.has_mss = 1;
+    syn.mss = 1460;
+    syn.sack_permitted = 1;
+    uint32_t una = th_open_passive(&h, &a, PORT, &syn) + 1;
+    const size_t n = 8 * 1460;
+    uint8_t *data = pattern(n);
+    assert_int_equal(oasis_tcp_write(a.flow, data, n, th_write_cb, &a), 0);
+    th_poll(&h);
+    oasis_tcp_hdr r;
+    size_t sent = 0;
+    while (th_pop(&h, &r))
+        sent += r.payload_len;
+    assert_int_equal(sent, n);
+    /* The head segment is lost; the seven after it arrive: SACKed. */
+    for (uint32_t k = 2; k <= 8; k++) {
+        oasis_tcp_hdr x = th_seg(TH_PPORT, PORT, OASIS_TCP_ACK, TH_PISN + 1, una);
+        x.sack_count = 1;
+        x.sack[0].left = una + 1460;
+        x.sack[0].right = una + k * 1460;
+        th_inject(&h, &x);
+        th_poll(&h);
+    }
+    /* Its retransmissions are lost too: the fast one and two timeouts. */
+    th_clear(&h);
+    while (th_ctr(&h)->timeouts < 2) {
+        th_clear(&h);
+        th_run_until(&h, oasis_stack_next_deadline(h.s));
+    }
+    assert_true(th_pop(&h, &r));
+    assert_int_equal(r.seq, una);
+    assert_int_equal(r.payload_len, 1460); /* still full size */
+    assert_int_equal(th_ctr(&h)->plpmtud_blackholes, 0);
+    assert_int_equal(path_mtu(&a), 1500);
+    ack(&h, una + (uint32_t)n); /* this one arrived */
+    th_poll(&h);
+    assert_int_equal(a.flow ? path_mtu(&a) : 1500, 1500);
+    free(data);
+    teardown(&h, &a);
+}
+
 /* RFC 1122 4.2.3.9 / RFC 5461: a hard error while the SYN is out ends the
  * attempt at once with a specific error. */
 static void test_hard_error_in_syn_sent_ends_connect(void **state)
@@ -598,6 +657,7 @@ int main(void)
         cmocka_unit_test(test_path_under_576_clears_df),
         cmocka_unit_test(test_forged_icmp_ignored_and_counted),
         cmocka_unit_test(test_black_hole_detected_without_icmp),
+        cmocka_unit_test(test_burst_loss_is_not_a_black_hole),
         cmocka_unit_test(test_hard_error_in_syn_sent_ends_connect),
         cmocka_unit_test(test_soft_error_then_timeout_says_unreachable),
         cmocka_unit_test(test_soft_error_ends_connect_when_asked),

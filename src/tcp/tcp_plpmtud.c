@@ -8,7 +8,9 @@
  *    segments lost again and again while the path is otherwise alive mean
  *    the path MTU fell below our segment size. Here: the second
  *    retransmission timeout in a row of a full-size head segment (one
- *    RTO is ordinary loss; a burst of small segments never triggers it).
+ *    RTO is ordinary loss; a burst of small segments never triggers it),
+ *    unless a full-size segment sent after it was SACKed (the path
+ *    carries the size: a burst of loss took the head's retransmissions).
  *    The segment size then falls to a 1280-byte path, and on the next
  *    such pair to RFC 1122's 576 bytes (RFC 8899 5.1.2 BASE_PLPMTU), and
  *    what is retransmitted goes at the new size at once.
@@ -45,6 +47,13 @@ void oasis_plpmtud_on_rto(oasis_flow *f)
         return;
     /* Only a full-size head segment can be a victim of the MTU. */
     if (head + (f->ts_ok ? 12u : 0u) < cur)
+        return;
+    /* RFC 8899 4.3: a black hole loses the size itself. A full-size
+     * segment sent after the head and SACKed crossed the path: the head's
+     * timeouts are then ordinary loss (a burst that took its
+     * retransmissions too), and lowering the size would cost the flow
+     * most of its rate for the raise interval. */
+    if (f->sack_ok && oasis_rack_sacked_len(&f->ext->sb.rack, cur - (f->ts_ok ? 12u : 0u)))
         return;
     uint32_t next = cur > OASIS_PLPMTUD_MSS_1280 ? OASIS_PLPMTUD_MSS_1280 : OASIS_PLPMTUD_MSS_BASE;
     p->mss = (uint16_t)next;

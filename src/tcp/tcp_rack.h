@@ -135,6 +135,9 @@ void oasis_rack_ack_all(oasis_flow *f, uint64_t now);
 /* The reorder timer (f->ext->tm.reorder) fired. */
 void oasis_rack_timeout(oasis_flow *f);
 void oasis_rack_on_rto(oasis_rack *r);
+/* 1 when a record of at least len bytes is SACKed: a segment that size
+ * (or a super-segment of them) crossed the path whole (tcp_plpmtud.c). */
+int oasis_rack_sacked_len(const oasis_rack *r, uint32_t len);
 void oasis_rack_segs_free(oasis_flow *f);
 
 #endif

@@ -411,6 +411,16 @@ void oasis_rack_timeout(oasis_flow *f)
     oasis_recovery_losses(f); /* recovery may start; output */
 }
 
+int oasis_rack_sacked_len(const oasis_rack *r, uint32_t len)
+{
+    for (uint32_t i = 0; i < r->n; i++) {
+        const oasis_rack_seg *g = rec(r, i);
+        if ((g->flags & OASIS_RACK_SACKED) && g->end - g->seq >= len)
+            return 1;
+    }
+    return 0;
+}
+
 void oasis_rack_on_rto(oasis_rack *r)
 {
     /* Everything goes out again from snd_una; old marks mean nothing. */

@@ -48,8 +48,8 @@ for d in ("out", "in"):
 m = re.search(r"checksum errors (.*?);", l)
 for k, v in re.findall(r"([a-z]+) (\d+)", m.group(1)):
     out["csum_" + k] = v
-m = re.search(r"tcp retrans (\d+), timeouts (\d+), fast retrans (\d+), dsack recv (\d+), ofo queued (\d+)", l)
-for k, v in zip(("retrans", "timeouts", "fast", "dsack", "ofo"), m.groups()):
+m = re.search(r"tcp retrans (\d+), timeouts (\d+), fast retrans (\d+), dsack recv (\d+), ofo queued (\d+), mss lowered \(black hole\) (\d+)", l)
+for k, v in zip(("retrans", "timeouts", "fast", "dsack", "ofo", "blackholes"), m.groups()):
     out["tcp_" + k] = v
 print(" ".join("%s=%s" % kv for kv in out.items()))
 PY
