@@ -350,6 +350,64 @@ static void test_reorder_gap(void **state)
     oasis_impair_link_destroy(f);
 }
 
+/* Gilbert-Elliott on a clock (cfg.clock, ge_step_ns): a burst lasts a
+ * time, not a number of frames. Frames 10 us apart inside 5 ms bad
+ * periods are lost in long runs; the same chain seen one second apart
+ * gives independent draws (a sender quiet for an RTO does not find the
+ * burst that took its last frame still waiting). */
+static double mean_loss_run(uint64_t gap_ns, uint64_t *lost_out)
+{
+    oasis_clock *clock = oasis_clock_new_virtual(1000 * OASIS_NS_PER_SEC);
+    cap c;
+    cap_init(&c, 0);
+    oasis_impair_link_config cfg;
+    oasis_impair_link_config_init(&cfg);
+    cfg.out.ge_p_good_bad = 0.02;
+    cfg.out.ge_p_bad_good = 0.2; /* bad for 5 steps = 5 ms on average */
+    cfg.out.ge_loss_bad = 1;
+    cfg.out.ge_step_ns = OASIS_NS_PER_MS;
+    cfg.clock = clock;
+    cfg.seed = 17;
+    oasis_impair_link *f;
+    assert_int_equal(oasis_impair_link_create(&c.link, &cfg, &f), 0);
+    oasis_link *l = oasis_impair_link_link(f);
+    uint8_t fr[100];
+    size_t runs = 0, lost = 0, prev_delivered = 1;
+    for (uint32_t i = 0; i < 20000; i++) {
+        plain_frame(fr, sizeof fr, i);
+        uint64_t before = c.sends;
+        assert_int_equal(l->send(l, fr, sizeof fr), 0);
+        int delivered = c.sends != before;
+        if (!delivered) {
+            lost++;
+            runs += prev_delivered;
+        }
+        prev_delivered = delivered;
+        oasis_clock_advance(clock, gap_ns);
+    }
+    oasis_impair_link_stats st;
+    oasis_impair_link_stats_get(f, OASIS_IMPAIR_OUT, &st);
+    assert_int_equal(st.dropped_burst, lost);
+    *lost_out = lost;
+    oasis_impair_link_destroy(f);
+    oasis_clock_free(clock);
+    return runs ? (double)lost / (double)runs : 0;
+}
+
+static void test_burst_on_clock(void **state)
+{
+    (void)state;
+    uint64_t lost_close, lost_far;
+    double close = mean_loss_run(10 * OASIS_NS_PER_US, &lost_close);
+    double far = mean_loss_run(OASIS_NS_PER_SEC, &lost_far);
+    printf("# mean loss run: %.1f frames 10 us apart, %.2f 1 s apart\n", close, far);
+    assert_true(close > 100);
+    assert_true(far < 1.5);
+    /* both near the chain's stationary share, 0.02/0.22 = 9% */
+    assert_true(lost_close > 800 && lost_close < 4000);
+    assert_true(lost_far > 1200 && lost_far < 2500);
+}
+
 /* ---- super-segments ---------------------------------------------------------- */
 
 #define SRC OASIS_IPV4(10, 0, 0, 1)
@@ -725,6 +783,7 @@ int main(void)
         cmocka_unit_test(test_corrupt_one_bit_not_arp),
         cmocka_unit_test(test_duplicate),
         cmocka_unit_test(test_reorder_gap),
+        cmocka_unit_test(test_burst_on_clock),
         cmocka_unit_test(test_super_segment_per_frame),
         cmocka_unit_test(test_in_corrupt_drops_csum_valid),
         cmocka_unit_test(test_in_gro_per_frame),

@@ -14,11 +14,14 @@
  *
  * The stages are oasis_impair's (wire.h), drawn the same way from a seeded
  * stream per direction: random loss, Gilbert-Elliott burst loss stepped per
- * frame, one-bit corruption after the Ethernet header (never ARP), then
- * reordering and duplication. The filter has no clock, so the stages that
- * need one are refused (OASIS_ENOTSUP): delay, jitter, a bottleneck
- * (rate_bps, queue_*), reorder_delay_ns, ge_step_ns and congestion marking
- * (ce_*). Reordering is counted in frames instead of time: a frame picked
+ * frame (or on a clock, below), one-bit corruption after the Ethernet
+ * header (never ARP), then reordering and duplication. The filter runs no
+ * timers, so the stages that would need one are refused (OASIS_ENOTSUP):
+ * delay, jitter, a bottleneck (rate_bps, queue_*), reorder_delay_ns and
+ * congestion marking (ce_*). Given a clock (cfg.clock), Gilbert-Elliott
+ * may run on time (ge_step_ns, as on the wire: a burst lasts a time, so a
+ * sender quiet for an RTO does not find the same burst waiting); without
+ * one ge_step_ns is refused too. Reordering is counted in frames instead of time: a frame picked
  * for it is held until reorder_gap later frames of its direction have
  * crossed (a held outgoing frame also lets each incoming frame count, so
  * the peer's ACKs release the last segment of a burst).
@@ -42,6 +45,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "oasis/clock.h"
 #include "oasis/link.h"
 #include "oasis/wire.h"
 
@@ -65,6 +69,7 @@ typedef struct oasis_impair_link_config {
     uint32_t reorder_gap; /* later frames that overtake a held one (0: 3, enough
                              for three duplicate ACKs; at most 1000) */
     uint64_t seed;        /* seeds both directions' streams (1) */
+    oasis_clock *clock;   /* borrowed; only read, for ge_step_ns (NULL: none) */
 } oasis_impair_link_config;
 
 /* Zeroes both directions (a perfect filter), reorder_gap 0 (3), seed 1. */
@@ -74,7 +79,8 @@ void oasis_impair_link_config_init(oasis_impair_link_config *cfg);
  * filter). Returns 0, or:
  *   OASIS_EINVAL   inner, cfg or out NULL, inner without send, a
  *                  probability outside [0, 1] (or NaN), reorder_gap > 1000
- *   OASIS_ENOTSUP  a stage that needs a clock (see above) is set
+ *   OASIS_ENOTSUP  a stage that needs timers (see above) is set, or
+ *                  ge_step_ns without cfg.clock
  *   OASIS_ENOMEM */
 int oasis_impair_link_create(oasis_link *inner, const oasis_impair_link_config *cfg,
                              oasis_impair_link **out);

@@ -45,6 +45,7 @@ struct oasis_impair_link {
     uint32_t gap;
     impair_dir dir[2];
     oasis_stack *stack; /* the stack of the input under way (IN delivery) */
+    oasis_clock *clock; /* for ge_step_ns (NULL: the chain steps per frame) */
 };
 
 void oasis_impair_link_config_init(oasis_impair_link_config *cfg)
@@ -64,11 +65,13 @@ static int dir_valid(const oasis_impair *g)
            prob_ok(g->reorder) && prob_ok(g->duplicate) && prob_ok(g->ce_mark);
 }
 
-/* The stages that need a clock, which the filter does not have. */
-static int dir_timed(const oasis_impair *g)
+/* The stages that need timers, which the filter does not run; the
+ * Gilbert-Elliott chain on time needs at least a clock to read. */
+static int dir_timed(const oasis_impair *g, const oasis_clock *clock)
 {
     return g->delay_ns || g->jitter_ns || g->rate_bps || g->queue_frames || g->queue_bytes ||
-           g->reorder_delay_ns || g->ge_step_ns || g->ce_mark > 0 || g->ce_queue_frames;
+           g->reorder_delay_ns || (g->ge_step_ns && !clock) || g->ce_mark > 0 ||
+           g->ce_queue_frames;
 }
 
 static int dir_active(const oasis_impair *g)
@@ -161,7 +164,8 @@ static int pass(oasis_impair_link *f, int d, const uint8_t *frame, size_t len,
     const oasis_impair *g = &dir->cfg;
     dir->stats.sent++;
     dir->stats.bytes_sent += len;
-    int lost = oasis_impair_loses(&dir->st, g, 0);
+    uint64_t t = g->ge_step_ns && f->clock ? oasis_clock_now(f->clock) : 0;
+    int lost = oasis_impair_loses(&dir->st, g, t);
     if (lost) {
         dir->stats.dropped_loss += lost == OASIS_IMPAIR_LOST;
         dir->stats.dropped_burst += lost == OASIS_IMPAIR_BURST;
@@ -287,12 +291,13 @@ int oasis_impair_link_create(oasis_link *inner, const oasis_impair_link_config *
     if (!inner || !cfg || !out || !inner->send || !dir_valid(&cfg->out) ||
         !dir_valid(&cfg->in) || cfg->reorder_gap > REORDER_GAP_MAX)
         return OASIS_EINVAL;
-    if (dir_timed(&cfg->out) || dir_timed(&cfg->in))
+    if (dir_timed(&cfg->out, cfg->clock) || dir_timed(&cfg->in, cfg->clock))
         return OASIS_ENOTSUP;
     oasis_impair_link *f = calloc(1, sizeof *f);
     if (!f)
         return OASIS_ENOMEM;
     f->inner = inner;
+    f->clock = cfg->clock;
     f->gap = cfg->reorder_gap ? cfg->reorder_gap : REORDER_GAP_DEFAULT;
     const oasis_impair *g[2] = {&cfg->out, &cfg->in};
     for (int d = 0; d < 2; d++) {

@@ -22,7 +22,7 @@ IMPAIR="loss=0.02,reorder=0.01,dup=0.01,corrupt=0.005"
 # ---- --impair parsing: refused before any device is touched ----
 for spec in "loss=2" "loss=-0.1" "loss=0.1x" "loss=" "bogus=1" "loss=0.1,,dup=0.1" \
     "dir=sideways" "burst=0.1" "burst=0:0.5" "burst=0.1::1" "gap=0" "gap=1001" "seed=x" \
-    "loss=nan" "loss=101%" ""; do
+    "loss=nan" "loss=101%" "step=0.001" "burst=0.1:0.5,step=0" "burst=0.1:0.5,step=x" ""; do
     rc=0
     "$OASIS" serve --tap nonexistent-im --impair "$spec" >"$TMP/parse.log" 2>&1 || rc=$?
     [ "$rc" -eq 2 ] || fail "--impair '$spec': exit $rc, want 2"

@@ -139,7 +139,8 @@ const char net_options_help[] =
     "                    comma list of loss=P, dup=P, reorder=P, corrupt=P\n"
     "                    (P a probability 0..1, or N%%), burst=PGB:PBG[:LB[:LG]]\n"
     "                    (Gilbert-Elliott: good->bad, bad->good, loss when bad\n"
-    "                    (1), when good (0)), gap=N (frames that overtake a\n"
+    "                    (1), when good (0); per frame, or per step=S seconds\n"
+    "                    of time with step), gap=N (frames that overtake a\n"
     "                    reordered one, 3), seed=N (--seed's, else 1) and\n"
     "                    dir=in|out|both (both); per-direction counters are\n"
     "                    printed at exit\n";
@@ -556,6 +557,7 @@ int net_up(net *n, const net_opts *o)
         oasis_impair_link_config ic = n->opt.impair_cfg;
         if (!n->opt.impair_seed_given)
             ic.seed = n->opt.seed_given ? n->opt.seed : 1;
+        ic.clock = n->clock; /* burst=...,step=S: the chain runs on time */
         n->opt.impair_cfg.seed = ic.seed; /* printed with the counters */
         if ((err = oasis_impair_link_create(oasis_tap_link(n->tap), &ic, &n->impair)) != 0) {
             fprintf(stderr, "oasis: cannot set up --impair: %s\n", oasis_strerror(err));
@@ -826,7 +828,8 @@ static int impair_bad(const char *what, const char *arg)
 {
     fprintf(stderr,
             "oasis: invalid --impair %s in '%s' (want loss=P, dup=P, reorder=P, corrupt=P, "
-            "burst=PGB:PBG[:LB[:LG]], gap=N, seed=N, dir=in|out|both; P in 0..1 or N%%)\n",
+            "burst=PGB:PBG[:LB[:LG]], step=S, gap=N, seed=N, dir=in|out|both; P in 0..1 or "
+            "N%%)\n",
             what, arg);
     return -1;
 }
@@ -892,6 +895,8 @@ int cli_impair_option(net_opts *o, const char *arg)
         else if (strcmp(k, "gap") == 0) {
             ok = parse_u64(v, 1000, &u) == 0 && u > 0;
             cfg.reorder_gap = (uint32_t)u;
+        } else if (strcmp(k, "step") == 0) {
+            ok = parse_seconds(v, &g.ge_step_ns) == 0 && g.ge_step_ns > 0;
         } else if (strcmp(k, "seed") == 0) {
             ok = parse_u64(v, UINT64_MAX, &cfg.seed) == 0;
             seed_given = 1;
@@ -914,6 +919,8 @@ int cli_impair_option(net_opts *o, const char *arg)
             return impair_bad(what, arg);
         }
     }
+    if (g.ge_step_ns && g.ge_p_good_bad == 0)
+        return impair_bad("step (only with burst=)", arg);
     if (dir & 1)
         cfg.out = g;
     if (dir & 2)
