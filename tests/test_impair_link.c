@@ -574,6 +574,17 @@ static void test_in_corrupt_drops_csum_valid(void **state)
     assert_int_equal(k->udp.in_datagrams, 0);
     assert_true(k->udp.in_csum_errors > 200);
     assert_int_equal(k->ip.in_receives, 300);
+    /* Every corrupted datagram is refused by some check: most by UDP's
+     * checksum, those hit in the IP header by its checksum or before it
+     * (version, header or total length) as header errors. */
+    printf("# 300 corrupted: ip hdr errors %llu (csum %llu) truncated %llu addr %llu, udp "
+           "errors %llu (csum %llu)\n",
+           (unsigned long long)k->ip.in_hdr_errors, (unsigned long long)k->ip.in_csum_errors,
+           (unsigned long long)k->ip.in_truncated, (unsigned long long)k->ip.in_addr_errors,
+           (unsigned long long)k->udp.in_errors, (unsigned long long)k->udp.in_csum_errors);
+    assert_int_equal(k->ip.in_hdr_errors + k->ip.in_truncated + k->ip.in_addr_errors +
+                         k->udp.in_errors,
+                     300);
     oasis_stack_set_link(s, &c.link); /* (the stack reads its link's fields) */
     oasis_impair_link_destroy(f);
 

@@ -48,6 +48,8 @@ for d in ("out", "in"):
 m = re.search(r"checksum errors (.*?);", l)
 for k, v in re.findall(r"([a-z]+) (\d+)", m.group(1)):
     out["csum_" + k] = v
+m = re.search(r"header errors ip (\d+) tcp (\d+);", l)
+out["err_ip"], out["err_tcp"] = m.groups()
 m = re.search(r"tcp retrans (\d+), timeouts (\d+), fast retrans (\d+), dsack recv (\d+), ofo queued (\d+), mss lowered \(black hole\) (\d+)", l)
 for k, v in zip(("retrans", "timeouts", "fast", "dsack", "ofo", "blackholes"), m.groups()):
     out["tcp_" + k] = v
@@ -90,9 +92,19 @@ at_least "$v" tcp_dsack 1 "serve: D-SACKs from Linux (duplicates)"
 at_least "$v" tcp_ofo 1 "serve: out-of-order data kept"
 # Every corrupted frame that reached the stack failed a checksum: IP's or
 # TCP's (or another header check); none was taken as data (the SHA-256s).
-csum=$(tr ' ' '\n' <<<"$v" | awk -F= '$1 ~ /^csum_/ {s += $2} END {print s + 0}')
-[ "$csum" -ge 1 ] || fail "serve: no checksum error counted for corrupted frames"
-pass "serve: corrupted frames caught by checksums ($csum)"
+# in_corrupted <= IP header errors (its checksum's among them) + TCP's
+# input errors (its checksum's among them): a duplicate of a corrupted
+# frame is refused twice.
+check_refused() { # VARS WHO
+    local csum corr errs
+    csum=$(tr ' ' '\n' <<<"$1" | awk -F= '$1 ~ /^csum_/ {s += $2} END {print s + 0}')
+    corr=$(tr ' ' '\n' <<<"$1" | awk -F= '$1 == "in_corrupted" {print $2}')
+    errs=$(tr ' ' '\n' <<<"$1" | awk -F= '$1 == "err_ip" || $1 == "err_tcp" {s += $2} END {print s + 0}')
+    [ "$csum" -ge 1 ] || fail "$2: no checksum error counted for corrupted frames"
+    [ "$errs" -ge "$corr" ] || fail "$2: $corr frames corrupted on the way in, only $errs refused"
+    pass "$2: $corr corrupted frames in, $errs refused ($csum by a checksum)"
+}
+check_refused "$v" serve
 
 # ---- oasis get from Linux's http.server (Linux sends) ----
 mkdir -p "$TMP/www"
@@ -109,6 +121,7 @@ log "get: $v"
 at_least "$v" in_lost 1 "get: Linux's data lost"
 at_least "$v" in_corrupted 1 "get: Linux's data corrupted"
 at_least "$v" tcp_ofo 1 "get: out-of-order data kept"
+check_refused "$v" get
 [ "$OFF" = off ] || at_least "$v" in_segmented 1 "get: GRO frames cut per frame"
 
 # ---- iperf3 both ways against oasis iperf -s ----
@@ -133,3 +146,4 @@ v=$(fields "$TMP/iperfs.log") || fail "no impair counters line from oasis iperf"
 log "iperf: $v"
 at_least "$v" tcp_retrans 1 "iperf: Oasis retransmitted (reverse test)"
 at_least "$v" in_lost 1 "iperf: Linux's data lost"
+check_refused "$v" iperf

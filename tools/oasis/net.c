@@ -620,11 +620,13 @@ void net_print_impair(const net *n)
                 (unsigned long long)st[d].reordered, (unsigned long long)st[d].duplicated,
                 (unsigned long long)st[d].segmented, (unsigned long long)st[d].held);
     fprintf(stderr,
-            "; checksum errors ip %llu tcp %llu udp %llu icmp %llu; tcp retrans %llu, "
+            "; checksum errors ip %llu tcp %llu udp %llu icmp %llu; header errors ip %llu "
+            "tcp %llu; tcp retrans %llu, "
             "timeouts %llu, fast retrans %llu, dsack recv %llu, ofo queued %llu, "
             "mss lowered (black hole) %llu raised %llu\n",
             (unsigned long long)c->ip.in_csum_errors, (unsigned long long)c->tcp.in_csum_errors,
             (unsigned long long)c->udp.in_csum_errors, (unsigned long long)c->icmp.in_csum_errors,
+            (unsigned long long)c->ip.in_hdr_errors, (unsigned long long)c->tcp.in_errs,
             (unsigned long long)c->tcp.retrans_segs, (unsigned long long)c->tcp.timeouts,
             (unsigned long long)c->tcp.fast_retrans, (unsigned long long)c->tcp.dsack_recv,
             (unsigned long long)c->tcp.ofo_queued,
