@@ -30,7 +30,6 @@ Usage: tcp_diff.py OASIS_TAP OASIS_IP PROBE_IP LINUX_TAP LINUX_IP LPROBE_IP CLIE
        tcp_diff.py --linux-servers LINUX_IP
 Environment: DIFF_ONLY=name,name runs only those scenarios.
 """
-import ctypes
 import fcntl
 import os
 import random
@@ -42,12 +41,13 @@ import sys
 import threading
 import time
 
+from probe_frames import PACKET_OUTGOING, csum, packet_socket, tcp_bytes
+
 FIN, SYN, RST, PSH, ACK, URG, ECE, CWR = 0x01, 0x02, 0x04, 0x08, 0x10, 0x20, 0x40, 0x80
 ECHO, DISCARD, HTTP = 7, 9, 80
 PROBE_MAC = bytes.fromhex("02a5c0ffeedf")
 BCAST = b"\xff" * 6
 ETH_IP, ETH_ARP = 0x0800, 0x0806
-PACKET_OUTGOING = 4
 VNET_HLEN = 10
 MSS1460 = b"\x02\x04\x05\xb4"
 SACKOK = b"\x04\x02"
@@ -120,24 +120,6 @@ def linux_servers(addr):
 # ---- frames ----------------------------------------------------------------
 
 
-def csum(data):
-    if len(data) % 2:
-        data += b"\0"
-    s = sum(struct.unpack(f"!{len(data) // 2}H", data))
-    while s >> 16:
-        s = (s & 0xFFFF) + (s >> 16)
-    return ~s & 0xFFFF
-
-
-def tcp_bytes(src, dst, sport, dport, seq, ack, flags, win=65535, opts=b"", data=b"", urg_ptr=0):
-    opts += b"\0" * (-len(opts) % 4)
-    h = struct.pack("!HHIIBBHHH", sport, dport, u32(seq), u32(ack), ((20 + len(opts)) // 4) << 4,
-                    flags, win, 0, urg_ptr) + opts
-    seg = h + data
-    pseudo = socket.inet_aton(src) + socket.inet_aton(dst) + struct.pack("!BBH", 0, 6, len(seg))
-    return seg[:16] + struct.pack("!H", csum(pseudo + seg)) + seg[18:]
-
-
 def ip_bytes(payload, src, dst, tos=0):
     h = struct.pack("!BBHHHBBH4s4s", 0x45, tos, 20 + len(payload), random.getrandbits(16), 0x4000,
                     64, 6, 0, socket.inet_aton(src), socket.inet_aton(dst))
@@ -180,19 +162,6 @@ class Seg:
                 self.opts["ts"] = struct.unpack("!II", v)
             i += n
         self.data = tcp[hl:]
-
-
-def packet_socket(tap):
-    """AF_PACKET on the TAP with a virtio_net_hdr; the probe's own outgoing
-    copies filtered out in the kernel (as wire_probe.py's)."""
-    s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(3))
-    s.setsockopt(263, 15, 1)  # SOL_PACKET, PACKET_VNET_HDR
-    prog = struct.pack("HBBI" * 4, 0x20, 0, 0, 0xFFFFF004, 0x15, 0, 1, PACKET_OUTGOING,
-                       0x06, 0, 0, 0, 0x06, 0, 0, 0x40000)
-    buf = ctypes.create_string_buffer(prog)
-    s.setsockopt(socket.SOL_SOCKET, 26, struct.pack("HL", 4, ctypes.addressof(buf)))
-    s.bind((tap, 0))
-    return s
 
 
 class Target:
