@@ -595,6 +595,10 @@ void net_down(net *n)
     net_dhcp_down(n);
     oasis_loop_destroy(n->loop);
     oasis_stack_destroy(n->stack); /* (its RSTs go out through the filter) */
+    /* Frames held back for reordering still reach the TAP (a last
+     * segment or RST would otherwise vanish); incoming ones have no stack
+     * left to go to. */
+    oasis_impair_link_flush(n->impair, NULL);
     oasis_impair_link_destroy(n->impair);
     oasis_tap_close(n->tap);
     oasis_pcap_close(n->pcap);
