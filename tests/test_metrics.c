@@ -659,6 +659,37 @@ static void test_layer_sources_counters(void **state)
     oasis_metrics_destroy(m);
 }
 
+/* Every current value counters.h marks "gauge" is exported as one (field
+ * counter 0: Prometheus TYPE gauge), every other field as a counter. RFC
+ * 4022 tcpCurrEstab is a Gauge32; the RA DNS lists' sizes go down too. */
+static void test_layer_gauges(void **state)
+{
+    (void)state;
+    static const char *const gauges[] = {
+        "CurrEstab", "CurrTimeWait", "CurrFlows", "TCPMemBytes", "CacheEntries", "ReasmBytes",
+        "Ip6ReasmBytes", "NdCacheEntries", "Routers", "Prefixes", "RaDnsServers", "RaDnsDomains"};
+    oasis_counters c;
+    fill_counters(&c);
+    oasis_metrics *m = mk(NULL);
+    assert_int_equal(oasis_metrics_add_counters(m, &c, NULL, 0), 0);
+    oasis_metrics_snapshot snap;
+    assert_int_equal(oasis_metrics_collect(m, 1, &snap), 0);
+    size_t seen = 0;
+    for (size_t l = 0; l < snap.count; l++) {
+        const oasis_metric_point *p = &snap.points[l];
+        for (size_t i = 0; i < p->nfields; i++) {
+            int gauge = 0;
+            for (size_t g = 0; g < sizeof gauges / sizeof gauges[0]; g++)
+                gauge |= strcmp(p->fields[i].key, gauges[g]) == 0;
+            seen += (size_t)gauge;
+            if (p->fields[i].counter == gauge)
+                fail_msg("%s %s: counter %d", p->measurement, p->fields[i].key, p->fields[i].counter);
+        }
+    }
+    assert_int_equal(seen, sizeof gauges / sizeof gauges[0]);
+    oasis_metrics_destroy(m);
+}
+
 /* The Linux MIB names, each mapped to the counter it must report. */
 static void test_layer_mib_names(void **state)
 {
@@ -1017,6 +1048,7 @@ int main(void)
         cmocka_unit_test(test_alloc_failures),
         cmocka_unit_test(test_layer_sources_counters),
         cmocka_unit_test(test_layer_mib_names),
+        cmocka_unit_test(test_layer_gauges),
         cmocka_unit_test(test_flow_source),
         cmocka_unit_test(test_two_stacks),
         cmocka_unit_test(test_dual_stack_sources),

@@ -200,9 +200,10 @@ int oasis_metrics_collect(oasis_metrics *m, uint64_t timestamp_ns, oasis_metrics
  * Ip, Icmp, Udp likewise; Ip6... and Icmp6... as Linux's /proc/net/snmp6)
  * and CamelCase drop reasons for the rest; values are
  * OASIS_METRIC_UINT, counters except the current values CurrEstab,
- * CurrTimeWait, CurrFlows, CacheEntries, ReasmBytes, Ip6ReasmBytes,
- * NdCacheEntries, Routers and Prefixes (gauges). oasis_metrics_layer_field() lists them. tags are added
- * to every point. The sources' ud is s (see oasis_metrics_remove_by_ud).
+ * CurrTimeWait, CurrFlows, TCPMemBytes, CacheEntries, ReasmBytes,
+ * Ip6ReasmBytes, NdCacheEntries, Routers, Prefixes, RaDnsServers and
+ * RaDnsDomains (gauges). oasis_metrics_layer_field() lists them. tags are
+ * added to every point. The sources' ud is s (see oasis_metrics_remove_by_ud).
  * Returns 0, OASIS_EINVAL or OASIS_ENOMEM (then none was added). */
 int oasis_metrics_add_stack(oasis_metrics *m, oasis_stack *s, const oasis_metric_tag *tags,
                             size_t ntags);

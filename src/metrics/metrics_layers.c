@@ -232,7 +232,8 @@ static int is_gauge(const char *name)
 {
     static const char *const gauges[] = {"CurrEstab", "CurrTimeWait", "CurrFlows", "TCPMemBytes",
                                          "CacheEntries", "ReasmBytes", "Ip6ReasmBytes",
-                                         "NdCacheEntries", "Routers", "Prefixes"};
+                                         "NdCacheEntries", "Routers", "Prefixes",
+                                         "RaDnsServers", "RaDnsDomains"};
     for (size_t i = 0; i < sizeof gauges / sizeof gauges[0]; i++)
         if (strcmp(name, gauges[i]) == 0)
             return 1;
