@@ -148,6 +148,11 @@ static void test_flows_on_a_connection(void **state)
     assert_int_equal(field(tb_p, "PassiveOpens")->v.u, 1);
     assert_int_equal(field(ta_p, "CurrEstab")->v.u, 1);
     assert_int_equal(field(tb_p, "CurrEstab")->v.u, 1);
+    /* One flow a stack: its segments in are all the stack's (RFC 4022
+     * tcpInSegs), the passive one's SYN included (Linux's tcpi_segs_in
+     * counts it too). */
+    assert_int_equal(field(fa, "segs_in")->v.u, field(ta_p, "InSegs")->v.u);
+    assert_int_equal(field(fb, "segs_in")->v.u, field(tb_p, "InSegs")->v.u);
     assert_true(field(tb_p, "InSegs")->v.u >= 100000 / 1460);
 
     /* the flows go through the encoder */

@@ -115,6 +115,8 @@ static void listen_syn(oasis_stack *s, oasis_tcp_listener *l, const oasis_ipaddr
     f->irs = h->seq;
     f->rcv_nxt = h->seq + 1;
     f->snd_wnd = h->window;
+    f->segs_in = 1; /* the SYN is the connection's first segment in (Linux's
+                       tcp_create_openreq_child too): flows add up to InSegs */
     oasis_tcp_syn_options(f, h);
     f->ecn_ok = s->cfg.tcp.ecn && ecn_setup_syn(h); /* RFC 3168 6.1.1: only if asked */
     oasis_tcp_set_state(f, OASIS_TCP_SYN_RECEIVED);

@@ -135,6 +135,7 @@ static oasis_flow *cookie_flow(oasis_stack *s, oasis_tcp_listener *l, const oasi
     }
     f->rcv_adv = f->rcv_nxt + w;
     f->last_ack_sent = f->rcv_nxt;
+    f->segs_in = 1; /* the SYN the cookie answered (then the ACK, as it is taken) */
     oasis_tcp_set_state(f, OASIS_TCP_SYN_RECEIVED);
     oasis_tcp_table_insert(s, &f->c);
     s->ctr.tcp.passive_opens++;
