@@ -94,7 +94,7 @@ static void test_super_segment_on_tso_link(void **state)
     (void)state;
     fx x;
     open_conn(&x, 1);
-    uint64_t out0 = th_ctr(&x.h)->out_segs;
+    uint64_t out0 = th_ctr(&x.h)->out_segs, req0 = x.h.s->ctr.ip.out_requests;
     static uint8_t buf[100000];
     assert_int_equal(oasis_tcp_write(x.a.flow, buf, sizeof buf, NULL, NULL), 0);
     th_poll(&x.h);
@@ -113,6 +113,9 @@ static void test_super_segment_on_tso_link(void **state)
     }
     assert_false(th_pop(&x.h, &r));
     assert_int_equal(th_ctr(&x.h)->out_segs - out0, n);
+    /* RFC 4293 ipSystemStatsOutRequests counts datagrams: each piece is
+     * one (an ID of its own), as many as tcpOutSegs counts */
+    assert_int_equal(x.h.s->ctr.ip.out_requests - req0, n);
     assert_int_equal(x.a.flow->segs_out, n + 1); /* and the SYN-ACK */
     close_conn(&x);
 }

@@ -286,6 +286,11 @@ int oasis_ipv4_output_tt(oasis_stack *s, oasis_pbuf *p, uint32_t dst, uint8_t pr
         }
         return oasis_loop_output(s, p);
     }
+    /* RFC 4293 ipSystemStatsOutRequests counts datagrams: a super-segment
+     * the link cuts is one per piece (each has an ID of its own, and TCP
+     * counts each in tcpOutSegs); on loopback above it stays one. */
+    if (p->gso_size && p->gso_segs > 1)
+        c->out_requests += p->gso_segs - 1u;
     /* Without an address only the limited broadcast may go out, from
      * 0.0.0.0 (RFC 1122 3.2.1.3, RFC 2131 4.1: a DHCP client). */
     if (next_hop == 0 || (s->addr == 0 && dst != 0xffffffffu)) {
@@ -409,7 +414,7 @@ static int txc_ready(oasis_stack *s, oasis_ipv4_txc *c, uint32_t dst, uint8_t pr
 static OASIS_ALWAYS_INLINE void txc_write(oasis_stack *s, oasis_ipv4_txc *c, uint8_t *frame,
                                           size_t total, uint8_t tos, uint16_t segs, uint32_t now_ms)
 {
-    s->ctr.ip.out_requests++;
+    s->ctr.ip.out_requests += segs > 1 ? segs : 1u; /* datagrams: each piece (RFC 4293) */
     memcpy(frame, c->hdr, sizeof c->hdr);
     uint8_t *ip = frame + OASIS_ETH_HLEN;
     ip[1] = tos;

@@ -430,6 +430,8 @@ int oasis_ipv6_output_hbh(oasis_stack *s, oasis_pbuf *p, const oasis_in6 *src,
         (void)complete_csum(p, l4_off, proto);
         return fragment(s, p, l4_off, proto, dst, &next_hop, mtu);
     }
+    if (p->gso_size && p->gso_segs > 1)
+        c->out_requests += p->gso_segs - 1u; /* a packet per piece, as IPv4's (RFC 4293) */
     return send_packet(s, p, dst, &next_hop);
 }
 
