@@ -34,6 +34,7 @@ import struct
 import sys
 import time
 
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import wire_probe as W  # noqa: E402  (reads the same four arguments)
 
