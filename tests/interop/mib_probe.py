@@ -392,16 +392,15 @@ def retransmissions():
     c.open()
     with Window() as w:
         c.write(b"Z" * 100)
-        # Oasis's echo, never acknowledged: its RTO resends it.
+        # Oasis's echo, never acknowledged: a tail probe or the RTO resends it.
         first = c.acks(2.0, lambda s: len(s.data) > 0)
         check(first is not None, "no echo")
         again = c.acks(4.0, lambda s: len(s.data) > 0 and s.seq == first.seq)
         check(again is not None, "the echo was not resent")
         c.send(RST, seq=c.snd_nxt, ack=0)
         W.P.poll(0.2)
-    expect_truth(w, "an echo resent by RTO")
+    expect_truth(w, "an echo resent")
     check(w.tcp_resent() >= 1, "the TAP saw no resent segment")
-    check(w.d("tcp", "TCPTimeouts") >= 1, "no RTO counted")
     ok("RFC 4022 tcpRetransSegs/tcpOutSegs", f"{w.tcp_resent()} resent, not in OutSegs; "
        f"{w.tcp_out()} new")
 
