@@ -308,6 +308,70 @@ def baseline():
        f"InReceives {ip_in} as the TAP saw them")
 
 
+INFLUX_PORT = 8094  # `serve --influx tcp://PROBE_IP:8094`: Oasis as a client
+CONTROL_PORT = 7070  # `serve --control OASIS_IP:7070`
+
+
+def new_syns(w):
+    return sum(1 for f in w.outf if f.tcp and f.tcp.flags & (SYN | ACK) == SYN and f.tcp.new)
+
+
+@scenario
+def active_opens():
+    """Oasis's reporter connects to the probe (a line-protocol listener it
+    believes in): refused once, reset once established, then kept."""
+    W.P.drain(INFLUX_PORT, 0.0)
+    with Window() as wo:
+        active_opens_inner()
+    # Around it all: each SYN Oasis sent afresh is one CLOSED -> SYN-SENT.
+    expect(wo, "tcp", "ActiveOpens", new_syns(wo), "each new SYN on the TAP, over the whole check")
+    check(new_syns(wo) >= 2, f"only {new_syns(wo)} SYNs from the reporter")
+    ok("RFC 4022 tcpActiveOpens/tcpAttemptFails/tcpEstabResets", "an active open refused: "
+       "+1 AttemptFails; one established then reset: +1 EstabResets; ActiveOpens one per new SYN")
+
+
+def active_opens_inner():
+    # The reporter connects when it has a report to send: ask for one now
+    # (its interval is an hour) on the control port.
+    ctl = W.Conn(dport=CONTROL_PORT)
+    ctl.open()
+    ctl.write(b"flush\n")
+    got = ctl.read(3, timeout=3.0)
+    check(got.startswith(b"ok"), f"control port: flush answered {got!r}")
+    ctl.send(RST | ACK)
+    with Window() as w:
+        syn = W.P.take(INFLUX_PORT, 10.0, lambda s: s.flags & (SYN | ACK) == SYN)
+        check(syn is not None, "the reporter sent no SYN")
+        W.P.send_tcp(INFLUX_PORT, syn.sport, 0, syn.seq + 1, RST | ACK)
+        W.P.poll(0.2)
+    expect_truth(w, "a SYN refused")
+    expect(w, "tcp", "ActiveOpens", new_syns(w), "CLOSED -> SYN-SENT: each new SYN on the TAP")
+    expect(w, "tcp", "AttemptFails", 1, "SYN-SENT -> CLOSED by the RST")
+    expect(w, "tcp", "EstabResets", 0, "never established")
+    check(new_syns(w) <= 1, "more than one attempt in the window")
+
+    def handshake():
+        syn = W.P.take(INFLUX_PORT, 10.0, lambda s: s.flags & (SYN | ACK) == SYN)
+        check(syn is not None, "the reporter did not connect again")
+        irs = random.getrandbits(32)
+        W.P.send_tcp(INFLUX_PORT, syn.sport, irs, syn.seq + 1, SYN | ACK, opts=W.MSS1460)
+        a = W.P.take(INFLUX_PORT, 2.0, lambda s: s.sport == syn.sport and s.flags & ACK and
+                     not s.flags & SYN)
+        check(a is not None, "no ACK of our SYN-ACK")
+        return syn, irs
+
+    with Window() as w:
+        syn, irs = handshake()
+        W.P.send_tcp(INFLUX_PORT, syn.sport, irs + 1, 0, RST)
+        W.P.poll(0.2)
+    expect_truth(w, "an active open, then reset")
+    expect(w, "tcp", "ActiveOpens", new_syns(w), "each new SYN on the TAP")
+    expect(w, "tcp", "EstabResets", 1, "ESTABLISHED -> CLOSED by the RST")
+    expect(w, "tcp", "AttemptFails", 0, "it was established")
+    expect(w, "tcp", "CurrEstab", 0, "gauge back where it was")
+    # (It connects again and again from now on: this check runs last.)
+
+
 @scenario
 def established_reset_by_peer():
     c = W.Conn()
@@ -540,6 +604,9 @@ GAUGES = {"CurrEstab", "CurrTimeWait", "CurrFlows", "TCPMemBytes", "CacheEntries
           "connections"}
 
 
+LAYERS = ("link", "arp", "ipv4", "icmp", "udp", "tcp", "ipv6", "icmp6", "nd", "udp6")
+
+
 @scenario
 def exposition_types():
     """# TYPE of every layer family: gauges for current values (RFC 4022
@@ -548,7 +615,7 @@ def exposition_types():
     bad = []
     for ln in SC.text.splitlines():
         m = re.match(r"# TYPE oasis_([a-z0-9]+)_(\w+) (\w+)", ln)
-        if not m or m.group(1) in ("tcp_flow", "prometheus", "metrics"):
+        if not m or m.group(1) not in LAYERS:
             continue
         layer, name, typ = m.groups()
         if name.endswith("_total"):
@@ -582,7 +649,9 @@ def main():
     S = Sniffer(TAP)
     SC = Scraper()
     only = os.environ.get("PROBE_ONLY")
-    for fn in CHECKS:
+    # The reporter's connections, once started, come back every 2 s: last.
+    order = [fn for fn in CHECKS if fn is not active_opens] + [active_opens]
+    for fn in order:
         if only and fn.__name__ not in only.split(","):
             continue
         run(fn.__name__, fn)

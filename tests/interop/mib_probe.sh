@@ -11,6 +11,9 @@ PROBE_IP=10.77.0.66
 METRICS_PORT=9100
 
 setup_ns 1500
-start_serve --quiet --prometheus "$METRICS_PORT" --metrics-flows 64
+# The reporter makes Oasis a client of the probe's host: active opens.
+start_serve --quiet --prometheus "$METRICS_PORT" --metrics-flows 64 \
+    --influx "tcp://$PROBE_IP:8094" --influx-interval 3600000 --influx-backoff-max 2000 \
+    --control "$OASIS_IP:7070"
 run_probe mib_probe.py "after the MIB probe" "$TAP" "$OASIS_IP" "$PROBE_IP" "$METRICS_PORT"
 stop_pid "$SERVE_PID" "oasis serve"
