@@ -24,7 +24,8 @@ import sys
 import time
 import urllib.request
 
-from probe_frames import PACKET_OUTGOING, csum, ip4, packet_socket, tcp_bytes  # noqa: F401 (wire_probe6 takes them from here)
+from probe_frames import (  # noqa: F401 (the other probes take them from here)
+    PACKET_OUTGOING, PACKET_VNET_HDR, SOL_PACKET, csum, ip4, packet_socket, tcp_bytes)
 
 TAP, OASIS_IP, PROBE_IP, METRICS_PORT = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
 PROBE_MAC = bytes.fromhex("02a5c0ffee07")
