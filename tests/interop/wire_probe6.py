@@ -153,7 +153,10 @@ class Pkt:
             nh, off = r[off], off + (r[off + 1] + 1) * 8
         self.nh, self.off = nh, off
         self.body = r[off:40 + self.plen]
-        self.type = self.body[0] if nh == NH_ICMP and self.body else None
+        # A later fragment's body is data from the middle of the message,
+        # not an ICMPv6 header: no type to judge it by.
+        later = self.frag is not None and self.frag[0] != 0
+        self.type = self.body[0] if nh == NH_ICMP and self.body and not later else None
 
 
 class Seg6(wp.Seg):
