@@ -84,6 +84,66 @@ PY
     expect_eq "$got" "9 -2 114" "a 2 GiB parameter length: PARAM_EXCHANGE, then SERVER_ERROR IERECVPARAMS"
     ns timeout 60 iperf3 -c "$OASIS_IP" -n 1M -J >"$TMP/after.json" || fail "iperf3 -c after the hostile client failed"
     check_json "$TMP/after.json" "a normal test after the hostile one" 1048576 1 0
+
+    # Stream ids follow the order the streams connected, as iperf3's own
+    # server numbers them, also when both cookies arrive in one go: a
+    # client speaking iperf3's protocol connects A then B, stops the server
+    # (SIGSTOP) while it sends both cookies, sends A 100000 bytes and B
+    # 200000, and reads the server's results: id 1 must be A's. Once, two
+    # cookies read together gave the later stream id 1 (CI, under ASan:
+    # "stream bytes differ", two streams swapped).
+    got=$(ns python3 - "$OASIS_IP" "$SRV" <<'PY'
+import json, os, signal, socket, struct, sys, time
+ip, pid = sys.argv[1], int(sys.argv[2])
+cookie = b"c" * 36 + b"\0"
+c = socket.create_connection((ip, 5201), timeout=20)
+def state():
+    d = c.recv(1)
+    return struct.unpack("b", d)[0] if d else None
+def send_json(o):
+    b = json.dumps(o).encode()
+    c.sendall(struct.pack("!I", len(b)) + b)
+def recv_exact(n):
+    b = b""
+    while len(b) < n:
+        d = c.recv(n - len(b))
+        if not d:
+            raise SystemExit("control connection closed")
+        b += d
+    return b
+c.sendall(cookie)
+assert state() == 9, "no PARAM_EXCHANGE"
+send_json({"tcp": True, "omit": 0, "time": 0, "num": 300000, "parallel": 2, "len": 131072,
+           "client_version": "3.12"})
+assert state() == 10, "no CREATE_STREAMS"
+a = socket.create_connection((ip, 5201), timeout=20)
+b = socket.create_connection((ip, 5201), timeout=20)
+time.sleep(0.5)  # both accepted (and reading) before the server stops
+os.kill(pid, signal.SIGSTOP)
+try:
+    a.sendall(cookie)
+    b.sendall(cookie)
+    time.sleep(0.3)
+finally:
+    os.kill(pid, signal.SIGCONT)
+assert state() == 1 and state() == 2, "no TEST_START, TEST_RUNNING"
+a.sendall(b"a" * 100000)
+b.sendall(b"b" * 200000)
+c.sendall(struct.pack("b", 4))  # TEST_END
+assert state() == 13, "no EXCHANGE_RESULTS"
+send_json({"cpu_util_total": 0, "cpu_util_user": 0, "cpu_util_system": 0,
+           "sender_has_retransmits": 0, "streams": [
+               {"id": 1, "bytes": 100000, "retransmits": 0, "jitter": 0, "errors": 0, "packets": 0,
+                "start_time": 0, "end_time": 1},
+               {"id": 3, "bytes": 200000, "retransmits": 0, "jitter": 0, "errors": 0, "packets": 0,
+                "start_time": 0, "end_time": 1}]})
+n = struct.unpack("!I", recv_exact(4))[0]
+res = json.loads(recv_exact(n))
+print(" ".join(f"{s['id']}:{s['bytes']}" for s in sorted(res["streams"], key=lambda s: s["id"])))
+c.sendall(struct.pack("b", 16))  # IPERF_DONE
+PY
+    ) || fail "the two-cookie client failed: $got"
+    expect_eq "$got" "1:100000 3:200000" "two cookies read together: ids in connect order (the server's results)"
     stop_pid "$SRV" "oasis iperf -s"
 else
     # Connections Linux reset because the application closed them with

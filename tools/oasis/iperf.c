@@ -65,6 +65,7 @@ typedef struct conn {
     oasis_flow *flow; /* NULL once let go (exit) */
     unsigned gen;     /* the test it belongs to */
     int kind, closing;
+    uint64_t seq; /* accept (or connect) order: the list runs newest first */
     /* streams */
     int id, sender, eof;
     size_t cookie_got;
@@ -87,6 +88,7 @@ struct ipf {
     cli_soft_report soft; /* client: soft errors told while the control connection opens */
 
     conn *conns;
+    uint64_t conn_seq; /* the next conn's seq */
     unsigned gen;
     int done, exit_code, kick;
 
@@ -134,6 +136,7 @@ static conn *conn_new(ipf *t, oasis_flow *flow, int kind)
     c->flow = flow;
     c->kind = kind;
     c->gen = t->gen;
+    c->seq = t->conn_seq++;
     c->next = t->conns;
     t->conns = c;
     oasis_flow_set_user_data(flow, c);
@@ -1222,20 +1225,24 @@ static void tick(ipf *t)
 {
     uint64_t now = now_ns(t);
     t->kick = 0;
-    /* Pending stream cookies (server); handling one may change the list,
-     * so the walk starts again after each. */
-    for (int again = 1; again;) {
-        again = 0;
+    /* Pending stream cookies (server), oldest first: iperf3 numbers the
+     * streams in the order they connect, and its client matches our
+     * results to its own by that number, so two cookies complete in one
+     * tick must not swap ids (they did, the list being newest first: a
+     * stream's sent bytes were reported under its neighbour's id).
+     * Handling one may change the list, so the walk starts again. */
+    for (;;) {
+        conn *pick = NULL;
         for (conn *c = t->conns; c; c = c->next)
-            if (c->kind == K_PENDING && c->cookie_got == IPF_COOKIE_SIZE && !c->closing && c->flow) {
-                server_pending(t, c);
-                again = 1;
-                break;
-            } else if (c->kind == K_PENDING && c->eof && !c->closing) {
-                conn_close(c);
-                again = 1;
-                break;
-            }
+            if (c->kind == K_PENDING && !c->closing && c->flow &&
+                (c->cookie_got == IPF_COOKIE_SIZE || c->eof) && (!pick || c->seq < pick->seq))
+                pick = c;
+        if (!pick)
+            break;
+        if (pick->cookie_got == IPF_COOKIE_SIZE)
+            server_pending(t, pick);
+        else
+            conn_close(pick);
     }
     if (!t->server && t->phase == P_RUNNING) {
         sample_windows(t);
