@@ -879,12 +879,6 @@ static void server_process(ipf *t)
                 if (ps && c->bytes < ps->bytes && !c->eof && c->flow)
                     waiting = 1;
             }
-            /* Sender (-R): writes still pending at TEST_END go out after
-             * it (the close flushes them) and the client goes on reading
-             * them, so our results wait until each was taken or failed;
-             * else the client counts more than we say we sent. */
-            if (t->p.reverse && writes_pending(t))
-                waiting = 1;
             if (waiting)
                 return; /* the phase timeout ends the wait */
             if (!t->p.reverse)
