@@ -79,6 +79,7 @@ struct conn {
     uint64_t bytes;
     char reply[128];
 
+    uint64_t bytes_in; /* http: bytes read from the peer, all requests */
     char *req; /* http: request bytes not handled yet */
     size_t req_len, req_cap;
     uint64_t skip;      /* request body bytes still to drop */
@@ -745,6 +746,7 @@ static void on_http_read(oasis_flow *flow, int err, const uint8_t *data, size_t 
     }
     uint64_t now = now_ns(c->srv);
     c->last_active = now;
+    c->bytes_in += len;
     if (c->skip) {
         size_t d = c->skip < len ? (size_t)c->skip : len;
         c->skip -= d;
@@ -894,8 +896,15 @@ static void make_room(server *srv, uint64_t now, unsigned want)
             v[n++] = c;
     qsort(v, n, sizeof *v, by_last_active);
     for (unsigned i = 0; i < n && i < want; i++) {
-        log_line(v[i], "closed to make room (idle %.1f s)",
-                 (double)(now - v[i]->last_active) / 1e9);
+        /* HTTP: what the client had done, for whoever reads the log
+         * (ab opens connections it never writes on once it has started
+         * all its -n requests). */
+        const char *what = "";
+        if (v[i]->kind == SVC_HTTP)
+            what = v[i]->req_len ? ", request head unfinished"
+                   : v[i]->bytes_in ? ", between requests" : ", nothing read";
+        log_line(v[i], "closed to make room (idle %.1f s%s)",
+                 (double)(now - v[i]->last_active) / 1e9, what);
         if (v[i]->kind == SVC_HTTP && v[i]->req_len > 0)
             head_timeout(v[i]);
         else
