@@ -46,14 +46,19 @@ typedef struct fx {
     app a;
 } fx;
 
-static fx *fx_new(uint32_t backlog, int paused)
+static fx *fx_new_opts(const oasis_listen_opts *o)
 {
     fx *x = calloc(1, sizeof *x);
     assert_non_null(x);
     th_init_alloc(&x->h, NULL, test_count_alloc, &x->mem);
-    oasis_listen_opts o = {.backlog = backlog, .paused = paused};
-    assert_int_equal(oasis_tcp_listen(x->h.s, PORT, &o, accept_cb, &x->a), 0);
+    assert_int_equal(oasis_tcp_listen(x->h.s, PORT, o, accept_cb, &x->a), 0);
     return x;
+}
+
+static fx *fx_new(uint32_t backlog, int paused)
+{
+    oasis_listen_opts o = {.backlog = backlog, .paused = paused};
+    return fx_new_opts(&o);
 }
 
 static void fx_free(fx *x)
@@ -225,6 +230,93 @@ static void test_cookies_take_over_when_full(void **state)
     assert_int_equal(x->a.n, 2 * BL);
     for (int k2 = 0; k2 < 2 * BL; k2++)
         assert_int_equal(x->a.ports[k2], P0 + 1 + k2);
+    fx_free(x);
+}
+
+/* Peer i, connected with our ISS iss, sends a FIN and nothing else. */
+static void fin(fx *x, int i, uint32_t iss)
+{
+    oasis_tcp_hdr f = th_seg((uint16_t)(P0 + i), PORT, A | OASIS_TCP_FIN, peer_isn(i) + 1, iss + 1);
+    th_inject(&x->h, &f);
+}
+
+/* Deferred hand-over (defer_ns): a flow whose peer has said nothing waits;
+ * one that sends data, or a FIN, goes first; a silent one goes once its
+ * deferral is over. Flows left waiting (timer armed) go with the stack. */
+static void test_defer_hands_over_when_peer_speaks(void **state)
+{
+    (void)state;
+    oasis_listen_opts o = {.backlog = 8, .defer_ns = 10 * OASIS_NS_PER_SEC};
+    fx *x = fx_new_opts(&o);
+    uint32_t iss[4];
+    for (int i = 0; i < 3; i++) {
+        iss[i] = syn(x, i);
+        ack(x, i, iss[i], NULL);
+        th_poll(&x->h);
+    }
+    assert_int_equal(th_ctr(&x->h)->curr_estab, 3);
+    assert_int_equal(x->a.n, 0);
+    assert_int_equal(oasis_tcp_accept_waiting(x->h.s, PORT), 0);
+    assert_null(oasis_tcp_accept(x->h.s, PORT));
+
+    ack(x, 1, iss[1], "GET / HTTP/1.0\r\n\r\n"); /* the youngest but one speaks */
+    th_poll(&x->h);
+    assert_int_equal(x->a.n, 1);
+    assert_int_equal(x->a.ports[0], P0 + 1);
+    fin(x, 0, iss[0]); /* a FIN is a word too (the reader gets EOF) */
+    th_poll(&x->h);
+    assert_int_equal(x->a.n, 2);
+    assert_int_equal(x->a.ports[1], P0);
+
+    th_advance(&x->h, 9 * OASIS_NS_PER_SEC); /* peer 2 still silent */
+    assert_int_equal(x->a.n, 2);
+    iss[3] = syn(x, 3); /* joins the queue 9 s after peer 2 */
+    ack(x, 3, iss[3], NULL);
+    th_poll(&x->h);
+    th_advance(&x->h, OASIS_NS_PER_SEC + 1); /* peer 2's 10 s are over, not 3's */
+    assert_int_equal(x->a.n, 3);
+    assert_int_equal(x->a.ports[2], P0 + 2);
+    assert_int_equal(oasis_tcp_accept_waiting(x->h.s, PORT), 0);
+    assert_int_equal(th_ctr(&x->h)->in_rsts + th_ctr(&x->h)->out_rsts, 0);
+    fx_free(x); /* peer 3 still waits, its deferral timer armed */
+}
+
+/* A deferring listener keeps no state for the pure ACK of a SYN cookie;
+ * the same peer's first data carries the cookie and opens the flow, which
+ * is then ready at once, ahead of silent flows that came before it. */
+static void test_defer_cookie_ack_opens_on_data(void **state)
+{
+    (void)state;
+    oasis_listen_opts o = {.backlog = 2, .defer_ns = 60 * OASIS_NS_PER_SEC};
+    fx *x = fx_new_opts(&o);
+    const oasis_tcp_counters *k = th_ctr(&x->h);
+    connect_peer(x, 0, NULL);
+    connect_peer(x, 1, NULL);
+    th_poll(&x->h);
+    uint32_t cookie = syn(x, 2); /* the backlog is full of silent flows */
+    assert_int_equal(k->syn_cookies_sent, 1);
+    uint64_t flows0 = k->flows;
+    th_clear(&x->h);
+    ack(x, 2, cookie, NULL);
+    th_poll(&x->h);
+    assert_int_equal(k->flows, flows0);
+    assert_int_equal(k->defer_accept_drops, 1);
+    assert_int_equal(k->syn_cookies_ok, 0);
+    assert_int_equal(th_pending(&x->h), 0); /* no RST: the peer is right to think itself connected */
+
+    ack(x, 2, cookie, "hello");
+    th_poll(&x->h);
+    assert_int_equal(k->syn_cookies_ok, 1);
+    assert_int_equal(x->a.n, 1);
+    assert_int_equal(x->a.ports[0], P0 + 2);
+    th_app rd;
+    th_app_init(&rd);
+    assert_int_equal(oasis_tcp_read(x->a.flows[0], th_read_cb, &rd), 0);
+    th_poll(&x->h);
+    assert_int_equal(rd.rx_len, 5);
+    assert_memory_equal(rd.rx, "hello", 5);
+    th_app_fini(&rd);
+    assert_null(oasis_tcp_accept(x->h.s, PORT)); /* peers 0 and 1 said nothing */
     fx_free(x);
 }
 
@@ -622,6 +714,8 @@ int main(void)
         cmocka_unit_test(test_waiting_flow_keeps_data),
         cmocka_unit_test(test_cookies_take_over_when_full),
         cmocka_unit_test(test_pause_from_callback),
+        cmocka_unit_test(test_defer_hands_over_when_peer_speaks),
+        cmocka_unit_test(test_defer_cookie_ack_opens_on_data),
         cmocka_unit_test(test_reset_and_unlisten_while_waiting),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_trim_idle_flow),

@@ -151,6 +151,8 @@ typedef struct oasis_tcp_counters {
     uint64_t zero_window_probes;
     uint64_t delayed_acks;
     uint64_t syn_cookies_sent, syn_cookies_ok, syn_cookies_failed;
+    uint64_t defer_accept_drops; /* TCPDeferAcceptDrop: pure ACKs of SYN cookies to a
+                                    listener with defer_ns, no flow opened */
     uint64_t time_wait;          /* gauge: flows in TIME_WAIT */
     uint64_t time_wait_overflows; /* TIME_WAIT entries dropped or not kept (max_time_wait) */
     uint64_t flows;              /* gauge: flow objects alive */

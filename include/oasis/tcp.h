@@ -320,6 +320,20 @@ typedef struct oasis_listen_opts {
      * included (its DAD may still pass), or ::1. It implies its family: families
      * must then be 0 or include it. */
     oasis_ipaddr local;
+    /* Deferred hand-over, as Linux's TCP_DEFER_ACCEPT and FreeBSD's
+     * accf_data, for protocols whose client speaks first (HTTP): an
+     * established flow reaches the callback (or oasis_tcp_accept) only once
+     * its peer has sent data or a FIN, or once it has waited defer_ns; a
+     * flow that is ready goes before older ones that are not. Until then it
+     * waits in the backlog (so SYNs beyond it get cookies), and the pure
+     * ACK of a SYN cookie opens no flow at all (TCPDeferAcceptDrop): the
+     * peer's first data, which carries the same cookie, does. So clients
+     * that connect and say nothing hold no application slot, and at most
+     * the backlog's worth of stack state. The price: past the backlog a
+     * peer's first data, not its bare ACK, must find room in the queue
+     * (twice the backlog), else it waits for the peer's retransmission;
+     * size the backlog for the overload expected. 0: hand over at once. */
+    uint64_t defer_ns;
 } oasis_listen_opts;
 
 /* Accepts connections on port, on every address of ours, over IPv4 and
@@ -364,7 +378,9 @@ int oasis_tcp_unlisten(oasis_stack *s, uint16_t port);
  * one at a time, so a callback that pauses again leaves the rest waiting in
  * order. oasis_tcp_accept: takes the oldest waiting flow now (paused or
  * not; the callback is not called for it) and returns it, NULL when none
- * waits. oasis_tcp_accept_waiting: how many established flows wait.
+ * waits. oasis_tcp_accept_waiting: how many established flows wait. With
+ * defer_ns (oasis_listen_opts), both see only the flows whose turn may
+ * come: those whose peer has spoken or whose deferral is over.
  * Pause and resume return 0 or OASIS_ENOENT (not listening on port). */
 int oasis_tcp_accept_pause(oasis_stack *s, uint16_t port);
 int oasis_tcp_accept_resume(oasis_stack *s, uint16_t port);

@@ -104,7 +104,7 @@ static const layer_field tcp_fields[] = {
     T(keepalive_probes, "TCPKeepAlive"), T(keepalive_drops, "KeepaliveDrops"),
     T(zero_window_probes, "TCPWinProbe"), T(delayed_acks, "DelayedACKs"),
     T(syn_cookies_sent, "SyncookiesSent"), T(syn_cookies_ok, "SyncookiesRecv"),
-    T(syn_cookies_failed, "SyncookiesFailed"), T(time_wait, "CurrTimeWait"),
+    T(syn_cookies_failed, "SyncookiesFailed"), T(defer_accept_drops, "TCPDeferAcceptDrop"), T(time_wait, "CurrTimeWait"),
     T(time_wait_overflows, "TCPTimeWaitOverflow"),
     T(flows, "CurrFlows"),
     T(icmp_no_flow, "TCPICMPNoFlow"), T(icmp_out_of_window, "OutOfWindowIcmps"),

@@ -1293,6 +1293,7 @@ void oasis_tcp_disconnect(oasis_stack *s)
     while (L->listeners) {
         oasis_tcp_listener *l = L->listeners;
         L->listeners = l->next;
+        oasis_timer_stop(s, &l->defer_timer);
         oasis_free(s, l);
     }
     for (oasis_flow *f = oasis_tcp_flow_next(s, NULL); f; f = oasis_tcp_flow_next(s, f))

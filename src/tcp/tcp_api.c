@@ -188,6 +188,8 @@ int oasis_tcp_listen(oasis_stack *s, uint16_t port, const oasis_listen_opts *opt
     l->local = local;
     if (opts)
         l->bufs = opts->bufs;
+    l->defer_ns = opts ? opts->defer_ns : 0;
+    oasis_timer_init(&l->defer_timer, oasis_tcp_defer_timer_fn);
     l->next = s->tcp->listeners;
     s->tcp->listeners = l;
     return OASIS_OK;
@@ -217,6 +219,7 @@ int oasis_tcp_unlisten(oasis_stack *s, uint16_t port)
         }
         f->ext->lst = NULL;
     }
+    oasis_timer_stop(s, &l->defer_timer);
     oasis_free(s, l);
     return OASIS_OK;
 }
@@ -267,22 +270,82 @@ static void acc_take(oasis_flow *f)
     oasis_tcp_set_life(f, OASIS_TCP_LIFE_APP);
 }
 
+static void acc_queue(oasis_tcp_listener *l, oasis_flow *f)
+{
+    if (f->acc_queued)
+        return;
+    f->ext->acc_prev = l->acc_tail;
+    f->ext->acc_next = NULL;
+    f->ext->acc_since = oasis_now(f->s);
+    if (l->acc_tail)
+        l->acc_tail->ext->acc_next = f;
+    else
+        l->acc_head = f;
+    l->acc_tail = f;
+    f->acc_queued = 1;
+    l->waiting++;
+}
+
+/* Deferred hand-over: a waiting flow's turn may come once its peer has
+ * spoken (data or a FIN; a reset or death takes it off the queue) or its
+ * deferral is over. */
+static int acc_ready(const oasis_tcp_listener *l, const oasis_flow *f, uint64_t now)
+{
+    return !l->defer_ns || f->ext->rcv.len || f->fin_rcvd ||
+           now - f->ext->acc_since >= l->defer_ns;
+}
+
+/* The oldest waiting flow whose turn may come (the oldest of all without
+ * deferral); NULL: none. */
+static oasis_flow *acc_first(const oasis_tcp_listener *l, uint64_t now)
+{
+    oasis_flow *f = l->acc_head;
+    while (f && !acc_ready(l, f, now))
+        f = f->ext->acc_next;
+    return f;
+}
+
+/* Runs when the oldest waiting flow's deferral ends (acc_since only grows
+ * along the queue, so the head's ends first). */
+void oasis_tcp_defer_timer_fn(oasis_stack *s, oasis_timer *t)
+{
+    (void)s;
+    oasis_tcp_listener *l = oasis_container_of(t, oasis_tcp_listener, defer_timer);
+    if (!l->paused && l->acc_head)
+        oasis_tcp_wake(l->acc_head);
+}
+
+/* A deferring listener: f waits in the queue; the first flow ready goes to
+ * the callback (woken if it is not f), else the timer waits for the head. */
+static void run_accept_deferred(oasis_tcp_listener *l, oasis_flow *f)
+{
+    acc_queue(l, f);
+    if (l->paused)
+        return;
+    oasis_flow *g = acc_first(l, oasis_now(f->s));
+    if (!g) {
+        oasis_timer_start(f->s, &l->defer_timer,
+                          oasis_deadline(l->acc_head->ext->acc_since, l->defer_ns));
+        return;
+    }
+    if (g != f) {
+        oasis_tcp_wake(g);
+        return;
+    }
+    acc_take(f);
+    f->ext->open_cb.accept(f->s, f, f->ext->open_ud);
+}
+
 void oasis_tcp_run_accept(oasis_flow *f)
 {
     oasis_tcp_listener *l = f->ext->lst;
+    if (l && l->defer_ns) {
+        run_accept_deferred(l, f);
+        return;
+    }
     if (l && (l->paused || (l->acc_head && l->acc_head != f))) {
         /* Wait in arrival order; the head is woken when its turn comes. */
-        if (!f->acc_queued) {
-            f->ext->acc_prev = l->acc_tail;
-            f->ext->acc_next = NULL;
-            if (l->acc_tail)
-                l->acc_tail->ext->acc_next = f;
-            else
-                l->acc_head = f;
-            l->acc_tail = f;
-            f->acc_queued = 1;
-            l->waiting++;
-        }
+        acc_queue(l, f);
         return;
     }
     acc_take(f);
@@ -312,7 +375,7 @@ int oasis_tcp_accept_resume(oasis_stack *s, uint16_t port)
 oasis_flow *oasis_tcp_accept(oasis_stack *s, uint16_t port)
 {
     oasis_tcp_listener *l = s && s->tcp ? oasis_tcp_find_listener(s, port) : NULL;
-    oasis_flow *f = l ? l->acc_head : NULL;
+    oasis_flow *f = l ? acc_first(l, oasis_now(s)) : NULL;
     if (f)
         acc_take(f);
     return f;
@@ -321,7 +384,13 @@ oasis_flow *oasis_tcp_accept(oasis_stack *s, uint16_t port)
 uint32_t oasis_tcp_accept_waiting(oasis_stack *s, uint16_t port)
 {
     oasis_tcp_listener *l = s && s->tcp ? oasis_tcp_find_listener(s, port) : NULL;
-    return l ? l->waiting : 0;
+    if (!l || !l->defer_ns)
+        return l ? l->waiting : 0;
+    uint32_t n = 0;
+    uint64_t now = oasis_now(s);
+    for (oasis_flow *f = l->acc_head; f; f = f->ext->acc_next)
+        n += (uint32_t)acc_ready(l, f, now);
+    return n;
 }
 
 /* ---- reading --------------------------------------------------------------- */

@@ -158,6 +158,10 @@ typedef struct oasis_tcp_listener {
     oasis_ipaddr local;        /* family 0: every address of ours */
     uint32_t waiting;
     oasis_flow *acc_head, *acc_tail;
+    /* Deferred hand-over (oasis_listen_opts.defer_ns; 0: none): the timer
+     * runs when the oldest waiting flow's deferral ends. */
+    uint64_t defer_ns;
+    oasis_timer defer_timer;
 } oasis_tcp_listener;
 
 /* What only a flow with something going on needs: data in flight or
@@ -232,6 +236,7 @@ typedef struct oasis_tcp_ext {
     void *open_ud;
     oasis_tcp_listener *lst;       /* passive flow not yet accepted */
     struct oasis_flow *acc_next, *acc_prev; /* lst's waiting queue */
+    uint64_t acc_since;                     /* when it joined that queue */
     /* A client inside the library holds the handle (oasis_tcp_set_lib_owned):
      * not the application's, so oasis_tcp_foreach_flow skips it. Here, not
      * in the core, to keep idle flows small; such a flow is never idle, so
@@ -474,6 +479,8 @@ void oasis_tcp_listener_detach(oasis_flow *f);
 /* The dispatcher found f established and not yet taken: hands it to the
  * listener's callback, or leaves it waiting (paused, or older flows first). */
 void oasis_tcp_run_accept(oasis_flow *f);
+/* A deferring listener's timer (oasis_tcp_listener.defer_timer). */
+void oasis_tcp_defer_timer_fn(oasis_stack *s, oasis_timer *t);
 /* Copies queued writes into the send buffer as room allows; queues the FIN
  * once close was asked for and every write was taken. */
 void oasis_tcp_fill_sndbuf(oasis_flow *f);

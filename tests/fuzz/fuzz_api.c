@@ -604,7 +604,9 @@ static void do_listen(fz *z, uint8_t a, uint8_t b)
                           (b >> 4) & 3};
     oasis_listen_opts o = {.keepalive = (b & 0x40) ? &ka : NULL,
                            .backlog = (a >> 2) & 3,
-                           .paused = (a >> 4) & 1};
+                           .paused = (a >> 4) & 1,
+                           /* deferred hand-over: none, 1 ms or 1 s */
+                           .defer_ns = (b & 0x80) ? ((b & 0x10) ? OASIS_NS_PER_SEC : OASIS_NS_PER_MS) : 0};
     int badka = o.keepalive && (!ka.after_ns || !ka.interval_ns || !ka.probes);
     if (a & 0x80)
         o.bufs.rcvbuf = o.bufs.sndbuf = 2048u << ((a >> 5) & 3);

@@ -25,14 +25,20 @@ def connect(host, port):
     return s
 
 
-def idle(host, port, n, hold):
+def idle(host, port, n, hold, say="GE"):
     socks = []
     for _ in range(int(n)):
         s = connect(host, port)
-        s.sendall(b"GE")
+        if say:
+            s.sendall(say.encode())
         socks.append(s)
     print("open", len(socks), flush=True)
     time.sleep(float(hold))
+
+
+def silent(host, port, n, hold):
+    """Connections that never say a word (nor close)."""
+    idle(host, port, n, hold, say="")
 
 
 def slowloris(host, port, max_s):
@@ -108,5 +114,5 @@ def keepalive10(host, port):
 
 if __name__ == "__main__":
     cmd, args = sys.argv[1], sys.argv[2:]
-    sys.exit({"idle": idle, "slowloris": slowloris, "raw": raw,
+    sys.exit({"idle": idle, "silent": silent, "slowloris": slowloris, "raw": raw,
               "keepalive10": keepalive10}[cmd](*args) or 0)

@@ -73,6 +73,29 @@ expect_eq "$got" "closed HTTP/1.1 408 Request Timeout" "slowloris head closed wi
 got=$(ns python3 "$CLI" raw "$OASIS_IP" 80 '')
 expect_eq "$got" "<EOF>" "a silent connection is closed at the head deadline"
 
+# ---- silent connections take no slot (--defer-accept) --------------------
+# 40 connections that say nothing against --max-conns 4 and a backlog of 8:
+# the first 8 wait in the stack's backlog, the rest are SYN cookies whose
+# pure ACKs open nothing (TCPDeferAcceptDrop); a curl's request opens its
+# flow and is served with no silent connection closed to make room for it
+# (--defer-accept 0: the silent ones fill the 4 slots, and the curl waits
+# until make_room closes them).
+stop_pid "$SERVE_PID" "oasis serve"
+METRICS="http://$OASIS_IP:9100/metrics"
+start_serve_as serve_silent --root "$TMP/www" --max-conns 4 --backlog 8 --prometheus 9100 \
+    --defer-accept "${DEFER_ACCEPT:-20}"
+bg silent python3 "$CLI" silent "$OASIS_IP" 80 40 600
+SILENT_PID=$BG_PID
+wait_for "$TMP/silent.log" "^open 40" 60
+got=$(ns curl -sS --fail --max-time 30 "$URL/bytes/10" | wc -c) || fail "curl locked out by silent connections"
+expect_eq "$got" 10 "a curl is served while 40 silent connections are held (--max-conns 4)"
+expect_eq "$(grep -c 'closed to make room' "$TMP/serve_silent.log" || true)" 0 \
+    "silent connections closed to make room for it (none: they hold no slot)"
+drops=$(metric TCPDeferAcceptDrop_total)
+[ "${drops:-0}" -gt 0 ] || fail "no pure cookie ACK was left without a flow (TCPDeferAcceptDrop ${drops:-none})"
+pass "$drops pure ACKs of SYN cookies opened no flow (TCPDeferAcceptDrop)"
+kill "$SILENT_PID" 2>/dev/null || true
+
 # Still serving after all that.
 expect_eq "$(ns curl -sS --fail --max-time 10 "$URL/bytes/7" | wc -c)" 7 "still serving"
 stop_pid "$SERVE_PID" "oasis serve"

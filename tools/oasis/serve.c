@@ -104,6 +104,7 @@ typedef struct serve_opts {
     unsigned max_conns, backlog;
     uint64_t idle_ns[NSVC]; /* per service; 0: never */
     uint64_t header_ns;     /* complete request head within this (0: never) */
+    uint64_t defer_ns;      /* HTTP flows come once they said something (0: at once) */
     int quiet, no_hash;
     report_opts rep; /* --influx and friends (report.c) */
 } serve_opts;
@@ -1053,7 +1054,8 @@ static void accept_http(oasis_stack *s, oasis_flow *f, void *ud) { on_accept(s, 
 static int listen_on(server *srv, uint16_t port, oasis_accept_cb cb, const char *what)
 {
     oasis_listen_opts lo = {.keepalive = srv->o.ka_given ? &srv->o.ka : NULL,
-                            .backlog = srv->o.backlog};
+                            .backlog = srv->o.backlog,
+                            .defer_ns = cb == accept_http ? srv->o.defer_ns : 0};
     if (port == 0)
         return 0;
     int err = oasis_tcp_listen(srv->n->stack, port, &lo, cb, srv);
@@ -1092,12 +1094,18 @@ static const char serve_usage[] =
     "  --header-timeout S  an HTTP request head must be complete S s after its\n"
     "                    first byte (the first request: after the connection\n"
     "                    opened), else 408 and close (20; 0: never)\n"
+    "  --defer-accept S  an HTTP connection takes a slot (--max-conns) only once\n"
+    "                    its client sent something, or after S s of silence\n"
+    "                    (its header timeout starts then; 0, the default: at\n"
+    "                    once). Silent clients then cost no slot;\n"
+    "                    but past the backlog, a client's first data must find\n"
+    "                    room in it (its bare ACK opens nothing)\n"
     "  --no-hash         discard does not hash (for speed tests)\n"
     "  --quiet           no line per connection\n"
     "  -h, --help        this text\n\n";
 
 enum { S_ECHO = 1, S_DISCARD, S_HASH, S_HTTP, S_ROOT, S_KA, S_MAX, S_QUIET, S_NOHASH,
-       S_BACKLOG, S_IDLE, S_HEADER, S_FOLLOW };
+       S_BACKLOG, S_IDLE, S_HEADER, S_FOLLOW, S_DEFER };
 
 static const struct option serve_own[] = {
     {"echo-port", required_argument, NULL, S_ECHO},
@@ -1111,6 +1119,7 @@ static const struct option serve_own[] = {
     {"backlog", required_argument, NULL, S_BACKLOG},
     {"idle-timeout", required_argument, NULL, S_IDLE},
     {"header-timeout", required_argument, NULL, S_HEADER},
+    {"defer-accept", required_argument, NULL, S_DEFER},
     {"quiet", no_argument, NULL, S_QUIET},
     {"no-hash", no_argument, NULL, S_NOHASH},
     REPORT_LONG_OPTIONS,
@@ -1200,6 +1209,12 @@ static int serve_option(void *ctx, int c, const char *arg)
     case S_HEADER:
         if (parse_seconds(arg, &so->header_ns) != 0) {
             fprintf(stderr, "oasis serve: invalid --header-timeout '%s'\n", arg);
+            return -1;
+        }
+        return 0;
+    case S_DEFER:
+        if (parse_seconds(arg, &so->defer_ns) != 0) {
+            fprintf(stderr, "oasis serve: invalid --defer-accept '%s'\n", arg);
             return -1;
         }
         return 0;
