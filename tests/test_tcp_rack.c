@@ -390,6 +390,44 @@ static void test_lost_rtx_goes_whole(void **state)
     assert_int_equal(th_ctr(&x->h)->timeouts, 0);
 }
 
+/* A retransmission and the new data PRR lets out right after it leave in
+ * one output call, at one clock reading (the TAP path reads the clock
+ * once per pass). Ten segments at t0; 40 ms later one ACK SACKs 1..6:
+ * recovery, and PRR's budget takes the fast retransmit of 0 first, then
+ * new data (10 and on), all at t1. The retransmission is lost: 40 ms
+ * later the peer SACKs the new data. What was sent after the
+ * retransmission arrived, so RACK judges it lost (RFC 8985 2.2, 6.2: the
+ * ACK clock new data keeps in recovery, RFC 9937) and it goes again at
+ * once. Sent at the same time, it was still sent first: ordered by
+ * sequence (RFC 8985's tie rule) or by strictly later times only, it
+ * waited for the RTO. */
+static void test_lost_rtx_seen_by_data_sent_with_it(void **state)
+{
+    fx *x = *state;
+    estab(x, 1);
+    oasis_flow *f = x->a.flow;
+    static uint8_t big[20 * MSS];
+    assert_int_equal(oasis_tcp_write(f, big, sizeof big, NULL, NULL), 0);
+    th_clear(&x->h); /* 0..9: IW10 */
+    th_advance(&x->h, 40 * MS);
+    sack2(x, sg(x, 0), sg(x, 1), sg(x, 7), 0, 0);
+    assert_true(oasis_recovery_fast(f));
+    expect_seg(x, sg(x, 0), MSS); /* the fast retransmit, first */
+    uint32_t next = sg(x, 10);
+    oasis_tcp_hdr r;
+    while (th_pop(&x->h, &r)) { /* then new data only, at the same time */
+        assert_int_equal(r.seq, next);
+        next += r.payload_len;
+    }
+    assert_true(oasis_seq_gt(next, sg(x, 10)));
+    assert_int_equal(f->ext->sb.rack.marked_rtx, 0);
+    th_advance(&x->h, 40 * MS);
+    sack2(x, sg(x, 0), sg(x, 10), next, sg(x, 1), sg(x, 7));
+    assert_int_equal(f->ext->sb.rack.marked_rtx, 1);
+    expect_seg(x, sg(x, 0), MSS); /* the lost retransmission, again */
+    assert_int_equal(th_ctr(&x->h)->timeouts, 0);
+}
+
 /* The late original's ACK does not date the retransmission (RFC 8985 6.2
  * step 2). Ten segments at t0 with timestamps; 40 ms later the peer SACKs
  * 1..3: segment 0 is lost, resent at t1. 50 ms after that (longer than
@@ -472,6 +510,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_rack_marks_loss_on_ack, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rack_no_records_without_sack, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lost_rtx_goes_whole, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_lost_rtx_seen_by_data_sent_with_it, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rack_ignores_ack_of_the_original, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

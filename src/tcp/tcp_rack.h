@@ -29,10 +29,16 @@
 enum { OASIS_RACK_RETRANS = 1, OASIS_RACK_SACKED = 2, OASIS_RACK_LOST = 4 };
 
 /* One transmission of [seq, end): the ring is kept in sequence order (new
- * data is appended at the top; a retransmission updates its records). */
+ * data is appended at the top; a retransmission updates its records).
+ * order: the flow's transmission count when it went (oasis_rack.tx_order),
+ * which orders segments sent at the same clock reading as they went: a
+ * retransmission and the new data sent right after it in one output call
+ * share a time, and RFC 8985's tie rule (by sequence) would put the
+ * retransmission first whichever went first. */
 typedef struct oasis_rack_seg {
     uint64_t xmit_ns;
     uint32_t seq, end;
+    uint32_t order;
     uint8_t flags;
 } oasis_rack_seg;
 
@@ -58,6 +64,8 @@ typedef struct oasis_rack {
     uint8_t lost_valid;      /* lost_below is meaningful */
     uint64_t xmit_ns;        /* RACK.xmit_ts of the most recently sent delivered segment */
     uint32_t end_seq;        /* RACK.end_seq */
+    uint32_t xmit_order;     /* its transmission's order (oasis_rack_seg.order) */
+    uint32_t tx_order;       /* transmissions so far (the next one's order - 1) */
     uint64_t rtt_ns;         /* RACK.rtt */
     uint32_t lost_below;     /* every unSACKed byte below is deemed lost */
     uint32_t marked;         /* segments RACK marked lost (tests and stats) */

@@ -23,10 +23,17 @@ static oasis_rack_seg *rec(const oasis_rack *r, uint32_t i)
     return &r->segs[(r->head + i) & (r->cap - 1)];
 }
 
-/* RFC 8985 RACK_sent_after: t1/seq1 sent after t2/seq2 (ties: by end). */
-static int sent_after(uint64_t t1, uint32_t seq1, uint64_t t2, uint32_t seq2)
+/* RFC 8985 RACK_sent_after: t1/o1/seq1 sent after t2/o2/seq2. At one
+ * clock reading the transmission order decides (the RFC's tie rule, by
+ * sequence, assumes a burst goes out in sequence order, which a
+ * retransmission followed by new data does not); only within one
+ * transmission (the records one segment covered) the sequence does. */
+static int sent_after(uint64_t t1, uint32_t o1, uint32_t seq1, uint64_t t2, uint32_t o2,
+                      uint32_t seq2)
 {
-    return t1 > t2 || (t1 == t2 && oasis_seq_gt(seq1, seq2));
+    if (t1 != t2)
+        return t1 > t2;
+    return o1 != o2 ? (int32_t)(o1 - o2) > 0 : oasis_seq_gt(seq1, seq2);
 }
 
 /* First record whose end is above seq (binary search: records are sorted). */
@@ -86,6 +93,7 @@ static OASIS_ALWAYS_INLINE void push(oasis_rack *r, uint32_t seq, uint32_t end, 
     g->seq = seq;
     g->end = end;
     g->xmit_ns = now;
+    g->order = ++r->tx_order;
     g->flags = flags;
 }
 
@@ -101,6 +109,7 @@ static void append(oasis_flow *f, uint32_t seq, uint32_t end, uint64_t now, uint
         if (top && top->end == seq && !(top->flags & (OASIS_RACK_SACKED | OASIS_RACK_LOST))) {
             top->end = end;
             top->xmit_ns = now;
+            top->order = ++r->tx_order;
             top->flags |= flags;
             r->merged++;
         }
@@ -119,10 +128,13 @@ static OASIS_NOINLINE void sent_other(oasis_flow *f, uint32_t seq, uint32_t len)
     uint64_t now = oasis_now(f->s);
     uint32_t end = seq + len;
     if (r->n) {
-        /* Records this segment covers were sent again: their clock restarts. */
+        /* Records this segment covers were sent again: their clock restarts
+         * (one transmission: one order for all of them). */
+        uint32_t order = r->tx_order + 1;
         for (uint32_t i = find(r, seq); i < r->n && oasis_seq_lt(rec(r, i)->seq, end); i++) {
             oasis_rack_seg *g = rec(r, i);
             g->xmit_ns = now;
+            g->order = r->tx_order = order;
             g->flags = (uint8_t)((g->flags & OASIS_RACK_SACKED) | OASIS_RACK_RETRANS);
         }
         uint32_t top = rec(r, r->n - 1)->end;
@@ -205,10 +217,12 @@ static OASIS_ALWAYS_INLINE void delivered(oasis_rack *r, const oasis_rack_seg *g
     } else {
         oasis_rack_rtt_sample(r, rtt);
     }
-    if (r->have_xmit && !sent_after(g->xmit_ns, g->end, r->xmit_ns, r->end_seq))
+    if (r->have_xmit &&
+        !sent_after(g->xmit_ns, g->order, g->end, r->xmit_ns, r->xmit_order, r->end_seq))
         return;
     r->have_xmit = 1;
     r->xmit_ns = g->xmit_ns;
+    r->xmit_order = g->order;
     r->end_seq = g->end;
     r->rtt_ns = rtt;
 }
@@ -237,7 +251,7 @@ uint32_t oasis_rack_detect(oasis_rack *r, uint64_t now, uint64_t reo_wnd, uint64
         return 0;
     for (uint32_t i = 0; i < r->n; i++) {
         oasis_rack_seg *g = rec(r, i);
-        if (!sent_after(r->xmit_ns, r->end_seq, g->xmit_ns, g->end)) {
+        if (!sent_after(r->xmit_ns, r->xmit_order, r->end_seq, g->xmit_ns, g->order, g->end)) {
             if (!(g->flags & OASIS_RACK_RETRANS))
                 break; /* every record above was sent later still */
             continue;
@@ -262,14 +276,19 @@ uint32_t oasis_rack_detect(oasis_rack *r, uint64_t now, uint64_t reo_wnd, uint64
 }
 
 /* A retransmission judged lost that oasis_rack_lost_rtx may resend: lost,
- * not SACKed, and sent before the most recently sent delivered segment.
- * Only a segment sent strictly later condemns it to go again: on a clock
- * that did not move (RACK's tie rule puts the lower sequence first) each
- * ACK would resend it. */
+ * not SACKed, and sent before the most recently sent delivered segment:
+ * earlier, or at the same clock reading but by an earlier transmission
+ * (new data sent after it in the same output call, then SACKed: RFC 8985
+ * 2.2, the ACK clock PRR keeps is what reveals a lost retransmission).
+ * Never by the sequence tie rule: resent, the record is the latest
+ * transmission, and only a segment sent after it condemns it again. */
 static int lost_rtx(const oasis_rack *r, const oasis_rack_seg *g)
 {
     const uint8_t want = OASIS_RACK_RETRANS | OASIS_RACK_LOST;
-    return (g->flags & (want | OASIS_RACK_SACKED)) == want && g->xmit_ns < r->xmit_ns;
+    if ((g->flags & (want | OASIS_RACK_SACKED)) != want)
+        return 0;
+    return g->xmit_ns < r->xmit_ns ||
+           (g->xmit_ns == r->xmit_ns && (int32_t)(r->xmit_order - g->order) > 0);
 }
 
 /* Cold: recovery only; inlined into sack_output it cost the no-loss
