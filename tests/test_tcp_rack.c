@@ -428,6 +428,47 @@ static void test_lost_rtx_seen_by_data_sent_with_it(void **state)
     assert_int_equal(th_ctr(&x->h)->timeouts, 0);
 }
 
+/* SACK recovery whose last ACK is lost: ten segments at t0, segment 0
+ * lost; the peer SACKs 1..4 and holds back its SACKs of the rest (Linux
+ * compresses them), recovery resends 0 within PRR's budget, and the peer's
+ * one cumulative ACK for everything is lost. No ACK is due any more:
+ * without a probe the flow waits for the RTO. A probe goes out a PTO
+ * after the last send or ACK (RFC 8985 7.2's figure, 7.3's choice: new
+ * data), long before the RTO, and its ACK ends the recovery. */
+static void test_tlp_in_sack_recovery(void **state)
+{
+    fx *x = *state;
+    estab(x, 1);
+    oasis_flow *f = x->a.flow;
+    static uint8_t big[20 * MSS];
+    assert_int_equal(oasis_tcp_write(f, big, sizeof big, NULL, NULL), 0);
+    th_clear(&x->h); /* 0..9: IW10 */
+    th_advance(&x->h, 40 * MS);
+    sack2(x, sg(x, 0), sg(x, 1), sg(x, 5), 0, 0);
+    assert_true(oasis_recovery_fast(f));
+    expect_seg(x, sg(x, 0), MSS); /* the fast retransmit */
+    oasis_tcp_hdr r;
+    uint32_t high = f->snd_max;
+    th_clear(&x->h); /* (and what PRR let out with it) */
+    /* the cumulative ACK of all of it is lost: silence */
+    uint64_t t0 = th_now(&x->h), rto = oasis_rtt_rto(&f->ext->rtt);
+    int sent = 0;
+    while (!sent && th_now(&x->h) - t0 < rto) {
+        th_advance(&x->h, MS);
+        sent = th_pop(&x->h, &r);
+    }
+    assert_true(sent);
+    assert_int_equal(th_ctr(&x->h)->timeouts, 0);
+    assert_int_equal(f->ext->sb.rack.probes, 1);
+    assert_int_equal(r.seq, high); /* new data */
+    assert_int_equal(r.payload_len, MSS);
+    th_advance(&x->h, 40 * MS);
+    oasis_tcp_hdr ack = th_seg(TH_PPORT, PORT, A, x->pnxt, f->snd_max);
+    th_inject(&x->h, &ack);
+    assert_false(oasis_recovery_fast(f));
+    assert_int_equal(th_ctr(&x->h)->timeouts, 0);
+}
+
 /* The late original's ACK does not date the retransmission (RFC 8985 6.2
  * step 2). Ten segments at t0 with timestamps; 40 ms later the peer SACKs
  * 1..3: segment 0 is lost, resent at t1. 50 ms after that (longer than
@@ -511,6 +552,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_rack_no_records_without_sack, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lost_rtx_goes_whole, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lost_rtx_seen_by_data_sent_with_it, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_tlp_in_sack_recovery, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rack_ignores_ack_of_the_original, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -699,6 +699,10 @@ OASIS_HOT OASIS_NOINLINE void oasis_tcp_output_queued(oasis_flow *f)
     }
     if (f->ack_now)
         oasis_tcp_send_ack(f);
+    /* In SACK recovery the PTO restarts at every ACK and every send: it
+     * fires only when the ACK clock stopped (tcp_timer.c tlp_may_probe). */
+    if (f->ext->rec.state == OASIS_REC_SACK)
+        f->tlp_rearm = 1;
     if (f->tlp_rearm) {
         /* Only new data sent or acknowledged moves the PTO (RFC 8985
          * 7.2): a segment that changes neither leaves it alone. */

@@ -104,14 +104,23 @@ void oasis_tcp_arm_persist(oasis_flow *f)
 
 void oasis_tcp_stop_persist(oasis_flow *f) { f->ext->tm.persist = OASIS_TCP_NEVER; }
 
-/* A probe may go: SACK on, no loss recovery (fast or RTO: snd_nxt back
- * below snd_max is RTO recovery's go-back-N), no probe already out (RFC
- * 8985 7.2, 7.3). Our FIN may be the lost tail, so the closing states
- * count too. */
+/* A probe may go: SACK on, no NewReno or RTO recovery (snd_nxt back below
+ * snd_max is RTO recovery's go-back-N), no probe already out (RFC 8985
+ * 7.2, 7.3). Our FIN may be the lost tail, so the closing states count
+ * too.
+ * SACK recovery too, beyond 7.2's SHOULD (which names the open state):
+ * when PRR leaves nothing to send after the retransmissions and the
+ * receiver's last ACK is lost (Linux sends one for a run of out-of-order
+ * segments and one when the hole fills), no ACK is due any more and
+ * nothing but the RTO would end the silence: a 200 ms stall, cwnd to one
+ * segment, for one lost ACK. The probe (new data, 7.3) draws an ACK that
+ * shows what arrived: RACK finds a lost retransmission (6.2), or the
+ * cumulative ACK ends the recovery. One per advance of snd.una (tlp_out). */
 OASIS_HOT static int tlp_may_probe(const oasis_flow *f)
 {
     /* (nothing in flight first: every ACK that takes all of it asks) */
-    return f->snd_una != f->snd_max && f->sack_ok && f->ext->rec.state == OASIS_REC_OPEN &&
+    return f->snd_una != f->snd_max && f->sack_ok &&
+           (f->ext->rec.state == OASIS_REC_OPEN || f->ext->rec.state == OASIS_REC_SACK) &&
            !f->ext->sb.rack.tlp_out && !f->ext->retries &&
            f->ext->tm.persist == OASIS_TCP_NEVER && f->snd_nxt == f->snd_max &&
            (f->state == OASIS_TCP_ESTABLISHED || f->state == OASIS_TCP_CLOSE_WAIT ||
@@ -120,11 +129,12 @@ OASIS_HOT static int tlp_may_probe(const oasis_flow *f)
 }
 
 /* RFC 8985 7.2: scheduling also wants nothing SACKed (RACK's reorder timer
- * covers that case) and the RTO running (the PTO is never later). */
+ * covers that case; in SACK recovery it does not cover a lost last ACK) and
+ * the RTO running (the PTO is never later). */
 static int tlp_allowed(const oasis_flow *f)
 {
     /* (nothing SACKed: no range, the scoreboard keeps no empty ones) */
-    return tlp_may_probe(f) && f->ext->sb.n == 0 &&
+    return tlp_may_probe(f) && (f->ext->sb.n == 0 || f->ext->rec.state == OASIS_REC_SACK) &&
            f->ext->tm.rexmt != OASIS_TCP_NEVER;
 }
 
@@ -362,7 +372,7 @@ static void rto_fire(oasis_flow *f)
 static void tlp_fire(oasis_flow *f)
 {
     if (!tlp_may_probe(f))
-        return; /* recovery began meanwhile: the RTO stands as it is */
+        return; /* RTO or NewReno recovery began meanwhile: the RTO stands as it is */
     oasis_tlp_send_probe(f);
     f->tlp_rearm = 0; /* the probe is no new data of the kind that re-arms */
     if (f->in_table && f->snd_una != f->snd_max)
