@@ -469,6 +469,38 @@ static void test_tlp_in_sack_recovery(void **state)
     assert_int_equal(th_ctr(&x->h)->timeouts, 0);
 }
 
+/* The ACK that ends a SACK recovery shows new data sent during it lost:
+ * ten segments at t0, segment 0 lost; an ACK SACKs 1..8: recovery
+ * (RecoveryPoint 10), the fast retransmit, then PRR's new data 10 and 11.
+ * 10 is lost; 40 ms later the peer acknowledges everything below 10 (the
+ * retransmission arrived) and SACKs 11: snd.una passes RecoveryPoint,
+ * and RACK judges 10, sent before 11, lost. A new loss in data sent after
+ * RecoveryPoint: a new recovery starts on this very ACK and 10 goes
+ * again; no later ACK was coming to start it, the RTO would have. */
+static void test_new_loss_on_ack_ending_recovery(void **state)
+{
+    fx *x = *state;
+    estab(x, 1);
+    oasis_flow *f = x->a.flow;
+    static uint8_t big[20 * MSS];
+    assert_int_equal(oasis_tcp_write(f, big, sizeof big, NULL, NULL), 0);
+    th_clear(&x->h); /* 0..9: IW10 */
+    th_advance(&x->h, 40 * MS);
+    sack2(x, sg(x, 0), sg(x, 1), sg(x, 9), 0, 0);
+    assert_true(oasis_recovery_fast(f));
+    assert_int_equal(f->ext->rec.recover, sg(x, 10));
+    expect_seg(x, sg(x, 0), MSS);
+    expect_seg(x, sg(x, 10), MSS);
+    expect_seg(x, sg(x, 11), MSS);
+    th_clear(&x->h);
+    th_advance(&x->h, 40 * MS);
+    sack2(x, sg(x, 10), sg(x, 11), sg(x, 12), 0, 0);
+    assert_true(oasis_recovery_fast(f)); /* a new one */
+    assert_int_equal(f->ext->rec.recover, f->snd_max);
+    expect_seg(x, sg(x, 10), MSS);
+    assert_int_equal(th_ctr(&x->h)->timeouts, 0);
+}
+
 /* The late original's ACK does not date the retransmission (RFC 8985 6.2
  * step 2). Ten segments at t0 with timestamps; 40 ms later the peer SACKs
  * 1..3: segment 0 is lost, resent at t1. 50 ms after that (longer than
@@ -553,6 +585,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_lost_rtx_goes_whole, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lost_rtx_seen_by_data_sent_with_it, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tlp_in_sack_recovery, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_new_loss_on_ack_ending_recovery, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rack_ignores_ack_of_the_original, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -412,6 +412,14 @@ void oasis_recovery_ack_end(oasis_flow *f, const oasis_tcp_hdr *h, uint64_t rtt_
         break;
     case OASIS_REC_SACK:
         sack_ack(f, acked, data);
+        if (rc->state == OASIS_REC_OPEN && sack_should_enter(f)) {
+            /* The ACK that ends the recovery shows data sent after its
+             * RecoveryPoint lost (RACK: a later segment is SACKed): a new
+             * loss, a new recovery now (RFC 6675 5, RFC 8985 6.2); no
+             * later ACK may come to start it, and the RTO would. */
+            enter(f, OASIS_REC_SACK, f->snd_una, oasis_sb_sacked_bytes(&f->ext->sb));
+            prr_step(f, 0, 0);
+        }
         break;
     default:
         open_ack(f, h, acked, data, dup, rtt_ns, ece);
