@@ -546,7 +546,7 @@ static void ext_release(oasis_flow *f)
     ext_free(f, 1);
 }
 
-void oasis_tcp_ext_idle(oasis_flow *f)
+void oasis_tcp_ext_idle_slow(oasis_flow *f)
 {
     ext_maybe_release(f);
 }

@@ -396,8 +396,15 @@ void oasis_tcp_set_state(oasis_flow *f, oasis_tcp_state st);
 /* The only writer of f->life; aborts on a transition the table above lacks. */
 void oasis_tcp_set_life(oasis_flow *f, oasis_tcp_life to);
 /* As ext_put without a hold of one's own (the timer, the dispatcher, a
- * segment). */
-void oasis_tcp_ext_idle(oasis_flow *f);
+ * segment). A flow with bytes to read or to send is not idle: a busy
+ * flow's usual state after a segment, asked here without a call. */
+void oasis_tcp_ext_idle_slow(oasis_flow *f);
+static inline void oasis_tcp_ext_idle(oasis_flow *f)
+{
+    if (f->ext && (f->ext->rcv.len | f->ext->snd.len))
+        return;
+    oasis_tcp_ext_idle_slow(f);
+}
 /* For a flow without an extension: a cached or new one, set up (no hold
  * taken). 0, or OASIS_ENOMEM. */
 int oasis_tcp_ext_make(oasis_flow *f);
