@@ -60,6 +60,37 @@ static inline uint64_t oasis_csum_copy_tail(void *dst, const void *src, size_t l
     return t;
 }
 
+/* oasis_csum_add of fewer than 8 bytes at an even offset, inline: the
+ * same running sum (see oasis_csum_copy_tail: the bytes in their lanes). */
+static inline uint64_t oasis_csum_add_small(uint64_t sum, const void *buf, size_t len)
+{
+    const uint8_t *p = buf;
+    uint64_t t = 0;
+    if (len >= 4) {
+        uint32_t w;
+        memcpy(&w, p, 4);
+        t += w;
+        p += 4;
+        len -= 4;
+    }
+    if (len >= 2) {
+        uint16_t w;
+        memcpy(&w, p, 2);
+        t += w;
+        p += 2;
+        len -= 2;
+    }
+    if (len) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+        t += (uint64_t)p[0] << 8;
+#else
+        t += p[0];
+#endif
+    }
+    sum += t; /* below 2^34 */
+    return (sum & 0xffffffffu) + (sum >> 32);
+}
+
 /* oasis_csum_copy of fewer than 8 bytes, inline (see above): the same
  * running sum. */
 static inline uint64_t oasis_csum_copy_small(void *dst, const void *src, size_t len, uint64_t sum)
