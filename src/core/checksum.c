@@ -25,27 +25,7 @@ static uint64_t fold64(uint64_t t)
 
 /* Adds the 0..7 bytes after the last whole 8-byte word. p is at an even
  * offset from the start, so the 16-bit words keep their lanes. */
-static uint64_t sum_tail(const uint8_t *p, size_t len)
-{
-    uint64_t t = 0;
-    if (len >= 4) {
-        uint32_t w;
-        memcpy(&w, p, 4);
-        t += w;
-        p += 4;
-        len -= 4;
-    }
-    if (len >= 2) {
-        uint16_t w;
-        memcpy(&w, p, 2);
-        t += w;
-        p += 2;
-        len -= 2;
-    }
-    if (len)
-        t += OASIS_BIG_ENDIAN ? (uint64_t)p[0] << 8 : p[0];
-    return t;
-}
+static uint64_t sum_tail(const uint8_t *p, size_t len) { return oasis_csum_tail(p, len); }
 
 /* Adds a 64-bit partial sum of the caller's running sum, keeping it below
  * 2^33 so that it cannot overflow across many calls. */

@@ -60,11 +60,11 @@ static inline uint64_t oasis_csum_copy_tail(void *dst, const void *src, size_t l
     return t;
 }
 
-/* oasis_csum_add of fewer than 8 bytes at an even offset, inline: the
- * same running sum (see oasis_csum_copy_tail: the bytes in their lanes). */
-static inline uint64_t oasis_csum_add_small(uint64_t sum, const void *buf, size_t len)
+/* The sum of the 0..7 bytes at src (an even offset from the start):
+ * whole 16-bit words in their lanes, then the odd byte. Below 2^33. */
+static inline uint64_t oasis_csum_tail(const void *src, size_t len)
 {
-    const uint8_t *p = buf;
+    const uint8_t *p = src;
     uint64_t t = 0;
     if (len >= 4) {
         uint32_t w;
@@ -87,7 +87,14 @@ static inline uint64_t oasis_csum_add_small(uint64_t sum, const void *buf, size_
         t += p[0];
 #endif
     }
-    sum += t; /* below 2^34 */
+    return t;
+}
+
+/* oasis_csum_add of fewer than 8 bytes at an even offset, inline: the
+ * same running sum. */
+static inline uint64_t oasis_csum_add_small(uint64_t sum, const void *buf, size_t len)
+{
+    sum += oasis_csum_tail(buf, len); /* below 2^34 */
     return (sum & 0xffffffffu) + (sum >> 32);
 }
 
