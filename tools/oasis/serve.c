@@ -859,7 +859,7 @@ static void http_start(conn *c)
  * closes (RFC 9110 15.5.9); a connection that sent nothing is just closed. */
 static void head_timeout(conn *c)
 {
-    log_line(c, "request head timeout");
+    log_line(c, "request head timeout%s", c->bytes_in ? "" : " (nothing read)");
     c->head_deadline = 0;
     c->keep_alive = 0;
     c->minor = 1;
