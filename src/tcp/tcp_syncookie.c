@@ -155,8 +155,6 @@ int oasis_tcp_cookie_ack(oasis_stack *s, oasis_tcp_listener *l, const oasis_ipad
         s->ctr.tcp.syn_cookies_failed++;
         return 0;
     }
-    /* The peer proved it got our SYN-ACK, so this is no blind flood; still,
-     * accepted-but-not-yet-taken flows stay bounded. */
     /* A deferring listener keeps no state for a peer that has said
      * nothing: its first data carries the same cookie (seq and ack
      * unchanged by a pure ACK) and opens the flow then. */
@@ -164,6 +162,8 @@ int oasis_tcp_cookie_ack(oasis_stack *s, oasis_tcp_listener *l, const oasis_ipad
         s->ctr.tcp.defer_accept_drops++;
         return 1;
     }
+    /* The peer proved it got our SYN-ACK, so this is no blind flood; still,
+     * accepted-but-not-yet-taken flows stay bounded. */
     if (l->pending >= 2 * l->backlog) {
         s->ctr.tcp.listen_overflows++;
         return 1;
