@@ -122,6 +122,42 @@ static void test_name_text_roundtrip(void **state)
     n.len = sizeof odd;
     oasis_dns_name_to_text(&n, buf, sizeof buf);
     assert_string_equal(buf, "a\\046b");
+    /* RFC 1035 5.1's escapes read back: \DDD and \X, one label each. */
+    oasis_dns_name e;
+    assert_int_equal(oasis_dns_name_from_text("a\\046b", &e), 0);
+    assert_true(oasis_dns_name_equal(&e, &n));
+    assert_int_equal(oasis_dns_name_from_text("a\\.b.", &e), 0);
+    assert_true(oasis_dns_name_equal(&e, &n));
+    assert_int_equal(oasis_dns_name_from_text("\\097\\\\", &e), 0);
+    assert_int_equal(e.len, 4);
+    assert_memory_equal(e.b, "\x02" "a\\" "\x00", 4);
+    assert_int_equal(oasis_dns_name_from_text("a\\", &e), OASIS_EINVAL);   /* lone backslash */
+    assert_int_equal(oasis_dns_name_from_text("\\256", &e), OASIS_EINVAL); /* over 255 */
+    assert_int_equal(oasis_dns_name_from_text("\\25", &e), OASIS_EINVAL);  /* two digits */
+    assert_int_equal(oasis_dns_name_from_text("\\.", &e), 0);             /* a dot, not the root */
+    assert_int_equal(e.len, 3);
+    assert_true(oasis_dns_text_is_absolute("a.b."));
+    assert_false(oasis_dns_text_is_absolute("a\\."));
+    assert_true(oasis_dns_text_is_absolute("a\\\\."));
+    assert_false(oasis_dns_text_is_absolute("a.b"));
+    /* Every octet survives text and back; a label counts octets, not
+     * characters: 63 escaped ones fit, 64 do not. */
+    for (int c = 0; c < 256; c++) {
+        const uint8_t one[] = {2, (uint8_t)c, 'x', 0};
+        memcpy(n.b, one, sizeof one);
+        n.len = sizeof one;
+        oasis_dns_name_to_text(&n, buf, sizeof buf);
+        assert_int_equal(oasis_dns_name_from_text(buf, &e), 0);
+        assert_int_equal(e.len, n.len);
+        assert_memory_equal(e.b, n.b, n.len);
+    }
+    char esc[300] = "";
+    for (int i = 0; i < 63; i++)
+        strcat(esc, "\\000");
+    assert_int_equal(oasis_dns_name_from_text(esc, &e), 0);
+    assert_int_equal(e.len, 65);
+    strcat(esc, "\\000");
+    assert_int_equal(oasis_dns_name_from_text(esc, &e), OASIS_EINVAL);
 
     char label[70];
     memset(label, 'x', 64);
@@ -3287,6 +3323,35 @@ static void test_search_order(void **state)
     net3_fini(&n);
 }
 
+/* The root in the search list makes the name as given, which is asked
+ * once, at its first place; and the dots that count are the ones between
+ * labels: an escaped one is inside a label. */
+static void test_search_root_and_escapes(void **state)
+{
+    (void)state;
+    net3 n;
+    static const char *const root_last[] = {"a.test", "."};
+    search_net(&n, 1, root_last, 2);
+    search_case(&n, NULL, "host", OASIS_DNS_ENXDOMAIN,
+                (const char *[]){"host.a.test", "host", NULL});
+    /* As given first (ndots reached): the root adds no second ask. */
+    search_case(&n, NULL, "www.x", OASIS_DNS_ENXDOMAIN,
+                (const char *[]){"www.x", "www.x.a.test", NULL});
+    /* One label holding a dot has no dot to count, and does not end the
+     * name: the list is tried first. */
+    static const struct zone_entry z[] = {{"a\\046b.a.test", Z_A}, {NULL, 0}};
+    search_case(&n, z, "a\\.b", 0, (const char *[]){"a\\046b.a.test", NULL});
+    search_case(&n, NULL, "x\\.", OASIS_DNS_ENXDOMAIN,
+                (const char *[]){"x\\046.a.test", "x\\046", NULL});
+    net3_fini(&n);
+
+    static const char *const root_first[] = {".", "a.test"};
+    search_net(&n, 1, root_first, 2);
+    search_case(&n, NULL, "host", OASIS_DNS_ENXDOMAIN,
+                (const char *[]){"host", "host.a.test", NULL});
+    net3_fini(&n);
+}
+
 /* Only "not here" outcomes move on (NXDOMAIN, no data, SERVFAIL, as
  * glibc's res_search does); an answer, REFUSED or silence ends the search
  * at once. The status told: the name as given when asked first, else no
@@ -3719,6 +3784,7 @@ int main(void)
         cmocka_unit_test(test_cname_loop_bounded_by_answer),
         cmocka_unit_test(test_resolve_basic),
         cmocka_unit_test(test_search_order),
+        cmocka_unit_test(test_search_root_and_escapes),
         cmocka_unit_test(test_search_continue_rules),
         cmocka_unit_test(test_search_long_names_and_snapshot),
         cmocka_unit_test(test_search_api),

@@ -43,7 +43,10 @@
  * wall-clock time, which the stack's clock does not have: see
  * oasis_dns_set_time.
  *
- * Names are text ("files.test" or "files.test."). With a search list
+ * Names are text ("files.test" or "files.test."), with RFC 1035 5.1's
+ * escapes: "\." is a dot inside a label and "\DDD" the octet DDD, as
+ * res->canonical writes them, so a canonical name can be asked again as
+ * it is. With a search list
  * (oasis_dns_set_search, e.g. from DHCP option 119 or an RA's DNSSL), a
  * name without the final dot is also tried with each domain of the list
  * appended, as resolv.conf(5) does: a name with at least cfg.ndots dots
@@ -55,8 +58,9 @@
  * no address ends as glibc's res_search says: with the outcome of the name
  * as given when that was asked first, else with no data if any candidate
  * had the name, else SERVFAIL if one failed so, else with the last
- * candidate's outcome (NXDOMAIN, a timeout...). A name ending in a dot is
- * asked as given only. res->name is the name as given, res->canonical
+ * candidate's outcome (NXDOMAIN, a timeout...). A name ending in a dot
+ * (not an escaped one) is asked as given only; the root (".") in the list
+ * stands for the name as given, which is asked once, at its first place. res->name is the name as given, res->canonical
  * the full name that answered (or its CNAME target).
  * A name that is a dotted quad resolves to itself at once (on the next poll).
  */

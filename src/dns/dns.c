@@ -39,6 +39,7 @@ typedef struct dns_search {
     unsigned ndom;
     unsigned next;            /* the next candidate, 0..ndom */
     int as_given_first;       /* the name has cfg.ndots dots or more */
+    int rel_asked;            /* the name as given has had its turn */
     int first_status;         /* how the name as given failed, when asked first */
     int saw_nodata, saw_servfail;
 } dns_search;
@@ -1213,6 +1214,12 @@ static int search_next(oasis_dns_req *q)
         oasis_dns_name cand = sr->rel;
         if (!as_given && oasis_dns_name_concat(&sr->rel, &sr->dom[d], &cand) != OASIS_OK)
             continue; /* too long with this domain */
+        /* The root in the list makes the name as given: asked once, at
+         * the first of its places (glibc's res_search does the same). */
+        int is_rel = as_given || cand.len == sr->rel.len;
+        if (is_rel && sr->rel_asked)
+            continue;
+        sr->rel_asked |= is_rel;
         char text[OASIS_DNS_NAME_STRLEN];
         oasis_dns_name_to_text(&cand, text, sizeof text);
         int err = resolve_one(q->r, text, &cand, 0, 0, q->family, search_step, q, &sr->inner);
@@ -1282,9 +1289,10 @@ static int search_start(oasis_dns *r, const char *name, const oasis_dns_name *re
     sr->rel = *rel;
     sr->ndom = (unsigned)r->nsearch;
     memcpy(sr->dom, r->search, r->nsearch * sizeof r->search[0]);
+    /* The dots between its labels: an escaped dot ("\.") is inside one. */
     unsigned dots = 0;
-    for (const char *p = name; *p; p++)
-        dots += *p == '.';
+    for (size_t i = 0; rel->b[i] != 0; i += 1 + rel->b[i])
+        dots += i > 0;
     sr->as_given_first = dots >= r->cfg.ndots;
     int err = search_next(q); /* the first candidate always fits: the name itself did */
     if (err) {
@@ -1317,7 +1325,7 @@ int oasis_dns_resolve(oasis_dns *r, const char *name, oasis_dns_family family, o
         return OASIS_DNS_EBADNAME;
     if (literal && oasis_dns_name_from_text("invalid.", &qname) != OASIS_OK)
         return OASIS_EINVAL;
-    if (!literal && r->nsearch && name[strlen(name) - 1] != '.')
+    if (!literal && r->nsearch && !oasis_dns_text_is_absolute(name))
         return search_start(r, name, &qname, family, cb, ud, req);
     return resolve_one(r, name, &qname, literal, lit, family, cb, ud, req);
 }

@@ -7,6 +7,31 @@
 #include <stdio.h>
 #include <string.h>
 
+/* One octet of a label's text at *p (RFC 1035 5.1): "\DDD" is the octet
+ * DDD (0-255), "\X" is X itself (so "\." is a dot inside a label), any
+ * other character is itself. Advances *p; -1 on a lone backslash or a
+ * DDD over 255. */
+static int text_octet(const char **p)
+{
+    const char *s = *p;
+    if (*s != '\\') {
+        *p = s + 1;
+        return (uint8_t)*s;
+    }
+    s++;
+    if (*s >= '0' && *s <= '9') {
+        if (!(s[1] >= '0' && s[1] <= '9' && s[2] >= '0' && s[2] <= '9'))
+            return -1; /* exactly three digits */
+        int v = (s[0] - '0') * 100 + (s[1] - '0') * 10 + (s[2] - '0');
+        *p = s + 3;
+        return v <= 255 ? v : -1;
+    }
+    if (*s == 0)
+        return -1;
+    *p = s + 1;
+    return (uint8_t)*s;
+}
+
 int oasis_dns_name_from_text(const char *text, oasis_dns_name *out)
 {
     if (!text || !out || !*text)
@@ -19,22 +44,40 @@ int oasis_dns_name_from_text(const char *text, oasis_dns_name *out)
     }
     const char *p = text;
     while (*p) {
-        const char *dot = strchr(p, '.');
-        size_t n = dot ? (size_t)(dot - p) : strlen(p);
-        if (n == 0 || n > OASIS_DNS_MAX_LABEL)
+        /* A label runs to the next unescaped dot; its length octet is
+         * written once its octets are counted. */
+        size_t at = out->len++, n = 0;
+        while (*p && *p != '.') {
+            int c = text_octet(&p);
+            if (c < 0 || n == OASIS_DNS_MAX_LABEL)
+                return OASIS_EINVAL;
+            /* Room for this octet and the root's zero octet. */
+            if (out->len + 2 > OASIS_DNS_MAX_NAME)
+                return OASIS_EINVAL;
+            out->b[out->len++] = (uint8_t)c;
+            n++;
+        }
+        if (n == 0)
             return OASIS_EINVAL;
-        /* Room for this label and the root's zero octet. */
-        if (out->len + 1 + n + 1 > OASIS_DNS_MAX_NAME)
-            return OASIS_EINVAL;
-        out->b[out->len++] = (uint8_t)n;
-        memcpy(out->b + out->len, p, n);
-        out->len += n;
-        if (!dot)
-            break;
-        p = dot + 1; /* a trailing dot ends the loop with *p == 0 */
+        out->b[at] = (uint8_t)n;
+        if (*p == '.')
+            p++; /* a trailing dot ends the loop with *p == 0 */
     }
     out->b[out->len++] = 0;
     return OASIS_OK;
+}
+
+int oasis_dns_text_is_absolute(const char *text)
+{
+    int dot = 0;
+    for (const char *p = text; p && *p;) {
+        dot = *p == '.';
+        if (dot)
+            p++;
+        else if (text_octet(&p) < 0)
+            return 0;
+    }
+    return dot;
 }
 
 static int plain_char(uint8_t c)

@@ -84,10 +84,17 @@ typedef struct oasis_dns_msg {
     size_t tsig_off;
 } oasis_dns_msg;
 
-/* Text ("a.b.c" or "a.b.c.") to wire form. Refuses (OASIS_EINVAL) an empty
- * label, a label over 63 octets, a name over 255 octets, an empty string.
- * "." alone is the root. */
+/* Text ("a.b.c" or "a.b.c.") to wire form, with RFC 1035 5.1's escapes:
+ * "\DDD" (three decimal digits, 0-255) is that octet and "\X" is X, so
+ * "a\.b" and "a\046b" are one label holding a dot, and what
+ * oasis_dns_name_to_text writes reads back the same. Refuses (OASIS_EINVAL)
+ * an empty label, a label over 63 octets, a name over 255 octets, an empty
+ * string, a lone backslash, a "\DDD" over 255. "." alone is the root. */
 int oasis_dns_name_from_text(const char *text, oasis_dns_name *out);
+
+/* Whether text ends in a dot that is not escaped ("a.b." yes, "a\." no):
+ * a fully qualified name, which the search list leaves alone. */
+int oasis_dns_text_is_absolute(const char *text);
 
 /* Wire form to text without the final dot ("" for the root); octets other
  * than letters, digits, '-' and '_' become \DDD, so a label holding a dot
