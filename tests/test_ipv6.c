@@ -9,10 +9,12 @@
 #include <cmocka.h>
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/bytes.h"
 #include "core/checksum.h"
+#include "core/pbuf.h"
 #include "core/stack_impl.h"
 #include "ipv6/icmp6_wire.h"
 #include "ipv6/ipv6.h"
@@ -2286,6 +2288,70 @@ static void test_icmp6_unknown_types(void **state)
 }
 
 
+/* Allocations fail while set (test_icmp6_mib_counts); frees never do. */
+static int fail_allocs;
+
+static void *flaky_alloc(void *ud, void *p, size_t n)
+{
+    (void)ud;
+    if (n == 0) {
+        free(p);
+        return NULL;
+    }
+    return fail_allocs ? NULL : realloc(p, n);
+}
+
+static void use_flaky_alloc(oasis_stack_config *cfg) { cfg->alloc = flaky_alloc; }
+
+/* RFC 4293 icmpStatsTable for ICMPv6: InMsgs "includes all those counted
+ * by icmpStatsInErrors"; OutErrors counts the messages ICMP "did not send
+ * due to problems discovered within ICMP, such as a lack of buffers" (an
+ * error message that went out is none), and OutMsgs, the messages it
+ * "attempted to send", includes them. */
+static void test_icmp6_mib_counts(void **state)
+{
+    (void)state;
+    fx x;
+    fx_start_ex(&x, 0, 0, 1, use_flaky_alloc);
+    oasis_in6 ll = ll_of(&x);
+    const oasis_counters *c = ctr(&x);
+    inject_ns(&x, &PEER, &ll, &ll, MAC_PEER); /* PEER known: answers go out at once */
+    oasis_icmp6_counters c0 = c->icmp6;
+    make_echo(&ll, 16);
+    inject_ex(&x, &PEER, &ll, 64, OASIS_NH_ICMPV6, echo_msg, 16, 1);
+    uint8_t tiny[8] = {OASIS_ICMP6_ECHO_REQUEST};
+    inject(&x, &PEER, &ll, 64, OASIS_NH_ICMPV6, tiny, 4); /* shorter than any message */
+    assert_int_equal(c->icmp6.in_msgs, c0.in_msgs + 2);
+    assert_int_equal(c->icmp6.in_errors, c0.in_errors + 2);
+    assert_int_equal(c->icmp6.in_csum_errors, c0.in_csum_errors + 1);
+    assert_int_equal(c->icmp6.in_echos, c0.in_echos);
+    /* An echo answered, a Port Unreachable sent: out, no OutError. */
+    x.cap.n = 0;
+    inject(&x, &PEER, &ll, 64, OASIS_NH_ICMPV6, echo_msg, 16);
+    uint8_t udp[12] = {0x30, 0x39, 0x11, 0x5c, 0, 12, 0, 0, 'n', 'o', 'n', 'e'};
+    uint16_t uc = oasis_udp_csum6(udp, sizeof udp, &PEER, &ll);
+    memcpy(udp + 6, &uc, 2); /* in memory order, as computed */
+    inject(&x, &PEER, &ll, 64, OASIS_NH_UDP, udp, sizeof udp);
+    assert_int_equal(count_type(&x, OASIS_ICMP6_ECHO_REPLY), 1);
+    assert_int_equal(count_type(&x, OASIS_ICMP6_DEST_UNREACH), 1);
+    assert_int_equal(c->icmp6.out_msgs, c0.out_msgs + 2);
+    assert_int_equal(c->icmp6.out_errors, c0.out_errors);
+    /* No buffer for either answer: attempted, not sent. */
+    x.cap.n = 0;
+    oasis_pbuf_cache_drain(x.s);
+    fail_allocs = 1;
+    inject(&x, &PEER, &ll, 64, OASIS_NH_ICMPV6, echo_msg, 16);
+    inject(&x, &PEER, &ll, 64, OASIS_NH_UDP, udp, sizeof udp);
+    fail_allocs = 0;
+    assert_int_equal(x.cap.n, 0);
+    assert_int_equal(c->icmp6.in_echos, c0.in_echos + 2);
+    assert_int_equal(c->icmp6.out_msgs, c0.out_msgs + 4);
+    assert_int_equal(c->icmp6.out_errors, c0.out_errors + 2);
+    assert_int_equal(c->icmp6.out_echo_replies, c0.out_echo_replies + 1);
+    assert_int_equal(c->icmp6.out_dest_unreachs, c0.out_dest_unreachs + 1);
+    fx_stop(&x);
+}
+
 /* ---- RFC 4861 validity checks, one rule broken at a time ----
  * Each hostile message breaks exactly one rule of 6.1, 7.1 or 8.1 and
  * would have changed something had it been taken; it must be counted and
@@ -3963,6 +4029,7 @@ int main(void)
         cmocka_unit_test(test_ping_packet_too_big),
         cmocka_unit_test(test_icmp6_error_rules),
         cmocka_unit_test(test_icmp6_no_error_about_errors),
+        cmocka_unit_test(test_icmp6_mib_counts),
         cmocka_unit_test(test_input_validation),
         cmocka_unit_test(test_address_rules),
         cmocka_unit_test(test_own_source),

@@ -236,13 +236,15 @@ typedef struct oasis_ipv6_counters {
 } oasis_ipv6_counters;
 
 typedef struct oasis_icmp6_counters {
-    uint64_t in_msgs, in_errors, in_csum_errors;           /* Icmp6InMsgs, InErrors, InCsumErrors */
+    uint64_t in_msgs, in_errors, in_csum_errors;           /* Icmp6InMsgs (those in error too,
+                                                              RFC 4293), InErrors, InCsumErrors */
     uint64_t in_dest_unreachs, in_pkt_too_bigs, in_time_excds, in_parm_problems;
     uint64_t in_echos, in_echo_replies;
     uint64_t in_mld_queries, in_mld_reports;
     uint64_t in_router_solicits, in_router_adverts, in_neigh_solicits, in_neigh_adverts,
         in_redirects;
-    uint64_t out_msgs, out_errors;
+    uint64_t out_msgs, out_errors; /* OutErrors: not sent for want of a buffer (RFC 4293
+                                      icmpStatsOutErrors), in OutMsgs too */
     uint64_t out_dest_unreachs, out_time_excds, out_parm_problems;
     uint64_t out_echos, out_echo_replies;
     uint64_t out_router_solicits, out_neigh_solicits, out_neigh_adverts, out_mld_reports;

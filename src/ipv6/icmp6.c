@@ -108,6 +108,16 @@ static int take_token(oasis_stack *s)
     return 1;
 }
 
+/* RFC 4293 icmpStatsOutErrors: a message ICMPv6 "did not send due to
+ * problems discovered within ICMP, such as a lack of buffers" (never one
+ * that went out, nor one IP could not route); OutMsgs, the messages it
+ * "attempted to send", includes them. */
+void oasis_icmp6_out_failed(oasis_stack *s)
+{
+    s->ctr.icmp6.out_msgs++;
+    s->ctr.icmp6.out_errors++;
+}
+
 int oasis_icmp6_send(oasis_stack *s, const oasis_in6 *src, const oasis_in6 *dst, uint8_t hop_limit,
                      const uint8_t *msg, size_t len)
 {
@@ -119,8 +129,10 @@ int oasis_icmp6_send(oasis_stack *s, const oasis_in6 *src, const oasis_in6 *dst,
         return OASIS_ENOROUTE;
     }
     oasis_pbuf *p = oasis_pbuf_alloc(s, OASIS_PBUF_HEADROOM, len);
-    if (!p)
+    if (!p) {
+        oasis_icmp6_out_failed(s);
         return OASIS_ENOMEM;
+    }
     memcpy(p->data, msg, len);
     oasis_icmp6_finish(p->data, len, msg[0], msg[1], oasis_get32(msg + 4), &from, dst);
     int err = oasis_ipv6_output(s, p, &from, dst, OASIS_NH_ICMPV6, hop_limit);
@@ -182,14 +194,15 @@ void oasis_icmp6_send_error(oasis_stack *s, uint8_t type, uint8_t code, uint32_t
     if (quote > OASIS_IPV6_MIN_MTU - OASIS_IPV6_HLEN - OASIS_ICMP6_HLEN)
         quote = OASIS_IPV6_MIN_MTU - OASIS_IPV6_HLEN - OASIS_ICMP6_HLEN;
     oasis_pbuf *p = oasis_pbuf_alloc(s, OASIS_PBUF_HEADROOM, OASIS_ICMP6_HLEN + quote);
-    if (!p)
+    if (!p) {
+        oasis_icmp6_out_failed(s);
         return;
+    }
     memcpy(p->data + OASIS_ICMP6_HLEN, pkt, quote);
     oasis_icmp6_finish(p->data, OASIS_ICMP6_HLEN + quote, type, code, word, &from, &osrc);
     if (oasis_ipv6_output(s, p, &from, &osrc, OASIS_NH_ICMPV6, 0) != OASIS_OK)
         return;
     c->out_msgs++;
-    c->out_errors++;
     switch (type) {
     case OASIS_ICMP6_DEST_UNREACH: c->out_dest_unreachs++; break;
     case OASIS_ICMP6_TIME_EXCEEDED: c->out_time_excds++; break;
@@ -205,8 +218,10 @@ static void answer_echo(oasis_stack *s, const oasis_ipv6_hdr *ip, const oasis_ic
     if (oasis_in6_is_unspecified(&ip->src))
         return;
     oasis_pbuf *p = oasis_pbuf_alloc(s, OASIS_PBUF_HEADROOM, m->len);
-    if (!p)
+    if (!p) {
+        oasis_icmp6_out_failed(s);
         return;
+    }
     oasis_in6 from;
     if (!oasis_in6_is_multicast(&ip->dst))
         from = ip->dst;
@@ -325,6 +340,9 @@ static void icmp6_in(oasis_stack *s, const oasis_ip_packet *pkt, void *ud)
     (void)ud;
     if (pkt->family != OASIS_IP_FAMILY_V6)
         return;
+    /* RFC 4293 icmpStatsInMsgs "includes all those counted by
+     * icmpStatsInErrors" (as ICMP's and Linux's). */
+    c->in_msgs++;
     switch (oasis_icmp6_parse(pkt->payload, pkt->len, &ip->src, &ip->dst, &m)) {
     case OASIS_OK:
         break;
@@ -336,7 +354,6 @@ static void icmp6_in(oasis_stack *s, const oasis_ip_packet *pkt, void *ud)
         c->in_errors++;
         return;
     }
-    c->in_msgs++;
     switch (m.type) {
     case OASIS_ICMP6_ECHO_REQUEST:
         c->in_echos++;
@@ -502,6 +519,7 @@ static int ping6(oasis_stack *s, const oasis_in6 *dst, uint16_t id, uint16_t seq
     oasis_pbuf *p = oasis_pbuf_alloc(s, OASIS_PBUF_HEADROOM, len);
     oasis_ping6_req *r = oasis_calloc(s, 1, sizeof *r);
     if (!p || !r) {
+        oasis_icmp6_out_failed(s);
         oasis_pbuf_free(s, p);
         oasis_free(s, r);
         return OASIS_ENOMEM;

@@ -275,6 +275,9 @@ void oasis_icmp6_send_error(oasis_stack *s, uint8_t type, uint8_t code, uint32_t
                             const uint8_t *pkt, size_t len, int link_mcast, int mcast_ok);
 /* Sends an ICMPv6 message msg[0..len) (type, code and body in place; the
  * checksum is filled in). */
+/* An ICMPv6 message not sent for want of a buffer: OutMsgs and OutErrors
+ * (RFC 4293 icmpStatsOutErrors). */
+void oasis_icmp6_out_failed(oasis_stack *s);
 int oasis_icmp6_send(oasis_stack *s, const oasis_in6 *src, const oasis_in6 *dst, uint8_t hop_limit,
                      const uint8_t *msg, size_t len);
 /* Address resolution for next_hop failed: pings through it fail (from a

@@ -120,8 +120,10 @@ static void send_v2(oasis_stack *s, const oasis_in6 *g, int n, uint8_t rec_type)
         return;
     size_t len = 8 + 20 * (size_t)n;
     oasis_pbuf *p = oasis_pbuf_alloc(s, OASIS_PBUF_HEADROOM, len);
-    if (!p)
+    if (!p) {
+        oasis_icmp6_out_failed(s);
         return;
+    }
     oasis_mld_emit_report(p->data, g, n, rec_type);
     mld_out(s, p, len, OASIS_ICMP6_MLD2_REPORT, (uint32_t)n, &oasis_in6_mldv2_routers);
 }
@@ -134,8 +136,10 @@ static void send_v1(oasis_stack *s, uint8_t type, const oasis_in6 *g)
         return;
     const oasis_in6 *dst = type == OASIS_ICMP6_MLD_DONE ? &oasis_in6_all_routers : g;
     oasis_pbuf *p = oasis_pbuf_alloc(s, OASIS_PBUF_HEADROOM, 24);
-    if (!p)
+    if (!p) {
+        oasis_icmp6_out_failed(s);
         return;
+    }
     oasis_mld1_emit(p->data, type, g);
     mld_out(s, p, 24, type, 0, dst);
 }
@@ -165,8 +169,10 @@ static void send_sources(oasis_stack *s, const ip6_mld_group *e)
         return;
     size_t len = 28 + 16 * (size_t)e->nsrc;
     oasis_pbuf *p = oasis_pbuf_alloc(s, OASIS_PBUF_HEADROOM, len);
-    if (!p)
+    if (!p) {
+        oasis_icmp6_out_failed(s);
         return;
+    }
     oasis_mld_emit_record(p->data, &e->g, OASIS_MLD2_IS_INCLUDE, e->src, e->nsrc);
     mld_out(s, p, len, OASIS_ICMP6_MLD2_REPORT, 1, &oasis_in6_mldv2_routers);
 }
