@@ -153,6 +153,18 @@ start_serve_as() {
     wait_for "$TMP/$name.log" "ready on" 10
 }
 
+# start_serve6 ADDR6/LEN [oasis serve options]: start_serve with a static
+# IPv6 address besides; waits until it and the link-local address are
+# preferred (DAD done) and leaves the link-local one in OASIS_LL.
+start_serve6() {
+    local a6=$1
+    shift
+    start_serve "$@" --addr6 "$a6"
+    wait_for "$TMP/serve.log" "ipv6 $a6 preferred" 10
+    wait_for "$TMP/serve.log" "ipv6 fe80:.* preferred" 10
+    OASIS_LL=$(sed -n 's/^oasis: ipv6 \(fe80:[0-9a-f:]*\)\/64 preferred.*/\1/p' "$TMP/serve.log" | head -n 1)
+}
+
 # start_serve_dhcp [oasis serve options]: Oasis's servers on the TAP device
 # with no --addr, so the address is DHCP's, from the server the test started
 # (handing out 10.77.0.50-99); waits for the lease and the servers. Leaves

@@ -20,15 +20,12 @@ setup_ns 1500
 # The final curl wants IPv6 on the TAP; the probe's forged RAs are not for Linux.
 ns sysctl -qw net.ipv6.conf.$TAP.accept_ra=0
 tap_ipv6 "$L6/64"
-start_serve --quiet --prometheus "$METRICS_PORT" --addr6 "$O6/64"
-wait_for "$TMP/serve.log" "ipv6 $O6/64 preferred" 10
-wait_for "$TMP/serve.log" "ipv6 fe80:.* preferred" 10
-OLL=$(sed -n 's/^oasis: ipv6 \(fe80:[0-9a-f:]*\)\/64 preferred.*/\1/p' "$TMP/serve.log" | head -n 1)
+start_serve6 "$O6/64" --quiet --prometheus "$METRICS_PORT"
 
 # 1. The probe (wire_probe6.py imports wire_probe.py, which reads its
 # first four arguments), 2. an ordinary client over IPv6.
 run_probe wire_probe6.py "after the hostile frames" "$TAP" "$OASIS_IP" "$PROBE_IP" \
-    "$METRICS_PORT" "$O6" "$OLL"
+    "$METRICS_PORT" "$O6" "$OASIS_LL"
 curl_after_probe "http://[$O6]/bytes/100000" -6
 
 stop_pid "$SERVE_PID" "oasis serve"
