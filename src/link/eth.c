@@ -81,7 +81,7 @@ static OASIS_ALWAYS_INLINE int tx_counted(oasis_stack *s, int err, size_t len)
  * oasis_stack_destroy is refused (OASIS_EBUSY), as from a callback. */
 
 /* One plain frame to the link (and the capture). */
-static int plain_send(oasis_stack *s, const uint8_t *frame, size_t len)
+static OASIS_ALWAYS_INLINE int plain_send_inline(oasis_stack *s, const uint8_t *frame, size_t len)
 {
     if (s->link->pcap)
         oasis_pcap_write(s->link->pcap, oasis_now(s), frame, len);
@@ -89,6 +89,11 @@ static int plain_send(oasis_stack *s, const uint8_t *frame, size_t len)
     int err = s->link->send(s->link, frame, len);
     oasis_app_leave(s);
     return tx_counted(s, err, len);
+}
+
+static int plain_send(oasis_stack *s, const uint8_t *frame, size_t len)
+{
+    return plain_send_inline(s, frame, len);
 }
 
 /* Always inline: with LTO the transport's send takes them whole, as it
@@ -192,13 +197,13 @@ int oasis_eth_output(oasis_stack *s, oasis_pbuf *p, const uint8_t dst[6], uint16
     return oasis_eth_xmit(s, p);
 }
 
-int oasis_eth_send_frame(oasis_stack *s, const uint8_t *frame, size_t len)
+OASIS_HOT OASIS_ALWAYS_INLINE int oasis_eth_send_frame(oasis_stack *s, const uint8_t *frame, size_t len)
 {
     if (!s->link) {
         s->ctr.link.tx_errors++;
         return OASIS_ENOROUTE;
     }
-    return plain_send(s, frame, len);
+    return plain_send_inline(s, frame, len);
 }
 
 int oasis_eth_xmit(oasis_stack *s, oasis_pbuf *p)
