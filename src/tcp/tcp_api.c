@@ -605,6 +605,15 @@ static int submit_write(oasis_flow *f, const oasis_iovec *iov, size_t iovcnt, in
     return err;
 }
 
+/* oasis_tcp_write's other cases (out of line and a tail call: its common
+ * case then keeps nothing across a call of its own). */
+static OASIS_NOINLINE int write_other(oasis_flow *f, const void *data, size_t len, oasis_flow_cb cb,
+                                      void *ud)
+{
+    oasis_iovec v = {data, len};
+    return submit_write(f, &v, 1, 0, cb, ud);
+}
+
 /* The usual write (no callback, nothing pending, room in the ring as it
  * is) is submit_write_held's common case, asked here directly: no iovec,
  * no request count or piece checks. Anything else, errors included, goes
@@ -615,15 +624,9 @@ int oasis_tcp_write(oasis_flow *f, const void *data, size_t len, oasis_flow_cb c
     if (f && !cb && f->life == OASIS_TCP_LIFE_APP && (x = f->ext) && !x->nreqs && data &&
         can_write(f) && f->state != OASIS_TCP_SYN_SENT && oasis_ring_write_in_place(&x->snd, data, len)) {
         f->hold++; /* (oasis_tcp_ext_get with the extension there) */
-        oasis_tcp_output_queued(f); /* arms what it sets (tcp_timer.c timer_by) */
-        if (f->hold) /* oasis_tcp_ext_put, which LTO put out of line here */
-            f->hold--;
-        if (!f->hold && !f->busy)
-            oasis_tcp_ext_idle(f);
-        return OASIS_OK;
+        return oasis_tcp_output_put(f); /* arms what it sets (tcp_timer.c timer_by); ext_put */
     }
-    oasis_iovec v = {data, len};
-    return submit_write(f, &v, 1, 0, cb, ud);
+    return write_other(f, data, len, cb, ud);
 }
 
 int oasis_tcp_writev(oasis_flow *f, const oasis_iovec *iov, size_t iovcnt, oasis_flow_cb cb,

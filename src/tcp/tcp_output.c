@@ -643,6 +643,18 @@ OASIS_HOT void oasis_tcp_output(oasis_flow *f)
         oasis_tcp_output_queued(f);
 }
 
+/* The write's send (tcp_api.c oasis_tcp_write, whose tail call this is:
+ * the write then keeps nothing across the send): oasis_tcp_output_queued,
+ * then the caller's hold on the extension dropped (oasis_tcp_ext_put);
+ * returns OASIS_OK, the write's answer. */
+OASIS_HOT OASIS_NOINLINE int oasis_tcp_output_put(oasis_flow *f)
+{
+    if (!output_one(f))
+        oasis_tcp_output_queued(f); /* (whose output_one finds nothing to do) */
+    oasis_tcp_ext_put(f);
+    return OASIS_OK;
+}
+
 OASIS_HOT OASIS_NOINLINE void oasis_tcp_output_queued(oasis_flow *f)
 {
     if (output_one(f))

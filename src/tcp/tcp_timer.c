@@ -157,7 +157,7 @@ void oasis_tcp_arm_tlp(oasis_flow *f)
     tlp_set(f, oasis_now(f->s), oasis_rtt_rto(&f->ext->rtt), oasis_tcp_eff_mss(f));
 }
 
-OASIS_HOT void oasis_tcp_arm_sent(oasis_flow *f, uint32_t mss)
+OASIS_HOT OASIS_ALWAYS_INLINE void oasis_tcp_arm_sent(oasis_flow *f, uint32_t mss)
 {
     oasis_tcp_ext *x = f->ext;
     uint64_t now = oasis_now(f->s);
