@@ -470,9 +470,9 @@ OASIS_HOT OASIS_ALWAYS_INLINE int oasis_ipv4_try_frame(oasis_stack *s, oasis_ipv
      * own: they never change), which it refills from them when stale */
     if (s->ip.txc_off)
         return 0;
-    if (c->rt_gen != s->ip.rt_gen || c->nb_gen != s->arp.gen || c->ttl != ttl)
+    if (OASIS_UNLIKELY(c->rt_gen != s->ip.rt_gen || c->nb_gen != s->arp.gen || c->ttl != ttl))
         txc_fill(s, c, c->dst, c->proto, ttl);
-    if (!c->nb || len + OASIS_IPV4_HLEN > s->mtu)
+    if (OASIS_UNLIKELY(!c->nb || len + OASIS_IPV4_HLEN > s->mtu))
         return 0;
     oasis_ipv4_output_frame(s, c, frame, len, tos, lent, now_ms);
     return 1;

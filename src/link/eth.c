@@ -67,7 +67,7 @@ OASIS_HOT OASIS_NOINLINE void oasis_eth_input(oasis_stack *s, const uint8_t *fra
 static OASIS_ALWAYS_INLINE int tx_counted(oasis_stack *s, int err, size_t len)
 {
     oasis_link_counters *c = &s->ctr.link;
-    if (err) {
+    if (OASIS_UNLIKELY(err)) {
         c->tx_errors++;
     } else {
         c->tx_frames++;

@@ -145,9 +145,9 @@ static OASIS_ALWAYS_INLINE uint64_t oasis_ring_peek_csum(const oasis_ring *r, ui
      * and summed here, without the calls. */
     if (n - 1 < 7 && (uint64_t)off + n <= r->len) {
         uint64_t pos = (uint64_t)r->head + off; /* below twice the size */
-        if (pos >= r->size)
+        if (OASIS_UNLIKELY(pos >= r->size))
             pos -= r->size;
-        if (pos + n <= r->size)
+        if (OASIS_LIKELY(pos + n <= r->size))
             return oasis_csum_copy_small(dst, r->mem + pos, n, 0);
     }
     return oasis_ring_peek_csum_any(r, off, dst, n);

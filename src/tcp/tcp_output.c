@@ -66,12 +66,12 @@ static OASIS_ALWAYS_INLINE uint16_t window_field(oasis_flow *f, int syn)
      * neither would rcv_space's, which is then asked only under pressure,
      * where it counts its clamps. */
     uint32_t free = oasis_ring_free(&f->ext->rcv);
-    if ((free > adv && free - adv >= step) || f->s->tcp->mem_pressure)
+    if (OASIS_UNLIKELY((free > adv && free - adv >= step) || f->s->tcp->mem_pressure))
         free = rcv_space(f);
     /* (Either way the field fits 16 bits: the edge was set from a field
      * below, or from a SYN's unscaled 16-bit window, so adv never exceeds
      * 0xffff << shift; rcv_space's free never does.) */
-    if (free <= adv || free - adv < step) {
+    if (OASIS_LIKELY(free <= adv || free - adv < step)) {
         /* Keep the edge where it is. Rounding down may show the sender an
          * edge up to 2^shift-1 bytes short (RFC 7323 2.4); rounding up would
          * creep past the free space a little with every segment. */

@@ -170,7 +170,7 @@ OASIS_HOT OASIS_ALWAYS_INLINE void oasis_rack_sent_new(oasis_flow *f, uint32_t s
     oasis_rack *r = &f->ext->sb.rack;
     /* seq is snd_max: every record ends at or below it, so the segment
      * covers none and is no retransmission (what oasis_rack_sent asks). */
-    if (r->n < r->cap && f->s->now_depth) {
+    if (OASIS_LIKELY(r->n < r->cap && f->s->now_depth)) {
         push(r, seq, seq + len, f->s->now_cache, 0);
         return;
     }
