@@ -256,7 +256,7 @@ static OASIS_ALWAYS_INLINE int plain_flow(const oasis_flow *f)
 /* The header's length: the timestamps are the only option. */
 static OASIS_ALWAYS_INLINE uint32_t plain_hlen(const oasis_flow *f)
 {
-    return f->ts_ok ? OASIS_TCP_HLEN + 12 : OASIS_TCP_HLEN;
+    return OASIS_TCP_HLEN + 12u * f->ts_ok;
 }
 
 /* Whether the frame of a plain segment of len bytes fits SMALL_FRAME,
