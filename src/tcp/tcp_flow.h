@@ -466,6 +466,8 @@ void oasis_tcp_drain_canceled(oasis_flow *f);
 void oasis_tcp_listen_input(oasis_stack *s, oasis_tcp_listener *l, const oasis_ipaddr *src,
                             const oasis_ipaddr *dst, const oasis_tcp_hdr *h);
 void oasis_tcp_flow_input(oasis_flow *f, const oasis_tcp_hdr *h);
+/* The same, always inline (with LTO also into tcp.c's IPv4 input). */
+void oasis_tcp_flow_input_inline(oasis_flow *f, const oasis_tcp_hdr *h);
 /* A SYN that ended a TIME_WAIT entry: as listen_input, with our ISS given. */
 void oasis_tcp_listen_reopen(oasis_stack *s, oasis_tcp_listener *l, const oasis_ipaddr *src,
                              const oasis_ipaddr *dst, const oasis_tcp_hdr *h, uint32_t iss);

@@ -435,8 +435,9 @@ void oasis_recovery_ack_end(oasis_flow *f, const oasis_tcp_hdr *h, uint64_t rtt_
  * takes its RTT samples and drops every record (no loss to find, no
  * reorder timer), the ACK is no duplicate (SACK: nothing newly SACKed;
  * RFC 5681: nothing outstanding) and no recovery can start (snd_una ==
- * snd_max); congestion control grows as open_ack grows it. */
-void oasis_recovery_all_acked_begin(oasis_flow *f, const oasis_tcp_hdr *h, uint64_t now)
+ * snd_max); congestion control grows as open_ack grows it. (Both always
+ * inline: they are header prediction's path, tcp_input.c.) */
+OASIS_ALWAYS_INLINE void oasis_recovery_all_acked_begin(oasis_flow *f, const oasis_tcp_hdr *h, uint64_t now)
 {
     oasis_recovery *rc = &f->ext->rec;
     ack_echo(f, h, now);
@@ -447,7 +448,7 @@ void oasis_recovery_all_acked_begin(oasis_flow *f, const oasis_tcp_hdr *h, uint6
         oasis_rack_ack_all(f, now); /* the scoreboard is empty and stays so */
 }
 
-void oasis_recovery_all_acked_end(oasis_flow *f, uint64_t rtt_ns, uint64_t now)
+OASIS_ALWAYS_INLINE void oasis_recovery_all_acked_end(oasis_flow *f, uint64_t rtt_ns, uint64_t now)
 {
     oasis_recovery *rc = &f->ext->rec;
     if (rc->ecn_cut && oasis_seq_gt(f->snd_una, rc->ecn_high))
