@@ -1095,7 +1095,8 @@ OASIS_HOT static OASIS_ALWAYS_INLINE int seg_parse(oasis_stack *s, const uint8_t
         ctr->in_errs++; /* "e.g., bad TCP checksums" (RFC 4022 tcpInErrs; Linux) */
         return err;
     }
-    ctr->in_segs += oasis_rx_pieces(s, h->payload, h->payload_len) - 1; /* one per piece */
+    h->pieces = oasis_rx_pieces(s, h->payload, h->payload_len);
+    ctr->in_segs += h->pieces - 1; /* one per piece */
     if (h->payload_len && h->payload == s->rx_place_stub)
         h->payload = s->rx_place_dst; /* read into its ring already (tcp_place.h) */
     return 0;

@@ -586,6 +586,8 @@ void oasis_tcp_timers_clear(oasis_flow *f);
 /* RTO = now + backed-off RTO (RFC 6298 5.1, 5.3, 5.6). */
 void oasis_tcp_arm_rto(oasis_flow *f);
 void oasis_tcp_arm_delack(oasis_flow *f);
+/* The same at now, oasis_now() read by the caller. */
+void oasis_tcp_arm_delack_at(oasis_flow *f, uint64_t now);
 /* Nothing in flight and the window too small to send: zero-window probing. */
 void oasis_tcp_arm_persist(oasis_flow *f);
 void oasis_tcp_stop_persist(oasis_flow *f);
@@ -605,6 +607,8 @@ void oasis_tcp_timers_established(oasis_flow *f);
 /* An acceptable segment arrived from the peer: keepalive, FIN_WAIT_2 and
  * the unanswered-probe count restart. */
 void oasis_tcp_heard(oasis_flow *f);
+/* The same at now, oasis_now() read by the caller (always inline). */
+void oasis_tcp_heard_at(oasis_flow *f, uint64_t now);
 
 /* ---- tcp_urgent.c: urgent data, asynchronous reports ---- */
 /* URG and the urgent pointer for a segment starting at seq (send side). */

@@ -526,8 +526,9 @@ static OASIS_NOINLINE void deliver_before_held(oasis_flow *f, const uint8_t *p, 
 }
 
 /* held: out-of-order data may be held (0: the caller found none). */
+/* now: oasis_now(), read by the caller. */
 OASIS_HOT static OASIS_ALWAYS_INLINE void deliver_in_order(oasis_flow *f, const uint8_t *p, uint32_t n,
-                                                           int held)
+                                                           int held, uint64_t now)
 {
     uint32_t nxt0 = f->rcv_nxt;
     if (!held || oasis_ofo_empty(&f->ext->ofo))
@@ -546,7 +547,7 @@ OASIS_HOT static OASIS_ALWAYS_INLINE void deliver_in_order(oasis_flow *f, const 
     if (f->ext->unacked >= 2u * f->ext->rcv_mss)
         f->ack_now = 1; /* RFC 9293 3.8.6.3: every second full segment */
     else
-        oasis_tcp_arm_delack(f);
+        oasis_tcp_arm_delack_at(f, now);
     if (got)
         oasis_tcp_wake(f);
 }
@@ -614,7 +615,7 @@ static int data_input(oasis_flow *f, const oasis_tcp_hdr *h)
         }
     }
     if (off == 0)
-        deliver_in_order(f, p, n, 1);
+        deliver_in_order(f, p, n, 1, oasis_now(f->s));
     else
         store_out_of_order(f, seq, p, n);
     return whole;
@@ -842,13 +843,12 @@ static OASIS_ALWAYS_INLINE int predicted(const oasis_flow *f, const oasis_tcp_hd
 /* The predicted ACK. When it covers everything sent, nothing is left for
  * RACK to judge, no duplicate to count and no recovery to enter: the
  * recovery hooks' short form (tcp_recovery.h) does what remains. */
-static OASIS_ALWAYS_INLINE void fast_ack(oasis_flow *f, const oasis_tcp_hdr *h)
+static OASIS_ALWAYS_INLINE void fast_ack(oasis_flow *f, const oasis_tcp_hdr *h, uint64_t now)
 {
     if (h->ack != f->snd_max) {
         ack_update(f, h);
         return;
     }
-    uint64_t now = oasis_now(f->s);
     oasis_recovery_all_acked_begin(f, h, now);
     uint64_t rtt = h->ack != f->snd_una ? new_ack(f, h, 1) : 0;
     oasis_recovery_all_acked_end(f, rtt, now);
@@ -857,31 +857,33 @@ static OASIS_ALWAYS_INLINE void fast_ack(oasis_flow *f, const oasis_tcp_hdr *h)
 /* The predicted segment's text: data_input where it starts at RCV.NXT,
  * nothing is held out of order and the ring has room for all of it;
  * only the memory limit is left to ask. */
-static OASIS_ALWAYS_INLINE void fast_data(oasis_flow *f, const oasis_tcp_hdr *h)
+static OASIS_ALWAYS_INLINE void fast_data(oasis_flow *f, const oasis_tcp_hdr *h, uint64_t now)
 {
     uint32_t n = oasis_tcp_rcv_room(f, (uint32_t)h->payload_len);
     if (n == 0) {
         f->ack_now = 1;
         return;
     }
-    deliver_in_order(f, h->payload, n, 0); /* (predicted: none held) */
+    deliver_in_order(f, h->payload, n, 0, now); /* (predicted: none held) */
 }
 
 /* A predicted segment: what synced_input would do with it, in the same
- * order (TS.Recent and liveness, ACK, window, text). */
+ * order (TS.Recent and liveness, ACK, window, text). The time is read
+ * once for all of its steps (the input's cached instant). */
 static OASIS_ALWAYS_INLINE void fast_input(oasis_flow *f, const oasis_tcp_hdr *h)
 {
+    uint64_t now = oasis_now(f->s);
     /* update_ts_recent: predicted() found TSopt present and TSval not
      * older than TS.Recent. */
     if (f->ts_ok && oasis_seq_le(h->seq, f->last_ack_sent))
         f->ts_recent = h->ts_val;
-    oasis_tcp_heard(f);
-    fast_ack(f, h);
+    oasis_tcp_heard_at(f, now);
+    fast_ack(f, h, now);
     window_input(f, h);
     oasis_tcp_snd_adjust(f);
     if (h->payload_len) {
         f->s->ctr.tcp.hp_hits++;
-        fast_data(f, h);
+        fast_data(f, h, now);
     } else {
         f->s->ctr.tcp.hp_acks++;
     }
@@ -917,7 +919,7 @@ static OASIS_NOINLINE void slow_input(oasis_flow *f, const oasis_tcp_hdr *h)
  * fast path's steps back out of line, each a call with its registers. */
 OASIS_HOT OASIS_ALWAYS_INLINE void oasis_tcp_flow_input_inline(oasis_flow *f, const oasis_tcp_hdr *h)
 {
-    f->segs_in += oasis_rx_pieces(f->s, h->payload, h->payload_len);
+    f->segs_in += h->pieces; /* (seg_parse found them, tcp.c) */
     if (!f->s->tcp->hp_off && predicted(f, h)) {
         fast_input(f, h);
         /* Every deadline it set went through oasis_tcp_timer_by: the

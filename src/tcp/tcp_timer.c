@@ -73,12 +73,17 @@ OASIS_HOT void oasis_tcp_arm_rto(oasis_flow *f)
     timer_by_set(f, f->ext->tm.rexmt); /* (an instant plus a duration: never NEVER) */
 }
 
-void oasis_tcp_arm_delack(oasis_flow *f)
+OASIS_ALWAYS_INLINE void oasis_tcp_arm_delack_at(oasis_flow *f, uint64_t now)
 {
     if (f->ext->tm.delack != OASIS_TCP_NEVER)
         return;
-    f->ext->tm.delack = oasis_now(f->s) + f->s->cfg.tcp.delack_ns;
+    f->ext->tm.delack = now + f->s->cfg.tcp.delack_ns;
     timer_by_set(f, f->ext->tm.delack);
+}
+
+void oasis_tcp_arm_delack(oasis_flow *f)
+{
+    oasis_tcp_arm_delack_at(f, oasis_now(f->s));
 }
 
 /* Zero-window probe interval: the RTO doubled per probe, at most rto_max. */
@@ -208,9 +213,8 @@ static OASIS_ALWAYS_INLINE void heard_note(oasis_flow *f, uint64_t now)
     f->ext->soft_err = 0;   /* the path works again: an old ICMP error no longer explains anything */
 }
 
-static OASIS_NOINLINE void heard_arm(oasis_flow *f)
+static OASIS_NOINLINE void heard_arm(oasis_flow *f, uint64_t now)
 {
-    uint64_t now = oasis_now(f->s);
     heard_note(f, now);
     if (f->has_ka) {
         f->ext->tm.keep = now + f->ext->ka.after_ns; /* RFC 1122 4.2.3.6: idle since the last segment */
@@ -222,15 +226,20 @@ static OASIS_NOINLINE void heard_arm(oasis_flow *f)
         oasis_tcp_arm_fin_wait2(f);
 }
 
-OASIS_HOT void oasis_tcp_heard(oasis_flow *f)
+OASIS_HOT OASIS_ALWAYS_INLINE void oasis_tcp_heard_at(oasis_flow *f, uint64_t now)
 {
-    /* The usual case (no keepalive, not FIN_WAIT_2, the time cached)
-     * calls nothing, so saves no register. */
-    if (f->s->now_depth && !f->has_ka && f->state != OASIS_TCP_FIN_WAIT_2) {
-        heard_note(f, f->s->now_cache);
+    /* The usual case (no keepalive, not FIN_WAIT_2) calls nothing, so
+     * saves no register. */
+    if (!f->has_ka && f->state != OASIS_TCP_FIN_WAIT_2) {
+        heard_note(f, now);
         return;
     }
-    heard_arm(f);
+    heard_arm(f, now);
+}
+
+OASIS_HOT void oasis_tcp_heard(oasis_flow *f)
+{
+    oasis_tcp_heard_at(f, oasis_now(f->s));
 }
 
 void oasis_tcp_timers_established(oasis_flow *f)

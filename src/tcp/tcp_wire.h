@@ -59,6 +59,8 @@ typedef struct oasis_tcp_hdr {
     size_t payload_len;
     uint8_t ip_ecn;       /* input: the ECN field of the IP header that carried it
                            * (RFC 3168: 0 Not-ECT, 1 ECT(1), 2 ECT(0), 3 CE); not parsed */
+    uint32_t pieces;      /* input: the segments it stands for (a GRO/GSO frame's
+                           * pieces, else 1), found once (tcp.c); not parsed */
 } oasis_tcp_hdr;
 
 /* Parses a segment. Validates data offset (>= 5, within len), option
