@@ -102,6 +102,22 @@ static OASIS_ALWAYS_INLINE uint32_t oasis_ring_write(oasis_stack *s, oasis_ring 
     return oasis_ring_write_slow(s, r, data, n);
 }
 
+/* oasis_ring_write of 1 to free-capacity bytes (0 < n <= oasis_ring_free,
+ * which the caller found): the inline case asks only about the storage. */
+static OASIS_ALWAYS_INLINE uint32_t oasis_ring_write_fit(oasis_stack *s, oasis_ring *r, const void *data,
+                                                         uint32_t n)
+{
+    uint64_t end = (uint64_t)r->head + r->len;
+    if (!r->pin && end + n <= r->size) {
+        oasis_ring_copy(r->mem + end, data, n);
+        r->len += n;
+        if (r->len > r->peak)
+            r->peak = r->len;
+        return n;
+    }
+    return oasis_ring_write_slow(s, r, data, n);
+}
+
 /* Appends all 1 to free-capacity bytes when the storage holds them as it
  * is, after the stored ones (no growth, no wrap); 1 when taken, else 0 and
  * nothing was (the send side's common case; the caller decides whether

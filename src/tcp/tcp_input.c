@@ -525,13 +525,16 @@ static OASIS_NOINLINE void deliver_before_held(oasis_flow *f, const uint8_t *p, 
     f->ack_now = 1; /* a hole was filled: tell the sender at once */
 }
 
-/* held: out-of-order data may be held (0: the caller found none). */
-/* now: oasis_now(), read by the caller. */
+/* held: out-of-order data may be held (0: header prediction found none,
+ * and room in the ring for all of 1 to n bytes). now: oasis_now(), read
+ * by the caller. */
 OASIS_HOT static OASIS_ALWAYS_INLINE void deliver_in_order(oasis_flow *f, const uint8_t *p, uint32_t n,
                                                            int held, uint64_t now)
 {
     uint32_t nxt0 = f->rcv_nxt;
-    if (!held || oasis_ofo_empty(&f->ext->ofo))
+    if (!held)
+        f->rcv_nxt += oasis_ring_write_fit(f->s, &f->ext->rcv, p, n);
+    else if (oasis_ofo_empty(&f->ext->ofo))
         f->rcv_nxt += oasis_ring_write(f->s, &f->ext->rcv, p, n);
     else
         deliver_before_held(f, p, n);
@@ -864,7 +867,7 @@ static OASIS_ALWAYS_INLINE void fast_data(oasis_flow *f, const oasis_tcp_hdr *h,
         f->ack_now = 1;
         return;
     }
-    deliver_in_order(f, h->payload, n, 0, now); /* (predicted: none held) */
+    deliver_in_order(f, h->payload, n, 0, now); /* (predicted: none held, n fits) */
 }
 
 /* A predicted segment: what synced_input would do with it, in the same

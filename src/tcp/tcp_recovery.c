@@ -254,11 +254,13 @@ static uint32_t lost_end(const oasis_flow *f)
     return r->lost_valid ? oasis_seq_max(end, r->lost_below) : end;
 }
 
-/* The ACK's timestamp echo, read once for RACK and the RTO estimator. */
-static OASIS_ALWAYS_INLINE void ack_echo(oasis_flow *f, const oasis_tcp_hdr *h, uint64_t now)
+/* The ACK's timestamp echo, read once for RACK and the RTO estimator.
+ * has_ts: the segment carries TSopt (h->has_ts, or known). */
+static OASIS_ALWAYS_INLINE void ack_echo(oasis_flow *f, const oasis_tcp_hdr *h, int has_ts,
+                                         uint64_t now)
 {
     oasis_recovery *rc = &f->ext->rec;
-    rc->ack_echo = f->ts_ok && h->has_ts && h->ts_ecr;
+    rc->ack_echo = f->ts_ok && has_ts && h->ts_ecr;
     if (rc->ack_echo)
         rc->ack_echo_ms = oasis_seq_diff(oasis_tcp_ts_at(f, now), h->ts_ecr);
 }
@@ -266,7 +268,7 @@ static OASIS_ALWAYS_INLINE void ack_echo(oasis_flow *f, const oasis_tcp_hdr *h, 
 void oasis_recovery_ack_begin(oasis_flow *f, const oasis_tcp_hdr *h)
 {
     oasis_recovery *rc = &f->ext->rec;
-    ack_echo(f, h, oasis_now(f->s));
+    ack_echo(f, h, h->has_ts, oasis_now(f->s));
     rc->ack_una = f->snd_una;
     rc->ack_flight = f->snd_max - f->snd_una;
     rc->ack_sacked = oasis_sb_sacked_bytes(&f->ext->sb);
@@ -440,7 +442,7 @@ void oasis_recovery_ack_end(oasis_flow *f, const oasis_tcp_hdr *h, uint64_t rtt_
 OASIS_ALWAYS_INLINE void oasis_recovery_all_acked_begin(oasis_flow *f, const oasis_tcp_hdr *h, uint64_t now)
 {
     oasis_recovery *rc = &f->ext->rec;
-    ack_echo(f, h, now);
+    ack_echo(f, h, 1, now); /* (predicted: TSopt present when ts_ok) */
     rc->ack_una = f->snd_una;
     rc->ack_flight = f->snd_max - f->snd_una;
     rc->ack_sacked = 0;
