@@ -1088,15 +1088,15 @@ OASIS_HOT static OASIS_ALWAYS_INLINE int seg_parse(oasis_stack *s, const uint8_t
     /* A checksum the link verified, or left partial (a trusted local
      * sender), is not summed again (oasis/link.h). */
     int err = oasis_tcp_parse_sum(seg, len, pseudo, !oasis_rx_csum_trusted(s, seg), h);
-    ctr->in_segs++;
     if (err) {
+        ctr->in_segs++;
         if (err == OASIS_ECHECKSUM)
             ctr->in_csum_errors++;
         ctr->in_errs++; /* "e.g., bad TCP checksums" (RFC 4022 tcpInErrs; Linux) */
         return err;
     }
     h->pieces = oasis_rx_pieces(s, h->payload, h->payload_len);
-    ctr->in_segs += h->pieces - 1; /* one per piece */
+    ctr->in_segs += h->pieces; /* one per piece */
     if (h->payload_len && h->payload == s->rx_place_stub)
         h->payload = s->rx_place_dst; /* read into its ring already (tcp_place.h) */
     return 0;
