@@ -6,9 +6,10 @@
  *    data of that size is delivered, not by ICMP.
  *  - RFC 4821 7.5 / RFC 8899 4.3 (black hole detection): full-size
  *    segments lost again and again while the path is otherwise alive mean
- *    the path MTU fell below our segment size. Here: the second
- *    retransmission timeout in a row of a full-size head segment (one
- *    RTO is ordinary loss; a burst of small segments never triggers it),
+ *    the path MTU fell below our segment size. Here: the third
+ *    retransmission timeout in a row of a full-size head segment
+ *    (OASIS_PLPMTUD_RTOS: one or two are ordinary loss; a burst of small
+ *    segments never triggers it),
  *    unless a full-size segment sent after it was SACKed (the path
  *    carries the size: a burst of loss took the head's retransmissions).
  *    The segment size then falls to a 1280-byte path, and on the next
@@ -43,7 +44,7 @@ void oasis_plpmtud_on_rto(oasis_flow *f)
     oasis_plpmtud *p = &f->ext->plp;
     uint32_t cur = oasis_tcp_seg_mss(f);
     uint32_t head = f->snd_max - f->snd_una;
-    if (f->ext->retries < 2 || cur <= OASIS_PLPMTUD_MSS_BASE)
+    if (f->ext->retries < OASIS_PLPMTUD_RTOS || cur <= OASIS_PLPMTUD_MSS_BASE)
         return;
     /* Only a full-size head segment can be a victim of the MTU. */
     if (head + (f->ts_ok ? 12u : 0u) < cur)
