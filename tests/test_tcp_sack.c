@@ -291,8 +291,11 @@ static void test_sack_recovery_resends_holes(void **state)
     assert_true(x->a.flow->ext->cc.cwnd <= x->a.flow->ext->cc.ssthresh);
 }
 
-/* The peer reneges: it stops reporting what it SACKed. Nothing breaks;
- * the RTO resends from snd_una, including once-SACKed bytes. */
+/* The peer reneges: it stops reporting what it SACKed. Nothing breaks
+ * (RFC 2018 8: no byte leaves the send buffer before the cumulative ACK).
+ * The RTO resends from snd_una and keeps the scoreboard (RFC 6675 5.1);
+ * the cumulative ACK that stops at the once-SACKed segment shows the
+ * reneging: the scoreboard goes and that segment is resent too. */
 static void test_sack_reneging_then_rto(void **state)
 {
     fx *x = *state;
@@ -309,14 +312,99 @@ static void test_sack_reneging_then_rto(void **state)
     assert_int_equal(r.seq, sg(x, 9)); /* the tail loss probe comes first */
     assert_true(th_pop(&x->h, &r));
     assert_int_equal(r.seq, sg(x, 0)); /* then the RTO, from snd_una */
-    assert_int_equal(x->a.flow->ext->sb.n, 0);
-    /* the once-SACKed segment 1 is resent too, as the window opens */
+    assert_int_equal(x->a.flow->ext->sb.n, 1); /* kept across the RTO */
+    /* the ACK stops at segment 1, SACKed before: reneging; the once-SACKed
+     * segment 1 is resent too, as the window opens */
     ack_with(x, sg(x, 1), NULL, 0);
+    assert_int_equal(x->a.flow->ext->sb.n, 0);
     int saw1 = 0;
     while (th_pop(&x->h, &r))
         if (r.seq == sg(x, 1))
             saw1 = 1;
     assert_true(saw1);
+}
+
+/* Runs the timers until the first retransmission timeout. */
+static void until_rto(fx *x)
+{
+    while (th_ctr(&x->h)->timeouts == 0) {
+        th_clear(&x->h);
+        th_run_until(&x->h, oasis_stack_next_deadline(x->h.s));
+    }
+}
+
+/* RFC 2018 5 / RFC 6675 5.1: the scoreboard survives the timeout and the
+ * go-back-N of RTO recovery skips what the receiver SACKed. Before, it
+ * resent segments 5 and 6 once slow start reached them: a third of the
+ * window, in the rounds after a timeout. */
+static void test_rto_recovery_skips_sacked(void **state)
+{
+    fx *x = *state;
+    estab_sack(x);
+    assert_int_equal(oasis_tcp_ext_get(x->a.flow), 0); /* pinned: the test reads its internals */
+    send_ten(x);
+    oasis_sack_block b = {sg(x, 5), sg(x, 7)}; /* 0-4 and 7-9 lost */
+    ack_with(x, sg(x, 0), &b, 1);
+    until_rto(x);
+    assert_int_equal(x->a.flow->ext->sb.n, 1);
+    /* The receiver ACKs every segment as it comes, lossless from now on. */
+    uint8_t have[10] = {0};
+    have[5] = have[6] = 1;
+    oasis_tcp_hdr r;
+    for (int round = 0; round < 20 && x->a.flow->snd_una != sg(x, 10); round++) {
+        uint32_t seqs[16], n = 0;
+        while (th_pop(&x->h, &r))
+            if (r.payload_len && n < 16)
+                seqs[n++] = r.seq;
+        for (uint32_t k = 0; k < n; k++) {
+            uint32_t i = (seqs[k] - sg(x, 0)) / MSS;
+            assert_true(i < 5 || i > 6); /* never what was SACKed */
+            have[i] = 1;
+            uint32_t ack = 0;
+            while (ack < 10 && have[ack])
+                ack++;
+            ack_with(x, sg(x, ack), &b, ack < 5 ? 1 : 0);
+        }
+    }
+    assert_int_equal(x->a.flow->snd_una, sg(x, 10));
+}
+
+/* RFC 8985 2.2, 6.2: in RTO recovery RACK finds a retransmission lost
+ * (one sent after it was SACKed) and it goes again at once. Before, RTO
+ * recovery ignored every ACK until snd_una reached the recovery point:
+ * the lost retransmission waited for the next, backed-off timeout. */
+static void test_rto_recovery_resends_lost_retransmission(void **state)
+{
+    fx *x = *state;
+    estab_sack(x);
+    assert_int_equal(oasis_tcp_ext_get(x->a.flow), 0);
+    send_ten(x);
+    until_rto(x);
+    oasis_tcp_hdr r;
+    assert_true(th_pop(&x->h, &r));
+    assert_int_equal(r.seq, sg(x, 0)); /* the timeout resends the first */
+    th_clear(&x->h);
+    th_advance(&x->h, 10 * OASIS_NS_PER_MS);
+    ack_with(x, sg(x, 1), NULL, 0);
+    int n = 0;
+    while (th_pop(&x->h, &r)) {
+        assert_int_equal(r.seq, sg(x, 1 + (uint32_t)n)); /* slow start: 1, 2 */
+        n++;
+    }
+    assert_int_equal(n, 2);
+    /* Segment 1 is lost again; 2 arrives and is SACKed. */
+    th_advance(&x->h, 10 * OASIS_NS_PER_MS);
+    uint64_t before = th_ctr(&x->h)->timeouts;
+    oasis_sack_block b = {sg(x, 2), sg(x, 3)};
+    ack_with(x, sg(x, 1), &b, 1);
+    int saw1 = 0;
+    while (th_pop(&x->h, &r))
+        if (r.seq == sg(x, 1))
+            saw1 = 1;
+    assert_true(saw1); /* at once, no timeout between */
+    assert_int_equal(th_ctr(&x->h)->timeouts, before);
+    ack_with(x, sg(x, 3), NULL, 0);
+    assert_int_equal(x->a.flow->snd_una, sg(x, 3));
 }
 
 /* Garbage SACK blocks (wild, reversed, beyond snd_max, below snd_una,
@@ -491,6 +579,9 @@ int main(void)
         cmocka_unit_test(test_sb_next_seg),
         cmocka_unit_test_setup_teardown(test_sack_recovery_resends_holes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sack_reneging_then_rto, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rto_recovery_skips_sacked, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rto_recovery_resends_lost_retransmission, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_sack_hostile_blocks, setup, teardown),
         cmocka_unit_test_setup_teardown(test_dsack_below_rcv_nxt, setup, teardown),
         cmocka_unit_test_setup_teardown(test_dsack_multiple_ranges, setup, teardown),

@@ -701,6 +701,8 @@ OASIS_HOT OASIS_NOINLINE void oasis_tcp_output_queued(oasis_flow *f)
                 oasis_tcp_arm_persist(f);
             break;
         }
+        if (resend && f->ext->sb.n && oasis_recovery_resend_skip(f))
+            continue; /* snd_nxt moved past a SACKed range (RFC 2018 5) */
         uint8_t flags = OASIS_TCP_ACK;
         if (len == avail) {
             flags |= OASIS_TCP_PSH;

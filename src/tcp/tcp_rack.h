@@ -127,6 +127,12 @@ uint32_t oasis_rack_detect(oasis_rack *r, uint64_t now, uint64_t reo_wnd, uint64
  * retransmissions). */
 int oasis_rack_lost_rtx(const oasis_rack *r, uint32_t una, uint32_t mss, uint32_t *seq,
                         uint32_t *len);
+/* Bytes of the records oasis_rack_lost_rtx would resend that lie in
+ * [una, below): retransmissions judged lost, no longer in flight (RTO
+ * recovery's window leaves them out, as Linux's packets_in_flight). */
+uint32_t oasis_rack_lost_rtx_bytes(const oasis_rack *r, uint32_t una, uint32_t below);
+/* The receiver reneged (tcp_sack.c): no record counts as SACKed any more. */
+void oasis_rack_reneged(oasis_rack *r);
 /* xmit() sent len data bytes from seq (new or again). */
 void oasis_rack_sent(oasis_flow *f, uint32_t seq, uint32_t len);
 /* The same for new data in one piece: seq == snd_max, len > 0, SACK on. */

@@ -318,6 +318,26 @@ OASIS_COLD int oasis_rack_lost_rtx(const oasis_rack *r, uint32_t una, uint32_t m
     return 0;
 }
 
+OASIS_COLD uint32_t oasis_rack_lost_rtx_bytes(const oasis_rack *r, uint32_t una, uint32_t below)
+{
+    uint32_t n = 0;
+    for (uint32_t i = find(r, una); i < r->n; i++) {
+        const oasis_rack_seg *g = rec(r, i);
+        if (!oasis_seq_lt(g->seq, below))
+            break;
+        if (lost_rtx(r, g))
+            n += oasis_seq_min(g->end, below) - oasis_seq_max(g->seq, una);
+    }
+    return n;
+}
+
+void oasis_rack_reneged(oasis_rack *r)
+{
+    for (uint32_t i = 0; i < r->n; i++)
+        rec(r, i)->flags &= (uint8_t)~OASIS_RACK_SACKED;
+    r->segs_sacked = 0;
+}
+
 /* Marks losses and (re)arms the reorder timer; returns segments newly lost. */
 static uint32_t check(oasis_flow *f, uint64_t now)
 {

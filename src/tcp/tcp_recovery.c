@@ -33,6 +33,10 @@
  *   without an ACK (oasis_recovery_losses).
  * - RFC 6298 5.4-5.7 / RFC 5681 3.1: a timeout abandons fast recovery and
  *   enters RTO recovery until all data sent before it is acknowledged.
+ *   With SACK the scoreboard stays (RFC 6675 5.1): the go-back-N skips
+ *   SACKed ranges (RFC 2018 5), the window leaves out what was SACKed or
+ *   judged lost again, and a retransmission RACK judges lost goes again
+ *   at once (RFC 8985 2.2) instead of waiting for the next timeout.
  *
  * Invariants:
  * - rec.state is the only recovery flag. Fast recovery (NEWRENO, SACK) is
@@ -570,19 +574,80 @@ static void sack_output(oasis_flow *f)
     }
 }
 
-void oasis_recovery_output(oasis_flow *f)
+/* RTO recovery's window with SACK: the send loop counts snd_nxt - snd_una
+ * as in flight; what of it was SACKed, or resent and judged lost again by
+ * RACK, is not (RFC 6675 SetPipe; Linux's packets_in_flight), so cwnd
+ * grows by them. */
+static OASIS_COLD uint32_t rto_cwnd(const oasis_flow *f)
+{
+    uint64_t w = (uint64_t)f->ext->cc.cwnd +
+                 oasis_sb_sacked_in(&f->ext->sb, f->snd_una, f->snd_nxt) +
+                 oasis_rack_lost_rtx_bytes(&f->ext->sb.rack, f->snd_una, f->snd_nxt);
+    return w > UINT32_MAX ? UINT32_MAX : (uint32_t)w;
+}
+
+/* RTO recovery with SACK: a retransmission of the go-back-N (below
+ * snd_nxt) that RACK judged lost goes again now, within the window (RFC
+ * 8985 2.2 and 6.2: RACK detects lost retransmissions; Linux retransmits
+ * what it marks lost in its Loss state). Before, nothing but the next
+ * timeout resent it: RTO recovery ignored every ACK until snd_una passed
+ * the recovery point. */
+static OASIS_COLD void rto_output(oasis_flow *f)
+{
+    uint32_t mss = oasis_tcp_eff_mss(f), seq, len;
+    while (oasis_rack_lost_rtx(&f->ext->sb.rack, f->snd_una, mss, &seq, &len) &&
+           oasis_seq_lt(seq, f->snd_nxt)) {
+        uint32_t wnd = min_u32(f->snd_wnd, rto_cwnd(f)), inflight = f->snd_nxt - f->snd_una;
+        len = min_u32(len, ring_left(f, seq));
+        if (len == 0 || wnd <= inflight || wnd - inflight < len)
+            break;
+        if (oasis_tcp_xmit_data(f, seq, len, 0) == 0)
+            break;
+    }
+}
+
+static void recovery_output(oasis_flow *f)
 {
     if (f->ext->rec.state == OASIS_REC_SACK)
         sack_output(f);
+    else if (f->ext->rec.state == OASIS_REC_RTO && f->sack_ok)
+        rto_output(f);
+}
+
+void oasis_recovery_output(oasis_flow *f)
+{
+    if (f->ext->rec.state != OASIS_REC_OPEN)
+        recovery_output(f);
+}
+
+int oasis_recovery_resend_skip(oasis_flow *f)
+{
+    uint32_t from = oasis_sb_resend_from(&f->ext->sb, f->snd_nxt);
+    if (from == f->snd_nxt)
+        return 0;
+    /* RFC 2018 5: a SACKed range is skipped in any later retransmission
+     * (never the left edge: no range starts at snd_una, oasis_sack_input). */
+    f->snd_nxt = oasis_seq_min(from, f->snd_max);
+    return 1;
+}
+
+static uint32_t recovery_cwnd(const oasis_flow *f)
+{
+    const oasis_recovery *rc = &f->ext->rec;
+    if (rc->state == OASIS_REC_SACK)
+        return (f->snd_nxt - f->snd_una) + budget(f); /* PRR, not cwnd */
+    if (rc->state == OASIS_REC_RTO && f->sack_ok)
+        return rto_cwnd(f);
+    return f->ext->cc.cwnd;
 }
 
 OASIS_HOT uint32_t oasis_recovery_cwnd(const oasis_flow *f)
 {
     const oasis_recovery *rc = &f->ext->rec;
-    if (rc->state == OASIS_REC_SACK)
-        return (f->snd_nxt - f->snd_una) + budget(f); /* PRR, not cwnd */
+    if (rc->state != OASIS_REC_OPEN)
+        return recovery_cwnd(f);
     uint32_t cwnd = f->ext->cc.cwnd;
-    if (rc->state == OASIS_REC_OPEN && rc->lt_segs) {
+    if (rc->lt_segs) {
         /* RFC 3042: FlightSize up to cwnd + 2*SMSS, one segment per dupack. */
         uint64_t w = (uint64_t)cwnd + (uint64_t)rc->lt_segs * oasis_tcp_eff_mss(f);
         cwnd = w > UINT32_MAX ? UINT32_MAX : (uint32_t)w;

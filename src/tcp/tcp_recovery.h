@@ -79,10 +79,16 @@ void oasis_recovery_all_acked_begin(oasis_flow *f, const oasis_tcp_hdr *h, uint6
 void oasis_recovery_all_acked_end(oasis_flow *f, uint64_t rtt_ns, uint64_t now);
 /* RACK marked losses outside an ACK (its reorder timer). */
 void oasis_recovery_losses(oasis_flow *f);
-/* Retransmission timeout: collapse cwnd, forget SACK and RACK marks. */
+/* Retransmission timeout: collapse cwnd, forget RACK marks (the SACK
+ * scoreboard stays: RTO recovery skips what it holds). */
 void oasis_recovery_on_rto(oasis_flow *f);
 /* Start of every output call: retransmissions the state allows. */
 void oasis_recovery_output(oasis_flow *f);
+/* The send loop resends from snd_nxt (below snd_max, after a timeout) and
+ * the scoreboard is not empty: 1 when snd_nxt lay in a SACKed range and
+ * moved past it. A resend is whole segments as Linux's, so it may still
+ * overlap the start of a range that is not segment-aligned. */
+int oasis_recovery_resend_skip(oasis_flow *f);
 /* The window the send loop fills with new data (bytes from snd_una). */
 uint32_t oasis_recovery_cwnd(const oasis_flow *f);
 /* 1 in fast (NewReno or SACK) recovery. */

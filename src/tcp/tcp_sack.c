@@ -148,6 +148,22 @@ uint32_t oasis_sb_sacked_bytes(const oasis_sack_sb *sb)
     return bytes;
 }
 
+uint32_t oasis_sb_sacked_in(const oasis_sack_sb *sb, uint32_t l, uint32_t r)
+{
+    uint32_t bytes = 0;
+    for (uint32_t k = 0; k < sb->n; k++)
+        bytes += overlap(sb->r[k], l, r);
+    return bytes;
+}
+
+uint32_t oasis_sb_resend_from(const oasis_sack_sb *sb, uint32_t seq)
+{
+    for (uint32_t k = 0; k < sb->n; k++)
+        if (oasis_seq_in(seq, sb->r[k].left, sb->r[k].right))
+            return sb->r[k].right;
+    return seq;
+}
+
 /* Hole k: the unSACKed bytes before range k (k == n: above the last). */
 static void hole(const oasis_sack_sb *sb, uint32_t k, uint32_t una, uint32_t snd_max,
                  uint32_t *start, uint32_t *end)
@@ -251,14 +267,29 @@ void oasis_sack_input(oasis_flow *f, const oasis_tcp_hdr *h)
         una = h->ack;
     dsack_input(f, h, una);
     oasis_sb_update(&f->ext->sb, una, f->snd_max, h->sack, h->sack_count);
+    if (f->ext->sb.n && f->ext->sb.r[0].left == una) {
+        /* The cumulative ACK stops at (or inside) a range it SACKed
+         * before: the receiver dropped that data (reneged, RFC 2018 8).
+         * What the scoreboard says can no longer be trusted: it goes, and
+         * the next SACKs build it again (Linux: tcp_check_sack_reneging). */
+        oasis_sb_clear(&f->ext->sb);
+        oasis_rack_reneged(&f->ext->sb.rack);
+        if (oasis_seq_lt(f->snd_nxt, f->snd_max))
+            f->snd_nxt = una; /* RTO recovery may have skipped it: back to it */
+    }
     oasis_rack_ack(f, h, una); /* RACK losses, before recovery is decided */
 }
 
 void oasis_sack_on_rto(oasis_flow *f)
 {
-    /* RFC 2018 / 6675 5.1: the receiver may have reneged; go back to
-     * snd_una without trusting the scoreboard. */
-    oasis_sb_clear(&f->ext->sb);
+    /* The scoreboard stays: RTO recovery resends only what was not SACKed
+     * (RFC 6675 5.1 would have the sender use all the SACK information it
+     * has after an RTO; RFC 2018 5's SHOULD to forget it guards against
+     * reneging, which oasis_sack_input detects on every ACK instead, as
+     * Linux keeps it unless the head was SACKed). Every ACK leaves the
+     * first range above snd_una, so the left edge is resent as RFC 2018 5
+     * requires. Without it, a go-back-N through several holes sent again
+     * what the receiver had, in the one-segment window of the timeout. */
     oasis_rack_on_rto(&f->ext->sb.rack);
     oasis_tlp_reset(f);
 }

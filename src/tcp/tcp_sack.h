@@ -4,8 +4,10 @@
  *
  * The scoreboard is a small, fixed, sorted list of disjoint SACKed ranges
  * inside (snd_una, snd_max]. It is advisory only: send-buffer bytes are freed
- * by the cumulative ACK alone, so a receiver that reneges (stops reporting a
- * range) costs at most a retransmission timeout, never data. Lost/pipe are
+ * by the cumulative ACK alone (RFC 2018 8), so a receiver that reneges
+ * (stops reporting a range) costs at most a retransmission timeout, never
+ * data. A cumulative ACK that stops at or inside a SACKed range shows the
+ * reneging: the scoreboard is dropped then, and kept across timeouts. Lost/pipe are
  * computed per hole (the gap before a SACKed range, or above the last one):
  * every byte of a hole has the same SACKed bytes above it, so RFC 6675's
  * IsLost is constant over a hole; RACK (RFC 8985) adds a lost prefix
@@ -63,6 +65,11 @@ int oasis_sb_next_seg(const oasis_sack_sb *sb, uint32_t una, uint32_t snd_max, u
 int oasis_sb_rescue(const oasis_sack_sb *sb, uint32_t una, uint32_t data_end, uint32_t mss,
                     uint32_t *seq, uint32_t *len);
 uint32_t oasis_sb_sacked_bytes(const oasis_sack_sb *sb);
+/* SACKed bytes inside [l, r). */
+uint32_t oasis_sb_sacked_in(const oasis_sack_sb *sb, uint32_t l, uint32_t r);
+/* For a resend from seq: the end of the SACKed range seq lies in (the
+ * resend skips to it, RFC 2018 5), else seq itself. */
+uint32_t oasis_sb_resend_from(const oasis_sack_sb *sb, uint32_t seq);
 /* End of what IsLost deems lost by SACKs alone (DupThresh, not RACK):
  * every unSACKed byte in [una, end) is lost; una if none. */
 uint32_t oasis_sb_dupthresh_end(const oasis_sack_sb *sb, uint32_t una, uint32_t mss);
@@ -71,7 +78,8 @@ uint32_t oasis_sb_dupthresh_end(const oasis_sack_sb *sb, uint32_t una, uint32_t 
 /* Scoreboard and RACK update from an ACK segment (before the cumulative
  * ACK is applied; no-op without SACK). */
 void oasis_sack_input(oasis_flow *f, const oasis_tcp_hdr *h);
-/* Timeout: the receiver may have reneged; forget SACKs and RACK marks. */
+/* Timeout: RACK's loss marks go; the scoreboard stays (RFC 6675 5.1,
+ * reneging is caught per ACK instead: see tcp_sack.c). */
 void oasis_sack_on_rto(oasis_flow *f);
 /* Receive side: a duplicate [left, right) arrived (D-SACK). */
 void oasis_sack_note_dup(oasis_flow *f, uint32_t left, uint32_t right);
