@@ -120,6 +120,34 @@ static void test_copy_matches_add(void **state)
     }
 }
 
+/* oasis_copy_long (the rings' copy by the summer's vectors) is memcpy: every
+ * length to 2 KiB (the 256-byte turns, whole vectors, the overlapping last
+ * one) at odd and even offsets, not a byte past the end. */
+static void test_copy_long_is_memcpy(void **state)
+{
+    (void)state;
+    oasis_prng r;
+    oasis_prng_seed(&r, 794);
+    uint8_t *src = malloc(2048 + 8), *dst = malloc(2048 + 9);
+    assert_non_null(src);
+    assert_non_null(dst);
+    for (size_t len = 0; len <= 2048; len++) {
+        for (size_t off = 0; off < 8; off += 3) {
+            size_t doff = (off + len) % 8;
+            uint8_t *p = src + off, *d = dst + doff;
+            fill_random(&r, p, len);
+            memset(dst, 0xa5, 2048 + 9);
+            oasis_copy_long(d, p, len);
+            assert_true(len == 0 || memcmp(d, p, len) == 0);
+            for (size_t i = 0; i < doff; i++)
+                assert_int_equal(dst[i], 0xa5);
+            assert_int_equal(d[len], 0xa5);
+        }
+    }
+    free(src);
+    free(dst);
+}
+
 /* Long buffers, beyond what the vector summer takes in one pass, of the
  * words that load its lanes most (0x0000 and 0xffff both), and random ones:
  * summed and copied at an odd offset, against the reference. */
@@ -349,6 +377,7 @@ int main(void)
         cmocka_unit_test(test_fast_matches_reference),
         cmocka_unit_test(test_all_ones),
         cmocka_unit_test(test_copy_matches_add),
+        cmocka_unit_test(test_copy_long_is_memcpy),
         cmocka_unit_test(test_long_extremes),
         cmocka_unit_test(test_incremental),
         cmocka_unit_test(test_pseudo_header),

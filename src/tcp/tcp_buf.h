@@ -67,7 +67,9 @@ uint32_t oasis_ring_write_slow(oasis_stack *s, oasis_ring *r, const void *data, 
 static OASIS_ALWAYS_INLINE void oasis_ring_copy(uint8_t *d, const void *src, uint32_t n)
 {
     const uint8_t *p = src;
-    if (n >= 8) {
+    if (n >= 64) {
+        oasis_copy_long(d, p, n);
+    } else if (n >= 8) {
         memcpy(d, p, n);
     } else if (n >= 4) { /* two 4-byte moves, overlapping below 8 */
         uint32_t a, b;
