@@ -88,24 +88,10 @@ static OASIS_ALWAYS_INLINE void oasis_ring_copy(uint8_t *d, const void *src, uin
     }
 }
 
-static OASIS_ALWAYS_INLINE uint32_t oasis_ring_write(oasis_stack *s, oasis_ring *r, const void *data,
-                                                     uint32_t n)
-{
-    /* The common case inline: the bytes fit in the storage after the
-     * stored ones, before its end (not wrapped, not pinned, no growth). */
-    uint64_t end = (uint64_t)r->head + r->len;
-    if (n && !r->pin && end + n <= r->size && n <= r->cap - r->len) {
-        oasis_ring_copy(r->mem + end, data, n);
-        r->len += n;
-        if (r->len > r->peak)
-            r->peak = r->len;
-        return n;
-    }
-    return oasis_ring_write_slow(s, r, data, n);
-}
-
 /* oasis_ring_write of 1 to free-capacity bytes (0 < n <= oasis_ring_free,
- * which the caller found): the inline case asks only about the storage. */
+ * which the caller found): the inline case asks only about the storage,
+ * that the bytes fit after the stored ones, before its end (not wrapped,
+ * not pinned, no growth). */
 static OASIS_ALWAYS_INLINE uint32_t oasis_ring_write_fit(oasis_stack *s, oasis_ring *r, const void *data,
                                                          uint32_t n)
 {
@@ -117,6 +103,14 @@ static OASIS_ALWAYS_INLINE uint32_t oasis_ring_write_fit(oasis_stack *s, oasis_r
             r->peak = r->len;
         return n;
     }
+    return oasis_ring_write_slow(s, r, data, n);
+}
+
+static OASIS_ALWAYS_INLINE uint32_t oasis_ring_write(oasis_stack *s, oasis_ring *r, const void *data,
+                                                     uint32_t n)
+{
+    if (n && n <= r->cap - r->len)
+        return oasis_ring_write_fit(s, r, data, n);
     return oasis_ring_write_slow(s, r, data, n);
 }
 
