@@ -96,6 +96,16 @@ static void teardown(tcp_harness *h, th_app *a)
 }
 
 /* A passive flow whose peer offered MSS 1460; returns our ISS + 1. */
+/* Runs the clock from deadline to deadline, dropping whatever is sent
+ * (the path loses it all), until the flow has had n timeouts. */
+static void run_to_timeouts(tcp_harness *h, uint64_t n)
+{
+    while (th_ctr(h)->timeouts < n) {
+        th_clear(h);
+        th_run_until(h, oasis_stack_next_deadline(h->s));
+    }
+}
+
 static uint32_t open_1460(tcp_harness *h, th_app *a)
 {
     oasis_tcp_hdr syn = th_seg(TH_PPORT, PORT, OASIS_TCP_SYN, TH_PISN, 0);
@@ -391,10 +401,7 @@ static void test_burst_loss_is_not_a_black_hole(void **state)
     }
     /* Its retransmissions are lost too: the fast one and two timeouts. */
     th_clear(&h);
-    while (th_ctr(&h)->timeouts < 2) {
-        th_clear(&h);
-        th_run_until(&h, oasis_stack_next_deadline(h.s));
-    }
+    run_to_timeouts(&h, 2);
     assert_true(th_pop(&h, &r));
     assert_int_equal(r.seq, una);
     assert_int_equal(r.payload_len, 1460); /* still full size */
@@ -425,20 +432,14 @@ static void test_two_timeouts_are_not_a_black_hole(void **state)
     assert_int_equal(oasis_tcp_write(a.flow, data, n, th_write_cb, &a), 0);
     th_poll(&h);
     oasis_tcp_hdr r;
-    while (th_ctr(&h)->timeouts < 2) {
-        th_clear(&h);
-        th_run_until(&h, oasis_stack_next_deadline(h.s));
-    }
+    run_to_timeouts(&h, 2);
     assert_true(th_pop(&h, &r));
     assert_int_equal(r.seq, una);
     assert_int_equal(r.payload_len, 1460); /* still full size */
     assert_int_equal(th_ctr(&h)->plpmtud_blackholes, 0);
     assert_int_equal(path_mtu(&a), 1500);
     /* The third timeout in a row: the size itself is what is lost. */
-    while (th_ctr(&h)->timeouts < 3) {
-        th_clear(&h);
-        th_run_until(&h, oasis_stack_next_deadline(h.s));
-    }
+    run_to_timeouts(&h, 3);
     assert_int_equal(th_ctr(&h)->plpmtud_blackholes, 1);
     assert_true(th_pop(&h, &r));
     assert_int_equal(r.seq, una);
