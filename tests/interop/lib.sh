@@ -44,6 +44,18 @@ dump_logs() {
         echo "----- $(basename "$f") (last 40 lines) -----"
         tail -n 40 "$f"
     done
+    keep_logs
+}
+
+# keep_logs: a failed test's whole logs outlive its temporary directory,
+# in interop-failed/ of the build directory that holds the oasis binary
+# (OASIS_INTEROP_KEEP elsewhere); the tails above are often not enough.
+keep_logs() {
+    local dir=${OASIS_INTEROP_KEEP:-$(dirname "$(dirname "$OASIS")")/interop-failed}
+    dir=$dir/${TEST_NAME:-interop}-$(date -u +%Y%m%dT%H%M%S)-$$
+    mkdir -p "$dir" 2>/dev/null && cp "$TMP"/*.log "$dir"/ 2>/dev/null &&
+        echo "----- every log kept in $dir -----"
+    return 0
 }
 
 need() { # tool... : a missing peer tool is a broken CI image, not a skip
