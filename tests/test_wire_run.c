@@ -205,6 +205,92 @@ static void test_step_reads_clock_per_frames(void **state)
     rig_fini(&r);
 }
 
+/* An endpoint that answers each frame it receives with the frames of its
+ * script, so that they are sent from inside a step: on a real clock only
+ * those take the wire's common case (its cached time). */
+typedef struct script_frame {
+    const uint8_t *dst;
+    uint16_t type;
+    size_t len;
+} script_frame;
+
+typedef struct scripted {
+    oasis_link *link;
+    uint8_t mac[6];
+    const script_frame *script;
+    size_t n;
+} scripted;
+
+/* A frame of len bytes to dst from src, of the given type, its payload
+ * zeros (an IPv4 header of version 0). */
+static void send_typed(oasis_link *l, const uint8_t dst[6], const uint8_t src[6], uint16_t type,
+                       size_t len)
+{
+    uint8_t f[60] = {0};
+    memcpy(f, dst, 6);
+    memcpy(f + 6, src, 6);
+    f[12] = (uint8_t)(type >> 8);
+    f[13] = (uint8_t)type;
+    assert_int_equal(l->send(l, f, len), 0);
+}
+
+static void scripted_rx(void *ud, const uint8_t *frame, size_t len)
+{
+    scripted *e = ud;
+    (void)len;
+    if (memcmp(frame, e->mac, 6) != 0)
+        return; /* a's broadcasts */
+    for (size_t i = 0; i < e->n; i++)
+        send_typed(e->link, e->script[i].dst, e->mac, e->script[i].type, e->script[i].len);
+}
+
+/* On a real clock a frame the wire switches by its memo of the last
+ * destination (the common case) goes into the stack without the length and
+ * address compares; the stack counts it as one switched by looking its
+ * MAC up: the same link and IPv4 counters, an 802.3 length field counted
+ * as an unknown type, not handed to IPv4. */
+static void test_memo_frames_counted_as_looked_up(void **state)
+{
+    (void)state;
+    rig r;
+    rig_init(&r, 0, 0);
+    /* a alone with the endpoints: b's announcements would count too */
+    assert_int_equal(oasis_wire_detach(r.wire, r.b), 0);
+    oasis_wire_step(r.wire); /* (and what b sent on attaching) */
+    static const uint8_t nobody[6] = {0x02, 0, 0, 0, 0xee, 0x09};
+    uint8_t mac_a[6];
+    memcpy(mac_a, oasis_stack_mac(r.a), 6);
+    /* looked up, then by the memo: two bad IPv4 headers, an 802.3 length
+     * field, a bare header; then a MAC nobody owns (flooded) */
+    const script_frame script[] = {
+        {mac_a, 0x0800, 60}, {mac_a, 0x0800, 60}, {mac_a, 0x0100, 60},
+        {mac_a, 0x0800, 14}, {mac_a, 0x0800, 60}, {nobody, 0x0800, 60},
+    };
+    scripted e = {.mac = {0x02, 0, 0, 0, 0xee, 0x01}, .script = script, .n = 6};
+    scripted trigger = {.mac = {0x02, 0, 0, 0, 0xee, 0x02}};
+    assert_non_null(e.link = oasis_wire_attach_endpoint(r.wire, e.mac, scripted_rx, &e));
+    assert_non_null(trigger.link =
+                        oasis_wire_attach_endpoint(r.wire, trigger.mac, scripted_rx, &trigger));
+    /* frames for the wire to recycle: the common case takes one */
+    for (int i = 0; i < 8; i++)
+        send_typed(trigger.link, nobody, trigger.mac, 0x0800, 60);
+    oasis_wire_step(r.wire);
+    oasis_link_counters l0 = oasis_stack_counters(r.a)->link;
+    oasis_ip_counters i0 = oasis_stack_counters(r.a)->ip;
+    send_typed(trigger.link, e.mac, trigger.mac, 0x0800, 60);
+    oasis_wire_step(r.wire);
+    const oasis_link_counters *l = &oasis_stack_counters(r.a)->link;
+    const oasis_ip_counters *ip = &oasis_stack_counters(r.a)->ip;
+    assert_int_equal(l->rx_frames - l0.rx_frames, 6);
+    assert_int_equal(l->rx_bytes - l0.rx_bytes, 5 * 60 + 14);
+    assert_int_equal(l->rx_unknown_type - l0.rx_unknown_type, 1);
+    assert_int_equal(l->rx_malformed - l0.rx_malformed, 0);
+    assert_int_equal(l->rx_not_for_us - l0.rx_not_for_us, 1);
+    assert_int_equal(ip->in_receives - i0.in_receives, 4);
+    assert_int_equal(ip->in_hdr_errors - i0.in_hdr_errors, 3);
+    rig_fini(&r);
+}
+
 static int g_done_calls;
 
 /* Bounds a run that does not move on: without the guard it spun for ever
@@ -256,6 +342,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_step_reads_clock_per_frames),
         cmocka_unit_test(test_run_with_lagging_clock),
+        cmocka_unit_test(test_memo_frames_counted_as_looked_up),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

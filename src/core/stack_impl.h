@@ -161,6 +161,10 @@ static inline void oasis_stack_client_del(oasis_stack *s) { s->clients--; }
 /* oasis_stack_input/poll at a time the caller has just read from the
  * stack's clock (the wire reads it once per round for every port). */
 void oasis_stack_input_at(oasis_stack *s, const uint8_t *frame, size_t len, uint64_t now);
+/* The same for a frame the link vouches is at least an Ethernet header long
+ * and sent to the stack's own unicast MAC (stack.c). */
+void oasis_stack_input_unicast_at(oasis_stack *s, const uint8_t *frame, size_t len,
+                                  uint64_t now);
 int oasis_stack_poll_at(oasis_stack *s, uint64_t now);
 
 #endif

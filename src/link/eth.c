@@ -57,7 +57,15 @@ OASIS_HOT OASIS_NOINLINE void oasis_eth_input(oasis_stack *s, const uint8_t *fra
         c->rx_not_for_us++;
         return;
     }
-    if (type == OASIS_ETHERTYPE_IPV4)
+    oasis_eth_input_for_us(s, frame, len, mcast);
+}
+
+/* A frame found for us (mcast: to a group we are in), by type: the IPv4
+ * path once, for both oasis_eth_input and oasis_eth_input_unicast. */
+OASIS_HOT OASIS_NOINLINE void oasis_eth_input_for_us(oasis_stack *s, const uint8_t *frame,
+                                                     size_t len, int mcast)
+{
+    if (oasis_get16(frame + 12) == OASIS_ETHERTYPE_IPV4)
         oasis_ipv4_input(s, frame + OASIS_ETH_HLEN, len - OASIS_ETH_HLEN, mcast);
     else
         other_input(s, frame, len);

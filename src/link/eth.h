@@ -13,6 +13,10 @@ typedef struct oasis_stack oasis_stack;
  * rest. */
 void oasis_eth_input(oasis_stack *s, const uint8_t *frame, size_t len);
 
+/* oasis_eth_input's dispatch by type, for a frame of OASIS_ETH_HLEN bytes
+ * or more, counted, with a type (not an 802.3 length), found for us. */
+void oasis_eth_input_for_us(oasis_stack *s, const uint8_t *frame, size_t len, int mcast);
+
 /* Prepends the Ethernet header to p and sends it on the stack's link
  * (writing the pcap if any). Takes ownership of p. Returns 0 or an oasis_err. */
 int oasis_eth_output(oasis_stack *s, oasis_pbuf *p, const uint8_t dst[6], uint16_t type);

@@ -25,12 +25,21 @@
 #define ETH_HDR 14
 #define REORDER_DELAY_DEFAULT_NS (1000u * 1000u)
 
+/* wire_frame.has_off of a plain frame that went by a port's memo (port_send,
+ * port_commit): its destination MAC is the unicast MAC of the stack at
+ * port dst, which the wire found there (unicast_lookup), and which stays
+ * while the port does (a stack's MAC never changes; a port is the one
+ * stack's until it is detached, and then delivers nothing). deliver hands
+ * it in without the compares that would find that again. */
+#define WIRE_MAC_OK 2
+
 typedef struct wire_frame {
     struct wire_frame *next; /* freelist link */
     uint64_t due, seq;
     uint32_t src, dst;
     uint32_t len, cap;
-    int has_off;       /* offload wire: a super-segment or partial checksum */
+    int has_off;       /* offload wire: a super-segment or partial checksum (1), or
+                        * WIRE_MAC_OK */
     oasis_offload off;
     uint8_t data[];
 } wire_frame;
@@ -743,7 +752,7 @@ static OASIS_ALWAYS_INLINE int chan_fast_due(oasis_wire *w, wire_chan *c, uint32
 
 static OASIS_ALWAYS_INLINE void chan_queue_fast(oasis_wire *w, wire_chan *c, uint32_t src,
                                                 uint32_t dst, wire_frame *f, uint32_t len,
-                                                uint64_t due)
+                                                uint64_t due, int mac_ok)
 {
     c->fast_sent++;
     c->fast_bytes += len;
@@ -752,7 +761,7 @@ static OASIS_ALWAYS_INLINE void chan_queue_fast(oasis_wire *w, wire_chan *c, uin
     f->src = src;
     f->dst = dst;
     f->len = len;
-    f->has_off = 0;
+    f->has_off = mac_ok ? WIRE_MAC_OK : 0;
     fifo_put(w, f); /* (chan_fast_due checked the room) */
 }
 
@@ -772,7 +781,8 @@ static OASIS_NOINLINE int fast_observe(oasis_wire *w, const wire_frame *f)
  * port_send nothing is then live across the copy, and its other path is a
  * tail call: few registers to save). */
 static OASIS_ALWAYS_INLINE int chan_send_fast(oasis_wire *w, wire_chan *c, uint32_t src,
-                                              uint32_t dst, const uint8_t *data, uint32_t len)
+                                              uint32_t dst, const uint8_t *data, uint32_t len,
+                                              int mac_ok)
 {
     wire_frame *f = w->freelist;
     uint64_t due;
@@ -780,7 +790,7 @@ static OASIS_ALWAYS_INLINE int chan_send_fast(oasis_wire *w, wire_chan *c, uint3
         return 0;
     w->freelist = f->next;
     w->nfree--;
-    chan_queue_fast(w, c, src, dst, f, len, due);
+    chan_queue_fast(w, c, src, dst, f, len, due, mac_ok);
     memcpy(f->data, data, len);
     return 1;
 }
@@ -791,7 +801,7 @@ static void chan_send_off(oasis_wire *w, uint32_t src, uint32_t dst, const uint8
                           uint32_t len, const oasis_offload *off)
 {
     wire_chan *c = &w->ports[src]->out[dst];
-    if (!off && chan_send_fast(w, c, src, dst, data, len))
+    if (!off && chan_send_fast(w, c, src, dst, data, len, 0))
         return;
     c->st.sent++;
     c->st.bytes_sent += len;
@@ -918,7 +928,8 @@ OASIS_HOT static int port_send(oasis_link *link, const uint8_t *frame, size_t le
     if (len - ETH_HDR > (size_t)w->cfg.mtu) /* (below ETH_HDR, it wraps) */
         return OASIS_EMSGSIZE;
     if (!memo_hit(p, frame) || p->memo_dst == UINT32_MAX ||
-        !chan_send_fast(w, &p->out[p->memo_dst], p->index, p->memo_dst, frame, (uint32_t)len))
+        !chan_send_fast(w, &p->out[p->memo_dst], p->index, p->memo_dst, frame, (uint32_t)len,
+                        1))
         return port_send_any(w, p, frame, (uint32_t)len);
     return OASIS_OK;
 }
@@ -970,7 +981,7 @@ OASIS_HOT static int port_commit(oasis_link *link, uint8_t *buf, size_t len)
     if (len - ETH_HDR > f->len - ETH_HDR || !memo_hit(p, buf) || p->memo_dst == UINT32_MAX ||
         !chan_fast_due(w, &p->out[p->memo_dst], (uint32_t)len, 1, &due))
         return commit_other(w, p, f, len);
-    chan_queue_fast(w, &p->out[p->memo_dst], p->index, p->memo_dst, f, (uint32_t)len, due);
+    chan_queue_fast(w, &p->out[p->memo_dst], p->index, p->memo_dst, f, (uint32_t)len, due, 1);
     if (w->observer)
         return fast_observe(w, f);
     return OASIS_OK;
@@ -1241,16 +1252,23 @@ void oasis_wire_observe(oasis_wire *w, oasis_wire_observer fn, void *ud)
 /* ---- running ------------------------------------------------------------- */
 
 /* deliver's other cases: offloads, a stack read off the clock itself (a
- * virtual clock, or not the wire's), an endpoint, a detached port. */
+ * virtual clock, or not the wire's), a frame that did not go by a memo, an
+ * endpoint, a detached port. */
 static OASIS_NOINLINE void deliver_other(oasis_wire *w, const wire_port *p, const wire_frame *f)
 {
-    if (p->stack && f->has_off)
-        oasis_stack_input_offload(p->stack, f->data, f->len, &f->off);
-    else if (p->stack && w->now_cached && p->on_wire_clock)
-        oasis_stack_input_at(p->stack, f->data, f->len, w->now);
-    else if (p->stack)
-        oasis_stack_input(p->stack, f->data, f->len);
-    else if (p->rx)
+    oasis_stack *s = p->stack;
+    if (s && f->has_off == 1) {
+        oasis_stack_input_offload(s, f->data, f->len, &f->off);
+    } else if (s) {
+        /* (oasis_stack_input's time when not the step's) */
+        uint64_t now = w->now_cached && p->on_wire_clock ? w->now
+                       : s->now_depth                    ? s->now_cache
+                                                         : oasis_clock_now(s->clock);
+        if (f->has_off == WIRE_MAC_OK)
+            oasis_stack_input_unicast_at(s, f->data, f->len, now);
+        else
+            oasis_stack_input_at(s, f->data, f->len, now);
+    } else if (p->rx)
         p->rx(p->rx_ud, f->data, f->len);
     /* else: a detached port; the frame falls on the floor */
 }
@@ -1259,8 +1277,8 @@ static OASIS_NOINLINE void deliver_other(oasis_wire *w, const wire_port *p, cons
 static OASIS_ALWAYS_INLINE void deliver(oasis_wire *w, const wire_frame *f, int cache)
 {
     oasis_stack *s = cache ? w->clocked[f->dst] : NULL;
-    if (s && !f->has_off)
-        oasis_stack_input_at(s, f->data, f->len, w->now);
+    if (s && f->has_off == WIRE_MAC_OK)
+        oasis_stack_input_unicast_at(s, f->data, f->len, w->now);
     else
         deliver_other(w, w->ports[f->dst], f);
 }
