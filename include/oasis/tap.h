@@ -71,7 +71,10 @@ typedef struct oasis_tap_config {
  *   AUTO: on when the kernel supports it, else plain frames (see
  *         oasis_tap_offload_status() for why);
  *   ON:   on, or oasis_tap_open fails (OASIS_ENOTSUP) when it cannot be;
- *   OFF:  plain frames, one per read or write. */
+ *   OFF:  plain frames, one per read or write. Plain frames also turn
+ *         off the offloads an earlier reader of a persistent device left
+ *         set (TUNSETOFFLOAD outlives its descriptor), else the kernel
+ *         would still send partial checksums. */
 enum { OASIS_TAP_OFFLOAD_AUTO = 0, OASIS_TAP_OFFLOAD_ON = 1, OASIS_TAP_OFFLOAD_OFF = 2 };
 
 void oasis_tap_config_init(oasis_tap_config *cfg);

@@ -267,8 +267,17 @@ static int attach(oasis_tap *t, int create, int vnet, char *errbuf, size_t errle
     memset(&ifr, 0, sizeof ifr);
     memcpy(ifr.ifr_name, t->name, sizeof t->name);
     ifr.ifr_flags = (short)(IFF_TAP | IFF_NO_PI | (vnet ? IFF_VNET_HDR : 0));
-    if (ioctl(t->fd, TUNSETIFF, &ifr) == 0)
+    if (ioctl(t->fd, TUNSETIFF, &ifr) == 0) {
+        /* A persistent device keeps the offloads its last reader asked
+         * for (TUNSETOFFLOAD outlives the descriptor). Left on, the kernel
+         * hands us frames with partial checksums (only the pseudo-header
+         * sum: every TCP segment is dropped as corrupt) and TSO
+         * super-frames, neither of which plain frames can say. Best
+         * effort: a kernel without the ioctl never had them set. */
+        if (!vnet)
+            (void)ioctl(t->fd, TUNSETOFFLOAD, 0UL);
         return OASIS_OK;
+    }
     switch (errno) {
     case EPERM:
     case EACCES:
