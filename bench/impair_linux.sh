@@ -8,7 +8,7 @@
 #   sudo bench/impair_linux.sh OASIS_BIN [SIZE_BYTES] [SPEC...]
 #   e.g. sudo bench/impair_linux.sh build/tools/oasis 16777216 loss=0.02 "loss=0.02,dir=in"
 # SPEC: --impair's (README "Impairing the link"); offloads off and on each.
-NS_TAG=imb
+NS_TAG=${NS_TAG:-imb}
 TEST_NAME=impair_linux
 source "$(dirname "$0")/../tests/interop/lib.sh"
 SIZE=${2:-16777216}
