@@ -148,6 +148,48 @@ static void test_copy_long_is_memcpy(void **state)
     free(dst);
 }
 
+/* oasis_csum_copy_after (a received segment's header summed, its text
+ * copied out and summed): every text length to 2 KiB (the 256-byte turns,
+ * whole vectors, the overlapping last one), every even header length to
+ * 64 (whole vector, masked part, none; and beyond what the vectors take),
+ * text at odd and even destination offsets: the sum is oasis_csum_add's
+ * of header and text, the text arrives intact, nothing is written before
+ * or after it. */
+static void test_copy_after_is_add_and_copy(void **state)
+{
+    (void)state;
+    oasis_prng r;
+    oasis_prng_seed(&r, 795);
+    uint8_t *seg = malloc(64 + 2048), *dst = malloc(2048 + 16);
+    assert_non_null(seg);
+    assert_non_null(dst);
+    for (size_t len = 0; len <= 2048; len++) {
+        for (size_t skip = 0; skip <= 64; skip += 2) {
+            if (len > 64 && skip % 4 && skip != 2)
+                continue; /* (TCP's header lengths, and a few odd ones) */
+            size_t doff = (len + skip) % 8;
+            uint8_t *d = dst + doff;
+            fill_random(&r, seg, skip + len);
+            if (len % 7 == 3)
+                memset(seg + skip, 0xff, len);
+            memset(dst, 0xa5, 2048 + 16);
+            uint64_t start = (uint64_t)(len * 2654435761u + skip) & 0x1ffffffffu;
+            uint64_t a = oasis_csum_copy_after(d, seg, skip, len, start);
+            uint64_t b = oasis_csum_add(start, seg, skip + len);
+            assert_true(a < (1ull << 33));
+            assert_int_equal(oasis_csum_fold(a), oasis_csum_fold(b));
+            assert_true(len == 0 || memcmp(d, seg + skip, len) == 0);
+            for (size_t i = 0; i < doff; i++)
+                assert_int_equal(dst[i], 0xa5);
+            for (size_t i = doff + len; i < doff + len + 8; i++) /* (a vector's store
+                                                                    * past it would show) */
+                assert_int_equal(dst[i], 0xa5);
+        }
+    }
+    free(seg);
+    free(dst);
+}
+
 /* Long buffers, beyond what the vector summer takes in one pass, of the
  * words that load its lanes most (0x0000 and 0xffff both), and random ones:
  * summed and copied at an odd offset, against the reference. */
@@ -378,6 +420,7 @@ int main(void)
         cmocka_unit_test(test_all_ones),
         cmocka_unit_test(test_copy_matches_add),
         cmocka_unit_test(test_copy_long_is_memcpy),
+        cmocka_unit_test(test_copy_after_is_add_and_copy),
         cmocka_unit_test(test_long_extremes),
         cmocka_unit_test(test_incremental),
         cmocka_unit_test(test_pseudo_header),

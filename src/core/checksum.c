@@ -260,6 +260,80 @@ static AVX2 inline uint64_t copy_avx2(uint8_t *d, const uint8_t *p, size_t len, 
     return add_partial(sum, pairs_total(a, n));
 }
 
+/* A received segment's header and text: the skip bytes at seg (even, at
+ * most 62) summed, the len bytes after them (32 or more) copied to d and
+ * summed, skip + len at most AVX2_MAX. The header's whole vector, then
+ * its last skip % 32 bytes from a vector that starts there (the text's
+ * first bytes after them masked off: it has 32 or more); the text 256
+ * bytes per turn, whole vectors, the last one overlapping as in
+ * copy_avx2. Written for the instruction count (what a round trip costs,
+ * bench/cgrt.sh): one index counting up to 0 from below the turns' end,
+ * the constants made once; every vector counts 32 bytes of bias
+ * (pairs_total). */
+static OASIS_NOINLINE OASIS_HOT AVX2 uint64_t copy_after_avx2(uint8_t *d, const uint8_t *seg, size_t skip,
+                                                              size_t len, uint64_t sum)
+{
+    __m256i bias = _mm256_set1_epi16(INT16_MIN), ones = _mm256_set1_epi16(1);
+    /* Made once: opaque to GCC, which otherwise makes them again in every
+     * block that uses them (a move, a vmovq and a broadcast each). */
+    __asm__("" : "+x"(bias), "+x"(ones));
+#define PAIRS(x) _mm256_madd_epi16(_mm256_xor_si256((x), bias), ones)
+    size_t h = skip & ~(size_t)31, r = skip & 31, n = h;
+    __m256i a = _mm256_setzero_si256();
+    if (h)
+        a = PAIRS(load256(seg));
+    if (r) {
+        /* keeps the first r bytes (tail_mask + 32 - r has ones after them) */
+        __m256i x = _mm256_andnot_si256(load256(tail_mask + 32 - r), load256(seg + h));
+        a = _mm256_add_epi32(a, PAIRS(x));
+        n += 32;
+    }
+    const uint8_t *p = seg + skip;
+    size_t m = len & ~(size_t)255;
+    const uint8_t *pe = p + m;
+    uint8_t *de = d + m;
+    for (ptrdiff_t i = -(ptrdiff_t)m; i < 0; i += 256) {
+        __m256i x0 = load256(pe + i), x1 = load256(pe + i + 32);
+        __m256i x2 = load256(pe + i + 64), x3 = load256(pe + i + 96);
+        __m256i x4 = load256(pe + i + 128), x5 = load256(pe + i + 160);
+        __m256i x6 = load256(pe + i + 192), x7 = load256(pe + i + 224);
+        store256(de + i, x0);
+        store256(de + i + 32, x1);
+        store256(de + i + 64, x2);
+        store256(de + i + 96, x3);
+        store256(de + i + 128, x4);
+        store256(de + i + 160, x5);
+        store256(de + i + 192, x6);
+        store256(de + i + 224, x7);
+        __m256i s0 = _mm256_add_epi32(PAIRS(x0), PAIRS(x1)), s1 = _mm256_add_epi32(PAIRS(x2), PAIRS(x3));
+        __m256i s2 = _mm256_add_epi32(PAIRS(x4), PAIRS(x5)), s3 = _mm256_add_epi32(PAIRS(x6), PAIRS(x7));
+        a = _mm256_add_epi32(a, _mm256_add_epi32(_mm256_add_epi32(s0, s1), _mm256_add_epi32(s2, s3)));
+        /* one index for both (base + index): GCC otherwise keeps a
+         * pointer for each and the index too, three adds per turn */
+        __asm__("" : "+r"(i));
+    }
+    size_t i = m;
+    for (; i + 32 <= len; i += 32) {
+        __m256i x = load256(p + i);
+        store256(d + i, x);
+        a = _mm256_add_epi32(a, PAIRS(x));
+    }
+    n += i;
+    if (i < len) {
+        __m256i x = _mm256_and_si256(load256(p + len - 32), load256(tail_mask + (len - i)));
+        store256(d + len - 32, load256(p + len - 32));
+        if ((len - i) & 1) {
+            const __m256i swap = _mm256_setr_epi8(1, 0, 3, 2, 5, 4, 7, 6, 9, 8, 11, 10, 13, 12, 15, 14, 1, 0, 3,
+                                                  2, 5, 4, 7, 6, 9, 8, 11, 10, 13, 12, 15, 14);
+            x = _mm256_shuffle_epi8(x, swap);
+        }
+        a = _mm256_add_epi32(a, PAIRS(x));
+        n += 32;
+    }
+#undef PAIRS
+    return add_partial(sum, pairs_total(a, n));
+}
+
 /* A plain copy of 32 or more bytes: 256 per turn, then whole vectors, then
  * the last 32 bytes again (overlapping what was copied) for the rest. */
 static OASIS_NOINLINE OASIS_HOT AVX2 void move_avx2(uint8_t *d, const uint8_t *p, size_t len)
@@ -391,6 +465,24 @@ OASIS_HOT uint64_t oasis_csum_copy(void *dst, const void *src, size_t len, uint6
         return copy_long(dst, src, len, sum);
     return copy_short(dst, src, len, sum);
 }
+
+/* oasis_csum_copy_after in two calls (out of line: the vectors' caller
+ * then saves no registers for it). */
+static OASIS_NOINLINE uint64_t copy_after_any(uint8_t *d, const uint8_t *p, size_t skip, size_t len,
+                                              uint64_t sum)
+{
+    return oasis_csum_copy(d, p + skip, len, oasis_csum_add(sum, p, skip));
+}
+
+OASIS_HOT uint64_t oasis_csum_copy_after(void *dst, const void *seg, size_t skip, size_t len, uint64_t sum)
+{
+#if OASIS_CSUM_AVX2
+    /* skip even and at most 62, 32 <= len <= AVX2_MAX - 64 */
+    if (use_avx2 && !(skip & ~(size_t)62) && len - 32 <= AVX2_MAX - 96)
+        return copy_after_avx2(dst, seg, skip, len, sum);
+#endif
+    return copy_after_any(dst, seg, skip, len, sum);
+}
 #else
 /* Portable: 32-bit halves of 64-bit loads into 64-bit accumulators; 2^32
  * loads before one could overflow, far beyond any packet. */
@@ -422,6 +514,12 @@ uint64_t oasis_csum_copy(void *dst, const void *src, size_t len, uint64_t sum)
 {
     memcpy(dst, src, len);
     return oasis_csum_add(sum, dst, len);
+}
+
+uint64_t oasis_csum_copy_after(void *dst, const void *seg, size_t skip, size_t len, uint64_t sum)
+{
+    const uint8_t *p = seg;
+    return oasis_csum_copy(dst, p + skip, len, oasis_csum_add(sum, p, skip));
 }
 #endif
 

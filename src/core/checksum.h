@@ -22,6 +22,14 @@ uint64_t oasis_csum_add(uint64_t sum, const void *buf, size_t len);
  * payload instead of two when building a segment. */
 uint64_t oasis_csum_copy(void *dst, const void *src, size_t len, uint64_t sum);
 
+/* A received segment's text copied out while the segment is summed: the
+ * len bytes after the first skip (even) at seg copied to dst (not
+ * overlapping), and all skip + len added to the running sum; the same as
+ * oasis_csum_copy(dst, seg + skip, len, oasis_csum_add(sum, seg, skip)),
+ * in one call (a header of up to 62 bytes and 32 bytes of text or more:
+ * the vectors take the header too). */
+uint64_t oasis_csum_copy_after(void *dst, const void *seg, size_t skip, size_t len, uint64_t sum);
+
 /* memcpy of dst and src (not overlapping), by the vectors the sums use
  * when the CPU has them: for a segment's payload, fewer instructions than
  * the C library's memcpy. */
