@@ -863,9 +863,137 @@ static void test_same_segments_ts_sack(void **state) { same_with_and_without(*st
 static void test_same_segments_plain(void **state) { same_with_and_without(*state, 0, 0); }
 static void test_same_segments_sack_only(void **state) { same_with_and_without(*state, 0, 1); }
 
+/* ---- a bad checksum (tcp_input.c: nothing commits before the sum) ------- */
+
+/* th_inject, with one byte of the payload (or the header) changed after
+ * the checksum was made: RFC 9293 3.1 has the segment discarded. */
+static void inject_corrupt(fx *x, const oasis_tcp_hdr *seg, size_t at)
+{
+    size_t hl = OASIS_TCP_HLEN + oasis_tcp_options_len(seg);
+    size_t n = hl + seg->payload_len;
+    uint8_t *buf = malloc(n);
+    assert_non_null(buf);
+    memcpy(buf + hl, seg->payload, seg->payload_len);
+    oasis_tcp_emit(buf, seg, seg->payload_len, TH_PEER, TH_LOCAL);
+    buf[at] ^= 0x40;
+    oasis_tcp_input4(x->h.s, TH_PEER, TH_LOCAL, buf, n);
+    free(buf);
+}
+
+typedef struct flow_snap {
+    uint64_t in_segs, csum, errs, hits, acks, ofo, segs_in;
+    uint32_t rcv_nxt, snd_una, rcv_len, ts_recent, snd_wnd;
+} flow_snap;
+
+static flow_snap snap(fx *x)
+{
+    const oasis_tcp_counters *c = th_ctr(&x->h);
+    oasis_flow *f = x->a.flow;
+    flow_snap n = {c->in_segs, c->in_csum_errors, c->in_errs, c->hp_hits, c->hp_acks, c->ofo_queued,
+                   f->segs_in, f->rcv_nxt, f->snd_una, f->ext->rcv.len, f->ts_recent, f->snd_wnd};
+    return n;
+}
+
+/* Counted as a parse counts a bad checksum (InSegs, InCsumErrors, InErrs
+ * one each) and nothing else changed. */
+static void assert_dropped(fx *x, flow_snap b)
+{
+    flow_snap a = snap(x);
+    assert_int_equal(a.in_segs, b.in_segs + 1);
+    assert_int_equal(a.csum, b.csum + 1);
+    assert_int_equal(a.errs, b.errs + 1);
+    assert_int_equal(a.hits, b.hits);
+    assert_int_equal(a.acks, b.acks);
+    assert_int_equal(a.ofo, b.ofo);
+    assert_int_equal(a.segs_in, b.segs_in);
+    assert_int_equal(a.rcv_nxt, b.rcv_nxt);
+    assert_int_equal(a.snd_una, b.snd_una);
+    assert_int_equal(a.rcv_len, b.rcv_len);
+    assert_int_equal(a.ts_recent, b.ts_recent);
+    assert_int_equal(a.snd_wnd, b.snd_wnd);
+    th_poll(&x->h);
+    assert_int_equal(th_pending(&x->h), 0); /* nothing sent */
+}
+
+/* A segment header prediction would take (established, in order, room in
+ * the receive ring, an ACK of our data, a newer timestamp) whose text is
+ * long enough to be summed while it is copied into the ring: with a bad
+ * checksum, in the text or in the header, it is dropped before anything
+ * of it counts (no ACK processed, no RTT sample or TS.Recent, no text
+ * held, no window, nothing sent); the same segment intact is then taken
+ * on the fast path. (The ring holds storage first: the text is copied
+ * into it while summed, not summed alone.) */
+static void test_bad_checksum_on_predicted_path_is_dropped(void **state)
+{
+    fx *x = *state;
+    open_flow(x, 1, 1);
+    oasis_flow *f = x->a.flow;
+    send_data(x, 1000); /* the ring gets storage; the app reads it */
+    th_poll(&x->h);
+    assert_int_equal(x->a.rx_len, 1000);
+    app_write(x, 300);
+    assert_int_equal(pop_all(x, NULL), 1);
+    assert_true(oasis_seq_lt(f->snd_una, f->snd_max));
+    th_advance(&x->h, 3 * MS);
+    oasis_tcp_hdr seg = peer_seg(x, A | P, f->snd_max, 1200);
+    seg.window = 1000; /* a window update too, were it taken */
+    oasis_rtt rtt0 = f->ext->rtt; /* no sample from a dropped ACK */
+    flow_snap b = snap(x);
+    size_t hl = OASIS_TCP_HLEN + oasis_tcp_options_len(&seg);
+    inject_corrupt(x, &seg, hl + 700); /* in the text */
+    assert_dropped(x, b);
+    inject_corrupt(x, &seg, 5);        /* in the sequence number */
+    b.in_segs++, b.csum++, b.errs++;
+    assert_dropped(x, b);
+    assert_int_equal(f->ext->rtt.srtt_ns, rtt0.srtt_ns);
+    assert_int_equal(f->ext->rtt.rttvar_ns, rtt0.rttvar_ns);
+    assert_int_equal(x->a.rx_len, 1000);
+    /* intact: taken, predicted */
+    th_inject(&x->h, &seg);
+    x->pnxt += 1200;
+    flow_snap a = snap(x);
+    assert_int_equal(a.hits, b.hits + 1);
+    assert_int_equal(a.csum, b.csum + 2);
+    assert_int_equal(a.in_segs, b.in_segs + 3);
+    assert_int_equal(a.rcv_nxt, b.rcv_nxt + 1200);
+    assert_int_equal(a.snd_una, f->snd_max);
+    assert_int_equal(a.ts_recent, seg.ts_val);
+    assert_int_equal(a.snd_wnd, 1000u << f->snd_wscale);
+    th_poll(&x->h);
+    assert_int_equal(x->a.rx_len, 2200);
+    assert_memory_equal(x->a.rx + 1000, seg.payload, 1200);
+}
+
+/* The same on the slow path: an out-of-order segment with a bad checksum
+ * is dropped before it is held (no SACK block, no duplicate ACK); intact,
+ * it is held and draws the duplicate ACK. */
+static void test_bad_checksum_out_of_order_is_dropped(void **state)
+{
+    fx *x = *state;
+    open_flow(x, 1, 1);
+    send_data(x, 1000);
+    th_poll(&x->h);
+    pop_all(x, NULL);
+    oasis_tcp_hdr seg = peer_seg(x, A, x->a.flow->snd_max, 500);
+    seg.seq += 1000; /* a hole before it */
+    flow_snap b = snap(x);
+    size_t hl = OASIS_TCP_HLEN + oasis_tcp_options_len(&seg);
+    inject_corrupt(x, &seg, hl + 100);
+    assert_dropped(x, b);
+    assert_true(oasis_ofo_empty(&x->a.flow->ext->ofo));
+    th_inject(&x->h, &seg);
+    assert_int_equal(th_ctr(&x->h)->ofo_queued, b.ofo + 1);
+    oasis_tcp_hdr r;
+    assert_int_equal(pop_all(x, &r), 1);
+    assert_int_equal(r.ack, x->pnxt);
+    assert_int_equal(r.sack_count, 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_bad_checksum_on_predicted_path_is_dropped, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bad_checksum_out_of_order_is_dropped, setup, teardown),
         cmocka_unit_test_setup_teardown(test_in_order_data_is_predicted, setup, teardown),
         cmocka_unit_test_setup_teardown(test_predicted_segments_update_ts_recent, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ack_of_all_is_predicted, setup, teardown),

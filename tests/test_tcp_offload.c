@@ -254,6 +254,36 @@ static void test_rx_checksum_trust(void **state)
     close_conn(&x);
 }
 
+/* A long in-order segment, the kind whose checksum is summed while its
+ * text is copied into the receive ring (tcp_input.c), after the ring has
+ * storage: with a checksum the link vouched for (valid, or partial from a
+ * trusted sender) it is taken without a sum whatever its field holds;
+ * the same bytes from a plain link are a checksum error and nothing of
+ * them is taken. */
+static void test_rx_checksum_trust_long(void **state)
+{
+    (void)state;
+    fx x;
+    open_conn(&x, 0);
+    oasis_offload valid = {OASIS_OFFLOAD_CSUM_VALID, 0, 0, 0, 0, 0};
+    oasis_offload partial = {OASIS_OFFLOAD_CSUM_PARTIAL, 0, 0, 0, 34, 16};
+    input(&x, x.pnxt, 1000, 1, NULL); /* intact: the ring gets storage */
+    x.pnxt += 1000;
+    assert_int_equal(x.a.rx_len, 1000);
+    input(&x, x.pnxt, 1000, 0, NULL); /* plain: the partial sum is wrong */
+    assert_int_equal(th_ctr(&x.h)->in_csum_errors, 1);
+    assert_int_equal(x.a.rx_len, 1000);
+    assert_int_equal(x.a.flow->rcv_nxt, x.pnxt);
+    input(&x, x.pnxt, 1000, 0, &partial);
+    x.pnxt += 1000;
+    input(&x, x.pnxt, 1000, 0, &valid);
+    x.pnxt += 1000;
+    assert_int_equal(th_ctr(&x.h)->in_csum_errors, 1);
+    assert_int_equal(x.a.rx_len, 3000);
+    assert_int_equal(x.a.flow->rcv_nxt, x.pnxt);
+    close_conn(&x);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -261,6 +291,7 @@ int main(void)
         cmocka_unit_test(test_nagle_holds_super_tail),
         cmocka_unit_test(test_gro_segment_counts_in_mss),
         cmocka_unit_test(test_rx_checksum_trust),
+        cmocka_unit_test(test_rx_checksum_trust_long),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

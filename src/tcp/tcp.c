@@ -1077,28 +1077,74 @@ void oasis_tcp_input(oasis_stack *s, const oasis_ipaddr *src, const oasis_ipaddr
     oasis_tcp_input_ecn(s, src, dst, seg, len, 0);
 }
 
-/* Parses and counts a segment whose pseudo-header sums to `pseudo`; 0
- * when it is well formed. (Always inline, as flow_segment: each segment
- * in takes both, in the caller's frame, without a call and its saved
- * registers.) */
-OASIS_HOT static OASIS_ALWAYS_INLINE int seg_parse(oasis_stack *s, const uint8_t *seg, size_t len,
-                                                   uint64_t pseudo, oasis_tcp_hdr *h)
+OASIS_COLD void oasis_tcp_count_bad(oasis_stack *s, int err)
 {
     oasis_tcp_counters *ctr = &s->ctr.tcp;
+    ctr->in_segs++;
+    if (err == OASIS_ECHECKSUM)
+        ctr->in_csum_errors++;
+    ctr->in_errs++; /* "e.g., bad TCP checksums" (RFC 4022 tcpInErrs; Linux) */
+}
+
+/* A payload read into its ring already (tcp_place.h): the segment points
+ * there. Its link vouched for the checksum, so none is pending (else it
+ * is checked here, where the header still has the payload behind it). */
+static OASIS_NOINLINE int place_redirect(oasis_stack *s, oasis_tcp_hdr *h)
+{
+    if (!oasis_tcp_sum_verify(s, h))
+        return OASIS_ECHECKSUM;
+    h->sum_pending = 0;
+    h->payload = s->rx_place_dst;
+    return 0;
+}
+
+/* Parses and counts a segment whose pseudo-header sums to `pseudo`; 0
+ * when it is well formed. defer: a long payload's checksum may be left
+ * pending (OASIS_TCP_SUM_DEFER), for the predicted path to sum while it
+ * copies (tcp_input.c); every other path checks it first
+ * (oasis_tcp_sum_verify), which then counts a bad one as here. (Always
+ * inline, as flow_segment: each segment in takes both, in the caller's
+ * frame, without a call and its saved registers.) */
+OASIS_HOT static OASIS_ALWAYS_INLINE int seg_parse(oasis_stack *s, const uint8_t *seg, size_t len,
+                                                   uint64_t pseudo, oasis_tcp_hdr *h, int defer)
+{
     /* A checksum the link verified, or left partial (a trusted local
      * sender), is not summed again (oasis/link.h). */
-    int err = oasis_tcp_parse_sum(seg, len, pseudo, !oasis_rx_csum_trusted(s, seg), h);
+    int sum = oasis_rx_csum_trusted(s, seg) ? OASIS_TCP_SUM_NONE
+              : defer                       ? OASIS_TCP_SUM_DEFER
+                                            : OASIS_TCP_SUM_ALL;
+    int err = oasis_tcp_parse_sum(seg, len, pseudo, sum, h);
     if (err) {
-        ctr->in_segs++;
-        if (err == OASIS_ECHECKSUM)
-            ctr->in_csum_errors++;
-        ctr->in_errs++; /* "e.g., bad TCP checksums" (RFC 4022 tcpInErrs; Linux) */
+        oasis_tcp_count_bad(s, err);
         return err;
     }
     h->pieces = oasis_rx_pieces(s, h->payload, h->payload_len);
-    ctr->in_segs += h->pieces; /* one per piece */
+    s->ctr.tcp.in_segs += h->pieces; /* one per piece (a bad pending sum: one) */
     if (h->payload_len && h->payload == s->rx_place_stub)
-        h->payload = s->rx_place_dst; /* read into its ring already (tcp_place.h) */
+        return place_redirect(s, h);
+    return 0;
+}
+
+/* The segment's pending checksum (if any) checked and counted before any
+ * other use: 1 when it may be used. */
+static OASIS_ALWAYS_INLINE int seg_summed(oasis_stack *s, oasis_tcp_hdr *h)
+{
+    if (!oasis_tcp_sum_verify(s, h))
+        return 0;
+    h->sum_pending = 0;
+    return 1;
+}
+
+/* flow_segment's flow without an extension: one made for h (checked
+ * first when its checksum is pending); 0, else h is dropped. */
+static OASIS_NOINLINE int ext_for(oasis_stack *s, oasis_flow *f, oasis_tcp_hdr *h)
+{
+    if (!seg_summed(s, h))
+        return 1;
+    if (oasis_tcp_ext_make(f)) {
+        s->ctr.tcp.ext_drops++; /* no memory to take it in: as if lost */
+        return 1;
+    }
     return 0;
 }
 
@@ -1109,12 +1155,10 @@ OASIS_HOT static OASIS_ALWAYS_INLINE int seg_parse(oasis_stack *s, const uint8_t
  * segment's header stays where seg_parse put it, with no call and no
  * second set of saved registers. */
 OASIS_HOT static OASIS_ALWAYS_INLINE void flow_segment(oasis_stack *s, oasis_flow *f,
-                                                       const oasis_tcp_hdr *h, int inline_input)
+                                                       oasis_tcp_hdr *h, int inline_input)
 {
-    if (!f->ext && oasis_tcp_ext_make(f)) {
-        s->ctr.tcp.ext_drops++; /* no memory to take it in: as if lost */
+    if (!f->ext && ext_for(s, f, h))
         return;
-    }
     f->busy++;
     if (inline_input)
         oasis_tcp_flow_input_inline(f, h);
@@ -1158,7 +1202,7 @@ void oasis_tcp_input_ecn(oasis_stack *s, const oasis_ipaddr *src, const oasis_ip
         (src->family != OASIS_AF_INET && src->family != OASIS_AF_INET6))
         return;
     oasis_tcp_hdr h;
-    if (seg_parse(s, seg, len, oasis_tcp_pseudo_sum(src, dst, (uint32_t)len), &h))
+    if (seg_parse(s, seg, len, oasis_tcp_pseudo_sum(src, dst, (uint32_t)len), &h, 0))
         return;
     if (bad_address(s, src, dst) || h.src_port == 0 || h.dst_port == 0) {
         s->ctr.tcp.in_errs++;
@@ -1184,7 +1228,7 @@ OASIS_HOT void oasis_tcp_input4_ecn(oasis_stack *s, uint32_t src, uint32_t dst, 
         return;
     oasis_tcp_hdr h;
     uint64_t pseudo = oasis_csum_pseudo(src, dst, OASIS_IPPROTO_TCP, (uint16_t)len);
-    if (seg_parse(s, seg, len, pseudo, &h))
+    if (seg_parse(s, seg, len, pseudo, &h, 1))
         return;
     h.ip_ecn = ecn & 3;
     /* Segments come in runs for one flow: the last one's tuple, compared
@@ -1196,9 +1240,11 @@ OASIS_HOT void oasis_tcp_input4_ecn(oasis_stack *s, uint32_t src, uint32_t dst, 
     uint32_t ports = (uint32_t)h.dst_port << 16 | h.src_port;
     if (L->last4 && L->last4_ports == ports && L->last4_src == src && L->last4_dst == dst &&
         L->last4_addr == s->addr && L->last4_mask == s->netmask) {
-        flow_segment(s, L->last4, &h, 1);
+        flow_segment(s, L->last4, &h, 1); /* (the flow's input checks a pending sum) */
         return;
     }
+    if (!seg_summed(s, &h))
+        return;
     if (bad_address4(s, src, dst) || h.src_port == 0 || h.dst_port == 0) {
         s->ctr.tcp.in_errs++;
         return;

@@ -88,20 +88,40 @@ static OASIS_ALWAYS_INLINE void oasis_ring_copy(uint8_t *d, const void *src, uin
     }
 }
 
+/* Where n more bytes go when the storage takes them as it is: after the
+ * stored ones, before its end (not wrapped, not pinned, no growth); NULL
+ * when it does not. Bytes written there are not held until
+ * oasis_ring_commit (free storage: the ring is unchanged meanwhile). */
+static OASIS_ALWAYS_INLINE uint8_t *oasis_ring_tail(const oasis_ring *r, uint32_t n)
+{
+    uint64_t end = (uint64_t)r->head + r->len;
+    return !r->pin && end + n <= r->size ? r->mem + end : NULL;
+}
+
+/* Holds the n bytes (at most the free capacity) written at
+ * oasis_ring_tail(r, n). Returns n. */
+static OASIS_ALWAYS_INLINE uint32_t oasis_ring_commit(oasis_ring *r, uint32_t n)
+{
+    r->len += n;
+    if (r->len > r->peak)
+        r->peak = r->len;
+    return n;
+}
+
 /* oasis_ring_write of 1 to free-capacity bytes (0 < n <= oasis_ring_free,
  * which the caller found): the inline case asks only about the storage,
  * that the bytes fit after the stored ones, before its end (not wrapped,
- * not pinned, no growth). */
+ * not pinned, no growth). Bytes written at oasis_ring_tail already (a
+ * received segment's text, copied there while summed: tcp_input.c) are
+ * data itself: held where they are. */
 static OASIS_ALWAYS_INLINE uint32_t oasis_ring_write_fit(oasis_stack *s, oasis_ring *r, const void *data,
                                                          uint32_t n)
 {
     uint64_t end = (uint64_t)r->head + r->len;
     if (!r->pin && end + n <= r->size) {
-        oasis_ring_copy(r->mem + end, data, n);
-        r->len += n;
-        if (r->len > r->peak)
-            r->peak = r->len;
-        return n;
+        if (r->mem + end != data)
+            oasis_ring_copy(r->mem + end, data, n);
+        return oasis_ring_commit(r, n);
     }
     return oasis_ring_write_slow(s, r, data, n);
 }
@@ -125,9 +145,7 @@ static OASIS_ALWAYS_INLINE int oasis_ring_write_in_place(oasis_ring *r, const vo
     uint64_t end = (uint64_t)r->head + r->len;
     if (n - 1 < (size_t)(r->cap - r->len) && !r->pin && end + n <= r->size) {
         oasis_ring_copy(r->mem + end, data, (uint32_t)n);
-        r->len += (uint32_t)n;
-        if (r->len > r->peak)
-            r->peak = r->len;
+        oasis_ring_commit(r, (uint32_t)n);
         return 1;
     }
     return 0;

@@ -364,6 +364,9 @@ struct oasis_tcp_layer {
 oasis_flow *oasis_tcp_flow_next(oasis_stack *s, const oasis_flow *f);
 
 /* ---- tcp.c: layer, table, TIME_WAIT, flow lifetime ---- */
+/* Counts a segment dropped as malformed (err: the parse's; a bad checksum
+ * is OASIS_ECHECKSUM): InSegs, InCsumErrors, InErrs as RFC 4022. */
+void oasis_tcp_count_bad(oasis_stack *s, int err);
 oasis_tcp_conn *oasis_tcp_lookup(oasis_stack *s, const oasis_ipaddr *laddr, uint16_t lport,
                                  const oasis_ipaddr *raddr, uint16_t rport);
 int oasis_tcp_table_insert(oasis_stack *s, oasis_tcp_conn *c);
@@ -463,6 +466,16 @@ void oasis_tcp_cancel_flow(oasis_flow *f);
 void oasis_tcp_drain_canceled(oasis_flow *f);
 
 /* ---- tcp_input.c ---- */
+/* A segment's checksum left pending by its parse (h->sum_pending,
+ * OASIS_TCP_SUM_DEFER), checked: 1 when it may be used, 0 when it is bad
+ * (counted as a parse counts one: the caller drops it). Nothing pending:
+ * 1. Every path but the predicted one's (which sums while it copies) asks
+ * this before anything else. */
+int oasis_tcp_sum_verify_slow(oasis_stack *s, const oasis_tcp_hdr *h);
+static OASIS_ALWAYS_INLINE int oasis_tcp_sum_verify(oasis_stack *s, const oasis_tcp_hdr *h)
+{
+    return !h->sum_pending || oasis_tcp_sum_verify_slow(s, h);
+}
 void oasis_tcp_listen_input(oasis_stack *s, oasis_tcp_listener *l, const oasis_ipaddr *src,
                             const oasis_ipaddr *dst, const oasis_tcp_hdr *h);
 void oasis_tcp_flow_input(oasis_flow *f, const oasis_tcp_hdr *h);

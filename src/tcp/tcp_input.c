@@ -1,6 +1,19 @@
 /* TCP input: RFC 9293 3.10.7 "segment arrives", one function per state or
  * per step, with RFC 5961 (blind RST/SYN/data injection), RFC 7323 (PAWS,
- * timestamps); what ACKs mean for loss recovery is tcp_recovery.c's. */
+ * timestamps); what ACKs mean for loss recovery is tcp_recovery.c's.
+ *
+ * The checksum (RFC 9293 3.1: a segment that fails it is discarded):
+ * the IPv4 input (tcp.c) leaves a long payload's sum pending
+ * (h->sum_pending), so that a segment that takes the predicted path into
+ * the receive ring is summed while it is copied there, one call over its
+ * bytes instead of a sum and a copy. The invariant: nothing commits
+ * before the sum is checked. The predicted path copies into the ring's
+ * free storage (not held: oasis_ring_tail) while it sums, checks, and
+ * only then lets the segment change the flow (a bad one goes to
+ * slow_input); every other path checks first (oasis_tcp_sum_verify:
+ * slow_input, and tcp.c before a segment reaches anything but a flow's
+ * input). A bad segment is counted and dropped as the parse would have
+ * done it. */
 #include <string.h>
 
 #include "core/stack_impl.h"
@@ -526,8 +539,9 @@ static OASIS_NOINLINE void deliver_before_held(oasis_flow *f, const uint8_t *p, 
 }
 
 /* held: out-of-order data may be held (0: header prediction found none,
- * and room in the ring for all of 1 to n bytes). now: oasis_now(), read
- * by the caller. */
+ * and room in the ring for all of 1 to n bytes, which may lie at its
+ * tail already: p is then the tail). now: oasis_now(), read by the
+ * caller. */
 OASIS_HOT static OASIS_ALWAYS_INLINE void deliver_in_order(oasis_flow *f, const uint8_t *p, uint32_t n,
                                                            int held, uint64_t now)
 {
@@ -859,21 +873,24 @@ static OASIS_ALWAYS_INLINE void fast_ack(oasis_flow *f, const oasis_tcp_hdr *h, 
 
 /* The predicted segment's text: data_input where it starts at RCV.NXT,
  * nothing is held out of order and the ring has room for all of it;
- * only the memory limit is left to ask. */
-static OASIS_ALWAYS_INLINE void fast_data(oasis_flow *f, const oasis_tcp_hdr *h, uint64_t now)
+ * only the memory limit is left to ask. text: its bytes (h->payload, or
+ * the ring's tail where sum_copied put them). */
+static OASIS_ALWAYS_INLINE void fast_data(oasis_flow *f, const oasis_tcp_hdr *h, const uint8_t *text,
+                                          uint64_t now)
 {
     uint32_t n = oasis_tcp_rcv_room(f, (uint32_t)h->payload_len);
     if (n == 0) {
         f->ack_now = 1;
         return;
     }
-    deliver_in_order(f, h->payload, n, 0, now); /* (predicted: none held, n fits) */
+    deliver_in_order(f, text, n, 0, now); /* (predicted: none held, n fits) */
 }
 
 /* A predicted segment: what synced_input would do with it, in the same
  * order (TS.Recent and liveness, ACK, window, text). The time is read
- * once for all of its steps (the input's cached instant). */
-static OASIS_ALWAYS_INLINE void fast_input(oasis_flow *f, const oasis_tcp_hdr *h)
+ * once for all of its steps (the input's cached instant). text: as
+ * fast_data's. */
+static OASIS_ALWAYS_INLINE void fast_input(oasis_flow *f, const oasis_tcp_hdr *h, const uint8_t *text)
 {
     uint64_t now = oasis_now(f->s);
     /* update_ts_recent: predicted() found TSopt present and TSval not
@@ -886,10 +903,44 @@ static OASIS_ALWAYS_INLINE void fast_input(oasis_flow *f, const oasis_tcp_hdr *h
     oasis_tcp_snd_adjust(f);
     if (h->payload_len) {
         f->s->ctr.tcp.hp_hits++;
-        fast_data(f, h, now);
+        fast_data(f, h, text, now);
     } else {
         f->s->ctr.tcp.hp_acks++;
     }
+}
+
+/* ---- the checksum left pending (see the top) --------------------------------- */
+
+/* A bad pending sum, counted as seg_parse (tcp.c) counts a bad one: it
+ * counted the segment's pieces in InSegs already, and a bad segment is
+ * one. */
+static OASIS_COLD void sum_bad(oasis_stack *s, const oasis_tcp_hdr *h)
+{
+    s->ctr.tcp.in_segs -= h->pieces;
+    oasis_tcp_count_bad(s, OASIS_ECHECKSUM);
+}
+
+int oasis_tcp_sum_verify_slow(oasis_stack *s, const oasis_tcp_hdr *h)
+{
+    if (oasis_tcp_sum_ok(h))
+        return 1;
+    sum_bad(s, h);
+    return 0;
+}
+
+/* A predicted segment's pending checksum: its text copied to the receive
+ * ring's free storage while the segment is summed (not held: the tail
+ * moves only when deliver_in_order holds the text there, without a
+ * copy), or, when the storage does not take it as it is (wrapped,
+ * pinned, to grow: that would allocate for a segment not known good),
+ * summed alone and copied later as usual. Returns where its text is
+ * then; NULL for a bad sum, left to slow_input to count. */
+static OASIS_ALWAYS_INLINE const uint8_t *sum_copied(oasis_flow *f, const oasis_tcp_hdr *h)
+{
+    uint8_t *d = oasis_ring_tail(&f->ext->rcv, (uint32_t)h->payload_len);
+    if (!d)
+        return oasis_tcp_sum_ok(h) ? h->payload : NULL;
+    return oasis_tcp_sum_copy_ok(h, d) ? d : NULL;
 }
 
 /* Every segment header prediction does not take, out of line: the
@@ -897,6 +948,11 @@ static OASIS_ALWAYS_INLINE void fast_input(oasis_flow *f, const oasis_tcp_hdr *h
  * all of RFC 9293's steps. */
 static OASIS_NOINLINE void slow_input(oasis_flow *f, const oasis_tcp_hdr *h)
 {
+    /* A pending checksum (a bad one the predicted path found too): checked
+     * first, a bad segment counted and dropped as seg_parse drops one. */
+    if (!oasis_tcp_sum_verify(f->s, h))
+        return;
+    f->segs_in += h->pieces; /* (seg_parse found them, tcp.c) */
     switch (f->state) {
     case OASIS_TCP_SYN_SENT:
         syn_sent_input(f, h);
@@ -922,9 +978,10 @@ static OASIS_NOINLINE void slow_input(oasis_flow *f, const oasis_tcp_hdr *h)
  * fast path's steps back out of line, each a call with its registers. */
 OASIS_HOT OASIS_ALWAYS_INLINE void oasis_tcp_flow_input_inline(oasis_flow *f, const oasis_tcp_hdr *h)
 {
-    f->segs_in += h->pieces; /* (seg_parse found them, tcp.c) */
-    if (!f->s->tcp->hp_off && predicted(f, h)) {
-        fast_input(f, h);
+    const uint8_t *text = h->payload;
+    if (!f->s->tcp->hp_off && predicted(f, h) && (!h->sum_pending || (text = sum_copied(f, h)))) {
+        f->segs_in += h->pieces; /* (seg_parse found them, tcp.c) */
+        fast_input(f, h, text);
         /* Every deadline it set went through oasis_tcp_timer_by: the
          * timer needs no other update (tcp_timer.c). */
         if (f->in_table)

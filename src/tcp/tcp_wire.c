@@ -103,10 +103,15 @@ static OASIS_NOINLINE int parse_options(const uint8_t *buf, size_t hlen, oasis_t
  * payload of 0 to 7 bytes (an ACK, a small request or response) is
  * summed here, without the call: the header's words unrolled, the few
  * bytes after it in their lanes (hlen is a multiple of 4). hlen <= len. */
+static OASIS_ALWAYS_INLINE int csum_small(size_t len, size_t hlen)
+{
+    return len < OASIS_TCP_HLEN + 12 + 8 && hlen == OASIS_TCP_HLEN + 12;
+}
+
 static OASIS_ALWAYS_INLINE int csum_ok(const uint8_t *buf, size_t len, size_t hlen, uint64_t pseudo)
 {
     uint64_t sum;
-    if (len < OASIS_TCP_HLEN + 12 + 8 && hlen == OASIS_TCP_HLEN + 12)
+    if (csum_small(len, hlen))
         sum = oasis_csum_add_small(oasis_csum_add32(pseudo, buf, 8), buf + hlen, len - hlen);
     else
         sum = oasis_csum_add(pseudo, buf, len);
@@ -144,8 +149,14 @@ OASIS_ALWAYS_INLINE int oasis_tcp_parse_sum(const uint8_t *buf, size_t len, uint
          * cannot have come out of one IPv4 datagram. */
         if (len > 0xffff)
             return OASIS_EMALFORMED;
-        if (!csum_ok(buf, len, hlen, pseudo))
+        /* (the small case first: it is never deferred, and the most common) */
+        if (!csum_small(len, hlen) && verify_csum == OASIS_TCP_SUM_DEFER &&
+            len - hlen >= OASIS_TCP_SUM_DEFER_MIN) {
+            out->sum_pending = 1; /* the caller's (tcp_input.c) */
+            out->sum_pseudo = (uint16_t)~oasis_csum_fold(pseudo);
+        } else if (!csum_ok(buf, len, hlen, pseudo)) {
             return OASIS_ECHECKSUM;
+        }
     }
 
     out->src_port = oasis_get16(buf);
@@ -168,8 +179,8 @@ OASIS_ALWAYS_INLINE int oasis_tcp_parse_sum(const uint8_t *buf, size_t len, uint
         oasis_tcp_hdr t = *out;
         int err = parse_options(buf, hlen, &t);
         *out = t;
-        if (err)
-            return err;
+        if (err) /* a bad checksum is reported first, deferred or not */
+            return out->sum_pending && !csum_ok(buf, len, hlen, pseudo) ? OASIS_ECHECKSUM : err;
     }
     out->payload = buf + hlen;
     out->payload_len = len - hlen;

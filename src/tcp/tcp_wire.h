@@ -59,9 +59,23 @@ typedef struct oasis_tcp_hdr {
     size_t payload_len;
     uint8_t ip_ecn;       /* input: the ECN field of the IP header that carried it
                            * (RFC 3168: 0 Not-ECT, 1 ECT(1), 2 ECT(0), 3 CE); not parsed */
+    uint8_t sum_pending;  /* parsed with OASIS_TCP_SUM_DEFER and the checksum
+                           * not verified yet: oasis_tcp_sum_ok or
+                           * oasis_tcp_sum_copy_ok must pass before any use */
+    uint16_t sum_pseudo;  /* then: the pseudo-header's sum, folded (in what
+                           * the header had as padding: no bigger to zero) */
     uint32_t pieces;      /* input: the segments it stands for (a GRO/GSO frame's
                            * pieces, else 1), found once (tcp.c); not parsed */
 } oasis_tcp_hdr;
+
+/* What a parse does with the checksum (verify_csum below). */
+#define OASIS_TCP_SUM_NONE 0  /* nothing: the link vouched for it */
+#define OASIS_TCP_SUM_ALL 1   /* verified */
+/* Verified, except that of a segment with OASIS_TCP_SUM_DEFER_MIN payload
+ * bytes or more, which is left to the caller (sum_pending set): it may
+ * then sum while it copies the payload (oasis_tcp_sum_copy_ok). */
+#define OASIS_TCP_SUM_DEFER 2
+#define OASIS_TCP_SUM_DEFER_MIN 64u
 
 /* Parses a segment. Validates data offset (>= 5, within len), option
  * structure (length byte present, >= 2, within the header; known options
@@ -75,7 +89,9 @@ typedef struct oasis_tcp_hdr {
  * Checks run in this order: len < 20 -> OASIS_ETRUNCATED, data offset < 5 ->
  * OASIS_EMALFORMED, data offset past len -> OASIS_ETRUNCATED, checksum ->
  * OASIS_ECHECKSUM (a segment over 65535 bytes -> OASIS_EMALFORMED), options
- * -> OASIS_EMALFORMED. Returns 0 or one of those. The caller counts. */
+ * -> OASIS_EMALFORMED. Returns 0 or one of those. The caller counts.
+ * verify_csum: OASIS_TCP_SUM_NONE, _ALL or _DEFER (see there; with _DEFER
+ * a bad checksum of a long segment is not reported here). */
 int oasis_tcp_parse(const uint8_t *buf, size_t len, uint32_t src, uint32_t dst, int verify_csum,
                     oasis_tcp_hdr *out);
 
@@ -83,6 +99,25 @@ int oasis_tcp_parse(const uint8_t *buf, size_t len, uint32_t src, uint32_t dst, 
  * oasis_csum_pseudo for IPv4, oasis_ipv6_pseudo_sum for IPv6, over len). */
 int oasis_tcp_parse_sum(const uint8_t *buf, size_t len, uint64_t pseudo, int verify_csum,
                         oasis_tcp_hdr *out);
+
+/* A pending checksum (h parsed with OASIS_TCP_SUM_DEFER, sum_pending
+ * set; the segment still in the buffer parsed, the payload right after
+ * the header): 1 when the segment sums to 0, as the parse would have
+ * found. */
+static inline int oasis_tcp_sum_ok(const oasis_tcp_hdr *h)
+{
+    const uint8_t *seg = h->payload - h->hdr_len;
+    return oasis_csum_fold(oasis_csum_add(h->sum_pseudo, seg, h->hdr_len + h->payload_len)) == 0;
+}
+
+/* The same while the payload is copied to dst (payload_len bytes, not
+ * overlapping the segment): one pass over it instead of a sum and a copy.
+ * dst holds the copy whatever the outcome. */
+static inline int oasis_tcp_sum_copy_ok(const oasis_tcp_hdr *h, uint8_t *dst)
+{
+    const uint8_t *seg = h->payload - h->hdr_len;
+    return oasis_csum_fold(oasis_csum_copy_after(dst, seg, h->hdr_len, h->payload_len, h->sum_pseudo)) == 0;
+}
 
 /* Bytes the options of h take on the wire (a multiple of 4, at most 40).
  * Layout, like Linux: MSS; NOP,NOP,TS (or SACK-perm,TS when both);
