@@ -611,7 +611,7 @@ void oasis_tcp_arm_tlp(oasis_flow *f);
  * (tcp_output.c output_one): the RTO when it is not running (RFC 6298
  * 5.1), the PTO as oasis_tcp_arm_tlp would set it; the flow's timer moved
  * once. mss: the flow's effective MSS. */
-void oasis_tcp_arm_sent(oasis_flow *f, uint32_t mss);
+void oasis_tcp_arm_sent(oasis_flow *f, uint32_t mss, uint64_t now);
 /* The flow entered FIN_WAIT_2 (cfg.fin_wait2_ns bounds it). */
 void oasis_tcp_arm_fin_wait2(oasis_flow *f);
 /* The handshake completed: handshake RTO state gives way to data's (RFC

@@ -182,7 +182,7 @@ static OASIS_ALWAYS_INLINE uint64_t flow_pseudo(oasis_flow *f, uint32_t len)
  * fresh: the caller knows seq is snd_max (new data, no retransmission)
  * and sends it in one piece. */
 static OASIS_ALWAYS_INLINE void xmit_account(oasis_flow *f, uint32_t seq, uint32_t len, uint8_t flags,
-                                uint32_t pieces, uint32_t room, int fresh)
+                                uint32_t pieces, uint32_t room, int fresh, uint64_t now)
 {
     oasis_stack *s = f->s;
     if (flags & OASIS_TCP_ACK) {
@@ -210,7 +210,7 @@ static OASIS_ALWAYS_INLINE void xmit_account(oasis_flow *f, uint32_t seq, uint32
         /* RACK: per-segment send times, one record per piece, so a lost
          * piece is found and resent alone. */
         if (fresh) {
-            oasis_rack_sent_new(f, seq, len); /* (one piece: output_one's) */
+            oasis_rack_sent_new(f, seq, len, now); /* (one piece: output_one's) */
             return;
         }
         for (uint32_t off = 0; off < len; off += room)
@@ -277,7 +277,7 @@ static OASIS_ALWAYS_INLINE int plain_fits(const oasis_flow *f, uint32_t len)
  * writes. (A copy of this function per case, or the loan out of line, cost
  * more: callgrind.) */
 static OASIS_ALWAYS_INLINE void plain_send(oasis_flow *f, uint32_t seq, uint32_t len, uint8_t flags,
-                                           uint32_t ms, uint32_t room, int fresh)
+                                           uint64_t now, uint32_t ms, uint32_t room, int fresh)
 {
     oasis_stack *s = f->s;
     oasis_tcp_ext *x = f->ext;
@@ -292,7 +292,7 @@ static OASIS_ALWAYS_INLINE void plain_send(oasis_flow *f, uint32_t seq, uint32_t
     h.has_ts = hlen != OASIS_TCP_HLEN;
     if (len)
         f->last_tx_ms = ms;
-    xmit_account(f, seq, len, flags, 1, room, fresh);
+    xmit_account(f, seq, len, flags, 1, room, fresh, now);
     uint8_t own[SMALL_FRAME];
     size_t flen = sizeof x->txc.hdr + len_all;
     uint8_t *lent = flen >= OASIS_ETH_LEND_MIN ? oasis_eth_lend(s, flen) : NULL;
@@ -319,7 +319,8 @@ static OASIS_ALWAYS_INLINE int xmit_plain(oasis_flow *f, uint32_t seq, uint32_t 
     uint32_t room = oasis_tcp_seg_mss(f) + OASIS_TCP_HLEN - plain_hlen(f);
     if (len > room || !plain_fits(f, len))
         return 0;
-    plain_send(f, seq, len, flags, (uint32_t)(oasis_now(f->s) / OASIS_NS_PER_MS), room, 0);
+    uint64_t now = oasis_now(f->s);
+    plain_send(f, seq, len, flags, now, (uint32_t)(now / OASIS_NS_PER_MS), room, 0);
     return 1;
 }
 
@@ -410,7 +411,7 @@ OASIS_HOT static OASIS_NOINLINE uint32_t xmit_general(oasis_flow *f, uint32_t se
     uint32_t ms = len || frame ? (uint32_t)(oasis_now(s) / OASIS_NS_PER_MS) : 0;
     if (len)
         f->last_tx_ms = ms;
-    xmit_account(f, seq, len, flags, pieces, room, 0);
+    xmit_account(f, seq, len, flags, pieces, room, 0, 0);
     if (frame)
         oasis_ipv4_output_frame(s, &f->ext->txc, frame, hlen + len, tos, frame != small, ms);
     else if (v6)
@@ -573,6 +574,22 @@ static int small_segment_ok(const oasis_flow *f, uint32_t len, uint32_t avail, u
     return idle && len >= f->max_snd_wnd / 2 && f->max_snd_wnd > 0;
 }
 
+/* seg_sent's and the loop's tail for output_one's new data: the segment
+ * carries the ACK due (ack_now is clear) and the PTO is re-armed now. */
+static OASIS_ALWAYS_INLINE void new_sent(oasis_flow *f, uint32_t seq, uint32_t len, uint32_t mss,
+                                         uint64_t now)
+{
+    f->snd_nxt = f->snd_max = seq + len;
+    if (!f->rtt_timing && !f->ts_ok) { /* Karn: first transmission */
+        f->rtt_timing = 1;
+        f->ext->rtt_seq = f->snd_nxt;
+        f->ext->rtt_start = now;
+    }
+    f->tlp_rearm = 0;
+    oasis_tcp_stop_persist(f);
+    oasis_tcp_arm_sent(f, mss, now);
+}
+
 /* The common case of oasis_tcp_output's loop, taken first: an established
  * flow in no recovery, with no FIN to send, no SACK blocks to carry and
  * nothing unsent but what one segment takes (at most an MSS, within both
@@ -606,21 +623,15 @@ static OASIS_ALWAYS_INLINE int output_one(oasis_flow *f)
     idle_restart(f, avail, now, ms);
     /* (a segment holds mss: mss_send, at least 64, with no lower path
      * MTU here, is never the timestamps' 12 that eff_mss makes 1) */
-    if (plain_flow(f) && plain_fits(f, avail))
-        plain_send(f, seq, avail, flags, ms, mss, 1);
-    else
+    if (plain_flow(f) && plain_fits(f, avail)) {
+        /* (the sequence and the timers first, while the time and the
+         * extension are at hand: building the frame reads neither) */
+        new_sent(f, seq, avail, mss, now);
+        plain_send(f, seq, avail, flags, now, ms, mss, 1);
+    } else {
         xmit_general(f, seq, avail, flags, 1);
-    /* seg_sent's and the loop's tail for new data: the segment carried
-     * the ACK due (ack_now is clear) and the PTO is re-armed now. */
-    f->snd_nxt = f->snd_max = seq + avail;
-    if (!f->rtt_timing && !f->ts_ok) { /* Karn: first transmission */
-        f->rtt_timing = 1;
-        f->ext->rtt_seq = f->snd_nxt;
-        f->ext->rtt_start = oasis_now(f->s);
+        new_sent(f, seq, avail, mss, now);
     }
-    f->tlp_rearm = 0;
-    oasis_tcp_stop_persist(f);
-    oasis_tcp_arm_sent(f, mss);
     return 1;
 }
 

@@ -135,8 +135,10 @@ uint32_t oasis_rack_lost_rtx_bytes(const oasis_rack *r, uint32_t una, uint32_t b
 void oasis_rack_reneged(oasis_rack *r);
 /* xmit() sent len data bytes from seq (new or again). */
 void oasis_rack_sent(oasis_flow *f, uint32_t seq, uint32_t len);
-/* The same for new data in one piece: seq == snd_max, len > 0, SACK on. */
-void oasis_rack_sent_new(oasis_flow *f, uint32_t seq, uint32_t len);
+/* The same for new data in one piece: seq was snd_max (the caller may
+ * have moved snd_max past it already), len > 0, SACK on; now: the time
+ * the caller read for the segment. */
+void oasis_rack_sent_new(oasis_flow *f, uint32_t seq, uint32_t len, uint64_t now);
 /* An ACK with cumulative point una (after it) and h's SACK blocks arrived:
  * takes its RTT sample for min_RTT, updates RACK.xmit_ts/rtt, marks
  * losses, (re)arms the reorder timer. */

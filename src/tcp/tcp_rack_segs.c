@@ -165,16 +165,19 @@ OASIS_HOT OASIS_ALWAYS_INLINE void oasis_rack_sent(oasis_flow *f, uint32_t seq, 
 }
 
 /* (always inline, as oasis_rack_sent) */
-OASIS_HOT OASIS_ALWAYS_INLINE void oasis_rack_sent_new(oasis_flow *f, uint32_t seq, uint32_t len)
+OASIS_HOT OASIS_ALWAYS_INLINE void oasis_rack_sent_new(oasis_flow *f, uint32_t seq, uint32_t len,
+                                                     uint64_t now)
 {
     oasis_rack *r = &f->ext->sb.rack;
-    /* seq is snd_max: every record ends at or below it, so the segment
-     * covers none and is no retransmission (what oasis_rack_sent asks). */
-    if (OASIS_LIKELY(r->n < r->cap && f->s->now_depth)) {
-        push(r, seq, seq + len, f->s->now_cache, 0);
+    /* seq was snd_max: every record ends at or below it, so the segment
+     * covers none and is no retransmission (what oasis_rack_sent asks,
+     * from snd_max, which the caller has moved past the segment already:
+     * so append, not sent_other). now: the instant the caller read. */
+    if (OASIS_LIKELY(r->n < r->cap)) {
+        push(r, seq, seq + len, now, 0);
         return;
     }
-    sent_other(f, seq, len);
+    append(f, seq, seq + len, now, 0);
 }
 
 /* The ACK's timestamp echo as a send time: what was sent at or after the

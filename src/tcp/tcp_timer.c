@@ -162,10 +162,9 @@ void oasis_tcp_arm_tlp(oasis_flow *f)
     tlp_set(f, oasis_now(f->s), oasis_rtt_rto(&f->ext->rtt), oasis_tcp_eff_mss(f));
 }
 
-OASIS_HOT OASIS_ALWAYS_INLINE void oasis_tcp_arm_sent(oasis_flow *f, uint32_t mss)
+OASIS_HOT OASIS_ALWAYS_INLINE void oasis_tcp_arm_sent(oasis_flow *f, uint32_t mss, uint64_t now)
 {
     oasis_tcp_ext *x = f->ext;
-    uint64_t now = oasis_now(f->s);
     uint64_t rto = oasis_rtt_rto(&x->rtt);
     int armed = x->tm.rexmt == OASIS_TCP_NEVER;
     if (armed)
