@@ -287,20 +287,29 @@ static OASIS_NOINLINE void input_nested(oasis_stack *s, const uint8_t *frame, si
     oasis_now_leave(s);
 }
 
-void oasis_stack_input_at(oasis_stack *s, const uint8_t *frame, size_t len, uint64_t now)
+/* The outermost input's entry at now (captured, if a pcap is on): 1, and
+ * the caller inputs the frame and leaves; 0 when an input is running
+ * already, which took the frame as a nested one. Outermost, no offloads
+ * are vouched for (rx_csum_ok is 0 outside oasis_stack_input_offload,
+ * which restores it). */
+static OASIS_ALWAYS_INLINE int input_enter_at(oasis_stack *s, const uint8_t *frame, size_t len,
+                                              uint64_t now)
 {
-    if (!frame)
-        return;
     if (s->now_depth) {
         input_nested(s, frame, len);
-        return;
+        return 0;
     }
-    /* Outermost: no offloads are vouched for (rx_csum_ok is 0 outside
-     * oasis_stack_input_offload, which restores it). */
     s->now_depth = 1;
     s->now_cache = now;
     if (s->link && s->link->pcap)
         oasis_pcap_write(s->link->pcap, now, frame, len);
+    return 1;
+}
+
+void oasis_stack_input_at(oasis_stack *s, const uint8_t *frame, size_t len, uint64_t now)
+{
+    if (!frame || !input_enter_at(s, frame, len, now))
+        return;
     oasis_eth_input(s, frame, len);
     oasis_now_leave(s);
 }
@@ -312,14 +321,8 @@ void oasis_stack_input_at(oasis_stack *s, const uint8_t *frame, size_t len, uint
 OASIS_ALWAYS_INLINE void oasis_stack_input_unicast_at(oasis_stack *s, const uint8_t *frame,
                                                       size_t len, uint64_t now)
 {
-    if (s->now_depth) {
-        input_nested(s, frame, len);
+    if (!input_enter_at(s, frame, len, now))
         return;
-    }
-    s->now_depth = 1;
-    s->now_cache = now;
-    if (s->link && s->link->pcap)
-        oasis_pcap_write(s->link->pcap, now, frame, len);
     oasis_link_counters *c = &s->ctr.link;
     c->rx_frames++;
     c->rx_bytes += len;
