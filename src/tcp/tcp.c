@@ -1087,8 +1087,10 @@ OASIS_COLD void oasis_tcp_count_bad(oasis_stack *s, int err)
 }
 
 /* A payload read into its ring already (tcp_place.h): the segment points
- * there. Its link vouched for the checksum, so none is pending (else it
- * is checked here, where the header still has the payload behind it). */
+ * there. Only a segment whose link vouched for its checksum is placed
+ * (tcp_place.c), so none is pending here. The check only keeps the rule
+ * that nothing is used unsummed: it would sum the bytes behind the header,
+ * not the placed ones, and so drop such a segment rather than take it. */
 static OASIS_NOINLINE int place_redirect(oasis_stack *s, oasis_tcp_hdr *h)
 {
     if (!oasis_tcp_sum_verify(s, h))
