@@ -17,6 +17,7 @@
 #include "link/eth_wire.h"
 #include "oasis/error.h"
 #include "oasis/oasis.h"
+#include "tcp/tcp_flow.h"
 #include "tcp_harness.h"
 
 #define PORT 80
@@ -190,6 +191,57 @@ static void test_frag_needed_lowers_mss(void **state)
     assert_int_equal(r.payload_len, 1460);
     assert_int_equal(path_mtu(&a), 1500);
     assert_int_equal(ipc(&h)->pmtu_expired, 1);
+    free(data);
+    teardown(&h, &a);
+}
+
+/* RFC 1191 6.4 / RFC 8201 4: a report lowers the path MTU for every flow
+ * to the destination. One of them idle (its extension given back, as an
+ * idle established flow has) is skipped without a crash (the walk used to
+ * write through its NULL extension: oasis serve died on the first Packet
+ * Too Big while another connection from the same host sat idle), and
+ * takes the lowered size from the destination's entry when it sends. */
+static void test_frag_needed_with_an_idle_flow_to_the_peer(void **state)
+{
+    (void)state;
+    tcp_harness h;
+    th_app a;
+    setup(&h, &a);
+    uint32_t una = open_1460(&h, &a);
+    oasis_flow *busy = a.flow;
+    /* A second connection from the same peer, another port, left idle. */
+    oasis_tcp_hdr syn = th_seg(TH_PPORT + 1, PORT, OASIS_TCP_SYN, TH_PISN, 0), r;
+    syn.has_mss = 1;
+    syn.mss = 1460;
+    th_inject(&h, &syn);
+    assert_true(th_pop(&h, &r));
+    assert_int_equal(r.flags, OASIS_TCP_SYN | OASIS_TCP_ACK);
+    oasis_tcp_hdr x = th_seg(TH_PPORT + 1, PORT, OASIS_TCP_ACK, TH_PISN + 1, r.seq + 1);
+    th_inject(&h, &x);
+    th_poll(&h);
+    assert_int_equal(a.accepted, 2);
+    oasis_flow *idle = a.flow;
+    a.flow = busy;
+    assert_null(idle->ext); /* the precondition: nothing to lower in place */
+
+    uint8_t *data = pattern(3000);
+    assert_int_equal(oasis_tcp_write(busy, data, 3000, th_write_cb, &a), 0);
+    th_poll(&h);
+    oasis_tcp_hdr first;
+    assert_true(th_pop(&h, &first));
+    assert_int_equal(first.seq, una);
+    th_clear(&h);
+    icmp_about(&h, OASIS_ICMP_DEST_UNREACH, OASIS_ICMP_FRAG_NEEDED, 1280, &first, 1480);
+    assert_int_equal(path_mtu(&a), 1280);
+    assert_true(th_pop(&h, &r));
+    assert_int_equal(r.payload_len, 1240);
+    th_clear(&h);
+    /* The idle one writes: 1240-byte segments from its first. */
+    assert_int_equal(oasis_tcp_write(idle, data, 3000, th_write_cb, &a), 0);
+    th_poll(&h);
+    assert_true(th_pop(&h, &r));
+    assert_int_equal(r.dst_port, TH_PPORT + 1);
+    assert_int_equal(r.payload_len, 1240);
     free(data);
     teardown(&h, &a);
 }
@@ -695,6 +747,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_frag_needed_lowers_mss),
+        cmocka_unit_test(test_frag_needed_with_an_idle_flow_to_the_peer),
         cmocka_unit_test(test_path_under_576_clears_df),
         cmocka_unit_test(test_forged_icmp_ignored_and_counted),
         cmocka_unit_test(test_black_hole_detected_without_icmp),

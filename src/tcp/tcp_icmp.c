@@ -188,8 +188,10 @@ static void frag_needed(oasis_flow *f, uint32_t mtu)
     uint32_t path = oasis_pmtu_get(s, dst);
     if (path >= oasis_tcp_link_mtu(s, dst))
         return;
+    /* An idle flow has no extension to lower: it reads the lowered entry
+     * when it gets one back (oasis_tcp_pmtu_restore). */
     for (oasis_flow *g = oasis_tcp_flow_next(s, NULL); g; g = oasis_tcp_flow_next(s, g))
-        if (g != f && g->in_table && oasis_ipaddr_eq(&g->c.raddr, dst))
+        if (g != f && g->in_table && g->ext && oasis_ipaddr_eq(&g->c.raddr, dst))
             pmtu_apply(g, path, 0);
     pmtu_apply(f, path, 1);
 }
