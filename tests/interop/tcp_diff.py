@@ -25,8 +25,18 @@ that the RFC allows is explained in the scenario's `note`.
 No timing assertions: answers are awaited generously (a second or more),
 and a segment that may legally be delayed is looked for, not timed.
 
-Usage: tcp_diff.py OASIS_TAP OASIS_IP PROBE_IP LINUX_TAP LINUX_IP LPROBE_IP CLIENT
-       (CLIENT: TAP,OASIS_IP,PROBE_IP,OASIS_BIN for oasis nc, the SYN-SENT scenarios)
+Over IPv6 (-6, tcp_diff6.sh) the same scenarios go in IPv6 datagrams
+(the TCP checksum over the IPv6 pseudo-header, RFC 8200 8.1); the probe
+answers Neighbour Solicitations for its address and finds each target's
+MAC by one (Linux's side also has a static entry for the probe); the
+limits that depend on the IP header are the IPv6 ones (MSS = MTU - 60,
+1220 without an MSS option, RFC 9293 3.7.1); v6-only scenarios (ICMPv6
+Packet Too Big) run only there.
+
+Usage: tcp_diff.py [-6] OASIS_TAP OASIS_IP PROBE_IP LINUX_TAP LINUX_IP LPROBE_IP CLIENT
+       (CLIENT: TAP,OASIS_IP,PROBE_IP,OASIS_BIN[,OASIS_IPV4] for oasis nc, the SYN-SENT
+       scenarios; over IPv6 the addresses are IPv6 ones and OASIS_IPV4 the
+       --addr oasis nc also wants)
        tcp_diff.py --linux-servers LINUX_IP
 Environment: DIFF_ONLY=name,name runs only those scenarios.
 """
@@ -47,7 +57,11 @@ FIN, SYN, RST, PSH, ACK, URG, ECE, CWR = 0x01, 0x02, 0x04, 0x08, 0x10, 0x20, 0x4
 ECHO, DISCARD, HTTP = 7, 9, 80
 PROBE_MAC = bytes.fromhex("02a5c0ffeedf")
 BCAST = b"\xff" * 6
-ETH_IP, ETH_ARP = 0x0800, 0x0806
+ETH_IP, ETH_ARP, ETH_IP6 = 0x0800, 0x0806, 0x86DD
+NH_TCP, NH_ICMP6 = 6, 58
+ND_NS, ND_NA, ICMP6_PTB = 135, 136, 2
+V6 = False  # -6: every scenario over IPv6
+MTU = 1500  # the TAPs' (tcp_diff*.sh)
 VNET_HLEN = 10
 MSS1460 = b"\x02\x04\x05\xb4"
 SACKOK = b"\x04\x02"
@@ -57,12 +71,21 @@ def u32(x):
     return x & 0xFFFFFFFF
 
 
+def ip_hlen():
+    return 40 if V6 else 20
+
+
+def default_mss():
+    """RFC 9293 3.7.1 (MUST-15): the send MSS without an MSS option."""
+    return 1220 if V6 else 536
+
+
 # ---- Linux's servers (run by tcp_diff.sh in the namespace) ---------------
 
 
 def linux_servers(addr):
     def serve(port, handler):
-        s = socket.socket()
+        s = socket.socket(socket.AF_INET6 if ":" in addr else socket.AF_INET)
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         s.bind((addr, port))
         s.listen(128)
@@ -126,6 +149,43 @@ def ip_bytes(payload, src, dst, tos=0):
     return h[:10] + struct.pack("!H", csum(h)) + h[12:] + payload
 
 
+def a6(s):
+    return socket.inet_pton(socket.AF_INET6, s)
+
+
+def ip6_bytes(payload, src, dst, nh=NH_TCP, tc=0, hlim=64):
+    return struct.pack("!IHBB", (6 << 28) | (tc << 20), len(payload), nh, hlim) + a6(src) + a6(dst) + payload
+
+
+def pseudo6(src, dst, nh, length):
+    """RFC 8200 8.1: the upper-layer checksum's pseudo-header."""
+    return a6(src) + a6(dst) + struct.pack("!IxxxB", length, nh)
+
+
+def tcp6_bytes(src, dst, sport, dport, seq, ack, flags, win=65535, opts=b"", data=b"",
+               doff=None, bad_csum=False, urg_ptr=0, flags_extra=0):
+    opts += b"\0" * (-len(opts) % 4)
+    off = doff if doff is not None else (20 + len(opts)) // 4
+    seg = struct.pack("!HHIIBBHHH", sport, dport, seq & 0xFFFFFFFF, ack & 0xFFFFFFFF,
+                      off << 4, flags | flags_extra, win, 0, urg_ptr) + opts + data
+    c = csum(pseudo6(src, dst, NH_TCP, len(seg)) + seg)
+    if bad_csum:
+        c ^= 0x5A5A
+    return seg[:16] + struct.pack("!H", c) + seg[18:]
+
+
+def icmp6_bytes(src, dst, typ, code, body):
+    m = struct.pack("!BBH", typ, code, 0) + body
+    c = csum(pseudo6(src, dst, NH_ICMP6, len(m)) + m)
+    return m[:2] + struct.pack("!H", c) + m[4:]
+
+
+def sol_node(addr):
+    """RFC 4291 2.7.1: the solicited-node multicast address, and its MAC (RFC 2464 7)."""
+    a = a6("ff02::1:ff00:0")[:13] + a6(addr)[13:]
+    return socket.inet_ntop(socket.AF_INET6, a), b"\x33\x33" + a[12:]
+
+
 def eth(dst_mac, ethertype, payload):
     f = dst_mac + PROBE_MAC + struct.pack("!H", ethertype) + payload
     return f + b"\0" * max(0, 60 - len(f))
@@ -135,7 +195,11 @@ class Seg:
     """A TCP segment from a target."""
 
     def __init__(self, iph, tcp):
-        self.tos, self.ttl, self.df = iph[1], iph[8], bool(iph[6] & 0x40)
+        if iph[0] >> 4 == 6:  # traffic class as TOS, hop limit as TTL; no DF in IPv6
+            self.tos, self.ttl, self.df = ((iph[0] & 15) << 4) | (iph[1] >> 4), iph[7], True
+        else:
+            self.tos, self.ttl, self.df = iph[1], iph[8], bool(iph[6] & 0x40)
+        self.ip = iph  # the datagram (ICMPv6 errors quote it)
         (self.sport, self.dport, self.seq, self.ack, off, self.flags, self.win, _, self.urp) = \
             struct.unpack("!HHIIBBHHH", tcp[:20])
         hl = (off >> 4) * 4
@@ -171,6 +235,7 @@ class Target:
         self.name, self.tap, self.peer_ip, self.my_ip = name, tap, peer_ip, my_ip
         self.peer_mac = None
         self.pending = []
+        self.bad_csum = 0  # segments whose checksum is wrong (dropped)
         self.port = 41000 + random.randrange(8000)
         if name == "oasis":
             self.s = packet_socket(tap)
@@ -194,8 +259,34 @@ class Target:
             os.write(self.fd, frame)
 
     def send_tcp(self, sport, dport, seq, ack, flags, tos=0, **kw):
+        if V6:
+            seg = tcp6_bytes(self.my_ip, self.peer_ip, sport, dport, seq, ack, flags, **kw)
+            self.send_frame(eth(self.peer_mac, ETH_IP6, ip6_bytes(seg, self.my_ip, self.peer_ip, tc=tos)))
+            return
         seg = tcp_bytes(self.my_ip, self.peer_ip, sport, dport, seq, ack, flags, **kw)
         self.send_frame(eth(self.peer_mac, ETH_IP, ip_bytes(seg, self.my_ip, self.peer_ip, tos)))
+
+    def icmp6(self, typ, code, body, dst=None, dst_mac=None, hlim=64):
+        dst = dst or self.peer_ip
+        self.send_frame(eth(dst_mac or self.peer_mac, ETH_IP6,
+                            ip6_bytes(icmp6_bytes(self.my_ip, dst, typ, code, body), self.my_ip, dst,
+                                      NH_ICMP6, hlim=hlim)))
+
+    def nd6(self, frame):
+        """Neighbour Discovery: a solicitation for the probe's address is
+        answered (solicited, override, RFC 4861 7.2.4); an advertisement or
+        solicitation from the target tells its MAC."""
+        ip = frame[14:]
+        src = socket.inet_ntop(socket.AF_INET6, ip[8:24])
+        body = ip[40:]
+        if ip[7] != 255 or len(body) < 24:
+            return
+        target = socket.inet_ntop(socket.AF_INET6, body[8:24])
+        if src == self.peer_ip and (body[0] == ND_NA and target == self.peer_ip or body[0] == ND_NS):
+            self.peer_mac = frame[6:12]
+        if body[0] == ND_NS and target == self.my_ip and src != "::":
+            na = struct.pack("!I", 0x60000000) + a6(self.my_ip) + bytes([2, 1]) + PROBE_MAC
+            self.icmp6(ND_NA, 0, na, dst=src, dst_mac=frame[6:12], hlim=255)
 
     def arp(self, op, tmac, tip):
         body = struct.pack("!HHBBH6s4s6s4s", 1, ETH_IP, 6, 4, op, PROBE_MAC,
@@ -211,12 +302,13 @@ class Target:
             r, _, _ = select.select([self.fd], [], [], left)
             if not r:
                 return
-            gso = 0
+            gso = partial = 0
             if self.name == "oasis":
                 frame, addr = self.s.recvfrom(65536 + VNET_HLEN)
                 # With TSO on the TAP, Oasis may hand over a super-frame that
                 # the kernel cuts into gso_size pieces: cut it here the same way.
                 gso = struct.unpack("<H", frame[4:6])[0] if frame[1] else 0
+                partial = frame[0] & 1  # VIRTIO_NET_HDR_F_NEEDS_CSUM
                 frame = frame[VNET_HLEN:]
                 if addr[2] == PACKET_OUTGOING:
                     continue
@@ -225,6 +317,16 @@ class Target:
             if len(frame) < 34:
                 continue
             et = struct.unpack("!H", frame[12:14])[0]
+            if et == ETH_IP6 and len(frame) >= 54:
+                iph = frame[14:]
+                if iph[6] == NH_ICMP6:
+                    self.nd6(frame)
+                    continue
+                if iph[6] != NH_TCP or socket.inet_ntop(socket.AF_INET6, iph[8:24]) != self.peer_ip:
+                    continue
+                hl, total = 40, 40 + struct.unpack("!H", iph[4:6])[0]
+                self.segment(Seg(iph[:total], iph[hl:total]), iph, hl, total, gso, partial)
+                continue
             if et == ETH_ARP and len(frame) >= 42:
                 op = struct.unpack("!H", frame[20:22])[0]
                 sha, spa = frame[22:28], socket.inet_ntoa(frame[28:32])
@@ -240,17 +342,27 @@ class Target:
             if iph[9] != 6 or socket.inet_ntoa(iph[12:16]) != self.peer_ip:
                 continue
             hl, total = (iph[0] & 15) * 4, struct.unpack("!H", iph[2:4])[0]
-            sg = Seg(iph, iph[hl:total])
-            if gso and len(sg.data) > gso:
-                data, seq, last = sg.data, sg.seq, sg.flags
-                for off in range(0, len(data), gso):
-                    piece = Seg(iph, iph[hl:total])
-                    piece.seq, piece.data = u32(seq + off), data[off:off + gso]
-                    if off + gso < len(data):
-                        piece.flags = last & ~(FIN | PSH)
-                    self.pending.append(piece)
-            else:
-                self.pending.append(sg)
+            self.segment(Seg(iph, iph[hl:total]), iph, hl, total, gso, partial)
+
+    def segment(self, sg, iph, hl, total, gso, partial):
+        # The checksum over the pseudo-header (RFC 9293 3.1; IPv6: RFC 8200
+        # 8.1), unless the frame leaves it to the TAP (NEEDS_CSUM).
+        if not partial:
+            pseudo = (pseudo6(self.peer_ip, self.my_ip, NH_TCP, total - hl) if iph[0] >> 4 == 6 else
+                      iph[12:20] + struct.pack("!BBH", 0, 6, total - hl))
+            if csum(pseudo + iph[hl:total]) != 0:
+                self.bad_csum += 1
+                return
+        if gso and len(sg.data) > gso:
+            data, seq, last = sg.data, sg.seq, sg.flags
+            for off in range(0, len(data), gso):
+                piece = Seg(iph, iph[hl:total])
+                piece.seq, piece.data = u32(seq + off), data[off:off + gso]
+                if off + gso < len(data):
+                    piece.flags = last & ~(FIN | PSH)
+                self.pending.append(piece)
+        else:
+            self.pending.append(sg)
 
     def take(self, port, timeout, pred=lambda s: True):
         end = time.monotonic() + timeout
@@ -267,9 +379,14 @@ class Target:
         for _ in range(50):
             if self.peer_mac:
                 return
-            self.arp(1, b"\0" * 6, self.peer_ip)
+            if V6:  # RFC 4861 7.2.2: to the solicited-node group, our link address in it
+                grp, mac = sol_node(self.peer_ip)
+                self.icmp6(ND_NS, 0, bytes(4) + a6(self.peer_ip) + bytes([1, 1]) + PROBE_MAC,
+                           dst=grp, dst_mac=mac, hlim=255)
+            else:
+                self.arp(1, b"\0" * 6, self.peer_ip)
             self.poll(0.1)
-        raise SystemExit(f"{self.name}: no ARP answer from {self.peer_ip}")
+        raise SystemExit(f"{self.name}: no {'NA' if V6 else 'ARP'} answer from {self.peer_ip}")
 
 
 # ---- connections driven by hand --------------------------------------------
@@ -440,11 +557,26 @@ class Conn:
 SCENARIOS = []
 
 
-def scenario(note=""):
+def scenario(note="", only6=False):
     def wrap(fn):
-        SCENARIOS.append((fn.__name__, fn, note))
+        SCENARIOS.append((fn.__name__, fn, note, only6))
         return fn
     return wrap
+
+
+# Over IPv6 (-6) without DIFF_ONLY: the scenarios whose IP glue differs
+# (RSTs and challenge ACKs sent over IPv6, the MSS from MTU - 60, ECN in the
+# traffic class, TIME-WAIT's reopen, SYN-SENT) and the v6-only ones; the
+# rest (retransmission timing, window rules) is the same code above IP.
+V6_SUBSET = (
+    "synack_option_sets", "mss_edges", "syn_received_syns", "syn_received_rst_out_of_window",
+    "syn_received_fin", "ooo_acks_and_sack_order", "sack_many_islands", "dsack_duplicate",
+    "ts_echo_reordering", "paws_rst_old_ts", "paws_syn_old_ts", "ecn_ce_echo",
+    "stray_synack_established", "rst_exact_bad_ack", "fin_wait_1_segments", "fin_wait_2_unacceptable",
+    "last_ack_segments", "time_wait_segments", "time_wait_ts_reopen", "time_wait_ts_old_seq_high",
+    "closed_and_listen", "zero_window_probe_to_full_receiver", "client_syn_options", "client_no_mss",
+    "client_synack_ack_iss", "client_synack_bare", "icmp6_packet_too_big",
+)
 
 
 class Run:
@@ -737,11 +869,14 @@ def synack_option_sets(r):
         if ok and "ts" in sa.opts:
             r.req(f"SYN <{what}>", sa.opts["ts"][1] == TS0, "RFC 7323 3.2 (TSecr of a SYN-ACK)",
                   "TSecr echoes the SYN's TSval")
+        if ok:
+            r.req(f"SYN <{what}>", sa.opts["mss"] <= MTU - ip_hlen() - 20, "RFC 9293 3.7.1 / RFC 6691 2",
+                  f"MSS at most the MTU less the fixed IP and TCP headers ({MTU - ip_hlen() - 20})")
         if sa is not None:
             c.abort()
 
 
-@scenario("RFC 9293 3.7.1 / RFC 1122 4.2.2.6: no MSS option means 536; Linux clamps a tiny MSS")
+@scenario("RFC 9293 3.7.1 / RFC 1122 4.2.2.6: no MSS option means 536 (IPv6: 1220); Linux clamps a tiny MSS")
 def mss_edges(r):
     for what, opts in (("no MSS", b""), ("MSS 536", b"\x02\x04\x02\x18"), ("MSS 100", b"\x02\x04\x00\x64"),
                        ("MSS 100 + TS", b"\x02\x04\x00\x64" + ts_opt(TS0)),
@@ -773,7 +908,8 @@ def mss_edges(r):
         # MSS 1: both stacks send more (Linux's floor 48, Oasis's 64) rather
         # than one-byte segments: a deliberate guard against a peer making
         # them spend a segment per byte (information only).
-        limit = {"no MSS": 536, "MSS 536": 536, "MSS 100": 100, "MSS 100 + TS": 88}.get(what)
+        # Without the option: 536 over IPv4, 1220 (1280 - 60) over IPv6 (MUST-15).
+        limit = {"no MSS": default_mss(), "MSS 536": 536, "MSS 100": 100, "MSS 100 + TS": 88}.get(what)
         if limit:
             r.req(what, sizes and max(sizes) <= limit, "RFC 9293 3.7.1 (MUST-15/16 Eff.snd.MSS)",
                   f"no segment above {limit} bytes of data")
@@ -1375,14 +1511,16 @@ class Client:
         self.t = t = CLIENT_TARGETS[r.t.name]
         self.port, self.result = port, None
         if t.name == "oasis":
-            args = [OASIS_BIN, "nc", "--timeout", "8", "--tap", t.tap, "--addr", f"{t.peer_ip}/24"]
+            args = [OASIS_BIN, "nc", "--timeout", "8", "--tap", t.tap]
+            args += ["--addr", f"{CLIENT_IPV4}/24", "--addr6", f"{t.peer_ip}/64"] if V6 else \
+                ["--addr", f"{t.peer_ip}/24"]
             self.proc = subprocess.Popen(args + [t.my_ip, str(port)], stdin=subprocess.PIPE,
                                          stdout=subprocess.PIPE, stderr=subprocess.PIPE)
             self.proc.stdin.write(data)
             self.proc.stdin.close()
         else:
             def run():
-                s = socket.socket()
+                s = socket.socket(socket.AF_INET6 if V6 else socket.AF_INET)
                 s.settimeout(8)
                 try:
                     s.connect((t.my_ip, port))
@@ -1430,12 +1568,15 @@ def client_syn_options(r):
     cl = Client(r, 6001)
     r.see("client SYN", cl.c.norm(cl.syn).replace("seq=0", "") + f" win0={cl.syn.win == 0}")
     r.req("client SYN", "mss" in cl.syn.opts, "RFC 9293 3.7.1 (SHLD-5: send MSS)", "MSS in the SYN")
+    r.req("client SYN", cl.syn.opts.get("mss", 0) <= MTU - ip_hlen() - 20, "RFC 9293 3.7.1 / RFC 6691 2",
+          f"MSS at most the MTU less the fixed IP and TCP headers ({MTU - ip_hlen() - 20})")
     cl.c.abort()
     cl.t.send_tcp(cl.port, cl.c.dport, 0, u32(cl.syn.seq + 1), RST | ACK)
     cl.finish()
 
 
-@scenario("RFC 9293 3.7.1 / RFC 1122 4.2.2.6 (MUST): a SYN-ACK without MSS: the client sends at most 536")
+@scenario("RFC 9293 3.7.1 / RFC 1122 4.2.2.6 (MUST): a SYN-ACK without MSS: the client sends at most 536 "
+          "(IPv6: 1220)")
 def client_no_mss(r):
     cl = Client(r, 6002, data=bytes(3000))
     c = cl.c
@@ -1454,8 +1595,9 @@ def client_no_mss(r):
             fin = sg
         c.send(ACK)
     r.see("largest data", f"{max(sizes) if sizes else 0}, {sum(sizes)} bytes, fin={fin is not None}")
-    r.req("largest data", sizes and max(sizes) <= 536, "RFC 9293 3.7.1 (MUST-15: 536 without an MSS option)",
-          "no segment above 536 bytes")
+    r.req("largest data", sizes and max(sizes) <= default_mss(),
+          "RFC 9293 3.7.1 (MUST-15: 536 over IPv4, 1220 over IPv6, without an MSS option)",
+          f"no segment above {default_mss()} bytes")
     c.write(b"", flags=ACK | FIN)
     c.wait_ack(c.snd_nxt)
     res = cl.finish()
@@ -1596,7 +1738,37 @@ def client_synack_again(r):
     cl.finish()
 
 
+@scenario("RFC 8201 4 (MUST reduce the packet size to a Packet Too Big's MTU), RFC 9293 3.7.3: "
+          "a PTB of 1280 quoting the first data segment: the data comes again in segments of at most "
+          "1220 bytes (1280 - 60). Run last: both stacks keep the path MTU for the probe's address", only6=True)
+def icmp6_packet_too_big(r):
+    c = Conn(r.t, HTTP)
+    flight = download_start(c, 30000)
+    big = [s for s in flight if len(s.data) > 1220]
+    if not big:
+        raise Step(f"no segment above 1220 bytes in a flight of {len(flight)}")
+    first = big[0]
+    # RFC 4443 3.2: the MTU, then as much of the datagram as fits 1280.
+    r.t.icmp6(ICMP6_PTB, 0, struct.pack("!I", 1280) + first.ip[:1280 - 48])
+    again, end = [], time.monotonic() + 4.0
+    while time.monotonic() < end:
+        sg = c.take(end - time.monotonic(), lambda s: s.data)
+        if sg is None:
+            break
+        again.append(sg)
+        if sg.seq == first.seq and len(sg.data) <= 1220:
+            break
+    head = [s for s in again if s.seq == first.seq]
+    r.see("first segment", f"len={len(first.data)}")
+    r.see("after PTB 1280", "resent: " + (",".join(str(len(s.data)) for s in head) or "never") +
+          f" ({len(again)} data segment(s))")
+    r.req("after PTB 1280", head and len(head[-1].data) <= 1220, "RFC 8201 4 / RFC 9293 3.7.3",
+          "the data a PTB quoted sent again in segments that fit 1280 bytes")
+    c.abort()
+
+
 OASIS_BIN = None
+CLIENT_IPV4 = None  # oasis nc's --addr beside --addr6 (without one it asks DHCP)
 
 
 def run_one(t, fn):
@@ -1611,24 +1783,28 @@ def run_one(t, fn):
     return r
 
 
-def main():
-    oasis = Target("oasis", sys.argv[1], sys.argv[2], sys.argv[3])
-    linux = Target("linux", sys.argv[4], sys.argv[5], sys.argv[6])
+def main(argv):
+    global OASIS_BIN, CLIENT_IPV4, V6
+    if argv[0] == "-6":
+        V6, argv = True, argv[1:]
+    oasis = Target("oasis", argv[0], argv[1], argv[2])
+    linux = Target("linux", argv[3], argv[4], argv[5])
     linux.resolve()
     oasis.resolve()
-    global OASIS_BIN
     # The targets as clients: oasis nc on a second TAP; Linux out of dflx0.
-    ctap, cip, cpip, OASIS_BIN = sys.argv[7].split(",")
+    ctap, cip, cpip, OASIS_BIN, *rest = argv[6].split(",")
+    CLIENT_IPV4 = rest[0] if rest else None
     CLIENT_TARGETS["oasis"] = Target("oasis", ctap, cip, cpip)
     CLIENT_TARGETS["linux"] = linux
-    only = [x for x in os.environ.get("DIFF_ONLY", "").split(",") if x]
+    only = [x for x in os.environ.get("DIFF_ONLY", "").split(",") if x] or (V6_SUBSET if V6 else [])
     failed, diffs, rows = [], 0, []
-    for name, fn, note in SCENARIOS:
-        if only and name not in only:
+    for name, fn, note, only6 in SCENARIOS:
+        if (only and name not in only) or (only6 and not V6):
             continue
+        t0 = time.monotonic()
         rl = run_one(linux, fn)
         ro = run_one(oasis, fn)
-        print(f"\n== {name}\n   {note}", flush=True)
+        print(f"\n== {name} ({time.monotonic() - t0:.1f} s)\n   {note}", flush=True)
         steps = []
         for s, _ in rl.obs + ro.obs:
             if s not in steps:
@@ -1651,6 +1827,12 @@ def main():
                 failed.append(f"{name}: {s}: {clause}")
         if any(s == "(stopped)" for s, _ in ro.obs):
             failed.append(f"{name}: stopped at Oasis: {oo['(stopped)']}")
+    # Every segment Oasis sent had a right checksum (IPv6: over RFC 8200 8.1's pseudo-header).
+    bad = oasis.bad_csum + CLIENT_TARGETS["oasis"].bad_csum
+    print(f"\n   {'ok' if not bad else 'FAIL'}: RFC 9293 3.1 checksum: every segment from Oasis "
+          f"({bad} bad; linux {linux.bad_csum})", flush=True)
+    if bad:
+        failed.append(f"{bad} segment(s) from Oasis with a bad checksum")
     print(f"\n{len(rows)} steps, {diffs} differ from Linux; {len(failed)} Oasis requirement(s) failed",
           flush=True)
     for f in failed:
@@ -1662,4 +1844,4 @@ if __name__ == "__main__":
     if sys.argv[1] == "--linux-servers":
         linux_servers(sys.argv[2])
     else:
-        sys.exit(min(main(), 100))
+        sys.exit(min(main(sys.argv[1:]), 100))
