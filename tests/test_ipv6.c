@@ -21,6 +21,7 @@
 #include "ipv6/ipv6_wire.h"
 #include "ipv6/nd_wire.h"
 #include "link/eth_wire.h"
+#include "tcp/tcp_wire.h"
 #include "udp/udp_wire.h"
 #include "oasis/error.h"
 #include "oasis/ipv6.h"
@@ -3996,6 +3997,89 @@ static void test_app_groups_api(void **state)
     fx_stop(&x);
 }
 
+
+/* ---- TCP's default send MSS over IPv6 ---- */
+
+static void tcp_accept_note(oasis_stack *s, oasis_flow *f, void *ud)
+{
+    (void)s;
+    *(oasis_flow **)ud = f;
+}
+
+static void tcp_write_done(oasis_flow *f, int err, void *ud)
+{
+    (void)f;
+    (void)err;
+    (void)ud;
+}
+
+/* A TCP segment from PEER to us (no options). */
+static void inject_tcp(fx *x, const oasis_in6 *us, uint8_t flags, uint32_t seq, uint32_t ack)
+{
+    oasis_tcp_hdr h;
+    memset(&h, 0, sizeof h);
+    h.src_port = 40000;
+    h.dst_port = 80;
+    h.seq = seq;
+    h.ack = ack;
+    h.flags = flags;
+    h.window = 65535;
+    uint8_t b[20];
+    oasis_tcp_emit_ps(b, &h, 0, oasis_ipv6_pseudo_sum(&PEER, us, sizeof b, OASIS_NH_TCP));
+    inject(x, &PEER, us, 64, OASIS_NH_TCP, b, sizeof b);
+}
+
+/* Frame i as TCP over IPv6 (no extension headers): the TCP header's
+ * start, or NULL; *payload: its payload's length. */
+static const uint8_t *frame_tcp(const fx *x, size_t i, size_t *payload)
+{
+    const uint8_t *f = x->cap.frame[i];
+    if (x->cap.len[i] < 74 || oasis_get16(f + 12) != OASIS_ETHERTYPE_IPV6 || f[14 + 6] != OASIS_NH_TCP)
+        return NULL;
+    *payload = oasis_get16(f + 18) - (size_t)(f[54 + 12] >> 4) * 4;
+    return f + 54;
+}
+
+/* RFC 9293 3.7.1 (MUST-15): without an MSS option a TCP assumes a send MSS
+ * of 536 for IPv4 but 1220 (1280 - 60) for IPv6; Oasis took 536 on both. */
+static void test_tcp_default_mss_1220(void **state)
+{
+    (void)state;
+    fx x;
+    fx_start(&x, 0, 0, 1);
+    oasis_in6 us = ll_of(&x);
+    inject_ns(&x, &PEER, &us, &us, MAC_PEER); /* the peer's link address */
+    oasis_flow *f = NULL;
+    assert_int_equal(oasis_tcp_listen(x.s, 80, NULL, tcp_accept_note, &f), 0);
+    x.cap.n = 0;
+    inject_tcp(&x, &us, OASIS_TCP_SYN, 1000, 0);
+    advance(&x, 1000);
+    const uint8_t *t = NULL;
+    size_t len = 0;
+    for (size_t i = 0; i < x.cap.n && !t; i++)
+        if ((t = frame_tcp(&x, i, &len)) && t[13] != (OASIS_TCP_SYN | OASIS_TCP_ACK))
+            t = NULL;
+    assert_non_null(t);
+    uint32_t iss = oasis_get32(t + 4);
+    inject_tcp(&x, &us, OASIS_TCP_ACK, 1001, iss + 1);
+    advance(&x, 1000);
+    assert_non_null(f);
+    static uint8_t data[3000];
+    x.cap.n = 0;
+    assert_int_equal(oasis_tcp_write(f, data, sizeof data, tcp_write_done, NULL), 0);
+    advance(&x, 1000);
+    size_t largest = 0, total = 0;
+    for (size_t i = 0; i < x.cap.n; i++)
+        if (frame_tcp(&x, i, &len) && len) {
+            largest = len > largest ? len : largest;
+            total += len;
+        }
+    assert_true(total >= 2 * 1220); /* the initial window's worth, at least */
+    assert_int_equal(largest, 1220);
+    oasis_tcp_release(f);
+    fx_stop(&x);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -4065,6 +4149,7 @@ int main(void)
         cmocka_unit_test(test_mld_query_during_state_change),
         cmocka_unit_test(test_mld_earlier_deadline_stands),
         cmocka_unit_test(test_mldv1_suppression),
+        cmocka_unit_test(test_tcp_default_mss_1220),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -65,6 +65,12 @@ static inline int oasis_tcp_conn_v6(const oasis_tcp_conn *c)
 {
     return c->raddr.family == OASIS_AF_INET6;
 }
+/* RFC 9293 3.7.1 (MUST-15): the send MSS without an MSS option, 536
+ * (576 - 40) for IPv4, 1220 (1280 - 60) for IPv6. */
+static inline uint32_t oasis_tcp_default_mss(const oasis_ipaddr *peer)
+{
+    return oasis_ipaddr_is_v6(peer) ? 1220u : 536u;
+}
 /* IP header bytes in front of the flow's segments (MSS = MTU - this). */
 static inline uint32_t oasis_tcp_ip_hlen(const oasis_tcp_conn *c)
 {

@@ -35,7 +35,7 @@ static uint32_t seg_len(const oasis_tcp_hdr *h)
 
 void oasis_tcp_syn_options(oasis_flow *f, const oasis_tcp_hdr *h)
 {
-    uint32_t peer = h->has_mss ? h->mss : 536u;
+    uint32_t peer = h->has_mss ? h->mss : oasis_tcp_default_mss(&f->c.raddr);
     if (peer < 64)
         peer = 64; /* a tiny MSS would only make us send confetti */
     /* MSS = MTU - 40 (IPv4) or - 60 (IPv6: its header is 40 bytes). */

@@ -74,7 +74,7 @@ uint16_t oasis_syncookie_check(const uint8_t key[16], const oasis_ipaddr *laddr,
 void oasis_tcp_cookie_synack(oasis_stack *s, oasis_tcp_listener *l, const oasis_ipaddr *src,
                              const oasis_ipaddr *dst, const oasis_tcp_hdr *in)
 {
-    uint16_t peer_mss = in->has_mss ? in->mss : 536;
+    uint16_t peer_mss = (uint16_t)(in->has_mss ? in->mss : oasis_tcp_default_mss(src));
     oasis_tcp_hdr h;
     memset(&h, 0, sizeof h);
     h.src_port = in->dst_port;
