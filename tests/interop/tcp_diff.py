@@ -913,6 +913,9 @@ def mss_edges(r):
         if limit:
             r.req(what, sizes and max(sizes) <= limit, "RFC 9293 3.7.1 (MUST-15/16 Eff.snd.MSS)",
                   f"no segment above {limit} bytes of data")
+        if what == "no MSS":
+            r.req(what, sizes and max(sizes) == limit, "RFC 9293 3.7.1 (MUST-15: assume the default)",
+                  f"full segments of {limit} bytes (the family's default, not another's)")
         c.abort()
 
 
@@ -1598,6 +1601,8 @@ def client_no_mss(r):
     r.req("largest data", sizes and max(sizes) <= default_mss(),
           "RFC 9293 3.7.1 (MUST-15: 536 over IPv4, 1220 over IPv6, without an MSS option)",
           f"no segment above {default_mss()} bytes")
+    r.req("largest data", sizes and max(sizes) == default_mss(), "RFC 9293 3.7.1 (MUST-15: assume the default)",
+          f"full segments of {default_mss()} bytes (the family's default, not another's)")
     c.write(b"", flags=ACK | FIN)
     c.wait_ack(c.snd_nxt)
     res = cl.finish()
