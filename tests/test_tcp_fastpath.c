@@ -737,11 +737,13 @@ static void trace_out(fx *x, trace *t, uint32_t *ts0)
                   e->sb.rack.n, e->sb.rack.lost_valid);
         /* what the short form of an ACK of everything (RACK's one record,
          * the echo's RTT sample, NewReno's growth) must leave as the full
-         * form does */
+         * form does (RACK.fack only while have_fack: tcp_rack_segs.c reads
+         * it only then, and the short form leaves a forgotten one as it
+         * was) */
         const oasis_rack *k = &e->sb.rack;
         trace_add(t, " rackx=%u,%llu,%u,%llu fack=%u,%u reo=%u rttvar=%llu rto=%llu,%u bytes_acked=%u",
                   k->have_xmit, (unsigned long long)k->xmit_ns, k->end_seq - x->iss,
-                  (unsigned long long)k->rtt_ns, k->have_fack, k->fack - x->iss,
+                  (unsigned long long)k->rtt_ns, k->have_fack, k->have_fack ? k->fack - x->iss : 0,
                   k->reordering_seen, (unsigned long long)e->rtt.rttvar_ns,
                   (unsigned long long)e->rtt.rto_ns, e->rtt.backoff, e->cc.bytes_acked);
     }

@@ -201,12 +201,18 @@ static uint64_t echo_sent_before(const oasis_recovery *rc, uint64_t now)
  * of an original would date the retransmission delivered: RACK.xmit_ts
  * too late (earlier retransmissions judged lost that were not) and
  * RACK.rtt too short (the whole flight judged lost). */
-static OASIS_ALWAYS_INLINE void delivered(oasis_rack *r, const oasis_rack_seg *g, uint64_t now,
-                                          const oasis_recovery *rc)
+static OASIS_ALWAYS_INLINE void delivered_in(oasis_rack *r, const oasis_rack_seg *g, uint64_t now,
+                                             const oasis_recovery *rc, int forget_fack)
 {
     /* Step 3: an original delivered below the highest delivered end
-     * arrived out of order (callers go in ascending sequence order). */
-    if (!r->have_fack || oasis_seq_gt(g->end, r->fack)) {
+     * arrived out of order (callers go in ascending sequence order).
+     * forget_fack: the caller drops RACK.fack right after (segs_reset:
+     * have_fack 0, and fack is read only with have_fack), so of step 3
+     * only the reordering test is left to do. */
+    if (forget_fack) {
+        if (r->have_fack && oasis_seq_lt(g->end, r->fack) && !(g->flags & OASIS_RACK_RETRANS))
+            r->reordering_seen = 1;
+    } else if (!r->have_fack || oasis_seq_gt(g->end, r->fack)) {
         r->fack = g->end;
         r->have_fack = 1;
     } else if (oasis_seq_lt(g->end, r->fack) && !(g->flags & OASIS_RACK_RETRANS)) {
@@ -228,6 +234,12 @@ static OASIS_ALWAYS_INLINE void delivered(oasis_rack *r, const oasis_rack_seg *g
     r->xmit_order = g->order;
     r->end_seq = g->end;
     r->rtt_ns = rtt;
+}
+
+static OASIS_ALWAYS_INLINE void delivered(oasis_rack *r, const oasis_rack_seg *g, uint64_t now,
+                                          const oasis_recovery *rc)
+{
+    delivered_in(r, g, now, rc, 0);
 }
 
 static void sack_range(oasis_rack *r, uint32_t left, uint32_t right, uint64_t now,
@@ -437,7 +449,7 @@ OASIS_ALWAYS_INLINE void oasis_rack_ack_all(oasis_flow *f, uint64_t now)
          * rec(r, 0), with no ring index to walk. */
         const oasis_rack_seg *g = &r->segs[r->head];
         if (!(g->flags & OASIS_RACK_SACKED))
-            delivered(r, g, now, rc);
+            delivered_in(r, g, now, rc, 1); /* (segs_reset below) */
     } else if (r->n) {
         ack_all_records(r, now, rc);
     }
