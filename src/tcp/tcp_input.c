@@ -866,9 +866,10 @@ static OASIS_ALWAYS_INLINE void fast_ack(oasis_flow *f, const oasis_tcp_hdr *h, 
         ack_update(f, h);
         return;
     }
+    uint32_t una = f->snd_una, flight = f->snd_max - una;
     oasis_recovery_all_acked_begin(f, h, now);
-    uint64_t rtt = h->ack != f->snd_una ? new_ack(f, h, 1) : 0;
-    oasis_recovery_all_acked_end(f, rtt, now);
+    uint64_t rtt = h->ack != una ? new_ack(f, h, 1) : 0;
+    oasis_recovery_all_acked_end(f, una, flight, rtt, now);
 }
 
 /* The predicted segment's text: data_input where it starts at RCV.NXT,

@@ -316,14 +316,16 @@ static uint32_t delivered_data(const oasis_flow *f, uint32_t acked)
 }
 
 /* Data bytes (our FIN aside) the cumulative ACK just covered. */
-static uint32_t data_acked(const oasis_flow *f)
+static OASIS_ALWAYS_INLINE uint32_t data_acked_since(const oasis_flow *f, uint32_t una)
 {
-    uint32_t acked = f->snd_una - f->ext->rec.ack_una;
+    uint32_t acked = f->snd_una - una;
     if (acked && f->fin_queued && oasis_seq_gt(f->snd_una, f->ext->fin_seq) &&
-        oasis_seq_le(f->ext->rec.ack_una, f->ext->fin_seq))
+        oasis_seq_le(una, f->ext->fin_seq))
         acked--;
     return acked;
 }
+
+static uint32_t data_acked(const oasis_flow *f) { return data_acked_since(f, f->ext->rec.ack_una); }
 
 static void newreno_ack(oasis_flow *f, uint32_t acked, uint32_t data, int dup)
 {
@@ -445,27 +447,27 @@ void oasis_recovery_ack_end(oasis_flow *f, const oasis_tcp_hdr *h, uint64_t rtt_
  * inline: they are header prediction's path, tcp_input.c.) */
 OASIS_ALWAYS_INLINE void oasis_recovery_all_acked_begin(oasis_flow *f, const oasis_tcp_hdr *h, uint64_t now)
 {
-    oasis_recovery *rc = &f->ext->rec;
+    /* (ack_una, ack_flight, ack_sacked are not set: they hold between
+     * ack_begin and ack_end only, and the short form's end has them from
+     * its caller) */
     ack_echo(f, h, 1, now); /* (predicted: TSopt present when ts_ok) */
-    rc->ack_una = f->snd_una;
-    rc->ack_flight = f->snd_max - f->snd_una;
-    rc->ack_sacked = 0;
     if (f->sack_ok)
         oasis_rack_ack_all(f, now); /* the scoreboard is empty and stays so */
 }
 
-OASIS_ALWAYS_INLINE void oasis_recovery_all_acked_end(oasis_flow *f, uint64_t rtt_ns, uint64_t now)
+OASIS_ALWAYS_INLINE void oasis_recovery_all_acked_end(oasis_flow *f, uint32_t una, uint32_t flight,
+                                                      uint64_t rtt_ns, uint64_t now)
 {
     oasis_recovery *rc = &f->ext->rec;
     if (rc->ecn_cut && oasis_seq_gt(f->snd_una, rc->ecn_high))
         rc->ecn_cut = ECN_CUT_NONE; /* an ACK of data sent after the reduction */
-    if (f->snd_una == rc->ack_una)
+    if (f->snd_una == una)
         return;
     rc->dupacks = 0;
     rc->lt_segs = 0;
     oasis_tlp_reset(f);
     if (rc->ecn_cut != ECN_CUT_ECE)
-        cc_on_ack(f, data_acked(f), rc->ack_flight, rtt_ns, now);
+        cc_on_ack(f, data_acked_since(f, una), flight, rtt_ns, now);
 }
 
 void oasis_recovery_losses(oasis_flow *f)

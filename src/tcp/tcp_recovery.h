@@ -44,10 +44,11 @@ typedef struct oasis_recovery {
      * then) has come yet: ECE is not answered again, cwnd does not grow */
     uint8_t ecn_cut;
     uint32_t ecn_high;
-    /* the ACK being processed, saved by oasis_recovery_ack_begin (or
-     * _all_acked_begin); ack_echo: it echoes a timestamp (RFC 7323 4.1),
-     * ack_echo_ms: TS.now - TSecr then, the one RTT sample both RACK and
-     * the RTO estimator take from it */
+    /* the ACK being processed, saved by oasis_recovery_ack_begin and read
+     * up to its oasis_recovery_ack_end only (the short form keeps ack_una
+     * and ack_flight in its caller, and sets ack_echo* alone); ack_echo: it
+     * echoes a timestamp (RFC 7323 4.1), ack_echo_ms: TS.now - TSecr then,
+     * the one RTT sample both RACK and the RTO estimator take from it */
     uint32_t ack_una, ack_flight, ack_sacked;
     /* in SACK recovery, what was judged lost before it (RFC 9937 SafeACK):
      * RACK's count of lost retransmissions and the end of the lost prefix */
@@ -76,7 +77,9 @@ void oasis_recovery_ack_end(oasis_flow *f, const oasis_tcp_hdr *h, uint64_t rtt_
  * effects without the scoreboard and loss checks that cannot find anything.
  * now: oasis_now(), read once by the caller. */
 void oasis_recovery_all_acked_begin(oasis_flow *f, const oasis_tcp_hdr *h, uint64_t now);
-void oasis_recovery_all_acked_end(oasis_flow *f, uint64_t rtt_ns, uint64_t now);
+/* una, flight: snd_una and snd_max - snd_una before the ACK. */
+void oasis_recovery_all_acked_end(oasis_flow *f, uint32_t una, uint32_t flight, uint64_t rtt_ns,
+                                  uint64_t now);
 /* RACK marked losses outside an ACK (its reorder timer). */
 void oasis_recovery_losses(oasis_flow *f);
 /* Retransmission timeout: collapse cwnd, forget RACK marks (the SACK
