@@ -190,6 +190,54 @@ static void test_copy_after_is_add_and_copy(void **state)
     free(dst);
 }
 
+/* oasis_csum_copy2 (a write's bytes into the send ring and the frame at
+ * once): every length to 2 KiB (the inline few, the short chain, the
+ * 256-byte turns, whole vectors, the overlapping last one), the source and
+ * both destinations at odd and even offsets apart from each other, a
+ * running sum carried in (all ones too, for the carries): the sum is
+ * oasis_csum_add's, both copies arrive intact, nothing is written before
+ * or after either. */
+static void test_copy2_is_add_and_copy_twice(void **state)
+{
+    (void)state;
+    oasis_prng r;
+    oasis_prng_seed(&r, 796);
+    uint8_t *src = malloc(2048 + 8), *d1 = malloc(2048 + 16), *d2 = malloc(2048 + 16);
+    assert_non_null(src);
+    assert_non_null(d1);
+    assert_non_null(d2);
+    for (size_t len = 0; len <= 2048; len++) {
+        for (size_t off = 0; off < 8; off += 3) {
+            size_t o1 = (off + len) % 8, o2 = (off * 5 + len + 3) % 8;
+            uint8_t *p = src + off, *a = d1 + o1, *b = d2 + o2;
+            if (len % 5 == 1)
+                memset(p, 0xff, len);
+            else
+                fill_random(&r, p, len);
+            memset(d1, 0xa5, 2048 + 16);
+            memset(d2, 0x5a, 2048 + 16);
+            uint64_t start = (uint64_t)(len * 2654435761u + off) & 0x1ffffffffu;
+            uint64_t got = oasis_csum_copy2(a, b, p, len, start);
+            assert_true(got < (1ull << 33)); /* as the running sum is kept */
+            assert_int_equal(oasis_csum_fold(got), oasis_csum_fold(oasis_csum_add(start, p, len)));
+            assert_int_equal(oasis_csum_fold(oasis_csum_copy2(a, b, p, len, 0)), oasis_csum_ref(p, len));
+            assert_true(len == 0 || memcmp(a, p, len) == 0);
+            assert_true(len == 0 || memcmp(b, p, len) == 0);
+            for (size_t i = 0; i < o1; i++)
+                assert_int_equal(d1[i], 0xa5);
+            for (size_t i = 0; i < o2; i++)
+                assert_int_equal(d2[i], 0x5a);
+            for (size_t i = len; i < len + 8; i++) { /* (a vector's store past it would show) */
+                assert_int_equal(a[i], 0xa5);
+                assert_int_equal(b[i], 0x5a);
+            }
+        }
+    }
+    free(src);
+    free(d1);
+    free(d2);
+}
+
 /* Long buffers, beyond what the vector summer takes in one pass, of the
  * words that load its lanes most (0x0000 and 0xffff both), and random ones:
  * summed and copied at an odd offset, against the reference. */
@@ -197,9 +245,10 @@ static void test_long_extremes(void **state)
 {
     (void)state;
     size_t len = 3 * 1024 * 1024 + 37;
-    uint8_t *src = malloc(len + 1), *dst = malloc(len + 2);
+    uint8_t *src = malloc(len + 1), *dst = malloc(len + 2), *dst2 = malloc(len);
     assert_non_null(src);
     assert_non_null(dst);
+    assert_non_null(dst2);
     oasis_prng r;
     oasis_prng_seed(&r, 3);
     for (int pattern = 0; pattern < 4; pattern++) {
@@ -219,10 +268,15 @@ static void test_long_extremes(void **state)
             uint16_t ref = oasis_csum_ref(p, n);
             assert_int_equal(oasis_csum(p, n), ref);
             assert_int_equal(oasis_csum_fold(oasis_csum_copy(dst + 2, p, n, 0)), ref);
+            if (i == 0 || i == 3) { /* (the two-destination copy past one pass) */
+                assert_int_equal(oasis_csum_fold(oasis_csum_copy2(dst + 1, dst2, p, n, 0)), ref);
+                assert_true(memcmp(dst + 1, p, n) == 0 && memcmp(dst2, p, n) == 0);
+            }
         }
     }
     free(src);
     free(dst);
+    free(dst2);
 }
 
 /* All-ones data maximises carries. */
@@ -421,6 +475,7 @@ int main(void)
         cmocka_unit_test(test_copy_matches_add),
         cmocka_unit_test(test_copy_long_is_memcpy),
         cmocka_unit_test(test_copy_after_is_add_and_copy),
+        cmocka_unit_test(test_copy2_is_add_and_copy_twice),
         cmocka_unit_test(test_long_extremes),
         cmocka_unit_test(test_incremental),
         cmocka_unit_test(test_pseudo_header),

@@ -107,19 +107,25 @@ static inline uint64_t add_short(uint64_t sum, uint64_t t, const uint8_t *p, siz
     return (t & 0xffffffffu) + (t >> 32);
 }
 
-/* oasis_csum_copy of fewer than 64 bytes: one carry chain, as add_short. */
-static inline uint64_t copy_short(uint8_t *d, const uint8_t *p, size_t len, uint64_t sum)
+/* oasis_csum_copy of fewer than 64 bytes: one carry chain, as add_short;
+ * to d2 as well unless it is NULL (oasis_csum_copy2). */
+static inline uint64_t copy_short(uint8_t *d, uint8_t *d2, const uint8_t *p, size_t len, uint64_t sum)
 {
     uint64_t t = 0, c = 0;
     while (len >= 8) {
         uint64_t w = load64(p);
         memcpy(d, &w, 8);
+        if (d2) {
+            memcpy(d2, &w, 8);
+            d2 += 8;
+        }
         c += __builtin_add_overflow(t, w, &t);
         p += 8;
         d += 8;
         len -= 8;
     }
-    c += __builtin_add_overflow(t, oasis_csum_copy_tail(d, p, len), &t);
+    uint64_t w = d2 ? oasis_csum_copy2_tail(d, d2, p, len) : oasis_csum_copy_tail(d, p, len);
+    c += __builtin_add_overflow(t, w, &t);
     t += c; /* c is below 2^61: t + c wraps at most once */
     return add_partial(sum, t + (t < c));
 }
@@ -232,9 +238,10 @@ static AVX2 inline uint64_t sum_avx2(uint64_t sum, const uint8_t *p, size_t len)
  * sum_avx2. Written for the instruction count (what a round trip costs,
  * bench/cgrt.sh): one index counting up to 0 from below the turns' end,
  * the constants made once; every vector counts 32 bytes of bias
- * (pairs_total). */
-static OASIS_NOINLINE OASIS_HOT AVX2 uint64_t copy_after_avx2(uint8_t *d, const uint8_t *seg, size_t skip,
-                                                              size_t len, uint64_t sum)
+ * (pairs_total). two: the text goes to d2 as well (a constant: always
+ * inline, so that each caller's copy has only its own stores). */
+static OASIS_ALWAYS_INLINE AVX2 uint64_t copy_after_body(uint8_t *d, uint8_t *d2, const uint8_t *seg,
+                                                         size_t skip, size_t len, uint64_t sum, int two)
 {
     __m256i bias = _mm256_set1_epi16(INT16_MIN), ones = _mm256_set1_epi16(1);
     /* Made once: opaque to GCC, which otherwise makes them again in every
@@ -254,20 +261,26 @@ static OASIS_NOINLINE OASIS_HOT AVX2 uint64_t copy_after_avx2(uint8_t *d, const 
     const uint8_t *p = seg + skip;
     size_t m = len & ~(size_t)255;
     const uint8_t *pe = p + m;
-    uint8_t *de = d + m;
+    uint8_t *de = d + m, *de2 = two ? d2 + m : NULL;
+#define STORE2(to, to2, x)                                                                         \
+    do {                                                                                           \
+        store256((to), (x));                                                                       \
+        if (two)                                                                                   \
+            store256((to2), (x));                                                                  \
+    } while (0)
     for (ptrdiff_t i = -(ptrdiff_t)m; i < 0; i += 256) {
         __m256i x0 = load256(pe + i), x1 = load256(pe + i + 32);
         __m256i x2 = load256(pe + i + 64), x3 = load256(pe + i + 96);
         __m256i x4 = load256(pe + i + 128), x5 = load256(pe + i + 160);
         __m256i x6 = load256(pe + i + 192), x7 = load256(pe + i + 224);
-        store256(de + i, x0);
-        store256(de + i + 32, x1);
-        store256(de + i + 64, x2);
-        store256(de + i + 96, x3);
-        store256(de + i + 128, x4);
-        store256(de + i + 160, x5);
-        store256(de + i + 192, x6);
-        store256(de + i + 224, x7);
+        STORE2(de + i, de2 + i, x0);
+        STORE2(de + i + 32, de2 + i + 32, x1);
+        STORE2(de + i + 64, de2 + i + 64, x2);
+        STORE2(de + i + 96, de2 + i + 96, x3);
+        STORE2(de + i + 128, de2 + i + 128, x4);
+        STORE2(de + i + 160, de2 + i + 160, x5);
+        STORE2(de + i + 192, de2 + i + 192, x6);
+        STORE2(de + i + 224, de2 + i + 224, x7);
         __m256i s0 = _mm256_add_epi32(PAIRS(x0), PAIRS(x1)), s1 = _mm256_add_epi32(PAIRS(x2), PAIRS(x3));
         __m256i s2 = _mm256_add_epi32(PAIRS(x4), PAIRS(x5)), s3 = _mm256_add_epi32(PAIRS(x6), PAIRS(x7));
         a = _mm256_add_epi32(a, _mm256_add_epi32(_mm256_add_epi32(s0, s1), _mm256_add_epi32(s2, s3)));
@@ -278,13 +291,13 @@ static OASIS_NOINLINE OASIS_HOT AVX2 uint64_t copy_after_avx2(uint8_t *d, const 
     size_t i = m;
     for (; i + 32 <= len; i += 32) {
         __m256i x = load256(p + i);
-        store256(d + i, x);
+        STORE2(d + i, d2 + i, x);
         a = _mm256_add_epi32(a, PAIRS(x));
     }
     n += i;
     if (i < len) {
         __m256i x = _mm256_and_si256(load256(p + len - 32), load256(tail_mask + (len - i)));
-        store256(d + len - 32, load256(p + len - 32));
+        STORE2(d + len - 32, d2 + len - 32, load256(p + len - 32));
         if ((len - i) & 1) {
             const __m256i swap = _mm256_setr_epi8(1, 0, 3, 2, 5, 4, 7, 6, 9, 8, 11, 10, 13, 12, 15, 14, 1, 0, 3,
                                                   2, 5, 4, 7, 6, 9, 8, 11, 10, 13, 12, 15, 14);
@@ -293,8 +306,23 @@ static OASIS_NOINLINE OASIS_HOT AVX2 uint64_t copy_after_avx2(uint8_t *d, const 
         a = _mm256_add_epi32(a, PAIRS(x));
         n += 32;
     }
+#undef STORE2
 #undef PAIRS
     return add_partial(sum, pairs_total(a, n));
+}
+
+/* oasis_csum_copy_after's (and oasis_csum_copy's long) vectors. */
+static OASIS_NOINLINE OASIS_HOT AVX2 uint64_t copy_after_avx2(uint8_t *d, const uint8_t *seg, size_t skip,
+                                                              size_t len, uint64_t sum)
+{
+    return copy_after_body(d, NULL, seg, skip, len, sum, 0);
+}
+
+/* oasis_csum_copy2 of 32 to AVX2_MAX bytes: one load, two stores. */
+static OASIS_NOINLINE OASIS_HOT AVX2 uint64_t copy2_avx2(uint8_t *d, uint8_t *d2, const uint8_t *p, size_t len,
+                                                         uint64_t sum)
+{
+    return copy_after_body(d, d2, p, 0, len, sum, 1);
 }
 
 /* A plain copy of 32 or more bytes: 256 per turn, then whole vectors, then
@@ -428,7 +456,19 @@ OASIS_HOT uint64_t oasis_csum_copy(void *dst, const void *src, size_t len, uint6
         return oasis_csum_copy_small(dst, src, len, sum);
     if (len >= 64)
         return copy_long(dst, src, len, sum);
-    return copy_short(dst, src, len, sum);
+    return copy_short(dst, NULL, src, len, sum);
+}
+
+uint64_t oasis_csum_copy2_any(void *d1, void *d2, const void *src, size_t len, uint64_t sum)
+{
+    if (len < 64)
+        return copy_short(d1, d2, src, len, sum);
+#if OASIS_CSUM_AVX2
+    if (use_avx2 && len <= AVX2_MAX)
+        return copy2_avx2(d1, d2, src, len, sum);
+#endif
+    memcpy(d2, src, len); /* (no vectors, or huge: two passes, as copy_chains) */
+    return copy_long(d1, src, len, sum);
 }
 
 /* oasis_csum_copy_after in two calls (out of line: the vectors' caller
@@ -479,6 +519,12 @@ uint64_t oasis_csum_copy(void *dst, const void *src, size_t len, uint64_t sum)
 {
     memcpy(dst, src, len);
     return oasis_csum_add(sum, dst, len);
+}
+
+uint64_t oasis_csum_copy2_any(void *d1, void *d2, const void *src, size_t len, uint64_t sum)
+{
+    memcpy(d2, src, len);
+    return oasis_csum_copy(d1, src, len, sum);
 }
 
 uint64_t oasis_csum_copy_after(void *dst, const void *seg, size_t skip, size_t len, uint64_t sum)

@@ -73,6 +73,46 @@ static inline uint64_t oasis_csum_copy_tail(void *dst, const void *src, size_t l
     return t;
 }
 
+/* oasis_csum_copy_tail with a second destination: each piece stored in
+ * both (a write's few bytes, into the send ring and the frame at once). */
+static inline uint64_t oasis_csum_copy2_tail(void *d1, void *d2, const void *src, size_t len)
+{
+    uint8_t *d = d1, *e = d2;
+    const uint8_t *p = src;
+    uint64_t t = 0;
+    if (len >= 4) {
+        uint32_t w;
+        memcpy(&w, p, 4);
+        memcpy(d, &w, 4);
+        memcpy(e, &w, 4);
+        t += w;
+        p += 4;
+        d += 4;
+        e += 4;
+        len -= 4;
+    }
+    if (len >= 2) {
+        uint16_t w;
+        memcpy(&w, p, 2);
+        memcpy(d, &w, 2);
+        memcpy(e, &w, 2);
+        t += w;
+        p += 2;
+        d += 2;
+        e += 2;
+        len -= 2;
+    }
+    if (len) {
+        d[0] = e[0] = p[0];
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+        t += (uint64_t)p[0] << 8;
+#else
+        t += p[0];
+#endif
+    }
+    return t;
+}
+
 /* The sum of the 0..7 bytes at src (an even offset from the start):
  * whole 16-bit words in their lanes, then the odd byte. Below 2^33. */
 static inline uint64_t oasis_csum_tail(const void *src, size_t len)
@@ -117,6 +157,20 @@ static inline uint64_t oasis_csum_copy_small(void *dst, const void *src, size_t 
 {
     sum += oasis_csum_copy_tail(dst, src, len); /* below 2^34 */
     return (sum & 0xffffffffu) + (sum >> 32);
+}
+
+/* oasis_csum_copy into two destinations (neither overlapping src): the
+ * len bytes at src copied to d1 and to d2 and added to the running sum,
+ * in one pass over them. A write sent at once (tcp_output.c) puts its
+ * bytes in the send ring, for retransmission, and in the frame. */
+uint64_t oasis_csum_copy2_any(void *d1, void *d2, const void *src, size_t len, uint64_t sum);
+static inline uint64_t oasis_csum_copy2(void *d1, void *d2, const void *src, size_t len, uint64_t sum)
+{
+    if (len < 8) { /* a request's or a response's few bytes: inline */
+        sum += oasis_csum_copy2_tail(d1, d2, src, len); /* below 2^34 */
+        return (sum & 0xffffffffu) + (sum >> 32);
+    }
+    return oasis_csum_copy2_any(d1, d2, src, len, sum);
 }
 
 /* Whether the vector summer (AVX2, when the CPU has it: chosen at load
