@@ -258,6 +258,76 @@ static void test_write_at_once_then_abort(void **state)
     assert_int_equal(x->ndone, 1);
 }
 
+/* The pattern of round r's n bytes (no two rounds alike). */
+static void pattern(uint8_t *b, size_t n, int r)
+{
+    for (size_t i = 0; i < n; i++)
+        b[i] = (uint8_t)(i * 7 + (size_t)r * 31 + (i >> 8));
+}
+
+/* Pops one segment and checks its payload (the harness verifies its
+ * checksum). */
+static void expect_seg(fx *x, const uint8_t *want, size_t n)
+{
+    oasis_tcp_hdr r;
+    assert_true(th_pop(&x->h, &r));
+    assert_int_equal(r.payload_len, n);
+    assert_memory_equal(r.payload, want, n);
+}
+
+/* A write sent at once goes into the send ring and the frame in one pass
+ * (tcp_output.c oasis_tcp_output_put): the frame carries the bytes with
+ * the right checksum, and the ring holds them too, which the
+ * retransmission after a timeout shows (the application's buffer is gone
+ * by then). Every copy's shape: the few bytes moved inline, the short
+ * chain, the vectors' turns and tails; at the ring's start and after bytes
+ * in flight; and a write Nagle holds (written into the ring alone), sent
+ * with the next one in one segment. */
+static void test_write_at_once_resent_from_ring(void **state)
+{
+    fx *x = *state;
+    static const size_t sizes[] = {1, 2, 3, 7, 8, 9, 31, 63, 64, 65, 255, 300, 517, 536};
+    uint8_t app[536], want[536], two[2 * 536]; /* (the MSS: no option) */
+    assert_int_equal(oasis_tcp_set_nodelay(x->a.flow, 1), 0);
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+        size_t n = sizes[i];
+        pattern(app, n, (int)i);
+        memcpy(want, app, n);
+        assert_int_equal(oasis_tcp_write(x->a.flow, app, n, NULL, NULL), 0);
+        expect_seg(x, want, n);
+        /* a second write with the first in flight: at an offset */
+        pattern(app, n, (int)i + 100);
+        memcpy(two, want, n);
+        memcpy(two + n, app, n);
+        assert_int_equal(oasis_tcp_write(x->a.flow, app, n, NULL, NULL), 0);
+        expect_seg(x, two + n, n);
+        memset(app, 0, sizeof app);
+        for (int t = 0; t < 120 && !th_pending(&x->h); t++)
+            th_advance(&x->h, OASIS_NS_PER_SEC); /* to the RTO (backed off) */
+        oasis_tcp_hdr r;
+        assert_true(th_pop(&x->h, &r)); /* the first, from the ring */
+        assert_true(r.payload_len >= n);
+        assert_memory_equal(r.payload, two, r.payload_len);
+        th_clear(&x->h);
+        ack_all(x, (uint32_t)(2 * n));
+        th_clear(&x->h);
+    }
+    /* Nagle: the second and third small writes wait for the first's ACK,
+     * then go in one segment. */
+    assert_int_equal(oasis_tcp_set_nodelay(x->a.flow, 0), 0);
+    memcpy(app, "first", 5);
+    assert_int_equal(oasis_tcp_write(x->a.flow, app, 5, NULL, NULL), 0);
+    expect_seg(x, (const uint8_t *)"first", 5);
+    memcpy(app, "second", 6);
+    assert_int_equal(oasis_tcp_write(x->a.flow, app, 6, NULL, NULL), 0);
+    memcpy(app, "third", 5);
+    assert_int_equal(oasis_tcp_write(x->a.flow, app, 5, NULL, NULL), 0);
+    memset(app, 0, 6);
+    assert_int_equal(th_pending(&x->h), 0);
+    ack_all(x, 5);
+    expect_seg(x, (const uint8_t *)"secondthird", 11);
+}
+
 /* Bytes that arrived before the read: one callback with all of them, in
  * order, after the call returned; a read with nothing buffered waits. */
 static void test_read_from_buffer(void **state)
@@ -293,6 +363,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_write_at_once_from_callback, setup, teardown),
         cmocka_unit_test_setup_teardown(test_write_at_once_then_abort, setup, teardown),
         cmocka_unit_test_setup_teardown(test_read_from_buffer, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_write_at_once_resent_from_ring, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

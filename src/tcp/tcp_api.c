@@ -617,14 +617,18 @@ static OASIS_NOINLINE int write_other(oasis_flow *f, const void *data, size_t le
 /* The usual write (no callback, nothing pending, room in the ring as it
  * is) is submit_write_held's common case, asked here directly: no iovec,
  * no request count or piece checks. Anything else, errors included, goes
- * by submit_write, which answers as before. */
+ * by submit_write, which answers as before. The ring holds the bytes
+ * at once, and the send copies them in: into the frame in the same pass
+ * when they go at once (oasis_tcp_output_put). */
 int oasis_tcp_write(oasis_flow *f, const void *data, size_t len, oasis_flow_cb cb, void *ud)
 {
     oasis_tcp_ext *x;
+    uint8_t *to;
     if (f && !cb && f->life == OASIS_TCP_LIFE_APP && (x = f->ext) && !x->nreqs && data &&
-        can_write(f) && f->state != OASIS_TCP_SYN_SENT && oasis_ring_write_in_place(&x->snd, data, len)) {
+        can_write(f) && f->state != OASIS_TCP_SYN_SENT && (to = oasis_ring_claim(&x->snd, len))) {
         f->hold++; /* (oasis_tcp_ext_get with the extension there) */
-        return oasis_tcp_output_put(f); /* arms what it sets (tcp_timer.c timer_by); ext_put */
+        /* arms what it sets (tcp_timer.c timer_by); ext_put */
+        return oasis_tcp_output_put(f, data, to, (uint32_t)len);
     }
     return write_other(f, data, len, cb, ud);
 }

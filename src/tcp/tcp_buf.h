@@ -134,21 +134,32 @@ static OASIS_ALWAYS_INLINE uint32_t oasis_ring_write(oasis_stack *s, oasis_ring 
     return oasis_ring_write_slow(s, r, data, n);
 }
 
-/* Appends all 1 to free-capacity bytes when the storage holds them as it
- * is, after the stored ones (no growth, no wrap); 1 when taken, else 0 and
- * nothing was (the send side's common case; the caller decides whether
+/* Holds 1 to free-capacity bytes when the storage takes them as it is,
+ * after the stored ones (no growth, no wrap), and returns where they go;
+ * else NULL and nothing was held. The caller writes them there before
+ * anything reads the ring (the send side's common case, which may copy
+ * them into its frame in the same pass; the caller decides whether
  * storage may grow: the memory budget). */
-static OASIS_ALWAYS_INLINE int oasis_ring_write_in_place(oasis_ring *r, const void *data, size_t n)
+static OASIS_ALWAYS_INLINE uint8_t *oasis_ring_claim(oasis_ring *r, size_t n)
 {
     /* oasis_ring_write's common case; n - 1 < free: 1 to free bytes, in
      * one compare */
     uint64_t end = (uint64_t)r->head + r->len;
     if (n - 1 < (size_t)(r->cap - r->len) && !r->pin && end + n <= r->size) {
-        oasis_ring_copy(r->mem + end, data, (uint32_t)n);
         oasis_ring_commit(r, (uint32_t)n);
-        return 1;
+        return r->mem + end;
     }
-    return 0;
+    return NULL;
+}
+
+/* oasis_ring_claim's bytes copied in: 1 when taken, else 0 and nothing
+ * was. */
+static OASIS_ALWAYS_INLINE int oasis_ring_write_in_place(oasis_ring *r, const void *data, size_t n)
+{
+    uint8_t *d = oasis_ring_claim(r, n);
+    if (d)
+        oasis_ring_copy(d, data, (uint32_t)n);
+    return d != NULL;
 }
 
 /* Zero-copy receive (tcp_place.c): storage for up to `want` more bytes

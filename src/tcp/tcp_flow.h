@@ -519,8 +519,10 @@ void oasis_tcp_output(oasis_flow *f);             /* sends what may be sent now 
  * queued bytes would fail; right in any state. */
 void oasis_tcp_output_queued(oasis_flow *f);
 /* oasis_tcp_output_queued, then oasis_tcp_ext_put: for a write that took
- * a hold and has written the send ring; OASIS_OK. */
-int oasis_tcp_output_put(oasis_flow *f);
+ * a hold and whose n bytes (1 or more) at src the send ring holds at `to`
+ * (oasis_ring_claim) but has not yet been given: they are copied there
+ * first, or as the segment that sends them is built; OASIS_OK. */
+int oasis_tcp_output_put(oasis_flow *f, const void *src, uint8_t *to, uint32_t n);
 void oasis_tcp_force_output(oasis_flow *f);       /* persist timer, window open: SWS aside */
 void oasis_tcp_send_ack(oasis_flow *f);
 void oasis_tcp_send_syn(oasis_flow *f);           /* SYN or SYN-ACK by state */

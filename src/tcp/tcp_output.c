@@ -267,17 +267,28 @@ static OASIS_ALWAYS_INLINE int plain_fits(const oasis_flow *f, uint32_t len)
     return len <= SMALL_FRAME - sizeof f->ext->txc.hdr - (OASIS_TCP_HLEN + 12);
 }
 
+/* A write's bytes the send ring holds but has not been given yet
+ * (oasis_tcp_output_put): n at src, to be copied to `to`. */
+typedef struct write_src {
+    const void *src;
+    uint8_t *to;
+    uint32_t n;
+} write_src;
+
 /* Sends the segment the plain tests allowed; ms: the time in ms; room: the
  * payload a segment holds, plain_hlen's header beside it; fresh: as
- * xmit_account's. A frame long enough for a loan to pay (OASIS_ETH_LEND_MIN)
- * is built in the link's memory when it lends it (no copy), any other in
- * ours. The frame's pointer, no longer a fixed place on the stack, costs ~15
+ * xmit_account's; w: NULL, or the write whose bytes the segment is, exactly
+ * (copied into the ring and the frame in one pass and summed: the ring
+ * keeps them for a retransmission; nothing before reads them). A frame
+ * long enough for a loan to pay (OASIS_ETH_LEND_MIN) is built in the
+ * link's memory when it lends it (no copy), any other in ours. The frame's pointer, no longer a fixed place on the stack, costs ~15
  * instructions of spills per segment; so the accounting (which the frame's
  * bytes do not depend on) comes first, and the pointer lives only across the
  * writes. (A copy of this function per case, or the loan out of line, cost
  * more: callgrind.) */
 static OASIS_ALWAYS_INLINE void plain_send(oasis_flow *f, uint32_t seq, uint32_t len, uint8_t flags,
-                                           uint64_t now, uint32_t ms, uint32_t room, int fresh)
+                                           uint64_t now, uint32_t ms, uint32_t room, int fresh,
+                                           const write_src *w)
 {
     oasis_stack *s = f->s;
     oasis_tcp_ext *x = f->ext;
@@ -298,7 +309,9 @@ static OASIS_ALWAYS_INLINE void plain_send(oasis_flow *f, uint32_t seq, uint32_t
     uint8_t *lent = flen >= OASIS_ETH_LEND_MIN ? oasis_eth_lend(s, flen) : NULL;
     uint8_t *frame = lent ? lent : own;
     uint8_t *th = frame + sizeof x->txc.hdr;
-    uint64_t psum = len ? oasis_ring_peek_csum(&x->snd, seq - f->snd_una, th + hlen, len) : 0;
+    uint64_t psum = w     ? oasis_csum_copy2(th + hlen, w->to, w->src, len, 0)
+                    : len ? oasis_ring_peek_csum(&x->snd, seq - f->snd_una, th + hlen, len)
+                          : 0;
     uint64_t pseudo = flow_pseudo(f, len_all);
     h.ports = x->ports_word;
     h.ack = f->rcv_nxt;
@@ -320,7 +333,7 @@ static OASIS_ALWAYS_INLINE int xmit_plain(oasis_flow *f, uint32_t seq, uint32_t 
     if (len > room || !plain_fits(f, len))
         return 0;
     uint64_t now = oasis_now(f->s);
-    plain_send(f, seq, len, flags, now, (uint32_t)(now / OASIS_NS_PER_MS), room, 0);
+    plain_send(f, seq, len, flags, now, (uint32_t)(now / OASIS_NS_PER_MS), room, 0, NULL);
     return 1;
 }
 
@@ -595,8 +608,12 @@ static OASIS_ALWAYS_INLINE void new_sent(oasis_flow *f, uint32_t seq, uint32_t l
  * nothing unsent but what one segment takes (at most an MSS, within both
  * windows, past Nagle and SWS avoidance). The same segment, state and
  * timers as the loop, in fewer steps (test_txcache compares them);
- * 0 when it does not apply, having changed nothing. */
-static OASIS_ALWAYS_INLINE int output_one(oasis_flow *f)
+ * 0 when it does not apply, having changed nothing. w: NULL, or a write
+ * whose bytes the ring holds but has not been given (they end it); taken
+ * only when they are the segment, exactly, and it is plain: sent without
+ * the ring's copy (anything else reads the ring, so it is the caller's
+ * to copy them in first). */
+static OASIS_ALWAYS_INLINE int output_one(oasis_flow *f, const write_src *w)
 {
     const oasis_tcp_ext *x = f->ext;
     uint32_t inflight = f->snd_nxt - f->snd_una;
@@ -614,6 +631,10 @@ static OASIS_ALWAYS_INLINE int output_one(oasis_flow *f)
     if (wnd < inflight || wnd - inflight < avail ||
         (avail < mss && !small_segment_ok(f, avail, avail, inflight)))
         return 0;
+    /* (a plain segment's tests read nothing the restart changes) */
+    int plain = plain_flow(f) && plain_fits(f, avail);
+    if (w && (avail != w->n || !plain))
+        return 0;
     /* send_seg's steps for a segment within the MSS, which goes whole
      * (no SACK blocks take room from it) */
     uint32_t seq = f->snd_nxt;
@@ -623,11 +644,11 @@ static OASIS_ALWAYS_INLINE int output_one(oasis_flow *f)
     idle_restart(f, avail, now, ms);
     /* (a segment holds mss: mss_send, at least 64, with no lower path
      * MTU here, is never the timestamps' 12 that eff_mss makes 1) */
-    if (plain_flow(f) && plain_fits(f, avail)) {
+    if (plain) {
         /* (the sequence and the timers first, while the time and the
          * extension are at hand: building the frame reads neither) */
         new_sent(f, seq, avail, mss, now);
-        plain_send(f, seq, avail, flags, now, ms, mss, 1);
+        plain_send(f, seq, avail, flags, now, ms, mss, 1, w);
     } else {
         xmit_general(f, seq, avail, flags, 1);
         new_sent(f, seq, avail, mss, now);
@@ -657,18 +678,24 @@ OASIS_HOT void oasis_tcp_output(oasis_flow *f)
 /* The write's send (tcp_api.c oasis_tcp_write, whose tail call this is:
  * the write then keeps nothing across the send): oasis_tcp_output_queued,
  * then the caller's hold on the extension dropped (oasis_tcp_ext_put);
- * returns OASIS_OK, the write's answer. */
-OASIS_HOT OASIS_NOINLINE int oasis_tcp_output_put(oasis_flow *f)
+ * returns OASIS_OK, the write's answer. The write's bytes go into the
+ * ring and the frame in one pass when they are the segment sent at once
+ * (a request, a response); otherwise into the ring, before anything reads
+ * it. */
+OASIS_HOT OASIS_NOINLINE int oasis_tcp_output_put(oasis_flow *f, const void *src, uint8_t *to, uint32_t n)
 {
-    if (!output_one(f))
-        oasis_tcp_output_queued(f); /* (whose output_one finds nothing to do) */
+    write_src w = {src, to, n};
+    if (!output_one(f, &w)) {
+        oasis_ring_copy(to, src, n);
+        oasis_tcp_output_queued(f); /* (whose output_one may send them yet: with more) */
+    }
     oasis_tcp_ext_put(f);
     return OASIS_OK;
 }
 
 OASIS_HOT OASIS_NOINLINE void oasis_tcp_output_queued(oasis_flow *f)
 {
-    if (output_one(f))
+    if (output_one(f, NULL))
         return;
     if (!can_send_data(f)) {
         if (f->ack_now && oasis_tcp_synchronized(f))
