@@ -606,7 +606,9 @@ static OASIS_COLD void rto_output(oasis_flow *f)
     uint32_t mss = oasis_tcp_eff_mss(f), seq, len;
     while (oasis_rack_lost_seg(&f->ext->sb.rack, f->snd_una, mss, 1, &seq, &len) &&
            oasis_seq_lt(seq, f->snd_nxt)) {
-        /* cwnd alone: the bytes were sent inside the peer's window */
+        /* cwnd alone: the bytes went inside the peer's window once, and
+         * old data beyond SND.UNA+SND.WND may go again (RFC 1122 4.2.2.16,
+         * RFC 9293 MAY-7) */
         uint32_t wnd = rto_cwnd(f), inflight = f->snd_nxt - f->snd_una;
         len = min_u32(len, ring_left(f, seq));
         if (len == 0 || wnd <= inflight || wnd - inflight < len)

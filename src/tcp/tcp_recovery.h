@@ -84,7 +84,8 @@ void oasis_recovery_all_acked_end(oasis_flow *f, uint32_t una, uint32_t flight, 
 /* RACK marked losses outside an ACK (its reorder timer). */
 void oasis_recovery_losses(oasis_flow *f);
 /* Retransmission timeout: collapse cwnd, forget RACK marks (the SACK
- * scoreboard stays: RTO recovery skips what it holds). */
+ * scoreboard stays: RTO recovery skips what it holds;
+ * oasis_recovery_rto_resend then marks afresh). */
 void oasis_recovery_on_rto(oasis_flow *f);
 /* After oasis_recovery_on_rto (and the RTO's backoff), with SACK: RFC
  * 8985 6.3 marks what is lost by RACK's records and the first
