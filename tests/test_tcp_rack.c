@@ -162,6 +162,70 @@ static void test_tlp_fires_on_lost_tail(void **state)
     assert_int_equal(th_ctr(&x->h)->timeouts, 0);
 }
 
+/* RFC 8985 7.4: the probe of test_tlp_fires_on_lost_tail resent the last
+ * segment (TLP.is_retrans). Its episode ends at the first ACK that shows
+ * what happened: beyond TLP.end_seq with no D-SACK, the probe repaired a
+ * loss and cwnd comes down once (ssthresh set, no recovery); with a
+ * D-SACK of the probe the original had arrived and nothing changes. An ACK
+ * of exactly TLP.end_seq tells neither. dsack: the peer reports the probe
+ * as a duplicate. */
+static void tlp_episode_run(fx *x, int dsack)
+{
+    estab(x, 1);
+    oasis_flow *f = x->a.flow;
+    static uint8_t big[10 * MSS];
+    assert_int_equal(oasis_tcp_write(f, big, sizeof big, NULL, NULL), 0);
+    th_clear(&x->h);
+    th_advance(&x->h, 40 * MS);
+    oasis_tcp_hdr ack = th_seg(TH_PPORT, PORT, A, x->pnxt, sg(x, 8));
+    th_inject(&x->h, &ack);
+    th_clear(&x->h);
+    th_advance(&x->h, 2 * f->ext->rtt.srtt_ns + MS);
+    oasis_tcp_hdr r;
+    assert_true(th_pop(&x->h, &r));
+    assert_int_equal(r.seq, sg(x, 9)); /* the last segment again */
+    assert_int_equal(f->ext->sb.rack.tlp_episode, OASIS_TLP_RETRANS);
+    assert_int_equal(f->ext->sb.rack.tlp_end, sg(x, 10));
+    uint32_t ssthresh0 = f->ext->cc.ssthresh;
+    /* everything acknowledged: no sign either way yet */
+    th_advance(&x->h, 40 * MS);
+    ack.ack = sg(x, 10);
+    th_inject(&x->h, &ack);
+    assert_int_equal(f->ext->sb.rack.tlp_episode, OASIS_TLP_RETRANS);
+    if (dsack) { /* the probe came as a duplicate: D-SACK of it */
+        ack.sack_count = 1;
+        ack.sack[0].left = sg(x, 9);
+        ack.sack[0].right = sg(x, 10);
+        th_inject(&x->h, &ack);
+        ack.sack_count = 0;
+        assert_null(f->ext); /* the episode over, nothing holds the flow busy */
+    }
+    uint32_t cwnd = f->ext ? f->ext->cc.cwnd : f->idle_cwnd;
+    th_clear(&x->h);
+    /* new data, and its ACK beyond TLP.end_seq */
+    assert_int_equal(oasis_tcp_write(f, big, MSS, NULL, NULL), 0);
+    assert_true(th_pop(&x->h, &r));
+    assert_int_equal(r.seq, sg(x, 10));
+    th_advance(&x->h, 40 * MS);
+    ack.ack = sg(x, 11);
+    th_inject(&x->h, &ack);
+    /* the episode over, the flow is idle: its extension went, cwnd and
+     * ssthresh kept in the flow */
+    assert_null(f->ext);
+    if (dsack) {
+        assert_int_equal(f->idle_ssthresh, ssthresh0);
+        assert_true(f->idle_cwnd >= cwnd);
+    } else { /* one reduction: cwnd halved and ssthresh set from it */
+        assert_true(f->idle_ssthresh < ssthresh0);
+        assert_true(f->idle_cwnd <= cwnd / 2 + MSS);
+    }
+    assert_int_equal(th_ctr(&x->h)->timeouts, 0);
+    assert_int_equal(th_ctr(&x->h)->fast_retrans, 0);
+}
+
+static void test_tlp_repair_reduces_cwnd(void **state) { tlp_episode_run(*state, 0); }
+static void test_tlp_dsack_keeps_cwnd(void **state) { tlp_episode_run(*state, 1); }
+
 /* No SACK: no probe, the RTO does the work as before. */
 static void test_no_tlp_without_sack(void **state)
 {
@@ -623,6 +687,8 @@ int main(void)
         cmocka_unit_test(test_pto_figure),
         cmocka_unit_test_setup_teardown(test_tlp_fires_on_lost_tail, setup, teardown),
         cmocka_unit_test_setup_teardown(test_no_tlp_without_sack, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_tlp_repair_reduces_cwnd, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_tlp_dsack_keeps_cwnd, setup, teardown),
         cmocka_unit_test(test_detect_pure),
         cmocka_unit_test(test_mark_on_rto_pure),
         cmocka_unit_test_setup_teardown(test_rack_reordering_not_resent, setup, teardown),

@@ -476,7 +476,10 @@ static int flow_idle(const oasis_flow *f)
     if (x->x.ev_cb || x->x.ev_pending || x->x.snd_urg || x->x.rcv_urg || x->plp.mss ||
         x->plp.probe_mss || x->lib_owned)
         return 0; /* urgent data, reports, a black-hole MSS, the library's: rare, kept */
-    if (x->rec.state != OASIS_REC_OPEN || x->sb.n || x->sb.dsack_pending || x->sb.rack.tlp_out)
+    /* (an open TLP episode waits for the ACK that tells whether its probe
+     * repaired a loss, RFC 8985 7.4: the extension holds it) */
+    if (x->rec.state != OASIS_REC_OPEN || x->sb.n || x->sb.dsack_pending || x->sb.rack.tlp_out ||
+        x->sb.rack.tlp_episode)
         return 0;
     return !x->unacked && !x->retries && !x->probes_out && !x->ka_sent;
 }

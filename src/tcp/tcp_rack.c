@@ -67,16 +67,25 @@ int oasis_tlp_send_probe(oasis_flow *f)
     uint32_t avail = f->ext->snd.len > out ? f->ext->snd.len - out : 0;
     uint32_t room = f->snd_wnd > f->snd_max - f->snd_una ? f->snd_wnd - (f->snd_max - f->snd_una) : 0;
     int fin_out = f->fin_queued && oasis_seq_gt(f->snd_max, f->ext->fin_seq);
+    uint8_t kind;
     if (avail && room >= (avail < mss ? avail : mss)) {
         oasis_tcp_force_output(f); /* new data: one segment, cwnd aside */
+        kind = OASIS_TLP_NEW;
     } else if (out || fin_out) {
         uint32_t len = out < mss ? out : mss;
         oasis_tcp_xmit_data(f, f->snd_una + out - len, len, 1);
+        kind = OASIS_TLP_RETRANS;
     } else {
         return 0;
     }
     r->tlp_out = 1;
-    r->tlp_high = f->snd_max;
+    /* 7.4: the episode is the first probe's until an ACK ends it (Oasis
+     * may probe again after snd_una moves; 7.3 would wait: see
+     * docs/conformance.md) */
+    if (!r->tlp_episode) {
+        r->tlp_episode = kind;
+        r->tlp_end = f->snd_max;
+    }
     r->probes++;
     return 1;
 }
@@ -84,4 +93,18 @@ int oasis_tlp_send_probe(oasis_flow *f)
 void oasis_tlp_reset(oasis_flow *f)
 {
     f->ext->sb.rack.tlp_out = 0;
+}
+
+int oasis_tlp_episode_ack(oasis_rack *r, uint32_t ack, int dsack_end, int bare_dup)
+{
+    if (!r->tlp_episode || oasis_seq_lt(ack, r->tlp_end))
+        return 0;
+    /* new data delivered; the probe a duplicate (D-SACK); beyond the
+     * probe with neither sign: it repaired the loss; a bare duplicate ACK
+     * (no SACK to tell): the RFC's case 2, no loss assumed. An ACK of
+     * exactly TLP.end_seq otherwise waits for the next. */
+    int repaired = r->tlp_episode == OASIS_TLP_RETRANS && !dsack_end && oasis_seq_gt(ack, r->tlp_end);
+    if (r->tlp_episode == OASIS_TLP_NEW || dsack_end || repaired || bare_dup)
+        r->tlp_episode = 0;
+    return repaired;
 }

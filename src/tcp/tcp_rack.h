@@ -50,7 +50,8 @@ typedef struct oasis_rack {
     uint8_t dsack_seen;
     /* TLP */
     uint8_t tlp_out;         /* a probe is outstanding */
-    uint32_t tlp_high;       /* snd_max when it was sent */
+    uint8_t tlp_episode;     /* RFC 8985 7.4: 0 none, else OASIS_TLP_NEW / _RETRANS */
+    uint32_t tlp_end;        /* TLP.end_seq: snd_max when the episode's probe went */
     uint32_t probes;         /* probes sent (for tests and stats) */
     /* time-based loss detection (tcp_rack_segs.c) */
     oasis_rack_seg *segs;    /* ring, power-of-two cap; NULL while nothing is in flight */
@@ -111,6 +112,16 @@ static inline uint64_t oasis_tlp_pto(uint64_t srtt_ns, int have_sample, uint32_t
 int oasis_tlp_send_probe(oasis_flow *f);
 /* New data was cumulatively acknowledged, or an RTO happened. */
 void oasis_tlp_reset(oasis_flow *f);
+/* TLP.is_retrans as tlp_episode holds it (0: no episode). */
+enum { OASIS_TLP_NEW = 1, OASIS_TLP_RETRANS = 2 };
+/* Pure: RFC 8985 7.4.2 TLP_process_ack for an acceptable ACK. dsack_end:
+ * it carries a D-SACK block ending at TLP.end_seq (the probe arrived as a
+ * duplicate: the original was not lost); bare_dup: a duplicate ACK with no
+ * SACK block. Ends the episode as the RFC says; 1 when the probe resent
+ * data and repaired a loss (an ACK beyond TLP.end_seq with no such sign),
+ * which the caller MUST treat as a loss for congestion control. The
+ * episode also ends at fast recovery and at RTO (7.1: tcp_recovery.c). */
+int oasis_tlp_episode_ack(oasis_rack *r, uint32_t ack, int dsack_end, int bare_dup);
 
 /* ---- time-based loss marking (tcp_rack_segs.c) ---- */
 /* Pure, on the records: RFC 8985 RACK_detect_loss. Marks lost every

@@ -229,6 +229,7 @@ static void enter(oasis_flow *f, oasis_rec_state st, uint32_t una, uint32_t sack
     rc->max_at_entry = f->snd_max;
     rc->sndcnt = 0;
     rc->out_at_ack = 0;
+    f->ext->sb.rack.tlp_episode = 0; /* RFC 8985 7.1: reset at fast recovery */
     f->s->ctr.tcp.fast_retrans++;
     ecn_window_cut(f, ECN_CUT_LOSS);
 }
@@ -401,6 +402,23 @@ static void open_ack(oasis_flow *f, const oasis_tcp_hdr *h, uint32_t acked, uint
     (void)h;
 }
 
+/* RFC 8985 7.4.2: an ACK that shows the episode's probe repaired a loss
+ * MUST count as one for congestion control. Linux reduces once, without a
+ * recovery (tcp_process_tlp_ack: CWR); so does this, through the
+ * controller's one-shot reduction, once per window of data (not when a
+ * fast recovery, an RTO or an ECE reduced it already). flight: the
+ * FlightSize before the ACK. */
+static OASIS_COLD void tlp_episode_ack(oasis_flow *f, uint32_t ack, int dsack, int bare_dup,
+                                       uint32_t flight)
+{
+    oasis_recovery *rc = &f->ext->rec;
+    if (!oasis_tlp_episode_ack(&f->ext->sb.rack, ack, dsack, bare_dup) ||
+        rc->state != OASIS_REC_OPEN || rc->ecn_cut)
+        return;
+    f->ext->ccops->on_ecn(&f->ext->cc, flight, oasis_now(f->s));
+    ecn_window_cut(f, ECN_CUT_LOSS);
+}
+
 void oasis_recovery_ack_end(oasis_flow *f, const oasis_tcp_hdr *h, uint64_t rtt_ns)
 {
     oasis_recovery *rc = &f->ext->rec;
@@ -420,6 +438,7 @@ void oasis_recovery_ack_end(oasis_flow *f, const oasis_tcp_hdr *h, uint64_t rtt_
         if (rc->dupacks < 255)
             rc->dupacks++;
     }
+    int bare_dup = !acked && !h->sack_count && is_dup_ack(f, h); /* (RFC 8985 7.4.2 case 2) */
     switch (rc->state) {
     case OASIS_REC_NEWRENO:
         newreno_ack(f, acked, data, dup);
@@ -438,6 +457,12 @@ void oasis_recovery_ack_end(oasis_flow *f, const oasis_tcp_hdr *h, uint64_t rtt_
     default:
         open_ack(f, h, acked, data, dup, rtt_ns, ece);
         break;
+    }
+    /* (after the state machine: a recovery it began ended the episode) */
+    if (OASIS_UNLIKELY(f->ext->sb.rack.tlp_episode)) {
+        int dsack = h->sack_count && oasis_sack_is_dsack(h->sack, h->sack_count, rc->ack_una) &&
+                    h->sack[0].right == f->ext->sb.rack.tlp_end;
+        tlp_episode_ack(f, h->ack, dsack, bare_dup, rc->ack_flight);
     }
     if (ece)
         ecn_echo_ack(f, data);
@@ -467,13 +492,16 @@ OASIS_ALWAYS_INLINE void oasis_recovery_all_acked_end(oasis_flow *f, uint32_t un
     oasis_recovery *rc = &f->ext->rec;
     if (rc->ecn_cut && oasis_seq_gt(f->snd_una, rc->ecn_high))
         rc->ecn_cut = ECN_CUT_NONE; /* an ACK of data sent after the reduction */
-    if (f->snd_una == una)
-        return;
-    rc->dupacks = 0;
-    rc->lt_segs = 0;
-    oasis_tlp_reset(f);
-    if (rc->ecn_cut != ECN_CUT_ECE)
-        cc_on_ack(f, data_acked_since(f, una), flight, rtt_ns, now);
+    if (f->snd_una != una) {
+        rc->dupacks = 0;
+        rc->lt_segs = 0;
+        oasis_tlp_reset(f);
+        if (rc->ecn_cut != ECN_CUT_ECE)
+            cc_on_ack(f, data_acked_since(f, una), flight, rtt_ns, now);
+    }
+    /* (as ack_end: after the window grew; no SACK block, no duplicate) */
+    if (OASIS_UNLIKELY(f->ext->sb.rack.tlp_episode))
+        tlp_episode_ack(f, f->snd_una, 0, 0, flight);
 }
 
 void oasis_recovery_losses(oasis_flow *f)
@@ -493,6 +521,7 @@ void oasis_recovery_on_rto(oasis_flow *f)
     f->ext->ccops->on_rto(&f->ext->cc, f->snd_max - f->snd_una, oasis_recovery_fast(f), oasis_now(f->s));
     rc->state = OASIS_REC_RTO;
     rc->recover = f->snd_max; /* RFC 6582: no fast retransmit for older dupacks */
+    f->ext->sb.rack.tlp_episode = 0; /* RFC 8985 7.1: reset at RTO recovery */
     rc->dupacks = 0;
     rc->lt_segs = 0;
     oasis_sack_on_rto(f);
