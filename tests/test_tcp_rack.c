@@ -118,21 +118,30 @@ static void estab(fx *x, int sack)
 
 static uint32_t sg(const fx *x, uint32_t i) { return x->iss + 1 + i * MSS; }
 
+/* Ten segments out on a SACK flow; the peer acks the first eight and the
+ * last two are lost. Returns the flow; *ack is that ACK. */
+static oasis_flow *lost_tail(fx *x, uint8_t *big, oasis_tcp_hdr *ack)
+{
+    estab(x, 1);
+    oasis_flow *f = x->a.flow;
+    assert_int_equal(oasis_tcp_write(f, big, 10 * MSS, NULL, NULL), 0);
+    th_clear(&x->h);
+    th_advance(&x->h, 40 * MS);
+    *ack = th_seg(TH_PPORT, PORT, A, x->pnxt, sg(x, 8));
+    th_inject(&x->h, ack);
+    th_clear(&x->h);
+    return f;
+}
+
 /* Ten segments out; the peer acks the first eight, the last two are lost
  * and nothing more comes back: a probe (the last segment again) goes out
  * after 2*SRTT, long before the RTO. */
 static void test_tlp_fires_on_lost_tail(void **state)
 {
     fx *x = *state;
-    estab(x, 1);
-    oasis_flow *f = x->a.flow;
     static uint8_t big[10 * MSS];
-    assert_int_equal(oasis_tcp_write(f, big, sizeof big, NULL, NULL), 0);
-    th_clear(&x->h);
-    th_advance(&x->h, 40 * MS);
-    oasis_tcp_hdr ack = th_seg(TH_PPORT, PORT, A, x->pnxt, sg(x, 8));
-    th_inject(&x->h, &ack);
-    th_clear(&x->h);
+    oasis_tcp_hdr ack;
+    oasis_flow *f = lost_tail(x, big, &ack);
     uint64_t t0 = th_now(&x->h);
     uint64_t pto = 2 * f->ext->rtt.srtt_ns;
     assert_true(pto < oasis_rtt_rto(&f->ext->rtt));
@@ -171,15 +180,9 @@ static void test_tlp_fires_on_lost_tail(void **state)
  * as a duplicate. */
 static void tlp_episode_run(fx *x, int dsack)
 {
-    estab(x, 1);
-    oasis_flow *f = x->a.flow;
     static uint8_t big[10 * MSS];
-    assert_int_equal(oasis_tcp_write(f, big, sizeof big, NULL, NULL), 0);
-    th_clear(&x->h);
-    th_advance(&x->h, 40 * MS);
-    oasis_tcp_hdr ack = th_seg(TH_PPORT, PORT, A, x->pnxt, sg(x, 8));
-    th_inject(&x->h, &ack);
-    th_clear(&x->h);
+    oasis_tcp_hdr ack;
+    oasis_flow *f = lost_tail(x, big, &ack);
     th_advance(&x->h, 2 * f->ext->rtt.srtt_ns + MS);
     oasis_tcp_hdr r;
     assert_true(th_pop(&x->h, &r));
