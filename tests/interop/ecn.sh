@@ -118,21 +118,27 @@ dce=$(ns awk '/^TcpExt:/ { if (!n) { for (i = 1; i <= NF; i++) k[i] = $i; n = 1 
 [ "${dce:-0}" -gt 0 ] || fail "Linux counted no data delivered with ECE (TCPDeliveredCE ${dce:-absent})"
 pass "Linux's TcpExtTCPDeliveredCE: $dce"
 
-# 4. CE on Oasis's data: nftables marks one in ten of Oasis's ECT(0)
-# segments CE as they come in (prerouting). Linux echoes ECE; Oasis must
-# reduce its window (counted) and send CWR, and the data arrive intact.
+# 4. CE on Oasis's data: nftables marks one in three of Oasis's ECT(0)
+# segments CE as they come in (prerouting), and counts what it marked.
+# Linux echoes ECE; Oasis must reduce its window (counted) and send CWR,
+# and the data arrive intact. (Oasis sends 2 MB as 30-90 TSO frames, which
+# the rule sees whole: at one in ten, a loaded run could go unmarked.)
 ns nft add chain ip ecn11 pre '{ type filter hook prerouting priority 0 ; }'
 ns nft add rule ip ecn11 pre ip saddr "$OASIS_IP" tcp sport != 7 ip ecn ect0 \
-    numgen random mod 10 0 ip ecn set ce || fail "nft: cannot add the prerouting rule"
+    numgen random mod 3 0 counter ip ecn set ce || fail "nft: cannot add the prerouting rule"
 rm -f "$TMP/nc.pcap"
 nc_ecn nc2 6020 --verbose --pcap "$TMP/nc.pcap"
 cmp -s "$TMP/in" "$TMP/got" || fail "CE on Oasis's data: the data differs"
 pass "CE on Oasis's data: $(stat -c %s "$TMP/got") bytes arrived intact"
-red=$(grep -o 'reductions [0-9]*' "$TMP/nc2.log" | grep -o '[0-9]*$')
-[ "${red:-0}" -gt 0 ] || fail "Oasis never reduced: $(grep 'counters: ecn' "$TMP/nc2.log")"
-pass "CE on Oasis's data: Oasis reduced its window $red times"
+marked=$(ns nft list chain ip ecn11 pre | grep -o 'packets [0-9]*' | grep -o '[0-9]*$')
 count() { tshark -r "$TMP/nc.pcap" -Y "$1" 2>/dev/null | wc -l; }
 ece=$(count "ip.src==$LINUX_IP && tcp.flags.ece==1 && tcp.flags.syn==0")
 cwr=$(count "ip.src==$OASIS_IP && tcp.flags.cwr==1 && tcp.flags.syn==0 && tcp.len>0")
-[ "$ece" -gt 0 ] && [ "$cwr" -gt 0 ] || fail "capture: $ece ECE ACKs from Linux, $cwr CWR data segments from Oasis"
+[ "${marked:-0}" -gt 0 ] || fail "nftables marked none of Oasis's frames CE"
+[ "$ece" -gt 0 ] || fail "$marked frames marked CE, but no ACK from Linux with ECE"
+red=$(grep -o 'reductions [0-9]*' "$TMP/nc2.log" | grep -o '[0-9]*$')
+[ "${red:-0}" -gt 0 ] ||
+    fail "Oasis never reduced, with $ece ECE ACKs from Linux: $(grep 'counters: ecn' "$TMP/nc2.log")"
+pass "CE on Oasis's data: $marked frames marked, Oasis reduced its window $red times"
+[ "$cwr" -gt 0 ] || fail "capture: $ece ECE ACKs from Linux, but no CWR data segment from Oasis"
 pass "capture: Linux echoed ECE on $ece ACKs, Oasis sent CWR on $cwr data segments"
