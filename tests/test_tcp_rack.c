@@ -246,6 +246,52 @@ static void test_no_tlp_without_sack(void **state)
 
 /* ---- time-based loss marking (RFC 8985 6.2) --------------------------------- */
 
+/* RFC 8985 6.3 RACK_mark_losses_on_RTO on hand-built records: the one at
+ * snd_una is lost whatever its age; the others not SACKed only once
+ * RACK.rtt + reo_wnd passed since they went; records that leave a gap,
+ * or do not reach the end, or are wider than the MSS, tell nothing. */
+static void test_mark_on_rto_pure(void **state)
+{
+    (void)state;
+    oasis_rack_seg segs[5] = {
+        {.xmit_ns = 990, .seq = 0, .end = 10},   /* the head, sent recently */
+        {.xmit_ns = 100, .seq = 10, .end = 20},  /* old */
+        {.xmit_ns = 100, .seq = 20, .end = 30, .flags = OASIS_RACK_SACKED},
+        {.xmit_ns = 940, .seq = 30, .end = 40},  /* 60 ago: rtt 50 + reo 20 not yet */
+        {.xmit_ns = 930, .seq = 40, .end = 50},  /* 70 ago: just lost */
+    };
+    oasis_rack r;
+    memset(&r, 0, sizeof r);
+    r.segs = segs;
+    r.cap = 8; /* (a power of two, at least n) */
+    r.n = 5;
+    r.rtt_ns = 50;
+    assert_int_equal(oasis_rack_mark_on_rto(&r, 0, 50, 10, 1000, 20), 1);
+    assert_true(segs[0].flags & OASIS_RACK_LOST);
+    assert_true(segs[1].flags & OASIS_RACK_LOST);
+    assert_false(segs[2].flags & OASIS_RACK_LOST);
+    assert_false(segs[3].flags & OASIS_RACK_LOST);
+    assert_true(segs[4].flags & OASIS_RACK_LOST);
+    uint32_t seq, len;
+    /* what RTO recovery resends: 0-10 then 10-20 in one segment of 20 */
+    assert_true(oasis_rack_lost_seg(&r, 0, 20, 1, &seq, &len));
+    assert_int_equal(seq, 0);
+    assert_int_equal(len, 20);
+    assert_int_equal(oasis_rack_lost_bytes(&r, 0, 50, 1), 30);
+    /* snd_una inside the head record counts as the head */
+    oasis_rack_on_rto(&r);
+    assert_int_equal(oasis_rack_mark_on_rto(&r, 5, 50, 10, 1000, 20), 1);
+    assert_true(segs[0].flags & OASIS_RACK_LOST);
+    /* records short of the end, with a gap, or wider than the MSS */
+    oasis_rack_on_rto(&r);
+    assert_int_equal(oasis_rack_mark_on_rto(&r, 0, 60, 10, 1000, 20), 0);
+    assert_int_equal(oasis_rack_mark_on_rto(&r, 0, 50, 9, 1000, 20), 0);
+    segs[3].seq = 31;
+    assert_int_equal(oasis_rack_mark_on_rto(&r, 0, 50, 10, 1000, 20), 0);
+    for (int i = 0; i < 5; i++)
+        assert_false(segs[i].flags & OASIS_RACK_LOST);
+}
+
 static void test_detect_pure(void **state)
 {
     (void)state;
@@ -647,6 +693,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_tlp_repair_reduces_cwnd, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tlp_dsack_keeps_cwnd, setup, teardown),
         cmocka_unit_test(test_detect_pure),
+        cmocka_unit_test(test_mark_on_rto_pure),
         cmocka_unit_test_setup_teardown(test_rack_reordering_not_resent, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rack_marks_loss_on_timer, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rack_marks_loss_on_ack, setup, teardown),

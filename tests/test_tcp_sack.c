@@ -407,6 +407,89 @@ static void test_rto_recovery_resends_lost_retransmission(void **state)
     assert_int_equal(x->a.flow->snd_una, sg(x, 3));
 }
 
+/* RFC 8985 6.3: at the timeout RACK marks lost the first unacknowledged
+ * segment and those sent RACK.rtt + reo_wnd ago or more; one sent since
+ * may still arrive and is not resent. Here segment 10 goes 40 ms before
+ * the RTO (RACK.rtt 100 ms); the ACK after the timeout shows 1-9 arrived
+ * (their ACKs were lost): segment 10 is still in flight and stays so.
+ * Before, the RTO went back to snd_una and that ACK resent segment 10. */
+static void test_rto_resends_only_what_rack_deems_lost(void **state)
+{
+    fx *x = *state;
+    estab_sack(x);
+    oasis_flow *f = x->a.flow;
+    assert_int_equal(oasis_tcp_ext_get(f), 0); /* pinned: the test reads its internals */
+    send_ten(x);
+    th_advance(&x->h, 100 * OASIS_NS_PER_MS);
+    ack_with(x, sg(x, 1), NULL, 0); /* segment 0 delivered: RACK.rtt 100 ms */
+    assert_int_equal(f->ext->sb.rack.rtt_ns, 100 * OASIS_NS_PER_MS);
+    while (f->ext->tm.tlp != OASIS_TCP_NEVER) /* the tail loss probe, if any, first */
+        th_run_until(&x->h, f->ext->tm.tlp);
+    assert_true(f->ext->tm.rexmt != OASIS_TCP_NEVER);
+    th_run_until(&x->h, f->ext->tm.rexmt - 40 * OASIS_NS_PER_MS);
+    assert_int_equal(th_ctr(&x->h)->timeouts, 0);
+    th_clear(&x->h);
+    static uint8_t one[MSS];
+    assert_int_equal(oasis_tcp_write(f, one, sizeof one, NULL, NULL), 0);
+    oasis_tcp_hdr r;
+    assert_true(th_pop(&x->h, &r));
+    assert_int_equal(r.seq, sg(x, 10));
+    until_rto(x);
+    int n = 0;
+    while (th_pop(&x->h, &r)) {
+        assert_int_equal(r.seq, sg(x, 1)); /* the first unacknowledged segment, alone */
+        n++;
+    }
+    assert_int_equal(n, 1);
+    assert_int_equal(f->snd_nxt, f->snd_max); /* no go-back-N */
+    th_advance(&x->h, 5 * OASIS_NS_PER_MS);
+    ack_with(x, sg(x, 10), NULL, 0);
+    while (th_pop(&x->h, &r))
+        assert_true(r.seq != sg(x, 10)); /* still in flight: not resent */
+    ack_with(x, sg(x, 11), NULL, 0);
+    assert_int_equal(f->snd_una, sg(x, 11));
+    assert_int_equal(th_ctr(&x->h)->timeouts, 1);
+}
+
+/* More ranges SACKed than the scoreboard keeps (OASIS_SACK_SB_MAX: it
+ * forgets the highest): after the timeout (RFC 8985 6.3: the holes marked
+ * lost, snd_nxt at snd_max) RTO recovery's window must still count what
+ * RACK's records know the peer has, or the flight looks full and nothing
+ * but the head goes until the next, backed-off timeout: simulator seed
+ * 105446317 moved 536 bytes a minute so. Forty segments out (30..69),
+ * every other one SACKed: twenty ranges. */
+static void test_rto_window_counts_sacks_the_scoreboard_forgot(void **state)
+{
+    fx *x = *state;
+    estab_sack(x);
+    oasis_flow *f = x->a.flow;
+    assert_int_equal(oasis_tcp_ext_get(f), 0);
+    static uint8_t big[70 * MSS];
+    assert_int_equal(oasis_tcp_write(f, big, sizeof big, NULL, NULL), 0);
+    th_clear(&x->h);
+    for (uint32_t i = 1; i <= 30; i++) /* slow start: 40 out after 30 ACKs */
+        ack_with(x, sg(x, i), NULL, 0);
+    th_clear(&x->h);
+    assert_int_equal(f->snd_max - f->snd_una, 40 * MSS);
+    for (uint32_t i = 31; i < 70; i += 2) {
+        oasis_sack_block b = {sg(x, i), sg(x, i + 1)};
+        ack_with(x, sg(x, 30), &b, 1);
+    }
+    assert_int_equal(f->ext->sb.n, OASIS_SACK_SB_MAX);
+    assert_int_equal(f->ext->sb.rack.segs_sacked, 20);
+    until_rto(x);
+    oasis_tcp_hdr r;
+    assert_true(th_pop(&x->h, &r));
+    assert_int_equal(r.seq, sg(x, 30));
+    assert_false(th_pop(&x->h, &r));
+    assert_int_equal(f->snd_nxt, f->snd_max); /* RFC 8985 6.3, no go-back-N */
+    /* 30 arrives; 31 was SACKed: the ACK is for 32 */
+    ack_with(x, sg(x, 32), NULL, 0);
+    assert_true(th_pop(&x->h, &r));
+    assert_int_equal(r.seq, sg(x, 32)); /* the next hole, at once */
+    assert_int_equal(th_ctr(&x->h)->timeouts, 1);
+}
+
 /* Garbage SACK blocks (wild, reversed, beyond snd_max, below snd_una,
  * wrapping): the scoreboard stays sorted, inside (snd_una, snd_max] and
  * bounded, and no byte leaves the send buffer without a cumulative ACK. */
@@ -581,6 +664,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_sack_reneging_then_rto, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rto_recovery_skips_sacked, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rto_recovery_resends_lost_retransmission, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_rto_resends_only_what_rack_deems_lost, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_rto_window_counts_sacks_the_scoreboard_forgot, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_sack_hostile_blocks, setup, teardown),
         cmocka_unit_test_setup_teardown(test_dsack_below_rcv_nxt, setup, teardown),

@@ -663,8 +663,9 @@ static OASIS_ALWAYS_INLINE int output_one(oasis_flow *f, const write_src *w)
 static int output_idle(const oasis_flow *f)
 {
     const oasis_tcp_ext *x = f->ext;
+    /* (SACK and RTO recovery resend below snd_nxt: oasis_recovery_output) */
     return !f->ack_now && !f->tlp_rearm && !f->fin_queued && x->snd.len == f->snd_nxt - f->snd_una &&
-           x->rec.state != OASIS_REC_SACK && !x->mss_icmp && !x->plp.mss;
+           x->rec.state < OASIS_REC_SACK && !x->mss_icmp && !x->plp.mss;
 }
 
 OASIS_HOT void oasis_tcp_output(oasis_flow *f)

@@ -138,10 +138,18 @@ uint32_t oasis_rack_detect(oasis_rack *r, uint64_t now, uint64_t reo_wnd, uint64
  * retransmissions). */
 int oasis_rack_lost_rtx(const oasis_rack *r, uint32_t una, uint32_t mss, uint32_t *seq,
                         uint32_t *len);
-/* Bytes of the records oasis_rack_lost_rtx would resend that lie in
- * [una, below): retransmissions judged lost, no longer in flight (RTO
- * recovery's window leaves them out, as Linux's packets_in_flight). */
-uint32_t oasis_rack_lost_rtx_bytes(const oasis_rack *r, uint32_t una, uint32_t below);
+/* The same with any=1: the lowest record judged lost since it last went,
+ * a retransmission or not (RTO recovery, after oasis_rack_mark_on_rto);
+ * any=0 is oasis_rack_lost_rtx. */
+int oasis_rack_lost_seg(const oasis_rack *r, uint32_t una, uint32_t mss, int any, uint32_t *seq,
+                        uint32_t *len);
+/* Bytes of the records oasis_rack_lost_seg(any) would resend in [una, below). */
+uint32_t oasis_rack_lost_bytes(const oasis_rack *r, uint32_t una, uint32_t below, int any);
+/* Bytes of the records in [una, below) no longer in flight: SACKed, or
+ * marked lost (any, as oasis_rack_lost_seg). The records remember every
+ * SACKed segment; the scoreboard keeps OASIS_SACK_SB_MAX ranges and
+ * forgets the highest beyond them. */
+uint32_t oasis_rack_out_of_flight(const oasis_rack *r, uint32_t una, uint32_t below);
 /* The receiver reneged (tcp_sack.c): no record counts as SACKed any more. */
 void oasis_rack_reneged(oasis_rack *r);
 /* xmit() sent len data bytes from seq (new or again). */
@@ -162,6 +170,16 @@ void oasis_rack_ack_all(oasis_flow *f, uint64_t now);
 /* The reorder timer (f->ext->tm.reorder) fired. */
 void oasis_rack_timeout(oasis_flow *f);
 void oasis_rack_on_rto(oasis_rack *r);
+/* RFC 8985 6.3, after oasis_rack_on_rto: marks lost the record at una
+ * and every other not SACKed sent at least RACK.rtt + reo_wnd before now.
+ * 1 when done; 0 (nothing marked) unless the records cover [una, end)
+ * without a gap, each at most mss bytes: then the caller goes back to
+ * snd_una instead. */
+int oasis_rack_mark_on_rto(oasis_rack *r, uint32_t una, uint32_t end, uint32_t mss, uint64_t now,
+                           uint64_t reo_wnd);
+/* The same on the flow: una = snd_una, now, RACK.reo_wnd as an ACK
+ * would compute it now. */
+int oasis_rack_mark_on_rto_flow(oasis_flow *f, uint32_t end, uint32_t mss);
 /* 1 when a record of at least len bytes is SACKed: a segment that size
  * (or a super-segment of them) crossed the path whole (tcp_plpmtud.c). */
 int oasis_rack_sacked_len(const oasis_rack *r, uint32_t len);

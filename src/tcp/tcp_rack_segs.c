@@ -306,13 +306,23 @@ static int lost_rtx(const oasis_rack *r, const oasis_rack_seg *g)
            (g->xmit_ns == r->xmit_ns && (int32_t)(r->xmit_order - g->order) > 0);
 }
 
+/* In RTO recovery (any): every record judged lost since it last went,
+ * originals too (RFC 8985 6.3 marks them at the timeout); a resend clears
+ * the mark (sent_other), so the mark alone says it is to go again. */
+static int lost_seg(const oasis_rack *r, const oasis_rack_seg *g, int any)
+{
+    if (any)
+        return (g->flags & (OASIS_RACK_LOST | OASIS_RACK_SACKED)) == OASIS_RACK_LOST;
+    return lost_rtx(r, g);
+}
+
 /* Cold: recovery only; inlined into sack_output it cost the no-loss
  * path ~25 instructions a round trip in other inlining (bench/cgrt.sh). */
-OASIS_COLD int oasis_rack_lost_rtx(const oasis_rack *r, uint32_t una, uint32_t mss,
+OASIS_COLD int oasis_rack_lost_seg(const oasis_rack *r, uint32_t una, uint32_t mss, int any,
                                    uint32_t *seq, uint32_t *len)
 {
     for (uint32_t i = find(r, una); i < r->n; i++) {
-        if (!lost_rtx(r, rec(r, i)))
+        if (!lost_seg(r, rec(r, i), any))
             continue;
         /* A record is one segment as first sent; one retransmission
          * often covered several (small writes), and they are judged lost
@@ -322,7 +332,7 @@ OASIS_COLD int oasis_rack_lost_rtx(const oasis_rack *r, uint32_t una, uint32_t m
         uint32_t s = oasis_seq_max(rec(r, i)->seq, una), e = rec(r, i)->end;
         for (uint32_t j = i + 1; j < r->n; j++) {
             const oasis_rack_seg *g = rec(r, j);
-            if (g->seq != e || g->end - s > mss || !lost_rtx(r, g))
+            if (g->seq != e || g->end - s > mss || !lost_seg(r, g, any))
                 break;
             e = g->end;
         }
@@ -333,14 +343,34 @@ OASIS_COLD int oasis_rack_lost_rtx(const oasis_rack *r, uint32_t una, uint32_t m
     return 0;
 }
 
-OASIS_COLD uint32_t oasis_rack_lost_rtx_bytes(const oasis_rack *r, uint32_t una, uint32_t below)
+OASIS_COLD int oasis_rack_lost_rtx(const oasis_rack *r, uint32_t una, uint32_t mss,
+                                   uint32_t *seq, uint32_t *len)
+{
+    return oasis_rack_lost_seg(r, una, mss, 0, seq, len);
+}
+
+OASIS_COLD uint32_t oasis_rack_lost_bytes(const oasis_rack *r, uint32_t una, uint32_t below,
+                                          int any)
 {
     uint32_t n = 0;
     for (uint32_t i = find(r, una); i < r->n; i++) {
         const oasis_rack_seg *g = rec(r, i);
         if (!oasis_seq_lt(g->seq, below))
             break;
-        if (lost_rtx(r, g))
+        if (lost_seg(r, g, any))
+            n += oasis_seq_min(g->end, below) - oasis_seq_max(g->seq, una);
+    }
+    return n;
+}
+
+OASIS_COLD uint32_t oasis_rack_out_of_flight(const oasis_rack *r, uint32_t una, uint32_t below)
+{
+    uint32_t n = 0;
+    for (uint32_t i = find(r, una); i < r->n; i++) {
+        const oasis_rack_seg *g = rec(r, i);
+        if (!oasis_seq_lt(g->seq, below))
+            break;
+        if (g->flags & (OASIS_RACK_SACKED | OASIS_RACK_LOST))
             n += oasis_seq_min(g->end, below) - oasis_seq_max(g->seq, una);
     }
     return n;
@@ -353,15 +383,23 @@ void oasis_rack_reneged(oasis_rack *r)
     r->segs_sacked = 0;
 }
 
+/* RACK.reo_wnd now (RFC 8985 6.2 step 4), with its floor. */
+static uint64_t reo_now(const oasis_flow *f)
+{
+    const oasis_rack *r = &f->ext->sb.rack;
+    int rec = oasis_recovery_any(f);
+    uint64_t reo = oasis_rack_reo_wnd_now(r, f->ext->rtt.srtt_ns, rec);
+    int zero = !r->reordering_seen && (rec || r->segs_sacked >= OASIS_RACK_DUPTHRESH);
+    if (!zero && reo < OASIS_RACK_MIN_REO_NS)
+        reo = OASIS_RACK_MIN_REO_NS; /* no RTT sample yet, or one of ~0 */
+    return reo;
+}
+
 /* Marks losses and (re)arms the reorder timer; returns segments newly lost. */
 static uint32_t check(oasis_flow *f, uint64_t now)
 {
     oasis_rack *r = &f->ext->sb.rack;
-    int rec = oasis_recovery_any(f);
-    uint64_t wait, reo = oasis_rack_reo_wnd_now(r, f->ext->rtt.srtt_ns, rec);
-    int zero = !r->reordering_seen && (rec || r->segs_sacked >= OASIS_RACK_DUPTHRESH);
-    if (!zero && reo < OASIS_RACK_MIN_REO_NS)
-        reo = OASIS_RACK_MIN_REO_NS; /* no RTT sample yet, or one of ~0 */
+    uint64_t wait, reo = reo_now(f);
     uint32_t lost = oasis_rack_detect(r, now, reo, &wait);
     f->ext->tm.reorder = wait ? now + wait : OASIS_TCP_NEVER;
     oasis_tcp_timer_by(f, f->ext->tm.reorder);
@@ -481,8 +519,44 @@ int oasis_rack_sacked_len(const oasis_rack *r, uint32_t len)
 
 void oasis_rack_on_rto(oasis_rack *r)
 {
-    /* Everything goes out again from snd_una; old marks mean nothing. */
+    /* Old marks mean nothing: oasis_rack_mark_on_rto marks afresh. */
     r->lost_valid = 0;
     for (uint32_t i = 0; i < r->n; i++)
         rec(r, i)->flags &= (uint8_t)~OASIS_RACK_LOST;
+}
+
+int oasis_rack_mark_on_rto(oasis_rack *r, uint32_t una, uint32_t end, uint32_t mss, uint64_t now,
+                           uint64_t reo_wnd)
+{
+    uint32_t first = find(r, una);
+    if (first == r->n || oasis_seq_gt(rec(r, first)->seq, una))
+        return 0; /* (no record at snd_una: nothing to go by) */
+    /* The records must say what every byte up to end is: whole, in
+     * sequence, no wider than a segment now (a smaller MSS after
+     * PLPMTUD's black-hole step would resend a record in part). */
+    for (uint32_t i = first; i < r->n; i++) {
+        const oasis_rack_seg *g = rec(r, i);
+        if ((i > first && g->seq != rec(r, i - 1)->end) || g->end - g->seq > mss)
+            return 0;
+    }
+    if (rec(r, r->n - 1)->end != end)
+        return 0;
+    /* RFC 8985 6.3 RACK_mark_losses_on_RTO: the first unacknowledged
+     * segment (it went an RTO ago), and every other not SACKed that was
+     * sent RACK.rtt + RACK.reo_wnd ago or more; one sent since may still
+     * arrive, and resending it at once would be spurious. */
+    for (uint32_t i = first; i < r->n; i++) {
+        oasis_rack_seg *g = rec(r, i);
+        if (g->flags & OASIS_RACK_SACKED)
+            continue;
+        if (i == first || g->xmit_ns + r->rtt_ns + reo_wnd <= now)
+            g->flags |= OASIS_RACK_LOST;
+    }
+    return 1;
+}
+
+int oasis_rack_mark_on_rto_flow(oasis_flow *f, uint32_t end, uint32_t mss)
+{
+    return oasis_rack_mark_on_rto(&f->ext->sb.rack, f->snd_una, end, mss, oasis_now(f->s),
+                                  reo_now(f));
 }

@@ -33,10 +33,16 @@
  *   without an ACK (oasis_recovery_losses).
  * - RFC 6298 5.4-5.7 / RFC 5681 3.1: a timeout abandons fast recovery and
  *   enters RTO recovery until all data sent before it is acknowledged.
- *   With SACK the scoreboard stays (RFC 6675 5.1): the go-back-N skips
- *   SACKed ranges (RFC 2018 5), the window leaves out what was SACKed or
- *   judged lost again, and a retransmission RACK judges lost goes again
- *   at once (RFC 8985 2.2) instead of waiting for the next timeout.
+ *   With SACK the scoreboard stays (RFC 6675 5.1) and RFC 8985 6.3 says
+ *   what is lost: the first unacknowledged segment, and every other not
+ *   SACKed that went RACK.rtt + reo_wnd ago or more; the first goes at
+ *   once, the rest within cwnd, and what went more recently stays in
+ *   flight (snd_nxt stays at snd_max) until RACK deems it lost on a later
+ *   ACK. The window leaves out what was SACKed or is marked lost, and a
+ *   retransmission RACK judges lost goes again at once (RFC 8985 2.2)
+ *   instead of waiting for the next timeout. When RACK's records cannot
+ *   tell (no SACK, a gap, a smaller MSS after PLPMTUD), the timeout goes
+ *   back to snd_una and the go-back-N skips SACKed ranges (RFC 2018 5).
  *
  * Invariants:
  * - rec.state is the only recovery flag. Fast recovery (NEWRENO, SACK) is
@@ -606,35 +612,66 @@ static void sack_output(oasis_flow *f)
 }
 
 /* RTO recovery's window with SACK: the send loop counts snd_nxt - snd_una
- * as in flight; what of it was SACKed, or resent and judged lost again by
- * RACK, is not (RFC 6675 SetPipe; Linux's packets_in_flight), so cwnd
- * grows by them. */
+ * as in flight; what of it was SACKed, or is marked lost (by the timeout,
+ * RFC 8985 6.3, or resent and judged lost again), is not (RFC 6675
+ * SetPipe; Linux's packets_in_flight), so cwnd grows by them. RACK's
+ * records count what the peer has even where the scoreboard (16 ranges)
+ * forgot it: counted by the scoreboard alone, a timeout with 220 KB out
+ * and more ranges SACKed than it holds saw the window full and sent only
+ * the first segment at each timeout (simulator seed 105446317). The
+ * scoreboard's count stays for bytes no whole record covers. */
 static OASIS_COLD uint32_t rto_cwnd(const oasis_flow *f)
 {
-    uint64_t w = (uint64_t)f->ext->cc.cwnd +
-                 oasis_sb_sacked_in(&f->ext->sb, f->snd_una, f->snd_nxt) +
-                 oasis_rack_lost_rtx_bytes(&f->ext->sb.rack, f->snd_una, f->snd_nxt);
+    const oasis_sack_sb *sb = &f->ext->sb;
+    uint32_t una = f->snd_una, nxt = f->snd_nxt;
+    uint64_t by_sb = (uint64_t)oasis_sb_sacked_in(sb, una, nxt) +
+                     oasis_rack_lost_bytes(&sb->rack, una, nxt, 1);
+    uint64_t by_rack = oasis_rack_out_of_flight(&sb->rack, una, nxt);
+    uint64_t w = f->ext->cc.cwnd + (by_sb > by_rack ? by_sb : by_rack);
     return w > UINT32_MAX ? UINT32_MAX : (uint32_t)w;
 }
 
-/* RTO recovery with SACK: a retransmission of the go-back-N (below
- * snd_nxt) that RACK judged lost goes again now, within the window (RFC
- * 8985 2.2 and 6.2: RACK detects lost retransmissions; Linux retransmits
- * what it marks lost in its Loss state). Before, nothing but the next
- * timeout resent it: RTO recovery ignored every ACK until snd_una passed
- * the recovery point. */
+/* RTO recovery with SACK: what RACK marks lost below snd_nxt goes now,
+ * lowest first, within cwnd: what the timeout marked (RFC 8985 6.3) and
+ * retransmissions judged lost since (2.2 and 6.2: RACK detects lost
+ * retransmissions; Linux retransmits what it marks lost in its Loss
+ * state). Before, nothing but the next timeout resent a lost
+ * retransmission: RTO recovery ignored every ACK until snd_una passed the
+ * recovery point. */
 static OASIS_COLD void rto_output(oasis_flow *f)
 {
     uint32_t mss = oasis_tcp_eff_mss(f), seq, len;
-    while (oasis_rack_lost_rtx(&f->ext->sb.rack, f->snd_una, mss, &seq, &len) &&
+    while (oasis_rack_lost_seg(&f->ext->sb.rack, f->snd_una, mss, 1, &seq, &len) &&
            oasis_seq_lt(seq, f->snd_nxt)) {
-        uint32_t wnd = min_u32(f->snd_wnd, rto_cwnd(f)), inflight = f->snd_nxt - f->snd_una;
+        /* cwnd alone: the bytes went inside the peer's window once, and
+         * old data beyond SND.UNA+SND.WND may go again (RFC 1122 4.2.2.16,
+         * RFC 9293 MAY-7) */
+        uint32_t wnd = rto_cwnd(f), inflight = f->snd_nxt - f->snd_una;
         len = min_u32(len, ring_left(f, seq));
         if (len == 0 || wnd <= inflight || wnd - inflight < len)
             break;
-        if (oasis_tcp_xmit_data(f, seq, len, 0) == 0)
+        if (oasis_tcp_xmit_data(f, seq, len, 1) == 0)
             break;
     }
+}
+
+int oasis_recovery_rto_resend(oasis_flow *f)
+{
+    uint32_t mss = oasis_tcp_eff_mss(f), seq, len;
+    oasis_rack *r = &f->ext->sb.rack;
+    if (!f->sack_ok || f->ext->rec.state != OASIS_REC_RTO ||
+        !oasis_rack_mark_on_rto_flow(f, sent_data_end(f), mss))
+        return 0;
+    /* RFC 6298 5.4: the first unacknowledged segment goes now, whatever
+     * the window (what else is lost goes within it, rto_output); the
+     * rest of the flight stays where it is, snd_nxt at snd_max. */
+    if (!oasis_rack_lost_seg(r, f->snd_una, mss, 1, &seq, &len) || seq != f->snd_una ||
+        (len = min_u32(len, ring_left(f, seq))) == 0) {
+        oasis_rack_on_rto(r); /* (cannot happen: the head is marked) */
+        return 0;
+    }
+    oasis_tcp_xmit_data(f, seq, len, 1);
+    return 1;
 }
 
 static void recovery_output(oasis_flow *f)

@@ -20,7 +20,8 @@
 typedef enum oasis_rec_state {
     OASIS_REC_OPEN = 0, /* nothing being repaired */
     OASIS_REC_NEWRENO,  /* RFC 6582 fast recovery (no SACK) */
-    OASIS_REC_SACK,     /* RFC 6675 recovery paced by PRR (RFC 9937) */
+    OASIS_REC_SACK,     /* RFC 6675 recovery paced by PRR (RFC 9937); SACK and RTO
+                           last: tcp_output.c's idle test is state < SACK */
     OASIS_REC_RTO,      /* after a timeout, until all data sent before it is acked */
 } oasis_rec_state;
 
@@ -83,8 +84,17 @@ void oasis_recovery_all_acked_end(oasis_flow *f, uint32_t una, uint32_t flight, 
 /* RACK marked losses outside an ACK (its reorder timer). */
 void oasis_recovery_losses(oasis_flow *f);
 /* Retransmission timeout: collapse cwnd, forget RACK marks (the SACK
- * scoreboard stays: RTO recovery skips what it holds). */
+ * scoreboard stays: RTO recovery skips what it holds;
+ * oasis_recovery_rto_resend then marks afresh). */
 void oasis_recovery_on_rto(oasis_flow *f);
+/* After oasis_recovery_on_rto (and the RTO's backoff), with SACK: RFC
+ * 8985 6.3 marks what is lost by RACK's records and the first
+ * unacknowledged segment goes again now; 1 when done so (snd_nxt stays;
+ * RTO recovery resends what is marked lost, within the window, then new
+ * data). 0: the records do not tell (no SACK, gaps, a smaller MSS): the
+ * caller goes back to snd_una (go-back-N, RFC 2018 5 skipping SACKed
+ * ranges). */
+int oasis_recovery_rto_resend(oasis_flow *f);
 /* Start of every output call: retransmissions the state allows. */
 void oasis_recovery_output(oasis_flow *f);
 /* The send loop resends from snd_nxt (below snd_max, after a timeout) and

@@ -288,7 +288,8 @@ void oasis_sack_on_rto(oasis_flow *f)
      * reneging, which oasis_sack_input detects on every ACK instead, as
      * Linux keeps it unless the head was SACKed). Every ACK leaves the
      * first range above snd_una, so the left edge is resent as RFC 2018 5
-     * requires. Without it, a go-back-N through several holes sent again
+     * requires. Without it, a go-back-N through several holes (the
+     * fallback when RACK's records cannot tell, tcp_recovery.c) sent again
      * what the receiver had, in the one-segment window of the timeout. */
     oasis_rack_on_rto(&f->ext->sb.rack);
     oasis_tlp_reset(f);

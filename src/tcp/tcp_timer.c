@@ -332,8 +332,10 @@ static void zero_window_rto(oasis_flow *f)
 }
 
 /* RFC 6298 5.4-5.7: retransmit the earliest unacknowledged segment, back
- * off, collapse the window (the congestion controller decides by how much)
- * and go back to snd_una. */
+ * off, collapse the window (the congestion controller decides by how
+ * much). With SACK, RFC 8985 6.3 decides what else is lost (what RACK's
+ * records deem so: tcp_recovery.c oasis_recovery_rto_resend); otherwise
+ * the sender goes back to snd_una. */
 static void data_timeout(oasis_flow *f)
 {
     oasis_stack *s = f->s;
@@ -354,8 +356,9 @@ static void data_timeout(oasis_flow *f)
     oasis_recovery_on_rto(f); /* cwnd, RTO recovery, SACK and RACK marks */
     oasis_plpmtud_on_rto(f);  /* black hole: the retransmission goes smaller */
     oasis_rtt_backoff(&f->ext->rtt);
-    f->snd_nxt = f->snd_una;
     f->rtt_timing = 0;
+    if (!oasis_recovery_rto_resend(f)) /* RFC 8985 6.3: what RACK deems lost */
+        f->snd_nxt = f->snd_una;       /* else go back to snd_una */
     oasis_tcp_output(f);
     oasis_tcp_arm_rto(f);
 }
