@@ -4013,12 +4013,13 @@ static void tcp_write_done(oasis_flow *f, int err, void *ud)
     (void)ud;
 }
 
-/* A TCP segment from PEER to us (no options). */
-static void inject_tcp(fx *x, const oasis_in6 *us, uint8_t flags, uint32_t seq, uint32_t ack)
+/* A TCP segment from PEER's port sport to us (no options). */
+static void inject_tcp_from(fx *x, const oasis_in6 *us, uint16_t sport, uint8_t flags, uint32_t seq,
+                            uint32_t ack)
 {
     oasis_tcp_hdr h;
     memset(&h, 0, sizeof h);
-    h.src_port = 40000;
+    h.src_port = sport;
     h.dst_port = 80;
     h.seq = seq;
     h.ack = ack;
@@ -4027,6 +4028,11 @@ static void inject_tcp(fx *x, const oasis_in6 *us, uint8_t flags, uint32_t seq, 
     uint8_t b[20];
     oasis_tcp_emit_ps(b, &h, 0, oasis_ipv6_pseudo_sum(&PEER, us, sizeof b, OASIS_NH_TCP));
     inject(x, &PEER, us, 64, OASIS_NH_TCP, b, sizeof b);
+}
+
+static void inject_tcp(fx *x, const oasis_in6 *us, uint8_t flags, uint32_t seq, uint32_t ack)
+{
+    inject_tcp_from(x, us, 40000, flags, seq, ack);
 }
 
 /* Frame i as TCP over IPv6 (no extension headers): the TCP header's
@@ -4041,28 +4047,38 @@ static const uint8_t *frame_tcp(const fx *x, size_t i, size_t *payload)
 }
 
 /* RFC 9293 3.7.1 (MUST-15): without an MSS option a TCP assumes a send MSS
- * of 536 for IPv4 but 1220 (1280 - 60) for IPv6; Oasis took 536 on both. */
-static void test_tcp_default_mss_1220(void **state)
+ * of 536 for IPv4 but 1220 (1280 - 60) for IPv6; Oasis took 536 on both.
+ * by_cookie: the listener's backlog (1) is full with a half-open flow from
+ * another port, so the SYN is answered by a SYN cookie, which encodes the
+ * MSS it assumed (tcp_syncookie.c): that path took 536 too. */
+static void default_mss_case(int by_cookie)
 {
-    (void)state;
     fx x;
     fx_start(&x, 0, 0, 1);
     oasis_in6 us = ll_of(&x);
     inject_ns(&x, &PEER, &us, &us, MAC_PEER); /* the peer's link address */
     oasis_flow *f = NULL;
-    assert_int_equal(oasis_tcp_listen(x.s, 80, NULL, tcp_accept_note, &f), 0);
+    oasis_listen_opts o;
+    memset(&o, 0, sizeof o);
+    o.backlog = 1;
+    assert_int_equal(oasis_tcp_listen(x.s, 80, &o, tcp_accept_note, &f), 0);
+    if (by_cookie)
+        inject_tcp_from(&x, &us, 40001, OASIS_TCP_SYN, 5000, 0); /* fills the backlog */
     x.cap.n = 0;
     inject_tcp(&x, &us, OASIS_TCP_SYN, 1000, 0);
     advance(&x, 1000);
     const uint8_t *t = NULL;
     size_t len = 0;
     for (size_t i = 0; i < x.cap.n && !t; i++)
-        if ((t = frame_tcp(&x, i, &len)) && t[13] != (OASIS_TCP_SYN | OASIS_TCP_ACK))
+        if ((t = frame_tcp(&x, i, &len)) &&
+            (t[13] != (OASIS_TCP_SYN | OASIS_TCP_ACK) || oasis_get16(t + 2) != 40000))
             t = NULL;
     assert_non_null(t);
+    assert_int_equal(x.s->ctr.tcp.syn_cookies_sent, by_cookie ? 1 : 0);
     uint32_t iss = oasis_get32(t + 4);
     inject_tcp(&x, &us, OASIS_TCP_ACK, 1001, iss + 1);
     advance(&x, 1000);
+    assert_int_equal(x.s->ctr.tcp.syn_cookies_ok, by_cookie ? 1 : 0);
     assert_non_null(f);
     static uint8_t data[3000];
     x.cap.n = 0;
@@ -4078,6 +4094,18 @@ static void test_tcp_default_mss_1220(void **state)
     assert_int_equal(largest, 1220);
     oasis_tcp_release(f);
     fx_stop(&x);
+}
+
+static void test_tcp_default_mss_1220(void **state)
+{
+    (void)state;
+    default_mss_case(0);
+}
+
+static void test_tcp_cookie_default_mss_1220(void **state)
+{
+    (void)state;
+    default_mss_case(1);
 }
 
 int main(void)
@@ -4150,6 +4178,7 @@ int main(void)
         cmocka_unit_test(test_mld_earlier_deadline_stands),
         cmocka_unit_test(test_mldv1_suppression),
         cmocka_unit_test(test_tcp_default_mss_1220),
+        cmocka_unit_test(test_tcp_cookie_default_mss_1220),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
