@@ -276,31 +276,72 @@ static void test_syn_sent_rst_bad_ack_ignored(void **state)
     assert_int_equal(x->a.connected, 0);
 }
 
-static void test_syn_sent_simultaneous_open(void **state)
+/* Connects; the peer's own SYN (ISN 7000) crosses ours (r): SYN-RECEIVED,
+ * our SYN,ACK <SEQ=ISS><ACK=7001> sent, not connected yet. */
+static void simultaneous_syns(fx *x, oasis_tcp_hdr *r)
 {
-    fx *x = *state;
     assert_int_equal(oasis_tcp_connect4(x->h.s, TH_PEER, 8080, NULL, th_connect_cb, &x->a), 0);
-    oasis_tcp_hdr r, r2;
-    assert_true(th_pop(&x->h, &r));
-    /* the peer's own SYN crosses ours */
-    oasis_tcp_hdr syn = th_seg(8080, r.src_port, S, 7000, 0);
+    oasis_tcp_hdr r2;
+    assert_true(th_pop(&x->h, r));
+    oasis_tcp_hdr syn = th_seg(8080, r->src_port, S, 7000, 0);
     th_inject(&x->h, &syn);
     assert_true(th_pop(&x->h, &r2));
     assert_int_equal(r2.flags, S | A);
-    assert_int_equal(r2.seq, r.seq);
+    assert_int_equal(r2.seq, r->seq);
     assert_int_equal(r2.ack, 7001);
     th_poll(&x->h);
     assert_int_equal(x->a.connected, 0);
-    /* then its SYN-ACK (acking our SYN) */
-    oasis_tcp_hdr sa = th_seg(8080, r.src_port, S | A, 7000, r.seq + 1);
-    th_inject(&x->h, &sa);
-    th_clear(&x->h);
-    oasis_tcp_hdr ack = th_seg(8080, r.src_port, A, 7001, r.seq + 1);
-    th_inject(&x->h, &ack);
-    th_poll(&x->h);
+}
+
+static void assert_connected(fx *x)
+{
     assert_int_equal(x->a.connected, 1);
     assert_int_equal(x->a.connect_err, 0);
     assert_int_equal(st(x), OASIS_TCP_ESTABLISHED);
+}
+
+static void test_syn_sent_simultaneous_open(void **state)
+{
+    fx *x = *state;
+    oasis_tcp_hdr r;
+    simultaneous_syns(x, &r);
+    /* then an ACK of our SYN */
+    oasis_tcp_hdr ack = th_seg(8080, r.src_port, A, 7001, r.seq + 1);
+    th_inject(&x->h, &ack);
+    th_poll(&x->h);
+    assert_connected(x);
+}
+
+/* RFC 9293 3.5 Figure 8 (MUST-10), line 6: in a simultaneous open the
+ * peer's SYN,ACK repeats its SYN, one below RCV.NXT, and acknowledges ours:
+ * trimmed of that SYN (3.10.7.4 first) it is the handshake's ACK, and the
+ * connection is ESTABLISHED at once; answered with a challenge ACK it
+ * waited a retransmission timeout for the peer to acknowledge again
+ * (tcp_diff's client_simultaneous_open, IPv4 and IPv6). Not when passive,
+ * nor with a wrong ACK or text (Linux's tcp_validate_incoming alike). */
+static void test_simultaneous_open_synack_establishes(void **state)
+{
+    fx *x = *state;
+    oasis_tcp_hdr r;
+    simultaneous_syns(x, &r);
+    /* an ACK of more than we sent: still SYN-RECEIVED, the usual answer */
+    oasis_tcp_hdr bad = th_seg(8080, r.src_port, S | A, 7000, r.seq + 2);
+    th_inject(&x->h, &bad);
+    th_poll(&x->h);
+    assert_int_equal(x->a.connected, 0);
+    th_clear(&x->h);
+    oasis_tcp_hdr sa = th_seg(8080, r.src_port, S | A, 7000, r.seq + 1);
+    th_inject(&x->h, &sa);
+    th_poll(&x->h);
+    assert_connected(x);
+    /* our data now starts right after our SYN */
+    assert_int_equal(oasis_tcp_write(x->a.flow, "go", 2, th_write_cb, &x->a), 0);
+    th_poll(&x->h);
+    oasis_tcp_hdr d;
+    assert_true(th_pop(&x->h, &d));
+    assert_int_equal(d.seq, r.seq + 1);
+    assert_int_equal(d.ack, 7001);
+    assert_int_equal(d.payload_len, 2);
 }
 
 /* RFC 9293 3.10.7.3 fourth: text (and a FIN) in the SYN-ACK continue at
@@ -1223,6 +1264,7 @@ int main(void)
         T(test_syn_sent_rst_refused),
         T(test_syn_sent_rst_bad_ack_ignored),
         T(test_syn_sent_simultaneous_open),
+        T(test_simultaneous_open_synack_establishes),
         T(test_syn_sent_synack_with_text_and_fin),
         T(test_established_data_and_ack),
         T(test_established_rst),

@@ -754,6 +754,26 @@ static void synced_input(oasis_flow *f, const oasis_tcp_hdr *h)
         oasis_tcp_arm_rto(f);
         return;
     }
+    /* RFC 9293 3.5 Figure 8 (MUST-10), line 6: in an active SYN-RECEIVED
+     * the peer's SYN,ACK repeats its SYN, one below RCV.NXT, and
+     * acknowledges ours. Trimmed of that SYN (3.10.7.4 first: what lies
+     * outside the window goes) it is the handshake's ACK: ESTABLISHED now,
+     * not RFC 5961's challenge ACK and a wait for the peer to acknowledge
+     * again. Only that exact segment (no text, no FIN, the ACK of our SYN),
+     * as Linux (tcp_validate_incoming) and BSD's trimming take it. */
+    oasis_tcp_hdr trimmed;
+    if (f->state == OASIS_TCP_SYN_RECEIVED && !f->passive &&
+        (h->flags & (OASIS_TCP_SYN | OASIS_TCP_ACK | OASIS_TCP_RST | OASIS_TCP_FIN)) ==
+            (OASIS_TCP_SYN | OASIS_TCP_ACK) &&
+        h->seq == f->irs && h->seq + 1 == f->rcv_nxt && !h->payload_len && h->ack == f->snd_nxt) {
+        trimmed = *h;
+        trimmed.flags &= (uint8_t)~OASIS_TCP_SYN;
+        trimmed.seq = f->rcv_nxt;
+        /* A SYN's window is not scaled (RFC 7323 2.2): in the flow's scale,
+         * rounded down, never more than the peer offered. */
+        trimmed.window = (uint16_t)(h->window >> f->snd_wscale);
+        h = &trimmed;
+    }
     int syn = (h->flags & (OASIS_TCP_SYN | OASIS_TCP_RST)) == OASIS_TCP_SYN;
     if (ts_missing(f, h))
         return;

@@ -426,6 +426,7 @@ class Conn:
         self.ts = None  # our TSval when timestamps are on
         self.ts_recent = 0
         self.sent_ack = None  # the ACK field of our last segment
+        self.got = b""  # the target's text, in order, as absorb() took it
 
     def tsval(self, bump=1):
         self.ts += bump
@@ -478,6 +479,7 @@ class Conn:
             self.ts_recent = sg.opts["ts"][0]
         end = u32(sg.seq + len(sg.data) + (1 if sg.flags & FIN else 0))
         if sg.seq == self.rcv_nxt or (len(sg.data) and u32(self.rcv_nxt - sg.seq) < len(sg.data)):
+            self.got += sg.data[u32(self.rcv_nxt - sg.seq):]
             self.rcv_nxt = end
 
     def read_until_fin(self, timeout=4.0, ack=True):
@@ -997,6 +999,37 @@ def syn_received_rst_out_of_window(r):
     r.see("then complete, echo", c.norm(a))
     r.req("then complete, echo", a is not None and a.data == b"alive",
           "RFC 9293 3.10.7.4 first", "the out-of-window RST was dropped; the connection opens")
+    c.abort()
+
+
+@scenario("RFC 9293 3.10.7.2 (LISTEN, fourth: other text in a SYN queued for processing once "
+          "ESTABLISHED) / 3.10.7.4 seventh: data in a SYN is acknowledged and delivered once, or not "
+          "acknowledged and taken when sent again")
+def syn_with_data(r):
+    c = Conn(r.t, ECHO)
+    sa = c.syn(data=b"early")
+    if sa is None or sa.flags & (SYN | ACK) != SYN | ACK:
+        raise Step(f"no SYN-ACK ({c.norm(sa)})")
+    took = sa.ack == u32(c.iss + 6)
+    r.see("SYN with 5 bytes", c.norm(sa))
+    r.req("SYN with 5 bytes", (took or sa.ack == u32(c.iss + 1)) and not sa.data,
+          "RFC 9293 3.10.7.2 fourth", "the SYN acknowledged, the text with it or not at all; no echo yet")
+    c.snd_nxt = u32(c.iss + (6 if took else 1))
+    if took:
+        c.send(ACK)
+    else:
+        c.write(b"early")
+    end = time.monotonic() + 2
+    while len(c.got) < 5 and time.monotonic() < end:
+        sg = c.take(end - time.monotonic(), lambda s: s.data or s.flags & RST)
+        if sg is None or sg.flags & RST:
+            break
+        c.absorb(sg)
+        c.send(ACK)
+    c.quiet(0.3)  # a second copy, if any, would come now
+    r.see("echo", repr(c.got) + (" (taken from the SYN)" if took else " (sent again)"))
+    r.req("echo", c.got == b"early", "RFC 9293 3.10.7.2 fourth / 3.10.7.4 seventh",
+          "the text delivered once, once ESTABLISHED")
     c.abort()
 
 
@@ -1806,6 +1839,29 @@ def client_synack_again(r):
           a.ack == c.snd_nxt, "RFC 9293 3.10.7.4 first", "ACK <ACK=RCV.NXT>, no reset")
     c.abort()
     cl.finish()
+
+
+@scenario("RFC 9293 3.10.7.3 fourth (SYN-SENT: a SYN without ACK: SYN-RECEIVED, <SEQ=ISS>"
+          "<ACK=RCV.NXT><CTL=SYN,ACK>), 3.5 (MUST-10 simultaneous open): the client answers our SYN with "
+          "a SYN,ACK; ours then establishes it, its data comes, and the close is orderly")
+def client_simultaneous_open(r):
+    cl = Client(r, 6009, data=b"both at once")
+    c = cl.c
+    c.t.send_tcp(c.sport, c.dport, c.iss, 0, SYN, opts=MSS1460)
+    sa = c.take(2.0, lambda s: s.flags & (SYN | ACK | RST) != SYN)  # not its SYN again
+    r.see("our SYN", c.norm(sa))
+    r.req("our SYN", sa is not None and sa.flags & (SYN | ACK | RST) == SYN | ACK and sa.seq == cl.syn.seq and
+          sa.ack == u32(c.iss + 1), "RFC 9293 3.10.7.3 fourth (MUST-10)", "<SEQ=ISS><ACK=RCV.NXT><CTL=SYN,ACK>")
+    c.t.send_tcp(c.sport, c.dport, c.iss, c.rcv_nxt, SYN | ACK, opts=MSS1460)
+    c.snd_nxt = u32(c.iss + 1)
+    fin = c.read_until_fin()
+    if fin is not None and fin.flags & FIN:
+        c.write(b"", flags=ACK | FIN)
+        c.wait_ack(c.snd_nxt)
+    res = cl.finish()
+    r.see("then our SYN,ACK", f"{c.got!r}, fin={fin is not None and bool(fin.flags & FIN)}, {res[0]}")
+    r.req("then our SYN,ACK", c.got == b"both at once" and res[0] == "ok", "RFC 9293 3.10.7.4 (SYN-RECEIVED fifth: "
+          "ESTABLISHED) / 3.5", "established: the client's data, its FIN, an orderly close")
 
 
 @scenario("RFC 8201 4 (MUST reduce the packet size to a Packet Too Big's MTU), RFC 9293 3.7.3: "

@@ -1524,10 +1524,13 @@ class Client:
         out, err = self.proc.stdout.read(), self.proc.stderr.read()
         return self.proc.returncode, out, err.decode(errors="replace").strip()[-300:]
 
-    def established_then_close(self, text, want_ack):
-        """After the handshake: our text and FIN; nc prints it, closes, exits 0."""
-        a = self.take(2.0, lambda s: s.flags & ACK and not s.flags & SYN and s.ack == want_ack)
-        check(a is not None, f"no ACK of {want_ack - self.irs} past our ISS")
+    def established_then_close(self, text, want_ack, answered=True):
+        """After the handshake: our text and FIN; nc prints it, closes, exits 0.
+        answered: our last handshake segment draws an ACK (a SYN-ACK's ACK);
+        a simultaneous open's SYN,ACK establishes without one (RFC 9293 3.5)."""
+        if answered:
+            a = self.take(2.0, lambda s: s.flags & ACK and not s.flags & SYN and s.ack == want_ack)
+            check(a is not None, f"no ACK of {want_ack - self.irs} past our ISS")
         nxt = self.irs + 1 + (want_ack - self.irs - 1)
         self.send(ACK | PSH | FIN, nxt, self.iss + 1, data=text)
         fin = self.take(3.0, lambda s: s.flags & FIN)
@@ -1583,7 +1586,7 @@ def client_checks(pc, oasis_bin):
     check(sa is not None and sa.has(SYN | ACK) and sa.seq == c.iss and sa.ack == (c.irs + 1) & 0xFFFFFFFF,
           f"simultaneous open: our SYN drew {sa}, want <SEQ=ISS><ACK=RCV.NXT><CTL=SYN,ACK>")
     c.send(SYN | ACK, c.irs, c.iss + 1, opts=MSS1460)
-    rc, out, err = c.established_then_close(b"both at once", (c.irs + 1) & 0xFFFFFFFF)
+    rc, out, err = c.established_then_close(b"both at once", (c.irs + 1) & 0xFFFFFFFF, answered=False)
     check(rc == 0 and out == b"both at once", f"nc: status {rc}, output {out!r} ({err})")
     ok("RFC 9293 3.10.7.3 (SYN-SENT: fourth, SYN) / 3.5 (simultaneous open)",
        "a SYN crossing ours: SYN,ACK <SEQ=ISS><ACK=RCV.NXT>, then the connection opens")
