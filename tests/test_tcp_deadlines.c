@@ -288,7 +288,7 @@ static void test_no_probe_during_rto_recovery(void **state)
     uint64_t t_ack = th_now(&x->h);
     drain_data(x);
     assert_int_equal(f->ext->rec.state, OASIS_REC_RTO);
-    assert_true(oasis_rack_lost_bytes(&f->ext->sb.rack, f->snd_una, f->snd_max, 1) > 0);
+    assert_true(oasis_rack_lost_bytes(&f->ext->sb.rack, f->snd_una, f->snd_max, 1, NULL) > 0);
     uint64_t next = 2 * rto; /* backed off once; no valid sample since */
     th_advance(&x->h, next - 5 * MS);
     assert_int_equal(timeouts(x), 1);

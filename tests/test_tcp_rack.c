@@ -277,7 +277,7 @@ static void test_mark_on_rto_pure(void **state)
     assert_true(oasis_rack_lost_seg(&r, 0, 20, 1, &seq, &len));
     assert_int_equal(seq, 0);
     assert_int_equal(len, 20);
-    assert_int_equal(oasis_rack_lost_bytes(&r, 0, 50, 1), 30);
+    assert_int_equal(oasis_rack_lost_bytes(&r, 0, 50, 1, NULL), 30);
     /* snd_una inside the head record counts as the head */
     oasis_rack_on_rto(&r);
     assert_int_equal(oasis_rack_mark_on_rto(&r, 5, 50, 10, 1000, 20), 1);

@@ -143,13 +143,12 @@ int oasis_rack_lost_rtx(const oasis_rack *r, uint32_t una, uint32_t mss, uint32_
  * any=0 is oasis_rack_lost_rtx. */
 int oasis_rack_lost_seg(const oasis_rack *r, uint32_t una, uint32_t mss, int any, uint32_t *seq,
                         uint32_t *len);
-/* Bytes of the records oasis_rack_lost_seg(any) would resend in [una, below). */
-uint32_t oasis_rack_lost_bytes(const oasis_rack *r, uint32_t una, uint32_t below, int any);
-/* Bytes of the records in [una, below) no longer in flight: SACKed, or
- * marked lost (any, as oasis_rack_lost_seg). The records remember every
- * SACKed segment; the scoreboard keeps OASIS_SACK_SB_MAX ranges and
- * forgets the highest beyond them. */
-uint32_t oasis_rack_out_of_flight(const oasis_rack *r, uint32_t una, uint32_t below);
+/* Bytes of the records oasis_rack_lost_seg(any) would resend in [una,
+ * below); sacked (may be NULL): the bytes of the SACKed records there.
+ * The records remember every SACKed segment; the scoreboard keeps
+ * OASIS_SACK_SB_MAX ranges and forgets the highest beyond them. */
+uint32_t oasis_rack_lost_bytes(const oasis_rack *r, uint32_t una, uint32_t below, int any,
+                               uint32_t *sacked);
 /* The receiver reneged (tcp_sack.c): no record counts as SACKed any more. */
 void oasis_rack_reneged(oasis_rack *r);
 /* xmit() sent len data bytes from seq (new or again). */

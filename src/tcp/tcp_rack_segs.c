@@ -350,29 +350,21 @@ OASIS_COLD int oasis_rack_lost_rtx(const oasis_rack *r, uint32_t una, uint32_t m
 }
 
 OASIS_COLD uint32_t oasis_rack_lost_bytes(const oasis_rack *r, uint32_t una, uint32_t below,
-                                          int any)
+                                          int any, uint32_t *sacked)
 {
-    uint32_t n = 0;
+    uint32_t n = 0, sk = 0;
     for (uint32_t i = find(r, una); i < r->n; i++) {
         const oasis_rack_seg *g = rec(r, i);
         if (!oasis_seq_lt(g->seq, below))
             break;
+        uint32_t in = oasis_seq_min(g->end, below) - oasis_seq_max(g->seq, una);
         if (lost_seg(r, g, any))
-            n += oasis_seq_min(g->end, below) - oasis_seq_max(g->seq, una);
+            n += in;
+        else if (g->flags & OASIS_RACK_SACKED)
+            sk += in;
     }
-    return n;
-}
-
-OASIS_COLD uint32_t oasis_rack_out_of_flight(const oasis_rack *r, uint32_t una, uint32_t below)
-{
-    uint32_t n = 0;
-    for (uint32_t i = find(r, una); i < r->n; i++) {
-        const oasis_rack_seg *g = rec(r, i);
-        if (!oasis_seq_lt(g->seq, below))
-            break;
-        if (g->flags & (OASIS_RACK_SACKED | OASIS_RACK_LOST))
-            n += oasis_seq_min(g->end, below) - oasis_seq_max(g->seq, una);
-    }
+    if (sacked)
+        *sacked = sk;
     return n;
 }
 

@@ -623,11 +623,10 @@ static void sack_output(oasis_flow *f)
 static OASIS_COLD uint32_t rto_cwnd(const oasis_flow *f)
 {
     const oasis_sack_sb *sb = &f->ext->sb;
-    uint32_t una = f->snd_una, nxt = f->snd_nxt;
-    uint64_t by_sb = (uint64_t)oasis_sb_sacked_in(sb, una, nxt) +
-                     oasis_rack_lost_bytes(&sb->rack, una, nxt, 1);
-    uint64_t by_rack = oasis_rack_out_of_flight(&sb->rack, una, nxt);
-    uint64_t w = f->ext->cc.cwnd + (by_sb > by_rack ? by_sb : by_rack);
+    uint32_t una = f->snd_una, nxt = f->snd_nxt, by_rack;
+    uint32_t lost = oasis_rack_lost_bytes(&sb->rack, una, nxt, 1, &by_rack);
+    uint32_t sacked = max_u32(oasis_sb_sacked_in(sb, una, nxt), by_rack);
+    uint64_t w = (uint64_t)f->ext->cc.cwnd + lost + sacked;
     return w > UINT32_MAX ? UINT32_MAX : (uint32_t)w;
 }
 
