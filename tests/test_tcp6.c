@@ -4,8 +4,8 @@
  * both families, SYN cookies, ICMPv6 Packet Too Big lowering the MSS after
  * the RFC 5927 checks (forged ones ignored and counted, an MTU below 1280
  * discarded, RFC 8201 4), and the 16-byte addresses in the ISN and the
- * cookie MAC; the flow's DSCP and ECT(0) in the Traffic Class; TSO6
- * super-segments on a wire with offloads. */
+ * cookie MAC; the flow's DSCP and ECT(0) in the Traffic Class; RFC 6437
+ * flow labels; TSO6 super-segments on a wire with offloads. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -17,6 +17,7 @@
 #include "core/bytes.h"
 #include "core/stack_impl.h"
 #include "ipv6/icmp6_wire.h"
+#include "ipv6/ipv6.h"
 #include "ipv6/ipv6_wire.h"
 #include "link/eth_wire.h"
 #include "oasis/error.h"
@@ -487,6 +488,111 @@ static void test_refused_and_families(void **state)
     test_net_fini(&n);
 }
 
+/* ---- RFC 6437 flow labels ---- */
+
+typedef struct label_check {
+    oasis_stack *a, *b;
+    oasis_ipaddr la, lb;
+    uint64_t tcp_a, tcp_b, udp, wrong, zero;
+} label_check;
+
+/* The label a TCP or UDP packet should carry: its sender's keyed hash of
+ * the tuple (both stacks hash their own way: each has its own key). */
+static void check_label(void *ud, const oasis_link *from, const oasis_link *to,
+                        const uint8_t *frame, size_t len, int intact, uint64_t sent_ns,
+                        uint64_t due_ns)
+{
+    (void)from, (void)to, (void)intact, (void)sent_ns, (void)due_ns;
+    label_check *w = ud;
+    if (len < 14 + 40 + 8 || oasis_get16(frame + 12) != 0x86dd)
+        return;
+    const uint8_t *ip = frame + 14;
+    uint8_t proto = ip[6];
+    if (proto != 6 && proto != 17)
+        return;
+    uint32_t label = (uint32_t)(ip[1] & 0x0f) << 16 | (uint32_t)ip[2] << 8 | ip[3];
+    oasis_in6 src, dst;
+    memcpy(src.b, ip + 8, 16);
+    memcpy(dst.b, ip + 24, 16);
+    oasis_stack *s = memcmp(src.b, w->la.b, 16) == 0 ? w->a : w->b;
+    if (!label) {
+        w->zero++;
+        return;
+    }
+    if (label != oasis_ipv6_flow_label(s, &src, &dst, proto, oasis_get16(ip + 40),
+                                       oasis_get16(ip + 42)))
+        w->wrong++;
+    else if (proto == 17)
+        w->udp++;
+    else if (s == w->a)
+        w->tcp_a++;
+    else
+        w->tcp_b++;
+}
+
+/* RFC 6437 3: "It is therefore RECOMMENDED that source hosts support the
+ * flow label by setting the flow label field for all packets of a given
+ * flow to the same value", drawn from a near-uniform distribution
+ * (appendix A: a keyed hash of the tuple). Every segment of a connection
+ * both ways, the RST for a closed port and a UDP datagram carry their
+ * tuple's label; the two directions of one connection differ (different
+ * keys, different tuples); with cfg.ipv6_flow_labels 0, every label is 0. */
+static void test_flow_label(void **state)
+{
+    (void)state;
+    test_net n;
+    net6_init(&n);
+    side x[2];
+    memset(x, 0, sizeof x);
+    x[0].to_send = 64 * 1024;
+    label_check w;
+    memset(&w, 0, sizeof w);
+    w.a = n.a, w.b = n.b;
+    oasis_wire_run(n.wire, never, NULL, 3 * SEC); /* DAD, for the addresses */
+    w.la = test_link_local(n.a), w.lb = test_link_local(n.b);
+    run_pair(&n, x, check_label, &w);
+    assert_int_equal(x[1].got, 64 * 1024);
+    assert_true(w.tcp_a > 64 * 1024 / 1440); /* data, SYN and FIN too */
+    assert_true(w.tcp_b > 2);                 /* SYN-ACK, ACKs, "ok", FIN */
+    assert_int_equal(w.wrong, 0);
+    assert_int_equal(w.zero, 0);
+    oasis_in6 a6, b6;
+    memcpy(a6.b, w.la.b, 16);
+    memcpy(b6.b, w.lb.b, 16);
+    uint16_t cport = x[0].local_port;
+    uint32_t ab = oasis_ipv6_flow_label(n.a, &a6, &b6, 6, cport, PORT);
+    assert_true(ab != 0 && ab <= 0xfffff);
+    assert_true(ab != oasis_ipv6_flow_label(n.b, &b6, &a6, 6, PORT, cport));
+    assert_true(ab != oasis_ipv6_flow_label(n.a, &a6, &b6, 6, (uint16_t)(cport + 1), PORT));
+    assert_int_equal(ab, oasis_ipv6_flow_label(n.a, &a6, &b6, 6, cport, PORT)); /* stable */
+    oasis_tcp_release(x[0].flow);
+
+    /* No flow state: the RST for a closed port; and a UDP datagram. */
+    uint64_t tcp_b = w.tcp_b;
+    side c;
+    memset(&c, 0, sizeof c);
+    assert_int_equal(oasis_tcp_connect(n.a, &w.lb, 9, NULL, on_conn, &c), 0);
+    oasis_wire_run(n.wire, never, NULL, SEC);
+    assert_int_equal(c.conn_err, OASIS_EREFUSED);
+    assert_int_equal(w.tcp_b, tcp_b + 1);
+    assert_int_equal(oasis_udp_send(n.a, 1000, &w.lb, 2000, "x", 1), 0);
+    oasis_wire_run(n.wire, never, NULL, SEC);
+    assert_int_equal(w.udp, 1);
+    assert_int_equal(w.wrong + w.zero, 0);
+
+    /* Off: the same exchanges carry 0. */
+    n.a->cfg.ipv6_flow_labels = n.b->cfg.ipv6_flow_labels = 0;
+    memset(&c, 0, sizeof c);
+    assert_int_equal(oasis_tcp_connect(n.a, &w.lb, 9, NULL, on_conn, &c), 0);
+    assert_int_equal(oasis_udp_send(n.a, 1000, &w.lb, 2000, "x", 1), 0);
+    oasis_wire_run(n.wire, never, NULL, SEC);
+    assert_int_equal(c.conn_err, OASIS_EREFUSED);
+    assert_int_equal(w.zero, 3); /* SYN, RST, datagram */
+    assert_int_equal(w.wrong, 0);
+    oasis_wire_observe(n.wire, NULL, NULL);
+    test_net_fini(&n);
+}
+
 /* ---- the local address of an open (RFC 1122 4.2.4.4, RFC 9293 MUST-43) ---- */
 
 typedef struct seen {
@@ -819,6 +925,7 @@ int main(void)
         cmocka_unit_test(test_handshake_bulk_half_close),
         cmocka_unit_test(test_tso6),
         cmocka_unit_test(test_traffic_class),
+        cmocka_unit_test(test_flow_label),
         cmocka_unit_test(test_refused_and_families),
         cmocka_unit_test(test_local_address),
         cmocka_unit_test(test_syn_cookies),

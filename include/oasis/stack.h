@@ -83,6 +83,9 @@ typedef struct oasis_stack_config {
     int ipv6;                    /* 1: IPv6 on the link: link-local address, DAD, router
                                     solicitation, SLAAC. 0 (the default): IPv4 only */
     int ipv6_slaac;              /* form addresses from advertised prefixes (1) */
+    int ipv6_flow_labels;        /* RFC 6437 3: every TCP and UDP packet of a flow (its
+                                  * addresses, ports and protocol) carries one label, a
+                                  * keyed hash of them (1); 0: the label is 0 */
     uint32_t nd_cache_size;      /* neighbour entries (256; 0 as 256; at most
                                   * OASIS_ND_CACHE_MAX, else OASIS_EINVAL) */
     uint32_t nd_queue_len;       /* packets waiting for resolution, whole stack (64) */

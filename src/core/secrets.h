@@ -14,6 +14,7 @@ typedef struct oasis_secrets {
     uint64_t hash_salt;     /* flow-table hash, so buckets cannot be aimed at */
     uint64_t prng_seed[4];  /* the PRNG's state (jitter, ports, offsets) */
     uint8_t iid_key[16];    /* RFC 7217 secret_key: stable IPv6 interface identifiers */
+    uint8_t label_key[16];  /* RFC 6437 3 / appendix A: IPv6 flow labels */
 } oasis_secrets;
 
 /* Fills sec: from getrandom() when seed is 0, else derived from seed alone

@@ -71,6 +71,7 @@ void oasis_stack_config_init(oasis_stack_config *cfg)
     t->buf_min = 4u << 10;
 
     cfg->ipv6_slaac = 1;
+    cfg->ipv6_flow_labels = 1;
     cfg->nd_cache_size = 256;
     cfg->nd_queue_len = 64;
     cfg->dad_transmits = 1;

@@ -7,6 +7,7 @@
 #include "core/bytes.h"
 #include "core/mem.h"
 #include "core/prng.h"
+#include "core/siphash.h"
 #include "core/stack_impl.h"
 #include "ip/ipv4.h" /* the path MTU cache (ip/pmtu.c) */
 #include "ip/proto.h"
@@ -33,6 +34,7 @@ int oasis_ipv6_init(oasis_stack *s)
         memcpy(v->iid_key, s->cfg.ipv6_iid_key, 16);
     else
         memcpy(v->iid_key, s->secrets.iid_key, 16);
+    memcpy(v->label_key, s->secrets.label_key, 16);
     oasis_reasm6_init(s);
     oasis_addrconf_init(s);
     oasis_ra_dns_init(s);
@@ -335,6 +337,36 @@ static void mcast_loop(oasis_stack *s, const oasis_pbuf *p, const oasis_in6 *dst
     loop_send(s, c, l4_off, proto);
 }
 
+uint32_t oasis_ipv6_flow_label(oasis_stack *s, const oasis_in6 *src, const oasis_in6 *dst,
+                               uint8_t proto, uint16_t sport, uint16_t dport)
+{
+    oasis_ipv6 *v = s->ip6;
+    uint8_t t[OASIS_IPV6_LABEL_TUPLE];
+    memcpy(t, src->b, 16);
+    memcpy(t + 16, dst->b, 16);
+    t[32] = proto;
+    oasis_put16(t + 33, sport);
+    oasis_put16(t + 35, dport);
+    if (v->label_last && memcmp(t, v->label_tuple, sizeof t) == 0)
+        return v->label_last;
+    uint32_t label = (uint32_t)oasis_siphash24(v->label_key, t, sizeof t) & 0xfffff;
+    if (!label)
+        label = 1;
+    memcpy(v->label_tuple, t, sizeof t);
+    v->label_last = label;
+    return label;
+}
+
+/* The label of the TCP or UDP packet p (its ports first in p->data). */
+static uint32_t label_of(oasis_stack *s, const oasis_pbuf *p, const oasis_in6 *src,
+                         const oasis_in6 *dst, uint8_t proto)
+{
+    if (!s->cfg.ipv6_flow_labels || p->len < 4 ||
+        (proto != OASIS_IPPROTO_TCP && proto != OASIS_IPPROTO_UDP))
+        return 0;
+    return oasis_ipv6_flow_label(s, src, dst, proto, oasis_get16(p->data), oasis_get16(p->data + 2));
+}
+
 int oasis_ipv6_output_hbh(oasis_stack *s, oasis_pbuf *p, const oasis_in6 *src,
                           const oasis_in6 *dst, uint8_t proto, uint8_t hop_limit,
                           uint8_t tclass, const uint8_t *hbh, size_t hbh_len)
@@ -375,6 +407,7 @@ int oasis_ipv6_output_hbh(oasis_stack *s, oasis_pbuf *p, const oasis_in6 *src,
         oasis_pbuf_free(s, p);
         return OASIS_ENOROUTE;
     }
+    uint32_t label = hbh_len ? 0 : label_of(s, p, &from, dst, proto);
     size_t plen = p->len + hbh_len;
     if (plen > 65535) {
         c->out_discards++;
@@ -395,6 +428,7 @@ int oasis_ipv6_output_hbh(oasis_stack *s, oasis_pbuf *p, const oasis_in6 *src,
     oasis_ipv6_hdr ih;
     memset(&ih, 0, sizeof ih);
     ih.tclass = tclass;
+    ih.flow = label;
     ih.payload_len = (uint16_t)plen;
     ih.next = hbh_len ? OASIS_NH_HOPOPTS : proto;
     /* To a group, 1 unless the sender says (RFC 3493 5.2's default for

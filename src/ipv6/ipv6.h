@@ -26,6 +26,7 @@ typedef struct oasis_ping6_req oasis_ping6_req;
 /* Fragments held for one datagram. Senders cut to the path MTU, never
  * below 1280 (RFC 8200 5): 65535 bytes then take at most 54 fragments. */
 #define OASIS_IPV6_REASM_MAX_FRAGS 64
+#define OASIS_IPV6_LABEL_TUPLE 37 /* source, destination, protocol, ports */
 
 /* RFC 4861 10 and RFC 4862 5.5.3 constants. */
 #define ND_MAX_MULTICAST_SOLICIT 3
@@ -141,6 +142,11 @@ typedef struct oasis_ipv6 {
     uint64_t base_reachable_ns, reachable_ns, retrans_ns;
     uint64_t reachable_drawn; /* when reachable_ns was drawn */
     uint8_t iid_key[16];
+    /* RFC 6437 flow labels: the key, and the tuple labelled last with its
+     * label (a flow's packets come in runs: one hash a run, not a packet) */
+    uint8_t label_key[16];
+    uint8_t label_tuple[OASIS_IPV6_LABEL_TUPLE];
+    uint32_t label_last; /* 0: nothing memoised */
 
     ip6_addr addrs[OASIS_IPV6_MAX_ADDRS];
     oasis_ipv6_addr_cb addr_cb;
@@ -225,6 +231,13 @@ int oasis_ipv6_output_hbh(oasis_stack *s, oasis_pbuf *p, const oasis_in6 *src,
 /* Source address for dst (RFC 6724 in short: link-local for link-local and
  * link-scope multicast destinations, else the preferred global address
  * sharing the longest prefix, else any usable one). 0 or OASIS_ENOROUTE. */
+/* RFC 6437 3: the flow label of the packets from src:sport to dst:dport
+ * of proto, the same for all of them and drawn (appendix A) as a keyed
+ * hash of that tuple, so that nothing off the host can predict it and no
+ * state is needed (a SYN cookie's SYN-ACK, a RST and the flow's own
+ * segments agree). Never 0 (RFC 6437 2: 0 marks unlabelled packets). */
+uint32_t oasis_ipv6_flow_label(oasis_stack *s, const oasis_in6 *src, const oasis_in6 *dst,
+                               uint8_t proto, uint16_t sport, uint16_t dport);
 int oasis_ipv6_select_src(const oasis_stack *s, const oasis_in6 *dst, oasis_in6 *out);
 
 /* Loopback (the queue is ip/loopback.c's): is dst ::1 or one of our
