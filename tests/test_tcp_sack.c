@@ -12,6 +12,7 @@
 
 #include "tcp/tcp_flow.h"
 #include "tcp/tcp_sack.h"
+#include "tcp/tcp_seq.h"
 #include "tcp_harness.h"
 
 #define PORT 80
@@ -140,6 +141,51 @@ static void test_sb_is_lost_and_pipe(void **state)
     sb_ten(&sb, spread, 3);
     assert_true(oasis_sb_is_lost(&sb, 0, 4 * MSS));
     assert_false(oasis_sb_is_lost(&sb, 3000, 4 * MSS));
+}
+
+/* The list keeps OASIS_SACK_SB_MAX ranges; RACK's records keep every
+ * SACKed segment. Forty segments, every odd one SACKed: the list holds
+ * 1..31 and forgets 33..39, so the hole above its last range (32..39)
+ * is read through the records: SetPipe leaves the SACKed segments there
+ * out, NextSeg and the rescue skip them (RFC 6675 2, 4; RFC 2018 5). */
+static void test_sb_forgotten_ranges_read_through_records(void **state)
+{
+    (void)state;
+    static oasis_sack_sb sb;
+    memset(&sb, 0, sizeof sb);
+    for (uint32_t i = 1; i < 40; i += 2)
+        upd(&sb, 0, 40 * MSS, i * MSS, (i + 1) * MSS);
+    assert_int_equal(sb.n, OASIS_SACK_SB_MAX);
+    assert_true(sb.forgot);
+    assert_int_equal(sb.forgot_from, 33 * MSS);
+    static oasis_rack_seg segs[64];
+    for (uint32_t i = 0; i < 40; i++) {
+        segs[i].seq = i * MSS;
+        segs[i].end = (i + 1) * MSS;
+        segs[i].flags = i % 2 ? OASIS_RACK_SACKED : 0;
+    }
+    sb.rack.segs = segs;
+    sb.rack.cap = 64;
+    sb.rack.n = 40;
+    /* Lost by DupThresh: the holes 0..26; 28 and 30 in flight; above 31,
+     * 32, 34, 36 and 38 (33..39 SACKed, not in flight). */
+    assert_int_equal(oasis_sb_pipe(&sb, 0, 40 * MSS, 0, MSS), 6 * MSS);
+    /* HighRxt at 36: the fourteen lost holes resent count once, 28, 30,
+     * 32 and 34 twice, 36 and 38 once; 33 and 35 not at all */
+    assert_int_equal(oasis_sb_pipe(&sb, 0, 40 * MSS, 36 * MSS, MSS), 24 * MSS);
+    /* RACK: every unSACKed byte below 39 lost */
+    sb.rack.lost_valid = 1;
+    sb.rack.lost_below = 39 * MSS;
+    uint32_t seq, len;
+    assert_true(oasis_sb_next_seg(&sb, 0, 40 * MSS, 33 * MSS, MSS, 0, &seq, &len));
+    assert_int_equal(seq, 34 * MSS);
+    assert_int_equal(len, MSS);
+    assert_true(oasis_sb_rescue(&sb, 0, 40 * MSS, MSS, &seq, &len));
+    assert_int_equal(seq, 38 * MSS); /* not 39, SACKed */
+    assert_int_equal(len, MSS);
+    /* everything acknowledged: nothing left forgotten */
+    upd(&sb, 40 * MSS, 40 * MSS, 0, 0);
+    assert_false(sb.forgot);
 }
 
 /* Where the DupThresh losses end (RFC 9937's SafeACK asks whether an ACK
@@ -490,6 +536,65 @@ static void test_rto_window_counts_sacks_the_scoreboard_forgot(void **state)
     assert_int_equal(th_ctr(&x->h)->timeouts, 1);
 }
 
+/* Fast recovery with more ranges SACKed than the scoreboard keeps: the
+ * highest (63, 65, 67, 69 here) are forgotten by it, not by RACK's
+ * records. Each is delivered data to PRR when it is SACKed (RFC 9937),
+ * not when the cumulative ACK passes it. RFC 6675 NextSeg rule 1 picks
+ * the smallest unSACKed byte, and RFC 2018 5 skips SACKed data in
+ * retransmissions: the holes 64, 66 and 68 go again, never the forgotten
+ * ranges between them (which the top hole, taken as lost up to RACK's
+ * lost_below, spanned; later a range reported again above them). Forty
+ * segments out (30..69), every other one SACKed; then the receiver takes
+ * each retransmission and ACKs cumulatively, SACKing 69 again. */
+static void test_sack_recovery_skips_sacks_the_scoreboard_forgot(void **state)
+{
+    fx *x = *state;
+    estab_sack(x);
+    oasis_flow *f = x->a.flow;
+    assert_int_equal(oasis_tcp_ext_get(f), 0);
+    static uint8_t big[70 * MSS];
+    assert_int_equal(oasis_tcp_write(f, big, sizeof big, NULL, NULL), 0);
+    th_clear(&x->h);
+    for (uint32_t i = 1; i <= 30; i++) /* slow start: 40 out after 30 ACKs */
+        ack_with(x, sg(x, i), NULL, 0);
+    th_clear(&x->h);
+    assert_int_equal(f->snd_max - f->snd_una, 40 * MSS);
+    uint8_t have[70] = {0}, resent[70] = {0};
+    oasis_tcp_hdr r;
+    for (uint32_t i = 31; i < 70; i += 2) {
+        have[i] = 1;
+        oasis_sack_block b = {sg(x, i), sg(x, i + 1)};
+        uint32_t before = f->ext->rec.prr_delivered;
+        ack_with(x, sg(x, 30), &b, 1);
+        if (i > 61) /* RFC 9937 DeliveredData: a range the list forgot is delivered too */
+            assert_int_equal(f->ext->rec.prr_delivered - before, MSS);
+        while (th_pop(&x->h, &r))
+            if (r.payload_len && oasis_seq_lt(r.seq, sg(x, 70)))
+                resent[(r.seq - sg(x, 0)) / MSS] = 1;
+    }
+    assert_int_equal(f->ext->sb.n, OASIS_SACK_SB_MAX);
+    assert_true(oasis_recovery_fast(f));
+    for (int step = 0; step < 200 && oasis_seq_lt(f->snd_una, sg(x, 70)); step++) {
+        for (uint32_t i = 30; i < 70; i++)
+            if (resent[i])
+                have[i] = 1;
+        uint32_t cum = 30;
+        while (cum < 70 && have[cum])
+            cum++;
+        oasis_sack_block b = {sg(x, 69), sg(x, 70)};
+        ack_with(x, sg(x, cum), cum < 69 ? &b : NULL, cum < 69);
+        while (th_pop(&x->h, &r))
+            if (r.payload_len && oasis_seq_lt(r.seq, sg(x, 70)))
+                resent[(r.seq - sg(x, 0)) / MSS] = 1;
+        if (cum == 70)
+            break;
+    }
+    assert_int_equal(f->snd_una, sg(x, 70));
+    for (uint32_t i = 30; i < 70; i++)
+        assert_int_equal(resent[i], i % 2 == 0); /* the holes, and nothing SACKed */
+    assert_int_equal(th_ctr(&x->h)->timeouts, 0);
+}
+
 /* Garbage SACK blocks (wild, reversed, beyond snd_max, below snd_una,
  * wrapping): the scoreboard stays sorted, inside (snd_una, snd_max] and
  * bounded, and no byte leaves the send buffer without a cumulative ACK. */
@@ -659,10 +764,13 @@ int main(void)
         cmocka_unit_test(test_sb_is_bounded_and_wraps),
         cmocka_unit_test(test_sb_is_lost_and_pipe),
         cmocka_unit_test(test_sb_dupthresh_end),
+        cmocka_unit_test(test_sb_forgotten_ranges_read_through_records),
         cmocka_unit_test(test_sb_next_seg),
         cmocka_unit_test_setup_teardown(test_sack_recovery_resends_holes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sack_reneging_then_rto, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rto_recovery_skips_sacked, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sack_recovery_skips_sacks_the_scoreboard_forgot, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_rto_recovery_resends_lost_retransmission, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_rto_resends_only_what_rack_deems_lost, setup,

@@ -149,6 +149,12 @@ int oasis_rack_lost_seg(const oasis_rack *r, uint32_t una, uint32_t mss, int any
  * OASIS_SACK_SB_MAX ranges and forgets the highest beyond them. */
 uint32_t oasis_rack_lost_bytes(const oasis_rack *r, uint32_t una, uint32_t below, int any,
                                uint32_t *sacked);
+/* SACKed bytes of the records inside [l, e). */
+uint32_t oasis_rack_sacked_in(const oasis_rack *r, uint32_t l, uint32_t e);
+/* The first run of bytes inside [l, e) that no SACKed record covers:
+ * 1 with [*s, *end), or 0 (all of it SACKed). Bytes no record holds count
+ * as unSACKed. */
+int oasis_rack_unsacked_run(const oasis_rack *r, uint32_t l, uint32_t e, uint32_t *s, uint32_t *end);
 /* The receiver reneged (tcp_sack.c): no record counts as SACKed any more. */
 void oasis_rack_reneged(oasis_rack *r);
 /* xmit() sent len data bytes from seq (new or again). */

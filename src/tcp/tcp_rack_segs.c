@@ -368,6 +368,46 @@ OASIS_COLD uint32_t oasis_rack_lost_bytes(const oasis_rack *r, uint32_t una, uin
     return n;
 }
 
+OASIS_COLD uint32_t oasis_rack_sacked_in(const oasis_rack *r, uint32_t l, uint32_t e)
+{
+    uint32_t n = 0;
+    for (uint32_t i = find(r, l); i < r->n; i++) {
+        const oasis_rack_seg *g = rec(r, i);
+        if (!oasis_seq_lt(g->seq, e))
+            break;
+        if (g->flags & OASIS_RACK_SACKED)
+            n += oasis_seq_min(g->end, e) - oasis_seq_max(g->seq, l);
+    }
+    return n;
+}
+
+OASIS_COLD int oasis_rack_unsacked_run(const oasis_rack *r, uint32_t l, uint32_t e, uint32_t *s,
+                                       uint32_t *end)
+{
+    uint32_t i = find(r, l), pos = l;
+    for (; i < r->n; i++) { /* past the SACKed records from l on */
+        const oasis_rack_seg *g = rec(r, i);
+        if (oasis_seq_gt(g->seq, pos) || !(g->flags & OASIS_RACK_SACKED))
+            break;
+        pos = g->end;
+    }
+    uint32_t stop = e;
+    for (; i < r->n; i++) { /* up to the next SACKed one */
+        const oasis_rack_seg *g = rec(r, i);
+        if (!oasis_seq_lt(g->seq, stop))
+            break;
+        if (g->flags & OASIS_RACK_SACKED) {
+            stop = oasis_seq_max(g->seq, pos);
+            break;
+        }
+    }
+    if (!oasis_seq_lt(pos, stop))
+        return 0;
+    *s = pos;
+    *end = stop;
+    return 1;
+}
+
 void oasis_rack_reneged(oasis_rack *r)
 {
     for (uint32_t i = 0; i < r->n; i++)

@@ -208,6 +208,12 @@ static uint32_t loss_flight(const oasis_flow *f)
     return f->snd_max - f->snd_una;
 }
 
+/* The SACKed bytes above snd_una, the ranges the list forgot included. */
+static uint32_t sacked_all(const oasis_flow *f)
+{
+    return oasis_sb_sacked_all(&f->ext->sb, f->snd_una, f->snd_max);
+}
+
 /* una and sacked: snd_una and the SACKed bytes before the ACK (or event)
  * that starts recovery. */
 static void enter(oasis_flow *f, oasis_rec_state st, uint32_t una, uint32_t sacked)
@@ -282,7 +288,7 @@ void oasis_recovery_ack_begin(oasis_flow *f, const oasis_tcp_hdr *h)
     ack_echo(f, h, h->has_ts, oasis_now(f->s));
     rc->ack_una = f->snd_una;
     rc->ack_flight = f->snd_max - f->snd_una;
-    rc->ack_sacked = oasis_sb_sacked_bytes(&f->ext->sb);
+    rc->ack_sacked = sacked_all(f);
     if (rc->state == OASIS_REC_SACK) {
         rc->ack_rtx_lost = f->ext->sb.rack.marked_rtx;
         rc->ack_lost_end = lost_end(f);
@@ -317,7 +323,7 @@ static int is_dup_ack(const oasis_flow *f, const oasis_tcp_hdr *h)
  * delivers them once). */
 static uint32_t delivered_data(const oasis_flow *f, uint32_t acked)
 {
-    int64_t d = (int64_t)acked + (int64_t)oasis_sb_sacked_bytes(&f->ext->sb) -
+    int64_t d = (int64_t)acked + (int64_t)sacked_all(f) -
                 (int64_t)f->ext->rec.ack_sacked;
     return d > 0 ? (uint32_t)d : 0;
 }
@@ -431,7 +437,7 @@ void oasis_recovery_ack_end(oasis_flow *f, const oasis_tcp_hdr *h, uint64_t rtt_
         rc->dupacks = 0;
         rc->lt_segs = 0;
         oasis_tlp_reset(f);
-    } else if (f->sack_ok ? oasis_sb_sacked_bytes(&f->ext->sb) != rc->ack_sacked : is_dup_ack(f, h)) {
+    } else if (f->sack_ok ? sacked_all(f) != rc->ack_sacked : is_dup_ack(f, h)) {
         /* RFC 6675 2: with SACK a duplicate ACK is one that SACKs
          * something not SACKed before; RFC 5681 2 otherwise. */
         dup = 1;
@@ -450,7 +456,7 @@ void oasis_recovery_ack_end(oasis_flow *f, const oasis_tcp_hdr *h, uint64_t rtt_
              * RecoveryPoint lost (RACK: a later segment is SACKed): a new
              * loss, a new recovery now (RFC 6675 5, RFC 8985 6.2); no
              * later ACK may come to start it, and the RTO would. */
-            enter(f, OASIS_REC_SACK, f->snd_una, oasis_sb_sacked_bytes(&f->ext->sb));
+            enter(f, OASIS_REC_SACK, f->snd_una, sacked_all(f));
             prr_step(f, 0, 0);
         }
         break;
@@ -509,7 +515,7 @@ void oasis_recovery_losses(oasis_flow *f)
     if (!f->sack_ok)
         return;
     if (sack_should_enter(f)) {
-        enter(f, OASIS_REC_SACK, f->snd_una, oasis_sb_sacked_bytes(&f->ext->sb));
+        enter(f, OASIS_REC_SACK, f->snd_una, sacked_all(f));
         prr_step(f, 0, 0);
     }
     oasis_tcp_output(f);

@@ -18,11 +18,15 @@ static uint32_t overlap(oasis_sack_block a, uint32_t l, uint32_t r)
 
 /* ---- the scoreboard ------------------------------------------------------ */
 
-void oasis_sb_clear(oasis_sack_sb *sb) { sb->n = 0; }
+void oasis_sb_clear(oasis_sack_sb *sb)
+{
+    sb->n = 0;
+    sb->forgot = 0;
+}
 
 /* Merges [l, r) in; returns the bytes it added. When the list is full a
  * new range evicts the highest one (forgetting a SACK is always safe). */
-static uint32_t sb_add(oasis_sack_sb *sb, uint32_t l, uint32_t r)
+static uint32_t sb_add(oasis_sack_sb *sb, uint32_t l, uint32_t r, uint32_t snd_max)
 {
     uint32_t i = 0, covered = 0;
     while (i < sb->n && oasis_seq_lt(sb->r[i].right, l))
@@ -36,6 +40,11 @@ static uint32_t sb_add(oasis_sack_sb *sb, uint32_t l, uint32_t r)
     }
     if (j == i) {
         if (sb->n == OASIS_SACK_SB_MAX) {
+            uint32_t gone = i == sb->n ? l : sb->r[sb->n - 1].left;
+            if (!sb->forgot || oasis_seq_lt(gone, sb->forgot_from))
+                sb->forgot_from = gone;
+            sb->forgot = 1;
+            sb->forgot_to = snd_max; /* (no SACK lies above it) */
             if (i == sb->n)
                 return 0;
             sb->n--;
@@ -79,13 +88,15 @@ uint32_t oasis_sb_update(oasis_sack_sb *sb, uint32_t una, uint32_t snd_max,
 {
     uint32_t added = 0;
     oasis_sb_advance(sb, una);
+    if (sb->forgot && oasis_seq_ge(una, sb->forgot_to))
+        sb->forgot = 0; /* all of it acknowledged since */
     for (uint32_t k = oasis_sack_is_dsack(b, nb, una) ? 1 : 0; k < nb; k++) {
         uint32_t l = b[k].left, r = b[k].right;
         if (!oasis_seq_lt(l, r) || oasis_seq_gt(r, snd_max) || oasis_seq_le(r, una))
             continue; /* empty, never sent, or below the cumulative ACK */
         if (oasis_seq_lt(l, una))
             l = una;
-        added += sb_add(sb, l, r);
+        added += sb_add(sb, l, r, snd_max);
     }
     return added;
 }
@@ -148,6 +159,17 @@ uint32_t oasis_sb_sacked_bytes(const oasis_sack_sb *sb)
     return bytes;
 }
 
+uint32_t oasis_sb_sacked_all(const oasis_sack_sb *sb, uint32_t una, uint32_t snd_max)
+{
+    uint32_t bytes = oasis_sb_sacked_bytes(sb);
+    if (sb->forgot) {
+        uint32_t held = oasis_rack_sacked_in(&sb->rack, una, snd_max);
+        if (held > bytes)
+            bytes = held;
+    }
+    return bytes;
+}
+
 uint32_t oasis_sb_sacked_in(const oasis_sack_sb *sb, uint32_t l, uint32_t r)
 {
     uint32_t bytes = 0;
@@ -170,6 +192,18 @@ static void hole(const oasis_sack_sb *sb, uint32_t k, uint32_t una, uint32_t snd
 {
     *start = k == 0 ? una : oasis_seq_max(sb->r[k - 1].right, una);
     *end = k < sb->n ? sb->r[k].left : snd_max;
+}
+
+/* A hole ending at e is read through RACK's records when it reaches where
+ * the list dropped ranges for want of room (sb->forgot_from): what it
+ * spans may be SACKed. RFC 6675's NextSeg takes the smallest unSACKed
+ * byte and SetPipe leaves SACKed bytes out; RFC 2018 5 skips SACKed data
+ * in a retransmission. Read as the list alone, such a hole was lost whole
+ * (up to RACK's lost_below above the last range), forgotten ranges and
+ * all, and went again. */
+static int via_records(const oasis_sack_sb *sb, uint32_t e)
+{
+    return sb->forgot && oasis_seq_gt(e, sb->forgot_from);
 }
 
 /* End of the lost prefix of [s, e), a part of hole k: all of it when
@@ -197,8 +231,13 @@ uint32_t oasis_sb_pipe(const oasis_sack_sb *sb, uint32_t una, uint32_t snd_max, 
         oasis_sack_block h = {s, e};
         /* Lost bytes count only once retransmitted; the rest once, plus
          * once more if they were retransmitted too. */
-        pipe += e - lost_end(sb, k, s, e, mss);
-        pipe += overlap(h, una, high_rxt);
+        uint32_t le = lost_end(sb, k, s, e, mss), rtx = overlap(h, una, high_rxt);
+        uint32_t in = e - le;
+        if (via_records(sb, e)) { /* what the list forgot is not in flight */
+            in -= oasis_rack_sacked_in(&sb->rack, le, e);
+            rtx -= oasis_rack_sacked_in(&sb->rack, s, s + rtx);
+        }
+        pipe += in + rtx;
     }
     return pipe;
 }
@@ -219,6 +258,9 @@ int oasis_sb_next_seg(const oasis_sack_sb *sb, uint32_t una, uint32_t snd_max, u
             if (!oasis_seq_lt(s, e))
                 continue;
             uint32_t end = rule == 1 ? lost_end(sb, k, s, e, mss) : (k < sb->n ? e : s);
+            if (oasis_seq_lt(s, end) && via_records(sb, end) &&
+                !oasis_rack_unsacked_run(&sb->rack, s, end, &s, &end))
+                continue;
             if (oasis_seq_lt(s, end)) {
                 *seq = s;
                 *len = min_u32(end - s, mss);
@@ -239,6 +281,17 @@ int oasis_sb_rescue(const oasis_sack_sb *sb, uint32_t una, uint32_t data_end, ui
             e = data_end;
         if (!oasis_seq_lt(s, e))
             continue;
+        if (via_records(sb, e)) { /* its last unSACKed run */
+            uint32_t from = s, rs, re, found = 0;
+            while (oasis_seq_lt(from, e) && oasis_rack_unsacked_run(&sb->rack, from, e, &rs, &re)) {
+                s = rs;
+                from = re;
+                found = 1;
+            }
+            if (!found)
+                continue;
+            e = from;
+        }
         *len = min_u32(e - s, mss);
         *seq = e - *len;
         return 1;

@@ -11,7 +11,12 @@
  * computed per hole (the gap before a SACKed range, or above the last one):
  * every byte of a hole has the same SACKed bytes above it, so RFC 6675's
  * IsLost is constant over a hole; RACK (RFC 8985) adds a lost prefix
- * (every unSACKed byte below rack.lost_below), which may end inside one. */
+ * (every unSACKed byte below rack.lost_below), which may end inside one.
+ * Past OASIS_SACK_SB_MAX ranges the highest is forgotten; RACK's records
+ * remember every SACKed segment, and the holes from the first forgotten
+ * range up (sb.forgot_from) are read through them: NextSeg and the rescue
+ * skip SACKed records, SetPipe and DeliveredData count them (a record
+ * folded with others when its ring was full is SACKed only whole). */
 #ifndef OASIS_TCP_SACK_H
 #define OASIS_TCP_SACK_H
 
@@ -27,6 +32,14 @@
 typedef struct oasis_sack_sb {
     oasis_sack_block r[OASIS_SACK_SB_MAX]; /* sorted, disjoint, non-adjacent */
     uint32_t n;
+    /* A range was dropped for want of room (the highest): from forgot_from
+     * on lies SACKed data the list may not hold (a range the peer reports
+     * again may come back above it); RACK's records hold it, and the holes
+     * there are read through them (tcp_sack.c). Until the cumulative ACK
+     * reaches forgot_to (snd_max when the last range was dropped) or the
+     * list is cleared. */
+    uint8_t forgot;
+    uint32_t forgot_from, forgot_to; /* [from, to): where forgotten ranges lie */
     /* D-SACK to report in the next segment we send (RFC 2883) */
     uint8_t dsack_pending;
     oasis_sack_block dsack;
@@ -65,6 +78,10 @@ int oasis_sb_next_seg(const oasis_sack_sb *sb, uint32_t una, uint32_t snd_max, u
 int oasis_sb_rescue(const oasis_sack_sb *sb, uint32_t una, uint32_t data_end, uint32_t mss,
                     uint32_t *seq, uint32_t *len);
 uint32_t oasis_sb_sacked_bytes(const oasis_sack_sb *sb);
+/* The SACKed bytes in [una, snd_max): the list's, or RACK's records'
+ * where the list forgot ranges (RFC 9937 DeliveredData counts them as
+ * they are SACKed, not when the cumulative ACK covers them later). */
+uint32_t oasis_sb_sacked_all(const oasis_sack_sb *sb, uint32_t una, uint32_t snd_max);
 /* SACKed bytes inside [l, r). */
 uint32_t oasis_sb_sacked_in(const oasis_sack_sb *sb, uint32_t l, uint32_t r);
 /* For a resend from seq: the end of the SACKed range seq lies in (the
