@@ -405,7 +405,7 @@ static void test_tlp_sends_new_data_with_fin_queued(void **state)
 
 /* ---- item 24: RACK when its record ring is full ------------------------------ */
 
-/* 1100 segments of 64 bytes in flight, more than the 1024 records: the
+/* OASIS_RACK_SEGS_MAX + 76 segments of 64 bytes in flight, more than the records: the
  * ring stays bounded, RACK stays on, and a lost segment 0 with a SACK of
  * segment 1 is marked lost at RACK.rtt + reo_wnd (40 + 10 ms) and resent,
  * not left to the RTO. */
@@ -416,10 +416,11 @@ static void test_rack_survives_full_ring(void **state)
     oasis_flow *f = x->a.flow;
     assert_int_equal(oasis_tcp_ext_get(f), 0); /* pinned: the test reads its internals */
     f->ext->cc.cwnd = 1u << 20; /* a window that took many round trips to grow */
+    f->snd_wnd = f->max_snd_wnd = 1u << 20; /* (the peer's, as it would grow it) */
     assert_int_equal(oasis_tcp_set_bufsizes(f, 1u << 20, f->rcvbuf), 0); /* and a buffer */
     uint64_t t0 = th_now(&x->h);
-    send_segs(x, 1100);
-    assert_int_equal(f->snd_max, sg(x, 1100));
+    send_segs(x, OASIS_RACK_SEGS_MAX + 76);
+    assert_int_equal(f->snd_max, sg(x, OASIS_RACK_SEGS_MAX + 76));
     oasis_rack *rk = &f->ext->sb.rack;
     assert_true(rk->cap <= OASIS_RACK_SEGS_MAX);
     assert_true(rk->merged > 0);

@@ -18,7 +18,8 @@
 #define OASIS_RACK_WCDELACK_NS (200ull * 1000 * 1000) /* WCDelAckT */
 #define OASIS_RACK_PERSIST 16                        /* recoveries a widened window lasts */
 
-#define OASIS_RACK_SEGS_MAX 1024 /* sent-segment records per flow; beyond, the newest grows */
+#define OASIS_RACK_SEGS_MAX 4096 /* sent-segment records per flow (a 4 MiB flight of 1448-byte
+                                 * segments: 2,897); beyond, the newest grows */
 #define OASIS_RACK_SEGS_MIN 64
 #define OASIS_RACK_DUPTHRESH 3   /* RFC 8985 DupThresh (= RFC 6675's) */
 /* Floor of the reordering window in loss marking: ACK timing jitters by
