@@ -497,6 +497,23 @@ static void test_rto_resends_only_what_rack_deems_lost(void **state)
     assert_int_equal(th_ctr(&x->h)->timeouts, 1);
 }
 
+/* An open flow with segments 30..69 out (slow start: 40 after 30 ACKs),
+ * nothing SACKed yet; pinned, as the tests read its internals. */
+static oasis_flow *forty_out(fx *x)
+{
+    estab_sack(x);
+    oasis_flow *f = x->a.flow;
+    assert_int_equal(oasis_tcp_ext_get(f), 0);
+    static uint8_t big[70 * MSS];
+    assert_int_equal(oasis_tcp_write(f, big, sizeof big, NULL, NULL), 0);
+    th_clear(&x->h);
+    for (uint32_t i = 1; i <= 30; i++)
+        ack_with(x, sg(x, i), NULL, 0);
+    th_clear(&x->h);
+    assert_int_equal(f->snd_max - f->snd_una, 40 * MSS);
+    return f;
+}
+
 /* More ranges SACKed than the scoreboard keeps (OASIS_SACK_SB_MAX: it
  * forgets the highest): after the timeout (RFC 8985 6.3: the holes marked
  * lost, snd_nxt at snd_max) RTO recovery's window must still count what
@@ -507,16 +524,7 @@ static void test_rto_resends_only_what_rack_deems_lost(void **state)
 static void test_rto_window_counts_sacks_the_scoreboard_forgot(void **state)
 {
     fx *x = *state;
-    estab_sack(x);
-    oasis_flow *f = x->a.flow;
-    assert_int_equal(oasis_tcp_ext_get(f), 0);
-    static uint8_t big[70 * MSS];
-    assert_int_equal(oasis_tcp_write(f, big, sizeof big, NULL, NULL), 0);
-    th_clear(&x->h);
-    for (uint32_t i = 1; i <= 30; i++) /* slow start: 40 out after 30 ACKs */
-        ack_with(x, sg(x, i), NULL, 0);
-    th_clear(&x->h);
-    assert_int_equal(f->snd_max - f->snd_una, 40 * MSS);
+    oasis_flow *f = forty_out(x);
     for (uint32_t i = 31; i < 70; i += 2) {
         oasis_sack_block b = {sg(x, i), sg(x, i + 1)};
         ack_with(x, sg(x, 30), &b, 1);
@@ -549,16 +557,7 @@ static void test_rto_window_counts_sacks_the_scoreboard_forgot(void **state)
 static void test_sack_recovery_skips_sacks_the_scoreboard_forgot(void **state)
 {
     fx *x = *state;
-    estab_sack(x);
-    oasis_flow *f = x->a.flow;
-    assert_int_equal(oasis_tcp_ext_get(f), 0);
-    static uint8_t big[70 * MSS];
-    assert_int_equal(oasis_tcp_write(f, big, sizeof big, NULL, NULL), 0);
-    th_clear(&x->h);
-    for (uint32_t i = 1; i <= 30; i++) /* slow start: 40 out after 30 ACKs */
-        ack_with(x, sg(x, i), NULL, 0);
-    th_clear(&x->h);
-    assert_int_equal(f->snd_max - f->snd_una, 40 * MSS);
+    oasis_flow *f = forty_out(x);
     uint8_t have[70] = {0}, resent[70] = {0};
     oasis_tcp_hdr r;
     for (uint32_t i = 31; i < 70; i += 2) {
