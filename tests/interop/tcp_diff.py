@@ -1602,8 +1602,10 @@ class Client:
         self.port, self.result = port, None
         if t.name == "oasis":
             args = [OASIS_BIN, "nc", "--timeout", "8", "--tap", t.tap]
-            args += ["--addr", f"{CLIENT_IPV4}/24", "--addr6", f"{t.peer_ip}/64"] if V6 else \
-                ["--addr", f"{t.peer_ip}/24"]
+            # (no DAD: the TAP's namespace holds no other node with the
+            # address, and each client would wait a second for it)
+            args += ["--addr", f"{CLIENT_IPV4}/24", "--addr6", f"{t.peer_ip}/64", "--dad", "0"] \
+                if V6 else ["--addr", f"{t.peer_ip}/24"]
             self.proc = subprocess.Popen(args + [t.my_ip, str(port)], stdin=subprocess.PIPE,
                                          stdout=subprocess.PIPE, stderr=subprocess.PIPE)
             self.proc.stdin.write(data)

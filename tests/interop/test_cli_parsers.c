@@ -520,6 +520,31 @@ static void test_dhcp6_rapid_commit_option(void **state)
     assert_non_null(strstr(net_options_help, "--dhcp6-rapid-commit"));
 }
 
+/* --dad N: DupAddrDetectTransmits for the stack (RFC 4862 5.1), 0..10;
+ * without it the stack's default stays (-1 here). */
+static void test_dad_option(void **state)
+{
+    (void)state;
+    int code = 0;
+    for (const struct option *p = net_long_options; p->name; p++)
+        if (strcmp(p->name, "dad") == 0) {
+            assert_int_equal(p->has_arg, required_argument);
+            code = p->val;
+        }
+    assert_true(code != 0);
+    net_opts o;
+    net_opts_init(&o);
+    assert_int_equal(o.dad, -1);
+    assert_int_equal(net_opts_handle(&o, code, "0"), 1);
+    assert_int_equal(o.dad, 0);
+    assert_int_equal(net_opts_handle(&o, code, "3"), 1);
+    assert_int_equal(o.dad, 3);
+    assert_int_equal(net_opts_handle(&o, code, "11"), -1);
+    assert_int_equal(net_opts_handle(&o, code, "x"), -1);
+    assert_int_equal(o.dad, 3);
+    assert_non_null(strstr(net_options_help, "--dad N"));
+}
+
 /* An address with a zone (RFC 4007 11): IPv6 only, and the zone must name
  * the stack's one link, by name or by interface index. */
 static void test_addr_zone(void **state)
@@ -567,6 +592,7 @@ int main(void)
         cmocka_unit_test(test_tsig_option),
         cmocka_unit_test(test_dhcp_rapid_commit_option),
         cmocka_unit_test(test_dhcp6_rapid_commit_option),
+        cmocka_unit_test(test_dad_option),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -73,6 +73,7 @@ typedef struct net_opts {
     size_t ndns;
     int no_ipv6;         /* --no-ipv6 */
     oasis_ipaddr addr6;  /* --addr6 (family 0: none) */
+    int dad;             /* --dad: DupAddrDetectTransmits (-1: the stack's, 1) */
     uint8_t prefix6;
     int addr_events;     /* IPv6 address events on stderr (serve, --verbose) */
     int addr_given;      /* --addr: a static address (else DHCP) */

@@ -32,6 +32,7 @@ enum {
     OPT_DNS,
     OPT_NO_IPV6,
     OPT_ADDR6,
+    OPT_DAD,
     OPT_DHCP,
     OPT_DHCP_TIMEOUT,
     OPT_DHCP_RAPID_COMMIT,
@@ -61,6 +62,7 @@ const struct option net_long_options[] = {
     {"dns", required_argument, NULL, OPT_DNS},
     {"no-ipv6", no_argument, NULL, OPT_NO_IPV6},
     {"addr6", required_argument, NULL, OPT_ADDR6},
+    {"dad", required_argument, NULL, OPT_DAD},
     {"dhcp", no_argument, NULL, OPT_DHCP},
     {"dhcp-timeout", required_argument, NULL, OPT_DHCP_TIMEOUT},
     {"dhcp-rapid-commit", no_argument, NULL, OPT_DHCP_RAPID_COMMIT},
@@ -125,6 +127,9 @@ const char net_options_help[] =
     "  --no-ipv6         IPv4 only (default: IPv6 too, with a link-local address,\n"
     "                    DAD and SLAAC from router advertisements)\n"
     "  --addr6 A::B/N    a static IPv6 address besides (DAD runs on it)\n"
+    "  --dad N           Duplicate Address Detection probes per address\n"
+    "                    (RFC 4862 DupAddrDetectTransmits, 0..10; 1); 0: none, an\n"
+    "                    address is usable at once (where no duplicate can be)\n"
     "  --ecn 0|1|2       TCP ECN (RFC 3168), as Linux's tcp_ecn: 0 off, 1 ask for\n"
     "                    it and accept it, 2 accept it when asked (default)\n"
     "  --fail-fast       a connection attempt ends at the first ICMP error or\n"
@@ -152,6 +157,7 @@ void net_opts_init(net_opts *o)
     o->addr = OASIS_IPV4(10, 77, 0, 2);
     o->prefix = 24;
     o->dhcp_timeout_ns = 30 * OASIS_NS_PER_SEC;
+    o->dad = -1;
 }
 
 static int bad(const char *what, const char *arg)
@@ -251,6 +257,11 @@ int net_opts_handle(net_opts *o, int code, const char *arg)
         if (oasis_ipaddr_cidr_parse(arg, &o->addr6, &o->prefix6) != 0 ||
             o->addr6.family != OASIS_AF_INET6)
             return bad("--addr6 (want an IPv6 address/N)", arg);
+        return 1;
+    case OPT_DAD:
+        if (parse_u64(arg, 10, &v) != 0)
+            return bad("--dad (0..10)", arg);
+        o->dad = (int)v;
         return 1;
     case OPT_BATCH:
         if (parse_u64(arg, 1u << 16, &v) != 0 || v == 0)
@@ -522,6 +533,8 @@ int net_up(net *n, const net_opts *o)
     cfg.clock = n->clock;
     cfg.seed = n->opt.seed;
     cfg.ipv6 = !n->opt.no_ipv6;
+    if (n->opt.dad >= 0)
+        cfg.dad_transmits = (uint32_t)n->opt.dad;
     if (n->opt.ecn)
         cfg.tcp.ecn = (uint8_t)(n->opt.ecn - 1);
     cfg.tcp.mem_limit = n->opt.tcp_mem;
