@@ -228,9 +228,6 @@ int oasis_ipv6_output_hbh(oasis_stack *s, oasis_pbuf *p, const oasis_in6 *src,
                           const oasis_in6 *dst, uint8_t proto, uint8_t hop_limit,
                           uint8_t tclass, const uint8_t *hbh, size_t hbh_len);
 
-/* Source address for dst (RFC 6724 in short: link-local for link-local and
- * link-scope multicast destinations, else the preferred global address
- * sharing the longest prefix, else any usable one). 0 or OASIS_ENOROUTE. */
 /* RFC 6437 3: the flow label of the packets from src:sport to dst:dport
  * of proto, the same for all of them and drawn (appendix A) as a keyed
  * hash of that tuple, so that nothing off the host can predict it and no
@@ -238,6 +235,9 @@ int oasis_ipv6_output_hbh(oasis_stack *s, oasis_pbuf *p, const oasis_in6 *src,
  * segments agree). Never 0 (RFC 6437 2: 0 marks unlabelled packets). */
 uint32_t oasis_ipv6_flow_label(oasis_stack *s, const oasis_in6 *src, const oasis_in6 *dst,
                                uint8_t proto, uint16_t sport, uint16_t dport);
+/* Source address for dst (RFC 6724 in short: link-local for link-local and
+ * link-scope multicast destinations, else the preferred global address
+ * sharing the longest prefix, else any usable one). 0 or OASIS_ENOROUTE. */
 int oasis_ipv6_select_src(const oasis_stack *s, const oasis_in6 *dst, oasis_in6 *out);
 
 /* Loopback (the queue is ip/loopback.c's): is dst ::1 or one of our

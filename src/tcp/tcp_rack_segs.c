@@ -370,15 +370,9 @@ OASIS_COLD uint32_t oasis_rack_lost_bytes(const oasis_rack *r, uint32_t una, uin
 
 OASIS_COLD uint32_t oasis_rack_sacked_in(const oasis_rack *r, uint32_t l, uint32_t e)
 {
-    uint32_t n = 0;
-    for (uint32_t i = find(r, l); i < r->n; i++) {
-        const oasis_rack_seg *g = rec(r, i);
-        if (!oasis_seq_lt(g->seq, e))
-            break;
-        if (g->flags & OASIS_RACK_SACKED)
-            n += oasis_seq_min(g->end, e) - oasis_seq_max(g->seq, l);
-    }
-    return n;
+    uint32_t sacked; /* (a SACKed record is never one lost_seg counts) */
+    oasis_rack_lost_bytes(r, l, e, 1, &sacked);
+    return sacked;
 }
 
 OASIS_COLD int oasis_rack_unsacked_run(const oasis_rack *r, uint32_t l, uint32_t e, uint32_t *s,
