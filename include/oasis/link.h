@@ -60,6 +60,18 @@ typedef struct oasis_stack oasis_stack;
 #define OASIS_LINK_CSUM_TX (1u << 2) /* completes partial TCP/UDP checksums */
 #define OASIS_LINK_RX_GRO (1u << 3)  /* may hand up coalesced TCP segments */
 #define OASIS_LINK_RX_CSUM (1u << 4) /* may mark frames checksum-valid or partial */
+/* An IP link: a TUN device, a VPN's tunnel, a point-to-point line. Its
+ * frames are bare IPv4 and IPv6 packets, with no Ethernet header, so there
+ * is nothing to resolve: no ARP, no Neighbour Discovery address resolution
+ * and no Duplicate Address Detection (as Linux on a NOARP device), and
+ * every destination is reached through the link, on-link or not (the
+ * gateway, if any, is not asked for). send gets one IP packet per call;
+ * received packets go to oasis_stack_input_ip(). The other bits and
+ * tx_lend are not used on an IP link (plain packets, checksums complete).
+ * A pcap capture shows each packet behind an Ethernet header with the
+ * stack's MAC on one side and 00:00:00:00:00:00 for the far end. The link
+ * is read when oasis_stack_set_link() attaches it: set caps before. */
+#define OASIS_LINK_IP (1u << 5)
 
 /* oasis_offload.flags */
 #define OASIS_OFFLOAD_CSUM_PARTIAL 0x01 /* checksum left partial (virtio NEEDS_CSUM) */
@@ -139,6 +151,13 @@ struct oasis_link {
  * makes the frame malformed (counted in rx_malformed and dropped). */
 void oasis_stack_input_offload(oasis_stack *s, const uint8_t *frame, size_t len,
                                const oasis_offload *off);
+
+/* Hands one received IP packet (IPv4 or IPv6, by its version field; no
+ * Ethernet header) to the stack, as an IP link's frames come (see
+ * OASIS_LINK_IP; borrowed: the stack copies what it keeps). A packet that
+ * is empty or of another version is counted in the link's rx_malformed or
+ * rx_unknown_type and dropped; IPv4 and IPv6 check the rest. */
+void oasis_stack_input_ip(oasis_stack *s, const uint8_t *pkt, size_t len);
 
 /* pcap writer (classic libpcap format, LINKTYPE_ETHERNET, nanosecond
  * timestamps). Opens path for writing; returns 0 or an oasis_err. */

@@ -123,8 +123,11 @@ int oasis_stack_create(const oasis_stack_config *cfg, oasis_stack **out);
 int oasis_stack_destroy(oasis_stack *s);
 
 /* Attaches the link the stack sends on (borrowed). Sends a gratuitous ARP if
- * configured. If cfg.mtu was 0 the link's MTU becomes the stack's MTU. */
+ * configured. If cfg.mtu was 0 the link's MTU becomes the stack's MTU. A
+ * link with OASIS_LINK_IP in caps is an IP link (link.h): its fields are
+ * read here, so set them before. */
 void oasis_stack_set_link(oasis_stack *s, oasis_link *link);
+/* The link given to oasis_stack_set_link (NULL: none). */
 oasis_link *oasis_stack_link(oasis_stack *s);
 
 /* Hands one received Ethernet frame to the stack (borrowed: the stack copies

@@ -61,6 +61,14 @@ typedef struct oasis_tap_config {
                                * link watch, usually some ms): until then
                                * whatever the kernel sends to us, such as the
                                * answer to our first ARP request, is dropped. */
+    int tun;          /* 1: a TUN device (`ip tuntap add dev NAME mode tun`):
+                       * bare IP packets, no Ethernet, and the link is an IP
+                       * link (OASIS_LINK_IP in oasis/link.h: no ARP, no
+                       * Neighbour Discovery, every destination through the
+                       * device). Offloads are not used on it (offload ON:
+                       * OASIS_ENOTSUP); the input filter's fn gets IP
+                       * packets and hands them on with oasis_stack_input_ip().
+                       * 0: a TAP device (the default). */
 } oasis_tap_config;
 
 /* Offloads through the virtio-net header (IFF_VNET_HDR, TUNSETOFFLOAD with
@@ -84,7 +92,8 @@ void oasis_tap_config_init(oasis_tap_config *cfg);
  *   OASIS_EPERM   not allowed to open /dev/net/tun, attach to the device,
  *                 create it or change its MTU
  *   OASIS_EBUSY   another process has the device open
- *   OASIS_EINVAL  bad config, or the name belongs to a device that is not TAP
+ *   OASIS_EINVAL  bad config, or the name belongs to a device of the other
+ *                 kind (TUN for a TAP, TAP for a TUN) or not a tuntap one
  *   OASIS_EIO     any other failure of the operating system
  *   OASIS_ENOMEM
  * On failure, when errbuf is not NULL, a sentence saying what went wrong and
@@ -113,7 +122,8 @@ const char *oasis_tap_name(const oasis_tap *t);
 uint32_t oasis_tap_mtu(const oasis_tap *t);
 
 /* Reads up to max_frames frames that are ready (0: a default batch of 1024)
- * and hands each to s with oasis_stack_input(). Returns the number of
+ * and hands each to s with oasis_stack_input() (a TUN device's packets
+ * with oasis_stack_input_ip()). Returns the number of
  * frames read (0 when none was waiting) or OASIS_EIO when the device failed
  * (e.g. it was deleted). */
 int oasis_tap_input(oasis_tap *t, oasis_stack *s, unsigned max_frames);

@@ -12,6 +12,7 @@
 #include "ip/unreach.h"
 #include "link/eth.h"
 #include "link/eth_wire.h"
+#include "link/ip_link.h"
 #include "oasis/error.h"
 
 #include <string.h>
@@ -173,6 +174,8 @@ static int send_arp(oasis_stack *s, uint16_t op, const uint8_t dst_mac[6], const
 static int send_arp_from(oasis_stack *s, uint16_t op, const uint8_t dst_mac[6], uint32_t spa,
                          const uint8_t tha[6], uint32_t tpa)
 {
+    if (s->link_ip)
+        return OASIS_ENOTSUP; /* an IP link carries no ARP (oasis/link.h) */
     oasis_pbuf *p = oasis_pbuf_alloc(s, OASIS_ETH_HLEN, OASIS_ARP_LEN);
     oasis_arp_pkt pkt;
 
@@ -573,6 +576,8 @@ oasis_arp_entry *oasis_arp_neighbour(oasis_stack *s, uint32_t ip, uint8_t mac[6]
 
 int oasis_arp_output(oasis_stack *s, uint32_t next_hop, oasis_pbuf *p)
 {
+    if (s->link_ip) /* nothing to resolve: the link's one other end */
+        return oasis_eth_output(s, p, oasis_ip_link_far_end, OASIS_ETHERTYPE_IPV4);
     oasis_arp_entry *e = find(s, next_hop);
 
     if (e && e->state != ARP_INCOMPLETE) {

@@ -4,6 +4,7 @@
 #include "core/mem.h"
 #include "ipv6/ipv6.h"
 #include "link/eth.h"
+#include "link/ip_link.h"
 #include "link/eth_wire.h"
 #include "link/gso.h"
 #include "oasis/error.h"
@@ -216,7 +217,7 @@ int oasis_stack_destroy(oasis_stack *s)
 
 void oasis_stack_set_link(oasis_stack *s, oasis_link *link)
 {
-    s->link = link;
+    oasis_ip_link_attach(s, link); /* s->link: link, or an IP link's shim */
     oasis_ipv4_redirects_clear(s);
     oasis_ipv4_route_changed(s);
     if (link && s->cfg.mtu == 0 && link->mtu >= 576)
@@ -228,7 +229,7 @@ void oasis_stack_set_link(oasis_stack *s, oasis_link *link)
     }
 }
 
-oasis_link *oasis_stack_link(oasis_stack *s) { return s->link; }
+oasis_link *oasis_stack_link(oasis_stack *s) { return s->app_link; }
 
 int oasis_stack_set_ipv4(oasis_stack *s, uint32_t addr, uint8_t prefix_len, uint32_t gateway)
 {

@@ -90,6 +90,12 @@ struct oasis_stack {
     /* Lazily allocated frame for writing cut super-segments to a pcap
      * (link/eth.c, stack.c). */
     uint8_t *gso_scratch;
+    /* An IP link (OASIS_LINK_IP; link/ip_link.c, the only writer): link
+     * is then ip_shim, which takes Ethernet frames like any link and hands
+     * the application's link (app_link) the IP packets inside them. */
+    oasis_link *app_link;
+    oasis_link ip_shim;
+    uint8_t link_ip;
 };
 
 /* 1 when the TCP or UDP header at l4 belongs to the frame being input and

@@ -66,7 +66,8 @@ uint32_t oasis_ipv4_route(const oasis_stack *s, uint32_t dst)
         if (gw)
             return gw;
     }
-    return s->cfg.gateway;
+    /* An IP link reaches every destination (oasis/link.h). */
+    return s->cfg.gateway || !s->link_ip ? s->cfg.gateway : dst;
 }
 
 /* How a datagram to dst leaves (route_of). */

@@ -21,6 +21,14 @@
 
 #include <string.h>
 
+/* RFC 4862 DupAddrDetectTransmits: the stack's, or none on an IP link,
+ * which has no link-layer addresses to collide (Linux skips DAD on NOARP
+ * devices the same way; oasis/link.h). */
+static uint32_t dad_transmits(const oasis_stack *s)
+{
+    return s->link_ip ? 0 : s->cfg.dad_transmits;
+}
+
 static void addr_timer(oasis_stack *s, oasis_timer *t);
 
 static const oasis_in6 LL_PREFIX = {{0xfe, 0x80}};
@@ -136,7 +144,7 @@ static void addr_timer(oasis_stack *s, oasis_timer *t)
     ip6_addr *a = oasis_container_of(t, ip6_addr, timer);
     uint64_t now = oasis_now(s);
     if (a->state == OASIS_IPV6_TENTATIVE) {
-        if (a->dad_sent < s->cfg.dad_transmits) {
+        if (a->dad_sent < dad_transmits(s)) {
             /* RFC 4862 5.4.2: from ::, to the solicited-node group. */
             static const oasis_in6 unspec;
             uint8_t msg[24];
@@ -208,7 +216,7 @@ void oasis_addrconf_start(oasis_stack *s)
         ip6_addr *a = &v->addrs[i];
         if (a->state != OASIS_IPV6_TENTATIVE)
             continue;
-        if (s->cfg.dad_transmits == 0) {
+        if (dad_transmits(s) == 0) {
             dad_done(s, a);
             continue;
         }
@@ -275,7 +283,7 @@ int oasis_addrconf_dhcp6_add(oasis_stack *s, const oasis_in6 *addr, uint64_t val
     a->valid_until = valid_until;
     a->preferred_until = preferred_until;
     a->state = OASIS_IPV6_TENTATIVE;
-    if (s->cfg.dad_transmits == 0 && s->ip6->started) {
+    if (dad_transmits(s) == 0 && s->ip6->started) {
         dad_done(s, a);
     } else if (s->ip6->started) {
         start_dad(s, a);
@@ -346,7 +354,7 @@ void oasis_addrconf_prefix(oasis_stack *s, const oasis_nd_prefix *p)
         a->valid_until = valid;
         a->preferred_until = pref;
         s->ctr.nd.slaac_addrs++;
-        if (s->cfg.dad_transmits == 0) {
+        if (dad_transmits(s) == 0) {
             a->state = OASIS_IPV6_TENTATIVE;
             dad_done(s, a);
         } else {
@@ -470,7 +478,7 @@ int oasis_ipv6_add_addr(oasis_stack *s, const oasis_ipaddr *addr, uint8_t prefix
     x->valid_until = x->preferred_until = UINT64_MAX;
     x->state = OASIS_IPV6_TENTATIVE;
     if (s->ip6->started) {
-        if (s->cfg.dad_transmits == 0)
+        if (dad_transmits(s) == 0)
             dad_done(s, x);
         else
             start_dad(s, x);

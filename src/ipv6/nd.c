@@ -23,6 +23,7 @@
 #include "ipv6/nd_wire.h"
 #include "link/eth.h"
 #include "link/eth_wire.h"
+#include "link/ip_link.h"
 #include "oasis/error.h"
 
 #include <string.h>
@@ -331,6 +332,8 @@ static void neigh_timer(oasis_stack *s, oasis_timer *t)
 
 int oasis_nd_output(oasis_stack *s, oasis_pbuf *p, const oasis_in6 *next_hop)
 {
+    if (s->link_ip) /* nothing to resolve: the link's one other end */
+        return oasis_eth_output(s, p, oasis_ip_link_far_end, OASIS_ETHERTYPE_IPV6);
     oasis_ipv6 *v = s->ip6;
     ip6_neigh *e = find(s, next_hop);
     if (!e) {
@@ -597,6 +600,10 @@ static int next_hop(oasis_stack *s, const oasis_in6 *dst, oasis_in6 *out, int se
         }
     }
     const ip6_router *pick = default_router(s, send);
+    if (!pick && s->link_ip) {
+        *out = *dst; /* an IP link reaches every destination (oasis/link.h) */
+        return OASIS_OK;
+    }
     if (!pick)
         return OASIS_ENOROUTE; /* RFC 4943: no router, no "assume on-link" */
     *out = pick->ip;

@@ -2,7 +2,9 @@
  * device. IFF_NO_PI: every read or write is exactly one Ethernet frame, with
  * no packet-information prefix. With offloads (IFF_VNET_HDR) a 12-byte
  * virtio-net header precedes every frame both ways (link/virtio_net.c
- * reads and writes it). */
+ * reads and writes it). A TUN device (cfg.tun) is the same with IFF_TUN:
+ * every read or write is one bare IP packet, and the link is an IP link
+ * (OASIS_LINK_IP), without offloads. */
 #include "oasis/tap.h"
 
 #include "link/virtio_net.h"
@@ -41,6 +43,7 @@ struct oasis_tap {
     uint32_t mtu;
     char name[IFNAMSIZ];
     int vnet;        /* offloads on: a virtio-net header before every frame */
+    int tun;         /* a TUN device: IP packets, no Ethernet header */
     int tso6;        /* the kernel takes (and may send) IPv6 TCP super-segments */
     uint64_t send_drops;
     uint64_t bad_headers;
@@ -105,7 +108,7 @@ static int tap_send(oasis_link *link, const uint8_t *frame, size_t len)
 {
     oasis_tap *t = link->data;
 
-    if (len > (size_t)t->mtu + TAP_ETH_HLEN) {
+    if (len > (size_t)t->mtu + (t->tun ? 0 : TAP_ETH_HLEN)) {
         t->send_drops++;
         return OASIS_EMSGSIZE;
     }
@@ -258,15 +261,16 @@ static int open_tun(const char *name, char *errbuf, size_t errlen, int *fd_out)
 static int attach(oasis_tap *t, int create, int vnet, char *errbuf, size_t errlen)
 {
     struct ifreq ifr;
+    const char *kind = t->tun ? "TUN" : "TAP", *mode = t->tun ? "tun" : "tap";
 
     if (!create && if_nametoindex(t->name) == 0)
         return fail(errbuf, errlen, OASIS_ENOENT,
                     "no network device %s in this network namespace: create it with "
-                    "`ip tuntap add dev %s mode tap user $USER` (as root)",
-                    t->name, t->name);
+                    "`ip tuntap add dev %s mode %s user $USER` (as root)",
+                    t->name, t->name, mode);
     memset(&ifr, 0, sizeof ifr);
     memcpy(ifr.ifr_name, t->name, sizeof t->name);
-    ifr.ifr_flags = (short)(IFF_TAP | IFF_NO_PI | (vnet ? IFF_VNET_HDR : 0));
+    ifr.ifr_flags = (short)((t->tun ? IFF_TUN : IFF_TAP) | IFF_NO_PI | (vnet ? IFF_VNET_HDR : 0));
     if (ioctl(t->fd, TUNSETIFF, &ifr) == 0) {
         /* A persistent device keeps the offloads its last reader asked
          * for (TUNSETOFFLOAD outlives the descriptor). Left on, the kernel
@@ -282,18 +286,18 @@ static int attach(oasis_tap *t, int create, int vnet, char *errbuf, size_t errle
     case EPERM:
     case EACCES:
         return fail(errbuf, errlen, OASIS_EPERM,
-                    "not allowed to attach to TAP device %s: create it for your user with "
-                    "`ip tuntap add dev %s mode tap user $USER`, or run with CAP_NET_ADMIN",
-                    t->name, t->name);
+                    "not allowed to attach to %s device %s: create it for your user with "
+                    "`ip tuntap add dev %s mode %s user $USER`, or run with CAP_NET_ADMIN",
+                    kind, t->name, t->name, mode);
     case EBUSY:
-        return fail(errbuf, errlen, OASIS_EBUSY, "TAP device %s is in use by another process",
-                    t->name);
+        return fail(errbuf, errlen, OASIS_EBUSY, "%s device %s is in use by another process",
+                    kind, t->name);
     case EINVAL:
         return fail(errbuf, errlen, OASIS_EINVAL,
-                    "%s exists but is not a TAP device (a TUN device or another kind of link?)",
-                    t->name);
+                    "%s exists but is not a %s device (a %s device or another kind of link?)",
+                    t->name, kind, t->tun ? "TAP" : "TUN");
     default:
-        return fail(errbuf, errlen, OASIS_EIO, "cannot attach to TAP device %s: %s", t->name,
+        return fail(errbuf, errlen, OASIS_EIO, "cannot attach to %s device %s: %s", kind, t->name,
                     strerror(errno));
     }
 }
@@ -346,10 +350,19 @@ int oasis_tap_open(const oasis_tap_config *cfg, oasis_tap **out, char *errbuf, s
         return fail(errbuf, errlen, OASIS_ENOMEM, "out of memory");
     memcpy(t->name, cfg->name, strlen(cfg->name) + 1);
     t->fd = -1;
+    t->tun = cfg->tun != 0;
+    if (t->tun && cfg->offload == OASIS_TAP_OFFLOAD_ON) {
+        free(t);
+        return fail(errbuf, errlen, OASIS_ENOTSUP,
+                    "offloads are not supported on a TUN device (%s): use plain packets",
+                    cfg->name);
+    }
 
-    uint32_t mtu = cfg->mtu > OASIS_TAP_MAX_MTU ? OASIS_TAP_MAX_MTU : cfg->mtu;
+    /* (a TUN device has no Ethernet header to leave room for) */
+    uint32_t max_mtu = t->tun ? 65535u : OASIS_TAP_MAX_MTU;
+    uint32_t mtu = cfg->mtu > max_mtu ? max_mtu : cfg->mtu;
     int err = open_tun(t->name, errbuf, errlen, &t->fd);
-    int want = cfg->offload != OASIS_TAP_OFFLOAD_OFF;
+    int want = cfg->offload != OASIS_TAP_OFFLOAD_OFF && !t->tun;
     if (!err && want) {
         err = attach(t, cfg->create, 1, errbuf, errlen);
         if (!err && vnet_setup(t) == 0) {
@@ -374,7 +387,9 @@ int oasis_tap_open(const oasis_tap_config *cfg, oasis_tap **out, char *errbuf, s
         }
     } else if (!err) {
         err = attach(t, cfg->create, 0, errbuf, errlen);
-        snprintf(t->status, sizeof t->status, "offloads off on %s (as asked)", t->name);
+        snprintf(t->status, sizeof t->status,
+                 t->tun ? "offloads off on %s (a TUN device)" : "offloads off on %s (as asked)",
+                 t->name);
     }
     if (!err && t->vnet)
         snprintf(t->status, sizeof t->status,
@@ -394,6 +409,8 @@ int oasis_tap_open(const oasis_tap_config *cfg, oasis_tap **out, char *errbuf, s
     t->link.send = tap_send;
     t->link.mtu = t->mtu;
     t->link.data = t;
+    if (t->tun)
+        t->link.caps = OASIS_LINK_IP;
     if (t->vnet) {
         t->link.send_offload = tap_send_offload;
         t->link.caps = OASIS_LINK_TSO4 | (t->tso6 ? OASIS_LINK_TSO6 : 0) | OASIS_LINK_CSUM_TX |
@@ -533,6 +550,8 @@ int oasis_tap_input(oasis_tap *t, oasis_stack *s, unsigned max_frames)
         got++;
         if (!t->vnet && t->filter)
             t->filter(t->filter_ud, s, t->buf, (size_t)n, NULL);
+        else if (t->tun)
+            oasis_stack_input_ip(s, t->buf, (size_t)n);
         else if (!t->vnet)
             oasis_stack_input(s, t->buf, (size_t)n);
         else

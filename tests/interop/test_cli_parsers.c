@@ -545,6 +545,35 @@ static void test_dad_option(void **state)
     assert_non_null(strstr(net_options_help, "--dad N"));
 }
 
+static int opt_code(const char *name)
+{
+    for (const struct option *p = net_long_options; p->name; p++)
+        if (strcmp(p->name, name) == 0)
+            return p->val;
+    return 0;
+}
+
+/* --tun NAME: the device name and that it is a TUN; --tap after it makes
+ * it a TAP again (the last one given wins). */
+static void test_tun_option(void **state)
+{
+    (void)state;
+    int tun = opt_code("tun"), tap = opt_code("tap");
+    assert_true(tun != 0 && tap != 0);
+    net_opts o;
+    net_opts_init(&o);
+    assert_int_equal(o.tun, 0);
+    assert_int_equal(net_opts_handle(&o, tun, "tun7"), 1);
+    assert_string_equal(o.tap, "tun7");
+    assert_int_equal(o.tun, 1);
+    assert_int_equal(net_opts_handle(&o, tun, "0123456789abcdef"), -1); /* 16 characters */
+    assert_int_equal(net_opts_handle(&o, tun, ""), -1);
+    assert_string_equal(o.tap, "tun7");
+    assert_int_equal(net_opts_handle(&o, tap, "tap3"), 1);
+    assert_int_equal(o.tun, 0);
+    assert_non_null(strstr(net_options_help, "--tun NAME"));
+}
+
 /* An address with a zone (RFC 4007 11): IPv6 only, and the zone must name
  * the stack's one link, by name or by interface index. */
 static void test_addr_zone(void **state)
@@ -593,6 +622,7 @@ int main(void)
         cmocka_unit_test(test_dhcp_rapid_commit_option),
         cmocka_unit_test(test_dhcp6_rapid_commit_option),
         cmocka_unit_test(test_dad_option),
+        cmocka_unit_test(test_tun_option),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

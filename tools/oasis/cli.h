@@ -54,6 +54,7 @@ static inline int cli_exit_code(int err)
 /* Options every subcommand takes (the network side). */
 typedef struct net_opts {
     const char *tap;
+    int tun;         /* --tun: tap names a TUN device (an IP link) */
     uint32_t addr;
     uint8_t prefix;
     uint32_t gw;     /* 0: none */

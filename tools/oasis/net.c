@@ -18,6 +18,7 @@
 
 enum {
     OPT_TAP = NET_OPT_BASE,
+    OPT_TUN,
     OPT_ADDR,
     OPT_GW,
     OPT_MAC,
@@ -48,6 +49,7 @@ enum {
 
 const struct option net_long_options[] = {
     {"tap", required_argument, NULL, OPT_TAP},
+    {"tun", required_argument, NULL, OPT_TUN},
     {"addr", required_argument, NULL, OPT_ADDR},
     {"gw", required_argument, NULL, OPT_GW},
     {"mac", required_argument, NULL, OPT_MAC},
@@ -80,6 +82,10 @@ const struct option net_long_options[] = {
 const char net_options_help[] =
     "Network options (every subcommand):\n"
     "  --tap NAME        TAP device to use (oasis0)\n"
+    "  --tun NAME        a TUN device instead (`ip tuntap add dev NAME mode tun`):\n"
+    "                    bare IP packets, no ARP or neighbour discovery, every\n"
+    "                    destination through the device (oasis/link.h's IP\n"
+    "                    links). Needs --addr; no DHCP, --offload on or --impair\n"
     "  --addr A.B.C.D/N  Oasis's static address and prefix, e.g. 10.77.0.2/24\n"
     "                    (default: none, the address comes from DHCP)\n"
     "  --dhcp            get address, prefix, gateway, MTU and DNS servers from a\n"
@@ -172,9 +178,13 @@ int net_opts_handle(net_opts *o, int code, const char *arg)
 
     switch (code) {
     case OPT_TAP:
+    case OPT_TUN:
         if (!arg[0] || strlen(arg) > 15)
-            return bad("--tap name (1 to 15 characters)", arg);
+            return bad(code == OPT_TUN ? "--tun name (1 to 15 characters)"
+                                       : "--tap name (1 to 15 characters)",
+                       arg);
         o->tap = arg;
+        o->tun = code == OPT_TUN;
         return 1;
     case OPT_ADDR:
         if (oasis_cidr_parse(arg, &o->addr, &o->prefix) != 0 || o->prefix == 0 ||
@@ -392,6 +402,7 @@ static int open_tap(net *n)
     tc.up = n->opt.create;
     tc.txqueuelen = n->opt.txqueuelen;
     tc.offload = n->opt.offload;
+    tc.tun = n->opt.tun;
     int rc = oasis_tap_open(&tc, &n->tap, err, sizeof err);
     if (rc != 0) {
         fprintf(stderr, "oasis: %s%s [%s]\n", err,
@@ -517,6 +528,12 @@ int net_up(net *n, const net_opts *o)
 {
     memset(n, 0, sizeof *n);
     n->opt = *o;
+    /* A TUN device has no broadcast domain to ask a DHCP server on, and the
+     * impairment filter works on Ethernet frames. */
+    if (o->tun && (!o->addr_given || o->dhcp || o->dhcp6 || o->impair)) {
+        fprintf(stderr, "oasis: --tun needs --addr, and takes no --dhcp, --dhcp6 or --impair\n");
+        return EXIT_USAGE;
+    }
     fill_derived(&n->opt);
     int rc = open_tap(n);
     if (rc)

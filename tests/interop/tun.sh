@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# Oasis on a TUN device (an IP link, OASIS_LINK_IP): the kernel hands it
+# bare IPv4 and IPv6 packets, with no Ethernet, ARP or Neighbour Discovery.
+# Linux pings it and downloads from it over both families; Oasis pings
+# Linux, downloads from Linux's http.server, and reaches an address beyond
+# its subnet with no gateway (an IP link routes everything through the
+# device). Oasis's own capture shows nothing but IP, and misuse of --tun
+# is refused with a clear message. Args: OASIS_BIN [BYTES]
+TEST_NAME=interop_tun
+source "$(dirname "$0")/lib.sh"
+need ping curl tshark python3
+SIZE=${2:-16777216}
+TAP=tun0
+LINUX_IP=10.78.0.1
+OASIS_IP=10.78.0.2
+LINUX_IP6=fd00:78::1
+OASIS_IP6=fd00:78::2
+FAR=192.0.2.1 # Linux's, on its loopback: beyond Oasis's /24
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/oasis-interop.XXXXXX")
+NS="oasis-${NS_TAG:-it}-tun-$$-$RANDOM"
+ip netns add "$NS" || fail "cannot create network namespace $NS"
+ns ip link set lo up
+ns ip tuntap add dev "$TAP" mode tun || fail "cannot create TUN device"
+ns ip addr add "$LINUX_IP/24" dev "$TAP"
+ns ip -6 addr add "$LINUX_IP6/64" dev "$TAP" nodad
+ns ip addr add "$FAR/32" dev lo
+ns ip link set "$TAP" up
+
+# Misuse first: no address, and a device of the other kind.
+RC=0
+ns "$OASIS" ping --tun "$TAP" -c 1 "$LINUX_IP" >"$TMP/no-addr.log" 2>&1 || RC=$?
+expect_eq "$RC" "2" "exit status of --tun without --addr"
+grep -q -- "--tun needs --addr" "$TMP/no-addr.log" || fail "no word on --tun without --addr"
+ns ip tuntap add dev tap9 mode tap
+RC=0
+ns "$OASIS" ping --tun tap9 --addr 10.79.0.2/24 -c 1 10.79.0.1 >"$TMP/wrong-kind.log" 2>&1 || RC=$?
+expect_eq "$RC" "3" "exit status of --tun on a TAP device"
+grep -q "is not a TUN device" "$TMP/wrong-kind.log" || fail "$(cat "$TMP/wrong-kind.log")"
+pass "--tun on a TAP device: $(head -1 "$TMP/wrong-kind.log")"
+
+bg serve "$OASIS" serve --tun "$TAP" --addr "$OASIS_IP/24" --addr6 "$OASIS_IP6/64" \
+    --http-port 8080 --pcap "$TMP/serve.pcap"
+SERVE_PID=$BG_PID
+wait_for "$TMP/serve.log" "ready on" 10
+# No DAD on an IP link: the static address is preferred at once.
+grep -q "ipv6 $OASIS_IP6/64 preferred" "$TMP/serve.log" || fail "IPv6 address not usable at once"
+pass "IPv6 address preferred at start (no DAD on an IP link)"
+
+for dst in "$OASIS_IP" "$OASIS_IP6"; do
+    ns ping -c 3 -i 0.2 -W 2 "$dst" >"$TMP/ping.log" 2>&1 || fail "Linux cannot ping $dst"
+    grep -q " 0% packet loss" "$TMP/ping.log" || fail "Linux's ping of $dst lost packets"
+    pass "Linux pings Oasis at $dst through the TUN (3/3)"
+done
+
+want=$(pattern_sha "$SIZE")
+for url in "http://$OASIS_IP:8080/bytes/$SIZE" "http://[$OASIS_IP6]:8080/bytes/$SIZE"; do
+    got=$(ns curl -sS --max-time 300 "$url" | sha256sum | cut -d' ' -f1)
+    expect_eq "$got" "$want" "SHA-256 of $SIZE bytes curl got from $url"
+done
+stop_pid "$SERVE_PID" "oasis serve --tun"
+
+# The capture of everything serve sent and received: IP only (one pass:
+# each frame's Ethernet type and ICMPv6 type).
+tshark -r "$TMP/serve.pcap" -T fields -e eth.type -e icmpv6.type >"$TMP/types.txt" 2>/dev/null
+total=$(wc -l <"$TMP/types.txt")
+[ "$total" -gt 1000 ] || fail "serve's capture holds $total frames"
+nonip=$(awk '$1 != "0x0800" && $1 != "0x86dd"' "$TMP/types.txt" | wc -l)
+expect_eq "$nonip" "0" "frames in serve's capture ($total) that are not IP"
+nd=$(awk '$2 == 135 || $2 == 136' "$TMP/types.txt" | wc -l)
+expect_eq "$nd" "0" "Neighbour Solicitations and Advertisements in it"
+
+# Oasis to Linux: ping over both families, and an address beyond its
+# subnet with no gateway at all.
+for dst in "$LINUX_IP" "$LINUX_IP6" "$FAR"; do
+    RC=0
+    timeout -k 5 20 ip netns exec "$NS" "$OASIS" ping --tun "$TAP" --addr "$OASIS_IP/24" \
+        --addr6 "$OASIS_IP6/64" --gw none -c 3 -i 0.2 -W 2 "$dst" >"$TMP/oping.log" 2>&1 || RC=$?
+    [ "$RC" -eq 0 ] && grep -q "3 received" "$TMP/oping.log" ||
+        fail "Oasis cannot ping $dst (exit $RC): $(tail -2 "$TMP/oping.log")"
+    pass "Oasis pings $dst through the TUN (3/3)"
+done
+
+# Linux sends, Oasis receives: oasis get from Python's http.server.
+mkdir -p "$TMP/www"
+head -c "$SIZE" /dev/urandom >"$TMP/www/big.bin"
+want=$(sha256sum <"$TMP/www/big.bin" | cut -d' ' -f1)
+bg httpd python3 -m http.server 8000 --bind "::" --directory "$TMP/www"
+wait_port 8000
+for url in "http://$LINUX_IP:8000/big.bin" "http://[$LINUX_IP6]:8000/big.bin"; do
+    RC=0
+    timeout -k 5 300 ip netns exec "$NS" "$OASIS" get --tun "$TAP" --addr "$OASIS_IP/24" \
+        --addr6 "$OASIS_IP6/64" -q "$url" >"$TMP/get.log" 2>&1 || RC=$?
+    [ "$RC" -eq 0 ] || fail "oasis get $url exited $RC: $(tail -2 "$TMP/get.log")"
+    expect_eq "$(awk '$1 == "sha256" {print $2}' "$TMP/get.log")" "$want" \
+        "SHA-256 of $SIZE bytes oasis get fetched from $url"
+done

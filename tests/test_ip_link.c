@@ -1,0 +1,378 @@
+/* IP links (OASIS_LINK_IP, oasis/link.h): two stacks joined by a link
+ * that carries bare IPv4 and IPv6 packets, as a TUN device or a VPN's
+ * tunnel does. Every packet either stack sends is checked to be an IP
+ * packet (version 4 or 6, nothing of Ethernet or ARP in front); nothing
+ * is resolved (no ARP, no Neighbour Solicitation, no DAD wait); every
+ * destination is reached through the link, so point-to-point /32 and
+ * /128 addresses with no gateway talk to each other. Virtual clock. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "oasis/oasis.h"
+
+#define QMAX 4096
+#define ADDR_A OASIS_IPV4(10, 9, 0, 1)
+#define ADDR_B OASIS_IPV4(10, 9, 0, 2)
+#define MS OASIS_NS_PER_MS
+#define SEC OASIS_NS_PER_SEC
+
+/* One end of the link: what its stack sent, queued for the other end. */
+typedef struct end {
+    oasis_link link;
+    oasis_stack *s;
+    uint8_t *q[QMAX];
+    size_t qlen[QMAX];
+    size_t head, n;
+    unsigned sent, v4, v6, not_ip;
+} end;
+
+typedef struct net {
+    oasis_clock *clock;
+    end a, b;
+} net;
+
+static int end_send(oasis_link *l, const uint8_t *pkt, size_t len)
+{
+    end *e = l->data;
+    e->sent++;
+    unsigned v = len ? pkt[0] >> 4 : 0;
+    if (v == 4)
+        e->v4++;
+    else if (v == 6)
+        e->v6++;
+    else
+        e->not_ip++;
+    if (e->n == QMAX)
+        return OASIS_EAGAIN;
+    uint8_t *c = malloc(len ? len : 1);
+    assert_non_null(c);
+    memcpy(c, pkt, len);
+    size_t at = (e->head + e->n++) % QMAX;
+    e->q[at] = c;
+    e->qlen[at] = len;
+    return OASIS_OK;
+}
+
+static void end_init(end *e, oasis_clock *clock, int n, uint32_t addr, int ipv6)
+{
+    memset(e, 0, sizeof *e);
+    oasis_stack_config cfg;
+    oasis_stack_config_init(&cfg);
+    uint8_t mac[6] = {0x02, 0, 0, 0, 0, (uint8_t)n};
+    memcpy(cfg.mac, mac, 6);
+    cfg.addr = addr;
+    cfg.prefix_len = 32; /* point to point: nobody else is on-link */
+    cfg.clock = clock;
+    cfg.seed = (uint64_t)n * 7919u;
+    cfg.ipv6 = ipv6;
+    assert_int_equal(oasis_stack_create(&cfg, &e->s), 0);
+    e->link.send = end_send;
+    e->link.mtu = 1500;
+    e->link.caps = OASIS_LINK_IP;
+    e->link.data = e;
+    oasis_stack_set_link(e->s, &e->link);
+}
+
+static void net_init(net *n, int ipv6)
+{
+    n->clock = oasis_clock_new_virtual(0);
+    assert_non_null(n->clock);
+    end_init(&n->a, n->clock, 1, ADDR_A, ipv6);
+    end_init(&n->b, n->clock, 2, ADDR_B, ipv6);
+}
+
+static void end_drain(end *e)
+{
+    while (e->n) {
+        free(e->q[e->head]);
+        e->head = (e->head + 1) % QMAX;
+        e->n--;
+    }
+}
+
+static void net_fini(net *n)
+{
+    assert_int_equal(oasis_stack_destroy(n->a.s), 0);
+    assert_int_equal(oasis_stack_destroy(n->b.s), 0);
+    end_drain(&n->a);
+    end_drain(&n->b);
+    oasis_clock_free(n->clock);
+}
+
+/* Hands the to stack every packet from queued (one pass: what it sends
+ * back waits for the next). Returns how many went. */
+static size_t deliver(end *from, end *to)
+{
+    size_t k = from->n;
+    for (size_t i = 0; i < k; i++) {
+        uint8_t *p = from->q[from->head];
+        size_t len = from->qlen[from->head];
+        from->head = (from->head + 1) % QMAX;
+        from->n--;
+        oasis_stack_input_ip(to->s, p, len);
+        free(p);
+    }
+    return k;
+}
+
+/* Runs the link (each packet takes 1 ms) until *flag or timeout. */
+static void run_until(net *n, const int *flag, uint64_t timeout)
+{
+    uint64_t end_at = oasis_clock_now(n->clock) + timeout;
+    while (!(flag && *flag) && oasis_clock_now(n->clock) < end_at) {
+        oasis_stack_poll(n->a.s);
+        oasis_stack_poll(n->b.s);
+        if (n->a.n || n->b.n) {
+            oasis_clock_advance(n->clock, MS);
+            deliver(&n->a, &n->b);
+            deliver(&n->b, &n->a);
+            continue;
+        }
+        uint64_t d = oasis_stack_next_deadline(n->a.s), e = oasis_stack_next_deadline(n->b.s);
+        uint64_t next = d < e ? d : e;
+        if (next > end_at)
+            next = end_at;
+        uint64_t now = oasis_clock_now(n->clock);
+        oasis_clock_advance(n->clock, next > now ? next - now : MS);
+    }
+}
+
+/* ---- a TCP echo: the server sends back what it reads ---- */
+
+#define BYTES (64 * 1024)
+
+typedef struct echo {
+    oasis_flow *srv, *cli;
+    int connected, connect_err;
+    oasis_ipaddr srv_local, srv_remote;
+    uint8_t out[BYTES];
+    uint8_t back[BYTES];
+    size_t got;
+    int done;
+} echo;
+
+static void srv_read(oasis_flow *f, int err, const uint8_t *data, size_t len, void *ud)
+{
+    if (err)
+        return;
+    oasis_tcp_write(f, data, len, NULL, NULL); /* (taken within the call: no loss) */
+    oasis_tcp_read(f, srv_read, ud);
+}
+
+static void on_accept(oasis_stack *s, oasis_flow *f, void *ud)
+{
+    echo *e = ud;
+    (void)s;
+    e->srv = f;
+    oasis_tcp_src(f, &e->srv_local, NULL);
+    oasis_tcp_dst(f, &e->srv_remote, NULL);
+    oasis_tcp_read(f, srv_read, e);
+}
+
+static void cli_read(oasis_flow *f, int err, const uint8_t *data, size_t len, void *ud)
+{
+    echo *e = ud;
+    if (err)
+        return;
+    assert_true(e->got + len <= BYTES);
+    memcpy(e->back + e->got, data, len);
+    e->got += len;
+    if (e->got == BYTES)
+        e->done = 1;
+    else
+        oasis_tcp_read(f, cli_read, e);
+}
+
+static void on_connect(oasis_stack *s, oasis_flow *f, int err, void *ud)
+{
+    echo *e = ud;
+    (void)s;
+    e->connected = 1;
+    e->connect_err = err;
+    if (err)
+        return;
+    e->cli = f;
+    assert_int_equal(oasis_tcp_write(f, e->out, BYTES, NULL, NULL), 0);
+    oasis_tcp_read(f, cli_read, e);
+}
+
+/* The echo from a to dst (b's address), then the checks every test makes
+ * on what crossed the link. */
+static void echo_over(net *n, const oasis_ipaddr *dst, const oasis_ipaddr *src)
+{
+    static echo e;
+    memset(&e, 0, sizeof e);
+    for (size_t i = 0; i < BYTES; i++)
+        e.out[i] = (uint8_t)(i * 31 + 7);
+    assert_int_equal(oasis_tcp_listen(n->b.s, 80, NULL, on_accept, &e), 0);
+    assert_int_equal(oasis_tcp_connect(n->a.s, dst, 80, NULL, on_connect, &e), 0);
+    run_until(n, &e.done, 60 * SEC);
+    assert_int_equal(e.connect_err, 0);
+    assert_true(e.done);
+    assert_memory_equal(e.back, e.out, BYTES);
+    assert_true(oasis_ipaddr_eq(&e.srv_local, dst));
+    assert_true(oasis_ipaddr_eq(&e.srv_remote, src));
+    oasis_tcp_release(e.cli);
+    oasis_tcp_release(e.srv);
+}
+
+static void no_link_layer(const net *n)
+{
+    const end *ends[2] = {&n->a, &n->b};
+    for (int i = 0; i < 2; i++) {
+        const end *x = ends[i];
+        assert_true(x->sent > 0);
+        assert_int_equal(x->not_ip, 0);
+        const oasis_counters *c = oasis_stack_counters(x->s);
+        assert_int_equal(c->arp.tx_requests, 0);
+        assert_int_equal(c->arp.tx_gratuitous, 0);
+        assert_int_equal(c->icmp6.out_neigh_solicits, 0);
+        assert_int_equal(c->link.tx_errors, 0);
+    }
+}
+
+/* IPv4 between two /32 addresses, no gateway: on an Ethernet link A would
+ * have no route to B (and would ARP for it); on an IP link the packets go
+ * through the link at once. */
+static void test_tcp4(void **state)
+{
+    (void)state;
+    net n;
+    net_init(&n, 0);
+    oasis_ipaddr b = oasis_ipaddr_v4(ADDR_B), a = oasis_ipaddr_v4(ADDR_A);
+    echo_over(&n, &b, &a);
+    assert_true(n.a.v4 > 0 && n.b.v4 > 0);
+    no_link_layer(&n);
+    net_fini(&n);
+}
+
+/* The application's link is what the stack reports, not the stack's
+ * Ethernet face in front of it. */
+static void test_link_is_the_applications(void **state)
+{
+    (void)state;
+    net n;
+    net_init(&n, 0);
+    assert_ptr_equal(oasis_stack_link(n.a.s), &n.a.link);
+    net_fini(&n);
+}
+
+/* IPv6 with static /128 addresses, usable at once: no DAD (a second of
+ * waiting on Ethernet) and no Neighbour Solicitation for the peer. The
+ * connection completes within the first virtual second. */
+static void test_tcp6_at_once(void **state)
+{
+    (void)state;
+    net n;
+    net_init(&n, 1);
+    oasis_ipaddr a6, b6;
+    assert_int_equal(oasis_ipaddr_parse("fd00:9::1", &a6), 0);
+    assert_int_equal(oasis_ipaddr_parse("fd00:9::2", &b6), 0);
+    assert_int_equal(oasis_ipv6_add_addr(n.a.s, &a6, 128), 0);
+    assert_int_equal(oasis_ipv6_add_addr(n.b.s, &b6, 128), 0);
+    uint64_t t0 = oasis_clock_now(n.clock);
+    echo_over(&n, &b6, &a6);
+    assert_true(n.a.v6 > 0 && n.b.v6 > 0);
+    assert_true(oasis_clock_now(n.clock) - t0 < SEC); /* virtual time: no DAD wait */
+    no_link_layer(&n);
+    net_fini(&n);
+}
+
+typedef struct small {
+    int pinged, ping_err;
+    int udp_got;
+    oasis_ipaddr udp_src, udp_dst;
+    uint8_t udp_data[16];
+    size_t udp_len;
+} small;
+
+static void on_ping(oasis_stack *s, int err, uint16_t seq, uint64_t rtt, void *ud)
+{
+    small *m = ud;
+    (void)s, (void)seq, (void)rtt;
+    m->pinged = 1;
+    m->ping_err = err;
+}
+
+static void on_udp(oasis_stack *s, const oasis_ipaddr *src, uint16_t sport, const oasis_ipaddr *dst,
+                   uint16_t dport, const uint8_t *data, size_t len, void *ud)
+{
+    small *m = ud;
+    (void)s, (void)sport, (void)dport;
+    m->udp_got = 1;
+    m->udp_src = *src;
+    m->udp_dst = *dst;
+    m->udp_len = len < sizeof m->udp_data ? len : sizeof m->udp_data;
+    memcpy(m->udp_data, data, m->udp_len);
+}
+
+/* ICMP echo and a UDP datagram cross the link like TCP. */
+static void test_ping_and_udp(void **state)
+{
+    (void)state;
+    net n;
+    net_init(&n, 0);
+    small m;
+    memset(&m, 0, sizeof m);
+    assert_int_equal(oasis_ping(n.a.s, ADDR_B, 7, 1, 56, 5 * SEC, on_ping, &m), 0);
+    run_until(&n, &m.pinged, 10 * SEC);
+    assert_int_equal(m.ping_err, 0);
+    assert_int_equal(oasis_udp_bind(n.b.s, 5353, on_udp, &m), 0);
+    oasis_ipaddr b = oasis_ipaddr_v4(ADDR_B), a = oasis_ipaddr_v4(ADDR_A);
+    assert_int_equal(oasis_udp_send(n.a.s, 4000, &b, 5353, "hello", 5), 0);
+    run_until(&n, &m.udp_got, 5 * SEC);
+    assert_int_equal(m.udp_len, 5);
+    assert_memory_equal(m.udp_data, "hello", 5);
+    assert_true(oasis_ipaddr_eq(&m.udp_src, &a));
+    assert_true(oasis_ipaddr_eq(&m.udp_dst, &b));
+    no_link_layer(&n);
+    net_fini(&n);
+}
+
+/* What is not an IP packet is counted and dropped, and nothing answers. */
+static void test_bad_packets(void **state)
+{
+    (void)state;
+    net n;
+    net_init(&n, 0);
+    const oasis_counters *c = oasis_stack_counters(n.b.s);
+    uint64_t frames = c->link.rx_frames;
+    oasis_stack_input_ip(n.b.s, NULL, 20);       /* ignored, not counted */
+    oasis_stack_input_ip(NULL, (const uint8_t *)"x", 1);
+    uint8_t empty[1] = {0};
+    oasis_stack_input_ip(n.b.s, empty, 0);
+    assert_int_equal(c->link.rx_malformed, 1);
+    uint8_t v5[20] = {0x55};
+    oasis_stack_input_ip(n.b.s, v5, sizeof v5);
+    assert_int_equal(c->link.rx_unknown_type, 1);
+    /* An ARP request, as an Ethernet link would carry it: version 0. */
+    uint8_t arp[28] = {0x00, 0x01, 0x08, 0x00, 6, 4, 0, 1};
+    oasis_stack_input_ip(n.b.s, arp, sizeof arp);
+    assert_int_equal(c->link.rx_unknown_type, 2);
+    uint64_t trunc = c->ip.in_truncated;
+    uint8_t short4[12] = {0x45, 0, 0, 40};
+    oasis_stack_input_ip(n.b.s, short4, sizeof short4);
+    assert_int_equal(c->ip.in_truncated, trunc + 1);
+    assert_int_equal(c->link.rx_frames, frames + 4);
+    oasis_stack_poll(n.b.s);
+    assert_int_equal(n.b.n, 0);
+    net_fini(&n);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_tcp4),
+        cmocka_unit_test(test_link_is_the_applications),
+        cmocka_unit_test(test_tcp6_at_once),
+        cmocka_unit_test(test_ping_and_udp),
+        cmocka_unit_test(test_bad_packets),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
