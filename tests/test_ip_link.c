@@ -59,7 +59,7 @@ static int end_send(oasis_link *l, const uint8_t *pkt, size_t len)
     return OASIS_OK;
 }
 
-static void end_init(end *e, oasis_clock *clock, int n, uint32_t addr, int ipv6)
+static void end_init(end *e, oasis_clock *clock, int n, uint32_t addr, int ipv6, int transparent)
 {
     memset(e, 0, sizeof *e);
     oasis_stack_config cfg;
@@ -71,6 +71,7 @@ static void end_init(end *e, oasis_clock *clock, int n, uint32_t addr, int ipv6)
     cfg.clock = clock;
     cfg.seed = (uint64_t)n * 7919u;
     cfg.ipv6 = ipv6;
+    cfg.transparent = transparent;
     assert_int_equal(oasis_stack_create(&cfg, &e->s), 0);
     e->link.send = end_send;
     e->link.mtu = 1500;
@@ -79,13 +80,16 @@ static void end_init(end *e, oasis_clock *clock, int n, uint32_t addr, int ipv6)
     oasis_stack_set_link(e->s, &e->link);
 }
 
-static void net_init(net *n, int ipv6)
+/* b_transparent: B answers for every address (cfg.transparent). */
+static void net_init_t(net *n, int ipv6, int b_transparent)
 {
     n->clock = oasis_clock_new_virtual(0);
     assert_non_null(n->clock);
-    end_init(&n->a, n->clock, 1, ADDR_A, ipv6);
-    end_init(&n->b, n->clock, 2, ADDR_B, ipv6);
+    end_init(&n->a, n->clock, 1, ADDR_A, ipv6, 0);
+    end_init(&n->b, n->clock, 2, ADDR_B, ipv6, b_transparent);
 }
+
+static void net_init(net *n, int ipv6) { net_init_t(n, ipv6, 0); }
 
 static void end_drain(end *e)
 {
@@ -202,24 +206,34 @@ static void on_connect(oasis_stack *s, oasis_flow *f, int err, void *ud)
     oasis_tcp_read(f, cli_read, e);
 }
 
-/* The echo from a to dst (b's address), then the checks every test makes
- * on what crossed the link. */
+static echo E; /* the listeners' user data */
+
+/* The echo from a to dst:port, which b answers for (its own address, or
+ * any when its listener, already there, is transparent), then the checks
+ * every test makes on what crossed the link. */
+static void echo_to(net *n, const oasis_ipaddr *dst, uint16_t port, const oasis_ipaddr *src)
+{
+    memset(&E, 0, sizeof E);
+    for (size_t i = 0; i < BYTES; i++)
+        E.out[i] = (uint8_t)(i * 31 + 7);
+    assert_int_equal(oasis_tcp_connect(n->a.s, dst, port, NULL, on_connect, &E), 0);
+    run_until(n, &E.done, 60 * SEC);
+    assert_int_equal(E.connect_err, 0);
+    assert_true(E.done);
+    assert_memory_equal(E.back, E.out, BYTES);
+    assert_true(oasis_ipaddr_eq(&E.srv_local, dst));
+    assert_true(oasis_ipaddr_eq(&E.srv_remote, src));
+    oasis_ipaddr cli_remote;
+    oasis_tcp_dst(E.cli, &cli_remote, NULL);
+    assert_true(oasis_ipaddr_eq(&cli_remote, dst));
+    oasis_tcp_release(E.cli);
+    oasis_tcp_release(E.srv);
+}
+
 static void echo_over(net *n, const oasis_ipaddr *dst, const oasis_ipaddr *src)
 {
-    static echo e;
-    memset(&e, 0, sizeof e);
-    for (size_t i = 0; i < BYTES; i++)
-        e.out[i] = (uint8_t)(i * 31 + 7);
-    assert_int_equal(oasis_tcp_listen(n->b.s, 80, NULL, on_accept, &e), 0);
-    assert_int_equal(oasis_tcp_connect(n->a.s, dst, 80, NULL, on_connect, &e), 0);
-    run_until(n, &e.done, 60 * SEC);
-    assert_int_equal(e.connect_err, 0);
-    assert_true(e.done);
-    assert_memory_equal(e.back, e.out, BYTES);
-    assert_true(oasis_ipaddr_eq(&e.srv_local, dst));
-    assert_true(oasis_ipaddr_eq(&e.srv_remote, src));
-    oasis_tcp_release(e.cli);
-    oasis_tcp_release(e.srv);
+    assert_int_equal(oasis_tcp_listen(n->b.s, 80, NULL, on_accept, &E), 0);
+    echo_to(n, dst, 80, src);
 }
 
 static void no_link_layer(const net *n)
@@ -365,6 +379,149 @@ static void test_bad_packets(void **state)
     net_fini(&n);
 }
 
+/* ---- a transparent stack (cfg.transparent): B answers for every address ---- */
+
+static oasis_ipaddr addr(const char *text)
+{
+    oasis_ipaddr a;
+    assert_int_equal(oasis_ipaddr_parse(text, &a), 0);
+    return a;
+}
+
+/* One listener of every port takes connections to any address, over IPv4
+ * and IPv6: each flow's local address and port are what the peer asked
+ * for, and everything B sends comes from them (A's flows complete). */
+static void test_transparent_any_port(void **state)
+{
+    (void)state;
+    net n;
+    net_init_t(&n, 1, 1);
+    oasis_ipaddr a6 = addr("fd00:9::1"), b6 = addr("fd00:9::2");
+    assert_int_equal(oasis_ipv6_add_addr(n.a.s, &a6, 128), 0);
+    assert_int_equal(oasis_ipv6_add_addr(n.b.s, &b6, 128), 0);
+    oasis_listen_opts lo = {.transparent = 1};
+    assert_int_equal(oasis_tcp_listen(n.b.s, 0, &lo, on_accept, &E), 0);
+    oasis_ipaddr a4 = oasis_ipaddr_v4(ADDR_A);
+    oasis_ipaddr far4 = addr("198.51.100.7"), far4b = addr("203.0.113.9");
+    oasis_ipaddr far6 = addr("2001:db8::7");
+    echo_to(&n, &far4, 443, &a4);
+    assert_int_equal(oasis_ipaddr_to_v4(&E.srv_local), OASIS_IPV4(198, 51, 100, 7));
+    echo_to(&n, &far4b, 80, &a4);
+    echo_to(&n, &far6, 8443, &a6);
+    /* B's own address still answers too. */
+    oasis_ipaddr b4 = oasis_ipaddr_v4(ADDR_B);
+    echo_to(&n, &b4, 22, &a4);
+    no_link_layer(&n);
+    net_fini(&n);
+}
+
+typedef struct refused {
+    int done, err;
+} refused;
+
+static void on_refused(oasis_stack *s, oasis_flow *f, int err, void *ud)
+{
+    refused *r = ud;
+    (void)s;
+    r->done = 1;
+    r->err = err;
+    if (f)
+        oasis_tcp_release(f);
+}
+
+/* A SYN to a foreign address that no transparent listener takes is
+ * answered as a closed port would be: a reset from that address (A's
+ * connect is refused); a port's ordinary listener does not take it. */
+static void test_transparent_closed_port_resets(void **state)
+{
+    (void)state;
+    net n;
+    net_init_t(&n, 1, 1);
+    oasis_ipaddr a6 = addr("fd00:9::1");
+    assert_int_equal(oasis_ipv6_add_addr(n.a.s, &a6, 128), 0);
+    memset(&E, 0, sizeof E);
+    assert_int_equal(oasis_tcp_listen(n.b.s, 80, NULL, on_accept, &E), 0);
+    const char *far[] = {"198.51.100.7", "2001:db8::7"};
+    for (int i = 0; i < 2; i++) {
+        oasis_ipaddr dst = addr(far[i]);
+        refused r = {0};
+        assert_int_equal(oasis_tcp_connect(n.a.s, &dst, 80, NULL, on_refused, &r), 0);
+        run_until(&n, &r.done, 10 * SEC);
+        assert_true(r.done);
+        assert_int_equal(r.err, OASIS_EREFUSED);
+        assert_null(E.srv);
+    }
+    net_fini(&n);
+}
+
+/* Without cfg.transparent a packet to a foreign address is dropped and
+ * counted, and B answers nothing; a transparent listener is refused. */
+static void test_not_transparent_drops(void **state)
+{
+    (void)state;
+    net n;
+    net_init(&n, 0);
+    oasis_listen_opts lo = {.transparent = 1};
+    assert_int_equal(oasis_tcp_listen(n.b.s, 0, &lo, on_accept, &E), OASIS_EINVAL);
+    assert_int_equal(oasis_tcp_listen(n.b.s, 80, &lo, on_accept, &E), OASIS_EINVAL);
+    assert_int_equal(oasis_tcp_listen(n.b.s, 0, NULL, on_accept, &E), OASIS_EINVAL);
+    assert_int_equal(oasis_tcp_listen(n.b.s, 80, NULL, on_accept, &E), 0);
+    const oasis_counters *c = oasis_stack_counters(n.b.s);
+    uint64_t addr_errs = c->ip.in_addr_errors;
+    oasis_ipaddr far4 = addr("198.51.100.7");
+    refused r = {0};
+    assert_int_equal(oasis_tcp_connect(n.a.s, &far4, 80, NULL, on_refused, &r), 0);
+    run_until(&n, NULL, 2 * SEC);
+    assert_false(r.done);
+    assert_true(c->ip.in_addr_errors > addr_errs);
+    assert_int_equal(n.b.sent, 0);
+    net_fini(&n);
+}
+
+static const oasis_ipv6_counters *c6(const net *n) { return &oasis_stack_counters(n->b.s)->ipv6; }
+
+/* A transparent stack takes only TCP for a foreign address: ICMP echo
+ * and UDP to one are dropped as before; a listener may not be both
+ * transparent and limited to one address. */
+static void test_transparent_tcp_only(void **state)
+{
+    (void)state;
+    net n;
+    net_init_t(&n, 0, 1);
+    oasis_listen_opts lo = {.transparent = 1, .local = oasis_ipaddr_v4(ADDR_B)};
+    assert_int_equal(oasis_tcp_listen(n.b.s, 0, &lo, on_accept, &E), OASIS_EINVAL);
+    const oasis_counters *c = oasis_stack_counters(n.b.s);
+    uint64_t addr_errs = c->ip.in_addr_errors;
+    small m;
+    memset(&m, 0, sizeof m);
+    assert_int_equal(oasis_ping(n.a.s, OASIS_IPV4(198, 51, 100, 7), 7, 1, 56, 2 * SEC, on_ping, &m),
+                     0);
+    assert_int_equal(oasis_udp_bind(n.b.s, 53, on_udp, &m), 0);
+    oasis_ipaddr far4 = addr("198.51.100.7");
+    assert_int_equal(oasis_udp_send(n.a.s, 4000, &far4, 53, "q", 1), 0);
+    run_until(&n, &m.pinged, 5 * SEC);
+    assert_int_equal(m.ping_err, OASIS_ETIMEDOUT);
+    assert_int_equal(m.udp_got, 0);
+    assert_int_equal(c->ip.in_addr_errors, addr_errs + 2);
+    assert_int_equal(n.b.sent, 0);
+    net_fini(&n);
+    /* The same over IPv6: UDP to a foreign address is dropped. */
+    net_init_t(&n, 1, 1);
+    oasis_ipaddr a6 = addr("fd00:9::1"), far6 = addr("2001:db8::7");
+    assert_int_equal(oasis_ipv6_add_addr(n.a.s, &a6, 128), 0);
+    memset(&m, 0, sizeof m);
+    assert_int_equal(oasis_udp_bind(n.b.s, 53, on_udp, &m), 0);
+    run_until(&n, NULL, SEC); /* (B's own start-up packets) */
+    unsigned sent = n.b.sent;
+    uint64_t errs6 = c6(&n)->in_addr_errors;
+    assert_int_equal(oasis_udp_send(n.a.s, 4000, &far6, 53, "q", 1), 0);
+    run_until(&n, NULL, 2 * SEC);
+    assert_int_equal(m.udp_got, 0);
+    assert_int_equal(c6(&n)->in_addr_errors, errs6 + 1);
+    assert_int_equal(n.b.sent, sent);
+    net_fini(&n);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -373,6 +530,10 @@ int main(void)
         cmocka_unit_test(test_tcp6_at_once),
         cmocka_unit_test(test_ping_and_udp),
         cmocka_unit_test(test_bad_packets),
+        cmocka_unit_test(test_transparent_any_port),
+        cmocka_unit_test(test_transparent_closed_port_resets),
+        cmocka_unit_test(test_not_transparent_drops),
+        cmocka_unit_test(test_transparent_tcp_only),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

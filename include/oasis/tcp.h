@@ -334,10 +334,19 @@ typedef struct oasis_listen_opts {
      * (twice the backlog), else it waits for the peer's retransmission;
      * size the backlog for the overload expected. 0: hand over at once. */
     uint64_t defer_ns;
+    /* A transparent stack's listener (oasis_stack_config.transparent;
+     * OASIS_EINVAL on another): it takes SYNs to any unicast address, not
+     * only the stack's own, and an accepted flow's local address
+     * (oasis_tcp_src) is the one its peer asked for. With port 0 it takes
+     * every port that no other listener takes for the SYN's address: one
+     * listener terminates every connection, as a tun2socks program wants.
+     * local must then be unset. */
+    int transparent;
 } oasis_listen_opts;
 
 /* Accepts connections on port, on every address of ours, over IPv4 and
- * IPv6 (opts->families and opts->local narrow it); opts may be NULL.
+ * IPv6 (opts->families and opts->local narrow it, opts->transparent widens
+ * it to every address and, with port 0, every port); opts may be NULL.
  * Returns OASIS_EADDRINUSE if the port is already listened on (one
  * listener per port, whatever its families and local address),
  * OASIS_EINVAL for an unknown family bit or one that excludes opts->local,

@@ -163,8 +163,9 @@ static uint16_t next_ident(oasis_stack *s, uint32_t dst, uint8_t proto, uint16_t
                       (uint32_t)(oasis_now(s) / OASIS_NS_PER_MS));
 }
 
-static void fill_header(const oasis_stack *s, oasis_ipv4_hdr *h, uint32_t dst, uint8_t proto,
-                        uint16_t id, uint8_t tos, uint8_t ttl)
+/* src 0: the stack's own source for dst. */
+static void fill_header(const oasis_stack *s, oasis_ipv4_hdr *h, uint32_t src, uint32_t dst,
+                        uint8_t proto, uint16_t id, uint8_t tos, uint8_t ttl)
 {
     memset(h, 0, sizeof *h);
     h->hdr_len = OASIS_IPV4_HLEN;
@@ -174,7 +175,7 @@ static void fill_header(const oasis_stack *s, oasis_ipv4_hdr *h, uint32_t dst, u
      * 1, so that going past the link is an explicit choice. */
     h->ttl = ttl ? ttl : oasis_ipv4_is_multicast(dst) ? 1 : s->cfg.ttl ? s->cfg.ttl : 64;
     h->proto = proto;
-    h->src = oasis_ipv4_source(s, dst);
+    h->src = src ? src : oasis_ipv4_source(s, dst);
     h->dst = dst;
 }
 
@@ -254,6 +255,12 @@ static void mcast_loopback(oasis_stack *s, const oasis_pbuf *p, oasis_ipv4_hdr *
 int oasis_ipv4_output_tt(oasis_stack *s, oasis_pbuf *p, uint32_t dst, uint8_t proto, int df,
                          uint8_t tos, uint8_t ttl)
 {
+    return oasis_ipv4_output_from(s, p, 0, dst, proto, df, tos, ttl);
+}
+
+int oasis_ipv4_output_from(oasis_stack *s, oasis_pbuf *p, uint32_t src, uint32_t dst, uint8_t proto,
+                           int df, uint8_t tos, uint8_t ttl)
+{
     oasis_ip_counters *c = &s->ctr.ip;
     oasis_ipv4_hdr h;
 
@@ -271,7 +278,7 @@ int oasis_ipv4_output_tt(oasis_stack *s, oasis_pbuf *p, uint32_t dst, uint8_t pr
             oasis_pbuf_free(s, p);
             return OASIS_EMSGSIZE;
         }
-        fill_header(s, &h, dst, proto, next_ident(s, dst, proto, 1), tos, ttl);
+        fill_header(s, &h, src, dst, proto, next_ident(s, dst, proto, 1), tos, ttl);
         h.df = (uint8_t)(df != 0);
         h.total_len = (uint16_t)p->len;
         oasis_ipv4_emit(p->data, &h);
@@ -304,7 +311,7 @@ int oasis_ipv4_output_tt(oasis_stack *s, oasis_pbuf *p, uint32_t dst, uint8_t pr
         oasis_pbuf_free(s, p);
         return OASIS_EMSGSIZE;
     }
-    fill_header(s, &h, dst, proto, next_ident(s, dst, proto, p->gso_segs), tos, ttl);
+    fill_header(s, &h, src, dst, proto, next_ident(s, dst, proto, p->gso_segs), tos, ttl);
     if (kind == RT_MCAST)
         mcast_loopback(s, p, &h, NULL, 0);
     /* A super-segment is cut at the link boundary into pieces TCP sized
@@ -348,7 +355,7 @@ int oasis_ipv4_output_ctl(oasis_stack *s, oasis_pbuf *p, uint32_t dst, uint8_t p
         return oasis_ipv4_output_tt(s, p, dst, proto, 0, tos, ttl);
     s->ctr.ip.out_requests++;
     oasis_ipv4_hdr h;
-    fill_header(s, &h, dst, proto, next_ident(s, dst, proto, 1), tos, ttl);
+    fill_header(s, &h, 0, dst, proto, next_ident(s, dst, proto, 1), tos, ttl);
     if (kind == RT_MCAST)
         mcast_loopback(s, p, &h, opts, optlen);
     uint8_t *hdr = oasis_pbuf_push(p, hlen);
@@ -379,13 +386,13 @@ static void txc_fill(oasis_stack *s, oasis_ipv4_txc *c, uint32_t dst, uint8_t pr
     c->nb = NULL;
     uint32_t next_hop;
     uint8_t mac[6];
-    if (s->addr == 0 || route_of(s, dst, &next_hop) != RT_UNICAST || next_hop == 0)
+    if (c->src || s->addr == 0 || route_of(s, dst, &next_hop) != RT_UNICAST || next_hop == 0)
         return;
     oasis_arp_entry *e = oasis_arp_neighbour(s, next_hop, mac);
     if (!e)
         return;
     oasis_ipv4_hdr h;
-    fill_header(s, &h, dst, proto, 0, 0, ttl);
+    fill_header(s, &h, 0, dst, proto, 0, 0, ttl);
     h.df = (uint8_t)oasis_ipv4_df_ok(s, dst);
     oasis_eth_emit(c->hdr, mac, s->mac, OASIS_ETHERTYPE_IPV4);
     uint8_t *ip = c->hdr + OASIS_ETH_HLEN;
@@ -439,7 +446,7 @@ int oasis_ipv4_output_cached(oasis_stack *s, oasis_ipv4_txc *c, oasis_pbuf *p, u
     size_t total = p->len + OASIS_IPV4_HLEN;
     if (!txc_ready(s, c, dst, proto, ttl) || total > 65535 || (!p->gso_size && total > s->mtu) ||
         oasis_pbuf_headroom(p) < sizeof c->hdr)
-        return oasis_ipv4_output_tt(s, p, dst, proto, 1, tos, ttl);
+        return oasis_ipv4_output_from(s, p, c->src, dst, proto, 1, tos, ttl);
     txc_write(s, c, oasis_pbuf_push(p, sizeof c->hdr), total, tos, p->gso_segs,
               (uint32_t)(oasis_now(s) / OASIS_NS_PER_MS));
     return oasis_eth_xmit(s, p);
@@ -620,6 +627,17 @@ static void option_problem(oasis_stack *s, const uint8_t *pkt, size_t len, int l
     oasis_icmp_send_error(s, OASIS_ICMP_PARAM_PROBLEM, 0, (uint32_t)at << 24, &h);
 }
 
+/* A transparent stack (cfg.transparent) takes TCP to any unicast address
+ * as its own (tcp.c judges the rest): not 0, multicast, broadcast or
+ * loopback, sent unicast on the link, and the stack has an address to
+ * route its answers by. */
+static int foreign_ok(const oasis_stack *s, const oasis_ipv4_hdr *h)
+{
+    return s->cfg.transparent && s->addr != 0 && h->proto == OASIS_IPPROTO_TCP &&
+           !h->link_bcast && h->dst != 0 && !oasis_ipv4_is_multicast(h->dst) &&
+           !oasis_ipv4_is_broadcast(s, h->dst) && (h->dst >> 24) != 127;
+}
+
 static void ipv4_input(oasis_stack *s, const uint8_t *pkt, size_t len, int link_bcast, int loop)
 {
     oasis_ip_counters *c = &s->ctr.ip;
@@ -649,7 +667,7 @@ static void ipv4_input(oasis_stack *s, const uint8_t *pkt, size_t len, int link_
      * a DHCP server may unicast its offer to the address it offers
      * (RFC 2131 4.1). */
     if (!loop && !oasis_ipv4_is_local(s, h.dst) && !oasis_igmp_member(s, h.dst) &&
-        !(s->addr == 0 && h.proto == OASIS_IPPROTO_UDP)) {
+        !(s->addr == 0 && h.proto == OASIS_IPPROTO_UDP) && !foreign_ok(s, &h)) {
         c->in_addr_errors++;
         return;
     }

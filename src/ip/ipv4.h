@@ -92,6 +92,9 @@ typedef struct oasis_ipv4_txc {
     struct oasis_arp_entry *nb; /* the neighbour (NULL: this destination takes the slow path) */
     uint16_t bucket;          /* IP ID bucket of (source, dst, proto) */
     uint8_t proto, ttl;       /* as asked (ttl 0: the stack's) */
+    uint32_t src;             /* 0: the stack's address; else a foreign one (a flow of a
+                               * transparent stack, cfg.transparent), which the cache
+                               * never covers: the slow path sends from it */
     uint8_t hdr[14 + 20];     /* Ethernet header, then IPv4's with TOS, length, ID and
                                * checksum 0 */
 } oasis_ipv4_txc;
@@ -118,6 +121,11 @@ int oasis_ipv4_output(oasis_stack *s, oasis_pbuf *p, uint32_t dst, uint8_t proto
  * the transport (a flow's own, RFC 9293 3.9.2); ttl 0: cfg.ttl. */
 int oasis_ipv4_output_tt(oasis_stack *s, oasis_pbuf *p, uint32_t dst, uint8_t proto, int df,
                          uint8_t tos, uint8_t ttl);
+/* The same from src (0: the stack's address, as oasis_ipv4_output_tt): a
+ * transparent stack (cfg.transparent) answers from the foreign address a
+ * peer sent to. */
+int oasis_ipv4_output_from(oasis_stack *s, oasis_pbuf *p, uint32_t src, uint32_t dst, uint8_t proto,
+                           int df, uint8_t tos, uint8_t ttl);
 
 /* As oasis_ipv4_output (DF clear, TOS 0) with IP options opts (optlen
  * bytes, a multiple of 4, at most 40) after the header. Without options,

@@ -535,6 +535,24 @@ static int from_ourselves(oasis_stack *s, const oasis_ipv6_hdr *h, const oasis_i
     return !(w->proto == OASIS_NH_ICMPV6 && len > w->off && pkt[w->off] == OASIS_ICMP6_NA);
 }
 
+int oasis_ipv6_foreign(oasis_stack *s, const oasis_ipaddr *dst)
+{
+    oasis_in6 d;
+    memcpy(d.b, dst->b, 16);
+    return !oasis_in6_is_multicast(&d) && !oasis_ipv6_is_loopback_dest(s, &d) &&
+           !oasis_ipv6_find_addr(s, &d);
+}
+
+/* A transparent stack (cfg.transparent) takes TCP to any global unicast
+ * address as its own (accept_header lets it in, deliver keeps it to TCP,
+ * tcp.c judges the rest): not link-local (a neighbour's), unspecified or
+ * IPv4-mapped; multicast and loopback are refused before. */
+static int foreign_ok(const oasis_stack *s, const oasis_in6 *dst)
+{
+    return s->cfg.transparent && !oasis_in6_is_link_local(dst) && !oasis_in6_is_unspecified(dst) &&
+           !oasis_in6_is_v4mapped(dst);
+}
+
 /* Hands the upper-layer data to its protocol; loop: it came through the
  * loopback queue, where our own sources belong. */
 static void deliver(oasis_stack *s, const oasis_ipv6_hdr *h, const oasis_ipv6_walk *w,
@@ -542,6 +560,12 @@ static void deliver(oasis_stack *s, const oasis_ipv6_hdr *h, const oasis_ipv6_wa
 {
     oasis_ipv6_counters *c = &s->ctr.ipv6;
     if (!loop && from_ourselves(s, h, w, pkt, len)) {
+        c->in_addr_errors++;
+        return;
+    }
+    /* A foreign address is a transparent stack's for TCP only. */
+    if (s->cfg.transparent && w->proto != OASIS_IPPROTO_TCP && !oasis_in6_is_multicast(&h->dst) &&
+        !oasis_ipv6_is_loopback_dest(s, &h->dst) && !oasis_ipv6_find_addr(s, &h->dst)) {
         c->in_addr_errors++;
         return;
     }
@@ -610,7 +634,7 @@ static int accept_header(oasis_stack *s, const uint8_t *pkt, size_t len, oasis_i
     /* RFC 4862 5.4: a tentative address receives nothing but DAD's NS/NA,
      * which go to multicast groups. */
     const ip6_addr *a = oasis_ipv6_find_addr(s, &h->dst);
-    if (!a || !usable(a)) {
+    if ((!a || !usable(a)) && !(!a && foreign_ok(s, &h->dst))) {
         c->in_addr_errors++;
         return -1;
     }

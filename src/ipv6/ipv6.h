@@ -258,6 +258,9 @@ int oasis_ipv6_app_member(const oasis_stack *s, const oasis_in6 *g);
 /* Is a one of our unicast addresses (tentative: those count only when
  * tentative_ok), or a multicast group we listen to? */
 ip6_addr *oasis_ipv6_find_addr(oasis_stack *s, const oasis_in6 *a);
+/* 1 when dst (IPv6) is no address of ours, ::1 or a group: on a
+ * transparent stack (cfg.transparent) a foreign one TCP may answer for. */
+int oasis_ipv6_foreign(oasis_stack *s, const oasis_ipaddr *dst);
 int oasis_ipv6_is_our_group(const oasis_stack *s, const oasis_in6 *g);
 /* Those and ff01::1: the groups the loopback queue delivers. */
 int oasis_ipv6_is_node_group(const oasis_stack *s, const oasis_in6 *g);

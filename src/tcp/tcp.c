@@ -240,6 +240,37 @@ oasis_tcp_listener *oasis_tcp_find_listener(oasis_stack *s, uint16_t port)
     return NULL;
 }
 
+/* Is dst the address a listener answers on (IPv4: ours towards src, or
+ * 127/8 on loopback; IPv6: an address of ours, ::1 from loopback; groups
+ * are refused above)? A transparent listener answers on any address the
+ * layers below delivered (cfg.transparent: any unicast one). */
+static int listen_addr_ok(oasis_stack *s, const oasis_tcp_listener *l, const oasis_ipaddr *src,
+                          const oasis_ipaddr *dst)
+{
+    if (l->local.family && !oasis_ipaddr_eq(dst, &l->local))
+        return 0; /* a listener limited to one address (RFC 1122 4.2.4.4) */
+    if (oasis_ipaddr_is_v6(dst))
+        return (l->families & OASIS_TCP_LISTEN_V6) &&
+               (l->transparent || !oasis_ipv6_foreign(s, dst));
+    return (l->families & OASIS_TCP_LISTEN_V4) &&
+           (l->transparent ||
+            oasis_ipaddr_to_v4(dst) == oasis_ipv4_source(s, oasis_ipaddr_to_v4(src)));
+}
+
+/* The listener a SYN from src to dst on port goes to: the port's, if it
+ * answers on dst, else a transparent stack's listener of every port. */
+static oasis_tcp_listener *listener_for(oasis_stack *s, uint16_t port, const oasis_ipaddr *src,
+                                        const oasis_ipaddr *dst)
+{
+    oasis_tcp_listener *l = oasis_tcp_find_listener(s, port);
+    if (l && listen_addr_ok(s, l, src, dst))
+        return l;
+    if (!s->cfg.transparent)
+        return NULL;
+    l = oasis_tcp_find_listener(s, 0);
+    return l && listen_addr_ok(s, l, src, dst) ? l : NULL;
+}
+
 /* ---- ISN and ports ------------------------------------------------------- */
 
 void oasis_tcp_set_next_isn(oasis_stack *s, uint32_t isn)
@@ -394,6 +425,12 @@ static void ext_setup(oasis_flow *f, oasis_tcp_ext *x)
      * push_seq would look ahead of snd_nxt for half the sequence space and
      * switch Nagle off. */
     x->push_seq = f->snd_nxt;
+    /* A transparent stack's flow from a foreign address sends from it. */
+    if (!oasis_tcp_conn_v6(&f->c)) {
+        uint32_t l4 = oasis_ipaddr_to_v4(&f->c.laddr);
+        if (l4 != oasis_ipv4_source(s, oasis_ipaddr_to_v4(&f->c.raddr)))
+            x->txc.src = l4;
+    }
     if (oasis_tcp_synchronized(f) && f->idle_cwnd) {
         oasis_tcp_pmtu_restore(f);
         /* Back from idle: the algorithm starts afresh from the window it
@@ -940,7 +977,7 @@ void oasis_tcp_tw_input(oasis_stack *s, oasis_tcp_tw *tw, const oasis_tcp_hdr *h
     if (h->flags & OASIS_TCP_RST)
         return; /* RFC 1337: TIME-WAIT assassination */
     if ((h->flags & (OASIS_TCP_SYN | OASIS_TCP_ACK | OASIS_TCP_FIN)) == OASIS_TCP_SYN) {
-        oasis_tcp_listener *l = oasis_tcp_find_listener(s, tw->c.lport);
+        oasis_tcp_listener *l = listener_for(s, tw->c.lport, &tw->c.raddr, &tw->c.laddr);
         if (l && tw_syn_newer(s, tw, h)) {
             oasis_ipaddr src = tw->c.raddr, dst = tw->c.laddr;
             /* RFC 1122 4.2.2.13: the new ISS lies above anything the old
@@ -1055,19 +1092,6 @@ static int bad_address(oasis_stack *s, const oasis_ipaddr *sa, const oasis_ipadd
     return bad_address4(s, oasis_ipaddr_to_v4(sa), oasis_ipaddr_to_v4(da));
 }
 
-/* Is dst the address a listener answers on (IPv4: ours towards src, or
- * 127/8 on loopback; IPv6: the IPv6 layer delivers only our unicast
- * addresses, ::1 from loopback, and groups, which are refused above)? */
-static int listen_addr_ok(oasis_stack *s, const oasis_tcp_listener *l, const oasis_ipaddr *src,
-                          const oasis_ipaddr *dst)
-{
-    if (l->local.family && !oasis_ipaddr_eq(dst, &l->local))
-        return 0; /* a listener limited to one address (RFC 1122 4.2.4.4) */
-    if (oasis_ipaddr_is_v6(dst))
-        return (l->families & OASIS_TCP_LISTEN_V6) != 0;
-    return (l->families & OASIS_TCP_LISTEN_V4) &&
-           oasis_ipaddr_to_v4(dst) == oasis_ipv4_source(s, oasis_ipaddr_to_v4(src));
-}
 
 void oasis_tcp_input4(oasis_stack *s, uint32_t src, uint32_t dst, const uint8_t *seg, size_t len)
 {
@@ -1188,8 +1212,8 @@ static void demux(oasis_stack *s, oasis_tcp_conn *c, const oasis_ipaddr *src,
         flow_segment(s, (oasis_flow *)c, h, 0);
         return;
     }
-    oasis_tcp_listener *l = oasis_tcp_find_listener(s, h->dst_port);
-    if (l && listen_addr_ok(s, l, src, dst)) {
+    oasis_tcp_listener *l = listener_for(s, h->dst_port, src, dst);
+    if (l) {
         oasis_tcp_listen_input(s, l, src, dst, h);
         return;
     }

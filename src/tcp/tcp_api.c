@@ -155,7 +155,9 @@ int oasis_tcp_connect_opts4(oasis_stack *s, uint32_t dst, uint16_t port,
 int oasis_tcp_listen(oasis_stack *s, uint16_t port, const oasis_listen_opts *opts, oasis_accept_cb cb,
                      void *ud)
 {
-    if (!s || !s->tcp || !cb || port == 0 ||
+    int transparent = opts && opts->transparent;
+    if (!s || !s->tcp || !cb || (port == 0 && !transparent) ||
+        (transparent && !s->cfg.transparent) ||
         (opts && (!keepalive_valid(opts->keepalive) || !oasis_tcp_bufsizes_valid(&opts->bufs))))
         return OASIS_EINVAL;
     unsigned fam = opts ? opts->families : 0;
@@ -166,6 +168,8 @@ int oasis_tcp_listen(oasis_stack *s, uint16_t port, const oasis_listen_opts *opt
     int lerr = oasis_tcp_listen_local(s, opts ? &opts->local : NULL, &fam, &local);
     if (lerr)
         return lerr;
+    if (transparent && local.family)
+        return OASIS_EINVAL; /* every address, or one of ours: not both */
     if (!fam)
         fam = OASIS_TCP_LISTEN_V4 | OASIS_TCP_LISTEN_V6;
     if (s->tcp->closing)
@@ -185,6 +189,7 @@ int oasis_tcp_listen(oasis_stack *s, uint16_t port, const oasis_listen_opts *opt
     }
     l->paused = opts && opts->paused;
     l->families = (uint8_t)fam;
+    l->transparent = (uint8_t)transparent;
     l->local = local;
     if (opts)
         l->bufs = opts->bufs;

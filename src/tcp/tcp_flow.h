@@ -161,6 +161,7 @@ typedef struct oasis_tcp_listener {
      * oldest first, while paused or until their turn comes. */
     uint8_t paused;
     uint8_t families;          /* OASIS_TCP_LISTEN_V4 | _V6 */
+    uint8_t transparent;       /* SYNs to any address too (cfg.transparent); port 0: any port */
     oasis_ipaddr local;        /* family 0: every address of ours */
     uint32_t waiting;
     oasis_flow *acc_head, *acc_tail;

@@ -110,7 +110,7 @@ static void listen_syn(oasis_stack *s, oasis_tcp_listener *l, const oasis_ipaddr
         oasis_tcp_cookie_synack(s, l, src, dst, h); /* RFC 4987 3.6: no state kept */
         return;
     }
-    oasis_flow *f = oasis_tcp_flow_new(s, dst, src, l->port, h->src_port);
+    oasis_flow *f = oasis_tcp_flow_new(s, dst, src, h->dst_port, h->src_port);
     if (!f)
         return;
     oasis_tcp_tune_init(f, &l->bufs); /* before the SYN-ACK: its window, the scale */

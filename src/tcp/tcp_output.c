@@ -863,9 +863,12 @@ int oasis_tcp_ip_output(oasis_stack *s, oasis_pbuf *p, const oasis_ipaddr *laddr
         memcpy(b.b, raddr->b, 16);
         return oasis_ipv6_output_tc(s, p, &a, &b, OASIS_IPPROTO_TCP, ttl, tos);
     }
+    uint32_t src = oasis_ipaddr_to_v4(laddr), dst = oasis_ipaddr_to_v4(raddr);
+    if (src != oasis_ipv4_source(s, dst)) /* a transparent stack's foreign address */
+        return oasis_ipv4_output_from(s, p, src, dst, OASIS_IPPROTO_TCP, 1, tos, ttl);
     if (tos || ttl)
-        return oasis_ipv4_output_tt(s, p, oasis_ipaddr_to_v4(raddr), OASIS_IPPROTO_TCP, 1, tos, ttl);
-    return oasis_ipv4_output(s, p, oasis_ipaddr_to_v4(raddr), OASIS_IPPROTO_TCP, 1);
+        return oasis_ipv4_output_tt(s, p, dst, OASIS_IPPROTO_TCP, 1, tos, ttl);
+    return oasis_ipv4_output(s, p, dst, OASIS_IPPROTO_TCP, 1);
 }
 
 static void raw_send(oasis_stack *s, const oasis_ipaddr *laddr, const oasis_ipaddr *raddr,

@@ -79,7 +79,7 @@ void oasis_tcp_cookie_synack(oasis_stack *s, oasis_tcp_listener *l, const oasis_
     memset(&h, 0, sizeof h);
     h.src_port = in->dst_port;
     h.dst_port = in->src_port;
-    h.seq = oasis_syncookie_make(s->secrets.cookie_key, dst, l->port, src, in->src_port, in->seq,
+    h.seq = oasis_syncookie_make(s->secrets.cookie_key, dst, in->dst_port, src, in->src_port, in->seq,
                                  peer_mss, oasis_now(s));
     h.ack = in->seq + 1;
     h.flags = OASIS_TCP_SYN | OASIS_TCP_ACK;
@@ -102,7 +102,7 @@ void oasis_tcp_cookie_synack(oasis_stack *s, oasis_tcp_listener *l, const oasis_
 static oasis_flow *cookie_flow(oasis_stack *s, oasis_tcp_listener *l, const oasis_ipaddr *src,
                                const oasis_ipaddr *dst, const oasis_tcp_hdr *h, uint16_t mss)
 {
-    oasis_flow *f = oasis_tcp_flow_new(s, dst, src, l->port, h->src_port);
+    oasis_flow *f = oasis_tcp_flow_new(s, dst, src, h->dst_port, h->src_port);
     if (!f)
         return NULL;
     f->passive = 1;
@@ -149,7 +149,7 @@ int oasis_tcp_cookie_ack(oasis_stack *s, oasis_tcp_listener *l, const oasis_ipad
     if ((h->flags & (OASIS_TCP_SYN | OASIS_TCP_RST | OASIS_TCP_ACK)) != OASIS_TCP_ACK ||
         !l->cookie_at || now + 1 - l->cookie_at > 2 * OASIS_SYNCOOKIE_PERIOD_NS)
         return 0; /* no cookie of ours can be live: a plain stray ACK */
-    uint16_t mss = oasis_syncookie_check(s->secrets.cookie_key, dst, l->port, src, h->src_port,
+    uint16_t mss = oasis_syncookie_check(s->secrets.cookie_key, dst, h->dst_port, src, h->src_port,
                                          h->seq - 1, h->ack - 1, now);
     if (!mss) {
         s->ctr.tcp.syn_cookies_failed++;

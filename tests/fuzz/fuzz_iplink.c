@@ -1,15 +1,17 @@
 /* A stack on an IP link (OASIS_LINK_IP: a TUN device), fed packets with
  * oasis_stack_input_ip().
  *
- * Per input, a fresh stack (10.0.0.1, fd00::1) on a virtual clock with an
- * IP link that records what it is given, a TCP listener (80) whose flows
- * echo, a UDP echo port (7), and an active open to 10.0.0.2:9000. The
+ * Per input, a fresh transparent stack (cfg.transparent; 10.0.0.1, fd00::1)
+ * on a virtual clock with an IP link that records what it is given, a TCP
+ * listener (80) whose flows echo, a transparent listener of every port
+ * (echo too), a UDP echo port (7), and an active open to 10.0.0.2:9000. The
  * input is a list of records [tick][flags][len:16 BE][len bytes]: tick
  * advances the clock (tick^2 * 1 ms) and oasis_stack_poll() runs after
  * the record. flags & 1: the record's IPv4 or IPv6 header and TCP, UDP or
  * ICMP checksums are fixed (IPv6 when the first byte has bit 0x20, total
- * or payload length, addresses to and from the stack), so that half the
- * inputs get past the checksums; else the bytes go in as they are.
+ * or payload length, addresses to and from the stack, the destination
+ * left as it is with flags & 2: a foreign one), so that half the inputs
+ * get past the checksums; else the bytes go in as they are.
  *
  * Checked: no crash or sanitizer report; everything the stack hands the
  * link is an IPv4 or IPv6 packet (no Ethernet header, no ARP) whose length
@@ -98,7 +100,7 @@ static void fix_l4(uint8_t *l4, size_t n, uint8_t proto, uint64_t pseudo)
     memcpy(l4 + at, &c, 2);
 }
 
-static void fix(uint8_t *p, size_t n)
+static void fix(uint8_t *p, size_t n, int foreign)
 {
     if (n && !(p[0] & 0x20)) { /* IPv4 (4 is 0100, 6 is 0110) */
         if (n < 20)
@@ -107,12 +109,13 @@ static void fix(uint8_t *p, size_t n)
         oasis_put16(p + 2, (uint16_t)n);
         oasis_put16(p + 6, 0); /* no fragments */
         oasis_put32(p + 12, PEER_IP);
-        oasis_put32(p + 16, STACK_IP);
+        if (!foreign)
+            oasis_put32(p + 16, STACK_IP);
         memset(p + 10, 0, 2);
         uint16_t c = oasis_csum_fold(oasis_csum_add(0, p, 20));
         memcpy(p + 10, &c, 2);
         fix_l4(p + 20, n - 20, p[9],
-               oasis_csum_pseudo(PEER_IP, STACK_IP, p[9], (uint16_t)(n - 20)));
+               oasis_csum_pseudo(PEER_IP, oasis_get32(p + 16), p[9], (uint16_t)(n - 20)));
         return;
     }
     if (n < 40)
@@ -120,10 +123,11 @@ static void fix(uint8_t *p, size_t n)
     p[0] = 0x60;
     oasis_put16(p + 4, (uint16_t)(n - 40));
     memcpy(p + 8, peer6, 16);
-    memcpy(p + 24, stack6, 16);
+    if (!foreign)
+        memcpy(p + 24, stack6, 16);
     uint8_t ph[40] = {0};
     memcpy(ph, peer6, 16);
-    memcpy(ph + 16, stack6, 16);
+    memcpy(ph + 16, p + 24, 16);
     oasis_put32(ph + 32, (uint32_t)(n - 40));
     ph[39] = p[6];
     fix_l4(p + 40, n - 40, p[6], oasis_csum_add(0, ph, sizeof ph));
@@ -137,6 +141,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     oasis_stack_config cfg;
     test_stack_config(&cfg, clock, 1);
     cfg.ipv6 = 1;
+    cfg.transparent = 1;
     cfg.alloc = test_count_alloc;
     cfg.alloc_ud = &count;
     oasis_stack *s = NULL;
@@ -146,6 +151,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     oasis_ipaddr a6 = oasis_ipaddr_v6(stack6);
     FUZZ_CHECK(oasis_ipv6_add_addr(s, &a6, 64) == 0);
     FUZZ_CHECK(oasis_tcp_listen(s, 80, NULL, on_accept, NULL) == 0);
+    oasis_listen_opts any = {.transparent = 1};
+    FUZZ_CHECK(oasis_tcp_listen(s, 0, &any, on_accept, NULL) == 0);
     FUZZ_CHECK(oasis_udp_bind(s, 7, on_udp, NULL) == 0);
     oasis_ipaddr peer = oasis_ipaddr_v4(PEER_IP);
     FUZZ_CHECK(oasis_tcp_connect(s, &peer, 9000, NULL, on_connect, NULL) == 0);
@@ -163,7 +170,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         in.left -= len;
         oasis_clock_advance(clock, (uint64_t)tick * tick * OASIS_NS_PER_MS);
         if (flags & 1)
-            fix(pkt, len);
+            fix(pkt, len, flags & 2);
         oasis_stack_input_ip(s, pkt, len);
         oasis_stack_poll(s);
     }

@@ -572,6 +572,11 @@ static void test_tun_option(void **state)
     assert_int_equal(net_opts_handle(&o, tap, "tap3"), 1);
     assert_int_equal(o.tun, 0);
     assert_non_null(strstr(net_options_help, "--tun NAME"));
+    int tr = opt_code("transparent");
+    assert_true(tr != 0);
+    assert_int_equal(o.transparent, 0);
+    assert_int_equal(net_opts_handle(&o, tr, NULL), 1);
+    assert_int_equal(o.transparent, 1);
 }
 
 /* An address with a zone (RFC 4007 11): IPv6 only, and the zone must name

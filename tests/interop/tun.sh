@@ -5,7 +5,10 @@
 # Linux, downloads from Linux's http.server, and reaches an address beyond
 # its subnet with no gateway (an IP link routes everything through the
 # device). Oasis's own capture shows nothing but IP, and misuse of --tun
-# is refused with a clear message. Args: OASIS_BIN [BYTES]
+# is refused with a clear message. Then, as a tun2socks program would,
+# `oasis serve --transparent` takes Linux's connections to addresses that
+# are not its own, routed into the TUN (IPv4 and IPv6), and answers from
+# them. Args: OASIS_BIN [BYTES]
 TEST_NAME=interop_tun
 source "$(dirname "$0")/lib.sh"
 need ping curl tshark python3
@@ -95,3 +98,24 @@ for url in "http://$LINUX_IP:8000/big.bin" "http://[$LINUX_IP6]:8000/big.bin"; d
     expect_eq "$(awk '$1 == "sha256" {print $2}' "$TMP/get.log")" "$want" \
         "SHA-256 of $SIZE bytes oasis get fetched from $url"
 done
+
+# Transparent: Linux routes two foreign prefixes into the TUN; serve takes
+# connections to any address there, and answers from it (Linux's TCP
+# would reset a SYN-ACK from another source).
+ns ip route add 198.51.100.0/24 dev "$TAP"
+ns ip -6 route add 2001:db8::/32 dev "$TAP"
+bg serve-t "$OASIS" serve --tun "$TAP" --addr "$OASIS_IP/24" --addr6 "$OASIS_IP6/64" \
+    --http-port 8080 --transparent
+SERVE_PID=$BG_PID
+wait_for "$TMP/serve-t.log" "ready on" 10
+want=$(pattern_sha 1000000)
+for url in "http://198.51.100.7:8080/bytes/1000000" "http://198.51.100.200:8080/bytes/1000000" \
+    "http://[2001:db8::7]:8080/bytes/1000000" "http://$OASIS_IP:8080/bytes/1000000"; do
+    got=$(ns curl -sS --max-time 30 "$url" | sha256sum | cut -d' ' -f1)
+    expect_eq "$got" "$want" "transparent: SHA-256 of 1000000 bytes from $url"
+done
+# A port nobody listens on, at a foreign address: refused (a reset from it).
+RC=0
+ns curl -sS --max-time 10 -o /dev/null "http://198.51.100.7:8081/" 2>"$TMP/refused.log" || RC=$?
+expect_eq "$RC" "7" "curl's exit status for a closed port at a foreign address (refused)"
+stop_pid "$SERVE_PID" "oasis serve --transparent"

@@ -55,6 +55,7 @@ static inline int cli_exit_code(int err)
 typedef struct net_opts {
     const char *tap;
     int tun;         /* --tun: tap names a TUN device (an IP link) */
+    int transparent; /* --transparent: answer TCP for every address */
     uint32_t addr;
     uint8_t prefix;
     uint32_t gw;     /* 0: none */

@@ -19,6 +19,7 @@
 enum {
     OPT_TAP = NET_OPT_BASE,
     OPT_TUN,
+    OPT_TRANSPARENT,
     OPT_ADDR,
     OPT_GW,
     OPT_MAC,
@@ -50,6 +51,7 @@ enum {
 const struct option net_long_options[] = {
     {"tap", required_argument, NULL, OPT_TAP},
     {"tun", required_argument, NULL, OPT_TUN},
+    {"transparent", no_argument, NULL, OPT_TRANSPARENT},
     {"addr", required_argument, NULL, OPT_ADDR},
     {"gw", required_argument, NULL, OPT_GW},
     {"mac", required_argument, NULL, OPT_MAC},
@@ -86,6 +88,10 @@ const char net_options_help[] =
     "                    bare IP packets, no ARP or neighbour discovery, every\n"
     "                    destination through the device (oasis/link.h's IP\n"
     "                    links). Needs --addr; no DHCP, --offload on or --impair\n"
+    "  --transparent     answer TCP for every address, as a transparent proxy or\n"
+    "                    tun2socks does: `serve` takes connections to any address\n"
+    "                    routed to Oasis (e.g. through --tun) on its ports, and\n"
+    "                    answers from the address the client asked for\n"
     "  --addr A.B.C.D/N  Oasis's static address and prefix, e.g. 10.77.0.2/24\n"
     "                    (default: none, the address comes from DHCP)\n"
     "  --dhcp            get address, prefix, gateway, MTU and DNS servers from a\n"
@@ -231,6 +237,9 @@ int net_opts_handle(net_opts *o, int code, const char *arg)
         return 1;
     case OPT_CREATE:
         o->create = 1;
+        return 1;
+    case OPT_TRANSPARENT:
+        o->transparent = 1;
         return 1;
     case OPT_PCAP:
         o->pcap = arg;
@@ -550,6 +559,7 @@ int net_up(net *n, const net_opts *o)
     cfg.clock = n->clock;
     cfg.seed = n->opt.seed;
     cfg.ipv6 = !n->opt.no_ipv6;
+    cfg.transparent = n->opt.transparent;
     if (n->opt.dad >= 0)
         cfg.dad_transmits = (uint32_t)n->opt.dad;
     if (n->opt.ecn)

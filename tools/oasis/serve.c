@@ -1055,7 +1055,8 @@ static int listen_on(server *srv, uint16_t port, oasis_accept_cb cb, const char 
 {
     oasis_listen_opts lo = {.keepalive = srv->o.ka_given ? &srv->o.ka : NULL,
                             .backlog = srv->o.backlog,
-                            .defer_ns = cb == accept_http ? srv->o.defer_ns : 0};
+                            .defer_ns = cb == accept_http ? srv->o.defer_ns : 0,
+                            .transparent = srv->n->opt.transparent};
     if (port == 0)
         return 0;
     int err = oasis_tcp_listen(srv->n->stack, port, &lo, cb, srv);
