@@ -478,47 +478,98 @@ static void test_not_transparent_drops(void **state)
     net_fini(&n);
 }
 
-static const oasis_ipv6_counters *c6(const net *n) { return &oasis_stack_counters(n->b.s)->ipv6; }
 
-/* A transparent stack takes only TCP for a foreign address: ICMP echo
- * and UDP to one are dropped as before; a listener may not be both
- * transparent and limited to one address. */
-static void test_transparent_tcp_only(void **state)
+/* A transparent stack takes TCP and UDP for a foreign address, not ICMP:
+ * an echo request to one is dropped. A datagram to a foreign address that
+ * no transparent bind takes (only the port's ordinary one) is dropped
+ * too, counted, and answered by nothing (an ICMP or ICMPv6 error would
+ * come from the stack's own address). A listener may not be both transparent and
+ * limited to one address. */
+static void test_transparent_no_icmp_no_unbound_udp(void **state)
 {
     (void)state;
     net n;
-    net_init_t(&n, 0, 1);
+    net_init_t(&n, 1, 1);
     oasis_listen_opts lo = {.transparent = 1, .local = oasis_ipaddr_v4(ADDR_B)};
     assert_int_equal(oasis_tcp_listen(n.b.s, 0, &lo, on_accept, &E), OASIS_EINVAL);
-    const oasis_counters *c = oasis_stack_counters(n.b.s);
-    uint64_t addr_errs = c->ip.in_addr_errors;
+    oasis_ipaddr a6 = addr("fd00:9::1"), b6 = addr("fd00:9::2");
+    assert_int_equal(oasis_ipv6_add_addr(n.a.s, &a6, 128), 0);
+    assert_int_equal(oasis_ipv6_add_addr(n.b.s, &b6, 128), 0); /* (a source for an error) */
     small m;
     memset(&m, 0, sizeof m);
+    assert_int_equal(oasis_udp_bind(n.b.s, 53, on_udp, &m), 0);
+    run_until(&n, NULL, SEC); /* (start-up packets: MLD, RS) */
+    unsigned sent = n.b.sent;
+    const oasis_counters *c = oasis_stack_counters(n.b.s);
+    uint64_t addr_errs = c->ip.in_addr_errors, no4 = c->udp.no_ports, no6 = c->udp6.no_ports;
     assert_int_equal(oasis_ping(n.a.s, OASIS_IPV4(198, 51, 100, 7), 7, 1, 56, 2 * SEC, on_ping, &m),
                      0);
-    assert_int_equal(oasis_udp_bind(n.b.s, 53, on_udp, &m), 0);
-    oasis_ipaddr far4 = addr("198.51.100.7");
+    oasis_ipaddr far4 = addr("198.51.100.7"), far6 = addr("2001:db8::7");
     assert_int_equal(oasis_udp_send(n.a.s, 4000, &far4, 53, "q", 1), 0);
+    assert_int_equal(oasis_udp_send(n.a.s, 4000, &far6, 53, "q", 1), 0);
     run_until(&n, &m.pinged, 5 * SEC);
     assert_int_equal(m.ping_err, OASIS_ETIMEDOUT);
     assert_int_equal(m.udp_got, 0);
-    assert_int_equal(c->ip.in_addr_errors, addr_errs + 2);
-    assert_int_equal(n.b.sent, 0);
-    net_fini(&n);
-    /* The same over IPv6: UDP to a foreign address is dropped. */
-    net_init_t(&n, 1, 1);
-    oasis_ipaddr a6 = addr("fd00:9::1"), far6 = addr("2001:db8::7");
-    assert_int_equal(oasis_ipv6_add_addr(n.a.s, &a6, 128), 0);
-    memset(&m, 0, sizeof m);
-    assert_int_equal(oasis_udp_bind(n.b.s, 53, on_udp, &m), 0);
-    run_until(&n, NULL, SEC); /* (B's own start-up packets) */
-    unsigned sent = n.b.sent;
-    uint64_t errs6 = c6(&n)->in_addr_errors;
-    assert_int_equal(oasis_udp_send(n.a.s, 4000, &far6, 53, "q", 1), 0);
-    run_until(&n, NULL, 2 * SEC);
-    assert_int_equal(m.udp_got, 0);
-    assert_int_equal(c6(&n)->in_addr_errors, errs6 + 1);
+    assert_int_equal(c->ip.in_addr_errors, addr_errs + 1);
+    assert_int_equal(c->udp.no_ports, no4 + 1);
+    assert_int_equal(c->udp6.no_ports, no6 + 1);
     assert_int_equal(n.b.sent, sent);
+    net_fini(&n);
+}
+
+/* B's UDP echo of every port and address: answers from where it was sent. */
+static void udp_echo(oasis_stack *s, const oasis_ipaddr *src, uint16_t sport, const oasis_ipaddr *dst,
+                     uint16_t dport, const uint8_t *data, size_t len, void *ud)
+{
+    int *n = ud;
+    (*n)++;
+    assert_int_equal(oasis_udp_send_from(s, dst, dport, src, sport, data, len), 0);
+}
+
+/* One transparent bind of every port answers datagrams to any address,
+ * from that address, over IPv4 and IPv6; the port's ordinary bind still
+ * takes the stack's own address, and foreign ones go to the transparent
+ * bind. Without cfg.transparent such a bind is refused. */
+static void test_transparent_udp(void **state)
+{
+    (void)state;
+    net n;
+    net_init_t(&n, 1, 1);
+    oasis_ipaddr a6 = addr("fd00:9::1");
+    assert_int_equal(oasis_ipv6_add_addr(n.a.s, &a6, 128), 0);
+    int echoed = 0;
+    small own;
+    memset(&own, 0, sizeof own);
+    assert_int_equal(oasis_udp_bind_transparent(n.b.s, 0, udp_echo, &echoed), 0);
+    assert_int_equal(oasis_udp_bind(n.b.s, 7, on_udp, &own), 0);
+    small m;
+    assert_int_equal(oasis_udp_bind(n.a.s, 4000, on_udp, &m), 0);
+    const char *dsts[] = {"198.51.100.7", "203.0.113.9", "2001:db8::7", "198.51.100.7"};
+    const uint16_t ports[] = {53, 5353, 53, 7};
+    for (int i = 0; i < 4; i++) {
+        memset(&m, 0, sizeof m);
+        oasis_ipaddr dst = addr(dsts[i]);
+        assert_int_equal(oasis_udp_send(n.a.s, 4000, &dst, ports[i], "hello", 5), 0);
+        run_until(&n, &m.udp_got, 5 * SEC);
+        assert_int_equal(m.udp_len, 5);
+        assert_memory_equal(m.udp_data, "hello", 5);
+        assert_true(oasis_ipaddr_eq(&m.udp_src, &dst)); /* the reply came from there */
+    }
+    assert_int_equal(echoed, 4);
+    assert_int_equal(own.udp_got, 0);
+    oasis_ipaddr b4 = oasis_ipaddr_v4(ADDR_B);
+    assert_int_equal(oasis_udp_send(n.a.s, 4000, &b4, 7, "own", 3), 0);
+    run_until(&n, &own.udp_got, 5 * SEC);
+    assert_int_equal(own.udp_len, 3);
+    assert_int_equal(echoed, 4);
+    no_link_layer(&n);
+    net_fini(&n);
+    /* An ordinary stack refuses the bind and a foreign source. */
+    net_init(&n, 0);
+    assert_int_equal(oasis_udp_bind_transparent(n.b.s, 0, udp_echo, &echoed), OASIS_EINVAL);
+    assert_int_equal(oasis_udp_bind_transparent(n.b.s, 53, udp_echo, &echoed), OASIS_EINVAL);
+    oasis_ipaddr far4 = addr("198.51.100.7"), a4 = oasis_ipaddr_v4(ADDR_A);
+    assert_int_equal(oasis_udp_send_from(n.b.s, &far4, 53, &a4, 4000, "x", 1), OASIS_EADDRNOTAVAIL);
     net_fini(&n);
 }
 
@@ -533,7 +584,8 @@ int main(void)
         cmocka_unit_test(test_transparent_any_port),
         cmocka_unit_test(test_transparent_closed_port_resets),
         cmocka_unit_test(test_not_transparent_drops),
-        cmocka_unit_test(test_transparent_tcp_only),
+        cmocka_unit_test(test_transparent_no_icmp_no_unbound_udp),
+        cmocka_unit_test(test_transparent_udp),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

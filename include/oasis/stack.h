@@ -79,15 +79,17 @@ typedef struct oasis_stack_config {
 
     /* Transparent: the stack answers for every unicast address, as a
      * transparent proxy or a tun2socks-style program does. TCP segments
-     * to an address not its own, that reach it (through an IP link, or
-     * routed to its MAC with it as the gateway), go to TCP as if the
-     * address were its own: a listener with oasis_listen_opts.transparent
-     * takes their SYNs (on its port, or on every port: oasis_tcp_listen),
-     * the flow's local address (oasis_tcp_src) is the one the peer asked
-     * for, and everything the flow sends comes from it; with no such
-     * listener the SYN is answered by a reset from that address, as a
-     * closed port. Other protocols to such addresses are dropped as
-     * before. 0 (the default): only the stack's own addresses. */
+     * and UDP datagrams to an address not its own, that reach it (through
+     * an IP link, or routed to its MAC with it as the gateway), go to TCP
+     * and UDP as if the address were its own. TCP: a listener with
+     * oasis_listen_opts.transparent takes their SYNs (on its port, or on
+     * every port), the flow's local address (oasis_tcp_src) is the one
+     * the peer asked for, and everything the flow sends comes from it;
+     * with no such listener the SYN is answered by a reset from that
+     * address, as a closed port. UDP: oasis_udp_bind_transparent, and
+     * oasis_udp_send_from answers from the foreign address. Other
+     * protocols to such addresses are dropped as before, and no ICMP error
+     * is sent about them. 0 (the default): only the stack's own addresses. */
     int transparent;
 
     oasis_tcp_config tcp;        /* defaults for every flow; see tcp.h */

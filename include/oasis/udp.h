@@ -27,6 +27,16 @@ typedef void (*oasis_udp_recv_cb)(oasis_stack *s, const oasis_ipaddr *src, uint1
  * unbound ports are answered with ICMP / ICMPv6 port unreachable. */
 int oasis_udp_bind(oasis_stack *s, uint16_t port, oasis_udp_recv_cb cb, void *ud);
 
+/* A transparent stack's bind (oasis_stack_config.transparent; OASIS_EINVAL
+ * on another): port takes datagrams to any unicast address, not only the
+ * stack's own, and the callback's dst says which (answer from it with
+ * oasis_udp_send_from). Port 0: every port no other bind takes (an
+ * ordinary bind takes only the stack's own addresses), so that one bind
+ * sees every datagram, as a tun2socks program wants. A datagram to a
+ * foreign address that no bind takes is dropped (counted in no_ports)
+ * without an ICMP error: one would come from the stack's own address. */
+int oasis_udp_bind_transparent(oasis_stack *s, uint16_t port, oasis_udp_recv_cb cb, void *ud);
+
 /* Unbinds; returns OASIS_ENOENT if the port was not bound. */
 int oasis_udp_unbind(oasis_stack *s, uint16_t port);
 
@@ -46,7 +56,10 @@ int oasis_udp_send(oasis_stack *s, uint16_t src_port, const oasis_ipaddr *dst, u
  * as oasis_udp_send. Otherwise src must be of dst's family and ours: for
  * IPv4 the address the stack sends to dst from (its one address; for
  * 127/8, dst's own), for IPv6 one of its addresses past Duplicate Address
- * Detection (link-local, SLAAC or static; deprecated allowed). Returns as
+ * Detection (link-local, SLAAC or static; deprecated allowed); on a
+ * transparent stack (oasis_stack_config.transparent) also any unicast
+ * address that is not ours, not loopback and, for IPv6, not link-local:
+ * a foreign address a datagram came to. Returns as
  * oasis_udp_send, or OASIS_EADDRNOTAVAIL (src is not such an address,
  * e.g. a multicast dst a request came to, a tentative or removed address;
  * nothing is sent), OASIS_EINVAL (families differ). */

@@ -627,13 +627,14 @@ static void option_problem(oasis_stack *s, const uint8_t *pkt, size_t len, int l
     oasis_icmp_send_error(s, OASIS_ICMP_PARAM_PROBLEM, 0, (uint32_t)at << 24, &h);
 }
 
-/* A transparent stack (cfg.transparent) takes TCP to any unicast address
- * as its own (tcp.c judges the rest): not 0, multicast, broadcast or
+/* A transparent stack (cfg.transparent) takes TCP and UDP to any unicast
+ * address as its own (tcp.c and udp.c judge the rest): not 0, multicast, broadcast or
  * loopback, sent unicast on the link, and the stack has an address to
  * route its answers by. */
 static int foreign_ok(const oasis_stack *s, const oasis_ipv4_hdr *h)
 {
-    return s->cfg.transparent && s->addr != 0 && h->proto == OASIS_IPPROTO_TCP &&
+    return s->cfg.transparent && s->addr != 0 &&
+           (h->proto == OASIS_IPPROTO_TCP || h->proto == OASIS_IPPROTO_UDP) &&
            !h->link_bcast && h->dst != 0 && !oasis_ipv4_is_multicast(h->dst) &&
            !oasis_ipv4_is_broadcast(s, h->dst) && (h->dst >> 24) != 127;
 }

@@ -176,6 +176,14 @@ void oasis_icmp6_send_error(oasis_stack *s, uint8_t type, uint8_t code, uint32_t
         return;
     if (is_icmp_error_or_redirect(pkt, len))
         return;
+    /* Nothing about a packet to a transparent stack's foreign address: the
+     * error would come from an address of ours, not from the one the
+     * sender thinks it reached (ICMP's error_allowed refuses it too). */
+    if (!mcast && s->cfg.transparent) {
+        oasis_ipaddr d = oasis_ipaddr_v6(odst.b);
+        if (oasis_ipv6_foreign(s, &d))
+            return;
+    }
     /* (f): rate-limited. */
     if (!take_token(s)) {
         c->out_rate_limited++;

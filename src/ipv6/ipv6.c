@@ -543,9 +543,9 @@ int oasis_ipv6_foreign(oasis_stack *s, const oasis_ipaddr *dst)
            !oasis_ipv6_find_addr(s, &d);
 }
 
-/* A transparent stack (cfg.transparent) takes TCP to any global unicast
- * address as its own (accept_header lets it in, deliver keeps it to TCP,
- * tcp.c judges the rest): not link-local (a neighbour's), unspecified or
+/* A transparent stack (cfg.transparent) takes TCP and UDP to any global
+ * unicast address as its own (accept_header lets it in, deliver keeps it
+ * to those two, tcp.c and udp.c judge the rest): not link-local (a neighbour's), unspecified or
  * IPv4-mapped; multicast and loopback are refused before. */
 static int foreign_ok(const oasis_stack *s, const oasis_in6 *dst)
 {
@@ -563,8 +563,9 @@ static void deliver(oasis_stack *s, const oasis_ipv6_hdr *h, const oasis_ipv6_wa
         c->in_addr_errors++;
         return;
     }
-    /* A foreign address is a transparent stack's for TCP only. */
-    if (s->cfg.transparent && w->proto != OASIS_IPPROTO_TCP && !oasis_in6_is_multicast(&h->dst) &&
+    /* A foreign address is a transparent stack's for TCP and UDP only. */
+    if (s->cfg.transparent && w->proto != OASIS_IPPROTO_TCP && w->proto != OASIS_IPPROTO_UDP &&
+        !oasis_in6_is_multicast(&h->dst) &&
         !oasis_ipv6_is_loopback_dest(s, &h->dst) && !oasis_ipv6_find_addr(s, &h->dst)) {
         c->in_addr_errors++;
         return;

@@ -36,6 +36,7 @@ struct oasis_udp_port {
     void *ud;
     uint8_t mcast_hops;      /* TTL / hop limit to groups; 0: the IP default (1) */
     uint8_t mcast_noloop;    /* 1: our own group datagrams (IPv4 and IPv6) are not looped back */
+    uint8_t transparent;     /* oasis_udp_bind_transparent: any address too (port 0: any port) */
 };
 
 int oasis_udp_init(oasis_stack *s)
@@ -62,9 +63,9 @@ static oasis_udp_port **find(oasis_stack *s, uint16_t port)
 }
 
 static int bind_port(oasis_stack *s, uint16_t port, oasis_udp_recv_cb cb, oasis_udp_recv4_cb cb4,
-                     void *ud)
+                     void *ud, int transparent)
 {
-    if (!s || port == 0 || (!cb && !cb4))
+    if (!s || (port == 0 && !transparent) || (!cb && !cb4) || (transparent && !s->cfg.transparent))
         return OASIS_EINVAL;
     if (*find(s, port))
         return OASIS_EADDRINUSE;
@@ -75,6 +76,7 @@ static int bind_port(oasis_stack *s, uint16_t port, oasis_udp_recv_cb cb, oasis_
     b->cb = cb;
     b->cb4 = cb4;
     b->v4_only = cb4 != NULL;
+    b->transparent = (uint8_t)(transparent != 0);
     b->ud = ud;
     b->next = s->udp.binds;
     s->udp.binds = b;
@@ -83,12 +85,17 @@ static int bind_port(oasis_stack *s, uint16_t port, oasis_udp_recv_cb cb, oasis_
 
 int oasis_udp_bind(oasis_stack *s, uint16_t port, oasis_udp_recv_cb cb, void *ud)
 {
-    return cb ? bind_port(s, port, cb, NULL, ud) : OASIS_EINVAL;
+    return cb ? bind_port(s, port, cb, NULL, ud, 0) : OASIS_EINVAL;
 }
 
 int oasis_udp_bind4(oasis_stack *s, uint16_t port, oasis_udp_recv4_cb cb, void *ud)
 {
-    return cb ? bind_port(s, port, NULL, cb, ud) : OASIS_EINVAL;
+    return cb ? bind_port(s, port, NULL, cb, ud, 0) : OASIS_EINVAL;
+}
+
+int oasis_udp_bind_transparent(oasis_stack *s, uint16_t port, oasis_udp_recv_cb cb, void *ud)
+{
+    return cb ? bind_port(s, port, cb, NULL, ud, 1) : OASIS_EINVAL;
 }
 
 int oasis_udp_unbind(oasis_stack *s, uint16_t port)
@@ -149,9 +156,11 @@ static const oasis_udp_port *group_sender(oasis_stack *s, uint16_t src_port, int
 }
 
 /* opts: IPv4 options (olen bytes, checked and padded: oasis_udp_send4_opts),
- * or none (olen 0). */
-static int send_v4(oasis_stack *s, uint16_t src_port, uint32_t dst, uint16_t dst_port,
-                   const uint8_t *opts, size_t olen, const void *data, size_t len)
+ * or none (olen 0). from: a transparent stack's foreign source (checked,
+ * no options), or 0: the stack's. */
+static int send_v4(oasis_stack *s, uint32_t from, uint16_t src_port, uint32_t dst,
+                   uint16_t dst_port, const uint8_t *opts, size_t olen, const void *data,
+                   size_t len)
 {
     if (len > UDP_MAX_PAYLOAD)
         return OASIS_EMSGSIZE;
@@ -161,12 +170,13 @@ static int send_v4(oasis_stack *s, uint16_t src_port, uint32_t dst, uint16_t dst
         return OASIS_ENOMEM;
     if (len)
         memcpy(p->data + OASIS_UDP_HLEN, data, len);
-    oasis_udp_emit(p->data, ulen, src_port, dst_port, oasis_ipv4_source(s, dst), dst);
+    oasis_udp_emit(p->data, ulen, src_port, dst_port, from ? from : oasis_ipv4_source(s, dst), dst);
     int mcast = oasis_ipv4_is_multicast(dst);
     const oasis_udp_port *b = group_sender(s, src_port, mcast);
     p->mc_loop = (uint8_t)(mcast && !(b && b->mcast_noloop));
-    int err = oasis_ipv4_output_ctl(s, p, dst, OASIS_IPPROTO_UDP, 0, b ? b->mcast_hops : 0, opts,
-                                    olen);
+    int err = from ? oasis_ipv4_output_from(s, p, from, dst, OASIS_IPPROTO_UDP, 0, 0, 0)
+                   : oasis_ipv4_output_ctl(s, p, dst, OASIS_IPPROTO_UDP, 0, b ? b->mcast_hops : 0,
+                                           opts, olen);
     if (err == OASIS_OK)
         s->ctr.udp.out_datagrams++;
     return err;
@@ -211,7 +221,7 @@ int oasis_udp_send(oasis_stack *s, uint16_t src_port, const oasis_ipaddr *dst, u
     if (!s || !dst || src_port == 0 || dst_port == 0 || (!data && len))
         return OASIS_EINVAL;
     if (dst->family == OASIS_AF_INET)
-        return send_v4(s, src_port, oasis_ipaddr_to_v4(dst), dst_port, NULL, 0, data, len);
+        return send_v4(s, 0, src_port, oasis_ipaddr_to_v4(dst), dst_port, NULL, 0, data, len);
     if (dst->family == OASIS_AF_INET6)
         return send_v6(s, NULL, src_port, dst, dst_port, data, len);
     return OASIS_EINVAL;
@@ -228,10 +238,15 @@ int oasis_udp_send_from(oasis_stack *s, const oasis_ipaddr *src, uint16_t src_po
     if (dst->family == OASIS_AF_INET) {
         /* One address: the source IP gives every destination (ours, or
          * 127/8's own for loopback) is the only one it can be. */
-        uint32_t d = oasis_ipaddr_to_v4(dst);
-        if (oasis_ipaddr_to_v4(src) != oasis_ipv4_source(s, d))
+        uint32_t d = oasis_ipaddr_to_v4(dst), from = oasis_ipaddr_to_v4(src);
+        if (from == oasis_ipv4_source(s, d))
+            return send_v4(s, 0, src_port, d, dst_port, NULL, 0, data, len);
+        /* A transparent stack answers from the foreign address a request
+         * came to: a unicast one, not ours or loopback. */
+        if (!s->cfg.transparent || oasis_ipv4_is_local(s, from) ||
+            oasis_ipv4_is_multicast(from) || (from >> 24) == 127 || oasis_ipv4_is_multicast(d))
             return OASIS_EADDRNOTAVAIL;
-        return send_v4(s, src_port, d, dst_port, NULL, 0, data, len);
+        return send_v4(s, from, src_port, d, dst_port, NULL, 0, data, len);
     }
     if (dst->family != OASIS_AF_INET6)
         return OASIS_EINVAL;
@@ -241,7 +256,9 @@ int oasis_udp_send_from(oasis_stack *s, const oasis_ipaddr *src, uint16_t src_po
      * towards ::1 or ourselves (RFC 4291 2.5.3: never onto the link). */
     oasis_in6 to;
     memcpy(to.b, dst->b, 16);
-    if (!oasis_ipv6_src_ok(s, &from, &to))
+    if (!oasis_ipv6_src_ok(s, &from, &to) &&
+        !(s->cfg.transparent && oasis_ipv6_foreign(s, src) && !oasis_in6_is_multicast(&to) &&
+          !oasis_in6_is_link_local(&from) && !oasis_in6_is_unspecified(&from)))
         return OASIS_EADDRNOTAVAIL;
     return send_v6(s, &from, src_port, dst, dst_port, data, len);
 }
@@ -264,7 +281,7 @@ int oasis_udp_send4_opts(oasis_stack *s, uint16_t src_port, uint32_t dst, uint16
      * into every fragment, others into the first): one datagram or none. */
     if (OASIS_IPV4_HLEN + olen + OASIS_UDP_HLEN + len > oasis_pmtu_get(s, &d))
         return OASIS_EMSGSIZE;
-    return send_v4(s, src_port, dst, dst_port, padded, olen, data, len);
+    return send_v4(s, 0, src_port, dst, dst_port, padded, olen, data, len);
 }
 
 int oasis_udp_send4(oasis_stack *s, uint16_t src_port, uint32_t dst, uint16_t dst_port,
@@ -272,14 +289,31 @@ int oasis_udp_send4(oasis_stack *s, uint16_t src_port, uint32_t dst, uint16_t ds
 {
     if (!s || src_port == 0 || dst_port == 0 || (!data && len))
         return OASIS_EINVAL;
-    return send_v4(s, src_port, dst, dst_port, NULL, 0, data, len);
+    return send_v4(s, 0, src_port, dst, dst_port, NULL, 0, data, len);
 }
 
-/* The bind that takes datagrams of dst's family on port, or NULL. */
+/* Is dst no address of ours (only a transparent stack takes such)? */
+static int foreign(oasis_stack *s, const oasis_ipaddr *dst)
+{
+    if (!s->cfg.transparent)
+        return 0;
+    if (dst->family == OASIS_AF_INET6)
+        return oasis_ipv6_foreign(s, dst);
+    uint32_t d = oasis_ipaddr_to_v4(dst);
+    return !oasis_ipv4_is_local(s, d) && !oasis_ipv4_is_multicast(d) && (d >> 24) != 127;
+}
+
+/* The bind that takes datagrams of dst's family on port, or NULL: the
+ * port's (transparent ones also for a foreign dst), else a transparent
+ * stack's bind of every port. With none, the port unreachable is ICMP's
+ * to send or not (never about a foreign address: error_allowed, icmp6.c). */
 static oasis_udp_port *taker(oasis_stack *s, uint16_t port, const oasis_ipaddr *dst)
 {
     oasis_udp_port *b = *find(s, port);
-    return b && (!b->v4_only || dst->family == OASIS_AF_INET) ? b : NULL;
+    if (b && (!b->v4_only || dst->family == OASIS_AF_INET) && (b->transparent || !foreign(s, dst)))
+        return b;
+    b = s->cfg.transparent ? *find(s, 0) : NULL;
+    return b; /* (port 0 is bound only transparent, for both families) */
 }
 
 static void deliver(oasis_stack *s, oasis_udp_port *b, const oasis_ipaddr *src,

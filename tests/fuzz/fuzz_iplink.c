@@ -4,7 +4,8 @@
  * Per input, a fresh transparent stack (cfg.transparent; 10.0.0.1, fd00::1)
  * on a virtual clock with an IP link that records what it is given, a TCP
  * listener (80) whose flows echo, a transparent listener of every port
- * (echo too), a UDP echo port (7), and an active open to 10.0.0.2:9000. The
+ * (echo too), a UDP echo port (7) and a transparent UDP echo of every port
+ * and address (answering from it), and an active open to 10.0.0.2:9000. The
  * input is a list of records [tick][flags][len:16 BE][len bytes]: tick
  * advances the clock (tick^2 * 1 ms) and oasis_stack_poll() runs after
  * the record. flags & 1: the record's IPv4 or IPv6 header and TCP, UDP or
@@ -83,6 +84,14 @@ static void on_udp(oasis_stack *s, const oasis_ipaddr *src, uint16_t sport, cons
     oasis_udp_send(s, 7, src, sport, data, len);
 }
 
+static void on_udp_any(oasis_stack *s, const oasis_ipaddr *src, uint16_t sport,
+                       const oasis_ipaddr *dst, uint16_t dport, const uint8_t *data, size_t len,
+                       void *ud)
+{
+    (void)ud;
+    oasis_udp_send_from(s, dst, dport, src, sport, data, len);
+}
+
 /* The transport checksum of an IPv4 (v6 0) or IPv6 packet, fixed. */
 static void fix_l4(uint8_t *l4, size_t n, uint8_t proto, uint64_t pseudo)
 {
@@ -154,6 +163,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     oasis_listen_opts any = {.transparent = 1};
     FUZZ_CHECK(oasis_tcp_listen(s, 0, &any, on_accept, NULL) == 0);
     FUZZ_CHECK(oasis_udp_bind(s, 7, on_udp, NULL) == 0);
+    FUZZ_CHECK(oasis_udp_bind_transparent(s, 0, on_udp_any, NULL) == 0);
     oasis_ipaddr peer = oasis_ipaddr_v4(PEER_IP);
     FUZZ_CHECK(oasis_tcp_connect(s, &peer, 9000, NULL, on_connect, NULL) == 0);
     oasis_stack_poll(s);
