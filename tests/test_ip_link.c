@@ -479,6 +479,77 @@ static void test_not_transparent_drops(void **state)
 }
 
 
+typedef struct took {
+    int n;
+    oasis_ipaddr local[4];
+    uint16_t port[4];
+    oasis_flow *f[4];
+} took;
+
+static void on_took(oasis_stack *s, oasis_flow *f, void *ud)
+{
+    took *t = ud;
+    (void)s;
+    assert_true(t->n < 4);
+    oasis_tcp_src(f, &t->local[t->n], &t->port[t->n]);
+    t->f[t->n++] = f;
+}
+
+typedef struct opened {
+    int n, errs;
+    oasis_flow *f[4];
+} opened;
+
+static void on_opened(oasis_stack *s, oasis_flow *f, int err, void *ud)
+{
+    opened *o = ud;
+    (void)s;
+    if (err)
+        o->errs++;
+    else
+        o->f[o->n++] = f;
+}
+
+/* Past the backlog a transparent listener of every port answers with SYN
+ * cookies (RFC 4987) from the foreign address and port asked for, and the
+ * flows the cookies open keep them. */
+static void test_transparent_syn_cookies(void **state)
+{
+    (void)state;
+    net n;
+    net_init_t(&n, 0, 1);
+    took t = {0};
+    oasis_listen_opts lo = {.transparent = 1, .backlog = 2, .paused = 1};
+    assert_int_equal(oasis_tcp_listen(n.b.s, 0, &lo, on_took, &t), 0);
+    const char *dsts[] = {"198.51.100.7", "198.51.100.8", "203.0.113.9"};
+    const uint16_t ports[] = {443, 8443, 25};
+    opened o = {0};
+    for (int i = 0; i < 3; i++) {
+        oasis_ipaddr d = addr(dsts[i]);
+        assert_int_equal(oasis_tcp_connect(n.a.s, &d, ports[i], NULL, on_opened, &o), 0);
+        run_until(&n, NULL, SEC);
+    }
+    assert_int_equal(o.n, 3);
+    assert_int_equal(o.errs, 0);
+    const oasis_counters *c = oasis_stack_counters(n.b.s);
+    assert_int_equal(c->tcp.syn_cookies_sent, 1); /* the third: backlog 2 waiting */
+    assert_int_equal(c->tcp.syn_cookies_ok, 1);
+    assert_int_equal(oasis_tcp_accept_resume(n.b.s, 0), 0);
+    run_until(&n, NULL, SEC);
+    assert_int_equal(t.n, 3);
+    for (int i = 0; i < 3; i++) {
+        int found = 0;
+        for (int k = 0; k < 3; k++) {
+            oasis_ipaddr d = addr(dsts[k]);
+            found += oasis_ipaddr_eq(&t.local[i], &d) && t.port[i] == ports[k];
+        }
+        assert_int_equal(found, 1);
+        oasis_tcp_release(t.f[i]);
+        oasis_tcp_release(o.f[i]);
+    }
+    net_fini(&n);
+}
+
 /* A transparent stack takes TCP and UDP for a foreign address, not ICMP:
  * an echo request to one is dropped. A datagram to a foreign address that
  * no transparent bind takes (only the port's ordinary one) is dropped
@@ -586,6 +657,7 @@ int main(void)
         cmocka_unit_test(test_not_transparent_drops),
         cmocka_unit_test(test_transparent_no_icmp_no_unbound_udp),
         cmocka_unit_test(test_transparent_udp),
+        cmocka_unit_test(test_transparent_syn_cookies),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -628,9 +628,9 @@ static void option_problem(oasis_stack *s, const uint8_t *pkt, size_t len, int l
 }
 
 /* A transparent stack (cfg.transparent) takes TCP and UDP to any unicast
- * address as its own (tcp.c and udp.c judge the rest): not 0, multicast, broadcast or
- * loopback, sent unicast on the link, and the stack has an address to
- * route its answers by. */
+ * address as its own (tcp.c and udp.c judge the rest): not 0, multicast,
+ * broadcast or loopback, sent unicast on the link, and the stack has an
+ * address to route its answers by. */
 static int foreign_ok(const oasis_stack *s, const oasis_ipv4_hdr *h)
 {
     return s->cfg.transparent && s->addr != 0 &&

@@ -545,8 +545,9 @@ int oasis_ipv6_foreign(oasis_stack *s, const oasis_ipaddr *dst)
 
 /* A transparent stack (cfg.transparent) takes TCP and UDP to any global
  * unicast address as its own (accept_header lets it in, deliver keeps it
- * to those two, tcp.c and udp.c judge the rest): not link-local (a neighbour's), unspecified or
- * IPv4-mapped; multicast and loopback are refused before. */
+ * to those two, tcp.c and udp.c judge the rest): not link-local (a
+ * neighbour's), unspecified or IPv4-mapped; multicast and loopback are
+ * refused before. */
 static int foreign_ok(const oasis_stack *s, const oasis_in6 *dst)
 {
     return s->cfg.transparent && !oasis_in6_is_link_local(dst) && !oasis_in6_is_unspecified(dst) &&

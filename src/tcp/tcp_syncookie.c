@@ -79,8 +79,8 @@ void oasis_tcp_cookie_synack(oasis_stack *s, oasis_tcp_listener *l, const oasis_
     memset(&h, 0, sizeof h);
     h.src_port = in->dst_port;
     h.dst_port = in->src_port;
-    h.seq = oasis_syncookie_make(s->secrets.cookie_key, dst, in->dst_port, src, in->src_port, in->seq,
-                                 peer_mss, oasis_now(s));
+    h.seq = oasis_syncookie_make(s->secrets.cookie_key, dst, in->dst_port, src, in->src_port,
+                                 in->seq, peer_mss, oasis_now(s));
     h.ack = in->seq + 1;
     h.flags = OASIS_TCP_SYN | OASIS_TCP_ACK;
     h.window = (uint16_t)oasis_tcp_tune_cookie_window(s, &l->bufs);
