@@ -66,8 +66,11 @@ typedef struct oasis_stack oasis_stack;
  * and no Duplicate Address Detection (as Linux on a NOARP device), and
  * every destination is reached through the link, on-link or not (the
  * gateway, if any, is not asked for). send gets one IP packet per call;
- * received packets go to oasis_stack_input_ip(). The other bits and
- * tx_lend are not used on an IP link (plain packets, checksums complete).
+ * received packets go to oasis_stack_input_ip(). Offloads work as on
+ * Ethernet (TSO4, TSO6, CSUM_TX with send_offload; received packets with
+ * oasis_stack_input_ip_offload), but every offset (csum_start, hdr_len)
+ * counts from the IP header, as a TUN device's virtio-net header does.
+ * tx_lend is not used on an IP link.
  * A pcap capture shows each packet behind an Ethernet header with the
  * stack's MAC on one side and 00:00:00:00:00:00 for the far end. The link
  * is read when oasis_stack_set_link() attaches it: set caps before. */
@@ -158,6 +161,11 @@ void oasis_stack_input_offload(oasis_stack *s, const uint8_t *frame, size_t len,
  * is empty or of another version is counted in the link's rx_malformed or
  * rx_unknown_type and dropped; IPv4 and IPv6 check the rest. */
 void oasis_stack_input_ip(oasis_stack *s, const uint8_t *pkt, size_t len);
+/* The same with offload information (off NULL: a plain packet), offsets
+ * from the IP header; a partial checksum outside the packet counts in
+ * rx_malformed and the packet is dropped. */
+void oasis_stack_input_ip_offload(oasis_stack *s, const uint8_t *pkt, size_t len,
+                                  const oasis_offload *off);
 
 /* pcap writer (classic libpcap format, LINKTYPE_ETHERNET, nanosecond
  * timestamps). Opens path for writing; returns 0 or an oasis_err. */

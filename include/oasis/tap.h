@@ -65,9 +65,10 @@ typedef struct oasis_tap_config {
                        * bare IP packets, no Ethernet, and the link is an IP
                        * link (OASIS_LINK_IP in oasis/link.h: no ARP, no
                        * Neighbour Discovery, every destination through the
-                       * device). Offloads are not used on it (offload ON:
-                       * OASIS_ENOTSUP); the input filter's fn gets IP
-                       * packets and hands them on with oasis_stack_input_ip().
+                       * device). Offloads work as on a TAP, with offsets
+                       * from the IP header (link.h); the input filter's fn
+                       * gets IP packets and hands them on with
+                       * oasis_stack_input_ip_offload().
                        * 0: a TAP device (the default). */
 } oasis_tap_config;
 

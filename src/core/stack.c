@@ -408,22 +408,10 @@ void oasis_stack_input_offload(oasis_stack *s, const uint8_t *frame, size_t len,
     now_enter_at(s, s->now_depth ? s->now_cache : oasis_clock_now(s->clock));
     if (s->link && s->link->pcap)
         oasis_stack_pcap_offload(s, s->link->pcap, frame, len, off);
-    /* Saved and restored: a frame fed from inside another's processing. */
-    const uint8_t *o_frame = s->rx_frame;
-    size_t o_len = s->rx_len;
-    uint8_t o_ok = s->rx_csum_ok;
-    uint16_t o_start = s->rx_csum_start, o_gso = s->rx_gso_size;
-    s->rx_frame = frame;
-    s->rx_len = len;
-    s->rx_csum_ok = (off->flags & (OASIS_OFFLOAD_CSUM_PARTIAL | OASIS_OFFLOAD_CSUM_VALID)) != 0;
-    s->rx_csum_start = (off->flags & OASIS_OFFLOAD_CSUM_PARTIAL) ? off->csum_start : 0;
-    s->rx_gso_size = (off->gso_type & ~OASIS_GSO_ECN) ? off->gso_size : 0;
+    oasis_rx_saved sv;
+    oasis_rx_enter(s, frame, len, off, &sv);
     oasis_eth_input(s, frame, len);
-    s->rx_frame = o_frame;
-    s->rx_len = o_len;
-    s->rx_csum_ok = o_ok;
-    s->rx_csum_start = o_start;
-    s->rx_gso_size = o_gso;
+    oasis_rx_leave(s, &sv);
     oasis_now_leave(s);
 }
 

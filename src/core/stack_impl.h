@@ -98,6 +98,37 @@ struct oasis_stack {
     uint8_t link_ip;
 };
 
+/* The offloads of the frame being input (the rx_* fields), saved around
+ * an input that sets its own: a frame may be fed from inside another's
+ * processing. off NULL: none vouched for. Offsets count from frame. */
+typedef struct oasis_rx_saved {
+    const uint8_t *frame;
+    size_t len;
+    uint8_t csum_ok;
+    uint16_t csum_start, gso_size;
+} oasis_rx_saved;
+
+static inline void oasis_rx_enter(oasis_stack *s, const uint8_t *frame, size_t len,
+                                  const oasis_offload *off, oasis_rx_saved *sv)
+{
+    *sv = (oasis_rx_saved){s->rx_frame, s->rx_len, s->rx_csum_ok, s->rx_csum_start,
+                           s->rx_gso_size};
+    s->rx_frame = frame;
+    s->rx_len = len;
+    s->rx_csum_ok = off && (off->flags & (OASIS_OFFLOAD_CSUM_PARTIAL | OASIS_OFFLOAD_CSUM_VALID));
+    s->rx_csum_start = off && (off->flags & OASIS_OFFLOAD_CSUM_PARTIAL) ? off->csum_start : 0;
+    s->rx_gso_size = off && (off->gso_type & ~OASIS_GSO_ECN) ? off->gso_size : 0;
+}
+
+static inline void oasis_rx_leave(oasis_stack *s, const oasis_rx_saved *sv)
+{
+    s->rx_frame = sv->frame;
+    s->rx_len = sv->len;
+    s->rx_csum_ok = sv->csum_ok;
+    s->rx_csum_start = sv->csum_start;
+    s->rx_gso_size = sv->gso_size;
+}
+
 /* 1 when the TCP or UDP header at l4 belongs to the frame being input and
  * its link verified (or, trusted, left partial) its checksum. Datagrams
  * from reassembly live elsewhere, so they are always verified. */

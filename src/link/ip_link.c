@@ -32,6 +32,21 @@ static int shim_send(oasis_link *shim, const uint8_t *frame, size_t len)
     return app->send(app, frame + OASIS_ETH_HLEN, len - OASIS_ETH_HLEN);
 }
 
+/* A super-segment or a partial checksum: the offsets the layers computed
+ * from the Ethernet header, taken from the IP header. */
+static int shim_send_offload(oasis_link *shim, const uint8_t *frame, size_t len,
+                             const oasis_offload *off)
+{
+    oasis_link *app = shim->data;
+    if (len < OASIS_ETH_HLEN || off->csum_start < OASIS_ETH_HLEN)
+        return OASIS_EINVAL;
+    oasis_offload o = *off;
+    o.csum_start = (uint16_t)(o.csum_start - OASIS_ETH_HLEN);
+    if (o.hdr_len >= OASIS_ETH_HLEN)
+        o.hdr_len = (uint16_t)(o.hdr_len - OASIS_ETH_HLEN);
+    return app->send_offload(app, frame + OASIS_ETH_HLEN, len - OASIS_ETH_HLEN, &o);
+}
+
 void oasis_ip_link_attach(oasis_stack *s, oasis_link *link)
 {
     int was_ip = s->link_ip;
@@ -49,6 +64,11 @@ void oasis_ip_link_attach(oasis_stack *s, oasis_link *link)
     s->ip_shim.mtu = link->mtu;
     s->ip_shim.pcap = link->pcap;
     s->ip_shim.data = link;
+    if (link->send_offload) { /* (offsets from the IP header: link.h) */
+        s->ip_shim.caps = link->caps & (OASIS_LINK_TSO4 | OASIS_LINK_TSO6 | OASIS_LINK_CSUM_TX);
+        s->ip_shim.gso_max = link->gso_max;
+        s->ip_shim.send_offload = shim_send_offload;
+    }
     s->link = &s->ip_shim;
     s->ip.txc_off = 1;
 }
@@ -67,6 +87,12 @@ static void capture(oasis_stack *s, const uint8_t *pkt, size_t len, uint16_t typ
 
 void oasis_stack_input_ip(oasis_stack *s, const uint8_t *pkt, size_t len)
 {
+    oasis_stack_input_ip_offload(s, pkt, len, NULL);
+}
+
+void oasis_stack_input_ip_offload(oasis_stack *s, const uint8_t *pkt, size_t len,
+                                  const oasis_offload *off)
+{
     if (!s || !pkt)
         return;
     oasis_link_counters *c = &s->ctr.link;
@@ -81,11 +107,19 @@ void oasis_stack_input_ip(oasis_stack *s, const uint8_t *pkt, size_t len)
         c->rx_unknown_type++;
         return;
     }
+    if (off && !off->flags && !(off->gso_type & ~OASIS_GSO_ECN))
+        off = NULL;
+    if (off && (off->flags & OASIS_OFFLOAD_CSUM_PARTIAL) &&
+        (size_t)off->csum_start + off->csum_offset + 2 > len) {
+        c->rx_malformed++; /* a partial checksum outside the packet */
+        return;
+    }
     /* The cached instant, as oasis_stack_input's (a nested call keeps its
-     * caller's); no offloads vouched for. */
+     * caller's), and the offloads the link vouched for, as
+     * oasis_stack_input_offload's, with offsets from the IP header. */
     oasis_now_enter(s);
-    uint8_t csum_ok = s->rx_csum_ok;
-    s->rx_csum_ok = 0;
+    oasis_rx_saved sv;
+    oasis_rx_enter(s, pkt, len, off, &sv);
     uint16_t type = version == 4 ? OASIS_ETHERTYPE_IPV4 : OASIS_ETHERTYPE_IPV6;
     if (s->link && s->link->pcap)
         capture(s, pkt, len, type);
@@ -93,6 +127,6 @@ void oasis_stack_input_ip(oasis_stack *s, const uint8_t *pkt, size_t len)
         oasis_ipv4_input(s, pkt, len, 0);
     else
         oasis_ipv6_input(s, pkt, len, 0);
-    s->rx_csum_ok = csum_ok;
+    oasis_rx_leave(s, &sv);
     oasis_now_leave(s);
 }

@@ -3,8 +3,9 @@
  * no packet-information prefix. With offloads (IFF_VNET_HDR) a 12-byte
  * virtio-net header precedes every frame both ways (link/virtio_net.c
  * reads and writes it). A TUN device (cfg.tun) is the same with IFF_TUN:
- * every read or write is one bare IP packet, and the link is an IP link
- * (OASIS_LINK_IP), without offloads. */
+ * every read or write is one bare IP packet (after the virtio-net header,
+ * whose offsets then count from the IP header), and the link is an IP link
+ * (OASIS_LINK_IP). */
 #include "oasis/tap.h"
 
 #include "link/virtio_net.h"
@@ -121,7 +122,8 @@ static int tap_send_offload(oasis_link *link, const uint8_t *frame, size_t len,
 {
     oasis_tap *t = link->data;
 
-    if (!t->vnet || len > TAP_BUF_SIZE || (!off->gso_type && len > (size_t)t->mtu + TAP_ETH_HLEN)) {
+    if (!t->vnet || len > TAP_BUF_SIZE ||
+        (!off->gso_type && len > (size_t)t->mtu + (t->tun ? 0 : TAP_ETH_HLEN))) {
         t->send_drops++;
         return OASIS_EMSGSIZE;
     }
@@ -351,18 +353,12 @@ int oasis_tap_open(const oasis_tap_config *cfg, oasis_tap **out, char *errbuf, s
     memcpy(t->name, cfg->name, strlen(cfg->name) + 1);
     t->fd = -1;
     t->tun = cfg->tun != 0;
-    if (t->tun && cfg->offload == OASIS_TAP_OFFLOAD_ON) {
-        free(t);
-        return fail(errbuf, errlen, OASIS_ENOTSUP,
-                    "offloads are not supported on a TUN device (%s): use plain packets",
-                    cfg->name);
-    }
 
     /* (a TUN device has no Ethernet header to leave room for) */
     uint32_t max_mtu = t->tun ? 65535u : OASIS_TAP_MAX_MTU;
     uint32_t mtu = cfg->mtu > max_mtu ? max_mtu : cfg->mtu;
     int err = open_tun(t->name, errbuf, errlen, &t->fd);
-    int want = cfg->offload != OASIS_TAP_OFFLOAD_OFF && !t->tun;
+    int want = cfg->offload != OASIS_TAP_OFFLOAD_OFF;
     if (!err && want) {
         err = attach(t, cfg->create, 1, errbuf, errlen);
         if (!err && vnet_setup(t) == 0) {
@@ -387,9 +383,7 @@ int oasis_tap_open(const oasis_tap_config *cfg, oasis_tap **out, char *errbuf, s
         }
     } else if (!err) {
         err = attach(t, cfg->create, 0, errbuf, errlen);
-        snprintf(t->status, sizeof t->status,
-                 t->tun ? "offloads off on %s (a TUN device)" : "offloads off on %s (as asked)",
-                 t->name);
+        snprintf(t->status, sizeof t->status, "offloads off on %s (as asked)", t->name);
     }
     if (!err && t->vnet)
         snprintf(t->status, sizeof t->status,
@@ -409,14 +403,14 @@ int oasis_tap_open(const oasis_tap_config *cfg, oasis_tap **out, char *errbuf, s
     t->link.send = tap_send;
     t->link.mtu = t->mtu;
     t->link.data = t;
-    if (t->tun)
-        t->link.caps = OASIS_LINK_IP;
     if (t->vnet) {
         t->link.send_offload = tap_send_offload;
         t->link.caps = OASIS_LINK_TSO4 | (t->tso6 ? OASIS_LINK_TSO6 : 0) | OASIS_LINK_CSUM_TX |
                        OASIS_LINK_RX_GRO | OASIS_LINK_RX_CSUM;
         t->link.gso_max = OASIS_GSO_MAX;
     }
+    if (t->tun)
+        t->link.caps |= OASIS_LINK_IP;
     *out = t;
     return OASIS_OK;
 }
@@ -498,6 +492,7 @@ static void vnet_frame(oasis_tap *t, oasis_stack *s, oasis_tcp_place *pl, size_t
     const uint8_t *frame = t->buf + OASIS_VNET_HDR_LEN;
     size_t len = n - OASIS_VNET_HDR_LEN;
     if (n < OASIS_VNET_HDR_LEN + 14 || oasis_vnet_parse(t->buf, len, &off) != OASIS_OK) {
+        /* (14: an Ethernet header, or less than any IP packet's) */
         t->bad_headers++; /* not acted on: dropped */
         t->pred_len = 0;
         return;
@@ -513,6 +508,10 @@ static void vnet_frame(oasis_tap *t, oasis_stack *s, oasis_tcp_place *pl, size_t
     if (t->filter) {
         t->filter(t->filter_ud, s, frame, len, &off);
         return; /* nothing learnt: tap_read places nothing */
+    }
+    if (t->tun) { /* placement reads Ethernet frames: none here */
+        oasis_stack_input_ip_offload(s, frame, len, &off);
+        return;
     }
     if (r == OASIS_PLACE_HIT) {
         oasis_tcp_place_input(s, pl, frame, len, &off);
@@ -550,7 +549,7 @@ int oasis_tap_input(oasis_tap *t, oasis_stack *s, unsigned max_frames)
         got++;
         if (!t->vnet && t->filter)
             t->filter(t->filter_ud, s, t->buf, (size_t)n, NULL);
-        else if (t->tun)
+        else if (!t->vnet && t->tun)
             oasis_stack_input_ip(s, t->buf, (size_t)n);
         else if (!t->vnet)
             oasis_stack_input(s, t->buf, (size_t)n);

@@ -12,7 +12,9 @@
  * ICMP checksums are fixed (IPv6 when the first byte has bit 0x20, total
  * or payload length, addresses to and from the stack, the destination
  * left as it is with flags & 2: a foreign one), so that half the inputs
- * get past the checksums; else the bytes go in as they are.
+ * get past the checksums; else the bytes go in as they are. flags & 4: the
+ * link vouches for the checksum (CSUM_VALID); flags & 8: a TCP GSO frame
+ * of gso_size flags (a GRO'd super-segment).
  *
  * Checked: no crash or sanitizer report; everything the stack hands the
  * link is an IPv4 or IPv6 packet (no Ethernet header, no ARP) whose length
@@ -181,7 +183,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         oasis_clock_advance(clock, (uint64_t)tick * tick * OASIS_NS_PER_MS);
         if (flags & 1)
             fix(pkt, len, flags & 2);
-        oasis_stack_input_ip(s, pkt, len);
+        oasis_offload off = {0};
+        if (flags & 4)
+            off.flags = OASIS_OFFLOAD_CSUM_VALID;
+        if (flags & 8) {
+            off.gso_type = len && (pkt[0] & 0x20) ? OASIS_GSO_TCPV6 : OASIS_GSO_TCPV4;
+            off.gso_size = flags ? flags : 1;
+        }
+        oasis_stack_input_ip_offload(s, pkt, len, (flags & 12) ? &off : NULL);
         oasis_stack_poll(s);
     }
     oasis_clock_advance(clock, 300 * OASIS_NS_PER_SEC);

@@ -87,7 +87,7 @@ const char net_options_help[] =
     "  --tun NAME        a TUN device instead (`ip tuntap add dev NAME mode tun`):\n"
     "                    bare IP packets, no ARP or neighbour discovery, every\n"
     "                    destination through the device (oasis/link.h's IP\n"
-    "                    links). Needs --addr; no DHCP, --offload on or --impair\n"
+    "                    links). Needs --addr; no DHCP or --impair\n"
     "  --transparent     answer TCP for every address, as a transparent proxy or\n"
     "                    tun2socks does: `serve` takes connections to any address\n"
     "                    routed to Oasis (e.g. through --tun) on its ports, and\n"
