@@ -635,8 +635,13 @@ static int foreign_ok(const oasis_stack *s, const oasis_ipv4_hdr *h)
 {
     return s->cfg.transparent && s->addr != 0 &&
            (h->proto == OASIS_IPPROTO_TCP || h->proto == OASIS_IPPROTO_UDP) &&
-           !h->link_bcast && h->dst != 0 && !oasis_ipv4_is_multicast(h->dst) &&
-           !oasis_ipv4_is_broadcast(s, h->dst) && (h->dst >> 24) != 127;
+           !h->link_bcast && oasis_ipv4_foreign(s, h->dst);
+}
+
+int oasis_ipv4_foreign(const oasis_stack *s, uint32_t addr)
+{
+    return addr != 0 && !oasis_ipv4_is_local(s, addr) && !oasis_ipv4_is_multicast(addr) &&
+           (addr >> 24) != 127;
 }
 
 static void ipv4_input(oasis_stack *s, const uint8_t *pkt, size_t len, int link_bcast, int loop)

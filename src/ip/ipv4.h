@@ -124,6 +124,10 @@ int oasis_ipv4_output_tt(oasis_stack *s, oasis_pbuf *p, uint32_t dst, uint8_t pr
 /* The same from src (0: the stack's address, as oasis_ipv4_output_tt): a
  * transparent stack (cfg.transparent) answers from the foreign address a
  * peer sent to. */
+/* 1 when addr is a unicast address that is not ours (not 0, ours, a
+ * broadcast, multicast or loopback): on a transparent stack
+ * (cfg.transparent) one TCP and UDP answer for. */
+int oasis_ipv4_foreign(const oasis_stack *s, uint32_t addr);
 int oasis_ipv4_output_from(oasis_stack *s, oasis_pbuf *p, uint32_t src, uint32_t dst, uint8_t proto,
                            int df, uint8_t tos, uint8_t ttl);
 

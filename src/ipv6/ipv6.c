@@ -535,12 +535,17 @@ static int from_ourselves(oasis_stack *s, const oasis_ipv6_hdr *h, const oasis_i
     return !(w->proto == OASIS_NH_ICMPV6 && len > w->off && pkt[w->off] == OASIS_ICMP6_NA);
 }
 
+static int foreign6(oasis_stack *s, const oasis_in6 *d)
+{
+    return !oasis_in6_is_multicast(d) && !oasis_ipv6_is_loopback_dest(s, d) &&
+           !oasis_ipv6_find_addr(s, d);
+}
+
 int oasis_ipv6_foreign(oasis_stack *s, const oasis_ipaddr *dst)
 {
     oasis_in6 d;
     memcpy(d.b, dst->b, 16);
-    return !oasis_in6_is_multicast(&d) && !oasis_ipv6_is_loopback_dest(s, &d) &&
-           !oasis_ipv6_find_addr(s, &d);
+    return foreign6(s, &d);
 }
 
 /* A transparent stack (cfg.transparent) takes TCP and UDP to any global
@@ -566,8 +571,7 @@ static void deliver(oasis_stack *s, const oasis_ipv6_hdr *h, const oasis_ipv6_wa
     }
     /* A foreign address is a transparent stack's for TCP and UDP only. */
     if (s->cfg.transparent && w->proto != OASIS_IPPROTO_TCP && w->proto != OASIS_IPPROTO_UDP &&
-        !oasis_in6_is_multicast(&h->dst) &&
-        !oasis_ipv6_is_loopback_dest(s, &h->dst) && !oasis_ipv6_find_addr(s, &h->dst)) {
+        foreign6(s, &h->dst)) {
         c->in_addr_errors++;
         return;
     }

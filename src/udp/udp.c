@@ -243,8 +243,7 @@ int oasis_udp_send_from(oasis_stack *s, const oasis_ipaddr *src, uint16_t src_po
             return send_v4(s, 0, src_port, d, dst_port, NULL, 0, data, len);
         /* A transparent stack answers from the foreign address a request
          * came to: a unicast one, not ours or loopback. */
-        if (!s->cfg.transparent || oasis_ipv4_is_local(s, from) ||
-            oasis_ipv4_is_multicast(from) || (from >> 24) == 127 || oasis_ipv4_is_multicast(d))
+        if (!s->cfg.transparent || !oasis_ipv4_foreign(s, from) || oasis_ipv4_is_multicast(d))
             return OASIS_EADDRNOTAVAIL;
         return send_v4(s, from, src_port, d, dst_port, NULL, 0, data, len);
     }
@@ -299,8 +298,7 @@ static int foreign(oasis_stack *s, const oasis_ipaddr *dst)
         return 0;
     if (dst->family == OASIS_AF_INET6)
         return oasis_ipv6_foreign(s, dst);
-    uint32_t d = oasis_ipaddr_to_v4(dst);
-    return !oasis_ipv4_is_local(s, d) && !oasis_ipv4_is_multicast(d) && (d >> 24) != 127;
+    return oasis_ipv4_foreign(s, oasis_ipaddr_to_v4(dst));
 }
 
 /* The bind that takes datagrams of dst's family on port, or NULL: the
