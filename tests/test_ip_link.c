@@ -14,6 +14,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/bytes.h"
+#include "icmp/icmp_wire.h"
+#include "ip/ipv4_wire.h"
+#include "ipv6/icmp6_wire.h"
+#include "ipv6/ipv6_wire.h"
 #include "oasis/oasis.h"
 
 #define QMAX 4096
@@ -32,7 +37,11 @@ typedef struct end {
     size_t head, n;
     unsigned sent, v4, v6, not_ip;
     unsigned supersegs, bad_offsets; /* offload sends: GSO ones, offsets not from IP */
+    size_t router_mtu; /* a router on the way out: bigger packets dropped, ICMP back */
+    unsigned too_big;  /* packets it dropped */
 } end;
+
+static void router_drop(end *from, const uint8_t *p, size_t len);
 
 typedef struct net {
     oasis_clock *clock;
@@ -145,6 +154,11 @@ static size_t deliver(end *from, end *to)
         oasis_offload off = from->qoff[from->head];
         from->head = (from->head + 1) % QMAX;
         from->n--;
+        if (from->router_mtu && len > from->router_mtu) {
+            router_drop(from, p, len);
+            free(p);
+            continue;
+        }
         /* As a TUN device hands a local sender's packets on: partial
          * checksums and super-segments as they are. */
         if (off.flags || off.gso_type)
@@ -675,6 +689,235 @@ static void test_transparent_udp(void **state)
     net_fini(&n);
 }
 
+/* ---- ICMP errors about what a transparent stack sent from a foreign address ---- */
+
+/* An ICMP (IPv4 quote) or ICMPv6 (IPv6 quote) error from a router to the
+ * address to, quoting qlen bytes of a packet, handed to e's stack as the
+ * link would. */
+static void icmp_error_to(end *e, uint8_t type, uint8_t code, uint32_t rest, const uint8_t *quote,
+                          size_t qlen, const uint8_t *to)
+{
+    uint8_t pkt[1280];
+    size_t hlen = quote[0] >> 4 == 4 ? OASIS_IPV4_HLEN : 40, n = hlen + 8 + qlen;
+    assert_true(n <= sizeof pkt);
+    memset(pkt, 0, sizeof pkt);
+    memcpy(pkt + hlen + 8, quote, qlen);
+    if (hlen == OASIS_IPV4_HLEN) {
+        oasis_icmp_emit(pkt + hlen, 8 + qlen, type, code, rest);
+        oasis_ipv4_hdr ih;
+        memset(&ih, 0, sizeof ih);
+        ih.total_len = (uint16_t)n;
+        ih.ttl = 64;
+        ih.proto = OASIS_IPPROTO_ICMP;
+        ih.src = OASIS_IPV4(10, 9, 0, 254);
+        ih.dst = oasis_get32(to);
+        oasis_ipv4_emit(pkt, &ih);
+    } else {
+        oasis_ipv6_hdr h;
+        memset(&h, 0, sizeof h);
+        h.payload_len = (uint16_t)(8 + qlen);
+        h.next = OASIS_NH_ICMPV6;
+        h.hop_limit = 64;
+        oasis_ipaddr r = addr("fd00:9::fe");
+        memcpy(h.src.b, r.b, 16);
+        memcpy(h.dst.b, to, 16);
+        oasis_ipv6_emit(pkt, &h);
+        oasis_icmp6_finish(pkt + hlen, 8 + qlen, type, code, rest, &h.src, &h.dst);
+    }
+    oasis_stack_input_ip(e->s, pkt, n);
+}
+
+/* A router's error about packet p, which it dropped: IPv4 Fragmentation
+ * Needed quoting the header and 8 bytes (RFC 792, RFC 1191), or an ICMPv6
+ * Packet Too Big quoting what fits in 1280 bytes (RFC 4443 3.2). */
+static void icmp_too_big(end *e, const uint8_t *p, size_t len, uint32_t mtu, const uint8_t *to)
+{
+    if (p[0] >> 4 == 4)
+        icmp_error_to(e, OASIS_ICMP_DEST_UNREACH, OASIS_ICMP_FRAG_NEEDED, mtu, p,
+                      (size_t)(p[0] & 0x0f) * 4 + 8, to);
+    else
+        icmp_error_to(e, OASIS_ICMP6_PKT_TOO_BIG, 0, mtu, p, len < 1280 - 48 ? len : 1280 - 48,
+                      to);
+}
+
+/* The router drops a packet bigger than its next link and says so to the
+ * packet's source. Its first error goes to another address than the
+ * source (a forgery, or a router's mistake): counted as nobody's, and no
+ * flow shrinks for it. */
+static void router_drop(end *from, const uint8_t *p, size_t len)
+{
+    int v4 = p[0] >> 4 == 4;
+    const uint8_t *src = v4 ? p + 12 : p + 8;
+    const oasis_counters *c = oasis_stack_counters(from->s);
+    from->too_big++;
+    if (from->too_big == 1) {
+        uint8_t other[16];
+        memcpy(other, src, 16);
+        other[v4 ? 3 : 15] ^= 1;
+        uint64_t unowned = v4 ? c->icmp.in_errors_unowned : c->icmp6.in_errors_unowned;
+        icmp_too_big(from, p, len, (uint32_t)from->router_mtu, other);
+        assert_int_equal(v4 ? c->icmp.in_errors_unowned : c->icmp6.in_errors_unowned, unowned + 1);
+        assert_int_equal(c->tcp.pmtu_mss_lowered, 0);
+    }
+    icmp_too_big(from, p, len, (uint32_t)from->router_mtu, src);
+}
+
+/* A transparent stack's flow sends from the foreign address its client
+ * asked for, so a router's Fragmentation Needed or Packet Too Big about
+ * its segments comes back to that address: the stack takes it (RFC 1191,
+ * RFC 8201), the flow shrinks its segments to the path and the echo
+ * completes through the narrow router; nothing is counted as an address
+ * error. Without it the flow would lean on black-hole detection. */
+static void test_transparent_pmtu(void **state)
+{
+    (void)state;
+    for (int v6 = 0; v6 < 2; v6++) {
+        net n;
+        net_init_t(&n, 1, 1);
+        oasis_ipaddr a6 = addr("fd00:9::1");
+        assert_int_equal(oasis_ipv6_add_addr(n.a.s, &a6, 128), 0);
+        oasis_listen_opts lo = {.transparent = 1};
+        assert_int_equal(oasis_tcp_listen(n.b.s, 0, &lo, on_accept, &E), 0);
+        run_until(&n, NULL, SEC); /* (start-up packets: MLD, RS) */
+        n.b.router_mtu = v6 ? 1280 : 1000;
+        const oasis_counters *c = oasis_stack_counters(n.b.s);
+        uint64_t addr_errs = v6 ? c->ipv6.in_addr_errors : c->ip.in_addr_errors;
+        oasis_ipaddr far = addr(v6 ? "2001:db8::7" : "198.51.100.7"), a4 = oasis_ipaddr_v4(ADDR_A);
+        echo_to(&n, &far, 443, v6 ? &a6 : &a4);
+        assert_true(n.b.too_big >= 2);
+        assert_int_equal(c->tcp.pmtu_mss_lowered, 1);
+        assert_int_equal(v6 ? c->ipv6.in_addr_errors : c->ip.in_addr_errors, addr_errs);
+        assert_int_equal(v6 ? c->icmp6.in_errors_unowned : c->icmp.in_errors_unowned, 1);
+        assert_int_equal(c->tcp.timeouts, 0); /* (no black-hole wait) */
+        net_fini(&n);
+    }
+}
+
+typedef struct udp_errs {
+    int n;
+    oasis_udp_error last;
+} udp_errs;
+
+static void udp_ignore(oasis_stack *s, const oasis_ipaddr *src, uint16_t sport,
+                       const oasis_ipaddr *dst, uint16_t dport, const uint8_t *data, size_t len,
+                       void *ud)
+{
+    (void)s, (void)src, (void)sport, (void)dst, (void)dport, (void)data, (void)len, (void)ud;
+}
+
+static void on_udp_error(oasis_stack *s, const oasis_udp_error *e, void *ud)
+{
+    udp_errs *u = ud;
+    (void)s;
+    u->n++;
+    u->last = *e;
+}
+
+/* A datagram a transparent bind sent from a foreign address to a closed
+ * port comes back as a port unreachable to that address: the bind that
+ * takes that address and port hears of it, with the address; the port's
+ * ordinary bind, which takes only the stack's own, hears of the errors
+ * about what it sent from there. Over IPv4 and IPv6, the errors coming
+ * from the peer's stack. */
+static void test_transparent_udp_errors(void **state)
+{
+    (void)state;
+    net n;
+    net_init_t(&n, 1, 1);
+    oasis_ipaddr a6 = addr("fd00:9::1"), b6 = addr("fd00:9::2");
+    assert_int_equal(oasis_ipv6_add_addr(n.a.s, &a6, 128), 0);
+    assert_int_equal(oasis_ipv6_add_addr(n.b.s, &b6, 128), 0);
+    udp_errs any, own;
+    memset(&any, 0, sizeof any);
+    memset(&own, 0, sizeof own);
+    assert_int_equal(oasis_udp_bind_transparent(n.b.s, 0, udp_ignore, &any), 0);
+    assert_int_equal(oasis_udp_set_error_cb(n.b.s, 0, on_udp_error), 0);
+    assert_int_equal(oasis_udp_bind(n.b.s, 53, udp_ignore, &own), 0);
+    assert_int_equal(oasis_udp_set_error_cb(n.b.s, 53, on_udp_error), 0);
+    run_until(&n, NULL, SEC);
+    oasis_ipaddr a4 = oasis_ipaddr_v4(ADDR_A);
+    const char *from[] = {"198.51.100.7", "2001:db8::7"};
+    const oasis_ipaddr *to[] = {&a4, &a6};
+    for (int i = 0; i < 2; i++) {
+        oasis_ipaddr far = addr(from[i]);
+        int before = any.n;
+        assert_int_equal(oasis_udp_send_from(n.b.s, &far, 53, to[i], 4000, "x", 1), 0);
+        run_until(&n, NULL, SEC);
+        assert_int_equal(any.n, before + 1);
+        assert_int_equal(any.last.err, OASIS_EREFUSED);
+        assert_true(oasis_ipaddr_eq(&any.last.src, &far));
+        assert_int_equal(any.last.src_port, 53);
+        assert_true(oasis_ipaddr_eq(&any.last.dst, to[i]));
+        assert_int_equal(any.last.dst_port, 4000);
+        assert_int_equal(own.n, 0);
+    }
+    /* From the stack's own address: the ordinary bind's. */
+    oasis_ipaddr b4 = oasis_ipaddr_v4(ADDR_B);
+    assert_int_equal(oasis_udp_send_from(n.b.s, &b4, 53, &a4, 4000, "x", 1), 0);
+    run_until(&n, NULL, SEC);
+    assert_int_equal(own.n, 1);
+    assert_true(oasis_ipaddr_eq(&own.last.src, &b4));
+    assert_int_equal(any.n, 2);
+    net_fini(&n);
+}
+
+/* Only TCP and UDP send from a foreign address: an error to one that
+ * quotes an echo request from it is nobody's, even when the request's
+ * destination, identifier and sequence are those of a ping of ours still
+ * waiting (which would fail with OASIS_EUNREACH if it were taken). */
+static void test_transparent_foreign_error_not_a_pings(void **state)
+{
+    (void)state;
+    for (int v6 = 0; v6 < 2; v6++) {
+        net n;
+        net_init_t(&n, 1, 1);
+        oasis_ipaddr b6 = addr("fd00:9::2");
+        assert_int_equal(oasis_ipv6_add_addr(n.b.s, &b6, 128), 0);
+        run_until(&n, NULL, SEC);
+        oasis_ipaddr far = addr(v6 ? "2001:db8::7" : "198.51.100.7");
+        oasis_ipaddr nobody = addr(v6 ? "fd00:9::77" : "10.9.0.77"); /* (A drops it) */
+        small m;
+        memset(&m, 0, sizeof m);
+        assert_int_equal(oasis_ping_addr(n.b.s, &nobody, 7, 1, 8, 2 * SEC, on_ping, &m), 0);
+        uint8_t q[48 + 8];
+        memset(q, 0, sizeof q);
+        size_t ql;
+        if (!v6) {
+            oasis_ipv4_hdr ih;
+            memset(&ih, 0, sizeof ih);
+            ih.total_len = 20 + 16;
+            ih.ttl = 64;
+            ih.proto = OASIS_IPPROTO_ICMP;
+            ih.src = oasis_ipaddr_to_v4(&far);
+            ih.dst = oasis_ipaddr_to_v4(&nobody);
+            oasis_ipv4_emit(q, &ih);
+            q[20] = OASIS_ICMP_ECHO;
+            ql = 28;
+        } else {
+            oasis_ipv6_hdr h;
+            memset(&h, 0, sizeof h);
+            h.payload_len = 16;
+            h.next = OASIS_NH_ICMPV6;
+            h.hop_limit = 64;
+            memcpy(h.src.b, far.b, 16);
+            memcpy(h.dst.b, nobody.b, 16);
+            oasis_ipv6_emit(q, &h);
+            q[40] = OASIS_ICMP6_ECHO_REQUEST;
+            ql = 48;
+        }
+        oasis_put16(q + ql - 4, 7); /* the ping's identifier and sequence */
+        oasis_put16(q + ql - 2, 1);
+        const oasis_counters *c = oasis_stack_counters(n.b.s);
+        uint64_t unowned = v6 ? c->icmp6.in_errors_unowned : c->icmp.in_errors_unowned;
+        uint8_t type = v6 ? OASIS_ICMP6_DEST_UNREACH : OASIS_ICMP_DEST_UNREACH;
+        icmp_error_to(&n.b, type, v6 ? 3 : 1, 0, q, ql, far.b + (v6 ? 0 : 12));
+        assert_int_equal(v6 ? c->icmp6.in_errors_unowned : c->icmp.in_errors_unowned, unowned + 1);
+        run_until(&n, &m.pinged, 5 * SEC);
+        assert_int_equal(m.ping_err, OASIS_ETIMEDOUT);
+        net_fini(&n);
+    }
+}
+
 /* An IP link with offloads (a TUN device with its virtio-net header):
  * TCP goes out as super-segments with partial checksums whose offsets
  * count from the IP header, over IPv4 and IPv6, and the peer takes them
@@ -734,6 +977,9 @@ int main(void)
         cmocka_unit_test(test_transparent_no_icmp_no_unbound_udp),
         cmocka_unit_test(test_transparent_udp),
         cmocka_unit_test(test_transparent_syn_cookies),
+        cmocka_unit_test(test_transparent_pmtu),
+        cmocka_unit_test(test_transparent_udp_errors),
+        cmocka_unit_test(test_transparent_foreign_error_not_a_pings),
         cmocka_unit_test(test_offloads),
         cmocka_unit_test(test_offload_bad_csum_start),
     };

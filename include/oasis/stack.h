@@ -87,9 +87,12 @@ typedef struct oasis_stack_config {
      * the peer asked for, and everything the flow sends comes from it;
      * with no such listener the SYN is answered by a reset from that
      * address, as a closed port. UDP: oasis_udp_bind_transparent, and
-     * oasis_udp_send_from answers from the foreign address. Other
-     * protocols to such addresses are dropped as before, and no ICMP error
-     * is sent about them. 0 (the default): only the stack's own addresses. */
+     * oasis_udp_send_from answers from the foreign address. ICMP and
+     * ICMPv6 errors about what they sent from such an address come back
+     * to them (path MTU discovery; oasis_udp_set_error_cb). Other
+     * protocols and ICMP messages to such addresses are dropped as before,
+     * and no ICMP error is sent about them. 0 (the default): only the
+     * stack's own addresses. */
     int transparent;
 
     oasis_tcp_config tcp;        /* defaults for every flow; see tcp.h */

@@ -34,7 +34,11 @@ int oasis_udp_bind(oasis_stack *s, uint16_t port, oasis_udp_recv_cb cb, void *ud
  * ordinary bind takes only the stack's own addresses), so that one bind
  * sees every datagram, as a tun2socks program wants. A datagram to a
  * foreign address that no bind takes is dropped (counted in no_ports)
- * without an ICMP error: one would come from the stack's own address. */
+ * without an ICMP error: one would come from the stack's own address.
+ * ICMP errors about what it sent from a foreign address (an unreachable,
+ * a Packet Too Big) come to the bind that takes datagrams at that address
+ * and port, through oasis_udp_set_error_cb (port 0 for the bind of every
+ * port); oasis_udp_error.src names the address. */
 int oasis_udp_bind_transparent(oasis_stack *s, uint16_t port, oasis_udp_recv_cb cb, void *ud);
 
 /* Unbinds; returns OASIS_ENOENT if the port was not bound. */
@@ -85,6 +89,9 @@ typedef struct oasis_udp_error {
     oasis_ipaddr dst;           /* where the quoted datagram went */
     uint16_t dst_port;
     oasis_ipaddr reporter;      /* who sent the error */
+    oasis_ipaddr src;           /* where the quoted datagram came from: our
+                                   address, or on a transparent stack the
+                                   foreign one it was sent from */
 } oasis_udp_error;
 typedef void (*oasis_udp_error_cb)(oasis_stack *s, const oasis_udp_error *e, void *ud);
 

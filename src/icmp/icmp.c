@@ -194,19 +194,33 @@ void oasis_icmp_echo_error(oasis_stack *s, const oasis_ip_error *e)
         finish(s, r, OASIS_EUNREACH);
 }
 
+/* An error must go where the datagram it quotes came from (RFC 792): our
+ * address, or on a transparent stack the foreign address it was sent from
+ * (IPv4 lets only errors in to such an address: foreign_ok). */
+static int error_dst_ok(const oasis_stack *s, uint32_t dst, const uint8_t *quote)
+{
+    if (dst != oasis_get32(quote + 12))
+        return 0;
+    if (dst == s->addr)
+        return 1;
+    /* Only TCP and UDP send from a foreign address (pings go from ours). */
+    return s->cfg.transparent && oasis_ipv4_foreign(s, dst) &&
+           (quote[9] == OASIS_IPPROTO_TCP || quote[9] == OASIS_IPPROTO_UDP);
+}
+
 /* An error message (RFC 792): it quotes the IP header and at least 8
  * bytes of a datagram we sent; the protocol that sent it hears of it
  * (RFC 1122 3.2.2: "MUST be passed to the transport layer"). Anything that
  * cannot be one of ours is counted and dropped (RFC 5927 4.1: the quoted
- * source must be our address; the transport checks the rest). */
+ * source must be our address, or the foreign one a transparent stack sent
+ * from; the transport checks the rest). */
 static void error_input(oasis_stack *s, const oasis_ipv4_hdr *ip, const oasis_icmp_hdr *m)
 {
     oasis_icmp_counters *c = &s->ctr.icmp;
     const uint8_t *q = m->payload;
     size_t hlen = m->payload_len ? (size_t)(q[0] & 0x0f) * 4 : 0;
-    if (ip->dst != s->addr || m->payload_len < OASIS_IPV4_HLEN || (q[0] >> 4) != 4 ||
-        hlen < OASIS_IPV4_HLEN || m->payload_len < hlen + 8 ||
-        oasis_get32(q + 12) != s->addr) {
+    if (m->payload_len < OASIS_IPV4_HLEN || (q[0] >> 4) != 4 || hlen < OASIS_IPV4_HLEN ||
+        m->payload_len < hlen + 8 || !error_dst_ok(s, ip->dst, q)) {
         c->in_errors_unowned++;
         return;
     }

@@ -627,14 +627,29 @@ static void option_problem(oasis_stack *s, const uint8_t *pkt, size_t len, int l
     oasis_icmp_send_error(s, OASIS_ICMP_PARAM_PROBLEM, 0, (uint32_t)at << 24, &h);
 }
 
+/* An unfragmented ICMP error message: what a transparent stack takes for
+ * a foreign address, since its flows send from such addresses and a
+ * router's Fragmentation Needed about them comes back there (RFC 1191).
+ * Echo and the rest stay the stack's own addresses'. */
+static int icmp_error_whole(const oasis_ipv4_hdr *h)
+{
+    if (h->proto != OASIS_IPPROTO_ICMP || h->mf || h->frag_off || !h->payload_len)
+        return 0;
+    uint8_t type = h->payload[0];
+    return type == OASIS_ICMP_DEST_UNREACH || type == OASIS_ICMP_SOURCE_QUENCH ||
+           type == OASIS_ICMP_TIME_EXCEEDED || type == OASIS_ICMP_PARAM_PROBLEM;
+}
+
 /* A transparent stack (cfg.transparent) takes TCP and UDP to any unicast
- * address as its own (tcp.c and udp.c judge the rest): not 0, multicast,
+ * address as its own (tcp.c and udp.c judge the rest), and ICMP errors
+ * about what it sent from one (icmp.c checks the quote): not 0, multicast,
  * broadcast or loopback, sent unicast on the link, and the stack has an
  * address to route its answers by. */
 static int foreign_ok(const oasis_stack *s, const oasis_ipv4_hdr *h)
 {
     return s->cfg.transparent && s->addr != 0 &&
-           (h->proto == OASIS_IPPROTO_TCP || h->proto == OASIS_IPPROTO_UDP) &&
+           (h->proto == OASIS_IPPROTO_TCP || h->proto == OASIS_IPPROTO_UDP ||
+            icmp_error_whole(h)) &&
            !h->link_bcast && oasis_ipv4_foreign(s, h->dst);
 }
 

@@ -264,10 +264,15 @@ static void error_input(oasis_stack *s, const oasis_ipv6_hdr *ip, const oasis_ic
      * (accept_header), so it came through loopback. */
     int ours = oasis_ipv6_find_addr(s, &qsrc) != NULL ||
                (oasis_in6_is_loopback(&qsrc) && oasis_in6_is_loopback(&ip->src));
+    /* A transparent stack's flows send from foreign addresses: an error
+     * about one must go to that address (ipv6.c lets only errors in there),
+     * and only TCP and UDP send from one (checked once the chain is walked). */
+    int foreign = !ours && s->cfg.transparent && oasis_in6_eq(&qsrc, &ip->dst) &&
+                  !oasis_in6_is_multicast(&ip->dst);
     size_t full = OASIS_IPV6_HLEN + (size_t)oasis_get16(q + 4);
     if (full < qlen)
         qlen = full;
-    if (!ours || oasis_ipv6_walk_chain(q, qlen, &w) != OASIS_W6_OK) {
+    if ((!ours && !foreign) || oasis_ipv6_walk_chain(q, qlen, &w) != OASIS_W6_OK) {
         c->in_errors_unowned++;
         return;
     }
@@ -285,7 +290,8 @@ static void error_input(oasis_stack *s, const oasis_ipv6_hdr *ip, const oasis_ic
         w.off = off;
         w.proto = proto;
     }
-    if (qlen - w.off < 8) {
+    if (qlen - w.off < 8 ||
+        (foreign && w.proto != OASIS_IPPROTO_TCP && w.proto != OASIS_IPPROTO_UDP)) {
         c->in_errors_unowned++;
         return;
     }

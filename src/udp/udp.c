@@ -464,7 +464,9 @@ static int error_code(const oasis_ip_error *e)
 }
 
 /* An ICMP error quoting one of our datagrams (IP checked that the quoted
- * source is our address): the socket of the quoted source port hears of it. */
+ * source is our address, or the foreign one a transparent stack sent
+ * from): the bind that takes datagrams at the quoted source address and
+ * port hears of it. */
 void oasis_udp_icmp_error(oasis_stack *s, const oasis_ip_error *e)
 {
     int v6 = e->family == OASIS_IP_FAMILY_V6;
@@ -472,8 +474,9 @@ void oasis_udp_icmp_error(oasis_stack *s, const oasis_ip_error *e)
     if (e->quote_len < OASIS_UDP_HLEN)
         return;
     int err = error_code(e);
-    oasis_udp_port *b = *find(s, oasis_get16(e->quote));
-    if (!err || !b || (v6 && b->v4_only)) {
+    oasis_ipaddr src = v6 ? oasis_ipaddr_v6(e->src6) : oasis_ipaddr_v4(e->src);
+    oasis_udp_port *b = taker(s, oasis_get16(e->quote), &src);
+    if (!err || !b) {
         c->icmp_no_port++;
         return;
     }
@@ -493,7 +496,8 @@ void oasis_udp_icmp_error(oasis_stack *s, const oasis_ip_error *e)
         .type = e->type,
         .code = e->code,
         .mtu = e->mtu,
-        .src_port = b->port,
+        .src = src,
+        .src_port = oasis_get16(e->quote),
         .dst_port = oasis_get16(e->quote + 2),
     };
     if (v6) {

@@ -22,6 +22,16 @@ FAR=192.0.2.1 # Linux's, on its loopback: beyond Oasis's /24
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/oasis-interop.XXXXXX")
 NS="oasis-${NS_TAG:-it}-tun-$$-$RANDOM"
+CNS="$NS-c" # a client behind NS, for path MTU discovery
+tun_cleanup() {
+    local rc=$? p
+    set +e
+    for p in $(ip netns pids "$CNS" 2>/dev/null); do kill -KILL "$p" 2>/dev/null; done
+    ip netns del "$CNS" 2>/dev/null
+    (exit "$rc")
+    cleanup
+}
+trap tun_cleanup EXIT
 ip netns add "$NS" || fail "cannot create network namespace $NS"
 ns ip link set lo up
 ns ip tuntap add dev "$TAP" mode tun || fail "cannot create TUN device"
@@ -113,7 +123,8 @@ done
 ns ip route add 198.51.100.0/24 dev "$TAP"
 ns ip -6 route add 2001:db8::/32 dev "$TAP"
 bg serve-t "$OASIS" serve --tun "$TAP" --addr "$OASIS_IP/24" --addr6 "$OASIS_IP6/64" \
-    --http-port 8080 --transparent
+    --http-port 8080 --transparent --prometheus 9100
+METRICS="http://$OASIS_IP:9100/metrics"
 SERVE_PID=$BG_PID
 wait_for "$TMP/serve-t.log" "ready on" 10
 want=$(pattern_sha 1000000)
@@ -126,6 +137,40 @@ done
 RC=0
 ns curl -sS --max-time 10 -o /dev/null "http://198.51.100.7:8081/" 2>"$TMP/refused.log" || RC=$?
 expect_eq "$RC" "7" "curl's exit status for a closed port at a foreign address (refused)"
+# Path MTU discovery for flows from foreign addresses: a client behind the
+# namespace, which routes its subnet with a 1280-byte MTU (its own link
+# stays 1500). Its SYN says
+# 1460 (its own link is 1500), so serve's first segments are too big; the
+# kernel, as a router, sends Fragmentation Needed / Packet Too Big to the
+# foreign address they came from, which routes into the TUN. Serve must
+# take those (PMTUDLowered) rather than wait for black-hole detection.
+ip netns add "$CNS" || fail "cannot create $CNS"
+cns() { ip netns exec "$CNS" "$@"; }
+cns ip link set lo up
+ns ip link add tc0 type veth peer name ct0 netns "$CNS"
+ns ip addr add 10.80.0.1/24 dev tc0
+ns ip -6 addr add fd00:80::1/64 dev tc0 nodad
+ns ip link set tc0 up
+cns ip addr add 10.80.0.2/24 dev ct0
+cns ip -6 addr add fd00:80::2/64 dev ct0 nodad
+cns ip link set ct0 up
+cns ip route add default via 10.80.0.1
+cns ip -6 route add default via fd00:80::1
+# (IPv4 forwarding honours a route's MTU; IPv6's takes the interface's.)
+ns ip route replace 10.80.0.0/24 dev tc0 mtu 1280
+ns sysctl -qw net.ipv6.conf.tc0.mtu=1280
+ns sysctl -qw net.ipv4.ip_forward=1
+ns sysctl -qw net.ipv6.conf.all.forwarding=1
+lowered0=$(metric TCPPMTUMSSLowered_total)
+for url in "http://198.51.100.7:8080/bytes/1000000" "http://[2001:db8::7]:8080/bytes/1000000"; do
+    got=$(cns curl -sS --max-time 30 "$url" | sha256sum | cut -d' ' -f1)
+    expect_eq "$got" "$want" "transparent behind a 1280-byte route: SHA-256 of 1000000 bytes from $url"
+done
+lowered=$(metric TCPPMTUMSSLowered_total)
+[ -n "$lowered" ] && [ "$lowered" -ge $((lowered0 + 2)) ] ||
+    fail "serve lowered no flow's MSS for the router's ICMP errors ($lowered0 -> '$lowered')"
+pass "both flows from foreign addresses lowered their MSS for the router's errors ($lowered0 -> $lowered)"
+expect_eq "$(metric TCPMTUPFail_total)" "0" "black holes detected (none: the errors came through)"
 stop_pid "$SERVE_PID" "oasis serve --transparent"
 
 # Plain packets (--offload off): the same downloads, one read or write per
