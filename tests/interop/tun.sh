@@ -8,7 +8,10 @@
 # is refused with a clear message. Then, as a tun2socks program would,
 # `oasis serve --transparent` takes Linux's connections to addresses that
 # are not its own, routed into the TUN (IPv4 and IPv6), and answers from
-# them. Args: OASIS_BIN [BYTES]
+# them, for TCP and UDP echo; behind a router with a narrower link its flows
+# take the router's ICMP errors sent to those addresses (path MTU
+# discovery). Serve's UDP echo and discard are checked on the way. Args:
+# OASIS_BIN [BYTES]
 TEST_NAME=interop_tun
 source "$(dirname "$0")/lib.sh"
 need ping curl tshark python3
@@ -79,7 +82,41 @@ curl_both() {
     done
 }
 curl_both "offloads on"
+
+# udp_ask ADDR PORT [LOCAL_PORT]: one datagram to ADDR:PORT from Linux;
+# prints what came back from that very address and port within 2 s (a
+# connected socket takes nothing else), "none", or "error" (an ICMP error).
+udp_ask() {
+    ns python3 - "$@" <<'PY'
+import socket, sys
+a, p = sys.argv[1], int(sys.argv[2])
+fam = socket.AF_INET6 if ":" in a else socket.AF_INET
+s = socket.socket(fam, socket.SOCK_DGRAM)
+if len(sys.argv) > 3:
+    s.bind(("::" if fam == socket.AF_INET6 else "0.0.0.0", int(sys.argv[3])))
+s.connect((a, p))
+s.settimeout(2)
+s.send(b"oasis-udp-echo")
+try:
+    print(s.recv(100).decode())
+except socket.timeout:
+    print("none")
+except OSError:
+    print("error")
+PY
+}
+# UDP echo and discard (RFC 862, 863) on serve's ports: the echo answers
+# from the address asked; nothing comes back from discard, nor from echo
+# to a request from chargen's port (two small services would loop).
+for dst in "$OASIS_IP" "$OASIS_IP6"; do
+    expect_eq "$(udp_ask "$dst" 7)" "oasis-udp-echo" "UDP echo from $dst port 7"
+done
+expect_eq "$(udp_ask "$OASIS_IP" 9)" "none" "UDP discard's answer"
+expect_eq "$(udp_ask "$OASIS_IP" 7 19)" "none" "UDP echo's answer to chargen's port"
 stop_pid "$SERVE_PID" "oasis serve --tun"
+grep -q "UDP: 2 echoed, 1 discarded, 1 refused" "$TMP/serve.log" ||
+    fail "serve's UDP counts: $(grep 'UDP:' "$TMP/serve.log")"
+pass "serve counted 2 UDP echoes, 1 discarded, 1 refused"
 
 # The capture of everything serve sent and received: IP only (one pass:
 # each frame's Ethernet type and ICMPv6 type).
@@ -133,6 +170,10 @@ for url in "http://198.51.100.7:8080/bytes/1000000" "http://198.51.100.200:8080/
     got=$(ns curl -sS --max-time 30 "$url" | sha256sum | cut -d' ' -f1)
     expect_eq "$got" "$want" "transparent: SHA-256 of 1000000 bytes from $url"
 done
+# UDP echo on every address: the answer comes from the address asked.
+for dst in 198.51.100.7 2001:db8::7; do
+    expect_eq "$(udp_ask "$dst" 7)" "oasis-udp-echo" "transparent: UDP echo from $dst port 7"
+done
 # A port nobody listens on, at a foreign address: refused (a reset from it).
 RC=0
 ns curl -sS --max-time 10 -o /dev/null "http://198.51.100.7:8081/" 2>"$TMP/refused.log" || RC=$?
@@ -172,6 +213,8 @@ lowered=$(metric TCPPMTUMSSLowered_total)
 pass "both flows from foreign addresses lowered their MSS for the router's errors ($lowered0 -> $lowered)"
 expect_eq "$(metric TCPMTUPFail_total)" "0" "black holes detected (none: the errors came through)"
 stop_pid "$SERVE_PID" "oasis serve --transparent"
+grep -q "UDP: 2 echoed, 0 discarded, 0 refused" "$TMP/serve-t.log" ||
+    fail "transparent serve's UDP counts: $(grep 'UDP:' "$TMP/serve-t.log")"
 
 # Plain packets (--offload off): the same downloads, one read or write per
 # packet.

@@ -1,4 +1,5 @@
-/* `oasis serve`: echo, discard, hash and HTTP servers on a TAP device.
+/* `oasis serve`: echo, discard, hash and HTTP servers on a TAP device
+ * (echo and discard over UDP too: serve_udp.c).
  *
  * Every connection is a `conn`. Its flow is released exactly once: in the
  * close callback of oasis_tcp_close() (conn_free runs there too) or by
@@ -16,6 +17,7 @@
 #include "cli.h"
 #include "http.h"
 #include "report.h"
+#include "serve_udp.h"
 
 #include "core/sha256.h"
 
@@ -118,6 +120,7 @@ struct server {
     unsigned nclosing;     /* conns closing: they no longer count towards the limit */
     int shutting_down, paused;
     int tfd;               /* sweep timer */
+    serve_udp udp;         /* echo and discard over UDP */
 };
 
 static void http_start(conn *c);
@@ -1070,10 +1073,11 @@ static int listen_on(server *srv, uint16_t port, oasis_accept_cb cb, const char 
 
 static const char serve_usage[] =
     "Usage: oasis serve [options]\n"
-    "Runs TCP servers on Oasis, on a TAP device, until interrupted.\n\n"
-    "  --echo-port N     echo (RFC 862) on port N (7; 0: off)\n"
-    "  --discard-port N  discard (RFC 863) on port N (9; 0: off); logs each\n"
-    "                    connection's byte count and SHA-256\n"
+    "Runs TCP (and UDP echo and discard) servers on Oasis, on a TAP device,\n"
+    "until interrupted. With --transparent they answer on every address.\n\n"
+    "  --echo-port N     echo (RFC 862) on TCP and UDP port N (7; 0: off)\n"
+    "  --discard-port N  discard (RFC 863) on TCP and UDP port N (9; 0: off);\n"
+    "                    logs each connection's byte count and SHA-256\n"
     "  --hash-port N     reads until the peer's FIN, then answers\n"
     "                    \"<sha256> <bytes>\\n\" and closes (5001; 0: off)\n"
     "  --http-port N     HTTP/1.1 file server (80; 0: off): /bytes/N streams N\n"
@@ -1285,10 +1289,13 @@ int cmd_serve(int argc, char **argv)
         return rc;
     }
     srv->n = &n;
+    srv->udp.echo_port = srv->o.echo_port;
+    srv->udp.discard_port = srv->o.discard_port;
     if (listen_on(srv, srv->o.echo_port, accept_echo, "echo") ||
         listen_on(srv, srv->o.discard_port, accept_discard, "discard") ||
         listen_on(srv, srv->o.hash_port, accept_hash, "hash") ||
-        listen_on(srv, srv->o.http_port, accept_http, "http")) {
+        listen_on(srv, srv->o.http_port, accept_http, "http") ||
+        serve_udp_start(n.stack, &srv->udp, n.opt.transparent)) {
         net_down(&n);
         srv_free(srv);
         return EXIT_SETUP;
@@ -1318,6 +1325,7 @@ int cmd_serve(int argc, char **argv)
     oasis_loop_counts_get(n.loop, &lc);
     fprintf(stderr, "oasis serve: TAP: %" PRIu64 " wakeups, %" PRIu64 " frames, %" PRIu64 " empty reads\n",
             lc.wakeups, lc.frames, lc.empty_reads);
+    serve_udp_report(&srv->udp);
     if (report_finish(rep, &n) != EXIT_OK && !rc)
         rc = OASIS_EIO; /* the dump a test waits for is missing */
     /* Pending requests complete with OASIS_ECANCELED during destroy; the
