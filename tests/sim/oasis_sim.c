@@ -11,6 +11,10 @@
  *                                  checksums, GRO: oasis/link.h) to both
  *   oasis_sim --ipv6 ...           the flow runs over IPv6 (link-local); with
  *                                  --offload, TSO6 super-segments
+ *   oasis_sim --ip-link ...        both stacks on IP links (a TUN device's
+ *                                  kind, carried by the wire as a tunnel
+ *                                  would), transparent: the client connects
+ *                                  to 198.51.100.7 (with --ipv6 2001:db8::7)
  *   oasis_sim --ge-per-frame ...   bursts step per frame, as before issue 11
  *   oasis_sim --per-seed ...       one line of figures per seed, to compare
  *                                  two builds seed by seed
@@ -37,7 +41,8 @@ static void usage(const char *argv0)
 {
     fprintf(stderr,
             "usage: %s [--seed N | --seeds COUNT [--first N]] [--determinism] [--max-size BYTES]\n"
-            "          [--pcap PREFIX] [--ge-per-frame] [--offload] [--ipv6] [--per-seed] [-v]\n",
+            "          [--pcap PREFIX] [--ge-per-frame] [--offload | --ip-link] [--ipv6] [--per-seed]\n"
+            "          [-v]\n",
             argv0);
 }
 
@@ -73,6 +78,8 @@ int main(int argc, char **argv)
             o.offload = 1;
         } else if (!strcmp(a, "--ipv6")) {
             o.ipv6 = 1;
+        } else if (!strcmp(a, "--ip-link")) {
+            o.ip_link = 1;
         } else if (!strcmp(a, "--ge-per-frame")) {
             per_frame = 1;
         } else if (!strcmp(a, "--per-seed")) {
@@ -88,6 +95,10 @@ int main(int argc, char **argv)
     }
     if (one)
         o.verbose = 1;
+    if (o.ip_link && o.offload) {
+        fprintf(stderr, "%s: --ip-link has no offloads\n", argv[0]);
+        return 2;
+    }
 
     uint64_t failed = 0, noted = 0, bytes = 0, frames = 0, retrans = 0, dsacks = 0, dups = 0;
     uint64_t rtos = 0;
@@ -155,9 +166,9 @@ int main(int argc, char **argv)
         char size[48] = "";
         if (o.max_size != 2u << 20)
             snprintf(size, sizeof size, " --max-size %" PRIu64, (uint64_t)o.max_size);
-        printf("FAIL seed %" PRIu64 ": %s\n  replay: %s%s%s%s%s --seed %" PRIu64 "\n", seed,
+        printf("FAIL seed %" PRIu64 ": %s\n  replay: %s%s%s%s%s%s --seed %" PRIu64 "\n", seed,
                r.why, argv[0], o.ipv6 ? " --ipv6" : "", o.offload ? " --offload" : "",
-               per_frame ? " --ge-per-frame" : "", size, seed);
+               o.ip_link ? " --ip-link" : "", per_frame ? " --ge-per-frame" : "", size, seed);
         fflush(stdout);
     }
     printf("oasis_sim: %" PRIu64 " seeds from %" PRIu64 ", %" PRIu64 " failed, %" PRIu64

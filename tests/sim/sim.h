@@ -44,6 +44,8 @@ typedef struct sim_opts {
     int verbose;
     int offload;             /* the wire offers offloads (oasis_wire_config.offload) */
     int ipv6;                /* the flow runs over IPv6 (link-local addresses; MTU >= 1280) */
+    int ip_link;             /* both stacks on IP links (OASIS_LINK_IP, a TUN device's kind),
+                                transparent, the client connecting to a foreign address */
 } sim_opts;
 
 typedef struct sim_result {

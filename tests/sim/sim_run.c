@@ -46,7 +46,9 @@ typedef struct side {
     sim *sim;
     int id;
     oasis_stack *stack;
-    oasis_link *link;
+    oasis_link *link;        /* the wire's port this side's frames leave by */
+    oasis_link tun;          /* --ip-link: the stack's link (OASIS_LINK_IP) over that port */
+    uint8_t ep_mac[6];       /* --ip-link: the port's address (an endpoint's, not the stack's) */
     oasis_pcap *pcap;
     long live_allocs;
     const sim_app *app;
@@ -359,6 +361,14 @@ static void connect_cb(oasis_stack *st, oasis_flow *f, int err, void *ud)
         fail(m, "%c: connect completed with %s", 'A' + s->id, oasis_err_name(err));
 }
 
+/* The address the client asks for: not the server's (it is transparent). */
+static oasis_ipaddr foreign_dst(const sim *m)
+{
+    oasis_ipaddr a;
+    oasis_ipaddr_parse(m->o->ipv6 ? "2001:db8::7" : "198.51.100.7", &a);
+    return a;
+}
+
 static void accept_cb(oasis_stack *st, oasis_flow *f, void *ud)
 {
     side *s = ud;
@@ -367,6 +377,11 @@ static void accept_cb(oasis_stack *st, oasis_flow *f, void *ud)
         oasis_tcp_release(f);
         return;
     }
+    oasis_ipaddr local, want = foreign_dst(s->sim);
+    oasis_tcp_src(f, &local, NULL);
+    if (s->sim->o->ip_link && !oasis_ipaddr_eq(&local, &want))
+        fail(s->sim, "%c: the transparent flow's local address is not the one asked for",
+             'A' + s->id);
     /* An earlier embryo gave up (note_handshake_timeout), a later SYN
      * made this flow: the application was told of no Timeout. */
     s->timeout_at = 0;
@@ -697,6 +712,57 @@ static void run_loop(sim *m)
     }
 }
 
+/* ---- --ip-link: each stack on an IP link carried by the wire ---------- */
+
+/* The wire carries Ethernet frames: an IP link's packet goes out behind a
+ * header from this side's endpoint to the peer's, as a tunnel would carry
+ * it; the peer's endpoint hands what is behind the header to its stack
+ * (oasis_stack_input_ip). The stacks stay attached to the wire too, which
+ * runs their timers; no frame is addressed to those ports, but what a
+ * stack broadcast there while its link was still the port (its ARP and
+ * MLD at attach time) reaches the other ports, the endpoints included,
+ * which take only what the far endpoint sent. */
+static int tun_send(oasis_link *l, const uint8_t *pkt, size_t len)
+{
+    side *s = l->data;
+    uint8_t frame[OASIS_ETH_HLEN + 65536];
+    if (len == 0 || len > sizeof frame - OASIS_ETH_HLEN)
+        return OASIS_EINVAL;
+    uint16_t type = pkt[0] >> 4 == 6 ? 0x86dd : 0x0800;
+    oasis_eth_emit(frame, s->sim->s[!s->id].ep_mac, s->ep_mac, type);
+    memcpy(frame + OASIS_ETH_HLEN, pkt, len);
+    return s->link->send(s->link, frame, OASIS_ETH_HLEN + len);
+}
+
+static void tun_rx(void *ud, const uint8_t *frame, size_t len)
+{
+    side *s = ud;
+    const side *far = &s->sim->s[!s->id];
+    if (!s->sim->teardown && len >= OASIS_ETH_HLEN && !memcmp(frame + 6, far->ep_mac, 6))
+        oasis_stack_input_ip(s->stack, frame + OASIS_ETH_HLEN, len - OASIS_ETH_HLEN);
+}
+
+static int tun_attach(sim *m, side *s)
+{
+    uint8_t mac[6] = {0x02, 0, 0, 0, 1, (uint8_t)(s->id + 1)};
+    memcpy(s->ep_mac, mac, 6);
+    if (!oasis_wire_attach(m->wire, s->stack))
+        return -1;
+    s->link = oasis_wire_attach_endpoint(m->wire, s->ep_mac, tun_rx, s);
+    if (!s->link)
+        return -1;
+    s->tun = (oasis_link){.send = tun_send, .mtu = s->link->mtu, .caps = OASIS_LINK_IP,
+                          .data = s, .pcap = s->pcap};
+    oasis_stack_set_link(s->stack, &s->tun);
+    if (m->o->ipv6) {
+        oasis_ipaddr a;
+        oasis_ipaddr_parse(s->id ? "fd00::2" : "fd00::1", &a);
+        if (oasis_ipv6_add_addr(s->stack, &a, 128) != 0)
+            return -1;
+    }
+    return 0;
+}
+
 /* ---- setup, checks, teardown ------------------------------------------- */
 
 static int make_side(sim *m, int id)
@@ -741,17 +807,18 @@ static int make_side(sim *m, int id)
         cfg.ipv6 = 1;
         cfg.dad_transmits = 0; /* the link-local address is usable at once */
     }
+    cfg.transparent = m->o->ip_link;
     if (oasis_stack_create(&cfg, &s->stack) != 0)
-        return -1;
-    s->link = oasis_wire_attach(m->wire, s->stack);
-    if (!s->link)
         return -1;
     if (m->o->pcap) {
         char path[1024];
         snprintf(path, sizeof path, "%s-%c.pcap", m->o->pcap, 'a' + id);
-        if (oasis_pcap_open(path, &s->pcap) == 0)
-            s->link->pcap = s->pcap;
+        oasis_pcap_open(path, &s->pcap);
     }
+    if (m->o->ip_link ? tun_attach(m, s) != 0 : !(s->link = oasis_wire_attach(m->wire, s->stack)))
+        return -1;
+    if (!m->o->ip_link)
+        s->link->pcap = s->pcap;
     return 0;
 }
 
@@ -888,14 +955,16 @@ static void start_transfer(sim *m)
     side *cl = &m->s[c->client], *sv = &m->s[!c->client];
     static const oasis_keepalive ka = {20 * OASIS_NS_PER_SEC, 5 * OASIS_NS_PER_SEC, 3};
     const oasis_keepalive *kap = c->cut == CUT_FOREVER ? &ka : NULL;
-    oasis_listen_opts lo = {.keepalive = kap};
+    oasis_listen_opts lo = {.keepalive = kap, .transparent = m->o->ip_link};
     int rc = oasis_tcp_listen(sv->stack, PORT, &lo, accept_cb, sv);
     if (rc != 0) {
         fail(m, "listen failed with %s", oasis_err_name(rc));
         return;
     }
     oasis_ipaddr dst = oasis_ipaddr_v4(oasis_stack_addr(sv->stack));
-    if (m->o->ipv6) {
+    if (m->o->ip_link) {
+        dst = foreign_dst(m);
+    } else if (m->o->ipv6) {
         /* The server's link-local address (the only one: no router). */
         oasis_ipv6_addr_info ai[8];
         size_t k = oasis_ipv6_addrs(sv->stack, ai, 8);
