@@ -37,6 +37,7 @@ typedef struct end {
     size_t head, n;
     unsigned sent, v4, v6, not_ip;
     unsigned supersegs, bad_offsets; /* offload sends: GSO ones, offsets not from IP */
+    oasis_impair_link *filter; /* impairments in front of this end's stack (or NULL) */
     size_t router_mtu; /* a router on the way out: bigger packets dropped, ICMP back */
     unsigned too_big;  /* packets it dropped */
 } end;
@@ -161,7 +162,10 @@ static size_t deliver(end *from, end *to)
         }
         /* As a TUN device hands a local sender's packets on: partial
          * checksums and super-segments as they are. */
-        if (off.flags || off.gso_type)
+        if (to->filter)
+            oasis_impair_link_input(to->filter, to->s, p, len,
+                                    off.flags || off.gso_type ? &off : NULL);
+        else if (off.flags || off.gso_type)
             oasis_stack_input_ip_offload(to->s, p, len, &off);
         else
             oasis_stack_input_ip(to->s, p, len);
@@ -949,6 +953,109 @@ static void test_offloads(void **state)
     net_fini(&n);
 }
 
+/* The impairment filter (oasis/impair.h) in front of an IP link is an IP
+ * link too: it loses, corrupts, reorders and duplicates packets both ways,
+ * the inner link gets nothing but IP packets, received ones reach the stack
+ * as IP packets, and TCP over IPv4 and IPv6 gets every byte through. With
+ * offloads, super-segments cross the link whole and the receiving filter
+ * cuts them (offsets from the IP header) before its stages. */
+static void filters_on(net *n, const oasis_impair *out_a, const oasis_impair *out_b,
+                       const oasis_impair *in)
+{
+    end *ends[2] = {&n->a, &n->b};
+    for (int i = 0; i < 2; i++) {
+        oasis_impair_link_config cfg;
+        oasis_impair_link_config_init(&cfg);
+        cfg.out = i ? *out_b : *out_a;
+        cfg.in = *in;
+        cfg.seed = 7 + (uint64_t)i;
+        assert_int_equal(oasis_impair_link_create(&ends[i]->link, &cfg, &ends[i]->filter), 0);
+        oasis_link *l = oasis_impair_link_link(ends[i]->filter);
+        assert_true(l->caps & OASIS_LINK_IP);
+        oasis_stack_set_link(ends[i]->s, l);
+    }
+}
+
+static void filters_off(net *n)
+{
+    oasis_impair_link_destroy(n->a.filter);
+    oasis_impair_link_destroy(n->b.filter);
+}
+
+static oasis_impair_link_stats filter_stats(const net *n, int dir)
+{
+    oasis_impair_link_stats t, st;
+    memset(&t, 0, sizeof t);
+    const end *ends[2] = {&n->a, &n->b};
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(oasis_impair_link_stats_get(ends[i]->filter, dir, &st), 0);
+        assert_true(st.sent + st.duplicated ==
+                    st.delivered + st.dropped_loss + st.dropped_burst + st.held);
+        t.sent += st.sent;
+        t.dropped_loss += st.dropped_loss;
+        t.corrupted += st.corrupted;
+        t.reordered += st.reordered;
+        t.duplicated += st.duplicated;
+        t.segmented += st.segmented;
+    }
+    return t;
+}
+
+static void test_impair_filter(void **state)
+{
+    (void)state;
+    oasis_impair g;
+    oasis_impair_init(&g);
+    g.loss = 0.04;
+    g.reorder = 0.04;
+    g.duplicate = 0.03;
+    g.corrupt = 0.03;
+    for (int offload = 0; offload < 2; offload++) {
+        net n;
+        net_init(&n, 1);
+        if (offload) {
+            end *ends[2] = {&n.a, &n.b};
+            for (int i = 0; i < 2; i++) {
+                ends[i]->link.caps |= OASIS_LINK_TSO4 | OASIS_LINK_TSO6 | OASIS_LINK_CSUM_TX;
+                ends[i]->link.send_offload = end_send_offload;
+            }
+        }
+        oasis_impair none;
+        oasis_impair_init(&none);
+        /* With offloads A's filter cuts its stack's super-segments on the
+         * way out; B's cross the link whole and A's filter cuts them on the
+         * way in. */
+        filters_on(&n, &g, offload ? &none : &g, &g);
+        oasis_ipaddr a6 = addr("fd00:9::1"), b6 = addr("fd00:9::2");
+        assert_int_equal(oasis_ipv6_add_addr(n.a.s, &a6, 128), 0);
+        assert_int_equal(oasis_ipv6_add_addr(n.b.s, &b6, 128), 0);
+        oasis_ipaddr a4 = oasis_ipaddr_v4(ADDR_A), b4 = oasis_ipaddr_v4(ADDR_B);
+        echo_over(&n, &b4, &a4);
+        echo_to(&n, &b6, 80, &a6);
+        assert_true(n.a.v4 > 0 && n.a.v6 > 0);
+        no_link_layer(&n);
+        oasis_impair_link_stats in = filter_stats(&n, OASIS_IMPAIR_IN);
+        assert_true(in.dropped_loss > 0 && in.corrupted > 0 && in.reordered > 0 &&
+                    in.duplicated > 0);
+        oasis_impair_link_stats out = filter_stats(&n, OASIS_IMPAIR_OUT);
+        assert_true(out.dropped_loss > 0 && out.corrupted > 0 && out.reordered > 0 &&
+                    out.duplicated > 0);
+        if (offload) {
+            assert_int_equal(n.a.supersegs, 0);
+            assert_true(n.b.supersegs > 0);
+            assert_int_equal(n.a.bad_offsets + n.b.bad_offsets, 0);
+            assert_true(in.segmented > 0 && out.segmented > 0);
+        }
+        /* Corrupted packets were caught by a checksum, never taken as data. */
+        const oasis_counters *ca = oasis_stack_counters(n.a.s), *cb = oasis_stack_counters(n.b.s);
+        assert_true(ca->ip.in_csum_errors + ca->tcp.in_csum_errors + cb->ip.in_csum_errors +
+                        cb->tcp.in_csum_errors >
+                    0);
+        net_fini(&n);
+        filters_off(&n);
+    }
+}
+
 /* A partial checksum outside the packet is counted and dropped. */
 static void test_offload_bad_csum_start(void **state)
 {
@@ -981,6 +1088,7 @@ int main(void)
         cmocka_unit_test(test_transparent_udp_errors),
         cmocka_unit_test(test_transparent_foreign_error_not_a_pings),
         cmocka_unit_test(test_offloads),
+        cmocka_unit_test(test_impair_filter),
         cmocka_unit_test(test_offload_bad_csum_start),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -36,6 +36,12 @@
  * that flag when it is corrupted, so the stack verifies it and counts the
  * error (InCsumErrors) as it would a real one.
  *
+ * In front of an IP link (OASIS_LINK_IP in the inner link's caps: a TUN
+ * device) the filter is an IP link as well: what crosses it are IP packets,
+ * impaired as frames are (corruption anywhere in the packet), and
+ * oasis_impair_link_input hands them to oasis_stack_input_ip_offload, with
+ * offload offsets from the IP header as the inner link's.
+ *
  * All state is in the filter (no globals); it allocates with libc. One
  * filter serves one link and one stack, from one thread.
  */

@@ -131,7 +131,8 @@ int oasis_tap_input(oasis_tap *t, oasis_stack *s, unsigned max_frames);
 
 /* Receives a frame read from the TAP device instead of the stack (off:
  * its offload information, NULL for a plain frame); the frame is borrowed
- * until fn returns. fn hands it on with oasis_stack_input_offload(), or
+ * until fn returns. fn hands it on with oasis_stack_input_offload() (from
+ * a TUN device: an IP packet, for oasis_stack_input_ip_offload()), or
  * drops, delays or alters it: e.g. oasis_impair_link_input (impair.h). */
 typedef void (*oasis_tap_input_fn)(void *ud, oasis_stack *s, const uint8_t *frame, size_t len,
                                    const oasis_offload *off);

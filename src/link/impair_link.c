@@ -3,6 +3,12 @@
  * shared with the in-memory wire). Super-segments are cut with the
  * software GSO (gso.h) first, so each frame meets the stages on its own.
  *
+ * In front of an IP link (OASIS_LINK_IP: a TUN device) the filter is an
+ * IP link too. The stages and the GSO read Ethernet frames, so an impaired
+ * direction puts each packet behind a 14-byte header of its own (wrap:
+ * offload offsets move with it) and takes it off again when the packet
+ * leaves (emit), to the inner link or to oasis_stack_input_ip_offload.
+ *
  * Buffers are per direction: the stack sends from inside an input (an
  * ACK), so an incoming frame being cut or corrupted must not share memory
  * with the outgoing ones; a direction never re-enters itself. */
@@ -37,6 +43,7 @@ typedef struct impair_dir {
     held_frame held[OASIS_IMPAIR_HELD_MAX];
     uint8_t *scratch; /* a super-segment's frames are built here */
     uint8_t *work;    /* a copy to corrupt (the frame is borrowed) */
+    uint8_t *wrap;    /* an IP link's packet behind an Ethernet header */
 } impair_dir;
 
 struct oasis_impair_link {
@@ -46,6 +53,7 @@ struct oasis_impair_link {
     impair_dir dir[2];
     oasis_stack *stack; /* the stack of the input under way (IN delivery) */
     oasis_clock *clock; /* for ge_step_ns (NULL: the chain steps per frame) */
+    int ip;             /* the inner link is an IP link: packets, not frames */
 };
 
 void oasis_impair_link_config_init(oasis_impair_link_config *cfg)
@@ -80,15 +88,57 @@ static int dir_active(const oasis_impair *g)
            g->duplicate > 0;
 }
 
+/* ---- an IP link's packets as frames ------------------------------------ */
+
+#define WRAP_HLEN 14u
+
+/* off with its offsets moved by delta bytes (those it uses). */
+static oasis_offload off_moved(const oasis_offload *off, int delta)
+{
+    oasis_offload o = *off;
+    if (o.flags & OASIS_OFFLOAD_CSUM_PARTIAL)
+        o.csum_start = (uint16_t)(o.csum_start + delta);
+    if (o.gso_type & ~OASIS_GSO_ECN)
+        o.hdr_len = (uint16_t)(o.hdr_len + delta);
+    return o;
+}
+
+/* The packet behind an Ethernet header in direction d's buffer (the type
+ * from its IP version), NULL when it does not fit. */
+static const uint8_t *wrap(impair_dir *dir, const uint8_t *pkt, size_t len)
+{
+    if (len > OASIS_GSO_SCRATCH - WRAP_HLEN)
+        return NULL;
+    memset(dir->wrap, 0, 12);
+    int v6 = len && pkt[0] >> 4 == 6;
+    dir->wrap[12] = v6 ? 0x86 : 0x08;
+    dir->wrap[13] = v6 ? 0xdd : 0x00;
+    memcpy(dir->wrap + WRAP_HLEN, pkt, len);
+    return dir->wrap;
+}
+
 /* ---- the stages ---------------------------------------------------------- */
 
-/* Hands one frame on: to the inner link (OUT) or the stack (IN). */
+/* Hands one frame on: to the inner link (OUT) or the stack (IN); an IP
+ * link's packet without the header wrap gave it. */
 static int emit(oasis_impair_link *f, int d, const uint8_t *frame, size_t len,
                 const oasis_offload *off)
 {
     f->dir[d].stats.delivered++;
+    oasis_offload moved;
+    if (f->ip) {
+        frame += WRAP_HLEN;
+        len -= WRAP_HLEN;
+        if (off) {
+            moved = off_moved(off, -(int)WRAP_HLEN);
+            off = &moved;
+        }
+    }
     if (d == OASIS_IMPAIR_IN) {
-        oasis_stack_input_offload(f->stack, frame, len, off);
+        if (f->ip)
+            oasis_stack_input_ip_offload(f->stack, frame, len, off);
+        else
+            oasis_stack_input_offload(f->stack, frame, len, off);
         return OASIS_OK;
     }
     if (off && f->inner->send_offload)
@@ -205,8 +255,14 @@ static void tick_out(oasis_impair_link *f) { tick(f, OASIS_IMPAIR_OUT, NULL); }
 static int filter_send(oasis_link *link, const uint8_t *frame, size_t len)
 {
     oasis_impair_link *f = link->data;
-    if (!f->dir[OASIS_IMPAIR_OUT].active)
+    impair_dir *dir = &f->dir[OASIS_IMPAIR_OUT];
+    if (!dir->active)
         return f->inner->send(f->inner, frame, len);
+    if (f->ip) {
+        if (!(frame = wrap(dir, frame, len)))
+            return OASIS_EMSGSIZE;
+        len += WRAP_HLEN;
+    }
     return pass(f, OASIS_IMPAIR_OUT, frame, len, NULL);
 }
 
@@ -243,8 +299,17 @@ static int filter_send_offload(oasis_link *link, const uint8_t *frame, size_t le
                                const oasis_offload *off)
 {
     oasis_impair_link *f = link->data;
-    if (!f->dir[OASIS_IMPAIR_OUT].active)
+    impair_dir *dir = &f->dir[OASIS_IMPAIR_OUT];
+    if (!dir->active)
         return f->inner->send_offload(f->inner, frame, len, off);
+    oasis_offload moved;
+    if (f->ip) {
+        if (!(frame = wrap(dir, frame, len)))
+            return OASIS_EMSGSIZE;
+        len += WRAP_HLEN;
+        moved = off_moved(off, (int)WRAP_HLEN);
+        off = &moved;
+    }
     return pass_offload(f, OASIS_IMPAIR_OUT, frame, len, off);
 }
 
@@ -256,9 +321,27 @@ void oasis_impair_link_input(oasis_impair_link *f, oasis_stack *s, const uint8_t
     if (!f || !s)
         return;
     tick_out(f);
-    if (!f->dir[OASIS_IMPAIR_IN].active) {
-        oasis_stack_input_offload(s, frame, len, off);
+    impair_dir *dir = &f->dir[OASIS_IMPAIR_IN];
+    if (!dir->active) {
+        if (f->ip)
+            oasis_stack_input_ip_offload(s, frame, len, off);
+        else
+            oasis_stack_input_offload(s, frame, len, off);
         return;
+    }
+    oasis_offload moved;
+    if (f->ip) {
+        const uint8_t *w = wrap(dir, frame, len);
+        if (!w) { /* longer than any IP packet: the stack's to refuse */
+            oasis_stack_input_ip_offload(s, frame, len, off);
+            return;
+        }
+        frame = w;
+        len += WRAP_HLEN;
+        if (off) {
+            moved = off_moved(off, (int)WRAP_HLEN);
+            off = &moved;
+        }
     }
     f->stack = s;
     if (off && (off->gso_type != OASIS_GSO_NONE || (off->flags & OASIS_OFFLOAD_CSUM_PARTIAL)))
@@ -298,6 +381,7 @@ int oasis_impair_link_create(oasis_link *inner, const oasis_impair_link_config *
         return OASIS_ENOMEM;
     f->inner = inner;
     f->clock = cfg->clock;
+    f->ip = (inner->caps & OASIS_LINK_IP) != 0;
     f->gap = cfg->reorder_gap ? cfg->reorder_gap : REORDER_GAP_DEFAULT;
     const oasis_impair *g[2] = {&cfg->out, &cfg->in};
     for (int d = 0; d < 2; d++) {
@@ -311,7 +395,8 @@ int oasis_impair_link_create(oasis_link *inner, const oasis_impair_link_config *
             continue;
         dir->scratch = malloc(OASIS_GSO_SCRATCH);
         dir->work = malloc(OASIS_GSO_SCRATCH);
-        if (!dir->scratch || !dir->work) {
+        dir->wrap = f->ip ? malloc(OASIS_GSO_SCRATCH) : NULL;
+        if (!dir->scratch || !dir->work || (f->ip && !dir->wrap)) {
             oasis_impair_link_destroy(f);
             return OASIS_ENOMEM;
         }
@@ -319,7 +404,7 @@ int oasis_impair_link_create(oasis_link *inner, const oasis_impair_link_config *
     f->link.send = filter_send;
     f->link.send_offload = inner->send_offload ? filter_send_offload : NULL;
     f->link.mtu = inner->mtu;
-    f->link.caps = inner->send_offload ? inner->caps : 0;
+    f->link.caps = (inner->send_offload ? inner->caps : 0) | (inner->caps & OASIS_LINK_IP);
     f->link.gso_max = inner->gso_max;
     f->link.data = f;
     *out = f;
@@ -335,6 +420,7 @@ void oasis_impair_link_destroy(oasis_impair_link *f)
             free(f->dir[d].held[i].buf);
         free(f->dir[d].scratch);
         free(f->dir[d].work);
+        free(f->dir[d].wrap);
     }
     free(f);
 }

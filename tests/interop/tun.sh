@@ -10,8 +10,8 @@
 # are not its own, routed into the TUN (IPv4 and IPv6), and answers from
 # them, for TCP and UDP echo; behind a router with a narrower link its flows
 # take the router's ICMP errors sent to those addresses (path MTU
-# discovery). Serve's UDP echo and discard are checked on the way. Args:
-# OASIS_BIN [BYTES]
+# discovery). Serve's UDP echo and discard are checked on the way, and
+# --impair on the TUN. Args: OASIS_BIN [BYTES]
 TEST_NAME=interop_tun
 source "$(dirname "$0")/lib.sh"
 need ping curl tshark python3
@@ -215,6 +215,32 @@ expect_eq "$(metric TCPMTUPFail_total)" "0" "black holes detected (none: the err
 stop_pid "$SERVE_PID" "oasis serve --transparent"
 grep -q "UDP: 2 echoed, 0 discarded, 0 refused" "$TMP/serve-t.log" ||
     fail "transparent serve's UDP counts: $(grep 'UDP:' "$TMP/serve-t.log")"
+
+# --impair on a TUN device: the filter loses, corrupts, reorders and
+# duplicates the packets both ways (super-segments cut first); the downloads
+# still arrive whole.
+bg serve-imp "$OASIS" serve --tun "$TAP" --addr "$OASIS_IP/24" --addr6 "$OASIS_IP6/64" \
+    --http-port 8080 --offload on --impair loss=0.02,reorder=0.01,dup=0.01,corrupt=0.005,seed=11
+SERVE_PID=$BG_PID
+wait_for "$TMP/serve-imp.log" "ready on" 10
+want=$(pattern_sha 4000000)
+for url in "http://$OASIS_IP:8080/bytes/4000000" "http://[$OASIS_IP6]:8080/bytes/4000000"; do
+    got=$(ns curl -sS --max-time 120 "$url" | sha256sum | cut -d' ' -f1)
+    expect_eq "$got" "$want" "through --impair: SHA-256 of 4000000 bytes from $url"
+done
+stop_pid "$SERVE_PID" "oasis serve --tun --impair"
+log "$(grep 'counters: impair' "$TMP/serve-imp.log")"
+python3 - "$TMP/serve-imp.log" <<'PY' || fail "serve's impair counters: $(grep 'counters: impair' "$TMP/serve-imp.log")"
+import re, sys
+l = [x for x in open(sys.argv[1]) if x.startswith("counters: impair")][-1]
+for d in ("out", "in"):
+    f = dict(re.findall(r"([a-z]+) (\d+)", re.search(r"[,;] %s (.*?)(;|$)" % d, l).group(1)))
+    for k in ("lost", "corrupted", "reordered", "duplicated"):
+        assert int(f[k]) > 0, (d, k, f)
+    if d == "out":
+        assert int(f["segmented"]) > 0, f
+PY
+pass "the filter lost, corrupted, reordered and duplicated packets both ways, and cut super-segments"
 
 # Plain packets (--offload off): the same downloads, one read or write per
 # packet.

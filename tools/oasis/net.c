@@ -87,11 +87,12 @@ const char net_options_help[] =
     "  --tun NAME        a TUN device instead (`ip tuntap add dev NAME mode tun`):\n"
     "                    bare IP packets, no ARP or neighbour discovery, every\n"
     "                    destination through the device (oasis/link.h's IP\n"
-    "                    links). Needs --addr; no DHCP or --impair\n"
-    "  --transparent     answer TCP for every address, as a transparent proxy or\n"
-    "                    tun2socks does: `serve` takes connections to any address\n"
-    "                    routed to Oasis (e.g. through --tun) on its ports, and\n"
-    "                    answers from the address the client asked for\n"
+    "                    links). Needs --addr; no DHCP\n"
+    "  --transparent     answer TCP and UDP for every address, as a transparent\n"
+    "                    proxy or tun2socks does: `serve` takes connections and\n"
+    "                    datagrams to any address routed to Oasis (e.g. through\n"
+    "                    --tun) on its ports, and answers from the address the\n"
+    "                    client asked for\n"
     "  --addr A.B.C.D/N  Oasis's static address and prefix, e.g. 10.77.0.2/24\n"
     "                    (default: none, the address comes from DHCP)\n"
     "  --dhcp            get address, prefix, gateway, MTU and DNS servers from a\n"
@@ -537,10 +538,9 @@ int net_up(net *n, const net_opts *o)
 {
     memset(n, 0, sizeof *n);
     n->opt = *o;
-    /* A TUN device has no broadcast domain to ask a DHCP server on, and the
-     * impairment filter works on Ethernet frames. */
-    if (o->tun && (!o->addr_given || o->dhcp || o->dhcp6 || o->impair)) {
-        fprintf(stderr, "oasis: --tun needs --addr, and takes no --dhcp, --dhcp6 or --impair\n");
+    /* A TUN device has no broadcast domain to ask a DHCP server on. */
+    if (o->tun && (!o->addr_given || o->dhcp || o->dhcp6)) {
+        fprintf(stderr, "oasis: --tun needs --addr, and takes no --dhcp or --dhcp6\n");
         return EXIT_USAGE;
     }
     fill_derived(&n->opt);
