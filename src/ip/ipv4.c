@@ -630,7 +630,7 @@ static void option_problem(oasis_stack *s, const uint8_t *pkt, size_t len, int l
 /* An unfragmented ICMP error message: what a transparent stack takes for
  * a foreign address, since its flows send from such addresses and a
  * router's Fragmentation Needed about them comes back there (RFC 1191).
- * Echo and the rest stay the stack's own addresses'. */
+ * Echo and every other message stay for the stack's own addresses. */
 static int icmp_error_whole(const oasis_ipv4_hdr *h)
 {
     if (h->proto != OASIS_IPPROTO_ICMP || h->mf || h->frag_off || !h->payload_len)
