@@ -15,6 +15,9 @@
  *                                  kind, carried by the wire as a tunnel
  *                                  would), transparent: the client connects
  *                                  to 198.51.100.7 (with --ipv6 2001:db8::7)
+ *   oasis_sim --transparent ...    the server transparent over the Ethernet
+ *                                  wire: the client connects to 198.51.100.7
+ *                                  through the server as its gateway (IPv4)
  *   oasis_sim --ge-per-frame ...   bursts step per frame, as before issue 11
  *   oasis_sim --per-seed ...       one line of figures per seed, to compare
  *                                  two builds seed by seed
@@ -41,8 +44,8 @@ static void usage(const char *argv0)
 {
     fprintf(stderr,
             "usage: %s [--seed N | --seeds COUNT [--first N]] [--determinism] [--max-size BYTES]\n"
-            "          [--pcap PREFIX] [--ge-per-frame] [--offload | --ip-link] [--ipv6] [--per-seed]\n"
-            "          [-v]\n",
+            "          [--pcap PREFIX] [--ge-per-frame] [--offload | --ip-link] [--transparent] [--ipv6]\n"
+            "          [--per-seed] [-v]\n",
             argv0);
 }
 
@@ -79,7 +82,9 @@ int main(int argc, char **argv)
         } else if (!strcmp(a, "--ipv6")) {
             o.ipv6 = 1;
         } else if (!strcmp(a, "--ip-link")) {
-            o.ip_link = 1;
+            o.ip_link = o.transparent = 1;
+        } else if (!strcmp(a, "--transparent")) {
+            o.transparent = 1;
         } else if (!strcmp(a, "--ge-per-frame")) {
             per_frame = 1;
         } else if (!strcmp(a, "--per-seed")) {
@@ -97,6 +102,11 @@ int main(int argc, char **argv)
         o.verbose = 1;
     if (o.ip_link && o.offload) {
         fprintf(stderr, "%s: --ip-link has no offloads\n", argv[0]);
+        return 2;
+    }
+    if (o.transparent && !o.ip_link && o.ipv6) {
+        /* (IPv6 has no static route to send a foreign prefix by) */
+        fprintf(stderr, "%s: --transparent over Ethernet is IPv4 only\n", argv[0]);
         return 2;
     }
 
@@ -168,7 +178,8 @@ int main(int argc, char **argv)
             snprintf(size, sizeof size, " --max-size %" PRIu64, (uint64_t)o.max_size);
         printf("FAIL seed %" PRIu64 ": %s\n  replay: %s%s%s%s%s%s --seed %" PRIu64 "\n", seed,
                r.why, argv[0], o.ipv6 ? " --ipv6" : "", o.offload ? " --offload" : "",
-               o.ip_link ? " --ip-link" : "", per_frame ? " --ge-per-frame" : "", size, seed);
+               o.ip_link ? " --ip-link" : o.transparent ? " --transparent" : "",
+               per_frame ? " --ge-per-frame" : "", size, seed);
         fflush(stdout);
     }
     printf("oasis_sim: %" PRIu64 " seeds from %" PRIu64 ", %" PRIu64 " failed, %" PRIu64

@@ -46,6 +46,8 @@ typedef struct sim_opts {
     int ipv6;                /* the flow runs over IPv6 (link-local addresses; MTU >= 1280) */
     int ip_link;             /* both stacks on IP links (OASIS_LINK_IP, a TUN device's kind),
                                 transparent, the client connecting to a foreign address */
+    int transparent;         /* the server transparent, the client connecting to a foreign
+                                address (over Ethernet: through the server as its gateway) */
 } sim_opts;
 
 typedef struct sim_result {

@@ -379,7 +379,7 @@ static void accept_cb(oasis_stack *st, oasis_flow *f, void *ud)
     }
     oasis_ipaddr local, want = foreign_dst(s->sim);
     oasis_tcp_src(f, &local, NULL);
-    if (s->sim->o->ip_link && !oasis_ipaddr_eq(&local, &want))
+    if (s->sim->o->transparent && !oasis_ipaddr_eq(&local, &want))
         fail(s->sim, "%c: the transparent flow's local address is not the one asked for",
              'A' + s->id);
     /* An earlier embryo gave up (note_handshake_timeout), a later SYN
@@ -807,7 +807,9 @@ static int make_side(sim *m, int id)
         cfg.ipv6 = 1;
         cfg.dad_transmits = 0; /* the link-local address is usable at once */
     }
-    cfg.transparent = m->o->ip_link;
+    cfg.transparent = m->o->transparent;
+    if (m->o->transparent && !m->o->ip_link)
+        cfg.gateway = OASIS_IPV4(10, 0, 0, 2 - id); /* the foreign address is the peer's */
     if (oasis_stack_create(&cfg, &s->stack) != 0)
         return -1;
     if (m->o->pcap) {
@@ -955,14 +957,14 @@ static void start_transfer(sim *m)
     side *cl = &m->s[c->client], *sv = &m->s[!c->client];
     static const oasis_keepalive ka = {20 * OASIS_NS_PER_SEC, 5 * OASIS_NS_PER_SEC, 3};
     const oasis_keepalive *kap = c->cut == CUT_FOREVER ? &ka : NULL;
-    oasis_listen_opts lo = {.keepalive = kap, .transparent = m->o->ip_link};
+    oasis_listen_opts lo = {.keepalive = kap, .transparent = m->o->transparent};
     int rc = oasis_tcp_listen(sv->stack, PORT, &lo, accept_cb, sv);
     if (rc != 0) {
         fail(m, "listen failed with %s", oasis_err_name(rc));
         return;
     }
     oasis_ipaddr dst = oasis_ipaddr_v4(oasis_stack_addr(sv->stack));
-    if (m->o->ip_link) {
+    if (m->o->transparent) {
         dst = foreign_dst(m);
     } else if (m->o->ipv6) {
         /* The server's link-local address (the only one: no router). */
