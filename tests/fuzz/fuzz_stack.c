@@ -27,6 +27,12 @@
  * So about half the inputs carry valid checksums and reach the TCP state
  * machine, and relative sequence numbers let the fuzzer stay in window.
  *
+ * An input of odd length runs on a transparent stack (cfg.transparent), so
+ * frames to foreign addresses (mode 1 with 0x04, or raw) reach TCP and UDP
+ * too: a listener of every port and address, and a UDP bind of every port
+ * that echoes from the address it was sent to. Even lengths keep the
+ * ordinary stack, which drops them.
+ *
  * Checked: no crash or sanitizer report, every accepted request completes
  * exactly once and never inside the call that started it, the ARP cache and
  * reassembly bounds hold, and destroying the stack frees every byte. */
@@ -219,6 +225,17 @@ static void on_udp(oasis_stack *s, const oasis_ipaddr *src, uint16_t sport,
     oasis_udp_send(s, UDP_PORT, src, sport, data, len > 64 ? 64 : len);
 }
 
+/* The transparent bind: echoes from the address the datagram went to. */
+static void on_udp_any(oasis_stack *s, const oasis_ipaddr *src, uint16_t sport,
+                       const oasis_ipaddr *dst, uint16_t dport, const uint8_t *data, size_t len,
+                       void *ud)
+{
+    (void)ud;
+    FUZZ_CHECK(len == 0 || data);
+    FUZZ_CHECK(src->family == dst->family);
+    oasis_udp_send_from(s, dst, dport, src, sport, data, len > 64 ? 64 : len);
+}
+
 static void on_udp4(oasis_stack *s, uint32_t src, uint16_t sport, uint32_t dst, uint16_t dport,
                     const uint8_t *data, size_t len, void *ud)
 {
@@ -231,6 +248,15 @@ static void on_udp_err(oasis_stack *s, const oasis_udp_error *e, void *ud)
 {
     (void)s, (void)ud;
     FUZZ_CHECK(e->err < 0 && e->src_port == UDP_PORT);
+}
+
+/* The transparent bind's errors: about a datagram from any port, and from
+ * an address of the error's family. */
+static void on_udp_err_any(oasis_stack *s, const oasis_udp_error *e, void *ud)
+{
+    (void)s, (void)ud;
+    FUZZ_CHECK(e->err < 0);
+    FUZZ_CHECK((e->src.family == OASIS_AF_INET6) == (e->family == OASIS_AF_INET6));
 }
 
 /* ---- the peer: what the stack sends ---------------------------------------- */
@@ -548,7 +574,7 @@ static void peer_segment(fz *z, uint8_t flags, uint32_t seq, uint32_t ack, int s
     settle(z);
 }
 
-static int setup(fz *z)
+static int setup(fz *z, int transparent)
 {
     memset(z, 0, sizeof *z);
     z->accepted_main = -1;
@@ -576,6 +602,7 @@ static int setup(fz *z)
     cfg.tcp.sndbuf = cfg.tcp.rcvbuf = 16384;
     cfg.tcp.max_ofo_segments = 8;
     cfg.tcp.backlog = 4;
+    cfg.transparent = transparent;
     if (oasis_stack_create(&cfg, &z->s) != 0)
         return -1;
     oasis_stack_set_user_data(z->s, z);
@@ -585,6 +612,12 @@ static int setup(fz *z)
     FUZZ_CHECK(oasis_udp_bind(z->s, UDP_PORT, on_udp, z) == 0);
     FUZZ_CHECK(oasis_udp_set_error_cb(z->s, UDP_PORT, on_udp_err) == 0);
     FUZZ_CHECK(oasis_tcp_listen(z->s, LISTEN_PORT, NULL, on_accept, z) == 0);
+    if (transparent) {
+        oasis_listen_opts any = {.transparent = 1};
+        FUZZ_CHECK(oasis_tcp_listen(z->s, 0, &any, on_accept, z) == 0);
+        FUZZ_CHECK(oasis_udp_bind_transparent(z->s, 0, on_udp_any, z) == 0);
+        FUZZ_CHECK(oasis_udp_set_error_cb(z->s, 0, on_udp_err_any) == 0);
+    }
     /* A multicast group, so IGMP queries and datagrams to it are taken. */
     FUZZ_CHECK(oasis_ipv4_join(z->s, OASIS_IPV4(239, 1, 2, 3)) == 0);
 
@@ -666,7 +699,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fz *z = malloc(sizeof *z); /* fresh per input: runs are reproducible */
     if (!z)
         return 0;
-    if (setup(z) == 0) {
+    if (setup(z, (int)(size & 1)) == 0) {
         fuzz_in in = {data, size};
         while (in.left >= 4) {
             uint8_t tick = fuzz_u8(&in), kind = fuzz_u8(&in);
