@@ -84,13 +84,6 @@ static oasis_ping_req *find_ping(oasis_stack *s, uint32_t peer, uint16_t id, uin
 
 /* ---- errors ---- */
 
-static int is_error_type(uint8_t type)
-{
-    return type == OASIS_ICMP_DEST_UNREACH || type == OASIS_ICMP_SOURCE_QUENCH ||
-           type == OASIS_ICMP_REDIRECT || type == OASIS_ICMP_TIME_EXCEEDED ||
-           type == OASIS_ICMP_PARAM_PROBLEM;
-}
-
 /* RFC 1122 3.2.2: never an error about an ICMP error, a datagram to a
  * broadcast or multicast address, a datagram whose source is not one host,
  * or a fragment other than the first. */
@@ -102,7 +95,7 @@ static int error_allowed(const oasis_stack *s, const oasis_ipv4_hdr *o)
         return 0;
     if (o->src == 0 || oasis_ipv4_is_broadcast(s, o->src) || oasis_ipv4_is_multicast(o->src))
         return 0;
-    if (o->proto == OASIS_IPPROTO_ICMP && (o->payload_len < 1 || is_error_type(o->payload[0])))
+    if (o->proto == OASIS_IPPROTO_ICMP && (o->payload_len < 1 || oasis_icmp_is_error(o->payload[0])))
         return 0;
     return 1;
 }

@@ -20,6 +20,15 @@
 #define OASIS_ICMP_PORT_UNREACH 3
 #define OASIS_ICMP_FRAG_NEEDED 4
 
+/* The error messages (RFC 792; RFC 1122 3.2.2 counts redirects among
+ * them), as against queries such as echo. */
+static inline int oasis_icmp_is_error(uint8_t type)
+{
+    return type == OASIS_ICMP_DEST_UNREACH || type == OASIS_ICMP_SOURCE_QUENCH ||
+           type == OASIS_ICMP_REDIRECT || type == OASIS_ICMP_TIME_EXCEEDED ||
+           type == OASIS_ICMP_PARAM_PROBLEM;
+}
+
 typedef struct oasis_icmp_hdr {
     uint8_t type, code;
     uint32_t rest;        /* bytes 4..7: echo id<<16|seq, next-hop MTU, ... */

@@ -635,9 +635,8 @@ static int icmp_error_whole(const oasis_ipv4_hdr *h)
 {
     if (h->proto != OASIS_IPPROTO_ICMP || h->mf || h->frag_off || !h->payload_len)
         return 0;
-    uint8_t type = h->payload[0];
-    return type == OASIS_ICMP_DEST_UNREACH || type == OASIS_ICMP_SOURCE_QUENCH ||
-           type == OASIS_ICMP_TIME_EXCEEDED || type == OASIS_ICMP_PARAM_PROBLEM;
+    /* (A redirect is about the route, which only our own address has.) */
+    return oasis_icmp_is_error(h->payload[0]) && h->payload[0] != OASIS_ICMP_REDIRECT;
 }
 
 /* A transparent stack (cfg.transparent) takes TCP and UDP to any unicast

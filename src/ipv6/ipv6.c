@@ -572,7 +572,7 @@ static void deliver(oasis_stack *s, const oasis_ipv6_hdr *h, const oasis_ipv6_wa
     /* A foreign address is a transparent stack's for TCP and UDP, and for
      * ICMPv6 errors (types below 128, RFC 4443 2.1) about what those sent
      * from it: a Packet Too Big comes back there (icmp6.c checks the quote). */
-    int icmp6_error = w->proto == OASIS_NH_ICMPV6 && len > w->off && pkt[w->off] < 128;
+    int icmp6_error = w->proto == OASIS_NH_ICMPV6 && len > w->off && oasis_icmp6_is_error(pkt[w->off]);
     if (s->cfg.transparent && w->proto != OASIS_IPPROTO_TCP && w->proto != OASIS_IPPROTO_UDP &&
         !icmp6_error && foreign6(s, &h->dst)) {
         c->in_addr_errors++;
