@@ -69,6 +69,8 @@ typedef struct oasis_rack {
     uint32_t xmit_order;     /* its transmission's order (oasis_rack_seg.order) */
     uint32_t tx_order;       /* transmissions so far (the next one's order - 1) */
     uint64_t rtt_ns;         /* RACK.rtt */
+    uint64_t ack_rtt_ns;     /* this ACK's RTT: the newest original segment it delivered
+                              * (0: none), for congestion control (tcp_recovery.c) */
     uint32_t lost_below;     /* every unSACKed byte below is deemed lost */
     uint32_t marked;         /* segments RACK marked lost (tests and stats) */
     uint32_t marked_rtx;     /* of which retransmissions (a lost retransmission) */

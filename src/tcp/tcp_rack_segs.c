@@ -225,6 +225,9 @@ static OASIS_ALWAYS_INLINE void delivered_in(oasis_rack *r, const oasis_rack_seg
             return;
     } else {
         oasis_rack_rtt_sample(r, rtt);
+        /* (1 ns for a delivery in the tick it went: still a sample) */
+        if (!r->ack_rtt_ns || rtt < r->ack_rtt_ns)
+            r->ack_rtt_ns = rtt ? rtt : 1;
     }
     if (r->have_xmit &&
         !sent_after(g->xmit_ns, g->order, g->end, r->xmit_ns, r->xmit_order, r->end_seq))
@@ -437,6 +440,7 @@ static uint32_t check(oasis_flow *f, uint64_t now)
 OASIS_HOT static void ack_rtt(oasis_flow *f)
 {
     oasis_rack *r = &f->ext->sb.rack;
+    r->ack_rtt_ns = 0; /* (delivered_in sets it for this ACK) */
     if (f->ext->rec.ack_echo) {
         int32_t ms = f->ext->rec.ack_echo_ms;
         if (ms >= 0)

@@ -87,15 +87,23 @@ void oasis_recovery_init(oasis_flow *f)
 enum { ECN_CUT_NONE = 0, ECN_CUT_LOSS, ECN_CUT_ECE };
 
 /* The controller's on_ack; NewReno (the default) by a direct call, which
- * LTO can inline into the ACK path. */
+ * LTO can inline into the ACK path. rtt_ns: the ACK's timestamp echo or
+ * timed segment (RFC 6298's one sample a round trip, without
+ * timestamps). HyStart++ wants a sample from every ACK (RFC 9406 4.2:
+ * currRTT, eight a round before it judges a delay rise), so without one
+ * the controller gets what the SACK scoreboard's send times say: the
+ * newest never-retransmitted segment the ACK delivered (Karn). */
 static OASIS_ALWAYS_INLINE void cc_on_ack(oasis_flow *f, uint32_t acked, uint32_t flight,
                                           uint64_t rtt_ns, uint64_t now)
 {
     const oasis_cc_ops *ops = f->ext->ccops;
-    if (ops == &oasis_cc_newreno)
+    if (ops == &oasis_cc_newreno) {
         oasis_cc_newreno_on_ack(&f->ext->cc, acked, flight, rtt_ns, now);
-    else
-        ops->on_ack(&f->ext->cc, acked, flight, rtt_ns, now);
+        return;
+    }
+    if (!rtt_ns && f->sack_ok)
+        rtt_ns = f->ext->sb.rack.ack_rtt_ns;
+    ops->on_ack(&f->ext->cc, acked, flight, rtt_ns, now);
 }
 
 /* cwnd was just reduced (why: ECN_CUT_*): this window of data is done
