@@ -285,6 +285,62 @@ static void test_idle_shifts_epoch(void **state)
     assert_int_equal(b.cwnd, 10 * MSS);
 }
 
+/* What an idle flow's core cannot keep (remembers) lasts while the pause
+ * is shorter than the RTO. After a longer one the controller forgets it
+ * (a fresh curve, Reno's slope, RFC 5681 4.1's restart) and then runs
+ * exactly as one that init rebuilt from cwnd and ssthresh alone, which is
+ * what a flow that gave its extension back runs with (tcp.c ext_setup). */
+static void test_idle_past_rto_forgets(void **state)
+{
+    oasis_cc_state a, b;
+    ops->init(&a, MSS, 0);
+    assert_false(ops->remembers(&a));
+    lose_at(&a, 100, 0);
+    uint64_t now = round_trip(&a, 0, 100 * MS);
+    assert_true(ops->remembers(&a)); /* W_max 100 ahead of cwnd 70 */
+    ops->on_idle(&a, 500 * MS, 1000 * MS, now + 500 * MS);
+    assert_true(ops->remembers(&a));
+    now += 2000 * MS;
+    ops->on_idle(&a, 1500 * MS, 1000 * MS, now);
+    assert_false(ops->remembers(&a));
+    oasis_cubic_view v;
+    oasis_cubic_view_get(&a, &v);
+    assert_false(v.epoch_started);
+    ops->init(&b, MSS, now);
+    b.cwnd = a.cwnd;
+    b.ssthresh = a.ssthresh;
+    for (int i = 0; i < 30; i++) {
+        round_trip(&a, now, 100 * MS);
+        now = round_trip(&b, now, 100 * MS);
+        assert_int_equal(a.cwnd, b.cwnd);
+    }
+    assert_true(a.cwnd > a.ssthresh); /* past slow start, along a curve */
+
+    /* In the initial slow start, conservative slow start (RFC 9406) is
+     * history too: after the pause HyStart++ starts its rounds over. */
+    ops->init(&a, MSS, 0);
+    now = 0;
+    for (int r = 0; r < 2; r++)
+        now = round_trip(&a, now, 80 * MS);
+    now = round_trip(&a, now, 100 * MS);
+    oasis_cubic_view_get(&a, &v);
+    assert_int_equal(v.hystart, 1);
+    assert_true(ops->remembers(&a));
+    now += 2000 * MS;
+    ops->on_idle(&a, 1500 * MS, 1000 * MS, now);
+    assert_false(ops->remembers(&a));
+    ops->init(&b, MSS, now);
+    b.cwnd = a.cwnd;
+    b.ssthresh = a.ssthresh;
+    for (int i = 0; i < 9; i++) { /* (longer than before the pause: no stale minimum) */
+        round_trip(&a, now, (130 + 20 * (uint64_t)i) * MS);
+        now = round_trip(&b, now, (130 + 20 * (uint64_t)i) * MS);
+        assert_int_equal(a.cwnd, b.cwnd);
+        assert_int_equal(a.ssthresh, b.ssthresh);
+    }
+    assert_int_not_equal(a.ssthresh, UINT32_MAX); /* HyStart++ ended it */
+}
+
 /* The epoch can begin after the last send (an ACK starts it), so idle
  * time counted from that send may exceed now - t_epoch: the shifted epoch
  * stops at now instead of passing it (then now - t_epoch would wrap and
@@ -453,6 +509,7 @@ int main(void)
         cmocka_unit_test(test_slow_start_stops_at_ssthresh),
         cmocka_unit_test(test_idle_shifts_epoch),
         cmocka_unit_test(test_idle_epoch_never_past_now),
+        cmocka_unit_test(test_idle_past_rto_forgets),
         cmocka_unit_test(test_hystart_exit_on_rtt_increase),
         cmocka_unit_test(test_hystart_min_threshold),
         cmocka_unit_test(test_hystart_css_rounds),

@@ -236,7 +236,7 @@ static void timer_in_force(const oasis_flow *f)
 {
     const oasis_tcp_deadlines *t = &f->ext->tm;
     uint64_t d[] = {t->rexmt, t->tlp, t->persist, t->keep, t->fin_wait2, t->delack, t->reorder,
-                    t->tune};
+                    t->tune, t->cc_keep};
     for (size_t i = 0; i < sizeof d / sizeof d[0]; i++) {
         if (d[i] == OASIS_TCP_NEVER)
             continue;

@@ -418,38 +418,44 @@ static void ack_out(fx *x, uint32_t a, uint32_t s, uint32_t e)
  * WCDelAckT after the send (RFC 8985 7.2, one segment in flight: 400 ms,
  * capped by the RTO, here SRTT + 4*RTTVAR = 250 ms), then the RTO an
  * RTO after the probe (7.3); Linux's figures are 300 and 300 ms. */
+/* The script up to "ack 2001": a segment, its tail loss probe and its
+ * timeout, then the ACK of all (cwnd 2 after slow start's first ACK). */
+static void rto_then_ack(fx *x, oasis_cc_algo cc)
+{
+    oasis_tcp_hdr r;
+    fx_init(x, cc);
+    open_passive(x, 1000, 1, 7, 400000, 100);
+    assert_int_equal(oasis_tcp_write(x->a.flow, zeros, 1000, NULL, NULL), 0);
+    out(x, 1, 1001, 1);
+    adv(x, 100);
+    ack(x, 1001);
+    assert_int_equal(info(x).cwnd, 10000);
+    assert_int_equal(oasis_tcp_write(x->a.flow, zeros, 1000, NULL, NULL), 0);
+    out(x, 1001, 2001, 1);
+    uint64_t t1 = wait_seg(x, 1000, &r);
+    assert_int_equal(r.seq, OS(x, 1001));
+    uint64_t t2 = wait_seg(x, 2000, &r);
+    assert_int_equal(r.seq, OS(x, 1001));
+    assert_int_equal(t1, 250);
+    assert_int_equal(t2, 250);
+    adv(x, 100);
+    ack(x, 2001);
+    assert_int_equal(info(x).cwnd, 2000);
+}
+
 static void test_cubic_rto_ss_ca_cwnd_bump(void **state)
 {
     (void)state;
     fx x;
-    oasis_tcp_hdr r;
-    fx_init(&x, OASIS_CC_CUBIC);
-    open_passive(&x, 1000, 1, 7, 400000, 100);
-    assert_int_equal(oasis_tcp_write(x.a.flow, zeros, 1000, NULL, NULL), 0);
-    out(&x, 1, 1001, 1);
-    adv(&x, 100);
-    ack(&x, 1001);
-    assert_int_equal(info(&x).cwnd, 10000);
-    assert_int_equal(oasis_tcp_write(x.a.flow, zeros, 1000, NULL, NULL), 0);
-    out(&x, 1001, 2001, 1);
-    uint64_t t1 = wait_seg(&x, 1000, &r);
-    assert_int_equal(r.seq, OS(&x, 1001));
-    uint64_t t2 = wait_seg(&x, 2000, &r);
-    assert_int_equal(r.seq, OS(&x, 1001));
-    assert_int_equal(t1, 250);
-    assert_int_equal(t2, 250);
-    adv(&x, 100);
-    /* The script writes right after this ACK; the port writes just before
-     * it, at the same instant, so that the flow is never idle: Oasis gives
-     * an idle flow's extension back and CUBIC's state (cwnd_prior, W_max)
-     * goes with it (see docs/packetdrill.md: with the script's order,
-     * alpha is 1 from the start and cwnd passes 8 at ack 15001). */
-    assert_int_equal(oasis_tcp_write(x.a.flow, zeros, 200000, NULL, NULL), 0);
-    none(&x);
-    ack(&x, 2001);
+    rto_then_ack(&x, OASIS_CC_CUBIC);
     oasis_tcp_info i = info(&x);
-    assert_int_equal(i.cwnd, 2000);
     assert_int_equal(i.ssthresh, 7000);
+    /* Everything acknowledged: the flow is idle until the write. It keeps
+     * its extension, and CUBIC the window before the timeout (cwnd_prior,
+     * for the Reno-friendly slope, RFC 9438 4.3): an idle flow's core
+     * keeps only cwnd and ssthresh (tcp.c cc_keeps). */
+    assert_non_null(x.a.flow->ext);
+    assert_int_equal(oasis_tcp_write(x.a.flow, zeros, 200000, NULL, NULL), 0);
     /* slow start: two segments per ACK of one */
     out(&x, 2001, 4001, 1);
     static const uint32_t gap[] = {100, 2, 98, 2, 2};
@@ -473,6 +479,39 @@ static void test_cubic_rto_ss_ca_cwnd_bump(void **state)
             assert_int_equal(i.cwnd / 1000, 7); /* no bump */
     }
     assert_int_equal(info(&x).cwnd / 1000, 8);
+    fx_fini(&x);
+}
+
+/* Not a script: how long the idle flow of the test above keeps what
+ * CUBIC remembers. Its extension stays while the flow is idle for up to an
+ * RTO after its last send (the cc_keep deadline), then goes; data after
+ * that restarts from the initial window (RFC 5681 4.1) on a fresh curve
+ * with Reno's slope (RFC 9438 4.8), which is what a flow that gave its
+ * extension back starts with. NewReno keeps nothing an idle flow's core
+ * lacks: its flow gives the extension back at once. */
+static void test_cubic_idle_keeps_history_an_rto(void **state)
+{
+    (void)state;
+    fx x;
+    rto_then_ack(&x, OASIS_CC_NEWRENO);
+    none(&x);
+    assert_null(x.a.flow->ext);
+    fx_fini(&x);
+
+    rto_then_ack(&x, OASIS_CC_CUBIC);
+    none(&x);
+    const oasis_tcp_ext *e = x.a.flow->ext;
+    assert_non_null(e);
+    assert_true(e->ccops->remembers(&e->cc));
+    uint64_t rto = oasis_rtt_rto(&e->rtt);
+    uint64_t last_tx = (uint64_t)x.a.flow->last_tx_ms * MS;
+    assert_int_equal(e->tm.cc_keep, last_tx + rto + MS);
+    uint64_t frees = th_ctr(&x.h)->ext_frees;
+    th_advance(&x.h, e->tm.cc_keep - 1 - th_now(&x.h));
+    assert_non_null(x.a.flow->ext);
+    th_advance(&x.h, 1);
+    assert_null(x.a.flow->ext);
+    assert_int_equal(th_ctr(&x.h)->ext_frees, frees + 1);
     fx_fini(&x);
 }
 
@@ -960,6 +999,7 @@ int main(void)
         cmocka_unit_test(test_cubic_hystart_delay_rtt_jumps_upward),
         cmocka_unit_test(test_cubic_hystart_delay_min_rtt_jumps_downward),
         cmocka_unit_test(test_cubic_rto_ss_ca_cwnd_bump),
+        cmocka_unit_test(test_cubic_idle_keeps_history_an_rto),
         cmocka_unit_test(test_cubic_rack_reo_timeout_retrans_failed),
         cmocka_unit_test(test_blocking_accept),
         cmocka_unit_test(test_blocking_accept_fuzz_template),

@@ -434,8 +434,9 @@ static void ext_setup(oasis_flow *f, oasis_tcp_ext *x)
     if (oasis_tcp_synchronized(f) && f->idle_cwnd) {
         oasis_tcp_pmtu_restore(f);
         /* Back from idle: the algorithm starts afresh from the window it
-         * had (its private state, e.g. CUBIC's epoch, would restart after
-         * an idle period anyway). */
+         * had. An extension that remembered more (cc_keeps) went only
+         * after an RTO of silence, after which the algorithm forgets it
+         * anyway (oasis_cc_ops.remembers). */
         x->ccops->init(&x->cc, oasis_tcp_eff_mss(f), oasis_now(s));
         x->cc.cwnd = f->idle_cwnd;
         x->cc.ssthresh = f->idle_ssthresh;
@@ -506,7 +507,7 @@ static int flow_idle(const oasis_flow *f)
     if (!oasis_ofo_empty(&x->ofo) || x->nreqs || x->wq.head ||
         x->ackq.head || x->doneq.head || x->close_cb || x->lst)
         return 0;
-    const oasis_tcp_deadlines *t = &x->tm;
+    const oasis_tcp_deadlines *t = &x->tm; /* (cc_keep: cc_keeps' own) */
     if ((t->rexmt & t->tlp & t->persist & t->keep & t->fin_wait2 & t->delack & t->reorder &
          t->tune) != OASIS_TCP_NEVER)
         return 0;
@@ -553,10 +554,32 @@ static void ext_free(oasis_flow *f, int cache)
 
 static void ext_release(oasis_flow *f);
 
+/* An idle flow whose controller remembers a congestion event
+ * (oasis_cc_ops.remembers) keeps its extension until an RTO after its
+ * last send: data before then continues the controller's curve; data
+ * after restarts from the initial window (RFC 5681 4.1), and the
+ * controller forgets then anyway. Sets the cc_keep deadline while it
+ * keeps it. */
+static int cc_keeps(oasis_flow *f, uint64_t now)
+{
+    oasis_tcp_ext *x = f->ext;
+    if (!x->ccops->remembers || !x->ccops->remembers(&x->cc))
+        return 0;
+    uint64_t idle = (uint64_t)((uint32_t)(now / OASIS_NS_PER_MS) - f->last_tx_ms) * OASIS_NS_PER_MS;
+    uint64_t rto = oasis_rtt_rto(&x->rtt);
+    if (idle > rto)
+        return 0;
+    /* one ms past: on_idle sees idle time in whole ms, and must see more
+     * than the RTO */
+    x->tm.cc_keep = now + (rto - idle) + OASIS_NS_PER_MS;
+    oasis_tcp_timer_by(f, x->tm.cc_keep);
+    return 1;
+}
+
 /* Gives the extension back when the flow is idle and nobody is using it. */
 OASIS_HOT static void ext_maybe_release(oasis_flow *f)
 {
-    if (!f->ext || f->hold || f->busy || !flow_idle(f))
+    if (!f->ext || f->hold || f->busy || !flow_idle(f) || cc_keeps(f, oasis_now(f->s)))
         return;
     ext_release(f);
 }

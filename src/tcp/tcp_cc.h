@@ -69,6 +69,13 @@ typedef struct oasis_cc_ops {
      * idle_ns (> 0, whole ms) since the last data sent; if idle_ns >
      * rto_ns, cwnd = min(cwnd, initial window). */
     void (*on_idle)(oasis_cc_state *cc, uint64_t idle_ns, uint64_t rto_ns, uint64_t now_ns);
+    /* Optional (NULL: never): nonzero while the private state holds what
+     * init would lose (CUBIC: a congestion event's windows still ahead).
+     * An idle flow keeps only cwnd and ssthresh, so one whose controller
+     * remembers keeps its extension until an RTO after its last send;
+     * from then on_idle must forget the same history, so that a flow
+     * looks the same whether or not it gave its extension back. */
+    int (*remembers)(const oasis_cc_state *cc);
 } oasis_cc_ops;
 
 extern const oasis_cc_ops oasis_cc_newreno;

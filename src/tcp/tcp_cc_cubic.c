@@ -351,7 +351,12 @@ static void cubic_on_rto(oasis_cc_state *cc, uint32_t flight, int in_recovery, u
 
 /* Idle time is not growth time: the curve resumes where it paused. After
  * more than an RTO the ACK clock is gone: restart from the initial window
- * (RFC 5681 4.1). */
+ * (RFC 5681 4.1), and with it what the last congestion event said of the
+ * path goes too: a fresh curve at the next congestion avoidance, as after
+ * a timeout (RFC 9438 4.8), Reno's own slope for the Reno-friendly
+ * estimate (no window before a reduction to climb back to), and an initial
+ * slow start's HyStart++ rounds from the start. That is what cubic_init
+ * leaves a flow that gave its extension back (cubic_remembers). */
 static void cubic_on_idle(oasis_cc_state *cc, uint64_t idle_ns, uint64_t rto_ns, uint64_t now_ns)
 {
     cubic c = load(cc);
@@ -362,9 +367,28 @@ static void cubic_on_idle(oasis_cc_state *cc, uint64_t idle_ns, uint64_t rto_ns,
         if (c.t_epoch_ns > now_ns)
             c.t_epoch_ns = now_ns;
     }
-    if (idle_ns > rto_ns)
+    if (idle_ns > rto_ns) {
         cc->cwnd = min_u32(cc->cwnd, initial_window(cc->mss));
+        c.flags = (uint8_t)((c.flags | F_FRESH_CA) & ~F_EPOCH);
+        c.w_max = c.cwnd_prior = 0;
+        if (c.hs == HS_CSS)
+            c.hs = HS_SS;
+        c.last_min_us = c.cur_min_us = c.css_base_us = RTT_NONE;
+        c.samples = c.css_rounds = 0;
+        c.round_left = 0;
+    }
     store(cc, &c);
+}
+
+/* What an idle flow's core cannot keep (ext_release keeps cwnd and
+ * ssthresh): the window of the last congestion event still above cwnd (the
+ * curve's W_max, the Reno-friendly estimate's cwnd_prior, RFC 9438 4.3 to
+ * 4.6), or conservative slow start under way (RFC 9406). */
+static int cubic_remembers(const oasis_cc_state *cc)
+{
+    cubic c = load(cc);
+    return (!(c.flags & F_FRESH_CA) && c.w_max > cc->cwnd) || c.cwnd_prior > cc->cwnd ||
+           c.hs == HS_CSS;
 }
 
 void oasis_cubic_view_get(const oasis_cc_state *cc, oasis_cubic_view *out)
@@ -393,4 +417,5 @@ const oasis_cc_ops oasis_cc_cubic = {
     .on_rto = cubic_on_rto,
     .on_ecn = cubic_on_ecn,
     .on_idle = cubic_on_idle,
+    .remembers = cubic_remembers,
 };

@@ -133,6 +133,9 @@ typedef struct oasis_tcp_deadlines {
     uint64_t reorder;   /* RACK reorder timer (RFC 8985 6.2 step 5) */
     uint64_t tune;      /* receive buffer right-sizing measures: the flow stays
                          * busy (keeps its extension) until this passes (tcp_tune.c) */
+    uint64_t cc_keep;   /* an idle flow whose congestion control remembers a
+                         * congestion event keeps its extension until this
+                         * passes: an RTO after the last data sent (tcp.c) */
 } oasis_tcp_deadlines;
 
 /* Urgent data (tcp_urgent.c) and asynchronous reports (tcp_urgent.c):

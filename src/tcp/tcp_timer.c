@@ -28,8 +28,9 @@ static uint64_t next_deadline(const oasis_flow *f)
 {
     const oasis_tcp_deadlines *t = &f->ext->tm;
     /* A tree of minimums: branch-free, every hot path runs it. */
-    return min_u64(min_u64(min_u64(t->rexmt, t->tlp), min_u64(t->persist, t->keep)),
-                   min_u64(min_u64(t->fin_wait2, t->delack), min_u64(t->reorder, t->tune)));
+    return min_u64(min_u64(min_u64(min_u64(t->rexmt, t->tlp), min_u64(t->persist, t->keep)),
+                           min_u64(min_u64(t->fin_wait2, t->delack), min_u64(t->reorder, t->tune))),
+                   t->cc_keep);
 }
 
 /* d: a deadline known to be set (not OASIS_TCP_NEVER). */
@@ -64,7 +65,7 @@ void oasis_tcp_timers_clear(oasis_flow *f)
 {
     oasis_tcp_deadlines *t = &f->ext->tm;
     t->rexmt = t->tlp = t->persist = t->keep = t->fin_wait2 = t->delack = t->reorder =
-        t->tune = OASIS_TCP_NEVER;
+        t->tune = t->cc_keep = OASIS_TCP_NEVER;
 }
 
 OASIS_HOT void oasis_tcp_arm_rto(oasis_flow *f)
@@ -443,6 +444,7 @@ void oasis_tcp_timer_fn(oasis_stack *s, oasis_timer *t)
         oasis_tcp_fill_sndbuf(f);
         oasis_tcp_output(f);
     }
+    (void)due(f, &tm->cc_keep, now); /* nothing to do: the flow may go idle now */
     rearm(f);
     f->busy--;
     oasis_tcp_ext_idle(f);
