@@ -28,7 +28,9 @@ need curl
 setup_ns 1500
 F=$TMP/fake
 mkdir -p "$F"
-mode() { echo "$*" >"$F/mode"; }
+# Replaced whole (rename), never truncated in place: the fake server reads
+# the file before every answer, and under load it read an empty one.
+mode() { echo "$*" >"$F/mode.new" && mv -f "$F/mode.new" "$F/mode"; }
 rc() { python3 "$MYDIR/rep_check.py" "$F/lines.lp" "$@"; }
 now_ns() { date +%s%N; }
 nreq() { local n; n=$(grep -c " $1 " "$F/requests.log" 2>/dev/null) || true; echo "${n:-0}"; }
