@@ -5,6 +5,7 @@
  * its limits, callbacks that call back into the API (also on other flows),
  * the IP layer's entry point, error words for any int. One stack, a
  * hand-played peer, virtual clock. */
+#include <malloc.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -1519,6 +1520,98 @@ static void test_close_and_forget_from_read_callback(void **state)
     assert_int_equal(th_ctr(&x->h)->flows, 0);
 }
 
+/* The read callback's bytes are borrowed until it returns, also when it
+ * polls the stack (tcp.h allows it) and the poll delivers more data to the
+ * same flow: here a flow of the stack to its own listener, whose segments
+ * go through the loopback queue that the poll drains. Growing the receive
+ * buffer then must not move the bytes lent out. The allocator moves every
+ * block it resizes and poisons what it frees, so a plain build sees it
+ * too. */
+static void *moving_alloc(void *ud, void *p, size_t n)
+{
+    (void)ud;
+    size_t old = p ? malloc_usable_size(p) : 0;
+    void *q = n ? malloc(n) : NULL;
+    if (n && !q)
+        return NULL;
+    if (q && p)
+        memcpy(q, p, old < n ? old : n);
+    if (p) {
+        memset(p, 0xdd, old);
+        free(p);
+    }
+    return q;
+}
+
+typedef struct lend {
+    oasis_stack *s;
+    oasis_flow *cli, *srv;
+    uint8_t pat[60000];
+    size_t got;
+    int reads, bad, eof;
+} lend;
+
+static void lend_read(oasis_flow *f, int err, const uint8_t *d, size_t n, void *ud)
+{
+    lend *l = ud;
+    if (err) {
+        l->eof = 1;
+        return;
+    }
+    if (l->reads++ == 0) {
+        /* more for this very flow, delivered by polls inside this callback */
+        assert_int_equal(oasis_tcp_write(l->cli, l->pat, sizeof l->pat, NULL, NULL), 0);
+        for (int i = 0; i < 8; i++)
+            oasis_stack_poll(l->s);
+    }
+    for (size_t i = 0; i < n; i++)
+        l->bad += d[i] != l->pat[(l->got + i) % 100];
+    l->got += n;
+    assert_int_equal(oasis_tcp_read(f, lend_read, l), 0);
+}
+
+static void lend_accept(oasis_stack *s, oasis_flow *f, void *ud)
+{
+    lend *l = ud;
+    (void)s;
+    l->srv = f;
+    assert_int_equal(oasis_tcp_read(f, lend_read, l), 0);
+}
+
+static void lend_connect(oasis_stack *s, oasis_flow *f, int err, void *ud)
+{
+    (void)s;
+    assert_int_equal(err, 0);
+    ((lend *)ud)->cli = f;
+}
+
+static void test_read_data_stays_while_callback_polls(void **state)
+{
+    fx *x = *state;
+    th_fini(&x->h);
+    th_init_alloc(&x->h, NULL, moving_alloc, NULL);
+    lend *l = calloc(1, sizeof *l);
+    assert_non_null(l);
+    l->s = x->h.s;
+    for (size_t i = 0; i < sizeof l->pat; i++)
+        l->pat[i] = (uint8_t)('a' + i % 100 % 26);
+    assert_int_equal(oasis_tcp_listen(l->s, 81, NULL, lend_accept, l), 0);
+    assert_int_equal(oasis_tcp_connect4(l->s, TH_LOCAL, 81, NULL, lend_connect, l), 0);
+    for (int i = 0; i < 10 && !(l->cli && l->srv); i++)
+        th_advance(&x->h, MS);
+    assert_non_null(l->cli);
+    assert_non_null(l->srv);
+    assert_int_equal(oasis_tcp_write(l->cli, l->pat, 100, NULL, NULL), 0);
+    for (int i = 0; i < 1000 && l->got < 100 + sizeof l->pat; i++)
+        th_advance(&x->h, 10 * MS);
+    assert_true(l->reads > 1);
+    assert_int_equal(l->got, 100 + sizeof l->pat);
+    assert_int_equal(l->bad, 0);
+    oasis_tcp_release(l->cli);
+    oasis_tcp_release(l->srv);
+    free(l);
+}
+
 /* A connect_flow attempt refused by a reset: the callback says so, the
  * handle is over (read EOF, write ECLOSED, close completes), its error
  * word says refused. */
@@ -1655,6 +1748,7 @@ int main(void)
         T(test_disconnect_from_abort_callback),
         T(test_abort_and_disconnect_from_disconnect_callback),
         T(test_close_and_forget_from_read_callback),
+        T(test_read_data_stays_while_callback_polls),
         T(test_refused_connect_flow_handle),
         T(test_input_entry_point),
         T(test_disconnect_twice_then_reuse),

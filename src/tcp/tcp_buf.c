@@ -18,8 +18,26 @@ static uint32_t ring_pos(const oasis_ring *r, uint64_t off)
     return (uint32_t)(pos < r->size ? pos : pos - r->size);
 }
 
+/* Frees storage kept for a reader (oasis_ring_lend). */
+static void ring_free_kept(oasis_stack *s, oasis_ring *r)
+{
+    if (!r->kept)
+        return;
+    oasis_tcp_mem_charge(s, -(int64_t)r->kept_size);
+    oasis_free(s, r->kept);
+    r->kept = NULL;
+    r->kept_size = 0;
+}
+
+void oasis_ring_unlend(oasis_stack *s, oasis_ring *r)
+{
+    r->lent = 0;
+    ring_free_kept(s, r);
+}
+
 static void ring_release(oasis_stack *s, oasis_ring *r)
 {
+    ring_free_kept(s, r);
     if (r->mem)
         oasis_tcp_mem_charge(s, -(int64_t)r->size); /* the budget (tcp_tune.h) */
     oasis_free(s, r->mem);
@@ -68,7 +86,7 @@ static int ring_reserve(oasis_stack *s, oasis_ring *r, uint64_t need)
         need = r->hint < r->cap ? r->hint : r->cap;
     uint32_t size = grown_size(r, need);
     uint64_t used = r->len; /* bytes to keep, from head */
-    if (r->head + used <= r->size) {
+    if (r->head + used <= r->size && !r->lent) {
         /* Not wrapped: realloc keeps every byte at its index. */
         uint8_t *m = oasis_realloc(s, r->mem, size);
         if (!m)
@@ -81,11 +99,20 @@ static int ring_reserve(oasis_stack *s, oasis_ring *r, uint64_t need)
     uint8_t *m = oasis_malloc(s, size);
     if (!m)
         return OASIS_ENOMEM;
-    uint32_t first = r->size - r->head;
+    uint32_t first = r->size - r->head < used ? r->size - r->head : (uint32_t)used;
     memcpy(m, r->mem + r->head, first);
     memcpy(m + first, r->mem, (size_t)(used - first));
     oasis_tcp_mem_charge(s, (int64_t)size - (int64_t)r->size);
-    oasis_free(s, r->mem);
+    if (r->lent && !r->kept) {
+        /* A reader holds bytes of this block (a read callback that
+         * polled): it goes at unlend, still charged until then. Later
+         * blocks were never lent out. */
+        oasis_tcp_mem_charge(s, (int64_t)r->size);
+        r->kept = r->mem;
+        r->kept_size = r->size;
+    } else {
+        oasis_free(s, r->mem);
+    }
     r->mem = m;
     r->size = size;
     r->head = 0;

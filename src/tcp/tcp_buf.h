@@ -42,6 +42,9 @@ typedef struct oasis_ring {
                        through every power of two after each drain */
     uint8_t *pin;   /* room a link reads a payload into (oasis_ring_pin) */
     uint32_t pin_room;
+    uint8_t *kept;  /* storage grown out of while lent (oasis_ring_lend) */
+    uint32_t kept_size;
+    uint8_t lent;   /* the front bytes are lent in place to a reader */
 } oasis_ring;
 
 void oasis_ring_init(oasis_ring *r, uint32_t cap);
@@ -50,6 +53,13 @@ void oasis_ring_fini(oasis_stack *s, oasis_ring *r);
 /* Drops the bytes held; storage of OASIS_RING_SMALL or less is kept (for
  * the next flow that takes a cached extension), bigger storage is freed. */
 void oasis_ring_clear(oasis_stack *s, oasis_ring *r);
+/* The bytes at the front are lent in place (a read callback's borrowed
+ * data) until oasis_ring_unlend. Meanwhile bytes may still be appended
+ * (a poll from that callback delivers more), but storage that must grow
+ * moves into a new block and the old one is kept until unlend, so the
+ * lent bytes stay where the reader was told they are. */
+static inline void oasis_ring_lend(oasis_ring *r) { r->lent = 1; }
+void oasis_ring_unlend(oasis_stack *s, oasis_ring *r);
 /* Changes capacity; only while empty (else OASIS_EINVAL). */
 int oasis_ring_set_cap(oasis_stack *s, oasis_ring *r, uint32_t cap);
 

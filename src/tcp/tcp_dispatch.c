@@ -95,7 +95,9 @@ static void run_reads(oasis_flow *f)
             oasis_tcp_layer *L = f->s->tcp;
             oasis_flow *outer = L->reading;
             L->reading = f;
+            oasis_ring_lend(&x->rcv); /* p stays valid if a poll from cb delivers more */
             cb(f, 0, p, n, ud);
+            oasis_ring_unlend(f->s, &x->rcv);
             L->reading = outer;
             if (!x->rcv.mem) {
                 if (f->read_cb)
