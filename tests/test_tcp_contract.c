@@ -131,6 +131,14 @@ static void test_null_arguments_refused(void **state)
     assert_null(fl); /* a refused connect leaves no stale handle */
     oasis_connect_opts co = {.bufs = {.sndbuf = 1}};
     assert_int_equal(oasis_tcp_connect_opts(s, &peer, 9, &co, nop_connect, NULL, NULL), OASIS_EINVAL);
+    /* a tuned receive buffer's bound has the fixed sizes' floor: rcvbuf_max
+     * 1 gave flows a 1-byte window, a segment per byte */
+    co = (oasis_connect_opts){.bufs = {.rcvbuf_max = 1}};
+    assert_int_equal(oasis_tcp_connect_opts(s, &peer, 9, &co, nop_connect, NULL, NULL), OASIS_EINVAL);
+    co.bufs.rcvbuf_max = 1023;
+    assert_int_equal(oasis_tcp_connect_opts(s, &peer, 9, &co, nop_connect, NULL, NULL), OASIS_EINVAL);
+    oasis_listen_opts lb = {.bufs = {.rcvbuf_max = 5}};
+    assert_int_equal(oasis_tcp_listen(s, PORT, &lb, nop_accept, NULL), OASIS_EINVAL);
     assert_int_equal(oasis_tcp_connect4(s, 0, 9, NULL, nop_connect, NULL), OASIS_EBADDEST);
 
     assert_int_equal(oasis_tcp_listen(NULL, PORT, NULL, nop_accept, NULL), OASIS_EINVAL);

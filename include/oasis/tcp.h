@@ -272,9 +272,10 @@ int oasis_tcp_connect_flow4(oasis_stack *s, uint32_t dst, uint16_t port,
  * SYN or SYN-ACK and the window scale follow them). sndbuf/rcvbuf: a fixed
  * size, 1 KiB..1 GiB; auto-tuning is then off for that side. 0: tuned,
  * starting at cfg.sndbuf_init/rcvbuf_init and growing up to cfg.sndbuf /
- * cfg.rcvbuf. rcvbuf_max: a tuned receive buffer grows no further than
- * this either (0: the stack's limit); it sets the window scale, so it is
- * kept as 65535 << scale, i.e. rounded up to less than twice its value. */
+ * cfg.rcvbuf. rcvbuf_max: a tuned receive buffer starts no larger and
+ * grows no further than this either (0: the stack's limit; at least 1 KiB,
+ * else OASIS_EINVAL, as for a fixed size); it sets the window scale, so it
+ * is kept as 65535 << scale, i.e. rounded up to less than twice its value. */
 typedef struct oasis_tcp_bufsizes {
     uint32_t sndbuf, rcvbuf;
     uint32_t rcvbuf_max;
@@ -349,7 +350,9 @@ typedef struct oasis_listen_opts {
  * it to every address and, with port 0, every port); opts may be NULL.
  * Returns OASIS_EADDRINUSE if the port is already listened on (one
  * listener per port, whatever its families and local address),
- * OASIS_EINVAL for an unknown family bit or one that excludes opts->local,
+ * OASIS_EINVAL for a buffer size out of range (oasis_tcp_bufsizes), a
+ * keepalive with a zero field, an unknown family bit or one that excludes
+ * opts->local,
  * OASIS_EADDRNOTAVAIL for a local address not ours. SYNs beyond the
  * backlog (half-open plus
  * established but not yet handed to cb) are counted as listen_overflows and

@@ -68,9 +68,13 @@ uint64_t oasis_tcp_mem_avail(const oasis_stack *s) { return mem_avail(s); }
 
 static int size_ok(uint32_t v) { return v == 0 || (v >= 1024 && v <= (1u << 30)); }
 
+/* rcvbuf_max has the same floor (above 1 GiB it is the stack's limit
+ * anyway): a tuned flow starts at min(rcvbuf_init, rcvbuf_max), so a few
+ * bytes there made a window of a few bytes, a segment per byte or two. */
 int oasis_tcp_bufsizes_valid(const oasis_tcp_bufsizes *b)
 {
-    return !b || (size_ok(b->sndbuf) && size_ok(b->rcvbuf));
+    return !b || (size_ok(b->sndbuf) && size_ok(b->rcvbuf) &&
+                  (b->rcvbuf_max == 0 || b->rcvbuf_max >= 1024));
 }
 
 /* The largest receive buffer a tuned flow may reach: the stack's limit,
