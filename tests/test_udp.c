@@ -223,6 +223,30 @@ static void cap_stack(oasis_clock **c, oasis_stack **s, test_cap *cap)
     cap->n = 0;
 }
 
+/* A Record Route option with room for one address, padded. */
+static const uint8_t RR[8] = {7, 7, 4, 0, 0, 0, 0, 0};
+#define UDP_PING_LEN (8 + 4)
+
+/* "ping" from B:1111 to A:53 with RR in its IPv4 header; udp gets the
+ * UDP datagram itself. */
+static void input_with_rr(oasis_stack *s, uint8_t udp[UDP_PING_LEN])
+{
+    uint8_t frame[128];
+    memcpy(udp + 8, "ping", 4);
+    oasis_udp_emit(udp, UDP_PING_LEN, 1111, 53, TEST_ADDR_B, TEST_ADDR_A);
+    oasis_ipv4_hdr h;
+    memset(&h, 0, sizeof h);
+    h.total_len = (uint16_t)(OASIS_IPV4_HLEN + sizeof RR + UDP_PING_LEN);
+    h.ttl = 64;
+    h.proto = OASIS_IPPROTO_UDP;
+    h.src = TEST_ADDR_B;
+    h.dst = TEST_ADDR_A;
+    oasis_eth_emit(frame, MAC_A, MAC_B, OASIS_ETHERTYPE_IPV4);
+    oasis_ipv4_emit_opts(frame + OASIS_ETH_HLEN, &h, RR, sizeof RR);
+    memcpy(frame + OASIS_ETH_HLEN + OASIS_IPV4_HLEN + sizeof RR, udp, UDP_PING_LEN);
+    oasis_stack_input(s, frame, OASIS_ETH_HLEN + h.total_len);
+}
+
 static void test_ip_options(void **state)
 {
     (void)state;
@@ -235,25 +259,12 @@ static void test_ip_options(void **state)
     assert_int_equal(oasis_udp_bind4(s, 53, on_recv_opts, &r), 0);
 
     /* Received: a Record Route option with room for one address, padded. */
-    static const uint8_t rr[8] = {7, 7, 4, 0, 0, 0, 0, 0};
-    uint8_t frame[128];
-    uint8_t udp[8 + 4];
-    memcpy(udp + 8, "ping", 4);
-    oasis_udp_emit(udp, sizeof udp, 1111, 53, TEST_ADDR_B, TEST_ADDR_A);
-    oasis_ipv4_hdr h;
-    memset(&h, 0, sizeof h);
-    h.total_len = (uint16_t)(OASIS_IPV4_HLEN + sizeof rr + sizeof udp);
-    h.ttl = 64;
-    h.proto = OASIS_IPPROTO_UDP;
-    h.src = TEST_ADDR_B;
-    h.dst = TEST_ADDR_A;
-    oasis_eth_emit(frame, MAC_A, MAC_B, OASIS_ETHERTYPE_IPV4);
-    oasis_ipv4_emit_opts(frame + OASIS_ETH_HLEN, &h, rr, sizeof rr);
-    memcpy(frame + OASIS_ETH_HLEN + OASIS_IPV4_HLEN + sizeof rr, udp, sizeof udp);
-    oasis_stack_input(s, frame, OASIS_ETH_HLEN + h.total_len);
+    const uint8_t *rr = RR;
+    uint8_t udp[UDP_PING_LEN];
+    input_with_rr(s, udp);
     assert_int_equal(r.count, 1);
-    assert_int_equal(r.len, sizeof rr);
-    assert_memory_equal(r.opts, rr, sizeof rr);
+    assert_int_equal(r.len, sizeof RR);
+    assert_memory_equal(r.opts, rr, sizeof RR);
     inject_udp(s, udp, sizeof udp); /* none */
     assert_int_equal(r.count, 2);
     assert_int_equal(r.len, 0);
@@ -305,6 +316,64 @@ static void test_ip_options(void **state)
 /* RFC 1112 6.1: a multicast datagram whose sender names no TTL goes with
  * TTL 1; a bound port may name another (oasis_udp_set_multicast_hops);
  * unicast keeps the default TTL (64). */
+/* oasis_udp_rx_options is NULL for an IPv6 datagram also when its
+ * callback runs inside an IPv4 one's: here the IPv4 callback (options
+ * given) sends to ::1 and polls, which delivers that datagram then. */
+typedef struct nest_rx {
+    int v4, v6;
+    size_t v6_len;
+    const uint8_t *v6_opts;
+} nest_rx;
+
+static void on_recv_nest(oasis_stack *s, const oasis_ipaddr *src, uint16_t sp,
+                         const oasis_ipaddr *dst, uint16_t dp, const uint8_t *d, size_t n, void *ud)
+{
+    (void)src, (void)sp, (void)d, (void)n;
+    nest_rx *r = ud;
+    if (oasis_ipaddr_is_v6(dst)) {
+        r->v6++;
+        r->v6_len = 99;
+        r->v6_opts = oasis_udp_rx_options(s, &r->v6_len);
+        return;
+    }
+    r->v4++;
+    size_t len = 0;
+    assert_non_null(oasis_udp_rx_options(s, &len));
+    oasis_ipaddr lo6;
+    assert_int_equal(oasis_ipaddr_parse("::1", &lo6), 0);
+    assert_int_equal(oasis_udp_send(s, dp, &lo6, dp, "six", 3), 0);
+    oasis_stack_poll(s); /* the loopback queue: the IPv6 datagram arrives now */
+    assert_int_equal(r->v6, 1);
+    assert_non_null(oasis_udp_rx_options(s, &len)); /* ours again */
+}
+
+static void test_ip_options_not_for_ipv6_inside(void **state)
+{
+    (void)state;
+    oasis_stack_config cfg;
+    oasis_clock *c = oasis_clock_new_virtual(0);
+    test_stack_config(&cfg, c, 1);
+    cfg.arp_gratuitous = 0;
+    cfg.ipv6 = 1;
+    oasis_stack *s;
+    assert_int_equal(oasis_stack_create(&cfg, &s), 0);
+    test_cap cap;
+    test_cap_attach(&cap, s, 8, 1500);
+    nest_rx r = {0};
+    assert_int_equal(oasis_udp_bind(s, 53, on_recv_nest, &r), 0);
+
+    uint8_t udp[UDP_PING_LEN];
+    input_with_rr(s, udp);
+    assert_int_equal(r.v4, 1);
+    assert_int_equal(r.v6, 1);
+    assert_null(r.v6_opts);
+    assert_int_equal(r.v6_len, 0);
+
+    oasis_stack_destroy(s);
+    test_cap_fini(&cap);
+    oasis_clock_free(c);
+}
+
 static void test_multicast_ttl(void **state)
 {
     (void)state;
@@ -457,6 +526,7 @@ int main(void)
         cmocka_unit_test(test_checksums),
         cmocka_unit_test(test_bind_api),
         cmocka_unit_test(test_ip_options),
+        cmocka_unit_test(test_ip_options_not_for_ipv6_inside),
         cmocka_unit_test(test_multicast_ttl),
         cmocka_unit_test(test_probe_send_edges),
     };

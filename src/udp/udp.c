@@ -419,7 +419,12 @@ static void input_v6(oasis_stack *s, const oasis_ip_packet *pkt)
         return;
     }
     c->in_datagrams++;
+    /* No IPv4 options here, also inside an IPv4 datagram's callback that
+     * polled (loopback) or fed the stack. */
+    const oasis_ipv4_hdr *outer = s->udp.rx_v4;
+    s->udp.rx_v4 = NULL;
     deliver(s, b, &src, &dst, &u);
+    s->udp.rx_v4 = outer;
 }
 
 void oasis_udp_input(oasis_stack *s, const oasis_ip_packet *pkt)
