@@ -600,6 +600,80 @@ static void test_shutdown_write_in_syn_sent(void **state)
     oasis_tcp_release(f);
 }
 
+/* close in SYN-SENT from a callback of the handle's own dispatch: the
+ * read that shutdown(READ) ends at once closes the flow. tcp.h's order
+ * holds as for a close from outside: the connect callback (OASIS_ECANCELED),
+ * the queued write (OASIS_ECLOSED), then the close (0). */
+typedef struct syn_close {
+    char log[128];
+    size_t n;
+} syn_close;
+
+static void syn_close_log(syn_close *c, const char *what, int err)
+{
+    c->n += (size_t)snprintf(c->log + c->n, sizeof c->log - c->n, "%s%s:%d", c->n ? " " : "", what, err);
+}
+
+static void syn_close_connect(oasis_stack *s, oasis_flow *f, int err, void *ud)
+{
+    (void)s, (void)f;
+    syn_close_log(ud, "connect", err);
+}
+
+static void syn_close_write(oasis_flow *f, int err, void *ud)
+{
+    (void)f;
+    syn_close_log(ud, "write", err);
+}
+
+static void syn_close_close(oasis_flow *f, int err, void *ud)
+{
+    (void)f;
+    syn_close_log(ud, "close", err);
+}
+
+static void syn_close_write_closes(oasis_flow *f, int err, void *ud)
+{
+    syn_close_log(ud, "write", err);
+    assert_int_equal(oasis_tcp_close(f, syn_close_close, ud), 0);
+}
+
+static void syn_close_read(oasis_flow *f, int err, const uint8_t *d, size_t n, void *ud)
+{
+    (void)d, (void)n;
+    syn_close_log(ud, "read", err);
+    assert_int_equal(oasis_tcp_close(f, syn_close_close, ud), 0);
+}
+
+static void test_close_in_syn_sent_from_own_callback(void **state)
+{
+    fx *x = *state;
+    syn_close c = {{0}, 0};
+    oasis_flow *f = NULL;
+    assert_int_equal(oasis_tcp_connect_flow4(x->h.s, TH_PEER, 9, NULL, syn_close_connect, &c, &f), 0);
+    oasis_tcp_hdr syn;
+    assert_true(th_pop(&x->h, &syn)); /* never answered */
+    assert_int_equal(oasis_tcp_write(f, "early", 5, syn_close_write, &c), 0);
+    assert_int_equal(oasis_tcp_read(f, syn_close_read, &c), 0);
+    assert_int_equal(oasis_tcp_shutdown(f, OASIS_TCP_SHUT_READ), 0);
+    th_poll(&x->h);
+    th_poll(&x->h);
+    assert_string_equal(c.log, "read:-1 connect:-11 write:-4 close:0");
+    assert_int_equal(th_pending(&x->h), 0); /* nothing to reset */
+    oasis_tcp_release(f);
+
+    /* the same from a write callback: a write after shutdown(WRITE) */
+    c = (syn_close){{0}, 0};
+    assert_int_equal(oasis_tcp_connect_flow4(x->h.s, TH_PEER, 9, NULL, syn_close_connect, &c, &f), 0);
+    th_clear(&x->h);
+    assert_int_equal(oasis_tcp_shutdown(f, OASIS_TCP_SHUT_WRITE), 0);
+    assert_int_equal(oasis_tcp_write(f, "late", 4, syn_close_write_closes, &c), 0);
+    th_poll(&x->h);
+    th_poll(&x->h);
+    assert_string_equal(c.log, "write:-4 connect:-11 close:0");
+    oasis_tcp_release(f);
+}
+
 /* abort on a connect_flow handle in SYN-SENT: no RST (nothing to reset),
  * and every pending request (the connect itself, a queued write, a read)
  * completes before abort returns; the handle is finished. */
@@ -1735,6 +1809,7 @@ int main(void)
         T(test_close_is_half_close),
         T(test_shutdown_twice_then_close),
         T(test_shutdown_write_in_syn_sent),
+        T(test_close_in_syn_sent_from_own_callback),
         T(test_abort_in_syn_sent),
         T(test_setters_and_urgent_in_syn_sent),
         T(test_keepalive_largest_values),

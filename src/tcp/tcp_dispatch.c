@@ -148,6 +148,11 @@ static void run_close(oasis_flow *f)
 {
     if (f->life != LIFE_APP)
         return;
+    if (f->connect_pending) { /* closed in SYN-SENT by a write callback of this round */
+        run_open(f);
+        if (f->life != LIFE_APP)
+            return;
+    }
     if (f->read_cb && !read_eof(f))
         return; /* a pending read still gets its data first */
     if (f->read_cb) {
@@ -179,6 +184,10 @@ static void dispatch_flow(oasis_flow *f)
         run_open(f);
     oasis_tcp_run_events(f); /* tcp_urgent.c: urgent before the bytes are read */
     run_reads(f);
+    /* An attempt that a callback of this round closed (SYN-SENT: tcp.h)
+     * tells its connect callback before the writes and the close. */
+    if (f->connect_pending)
+        run_open(f);
     if (f->ext && f->ext->doneq.head) /* most rounds complete no write */
         run_done(f);
     if (f->close_done)
