@@ -425,7 +425,10 @@ int oasis_tcp_read(oasis_flow *flow, oasis_read_cb cb, void *ud);
  * buffer and no earlier write waits, the bytes are taken within the call
  * (the buffer may be reused at once) and the callback still runs only on
  * the next poll, never inside the call; cb may be NULL (nothing is
- * reported). */
+ * reported). Without a callback nothing says when bytes not taken within
+ * the call have been copied: the buffer must then stay valid until
+ * oasis_tcp_get_sndbuf's pending is 0 (or the flow is finished or
+ * released), so pass a callback, or write only what fits (its room). */
 int oasis_tcp_write(oasis_flow *flow, const void *data, size_t len, oasis_flow_cb cb, void *ud);
 
 /* Like oasis_tcp_write for several buffers (the iov array itself is copied;
