@@ -19,7 +19,7 @@ static uint32_t ring_pos(const oasis_ring *r, uint64_t off)
 }
 
 /* Frees storage kept for a reader (oasis_ring_lend). */
-static void ring_free_kept(oasis_stack *s, oasis_ring *r)
+void oasis_ring_free_kept(oasis_stack *s, oasis_ring *r)
 {
     if (!r->kept)
         return;
@@ -29,15 +29,9 @@ static void ring_free_kept(oasis_stack *s, oasis_ring *r)
     r->kept_size = 0;
 }
 
-void oasis_ring_unlend(oasis_stack *s, oasis_ring *r)
-{
-    r->lent = 0;
-    ring_free_kept(s, r);
-}
-
 static void ring_release(oasis_stack *s, oasis_ring *r)
 {
-    ring_free_kept(s, r);
+    oasis_ring_free_kept(s, r);
     if (r->mem)
         oasis_tcp_mem_charge(s, -(int64_t)r->size); /* the budget (tcp_tune.h) */
     oasis_free(s, r->mem);

@@ -59,7 +59,13 @@ void oasis_ring_clear(oasis_stack *s, oasis_ring *r);
  * moves into a new block and the old one is kept until unlend, so the
  * lent bytes stay where the reader was told they are. */
 static inline void oasis_ring_lend(oasis_ring *r) { r->lent = 1; }
-void oasis_ring_unlend(oasis_stack *s, oasis_ring *r);
+void oasis_ring_free_kept(oasis_stack *s, oasis_ring *r);
+static inline void oasis_ring_unlend(oasis_stack *s, oasis_ring *r)
+{
+    r->lent = 0;
+    if (r->kept) /* rare: storage grew under the reader */
+        oasis_ring_free_kept(s, r);
+}
 /* Changes capacity; only while empty (else OASIS_EINVAL). */
 int oasis_ring_set_cap(oasis_stack *s, oasis_ring *r, uint32_t cap);
 
