@@ -3,7 +3,7 @@
  * has the verdict for every script of these folders.
  *
  * Conventions as in test_tcp_pd_a.c: sequence numbers are the scripts'
- * relative ones (1 is the first byte after a side's SYN: OS() ours, PS()
+ * relative ones (1 is the first byte after a side's SYN: pd_os() ours, pd_ps()
  * the peer's); Oasis sends no TSO bursts here, so a script's
  * "> P. 1:10001(10000)" is the run of MSS-sized segments covering it; PSH
  * is not compared; script times move the virtual clock. A blocking call
@@ -25,7 +25,7 @@
 #include "ip/ipv4_wire.h"
 #include "link/eth_wire.h"
 #include "tcp/tcp_flow.h"
-#include "tcp_harness.h"
+#include "pd_fixture.h"
 
 #define PORT 8080
 #define A OASIS_TCP_ACK
@@ -33,12 +33,7 @@
 #define R OASIS_TCP_RST
 #define MS (OASIS_NS_PER_SEC / 1000)
 
-typedef struct fx {
-    tcp_harness h;
-    th_app a;
-    uint32_t iss;          /* our ISS */
-    uint16_t lport, rport; /* our port, the peer's */
-} fx;
+typedef pd_fx fx;
 
 static uint8_t zeros[400000];
 
@@ -47,29 +42,7 @@ static void fx_init(fx *x, oasis_cc_algo cc)
     oasis_stack_config sc;
     oasis_stack_config_init(&sc);
     sc.tcp.cc = cc;
-    memset(x, 0, sizeof *x);
-    th_init(&x->h, &sc.tcp);
-    th_app_init(&x->a);
-}
-
-static void fx_fini(fx *x)
-{
-    th_fini(&x->h);
-    th_app_fini(&x->a);
-}
-
-static uint32_t OS(const fx *x, uint32_t n) { return x->iss + n; }
-static uint32_t PS(uint32_t n) { return TH_PISN + n; }
-
-/* The peer's SYN options: mss 0 and wscale -1 leave them out. */
-static oasis_tcp_hdr peer_syn_opts(oasis_tcp_hdr h, uint16_t mss, int sack, int wscale)
-{
-    h.has_mss = mss != 0;
-    h.mss = mss;
-    h.sack_permitted = (uint8_t)sack;
-    h.has_wscale = wscale >= 0;
-    h.wscale = (uint8_t)(wscale >= 0 ? wscale : 0);
-    return h;
+    pd_fx_init(x, &sc.tcp);
 }
 
 /* listen (sndbuf 0: tuned, else SO_SNDBUF); "< S 0:0(0) <opts>";
@@ -84,17 +57,17 @@ static oasis_tcp_hdr open_passive(fx *x, uint16_t mss, int sack, int wscale, uin
     x->lport = PORT;
     x->rport = TH_PPORT;
     assert_int_equal(oasis_tcp_listen(x->h.s, PORT, &lo, th_accept_cb, &x->a), 0);
-    oasis_tcp_hdr syn = peer_syn_opts(th_seg(TH_PPORT, PORT, S, TH_PISN, 0), mss, sack, wscale);
+    oasis_tcp_hdr syn = pd_syn_opts(th_seg(TH_PPORT, PORT, S, TH_PISN, 0), mss, sack, wscale);
     th_inject(&x->h, &syn);
     oasis_tcp_hdr sa;
     assert_true(th_pop(&x->h, &sa));
     assert_int_equal(sa.flags, S | A);
-    assert_int_equal(sa.ack, PS(1));
+    assert_int_equal(sa.ack, pd_ps(1));
     x->iss = sa.seq;
     th_advance(&x->h, rtt_ms * MS);
     th_poll(&x->h);
     assert_int_equal(x->a.accepted, 0); /* accept still blocks */
-    oasis_tcp_hdr ack = th_seg(TH_PPORT, PORT, A, PS(1), OS(x, 1));
+    oasis_tcp_hdr ack = th_seg(TH_PPORT, PORT, A, pd_ps(1), pd_os(x, 1));
     th_inject(&x->h, &ack);
     th_poll(&x->h);
     assert_int_equal(x->a.accepted, 1);
@@ -106,12 +79,12 @@ static oasis_tcp_hdr open_passive(fx *x, uint16_t mss, int sack, int wscale, uin
 static void in(fx *x, uint8_t flags, uint32_t pseq, size_t len, uint32_t oack, const uint32_t *sack,
                int nsack)
 {
-    oasis_tcp_hdr s = th_seg(x->rport, x->lport, flags, PS(pseq), OS(x, oack));
+    oasis_tcp_hdr s = th_seg(x->rport, x->lport, flags, pd_ps(pseq), pd_os(x, oack));
     s.payload = zeros;
     s.payload_len = len;
     for (int i = 0; i < nsack; i++) {
-        s.sack[i].left = OS(x, sack[2 * i]);
-        s.sack[i].right = OS(x, sack[2 * i + 1]);
+        s.sack[i].left = pd_os(x, sack[2 * i]);
+        s.sack[i].right = pd_os(x, sack[2 * i + 1]);
     }
     s.sack_count = (uint8_t)nsack;
     th_inject(&x->h, &s);
@@ -129,8 +102,8 @@ static oasis_tcp_hdr out(fx *x, uint32_t s, uint32_t e, uint32_t pack)
     do {
         assert_true(th_pop(&x->h, &r));
         assert_int_equal(r.flags & ~OASIS_TCP_PSH, A);
-        assert_int_equal(r.seq, OS(x, at));
-        assert_int_equal(r.ack, PS(pack));
+        assert_int_equal(r.seq, pd_os(x, at));
+        assert_int_equal(r.ack, pd_ps(pack));
         at += (uint32_t)r.payload_len;
     } while ((int32_t)(at - e) < 0);
     assert_int_equal(at, e);
@@ -146,26 +119,12 @@ static uint32_t sent_from(fx *x, uint32_t from)
     while (th_pop(&x->h, &r)) {
         if (!r.payload_len)
             continue;
-        assert_int_equal(r.seq, OS(x, from));
+        assert_int_equal(r.seq, pd_os(x, from));
         from += (uint32_t)r.payload_len;
     }
     return from;
 }
 
-static void none(fx *x)
-{
-    th_poll(&x->h);
-    assert_int_equal(th_pending(&x->h), 0);
-}
-
-static void adv(fx *x, uint64_t ms) { th_advance(&x->h, ms * MS); }
-
-static oasis_tcp_info info(const fx *x)
-{
-    oasis_tcp_info i;
-    assert_int_equal(oasis_tcp_get_info(x->a.flow, &i), 0);
-    return i;
-}
 
 /* ==== cubic ================================================================ */
 
@@ -180,11 +139,11 @@ static uint32_t ack_pairs(fx *x, uint32_t from, int n, uint32_t *next, uint32_t 
                           uint32_t *ssthresh)
 {
     for (int i = 0; i < n; i++) {
-        adv(x, 100);
+        pd_adv(x, 100);
         from += 2000;
         ack(x, from);
         *next = sent_from(x, *next);
-        oasis_tcp_info in = info(x);
+        oasis_tcp_info in = pd_info(x);
         cwnd[i] = in.cwnd;
         ssthresh[i] = in.ssthresh;
     }
@@ -197,7 +156,7 @@ static uint32_t bulk_open(fx *x, uint32_t sndbuf, uint32_t bytes)
 {
     fx_init(x, OASIS_CC_CUBIC);
     open_passive(x, 1000, 1, 10, sndbuf, 100);
-    assert_int_equal(info(x).cwnd, 10000);
+    assert_int_equal(pd_info(x).cwnd, 10000);
     assert_int_equal(oasis_tcp_write(x->a.flow, zeros, bytes, NULL, NULL), 0);
     uint32_t next = sent_from(x, 1);
     assert_int_equal(next, 10001);
@@ -254,7 +213,7 @@ static void test_cubic_bulk_166k(void **state)
         full += cw[i] - cw[i - 1] == 1000;
     }
     assert_true(full >= 10);
-    fx_fini(&x);
+    pd_fx_fini(&x);
 }
 
 /* cubic/cubic-bulk-166k-idle-restart.pkt: the same flow to 40000 bytes,
@@ -279,12 +238,12 @@ static void test_cubic_bulk_166k_idle_restart(void **state)
     assert_int_equal(next, 40001);
     assert_int_equal(cw[19], 34000);
     assert_int_equal(st[19], UINT32_MAX);
-    assert_int_equal(info(&x).bytes_in_flight, 0);
-    adv(&x, 4000);
+    assert_int_equal(pd_info(&x).bytes_in_flight, 0);
+    pd_adv(&x, 4000);
     assert_int_equal(oasis_tcp_write(x.a.flow, zeros, 160000, NULL, NULL), 0);
     next = sent_from(&x, next);
     assert_int_equal(next, 50001); /* the restart window: 10 segments */
-    assert_int_equal(info(&x).cwnd, 10000);
+    assert_int_equal(pd_info(&x).cwnd, 10000);
     ack_pairs(&x, 40001, 40, &next, cw, st);
     for (int i = 1; i < 40; i++)
         assert_true(cw[i] - cw[i - 1] <= 2000);
@@ -294,7 +253,7 @@ static void test_cubic_bulk_166k_idle_restart(void **state)
     assert_int_equal(cw[29], 44500); /* ack 100001 (Linux 52) */
     assert_int_equal(cw[39], 49500); /* ack 120001 (Linux 58) */
     assert_int_equal(st[39], UINT32_MAX);
-    fx_fini(&x);
+    pd_fx_fini(&x);
 }
 
 /* The hystart-delay scripts' start: "< S <mss 1000, sackOK, wscale 7>",
@@ -305,12 +264,12 @@ static uint32_t hystart_open(fx *x, uint32_t bytes)
     open_passive(x, 1000, 1, 7, 200000, 200);
     assert_int_equal(oasis_tcp_write(x->a.flow, zeros, bytes, NULL, NULL), 0);
     out(x, 1, 10001, 1);
-    assert_int_equal(info(x).cwnd, 10000);
-    adv(x, 200);
+    assert_int_equal(pd_info(x).cwnd, 10000);
+    pd_adv(x, 200);
     ack(x, 10001);
     /* Linux adds all ten segments (cwnd 20); HyStart++ caps slow start's
      * growth per ACK at L * SMSS, L = 8 without pacing (RFC 9406 4.3) */
-    assert_int_equal(info(x).cwnd, 18000);
+    assert_int_equal(pd_info(x).cwnd, 18000);
     return sent_from(x, 10001);
 }
 
@@ -332,19 +291,19 @@ static void test_cubic_hystart_delay_rtt_jumps_upward(void **state)
     fx x;
     uint32_t next = hystart_open(&x, 60000);
     assert_int_equal(next, 28001);
-    adv(&x, 240);
+    pd_adv(&x, 240);
     uint32_t cwnd = 18000;
     for (uint32_t a = 12001; a <= 30001; a += 2000) {
         ack(&x, a);
         next = sent_from(&x, next);
-        oasis_tcp_info i = info(&x);
+        oasis_tcp_info i = pd_info(&x);
         /* 8th sample at ack 26001: CSS from the next ACK on */
         cwnd += a <= 26001 ? 2000 : 500;
         assert_int_equal(i.cwnd, cwnd);
         assert_int_equal(i.ssthresh, UINT32_MAX);
-        adv(&x, 1);
+        pd_adv(&x, 1);
     }
-    fx_fini(&x);
+    pd_fx_fini(&x);
 }
 
 /* cubic/cubic-hystart-delay-min-rtt-jumps-downward.pkt: RTT samples of
@@ -361,23 +320,23 @@ static void test_cubic_hystart_delay_min_rtt_jumps_downward(void **state)
     fx x;
     uint32_t next = hystart_open(&x, 28000);
     assert_int_equal(next, 28001);
-    adv(&x, 180);
+    pd_adv(&x, 180);
     assert_int_equal(oasis_tcp_write(x.a.flow, zeros, 2000, NULL, NULL), 0);
-    none(&x); /* cwnd 18 is full */
-    adv(&x, 20);
+    pd_none(&x); /* cwnd 18 is full */
+    pd_adv(&x, 20);
     for (uint32_t a = 12001; a <= 30001; a += 2000) {
         ack(&x, a);
         next = sent_from(&x, next);
-        oasis_tcp_info i = info(&x);
+        oasis_tcp_info i = pd_info(&x);
         /* +2 a time while the flight is at least half the window (slow
          * start's test of a window in use, RFC 9438 4.6's "other
          * measures"); the 30000 bytes all sent, cwnd stays at 26 */
         assert_int_equal(i.cwnd, a <= 18001 ? 20000 + (a - 12001) : 26000);
         assert_int_equal(i.ssthresh, UINT32_MAX);
-        adv(&x, 1);
+        pd_adv(&x, 1);
     }
     assert_int_equal(next, 30001);
-    fx_fini(&x);
+    pd_fx_fini(&x);
 }
 
 /* Steps the clock 1 ms at a time, up to `ms`, until a segment goes out;
@@ -388,7 +347,7 @@ static uint64_t wait_seg(fx *x, uint64_t ms, oasis_tcp_hdr *r)
         th_poll(&x->h);
         if (th_pop(&x->h, r))
             return t;
-        adv(x, 1);
+        pd_adv(x, 1);
     }
     fail_msg("nothing sent within %u ms", (unsigned)ms);
     return 0;
@@ -399,7 +358,7 @@ static void ack_out(fx *x, uint32_t a, uint32_t s, uint32_t e)
 {
     ack(x, a);
     out(x, s, e, 1);
-    none(x);
+    pd_none(x);
 }
 
 /* cubic/cubic-rto-ss-ca-cwnd-bump.pkt: a timeout with cwnd 10 (one
@@ -427,20 +386,20 @@ static void rto_then_ack(fx *x, oasis_cc_algo cc)
     open_passive(x, 1000, 1, 7, 400000, 100);
     assert_int_equal(oasis_tcp_write(x->a.flow, zeros, 1000, NULL, NULL), 0);
     out(x, 1, 1001, 1);
-    adv(x, 100);
+    pd_adv(x, 100);
     ack(x, 1001);
-    assert_int_equal(info(x).cwnd, 10000);
+    assert_int_equal(pd_info(x).cwnd, 10000);
     assert_int_equal(oasis_tcp_write(x->a.flow, zeros, 1000, NULL, NULL), 0);
     out(x, 1001, 2001, 1);
     uint64_t t1 = wait_seg(x, 1000, &r);
-    assert_int_equal(r.seq, OS(x, 1001));
+    assert_int_equal(r.seq, pd_os(x, 1001));
     uint64_t t2 = wait_seg(x, 2000, &r);
-    assert_int_equal(r.seq, OS(x, 1001));
+    assert_int_equal(r.seq, pd_os(x, 1001));
     assert_int_equal(t1, 250);
     assert_int_equal(t2, 250);
-    adv(x, 100);
+    pd_adv(x, 100);
     ack(x, 2001);
-    assert_int_equal(info(x).cwnd, 2000);
+    assert_int_equal(pd_info(x).cwnd, 2000);
 }
 
 static void test_cubic_rto_ss_ca_cwnd_bump(void **state)
@@ -448,7 +407,7 @@ static void test_cubic_rto_ss_ca_cwnd_bump(void **state)
     (void)state;
     fx x;
     rto_then_ack(&x, OASIS_CC_CUBIC);
-    oasis_tcp_info i = info(&x);
+    oasis_tcp_info i = pd_info(&x);
     assert_int_equal(i.ssthresh, 7000);
     /* Everything acknowledged: the flow is idle until the write. It keeps
      * its extension, and CUBIC the window before the timeout (cwnd_prior,
@@ -460,26 +419,26 @@ static void test_cubic_rto_ss_ca_cwnd_bump(void **state)
     out(&x, 2001, 4001, 1);
     static const uint32_t gap[] = {100, 2, 98, 2, 2};
     for (uint32_t k = 0; k < 5; k++) {
-        adv(&x, gap[k]);
+        pd_adv(&x, gap[k]);
         ack_out(&x, 3001 + 1000 * k, 4001 + 2000 * k, 6001 + 2000 * k);
-        assert_int_equal(info(&x).cwnd, 3000 + 1000 * k);
+        assert_int_equal(pd_info(&x).cwnd, 3000 + 1000 * k);
     }
     /* congestion avoidance: one segment per ACK until cwnd passes 8 */
     static const uint32_t ca_gap[] = {2, 98, 2, 2, 2, 2, 2, 2, 98, 3, 2, 2, 2, 2, 2, 98};
     uint32_t next = 14001;
     for (uint32_t k = 0; k < 16; k++) {
-        adv(&x, ca_gap[k]);
+        pd_adv(&x, ca_gap[k]);
         uint32_t a = 8001 + 1000 * k;
         ack(&x, a);
         uint32_t end = sent_from(&x, next);
-        i = info(&x);
+        i = pd_info(&x);
         assert_int_equal(end - next, a == 22001 ? 2000 : 1000);
         next = end;
         if (a == 16001)
             assert_int_equal(i.cwnd / 1000, 7); /* no bump */
     }
-    assert_int_equal(info(&x).cwnd / 1000, 8);
-    fx_fini(&x);
+    assert_int_equal(pd_info(&x).cwnd / 1000, 8);
+    pd_fx_fini(&x);
 }
 
 /* Not a script: how long the idle flow of the test above keeps what
@@ -494,12 +453,12 @@ static void test_cubic_idle_keeps_history_an_rto(void **state)
     (void)state;
     fx x;
     rto_then_ack(&x, OASIS_CC_NEWRENO);
-    none(&x);
+    pd_none(&x);
     assert_null(x.a.flow->ext);
-    fx_fini(&x);
+    pd_fx_fini(&x);
 
     rto_then_ack(&x, OASIS_CC_CUBIC);
-    none(&x);
+    pd_none(&x);
     const oasis_tcp_ext *e = x.a.flow->ext;
     assert_non_null(e);
     assert_true(e->ccops->remembers(&e->cc));
@@ -512,7 +471,7 @@ static void test_cubic_idle_keeps_history_an_rto(void **state)
     th_advance(&x.h, 1);
     assert_null(x.a.flow->ext);
     assert_int_equal(th_ctr(&x.h)->ext_frees, frees + 1);
-    fx_fini(&x);
+    pd_fx_fini(&x);
 }
 
 /* cubic/cubic-rack-reo-timeout-retrans-failed-incoming-data.pkt: SACKs
@@ -544,55 +503,55 @@ static void test_cubic_rack_reo_timeout_retrans_failed(void **state)
     assert_int_equal(oasis_tcp_read(x.a.flow, th_read_cb, &x.a), 0);
     assert_int_equal(oasis_tcp_write(x.a.flow, zeros, 10000, NULL, NULL), 0);
     out(&x, 1, 10001, 1);
-    adv(&x, 20);
+    pd_adv(&x, 20);
     in(&x, A, 1, 0, 1, (uint32_t[]){9001, 10001}, 1);
     in(&x, A, 1, 0, 1, (uint32_t[]){3001, 4001, 9001, 10001}, 2);
     assert_int_equal(x.a.flow->ext->sb.rack.reordering_seen, 1);
     ack(&x, 10001);
-    none(&x);
-    assert_int_equal(info(&x).cwnd, 18000); /* 10 + L (8), RFC 9406 4.3 */
-    adv(&x, 25);
+    pd_none(&x);
+    assert_int_equal(pd_info(&x).cwnd, 18000); /* 10 + L (8), RFC 9406 4.3 */
+    pd_adv(&x, 25);
     assert_int_equal(oasis_tcp_write(x.a.flow, zeros, 2000, NULL, NULL), 0);
     out(&x, 10001, 12001, 1);
-    adv(&x, 20);
+    pd_adv(&x, 20);
     in(&x, A, 1, 0, 10001, (uint32_t[]){11001, 12001}, 1);
-    none(&x);
+    pd_none(&x);
     uint64_t t = wait_seg(&x, 20, &r); /* the reordering timer */
     assert_int_equal(t, 5);
-    assert_int_equal(r.seq, OS(&x, 10001));
+    assert_int_equal(r.seq, pd_os(&x, 10001));
     assert_int_equal(r.payload_len, 1000);
-    none(&x); /* the retransmission went (and is lost) */
-    oasis_tcp_info i = info(&x);
+    pd_none(&x); /* the retransmission went (and is lost) */
+    oasis_tcp_info i = pd_info(&x);
     assert_int_equal(i.ssthresh, 12600); /* 18000 * 0.7 */
     assert_int_equal(i.cwnd, 12600);
-    adv(&x, 10);
+    pd_adv(&x, 10);
     in(&x, A, 1, 1000, 10001, (uint32_t[]){11001, 12001}, 1);
     th_poll(&x.h);
     assert_int_equal(x.a.rx_len, 1000);
-    assert_true(info(&x).cwnd >= 1000);
+    assert_true(pd_info(&x).cwnd >= 1000);
     t = wait_seg(&x, 1000, &r); /* the ACK of the data, delayed */
     assert_int_equal(t, 40);
     assert_int_equal(r.flags & ~OASIS_TCP_PSH, A);
-    assert_int_equal(r.ack, PS(1001));
+    assert_int_equal(r.ack, pd_ps(1001));
     assert_int_equal(r.payload_len, 0);
     /* Oasis's tail loss probe in SACK recovery (tcp_timer.c tlp_may_probe,
      * beyond RFC 8985 7.2's open state): nothing new to send, so the
      * highest segment (7.3), SACKed as it is */
     t = wait_seg(&x, 1000, &r);
     assert_int_equal(t, 1);
-    assert_int_equal(r.seq, OS(&x, 11001));
+    assert_int_equal(r.seq, pd_os(&x, 11001));
     t = wait_seg(&x, 1000, &r); /* the lost retransmission, by the RTO */
     assert_int_equal(t, 200);
-    assert_int_equal(r.seq, OS(&x, 10001));
+    assert_int_equal(r.seq, pd_os(&x, 10001));
     assert_int_equal(r.payload_len, 1000);
-    none(&x);
-    adv(&x, 20);
+    pd_none(&x);
+    pd_adv(&x, 20);
     in(&x, A, 1001, 0, 12001, NULL, 0);
-    none(&x);
-    i = info(&x);
+    pd_none(&x);
+    i = pd_info(&x);
     assert_int_equal(i.bytes_in_flight, 0);
     assert_int_equal(i.state, OASIS_TCP_ESTABLISHED);
-    fx_fini(&x);
+    pd_fx_fini(&x);
 }
 
 /* ==== blocking ============================================================= */
@@ -614,16 +573,16 @@ static void test_blocking_accept(void **state)
     assert_true(sa.has_wscale);
     assert_false(sa.sack_permitted);
     assert_false(sa.has_ts);
-    adv(&x, 100);
+    pd_adv(&x, 100);
     assert_int_equal(oasis_tcp_write(x.a.flow, zeros, 200, NULL, NULL), 0);
     out(&x, 1, 201, 1);
-    adv(&x, 100);
+    pd_adv(&x, 100);
     in(&x, A | OASIS_TCP_PSH, 1, 10, 201, NULL, 0);
     assert_int_equal(oasis_tcp_read(x.a.flow, th_read_cb, &x.a), 0);
     th_poll(&x.h);
     assert_int_equal(x.a.reads, 1);
     assert_int_equal(x.a.rx_len, 10);
-    fx_fini(&x);
+    pd_fx_fini(&x);
 }
 
 /* The accept-fuzz scripts' connection: "< S 0:0(0) win 32792 <wscale 8,nop>"
@@ -636,7 +595,7 @@ static void fuzz_open(fx *x)
     assert_true(sa.has_mss);
     assert_int_equal(sa.mss, 1460);
     assert_true(sa.has_wscale);
-    assert_int_equal(info(x).mss_send, 536);
+    assert_int_equal(pd_info(x).mss_send, 536);
     x->a.auto_read = 1;
     assert_int_equal(oasis_tcp_read(x->a.flow, th_read_cb, &x->a), 0);
 }
@@ -651,20 +610,20 @@ static void test_blocking_accept_fuzz_template(void **state)
     oasis_tcp_hdr r;
     fuzz_open(&x);
     for (int k = 0; k < 3; k++) {
-        adv(&x, 100);
-        oasis_tcp_hdr s = th_seg(x.rport, x.lport, A | OASIS_TCP_PSH, PS(1), OS(&x, 1));
+        pd_adv(&x, 100);
+        oasis_tcp_hdr s = th_seg(x.rport, x.lport, A | OASIS_TCP_PSH, pd_ps(1), pd_os(&x, 1));
         s.window = 257;
         s.payload = zeros;
         s.payload_len = 20;
         th_inject(&x.h, &s);
         wait_seg(&x, 500, &r);
         assert_int_equal(r.flags & ~OASIS_TCP_PSH, A);
-        assert_int_equal(r.ack, PS(21));
-        none(&x);
+        assert_int_equal(r.ack, pd_ps(21));
+        pd_none(&x);
     }
     assert_int_equal(x.a.rx_len, 20);
     assert_int_equal(x.a.eof, 0);
-    fx_fini(&x);
+    pd_fx_fini(&x);
 }
 
 enum { MUT_NONE, MUT_VERSION_IHL, MUT_SRC_PORT, MUT_SEQ, MUT_PROTO, MUT_WIN };
@@ -679,7 +638,7 @@ static void fuzz_seg(fx *x, int mut)
     uint8_t *ip = frame + OASIS_ETH_HLEN, *tcp = ip + OASIS_IPV4_HLEN;
     memset(frame, 0, sizeof frame);
     oasis_eth_emit(frame, oasis_stack_mac(x->h.s), peer_mac, OASIS_ETHERTYPE_IPV4);
-    oasis_tcp_hdr s = th_seg(x->rport, x->lport, A | OASIS_TCP_PSH, PS(1), OS(x, 1));
+    oasis_tcp_hdr s = th_seg(x->rport, x->lport, A | OASIS_TCP_PSH, pd_ps(1), pd_os(x, 1));
     s.window = 257;
     if (mut == MUT_SRC_PORT)
         s.src_port = 0x0B63;
@@ -720,35 +679,35 @@ static void test_blocking_accept_fuzz(void **state)
     oasis_tcp_hdr r;
     fuzz_open(&x);
     uint64_t other = x.h.other_frames;
-    adv(&x, 100);
+    pd_adv(&x, 100);
     fuzz_seg(&x, MUT_VERSION_IHL);
-    none(&x);
-    adv(&x, 100);
+    pd_none(&x);
+    pd_adv(&x, 100);
     fuzz_seg(&x, MUT_SRC_PORT);
     th_poll(&x.h);
     assert_true(th_pop(&x.h, &r));
     assert_int_equal(r.flags, R);
     assert_int_equal(r.dst_port, 0x0B63);
-    assert_int_equal(r.seq, OS(&x, 1));
-    none(&x);
-    adv(&x, 100);
+    assert_int_equal(r.seq, pd_os(&x, 1));
+    pd_none(&x);
+    pd_adv(&x, 100);
     fuzz_seg(&x, MUT_SEQ);
     out(&x, 1, 1, 1);
-    none(&x);
-    adv(&x, 100);
+    pd_none(&x);
+    pd_adv(&x, 100);
     fuzz_seg(&x, MUT_PROTO);
-    none(&x);
+    pd_none(&x);
     assert_int_equal(x.h.other_frames, other); /* nothing else answered */
     assert_int_equal(x.a.rx_len, 0);
-    adv(&x, 100);
+    pd_adv(&x, 100);
     fuzz_seg(&x, MUT_WIN);
     wait_seg(&x, 500, &r);
-    assert_int_equal(r.ack, PS(21));
-    none(&x);
+    assert_int_equal(r.ack, pd_ps(21));
+    pd_none(&x);
     assert_int_equal(x.a.rx_len, 20);
-    assert_int_equal(info(&x).snd_wnd, 0x1021u << 8);
-    assert_int_equal(info(&x).state, OASIS_TCP_ESTABLISHED);
-    fx_fini(&x);
+    assert_int_equal(pd_info(&x).snd_wnd, 0x1021u << 8);
+    assert_int_equal(pd_info(&x).state, OASIS_TCP_ESTABLISHED);
+    pd_fx_fini(&x);
 }
 
 /* "connect" blocking until the SYN-ACK: "> S 0:0(0) <mss 1460, sackOK, TS,
@@ -771,21 +730,21 @@ static void connect_blocking(fx *x)
     x->iss = syn.seq;
     x->lport = syn.src_port;
     x->rport = PORT;
-    adv(x, 100);
+    pd_adv(x, 100);
     th_poll(&x->h);
     assert_int_equal(x->a.connected, 0); /* connect still blocks */
-    oasis_tcp_hdr sa = peer_syn_opts(th_seg(PORT, x->lport, S | A, TH_PISN, OS(x, 1)), 1460, 1, 2);
+    oasis_tcp_hdr sa = pd_syn_opts(th_seg(PORT, x->lport, S | A, TH_PISN, pd_os(x, 1)), 1460, 1, 2);
     sa.window = 5792;
     th_inject(&x->h, &sa);
     assert_true(th_pop(&x->h, &r));
     assert_int_equal(r.flags, A);
-    assert_int_equal(r.seq, OS(x, 1));
-    assert_int_equal(r.ack, PS(1));
+    assert_int_equal(r.seq, pd_os(x, 1));
+    assert_int_equal(r.ack, pd_ps(1));
     assert_false(r.has_ts); /* the SYN-ACK had none (RFC 7323 3.2) */
     th_poll(&x->h);
     assert_int_equal(x->a.connected, 1);
     assert_int_equal(x->a.connect_err, 0);
-    none(x);
+    pd_none(x);
 }
 
 /* blocking/blocking-connect.pkt: as connect_blocking. */
@@ -794,10 +753,10 @@ static void test_blocking_connect(void **state)
     (void)state;
     fx x;
     connect_blocking(&x);
-    assert_int_equal(info(&x).snd_wscale, 2);
-    assert_int_equal(info(&x).timestamps, 0);
-    assert_int_equal(info(&x).sack, 1);
-    fx_fini(&x);
+    assert_int_equal(pd_info(&x).snd_wscale, 2);
+    assert_int_equal(pd_info(&x).timestamps, 0);
+    assert_int_equal(pd_info(&x).sack, 1);
+    pd_fx_fini(&x);
 }
 
 /* blocking/blocking-connect-data.pkt: after the blocking connect the
@@ -819,7 +778,7 @@ static void test_blocking_connect_data(void **state)
                                       {401, 501},     {501, 1001},  {1001, 2001},
                                       {2001, 5001},   {1, 10001},   {10001, 30001}};
     for (size_t k = 0; k < sizeof seg / sizeof seg[0]; k++) {
-        oasis_tcp_hdr s = th_seg(x.rport, x.lport, A, PS(seg[k][0]), OS(&x, 1));
+        oasis_tcp_hdr s = th_seg(x.rport, x.lport, A, pd_ps(seg[k][0]), pd_os(&x, 1));
         s.window = 27510;
         s.payload = zeros;
         s.payload_len = seg[k][1] - seg[k][0];
@@ -834,21 +793,21 @@ static void test_blocking_connect_data(void **state)
         wait_seg(&x, 500, &r); /* a delayed ACK */
         last = r.ack;
     }
-    assert_int_equal(last, PS(30001));
-    oasis_tcp_hdr s = th_seg(x.rport, x.lport, A, PS(1), OS(&x, 1));
+    assert_int_equal(last, pd_ps(30001));
+    oasis_tcp_hdr s = th_seg(x.rport, x.lport, A, pd_ps(1), pd_os(&x, 1));
     s.window = 27510;
     s.payload = zeros;
     s.payload_len = 100;
     th_inject(&x.h, &s);
     th_poll(&x.h);
     assert_true(th_pop(&x.h, &r));
-    assert_int_equal(r.ack, PS(30001));
+    assert_int_equal(r.ack, pd_ps(30001));
     assert_int_equal(r.sack_count, 1);
-    assert_int_equal(r.sack[0].left, PS(1));
-    assert_int_equal(r.sack[0].right, PS(101));
-    none(&x);
+    assert_int_equal(r.sack[0].left, pd_ps(1));
+    assert_int_equal(r.sack[0].right, pd_ps(101));
+    pd_none(&x);
     assert_int_equal(x.a.rx_len, 30000);
-    fx_fini(&x);
+    pd_fx_fini(&x);
 }
 
 /* "< P. a:a+2000(2000) ack 1" then "> . 1:1(0) ack a+2000": the peer's
@@ -864,8 +823,8 @@ static void two_k_in(fx *x, uint32_t a)
     in(x, A | OASIS_TCP_PSH, a + 1000, 1000, 1, NULL, 0);
     wait_seg(x, 500, &r);
     assert_int_equal(r.flags & ~OASIS_TCP_PSH, A);
-    assert_int_equal(r.ack, PS(a + 2000));
-    none(x);
+    assert_int_equal(r.ack, pd_ps(a + 2000));
+    pd_none(x);
 }
 
 /* blocking/blocking-read.pkt and blocking-read-2.pkt (the same without
@@ -880,22 +839,22 @@ static void blocking_read(int third)
     fx_init(&x, OASIS_CC_NEWRENO);
     open_passive(&x, 1000, 0, 7, 0, 100);
     assert_int_equal(oasis_tcp_read(x.a.flow, th_read_cb, &x.a), 0);
-    adv(&x, 100);
+    pd_adv(&x, 100);
     th_poll(&x.h);
     assert_int_equal(x.a.reads, 0); /* blocks */
     two_k_in(&x, 1);
     assert_int_equal(x.a.reads, 1);
     assert_int_equal(x.a.rx_len, 2000);
-    adv(&x, 100);
+    pd_adv(&x, 100);
     assert_int_equal(oasis_tcp_read(x.a.flow, th_read_cb, &x.a), 0);
-    adv(&x, 100);
+    pd_adv(&x, 100);
     th_poll(&x.h);
     assert_int_equal(x.a.reads, 1);
     two_k_in(&x, 2001);
     assert_int_equal(x.a.reads, 2);
     assert_int_equal(x.a.rx_len, 4000);
     if (third) {
-        adv(&x, 100);
+        pd_adv(&x, 100);
         two_k_in(&x, 4001);
         assert_int_equal(x.a.reads, 2);
         assert_int_equal(oasis_tcp_read(x.a.flow, th_read_cb, &x.a), 0);
@@ -903,7 +862,7 @@ static void blocking_read(int third)
         assert_int_equal(x.a.reads, 3);
         assert_int_equal(x.a.rx_len, 6000);
     }
-    fx_fini(&x);
+    pd_fx_fini(&x);
 }
 
 static void test_blocking_read(void **state)
@@ -987,8 +946,8 @@ static void test_epoll_out_edge(void **state)
         next = ack_all_sent(&x, next, 1);
         assert_true(++rounds < 100);
     }
-    assert_int_equal(info(&x).bytes_in_flight, 0);
-    fx_fini(&x);
+    assert_int_equal(pd_info(&x).bytes_in_flight, 0);
+    pd_fx_fini(&x);
 }
 
 int main(void)

@@ -5,7 +5,7 @@
  * for every one of them.
  *
  * Conventions as in test_tcp_pd_c.c: sequence numbers are the scripts'
- * relative ones (OS() ours, PS() the peer's); no TSO, so a script's
+ * relative ones (pd_os() ours, pd_ps() the peer's); no TSO, so a script's
  * "1:2001(2000)" is the run of MSS-sized segments covering it; PSH is not
  * compared; script times move the virtual clock; a blocking call is the
  * asynchronous request it stands for.
@@ -29,7 +29,7 @@
 #include "core/checksum.h"
 #include "tcp/tcp.h"
 #include "tcp/tcp_flow.h"
-#include "tcp_harness.h"
+#include "pd_fixture.h"
 
 #define PORT 8080
 #define A OASIS_TCP_ACK
@@ -42,12 +42,7 @@
 #define MS (OASIS_NS_PER_SEC / 1000)
 #define AE 0x100u /* AccECN's AE bit, above the 8 flag bits Oasis knows */
 
-typedef struct fx {
-    tcp_harness h;
-    th_app a;
-    uint32_t iss;          /* our ISS */
-    uint16_t lport, rport; /* our port, the peer's */
-} fx;
+typedef pd_fx fx;
 
 static uint8_t zeros[100000];
 
@@ -57,36 +52,7 @@ static void fx_init(fx *x, uint8_t ecn)
     oasis_stack_config sc;
     oasis_stack_config_init(&sc);
     sc.tcp.ecn = ecn;
-    memset(x, 0, sizeof *x);
-    th_init(&x->h, &sc.tcp);
-    th_app_init(&x->a);
-}
-
-static void fx_fini(fx *x)
-{
-    th_fini(&x->h);
-    th_app_fini(&x->a);
-}
-
-static uint32_t OS(const fx *x, uint32_t n) { return x->iss + n; }
-static uint32_t PS(uint32_t n) { return TH_PISN + n; }
-static void adv(fx *x, uint64_t ms) { th_advance(&x->h, ms * MS); }
-
-static oasis_tcp_info info(const fx *x)
-{
-    oasis_tcp_info i;
-    assert_int_equal(oasis_tcp_get_info(x->a.flow, &i), 0);
-    return i;
-}
-
-static oasis_tcp_hdr syn_opts(oasis_tcp_hdr h, uint16_t mss, int sack, int wscale)
-{
-    h.has_mss = mss != 0;
-    h.mss = mss;
-    h.sack_permitted = (uint8_t)sack;
-    h.has_wscale = wscale >= 0;
-    h.wscale = (uint8_t)(wscale >= 0 ? wscale : 0);
-    return h;
+    pd_fx_init(x, &sc.tcp);
 }
 
 /* Sends seg from the peer with `flags` (AE included: set in the header's
@@ -117,7 +83,7 @@ static void inject(fx *x, oasis_tcp_hdr seg, unsigned flags, uint8_t ip_ecn)
 static void in(fx *x, unsigned flags, uint32_t pseq, size_t len, uint32_t oack, uint16_t win,
                uint8_t ip_ecn)
 {
-    oasis_tcp_hdr s = th_seg(x->rport, x->lport, 0, PS(pseq), OS(x, oack));
+    oasis_tcp_hdr s = th_seg(x->rport, x->lport, 0, pd_ps(pseq), pd_os(x, oack));
     s.window = win;
     s.payload = zeros;
     s.payload_len = len;
@@ -141,17 +107,12 @@ static uint8_t out(fx *x, uint8_t flags, uint32_t seq, size_t len, uint32_t pack
 {
     oasis_tcp_hdr r = pop(x);
     assert_int_equal(r.flags & ~P, flags);
-    assert_int_equal(r.seq, OS(x, seq));
-    assert_int_equal(r.ack, PS(pack));
+    assert_int_equal(r.seq, pd_os(x, seq));
+    assert_int_equal(r.ack, pd_ps(pack));
     assert_int_equal(r.payload_len, len);
     return x->h.last_tos & 3;
 }
 
-static void none(fx *x)
-{
-    th_poll(&x->h);
-    assert_int_equal(th_pending(&x->h), 0);
-}
 
 /* Waits up to ms of virtual time for a segment; returns when it came. */
 static uint64_t wait_seg(fx *x, uint64_t ms, oasis_tcp_hdr *r)
@@ -160,7 +121,7 @@ static uint64_t wait_seg(fx *x, uint64_t ms, oasis_tcp_hdr *r)
         th_poll(&x->h);
         if (th_pop(&x->h, r))
             return t;
-        adv(x, 1);
+        pd_adv(x, 1);
     }
     fail_msg("nothing sent within %u ms", (unsigned)ms);
     return 0;
@@ -179,12 +140,12 @@ static oasis_tcp_hdr syn_in(fx *x, unsigned syn_flags, uint8_t ip_ecn, uint16_t 
     x->lport = PORT;
     x->rport = TH_PPORT;
     assert_int_equal(oasis_tcp_listen(x->h.s, PORT, &lo, th_accept_cb, &x->a), 0);
-    oasis_tcp_hdr syn = syn_opts(th_seg(TH_PPORT, PORT, 0, TH_PISN, 0), mss, sack, wscale);
+    oasis_tcp_hdr syn = pd_syn_opts(th_seg(TH_PPORT, PORT, 0, TH_PISN, 0), mss, sack, wscale);
     syn.window = win;
     inject(x, syn, syn_flags, ip_ecn);
     oasis_tcp_hdr sa = pop(x);
     assert_int_equal(sa.flags & (S | A), S | A);
-    assert_int_equal(sa.ack, PS(1));
+    assert_int_equal(sa.ack, pd_ps(1));
     assert_int_equal(x->h.last_tos & 3, OASIS_ECN_NOT_ECT); /* RFC 3168 6.1.1 */
     x->iss = sa.seq;
     return sa;
@@ -217,8 +178,8 @@ static void connect_open(fx *x, uint8_t syn_flags, unsigned synack_flags, uint8_
     x->iss = syn.seq;
     x->lport = syn.src_port;
     x->rport = PORT;
-    adv(x, 50);
-    oasis_tcp_hdr sa = syn_opts(th_seg(PORT, x->lport, 0, TH_PISN, OS(x, 1)), mss, 1, wscale);
+    pd_adv(x, 50);
+    oasis_tcp_hdr sa = pd_syn_opts(th_seg(PORT, x->lport, 0, TH_PISN, pd_os(x, 1)), mss, 1, wscale);
     sa.window = win;
     inject(x, sa, synack_flags, ip_ecn);
     th_poll(&x->h);
@@ -264,24 +225,24 @@ static void test_basic_client(void **state)
     connect_open(&x, S, S | A, 0, 1460, 7, 65535);
     oasis_tcp_hdr r = pop(&x);
     assert_int_equal(r.flags, A);
-    assert_int_equal(r.ack, PS(1));
+    assert_int_equal(r.ack, pd_ps(1));
     assert_false(r.has_ts);
     assert_int_equal(oasis_tcp_write(x.a.flow, zeros, 1000, NULL, NULL), 0);
     out(&x, A, 1, 1000, 1);
-    none(&x);
+    pd_none(&x);
     in(&x, A, 1, 0, 1001, 257, 0);
-    assert_int_equal(info(&x).snd_wnd, 257u << 7);
+    assert_int_equal(pd_info(&x).snd_wnd, 257u << 7);
     assert_int_equal(oasis_tcp_close(x.a.flow, th_close_cb, &x.a), 0);
     out(&x, F | A, 1001, 0, 1);
     in(&x, F | A, 1, 0, 1002, 257, 0);
     out(&x, A, 1002, 0, 2);
-    none(&x);
+    pd_none(&x);
     assert_int_equal(x.a.closed, 1);
     assert_int_equal(x.a.close_err, 0);
     in(&x, F | A, 1, 0, 1002, 257, 0); /* TIME-WAIT acknowledges it again */
     out(&x, A, 1002, 0, 2);
-    none(&x);
-    fx_fini(&x);
+    pd_none(&x);
+    pd_fx_fini(&x);
 }
 
 /* tcp_basic_server.pkt: a minimal passive open, the peer first to close.
@@ -311,24 +272,24 @@ static void test_basic_server(void **state)
     in(&x, P | A, 1, 1000, 1, 257, 0);
     assert_int_equal(wait_seg(&x, 500, &r), 40); /* delayed ACK (Linux: at once) */
     assert_int_equal(r.flags, A);
-    assert_int_equal(r.ack, PS(1001));
+    assert_int_equal(r.ack, pd_ps(1001));
     assert_int_equal(oasis_tcp_read(x.a.flow, th_read_cb, &x.a), 0);
     th_poll(&x.h);
     assert_int_equal(x.a.rx_len, 1000);
     in(&x, F | A, 1001, 0, 1, 257, 0);
     assert_int_equal(wait_seg(&x, 500, &r), 0); /* at once (Linux: 40 ms later) */
     assert_int_equal(r.flags, A);
-    assert_int_equal(r.seq, OS(&x, 1));
-    assert_int_equal(r.ack, PS(1002));
-    assert_int_equal(info(&x).state, OASIS_TCP_CLOSE_WAIT);
+    assert_int_equal(r.seq, pd_os(&x, 1));
+    assert_int_equal(r.ack, pd_ps(1002));
+    assert_int_equal(pd_info(&x).state, OASIS_TCP_CLOSE_WAIT);
     assert_int_equal(oasis_tcp_close(x.a.flow, th_close_cb, &x.a), 0);
     out(&x, F | A, 1, 0, 1002);
     in(&x, A, 1002, 0, 2, 257, 0);
     th_poll(&x.h);
     assert_int_equal(x.a.closed, 1);
     assert_int_equal(x.a.close_err, 0);
-    none(&x);
-    fx_fini(&x);
+    pd_none(&x);
+    pd_fx_fini(&x);
 }
 
 /* ==== tcp_blocking_* (Linux copies) ======================================== */
@@ -343,22 +304,22 @@ static void test_linux_blocking_accept(void **state)
     (void)state;
     fx x;
     fx_init(&x, 2);
-    adv(&x, 100);
+    pd_adv(&x, 100);
     oasis_tcp_hdr sa = syn_in(&x, S, 0, 1000, 0, 7, 32792, 0);
     assert_int_equal(sa.flags, S | A);
     assert_int_equal(sa.mss, 1460);
     assert_true(sa.has_wscale);
     assert_false(sa.sack_permitted);
     assert_false(sa.has_ts);
-    adv(&x, 100);
+    pd_adv(&x, 100);
     th_poll(&x.h);
     finish_passive(&x, A, 257, 0);
-    adv(&x, 100);
+    pd_adv(&x, 100);
     assert_int_equal(oasis_tcp_write(x.a.flow, zeros, 2000, NULL, NULL), 0);
     out(&x, A, 1, 1000, 1);
     out(&x, A, 1001, 1000, 1);
-    none(&x);
-    fx_fini(&x);
+    pd_none(&x);
+    pd_fx_fini(&x);
 }
 
 /* Pops what went out since `from` (in order); returns where it ends. */
@@ -367,7 +328,7 @@ static uint32_t sent_to(fx *x, uint32_t from)
     oasis_tcp_hdr r;
     th_poll(&x->h);
     while (th_pop(&x->h, &r)) {
-        assert_int_equal(r.seq, OS(x, from));
+        assert_int_equal(r.seq, pd_os(x, from));
         from += (uint32_t)r.payload_len;
     }
     return from;
@@ -390,9 +351,9 @@ static void test_blocking_write(void **state)
     fx x;
     oasis_tcp_sndbuf b;
     fx_init(&x, 2);
-    adv(&x, 100);
+    pd_adv(&x, 100);
     syn_in(&x, S, 0, 1000, 0, 0, 50000, 42000);
-    adv(&x, 100);
+    pd_adv(&x, 100);
     finish_passive(&x, A, 50000, 0);
     assert_int_equal(oasis_tcp_get_sndbuf(x.a.flow, &b), 0);
     assert_int_equal(b.size, 42000);
@@ -403,7 +364,7 @@ static void test_blocking_write(void **state)
     assert_int_equal(x.a.writes_done, 0); /* blocks */
     uint32_t next = sent_to(&x, 1);
     assert_int_equal(next, 10001);
-    adv(&x, 100);
+    pd_adv(&x, 100);
     in(&x, A, 1, 0, 10001, 50000, 0);
     th_poll(&x.h);
     assert_int_equal(oasis_tcp_get_sndbuf(x.a.flow, &b), 0);
@@ -411,12 +372,12 @@ static void test_blocking_write(void **state)
     assert_int_equal(x.a.writes_done, 0); /* still blocks */
     next = sent_to(&x, next);
     assert_true(next > 10001);
-    adv(&x, 100);
+    pd_adv(&x, 100);
     in(&x, A, 1, 0, next, 50000, 0);
     th_poll(&x.h);
     assert_int_equal(x.a.writes_done, 1); /* woken */
     assert_int_equal(x.a.write_err, 0);
-    fx_fini(&x);
+    pd_fx_fini(&x);
 }
 
 /* ==== tcp_dsack_mult ======================================================= */
@@ -427,12 +388,12 @@ static void ack_sack(fx *x, uint32_t pack, const uint32_t *bl, int n)
 {
     oasis_tcp_hdr r = pop(x);
     assert_int_equal(r.flags, A);
-    assert_int_equal(r.seq, OS(x, 1));
-    assert_int_equal(r.ack, PS(pack));
+    assert_int_equal(r.seq, pd_os(x, 1));
+    assert_int_equal(r.ack, pd_ps(pack));
     assert_int_equal(r.sack_count, n);
     for (int i = 0; i < n; i++) {
-        assert_int_equal(r.sack[i].left, PS(bl[2 * i]));
-        assert_int_equal(r.sack[i].right, PS(bl[2 * i + 1]));
+        assert_int_equal(r.sack[i].left, pd_ps(bl[2 * i]));
+        assert_int_equal(r.sack[i].right, pd_ps(bl[2 * i + 1]));
     }
 }
 
@@ -450,7 +411,7 @@ static void test_dsack_mult(void **state)
     fx x;
     fx_init(&x, 2);
     syn_in(&x, S, 0, 1000, 1, 7, 32792, 0);
-    adv(&x, 100);
+    pd_adv(&x, 100);
     finish_passive(&x, A, 1024, 0);
     x.a.auto_read = 1;
     assert_int_equal(oasis_tcp_read(x.a.flow, th_read_cb, &x.a), 0);
@@ -468,9 +429,9 @@ static void test_dsack_mult(void **state)
     ack_sack(&x, 8001, (const uint32_t[]){7001, 8001}, 1);
     in(&x, P | A, 1, 1000, 1, 1024, 0);
     ack_sack(&x, 8001, (const uint32_t[]){1, 1001}, 1);
-    none(&x);
+    pd_none(&x);
     assert_int_equal(x.a.rx_len, 8000);
-    fx_fini(&x);
+    pd_fx_fini(&x);
 }
 
 /* ==== tcp_fastopen_server_basic-non-tfo-listener ======================== */
@@ -492,10 +453,10 @@ static void test_fastopen_server_basic_non_tfo_listener(void **state)
     assert_int_equal(oasis_tcp_listen(x.h.s, PORT, NULL, th_accept_cb, &x.a), 0);
     static const uint8_t fo[16] = {2, 4, 0x05, 0xb4, 4, 2, 34, 10, 0xc1, 0xc2, 0xc3, 0xc4,
                                    0xc5, 0xc6, 0xc7, 0xc8};
-    raw_in(&x, S, PS(0), 0, 32792, fo, sizeof fo, 10);
+    raw_in(&x, S, pd_ps(0), 0, 32792, fo, sizeof fo, 10);
     oasis_tcp_hdr sa = pop(&x);
     assert_int_equal(sa.flags, S | A);
-    assert_int_equal(sa.ack, PS(1));
+    assert_int_equal(sa.ack, pd_ps(1));
     assert_int_equal(sa.mss, 1460);
     assert_true(sa.sack_permitted);
     assert_false(sa.has_wscale);
@@ -510,7 +471,7 @@ static void test_fastopen_server_basic_non_tfo_listener(void **state)
     assert_int_equal(oasis_tcp_read(x.a.flow, th_read_cb, &x.a), 0);
     th_poll(&x.h);
     assert_int_equal(x.a.rx_len, 30);
-    fx_fini(&x);
+    pd_fx_fini(&x);
 }
 
 /* ==== tcp_ecn_* ============================================================ */
@@ -526,11 +487,11 @@ static void test_ecn_uses_ect0(void **state)
     fx_init(&x, 1);
     connect_open(&x, S | E | W, S | E | A, 0, 1000, 6, 32767);
     assert_int_equal(out(&x, A, 1, 0, 1), OASIS_ECN_NOT_ECT);
-    assert_int_equal(info(&x).ecn, 1);
-    adv(&x, 2);
+    assert_int_equal(pd_info(&x).ecn, 1);
+    pd_adv(&x, 2);
     assert_int_equal(oasis_tcp_write(x.a.flow, zeros, 1000, NULL, NULL), 0);
     assert_int_equal(out(&x, A, 1, 1000, 1), OASIS_ECN_ECT0);
-    fx_fini(&x);
+    pd_fx_fini(&x);
 }
 
 /* ==== tcp_accecn_*: what a classic-ECN host does with an AccECN peer ===== */
@@ -548,14 +509,14 @@ static void classic_server(uint8_t ecn, unsigned syn_flags, uint8_t syn_ecn, uns
     fx_init(&x, ecn);
     oasis_tcp_hdr sa = syn_in(&x, syn_flags, syn_ecn, 1050, 1, 8, 32792, 0);
     assert_int_equal(sa.flags, S | A | E);
-    adv(&x, 50);
+    pd_adv(&x, 50);
     finish_passive(&x, ack_flags, 320, ack_ecn);
-    assert_int_equal(info(&x).ecn, 1);
-    adv(&x, 10);
+    assert_int_equal(pd_info(&x).ecn, 1);
+    pd_adv(&x, 10);
     assert_int_equal(oasis_tcp_write(x.a.flow, zeros, 1000, NULL, NULL), 0);
     assert_int_equal(out(&x, A, 1, 1000, 1), OASIS_ECN_ECT0);
-    none(&x);
-    fx_fini(&x);
+    pd_none(&x);
+    pd_fx_fini(&x);
 }
 
 /* tcp_accecn_accecn_to_rfc3168.pkt: an AccECN SYN (AE, CWR, ECE) to a
@@ -634,21 +595,21 @@ static void syn_then_syn(unsigned first_flags, uint8_t first_ecn, unsigned secon
     oasis_tcp_hdr sa = syn_in(&x, first_flags, first_ecn, 1460, 1, 8, 32792, 0);
     int first_setup = (first_flags & (W | E)) == (W | E);
     assert_int_equal(sa.flags, first_setup ? (S | A | E) : (S | A));
-    adv(&x, 100);
-    oasis_tcp_hdr syn = syn_opts(th_seg(TH_PPORT, PORT, 0, TH_PISN, 0), 1460, 1, 8);
+    pd_adv(&x, 100);
+    oasis_tcp_hdr syn = pd_syn_opts(th_seg(TH_PPORT, PORT, 0, TH_PISN, 0), 1460, 1, 8);
     syn.window = 32792;
     inject(&x, syn, second_flags, second_ecn);
     oasis_tcp_hdr sa2 = pop(&x);
-    assert_int_equal(sa2.seq, OS(&x, 0));
+    assert_int_equal(sa2.seq, pd_os(&x, 0));
     assert_int_equal(sa2.flags, ecn_after ? (S | A | E) : (S | A));
     assert_int_equal(x.h.last_tos & 3, OASIS_ECN_NOT_ECT);
-    adv(&x, 100);
+    pd_adv(&x, 100);
     finish_passive(&x, A, 320, OASIS_ECN_NOT_ECT);
-    assert_int_equal(info(&x).ecn, ecn_after);
-    adv(&x, 10);
+    assert_int_equal(pd_info(&x).ecn, ecn_after);
+    pd_adv(&x, 10);
     assert_int_equal(oasis_tcp_write(x.a.flow, zeros, 100, NULL, NULL), 0);
     assert_int_equal(out(&x, A, 1, 100, 1), ecn_after ? OASIS_ECN_ECT0 : OASIS_ECN_NOT_ECT);
-    fx_fini(&x);
+    pd_fx_fini(&x);
 }
 
 /* tcp_accecn_accecn_then_notecn_syn.pkt: an AccECN SYN (ECT(0)), then
@@ -680,17 +641,17 @@ static void classic_client(unsigned synack_flags, int expect)
     fx_init(&x, 1);
     connect_open(&x, S | E | W, synack_flags, OASIS_ECN_NOT_ECT, 1460, 8, 32767);
     assert_int_equal(out(&x, A, 1, 0, 1), OASIS_ECN_NOT_ECT);
-    assert_int_equal(info(&x).ecn, expect);
+    assert_int_equal(pd_info(&x).ecn, expect);
     assert_int_equal(oasis_tcp_write(x.a.flow, zeros, 100, NULL, NULL), 0);
     assert_int_equal(out(&x, A, 1, 100, 1), expect ? OASIS_ECN_ECT0 : OASIS_ECN_NOT_ECT);
     assert_int_equal(oasis_tcp_close(x.a.flow, th_close_cb, &x.a), 0);
     assert_int_equal(out(&x, F | A, 101, 0, 1), OASIS_ECN_NOT_ECT);
-    adv(&x, 100);
+    pd_adv(&x, 100);
     in(&x, R | A, 1, 0, 102, 4242, OASIS_ECN_NOT_ECT);
     th_poll(&x.h);
     assert_int_equal(x.a.closed, 1);
-    none(&x);
-    fx_fini(&x);
+    pd_none(&x);
+    pd_fx_fini(&x);
 }
 
 /* tcp_accecn_serverside_accecn_disabled1.pkt: the server answers with AE
@@ -755,9 +716,9 @@ static void test_accecn_clientside_disabled(void **state)
     fx_init(&x, 2);
     connect_open(&x, S, S | A, OASIS_ECN_NOT_ECT, 1460, 8, 32767);
     assert_int_equal(out(&x, A, 1, 0, 1), OASIS_ECN_NOT_ECT);
-    assert_int_equal(info(&x).ecn, 0);
-    none(&x);
-    fx_fini(&x);
+    assert_int_equal(pd_info(&x).ecn, 0);
+    pd_none(&x);
+    pd_fx_fini(&x);
 }
 
 /* The client scripts where an AccECN SYN-ACK (0|1|0: CWR alone, ACE =
@@ -773,18 +734,18 @@ static void synack_again(unsigned repeat_flags, uint8_t repeat_ecn)
     fx_init(&x, 1);
     connect_open(&x, S | E | W, S | A | W, OASIS_ECN_NOT_ECT, 1460, 8, 32767);
     assert_int_equal(out(&x, A, 1, 0, 1), OASIS_ECN_NOT_ECT);
-    assert_int_equal(info(&x).ecn, 0);
-    adv(&x, 100);
-    oasis_tcp_hdr sa = syn_opts(th_seg(PORT, x.lport, 0, TH_PISN, OS(&x, 1)), 1460, 1, 8);
+    assert_int_equal(pd_info(&x).ecn, 0);
+    pd_adv(&x, 100);
+    oasis_tcp_hdr sa = pd_syn_opts(th_seg(PORT, x.lport, 0, TH_PISN, pd_os(&x, 1)), 1460, 1, 8);
     sa.window = 32767;
     inject(&x, sa, repeat_flags, repeat_ecn);
     assert_int_equal(out(&x, A, 1, 0, 1), OASIS_ECN_NOT_ECT);
-    none(&x);
-    assert_int_equal(info(&x).state, OASIS_TCP_ESTABLISHED);
-    assert_int_equal(info(&x).ecn, 0);
+    pd_none(&x);
+    assert_int_equal(pd_info(&x).state, OASIS_TCP_ESTABLISHED);
+    assert_int_equal(pd_info(&x).ecn, 0);
     assert_int_equal(oasis_tcp_write(x.a.flow, zeros, 100, NULL, NULL), 0);
     assert_int_equal(out(&x, A, 1, 100, 1), OASIS_ECN_NOT_ECT);
-    fx_fini(&x);
+    pd_fx_fini(&x);
 }
 
 /* tcp_accecn_no_ecn_after_accecn.pkt: the repeat is a plain SYN-ACK. */

@@ -1,0 +1,31 @@
+/* The packetdrill ports' fixture (tests/test_tcp_pd_c.c, _pd_d.c): one
+ * stack on the TCP harness, one application, and the script notation's
+ * helpers. Sequence numbers in the scripts are relative: pd_os() is ours
+ * (from our ISS), pd_ps() the peer's (from TH_PISN). */
+#ifndef OASIS_PD_FIXTURE_H
+#define OASIS_PD_FIXTURE_H
+
+#include "tcp_harness.h"
+
+typedef struct pd_fx {
+    tcp_harness h;
+    th_app a;
+    uint32_t iss;          /* our ISS */
+    uint16_t lport, rport; /* our port, the peer's */
+} pd_fx;
+
+/* Zeroes x and starts the harness with tcfg (a stack config's tcp part). */
+void pd_fx_init(pd_fx *x, const oasis_tcp_config *tcfg);
+void pd_fx_fini(pd_fx *x);
+uint32_t pd_os(const pd_fx *x, uint32_t n);
+uint32_t pd_ps(uint32_t n);
+/* Advances the virtual clock by ms (running what falls due). */
+void pd_adv(pd_fx *x, uint64_t ms);
+/* The flow's oasis_tcp_info (asserted to succeed). */
+oasis_tcp_info pd_info(const pd_fx *x);
+/* Polls and asserts that the stack sent nothing. */
+void pd_none(pd_fx *x);
+/* h with the peer's SYN options: mss 0 and wscale -1 leave them out. */
+oasis_tcp_hdr pd_syn_opts(oasis_tcp_hdr h, uint16_t mss, int sack, int wscale);
+
+#endif
