@@ -220,6 +220,34 @@ static void test_app_limited(void **state)
     assert_int_equal(cc.cwnd, 10 * MSS);
 }
 
+/* RFC 9438 4.2 and 5.8: t leaves out time the flow was application
+ * limited. Flow b is limited to half its window for 30 s (ACKs keep
+ * coming, so this is not idle) between two window-limited round trips; its
+ * curve resumes where it paused, as flow a's does with no pause. Counting
+ * the 30 s would put t far past K, the target at the 1.5 cwnd bound, and
+ * the window 1.5 times larger after one round trip. */
+static void test_app_limited_time_not_counted(void **state)
+{
+    oasis_cc_state a, b;
+    ops->init(&a, MSS, 0);
+    lose_at(&a, 100, 0);
+    b = a;
+    uint64_t rtt = 100 * MS;
+    uint64_t now = round_trip(&a, 0, rtt);
+    round_trip(&b, 0, rtt);
+    round_trip(&a, now, rtt);
+    uint32_t w = b.cwnd;
+    uint64_t t = now;
+    for (int i = 0; i < 300; i++, t += rtt)
+        ops->on_ack(&b, MSS, w / 2, rtt, t);
+    assert_int_equal(b.cwnd, w);
+    /* resume one ACK spacing after the last limited ACK, as a's second
+     * round trip began one after its first one's last ACK */
+    round_trip(&b, t - rtt + rtt / (w / MSS), rtt);
+    assert_true(b.cwnd + 16 >= a.cwnd && b.cwnd <= a.cwnd + 16);
+    assert_true(a.cwnd < 75 * MSS);
+}
+
 /* Timeout: ssthresh by beta, one segment, ssthresh kept on a repeated
  * timeout, and the next congestion avoidance starts a fresh curve (K = 0,
  * W_max = the window there). */
@@ -409,6 +437,23 @@ static void test_hystart_min_threshold(void **state)
     assert_int_equal(cc.cwnd, 640 * MSS);
 }
 
+/* ... and the threshold is at most 16 ms (MAX_RTT_THRESH): after rounds
+ * of 200 ms, 217 ms is a rise (200/8 would ask 225), 215 ms is not. */
+static void test_hystart_max_threshold(void **state)
+{
+    for (int k = 0; k < 2; k++) {
+        oasis_cc_state cc;
+        ops->init(&cc, MSS, 0);
+        uint64_t now = 0;
+        for (int r = 0; r < 3; r++)
+            now = round_trip(&cc, now, 200 * MS);
+        round_trip(&cc, now, (k ? 217 : 215) * MS);
+        oasis_cubic_view v;
+        oasis_cubic_view_get(&cc, &v);
+        assert_int_equal(v.hystart, k);
+    }
+}
+
 /* Conservative slow start lasts CSS_ROUNDS rounds at a quarter of the
  * growth, then congestion avoidance starts with ssthresh = cwnd. */
 static void test_hystart_css_rounds(void **state)
@@ -464,7 +509,7 @@ static void test_hystart_css_spurious(void **state)
     assert_int_equal(cc.cwnd, 2 * before); /* doubling again */
 }
 
-/* A loss during slow start ends HyStart++ for good. */
+/* A loss or an ECN-Echo during slow start ends HyStart++ for good. */
 static void test_loss_in_slow_start(void **state)
 {
     oasis_cc_state cc;
@@ -473,6 +518,14 @@ static void test_loss_in_slow_start(void **state)
     ops->on_enter_recovery(&cc, cc.cwnd, 0, now);
     assert_int_equal(cc.ssthresh, 14 * MSS);
     oasis_cubic_view v;
+    oasis_cubic_view_get(&cc, &v);
+    assert_int_equal(v.hystart, 2);
+    /* ECN-Echo too (RFC 9438 4.6: reduction on ECE) */
+    ops->init(&cc, MSS, 0);
+    now = round_trip(&cc, 0, 40 * MS);
+    ops->on_ecn(&cc, cc.cwnd, now);
+    assert_int_equal(cc.ssthresh, 14 * MSS);
+    assert_int_equal(cc.cwnd, 14 * MSS);
     oasis_cubic_view_get(&cc, &v);
     assert_int_equal(v.hystart, 2);
 }
@@ -505,6 +558,7 @@ int main(void)
         cmocka_unit_test(test_plateau_near_k),
         cmocka_unit_test(test_reno_friendly),
         cmocka_unit_test(test_app_limited),
+        cmocka_unit_test(test_app_limited_time_not_counted),
         cmocka_unit_test(test_rto),
         cmocka_unit_test(test_slow_start_stops_at_ssthresh),
         cmocka_unit_test(test_idle_shifts_epoch),
@@ -512,6 +566,7 @@ int main(void)
         cmocka_unit_test(test_idle_past_rto_forgets),
         cmocka_unit_test(test_hystart_exit_on_rtt_increase),
         cmocka_unit_test(test_hystart_min_threshold),
+        cmocka_unit_test(test_hystart_max_threshold),
         cmocka_unit_test(test_hystart_css_rounds),
         cmocka_unit_test(test_hystart_css_spurious),
         cmocka_unit_test(test_loss_in_slow_start),

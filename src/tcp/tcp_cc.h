@@ -33,12 +33,14 @@ typedef struct oasis_cc_ops {
      * update); rtt_ns 0 if no sample. Any ACK of new data also ends an RTO
      * streak. NewReno grows cwnd only when the flow was using it: flight >=
      * cwnd/2 in slow start, flight + MSS > cwnd in congestion avoidance
-     * (an application-limited flow keeps its window). */
+     * (an application-limited flow keeps its window; CUBIC's curve time
+     * stands still then too, RFC 9438 5.8). */
     void (*on_ack)(oasis_cc_state *cc, uint32_t acked, uint32_t flight, uint64_t rtt_ns,
                    uint64_t now_ns);
-    /* Fast recovery begins: ssthresh from `flight` (RFC 5681 eq. 4 for
-     * NewReno, beta for CUBIC). sack 0 (RFC 6582): cwnd = ssthresh + 3*MSS;
-     * sack 1 (RFC 6675 step 4.2): cwnd = ssthresh, PRR paces the sending. */
+    /* Fast recovery begins: ssthresh from `flight` (RFC 5681 eq. 4) for
+     * NewReno, beta times cwnd for CUBIC (RFC 9438 4.6). sack 0 (RFC
+     * 6582): cwnd = ssthresh + 3*MSS; sack 1 (RFC 6675 step 4.2): cwnd =
+     * ssthresh, PRR paces the sending. */
     void (*on_enter_recovery)(oasis_cc_state *cc, uint32_t flight, int sack, uint64_t now_ns);
     /* ACK of new data during fast recovery. full: it covers the recovery
      * point, recovery ends: sack 1: cwnd = ssthresh (RFC 6675, RFC 9937);
@@ -59,7 +61,7 @@ typedef struct oasis_cc_ops {
     void (*on_rto)(oasis_cc_state *cc, uint32_t flight, int in_recovery, uint64_t now_ns);
     /* ECN-Echo (RFC 3168 6.1.2), outside recovery, at most once per window
      * of data: the congestion event a loss would be (ssthresh as
-     * on_enter_recovery sets it from `flight`, the bytes in flight before
+     * on_enter_recovery sets it, `flight` being the bytes in flight before
      * the ACK; CUBIC's W_max and epoch too, RFC 9438 4.6) and cwnd =
      * ssthresh, but never raised by it: a window already at or below that
      * is halved instead, down to one MSS. */

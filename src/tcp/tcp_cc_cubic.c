@@ -43,7 +43,8 @@ typedef struct cubic {
     double w_est;      /* segments */
     float frac;        /* growth below one byte, carried to the next ACK */
     uint32_t w_max;    /* bytes */
-    uint32_t cwnd_prior, cwnd_epoch; /* bytes */
+    uint32_t cwnd_prior; /* bytes */
+    uint32_t t_ack_us; /* the curve's t at the last congestion-avoidance ACK */
     uint32_t srtt_us;  /* 0: no sample yet */
     uint32_t last_min_us, cur_min_us, css_base_us; /* RTT_NONE: none */
     uint32_t round_left; /* bytes still to be acked before this round ends */
@@ -203,7 +204,7 @@ static void epoch_start(oasis_cc_state *cc, cubic *c, uint64_t now_ns)
 {
     c->flags |= F_EPOCH;
     c->t_epoch_ns = now_ns;
-    c->cwnd_epoch = cc->cwnd;
+    c->t_ack_us = 0;
     if ((c->flags & F_FRESH_CA) || c->w_max <= cc->cwnd) {
         /* After a timeout or a slow start that ended without loss there is
          * no W_max to return to (RFC 9438 4.8): start at the inflection. */
@@ -221,8 +222,10 @@ static void congestion_avoidance(oasis_cc_state *cc, cubic *c, uint32_t acked, u
 {
     double mss = cc->mss;
     double cwnd = cc->cwnd / mss, segs = acked / mss;
-    double t = (double)(now_ns - c->t_epoch_ns) / 1e9;
+    uint64_t t_ns = now_ns - c->t_epoch_ns;
+    double t = (double)t_ns / 1e9;
     double w_max = c->w_max / mss;
+    c->t_ack_us = t_ns / 1000 >= UINT32_MAX ? UINT32_MAX : (uint32_t)(t_ns / 1000);
 
     /* Reno-friendly estimate (RFC 9438 4.3): Reno's slope scaled for
      * CUBIC's gentler decrease, Reno's own once past the pre-loss window. */
@@ -248,6 +251,16 @@ static void congestion_avoidance(oasis_cc_state *cc, cubic *c, uint32_t acked, u
     cc->cwnd = sat_add(cc->cwnd, bytes_of(whole));
 }
 
+/* RFC 9438 4.2 and 5.8: t MUST NOT include the time cwnd did not grow
+ * because the flow was not using it (the application, or the receiver's
+ * window, sent less): an ACK that finds the flow so limited holds the
+ * curve where the previous ACK left it. (Idle periods are on_idle's.) */
+static void hold_curve(cubic *c, uint64_t now_ns)
+{
+    uint64_t t_ns = (uint64_t)c->t_ack_us * 1000;
+    c->t_epoch_ns = now_ns > t_ns ? now_ns - t_ns : 0;
+}
+
 static void cubic_on_ack(oasis_cc_state *cc, uint32_t acked, uint32_t flight, uint64_t rtt_ns,
                          uint64_t now_ns)
 {
@@ -264,6 +277,8 @@ static void cubic_on_ack(oasis_cc_state *cc, uint32_t acked, uint32_t flight, ui
                 epoch_start(cc, &c, now_ns);
             if (cwnd_limited(cc, flight))
                 congestion_avoidance(cc, &c, acked, now_ns);
+            else
+                hold_curve(&c, now_ns);
         }
     }
     store(cc, &c);
@@ -271,7 +286,9 @@ static void cubic_on_ack(oasis_cc_state *cc, uint32_t acked, uint32_t flight, ui
 
 /* A congestion event (RFC 9438 4.6, 4.7): remember where it happened, with
  * fast convergence lowering W_max further when the window is shrinking,
- * and reduce by beta. */
+ * and reduce by beta. ssthresh from cwnd, not flight_size, as Linux (and
+ * the ported scripts of test_tcp_pd_c.c): 4.6 allows it to a sender whose
+ * cwnd does not grow unused, which cwnd_limited sees to. */
 static void loss_event(oasis_cc_state *cc, cubic *c)
 {
     if (cc->cwnd < c->w_max)
