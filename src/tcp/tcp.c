@@ -952,6 +952,7 @@ void oasis_tcp_enter_time_wait(oasis_flow *f)
         tw->ts_offset = f->ts_offset;
         uint32_t w = f->ext->rcv.cap >> f->rcv_wscale;
         tw->win = (uint16_t)(w > 0xffff ? 0xffff : w);
+        tw->wscale = f->rcv_wscale;
     }
     if (tw && f->in_table)
         table_replace(s, &f->c, &tw->c); /* the same tuple: no hash */
@@ -985,6 +986,13 @@ static int tw_syn_newer(const oasis_stack *s, const oasis_tcp_tw *tw, const oasi
     if (ts_new && s->cfg.tcp.strict_timestamps)
         return 1;
     return seq_newer;
+}
+
+/* RFC 9293 3.10.7.4 first step's test, with the window TIME_WAIT offers. */
+static int tw_acceptable(const oasis_tcp_tw *tw, const oasis_tcp_hdr *h)
+{
+    uint32_t len = (uint32_t)h->payload_len + !!(h->flags & OASIS_TCP_SYN) + !!(h->flags & OASIS_TCP_FIN);
+    return oasis_seq_acceptable(h->seq, len, tw->rcv_nxt, (uint32_t)tw->win << tw->wscale);
 }
 
 static void tw_ack(oasis_stack *s, oasis_tcp_tw *tw)
@@ -1023,6 +1031,11 @@ void oasis_tcp_tw_input(oasis_stack *s, oasis_tcp_tw *tw, const oasis_tcp_hdr *h
         tw_ack(s, tw);
         return;
     }
+    /* RFC 9293 3.10.7.4 fifth: "if the ACK bit is off drop the segment",
+     * once the first step found it acceptable; an unacceptable one is
+     * answered below. (A SYN was the fourth step's.) */
+    if (!(h->flags & (OASIS_TCP_ACK | OASIS_TCP_SYN)) && tw_acceptable(tw, h))
+        return;
     if (h->flags & OASIS_TCP_FIN) {
         /* Only the peer's FIN again (it lacks our ACK) restarts 2*MSL. A FIN
          * anywhere else is unacceptable: RFC 9293 3.10.7.4 first step answers

@@ -86,6 +86,7 @@ typedef struct oasis_tcp_tw {
     uint64_t oow_ack_at;              /* last ACK sent (rate limit, tcp_input.c) */
     uint16_t win;                     /* window field we advertise */
     uint8_t ts_ok;
+    uint8_t wscale;                   /* win's (RCV.WND = win << wscale) */
 } oasis_tcp_tw;
 
 /* A queued write (write/writev, with or without no-delay). */

@@ -324,13 +324,7 @@ static int seq_acceptable(const oasis_flow *f, const oasis_tcp_hdr *h)
     uint32_t wnd = oasis_ring_free(&f->ext->rcv);
     if (adv > wnd)
         wnd = adv;
-    uint32_t len = seg_len(h);
-    if (wnd == 0)
-        return h->seq == f->rcv_nxt;
-    uint32_t end = f->rcv_nxt + wnd;
-    if (oasis_seq_in(h->seq, f->rcv_nxt, end))
-        return 1;
-    return len > 0 && oasis_seq_in(h->seq + len - 1, f->rcv_nxt, end);
+    return oasis_seq_acceptable(h->seq, seg_len(h), f->rcv_nxt, wnd);
 }
 
 /* Updates TS.Recent (RFC 7323 4.3: the segment covers Last.ACK.sent). */
@@ -348,6 +342,13 @@ static void rst_input(oasis_flow *f, const oasis_tcp_hdr *h)
     oasis_stack *s = f->s;
     s->ctr.tcp.in_rsts++;
     if (h->seq != f->rcv_nxt) {
+        /* "Outside the current receive window": the window the peer was
+         * offered (RCV.NXT + RCV.WND = rcv_adv), silently dropped.
+         * seq_acceptable also takes segments in receive room beyond it
+         * (without window scaling the field stops at 64 KiB), which for an
+         * RST would draw a challenge ACK where RFC 5961 3.2 drops it. */
+        if (!oasis_seq_lt(h->seq, f->rcv_adv))
+            return;
         oasis_tcp_send_challenge_ack(f);
         return;
     }

@@ -14,4 +14,14 @@ static inline uint32_t oasis_seq_min(uint32_t a, uint32_t b) { return oasis_seq_
 /* a <= x < b, modulo 2^32 */
 static inline int oasis_seq_in(uint32_t x, uint32_t a, uint32_t b) { return x - a < b - a; }
 
+/* RFC 9293 3.10.7.4 first step: is a segment of SEG.LEN len at seq
+ * acceptable to a receive window [rcv_nxt, rcv_nxt + wnd)? */
+static inline int oasis_seq_acceptable(uint32_t seq, uint32_t len, uint32_t rcv_nxt, uint32_t wnd)
+{
+    if (wnd == 0)
+        return seq == rcv_nxt;
+    uint32_t end = rcv_nxt + wnd;
+    return oasis_seq_in(seq, rcv_nxt, end) || (len > 0 && oasis_seq_in(seq + len - 1, rcv_nxt, end));
+}
+
 #endif
