@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # docs/conformance.md must not drift from the tests: every test a row of
 # the requirement matrix cites ("file.c: test_name", several separated by
-# ';' or ', ', a trailing "(comment)" allowed) must be a `static void
-# test_name(` in tests/file.c; every row has a known status, a `tested`
+# ';' or ', ', a trailing "(comment)" allowed) must be a test in
+# tests/file.c (see `have` below); every row has a known status, a `tested`
 # row cites at least one test, and the Summary's counts are the rows'.
 # Args: SOURCE_DIR (the repository).
 set -euo pipefail
@@ -16,12 +16,15 @@ err() { echo "conformance.md: $*"; bad=$((bad + 1)); }
 declare -A count=()
 rows=0 cites=0
 # Every test function once ("file.c:test_name", paths below tests/): one
-# grep, not one per citation (there are over a thousand).
+# grep, not one per citation (there are over a thousand). A test is a
+# `static void test_x(`, or a macro's `NAME(test_x,` that defines one
+# (test_tcp_see.c's FOLDER).
 declare -A have=()
 while IFS= read -r t; do
     have[$t]=1
-done < <(cd "$SRC/tests" && grep -rEo --include='*.c' '^static void test_[A-Za-z0-9_]+\(' . |
-    sed -E 's#^\./##; s#:static void #:#; s#\($##')
+done < <(cd "$SRC/tests" &&
+    grep -rEo --include='*.c' '^(static void |[A-Z_]+\()test_[A-Za-z0-9_]+[(,]' . |
+    sed -E 's#^\./##; s#:(static void |[A-Z_]+\()#:#; s#[(,]$##')
 # Table rows: 6 cells (ReqID | Requirement | Level | How | Test | Status).
 while IFS=$'\t' read -r line id test status; do
     rows=$((rows + 1))
@@ -52,7 +55,7 @@ while IFS=$'\t' read -r line id test status; do
             name=${name// /}
             cites=$((cites + 1))
             [ -n "${have[${BASH_REMATCH[1]}:$name]:-}" ] ||
-                err "line $line ($id): no 'static void $name(' in tests/${BASH_REMATCH[1]}"
+                err "line $line ($id): no test $name in tests/${BASH_REMATCH[1]}"
         done
     done
 done < <(awk -F'|' '
