@@ -21,8 +21,6 @@
 #include "tcp_harness.h"
 
 #define PORT 80
-#define ROUTER OASIS_IPV4(10, 0, 0, 254)
-static const uint8_t ROUTER_MAC[6] = {0x02, 0, 0, 0, 0, 0xfe};
 
 /* A router's ICMP error quoting the IP header of a datagram that carried
  * the TCP segment seg (of seg_len bytes) from us to the peer, and its
@@ -30,31 +28,7 @@ static const uint8_t ROUTER_MAC[6] = {0x02, 0, 0, 0, 0, 0xfe};
 static void icmp_about(tcp_harness *h, uint8_t type, uint8_t code, uint32_t rest,
                        const oasis_tcp_hdr *seg, size_t seg_len)
 {
-    uint8_t frame[OASIS_ETH_HLEN + OASIS_IPV4_HLEN + 8 + 28];
-    uint8_t *ip = frame + OASIS_ETH_HLEN, *icmp = ip + OASIS_IPV4_HLEN, *q = icmp + 8;
-    memset(frame, 0, sizeof frame);
-    oasis_eth_emit(frame, oasis_stack_mac(h->s), ROUTER_MAC, OASIS_ETHERTYPE_IPV4);
-    /* the quote */
-    q[0] = 0x45;
-    oasis_put16(q + 2, (uint16_t)(20 + seg_len));
-    q[6] = 0x40; /* DF */
-    q[8] = 64;
-    q[9] = OASIS_IPPROTO_TCP;
-    oasis_put32(q + 12, TH_LOCAL);
-    oasis_put32(q + 16, TH_PEER);
-    oasis_put16(q + 20, seg->src_port);
-    oasis_put16(q + 22, seg->dst_port);
-    oasis_put32(q + 24, seg->seq);
-    oasis_icmp_emit(icmp, 8 + 28, type, code, rest);
-    oasis_ipv4_hdr ih;
-    memset(&ih, 0, sizeof ih);
-    ih.total_len = (uint16_t)(OASIS_IPV4_HLEN + 8 + 28);
-    ih.ttl = 64;
-    ih.proto = OASIS_IPPROTO_ICMP;
-    ih.src = ROUTER;
-    ih.dst = TH_LOCAL;
-    oasis_ipv4_emit(ip, &ih);
-    oasis_stack_input(h->s, frame, sizeof frame);
+    th_icmp(h, type, code, rest, seg, seg_len);
 }
 
 static const oasis_ip_counters *ipc(const tcp_harness *h)

@@ -864,37 +864,11 @@ static void test_mss_client(void **state)
 
 /* ==== advmss (Linux selftests) ============================================ */
 
-#define ROUTER OASIS_IPV4(10, 0, 0, 254)
-
 /* A router's fragmentation needed (RFC 1191) quoting our segment seg of
  * seg_len bytes (IP header and the first 8 bytes of TCP). */
 static void frag_needed(fx *x, const oasis_tcp_hdr *seg, size_t seg_len, uint16_t mtu)
 {
-    static const uint8_t router_mac[6] = {0x02, 0, 0, 0, 0, 0xfe};
-    uint8_t frame[OASIS_ETH_HLEN + OASIS_IPV4_HLEN + 8 + 28];
-    uint8_t *ip = frame + OASIS_ETH_HLEN, *icmp = ip + OASIS_IPV4_HLEN, *q = icmp + 8;
-    memset(frame, 0, sizeof frame);
-    oasis_eth_emit(frame, oasis_stack_mac(x->h.s), router_mac, OASIS_ETHERTYPE_IPV4);
-    q[0] = 0x45;
-    oasis_put16(q + 2, (uint16_t)(20 + seg_len));
-    q[6] = 0x40; /* DF */
-    q[8] = 64;
-    q[9] = OASIS_IPPROTO_TCP;
-    oasis_put32(q + 12, TH_LOCAL);
-    oasis_put32(q + 16, TH_PEER);
-    oasis_put16(q + 20, seg->src_port);
-    oasis_put16(q + 22, seg->dst_port);
-    oasis_put32(q + 24, seg->seq);
-    oasis_icmp_emit(icmp, 8 + 28, OASIS_ICMP_DEST_UNREACH, OASIS_ICMP_FRAG_NEEDED, mtu);
-    oasis_ipv4_hdr ih;
-    memset(&ih, 0, sizeof ih);
-    ih.total_len = (uint16_t)(OASIS_IPV4_HLEN + 8 + 28);
-    ih.ttl = 64;
-    ih.proto = OASIS_IPPROTO_ICMP;
-    ih.src = ROUTER;
-    ih.dst = TH_LOCAL;
-    oasis_ipv4_emit(ip, &ih);
-    oasis_stack_input(x->h.s, frame, sizeof frame);
+    th_icmp(&x->h, OASIS_ICMP_DEST_UNREACH, OASIS_ICMP_FRAG_NEEDED, mtu, seg, seg_len);
 }
 
 /* tcp_advmss_pmtu_ipv4.pkt (Linux): a fragmentation needed (MTU 1200)

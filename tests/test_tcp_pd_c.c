@@ -339,20 +339,6 @@ static void test_cubic_hystart_delay_min_rtt_jumps_downward(void **state)
     pd_fx_fini(&x);
 }
 
-/* Steps the clock 1 ms at a time, up to `ms`, until a segment goes out;
- * returns the ms waited (the segment in *r). */
-static uint64_t wait_seg(fx *x, uint64_t ms, oasis_tcp_hdr *r)
-{
-    for (uint64_t t = 0; t <= ms; t++) {
-        th_poll(&x->h);
-        if (th_pop(&x->h, r))
-            return t;
-        pd_adv(x, 1);
-    }
-    fail_msg("nothing sent within %u ms", (unsigned)ms);
-    return 0;
-}
-
 /* "< . 1:1(0) ack a" then "> . s:e" one MSS-sized segment per ACK step. */
 static void ack_out(fx *x, uint32_t a, uint32_t s, uint32_t e)
 {
@@ -391,9 +377,9 @@ static void rto_then_ack(fx *x, oasis_cc_algo cc)
     assert_int_equal(pd_info(x).cwnd, 10000);
     assert_int_equal(oasis_tcp_write(x->a.flow, zeros, 1000, NULL, NULL), 0);
     out(x, 1001, 2001, 1);
-    uint64_t t1 = wait_seg(x, 1000, &r);
+    uint64_t t1 = pd_wait_seg(x, 1000, &r);
     assert_int_equal(r.seq, pd_os(x, 1001));
-    uint64_t t2 = wait_seg(x, 2000, &r);
+    uint64_t t2 = pd_wait_seg(x, 2000, &r);
     assert_int_equal(r.seq, pd_os(x, 1001));
     assert_int_equal(t1, 250);
     assert_int_equal(t2, 250);
@@ -516,7 +502,7 @@ static void test_cubic_rack_reo_timeout_retrans_failed(void **state)
     pd_adv(&x, 20);
     in(&x, A, 1, 0, 10001, (uint32_t[]){11001, 12001}, 1);
     pd_none(&x);
-    uint64_t t = wait_seg(&x, 20, &r); /* the reordering timer */
+    uint64_t t = pd_wait_seg(&x, 20, &r); /* the reordering timer */
     assert_int_equal(t, 5);
     assert_int_equal(r.seq, pd_os(&x, 10001));
     assert_int_equal(r.payload_len, 1000);
@@ -529,7 +515,7 @@ static void test_cubic_rack_reo_timeout_retrans_failed(void **state)
     th_poll(&x.h);
     assert_int_equal(x.a.rx_len, 1000);
     assert_true(pd_info(&x).cwnd >= 1000);
-    t = wait_seg(&x, 1000, &r); /* the ACK of the data, delayed */
+    t = pd_wait_seg(&x, 1000, &r); /* the ACK of the data, delayed */
     assert_int_equal(t, 40);
     assert_int_equal(r.flags & ~OASIS_TCP_PSH, A);
     assert_int_equal(r.ack, pd_ps(1001));
@@ -537,10 +523,10 @@ static void test_cubic_rack_reo_timeout_retrans_failed(void **state)
     /* Oasis's tail loss probe in SACK recovery (tcp_timer.c tlp_may_probe,
      * beyond RFC 8985 7.2's open state): nothing new to send, so the
      * highest segment (7.3), SACKed as it is */
-    t = wait_seg(&x, 1000, &r);
+    t = pd_wait_seg(&x, 1000, &r);
     assert_int_equal(t, 1);
     assert_int_equal(r.seq, pd_os(&x, 11001));
-    t = wait_seg(&x, 1000, &r); /* the lost retransmission, by the RTO */
+    t = pd_wait_seg(&x, 1000, &r); /* the lost retransmission, by the RTO */
     assert_int_equal(t, 200);
     assert_int_equal(r.seq, pd_os(&x, 10001));
     assert_int_equal(r.payload_len, 1000);
@@ -616,7 +602,7 @@ static void test_blocking_accept_fuzz_template(void **state)
         s.payload = zeros;
         s.payload_len = 20;
         th_inject(&x.h, &s);
-        wait_seg(&x, 500, &r);
+        pd_wait_seg(&x, 500, &r);
         assert_int_equal(r.flags & ~OASIS_TCP_PSH, A);
         assert_int_equal(r.ack, pd_ps(21));
         pd_none(&x);
@@ -701,7 +687,7 @@ static void test_blocking_accept_fuzz(void **state)
     assert_int_equal(x.a.rx_len, 0);
     pd_adv(&x, 100);
     fuzz_seg(&x, MUT_WIN);
-    wait_seg(&x, 500, &r);
+    pd_wait_seg(&x, 500, &r);
     assert_int_equal(r.ack, pd_ps(21));
     pd_none(&x);
     assert_int_equal(x.a.rx_len, 20);
@@ -790,7 +776,7 @@ static void test_blocking_connect_data(void **state)
     while (th_pop(&x.h, &r))
         last = r.ack;
     if (!last) {
-        wait_seg(&x, 500, &r); /* a delayed ACK */
+        pd_wait_seg(&x, 500, &r); /* a delayed ACK */
         last = r.ack;
     }
     assert_int_equal(last, pd_ps(30001));
@@ -821,7 +807,7 @@ static void two_k_in(fx *x, uint32_t a)
     oasis_tcp_hdr r;
     in(x, A, a, 1000, 1, NULL, 0);
     in(x, A | OASIS_TCP_PSH, a + 1000, 1000, 1, NULL, 0);
-    wait_seg(x, 500, &r);
+    pd_wait_seg(x, 500, &r);
     assert_int_equal(r.flags & ~OASIS_TCP_PSH, A);
     assert_int_equal(r.ack, pd_ps(a + 2000));
     pd_none(x);

@@ -40,7 +40,7 @@
 #define E OASIS_TCP_ECE
 #define W OASIS_TCP_CWR
 #define MS (OASIS_NS_PER_SEC / 1000)
-#define AE 0x100u /* AccECN's AE bit, above the 8 flag bits Oasis knows */
+#define AE PD_AE
 
 typedef pd_fx fx;
 
@@ -55,30 +55,6 @@ static void fx_init(fx *x, uint8_t ecn)
     pd_fx_init(x, &sc.tcp);
 }
 
-/* Sends seg from the peer with `flags` (AE included: set in the header's
- * byte 12, the checksum made good again) in an IPv4 datagram whose ECN
- * field is ip_ecn. */
-static void inject(fx *x, oasis_tcp_hdr seg, unsigned flags, uint8_t ip_ecn)
-{
-    seg.flags = (uint8_t)flags;
-    size_t hl = OASIS_TCP_HLEN + oasis_tcp_options_len(&seg);
-    size_t n = hl + seg.payload_len;
-    uint8_t *buf = malloc(n);
-    assert_non_null(buf);
-    if (seg.payload_len)
-        memcpy(buf + hl, seg.payload, seg.payload_len);
-    oasis_tcp_emit(buf, &seg, seg.payload_len, TH_PEER, TH_LOCAL);
-    if (flags & AE) {
-        buf[12] |= 0x01;
-        buf[16] = buf[17] = 0;
-        uint64_t sum = oasis_csum_pseudo(TH_PEER, TH_LOCAL, OASIS_IPPROTO_TCP, (uint16_t)n);
-        uint16_t c = oasis_csum_fold(oasis_csum_add(sum, buf, n));
-        memcpy(buf + 16, &c, 2);
-    }
-    oasis_tcp_input4_ecn(x->h.s, TH_PEER, TH_LOCAL, buf, n, ip_ecn);
-    free(buf);
-}
-
 /* "< flags pseq:pseq+len(len) ack oack" from the peer, window win. */
 static void in(fx *x, unsigned flags, uint32_t pseq, size_t len, uint32_t oack, uint16_t win,
                uint8_t ip_ecn)
@@ -87,7 +63,7 @@ static void in(fx *x, unsigned flags, uint32_t pseq, size_t len, uint32_t oack, 
     s.window = win;
     s.payload = zeros;
     s.payload_len = len;
-    inject(x, s, flags, ip_ecn);
+    pd_inject(x, s, flags, ip_ecn);
 }
 
 /* Pops the next segment we sent (polling first); checks its reserved
@@ -114,19 +90,6 @@ static uint8_t out(fx *x, uint8_t flags, uint32_t seq, size_t len, uint32_t pack
 }
 
 
-/* Waits up to ms of virtual time for a segment; returns when it came. */
-static uint64_t wait_seg(fx *x, uint64_t ms, oasis_tcp_hdr *r)
-{
-    for (uint64_t t = 0; t <= ms; t++) {
-        th_poll(&x->h);
-        if (th_pop(&x->h, r))
-            return t;
-        pd_adv(x, 1);
-    }
-    fail_msg("nothing sent within %u ms", (unsigned)ms);
-    return 0;
-}
-
 /* listen (sndbuf 0: tuned); "< syn_flags 0:0(0) <mss, sackOK, wscale>"
  * in an IP datagram with ip_ecn; returns the SYN-ACK (checked: SYN, ACK,
  * ack 1, Not-ECT, reserved bits zero). The handshake's ACK is the
@@ -142,7 +105,7 @@ static oasis_tcp_hdr syn_in(fx *x, unsigned syn_flags, uint8_t ip_ecn, uint16_t 
     assert_int_equal(oasis_tcp_listen(x->h.s, PORT, &lo, th_accept_cb, &x->a), 0);
     oasis_tcp_hdr syn = pd_syn_opts(th_seg(TH_PPORT, PORT, 0, TH_PISN, 0), mss, sack, wscale);
     syn.window = win;
-    inject(x, syn, syn_flags, ip_ecn);
+    pd_inject(x, syn, syn_flags, ip_ecn);
     oasis_tcp_hdr sa = pop(x);
     assert_int_equal(sa.flags & (S | A), S | A);
     assert_int_equal(sa.ack, pd_ps(1));
@@ -181,7 +144,7 @@ static void connect_open(fx *x, uint8_t syn_flags, unsigned synack_flags, uint8_
     pd_adv(x, 50);
     oasis_tcp_hdr sa = pd_syn_opts(th_seg(PORT, x->lport, 0, TH_PISN, pd_os(x, 1)), mss, 1, wscale);
     sa.window = win;
-    inject(x, sa, synack_flags, ip_ecn);
+    pd_inject(x, sa, synack_flags, ip_ecn);
     th_poll(&x->h);
     assert_int_equal(x->a.connected, 1);
     assert_int_equal(x->a.connect_err, 0);
@@ -270,14 +233,14 @@ static void test_basic_server(void **state)
     finish_passive(&x, A, 257, 0);
     assert_int_equal(oasis_tcp_unlisten(x.h.s, PORT), 0); /* close(3) */
     in(&x, P | A, 1, 1000, 1, 257, 0);
-    assert_int_equal(wait_seg(&x, 500, &r), 40); /* delayed ACK (Linux: at once) */
+    assert_int_equal(pd_wait_seg(&x, 500, &r), 40); /* delayed ACK (Linux: at once) */
     assert_int_equal(r.flags, A);
     assert_int_equal(r.ack, pd_ps(1001));
     assert_int_equal(oasis_tcp_read(x.a.flow, th_read_cb, &x.a), 0);
     th_poll(&x.h);
     assert_int_equal(x.a.rx_len, 1000);
     in(&x, F | A, 1001, 0, 1, 257, 0);
-    assert_int_equal(wait_seg(&x, 500, &r), 0); /* at once (Linux: 40 ms later) */
+    assert_int_equal(pd_wait_seg(&x, 500, &r), 0); /* at once (Linux: 40 ms later) */
     assert_int_equal(r.flags, A);
     assert_int_equal(r.seq, pd_os(&x, 1));
     assert_int_equal(r.ack, pd_ps(1002));
@@ -598,7 +561,7 @@ static void syn_then_syn(unsigned first_flags, uint8_t first_ecn, unsigned secon
     pd_adv(&x, 100);
     oasis_tcp_hdr syn = pd_syn_opts(th_seg(TH_PPORT, PORT, 0, TH_PISN, 0), 1460, 1, 8);
     syn.window = 32792;
-    inject(&x, syn, second_flags, second_ecn);
+    pd_inject(&x, syn, second_flags, second_ecn);
     oasis_tcp_hdr sa2 = pop(&x);
     assert_int_equal(sa2.seq, pd_os(&x, 0));
     assert_int_equal(sa2.flags, ecn_after ? (S | A | E) : (S | A));
@@ -738,7 +701,7 @@ static void synack_again(unsigned repeat_flags, uint8_t repeat_ecn)
     pd_adv(&x, 100);
     oasis_tcp_hdr sa = pd_syn_opts(th_seg(PORT, x.lport, 0, TH_PISN, pd_os(&x, 1)), 1460, 1, 8);
     sa.window = 32767;
-    inject(&x, sa, repeat_flags, repeat_ecn);
+    pd_inject(&x, sa, repeat_flags, repeat_ecn);
     assert_int_equal(out(&x, A, 1, 0, 1), OASIS_ECN_NOT_ECT);
     pd_none(&x);
     assert_int_equal(pd_info(&x).state, OASIS_TCP_ESTABLISHED);

@@ -4,8 +4,13 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+
+#include "core/checksum.h"
+#include "ip/ipv4_wire.h"
+#include "tcp/tcp.h"
 
 void pd_fx_init(pd_fx *x, const oasis_tcp_config *tcfg)
 {
@@ -45,4 +50,37 @@ oasis_tcp_hdr pd_syn_opts(oasis_tcp_hdr h, uint16_t mss, int sack, int wscale)
     h.has_wscale = wscale >= 0;
     h.wscale = (uint8_t)(wscale >= 0 ? wscale : 0);
     return h;
+}
+
+void pd_inject(pd_fx *x, oasis_tcp_hdr seg, unsigned flags, uint8_t ip_ecn)
+{
+    seg.flags = (uint8_t)flags;
+    size_t hl = OASIS_TCP_HLEN + oasis_tcp_options_len(&seg);
+    size_t n = hl + seg.payload_len;
+    uint8_t *buf = malloc(n);
+    assert_non_null(buf);
+    if (seg.payload_len)
+        memcpy(buf + hl, seg.payload, seg.payload_len);
+    oasis_tcp_emit(buf, &seg, seg.payload_len, TH_PEER, TH_LOCAL);
+    if (flags & PD_AE) {
+        buf[12] |= 0x01;
+        buf[16] = buf[17] = 0;
+        uint64_t sum = oasis_csum_pseudo(TH_PEER, TH_LOCAL, OASIS_IPPROTO_TCP, (uint16_t)n);
+        uint16_t c = oasis_csum_fold(oasis_csum_add(sum, buf, n));
+        memcpy(buf + 16, &c, 2);
+    }
+    oasis_tcp_input4_ecn(x->h.s, TH_PEER, TH_LOCAL, buf, n, ip_ecn);
+    free(buf);
+}
+
+uint64_t pd_wait_seg(pd_fx *x, uint64_t ms, oasis_tcp_hdr *r)
+{
+    for (uint64_t t = 0; t <= ms; t++) {
+        th_poll(&x->h);
+        if (th_pop(&x->h, r))
+            return t;
+        pd_adv(x, 1);
+    }
+    fail_msg("nothing sent within %u ms", (unsigned)ms);
+    return 0;
 }

@@ -25,6 +25,16 @@ void pd_adv(pd_fx *x, uint64_t ms);
 oasis_tcp_info pd_info(const pd_fx *x);
 /* Polls and asserts that the stack sent nothing. */
 void pd_none(pd_fx *x);
+/* AccECN's AE bit (the old NS, the low bit of the header's byte 12), above
+ * the 8 flag bits Oasis knows: reserved to it (RFC 9293 3.1). */
+#define PD_AE 0x100u
+/* Sends seg from the peer with `flags` (PD_AE included: set in byte 12,
+ * the checksum made good again) in an IPv4 datagram whose ECN field is
+ * ip_ecn. */
+void pd_inject(pd_fx *x, oasis_tcp_hdr seg, unsigned flags, uint8_t ip_ecn);
+/* Steps the clock 1 ms at a time, up to ms, until a segment goes out;
+ * returns the ms waited (the segment in *r). Fails the test if none. */
+uint64_t pd_wait_seg(pd_fx *x, uint64_t ms, oasis_tcp_hdr *r);
 /* h with the peer's SYN options: mss 0 and wscale -1 leave them out. */
 oasis_tcp_hdr pd_syn_opts(oasis_tcp_hdr h, uint16_t mss, int sack, int wscale);
 

@@ -9,11 +9,14 @@
 #include <cmocka.h>
 
 #include "arp/arp_wire.h"
+#include "core/bytes.h"
+#include "icmp/icmp_wire.h"
 #include "ip/ipv4_wire.h"
 #include "link/eth_wire.h"
 #include "testutil.h"
 
 static const uint8_t PEER_MAC[6] = {0x02, 0, 0, 0, 0, 0x02};
+static const uint8_t ROUTER_MAC[6] = {0x02, 0, 0, 0, 0, 0xfe};
 
 static void capture_tcp(tcp_harness *h, const oasis_ipv4_hdr *ip)
 {
@@ -342,4 +345,34 @@ void th_init_alloc(tcp_harness *h, const oasis_tcp_config *tcfg, oasis_alloc_fn 
     peer_announce(h);
     th_poll(h);
     th_clear(h);
+}
+
+void th_icmp(tcp_harness *h, uint8_t type, uint8_t code, uint32_t rest, const oasis_tcp_hdr *seg,
+             size_t seg_len)
+{
+    uint8_t frame[OASIS_ETH_HLEN + OASIS_IPV4_HLEN + 8 + 28];
+    uint8_t *ip = frame + OASIS_ETH_HLEN, *icmp = ip + OASIS_IPV4_HLEN, *q = icmp + 8;
+    memset(frame, 0, sizeof frame);
+    oasis_eth_emit(frame, oasis_stack_mac(h->s), ROUTER_MAC, OASIS_ETHERTYPE_IPV4);
+    /* the quote */
+    q[0] = 0x45;
+    oasis_put16(q + 2, (uint16_t)(20 + seg_len));
+    q[6] = 0x40; /* DF */
+    q[8] = 64;
+    q[9] = OASIS_IPPROTO_TCP;
+    oasis_put32(q + 12, TH_LOCAL);
+    oasis_put32(q + 16, TH_PEER);
+    oasis_put16(q + 20, seg->src_port);
+    oasis_put16(q + 22, seg->dst_port);
+    oasis_put32(q + 24, seg->seq);
+    oasis_icmp_emit(icmp, 8 + 28, type, code, rest);
+    oasis_ipv4_hdr ih;
+    memset(&ih, 0, sizeof ih);
+    ih.total_len = (uint16_t)(OASIS_IPV4_HLEN + 8 + 28);
+    ih.ttl = 64;
+    ih.proto = OASIS_IPPROTO_ICMP;
+    ih.src = TH_ROUTER;
+    ih.dst = TH_LOCAL;
+    oasis_ipv4_emit(ip, &ih);
+    oasis_stack_input(h->s, frame, sizeof frame);
 }

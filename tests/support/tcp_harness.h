@@ -94,6 +94,13 @@ uint32_t th_open_passive(tcp_harness *h, th_app *a, uint16_t port, const oasis_t
  * (no options). Returns our ISS; *lport gets our port. */
 uint32_t th_open_active(tcp_harness *h, th_app *a, uint16_t port, uint16_t *lport);
 
+/* A router's ICMP error (type, code, rest: the 4 bytes after the checksum)
+ * quoting the IPv4 header of a datagram that carried seg (seg_len bytes
+ * of TCP) from us to the peer, and the segment's first 8 bytes. */
+#define TH_ROUTER OASIS_IPV4(10, 0, 0, 254)
+void th_icmp(tcp_harness *h, uint8_t type, uint8_t code, uint32_t rest, const oasis_tcp_hdr *seg,
+             size_t seg_len);
+
 /* th_init with the stack's allocator set (e.g. a counting one). */
 void th_init_alloc(tcp_harness *h, const oasis_tcp_config *tcfg, oasis_alloc_fn alloc, void *ud);
 
