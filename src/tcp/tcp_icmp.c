@@ -31,8 +31,8 @@
  * RFC 5927 4.1/4.3 checks come first: the quoted 4-tuple must be one of our
  * connections and the quoted sequence number must lie in
  * [SND.UNA, SND.MAX] (SND.MAX: what was ever sent; SND.NXT may have gone
- * back for a retransmission). Anything else is ignored and counted
- * (TCPICMPNoFlow, OutOfWindowIcmps). */
+ * back for a retransmission), SND.MAX excluded in SYN-SENT. Anything else
+ * is ignored and counted (TCPICMPNoFlow, OutOfWindowIcmps). */
 #include "core/bytes.h"
 #include "core/stack_impl.h"
 #include "icmp/icmp_wire.h"
@@ -196,9 +196,19 @@ static void frag_needed(oasis_flow *f, uint32_t mtu)
     pmtu_apply(f, path, 1);
 }
 
+/* RFC 5927 4.1: SND.UNA =< SEG.SEQ < SND.NXT (SND.MAX here: NXT may have
+ * gone back for a retransmission). SND.MAX itself is allowed where a
+ * zero-length segment of ours (an ACK) can carry it, so that a flow that
+ * only receives still hears of soft errors; in SYN-SENT nothing but the
+ * SYN (at ISS) was ever sent, and a quote of ISS+1 is forged: it must not
+ * end the attempt (FreeBSD tcp-testsuite rcv-icmp-hard-error-*). */
 static int seq_in_flight(const oasis_flow *f, uint32_t seq)
 {
-    return oasis_seq_ge(seq, f->snd_una) && oasis_seq_le(seq, f->snd_max);
+    if (!oasis_seq_ge(seq, f->snd_una))
+        return 0;
+    if (oasis_seq_lt(seq, f->snd_max))
+        return 1;
+    return seq == f->snd_max && f->state != OASIS_TCP_SYN_SENT;
 }
 
 void oasis_tcp_icmp_error(oasis_stack *s, const oasis_ip_error *e)
