@@ -33,7 +33,8 @@ typedef struct oasis_ipaddr {
 
 /* An IPv4 address (host order, as everywhere in ip.h). */
 oasis_ipaddr oasis_ipaddr_v4(uint32_t host_order);
-/* An IPv6 address from its 16 bytes (network order). */
+/* An IPv6 address from its 16 bytes (network order); b NULL gives family 0
+ * (no address). */
 oasis_ipaddr oasis_ipaddr_v6(const uint8_t b[16]);
 /* The IPv4 address in host order (0 for anything but an OASIS_AF_INET).
  * Inline: TCP converts its flow's addresses for every segment. */
@@ -51,7 +52,7 @@ static inline int oasis_ipaddr_is_v6(const oasis_ipaddr *a) { return a->family =
  * any RFC 4291 2.2 text form of an IPv6 address: up to eight groups of 1-4
  * hex digits (either case), one "::", an optional dotted quad in the last 32
  * bits. No brackets, no zone ("%eth0"), no prefix. Returns 0 or OASIS_EINVAL
- * (*out untouched). */
+ * (*out untouched; also for s or out NULL). */
 int oasis_ipaddr_parse(const char *s, oasis_ipaddr *out);
 
 /* Parses "[2001:db8::1]" or "2001:db8::1" or "10.0.0.1": the brackets of a
@@ -67,10 +68,11 @@ int oasis_ipaddr_cidr_parse(const char *s, oasis_ipaddr *out, uint8_t *prefix_le
  * no leading zeros, the longest run of two or more zero groups (the first
  * of equal runs) as "::", never "::" for a single zero group, and
  * IPv4-mapped addresses as ::ffff:a.b.c.d (RFC 5952 5). A family other than
- * the two gives "?". */
+ * the two, or a NULL, gives "?"; buf NULL: returns NULL. */
 char *oasis_ipaddr_format(const oasis_ipaddr *a, char *buf);
 
-/* Total order: family first, then the bytes. 0 when equal. */
+/* Total order: family first, then the bytes. 0 when equal; NULL sorts
+ * before any address. */
 int oasis_ipaddr_cmp(const oasis_ipaddr *a, const oasis_ipaddr *b);
 static inline int oasis_ipaddr_eq(const oasis_ipaddr *a, const oasis_ipaddr *b)
 {
@@ -78,14 +80,17 @@ static inline int oasis_ipaddr_eq(const oasis_ipaddr *a, const oasis_ipaddr *b)
 }
 
 /* A keyed hash (SipHash-2-4 of family and bytes): for tables an outsider
- * must not be able to aim at, use a secret key. */
+ * must not be able to aim at, use a secret key. a NULL: 0; key NULL: an
+ * all-zero key. */
 uint64_t oasis_ipaddr_hash(const oasis_ipaddr *a, const uint8_t key[16]);
 
 /* Do a and b share their first prefix_len bits (same family required; the
- * prefix counts in the family's own bits: 0..32 for IPv4, 0..128 for IPv6)? */
+ * prefix counts in the family's own bits: 0..32 for IPv4, 0..128 for IPv6,
+ * more as all of them)? 0 when either is NULL. */
 int oasis_ipaddr_prefix_eq(const oasis_ipaddr *a, const oasis_ipaddr *b, unsigned prefix_len);
 
-/* Classification (IPv6 per RFC 4291; IPv4 likewise for the first three). */
+/* Classification (IPv6 per RFC 4291; IPv4 likewise for the first three).
+ * 0 for NULL. */
 int oasis_ipaddr_is_unspecified(const oasis_ipaddr *a); /* 0.0.0.0, :: */
 int oasis_ipaddr_is_loopback(const oasis_ipaddr *a);    /* 127/8, ::1 */
 int oasis_ipaddr_is_multicast(const oasis_ipaddr *a);   /* 224/4, ff00::/8 */

@@ -26,18 +26,22 @@ oasis_clock *oasis_clock_new_monotonic(void);
 /* A virtual clock that starts at start_ns and only moves when told to. */
 oasis_clock *oasis_clock_new_virtual(uint64_t start_ns);
 
-/* A clock whose time comes from the caller's function (e.g. an RTOS tick). */
+/* A clock whose time comes from the caller's function (e.g. an RTOS tick);
+ * NULL when now is NULL (or out of memory). */
 oasis_clock *oasis_clock_new_custom(uint64_t (*now)(void *ud), void *ud);
 
+/* NULL is accepted. */
 void oasis_clock_free(oasis_clock *c);
 
+/* The time; 0 for c NULL. */
 uint64_t oasis_clock_now(const oasis_clock *c);
 
-/* 1 for a virtual clock, 0 otherwise. */
+/* 1 for a virtual clock, 0 otherwise (NULL too). */
 int oasis_clock_is_virtual(const oasis_clock *c);
 
 /* Virtual clocks only: move forward by delta / to an absolute time (never
- * backwards; an earlier time is ignored). Return OASIS_EINVAL on a real clock. */
+ * backwards; an earlier time is ignored). Return OASIS_EINVAL on a real
+ * clock or NULL. */
 int oasis_clock_advance(oasis_clock *c, uint64_t delta_ns);
 int oasis_clock_set(oasis_clock *c, uint64_t now_ns);
 

@@ -170,7 +170,7 @@ typedef struct oasis_dhcp_config {
     void *ud;
 } oasis_dhcp_config;
 
-/* Defaults above. */
+/* Defaults above (NULL is ignored). */
 void oasis_dhcp_config_init(oasis_dhcp_config *cfg);
 
 /* Creates a client on s and binds UDP port 68 (the client does nothing

@@ -152,6 +152,7 @@ typedef struct oasis_dhcp6_config {
     void *ud;
 } oasis_dhcp6_config;
 
+/* Fills cfg with the defaults above (NULL is ignored). */
 void oasis_dhcp6_config_init(oasis_dhcp6_config *cfg);
 
 /* Creates a client on s (IPv6 on) and binds UDP port 546. Returns 0,

@@ -183,6 +183,7 @@ typedef struct oasis_dns_config {
 
 #define OASIS_DNS_MAX_AVOID_PORTS 1024
 
+/* Fills cfg with the defaults above (NULL is ignored). */
 void oasis_dns_config_init(oasis_dns_config *cfg);
 
 /* Counters (metrics source "dns", see oasis_dns_add_metrics). */

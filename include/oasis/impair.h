@@ -78,7 +78,8 @@ typedef struct oasis_impair_link_config {
     oasis_clock *clock;   /* borrowed; only read, for ge_step_ns (NULL: none) */
 } oasis_impair_link_config;
 
-/* Zeroes both directions (a perfect filter), reorder_gap 0 (3), seed 1. */
+/* Zeroes both directions (a perfect filter), reorder_gap 0 (3), seed 1.
+ * NULL is ignored. */
 void oasis_impair_link_config_init(oasis_impair_link_config *cfg);
 
 /* Creates a filter in front of `inner` (borrowed: it must outlive the

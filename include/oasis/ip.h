@@ -23,21 +23,24 @@ extern "C" {
 /* Parses a dotted quad ("10.0.0.1"); strict: four decimal parts 0..255,
  * no leading/trailing garbage, no whitespace or signs, and no leading zeros
  * ("01.2.3.4" is refused: inet_aton would read it as octal). Returns 0 or
- * OASIS_EINVAL; *out is untouched on error. */
+ * OASIS_EINVAL (also for s or out NULL); *out is untouched on error. */
 int oasis_addr_parse(const char *s, uint32_t *out);
 
-/* Formats addr into buf (at least OASIS_IPV4_STRLEN bytes); returns buf. */
+/* Formats addr into buf (at least OASIS_IPV4_STRLEN bytes); returns buf
+ * (NULL for buf NULL). */
 char *oasis_addr_format(uint32_t addr, char *buf);
 
 /* Parses "10.0.0.1/24" into address and prefix length (0..32, decimal, no
- * leading zeros). Host bits are kept. Returns 0 or OASIS_EINVAL. */
+ * leading zeros). Host bits are kept. Returns 0 or OASIS_EINVAL (also for
+ * a NULL pointer; nothing written). */
 int oasis_cidr_parse(const char *s, uint32_t *addr, uint8_t *prefix_len);
 
 /* Netmask for a prefix length (0..32; larger counts as 32), host order. */
 uint32_t oasis_netmask(uint8_t prefix_len);
 
 /* Parses "02:00:00:00:00:01" into 6 bytes: exactly six 2-digit hex groups
- * (either case) separated by ':'. Returns 0 or OASIS_EINVAL. */
+ * (either case) separated by ':'. Returns 0 or OASIS_EINVAL (also for s or
+ * mac NULL; mac untouched). */
 int oasis_mac_parse(const char *s, uint8_t mac[6]);
 
 

@@ -49,9 +49,11 @@ typedef struct oasis_ipv6_addr_info {
 int oasis_ipv6_enabled(const oasis_stack *s);
 
 /* Adds a static address (DAD runs on it once the link is attached, or at
- * once if it is). Returns 0, OASIS_EINVAL (IPv6 off, not an IPv6 unicast
- * address, prefix over 128), OASIS_EADDRINUSE (already there) or
- * OASIS_ENOMEM (no free slot). */
+ * once if it is). Returns 0, OASIS_EINVAL (s or addr NULL, IPv6 off, not
+ * an address a host may send from: not of the IPv6 family, ::, ::1,
+ * multicast, or IPv4-mapped ::ffff:0:0/96, which RFC 6890 2.2.3 allows
+ * neither as source nor destination; prefix over 128), OASIS_EADDRINUSE
+ * (already there) or OASIS_ENOMEM (no free slot). */
 int oasis_ipv6_add_addr(oasis_stack *s, const oasis_ipaddr *addr, uint8_t prefix_len);
 
 /* Copies up to max of the interface's addresses into out; returns how many

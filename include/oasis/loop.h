@@ -47,7 +47,8 @@ int oasis_loop_destroy(oasis_loop *l);
  * after 4 wakeups in a row that found exactly one frame, the loop reads one
  * frame per wakeup and lets the next wait say whether more are queued (it
  * returns at once if so); every 16th wakeup drains again, which takes it
- * back to draining when frames come in bursts. */
+ * back to draining when frames come in bursts. l NULL is ignored, as by the
+ * other setters below (oasis_loop_set_stop_flag, oasis_loop_stop). */
 void oasis_loop_set_batch(oasis_loop *l, unsigned frames);
 
 /* What the loop did with the TAP device since it was created: wakeups (the
@@ -55,7 +56,8 @@ void oasis_loop_set_batch(oasis_loop *l, unsigned frames);
  * frame (a drain's last read, or a wakeup with nothing to read). A drain
  * reads at most 16 batches, then lets the step end (done, the timeout and
  * the other watches get their turn) and the next wait take up the rest:
- * drain_yields counts those, max_drain is the most frames one wakeup read. */
+ * drain_yields counts those, max_drain is the most frames one wakeup read.
+ * l NULL: all zero; out NULL: nothing written. */
 typedef struct oasis_loop_counts {
     uint64_t wakeups, frames, empty_reads;
     uint64_t drain_yields, max_drain;
@@ -76,11 +78,13 @@ void oasis_loop_stop(oasis_loop *l);
 /* Runs until done(ud) returns nonzero (checked after each step; done may be
  * NULL), oasis_loop_stop(), the stop flag, or timeout_ns has passed
  * (UINT64_MAX: no timeout). Returns 0 (done, stop or flag), OASIS_ETIMEDOUT,
- * or OASIS_EIO when the TAP device or the wait failed. While it runs, destroying the
+ * or OASIS_EIO when the TAP device or the wait failed, OASIS_EINVAL for l
+ * NULL. While it runs, destroying the
  * stack or the loop is refused (OASIS_EBUSY): stop the loop instead and
  * destroy them once it returned. */
 int oasis_loop_run(oasis_loop *l, int (*done)(void *ud), void *ud, uint64_t timeout_ns);
 
+/* The loop's stack (NULL for l NULL). */
 oasis_stack *oasis_loop_stack(const oasis_loop *l);
 
 #ifdef __cplusplus

@@ -93,7 +93,7 @@ typedef struct oasis_metrics_config {
     uint32_t max_string_bytes;  /* bytes of copied keys/values per snapshot (1 MiB) */
 } oasis_metrics_config;
 
-/* Fills cfg with the defaults above. */
+/* Fills cfg with the defaults above (NULL is ignored). */
 void oasis_metrics_config_init(oasis_metrics_config *cfg);
 
 /* Creates a registry; cfg NULL means the defaults. Returns 0, OASIS_EINVAL
@@ -246,10 +246,11 @@ typedef struct oasis_lp_buf {
 
 /* max: the most bytes the buffer may ever hold (a line longer than max can
  * never be encoded). alloc NULL: libc. Memory is allocated on first use and
- * grows by doubling up to max. */
+ * grows by doubling up to max. These three ignore b NULL. */
 void oasis_lp_buf_init(oasis_lp_buf *b, size_t max, oasis_alloc_fn alloc, void *alloc_ud);
 /* Forgets the content, keeps the memory (after the reporter sent it). */
 void oasis_lp_buf_reset(oasis_lp_buf *b);
+/* Frees the memory; the buffer is empty and may be used again. */
 void oasis_lp_buf_free(oasis_lp_buf *b);
 
 /* Encoding flags. */

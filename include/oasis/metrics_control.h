@@ -54,6 +54,7 @@ typedef struct oasis_control_config {
                                * is reset (300 s; 0: never) */
 } oasis_control_config;
 
+/* Fills cfg with the defaults above (NULL is ignored). */
 void oasis_control_config_init(oasis_control_config *cfg);
 
 /* Listens on cfg->port of s for control connections to m and, if r is not

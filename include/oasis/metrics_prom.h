@@ -47,7 +47,7 @@ int oasis_prom_encode(oasis_lp_buf *b, const oasis_metrics_snapshot *snap, const
 
 /* Writes the sanitised metric name (label == 0) or label name (label == 1)
  * of in to out (NUL-terminated, cut to outlen - 1). Returns the full
- * length, like snprintf. */
+ * length, like snprintf (out NULL: only that, as outlen 0; in NULL as ""). */
 size_t oasis_prom_sanitize(char *out, size_t outlen, const char *in, int label);
 
 /* Which format an Accept header value asks for: OASIS_PROM_OPENMETRICS when
@@ -76,6 +76,7 @@ typedef struct oasis_prom_config {
     void *on_scrape_ud;
 } oasis_prom_config;
 
+/* Fills cfg with the defaults above (NULL is ignored). */
 void oasis_prom_config_init(oasis_prom_config *cfg);
 
 /* Listens on cfg->port of s and answers

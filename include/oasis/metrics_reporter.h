@@ -103,7 +103,8 @@ typedef struct oasis_reporter_config {
     void *unix_time_ud;
 } oasis_reporter_config;
 
-/* Fills cfg with the defaults above (proto HTTP; addr, port and db unset). */
+/* Fills cfg with the defaults above (proto HTTP; addr, port and db unset).
+ * NULL is ignored. */
 void oasis_reporter_config_init(oasis_reporter_config *cfg);
 
 /* Parses a sink URL into cfg->proto, addr, port and db or v2_query:

@@ -33,7 +33,8 @@ typedef void *(*oasis_alloc_fn)(void *ud, void *ptr, size_t size);
 
 typedef struct oasis_stack_config {
     uint8_t mac[6];
-    uint32_t addr;        /* host order */
+    uint32_t addr;        /* host order; 0 (none) or a host's address, as
+                           * oasis_stack_set_ipv4 takes */
     uint8_t prefix_len;   /* subnet: addr/prefix_len is on-link */
     uint32_t gateway;     /* 0: no default route */
     uint32_t mtu;         /* 0: take the link's MTU when the link is set */
@@ -115,11 +116,13 @@ typedef struct oasis_stack_config {
     uint8_t ipv6_iid_key[16];
 } oasis_stack_config;
 
-/* Fills cfg with the defaults above (mac, addr and clock still to be set). */
+/* Fills cfg with the defaults above (mac, addr and clock still to be set).
+ * NULL is ignored. */
 void oasis_stack_config_init(oasis_stack_config *cfg);
 
-/* Creates a stack. Returns 0, OASIS_EINVAL (no clock, bad prefix, MTU under
- * 576...), OASIS_ENOMEM or OASIS_EIO (the OS gave no random bytes). */
+/* Creates a stack. Returns 0, OASIS_EINVAL (no clock, bad prefix, an
+ * address or gateway oasis_stack_set_ipv4 refuses, MTU under 576...),
+ * OASIS_ENOMEM or OASIS_EIO (the OS gave no random bytes). */
 int oasis_stack_create(const oasis_stack_config *cfg, oasis_stack **out);
 
 /* Shuts the TCP layer down (pending requests complete with OASIS_ECANCELED)
@@ -143,22 +146,26 @@ int oasis_stack_destroy(oasis_stack *s);
 /* Attaches the link the stack sends on (borrowed). Sends a gratuitous ARP if
  * configured. If cfg.mtu was 0 the link's MTU becomes the stack's MTU. A
  * link with OASIS_LINK_IP in caps is an IP link (link.h): its fields are
- * read here, so set them before. */
+ * read here, so set them before. s NULL: nothing happens. */
 void oasis_stack_set_link(oasis_stack *s, oasis_link *link);
-/* The link given to oasis_stack_set_link (NULL: none). */
+/* The link given to oasis_stack_set_link (NULL: none, or s NULL). */
 oasis_link *oasis_stack_link(oasis_stack *s);
 
 /* Hands one received Ethernet frame to the stack (borrowed: the stack copies
- * what it keeps). Malformed frames are counted and dropped. */
+ * what it keeps). Malformed frames are counted and dropped; s or frame NULL:
+ * nothing happens. */
 void oasis_stack_input(oasis_stack *s, const uint8_t *frame, size_t len);
 
 /* Runs every timer that is due at the clock's current time. Returns how many
- * timers fired. May be called from a callback (see tcp.h, Re-entrancy). */
+ * timers fired (0 for s NULL). May be called from a callback (see tcp.h,
+ * Re-entrancy). */
 int oasis_stack_poll(oasis_stack *s);
 
-/* The earliest timer deadline (clock time, ns), or UINT64_MAX if none. */
+/* The earliest timer deadline (clock time, ns), or UINT64_MAX if none (or
+ * s NULL). */
 uint64_t oasis_stack_next_deadline(const oasis_stack *s);
 
+/* The getters below answer 0 (NULL for pointers) when s is NULL. */
 uint64_t oasis_stack_now(const oasis_stack *s);
 oasis_clock *oasis_stack_clock(const oasis_stack *s);
 uint32_t oasis_stack_addr(const oasis_stack *s);
@@ -171,7 +178,11 @@ uint32_t oasis_stack_mtu(const oasis_stack *s);
  * IP destination (RFC 2131 4.1). When the address changes or goes, every
  * TCP flow on the old one ends with OASIS_EADDRNOTAVAIL. A new address is
  * announced with a gratuitous ARP (cfg.arp_gratuitous). Returns 0 or
- * OASIS_EINVAL (prefix_len over 32). */
+ * OASIS_EINVAL, nothing changed: s NULL, prefix_len over 32, or an addr
+ * or gateway no host may use as its own (RFC 1122 3.2.1.3): 0.x.y.z other
+ * than 0, 127/8, multicast, 240/4 (255.255.255.255 included), the
+ * subnet's network or broadcast address (below /31: RFC 3021), or a
+ * gateway equal to addr. */
 int oasis_stack_set_ipv4(oasis_stack *s, uint32_t addr, uint8_t prefix_len, uint32_t gateway);
 uint32_t oasis_stack_gateway(const oasis_stack *s);
 uint8_t oasis_stack_prefix_len(const oasis_stack *s);
@@ -180,10 +191,10 @@ uint8_t oasis_stack_prefix_len(const oasis_stack *s);
  * flows opened afterwards use it. Returns 0 or OASIS_EINVAL. */
 int oasis_stack_set_mtu(oasis_stack *s, uint32_t mtu);
 
-/* The stack's counters (live; read at any time). */
+/* The stack's counters (live; read at any time; NULL for s NULL). */
 const oasis_counters *oasis_stack_counters(const oasis_stack *s);
 
-/* An opaque pointer for the application. */
+/* An opaque pointer for the application (set: s NULL is ignored). */
 void oasis_stack_set_user_data(oasis_stack *s, void *ud);
 void *oasis_stack_user_data(const oasis_stack *s);
 

@@ -86,6 +86,7 @@ typedef struct oasis_tap_config {
  *         would still send partial checksums. */
 enum { OASIS_TAP_OFFLOAD_AUTO = 0, OASIS_TAP_OFFLOAD_ON = 1, OASIS_TAP_OFFLOAD_OFF = 2 };
 
+/* Fills cfg with the defaults (NULL is ignored). */
 void oasis_tap_config_init(oasis_tap_config *cfg);
 
 /* Opens the TAP device. Returns 0, or:
@@ -106,7 +107,9 @@ int oasis_tap_open(const oasis_tap_config *cfg, oasis_tap **out, char *errbuf, s
  * stack must not send on the link afterwards. NULL is accepted. */
 void oasis_tap_close(oasis_tap *t);
 
-/* The link to hand to oasis_stack_set_link(). Its MTU is the device's. */
+/* The link to hand to oasis_stack_set_link(). Its MTU is the device's.
+ * The getters from here on answer a NULL t with NULL, -1 (the fd), ""
+ * (the strings) or 0. */
 oasis_link *oasis_tap_link(oasis_tap *t);
 
 /* 1 when the kernel side is up and running (IFF_RUNNING: frames sent to us

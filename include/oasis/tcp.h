@@ -428,7 +428,10 @@ int oasis_tcp_read(oasis_flow *flow, oasis_read_cb cb, void *ud);
  * reported). Without a callback nothing says when bytes not taken within
  * the call have been copied: the buffer must then stay valid until
  * oasis_tcp_get_sndbuf's pending is 0 (or the flow is finished or
- * released), so pass a callback, or write only what fits (its room). */
+ * released), so pass a callback, or write only what fits (its room).
+ * OASIS_EINVAL for flow NULL, data NULL with len nonzero, or len over
+ * PTRDIFF_MAX (no buffer is that long: a length gone wrong); the same
+ * for each piece of oasis_tcp_writev. */
 int oasis_tcp_write(oasis_flow *flow, const void *data, size_t len, oasis_flow_cb cb, void *ud);
 
 /* Like oasis_tcp_write for several buffers (the iov array itself is copied;

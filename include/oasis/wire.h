@@ -47,6 +47,7 @@ typedef struct oasis_wire_config {
     int offload;
 } oasis_wire_config;
 
+/* Fills cfg with the defaults above (NULL is ignored). */
 void oasis_wire_config_init(oasis_wire_config *cfg);
 
 /* Creates a wire on a clock (borrowed; shared with the stacks on it). */
@@ -83,10 +84,11 @@ int oasis_wire_detach(oasis_wire *w, oasis_stack *s);
  * at the step's start and again after every 16 frames delivered, not every
  * round: the stacks on the wire's clock take that instant too, and a frame
  * sent in a round is delivered in the next. A virtual clock is read at every
- * round. */
+ * round. 0 for w NULL. */
 size_t oasis_wire_step(oasis_wire *w);
 
-/* Earliest future event: a frame in flight or a stack timer (UINT64_MAX: none). */
+/* Earliest future event: a frame in flight or a stack timer (UINT64_MAX: none,
+ * or w NULL). */
 uint64_t oasis_wire_next_deadline(const oasis_wire *w);
 
 /* Runs the wire until done(ud) returns nonzero (checked after every step),
@@ -100,10 +102,10 @@ uint64_t oasis_wire_next_deadline(const oasis_wire *w);
  * past in the wire's time but not yet due in its own. When a step at the
  * same instant has run nothing twice, the run moves the virtual clock on by
  * 1 ns, then 2, 4 ... (never past the next event) until something runs: at
- * most twice as far as the stack's clock needed. */
+ * most twice as far as the stack's clock needed. OASIS_EINVAL for w NULL. */
 int oasis_wire_run(oasis_wire *w, int (*done)(void *ud), void *ud, uint64_t timeout_ns);
 
-/* Frames the wire dropped because its queue was full. */
+/* Frames the wire dropped because its queue was full (0 for w NULL). */
 uint64_t oasis_wire_drops(const oasis_wire *w);
 
 /* ---- endpoints without a stack ---------------------------------------- */
@@ -178,7 +180,7 @@ typedef struct oasis_impair {
     uint32_t ce_queue_frames; /* bottleneck depth from which every frame is (0: off) */
 } oasis_impair;
 
-/* Zeroes cfg: no impairment. */
+/* Zeroes cfg: no impairment (NULL is ignored). */
 void oasis_impair_init(oasis_impair *cfg);
 
 /* Sets the impairments of the direction from port `from` to port `to` (links
@@ -230,7 +232,7 @@ typedef void (*oasis_wire_observer)(void *ud, const oasis_link *from, const oasi
                                     const uint8_t *frame, size_t len, int intact,
                                     uint64_t sent_ns, uint64_t due_ns);
 
-/* Sets (fn NULL: clears) the wire's one observer. */
+/* Sets (fn NULL: clears) the wire's one observer; w NULL is ignored. */
 void oasis_wire_observe(oasis_wire *w, oasis_wire_observer fn, void *ud);
 
 #ifdef __cplusplus

@@ -48,6 +48,8 @@ void oasis_clock_free(oasis_clock *c) { free(c); }
 
 uint64_t oasis_clock_now(const oasis_clock *c)
 {
+    if (!c)
+        return 0;
     switch (c->kind) {
     case CLOCK_KIND_VIRTUAL:
         return c->now;
@@ -62,11 +64,11 @@ uint64_t oasis_clock_now(const oasis_clock *c)
     }
 }
 
-int oasis_clock_is_virtual(const oasis_clock *c) { return c->kind == CLOCK_KIND_VIRTUAL; }
+int oasis_clock_is_virtual(const oasis_clock *c) { return c && c->kind == CLOCK_KIND_VIRTUAL; }
 
 int oasis_clock_advance(oasis_clock *c, uint64_t delta_ns)
 {
-    if (c->kind != CLOCK_KIND_VIRTUAL)
+    if (!c || c->kind != CLOCK_KIND_VIRTUAL)
         return OASIS_EINVAL;
     c->now = delta_ns > UINT64_MAX - c->now ? UINT64_MAX : c->now + delta_ns; /* never backwards */
     return OASIS_OK;
@@ -74,7 +76,7 @@ int oasis_clock_advance(oasis_clock *c, uint64_t delta_ns)
 
 int oasis_clock_set(oasis_clock *c, uint64_t now_ns)
 {
-    if (c->kind != CLOCK_KIND_VIRTUAL)
+    if (!c || c->kind != CLOCK_KIND_VIRTUAL)
         return OASIS_EINVAL;
     if (now_ns > c->now)
         c->now = now_ns;

@@ -75,10 +75,23 @@ int oasis_loop_destroy(oasis_loop *l)
     return OASIS_OK;
 }
 
-void oasis_loop_set_batch(oasis_loop *l, unsigned frames) { l->batch = frames ? frames : 64; }
-void oasis_loop_set_stop_flag(oasis_loop *l, volatile sig_atomic_t *flag) { l->stop_flag = flag; }
-void oasis_loop_stop(oasis_loop *l) { l->stopped = 1; }
-oasis_stack *oasis_loop_stack(const oasis_loop *l) { return l->stack; }
+/* A NULL loop: the setters do nothing, oasis_loop_stack gives NULL. */
+void oasis_loop_set_batch(oasis_loop *l, unsigned frames)
+{
+    if (l)
+        l->batch = frames ? frames : 64;
+}
+void oasis_loop_set_stop_flag(oasis_loop *l, volatile sig_atomic_t *flag)
+{
+    if (l)
+        l->stop_flag = flag;
+}
+void oasis_loop_stop(oasis_loop *l)
+{
+    if (l)
+        l->stopped = 1;
+}
+oasis_stack *oasis_loop_stack(const oasis_loop *l) { return l ? l->stack : NULL; }
 
 void oasis_loop_counts_get(const oasis_loop *l, oasis_loop_counts *out)
 {

@@ -7,6 +7,7 @@
 #include "link/ip_link.h"
 #include "link/eth_wire.h"
 #include "link/gso.h"
+#include "ip/ipv4_wire.h"
 #include "oasis/error.h"
 #include "oasis/ip.h"
 #include "oasis/wire.h"
@@ -15,6 +16,8 @@
 
 void oasis_stack_config_init(oasis_stack_config *cfg)
 {
+    if (!cfg)
+        return;
     memset(cfg, 0, sizeof *cfg);
     cfg->prefix_len = 24;
     cfg->ttl = 64;
@@ -79,9 +82,21 @@ void oasis_stack_config_init(oasis_stack_config *cfg)
     cfg->hop_limit = 64;
 }
 
+/* An own IPv4 configuration a host may use (oasis_stack_set_ipv4): addr 0
+ * (none) or a unicast host address of its subnet, and a gateway that is 0
+ * or a unicast address. */
+static int ipv4_config_ok(uint32_t addr, uint8_t prefix_len, uint32_t gateway)
+{
+    if (prefix_len > 32)
+        return 0;
+    if (addr != 0 && !oasis_ipv4_host_addr_ok(addr, prefix_len))
+        return 0;
+    return gateway == 0 || (gateway != addr && oasis_ipv4_host_addr_ok(gateway, 32));
+}
+
 static int config_valid(const oasis_stack_config *cfg)
 {
-    if (!cfg->clock || cfg->prefix_len > 32)
+    if (!cfg->clock || !ipv4_config_ok(cfg->addr, cfg->prefix_len, cfg->gateway))
         return 0;
     if (cfg->mtu != 0 && (cfg->mtu < 576 || cfg->mtu > 65535))
         return 0;
@@ -217,6 +232,8 @@ int oasis_stack_destroy(oasis_stack *s)
 
 void oasis_stack_set_link(oasis_stack *s, oasis_link *link)
 {
+    if (!s)
+        return;
     oasis_ip_link_attach(s, link); /* s->link: link, or an IP link's shim */
     oasis_ipv4_redirects_clear(s);
     oasis_ipv4_route_changed(s);
@@ -229,11 +246,11 @@ void oasis_stack_set_link(oasis_stack *s, oasis_link *link)
     }
 }
 
-oasis_link *oasis_stack_link(oasis_stack *s) { return s->app_link; }
+oasis_link *oasis_stack_link(oasis_stack *s) { return s ? s->app_link : NULL; }
 
 int oasis_stack_set_ipv4(oasis_stack *s, uint32_t addr, uint8_t prefix_len, uint32_t gateway)
 {
-    if (!s || prefix_len > 32)
+    if (!s || !ipv4_config_ok(addr, prefix_len, gateway))
         return OASIS_EINVAL;
     uint32_t old = s->addr;
     /* (A DHCP renewal sets the same again: redirects stay.) */
@@ -251,8 +268,8 @@ int oasis_stack_set_ipv4(oasis_stack *s, uint32_t addr, uint8_t prefix_len, uint
     return OASIS_OK;
 }
 
-uint32_t oasis_stack_gateway(const oasis_stack *s) { return s->cfg.gateway; }
-uint8_t oasis_stack_prefix_len(const oasis_stack *s) { return s->cfg.prefix_len; }
+uint32_t oasis_stack_gateway(const oasis_stack *s) { return s ? s->cfg.gateway : 0; }
+uint8_t oasis_stack_prefix_len(const oasis_stack *s) { return s ? s->cfg.prefix_len : 0; }
 
 int oasis_stack_set_mtu(oasis_stack *s, uint32_t mtu)
 {
@@ -393,6 +410,8 @@ void oasis_stack_pcap_offload(oasis_stack *s, oasis_pcap *pcap, const uint8_t *f
 void oasis_stack_input_offload(oasis_stack *s, const uint8_t *frame, size_t len,
                                const oasis_offload *off)
 {
+    if (!s)
+        return;
     if (!off || (!off->flags && !(off->gso_type & ~OASIS_GSO_ECN))) {
         oasis_stack_input(s, frame, len);
         return;
@@ -417,27 +436,36 @@ void oasis_stack_input_offload(oasis_stack *s, const uint8_t *frame, size_t len,
 
 void oasis_stack_input(oasis_stack *s, const uint8_t *frame, size_t len)
 {
-    if (!frame)
+    if (!s || !frame)
         return;
     oasis_stack_input_at(s, frame, len, s->now_depth ? s->now_cache : oasis_clock_now(s->clock));
 }
 
 int oasis_stack_poll(oasis_stack *s)
 {
+    if (!s)
+        return 0;
     return oasis_stack_poll_at(s, s->now_depth ? s->now_cache : oasis_clock_now(s->clock));
 }
 
 uint64_t oasis_stack_next_deadline(const oasis_stack *s)
 {
+    if (!s)
+        return UINT64_MAX;
     uint64_t next = oasis_timers_next(s);
     return s->tcp_due < next ? s->tcp_due : next;
 }
 
-uint64_t oasis_stack_now(const oasis_stack *s) { return oasis_now(s); }
-oasis_clock *oasis_stack_clock(const oasis_stack *s) { return s->clock; }
-uint32_t oasis_stack_addr(const oasis_stack *s) { return s->addr; }
-const uint8_t *oasis_stack_mac(const oasis_stack *s) { return s->mac; }
-uint32_t oasis_stack_mtu(const oasis_stack *s) { return s->mtu; }
-const oasis_counters *oasis_stack_counters(const oasis_stack *s) { return &s->ctr; }
-void oasis_stack_set_user_data(oasis_stack *s, void *ud) { s->user_data = ud; }
-void *oasis_stack_user_data(const oasis_stack *s) { return s->user_data; }
+/* The getters answer 0 / NULL for a NULL stack (stack.h). */
+uint64_t oasis_stack_now(const oasis_stack *s) { return s ? oasis_now(s) : 0; }
+oasis_clock *oasis_stack_clock(const oasis_stack *s) { return s ? s->clock : NULL; }
+uint32_t oasis_stack_addr(const oasis_stack *s) { return s ? s->addr : 0; }
+const uint8_t *oasis_stack_mac(const oasis_stack *s) { return s ? s->mac : NULL; }
+uint32_t oasis_stack_mtu(const oasis_stack *s) { return s ? s->mtu : 0; }
+const oasis_counters *oasis_stack_counters(const oasis_stack *s) { return s ? &s->ctr : NULL; }
+void oasis_stack_set_user_data(oasis_stack *s, void *ud)
+{
+    if (s)
+        s->user_data = ud;
+}
+void *oasis_stack_user_data(const oasis_stack *s) { return s ? s->user_data : NULL; }

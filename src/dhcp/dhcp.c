@@ -10,6 +10,7 @@
 #include "core/prng.h"
 #include "core/stack_impl.h"
 #include "dhcp/dhcp_wire.h"
+#include "ip/ipv4_wire.h"
 #include "oasis/error.h"
 #include "oasis/ip.h"
 #include "oasis/metrics.h"
@@ -92,6 +93,8 @@ const char *oasis_dhcp_event_name(oasis_dhcp_event ev)
 
 void oasis_dhcp_config_init(oasis_dhcp_config *cfg)
 {
+    if (!cfg)
+        return;
     memset(cfg, 0, sizeof *cfg);
     cfg->probes = 3;
     cfg->start_delay_max_ns = SEC;
@@ -535,19 +538,6 @@ static void rtx_fn(oasis_stack *s, oasis_timer *t)
 
 /* ---- receiving -------------------------------------------------------- */
 
-static int usable_addr(uint32_t a, uint8_t prefix)
-{
-    uint32_t top = a >> 24;
-    if (top == 0 || top == 127 || top >= 224)
-        return 0;
-    if (prefix < 31) {
-        uint32_t mask = oasis_netmask(prefix);
-        if ((a & ~mask) == 0 || (a & ~mask) == ~mask)
-            return 0; /* the subnet's network or broadcast address */
-    }
-    return 1;
-}
-
 /* RFC 1122 3.3.1.1 / the class of the address when no mask is given. */
 static uint8_t classful_prefix(uint32_t a)
 {
@@ -570,21 +560,21 @@ static int lease_from_ack(oasis_dhcp *d, const oasis_dhcp_msg *m, uint32_t src,
         if (prefix < 1)
             return OASIS_EMALFORMED;
     }
-    if (!usable_addr(m->yiaddr, (uint8_t)prefix))
+    if (!oasis_ipv4_host_addr_ok(m->yiaddr, (uint8_t)prefix))
         return OASIS_EMALFORMED;
     l->addr = m->yiaddr;
     l->prefix_len = (uint8_t)prefix;
     l->netmask = oasis_netmask((uint8_t)prefix);
     /* RFC 2132 9.7: the server's address; one that is no unicast address
      * is ignored like a missing one (RENEWING unicasts to it). */
-    l->server = (m->have & OASIS_DHCP_HAVE_SERVER_ID) && usable_addr(m->server_id, 32)
+    l->server = (m->have & OASIS_DHCP_HAVE_SERVER_ID) && oasis_ipv4_host_addr_ok(m->server_id, 32)
                     ? m->server_id
                     : src;
     /* The first router on our subnet (another would need a route to it). */
     for (uint8_t i = 0; i < m->nrouters; i++) {
         uint32_t r = m->routers[i];
         if (r != l->addr && (r & l->netmask) == (l->addr & l->netmask) &&
-            usable_addr(r, l->prefix_len)) {
+            oasis_ipv4_host_addr_ok(r, l->prefix_len)) {
             l->gateway = r;
             break;
         }
@@ -592,7 +582,7 @@ static int lease_from_ack(oasis_dhcp *d, const oasis_dhcp_msg *m, uint32_t src,
     /* RFC 2132 3.8: servers available to us; 0/8, loopback, broadcast or
      * multicast addresses name none. */
     for (uint8_t i = 0; i < m->ndns && l->ndns < OASIS_DHCP_MAX_DNS; i++)
-        if (usable_addr(m->dns[i], 32))
+        if (oasis_ipv4_host_addr_ok(m->dns[i], 32))
             l->dns[l->ndns++] = m->dns[i];
     if ((m->have & OASIS_DHCP_HAVE_MTU) && m->mtu >= 576)
         l->mtu = m->mtu;
@@ -642,8 +632,8 @@ static void on_offer(oasis_dhcp *d, const oasis_dhcp_msg *m)
 {
     /* RFC 2131 4.3.1: an offer carries the server identifier, a unicast
      * address (the REQUEST names the server by it). */
-    if (!(m->have & OASIS_DHCP_HAVE_SERVER_ID) || !usable_addr(m->yiaddr, 32) ||
-        !usable_addr(m->server_id, 32)) {
+    if (!(m->have & OASIS_DHCP_HAVE_SERVER_ID) || !oasis_ipv4_host_addr_ok(m->yiaddr, 32) ||
+        !oasis_ipv4_host_addr_ok(m->server_id, 32)) {
         d->ctr.rx_invalid++;
         return;
     }
@@ -670,7 +660,7 @@ static int from_chosen_server(const oasis_dhcp *d, const oasis_dhcp_msg *m, uint
 {
     if (d->state != OASIS_DHCP_REQUESTING)
         return 1;
-    if ((m->have & OASIS_DHCP_HAVE_SERVER_ID) && usable_addr(m->server_id, 32))
+    if ((m->have & OASIS_DHCP_HAVE_SERVER_ID) && oasis_ipv4_host_addr_ok(m->server_id, 32))
         return m->server_id == d->offer_server;
     return src == d->offer_server;
 }

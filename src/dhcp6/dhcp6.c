@@ -109,6 +109,8 @@ const char *oasis_dhcp6_event_name(oasis_dhcp6_event ev)
 
 void oasis_dhcp6_config_init(oasis_dhcp6_config *cfg)
 {
+    if (!cfg)
+        return;
     memset(cfg, 0, sizeof *cfg);
     cfg->mode = OASIS_DHCP6_AUTO;
     cfg->iaid = 1;

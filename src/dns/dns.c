@@ -182,6 +182,8 @@ static uint64_t unpredictable_draw(oasis_dns *r)
 
 void oasis_dns_config_init(oasis_dns_config *cfg)
 {
+    if (!cfg)
+        return;
     memset(cfg, 0, sizeof *cfg);
     cfg->port = 53;
     cfg->timeout_ns = OASIS_NS_PER_SEC;

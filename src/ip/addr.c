@@ -44,6 +44,8 @@ static const char *parse_quad(const char *s, uint32_t *out)
 int oasis_addr_parse(const char *s, uint32_t *out)
 {
     uint32_t a;
+    if (!s || !out)
+        return OASIS_EINVAL;
     const char *end = parse_quad(s, &a);
     if (!end || *end != '\0')
         return OASIS_EINVAL;
@@ -53,6 +55,8 @@ int oasis_addr_parse(const char *s, uint32_t *out)
 
 char *oasis_addr_format(uint32_t addr, char *buf)
 {
+    if (!buf)
+        return NULL;
     snprintf(buf, OASIS_IPV4_STRLEN, "%u.%u.%u.%u", (unsigned)(addr >> 24), (unsigned)(addr >> 16 & 0xff),
              (unsigned)(addr >> 8 & 0xff), (unsigned)(addr & 0xff));
     return buf;
@@ -62,6 +66,8 @@ int oasis_cidr_parse(const char *s, uint32_t *addr, uint8_t *prefix_len)
 {
     uint32_t a;
     unsigned p;
+    if (!s || !addr || !prefix_len)
+        return OASIS_EINVAL;
     const char *end = parse_quad(s, &a);
     if (!end || *end != '/')
         return OASIS_EINVAL;
@@ -97,6 +103,8 @@ static int hex_digit(char c)
 int oasis_mac_parse(const char *s, uint8_t mac[6])
 {
     uint8_t m[6];
+    if (!s || !mac)
+        return OASIS_EINVAL;
     for (int i = 0; i < 6; i++) {
         if (i > 0 && *s++ != ':')
             return OASIS_EINVAL;

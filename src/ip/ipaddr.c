@@ -27,6 +27,8 @@ oasis_ipaddr oasis_ipaddr_v6(const uint8_t b[16])
 {
     oasis_ipaddr r;
     memset(&r, 0, sizeof r);
+    if (!b)
+        return r; /* family 0: no address */
     r.family = OASIS_AF_INET6;
     memcpy(r.b, b, 16);
     return r;
@@ -206,6 +208,12 @@ int oasis_ipaddr_cidr_parse(const char *s, oasis_ipaddr *out, uint8_t *prefix_le
 
 char *oasis_ipaddr_format(const oasis_ipaddr *a, char *buf)
 {
+    if (!buf)
+        return NULL;
+    if (!a) {
+        strcpy(buf, "?");
+        return buf;
+    }
     if (a->family == OASIS_AF_INET)
         return oasis_addr_format(oasis_ipaddr_to_v4(a), buf);
     if (a->family != OASIS_AF_INET6) {
@@ -257,6 +265,8 @@ char *oasis_ipaddr_format(const oasis_ipaddr *a, char *buf)
 
 int oasis_ipaddr_cmp(const oasis_ipaddr *a, const oasis_ipaddr *b)
 {
+    if (!a || !b) /* NULL sorts first */
+        return (b == NULL) - (a == NULL);
     if (a->family != b->family)
         return a->family < b->family ? -1 : 1;
     return memcmp(a->b, b->b, 16);
@@ -264,7 +274,12 @@ int oasis_ipaddr_cmp(const oasis_ipaddr *a, const oasis_ipaddr *b)
 
 uint64_t oasis_ipaddr_hash(const oasis_ipaddr *a, const uint8_t key[16])
 {
+    static const uint8_t zero_key[16];
     uint8_t m[17];
+    if (!a)
+        return 0;
+    if (!key)
+        key = zero_key;
     m[0] = a->family;
     memcpy(m + 1, a->b, 16);
     return oasis_siphash24(key, m, sizeof m);
@@ -272,7 +287,7 @@ uint64_t oasis_ipaddr_hash(const oasis_ipaddr *a, const uint8_t key[16])
 
 int oasis_ipaddr_prefix_eq(const oasis_ipaddr *a, const oasis_ipaddr *b, unsigned prefix_len)
 {
-    if (a->family != b->family)
+    if (!a || !b || a->family != b->family)
         return 0;
     unsigned bits = prefix_len + (a->family == OASIS_AF_INET ? 96 : 0);
     if (bits > 128)
@@ -289,6 +304,8 @@ int oasis_ipaddr_prefix_eq(const oasis_ipaddr *a, const oasis_ipaddr *b, unsigne
 int oasis_ipaddr_is_unspecified(const oasis_ipaddr *a)
 {
     static const uint8_t zero[16];
+    if (!a)
+        return 0;
     if (a->family == OASIS_AF_INET)
         return oasis_ipaddr_to_v4(a) == 0;
     return a->family == OASIS_AF_INET6 && memcmp(a->b, zero, 16) == 0;
@@ -297,6 +314,8 @@ int oasis_ipaddr_is_unspecified(const oasis_ipaddr *a)
 int oasis_ipaddr_is_loopback(const oasis_ipaddr *a)
 {
     static const uint8_t one[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+    if (!a)
+        return 0;
     if (a->family == OASIS_AF_INET)
         return a->b[12] == 127;
     return a->family == OASIS_AF_INET6 && memcmp(a->b, one, 16) == 0;
@@ -304,6 +323,8 @@ int oasis_ipaddr_is_loopback(const oasis_ipaddr *a)
 
 int oasis_ipaddr_is_multicast(const oasis_ipaddr *a)
 {
+    if (!a)
+        return 0;
     if (a->family == OASIS_AF_INET)
         return (a->b[12] >> 4) == 0xe;
     return a->family == OASIS_AF_INET6 && a->b[0] == 0xff;
@@ -311,6 +332,8 @@ int oasis_ipaddr_is_multicast(const oasis_ipaddr *a)
 
 int oasis_ipaddr_is_link_local(const oasis_ipaddr *a)
 {
+    if (!a)
+        return 0;
     if (a->family == OASIS_AF_INET)
         return a->b[12] == 169 && a->b[13] == 254;
     return a->family == OASIS_AF_INET6 && a->b[0] == 0xfe && (a->b[1] & 0xc0) == 0x80;

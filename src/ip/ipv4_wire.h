@@ -73,6 +73,24 @@ size_t oasis_ipv4_echo_options(const uint8_t *in, size_t inlen, uint8_t *out, ui
 /* 224.0.0.0/4 (RFC 1112 4), host order. */
 static inline int oasis_ipv4_is_multicast(uint32_t a) { return (a >> 28) == 0xe; }
 
+/* Can a be one host's own address on a subnet of prefix bits? Not 0/8
+ * ("this network", RFC 1122 3.2.1.3 (a), (b)), 127/8 (never outside a
+ * host, (g)), multicast or 240/4 (which holds the limited broadcast, (c)),
+ * nor the subnet's network or directed-broadcast address ((d), (e)),
+ * which /31 and /32 lack (RFC 3021). Host order. */
+static inline int oasis_ipv4_host_addr_ok(uint32_t a, uint8_t prefix)
+{
+    uint32_t top = a >> 24;
+    if (top == 0 || top == 127 || top >= 224)
+        return 0;
+    if (prefix < 31) {
+        uint32_t host = prefix == 0 ? 0xffffffffu : 0xffffffffu >> prefix;
+        if ((a & host) == 0 || (a & host) == host)
+            return 0;
+    }
+    return 1;
+}
+
 /* The common datagram, judged in one go: version 4 with a 20-byte header
  * (no options), a correct header checksum, a total length from 20 to len,
  * neither the reserved flag nor a fragment's (MF, offset). Returns its total

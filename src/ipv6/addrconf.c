@@ -464,7 +464,11 @@ int oasis_ipv6_add_addr(oasis_stack *s, const oasis_ipaddr *addr, uint8_t prefix
         return OASIS_EINVAL;
     oasis_in6 a;
     memcpy(a.b, addr->b, 16);
-    if (oasis_in6_is_unspecified(&a) || oasis_in6_is_multicast(&a) || oasis_in6_is_loopback(&a))
+    /* Never a source: ::, multicast, ::1 off the loopback (RFC 4291 2.5.2,
+     * 2.7, 2.5.3), and IPv4-mapped (RFC 6890 2.2.3: neither source nor
+     * destination on the wire; oasis_ipaddr's form of IPv4). */
+    if (oasis_in6_is_unspecified(&a) || oasis_in6_is_multicast(&a) || oasis_in6_is_loopback(&a) ||
+        oasis_in6_is_v4mapped(&a))
         return OASIS_EINVAL;
     if (oasis_ipv6_find_addr(s, &a))
         return OASIS_EADDRINUSE;

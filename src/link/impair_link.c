@@ -58,6 +58,8 @@ struct oasis_impair_link {
 
 void oasis_impair_link_config_init(oasis_impair_link_config *cfg)
 {
+    if (!cfg)
+        return;
     memset(cfg, 0, sizeof *cfg);
     oasis_impair_init(&cfg->out);
     oasis_impair_init(&cfg->in);

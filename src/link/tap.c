@@ -59,6 +59,8 @@ struct oasis_tap {
 
 void oasis_tap_config_init(oasis_tap_config *cfg)
 {
+    if (!cfg)
+        return;
     memset(cfg, 0, sizeof *cfg);
     cfg->name = "oasis0";
     cfg->running_wait_ms = 1000;
@@ -424,14 +426,15 @@ void oasis_tap_close(oasis_tap *t)
     free(t);
 }
 
-oasis_link *oasis_tap_link(oasis_tap *t) { return &t->link; }
-int oasis_tap_fd(const oasis_tap *t) { return t->fd; }
-const char *oasis_tap_name(const oasis_tap *t) { return t->name; }
-uint32_t oasis_tap_mtu(const oasis_tap *t) { return t->mtu; }
-uint64_t oasis_tap_send_drops(const oasis_tap *t) { return t->send_drops; }
-int oasis_tap_offload(const oasis_tap *t) { return t->vnet; }
-const char *oasis_tap_offload_status(const oasis_tap *t) { return t->status; }
-uint64_t oasis_tap_bad_headers(const oasis_tap *t) { return t->bad_headers; }
+/* A NULL device: NULL link, fd -1, "" for the strings, 0 for the rest. */
+oasis_link *oasis_tap_link(oasis_tap *t) { return t ? &t->link : NULL; }
+int oasis_tap_fd(const oasis_tap *t) { return t ? t->fd : -1; }
+const char *oasis_tap_name(const oasis_tap *t) { return t ? t->name : ""; }
+uint32_t oasis_tap_mtu(const oasis_tap *t) { return t ? t->mtu : 0; }
+uint64_t oasis_tap_send_drops(const oasis_tap *t) { return t ? t->send_drops : 0; }
+int oasis_tap_offload(const oasis_tap *t) { return t ? t->vnet : 0; }
+const char *oasis_tap_offload_status(const oasis_tap *t) { return t ? t->status : ""; }
+uint64_t oasis_tap_bad_headers(const oasis_tap *t) { return t ? t->bad_headers : 0; }
 uint64_t oasis_tap_rx_placed(const oasis_tap *t) { return t ? t->place.placed : 0; }
 
 void oasis_tap_place_counts_get(const oasis_tap *t, oasis_tap_place_counts *out)

@@ -148,6 +148,8 @@ struct oasis_wire {
 
 void oasis_wire_config_init(oasis_wire_config *cfg)
 {
+    if (!cfg)
+        return;
     cfg->mtu = 1500;
     cfg->delay_ns = 0;
     cfg->queue_frames = 65536;
@@ -155,7 +157,11 @@ void oasis_wire_config_init(oasis_wire_config *cfg)
     cfg->offload = 0;
 }
 
-void oasis_impair_init(oasis_impair *cfg) { memset(cfg, 0, sizeof *cfg); }
+void oasis_impair_init(oasis_impair *cfg)
+{
+    if (cfg)
+        memset(cfg, 0, sizeof *cfg);
+}
 
 /* A frame's due time adds up to four delays (the wire's, the direction's,
  * jitter, reorder hold) to the clock: each is cut to OASIS_WIRE_MAX_DELAY_NS
@@ -1238,10 +1244,12 @@ int oasis_wire_stats_get(const oasis_wire *w, const oasis_link *from, const oasi
     return OASIS_OK;
 }
 
-uint64_t oasis_wire_drops(const oasis_wire *w) { return w->drops; }
+uint64_t oasis_wire_drops(const oasis_wire *w) { return w ? w->drops : 0; }
 
 void oasis_wire_observe(oasis_wire *w, oasis_wire_observer fn, void *ud)
 {
+    if (!w)
+        return;
     w->observer = fn;
     w->observer_ud = fn ? ud : NULL;
     for (uint32_t i = 0; i < w->nports; i++)
@@ -1370,6 +1378,8 @@ static OASIS_ALWAYS_INLINE size_t step(oasis_wire *w, int cache)
 
 OASIS_HOT size_t oasis_wire_step(oasis_wire *w)
 {
+    if (!w)
+        return 0;
     w->busy++;
     size_t n = oasis_clock_is_virtual(w->clock) ? step(w, 0) : step(w, 1);
     w->busy--;
@@ -1393,7 +1403,7 @@ static uint64_t next_from(const oasis_wire *w, uint64_t t)
     return next;
 }
 
-uint64_t oasis_wire_next_deadline(const oasis_wire *w) { return next_from(w, 0); }
+uint64_t oasis_wire_next_deadline(const oasis_wire *w) { return w ? next_from(w, 0) : UINT64_MAX; }
 
 static void sleep_until(const oasis_clock *c, uint64_t t)
 {
@@ -1430,6 +1440,8 @@ static int run(oasis_wire *w, int (*done)(void *ud), void *ud, uint64_t timeout_
 
 int oasis_wire_run(oasis_wire *w, int (*done)(void *ud), void *ud, uint64_t timeout_ns)
 {
+    if (!w)
+        return OASIS_EINVAL;
     w->busy++; /* done() runs between steps */
     int rc = run(w, done, ud, timeout_ns);
     w->busy--;

@@ -406,6 +406,8 @@ static void on_accept(oasis_stack *s, oasis_flow *flow, void *ud)
 
 void oasis_control_config_init(oasis_control_config *cfg)
 {
+    if (!cfg)
+        return;
     memset(cfg, 0, sizeof *cfg);
     cfg->max_conns = 4;
     cfg->idle_timeout_ns = 300 * OASIS_NS_PER_SEC;

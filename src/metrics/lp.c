@@ -20,6 +20,8 @@
 
 void oasis_lp_buf_init(oasis_lp_buf *b, size_t max, oasis_alloc_fn alloc, void *alloc_ud)
 {
+    if (!b)
+        return;
     memset(b, 0, sizeof *b);
     b->max = max;
     b->alloc = alloc ? alloc : oasis_default_alloc;
@@ -28,11 +30,14 @@ void oasis_lp_buf_init(oasis_lp_buf *b, size_t max, oasis_alloc_fn alloc, void *
 
 void oasis_lp_buf_reset(oasis_lp_buf *b)
 {
-    b->len = 0;
+    if (b)
+        b->len = 0;
 }
 
 void oasis_lp_buf_free(oasis_lp_buf *b)
 {
+    if (!b)
+        return;
     if (b->data)
         b->alloc(b->alloc_ud, b->data, 0);
     b->data = NULL;

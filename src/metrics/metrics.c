@@ -37,6 +37,8 @@ static int value_ok(const char *s)
 
 void oasis_metrics_config_init(oasis_metrics_config *cfg)
 {
+    if (!cfg)
+        return;
     memset(cfg, 0, sizeof *cfg);
     cfg->max_sources = 256;
     cfg->max_points = 4096;

@@ -29,6 +29,8 @@ static int name_char(int c, int label)
 size_t oasis_prom_sanitize(char *out, size_t outlen, const char *in, int label)
 {
     size_t n = 0;
+    if (!out)
+        outlen = 0; /* as snprintf(NULL, 0, ...): only the length */
 #define PUT(ch)                                                                                 \
     do {                                                                                        \
         if (n + 1 < outlen)                                                                     \

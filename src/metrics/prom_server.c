@@ -525,6 +525,8 @@ static void on_accept(oasis_stack *s, oasis_flow *flow, void *ud)
 
 void oasis_prom_config_init(oasis_prom_config *cfg)
 {
+    if (!cfg)
+        return;
     memset(cfg, 0, sizeof *cfg);
     cfg->max_conns = 16;
     cfg->max_request_bytes = 8192;

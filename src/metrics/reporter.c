@@ -92,6 +92,8 @@ static void pump(oasis_reporter *r);
 
 void oasis_reporter_config_init(oasis_reporter_config *cfg)
 {
+    if (!cfg)
+        return;
     memset(cfg, 0, sizeof *cfg);
     cfg->interval_ns = 10 * OASIS_NS_PER_SEC;
     cfg->max_queue_points = 10000;

@@ -1,6 +1,7 @@
 /* The public TCP API (include/oasis/tcp.h): requests are checked, queued and
  * started here; their callbacks run later from the dispatcher (tcp.c). */
 #include <string.h>
+#include <stdint.h>
 
 #include "core/mem.h"
 #include "core/compiler.h"
@@ -530,11 +531,14 @@ static OASIS_ALWAYS_INLINE int submit_write_held(oasis_flow *f, const oasis_iove
      * so that a writer that never waits for completions is told to. */
     if (f->ext->nreqs && f->ext->nreqs >= max_write_reqs(f->s)) /* (the limit: 1 or more) */
         return OASIS_EAGAIN;
-    /* Every piece has memory, and the lengths add up without wrapping
-     * (the send-buffer figures sum them). */
+    /* Every piece has memory, no larger than any object can be (PTRDIFF_MAX:
+     * a longer one is a length the caller got wrong, which the stack would
+     * otherwise read past its buffer as room came), and the lengths add up
+     * without wrapping (the send-buffer figures sum them). */
     size_t total = 0;
     for (size_t i = 0; i < iovcnt; i++) {
-        if ((!iov[i].base && iov[i].len) || iov[i].len > SIZE_MAX - total)
+        if ((!iov[i].base && iov[i].len) || iov[i].len > (size_t)PTRDIFF_MAX ||
+            iov[i].len > SIZE_MAX - total)
             return OASIS_EINVAL;
         total += iov[i].len;
     }
