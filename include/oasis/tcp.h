@@ -364,8 +364,11 @@ int oasis_tcp_listen(oasis_stack *s, uint16_t port, const oasis_listen_opts *opt
 
 /* Stops accepting on port (half-open handshakes on it are reset); flows
  * already established live on. Flows still waiting in a paused backlog
- * (below) were never taken: they are reset too. OASIS_ENOENT if not
- * listening. */
+ * (below) were never taken: they are reset too. An established flow not
+ * yet handed over (its handshake completed since the last dispatch, or in
+ * the round whose accept callback unlistens) still goes to the callback,
+ * with the listener's ud, after this returned: keep ud valid until the
+ * stack's next poll has returned. OASIS_ENOENT if not listening. */
 int oasis_tcp_unlisten(oasis_stack *s, uint16_t port);
 
 /* Accept control, in the spirit of libuv's uv_listen + uv_accept: an
