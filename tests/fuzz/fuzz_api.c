@@ -257,6 +257,8 @@ fresh:
     return z->nconns++;
 }
 
+static void on_event(oasis_flow *f, oasis_tcp_event ev, void *ud);
+
 static int slot_new(fz *z, int i, oasis_flow *f, int accepted)
 {
     if (z->verbose) {
@@ -277,6 +279,8 @@ static int slot_new(fz *z, int i, oasis_flow *f, int accepted)
     sl->conn = c;
     sl->end = end;
     oasis_flow_set_user_data(f, sl);
+    if (z->script_len) /* re-entry mode: reports re-enter too */
+        FUZZ_CHECK(oasis_tcp_set_event_cb(f, on_event, z) == 0 || oasis_tcp_flow_error(f) != 0);
     return z->nslots++;
 }
 
@@ -476,6 +480,24 @@ static void on_close(oasis_flow *f, int err, void *ud)
     tcp_cb_end(z, i, r->slot);
 }
 
+/* tcp.h: reports (urgent data, retransmission trouble, ICMP) run from the
+ * dispatcher like the other callbacks, so the same rules hold: never after
+ * the handle's last callback or its release. */
+static void on_event(oasis_flow *f, oasis_tcp_event ev, void *ud)
+{
+    fz *z = flow_fz(f);
+    slot *sl = oasis_flow_user_data(f);
+    int i = tcp_cb_begin(z, oasis_flow_stack(f));
+    FUZZ_CHECK(ud == z && sl && sl->f == f);
+    int si = (int)(sl - z->slots);
+    if (z->verbose)
+        fprintf(stderr, "  event cb slot %d ev %d\n", si, (int)ev);
+    FUZZ_CHECK(!sl->released && !sl->final);
+    FUZZ_CHECK(ev == OASIS_TCP_EV_URGENT || ev == OASIS_TCP_EV_RETRANSMIT ||
+               ev == OASIS_TCP_EV_ICMP);
+    tcp_cb_end(z, i, si);
+}
+
 /* Returns the slot of the flow it hands over, -1 for none. */
 static int connect_cb(fz *z, oasis_stack *s, oasis_flow *f, int err, req *r)
 {
@@ -579,10 +601,14 @@ static void do_write(fz *z, int si, fuzz_in *in)
     if (r)
         r->after_end = sl->closing || sl->wr_shut;
     int rc;
+    /* re-entry mode: urgent data too, so that urgent reports re-enter */
+    int urgent = z->script_len && (how & 0x40) && (how & 3) == 0;
     z->in_api++;
     if ((how & 3) == 0 || (how & 3) == 2) {
         const uint8_t *p = pat_at(off, port);
-        if ((how & 3) == 0)
+        if (urgent)
+            rc = oasis_tcp_write_urgent(sl->f, p, len, r ? on_write : NULL, r);
+        else if ((how & 3) == 0)
             rc = oasis_tcp_write(sl->f, p, len, r ? on_write : NULL, r);
         else
             rc = oasis_tcp_write_nodelay(sl->f, p, len, r ? on_write : NULL, r);
@@ -603,7 +629,9 @@ static void do_write(fz *z, int si, fuzz_in *in)
     z->in_api--;
     if (r)
         req_started(z, r, rc);
-    if (finished_now(z, sl, rc))
+    if (urgent && len == 0)
+        FUZZ_CHECK(is_err(rc, OASIS_EINVAL) || (sl->finished && rc == OASIS_ECLOSED));
+    else if (finished_now(z, sl, rc))
         FUZZ_CHECK(is_err(rc, OASIS_ECLOSED));
     else
         FUZZ_CHECK(rc == 0 || is_err(rc, OASIS_EAGAIN));
