@@ -571,6 +571,27 @@ static void test_write_requests_bounded(void **state)
     assert_int_equal(x->a.write_err, 0);
 }
 
+/* A write that is misuse (a piece with no memory) is answered EINVAL also
+ * when the request queue is full: EAGAIN would tell the caller to try the
+ * same call again later (found by fuzz_api). */
+static void test_write_misuse_before_eagain(void **state)
+{
+    fx *x = *state;
+    estab(x);
+    oasis_flow *f = x->a.flow;
+    for (int i = 0; i < 8; i++)
+        assert_int_equal(oasis_tcp_write(f, "y", 1, th_write_cb, &x->a), 0);
+    oasis_iovec bad[2] = {{"y", 1}, {NULL, 5}};
+    assert_int_equal(oasis_tcp_writev(f, bad, 2, NULL, NULL), OASIS_EINVAL);
+    assert_int_equal(oasis_tcp_writev_nodelay(f, bad, 2, th_write_cb, &x->a), OASIS_EINVAL);
+    assert_int_equal(oasis_tcp_write(f, NULL, 3, th_write_cb, &x->a), OASIS_EINVAL);
+    assert_int_equal(oasis_tcp_write_urgent(f, NULL, 3, NULL, NULL), OASIS_EINVAL);
+    assert_int_equal(oasis_tcp_write(f, "y", 1, th_write_cb, &x->a), OASIS_EAGAIN);
+    th_poll(&x->h);
+    assert_int_equal(x->a.writes_done, 8);
+    assert_int_equal(x->a.write_err, 0);
+}
+
 static void test_sndbuf_figures(void **state)
 {
     fx *x = *state;
@@ -743,6 +764,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_release_from_callback_of_release, setup, teardown),
         cmocka_unit_test_setup_teardown(test_release_from_callback_of_abort, setup, teardown),
         cmocka_unit_test_setup_teardown(test_write_requests_bounded, setup_small, teardown),
+        cmocka_unit_test_setup_teardown(test_write_misuse_before_eagain, setup_small, teardown),
         cmocka_unit_test_setup_teardown(test_sndbuf_figures, setup_small, teardown),
         cmocka_unit_test_setup_teardown(test_shutdown_write, setup, teardown),
         cmocka_unit_test_setup_teardown(test_shutdown_read, setup, teardown),

@@ -527,14 +527,12 @@ static OASIS_ALWAYS_INLINE int submit_write_held(oasis_flow *f, const oasis_iove
 {
     if ((iovcnt && !iov) || iovcnt > (1u << 20))
         return OASIS_EINVAL;
-    /* Each pending request costs memory beyond the send buffer: bounded,
-     * so that a writer that never waits for completions is told to. */
-    if (f->ext->nreqs && f->ext->nreqs >= max_write_reqs(f->s)) /* (the limit: 1 or more) */
-        return OASIS_EAGAIN;
     /* Every piece has memory, no larger than any object can be (PTRDIFF_MAX:
      * a longer one is a length the caller got wrong, which the stack would
      * otherwise read past its buffer as room came), and the lengths add up
-     * without wrapping (the send-buffer figures sum them). */
+     * without wrapping (the send-buffer figures sum them). Misuse is told
+     * before a full queue: EAGAIN would have the caller try the same call
+     * again. */
     size_t total = 0;
     for (size_t i = 0; i < iovcnt; i++) {
         if ((!iov[i].base && iov[i].len) || iov[i].len > (size_t)PTRDIFF_MAX ||
@@ -542,6 +540,10 @@ static OASIS_ALWAYS_INLINE int submit_write_held(oasis_flow *f, const oasis_iove
             return OASIS_EINVAL;
         total += iov[i].len;
     }
+    /* Each pending request costs memory beyond the send buffer: bounded,
+     * so that a writer that never waits for completions is told to. */
+    if (f->ext->nreqs && f->ext->nreqs >= max_write_reqs(f->s)) /* (the limit: 1 or more) */
+        return OASIS_EAGAIN;
     /* Nothing queued ahead and room for every byte: the write is complete
      * once the ring has them (it takes all or nothing). Without a callback
      * there is nothing to report, so no request is made; with one, the
