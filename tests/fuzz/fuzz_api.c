@@ -356,6 +356,16 @@ static void tcp_cb_end(fz *z, int i, int si)
     z->cbs[i]--;
 }
 
+/* data holds the stream's bytes from offset off on, written from port. */
+static void check_bytes(const uint8_t *data, size_t len, uint64_t off, uint16_t port)
+{
+    for (size_t done = 0; done < len;) { /* a read may exceed the pattern table */
+        size_t n = len - done < MAXLEN ? len - done : MAXLEN;
+        FUZZ_CHECK(memcmp(data + done, pat_at(off + done, port), n) == 0);
+        done += n;
+    }
+}
+
 static void read_cb(fz *z, oasis_flow *f, int err, const uint8_t *data, size_t len, req *r)
 {
     if (z->verbose)
@@ -377,11 +387,7 @@ static void read_cb(fz *z, oasis_flow *f, int err, const uint8_t *data, size_t l
                     sl->conn, k->port[0], k->port[1], (unsigned long long)sl->got,
                     (unsigned long long)k->written[peer]);
         FUZZ_CHECK(sl->got + len <= k->written[peer]);
-        for (size_t done = 0; done < len;) { /* a read may exceed the pattern table */
-            size_t n = len - done < MAXLEN ? len - done : MAXLEN;
-            FUZZ_CHECK(memcmp(data + done, pat_at(sl->got + done, k->port[peer]), n) == 0);
-            done += n;
-        }
+        check_bytes(data, len, sl->got, k->port[peer]);
         k->got[me] += len;
         sl->got += len;
     } else if (err == OASIS_EOF) {
@@ -420,9 +426,17 @@ static void on_read(oasis_flow *f, int err, const uint8_t *data, size_t len, voi
 {
     fz *z = flow_fz(f);
     req *r = ud;
+    slot *sl = &z->slots[r->slot];
+    uint64_t off = sl->got;
+    uint16_t port = z->conns[sl->conn].port[1 - sl->end];
     int i = tcp_cb_begin(z, oasis_flow_stack(f));
     read_cb(z, f, err, data, len, r);
     tcp_cb_end(z, i, r->slot);
+    /* tcp.h: the borrowed bytes stay valid until the callback returns,
+     * whatever it did meanwhile (a poll that brought more data for this
+     * flow, a release of it) */
+    if (err == 0)
+        check_bytes(data, len, off, port);
 }
 
 static void on_write(oasis_flow *f, int err, void *ud)
