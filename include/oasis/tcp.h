@@ -145,8 +145,8 @@ typedef struct oasis_tcp_config {
      * buffer to about twice the bytes the application read in one round
      * trip (dynamic right-sizing, as Linux's tcp_rcv_space_adjust; under
      * 1 ms of RTT only while a larger window brings a higher rate), the
-     * send buffer to twice the congestion window (bounded by the largest
-     * window the peer offered). A flow given a size (listen/connect
+     * send buffer to at least twice the congestion window, in doublings
+     * (bounded by the largest window the peer offered). A flow given a size (listen/connect
      * options, oasis_tcp_set_bufsizes) keeps it: no tuning on that side, as
      * SO_RCVBUF/SO_SNDBUF in Linux. Buffers never shrink while the flow
      * lives; the window's right edge never moves back. 0: every flow gets

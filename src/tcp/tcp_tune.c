@@ -370,8 +370,14 @@ OASIS_HOT OASIS_ALWAYS_INLINE void oasis_tcp_snd_adjust(oasis_flow *f)
     if (!x || f->snd_fixed)
         return;
     uint64_t w = x->cc.cwnd < f->max_snd_wnd ? x->cc.cwnd : f->max_snd_wnd;
-    if (2 * w > x->snd.cap &&
-        grow(f, &x->snd, &f->sndbuf, snd_max(f), 2 * w, &f->s->ctr.tcp.sndbuf_grows) && x->wq.head)
+    if (2 * w <= x->snd.cap)
+        return;
+    /* At least double: a writer that keeps the buffer full has its ring's
+     * storage follow every step, each a copy of all it holds, and cwnd
+     * grows by an ACK's worth at a time (672 steps, copies of up to 4 MiB,
+     * on a 50 ms path; 10 now). */
+    uint64_t want = 2 * w > 2ull * x->snd.cap ? 2 * w : 2ull * x->snd.cap;
+    if (grow(f, &x->snd, &f->sndbuf, snd_max(f), want, &f->s->ctr.tcp.sndbuf_grows) && x->wq.head)
         oasis_tcp_fill_sndbuf(f); /* writes waiting for room take it now */
 }
 

@@ -21,9 +21,11 @@
  * the last growth: a flow that processing limits (an in-memory wire) gains
  * nothing from a larger window, so its buffer stays small.
  *
- * Send side: twice the congestion window, bounded by the largest window the
- * peer ever offered (more could never be in flight), so the application can
- * queue the next window's worth while one is in flight.
+ * Send side: at least twice the congestion window, bounded by the largest
+ * window the peer ever offered (more could never be in flight), so the
+ * application can queue the next window's worth while one is in flight. It
+ * grows in doublings: a writer keeps the buffer full, and each step copies
+ * its storage (tcp_buf.h).
  *
  * Budget: the storage of every ring and out-of-order range is charged to
  * s->ctr.tcp.mem_bytes as it is allocated or freed (tcp_buf.c, tcp_ofo.c).
