@@ -534,8 +534,7 @@ void oasis_ipv4_deliver(oasis_stack *s, const oasis_ipv4_hdr *h)
  * address no host owns. */
 int oasis_ipv4_is_martian(const oasis_stack *s, uint32_t src)
 {
-    uint32_t top = src >> 24;
-    if (top == 0 || top == 127 || top >= 224)
+    if (!oasis_ipv4_host_addr_ok(src, 32)) /* the class rules alone */
         return 1;
     if (s->addr == 0)
         return 0;

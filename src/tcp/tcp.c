@@ -991,8 +991,8 @@ static int tw_syn_newer(const oasis_stack *s, const oasis_tcp_tw *tw, const oasi
 /* RFC 9293 3.10.7.4 first step's test, with the window TIME_WAIT offers. */
 static int tw_acceptable(const oasis_tcp_tw *tw, const oasis_tcp_hdr *h)
 {
-    uint32_t len = (uint32_t)h->payload_len + !!(h->flags & OASIS_TCP_SYN) + !!(h->flags & OASIS_TCP_FIN);
-    return oasis_seq_acceptable(h->seq, len, tw->rcv_nxt, (uint32_t)tw->win << tw->wscale);
+    return oasis_seq_acceptable(h->seq, oasis_tcp_seg_len(h), tw->rcv_nxt,
+                                (uint32_t)tw->win << tw->wscale);
 }
 
 static void tw_ack(oasis_stack *s, oasis_tcp_tw *tw)

@@ -26,13 +26,6 @@
 
 static uint32_t min_u32(uint32_t a, uint32_t b) { return a < b ? a : b; }
 
-/* Segment length in sequence space (SEG.LEN). */
-static uint32_t seg_len(const oasis_tcp_hdr *h)
-{
-    return (uint32_t)h->payload_len + ((h->flags & OASIS_TCP_SYN) ? 1u : 0u) +
-           ((h->flags & OASIS_TCP_FIN) ? 1u : 0u);
-}
-
 void oasis_tcp_syn_options(oasis_flow *f, const oasis_tcp_hdr *h)
 {
     uint32_t peer = h->has_mss ? h->mss : oasis_tcp_default_mss(&f->c.raddr);
@@ -296,7 +289,7 @@ int oasis_tcp_oow_ack_allowed(oasis_stack *s, uint64_t *last)
  * SND.MAX, never a peer's RCV.NXT-1) and nothing a blind forger can aim. */
 static void oow_ack(oasis_flow *f, const oasis_tcp_hdr *h)
 {
-    uint32_t len = seg_len(h);
+    uint32_t len = oasis_tcp_seg_len(h);
     if (len && !(h->flags & OASIS_TCP_SYN) && oasis_seq_le(h->seq + len, f->rcv_nxt)) {
         f->ack_now = 1;
         return;
@@ -324,7 +317,7 @@ static int seq_acceptable(const oasis_flow *f, const oasis_tcp_hdr *h)
     uint32_t wnd = oasis_ring_free(&f->ext->rcv);
     if (adv > wnd)
         wnd = adv;
-    return oasis_seq_acceptable(h->seq, seg_len(h), f->rcv_nxt, wnd);
+    return oasis_seq_acceptable(h->seq, oasis_tcp_seg_len(h), f->rcv_nxt, wnd);
 }
 
 /* Updates TS.Recent (RFC 7323 4.3: the segment covers Last.ACK.sent). */

@@ -898,10 +898,7 @@ void oasis_tcp_send_rst_reply(oasis_stack *s, const oasis_ipaddr *laddr, const o
         h.seq = in->ack;
         h.flags = OASIS_TCP_RST;
     } else {
-        uint32_t n = (uint32_t)in->payload_len;
-        n += (in->flags & OASIS_TCP_SYN) ? 1u : 0u;
-        n += (in->flags & OASIS_TCP_FIN) ? 1u : 0u;
-        h.ack = in->seq + n;
+        h.ack = in->seq + oasis_tcp_seg_len(in);
         h.flags = OASIS_TCP_RST | OASIS_TCP_ACK;
     }
     raw_send(s, laddr, raddr, &h);

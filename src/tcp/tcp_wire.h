@@ -68,6 +68,13 @@ typedef struct oasis_tcp_hdr {
                            * pieces, else 1), found once (tcp.c); not parsed */
 } oasis_tcp_hdr;
 
+/* SEG.LEN (RFC 9293 3.4): the payload plus one for a SYN and one for a FIN. */
+static inline uint32_t oasis_tcp_seg_len(const oasis_tcp_hdr *h)
+{
+    return (uint32_t)h->payload_len + ((h->flags & OASIS_TCP_SYN) ? 1u : 0u) +
+           ((h->flags & OASIS_TCP_FIN) ? 1u : 0u);
+}
+
 /* What a parse does with the checksum (verify_csum below). */
 #define OASIS_TCP_SUM_NONE 0  /* nothing: the link vouched for it */
 #define OASIS_TCP_SUM_ALL 1   /* verified */
