@@ -110,7 +110,6 @@ static void test_keepalive_parameters_validated(void **state)
         {0, 0, 0},
         {SEC, 0, 3},  /* interval 0 */
         {SEC, SEC, 0}, /* probes 0 */
-        {0, SEC, 3},  /* after 0 */
     };
     estab(x);
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
@@ -125,6 +124,9 @@ static void test_keepalive_parameters_validated(void **state)
     /* Sane values still go, NULL still turns keepalive off. */
     oasis_keepalive ok = {SEC, SEC, 1};
     assert_int_equal(oasis_tcp_set_keepalive(x->a.flow, &ok), 0);
+    /* after 0: mirage-tcpip's probing from the start (test_mirage_tcp.c) */
+    oasis_keepalive zero_idle = {0, SEC, 3};
+    assert_int_equal(oasis_tcp_set_keepalive(x->a.flow, &zero_idle), 0);
     assert_int_equal(oasis_tcp_set_keepalive(x->a.flow, NULL), 0);
 }
 

@@ -53,8 +53,10 @@ typedef struct oasis_flow oasis_flow;
  * sent, then one every `interval_ns`; after `probes` unanswered probes the
  * flow is dead: reads return the data already received, then OASIS_EOF,
  * writes OASIS_ECLOSED, and oasis_tcp_flow_error() says OASIS_ETIMEDOUT.
- * All three must be non-zero (else OASIS_EINVAL from connect, listen and
- * set_keepalive). Durations above OASIS_TCP_MAX_NS count as that. A probe
+ * interval_ns and probes must be non-zero (else OASIS_EINVAL from connect,
+ * listen and set_keepalive); after_ns 0 means the first probe goes one
+ * interval into the silence, as mirage-tcpip's keepalive does with 0.
+ * Durations above OASIS_TCP_MAX_NS count as that. A probe
  * is a bare ACK at SND.UNA-1 (RFC 1122 4.2.3.6). Oasis answers every one;
  * Linux answers such a segment at most once per 500 ms
  * (tcp_invalid_ratelimit), so against it an interval under 1 s, as Linux's
@@ -420,7 +422,8 @@ int oasis_tcp_read(oasis_flow *flow, oasis_read_cb cb, void *ud);
  * controlled. Several writes may be pending; they are sent in order.
  * A write on a flow that is already closed (close called, reset, dead) is
  * accepted (returns 0) and its callback gets OASIS_ECLOSED on the next poll:
- * the contract's "write returns Closed". Nagle applies unless the flow's
+ * the contract's "write returns Closed"; without a callback the call
+ * itself returns OASIS_ECLOSED, as nothing else would tell. Nagle applies unless the flow's
  * no-delay attribute is on. Pending requests are bounded per flow
  * (cfg.max_write_reqs): beyond, write is refused with OASIS_EAGAIN (wait
  * for a completion; oasis_tcp_get_sndbuf tells how full things are). On a

@@ -14,12 +14,14 @@
 
 /* ---- opening --------------------------------------------------------------- */
 
-/* Keepalive parameters that make sense (NULL: off). A zero idle time, a
- * zero interval or zero probes would declare a live flow dead at once or
- * flood the peer with probes. */
+/* Keepalive parameters that make sense (NULL: off). A zero interval or
+ * zero probes would flood the peer with probes or declare a live flow dead
+ * at once. A zero idle time is mirage-tcpip's own way to probe from the
+ * start (its keepalive sends the first probe one interval into the
+ * silence, and its test suite uses 0): keepalive_clamp makes it that. */
 static int keepalive_valid(const oasis_keepalive *ka)
 {
-    return !ka || (ka->after_ns > 0 && ka->interval_ns > 0 && ka->probes > 0);
+    return !ka || (ka->interval_ns > 0 && ka->probes > 0);
 }
 
 /* Durations are cut to OASIS_TCP_MAX_NS: the timers add them to the
@@ -28,6 +30,8 @@ static int keepalive_valid(const oasis_keepalive *ka)
 static oasis_keepalive keepalive_clamp(const oasis_keepalive *ka)
 {
     oasis_keepalive k = *ka;
+    if (k.after_ns == 0) /* not 0 itself: an answered probe would call the next at once */
+        k.after_ns = k.interval_ns;
     if (k.after_ns > OASIS_TCP_MAX_NS)
         k.after_ns = OASIS_TCP_MAX_NS;
     if (k.interval_ns > OASIS_TCP_MAX_NS)
@@ -572,6 +576,11 @@ static OASIS_NOINLINE int submit_write_queue(oasis_flow *f, const oasis_iovec *i
                                              int how, oasis_flow_cb cb, void *ud)
 {
     oasis_tcp_ext *x = f->ext;
+    /* Nothing will ever take these bytes (closed for writing, reset, dead):
+     * with a callback the request completes with OASIS_ECLOSED as every
+     * completion does; without one the return value is the only word. */
+    if (!cb && !can_write(f))
+        return OASIS_ECLOSED;
     oasis_tcp_wreq *r = oasis_malloc(f->s, sizeof *r + iovcnt * sizeof *iov);
     if (!r)
         return OASIS_ENOMEM;

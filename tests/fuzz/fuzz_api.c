@@ -647,6 +647,8 @@ static void do_write(fz *z, int si, fuzz_in *in)
         FUZZ_CHECK(is_err(rc, OASIS_EINVAL) || (sl->finished && rc == OASIS_ECLOSED));
     else if (finished_now(z, sl, rc))
         FUZZ_CHECK(is_err(rc, OASIS_ECLOSED));
+    else if (!withcb && rc == OASIS_ECLOSED) /* nothing would take them: tcp.h */
+        FUZZ_CHECK(sl->closing || sl->wr_shut || oasis_tcp_flow_error(sl->f) != 0);
     else
         FUZZ_CHECK(rc == 0 || is_err(rc, OASIS_EAGAIN));
     if (rc == 0) {
