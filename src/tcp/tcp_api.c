@@ -1128,10 +1128,12 @@ void oasis_tcp_foreach_flow(oasis_stack *s, void (*fn)(oasis_flow *flow, void *u
         return;
     /* fn may close, abort or release any flow (this one too) and run the
      * callbacks that follow: the slab walk goes on from f's address, never
-     * reading f, as disconnect's does. Destroying the stack is refused. */
+     * reading f, as disconnect's does. Destroying the stack is refused.
+     * A flow closed with no callback is in APP until the close completes,
+     * but its handle was given back (tcp.h): not the application's. */
     oasis_app_enter(s);
     for (oasis_flow *f = oasis_tcp_flow_next(s, NULL); f; f = oasis_tcp_flow_next(s, f))
-        if (f->life == OASIS_TCP_LIFE_APP && !(f->ext && f->ext->lib_owned))
+        if (f->life == OASIS_TCP_LIFE_APP && !f->auto_release && !(f->ext && f->ext->lib_owned))
             fn(f, ud);
     oasis_app_leave(s);
 }
