@@ -19,6 +19,16 @@
  * own flow, or run any operation of the main loop. The stacks then have
  * IPv6 and UDP binds, and may connect to themselves (the loopback queue).
  *
+ * Extended re-entry mode (bits 2 and 3): the stacks also have fd00::1/64
+ * and fd00::2/64; connects go to the peer's IPv6 addresses (global and
+ * link-local), their own, ::1, 127.0.0.1, fd00::9 (nobody) or :: and
+ * ff02::1, from a chosen local address or not; listeners take IPv4, IPv6
+ * or both, on any address or one (ours, ::1, 127.0.0.1, the peer's, our
+ * link-local); and walks (oasis_tcp_foreach_flow) run from the main loop
+ * and from every callback, their fn closing, aborting, releasing or
+ * writing to the flow it is given or another one, trying to destroy the
+ * stack, walking again and re-entering like any callback.
+ *
  * Data written on a flow is a known pattern by stream offset (byte k of the
  * stream written by the side on local port p is (k + key(p)) % 251), so the
  * reader can check what it gets.
@@ -44,6 +54,14 @@
  *    disconnect runs are refused;
  *  - a UDP callback sees its own datagram's IPv4 options (none for IPv6 or
  *    a loopback destination), also after it polled; none outside callbacks;
+ *  - a listener hands over only flows of its families, to its local
+ *    address if it has one; bad families or a local address that is not
+ *    ours answer EINVAL and EADDRNOTAVAIL;
+ *  - a walk hands fn only flows of its stack that the application holds
+ *    and has not finished (not released, closed with no callback, aborted,
+ *    closed), each at most once, and every flow held and unfinished from
+ *    the walk's start to its end exactly once; no callback inside the
+ *    walk but those fn runs; destroy from fn answers EBUSY;
  *  - destroying the stacks gives back every byte they allocated (the
  *    allocator counts; ASan/LSan watch the rest). */
 #include "fuzz.h"
@@ -71,7 +89,8 @@ static uint8_t pat[MAXLEN + PERIOD];
  * ends are on one stack when it connects to itself (re-entry mode). */
 typedef struct conn {
     int stk[2];
-    uint16_t port[2]; /* local port of end e */
+    oasis_ipaddr addr[2]; /* local address of end e */
+    uint16_t port[2];     /* local port of end e */
     int attached[2];
     uint64_t written[2]; /* bytes end e wrote (accepted writes) */
     uint64_t got[2];     /* bytes end e read */
@@ -135,6 +154,14 @@ typedef struct fz {
     int depth;   /* re-entering callbacks on the C stack now */
     int budget;  /* re-entries left for this input */
     int tearing; /* the stacks are being destroyed: no re-entry */
+    /* Extended re-entry mode (bits 2 and 3): IPv6 addresses of our own
+     * (fd00::1 and fd00::2, each stack's link-local), connects and
+     * listeners of both families, and walks (oasis_tcp_foreach_flow). */
+    int ext;
+    oasis_ipaddr v6[NSTK], ll[NSTK];
+    unsigned lfam[NSTK][NPORTS];     /* the listener's families (0: both) */
+    oasis_ipaddr llocal[NSTK][NPORTS]; /* its local address (family 0: any) */
+    int walks;                       /* walks on the C stack now */
 } fz;
 
 static const uint16_t ports[NPORTS] = {80, 81, 82};
@@ -211,27 +238,39 @@ static int stk_index(fz *z, oasis_stack *s)
     return -1;
 }
 
+/* Whether a is an address of stack i: its IPv4 one, 127/8, ::1, or (in
+ * extended mode) its IPv6 ones. */
+static int addr_of(fz *z, int i, const oasis_ipaddr *a)
+{
+    if (oasis_ipaddr_is_loopback(a))
+        return 1;
+    if (oasis_ipaddr_is_v4(a))
+        return oasis_ipaddr_to_v4(a) == OASIS_IPV4(10, 0, 0, 1 + i);
+    return z->ext && (oasis_ipaddr_eq(a, &z->v6[i]) || oasis_ipaddr_eq(a, &z->ll[i]));
+}
+
 /* The stack a flow's remote address belongs to: its own (a connection to
  * itself) or the other one (also for 10.0.0.9, whom nobody answers). */
-static int peer_stack(int i, oasis_flow *f)
+static int peer_stack(fz *z, int i, const oasis_ipaddr *ra)
 {
-    uint32_t ra = 0;
-    oasis_tcp_dst4(f, &ra, NULL);
-    return ra == OASIS_IPV4(10, 0, 0, 1 + i) ? i : 1 - i;
+    return addr_of(z, i, ra) ? i : 1 - i;
 }
 
 /* The connection record of stack i's flow f: the newest one with its
- * stacks and ports whose end is free, else a new one. *end: f's end. */
+ * stacks, addresses and ports whose end is free, else a new one (an
+ * IPv4 and an IPv6 connection may share the ports). *end: f's end. */
 static int conn_attach(fz *z, int i, oasis_flow *f, int accepted, int *end)
 {
     uint16_t lp = 0, rp = 0;
-    int j = peer_stack(i, f);
-    oasis_tcp_src(f, NULL, &lp);
-    oasis_tcp_dst(f, NULL, &rp);
+    oasis_ipaddr la, ra;
+    oasis_tcp_src(f, &la, &lp);
+    oasis_tcp_dst(f, &ra, &rp);
+    int j = peer_stack(z, i, &ra);
     for (int c = z->nconns - 1; c >= 0; c--) {
         conn *k = &z->conns[c];
         for (int e = 0; e < 2; e++) {
-            if (k->stk[e] != i || k->port[e] != lp || k->stk[1 - e] != j || k->port[1 - e] != rp)
+            if (k->stk[e] != i || k->port[e] != lp || k->stk[1 - e] != j || k->port[1 - e] != rp ||
+                !oasis_ipaddr_eq(&k->addr[e], &la) || !oasis_ipaddr_eq(&k->addr[1 - e], &ra))
                 continue;
             /* A listener may open the same connection again: a SYN-cookie
              * ACK still in flight after we aborted the first flow
@@ -252,6 +291,8 @@ fresh:
     k->stk[1] = j;
     k->port[0] = lp;
     k->port[1] = rp;
+    k->addr[0] = la;
+    k->addr[1] = ra;
     k->attached[0] = 1;
     *end = 0;
     return z->nconns++;
@@ -563,6 +604,16 @@ static void on_accept(oasis_stack *s, oasis_flow *f, void *ud)
     int p = lp == ports[0] ? 0 : lp == ports[1] ? 1 : -1;
     FUZZ_CHECK(p >= 0);
     FUZZ_CHECK(z->unlistened[i][p] || (z->listening[i][p] && !z->paused[i][p]));
+    if (!z->unlistened[i][p]) {
+        /* tcp.h: only SYNs of its families, to its local address if set */
+        oasis_ipaddr la;
+        oasis_tcp_src(f, &la, NULL);
+        unsigned fam = z->lfam[i][p], want = oasis_ipaddr_is_v6(&la) ? OASIS_TCP_LISTEN_V6
+                                                                     : OASIS_TCP_LISTEN_V4;
+        FUZZ_CHECK(fam == 0 || (fam & want));
+        const oasis_ipaddr *ll = &z->llocal[i][p];
+        FUZZ_CHECK(!ll->family || oasis_ipaddr_is_unspecified(ll) || oasis_ipaddr_eq(ll, &la));
+    }
     int si = slot_new(z, i, f, 1);
     if (si < 0)
         h_release(z, f);
@@ -694,21 +745,67 @@ static int pick_slot(fz *z, fuzz_in *in)
     return si;
 }
 
-static void do_connect(fz *z, fuzz_in *in, int with_flow)
+static oasis_ipaddr addr_parse(const char *text)
+{
+    oasis_ipaddr a;
+    FUZZ_CHECK(oasis_ipaddr_parse(text, &a) == 0);
+    return a;
+}
+
+/* Where stack i connects to (a's bits 1-3); returns 1 for an address
+ * that is no single host's (EBADDEST). IPv4: the peer, the stack itself
+ * (re-entry mode: its loopback queue), 10.0.0.9 (nobody: ARP fails). */
+static int pick_dst4(fz *z, int i, uint8_t a, oasis_ipaddr *dst)
+{
+    uint32_t d;
+    int bad = 0;
+    switch ((a >> 1) & 7) {
+    case 6: d = OASIS_IPV4(0, 0, 0, 0); bad = 1; break;
+    case 7: d = OASIS_IPV4(10, 0, 0, 255); bad = 1; break;
+    case 5: d = OASIS_IPV4(10, 0, 0, 9); break;
+    case 4: d = OASIS_IPV4(10, 0, 0, z->script_len ? 1 + i : 2 - i); break;
+    default: d = OASIS_IPV4(10, 0, 0, 2 - i); break;
+    }
+    *dst = oasis_ipaddr_v4(d);
+    return bad;
+}
+
+/* Extended mode: the peer's IPv6 addresses (global, link-local), the
+ * stack's own and ::1 (the loopback queue), 127.0.0.1, fd00::9 (nobody:
+ * Neighbour Discovery fails), :: and ff02::1 (tcp.h: EBADDEST). */
+static int pick_dst6(fz *z, int i, uint8_t a, oasis_ipaddr *dst)
+{
+    switch ((a >> 1) & 7) {
+    case 0: case 1: *dst = z->v6[1 - i]; return 0;
+    case 2: *dst = oasis_ipaddr_v4(OASIS_IPV4(127, 0, 0, 1)); return 0;
+    case 3: *dst = z->ll[1 - i]; return 0;
+    case 4: *dst = z->v6[i]; return 0;
+    case 5: *dst = addr_parse("::1"); return 0;
+    case 6: *dst = addr_parse("fd00::9"); return 0;
+    default: *dst = addr_parse(a & 0x80 ? "ff02::1" : "::"); return 1;
+    }
+}
+
+/* A local address of stack i to connect to dst from (connect_opts.local):
+ * for IPv6 any of its addresses, or ::1 when dst is its own (tcp.h). */
+static oasis_ipaddr own_local(fz *z, int i, const oasis_ipaddr *dst, uint8_t d)
+{
+    if (oasis_ipaddr_is_v4(dst))
+        return oasis_ipaddr_is_loopback(dst) ? *dst : oasis_ipaddr_v4(OASIS_IPV4(10, 0, 0, 1 + i));
+    switch ((d >> 2) % 3) {
+    case 0: return z->v6[i];
+    case 1: return z->ll[i];
+    default: return addr_of(z, i, dst) ? addr_parse("::1") : z->v6[i];
+    }
+}
+
+/* v6: the extended mode's destinations (pick_dst6), else IPv4 ones. */
+static void do_connect(fz *z, fuzz_in *in, int with_flow, int v6)
 {
     uint8_t a = fuzz_u8(in), b = fuzz_u8(in);
     int i = a & 1;
-    uint32_t dst;
-    int bad = 0;
-    switch ((a >> 1) & 7) {
-    case 6: dst = OASIS_IPV4(0, 0, 0, 0); bad = 1; break;
-    case 7: dst = OASIS_IPV4(10, 0, 0, 255); bad = 1; break;
-    case 5: dst = OASIS_IPV4(10, 0, 0, 9); break; /* nobody: ARP fails */
-    case 4: /* re-entry mode: the stack itself, through its loopback queue */
-        dst = OASIS_IPV4(10, 0, 0, z->script_len ? 1 + i : 2 - i);
-        break;
-    default: dst = OASIS_IPV4(10, 0, 0, 2 - i); break;
-    }
+    oasis_ipaddr dst;
+    int bad = v6 ? pick_dst6(z, i, a, &dst) : pick_dst4(z, i, a, &dst);
     uint16_t port = ports[(a >> 4) % NPORTS];
     oasis_keepalive ka = {(b & 3) * OASIS_NS_PER_SEC, ((b >> 2) & 3) * OASIS_NS_PER_SEC / 2,
                           (b >> 4) & 3};
@@ -720,13 +817,14 @@ static void do_connect(fz *z, fuzz_in *in, int with_flow)
         uint8_t c = fuzz_u8(in), d = fuzz_u8(in);
         o.bufs.sndbuf = (c & 15) ? 512u << (c & 15) : 0;
         o.bufs.rcvbuf = (c >> 4) ? 512u << (c >> 4) : 0;
+        int four = oasis_ipaddr_is_v4(&dst);
         if ((d & 3) == 1) {
-            o.local = oasis_ipaddr_v4(OASIS_IPV4(10, 0, 0, 1 + i)); /* its own */
+            o.local = own_local(z, i, &dst, d);
         } else if ((d & 3) == 2) {
-            o.local = oasis_ipaddr_v4(OASIS_IPV4(10, 0, 0, 77));
+            o.local = four ? oasis_ipaddr_v4(OASIS_IPV4(10, 0, 0, 77)) : addr_parse("fd00::77");
             badlocal = 1;
         } else if ((d & 3) == 3) {
-            FUZZ_CHECK(oasis_ipaddr_parse("2001:db8::1", &o.local) == 0);
+            o.local = four ? addr_parse("2001:db8::1") : oasis_ipaddr_v4(OASIS_IPV4(10, 0, 0, 1 + i));
             badlocal = 2;
         }
     }
@@ -739,7 +837,9 @@ static void do_connect(fz *z, fuzz_in *in, int with_flow)
         return;
     oasis_flow *f = NULL;
     z->in_api++;
-    int rc = oasis_tcp_connect_opts4(z->s[i], dst, port, &o, on_connect, r, with_flow ? &f : NULL);
+    int rc = v6 ? oasis_tcp_connect_opts(z->s[i], &dst, port, &o, on_connect, r, with_flow ? &f : NULL)
+                : oasis_tcp_connect_opts4(z->s[i], oasis_ipaddr_to_v4(&dst), port, &o, on_connect, r,
+                                          with_flow ? &f : NULL);
     z->in_api--;
     /* tcp.h: connect from a callback that disconnect runs is refused */
     FUZZ_CHECK(!z->disconnecting[i] || rc != 0);
@@ -774,7 +874,32 @@ static void do_connect(fz *z, fuzz_in *in, int with_flow)
         FUZZ_CHECK(rc == 0 || is_err(rc, OASIS_EADDRINUSE));
 }
 
-static void do_listen(fz *z, uint8_t a, uint8_t b)
+/* Extended mode (c): a listener's families and local address (tcp.h:
+ * an unknown family bit, or families that exclude the local address's,
+ * EINVAL; a local address not ours, EADDRNOTAVAIL). *bad gets the codes
+ * that may answer (the order of the checks is the stack's). */
+static void listen_where(fz *z, int i, uint8_t c, oasis_listen_opts *o, int bad[2])
+{
+    static const unsigned fams[4] = {0, OASIS_TCP_LISTEN_V4, OASIS_TCP_LISTEN_V6,
+                                     OASIS_TCP_LISTEN_V4 | OASIS_TCP_LISTEN_V6};
+    o->families = fams[c & 3];
+    switch ((c >> 2) & 7) {
+    case 0: break;
+    case 1: o->local = z->v6[i]; break;
+    case 2: o->local = addr_parse("::1"); break;
+    case 3: o->local = oasis_ipaddr_v4(OASIS_IPV4(10, 0, 0, 1 + i)); break;
+    case 4: o->local = oasis_ipaddr_v4(OASIS_IPV4(127, 0, 0, 1)); break;
+    case 5: o->local = z->v6[1 - i]; bad[1] = OASIS_EADDRNOTAVAIL; break;
+    case 6: o->local = z->ll[i]; break;
+    default: o->families = 4; break; /* no such family */
+    }
+    unsigned need = !o->local.family ? 0
+                    : oasis_ipaddr_is_v6(&o->local) ? OASIS_TCP_LISTEN_V6 : OASIS_TCP_LISTEN_V4;
+    if ((o->families & ~3u) || (o->families && need && !(o->families & need)))
+        bad[0] = OASIS_EINVAL;
+}
+
+static void do_listen(fz *z, uint8_t a, uint8_t b, int ext, uint8_t c)
 {
     int i = a & 1, p = (a >> 1) % 2; /* 80 or 81 */
     oasis_keepalive ka = {(b & 3) * OASIS_NS_PER_SEC, ((b >> 2) & 3) * OASIS_NS_PER_SEC / 3,
@@ -787,6 +912,9 @@ static void do_listen(fz *z, uint8_t a, uint8_t b)
     int badka = o.keepalive && (!ka.after_ns || !ka.interval_ns || !ka.probes);
     if (a & 0x80)
         o.bufs.rcvbuf = o.bufs.sndbuf = 2048u << ((a >> 5) & 3);
+    int bad[2] = {badka ? OASIS_EINVAL : 0, 0}; /* the codes that may answer */
+    if (ext)
+        listen_where(z, i, c, &o, bad);
     z->in_api++;
     int rc = oasis_tcp_listen(z->s[i], ports[p], &o, on_accept, z);
     z->in_api--;
@@ -794,15 +922,18 @@ static void do_listen(fz *z, uint8_t a, uint8_t b)
     FUZZ_CHECK(!z->disconnecting[i] || rc != 0);
     if (z->disconnecting[i] && rc == OASIS_ECANCELED)
         return;
+    int refused = (bad[0] && is_err(rc, bad[0])) || (bad[1] && is_err(rc, bad[1]));
     if (z->listening[i][p])
-        FUZZ_CHECK(is_err(rc, OASIS_EADDRINUSE) || (badka && is_err(rc, OASIS_EINVAL)));
-    else if (badka)
-        FUZZ_CHECK(is_err(rc, OASIS_EINVAL));
+        FUZZ_CHECK(is_err(rc, OASIS_EADDRINUSE) || refused);
+    else if (bad[0] || bad[1])
+        FUZZ_CHECK(refused);
     else
         FUZZ_CHECK(rc == 0 || rc == OASIS_ENOMEM);
     if (rc == 0) {
         z->listening[i][p] = 1;
         z->paused[i][p] = o.paused;
+        z->lfam[i][p] = o.families;
+        z->llocal[i][p] = o.local;
     }
 }
 
@@ -984,6 +1115,7 @@ static void check_listener_rc(fz *z, int i, int p, int rc)
 static void do_udp(fz *z, fuzz_in *in);
 static void do_udp_bind(fz *z, uint8_t a);
 static void step(fz *z, fuzz_in *in);
+static void do_walk(fz *z, fuzz_in *in);
 
 static void wire_step(fz *z)
 {
@@ -1001,8 +1133,9 @@ static void wire_run(fz *z, uint64_t t)
 
 static void step(fz *z, fuzz_in *in)
 {
-    /* re-entry mode adds UDP: send, and unbind or bind again */
-    uint8_t op = fuzz_u8(in) % (z->script_len ? 26 : 24);
+    /* re-entry mode adds UDP: send, and unbind or bind again; the extended
+     * mode IPv6 connects and listeners, and walks */
+    uint8_t op = fuzz_u8(in) % (z->ext ? 30 : z->script_len ? 26 : 24);
     int si;
     if (z->verbose)
         fprintf(stderr, "op %d (t=%llu ms)\n", op,
@@ -1010,7 +1143,7 @@ static void step(fz *z, fuzz_in *in)
     switch (op) {
     case 0: {
         uint8_t a = fuzz_u8(in);
-        do_listen(z, a, fuzz_u8(in));
+        do_listen(z, a, fuzz_u8(in), 0, 0);
         break;
     }
     case 1: {
@@ -1027,7 +1160,7 @@ static void step(fz *z, fuzz_in *in)
         break;
     }
     case 2: case 3:
-        do_connect(z, in, op == 2);
+        do_connect(z, in, op == 2, 0);
         break;
     case 4: case 5:
         if ((si = pick_slot(z, in)) >= 0)
@@ -1115,6 +1248,17 @@ static void step(fz *z, fuzz_in *in)
     case 25:
         do_udp_bind(z, fuzz_u8(in));
         break;
+    case 26: case 27:
+        do_connect(z, in, op == 26, 1);
+        break;
+    case 28: {
+        uint8_t a = fuzz_u8(in), b = fuzz_u8(in);
+        do_listen(z, a, b, 1, fuzz_u8(in));
+        break;
+    }
+    case 29:
+        do_walk(z, in);
+        break;
     }
 }
 
@@ -1183,14 +1327,22 @@ static void stack_op(fz *z, int i, uint8_t op, fuzz_in *in)
  * for none). The script's next byte says: nothing (bit 7 clear), an
  * operation on the callback's own flow (bit 6) or on the stacks; the
  * operands follow it. */
+#define CYC_BUF 24 /* bytes an operation may take from a cyclic script */
+
+/* The next CYC_BUF bytes of a script read cyclically from pos. */
+static fuzz_in cyc_in(const uint8_t *script, size_t len, size_t pos, uint8_t buf[CYC_BUF])
+{
+    for (size_t k = 0; k < CYC_BUF; k++)
+        buf[k] = script[(pos + k) % len];
+    return (fuzz_in){buf, CYC_BUF};
+}
+
 static void reenter(fz *z, int i, int si)
 {
     if (!z->script_len || z->tearing || z->depth >= REENTER_DEPTH || z->budget <= 0)
         return;
-    uint8_t buf[24];
-    for (size_t k = 0; k < sizeof buf; k++)
-        buf[k] = z->script[(z->script_pos + k) % z->script_len];
-    fuzz_in in = {buf, sizeof buf};
+    uint8_t buf[CYC_BUF];
+    fuzz_in in = cyc_in(z->script, z->script_len, z->script_pos, buf);
     uint8_t b = fuzz_u8(&in);
     z->script_pos = (z->script_pos + 1) % z->script_len;
     if (!(b & 0x80))
@@ -1205,7 +1357,112 @@ static void reenter(fz *z, int i, int si)
         stack_op(z, i, b, &in);
     z->depth--;
     /* the operands it took (nested re-entries moved the cursor on too) */
-    z->script_pos = (z->script_pos + sizeof buf - 1 - in.left) % z->script_len;
+    z->script_pos = (z->script_pos + CYC_BUF - 1 - in.left) % z->script_len;
+}
+
+/* ---- walks (extended mode): oasis_tcp_foreach_flow ------------------------- */
+
+#define WALK_DEPTH 2 /* walks inside one another's fn */
+
+/* One walk of stack stk: its own short script (one byte per visit, read
+ * cyclically; operands follow it) and what it saw. */
+typedef struct walk {
+    fz *z;
+    int stk;
+    const uint8_t *script;
+    size_t len, pos;
+    int nslots;          /* slots when it began (later ones may be visited or not) */
+    uint8_t due[MAXF];   /* held and not finished when it began */
+    uint8_t visits[MAXF];
+} walk;
+
+/* tcp.h: the walk visits the flows the application holds and has not
+ * finished: not one released, closed with no callback (given back), or
+ * finished (its close callback ran, aborted, disconnect). */
+static int walk_due(fz *z, int si, int stk)
+{
+    slot *sl = &z->slots[si];
+    return sl->stk == stk && !sl->released && !sl->gone && !sl->finished;
+}
+
+/* fn: checks the flow it is given, then does what the walk's script says
+ * (tcp.h: fn may close, abort or release any flow, the one it was given
+ * too; destroy is refused) and re-enters like every callback. */
+static void visit(oasis_flow *f, void *ud)
+{
+    walk *w = ud;
+    fz *z = w->z;
+    FUZZ_CHECK(z->in_api > 0); /* only from inside the walk's call */
+    FUZZ_CHECK(f && oasis_flow_stack(f) == z->s[w->stk]);
+    slot *sl = oasis_flow_user_data(f);
+    FUZZ_CHECK(sl && sl >= z->slots && sl < z->slots + z->nslots && sl->f == f);
+    int si = (int)(sl - z->slots);
+    if (z->verbose)
+        fprintf(stderr, "%*svisit stack %d slot %d\n", 2 * z->walks, "", w->stk, si);
+    FUZZ_CHECK(walk_due(z, si, w->stk));
+    FUZZ_CHECK(++w->visits[si] == 1);
+    z->in_api--; /* fn may call what a callback may */
+    uint8_t buf[CYC_BUF];
+    fuzz_in in = cyc_in(w->script, w->len, w->pos, buf);
+    uint8_t b = fuzz_u8(&in);
+    switch (b & 7) {
+    case 0: break;
+    case 1: do_close(z, si, fuzz_u8(&in)); break;
+    case 2: flow_abort(z, si); break;
+    case 3: flow_release(z, si); break;
+    case 4: { /* another flow, perhaps one whose turn is still to come */
+        int other = pick_slot(z, &in);
+        if (other >= 0)
+            (b & 8) ? flow_abort(z, other) : flow_release(z, other);
+        break;
+    }
+    case 5: /* stack.h: destroy from fn frees nothing */
+        FUZZ_CHECK(oasis_stack_destroy(z->s[w->stk]) == OASIS_EBUSY);
+        break;
+    case 6: do_write(z, si, &in); break;
+    case 7: /* a walk inside the walk, of either stack */
+        do_walk(z, &in);
+        break;
+    }
+    w->pos = (w->pos + CYC_BUF - in.left) % w->len;
+    if (flow_held(z, si) || (b & 0x80))
+        reenter(z, w->stk, flow_held(z, si) ? si : -1);
+    z->in_api++;
+}
+
+/* A walk of one stack; its script (1..8 bytes) follows. */
+static void do_walk(fz *z, fuzz_in *in)
+{
+    uint8_t a = fuzz_u8(in);
+    walk w;
+    memset(&w, 0, sizeof w);
+    w.z = z;
+    w.stk = a & 1;
+    w.len = 1 + ((a >> 1) & 7);
+    w.script = in->p;
+    if (w.len > in->left)
+        w.len = in->left;
+    in->p += w.len;
+    in->left -= w.len;
+    if (!w.len || z->walks >= WALK_DEPTH || z->tearing)
+        return;
+    w.nslots = z->nslots;
+    for (int si = 0; si < z->nslots; si++)
+        w.due[si] = (uint8_t)walk_due(z, si, w.stk);
+    z->walks++;
+    z->cbs[w.stk]++; /* stack.h: destroy from fn is refused */
+    z->in_api++;     /* no callback inside the walk, but those fn runs */
+    oasis_tcp_foreach_flow(z->s[w.stk], visit, &w);
+    z->in_api--;
+    z->cbs[w.stk]--;
+    z->walks--;
+    /* Every flow due at the start and still due now was visited once
+     * (inside a disconnect of the stack some are finished already). */
+    if (z->disconnecting[w.stk])
+        return;
+    for (int si = 0; si < w.nslots; si++)
+        if (w.due[si] && walk_due(z, si, w.stk))
+            FUZZ_CHECK(w.visits[si] == 1);
 }
 
 /* ---- UDP (re-entry mode) ---------------------------------------------------- */
@@ -1297,8 +1554,23 @@ static void do_udp(fz *z, fuzz_in *in)
     FUZZ_CHECK(rc == 0 || rc == OASIS_ENOMEM || rc == OASIS_EAGAIN);
 }
 
+/* Extended mode: fd00::1/64 and fd00::2/64 (on the wire's link), and each
+ * stack's link-local address. */
+static void setup_v6(fz *z, int i)
+{
+    z->v6[i] = addr_parse(i ? "fd00::2" : "fd00::1");
+    FUZZ_CHECK(oasis_ipv6_add_addr(z->s[i], &z->v6[i], 64) == 0);
+    oasis_ipv6_addr_info ai[8];
+    size_t n = oasis_ipv6_addrs(z->s[i], ai, 8);
+    for (size_t k = 0; k < n && k < 8; k++)
+        if (ai[k].origin == OASIS_IPV6_LINK_LOCAL)
+            z->ll[i] = ai[k].addr;
+    FUZZ_CHECK(oasis_ipaddr_is_v6(&z->ll[i]));
+}
+
 /* how & 4: re-entry mode. Its script follows (a length byte, then that
- * many bytes); the stacks then have IPv6 (::1 for UDP) and UDP binds. */
+ * many bytes); the stacks then have IPv6 (::1 for UDP) and UDP binds.
+ * how & 12: extended re-entry mode, IPv6 addresses and walks too. */
 static void setup(fz *z, uint8_t how, fuzz_in *in)
 {
     memset(z, 0, sizeof *z);
@@ -1306,6 +1578,7 @@ static void setup(fz *z, uint8_t how, fuzz_in *in)
         size_t n = 1 + fuzz_u8(in) % 32;
         z->script = in->p;
         z->script_len = n < in->left ? n : in->left;
+        z->ext = (how & 8) && z->script_len;
         in->p += z->script_len;
         in->left -= z->script_len;
         z->budget = REENTER_BUDGET;
@@ -1335,6 +1608,8 @@ static void setup(fz *z, uint8_t how, fuzz_in *in)
             FUZZ_CHECK(oasis_udp_bind(z->s[i], UDP_PORT, on_udp, z) == 0);
             FUZZ_CHECK(oasis_udp_bind4(z->s[i], UDP_PORT4, on_udp4, z) == 0);
         }
+        if (z->ext)
+            setup_v6(z, i);
     }
 }
 
