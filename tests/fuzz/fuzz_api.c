@@ -810,7 +810,7 @@ static void do_connect(fz *z, fuzz_in *in, int with_flow, int v6)
     oasis_keepalive ka = {(b & 3) * OASIS_NS_PER_SEC, ((b >> 2) & 3) * OASIS_NS_PER_SEC / 2,
                           (b >> 4) & 3};
     const oasis_keepalive *kp = (b & 0x40) ? &ka : NULL;
-    int badka = kp && (!ka.after_ns || !ka.interval_ns || !ka.probes);
+    int badka = kp && (!ka.interval_ns || !ka.probes) /* after 0: probes from the start */;
     oasis_connect_opts o = {.keepalive = kp};
     int badlocal = 0; /* 1: not ours (EADDRNOTAVAIL); 2: the other family (EINVAL) */
     if (b & 0x80) {
@@ -909,7 +909,7 @@ static void do_listen(fz *z, uint8_t a, uint8_t b, int ext, uint8_t c)
                            .paused = (a >> 4) & 1,
                            /* deferred hand-over: none, 1 ms or 1 s */
                            .defer_ns = (b & 0x80) ? ((b & 0x10) ? OASIS_NS_PER_SEC : OASIS_NS_PER_MS) : 0};
-    int badka = o.keepalive && (!ka.after_ns || !ka.interval_ns || !ka.probes);
+    int badka = o.keepalive && (!ka.interval_ns || !ka.probes) /* after 0: probes from the start */;
     if (a & 0x80)
         o.bufs.rcvbuf = o.bufs.sndbuf = 2048u << ((a >> 5) & 3);
     int bad[2] = {badka ? OASIS_EINVAL : 0, 0}; /* the codes that may answer */
@@ -980,7 +980,7 @@ static void do_flow_misc(fz *z, int si, uint8_t op, fuzz_in *in)
         oasis_keepalive ka = {(b & 3) * OASIS_NS_PER_SEC, ((b >> 2) & 3) * OASIS_NS_PER_SEC / 4,
                               (b >> 4) & 3};
         const oasis_keepalive *kp = (b & 0x40) ? &ka : NULL;
-        int badka = kp && (!ka.after_ns || !ka.interval_ns || !ka.probes);
+        int badka = kp && (!ka.interval_ns || !ka.probes) /* after 0: probes from the start */;
         z->in_api++;
         rc = oasis_tcp_set_keepalive(f, kp);
         z->in_api--;
