@@ -9,9 +9,9 @@
  * Mirage's backends become: one stack on a capturing link with frames
  * built by hand (mirage's raw netif on the same backend), or stacks on the
  * in-memory wire with a link shim in front of each port for the
- * impairments mirage's vnetif backends apply (trailing bytes, loss of
- * small frames, MTU enforcement, a one-second outage). Everything runs on
- * the virtual clock. */
+ * impairments mirage's vnetif backends apply (vnetif.h: trailing bytes,
+ * loss of small frames, MTU enforcement, a one-second outage). Everything
+ * runs on the virtual clock. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -37,6 +37,7 @@
 #include "caplink.h"
 #include "countalloc.h"
 #include "testutil.h"
+#include "vnetif.h"
 
 #define MS (OASIS_NS_PER_SEC / 1000)
 #define SEC OASIS_NS_PER_SEC
@@ -1379,161 +1380,8 @@ static void test_ipv6_dad_na_is_received(void **state)
 
 /* ======================================================================
  * Stacks on the in-memory wire, each behind a link shim that does what
- * mirage's vnetif backend does.
+ * mirage's vnetif backend does (vnetif.h).
  * ====================================================================== */
-
-typedef enum backend {
-    B_BASIC,          /* every frame delivered */
-    B_TRAILING,       /* 0..9 bytes after every frame */
-    B_LOSS,           /* 1% of frames lost (the wire's own impairment) */
-    B_NOPAYLOAD_LOSS, /* 10% of frames of 100 bytes or less lost */
-    B_MTU,            /* a frame over 1500 bytes of IP is refused */
-    B_DROP_1S,        /* everything lost for 1 s once 1 MB went through */
-} backend;
-
-typedef struct net net;
-typedef struct shim {
-    oasis_link link;
-    oasis_link *port;
-    net *n;
-} shim;
-
-struct net {
-    oasis_clock *clock;
-    oasis_wire *wire;
-    oasis_stack *s[2];
-    shim sh[2];
-    backend mode;
-    uint64_t rng;
-    uint64_t sent_bytes, drop_until;
-    int drop_state; /* 0 before, 1 dropping, 2 done */
-    uint64_t dropped, oversize;
-    uint8_t buf[1600];
-};
-
-static uint32_t rnd(net *n)
-{
-    n->rng ^= n->rng << 13;
-    n->rng ^= n->rng >> 7;
-    n->rng ^= n->rng << 17;
-    return (uint32_t)(n->rng >> 16);
-}
-
-static int shim_send(oasis_link *l, const uint8_t *fr, size_t len)
-{
-    shim *sh = l->data;
-    net *n = sh->n;
-    switch (n->mode) {
-    case B_TRAILING: {
-        size_t k = rnd(n) % 10;
-        assert_true(len + k <= sizeof n->buf);
-        memcpy(n->buf, fr, len);
-        memset(n->buf + len, 0, k);
-        return sh->port->send(sh->port, n->buf, len + k);
-    }
-    case B_NOPAYLOAD_LOSS:
-        if (len <= 100 && rnd(n) % 10 == 0) {
-            n->dropped++;
-            return 0;
-        }
-        break;
-    case B_MTU:
-        if (len - OASIS_ETH_HLEN > 1500) {
-            n->oversize++;
-            return OASIS_EMSGSIZE;
-        }
-        break;
-    case B_DROP_1S: {
-        uint64_t now = oasis_clock_now(n->clock);
-        n->sent_bytes += len;
-        if (n->drop_state == 0 && n->sent_bytes > 1000000) {
-            n->drop_state = 1;
-            n->drop_until = now + SEC;
-        }
-        if (n->drop_state == 1 && now >= n->drop_until)
-            n->drop_state = 2;
-        if (n->drop_state == 1) {
-            n->dropped++;
-            return 0;
-        }
-        break;
-    }
-    default:
-        break;
-    }
-    return sh->port->send(sh->port, fr, len);
-}
-
-static int ready6(void *ud);
-
-/* Two stacks (10.0.0.1 and 10.0.0.2; with ipv6 also addr6[0] and
- * addr6[1], past DAD) on a wire behind shims. */
-static net *net_new(backend mode, uint64_t seed, int ipv6, const char *const addr6[2])
-{
-    net *n = test_calloc(1, sizeof *n);
-    oasis_wire_config wc;
-    n->mode = mode;
-    n->rng = seed * 0x9e3779b97f4a7c15ull + 1;
-    n->clock = oasis_clock_new_virtual(1000 * SEC);
-    oasis_wire_config_init(&wc);
-    wc.seed = seed;
-    if (mode == B_TRAILING)
-        wc.mtu = 1509; /* room for the trailing bytes; the stacks keep 1500 */
-    assert_int_equal(oasis_wire_create(n->clock, &wc, &n->wire), 0);
-    for (int i = 0; i < 2; i++) {
-        oasis_stack_config cfg;
-        test_stack_config(&cfg, n->clock, i + 1);
-        cfg.ipv6 = ipv6;
-        cfg.mtu = 1500;
-        assert_int_equal(oasis_stack_create(&cfg, &n->s[i]), 0);
-        n->sh[i].port = oasis_wire_attach(n->wire, n->s[i]);
-        assert_non_null(n->sh[i].port);
-        n->sh[i].n = n;
-        n->sh[i].link.send = shim_send;
-        n->sh[i].link.mtu = 1500;
-        n->sh[i].link.data = &n->sh[i];
-        oasis_stack_set_link(n->s[i], &n->sh[i].link);
-        if (mode == B_LOSS) {
-            oasis_impair im;
-            oasis_impair_init(&im);
-            im.loss = 0.01;
-            assert_int_equal(oasis_wire_impair(n->wire, n->sh[i].port, NULL, &im), 0);
-        }
-    }
-    if (ipv6) {
-        for (int i = 0; i < 2; i++) {
-            oasis_ipaddr a;
-            assert_int_equal(oasis_ipaddr_parse(addr6[i], &a), 0);
-            assert_int_equal(oasis_ipv6_add_addr(n->s[i], &a, 64), 0);
-        }
-        /* DAD; under loss of small frames a probe may go missing, which
-         * DAD takes as silence: the address is ours all the same. */
-        const void *ud[3] = {n, addr6[0], addr6[1]};
-        assert_int_equal(oasis_wire_run(n->wire, ready6, (void *)ud, 30 * SEC), 0);
-    }
-    return n;
-}
-
-static int ready6(void *ud)
-{
-    const void *const *u = ud;
-    const net *n = u[0];
-    for (int i = 0; i < 2; i++) {
-        oasis_in6 a = in6(u[1 + i]);
-        if (addr6_state(n->s[i], &a) != OASIS_IPV6_PREFERRED)
-            return 0;
-    }
-    return 1;
-}
-
-static void net_free(net *n)
-{
-    for (int i = 0; i < 2; i++)
-        oasis_stack_destroy(n->s[i]);
-    oasis_wire_destroy(n->wire);
-    oasis_clock_free(n->clock);
-    test_free(n);
-}
 
 /* "Send a UDP packet from one IPV6 stack and check it is received by
  * another": sent every 50 ms until the receiver has one. */
@@ -1564,23 +1412,24 @@ static void test_ipv6_pass_udp_traffic(void **state)
     (void)state;
     static const char msg[] = "hello on UDP over IPv6";
     const char *const a6[2] = {"fc00::23", "fc00::45"};
-    net *n = net_new(B_BASIC, 1, 1, a6);
+    test_vnetif n;
+    test_vnetif_init6(&n, VNETIF_BASIC, 1, a6);
     udp_seen u;
     memset(&u, 0, sizeof u);
-    assert_int_equal(oasis_udp_bind(n->s[1], 1234, on_udp, &u), 0);
+    assert_int_equal(oasis_udp_bind(n.b, 1234, on_udp, &u), 0);
     oasis_ipaddr dst, src;
     assert_int_equal(oasis_ipaddr_parse(a6[1], &dst), 0);
     assert_int_equal(oasis_ipaddr_parse(a6[0], &src), 0);
     for (int i = 0; i < 60 && !u.n; i++) {
-        assert_int_equal(oasis_udp_send(n->s[0], 4000, &dst, 1234, msg, strlen(msg)), 0);
-        oasis_wire_run(n->wire, udp_got, &u, 50 * MS);
+        assert_int_equal(oasis_udp_send(n.a, 4000, &dst, 1234, msg, strlen(msg)), 0);
+        oasis_wire_run(n.wire, udp_got, &u, 50 * MS);
     }
     assert_true(u.n > 0);
     assert_true(oasis_ipaddr_eq(&u.src, &src));
     assert_true(oasis_ipaddr_eq(&u.dst, &dst));
     assert_int_equal(u.len, strlen(msg));
     assert_memory_equal(u.data, msg, u.len);
-    net_free(n);
+    test_vnetif_fini(&n);
 }
 
 /* ======================================================================
@@ -1692,9 +1541,9 @@ static void xfer_check(const xfer *x)
     assert_true(x->srv_closed);
 }
 
-/* Client stack 0 (a6[0]) to server stack 1 (a6[1]) port, total bytes of
- * data written chunk by chunk; run for at most limit of wire time. */
-static void xfer6(net *n, const char *server, uint16_t port, const uint8_t *data, size_t chunk,
+/* Client a (a6[0]) to server b (a6[1]) port, total bytes of data
+ * written chunk by chunk; run for at most limit of wire time. */
+static void xfer6(test_vnetif *n, const char *server, uint16_t port, const uint8_t *data, size_t chunk,
                   size_t total, uint64_t limit)
 {
     xfer x;
@@ -1704,8 +1553,8 @@ static void xfer6(net *n, const char *server, uint16_t port, const uint8_t *data
     x.total = total;
     oasis_ipaddr dst;
     assert_int_equal(oasis_ipaddr_parse(server, &dst), 0);
-    assert_int_equal(oasis_tcp_listen(n->s[1], port, NULL, srv_accept, &x), 0);
-    assert_int_equal(oasis_tcp_connect(n->s[0], &dst, port, NULL, on_connected, &x), 0);
+    assert_int_equal(oasis_tcp_listen(n->b, port, NULL, srv_accept, &x), 0);
+    assert_int_equal(oasis_tcp_connect(n->a, &dst, port, NULL, on_connected, &x), 0);
     assert_int_equal(oasis_wire_run(n->wire, xfer_done, &x, limit), 0);
     xfer_check(&x);
 }
@@ -1715,18 +1564,19 @@ static void xfer6(net *n, const char *server, uint16_t port, const uint8_t *data
 static const char *const CONNECT6[2] = {"fc00::23", "fc00::45"};
 static const char TEST_STRING[] = "Hello world from Mirage 123456789....";
 
-static void connect6(backend mode, uint64_t seed)
+static void connect6(test_vnetif_backend mode, uint64_t seed)
 {
-    net *n = net_new(mode, seed, 1, CONNECT6);
-    xfer6(n, CONNECT6[1], 80, (const uint8_t *)TEST_STRING, strlen(TEST_STRING),
+    test_vnetif n;
+    test_vnetif_init6(&n, mode, seed, CONNECT6);
+    xfer6(&n, CONNECT6[1], 80, (const uint8_t *)TEST_STRING, strlen(TEST_STRING),
           strlen(TEST_STRING), 600 * SEC);
-    net_free(n);
+    test_vnetif_fini(&n);
 }
 
 static void test_connect_ipv6_two_stacks_basic(void **state)
 {
     (void)state;
-    connect6(B_BASIC, 1);
+    connect6(VNETIF_BASIC, 1);
 }
 
 static void test_connect_ipv6_two_stacks_x100_uniform_no_payload_packet_loss(void **state)
@@ -1734,11 +1584,12 @@ static void test_connect_ipv6_two_stacks_x100_uniform_no_payload_packet_loss(voi
     (void)state;
     uint64_t dropped = 0;
     for (uint64_t seed = 1; seed <= 100; seed++) {
-        net *n = net_new(B_NOPAYLOAD_LOSS, seed, 1, CONNECT6);
-        xfer6(n, CONNECT6[1], 80, (const uint8_t *)TEST_STRING, strlen(TEST_STRING),
+        test_vnetif n;
+        test_vnetif_init6(&n, VNETIF_NO_PAYLOAD_LOSS, seed, CONNECT6);
+        xfer6(&n, CONNECT6[1], 80, (const uint8_t *)TEST_STRING, strlen(TEST_STRING),
               strlen(TEST_STRING), 600 * SEC);
-        dropped += n->dropped;
-        net_free(n);
+        dropped += n.drops;
+        test_vnetif_fini(&n);
     }
     assert_true(dropped > 0); /* the backend did drop */
 }
@@ -1746,7 +1597,7 @@ static void test_connect_ipv6_two_stacks_x100_uniform_no_payload_packet_loss(voi
 static void test_connect_ipv6_two_stacks_trailing_bytes(void **state)
 {
     (void)state;
-    connect6(B_TRAILING, 1);
+    connect6(VNETIF_TRAILING_BYTES, 1);
 }
 
 /* ---- test_iperf_ipv6.ml ---- */
@@ -1756,36 +1607,36 @@ static void test_connect_ipv6_two_stacks_trailing_bytes(void **state)
 
 static uint8_t iperf_chunk[IPERF_MLEN];
 
-static net *iperf6(backend mode, size_t amt, uint64_t limit)
+static void iperf6(test_vnetif *n, test_vnetif_backend mode, size_t amt, uint64_t limit)
 {
     for (size_t i = 0; i < IPERF_MLEN; i++)
         iperf_chunk[i] = (uint8_t)IPERF_MSG[i % (sizeof IPERF_MSG - 1)];
     const char *const a6[2] = {"fc00::23", "fc00::45"};
-    net *n = net_new(mode, 7, 1, a6);
+    test_vnetif_init6(n, mode, 7, a6);
     xfer6(n, a6[1], 5001, iperf_chunk, IPERF_MLEN, amt, limit);
-    return n;
 }
 
 /* One iperf run, and what its backend must have done: the MTU backend
  * refused nothing, the lossy ones did lose frames (the 1%-loss one only
  * over the long run: 100 kB is some 70 frames), the outage began and
  * ended. */
-static void iperf_case(backend mode, size_t amt, uint64_t limit)
+static void iperf_case(test_vnetif_backend mode, size_t amt, uint64_t limit)
 {
-    net *n = iperf6(mode, amt, limit);
+    test_vnetif n;
+    iperf6(&n, mode, amt, limit);
     oasis_wire_stats st;
-    assert_int_equal(oasis_wire_stats_get(n->wire, NULL, NULL, &st), 0);
-    if (mode == B_MTU)
-        assert_int_equal(n->oversize, 0);
-    if (mode == B_NOPAYLOAD_LOSS)
-        assert_true(n->dropped > 0);
-    if (mode == B_LOSS && amt == AMT_SLOW)
+    assert_int_equal(oasis_wire_stats_get(n.wire, NULL, NULL, &st), 0);
+    if (mode == VNETIF_MTU_ENFORCED)
+        assert_int_equal(n.oversize, 0);
+    if (mode == VNETIF_NO_PAYLOAD_LOSS)
+        assert_true(n.drops > 0);
+    if (mode == VNETIF_UNIFORM_LOSS && amt == AMT_SLOW)
         assert_true(st.dropped_loss > 0);
-    if (mode == B_DROP_1S) {
-        assert_int_equal(n->drop_state, 2);
-        assert_true(n->dropped > 0);
+    if (mode == VNETIF_DROP_1S_AFTER_1MB) {
+        assert_int_equal(n.outage, VNETIF_OUTAGE_OVER);
+        assert_true(n.drops > 0);
     }
-    net_free(n);
+    test_vnetif_fini(&n);
 }
 
 #define IPERF(name, mode, amt, limit) \
@@ -1794,20 +1645,20 @@ static void iperf_case(backend mode, size_t amt, uint64_t limit)
         (void)state;                  \
         iperf_case(mode, amt, limit); \
     }
-IPERF(test_iperf_ipv6_two_stacks_basic, B_BASIC, AMT_QUICK, 120 * SEC)
-IPERF(test_iperf_ipv6_two_stacks_mtu, B_MTU, AMT_QUICK, 120 * SEC)
-IPERF(test_iperf_ipv6_two_stacks_trailing_bytes, B_TRAILING, AMT_QUICK, 120 * SEC)
-IPERF(test_iperf_ipv6_two_stacks_uniform_packet_loss, B_LOSS, AMT_QUICK, 120 * SEC)
-IPERF(test_iperf_ipv6_two_stacks_uniform_packet_loss_no_payload, B_NOPAYLOAD_LOSS, AMT_QUICK,
+IPERF(test_iperf_ipv6_two_stacks_basic, VNETIF_BASIC, AMT_QUICK, 120 * SEC)
+IPERF(test_iperf_ipv6_two_stacks_mtu, VNETIF_MTU_ENFORCED, AMT_QUICK, 120 * SEC)
+IPERF(test_iperf_ipv6_two_stacks_trailing_bytes, VNETIF_TRAILING_BYTES, AMT_QUICK, 120 * SEC)
+IPERF(test_iperf_ipv6_two_stacks_uniform_packet_loss, VNETIF_UNIFORM_LOSS, AMT_QUICK, 120 * SEC)
+IPERF(test_iperf_ipv6_two_stacks_uniform_packet_loss_no_payload, VNETIF_NO_PAYLOAD_LOSS, AMT_QUICK,
       240 * SEC)
-IPERF(test_iperf_ipv6_two_stacks_uniform_packet_loss_no_payload_longer, B_NOPAYLOAD_LOSS,
+IPERF(test_iperf_ipv6_two_stacks_uniform_packet_loss_no_payload_longer, VNETIF_NO_PAYLOAD_LOSS,
       AMT_SLOW, 2400 * SEC)
-IPERF(test_iperf_ipv6_two_stacks_basic_longer, B_BASIC, AMT_SLOW, 2400 * SEC)
-IPERF(test_iperf_ipv6_two_stacks_uniform_packet_loss_longer, B_LOSS, AMT_SLOW, 2400 * SEC)
+IPERF(test_iperf_ipv6_two_stacks_basic_longer, VNETIF_BASIC, AMT_SLOW, 2400 * SEC)
+IPERF(test_iperf_ipv6_two_stacks_uniform_packet_loss_longer, VNETIF_UNIFORM_LOSS, AMT_SLOW, 2400 * SEC)
 /* "iperf with two stacks drop 1 sec after 1 mb": mirage moves 100 kB
  * here, so its outage (after 1 MB on the backend) never starts; the port
  * moves 2 MB so that it does. */
-IPERF(test_iperf_ipv6_two_stacks_drop_1sec_after_1mb, B_DROP_1S, 2000000, 120 * SEC)
+IPERF(test_iperf_ipv6_two_stacks_drop_1sec_after_1mb, VNETIF_DROP_1S_AFTER_1MB, 2000000, 120 * SEC)
 
 /* ---- test_socket.ml ---- */
 

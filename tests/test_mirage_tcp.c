@@ -6,8 +6,8 @@
  * Hand-built peers (test_rfc5961.ml, test_simulatenous_close.ml) use the
  * one-stack harness; the two-stack tests (test_connect.ml, test_iperf.ml,
  * test_deadlock.ml, test_keepalive.ml, test_mtus.ml) use the in-memory
- * wire, with mirage's backends as impairments or a link shim (trailing
- * bytes, loss of frames without payload, a second of loss after 1 MB).
+ * wire behind mirage's backends (vnetif.h: trailing bytes, uniform loss,
+ * loss of frames without payload, a second of loss after 1 MB).
  * Transfer sizes are mirage's divided down for CI; OASIS_MIRAGE_FULL=1
  * runs mirage's own sizes (10 MB per iperf, 100 MB for the deadlock test). */
 #include <setjmp.h>
@@ -24,6 +24,7 @@
 #include "tcp/tcp_wire.h"
 #include "tcp_harness.h"
 #include "testutil.h"
+#include "vnetif.h"
 
 #define SEC OASIS_NS_PER_SEC
 #define MS OASIS_NS_PER_MS
@@ -320,154 +321,12 @@ static void test_simultaneous_close_reset(void **state)
     crafted_fini(&c);
 }
 
-/* ==== two stacks on the in-memory wire ==================================== */
-
-/* mirage's backends that are not plain impairments, as a link between a
- * stack and its wire port. */
-enum { SHIM_NONE, SHIM_TRAILING, SHIM_DROP_EMPTY, SHIM_DROP_AFTER_1MB };
-
-typedef struct shim {
-    oasis_link link; /* the stack's */
-    oasis_link *port; /* the wire's */
-    int mode;
-    uint64_t rng;
-    struct mnet *net;
-} shim;
-
-typedef struct mnet {
-    oasis_clock *clock;
-    oasis_wire *wire;
-    oasis_stack *a, *b; /* 10.0.0.1 (client), 10.0.0.2 (server) */
-    oasis_link *pa, *pb;
-    shim sa, sb;
-    /* SHIM_DROP_AFTER_1MB, over both directions as mirage's backend */
-    uint64_t sent_bytes, drop_until;
-    int dropped_once;
-    uint64_t shim_drops, shim_padded;
-    /* mirage's On_off_switch for IPv4: while cut, every IPv4 frame is
-     * lost (ARP still goes: the stacks' neighbour caches stay right, so
-     * what is lost is what TCP sent, each frame seen by tap first) */
-    int cut;
-    void (*tap)(void *ud, const uint8_t *frame, size_t len, uint64_t now);
-    void *tap_ud;
-} mnet;
-
-static uint32_t shim_rand(shim *s)
-{
-    s->rng ^= s->rng << 13;
-    s->rng ^= s->rng >> 7;
-    s->rng ^= s->rng << 17;
-    return (uint32_t)(s->rng >> 11);
-}
-
-static int shim_send(oasis_link *link, const uint8_t *frame, size_t len)
-{
-    shim *s = link->data;
-    mnet *n = s->net;
-    if (n->tap && s == &n->sa)
-        n->tap(n->tap_ud, frame, len, oasis_clock_now(n->clock));
-    if (n->cut && len >= 14 && frame[12] == 0x08 && frame[13] == 0x00) {
-        n->shim_drops++;
-        return 0;
-    }
-    switch (s->mode) {
-    case SHIM_TRAILING: { /* 0 to 9 bytes after the frame, as Trailing_bytes */
-        uint8_t buf[9100];
-        size_t extra = shim_rand(s) % 10;
-        assert_true(len + extra <= sizeof buf);
-        memcpy(buf, frame, len);
-        memset(buf + len, 0, extra);
-        n->shim_padded += extra > 0;
-        return s->port->send(s->port, buf, len + extra);
-    }
-    case SHIM_DROP_EMPTY: /* frames of 100 bytes or less, 10% of them */
-        if (len <= 100 && shim_rand(s) % 100 < 10) {
-            n->shim_drops++;
-            return 0;
-        }
-        break;
-    case SHIM_DROP_AFTER_1MB: { /* every frame for one second once 1 MB went */
-        uint64_t now = oasis_clock_now(n->clock);
-        n->sent_bytes += len;
-        if (!n->dropped_once && n->sent_bytes > 1000000) {
-            n->dropped_once = 1;
-            n->drop_until = now + SEC;
-        }
-        if (now < n->drop_until) {
-            n->shim_drops++;
-            return 0;
-        }
-        break;
-    }
-    default:
-        break;
-    }
-    return s->port->send(s->port, frame, len);
-}
-
-static void shim_wrap(mnet *n, shim *s, oasis_stack *st, oasis_link *port, int mode, uint32_t mtu,
-                      uint64_t seed)
-{
-    memset(s, 0, sizeof *s);
-    s->port = port;
-    s->mode = mode;
-    s->rng = seed * 0x9e3779b97f4a7c15ull | 1;
-    s->net = n;
-    s->link.send = shim_send;
-    s->link.mtu = mtu;
-    s->link.data = s;
-    oasis_stack_set_link(st, &s->link);
-    assert_int_equal(oasis_stack_set_mtu(st, mtu), 0);
-}
-
-/* Two stacks; MTUs per stack (the wire carries the larger, plus room for
- * trailing bytes), shim mode on both links. */
-static void mnet_init(mnet *n, uint32_t mtu_a, uint32_t mtu_b, int mode, uint64_t seed)
-{
-    memset(n, 0, sizeof *n);
-    n->clock = oasis_clock_new_virtual(1000 * SEC);
-    assert_non_null(n->clock);
-    oasis_wire_config wc;
-    oasis_wire_config_init(&wc);
-    wc.mtu = (mtu_a > mtu_b ? mtu_a : mtu_b) + 16;
-    wc.seed = seed;
-    assert_int_equal(oasis_wire_create(n->clock, &wc, &n->wire), 0);
-    oasis_stack_config cfg;
-    test_stack_config(&cfg, n->clock, 1);
-    cfg.seed = seed * 7919u + 1;
-    assert_int_equal(oasis_stack_create(&cfg, &n->a), 0);
-    test_stack_config(&cfg, n->clock, 2);
-    cfg.seed = seed * 7919u + 2;
-    assert_int_equal(oasis_stack_create(&cfg, &n->b), 0);
-    n->pa = oasis_wire_attach(n->wire, n->a);
-    n->pb = oasis_wire_attach(n->wire, n->b);
-    assert_non_null(n->pa);
-    assert_non_null(n->pb);
-    shim_wrap(n, &n->sa, n->a, n->pa, mode, mtu_a, seed * 2 + 1);
-    shim_wrap(n, &n->sb, n->b, n->pb, mode, mtu_b, seed * 2 + 2);
-}
-
-static void mnet_fini(mnet *n)
-{
-    oasis_stack_destroy(n->a);
-    oasis_stack_destroy(n->b);
-    oasis_wire_destroy(n->wire);
-    oasis_clock_free(n->clock);
-}
-
-static void mnet_loss(mnet *n, double p)
-{
-    oasis_impair im;
-    oasis_impair_init(&im);
-    im.loss = p;
-    assert_int_equal(oasis_wire_impair(n->wire, n->pa, NULL, &im), 0);
-    assert_int_equal(oasis_wire_impair(n->wire, n->pb, NULL, &im), 0);
-}
+/* ==== two stacks on the in-memory wire, behind vnetif.h's backends ======== */
 
 static int flag_set(void *ud) { return *(const int *)ud; }
 
 /* Runs until *flag or `timeout` of virtual time; asserts the flag. */
-static void mnet_run(mnet *n, const int *flag, uint64_t timeout)
+static void run_until(test_vnetif *n, const int *flag, uint64_t timeout)
 {
     oasis_wire_run(n->wire, flag_set, (void *)flag, timeout);
     assert_true(*flag);
@@ -541,14 +400,14 @@ static void conn_connected(oasis_stack *s, oasis_flow *f, int err, void *ud)
 /* One run of mirage's test_tcp_connect_two_stacks: the server reads the
  * string, the client's close completes (the server closes on end of
  * stream), within 15 s of virtual time as mirage's timeout. */
-static void connect_two_stacks(mnet *n)
+static void connect_two_stacks(test_vnetif *n)
 {
     conn_app a;
     memset(&a, 0, sizeof a);
     assert_int_equal(oasis_tcp_listen(n->b, 80, NULL, conn_accept, &a), 0);
     assert_int_equal(oasis_tcp_connect4(n->a, TEST_ADDR_B, 80, NULL, conn_connected, &a), 0);
-    mnet_run(n, &a.done, 15 * SEC);
-    mnet_run(n, &a.closed, 15 * SEC);
+    run_until(n, &a.done, 15 * SEC);
+    run_until(n, &a.closed, 15 * SEC);
     assert_int_equal(a.connect_err, 0);
     assert_int_equal(a.rx_len, strlen(hello));
     assert_int_equal(a.first_read, strlen(hello)); /* mirage reads it in one go */
@@ -561,10 +420,10 @@ static void connect_two_stacks(mnet *n)
 static void test_connect_two_stacks_basic(void **state)
 {
     (void)state;
-    mnet n;
-    mnet_init(&n, 1500, 1500, SHIM_NONE, 1);
+    test_vnetif n;
+    test_vnetif_init(&n, VNETIF_BASIC, 1, 1500, 1500);
     connect_two_stacks(&n);
-    mnet_fini(&n);
+    test_vnetif_fini(&n);
 }
 
 /* "connect two stacks, uniform packet loss of packets with no payload x
@@ -574,11 +433,11 @@ static void test_connect_two_stacks_no_payload_loss_x100(void **state)
     (void)state;
     uint64_t drops = 0;
     for (uint64_t i = 1; i <= 100; i++) {
-        mnet n;
-        mnet_init(&n, 1500, 1500, SHIM_DROP_EMPTY, i);
+        test_vnetif n;
+        test_vnetif_init(&n, VNETIF_NO_PAYLOAD_LOSS, i, 1500, 1500);
         connect_two_stacks(&n);
-        drops += n.shim_drops;
-        mnet_fini(&n);
+        drops += n.drops;
+        test_vnetif_fini(&n);
     }
     assert_true(drops > 0); /* the loss did happen */
 }
@@ -589,14 +448,14 @@ static void test_connect_two_stacks_no_payload_loss_x100(void **state)
 static void test_connect_two_stacks_trailing_bytes(void **state)
 {
     (void)state;
-    mnet n;
-    mnet_init(&n, 1500, 1500, SHIM_TRAILING, 3);
+    test_vnetif n;
+    test_vnetif_init(&n, VNETIF_TRAILING_BYTES, 3, 1500, 1500);
     connect_two_stacks(&n);
-    assert_true(n.shim_padded > 0);
+    assert_true(n.padded > 0);
     const oasis_counters *c = oasis_stack_counters(n.b);
     assert_int_equal(c->tcp.in_csum_errors, 0);
     assert_int_equal(c->tcp.in_errs, 0);
-    mnet_fini(&n);
+    test_vnetif_fini(&n);
 }
 
 /* ---- test_iperf.ml: amt bytes of a 3840-byte message, then close ---- */
@@ -604,7 +463,7 @@ static void test_connect_two_stacks_trailing_bytes(void **state)
 #define IPERF_MLEN 3840
 
 typedef struct iperf {
-    mnet *n;
+    test_vnetif *n;
     uint8_t msg[IPERF_MLEN];
     uint64_t amt, written, received;
     int server_done, client_closed, bad;
@@ -665,7 +524,7 @@ static void iperf_accept(oasis_stack *s, oasis_flow *f, void *ud)
 }
 
 /* mirage's tcp_iperf: within its 120 s of (here virtual) time. */
-static void run_iperf(mnet *n, uint64_t amt)
+static void run_iperf(test_vnetif *n, uint64_t amt)
 {
     static const char m[] = "01234567890abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
     iperf *p = calloc(1, sizeof *p);
@@ -676,8 +535,8 @@ static void run_iperf(mnet *n, uint64_t amt)
     p->amt = amt;
     assert_int_equal(oasis_tcp_listen(n->b, 5001, NULL, iperf_accept, p), 0);
     assert_int_equal(oasis_tcp_connect4(n->a, TEST_ADDR_B, 5001, NULL, iperf_connected, p), 0);
-    mnet_run(n, &p->server_done, 120 * SEC);
-    mnet_run(n, &p->client_closed, 120 * SEC);
+    run_until(n, &p->server_done, 120 * SEC);
+    run_until(n, &p->client_closed, 120 * SEC);
     assert_int_equal(p->received, amt);
     assert_int_equal(p->bad, 0);
     free(p);
@@ -685,44 +544,42 @@ static void run_iperf(mnet *n, uint64_t amt)
 
 static uint64_t iperf_amt(void) { return full_sizes() ? 10000000 : 2000000; }
 
-static void iperf_case(uint32_t mtu_a, uint32_t mtu_b, int mode, double loss, uint64_t amt)
+static void iperf_case(uint32_t mtu_a, uint32_t mtu_b, test_vnetif_backend mode, uint64_t amt)
 {
-    mnet n;
-    mnet_init(&n, mtu_a, mtu_b, mode, 7);
-    if (loss > 0)
-        mnet_loss(&n, loss);
+    test_vnetif n;
+    test_vnetif_init(&n, mode, 7, mtu_a, mtu_b);
     run_iperf(&n, amt);
-    if (mode == SHIM_TRAILING)
-        assert_true(n.shim_padded > 0);
-    if (mode == SHIM_DROP_EMPTY || mode == SHIM_DROP_AFTER_1MB)
-        assert_true(n.shim_drops > 0);
-    if (loss > 0) {
+    if (mode == VNETIF_TRAILING_BYTES)
+        assert_true(n.padded > 0);
+    if (mode == VNETIF_NO_PAYLOAD_LOSS || mode == VNETIF_DROP_1S_AFTER_1MB)
+        assert_true(n.drops > 0);
+    if (mode == VNETIF_UNIFORM_LOSS) {
         oasis_wire_stats st;
         assert_int_equal(oasis_wire_stats_get(n.wire, NULL, NULL, &st), 0);
         assert_true(st.dropped_loss > 0);
     }
-    mnet_fini(&n);
+    test_vnetif_fini(&n);
 }
 
 /* "iperf with two stacks, basic tests" */
 static void test_iperf_basic(void **state)
 {
     (void)state;
-    iperf_case(1500, 1500, SHIM_NONE, 0, iperf_amt());
+    iperf_case(1500, 1500, VNETIF_BASIC, iperf_amt());
 }
 
 /* "iperf with two stacks, testing trailing_bytes" */
 static void test_iperf_trailing_bytes(void **state)
 {
     (void)state;
-    iperf_case(1500, 1500, SHIM_TRAILING, 0, iperf_amt());
+    iperf_case(1500, 1500, VNETIF_TRAILING_BYTES, iperf_amt());
 }
 
 /* "iperf with two stacks and uniform packet loss" (1% each way) */
 static void test_iperf_uniform_packet_loss(void **state)
 {
     (void)state;
-    iperf_case(1500, 1500, SHIM_NONE, 0.01, iperf_amt());
+    iperf_case(1500, 1500, VNETIF_UNIFORM_LOSS, iperf_amt());
 }
 
 /* "iperf with two stacks and uniform packet loss of packets with no
@@ -730,14 +587,14 @@ static void test_iperf_uniform_packet_loss(void **state)
 static void test_iperf_no_payload_loss(void **state)
 {
     (void)state;
-    iperf_case(1500, 1500, SHIM_DROP_EMPTY, 0, iperf_amt());
+    iperf_case(1500, 1500, VNETIF_NO_PAYLOAD_LOSS, iperf_amt());
 }
 
 /* "iperf with two stacks drop 1 sec after 1 mb" */
 static void test_iperf_drop_1sec_after_1mb(void **state)
 {
     (void)state;
-    iperf_case(1500, 1500, SHIM_DROP_AFTER_1MB, 0, full_sizes() ? 10000000 : 3000000);
+    iperf_case(1500, 1500, VNETIF_DROP_1S_AFTER_1MB, full_sizes() ? 10000000 : 3000000);
 }
 
 /* "iperf with two stacks, over an MTU-enforcing backend" and test_mtus.ml's
@@ -745,7 +602,7 @@ static void test_iperf_drop_1sec_after_1mb(void **state)
 static void test_iperf_mtu_enforced(void **state)
 {
     (void)state;
-    iperf_case(1500, 9000, SHIM_NONE, 0, iperf_amt());
+    iperf_case(1500, 9000, VNETIF_BASIC, iperf_amt());
 }
 
 /* ---- test_mtus.ml ---- */
@@ -753,7 +610,7 @@ static void test_iperf_mtu_enforced(void **state)
 /* Frames larger than the receiver's MTU would be dropped by its NIC: none
  * may be sent to it. */
 typedef struct mtu_watch {
-    mnet *n;
+    test_vnetif *n;
     uint64_t too_big, frames_to_a, frames_to_b;
     size_t largest_to_a, largest_to_b;
 } mtu_watch;
@@ -763,13 +620,13 @@ static void mtu_observe(void *ud, const oasis_link *from, const oasis_link *to, 
 {
     mtu_watch *w = ud;
     size_t ip = len - 14;
-    if (to == w->n->pa) {
+    if (to == w->n->sa.port) {
         w->frames_to_a++;
         if (len > w->largest_to_a)
             w->largest_to_a = len;
         if (ip > oasis_stack_mtu(w->n->a))
             w->too_big++;
-    } else if (to == w->n->pb) {
+    } else if (to == w->n->sb.port) {
         w->frames_to_b++;
         if (len > w->largest_to_b)
             w->largest_to_b = len;
@@ -838,8 +695,8 @@ static void mtu_connected(oasis_stack *s, oasis_flow *f, int err, void *ud)
  * payload and both close; returns when both closes completed. */
 static void mtu_exchange(mtu_app *a, uint32_t mtu_a, uint32_t mtu_b, mtu_watch *w)
 {
-    mnet n;
-    mnet_init(&n, mtu_a, mtu_b, SHIM_NONE, 11);
+    test_vnetif n;
+    test_vnetif_init(&n, VNETIF_BASIC, 11, mtu_a, mtu_b);
     memset(w, 0, sizeof *w);
     w->n = &n;
     oasis_wire_observe(n.wire, mtu_observe, w);
@@ -853,7 +710,7 @@ static void mtu_exchange(mtu_app *a, uint32_t mtu_a, uint32_t mtu_b, mtu_watch *
     assert_int_equal(a->closed, 2);
     assert_int_equal(w->too_big, 0);
     w->n = NULL;
-    mnet_fini(&n);
+    test_vnetif_fini(&n);
 }
 
 /* "connections work": a 1500 client to a 9000 server. */
@@ -932,7 +789,7 @@ static void test_mtus_big_server_response_not_chunked(void **state)
 static const char fish[] = "thanks for all the fish";
 
 typedef struct dl {
-    mnet *n;
+    test_vnetif *n;
     uint8_t *data;
     size_t total, written;
     uint64_t write_issued, worst_write_ns;
@@ -1055,8 +912,8 @@ static int dl_stop(void *ud)
 static void test_deadlock_slow_receiver(void **state)
 {
     (void)state;
-    mnet n;
-    mnet_init(&n, 4000, 4000, SHIM_NONE, 5);
+    test_vnetif n;
+    test_vnetif_init(&n, VNETIF_BASIC, 5, 4000, 4000);
     dl *d = calloc(1, sizeof *d);
     assert_non_null(d);
     d->n = &n;
@@ -1095,7 +952,7 @@ static void test_deadlock_slow_receiver(void **state)
     assert_memory_equal(d->back, fish, strlen(fish));
     free(d->data);
     free(d);
-    mnet_fini(&n);
+    test_vnetif_fini(&n);
 }
 
 /* ---- test_keepalive.ml ---- */
@@ -1106,16 +963,16 @@ typedef struct ka_app {
     uint64_t probes;     /* keepalive probes a sent: bare ACKs at SND.UNA-1 */
     uint64_t probe_at[64];
     uint32_t iss;        /* the client's */
-    mnet *n;
+    test_vnetif *n;
 } ka_app;
 
 /* Frames a sends (before the cut): its SYN gives the ISS; a probe is a
  * bare ACK at SND.NXT - 1 (RFC 1122 4.2.3.6) with 0 or 1 byte, and the
  * client sent nothing but its SYN, so SND.NXT - 1 is its ISS. */
-static void ka_tap(void *ud, const uint8_t *frame, size_t len, uint64_t now)
+static void ka_tap(void *ud, int from, const uint8_t *frame, size_t len, uint64_t now)
 {
     ka_app *k = ud;
-    if (len < 14 + 20 + 20 || frame[12] != 0x08 || frame[13] != 0x00)
+    if (from != 0 || len < 14 + 20 + 20 || frame[12] != 0x08 || frame[13] != 0x00)
         return;
     const uint8_t *ip = frame + 14;
     size_t ihl = (size_t)(ip[0] & 15) * 4;
@@ -1159,7 +1016,7 @@ static void ka_connected(oasis_stack *s, oasis_flow *f, int err, void *ud)
 /* Opens a flow with keepalive `ka` from a to b, then cuts the network
  * (mirage's On_off_switch, for IPv4); returns when the client's read
  * ended. */
-static void ka_run(mnet *n, ka_app *k, const oasis_keepalive *ka, uint64_t limit)
+static void ka_run(test_vnetif *n, ka_app *k, const oasis_keepalive *ka, uint64_t limit)
 {
     memset(k, 0, sizeof *k);
     k->n = n;
@@ -1167,10 +1024,10 @@ static void ka_run(mnet *n, ka_app *k, const oasis_keepalive *ka, uint64_t limit
     assert_int_equal(oasis_tcp_connect4(n->a, TEST_ADDR_B, 80, ka, ka_connected, k), 0);
     n->tap = ka_tap;
     n->tap_ud = k;
-    mnet_run(n, &k->connected, 5 * SEC);
+    run_until(n, &k->connected, 5 * SEC);
     n->cut = 1;
     assert_int_equal(oasis_tcp_read(k->client, ka_client_read, k), 0);
-    mnet_run(n, &k->client_eof, limit);
+    run_until(n, &k->client_eof, limit);
     assert_int_equal(oasis_tcp_flow_error(k->client), OASIS_ETIMEDOUT);
     uint8_t b = 0;
     assert_int_equal(oasis_tcp_write(k->client, &b, 1, NULL, NULL), OASIS_ECLOSED);
@@ -1185,8 +1042,8 @@ static void ka_run(mnet *n, ka_app *k, const oasis_keepalive *ka, uint64_t limit
 static void test_keepalive_detects_network_failure(void **state)
 {
     (void)state;
-    mnet n;
-    mnet_init(&n, 1500, 1500, SHIM_NONE, 9);
+    test_vnetif n;
+    test_vnetif_init(&n, VNETIF_BASIC, 9, 1500, 1500);
     ka_app k;
     oasis_keepalive ka = {0, SEC, 3};
     uint64_t t0 = oasis_clock_now(n.clock);
@@ -1196,7 +1053,7 @@ static void test_keepalive_detects_network_failure(void **state)
     for (int i = 1; i < 3; i++) /* one a second, never back to back */
         assert_int_equal(k.probe_at[i] - k.probe_at[i - 1], SEC);
     assert_int_equal(oasis_stack_counters(n.a)->tcp.keepalive_drops, 1);
-    mnet_fini(&n);
+    test_vnetif_fini(&n);
 }
 
 /* "correct number of keepalives": Linux's defaults (2 h, 75 s, 9): nine
@@ -1204,15 +1061,15 @@ static void test_keepalive_detects_network_failure(void **state)
 static void test_keepalive_sequence(void **state)
 {
     (void)state;
-    mnet n;
-    mnet_init(&n, 1500, 1500, SHIM_NONE, 10);
+    test_vnetif n;
+    test_vnetif_init(&n, VNETIF_BASIC, 10, 1500, 1500);
     ka_app k;
     oasis_keepalive ka = {7200 * SEC, 75 * SEC, 9};
     ka_run(&n, &k, &ka, 7200 * SEC + 10 * 75 * SEC + SEC);
     assert_int_equal(k.probes, 9);
     for (int i = 1; i < 9; i++)
         assert_int_equal(k.probe_at[i] - k.probe_at[i - 1], 75 * SEC);
-    mnet_fini(&n);
+    test_vnetif_fini(&n);
 }
 
 /* "we don't try to send old keepalives" and "check we close if we miss all
@@ -1224,8 +1081,8 @@ static void test_keepalive_sequence(void **state)
 static void test_keepalive_clock_jump(void **state)
 {
     (void)state;
-    mnet n;
-    mnet_init(&n, 1500, 1500, SHIM_NONE, 12);
+    test_vnetif n;
+    test_vnetif_init(&n, VNETIF_BASIC, 12, 1500, 1500);
     ka_app k;
     memset(&k, 0, sizeof k);
     k.n = &n;
@@ -1234,19 +1091,19 @@ static void test_keepalive_clock_jump(void **state)
     assert_int_equal(oasis_tcp_connect4(n.a, TEST_ADDR_B, 80, &ka, ka_connected, &k), 0);
     n.tap = ka_tap;
     n.tap_ud = &k;
-    mnet_run(&n, &k.connected, 5 * SEC);
+    run_until(&n, &k.connected, 5 * SEC);
     n.cut = 1;
     assert_int_equal(oasis_tcp_read(k.client, ka_client_read, &k), 0);
     /* asleep past the idle time and twice the probes' whole span */
     oasis_clock_advance(n.clock, 7200 * SEC + 2 * 9 * 75 * SEC);
-    mnet_run(&n, &k.client_eof, 10 * 75 * SEC);
+    run_until(&n, &k.client_eof, 10 * 75 * SEC);
     assert_int_equal(k.probes, 9);
     for (int i = 1; i < 9; i++)
         assert_int_equal(k.probe_at[i] - k.probe_at[i - 1], 75 * SEC);
     assert_int_equal(oasis_tcp_flow_error(k.client), OASIS_ETIMEDOUT);
     oasis_tcp_release(k.client);
     oasis_tcp_release(k.server);
-    mnet_fini(&n);
+    test_vnetif_fini(&n);
 }
 
 /* ==== test_tcp_options.ml: the option bytes (tcp_wire.c) ==================== */
