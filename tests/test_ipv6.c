@@ -1087,7 +1087,7 @@ static void test_slaac_lifetimes(void **state)
     assert_memory_equal(a.addr.b, expect.b, 16);
     assert_int_equal(ctr(&x)->nd.routers, 1);
     assert_int_equal(ctr(&x)->nd.prefixes, 1);
-    assert_int_equal(x.s->ip6->link_mtu, 1400);
+    assert_int_equal(oasis_ipv6_link_mtu(x.s), 1400);
     advance(&x, 3 * SEC);
     assert_int_equal(addr_of(x.s, OASIS_IPV6_SLAAC).state, OASIS_IPV6_PREFERRED);
     /* Global destinations: on-link in the prefix, else through the router. */
@@ -2947,7 +2947,7 @@ static void test_ra_processing(void **state)
         b[17] = 1;
         oasis_put32(b + 20, mtus[k]);
         inject(&x, &ROUTER, &oasis_in6_all_nodes, 255, OASIS_NH_ICMPV6, b, sizeof b);
-        assert_int_equal(v->link_mtu, want[k]);
+        assert_int_equal(oasis_ipv6_link_mtu(x.s), want[k]);
     }
     /* A new SLLA: taken, STALE. */
     m[18 + 5] = 0x99;

@@ -10,9 +10,10 @@
  * script times move the virtual clock. A sysctl becomes the stack config
  * field that means the same, a socket option the per-flow call; where
  * Oasis has neither the row says so. The scripts come in IPv4 and IPv6
- * twins whose TCP behaviour is the same code (tcp_input.c, tcp_icmp.c
- * classify6 aside): the IPv4 one is run, the ICMPv6 classification where
- * it differs is test_tcp6.c's. SO_ERROR is oasis_tcp_flow_error(). */
+ * twins: a test whose scripts have -ipv6 twins runs in cmocka group "ipv4"
+ * and again in group "ipv6" (the harness playing the peer over IPv6,
+ * ICMPv6 errors, our MSS 1440), expecting the same answers; ecn/ has IPv4
+ * scripts only. SO_ERROR is oasis_tcp_flow_error(). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -42,6 +43,10 @@
 typedef pd_fx fx;
 
 static uint8_t zeros[70000];
+static int ipv6; /* the family of the group running: 1 IPv6 */
+/* Our MSS on the harness's 1500-byte link (RFC 9293 3.7.1: MTU less 40,
+ * IPv6 60): the scripts' "mss 1460" and "mss 1440" */
+#define MSS0 (ipv6 ? 1440 : 1460)
 
 static oasis_tcp_config defcfg(void)
 {
@@ -50,12 +55,12 @@ static oasis_tcp_config defcfg(void)
     return sc.tcp;
 }
 
-/* "connect(3, ...)" and its "> S 0:0(0)": an oasis_tcp_connect_flow4
+/* "connect(3, ...)" and its "> S 0:0(0)": an oasis_tcp_connect_flow
  * handle (the app's flow) and the SYN it sent. */
 static oasis_tcp_hdr connect_syn(fx *x)
 {
     oasis_flow *f = NULL;
-    assert_int_equal(oasis_tcp_connect_flow4(x->h.s, TH_PEER, PORT, NULL, th_connect_cb, &x->a, &f),
+    assert_int_equal(oasis_tcp_connect_flow(x->h.s, &x->h.peer, PORT, NULL, th_connect_cb, &x->a, &f),
                      0);
     x->a.flow = f;
     th_poll(&x->h);
@@ -173,16 +178,16 @@ static void test_snd_syn_with_default_options(void **state)
     (void)state;
     fx x;
     oasis_tcp_config c = defcfg();
-    pd_fx_init(&x, &c);
+    pd_fx_init_af(&x, &c, ipv6);
     oasis_tcp_hdr syn = connect_syn(&x);
     assert_int_equal(syn.flags, S);
-    syn_opts(&syn, 1460, 7, 1, 1);
+    syn_opts(&syn, MSS0, 7, 1, 1);
     /* and with FreeBSD's 2 MiB buffer limit, FreeBSD's shift */
     pd_fx_fini(&x);
     c.rcvbuf = 2097152;
-    pd_fx_init(&x, &c);
+    pd_fx_init_af(&x, &c, ipv6);
     syn = connect_syn(&x);
-    syn_opts(&syn, 1460, 6, 1, 1);
+    syn_opts(&syn, MSS0, 6, 1, 1);
     pd_fx_fini(&x);
 }
 
@@ -203,15 +208,15 @@ static void test_snd_syn_without_options(void **state)
         oasis_tcp_config c = defcfg();
         c.sack = cases[i].sack;
         c.window_scaling = c.timestamps = cases[i].ws_ts;
-        pd_fx_init(&x, &c);
+        pd_fx_init_af(&x, &c, ipv6);
         oasis_tcp_hdr syn = connect_syn(&x);
-        syn_opts(&syn, 1460, cases[i].ws_ts ? 7 : -1, cases[i].sack, cases[i].ws_ts);
+        syn_opts(&syn, MSS0, cases[i].ws_ts ? 7 : -1, cases[i].sack, cases[i].ws_ts);
         /* the retransmissions carry the same */
         uint64_t at[16];
         uint8_t fl[16];
         oasis_tcp_hdr last;
         assert_int_equal(syn_times(&x, 8000, at, fl, &last, 16), 3);
-        syn_opts(&last, 1460, cases[i].ws_ts ? 7 : -1, cases[i].sack, cases[i].ws_ts);
+        syn_opts(&last, MSS0, cases[i].ws_ts ? 7 : -1, cases[i].sack, cases[i].ws_ts);
         pd_fx_fini(&x);
     }
 }
@@ -231,39 +236,40 @@ static void test_snd_syn_with_min_max_ws(void **state)
         fx x;
         oasis_tcp_config c = defcfg();
         c.rcvbuf = cases[i].rcvbuf;
-        pd_fx_init(&x, &c);
+        pd_fx_init_af(&x, &c, ipv6);
         oasis_tcp_hdr syn = connect_syn(&x);
-        syn_opts(&syn, 1460, cases[i].ws, 1, 1);
+        syn_opts(&syn, MSS0, cases[i].ws, 1, 1);
         uint64_t at[16];
         uint8_t fl[16];
         oasis_tcp_hdr last;
         assert_int_equal(syn_times(&x, 8000, at, fl, &last, 16), 3);
-        syn_opts(&last, 1460, cases[i].ws, 1, 1);
+        syn_opts(&last, MSS0, cases[i].ws, 1, 1);
         pd_fx_fini(&x);
     }
 }
 
 /* snd-syn-mss-inherited-from-mtu-{9000,65535}: the MSS option is the
- * link MTU less 40. (-72 is n/a: Oasis takes no MTU below 576, RFC 791's
- * datagram every host must accept; the IPv6 twins are the same rule with
- * 60 off.) */
+ * link MTU less 40; the IPv6 twins and -1280-ipv6 less 60 (RFC 9293
+ * 3.7.1). (-72 is n/a: Oasis takes no MTU below 576, RFC 791's datagram
+ * every host must accept.) Over IPv6 the SYN said 1440 whatever the MTU
+ * set after the link came up, IPv6 having kept the link's first MTU. */
 static void test_snd_syn_mss_inherited_from_mtu(void **state)
 {
     (void)state;
-    static const uint32_t mtu[] = {9000, 65535};
+    static const uint32_t mtu[] = {1280, 9000, 65535};
     for (size_t i = 0; i < sizeof mtu / sizeof mtu[0]; i++) {
         fx x;
         oasis_tcp_config c = defcfg();
-        pd_fx_init(&x, &c);
+        pd_fx_init_af(&x, &c, ipv6);
         x.h.link.mtu = mtu[i];
         assert_int_equal(oasis_stack_set_mtu(x.h.s, mtu[i]), 0);
         oasis_tcp_hdr syn = connect_syn(&x);
-        assert_int_equal(syn.mss, mtu[i] - 40);
+        assert_int_equal(syn.mss, mtu[i] - (ipv6 ? 60 : 40));
         pd_fx_fini(&x);
     }
     fx x;
     oasis_tcp_config c = defcfg();
-    pd_fx_init(&x, &c);
+    pd_fx_init_af(&x, &c, ipv6);
     assert_int_equal(oasis_stack_set_mtu(x.h.s, 72), OASIS_EINVAL);
     pd_fx_fini(&x);
 }
@@ -281,7 +287,7 @@ static void test_snd_syn_rtx_max_number(void **state)
     static const uint64_t want[] = {0, 1000, 3000, 7000, 15000, 31000, 63000, 123000};
     fx x;
     oasis_tcp_config c = defcfg();
-    pd_fx_init(&x, &c);
+    pd_fx_init_af(&x, &c, ipv6);
     connect_syn(&x);
     uint64_t t0 = th_now(&x.h);
     uint64_t at[32];
@@ -300,12 +306,12 @@ static void test_snd_syn_rtx_max_number(void **state)
     pd_fx_fini(&x);
 
     c.syn_retries = 12;
-    pd_fx_init(&x, &c);
+    pd_fx_init_af(&x, &c, ipv6);
     connect_syn(&x);
     n = 1 + syn_times(&x, 1000000, at + 1, fl, &last, 31);
     assert_int_equal(n, 13);
     assert_int_equal(x.a.connect_err, OASIS_ETIMEDOUT);
-    syn_opts(&last, 1460, 7, 1, 1);
+    syn_opts(&last, MSS0, 7, 1, 1);
     oasis_tcp_release(x.a.flow);
     pd_fx_fini(&x);
 }
@@ -321,7 +327,7 @@ static void test_snd_syn_rtx_keepinit(void **state)
     (void)state;
     fx x;
     oasis_tcp_config c = defcfg();
-    pd_fx_init(&x, &c);
+    pd_fx_init_af(&x, &c, ipv6);
     connect_syn(&x);
     uint64_t t0 = th_now(&x.h);
     uint64_t at[8];
@@ -350,14 +356,14 @@ static void test_snd_syn_rtx_drop_options(void **state)
     fx x;
     oasis_tcp_config c = defcfg();
     c.syn_retries = 4;
-    pd_fx_init(&x, &c);
+    pd_fx_init_af(&x, &c, ipv6);
     connect_syn(&x);
     uint64_t at[8];
     uint8_t fl[8];
     oasis_tcp_hdr last;
     int n = syn_times(&x, 60000, at, fl, &last, 8);
     assert_int_equal(n, 4);
-    syn_opts(&last, 1460, 7, 1, 1);
+    syn_opts(&last, MSS0, 7, 1, 1);
     oasis_tcp_release(x.a.flow);
     pd_fx_fini(&x);
 }
@@ -373,10 +379,10 @@ static oasis_tcp_hdr ecn_connect(fx *x)
 {
     oasis_tcp_config c = defcfg();
     c.ecn = 1;
-    pd_fx_init(x, &c);
+    pd_fx_init_af(x, &c, ipv6);
     oasis_tcp_hdr syn = connect_syn(x);
     assert_int_equal(syn.flags, S | E | W);
-    syn_opts(&syn, 1460, 7, 1, 1);
+    syn_opts(&syn, MSS0, 7, 1, 1);
     return syn;
 }
 
@@ -405,8 +411,9 @@ static void test_snd_syn_with_ecn(void **state)
  * then ISS, which ends the attempt (icmp_may_rst 1) with the error given.
  * snd-syn-icmp-hard-error-* are the same without the first two. */
 typedef struct icmp_case {
-    const char *script; /* rcv-icmp-hard-error-<script>-ipv4 */
+    const char *script; /* rcv-icmp-hard-error-<script>-ipv4 (and -ipv6) */
     uint8_t type, code;
+    uint8_t type6, code6; /* the -ipv6 script's ICMPv6 message; type6 0: none */
     int hard;       /* Oasis: a hard error (ends the attempt at once) */
     int err;        /* the error Oasis reports (hard: at once; soft: with
                      * soft_errors_end_connect, or when the retries run out) */
@@ -419,21 +426,27 @@ typedef struct icmp_case {
  * (MUST-56 for time exceeded; ICMP is unauthenticated, RFC 5927: as hard
  * errors one forged datagram would end the attempt), so it goes on, or
  * ends at once only with cfg.soft_errors_end_connect (RFC 5461 4). */
+/* ICMPv6 (RFC 4443): proto unreachable is a Parameter Problem, unrecognized
+ * Next Header (3.4 code 1), port unreachable Destination Unreachable code 4,
+ * the prohibited codes its code 1, TTL exceeded Time Exceeded code 0. */
 static const icmp_case icmp_cases[] = {
-    {"proto-unreachable", OASIS_ICMP_DEST_UNREACH, 2, 1, OASIS_EPROTOUNREACH},
-    {"port-unreachable", OASIS_ICMP_DEST_UNREACH, 3, 1, OASIS_EREFUSED},
-    {"net-prohibited", OASIS_ICMP_DEST_UNREACH, 9, 0, OASIS_EHOSTUNREACH},
-    {"host-prohibited", OASIS_ICMP_DEST_UNREACH, 10, 0, OASIS_EHOSTUNREACH},
-    {"comm-prohibited", OASIS_ICMP_DEST_UNREACH, 13, 0, OASIS_EHOSTUNREACH},
-    {"ttl-exceeded", OASIS_ICMP_TIME_EXCEEDED, 0, 0, OASIS_EHOSTUNREACH},
+    {"proto-unreachable", OASIS_ICMP_DEST_UNREACH, 2, 4, 1, 1, OASIS_EPROTOUNREACH},
+    {"port-unreachable", OASIS_ICMP_DEST_UNREACH, 3, 1, 4, 1, OASIS_EREFUSED},
+    {"net-prohibited", OASIS_ICMP_DEST_UNREACH, 9, 0, 0, 0, OASIS_EHOSTUNREACH},
+    {"host-prohibited", OASIS_ICMP_DEST_UNREACH, 10, 0, 0, 0, OASIS_EHOSTUNREACH},
+    {"comm-prohibited", OASIS_ICMP_DEST_UNREACH, 13, 1, 1, 0, OASIS_EHOSTUNREACH},
+    {"ttl-exceeded", OASIS_ICMP_TIME_EXCEEDED, 0, 3, 0, 0, OASIS_EHOSTUNREACH},
 };
 
 static void icmp_case_run(const icmp_case *k, int end_connect, int with_seq_checks)
 {
+    if (ipv6 && !k->type6)
+        return;
+    uint8_t type = ipv6 ? k->type6 : k->type, code = ipv6 ? k->code6 : k->code;
     fx x;
     oasis_tcp_config c = defcfg();
     c.soft_errors_end_connect = end_connect;
-    pd_fx_init(&x, &c);
+    pd_fx_init_af(&x, &c, ipv6);
     oasis_tcp_hdr syn = connect_syn(&x);
     uint64_t t0 = th_now(&x.h);
     oasis_tcp_hdr q = syn;
@@ -442,7 +455,7 @@ static void icmp_case_run(const icmp_case *k, int end_connect, int with_seq_chec
         for (size_t i = 0; i < 2; i++) {
             pd_adv(&x, 100);
             q.seq = syn.seq + off[i];
-            th_icmp(&x.h, k->type, k->code, 0, &q, 44);
+            th_icmp(&x.h, type, code, 0, &q, 44);
             pd_adv(&x, 100);
             assert_int_equal(x.a.connected, 0);
             assert_int_equal(oasis_tcp_flow_error(x.a.flow), 0);
@@ -451,7 +464,7 @@ static void icmp_case_run(const icmp_case *k, int end_connect, int with_seq_chec
         }
     }
     pd_adv(&x, 100);
-    th_icmp(&x.h, k->type, k->code, 0, &syn, 44);
+    th_icmp(&x.h, type, code, 0, &syn, 44);
     pd_adv(&x, 100);
     if (k->hard || end_connect) {
         assert_int_equal(x.a.connected, 1);
@@ -493,35 +506,46 @@ static void test_snd_syn_icmp_hard_error(void **state)
  * protocol and port unreachable are hard errors it acts on (RFC 1122
  * 4.2.3.9 SHLD-26; test_rcv_icmp_hard_error). Every other message of the
  * scripts leaves the attempt alone: the soft ones (MUST-56), source quench
- * (RFC 6633), redirect (not TCP's), fragmentation needed (path MTU). */
+ * (RFC 6633), redirect (not TCP's), fragmentation needed (path MTU). The
+ * -ipv6 scripts' ICMPv6 messages likewise, but for port unreachable and
+ * unrecognized Next Header (the hard ones); their Packet Too Big (MTU
+ * 1300) leaves the SYN's MSS option alone too (FreeBSD: 1240). */
+typedef struct icmp_msg {
+    uint8_t type, code;
+    uint32_t rest;
+} icmp_msg;
+
 static void test_rcv_icmp_hard_error_ignored(void **state)
 {
     (void)state;
-    static const struct {
-        uint8_t type, code;
-        uint32_t rest;
-    } m[] = {
+    static const icmp_msg m6[] = {
+        {1, 0, 0}, {1, 1, 0}, {1, 2, 0}, {1, 3, 0}, {3, 0, 0}, {3, 1, 0},
+        {4, 0, 0}, {4, 2, 0}, {2, 0, 1300},
+    };
+    static const icmp_msg m4[] = {
         {3, 0, 0},  {3, 1, 0},  {3, 4, 1234}, {3, 5, 0},  {3, 6, 0},  {3, 7, 0},
         {3, 8, 0},  {3, 9, 0},  {3, 10, 0},   {3, 11, 0}, {3, 12, 0}, {3, 13, 0},
         {3, 14, 0}, {3, 15, 0}, {5, 0, 0},    {4, 0, 0},  {11, 0, 0}, {11, 1, 0},
         {12, 0, 0}, {12, 1, 0}, {12, 2, 0},
     };
+    const icmp_msg *m = ipv6 ? m6 : m4;
+    size_t n = ipv6 ? sizeof m6 / sizeof m6[0] : sizeof m4 / sizeof m4[0];
     fx x;
     oasis_tcp_config c = defcfg();
-    pd_fx_init(&x, &c);
+    pd_fx_init_af(&x, &c, ipv6);
     oasis_tcp_hdr syn = connect_syn(&x);
     uint64_t t0 = th_now(&x.h);
-    for (size_t i = 0; i < sizeof m / sizeof m[0]; i++) {
+    for (size_t i = 0; i < n; i++) {
         th_icmp(&x.h, m[i].type, m[i].code, m[i].rest, &syn, 44);
         pd_adv(&x, 10);
         assert_int_equal(x.a.connected, 0);
         assert_int_equal(oasis_tcp_flow_error(x.a.flow), 0);
     }
-    pd_none(&x); /* 21 messages, 210 ms: no SYN yet */
+    pd_none(&x); /* 21 (9) messages, 210 (90) ms: no SYN yet */
     th_run_until(&x.h, t0 + 1000 * MS);
     oasis_tcp_hdr r = pop(&x);
     assert_int_equal(r.flags, S);
-    syn_opts(&r, 1460, 7, 1, 1);
+    syn_opts(&r, MSS0, 7, 1, 1);
     oasis_tcp_release(x.a.flow);
     pd_fx_fini(&x);
 }
@@ -618,7 +642,7 @@ static void test_rcv_rst(void **state)
         for (int pos = 0; pos < POS_N; pos++) {
             fx x;
             oasis_tcp_config c = defcfg();
-            pd_fx_init(&x, &c);
+            pd_fx_init_af(&x, &c, ipv6);
             uint16_t win = open_active(&x);
             uint32_t snd;
             uint32_t rcv = reach(&x, st, &snd, &win);
@@ -661,7 +685,7 @@ static void test_rcv_rst_syn_received(void **state)
     for (int pos = 0; pos < POS_N; pos++) {
         fx x;
         oasis_tcp_config c = defcfg();
-        pd_fx_init(&x, &c);
+        pd_fx_init_af(&x, &c, ipv6);
         x.lport = PORT;
         x.rport = TH_PPORT;
         assert_int_equal(oasis_tcp_listen(x.h.s, PORT, NULL, th_accept_cb, &x.a), 0);
@@ -706,7 +730,7 @@ static void test_rcv_rst_syn_sent_listen_closed(void **state)
     (void)state;
     fx x;
     oasis_tcp_config c = defcfg();
-    pd_fx_init(&x, &c);
+    pd_fx_init_af(&x, &c, ipv6);
     connect_syn(&x);
     pd_adv(&x, 100);
     in(&x, R | A, 1, 0, 1, 0);
@@ -758,7 +782,7 @@ static void ecn_run(uint8_t ecn, int server, int peer_ecn)
     fx x;
     oasis_tcp_config c = defcfg();
     c.ecn = ecn;
-    pd_fx_init(&x, &c);
+    pd_fx_init_af(&x, &c, ipv6);
     int neg;
     if (server) {
         oasis_tcp_hdr sa = listen_syn(&x, S | (peer_ecn ? E | W : 0), 0, 1000, -1);
@@ -846,7 +870,7 @@ static void test_ecn_newreno_no_delack_on_cwr(void **state)
     fx x;
     oasis_tcp_config c = defcfg();
     c.ecn = 1;
-    pd_fx_init(&x, &c);
+    pd_fx_init_af(&x, &c, ipv6);
     assert_int_equal(listen_syn(&x, S | E | W, 2, 1000, 10).flags, S | A | E);
     accept_ack(&x, 2);
     x.a.auto_read = 1;
@@ -901,7 +925,7 @@ static void test_ecn_plusplus_classic_half(void **state)
         fx x;
         oasis_tcp_config c = defcfg();
         c.ecn = 1;
-        pd_fx_init(&x, &c);
+        pd_fx_init_af(&x, &c, ipv6);
         assert_int_equal(listen_syn(&x, S | E | W, ip, 1000, 10).flags, S | A | E);
         assert_int_equal(x.h.last_tos & 3, 0);
         accept_ack(&x, ip);
@@ -941,7 +965,7 @@ static void test_ecn_accecn_server_classic_half(void **state)
         fx x;
         oasis_tcp_config c = defcfg();
         c.ecn = 1;
-        pd_fx_init(&x, &c);
+        pd_fx_init_af(&x, &c, ipv6);
         oasis_tcp_hdr sa = listen_syn(&x, cases[i].syn, cases[i].ip, 1460, 6);
         assert_int_equal(sa.flags, S | A | (cases[i].ecn ? E : 0));
         assert_int_equal(x.h.last[12] & 0x0f, 0); /* AE and the reserved bits: zero */
@@ -962,27 +986,27 @@ static void test_ecn_accecn_server_classic_half(void **state)
 /* The setsockopt scripts' middle and end: "send(1460)" with the IP header
  * field (*field, of the last segment popped) at v1; the option set to v
  * (set(flow, v)), which makes the field v2 from the next segment on:
- * "send(1460)", close, FIN, the peer's FIN, our last ACK. */
+ * "send(1460)", close, FIN, the peer's FIN, our last ACK (IPv6: 1440). */
 static void sends_then_close(fx *x, const uint8_t *field, uint8_t v1,
                              int (*set)(oasis_flow *, uint8_t), uint8_t v, uint8_t v2)
 {
-    assert_int_equal(oasis_tcp_write(x->a.flow, zeros, 1460, NULL, NULL), 0);
-    out(x, A, 1, 1460, 1);
+    assert_int_equal(oasis_tcp_write(x->a.flow, zeros, MSS0, NULL, NULL), 0);
+    out(x, A, 1, MSS0, 1);
     assert_int_equal(*field, v1);
     pd_adv(x, 100);
-    in(x, A, 1, 0, 1461, 0);
+    in(x, A, 1, 0, 1 + MSS0, 0);
     assert_int_equal(set(x->a.flow, v), 0);
-    assert_int_equal(oasis_tcp_write(x->a.flow, zeros, 1460, NULL, NULL), 0);
-    out(x, A, 1461, 1460, 1);
+    assert_int_equal(oasis_tcp_write(x->a.flow, zeros, MSS0, NULL, NULL), 0);
+    out(x, A, 1 + MSS0, MSS0, 1);
     assert_int_equal(*field, v2);
     pd_adv(x, 100);
-    in(x, A, 1, 0, 2921, 0);
+    in(x, A, 1, 0, 1 + 2 * MSS0, 0);
     assert_int_equal(oasis_tcp_close(x->a.flow, NULL, NULL), 0);
-    out(x, F | A, 2921, 0, 1);
+    out(x, F | A, 1 + 2 * MSS0, 0, 1);
     assert_int_equal(*field, v2);
     pd_adv(x, 100);
-    in(x, F | A, 1, 0, 2922, 0);
-    out(x, A, 2922, 0, 2);
+    in(x, F | A, 1, 0, 2 + 2 * MSS0, 0);
+    out(x, A, 2 + 2 * MSS0, 0, 2);
     assert_int_equal(*field, v2);
 }
 
@@ -998,7 +1022,7 @@ static void test_socket_api_setsockopt_tos(void **state)
         fx x;
         oasis_tcp_config c = defcfg();
         c.dscp = 8; /* CS1 */
-        pd_fx_init(&x, &c);
+        pd_fx_init_af(&x, &c, ipv6);
         if (server) {
             listen_syn(&x, S, 0, 1460, -1);
             assert_int_equal(x.h.last_tos, 0x20);
@@ -1026,7 +1050,7 @@ static void test_socket_api_setsockopt_ttl(void **state)
     for (int server = 0; server <= 1; server++) {
         fx x;
         oasis_tcp_config c = defcfg();
-        pd_fx_init(&x, &c);
+        pd_fx_init_af(&x, &c, ipv6);
         if (server) {
             listen_syn(&x, S, 0, 1460, -1);
             pd_adv(&x, 100);
@@ -1076,9 +1100,17 @@ static void test_socket_api_getsockopt_tcpinfo(void **state)
     pd_fx_fini(&x);
 }
 
+static int group_ipv6(void **state)
+{
+    (void)state;
+    ipv6 = 1;
+    return 0;
+}
+
 int main(void)
 {
-    const struct CMUnitTest tests[] = {
+    /* the scripts with -ipv6 twins: run over both families */
+    const struct CMUnitTest both[] = {
         cmocka_unit_test(test_snd_syn_with_default_options),
         cmocka_unit_test(test_snd_syn_without_options),
         cmocka_unit_test(test_snd_syn_with_min_max_ws),
@@ -1093,13 +1125,18 @@ int main(void)
         cmocka_unit_test(test_rcv_rst),
         cmocka_unit_test(test_rcv_rst_syn_received),
         cmocka_unit_test(test_rcv_rst_syn_sent_listen_closed),
-        cmocka_unit_test(test_ecn_classic),
-        cmocka_unit_test(test_ecn_newreno_no_delack_on_cwr),
-        cmocka_unit_test(test_ecn_plusplus_classic_half),
-        cmocka_unit_test(test_ecn_accecn_server_classic_half),
         cmocka_unit_test(test_socket_api_setsockopt_tos),
         cmocka_unit_test(test_socket_api_setsockopt_ttl),
         cmocka_unit_test(test_socket_api_getsockopt_tcpinfo),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    /* ecn/ has IPv4 scripts only */
+    const struct CMUnitTest ecn[] = {
+        cmocka_unit_test(test_ecn_classic),
+        cmocka_unit_test(test_ecn_newreno_no_delack_on_cwr),
+        cmocka_unit_test(test_ecn_plusplus_classic_half),
+        cmocka_unit_test(test_ecn_accecn_server_classic_half),
+    };
+    int failed = cmocka_run_group_tests_name("ipv4", both, NULL, NULL);
+    failed += cmocka_run_group_tests_name("ipv4_ecn", ecn, NULL, NULL);
+    return failed + cmocka_run_group_tests_name("ipv6", both, group_ipv6, NULL);
 }

@@ -23,6 +23,7 @@
 #include "core/bytes.h"
 #include "core/checksum.h"
 #include "icmp/icmp_wire.h"
+#include "ipv6/icmp6_wire.h"
 #include "ip/ipv4_wire.h"
 #include "link/eth_wire.h"
 #include "tcp/tcp_flow.h"
@@ -877,20 +878,31 @@ static void frag_needed(fx *x, const oasis_tcp_hdr *seg, size_t seg_len, uint16_
  * the option says what we can receive, from the connected network's MTU,
  * and hosts should no longer lower it), yet sends at 1160, the path MTU
  * being cached per destination (10 minutes). The new flow's sub-MSS rest
- * of a write waits for the ACK (Nagle), where Linux sends it at once. */
-static void test_advmss_pmtu_ipv4(void **state)
+ * of a write waits for the ACK (Nagle), where Linux sends it at once.
+ * tcp_advmss_pmtu_ipv6.pkt is the same over IPv6 on a link of MTU 1520
+ * (MSS 1460) with a Packet Too Big of 1280 (segments of 1220), RFC 8201. */
+static void advmss_pmtu(int ipv6)
 {
-    (void)state;
+    uint32_t seg_max = ipv6 ? 1220 : 1160; /* the path MTU less 60 (40) */
     fx x;
-    fx_init(&x, NULL);
+    memset(&x, 0, sizeof x);
+    th_init_af(&x.h, NULL, ipv6);
+    th_app_init(&x.a);
+    if (ipv6) {
+        x.h.link.mtu = 1520;
+        assert_int_equal(oasis_stack_set_mtu(x.h.s, 1520), 0);
+    }
     oasis_tcp_hdr sa = pd_accept(&x, 1460, 1, 8, 100 * MS);
     assert_int_equal(sa.mss, 1460);
     pd_write(&x, 1460);
     oasis_tcp_hdr seg = pd_out(&x, A, 1, 1461, 1);
     assert_int_equal(seg.payload_len, 1460);
-    frag_needed(&x, &seg, 1480, 1200);
-    pd_out(&x, A, 1, 1161, 1);
-    pd_out(&x, A, 1161, 1461, 1);
+    if (ipv6)
+        th_icmp(&x.h, OASIS_ICMP6_PKT_TOO_BIG, 0, 1280, &seg, 1480);
+    else
+        frag_needed(&x, &seg, 1480, 1200);
+    pd_out(&x, A, 1, 1 + seg_max, 1);
+    pd_out(&x, A, 1 + seg_max, 1461, 1);
     pd_none(&x);
     pd_in(&x, R | A, 1, 1461, 0, NULL, 0);
     th_poll(&x.h);
@@ -903,17 +915,29 @@ static void test_advmss_pmtu_ipv4(void **state)
     sa = pd_accept(&x, 1460, 1, 8, 0);
     assert_int_equal(sa.mss, 1460);
     pd_write(&x, 1460);
-    pd_out(&x, A, 1, 1161, 1);
-    /* Nagle (RFC 1122 4.2.3.4): the 300-byte rest is new data and waits
-     * for the ACK of the full segment; Linux's Minshall variant sends it
-     * at once, as the script expects. */
+    pd_out(&x, A, 1, 1 + seg_max, 1);
+    /* Nagle (RFC 1122 4.2.3.4): the rest is new data and waits for the
+     * ACK of the full segment; Linux's Minshall variant sends it at once,
+     * as the script expects. */
     pd_none(&x);
-    pd_ack(&x, 1161);
-    pd_out(&x, A, 1161, 1461, 1);
+    pd_ack(&x, 1 + seg_max);
+    pd_out(&x, A, 1 + seg_max, 1461, 1);
     pd_none(&x);
     pd_ack(&x, 1461);
     pd_close_clean(&x, 1461);
     fx_fini(&x);
+}
+
+static void test_advmss_pmtu_ipv4(void **state)
+{
+    (void)state;
+    advmss_pmtu(0);
+}
+
+static void test_advmss_pmtu_ipv6(void **state)
+{
+    (void)state;
+    advmss_pmtu(1);
 }
 
 int main(void)
@@ -937,6 +961,7 @@ int main(void)
         cmocka_unit_test(test_mss_server),
         cmocka_unit_test(test_mss_client),
         cmocka_unit_test(test_advmss_pmtu_ipv4),
+        cmocka_unit_test(test_advmss_pmtu_ipv6),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -2,9 +2,9 @@
  * freebsd-net/tcp-testsuite): one segment kind (SYN, SYN-ACK, SYN-FIN, ACK,
  * FIN, FIN-ACK, RST, RST-ACK) received in one state at one sequence or
  * acknowledgment position, a script each. Ported as a table: a row is a
- * script (its IPv4 twin; the harness is IPv4 only, and the IPv6 scripts
- * differ only in their addresses, which tcp_input.c and the TIME_WAIT
- * code never look at), one cmocka test a script folder.
+ * script and its -ipv6 twin, one cmocka test a script folder; the tests
+ * run twice, group "ipv4" and group "ipv6" (the harness plays the peer
+ * over IPv6: the same answers, through IPv6's input and output glue).
  * docs/packetdrill.md has the verdict for every folder.
  *
  * Each row drives a fresh flow into its state as the scripts do (connect,
@@ -275,6 +275,7 @@ typedef struct see {
 } see;
 
 static uint8_t text[DATA];
+static int ipv6; /* the family of the group running: 1 IPv6 */
 
 static oasis_tcp_hdr pop(see *t)
 {
@@ -317,7 +318,8 @@ static void expect_ack(see *t)
 
 static void connect_syn(see *t)
 {
-    assert_int_equal(oasis_tcp_connect4(t->x.h.s, TH_PEER, PORT, NULL, th_connect_cb, &t->x.a), 0);
+    assert_int_equal(oasis_tcp_connect(t->x.h.s, &t->x.h.peer, PORT, NULL, th_connect_cb, &t->x.a),
+                     0);
     oasis_tcp_hdr syn = pop(t);
     assert_int_equal(syn.flags, S);
     t->x.iss = syn.seq;
@@ -620,7 +622,7 @@ static void run_row(const see_row *w)
 {
     see t;
     memset(&t, 0, sizeof t);
-    pd_fx_init(&t.x, NULL);
+    pd_fx_init_af(&t.x, NULL, ipv6);
     drive(&t, w->st);
     pd_adv(&t.x, 100);
     oasis_tcp_hdr in = peer_seg(&t, w->flags, seg_seq(&t, w->pos),
@@ -702,6 +704,13 @@ FOLDER(test_rcv_syn_time_wait, "rcv-syn-time-wait")
 FOLDER(test_rcv_syn_ack_time_wait, "rcv-syn-ack-time-wait")
 FOLDER(test_rcv_syn_fin_time_wait, "rcv-syn-fin-time-wait")
 
+static int group_ipv6(void **state)
+{
+    (void)state;
+    ipv6 = 1;
+    return 0;
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -752,5 +761,6 @@ int main(void)
         cmocka_unit_test(test_rcv_syn_ack_time_wait),
         cmocka_unit_test(test_rcv_syn_fin_time_wait),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    int failed = cmocka_run_group_tests_name("ipv4", tests, NULL, NULL);
+    return failed + cmocka_run_group_tests_name("ipv6", tests, group_ipv6, NULL);
 }

@@ -22,9 +22,7 @@ static int same(const oasis_ipaddr *a, const oasis_ipaddr *b)
 /* The family's link MTU (IPv6: lowered by an RA's MTU option). */
 static uint32_t link_mtu(const oasis_stack *s, const oasis_ipaddr *dst)
 {
-    if (dst->family == OASIS_AF_INET6 && s->ip6 && s->ip6->link_mtu && s->ip6->link_mtu < s->mtu)
-        return s->ip6->link_mtu;
-    return s->mtu;
+    return dst->family == OASIS_AF_INET6 ? oasis_ipv6_link_mtu(s) : s->mtu;
 }
 
 static oasis_pmtu_entry *find(oasis_stack *s, const oasis_ipaddr *dst)

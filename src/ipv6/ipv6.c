@@ -70,8 +70,13 @@ void oasis_ipv6_link_up(oasis_stack *s)
     if (!v || !v->on || v->started)
         return;
     v->started = 1;
-    v->link_mtu = s->mtu;
     oasis_addrconf_start(s);
+}
+
+uint32_t oasis_ipv6_link_mtu(const oasis_stack *s)
+{
+    const oasis_ipv6 *v = s->ip6;
+    return v && v->link_mtu && v->link_mtu < s->mtu ? v->link_mtu : s->mtu;
 }
 
 ip6_addr *oasis_ipv6_find_addr(oasis_stack *s, const oasis_in6 *a)
@@ -448,7 +453,7 @@ int oasis_ipv6_output_hbh(oasis_stack *s, oasis_pbuf *p, const oasis_in6 *src,
         oasis_pbuf_free(s, p);
         return OASIS_OK;
     }
-    uint32_t mtu = v->link_mtu ? v->link_mtu : s->mtu;
+    uint32_t mtu = oasis_ipv6_link_mtu(s);
     if (!mcast) {
         /* RFC 8201 4: after a Packet Too Big "the node must reduce the
          * size of the packets it is sending along the path"; no router

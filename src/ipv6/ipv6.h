@@ -137,7 +137,9 @@ typedef struct ip6_dns_domain {
 typedef struct oasis_ipv6 {
     int on;               /* cfg.ipv6 */
     int started;          /* the link came up: addresses configured */
-    uint32_t link_mtu;    /* link MTU, lowered by an RA's MTU option */
+    uint32_t link_mtu;    /* an RA's MTU option (RFC 4861 6.3.4), 0: none; it only
+                           * lowers s->mtu, which is read afresh (oasis_stack_set_mtu
+                           * may change it: RFC 8201 3, the first hop's MTU) */
     uint8_t cur_hop_limit;
     uint64_t base_reachable_ns, reachable_ns, retrans_ns;
     uint64_t reachable_drawn; /* when reachable_ns was drawn */
@@ -205,6 +207,9 @@ void oasis_ipv6_fini(oasis_stack *s);
 /* The link is attached: form the link-local address, start DAD for every
  * address, solicit routers. */
 void oasis_ipv6_link_up(oasis_stack *s);
+/* IPv6's link MTU: the stack's (oasis_stack_set_mtu), lowered by an RA's
+ * MTU option. */
+uint32_t oasis_ipv6_link_mtu(const oasis_stack *s);
 
 /* One IPv6 packet (Ethernet payload); link_mcast: the frame went to a
  * link-layer multicast or broadcast address. */

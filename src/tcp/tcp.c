@@ -379,9 +379,7 @@ int oasis_tcp_listen_local(oasis_stack *s, const oasis_ipaddr *want, unsigned *f
 
 uint32_t oasis_tcp_link_mtu(oasis_stack *s, const oasis_ipaddr *raddr)
 {
-    if (oasis_ipaddr_is_v6(raddr) && s->ip6 && s->ip6->link_mtu && s->ip6->link_mtu < s->mtu)
-        return s->ip6->link_mtu;
-    return s->mtu;
+    return oasis_ipaddr_is_v6(raddr) ? oasis_ipv6_link_mtu(s) : s->mtu;
 }
 
 /* ---- flow lifetime ------------------------------------------------------- */

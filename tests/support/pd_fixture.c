@@ -9,13 +9,14 @@
 #include <cmocka.h>
 
 #include "core/checksum.h"
-#include "ip/ipv4_wire.h"
 #include "tcp/tcp.h"
 
-void pd_fx_init(pd_fx *x, const oasis_tcp_config *tcfg)
+void pd_fx_init(pd_fx *x, const oasis_tcp_config *tcfg) { pd_fx_init_af(x, tcfg, 0); }
+
+void pd_fx_init_af(pd_fx *x, const oasis_tcp_config *tcfg, int ipv6)
 {
     memset(x, 0, sizeof *x);
-    th_init(&x->h, tcfg);
+    th_init_af(&x->h, tcfg, ipv6);
     th_app_init(&x->a);
 }
 
@@ -61,15 +62,14 @@ void pd_inject(pd_fx *x, oasis_tcp_hdr seg, unsigned flags, uint8_t ip_ecn)
     assert_non_null(buf);
     if (seg.payload_len)
         memcpy(buf + hl, seg.payload, seg.payload_len);
-    oasis_tcp_emit(buf, &seg, seg.payload_len, TH_PEER, TH_LOCAL);
+    oasis_tcp_emit_ps(buf, &seg, oasis_csum_add(0, buf + hl, seg.payload_len), th_pseudo(&x->h, n));
     if (flags & PD_AE) {
         buf[12] |= 0x01;
         buf[16] = buf[17] = 0;
-        uint64_t sum = oasis_csum_pseudo(TH_PEER, TH_LOCAL, OASIS_IPPROTO_TCP, (uint16_t)n);
-        uint16_t c = oasis_csum_fold(oasis_csum_add(sum, buf, n));
+        uint16_t c = oasis_csum_fold(oasis_csum_add(th_pseudo(&x->h, n), buf, n));
         memcpy(buf + 16, &c, 2);
     }
-    oasis_tcp_input4_ecn(x->h.s, TH_PEER, TH_LOCAL, buf, n, ip_ecn);
+    th_send(&x->h, buf, n, ip_ecn);
     free(buf);
 }
 

@@ -16,6 +16,8 @@ typedef struct pd_fx {
 
 /* Zeroes x and starts the harness with tcfg (a stack config's tcp part). */
 void pd_fx_init(pd_fx *x, const oasis_tcp_config *tcfg);
+/* The same, the peer talking IPv6 when ipv6 is 1 (th_init_af). */
+void pd_fx_init_af(pd_fx *x, const oasis_tcp_config *tcfg, int ipv6);
 void pd_fx_fini(pd_fx *x);
 uint32_t pd_os(const pd_fx *x, uint32_t n);
 uint32_t pd_ps(uint32_t n);
@@ -29,7 +31,7 @@ void pd_none(pd_fx *x);
  * the 8 flag bits Oasis knows: reserved to it (RFC 9293 3.1). */
 #define PD_AE 0x100u
 /* Sends seg from the peer with `flags` (PD_AE included: set in byte 12,
- * the checksum made good again) in an IPv4 datagram whose ECN field is
+ * the checksum made good again) in an IP packet whose ECN field is
  * ip_ecn. */
 void pd_inject(pd_fx *x, oasis_tcp_hdr seg, unsigned flags, uint8_t ip_ecn);
 /* Steps the clock 1 ms at a time, up to ms, until a segment goes out;

@@ -10,15 +10,53 @@
 
 #include "arp/arp_wire.h"
 #include "core/bytes.h"
+#include "core/checksum.h"
 #include "icmp/icmp_wire.h"
 #include "ip/ipv4_wire.h"
+#include "ipv6/icmp6_wire.h"
+#include "ipv6/ipv6_wire.h"
+#include "ipv6/nd_wire.h"
 #include "link/eth_wire.h"
+#include "tcp/tcp.h"
 #include "testutil.h"
 
 static const uint8_t PEER_MAC[6] = {0x02, 0, 0, 0, 0, 0x02};
 static const uint8_t ROUTER_MAC[6] = {0x02, 0, 0, 0, 0, 0xfe};
 
-static void capture_tcp(tcp_harness *h, const oasis_ipv4_hdr *ip)
+static oasis_in6 in6(const oasis_ipaddr *a)
+{
+    oasis_in6 r;
+    memcpy(r.b, a->b, 16);
+    return r;
+}
+
+/* Writes an IPv6 header at p: src to dst, len bytes of next after it. */
+static void ip6_hdr(uint8_t *p, const oasis_in6 *src, const oasis_in6 *dst, uint8_t next,
+                    uint8_t hop, uint8_t tclass, size_t len)
+{
+    oasis_ipv6_hdr ip;
+    memset(&ip, 0, sizeof ip);
+    ip.tclass = tclass;
+    ip.payload_len = (uint16_t)len;
+    ip.next = next;
+    ip.hop_limit = hop;
+    ip.src = *src;
+    ip.dst = *dst;
+    oasis_ipv6_emit(p, &ip);
+}
+
+/* The same after an Ethernet header (from `mac` to the stack) at f;
+ * returns the payload. */
+static uint8_t *frame6(tcp_harness *h, uint8_t *f, const uint8_t *mac, const oasis_in6 *src,
+                       const oasis_in6 *dst, uint8_t next, uint8_t hop, uint8_t tclass, size_t len)
+{
+    oasis_eth_emit(f, oasis_stack_mac(h->s), mac, OASIS_ETHERTYPE_IPV6);
+    ip6_hdr(f + OASIS_ETH_HLEN, src, dst, next, hop, tclass, len);
+    return f + OASIS_ETH_HLEN + OASIS_IPV6_HLEN;
+}
+
+static void capture_tcp(tcp_harness *h, const uint8_t *payload, size_t len, oasis_ipaddr src,
+                        oasis_ipaddr dst, uint8_t tos, uint8_t ttl, uint8_t df)
 {
     if (h->qlen == h->qcap) {
         size_t ncap = h->qcap ? h->qcap * 2 : 64;
@@ -32,28 +70,52 @@ static void capture_tcp(tcp_harness *h, const oasis_ipv4_hdr *ip)
         h->qhead = 0;
     }
     th_frame *f = &h->q[(h->qhead + h->qlen) % h->qcap];
-    f->data = malloc(ip->payload_len ? ip->payload_len : 1);
+    f->data = malloc(len ? len : 1);
     assert_non_null(f->data);
-    memcpy(f->data, ip->payload, ip->payload_len);
-    f->len = ip->payload_len;
-    f->src = ip->src;
-    f->dst = ip->dst;
-    f->tos = ip->tos;
-    f->ttl = ip->ttl;
-    f->df = ip->df;
+    memcpy(f->data, payload, len);
+    f->len = len;
+    f->src = src;
+    f->dst = dst;
+    f->tos = tos;
+    f->ttl = ttl;
+    f->df = df;
     h->qlen++;
+}
+
+/* A request for the peer's link address: counted, answered unless muted. */
+static int peer_asked(tcp_harness *h, const oasis_eth_hdr *eth)
+{
+    h->arp_requests++;
+    if (memcmp(eth->dst, PEER_MAC, 6) == 0)
+        h->arp_unicast++;
+    return !h->arp_mute;
+}
+
+/* A Neighbour Solicitation for the peer gets a solicited NA (RFC 4861
+ * 7.2.4) carrying the peer's MAC. */
+static void answer_ns(tcp_harness *h, const oasis_eth_hdr *eth, const oasis_ipv6_hdr *ip)
+{
+    oasis_icmp6_hdr m;
+    oasis_nd_msg nd;
+    oasis_in6 peer = in6(&h->peer);
+    if (oasis_icmp6_parse(ip->payload, ip->payload_len, &ip->src, &ip->dst, &m) ||
+        m.type != OASIS_ICMP6_NS || oasis_nd_parse(ip->payload, ip->payload_len, &nd) ||
+        !oasis_in6_eq(&nd.target, &peer) || !peer_asked(h, eth))
+        return;
+    uint8_t na[32];
+    size_t n = oasis_nd_emit_na(na, &peer, OASIS_ND_NA_SOLICITED | OASIS_ND_NA_OVERRIDE, PEER_MAC);
+    oasis_icmp6_finish(na, n, OASIS_ICMP6_NA, 0, (uint32_t)na[4] << 24, &peer, &ip->src);
+    memset(h->reply, 0, sizeof h->reply);
+    uint8_t *p = frame6(h, h->reply, PEER_MAC, &peer, &ip->src, OASIS_NH_ICMPV6, 255, 0, n);
+    memcpy(p, na, n);
+    h->reply_len = (size_t)(p + n - h->reply);
 }
 
 static void answer_arp(tcp_harness *h, const oasis_eth_hdr *eth)
 {
     oasis_arp_pkt req, rep;
     if (oasis_arp_parse(eth->payload, eth->payload_len, &req) || req.op != OASIS_ARP_REQUEST ||
-        req.tpa != TH_PEER)
-        return;
-    h->arp_requests++;
-    if (memcmp(eth->dst, PEER_MAC, 6) == 0)
-        h->arp_unicast++;
-    if (h->arp_mute)
+        req.tpa != TH_PEER || !peer_asked(h, eth))
         return;
     memset(&rep, 0, sizeof rep);
     rep.op = OASIS_ARP_REPLY;
@@ -61,10 +123,20 @@ static void answer_arp(tcp_harness *h, const oasis_eth_hdr *eth)
     rep.spa = TH_PEER;
     memcpy(rep.tha, req.sha, 6);
     rep.tpa = req.spa;
-    memset(h->arp_reply, 0, sizeof h->arp_reply);
-    oasis_eth_emit(h->arp_reply, req.sha, PEER_MAC, OASIS_ETHERTYPE_ARP);
-    oasis_arp_emit(h->arp_reply + OASIS_ETH_HLEN, &rep);
-    h->arp_pending = 1;
+    memset(h->reply, 0, sizeof h->reply);
+    oasis_eth_emit(h->reply, req.sha, PEER_MAC, OASIS_ETHERTYPE_ARP);
+    oasis_arp_emit(h->reply + OASIS_ETH_HLEN, &rep);
+    h->reply_len = 60;
+}
+
+/* Hands the stack the queued ARP or NA answer; 1 if there was one. */
+static int deliver_reply(tcp_harness *h)
+{
+    size_t n = h->reply_len;
+    h->reply_len = 0;
+    if (n)
+        oasis_stack_input(h->s, h->reply, n);
+    return n != 0;
 }
 
 static int link_send(oasis_link *link, const uint8_t *frame, size_t len)
@@ -72,6 +144,7 @@ static int link_send(oasis_link *link, const uint8_t *frame, size_t len)
     tcp_harness *h = link->data;
     oasis_eth_hdr eth;
     oasis_ipv4_hdr ip;
+    oasis_ipv6_hdr ip6;
     if (oasis_eth_parse(frame, len, &eth))
         return 0;
     if (eth.type == OASIS_ETHERTYPE_ARP) {
@@ -80,16 +153,38 @@ static int link_send(oasis_link *link, const uint8_t *frame, size_t len)
     }
     if (eth.type == OASIS_ETHERTYPE_IPV4 && !oasis_ipv4_parse(eth.payload, eth.payload_len, &ip) &&
         ip.proto == OASIS_IPPROTO_TCP) {
-        capture_tcp(h, &ip);
+        capture_tcp(h, ip.payload, ip.payload_len, oasis_ipaddr_v4(ip.src), oasis_ipaddr_v4(ip.dst),
+                    ip.tos, ip.ttl, ip.df);
         return 0;
+    }
+    /* the stack sends no extension headers with TCP */
+    if (eth.type == OASIS_ETHERTYPE_IPV6 && !oasis_ipv6_parse(eth.payload, eth.payload_len, &ip6)) {
+        if (ip6.next == OASIS_NH_TCP) {
+            capture_tcp(h, ip6.payload, ip6.payload_len, oasis_ipaddr_v6(ip6.src.b),
+                        oasis_ipaddr_v6(ip6.dst.b), ip6.tclass, ip6.hop_limit, 0);
+            return 0;
+        }
+        if (ip6.next == OASIS_NH_ICMPV6)
+            answer_ns(h, &eth, &ip6);
     }
     h->other_frames++;
     return 0;
 }
 
-/* The peer announces itself so that the stack's ARP cache knows it. */
+/* The peer announces itself so that the stack's ARP cache (IPv6: its
+ * neighbour cache, from an NS with the peer's link address, RFC 4861
+ * 7.2.3) knows it. */
 static void peer_announce(tcp_harness *h)
 {
+    if (h->ipv6) {
+        uint8_t f[OASIS_ETH_HLEN + OASIS_IPV6_HLEN + 32], ns[32];
+        oasis_in6 src = in6(&h->peer), dst = in6(&h->local);
+        size_t n = oasis_nd_emit_ns(ns, &dst, PEER_MAC);
+        oasis_icmp6_finish(ns, n, OASIS_ICMP6_NS, 0, 0, &src, &dst);
+        memcpy(frame6(h, f, PEER_MAC, &src, &dst, OASIS_NH_ICMPV6, 255, 0, n), ns, n);
+        oasis_stack_input(h->s, f, OASIS_ETH_HLEN + OASIS_IPV6_HLEN + n);
+        return;
+    }
     uint8_t f[60];
     oasis_arp_pkt p;
     memset(f, 0, sizeof f);
@@ -103,14 +198,26 @@ static void peer_announce(tcp_harness *h)
     oasis_stack_input(h->s, f, sizeof f);
 }
 
-void th_init(tcp_harness *h, const oasis_tcp_config *tcfg)
+static void init(tcp_harness *h, const oasis_tcp_config *tcfg, int ipv6, oasis_alloc_fn alloc,
+                 void *ud)
 {
+    static const oasis_ipaddr local6 = {OASIS_AF_INET6, TH_LOCAL6};
+    static const oasis_ipaddr peer6 = {OASIS_AF_INET6, TH_PEER6};
     memset(h, 0, sizeof *h);
+    h->ipv6 = ipv6;
+    h->local = ipv6 ? local6 : oasis_ipaddr_v4(TH_LOCAL);
+    h->peer = ipv6 ? peer6 : oasis_ipaddr_v4(TH_PEER);
     h->clock = oasis_clock_new_virtual(TH_START_NS);
     assert_non_null(h->clock);
     oasis_stack_config cfg;
     test_stack_config(&cfg, h->clock, 1);
     cfg.arp_gratuitous = 0;
+    cfg.ipv6 = ipv6;
+    cfg.dad_transmits = 0; /* the address is ours at once */
+    if (alloc) {
+        cfg.alloc = alloc;
+        cfg.alloc_ud = ud;
+    }
     if (tcfg)
         cfg.tcp = *tcfg;
     assert_int_equal(oasis_stack_create(&cfg, &h->s), 0);
@@ -118,9 +225,23 @@ void th_init(tcp_harness *h, const oasis_tcp_config *tcfg)
     h->link.mtu = 1500;
     h->link.data = h;
     oasis_stack_set_link(h->s, &h->link);
+    if (ipv6)
+        assert_int_equal(oasis_ipv6_add_addr(h->s, &h->local, 64), 0);
     peer_announce(h);
     th_poll(h);
     th_clear(h);
+}
+
+void th_init(tcp_harness *h, const oasis_tcp_config *tcfg) { init(h, tcfg, 0, NULL, NULL); }
+
+void th_init_af(tcp_harness *h, const oasis_tcp_config *tcfg, int ipv6)
+{
+    init(h, tcfg, ipv6, NULL, NULL);
+}
+
+void th_init_alloc(tcp_harness *h, const oasis_tcp_config *tcfg, oasis_alloc_fn alloc, void *ud)
+{
+    init(h, tcfg, 0, alloc, ud);
 }
 
 void th_fini(tcp_harness *h)
@@ -144,6 +265,28 @@ oasis_tcp_hdr th_seg(uint16_t sport, uint16_t dport, uint8_t flags, uint32_t seq
     return s;
 }
 
+uint64_t th_pseudo(const tcp_harness *h, size_t len)
+{
+    if (!h->ipv6)
+        return oasis_csum_pseudo(TH_PEER, TH_LOCAL, OASIS_IPPROTO_TCP, (uint16_t)len);
+    oasis_in6 src = in6(&h->peer), dst = in6(&h->local);
+    return oasis_ipv6_pseudo_sum(&src, &dst, (uint32_t)len, OASIS_NH_TCP);
+}
+
+void th_send(tcp_harness *h, const uint8_t *seg, size_t n, uint8_t ecn)
+{
+    if (!h->ipv6) {
+        oasis_tcp_input4_ecn(h->s, TH_PEER, TH_LOCAL, seg, n, ecn);
+        return;
+    }
+    uint8_t *f = calloc(1, OASIS_ETH_HLEN + OASIS_IPV6_HLEN + n);
+    assert_non_null(f);
+    oasis_in6 src = in6(&h->peer), dst = in6(&h->local);
+    memcpy(frame6(h, f, PEER_MAC, &src, &dst, OASIS_NH_TCP, 64, ecn, n), seg, n);
+    oasis_stack_input(h->s, f, OASIS_ETH_HLEN + OASIS_IPV6_HLEN + n);
+    free(f);
+}
+
 void th_inject(tcp_harness *h, const oasis_tcp_hdr *seg)
 {
     size_t hl = OASIS_TCP_HLEN + oasis_tcp_options_len(seg);
@@ -152,16 +295,15 @@ void th_inject(tcp_harness *h, const oasis_tcp_hdr *seg)
     assert_non_null(buf);
     if (seg->payload_len)
         memcpy(buf + hl, seg->payload, seg->payload_len);
-    oasis_tcp_emit(buf, seg, seg->payload_len, TH_PEER, TH_LOCAL);
-    oasis_tcp_input4(h->s, TH_PEER, TH_LOCAL, buf, n);
+    oasis_tcp_emit_ps(buf, seg, oasis_csum_add(0, buf + hl, seg->payload_len), th_pseudo(h, n));
+    th_send(h, buf, n, 0);
     free(buf);
 }
 
 int th_pop(tcp_harness *h, oasis_tcp_hdr *out)
 {
-    while (h->qlen == 0 && h->arp_pending) {
-        h->arp_pending = 0; /* the stack was waiting for ARP: answer now */
-        oasis_stack_input(h->s, h->arp_reply, 60);
+    while (h->qlen == 0 && deliver_reply(h)) {
+        /* the stack was waiting for ARP or ND: answered now */
     }
     if (h->qlen == 0)
         return 0;
@@ -173,9 +315,10 @@ int th_pop(tcp_harness *h, oasis_tcp_hdr *out)
     h->last_tos = f->tos;
     h->last_ttl = f->ttl;
     h->last_df = f->df;
-    assert_int_equal(f->src, TH_LOCAL);
-    assert_int_equal(f->dst, TH_PEER);
-    int err = oasis_tcp_parse(h->last, f->len, f->src, f->dst, 1, out);
+    assert_true(oasis_ipaddr_eq(&f->src, &h->local));
+    assert_true(oasis_ipaddr_eq(&f->dst, &h->peer));
+    /* the pseudo-header's sum does not depend on which address is the source */
+    int err = oasis_tcp_parse_sum(h->last, f->len, th_pseudo(h, f->len), 1, out);
     free(f->data);
     assert_int_equal(err, 0);
     return 1;
@@ -194,9 +337,7 @@ void th_clear(tcp_harness *h)
 
 void th_poll(tcp_harness *h)
 {
-    while (h->arp_pending) {
-        h->arp_pending = 0;
-        oasis_stack_input(h->s, h->arp_reply, 60);
+    while (deliver_reply(h)) {
     }
     oasis_stack_poll(h->s);
 }
@@ -306,7 +447,7 @@ uint32_t th_open_passive(tcp_harness *h, th_app *a, uint16_t port, const oasis_t
 
 uint32_t th_open_active(tcp_harness *h, th_app *a, uint16_t port, uint16_t *lport)
 {
-    assert_int_equal(oasis_tcp_connect4(h->s, TH_PEER, port, NULL, th_connect_cb, a), 0);
+    assert_int_equal(oasis_tcp_connect(h->s, &h->peer, port, NULL, th_connect_cb, a), 0);
     th_poll(h);
     oasis_tcp_hdr r;
     assert_true(th_pop(h, &r));
@@ -325,31 +466,35 @@ uint32_t th_open_active(tcp_harness *h, th_app *a, uint16_t port, uint16_t *lpor
     return r.seq;
 }
 
-void th_init_alloc(tcp_harness *h, const oasis_tcp_config *tcfg, oasis_alloc_fn alloc, void *ud)
+/* The first 8 bytes of seg's TCP header: all an ICMP error must quote. */
+static void quote_tcp(uint8_t *p, const oasis_tcp_hdr *seg)
 {
-    memset(h, 0, sizeof *h);
-    h->clock = oasis_clock_new_virtual(TH_START_NS);
-    assert_non_null(h->clock);
-    oasis_stack_config cfg;
-    test_stack_config(&cfg, h->clock, 1);
-    cfg.arp_gratuitous = 0;
-    cfg.alloc = alloc;
-    cfg.alloc_ud = ud;
-    if (tcfg)
-        cfg.tcp = *tcfg;
-    assert_int_equal(oasis_stack_create(&cfg, &h->s), 0);
-    h->link.send = link_send;
-    h->link.mtu = 1500;
-    h->link.data = h;
-    oasis_stack_set_link(h->s, &h->link);
-    peer_announce(h);
-    th_poll(h);
-    th_clear(h);
+    oasis_put16(p, seg->src_port);
+    oasis_put16(p + 2, seg->dst_port);
+    oasis_put32(p + 4, seg->seq);
+}
+
+static void icmp6(tcp_harness *h, uint8_t type, uint8_t code, uint32_t rest,
+                  const oasis_tcp_hdr *seg, size_t seg_len)
+{
+    static const oasis_in6 router = {TH_ROUTER6};
+    uint8_t frame[OASIS_ETH_HLEN + OASIS_IPV6_HLEN + 8 + OASIS_IPV6_HLEN + 8];
+    oasis_in6 local = in6(&h->local), peer = in6(&h->peer);
+    memset(frame, 0, sizeof frame);
+    uint8_t *m = frame6(h, frame, ROUTER_MAC, &router, &local, OASIS_NH_ICMPV6, 64, 0, 8 + 48);
+    ip6_hdr(m + 8, &local, &peer, OASIS_NH_TCP, 64, 0, seg_len);
+    quote_tcp(m + 8 + OASIS_IPV6_HLEN, seg);
+    oasis_icmp6_finish(m, 8 + 48, type, code, rest, &router, &local);
+    oasis_stack_input(h->s, frame, sizeof frame);
 }
 
 void th_icmp(tcp_harness *h, uint8_t type, uint8_t code, uint32_t rest, const oasis_tcp_hdr *seg,
              size_t seg_len)
 {
+    if (h->ipv6) {
+        icmp6(h, type, code, rest, seg, seg_len);
+        return;
+    }
     uint8_t frame[OASIS_ETH_HLEN + OASIS_IPV4_HLEN + 8 + 28];
     uint8_t *ip = frame + OASIS_ETH_HLEN, *icmp = ip + OASIS_IPV4_HLEN, *q = icmp + 8;
     memset(frame, 0, sizeof frame);
@@ -362,9 +507,7 @@ void th_icmp(tcp_harness *h, uint8_t type, uint8_t code, uint32_t rest, const oa
     q[9] = OASIS_IPPROTO_TCP;
     oasis_put32(q + 12, TH_LOCAL);
     oasis_put32(q + 16, TH_PEER);
-    oasis_put16(q + 20, seg->src_port);
-    oasis_put16(q + 22, seg->dst_port);
-    oasis_put32(q + 24, seg->seq);
+    quote_tcp(q + 20, seg);
     oasis_icmp_emit(icmp, 8 + 28, type, code, rest);
     oasis_ipv4_hdr ih;
     memset(&ih, 0, sizeof ih);
