@@ -1,7 +1,11 @@
 /* RFC 9293 Appendix B rows about connection failures (3.8.3: R1, R2),
  * the IP fields of a flow (3.9.1.9, 3.9.2: Diffserv, TTL) and what IP
  * does with source routes, each test naming its ReqID. Hand-built
- * segments against one stack, virtual clock. */
+ * segments against one stack, virtual clock.
+ * The tests run over IPv4 (cmocka group "ipv4") and again over IPv6
+ * (group "ipv6", th_init_af): ARP's re-check is NUD's
+ * there, TOS the Traffic Class, TTL the Hop Limit; IPv4's options in group
+ * "ipv4_only". */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,6 +17,7 @@
 #include "arp/arp.h"
 #include "core/bytes.h"
 #include "core/checksum.h"
+#include "ipv6/ipv6.h"
 #include "link/eth_wire.h"
 #include "tcp/tcp_flow.h"
 #include "tcp/tcp_seq.h"
@@ -32,10 +37,12 @@ typedef struct fx {
     int events[8];
 } fx;
 
+static int ipv6; /* the family of the group running: 1 IPv6 */
+
 static int setup_cfg(void **state, const oasis_tcp_config *cfg)
 {
     fx *x = calloc(1, sizeof *x);
-    th_init(&x->h, cfg);
+    th_init_af(&x->h, cfg, ipv6);
     th_app_init(&x->a);
     *state = x;
     return 0;
@@ -128,15 +135,27 @@ static void test_r1_negative_advice_and_report(void **state)
     assert_int_equal(x->events[OASIS_TCP_EV_RETRANSMIT], 2);
 }
 
+/* 1 if the stack knows the peer's link address (ARP, IPv6: ND). */
+static int peer_known(fx *x)
+{
+    uint8_t mac[6];
+    if (!ipv6)
+        return oasis_arp_lookup(x->h.s, TH_PEER, mac) == 0;
+    oasis_in6 peer;
+    memcpy(peer.b, x->h.peer.b, 16);
+    const ip6_neigh *n = oasis_nd_lookup(x->h.s, &peer);
+    return n && n->state != NEIGH_INCOMPLETE;
+}
+
 /* Negative advice acts on the neighbour: when the re-checked neighbour
  * stays silent its ARP entry goes, and the next datagram asks for it by
- * broadcast again. */
+ * broadcast again (IPv6: NUD's unicast probes, then the entry is deleted
+ * and a multicast NS asks anew, RFC 4861 7.3.3). */
 static void test_r1_silent_neighbour_is_forgotten(void **state)
 {
     fx *x = *state;
     open_flow(x);
-    uint8_t mac[6];
-    assert_int_equal(oasis_arp_lookup(x->h.s, TH_PEER, mac), 0);
+    assert_true(peer_known(x));
     assert_int_equal(oasis_tcp_write(x->a.flow, "hello", 5, NULL, NULL), 0);
     th_poll(&x->h);
     th_clear(&x->h);
@@ -146,10 +165,10 @@ static void test_r1_silent_neighbour_is_forgotten(void **state)
         th_run_until(&x->h, x->a.flow->ext->tm.rexmt);
     th_clear(&x->h);
     assert_int_equal(x->h.arp_unicast, req0 + 1);
-    assert_int_equal(oasis_arp_lookup(x->h.s, TH_PEER, mac), 0); /* kept while asked */
+    assert_true(peer_known(x)); /* kept while asked */
     th_advance(&x->h, 3 * SEC + 1); /* cfg.arp_retries unicast requests, 1 s apart */
     assert_int_equal(x->h.arp_unicast, req0 + 3);
-    assert_int_equal(oasis_arp_lookup(x->h.s, TH_PEER, mac), OASIS_ENOENT);
+    assert_false(peer_known(x));
     /* the next datagram (the next retransmission) asks by broadcast */
     uint64_t bcast = x->h.arp_requests - x->h.arp_unicast;
     th_run_until(&x->h, x->a.flow->ext->tm.rexmt);
@@ -165,8 +184,8 @@ static void test_syn_r2_three_minutes(void **state)
     fx *x = *state;
     oasis_flow *f = NULL;
     uint64_t t0 = th_now(&x->h);
-    assert_int_equal(oasis_tcp_connect_flow4(x->h.s, TH_PEER, 8080, NULL, th_connect_cb, &x->a, &f),
-                     0);
+    assert_int_equal(
+        oasis_tcp_connect_flow(x->h.s, &x->h.peer, 8080, NULL, th_connect_cb, &x->a, &f), 0);
     assert_int_equal(oasis_tcp_set_event_cb(f, on_event, x), 0);
     uint64_t arp0 = x->h.arp_unicast;
     int syns = 0;
@@ -279,8 +298,8 @@ static void test_ttl_on_the_wire(void **state)
 {
     fx *x = *state;
     oasis_flow *f = NULL;
-    assert_int_equal(oasis_tcp_connect_flow4(x->h.s, TH_PEER, 8080, NULL, th_connect_cb, &x->a, &f),
-                     0);
+    assert_int_equal(
+        oasis_tcp_connect_flow(x->h.s, &x->h.peer, 8080, NULL, th_connect_cb, &x->a, &f), 0);
     th_poll(&x->h);
     assert_int_equal(expect_ip_fields(x, 0, 64), 1); /* the first SYN: the stack's */
     assert_int_equal(oasis_tcp_set_ttl(f, 7), 0);
@@ -479,9 +498,10 @@ static void test_rto_min_configured_1s(void **state)
 static void test_no_new_data_into_shrunk_window(void **state)
 {
     fx *x = *state;
+    const uint32_t mss = ipv6 ? 1220 : 536; /* no MSS option: RFC 9293 3.7.1 */
     open_flow(x);
     oasis_tcp_hdr w = th_seg(TH_PPORT, PORT, A, x->pnxt, x->iss + 1);
-    w.window = 5 * 536; /* the peer sent no MSS: 536-byte segments */
+    w.window = (uint16_t)(5 * mss); /* the peer sent no MSS: segments of mss */
     th_inject(&x->h, &w);
     th_poll(&x->h);
     assert_int_equal(oasis_tcp_set_nodelay(x->a.flow, 1), 0);
@@ -489,15 +509,15 @@ static void test_no_new_data_into_shrunk_window(void **state)
     memset(buf, 'w', sizeof buf);
     assert_int_equal(oasis_tcp_write(x->a.flow, buf, sizeof buf, NULL, NULL), 0);
     th_poll(&x->h);
-    uint32_t edge = x->iss + 1 + 5 * 536, maxseq = 0;
+    uint32_t edge = x->iss + 1 + 5 * mss, maxseq = 0;
     oasis_tcp_hdr r;
     while (th_pop(&x->h, &r))
         maxseq = r.seq + (uint32_t)r.payload_len;
     assert_int_equal(maxseq, edge); /* the window's worth went out */
     /* ACK of two segments with a window of one: the right edge moves
-     * from +2680 back to +1608 */
-    w.ack = x->iss + 1 + 2 * 536;
-    w.window = 536;
+     * from 5 to 3 segments' worth */
+    w.ack = x->iss + 1 + 2 * mss;
+    w.window = (uint16_t)mss;
     th_inject(&x->h, &w);
     th_poll(&x->h);
     while (th_pop(&x->h, &r))
@@ -509,8 +529,8 @@ static void test_no_new_data_into_shrunk_window(void **state)
         if (!r.payload_len)
             continue;
         resent++;
-        assert_int_equal(r.seq, x->iss + 1 + 2 * 536);
-        assert_true(oasis_seq_le(r.seq + (uint32_t)r.payload_len, x->iss + 1 + 3 * 536));
+        assert_int_equal(r.seq, x->iss + 1 + 2 * mss);
+        assert_true(oasis_seq_le(r.seq + (uint32_t)r.payload_len, x->iss + 1 + 3 * mss));
     }
     assert_true(resent >= 1);
     /* everything acked, window open: new data again */
@@ -525,17 +545,27 @@ static void test_no_new_data_into_shrunk_window(void **state)
     assert_true(fresh > 0);
 }
 
+static int group_ipv6(void **state)
+{
+    (void)state;
+    ipv6 = 1;
+    return 0;
+}
+
 int main(void)
 {
-    const struct CMUnitTest tests[] = {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+    /* IPv4's header options */
+    const struct CMUnitTest v4[] = {
+        T(test_source_routed_dropped),
+    };
+    const struct CMUnitTest tests[] = {
         T(test_r1_negative_advice_and_report),
         T(test_r1_silent_neighbour_is_forgotten),
         T(test_syn_r2_three_minutes),
         T(test_data_r2_over_100s),
         cmocka_unit_test_setup_teardown(test_dscp_on_the_wire, setup_dscp10, teardown),
         T(test_ttl_on_the_wire),
-        T(test_source_routed_dropped),
         T(test_ts_recent_invalid_after_24_days),
         T(test_ts_recent_valid_until_24_days),
         T(test_timestamp_clock_1ms),
@@ -544,5 +574,7 @@ int main(void)
     };
     if (getenv("TCP_TEST"))
         cmocka_set_test_filter(getenv("TCP_TEST"));
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    int failed = cmocka_run_group_tests_name("ipv4", tests, NULL, NULL);
+    failed += cmocka_run_group_tests_name("ipv4_only", v4, NULL, NULL);
+    return failed + cmocka_run_group_tests_name("ipv6", tests, group_ipv6, NULL);
 }

@@ -325,8 +325,10 @@ int oasis_nd_next_hop(oasis_stack *s, const oasis_in6 *dst, oasis_in6 *out);
  * reachable, each call takes the next one in turn (RFC 4861 6.3.6), where
  * oasis_nd_next_hop, which sends nothing, names the one last taken. */
 int oasis_nd_next_hop_send(oasis_stack *s, const oasis_in6 *dst, oasis_in6 *out);
-/* Upper-layer reachability confirmation (RFC 4861 7.3.1): TCP progress. */
-void oasis_nd_confirm(oasis_stack *s, const oasis_in6 *ip);
+/* Negative advice from TCP (RFC 9293 3.8.3 (b)): the neighbour dst goes
+ * through is probed now, unicast (RFC 4861 7.3.3 PROBE). No-op for an
+ * IPv4 address, an unknown or incomplete neighbour, or one being probed. */
+void oasis_ipv6_negative_advice(oasis_stack *s, const oasis_ipaddr *dst);
 /* Router solicitations (RFC 4861 6.3.7): started once the link-local
  * address passed DAD. */
 void oasis_nd_start_rs(oasis_stack *s);

@@ -371,23 +371,38 @@ int oasis_nd_output(oasis_stack *s, oasis_pbuf *p, const oasis_in6 *next_hop)
     return oasis_eth_output(s, p, e->mac, OASIS_ETHERTYPE_IPV6);
 }
 
-void oasis_nd_confirm(oasis_stack *s, const oasis_in6 *ip)
+/* The complete entry of the neighbour dst's packets go through (the
+ * router for an off-link destination, RFC 4861 7.3.1), or NULL. */
+static ip6_neigh *hop_entry(oasis_stack *s, const oasis_ipaddr *dst)
 {
-    ip6_neigh *e = s->ip6 ? find(s, ip) : NULL;
-    if (e && e->state != NEIGH_INCOMPLETE)
-        set_state(s, e, NEIGH_REACHABLE);
+    oasis_in6 d, hop;
+    if (!oasis_ipv6_enabled(s) || !dst || dst->family != OASIS_AF_INET6)
+        return NULL;
+    memcpy(d.b, dst->b, 16);
+    if (oasis_nd_next_hop(s, &d, &hop) != OASIS_OK)
+        return NULL;
+    ip6_neigh *e = find(s, &hop);
+    return e && e->state != NEIGH_INCOMPLETE ? e : NULL;
 }
 
 void oasis_ipv6_confirm_reachable(oasis_stack *s, const oasis_ipaddr *dst)
 {
-    oasis_in6 d, hop;
-    if (!oasis_ipv6_enabled(s) || !dst || dst->family != OASIS_AF_INET6)
-        return;
-    memcpy(d.b, dst->b, 16);
-    /* The proof is about the neighbour the packets went through: the
-     * router for an off-link destination (RFC 4861 7.3.1). */
-    if (oasis_nd_next_hop(s, &d, &hop) == OASIS_OK)
-        oasis_nd_confirm(s, &hop);
+    ip6_neigh *e = hop_entry(s, dst);
+    if (e)
+        set_state(s, e, NEIGH_REACHABLE);
+}
+
+/* RFC 9293 3.8.3 (b): TCP's negative advice, "to trigger dead-gateway
+ * diagnosis", which NUD is for IPv6. The upper layer says its packets
+ * no longer get through, so the neighbour is probed at once (7.3.3's
+ * PROBE; DELAY only waits for an upper-layer confirmation, and none is
+ * coming): an answer keeps the entry, MAX_UNICAST_SOLICIT unanswered
+ * solicitations delete it. As oasis_arp_reverify over IPv4. */
+void oasis_ipv6_negative_advice(oasis_stack *s, const oasis_ipaddr *dst)
+{
+    ip6_neigh *e = hop_entry(s, dst);
+    if (e && e->state != NEIGH_PROBE)
+        set_state(s, e, NEIGH_PROBE);
 }
 
 /* RFC 4861 7.2.3 / 6.3.4 / 7.2.4: a link-layer address heard in an NS,

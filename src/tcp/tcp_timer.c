@@ -16,6 +16,7 @@
 #include "core/stack_impl.h"
 #include "core/compiler.h"
 #include "ip/ipv4.h"
+#include "ipv6/ipv6.h"
 #include "oasis/error.h"
 #include "tcp/tcp_flow.h"
 #include "tcp/tcp_seq.h"
@@ -265,7 +266,9 @@ static void r1_check(oasis_flow *f)
     uint32_t r1 = f->s->cfg.tcp.r1_retries;
     if (!r1 || f->ext->retries < r1)
         return;
-    if (!oasis_tcp_conn_v6(&f->c)) /* (IPv6: ND's own unreachability detection) */
+    if (oasis_tcp_conn_v6(&f->c))
+        oasis_ipv6_negative_advice(f->s, &f->c.raddr);
+    else
         oasis_ipv4_negative_advice(f->s, oasis_ipaddr_to_v4(&f->c.raddr));
     if (f->ext->retries == r1)
         oasis_tcp_post_event(f, OASIS_TCP_EV_RETRANSMIT);
