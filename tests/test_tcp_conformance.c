@@ -1,6 +1,9 @@
 /* Tests for rows of docs/conformance.md that no other test asserts: each
  * names its requirement (RFC 9293 Appendix B ReqID or RFC section). Hand-
- * built segments against one stack, virtual clock. */
+ * built segments against one stack, virtual clock.
+ * The tests run over IPv4 (cmocka group "ipv4") and again over IPv6
+ * (group "ipv6", th_init_af); IPv4's broadcast and multicast
+ * addresses in group "ipv4_only". */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -27,10 +30,12 @@ typedef struct fx {
     uint32_t pnxt; /* the peer's next sequence number */
 } fx;
 
+static int ipv6; /* the family of the group running: 1 IPv6 */
+
 static int setup(void **state)
 {
     fx *x = calloc(1, sizeof *x);
-    th_init(&x->h, NULL);
+    th_init_af(&x->h, NULL, ipv6);
     th_app_init(&x->a);
     *state = x;
     return 0;
@@ -74,15 +79,16 @@ static void write_bytes(fx *x, size_t n, int nodelay)
     th_poll(&x->h);
 }
 
-/* MUST-15: a peer that sends no MSS option gets segments of at most 536. */
-static void test_mss_default_536(void **state)
+/* MUST-15: a peer that sends no MSS option gets segments of at most 536
+ * (IPv6: 1220, RFC 9293 3.7.1). */
+static void test_mss_default(void **state)
 {
     fx *x = *state;
     open_with(x, NULL);
     write_bytes(x, 2000, 0);
     oasis_tcp_hdr r;
     assert_true(th_pop(&x->h, &r));
-    assert_int_equal(r.payload_len, 536);
+    assert_int_equal(r.payload_len, ipv6 ? 1220 : 536);
 }
 
 /* MUST-65: the MSS option only on SYNs. MUST-61/SHLD-27/MAY-15: a pushed
@@ -311,13 +317,23 @@ static void test_ack_below_max_snd_wnd_discarded(void **state)
     assert_int_equal(x->a.rx_len, 4);
 }
 
+static int group_ipv6(void **state)
+{
+    (void)state;
+    ipv6 = 1;
+    return 0;
+}
+
 int main(void)
 {
-    const struct CMUnitTest tests[] = {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
-        T(test_mss_default_536),
-        T(test_mss_only_on_syn_and_psh_on_last),
+    /* IPv4's multicast and broadcast addresses */
+    const struct CMUnitTest v4[] = {
         T(test_syn_to_multicast_or_from_broadcast_dropped),
+    };
+    const struct CMUnitTest tests[] = {
+        T(test_mss_default),
+        T(test_mss_only_on_syn_and_psh_on_last),
         T(test_rst_with_data_resets),
         T(test_keepalive_default_off),
         T(test_wscale_above_14_is_14),
@@ -329,5 +345,7 @@ int main(void)
     };
     if (getenv("TCP_TEST"))
         cmocka_set_test_filter(getenv("TCP_TEST"));
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    int failed = cmocka_run_group_tests_name("ipv4", tests, NULL, NULL);
+    failed += cmocka_run_group_tests_name("ipv4_only", v4, NULL, NULL);
+    return failed + cmocka_run_group_tests_name("ipv6", tests, group_ipv6, NULL);
 }

@@ -10,7 +10,11 @@
  * covering the range. PSH is not compared. Script times are moved with
  * the virtual clock; where a script lets Linux answer at once and Oasis
  * may delay an ACK (RFC 5681 4.2, at most delack_ns), the port lets the
- * delayed-ACK timer run first and says so. */
+ * delayed-ACK timer run first and says so.
+ * As packetdrill's runners, every test runs over IPv4 (cmocka group
+ * "ipv4") and again over IPv6 (group "ipv6": th_init_run, a 1520-byte
+ * link so that MSS 1460 holds); the mss tests are IPv4's (group
+ * "ipv4_only"). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -44,11 +48,12 @@ typedef struct fx {
 } fx;
 
 static uint8_t zeros[65536];
+static int ipv6; /* the family of the group running: 1 IPv6 */
 
 static void fx_init(fx *x, const oasis_tcp_config *cfg)
 {
     memset(x, 0, sizeof *x);
-    th_init(&x->h, cfg);
+    th_init_run(&x->h, cfg, ipv6);
     th_app_init(&x->a);
 }
 
@@ -110,7 +115,7 @@ static oasis_tcp_hdr pd_accept(fx *x, uint16_t mss, int sack, int wscale, uint64
 /* connect; "> S"; rtt later "< S. 0:0(0) ack 1 <opts>"; "> . 1:1(0) ack 1". */
 static oasis_tcp_hdr pd_connect(fx *x, uint16_t mss, int sack, int wscale, uint64_t rtt_ns)
 {
-    assert_int_equal(oasis_tcp_connect4(x->h.s, TH_PEER, PORT, NULL, th_connect_cb, &x->a), 0);
+    assert_int_equal(oasis_tcp_connect(x->h.s, &x->h.peer, PORT, NULL, th_connect_cb, &x->a), 0);
     th_poll(&x->h);
     oasis_tcp_hdr syn, r;
     assert_true(th_pop(&x->h, &syn));
@@ -282,7 +287,7 @@ static void test_close_on_syn_sent(void **state)
     fx_init(&x, NULL);
     oasis_flow *f = NULL;
     assert_int_equal(
-        oasis_tcp_connect_flow4(x.h.s, TH_PEER, PORT, NULL, th_connect_cb, &x.a, &f), 0);
+        oasis_tcp_connect_flow(x.h.s, &x.h.peer, PORT, NULL, th_connect_cb, &x.a, &f), 0);
     th_poll(&x.h);
     oasis_tcp_hdr syn;
     assert_true(th_pop(&x.h, &syn));
@@ -556,11 +561,9 @@ static void inject_md5_ack(fx *x)
         seg[22 + i] = (uint8_t)i;
     seg[38] = seg[39] = OASIS_TCPOPT_NOP;
     seg[16] = seg[17] = 0;
-    uint16_t c = oasis_csum_fold(
-        oasis_csum_add(oasis_csum_pseudo(TH_PEER, TH_LOCAL, OASIS_IPPROTO_TCP, sizeof seg), seg,
-                       sizeof seg));
+    uint16_t c = oasis_csum_fold(oasis_csum_add(th_pseudo(&x->h, sizeof seg), seg, sizeof seg));
     memcpy(seg + 16, &c, 2);
-    oasis_tcp_input4(x->h.s, TH_PEER, TH_LOCAL, seg, sizeof seg);
+    th_send(&x->h, seg, sizeof seg, 0);
 }
 
 /* md5/md5-only-on-client-ack.pkt: the ACK that completes the handshake
@@ -879,19 +882,15 @@ static void frag_needed(fx *x, const oasis_tcp_hdr *seg, size_t seg_len, uint16_
  * and hosts should no longer lower it), yet sends at 1160, the path MTU
  * being cached per destination (10 minutes). The new flow's sub-MSS rest
  * of a write waits for the ACK (Nagle), where Linux sends it at once.
- * tcp_advmss_pmtu_ipv6.pkt is the same over IPv6 on a link of MTU 1520
- * (MSS 1460) with a Packet Too Big of 1280 (segments of 1220), RFC 8201. */
-static void advmss_pmtu(int ipv6)
+ * tcp_advmss_pmtu_ipv6.pkt (group ipv6) is the same over IPv6 on a link
+ * of MTU 1520 (MSS 1460) with a Packet Too Big of 1280 (segments of
+ * 1220), RFC 8201. */
+static void test_advmss_pmtu(void **state)
 {
+    (void)state;
     uint32_t seg_max = ipv6 ? 1220 : 1160; /* the path MTU less 60 (40) */
     fx x;
-    memset(&x, 0, sizeof x);
-    th_init_af(&x.h, NULL, ipv6);
-    th_app_init(&x.a);
-    if (ipv6) {
-        x.h.link.mtu = 1520;
-        assert_int_equal(oasis_stack_set_mtu(x.h.s, 1520), 0);
-    }
+    fx_init(&x, NULL);
     oasis_tcp_hdr sa = pd_accept(&x, 1460, 1, 8, 100 * MS);
     assert_int_equal(sa.mss, 1460);
     pd_write(&x, 1460);
@@ -928,20 +927,21 @@ static void advmss_pmtu(int ipv6)
     fx_fini(&x);
 }
 
-static void test_advmss_pmtu_ipv4(void **state)
+static int group_ipv6(void **state)
 {
     (void)state;
-    advmss_pmtu(0);
-}
-
-static void test_advmss_pmtu_ipv6(void **state)
-{
-    (void)state;
-    advmss_pmtu(1);
+    ipv6 = 1;
+    return 0;
 }
 
 int main(void)
 {
+    /* the MTU stands in for TCP_MAXSEG 1100, below IPv6's minimum link
+     * MTU of 1280 (RFC 8200 5): IPv4 only */
+    const struct CMUnitTest v4[] = {
+        cmocka_unit_test(test_mss_server),
+        cmocka_unit_test(test_mss_client),
+    };
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_close_remote_fin_then_close),
         cmocka_unit_test(test_close_local_close_then_remote_fin),
@@ -958,10 +958,9 @@ int main(void)
         cmocka_unit_test(test_prr_ss_30pkt_lost1_4),
         cmocka_unit_test(test_prr_ss_30pkt_lost_1_4_11_16),
         cmocka_unit_test(test_prr_ss_ack_below_snd_una),
-        cmocka_unit_test(test_mss_server),
-        cmocka_unit_test(test_mss_client),
-        cmocka_unit_test(test_advmss_pmtu_ipv4),
-        cmocka_unit_test(test_advmss_pmtu_ipv6),
+        cmocka_unit_test(test_advmss_pmtu),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    int failed = cmocka_run_group_tests_name("ipv4", tests, NULL, NULL);
+    failed += cmocka_run_group_tests_name("ipv4_only", v4, NULL, NULL);
+    return failed + cmocka_run_group_tests_name("ipv6", tests, group_ipv6, NULL);
 }

@@ -9,6 +9,9 @@
  * "1:2001(2000)" is the run of MSS-sized segments covering it; PSH is not
  * compared; script times move the virtual clock; a blocking call is the
  * asynchronous request it stands for.
+ * As packetdrill's runners, every test runs over IPv4 (cmocka group
+ * "ipv4") and again over IPv6 (group "ipv6": th_init_run, a 1520-byte
+ * link so that MSS 1460 holds).
  *
  * AccECN (RFC 9768) puts its ACE field in AE (the old NS bit, the low bit
  * of the TCP header's byte 12), CWR and ECE. Oasis implements RFC 3168
@@ -45,6 +48,7 @@
 typedef pd_fx fx;
 
 static uint8_t zeros[100000];
+static int ipv6; /* the family of the group running: 1 IPv6 */
 
 /* ecn: cfg.tcp.ecn (Linux's net.ipv4.tcp_ecn for 0..2). */
 static void fx_init(fx *x, uint8_t ecn)
@@ -52,7 +56,7 @@ static void fx_init(fx *x, uint8_t ecn)
     oasis_stack_config sc;
     oasis_stack_config_init(&sc);
     sc.tcp.ecn = ecn;
-    pd_fx_init(x, &sc.tcp);
+    pd_fx_init_run(x, &sc.tcp, ipv6);
 }
 
 /* "< flags pseq:pseq+len(len) ack oack" from the peer, window win. */
@@ -129,7 +133,7 @@ static void finish_passive(fx *x, unsigned flags, uint16_t win, uint8_t ip_ecn)
 static void connect_open(fx *x, uint8_t syn_flags, unsigned synack_flags, uint8_t ip_ecn,
                          uint16_t mss, int wscale, uint16_t win)
 {
-    assert_int_equal(oasis_tcp_connect4(x->h.s, TH_PEER, PORT, NULL, th_connect_cb, &x->a), 0);
+    pd_connect_to(x, PORT);
     oasis_tcp_hdr syn = pop(x);
     assert_int_equal(syn.flags, syn_flags);
     assert_int_equal(x->h.last_tos & 3, OASIS_ECN_NOT_ECT);
@@ -166,10 +170,9 @@ static void raw_in(fx *x, uint8_t flags, uint32_t seq, uint32_t ackn, uint16_t w
         for (int b = 0; b < 4; b++)
             buf[4 * i + b] = (uint8_t)(w[i] >> (24 - 8 * b));
     memcpy(buf + OASIS_TCP_HLEN, opts, olen);
-    uint64_t sum = oasis_csum_pseudo(TH_PEER, TH_LOCAL, OASIS_IPPROTO_TCP, (uint16_t)n);
-    uint16_t c = oasis_csum_fold(oasis_csum_add(sum, buf, n));
+    uint16_t c = oasis_csum_fold(oasis_csum_add(th_pseudo(&x->h, n), buf, n));
     memcpy(buf + 16, &c, 2);
-    oasis_tcp_input4_ecn(x->h.s, TH_PEER, TH_LOCAL, buf, n, 0);
+    th_send(&x->h, buf, n, 0);
 }
 
 /* ==== tcp_basic_* ========================================================== */
@@ -733,6 +736,13 @@ static void test_accecn_synack_rexmit(void **state)
     synack_again(S | A | W, OASIS_ECN_NOT_ECT);
 }
 
+static int group_ipv6(void **state)
+{
+    (void)state;
+    ipv6 = 1;
+    return 0;
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -763,5 +773,6 @@ int main(void)
         cmocka_unit_test(test_accecn_3rd_ack_after_synack_rxmt),
         cmocka_unit_test(test_accecn_synack_rexmit),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    int failed = cmocka_run_group_tests_name("ipv4", tests, NULL, NULL);
+    return failed + cmocka_run_group_tests_name("ipv6", tests, group_ipv6, NULL);
 }

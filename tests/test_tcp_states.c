@@ -1,5 +1,7 @@
 /* TCP state machine, state by state, with hand-built segments against one
- * stack (RFC 9293 3.10.7 and the figure in 3.3.2). */
+ * stack (RFC 9293 3.10.7 and the figure in 3.3.2).
+ * The tests run over IPv4 (cmocka group "ipv4") and again over IPv6
+ * (group "ipv6", th_init_af). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -26,10 +28,12 @@ typedef struct fx {
     uint16_t lport; /* our port (active opens) */
 } fx;
 
+static int ipv6; /* the family of the group running: 1 IPv6 */
+
 static int setup(void **state)
 {
     fx *x = calloc(1, sizeof *x);
-    th_init(&x->h, NULL);
+    th_init_af(&x->h, NULL, ipv6);
     th_app_init(&x->a);
     *state = x;
     return 0;
@@ -153,7 +157,7 @@ static void test_listen_syn_synack(void **state)
     assert_int_equal(r.flags, S | A);
     assert_int_equal(r.ack, 5001);
     assert_true(r.has_mss);
-    assert_int_equal(r.mss, 1460);
+    assert_int_equal(r.mss, ipv6 ? 1440 : 1460); /* MTU 1500 less 60 (40), RFC 9293 3.7.1 */
     assert_false(r.has_ts);
     assert_false(r.has_wscale);
     assert_false(r.sack_permitted);
@@ -177,10 +181,10 @@ static void test_listen_syn_received_established(void **state)
     estab(x);
     assert_int_equal(th_ctr(&x->h)->passive_opens, 1);
     assert_int_equal(th_ctr(&x->h)->curr_estab, 1);
-    uint32_t addr;
+    oasis_ipaddr addr;
     uint16_t port;
-    oasis_tcp_dst4(x->a.flow, &addr, &port);
-    assert_int_equal(addr, TH_PEER);
+    oasis_tcp_dst(x->a.flow, &addr, &port);
+    assert_true(oasis_ipaddr_eq(&addr, &x->h.peer));
     assert_int_equal(port, TH_PPORT);
 }
 
@@ -244,7 +248,7 @@ static void test_syn_sent_established(void **state)
 static void test_syn_sent_rst_refused(void **state)
 {
     fx *x = *state;
-    assert_int_equal(oasis_tcp_connect4(x->h.s, TH_PEER, 8080, NULL, th_connect_cb, &x->a), 0);
+    assert_int_equal(oasis_tcp_connect(x->h.s, &x->h.peer, 8080, NULL, th_connect_cb, &x->a), 0);
     oasis_tcp_hdr r;
     assert_true(th_pop(&x->h, &r));
     oasis_tcp_hdr rst = th_seg(8080, r.src_port, R | A, 0, r.seq + 1);
@@ -260,7 +264,7 @@ static void test_syn_sent_rst_refused(void **state)
 static void test_syn_sent_rst_bad_ack_ignored(void **state)
 {
     fx *x = *state;
-    assert_int_equal(oasis_tcp_connect4(x->h.s, TH_PEER, 8080, NULL, th_connect_cb, &x->a), 0);
+    assert_int_equal(oasis_tcp_connect(x->h.s, &x->h.peer, 8080, NULL, th_connect_cb, &x->a), 0);
     oasis_tcp_hdr r;
     assert_true(th_pop(&x->h, &r));
     oasis_tcp_hdr rst = th_seg(8080, r.src_port, R, 0, 0); /* no ACK: ignored */
@@ -280,7 +284,7 @@ static void test_syn_sent_rst_bad_ack_ignored(void **state)
  * our SYN,ACK <SEQ=ISS><ACK=7001> sent, not connected yet. */
 static void simultaneous_syns(fx *x, oasis_tcp_hdr *r)
 {
-    assert_int_equal(oasis_tcp_connect4(x->h.s, TH_PEER, 8080, NULL, th_connect_cb, &x->a), 0);
+    assert_int_equal(oasis_tcp_connect(x->h.s, &x->h.peer, 8080, NULL, th_connect_cb, &x->a), 0);
     oasis_tcp_hdr r2;
     assert_true(th_pop(&x->h, r));
     oasis_tcp_hdr syn = th_seg(8080, r->src_port, S, 7000, 0);
@@ -350,7 +354,7 @@ static void test_simultaneous_open_synack_establishes(void **state)
 static void test_syn_sent_synack_with_text_and_fin(void **state)
 {
     fx *x = *state;
-    assert_int_equal(oasis_tcp_connect4(x->h.s, TH_PEER, 8080, NULL, th_connect_cb, &x->a), 0);
+    assert_int_equal(oasis_tcp_connect(x->h.s, &x->h.peer, 8080, NULL, th_connect_cb, &x->a), 0);
     oasis_tcp_hdr r, ack;
     assert_true(th_pop(&x->h, &r));
     oasis_tcp_hdr sa = th_seg(8080, r.src_port, S | A | F, 7000, r.seq + 1);
@@ -616,7 +620,7 @@ static void test_rst_in_time_wait(void **state)
 static void test_rst_in_syn_sent_without_ack_ignored(void **state)
 {
     fx *x = *state;
-    assert_int_equal(oasis_tcp_connect4(x->h.s, TH_PEER, 8080, NULL, th_connect_cb, &x->a), 0);
+    assert_int_equal(oasis_tcp_connect(x->h.s, &x->h.peer, 8080, NULL, th_connect_cb, &x->a), 0);
     oasis_tcp_hdr r;
     assert_true(th_pop(&x->h, &r));
     oasis_tcp_hdr rst = th_seg(8080, r.src_port, R | A, 0, r.seq + 1);
@@ -682,7 +686,7 @@ static uint32_t synced_start(fx *x, const synced_case *c)
 {
     th_fini(&x->h);
     th_app_fini(&x->a);
-    th_init(&x->h, NULL);
+    th_init_af(&x->h, NULL, ipv6);
     th_app_init(&x->a);
     estab(x);
     assert_true(c->to_state(x));
@@ -865,7 +869,7 @@ static void test_syn_received_odd_segments(void **state)
 static void test_syn_sent_odd_segments(void **state)
 {
     fx *x = *state;
-    assert_int_equal(oasis_tcp_connect4(x->h.s, TH_PEER, 8080, NULL, th_connect_cb, &x->a), 0);
+    assert_int_equal(oasis_tcp_connect(x->h.s, &x->h.peer, 8080, NULL, th_connect_cb, &x->a), 0);
     oasis_tcp_hdr r, o;
     assert_true(th_pop(&x->h, &r));
     uint16_t lp = r.src_port;
@@ -1027,7 +1031,7 @@ static void test_time_wait_reopen_ts_new_only_strict(void **state)
     oasis_stack_config_init(&c);
     c.tcp.strict_timestamps = 1;
     th_fini(&x->h);
-    th_init(&x->h, &c.tcp);
+    th_init_af(&x->h, &c.tcp, ipv6);
     to_time_wait(x, NULL);
     oasis_tcp_hdr s2 = th_seg(TH_PPORT, PORT, S, TH_PISN - 100000, 0);
     s2.has_ts = 1;
@@ -1066,7 +1070,7 @@ static void test_time_wait_ts_new_only_tolerant(void **state)
     c.tcp.timestamps = 0;
     th_fini(&x->h);
     th_app_fini(&x->a);
-    th_init(&x->h, &c.tcp);
+    th_init_af(&x->h, &c.tcp, ipv6);
     th_app_init(&x->a);
     snd = to_time_wait(x, NULL);
     th_inject(&x->h, &s2);
@@ -1222,7 +1226,7 @@ static void test_time_wait_bounded(void **state)
     oasis_stack_config_init(&c);
     c.tcp.max_time_wait = 3;
     th_fini(&x->h);
-    th_init(&x->h, &c.tcp);
+    th_init_af(&x->h, &c.tcp, ipv6);
     assert_int_equal(oasis_tcp_listen(x->h.s, PORT, NULL, th_accept_cb, &x->a), 0);
     for (uint16_t i = 0; i < 5; i++)
         tw_entry(x, (uint16_t)(41000 + i));
@@ -1240,12 +1244,19 @@ static void test_time_wait_bounded(void **state)
     /* 0: no TIME_WAIT kept at all */
     th_fini(&x->h);
     c.tcp.max_time_wait = 0;
-    th_init(&x->h, &c.tcp);
+    th_init_af(&x->h, &c.tcp, ipv6);
     x->a.accepted = 0;
     assert_int_equal(oasis_tcp_listen(x->h.s, PORT, NULL, th_accept_cb, &x->a), 0);
     tw_entry(x, 41000);
     assert_int_equal(th_ctr(&x->h)->time_wait, 0);
     assert_int_equal(th_ctr(&x->h)->time_wait_overflows, 1);
+}
+
+static int group_ipv6(void **state)
+{
+    (void)state;
+    ipv6 = 1;
+    return 0;
 }
 
 int main(void)
@@ -1306,5 +1317,6 @@ int main(void)
     };
     if (getenv("TCP_TEST"))
         cmocka_set_test_filter(getenv("TCP_TEST"));
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    int failed = cmocka_run_group_tests_name("ipv4", tests, NULL, NULL);
+    return failed + cmocka_run_group_tests_name("ipv6", tests, group_ipv6, NULL);
 }

@@ -13,11 +13,22 @@
 
 void pd_fx_init(pd_fx *x, const oasis_tcp_config *tcfg) { pd_fx_init_af(x, tcfg, 0); }
 
-void pd_fx_init_af(pd_fx *x, const oasis_tcp_config *tcfg, int ipv6)
+static void fx_init(pd_fx *x, const oasis_tcp_config *tcfg, int ipv6, int run)
 {
     memset(x, 0, sizeof *x);
-    th_init_af(&x->h, tcfg, ipv6);
+    if (run)
+        th_init_run(&x->h, tcfg, ipv6);
+    else
+        th_init_af(&x->h, tcfg, ipv6);
     th_app_init(&x->a);
+}
+
+void pd_fx_init_af(pd_fx *x, const oasis_tcp_config *tcfg, int ipv6) { fx_init(x, tcfg, ipv6, 0); }
+void pd_fx_init_run(pd_fx *x, const oasis_tcp_config *tcfg, int ipv6) { fx_init(x, tcfg, ipv6, 1); }
+
+void pd_connect_to(pd_fx *x, uint16_t port)
+{
+    assert_int_equal(oasis_tcp_connect(x->h.s, &x->h.peer, port, NULL, th_connect_cb, &x->a), 0);
 }
 
 void pd_fx_fini(pd_fx *x)

@@ -18,7 +18,12 @@ typedef struct pd_fx {
 void pd_fx_init(pd_fx *x, const oasis_tcp_config *tcfg);
 /* The same, the peer talking IPv6 when ipv6 is 1 (th_init_af). */
 void pd_fx_init_af(pd_fx *x, const oasis_tcp_config *tcfg, int ipv6);
+/* The same with th_init_run: IPv6 on a 1520-byte link, as packetdrill's
+ * runners have it. */
+void pd_fx_init_run(pd_fx *x, const oasis_tcp_config *tcfg, int ipv6);
 void pd_fx_fini(pd_fx *x);
+/* "connect(..., peer:port)": an active open to the peer, of its family. */
+void pd_connect_to(pd_fx *x, uint16_t port);
 uint32_t pd_os(const pd_fx *x, uint32_t n);
 uint32_t pd_ps(uint32_t n);
 /* Advances the virtual clock by ms (running what falls due). */

@@ -239,6 +239,15 @@ void th_init_af(tcp_harness *h, const oasis_tcp_config *tcfg, int ipv6)
     init(h, tcfg, ipv6, NULL, NULL);
 }
 
+void th_init_run(tcp_harness *h, const oasis_tcp_config *tcfg, int ipv6)
+{
+    init(h, tcfg, ipv6, NULL, NULL);
+    if (ipv6) {
+        h->link.mtu = 1520;
+        assert_int_equal(oasis_stack_set_mtu(h->s, 1520), 0);
+    }
+}
+
 void th_init_alloc(tcp_harness *h, const oasis_tcp_config *tcfg, oasis_alloc_fn alloc, void *ud)
 {
     init(h, tcfg, 0, alloc, ud);

@@ -54,6 +54,9 @@ void th_init(tcp_harness *h, const oasis_tcp_config *tcfg);
 /* ipv6 1: the stack has TH_LOCAL6/64 (and IPv6's link-local address), the
  * peer is TH_PEER6; 0: th_init. */
 void th_init_af(tcp_harness *h, const oasis_tcp_config *tcfg, int ipv6);
+/* th_init_af as packetdrill's runners start a script: IPv6 on a 1520-byte
+ * link (--mtu=1520), so that the scripts' MSS 1460 holds in both families. */
+void th_init_run(tcp_harness *h, const oasis_tcp_config *tcfg, int ipv6);
 void th_fini(tcp_harness *h);
 
 /* A peer segment skeleton: ports, flags, seq/ack, window 65535, no options. */
