@@ -2,8 +2,7 @@
  * names its requirement (RFC 9293 Appendix B ReqID or RFC section). Hand-
  * built segments against one stack, virtual clock.
  * The tests run over IPv4 (cmocka group "ipv4") and again over IPv6
- * (group "ipv6", th_init_af); IPv4's broadcast and multicast
- * addresses in group "ipv4_only". */
+ * (group "ipv6", th_init_af). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -119,21 +118,29 @@ static void test_mss_only_on_syn_and_psh_on_last(void **state)
 }
 
 /* MUST-57 / RFC 1122 4.2.3.10: segments (SYNs included) to a multicast
- * address or from a broadcast address are dropped silently. */
+ * address or from a broadcast address are dropped silently. IPv6 has no
+ * broadcast: SYNs to groups we are in (all-nodes, our solicited-node
+ * group, RFC 4291 2.7.1) and one from a multicast source (2.7). */
 static void test_syn_to_multicast_or_from_broadcast_dropped(void **state)
 {
     fx *x = *state;
     assert_int_equal(oasis_tcp_listen(x->h.s, PORT, NULL, th_accept_cb, &x->a), 0);
-    static const uint32_t pairs[][2] = {
-        {TH_PEER, OASIS_IPV4(224, 0, 0, 1)},
-        {0xffffffffu, TH_LOCAL},
-        {TH_PEER, 0xffffffffu},
+    static const uint8_t all_nodes[16] = {0xff, 0x02, [15] = 1};
+    static const uint8_t solicited[16] = {0xff, 0x02, [11] = 1, 0xff, 0, 0, 1};
+    const oasis_ipaddr mc4 = oasis_ipaddr_v4(OASIS_IPV4(224, 0, 0, 1));
+    const oasis_ipaddr bc4 = oasis_ipaddr_v4(0xffffffffu);
+    const oasis_ipaddr all6 = oasis_ipaddr_v6(all_nodes), sol6 = oasis_ipaddr_v6(solicited);
+    const oasis_ipaddr *p = &x->h.peer, *l = &x->h.local;
+    const oasis_ipaddr *pairs[2][3][2] = {
+        {{p, &mc4}, {&bc4, l}, {p, &bc4}},
+        {{p, &all6}, {p, &sol6}, {&all6, l}},
     };
-    for (size_t i = 0; i < sizeof pairs / sizeof pairs[0]; i++) {
+    for (size_t i = 0; i < 3; i++) {
+        const oasis_ipaddr *src = pairs[ipv6][i][0], *dst = pairs[ipv6][i][1];
         oasis_tcp_hdr s = th_seg(TH_PPORT, PORT, S, TH_PISN, 0);
-        uint8_t buf[64];
-        size_t n = oasis_tcp_emit(buf, &s, 0, pairs[i][0], pairs[i][1]);
-        oasis_tcp_input4(x->h.s, pairs[i][0], pairs[i][1], buf, n);
+        uint8_t buf[OASIS_TCP_HLEN];
+        oasis_tcp_emit_ps(buf, &s, 0, th_pseudo_addr(&x->h, src, dst, sizeof buf));
+        th_send_addr(&x->h, src, dst, buf, sizeof buf, 0);
         th_poll(&x->h);
     }
     assert_int_equal(th_pending(&x->h), 0);
@@ -327,13 +334,10 @@ static int group_ipv6(void **state)
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
-    /* IPv4's multicast and broadcast addresses */
-    const struct CMUnitTest v4[] = {
-        T(test_syn_to_multicast_or_from_broadcast_dropped),
-    };
     const struct CMUnitTest tests[] = {
         T(test_mss_default),
         T(test_mss_only_on_syn_and_psh_on_last),
+        T(test_syn_to_multicast_or_from_broadcast_dropped),
         T(test_rst_with_data_resets),
         T(test_keepalive_default_off),
         T(test_wscale_above_14_is_14),
@@ -346,6 +350,5 @@ int main(void)
     if (getenv("TCP_TEST"))
         cmocka_set_test_filter(getenv("TCP_TEST"));
     int failed = cmocka_run_group_tests_name("ipv4", tests, NULL, NULL);
-    failed += cmocka_run_group_tests_name("ipv4_only", v4, NULL, NULL);
     return failed + cmocka_run_group_tests_name("ipv6", tests, group_ipv6, NULL);
 }

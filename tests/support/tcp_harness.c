@@ -274,26 +274,41 @@ oasis_tcp_hdr th_seg(uint16_t sport, uint16_t dport, uint8_t flags, uint32_t seq
     return s;
 }
 
-uint64_t th_pseudo(const tcp_harness *h, size_t len)
+uint64_t th_pseudo_addr(const tcp_harness *h, const oasis_ipaddr *src, const oasis_ipaddr *dst,
+                        size_t len)
 {
     if (!h->ipv6)
-        return oasis_csum_pseudo(TH_PEER, TH_LOCAL, OASIS_IPPROTO_TCP, (uint16_t)len);
-    oasis_in6 src = in6(&h->peer), dst = in6(&h->local);
-    return oasis_ipv6_pseudo_sum(&src, &dst, (uint32_t)len, OASIS_NH_TCP);
+        return oasis_csum_pseudo(oasis_ipaddr_to_v4(src), oasis_ipaddr_to_v4(dst),
+                                 OASIS_IPPROTO_TCP, (uint16_t)len);
+    oasis_in6 s6 = in6(src), d6 = in6(dst);
+    return oasis_ipv6_pseudo_sum(&s6, &d6, (uint32_t)len, OASIS_NH_TCP);
 }
 
-void th_send(tcp_harness *h, const uint8_t *seg, size_t n, uint8_t ecn)
+uint64_t th_pseudo(const tcp_harness *h, size_t len)
+{
+    return th_pseudo_addr(h, &h->peer, &h->local, len);
+}
+
+void th_send_addr(tcp_harness *h, const oasis_ipaddr *src, const oasis_ipaddr *dst,
+                  const uint8_t *seg, size_t n, uint8_t ecn)
 {
     if (!h->ipv6) {
-        oasis_tcp_input4_ecn(h->s, TH_PEER, TH_LOCAL, seg, n, ecn);
+        oasis_tcp_input4_ecn(h->s, oasis_ipaddr_to_v4(src), oasis_ipaddr_to_v4(dst), seg, n, ecn);
         return;
     }
     uint8_t *f = calloc(1, OASIS_ETH_HLEN + OASIS_IPV6_HLEN + n);
     assert_non_null(f);
-    oasis_in6 src = in6(&h->peer), dst = in6(&h->local);
-    memcpy(frame6(h, f, PEER_MAC, &src, &dst, OASIS_NH_TCP, 64, ecn, n), seg, n);
+    oasis_in6 s6 = in6(src), d6 = in6(dst);
+    memcpy(frame6(h, f, PEER_MAC, &s6, &d6, OASIS_NH_TCP, 64, ecn, n), seg, n);
+    if (oasis_in6_is_multicast(&d6))
+        oasis_in6_multicast_mac(&d6, f); /* the frame's destination */
     oasis_stack_input(h->s, f, OASIS_ETH_HLEN + OASIS_IPV6_HLEN + n);
     free(f);
+}
+
+void th_send(tcp_harness *h, const uint8_t *seg, size_t n, uint8_t ecn)
+{
+    th_send_addr(h, &h->peer, &h->local, seg, n, ecn);
 }
 
 void th_inject(tcp_harness *h, const oasis_tcp_hdr *seg)

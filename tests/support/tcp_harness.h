@@ -65,9 +65,16 @@ oasis_tcp_hdr th_seg(uint16_t sport, uint16_t dport, uint8_t flags, uint32_t seq
 void th_inject(tcp_harness *h, const oasis_tcp_hdr *seg);
 /* The pseudo-header sum of a len-byte segment between the peer and us. */
 uint64_t th_pseudo(const tcp_harness *h, size_t len);
+/* The same between src and dst (of the harness's family). */
+uint64_t th_pseudo_addr(const tcp_harness *h, const oasis_ipaddr *src, const oasis_ipaddr *dst,
+                        size_t len);
 /* Sends the n-byte segment seg (checksum made) from the peer, in an IP
  * packet whose ECN field is ecn: IPv4 into TCP's input, IPv6 as a frame. */
 void th_send(tcp_harness *h, const uint8_t *seg, size_t n, uint8_t ecn);
+/* th_send from src to dst (IPv6: to a multicast dst, in a frame to its
+ * group's MAC). */
+void th_send_addr(tcp_harness *h, const oasis_ipaddr *src, const oasis_ipaddr *dst,
+                  const uint8_t *seg, size_t n, uint8_t ecn);
 
 /* Pops the oldest captured segment into out (payload valid until the next
  * pop). Returns 1, or 0 if none. Fails the test on a bad checksum. */
