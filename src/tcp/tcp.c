@@ -1443,4 +1443,6 @@ void oasis_tcp_disconnect(oasis_stack *s)
         tw_free(s, L->tw_head);
     oasis_timer_stop(s, &L->tw_timer);
     L->closing = 0;
+    if (L->ready_head) /* woken by a poll from a callback above: the next poll's */
+        s->tcp_due = oasis_now(s);
 }

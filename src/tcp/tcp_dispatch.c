@@ -205,9 +205,16 @@ OASIS_HOT void oasis_tcp_dispatch(oasis_stack *s)
     oasis_tcp_layer *L = s->tcp;
     /* oasis_stack_poll() called from one of our callbacks lands here again:
      * the outer dispatch owns the round and takes whatever was woken meanwhile
-     * once the current round is done. */
+     * once the current round is done. While oasis_tcp_disconnect runs (a poll
+     * from one of its cancel callbacks), nothing woken runs either: the flows
+     * it has not reached yet are canceled with their callbacks there, and a
+     * passive flow is not handed over after its listener went. */
     if (L->dispatching)
         return;
+    if (L->closing) {
+        s->tcp_due = UINT64_MAX; /* disconnect's end dispatches what is left */
+        return;
+    }
     L->dispatching = 1;
     s->tcp_due = UINT64_MAX; /* this dispatch takes every flow woken */
     /* Each round takes the flows woken so far; wakes from their callbacks
