@@ -886,6 +886,107 @@ static void test_packet_too_big(void **state)
     test_net_fini(&n);
 }
 
+/* ---- RFC 4861 7.3.1: TCP's progress confirms the neighbour ---- */
+
+typedef struct echo {
+    oasis_flow *cli, *srv;
+    uint64_t sent, echoed; /* bytes the client wrote, bytes it read back */
+} echo;
+
+static void echo_srv_read(oasis_flow *f, int err, const uint8_t *d, size_t n, void *ud)
+{
+    (void)ud;
+    if (err)
+        return; /* released at the end */
+    assert_int_equal(oasis_tcp_write(f, d, n, NULL, NULL), 0);
+    assert_int_equal(oasis_tcp_read(f, echo_srv_read, NULL), 0);
+}
+
+static void echo_accept(oasis_stack *s, oasis_flow *f, void *ud)
+{
+    (void)s;
+    ((echo *)ud)->srv = f;
+    assert_int_equal(oasis_tcp_read(f, echo_srv_read, NULL), 0);
+}
+
+static void echo_cli_read(oasis_flow *f, int err, const uint8_t *d, size_t n, void *ud)
+{
+    (void)d;
+    if (err)
+        return;
+    ((echo *)ud)->echoed += n;
+    assert_int_equal(oasis_tcp_read(f, echo_cli_read, ud), 0);
+}
+
+static void echo_connected(oasis_stack *s, oasis_flow *f, int err, void *ud)
+{
+    (void)s;
+    assert_int_equal(err, 0);
+    ((echo *)ud)->cli = f;
+    assert_int_equal(oasis_tcp_read(f, echo_cli_read, ud), 0);
+}
+
+static int echo_caught_up(void *ud)
+{
+    const echo *e = ud;
+    return e->cli && e->echoed == e->sent;
+}
+
+/* A flow that keeps exchanging data keeps its neighbours REACHABLE by
+ * itself: each side's entry for the other goes STALE when ReachableTime
+ * (15-45 s) runs out, DELAY at the next segment, and the ACK for that
+ * segment confirms it (new_ack; on the server the handshake's ACK, in
+ * establish), so in five minutes of an echo every 2 s no Neighbor
+ * Solicitation is sent but the client's first, multicast, one. Without
+ * the confirmation each DELAY turns into PROBE after 5 s: a unicast
+ * solicitation per side about every half minute. */
+static void test_ack_confirms_neighbour(void **state)
+{
+    (void)state;
+    test_net n;
+    net6_init_delay(&n, OASIS_NS_PER_MS);
+    oasis_wire_run(n.wire, never, NULL, 3 * SEC); /* DAD */
+    oasis_ipaddr lb = test_link_local(n.b), la = test_link_local(n.a);
+    const oasis_icmp6_counters *ca = &n.a->ctr.icmp6, *cb = &n.b->ctr.icmp6;
+    uint64_t ns_a = ca->out_neigh_solicits, ns_b = cb->out_neigh_solicits;
+    echo e = {0};
+    assert_int_equal(oasis_tcp_listen(n.b, PORT, NULL, echo_accept, &e), 0);
+    assert_int_equal(oasis_tcp_connect(n.a, &lb, PORT, NULL, echo_connected, &e), 0);
+    assert_int_equal(oasis_wire_run(n.wire, echo_caught_up, &e, SEC), 0);
+    /* Nothing but the handshake for 10 s: the ACK of the SYN-ACK has to
+     * confirm the server's entry, in DELAY since its NA. */
+    oasis_wire_run(n.wire, never, NULL, 10 * SEC);
+    uint64_t t0 = oasis_clock_now(n.clock);
+    for (int i = 1; i <= 150; i++) {
+        assert_int_equal(oasis_tcp_write(e.cli, "x", 1, NULL, NULL), 0);
+        e.sent++;
+        assert_int_equal(oasis_wire_run(n.wire, echo_caught_up, &e, SEC), 0);
+        uint64_t now = oasis_clock_now(n.clock), at = t0 + (uint64_t)i * 2 * SEC;
+        if (now < at)
+            oasis_wire_run(n.wire, never, NULL, at - now);
+    }
+    assert_int_equal(e.echoed, 150);
+    /* The entries did age (else the test proves nothing): ReachableTime
+     * is at most 45 s of the 300 run. */
+    assert_true(n.a->ip6->reachable_ns <= 45 * SEC && n.b->ip6->reachable_ns <= 45 * SEC);
+    assert_int_equal(ca->out_neigh_solicits - ns_a, 1);
+    assert_int_equal(cb->out_neigh_solicits - ns_b, 0);
+    /* Neither entry is being probed. */
+    oasis_in6 a6, b6;
+    memcpy(a6.b, la.b, 16);
+    memcpy(b6.b, lb.b, 16);
+    const ip6_neigh *na = oasis_nd_lookup(n.a, &b6), *nb = oasis_nd_lookup(n.b, &a6);
+    assert_non_null(na);
+    assert_non_null(nb);
+    assert_int_not_equal(na->state, NEIGH_PROBE);
+    assert_int_not_equal(nb->state, NEIGH_PROBE);
+    assert_int_equal(n.a->nd_delay + n.b->nd_delay,
+                     (na->state == NEIGH_DELAY) + (nb->state == NEIGH_DELAY));
+    oasis_tcp_release(e.cli);
+    oasis_tcp_release(e.srv);
+    test_net_fini(&n);
+}
+
 /* ---- the 16-byte addresses in the ISN and the cookie MAC ---- */
 
 static void test_isn_cookie_whole_address(void **state)
@@ -931,6 +1032,7 @@ int main(void)
         cmocka_unit_test(test_syn_cookies),
         cmocka_unit_test(test_packet_too_big),
         cmocka_unit_test(test_isn_cookie_whole_address),
+        cmocka_unit_test(test_ack_confirms_neighbour),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -174,7 +174,9 @@ int oasis_ipv6_route(oasis_stack *s, const oasis_ipaddr *dst, oasis_ipaddr *next
  * The neighbour used as dst's next hop (the router for an off-link
  * destination) becomes REACHABLE again without a probe. Nothing happens
  * for an IPv4 address, with IPv6 off, or when there is no complete
- * neighbour entry (resolution is never skipped). */
+ * neighbour entry (resolution is never skipped). Oasis's TCP confirms by
+ * itself; this is for protocols over UDP with their own proof (a reply to
+ * a request sent). */
 void oasis_ipv6_confirm_reachable(oasis_stack *s, const oasis_ipaddr *dst);
 
 #ifdef __cplusplus

@@ -81,6 +81,7 @@ static void neigh_free(oasis_stack *s, ip6_neigh *e)
 {
     oasis_timer_stop(s, &e->timer);
     drop_queue(s, e);
+    s->nd_delay -= e->state == NEIGH_DELAY;
     e->state = 0;
     s->ctr.nd.cache_entries--;
 }
@@ -228,6 +229,10 @@ static void set_state(oasis_stack *s, ip6_neigh *e, neigh_state st)
 {
     oasis_ipv6 *v = s->ip6;
     uint64_t now = oasis_now(s);
+    if (e->state == NEIGH_DELAY)
+        s->nd_delay--;
+    if (st == NEIGH_DELAY)
+        s->nd_delay++;
     e->state = (uint8_t)st;
     switch (st) {
     case NEIGH_INCOMPLETE:

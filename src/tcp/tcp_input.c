@@ -19,6 +19,7 @@
 #include "core/stack_impl.h"
 #include "core/compiler.h"
 #include "oasis/error.h"
+#include "oasis/ipv6.h"
 #include "tcp/tcp_flow.h"
 #include "tcp/tcp_seq.h"
 #include "tcp/tcp_syncookie.h"
@@ -51,6 +52,15 @@ void oasis_tcp_syn_options(oasis_flow *f, const oasis_tcp_hdr *h)
     oasis_tcp_pmtu_init(f); /* a path MTU already learned for this peer */
 }
 
+/* RFC 4861 7.3.1: the peer acknowledged something new (our SYN, data,
+ * our FIN), which proves the path forward: an IPv6 next hop waiting in
+ * DELAY needs no probe. One test of a stack field while none waits. */
+static OASIS_ALWAYS_INLINE void confirm_path(oasis_flow *f)
+{
+    if (OASIS_UNLIKELY(f->s->nd_delay) && oasis_tcp_conn_v6(&f->c))
+        oasis_ipv6_confirm_reachable(f->s, &f->c.raddr);
+}
+
 /* The handshake completed (SYN_SENT or SYN_RECEIVED -> ESTABLISHED). */
 static void establish(oasis_flow *f, const oasis_tcp_hdr *h, int syn_window)
 {
@@ -64,6 +74,7 @@ static void establish(oasis_flow *f, const oasis_tcp_hdr *h, int syn_window)
     if (!f->ext->retries && f->ext->rtt_start)
         oasis_rtt_sample(&f->ext->rtt, oasis_now(s) - f->ext->rtt_start); /* Karn: SYN never resent */
     f->ext->rtt_start = 0;
+    confirm_path(f);
     oasis_tcp_timers_established(f);
     f->ext->ccops->init(&f->ext->cc, oasis_tcp_eff_mss(f), oasis_now(s));
     oasis_recovery_init(f);
@@ -399,6 +410,7 @@ OASIS_HOT static OASIS_ALWAYS_INLINE uint64_t new_ack(oasis_flow *f, const oasis
         oasis_tcp_urg_acked(f); /* (both do nothing without their state) */
     uint64_t rtt = rtt_from_ack(f, h);
     f->ext->retries = 0;
+    confirm_path(f);
     if (f->ext->plp.probe_mss)
         oasis_plpmtud_acked(f);
     /* RFC 6298 5.2, 5.3; RFC 8985 7.2: the PTO is re-armed after output. */
