@@ -2203,6 +2203,47 @@ static void test_confirm_reachable(void **state)
 }
 
 
+/* The stack's count of entries in DELAY, which TCP's ACK path tests
+ * before it looks up a neighbour to confirm (tcp_input.c confirm_path),
+ * follows every way into and out of DELAY: an NS answered (STALE, then
+ * our NA: DELAY), the timer (PROBE), a confirmation, an eviction. */
+static uint32_t count_delay(const fx *x)
+{
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < x->s->ip6->nneigh; i++)
+        n += x->s->ip6->neigh[i].state == NEIGH_DELAY;
+    return n;
+}
+
+static void test_delay_count(void **state)
+{
+    (void)state;
+    fx x;
+    fx_start(&x, 4, 0, 1);
+    oasis_in6 ll = ll_of(&x);
+    assert_int_equal(x.s->nd_delay, 0);
+    oasis_in6 p[6];
+    for (int i = 0; i < 6; i++) {
+        p[i] = PEER;
+        p[i].b[15] = (uint8_t)(0x30 + i);
+        uint8_t mac[6] = {0x02, 0, 0, 0, 0x30, (uint8_t)i};
+        inject_ns(&x, &p[i], &ll, &ll, mac);
+        advance(&x, SEC / 10);
+        /* Four slots: from the fifth on, the oldest DELAY entry goes. */
+        assert_int_equal(x.s->nd_delay, i < 4 ? (uint32_t)i + 1 : 4);
+        assert_int_equal(x.s->nd_delay, count_delay(&x));
+    }
+    assert_true(ctr(&x)->nd.cache_evictions >= 2);
+    oasis_ipaddr a = oasis_ipaddr_v6(p[5].b);
+    oasis_ipv6_confirm_reachable(x.s, &a);
+    assert_int_equal(x.s->nd_delay, 3);
+    assert_int_equal(x.s->nd_delay, count_delay(&x));
+    advance(&x, 6 * SEC); /* the other three: PROBE */
+    assert_int_equal(x.s->nd_delay, 0);
+    assert_int_equal(count_delay(&x), 0);
+    fx_stop(&x);
+}
+
 /* RFC 4861 6.3.4: "If no Source Link-Layer Address is included, but a
  * corresponding Neighbor Cache entry exists, its IsRouter flag MUST be set
  * to TRUE"; 7.2: such an RA creates no entry. IsRouter matters: an NA
@@ -4149,6 +4190,7 @@ int main(void)
         cmocka_unit_test(test_redirect),
         cmocka_unit_test(test_mldv1_compat),
         cmocka_unit_test(test_confirm_reachable),
+        cmocka_unit_test(test_delay_count),
         cmocka_unit_test(test_ra_without_slla_marks_router),
         cmocka_unit_test(test_icmp6_unknown_types),
         cmocka_unit_test(test_nd_validation_ns),

@@ -18,7 +18,8 @@
  *     address, add a static address from body[1..], join (body[1] even)
  *     or leave the group body[2..17]
  * Checked: no crash or sanitizer report; the neighbour cache, its queue and
- * the reassembly memory stay within their bounds; every ping completes
+ * the reassembly memory stay within their bounds; the stack's count of
+ * entries in DELAY (which TCP's ACK path reads) is the cache's; every ping completes
  * exactly once; destroying the stack frees every byte. */
 #include "fuzz.h"
 #include "countalloc.h"
@@ -26,6 +27,8 @@
 #include <string.h>
 
 #include "core/bytes.h"
+#include "core/stack_impl.h"
+#include "ipv6/ipv6.h"
 #include "ipv6/icmp6_wire.h"
 #include "ipv6/ipv6_wire.h"
 #include "link/eth_wire.h"
@@ -184,6 +187,15 @@ static void record(fz *z, uint8_t kind, const uint8_t *b, size_t n)
     }
 }
 
+/* nd_delay is kept by the state changes (nd.c); recounted here. */
+static void check_nd_delay(oasis_stack *s)
+{
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < s->ip6->nneigh; i++)
+        n += s->ip6->neigh[i].state == NEIGH_DELAY;
+    FUZZ_CHECK(s->nd_delay == n);
+}
+
 /* The RA DNS lists (RFC 8106) stay bounded and hold what the header
  * promises: unicast servers, host-name text, live entries only. */
 static void check_ra_dns(oasis_stack *s)
@@ -257,6 +269,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         FUZZ_CHECK(c->ipv6.reasm_bytes <= 16384);
         FUZZ_CHECK(oasis_ipv6_addrs(z.s, NULL, 0) <= 8);
         check_ra_dns(z.s);
+        check_nd_delay(z.s);
     }
     oasis_stack_destroy(z.s);
     FUZZ_CHECK(z.pings_done == z.pings_started); /* the rest: ECANCELED at destroy */
