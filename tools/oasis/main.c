@@ -7,7 +7,8 @@
 
 static const char usage[] =
     "Usage: oasis COMMAND [options]\n"
-    "Runs the Oasis TCP/IPv4 stack on a Linux TAP device.\n\n"
+    "Runs the Oasis TCP/IP stack (IPv4 and IPv6) on a Linux TAP device, or on a\n"
+    "TUN device (--tun).\n\n"
     "Commands:\n"
     "  serve     echo, discard, hash and HTTP servers\n"
     "  get       download a URL over HTTP and print its SHA-256\n"
