@@ -291,6 +291,79 @@ static void test_dscp_on_the_wire(void **state)
     assert_int_equal(expect_ip_fields(x, 0, 64), 1);
 }
 
+/* Pops one segment, which must have flags and the IP fields tos, ttl;
+ * returns its sequence number. */
+static uint32_t pop_fields(fx *x, uint8_t flags, uint8_t tos, uint8_t ttl)
+{
+    oasis_tcp_hdr r;
+    assert_true(th_pop(&x->h, &r));
+    assert_int_equal(r.flags & (S | A | OASIS_TCP_FIN | OASIS_TCP_RST), flags);
+    assert_int_equal(x->h.last_tos, tos);
+    assert_int_equal(x->h.last_ttl, ttl);
+    return r.seq;
+}
+
+/* A listener gives its SYN-ACKs and accepted flows its own DSCP and TTL
+ * (oasis_listen_opts), SYN cookies' SYN-ACKs and the flows they open
+ * included; without them, the stack's (cfg.tcp.dscp 10 here, TTL 64),
+ * also on a cookie's SYN-ACK, which once went out with TOS 0. A listener
+ * may ask for DSCP 0 over the stack's 10. DSCP 64: OASIS_EINVAL. */
+static void test_listener_dscp_ttl(void **state)
+{
+    fx *x = *state;
+    oasis_listen_opts o = {.backlog = 1, .set_dscp = 1, .dscp = 46, .ttl = 9};
+    assert_int_equal(oasis_tcp_listen(x->h.s, PORT, &o, th_accept_cb, &x->a), 0);
+    oasis_listen_opts d = {.backlog = 1};
+    assert_int_equal(oasis_tcp_listen(x->h.s, PORT + 1, &d, th_accept_cb, &x->a), 0);
+    oasis_listen_opts z = {.set_dscp = 1};
+    assert_int_equal(oasis_tcp_listen(x->h.s, PORT + 2, &z, th_accept_cb, &x->a), 0);
+    oasis_listen_opts bad = {.set_dscp = 1, .dscp = 64};
+    assert_int_equal(oasis_tcp_listen(x->h.s, PORT + 3, &bad, th_accept_cb, &x->a), OASIS_EINVAL);
+
+    /* PORT: a stateful SYN-ACK, then (backlog full) a cookie's. */
+    oasis_tcp_hdr syn = th_seg(TH_PPORT, PORT, S, TH_PISN, 0);
+    th_inject(&x->h, &syn);
+    uint32_t iss = pop_fields(x, S | A, 0xb8, 9);
+    oasis_tcp_hdr syn2 = th_seg(TH_PPORT + 1, PORT, S, TH_PISN, 0);
+    th_inject(&x->h, &syn2);
+    uint32_t cookie = pop_fields(x, S | A, 0xb8, 9);
+    assert_int_equal(th_ctr(&x->h)->syn_cookies_sent, 1);
+    /* Both complete; each accepted flow sends with the listener's fields. */
+    oasis_tcp_hdr ack = th_seg(TH_PPORT, PORT, A, TH_PISN + 1, iss + 1);
+    th_inject(&x->h, &ack);
+    th_poll(&x->h);
+    assert_non_null(x->a.flow);
+    assert_int_equal(oasis_tcp_write(x->a.flow, "a", 1, NULL, NULL), 0);
+    th_poll(&x->h);
+    pop_fields(x, A, 0xb8, 9);
+    oasis_flow *first = x->a.flow;
+    oasis_tcp_hdr ack2 = th_seg(TH_PPORT + 1, PORT, A, TH_PISN + 1, cookie + 1);
+    th_inject(&x->h, &ack2);
+    th_poll(&x->h);
+    assert_true(x->a.flow != first);
+    assert_int_equal(oasis_tcp_write(x->a.flow, "b", 1, NULL, NULL), 0);
+    th_poll(&x->h);
+    pop_fields(x, A, 0xb8, 9);
+    oasis_tcp_release(first);
+    oasis_tcp_release(x->a.flow);
+    x->a.flow = NULL;
+    th_clear(&x->h);
+
+    /* PORT + 1: the stack's DSCP on both kinds of SYN-ACK. */
+    syn = th_seg(TH_PPORT + 2, PORT + 1, S, TH_PISN, 0);
+    th_inject(&x->h, &syn);
+    pop_fields(x, S | A, 10 << 2, 64);
+    syn2 = th_seg(TH_PPORT + 3, PORT + 1, S, TH_PISN, 0);
+    th_inject(&x->h, &syn2);
+    pop_fields(x, S | A, 10 << 2, 64);
+    assert_int_equal(th_ctr(&x->h)->syn_cookies_sent, 2);
+
+    /* PORT + 2: DSCP 0 asked for. */
+    syn = th_seg(TH_PPORT + 4, PORT + 2, S, TH_PISN, 0);
+    th_inject(&x->h, &syn);
+    pop_fields(x, S | A, 0, 64);
+}
+
 /* MUST-49: the TTL of TCP segments is configurable: the stack's cfg.ttl
  * (64) by default, per flow with oasis_tcp_set_ttl (also an active open's
  * SYN retransmissions), 0 goes back to the stack's. */
@@ -565,6 +638,7 @@ int main(void)
         T(test_syn_r2_three_minutes),
         T(test_data_r2_over_100s),
         cmocka_unit_test_setup_teardown(test_dscp_on_the_wire, setup_dscp10, teardown),
+        cmocka_unit_test_setup_teardown(test_listener_dscp_ttl, setup_dscp10, teardown),
         T(test_ttl_on_the_wire),
         T(test_ts_recent_invalid_after_24_days),
         T(test_ts_recent_valid_until_24_days),

@@ -104,16 +104,22 @@ static oasis_tcp_hdr out(fx *x, unsigned flags, uint32_t seq, size_t len, uint32
 
 /* "listen", "< flags 0:0(0) <mss, sackOK[, wscale]>" in an IP datagram
  * with ip_ecn; returns our SYN-ACK (x->iss set from it). */
-static oasis_tcp_hdr listen_syn(fx *x, unsigned flags, uint8_t ip_ecn, uint16_t mss, int wscale)
+static oasis_tcp_hdr listen_syn_opts(fx *x, const oasis_listen_opts *o, unsigned flags,
+                                     uint8_t ip_ecn, uint16_t mss, int wscale)
 {
     x->lport = PORT;
     x->rport = TH_PPORT;
-    assert_int_equal(oasis_tcp_listen(x->h.s, PORT, NULL, th_accept_cb, &x->a), 0);
+    assert_int_equal(oasis_tcp_listen(x->h.s, PORT, o, th_accept_cb, &x->a), 0);
     oasis_tcp_hdr syn = pd_syn_opts(th_seg(TH_PPORT, PORT, 0, pd_ps(0), 0), mss, 1, wscale);
     pd_inject(x, syn, flags, ip_ecn);
     oasis_tcp_hdr sa = pop(x);
     x->iss = sa.seq;
     return sa;
+}
+
+static oasis_tcp_hdr listen_syn(fx *x, unsigned flags, uint8_t ip_ecn, uint16_t mss, int wscale)
+{
+    return listen_syn_opts(x, NULL, flags, ip_ecn, mss, wscale);
 }
 
 /* "< . 1:1(0) ack 1", "accept(3, ...) = 4". */
@@ -1013,18 +1019,20 @@ static void sends_then_close(fx *x, const uint8_t *field, uint8_t v1,
 /* socket-api-setsockopt-tos-{active,passive}: IP_TOS IPTOS_DSCP_CS1 before
  * the handshake (the SYN or SYN-ACK goes with TOS 0x20), IPTOS_DSCP_CS7
  * later (0xe0 from the next segment on, the FIN too). Oasis: cfg.dscp for
- * the SYN or SYN-ACK (no per-listener value), oasis_tcp_set_dscp on the
- * flow later. The ECN bits below stay the stack's. */
+ * the SYN, the listener's (oasis_listen_opts) for the SYN-ACK and the
+ * accepted flow, oasis_tcp_set_dscp on the flow later. The ECN bits below
+ * stay the stack's. */
 static void test_socket_api_setsockopt_tos(void **state)
 {
     (void)state;
     for (int server = 0; server <= 1; server++) {
         fx x;
         oasis_tcp_config c = defcfg();
-        c.dscp = 8; /* CS1 */
+        c.dscp = server ? 0 : 8; /* CS1 */
         pd_fx_init_af(&x, &c, ipv6);
         if (server) {
-            listen_syn(&x, S, 0, 1460, -1);
+            oasis_listen_opts o = {.set_dscp = 1, .dscp = 8};
+            listen_syn_opts(&x, &o, S, 0, 1460, -1);
             assert_int_equal(x.h.last_tos, 0x20);
             pd_adv(&x, 100);
             accept_ack(&x, 0);
@@ -1041,9 +1049,8 @@ static void test_socket_api_setsockopt_tos(void **state)
 /* socket-api-setsockopt-ttl-{active,passive}: IP_TTL 4 before the
  * handshake, 6 later. Oasis's oasis_tcp_set_ttl on a connect_flow handle
  * set at once: the SYN's retransmissions carry it, the first SYN (sent
- * within the connect call) goes with the stack's TTL; a listener has none
- * of its own (the stack's oasis_stack_config.ttl, for every flow): the
- * SYN-ACK's TTL is n/a, the accepted flow's setter is ported. */
+ * within the connect call) goes with the stack's TTL; the listener's TTL
+ * (oasis_listen_opts) is on its SYN-ACK and the accepted flow. */
 static void test_socket_api_setsockopt_ttl(void **state)
 {
     (void)state;
@@ -1052,10 +1059,11 @@ static void test_socket_api_setsockopt_ttl(void **state)
         oasis_tcp_config c = defcfg();
         pd_fx_init_af(&x, &c, ipv6);
         if (server) {
-            listen_syn(&x, S, 0, 1460, -1);
+            oasis_listen_opts o = {.ttl = 4};
+            listen_syn_opts(&x, &o, S, 0, 1460, -1);
+            assert_int_equal(x.h.last_ttl, 4);
             pd_adv(&x, 100);
             accept_ack(&x, 0);
-            assert_int_equal(oasis_tcp_set_ttl(x.a.flow, 4), 0);
         } else {
             connect_syn(&x);
             assert_int_equal(x.h.last_ttl, 64); /* the stack's */

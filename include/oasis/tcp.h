@@ -345,6 +345,13 @@ typedef struct oasis_listen_opts {
      * listener terminates every connection, as a tun2socks program wants.
      * local must then be unset. */
     int transparent;
+    /* IP header fields of the SYN-ACKs (SYN cookies' too) and of every
+     * accepted flow's segments, as oasis_tcp_set_dscp and oasis_tcp_set_ttl
+     * set them on a flow (which may still change them after the accept):
+     * with set_dscp 1, dscp (0..63; more is OASIS_EINVAL) instead of
+     * cfg.tcp.dscp; ttl (1..255) instead of the stack's cfg.ttl (0). */
+    uint8_t set_dscp, dscp;
+    uint8_t ttl;
 } oasis_listen_opts;
 
 /* Accepts connections on port, on every address of ours, over IPv4 and

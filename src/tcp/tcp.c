@@ -647,6 +647,21 @@ static void ext_cache_drain(oasis_stack *s)
  * whoever adds a field here moves one out or into oasis_tcp_ext. */
 _Static_assert(sizeof(struct oasis_flow) <= 232, "the idle flow core outgrew its budget");
 
+void oasis_tcp_flow_adopt(oasis_flow *f, oasis_tcp_listener *l)
+{
+    f->passive = 1;
+    f->ext->lst = l;
+    l->pending++;
+    f->ext->open_cb.accept = l->cb;
+    f->ext->open_ud = l->ud;
+    if (l->has_ka) {
+        f->ext->ka = l->ka;
+        f->has_ka = 1;
+    }
+    f->tos = l->tos;
+    f->ttl = l->ttl;
+}
+
 oasis_flow *oasis_tcp_flow_new(oasis_stack *s, const oasis_ipaddr *laddr,
                                const oasis_ipaddr *raddr, uint16_t lport, uint16_t rport)
 {

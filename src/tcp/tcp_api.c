@@ -163,7 +163,8 @@ int oasis_tcp_listen(oasis_stack *s, uint16_t port, const oasis_listen_opts *opt
     int transparent = opts && opts->transparent;
     if (!s || !s->tcp || !cb || (port == 0 && !transparent) ||
         (transparent && !s->cfg.transparent) ||
-        (opts && (!keepalive_valid(opts->keepalive) || !oasis_tcp_bufsizes_valid(&opts->bufs))))
+        (opts && (!keepalive_valid(opts->keepalive) || !oasis_tcp_bufsizes_valid(&opts->bufs) ||
+                  (opts->set_dscp && opts->dscp > 63))))
         return OASIS_EINVAL;
     unsigned fam = opts ? opts->families : 0;
     if (fam & ~(OASIS_TCP_LISTEN_V4 | OASIS_TCP_LISTEN_V6))
@@ -199,6 +200,9 @@ int oasis_tcp_listen(oasis_stack *s, uint16_t port, const oasis_listen_opts *opt
     if (opts)
         l->bufs = opts->bufs;
     l->defer_ns = opts ? opts->defer_ns : 0;
+    uint8_t dscp = opts && opts->set_dscp ? opts->dscp : s->cfg.tcp.dscp;
+    l->tos = (uint8_t)((dscp & 0x3f) << 2);
+    l->ttl = opts ? opts->ttl : 0;
     oasis_timer_init(&l->defer_timer, oasis_tcp_defer_timer_fn);
     l->next = s->tcp->listeners;
     s->tcp->listeners = l;

@@ -167,6 +167,10 @@ typedef struct oasis_tcp_listener {
     uint8_t families;          /* OASIS_TCP_LISTEN_V4 | _V6 */
     uint8_t transparent;       /* SYNs to any address too (cfg.transparent); port 0: any port */
     oasis_ipaddr local;        /* family 0: every address of ours */
+    /* IP fields of the SYN-ACKs (cookies' too) and of every accepted
+     * flow's segments: the TOS byte's DSCP bits (ECN bits 0) and the TTL
+     * (0: cfg.ttl), from oasis_listen_opts or cfg.tcp.dscp. */
+    uint8_t tos, ttl;
     uint32_t waiting;
     oasis_flow *acc_head, *acc_tail;
     /* Deferred hand-over (oasis_listen_opts.defer_ns; 0: none): the timer
@@ -383,6 +387,9 @@ oasis_tcp_conn *oasis_tcp_lookup(oasis_stack *s, const oasis_ipaddr *laddr, uint
 int oasis_tcp_table_insert(oasis_stack *s, oasis_tcp_conn *c);
 void oasis_tcp_table_remove(oasis_stack *s, oasis_tcp_conn *c);
 oasis_tcp_listener *oasis_tcp_find_listener(oasis_stack *s, uint16_t port);
+/* A flow the listener l opens (a SYN, a cookie's ACK) takes from it what
+ * it gives every accepted flow: its callback, keepalive, DSCP and TTL. */
+void oasis_tcp_flow_adopt(oasis_flow *f, oasis_tcp_listener *l);
 oasis_flow *oasis_tcp_flow_new(oasis_stack *s, const oasis_ipaddr *laddr,
                                const oasis_ipaddr *raddr, uint16_t lport, uint16_t rport);
 /* Our source address towards raddr (IPv4: ours or 127/8; IPv6: RFC 6724):

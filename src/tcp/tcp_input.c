@@ -120,15 +120,7 @@ static void listen_syn(oasis_stack *s, oasis_tcp_listener *l, const oasis_ipaddr
     oasis_tcp_tune_init(f, &l->bufs); /* before the SYN-ACK: its window, the scale */
     if (iss)
         f->iss = f->snd_una = f->snd_nxt = f->snd_max = *iss;
-    f->passive = 1;
-    f->ext->lst = l;
-    l->pending++;
-    f->ext->open_cb.accept = l->cb;
-    f->ext->open_ud = l->ud;
-    if (l->has_ka) {
-        f->ext->ka = l->ka;
-        f->has_ka = 1;
-    }
+    oasis_tcp_flow_adopt(f, l);
     f->irs = h->seq;
     f->rcv_nxt = h->seq + 1;
     f->snd_wnd = h->window;

@@ -94,7 +94,7 @@ void oasis_tcp_cookie_synack(oasis_stack *s, oasis_tcp_listener *l, const oasis_
     l->cookie_at = oasis_now(s) + 1; /* +1: 0 means "no cookie sent" */
     s->ctr.tcp.syn_cookies_sent++;
     s->ctr.tcp.out_segs++;
-    oasis_tcp_ip_output(s, p, dst, src, 0, 0);
+    oasis_tcp_ip_output(s, p, dst, src, l->tos, l->ttl); /* the flow's, had it one */
 }
 
 /* The flow a valid cookie stands for, in SYN_RECEIVED as if its SYN-ACK had
@@ -105,15 +105,7 @@ static oasis_flow *cookie_flow(oasis_stack *s, oasis_tcp_listener *l, const oasi
     oasis_flow *f = oasis_tcp_flow_new(s, dst, src, h->dst_port, h->src_port);
     if (!f)
         return NULL;
-    f->passive = 1;
-    f->ext->lst = l;
-    l->pending++;
-    f->ext->open_cb.accept = l->cb;
-    f->ext->open_ud = l->ud;
-    if (l->has_ka) {
-        f->ext->ka = l->ka;
-        f->has_ka = 1;
-    }
+    oasis_tcp_flow_adopt(f, l);
     f->ws_ok = f->ts_ok = f->sack_ok = 0;
     f->snd_wscale = f->rcv_wscale = 0;
     uint32_t cap = oasis_tcp_link_mtu(s, src) - 20 - oasis_tcp_ip_hlen(&f->c);
