@@ -67,6 +67,21 @@ static void fail(bench *b, const char *what, int err)
     b->failed = 1;
 }
 
+static int bench_ipv6(void)
+{
+    const char *v = getenv("OASIS_BENCH_IPV6");
+    return v && atoi(v) == 1;
+}
+
+static oasis_ipaddr bench_addr6(int host)
+{
+    oasis_ipaddr a;
+    char text[32];
+    snprintf(text, sizeof text, "2001:db8::%d", host);
+    oasis_ipaddr_parse(text, &a);
+    return a;
+}
+
 static oasis_stack *make_stack(bench *b, int host, bench_counter *ctr, uint64_t msl_ns)
 {
     oasis_stack_config cfg;
@@ -96,8 +111,19 @@ static oasis_stack *make_stack(bench *b, int host, bench_counter *ctr, uint64_t 
         cfg.tcp.timestamps = 0;
     if (opts && !strcmp(opts, "nosack"))
         cfg.tcp.sack = 0;
+    /* OASIS_BENCH_IPV6=1: rr over IPv6, between 2001:db8::1 and ::2 (no
+     * DAD: usable at once). */
+    int v6 = bench_ipv6();
+    if (v6) {
+        cfg.ipv6 = 1;
+        cfg.dad_transmits = 0;
+    }
     oasis_stack *s = NULL;
     int err = oasis_stack_create(&cfg, &s);
+    if (!err && v6) {
+        oasis_ipaddr a = bench_addr6(host);
+        err = oasis_ipv6_add_addr(s, &a, 64);
+    }
     if (err) {
         fprintf(stderr, "oasis-bench: stack: %s\n", oasis_strerror(err));
         exit(1);
@@ -371,7 +397,8 @@ static int run_rr(size_t size, double seconds)
     g_seconds = seconds;
     b->msg = size;
     oasis_tcp_listen(b->server, PORT, NULL, rr_accept, b);
-    oasis_tcp_connect4(b->client, OASIS_IPV4(10, 0, 0, 1), PORT, NULL, rr_connected, b);
+    oasis_ipaddr dst = bench_ipv6() ? bench_addr6(1) : oasis_ipaddr_v4(OASIS_IPV4(10, 0, 0, 1));
+    oasis_tcp_connect(b->client, &dst, PORT, NULL, rr_connected, b);
     oasis_wire_run(b->wire, rr_done, b, (uint64_t)(seconds + 30) * OASIS_NS_PER_SEC);
     bench_span_stop(&b->span);
     double wall = b->span.eff;
@@ -380,7 +407,8 @@ static int run_rr(size_t size, double seconds)
     bench_span_note(&b->span, note, sizeof note);
     snprintf(row, sizeof row, "rr_%zuB", size);
     if (!b->failed)
-        bench_result(row, "oasis", "in-memory wire", rate, "trans/s", note);
+        bench_result(row, "oasis", bench_ipv6() ? "in-memory wire IPv6" : "in-memory wire", rate,
+                     "trans/s", note);
     fprintf(stderr, "oasis rr %zu B: %" PRIu64 " in %.2f s = %.0f/s (%s)\n", size, b->transactions,
             wall, rate, note);
     b->stopping = 1;
