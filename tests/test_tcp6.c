@@ -890,23 +890,27 @@ static void test_packet_too_big(void **state)
 
 typedef struct echo {
     oasis_flow *cli, *srv;
+    int one_way;           /* the server only reads: its segments are ACKs */
     uint64_t sent, echoed; /* bytes the client wrote, bytes it read back */
+    uint64_t got;          /* bytes the server read */
 } echo;
 
 static void echo_srv_read(oasis_flow *f, int err, const uint8_t *d, size_t n, void *ud)
 {
-    (void)ud;
+    echo *e = ud;
     if (err)
         return; /* released at the end */
-    assert_int_equal(oasis_tcp_write(f, d, n, NULL, NULL), 0);
-    assert_int_equal(oasis_tcp_read(f, echo_srv_read, NULL), 0);
+    e->got += n;
+    if (!e->one_way)
+        assert_int_equal(oasis_tcp_write(f, d, n, NULL, NULL), 0);
+    assert_int_equal(oasis_tcp_read(f, echo_srv_read, e), 0);
 }
 
 static void echo_accept(oasis_stack *s, oasis_flow *f, void *ud)
 {
     (void)s;
     ((echo *)ud)->srv = f;
-    assert_int_equal(oasis_tcp_read(f, echo_srv_read, NULL), 0);
+    assert_int_equal(oasis_tcp_read(f, echo_srv_read, ud), 0);
 }
 
 static void echo_cli_read(oasis_flow *f, int err, const uint8_t *d, size_t n, void *ud)
@@ -926,30 +930,27 @@ static void echo_connected(oasis_stack *s, oasis_flow *f, int err, void *ud)
     assert_int_equal(oasis_tcp_read(f, echo_cli_read, ud), 0);
 }
 
+/* Everything written arrived (and came back, for an echo) and is
+ * acknowledged. */
 static int echo_caught_up(void *ud)
 {
     const echo *e = ud;
-    return e->cli && e->echoed == e->sent;
+    return e->cli && e->got == e->sent && (e->one_way || e->echoed == e->sent) &&
+           e->cli->snd_una == e->cli->snd_max;
 }
 
-/* A flow that keeps exchanging data keeps its neighbours REACHABLE by
- * itself: each side's entry for the other goes STALE when ReachableTime
- * (15-45 s) runs out, DELAY at the next segment, and the ACK for that
- * segment confirms it (new_ack; on the server the handshake's ACK, in
- * establish), so in five minutes of an echo every 2 s no Neighbor
- * Solicitation is sent but the client's first, multicast, one. Without
- * the confirmation each DELAY turns into PROBE after 5 s: a unicast
- * solicitation per side about every half minute. */
-static void test_ack_confirms_neighbour(void **state)
+/* Five minutes of a byte every 2 s from the client, after 10 s of a bare
+ * handshake; returns the Neighbor Solicitations each side sent (ns[0]
+ * client, ns[1] server) after DAD. */
+static void run_confirm(int one_way, uint64_t ns[2])
 {
-    (void)state;
     test_net n;
     net6_init_delay(&n, OASIS_NS_PER_MS);
     oasis_wire_run(n.wire, never, NULL, 3 * SEC); /* DAD */
     oasis_ipaddr lb = test_link_local(n.b), la = test_link_local(n.a);
     const oasis_icmp6_counters *ca = &n.a->ctr.icmp6, *cb = &n.b->ctr.icmp6;
     uint64_t ns_a = ca->out_neigh_solicits, ns_b = cb->out_neigh_solicits;
-    echo e = {0};
+    echo e = {.one_way = one_way};
     assert_int_equal(oasis_tcp_listen(n.b, PORT, NULL, echo_accept, &e), 0);
     assert_int_equal(oasis_tcp_connect(n.a, &lb, PORT, NULL, echo_connected, &e), 0);
     assert_int_equal(oasis_wire_run(n.wire, echo_caught_up, &e, SEC), 0);
@@ -965,26 +966,55 @@ static void test_ack_confirms_neighbour(void **state)
         if (now < at)
             oasis_wire_run(n.wire, never, NULL, at - now);
     }
-    assert_int_equal(e.echoed, 150);
+    assert_int_equal(e.got, 150);
+    assert_int_equal(e.echoed, one_way ? 0 : 150);
     /* The entries did age (else the test proves nothing): ReachableTime
      * is at most 45 s of the 300 run. */
     assert_true(n.a->ip6->reachable_ns <= 45 * SEC && n.b->ip6->reachable_ns <= 45 * SEC);
-    assert_int_equal(ca->out_neigh_solicits - ns_a, 1);
-    assert_int_equal(cb->out_neigh_solicits - ns_b, 0);
-    /* Neither entry is being probed. */
+    ns[0] = ca->out_neigh_solicits - ns_a;
+    ns[1] = cb->out_neigh_solicits - ns_b;
     oasis_in6 a6, b6;
     memcpy(a6.b, la.b, 16);
     memcpy(b6.b, lb.b, 16);
     const ip6_neigh *na = oasis_nd_lookup(n.a, &b6), *nb = oasis_nd_lookup(n.b, &a6);
     assert_non_null(na);
     assert_non_null(nb);
-    assert_int_not_equal(na->state, NEIGH_PROBE);
-    assert_int_not_equal(nb->state, NEIGH_PROBE);
     assert_int_equal(n.a->nd_delay + n.b->nd_delay,
                      (na->state == NEIGH_DELAY) + (nb->state == NEIGH_DELAY));
     oasis_tcp_release(e.cli);
     oasis_tcp_release(e.srv);
     test_net_fini(&n);
+}
+
+/* A flow that keeps exchanging data keeps its neighbours REACHABLE by
+ * itself: each side's entry for the other goes STALE when ReachableTime
+ * (15-45 s) runs out, DELAY at the next segment, and the peer's next sign
+ * of progress confirms it, so in five minutes of an echo every 2 s no
+ * Neighbor Solicitation is sent but the client's first, multicast, one.
+ * The server's entry is in DELAY from its NA on, and the 10 s after the
+ * handshake hold nothing but the ACK of its SYN-ACK (establish). Without
+ * confirmations each DELAY turns into PROBE after 5 s: a unicast
+ * solicitation per side about every half minute. */
+static void test_echo_confirms_neighbour(void **state)
+{
+    (void)state;
+    uint64_t ns[2];
+    run_confirm(0, ns);
+    assert_int_equal(ns[0], 1);
+    assert_int_equal(ns[1], 0);
+}
+
+/* The two kinds of progress 7.3.1 names, one per side: the client's
+ * segments are data, and only its peer's ACKs of them (new_ack) confirm
+ * it; the server's are ACKs, which nothing acknowledges, and only "the
+ * arrival of new (non-duplicate) data" (deliver_in_order) confirms it. */
+static void test_one_way_confirms_neighbour(void **state)
+{
+    (void)state;
+    uint64_t ns[2];
+    run_confirm(1, ns);
+    assert_int_equal(ns[0], 1);
+    assert_int_equal(ns[1], 0);
 }
 
 /* ---- the 16-byte addresses in the ISN and the cookie MAC ---- */
@@ -1032,7 +1062,8 @@ int main(void)
         cmocka_unit_test(test_syn_cookies),
         cmocka_unit_test(test_packet_too_big),
         cmocka_unit_test(test_isn_cookie_whole_address),
-        cmocka_unit_test(test_ack_confirms_neighbour),
+        cmocka_unit_test(test_echo_confirms_neighbour),
+        cmocka_unit_test(test_one_way_confirms_neighbour),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -52,13 +52,21 @@ void oasis_tcp_syn_options(oasis_flow *f, const oasis_tcp_hdr *h)
     oasis_tcp_pmtu_init(f); /* a path MTU already learned for this peer */
 }
 
-/* RFC 4861 7.3.1: the peer acknowledged something new (our SYN, data,
- * our FIN), which proves the path forward: an IPv6 next hop waiting in
- * DELAY needs no probe. One test of a stack field while none waits. */
+/* RFC 4861 7.3.1's "forward progress": the peer acknowledged something
+ * new (our SYN, data, our FIN), or sent new data, which it does only as
+ * our ACKs reach it. Either proves the path forward: an IPv6 next hop
+ * waiting in DELAY needs no probe. One test of a stack field while none
+ * waits. */
+static OASIS_COLD OASIS_NOINLINE void confirm_path_now(oasis_flow *f)
+{
+    if (oasis_tcp_conn_v6(&f->c))
+        oasis_ipv6_confirm_reachable(f->s, &f->c.raddr);
+}
+
 static OASIS_ALWAYS_INLINE void confirm_path(oasis_flow *f)
 {
-    if (OASIS_UNLIKELY(f->s->nd_delay) && oasis_tcp_conn_v6(&f->c))
-        oasis_ipv6_confirm_reachable(f->s, &f->c.raddr);
+    if (OASIS_UNLIKELY(f->s->nd_delay))
+        confirm_path_now(f); /* (out of line: the predicted path keeps its registers) */
 }
 
 /* The handshake completed (SYN_SENT or SYN_RECEIVED -> ESTABLISHED). */
@@ -563,8 +571,10 @@ OASIS_HOT static OASIS_ALWAYS_INLINE void deliver_in_order(oasis_flow *f, const 
         f->ack_now = 1; /* RFC 9293 3.8.6.3: every second full segment */
     else
         oasis_tcp_arm_delack_at(f, now);
-    if (got)
+    if (got) {
+        confirm_path(f);
         oasis_tcp_wake(f);
+    }
 }
 
 static void store_out_of_order(oasis_flow *f, uint32_t seq, const uint8_t *p, uint32_t n)
