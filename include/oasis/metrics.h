@@ -218,8 +218,9 @@ int oasis_metrics_add_counters(oasis_metrics *m, const oasis_counters *c,
  * tcp_info. Flows the application has given back (closed with no callback,
  * or released) are the stack's and not reported, as the walk skips them,
  * while their close finishes, nor are the library's own (a reporter's
- * connection); the layer's counters ("tcp") count them all. Tags: local_addr, local_port, remote_addr, remote_port (dotted
- * quad or RFC 5952 IPv6 text / decimal) plus tags. Fields: state (string, e.g. "ESTABLISHED"),
+ * connection); the layer's counters ("tcp") count them all. Tags:
+ * local_addr, local_port, remote_addr, remote_port (dotted quad or RFC
+ * 5952 IPv6 text / decimal) plus tags. Fields: state (string, e.g. "ESTABLISHED"),
  * srtt_ns, rttvar_ns, rto_ns, mss_send, mss_recv, cwnd, ssthresh,
  * bytes_in_flight, snd_wnd, rcv_wnd, sndbuf, rcvbuf, retransmits, bytes_acked,
  * bytes_received, segs_in, segs_out (uint). At most max_flows flows are

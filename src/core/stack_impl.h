@@ -75,8 +75,8 @@ struct oasis_stack {
     /* IPv6 neighbours in DELAY (ipv6/nd.c, the only writer): entries that
      * wait 5 s for an upper layer's word before they are probed (RFC 4861
      * 7.3.3). While any does, TCP confirms the next hop of every IPv6 flow
-     * whose data is newly acknowledged (7.3.1); otherwise the ACK path pays
-     * one test of this field, not a neighbour lookup. */
+     * that makes forward progress (7.3.1: new data acknowledged, new data
+     * in); otherwise TCP pays one test of this field, not a lookup. */
     uint32_t nd_delay;
 
     /* Offloads of the frame being input (oasis_stack_input_offload, the
