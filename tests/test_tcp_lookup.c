@@ -40,6 +40,16 @@ static int setup(void **state)
     return 0;
 }
 
+/* The same over IPv6: the IPv6 input's last flow (tcp.c, last6). */
+static int setup6(void **state)
+{
+    fx *x = calloc(1, sizeof *x);
+    th_init_af(&x->h, NULL, 1);
+    th_app_init(&x->a);
+    *state = x;
+    return 0;
+}
+
 static int teardown(void **state)
 {
     fx *x = *state;
@@ -140,6 +150,38 @@ static void test_last_flow_needs_whole_tuple(void **state)
     inject_between(x, TH_PEER, other, TH_PISN + 3, iss + 1);
     assert_int_equal(f->rcv_nxt, TH_PISN + 3);
     assert_int_equal(th_ctr(&x->h)->no_listener, no_listener + 1); /* not our address */
+    /* The flow itself still takes its next segment. */
+    inject(x, TH_PPORT, A, TH_PISN + 3, iss + 1, "xx");
+    th_poll(&x->h);
+    assert_int_equal(f->rcv_nxt, TH_PISN + 5);
+}
+
+/* The same for IPv6's last flow: another source or destination address
+ * with the flow's ports and sequence numbers is not the flow's. */
+static void inject_between6(fx *x, const oasis_ipaddr *src, const oasis_ipaddr *dst, uint32_t seq,
+                            uint32_t ack)
+{
+    oasis_tcp_hdr s = th_seg(TH_PPORT, PORT, A, seq, ack);
+    uint8_t buf[64];
+    size_t hl = OASIS_TCP_HLEN + oasis_tcp_options_len(&s);
+    memcpy(buf + hl, "xx", 2);
+    oasis_tcp_emit_ps(buf, &s, oasis_csum_add(0, buf + hl, 2), th_pseudo_addr(&x->h, src, dst, hl + 2));
+    th_send_addr(&x->h, src, dst, buf, hl + 2, 0);
+    th_poll(&x->h);
+    th_clear(&x->h);
+}
+
+static void test_last_flow6_needs_whole_tuple(void **state)
+{
+    fx *x = *state;
+    uint32_t iss = estab_with_data(x); /* the flow was the last one found */
+    oasis_ipaddr other = oasis_ipaddr_v6((const uint8_t[16])TH_IN6(3));
+    oasis_flow *f = x->a.flow;
+    assert_ptr_equal(x->h.s->tcp->last6, f);
+    inject_between6(x, &other, &x->h.local, TH_PISN + 3, iss + 1); /* (the listener's) */
+    assert_int_equal(f->rcv_nxt, TH_PISN + 3); /* "hi" only */
+    inject_between6(x, &x->h.peer, &other, TH_PISN + 3, iss + 1);
+    assert_int_equal(f->rcv_nxt, TH_PISN + 3);
     /* The flow itself still takes its next segment. */
     inject(x, TH_PPORT, A, TH_PISN + 3, iss + 1, "xx");
     th_poll(&x->h);
@@ -449,6 +491,11 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_freed_flow_tuple_gets_rst, setup, teardown),
         cmocka_unit_test_setup_teardown(test_last_flow_needs_whole_tuple, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_last_flow6_needs_whole_tuple, setup6, teardown),
+        cmocka_unit_test_setup_teardown(test_ended_flow_held_same_tuple_opens_anew, setup6,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_freed_flow_tuple_gets_rst, setup6, teardown),
+        cmocka_unit_test_setup_teardown(test_expired_time_wait_entry_not_found, setup6, teardown),
         cmocka_unit_test(test_last_flow_keeps_netmask_that_makes_us_broadcast),
         cmocka_unit_test_setup_teardown(test_expired_time_wait_entry_not_found, setup, teardown),
         cmocka_unit_test_setup_teardown(test_connection_hashes_its_tuple_once, setup, teardown),

@@ -20,6 +20,9 @@
 #include "core/pbuf.h"
 #include "core/stack_impl.h"
 #include "ip/ipv4.h"
+#include "ipv6/icmp6_wire.h"
+#include "ipv6/ipv6.h"
+#include "ipv6/nd_wire.h"
 #include "link/eth_wire.h"
 #include "oasis/error.h"
 #include "oasis/ip.h"
@@ -167,6 +170,7 @@ typedef struct variant {
     int nagle;    /* Nagle's algorithm on (nodelay off) */
     uint32_t buf; /* fixed send and receive buffers (0: auto-tuned) */
     int lend;     /* frame lending: LEND_WIRE (the wire's), LEND_NONE, LEND_REFUSE */
+    int v6;       /* over IPv6 (2001:db8::1 and ::2, on-link by their /64) */
     const char *pcap; /* a capture of A's frames to this file */
 } variant;
 
@@ -216,7 +220,16 @@ static void run_v(const variant *v, run_out *o)
     }
     g_nagle = v->nagle;
     test_net n;
-    test_net_init(&n, &wcfg, &tcfg);
+    if (v->v6) {
+        test_net_init6(&n, &wcfg, &tcfg);
+        oasis_ipaddr a6 = oasis_ipaddr_v6((const uint8_t[16])TH_IN6(1));
+        oasis_ipaddr b6 = oasis_ipaddr_v6((const uint8_t[16])TH_IN6(2));
+        assert_int_equal(oasis_ipv6_add_addr(n.a, &a6, 64), 0);
+        assert_int_equal(oasis_ipv6_add_addr(n.b, &b6, 64), 0);
+        oasis_wire_run(n.wire, never, NULL, 3 * OASIS_NS_PER_SEC); /* DAD */
+    } else {
+        test_net_init(&n, &wcfg, &tcfg);
+    }
     n.a->ip.txc_off = (uint8_t)v->slow;
     n.b->ip.txc_off = (uint8_t)v->slow;
     n.a->tcp->tx_fast_off = (uint8_t)v->fast_off;
@@ -244,13 +257,19 @@ static void run_v(const variant *v, run_out *o)
     sides[0].want = B_SENDS;
     sides[1].want = A_SENDS;
     assert_int_equal(oasis_tcp_listen(n.b, PORT, NULL, on_accept, &sides[1]), 0);
-    assert_int_equal(oasis_tcp_connect4(n.a, TEST_ADDR_B, PORT, NULL, on_connect, &sides[0]), 0);
+    if (v->v6) {
+        oasis_ipaddr b6 = oasis_ipaddr_v6((const uint8_t[16])TH_IN6(2));
+        assert_int_equal(oasis_tcp_connect(n.a, &b6, PORT, NULL, on_connect, &sides[0]), 0);
+    } else {
+        assert_int_equal(oasis_tcp_connect4(n.a, TEST_ADDR_B, PORT, NULL, on_connect, &sides[0]), 0);
+    }
     oasis_wire_run(n.wire, both_done, sides, 30 * OASIS_NS_PER_SEC);
     assert_int_equal(sides[0].got, B_SENDS);
     assert_int_equal(sides[1].got, A_SENDS);
     if (v->rr)
         request_response(&n, sides);
-    o->cached = sides[0].flow->ext && sides[0].flow->ext->txc.nb != NULL;
+    const oasis_tcp_ext *xa = sides[0].flow->ext;
+    o->cached = xa && (v->v6 ? xa->txc6.nb != NULL : xa->txc.nb != NULL);
     assert_int_equal(oasis_tcp_close(sides[0].flow, on_closed, &sides[0]), 0);
     assert_int_equal(oasis_tcp_close(sides[1].flow, on_closed, &sides[1]), 0);
     oasis_wire_run(n.wire, both_closed, sides, 30 * OASIS_NS_PER_SEC);
@@ -309,6 +328,33 @@ static void test_same_frames_as_slow_path_offload(void **state)
     assert_same_run(&slow, &fast);
 }
 
+/* IPv6's cache (ipv6.c oasis_ipv6_txc): the same, with requests and
+ * responses (the 3 s silences let the neighbours' entries age through
+ * STALE and DELAY, which the cache's sends must drive as the slow path's
+ * do), with loss, and with offloads (super-segments by pbuf). */
+static void slow_vs_cached(variant v)
+{
+    static run_out slow, fast;
+    v.slow = 1;
+    run_v(&v, &slow);
+    v.slow = 0;
+    run_v(&v, &fast);
+    if (v.loss > 0) { /* (A's extension may be new at the end, an ACK still due) */
+        assert_false(slow.cached);
+        assert_same_frames(&slow, &fast);
+        return;
+    }
+    assert_same_run(&slow, &fast);
+}
+
+static void test_same_frames_as_slow_path6(void **state)
+{
+    (void)state;
+    slow_vs_cached((variant){.v6 = 1, .rr = 1});
+    slow_vs_cached((variant){.v6 = 1, .rr = 1, .loss = 0.02});
+    slow_vs_cached((variant){.v6 = 1, .rr = 1, .offload = 1});
+}
+
 /* ---- TCP's established-case paths (tcp_output.c output_one, xmit_plain) -- */
 
 /* The same conversation with TCP's shortcuts on and off (the transmit
@@ -365,6 +411,14 @@ static void test_fast_same_frames_offload(void **state)
 {
     (void)state;
     fast_vs_general((variant){.offload = 1, .rr = 1});
+}
+
+static void test_fast_same_frames6(void **state)
+{
+    (void)state;
+    fast_vs_general((variant){.v6 = 1, .rr = 1});
+    fast_vs_general((variant){.v6 = 1, .no_ts = 1, .loss = 0.02, .rr = 1});
+    fast_vs_general((variant){.v6 = 1, .buf = 4000, .nagle = 1, .rr = 1});
 }
 
 /* ---- frame lending (oasis/link.h tx_lend, tx_commit) ------------------- */
@@ -596,11 +650,11 @@ typedef struct fx {
 } fx;
 
 /* An established flow to the harness's peer that keeps its extension
- * (the peer's data stays unread), the link recorded. */
-static void fx_open(fx *x)
+ * (the peer's data stays unread), the link recorded; over IPv6 when ipv6. */
+static void fx_open_af(fx *x, int ipv6)
 {
     memset(x, 0, sizeof *x);
-    th_init(&x->h, NULL);
+    th_init_af(&x->h, NULL, ipv6);
     th_app_init(&x->app);
     test_rec_wrap(&x->r, x->h.s);
     x->iss = th_open_active(&x->h, &x->app, 80, &x->lport);
@@ -612,6 +666,8 @@ static void fx_open(fx *x)
     th_clear(&x->h);
     oasis_tcp_set_nodelay(x->app.flow, 1);
 }
+
+static void fx_open(fx *x) { fx_open_af(x, 0); }
 
 static void fx_close(fx *x)
 {
@@ -783,6 +839,162 @@ static void test_keeps_neighbour_in_use(void **state)
     fx_close(&x);
 }
 
+/* ---- IPv6's cache (ipv6.c oasis_ipv6_txc) ---------------------------- */
+
+static const oasis_in6 PEER6 = {TH_PEER6};
+
+/* An NA from the peer (flags OASIS_ND_NA_*) giving mac as its address. */
+static void peer_na(fx *x, uint8_t flags, const uint8_t *mac)
+{
+    uint8_t na[32];
+    size_t n = oasis_nd_emit_na(na, &PEER6, flags, mac);
+    oasis_in6 local = {TH_LOCAL6};
+    th_icmp6_from(&x->h, mac, &PEER6, &local, na, n);
+}
+
+static const ip6_neigh *peer_entry(fx *x) { return oasis_nd_lookup(x->h.s, &PEER6); }
+
+/* RFC 4861 7.2.5: an NA with Override and another link-layer address
+ * changes the entry's; the flow's next segment goes to it. */
+static void test_follows_mac_change6(void **state)
+{
+    (void)state;
+    fx x;
+    fx_open_af(&x, 1);
+    uint8_t mac[6];
+    fx_send(&x, mac);
+    assert_memory_equal(mac, PEER_MAC, 6);
+    assert_non_null(x.app.flow->ext->txc6.nb); /* the cache was used */
+    peer_na(&x, OASIS_ND_NA_OVERRIDE, NEW_MAC);
+    assert_memory_equal(peer_entry(&x)->mac, NEW_MAC, 6);
+    fx_send(&x, mac);
+    assert_memory_equal(mac, NEW_MAC, 6);
+    assert_non_null(x.app.flow->ext->txc6.nb);
+    fx_close(&x);
+}
+
+/* The entry goes (NUD's unanswered probes, RFC 4861 7.3.3): the next
+ * segment starts a new resolution, multicast, instead of leaving for the
+ * freed slot's address. */
+static void test_follows_entry_removal6(void **state)
+{
+    (void)state;
+    fx x;
+    fx_open_af(&x, 1);
+    uint8_t mac[6];
+    fx_send(&x, mac);
+    assert_non_null(x.app.flow->ext->txc6.nb);
+    oasis_stack *s = x.h.s;
+    x.h.arp_mute = 1;
+    oasis_ipaddr peer = oasis_ipaddr_v6(PEER6.b);
+    oasis_ipv6_negative_advice(s, &peer);
+    /* a segment while the entry is probed: the cache holds it then */
+    fx_send(&x, mac);
+    assert_int_equal(peer_entry(&x)->state, NEIGH_PROBE);
+    uint64_t failed = s->ctr.nd.resolve_failed;
+    for (int i = 0; i < 20 && s->ctr.nd.resolve_failed == failed; i++)
+        th_advance(&x.h, OASIS_NS_PER_SEC);
+    assert_int_equal(s->ctr.nd.resolve_failed, failed + 1);
+    assert_null(peer_entry(&x));
+    x.h.arp_mute = 0;
+    uint64_t asked = x.h.arp_requests, unicast = x.h.arp_unicast;
+    fx_send(&x, mac);
+    assert_int_equal(x.h.arp_requests, asked + 1);
+    assert_int_equal(x.h.arp_unicast, unicast);
+    assert_memory_equal(mac, PEER_MAC, 6);
+    fx_close(&x);
+}
+
+/* RFC 4861 7.3.3: "the first time a node sends a packet to a neighbor
+ * whose entry is STALE, the sender changes the state to DELAY"; with no
+ * confirmation within DELAY_FIRST_PROBE_TIME it probes by unicast. The
+ * cache's sends count as such packets. */
+static void test_stale_send_delays6(void **state)
+{
+    (void)state;
+    fx x;
+    fx_open_af(&x, 1);
+    uint8_t mac[6];
+    fx_send(&x, mac);
+    assert_non_null(x.app.flow->ext->txc6.nb);
+    th_advance(&x.h, 60 * OASIS_NS_PER_SEC); /* past ReachableTime: STALE */
+    assert_int_equal(peer_entry(&x)->state, NEIGH_STALE);
+    static const uint8_t one = 'y';
+    assert_int_equal(oasis_tcp_write(x.app.flow, &one, 1, NULL, NULL), 0);
+    th_poll(&x.h);
+    oasis_tcp_hdr seg;
+    assert_true(th_pop(&x.h, &seg));
+    assert_int_equal(seg.payload_len, 1);
+    assert_non_null(x.app.flow->ext->txc6.nb); /* sent through the cache */
+    assert_int_equal(peer_entry(&x)->state, NEIGH_DELAY);
+    /* No acknowledgment confirms the peer: a unicast probe 5 s on. */
+    uint64_t unicast = x.h.arp_unicast;
+    th_advance(&x.h, ND_DELAY_FIRST_PROBE_NS + OASIS_NS_PER_SEC / 2);
+    assert_true(x.h.arp_unicast > unicast);
+    fx_close(&x);
+}
+
+/* The hop limit: the flow's (oasis_tcp_set_ttl), or the stack's, which
+ * an RA's Cur Hop Limit sets (RFC 4861 6.3.4). */
+static void test_follows_hop_limit6(void **state)
+{
+    (void)state;
+    fx x;
+    fx_open_af(&x, 1);
+    uint8_t mac[6];
+    fx_send(&x, mac);
+    assert_non_null(x.app.flow->ext->txc6.nb);
+    assert_int_equal(x.h.last_ttl, 64);
+    assert_int_equal(oasis_tcp_set_ttl(x.app.flow, 9), 0);
+    fx_send(&x, mac);
+    assert_int_equal(x.h.last_ttl, 9);
+    assert_int_equal(x.app.flow->ext->txc6.hop, 9); /* through the cache */
+    assert_int_equal(oasis_tcp_set_ttl(x.app.flow, 0), 0);
+    fx_send(&x, mac);
+    assert_int_equal(x.h.last_ttl, 64);
+    /* An RA from a router on the link: hop limit 17, no default route. */
+    uint8_t ra[16];
+    memset(ra, 0, sizeof ra);
+    ra[0] = OASIS_ICMP6_RA;
+    ra[4] = 17;
+    oasis_in6 router = {{0xfe, 0x80, [15] = 0xfe}}, all = {{0xff, 0x02, [15] = 1}};
+    th_icmp6_from(&x.h, GW_MAC, &router, &all, ra, sizeof ra);
+    assert_int_equal(x.h.s->ip6->cur_hop_limit, 17);
+    fx_send(&x, mac);
+    assert_int_equal(x.h.last_ttl, 17);
+    assert_non_null(x.app.flow->ext->txc6.nb);
+    fx_close(&x);
+}
+
+/* A lower link MTU (oasis_stack_set_mtu): the cache holds the new one
+ * (what it would send whole, it checks against it) and the segments fit. */
+static void test_follows_mtu6(void **state)
+{
+    (void)state;
+    fx x;
+    fx_open_af(&x, 1);
+    uint8_t mac[6];
+    fx_send(&x, mac);
+    assert_non_null(x.app.flow->ext->txc6.nb);
+    assert_int_equal(x.app.flow->ext->txc6.mtu, 1500);
+    oasis_stack *s = x.h.s;
+    assert_int_equal(oasis_stack_set_mtu(s, 1280), 0);
+    static uint8_t big[1400];
+    assert_int_equal(oasis_tcp_write(x.app.flow, big, sizeof big, NULL, NULL), 0);
+    th_poll(&x.h);
+    oasis_tcp_hdr seg;
+    size_t got = 0;
+    while (th_pop(&x.h, &seg)) {
+        assert_true(OASIS_IPV6_HLEN + OASIS_TCP_HLEN + oasis_tcp_options_len(&seg) + seg.payload_len <=
+                    1280);
+        got += seg.payload_len;
+    }
+    assert_int_equal(got, sizeof big);
+    assert_int_equal(x.app.flow->ext->txc6.mtu, 1280);
+    assert_non_null(x.app.flow->ext->txc6.nb);
+    fx_close(&x);
+}
+
 /* The IPv4 header the cache writes checksums right for every TOS, length
  * and ID: the field is summed from the template's sum and the three fields
  * (ipv4.c txc_write), and the sums that need both folds (near 0xffff) come
@@ -821,12 +1033,14 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_same_frames_as_slow_path),
         cmocka_unit_test(test_same_frames_as_slow_path_offload),
+        cmocka_unit_test(test_same_frames_as_slow_path6),
         cmocka_unit_test(test_fast_same_frames),
         cmocka_unit_test(test_fast_same_frames_no_ts),
         cmocka_unit_test(test_fast_same_frames_ecn),
         cmocka_unit_test(test_fast_same_frames_loss),
         cmocka_unit_test(test_fast_same_frames_offload),
         cmocka_unit_test(test_fast_same_frames_nagle_small_window),
+        cmocka_unit_test(test_fast_same_frames6),
         cmocka_unit_test(test_lend_same_frames),
         cmocka_unit_test(test_lend_refused_goes_by_send),
         cmocka_unit_test(test_lend_lossy_wire_same_frames),
@@ -838,6 +1052,11 @@ int main(void)
         cmocka_unit_test(test_follows_ttl_change),
         cmocka_unit_test(test_keeps_neighbour_in_use),
         cmocka_unit_test(test_header_sum_every_field),
+        cmocka_unit_test(test_follows_mac_change6),
+        cmocka_unit_test(test_follows_entry_removal6),
+        cmocka_unit_test(test_stale_send_delays6),
+        cmocka_unit_test(test_follows_hop_limit6),
+        cmocka_unit_test(test_follows_mtu6),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

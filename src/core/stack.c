@@ -276,6 +276,7 @@ int oasis_stack_set_mtu(oasis_stack *s, uint32_t mtu)
     if (!s || mtu < 576 || mtu > 65535 || (s->link && s->link->mtu && mtu > s->link->mtu))
         return OASIS_EINVAL;
     s->mtu = mtu;
+    oasis_ipv4_route_changed(s); /* (IPv6's transmit caches hold the MTU) */
     return OASIS_OK;
 }
 

@@ -178,8 +178,9 @@ int oasis_ipv4_output_frame(oasis_stack *s, oasis_ipv4_txc *c, uint8_t *frame, s
  * it holds are the frame's. */
 int oasis_ipv4_try_frame(oasis_stack *s, oasis_ipv4_txc *c, uint8_t ttl, uint8_t *frame,
                          size_t len, uint8_t tos, int lent, uint32_t now_ms);
-/* Routing may have changed (address, prefix, gateway, link): every
- * transmit cache is stale. */
+/* Routing may have changed (address, prefix, gateway, link, path MTU;
+ * IPv6's prefixes, routers, redirects, addresses and RA parameters too):
+ * every transmit cache, of either family, is stale. */
 void oasis_ipv4_route_changed(oasis_stack *s);
 
 /* Next hop for dst (dst itself if on-link, broadcast or multicast, or

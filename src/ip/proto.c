@@ -86,8 +86,7 @@ static void tcp_in(oasis_stack *s, const oasis_ip_packet *pkt, void *ud)
     if (pkt->family == OASIS_IP_FAMILY_V4) {
         oasis_tcp_input4_ecn(s, pkt->src, pkt->dst, pkt->payload, pkt->len, pkt->tclass & 3);
     } else if (pkt->family == OASIS_IP_FAMILY_V6) {
-        oasis_ipaddr src = oasis_ipaddr_v6(pkt->src6), dst = oasis_ipaddr_v6(pkt->dst6);
-        oasis_tcp_input_ecn(s, &src, &dst, pkt->payload, pkt->len, pkt->tclass & 3);
+        oasis_tcp_input6_ecn(s, pkt->src6, pkt->dst6, pkt->payload, pkt->len, pkt->tclass & 3);
     }
 }
 

@@ -16,6 +16,7 @@
 #include "core/prng.h"
 #include "core/siphash.h"
 #include "core/stack_impl.h"
+#include "ip/ipv4.h"
 #include "ipv6/nd_wire.h"
 #include "oasis/error.h"
 
@@ -96,9 +97,14 @@ static ip6_addr *free_slot(oasis_stack *s)
     return NULL;
 }
 
+/* An address came, went, or became usable or a duplicate: what goes on
+ * link and what loops back may differ (transmit caches; oasis_ipv6_txc). */
+static void addrs_changed(oasis_stack *s) { oasis_ipv4_route_changed(s); }
+
 static void start_dad(oasis_stack *s, ip6_addr *a)
 {
     a->state = OASIS_IPV6_TENTATIVE;
+    addrs_changed(s);
     a->dad_sent = 0;
     oasis_mld_sync(s); /* RFC 4862 5.4.2: join the solicited-node group first */
     /* 5.4.2: a random delay before the first solicitation. */
@@ -122,6 +128,7 @@ static void remove_addr(oasis_stack *s, ip6_addr *a)
     oasis_timer_stop(s, &a->timer);
     report(s, a, OASIS_IPV6_REMOVED);
     a->state = 0;
+    addrs_changed(s);
     oasis_mld_sync(s);
 }
 
@@ -129,6 +136,7 @@ static void dad_done(oasis_stack *s, ip6_addr *a)
 {
     s->ctr.nd.dad_ok++;
     a->state = oasis_now(s) >= a->preferred_until ? OASIS_IPV6_DEPRECATED : OASIS_IPV6_PREFERRED;
+    addrs_changed(s);
     report(s, a, a->state);
     if (!a->state)
         return; /* a DHCPv6 client's application dropped it from the callback */
@@ -175,6 +183,7 @@ void oasis_addrconf_dad_conflict(oasis_stack *s, ip6_addr *a)
     s->ctr.nd.dad_conflicts++;
     oasis_timer_stop(s, &a->timer);
     a->state = OASIS_IPV6_DUPLICATE;
+    addrs_changed(s);
     report(s, a, OASIS_IPV6_DUPLICATE);
     oasis_mld_sync(s);
     /* RFC 7217 6: our own identifiers are formed again with the next
@@ -211,6 +220,7 @@ void oasis_addrconf_start(oasis_stack *s)
         ll->origin = OASIS_IPV6_LINK_LOCAL;
         ll->valid_until = ll->preferred_until = UINT64_MAX;
         ll->state = OASIS_IPV6_TENTATIVE;
+        addrs_changed(s);
     }
     for (int i = 0; i < OASIS_IPV6_MAX_ADDRS; i++) {
         ip6_addr *a = &v->addrs[i];
@@ -283,6 +293,7 @@ int oasis_addrconf_dhcp6_add(oasis_stack *s, const oasis_in6 *addr, uint64_t val
     a->valid_until = valid_until;
     a->preferred_until = preferred_until;
     a->state = OASIS_IPV6_TENTATIVE;
+    addrs_changed(s);
     if (dad_transmits(s) == 0 && s->ip6->started) {
         dad_done(s, a);
     } else if (s->ip6->started) {
@@ -317,6 +328,7 @@ void oasis_addrconf_dhcp6_remove(oasis_stack *s, const oasis_in6 *addr)
     if (a->state == OASIS_IPV6_DUPLICATE) { /* already out of the groups */
         oasis_timer_stop(s, &a->timer);
         a->state = 0;
+        addrs_changed(s);
         return;
     }
     remove_addr(s, a);
@@ -356,6 +368,7 @@ void oasis_addrconf_prefix(oasis_stack *s, const oasis_nd_prefix *p)
         s->ctr.nd.slaac_addrs++;
         if (dad_transmits(s) == 0) {
             a->state = OASIS_IPV6_TENTATIVE;
+            addrs_changed(s);
             dad_done(s, a);
         } else {
             start_dad(s, a);
@@ -481,6 +494,7 @@ int oasis_ipv6_add_addr(oasis_stack *s, const oasis_ipaddr *addr, uint8_t prefix
     x->origin = OASIS_IPV6_STATIC;
     x->valid_until = x->preferred_until = UINT64_MAX;
     x->state = OASIS_IPV6_TENTATIVE;
+    addrs_changed(s);
     if (s->ip6->started) {
         if (dad_transmits(s) == 0)
             dad_done(s, x);

@@ -5,6 +5,7 @@
 #include "ipv6/ipv6.h"
 
 #include "core/bytes.h"
+#include "core/compiler.h"
 #include "core/mem.h"
 #include "core/prng.h"
 #include "core/siphash.h"
@@ -484,6 +485,106 @@ int oasis_ipv6_output_tc(oasis_stack *s, oasis_pbuf *p, const oasis_in6 *src, co
                          uint8_t proto, uint8_t hop_limit, uint8_t tclass)
 {
     return oasis_ipv6_output_hbh(s, p, src, dst, proto, hop_limit, tclass, NULL, 0);
+}
+
+/* ---- the transmit cache (oasis_ipv6_txc) ---- */
+
+_Static_assert(sizeof(((oasis_ipv6_txc *)0)->hdr) == OASIS_ETH_HLEN + OASIS_IPV6_HLEN,
+               "the transmit cache holds one Ethernet and one IPv6 header");
+
+/* Fills c for the flow's packets as oasis_ipv6_output_tc would send them,
+ * or marks them the slow path's (nb NULL) until a generation moves:
+ * caches off, an IP link, multicast, loopback, no route, a next hop that
+ * is not resolved (the slow path queues for it and resolves). */
+static void txc6_fill(oasis_stack *s, oasis_ipv6_txc *c, const uint8_t *src, const uint8_t *dst,
+                      uint8_t proto, uint16_t sport, uint16_t dport, uint8_t hop)
+{
+    oasis_ipv6 *v = s->ip6;
+    c->rt_gen = s->ip.rt_gen;
+    c->nb_gen = v ? v->nd_gen : 0;
+    c->hop = hop;
+    c->nb = NULL;
+    oasis_in6 a, b, next;
+    memcpy(a.b, src, 16);
+    memcpy(b.b, dst, 16);
+    if (!v || !v->on || s->ip.txc_off || s->link_ip || oasis_in6_is_multicast(&b) ||
+        oasis_in6_is_loopback(&a) || oasis_ipv6_is_loopback_dest(s, &b) ||
+        oasis_nd_next_hop(s, &b, &next) != OASIS_OK)
+        return;
+    /* (Whatever next hop the slow path's oasis_nd_next_hop_send picks
+     * when it differs from this one has no resolved entry.) */
+    ip6_neigh *e = oasis_nd_resolved(s, &next);
+    if (!e)
+        return;
+    oasis_ipaddr pd = oasis_ipaddr_v6(dst);
+    c->mtu = oasis_pmtu_get(s, &pd);
+    oasis_ipv6_hdr h;
+    memset(&h, 0, sizeof h);
+    if (s->cfg.ipv6_flow_labels && (proto == OASIS_IPPROTO_TCP || proto == OASIS_IPPROTO_UDP))
+        h.flow = oasis_ipv6_flow_label(s, &a, &b, proto, sport, dport);
+    h.next = proto;
+    h.hop_limit = hop ? hop : v->cur_hop_limit;
+    h.src = a;
+    h.dst = b;
+    oasis_eth_emit(c->hdr, e->mac, s->mac, OASIS_ETHERTYPE_IPV6);
+    oasis_ipv6_emit(c->hdr + OASIS_ETH_HLEN, &h);
+    c->nb = e;
+}
+
+int oasis_ipv6_txc_ready(oasis_stack *s, oasis_ipv6_txc *c, const uint8_t *src,
+                         const uint8_t *dst, uint8_t proto, uint16_t sport, uint16_t dport,
+                         uint8_t hop, size_t l4len)
+{
+    if (OASIS_UNLIKELY(c->rt_gen != s->ip.rt_gen || !s->ip6 || c->nb_gen != s->ip6->nd_gen ||
+                       c->hop != hop))
+        txc6_fill(s, c, src, dst, proto, sport, dport, hop);
+    return c->nb && !s->ip.txc_off && l4len + OASIS_IPV6_HLEN <= c->mtu;
+}
+
+/* Writes c's headers in front of a packet of l4len transport bytes at
+ * frame and counts it sent (segs pieces), as the slow path would; the
+ * neighbour is used as oasis_nd_output uses it. */
+static void txc6_write(oasis_stack *s, oasis_ipv6_txc *c, uint8_t *frame, size_t l4len,
+                       uint8_t tclass, uint16_t segs)
+{
+    s->ctr.ipv6.out_requests += segs > 1 ? segs : 1u; /* a packet per piece (RFC 4293) */
+    memcpy(frame, c->hdr, sizeof c->hdr);
+    uint8_t *ip = frame + OASIS_ETH_HLEN;
+    /* version 6, Traffic Class, the template's flow label (20 bits) */
+    ip[0] = (uint8_t)(0x60 | tclass >> 4);
+    ip[1] = (uint8_t)(tclass << 4 | (ip[1] & 0x0f));
+    oasis_put16(ip + 4, (uint16_t)l4len);
+    ip6_neigh *e = c->nb;
+    e->used = oasis_now(s);
+    if (OASIS_UNLIKELY(e->state == NEIGH_STALE))
+        oasis_nd_sent_stale(s, e);
+}
+
+int oasis_ipv6_output_frame(oasis_stack *s, oasis_ipv6_txc *c, uint8_t *frame, size_t l4len,
+                            uint8_t tclass, int lent)
+{
+    txc6_write(s, c, frame, l4len, tclass, 1);
+    size_t flen = sizeof c->hdr + l4len;
+    return lent ? oasis_eth_commit(s, frame, flen) : oasis_eth_send_frame(s, frame, flen);
+}
+
+int oasis_ipv6_output_cached(oasis_stack *s, oasis_ipv6_txc *c, oasis_pbuf *p, const uint8_t *src,
+                             const uint8_t *dst, uint8_t proto, uint16_t sport, uint16_t dport,
+                             uint8_t hop, uint8_t tclass)
+{
+    /* A super-segment leaves whole, as from the slow path (the link
+     * boundary cuts it); anything else must fit the path MTU unfragmented. */
+    size_t l4len = p->len;
+    if (!oasis_ipv6_txc_ready(s, c, src, dst, proto, sport, dport, hop, p->gso_size ? 0 : l4len) ||
+        l4len > 65535 || oasis_pbuf_headroom(p) < sizeof c->hdr) {
+        oasis_in6 a, b;
+        memcpy(a.b, src, 16);
+        memcpy(b.b, dst, 16);
+        return oasis_ipv6_output_tc(s, p, &a, &b, proto, hop, tclass);
+    }
+    txc6_write(s, c, oasis_pbuf_push(p, sizeof c->hdr), l4len, tclass,
+               p->gso_size ? p->gso_segs : 1);
+    return oasis_eth_xmit(s, p);
 }
 
 int oasis_ipv6_send(oasis_stack *s, const oasis_ipaddr *dst, uint8_t proto, const void *data,

@@ -156,6 +156,9 @@ typedef struct oasis_ipv6 {
 
     ip6_neigh *neigh;     /* cfg.nd_cache_size slots */
     uint32_t nneigh;
+    uint32_t nd_gen;      /* never 0; changes when an entry comes, goes, changes its
+                           * link-layer address or leaves or enters INCOMPLETE: what
+                           * a transmit cache (oasis_ipv6_txc) took from the cache */
     uint32_t queued;      /* packets waiting, all entries */
 
     ip6_router routers[OASIS_IPV6_MAX_ROUTERS];
@@ -232,6 +235,46 @@ int oasis_ipv6_output_tc(oasis_stack *s, oasis_pbuf *p, const oasis_in6 *src, co
 int oasis_ipv6_output_hbh(oasis_stack *s, oasis_pbuf *p, const oasis_in6 *src,
                           const oasis_in6 *dst, uint8_t proto, uint8_t hop_limit,
                           uint8_t tclass, const uint8_t *hbh, size_t hbh_len);
+
+/* A flow's IPv6 transmit cache, as IPv4's oasis_ipv4_txc: how its packets
+ * leave (next hop and neighbour resolved, path MTU, flow label, Ethernet
+ * and IPv6 headers ready), so each is a copy and three stores instead of
+ * a next-hop choice, a neighbour-cache scan and a header built field by
+ * field. The transport keeps it zeroed (empty) in its flow state; only
+ * ipv6.c reads or writes it. It holds for one source, destination,
+ * protocol and port pair, the flow's, and is checked on every use against
+ * the generations of the routing state (ip.rt_gen, which IPv6's prefixes,
+ * routers, redirects, addresses, RA parameters and path MTUs move too)
+ * and of the neighbour cache (ip6->nd_gen). */
+typedef struct oasis_ipv6_txc {
+    uint32_t rt_gen, nb_gen;  /* the generations when filled (0: empty) */
+    ip6_neigh *nb;            /* the next hop's entry (NULL: the slow path's) */
+    uint32_t mtu;             /* the path MTU when filled */
+    uint8_t hop;              /* the hop limit asked (0: the stack's) */
+    uint8_t hdr[14 + 40];     /* Ethernet header, then IPv6's with Traffic
+                               * Class and Payload Length 0 */
+} oasis_ipv6_txc;
+
+/* 1 when c (a flow's own: src, dst, proto and ports never change) sends a
+ * packet of l4len transport bytes as oasis_ipv6_output_tc would, without
+ * fragments; else 0 (loopback, multicast, an IP link, no route, a next hop
+ * not resolved, larger than the path MTU, caches off): the slow path's.
+ * Refills c when stale. src, dst: 16 bytes each. */
+int oasis_ipv6_txc_ready(oasis_stack *s, oasis_ipv6_txc *c, const uint8_t *src,
+                         const uint8_t *dst, uint8_t proto, uint16_t sport, uint16_t dport,
+                         uint8_t hop, size_t l4len);
+/* After oasis_ipv6_txc_ready said 1: writes c's headers at frame (the
+ * transport's bytes at frame + sizeof c->hdr, checksum complete), counts
+ * the packet sent and hands the frame to the link: borrowed, or the
+ * link's loan when lent (oasis_eth_lend; this ends it). */
+int oasis_ipv6_output_frame(oasis_stack *s, oasis_ipv6_txc *c, uint8_t *frame, size_t l4len,
+                            uint8_t tclass, int lent);
+/* The same for a pbuf (a super-segment, a partial checksum, or a packet
+ * too long for the transport's frame): through c when it covers p, else
+ * by oasis_ipv6_output_tc. Takes p. */
+int oasis_ipv6_output_cached(oasis_stack *s, oasis_ipv6_txc *c, oasis_pbuf *p, const uint8_t *src,
+                             const uint8_t *dst, uint8_t proto, uint16_t sport, uint16_t dport,
+                             uint8_t hop, uint8_t tclass);
 
 /* RFC 6437 3: the flow label of the packets from src:sport to dst:dport
  * of proto, the same for all of them and drawn (appendix A) as a keyed
@@ -334,6 +377,11 @@ void oasis_ipv6_negative_advice(oasis_stack *s, const oasis_ipaddr *dst);
 void oasis_nd_start_rs(oasis_stack *s);
 /* The entry for ip, or NULL (tests). */
 const ip6_neigh *oasis_nd_lookup(const oasis_stack *s, const oasis_in6 *ip);
+/* ip's entry when resolved (any state but INCOMPLETE), else NULL. */
+ip6_neigh *oasis_nd_resolved(oasis_stack *s, const oasis_in6 *ip);
+/* A packet went to e while STALE (by a transmit cache): DELAY starts, as
+ * when oasis_nd_output sends one (RFC 4861 7.3.3). */
+void oasis_nd_sent_stale(oasis_stack *s, ip6_neigh *e);
 
 /* ra_dns.c */
 struct oasis_nd_opts;

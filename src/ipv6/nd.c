@@ -20,6 +20,7 @@
 #include "core/prng.h"
 #include "core/stack_impl.h"
 #include "ip/unreach.h"
+#include "ip/ipv4.h"
 #include "ipv6/nd_wire.h"
 #include "link/eth.h"
 #include "link/eth_wire.h"
@@ -39,6 +40,14 @@ static void new_reachable_time(oasis_ipv6 *v, oasis_stack *s)
     v->reachable_drawn = oasis_now(s);
 }
 
+/* Something a transmit cache took from the neighbour cache may have
+ * changed (oasis_ipv6_txc): an entry's state, its address, the entry. */
+static void nd_changed(oasis_ipv6 *v)
+{
+    if (++v->nd_gen == 0)
+        v->nd_gen = 1;
+}
+
 int oasis_nd_init(oasis_stack *s)
 {
     oasis_ipv6 *v = s->ip6;
@@ -47,6 +56,7 @@ int oasis_nd_init(oasis_stack *s)
     if (!v->neigh)
         return OASIS_ENOMEM;
     v->nneigh = n;
+    v->nd_gen = 1;
     for (uint32_t i = 0; i < n; i++)
         oasis_timer_init(&v->neigh[i].timer, neigh_timer);
     oasis_timer_init(&v->lists_timer, lists_timer);
@@ -83,6 +93,7 @@ static void neigh_free(oasis_stack *s, ip6_neigh *e)
     drop_queue(s, e);
     s->nd_delay -= e->state == NEIGH_DELAY;
     e->state = 0;
+    nd_changed(s->ip6);
     s->ctr.nd.cache_entries--;
 }
 
@@ -234,6 +245,7 @@ static void set_state(oasis_stack *s, ip6_neigh *e, neigh_state st)
     if (st == NEIGH_DELAY)
         s->nd_delay++;
     e->state = (uint8_t)st;
+    nd_changed(v);
     switch (st) {
     case NEIGH_INCOMPLETE:
     case NEIGH_PROBE:
@@ -376,6 +388,17 @@ int oasis_nd_output(oasis_stack *s, oasis_pbuf *p, const oasis_in6 *next_hop)
     return oasis_eth_output(s, p, e->mac, OASIS_ETHERTYPE_IPV6);
 }
 
+ip6_neigh *oasis_nd_resolved(oasis_stack *s, const oasis_in6 *ip)
+{
+    ip6_neigh *e = find(s, ip);
+    return e && e->state != NEIGH_INCOMPLETE ? e : NULL;
+}
+
+void oasis_nd_sent_stale(oasis_stack *s, ip6_neigh *e)
+{
+    set_state(s, e, NEIGH_DELAY); /* 7.3.3, as oasis_nd_output */
+}
+
 /* The complete entry of the neighbour dst's packets go through (the
  * router for an off-link destination, RFC 4861 7.3.1), or NULL. */
 static ip6_neigh *hop_entry(oasis_stack *s, const oasis_ipaddr *dst)
@@ -487,6 +510,7 @@ static void lists_timer(oasis_stack *s, oasis_timer *t)
     for (int i = 0; i < OASIS_IPV6_MAX_PREFIXES; i++)
         if (v->prefixes[i].expires && v->prefixes[i].expires <= now)
             v->prefixes[i].expires = 0;
+    oasis_ipv4_route_changed(s); /* (transmit caches: both families') */
     count_lists(s);
     arm_lists(s);
 }
@@ -518,6 +542,7 @@ static void router_update(oasis_stack *s, const oasis_in6 *ip, uint16_t lifetime
             slot->expires = oasis_now(s) + (uint64_t)lifetime_s * 1000000000ull;
         }
     }
+    oasis_ipv4_route_changed(s);
     count_lists(s);
     arm_lists(s);
 }
@@ -547,6 +572,7 @@ static void prefix_update(oasis_stack *s, const oasis_nd_prefix *pf)
             slot->expires = deadline_s(s, pf->valid_s);
         }
     }
+    oasis_ipv4_route_changed(s);
     count_lists(s);
     arm_lists(s);
 }
@@ -791,6 +817,7 @@ static void ra_input(oasis_stack *s, const oasis_ipv6_hdr *ip, const oasis_nd_ms
     /* 6.3.4: an MTU within [1280, the link's] becomes the link MTU. */
     if (m->opts.has_mtu && m->opts.mtu >= OASIS_IPV6_MIN_MTU && m->opts.mtu <= s->mtu)
         v->link_mtu = m->opts.mtu;
+    oasis_ipv4_route_changed(s); /* (the hop limit and MTU above) */
     for (int i = 0; i < m->opts.nprefix; i++) {
         prefix_update(s, &m->opts.prefix[i]);
         if (m->opts.prefix[i].autonomous && s->cfg.ipv6_slaac)
@@ -828,6 +855,7 @@ static void redirect_input(oasis_stack *s, const oasis_ipv6_hdr *ip, const oasis
     rd->dst = m->dest;
     rd->hop = m->target;
     rd->used = 1;
+    oasis_ipv4_route_changed(s);
     c->redirects++;
     /* 8.3: a TLLA updates (or creates, STALE) the target's entry. */
     if (m->opts.tlla) {

@@ -205,6 +205,8 @@ static void table_left(oasis_tcp_layer *L, oasis_tcp_conn *c, oasis_tcp_conn *nu
         *m = nu; /* a lookup must never find c again */
     if (L->last4 == (oasis_flow *)c)
         L->last4 = NULL;
+    if (L->last6 == (oasis_flow *)c)
+        L->last6 = NULL;
     c->hnext = NULL;
     if (c->kind == OASIS_TCP_KIND_FLOW)
         ((oasis_flow *)c)->in_table = 0;
@@ -1337,6 +1339,43 @@ OASIS_HOT void oasis_tcp_input4_ecn(oasis_stack *s, uint32_t src, uint32_t dst, 
         L->last4_addr = s->addr;
         L->last4_mask = s->netmask;
     }
+    demux(s, c, &a, &b, &h);
+}
+
+OASIS_HOT void oasis_tcp_input6_ecn(oasis_stack *s, const uint8_t *src, const uint8_t *dst,
+                                    const uint8_t *seg, size_t len, uint8_t ecn)
+{
+    if (!s || !s->tcp || !seg)
+        return;
+    /* RFC 8200 8.1's pseudo-header: the addresses, the length, the
+     * protocol (as oasis_ipv6_pseudo_sum, from the header's bytes). */
+    uint64_t pseudo = oasis_csum_add32(oasis_csum_add32(0, src, 4), dst, 4);
+    pseudo = oasis_csum_add_be32(pseudo, (uint32_t)len);
+    pseudo = oasis_csum_add_be32(pseudo, OASIS_IPPROTO_TCP);
+    oasis_tcp_hdr h;
+    if (seg_parse(s, seg, len, pseudo, &h, 1))
+        return;
+    h.ip_ecn = ecn & 3;
+    /* As IPv4's: the last flow a segment went to, by its own tuple. Its
+     * addresses passed bad_address when it was made, and that test
+     * depends on them alone (unlike IPv4's broadcasts, on no prefix). */
+    oasis_tcp_layer *L = s->tcp;
+    oasis_flow *f = L->last6;
+    if (f && f->c.rport == h.src_port && f->c.lport == h.dst_port &&
+        memcmp(f->c.raddr.b, src, 16) == 0 && memcmp(f->c.laddr.b, dst, 16) == 0) {
+        flow_segment(s, f, &h, 1);
+        return;
+    }
+    if (!seg_summed(s, &h))
+        return;
+    oasis_ipaddr a = oasis_ipaddr_v6(src), b = oasis_ipaddr_v6(dst);
+    if (bad_address(s, &a, &b) || h.src_port == 0 || h.dst_port == 0) {
+        s->ctr.tcp.in_errs++;
+        return;
+    }
+    oasis_tcp_conn *c = oasis_tcp_lookup(s, &b, h.dst_port, &a, h.src_port);
+    if (c && c->kind == OASIS_TCP_KIND_FLOW)
+        L->last6 = (oasis_flow *)c;
     demux(s, c, &a, &b, &h);
 }
 

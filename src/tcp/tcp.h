@@ -28,6 +28,9 @@ void oasis_tcp_input_ecn(oasis_stack *s, const oasis_ipaddr *src, const oasis_ip
  * when the built-in TCP is the protocol table's entry (ipv4.c). */
 void oasis_tcp_input4_ecn(oasis_stack *s, uint32_t src, uint32_t dst, const uint8_t *seg,
                           size_t len, uint8_t ecn);
+/* The same for IPv6 (the addresses' 16 bytes each, as in the header). */
+void oasis_tcp_input6_ecn(oasis_stack *s, const uint8_t *src, const uint8_t *dst,
+                          const uint8_t *seg, size_t len, uint8_t ecn);
 
 /* Runs the callbacks of the flows woken so far (oasis_stack_poll, when
  * the stack's tcp_due has come: see tcp_dispatch.c). */

@@ -37,6 +37,7 @@
 #include "core/slab.h"
 #include "core/timer.h"
 #include "ip/ipv4.h"
+#include "ipv6/ipv6.h"
 #include "oasis/addr.h"
 #include "oasis/tcp.h"
 #include "tcp/tcp_buf.h"
@@ -216,11 +217,15 @@ typedef struct oasis_tcp_ext {
     uint32_t rcvq_batch_max;       /* most held when a read began, in this measure */
     uint64_t rcvq_due;             /* before then a read only counts (0: check now) */
 
-    /* transmit (tcp_output.c): the route, neighbour and headers of IPv4
-     * segments (ipv4.c), and the pseudo-header sum less the length (0: not
-     * yet; the addresses never change) with the ports' header word, set
-     * with it (oasis_tcp_ports_word) */
-    oasis_ipv4_txc txc;
+    /* transmit (tcp_output.c): the route, neighbour and headers of the
+     * flow's segments, by its family (ipv4.c, ipv6.c), and the
+     * pseudo-header sum less the length (0: not yet; the addresses never
+     * change) with the ports' header word, set with it
+     * (oasis_tcp_ports_word) */
+    union {
+        oasis_ipv4_txc txc;   /* an IPv4 flow's */
+        oasis_ipv6_txc txc6;  /* an IPv6 flow's */
+    };
     uint64_t pseudo;
     uint32_t ports_word;
 
@@ -340,6 +345,9 @@ struct oasis_tcp_layer {
      * (tcp.c). */
     oasis_flow *last4;
     uint32_t last4_src, last4_dst, last4_ports, last4_addr, last4_mask;
+    /* The IPv6 flow the last IPv6 segment went to (its own tuple is
+     * compared); NULL when it left the table. */
+    oasis_flow *last6;
     oasis_tcp_conn hashed;         /* the tuple hashed last (hnext unused) and its hash */
     uint32_t hashed_val;
     uint64_t hashes;               /* tuples hashed (a test counts them) */

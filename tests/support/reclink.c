@@ -22,7 +22,8 @@ static void record(test_rec *r, const uint8_t *frame, size_t len, const oasis_of
     put(r, &n, sizeof n);
     put(r, frame, len);
     r->frames++;
-    if (len >= 14 && frame[12] == 0x08 && frame[13] == 0x00)
+    if ((len >= 14 && frame[12] == 0x08 && frame[13] == 0x00) ||
+        (len >= 54 && frame[12] == 0x86 && frame[13] == 0xdd && frame[20] == 6))
         memcpy(r->last_dst, frame, 6);
 }
 

@@ -13,7 +13,8 @@ typedef struct test_rec {
     uint8_t *bytes;      /* each frame: its offload (zeros: none), length, bytes */
     size_t len, cap, frames;
     size_t lent_frames;  /* of those, frames the stack built in the link's loan */
-    uint8_t last_dst[6]; /* Ethernet destination of the last IPv4 frame */
+    uint8_t last_dst[6]; /* Ethernet destination of the last IPv4 frame,
+                          * or IPv6 frame carrying TCP */
 } test_rec;
 
 /* Puts r between s and its link, offloads and all. */

@@ -512,6 +512,17 @@ static void icmp6(tcp_harness *h, uint8_t type, uint8_t code, uint32_t rest,
     oasis_stack_input(h->s, frame, sizeof frame);
 }
 
+void th_icmp6_from(tcp_harness *h, const uint8_t *mac, const oasis_in6 *src, const oasis_in6 *dst,
+                   const uint8_t *msg, size_t n)
+{
+    uint8_t frame[OASIS_ETH_HLEN + OASIS_IPV6_HLEN + 256];
+    assert_true(n >= 8 && n <= 256);
+    uint8_t *m = frame6(h, frame, mac, src, dst, OASIS_NH_ICMPV6, 255, 0, n);
+    memcpy(m, msg, n);
+    oasis_icmp6_finish(m, n, msg[0], msg[1], oasis_get32(msg + 4), src, dst);
+    oasis_stack_input(h->s, frame, OASIS_ETH_HLEN + OASIS_IPV6_HLEN + n);
+}
+
 void th_icmp(tcp_harness *h, uint8_t type, uint8_t code, uint32_t rest, const oasis_tcp_hdr *seg,
              size_t seg_len)
 {

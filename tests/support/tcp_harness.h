@@ -134,4 +134,10 @@ void th_icmp(tcp_harness *h, uint8_t type, uint8_t code, uint32_t rest, const oa
 /* th_init with the stack's allocator set (e.g. a counting one). */
 void th_init_alloc(tcp_harness *h, const oasis_tcp_config *tcfg, oasis_alloc_fn alloc, void *ud);
 
+/* An ICMPv6 message (n bytes at msg, its checksum left to this) from src
+ * at mac to dst, hop limit 255: what ND messages need. */
+struct oasis_in6;
+void th_icmp6_from(tcp_harness *h, const uint8_t *mac, const struct oasis_in6 *src,
+                   const struct oasis_in6 *dst, const uint8_t *msg, size_t n);
+
 #endif
