@@ -14,7 +14,8 @@
  * the client, connecting to a server at SERVER_ADDR:PORT from -c's
  * namespace, and `echo` is only a server (blocking read, write back what was
  * read) on SERVER_ADDR:PORT in -s's namespace, one connection at a time,
- * until killed. -p names the server's stack in rr's RESULT line.
+ * until killed. -p names the server's stack in rr's RESULT line. -a takes an
+ * IPv4 or an IPv6 address.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -37,7 +38,8 @@
 #define CRR_MSG 64
 
 static const char *g_server_ns, *g_client_ns, *g_setup = "loopback", *g_peer = "remote";
-static struct in_addr g_addr;
+static struct sockaddr_storage g_sa; /* -a: the address (IPv4 or IPv6), port 0 */
+static socklen_t g_sa_len;
 static uint16_t g_remote_port; /* -r: the other end is another process */
 
 static void die(const char *what)
@@ -60,10 +62,41 @@ static void enter_ns(const char *name)
     close(fd);
 }
 
+/* -a's address (an IPv4 or IPv6 literal) as g_sa; 0 when it is neither. */
+static int set_addr(const char *s)
+{
+    struct sockaddr_in *a4 = (struct sockaddr_in *)&g_sa;
+    struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&g_sa;
+    memset(&g_sa, 0, sizeof g_sa);
+    if (inet_pton(AF_INET, s, &a4->sin_addr) == 1) {
+        a4->sin_family = AF_INET;
+        g_sa_len = sizeof *a4;
+        return 1;
+    }
+    memset(&g_sa, 0, sizeof g_sa);
+    if (inet_pton(AF_INET6, s, &a6->sin6_addr) == 1) {
+        a6->sin6_family = AF_INET6;
+        g_sa_len = sizeof *a6;
+        return 1;
+    }
+    return 0;
+}
+
+/* g_sa with port. */
+static struct sockaddr_storage sa_port(uint16_t port)
+{
+    struct sockaddr_storage sa = g_sa;
+    if (sa.ss_family == AF_INET6)
+        ((struct sockaddr_in6 *)&sa)->sin6_port = htons(port);
+    else
+        ((struct sockaddr_in *)&sa)->sin_port = htons(port);
+    return sa;
+}
+
 static int tcp_socket(const char *ns)
 {
     enter_ns(ns);
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    int fd = socket(g_sa.ss_family, SOCK_STREAM, 0);
     if (fd < 0)
         die("socket");
     return fd;
@@ -73,8 +106,8 @@ static int listen_on(uint16_t port, int backlog)
 {
     int fd = tcp_socket(g_server_ns), one = 1;
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(port), .sin_addr = g_addr};
-    if (bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0 || listen(fd, backlog) < 0)
+    struct sockaddr_storage sa = sa_port(port);
+    if (bind(fd, (struct sockaddr *)&sa, g_sa_len) < 0 || listen(fd, backlog) < 0)
         die("bind/listen");
     return fd;
 }
@@ -82,8 +115,8 @@ static int listen_on(uint16_t port, int backlog)
 static int connect_to(uint16_t port)
 {
     int fd = tcp_socket(g_client_ns);
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(port), .sin_addr = g_addr};
-    if (connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0)
+    struct sockaddr_storage sa = sa_port(port);
+    if (connect(fd, (struct sockaddr *)&sa, g_sa_len) < 0)
         die("connect");
     return fd;
 }
@@ -138,7 +171,7 @@ static int run_rr_remote(size_t size, double seconds)
     bench_span_stop(&sp);
     double rate = (double)n / sp.wall;
     char row[32], note[160];
-    snprintf(row, sizeof row, "path_rr_%zuB", size);
+    snprintf(row, sizeof row, "%s_rr_%zuB", g_sa.ss_family == AF_INET6 ? "path6" : "path", size);
     snprintf(note, sizeof note, "client busy %.0f%% of wall %.2f s (run delay %.2f s), %.1f us CPU per round trip",
              100.0 * sp.cpu / sp.wall, sp.wall, sp.wall - sp.eff, n ? 1e6 * sp.cpu / (double)n : 0.0);
     bench_result(row, g_peer, g_setup, rate, "trans/s", note);
@@ -333,7 +366,7 @@ static int run_mem(uint32_t flows)
 int main(int argc, char **argv)
 {
     int opt;
-    inet_pton(AF_INET, "127.0.0.1", &g_addr);
+    set_addr("127.0.0.1");
     while ((opt = getopt(argc, argv, "s:c:a:n:r:p:")) != -1) {
         if (opt == 'r') {
             long port = strtol(optarg, NULL, 10);
@@ -346,7 +379,7 @@ int main(int argc, char **argv)
             g_server_ns = optarg;
         else if (opt == 'c')
             g_client_ns = optarg;
-        else if (opt == 'a' && inet_pton(AF_INET, optarg, &g_addr) != 1)
+        else if (opt == 'a' && !set_addr(optarg))
             return 2;
         else if (opt == 'n')
             g_setup = optarg;

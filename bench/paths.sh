@@ -18,8 +18,9 @@
 # Nothing is pinned: each path is two or three processes plus the kernel;
 # figures are iperf3's receiver-side wall-clock Gbit/s.
 #
-# Request/response, MTU 1500, IPv4: path_rr_1B and path_rr_1024B (sizes from
-# PATHS_RR_SIZES, "" skips them), wall-clock round trips per second of
+# Request/response, MTU 1500: path_rr_1B and path_rr_1024B over IPv4,
+# path6_rr_1B and path6_rr_1024B over IPv6 (sizes from PATHS_RR_SIZES, ""
+# skips them; PATHS_FAMILIES as for bulk), wall-clock round trips per second of
 # linux-bench's client (-r: blocking write(SIZE), read until SIZE, TCP_NODELAY)
 # in the kernel-side namespace. Peers:
 #   oasis        `oasis serve --echo-port` (RFC 862) on the TAP
@@ -175,7 +176,7 @@ rr() {
             -n "$setup" rr "$size" "$SECS" | grep '^RESULT,')
         t1=$(date +%s%N) c1=$(cpu_ticks "$srv")
         if [ -z "$line" ]; then
-            log "no figure for path_rr_${size}B $peer ($setup)"
+            log "no figure for rr ${size} B to $addr, $peer ($setup)"
             continue
         fi
         echo "$line; $pin, server CPU $(awk -v c=$((c1 - c0)) -v hz="$hz" -v t=$((t1 - t0)) \
@@ -184,39 +185,52 @@ rr() {
     done
 }
 
-# oasis_rr NAME EXTRA: `oasis serve`'s echo on a TAP, MTU 1500, IPv4.
+# oasis_rr NAME EXTRA [6]: `oasis serve`'s echo on a TAP, MTU 1500, over
+# IPv4 or IPv6.
 oasis_rr() {
-    local name=$1 extra=$2 ns=oasis-$TAG-r log=/tmp/oasis-paths-$TAG-rr.log
+    local name=$1 extra=$2 fam=${3:-4} ns=oasis-$TAG-r log=/tmp/oasis-paths-$TAG-rr.log
     newns "$ns" || return
     ip netns exec "$ns" ip tuntap add dev oasis0 mode tap
     ip -n "$ns" link set oasis0 mtu 1500
     ip -n "$ns" addr add 10.77.0.1/24 dev oasis0
+    local addr=10.77.0.2 v6= ready="ready on"
+    if [ "$fam" = 6 ]; then
+        ip netns exec "$ns" sysctl -qw net.ipv6.conf.oasis0.accept_dad=0
+        ip -n "$ns" -6 addr add fd00:77::1/64 dev oasis0 nodad
+        addr=fd00:77::2 v6="--addr6 fd00:77::2/64" ready="ipv6 fd00:77::2/64 preferred"
+    fi
     ip -n "$ns" link set oasis0 up
     local args="--echo-port $PORT --discard-port 0 --hash-port 0 --http-port 0 --quiet"
     # shellcheck disable=SC2086
-    ip netns exec "$ns" $RR_PIN "$OASIS" serve $args --tap oasis0 --addr 10.77.0.2/24 $extra >"$log" 2>&1 &
+    ip netns exec "$ns" $RR_PIN "$OASIS" serve $args --tap oasis0 --addr 10.77.0.2/24 $v6 $extra \
+        >"$log" 2>&1 &
     local srv=$! i
-    for ((i = 0; i < 50; i++)); do grep -q "ready on" "$log" && break; sleep 0.1; done
-    rr "$ns" 10.77.0.2 "$name" "TAP; oasis serve $args${extra:+ $extra}" "$srv"
+    for ((i = 0; i < 50; i++)); do grep -q "$ready" "$log" && break; sleep 0.1; done
+    rr "$ns" "$addr" "$name" "TAP; oasis serve $args${v6:+ $v6}${extra:+ $extra}" "$srv"
     kill "$srv" 2>/dev/null
     wait "$srv" 2>/dev/null
     rm -f "$log"
     delns "$ns"
 }
 
-# veth_rr: the same client against linux-bench's echo across a veth pair.
+# veth_rr [6]: the same client against linux-bench's echo across a veth pair.
 veth_rr() {
-    local a=oasis-$TAG-a b=oasis-$TAG-b
+    local fam=${1:-4} a=oasis-$TAG-a b=oasis-$TAG-b server=10.78.0.1
     newns "$a" && newns "$b" || return
     ip link add "${VETH}a$$" netns "$a" type veth peer name "${VETH}b$$" netns "$b"
     ip -n "$a" addr add 10.78.0.1/24 dev "${VETH}a$$"
     ip -n "$b" addr add 10.78.0.2/24 dev "${VETH}b$$"
+    if [ "$fam" = 6 ]; then
+        ip -n "$a" -6 addr add fd00:78::1/64 dev "${VETH}a$$" nodad
+        ip -n "$b" -6 addr add fd00:78::2/64 dev "${VETH}b$$" nodad
+        server=fd00:78::1
+    fi
     ip -n "$a" link set "${VETH}a$$" mtu 1500 up
     ip -n "$b" link set "${VETH}b$$" mtu 1500 up
-    $RR_PIN "$LINUX_BENCH" -s "$a" -a 10.78.0.1 -r "$PORT" echo &
+    $RR_PIN "$LINUX_BENCH" -s "$a" -a "$server" -r "$PORT" echo &
     local srv=$!
     sleep 0.5
-    rr "$b" 10.78.0.1 linux "veth pair (TSO/GRO on); linux-bench -r echo" "$srv"
+    rr "$b" "$server" linux "veth pair (TSO/GRO on); linux-bench -r echo" "$srv"
     kill "$srv" 2>/dev/null
     wait "$srv" 2>/dev/null
     delns "$a"
@@ -267,8 +281,10 @@ if [ -n "$PATHS_RR_SIZES" ]; then
     if [ -x "$LINUX_BENCH" ]; then
         log "request/response, MTU 1500"
         IFS=';' read -r -a variants <<<"$OASIS_TAP_VARIANTS"
-        for v in "${variants[@]}"; do oasis_rr "${v%%=*}" "${v#*=}"; done
-        veth_rr
+        for fam in ${PATHS_FAMILIES:-4 6}; do
+            for v in "${variants[@]}"; do oasis_rr "${v%%=*}" "${v#*=}" "$fam"; done
+            veth_rr "$fam"
+        done
     else
         log "no linux-bench at $LINUX_BENCH: the rr rows skipped"
     fi

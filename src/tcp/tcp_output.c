@@ -219,23 +219,10 @@ static OASIS_ALWAYS_INLINE void xmit_account(oasis_flow *f, uint32_t seq, uint32
 }
 
 /* A segment xmit_plain built whose peer the transmit cache no longer
- * covers (a table changed): the same datagram through a pbuf. lent: the
- * link's loan the segment was built in, given back first. */
-static OASIS_COLD void plain_slow(oasis_stack *s, oasis_tcp_ext *x, uint32_t dst, uint8_t tos,
-                                  uint8_t ttl, const uint8_t *seg, uint32_t len, uint8_t *lent)
-{
-    oasis_pbuf *p = oasis_pbuf_alloc(s, OASIS_PBUF_HEADROOM, len);
-    if (p)
-        memcpy(p->data, seg, len);
-    if (lent)
-        oasis_eth_unlend(s, lent);
-    if (!p)
-        return; /* the retransmission timer recovers */
-    oasis_ipv4_output_cached(s, &x->txc, p, dst, OASIS_IPPROTO_TCP, tos, ttl);
-}
-
-/* plain_slow for an IPv6 flow. */
-static OASIS_COLD void plain_slow6(oasis_flow *f, const uint8_t *seg, uint32_t len, uint8_t *lent)
+ * covers (a table changed): the same datagram through a pbuf, by the
+ * flow's family. lent: the link's loan the segment was built in, given
+ * back first. */
+static OASIS_COLD void plain_slow(oasis_flow *f, const uint8_t *seg, uint32_t len, uint8_t *lent)
 {
     oasis_stack *s = f->s;
     oasis_pbuf *p = oasis_pbuf_alloc(s, OASIS_PBUF_HEADROOM, len);
@@ -244,9 +231,13 @@ static OASIS_COLD void plain_slow6(oasis_flow *f, const uint8_t *seg, uint32_t l
     if (lent)
         oasis_eth_unlend(s, lent);
     if (!p)
-        return;
-    oasis_ipv6_output_cached(s, &f->ext->txc6, p, f->c.laddr.b, f->c.raddr.b, OASIS_IPPROTO_TCP,
-                             f->c.lport, f->c.rport, f->ttl, f->tos);
+        return; /* the retransmission timer recovers */
+    if (oasis_tcp_conn_v6(&f->c))
+        oasis_ipv6_output_cached(s, &f->ext->txc6, p, f->c.laddr.b, f->c.raddr.b,
+                                 OASIS_IPPROTO_TCP, f->c.lport, f->c.rport, f->ttl, f->tos);
+    else
+        oasis_ipv4_output_cached(s, &f->ext->txc, p, oasis_get32(f->c.raddr.b + 12),
+                                 OASIS_IPPROTO_TCP, f->tos, f->ttl);
 }
 
 /* The established flow's common segment, which xmit_ex builds here
@@ -339,12 +330,12 @@ static OASIS_ALWAYS_INLINE void plain_send_as(oasis_flow *f, uint32_t seq, uint3
                                  f->c.lport, f->c.rport, f->ttl, len_all))
             oasis_ipv6_output_frame(s, &x->txc6, frame, len_all, f->tos, lent != NULL);
         else
-            plain_slow6(f, th, len_all, lent);
+            plain_slow(f, th, len_all, lent);
         return;
     }
     /* (the flow's own cache, which has covered its peer: plain_flow) */
     if (!oasis_ipv4_try_frame(s, &x->txc, f->ttl, frame, len_all, f->tos, lent != NULL, ms))
-        plain_slow(s, x, oasis_get32(f->c.raddr.b + 12), f->tos, f->ttl, th, len_all, lent);
+        plain_slow(f, th, len_all, lent);
 }
 
 /* IPv6's copy, out of line: inside its callers it cost IPv4's segments
