@@ -244,21 +244,24 @@ def write_md(res, out):
             lines.append("| %d | %s | %s | %s | %s |" % (
                 m, d, " | ".join(fmt(v, "Gbit/s") for v in os_), fmt(ve, "Gbit/s"), ratio(o, ve)))
 
-    rrs = [z for z in (1, 1024) if any(r == "path_rr_%dB" % z for (r, _, _) in res)]
-    if rrs:
-        names = sorted({st for (r, st, _) in res if r.startswith("path_rr_")
+    for pre, fam in (("path", "IPv4"), ("path6", "IPv6")):
+        rrs = [z for z in (1, 1024) if any(r == "%s_rr_%dB" % (pre, z) for (r, _, _) in res)]
+        if not rrs:
+            continue
+        names = sorted({st for (r, st, _) in res if r.startswith(pre + "_rr_")
                         and st not in PATH_PEERS})
-        lines += ["", "### Request/response on the real paths", "",
-                  "MTU 1500, IPv4, one message at a time: linux-bench's client "
+        lines += ["", "### Request/response on the real paths" + (" over IPv6" if pre == "path6" else ""),
+                  "",
+                  "MTU 1500, %s, one message at a time: linux-bench's client "
                   "(blocking write, read until all is back, TCP_NODELAY) in the kernel-side "
                   "namespace against `oasis serve --echo-port` on the TAP, or against "
                   "linux-bench's echo server across a veth pair; two processes, nothing "
-                  "pinned, wall-clock round trips per second.", "",
+                  "pinned, wall-clock round trips per second." % fam, "",
                   "| Message | " + " | ".join("Oasis TAP (%s)" % n for n in names)
                   + " | Linux veth | Oasis/veth |",
                   "|---:|" + "---:|" * (len(names) + 2)]
         for z in rrs:
-            row = "path_rr_%dB" % z
+            row = "%s_rr_%dB" % (pre, z)
             os_ = [get(res, row, n) for n in names]
             o = max([v for v in os_ if v is not None], default=None)
             ve = get(res, row, PATH_PEERS[0])
