@@ -651,12 +651,17 @@ typedef struct fx {
 
 /* An established flow to the harness's peer that keeps its extension
  * (the peer's data stays unread), the link recorded; over IPv6 when ipv6. */
-static void fx_open_af(fx *x, int ipv6)
+static void fx_init_af(fx *x, int ipv6)
 {
     memset(x, 0, sizeof *x);
     th_init_af(&x->h, NULL, ipv6);
     th_app_init(&x->app);
     test_rec_wrap(&x->r, x->h.s);
+}
+
+/* fx_init_af's second half: the flow to the harness's peer. */
+static void fx_connect(fx *x)
+{
     x->iss = th_open_active(&x->h, &x->app, 80, &x->lport);
     oasis_tcp_hdr d = th_seg(80, x->lport, OASIS_TCP_ACK | OASIS_TCP_PSH, TH_PISN + 1, x->iss + 1);
     d.payload = (const uint8_t *)"unread";
@@ -665,6 +670,12 @@ static void fx_open_af(fx *x, int ipv6)
     th_advance(&x->h, OASIS_NS_PER_SEC / 2); /* its delayed ACK goes */
     th_clear(&x->h);
     oasis_tcp_set_nodelay(x->app.flow, 1);
+}
+
+static void fx_open_af(fx *x, int ipv6)
+{
+    fx_init_af(x, ipv6);
+    fx_connect(x);
 }
 
 static void fx_open(fx *x) { fx_open_af(x, 0); }
@@ -902,6 +913,10 @@ static void test_follows_entry_removal6(void **state)
     assert_int_equal(x.h.arp_requests, asked + 1);
     assert_int_equal(x.h.arp_unicast, unicast);
     assert_memory_equal(mac, PEER_MAC, 6);
+    /* That segment went the slow way (nothing resolved to cache); the
+     * answer resolved the entry, and the next one is the cache's again. */
+    fx_send(&x, mac);
+    assert_non_null(x.app.flow->ext->txc6.nb);
     fx_close(&x);
 }
 
@@ -995,6 +1010,66 @@ static void test_follows_mtu6(void **state)
     fx_close(&x);
 }
 
+/* An RA from router (link-local, at mac): router lifetime life seconds. */
+static void router_ra(fx *x, const oasis_in6 *router, const uint8_t *mac, uint16_t life)
+{
+    uint8_t ra[24];
+    memset(ra, 0, sizeof ra);
+    ra[0] = OASIS_ICMP6_RA;
+    oasis_put16(ra + 6, life);
+    ra[16] = OASIS_ND_OPT_SLLA;
+    ra[17] = 1;
+    memcpy(ra + 18, mac, 6);
+    oasis_in6 all = {{0xff, 0x02, [15] = 1}};
+    th_icmp6_from(&x->h, mac, router, &all, ra, sizeof ra);
+}
+
+/* RFC 4861 8.3: a Redirect from the first hop to an off-link destination
+ * names a better one; the flow's next segment goes there. The new first
+ * hop's address was known before (an RA from it), and the Redirect
+ * carries no link-layer address, so only the route changed (no neighbour
+ * entry did). */
+static void test_follows_redirect6(void **state)
+{
+    (void)state;
+    fx x;
+    fx_init_af(&x, 1);
+    oasis_in6 gw = {{0xfe, 0x80, [15] = 0xfe}}, gw2 = {{0xfe, 0x80, [15] = 0x77}};
+    router_ra(&x, &gw, GW_MAC, 1800); /* the default router */
+    router_ra(&x, &gw2, NEW_MAC, 0);  /* a router, not a default one */
+    static const uint8_t far[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 1, [15] = 2}; /* off our /64 */
+    x.h.peer = oasis_ipaddr_v6(far);
+    fx_connect(&x);
+    uint8_t mac[6];
+    fx_send(&x, mac); /* (its ACK confirms the router: REACHABLE) */
+    fx_send(&x, mac);
+    assert_memory_equal(mac, GW_MAC, 6);
+    const oasis_ipv6_txc *c = &x.app.flow->ext->txc6;
+    assert_non_null(c->nb);
+    /* The cache is current, though an entry is in DELAY (the peer's
+     * announcement was answered) and each ACK confirms the router again:
+     * a neighbour that stays resolved with its address keeps every
+     * cache. Only the Redirect can make it stale. */
+    assert_int_equal(c->rt_gen, x.h.s->ip.rt_gen);
+    assert_int_equal(c->nb_gen, x.h.s->ip6->nd_gen);
+
+    uint8_t rd[40];
+    memset(rd, 0, sizeof rd);
+    rd[0] = OASIS_ICMP6_REDIRECT;
+    memcpy(rd + 8, gw2.b, 16);
+    memcpy(rd + 24, far, 16);
+    oasis_in6 local = {TH_LOCAL6};
+    uint64_t redirects = x.h.s->ctr.nd.redirects;
+    uint32_t nb_gen = x.h.s->ip6->nd_gen;
+    th_icmp6_from(&x.h, GW_MAC, &gw, &local, rd, sizeof rd);
+    assert_int_equal(x.h.s->ctr.nd.redirects, redirects + 1);
+    assert_int_equal(x.h.s->ip6->nd_gen, nb_gen); /* (no neighbour changed) */
+    fx_send(&x, mac);
+    assert_memory_equal(mac, NEW_MAC, 6);
+    assert_non_null(x.app.flow->ext->txc6.nb);
+    fx_close(&x);
+}
+
 /* The IPv4 header the cache writes checksums right for every TOS, length
  * and ID: the field is summed from the template's sum and the three fields
  * (ipv4.c txc_write), and the sums that need both folds (near 0xffff) come
@@ -1057,6 +1132,7 @@ int main(void)
         cmocka_unit_test(test_stale_send_delays6),
         cmocka_unit_test(test_follows_hop_limit6),
         cmocka_unit_test(test_follows_mtu6),
+        cmocka_unit_test(test_follows_redirect6),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -156,11 +156,10 @@ typedef struct oasis_ipv6 {
 
     ip6_neigh *neigh;     /* cfg.nd_cache_size slots */
     uint32_t nneigh;
-    uint32_t nd_gen;      /* never 0; changes with every state change of an entry
-                           * (set_state: a new link-layer address comes with one) and
-                           * every entry freed: a transmit cache (oasis_ipv6_txc)
-                           * holds only resolved entries, so a new INCOMPLETE one
-                           * needs no change */
+    uint32_t nd_gen;      /* never 0; changes when an entry is freed, resolved or
+                           * made INCOMPLETE, or changes its link-layer address:
+                           * what a transmit cache (oasis_ipv6_txc) took from the
+                           * cache (nd.c nd_changed) */
     uint32_t queued;      /* packets waiting, all entries */
 
     ip6_router routers[OASIS_IPV6_MAX_ROUTERS];

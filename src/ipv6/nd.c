@@ -41,7 +41,11 @@ static void new_reachable_time(oasis_ipv6 *v, oasis_stack *s)
 }
 
 /* Something a transmit cache took from the neighbour cache may have
- * changed (oasis_ipv6_txc): an entry's state, its address, the entry. */
+ * changed (oasis_ipv6_txc): an entry came or went, was resolved or became
+ * INCOMPLETE (which also moves the default router, 6.3.6), or changed its
+ * link-layer address. Moves among REACHABLE, STALE, DELAY and PROBE do
+ * not: a confirmation (REACHABLE again) comes with many segments in, and
+ * a cache's send reads the state itself. */
 static void nd_changed(oasis_ipv6 *v)
 {
     if (++v->nd_gen == 0)
@@ -236,6 +240,9 @@ static void send_na(oasis_stack *s, const oasis_in6 *target, const oasis_in6 *ds
 
 /* ---- the state machine ---- */
 
+/* An entry with a link-layer address a packet can go to. */
+static int resolved(uint8_t st) { return st >= NEIGH_REACHABLE && st <= NEIGH_PROBE; }
+
 static void set_state(oasis_stack *s, ip6_neigh *e, neigh_state st)
 {
     oasis_ipv6 *v = s->ip6;
@@ -244,8 +251,9 @@ static void set_state(oasis_stack *s, ip6_neigh *e, neigh_state st)
         s->nd_delay--;
     if (st == NEIGH_DELAY)
         s->nd_delay++;
+    if (!resolved(e->state) || !resolved((uint8_t)st))
+        nd_changed(v);
     e->state = (uint8_t)st;
-    nd_changed(v);
     switch (st) {
     case NEIGH_INCOMPLETE:
     case NEIGH_PROBE:
@@ -453,6 +461,7 @@ static ip6_neigh *learn(oasis_stack *s, const oasis_in6 *ip, const uint8_t *mac)
         flush_queue(s, e);
     } else if (memcmp(e->mac, mac, 6) != 0) {
         memcpy(e->mac, mac, 6);
+        nd_changed(s->ip6);
         set_state(s, e, NEIGH_STALE);
     }
     return e;
@@ -750,8 +759,10 @@ static void na_input(oasis_stack *s, const oasis_ipv6_hdr *ip, const oasis_nd_ms
             set_state(s, e, NEIGH_STALE);
         return;
     }
-    if (ll)
+    if (differs) {
         memcpy(e->mac, ll, 6);
+        nd_changed(s->ip6);
+    }
     if (solicited)
         set_state(s, e, NEIGH_REACHABLE);
     else if (differs)
