@@ -48,18 +48,6 @@ void oasis_ipv6_emit(uint8_t *buf, const oasis_ipv6_hdr *h)
     memcpy(buf + 24, h->dst.b, 16);
 }
 
-uint64_t oasis_ipv6_pseudo_sum(const oasis_in6 *src, const oasis_in6 *dst, uint32_t len,
-                               uint8_t next)
-{
-    uint8_t tail[8];
-    oasis_put32(tail, len);
-    tail[4] = tail[5] = tail[6] = 0;
-    tail[7] = next;
-    uint64_t sum = oasis_csum_add(0, src->b, 16);
-    sum = oasis_csum_add(sum, dst->b, 16);
-    return oasis_csum_add(sum, tail, sizeof tail);
-}
-
 int oasis_ipv6_frag_parse(const uint8_t *buf, size_t len, oasis_ipv6_frag *out)
 {
     if (len < OASIS_IPV6_FRAG_HLEN)

@@ -1347,11 +1347,7 @@ OASIS_HOT void oasis_tcp_input6_ecn(oasis_stack *s, const uint8_t *src, const ui
 {
     if (!s || !s->tcp || !seg)
         return;
-    /* RFC 8200 8.1's pseudo-header: the addresses, the length, the
-     * protocol (as oasis_ipv6_pseudo_sum, from the header's bytes). */
-    uint64_t pseudo = oasis_csum_add32(oasis_csum_add32(0, src, 4), dst, 4);
-    pseudo = oasis_csum_add_be32(pseudo, (uint32_t)len);
-    pseudo = oasis_csum_add_be32(pseudo, OASIS_IPPROTO_TCP);
+    uint64_t pseudo = oasis_ipv6_pseudo_sum_at(src, dst, (uint32_t)len, OASIS_IPPROTO_TCP);
     oasis_tcp_hdr h;
     if (seg_parse(s, seg, len, pseudo, &h, 1))
         return;
