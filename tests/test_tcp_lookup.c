@@ -15,6 +15,8 @@
 #include <cmocka.h>
 
 #include "core/stack_impl.h"
+#include "ipv6/ipv6.h"
+#include "oasis/ipv6.h"
 #include "tcp/tcp_flow.h"
 #include "tcp_harness.h"
 #include "testutil.h"
@@ -186,6 +188,34 @@ static void test_last_flow6_needs_whole_tuple(void **state)
     inject(x, TH_PPORT, A, TH_PISN + 3, iss + 1, "xx");
     th_poll(&x->h);
     assert_int_equal(f->rcv_nxt, TH_PISN + 5);
+}
+
+/* IPv6's direct path (ipv6.c tcp_direct6) takes a flow's next segments
+ * without looking through our addresses again, counted as the general
+ * path counts them, while the addresses stay as they were: once the
+ * peer's address is one of ours too, a segment from it comes "from
+ * ourselves" and is dropped (in_addr_errors), as the general path drops it. */
+static void test_direct6_follows_our_addresses(void **state)
+{
+    fx *x = *state;
+    oasis_stack *s = x->h.s;
+    uint32_t iss = estab_with_data(x);
+    oasis_flow *f = x->a.flow;
+    assert_int_equal(s->ip6->rx_gen, s->ip.rt_gen); /* the pair is remembered */
+    const oasis_ipv6_counters *c = &s->ctr.ipv6;
+    uint64_t rcv = c->in_receives, del = c->in_delivers, bad = c->in_addr_errors;
+    inject(x, TH_PPORT, A, TH_PISN + 3, iss + 1, "xx");
+    th_poll(&x->h);
+    assert_int_equal(f->rcv_nxt, TH_PISN + 5);
+    assert_int_equal(c->in_receives, rcv + 1);
+    assert_int_equal(c->in_delivers, del + 1);
+    assert_int_equal(oasis_ipv6_add_addr(s, &x->h.peer, 64), 0); /* (no DAD here) */
+    inject(x, TH_PPORT, A, TH_PISN + 5, iss + 1, "yy");
+    th_poll(&x->h);
+    assert_int_equal(f->rcv_nxt, TH_PISN + 5);
+    assert_int_equal(c->in_receives, rcv + 2);
+    assert_int_equal(c->in_delivers, del + 1);
+    assert_int_equal(c->in_addr_errors, bad + 1);
 }
 
 /* Two stacks on a wire for test_last_flow_keeps_netmask_that_makes_us_broadcast:
@@ -492,6 +522,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_freed_flow_tuple_gets_rst, setup, teardown),
         cmocka_unit_test_setup_teardown(test_last_flow_needs_whole_tuple, setup, teardown),
         cmocka_unit_test_setup_teardown(test_last_flow6_needs_whole_tuple, setup6, teardown),
+        cmocka_unit_test_setup_teardown(test_direct6_follows_our_addresses, setup6, teardown),
         cmocka_unit_test_setup_teardown(test_ended_flow_held_same_tuple_opens_anew, setup6,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_freed_flow_tuple_gets_rst, setup6, teardown),

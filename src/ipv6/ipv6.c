@@ -666,14 +666,15 @@ static int foreign_ok(const oasis_stack *s, const oasis_in6 *dst)
 }
 
 /* Hands the upper-layer data to its protocol; loop: it came through the
- * loopback queue, where our own sources belong. */
-static void deliver(oasis_stack *s, const oasis_ipv6_hdr *h, const oasis_ipv6_walk *w,
+ * loopback queue, where our own sources belong. Returns 1 when the
+ * protocol's handler took it. */
+static int deliver(oasis_stack *s, const oasis_ipv6_hdr *h, const oasis_ipv6_walk *w,
                     const uint8_t *pkt, size_t len, int link_mcast, int loop)
 {
     oasis_ipv6_counters *c = &s->ctr.ipv6;
     if (!loop && from_ourselves(s, h, w, pkt, len)) {
         c->in_addr_errors++;
-        return;
+        return 0;
     }
     /* A foreign address is a transparent stack's for TCP and UDP, and for
      * ICMPv6 errors (types below 128, RFC 4443 2.1) about what those sent
@@ -682,11 +683,11 @@ static void deliver(oasis_stack *s, const oasis_ipv6_hdr *h, const oasis_ipv6_wa
     if (s->cfg.transparent && w->proto != OASIS_IPPROTO_TCP && w->proto != OASIS_IPPROTO_UDP &&
         !icmp6_error && foreign6(s, &h->dst)) {
         c->in_addr_errors++;
-        return;
+        return 0;
     }
     if (w->proto == OASIS_NH_NONE) { /* RFC 8200 4.7: nothing follows */
         c->in_discards++;
-        return;
+        return 0;
     }
     const oasis_ip_handler *hd = oasis_ip_handler_of(s, w->proto);
     if (!hd) {
@@ -694,7 +695,7 @@ static void deliver(oasis_stack *s, const oasis_ipv6_hdr *h, const oasis_ipv6_wa
         /* RFC 8200 4: Parameter Problem code 1 at the unknown value. */
         oasis_icmp6_send_error(s, OASIS_ICMP6_PARAM_PROBLEM, OASIS_ICMP6_PP_NEXTHDR, w->nh_off,
                                pkt, len, link_mcast, 0);
-        return;
+        return 0;
     }
     c->in_delivers++;
     oasis_ip_packet ip = {
@@ -709,6 +710,7 @@ static void deliver(oasis_stack *s, const oasis_ipv6_hdr *h, const oasis_ipv6_wa
         .net = h,
     };
     hd->input(s, &ip, hd->ud);
+    return 1;
 }
 
 /* Header checks common to every packet; 0 when it is for us. */
@@ -797,17 +799,43 @@ static void atomic_fragment(oasis_stack *s, oasis_ipv6_hdr *h, const uint8_t *pk
     deliver(s, h, w, pkt, len, link_mcast, 0);
 }
 
+/* The common case, ahead of the general path: a datagram for the
+ * built-in TCP with no extension headers, between the two addresses the
+ * general path last delivered such a one between (oasis_ipv6.rx_gen), the
+ * addresses unchanged since. It passes every check the general path makes
+ * and is counted as it would count it. Anything else returns 0, uncounted,
+ * and takes the general path. */
+static int tcp_direct6(oasis_stack *s, const uint8_t *pkt, size_t len)
+{
+    const oasis_ipv6 *v = s->ip6;
+    if (v->rx_gen != s->ip.rt_gen || len < OASIS_IPV6_HLEN || pkt[0] >> 4 != 6 ||
+        pkt[6] != OASIS_IPPROTO_TCP || !s->protos.tcp_builtin)
+        return 0;
+    size_t plen = oasis_get16(pkt + 4);
+    if (plen == 0 || plen > len - OASIS_IPV6_HLEN || memcmp(pkt + 24, v->rx_dst, 16) != 0 ||
+        memcmp(pkt + 8, v->rx_src, 16) != 0)
+        return 0;
+    uint8_t ecn = (pkt[1] >> 4) & 3; /* read first: the counters' stores may alias pkt */
+    s->ctr.ipv6.in_receives++;
+    s->ctr.ipv6.in_delivers++;
+    oasis_tcp_input6_ecn(s, pkt + 8, pkt + 24, pkt + OASIS_IPV6_HLEN, plen, ecn);
+    return 1;
+}
+
 void oasis_ipv6_input(oasis_stack *s, const uint8_t *pkt, size_t len, int link_mcast)
 {
     oasis_ipv6_counters *c = &s->ctr.ipv6;
     oasis_ipv6_hdr h;
     oasis_ipv6_walk w;
 
-    c->in_receives++;
     if (!s->ip6 || !s->ip6->on) {
+        c->in_receives++;
         c->in_discards++;
         return;
     }
+    if (!link_mcast && tcp_direct6(s, pkt, len))
+        return;
+    c->in_receives++;
     if (accept_header(s, pkt, len, &h) != 0)
         return;
     len = OASIS_IPV6_HLEN + h.payload_len; /* link padding off */
@@ -822,7 +850,15 @@ void oasis_ipv6_input(oasis_stack *s, const uint8_t *pkt, size_t len, int link_m
             oasis_reasm6_input(s, pkt, len, &w, link_mcast);
         return;
     }
-    deliver(s, &h, &w, pkt, len, link_mcast, 0);
+    uint32_t gen = s->ip.rt_gen; /* (before the handler: it may change the addresses) */
+    if (deliver(s, &h, &w, pkt, len, link_mcast, 0) && w.proto == OASIS_IPPROTO_TCP &&
+        w.off == OASIS_IPV6_HLEN && !link_mcast && !oasis_in6_is_multicast(&h.dst) &&
+        s->protos.tcp_builtin) {
+        oasis_ipv6 *v = s->ip6;
+        memcpy(v->rx_src, h.src.b, 16);
+        memcpy(v->rx_dst, h.dst.b, 16);
+        v->rx_gen = gen;
+    }
 }
 
 void oasis_ipv6_input_loop(oasis_stack *s, const uint8_t *pkt, size_t len)
