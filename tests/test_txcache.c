@@ -707,6 +707,15 @@ static void fx_send(fx *x, uint8_t mac[6])
     th_clear(&x->h);
 }
 
+/* An IPv6 flow open, one segment sent and acknowledged (the peer's
+ * destination MAC in mac): its transmit cache holds the next hop now. */
+static void fx_open6_cached(fx *x, uint8_t mac[6])
+{
+    fx_open_af(x, 1);
+    fx_send(x, mac);
+    assert_non_null(x->app.flow->ext->txc6.nb);
+}
+
 static void test_follows_mac_change(void **state)
 {
     (void)state;
@@ -871,11 +880,9 @@ static void test_follows_mac_change6(void **state)
 {
     (void)state;
     fx x;
-    fx_open_af(&x, 1);
     uint8_t mac[6];
-    fx_send(&x, mac);
+    fx_open6_cached(&x, mac);
     assert_memory_equal(mac, PEER_MAC, 6);
-    assert_non_null(x.app.flow->ext->txc6.nb); /* the cache was used */
     peer_na(&x, OASIS_ND_NA_OVERRIDE, NEW_MAC);
     assert_memory_equal(peer_entry(&x)->mac, NEW_MAC, 6);
     fx_send(&x, mac);
@@ -891,10 +898,8 @@ static void test_follows_entry_removal6(void **state)
 {
     (void)state;
     fx x;
-    fx_open_af(&x, 1);
     uint8_t mac[6];
-    fx_send(&x, mac);
-    assert_non_null(x.app.flow->ext->txc6.nb);
+    fx_open6_cached(&x, mac);
     oasis_stack *s = x.h.s;
     x.h.arp_mute = 1;
     oasis_ipaddr peer = oasis_ipaddr_v6(PEER6.b);
@@ -928,10 +933,8 @@ static void test_stale_send_delays6(void **state)
 {
     (void)state;
     fx x;
-    fx_open_af(&x, 1);
     uint8_t mac[6];
-    fx_send(&x, mac);
-    assert_non_null(x.app.flow->ext->txc6.nb);
+    fx_open6_cached(&x, mac);
     th_advance(&x.h, 60 * OASIS_NS_PER_SEC); /* past ReachableTime: STALE */
     assert_int_equal(peer_entry(&x)->state, NEIGH_STALE);
     static const uint8_t one = 'y';
@@ -955,10 +958,8 @@ static void test_follows_hop_limit6(void **state)
 {
     (void)state;
     fx x;
-    fx_open_af(&x, 1);
     uint8_t mac[6];
-    fx_send(&x, mac);
-    assert_non_null(x.app.flow->ext->txc6.nb);
+    fx_open6_cached(&x, mac);
     assert_int_equal(x.h.last_ttl, 64);
     assert_int_equal(oasis_tcp_set_ttl(x.app.flow, 9), 0);
     fx_send(&x, mac);
@@ -987,10 +988,8 @@ static void test_follows_mtu6(void **state)
 {
     (void)state;
     fx x;
-    fx_open_af(&x, 1);
     uint8_t mac[6];
-    fx_send(&x, mac);
-    assert_non_null(x.app.flow->ext->txc6.nb);
+    fx_open6_cached(&x, mac);
     assert_int_equal(x.app.flow->ext->txc6.mtu, 1500);
     oasis_stack *s = x.h.s;
     assert_int_equal(oasis_stack_set_mtu(s, 1280), 0);
@@ -1022,6 +1021,53 @@ static void router_ra(fx *x, const oasis_in6 *router, const uint8_t *mac, uint16
     memcpy(ra + 18, mac, 6);
     oasis_in6 all = {{0xff, 0x02, [15] = 1}};
     th_icmp6_from(&x->h, mac, router, &all, ra, sizeof ra);
+}
+
+/* RFC 4861 6.3.4: a prefix an RA marks on-link (L) makes its addresses
+ * neighbours until its valid lifetime runs out; then (5.2) a destination
+ * in it is off-link and the flow's next segment goes to the default
+ * router. The cache holds the direct route until the expiry. */
+static void test_follows_prefix_expiry6(void **state)
+{
+    (void)state;
+    fx x;
+    fx_init_af(&x, 1);
+    oasis_in6 gw = {{0xfe, 0x80, [15] = 0xfe}};
+    static const uint8_t far[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 1, [15] = 2}; /* off our /64 */
+    uint8_t ra[56];
+    memset(ra, 0, sizeof ra);
+    ra[0] = OASIS_ICMP6_RA;
+    oasis_put16(ra + 6, 1800); /* a default router */
+    ra[16] = OASIS_ND_OPT_SLLA;
+    ra[17] = 1;
+    memcpy(ra + 18, GW_MAC, 6);
+    uint8_t *pio = ra + 24; /* 4.6.2: on-link, not for autoconfiguration, 30 s */
+    pio[0] = 3;
+    pio[1] = 4;
+    pio[2] = 64;
+    pio[3] = 0x80;
+    oasis_put32(pio + 4, 30);
+    oasis_put32(pio + 8, 30);
+    memcpy(pio + 16, far, 8);
+    oasis_in6 all = {{0xff, 0x02, [15] = 1}};
+    th_icmp6_from(&x.h, GW_MAC, &gw, &all, ra, sizeof ra);
+    x.h.peer = oasis_ipaddr_v6(far);
+    fx_connect(&x);
+    uint8_t mac[6];
+    fx_send(&x, mac);
+    fx_send(&x, mac);
+    assert_memory_equal(mac, PEER_MAC, 6); /* on-link: straight to it */
+    assert_non_null(x.app.flow->ext->txc6.nb);
+    th_advance(&x.h, 20 * OASIS_NS_PER_SEC);
+    fx_send(&x, mac);
+    assert_memory_equal(mac, PEER_MAC, 6);
+    th_advance(&x.h, 11 * OASIS_NS_PER_SEC); /* past the valid lifetime */
+    fx_send(&x, mac);
+    assert_memory_equal(mac, GW_MAC, 6);
+    fx_send(&x, mac);
+    assert_memory_equal(mac, GW_MAC, 6);
+    assert_non_null(x.app.flow->ext->txc6.nb);
+    fx_close(&x);
 }
 
 /* RFC 4861 8.3: a Redirect from the first hop to an off-link destination
@@ -1133,6 +1179,7 @@ int main(void)
         cmocka_unit_test(test_follows_hop_limit6),
         cmocka_unit_test(test_follows_mtu6),
         cmocka_unit_test(test_follows_redirect6),
+        cmocka_unit_test(test_follows_prefix_expiry6),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
