@@ -12,7 +12,8 @@
 #  3. 400: that batch is rejected and counted, not retried.
 #  4. Connection: close after every answer, or a close without saying so;
 #     answers slower than usual;
-#     an answer later than the reporter's timeout: the batch is sent again.
+#     an answer later than the reporter's timeout (3 s here, --influx-timeout):
+#     the batch is sent again.
 #  5. At exit: collected = sent + dropped + rejected (nothing queued).
 #  6. A real InfluxDB takes every line and the dump as they are (204), and
 #     its SHOW TAG VALUES gives the host tag back unchanged.
@@ -78,7 +79,7 @@ pass "queue 30, nothing listening: $queue queued, the other $drop of $coll count
 # ---- 1: nothing listens at start --------------------------------------------------
 t0=$(now_ns)
 start_serve --quiet --influx "http://$LINUX_IP:8086/oasis" --influx-interval $INTERVAL_MS \
-    --influx-queue 20000 --influx-backoff-max 500 --host-tag "$HOSTTAG" --metrics-dump "$TMP/dump.lp" --prometheus 9100
+    --influx-queue 20000 --influx-backoff-max 500 --influx-timeout 3000 --host-tag "$HOSTTAG" --metrics-dump "$TMP/dump.lp" --prometheus 9100
 sleep 2
 t1=$(now_ns)
 bg fake python3 "$MYDIR/fake_influx.py" "$LINUX_IP" 8086 "$F"
@@ -139,13 +140,13 @@ sleep 2
 delivered "$a" "$b" "answers 1.5 s late"
 [ "$(rc last send_failures)" = 0 ] || fail "send failures with slow answers: $(rc last send_failures)"
 a=$(now_ns)
-mode slow 12
-sleep 11
+mode slow 5
+sleep 3.5 # (the request answered in 5 s has failed at 3 s; its retry gets a prompt answer)
 mode ok
 wait_stat send_failures -ge 1
 b=$(now_ns)
 sleep 3
-delivered "$a" "$b" "an answer past the reporter's 10 s timeout"
+delivered "$a" "$b" "an answer past the reporter's timeout (--influx-timeout 3000)"
 serve_alive "after the fake's misbehaviour"
 
 # ---- 5: at exit ---------------------------------------------------------------------------

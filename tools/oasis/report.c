@@ -66,6 +66,8 @@ const char report_options_help[] =
     "  --host-tag NAME   tag host=NAME on every point (the system's host name)\n"
     "  --influx-queue N  points kept while the sink is away; the oldest go first (10000)\n"
     "  --influx-backoff-max MS  longest wait between reconnects (30000)\n"
+    "  --influx-timeout MS  a connect or a request unanswered this long fails;\n"
+    "                    the batch is sent again (10000)\n"
     "  --influx-flows    --metrics-flows 256\n"
     "  --metrics-dump FILE  at exit, write the final counters (the same snapshot as\n"
     "                    the last report) and the reporter's totals in line protocol;\n"
@@ -134,6 +136,10 @@ int report_option(report_opts *o, int code, const char *arg)
     case REPORT_OPT_BACKOFF:
         if (parse_u64(arg, 3600000, &o->backoff_max_ms) != 0 || o->backoff_max_ms < 10)
             return bad("--influx-backoff-max (milliseconds, 10..3600000)", arg);
+        return 1;
+    case REPORT_OPT_TIMEOUT:
+        if (parse_u64(arg, 3600000, &o->timeout_ms) != 0 || o->timeout_ms < 10)
+            return bad("--influx-timeout (milliseconds, 10..3600000)", arg);
         return 1;
     case REPORT_OPT_FLOWS: o->flows = 256; return 1;
     case REPORT_OPT_DUMP: o->dump = arg; return 1;
@@ -237,6 +243,8 @@ static int setup_reporter(report *rp, net *n)
         if (c->backoff_min_ns > c->backoff_max_ns)
             c->backoff_min_ns = c->backoff_max_ns;
     }
+    if (rp->o.timeout_ms)
+        c->timeout_ns = rp->o.timeout_ms * OASIS_NS_PER_MS;
     c->seed = n->opt.seed ^ 0x5245504f52544552ull; /* its own stream, from --seed */
     int v2 = c->proto == OASIS_REPORTER_HTTP_V2;
     if ((rp->o.token_file && !v2) || ((rp->o.user || rp->o.password_file) && c->proto != OASIS_REPORTER_HTTP) ||

@@ -14,6 +14,7 @@ typedef struct report_opts {
     const char *host_tag;    /* NULL: the system's host name */
     uint64_t queue_points;   /* 0: the library default */
     uint64_t backoff_max_ms; /* 0: the library default */
+    uint64_t timeout_ms;     /* 0: the library default */
     uint32_t flows;          /* 0, or at most this many per-flow points */
     const char *dump;        /* at exit: the final counters in line protocol */
     uint16_t prom_port;      /* 0: no Prometheus endpoint */
@@ -32,6 +33,7 @@ enum {
     REPORT_OPT_HOST,
     REPORT_OPT_QUEUE,
     REPORT_OPT_BACKOFF,
+    REPORT_OPT_TIMEOUT,
     REPORT_OPT_FLOWS,
     REPORT_OPT_DUMP,
     REPORT_OPT_PROM,
@@ -50,6 +52,7 @@ enum {
     {"host-tag", required_argument, NULL, REPORT_OPT_HOST},                   \
     {"influx-queue", required_argument, NULL, REPORT_OPT_QUEUE},              \
     {"influx-backoff-max", required_argument, NULL, REPORT_OPT_BACKOFF},      \
+    {"influx-timeout", required_argument, NULL, REPORT_OPT_TIMEOUT},          \
     {"influx-flows", no_argument, NULL, REPORT_OPT_FLOWS},                    \
     {"metrics-dump", required_argument, NULL, REPORT_OPT_DUMP},               \
     {"prometheus", required_argument, NULL, REPORT_OPT_PROM},                 \
