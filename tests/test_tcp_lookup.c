@@ -15,7 +15,11 @@
 #include <cmocka.h>
 
 #include "core/stack_impl.h"
+#include "core/checksum.h"
 #include "ipv6/ipv6.h"
+#include "link/eth_wire.h"
+#include "tcp/tcp_wire.h"
+#include "oasis/ip.h"
 #include "oasis/ipv6.h"
 #include "tcp/tcp_flow.h"
 #include "tcp_harness.h"
@@ -216,6 +220,125 @@ static void test_direct6_follows_our_addresses(void **state)
     assert_int_equal(c->in_receives, rcv + 2);
     assert_int_equal(c->in_delivers, del + 1);
     assert_int_equal(c->in_addr_errors, bad + 1);
+}
+
+/* A frame from the peer to us: an IPv6 header (version ver, Payload Length
+ * plen whatever the frame holds), with hbh an empty Hop-by-Hop Options
+ * header (8 bytes of padding, counted in plen by the caller), the flow's
+ * "xx" at seq and pad bytes of link padding after it. */
+static void send_frame6_to(fx *x, const oasis_ipaddr *dst, uint8_t ver, uint16_t plen,
+                           uint32_t seq, uint32_t ack, size_t pad, int hbh)
+{
+    oasis_tcp_hdr t = th_seg(TH_PPORT, PORT, A, seq, ack);
+    uint8_t f[OASIS_ETH_HLEN + OASIS_IPV6_HLEN + 72];
+    memset(f, 0, sizeof f);
+    uint8_t *seg = f + OASIS_ETH_HLEN + OASIS_IPV6_HLEN + (hbh ? 8 : 0);
+    if (hbh) { /* next header TCP, length 0 (8 bytes), a PadN option of 4 */
+        seg[-8] = OASIS_NH_TCP;
+        seg[-6] = 1;
+        seg[-5] = 4;
+    }
+    size_t hl = OASIS_TCP_HLEN + oasis_tcp_options_len(&t);
+    memcpy(seg + hl, "xx", 2);
+    oasis_tcp_emit_ps(seg, &t, oasis_csum_add(0, seg + hl, 2),
+                      th_pseudo_addr(&x->h, &x->h.peer, dst, hl + 2));
+    memcpy(f, x->h.s->mac, 6);
+    memcpy(f + 6, (const uint8_t[6]){0x02, 0, 0, 0, 0, 0x02}, 6);
+    f[12] = 0x86;
+    f[13] = 0xdd;
+    oasis_ipv6_hdr ih;
+    memset(&ih, 0, sizeof ih);
+    ih.payload_len = plen;
+    ih.next = hbh ? 0 : OASIS_NH_TCP;
+    ih.hop_limit = 64;
+    memcpy(ih.src.b, x->h.peer.b, 16);
+    memcpy(ih.dst.b, dst->b, 16);
+    oasis_ipv6_emit(f + OASIS_ETH_HLEN, &ih);
+    f[OASIS_ETH_HLEN] = (uint8_t)(ver << 4 | (f[OASIS_ETH_HLEN] & 0x0f));
+    oasis_stack_input(x->h.s, f, OASIS_ETH_HLEN + OASIS_IPV6_HLEN + (hbh ? 8 : 0) + hl + 2 + pad);
+    th_poll(&x->h);
+    th_clear(&x->h);
+}
+
+static void send_frame6(fx *x, uint8_t ver, uint16_t plen, uint32_t seq, uint32_t ack, size_t pad,
+                        int hbh)
+{
+    send_frame6_to(x, &x->h.local, ver, plen, seq, ack, pad, hbh);
+}
+
+/* Datagrams between the remembered pair of addresses that the direct
+ * path must leave to the general one, which counts them as it counts any:
+ * a Payload Length past the frame (truncated), 0 (a jumbogram's, not
+ * supported), a version other than 6, and a Hop-by-Hop Options header
+ * before TCP (taken). Link padding after the payload is cut off on either
+ * path. */
+static void test_direct6_leaves_bad_headers(void **state)
+{
+    fx *x = *state;
+    oasis_stack *s = x->h.s;
+    uint32_t iss = estab_with_data(x);
+    oasis_flow *f = x->a.flow;
+    const oasis_ipv6_counters *c = &s->ctr.ipv6;
+    assert_int_equal(s->ip6->rx_gen, s->ip.rt_gen);
+    size_t n = OASIS_TCP_HLEN + 2;
+    uint64_t trunc = c->in_truncated, hdr = c->in_hdr_errors, del = c->in_delivers;
+    send_frame6(x, 6, (uint16_t)(n + 20), TH_PISN + 3, iss + 1, 0, 0);
+    assert_int_equal(c->in_truncated, trunc + 1);
+    send_frame6(x, 6, 0, TH_PISN + 3, iss + 1, 0, 0);
+    send_frame6(x, 4, (uint16_t)n, TH_PISN + 3, iss + 1, 0, 0);
+    assert_int_equal(c->in_hdr_errors, hdr + 2);
+    assert_int_equal(c->in_delivers, del);
+    assert_int_equal(f->rcv_nxt, TH_PISN + 3);
+    send_frame6(x, 6, (uint16_t)n, TH_PISN + 3, iss + 1, 6, 0); /* padded: taken */
+    assert_int_equal(c->in_delivers, del + 1);
+    assert_int_equal(f->rcv_nxt, TH_PISN + 5);
+    /* An extension header first: the general path walks the chain to TCP. */
+    send_frame6(x, 6, (uint16_t)(n + 8), TH_PISN + 5, iss + 1, 0, 1);
+    assert_int_equal(c->in_delivers, del + 2);
+    assert_int_equal(f->rcv_nxt, TH_PISN + 7);
+}
+
+/* A multicast destination is never remembered: leaving a group moves no
+ * generation, and a datagram to a group we left, in a frame to our own
+ * MAC, is the general path's to refuse (in_addr_errors). */
+static void test_direct6_no_group_pair(void **state)
+{
+    fx *x = *state;
+    oasis_stack *s = x->h.s;
+    uint32_t iss = estab_with_data(x);
+    oasis_ipaddr g = oasis_ipaddr_v6((const uint8_t[16]){0xff, 0x02, [15] = 0x42});
+    assert_int_equal(oasis_ipv6_join(s, &g), 0);
+    const oasis_ipv6_counters *c = &s->ctr.ipv6;
+    size_t n = OASIS_TCP_HLEN + 2;
+    uint64_t del = c->in_delivers, bad = c->in_addr_errors;
+    send_frame6_to(x, &g, 6, (uint16_t)n, TH_PISN + 3, iss + 1, 0, 0);
+    assert_int_equal(c->in_delivers, del + 1); /* (TCP's to judge) */
+    assert_int_equal(oasis_ipv6_leave(s, &g), 0);
+    send_frame6_to(x, &g, 6, (uint16_t)n, TH_PISN + 3, iss + 1, 0, 0);
+    assert_int_equal(c->in_delivers, del + 1);
+    assert_int_equal(c->in_addr_errors, bad + 1);
+}
+
+static void count_in(oasis_stack *s, const oasis_ip_packet *pkt, void *ud)
+{
+    (void)s;
+    (void)pkt;
+    ++*(int *)ud;
+}
+
+/* An application's own TCP handler (oasis_ip_register) gets what the
+ * direct path would have given the built-in TCP. */
+static void test_direct6_only_builtin_tcp(void **state)
+{
+    fx *x = *state;
+    oasis_stack *s = x->h.s;
+    uint32_t iss = estab_with_data(x);
+    int got = 0;
+    assert_int_equal(oasis_ip_unregister(s, OASIS_IPPROTO_TCP), 0);
+    assert_int_equal(oasis_ip_register(s, OASIS_IPPROTO_TCP, count_in, NULL, &got), 0);
+    send_frame6(x, 6, OASIS_TCP_HLEN + 2, TH_PISN + 3, iss + 1, 0, 0);
+    assert_int_equal(got, 1);
+    assert_int_equal(x->a.flow->rcv_nxt, TH_PISN + 3);
 }
 
 /* Two stacks on a wire for test_last_flow_keeps_netmask_that_makes_us_broadcast:
@@ -523,6 +646,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_last_flow_needs_whole_tuple, setup, teardown),
         cmocka_unit_test_setup_teardown(test_last_flow6_needs_whole_tuple, setup6, teardown),
         cmocka_unit_test_setup_teardown(test_direct6_follows_our_addresses, setup6, teardown),
+        cmocka_unit_test_setup_teardown(test_direct6_leaves_bad_headers, setup6, teardown),
+        cmocka_unit_test_setup_teardown(test_direct6_no_group_pair, setup6, teardown),
+        cmocka_unit_test_setup_teardown(test_direct6_only_builtin_tcp, setup6, teardown),
         cmocka_unit_test_setup_teardown(test_ended_flow_held_same_tuple_opens_anew, setup6,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_freed_flow_tuple_gets_rst, setup6, teardown),

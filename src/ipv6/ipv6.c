@@ -852,8 +852,7 @@ void oasis_ipv6_input(oasis_stack *s, const uint8_t *pkt, size_t len, int link_m
     }
     uint32_t gen = s->ip.rt_gen; /* (before the handler: it may change the addresses) */
     if (deliver(s, &h, &w, pkt, len, link_mcast, 0) && w.proto == OASIS_IPPROTO_TCP &&
-        w.off == OASIS_IPV6_HLEN && !link_mcast && !oasis_in6_is_multicast(&h.dst) &&
-        s->protos.tcp_builtin) {
+        !link_mcast && !oasis_in6_is_multicast(&h.dst) && s->protos.tcp_builtin) {
         oasis_ipv6 *v = s->ip6;
         memcpy(v->rx_src, h.src.b, 16);
         memcpy(v->rx_dst, h.dst.b, 16);

@@ -151,8 +151,8 @@ typedef struct oasis_ipv6 {
     uint32_t label_last; /* 0: nothing memoised */
 
     ip6_addr addrs[OASIS_IPV6_MAX_ADDRS];
-    /* The addresses of the last TCP datagram the general path delivered
-     * (no extension headers, unicast): the destination passed
+    /* The addresses of the last TCP datagram to a unicast address the
+     * general path delivered: the destination passed
      * accept_header, the source from_ourselves, against the addresses as
      * they were at rx_gen (ip.rt_gen, which every change of an address's
      * state moves). Until it moves, tcp_direct6 takes datagrams between
