@@ -13,15 +13,18 @@
 
 /* Every type but IPv4, out of line: inlined (ARP and IPv6 input are),
  * they spread the IPv4 path's few hundred bytes over kilobytes of code.
- * The frame was found well formed and for us. */
-static OASIS_NOINLINE void other_input(oasis_stack *s, const uint8_t *frame, size_t len)
+ * The frame was found for us (mcast: to a group we are in) and at least
+ * OASIS_ETH_HLEN long; IPv6 needs no more of its header. */
+static OASIS_NOINLINE void other_input(oasis_stack *s, const uint8_t *frame, size_t len,
+                                       int mcast)
 {
+    if (oasis_get16(frame + 12) == OASIS_ETHERTYPE_IPV6) {
+        oasis_ipv6_input(s, frame + OASIS_ETH_HLEN, len - OASIS_ETH_HLEN, mcast);
+        return;
+    }
     oasis_eth_hdr eh;
     oasis_eth_parse(frame, len, &eh);
     switch (eh.type) {
-    case OASIS_ETHERTYPE_IPV6:
-        oasis_ipv6_input(s, eh.payload, eh.payload_len, oasis_mac_is_multicast(eh.dst));
-        break;
     case OASIS_ETHERTYPE_ARP:
         oasis_arp_input(s, eh.payload, eh.payload_len, eh.src);
         break;
@@ -68,7 +71,7 @@ OASIS_HOT OASIS_NOINLINE void oasis_eth_input_for_us(oasis_stack *s, const uint8
     if (oasis_get16(frame + 12) == OASIS_ETHERTYPE_IPV4)
         oasis_ipv4_input(s, frame + OASIS_ETH_HLEN, len - OASIS_ETH_HLEN, mcast);
     else
-        other_input(s, frame, len);
+        other_input(s, frame, len, mcast);
 }
 
 /* Counts what the link said of a frame of len bytes; returns err. */
