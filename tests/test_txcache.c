@@ -1009,18 +1009,37 @@ static void test_follows_mtu6(void **state)
     fx_close(&x);
 }
 
-/* An RA from router (link-local, at mac): router lifetime life seconds. */
-static void router_ra(fx *x, const oasis_in6 *router, const uint8_t *mac, uint16_t life)
+
+/* An RA from router (link-local, at mac): router lifetime life seconds;
+ * with onlink, also the /64 holding it as an on-link prefix (L set, A
+ * clear: RFC 4861 4.6.2) valid and preferred for valid_s seconds. */
+static void router_ra_prefix(fx *x, const oasis_in6 *router, const uint8_t *mac, uint16_t life,
+                             const uint8_t *onlink, uint32_t valid_s)
 {
-    uint8_t ra[24];
+    uint8_t ra[56];
     memset(ra, 0, sizeof ra);
     ra[0] = OASIS_ICMP6_RA;
     oasis_put16(ra + 6, life);
     ra[16] = OASIS_ND_OPT_SLLA;
     ra[17] = 1;
     memcpy(ra + 18, mac, 6);
+    uint8_t *pio = ra + 24;
+    if (onlink) {
+        pio[0] = 3;
+        pio[1] = 4;
+        pio[2] = 64;
+        pio[3] = 0x80;
+        oasis_put32(pio + 4, valid_s);
+        oasis_put32(pio + 8, valid_s);
+        memcpy(pio + 16, onlink, 8);
+    }
     oasis_in6 all = {{0xff, 0x02, [15] = 1}};
-    th_icmp6_from(&x->h, mac, router, &all, ra, sizeof ra);
+    th_icmp6_from(&x->h, mac, router, &all, ra, onlink ? 56 : 24);
+}
+
+static void router_ra(fx *x, const oasis_in6 *router, const uint8_t *mac, uint16_t life)
+{
+    router_ra_prefix(x, router, mac, life, NULL, 0);
 }
 
 /* RFC 4861 6.3.4: a prefix an RA marks on-link (L) makes its addresses
@@ -1034,23 +1053,7 @@ static void test_follows_prefix_expiry6(void **state)
     fx_init_af(&x, 1);
     oasis_in6 gw = {{0xfe, 0x80, [15] = 0xfe}};
     static const uint8_t far[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 1, [15] = 2}; /* off our /64 */
-    uint8_t ra[56];
-    memset(ra, 0, sizeof ra);
-    ra[0] = OASIS_ICMP6_RA;
-    oasis_put16(ra + 6, 1800); /* a default router */
-    ra[16] = OASIS_ND_OPT_SLLA;
-    ra[17] = 1;
-    memcpy(ra + 18, GW_MAC, 6);
-    uint8_t *pio = ra + 24; /* 4.6.2: on-link, not for autoconfiguration, 30 s */
-    pio[0] = 3;
-    pio[1] = 4;
-    pio[2] = 64;
-    pio[3] = 0x80;
-    oasis_put32(pio + 4, 30);
-    oasis_put32(pio + 8, 30);
-    memcpy(pio + 16, far, 8);
-    oasis_in6 all = {{0xff, 0x02, [15] = 1}};
-    th_icmp6_from(&x.h, GW_MAC, &gw, &all, ra, sizeof ra);
+    router_ra_prefix(&x, &gw, GW_MAC, 1800, far, 30); /* a default router; far's /64 on-link, 30 s */
     x.h.peer = oasis_ipaddr_v6(far);
     fx_connect(&x);
     uint8_t mac[6];
