@@ -799,19 +799,6 @@ static void atomic_fragment(oasis_stack *s, oasis_ipv6_hdr *h, const uint8_t *pk
     deliver(s, h, w, pkt, len, link_mcast, 0);
 }
 
-/* Are the 16 bytes at a and b the same? Two 64-bit compares, whatever
- * the compiler makes of memcmp in the caller (a call to libc's, in some
- * builds). */
-static int same16(const uint8_t *a, const uint8_t *b)
-{
-    uint64_t a0, a1, b0, b1;
-    memcpy(&a0, a, 8);
-    memcpy(&a1, a + 8, 8);
-    memcpy(&b0, b, 8);
-    memcpy(&b1, b + 8, 8);
-    return ((a0 ^ b0) | (a1 ^ b1)) == 0;
-}
-
 /* The common case, ahead of the general path: a datagram for the
  * built-in TCP with no extension headers, between the two addresses of the
  * last TCP datagram the general path delivered to a unicast address
@@ -825,8 +812,8 @@ static int tcp_direct6(oasis_stack *s, const uint8_t *pkt, size_t len)
         pkt[6] != OASIS_IPPROTO_TCP || !s->protos.tcp_builtin)
         return 0;
     size_t plen = oasis_get16(pkt + 4);
-    if (plen == 0 || plen > len - OASIS_IPV6_HLEN || !same16(pkt + 24, v->rx_dst) ||
-        !same16(pkt + 8, v->rx_src))
+    if (plen == 0 || plen > len - OASIS_IPV6_HLEN ||
+        !oasis_in6_bytes_eq(pkt + 24, v->rx_dst) || !oasis_in6_bytes_eq(pkt + 8, v->rx_src))
         return 0;
     uint8_t ecn = (pkt[1] >> 4) & 3; /* read first: the counters' stores may alias pkt */
     s->ctr.ipv6.in_receives++;

@@ -152,11 +152,11 @@ typedef struct oasis_ipv6 {
 
     ip6_addr addrs[OASIS_IPV6_MAX_ADDRS];
     /* The addresses of the last TCP datagram to a unicast address the
-     * general path delivered: the destination passed
-     * accept_header, the source from_ourselves, against the addresses as
-     * they were at rx_gen (ip.rt_gen, which every change of an address's
-     * state moves). Until it moves, tcp_direct6 takes datagrams between
-     * the same two addresses without scanning the table again. */
+     * general path delivered: the destination passed accept_header, the
+     * source from_ourselves, against the addresses as they were at rx_gen
+     * (ip.rt_gen, which every change of an address's state moves). Until it
+     * moves, tcp_direct6 takes datagrams between the same two addresses
+     * without scanning the table again. */
     uint8_t rx_src[16], rx_dst[16];
     uint32_t rx_gen; /* 0: nothing remembered (ip.rt_gen is never 0) */
     oasis_ipv6_addr_cb addr_cb;
