@@ -631,6 +631,132 @@ static void test_nd_incomplete_flood(void **state)
     fx_stop(&x);
 }
 
+/* A forged on-link source: 2001:db8::/64 style, its own MAC. */
+static void forged(oasis_in6 *ip, uint8_t mac[6], uint32_t k)
+{
+    *ip = PEER;
+    ip->b[12] = 0x50;
+    ip->b[13] = (uint8_t)(k >> 16);
+    ip->b[14] = (uint8_t)(k >> 8);
+    ip->b[15] = (uint8_t)k;
+    memcpy(mac, (uint8_t[6]){0x02, 0x50, 0, (uint8_t)(k >> 16), (uint8_t)(k >> 8), (uint8_t)k}, 6);
+}
+
+/* RFC 6583 7.1 for what arrives: a flood of NS from forged sources
+ * (RFC 4861 7.2.3 would learn each) takes only the slots of entries not
+ * in active use (ND_IN_USE_NS), never the neighbour we talk to; an NS not
+ * cached is still answered (7.2.4: a unicast NA), straight to the
+ * link-layer address it gave, with no resolution of our own. Once idle,
+ * the neighbour's entry may go. */
+static void test_nd_ns_flood_keeps_neighbour_in_use(void **state)
+{
+    (void)state;
+    fx x;
+    fx_start(&x, 4, 0, 1);
+    oasis_in6 ll = ll_of(&x);
+    oasis_ipaddr peer = oasis_ipaddr_v6(PEER.b);
+    assert_int_equal(oasis_ping_addr(x.s, &peer, 1, 1, 8, 60 * SEC, on_ping, &(pingres){0}), 0);
+    inject_na(&x, &PEER, &ll, &PEER, OASIS_ND_NA_SOLICITED | OASIS_ND_NA_OVERRIDE, MAC_PEER, 255);
+    const oasis_nd_counters *c = &ctr(&x)->nd;
+    for (uint32_t k = 0; k < 10; k++) {
+        oasis_in6 f;
+        uint8_t mac[6];
+        forged(&f, mac, k);
+        advance(&x, SEC / 100);
+        x.cap.n = 0;
+        inject_ns(&x, &f, &ll, &ll, mac);
+        /* One frame: the NA, to the MAC the NS gave; no NS of ours. */
+        assert_int_equal(x.cap.n, 1);
+        assert_int_equal(frame_icmp_type(&x, 0, NULL), OASIS_ICMP6_NA);
+        assert_memory_equal(x.cap.frame[0], mac, 6);
+        assert_true(oasis_nd_consistent(x.s));
+        if (k < 3) /* the free slots */
+            assert_non_null(oasis_nd_lookup(x.s, &f));
+        else
+            assert_null(oasis_nd_lookup(x.s, &f));
+    }
+    assert_int_equal(c->cache_evictions, 0);
+    assert_int_equal(c->cache_no_room, 7);
+    assert_int_equal(c->cache_entries, 4);
+    assert_int_equal(oasis_nd_lookup(x.s, &PEER)->state, NEIGH_REACHABLE);
+
+    /* The forged entries fail NUD (DELAY, three probes) and go; the
+     * neighbour, silent for ND_IN_USE_NS, is idle (STALE): the fourth
+     * newcomer after three free slots takes its slot. */
+    advance(&x, ND_IN_USE_NS);
+    assert_int_equal(c->cache_entries, 1);
+    assert_int_equal(oasis_nd_lookup(x.s, &PEER)->state, NEIGH_STALE);
+    for (uint32_t k = 10; k < 14; k++) {
+        oasis_in6 f;
+        uint8_t mac[6];
+        forged(&f, mac, k);
+        inject_ns(&x, &f, &ll, &ll, mac);
+        assert_non_null(oasis_nd_lookup(x.s, &f));
+    }
+    assert_int_equal(c->cache_evictions, 1);
+    assert_null(oasis_nd_lookup(x.s, &PEER));
+    assert_true(oasis_nd_consistent(x.s));
+    fx_stop(&x);
+}
+
+/* The largest cache (OASIS_ND_CACHE_MAX) under a flood four times its
+ * size, NS from forged sources, 2048 a second, while packets go to real
+ * neighbours, which confirm they are reachable: the index stays whole
+ * (oasis_nd_consistent), every real neighbour stays resolved, the count
+ * of entries never passes the cache, and the forged entries, full, are
+ * not cached until NUD has failed them and given their slots back. */
+static void cache_max(oasis_stack_config *cfg) { cfg->nd_cache_size = OASIS_ND_CACHE_MAX; }
+
+static void test_nd_max_cache_flood(void **state)
+{
+    (void)state;
+    fx x;
+    fx_start_ex(&x, 0, 0, 1, cache_max);
+    oasis_in6 ll = ll_of(&x);
+    enum { REAL = 16, FLOOD = 4 * OASIS_ND_CACHE_MAX };
+    oasis_in6 real[REAL];
+    pingres r[REAL];
+    memset(r, 0, sizeof r);
+    for (int i = 0; i < REAL; i++) {
+        real[i] = PEER;
+        real[i].b[14] = 0x77;
+        real[i].b[15] = (uint8_t)i;
+        oasis_ipaddr a = oasis_ipaddr_v6(real[i].b);
+        assert_int_equal(oasis_ping_addr(x.s, &a, 1, (uint16_t)i, 8, 60 * SEC, on_ping, &r[i]), 0);
+        uint8_t mac[6] = {2, 0x77, 0, 0, 0, (uint8_t)i};
+        inject_na(&x, &real[i], &ll, &real[i], OASIS_ND_NA_SOLICITED | OASIS_ND_NA_OVERRIDE, mac, 255);
+    }
+    const oasis_nd_counters *c = &ctr(&x)->nd;
+    uint64_t most = 0;
+    for (uint32_t k = 0; k < FLOOD; k++) {
+        oasis_in6 f;
+        uint8_t mac[6];
+        forged(&f, mac, k);
+        x.cap.n = 0;
+        inject_ns(&x, &f, &ll, &ll, mac);
+        assert_true(c->cache_entries <= OASIS_ND_CACHE_MAX);
+        most = c->cache_entries > most ? c->cache_entries : most;
+        if (k % 2048 == 2047) { /* a second on; the real neighbours talk */
+            advance(&x, SEC);
+            for (int i = 0; i < REAL; i++) {
+                oasis_ipaddr a = oasis_ipaddr_v6(real[i].b);
+                assert_int_equal(oasis_udp_send(x.s, 1000, &a, 2000, "x", 1), 0);
+                oasis_ipv6_confirm_reachable(x.s, &a);
+            }
+        }
+    }
+    assert_true(oasis_nd_consistent(x.s));
+    assert_int_equal(most, OASIS_ND_CACHE_MAX);
+    assert_true(c->resolve_failed > 0); /* forged entries NUD gave back */
+    for (int i = 0; i < REAL; i++) {
+        const ip6_neigh *e = oasis_nd_lookup(x.s, &real[i]);
+        assert_non_null(e);
+        assert_int_not_equal(e->state, NEIGH_INCOMPLETE);
+    }
+    assert_true(c->cache_no_room > 0);
+    fx_stop(&x);
+}
+
 /* Set while the test is inside a call into the stack that sends. */
 static int in_send;
 
@@ -735,24 +861,31 @@ static void test_nd_evicted_incomplete_fails_at_once(void **state)
     assert_false(r3.done);
     assert_int_equal(oasis_nd_lookup(x.s, &p2)->state, NEIGH_INCOMPLETE);
 
-    /* The same from an input: an NS from p4 is learned (RFC 4861 7.2.3)
-     * into the slot of the oldest INCOMPLETE entry, p2's. */
+    /* An input takes no INCOMPLETE entry's slot: an NS from p4, which
+     * would be learned (RFC 4861 7.2.3), finds both in use by our own
+     * resolutions, so p4 is not cached and the answer goes straight to the
+     * link-layer address the NS gave. */
     oasis_in6 ll = ll_of(&x);
     static const uint8_t mac4[6] = {2, 0, 0, 0, 0, 0x25};
-    in_send = 1;
+    x.cap.n = 0;
     inject_ns(&x, &p4, &ll, &ll, mac4);
-    in_send = 0;
-    assert_int_equal(ctr(&x)->nd.cache_evictions, 2);
-    assert_null(oasis_nd_lookup(x.s, &p2));
-    assert_false(r2.done);
+    assert_int_equal(ctr(&x)->nd.cache_evictions, 1);
+    assert_int_equal(ctr(&x)->nd.cache_no_room, 1);
+    assert_null(oasis_nd_lookup(x.s, &p4));
+    assert_int_equal(oasis_nd_lookup(x.s, &p2)->state, NEIGH_INCOMPLETE);
+    assert_int_equal(x.cap.n, 1);
+    assert_int_equal(frame_icmp_type(&x, 0, NULL), OASIS_ICMP6_NA);
+    assert_memory_equal(x.cap.frame[0], mac4, 6);
     advance(&x, 0);
+    assert_false(r2.done);
+    /* p2's and p3's resolutions fail the normal way: three NS a second
+     * apart, then EUNREACH, 3 s after each began. */
+    advance(&x, 2500 * OASIS_NS_PER_MS - 1);
+    assert_false(r2.done);
+    advance(&x, 1);
     assert_true(r2.done);
     assert_int_equal(r2.err, OASIS_EUNREACH);
-    assert_int_equal(oasis_clock_now(x.clock), t);
-    assert_false(r3.done);
-    /* p3's resolution, not evicted, fails the normal way: three NS a
-     * second apart, then EUNREACH, 3 s after it began. */
-    advance(&x, 3 * SEC - 1);
+    advance(&x, 500 * OASIS_NS_PER_MS - 1);
     assert_false(r3.done);
     advance(&x, 1);
     assert_true(r3.done);
@@ -2206,7 +2339,9 @@ static void test_confirm_reachable(void **state)
 /* The stack's count of entries in DELAY, which TCP's ACK path tests
  * before it looks up a neighbour to confirm (tcp_input.c confirm_path),
  * follows every way into and out of DELAY: an NS answered (STALE, then
- * our NA: DELAY), the timer (PROBE), a confirmation, an eviction. */
+ * our NA: DELAY), an eviction for a neighbour we send to, a resolution
+ * completed by an NS (STALE, the waiting packet: DELAY), a confirmation,
+ * the timer (PROBE). */
 static uint32_t count_delay(const fx *x)
 {
     uint32_t n = 0;
@@ -2222,19 +2357,30 @@ static void test_delay_count(void **state)
     fx_start(&x, 4, 0, 1);
     oasis_in6 ll = ll_of(&x);
     assert_int_equal(x.s->nd_delay, 0);
-    oasis_in6 p[6];
-    for (int i = 0; i < 6; i++) {
+    oasis_in6 p[5];
+    uint8_t mac[5][6];
+    for (int i = 0; i < 5; i++) {
         p[i] = PEER;
         p[i].b[15] = (uint8_t)(0x30 + i);
-        uint8_t mac[6] = {0x02, 0, 0, 0, 0x30, (uint8_t)i};
-        inject_ns(&x, &p[i], &ll, &ll, mac);
+        memcpy(mac[i], (uint8_t[6]){0x02, 0, 0, 0, 0x30, (uint8_t)i}, 6);
+    }
+    for (int i = 0; i < 4; i++) {
+        inject_ns(&x, &p[i], &ll, &ll, mac[i]);
         advance(&x, SEC / 10);
-        /* Four slots: from the fifth on, the oldest DELAY entry goes. */
-        assert_int_equal(x.s->nd_delay, i < 4 ? (uint32_t)i + 1 : 4);
+        assert_int_equal(x.s->nd_delay, (uint32_t)i + 1);
         assert_int_equal(x.s->nd_delay, count_delay(&x));
     }
-    assert_true(ctr(&x)->nd.cache_evictions >= 2);
-    oasis_ipaddr a = oasis_ipaddr_v6(p[5].b);
+    /* Four slots: a ping to a fifth neighbour evicts the oldest entry. */
+    oasis_ipaddr a = oasis_ipaddr_v6(p[4].b);
+    assert_int_equal(oasis_ping_addr(x.s, &a, 1, 1, 8, 60 * SEC, on_ping, &(pingres){0}), 0);
+    assert_int_equal(ctr(&x)->nd.cache_evictions, 1);
+    assert_null(oasis_nd_lookup(x.s, &p[0]));
+    assert_int_equal(x.s->nd_delay, 3);
+    assert_int_equal(x.s->nd_delay, count_delay(&x));
+    inject_ns(&x, &p[4], &ll, &ll, mac[4]);
+    assert_int_equal(oasis_nd_lookup(x.s, &p[4])->state, NEIGH_DELAY);
+    assert_int_equal(x.s->nd_delay, 4);
+    assert_int_equal(x.s->nd_delay, count_delay(&x));
     oasis_ipv6_confirm_reachable(x.s, &a);
     assert_int_equal(x.s->nd_delay, 3);
     assert_int_equal(x.s->nd_delay, count_delay(&x));
@@ -4160,6 +4306,8 @@ int main(void)
         cmocka_unit_test(test_nd_state_machine),
         cmocka_unit_test(test_nd_bounds),
         cmocka_unit_test(test_nd_incomplete_flood),
+        cmocka_unit_test(test_nd_ns_flood_keeps_neighbour_in_use),
+        cmocka_unit_test(test_nd_max_cache_flood),
         cmocka_unit_test(test_nd_evicted_incomplete_fails_at_once),
         cmocka_unit_test(test_nd_evicting_sweep_yields_each_poll),
         cmocka_unit_test(test_nd_evicted_incomplete_tells_udp),

@@ -69,5 +69,6 @@ int oasis_secrets_init(oasis_secrets *sec, uint64_t seed)
     derive(seed, "oasis prng", sec->prng_seed, sizeof sec->prng_seed);
     derive(seed, "oasis iid", sec->iid_key, sizeof sec->iid_key);
     derive(seed, "oasis flow label", sec->label_key, sizeof sec->label_key);
+    derive(seed, "oasis nd", sec->nd_key, sizeof sec->nd_key);
     return OASIS_OK;
 }

@@ -102,8 +102,8 @@ static int config_valid(const oasis_stack_config *cfg)
         return 0;
     if (cfg->arp_cache_size == 0 || cfg->reasm_max_datagrams == 0)
         return 0;
-    /* The neighbour cache is one array, allocated whole and searched
-     * linearly (ipv6/nd.c): a bound keeps both sane. */
+    /* The neighbour cache is one array, allocated whole (ipv6/nd.c): a
+     * bound keeps it sane. */
     if (cfg->nd_cache_size > OASIS_ND_CACHE_MAX)
         return 0;
     if (cfg->tcp.sndbuf < 1024 || cfg->tcp.rcvbuf < 1024 || cfg->tcp.sndbuf > (1u << 30) ||

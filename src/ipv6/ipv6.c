@@ -36,6 +36,7 @@ int oasis_ipv6_init(oasis_stack *s)
     else
         memcpy(v->iid_key, s->secrets.iid_key, 16);
     memcpy(v->label_key, s->secrets.label_key, 16);
+    memcpy(v->nd_key, s->secrets.nd_key, 16);
     oasis_reasm6_init(s);
     oasis_addrconf_init(s);
     oasis_ra_dns_init(s);
@@ -555,7 +556,7 @@ static void txc6_write(oasis_stack *s, oasis_ipv6_txc *c, uint8_t *frame, size_t
     ip[1] = (uint8_t)(tclass << 4 | (ip[1] & 0x0f));
     oasis_put16(ip + 4, (uint16_t)l4len);
     ip6_neigh *e = c->nb;
-    e->used = oasis_now(s);
+    oasis_nd_used_resolved(s, s->ip6, e, oasis_now(s));
     if (OASIS_UNLIKELY(e->state == NEIGH_STALE))
         oasis_nd_sent_stale(s, e);
 }

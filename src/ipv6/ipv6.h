@@ -45,6 +45,14 @@ typedef struct oasis_ping6_req oasis_ping6_req;
 /* ReachableTime is drawn again at least this often (RFC 4861 6.3.4). */
 #define ND_REACHABLE_REDRAW_NS (3600ull * 1000000000ull)
 #define IDGEN_RETRIES 3 /* RFC 7217 6 */
+/* A neighbour entry something was sent through this recently is in
+ * active use: an entry learnt from a message nobody asked for (an NS, RS,
+ * RA or redirect from a new source) never takes its slot (nd.c). As long
+ * as Linux's gc_stale_time, and ARP's cache lifetime. */
+#define ND_IN_USE_NS (60ull * 1000000000ull)
+/* Entries a learnt neighbour looks at for a slot to take: bounded work
+ * per message, whatever the cache size. */
+#define ND_UNSOLICITED_LOOK 8
 
 typedef struct ip6_addr {
     oasis_in6 a;
@@ -59,17 +67,28 @@ typedef struct ip6_addr {
 
 typedef enum { NEIGH_INCOMPLETE = 1, NEIGH_REACHABLE, NEIGH_STALE, NEIGH_DELAY, NEIGH_PROBE } neigh_state;
 
-typedef struct ip6_neigh {
+typedef struct ip6_neigh ip6_neigh;
+struct ip6_neigh {
     oasis_in6 ip;
     uint8_t mac[6];
     uint8_t state;        /* neigh_state; 0: slot free */
     uint8_t is_router;
     uint8_t probes;
-    uint64_t used;        /* last use (for eviction) */
+    uint64_t used;        /* last packet sent through it; 0: none yet */
     oasis_timer timer;
     oasis_pbuf *q_head, *q_tail; /* waiting for resolution */
     uint32_t qlen;
-} ip6_neigh;
+    ip6_neigh *hnext;     /* its hash chain; free: the free list */
+    ip6_neigh *older, *newer; /* its use list (ip6_nd_list) */
+};
+
+/* Entries of one kind in order of last use, least recent first: entries
+ * never used first of all, and one that changes kind joins its new list
+ * as the newest. */
+typedef struct ip6_nd_list {
+    ip6_neigh *oldest, *newest;
+    uint32_t n;
+} ip6_nd_list;
 
 typedef struct ip6_router {
     oasis_in6 ip;
@@ -164,6 +183,19 @@ typedef struct oasis_ipv6 {
 
     ip6_neigh *neigh;     /* cfg.nd_cache_size slots */
     uint32_t nneigh;
+    /* The cache's index (nd.c alone keeps it): hash chains by address,
+     * keyed so a sender cannot aim its addresses at one chain; the free
+     * slots; the INCOMPLETE entries ([0]) and the resolved ones ([1]) each
+     * in order of use, which eviction takes from. */
+    ip6_neigh **nd_chain;
+    uint32_t nd_chains;   /* a power of two */
+    uint8_t nd_key[16];
+    ip6_neigh *nd_free;
+    ip6_nd_list nd_use[2];
+    /* While ns_input answers a neighbour it had no room to cache: the
+     * link-layer address the answer goes to (oasis_nd_output); else NULL. */
+    const uint8_t *nd_reply_mac;
+    oasis_in6 nd_reply_ip;
     uint32_t nd_gen;      /* never 0; changes when an entry is freed, resolved or
                            * made INCOMPLETE, or changes its link-layer address:
                            * what a transmit cache (oasis_ipv6_txc) took from the
@@ -386,6 +418,24 @@ void oasis_ipv6_negative_advice(oasis_stack *s, const oasis_ipaddr *dst);
 void oasis_nd_start_rs(oasis_stack *s);
 /* The entry for ip, or NULL (tests). */
 const ip6_neigh *oasis_nd_lookup(const oasis_stack *s, const oasis_in6 *ip);
+/* A packet went out through e: it is now the most recently used of its
+ * kind (oasis_nd_output, and the transmit cache through
+ * oasis_nd_used_resolved). */
+void oasis_nd_used(oasis_stack *s, ip6_neigh *e);
+
+/* The same for a resolved entry at now, inline for the transmit cache:
+ * most packets go to the neighbour already newest. */
+static inline void oasis_nd_used_resolved(oasis_stack *s, oasis_ipv6 *v, ip6_neigh *e, uint64_t now)
+{
+    if (v->nd_use[1].newest == e)
+        e->used = now;
+    else
+        oasis_nd_used(s, e);
+}
+/* The cache's index agrees with its entries: every entry found by its
+ * address and on the use list of its kind, the lists and the free list
+ * adding up to the cache. 1 when so (tests and fuzzers ask). */
+int oasis_nd_consistent(const oasis_stack *s);
 /* ip's entry when resolved (any state but INCOMPLETE), else NULL. */
 ip6_neigh *oasis_nd_resolved(oasis_stack *s, const oasis_in6 *ip);
 /* A packet went to e while STALE (by a transmit cache): DELAY starts, as

@@ -3,11 +3,16 @@
  * queue of waiting packets, NS/NA, router solicitation and advertisement
  * processing (default routers, on-link prefixes, MTU, hop limit, timers).
  *
- * The cache is an array of cfg.nd_cache_size entries searched linearly:
- * a host talks to few neighbours (its routers and its link). When it is
- * full, INCOMPLETE entries beyond half the cache go first (oldest use
- * first), then the least recently used entry that is no default router
- * (alloc_entry); with none, the new neighbour is not cached (counted).
+ * The cache is an array of cfg.nd_cache_size entries with an index
+ * (hash chains keyed by a secret, a free list, and two lists in order of
+ * use: INCOMPLETE entries, resolved ones), so every lookup and eviction
+ * costs the same at 4096 entries as at 4. When it is full, INCOMPLETE
+ * entries beyond half the cache go first (oldest use first), then the
+ * least recently used entry that is no default router (alloc_entry). An
+ * entry learnt from a message nobody asked for only takes the slot of an
+ * entry not in active use (ND_IN_USE_NS), so a flood of forged sources
+ * cannot push out the neighbours we talk to; with none, the new neighbour
+ * is not cached (counted).
  * Each entry has its own timer: INCOMPLETE and PROBE retransmit, REACHABLE
  * ages to STALE, DELAY turns into PROBE. Redirects (RFC 4861 8) fill a
  * small destination cache consulted before the default router; it holds
@@ -18,6 +23,7 @@
 
 #include "core/mem.h"
 #include "core/prng.h"
+#include "core/siphash.h"
 #include "core/stack_impl.h"
 #include "ip/unreach.h"
 #include "ip/ipv4.h"
@@ -56,13 +62,26 @@ int oasis_nd_init(oasis_stack *s)
 {
     oasis_ipv6 *v = s->ip6;
     uint32_t n = s->cfg.nd_cache_size ? s->cfg.nd_cache_size : 256;
+    uint32_t chains = 16;
+    while (chains < n)
+        chains <<= 1;
     v->neigh = oasis_calloc(s, n, sizeof *v->neigh);
-    if (!v->neigh)
+    v->nd_chain = oasis_calloc(s, chains, sizeof *v->nd_chain);
+    if (!v->neigh || !v->nd_chain) {
+        oasis_free(s, v->neigh);
+        oasis_free(s, v->nd_chain);
+        v->neigh = NULL;
+        v->nd_chain = NULL;
         return OASIS_ENOMEM;
+    }
     v->nneigh = n;
+    v->nd_chains = chains;
     v->nd_gen = 1;
-    for (uint32_t i = 0; i < n; i++)
+    for (uint32_t i = n; i-- > 0;) {
         oasis_timer_init(&v->neigh[i].timer, neigh_timer);
+        v->neigh[i].hnext = v->nd_free;
+        v->nd_free = &v->neigh[i];
+    }
     oasis_timer_init(&v->lists_timer, lists_timer);
     oasis_timer_init(&v->rs_timer, rs_timer);
     new_reachable_time(v, s);
@@ -91,13 +110,84 @@ static oasis_pbuf *take_queue(ip6_neigh *e)
     return p;
 }
 
+/* ---- the cache's index ---- */
+
+static ip6_neigh **chain_of(const oasis_ipv6 *v, const oasis_in6 *ip)
+{
+    uint64_t h = oasis_siphash24(v->nd_key, ip->b, 16);
+    return &v->nd_chain[h & (v->nd_chains - 1)];
+}
+
+/* The use list of an entry in state st: INCOMPLETE ones, resolved ones. */
+static ip6_nd_list *use_list(oasis_ipv6 *v, uint8_t st)
+{
+    return &v->nd_use[st == NEIGH_INCOMPLETE ? 0 : 1];
+}
+
+static void use_unlink(ip6_nd_list *l, ip6_neigh *e)
+{
+    if (e->older)
+        e->older->newer = e->newer;
+    else
+        l->oldest = e->newer;
+    if (e->newer)
+        e->newer->older = e->older;
+    else
+        l->newest = e->older;
+    e->older = e->newer = NULL;
+    l->n--;
+}
+
+/* Puts e in l: as the newest, or (never used) before every used one. */
+static void use_link(ip6_nd_list *l, ip6_neigh *e)
+{
+    l->n++;
+    if (!e->used) {
+        e->older = NULL;
+        e->newer = l->oldest;
+        if (l->oldest)
+            l->oldest->older = e;
+        else
+            l->newest = e;
+        l->oldest = e;
+        return;
+    }
+    e->newer = NULL;
+    e->older = l->newest;
+    if (l->newest)
+        l->newest->newer = e;
+    else
+        l->oldest = e;
+    l->newest = e;
+}
+
+void oasis_nd_used(oasis_stack *s, ip6_neigh *e)
+{
+    oasis_ipv6 *v = s->ip6;
+    ip6_nd_list *l = use_list(v, e->state);
+    e->used = oasis_now(s);
+    if (l->newest != e) {
+        use_unlink(l, e);
+        use_link(l, e);
+    }
+}
+
+/* e leaves the cache: out of its chain and use list, onto the free list. */
 static void neigh_free(oasis_stack *s, ip6_neigh *e)
 {
+    oasis_ipv6 *v = s->ip6;
     oasis_timer_stop(s, &e->timer);
     drop_queue(s, e);
     s->nd_delay -= e->state == NEIGH_DELAY;
+    use_unlink(use_list(v, e->state), e);
+    ip6_neigh **pp = chain_of(v, &e->ip);
+    while (*pp != e)
+        pp = &(*pp)->hnext;
+    *pp = e->hnext;
+    e->hnext = v->nd_free;
+    v->nd_free = e;
     e->state = 0;
-    nd_changed(s->ip6);
+    nd_changed(v);
     s->ctr.nd.cache_entries--;
 }
 
@@ -112,15 +202,17 @@ void oasis_nd_fini(oasis_stack *s)
     oasis_timer_stop(s, &v->lists_timer);
     oasis_timer_stop(s, &v->rs_timer);
     oasis_free(s, v->neigh);
+    oasis_free(s, v->nd_chain);
     v->neigh = NULL;
+    v->nd_chain = NULL;
 }
 
 static ip6_neigh *find(const oasis_stack *s, const oasis_in6 *ip)
 {
-    oasis_ipv6 *v = s->ip6;
-    for (uint32_t i = 0; i < v->nneigh; i++)
-        if (v->neigh[i].state && oasis_in6_eq(&v->neigh[i].ip, ip))
-            return &v->neigh[i];
+    const oasis_ipv6 *v = s->ip6;
+    for (ip6_neigh *e = *chain_of(v, ip); e; e = e->hnext)
+        if (oasis_in6_eq(&e->ip, ip))
+            return e;
     return NULL;
 }
 
@@ -134,40 +226,59 @@ static int is_default_router(const oasis_ipv6 *v, const oasis_in6 *ip)
     return 0;
 }
 
-/* A slot for a new entry: a free one, else an entry resolution does not
- * depend on. Our default routers (at most OASIS_IPV6_MAX_ROUTERS) stay;
- * other entries with IsRouter set do not: every RA or NA with the R flag
- * sets it, from any number of sources.
- * INCOMPLETE entries hold at most half the full cache (RFC 6583 7.1: a
- * flood of packets to unresolved on-link addresses must not crowd out the
- * neighbours we talk to). Beyond that share, or when nothing else may go,
- * the least recently used INCOMPLETE entry is evicted with its waiting
- * packets, so a new resolution can always start (what waited fails as on
- * a failed resolution, from the next timer step); below it, the least
- * recently used established entry goes. */
-static ip6_neigh *alloc_entry(oasis_stack *s, const oasis_in6 *ip)
+/* The least recently used resolved entry that may go for a neighbour we
+ * send to: any but our default routers (at most OASIS_IPV6_MAX_ROUTERS
+ * passed over). Resolved entries hold no queue (it goes out as they are
+ * resolved). */
+static ip6_neigh *oldest_resolved(oasis_ipv6 *v)
+{
+    ip6_neigh *e = v->nd_use[1].oldest;
+    while (e && is_default_router(v, &e->ip))
+        e = e->newer;
+    return e;
+}
+
+/* The same for a neighbour learnt from a message nobody asked for: among
+ * the ND_UNSOLICITED_LOOK least recently used, one not in active use. */
+static ip6_neigh *idle_resolved(oasis_stack *s)
 {
     oasis_ipv6 *v = s->ip6;
-    ip6_neigh *victim = NULL, *inc = NULL;
-    uint32_t ninc = 0, cap = v->nneigh / 2 ? v->nneigh / 2 : 1;
-    for (uint32_t i = 0; i < v->nneigh; i++) {
-        ip6_neigh *e = &v->neigh[i];
-        if (!e->state) {
-            victim = e;
-            inc = NULL;
-            break;
-        }
-        if (e->state == NEIGH_INCOMPLETE) {
-            ninc++;
-            if (!inc || e->used < inc->used)
-                inc = e;
-        } else if (!e->q_head && (!victim || e->used < victim->used) &&
-                   !is_default_router(v, &e->ip)) {
-            victim = e;
-        }
+    uint64_t now = oasis_now(s);
+    ip6_neigh *e = v->nd_use[1].oldest;
+    for (int k = 0; e && k < ND_UNSOLICITED_LOOK; k++, e = e->newer)
+        if ((!e->used || now - e->used >= ND_IN_USE_NS) && !is_default_router(v, &e->ip))
+            return e;
+    return NULL;
+}
+
+/* A slot for a new entry for ip, in the index with state 0 (its first
+ * set_state puts it on a use list): a free one, else one an entry gives
+ * up. For a neighbour we send to (unsolicited 0), INCOMPLETE entries hold
+ * at most half the full cache (RFC 6583 7.1: a flood of packets to
+ * unresolved on-link addresses must not crowd out the neighbours we talk
+ * to). Beyond that share, or when nothing else may go, the least recently
+ * used INCOMPLETE entry is evicted with its waiting packets, so a new
+ * resolution can always start (what waited fails as on a failed
+ * resolution, from the next timer step); below it, the least recently
+ * used resolved entry goes (oldest_resolved). A neighbour learnt from a
+ * message nobody asked for (unsolicited 1) takes only an idle resolved
+ * entry's slot (idle_resolved): RFC 4861 7.2.3 makes creating its entry a
+ * SHOULD, and RFC 6583 7.1 puts the neighbours in use first. */
+static ip6_neigh *alloc_entry(oasis_stack *s, const oasis_in6 *ip, int unsolicited)
+{
+    oasis_ipv6 *v = s->ip6;
+    ip6_neigh *victim = v->nd_free;
+    if (victim) {
+        v->nd_free = victim->hnext;
+    } else if (unsolicited) {
+        victim = idle_resolved(s);
+    } else {
+        uint32_t cap = v->nneigh / 2 ? v->nneigh / 2 : 1;
+        ip6_neigh *inc = v->nd_use[0].oldest;
+        victim = oldest_resolved(v);
+        if (inc && (v->nd_use[0].n >= cap || !victim))
+            victim = inc;
     }
-    if (inc && (ninc >= cap || !victim))
-        victim = inc;
     if (!victim) {
         s->ctr.nd.cache_no_room++;
         return NULL;
@@ -184,14 +295,46 @@ static ip6_neigh *alloc_entry(oasis_stack *s, const oasis_in6 *ip)
             oasis_icmp6_neighbour_evicted(s, &victim->ip);
         neigh_free(s, victim);
         oasis_ip_unreachable_later(s, q, OASIS_IP_FAMILY_V6);
+        v->nd_free = victim->hnext; /* neigh_free put it first */
     }
     memset(victim, 0, offsetof(ip6_neigh, timer));
     victim->q_head = victim->q_tail = NULL;
     victim->qlen = 0;
+    victim->older = victim->newer = NULL;
     victim->ip = *ip;
-    victim->used = oasis_now(s);
+    victim->used = unsolicited ? 0 : oasis_now(s);
+    ip6_neigh **chain = chain_of(v, ip);
+    victim->hnext = *chain;
+    *chain = victim;
     s->ctr.nd.cache_entries++;
     return victim;
+}
+
+int oasis_nd_consistent(const oasis_stack *s)
+{
+    const oasis_ipv6 *v = s->ip6;
+    uint32_t used = 0, free_n = 0, on[2] = {0, 0};
+    for (uint32_t i = 0; i < v->nneigh; i++) {
+        const ip6_neigh *e = &v->neigh[i];
+        if (e->state && find(s, &e->ip) != e)
+            return 0;
+        used += e->state != 0;
+    }
+    for (const ip6_neigh *e = v->nd_free; e; e = e->hnext)
+        if (e->state || ++free_n > v->nneigh)
+            return 0;
+    for (int k = 0; k < 2; k++) {
+        const ip6_neigh *prev = NULL;
+        for (const ip6_neigh *e = v->nd_use[k].oldest; e; prev = e, e = e->newer) {
+            if (!e->state || (e->state == NEIGH_INCOMPLETE) != (k == 0) || e->older != prev ||
+                ++on[k] > v->nneigh)
+                return 0;
+        }
+        if (v->nd_use[k].newest != prev || v->nd_use[k].n != on[k])
+            return 0;
+    }
+    return used + free_n == v->nneigh && on[0] + on[1] == used &&
+           s->ctr.nd.cache_entries == used;
 }
 
 /* ---- sending ND messages ---- */
@@ -253,6 +396,12 @@ static void set_state(oasis_stack *s, ip6_neigh *e, neigh_state st)
         s->nd_delay++;
     if (!resolved(e->state) || !resolved((uint8_t)st))
         nd_changed(v);
+    ip6_nd_list *from = e->state ? use_list(v, e->state) : NULL, *to = use_list(v, (uint8_t)st);
+    if (from != to) { /* (from NULL: a new entry, alloc_entry's) */
+        if (from)
+            use_unlink(from, e);
+        use_link(to, e);
+    }
     e->state = (uint8_t)st;
     switch (st) {
     case NEIGH_INCOMPLETE:
@@ -361,16 +510,18 @@ int oasis_nd_output(oasis_stack *s, oasis_pbuf *p, const oasis_in6 *next_hop)
         return oasis_eth_output(s, p, oasis_ip_link_far_end, OASIS_ETHERTYPE_IPV6);
     oasis_ipv6 *v = s->ip6;
     ip6_neigh *e = find(s, next_hop);
+    if (!e && v->nd_reply_mac && oasis_in6_eq(next_hop, &v->nd_reply_ip))
+        return oasis_eth_output(s, p, v->nd_reply_mac, OASIS_ETHERTYPE_IPV6);
     if (!e) {
-        e = alloc_entry(s, next_hop);
+        e = alloc_entry(s, next_hop, 0);
         if (!e) {
             s->ctr.nd.queue_drops++;
             oasis_pbuf_free(s, p);
             return OASIS_ENOMEM;
         }
-        e->state = NEIGH_INCOMPLETE;
+        set_state(s, e, NEIGH_INCOMPLETE);
     } else {
-        e->used = oasis_now(s);
+        oasis_nd_used(s, e);
     }
     if (e->state == NEIGH_INCOMPLETE) {
         if (v->queued >= s->cfg.nd_queue_len) {
@@ -448,7 +599,7 @@ static ip6_neigh *learn(oasis_stack *s, const oasis_in6 *ip, const uint8_t *mac)
 {
     ip6_neigh *e = find(s, ip);
     if (!e) {
-        e = alloc_entry(s, ip);
+        e = alloc_entry(s, ip, 1);
         if (!e)
             return NULL;
         memcpy(e->mac, mac, 6);
@@ -716,8 +867,16 @@ static void ns_input(oasis_stack *s, const oasis_ipv6_hdr *ip, const oasis_nd_ms
         send_na(s, &m->target, &oasis_in6_all_nodes, 0);
         return;
     }
-    if (m->opts.slla)
-        learn(s, &ip->src, m->opts.slla);
+    if (m->opts.slla && !learn(s, &ip->src, m->opts.slla)) {
+        /* No room to cache it: the answer 7.2.4 says to unicast goes to
+         * the address the solicitation gave, not through a resolution of
+         * its own (which would take an entry from a neighbour in use). */
+        s->ip6->nd_reply_ip = ip->src;
+        s->ip6->nd_reply_mac = m->opts.slla;
+        send_na(s, &m->target, &ip->src, 1);
+        s->ip6->nd_reply_mac = NULL;
+        return;
+    }
     send_na(s, &m->target, &ip->src, 1);
 }
 

@@ -270,6 +270,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         FUZZ_CHECK(oasis_ipv6_addrs(z.s, NULL, 0) <= 8);
         check_ra_dns(z.s);
         check_nd_delay(z.s);
+        FUZZ_CHECK(oasis_nd_consistent(z.s));
     }
     oasis_stack_destroy(z.s);
     FUZZ_CHECK(z.pings_done == z.pings_started); /* the rest: ECANCELED at destroy */
