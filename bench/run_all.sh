@@ -114,7 +114,7 @@ fi
 log "building in $BUILD"
 cmake -S "$SRC" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DOASIS_BUILD_TESTS=OFF \
     -DOASIS_BENCH_LWIP_SRC="${LWIP_SRC%/}" >/dev/null
-TARGETS="oasis-bench cross-bench nd-flood linux-bench oasis"
+TARGETS="oasis-bench cross-bench nd-flood frag-flood linux-bench oasis"
 [ -n "$LWIP_SRC" ] && TARGETS="$TARGETS lwip-bench lwip-bench-64k lwip-bench-256k lwip-bench-1024k lwip-bench-alg1 lwip-bench-alg3 lwip-bench-malloc"
 cmake --build "$BUILD" -j"$(nproc)" --target $TARGETS >/dev/null
 B=$BUILD/bench
@@ -173,6 +173,11 @@ OASIS_BENCH_BUF=65536 record_as "oasis@64k" pin "$B/oasis-bench" bulk_wan 10
 # Hostile input: NS from forged sources at the default neighbour cache
 # (256) and the largest (4096); CPU time per NS (nd_flood.c).
 for cache in 256 4096; do record pin "$B/nd-flood" "$cache" 100000; done
+# First fragments that never complete, reassembly bound at its default (64
+# datagrams) and at 4096, both families (frag_flood.c).
+for dgs in 64 4096; do
+    for fam in 4 6; do record pin "$B/frag-flood" "$dgs" 100000 "$fam"; done
+done
 
 # ---- Linux ---------------------------------------------------------------------
 linux_rows() {

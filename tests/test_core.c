@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/hindex.h"
 #include "core/mem.h"
 #include "core/pbuf.h"
 #include "core/prng.h"
@@ -729,10 +730,93 @@ static void test_strerror(void **state)
 
 #define TIMER_TEST(f) cmocka_unit_test_setup_teardown(f, timer_setup, timer_teardown)
 
+/* The hash index with an age list (core/hindex.h): nodes whose hashes
+ * collide share a chain and each is found on it; the age list keeps
+ * insertion order through removals at its head, tail and middle; the
+ * chains come with the first insertion and a bound past the largest is
+ * capped. */
+typedef struct hx_item {
+    oasis_hnode node;
+    int key;
+} hx_item;
+
+static int hx_chain_has(const oasis_hindex *x, uint32_t hash, const hx_item *it)
+{
+    for (oasis_hnode *n = oasis_hindex_chain(x, hash); n; n = n->chain)
+        if (oasis_container_of(n, hx_item, node) == it)
+            return 1;
+    return 0;
+}
+
+static void hx_expect_ages(const oasis_hindex *x, const int *keys, int n)
+{
+    const oasis_hnode *prev = NULL, *p = x->oldest;
+    for (int i = 0; i < n; i++, prev = p, p = p->newer) {
+        assert_non_null(p);
+        assert_ptr_equal(p->older, prev);
+        assert_int_equal(oasis_container_of(p, hx_item, node)->key, keys[i]);
+    }
+    assert_null(p);
+    assert_ptr_equal(x->newest, prev);
+    assert_int_equal(x->n, (uint32_t)n);
+}
+
+static void test_hindex(void **state)
+{
+    (void)state;
+    oasis_clock *c = oasis_clock_new_virtual(OASIS_NS_PER_SEC);
+    oasis_stack_config cfg;
+    oasis_stack_config_init(&cfg);
+    cfg.clock = c;
+    oasis_stack *s;
+    assert_int_equal(oasis_stack_create(&cfg, &s), OASIS_OK);
+
+    oasis_hindex x;
+    oasis_hindex_init(&x, 20);
+    assert_int_equal(x.nchains, 32);
+    assert_null(x.chains);
+    assert_null(oasis_hindex_chain(&x, 7));
+    hx_item it[6];
+    /* Hashes 3 and 35 share chain 3 of 32; 0x10003 too. */
+    const uint32_t hash[6] = {3, 35, 0x10003, 4, 5, 36};
+    for (int i = 0; i < 6; i++) {
+        it[i].key = i;
+        assert_int_equal(oasis_hindex_insert(s, &x, &it[i].node, hash[i]), 0);
+    }
+    for (int i = 0; i < 6; i++)
+        assert_true(hx_chain_has(&x, hash[i], &it[i]));
+    assert_false(hx_chain_has(&x, 4, &it[0]));
+    hx_expect_ages(&x, (const int[]){0, 1, 2, 3, 4, 5}, 6);
+    oasis_hindex_remove(&x, &it[1].node); /* the middle of a chain and of the ages */
+    assert_false(hx_chain_has(&x, 35, &it[1]));
+    assert_true(hx_chain_has(&x, 3, &it[0]) && hx_chain_has(&x, 3, &it[2]));
+    hx_expect_ages(&x, (const int[]){0, 2, 3, 4, 5}, 5);
+    oasis_hindex_remove(&x, &it[0].node); /* the oldest */
+    oasis_hindex_remove(&x, &it[5].node); /* the newest */
+    hx_expect_ages(&x, (const int[]){2, 3, 4}, 3);
+    assert_int_equal(oasis_hindex_insert(s, &x, &it[0].node, 3), 0); /* back, as the newest */
+    hx_expect_ages(&x, (const int[]){2, 3, 4, 0}, 4);
+    assert_true(hx_chain_has(&x, 3, &it[0]) && hx_chain_has(&x, 0x10003, &it[2]));
+    for (int i = 2; i < 5; i++)
+        oasis_hindex_remove(&x, &it[i].node);
+    oasis_hindex_remove(&x, &it[0].node);
+    hx_expect_ages(&x, NULL, 0);
+    oasis_hindex_fini(s, &x);
+    assert_null(x.chains);
+
+    oasis_hindex_init(&x, UINT32_MAX);
+    assert_int_equal(x.nchains, OASIS_HINDEX_MAX_CHAINS);
+    oasis_hindex_init(&x, 0);
+    assert_int_equal(x.nchains, 16);
+    oasis_stack_destroy(s);
+    oasis_clock_free(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_virtual_clock),
+        cmocka_unit_test(test_hindex),
         cmocka_unit_test(test_real_clocks),
         cmocka_unit_test(test_custom_clock),
         TIMER_TEST(test_timer_order),

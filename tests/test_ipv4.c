@@ -13,6 +13,7 @@
 #include "core/bytes.h"
 #include "core/checksum.h"
 #include "core/pbuf.h"
+#include "core/siphash.h"
 #include "core/stack_impl.h"
 #include "icmp/icmp_wire.h"
 #include "ip/ipv4.h"
@@ -658,7 +659,7 @@ static void test_reasm_in_order_and_reversed(void **state)
     assert_int_equal(ipc(f)->reasm_oks, 2);
     assert_int_equal(ipc(f)->reasm_reqds, 10);
     assert_int_equal(ipc(f)->reasm_bytes, 0);
-    assert_int_equal(f->s->ip.reasm_count, 0);
+    assert_int_equal(f->s->ip.reasm.n, 0);
     fx_free(f);
 }
 
@@ -698,6 +699,28 @@ static void test_reasm_overlap_and_duplicates(void **state)
 /* RFC 791: fragments belong together by source, destination, protocol
  * and ID; the same ID from another source or of another protocol is
  * another datagram, and neither corrupts the other. */
+/* The hash chain of a UDP datagram from PEER to US with this ID
+ * (reasm.c key_hash, with this stack's secret). */
+static uint32_t chain_of_id(const fx *f, uint16_t id)
+{
+    uint8_t k[11];
+    oasis_put32(k, PEER);
+    oasis_put32(k + 4, US);
+    oasis_put16(k + 8, id);
+    k[10] = OASIS_IPPROTO_UDP;
+    return (uint32_t)oasis_siphash24(f->s->secrets.reasm_key, k, sizeof k) &
+           (f->s->ip.reasm.nchains - 1);
+}
+
+/* Another ID whose datagram lands on id's chain. */
+static uint16_t same_chain_id(const fx *f, uint16_t id)
+{
+    uint16_t b = (uint16_t)(id + 1);
+    while (chain_of_id(f, b) != chain_of_id(f, id))
+        b++;
+    return b;
+}
+
 static void test_reasm_key(void **state)
 {
     (void)state;
@@ -713,11 +736,24 @@ static void test_reasm_key(void **state)
     fix_csum(frame + OASIS_ETH_HLEN);
     oasis_stack_input(f->s, frame, flen);
     assert_int_equal(f->rx.count, 0);
-    assert_int_equal(f->s->ip.reasm_count, 3);
+    assert_int_equal(f->s->ip.reasm.n, 3);
     send_frag(f, 50, dg, len, 504, len - 504);
     assert_int_equal(f->rx.count, 1);
     assert_received(f, dg, len);
-    assert_int_equal(f->s->ip.reasm_count, 2);
+    assert_int_equal(f->s->ip.reasm.n, 2);
+    /* Two IDs whose datagrams share a hash chain, interleaved: each
+     * datagram keeps its own bytes. */
+    uint16_t b = same_chain_id(f, 60);
+    static uint8_t dg2[1008];
+    size_t len2 = mk_udp(dg2, 1000, 77);
+    send_frag(f, 60, dg, len, 0, 504);
+    send_frag(f, b, dg2, len2, 0, 504);
+    send_frag(f, b, dg2, len2, 504, len2 - 504);
+    assert_int_equal(f->rx.count, 2);
+    assert_received(f, dg2, len2);
+    send_frag(f, 60, dg, len, 504, len - 504);
+    assert_int_equal(f->rx.count, 3);
+    assert_received(f, dg, len);
     fx_free(f);
 }
 
@@ -731,13 +767,13 @@ static void test_reasm_conflicting_length_dropped(void **state)
     send_frag(f, 30, dg, 600, 496, 104); /* another "last", ending at 600 */
     assert_int_equal(f->rx.count, 0);
     assert_int_equal(ipc(f)->reasm_fails, 1);
-    assert_int_equal(f->s->ip.reasm_count, 0);
+    assert_int_equal(f->s->ip.reasm.n, 0);
     assert_int_equal(ipc(f)->reasm_bytes, 0);
     /* A last fragment that ends before data already held. */
     send_frag(f, 33, dg, len, 504, 248); /* 504..752, more to come */
     send_frag(f, 33, dg, 504, 248, 256); /* "last" ending at 504 */
     assert_int_equal(ipc(f)->reasm_fails, 2);
-    assert_int_equal(f->s->ip.reasm_count, 0);
+    assert_int_equal(f->s->ip.reasm.n, 0);
 
     /* Non-last fragment whose length is not a multiple of 8. */
     send_frag(f, 31, dg, len, 0, 500);
@@ -774,7 +810,7 @@ static void test_reasm_timeout(void **state)
     assert_int_equal(ipc(f)->reasm_timeouts, 1);
     assert_int_equal(ipc(f)->reasm_fails, 1);
     assert_int_equal(ipc(f)->reasm_bytes, 0);
-    assert_int_equal(f->s->ip.reasm_count, 0);
+    assert_int_equal(f->s->ip.reasm.n, 0);
     assert_int_equal(f->rx.count, 0);
     /* Fragment 0 had arrived: Time Exceeded, code 1, goes back. */
     assert_int_equal(f->cap.n, base + 1);
@@ -821,7 +857,7 @@ static void test_reasm_memory_bound(void **state)
         assert_int_equal(ipc(f)->reasm_bytes, f->s->ip.reasm_bytes);
     }
     assert_true(ipc(f)->reasm_overflows >= 180);
-    assert_true(f->s->ip.reasm_count <= 11);
+    assert_true(f->s->ip.reasm.n <= 11);
     /* Tiny fragments are charged their overhead too. */
     for (uint16_t id = 300; id < 2300; id++) {
         send_frag(f, id, dg, len, 0, 8);
@@ -852,7 +888,7 @@ static void test_reasm_bound_below_one(void **state)
     send_frag(f, 7, dg, len, 1480, len - 1480);
     assert_int_equal(f->rx.count, 0);
     assert_int_equal(ipc(f)->reasm_fails, 2);
-    assert_int_equal(f->s->ip.reasm_count, 0);
+    assert_int_equal(f->s->ip.reasm.n, 0);
     assert_int_equal(ipc(f)->reasm_bytes, 0);
     size_t small = mk_udp(dg, 100, 9);
     send_frag(f, 8, dg, small, 0, small); /* not a fragment: offset 0, no MF */
@@ -883,7 +919,7 @@ static void test_reasm_piece_bound(void **state)
         send_frag(f, 21, dg, len, off, 8);
     assert_int_equal(ipc(f)->reasm_too_many_frags, 1);
     assert_int_equal(ipc(f)->reasm_fails, fails + 1);
-    assert_int_equal(f->s->ip.reasm_count, 0);
+    assert_int_equal(f->s->ip.reasm.n, 0);
     assert_int_equal(ipc(f)->reasm_bytes, 0);
     for (size_t off = 129 * 8; off < len; off += 8)
         send_frag(f, 21, dg, len, off, len - off < 8 ? len - off : 8);
@@ -901,7 +937,7 @@ static void test_reasm_datagram_bound(void **state)
     size_t len = mk_udp(dg, 3000, 9);
     for (uint16_t id = 1; id <= 10; id++) {
         send_frag(f, id, dg, len, 0, 1480);
-        assert_true(f->s->ip.reasm_count <= 4);
+        assert_true(f->s->ip.reasm.n <= 4);
     }
     assert_int_equal(ipc(f)->reasm_overflows, 6);
     /* The oldest went: 1 cannot complete, 10 can. */
@@ -933,14 +969,14 @@ static void test_reasm_random_storm(void **state)
         size_t n = mk_frame(frame, (x >> 50) % 2 ? OASIS_IPPROTO_UDP : 99, id, mf, off, data, len);
         oasis_stack_input(f->s, frame, n);
         assert_true(f->s->ip.reasm_bytes <= 16 * 1024);
-        assert_true(f->s->ip.reasm_count <= 64);
+        assert_true(f->s->ip.reasm.n <= 64);
         if (i % 1000 == 0)
             oasis_clock_advance(f->clock, OASIS_NS_PER_SEC);
         oasis_stack_poll(f->s);
     }
     oasis_clock_advance(f->clock, 31 * OASIS_NS_PER_SEC);
     oasis_stack_poll(f->s);
-    assert_int_equal(f->s->ip.reasm_count, 0);
+    assert_int_equal(f->s->ip.reasm.n, 0);
     assert_int_equal(ipc(f)->reasm_bytes, 0);
     assert_true(ipc(f)->reasm_reqds > 19000);
     assert_true(ipc(f)->reasm_fails > 1000);

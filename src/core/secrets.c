@@ -70,5 +70,6 @@ int oasis_secrets_init(oasis_secrets *sec, uint64_t seed)
     derive(seed, "oasis iid", sec->iid_key, sizeof sec->iid_key);
     derive(seed, "oasis flow label", sec->label_key, sizeof sec->label_key);
     derive(seed, "oasis nd", sec->nd_key, sizeof sec->nd_key);
+    derive(seed, "oasis reasm", sec->reasm_key, sizeof sec->reasm_key);
     return OASIS_OK;
 }

@@ -16,6 +16,7 @@ typedef struct oasis_secrets {
     uint8_t iid_key[16];    /* RFC 7217 secret_key: stable IPv6 interface identifiers */
     uint8_t label_key[16];  /* RFC 6437 3 / appendix A: IPv6 flow labels */
     uint8_t nd_key[16];     /* the neighbour cache's hash chains (nd.c) */
+    uint8_t reasm_key[16];  /* reassembly's hash chains (reasm.c, reasm6.c) */
 } oasis_secrets;
 
 /* Fills sec: from getrandom() when seed is 0, else derived from seed alone

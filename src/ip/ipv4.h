@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/hindex.h"
 #include "core/pbuf.h"
 #include "core/timer.h"
 #include "ip/ipv4_wire.h"
@@ -61,8 +62,7 @@ typedef struct oasis_ipv4 {
      * and netmask it judged by (ipv4.c tcp_direct): a flow's datagrams
      * come from one. */
     uint32_t rx_src, rx_addr, rx_mask;
-    oasis_reasm *reasm;       /* datagrams being reassembled (list) */
-    uint32_t reasm_count;
+    oasis_hindex reasm;       /* datagrams being reassembled (reasm.c) */
     uint32_t reasm_bytes;
     oasis_timer reasm_timer;
     oasis_pmtu_entry pmtu[OASIS_PMTU_ENTRIES];

@@ -12,7 +12,10 @@
  * cannot cheat) over all datagrams <= cfg.reasm_max_bytes, and at most
  * cfg.reasm_max_datagrams in progress; the oldest datagram is evicted first.
  * One timer on the stack expires datagrams cfg.reasm_timeout_ns after their
- * first fragment; the list is in creation order, which is deadline order.
+ * first fragment; the index's age list is in creation order, which is
+ * deadline order. Datagrams are found through a keyed hash (core/hindex.h),
+ * so a flood of fragments costs the same per fragment whether the bound is
+ * 64 datagrams or 65,536.
  * A datagram holds at most REASM_MAX_PIECES pieces: under the byte bound
  * alone 8-byte fragments make thousands, and each fragment walks the list,
  * work an attacker chooses. Every host takes 576-byte datagrams (RFC 791,
@@ -22,7 +25,9 @@
  */
 #include "ip/ipv4.h"
 
+#include "core/bytes.h"
 #include "core/mem.h"
+#include "core/siphash.h"
 #include "core/stack_impl.h"
 #include "icmp/icmp.h"
 #include "icmp/icmp_wire.h"
@@ -39,7 +44,7 @@ typedef struct reasm_piece {
 } reasm_piece;
 
 struct oasis_reasm {
-    oasis_reasm *next;          /* next younger datagram */
+    oasis_hnode node;           /* in s->ip.reasm: its chain, its age */
     uint32_t src, dst;
     uint16_t id;
     uint8_t proto;
@@ -56,12 +61,33 @@ struct oasis_reasm {
     reasm_piece *pieces;        /* sorted by offset */
 };
 
+/* The oldest datagram in progress, whose deadline is the first. */
+static oasis_reasm *oldest(oasis_stack *s)
+{
+    oasis_hnode *n = s->ip.reasm.oldest;
+    return n ? oasis_container_of(n, oasis_reasm, node) : NULL;
+}
+
 static void arm(oasis_stack *s)
 {
-    if (s->ip.reasm)
-        oasis_timer_start(s, &s->ip.reasm_timer, s->ip.reasm->deadline);
+    oasis_reasm *dg = oldest(s);
+    if (dg)
+        oasis_timer_start(s, &s->ip.reasm_timer, dg->deadline);
     else
         oasis_timer_stop(s, &s->ip.reasm_timer);
+}
+
+/* The key's hash: SipHash with the stack's secret, so that a sender cannot
+ * aim its datagrams at one chain. */
+static uint32_t key_hash(const oasis_stack *s, uint32_t src, uint32_t dst, uint16_t id,
+                         uint8_t proto)
+{
+    uint8_t k[11];
+    oasis_put32(k, src);
+    oasis_put32(k + 4, dst);
+    oasis_put16(k + 8, id);
+    k[10] = proto;
+    return (uint32_t)oasis_siphash24(s->secrets.reasm_key, k, sizeof k);
 }
 
 static void set_bytes(oasis_stack *s, uint32_t bytes)
@@ -72,17 +98,13 @@ static void set_bytes(oasis_stack *s, uint32_t bytes)
 
 static void destroy(oasis_stack *s, oasis_reasm *dg)
 {
-    oasis_reasm **pp = &s->ip.reasm;
-    while (*pp != dg)
-        pp = &(*pp)->next;
-    *pp = dg->next;
+    oasis_hindex_remove(&s->ip.reasm, &dg->node);
     while (dg->pieces) {
         reasm_piece *pc = dg->pieces;
         dg->pieces = pc->next;
         oasis_free(s, pc);
     }
     set_bytes(s, s->ip.reasm_bytes - dg->bytes);
-    s->ip.reasm_count--;
     oasis_free(s, dg);
     arm(s);
 }
@@ -99,9 +121,11 @@ static void fail(oasis_stack *s, oasis_reasm *dg)
 static int make_room(oasis_stack *s, size_t need, const oasis_reasm *keep)
 {
     while ((size_t)s->ip.reasm_bytes + need > s->cfg.reasm_max_bytes) {
-        oasis_reasm *victim = s->ip.reasm;
-        if (victim && victim == keep) /* (keep NULL: an empty list is no victim) */
-            victim = victim->next;
+        oasis_reasm *victim = oldest(s);
+        if (victim && victim == keep) { /* (keep NULL: an empty list is no victim) */
+            oasis_hnode *n = victim->node.newer;
+            victim = n ? oasis_container_of(n, oasis_reasm, node) : NULL;
+        }
         if (!victim)
             return -1;
         s->ctr.ip.reasm_overflows++;
@@ -119,26 +143,31 @@ static int charge(oasis_stack *s, oasis_reasm *dg, size_t n)
     return 0;
 }
 
-static oasis_reasm *find(oasis_stack *s, const oasis_ipv4_hdr *h)
+static oasis_reasm *find(oasis_stack *s, const oasis_ipv4_hdr *h, uint32_t hash)
 {
-    oasis_reasm *dg = s->ip.reasm;
-    while (dg && !(dg->id == h->id && dg->src == h->src && dg->dst == h->dst &&
-                   dg->proto == h->proto))
-        dg = dg->next;
-    return dg;
+    for (oasis_hnode *n = oasis_hindex_chain(&s->ip.reasm, hash); n; n = n->chain) {
+        oasis_reasm *dg = oasis_container_of(n, oasis_reasm, node);
+        if (dg->id == h->id && dg->src == h->src && dg->dst == h->dst && dg->proto == h->proto)
+            return dg;
+    }
+    return NULL;
 }
 
-static oasis_reasm *create(oasis_stack *s, const oasis_ipv4_hdr *h)
+static oasis_reasm *create(oasis_stack *s, const oasis_ipv4_hdr *h, uint32_t hash)
 {
-    if (s->ip.reasm_count >= s->cfg.reasm_max_datagrams) {
+    if (s->ip.reasm.n >= s->cfg.reasm_max_datagrams) {
         s->ctr.ip.reasm_overflows++;
-        fail(s, s->ip.reasm);
+        fail(s, oldest(s));
     }
     if (make_room(s, sizeof(oasis_reasm), NULL))
         return NULL;
     oasis_reasm *dg = oasis_calloc(s, 1, sizeof *dg);
     if (!dg)
         return NULL;
+    if (oasis_hindex_insert(s, &s->ip.reasm, &dg->node, hash)) {
+        oasis_free(s, dg);
+        return NULL;
+    }
     dg->src = h->src;
     dg->dst = h->dst;
     dg->id = h->id;
@@ -146,13 +175,7 @@ static oasis_reasm *create(oasis_stack *s, const oasis_ipv4_hdr *h)
     dg->deadline = oasis_deadline(oasis_now(s), s->cfg.reasm_timeout_ns);
     dg->bytes = sizeof *dg;
     set_bytes(s, s->ip.reasm_bytes + dg->bytes);
-    s->ip.reasm_count++;
-
-    oasis_reasm **pp = &s->ip.reasm;
-    while (*pp)
-        pp = &(*pp)->next;
-    *pp = dg;
-    if (dg == s->ip.reasm)
+    if (dg == oldest(s))
         arm(s);
     return dg;
 }
@@ -263,8 +286,9 @@ void oasis_reasm_input(oasis_stack *s, const oasis_ipv4_hdr *h)
         c->reasm_fails++;
         return;
     }
-    oasis_reasm *dg = find(s, h);
-    if (!dg && !(dg = create(s, h))) {
+    uint32_t hash = key_hash(s, h->src, h->dst, h->id, h->proto);
+    oasis_reasm *dg = find(s, h, hash);
+    if (!dg && !(dg = create(s, h, hash))) {
         c->reasm_fails++;
         return;
     }
@@ -317,8 +341,8 @@ static void reasm_timer(oasis_stack *s, oasis_timer *t)
 {
     uint64_t now = oasis_now(s);
     (void)t;
-    while (s->ip.reasm && s->ip.reasm->deadline <= now) {
-        oasis_reasm *dg = s->ip.reasm;
+    oasis_reasm *dg;
+    while ((dg = oldest(s)) && dg->deadline <= now) {
         s->ctr.ip.reasm_timeouts++;
         if (dg->have_first)
             report_timeout(s, dg);
@@ -327,11 +351,17 @@ static void reasm_timer(oasis_stack *s, oasis_timer *t)
     arm(s);
 }
 
-void oasis_reasm_init(oasis_stack *s) { oasis_timer_init(&s->ip.reasm_timer, reasm_timer); }
+void oasis_reasm_init(oasis_stack *s)
+{
+    oasis_timer_init(&s->ip.reasm_timer, reasm_timer);
+    oasis_hindex_init(&s->ip.reasm, s->cfg.reasm_max_datagrams);
+}
 
 void oasis_reasm_fini(oasis_stack *s)
 {
-    while (s->ip.reasm)
-        destroy(s, s->ip.reasm);
+    oasis_reasm *dg;
+    while ((dg = oldest(s)))
+        destroy(s, dg);
+    oasis_hindex_fini(s, &s->ip.reasm);
     oasis_timer_stop(s, &s->ip.reasm_timer);
 }

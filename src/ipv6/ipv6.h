@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/hindex.h"
 #include "core/pbuf.h"
 #include "core/timer.h"
 #include "ipv6/ipv6_wire.h"
@@ -234,8 +235,8 @@ typedef struct oasis_ipv6 {
     ip6_mld mld;
 
     /* reassembly */
-    oasis_reasm6 *reasm;
-    uint32_t reasm_count, reasm_bytes;
+    oasis_hindex reasm;   /* datagrams being reassembled (reasm6.c) */
+    uint32_t reasm_bytes;
     oasis_timer reasm_timer;
 
     /* ICMPv6 */

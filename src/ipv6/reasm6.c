@@ -11,7 +11,9 @@
  * Bounds as IPv4 (reasm.c), with the same configuration: memory charged per
  * datagram and piece (overhead included) <= cfg.reasm_max_bytes, at most
  * cfg.reasm_max_datagrams at once, the oldest evicted first. The timeout is
- * RFC 8200's 60 s; the list is in creation order, which is deadline order.
+ * RFC 8200's 60 s; the index's age list is in creation order, which is
+ * deadline order. Datagrams are found through a keyed hash (core/hindex.h),
+ * as in reasm.c.
  * A datagram holds at most OASIS_IPV6_REASM_MAX_FRAGS pieces: the byte
  * bound alone would let 8-byte fragments make thousands, each fragment
  * then walking the list (overlap check, insertion); one more kills it.
@@ -20,6 +22,7 @@
 
 #include "core/bytes.h"
 #include "core/mem.h"
+#include "core/siphash.h"
 #include "core/stack_impl.h"
 #include "ipv6/icmp6_wire.h"
 #include "oasis/error.h"
@@ -35,7 +38,7 @@ typedef struct piece6 {
 } piece6;
 
 struct oasis_reasm6 {
-    oasis_reasm6 *next;
+    oasis_hnode node;        /* in L(s)->reasm: its chain, its age */
     oasis_in6 src, dst;
     uint32_t id;
     uint8_t have_last, dead, link_mcast;
@@ -54,12 +57,29 @@ struct oasis_reasm6 {
 
 static oasis_ipv6 *L(oasis_stack *s) { return s->ip6; }
 
+static oasis_reasm6 *of(oasis_hnode *n) { return n ? oasis_container_of(n, oasis_reasm6, node) : NULL; }
+
+/* The oldest datagram (dead or not), whose deadline is the first. */
+static oasis_reasm6 *oldest(oasis_stack *s) { return of(L(s)->reasm.oldest); }
+
 static void arm(oasis_stack *s)
 {
-    if (L(s)->reasm)
-        oasis_timer_start(s, &L(s)->reasm_timer, L(s)->reasm->deadline);
+    oasis_reasm6 *dg = oldest(s);
+    if (dg)
+        oasis_timer_start(s, &L(s)->reasm_timer, dg->deadline);
     else
         oasis_timer_stop(s, &L(s)->reasm_timer);
+}
+
+/* The key's hash: SipHash with the stack's secret (reasm.c's key_hash). */
+static uint32_t key_hash(const oasis_stack *s, const oasis_in6 *src, const oasis_in6 *dst,
+                         uint32_t id)
+{
+    uint8_t k[36];
+    memcpy(k, src->b, 16);
+    memcpy(k + 16, dst->b, 16);
+    oasis_put32(k + 32, id);
+    return (uint32_t)oasis_siphash24(s->secrets.reasm_key, k, sizeof k);
 }
 
 static void set_bytes(oasis_stack *s, uint32_t b)
@@ -85,13 +105,9 @@ static void free_data(oasis_stack *s, oasis_reasm6 *dg)
 
 static void destroy(oasis_stack *s, oasis_reasm6 *dg)
 {
-    oasis_reasm6 **pp = &L(s)->reasm;
-    while (*pp != dg)
-        pp = &(*pp)->next;
-    *pp = dg->next;
+    oasis_hindex_remove(&L(s)->reasm, &dg->node);
     free_data(s, dg);
     set_bytes(s, L(s)->reasm_bytes - dg->bytes);
-    L(s)->reasm_count--;
     oasis_free(s, dg);
     arm(s);
 }
@@ -116,9 +132,9 @@ static void kill(oasis_stack *s, oasis_reasm6 *dg, int overlapped)
 static int make_room(oasis_stack *s, size_t need, const oasis_reasm6 *keep)
 {
     while ((size_t)L(s)->reasm_bytes + need > s->cfg.reasm_max_bytes) {
-        oasis_reasm6 *victim = L(s)->reasm;
+        oasis_reasm6 *victim = oldest(s);
         if (victim && victim == keep) /* (keep NULL: an empty list is no victim) */
-            victim = victim->next;
+            victim = of(victim->node.newer);
         if (!victim)
             return -1;
         s->ctr.ipv6.reasm_overflows++;
@@ -139,40 +155,44 @@ static int charge(oasis_stack *s, oasis_reasm6 *dg, size_t n)
     return 0;
 }
 
-static oasis_reasm6 *find(oasis_stack *s, const oasis_in6 *src, const oasis_in6 *dst, uint32_t id)
+static oasis_reasm6 *find(oasis_stack *s, const oasis_in6 *src, const oasis_in6 *dst, uint32_t id,
+                          uint32_t hash)
 {
-    oasis_reasm6 *dg = L(s)->reasm;
-    while (dg && !(dg->id == id && oasis_in6_eq(&dg->src, src) && oasis_in6_eq(&dg->dst, dst)))
-        dg = dg->next;
-    return dg;
+    for (oasis_hnode *n = oasis_hindex_chain(&L(s)->reasm, hash); n; n = n->chain) {
+        oasis_reasm6 *dg = of(n);
+        if (dg->id == id && oasis_in6_eq(&dg->src, src) && oasis_in6_eq(&dg->dst, dst))
+            return dg;
+    }
+    return NULL;
 }
 
-static oasis_reasm6 *create(oasis_stack *s, const oasis_in6 *src, const oasis_in6 *dst, uint32_t id)
+static oasis_reasm6 *create(oasis_stack *s, const oasis_in6 *src, const oasis_in6 *dst, uint32_t id,
+                            uint32_t hash)
 {
-    if (L(s)->reasm_count >= s->cfg.reasm_max_datagrams) {
+    if (L(s)->reasm.n >= s->cfg.reasm_max_datagrams) {
+        oasis_reasm6 *old = oldest(s);
         s->ctr.ipv6.reasm_overflows++;
-        if (L(s)->reasm->dead)
-            destroy(s, L(s)->reasm);
+        if (old->dead)
+            destroy(s, old);
         else
-            fail(s, L(s)->reasm);
+            fail(s, old);
     }
     if (make_room(s, sizeof(oasis_reasm6), NULL))
         return NULL;
     oasis_reasm6 *dg = oasis_calloc(s, 1, sizeof *dg);
     if (!dg)
         return NULL;
+    if (oasis_hindex_insert(s, &L(s)->reasm, &dg->node, hash)) {
+        oasis_free(s, dg);
+        return NULL;
+    }
     dg->src = *src;
     dg->dst = *dst;
     dg->id = id;
     dg->deadline = oasis_now(s) + REASM6_TIMEOUT_NS;
     dg->bytes = sizeof *dg;
     set_bytes(s, L(s)->reasm_bytes + dg->bytes);
-    L(s)->reasm_count++;
-    oasis_reasm6 **pp = &L(s)->reasm;
-    while (*pp)
-        pp = &(*pp)->next;
-    *pp = dg;
-    if (dg == L(s)->reasm)
+    if (dg == oldest(s))
         arm(s);
     return dg;
 }
@@ -285,8 +305,9 @@ void oasis_reasm6_input(oasis_stack *s, const uint8_t *pkt, size_t len, const oa
         c->reasm_fails++;
         return;
     }
-    oasis_reasm6 *dg = find(s, &src, &dst, w->frag_id);
-    if (!dg && !(dg = create(s, &src, &dst, w->frag_id))) {
+    uint32_t hash = key_hash(s, &src, &dst, w->frag_id);
+    oasis_reasm6 *dg = find(s, &src, &dst, w->frag_id, hash);
+    if (!dg && !(dg = create(s, &src, &dst, w->frag_id, hash))) {
         c->reasm_fails++;
         return;
     }
@@ -348,8 +369,8 @@ static void reasm_timer(oasis_stack *s, oasis_timer *t)
 {
     uint64_t now = oasis_now(s);
     (void)t;
-    while (L(s)->reasm && L(s)->reasm->deadline <= now) {
-        oasis_reasm6 *dg = L(s)->reasm;
+    oasis_reasm6 *dg;
+    while ((dg = oldest(s)) && dg->deadline <= now) {
         if (dg->dead) {
             destroy(s, dg);
             continue;
@@ -364,11 +385,17 @@ static void reasm_timer(oasis_stack *s, oasis_timer *t)
     arm(s);
 }
 
-void oasis_reasm6_init(oasis_stack *s) { oasis_timer_init(&L(s)->reasm_timer, reasm_timer); }
+void oasis_reasm6_init(oasis_stack *s)
+{
+    oasis_timer_init(&L(s)->reasm_timer, reasm_timer);
+    oasis_hindex_init(&L(s)->reasm, s->cfg.reasm_max_datagrams);
+}
 
 void oasis_reasm6_fini(oasis_stack *s)
 {
-    while (L(s)->reasm)
-        destroy(s, L(s)->reasm);
+    oasis_reasm6 *dg;
+    while ((dg = oldest(s)))
+        destroy(s, dg);
+    oasis_hindex_fini(s, &L(s)->reasm);
     oasis_timer_stop(s, &L(s)->reasm_timer);
 }
