@@ -750,15 +750,17 @@ static int hx_chain_has(const oasis_hindex *x, uint32_t hash, const hx_item *it)
 
 static void hx_expect_ages(const oasis_hindex *x, const int *keys, int n)
 {
-    const oasis_hnode *prev = NULL, *p = x->oldest;
+    const oasis_alink *prev = NULL, *p = x->ages.oldest;
     for (int i = 0; i < n; i++, prev = p, p = p->newer) {
         assert_non_null(p);
         assert_ptr_equal(p->older, prev);
-        assert_int_equal(oasis_container_of(p, hx_item, node)->key, keys[i]);
+        const oasis_hnode *h = oasis_container_of(p, oasis_hnode, age);
+        assert_int_equal(oasis_container_of(h, hx_item, node)->key, keys[i]);
     }
     assert_null(p);
-    assert_ptr_equal(x->newest, prev);
-    assert_int_equal(x->n, (uint32_t)n);
+    assert_ptr_equal(x->ages.newest, prev);
+    assert_int_equal(x->ages.n, (uint32_t)n);
+    assert_true(n ? oasis_hindex_oldest(x) != NULL : oasis_hindex_oldest(x) == NULL);
 }
 
 static void test_hindex(void **state)
@@ -803,6 +805,21 @@ static void test_hindex(void **state)
     hx_expect_ages(&x, NULL, 0);
     oasis_hindex_fini(s, &x);
     assert_null(x.chains);
+
+    /* An age list alone: an entry pushed as the oldest goes first. */
+    oasis_alist l = {0};
+    oasis_alink a[3];
+    oasis_alist_push_newest(&l, &a[0]);
+    oasis_alist_push_oldest(&l, &a[1]);
+    oasis_alist_push_newest(&l, &a[2]);
+    assert_ptr_equal(l.oldest, &a[1]);
+    assert_ptr_equal(a[1].newer, &a[0]);
+    assert_ptr_equal(a[0].newer, &a[2]);
+    assert_ptr_equal(l.newest, &a[2]);
+    oasis_alist_remove(&l, &a[1]);
+    assert_ptr_equal(l.oldest, &a[0]);
+    assert_null(a[0].older);
+    assert_int_equal(l.n, 2);
 
     oasis_hindex_init(&x, UINT32_MAX);
     assert_int_equal(x.nchains, OASIS_HINDEX_MAX_CHAINS);

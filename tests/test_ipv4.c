@@ -659,7 +659,7 @@ static void test_reasm_in_order_and_reversed(void **state)
     assert_int_equal(ipc(f)->reasm_oks, 2);
     assert_int_equal(ipc(f)->reasm_reqds, 10);
     assert_int_equal(ipc(f)->reasm_bytes, 0);
-    assert_int_equal(f->s->ip.reasm.n, 0);
+    assert_int_equal(f->s->ip.reasm.ages.n, 0);
     fx_free(f);
 }
 
@@ -736,11 +736,11 @@ static void test_reasm_key(void **state)
     fix_csum(frame + OASIS_ETH_HLEN);
     oasis_stack_input(f->s, frame, flen);
     assert_int_equal(f->rx.count, 0);
-    assert_int_equal(f->s->ip.reasm.n, 3);
+    assert_int_equal(f->s->ip.reasm.ages.n, 3);
     send_frag(f, 50, dg, len, 504, len - 504);
     assert_int_equal(f->rx.count, 1);
     assert_received(f, dg, len);
-    assert_int_equal(f->s->ip.reasm.n, 2);
+    assert_int_equal(f->s->ip.reasm.ages.n, 2);
     /* Two IDs whose datagrams share a hash chain, interleaved: each
      * datagram keeps its own bytes. */
     uint16_t b = same_chain_id(f, 60);
@@ -767,13 +767,13 @@ static void test_reasm_conflicting_length_dropped(void **state)
     send_frag(f, 30, dg, 600, 496, 104); /* another "last", ending at 600 */
     assert_int_equal(f->rx.count, 0);
     assert_int_equal(ipc(f)->reasm_fails, 1);
-    assert_int_equal(f->s->ip.reasm.n, 0);
+    assert_int_equal(f->s->ip.reasm.ages.n, 0);
     assert_int_equal(ipc(f)->reasm_bytes, 0);
     /* A last fragment that ends before data already held. */
     send_frag(f, 33, dg, len, 504, 248); /* 504..752, more to come */
     send_frag(f, 33, dg, 504, 248, 256); /* "last" ending at 504 */
     assert_int_equal(ipc(f)->reasm_fails, 2);
-    assert_int_equal(f->s->ip.reasm.n, 0);
+    assert_int_equal(f->s->ip.reasm.ages.n, 0);
 
     /* Non-last fragment whose length is not a multiple of 8. */
     send_frag(f, 31, dg, len, 0, 500);
@@ -810,7 +810,7 @@ static void test_reasm_timeout(void **state)
     assert_int_equal(ipc(f)->reasm_timeouts, 1);
     assert_int_equal(ipc(f)->reasm_fails, 1);
     assert_int_equal(ipc(f)->reasm_bytes, 0);
-    assert_int_equal(f->s->ip.reasm.n, 0);
+    assert_int_equal(f->s->ip.reasm.ages.n, 0);
     assert_int_equal(f->rx.count, 0);
     /* Fragment 0 had arrived: Time Exceeded, code 1, goes back. */
     assert_int_equal(f->cap.n, base + 1);
@@ -857,7 +857,7 @@ static void test_reasm_memory_bound(void **state)
         assert_int_equal(ipc(f)->reasm_bytes, f->s->ip.reasm_bytes);
     }
     assert_true(ipc(f)->reasm_overflows >= 180);
-    assert_true(f->s->ip.reasm.n <= 11);
+    assert_true(f->s->ip.reasm.ages.n <= 11);
     /* Tiny fragments are charged their overhead too. */
     for (uint16_t id = 300; id < 2300; id++) {
         send_frag(f, id, dg, len, 0, 8);
@@ -888,7 +888,7 @@ static void test_reasm_bound_below_one(void **state)
     send_frag(f, 7, dg, len, 1480, len - 1480);
     assert_int_equal(f->rx.count, 0);
     assert_int_equal(ipc(f)->reasm_fails, 2);
-    assert_int_equal(f->s->ip.reasm.n, 0);
+    assert_int_equal(f->s->ip.reasm.ages.n, 0);
     assert_int_equal(ipc(f)->reasm_bytes, 0);
     size_t small = mk_udp(dg, 100, 9);
     send_frag(f, 8, dg, small, 0, small); /* not a fragment: offset 0, no MF */
@@ -919,7 +919,7 @@ static void test_reasm_piece_bound(void **state)
         send_frag(f, 21, dg, len, off, 8);
     assert_int_equal(ipc(f)->reasm_too_many_frags, 1);
     assert_int_equal(ipc(f)->reasm_fails, fails + 1);
-    assert_int_equal(f->s->ip.reasm.n, 0);
+    assert_int_equal(f->s->ip.reasm.ages.n, 0);
     assert_int_equal(ipc(f)->reasm_bytes, 0);
     for (size_t off = 129 * 8; off < len; off += 8)
         send_frag(f, 21, dg, len, off, len - off < 8 ? len - off : 8);
@@ -937,7 +937,7 @@ static void test_reasm_datagram_bound(void **state)
     size_t len = mk_udp(dg, 3000, 9);
     for (uint16_t id = 1; id <= 10; id++) {
         send_frag(f, id, dg, len, 0, 1480);
-        assert_true(f->s->ip.reasm.n <= 4);
+        assert_true(f->s->ip.reasm.ages.n <= 4);
     }
     assert_int_equal(ipc(f)->reasm_overflows, 6);
     /* The oldest went: 1 cannot complete, 10 can. */
@@ -969,14 +969,14 @@ static void test_reasm_random_storm(void **state)
         size_t n = mk_frame(frame, (x >> 50) % 2 ? OASIS_IPPROTO_UDP : 99, id, mf, off, data, len);
         oasis_stack_input(f->s, frame, n);
         assert_true(f->s->ip.reasm_bytes <= 16 * 1024);
-        assert_true(f->s->ip.reasm.n <= 64);
+        assert_true(f->s->ip.reasm.ages.n <= 64);
         if (i % 1000 == 0)
             oasis_clock_advance(f->clock, OASIS_NS_PER_SEC);
         oasis_stack_poll(f->s);
     }
     oasis_clock_advance(f->clock, 31 * OASIS_NS_PER_SEC);
     oasis_stack_poll(f->s);
-    assert_int_equal(f->s->ip.reasm.n, 0);
+    assert_int_equal(f->s->ip.reasm.ages.n, 0);
     assert_int_equal(ipc(f)->reasm_bytes, 0);
     assert_true(ipc(f)->reasm_reqds > 19000);
     assert_true(ipc(f)->reasm_fails > 1000);

@@ -1542,7 +1542,7 @@ static void test_reasm_memory_bound(void **state)
         assert_true(ctr(&x)->ipv6.reasm_bytes <= 8 * 1024);
     }
     assert_true(ctr(&x)->ipv6.reasm_overflows >= 10);
-    assert_true(x.s->ip6->reasm.n <= 8);
+    assert_true(x.s->ip6->reasm.ages.n <= 8);
     /* The newest still completes. */
     inject_frag(&x, &ll, 119, 0, 1000, 1);
     inject_frag(&x, &ll, 119, 2000, 500, 0);
@@ -1573,7 +1573,7 @@ static void test_reasm_bound_below_one(void **state)
     inject_frag(&x, &ll, 5, 2000, 500, 0);
     assert_int_equal(ctr(&x)->icmp6.in_echos, 0);
     assert_int_equal(ctr(&x)->ipv6.reasm_fails, 3);
-    assert_int_equal(x.s->ip6->reasm.n, 0);
+    assert_int_equal(x.s->ip6->reasm.ages.n, 0);
     assert_int_equal(ctr(&x)->ipv6.reasm_bytes, 0);
     make_echo(&ll, 100);
     inject_frag(&x, &ll, 6, 0, 100, 0); /* atomic: no reassembly */
@@ -1828,7 +1828,7 @@ static void test_first_fragment_without_chain(void **state)
     assert_true(i >= 0);
     assert_int_equal(x.cap.frame[i][55], OASIS_ICMP6_PP_CHAIN);
     assert_int_equal(oasis_get32(x.cap.frame[i] + 58), 0);
-    assert_int_equal(x.s->ip6->reasm.n, 0);
+    assert_int_equal(x.s->ip6->reasm.ages.n, 0);
     /* A Destination Options header of 16 bytes of which 8 came. */
     fh.next = OASIS_NH_DSTOPTS;
     oasis_ipv6_frag_emit(b, &fh);
@@ -1836,14 +1836,14 @@ static void test_first_fragment_without_chain(void **state)
     b[9] = 1;
     inject(&x, &PEER, &ll, 64, OASIS_NH_FRAGMENT, b, sizeof b);
     assert_int_equal(count_type(&x, OASIS_ICMP6_PARAM_PROBLEM), 2);
-    assert_int_equal(x.s->ip6->reasm.n, 0);
+    assert_int_equal(x.s->ip6->reasm.ages.n, 0);
     assert_int_equal(ctr(&x)->ipv6.reasm_fails, 2);
     /* The same 8 bytes at offset 8: held, no error. */
     fh.offset = 8;
     oasis_ipv6_frag_emit(b, &fh);
     inject(&x, &PEER, &ll, 64, OASIS_NH_FRAGMENT, b, sizeof b);
     assert_int_equal(count_type(&x, OASIS_ICMP6_PARAM_PROBLEM), 2);
-    assert_int_equal(x.s->ip6->reasm.n, 1);
+    assert_int_equal(x.s->ip6->reasm.ages.n, 1);
     fx_stop(&x);
 }
 

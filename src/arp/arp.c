@@ -26,7 +26,7 @@ enum { ARP_INCOMPLETE, ARP_RESOLVED, ARP_PROBE, ARP_REVERIFY };
 
 struct oasis_arp_entry {
     oasis_arp_entry *next;               /* hash chain */
-    oasis_arp_entry *lru_prev, *lru_next;
+    oasis_alink lru;                     /* in a->lru */
     uint32_t ip;
     uint8_t mac[6];
     uint8_t state;
@@ -74,35 +74,17 @@ static oasis_arp_entry *find(oasis_stack *s, uint32_t ip)
     return e;
 }
 
-static void lru_unlink(oasis_arp *a, oasis_arp_entry *e)
+static oasis_arp_entry *of_lru(oasis_alink *l)
 {
-    if (e->lru_prev)
-        e->lru_prev->lru_next = e->lru_next;
-    else
-        a->lru_head = e->lru_next;
-    if (e->lru_next)
-        e->lru_next->lru_prev = e->lru_prev;
-    else
-        a->lru_tail = e->lru_prev;
-    e->lru_prev = e->lru_next = NULL;
+    return l ? oasis_container_of(l, oasis_arp_entry, lru) : NULL;
 }
 
-static void lru_append(oasis_arp *a, oasis_arp_entry *e)
-{
-    e->lru_prev = a->lru_tail;
-    e->lru_next = NULL;
-    if (a->lru_tail)
-        a->lru_tail->lru_next = e;
-    else
-        a->lru_head = e;
-    a->lru_tail = e;
-}
-
+/* e is now the most recently used. */
 static void touch(oasis_arp *a, oasis_arp_entry *e)
 {
-    if (a->lru_tail != e) {
-        lru_unlink(a, e);
-        lru_append(a, e);
+    if (a->lru.newest != &e->lru) {
+        oasis_alist_remove(&a->lru, &e->lru);
+        oasis_alist_push_newest(&a->lru, &e->lru);
     }
 }
 
@@ -154,11 +136,10 @@ static void remove_entry(oasis_stack *s, oasis_arp_entry *e)
     while (*pp != e)
         pp = &(*pp)->next;
     *pp = e->next;
-    lru_unlink(a, e);
+    oasis_alist_remove(&a->lru, &e->lru);
     oasis_timer_stop(s, &e->timer);
     drop_queue(s, e);
-    a->count--;
-    s->ctr.arp.cache_entries = a->count;
+    s->ctr.arp.cache_entries = a->lru.n;
     oasis_free(s, e);
 }
 
@@ -319,12 +300,12 @@ static oasis_arp_entry *create_entry(oasis_stack *s, uint32_t ip, int unsolicite
     oasis_arp *a = &s->arp;
     oasis_arp_entry *e;
 
-    if (a->count >= s->cfg.arp_cache_size && a->lru_head) {
-        oasis_arp_entry *victim = a->lru_head;
+    if (a->lru.n >= s->cfg.arp_cache_size && a->lru.oldest) {
+        oasis_arp_entry *victim = of_lru(a->lru.oldest);
         if (unsolicited) {
             int n = 0; /* look at a few: bounded work per packet */
             while (victim && in_use(s, victim) && ++n < 8)
-                victim = victim->lru_next;
+                victim = of_lru(victim->lru.newer);
             if (!victim || in_use(s, victim)) {
                 s->ctr.arp.cache_no_room++;
                 return NULL;
@@ -353,9 +334,8 @@ static oasis_arp_entry *create_entry(oasis_stack *s, uint32_t ip, int unsolicite
     uint32_t b = bucket_of(a, ip);
     e->next = a->buckets[b];
     a->buckets[b] = e;
-    lru_append(a, e);
-    a->count++;
-    s->ctr.arp.cache_entries = a->count;
+    oasis_alist_push_newest(&a->lru, &e->lru);
+    s->ctr.arp.cache_entries = a->lru.n;
     return e;
 }
 
@@ -668,8 +648,8 @@ void oasis_arp_fini(oasis_stack *s)
 {
     oasis_arp *a = &s->arp;
     oasis_timer_stop(s, &a->announce_timer);
-    while (a->lru_head)
-        remove_entry(s, a->lru_head);
+    while (a->lru.oldest)
+        remove_entry(s, of_lru(a->lru.oldest));
     oasis_free(s, a->buckets);
     a->buckets = NULL;
     a->nbuckets = 0;

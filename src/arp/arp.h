@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/hindex.h"
 #include "core/pbuf.h"
 #include "core/timer.h"
 
@@ -23,13 +24,12 @@ typedef struct oasis_arp_entry oasis_arp_entry;
 typedef struct oasis_arp {
     oasis_arp_entry **buckets; /* hash table of entries */
     uint32_t nbuckets;
-    uint32_t count;
     uint32_t queued;           /* packets waiting for resolution, all entries */
     /* Bumped when an entry's MAC changes, it resolves or it goes: the
      * transmit caches (ipv4.c) filled before are stale (never 0). */
     uint32_t gen;
-    oasis_arp_entry *lru_head; /* least recently used; evicted first */
-    oasis_arp_entry *lru_tail; /* most recently used */
+    oasis_alist lru;           /* every entry, least recently used first
+                                * (evicted first); lru.n: how many */
     uint64_t defend_at;        /* last defence of our address (RFC 5227) */
     uint8_t defended;
     /* RFC 5227 2.3: a claimed address is announced ANNOUNCE_NUM times,

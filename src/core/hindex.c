@@ -1,10 +1,50 @@
-/* The hash index with an age list (hindex.h). */
+/* The age list and the hash index (hindex.h). */
 #include "core/hindex.h"
 
 #include "core/mem.h"
+#include "core/timer.h"
 #include "oasis/error.h"
 
+#include <stddef.h>
 #include <string.h>
+
+void oasis_alist_push_newest(oasis_alist *l, oasis_alink *e)
+{
+    e->newer = NULL;
+    e->older = l->newest;
+    if (l->newest)
+        l->newest->newer = e;
+    else
+        l->oldest = e;
+    l->newest = e;
+    l->n++;
+}
+
+void oasis_alist_push_oldest(oasis_alist *l, oasis_alink *e)
+{
+    e->older = NULL;
+    e->newer = l->oldest;
+    if (l->oldest)
+        l->oldest->older = e;
+    else
+        l->newest = e;
+    l->oldest = e;
+    l->n++;
+}
+
+void oasis_alist_remove(oasis_alist *l, oasis_alink *e)
+{
+    if (e->older)
+        e->older->newer = e->newer;
+    else
+        l->oldest = e->newer;
+    if (e->newer)
+        e->newer->older = e->older;
+    else
+        l->newest = e->older;
+    e->older = e->newer = NULL;
+    l->n--;
+}
 
 void oasis_hindex_init(oasis_hindex *x, uint32_t bound)
 {
@@ -20,6 +60,12 @@ void oasis_hindex_fini(oasis_stack *s, oasis_hindex *x)
     x->chains = NULL;
 }
 
+static oasis_hnode *of_age(oasis_alink *a) { return a ? oasis_container_of(a, oasis_hnode, age) : NULL; }
+
+oasis_hnode *oasis_hindex_oldest(const oasis_hindex *x) { return of_age(x->ages.oldest); }
+
+oasis_hnode *oasis_hindex_newer(const oasis_hnode *n) { return of_age(n->age.newer); }
+
 int oasis_hindex_insert(oasis_stack *s, oasis_hindex *x, oasis_hnode *n, uint32_t hash)
 {
     if (!x->chains && !(x->chains = oasis_calloc(s, x->nchains, sizeof *x->chains)))
@@ -28,14 +74,7 @@ int oasis_hindex_insert(oasis_stack *s, oasis_hindex *x, oasis_hnode *n, uint32_
     n->hash = hash;
     n->chain = *c;
     *c = n;
-    n->newer = NULL;
-    n->older = x->newest;
-    if (x->newest)
-        x->newest->newer = n;
-    else
-        x->oldest = n;
-    x->newest = n;
-    x->n++;
+    oasis_alist_push_newest(&x->ages, &n->age);
     return 0;
 }
 
@@ -45,14 +84,6 @@ void oasis_hindex_remove(oasis_hindex *x, oasis_hnode *n)
     while (*c != n)
         c = &(*c)->chain;
     *c = n->chain;
-    if (n->older)
-        n->older->newer = n->newer;
-    else
-        x->oldest = n->newer;
-    if (n->newer)
-        n->newer->older = n->older;
-    else
-        x->newest = n->older;
-    n->chain = n->older = n->newer = NULL;
-    x->n--;
+    n->chain = NULL;
+    oasis_alist_remove(&x->ages, &n->age);
 }

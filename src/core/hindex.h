@@ -1,14 +1,18 @@
-/* An intrusive hash index with an age list, for tables whose keys come from
- * the wire (reassembly's datagrams): lookup by a keyed hash the owner
- * computes (so a sender cannot aim its keys at one chain), and the entries
- * in order of insertion, oldest first, for expiry and eviction. Every
- * operation is O(1) but the walk of one chain.
+/* Two small intrusive structures for tables whose keys come from the wire
+ * (reassembly's datagrams, the neighbour cache):
  *
- * The owner embeds an oasis_hnode in its entry, hashes its key (SipHash
- * with a secret key), walks oasis_hindex_chain() comparing keys itself,
- * and gets the entry back with oasis_container_of. The chains are
- * allocated on the first insertion (a stack that never sees a fragment
- * holds none), sized for the bound given at init. */
+ * - an age list (oasis_alist): entries oldest first, for expiry and
+ *   eviction; each operation O(1);
+ * - a hash index with an age list (oasis_hindex): lookup by a keyed hash
+ *   the owner computes (SipHash with a secret, so a sender cannot aim its
+ *   keys at one chain), entries in order of insertion. Every operation is
+ *   O(1) but the walk of one chain.
+ *
+ * The owner embeds an oasis_alink or oasis_hnode in its entry, walks
+ * oasis_hindex_chain() comparing keys itself, and gets the entry back with
+ * oasis_container_of. An index's chains are allocated on its first
+ * insertion (a stack that never sees a fragment holds none), sized for the
+ * bound given at init. */
 #ifndef OASIS_CORE_HINDEX_H
 #define OASIS_CORE_HINDEX_H
 
@@ -16,17 +20,31 @@
 
 typedef struct oasis_stack oasis_stack;
 
+typedef struct oasis_alink {
+    struct oasis_alink *older, *newer;
+} oasis_alink;
+
+typedef struct oasis_alist {
+    oasis_alink *oldest, *newest;
+    uint32_t n;
+} oasis_alist;
+
+/* Adds e as the newest, or as the oldest. */
+void oasis_alist_push_newest(oasis_alist *l, oasis_alink *e);
+void oasis_alist_push_oldest(oasis_alist *l, oasis_alink *e);
+/* Takes e (which is in l) out. */
+void oasis_alist_remove(oasis_alist *l, oasis_alink *e);
+
 typedef struct oasis_hnode {
-    struct oasis_hnode *chain;        /* next in its chain */
-    struct oasis_hnode *older, *newer;
+    struct oasis_hnode *chain; /* next in its chain */
+    oasis_alink age;
     uint32_t hash;
 } oasis_hnode;
 
 typedef struct oasis_hindex {
     oasis_hnode **chains;  /* NULL until the first insertion */
     uint32_t nchains;      /* a power of two */
-    uint32_t n;
-    oasis_hnode *oldest, *newest;
+    oasis_alist ages;      /* its nodes' age links, oldest first */
 } oasis_hindex;
 
 /* Most chains an index takes (64 KiB of pointers, 512 KiB). */
@@ -43,6 +61,10 @@ static inline oasis_hnode *oasis_hindex_chain(const oasis_hindex *x, uint32_t ha
 {
     return x->chains ? x->chains[hash & (x->nchains - 1)] : 0;
 }
+
+/* The oldest node, or NULL; the one after n in age (newer), or NULL. */
+oasis_hnode *oasis_hindex_oldest(const oasis_hindex *x);
+oasis_hnode *oasis_hindex_newer(const oasis_hnode *n);
 
 /* Adds n with its hash as the newest. OASIS_ENOMEM when the chains could
  * not be allocated (nothing changed), else 0. */

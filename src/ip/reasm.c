@@ -64,7 +64,7 @@ struct oasis_reasm {
 /* The oldest datagram in progress, whose deadline is the first. */
 static oasis_reasm *oldest(oasis_stack *s)
 {
-    oasis_hnode *n = s->ip.reasm.oldest;
+    oasis_hnode *n = oasis_hindex_oldest(&s->ip.reasm);
     return n ? oasis_container_of(n, oasis_reasm, node) : NULL;
 }
 
@@ -123,7 +123,7 @@ static int make_room(oasis_stack *s, size_t need, const oasis_reasm *keep)
     while ((size_t)s->ip.reasm_bytes + need > s->cfg.reasm_max_bytes) {
         oasis_reasm *victim = oldest(s);
         if (victim && victim == keep) { /* (keep NULL: an empty list is no victim) */
-            oasis_hnode *n = victim->node.newer;
+            oasis_hnode *n = oasis_hindex_newer(&victim->node);
             victim = n ? oasis_container_of(n, oasis_reasm, node) : NULL;
         }
         if (!victim)
@@ -155,7 +155,7 @@ static oasis_reasm *find(oasis_stack *s, const oasis_ipv4_hdr *h, uint32_t hash)
 
 static oasis_reasm *create(oasis_stack *s, const oasis_ipv4_hdr *h, uint32_t hash)
 {
-    if (s->ip.reasm.n >= s->cfg.reasm_max_datagrams) {
+    if (s->ip.reasm.ages.n >= s->cfg.reasm_max_datagrams) {
         s->ctr.ip.reasm_overflows++;
         fail(s, oldest(s));
     }

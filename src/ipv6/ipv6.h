@@ -80,16 +80,8 @@ struct ip6_neigh {
     oasis_pbuf *q_head, *q_tail; /* waiting for resolution */
     uint32_t qlen;
     ip6_neigh *hnext;     /* its hash chain; free: the free list */
-    ip6_neigh *older, *newer; /* its use list (ip6_nd_list) */
+    oasis_alink use;      /* in its use list (oasis_ipv6 nd_use) */
 };
-
-/* Entries of one kind in order of last use, least recent first: entries
- * never used first of all, and one that changes kind joins its new list
- * as the newest. */
-typedef struct ip6_nd_list {
-    ip6_neigh *oldest, *newest;
-    uint32_t n;
-} ip6_nd_list;
 
 typedef struct ip6_router {
     oasis_in6 ip;
@@ -192,7 +184,10 @@ typedef struct oasis_ipv6 {
     uint32_t nd_chains;   /* a power of two */
     uint8_t nd_key[16];
     ip6_neigh *nd_free;
-    ip6_nd_list nd_use[2];
+    /* Entries of one kind in order of last use, least recent first:
+     * entries never used first of all, and one that changes kind joins its
+     * new list as the newest. */
+    oasis_alist nd_use[2];
     /* While ns_input answers a neighbour it had no room to cache: the
      * link-layer address the answer goes to (oasis_nd_output); else NULL. */
     const uint8_t *nd_reply_mac;
@@ -428,7 +423,7 @@ void oasis_nd_used(oasis_stack *s, ip6_neigh *e);
  * most packets go to the neighbour already newest. */
 static inline void oasis_nd_used_resolved(oasis_stack *s, oasis_ipv6 *v, ip6_neigh *e, uint64_t now)
 {
-    if (v->nd_use[1].newest == e)
+    if (v->nd_use[1].newest == &e->use)
         e->used = now;
     else
         oasis_nd_used(s, e);

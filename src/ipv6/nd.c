@@ -119,56 +119,29 @@ static ip6_neigh **chain_of(const oasis_ipv6 *v, const oasis_in6 *ip)
 }
 
 /* The use list of an entry in state st: INCOMPLETE ones, resolved ones. */
-static ip6_nd_list *use_list(oasis_ipv6 *v, uint8_t st)
+static oasis_alist *use_list(oasis_ipv6 *v, uint8_t st)
 {
     return &v->nd_use[st == NEIGH_INCOMPLETE ? 0 : 1];
 }
 
-static void use_unlink(ip6_nd_list *l, ip6_neigh *e)
-{
-    if (e->older)
-        e->older->newer = e->newer;
-    else
-        l->oldest = e->newer;
-    if (e->newer)
-        e->newer->older = e->older;
-    else
-        l->newest = e->older;
-    e->older = e->newer = NULL;
-    l->n--;
-}
+static ip6_neigh *of_use(oasis_alink *a) { return a ? oasis_container_of(a, ip6_neigh, use) : NULL; }
 
 /* Puts e in l: as the newest, or (never used) before every used one. */
-static void use_link(ip6_nd_list *l, ip6_neigh *e)
+static void use_link(oasis_alist *l, ip6_neigh *e)
 {
-    l->n++;
-    if (!e->used) {
-        e->older = NULL;
-        e->newer = l->oldest;
-        if (l->oldest)
-            l->oldest->older = e;
-        else
-            l->newest = e;
-        l->oldest = e;
-        return;
-    }
-    e->newer = NULL;
-    e->older = l->newest;
-    if (l->newest)
-        l->newest->newer = e;
+    if (e->used)
+        oasis_alist_push_newest(l, &e->use);
     else
-        l->oldest = e;
-    l->newest = e;
+        oasis_alist_push_oldest(l, &e->use);
 }
 
 void oasis_nd_used(oasis_stack *s, ip6_neigh *e)
 {
-    oasis_ipv6 *v = s->ip6;
-    ip6_nd_list *l = use_list(v, e->state);
+    oasis_alist *l = use_list(s->ip6, e->state);
     e->used = oasis_now(s);
-    if (l->newest != e) {
-        use_unlink(l, e);
-        use_link(l, e);
+    if (l->newest != &e->use) {
+        oasis_alist_remove(l, &e->use);
+        oasis_alist_push_newest(l, &e->use);
     }
 }
 
@@ -179,7 +152,7 @@ static void neigh_free(oasis_stack *s, ip6_neigh *e)
     oasis_timer_stop(s, &e->timer);
     drop_queue(s, e);
     s->nd_delay -= e->state == NEIGH_DELAY;
-    use_unlink(use_list(v, e->state), e);
+    oasis_alist_remove(use_list(v, e->state), &e->use);
     ip6_neigh **pp = chain_of(v, &e->ip);
     while (*pp != e)
         pp = &(*pp)->hnext;
@@ -232,9 +205,9 @@ static int is_default_router(const oasis_ipv6 *v, const oasis_in6 *ip)
  * resolved). */
 static ip6_neigh *oldest_resolved(oasis_ipv6 *v)
 {
-    ip6_neigh *e = v->nd_use[1].oldest;
+    ip6_neigh *e = of_use(v->nd_use[1].oldest);
     while (e && is_default_router(v, &e->ip))
-        e = e->newer;
+        e = of_use(e->use.newer);
     return e;
 }
 
@@ -244,8 +217,8 @@ static ip6_neigh *idle_resolved(oasis_stack *s)
 {
     oasis_ipv6 *v = s->ip6;
     uint64_t now = oasis_now(s);
-    ip6_neigh *e = v->nd_use[1].oldest;
-    for (int k = 0; e && k < ND_UNSOLICITED_LOOK; k++, e = e->newer)
+    ip6_neigh *e = of_use(v->nd_use[1].oldest);
+    for (int k = 0; e && k < ND_UNSOLICITED_LOOK; k++, e = of_use(e->use.newer))
         if ((!e->used || now - e->used >= ND_IN_USE_NS) && !is_default_router(v, &e->ip))
             return e;
     return NULL;
@@ -274,7 +247,7 @@ static ip6_neigh *alloc_entry(oasis_stack *s, const oasis_in6 *ip, int unsolicit
         victim = idle_resolved(s);
     } else {
         uint32_t cap = v->nneigh / 2 ? v->nneigh / 2 : 1;
-        ip6_neigh *inc = v->nd_use[0].oldest;
+        ip6_neigh *inc = of_use(v->nd_use[0].oldest);
         victim = oldest_resolved(v);
         if (inc && (v->nd_use[0].n >= cap || !victim))
             victim = inc;
@@ -300,7 +273,7 @@ static ip6_neigh *alloc_entry(oasis_stack *s, const oasis_in6 *ip, int unsolicit
     memset(victim, 0, offsetof(ip6_neigh, timer));
     victim->q_head = victim->q_tail = NULL;
     victim->qlen = 0;
-    victim->older = victim->newer = NULL;
+    victim->use.older = victim->use.newer = NULL;
     victim->ip = *ip;
     victim->used = unsolicited ? 0 : oasis_now(s);
     ip6_neigh **chain = chain_of(v, ip);
@@ -324,9 +297,10 @@ int oasis_nd_consistent(const oasis_stack *s)
         if (e->state || ++free_n > v->nneigh)
             return 0;
     for (int k = 0; k < 2; k++) {
-        const ip6_neigh *prev = NULL;
-        for (const ip6_neigh *e = v->nd_use[k].oldest; e; prev = e, e = e->newer) {
-            if (!e->state || (e->state == NEIGH_INCOMPLETE) != (k == 0) || e->older != prev ||
+        const oasis_alink *prev = NULL;
+        for (const oasis_alink *a = v->nd_use[k].oldest; a; prev = a, a = a->newer) {
+            const ip6_neigh *e = oasis_container_of(a, ip6_neigh, use);
+            if (!e->state || (e->state == NEIGH_INCOMPLETE) != (k == 0) || a->older != prev ||
                 ++on[k] > v->nneigh)
                 return 0;
         }
@@ -396,10 +370,10 @@ static void set_state(oasis_stack *s, ip6_neigh *e, neigh_state st)
         s->nd_delay++;
     if (!resolved(e->state) || !resolved((uint8_t)st))
         nd_changed(v);
-    ip6_nd_list *from = e->state ? use_list(v, e->state) : NULL, *to = use_list(v, (uint8_t)st);
+    oasis_alist *from = e->state ? use_list(v, e->state) : NULL, *to = use_list(v, (uint8_t)st);
     if (from != to) { /* (from NULL: a new entry, alloc_entry's) */
         if (from)
-            use_unlink(from, e);
+            oasis_alist_remove(from, &e->use);
         use_link(to, e);
     }
     e->state = (uint8_t)st;

@@ -60,7 +60,7 @@ static oasis_ipv6 *L(oasis_stack *s) { return s->ip6; }
 static oasis_reasm6 *of(oasis_hnode *n) { return n ? oasis_container_of(n, oasis_reasm6, node) : NULL; }
 
 /* The oldest datagram (dead or not), whose deadline is the first. */
-static oasis_reasm6 *oldest(oasis_stack *s) { return of(L(s)->reasm.oldest); }
+static oasis_reasm6 *oldest(oasis_stack *s) { return of(oasis_hindex_oldest(&L(s)->reasm)); }
 
 static void arm(oasis_stack *s)
 {
@@ -134,7 +134,7 @@ static int make_room(oasis_stack *s, size_t need, const oasis_reasm6 *keep)
     while ((size_t)L(s)->reasm_bytes + need > s->cfg.reasm_max_bytes) {
         oasis_reasm6 *victim = oldest(s);
         if (victim && victim == keep) /* (keep NULL: an empty list is no victim) */
-            victim = of(victim->node.newer);
+            victim = of(oasis_hindex_newer(&victim->node));
         if (!victim)
             return -1;
         s->ctr.ipv6.reasm_overflows++;
@@ -169,7 +169,7 @@ static oasis_reasm6 *find(oasis_stack *s, const oasis_in6 *src, const oasis_in6 
 static oasis_reasm6 *create(oasis_stack *s, const oasis_in6 *src, const oasis_in6 *dst, uint32_t id,
                             uint32_t hash)
 {
-    if (L(s)->reasm.n >= s->cfg.reasm_max_datagrams) {
+    if (L(s)->reasm.ages.n >= s->cfg.reasm_max_datagrams) {
         oasis_reasm6 *old = oldest(s);
         s->ctr.ipv6.reasm_overflows++;
         if (old->dead)

@@ -885,17 +885,11 @@ void oasis_tcp_flow_end(oasis_flow *f, int err)
 
 /* ---- TIME_WAIT ----------------------------------------------------------- */
 
-static void tw_unlink(oasis_tcp_layer *L, oasis_tcp_tw *tw)
+/* The TIME_WAIT entry first to expire, or NULL. */
+static oasis_tcp_tw *tw_first(const oasis_tcp_layer *L)
 {
-    if (tw->prev)
-        tw->prev->next = tw->next;
-    else
-        L->tw_head = tw->next;
-    if (tw->next)
-        tw->next->prev = tw->prev;
-    else
-        L->tw_tail = tw->prev;
-    tw->next = tw->prev = NULL;
+    oasis_alink *a = L->tws_by_expiry.oldest;
+    return a ? oasis_container_of(a, oasis_tcp_tw, age) : NULL;
 }
 
 /* Entries all live 2*MSL from their last restart, so appending keeps the
@@ -904,22 +898,16 @@ static void tw_append(oasis_stack *s, oasis_tcp_tw *tw)
 {
     oasis_tcp_layer *L = s->tcp;
     tw->expire = oasis_now(s) + 2 * s->cfg.tcp.msl_ns;
-    tw->prev = L->tw_tail;
-    tw->next = NULL;
-    if (L->tw_tail)
-        L->tw_tail->next = tw;
-    else
-        L->tw_head = tw;
-    L->tw_tail = tw;
+    oasis_alist_push_newest(&L->tws_by_expiry, &tw->age);
     if (!oasis_timer_active(&L->tw_timer))
-        oasis_timer_start(s, &L->tw_timer, L->tw_head->expire);
+        oasis_timer_start(s, &L->tw_timer, tw_first(L)->expire);
 }
 
 static void tw_free(oasis_stack *s, oasis_tcp_tw *tw)
 {
     oasis_tcp_layer *L = s->tcp;
     oasis_tcp_table_remove(s, &tw->c);
-    tw_unlink(L, tw);
+    oasis_alist_remove(&L->tws_by_expiry, &tw->age);
     s->ctr.tcp.time_wait--;
     oasis_slab_free(s, &L->tws, tw);
 }
@@ -928,10 +916,11 @@ static void tw_timer_fn(oasis_stack *s, oasis_timer *t)
 {
     oasis_tcp_layer *L = s->tcp;
     uint64_t now = oasis_now(s);
-    while (L->tw_head && L->tw_head->expire <= now)
-        tw_free(s, L->tw_head);
-    if (L->tw_head)
-        oasis_timer_start(s, t, L->tw_head->expire);
+    oasis_tcp_tw *tw;
+    while ((tw = tw_first(L)) && tw->expire <= now)
+        tw_free(s, tw);
+    if (tw)
+        oasis_timer_start(s, t, tw->expire);
 }
 
 /* Room for one more TIME_WAIT entry under cfg.tcp.max_time_wait: the
@@ -944,9 +933,9 @@ static int tw_make_room(oasis_stack *s)
         s->ctr.tcp.time_wait_overflows++;
         return 0;
     }
-    while (s->ctr.tcp.time_wait >= cap && L->tw_head) {
+    while (s->ctr.tcp.time_wait >= cap && tw_first(L)) {
         s->ctr.tcp.time_wait_overflows++;
-        tw_free(s, L->tw_head);
+        tw_free(s, tw_first(L));
     }
     return 1;
 }
@@ -1062,7 +1051,7 @@ void oasis_tcp_tw_input(oasis_stack *s, oasis_tcp_tw *tw, const oasis_tcp_hdr *h
         }
         if (tw->ts_ok && h->has_ts)
             tw->ts_recent = h->ts_val;
-        tw_unlink(s->tcp, tw);
+        oasis_alist_remove(&s->tcp->tws_by_expiry, &tw->age);
         tw_append(s, tw);
         /* "Acknowledge it" (RFC 9293 3.10.7.4, TIME-WAIT) every time, as
          * old text in the other states (tcp_input.c oow_ack) and Linux:
@@ -1489,8 +1478,8 @@ void oasis_tcp_disconnect(oasis_stack *s)
             oasis_tcp_maybe_free(f); /* it may have waited for its dispatch */
         }
     }
-    while (L->tw_head)
-        tw_free(s, L->tw_head);
+    while (tw_first(L))
+        tw_free(s, tw_first(L));
     oasis_timer_stop(s, &L->tw_timer);
     L->closing = 0;
     if (L->ready_head) /* woken by a poll from a callback above: the next poll's */

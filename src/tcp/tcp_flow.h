@@ -33,6 +33,7 @@
 
 #include <stdint.h>
 
+#include "core/hindex.h"
 #include "core/pbuf.h"
 #include "core/slab.h"
 #include "core/timer.h"
@@ -80,7 +81,7 @@ static inline uint32_t oasis_tcp_ip_hlen(const oasis_tcp_conn *c)
 
 typedef struct oasis_tcp_tw {
     oasis_tcp_conn c;
-    struct oasis_tcp_tw *next, *prev; /* FIFO by expiry */
+    oasis_alink age;                  /* in L->tws_by_expiry */
     uint64_t expire;
     uint32_t snd_nxt, rcv_nxt;
     uint32_t ts_recent, ts_offset;
@@ -368,7 +369,7 @@ struct oasis_tcp_layer {
     uint64_t disc_steps;                 /* flows disconnect looked at (a test counts them) */
     oasis_tcp_ext *ext_free;       /* extensions kept for reuse (tcp.c) */
     uint32_t ext_nfree;
-    oasis_tcp_tw *tw_head, *tw_tail;
+    oasis_alist tws_by_expiry;     /* TIME_WAIT entries, first to expire first */
     oasis_slab tws;                /* TIME_WAIT entries: a connect/close loop keeps
                                     * hundreds coming and going, with no malloc each */
     oasis_timer tw_timer;
