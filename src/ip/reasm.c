@@ -61,12 +61,10 @@ struct oasis_reasm {
     reasm_piece *pieces;        /* sorted by offset */
 };
 
+static oasis_reasm *of(oasis_hnode *n) { return n ? oasis_container_of(n, oasis_reasm, node) : NULL; }
+
 /* The oldest datagram in progress, whose deadline is the first. */
-static oasis_reasm *oldest(oasis_stack *s)
-{
-    oasis_hnode *n = oasis_hindex_oldest(&s->ip.reasm);
-    return n ? oasis_container_of(n, oasis_reasm, node) : NULL;
-}
+static oasis_reasm *oldest(oasis_stack *s) { return of(oasis_hindex_oldest(&s->ip.reasm)); }
 
 static void arm(oasis_stack *s)
 {
@@ -122,10 +120,8 @@ static int make_room(oasis_stack *s, size_t need, const oasis_reasm *keep)
 {
     while ((size_t)s->ip.reasm_bytes + need > s->cfg.reasm_max_bytes) {
         oasis_reasm *victim = oldest(s);
-        if (victim && victim == keep) { /* (keep NULL: an empty list is no victim) */
-            oasis_hnode *n = oasis_hindex_newer(&victim->node);
-            victim = n ? oasis_container_of(n, oasis_reasm, node) : NULL;
-        }
+        if (victim && victim == keep) /* (keep NULL: an empty list is no victim) */
+            victim = of(oasis_hindex_newer(&victim->node));
         if (!victim)
             return -1;
         s->ctr.ip.reasm_overflows++;
@@ -146,7 +142,7 @@ static int charge(oasis_stack *s, oasis_reasm *dg, size_t n)
 static oasis_reasm *find(oasis_stack *s, const oasis_ipv4_hdr *h, uint32_t hash)
 {
     for (oasis_hnode *n = oasis_hindex_chain(&s->ip.reasm, hash); n; n = n->chain) {
-        oasis_reasm *dg = oasis_container_of(n, oasis_reasm, node);
+        oasis_reasm *dg = of(n);
         if (dg->id == h->id && dg->src == h->src && dg->dst == h->dst && dg->proto == h->proto)
             return dg;
     }

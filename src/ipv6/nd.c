@@ -273,7 +273,6 @@ static ip6_neigh *alloc_entry(oasis_stack *s, const oasis_in6 *ip, int unsolicit
     memset(victim, 0, offsetof(ip6_neigh, timer));
     victim->q_head = victim->q_tail = NULL;
     victim->qlen = 0;
-    victim->use.older = victim->use.newer = NULL;
     victim->ip = *ip;
     victim->used = unsolicited ? 0 : oasis_now(s);
     ip6_neigh **chain = chain_of(v, ip);
