@@ -748,6 +748,53 @@ static void test_write_in_syn_sent_goes_after_handshake(void **state)
     oasis_tcp_release(f);
 }
 
+/* tcp.h, oasis_tcp_write: "When every byte fits in the send buffer and no
+ * earlier write waits, the bytes are taken within the call (the buffer may
+ * be reused at once)", and without a callback "write only what fits (its
+ * room)". In SYN-SENT the writes were queued with the caller's pointer, not
+ * taken: buffers reused after the call went out with the new bytes. */
+static void test_write_in_syn_sent_that_fits_is_taken(void **state)
+{
+    fx *x = *state;
+    oasis_flow *f = NULL;
+    assert_int_equal(oasis_tcp_connect_flow4(x->h.s, TH_PEER, 9, NULL, th_connect_cb, &x->a, &f), 0);
+    oasis_tcp_hdr syn;
+    assert_true(th_pop(&x->h, &syn));
+    oasis_tcp_sndbuf sb;
+    assert_int_equal(oasis_tcp_get_sndbuf(f, &sb), 0);
+    uint32_t room = sb.room;
+    assert_true(room >= 10);
+    char a[6] = "hello", b[6] = "world";
+    assert_int_equal(oasis_tcp_write(f, a, 5, NULL, NULL), 0); /* fits its room, no callback */
+    memcpy(a, "XXXXX", 5);
+    oasis_iovec v[2] = {{b, 2}, {b + 2, 3}};
+    assert_int_equal(oasis_tcp_writev(f, v, 2, th_write_cb, &x->a), 0);
+    memcpy(b, "YYYYY", 5);
+    assert_int_equal(oasis_tcp_get_sndbuf(f, &sb), 0);
+    oasis_tcp_sndbuf held = sb;
+    th_poll(&x->h);
+    assert_int_equal(th_pending(&x->h), 0); /* still no data in SYN-SENT */
+    oasis_tcp_hdr sa = th_seg(9, syn.src_port, S | A, TH_PISN, syn.seq + 1);
+    th_inject(&x->h, &sa);
+    th_poll(&x->h);
+    assert_int_equal(x->a.connect_err, 0);
+    oasis_tcp_hdr r;
+    char got[16];
+    size_t n = 0;
+    while (th_pop(&x->h, &r)) {
+        assert_true(n + r.payload_len <= sizeof got);
+        memcpy(got + n, r.payload, r.payload_len);
+        n += r.payload_len;
+    }
+    assert_int_equal(n, 10);
+    assert_memory_equal(got, "helloworld", 10);
+    assert_int_equal(held.pending, 0); /* taken in SYN-SENT... */
+    assert_int_equal(held.room, room - 10); /* ...and the room says so */
+    assert_int_equal(x->a.writes_done, 1);
+    assert_int_equal(x->a.write_err, 0);
+    oasis_tcp_release(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -772,6 +819,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_shutdown_read, setup, teardown),
         cmocka_unit_test_setup_teardown(test_close_in_syn_sent, setup, teardown),
         cmocka_unit_test_setup_teardown(test_write_in_syn_sent_goes_after_handshake, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_write_in_syn_sent_that_fits_is_taken, setup,
                                         teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -519,6 +519,22 @@ static uint64_t queued_end(const oasis_flow *f)
 static int submit_write_queue(oasis_flow *f, const oasis_iovec *iov, size_t iovcnt, int how,
                               oasis_flow_cb cb, void *ud);
 
+/* SYN-SENT: the send ring takes nothing before ESTABLISHED (RFC 9293
+ * 3.10.2), so a write that fits is copied into its request instead: taken
+ * within the call all the same (tcp.h). The bytes so held, or UINT64_MAX
+ * when an earlier write waits with the caller's bytes (none is taken
+ * ahead of it). */
+static uint64_t syn_sent_held(const oasis_flow *f)
+{
+    uint64_t held = 0;
+    for (const oasis_tcp_wreq *r = f->ext->wq.head; r; r = r->next) {
+        if (!r->own)
+            return UINT64_MAX;
+        held += r->iov[0].len;
+    }
+    return held;
+}
+
 /* The send ring takes all n bytes or none, its storage growing only as far
  * as the memory budget lets it (oasis_tcp_snd_room), as for a queued
  * write; 1 when taken (n == 0 too). */
@@ -585,7 +601,16 @@ static OASIS_NOINLINE int submit_write_queue(oasis_flow *f, const oasis_iovec *i
      * completion does; without one the return value is the only word. */
     if (!cb && !can_write(f))
         return OASIS_ECLOSED;
-    oasis_tcp_wreq *r = oasis_malloc(f->s, sizeof *r + iovcnt * sizeof *iov);
+    size_t own = 0; /* bytes copied into the request (SYN-SENT) */
+    if (f->state == OASIS_TCP_SYN_SENT && can_write(f)) {
+        size_t total = 0;
+        for (size_t i = 0; i < iovcnt; i++)
+            total += iov[i].len; /* (no wrap: submit_write_held checked) */
+        uint64_t held = syn_sent_held(f), room = oasis_tcp_snd_room(f);
+        if (total && held <= room && total <= room - held)
+            own = total;
+    }
+    oasis_tcp_wreq *r = oasis_malloc(f->s, sizeof *r + (own ? sizeof *iov + own : iovcnt * sizeof *iov));
     if (!r)
         return OASIS_ENOMEM;
     memset(r, 0, sizeof *r);
@@ -595,8 +620,17 @@ static OASIS_NOINLINE int submit_write_queue(oasis_flow *f, const oasis_iovec *i
     r->urgent = (how & WR_URGENT) ? 1 : 0;
     r->iovcnt = iovcnt;
     r->iov = (oasis_iovec *)(r + 1);
-    if (iovcnt)
+    if (own) {
+        uint8_t *to = (uint8_t *)(r->iov + 1);
+        for (size_t i = 0, at = 0; i < iovcnt; at += iov[i].len, i++)
+            if (iov[i].len)
+                memcpy(to + at, iov[i].base, iov[i].len);
+        r->own = 1;
+        r->iovcnt = 1;
+        r->iov[0] = (oasis_iovec){to, own};
+    } else if (iovcnt) {
         memcpy(r->iov, iov, iovcnt * sizeof *iov);
+    }
     x->nreqs++;
     if (!can_write(f)) {
         oasis_tcp_req_done(f, r, OASIS_ECLOSED);
@@ -1118,9 +1152,16 @@ int oasis_tcp_get_sndbuf(const oasis_flow *f, oasis_tcp_sndbuf *out)
     out->unacked = sent < f->ext->snd.len ? sent : f->ext->snd.len;
     out->unsent = f->ext->snd.len - out->unacked;
     out->room = writing(f) ? oasis_ring_free(&f->ext->snd) : 0;
-    for (const oasis_tcp_wreq *r = f->ext->wq.head; r; r = r->next)
+    for (const oasis_tcp_wreq *r = f->ext->wq.head; r; r = r->next) {
+        if (r->own) { /* SYN-SENT: taken, held until ESTABLISHED */
+            uint32_t n = (uint32_t)(r->iov[0].len - r->off);
+            out->unsent += n;
+            out->room = out->room > n ? out->room - n : 0;
+            continue;
+        }
         for (size_t i = r->idx; i < r->iovcnt; i++)
             out->pending += r->iov[i].len - (i == r->idx ? r->off : 0);
+    }
     out->requests = f->ext->nreqs;
     out->max_requests = max_write_reqs(f->s);
     return OASIS_OK;

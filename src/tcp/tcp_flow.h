@@ -100,6 +100,7 @@ typedef struct oasis_tcp_wreq {
     int err;
     uint8_t nodelay;
     uint8_t urgent;    /* oasis_tcp_write_urgent: pushed */
+    uint8_t own;       /* SYN-SENT: the bytes were copied into the request (tcp_api.c) */
     uint32_t idx;      /* iov being copied */
     size_t off;        /* bytes of iov[idx] taken */
     size_t iovcnt;
