@@ -360,7 +360,8 @@ typedef struct oasis_listen_opts {
  * Returns OASIS_EADDRINUSE if the port is already listened on (one
  * listener per port, whatever its families and local address),
  * OASIS_EINVAL for a buffer size out of range (oasis_tcp_bufsizes), a
- * keepalive with a zero field, an unknown family bit or one that excludes
+ * keepalive with a zero interval_ns or probes (after_ns 0 is valid, as
+ * oasis_keepalive says), an unknown family bit or one that excludes
  * opts->local,
  * OASIS_EADDRNOTAVAIL for a local address not ours. SYNs beyond the
  * backlog (half-open plus
@@ -447,8 +448,10 @@ int oasis_tcp_read(oasis_flow *flow, oasis_read_cb cb, void *ud);
  * for each piece of oasis_tcp_writev. */
 int oasis_tcp_write(oasis_flow *flow, const void *data, size_t len, oasis_flow_cb cb, void *ud);
 
-/* Like oasis_tcp_write for several buffers (the iov array itself is copied;
- * the buffers it points to must stay valid until the callback). */
+/* Like oasis_tcp_write for several buffers, with the same rule for when
+ * the bytes are taken (the iov array itself is always copied within the
+ * call). OASIS_EINVAL also for iov NULL with iovcnt nonzero, iovcnt over
+ * 2^20, or lengths whose sum passes SIZE_MAX. */
 int oasis_tcp_writev(oasis_flow *flow, const oasis_iovec *iov, size_t iovcnt, oasis_flow_cb cb,
                      void *ud);
 
