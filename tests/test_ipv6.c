@@ -25,6 +25,7 @@
 #include "tcp/tcp_wire.h"
 #include "udp/udp_wire.h"
 #include "oasis/error.h"
+#include "oasis/ip.h"
 #include "oasis/ipv6.h"
 #include "oasis/oasis.h"
 #include "caplink.h"
@@ -4332,6 +4333,73 @@ static void test_tcp_cookie_default_mss_1220(void **state)
     default_mss_case(1);
 }
 
+/* ---- probe-c: conformance probes ---- */
+
+/* A fragment of a datagram of 32 bytes for protocol 253 (no transport of
+ * ours: only the handler a test registers sees it), from PEER to dst, with
+ * the ECN field ecn in its Traffic Class. */
+static void inject_frag_ecn(fx *x, const oasis_in6 *dst, uint32_t id, size_t off, int more,
+                            uint8_t ecn)
+{
+    uint8_t f[14 + 40 + 8 + 16];
+    memset(f, 0, sizeof f);
+    oasis_eth_emit(f, oasis_stack_mac(x->s), MAC_PEER, OASIS_ETHERTYPE_IPV6);
+    oasis_ipv6_hdr h;
+    memset(&h, 0, sizeof h);
+    h.tclass = (uint8_t)(0x28 | ecn); /* DSCP 10 */
+    h.payload_len = 8 + 16;
+    h.next = OASIS_NH_FRAGMENT;
+    h.hop_limit = 64;
+    h.src = PEER;
+    h.dst = *dst;
+    oasis_ipv6_emit(f + 14, &h);
+    oasis_ipv6_frag fh = {253, (uint16_t)off, more, id};
+    oasis_ipv6_frag_emit(f + 54, &fh);
+    oasis_stack_input(x->s, f, sizeof f);
+}
+
+static void on_proto253(oasis_stack *s, const oasis_ip_packet *pkt, void *ud)
+{
+    (void)s;
+    *(int *)ud = pkt->tclass & 3;
+}
+
+/* RFC 3168 5.3: "Reassembly of a fragmented packet MUST NOT lose
+ * indications of congestion": a CE fragment makes the reassembled packet
+ * CE, unless another fragment was Not-ECT, when it is dropped. IPv6's
+ * reassembly kept the first fragment's Traffic Class alone. */
+static void test_reasm6_keeps_ce(void **state)
+{
+    (void)state;
+    fx x;
+    fx_start(&x, 0, 0, 1);
+    oasis_in6 ll = ll_of(&x);
+    const oasis_ipv6_counters *c = &ctr(&x)->ipv6;
+    int seen = -1;
+    assert_int_equal(oasis_ip_register(x.s, 253, on_proto253, NULL, &seen), 0);
+    inject_frag_ecn(&x, &ll, 1, 0, 1, 2); /* ECT(0) */
+    inject_frag_ecn(&x, &ll, 1, 16, 0, 3); /* CE */
+    assert_int_equal(c->reasm_oks, 1);
+    assert_int_equal(seen, 3);
+    seen = -1;
+    inject_frag_ecn(&x, &ll, 2, 16, 0, 3); /* CE first, in any order */
+    inject_frag_ecn(&x, &ll, 2, 0, 1, 1); /* ECT(1) */
+    assert_int_equal(c->reasm_oks, 2);
+    assert_int_equal(seen, 3);
+    seen = -1;
+    inject_frag_ecn(&x, &ll, 3, 0, 1, 0); /* Not-ECT with CE: dropped */
+    inject_frag_ecn(&x, &ll, 3, 16, 0, 3);
+    assert_int_equal(seen, -1);
+    assert_int_equal(c->reasm_oks, 2);
+    assert_int_equal(c->reasm_fails, 1);
+    inject_frag_ecn(&x, &ll, 4, 0, 1, 2); /* fragments that agree keep their field */
+    inject_frag_ecn(&x, &ll, 4, 16, 0, 2);
+    assert_int_equal(seen, 2);
+    assert_int_equal(c->reasm_oks, 3);
+    assert_int_equal(c->reasm_bytes, 0);
+    fx_stop(&x);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -4406,6 +4474,7 @@ int main(void)
         cmocka_unit_test(test_mldv1_suppression),
         cmocka_unit_test(test_tcp_default_mss_1220),
         cmocka_unit_test(test_tcp_cookie_default_mss_1220),
+        cmocka_unit_test(test_reasm6_keeps_ce),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

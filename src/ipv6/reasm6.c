@@ -52,6 +52,7 @@ struct oasis_reasm6 {
     uint32_t frag_hdr_off;   /* in first: where its fragment header is */
     uint32_t nh_off;         /* in first: the Next Header that names it */
     uint8_t next_hdr;        /* the fragment header's Next Header */
+    uint8_t ecn_seen;        /* bit k: a fragment had ECN field k (RFC 3168 5.3) */
     piece6 *pieces;
 };
 
@@ -274,6 +275,18 @@ static void complete(oasis_stack *s, oasis_reasm6 *dg)
         return;
     }
     memcpy(buf, dg->first, unfrag);
+    /* RFC 3168 5.3: reassembly "MUST NOT lose indications of congestion":
+     * the whole is CE if any fragment was, but never when another was
+     * Not-ECT (then it is dropped, as Linux and reasm.c do); otherwise
+     * the offset-0 fragment's field stands. */
+    if (dg->ecn_seen & (1u << 3)) {
+        if (dg->ecn_seen & 1u) {
+            oasis_free(s, buf);
+            fail(s, dg);
+            return;
+        }
+        buf[1] |= 0x30; /* ECN: the low two bits of the Traffic Class */
+    }
     buf[dg->nh_off] = dg->next_hdr;
     oasis_put16(buf + 4, (uint16_t)(total - OASIS_IPV6_HLEN));
     for (const piece6 *pc = dg->pieces; pc; pc = pc->next)
@@ -356,6 +369,7 @@ void oasis_reasm6_input(oasis_stack *s, const uint8_t *pkt, size_t len, const oa
         dg->next_hdr = w->frag_next;
         dg->link_mcast = (uint8_t)link_mcast;
     }
+    dg->ecn_seen |= (uint8_t)(1u << ((pkt[1] >> 4) & 3));
     if (n && insert(s, dg, off, pkt + data_off, n)) {
         c->reasm_overflows++;
         fail(s, dg);
