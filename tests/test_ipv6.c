@@ -4400,6 +4400,38 @@ static void test_reasm6_keeps_ce(void **state)
     fx_stop(&x);
 }
 
+/* RFC 4291 2.5.2: the unspecified address "must not be used as the
+ * destination address of IPv6 packets". A datagram from :: is taken (a
+ * DAD probe or an MLD report comes from there), so an application that
+ * answers its sender asks to send to ::: with a default router known,
+ * the datagram went to the router with :: as its destination. */
+static void test_never_sent_to_unspecified(void **state)
+{
+    (void)state;
+    fx x;
+    fx_start(&x, 0, 0, 1);
+    static const uint8_t rmac[6] = {2, 0, 0, 0, 0x77, 1};
+    inject_ra_slla(&x, &ROUTER, rmac, 600); /* a default router, its address known */
+    oasis_ipaddr far, unspec;
+    assert_int_equal(oasis_ipaddr_parse("2001:db8:9::1", &far), 0);
+    assert_int_equal(oasis_ipaddr_parse("::", &unspec), 0);
+    assert_int_equal(oasis_udp_bind(x.s, 1000, on_udp_none, NULL), 0);
+    assert_int_equal(oasis_udp_send(x.s, 1000, &far, 7, "x", 1), 0);
+    x.cap.n = 0;
+    uint64_t out = ctr(&x)->udp6.out_datagrams;
+    assert_int_not_equal(oasis_udp_send(x.s, 1000, &unspec, 7, "x", 1), 0);
+    assert_int_not_equal(oasis_ipv6_send(x.s, &unspec, 253, "x", 1), 0);
+    advance(&x, SEC);
+    for (size_t i = 0; i < x.cap.n; i++) {
+        oasis_ipv6_hdr h;
+        if (oasis_get16(x.cap.frame[i] + 12) == OASIS_ETHERTYPE_IPV6 &&
+            oasis_ipv6_parse(x.cap.frame[i] + 14, x.cap.len[i] - 14, &h) == 0)
+            assert_false(oasis_in6_is_unspecified(&h.dst));
+    }
+    assert_int_equal(ctr(&x)->udp6.out_datagrams, out);
+    fx_stop(&x);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -4475,6 +4507,7 @@ int main(void)
         cmocka_unit_test(test_tcp_default_mss_1220),
         cmocka_unit_test(test_tcp_cookie_default_mss_1220),
         cmocka_unit_test(test_reasm6_keeps_ce),
+        cmocka_unit_test(test_never_sent_to_unspecified),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -385,7 +385,9 @@ int oasis_ipv6_output_hbh(oasis_stack *s, oasis_pbuf *p, const oasis_in6 *src,
     if (!p)
         return OASIS_EINVAL;
     c->out_requests++;
-    if (!v || !v->on) {
+    /* RFC 4291 2.5.2: the unspecified address "must not be used as the
+     * destination address of IPv6 packets" (as 0.0.0.0 has no route). */
+    if (!v || !v->on || oasis_in6_is_unspecified(dst)) {
         c->out_no_routes++;
         oasis_pbuf_free(s, p);
         return OASIS_ENOROUTE;
