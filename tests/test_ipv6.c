@@ -542,7 +542,8 @@ static void test_nd_bounds(void **state)
     fx_start(&x, 2, 3, 1);
     pingres r[8];
     memset(r, 0, sizeof r);
-    /* Five packets to one unresolved neighbour: three wait, two dropped. */
+    /* Five packets to one unresolved neighbour: three wait (the newest,
+     * RFC 4861 7.2.2), two dropped. */
     oasis_ipaddr peer = oasis_ipaddr_v6(PEER.b);
     for (int k = 0; k < 5; k++)
         assert_int_equal(oasis_ping_addr(x.s, &peer, 1, (uint16_t)k, 8, 60 * SEC, on_ping, &r[k]), 0);
@@ -563,7 +564,11 @@ static void test_nd_bounds(void **state)
     assert_int_equal(oasis_ping_addr(x.s, &a3, 1, 1, 8, 60 * SEC, on_ping, &r[6]), 0);
     assert_int_equal(ctr(&x)->nd.cache_no_room, 0);
     assert_int_equal(ctr(&x)->nd.cache_evictions, 1);
-    assert_int_equal(ctr(&x)->nd.queue_drops, 2 + 1 + 3); /* a2's: the queue was full */
+    /* PEER's three went with its entry; a2's and a3's first packets wait
+     * past the stack's three (7.2.2: at least one per neighbour). */
+    assert_int_equal(ctr(&x)->nd.queue_drops, 2 + 3);
+    assert_int_equal(oasis_nd_lookup(x.s, &p2)->qlen, 1);
+    assert_int_equal(oasis_nd_lookup(x.s, &p3)->qlen, 1);
     assert_int_equal(ctr(&x)->nd.cache_entries, 2);
     assert_null(oasis_nd_lookup(x.s, &PEER));
     assert_non_null(oasis_nd_lookup(x.s, &p2));
@@ -4432,6 +4437,60 @@ static void test_never_sent_to_unspecified(void **state)
     fx_stop(&x);
 }
 
+/* RFC 4861 7.2.2: "the sender MUST, for each neighbor, retain a small
+ * queue of packets waiting for address resolution to complete. The queue
+ * MUST hold at least one packet ... When a queue overflows, the new arrival
+ * SHOULD replace the oldest entry." With the stack's cfg.nd_queue_len (3)
+ * taken by one neighbour, a second neighbour's first packet was dropped
+ * (its queue held none), and the first neighbour kept its oldest packets
+ * and dropped the newest. */
+static void test_nd_queue_per_neighbour(void **state)
+{
+    (void)state;
+    fx x;
+    fx_start(&x, 0, 3, 1);
+    oasis_in6 ll = ll_of(&x);
+    pingres r[6];
+    memset(r, 0, sizeof r);
+    oasis_ipaddr peer = oasis_ipaddr_v6(PEER.b);
+    for (int k = 0; k < 5; k++)
+        assert_int_equal(oasis_ping_addr(x.s, &peer, 1, (uint16_t)k, 8, 60 * SEC, on_ping, &r[k]), 0);
+    assert_int_equal(oasis_nd_lookup(x.s, &PEER)->qlen, 3);
+    assert_int_equal(ctr(&x)->nd.queue_drops, 2);
+    /* Another neighbour: its one packet waits too. */
+    oasis_in6 p2 = PEER;
+    p2.b[15] = 0x23;
+    oasis_ipaddr a2 = oasis_ipaddr_v6(p2.b);
+    assert_int_equal(oasis_ping_addr(x.s, &a2, 1, 9, 8, 60 * SEC, on_ping, &r[5]), 0);
+    assert_int_equal(oasis_nd_lookup(x.s, &p2)->qlen, 1);
+    assert_int_equal(ctr(&x)->nd.queue_drops, 2);
+    assert_int_equal(oasis_nd_consistent(x.s), 1);
+    /* Both answer: what waited goes out, the newest three to PEER. */
+    static const uint8_t mac2[6] = {2, 0, 0, 0, 0, 0x23};
+    x.cap.n = 0;
+    inject_na(&x, &PEER, &ll, &PEER, OASIS_ND_NA_SOLICITED | OASIS_ND_NA_OVERRIDE, MAC_PEER, 255);
+    inject_na(&x, &p2, &ll, &p2, OASIS_ND_NA_SOLICITED | OASIS_ND_NA_OVERRIDE, mac2, 255);
+    int seqs = 0, to_p2 = 0;
+    for (size_t i = 0; i < x.cap.n; i++) {
+        oasis_ipv6_hdr h;
+        if (frame_icmp_type(&x, i, &h) != OASIS_ICMP6_ECHO_REQUEST)
+            continue;
+        uint16_t seq = oasis_get16(x.cap.frame[i] + 14 + 40 + 6);
+        if (oasis_in6_eq(&h.dst, &p2)) {
+            to_p2++;
+            assert_int_equal(seq, 9);
+        } else {
+            assert_true(oasis_in6_eq(&h.dst, &PEER));
+            assert_true(seq >= 2 && seq <= 4);
+            seqs |= 1 << seq;
+        }
+    }
+    assert_int_equal(seqs, 0x1c);
+    assert_int_equal(to_p2, 1);
+    assert_int_equal(x.s->ip6->queued, 0);
+    fx_stop(&x);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -4508,6 +4567,7 @@ int main(void)
         cmocka_unit_test(test_tcp_cookie_default_mss_1220),
         cmocka_unit_test(test_reasm6_keeps_ce),
         cmocka_unit_test(test_never_sent_to_unspecified),
+        cmocka_unit_test(test_nd_queue_per_neighbour),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -107,7 +107,9 @@ typedef struct oasis_stack_config {
                                   * keyed hash of them (1); 0: the label is 0 */
     uint32_t nd_cache_size;      /* neighbour entries (256; 0 as 256; at most
                                   * OASIS_ND_CACHE_MAX, else OASIS_EINVAL) */
-    uint32_t nd_queue_len;       /* packets waiting for resolution, whole stack (64) */
+    uint32_t nd_queue_len;       /* packets waiting for resolution, whole stack (64); a
+                                  * neighbour's first one waits past it, within
+                                  * nd_cache_size / 2 more (RFC 4861 7.2.2) */
     uint32_t dad_transmits;      /* DupAddrDetectTransmits (1); 0: no DAD */
     uint8_t hop_limit;           /* of the IPv6 packets we send (64) */
     /* RFC 7217 secret_key of stable interface identifiers. All zero: the

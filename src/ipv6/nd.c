@@ -497,10 +497,28 @@ int oasis_nd_output(oasis_stack *s, oasis_pbuf *p, const oasis_in6 *next_hop)
         oasis_nd_used(s, e);
     }
     if (e->state == NEIGH_INCOMPLETE) {
+        /* 7.2.2: each neighbour's queue "MUST hold at least one packet
+         * ... When a queue overflows, the new arrival SHOULD replace the
+         * oldest entry." Past cfg.nd_queue_len for the stack, a neighbour
+         * that holds packets gives up its oldest for the new one; one that
+         * holds none still takes its first, within a reserve of half the
+         * cache (the most INCOMPLETE entries a full cache keeps), so the
+         * stack's bound stays nd_queue_len + nd_cache_size / 2. */
         if (v->queued >= s->cfg.nd_queue_len) {
-            s->ctr.nd.queue_drops++;
-            oasis_pbuf_free(s, p);
-            return OASIS_OK; /* as a lost packet: the sender retransmits */
+            if (e->q_head) {
+                oasis_pbuf *old = e->q_head;
+                e->q_head = old->next;
+                if (!e->q_head)
+                    e->q_tail = NULL;
+                e->qlen--;
+                v->queued--;
+                oasis_pbuf_free(s, old);
+                s->ctr.nd.queue_drops++;
+            } else if (v->queued >= (uint64_t)s->cfg.nd_queue_len + v->nneigh / 2) {
+                s->ctr.nd.queue_drops++;
+                oasis_pbuf_free(s, p);
+                return OASIS_OK; /* as a lost packet: the sender retransmits */
+            }
         }
         p->next = NULL;
         if (e->q_tail)
