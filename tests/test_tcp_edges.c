@@ -516,6 +516,67 @@ static void test_fin_after_hole(void **state)
     assert_int_equal(i.state, OASIS_TCP_CLOSE_WAIT);
 }
 
+/* RFC 9293 3.4: the FIN "is considered to occur after the last actual data
+ * octet in a segment in which it occurs". Held beyond a hole, it bounds
+ * what may still come: bytes a hostile peer sends after it are not data.
+ * Before, they were held too, the hole's fill carried RCV.NXT over the
+ * FIN to their end: the reader got 3 bytes more and never its EOF, and our
+ * ACK acknowledged a sequence number the peer's FIN had taken. */
+static void test_data_beyond_pending_fin_dropped(void **state)
+{
+    fx *x = *state;
+    estab(x);
+    x->a.auto_read = 1;
+    assert_int_equal(oasis_tcp_read(x->a.flow, th_read_cb, &x->a), 0);
+    inject(x, A | F, x->pnxt + 3, x->iss + 1, "def"); /* FIN at pnxt + 6 */
+    inject(x, A, x->pnxt + 6, x->iss + 1, "XYZ");     /* after it */
+    inject(x, A, x->pnxt, x->iss + 1, "abc");
+    oasis_tcp_hdr r, last;
+    int n = 0;
+    while (th_pop(&x->h, &r))
+        last = r, n++;
+    assert_true(n > 0);
+    assert_int_equal(last.ack, x->pnxt + 7); /* the data and the FIN, no more */
+    th_poll(&x->h);
+    assert_int_equal(x->a.rx_len, 6);
+    assert_memory_equal(x->a.rx, "abcdef", 6);
+    assert_int_equal(x->a.eof, 1);
+    oasis_tcp_info i;
+    oasis_tcp_get_info(x->a.flow, &i);
+    assert_int_equal(i.state, OASIS_TCP_CLOSE_WAIT);
+}
+
+/* The same rule the other way round: a FIN out of order below bytes
+ * already held ends the stream there; the held bytes beyond it go (as
+ * Linux purges its out-of-order queue at the FIN). Before, the FIN was
+ * remembered but the hole's fill carried RCV.NXT over it to the end of
+ * those bytes: the reader got them and never its EOF. */
+static void test_fin_drops_held_data_beyond_it(void **state)
+{
+    fx *x = *state;
+    estab(x);
+    x->a.auto_read = 1;
+    assert_int_equal(oasis_tcp_read(x->a.flow, th_read_cb, &x->a), 0);
+    inject(x, A, x->pnxt + 10, x->iss + 1, "KLMNOPQRST");
+    inject(x, A | F, x->pnxt + 5, x->iss + 1, "fghij"); /* FIN at pnxt + 10 */
+    assert_int_equal(x->a.flow->ext->ofo.bytes, 5);      /* "fghij" only */
+    inject(x, A, x->pnxt + 12, x->iss + 1, "MN");        /* nor anything new */
+    inject(x, A, x->pnxt, x->iss + 1, "abcde");
+    oasis_tcp_hdr r, last;
+    int n = 0;
+    while (th_pop(&x->h, &r))
+        last = r, n++;
+    assert_true(n > 0);
+    assert_int_equal(last.ack, x->pnxt + 11);
+    th_poll(&x->h);
+    assert_int_equal(x->a.rx_len, 10);
+    assert_memory_equal(x->a.rx, "abcdefghij", 10);
+    assert_int_equal(x->a.eof, 1);
+    oasis_tcp_info i;
+    oasis_tcp_get_info(x->a.flow, &i);
+    assert_int_equal(i.state, OASIS_TCP_CLOSE_WAIT);
+}
+
 /* ---- fast retransmit -------------------------------------------------------- */
 
 static void test_fast_retransmit_on_three_dupacks(void **state)
@@ -969,6 +1030,8 @@ int main(void)
         T(test_paws_drops_old_timestamp),
         T(test_out_of_order_in_order_delivery_with_sack),
         T(test_fin_after_hole),
+        T(test_data_beyond_pending_fin_dropped),
+        T(test_fin_drops_held_data_beyond_it),
         T(test_fast_retransmit_on_three_dupacks),
         T(test_sequence_wraparound),
         T(test_inwindow_syn_keeps_ts_recent),

@@ -616,6 +616,12 @@ static int data_input(oasis_flow *f, const oasis_tcp_hdr *h)
         uint32_t adv = oasis_seq_gt(f->rcv_adv, f->rcv_nxt) ? f->rcv_adv - f->rcv_nxt : 0;
         lim = min_u32(lim, adv);
     }
+    /* RFC 9293 3.4: the FIN "is considered to occur after the last actual
+     * data octet": nothing lies at or beyond a FIN held past a hole
+     * (text_and_fin, fin_hold). Taken, such bytes would carry RCV.NXT past
+     * it, and the FIN would never be. */
+    if (f->rfin_pending)
+        lim = min_u32(lim, f->ext->rfin_seq - f->rcv_nxt);
     int whole = 1;
     if (off >= lim) {
         f->s->ctr.tcp.out_of_window++; /* beyond the window: the peer retransmits */
@@ -685,6 +691,19 @@ static int receives_text(const oasis_flow *f)
            f->state == OASIS_TCP_FIN_WAIT_2;
 }
 
+/* A FIN at fseq, beyond a hole: 1 if it is the one to remember. RFC 9293
+ * 3.4: nothing follows a FIN, so the first FIN in sequence wins (as in
+ * Linux, whose out-of-order queue stops at the first FIN it reaches and
+ * purges the rest): one at or beyond a FIN held already is ignored, and
+ * text held beyond this one goes (data_input takes none there later). */
+static int fin_hold(oasis_flow *f, uint32_t fseq)
+{
+    if (f->rfin_pending && oasis_seq_le(f->ext->rfin_seq, fseq))
+        return 0;
+    oasis_ofo_trim(f->s, &f->ext->ofo, fseq);
+    return 1;
+}
+
 static void text_and_fin(oasis_flow *f, const oasis_tcp_hdr *h)
 {
     int whole = 1;
@@ -696,7 +715,7 @@ static void text_and_fin(oasis_flow *f, const oasis_tcp_hdr *h)
             fin_input(f);
             return;
         }
-        if (oasis_seq_gt(fseq, f->rcv_nxt)) {
+        if (oasis_seq_gt(fseq, f->rcv_nxt) && fin_hold(f, fseq)) {
             f->rfin_pending = 1; /* FIN beyond a hole: remember it */
             f->ext->rfin_seq = fseq;
         }

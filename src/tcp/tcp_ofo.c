@@ -214,6 +214,20 @@ uint32_t oasis_ofo_advance(oasis_stack *s, oasis_ofo *o, uint32_t nxt, oasis_rin
     return nxt;
 }
 
+void oasis_ofo_trim(oasis_stack *s, oasis_ofo *o, uint32_t seq)
+{
+    while (o->n && oasis_seq_ge(o->r[o->n - 1].left, seq)) {
+        oasis_ofo_range *r = &o->r[--o->n];
+        o->bytes -= r->right - r->left;
+        oasis_tcp_mem_charge(s, -(int64_t)r->size);
+        oasis_free(s, r->data);
+    }
+    if (o->n && oasis_seq_gt(o->r[o->n - 1].right, seq)) {
+        o->bytes -= o->r[o->n - 1].right - seq;
+        o->r[o->n - 1].right = seq; /* (its storage stays, as charged) */
+    }
+}
+
 /* Index of the range holding seq, or n. */
 static uint32_t ofo_find(const oasis_ofo *o, uint32_t seq)
 {

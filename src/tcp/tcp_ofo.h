@@ -69,6 +69,10 @@ int oasis_ofo_add(oasis_stack *s, oasis_ofo *o, uint32_t left, uint32_t right,
  * sequence number after the last byte taken (the new rcv_nxt), else nxt. */
 uint32_t oasis_ofo_advance(oasis_stack *s, oasis_ofo *o, uint32_t nxt, oasis_ring *dst);
 
+/* Forgets every byte held at or beyond seq (the peer's FIN is there:
+ * nothing follows it). */
+void oasis_ofo_trim(oasis_stack *s, oasis_ofo *o, uint32_t seq);
+
 /* Fills up to max SACK blocks, the most recently changed range first, then
  * the other recently changed ones, then the rest in sequence order
  * (RFC 2018 section 4). Returns the count. */
