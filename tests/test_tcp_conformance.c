@@ -324,6 +324,43 @@ static void test_ack_below_max_snd_wnd_discarded(void **state)
     assert_int_equal(x->a.rx_len, 4);
 }
 
+/* RFC 9293 3.10.7.4, ESTABLISHED, fifth step: "If SND.UNA =< SEG.ACK =<
+ * SND.NXT, the send window should be updated", then only by a segment
+ * newer by SND.WL1/WL2. An old ACK (below SND.UNA, still within RFC 5961
+ * 5.2's MAX.SND.WND, so its text is taken) must not move the window,
+ * however new its SEG.SEQ: before, such a segment with window 0 closed
+ * the window and held our next write (Linux's tcp_ack leaves the window
+ * alone for an ACK below snd_una too). */
+static void test_old_ack_does_not_update_window(void **state)
+{
+    fx *x = *state;
+    open_with(x, NULL);
+    x->a.auto_read = 1;
+    assert_int_equal(oasis_tcp_read(x->a.flow, th_read_cb, &x->a), 0);
+    uint32_t una = x->iss + 1;
+    write_bytes(x, 100, 1);
+    th_clear(&x->h);
+    oasis_tcp_hdr d = th_seg(TH_PPORT, PORT, A | P, x->pnxt, una + 50); /* SND.UNA + 50 */
+    d.payload = (const uint8_t *)"a";
+    d.payload_len = 1;
+    th_inject(&x->h, &d);
+    assert_int_equal(x->a.flow->snd_una, una + 50);
+    d.seq = x->pnxt + 1; /* newer than SND.WL1 */
+    d.ack = una + 20;    /* older than SND.UNA */
+    d.window = 0;
+    d.payload = (const uint8_t *)"b";
+    th_inject(&x->h, &d);
+    th_poll(&x->h);
+    assert_int_equal(x->a.rx_len, 2); /* its text is taken */
+    assert_int_equal(x->a.flow->snd_wnd, 65535);
+    th_clear(&x->h);
+    write_bytes(x, 10, 1);
+    oasis_tcp_hdr r;
+    assert_true(th_pop(&x->h, &r));
+    assert_int_equal(r.seq, una + 100);
+    assert_int_equal(r.payload_len, 10);
+}
+
 static int group_ipv6(void **state)
 {
     (void)state;
@@ -346,6 +383,7 @@ int main(void)
         T(test_tsopt_ignored_when_not_negotiated),
         T(test_syn_options_after_handshake_ignored),
         T(test_ack_below_max_snd_wnd_discarded),
+        T(test_old_ack_does_not_update_window),
     };
     if (getenv("TCP_TEST"))
         cmocka_set_test_filter(getenv("TCP_TEST"));

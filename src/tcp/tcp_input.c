@@ -426,8 +426,14 @@ OASIS_HOT static OASIS_ALWAYS_INLINE uint64_t new_ack(oasis_flow *f, const oasis
     return rtt;
 }
 
+/* RFC 9293 3.10.7.4 fifth step: "If SND.UNA =< SEG.ACK =< SND.NXT, the
+ * send window should be updated" (an ACK above was dropped already; one
+ * below SND.UNA, which RFC 5961 5.2 lets through for its text, is old,
+ * whatever its SEG.SEQ: Linux's tcp_ack leaves the window too). */
 static void window_input(oasis_flow *f, const oasis_tcp_hdr *h)
 {
+    if (oasis_seq_lt(h->ack, f->snd_una))
+        return;
     if (!(oasis_seq_lt(f->snd_wl1, h->seq) ||
           (f->snd_wl1 == h->seq && oasis_seq_le(f->snd_wl2, h->ack))))
         return;
