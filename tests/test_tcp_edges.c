@@ -577,6 +577,26 @@ static void test_fin_drops_held_data_beyond_it(void **state)
     assert_int_equal(i.state, OASIS_TCP_CLOSE_WAIT);
 }
 
+/* An in-order FIN with data held beyond it (a peer that sent past its own
+ * FIN): the held bytes can never be delivered, so they go with the FIN
+ * (RFC 9293 3.4; Linux purges its out-of-order queue there too). */
+static void test_in_order_fin_frees_held_data(void **state)
+{
+    fx *x = *state;
+    estab(x);
+    x->a.auto_read = 1;
+    assert_int_equal(oasis_tcp_read(x->a.flow, th_read_cb, &x->a), 0);
+    inject(x, A, x->pnxt + 10, x->iss + 1, "KLMNOPQRST");
+    assert_int_equal(x->a.flow->ext->ofo.bytes, 10);
+    inject(x, A | F, x->pnxt, x->iss + 1, "abcde"); /* FIN at pnxt + 5 */
+    assert_int_equal(x->a.flow->ext->ofo.bytes, 0);
+    assert_int_equal(x->a.flow->ext->ofo.n, 0);
+    th_poll(&x->h);
+    assert_int_equal(x->a.rx_len, 5);
+    assert_memory_equal(x->a.rx, "abcde", 5);
+    assert_int_equal(x->a.eof, 1);
+}
+
 /* ---- fast retransmit -------------------------------------------------------- */
 
 static void test_fast_retransmit_on_three_dupacks(void **state)
@@ -1032,6 +1052,7 @@ int main(void)
         T(test_fin_after_hole),
         T(test_data_beyond_pending_fin_dropped),
         T(test_fin_drops_held_data_beyond_it),
+        T(test_in_order_fin_frees_held_data),
         T(test_fast_retransmit_on_three_dupacks),
         T(test_sequence_wraparound),
         T(test_inwindow_syn_keeps_ts_recent),

@@ -668,6 +668,10 @@ static void fin_input(oasis_flow *f)
         return;
     f->fin_rcvd = 1;
     f->rcv_nxt++;
+    /* Whatever is held beyond the FIN can never be delivered (3.4: nothing
+     * follows it): its memory goes now, not with the flow. */
+    if (f->ext)
+        oasis_ofo_clear(f->s, &f->ext->ofo);
     oasis_tcp_wake(f); /* the reader gets EOF after the data */
     switch (f->state) {
     case OASIS_TCP_SYN_RECEIVED:
