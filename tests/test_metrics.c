@@ -666,7 +666,7 @@ static void test_layer_gauges(void **state)
 {
     (void)state;
     static const char *const gauges[] = {
-        "CurrEstab", "CurrTimeWait", "CurrFlows", "TCPMemBytes", "CacheEntries", "ReasmBytes",
+        "CurrEstab", "CurrTimeWait", "CurrFlows", "TCPMemBytes", "TCPMemPeakBytes", "CacheEntries", "ReasmBytes",
         "Ip6ReasmBytes", "NdCacheEntries", "Routers", "Prefixes", "RaDnsServers", "RaDnsDomains"};
     oasis_counters c;
     fill_counters(&c);

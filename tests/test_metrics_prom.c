@@ -243,6 +243,7 @@ static void test_builtin_types(void **state)
     assert_non_null(strstr(s, "# TYPE oasis_tcp_CurrEstab gauge\noasis_tcp_CurrEstab 2\n"));
     assert_non_null(strstr(s, "# TYPE oasis_tcp_CurrFlows gauge\n"));
     assert_non_null(strstr(s, "# TYPE oasis_tcp_TCPMemBytes gauge\n"));
+    assert_non_null(strstr(s, "# TYPE oasis_tcp_TCPMemPeakBytes gauge\n"));
     assert_non_null(strstr(s, "# TYPE oasis_arp_CacheEntries gauge\n"));
     assert_non_null(strstr(s, "# TYPE oasis_ipv4_ReasmBytes gauge\n"));
     assert_non_null(strstr(s, "# TYPE oasis_ipv4_InReceives_total counter\n"));

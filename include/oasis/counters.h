@@ -175,7 +175,8 @@ typedef struct oasis_tcp_counters {
     uint64_t delivered_ce;       /* TCPDeliveredCE: segments acknowledged by ACKs with ECE */
     /* Buffer memory and the budget (cfg.tcp.mem_limit; tcp.h) */
     uint64_t mem_bytes;          /* gauge: send, receive and out-of-order storage now */
-    uint64_t mem_peak;           /* the most mem_bytes ever was */
+    uint64_t mem_peak;           /* gauge: the most mem_bytes ever was (a high-water
+                                  * mark counts no events: rate() of it means nothing) */
     uint64_t mem_pressures;      /* times memory pressure began */
     uint64_t mem_no_grow;        /* buffer growth refused under pressure */
     uint64_t mem_min_buf;        /* flows opened under pressure with buf_min buffers */

@@ -231,6 +231,7 @@ typedef struct layer_priv {
 static int is_gauge(const char *name)
 {
     static const char *const gauges[] = {"CurrEstab", "CurrTimeWait", "CurrFlows", "TCPMemBytes",
+                                         "TCPMemPeakBytes",
                                          "CacheEntries", "ReasmBytes", "Ip6ReasmBytes",
                                          "NdCacheEntries", "Routers", "Prefixes",
                                          "RaDnsServers", "RaDnsDomains"};

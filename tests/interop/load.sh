@@ -96,7 +96,7 @@ touch "$TMP/go"
 wait "$STALL_PID" || true
 expect_eq "$(head -n 2 "$TMP/stall.log" | tail -n 1)" "complete 300 bad 0 short 0" \
     "300 stalled downloads of 1 MiB complete intact once read"
-peak=$(metric TCPMemPeakBytes_total)
+peak=$(metric TCPMemPeakBytes)
 [ "$peak" -le $((8 << 20)) ] || fail "TCPMemPeakBytes $peak over the budget"
 pass "TCPMemPeakBytes $peak <= 8 MiB"
 alive "after the stalled readers"
