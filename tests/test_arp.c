@@ -694,23 +694,30 @@ static void test_evicted_queue_stays_bounded(void **state)
     udperrs r = {0};
     assert_int_equal(oasis_udp_bind4(f->s, 1000, on_recv_none, &r), 0);
     assert_int_equal(oasis_udp_set_error_cb(f->s, 1000, on_udp_err_outside), 0);
+    uint32_t p5 = OASIS_IPV4(10, 0, 0, 5);
     assert_int_equal(udp_in_send(f, PEER), 0);
     assert_int_equal(udp_in_send(f, p3), 0);
-    assert_int_equal(udp_in_send(f, p4), OASIS_EAGAIN); /* PEER's evicted, still held */
-    assert_int_equal(f->s->arp.queued, 2);
-    assert_int_equal(arpc(f)->queue_drops, 2);
+    /* PEER's evicted, still held; p4's first datagram takes the reserve
+     * (arp_cache_size / 2 = 1 beyond arp_queue_len = 2) */
+    assert_int_equal(udp_in_send(f, p4), 0);
+    assert_int_equal(f->s->arp.queued, 3);
+    /* p3's evicted and held too: the reserve is spent, p5's first waits not */
+    assert_int_equal(udp_in_send(f, p5), OASIS_EAGAIN);
+    assert_int_equal(f->s->arp.queued, 3);
+    assert_int_equal(arpc(f)->queue_drops, 3); /* PEER's, p3's, p5's */
     advance_to(f, oasis_stack_now(f->s));
-    assert_int_equal(r.calls, 1);
+    assert_int_equal(r.calls, 2);
     assert_int_equal(r.dst[0], PEER);
+    assert_int_equal(r.dst[1], p3);
     assert_int_equal(f->s->arp.queued, 1);
-    assert_int_equal(udp_in_send(f, p4), 0); /* room again */
-    /* p3's evicted and held (so this one finds no room), and still held
-     * at destroy: freed, nobody told. */
-    assert_int_equal(udp_in_send(f, PEER), OASIS_EAGAIN);
-    assert_int_equal(arpc(f)->cache_evictions, 2);
-    assert_int_equal(f->s->arp.queued, 2);
+    assert_int_equal(udp_in_send(f, p5), 0); /* room again */
+    /* p4's evicted and held, and still held at destroy with PEER's: freed,
+     * nobody told. */
+    assert_int_equal(udp_in_send(f, PEER), 0);
+    assert_int_equal(arpc(f)->cache_evictions, 3); /* PEER, p3, p4 */
+    assert_int_equal(f->s->arp.queued, 3);
     fx_free(f);
-    assert_int_equal(r.calls, 1);
+    assert_int_equal(r.calls, 2);
 }
 
 static void short_queue(oasis_stack_config *c)
@@ -727,12 +734,15 @@ static void test_queue_bound(void **state)
     for (int i = 0; i < 4; i++)
         assert_int_equal(oasis_udp_send4(f->s, 1000, PEER, 2000, &x, 1), 0);
     assert_int_equal(oasis_udp_send4(f->s, 1000, PEER, 2000, &x, 1), OASIS_EAGAIN);
+    /* RFC 1122 2.3.2.2: another unresolved neighbour still keeps its first
+     * (beyond arp_queue_len, within half the cache), not its second. */
+    assert_int_equal(oasis_udp_send4(f->s, 1000, OASIS_IPV4(10, 0, 0, 3), 2000, &x, 1), 0);
     assert_int_equal(oasis_udp_send4(f->s, 1000, OASIS_IPV4(10, 0, 0, 3), 2000, &x, 1),
                      OASIS_EAGAIN);
     assert_int_equal(arpc(f)->queue_drops, 2);
-    assert_int_equal(f->s->arp.queued, 4);
+    assert_int_equal(f->s->arp.queued, 5);
     inject_reply_from_peer(f);
-    assert_int_equal(f->s->arp.queued, 0);
+    assert_int_equal(f->s->arp.queued, 1);
     assert_int_equal(oasis_stack_counters(f->s)->link.tx_frames, 2 + 4); /* 2 requests, 4 datagrams */
     fx_free(f);
 }

@@ -57,7 +57,9 @@ typedef struct oasis_stack_config {
     uint64_t arp_cache_ttl_ns;   /* a resolved entry ages out after this (60 s) */
     uint32_t arp_retries;        /* requests before giving up (3) */
     uint64_t arp_retry_ns;       /* first retry interval, doubled each try (1 s) */
-    uint32_t arp_queue_len;      /* packets waiting for resolution, whole stack (64) */
+    uint32_t arp_queue_len;      /* packets waiting for resolution, whole stack (64); a
+                                  * neighbour's first one waits past it, within
+                                  * arp_cache_size / 2 more (RFC 1122 2.3.2.2) */
     int arp_gratuitous;          /* announce our address when it is set or the link comes up (1) */
     uint32_t arp_announce_num;   /* announcements, 2 s apart (RFC 5227 ANNOUNCE_NUM: 2; 0 as 1) */
 

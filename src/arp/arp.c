@@ -523,7 +523,13 @@ static int enqueue(oasis_stack *s, oasis_arp_entry *e, oasis_pbuf *p)
 {
     if (supersede(s, e, p))
         return OASIS_OK;
-    if (e->qlen >= OASIS_ARP_ENTRY_QUEUE || s->arp.queued >= s->cfg.arp_queue_len) {
+    /* RFC 1122 2.3.2.2: "at least one ... packet of each set of packets
+     * destined to the same unresolved IP address". Past cfg.arp_queue_len
+     * for the stack, a neighbour holding none still takes its first, within
+     * a reserve of half the cache (as nd.c does for RFC 4861 7.2.2): the
+     * stack's bound is arp_queue_len + arp_cache_size / 2. */
+    uint64_t bound = s->cfg.arp_queue_len + (e->qlen ? 0 : (uint64_t)s->cfg.arp_cache_size / 2);
+    if (e->qlen >= OASIS_ARP_ENTRY_QUEUE || s->arp.queued >= bound) {
         s->ctr.arp.queue_drops++;
         oasis_pbuf_free(s, p);
         return OASIS_EAGAIN;
