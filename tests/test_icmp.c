@@ -22,6 +22,8 @@
 #include "oasis/ip.h"
 #include "oasis/wire.h"
 #include "caplink.h"
+#include "countalloc.h"
+#include "oasis/udp.h"
 #include "testutil.h"
 
 #define MAXF 64
@@ -655,6 +657,46 @@ static void test_ping_unreachable_reply_and_cancel(void **state)
     assert_int_equal(r2.err, OASIS_ECANCELED);
 }
 
+/* oasis_stack_destroy cancels a pending ping from inside the call: its
+ * callback may still use the stack, and a UDP port it binds there must
+ * go with the stack (the UDP layer's end came before ICMP's and left
+ * that bind allocated for good). */
+static test_counting cancel_mem;
+
+static void count_mem(oasis_stack_config *cfg)
+{
+    cfg->alloc = test_count_alloc;
+    cfg->alloc_ud = &cancel_mem;
+}
+
+static void on_udp_unused(oasis_stack *s, const oasis_ipaddr *src, uint16_t sp,
+                          const oasis_ipaddr *dst, uint16_t dp, const uint8_t *d, size_t n,
+                          void *ud)
+{
+    (void)s, (void)src, (void)sp, (void)dst, (void)dp, (void)d, (void)n, (void)ud;
+}
+
+static void on_ping_cancel_binds(oasis_stack *s, int err, uint16_t seq, uint64_t rtt, void *ud)
+{
+    on_ping(s, err, seq, rtt, ud);
+    int rc = oasis_udp_bind(s, 5353, on_udp_unused, NULL);
+    assert_true(rc == OASIS_OK || rc == OASIS_EINVAL);
+}
+
+static void test_ping_cancel_callback_binds_udp(void **state)
+{
+    (void)state;
+    memset(&cancel_mem, 0, sizeof cancel_mem);
+    fx *f = fx_new(count_mem);
+    ping_result r;
+    memset(&r, 0, sizeof r);
+    assert_int_equal(oasis_ping(f->s, PEER, 9, 1, 16, UINT64_MAX, on_ping_cancel_binds, &r), 0);
+    fx_free(f);
+    assert_int_equal(r.calls, 1);
+    assert_int_equal(r.err, OASIS_ECANCELED);
+    assert_int_equal(cancel_mem.live, 0); /* nothing of the stack outlives it */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -669,6 +711,7 @@ int main(void)
         cmocka_unit_test(test_ping_between_stacks),
         cmocka_unit_test(test_ping_timeout_and_unreachable),
         cmocka_unit_test(test_ping_unreachable_reply_and_cancel),
+        cmocka_unit_test(test_ping_cancel_callback_binds_udp),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -125,7 +125,9 @@ static int config_valid(const oasis_stack_config *cfg)
     return 1;
 }
 
-/* Layers in bottom-up order; torn down in reverse. */
+/* Layers in bottom-up order; torn down in reverse. UDP's end comes after
+ * ICMP's: the ping callbacks that ICMP's end runs (OASIS_ECANCELED) may
+ * still bind a port, which UDP's end then frees. */
 static const struct {
     int (*init)(oasis_stack *);
     void (*fini)(oasis_stack *);
@@ -133,7 +135,7 @@ static const struct {
     {oasis_arp_init, oasis_arp_fini},   {oasis_ipv4_init, oasis_ipv4_fini},
     {oasis_ip_protos_init, oasis_ip_protos_fini},
     {oasis_ip_unreach_init, oasis_ip_unreach_fini},
-    {oasis_icmp_init, oasis_icmp_fini}, {oasis_udp_init, oasis_udp_fini},
+    {oasis_udp_init, oasis_udp_fini},   {oasis_icmp_init, oasis_icmp_fini},
     {oasis_tcp_init, oasis_tcp_fini},   {oasis_ipv6_init, oasis_ipv6_fini},
 };
 #define NLAYERS (sizeof layers / sizeof layers[0])
