@@ -480,6 +480,9 @@ static void test_server_http10(void **state)
     cl_init(&c, 0);
     cl_send(&c, "GET /metrics HTTP/1.0\nConnection: keep-alive\n\n");
     assert_true(strncmp(c.rx, "HTTP/1.1 200 OK\r\n", 17) == 0);
+    /* RFC 9112 9.3, C.2.2: a 1.0 client keeps the connection only when
+     * the answer says keep-alive (ab -k waited for the close otherwise). */
+    assert_non_null(strstr(c.rx, "\r\nConnection: keep-alive\r\n"));
     assert_false(c.eof);
     cl_send(&c, "GET /metrics HTTP/1.0\r\n\r\n");
     assert_true(strncmp(c.rx, "HTTP/1.1 200 OK\r\n", 17) == 0);

@@ -86,7 +86,8 @@ void oasis_prom_config_init(oasis_prom_config *cfg);
  *   bad request line or headers, HTTP/1.1 without exactly one Host: 400
  *   a request body (Content-Length > 0, Transfer-Encoding): 413 / 501
  *   a head over max_request_bytes: 431;  HTTP/2 or 0.9: 505
- * HTTP/1.1 keep-alive (and pipelining: answers in order); errors other than
+ * HTTP/1.1 keep-alive (and pipelining: answers in order; HTTP/1.0 with
+ * Connection: keep-alive too, its answers saying keep-alive); errors other than
  * 404/405 close the connection after the answer (every answer has a Date,
  * RFC 9110 6.6.1; to HEAD, none has a body). Adds a source
  * "prometheus" to m (counters scrapes, requests, bad_requests, evictions,

@@ -43,6 +43,7 @@ struct pconn {
     char *req;          /* request bytes not handled yet */
     size_t req_len;
     int reading, writing, closing, dead, keep;
+    int http10;         /* the request is HTTP/1.0: keep-alive must be said */
     int failed;         /* the answer could not be queued: abort once back */
     uint64_t since;     /* when it began to wait for its request, or for its
                          * answer to be taken (writing), or for its close */
@@ -154,7 +155,9 @@ static void send_answer(pconn *c, int st, const char *ctype, int head_only)
                                    "Content-Length: %zu\r\n%s%s\r\n",
                                    st, reason(st), date, ctype, c->body.len,
                                    st == 405 ? "Allow: GET, HEAD\r\n" : "",
-                                   c->keep ? "" : "Connection: close\r\n");
+                                   !c->keep     ? "Connection: close\r\n"
+                                   : c->http10 ? "Connection: keep-alive\r\n"
+                                               : "");
     oasis_iovec iov[2] = {{c->head, c->head_len}, {c->body.data, c->body.len}};
     c->writing = 1;
     c->since = oasis_now(c->p->s);
@@ -355,6 +358,7 @@ static void handle(pconn *c, const char *h, size_t len)
     c->p->requests++;
     int st = parse_request(h, len, &r);
     c->keep = st ? 0 : r.keep;
+    c->http10 = !st && r.minor == 0;
     if (st) {
         send_error(c, st,
                    st == 413   ? "requests to this server carry no body\n"
