@@ -140,6 +140,37 @@ static void test_escaping(void **state)
     free(s);
 }
 
+/* Both formats are UTF-8 (charset=utf-8 in the Content-Type), and
+ * Prometheus refuses a whole scrape over one label value that is not
+ * (promtool: "invalid label value"): bytes that are no UTF-8 become
+ * U+FFFD, in label values, info values and HELP text; UTF-8 stays. */
+static void test_not_utf8(void **state)
+{
+    (void)state;
+    /* Latin-1, an over-long '/', a surrogate, a cut sequence; then UTF-8 */
+    oasis_metric_tag t[] = {{"city", "caf\xe9|\xc0\xaf|\xed\xa0\x80|\xe2\x82"},
+                            {"ok", "caf\xc3\xa9 \xf0\x9f\x98\x80"}};
+    oasis_metric_field f[] = {
+        {.key = "n\xff", .type = OASIS_METRIC_UINT, .v.u = 1},
+        {.key = "s", .type = OASIS_METRIC_STRING, .v.s = "x\x80y"},
+    };
+    oasis_metric_point p = {"m\xfe", t, 2, f, 2, 1};
+#define FFFD "\xef\xbf\xbd"
+    const char *labels = "{city=\"caf" FFFD "|" FFFD FFFD "|" FFFD FFFD FFFD "|" FFFD FFFD
+                         "\",ok=\"caf\xc3\xa9 \xf0\x9f\x98\x80\"";
+    for (int om = 0; om < 2; om++) {
+        char *s = encode(&p, 1, om ? OASIS_PROM_OPENMETRICS : 0);
+        char want[256];
+        snprintf(want, sizeof want, "oasis_m__n_%s} 1\n", labels);
+        assert_non_null(strstr(s, want));
+        snprintf(want, sizeof want, "oasis_m__s_info%s,s=\"x" FFFD "y\"} 1\n", labels);
+        assert_non_null(strstr(s, want));
+        assert_non_null(strstr(s, "measurement m" FFFD ", field n" FFFD "\n"));
+        free(s);
+    }
+#undef FFFD
+}
+
 /* Metric and label names: invalid characters become '_', a leading digit
  * gets one in front, "__" at the start of a label loses one, labels whose
  * sanitised keys repeat are left out; prefixes are sanitised too. */
@@ -745,6 +776,7 @@ int main(void)
         cmocka_unit_test(test_types_text),
         cmocka_unit_test(test_types_openmetrics),
         cmocka_unit_test(test_escaping),
+        cmocka_unit_test(test_not_utf8),
         cmocka_unit_test(test_sanitising),
         cmocka_unit_test(test_grouping),
         cmocka_unit_test(test_bounds),

@@ -10,7 +10,8 @@
  * Prometheus) loses one '_'; a label whose sanitised key repeats an earlier
  * one of the same sample is left out (Prometheus refuses duplicates).
  * Values are escaped per the formats: '\' -> "\\", '"' -> "\"", newline ->
- * "\n" (HELP text: '\' and newline; OpenMetrics also '"').
+ * "\n" (HELP text: '\' and newline; OpenMetrics also '"'), and a byte
+ * that begins no UTF-8 sequence becomes U+FFFD (both formats are UTF-8).
  *
  * Types. A counter field (oasis_metrics_field_counter) is TYPE counter,
  * its sample named NAME_total (text format 0.0.4: the family is NAME_total

@@ -77,21 +77,44 @@ static int put(oasis_lp_buf *b, const char *s, size_t n)
 
 static int puts_(oasis_lp_buf *b, const char *s) { return put(b, s, strlen(s)); }
 
+/* The length of the UTF-8 sequence at s (RFC 3629: no over-long forms, no
+ * surrogates, nothing above U+10FFFF), 0 if the bytes there are not one. */
+static size_t utf8_len(const unsigned char *s)
+{
+    unsigned c = s[0];
+    size_t n = c < 0x80 ? 1 : c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3
+               : c >= 0xf0 && c <= 0xf4                      ? 4
+                                                             : 0;
+    for (size_t i = 1; i < n; i++)
+        if ((s[i] & 0xc0) != 0x80)
+            return 0; /* (a NUL ends the string here too) */
+    if ((c == 0xe0 && s[1] < 0xa0) || (c == 0xed && s[1] > 0x9f) || (c == 0xf0 && s[1] < 0x90) ||
+        (c == 0xf4 && s[1] > 0x8f))
+        return 0;
+    return n;
+}
+
 /* Label values: '\', '"' and newline escaped. HELP: '\' and newline, and
- * '"' in OpenMetrics. */
+ * '"' in OpenMetrics. Both formats are UTF-8 (a Prometheus refuses the
+ * whole scrape over one label value that is not): a byte that begins no
+ * UTF-8 sequence becomes U+FFFD. */
 static int put_escaped(oasis_lp_buf *b, const char *s, int quote)
 {
-    for (const char *p = s; *p; p++) {
+    for (const char *p = s; *p;) {
         const char *e = NULL;
+        size_t n = utf8_len((const unsigned char *)p);
         if (*p == '\\')
             e = "\\\\";
         else if (*p == '\n')
             e = "\\n";
         else if (*p == '"' && quote)
             e = "\\\"";
-        int rc = e ? puts_(b, e) : put(b, p, 1);
+        else if (n == 0)
+            e = "\xef\xbf\xbd";
+        int rc = e ? puts_(b, e) : put(b, p, n);
         if (rc)
             return rc;
+        p += n ? n : 1;
     }
     return OASIS_OK;
 }
