@@ -2527,6 +2527,40 @@ static void test_probe_overloaded_offer(void **state)
     h_fini(&h);
 }
 
+
+/* RFC 2131 3.1 step 3: so that relay agents forward the REQUEST to the
+ * servers that heard the DISCOVER, "the DHCPREQUEST message MUST use the
+ * same value in the DHCP message header's 'secs' field ... as the
+ * original DHCPDISCOVER message". The DISCOVER goes again after ~4 s
+ * (secs ~4); the offer to it comes 3 s later: the REQUEST, and each of
+ * its retransmissions, carries that DISCOVER's secs, not the time since
+ * the first one (before: 7, then 11...). */
+static void test_request_secs_as_discover(void **state)
+{
+    (void)state;
+    harness h;
+    h_init(&h);
+    sent s;
+    assert_int_equal(oasis_dhcp_start(h.d), OASIS_OK);
+    assert_true(run_to_dhcp(&h, 2 * SEC, &s));
+    assert_int_equal(s.m.msg_type, OASIS_DHCPDISCOVER);
+    assert_int_equal(s.m.secs, 0);
+    assert_true(run_to_dhcp(&h, 10 * SEC, &s)); /* the retransmission */
+    assert_int_equal(s.m.msg_type, OASIS_DHCPDISCOVER);
+    uint16_t dsecs = s.m.secs;
+    assert_true(dsecs >= 3);
+    advance(&h, 3 * SEC);
+    srv o = srv_default(OASIS_DHCPOFFER, s.m.xid);
+    reply_to(&h, &o, OFFERED);
+    for (int i = 0; i < 3; i++) {
+        assert_true(run_to_dhcp(&h, 30 * SEC, &s));
+        assert_int_equal(s.m.msg_type, OASIS_DHCPREQUEST);
+        assert_int_equal(s.m.secs, dsecs);
+        assert_int_equal(s.ip_dst, 0xffffffffu);
+    }
+    h_fini(&h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -2580,6 +2614,7 @@ int main(void)
         cmocka_unit_test(test_probe_nak_while_bound),
         cmocka_unit_test(test_probe_offer_option_overrun),
         cmocka_unit_test(test_probe_overloaded_offer),
+        cmocka_unit_test(test_request_secs_as_discover),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -57,6 +57,8 @@ struct oasis_dhcp {
     uint32_t xid;
     uint64_t begin_ns;    /* this acquisition or renewal began (the secs field) */
     uint64_t sent_ns;     /* first REQUEST of this transaction: the lease starts here */
+    uint16_t discover_secs; /* the secs of the last DISCOVER: the REQUESTs for its offer
+                             * repeat it (RFC 2131 3.1 step 3) */
     uint32_t tries;       /* REQUESTs sent in REQUESTING/REBOOTING */
     uint64_t rto_ns;      /* base of the next retransmission delay */
     uint64_t retry_wait_ns; /* INIT delay after the last NAK or lease lost in probing */
@@ -154,7 +156,8 @@ static void send_discover(oasis_dhcp *d)
 {
     uint8_t buf[MSG_BUF];
     oasis_dhcp_builder b;
-    oasis_dhcp_build_start(&b, buf, sizeof buf, OASIS_DHCPDISCOVER, d->xid, secs_field(d), 0, 0,
+    d->discover_secs = secs_field(d);
+    oasis_dhcp_build_start(&b, buf, sizeof buf, OASIS_DHCPDISCOVER, d->xid, d->discover_secs, 0, 0,
                            d->s->mac);
     id_opts(d, &b);
     /* RFC 4039 3: asked for in DISCOVER alone, and only when configured
@@ -175,7 +178,11 @@ static void send_request(oasis_dhcp *d)
     oasis_dhcp_builder b;
     int renew = d->state == OASIS_DHCP_RENEWING || d->state == OASIS_DHCP_REBINDING;
     uint32_t ciaddr = renew ? d->lease.addr : 0;
-    oasis_dhcp_build_start(&b, buf, sizeof buf, OASIS_DHCPREQUEST, d->xid, secs_field(d), 0, ciaddr,
+    /* RFC 2131 3.1 step 3: a REQUEST for an offer "MUST use the same value
+     * in the DHCP message header's 'secs' field" as the DISCOVER, so that
+     * relay agents forward it to the same servers. */
+    uint16_t secs = d->state == OASIS_DHCP_REQUESTING ? d->discover_secs : secs_field(d);
+    oasis_dhcp_build_start(&b, buf, sizeof buf, OASIS_DHCPREQUEST, d->xid, secs, 0, ciaddr,
                            d->s->mac);
     id_opts(d, &b);
     if (d->state == OASIS_DHCP_REQUESTING) {
