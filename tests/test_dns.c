@@ -3768,6 +3768,42 @@ static void test_probe_nxdomain_with_address(void **state)
     net3_fini(&n);
 }
 
+
+/* RFC 1123 2.1: "The host SHOULD check the string syntactically for a
+ * dotted-decimal number before looking it up in the Domain Name System",
+ * and dns.h: a dotted quad resolves to itself at once (on the next poll).
+ * Asked for IPv6 it has no address of that family: OASIS_DNS_ENODATA on
+ * the next poll, no server asked, with a search list too (before: an AAAA
+ * query for the name "192.0.2.7", then for "192.0.2.7.lan.test", and a
+ * timeout). */
+static void test_dotted_quad_inet6_not_asked(void **state)
+{
+    (void)state;
+    net3 n;
+    net3_init(&n, NULL, 1);
+    n.answer = ans_none;
+    static const char *const dom[] = {"lan.test"};
+    assert_int_equal(oasis_dns_set_search(n.r, dom, 1), 0);
+    n.done = 0;
+    n.in_resolve = 1;
+    assert_int_equal(oasis_dns_resolve(n.r, "192.0.2.7", OASIS_DNS_INET6, on_resolved, &n, NULL),
+                     0);
+    n.in_resolve = 0;
+    assert_int_equal(n.done, 0);
+    oasis_wire_run(n.wire, NULL, NULL, 30 * OASIS_NS_PER_SEC);
+    assert_int_equal(n.calls, 1);
+    assert_int_equal(n.status, OASIS_DNS_ENODATA);
+    assert_true(n.done_at < START_NS + OASIS_NS_PER_SEC / 10);
+    assert_int_equal(n.queries[0], 0);
+    assert_int_equal(ctr(&n)->udp_queries, 0);
+    /* The same quad for IPv4 is still itself. */
+    resolve(&n, "192.0.2.7");
+    assert_int_equal(n.status, 0);
+    assert_int_equal(n.res.addr[0], OASIS_IPV4(192, 0, 2, 7));
+    assert_int_equal(n.queries[0], 0);
+    net3_fini(&n);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -3846,6 +3882,7 @@ int main(void)
         cmocka_unit_test(test_probe_tcp_pieces_and_prefixes),
         cmocka_unit_test(test_probe_thousand_records),
         cmocka_unit_test(test_probe_nxdomain_with_address),
+        cmocka_unit_test(test_dotted_quad_inet6_not_asked),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -62,7 +62,9 @@
  * (not an escaped one) is asked as given only; the root (".") in the list
  * stands for the name as given, which is asked once, at its first place. res->name is the name as given, res->canonical
  * the full name that answered (or its CNAME target).
- * A name that is a dotted quad resolves to itself at once (on the next poll).
+ * A name that is a dotted quad resolves to itself at once (on the next poll);
+ * asked for OASIS_DNS_INET6 it ends then with OASIS_DNS_ENODATA, no server
+ * asked (RFC 1123 2.1: it is checked for before any lookup).
  */
 #ifndef OASIS_DNS_H
 #define OASIS_DNS_H

@@ -1165,7 +1165,12 @@ static int resolve_one(oasis_dns *r, const char *name, const oasis_dns_name *qn,
         return OASIS_OK;
     }
     q->asks = !literal && !hit;
-    if (literal) {
+    if (literal && family == OASIS_DNS_INET6) {
+        /* A dotted quad is an IPv4 address, never a name to look up (RFC
+         * 1123 2.1): no address of this family. */
+        q->started = 1;
+        q->defer_status = OASIS_DNS_ENODATA;
+    } else if (literal) {
         uint8_t b[4];
         oasis_put32(b, lit);
         oasis_dns_name self;
@@ -1322,7 +1327,8 @@ int oasis_dns_resolve(oasis_dns *r, const char *name, oasis_dns_family family, o
      * destroy from ever returning. */
     if (r->closing)
         return OASIS_EBUSY;
-    int literal = family == OASIS_DNS_INET && oasis_addr_parse(name, &lit) == OASIS_OK;
+    /* RFC 1123 2.1: a dotted quad is checked for before any DNS lookup. */
+    int literal = oasis_addr_parse(name, &lit) == OASIS_OK;
     if (!literal && oasis_dns_name_from_text(name, &qname) != OASIS_OK)
         return OASIS_DNS_EBADNAME;
     if (literal && oasis_dns_name_from_text("invalid.", &qname) != OASIS_OK)
