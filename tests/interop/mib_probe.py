@@ -628,7 +628,7 @@ def per_flow_sums():
     ok("tcp_info (tcpi_segs_in/out)", f"one flow's segs_in {len(ins)}, segs_out {len(outs)} as on the TAP")
 
 
-GAUGES = {"CurrEstab", "CurrTimeWait", "CurrFlows", "TCPMemBytes", "CacheEntries", "ReasmBytes",
+GAUGES = {"CurrEstab", "CurrTimeWait", "CurrFlows", "TCPMemBytes", "TCPMemPeakBytes", "CacheEntries", "ReasmBytes",
           "Ip6ReasmBytes", "NdCacheEntries", "Routers", "Prefixes", "RaDnsServers", "RaDnsDomains",
           "connections"}
 
