@@ -17,12 +17,19 @@ void oasis_ofo_init(oasis_ofo *o, uint32_t max_ranges)
     o->max = max_ranges;
 }
 
+/* Gives back one range: its bytes leave the count, its storage the
+ * budget (tcp_tune.h) and the heap. The caller takes it out of r[]. */
+static void range_release(oasis_stack *s, oasis_ofo *o, oasis_ofo_range *r)
+{
+    o->bytes -= r->right - r->left;
+    oasis_tcp_mem_charge(s, -(int64_t)r->size);
+    oasis_free(s, r->data);
+}
+
 static void free_data(oasis_stack *s, oasis_ofo *o)
 {
-    for (uint32_t i = 0; i < o->n; i++) {
-        oasis_tcp_mem_charge(s, -(int64_t)o->r[i].size); /* the budget (tcp_tune.h) */
-        oasis_free(s, o->r[i].data);
-    }
+    for (uint32_t i = 0; i < o->n; i++)
+        range_release(s, o, &o->r[i]);
 }
 
 void oasis_ofo_fini(oasis_stack *s, oasis_ofo *o)
@@ -188,11 +195,8 @@ static void drop_front(oasis_stack *s, oasis_ofo *o, uint32_t drop)
 {
     if (!drop)
         return;
-    for (uint32_t k = 0; k < drop; k++) {
-        o->bytes -= o->r[k].right - o->r[k].left;
-        oasis_tcp_mem_charge(s, -(int64_t)o->r[k].size);
-        oasis_free(s, o->r[k].data);
-    }
+    for (uint32_t k = 0; k < drop; k++)
+        range_release(s, o, &o->r[k]);
     memmove(o->r, o->r + drop, (o->n - drop) * sizeof *o->r);
     o->n -= drop;
 }
@@ -216,12 +220,8 @@ uint32_t oasis_ofo_advance(oasis_stack *s, oasis_ofo *o, uint32_t nxt, oasis_rin
 
 void oasis_ofo_trim(oasis_stack *s, oasis_ofo *o, uint32_t seq)
 {
-    while (o->n && oasis_seq_ge(o->r[o->n - 1].left, seq)) {
-        oasis_ofo_range *r = &o->r[--o->n];
-        o->bytes -= r->right - r->left;
-        oasis_tcp_mem_charge(s, -(int64_t)r->size);
-        oasis_free(s, r->data);
-    }
+    while (o->n && oasis_seq_ge(o->r[o->n - 1].left, seq))
+        range_release(s, o, &o->r[--o->n]);
     if (o->n && oasis_seq_gt(o->r[o->n - 1].right, seq)) {
         o->bytes -= o->r[o->n - 1].right - seq;
         o->r[o->n - 1].right = seq; /* (its storage stays, as charged) */
