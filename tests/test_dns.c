@@ -1531,6 +1531,90 @@ static void test_negative_cache(void **state)
     net3_fini(&n);
 }
 
+/* As resolve(), for a family. */
+static void resolve_fam(net3 *n, const char *name, oasis_dns_family fam)
+{
+    n->done = 0;
+    n->in_resolve = 1;
+    assert_int_equal(oasis_dns_resolve(n->r, name, fam, on_resolved, n, NULL), 0);
+    n->in_resolve = 0;
+    assert_int_equal(oasis_wire_run(n->wire, flag, &n->done, 600 * OASIS_NS_PER_SEC), 0);
+    assert_int_equal(n->done, 1);
+}
+
+/* Names starting "empty" have no data (NOERROR, SOA TTL 60, MINIMUM 10),
+ * names starting "flip" an A record on the first query only, the rest do
+ * not exist (ans_nxdomain). */
+static int ans_neg_by_name(net3 *n, int server, const uint8_t *q, size_t qlen, pkt *out)
+{
+    const char *name = n->last_qname[server];
+    if (strncmp(name, "flip", 4) == 0 && n->step++ == 0)
+        return ans_a(n, server, q, qlen, out);
+    ans_nxdomain(n, server, q, qlen, out);
+    if (strncmp(name, "empty", 5) == 0)
+        out->b[3] &= 0xf0; /* RCODE NOERROR: no data */
+    return 1;
+}
+
+/* RFC 2308 5: "A negative answer that resulted from a name error
+ * (NXDOMAIN) should be cached such that it can be retrieved and returned
+ * in response to another query for the same <QNAME, QCLASS>", and one of
+ * no data for "the same <QNAME, QTYPE, QCLASS>". The name error of an A
+ * query answers the AAAA query (and the other way round) for the
+ * negative TTL, min(SOA TTL, MINIMUM) = 10 s; no data answers its type
+ * only. Before, both were cached per type: the AAAA query asked again. */
+static void test_nxdomain_cached_per_name(void **state)
+{
+    (void)state;
+    net3 n;
+    net3_init(&n, NULL, 1);
+    n.answer = ans_neg_by_name;
+    resolve_fam(&n, "nope.test", OASIS_DNS_INET);
+    assert_int_equal(n.status, OASIS_DNS_ENXDOMAIN);
+    assert_int_equal(n.queries[0], 1);
+    resolve_fam(&n, "NOPE.test", OASIS_DNS_INET6);
+    assert_int_equal(n.status, OASIS_DNS_ENXDOMAIN);
+    assert_int_equal(n.queries[0], 1); /* was 2 */
+    assert_int_equal(ctr(&n)->cache_hits, 1);
+    /* No data is about the type asked only. */
+    resolve_fam(&n, "empty.test", OASIS_DNS_INET);
+    assert_int_equal(n.status, OASIS_DNS_ENODATA);
+    resolve_fam(&n, "empty.test", OASIS_DNS_INET6);
+    assert_int_equal(n.status, OASIS_DNS_ENODATA);
+    assert_int_equal(n.queries[0], 3);
+    resolve_fam(&n, "empty.test", OASIS_DNS_INET6);
+    assert_int_equal(n.queries[0], 3);
+    /* The negative TTL (10 s) is over: asked again, by AAAA; that name
+     * error answers A in turn. */
+    oasis_clock_advance(n.clock, 11 * OASIS_NS_PER_SEC);
+    resolve_fam(&n, "nope.test", OASIS_DNS_INET6);
+    assert_int_equal(n.queries[0], 4);
+    resolve_fam(&n, "nope.test", OASIS_DNS_INET);
+    assert_int_equal(n.status, OASIS_DNS_ENXDOMAIN);
+    assert_int_equal(n.queries[0], 4);
+    /* A cached address, then a name error for another type: the name is
+     * gone, and the address with it. */
+    resolve_fam(&n, "flip.test", OASIS_DNS_INET);
+    assert_int_equal(n.status, 0);
+    resolve_fam(&n, "flip.test", OASIS_DNS_INET6);
+    assert_int_equal(n.status, OASIS_DNS_ENXDOMAIN);
+    assert_int_equal(n.queries[0], 6);
+    resolve_fam(&n, "flip.test", OASIS_DNS_INET);
+    assert_int_equal(n.status, OASIS_DNS_ENXDOMAIN);
+    assert_int_equal(n.queries[0], 6);
+    /* The search list's candidates hit the cache the same way: the AAAA
+     * search asks nothing after the A one. */
+    static const char *const dom[] = {"a.test"};
+    assert_int_equal(oasis_dns_set_search(n.r, dom, 1), 0);
+    resolve_fam(&n, "nope", OASIS_DNS_INET);
+    assert_int_equal(n.status, OASIS_DNS_ENXDOMAIN);
+    assert_int_equal(n.queries[0], 8); /* nope.a.test, nope */
+    resolve_fam(&n, "nope", OASIS_DNS_INET6);
+    assert_int_equal(n.status, OASIS_DNS_ENXDOMAIN);
+    assert_int_equal(n.queries[0], 8);
+    net3_fini(&n);
+}
+
 /* Before the real answer: one with the wrong ID, one from the wrong port,
  * one for another question, one from another host. Each carries a
  * different address; only the real one may be taken. */
@@ -3842,6 +3926,7 @@ int main(void)
         cmocka_unit_test(test_cache_ttl),
         cmocka_unit_test(test_cache_bound),
         cmocka_unit_test(test_negative_cache),
+        cmocka_unit_test(test_nxdomain_cached_per_name),
         cmocka_unit_test(test_negative_without_soa_not_cached),
         cmocka_unit_test(test_rrset_least_ttl),
         cmocka_unit_test(test_referral_is_not_nodata),

@@ -29,7 +29,9 @@
  * chains are followed up to cfg.max_cname links (a loop ends sooner). Answers are cached for their TTL
  * (RFC 2181 section 8: at most 2^31-1 s, capped at cfg.max_ttl_s), negative
  * answers (NXDOMAIN, no data) for the SOA's TTL/MINIMUM (RFC 2308), at most
- * cfg.max_neg_ttl_s; the cache holds at most cfg.cache_entries names.
+ * cfg.max_neg_ttl_s: no data for the type asked, a name error for the name
+ * (RFC 2308 5: it answers A and AAAA requests alike); the cache holds at
+ * most cfg.cache_entries names.
  *
  * With a TSIG key configured (cfg.tsig, RFC 8945; off by default), every
  * query, over UDP and TCP, is signed with HMAC-SHA256, and a reply is used

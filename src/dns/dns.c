@@ -378,34 +378,53 @@ static void count_entries(oasis_dns *r)
     r->ctr.cache_entries = n;
 }
 
+/* RFC 2308 5: a name error is cached against <QNAME, QCLASS>, no data
+ * against <QNAME, QTYPE, QCLASS>. An NXDOMAIN entry has this qtype and
+ * answers a question of any type about its name. */
+#define DNS_CACHE_ANY_TYPE 0
+
+static int cache_matches(const dns_cache_entry *e, const oasis_dns_name *key, uint16_t qtype)
+{
+    return e->used && (e->qtype == qtype || e->qtype == DNS_CACHE_ANY_TYPE) &&
+           oasis_dns_name_equal(&e->key, key);
+}
+
 static dns_cache_entry *cache_find(oasis_dns *r, const oasis_dns_name *key, uint16_t qtype)
 {
     uint64_t now = now_ns(r);
     for (uint32_t i = 0; i < r->cfg.cache_entries; i++) {
         dns_cache_entry *e = &r->cache[i];
-        if (!e->used || e->qtype != qtype || !oasis_dns_name_equal(&e->key, key))
+        if (!cache_matches(e, key, qtype))
             continue;
         if (now >= e->expires) {
             e->used = 0; /* expired: the TTL is over (RFC 1035 3.2.1) */
             count_entries(r);
-            return NULL;
+            continue;
         }
         return e;
     }
     return NULL;
 }
 
-/* A slot for a new entry: the same key, else a free or expired one, else
- * the least recently used goes (the size bound). */
-static dns_cache_entry *cache_slot(oasis_dns *r, const oasis_dns_name *key, uint16_t qtype)
+/* Drops the entries about key that a new answer of type qtype replaces:
+ * a name error replaces every type's (the name is gone), an answer or no
+ * data the name error (the name exists after all) and its own type's. */
+static void cache_drop_stale(oasis_dns *r, const oasis_dns_name *key, uint16_t qtype)
+{
+    for (uint32_t i = 0; i < r->cfg.cache_entries; i++) {
+        dns_cache_entry *e = &r->cache[i];
+        if (e->used && oasis_dns_name_equal(&e->key, key) &&
+            (qtype == DNS_CACHE_ANY_TYPE || cache_matches(e, key, qtype)))
+            e->used = 0;
+    }
+}
+
+/* A slot for a new entry (cache_drop_stale ran): a free or expired one,
+ * else the least recently used goes (the size bound). */
+static dns_cache_entry *cache_slot(oasis_dns *r)
 {
     uint64_t now = now_ns(r);
     dns_cache_entry *victim = NULL;
-    for (uint32_t i = 0; i < r->cfg.cache_entries; i++) {
-        dns_cache_entry *e = &r->cache[i];
-        if (e->used && e->qtype == qtype && oasis_dns_name_equal(&e->key, key))
-            return e;
-    }
     for (uint32_t i = 0; i < r->cfg.cache_entries; i++) {
         dns_cache_entry *e = &r->cache[i];
         if (!e->used || now >= e->expires)
@@ -426,7 +445,10 @@ static void cache_put(oasis_dns *r, const oasis_dns_name *qname, uint16_t qtype,
         return; /* TTL 0: use once, never cache (RFC 1035 3.2.1) */
     oasis_dns_name key = *qname;
     oasis_dns_name_lower(&key);
-    dns_cache_entry *e = cache_slot(r, &key, qtype);
+    if (status == OASIS_DNS_ENXDOMAIN)
+        qtype = DNS_CACHE_ANY_TYPE;
+    cache_drop_stale(r, &key, qtype);
+    dns_cache_entry *e = cache_slot(r);
     if (!e)
         return;
     memset(e, 0, sizeof *e);
