@@ -2054,6 +2054,59 @@ static void test_stop_release(void **state)
     h_fini(&h);
 }
 
+/* RFC 2131 3.1 step 4: the server "commits the binding for the client"
+ * and then sends the ACK; 4.4.6: a client that "no longer requires use of
+ * its assigned network address" sends DHCPRELEASE. Stopped with release
+ * while it probes the acknowledged address (RFC 5227), the client gives
+ * that lease back: a RELEASE (not a DECLINE: no one answered the probes,
+ * and a DECLINE has the server set the address aside, 4.3.3), broadcast
+ * from 0.0.0.0 since the address was never configured. Before, nothing
+ * was sent and the server kept the address for the whole lease. */
+static void test_stop_release_while_probing(void **state)
+{
+    (void)state;
+    harness h;
+    h_init(&h);
+    sent s;
+    oasis_dhcp_start(h.d);
+    assert_true(run_to_dhcp(&h, 2 * SEC, &s));
+    srv o = srv_default(OASIS_DHCPOFFER, s.m.xid);
+    reply_to(&h, &o, OFFERED);
+    assert_true(pop_dhcp(&h, &s));
+    srv a = srv_default(OASIS_DHCPACK, s.m.xid);
+    reply_to(&h, &a, OFFERED);
+    assert_int_equal(oasis_dhcp_get_state(h.d), OASIS_DHCP_PROBING);
+    advance(&h, 1500 * OASIS_NS_PER_MS);
+    oasis_dhcp_stop(h.d, 1);
+    assert_int_equal(oasis_dhcp_get_state(h.d), OASIS_DHCP_STOPPED);
+    assert_int_equal(oasis_stack_addr(h.s), 0);
+    assert_true(pop_dhcp(&h, &s)); /* was: nothing sent */
+    assert_int_equal(s.m.msg_type, OASIS_DHCPRELEASE);
+    assert_int_equal(s.ip_src, 0);
+    assert_int_equal(s.ip_dst, 0xffffffffu);
+    assert_int_equal(s.m.ciaddr, OFFERED);
+    assert_int_equal(s.m.server_id, SERVER);
+    assert_false(pop_dhcp(&h, &s));
+    assert_int_equal(ctr(&h)->tx_releases, 1);
+    assert_int_equal(ctr(&h)->tx_declines, 0);
+    assert_int_equal(h.nevents, 0);
+    assert_int_equal(oasis_stack_next_deadline(h.s), UINT64_MAX);
+    h_fini(&h);
+    /* Stopped without release while probing: nothing is sent. */
+    h_init(&h);
+    oasis_dhcp_start(h.d);
+    assert_true(run_to_dhcp(&h, 2 * SEC, &s));
+    o = srv_default(OASIS_DHCPOFFER, s.m.xid);
+    reply_to(&h, &o, OFFERED);
+    assert_true(pop_dhcp(&h, &s));
+    a = srv_default(OASIS_DHCPACK, s.m.xid);
+    reply_to(&h, &a, OFFERED);
+    assert_int_equal(oasis_dhcp_get_state(h.d), OASIS_DHCP_PROBING);
+    oasis_dhcp_stop(h.d, 0);
+    assert_false(pop_dhcp(&h, &s));
+    h_fini(&h);
+}
+
 static void test_api_errors(void **state)
 {
     (void)state;
@@ -2600,6 +2653,7 @@ int main(void)
         cmocka_unit_test(test_reply_from_wrong_port),
         cmocka_unit_test(test_unconfigured_receive),
         cmocka_unit_test(test_stop_release),
+        cmocka_unit_test(test_stop_release_while_probing),
         cmocka_unit_test(test_api_errors),
         cmocka_unit_test(test_stop_from_callback),
         cmocka_unit_test(test_wire_rapid_commit),

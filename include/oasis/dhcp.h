@@ -185,8 +185,10 @@ int oasis_dhcp_start(oasis_dhcp *d);
 
 /* Stops every timer. release 1: when a lease is held, sends DHCPRELEASE
  * to its server and removes the address (flows on it end as described
- * above); release 0: the stack keeps its address (the application owns it
- * from now). The client can be started again. */
+ * above); in PROBING, the lease just acknowledged (the server holds it
+ * from its ACK on) is released too, broadcast, as the address was never
+ * configured (RFC 2131 4.4.6); release 0: the stack keeps its address
+ * (the application owns it from now). The client can be started again. */
 void oasis_dhcp_stop(oasis_dhcp *d, int release);
 
 /* Stops (without release), unbinds port 68 and frees. Returns 0 (NULL is

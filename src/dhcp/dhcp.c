@@ -208,22 +208,25 @@ static void send_decline(oasis_dhcp *d, const oasis_dhcp_lease *l)
     send_msg(d, &b, 0xffffffffu);
 }
 
-static void send_release(oasis_dhcp *d)
+/* RFC 2131 4.4.6: the lease l given back. Unicast when our address is
+ * configured and the server's MAC known; else broadcast (the server
+ * identifier says whose lease it is): the address goes right after this,
+ * so an ARP answer for it would find no one to deliver to, and while it
+ * is probed it is not ours yet (the stack has 0.0.0.0 and sends only
+ * broadcasts). */
+static void send_release(oasis_dhcp *d, const oasis_dhcp_lease *l)
 {
     uint8_t buf[MSG_BUF];
     oasis_dhcp_builder b;
     new_xid(d);
-    oasis_dhcp_build_start(&b, buf, sizeof buf, OASIS_DHCPRELEASE, d->xid, 0, 0, d->lease.addr,
+    oasis_dhcp_build_start(&b, buf, sizeof buf, OASIS_DHCPRELEASE, d->xid, 0, 0, l->addr,
                            d->s->mac);
     oasis_dhcp_build_opt(&b, OASIS_DHO_CLIENT_ID, d->client_id, d->client_id_len);
-    oasis_dhcp_build_opt32(&b, OASIS_DHO_SERVER_ID, d->lease.server);
+    oasis_dhcp_build_opt32(&b, OASIS_DHO_SERVER_ID, l->server);
     d->ctr.tx_releases++;
-    /* Unicast when the server's MAC is known; else broadcast (the server
-     * identifier says whose lease it is): the address goes right after
-     * this, so an ARP answer for it would find no one to deliver to. */
     uint8_t mac[6];
-    int known = oasis_arp_lookup(d->s, d->lease.server, mac) == OASIS_OK;
-    send_msg(d, &b, known ? d->lease.server : 0xffffffffu);
+    int known = d->s->addr == l->addr && oasis_arp_lookup(d->s, l->server, mac) == OASIS_OK;
+    send_msg(d, &b, known ? l->server : 0xffffffffu);
 }
 
 /* ---- stack configuration ---------------------------------------------- */
@@ -866,8 +869,15 @@ void oasis_dhcp_stop(oasis_dhcp *d, int release)
     oasis_timer_stop(d->s, &d->lease_timer);
     set_watch(d, 0);
     if (release && d->have_lease) {
-        send_release(d);
+        send_release(d, &d->lease);
         unconfigure(d);
+    } else if (release && d->state == OASIS_DHCP_PROBING) {
+        /* The server "commits the binding" before it sends the ACK (RFC
+         * 2131 3.1 step 4). No probe was answered, so this is no DECLINE
+         * (4.3.3: the server would "mark the network address as not
+         * available"), just an assigned address we no longer require
+         * (4.4.6): released, or the server holds it for the whole lease. */
+        send_release(d, &d->pending);
     }
     d->have_lease = 0;
     d->state = OASIS_DHCP_STOPPED;
