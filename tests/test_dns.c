@@ -1235,6 +1235,49 @@ static void test_tcp_answer_cut_short(void **state)
     net3_fini(&n);
 }
 
+/* TC=1 over UDP, and TCP to that server refused (RST to the SYN: no
+ * listener). The try failed at once, as a port unreachable over UDP ends
+ * one: the next server is asked (here over UDP, it answers), and when
+ * every try ends so the request says OASIS_DNS_ENETWORK ("no server could
+ * be reached"), counted in unreachable, with no timeout waited. Before,
+ * the refusal left no trace: the request ended with OASIS_DNS_ETIMEDOUT. */
+static int ans_tc_first_server(net3 *n, int server, const uint8_t *q, size_t qlen, pkt *out)
+{
+    if (server == 0)
+        return ans_truncated(n, server, q, qlen, out);
+    return ans_a(n, server, q, qlen, out);
+}
+
+static void test_tcp_refused_fails_over(void **state)
+{
+    (void)state;
+    net3 n;
+    net3_init(&n, NULL, 1);
+    n.answer = ans_truncated;
+    assert_int_equal(oasis_tcp_unlisten(n.srv[0], 53), 0);
+    uint64_t t0 = oasis_clock_now(n.clock);
+    resolve(&n, "big.test");
+    assert_int_equal(n.status, OASIS_DNS_ENETWORK); /* was ETIMEDOUT */
+    assert_int_equal(n.queries[0], 2);              /* one per round */
+    assert_int_equal(ctr(&n)->tcp_queries, 2);
+    assert_int_equal(ctr(&n)->unreachable, 2);
+    assert_int_equal(ctr(&n)->timeouts, 0);
+    assert_true(n.done_at < t0 + OASIS_NS_PER_SEC / 2);
+    net3_fini(&n);
+    /* A second server answers: the request ends well, still at once. */
+    net3_init(&n, NULL, 2);
+    n.answer = ans_tc_first_server;
+    assert_int_equal(oasis_tcp_unlisten(n.srv[0], 53), 0);
+    t0 = oasis_clock_now(n.clock);
+    resolve(&n, "big.test");
+    assert_int_equal(n.status, 0);
+    assert_int_equal(n.res.addr[0], answer_addr + 1);
+    assert_int_equal(ctr(&n)->unreachable, 1);
+    assert_int_equal(ctr(&n)->timeouts, 0);
+    assert_true(n.done_at < t0 + OASIS_NS_PER_SEC / 2);
+    net3_fini(&n);
+}
+
 static int ans_chain3(net3 *n, int server, const uint8_t *q, size_t qlen, pkt *out)
 {
     chain_answer(out, oasis_get16(q), 3, 1);
@@ -3920,6 +3963,7 @@ int main(void)
         cmocka_unit_test(test_truncation_then_tcp),
         cmocka_unit_test(test_tcp_answer_with_tc),
         cmocka_unit_test(test_tcp_answer_cut_short),
+        cmocka_unit_test(test_tcp_refused_fails_over),
         cmocka_unit_test(test_cname_chain_and_bound),
         cmocka_unit_test(test_cname_loop_unbounded_config),
         cmocka_unit_test(test_cname_requery),

@@ -23,7 +23,10 @@
  * for the rest of that request (RFC 6891 6.2.2; other requests try EDNS
  * again). A truncated reply (TC=1) is asked
  * again over TCP (the stack's own TCP) from the same server; a TCP reply
- * that still says TC=1 is ignored (RFC 2181 9) and the next try goes on.
+ * that still says TC=1 is ignored (RFC 2181 9) and the next try goes on,
+ * as it does at once when the TCP connection fails (refused by a RST, an
+ * ICMP error): that try counts as unreachable, like a port unreachable
+ * over UDP, and a request whose tries all end so says OASIS_DNS_ENETWORK.
  * A referral (no answer, NS records and no SOA: a server that does not
  * recurse) is no NODATA (RFC 2308 2.2): the next server is asked. CNAME
  * chains are followed up to cfg.max_cname links (a loop ends sooner). Answers are cached for their TTL
@@ -99,7 +102,8 @@ typedef enum oasis_dns_err {
     OASIS_DNS_EBADNAME = -108,  /* the name is not a valid domain name */
     OASIS_DNS_ECANCELED = -109, /* the resolver was destroyed first */
     OASIS_DNS_ENOMEM = -110,    /* out of memory */
-    OASIS_DNS_ENETWORK = -111,  /* no server could be reached (no route, ...) */
+    OASIS_DNS_ENETWORK = -111,  /* no server could be reached (no route, port unreachable,
+                                 * TCP connection after TC=1 refused, ...) */
     OASIS_DNS_ETSIG = -112,     /* replies came, but none with a TSIG that verified (RFC 8945) */
     OASIS_DNS_ENOTIME = -113    /* a TSIG key and no wall-clock time yet (oasis_dns_set_time) */
 } oasis_dns_err;
@@ -213,8 +217,10 @@ typedef struct oasis_dns_counters {
     uint64_t referrals;      /* NOERROR, no answer, NS and no SOA: a server that does not
                               * recurse (RFC 2308 2.2); the next server is asked */
     uint64_t unreachable;    /* tries ended by an ICMP destination unreachable about the
-                              * query (port closed, no route): the next server is asked
-                              * at once; if none answers, OASIS_DNS_ENETWORK */
+                              * query (port closed, no route), or by a TCP connection
+                              * after TC=1 that failed (RST, ICMP error): the next
+                              * server is asked at once; if none answers,
+                              * OASIS_DNS_ENETWORK */
     uint64_t oversized;      /* UDP replies with the query's ID longer than it allowed
                               * (edns_udp_size with OPT, 512 without): ignored */
     uint64_t edns_fallbacks; /* FORMERR or NOTIMP without OPT to an EDNS query (RFC 6891

@@ -1040,11 +1040,17 @@ static void on_tcp_read(oasis_flow *flow, int err, const uint8_t *data, size_t l
     handle_response(q, q->tbuf + 2, mlen, &m);
 }
 
+/* The TCP connection after TC=1 failed (refused by a RST, an ICMP error,
+ * no answer to the SYN): the server cannot be reached over TCP, as a port
+ * unreachable says over UDP (on_udp_error), and the next server is asked
+ * at once; if none answers, the request says OASIS_DNS_ENETWORK. */
 static void on_tcp_connect(oasis_stack *s, oasis_flow *flow, int err, void *ud)
 {
     oasis_dns_req *q = ud;
     if (q->flow != flow || !err)
         return;
+    q->r->ctr.unreachable++;
+    q->last_err = OASIS_DNS_ENETWORK;
     next_try(q);
 }
 
