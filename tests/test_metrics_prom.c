@@ -491,6 +491,33 @@ static void test_server_bad_requests(void **state)
     check_refused("GET /metrics HTTP/1.1\r\nHost: a\r\nContent-Length: x\r\n\r\n", "HTTP/1.1 400 ", 0);
     check_refused("GET /metrics HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
                   "HTTP/1.1 413 ", 0);
+    /* RFC 9112 6.1: chunked not final, so the body's length cannot be
+     * known: "MUST respond with the 400 (Bad Request)"; an HTTP/1.0 one
+     * "MUST" be read "as if the framing is faulty", one with a Content-Length
+     * too may be smuggling (6.3: "ought to be handled as an error"); a coding not
+     * understood: "SHOULD respond with 501 (Not Implemented)". Before,
+     * every one was 413 (and metrics_prom.h said "413 / 501"). */
+    check_refused("GET /metrics HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip\r\n\r\n",
+                  "HTTP/1.1 400 ", 0);
+    check_refused("GET /metrics HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked, gzip\r\n\r\n",
+                  "HTTP/1.1 400 ", 0);
+    check_refused("GET /metrics HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n"
+                  "Transfer-Encoding: chunked\r\n\r\n",
+                  "HTTP/1.1 400 ", 0);
+    check_refused("GET /metrics HTTP/1.1\r\nHost: a\r\nTransfer-Encoding:\r\n\r\n",
+                  "HTTP/1.1 400 ", 0);
+    check_refused("GET /metrics HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+                  "HTTP/1.1 400 ", 0);
+    check_refused("GET /metrics HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n"
+                  "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+                  "HTTP/1.1 400 ", 0);
+    check_refused("GET /metrics HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip, chunked\r\n\r\n",
+                  "HTTP/1.1 501 Not Implemented\r\n", 0);
+    check_refused("GET /metrics HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip\r\n"
+                  "Transfer-Encoding: Chunked\r\n\r\n0\r\n\r\n",
+                  "HTTP/1.1 501 ", 0);
+    check_refused("GET /metrics HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: , chunked\r\n\r\n",
+                  "HTTP/1.1 413 ", 0);
     /* A head over the bound, complete or not. */
     char big[400];
     memset(big, 'a', sizeof big);

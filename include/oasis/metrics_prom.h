@@ -85,7 +85,10 @@ void oasis_prom_config_init(oasis_prom_config *cfg);
  *                       the format the Accept header asks for
  *   another path        404;  another method: 405 (Allow: GET, HEAD)
  *   bad request line or headers, HTTP/1.1 without exactly one Host: 400
- *   a request body (Content-Length > 0, Transfer-Encoding): 413 / 501
+ *   a request body (Content-Length > 0, Transfer-Encoding: chunked): 413;
+ *   Transfer-Encoding whose final coding is not chunked, with a
+ *   Content-Length, or in HTTP/1.0: 400; with another coding before
+ *   chunked: 501 (RFC 9112 6.1, 6.3)
  *   a head over max_request_bytes: 431;  HTTP/2 or 0.9: 505
  * HTTP/1.1 keep-alive (and pipelining: answers in order; HTTP/1.0 with
  * Connection: keep-alive too, its answers saying keep-alive); errors other than

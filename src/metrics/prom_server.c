@@ -110,6 +110,7 @@ static const char *reason(int st)
     case 413: return "Content Too Large";
     case 431: return "Request Header Fields Too Large";
     case 500: return "Internal Server Error";
+    case 501: return "Not Implemented";
     case 505: return "HTTP Version Not Supported";
     default: return "Error";
     }
@@ -223,6 +224,12 @@ typedef struct preq {
     int hosts;
     int keep;
     int has_body;
+    int has_len;          /* a Content-Length field */
+    /* Transfer-Encoding's codings, across its field lines (RFC 9112 6.1) */
+    int te;               /* the field is there */
+    int te_chunked_last;  /* the last coding so far is chunked */
+    int te_chunked_early; /* a coding follows chunked: chunked is not final */
+    int te_unknown;       /* a coding other than chunked */
     char accept[512];
 } preq;
 
@@ -248,6 +255,45 @@ static int tchar(int c)
 }
 
 /* Parses a complete head; returns 0 or the error status. */
+/* Notes the codings of a Transfer-Encoding field line, in order. */
+static void note_codings(preq *r, const char *v, size_t n)
+{
+    size_t i = 0;
+    r->te = 1;
+    do {
+        size_t a = i, b;
+        while (i < n && v[i] != ',')
+            i++;
+        b = i++;
+        while (a < b && (v[a] == ' ' || v[a] == '\t'))
+            a++;
+        while (b > a && (v[b - 1] == ' ' || v[b - 1] == '\t'))
+            b--;
+        if (a == b)
+            continue; /* an empty list element (RFC 9110 5.6.1) */
+        int chunked = http_min_eq_ci(v + a, b - a, "chunked");
+        r->te_chunked_early |= r->te_chunked_last;
+        r->te_chunked_last = chunked;
+        r->te_unknown |= !chunked;
+    } while (i < n);
+}
+
+/* The status for a request with Transfer-Encoding (RFC 9112 6.1): 400
+ * when the body's length cannot be known ("If a Transfer-Encoding header
+ * field is present in a request and the chunked transfer coding is not
+ * the final encoding ... the server MUST respond with the 400 (Bad
+ * Request)", and an HTTP/1.0 one "MUST" be treated "as if the framing is
+ * faulty"; with a Content-Length too, which 6.3 says "ought to be
+ * handled as an error", as possible smuggling); 501 for a coding not
+ * understood ("SHOULD respond with 501
+ * (Not Implemented)"); else 413, as any body: this server takes none. */
+static int te_status(const preq *r)
+{
+    if (r->minor == 0 || r->has_len || !r->te_chunked_last || r->te_chunked_early)
+        return 400;
+    return r->te_unknown ? 501 : 413;
+}
+
 static int parse_request(const char *h, size_t len, preq *r)
 {
     memset(r, 0, sizeof *r);
@@ -306,10 +352,11 @@ static int parse_request(const char *h, size_t len, preq *r)
         } else if (http_min_eq_ci(l, kn, "content-length")) {
             if (vn == 0 || strspn(v, "0123456789") < vn)
                 return 400;
+            r->has_len = 1;
             if (strspn(v, "0") < vn)
                 r->has_body = 1;
         } else if (http_min_eq_ci(l, kn, "transfer-encoding")) {
-            r->has_body = 1;
+            note_codings(r, v, vn);
         } else if (http_min_eq_ci(l, kn, "connection")) {
             if (http_min_has_token(v, vn, "close"))
                 r->keep = 0;
@@ -331,6 +378,8 @@ static int parse_request(const char *h, size_t len, preq *r)
         return 400; /* RFC 9112 3.2 */
     if (r->hosts > 1)
         return 400;
+    if (r->te)
+        return te_status(r);
     if (r->has_body)
         return 413;
     return 0;
@@ -362,6 +411,7 @@ static void handle(pconn *c, const char *h, size_t len)
     if (st) {
         send_error(c, st,
                    st == 413   ? "requests to this server carry no body\n"
+                   : st == 501 ? "transfer coding not implemented\n"
                    : st == 505 ? "HTTP/1.x only\n"
                                : "malformed request\n",
                    0);
