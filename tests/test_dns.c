@@ -3931,6 +3931,53 @@ static void test_dotted_quad_inet6_not_asked(void **state)
     net3_fini(&n);
 }
 
+/* The TCP query after TC=1 is taken and the server hangs up with no
+ * answer at all: a FIN (k 0) or a RST (k 1) after the handshake. The try
+ * failed at once, as a server failure (no answer will come: nothing timed
+ * out), the next server is asked; when all end so, the request says
+ * OASIS_DNS_ESERVFAIL. Before, it ended at once with OASIS_DNS_ETIMEDOUT
+ * ("no DNS server answered in time") and no timeout counted. */
+static int raw_abort;
+static void tcp_hang_up(net3 *n, oasis_flow *f, const uint8_t *q, size_t qlen)
+{
+    if (raw_abort)
+        oasis_tcp_abort(f);
+    else
+        oasis_tcp_shutdown(f, OASIS_TCP_SHUT_WRITE);
+}
+
+static void test_tcp_hang_up_is_server_failure(void **state)
+{
+    (void)state;
+    for (int k = 0; k < 2; k++) {
+        net3 n;
+        net3_init(&n, NULL, 1);
+        n.answer = ans_truncated;
+        n.tcp_raw = tcp_hang_up;
+        raw_abort = k;
+        uint64_t t0 = oasis_clock_now(n.clock);
+        resolve(&n, "hangup.test");
+        assert_int_equal(n.status, OASIS_DNS_ESERVFAIL); /* was ETIMEDOUT */
+        assert_int_equal(n.tcp_queries, 2);
+        assert_int_equal(ctr(&n)->servfail, 2);
+        assert_int_equal(ctr(&n)->unreachable, 0);
+        assert_int_equal(ctr(&n)->timeouts, 0);
+        assert_true(n.done_at < t0 + OASIS_NS_PER_SEC / 2);
+        net3_fini(&n);
+    }
+    /* The second server answers over UDP. */
+    net3 n;
+    net3_init(&n, NULL, 2);
+    n.answer = ans_tc_first_server;
+    n.tcp_raw = tcp_hang_up;
+    raw_abort = 0;
+    resolve(&n, "hangup.test");
+    assert_int_equal(n.status, 0);
+    assert_int_equal(n.res.addr[0], answer_addr + 1);
+    assert_int_equal(ctr(&n)->timeouts, 0);
+    net3_fini(&n);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -4012,6 +4059,7 @@ int main(void)
         cmocka_unit_test(test_probe_thousand_records),
         cmocka_unit_test(test_probe_nxdomain_with_address),
         cmocka_unit_test(test_dotted_quad_inet6_not_asked),
+        cmocka_unit_test(test_tcp_hang_up_is_server_failure),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

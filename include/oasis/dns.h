@@ -26,7 +26,9 @@
  * that still says TC=1 is ignored (RFC 2181 9) and the next try goes on,
  * as it does at once when the TCP connection fails (refused by a RST, an
  * ICMP error): that try counts as unreachable, like a port unreachable
- * over UDP, and a request whose tries all end so says OASIS_DNS_ENETWORK.
+ * over UDP, and a request whose tries all end so says OASIS_DNS_ENETWORK;
+ * a server that takes the TCP query and closes or resets the connection
+ * with no answer failed that try (counted in servfail, OASIS_DNS_ESERVFAIL).
  * A referral (no answer, NS records and no SOA: a server that does not
  * recurse) is no NODATA (RFC 2308 2.2): the next server is asked. CNAME
  * chains are followed up to cfg.max_cname links (a loop ends sooner). Answers are cached for their TTL
@@ -93,7 +95,9 @@ typedef enum oasis_dns_err {
     OASIS_DNS_OK = 0,
     OASIS_DNS_ENXDOMAIN = -100, /* the name does not exist (RCODE 3) */
     OASIS_DNS_ENODATA = -101,   /* the name exists but has no record of that type */
-    OASIS_DNS_ESERVFAIL = -102, /* every server failed (RCODE 2, or another error RCODE) */
+    OASIS_DNS_ESERVFAIL = -102, /* every server failed (RCODE 2, or another error RCODE, or
+                                 * a TCP query taken and the connection closed or reset
+                                 * with no answer) */
     OASIS_DNS_EREFUSED = -103,  /* every server refused (RCODE 5) or only referred */
     OASIS_DNS_ETIMEDOUT = -104, /* no server answered in time */
     OASIS_DNS_EMALFORMED = -105,/* the answer could not be parsed */
@@ -211,7 +215,8 @@ typedef struct oasis_dns_counters {
     uint64_t malformed;      /* replies that did not parse, or TC=1 over TCP */
     uint64_t timeouts;       /* tries that got no answer in time */
     uint64_t truncated;      /* UDP replies with TC=1 */
-    uint64_t nxdomain, nodata, servfail, refused;
+    uint64_t nxdomain, nodata, servfail, refused; /* by RCODE; servfail also counts
+                              * TCP connections closed with no answer */
     uint64_t cname_followed; /* CNAME links followed */
     uint64_t send_errors;    /* a query could not be sent (no route, no memory) */
     uint64_t referrals;      /* NOERROR, no answer, NS and no SOA: a server that does not

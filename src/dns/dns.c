@@ -100,6 +100,7 @@ struct oasis_dns_req {
     char canon_text[OASIS_DNS_NAME_STRLEN];
     /* TCP after TC=1 */
     oasis_flow *flow;
+    int tcp_up;                 /* flow's connection was established */
     uint8_t tq[2 + DNS_QUERY_MAX];
     uint8_t *tbuf;
     size_t tlen;
@@ -984,6 +985,8 @@ static void on_timeout(oasis_stack *s, oasis_timer *t)
 
 /* ---- TCP after truncation (RFC 1035 4.2.2: two-octet length prefix) ------- */
 
+static void tcp_unreachable(oasis_dns_req *q);
+
 static void on_tcp_read(oasis_flow *flow, int err, const uint8_t *data, size_t len, void *ud)
 {
     oasis_dns_req *q = ud;
@@ -996,6 +999,14 @@ static void on_tcp_read(oasis_flow *flow, int err, const uint8_t *data, size_t l
         if (q->tlen > 0) {
             r->ctr.malformed++;
             q->last_err = OASIS_DNS_EMALFORMED;
+        } else if (!q->tcp_up) {
+            tcp_unreachable(q); /* the connection failed (on_tcp_connect) */
+            return;
+        } else {
+            /* It took the question and hung up with no answer at all:
+             * this server failed, it did not time out. */
+            r->ctr.servfail++;
+            q->last_err = OASIS_DNS_ESERVFAIL;
         }
         next_try(q);
         return;
@@ -1044,14 +1055,22 @@ static void on_tcp_read(oasis_flow *flow, int err, const uint8_t *data, size_t l
  * no answer to the SYN): the server cannot be reached over TCP, as a port
  * unreachable says over UDP (on_udp_error), and the next server is asked
  * at once; if none answers, the request says OASIS_DNS_ENETWORK. */
-static void on_tcp_connect(oasis_stack *s, oasis_flow *flow, int err, void *ud)
+static void tcp_unreachable(oasis_dns_req *q)
 {
-    oasis_dns_req *q = ud;
-    if (q->flow != flow || !err)
-        return;
     q->r->ctr.unreachable++;
     q->last_err = OASIS_DNS_ENETWORK;
     next_try(q);
+}
+
+static void on_tcp_connect(oasis_stack *s, oasis_flow *flow, int err, void *ud)
+{
+    oasis_dns_req *q = ud;
+    if (q->flow != flow)
+        return;
+    if (!err)
+        q->tcp_up = 1;
+    else
+        tcp_unreachable(q);
 }
 
 static void start_tcp(oasis_dns_req *q)
@@ -1072,6 +1091,7 @@ static void start_tcp(oasis_dns_req *q)
         }
     }
     q->tlen = 0;
+    q->tcp_up = 0;
     q->id = (uint16_t)unpredictable_draw(r);
     /* The TCP query carries the OPT too when the UDP one did: its payload
      * size means nothing over TCP, but it still says we speak EDNS, so the
