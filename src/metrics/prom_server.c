@@ -254,7 +254,6 @@ static int tchar(int c)
            (c && strchr("!#$%&'*+-.^_`|~", c));
 }
 
-/* Parses a complete head; returns 0 or the error status. */
 /* Notes the codings of a Transfer-Encoding field line, in order. */
 static void note_codings(preq *r, const char *v, size_t n)
 {
@@ -294,6 +293,7 @@ static int te_status(const preq *r)
     return r->te_unknown ? 501 : 413;
 }
 
+/* Parses a complete head; returns 0 or the error status. */
 static int parse_request(const char *h, size_t len, preq *r)
 {
     memset(r, 0, sizeof *r);
