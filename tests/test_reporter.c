@@ -22,6 +22,7 @@
 #define UNIX_BASE (1700000000ull * SEC)
 #define START_NS (1000 * SEC) /* test_net's virtual clock starts here */
 #define PPS 8                 /* points per snapshot: 6 layers, reporter, probe */
+#define EARLY 2000
 
 /* ---- the fake sink ------------------------------------------------------------ */
 
@@ -39,6 +40,7 @@ typedef struct fconn {
     char *buf;
     size_t len;
     int dead;
+    int stalled; /* answered early and reads no more */
     struct fconn *next;
 } fconn;
 
@@ -51,7 +53,8 @@ struct fake_srv {
     fconn *conns;
     fake_req reqs[256];
     size_t nreqs;
-    int script[256]; /* status for request i; 0: 204; 1: garbage; -1: never answer */
+    int script[256]; /* status for request i; 0: 204; 1: garbage; -1: never answer;
+                      * EARLY + S: S as soon as the head is in, then read no more */
     size_t accepts;
     char *raw;       /* line sink: everything received */
     size_t raw_len;
@@ -83,6 +86,9 @@ static const char *answer(int status)
     case 400:
         return "HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\n"
                "Content-Length: 27\r\n\r\n{\"error\":\"unable to parse\"}";
+    case 401:
+        return "HTTP/1.1 401 Unauthorized\r\nContent-Type: application/json\r\n"
+               "Content-Length: 42\r\n\r\n{\"error\":\"authorization failed, no token\"}";
     case 408:
         return "HTTP/1.1 408 Request Timeout\r\nContent-Length: 0\r\n\r\n";
     case 429:
@@ -131,6 +137,19 @@ static void fc_requests(fconn *c)
     size_t he;
     while ((he = head_end(c->buf, c->len)) != 0) {
         size_t bl = check_head(srv, c->buf, he);
+        if (srv->script[srv->nreqs] >= EARLY) {
+            /* Like a server that refuses on the head alone (a 401, a 413 on
+             * Content-Length) and leaves the body unread. */
+            fake_req *q = &srv->reqs[srv->nreqs++];
+            q->at = oasis_clock_now(srv->clock);
+            q->body = calloc(1, 1);
+            q->status = srv->script[srv->nreqs - 1] - EARLY;
+            const char *a = answer(q->status);
+            assert_int_equal(oasis_tcp_write(c->flow, a, strlen(a), NULL, NULL), 0);
+            c->stalled = 1;
+            c->len = 0;
+            return;
+        }
         if (c->len < he + bl)
             return;
         assert_true(srv->nreqs < 256);
@@ -167,6 +186,8 @@ static void fc_read(oasis_flow *flow, int err, const uint8_t *data, size_t len, 
         memcpy(c->buf + c->len, data, len);
         c->len += len;
         fc_requests(c);
+        if (c->stalled)
+            return; /* no read pending: its window closes */
     } else {
         fake_srv *srv = c->srv;
         srv->raw = realloc(srv->raw, srv->raw_len + len + 1);
@@ -507,6 +528,65 @@ static void test_http_4xx_drops_batch(void **state)
     assert_true(find_line(e.srv.reqs[2].body, "oasis_reporter", line, sizeof line));
     assert_int_equal(field_u(line, "points_rejected"), PPS);
     env_fini(&e);
+}
+
+/* A point of ~400 KB: a request body the sink's window and our send buffer
+ * cannot hold when the sink stops reading. */
+static int big_read(oasis_metrics_emit *e, void *ud)
+{
+    static char v[4001];
+    (void)ud;
+    memset(v, 'x', sizeof v - 1);
+    for (int i = 0; i < 100; i++) {
+        char k[16];
+        snprintf(k, sizeof k, "f%d", i);
+        int err = oasis_metrics_field_string(e, k, v);
+        if (err)
+            return err;
+    }
+    return 0;
+}
+
+/* RFC 9112 9.5: a client that sees an answer while it still sends the body
+ * ceases sending and closes. The sink answers on the head alone (401; then
+ * a 503 with Retry-After) and reads no more: the rest of the body can never
+ * go. The batch's fate is the answer's, and the next one goes on a new
+ * connection (before, the reporter waited for its write forever: the
+ * request timer stops with the answer, so nothing was ever sent again). */
+static void test_http_early_answer(void **state)
+{
+    (void)state;
+    for (int k = 0; k < 2; k++) {
+        env e;
+        env_init(&e, 1);
+        e.srv.script[0] = EARLY + (k == 0 ? 401 : 503);
+        srv_listen(&e.srv);
+        env_start(&e);
+        assert_int_equal(oasis_metrics_add_source(e.m, "big", NULL, 0, big_read, NULL, NULL), 0);
+        run_for(&e, 30 * SEC + 500 * MS);
+
+        oasis_reporter_stats st = stats(&e);
+        assert_true(e.srv.nreqs >= 2);
+        assert_int_equal(e.srv.accepts, 2);
+        assert_int_equal(st.connects, 2);
+        assert_int_equal(st.http_errors, 1);
+        assert_int_equal(st.points_dropped, 0);
+        assert_true(st.points_sent > 0);
+        if (k == 0) {
+            /* 401: that batch is rejected; the rest arrives. */
+            assert_int_equal(st.batches_rejected, 1);
+            assert_int_equal(st.points_rejected, PPS + 1);
+            assert_int_equal(st.points_sent + PPS + 1, st.points_collected);
+        } else {
+            /* 503: kept and sent again, no sooner than Retry-After. */
+            assert_int_equal(st.points_rejected, 0);
+            assert_true(e.srv.reqs[1].at - e.srv.reqs[0].at >= 20 * SEC);
+            assert_int_equal(st.points_sent, st.points_collected);
+        }
+        assert_true(oasis_reporter_idle(e.r));
+        srv_vanish(&e.srv);
+        env_fini(&e);
+    }
 }
 
 /* A sink that never answers: the request times out, the connection is
@@ -865,6 +945,7 @@ int main(void)
         cmocka_unit_test(test_http_retry_after),
         cmocka_unit_test(test_http_4xx_drops_batch),
         cmocka_unit_test(test_http_request_timeout),
+        cmocka_unit_test(test_http_early_answer),
         cmocka_unit_test(test_http_garbage_answer),
         cmocka_unit_test(test_http_reconnect_backoff_and_queue_bound),
         cmocka_unit_test(test_tcp_sink_lines),

@@ -9,6 +9,10 @@
  *     &precision=ns with Authorization: Token ..., same rules; or
  *   - a raw line-protocol TCP listener (Telegraf's socket_listener): just
  *     lines; a batch counts as sent when the peer has acknowledged it.
+ * An HTTP answer that comes while the request body is still going out
+ * (the sink judged the head alone, e.g. 401) settles the batch as any
+ * answer does, and the connection is closed at once: the rest of the body
+ * is not sent (RFC 9112 9.5); the next request goes on a new connection.
  *
  * The reporter lives on the stack it sends through: its timers are the
  * stack's, so it runs from oasis_stack_poll() like TCP does (the loop of

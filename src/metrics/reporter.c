@@ -541,6 +541,14 @@ static void on_status(oasis_reporter *r, const http_min_resp *resp)
                                          OASIS_NS_PER_SEC);
 }
 
+/* Is part of the request still waiting to be taken by TCP? Then the sink
+ * answered before it had the whole body. */
+static int body_unsent(const oasis_reporter *r)
+{
+    oasis_tcp_sndbuf sb;
+    return r->wpending && oasis_tcp_get_sndbuf(r->flow, &sb) == 0 && sb.pending > 0;
+}
+
 /* One answer head at the front of rx. Returns 1 if one was handled, 0 if
  * more bytes are needed or the connection was dropped. */
 static int handle_answer(oasis_reporter *r)
@@ -567,6 +575,13 @@ static int handle_answer(oasis_reporter *r)
     if (resp.status < 200)
         return 1; /* 1xx: the real answer follows */
     on_status(r, &resp);
+    if (body_unsent(r)) {
+        /* RFC 9112 9.5: an answer while the body is still going out: cease
+         * sending and close. The rest cannot follow on this connection (the
+         * sink may never read it, and no timer waits for the write). */
+        drop_conn(r, 0);
+        return 0;
+    }
     if (!resp.keep_alive || body < 0) {
         release_conn(r); /* the body runs to the close, or the server says so */
         return 0;
