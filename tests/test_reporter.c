@@ -863,7 +863,7 @@ static void test_config_and_urls(void **state)
     /* A host tag no point could carry (a backslash at its end, or before
      * ',', '=' or ' ': line protocol would read an escape) is refused here,
      * not found out point by point as encode errors. */
-    static const char *const unusable[] = {"box\\", "a\\,b", "a\\ b", "a\\=b"};
+    static const char *const unusable[] = {"box\\", "a\\,b", "a\\ b", "a\\=b", "a\\\\b"};
     for (size_t i = 0; i < sizeof unusable / sizeof unusable[0]; i++) {
         c.host_tag = unusable[i];
         assert_int_equal(oasis_reporter_create(n.a, m, &c, &r), OASIS_EINVAL);

@@ -276,8 +276,11 @@ void oasis_lp_buf_free(oasis_lp_buf *b);
  * Refused with OASIS_EINVAL, buffer unchanged: NULL/empty measurement, tag
  * key, tag value or field key; no fields; NaN or infinity; a '\n' or '\r'
  * anywhere (line protocol cannot carry them); a measurement starting with
- * '#' (a comment line); a backslash that ends a name or precedes a character
- * escaped there (ambiguous to InfluxDB's parser); duplicate tag or field
+ * '#' (a comment line); a backslash that ends a name, or that precedes a
+ * character some reader takes as escaped there: '\\' (one backslash to
+ * VictoriaMetrics and InfluxDB 3, two to InfluxDB 1.x), ',', ' ', '=' and,
+ * in a measurement or field key, '"' (InfluxDB 1.x reads a\=b as the
+ * measurement a=b); duplicate tag or field
  * keys; a timestamp above INT64_MAX. OASIS_EMSGSIZE when the line would
  * take the buffer over its max (buffer unchanged); OASIS_ENOMEM. */
 int oasis_lp_encode_point(oasis_lp_buf *b, const oasis_metric_point *p, unsigned flags);

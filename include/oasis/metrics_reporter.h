@@ -92,7 +92,7 @@ typedef struct oasis_reporter_config {
                                   * that has no host tag of its own (copied);
                                   * create refuses one line protocol cannot
                                   * carry: '\n', '\r', or a backslash at its
-                                  * end or before ',', '=' or ' ' */
+                                  * end or before '\\', ',', '=' or ' ' */
     uint64_t interval_ns;        /* collect and send this often (10 s) */
     uint32_t max_queue_points;   /* lines kept while the sink is away (10000) */
     uint32_t max_batch_bytes;    /* body of one request at most (1 MiB); a longer

@@ -18,6 +18,14 @@
 #define ESC_MEASUREMENT ", "
 #define ESC_KEY ",= " /* tag keys, tag values, field keys */
 
+/* Characters that some reader takes as escaped after a backslash, per
+ * element: InfluxDB 1.x also unescapes '=' and '"' in measurements and '"'
+ * in field keys (a\=b is measurement a=b); VictoriaMetrics and InfluxDB 3
+ * read a doubled backslash as one, InfluxDB 1.x as two. */
+#define AMBIG_MEASUREMENT ", =\"\\"
+#define AMBIG_TAG ",= \\"
+#define AMBIG_FIELD_KEY ",= \"\\"
+
 void oasis_lp_buf_init(oasis_lp_buf *b, size_t max, oasis_alloc_fn alloc, void *alloc_ud)
 {
     if (!b)
@@ -94,15 +102,15 @@ static int put_escaped(oasis_lp_buf *b, const char *s, const char *esc)
 
 /* ---- validation ----------------------------------------------------------- */
 
-/* A backslash right before a character we escape, or at the very end (the
- * separator after it), would be read by InfluxDB as an escape of that
- * character: the line would not mean what we wrote. */
-static int name_ok(const char *s, const char *esc)
+/* A backslash right before a character a reader takes as escaped there
+ * (ambig), or at the very end (the separator after it), would be read as
+ * an escape of that character: the line would not mean what we wrote. */
+static int name_ok(const char *s, const char *ambig)
 {
     if (!metrics_name_ok(s))
         return 0;
     for (const char *p = strchr(s, '\\'); p; p = strchr(p + 1, '\\')) {
-        if (p[1] == '\0' || strchr(esc, p[1]))
+        if (p[1] == '\0' || strchr(ambig, p[1]))
             return 0;
     }
     return 1;
@@ -110,7 +118,7 @@ static int name_ok(const char *s, const char *esc)
 
 int metrics_lp_tag_ok(const char *s)
 {
-    return name_ok(s, ESC_KEY);
+    return name_ok(s, AMBIG_TAG);
 }
 
 static int tags_ok(const oasis_metric_point *p)
@@ -118,7 +126,7 @@ static int tags_ok(const oasis_metric_point *p)
     if (p->ntags && !p->tags)
         return 0;
     for (size_t i = 0; i < p->ntags; i++) {
-        if (!name_ok(p->tags[i].key, ESC_KEY) || !name_ok(p->tags[i].value, ESC_KEY))
+        if (!name_ok(p->tags[i].key, AMBIG_TAG) || !name_ok(p->tags[i].value, AMBIG_TAG))
             return 0;
         for (size_t j = 0; j < i; j++)
             if (strcmp(p->tags[i].key, p->tags[j].key) == 0)
@@ -129,7 +137,7 @@ static int tags_ok(const oasis_metric_point *p)
 
 static int field_ok(const oasis_metric_field *f, unsigned flags)
 {
-    if (!name_ok(f->key, ESC_KEY))
+    if (!name_ok(f->key, AMBIG_FIELD_KEY))
         return OASIS_EINVAL;
     switch (f->type) {
     case OASIS_METRIC_INT:
@@ -149,7 +157,7 @@ static int field_ok(const oasis_metric_field *f, unsigned flags)
 
 static int point_ok(const oasis_metric_point *p, unsigned flags)
 {
-    if (!p || !name_ok(p->measurement, ESC_MEASUREMENT) || p->measurement[0] == '#')
+    if (!p || !name_ok(p->measurement, AMBIG_MEASUREMENT) || p->measurement[0] == '#')
         return OASIS_EINVAL;
     if (!tags_ok(p) || p->nfields == 0 || !p->fields)
         return OASIS_EINVAL;

@@ -123,10 +123,11 @@ int report_option(report_opts *o, int code, const char *arg)
     case REPORT_OPT_HOST:
         if (!arg[0] || strlen(arg) > 255 || strpbrk(arg, "\r\n"))
             return bad("--host-tag (1..255 characters, one line)", arg);
-        /* The encoder's own rules (a backslash at the end or before ',',
-         * '=' or ' ' would read as an escape): a trial line with the tag. */
+        /* The encoder's own rules (a backslash at the end or before '\\',
+         * ',', '=' or ' ' would read as an escape): a trial line with the tag. */
         if (!lp_tag_ok(arg))
-            return bad("--host-tag (no backslash at the end or before ',', '=' or ' ')", arg);
+            return bad("--host-tag (no backslash at the end or before '\\', ',', '=' or ' ')",
+                       arg);
         o->host_tag = arg;
         return 1;
     case REPORT_OPT_QUEUE:
