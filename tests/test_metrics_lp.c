@@ -312,6 +312,20 @@ static void test_refuse_ambiguous(void **state)
     expect_refused("m", NULL, NULL, fint("a\\\\b", 1), 0, OASIS_EINVAL);
 }
 
+/* InfluxDB 1.x answers a point with a tag or field named "time" with 400
+ * "partial write: invalid field name: input field "time" ... is invalid"
+ * (1.6.7, by hand): the reporter would count the whole batch as rejected
+ * though the rest was stored. Refused; other names that hold "time" pass,
+ * and so does a measurement called time. */
+static void test_refuse_time_key(void **state)
+{
+    (void)state;
+    expect_refused("m", NULL, NULL, fint("time", 1), 0, OASIS_EINVAL);
+    expect_refused("m", "time", "x", fint("v", 1), 0, OASIS_EINVAL);
+    expect_line("m", "k", "time", fint("time_ns", 1), 0, "m,k=time time_ns=1i 1700000000000000000");
+    expect_line("time", "Time", "x", fint("v", 1), 0, "time,Time=x v=1i 1700000000000000000");
+}
+
 static void test_refuse_duplicates(void **state)
 {
     (void)state;
@@ -662,6 +676,7 @@ int main(void)
         cmocka_unit_test(test_refuse_empty),
         cmocka_unit_test(test_refuse_newlines),
         cmocka_unit_test(test_refuse_ambiguous),
+        cmocka_unit_test(test_refuse_time_key),
         cmocka_unit_test(test_refuse_duplicates),
         cmocka_unit_test(test_refused_keeps_buffer),
         cmocka_unit_test(test_tag_sorting),

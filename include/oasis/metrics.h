@@ -280,7 +280,8 @@ void oasis_lp_buf_free(oasis_lp_buf *b);
  * character some reader takes as escaped there: '\\' (one backslash to
  * VictoriaMetrics and InfluxDB 3, two to InfluxDB 1.x), ',', ' ', '=' and,
  * in a measurement or field key, '"' (InfluxDB 1.x reads a\=b as the
- * measurement a=b); duplicate tag or field
+ * measurement a=b); a tag or field key "time" (InfluxDB refuses the
+ * point, and answers its batch 400 partial write); duplicate tag or field
  * keys; a timestamp above INT64_MAX. OASIS_EMSGSIZE when the line would
  * take the buffer over its max (buffer unchanged); OASIS_ENOMEM. */
 int oasis_lp_encode_point(oasis_lp_buf *b, const oasis_metric_point *p, unsigned flags);

@@ -121,12 +121,21 @@ int metrics_lp_tag_ok(const char *s)
     return name_ok(s, AMBIG_TAG);
 }
 
+/* InfluxDB refuses a point with a tag or field named "time" (its
+ * timestamp's column): the whole batch would come back 400 "partial
+ * write", though the other points were stored. */
+static int reserved_key(const char *k)
+{
+    return strcmp(k, "time") == 0;
+}
+
 static int tags_ok(const oasis_metric_point *p)
 {
     if (p->ntags && !p->tags)
         return 0;
     for (size_t i = 0; i < p->ntags; i++) {
-        if (!name_ok(p->tags[i].key, AMBIG_TAG) || !name_ok(p->tags[i].value, AMBIG_TAG))
+        if (!name_ok(p->tags[i].key, AMBIG_TAG) || !name_ok(p->tags[i].value, AMBIG_TAG) ||
+            reserved_key(p->tags[i].key))
             return 0;
         for (size_t j = 0; j < i; j++)
             if (strcmp(p->tags[i].key, p->tags[j].key) == 0)
@@ -137,7 +146,7 @@ static int tags_ok(const oasis_metric_point *p)
 
 static int field_ok(const oasis_metric_field *f, unsigned flags)
 {
-    if (!name_ok(f->key, AMBIG_FIELD_KEY))
+    if (!name_ok(f->key, AMBIG_FIELD_KEY) || reserved_key(f->key))
         return OASIS_EINVAL;
     switch (f->type) {
     case OASIS_METRIC_INT:
