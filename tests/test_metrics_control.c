@@ -305,6 +305,104 @@ static void test_long_line_then_more(void **state)
     env_fini(&e);
 }
 
+/* 600 points that each carry the source's 8 tags of about 4 KB: a snapshot
+ * of ~19 MB of line protocol, within the registry's default bounds. */
+static int huge_read(oasis_metrics_emit *e, void *ud)
+{
+    (void)ud;
+    for (int p = 0; p < 600; p++) {
+        int err = oasis_metrics_field_int(e, "n", 1);
+        err = err ? err : oasis_metrics_next_point(e);
+        if (err)
+            return err;
+    }
+    return 0;
+}
+
+/* A client that keeps only the last bytes of what it is sent. */
+typedef struct tail_cl {
+    oasis_flow *flow;
+    size_t total;
+    char tail[256];
+    size_t tail_len;
+} tail_cl;
+
+static void tail_read(oasis_flow *flow, int err, const uint8_t *data, size_t len, void *ud)
+{
+    tail_cl *t = ud;
+    if (err)
+        return;
+    t->total += len;
+    size_t room = sizeof t->tail - 1;
+    if (len >= room) {
+        memcpy(t->tail, data + len - room, room);
+        t->tail_len = room;
+    } else {
+        size_t keep = room - len < t->tail_len ? room - len : t->tail_len;
+        memmove(t->tail, t->tail + t->tail_len - keep, keep);
+        memcpy(t->tail + keep, data, len);
+        t->tail_len = keep + len;
+    }
+    t->tail[t->tail_len] = '\0';
+    assert_int_equal(oasis_tcp_read(flow, tail_read, t), 0);
+}
+
+static void tail_connected(oasis_stack *s, oasis_flow *flow, int err, void *ud)
+{
+    tail_cl *t = ud;
+    (void)s;
+    assert_int_equal(err, 0);
+    t->flow = flow;
+    assert_int_equal(oasis_tcp_read(flow, tail_read, t), 0);
+}
+
+/* A dump larger than an answer may be (16 MiB) stops after a whole line and
+ * still ends with its "error" line, as every answer ends in "ok" or
+ * "error": before, that line found no room left either, and the client
+ * waited for it for good. */
+static void test_dump_over_bound(void **state)
+{
+    (void)state;
+    /* Lines of 32768 bytes ("huge" 4, 8 x ",tN=" 32, tag values 32706,
+     * " n=1i" 5, the timestamp 20, '\n'): 512 of them fill the 16 MiB to
+     * the byte. */
+    static char v[4090];
+    memset(v, 'v', sizeof v - 1);
+    oasis_metric_tag tags[8];
+    char keys[8][4];
+    for (int i = 0; i < 8; i++) {
+        snprintf(keys[i], sizeof keys[i], "t%d", i);
+        tags[i] = (oasis_metric_tag){keys[i], v + (i < 2 ? 0 : 1)}; /* 4089 or 4088 */
+    }
+    ctl_env e;
+    env_init(&e, 0);
+    static const char *const layers[] = {"link", "arp", "ipv4", "icmp", "udp", "tcp"};
+    for (size_t i = 0; i < 6; i++)
+        assert_int_equal(oasis_metrics_enable(e.m, layers[i], 0), 1);
+    assert_int_equal(oasis_metrics_add_source(e.m, "huge", tags, 8, huge_read, NULL, NULL), 0);
+    tail_cl t = {0};
+    assert_int_equal(oasis_tcp_connect4(e.net.b, TEST_ADDR_A, 7070, NULL, tail_connected, &t), 0);
+    run(&e, SEC);
+    assert_non_null(t.flow);
+    assert_int_equal(oasis_tcp_write(t.flow, "dump\n", 5, NULL, NULL), 0);
+    run(&e, 60 * SEC);
+    assert_true(t.total > (16u << 20) - (64u << 10));
+    const char *last = strrchr(t.tail, '\n');
+    assert_non_null(last);
+    assert_int_equal(last[1], '\0'); /* whole lines */
+    while (last > t.tail && last[-1] != '\n')
+        last--;
+    assert_true(strncmp(last, "error ", 6) == 0);
+    assert_non_null(strstr(last, " after "));
+    /* The connection goes on. */
+    t.tail_len = 0;
+    assert_int_equal(oasis_tcp_write(t.flow, "disable huge\n", 13, NULL, NULL), 0);
+    run(&e, SEC);
+    assert_string_equal(t.tail, "ok huge off (1)\n");
+    oasis_tcp_release(t.flow);
+    env_fini(&e);
+}
+
 static void test_create_checks(void **state)
 {
     (void)state;
@@ -341,6 +439,7 @@ int main(void)
         cmocka_unit_test(test_create_checks),
         cmocka_unit_test(test_room_and_idle),
         cmocka_unit_test(test_long_line_then_more),
+        cmocka_unit_test(test_dump_over_bound),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

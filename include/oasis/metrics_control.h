@@ -12,6 +12,8 @@
  *   disable NAME          ... no longer read (reporter and scrapes): "ok NAME off (K)"
  *   interval [MS]         the reporter's interval: show it, or set it (10..86400000)
  *   dump                  a snapshot now, in line protocol, then "ok N points"
+ *                         (up to 16 MiB: a longer one stops after a whole
+ *                         line, then "error ... after N points")
  *   flush                 the reporter collects and sends a snapshot now
  *   quit                  "ok bye", then the connection is closed
  * Anything else: "error unknown command 'X' (try help)". A longer line:
