@@ -781,16 +781,18 @@ static void base64(const unsigned char *in, size_t n, char *out)
 /* The part of every request head that does not change. */
 static int build_prefix(oasis_reporter *r, const oasis_reporter_config *c)
 {
-    char ip[OASIS_IPV4_STRLEN], auth[1600] = "";
+    /* Sized for the longest values config_ok takes (1024 characters each):
+     * base64 of "user:password" is up to 2732 characters. */
+    char ip[OASIS_IPV4_STRLEN], auth[2800] = "";
     if (c->proto == OASIS_REPORTER_TCP)
         return 0;
     if (c->token) {
         snprintf(auth, sizeof auth, "Authorization: Token %s\r\n", c->token);
     } else if (c->username) {
-        char up[2100], enc[2900];
+        char up[2100], enc[2740];
         int n = snprintf(up, sizeof up, "%s:%s", c->username, c->password);
         base64((const unsigned char *)up, (size_t)n, enc);
-        snprintf(auth, sizeof auth, "Authorization: Basic %.1500s\r\n", enc);
+        snprintf(auth, sizeof auth, "Authorization: Basic %s\r\n", enc);
     }
     const char *q = c->proto == OASIS_REPORTER_HTTP_V2 ? c->v2_query : NULL;
     size_t cap = strlen(auth) + (q ? strlen(q) : strlen(r->db)) + 300;

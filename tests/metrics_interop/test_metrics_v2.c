@@ -173,6 +173,35 @@ static void test_basic_auth(void **state)
     /* RFC 7617's example. */
     assert_non_null(strstr(k.head, "\r\nAuthorization: Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ==\r\n"));
     sink_fini(&k);
+
+    /* The longest credentials create takes (1024 characters each) go whole:
+     * base64 of 2049 bytes is 2732 characters (before, cut at 1500: every
+     * request failed authentication). */
+    static char user[1025], pass[1025], want[2800];
+    memset(user, 'u', 1024);
+    memset(pass, 'p', 1024);
+    static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    char up[2050];
+    snprintf(up, sizeof up, "%s:%s", user, pass);
+    size_t o = (size_t)snprintf(want, sizeof want, "\r\nAuthorization: Basic ");
+    for (size_t i = 0; i < 2049; i += 3) {
+        uint32_t v = (uint32_t)(unsigned char)up[i] << 16;
+        v |= i + 1 < 2049 ? (uint32_t)(unsigned char)up[i + 1] << 8 : 0;
+        v |= i + 2 < 2049 ? (unsigned char)up[i + 2] : 0;
+        want[o++] = b64[v >> 18 & 63];
+        want[o++] = b64[v >> 12 & 63];
+        want[o++] = i + 1 < 2049 ? b64[v >> 6 & 63] : '=';
+        want[o++] = i + 2 < 2049 ? b64[v & 63] : '=';
+    }
+    snprintf(want + o, sizeof want - o, "\r\n");
+    assert_int_equal(o, 23 + 2732);
+    oasis_reporter_config_init(&cfg);
+    assert_int_equal(oasis_reporter_parse_url("http://10.0.0.2:8086/oasis", &cfg, NULL, 0), 0);
+    cfg.username = user;
+    cfg.password = pass;
+    report_once(&k, &cfg);
+    assert_non_null(strstr(k.head, want));
+    sink_fini(&k);
 }
 
 static char *inflate_gzip(const char *in, size_t len, size_t *out_len)
