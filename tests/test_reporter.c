@@ -736,6 +736,43 @@ static void test_http_reconnect_backoff_and_queue_bound(void **state)
     env_fini(&e);
 }
 
+/* Durations near UINT64_MAX mean "not for a long time", never "now": the
+ * interval, the timeout and the backoff's cap each end in a deadline that
+ * saturates. Before, now + interval wrapped into the past and the reporter
+ * collected at every poll, the wire's clock never moving on. */
+static void test_huge_durations(void **state)
+{
+    (void)state;
+    env e;
+    env_init(&e, 1);
+    e.cfg.interval_ns = UINT64_MAX;
+    e.cfg.timeout_ns = UINT64_MAX;
+    e.cfg.backoff_min_ns = UINT64_MAX / 2;
+    e.cfg.backoff_max_ns = UINT64_MAX;
+    srv_listen(&e.srv);
+    env_start(&e);
+    run_for(&e, 10 * SEC);
+    assert_int_equal(stats(&e).points_collected, 0);
+    /* A flush goes out and is answered: the request's timeout is far away. */
+    assert_int_equal(oasis_reporter_flush(e.r), 0);
+    run_for(&e, 5 * SEC);
+    oasis_reporter_stats st = stats(&e);
+    assert_int_equal(st.points_sent, PPS);
+    assert_int_equal(st.send_failures, 0);
+    assert_int_equal(st.connect_failures, 0);
+    assert_int_equal(oasis_reporter_set_interval(e.r, UINT64_MAX - 1), 0);
+    run_for(&e, 5 * SEC);
+    assert_int_equal(stats(&e).points_collected, PPS);
+    /* The sink goes: the first reconnect waits half the huge backoff at
+     * least, not a wrapped-around nothing. */
+    srv_vanish(&e.srv);
+    assert_int_equal(oasis_reporter_flush(e.r), 0);
+    run_for(&e, 10 * SEC);
+    st = stats(&e);
+    assert_true(st.connect_failures <= 1);
+    env_fini(&e);
+}
+
 /* ---- tests: raw line protocol ------------------------------------------------------ */
 
 static void test_tcp_sink_lines(void **state)
@@ -947,6 +984,7 @@ int main(void)
         cmocka_unit_test(test_http_request_timeout),
         cmocka_unit_test(test_http_early_answer),
         cmocka_unit_test(test_http_garbage_answer),
+        cmocka_unit_test(test_huge_durations),
         cmocka_unit_test(test_http_reconnect_backoff_and_queue_bound),
         cmocka_unit_test(test_tcp_sink_lines),
         cmocka_unit_test(test_destroy_while_connecting),

@@ -442,7 +442,7 @@ static void backoff_at_least(oasis_reporter *r, uint64_t at_least_ns)
     if (wait < at_least_ns)
         wait = at_least_ns;
     r->waiting = 1;
-    oasis_timer_start(r->s, &r->wake, oasis_stack_now(r->s) + wait);
+    oasis_timer_start(r->s, &r->wake, oasis_deadline(oasis_stack_now(r->s), wait));
 }
 
 static void backoff(oasis_reporter *r) { backoff_at_least(r, 0); }
@@ -451,10 +451,12 @@ static void on_tick(oasis_stack *s, oasis_timer *t)
 {
     oasis_reporter *r = oasis_container_of(t, oasis_reporter, tick);
     uint64_t now = oasis_stack_now(s);
-    /* Fixed rate; intervals missed while the process slept are skipped. */
-    r->tick_at += r->cfg.interval_ns;
+    /* Fixed rate; intervals missed while the process slept are skipped.
+     * Deadlines saturate: a huge interval means "not soon", never a time
+     * wrapped into the past. */
+    r->tick_at = oasis_deadline(r->tick_at, r->cfg.interval_ns);
     if (r->tick_at <= now)
-        r->tick_at = now + r->cfg.interval_ns;
+        r->tick_at = oasis_deadline(now, r->cfg.interval_ns);
     oasis_timer_start(s, &r->tick, r->tick_at);
     collect(r);
     pump(r);
@@ -692,7 +694,7 @@ static void start_connect(oasis_reporter *r)
     }
     r->token = t;
     r->conn = CONN_CONNECTING;
-    oasis_timer_start(r->s, &r->wake, oasis_stack_now(r->s) + r->cfg.timeout_ns);
+    oasis_timer_start(r->s, &r->wake, oasis_deadline(oasis_stack_now(r->s), r->cfg.timeout_ns));
 }
 
 /* The wake timer: a connect or request took too long, or a backoff ended. */
@@ -831,7 +833,7 @@ static void pump(oasis_reporter *r)
         drop_conn(r, 1);
         return;
     }
-    oasis_timer_start(r->s, &r->wake, oasis_stack_now(r->s) + r->cfg.timeout_ns);
+    oasis_timer_start(r->s, &r->wake, oasis_deadline(oasis_stack_now(r->s), r->cfg.timeout_ns));
 }
 
 /* ---- public ---------------------------------------------------------------------- */
@@ -883,7 +885,7 @@ int oasis_reporter_create(oasis_stack *s, oasis_metrics *m, const oasis_reporter
         oasis_reporter_destroy(r);
         return err;
     }
-    r->tick_at = oasis_stack_now(s) + cfg->interval_ns;
+    r->tick_at = oasis_deadline(oasis_stack_now(s), cfg->interval_ns);
     oasis_timer_start(s, &r->tick, r->tick_at);
     *out = r;
     return 0;
@@ -934,7 +936,7 @@ int oasis_reporter_set_interval(oasis_reporter *r, uint64_t ns)
     if (!r || ns == 0)
         return OASIS_EINVAL;
     r->cfg.interval_ns = ns;
-    r->tick_at = oasis_stack_now(r->s) + ns;
+    r->tick_at = oasis_deadline(oasis_stack_now(r->s), ns);
     oasis_timer_start(r->s, &r->tick, r->tick_at);
     return 0;
 }
