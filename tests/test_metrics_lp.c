@@ -285,6 +285,10 @@ static void test_refuse_ambiguous(void **state)
     /* '#' at the start of a line makes it a comment */
     expect_refused("#m", NULL, NULL, fint("v", 1), 0, OASIS_EINVAL);
     expect_line("m#", NULL, NULL, fint("v", 1), 0, "m# v=1i 1700000000000000000");
+    /* InfluxDB 1.x skips a tab that starts a line (1.6.7 stores "\tm" as m);
+     * a tab further on is kept */
+    expect_refused("\tm", NULL, NULL, fint("v", 1), 0, OASIS_EINVAL);
+    expect_line("m\t", "k", "\tv", fint("v", 1), 0, "m\t,k=\tv v=1i 1700000000000000000");
     /* a trailing backslash would escape the separator after it */
     expect_refused("m\\", NULL, NULL, fint("v", 1), 0, OASIS_EINVAL);
     expect_refused("m", "k\\", "x", fint("v", 1), 0, OASIS_EINVAL);

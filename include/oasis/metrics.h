@@ -276,7 +276,8 @@ void oasis_lp_buf_free(oasis_lp_buf *b);
  * Refused with OASIS_EINVAL, buffer unchanged: NULL/empty measurement, tag
  * key, tag value or field key; no fields; NaN or infinity; a '\n' or '\r'
  * anywhere (line protocol cannot carry them); a measurement starting with
- * '#' (a comment line); a backslash that ends a name, or that precedes a
+ * '#' (a comment line) or a tab (InfluxDB 1.x skips it as leading
+ * whitespace); a backslash that ends a name, or that precedes a
  * character some reader takes as escaped there: '\\' (one backslash to
  * VictoriaMetrics and InfluxDB 3, two to InfluxDB 1.x), ',', ' ', '=' and,
  * in a measurement or field key, '"' (InfluxDB 1.x reads a\=b as the

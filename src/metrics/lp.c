@@ -166,7 +166,10 @@ static int field_ok(const oasis_metric_field *f, unsigned flags)
 
 static int point_ok(const oasis_metric_point *p, unsigned flags)
 {
-    if (!p || !name_ok(p->measurement, AMBIG_MEASUREMENT) || p->measurement[0] == '#')
+    /* '#' starts a comment line; InfluxDB 1.x skips a tab at the start of
+     * a line as whitespace (the measurement would lose it). */
+    if (!p || !name_ok(p->measurement, AMBIG_MEASUREMENT) || p->measurement[0] == '#' ||
+        p->measurement[0] == '\t')
         return OASIS_EINVAL;
     if (!tags_ok(p) || p->nfields == 0 || !p->fields)
         return OASIS_EINVAL;
