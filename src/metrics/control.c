@@ -14,6 +14,7 @@
 #include "core/stack_impl.h"
 #include "core/timer.h"
 #include "metrics/metrics_impl.h"
+#include "tcp/tcp.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -391,7 +392,10 @@ static void on_accept(oasis_stack *s, oasis_flow *flow, void *ud)
     cconn *c = ctl->nconns < ctl->cfg.max_conns && la == ctl->cfg.addr
                    ? oasis_calloc(s, 1, sizeof *c)
                    : NULL;
-    if (!c) {
+    /* The connection is the library's: the application's walk must not
+     * hand it out to be closed or released (tcp.h). */
+    if (!c || oasis_tcp_set_lib_owned(flow) != 0) {
+        oasis_free(s, c);
         oasis_tcp_release(flow);
         return;
     }
