@@ -438,6 +438,30 @@ static void test_server_get_keepalive(void **state)
     cl_fini(&c);
 }
 
+static void release_flow(oasis_flow *flow, void *ud)
+{
+    (*(int *)ud)++;
+    oasis_tcp_release(flow);
+}
+
+/* The server's connections are the library's: the application's walk
+ * (tcp.h: "fn may close, abort or release any flow") does not hand them
+ * out. Before, an application closing every flow it walked released the
+ * server's handle under it. */
+static void test_server_walk_skips_connections(void **state)
+{
+    (void)state;
+    client c;
+    cl_init(&c, 0);
+    int visited = 0;
+    oasis_tcp_foreach_flow(c.net.a, release_flow, &visited);
+    assert_int_equal(visited, 0);
+    cl_send(&c, "GET /metrics HTTP/1.1\r\nHost: a\r\n\r\n");
+    assert_true(strncmp(c.rx, "HTTP/1.1 200 OK\r\n", 17) == 0);
+    assert_false(c.eof);
+    cl_fini(&c);
+}
+
 /* 404 and 405 keep the connection; 405 says Allow. */
 static void test_server_404_405(void **state)
 {
@@ -810,6 +834,7 @@ int main(void)
         cmocka_unit_test(test_builtin_types),
         cmocka_unit_test(test_negotiate),
         cmocka_unit_test(test_server_get_keepalive),
+        cmocka_unit_test(test_server_walk_skips_connections),
         cmocka_unit_test(test_server_404_405),
         cmocka_unit_test(test_server_bad_requests),
         cmocka_unit_test(test_server_http10),

@@ -218,7 +218,7 @@ int oasis_metrics_add_counters(oasis_metrics *m, const oasis_counters *c,
  * tcp_info. Flows the application has given back (closed with no callback,
  * or released) are the stack's and not reported, as the walk skips them,
  * while their close finishes, nor are the library's own (a reporter's
- * connection, a control port's); the layer's counters ("tcp") count them all. Tags:
+ * connection, a control port's, a Prometheus server's); the layer's counters ("tcp") count them all. Tags:
  * local_addr, local_port, remote_addr, remote_port (dotted quad or RFC
  * 5952 IPv6 text / decimal) plus tags. Fields: state (string, e.g. "ESTABLISHED"),
  * srtt_ns, rttvar_ns, rto_ns, mss_send, mss_recv, cwnd, ssthresh,

@@ -690,7 +690,8 @@ int oasis_tcp_get_info(const oasis_flow *flow, oasis_tcp_info *info);
 /* Calls fn for every flow the application holds and has not finished
  * (metrics; closing idle flows); the flows of clients inside the library
  * (the DNS resolver's TCP tries, the metrics reporter's connection, the
- * metrics control port's connections) are theirs, not visited. fn may
+ * connections of the metrics control port and of the Prometheus server)
+ * are theirs, not visited. fn may
  * close, abort or release any flow, the one it was given too (as libuv's
  * uv_walk callback may uv_close): the walk goes on by address, so a flow
  * released meanwhile is never read again, and a flow finished before its turn is not visited. Callbacks

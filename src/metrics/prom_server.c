@@ -16,6 +16,7 @@
 #include "core/timer.h"
 #include "metrics/http_min.h"
 #include "metrics/metrics_impl.h"
+#include "tcp/tcp.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -555,7 +556,10 @@ static void on_accept(oasis_stack *s, oasis_flow *flow, void *ud)
         make_room(p);
     pconn *c = p->nconns < p->cfg.max_conns ? oasis_calloc(s, 1, sizeof *c) : NULL;
     char *req = c ? oasis_malloc(s, p->cfg.max_request_bytes) : NULL;
-    if (!req) {
+    /* The connection is the library's: the application's walk must not
+     * hand it out to be closed or released (tcp.h). */
+    if (!req || oasis_tcp_set_lib_owned(flow) != 0) {
+        oasis_free(s, req);
         oasis_free(s, c);
         oasis_tcp_release(flow);
         return;
