@@ -202,6 +202,59 @@ static void test_delayed_ack_timer_and_every_second_segment(void **state)
     assert_int_equal(r.ack, x->pnxt + 3020);
 }
 
+/* Full-sized is the sender's SMSS (RFC 5681 2), not the MSS we offered:
+ * with timestamps a peer's full segments carry 12 bytes less, and a lower
+ * path MTU makes them smaller still. Each second one is ACKed at once
+ * (RFC 9293 3.8.6.3), also after the flow went idle and gave back its
+ * extension. Before, the count ran in our MSS: every third segment. (A
+ * sender whose segments shrink mid-stream is still counted in the largest
+ * it sent, until the flow next goes idle.) */
+static void every_second(fx *x, uint32_t *seq, uint32_t *tsv, uint32_t len)
+{
+    static uint8_t buf[1460];
+    oasis_tcp_hdr r;
+    for (int i = 0; i < 4; i++) {
+        oasis_tcp_hdr d = th_seg(TH_PPORT, PORT, A, *seq, x->iss + 1);
+        d.payload = buf;
+        d.payload_len = len;
+        d.has_ts = 1;
+        d.ts_val = ++*tsv;
+        th_inject(&x->h, &d);
+        *seq += len;
+        if (i % 2 == 0) {
+            assert_false(th_pop(&x->h, &r)); /* the first of two waits */
+            continue;
+        }
+        assert_true(th_pop(&x->h, &r));
+        assert_int_equal(r.ack, *seq);
+        assert_false(th_pop(&x->h, &r));
+    }
+}
+
+static void test_every_second_segment_of_the_senders_size(void **state)
+{
+    fx *x = *state;
+    oasis_tcp_hdr syn = th_seg(TH_PPORT, PORT, OASIS_TCP_SYN, TH_PISN, 0);
+    syn.has_mss = 1;
+    syn.mss = 1460;
+    syn.has_ts = 1;
+    syn.ts_val = 100;
+    uint32_t tsv = 101;
+    x->iss = th_open_passive(&x->h, &x->a, PORT, &syn);
+    x->a.auto_read = 1;
+    assert_int_equal(oasis_tcp_read(x->a.flow, th_read_cb, &x->a), 0);
+    oasis_tcp_info i;
+    assert_int_equal(oasis_tcp_get_info(x->a.flow, &i), 0);
+    assert_int_equal(i.mss_recv, 1460);
+    assert_true(i.timestamps);
+    uint32_t seq = TH_PISN + 1;
+    every_second(x, &seq, &tsv, 1448);
+    th_advance(&x->h, 5 * SEC); /* idle: the extension goes */
+    th_clear(&x->h);
+    assert_null(x->a.flow->ext);
+    every_second(x, &seq, &tsv, 1388);
+}
+
 static void test_nagle(void **state)
 {
     fx *x = *state;
@@ -441,6 +494,7 @@ int main(void)
         T(test_synack_for_retransmitted_syn_waits_an_rto),
         T(test_rto_backoff_and_give_up),
         T(test_delayed_ack_timer_and_every_second_segment),
+        T(test_every_second_segment_of_the_senders_size),
         T(test_nagle),
         T(test_write_nodelay_completes_on_ack),
         T(test_write_completes_when_taken),

@@ -413,7 +413,7 @@ static void ext_setup(oasis_flow *f, oasis_tcp_ext *x)
     f->ext = x;
     oasis_timer_init(&x->timer, oasis_tcp_timer_fn);
     oasis_tcp_timers_clear(f);
-    x->rcv_mss = f->mss_recv;
+    x->rcv_mss = oasis_tcp_rcv_mss_init(f);
     x->snd.cap = f->sndbuf;
     x->rcv.cap = f->rcvbuf;
     oasis_ofo_init(&x->ofo, cfg->max_ofo_segments ? cfg->max_ofo_segments : 1);

@@ -200,7 +200,8 @@ typedef struct oasis_tcp_ext {
     uint32_t ka_sent;              /* keepalives unanswered, as wide as oasis_keepalive.probes */
     uint16_t retries;              /* RTOs of the head segment */
     uint16_t probes_out;           /* zero-window probes unanswered */
-    uint16_t rcv_mss;              /* largest payload received (delayed ACK) */
+    uint16_t rcv_mss;              /* largest payload received (delayed ACK;
+                                    * oasis_tcp_rcv_mss_init before any) */
     uint8_t persist_shift;         /* zero-window probe backoff exponent */
     uint8_t sack_n;
     int8_t soft_err;               /* last soft ICMP error, told on timeout (tcp_icmp.c) */
@@ -590,6 +591,23 @@ static inline uint32_t oasis_tcp_eff_mss(const oasis_flow *f)
 {
     uint32_t m = oasis_tcp_seg_mss(f) - (f->ts_ok ? 12u : 0u);
     return m ? m : 1;
+}
+
+/* The largest payload the peer can send us: our MSS less the timestamp
+ * option (what deliver_in_order's rcv_mss is capped at). */
+static inline uint32_t oasis_tcp_rcv_full(const oasis_flow *f)
+{
+    return f->mss_recv - (f->ts_ok ? 12u : 0u);
+}
+/* rcv_mss before any text came. "Every second full-sized segment" (RFC
+ * 9293 3.8.6.3, RFC 5681 4.2) counts in the SENDER's SMSS (RFC 5681 2),
+ * which may lie below what we offered (a lower path MTU, the timestamp
+ * option): start small, as Linux's tcp_initialize_rcv_mss (at most 536),
+ * and let deliver_in_order raise it to the largest payload received. */
+static inline uint16_t oasis_tcp_rcv_mss_init(const oasis_flow *f)
+{
+    uint32_t full = oasis_tcp_rcv_full(f);
+    return (uint16_t)(full < 536u ? full : 536u);
 }
 
 /* ---- tcp_icmp.c ---- */

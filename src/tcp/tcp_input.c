@@ -48,7 +48,7 @@ void oasis_tcp_syn_options(oasis_flow *f, const oasis_tcp_hdr *h)
     if (f->ts_ok)
         f->ts_recent = h->ts_val;
     f->sack_ok = f->sack_ok && h->sack_permitted;
-    f->ext->rcv_mss = (uint16_t)(f->mss_recv - (f->ts_ok ? 12 : 0));
+    f->ext->rcv_mss = oasis_tcp_rcv_mss_init(f);
     oasis_tcp_pmtu_init(f); /* a path MTU already learned for this peer */
 }
 
@@ -571,7 +571,7 @@ OASIS_HOT static OASIS_ALWAYS_INLINE void deliver_in_order(oasis_flow *f, const 
      * TSO stands for several, and "every second full-sized segment" still
      * counts MSS-sized ones (Linux's tcp_measure_rcv_mss caps at advmss). */
     if (n > f->ext->rcv_mss)
-        f->ext->rcv_mss = (uint16_t)min_u32(n, f->mss_recv - (f->ts_ok ? 12u : 0u));
+        f->ext->rcv_mss = (uint16_t)min_u32(n, oasis_tcp_rcv_full(f));
     f->ext->unacked += got;
     if (f->ext->unacked >= 2u * f->ext->rcv_mss)
         f->ack_now = 1; /* RFC 9293 3.8.6.3: every second full segment */

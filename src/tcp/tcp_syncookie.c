@@ -110,7 +110,7 @@ static oasis_flow *cookie_flow(oasis_stack *s, oasis_tcp_listener *l, const oasi
     f->snd_wscale = f->rcv_wscale = 0;
     uint32_t cap = oasis_tcp_link_mtu(s, src) - 20 - oasis_tcp_ip_hlen(&f->c);
     f->mss_send = (uint16_t)(mss < cap ? mss : cap);
-    f->ext->rcv_mss = f->mss_recv;
+    f->ext->rcv_mss = oasis_tcp_rcv_mss_init(f);
     f->iss = h->ack - 1;
     f->snd_una = f->iss;
     f->snd_nxt = f->snd_max = f->iss + 1;
