@@ -169,6 +169,48 @@ static void test_frag_needed_lowers_mss(void **state)
     teardown(&h, &a);
 }
 
+/* RFC 1191 5, 7: a router that predates RFC 1191 reports no next-hop MTU
+ * (0), and a 4.2BSD-derived one quotes the Total Length plus the header
+ * length. "If the Total Length field returned is not less than the current
+ * PMTU estimate, it must be reduced by 4 times the value of the returned
+ * Header Length field" before the plateau search. Without that, a path at
+ * 1492 meets the quoted 1512, whose plateau is 1492 again: no decrease,
+ * and the flow stalls until black-hole detection. */
+static void test_frag_needed_old_router_converges(void **state)
+{
+    (void)state;
+    tcp_harness h;
+    th_app a;
+    setup(&h, &a);
+    uint32_t una = open_1460(&h, &a);
+    uint8_t *data = pattern(6000);
+    assert_int_equal(oasis_tcp_write(a.flow, data, 6000, th_write_cb, &a), 0);
+    th_poll(&h);
+    oasis_tcp_hdr first, r;
+    assert_true(th_pop(&h, &first));
+    assert_int_equal(first.payload_len, 1460);
+    th_clear(&h);
+
+    /* Our 1500-byte datagram, quoted as 1520 long: the plateau below 1500. */
+    icmp_about(&h, OASIS_ICMP_DEST_UNREACH, OASIS_ICMP_FRAG_NEEDED, 0, &first, 1500);
+    assert_int_equal(path_mtu(&a), 1492);
+    assert_true(th_pop(&h, &r));
+    assert_int_equal(r.seq, una);
+    assert_int_equal(r.payload_len, 1452);
+    th_clear(&h);
+
+    /* The 1492-byte one, quoted as 1512 (the next hop takes 1006): the
+     * plateau below 1492, and the segment goes again at that size. */
+    icmp_about(&h, OASIS_ICMP_DEST_UNREACH, OASIS_ICMP_FRAG_NEEDED, 0, &r, 1492);
+    assert_int_equal(path_mtu(&a), 1006);
+    assert_int_equal(ipc(&h)->pmtu_lowered, 2);
+    assert_true(th_pop(&h, &r));
+    assert_int_equal(r.seq, una);
+    assert_int_equal(r.payload_len, 966);
+    free(data);
+    teardown(&h, &a);
+}
+
 /* RFC 1191 6.4 / RFC 8201 4: a report lowers the path MTU for every flow
  * to the destination. One of them idle (its extension given back, as an
  * idle established flow has) is skipped without a crash (the walk used to
@@ -721,6 +763,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_frag_needed_lowers_mss),
+        cmocka_unit_test(test_frag_needed_old_router_converges),
         cmocka_unit_test(test_frag_needed_with_an_idle_flow_to_the_peer),
         cmocka_unit_test(test_path_under_576_clears_df),
         cmocka_unit_test(test_forged_icmp_ignored_and_counted),

@@ -241,11 +241,21 @@ static void error_input(oasis_stack *s, const oasis_ipv4_hdr *ip, const oasis_ic
         /* RFC 1191 4: the next-hop MTU in the low 16 bits. An old router
          * says 0 (and a next-hop MTU no smaller than the datagram it
          * refused is no answer either): the plateau below the datagram's
-         * size (RFC 1191 7). */
+         * size (RFC 1191 5, 7). */
         uint32_t total = oasis_get16(q + 2);
         e.mtu = m->rest & 0xffff;
-        if (e.mtu == 0 || e.mtu >= total)
+        if (e.mtu == 0 || e.mtu >= total) {
+            /* RFC 1191 5, Note: 4.2BSD-derived routers quote the Total
+             * Length plus the header length, so "If the Total Length field
+             * returned is not less than the current PMTU estimate, it must
+             * be reduced by 4 times the value of the returned Header
+             * Length field" (else a path estimated at 1492 would meet
+             * 1512, whose plateau 1492 is no decrease, for ever). */
+            oasis_ipaddr to = oasis_ipaddr_v4(e.dst);
+            if (total >= oasis_pmtu_get(s, &to) && total >= hlen)
+                total -= (uint32_t)hlen;
             e.mtu = oasis_pmtu_plateau(total);
+        }
     }
     if (!oasis_ip_error_deliver(s, &e))
         c->in_errors_unowned++;
