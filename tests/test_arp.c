@@ -955,6 +955,43 @@ static void test_mac_change_needs_confirmation(void **state)
     fx_free(f);
 }
 
+/* RFC 1122 2.3.2.1: "A mechanism to prevent ARP flooding (repeatedly
+ * sending an ARP Request for the same IP address, at a high rate) MUST be
+ * included. The recommended maximum rate is 1 per second per
+ * destination." Claims of another MAC for a live neighbour, each settled
+ * by the old MAC's answer, come faster than that: the unicast probes they
+ * draw go at most one a second per neighbour, and a change still needs
+ * the old MAC silent. */
+static void test_mac_claims_do_not_flood_probes(void **state)
+{
+    (void)state;
+    fx *f = fx_new(no_gratuitous);
+    uint64_t t0 = oasis_stack_now(f->s), ms = OASIS_NS_PER_SEC / 1000;
+    uint8_t mac[6], x = 1;
+    oasis_eth_hdr eh;
+    assert_int_equal(oasis_udp_send4(f->s, 1000, PEER, 2000, &x, 1), 0);
+    inject_reply_from_peer(f);
+    f->cap.n = 0;
+    /* 100 claims in a second, each answered by the old MAC at once. */
+    for (uint64_t i = 0; i < 100; i++) {
+        advance_to(f, t0 + i * 10 * ms);
+        inject_arp(f, OASIS_ARP_REPLY, MAC_EVIL, PEER, MAC_US, US, MAC_US);
+        inject_reply_from_peer(f);
+    }
+    size_t probes = 0;
+    for (size_t i = 0; i < f->cap.n; i++) {
+        oasis_arp_pkt p = cap_arp(f, i, &eh);
+        if (p.op == OASIS_ARP_REQUEST && p.tpa == PEER)
+            probes++;
+    }
+    assert_true(probes >= 1);
+    assert_true(probes <= 2); /* (one at 0 s, perhaps one at 1 s) */
+    assert_int_equal(oasis_arp_lookup(f->s, PEER, mac), 0);
+    assert_memory_equal(mac, MAC_PEER, 6);
+    assert_int_equal(arpc(f)->mac_changes, 0);
+    fx_free(f);
+}
+
 /* Item 7 (e): RFC 5227 2.4 (c): a conflict is counted and defended once
  * per DEFEND_INTERVAL (10 s). */
 static void test_defends_own_address(void **state)
@@ -1101,6 +1138,7 @@ int main(void)
         cmocka_unit_test(test_entries_only_when_solicited),
         cmocka_unit_test(test_flood_keeps_entry_in_use),
         cmocka_unit_test(test_mac_change_needs_confirmation),
+        cmocka_unit_test(test_mac_claims_do_not_flood_probes),
         cmocka_unit_test(test_defends_own_address),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -35,6 +35,8 @@ struct oasis_arp_entry {
     uint32_t tries;                      /* requests sent while incomplete */
     uint64_t retry_ns;                   /* current retry interval */
     uint64_t due;                        /* incomplete: when the timer is scheduled */
+    uint64_t probed_at;                  /* the last unicast probe (if probed) */
+    uint8_t probed;
     oasis_pbuf *q_head, *q_tail;         /* datagrams waiting, in order */
     uint32_t qlen;
     oasis_timer timer;                   /* retry (incomplete) or expiry (resolved) */
@@ -182,8 +184,32 @@ static void send_request(oasis_stack *s, uint32_t ip)
 /* Asks the MAC we use for e (unicast) whether it still holds e->ip. */
 static void send_probe(oasis_stack *s, oasis_arp_entry *e)
 {
+    e->probed = 1;
+    e->probed_at = oasis_now(s);
     if (send_arp(s, OASIS_ARP_REQUEST, e->mac, e->mac, e->ip) == OASIS_OK)
         s->ctr.arp.tx_requests++;
+}
+
+/* Starts asking e's MAC (state ARP_REVERIFY or ARP_PROBE), cfg.arp_retries
+ * probes at the base interval. RFC 1122 2.3.2.1 wants ARP flooding
+ * prevented (at most 1 a second per destination recommended): a round
+ * that starts within an interval of the last probe (MAC claims each
+ * settled by the old MAC's answer, say) sends its first from the timer,
+ * an interval after that probe, not now. */
+static void start_probing(oasis_stack *s, oasis_arp_entry *e, uint8_t state)
+{
+    uint64_t now = oasis_now(s);
+    e->state = state;
+    e->retry_ns = s->cfg.arp_retry_ns ? s->cfg.arp_retry_ns : 1;
+    uint64_t next = oasis_deadline(e->probed_at, e->retry_ns);
+    if (e->probed && next > now) {
+        e->tries = 0; /* the timer sends the first */
+        oasis_timer_start(s, &e->timer, next);
+        return;
+    }
+    e->tries = 1;
+    oasis_timer_start(s, &e->timer, oasis_deadline(now, e->retry_ns));
+    send_probe(s, e);
 }
 
 static void resolve(oasis_stack *s, oasis_arp_entry *e, const uint8_t mac[6]);
@@ -193,11 +219,7 @@ static int in_use(const oasis_stack *s, const oasis_arp_entry *e);
  * (cfg.arp_retries probes); the entry goes only if none is answered. */
 static void reverify(oasis_stack *s, oasis_arp_entry *e)
 {
-    e->state = ARP_REVERIFY;
-    e->tries = 1;
-    e->retry_ns = s->cfg.arp_retry_ns ? s->cfg.arp_retry_ns : 1;
-    oasis_timer_start(s, &e->timer, oasis_deadline(oasis_now(s), e->retry_ns));
-    send_probe(s, e);
+    start_probing(s, e, ARP_REVERIFY);
 }
 
 /* When the request going out now is next retried (or given up on). The
@@ -404,11 +426,7 @@ static void known_sender(oasis_stack *s, oasis_arp_entry *e, const oasis_arp_pkt
     memcpy(e->cand_mac, pkt->sha, 6);
     if (e->state == ARP_PROBE)
         return;
-    e->state = ARP_PROBE;
-    e->tries = 1;
-    e->retry_ns = s->cfg.arp_retry_ns ? s->cfg.arp_retry_ns : 1;
-    oasis_timer_start(s, &e->timer, oasis_deadline(oasis_now(s), e->retry_ns));
-    send_probe(s, e);
+    start_probing(s, e, ARP_PROBE);
 }
 
 static int a_watch(const oasis_stack *s) { return s->arp.watch != NULL; }
