@@ -426,6 +426,60 @@ static void test_black_hole_detected_without_icmp(void **state)
     teardown(&h, &a);
 }
 
+/* The same black hole on an IPv6 path: RFC 8200 5 gives every IPv6 path
+ * 1280 bytes, and RFC 8899 5.1.2 makes that the base PLPMTU, so the
+ * segments fall to 1280 - 60 at once and no lower (before, IPv4's 1240 made
+ * 1300-byte packets that the 1280-byte path lost too, and the next three
+ * timeouts took the flow down to 536). */
+static void test_black_hole_ipv6_falls_to_1280(void **state)
+{
+    (void)state;
+    tcp_harness h;
+    th_app a;
+    oasis_stack_config d;
+    oasis_stack_config_init(&d);
+    oasis_tcp_config t = d.tcp;
+    t.timestamps = 0;
+    t.sack = 0;
+    t.window_scaling = 0;
+    th_init_af(&h, &t, 1);
+    th_app_init(&a);
+    uint32_t una = open_1460(&h, &a);
+    assert_int_equal(path_mtu(&a), 1500);
+    const size_t n = 20000;
+    uint8_t *data = pattern(n);
+    assert_int_equal(oasis_tcp_write(a.flow, data, n, th_write_cb, &a), 0);
+    th_poll(&h);
+    oasis_tcp_hdr r;
+    uint32_t got = 0;
+    for (int round = 0; round < 200 && got < n; round++) {
+        int acked = 0;
+        while (th_pop(&h, &r)) {
+            if (r.payload_len + 60 > 1280)
+                continue; /* dropped by the path */
+            if (r.seq == una + got && r.payload_len) {
+                assert_memory_equal(r.payload, data + got, r.payload_len);
+                got += (uint32_t)r.payload_len;
+                acked = 1;
+            }
+        }
+        if (acked) {
+            ack(&h, una + got);
+            th_poll(&h);
+        } else {
+            uint64_t next = oasis_stack_next_deadline(h.s);
+            if (next > th_now(&h) + 3600 * OASIS_NS_PER_SEC)
+                break;
+            th_run_until(&h, next);
+        }
+    }
+    assert_int_equal(got, n);
+    assert_int_equal(th_ctr(&h)->plpmtud_blackholes, 1);
+    assert_int_equal(path_mtu(&a), 1280);
+    free(data);
+    teardown(&h, &a);
+}
+
 /* RFC 8899 4.3: a black hole is the loss of the size itself. Full-size
  * segments sent after the head and SACKed show the path carries them: the
  * head's fast retransmission and two timeouts lost in a row (a burst of
@@ -768,6 +822,7 @@ int main(void)
         cmocka_unit_test(test_path_under_576_clears_df),
         cmocka_unit_test(test_forged_icmp_ignored_and_counted),
         cmocka_unit_test(test_black_hole_detected_without_icmp),
+        cmocka_unit_test(test_black_hole_ipv6_falls_to_1280),
         cmocka_unit_test(test_burst_loss_is_not_a_black_hole),
         cmocka_unit_test(test_two_timeouts_are_not_a_black_hole),
         cmocka_unit_test(test_hard_error_in_syn_sent_ends_connect),

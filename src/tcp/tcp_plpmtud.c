@@ -13,8 +13,9 @@
  *    unless a full-size segment sent after it was SACKed (the path
  *    carries the size: a burst of loss took the head's retransmissions).
  *    The segment size then falls to a 1280-byte path, and on the next
- *    such pair to RFC 1122's 576 bytes (RFC 8899 5.1.2 BASE_PLPMTU), and
- *    what is retransmitted goes at the new size at once.
+ *    such pair to RFC 1122's 576 bytes (RFC 8899 5.1.2 BASE_PLPMTU; an
+ *    IPv6 flow stops at 1280, its BASE_PLPMTU), and what is retransmitted
+ *    goes at the new size at once.
  *  - RFC 4821 7.4 / RFC 8899 5.1.1 (PMTU_RAISE_TIMER, 600 s): a lowered
  *    flow later sends one probe of the full size, made of new data under
  *    the congestion window (RFC 4821 7.6.1: probes are congestion
@@ -39,12 +40,25 @@ static uint32_t ceiling(const oasis_flow *f)
     return m;
 }
 
+/* The segment that fills a 1280-byte path, and the floor: IPv4 goes on
+ * to RFC 1122's 576 bytes; IPv6 stops at 1280, which every IPv6 path
+ * carries (RFC 8200 5; RFC 8899 5.1.2's BASE_PLPMTU). */
+static uint32_t mss_1280(const oasis_flow *f)
+{
+    return oasis_tcp_conn_v6(&f->c) ? 1280u - 60u : OASIS_PLPMTUD_MSS_1280;
+}
+
+static uint32_t mss_base(const oasis_flow *f)
+{
+    return oasis_tcp_conn_v6(&f->c) ? mss_1280(f) : OASIS_PLPMTUD_MSS_BASE;
+}
+
 void oasis_plpmtud_on_rto(oasis_flow *f)
 {
     oasis_plpmtud *p = &f->ext->plp;
     uint32_t cur = oasis_tcp_seg_mss(f);
     uint32_t head = f->snd_max - f->snd_una;
-    if (f->ext->retries < OASIS_PLPMTUD_RTOS || cur <= OASIS_PLPMTUD_MSS_BASE)
+    if (f->ext->retries < OASIS_PLPMTUD_RTOS || cur <= mss_base(f))
         return;
     /* Only a full-size head segment can be a victim of the MTU. */
     if (head + (f->ts_ok ? 12u : 0u) < cur)
@@ -56,7 +70,7 @@ void oasis_plpmtud_on_rto(oasis_flow *f)
      * most of its rate for the raise interval. */
     if (f->sack_ok && oasis_rack_sacked_len(&f->ext->sb.rack, cur - (f->ts_ok ? 12u : 0u)))
         return;
-    uint32_t next = cur > OASIS_PLPMTUD_MSS_1280 ? OASIS_PLPMTUD_MSS_1280 : OASIS_PLPMTUD_MSS_BASE;
+    uint32_t next = cur > mss_1280(f) ? mss_1280(f) : mss_base(f);
     p->mss = (uint16_t)next;
     p->probe_mss = 0;
     p->raise_at = oasis_now(f->s) + OASIS_PLPMTUD_RAISE_NS;

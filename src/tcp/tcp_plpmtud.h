@@ -10,7 +10,8 @@ typedef struct oasis_flow oasis_flow;
  * full-size probe again. */
 #define OASIS_PLPMTUD_RAISE_NS (600ull * 1000000000ull)
 /* Fallback sizes (MSS terms, IPv4): a 1280-byte path (the IPv6 minimum,
- * what tunnels commonly leave), then RFC 1122's 576-byte datagram. */
+ * what tunnels commonly leave), then RFC 1122's 576-byte datagram. An
+ * IPv6 flow falls to its 1280-byte path (1220) and no lower. */
 #define OASIS_PLPMTUD_MSS_1280 1240u
 #define OASIS_PLPMTUD_MSS_BASE 536u
 /* Timeouts in a row of one full-size head segment that mean a black hole:
