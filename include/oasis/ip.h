@@ -79,7 +79,10 @@ typedef struct oasis_ip_error {
     uint8_t type, code;         /* ICMP type and code as received */
     uint8_t proto;              /* protocol of the quoted datagram */
     uint32_t info;              /* ICMP bytes 4..7 (parameter problem: pointer << 24) */
-    uint32_t mtu;               /* fragmentation needed: next-hop MTU (RFC 1191), 0 if not given */
+    uint32_t mtu;               /* fragmentation needed / Packet Too Big: the next-hop MTU
+                                 * (RFC 1191, RFC 8201); from a router that gave none (0,
+                                 * or not below the refused datagram) the RFC 1191 plateau
+                                 * estimate; 0 for other errors */
     uint32_t reporter;          /* who sent the ICMP message (family V4) */
     uint32_t src, dst;          /* the quoted datagram's source (us) and destination (V4) */
     const uint8_t *src6, *dst6, *reporter6; /* the same for family V6 */
