@@ -324,7 +324,17 @@ static void test_bad_queries(void **state)
     m[7] ^= 1;
     inject(&x, ROUTER, OASIS_IGMP_ALL_SYSTEMS, OASIS_IPPROTO_IGMP, m, 8, 1);
     inject(&x, ROUTER, OASIS_IGMP_ALL_SYSTEMS, OASIS_IPPROTO_IGMP, m, 5, 1);
-    assert_int_equal(ipc(&x)->igmp_in_errors, 5);
+    /* RFC 3376 9.1: version 2 and 3 queries without a Router Alert
+     * option are ignored (general and group queries alike). */
+    uint8_t q[12] = {OASIS_IGMP_QUERY, 10};
+    checksum(q, 8);
+    inject(&x, ROUTER, OASIS_IGMP_ALL_SYSTEMS, OASIS_IPPROTO_IGMP, q, 8, 0);
+    checksum(q, 12);
+    inject(&x, ROUTER, OASIS_IGMP_ALL_SYSTEMS, OASIS_IPPROTO_IGMP, q, 12, 0);
+    oasis_put32(q + 4, G1);
+    checksum(q, 12);
+    inject(&x, ROUTER, G1, OASIS_IPPROTO_IGMP, q, 12, 0);
+    assert_int_equal(ipc(&x)->igmp_in_errors, 8);
     assert_int_equal(ipc(&x)->igmp_in_queries, 0);
     advance(&x, 30 * SEC);
     assert_int_equal(x.cap.n, 0);
@@ -382,7 +392,11 @@ static void test_v1_mode(void **state)
     assert_int_equal(oasis_ipv4_join(x.s, G1), 0);
     advance(&x, 5 * SEC);
     x.cap.n = 0;
-    query(&x, OASIS_IGMP_ALL_SYSTEMS, 0, 0, 8); /* version 1: 10 s */
+    /* Version 1 (10 s), from a router that predates Router Alert. */
+    uint8_t q[8] = {OASIS_IGMP_QUERY, 0};
+    checksum(q, 8);
+    inject(&x, ROUTER, OASIS_IGMP_ALL_SYSTEMS, OASIS_IPPROTO_IGMP, q, 8, 0);
+    assert_int_equal(ipc(&x)->igmp_in_queries, 1);
     advance(&x, 10 * SEC);
     assert_int_equal(x.cap.n, 1);
     sent r = read_sent(&x, 0);

@@ -266,6 +266,24 @@ static void query(oasis_stack *s, const oasis_igmp_msg *q)
     arm(s);
 }
 
+/* Does the header carry a Router Alert option (RFC 2113: type 148, length
+ * 4)? The parser proved the options well formed. */
+static int router_alert(const oasis_ipv4_hdr *ip)
+{
+    const uint8_t *o = ip->options;
+    size_t i = 0, n = ip->options_len;
+    while (i < n && o[i] != 0) {
+        if (o[i] == 1) { /* NOP */
+            i++;
+            continue;
+        }
+        if (o[i] == 148 && o[i + 1] == 4)
+            return 1;
+        i += o[i + 1];
+    }
+    return 0;
+}
+
 void oasis_igmp_input(oasis_stack *s, const oasis_ipv4_hdr *ip)
 {
     oasis_ip_counters *c = &s->ctr.ip;
@@ -280,9 +298,13 @@ void oasis_igmp_input(oasis_stack *s, const oasis_ipv4_hdr *ip)
         return; /* in no group but all-systems, which is never reported */
     switch (msg.type) {
     case OASIS_IGMP_QUERY:
-        /* A general query goes to all-systems, a group's to the group. */
+        /* A general query goes to all-systems, a group's to the group.
+         * RFC 3376 9.1: "Hosts SHOULD ignore v2 or v3
+         * Queries without the Router-Alert option" (a forgery from off the
+         * link; version 1 predates the option). */
         if ((msg.group == 0 && ip->dst != OASIS_IGMP_ALL_SYSTEMS) ||
-            (msg.group != 0 && (!oasis_ipv4_is_multicast(msg.group) || ip->dst != msg.group))) {
+            (msg.group != 0 && (!oasis_ipv4_is_multicast(msg.group) || ip->dst != msg.group)) ||
+            (msg.version >= 2 && !router_alert(ip))) {
             c->igmp_in_errors++;
             return;
         }
