@@ -231,6 +231,39 @@ static void test_custom_protocol_gets_icmp_errors(void **state)
     assert_int_equal(ctr(x)->icmp.in_errors_unowned, 5);
 }
 
+/* An error quoting a later fragment of a datagram we cut (offset not 0)
+ * quotes no transport header: its "first 8 bytes" are the middle of our
+ * data, and the protocol would read ports or a sequence number out of it
+ * (oasis_ip_error.quote is "the quoted transport header onwards"). It is
+ * nobody's: dropped and counted, as IPv6 does (RFC 4443 2.4 d's later
+ * fragment names no upper layer); routers send none (RFC 1812 4.3.2.7).
+ * The first fragment's error still reaches the protocol. */
+static void test_error_about_later_fragment_dropped(void **state)
+{
+    fx *x = *state;
+    assert_int_equal(oasis_ip_register(x->s, MYPROTO, my_input, my_error, x), 0);
+    static uint8_t data[3000];
+    for (size_t i = 0; i < sizeof data; i++)
+        data[i] = (uint8_t)(i * 13);
+    assert_int_equal(oasis_ip_send(x->s, PEER, MYPROTO, data, sizeof data, 0), 0);
+    assert_int_equal(x->cap.n, 3);
+    const uint8_t *first = x->cap.frame[0] + OASIS_ETH_HLEN;
+    const uint8_t *later = x->cap.frame[1] + OASIS_ETH_HLEN;
+    assert_int_equal(first[6] & 0x3f, 0x20); /* MF, offset 0 */
+    assert_true((later[6] & 0x1f) != 0 || later[7] != 0);
+    uint8_t icmp[8 + 28];
+    memcpy(icmp + 8, later, 28);
+    oasis_icmp_emit(icmp, sizeof icmp, OASIS_ICMP_TIME_EXCEEDED, 0, 0);
+    inject(x, ROUTER, OASIS_IPPROTO_ICMP, icmp, sizeof icmp);
+    assert_int_equal(x->errors, 0);
+    assert_int_equal(ctr(x)->icmp.in_errors_unowned, 1);
+    memcpy(icmp + 8, first, 28);
+    oasis_icmp_emit(icmp, sizeof icmp, OASIS_ICMP_TIME_EXCEEDED, 0, 0);
+    inject(x, ROUTER, OASIS_IPPROTO_ICMP, icmp, sizeof icmp);
+    assert_int_equal(x->errors, 1);
+    assert_memory_equal(x->err_quote, data, 8);
+}
+
 static void noop_input(oasis_stack *s, const oasis_ip_packet *pkt, void *ud)
 {
     (void)s;
@@ -282,6 +315,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_custom_protocol_receives, setup, teardown),
         cmocka_unit_test_setup_teardown(test_custom_protocol_gets_icmp_errors, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_error_about_later_fragment_dropped, setup, teardown),
         cmocka_unit_test_setup_teardown(test_register_limits, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -217,6 +217,14 @@ static void error_input(oasis_stack *s, const oasis_ipv4_hdr *ip, const oasis_ic
         c->in_errors_unowned++;
         return;
     }
+    /* A later fragment of a datagram we cut (offset not 0) quotes no
+     * transport header, only the middle of our data: no protocol can tell
+     * whose it was (as ICMPv6 does for RFC 4443 2.4 d; RFC 1812 4.3.2.7
+     * has routers send none). */
+    if (oasis_get16(q + 6) & 0x1fff) {
+        c->in_errors_unowned++;
+        return;
+    }
     /* A datagram to ourselves (127/8, our address) goes through loopback,
      * never a link: an error about one that came from a link (its source
      * not ours: the martian check keeps ours off links) is forged. */
