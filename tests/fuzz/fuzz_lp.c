@@ -103,7 +103,7 @@ static void read_point(lp_case *c, fuzz_in *in)
 /* ---- the contract's validity rules ------------------------------------------ */
 
 /* Non-empty, no newline, and no backslash that ends the name or precedes a
- * character escaped in this position. */
+ * character a reader unescapes in this position (the set given). */
 static int name_ok(const char *s, const char *escaped)
 {
     if (!s || !*s)
@@ -121,10 +121,14 @@ static int name_ok(const char *s, const char *escaped)
 static int point_valid(const lp_case *c)
 {
     const oasis_metric_point *p = &c->p;
-    if (!name_ok(p->measurement, ", ") || p->measurement[0] == '#' || p->nfields == 0)
+    /* metrics.h: a backslash before what some reader unescapes there, a
+     * '#' or tab first in the measurement, a key "time": refused. */
+    if (!name_ok(p->measurement, ", =\"\\") || p->measurement[0] == '#' ||
+        p->measurement[0] == '\t' || p->nfields == 0)
         return 0;
     for (size_t i = 0; i < p->ntags; i++) {
-        if (!name_ok(p->tags[i].key, ",= ") || !name_ok(p->tags[i].value, ",= "))
+        if (!name_ok(p->tags[i].key, ",= \\") || !name_ok(p->tags[i].value, ",= \\") ||
+            strcmp(p->tags[i].key, "time") == 0)
             return 0;
         for (size_t j = 0; j < i; j++)
             if (strcmp(p->tags[i].key, p->tags[j].key) == 0)
@@ -133,7 +137,7 @@ static int point_valid(const lp_case *c)
     int unknown = 0;
     for (size_t i = 0; i < p->nfields; i++) {
         const oasis_metric_field *f = &p->fields[i];
-        if (!name_ok(f->key, ",= "))
+        if (!name_ok(f->key, ",= \"\\") || strcmp(f->key, "time") == 0)
             return 0;
         for (size_t j = 0; j < i; j++)
             if (strcmp(f->key, p->fields[j].key) == 0)
