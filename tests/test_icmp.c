@@ -591,6 +591,81 @@ static void test_ping_between_stacks(void **state)
     test_net_fini(&n);
 }
 
+/* A ping to a group is answered by its members from their own unicast
+ * addresses (RFC 1122 3.2.2.6): any member's reply completes it. */
+static void test_ping_multicast_group(void **state)
+{
+    (void)state;
+    test_net n;
+    ping_result r;
+    const uint32_t group = OASIS_IPV4(239, 1, 2, 3);
+    test_net_init(&n, NULL, NULL);
+    assert_int_equal(oasis_ipv4_join(n.b, group), 0);
+    oasis_wire_run(n.wire, NULL, NULL, 20 * OASIS_NS_PER_SEC); /* IGMP reports settle */
+
+    memset(&r, 0, sizeof r);
+    assert_int_equal(oasis_ping(n.a, group, 5, 1, 32, OASIS_NS_PER_SEC, on_ping, &r), 0);
+    assert_int_equal(oasis_wire_run(n.wire, ping_done, &r, 10 * OASIS_NS_PER_SEC), 0);
+    assert_int_equal(r.calls, 1);
+    assert_int_equal(r.err, 0);
+    assert_int_equal(r.seq, 1);
+    assert_int_equal(oasis_stack_counters(n.b)->icmp.out_echo_reps, 1);
+    /* A group nobody joined times out. */
+    memset(&r, 0, sizeof r);
+    assert_int_equal(
+        oasis_ping(n.a, OASIS_IPV4(239, 1, 2, 4), 5, 2, 32, OASIS_NS_PER_SEC, on_ping, &r), 0);
+    assert_int_equal(oasis_wire_run(n.wire, ping_done, &r, 10 * OASIS_NS_PER_SEC), 0);
+    assert_int_equal(r.err, OASIS_ETIMEDOUT);
+    test_net_fini(&n);
+}
+
+/* A ping to the subnet or limited broadcast completes on the first
+ * host's reply, whatever its address; a unicast ping still wants its
+ * destination's. */
+static void test_ping_broadcast_any_reply(void **state)
+{
+    (void)state;
+    fx *f = fx_new(NULL);
+    const uint32_t dsts[2] = {OASIS_IPV4(10, 0, 0, 255), 0xffffffffu};
+    for (int i = 0; i < 2; i++) {
+        ping_result r;
+        memset(&r, 0, sizeof r);
+        f->cap.n = 0;
+        assert_int_equal(oasis_ping(f->s, dsts[i], 3, (uint16_t)(10 + i), 8, OASIS_NS_PER_SEC,
+                                    on_ping, &r),
+                         0);
+        assert_int_equal(f->cap.n, 1);
+        oasis_ipv4_hdr ip;
+        oasis_icmp_hdr m;
+        cap_icmp(f, 0, &ip, &m);
+        assert_int_equal(ip.dst, dsts[i]);
+        uint8_t msg[8 + 8];
+        memcpy(msg + 8, m.payload, 8);
+        oasis_icmp_emit(msg, sizeof msg, OASIS_ICMP_ECHO_REPLY, 0, m.rest);
+        inject_ip(f, US, OASIS_IPPROTO_ICMP, msg, sizeof msg); /* from PEER */
+        assert_int_equal(r.calls, 1);
+        assert_int_equal(r.err, 0);
+    }
+    /* Unicast to 10.0.0.3: PEER's reply with the same id and seq is not it. */
+    ping_result r;
+    memset(&r, 0, sizeof r);
+    test_learn_peer4(f->s, MAC_US, US, MAC_PEER, OASIS_IPV4(10, 0, 0, 3));
+    f->cap.n = 0;
+    assert_int_equal(
+        oasis_ping(f->s, OASIS_IPV4(10, 0, 0, 3), 3, 20, 8, OASIS_NS_PER_SEC, on_ping, &r), 0);
+    assert_int_equal(f->cap.n, 1);
+    oasis_ipv4_hdr ip;
+    oasis_icmp_hdr m;
+    cap_icmp(f, 0, &ip, &m);
+    uint8_t msg[8 + 8];
+    memcpy(msg + 8, m.payload, 8);
+    oasis_icmp_emit(msg, sizeof msg, OASIS_ICMP_ECHO_REPLY, 0, m.rest);
+    inject_ip(f, US, OASIS_IPPROTO_ICMP, msg, sizeof msg);
+    assert_int_equal(r.calls, 0);
+    fx_free(f);
+    assert_int_equal(r.err, OASIS_ECANCELED);
+}
+
 static void test_ping_timeout_and_unreachable(void **state)
 {
     (void)state;
@@ -709,6 +784,8 @@ int main(void)
         cmocka_unit_test(test_unknown_types_discarded),
         cmocka_unit_test(test_echo_returns_rr_and_ts),
         cmocka_unit_test(test_ping_between_stacks),
+        cmocka_unit_test(test_ping_multicast_group),
+        cmocka_unit_test(test_ping_broadcast_any_reply),
         cmocka_unit_test(test_ping_timeout_and_unreachable),
         cmocka_unit_test(test_ping_unreachable_reply_and_cancel),
         cmocka_unit_test(test_ping_cancel_callback_binds_udp),

@@ -23,8 +23,11 @@ typedef void (*oasis_ping_cb)(oasis_stack *s, int err, uint16_t seq, uint64_t rt
 /* Sends one ICMP echo request to dst with `payload_len` bytes of pattern data
  * and the given identifier and sequence number. The callback runs exactly
  * once. timeout_ns UINT64_MAX: no timeout (the reply, an unreachable or
- * the stack's end completes it). Returns 0, or an oasis_err (then the
- * callback never runs). */
+ * the stack's end completes it). To a multicast group, the subnet
+ * broadcast or 255.255.255.255, members and hosts answer from their own
+ * addresses (RFC 1122 3.2.2.6): the first reply from any address
+ * completes it. Returns 0, or an oasis_err (then the callback never
+ * runs). */
 int oasis_ping(oasis_stack *s, uint32_t dst, uint16_t id, uint16_t seq, size_t payload_len,
                uint64_t timeout_ns, oasis_ping_cb cb, void *ud);
 

@@ -82,6 +82,24 @@ static oasis_ping_req *find_ping(oasis_stack *s, uint32_t peer, uint16_t id, uin
     return r;
 }
 
+/* Whether anyone may answer a ping to dst: a group's members and a
+ * broadcast's hosts reply from their own unicast addresses (RFC 1122
+ * 3.2.2.6: the reply's source is the "specific-destination" address). */
+static int any_replier(const oasis_stack *s, uint32_t dst)
+{
+    return oasis_ipv4_is_multicast(dst) || oasis_ipv4_is_broadcast(s, dst);
+}
+
+/* The request an echo reply from peer answers: one to peer itself, or
+ * one to a group or broadcast, which the first reply completes. */
+static oasis_ping_req *find_replied(oasis_stack *s, uint32_t peer, uint16_t id, uint16_t seq)
+{
+    oasis_ping_req *r = s->icmp.pings;
+    while (r && !(r->id == id && r->seq == seq && (r->dst == peer || any_replier(s, r->dst))))
+        r = r->next;
+    return r;
+}
+
 /* ---- errors ---- */
 
 /* RFC 1122 3.2.2: never an error about an ICMP error, a datagram to a
@@ -293,7 +311,7 @@ void oasis_icmp_input(oasis_stack *s, const oasis_ipv4_hdr *ip)
         break;
     case OASIS_ICMP_ECHO_REPLY: {
         c->in_echo_reps++;
-        oasis_ping_req *r = find_ping(s, ip->src, (uint16_t)(m.rest >> 16), (uint16_t)m.rest);
+        oasis_ping_req *r = find_replied(s, ip->src, (uint16_t)(m.rest >> 16), (uint16_t)m.rest);
         if (r)
             finish(s, r, OASIS_OK);
         break;
