@@ -518,6 +518,55 @@ static void test_probe_send_edges(void **state)
     test_net_fini(&n);
 }
 
+/* A broadcast is addressed to every host of the link, the sender's too:
+ * like Linux, the stack's own bound port gets a copy (from the poll, never
+ * inside the send), whatever the port's multicast loop says, and the
+ * other host still gets the datagram. With IP options too. */
+static void test_broadcast_loopback(void **state)
+{
+    (void)state;
+    test_net n;
+    rx ra, rb;
+    test_net_init(&n, NULL, NULL);
+    assert_int_equal(oasis_udp_bind4(n.a, 9, on_recv, &ra), 0);
+    assert_int_equal(oasis_udp_bind4(n.b, 9, on_recv, &rb), 0);
+    const uint32_t dsts[2] = {OASIS_IPV4(10, 0, 0, 255), 0xffffffffu};
+    for (int i = 0; i < 4; i++) {
+        memset(&ra, 0, sizeof ra);
+        memset(&rb, 0, sizeof rb);
+        uint32_t dst = dsts[i % 2];
+        if (i == 2)
+            assert_int_equal(oasis_udp_set_multicast_loop(n.a, 9, 0), 0);
+        if (i < 3) {
+            assert_int_equal(oasis_udp_send4(n.a, 9, dst, 9, "bc", 2), 0);
+        } else {
+            static const uint8_t nop[4] = {1, 1, 1, 1};
+            assert_int_equal(oasis_udp_send4_opts(n.a, 9, dst, 9, nop, 4, "bc", 2), 0);
+        }
+        assert_int_equal(ra.count, 0); /* never inside the send */
+        assert_int_equal(test_net_run_until(&n, &ra.count, OASIS_NS_PER_SEC), 0);
+        assert_int_equal(ra.count, 1);
+        assert_int_equal(ra.src, TEST_ADDR_A);
+        assert_int_equal(ra.dst, dst);
+        assert_int_equal(ra.sport, 9);
+        assert_int_equal(ra.len, 2);
+        assert_memory_equal(ra.data, "bc", 2);
+        assert_int_equal(test_net_run_until(&n, &rb.count, OASIS_NS_PER_SEC), 0);
+        assert_int_equal(rb.dst, dst);
+        oasis_wire_run(n.wire, NULL, NULL, OASIS_NS_PER_SEC);
+        assert_int_equal(ra.count, 1); /* one copy */
+        assert_int_equal(rb.count, 1);
+    }
+    /* To a port of ours nobody bound: counted, no ICMP error to ourselves. */
+    uint64_t nop0 = udpc(n.a)->no_ports;
+    uint64_t icmp0 = oasis_stack_counters(n.a)->icmp.out_msgs;
+    assert_int_equal(oasis_udp_send4(n.a, 9, 0xffffffffu, 4444, "b", 1), 0);
+    oasis_wire_run(n.wire, NULL, NULL, OASIS_NS_PER_SEC);
+    assert_int_equal(udpc(n.a)->no_ports, nop0 + 1);
+    assert_int_equal(oasis_stack_counters(n.a)->icmp.out_msgs, icmp0);
+    test_net_fini(&n);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -529,6 +578,7 @@ int main(void)
         cmocka_unit_test(test_ip_options_not_for_ipv6_inside),
         cmocka_unit_test(test_multicast_ttl),
         cmocka_unit_test(test_probe_send_edges),
+        cmocka_unit_test(test_broadcast_loopback),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -46,7 +46,11 @@ int oasis_udp_unbind(oasis_stack *s, uint16_t port);
 
 /* Sends one datagram to dst (either family; copied: data may be reused on
  * return). Datagrams larger than the MTU are fragmented. Over IPv6 the
- * checksum is always sent (RFC 8200 8.1). Returns 0 when the datagram was
+ * checksum is always sent (RFC 8200 8.1). A datagram to the subnet
+ * broadcast or 255.255.255.255 also reaches the stack's own port dst_port
+ * (as on Linux: a broadcast is addressed to the sender's host too), from
+ * the stack's poll, never inside the call, whatever
+ * oasis_udp_set_multicast_loop says. Returns 0 when the datagram was
  * handed to IP (it may still wait for address resolution), or OASIS_EINVAL,
  * OASIS_EMSGSIZE (over 65507 bytes for IPv4, 65527 for IPv6),
  * OASIS_ENOROUTE (also: IPv6 off or no usable IPv6 source address yet),

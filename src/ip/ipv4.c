@@ -226,15 +226,19 @@ int oasis_ipv4_output(oasis_stack *s, oasis_pbuf *p, uint32_t dst, uint8_t proto
 /* RFC 1112 6.1: "If the sending host is itself a member of the
  * destination group on the outgoing interface, a copy of the outgoing
  * datagram must be looped-back for local delivery, unless inhibited by the
- * sender." A whole copy (header h, options, payload) goes through the
- * loopback queue, so our members hear it on the next poll, never inside
- * the send call; the original still goes onto the link. Only what the
- * transport marked (p->mc_loop: UDP, unless the port says no) loops: our
- * own IGMP reports must not come back as another member's. */
-static void mcast_loopback(oasis_stack *s, const oasis_pbuf *p, oasis_ipv4_hdr *h,
-                           const uint8_t *opts, size_t optlen)
+ * sender." A broadcast is addressed to every host of the link, the
+ * sender too (RFC 919: a host is a recipient of a datagram to one of
+ * its broadcast addresses), and Linux and the BSDs loop a copy of each,
+ * whatever IP_MULTICAST_LOOP says. A whole copy (header h, options,
+ * payload) goes through the loopback queue, so our members and ports hear
+ * it on the next poll, never inside the send call; the original still goes
+ * onto the link. Of group datagrams, only what the transport marked
+ * (p->mc_loop: UDP, unless the port says no) loops: our own IGMP reports
+ * must not come back as another member's. */
+static void loop_copy(oasis_stack *s, const oasis_pbuf *p, uint8_t kind, oasis_ipv4_hdr *h,
+                      const uint8_t *opts, size_t optlen)
 {
-    if (!p->mc_loop || !oasis_igmp_member(s, h->dst))
+    if (kind == RT_MCAST ? !p->mc_loop || !oasis_igmp_member(s, h->dst) : kind != RT_BCAST)
         return;
     size_t hlen = OASIS_IPV4_HLEN + optlen;
     oasis_pbuf *c = oasis_pbuf_alloc(s, hlen, p->len);
@@ -312,8 +316,7 @@ int oasis_ipv4_output_from(oasis_stack *s, oasis_pbuf *p, uint32_t src, uint32_t
         return OASIS_EMSGSIZE;
     }
     fill_header(s, &h, src, dst, proto, next_ident(s, dst, proto, p->gso_segs), tos, ttl);
-    if (kind == RT_MCAST)
-        mcast_loopback(s, p, &h, NULL, 0);
+    loop_copy(s, p, kind, &h, NULL, 0);
     /* A super-segment is cut at the link boundary into pieces TCP sized
      * for the MTU (tcp_output.c). */
     if (!p->gso_size && p->len + OASIS_IPV4_HLEN > s->mtu) {
@@ -356,8 +359,7 @@ int oasis_ipv4_output_ctl(oasis_stack *s, oasis_pbuf *p, uint32_t dst, uint8_t p
     s->ctr.ip.out_requests++;
     oasis_ipv4_hdr h;
     fill_header(s, &h, 0, dst, proto, next_ident(s, dst, proto, 1), tos, ttl);
-    if (kind == RT_MCAST)
-        mcast_loopback(s, p, &h, opts, optlen);
+    loop_copy(s, p, kind, &h, opts, optlen);
     uint8_t *hdr = oasis_pbuf_push(p, hlen);
     h.total_len = (uint16_t)p->len;
     oasis_ipv4_emit_opts(hdr, &h, opts, optlen);
