@@ -1941,6 +1941,56 @@ static void test_icmp6_no_error_about_errors(void **state)
     fx_stop(&x);
 }
 
+/* RFC 4443 2.4 (e.1): no error about an ICMPv6 error, also when an
+ * Authentication Header the stack does not process comes before it (its
+ * Next Header and length are readable without the SA, as Linux's
+ * ipv6_skip_exthdr reads them). An AH before anything else still draws
+ * RFC 8200 4's Parameter Problem code 1, at the IPv6 header's Next Header. */
+static void test_icmp6_no_error_about_ah_protected_error(void **state)
+{
+    (void)state;
+    fx x;
+    fx_start(&x, 0, 0, 1);
+    oasis_in6 ll = ll_of(&x);
+    inject_ns(&x, &PEER, &ll, &ll, MAC_PEER);
+    uint8_t pkt[128];
+    /* AH: Next Header, Payload Length 4 ((4 + 2) * 4 = 24 octets: the
+     * 12 fixed and a 12-octet ICV), SPI, Sequence Number. */
+    memset(pkt, 0, 24);
+    pkt[0] = OASIS_NH_ICMPV6;
+    pkt[1] = 4;
+    pkt[7] = 1;
+    pkt[11] = 1;
+    uint8_t *m = pkt + 24;
+    const uint8_t types[2] = {OASIS_ICMP6_DEST_UNREACH, OASIS_ICMP6_ECHO_REQUEST};
+    for (int k = 0; k < 2; k++) {
+        memset(m, 0, 56);
+        oasis_icmp6_finish(m, 56, types[k], 0, 0, &PEER, &ll);
+        x.cap.n = 0;
+        inject(&x, &PEER, &ll, 64, OASIS_NH_AH, pkt, 24 + 56);
+        assert_int_equal(ctr(&x)->ipv6.in_unknown_protos, (uint64_t)k + 1);
+        assert_int_equal(ctr(&x)->icmp6.out_parm_problems, (uint64_t)k);
+        assert_int_equal(count_type(&x, OASIS_ICMP6_PARAM_PROBLEM), (size_t)k);
+    }
+    int i = last_of_type(&x, OASIS_ICMP6_PARAM_PROBLEM);
+    assert_true(i >= 0);
+    assert_int_equal(x.cap.frame[i][55], OASIS_ICMP6_PP_NEXTHDR);
+    assert_int_equal(oasis_get32(x.cap.frame[i] + 58), 6);
+    /* A Redirect under AH: none either (2.4 e.2). */
+    memset(m, 0, 56);
+    oasis_icmp6_finish(m, 56, OASIS_ICMP6_REDIRECT, 0, 0, &PEER, &ll);
+    inject(&x, &PEER, &ll, 64, OASIS_NH_AH, pkt, 24 + 56);
+    assert_int_equal(ctr(&x)->icmp6.out_parm_problems, 1);
+    /* An AH cut short: its length is past the packet, so nothing says
+     * what it carries, and the error goes. */
+    pkt[1] = 200;
+    memset(m, 0, 56);
+    oasis_icmp6_finish(m, 56, OASIS_ICMP6_DEST_UNREACH, 0, 0, &PEER, &ll);
+    inject(&x, &PEER, &ll, 64, OASIS_NH_AH, pkt, 24 + 56);
+    assert_int_equal(ctr(&x)->icmp6.out_parm_problems, 2);
+    fx_stop(&x);
+}
+
 static void icmp_slow(oasis_stack_config *c)
 {
     c->icmp_rate_per_sec = 1;
@@ -4526,6 +4576,7 @@ int main(void)
         cmocka_unit_test(test_ping_packet_too_big),
         cmocka_unit_test(test_icmp6_error_rules),
         cmocka_unit_test(test_icmp6_no_error_about_errors),
+        cmocka_unit_test(test_icmp6_no_error_about_ah_protected_error),
         cmocka_unit_test(test_icmp6_mib_counts),
         cmocka_unit_test(test_input_validation),
         cmocka_unit_test(test_address_rules),

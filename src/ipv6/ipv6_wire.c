@@ -246,6 +246,13 @@ int oasis_ipv6_upper_layer(const uint8_t *pkt, size_t len, uint32_t *off, uint8_
                 return -1;
             hlen = OASIS_IPV6_FRAG_HLEN;
             break;
+        case OASIS_NH_AH:
+            /* Readable without its security association: RFC 4302 2.2's
+             * Payload Length is the header's in 4-octet units, minus 2. */
+            if (len - at < 2)
+                return -1;
+            hlen = (pkt[at + 1] + 2u) * 4;
+            break;
         default:
             *off = (uint32_t)at;
             *proto = nh;
