@@ -3309,6 +3309,48 @@ static void test_redirect_processing(void **state)
 }
 
 
+/* RFC 4861 8.3: "In addition, if the Target Address is not the same as
+ * the Destination Address, the host MUST set IsRouter to TRUE for the
+ * target", a TLLA or not. It matters: an NA that clears the R flag then
+ * takes the redirects through that neighbour along (7.2.5). */
+static void test_redirect_without_tlla_sets_is_router(void **state)
+{
+    (void)state;
+    fx x;
+    fx_start(&x, 0, 0, 1);
+    inject_ra(&x, 1800, 3600, 1800, 1500);
+    oasis_in6 ll = ll_of(&x), nh;
+    oasis_in6 far = {{0x20, 0x01, 0x0d, 0xb8, 0, 9, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1}};
+    oasis_ipaddr peer = oasis_ipaddr_v6(PEER_B.b);
+    assert_int_equal(oasis_ping_addr(x.s, &peer, 1, 1, 8, 60 * SEC, on_ping, &(pingres){0}), 0);
+    inject_na(&x, &PEER_B, &ll, &PEER_B, OASIS_ND_NA_SOLICITED | OASIS_ND_NA_OVERRIDE, MAC_B, 255);
+    const ip6_neigh *e = oasis_nd_lookup(x.s, &PEER_B);
+    assert_non_null(e);
+    assert_int_equal(e->state, NEIGH_REACHABLE);
+    assert_false(e->is_router);
+    /* Redirected to PEER_B, no TLLA: IsRouter set, the entry otherwise as
+     * it was. */
+    inject_redirect(&x, &ROUTER, &PEER_B, &far, NULL, 255);
+    assert_int_equal(ctr(&x)->nd.redirects, 1);
+    assert_int_equal(oasis_nd_next_hop(x.s, &far, &nh), 0);
+    assert_true(oasis_in6_eq(&nh, &PEER_B));
+    assert_true(e->is_router);
+    assert_int_equal(e->state, NEIGH_REACHABLE);
+    assert_memory_equal(e->mac, MAC_B, 6);
+    /* PEER_B says it is no router: far goes through ROUTER again. */
+    inject_na(&x, &PEER_B, &ll, &PEER_B, 0, MAC_B, 255);
+    assert_false(e->is_router);
+    assert_int_equal(oasis_nd_next_hop(x.s, &far, &nh), 0);
+    assert_true(oasis_in6_eq(&nh, &ROUTER));
+    /* No entry for the target and no TLLA: none is made. */
+    oasis_in6 r2 = {{0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x55}};
+    inject_redirect(&x, &ROUTER, &r2, &far, NULL, 255);
+    assert_int_equal(oasis_nd_next_hop(x.s, &far, &nh), 0);
+    assert_true(oasis_in6_eq(&nh, &r2));
+    assert_null(oasis_nd_lookup(x.s, &r2));
+    fx_stop(&x);
+}
+
 /* RFC 4861 6.3.4: "a host MUST retain at least two router addresses"
  * (Oasis keeps OASIS_IPV6_MAX_ROUTERS; more are ignored, not evicting);
  * 6.3.5: a router whose lifetime runs out is discarded; 6.3.6: a router
@@ -4599,6 +4641,7 @@ int main(void)
         cmocka_unit_test(test_ra_processing),
         cmocka_unit_test(test_ra_timer_bounds),
         cmocka_unit_test(test_redirect_processing),
+        cmocka_unit_test(test_redirect_without_tlla_sets_is_router),
         cmocka_unit_test(test_router_list),
         cmocka_unit_test(test_routers_round_robin),
         cmocka_unit_test(test_echo_rules),

@@ -1018,12 +1018,13 @@ static void redirect_input(oasis_stack *s, const oasis_ipv6_hdr *ip, const oasis
     rd->used = 1;
     oasis_ipv4_route_changed(s);
     c->redirects++;
-    /* 8.3: a TLLA updates (or creates, STALE) the target's entry. */
-    if (m->opts.tlla) {
-        ip6_neigh *e = learn(s, &m->target, m->opts.tlla);
-        if (e && !oasis_in6_eq(&m->target, &m->dest))
-            e->is_router = 1;
-    }
+    /* 8.3: a TLLA updates (or creates, STALE) the target's entry; "In
+     * addition", with or without one, a target that is not the
+     * destination is a router: IsRouter set. Without a TLLA no entry is
+     * made (resolution makes it, and the NA's R flag says). */
+    ip6_neigh *e = m->opts.tlla ? learn(s, &m->target, m->opts.tlla) : find(s, &m->target);
+    if (e && !oasis_in6_eq(&m->target, &m->dest))
+        e->is_router = 1;
 }
 
 void oasis_nd_input(oasis_stack *s, const oasis_ipv6_hdr *ip, const uint8_t *msg, size_t len)
