@@ -4583,6 +4583,38 @@ static void test_nd_queue_per_neighbour(void **state)
     fx_stop(&x);
 }
 
+/* RFC 6890 2.2.3: an IPv4-mapped address (::ffff:0:0/96) is no
+ * destination (Destination: False). Given as an IPv6 address to UDP,
+ * ping or oasis_ipv6_send, nothing goes onto the link, even with a
+ * default router to send it to; a global destination beside it does. */
+static void test_no_v4mapped_destination(void **state)
+{
+    (void)state;
+    fx x;
+    fx_start(&x, 0, 0, 1);
+    inject_ra(&x, 1800, 3600, 1800, 1500);
+    advance(&x, 5 * SEC); /* the SLAAC address past DAD */
+    oasis_ipaddr m;
+    assert_int_equal(oasis_ipaddr_parse("::ffff:10.0.0.2", &m), 0);
+    m.family = OASIS_AF_INET6; /* the IPv6 address, not the IPv4 one */
+    x.cap.n = 0;
+    uint64_t noroute = ctr(&x)->ipv6.out_no_routes;
+    assert_int_equal(oasis_udp_send(x.s, 1000, &m, 9, "x", 1), OASIS_ENOROUTE);
+    assert_int_equal(oasis_ipv6_send(x.s, &m, 253, "x", 1), OASIS_ENOROUTE);
+    pingres r = {0};
+    assert_int_equal(oasis_ping_addr(x.s, &m, 1, 1, 8, SEC, on_ping, &r), OASIS_EINVAL);
+    advance(&x, 2 * SEC);
+    assert_int_equal(x.cap.n, 0);
+    assert_int_equal(r.done, 0);
+    assert_int_equal(ctr(&x)->ipv6.out_no_routes, noroute + 2);
+    /* The control: a global destination goes to the router. */
+    oasis_ipaddr g;
+    assert_int_equal(oasis_ipaddr_parse("2001:db8:9::1", &g), 0);
+    assert_int_equal(oasis_udp_send(x.s, 1000, &g, 9, "x", 1), 0);
+    assert_true(x.cap.n >= 1);
+    fx_stop(&x);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -4642,6 +4674,7 @@ int main(void)
         cmocka_unit_test(test_ra_timer_bounds),
         cmocka_unit_test(test_redirect_processing),
         cmocka_unit_test(test_redirect_without_tlla_sets_is_router),
+        cmocka_unit_test(test_no_v4mapped_destination),
         cmocka_unit_test(test_router_list),
         cmocka_unit_test(test_routers_round_robin),
         cmocka_unit_test(test_echo_rules),

@@ -149,13 +149,16 @@ int oasis_ipv6_leave(oasis_stack *s, const oasis_ipaddr *group);
  * group (ff02::1, say), the first member's reply completes it, and the
  * stack answers its own request (multicast loop); to ff01::/16 the
  * request never leaves the node; to a group of reserved scope 0 it is
- * refused with OASIS_EINVAL (RFC 4291 2.7). */
+ * refused with OASIS_EINVAL (RFC 4291 2.7), and so is an IPv4-mapped
+ * IPv6 address (::ffff:0:0/96, no destination: RFC 6890 2.2.3). */
 int oasis_ping_addr(oasis_stack *s, const oasis_ipaddr *dst, uint16_t id, uint16_t seq,
                     size_t payload_len, uint64_t timeout_ns, oasis_ping_cb cb, void *ud);
 
 /* Sends len bytes as one IPv6 packet of next header proto to dst from the
  * address the stack selects (fragmented when larger than the MTU). Returns
- * 0, OASIS_EINVAL, OASIS_ENOROUTE, OASIS_EMSGSIZE or OASIS_ENOMEM. */
+ * 0, OASIS_EINVAL, OASIS_ENOROUTE (also for ::, and an IPv4-mapped
+ * ::ffff:0:0/96, which RFC 6890 2.2.3 allows as no destination),
+ * OASIS_EMSGSIZE or OASIS_ENOMEM. */
 int oasis_ipv6_send(oasis_stack *s, const oasis_ipaddr *dst, uint8_t proto, const void *data,
                     size_t len);
 

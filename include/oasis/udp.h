@@ -53,7 +53,10 @@ int oasis_udp_unbind(oasis_stack *s, uint16_t port);
  * oasis_udp_set_multicast_loop says. Returns 0 when the datagram was
  * handed to IP (it may still wait for address resolution), or OASIS_EINVAL,
  * OASIS_EMSGSIZE (over 65507 bytes for IPv4, 65527 for IPv6),
- * OASIS_ENOROUTE (also: IPv6 off or no usable IPv6 source address yet),
+ * OASIS_ENOROUTE (also: IPv6 off, no usable IPv6 source address yet, or
+ * an IPv4-mapped IPv6 address ::ffff:a.b.c.d of family OASIS_AF_INET6,
+ * which RFC 6890 2.2.3 allows as no destination: send the OASIS_AF_INET
+ * address),
  * OASIS_ENOMEM, OASIS_EAGAIN (resolution queue full). */
 int oasis_udp_send(oasis_stack *s, uint16_t src_port, const oasis_ipaddr *dst, uint16_t dst_port,
                    const void *data, size_t len);

@@ -515,7 +515,7 @@ static int ping6(oasis_stack *s, const oasis_in6 *dst, uint16_t id, uint16_t seq
                  size_t payload_len, uint64_t timeout_ns, oasis_ping_cb cb, void *ud)
 {
     oasis_ipv6 *v = s->ip6;
-    if (!v || !v->on || v->closed || oasis_in6_is_unspecified(dst))
+    if (!v || !v->on || v->closed || oasis_in6_is_unspecified(dst) || oasis_in6_is_v4mapped(dst))
         return OASIS_EINVAL;
     if (payload_len > 65535 - OASIS_ICMP6_HLEN)
         return OASIS_EMSGSIZE;

@@ -386,8 +386,10 @@ int oasis_ipv6_output_hbh(oasis_stack *s, oasis_pbuf *p, const oasis_in6 *src,
         return OASIS_EINVAL;
     c->out_requests++;
     /* RFC 4291 2.5.2: the unspecified address "must not be used as the
-     * destination address of IPv6 packets" (as 0.0.0.0 has no route). */
-    if (!v || !v->on || oasis_in6_is_unspecified(dst)) {
+     * destination address of IPv6 packets" (as 0.0.0.0 has no route); nor
+     * may an IPv4-mapped one (RFC 6890 2.2.3, ::ffff:0:0/96: Destination
+     * False): it names an IPv4 node, which IPv4 reaches. */
+    if (!v || !v->on || oasis_in6_is_unspecified(dst) || oasis_in6_is_v4mapped(dst)) {
         c->out_no_routes++;
         oasis_pbuf_free(s, p);
         return OASIS_ENOROUTE;
