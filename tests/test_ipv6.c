@@ -4583,9 +4583,15 @@ static void test_nd_queue_per_neighbour(void **state)
     fx_stop(&x);
 }
 
+static void on_conn_unused(oasis_stack *s, oasis_flow *f, int err, void *ud)
+{
+    (void)s, (void)f, (void)err, (void)ud;
+    fail_msg("a connect to an IPv4-mapped address went on");
+}
+
 /* RFC 6890 2.2.3: an IPv4-mapped address (::ffff:0:0/96) is no
  * destination (Destination: False). Given as an IPv6 address to UDP,
- * ping or oasis_ipv6_send, nothing goes onto the link, even with a
+ * ping, oasis_ipv6_send or TCP, nothing goes onto the link, even with a
  * default router to send it to; a global destination beside it does. */
 static void test_no_v4mapped_destination(void **state)
 {
@@ -4607,6 +4613,10 @@ static void test_no_v4mapped_destination(void **state)
     assert_int_equal(x.cap.n, 0);
     assert_int_equal(r.done, 0);
     assert_int_equal(ctr(&x)->ipv6.out_no_routes, noroute + 2);
+    /* TCP: refused at once, an address that is no single host's. */
+    assert_int_equal(oasis_tcp_connect(x.s, &m, 80, NULL, on_conn_unused, NULL), OASIS_EBADDEST);
+    advance(&x, 2 * SEC);
+    assert_int_equal(x.cap.n, 0);
     /* The control: a global destination goes to the router. */
     oasis_ipaddr g;
     assert_int_equal(oasis_ipaddr_parse("2001:db8:9::1", &g), 0);

@@ -240,7 +240,8 @@ typedef void (*oasis_flow_cb)(oasis_flow *flow, int err, void *ud);
  * ephemeral port is free towards (dst, port) (TIME_WAIT holds them for
  * 2*MSL). OASIS_EBADDEST at once for an address that is no single host's
  * (0.0.0.0, broadcast, multicast, 240/4, our subnet's network address;
- * ::, multicast; RFC 1122 4.2.3.10), OASIS_ENOROUTE at once when nothing
+ * ::, multicast, IPv4-mapped ::ffff:0:0/96 as an IPv6 address, RFC 6890
+ * 2.2.3; RFC 1122 4.2.3.10), OASIS_ENOROUTE at once when nothing
  * routes dst (IPv6 off or no usable source address: OASIS_ENOROUTE too).
  * The SYN is retransmitted cfg.syn_retries times with exponential
  * backoff from cfg.rto_initial_ns (1, 2, 4... s, at most cfg.rto_max_ns)

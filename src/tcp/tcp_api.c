@@ -6,6 +6,7 @@
 #include "core/mem.h"
 #include "core/compiler.h"
 #include "core/stack_impl.h"
+#include "ipv6/ipv6_wire.h"
 #include "oasis/error.h"
 #include "tcp/tcp_flow.h"
 #include "tcp/tcp_rack.h"
@@ -47,6 +48,15 @@ static void set_keepalive(oasis_flow *f, const oasis_keepalive *ka)
     f->ext->ka_sent = 0;
 }
 
+/* An IPv4-mapped IPv6 address (::ffff:0:0/96, of the IPv6 family): no
+ * destination (RFC 6890 2.2.3). */
+static int v4mapped6(const oasis_ipaddr *a)
+{
+    oasis_in6 d;
+    memcpy(d.b, a->b, 16);
+    return oasis_in6_is_v4mapped(&d);
+}
+
 static int start_connect(oasis_stack *s, const oasis_ipaddr *dst, uint16_t port,
                          const oasis_keepalive *keepalive, oasis_connect_cb cb, void *ud,
                          oasis_flow **flowp, const oasis_tcp_bufsizes *bufs,
@@ -60,7 +70,8 @@ static int start_connect(oasis_stack *s, const oasis_ipaddr *dst, uint16_t port,
     if (oasis_ipaddr_is_v4(dst))
         derr = oasis_ipv4_unicast_dest(s, oasis_ipaddr_to_v4(dst));
     else if (oasis_ipaddr_is_v6(dst))
-        derr = oasis_ipaddr_is_unspecified(dst) || oasis_ipaddr_is_multicast(dst)
+        derr = oasis_ipaddr_is_unspecified(dst) || oasis_ipaddr_is_multicast(dst) ||
+                       v4mapped6(dst)
                    ? OASIS_EBADDEST
                    : OASIS_OK;
     else
