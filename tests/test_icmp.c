@@ -666,6 +666,38 @@ static void test_ping_broadcast_any_reply(void **state)
     assert_int_equal(r.err, OASIS_ECANCELED);
 }
 
+/* RFC 1122 3.2.1.3 (a): 0.0.0.0 is a source only while the host learns
+ * its address; a stack without one has no source for a ping, even to
+ * 255.255.255.255, which it can send to (a DHCP client's UDP): refused
+ * with OASIS_ENOROUTE, nothing sent. Loopback still answers. */
+static void no_address(oasis_stack_config *cfg) { cfg->addr = 0; }
+
+static void test_ping_without_address(void **state)
+{
+    (void)state;
+    fx *f = fx_new(no_address);
+    ping_result r;
+    memset(&r, 0, sizeof r);
+    f->cap.n = 0;
+    assert_int_equal(oasis_ping(f->s, 0xffffffffu, 1, 1, 8, OASIS_NS_PER_SEC, on_ping, &r),
+                     OASIS_ENOROUTE);
+    assert_int_equal(oasis_ping(f->s, PEER, 1, 2, 8, OASIS_NS_PER_SEC, on_ping, &r),
+                     OASIS_ENOROUTE);
+    assert_int_equal(f->cap.n, 0);
+    assert_int_equal(icc(f)->out_echos, 0);
+    assert_int_equal(oasis_ping(f->s, OASIS_IPV4(127, 0, 0, 1), 1, 3, 8, OASIS_NS_PER_SEC,
+                                on_ping, &r),
+                     0);
+    for (int i = 0; i < 4 && !r.calls; i++) {
+        oasis_stack_poll(f->s);
+        oasis_clock_advance(f->clock, 1); /* the reply waits a round */
+    }
+    assert_int_equal(r.calls, 1);
+    assert_int_equal(r.err, 0);
+    assert_int_equal(f->cap.n, 0);
+    fx_free(f);
+}
+
 static void test_ping_timeout_and_unreachable(void **state)
 {
     (void)state;
@@ -786,6 +818,7 @@ int main(void)
         cmocka_unit_test(test_ping_between_stacks),
         cmocka_unit_test(test_ping_multicast_group),
         cmocka_unit_test(test_ping_broadcast_any_reply),
+        cmocka_unit_test(test_ping_without_address),
         cmocka_unit_test(test_ping_timeout_and_unreachable),
         cmocka_unit_test(test_ping_unreachable_reply_and_cancel),
         cmocka_unit_test(test_ping_cancel_callback_binds_udp),

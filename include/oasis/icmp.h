@@ -27,7 +27,8 @@ typedef void (*oasis_ping_cb)(oasis_stack *s, int err, uint16_t seq, uint64_t rt
  * broadcast or 255.255.255.255, members and hosts answer from their own
  * addresses (RFC 1122 3.2.2.6): the first reply from any address
  * completes it. Returns 0, or an oasis_err (then the callback never
- * runs). */
+ * runs): OASIS_ENOROUTE also while the stack has no address, but to
+ * 127/8 (0.0.0.0 is no source for a ping: RFC 1122 3.2.1.3). */
 int oasis_ping(oasis_stack *s, uint32_t dst, uint16_t id, uint16_t seq, size_t payload_len,
                uint64_t timeout_ns, oasis_ping_cb cb, void *ud);
 

@@ -423,7 +423,10 @@ int oasis_ping(oasis_stack *s, uint32_t dst, uint16_t id, uint16_t seq, size_t p
         return OASIS_EMSGSIZE;
     if (find_ping(s, dst, id, seq))
         return OASIS_EBUSY;
-    if (oasis_ipv4_route(s, dst) == 0) {
+    /* Without an address only loopback has a source: 0.0.0.0 is one only
+     * while the host learns its address (RFC 1122 3.2.1.3 (a)), which IP
+     * allows for the limited broadcast (a DHCP client), not for a ping. */
+    if (oasis_ipv4_route(s, dst) == 0 || (s->addr == 0 && !oasis_ipv4_is_loopback_dest(s, dst))) {
         s->ctr.ip.out_no_routes++;
         return OASIS_ENOROUTE;
     }
