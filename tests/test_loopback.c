@@ -349,11 +349,69 @@ static void test_wire_127_dropped(void **state)
     test_net_fini(&n);
 }
 
+/* RFC 1122 4.1.3.1: a datagram to a port nobody bound draws a Port
+ * Unreachable ("SHOULD"), over loopback too (Linux's lo does): to 127/8
+ * as to our own address, the sender's error callback hears
+ * OASIS_EREFUSED. */
+typedef struct uerr {
+    int count, err;
+    uint32_t dst;
+    uint16_t sport, dport;
+} uerr;
+
+static void on_udp_none(oasis_stack *s, uint32_t src, uint16_t sport, uint32_t dst,
+                        uint16_t dport, const uint8_t *d, size_t len, void *ud)
+{
+    (void)s, (void)src, (void)sport, (void)dst, (void)dport, (void)d, (void)len, (void)ud;
+}
+
+static void on_uerr(oasis_stack *s, const oasis_udp_error *e, void *ud)
+{
+    (void)s;
+    uerr *u = ud;
+    u->count++;
+    u->err = e->err;
+    u->dst = oasis_ipaddr_to_v4(&e->dst);
+    u->sport = e->src_port;
+    u->dport = e->dst_port;
+}
+
+static void test_udp_refused_over_loopback(void **state)
+{
+    (void)state;
+    const uint32_t dsts[3] = {US, LO, OASIS_IPV4(127, 0, 0, 9)};
+    for (int i = 0; i < 3; i++) {
+        fx f;
+        fx_init(&f);
+        uerr u;
+        memset(&u, 0, sizeof u);
+        assert_int_equal(oasis_udp_bind4(f.s, 5000, on_udp_none, &u), 0);
+        assert_int_equal(oasis_udp_set_error_cb(f.s, 5000, on_uerr), 0);
+        assert_int_equal(oasis_udp_send4(f.s, 5000, dsts[i], 5001, "q", 1), 0);
+        for (int k = 0; k < 4 && !u.count; k++) {
+            oasis_stack_poll(f.s);
+            oasis_clock_advance(f.clock, 1); /* the error waits a round */
+        }
+        assert_int_equal(u.count, 1);
+        assert_int_equal(u.err, OASIS_EREFUSED);
+        assert_int_equal(u.dst, dsts[i]);
+        assert_int_equal(u.sport, 5000);
+        assert_int_equal(u.dport, 5001);
+        const oasis_counters *c = oasis_stack_counters(f.s);
+        assert_int_equal(c->udp.no_ports, 1);
+        assert_int_equal(c->icmp.out_dest_unreachs, 1);
+        assert_int_equal(c->icmp.in_errors_unowned, 0);
+        assert_int_equal(c->link.tx_frames, 0);
+        fx_fini(&f);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_udp_to_self),
         cmocka_unit_test(test_udp_to_127),
+        cmocka_unit_test(test_udp_refused_over_loopback),
         cmocka_unit_test(test_udp_pingpong_one_hop_per_poll),
         cmocka_unit_test(test_queue_bound),
         cmocka_unit_test(test_tcp_echo_to_self),

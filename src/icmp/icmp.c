@@ -104,12 +104,14 @@ static oasis_ping_req *find_replied(oasis_stack *s, uint32_t peer, uint16_t id, 
 
 /* RFC 1122 3.2.2: never an error about an ICMP error, a datagram to a
  * broadcast or multicast address, a datagram whose source is not one host,
- * or a fragment other than the first. */
+ * or a fragment other than the first. A datagram to 127/8 is ours too (it
+ * only ever comes through the loopback queue). */
 static int error_allowed(const oasis_stack *s, const oasis_ipv4_hdr *o)
 {
     if (o->frag_off != 0 || o->link_bcast)
         return 0;
-    if (!oasis_ipv4_is_local(s, o->dst) || oasis_ipv4_is_broadcast(s, o->dst))
+    if (!oasis_ipv4_is_loopback_dest(s, o->dst) &&
+        (!oasis_ipv4_is_local(s, o->dst) || oasis_ipv4_is_broadcast(s, o->dst)))
         return 0;
     if (o->src == 0 || oasis_ipv4_is_broadcast(s, o->src) || oasis_ipv4_is_multicast(o->src))
         return 0;
@@ -206,13 +208,14 @@ void oasis_icmp_echo_error(oasis_stack *s, const oasis_ip_error *e)
 }
 
 /* An error must go where the datagram it quotes came from (RFC 792): our
- * address, or on a transparent stack the foreign address it was sent from
- * (IPv4 lets only errors in to such an address: foreign_ok). */
+ * address, a 127/8 one (through loopback: the checks below), or on a
+ * transparent stack the foreign address it was sent from (IPv4 lets only
+ * errors in to such an address: foreign_ok). */
 static int error_dst_ok(const oasis_stack *s, uint32_t dst, const uint8_t *quote)
 {
     if (dst != oasis_get32(quote + 12))
         return 0;
-    if (dst == s->addr)
+    if (oasis_ipv4_is_loopback_dest(s, dst))
         return 1;
     /* Only TCP and UDP send from a foreign address (pings go from ours). */
     return s->cfg.transparent && oasis_ipv4_foreign(s, dst) &&
