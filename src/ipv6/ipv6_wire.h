@@ -140,10 +140,10 @@ oasis_ipv6_walk_err oasis_ipv6_walk_past_fragment(const uint8_t *pkt, size_t len
 /* The upper-layer header of pkt[0..len) found by skipping extension headers
  * by their lengths alone, whatever they hold (what they hold may be the
  * packet's fault), an Authentication Header (RFC 4302) included, though
- * the stack processes none, through a first fragment's Fragment header: its offset
- * in *off and protocol in *proto, 0; -1 when the chain is cut short or the
- * packet is a later fragment. For RFC 4443 2.4 (e), which asks what a
- * faulty packet carries. */
+ * the stack processes none, through a first fragment's Fragment header:
+ * its offset in *off and protocol in *proto, 0; -1 when the chain is cut
+ * short or the packet is a later fragment. For RFC 4443 2.4 (e), which
+ * asks what a faulty packet carries. */
 int oasis_ipv6_upper_layer(const uint8_t *pkt, size_t len, uint32_t *off, uint8_t *proto);
 
 /* Fragment header (RFC 8200 4.5). */

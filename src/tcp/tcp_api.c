@@ -70,8 +70,7 @@ static int start_connect(oasis_stack *s, const oasis_ipaddr *dst, uint16_t port,
     if (oasis_ipaddr_is_v4(dst))
         derr = oasis_ipv4_unicast_dest(s, oasis_ipaddr_to_v4(dst));
     else if (oasis_ipaddr_is_v6(dst))
-        derr = oasis_ipaddr_is_unspecified(dst) || oasis_ipaddr_is_multicast(dst) ||
-                       v4mapped6(dst)
+        derr = oasis_ipaddr_is_unspecified(dst) || oasis_ipaddr_is_multicast(dst) || v4mapped6(dst)
                    ? OASIS_EBADDEST
                    : OASIS_OK;
     else
