@@ -790,7 +790,8 @@ static void test_keepalive_largest_values(void **state)
 
 /* The stack's TCP durations at UINT64_MAX: as good as never, not a
  * deadline wrapped into the past. A closing flow waits in FIN_WAIT_2 for
- * the peer's FIN, then stays in TIME_WAIT; nothing times out. */
+ * the peer's FIN, then stays in TIME_WAIT; nothing times out. (The
+ * delayed ACK has its own bound: test_config_delack_bound.) */
 static void test_config_durations_largest(void **state)
 {
     fx *x = *state;
@@ -798,7 +799,6 @@ static void test_config_durations_largest(void **state)
     oasis_stack_config_init(&c);
     c.tcp.msl_ns = UINT64_MAX;
     c.tcp.fin_wait2_ns = UINT64_MAX;
-    c.tcp.delack_ns = UINT64_MAX;
     c.tcp.rto_max_ns = UINT64_MAX;
     th_fini(&x->h);
     th_init(&x->h, &c.tcp);
@@ -814,6 +814,30 @@ static void test_config_durations_largest(void **state)
     assert_int_equal(x->a.close_err, 0);
     th_advance(&x->h, 10000 * SEC);
     assert_int_equal(th_ctr(&x->h)->time_wait, 1);
+}
+
+/* RFC 1122 4.2.3.2: the delay of an ACK "MUST be less than 0.5 seconds":
+ * a delayed-ACK timer of 500 ms or more is refused, 499 ms taken. */
+static void test_config_delack_bound(void **state)
+{
+    (void)state;
+    oasis_clock *clk = oasis_clock_new_virtual(0);
+    oasis_stack_config c;
+    oasis_stack *s = NULL;
+    uint64_t bad[] = {500 * OASIS_NS_PER_MS, SEC, UINT64_MAX};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        oasis_stack_config_init(&c);
+        c.clock = clk;
+        c.tcp.delack_ns = bad[i];
+        assert_int_equal(oasis_stack_create(&c, &s), OASIS_EINVAL);
+        assert_null(s);
+    }
+    oasis_stack_config_init(&c);
+    c.clock = clk;
+    c.tcp.delack_ns = 499 * OASIS_NS_PER_MS;
+    assert_int_equal(oasis_stack_create(&c, &s), 0);
+    assert_int_equal(oasis_stack_destroy(s), 0);
+    oasis_clock_free(clk);
 }
 
 /* listen's keepalive is applied before the accept callback runs: what
@@ -1814,6 +1838,7 @@ int main(void)
         T(test_setters_and_urgent_in_syn_sent),
         T(test_keepalive_largest_values),
         T(test_config_durations_largest),
+        T(test_config_delack_bound),
         T(test_listen_keepalive_before_accept_callback),
         T(test_keepalive_smallest_values),
         T(test_keepalive_in_fin_wait_2),

@@ -91,7 +91,9 @@ typedef struct oasis_tcp_config {
                                  * gives up 183 s after the first SYN, RFC 9293 MUST-23) */
     uint32_t synack_retries;    /* (5) */
     uint32_t data_retries;      /* retransmissions of one segment before Timeout (15) */
-    uint64_t delack_ns;         /* delayed ACK timer (40 ms) */
+    uint64_t delack_ns;         /* delayed ACK timer (40 ms); 0: no delay; 500 ms or
+                                 * more: OASIS_EINVAL (RFC 1122 4.2.3.2: "MUST be
+                                 * less than 0.5 seconds") */
     uint32_t backlog;           /* default listen backlog (128) */
     uint32_t max_ofo_segments;  /* out-of-order segments kept per flow (256) */
     uint32_t challenge_ack_limit; /* RFC 5961 challenge ACKs per second, stack-wide, on

@@ -116,6 +116,9 @@ static int config_valid(const oasis_stack_config *cfg)
         return 0;
     if (cfg->tcp.rto_min_ns == 0 || cfg->tcp.rto_min_ns > cfg->tcp.rto_max_ns)
         return 0;
+    /* RFC 1122 4.2.3.2: an ACK's delay "MUST be less than 0.5 seconds". */
+    if (cfg->tcp.delack_ns >= 500 * OASIS_NS_PER_MS)
+        return 0;
     if (cfg->tcp.ecn > 2)
         return 0; /* Linux's 3..5 (AccECN) are not implemented */
     /* RFC 1191 6.3, RFC 8201 4: no attempt to detect a path MTU increase
