@@ -24,22 +24,35 @@ int http_min_eq_ci(const char *s, size_t n, const char *w)
     return 1;
 }
 
+/* The next element of the comma-separated list [v, v+n) from *pos, the
+ * whitespace around it trimmed: 1 with it in [*a, *b) (empty for an empty
+ * element, which RFC 9110 5.6.1 lets a list hold), or 0 at the end. */
+int http_min_list_next(const char *v, size_t n, size_t *pos, size_t *a, size_t *b)
+{
+    size_t i = *pos;
+    if (i >= n)
+        return 0;
+    size_t s = i;
+    while (i < n && v[i] != ',')
+        i++;
+    size_t e = i;
+    *pos = i + 1;
+    while (s < e && (v[s] == ' ' || v[s] == '\t'))
+        s++;
+    while (e > s && (v[e - 1] == ' ' || v[e - 1] == '\t'))
+        e--;
+    *a = s;
+    *b = e;
+    return 1;
+}
+
 /* Does the comma-separated list [v, v+n) contain token w? */
 int http_min_has_token(const char *v, size_t n, const char *w)
 {
-    size_t i = 0;
-    while (i < n) {
-        size_t a = i, b;
-        while (i < n && v[i] != ',')
-            i++;
-        b = i++;
-        while (a < b && (v[a] == ' ' || v[a] == '\t'))
-            a++;
-        while (b > a && (v[b - 1] == ' ' || v[b - 1] == '\t'))
-            b--;
+    size_t pos = 0, a, b;
+    while (http_min_list_next(v, n, &pos, &a, &b))
         if (http_min_eq_ci(v + a, b - a, w))
             return 1;
-    }
     return 0;
 }
 

@@ -31,6 +31,10 @@ int64_t http_min_body_len(const http_min_resp *r);
 /* Case-insensitive: does [s, s+n) equal the lower-case word w? (Header
  * names, also for the /metrics server.) */
 int http_min_eq_ci(const char *s, size_t n, const char *w);
+/* The next element of the comma-separated header value [v, v+n) from
+ * *pos (start at 0), trimmed: 1 with it in [*a, *b), possibly empty; 0 at
+ * the end. */
+int http_min_list_next(const char *v, size_t n, size_t *pos, size_t *a, size_t *b);
 /* Does the comma-separated header value [v, v+n) hold the token w? */
 int http_min_has_token(const char *v, size_t n, const char *w);
 

@@ -258,24 +258,16 @@ static int tchar(int c)
 /* Notes the codings of a Transfer-Encoding field line, in order. */
 static void note_codings(preq *r, const char *v, size_t n)
 {
-    size_t i = 0;
+    size_t pos = 0, a, b;
     r->te = 1;
-    do {
-        size_t a = i, b;
-        while (i < n && v[i] != ',')
-            i++;
-        b = i++;
-        while (a < b && (v[a] == ' ' || v[a] == '\t'))
-            a++;
-        while (b > a && (v[b - 1] == ' ' || v[b - 1] == '\t'))
-            b--;
+    while (http_min_list_next(v, n, &pos, &a, &b)) {
         if (a == b)
             continue; /* an empty list element (RFC 9110 5.6.1) */
         int chunked = http_min_eq_ci(v + a, b - a, "chunked");
         r->te_chunked_early |= r->te_chunked_last;
         r->te_chunked_last = chunked;
         r->te_unknown |= !chunked;
-    } while (i < n);
+    }
 }
 
 /* The status for a request with Transfer-Encoding (RFC 9112 6.1): 400
