@@ -292,6 +292,33 @@ static void test_rate_limit(void **state)
     fx_free(f);
 }
 
+static void unlimited(oasis_stack_config *c) { c->icmp_rate_per_sec = 0; }
+static void no_burst(oasis_stack_config *c) { c->icmp_burst = 0; }
+
+/* The two edges stack.h states: a rate of 0 is no limit at all (the burst
+ * then means nothing); a burst of 0 with a rate saves no token, so no
+ * error is ever sent, however long the stack waits. */
+static void test_rate_limit_edges(void **state)
+{
+    (void)state;
+    uint8_t pl[8] = {0};
+    fx *f = fx_new(unlimited);
+    for (int i = 0; i < 60; i++) /* past the default burst of 50 */
+        inject_ip(f, US, 99, pl, sizeof pl);
+    assert_int_equal(f->cap.n, 60);
+    assert_int_equal(icc(f)->out_rate_limited, 0);
+    fx_free(f);
+
+    f = fx_new(no_burst);
+    for (int i = 0; i < 3; i++) {
+        oasis_clock_advance(f->clock, 10 * OASIS_NS_PER_SEC);
+        inject_ip(f, US, 99, pl, sizeof pl);
+    }
+    assert_int_equal(f->cap.n, 0);
+    assert_int_equal(icc(f)->out_rate_limited, 3);
+    fx_free(f);
+}
+
 /* Sends from PEER to dst a datagram of the given IP version whose header
  * carries the given options (a multiple of 4 bytes) and TOS, with an
  * 8-byte payload of protocol 99. */
@@ -812,6 +839,7 @@ int main(void)
         cmocka_unit_test(test_no_error_about_link_broadcast),
         cmocka_unit_test(test_no_error_about_errors_or_fragments),
         cmocka_unit_test(test_rate_limit),
+        cmocka_unit_test(test_rate_limit_edges),
         cmocka_unit_test(test_param_problem_for_bad_option),
         cmocka_unit_test(test_unknown_types_discarded),
         cmocka_unit_test(test_echo_returns_rr_and_ts),

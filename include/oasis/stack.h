@@ -70,9 +70,11 @@ typedef struct oasis_stack_config {
                                   * dropped and counted in reasm_fails */
     uint32_t reasm_max_datagrams;/* datagrams in progress at once (64) */
 
-    /* ICMP errors: token bucket */
-    uint32_t icmp_rate_per_sec;  /* (100) */
-    uint32_t icmp_burst;         /* (50) */
+    /* ICMP and ICMPv6 errors: token bucket (RFC 4443 2.4 f), one per family;
+     * echo replies are not errors and never limited */
+    uint32_t icmp_rate_per_sec;  /* errors a second (100); 0: no limit */
+    uint32_t icmp_burst;         /* tokens saved up at most (50); 0 with a rate:
+                                  * no error is ever sent */
     int icmp_redirects;          /* 1 (the default): a redirect from the current first hop
                                     for a destination changes it (RFC 1122 3.2.2.2); 0:
                                     redirects are counted and ignored */
